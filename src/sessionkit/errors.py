@@ -1,0 +1,254 @@
+"""The exceptions sessionkit raises, all rooted at :class:`SessionKitError`.
+
+Every error also inherits the builtin it resembles, so ``except ValueError`` in
+existing code keeps working, and carries structured attributes besides its
+message::
+
+    SessionKitError
+    ├── InvalidValue (ValueError)              bad input in general
+    │   ├── NaiveDatetime                       a datetime without tzinfo
+    │   ├── InvalidTimeSpan                     end <= start
+    │   ├── InvalidDuration                     a duration/step <= 0, a negative buffer
+    │   ├── InvalidWindow                       a query window whose end is before its start
+    │   ├── UnknownTimeZone                     not an IANA zone name
+    │   ├── InvalidRecurrence                   a rule, EXDATE or RDATE that cannot be used
+    │   └── InvalidAvailability                 weekly hours that make no sense
+    ├── NotADatetime (TypeError)                a value of the wrong type
+    ├── WallTimeError (ValueError)              a local time that is not one instant
+    │   ├── SkippedTime                         falls in a DST gap (does not exist)
+    │   └── RepeatedTime                        falls in a DST fold (exists twice)
+    ├── ExpansionLimitExceeded (RuntimeError)   a recurrence examined too many candidates
+    ├── LifecycleError (ValueError)
+    │   ├── InvalidLifecycle                    a lifecycle definition that is not sound
+    │   ├── InvalidTransition                   a transition not allowed from the status
+    │   ├── TransitionRefused                   a guard said no
+    │   └── UnknownLifecycle (LookupError)      no preset by that name
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+__all__ = [
+    "ExpansionLimitExceeded",
+    "InvalidAvailability",
+    "InvalidDuration",
+    "InvalidLifecycle",
+    "InvalidRecurrence",
+    "InvalidTimeSpan",
+    "InvalidTransition",
+    "InvalidValue",
+    "InvalidWindow",
+    "LifecycleError",
+    "NaiveDatetime",
+    "NotADatetime",
+    "RepeatedTime",
+    "SessionKitError",
+    "SkippedTime",
+    "TransitionRefused",
+    "UnknownLifecycle",
+    "UnknownTimeZone",
+    "WallTimeError",
+]
+
+
+class SessionKitError(Exception):
+    """Root of every exception sessionkit raises on purpose."""
+
+
+class InvalidValue(SessionKitError, ValueError):
+    """A value handed to sessionkit is not acceptable.
+
+    ``value`` is the offending value and ``expected`` says what would have been
+    accepted.
+    """
+
+    def __init__(self, message: str, *, value: object = None, expected: str = "") -> None:
+        super().__init__(message)
+        self.value = value
+        self.expected = expected
+
+
+class NaiveDatetime(InvalidValue):
+    """A datetime without a time zone where an instant was required."""
+
+    def __init__(self, value: datetime, *, name: str = "datetime") -> None:
+        super().__init__(
+            f"{name} must be timezone-aware, got naive {value.isoformat()!r}; "
+            "attach a zone (e.g. .replace(tzinfo=ZoneInfo('Europe/Berlin')) or UTC)",
+            value=value,
+            expected="an aware datetime",
+        )
+        self.name = name
+
+
+class NotADatetime(SessionKitError, TypeError):
+    """A value of the wrong type where a datetime (or date, time, timedelta) was required."""
+
+    def __init__(self, value: object, *, name: str = "value", expected: str = "datetime") -> None:
+        super().__init__(f"{name} must be a {expected}, got {type(value).__name__} {value!r}")
+        self.value = value
+        self.name = name
+        self.expected = expected
+
+
+class InvalidTimeSpan(InvalidValue):
+    """A span whose end is not after its start."""
+
+    def __init__(self, start: datetime, end: datetime) -> None:
+        super().__init__(
+            f"a TimeSpan needs end > start, got start={start.isoformat()} end={end.isoformat()}",
+            value=(start, end),
+            expected="end strictly after start",
+        )
+        self.start = start
+        self.end = end
+
+
+class InvalidDuration(InvalidValue):
+    """A duration, step or buffer outside its allowed range."""
+
+
+class InvalidWindow(InvalidValue):
+    """A query window whose end lies before its start."""
+
+
+class UnknownTimeZone(InvalidValue):
+    """A name that is not an IANA time zone known to this system."""
+
+    def __init__(self, name: object) -> None:
+        super().__init__(
+            f"unknown time zone {name!r}; expected an IANA name such as 'Europe/Berlin' or 'UTC'",
+            value=name,
+            expected="an IANA time zone name",
+        )
+        self.name = name
+
+
+class InvalidRecurrence(InvalidValue):
+    """A recurrence rule, EXDATE or RDATE that cannot be used.
+
+    ``part`` names the offending rule part (``"FREQ"``, ``"BYDAY"``, ...) when
+    the problem is in the rule text.
+    """
+
+    def __init__(self, message: str, *, value: object = None, part: str | None = None) -> None:
+        super().__init__(message, value=value, expected=part or "")
+        self.part = part
+
+
+class InvalidAvailability(InvalidValue):
+    """Availability hours that cannot be used (unknown weekday, end before start, ...)."""
+
+
+class WallTimeError(SessionKitError, ValueError):
+    """A local wall-clock time that does not name exactly one instant in its zone."""
+
+    def __init__(self, message: str, *, local: datetime, zone: str) -> None:
+        super().__init__(message)
+        self.local = local
+        self.zone = zone
+
+
+class SkippedTime(WallTimeError):
+    """The local time falls in a gap (clocks jumped over it), so it never happened."""
+
+    def __init__(self, local: datetime, zone: str) -> None:
+        super().__init__(
+            f"{local.isoformat()} does not exist in {zone}: the clocks skip over it "
+            "(choose disambiguate='compatible', 'earlier' or 'later')",
+            local=local,
+            zone=zone,
+        )
+
+
+class RepeatedTime(WallTimeError):
+    """The local time falls in a fold (clocks went back), so it happened twice."""
+
+    def __init__(self, local: datetime, zone: str) -> None:
+        super().__init__(
+            f"{local.isoformat()} happens twice in {zone}: the clocks go back over it "
+            "(choose disambiguate='compatible', 'earlier' or 'later')",
+            local=local,
+            zone=zone,
+        )
+
+
+class ExpansionLimitExceeded(SessionKitError, RuntimeError):
+    """One expansion call examined more candidate dates than the hard cap allows."""
+
+    def __init__(self, rule: str, limit: int) -> None:
+        super().__init__(
+            f"expanding {rule!r} examined more than {limit:,} candidate dates in one call; "
+            "ask for a smaller window (or raise the limit explicitly)"
+        )
+        self.rule = rule
+        self.limit = limit
+
+
+class LifecycleError(SessionKitError, ValueError):
+    """Base for lifecycle definition and transition errors."""
+
+
+class InvalidLifecycle(LifecycleError):
+    """A lifecycle definition that is not sound (unknown status, unreachable status, ...)."""
+
+    def __init__(self, message: str, *, problem: str = "", subject: object = None) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.subject = subject
+
+
+class InvalidTransition(LifecycleError):
+    """The transition asked for is not allowed from the session's current status."""
+
+    def __init__(
+        self,
+        *,
+        session_id: object,
+        status: str,
+        transition: str,
+        allowed: Sequence[str],
+    ) -> None:
+        allowed_text = ", ".join(allowed) if allowed else "none"
+        super().__init__(
+            f"cannot {transition!r} session {session_id!r} in status {status!r}; "
+            f"allowed now: {allowed_text}"
+        )
+        self.session_id = session_id
+        self.status = status
+        self.transition = transition
+        self.allowed = tuple(allowed)
+
+
+class TransitionRefused(LifecycleError):
+    """A guard refused the transition; ``reason`` says why."""
+
+    def __init__(
+        self,
+        *,
+        session_id: object,
+        status: str,
+        transition: str,
+        reason: str,
+        guard: Any = None,
+    ) -> None:
+        super().__init__(
+            f"cannot {transition!r} session {session_id!r} in status {status!r}: {reason}"
+        )
+        self.session_id = session_id
+        self.status = status
+        self.transition = transition
+        self.reason = reason
+        self.guard = guard
+
+
+class UnknownLifecycle(SessionKitError, LookupError):
+    """No lifecycle is registered under the name asked for."""
+
+    def __init__(self, name: str, known: Sequence[str]) -> None:
+        super().__init__(f"unknown lifecycle {name!r}; known: {', '.join(sorted(known))}")
+        self.name = name
+        self.known = tuple(known)

@@ -1,0 +1,141 @@
+"""TimeSpan: an aware, half-open ``[start, end)`` interval of real time, stored in UTC.
+
+>>> from datetime import datetime, timedelta
+>>> from zoneinfo import ZoneInfo
+>>> berlin = ZoneInfo("Europe/Berlin")
+>>> a = TimeSpan(
+...     datetime(2026, 3, 2, 18, 0, tzinfo=berlin), datetime(2026, 3, 2, 19, 30, tzinfo=berlin)
+... )
+>>> a
+TimeSpan(2026-03-02T17:00:00+00:00, 2026-03-02T18:30:00+00:00)
+>>> a.duration
+datetime.timedelta(seconds=5400)
+>>> b = a.shift(timedelta(minutes=90))            # starts when a ends
+>>> a.overlaps(b), a.padded(after=timedelta(minutes=10)).overlaps(b)
+(False, True)
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, tzinfo
+
+import attrs
+
+from sessionkit.errors import InvalidDuration, InvalidTimeSpan, NotADatetime
+from sessionkit.zones import check_aware, get_zone
+
+__all__ = ["TimeSpan"]
+
+_ZERO = timedelta(0)
+
+
+def _start_to_utc(value: datetime) -> datetime:
+    return check_aware(value, "start").astimezone(UTC)
+
+
+def _end_to_utc(value: datetime) -> datetime:
+    return check_aware(value, "end").astimezone(UTC)
+
+
+def _check_delta(value: object, name: str, *, allow_negative: bool = True) -> timedelta:
+    if not isinstance(value, timedelta):
+        raise NotADatetime(value, name=name, expected="timedelta")
+    if not allow_negative and value < _ZERO:
+        raise InvalidDuration(
+            f"{name} must not be negative, got {value}", value=value, expected=">= 0"
+        )
+    return value
+
+
+@attrs.frozen(slots=True, repr=False, order=True, eq=True, hash=True)
+class TimeSpan:
+    """An immutable half-open interval ``[start, end)`` between two aware instants.
+
+    Both ends are converted to UTC; ``end`` must be strictly after ``start``.
+    Spans that merely touch (one ends when the other starts) do not overlap.
+    Spans order by ``(start, end)`` and are hashable, so they sort and go in sets.
+    """
+
+    start: datetime = attrs.field(converter=_start_to_utc)
+    end: datetime = attrs.field(converter=_end_to_utc)
+
+    def __attrs_post_init__(self) -> None:
+        if self.end <= self.start:
+            raise InvalidTimeSpan(self.start, self.end)
+
+    @classmethod
+    def from_start(cls, start: datetime, duration: timedelta) -> TimeSpan:
+        """Return the span that begins at ``start`` and lasts ``duration`` of elapsed time."""
+        _check_delta(duration, "duration")
+        begin = _start_to_utc(start)
+        return cls(begin, begin + duration)
+
+    @classmethod
+    def _trusted(cls, start: datetime, end: datetime) -> TimeSpan:
+        """Build without validation; callers guarantee UTC, aware and ``end > start``."""
+        span = _new(cls)
+        _set(span, "start", start)
+        _set(span, "end", end)
+        return span
+
+    @property
+    def duration(self) -> timedelta:
+        """Elapsed time between start and end."""
+        return self.end - self.start
+
+    def overlaps(self, other: TimeSpan) -> bool:
+        """Return whether the spans share any instant (touching spans do not)."""
+        return self.start < other.end and other.start < self.end
+
+    def contains(self, item: datetime | TimeSpan) -> bool:
+        """Return whether an instant lies in ``[start, end)`` or a span lies wholly inside."""
+        if isinstance(item, TimeSpan):
+            return self.start <= item.start and item.end <= self.end
+        instant = check_aware(item, "instant")
+        return self.start <= instant < self.end
+
+    def intersection(self, other: TimeSpan) -> TimeSpan | None:
+        """Return the common part of the two spans, or ``None`` if they do not overlap."""
+        start = max(self.start, other.start)
+        end = min(self.end, other.end)
+        if end <= start:
+            return None
+        return TimeSpan._trusted(start, end)
+
+    def gap(self, other: TimeSpan) -> TimeSpan | None:
+        """Return the span strictly between the two, or ``None`` if they overlap or touch."""
+        if self.end < other.start:
+            return TimeSpan._trusted(self.end, other.start)
+        if other.end < self.start:
+            return TimeSpan._trusted(other.end, self.start)
+        return None
+
+    def shift(self, delta: timedelta) -> TimeSpan:
+        """Return the span moved by ``delta`` (positive is later)."""
+        _check_delta(delta, "delta")
+        return TimeSpan._trusted(self.start + delta, self.end + delta)
+
+    def padded(self, *, before: timedelta = _ZERO, after: timedelta = _ZERO) -> TimeSpan:
+        """Return the span widened by a buffer before its start and after its end.
+
+        Buffers must not be negative (:class:`~sessionkit.errors.InvalidDuration`).
+        """
+        _check_delta(before, "before", allow_negative=False)
+        _check_delta(after, "after", allow_negative=False)
+        return TimeSpan._trusted(self.start - before, self.end + after)
+
+    def in_zone(self, tz: str | tzinfo) -> tuple[datetime, datetime]:
+        """Return ``(start, end)`` as aware datetimes in ``tz``, for display."""
+        zone = get_zone(tz)
+        return self.start.astimezone(zone), self.end.astimezone(zone)
+
+    def isoformat(self) -> str:
+        """Return the ISO 8601 interval ``start/end`` in UTC."""
+        return f"{self.start.isoformat()}/{self.end.isoformat()}"
+
+    def __repr__(self) -> str:
+        return f"TimeSpan({self.start.isoformat()}, {self.end.isoformat()})"
+
+
+_new = object.__new__
+_set = object.__setattr__

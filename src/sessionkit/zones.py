@@ -1,0 +1,185 @@
+"""IANA time zones and the policy that turns a local wall-clock time into an instant.
+
+A local time such as 2007-03-11 02:30 in New York never happened (the clocks
+jumped from 02:00 to 03:00), and 2007-11-04 01:30 happened twice. sessionkit
+never resolves such times by accident; the ``disambiguate`` policy decides:
+
+``"compatible"`` (the default, RFC 5545 section 3.3.5)
+    a skipped time is read with the offset in force *before* the gap (02:30
+    becomes 03:30 EDT); a repeated time means its first occurrence (EDT).
+``"earlier"``
+    the earlier of the two candidate instants (02:30 in the gap becomes 01:30
+    EST; in a fold, the first occurrence).
+``"later"``
+    the later candidate (03:30 EDT in the gap; the second occurrence in a fold).
+``"raise"``
+    raise :class:`~sessionkit.errors.SkippedTime` or
+    :class:`~sessionkit.errors.RepeatedTime`.
+
+Recurrences accept one more choice, ``"skip"`` (RFC 5545 section 3.3.10): an
+occurrence whose local start does not exist is dropped and not counted; a
+repeated one is read as in ``"compatible"``.
+
+>>> from datetime import datetime
+>>> resolve_local(datetime(2007, 3, 11, 2, 30), "America/New_York").isoformat()
+'2007-03-11T03:30:00-04:00'
+>>> resolve_local(datetime(2007, 11, 4, 1, 30), "America/New_York").isoformat()
+'2007-11-04T01:30:00-04:00'
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
+from typing import Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sessionkit.errors import (
+    InvalidValue,
+    NaiveDatetime,
+    NotADatetime,
+    RepeatedTime,
+    SkippedTime,
+    UnknownTimeZone,
+)
+
+__all__ = [
+    "UTC",
+    "Disambiguate",
+    "RecurrenceDisambiguate",
+    "WallTimeKind",
+    "check_aware",
+    "check_disambiguate",
+    "get_zone",
+    "local_date_start",
+    "resolve_local",
+    "to_utc",
+    "wall_time_kind",
+    "zone_name",
+]
+
+Disambiguate = Literal["compatible", "earlier", "later", "raise"]
+"""How a local time in a DST gap or fold becomes an instant (see the module docs)."""
+
+RecurrenceDisambiguate = Literal["compatible", "earlier", "later", "raise", "skip"]
+""":data:`Disambiguate` plus ``"skip"``: drop occurrences whose local start does not exist."""
+
+WallTimeKind = Literal["normal", "skipped", "repeated"]
+
+_DISAMBIGUATE_CHOICES: frozenset[str] = frozenset(get_args(RecurrenceDisambiguate))
+
+
+@lru_cache(maxsize=1024)
+def _zone_by_name(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        # ValueError/OSError: names like "../etc/passwd" or "" that zoneinfo refuses.
+        raise UnknownTimeZone(name) from exc
+
+
+def get_zone(tz: str | tzinfo) -> ZoneInfo:
+    """Return the :class:`~zoneinfo.ZoneInfo` for an IANA name (or a ZoneInfo, unchanged).
+
+    ``datetime.timezone.utc`` is accepted and becomes ``ZoneInfo("UTC")``.
+    Raises :class:`~sessionkit.errors.UnknownTimeZone` for anything else.
+    """
+    if isinstance(tz, ZoneInfo):
+        return tz
+    if tz is UTC:
+        return _zone_by_name("UTC")
+    if not isinstance(tz, str) or not tz:
+        raise UnknownTimeZone(tz)
+    return _zone_by_name(tz)
+
+
+def zone_name(tz: str | tzinfo) -> str:
+    """Return the IANA key of a zone (validating it)."""
+    return get_zone(tz).key
+
+
+def check_disambiguate(value: object, *, allow_skip: bool = False) -> None:
+    """Raise :class:`~sessionkit.errors.InvalidValue` unless ``value`` is a known policy."""
+    allowed = _DISAMBIGUATE_CHOICES if allow_skip else _DISAMBIGUATE_CHOICES - {"skip"}
+    if value not in allowed:
+        raise InvalidValue(
+            f"disambiguate must be one of {sorted(allowed)}, got {value!r}",
+            value=value,
+            expected=" | ".join(sorted(allowed)),
+        )
+
+
+def check_aware(value: object, name: str = "datetime") -> datetime:
+    """Return ``value`` if it is an aware datetime, else raise a clear sessionkit error."""
+    if not isinstance(value, datetime):
+        raise NotADatetime(value, name=name)
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise NaiveDatetime(value, name=name)
+    return value
+
+
+def to_utc(value: datetime, name: str = "datetime") -> datetime:
+    """Return the aware ``value`` as the same instant in UTC."""
+    return check_aware(value, name).astimezone(UTC)
+
+
+def wall_time_kind(local: datetime, tz: str | tzinfo) -> WallTimeKind:
+    """Tell whether a naive local time is normal, skipped (in a gap) or repeated (in a fold)."""
+    zone = get_zone(tz)
+    off0 = local.replace(tzinfo=zone, fold=0).utcoffset()
+    off1 = local.replace(tzinfo=zone, fold=1).utcoffset()
+    assert off0 is not None
+    assert off1 is not None
+    if off0 == off1:
+        return "normal"
+    # PEP 495: in a gap fold=0 reads the offset before the transition, which is
+    # the smaller one when clocks jump forward; in a fold it is the larger one.
+    return "skipped" if off0 < off1 else "repeated"
+
+
+def resolve_local(
+    local: datetime,
+    tz: str | tzinfo,
+    *,
+    disambiguate: Disambiguate = "compatible",
+) -> datetime:
+    """Turn a naive local wall-clock time in ``tz`` into an aware datetime in that zone.
+
+    The result is always a time that really happened on the local clock: a
+    skipped time is moved by the length of the gap (see the module docs for the
+    policies). An aware ``local`` is converted to ``tz`` unchanged.
+    """
+    zone = get_zone(tz)
+    if not isinstance(local, datetime):
+        raise NotADatetime(local, name="local time")
+    if local.tzinfo is not None:
+        return check_aware(local, "local time").astimezone(zone)
+    check_disambiguate(disambiguate)
+    first = local.replace(tzinfo=zone, fold=0)
+    second = local.replace(tzinfo=zone, fold=1)
+    off0 = first.utcoffset()
+    off1 = second.utcoffset()
+    assert off0 is not None
+    assert off1 is not None
+    if off0 == off1:
+        return first
+    if off0 < off1:  # skipped
+        if disambiguate == "raise":
+            raise SkippedTime(local, zone.key)
+        offset = off1 if disambiguate == "earlier" else off0
+        return (local - offset).replace(tzinfo=UTC).astimezone(zone)
+    if disambiguate == "raise":
+        raise RepeatedTime(local, zone.key)
+    return second if disambiguate == "later" else first
+
+
+def local_date_start(day: date, tz: str | tzinfo) -> datetime:
+    """Return the first instant of a local calendar day (midnight, or the gap's end)."""
+    return resolve_local(datetime.combine(day, datetime.min.time()), tz)
+
+
+def utc_offset(local_aware: datetime) -> timedelta:
+    """Return the UTC offset of an aware datetime (never None for zoneinfo values)."""
+    offset = local_aware.utcoffset()
+    assert offset is not None
+    return offset
