@@ -1,0 +1,1 @@
+"""Recurrence: RFC 5545 rules expanded in local wall-clock time of an IANA zone."""

@@ -1,0 +1,1 @@
+"""sessionkit benchmarks: ``nox -s bench`` or ``python -m benchmarks [--quick] [NAME ...]``."""
