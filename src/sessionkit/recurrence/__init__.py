@@ -1,1 +1,23 @@
-"""Recurrence: RFC 5545 rules expanded in local wall-clock time of an IANA zone."""
+"""Recurrence: RFC 5545 rules expanded in local wall-clock time of an IANA zone.
+
+The only part of sessionkit that imports dateutil (an import-linter contract
+checks it). See :class:`Recurrence`.
+"""
+
+from __future__ import annotations
+
+from sessionkit.recurrence.expand import MAX_CANDIDATES
+from sessionkit.recurrence.recurrence import Occurrence, Recurrence
+from sessionkit.recurrence.rule import FREQUENCIES, WEEKDAYS, Frequency, Rule, Weekday, parse_rule
+
+__all__ = [
+    "FREQUENCIES",
+    "MAX_CANDIDATES",
+    "WEEKDAYS",
+    "Frequency",
+    "Occurrence",
+    "Recurrence",
+    "Rule",
+    "Weekday",
+    "parse_rule",
+]

@@ -1,0 +1,350 @@
+"""The RFC 5545 RRULE as a validated, normalised value, with its parser and formatter.
+
+Parsing is sessionkit's own so that a bad rule names the offending part
+(``FREQ=FORTNIGHTLY`` -> ``InvalidRecurrence(part="FREQ")``) instead of
+surfacing a dateutil traceback, and so that formatting writes ``UNTIL`` in UTC
+as RFC 5545 requires for zoned starts.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Final, Literal
+
+import attrs
+
+from sessionkit.errors import InvalidRecurrence
+
+__all__ = ["FREQUENCIES", "WEEKDAYS", "Frequency", "Rule", "Weekday", "parse_rule"]
+
+Frequency = Literal["YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY", "MINUTELY", "SECONDLY"]
+FREQUENCIES: Final[tuple[Frequency, ...]] = (
+    "YEARLY",
+    "MONTHLY",
+    "WEEKLY",
+    "DAILY",
+    "HOURLY",
+    "MINUTELY",
+    "SECONDLY",
+)
+WEEKDAYS: Final[tuple[str, ...]] = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+"""RFC 5545 weekday codes, indexed like :meth:`datetime.date.weekday` (Monday = 0)."""
+
+
+@attrs.frozen(slots=True, order=True)
+class Weekday:
+    """A BYDAY entry: a weekday (0 = Monday) and an optional ordinal (``-1FR`` = last Friday)."""
+
+    weekday: int
+    n: int | None = None
+
+    def __str__(self) -> str:
+        prefix = "" if self.n is None else str(self.n)
+        return f"{prefix}{WEEKDAYS[self.weekday]}"
+
+
+def _sorted_unique(values: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(sorted(set(values)))
+
+
+def _weekday_order(values: tuple[Weekday, ...]) -> tuple[Weekday, ...]:
+    return tuple(sorted(set(values), key=lambda w: (w.n is not None, w.n or 0, w.weekday)))
+
+
+@attrs.frozen(slots=True)
+class Rule:
+    """A parsed RRULE. BY-lists are sorted and de-duplicated, so equal rules compare equal.
+
+    ``until`` is an aware UTC datetime (the inclusive last instant) once the rule
+    belongs to a :class:`~sessionkit.recurrence.Recurrence`; a freshly parsed
+    rule may also hold a ``date`` or a naive (floating, local) datetime.
+    """
+
+    freq: Frequency
+    interval: int = 1
+    count: int | None = None
+    until: datetime | date | None = None
+    bysecond: tuple[int, ...] = attrs.field(default=(), converter=_sorted_unique)
+    byminute: tuple[int, ...] = attrs.field(default=(), converter=_sorted_unique)
+    byhour: tuple[int, ...] = attrs.field(default=(), converter=_sorted_unique)
+    byday: tuple[Weekday, ...] = attrs.field(default=(), converter=_weekday_order)
+    bymonthday: tuple[int, ...] = attrs.field(default=(), converter=_sorted_unique)
+    byyearday: tuple[int, ...] = attrs.field(default=(), converter=_sorted_unique)
+    byweekno: tuple[int, ...] = attrs.field(default=(), converter=_sorted_unique)
+    bymonth: tuple[int, ...] = attrs.field(default=(), converter=_sorted_unique)
+    bysetpos: tuple[int, ...] = attrs.field(default=(), converter=_sorted_unique)
+    wkst: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        _validate(self)
+
+    def to_text(self) -> str:
+        """Return the rule as RFC 5545 text (no ``RRULE:`` prefix); UNTIL as written."""
+        parts = [f"FREQ={self.freq}"]
+        if self.until is not None:
+            parts.append(f"UNTIL={_format_until(self.until)}")
+        if self.count is not None:
+            parts.append(f"COUNT={self.count}")
+        if self.interval != 1:
+            parts.append(f"INTERVAL={self.interval}")
+        for name, values in (
+            ("BYSECOND", self.bysecond),
+            ("BYMINUTE", self.byminute),
+            ("BYHOUR", self.byhour),
+            ("BYDAY", self.byday),
+            ("BYMONTHDAY", self.bymonthday),
+            ("BYYEARDAY", self.byyearday),
+            ("BYWEEKNO", self.byweekno),
+            ("BYMONTH", self.bymonth),
+            ("BYSETPOS", self.bysetpos),
+        ):
+            if values:
+                parts.append(f"{name}={','.join(str(v) for v in values)}")
+        if self.wkst != 0:
+            parts.append(f"WKST={WEEKDAYS[self.wkst]}")
+        return ";".join(parts)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+def _format_until(until: datetime | date) -> str:
+    if isinstance(until, datetime):
+        if until.tzinfo is not None:
+            return until.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        return until.strftime("%Y%m%dT%H%M%S")
+    return until.strftime("%Y%m%d")
+
+
+_RANGES: Final[dict[str, tuple[int, int, bool]]] = {
+    # part: (min, max, negative values allowed)
+    "BYSECOND": (0, 59, False),
+    "BYMINUTE": (0, 59, False),
+    "BYHOUR": (0, 23, False),
+    "BYMONTHDAY": (1, 31, True),
+    "BYYEARDAY": (1, 366, True),
+    "BYWEEKNO": (1, 53, True),
+    "BYMONTH": (1, 12, False),
+    "BYSETPOS": (1, 366, True),
+}
+
+
+def _check_range(part: str, values: tuple[int, ...]) -> None:
+    low, high, negative = _RANGES[part]
+    for value in values:
+        magnitude = abs(value) if negative else value
+        if not low <= magnitude <= high or (not negative and value < 0):
+            hint = (
+                " (leap second 60 is not supported)" if part == "BYSECOND" and value == 60 else ""
+            )
+            sign = "+/-" if negative else ""
+            raise InvalidRecurrence(
+                f"{part}={value} is out of range; expected {sign}{low}..{high}{hint}",
+                value=value,
+                part=part,
+            )
+
+
+def _validate(rule: Rule) -> None:
+    if rule.freq not in FREQUENCIES:
+        raise InvalidRecurrence(
+            f"FREQ={rule.freq} is not a frequency; expected one of {', '.join(FREQUENCIES)}",
+            value=rule.freq,
+            part="FREQ",
+        )
+    if not isinstance(rule.interval, int) or rule.interval < 1:
+        raise InvalidRecurrence(
+            f"INTERVAL={rule.interval} must be a positive integer",
+            value=rule.interval,
+            part="INTERVAL",
+        )
+    if rule.count is not None and (not isinstance(rule.count, int) or rule.count < 1):
+        raise InvalidRecurrence(
+            f"COUNT={rule.count} must be a positive integer", value=rule.count, part="COUNT"
+        )
+    if rule.count is not None and rule.until is not None:
+        raise InvalidRecurrence(
+            "UNTIL and COUNT must not both be given (RFC 5545 section 3.3.10)",
+            value=rule.until,
+            part="UNTIL",
+        )
+    for part in _RANGES:
+        _check_range(part, getattr(rule, part.lower()))
+    for entry in rule.byday:
+        if entry.n is not None and (entry.n == 0 or abs(entry.n) > 53):
+            raise InvalidRecurrence(
+                f"BYDAY ordinal in {entry} must be +/-1..53", value=str(entry), part="BYDAY"
+            )
+    if not 0 <= rule.wkst <= 6:
+        raise InvalidRecurrence(f"WKST={rule.wkst} is not a weekday", value=rule.wkst, part="WKST")
+    # RFC 5545 section 3.3.10 restrictions on which parts go with which FREQ.
+    if rule.byweekno and rule.freq != "YEARLY":
+        raise InvalidRecurrence(
+            f"BYWEEKNO is only valid with FREQ=YEARLY, not FREQ={rule.freq}",
+            value=rule.byweekno,
+            part="BYWEEKNO",
+        )
+    if rule.byyearday and rule.freq in ("MONTHLY", "WEEKLY", "DAILY"):
+        raise InvalidRecurrence(
+            f"BYYEARDAY is not valid with FREQ={rule.freq}", value=rule.byyearday, part="BYYEARDAY"
+        )
+    if rule.bymonthday and rule.freq == "WEEKLY":
+        raise InvalidRecurrence(
+            "BYMONTHDAY is not valid with FREQ=WEEKLY", value=rule.bymonthday, part="BYMONTHDAY"
+        )
+    ordinals = [str(w) for w in rule.byday if w.n is not None]
+    if ordinals and (
+        rule.freq not in ("MONTHLY", "YEARLY") or (rule.freq == "YEARLY" and rule.byweekno)
+    ):
+        raise InvalidRecurrence(
+            f"BYDAY={','.join(ordinals)}: numbered weekdays are only valid with FREQ=MONTHLY "
+            "or FREQ=YEARLY (without BYWEEKNO)",
+            value=ordinals,
+            part="BYDAY",
+        )
+    if ordinals and rule.freq == "MONTHLY" and any(abs(w.n or 0) > 5 for w in rule.byday):
+        raise InvalidRecurrence(
+            f"BYDAY={','.join(ordinals)}: a month has at most 5 of each weekday",
+            value=ordinals,
+            part="BYDAY",
+        )
+    if rule.bysetpos and not (
+        rule.bysecond
+        or rule.byminute
+        or rule.byhour
+        or rule.byday
+        or rule.bymonthday
+        or rule.byyearday
+        or rule.byweekno
+        or rule.bymonth
+    ):
+        raise InvalidRecurrence(
+            "BYSETPOS needs another BYxxx part to select from", value=rule.bysetpos, part="BYSETPOS"
+        )
+
+
+_PART_RE: Final = re.compile(r"^[A-Z]+$")
+_INT_RE: Final = re.compile(r"^[+-]?\d+$")
+_BYDAY_RE: Final = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
+_UNTIL_RE: Final = re.compile(r"^(\d{8})(?:T(\d{6})(Z)?)?$")
+_INT_LISTS: Final = (
+    "BYSECOND",
+    "BYMINUTE",
+    "BYHOUR",
+    "BYMONTHDAY",
+    "BYYEARDAY",
+    "BYWEEKNO",
+    "BYMONTH",
+    "BYSETPOS",
+)
+
+
+def _parse_int(part: str, text: str) -> int:
+    if not _INT_RE.match(text):
+        raise InvalidRecurrence(f"{part}={text!r} is not an integer", value=text, part=part)
+    return int(text)
+
+
+def _parse_until(text: str) -> datetime | date:
+    match = _UNTIL_RE.match(text)
+    if match is None:
+        raise InvalidRecurrence(
+            f"UNTIL={text!r} is not a DATE (YYYYMMDD) or DATE-TIME (YYYYMMDDTHHMMSS[Z])",
+            value=text,
+            part="UNTIL",
+        )
+    day_text, time_text, zulu = match.groups()
+    try:
+        if time_text is None:
+            return datetime.strptime(day_text, "%Y%m%d").date()
+        moment = datetime.strptime(day_text + time_text, "%Y%m%d%H%M%S")
+    except ValueError as exc:
+        raise InvalidRecurrence(
+            f"UNTIL={text!r} is not a valid date: {exc}", value=text, part="UNTIL"
+        ) from None
+    return moment.replace(tzinfo=UTC) if zulu else moment
+
+
+def parse_rule(text: str) -> Rule:
+    """Parse RFC 5545 RRULE text (with or without the ``RRULE:`` prefix) into a :class:`Rule`.
+
+    Raises :class:`~sessionkit.errors.InvalidRecurrence` naming the offending part.
+    """
+    if not isinstance(text, str):
+        raise InvalidRecurrence(f"a rule must be text, got {type(text).__name__}", value=text)
+    body = text.strip()
+    if body.upper().startswith("RRULE:"):
+        body = body[6:]
+    if not body:
+        raise InvalidRecurrence("empty rule; expected e.g. 'FREQ=WEEKLY;BYDAY=MO'", value=text)
+    seen: dict[str, str] = {}
+    for chunk in body.split(";"):
+        if not chunk:
+            continue
+        name, sep, value = chunk.partition("=")
+        name = name.strip().upper()
+        value = value.strip().upper()
+        if not sep or not _PART_RE.match(name) or not value:
+            raise InvalidRecurrence(
+                f"cannot read {chunk!r} in {text!r}; expected NAME=VALUE parts separated by ';'",
+                value=chunk,
+                part=name or None,
+            )
+        if name in seen:
+            raise InvalidRecurrence(f"{name} is given twice in {text!r}", value=chunk, part=name)
+        seen[name] = value
+    known = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "WKST", *_INT_LISTS}
+    for name in seen:
+        if name not in known:
+            raise InvalidRecurrence(
+                f"unknown rule part {name!r} in {text!r}", value=seen[name], part=name
+            )
+    if "FREQ" not in seen:
+        raise InvalidRecurrence(f"FREQ is missing in {text!r}", value=text, part="FREQ")
+    freq = seen["FREQ"]
+    if freq not in FREQUENCIES:
+        raise InvalidRecurrence(
+            f"FREQ={freq} is not a frequency; expected one of {', '.join(FREQUENCIES)}",
+            value=freq,
+            part="FREQ",
+        )
+    ints: dict[str, tuple[int, ...]] = {}
+    for name in _INT_LISTS:
+        if name in seen:
+            ints[name] = tuple(_parse_int(name, item) for item in seen[name].split(","))
+    byday: list[Weekday] = []
+    if "BYDAY" in seen:
+        for item in seen["BYDAY"].split(","):
+            match = _BYDAY_RE.match(item)
+            if match is None:
+                raise InvalidRecurrence(
+                    f"BYDAY={item!r} is not a weekday; expected e.g. MO, 1FR or -1SU",
+                    value=item,
+                    part="BYDAY",
+                )
+            ordinal, code = match.groups()
+            byday.append(Weekday(WEEKDAYS.index(code), int(ordinal) if ordinal else None))
+    wkst = 0
+    if "WKST" in seen:
+        if seen["WKST"] not in WEEKDAYS:
+            raise InvalidRecurrence(
+                f"WKST={seen['WKST']} is not a weekday", value=seen["WKST"], part="WKST"
+            )
+        wkst = WEEKDAYS.index(seen["WKST"])
+    return Rule(
+        freq=freq,
+        interval=_parse_int("INTERVAL", seen["INTERVAL"]) if "INTERVAL" in seen else 1,
+        count=_parse_int("COUNT", seen["COUNT"]) if "COUNT" in seen else None,
+        until=_parse_until(seen["UNTIL"]) if "UNTIL" in seen else None,
+        bysecond=ints.get("BYSECOND", ()),
+        byminute=ints.get("BYMINUTE", ()),
+        byhour=ints.get("BYHOUR", ()),
+        byday=tuple(byday),
+        bymonthday=ints.get("BYMONTHDAY", ()),
+        byyearday=ints.get("BYYEARDAY", ()),
+        byweekno=ints.get("BYWEEKNO", ()),
+        bymonth=ints.get("BYMONTH", ()),
+        bysetpos=ints.get("BYSETPOS", ()),
+        wkst=wkst,
+    )
