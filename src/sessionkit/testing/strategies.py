@@ -11,17 +11,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
+from sessionkit.recurrence import Recurrence, Rule, Weekday
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import get_zone
+from sessionkit.zones import RecurrenceDisambiguate, get_zone
 
 __all__ = [
     "DST_ZONES",
     "aware_datetimes",
+    "recurrences",
+    "rules",
     "timespans",
     "timezones",
 ]
@@ -82,3 +85,131 @@ def timespans(
     return st.builds(
         lambda start, secs: TimeSpan(start, start + timedelta(seconds=secs)), starts, seconds
     )
+
+
+@st.composite
+def rules(
+    draw: st.DrawFn,
+    *,
+    frequencies: Sequence[str] = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY", "HOURLY"),
+    allow_count: bool = True,
+    allow_until: bool = True,
+) -> Rule:
+    """Valid RFC 5545 rules mixing the fast arithmetic paths and the general one.
+
+    UNTIL, when drawn, is an aware UTC instant between 2000 and 2045.
+    """
+    freq = draw(st.sampled_from(list(frequencies)))
+    interval = draw(st.integers(1, 3))
+    days = st.lists(st.integers(0, 6), min_size=1, max_size=3, unique=True)
+    byday: tuple[Weekday, ...] = ()
+    bymonthday: tuple[int, ...] = ()
+    bymonth: tuple[int, ...] = ()
+    byhour: tuple[int, ...] = ()
+    bysetpos: tuple[int, ...] = ()
+    if freq in ("DAILY", "WEEKLY") and draw(st.booleans()):
+        byday = tuple(Weekday(d) for d in draw(days))
+    elif freq == "MONTHLY":
+        choice = draw(st.sampled_from(["default", "monthday", "nth", "setpos"]))
+        if choice == "monthday":
+            bymonthday = tuple(
+                draw(
+                    st.lists(
+                        st.sampled_from([1, 2, 15, 28, 29, 30, 31, -1, -3]),
+                        min_size=1,
+                        max_size=3,
+                        unique=True,
+                    )
+                )
+            )
+        elif choice == "nth":
+            byday = tuple(Weekday(d, draw(st.sampled_from([1, 2, -1]))) for d in draw(days))
+        elif choice == "setpos":
+            byday = tuple(Weekday(d) for d in draw(days))
+            bysetpos = (draw(st.sampled_from([1, 2, -1])),)
+    elif freq == "YEARLY":
+        if draw(st.booleans()):
+            bymonth = tuple(draw(st.lists(st.integers(1, 12), min_size=1, max_size=3, unique=True)))
+            if draw(st.booleans()):
+                byday = tuple(Weekday(d) for d in draw(days))
+    elif freq == "HOURLY":
+        interval = draw(st.integers(1, 7))
+        if draw(st.booleans()):
+            byhour = tuple(draw(st.lists(st.integers(0, 23), min_size=1, max_size=4, unique=True)))
+    if freq == "DAILY" and draw(st.booleans()):
+        byhour = tuple(draw(st.lists(st.integers(0, 23), min_size=1, max_size=3, unique=True)))
+    count = until = None
+    ending = draw(st.sampled_from(["none", "count", "until"]))
+    if ending == "count" and allow_count:
+        count = draw(st.integers(1, 60))
+    elif ending == "until" and allow_until:
+        until = draw(
+            st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2045, 1, 1))
+        ).replace(microsecond=0, tzinfo=UTC)
+    return Rule(
+        freq=freq,  # type: ignore[arg-type]  # drawn from valid frequencies
+        interval=interval,
+        count=count,
+        until=until,
+        byday=byday,
+        bymonthday=bymonthday,
+        bymonth=bymonth,
+        byhour=byhour,
+        bysetpos=bysetpos,
+        wkst=draw(st.sampled_from([0, 0, 6])),
+    )
+
+
+@st.composite
+def recurrences(
+    draw: st.DrawFn,
+    *,
+    zones: st.SearchStrategy[ZoneInfo] | None = None,
+    rule_strategy: st.SearchStrategy[Rule] | None = None,
+    disambiguate: Sequence[RecurrenceDisambiguate] = ("compatible",),
+    with_exdates: bool = True,
+) -> Recurrence:
+    """Recurrences in zones with DST gaps and folds, starting between 2000 and 2035.
+
+    Start times favour the small hours, where DST transitions happen.
+    """
+    zone = draw(zones if zones is not None else timezones())
+    day = draw(
+        st.dates(min_value=datetime(2000, 1, 1).date(), max_value=datetime(2035, 1, 1).date())
+    )
+    at = draw(
+        st.one_of(
+            st.builds(time, st.integers(0, 3), st.sampled_from([0, 15, 30, 45])),
+            st.builds(time, st.integers(0, 23), st.integers(0, 59)),
+        )
+    )
+    rule = draw(rule_strategy if rule_strategy is not None else rules())
+    duration = timedelta(minutes=draw(st.integers(1, 240)))
+    start = datetime.combine(day, at)
+    rec = Recurrence.from_rrule(
+        rule,
+        start=start,
+        tz=zone.key,
+        duration=duration,
+        disambiguate=draw(st.sampled_from(list(disambiguate))),
+    )
+    if with_exdates and draw(st.booleans()):
+        window_end = start + timedelta(days=400)
+        sample = [
+            occ.span.start
+            for occ in rec.between(
+                datetime.combine(day, time()).replace(tzinfo=UTC) - timedelta(days=1),
+                window_end.replace(tzinfo=UTC),
+            )
+        ][:50]
+        if sample:
+            chosen = draw(st.lists(st.sampled_from(sample), max_size=3, unique=True))
+            rec = Recurrence.from_rrule(
+                rule,
+                start=start,
+                tz=zone.key,
+                duration=duration,
+                exdates=chosen,
+                disambiguate=rec.disambiguate,
+            )
+    return rec

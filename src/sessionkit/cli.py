@@ -1,0 +1,183 @@
+"""Command line: ``python -m sessionkit expand RULE --start ... --tz ... --duration ...``.
+
+Bad arguments print one line to stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import re
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import NoReturn
+
+from sessionkit.errors import SessionKitError
+from sessionkit.recurrence import Occurrence, Recurrence
+from sessionkit.zones import get_zone, local_date_start
+
+__all__ = ["main", "parse_duration"]
+
+_DURATION_RE = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(message)
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse ``90m``, ``1h30m``, ``45s``, ``2h`` or ISO 8601 ``PT1H30M`` into a timedelta."""
+    raw = text.strip()
+    if raw.upper().startswith("PT"):
+        raw = raw[2:].lower()
+    match = _DURATION_RE.match(raw.lower())
+    if not raw or match is None or not any(match.groups()):
+        raise _UsageError(f"--duration {text!r}: expected e.g. 90m, 1h30m or PT1H30M")
+    hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    value = timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    if value <= timedelta(0):
+        raise _UsageError(f"--duration {text!r}: must be positive")
+    return value
+
+
+def _parse_local(text: str, flag: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise _UsageError(
+            f"{flag} {text!r}: expected an ISO date-time such as 2026-03-02T18:00"
+        ) from None
+    return value
+
+
+def _parse_bound(text: str, flag: str, tz: str) -> datetime:
+    """A window bound: a date (local midnight), a local date-time, or an aware date-time."""
+    try:
+        if "T" not in text and " " not in text:
+            return local_date_start(date.fromisoformat(text), tz)
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise _UsageError(
+            f"{flag} {text!r}: expected a date (2026-03-01) or ISO date-time"
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=get_zone(tz))
+    return value
+
+
+def _build_parser() -> _Parser:
+    parser = _Parser(prog="python -m sessionkit", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    expand = commands.add_parser(
+        "expand",
+        help="print the occurrences of a recurrence rule in a window",
+        description="Expand an RFC 5545 rule in an IANA zone and print its occurrences.",
+    )
+    expand.add_argument("rule", help='e.g. "FREQ=WEEKLY;BYDAY=MO,WE" (RRULE: prefix optional)')
+    expand.add_argument("--start", required=True, help="local DTSTART, e.g. 2026-03-02T18:00")
+    expand.add_argument("--tz", required=True, help="IANA zone, e.g. Europe/Berlin")
+    expand.add_argument("--duration", required=True, help="e.g. 90m, 1h30m, PT1H30M")
+    expand.add_argument("--from", dest="window_from", required=True, help="window start (date)")
+    expand.add_argument("--to", dest="window_to", required=True, help="window end, exclusive")
+    expand.add_argument(
+        "--exdate", action="append", default=[], help="local date-time or date to exclude"
+    )
+    expand.add_argument(
+        "--disambiguate",
+        default="compatible",
+        choices=("compatible", "earlier", "later", "raise", "skip"),
+        help="local times in DST gaps/folds (default: RFC 5545)",
+    )
+    expand.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    return parser
+
+
+def _rows(occurrences: Sequence[Occurrence]) -> list[dict[str, str]]:
+    return [
+        {
+            "key": occ.key.isoformat(),
+            "local_start": occ.local_start.isoformat(),
+            "local_end": occ.span.end.astimezone(occ.local_start.tzinfo).isoformat(),
+            "utc_start": occ.span.start.isoformat(),
+            "utc_end": occ.span.end.isoformat(),
+        }
+        for occ in occurrences
+    ]
+
+
+def _render(occurrences: Sequence[Occurrence], fmt: str) -> str:
+    rows = _rows(occurrences)
+    if fmt == "json":
+        return json.dumps(rows, indent=2)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(
+            buffer, fieldnames=["key", "local_start", "local_end", "utc_start", "utc_end"]
+        )
+        writer.writeheader()
+        writer.writerows(rows)
+        return buffer.getvalue().rstrip("\n")
+    lines = [f"{'#':>3}  {'local start':<25}  {'local end':<25}  {'UTC start':<20}  UTC end"]
+    for n, occ in enumerate(occurrences, 1):
+        zone = occ.local_start.tzinfo
+        lines.append(
+            f"{n:>3}  {occ.local_start.strftime('%a %Y-%m-%d %H:%M %Z'):<25}  "
+            f"{occ.span.end.astimezone(zone).strftime('%a %Y-%m-%d %H:%M %Z'):<25}  "
+            f"{occ.span.start.strftime('%Y-%m-%d %H:%MZ'):<20}  "
+            f"{occ.span.end.strftime('%Y-%m-%d %H:%MZ')}"
+        )
+    lines.append(f"{len(occurrences)} occurrence(s)")
+    return "\n".join(lines)
+
+
+def _expand(args: argparse.Namespace) -> str:
+    tz = get_zone(args.tz).key
+    exdates: list[datetime | date] = [
+        _parse_local(text, "--exdate") if "T" in text else _parse_date(text, "--exdate")
+        for text in args.exdate
+    ]
+    rec = Recurrence.from_rrule(
+        args.rule,
+        start=_parse_local(args.start, "--start"),
+        tz=tz,
+        duration=parse_duration(args.duration),
+        exdates=exdates,
+        disambiguate=args.disambiguate,
+    )
+    lo = _parse_bound(args.window_from, "--from", tz)
+    hi = _parse_bound(args.window_to, "--to", tz)
+    return _render(list(rec.between(lo, hi)), args.format)
+
+
+def _parse_date(text: str, flag: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _UsageError(f"{flag} {text!r}: expected a date such as 2026-04-01") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 bad arguments)."""
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+        output = _expand(args)
+    except _UsageError as exc:
+        print(f"sessionkit: error: {exc}", file=sys.stderr)
+        return 2
+    except SessionKitError as exc:
+        print(f"sessionkit: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        print(output)
+    except BrokenPipeError:  # e.g. piped into `head`: not an error of ours
+        sys.stdout = None  # silence the flush at exit
+    return 0
