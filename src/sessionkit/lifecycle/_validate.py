@@ -1,0 +1,174 @@
+"""The soundness checks a lifecycle definition passes when it is built.
+
+Each failure raises :class:`~sessionkit.errors.InvalidLifecycle` with a
+``problem`` code and the offending ``subject`` (a name, or names).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from sessionkit.errors import InvalidLifecycle
+from sessionkit.lifecycle.definition import Status, Transition
+
+
+def _fail(lifecycle: str, problem: str, subject: object, message: str) -> InvalidLifecycle:
+    return InvalidLifecycle(f"lifecycle {lifecycle!r}: {message}", problem=problem, subject=subject)
+
+
+def _check_names(lifecycle: str, kind: str, names: Sequence[object]) -> None:
+    for name in names:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise _fail(
+                lifecycle,
+                "invalid_name",
+                name,
+                f"{kind} name {name!r} must be an identifier (letters, digits, underscores)",
+            )
+    seen: set[object] = set()
+    for name in names:
+        if name in seen:
+            raise _fail(lifecycle, f"duplicate_{kind}", name, f"{kind} {name!r} is declared twice")
+        seen.add(name)
+
+
+def _expand(
+    lifecycle: str,
+    transition: Transition,
+    known: dict[str, Status],
+    any_source: str,
+) -> Transition:
+    if transition.target not in known:
+        raise _fail(
+            lifecycle,
+            "unknown_status",
+            (transition.name, transition.target),
+            f"transition {transition.name!r} goes to unknown status {transition.target!r}",
+        )
+    sources: list[str] = []
+    for source in transition.sources:
+        if source == any_source:
+            candidates = [
+                s.name for s in known.values() if not s.terminal and s.name != transition.target
+            ]
+        elif source in known:
+            candidates = [known[source].name]
+        else:
+            raise _fail(
+                lifecycle,
+                "unknown_status",
+                (transition.name, source),
+                f"transition {transition.name!r} leaves unknown status {source!r}",
+            )
+        sources.extend(c for c in candidates if c not in sources)
+    if not sources:
+        raise _fail(
+            lifecycle,
+            "no_sources",
+            transition.name,
+            f"transition {transition.name!r} leaves no status",
+        )
+    for source in sources:
+        if known[source].terminal:
+            raise _fail(
+                lifecycle,
+                "transition_from_terminal",
+                (transition.name, source),
+                f"transition {transition.name!r} leaves terminal status {source!r}; "
+                "terminal statuses are final",
+            )
+    return attrs.evolve(transition, sources=tuple(sources), target=known[transition.target].name)
+
+
+def _reachable(initial: str, transitions: Sequence[Transition]) -> set[str]:
+    seen = {initial}
+    frontier = [initial]
+    while frontier:
+        status = frontier.pop()
+        for t in transitions:
+            if status in t.sources and t.target not in seen:
+                seen.add(t.target)
+                frontier.append(t.target)
+    return seen
+
+
+def _timed_cycle(transitions: Sequence[Transition]) -> list[str] | None:
+    edges: dict[str, list[str]] = {}
+    for t in transitions:
+        if t.timer is not None:
+            for source in t.sources:
+                edges.setdefault(source, []).append(t.target)
+    done: set[str] = set()
+
+    def visit(node: str, path: list[str]) -> list[str] | None:
+        if node in path:
+            return [*path[path.index(node) :], node]
+        if node in done:
+            return None
+        for nxt in edges.get(node, ()):
+            cycle = visit(nxt, [*path, node])
+            if cycle is not None:
+                return cycle
+        done.add(node)
+        return None
+
+    for start in list(edges):
+        cycle = visit(start, [])
+        if cycle is not None:
+            return cycle
+    return None
+
+
+def validate(
+    lifecycle: str,
+    statuses: Sequence[Status],
+    transitions: Sequence[Transition],
+    *,
+    any_source: str,
+) -> tuple[Transition, ...]:
+    """Check a definition and return its transitions with ``any_source`` expanded."""
+    if not statuses:
+        raise _fail(lifecycle, "no_statuses", None, "declares no statuses")
+    _check_names(lifecycle, "status", [s.name for s in statuses])
+    _check_names(lifecycle, "transition", [t.name for t in transitions])
+    initial = [s.name for s in statuses if s.initial]
+    if not initial:
+        raise _fail(lifecycle, "no_initial", None, "no status is marked initial=True")
+    if len(initial) > 1:
+        raise _fail(
+            lifecycle,
+            "several_initial",
+            tuple(initial),
+            f"exactly one status may be initial, got {', '.join(initial)}",
+        )
+    known = {s.name: s for s in statuses}
+    expanded = tuple(_expand(lifecycle, t, known, any_source) for t in transitions)
+    leaving = {source for t in expanded for source in t.sources}
+    for status in statuses:
+        if not status.terminal and status.name not in leaving:
+            raise _fail(
+                lifecycle,
+                "dead_end",
+                status.name,
+                f"no transition leaves {status.name!r}; mark it terminal=True or add one",
+            )
+    reachable = _reachable(initial[0], expanded)
+    unreachable = [s.name for s in statuses if s.name not in reachable]
+    if unreachable:
+        raise _fail(
+            lifecycle,
+            "unreachable",
+            tuple(unreachable),
+            f"no path from {initial[0]!r} reaches {', '.join(unreachable)}",
+        )
+    cycle = _timed_cycle(expanded)
+    if cycle is not None:
+        raise _fail(
+            lifecycle,
+            "timed_cycle",
+            tuple(cycle),
+            f"timed transitions loop {' -> '.join(cycle)}; the clock would never stop",
+        )
+    return expanded

@@ -1,0 +1,190 @@
+"""Guards and conditions: the rules that decide whether a transition may happen.
+
+A *guard* is asked before a transition fires, by hand or by the clock. It
+receives the session, the instant, the actor and the actor's role, and answers
+with a :class:`Verdict`: yes, or no with a reason a person can act on.
+
+A *condition* is the simpler predicate a timed transition consults before it
+fires on its own (``MISSED`` 30 minutes after start, *if nobody attended*).
+It sees only the session, because the clock, not a person, is acting.
+
+>>> from datetime import UTC, datetime
+>>> from types import SimpleNamespace
+>>> from sessionkit import TimeSpan
+>>> span = TimeSpan(datetime(2026, 3, 2, 17, tzinfo=UTC), datetime(2026, 3, 2, 18, tzinfo=UTC))
+>>> lesson = SimpleNamespace(span=span, capacity=1)
+>>> has_started(lesson, now=datetime(2026, 3, 2, 16, 59, tzinfo=UTC), actor=None, role=None)
+Verdict(allowed=False, reason='the session has not started yet (it starts at 2026-03-02T17:00...)')
+>>> bool(individual_only(lesson, now=span.start, actor=None, role=None))
+True
+>>> roles("coach")(lesson, now=span.start, actor="u1", role="student").reason
+"role 'student' may not do this; allowed roles: coach"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol, TypeAlias
+
+import attrs
+from typing_extensions import override
+
+__all__ = [
+    "Condition",
+    "Guard",
+    "Verdict",
+    "has_started",
+    "individual_only",
+    "nobody_attended",
+    "roles",
+    "when",
+]
+
+
+@attrs.frozen
+class Verdict:
+    """A guard's answer: ``allowed`` or not, and the ``reason`` (required when refusing).
+
+    A verdict is truthy exactly when it allows.
+    """
+
+    allowed: bool
+    reason: str = ""
+
+    @classmethod
+    def yes(cls, reason: str = "") -> Verdict:
+        """Return an allowing verdict."""
+        return cls(True, reason)
+
+    @classmethod
+    def no(cls, reason: str) -> Verdict:
+        """Return a refusing verdict; ``reason`` tells the person what stands in the way."""
+        return cls(False, reason)
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+class Guard(Protocol):
+    """Decides whether a transition may fire for ``session`` at ``now``.
+
+    ``actor`` is whoever asked (an id or a user object, ``None`` for the clock)
+    and ``role`` their role (``"coach"``, ``"student"``, ... or ``None``).
+    Guards must not have side effects: they are also asked by
+    :meth:`~sessionkit.lifecycle.Lifecycle.allowed` and
+    :meth:`~sessionkit.lifecycle.Lifecycle.next_due` just to look.
+    """
+
+    def __call__(
+        self, session: Any, /, *, now: datetime, actor: object, role: str | None
+    ) -> Verdict:
+        """Return a :class:`Verdict`; a refusal must carry a reason."""
+        ...
+
+
+Condition: TypeAlias = Callable[[Any], bool]
+"""A predicate over the session that a timed transition needs to be true to fire."""
+
+
+@attrs.frozen
+class _PredicateGuard(Guard):
+    predicate: Callable[[Any, datetime], bool]
+    reason: str | Callable[[Any, datetime], str]
+    label: str
+
+    @override
+    def __call__(
+        self, session: Any, /, *, now: datetime, actor: object, role: str | None
+    ) -> Verdict:
+        if self.predicate(session, now):
+            return Verdict.yes()
+        reason = self.reason if isinstance(self.reason, str) else self.reason(session, now)
+        return Verdict.no(reason)
+
+    @override
+    def __repr__(self) -> str:
+        return f"<guard {self.label}>"
+
+
+@attrs.frozen
+class _RoleGuard(Guard):
+    allowed: frozenset[str]
+    label: str
+
+    @override
+    def __call__(
+        self, session: Any, /, *, now: datetime, actor: object, role: str | None
+    ) -> Verdict:
+        if role in self.allowed:
+            return Verdict.yes()
+        allowed = ", ".join(sorted(self.allowed))
+        if role is None:
+            return Verdict.no(f"a role is required; allowed roles: {allowed}")
+        return Verdict.no(f"role {role!r} may not do this; allowed roles: {allowed}")
+
+    @override
+    def __repr__(self) -> str:
+        return f"<guard {self.label}>"
+
+
+def when(
+    predicate: Callable[[Any, datetime], bool],
+    *,
+    reason: str | Callable[[Any, datetime], str],
+    label: str,
+) -> Guard:
+    """Build a guard from ``predicate(session, now) -> bool``.
+
+    ``reason`` (a text, or a function of the session and ``now`` returning one)
+    explains a refusal; ``label`` names the guard in diagrams.
+
+    >>> from datetime import UTC, datetime
+    >>> weekday = when(lambda s, now: now.weekday() < 5, reason="not on weekends", label="weekday")
+    >>> weekday(None, now=datetime(2026, 3, 7, tzinfo=UTC), actor=None, role=None)
+    Verdict(allowed=False, reason='not on weekends')
+    """
+    return _PredicateGuard(predicate, reason, label)
+
+
+def roles(*allowed: str) -> Guard:
+    """Build a guard that allows only actors whose ``role`` is one of ``allowed``.
+
+    A missing role (``None``) is refused too, so the clock cannot pass it.
+    """
+    return _RoleGuard(frozenset(allowed), "role in " + "/".join(sorted(allowed)))
+
+
+def _started(session: Any, now: datetime) -> bool:
+    return bool(now >= session.span.start)
+
+
+def _not_started_reason(session: Any, _now: datetime) -> str:
+    return f"the session has not started yet (it starts at {session.span.start.isoformat()})"
+
+
+has_started: Guard = when(_started, reason=_not_started_reason, label="started")
+"""Allows once ``now`` has reached the session's start (coaching: "session must be in the past")."""
+
+
+def _is_individual(session: Any, _now: datetime) -> bool:
+    return getattr(session, "capacity", None) == 1
+
+
+individual_only: Guard = when(
+    _is_individual,
+    reason="only individual sessions (capacity 1) can do this; group sessions cannot",
+    label="individual",
+)
+"""Allows only sessions whose ``capacity`` attribute is 1 (one teacher, one student)."""
+
+
+def nobody_attended(session: Any) -> bool:
+    """Return whether nobody attended ``session``: the default "no attendance" condition.
+
+    The session counts as attended when it has a truthy ``attended`` attribute;
+    a session without one has, as far as sessionkit can tell, no attendance. A
+    host that records attendance elsewhere swaps in its own condition with
+    :meth:`~sessionkit.lifecycle.Timer.with_condition`.
+    """
+    return not getattr(session, "attended", False)

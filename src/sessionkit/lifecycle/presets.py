@@ -1,0 +1,269 @@
+"""The five seed platforms' lifecycles, ready to use, and a registry to find them by name.
+
+Transition names are public API. Each preset's ``description`` cites the seed
+rules it encodes (the seeds are the platforms sessionkit must be able to
+rebuild; see ``../shared/seeds/README.md`` in the project workspace).
+
+>>> sorted(PRESETS)
+['academy', 'coaching', 'consulting', 'consulting_payment', 'lms', 'marketplace']
+>>> get_lifecycle("lms").initial
+'SCHEDULED'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
+
+import attrs
+
+from sessionkit.errors import UnknownLifecycle
+from sessionkit.lifecycle.guards import has_started, individual_only, nobody_attended
+from sessionkit.lifecycle.machine import ANY, Lifecycle, Status, Timer, Transition
+
+__all__ = [
+    "ACADEMY_COMPLETE_AFTER",
+    "ACADEMY_READY_BEFORE",
+    "COACHING_MISSED_AFTER",
+    "PRESETS",
+    "LifecycleRegistry",
+    "academy",
+    "coaching",
+    "consulting",
+    "consulting_payment",
+    "get_lifecycle",
+    "lms",
+    "marketplace",
+]
+
+lms = Lifecycle(
+    "lms",
+    statuses=[
+        Status("SCHEDULED", initial=True, busy=True, editable=True),
+        Status("CONDUCTING", busy=True),
+        Status("FINISHED", terminal=True, busy=True, counts_usage=True),
+        Status("CANCELED", terminal=True),
+    ],
+    transitions=[
+        Transition("start", "SCHEDULED", "CONDUCTING"),
+        Transition("finish", "CONDUCTING", "FINISHED"),
+        Transition("cancel", ["SCHEDULED", "CONDUCTING"], "CANCELED"),
+    ],
+    description="""LMS "Sessions Module" (seed 000, NestJS).
+
+    - Enum SessionStatus: SCHEDULED -> CONDUCTING -> FINISHED is the normal flow;
+      SCHEDULED -> CANCELED, and CONDUCTING -> CANCELED ("rare, mid-session").
+    - Update and delete are "only allowed for SCHEDULED status": only SCHEDULED is editable.
+    - Sessions with status CONDUCTING or FINISHED "are never modified" and are
+      kept by regeneration; canceling "triggers refund logic": CANCELED frees
+      the teacher and does not count, FINISHED counts.
+    - No timers: the seed's cron jobs only generate sessions; start and finish are manual.
+    """,
+)
+"""The LMS preset: SCHEDULED -[start]-> CONDUCTING -[finish]-> FINISHED, [cancel] -> CANCELED."""
+
+ACADEMY_READY_BEFORE = timedelta(minutes=15)
+"""Academy: how long before the start a session becomes READY (its meeting link appears)."""
+
+ACADEMY_COMPLETE_AFTER = timedelta(minutes=10)
+"""Academy: the buffer after the end before an ONGOING session completes on its own."""
+
+academy = Lifecycle(
+    "academy",
+    statuses=[
+        Status("UNSCHEDULED", initial=True, editable=True),
+        Status("SCHEDULED", busy=True, editable=True),
+        Status("READY", busy=True),
+        Status("ONGOING", busy=True),
+        Status("COMPLETED", terminal=True, busy=True, counts_usage=True),
+        Status("ABSENT", terminal=True, busy=True, counts_usage=True),
+        Status("CANCELLED", terminal=True),
+    ],
+    transitions=[
+        Transition("schedule", "UNSCHEDULED", "SCHEDULED"),
+        Transition("ready", "SCHEDULED", "READY", timer=Timer.before_start(ACADEMY_READY_BEFORE)),
+        Transition("start", "READY", "ONGOING", description="the first participant joins"),
+        Transition(
+            "complete", "ONGOING", "COMPLETED", timer=Timer.after_end(ACADEMY_COMPLETE_AFTER)
+        ),
+        Transition("mark_absent", "READY", "ABSENT", guards=[individual_only]),
+        Transition("cancel", ANY, "CANCELLED"),
+    ],
+    description="""Quran academy (seed 002, Laravel): the 7-status lifecycle.
+
+    - UNSCHEDULED -> SCHEDULED -> READY -> ONGOING -> COMPLETED; ABSENT
+      "(individual only)"; CANCELLED "(any status)" -- any non-terminal one here.
+    - Auto-transitions: SCHEDULED -> READY "~15 min before" (the meeting link
+      is generated at READY); READY -> ONGOING when the "first participant
+      joins" (the host fires ``start``); ONGOING -> COMPLETED "auto, after
+      duration + buffer" (the seed's query implies a 10-minute buffer).
+    - ABSENT only for individual sessions: guarded by ``individual_only``
+      (``capacity == 1``); circles cannot be marked absent.
+    - Subscription impact: COMPLETED and ABSENT count, CANCELLED does not
+      ("teacher cancelled"), nothing else does.
+    """,
+)
+"""The academy preset (seed 002); timings in ACADEMY_READY_BEFORE and ACADEMY_COMPLETE_AFTER."""
+
+consulting = Lifecycle(
+    "consulting",
+    statuses=[
+        Status("PENDING", initial=True, busy=True, editable=True),
+        Status("CONFIRMED", busy=True, editable=True),
+        Status("COMPLETED", terminal=True, busy=True, counts_usage=True),
+        Status("CANCELLED", terminal=True),
+        Status("NO_SHOW", terminal=True, busy=True, counts_usage=True),
+    ],
+    transitions=[
+        Transition("confirm", "PENDING", "CONFIRMED"),
+        Transition("complete", "CONFIRMED", "COMPLETED"),
+        Transition("cancel", ["PENDING", "CONFIRMED"], "CANCELLED"),
+        Transition("no_show", "CONFIRMED", "NO_SHOW"),
+    ],
+    description="""Consulting platform (seed 003): the session status.
+
+    - Status enum PENDING, CONFIRMED, COMPLETED, CANCELLED, NO_SHOW; flow
+      PENDING -> CONFIRMED -> COMPLETED, with CANCELLED and NO_SHOW branching
+      off; a pending booking can be cancelled too (DELETE /sessions/:id).
+    - Consultants set statuses by hand (dropdowns, bulk "mark completed"): no timers.
+    - Bookings hold the consultant's time while PENDING or CONFIRMED, and the
+      session can still be edited (PUT /sessions/:id) in those statuses.
+    - Payment is a separate status on the same session: see ``consulting_payment``.
+    """,
+)
+"""The consulting preset (seed 003), session status; payment lives in ``consulting_payment``."""
+
+consulting_payment = Lifecycle(
+    "consulting_payment",
+    statuses=[
+        Status("PENDING", initial=True),
+        Status("PAID"),
+        Status("FAILED", terminal=True),
+        Status("REFUNDED", terminal=True),
+    ],
+    transitions=[
+        Transition("pay", "PENDING", "PAID"),
+        Transition("fail", "PENDING", "FAILED"),
+        Transition("refund", "PAID", "REFUNDED"),
+    ],
+    field="payment_status",
+    description="""Consulting platform (seed 003): the payment status, a lifecycle of its own.
+
+    - paymentStatus enum PENDING, PAID, FAILED, REFUNDED; PENDING -> PAID,
+      PENDING -> FAILED, and a refund undoes a payment (PAID -> REFUNDED).
+    - Lives in the session's ``payment_status`` field, beside ``status``;
+      its statuses have no scheduling flags (they say nothing about time).
+    """,
+)
+"""The consulting payment preset (seed 003); works on the ``payment_status`` field."""
+
+COACHING_MISSED_AFTER = timedelta(minutes=30)
+"""Coaching: how long after the start an unattended session is marked MISSED."""
+
+coaching = Lifecycle(
+    "coaching",
+    statuses=[
+        Status("SCHEDULED", initial=True, busy=True, editable=True),
+        Status("COMPLETED", terminal=True, busy=True, counts_usage=True),
+        Status("CANCELLED", terminal=True),
+        Status("MISSED", terminal=True, busy=True),
+    ],
+    transitions=[
+        Transition("complete", "SCHEDULED", "COMPLETED", guards=[has_started]),
+        Transition("cancel", "SCHEDULED", "CANCELLED"),
+        Transition(
+            "miss",
+            "SCHEDULED",
+            "MISSED",
+            timer=Timer.after_start(COACHING_MISSED_AFTER, condition=nobody_attended),
+        ),
+    ],
+    description="""Coaching platform (seed 004, Flask).
+
+    - Completion: "only scheduled sessions can be completed", "session must be
+      in the past" (guard ``has_started``), "either student or coach can complete".
+    - Cancellation: "can cancel any scheduled session", immediately, no approval;
+      "cancelled sessions don't count toward completion".
+    - No-show: "automatic marking after 30 minutes" (timer at start + 30 min,
+      only if ``nobody_attended``); also POST /sessions/<id>/missed by hand;
+      "no payment for missed sessions", so MISSED does not count usage.
+    - Only scheduled sessions "can be modified" (rescheduled): only SCHEDULED is editable.
+      The reschedule request / approve / decline flow comes with the policies issue.
+    """,
+)
+"""The coaching preset (seed 004); the MISSED timing is COACHING_MISSED_AFTER."""
+
+marketplace = Lifecycle(
+    "marketplace",
+    statuses=[
+        Status("HELD", initial=True, busy=True),
+        Status("CONFIRMED", busy=True),
+        Status("IN_PROGRESS", busy=True),
+        Status("COMPLETED", terminal=True, busy=True, counts_usage=True),
+        Status("EXPIRED", terminal=True),
+        Status("CANCELLED", terminal=True),
+    ],
+    transitions=[
+        Transition("confirm", "HELD", "CONFIRMED", description="payment succeeded"),
+        Transition("start", "CONFIRMED", "IN_PROGRESS"),
+        Transition("complete", "IN_PROGRESS", "COMPLETED"),
+        Transition("expire", "HELD", "EXPIRED", timer=Timer.after_start()),
+        Transition("cancel", ["CONFIRMED", "IN_PROGRESS"], "CANCELLED"),
+    ],
+    description="""Teaching & scheduling marketplace (seed 001).
+
+    - "Booking remains tentative until payment confirmation": HELD holds the
+      seat (busy, so capacity is not oversold) until ``confirm``.
+    - A hold still unpaid when the session starts expires on its own (timer at
+      the start; move it earlier with ``replace_transition``) and frees the seat.
+    - "Instructor starts session -> IN_PROGRESS", "instructor ends session -> COMPLETED".
+    - Instructor or student cancel "triggers refund" and sets CANCELLED, so
+      CANCELLED frees the seat and does not count usage.
+    - "Modification allowed only if no bookings exist": no status is editable.
+    """,
+)
+"""The marketplace preset (seed 001): HELD until paid, then CONFIRMED; unpaid holds expire."""
+
+
+def _index(lifecycles: Iterable[Lifecycle]) -> dict[str, Lifecycle]:
+    return {lifecycle.name: lifecycle for lifecycle in lifecycles}
+
+
+@attrs.frozen
+class LifecycleRegistry:
+    """An immutable name -> :class:`~sessionkit.lifecycle.Lifecycle` lookup.
+
+    Hosts with their own lifecycles build one with :meth:`with_lifecycle` and
+    hand it to whatever resolves a series' lifecycle name.
+    """
+
+    _by_name: dict[str, Lifecycle] = attrs.field(converter=_index, alias="lifecycles")
+
+    def get(self, name: str) -> Lifecycle:
+        """Return the lifecycle called ``name``; raise ``UnknownLifecycle`` if there is none."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise UnknownLifecycle(name, list(self._by_name)) from None
+
+    def with_lifecycle(self, lifecycle: Lifecycle) -> LifecycleRegistry:
+        """Return a registry that also knows ``lifecycle`` (replacing one of the same name)."""
+        return LifecycleRegistry([*self._by_name.values(), lifecycle])
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+
+PRESETS = LifecycleRegistry([lms, academy, consulting, consulting_payment, coaching, marketplace])
+"""The six preset lifecycles by name."""
+
+
+def get_lifecycle(name: str) -> Lifecycle:
+    """Return the preset lifecycle called ``name``; raise ``UnknownLifecycle`` if there is none."""
+    return PRESETS.get(name)
