@@ -1,0 +1,353 @@
+"""Scenario tests: each seed platform's session flows, walked through its preset lifecycle.
+
+Times are local to the platforms (Berlin, Riyadh, New York); the lifecycle works
+on instants, so every assertion holds whatever zone the host uses.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import attrs
+import pytest
+
+from sessionkit import TimeSpan
+from sessionkit.errors import InvalidTransition, TransitionRefused
+from sessionkit.lifecycle import Lifecycle, StatusChanged, individual_only
+from sessionkit.lifecycles import (
+    academy,
+    coaching,
+    consulting,
+    consulting_payment,
+    lms,
+    marketplace,
+)
+
+BERLIN = ZoneInfo("Europe/Berlin")
+RIYADH = ZoneInfo("Asia/Riyadh")
+NEW_YORK = ZoneInfo("America/New_York")
+MIN = timedelta(minutes=1)
+
+
+@attrs.frozen
+class Session:
+    id: str
+    span: TimeSpan
+    status: str
+    capacity: int = 1
+    attended: bool = False
+    payment_status: str = "PENDING"
+
+
+def session(lifecycle: Lifecycle, start: datetime, minutes: int = 60, **fields: object) -> Session:
+    return Session(
+        id=fields.pop("id", "s1"),  # type: ignore[arg-type]
+        span=TimeSpan.from_start(start, timedelta(minutes=minutes)),
+        status=lifecycle.initial,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def chain(events: list[StatusChanged]) -> list[tuple[str, str, str]]:
+    return [(e.from_status, e.transition, e.to_status) for e in events]
+
+
+# -- LMS (seed 000) -----------------------------------------------------------------
+
+LMS_START = datetime(2026, 3, 2, 18, 0, tzinfo=BERLIN)
+
+
+def test_lms_a_class_session_is_conducted_and_finished() -> None:
+    s = session(lms, LMS_START, 90)
+    assert s.status in lms.editable_statuses  # "update only allowed for SCHEDULED"
+    s, started = lms.fire(s, "start", now=LMS_START, actor="teacher-1")
+    assert s.status not in lms.editable_statuses
+    s, finished = lms.fire(s, "finish", now=LMS_START + 90 * MIN, actor="teacher-1")
+    assert chain([started, finished]) == [
+        ("SCHEDULED", "start", "CONDUCTING"),
+        ("CONDUCTING", "finish", "FINISHED"),
+    ]
+    assert s.status in lms.terminal_statuses & lms.busy_statuses & lms.usage_statuses
+
+
+def test_lms_cancel_before_or_during_but_not_after() -> None:
+    scheduled = session(lms, LMS_START)
+    canceled, event = lms.fire(
+        scheduled, "cancel", now=LMS_START - timedelta(days=1), reason="teacher ill"
+    )
+    assert (canceled.status, event.reason) == ("CANCELED", "teacher ill")
+    assert canceled.status not in lms.busy_statuses  # the teacher is free again
+
+    conducting, _ = lms.fire(scheduled, "start", now=LMS_START)
+    mid, _ = lms.fire(conducting, "cancel", now=LMS_START + 20 * MIN, reason="fire alarm")
+    assert mid.status == "CANCELED"
+
+    finished, _ = lms.fire(conducting, "finish", now=LMS_START + 60 * MIN)
+    with pytest.raises(InvalidTransition) as info:
+        lms.fire(finished, "cancel", now=LMS_START + 61 * MIN)
+    assert (info.value.status, info.value.allowed) == ("FINISHED", ())
+
+
+def test_lms_cannot_finish_a_session_that_never_started() -> None:
+    with pytest.raises(InvalidTransition) as info:
+        lms.fire(session(lms, LMS_START), "finish", now=LMS_START + 2 * 60 * MIN)
+    assert info.value.allowed == ("start", "cancel")
+
+
+def test_lms_has_no_clock() -> None:
+    s = session(lms, LMS_START)
+    assert lms.next_due(s) is None
+    assert lms.advance(s, LMS_START + timedelta(days=30)) == (s, ())
+
+
+# -- Academy (seed 002) -------------------------------------------------------------
+
+ACADEMY_START = datetime(2025, 12, 1, 10, 0, tzinfo=RIYADH)
+
+
+def test_academy_individual_lesson_from_creation_to_completion() -> None:
+    s = session(academy, ACADEMY_START, 60)
+    assert s.status == "UNSCHEDULED"
+    events: list[StatusChanged] = []
+    s, event = academy.fire(s, "schedule", now=ACADEMY_START - timedelta(days=3))
+    events.append(event)
+    assert academy.next_due(s) == ACADEMY_START - 15 * MIN
+    assert academy.advance(s, ACADEMY_START - 16 * MIN) == (s, ())
+    s, ticks = academy.advance(s, ACADEMY_START - 15 * MIN)  # meeting link appears
+    events.extend(ticks)
+    s, event = academy.fire(s, "start", now=ACADEMY_START - 2 * MIN, actor="student-10")
+    events.append(event)
+    assert academy.next_due(s) == ACADEMY_START + 70 * MIN  # the seed's "now - 70 minutes"
+    assert academy.advance(s, ACADEMY_START + 69 * MIN)[1] == ()
+    s, ticks = academy.advance(s, ACADEMY_START + 70 * MIN)
+    events.extend(ticks)
+    assert chain(events) == [
+        ("UNSCHEDULED", "schedule", "SCHEDULED"),
+        ("SCHEDULED", "ready", "READY"),
+        ("READY", "start", "ONGOING"),
+        ("ONGOING", "complete", "COMPLETED"),
+    ]
+    assert [e.timed for e in events] == [False, True, False, True]
+    assert s.status in academy.usage_statuses  # "COMPLETED: counts"
+
+
+def test_academy_absent_student_counts_but_only_in_individual_sessions() -> None:
+    s, _ = academy.fire(session(academy, ACADEMY_START), "schedule", now=ACADEMY_START)
+    ready, _ = academy.advance(s, ACADEMY_START - 10 * MIN)
+    absent, event = academy.fire(ready, "mark_absent", now=ACADEMY_START + 15 * MIN)
+    assert (absent.status, event.to_status) == ("ABSENT", "ABSENT")
+    assert absent.status in academy.usage_statuses  # "ABSENT: counts (student no-show)"
+
+    circle = attrs.evolve(ready, id="circle-1", capacity=8)
+    with pytest.raises(TransitionRefused) as info:
+        academy.fire(circle, "mark_absent", now=ACADEMY_START + 15 * MIN)
+    assert info.value.guard is individual_only
+    assert info.value.reason == (
+        "only individual sessions (capacity 1) can do this; group sessions cannot"
+    )
+    assert academy.allowed(circle, now=ACADEMY_START) == ("start", "cancel")
+
+
+def test_academy_cancel_from_any_status_does_not_count() -> None:
+    s = session(academy, ACADEMY_START)
+    walk = [s]
+    s, _ = academy.fire(s, "schedule", now=ACADEMY_START - timedelta(days=1))
+    walk.append(s)
+    s, _ = academy.advance(s, ACADEMY_START - 15 * MIN)
+    walk.append(s)
+    s, _ = academy.fire(s, "start", now=ACADEMY_START)
+    walk.append(s)
+    assert [w.status for w in walk] == ["UNSCHEDULED", "SCHEDULED", "READY", "ONGOING"]
+    for w in walk:
+        cancelled, event = academy.fire(w, "cancel", now=ACADEMY_START, reason="Teacher conflict")
+        assert cancelled.status == "CANCELLED"
+        assert cancelled.status not in academy.usage_statuses
+        assert event.reason == "Teacher conflict"
+    done, _ = academy.advance(s, ACADEMY_START + timedelta(hours=3))
+    with pytest.raises(InvalidTransition):
+        academy.fire(done, "cancel", now=ACADEMY_START + timedelta(hours=3))
+
+
+def test_academy_catches_up_after_the_scheduler_was_down() -> None:
+    s, _ = academy.fire(session(academy, ACADEMY_START), "schedule", now=ACADEMY_START)
+    caught_up, events = academy.advance(s, ACADEMY_START + timedelta(days=2))
+    # READY falls due; ONGOING needs a participant to join, so the clock stops there.
+    assert caught_up.status == "READY"
+    assert [(e.transition, e.at) for e in events] == [("ready", ACADEMY_START - 15 * MIN)]
+
+
+def test_academy_joining_before_the_job_ran_needs_a_catch_up_first() -> None:
+    s, _ = academy.fire(session(academy, ACADEMY_START), "schedule", now=ACADEMY_START)
+    join = ACADEMY_START - 5 * MIN
+    with pytest.raises(InvalidTransition) as info:
+        academy.fire(s, "start", now=join)
+    assert info.value.allowed == ("ready", "cancel")
+    s, _ = academy.advance(s, join)
+    s, event = academy.fire(s, "start", now=join, actor="student-10")
+    assert (s.status, event.at) == ("ONGOING", join)
+
+
+# -- Consulting (seed 003) ------------------------------------------------------------
+
+CONSULT_START = datetime(2026, 5, 12, 14, 0, tzinfo=NEW_YORK)
+
+
+def test_consulting_public_booking_confirmed_paid_and_completed() -> None:
+    s = session(consulting, CONSULT_START, 45)
+    assert (s.status, s.payment_status) == ("PENDING", "PENDING")
+    s, _ = consulting.fire(s, "confirm", now=CONSULT_START - timedelta(days=2), actor="consultant")
+    s, paid = consulting_payment.fire(s, "pay", now=CONSULT_START - timedelta(days=2))
+    s, done = consulting.fire(s, "complete", now=CONSULT_START + 45 * MIN, actor="consultant")
+    assert (s.status, s.payment_status) == ("COMPLETED", "PAID")
+    assert (paid.lifecycle, done.lifecycle) == ("consulting_payment", "consulting")
+
+
+def test_consulting_cancel_and_refund() -> None:
+    s = session(consulting, CONSULT_START)
+    pending_cancel, _ = consulting.fire(s, "cancel", now=CONSULT_START - timedelta(days=1))
+    assert pending_cancel.status == "CANCELLED"
+    s, _ = consulting.fire(s, "confirm", now=CONSULT_START - timedelta(days=3))
+    s, _ = consulting_payment.fire(s, "pay", now=CONSULT_START - timedelta(days=3))
+    s, _ = consulting.fire(s, "cancel", now=CONSULT_START - timedelta(days=1), reason="client")
+    s, refund = consulting_payment.fire(s, "refund", now=CONSULT_START - timedelta(days=1))
+    assert (s.status, s.payment_status, refund.to_status) == ("CANCELLED", "REFUNDED", "REFUNDED")
+    with pytest.raises(InvalidTransition) as info:
+        consulting_payment.fire(s, "refund", now=CONSULT_START)
+    assert (info.value.status, info.value.allowed) == ("REFUNDED", ())
+
+
+def test_consulting_payment_failure_is_final() -> None:
+    s = session(consulting, CONSULT_START)
+    s, _ = consulting_payment.fire(s, "fail", now=CONSULT_START - timedelta(days=1))
+    assert s.payment_status == "FAILED"
+    with pytest.raises(InvalidTransition):
+        consulting_payment.fire(s, "pay", now=CONSULT_START - timedelta(days=1))
+    with pytest.raises(InvalidTransition) as info:
+        consulting_payment.fire(session(consulting, CONSULT_START), "refund", now=CONSULT_START)
+    assert info.value.allowed == ("pay", "fail")
+
+
+def test_consulting_no_show_only_for_confirmed_sessions() -> None:
+    pending = session(consulting, CONSULT_START)
+    with pytest.raises(InvalidTransition) as info:
+        consulting.fire(pending, "no_show", now=CONSULT_START + 30 * MIN)
+    assert info.value.allowed == ("confirm", "cancel")
+    confirmed, _ = consulting.fire(pending, "confirm", now=CONSULT_START - timedelta(days=1))
+    no_show, _ = consulting.fire(confirmed, "no_show", now=CONSULT_START + 30 * MIN)
+    assert no_show.status == "NO_SHOW"
+    assert consulting.next_due(confirmed) is None  # marked by hand, never by the clock
+
+
+def test_consulting_bulk_mark_completed_reports_what_could_not_move() -> None:
+    confirmed, _ = consulting.fire(
+        session(consulting, CONSULT_START, id="a"), "confirm", now=CONSULT_START
+    )
+    batch = [confirmed, session(consulting, CONSULT_START, id="b"), attrs.evolve(confirmed, id="c")]
+    done: list[Session] = []
+    refused: dict[str, tuple[str, ...]] = {}
+    for s in batch:
+        try:
+            done.append(consulting.fire(s, "complete", now=CONSULT_START + 60 * MIN)[0])
+        except InvalidTransition as error:
+            refused[str(error.session_id)] = error.allowed
+    assert [s.id for s in done] == ["a", "c"]
+    assert refused == {"b": ("confirm", "cancel")}
+    completion_rate = len(done) / len(batch)
+    assert completion_rate == pytest.approx(2 / 3)
+
+
+# -- Coaching (seed 004) --------------------------------------------------------------
+
+# 02:30 CEST on the night the clocks go back: 30 minutes later is 02:00 CET (the
+# repeated hour), which wall-clock arithmetic on the Berlin datetime would get wrong.
+COACH_START = datetime(2026, 10, 25, 2, 30, tzinfo=BERLIN).astimezone(UTC)
+
+
+def test_coaching_completion_only_after_the_start() -> None:
+    s = session(coaching, COACH_START, 60)
+    with pytest.raises(TransitionRefused) as info:
+        coaching.fire(s, "complete", now=COACH_START - MIN, actor="student-3", role="student")
+    assert info.value.reason.startswith("the session has not started yet")
+    assert coaching.allowed(s, now=COACH_START - MIN) == ("cancel", "miss")
+    s = attrs.evolve(s, attended=True)
+    s, event = coaching.fire(s, "complete", now=COACH_START + 65 * MIN, role="coach")
+    assert (s.status, event.role) == ("COMPLETED", "coach")
+    assert s.status in coaching.usage_statuses
+
+
+def test_coaching_no_show_is_marked_after_thirty_minutes() -> None:
+    s = session(coaching, COACH_START)
+    due = coaching.next_due(s)
+    assert due == COACH_START + 30 * MIN
+    assert due is not None
+    assert due.astimezone(BERLIN).isoformat() == "2026-10-25T02:00:00+01:00"
+    assert coaching.advance(s, COACH_START + 29 * MIN) == (s, ())
+    missed, events = coaching.advance(s, COACH_START + 30 * MIN)
+    assert missed.status == "MISSED"
+    assert chain(list(events)) == [("SCHEDULED", "miss", "MISSED")]
+    assert events[0].reason == "timed: start + 30 min if nobody_attended"
+    assert missed.status not in coaching.usage_statuses  # "no payment for missed sessions"
+
+
+def test_coaching_a_session_someone_attended_is_not_missed() -> None:
+    s = session(coaching, COACH_START, attended=True)
+    assert coaching.next_due(s) is None
+    assert coaching.advance(s, COACH_START + timedelta(hours=5)) == (s, ())
+
+
+def test_coaching_cancel_any_scheduled_session_and_mark_missed_by_hand() -> None:
+    s = session(coaching, COACH_START)
+    cancelled, _ = coaching.fire(s, "cancel", now=COACH_START - timedelta(hours=2))
+    assert cancelled.status == "CANCELLED"
+    assert coaching.advance(cancelled, COACH_START + timedelta(hours=1)) == (cancelled, ())
+    missed, event = coaching.fire(s, "miss", now=COACH_START + 5 * MIN, reason="coach waited")
+    assert (missed.status, event.timed, event.reason) == ("MISSED", False, "coach waited")
+    with pytest.raises(InvalidTransition) as info:
+        coaching.fire(missed, "complete", now=COACH_START + 60 * MIN)
+    assert info.value.allowed == ()
+
+
+# -- Marketplace (seed 001) -----------------------------------------------------------
+
+SLOT_START = datetime(2026, 4, 20, 16, 0, tzinfo=BERLIN)
+
+
+def test_marketplace_booking_is_tentative_until_payment() -> None:
+    s = session(marketplace, SLOT_START)
+    assert s.status == "HELD"
+    assert s.status in marketplace.busy_statuses  # the seat is held while paying
+    with pytest.raises(InvalidTransition) as info:
+        marketplace.fire(s, "start", now=SLOT_START)
+    assert info.value.allowed == ("confirm", "expire")
+    s, confirm = marketplace.fire(s, "confirm", now=SLOT_START - timedelta(days=1))
+    assert marketplace.next_due(s) is None  # paid: no expiry any more
+    s, _ = marketplace.fire(s, "start", now=SLOT_START, actor="instructor")
+    s, _ = marketplace.fire(s, "complete", now=SLOT_START + 60 * MIN, actor="instructor")
+    assert s.status == "COMPLETED"
+    assert confirm.to_status == "CONFIRMED"
+
+
+def test_marketplace_unpaid_hold_expires_at_the_start() -> None:
+    s = session(marketplace, SLOT_START)
+    assert marketplace.next_due(s) == SLOT_START
+    expired, events = marketplace.advance(s, SLOT_START + timedelta(hours=6))
+    assert expired.status == "EXPIRED"
+    assert expired.status not in marketplace.busy_statuses
+    assert [(e.transition, e.at) for e in events] == [("expire", SLOT_START)]
+
+
+def test_marketplace_cancel_refunds_only_booked_sessions() -> None:
+    held = session(marketplace, SLOT_START)
+    with pytest.raises(InvalidTransition) as info:
+        marketplace.fire(held, "cancel", now=SLOT_START - timedelta(days=1))
+    assert info.value.allowed == ("confirm", "expire")
+    confirmed, _ = marketplace.fire(held, "confirm", now=SLOT_START - timedelta(days=1))
+    cancelled, event = marketplace.fire(
+        confirmed, "cancel", now=SLOT_START - timedelta(hours=2), actor="student-4", role="student"
+    )
+    assert (cancelled.status, event.role) == ("CANCELLED", "student")
+    assert cancelled.status not in marketplace.busy_statuses | marketplace.usage_statuses
+    in_progress, _ = marketplace.fire(confirmed, "start", now=SLOT_START)
+    instructor_cancel, _ = marketplace.fire(in_progress, "cancel", now=SLOT_START + 10 * MIN)
+    assert instructor_cancel.status == "CANCELLED"
