@@ -1,0 +1,83 @@
+"""Local-day arithmetic shared by availability and the slot grid.
+
+Most local days have one UTC offset from midnight to midnight; on those a wall
+time becomes an instant by subtracting the offset, with no zone lookups. Only the
+few days with a transition take the careful path through
+:func:`sessionkit.zones.resolve_local`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sessionkit.zones import resolve_local
+
+ONE_DAY = timedelta(days=1)
+ZERO = timedelta(0)
+_MIDNIGHT = time(0)
+
+
+def day_offset(zone: ZoneInfo, day: date) -> timedelta | None:
+    """Return the UTC offset in force all through the local ``day``, or None on a transition day.
+
+    A day counts as regular when local midnight is neither skipped nor repeated
+    and the offset at the next midnight (read before any transition there) is
+    the same; then every wall time of the day maps to ``wall - offset``.
+    """
+    midnight = datetime.combine(day, _MIDNIGHT)
+    offset = zone.utcoffset(midnight)
+    if offset is None:  # pragma: no cover - ZoneInfo always answers
+        return None
+    if zone.utcoffset(midnight.replace(fold=1)) != offset:
+        return None
+    if zone.utcoffset(midnight + ONE_DAY) != offset:
+        return None
+    return offset
+
+
+def wall_to_utc(zone: ZoneInfo, day: date, offset: timedelta | None, wall: timedelta) -> datetime:
+    """Return the UTC instant of local ``day`` + ``wall`` (``wall`` may be 24 hours).
+
+    Skipped and repeated wall times follow the RFC 5545 default ("compatible").
+    """
+    local = datetime.combine(day, _MIDNIGHT) + wall
+    if offset is not None:
+        return (local - offset).replace(tzinfo=UTC)
+    return resolve_local(local, zone).astimezone(UTC)
+
+
+def grid_instants(
+    zone: ZoneInfo, day: date, offset: timedelta | None, step: timedelta
+) -> list[datetime]:
+    """Return, ascending, the instants of ``day`` whose local wall time is ``k * step``.
+
+    A wall time the clocks skip gives no instant and one they repeat gives two:
+    the grid is the set of moments at which a wall clock reads a grid time.
+    """
+    midnight = datetime.combine(day, _MIDNIGHT)
+    instants: list[datetime] = []
+    wall = ZERO
+    while wall < ONE_DAY:
+        local = midnight + wall
+        if offset is not None:
+            instants.append((local - offset).replace(tzinfo=UTC))
+        else:
+            first = zone.utcoffset(local)
+            second = zone.utcoffset(local.replace(fold=1))
+            assert first is not None
+            assert second is not None
+            if first == second:
+                instants.append((local - first).replace(tzinfo=UTC))
+            elif first > second:  # repeated: both moments really happen
+                instants.append((local - first).replace(tzinfo=UTC))
+                instants.append((local - second).replace(tzinfo=UTC))
+            # else skipped: the wall clock never shows this time
+        wall += step
+    instants.sort()
+    return instants
+
+
+def local_date(zone: ZoneInfo, instant: datetime) -> date:
+    """Return the local calendar date of an aware instant."""
+    return instant.astimezone(zone).date()

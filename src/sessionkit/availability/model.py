@@ -1,0 +1,341 @@
+"""Availability: when a provider (or a room) can be booked, in local wall time of an IANA zone."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from sessionkit.availability._wall import ONE_DAY, ZERO, day_offset, local_date, wall_to_utc
+from sessionkit.errors import InvalidAvailability, InvalidWindow, NotADatetime
+from sessionkit.timespan import TimeSpan
+from sessionkit.zones import check_aware, get_zone
+
+__all__ = ["WEEKDAY_CODES", "Availability", "HasSpan", "OccurrenceSource", "Window"]
+
+WEEKDAY_CODES: tuple[str, ...] = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+"""The RFC 5545 weekday codes, Monday first (the keys of :meth:`Availability.weekly`)."""
+
+Hours = tuple[tuple[timedelta, timedelta], ...]
+"""Wall-clock intervals of one day as offsets from local midnight, sorted and merged."""
+
+Window = TimeSpan | tuple[datetime, datetime]
+"""A query window: a TimeSpan, or a ``(start, end)`` pair of aware datetimes (may be empty)."""
+
+_MIDNIGHT = time(0)
+
+
+class HasSpan(Protocol):
+    """Anything with a ``span`` (a recurrence's occurrence, a session)."""
+
+    @property
+    def span(self) -> TimeSpan:
+        """The real time it occupies."""
+        ...
+
+
+class OccurrenceSource(Protocol):
+    """What :meth:`Availability.from_recurrences` needs, as a Recurrence provides.
+
+    ``between(start, end)`` yields, ascending, the occurrences that *start* in
+    ``[start, end)``; each lasts ``duration``.
+    """
+
+    @property
+    def duration(self) -> timedelta:
+        """The length of every occurrence."""
+        ...
+
+    def between(self, start: datetime, end: datetime) -> Iterable[HasSpan]:
+        """Yield the occurrences starting in ``[start, end)``, ascending."""
+        ...
+
+
+def check_window(window: Window) -> tuple[datetime, datetime]:
+    """Return a window as a UTC ``(start, end)`` pair, raising a sessionkit error if it is bad."""
+    if isinstance(window, TimeSpan):
+        return window.start, window.end
+    try:
+        start, end = window
+    except (TypeError, ValueError):
+        raise NotADatetime(
+            window, name="window", expected="TimeSpan or (start, end) pair of datetimes"
+        ) from None
+    lo = check_aware(start, "window start").astimezone(UTC)
+    hi = check_aware(end, "window end").astimezone(UTC)
+    if hi < lo:
+        raise InvalidWindow(
+            f"window end {end.isoformat()} is before its start {start.isoformat()}",
+            value=(start, end),
+            expected="end >= start",
+        )
+    return lo, hi
+
+
+def _check_date(value: object, name: str) -> date:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise NotADatetime(value, name=name, expected="date")
+    return value
+
+
+def _wall(value: object, name: str) -> timedelta:
+    if not isinstance(value, time):
+        raise NotADatetime(value, name=name, expected="time")
+    if value.tzinfo is not None:
+        raise InvalidAvailability(
+            f"{name} {value.isoformat()} is a local wall time; "
+            "give the zone as tz, not on the time",
+            value=value,
+            expected="a naive time",
+        )
+    return timedelta(
+        hours=value.hour, minutes=value.minute, seconds=value.second, microseconds=value.microsecond
+    )
+
+
+def _hours(pairs: object, where: str) -> Hours:
+    """Validate ``[(start, end), ...]`` wall times and return them merged, as offsets."""
+    if isinstance(pairs, str | bytes) or not isinstance(pairs, Iterable):
+        raise InvalidAvailability(
+            f"hours for {where} must be a list of (start, end) times, got {pairs!r}",
+            value=pairs,
+            expected="[(time, time), ...]",
+        )
+    spans: list[tuple[timedelta, timedelta]] = []
+    for pair in pairs:
+        try:
+            start, end = pair
+        except (TypeError, ValueError):
+            raise InvalidAvailability(
+                f"hours for {where} must be (start, end) pairs of times, got {pair!r}",
+                value=pair,
+                expected="(time, time)",
+            ) from None
+        lo = _wall(start, f"start of {where} hours")
+        hi = _wall(end, f"end of {where} hours")
+        if hi == ZERO:
+            hi = ONE_DAY  # an end of 00:00 means midnight at the end of the day
+        if hi <= lo:
+            raise InvalidAvailability(
+                f"hours for {where} end before they start: {start.isoformat()}-{end.isoformat()}"
+                " (an end of time(0) means midnight at the end of the day)",
+                value=pair,
+                expected="start < end",
+            )
+        spans.append((lo, hi))
+    return _merge_walls(spans)
+
+
+def _merge_walls(spans: Iterable[tuple[timedelta, timedelta]]) -> Hours:
+    merged: list[tuple[timedelta, timedelta]] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1]:
+            if hi > merged[-1][1]:
+                merged[-1] = (merged[-1][0], hi)
+        else:
+            merged.append((lo, hi))
+    return tuple(merged)
+
+
+def _weekday_index(code: object) -> int:
+    key = code.upper() if isinstance(code, str) else code
+    if key not in WEEKDAY_CODES:
+        raise InvalidAvailability(
+            f"unknown weekday {code!r}; expected one of {', '.join(WEEKDAY_CODES)}",
+            value=code,
+            expected=" | ".join(WEEKDAY_CODES),
+        )
+    return WEEKDAY_CODES.index(key)
+
+
+def merge_pairs(pairs: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Sort ``(start, end)`` pairs and merge those that overlap or touch."""
+    pairs.sort()
+    merged: list[tuple[datetime, datetime]] = []
+    for lo, hi in pairs:
+        if merged and lo <= merged[-1][1]:
+            if hi > merged[-1][1]:
+                merged[-1] = (merged[-1][0], hi)
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+@attrs.frozen(slots=True)
+class Availability:
+    """When something can be booked: weekly hours and/or recurrences, with date overrides.
+
+    Hours are local wall times in ``zone``, so "Mondays 09:00-12:00" in Berlin is
+    08:00 UTC in winter and 07:00 UTC in summer. Wall times the clocks skip or
+    repeat are read as RFC 5545 section 3.3.5 says (see :mod:`sessionkit.zones`);
+    hours that vanish in a gap are simply not available.
+
+    Overrides, applied per local date: a *blocked* date (or range of dates, such
+    as a holiday) has none of its weekly or recurring hours; *extra* hours on a
+    date are added on top of whatever else that date has, even when it is
+    blocked, so ``.with_blocked_date(d).with_extra_hours(d, ...)`` replaces a
+    day's hours.
+
+    Values are immutable; the ``with_*`` methods return new ones. Build them
+    with :meth:`weekly`, :meth:`from_recurrences` or :meth:`always`.
+    """
+
+    zone: ZoneInfo = attrs.field(converter=get_zone)
+    weekly_hours: tuple[Hours, ...] = ((),) * 7
+    extra_hours: tuple[tuple[date, Hours], ...] = ()
+    blocked: tuple[tuple[date, date], ...] = ()
+    recurrences: tuple[OccurrenceSource, ...] = ()
+
+    # ------------------------------------------------------------------ constructors
+
+    @classmethod
+    def weekly(
+        cls, hours: Mapping[str, Iterable[tuple[time, time]]], *, tz: str | tzinfo
+    ) -> Availability:
+        """Build from weekly hours: ``{"MO": [(time(9), time(12)), ...], ...}`` in zone ``tz``.
+
+        Keys are RFC 5545 weekday codes (any case). An end of ``time(0)`` means
+        midnight at the end of the day, so ``(time(0), time(0))`` is the whole
+        day. Overlapping or touching hours merge. Raises
+        :class:`~sessionkit.errors.InvalidAvailability` for an unknown weekday or
+        hours that end before they start, :class:`~sessionkit.errors.NotADatetime`
+        for a value that is not a ``time``, and
+        :class:`~sessionkit.errors.UnknownTimeZone` for an unknown ``tz``.
+        """
+        zone = get_zone(tz)
+        if not isinstance(hours, Mapping):
+            raise InvalidAvailability(
+                f"weekly hours must map weekday codes to hours, got {hours!r}",
+                value=hours,
+                expected='{"MO": [(time, time), ...], ...}',
+            )
+        week: list[list[tuple[timedelta, timedelta]]] = [[] for _ in WEEKDAY_CODES]
+        for code, pairs in hours.items():
+            index = _weekday_index(code)
+            week[index].extend(_hours(pairs, WEEKDAY_CODES[index]))
+        return cls(zone=zone, weekly_hours=tuple(_merge_walls(day) for day in week))
+
+    @classmethod
+    def always(cls, *, tz: str | tzinfo = "UTC") -> Availability:
+        """Available at every moment (a room with no opening hours); overrides still apply."""
+        whole_day: Hours = ((ZERO, ONE_DAY),)
+        return cls(zone=get_zone(tz), weekly_hours=(whole_day,) * 7)
+
+    @classmethod
+    def from_recurrences(
+        cls, recurrences: Iterable[OccurrenceSource], *, tz: str | tzinfo
+    ) -> Availability:
+        """Build from recurrences: every occurrence is a stretch of available time.
+
+        Any RFC 5545 rule works, e.g.
+        ``Recurrence.from_rrule("FREQ=MONTHLY;BYDAY=1SA", start=..., tz=..., duration=...)``
+        for "the first Saturday of each month". ``tz`` is the zone whose local
+        dates the overrides and whose wall clock the slot grid use.
+        """
+        return cls(zone=get_zone(tz), recurrences=tuple(recurrences))
+
+    # ------------------------------------------------------------------ overrides
+
+    def with_weekly(self, hours: Mapping[str, Iterable[tuple[time, time]]]) -> Availability:
+        """Return a copy with these weekly hours added to the existing ones."""
+        extra = Availability.weekly(hours, tz=self.zone).weekly_hours
+        week = tuple(
+            _merge_walls(mine + theirs)
+            for mine, theirs in zip(self.weekly_hours, extra, strict=True)
+        )
+        return attrs.evolve(self, weekly_hours=week)
+
+    def with_recurrences(self, *recurrences: OccurrenceSource) -> Availability:
+        """Return a copy whose available time also includes every occurrence of ``recurrences``."""
+        return attrs.evolve(self, recurrences=self.recurrences + recurrences)
+
+    def with_extra_hours(self, day: date, hours: Iterable[tuple[time, time]]) -> Availability:
+        """Return a copy also available during ``hours`` (local wall times) on ``day``."""
+        day = _check_date(day, "day")
+        added = _hours(hours, day.isoformat())
+        table = dict(self.extra_hours)
+        table[day] = _merge_walls(table.get(day, ()) + added)
+        return attrs.evolve(self, extra_hours=tuple(sorted(table.items())))
+
+    def with_blocked_date(self, day: date) -> Availability:
+        """Return a copy with none of the weekly or recurring hours on the local date ``day``."""
+        return self.with_blocked_range(day, day)
+
+    def with_blocked_range(self, first: date, last: date) -> Availability:
+        """Return a copy with every local date from ``first`` to ``last`` (inclusive) blocked."""
+        first = _check_date(first, "first")
+        last = _check_date(last, "last")
+        if last < first:
+            raise InvalidAvailability(
+                f"blocked range ends ({last.isoformat()}) before it starts ({first.isoformat()})",
+                value=(first, last),
+                expected="first <= last",
+            )
+        ranges = sorted((*self.blocked, (first, last)))
+        merged: list[tuple[date, date]] = []
+        for lo, hi in ranges:
+            if merged and lo <= merged[-1][1] + ONE_DAY:
+                if hi > merged[-1][1]:
+                    merged[-1] = (merged[-1][0], hi)
+            else:
+                merged.append((lo, hi))
+        return attrs.evolve(self, blocked=tuple(merged))
+
+    # ------------------------------------------------------------------ queries
+
+    def is_blocked(self, day: date) -> bool:
+        """Return whether the local date ``day`` is blocked (extra hours may still apply)."""
+        index = bisect_right(self.blocked, (day, date.max)) - 1
+        return index >= 0 and self.blocked[index][1] >= day
+
+    def spans(self, window: Window) -> list[TimeSpan]:
+        """Return the available time inside ``window``: merged, ascending, clipped to it."""
+        lo, hi = check_window(window)
+        return [TimeSpan._trusted(start, end) for start, end in self._pairs(lo, hi)]
+
+    def covers(self, span: TimeSpan) -> bool:
+        """Return whether all of ``span`` is available time."""
+        pairs = self._pairs(span.start, span.end)
+        return len(pairs) == 1 and pairs[0] == (span.start, span.end)
+
+    def _pairs(self, lo: datetime, hi: datetime) -> list[tuple[datetime, datetime]]:
+        """Return the available time in ``[lo, hi)`` (UTC) as merged ``(start, end)`` pairs."""
+        if hi <= lo:
+            return []
+        zone = self.zone
+        found: list[tuple[datetime, datetime]] = []
+        extra = dict(self.extra_hours)
+        has_weekly = any(self.weekly_hours)
+        if has_weekly or extra:
+            # The day before: its hours end by the next local midnight, which may be after lo.
+            day = local_date(zone, lo) - ONE_DAY
+            last = local_date(zone, hi)
+            while day <= last:
+                hours = self.weekly_hours[day.weekday()] if has_weekly else ()
+                if hours and self.blocked and self.is_blocked(day):
+                    hours = ()
+                more = extra.get(day)
+                if more:
+                    hours = _merge_walls(hours + more) if hours else more
+                if hours:
+                    offset = day_offset(zone, day)
+                    for start, end in hours:
+                        begin = wall_to_utc(zone, day, offset, start)
+                        finish = wall_to_utc(zone, day, offset, end)
+                        # A stretch wholly inside a gap, or cut by one, can come out empty.
+                        if begin < finish and begin < hi and finish > lo:
+                            found.append((max(begin, lo), min(finish, hi)))
+                day += ONE_DAY
+        for source in self.recurrences:
+            for occurrence in source.between(lo - source.duration, hi):
+                occ = occurrence.span
+                if occ.end <= lo or occ.start >= hi:
+                    continue
+                if self.blocked and self.is_blocked(local_date(zone, occ.start)):
+                    continue
+                found.append((max(occ.start, lo), min(occ.end, hi)))
+        return merge_pairs(found)

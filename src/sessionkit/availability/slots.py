@@ -1,0 +1,405 @@
+"""Free time and bookable slots: availability minus busy time, on a local step grid."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+from sessionkit.availability._wall import ONE_DAY, ZERO, day_offset, grid_instants, local_date
+from sessionkit.availability.model import Availability, Window, check_window, merge_pairs
+from sessionkit.errors import InvalidDuration, InvalidValue, NotADatetime
+from sessionkit.timespan import TimeSpan
+from sessionkit.zones import check_aware, get_zone
+
+__all__ = ["common_free_slots", "common_free_time", "free_slots", "free_time"]
+
+Pairs = list[tuple[datetime, datetime]]
+Calendar = tuple[Availability, Iterable[TimeSpan]]
+"""One resource's ``(availability, busy spans)``, for the multi-resource functions."""
+
+
+def _delta(value: object, name: str, *, positive: bool = False) -> timedelta:
+    if not isinstance(value, timedelta):
+        raise NotADatetime(value, name=name, expected="timedelta")
+    if positive and value <= ZERO:
+        raise InvalidDuration(f"{name} must be positive, got {value}", value=value, expected="> 0")
+    if value < ZERO:
+        raise InvalidDuration(
+            f"{name} must not be negative, got {value}", value=value, expected=">= 0"
+        )
+    return value
+
+
+def _busy_blocks(busy: Iterable[TimeSpan], gap: timedelta, lo: datetime, hi: datetime) -> Pairs:
+    """Return the busy spans widened by ``gap`` on each side, merged, where they touch [lo, hi)."""
+    if isinstance(busy, TimeSpan):
+        busy = (busy,)
+    blocks: Pairs = []
+    for span in busy:
+        if span.__class__ is not TimeSpan and not isinstance(span, TimeSpan):
+            raise NotADatetime(span, name="busy span", expected="TimeSpan")
+        start = span.start - gap
+        end = span.end + gap
+        if end > lo and start < hi:
+            blocks.append((start, end))
+    return merge_pairs(blocks)
+
+
+def _subtract(free: Pairs, blocks: Pairs) -> Pairs:
+    """Return ``free`` minus ``blocks`` (both sorted, merged)."""
+    if not blocks:
+        return free
+    out: Pairs = []
+    first = 0
+    count = len(blocks)
+    for lo, hi in free:
+        cursor = lo
+        while first < count and blocks[first][1] <= cursor:
+            first += 1
+        index = first
+        while index < count and cursor < hi:
+            block_lo, block_hi = blocks[index]
+            if block_lo >= hi:
+                break
+            if block_lo > cursor:
+                out.append((cursor, block_lo))
+            if block_hi > cursor:
+                cursor = block_hi
+            index += 1
+        if cursor < hi:
+            out.append((cursor, hi))
+    return out
+
+
+def _intersect(left: Pairs, right: Pairs) -> Pairs:
+    """Return the intersection of two sorted, merged lists of pairs."""
+    out: Pairs = []
+    i = j = 0
+    while i < len(left) and j < len(right):
+        lo = max(left[i][0], right[j][0])
+        hi = min(left[i][1], right[j][1])
+        if lo < hi:
+            out.append((lo, hi))
+        if left[i][1] < right[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def _free_pairs(
+    availability: Availability,
+    busy: Iterable[TimeSpan],
+    lo: datetime,
+    hi: datetime,
+    before: timedelta,
+    after: timedelta,
+) -> Pairs:
+    if not isinstance(availability, Availability):
+        raise InvalidValue(
+            f"availability must be an Availability, got {availability!r}",
+            value=availability,
+            expected="Availability",
+        )
+    available = availability._pairs(lo, hi)
+    if not available:
+        return []
+    return _subtract(available, _busy_blocks(busy, before + after, lo, hi))
+
+
+def _buffers_of(
+    resources: Mapping[Hashable, Calendar],
+    buffers: Mapping[Hashable, tuple[timedelta, timedelta]] | None,
+    before: timedelta,
+    after: timedelta,
+) -> dict[Hashable, tuple[timedelta, timedelta]]:
+    chosen: dict[Hashable, tuple[timedelta, timedelta]] = dict.fromkeys(resources, (before, after))
+    for resource, pair in (buffers or {}).items():
+        try:
+            pad_before, pad_after = pair
+        except (TypeError, ValueError):
+            raise InvalidValue(
+                f"buffers[{resource!r}] must be a (before, after) pair, got {pair!r}",
+                value=pair,
+                expected="(timedelta, timedelta)",
+            ) from None
+        chosen[resource] = (
+            _delta(pad_before, f"buffers[{resource!r}] before"),
+            _delta(pad_after, f"buffers[{resource!r}] after"),
+        )
+    return chosen
+
+
+def _unpack(
+    resources: Mapping[Hashable, Calendar],
+) -> list[tuple[Hashable, Availability, Iterable[TimeSpan]]]:
+    if not isinstance(resources, Mapping) or not resources:
+        raise InvalidValue(
+            f"resources must map at least one resource to (availability, busy), got {resources!r}",
+            value=resources,
+            expected="{resource: (Availability, [TimeSpan, ...])}",
+        )
+    unpacked: list[tuple[Hashable, Availability, Iterable[TimeSpan]]] = []
+    for resource, calendar in resources.items():
+        try:
+            availability, busy = calendar
+        except (TypeError, ValueError):
+            raise InvalidValue(
+                f"resources[{resource!r}] must be an (availability, busy) pair, got {calendar!r}",
+                value=calendar,
+                expected="(Availability, [TimeSpan, ...])",
+            ) from None
+        unpacked.append((resource, availability, busy))
+    return unpacked
+
+
+def _common_pairs(
+    calendars: list[tuple[Hashable, Availability, Iterable[TimeSpan]]],
+    lo: datetime,
+    hi: datetime,
+    pads: Mapping[Hashable, tuple[timedelta, timedelta]],
+) -> Pairs:
+    common: Pairs | None = None
+    for resource, availability, busy in calendars:
+        before, after = pads[resource]
+        free = _free_pairs(availability, busy, lo, hi, before, after)
+        common = free if common is None else _intersect(common, free)
+        if not common:
+            return []
+    return common or []
+
+
+def free_time(
+    availability: Availability,
+    busy: Iterable[TimeSpan],
+    *,
+    window: Window,
+    buffer_before: timedelta = ZERO,
+    buffer_after: timedelta = ZERO,
+) -> list[TimeSpan]:
+    """Return the available time in ``window`` not taken by ``busy``: merged, ascending.
+
+    Buffers follow the rule of :func:`sessionkit.conflicts.find_conflicts`: a new
+    session and every busy one are both padded by ``buffer_before`` and
+    ``buffer_after``, so each busy span is widened by ``before + after`` on each
+    side. A session fits exactly when it lies inside one of the returned spans.
+    Pass only the spans that really block (leave out canceled sessions).
+    """
+    lo, hi = check_window(window)
+    before = _delta(buffer_before, "buffer_before")
+    after = _delta(buffer_after, "buffer_after")
+    return [
+        TimeSpan._trusted(start, end)
+        for start, end in _free_pairs(availability, busy, lo, hi, before, after)
+    ]
+
+
+def common_free_time(
+    resources: Mapping[Hashable, Calendar],
+    *,
+    window: Window,
+    buffers: Mapping[Hashable, tuple[timedelta, timedelta]] | None = None,
+    buffer_before: timedelta = ZERO,
+    buffer_after: timedelta = ZERO,
+) -> list[TimeSpan]:
+    """Return the time in ``window`` when every resource is free (see :func:`free_time`).
+
+    ``resources`` maps each resource (a teacher, a room) to its
+    ``(availability, busy)``; ``buffers`` gives some resources their own
+    ``(before, after)`` instead of ``buffer_before`` and ``buffer_after``.
+    """
+    lo, hi = check_window(window)
+    calendars = _unpack(resources)
+    pads = _buffers_of(
+        resources,
+        buffers,
+        _delta(buffer_before, "buffer_before"),
+        _delta(buffer_after, "buffer_after"),
+    )
+    return [TimeSpan._trusted(start, end) for start, end in _common_pairs(calendars, lo, hi, pads)]
+
+
+def free_slots(
+    availability: Availability,
+    busy: Iterable[TimeSpan],
+    *,
+    window: Window,
+    duration: timedelta,
+    step: timedelta | None = None,
+    buffer_before: timedelta = ZERO,
+    buffer_after: timedelta = ZERO,
+    min_notice: timedelta = ZERO,
+    horizon: timedelta | None = None,
+    now: datetime | None = None,
+) -> list[TimeSpan]:
+    """Return the bookable slots of ``duration`` in ``window``, ascending.
+
+    A slot ``[start, start + duration)``:
+
+    * lies wholly inside ``window`` and inside one span of :func:`free_time` (so
+      inside available time and clear of every busy span with the buffers);
+    * starts on the step grid of the availability's zone: a local wall time that
+      is a whole number of ``step`` after local midnight, so with a 30-minute
+      step slots start at 09:00, 09:30, ... local time on both sides of a DST
+      change (a wall time the clocks skip gives no slot, one they repeat gives
+      one at each moment). ``step`` defaults to ``duration`` (at most a day);
+    * starts at or after ``now + min_notice`` and, with ``horizon``, before
+      ``now + horizon``. Without ``now`` nothing is excluded as past; giving
+      ``min_notice`` or ``horizon`` without ``now`` is an error.
+
+    Raises :class:`~sessionkit.errors.InvalidDuration` for a duration or step
+    that is not positive (or a step over a day) and for negative buffers, notice
+    or horizon; :class:`~sessionkit.errors.InvalidWindow` for a window that
+    ends before it starts; :class:`~sessionkit.errors.NaiveDatetime` for naive
+    datetimes.
+    """
+    lo, hi = check_window(window)
+    before = _delta(buffer_before, "buffer_before")
+    after = _delta(buffer_after, "buffer_after")
+    length, grid, first, stop = _slot_rules(lo, duration, step, min_notice, horizon, now)
+    if not isinstance(availability, Availability):
+        raise InvalidValue(
+            f"availability must be an Availability, got {availability!r}",
+            value=availability,
+            expected="Availability",
+        )
+    free = _free_pairs(availability, busy, lo, hi, before, after)
+    return _on_grid(free, availability.zone, length, grid, first, stop)
+
+
+def common_free_slots(
+    resources: Mapping[Hashable, Calendar],
+    *,
+    window: Window,
+    duration: timedelta,
+    step: timedelta | None = None,
+    buffers: Mapping[Hashable, tuple[timedelta, timedelta]] | None = None,
+    buffer_before: timedelta = ZERO,
+    buffer_after: timedelta = ZERO,
+    min_notice: timedelta = ZERO,
+    horizon: timedelta | None = None,
+    now: datetime | None = None,
+    tz: str | tzinfo | None = None,
+) -> list[TimeSpan]:
+    """Return the slots in which every resource is free (a teacher and a room, two tutors).
+
+    ``resources`` and ``buffers`` are as in :func:`common_free_time`; the other
+    arguments as in :func:`free_slots`. The step grid is in ``tz``, which
+    defaults to the zone the availabilities share (giving none when they differ
+    is an :class:`~sessionkit.errors.InvalidValue`).
+    """
+    lo, hi = check_window(window)
+    calendars = _unpack(resources)
+    pads = _buffers_of(
+        resources,
+        buffers,
+        _delta(buffer_before, "buffer_before"),
+        _delta(buffer_after, "buffer_after"),
+    )
+    length, grid, first, stop = _slot_rules(lo, duration, step, min_notice, horizon, now)
+    if tz is not None:
+        zone = get_zone(tz)
+    else:
+        zones = {
+            availability.zone.key
+            for _, availability, _ in calendars
+            if isinstance(availability, Availability)
+        }
+        if len(zones) > 1:
+            raise InvalidValue(
+                f"the availabilities are in different zones ({', '.join(sorted(zones))}); "
+                "pass tz= to say whose local clock the slot grid follows",
+                value=sorted(zones),
+                expected="tz=<IANA zone>",
+            )
+        zone = get_zone(zones.pop() if zones else "UTC")
+    free = _common_pairs(calendars, lo, hi, pads)
+    return _on_grid(free, zone, length, grid, first, stop)
+
+
+def _slot_rules(
+    lo: datetime,
+    duration: object,
+    step: object,
+    min_notice: object,
+    horizon: object,
+    now: datetime | None,
+) -> tuple[timedelta, timedelta, datetime, datetime | None]:
+    """Validate the slot arguments; return (duration, step, earliest start, start limit)."""
+    length = _delta(duration, "duration", positive=True)
+    grid = min(length, ONE_DAY) if step is None else _delta(step, "step", positive=True)
+    if grid > ONE_DAY:
+        raise InvalidDuration(
+            f"step must be at most one day (the grid restarts at local midnight), got {grid}",
+            value=grid,
+            expected="0 < step <= 1 day",
+        )
+    notice = _delta(min_notice, "min_notice")
+    ahead = None if horizon is None else _delta(horizon, "horizon")
+    if now is None:
+        if notice or ahead is not None:
+            raise InvalidValue(
+                "min_notice and horizon are measured from now; pass now=<aware datetime>",
+                value=(min_notice, horizon),
+                expected="now",
+            )
+        return length, grid, lo, None
+    moment = check_aware(now, "now").astimezone(UTC)
+    earliest = max(lo, moment + notice)
+    return length, grid, earliest, None if ahead is None else moment + ahead
+
+
+def _on_grid(
+    free: Pairs,
+    zone: ZoneInfo,
+    duration: timedelta,
+    step: timedelta,
+    earliest: datetime,
+    stop: datetime | None,
+) -> list[TimeSpan]:
+    """Return the slots of ``duration`` on the local ``step`` grid inside the ``free`` pairs."""
+    slots: list[TimeSpan] = []
+    append = slots.append
+    trusted = TimeSpan._trusted
+    per_day = -(-ONE_DAY // step)
+    days: dict[date, datetime | list[datetime]] = {}
+    for free_lo, free_hi in free:
+        first = max(free_lo, earliest)
+        last = free_hi - duration  # the latest start, inclusive
+        if stop is not None and stop <= last:
+            last = stop - _TICK
+        if last < first:
+            continue
+        day = local_date(zone, first)
+        final_day = local_date(zone, last)
+        while day <= final_day:
+            grid = days.get(day)
+            if grid is None:
+                grid = days[day] = _day_grid(zone, day, step)
+            if isinstance(grid, datetime):
+                # A regular day: grid points are grid + k * step, k in [0, per_day).
+                k_first = max(0, -((grid - first) // step))
+                k_last = min(per_day - 1, (last - grid) // step)
+                start = grid + k_first * step
+                for _ in range(k_first, k_last + 1):
+                    append(trusted(start, start + duration))
+                    start += step
+            else:
+                for start in grid:
+                    if first <= start <= last:
+                        append(trusted(start, start + duration))
+            day += ONE_DAY
+    return slots
+
+
+_TICK = timedelta(microseconds=1)
+_MIDNIGHT = time(0)
+
+
+def _day_grid(zone: ZoneInfo, day: date, step: timedelta) -> datetime | list[datetime]:
+    """Return a regular day's first grid instant (UTC midnight), or a transition day's grid."""
+    offset = day_offset(zone, day)
+    if offset is not None:
+        return (datetime.combine(day, _MIDNIGHT) - offset).replace(tzinfo=UTC)
+    return grid_instants(zone, day, None, step)
