@@ -11,22 +11,26 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
+from sessionkit.availability import Availability
 from sessionkit.recurrence import Recurrence, Rule, Weekday
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import RecurrenceDisambiguate, get_zone
 
 __all__ = [
     "DST_ZONES",
+    "availabilities",
     "aware_datetimes",
+    "daily_hours",
     "recurrences",
     "rules",
     "timespans",
     "timezones",
+    "weekly_hours",
 ]
 
 DST_ZONES: tuple[str, ...] = (
@@ -213,3 +217,59 @@ def recurrences(
                 disambiguate=rec.disambiguate,
             )
     return rec
+
+
+def _quarter(index: int) -> time:
+    """The wall time ``index`` quarter hours after midnight (96 is midnight at the day's end)."""
+    return time((index // 4) % 24, (index % 4) * 15)
+
+
+@st.composite
+def daily_hours(draw: st.DrawFn, *, max_size: int = 3) -> list[tuple[time, time]]:
+    """Lists of ``(start, end)`` wall times on the quarter hour, possibly overlapping.
+
+    Start times favour the small hours, where DST transitions happen; an end of
+    ``time(0)`` means midnight at the end of the day.
+    """
+    pairs: list[tuple[time, time]] = []
+    for _ in range(draw(st.integers(1, max_size))):
+        start = draw(st.one_of(st.integers(0, 16), st.integers(0, 95)))
+        end = draw(st.integers(start + 1, min(96, start + 48)))
+        pairs.append((_quarter(start), _quarter(end)))
+    return pairs
+
+
+def weekly_hours(*, min_days: int = 0) -> st.SearchStrategy[dict[str, list[tuple[time, time]]]]:
+    """Mappings for :meth:`~sessionkit.availability.Availability.weekly`: ``{"MO": [...], ...}``."""
+    return st.dictionaries(
+        st.sampled_from(["MO", "TU", "WE", "TH", "FR", "SA", "SU"]),
+        daily_hours(),
+        min_size=min_days,
+    )
+
+
+@st.composite
+def availabilities(
+    draw: st.DrawFn,
+    *,
+    zones: st.SearchStrategy[ZoneInfo] | None = None,
+    first_day: date = date(2026, 1, 1),
+    last_day: date = date(2026, 12, 31),
+    with_overrides: bool = True,
+) -> Availability:
+    """Weekly availabilities in zones with DST, with blocked dates, ranges and extra hours.
+
+    Overrides fall between ``first_day`` and ``last_day``.
+    """
+    zone = draw(zones if zones is not None else timezones())
+    result = Availability.weekly(draw(weekly_hours()), tz=zone)
+    if not with_overrides:
+        return result
+    days = st.dates(min_value=first_day, max_value=last_day)
+    for day in draw(st.lists(days, max_size=3)):
+        result = result.with_blocked_date(day)
+    for day in draw(st.lists(days, max_size=2)):
+        result = result.with_blocked_range(day, day + timedelta(days=draw(st.integers(0, 5))))
+    for day in draw(st.lists(days, max_size=3)):
+        result = result.with_extra_hours(day, draw(daily_hours(max_size=2)))
+    return result
