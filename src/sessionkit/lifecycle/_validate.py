@@ -129,6 +129,13 @@ def validate(
     any_source: str,
 ) -> tuple[Transition, ...]:
     """Check a definition and return its transitions with ``any_source`` expanded."""
+    if not isinstance(lifecycle, str) or not lifecycle.isidentifier():
+        raise _fail(
+            str(lifecycle),
+            "invalid_name",
+            lifecycle,
+            "a lifecycle name must be an identifier (letters, digits, underscores)",
+        )
     if not statuses:
         raise _fail(lifecycle, "no_statuses", None, "declares no statuses")
     _check_names(lifecycle, "status", [s.name for s in statuses])
