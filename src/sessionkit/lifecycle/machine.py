@@ -124,6 +124,15 @@ def _check_session(session: object, field: str) -> None:
         )
 
 
+# Mermaid ends a transition label at ":" and ";" and reads "<" as HTML; a lambda
+# condition is labelled "<lambda>". Its entity codes keep such labels intact.
+_MERMAID_ESCAPES = str.maketrans({":": "#58;", ";": "#59;", "<": "#lt;", ">": "#gt;"})
+
+
+def _mermaid_text(text: str) -> str:
+    return text.translate(_MERMAID_ESCAPES)
+
+
 def _utc(now: datetime) -> datetime:
     return check_aware(now, "now").astimezone(UTC)
 
@@ -440,7 +449,7 @@ class Lifecycle:
         """Return a Mermaid ``stateDiagram-v2`` of the lifecycle (timers and guards as labels)."""
         lines = ["stateDiagram-v2", f"    [*] --> {self.initial}"]
         lines.extend(
-            f"    {source} --> {t.target}: {t.label()}"
+            f"    {source} --> {t.target}: {_mermaid_text(t.label())}"
             for t in self.transitions
             for source in t.sources
         )

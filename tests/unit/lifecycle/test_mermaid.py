@@ -17,6 +17,7 @@ from sessionkit.lifecycle import (
     get_lifecycle,
     nobody_attended,
     roles,
+    when,
 )
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "lifecycle.md"
@@ -45,6 +46,25 @@ def test_mermaid_lists_entry_every_edge_and_exits() -> None:
         "    B --> C: stop at start - 1 h if nobody_attended",
         "    C --> [*]",
     ]
+
+
+def test_mermaid_escapes_characters_that_would_break_a_label() -> None:
+    lifecycle = Lifecycle(
+        "probe",
+        statuses=[Status("A", initial=True), Status("B", terminal=True)],
+        transitions=[
+            Transition(
+                "go",
+                "A",
+                "B",
+                guards=[when(lambda s, now: True, reason="", label="note: x; y")],
+                timer=Timer.after_end(condition=lambda s: True),
+            )
+        ],
+    )
+    assert lifecycle.to_mermaid().splitlines()[2] == (
+        "    A --> B: go at end if #lt;lambda#gt; [note#58; x#59; y]"
+    )
 
 
 def test_every_preset_diagram_in_the_docs_is_current() -> None:
