@@ -48,7 +48,9 @@ __all__ = ["Buffers", "Conflict", "ConflictIndex", "find_conflicts"]
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
 
-Buffers = Mapping[Hashable, tuple[timedelta, timedelta]]
+# Keyed by Any, not Hashable: Mapping is invariant in its key type, so a
+# dict[str, ...] would not be accepted as a Mapping[Hashable, ...].
+Buffers = Mapping[Any, tuple[timedelta, timedelta]]
 """Per-resource padding: ``{resource: (before, after)}``; resources not listed have none."""
 
 _ZERO = timedelta(0)

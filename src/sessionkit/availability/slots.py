@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sessionkit.availability._wall import ONE_DAY, ZERO, day_offset, grid_instants, local_date
@@ -15,6 +16,8 @@ from sessionkit.zones import check_aware, get_zone
 __all__ = ["common_free_slots", "common_free_time", "free_slots", "free_time"]
 
 Pairs = list[tuple[datetime, datetime]]
+Buffers = Mapping[Any, tuple[timedelta, timedelta]]
+"""Per-resource ``{resource: (before, after)}`` padding, as in :mod:`sessionkit.conflicts`."""
 Calendar = tuple[Availability, Iterable[TimeSpan]]
 """One resource's ``(availability, busy spans)``, for the multi-resource functions."""
 
@@ -109,8 +112,8 @@ def _free_pairs(
 
 
 def _buffers_of(
-    resources: Mapping[Hashable, Calendar],
-    buffers: Mapping[Hashable, tuple[timedelta, timedelta]] | None,
+    resources: Mapping[Any, Calendar],
+    buffers: Buffers | None,
     before: timedelta,
     after: timedelta,
 ) -> dict[Hashable, tuple[timedelta, timedelta]]:
@@ -132,7 +135,7 @@ def _buffers_of(
 
 
 def _unpack(
-    resources: Mapping[Hashable, Calendar],
+    resources: Mapping[Any, Calendar],
 ) -> list[tuple[Hashable, Availability, Iterable[TimeSpan]]]:
     if not isinstance(resources, Mapping) or not resources:
         raise InvalidValue(
@@ -196,10 +199,10 @@ def free_time(
 
 
 def common_free_time(
-    resources: Mapping[Hashable, Calendar],
+    resources: Mapping[Any, Calendar],
     *,
     window: Window,
-    buffers: Mapping[Hashable, tuple[timedelta, timedelta]] | None = None,
+    buffers: Buffers | None = None,
     buffer_before: timedelta = ZERO,
     buffer_after: timedelta = ZERO,
 ) -> list[TimeSpan]:
@@ -269,12 +272,12 @@ def free_slots(
 
 
 def common_free_slots(
-    resources: Mapping[Hashable, Calendar],
+    resources: Mapping[Any, Calendar],
     *,
     window: Window,
     duration: timedelta,
     step: timedelta | None = None,
-    buffers: Mapping[Hashable, tuple[timedelta, timedelta]] | None = None,
+    buffers: Buffers | None = None,
     buffer_before: timedelta = ZERO,
     buffer_after: timedelta = ZERO,
     min_notice: timedelta = ZERO,
