@@ -170,9 +170,11 @@ class Availability:
     """When something can be booked: weekly hours and/or recurrences, with date overrides.
 
     Hours are local wall times in ``zone``, so "Mondays 09:00-12:00" in Berlin is
-    08:00 UTC in winter and 07:00 UTC in summer. Wall times the clocks skip or
-    repeat are read as RFC 5545 section 3.3.5 says (see :mod:`sessionkit.zones`);
-    hours that vanish in a gap are simply not available.
+    08:00 UTC in winter and 07:00 UTC in summer. A date's hours (weekly plus
+    extra) are merged as wall times first; then each stretch's start and end
+    are read as RFC 5545 section 3.3.5 says (see :mod:`sessionkit.zones`), so
+    hours that lie wholly in a DST gap, such as 02:00-03:00 on the day clocks
+    jump from 02:00 to 03:00, are not available at all.
 
     Overrides, applied per local date: a *blocked* date (or range of dates, such
     as a holiday) has none of its weekly or recurring hours; *extra* hours on a
