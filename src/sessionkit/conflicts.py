@@ -31,7 +31,7 @@ query at a time, in O(log n + k), while items are added and removed.
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left, insort
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -233,9 +233,14 @@ def _sweep(
 
 @attrs.define(slots=True)
 class _Lane:
-    """The entries of one (resource, length class): sorted (start, seq, end, key) tuples."""
+    """The entries of one (resource, length class): (start, seq, end, key) tuples in order.
+
+    ``starts`` mirrors the entries' starts, so binary searches compare plain
+    datetimes rather than tuples (half the comparisons).
+    """
 
     entries: list[tuple[datetime, int, datetime, Any]] = attrs.field(factory=list)
+    starts: list[datetime] = attrs.field(factory=list)
     longest: timedelta = _ZERO
 
 
@@ -291,7 +296,10 @@ class ConflictIndex(Generic[K]):
     def add(self, key: K, span: TimeSpan, resources: Iterable[Hashable]) -> None:
         """Index ``key`` as occupying ``resources`` over ``span`` (replacing any previous entry)."""
         for lane, entry in self._place(key, span, resources):
-            insort(lane.entries, entry)
+            # seq only grows, so a new entry goes after every equal start.
+            position = bisect_right(lane.starts, entry[0])
+            lane.starts.insert(position, entry[0])
+            lane.entries.insert(position, entry)
 
     def add_many(self, items: Iterable[tuple[K, TimeSpan, Iterable[Hashable]]]) -> None:
         """Index many ``(key, span, resources)`` triples: one sort per lane, not n inserts."""
@@ -309,6 +317,7 @@ class ConflictIndex(Generic[K]):
                 touched[id(lane)] = lane
         for lane in touched.values():
             lane.entries.sort(key=_entry_order)
+            lane.starts = [entry[0] for entry in lane.entries]
 
     def _place(
         self, key: K, span: TimeSpan, resources: Iterable[Hashable]
@@ -341,12 +350,15 @@ class ConflictIndex(Generic[K]):
         """Drop ``key`` from the index; raise ``KeyError`` if it is not indexed."""
         seq, span, ids = self._items.pop(key)
         length_class = _length_class(span.end - span.start)
-        probe = (span.start, seq)
         for resource in ids:
             by_class = self._lanes[resource]
             lane = by_class[length_class]
             entries = lane.entries
-            del entries[bisect_left(entries, probe)]
+            position = bisect_left(lane.starts, span.start)
+            while entries[position][1] != seq:  # past other entries with the same start
+                position += 1
+            del entries[position]
+            del lane.starts[position]
             if not entries:
                 del by_class[length_class]
                 if not by_class:
@@ -372,28 +384,43 @@ class ConflictIndex(Generic[K]):
         Each key appears once, ordered by its span's start, then by when it
         was added.
         """
-        span = _check_span(span)
-        hits: dict[int, tuple[datetime, int, Any]] = {}
-        for resource in _resource_ids(resources):
+        if span.__class__ is not TimeSpan:
+            span = _check_span(span)
+        if type(resources) is tuple and len(resources) == 1:
+            ids: Iterable[Hashable] = resources
+        else:
+            ids = _resource_ids(resources)
+        hits: list[tuple[datetime, int, Any]] = []
+        lanes_hit = 0
+        for resource in ids:
             by_class = self._lanes.get(resource)
             if not by_class:
                 continue
-            before, after = self._pads.get(resource, (_ZERO, _ZERO))
-            gap = before + after
-            low = span.start - gap
-            high = span.end + gap
+            pad = self._pads.get(resource)
+            if pad is None:
+                low, high = span.start, span.end
+            else:
+                gap = pad[0] + pad[1]
+                low, high = span.start - gap, span.end + gap
             for lane in by_class.values():
+                starts = lane.starts
+                # A span in this lane that starts at or before low - longest ends by low.
+                first = bisect_right(starts, low - lane.longest)
+                last = bisect_left(starts, high, first)
+                if first == last:
+                    continue
+                lanes_hit += 1
                 entries = lane.entries
-                first = bisect_left(entries, (low - lane.longest,))
-                last = bisect_left(entries, (high,), first)
                 for position in range(first, last):
                     start, seq, end, key = entries[position]
                     if end > low:
-                        hits[seq] = (start, seq, key)
+                        hits.append((start, seq, key))
         if not hits:
             return []
+        if lanes_hit > 1:  # merge the lanes' runs and drop keys met on two resources
+            hits = sorted({hit[1]: hit for hit in hits}.values(), key=_hit_order)
         keys: list[K] = []
-        for _, _, key in sorted(hits.values(), key=_hit_order):
+        for _, _, key in hits:
             if key in exclude or (busy is not None and not busy(key)):
                 continue
             keys.append(key)
