@@ -20,7 +20,7 @@ rule that can never match or a MINUTELY rule over a century cannot hang.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Final, Literal
 
@@ -336,17 +336,79 @@ def _general(plan: Plan, lo: timedelta, hi: timedelta, budget: _Budget) -> Itera
     hi_dt = EPOCH + hi
     chunk = _CHUNK_PERIODS
     first = True
+    day_ok = _day_filter(plan) if rule.freq in _FINE else None
     while boundary < hi_dt:
         nxt = _advance(plan, boundary, chunk)
         budget.spend(chunk)
         until = hi_dt if nxt is None or nxt > hi_dt else nxt - timedelta(seconds=1)
         dtstart = boundary if not first else max(boundary, plan.start)
         first = False
-        for moment in make(dtstart, until):
+        if day_ok is not None and not _any_day(day_ok, dtstart.date(), until.date()):
+            # dateutil only checks UNTIL against results, so a stretch where no
+            # day can match would make it scan on to year 9999.
+            if nxt is None:
+                return
+            boundary = nxt
+            continue
+        try:
+            expansion = make(dtstart, until)
+        except ValueError:
+            # dateutil refuses BYHOUR/BYMINUTE/BYSECOND values that the INTERVAL
+            # can never reach ("byxxx generates an empty set"): such a rule simply
+            # has no occurrences.
+            return
+        for moment in expansion:
             yield moment - EPOCH
         if nxt is None:
             return
         boundary = nxt
+
+
+_FINE: Final = frozenset({"DAILY", "HOURLY", "MINUTELY", "SECONDLY"})
+
+
+def _day_filter(plan: Plan) -> Callable[[date], bool] | None:
+    """A test of the day-level BYxxx parts (a superset for numbered weekdays), or None."""
+    rule = plan.rule
+    months = frozenset(plan.bymonth)
+    weekdays = frozenset(w.weekday for w in plan.byday)
+    monthdays = plan.bymonthday
+    yeardays = rule.byyearday
+    if not (months or weekdays or monthdays or yeardays):
+        return None
+
+    def ok(day: date) -> bool:
+        if months and day.month not in months:
+            return False
+        if weekdays and day.weekday() not in weekdays:
+            return False
+        if monthdays:
+            length = _month_length(day.year, day.month)
+            if day.day not in monthdays and day.day - length - 1 not in monthdays:
+                return False
+        if yeardays:
+            number = day.timetuple().tm_yday
+            length = 366 if _month_length(day.year, 2) == 29 else 365
+            if number not in yeardays and number - length - 1 not in yeardays:
+                return False
+        return True
+
+    return ok
+
+
+def _month_length(year: int, month: int) -> int:
+    if month == 12:
+        return 31
+    return (date(year, month + 1, 1) - date(year, month, 1)).days
+
+
+def _any_day(ok: Callable[[date], bool], first: date, last: date) -> bool:
+    day = first
+    while day <= last:
+        if ok(day):
+            return True
+        day += _DAY
+    return False
 
 
 _CANDIDATES: Final = {"daily": _daily, "weekly": _weekly, "monthly": _monthly}

@@ -27,6 +27,7 @@ case undefined; add the start as an RDATE if it should be one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Final, NamedTuple
@@ -327,6 +328,22 @@ class Recurrence:
             disambiguate=disambiguate,
         )
 
+    @classmethod
+    def from_ical_lines(
+        cls,
+        lines: Iterable[str],
+        *,
+        duration: timedelta | None = None,
+        disambiguate: RecurrenceDisambiguate = "compatible",
+    ) -> Recurrence:
+        """Build from iCalendar property lines as :meth:`to_ical_lines` writes them.
+
+        Understands ``DTSTART;TZID=...`` (or a UTC ``...Z`` start), ``DURATION``
+        (or pass ``duration``), ``RRULE``, ``EXDATE`` and ``RDATE`` (``TZID``,
+        UTC or ``VALUE=DATE`` forms).
+        """
+        return _from_ical_lines(cls, lines, duration, disambiguate)
+
     # ------------------------------------------------------------------ expansion
 
     def between(
@@ -395,16 +412,10 @@ class Recurrence:
         ]
         instants = [x for x in self.exdates if isinstance(x, datetime)]
         days = [x for x in self.exdates if not isinstance(x, datetime)]
-        if instants:
-            lines.append(
-                f"EXDATE;TZID={self.tz}:" + ",".join(_local_text(x, zone) for x in instants)
-            )
+        lines.extend(_instant_lines("EXDATE", instants, zone))
         if days:
             lines.append("EXDATE;VALUE=DATE:" + ",".join(d.strftime("%Y%m%d") for d in days))
-        if self.rdates:
-            lines.append(
-                f"RDATE;TZID={self.tz}:" + ",".join(_local_text(x, zone) for x in self.rdates)
-            )
+        lines.extend(_instant_lines("RDATE", list(self.rdates), zone))
         return lines
 
     # ------------------------------------------------------------------ editing
@@ -421,8 +432,110 @@ class Recurrence:
         return split_recurrence(self, at_key)
 
 
-def _local_text(instant: datetime, zone: ZoneInfo) -> str:
-    return instant.astimezone(zone).strftime("%Y%m%dT%H%M%S")
+def _parse_ical_value(text: str, params: dict[str, str]) -> datetime | date:
+    try:
+        if params.get("VALUE") == "DATE" or len(text) == 8:
+            return datetime.strptime(text, "%Y%m%d").date()
+        if text.endswith("Z"):
+            return datetime.strptime(text[:-1], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+        return datetime.strptime(text, "%Y%m%dT%H%M%S")
+    except ValueError:
+        raise InvalidRecurrence(
+            f"cannot read iCalendar date-time {text!r}", value=text, part="DTSTART"
+        ) from None
+
+
+def _parse_ical_duration(text: str) -> timedelta:
+    match = re.fullmatch(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?", text)
+    if match is None or not any(match.groups()):
+        raise InvalidRecurrence(f"cannot read DURATION {text!r}", value=text, part="DURATION")
+    weeks, days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def _from_ical_lines(
+    cls: type[Recurrence],
+    lines: Iterable[str],
+    duration: timedelta | None,
+    disambiguate: RecurrenceDisambiguate,
+) -> Recurrence:
+    start: datetime | date | None = None
+    tz = "UTC"
+    rule: str | None = None
+    exdates: list[datetime | date] = []
+    rdates: list[datetime | date] = []
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        head, sep, value = line.partition(":")
+        if not sep:
+            raise InvalidRecurrence(f"cannot read iCalendar line {raw!r}", value=raw)
+        name, *param_texts = head.split(";")
+        params = dict(p.split("=", 1) for p in param_texts if "=" in p)
+        name = name.upper()
+        if name == "DTSTART":
+            start = _parse_ical_value(value, params)
+            tz = params.get("TZID", tz)
+        elif name == "DURATION":
+            duration = duration or _parse_ical_duration(value)
+        elif name == "RRULE":
+            rule = value
+        elif name in ("EXDATE", "RDATE"):
+            values = [_parse_ical_value(v, params) for v in value.split(",")]
+            if "TZID" in params:
+                zone = get_zone(params["TZID"])
+                values = [
+                    v.replace(tzinfo=zone) if isinstance(v, datetime) and v.tzinfo is None else v
+                    for v in values
+                ]
+            (exdates if name == "EXDATE" else rdates).extend(values)
+        else:
+            raise InvalidRecurrence(
+                f"unsupported iCalendar property {name!r}", value=raw, part=name
+            )
+    if not isinstance(start, datetime) or rule is None or duration is None:
+        raise InvalidRecurrence(
+            "iCalendar lines need a DTSTART date-time, an RRULE and a DURATION "
+            "(or the duration argument)",
+            value=list(lines) if not isinstance(lines, list) else lines,
+        )
+    # A local (TZID) EXDATE/RDATE is an exact local instant: resolve it with the policy.
+    local_zone = get_zone(tz)
+    return cls.from_rrule(
+        rule,
+        start=start,
+        tz=tz,
+        duration=duration,
+        exdates=[_to_aware(v, local_zone, disambiguate) for v in exdates],
+        rdates=[_to_aware(v, local_zone, disambiguate) for v in rdates],
+        disambiguate=disambiguate,
+    )
+
+
+def _to_aware(
+    value: datetime | date, zone: ZoneInfo, policy: RecurrenceDisambiguate
+) -> datetime | date:
+    if isinstance(value, datetime) and value.tzinfo is zone:
+        naive = value.replace(tzinfo=None)
+        return _resolve_instant(naive, zone.key, policy)
+    return value
+
+
+def _instant_lines(name: str, instants: list[datetime], zone: ZoneInfo) -> list[str]:
+    """Local TZID form where the wall time is unambiguous, UTC form for gap/fold instants."""
+    local: list[str] = []
+    utc: list[str] = []
+    for instant in instants:
+        wall = instant.astimezone(zone).replace(tzinfo=None)
+        if wall_time_kind(wall, zone) == "normal":
+            local.append(wall.strftime("%Y%m%dT%H%M%S"))
+        else:
+            utc.append(instant.strftime("%Y%m%dT%H%M%SZ"))
+    lines = [f"{name};TZID={zone.key}:" + ",".join(local)] if local else []
+    if utc:
+        lines.append(f"{name}:" + ",".join(utc))
+    return lines
 
 
 def _format_duration(duration: timedelta) -> str:

@@ -224,7 +224,7 @@ def _validate(rule: Rule) -> None:
         )
 
 
-_PART_RE: Final = re.compile(r"^[A-Z]+$")
+_PART_RE: Final = re.compile(r"^[A-Z][A-Z-]*$")
 _INT_RE: Final = re.compile(r"^[+-]?\d+$")
 _BYDAY_RE: Final = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
 _UNTIL_RE: Final = re.compile(r"^(\d{8})(?:T(\d{6})(Z)?)?$")
@@ -289,7 +289,7 @@ def parse_rule(text: str) -> Rule:
             raise InvalidRecurrence(
                 f"cannot read {chunk!r} in {text!r}; expected NAME=VALUE parts separated by ';'",
                 value=chunk,
-                part=name or None,
+                part=name if sep and _PART_RE.match(name) else None,
             )
         if name in seen:
             raise InvalidRecurrence(f"{name} is given twice in {text!r}", value=chunk, part=name)

@@ -1,0 +1,192 @@
+"""Hypothesis properties of recurrence expansion, with raw dateutil as the oracle."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+
+import attrs
+from dateutil.rrule import rrulestr
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from sessionkit.recurrence import Occurrence, Recurrence
+from sessionkit.testing import strategies as sks
+from sessionkit.zones import get_zone, wall_time_kind
+
+windows = st.tuples(st.integers(-40, 900), st.integers(1, 400))
+
+
+def _window(rec: Recurrence, offset_days: int, width_days: int) -> tuple[datetime, datetime]:
+    anchor = rec.start.replace(tzinfo=UTC)
+    lo = anchor + timedelta(days=offset_days, hours=offset_days % 24)
+    return lo, lo + timedelta(days=width_days)
+
+
+def _instants(occs: list[Occurrence]) -> list[datetime]:
+    return [o.span.start for o in occs]
+
+
+def _dateutil_instants(rec: Recurrence, lo: datetime, hi: datetime) -> list[datetime]:
+    """Raw dateutil over the same rule with the zone-aware start: the oracle for 'compatible'."""
+    zone = get_zone(rec.tz)
+    try:
+        rule = rrulestr(rec.to_rrule(), dtstart=rec.start.replace(tzinfo=zone))
+    except ValueError:  # "byxxx generates an empty set": the rule never occurs
+        return []
+    found: set[datetime] = set()
+    stop = hi.replace(tzinfo=None) + timedelta(days=3)
+    for moment in rule:
+        if moment.replace(tzinfo=None) > stop:
+            break
+        instant = moment.astimezone(UTC)
+        if lo <= instant < hi:
+            found.add(instant)
+    return sorted(found)
+
+
+def _has_collisions(rec: Recurrence, lo: datetime, hi: datetime) -> bool:
+    """Whether dateutil's own output maps two wall times onto one instant (gap shifts)."""
+    zone = get_zone(rec.tz)
+    try:
+        rule = rrulestr(rec.to_rrule(), dtstart=rec.start.replace(tzinfo=zone))
+    except ValueError:
+        return False
+    seen: set[datetime] = set()
+    stop = hi.replace(tzinfo=None) + timedelta(days=3)
+    for moment in rule:
+        if moment.replace(tzinfo=None) > stop:
+            break
+        instant = moment.astimezone(UTC)
+        if instant in seen:
+            return True
+        seen.add(instant)
+    return False
+
+
+@given(sks.recurrences(with_exdates=False), windows)
+def test_expansion_matches_dateutil(rec: Recurrence, window: tuple[int, int]) -> None:
+    lo, hi = _window(rec, *window)
+    if rec.rule.count is not None:
+        assume(not _has_collisions(rec, lo, hi))
+    assert _instants(list(rec.between(lo, hi))) == _dateutil_instants(rec, lo, hi)
+
+
+@given(sks.recurrences(with_exdates=False), windows)
+def test_fast_path_matches_general_path(rec: Recurrence, window: tuple[int, int]) -> None:
+    plan = rec._plan
+    assume(plan.fast is not None)
+    lo, hi = _window(rec, *window)
+    fast = list(rec.between(lo, hi))
+    general = attrs.evolve(rec)
+    object.__setattr__(general, "_plan", attrs.evolve(plan, fast=None))
+    assert list(general.between(lo, hi)) == fast
+
+
+@given(
+    sks.recurrences(disambiguate=("compatible", "earlier", "later", "skip")),
+    windows,
+)
+def test_occurrences_strictly_increasing_exact_duration_and_in_window(
+    rec: Recurrence, window: tuple[int, int]
+) -> None:
+    lo, hi = _window(rec, *window)
+    occs = list(rec.between(lo, hi))
+    starts = _instants(occs)
+    assert all(a < b for a, b in pairwise(starts))
+    for occ in occs:
+        assert lo <= occ.span.start < hi
+        assert occ.span.end - occ.span.start == rec.duration
+        assert occ.local_start.astimezone(UTC) == occ.span.start
+        assert occ.local_start.tzinfo is get_zone(rec.tz)
+
+
+@given(
+    sks.recurrences(disambiguate=("compatible", "earlier", "later", "skip"), with_exdates=False),
+    windows,
+)
+def test_wall_time_kept_or_moved_per_gap_policy(rec: Recurrence, window: tuple[int, int]) -> None:
+    lo, hi = _window(rec, *window)
+    for occ in rec.between(lo, hi):
+        kind = wall_time_kind(occ.key, rec.tz)
+        local = occ.local_start.replace(tzinfo=None)
+        if kind == "normal":
+            assert local == occ.key
+        elif kind == "skipped":
+            assert rec.disambiguate != "skip"
+            assert local != occ.key
+            gap = abs(local - occ.key)
+            assert timedelta(0) < gap <= timedelta(days=1)
+            if rec.disambiguate == "earlier":
+                assert local < occ.key
+            else:
+                assert local > occ.key
+        else:
+            assert local == occ.key
+            assert occ.local_start.fold == (1 if rec.disambiguate == "later" else 0)
+
+
+@given(sks.recurrences(), st.integers(-20, 600), st.integers(1, 300), st.integers(1, 300))
+def test_between_splits_at_any_instant(
+    rec: Recurrence, offset: int, first: int, second: int
+) -> None:
+    a = rec.start.replace(tzinfo=UTC) + timedelta(days=offset)
+    b = a + timedelta(days=first, minutes=first * 7)
+    c = b + timedelta(days=second)
+    whole = list(rec.between(a, c))
+    assert list(rec.between(a, b)) + list(rec.between(b, c)) == whole
+
+
+@given(sks.recurrences(with_exdates=False), st.data())
+def test_exdate_removes_exactly_the_named_occurrences(rec: Recurrence, data: st.DataObject) -> None:
+    lo = rec.start.replace(tzinfo=UTC) - timedelta(days=1)
+    hi = lo + timedelta(days=500)
+    occs = list(rec.between(lo, hi))
+    assume(occs)
+    removed = data.draw(st.lists(st.sampled_from(occs), max_size=5, unique=True))
+    excluded = Recurrence.from_rrule(
+        rec.rule,
+        start=rec.start,
+        tz=rec.tz,
+        duration=rec.duration,
+        exdates=[o.span.start for o in removed],
+        disambiguate=rec.disambiguate,
+    )
+    assert list(excluded.between(lo, hi)) == [o for o in occs if o not in removed]
+
+
+@given(sks.recurrences(), windows)
+def test_round_trip_through_rrule_text_and_ical_lines(
+    rec: Recurrence, window: tuple[int, int]
+) -> None:
+    again = Recurrence.from_rrule(
+        rec.to_rrule(),
+        start=rec.start,
+        tz=rec.tz,
+        duration=rec.duration,
+        exdates=rec.exdates,
+        rdates=rec.rdates,
+        disambiguate=rec.disambiguate,
+    )
+    assert again == rec
+    assert Recurrence.from_ical_lines(rec.to_ical_lines(), disambiguate=rec.disambiguate) == rec
+    lo, hi = _window(rec, *window)
+    assert list(again.between(lo, hi)) == list(rec.between(lo, hi))
+
+
+@given(sks.recurrences(disambiguate=("compatible", "skip")), st.data())
+def test_split_halves_expand_to_the_original(rec: Recurrence, data: st.DataObject) -> None:
+    lo = rec.start.replace(tzinfo=UTC) - timedelta(days=2)
+    hi = lo + timedelta(days=700)
+    occs = list(rec.between(lo, hi))
+    assume(len(occs) >= 2)
+    at = data.draw(st.sampled_from(occs[1:]))
+    before, after = rec.split(at.key)
+    far = datetime(2100, 1, 1, tzinfo=UTC)
+    joined = list(before.between(lo, far)) + list(after.between(lo, far))
+    assert [o for o in joined if o.span.start < hi] == occs
+    if rec.rule.count is not None:
+        counted_before = before.rule.count
+        assert counted_before is not None
+        assert after.rule.count == rec.rule.count - counted_before
+    assert after.start == at.key

@@ -1,0 +1,483 @@
+"""Recurrence: DST tables pinned to real transitions, EXDATE/RDATE, split, limits, errors."""
+
+from __future__ import annotations
+
+import time as clock
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from sessionkit import (
+    ExpansionLimitExceeded,
+    InvalidRecurrence,
+    InvalidValue,
+    InvalidWindow,
+    NaiveDatetime,
+    NotADatetime,
+    SkippedTime,
+    UnknownTimeZone,
+)
+from sessionkit.recurrence import MAX_CANDIDATES, Recurrence, parse_rule
+
+BERLIN = "Europe/Berlin"
+NY = "America/New_York"
+
+
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+
+
+def weekly_berlin(**kwargs: object) -> Recurrence:
+    params: dict[str, object] = {
+        "days": ("MO", "WE"),
+        "at": time(18, 0),
+        "duration": timedelta(minutes=90),
+        "tz": BERLIN,
+        "start": date(2026, 3, 1),
+    }
+    params.update(kwargs)
+    return Recurrence.weekly(**params)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- wall time across DST
+
+
+def test_berlin_class_stays_at_1800_local_across_both_2026_transitions() -> None:
+    rec = weekly_berlin(until=date(2026, 11, 30))
+    occs = list(rec.between(utc(2026, 3, 20), utc(2026, 11, 1)))
+    assert {o.local_start.time() for o in occs} == {time(18, 0)}
+    by_day = {o.local_start.date(): o.span.start.hour for o in occs}
+    assert by_day[date(2026, 3, 25)] == 17  # CET, UTC+1
+    assert by_day[date(2026, 3, 30)] == 16  # CEST, UTC+2 (switch on 2026-03-29)
+    assert by_day[date(2026, 10, 21)] == 16
+    assert by_day[date(2026, 10, 26)] == 17  # back to CET after 2026-10-25
+
+
+@pytest.mark.parametrize(
+    ("tz", "local", "policy", "expected_utc", "expected_local"),
+    [
+        # New York 2007-03-11: 02:00 -> 03:00. RFC 5545: use the offset before the gap.
+        (NY, datetime(2007, 3, 11, 2, 30), "compatible", utc(2007, 3, 11, 7, 30), "03:30-04:00"),
+        (NY, datetime(2007, 3, 11, 2, 30), "later", utc(2007, 3, 11, 7, 30), "03:30-04:00"),
+        (NY, datetime(2007, 3, 11, 2, 30), "earlier", utc(2007, 3, 11, 6, 30), "01:30-05:00"),
+        # New York 2007-11-04: 01:00-02:00 happens twice; the first is EDT.
+        (NY, datetime(2007, 11, 4, 1, 30), "compatible", utc(2007, 11, 4, 5, 30), "01:30-04:00"),
+        (NY, datetime(2007, 11, 4, 1, 30), "earlier", utc(2007, 11, 4, 5, 30), "01:30-04:00"),
+        (NY, datetime(2007, 11, 4, 1, 30), "later", utc(2007, 11, 4, 6, 30), "01:30-05:00"),
+        # Berlin 2026-03-29 02:00 -> 03:00 and 2026-10-25 03:00 -> 02:00.
+        (
+            BERLIN,
+            datetime(2026, 3, 29, 2, 30),
+            "compatible",
+            utc(2026, 3, 29, 1, 30),
+            "03:30+02:00",
+        ),
+        (
+            BERLIN,
+            datetime(2026, 10, 25, 2, 30),
+            "compatible",
+            utc(2026, 10, 25, 0, 30),
+            "02:30+02:00",
+        ),
+        (BERLIN, datetime(2026, 10, 25, 2, 30), "later", utc(2026, 10, 25, 1, 30), "02:30+01:00"),
+        # Lord Howe: 30-minute DST; 2026-10-04 02:00 -> 02:30 (+10:30 -> +11:00).
+        (
+            "Australia/Lord_Howe",
+            datetime(2026, 10, 4, 2, 15),
+            "compatible",
+            utc(2026, 10, 3, 15, 45),
+            "02:45+11:00",
+        ),
+        # Caracas changed its standard offset: 2016-05-01 02:30 -> 03:00 (-04:30 -> -04:00).
+        (
+            "America/Caracas",
+            datetime(2016, 5, 1, 2, 45),
+            "compatible",
+            utc(2016, 5, 1, 7, 15),
+            "03:15-04:00",
+        ),
+    ],
+)
+def test_daily_occurrence_in_gap_or_fold_follows_policy(
+    tz: str, local: datetime, policy: str, expected_utc: datetime, expected_local: str
+) -> None:
+    rec = Recurrence.from_rrule(
+        "FREQ=DAILY;COUNT=3",
+        start=local - timedelta(days=1),
+        tz=tz,
+        duration=timedelta(hours=1),
+        disambiguate=policy,  # type: ignore[arg-type]
+    )
+    occs = list(rec.between(utc(1990, 1, 1), utc(2040, 1, 1)))
+    assert len(occs) == 3
+    middle = occs[1]
+    assert middle.key == local
+    assert middle.span.start == expected_utc
+    assert middle.local_start.strftime("%H:%M%z")[:5] == expected_local[:5]
+    assert middle.local_start.isoformat()[-6:] == expected_local[-6:]
+    assert middle.span.duration == timedelta(hours=1)
+
+
+def test_one_hour_event_starting_in_the_gap_lasts_one_real_hour() -> None:
+    rec = Recurrence.from_rrule(
+        "FREQ=YEARLY;COUNT=1",
+        start=datetime(2025, 3, 30, 2, 30),
+        tz=BERLIN,
+        duration=timedelta(hours=1),
+    )
+    (occ,) = rec.between(utc(2025, 1, 1), utc(2026, 1, 1))
+    assert occ.span.end - occ.span.start == timedelta(hours=1)
+    assert occ.span.start == utc(2025, 3, 30, 1, 30)
+
+
+def test_event_running_across_the_fall_back_lasts_its_duration() -> None:
+    rec = Recurrence.from_rrule(
+        "FREQ=DAILY;COUNT=3",
+        start=datetime(2026, 10, 24, 1, 0),
+        tz=BERLIN,
+        duration=timedelta(hours=3),
+    )
+    occs = list(rec.between(utc(2026, 10, 1), utc(2026, 11, 1)))
+    assert all(o.span.duration == timedelta(hours=3) for o in occs)
+    local_end = occs[1].span.end.astimezone(ZoneInfo(BERLIN))
+    assert local_end.strftime("%H:%M") == "03:00"  # 01:00 CEST + 3h = 03:00 CET
+
+
+def test_skip_policy_drops_and_does_not_count_nonexistent_starts() -> None:
+    rec = Recurrence.from_rrule(
+        "FREQ=DAILY;COUNT=3",
+        start=datetime(2026, 3, 28, 2, 30),
+        tz=BERLIN,
+        duration=timedelta(minutes=30),
+        disambiguate="skip",
+    )
+    keys = [o.key for o in rec.between(utc(2026, 3, 1), utc(2026, 4, 30))]
+    assert keys == [
+        datetime(2026, 3, 28, 2, 30),
+        datetime(2026, 3, 30, 2, 30),
+        datetime(2026, 3, 31, 2, 30),
+    ]
+
+
+def test_raise_policy_raises_skipped_time_when_reached() -> None:
+    rec = Recurrence.from_rrule(
+        "FREQ=DAILY",
+        start=datetime(2026, 3, 28, 2, 30),
+        tz=BERLIN,
+        duration=timedelta(minutes=30),
+        disambiguate="raise",
+    )
+    with pytest.raises(SkippedTime) as info:
+        list(rec.between(utc(2026, 3, 27), utc(2026, 4, 2)))
+    assert info.value.local == datetime(2026, 3, 29, 2, 30)
+    assert info.value.zone == BERLIN
+
+
+def test_samoa_skipped_day_gives_one_occurrence_not_two_at_one_instant() -> None:
+    rec = Recurrence.from_rrule(
+        "FREQ=DAILY",
+        start=datetime(2011, 12, 28, 10),
+        tz="Pacific/Apia",
+        duration=timedelta(hours=1),
+    )
+    starts = [o.span.start for o in rec.between(utc(2011, 12, 27), utc(2012, 1, 3))]
+    assert len(starts) == len(set(starts))
+    assert starts == sorted(starts)
+
+
+def test_hourly_rule_through_the_gap_is_unique_and_ordered() -> None:
+    rec = Recurrence.from_rrule(
+        "FREQ=MINUTELY;INTERVAL=20",
+        start=datetime(2026, 3, 29, 1, 0),
+        tz=BERLIN,
+        duration=timedelta(minutes=5),
+    )
+    starts = [o.span.start for o in rec.between(utc(2026, 3, 28, 23), utc(2026, 3, 29, 3))]
+    assert starts == sorted(set(starts))
+    # 01:00-01:40 CET, then 02:00-02:40 (in the gap) move onto 03:00-03:40 CEST and
+    # merge with those, then 04:00-04:40: nine distinct instants, not twelve.
+    assert len(starts) == 9
+
+
+# ---------------------------------------------------------------- windows and jumps
+
+
+def test_between_is_lazy_on_an_infinite_rule() -> None:
+    rec = Recurrence.from_rrule(
+        "FREQ=MINUTELY", start=datetime(2026, 1, 1), tz=BERLIN, duration=timedelta(minutes=1)
+    )
+    it = rec.between(utc(2026, 1, 1), utc(9999, 1, 1))
+    first = [next(it) for _ in range(3)]
+    assert [o.local_start.minute for o in first] == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=DAILY",
+        "FREQ=WEEKLY;BYDAY=MO,TH",
+        "FREQ=MONTHLY;BYDAY=1FR",
+        "FREQ=YEARLY;BYMONTH=6;BYDAY=MO",
+        "FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=-1",
+    ],
+)
+def test_twenty_year_old_rule_gives_the_same_window_as_a_fresh_one(rule: str) -> None:
+    old = Recurrence.from_rrule(
+        rule, start=datetime(2006, 1, 2, 9), tz=NY, duration=timedelta(hours=1)
+    )
+    lo, hi = utc(2026, 5, 1), utc(2026, 7, 1)
+    found = list(old.between(lo, hi))
+    assert found
+    assert all(lo <= o.span.start < hi for o in found)
+    assert {o.local_start.time() for o in found} == {time(9, 0)}
+
+
+def test_window_far_from_start_does_not_walk_from_dtstart() -> None:
+    rec = Recurrence.from_rrule(
+        "FREQ=DAILY", start=datetime(1900, 1, 1, 9), tz=NY, duration=timedelta(hours=1)
+    )
+    # A walk from 1900 would examine ~46,000 days; the budget below allows far fewer.
+    found = list(rec.between(utc(2026, 5, 1), utc(2026, 5, 8), max_candidates=200))
+    assert len(found) == 7
+
+
+def test_never_matching_rule_yields_nothing_quickly() -> None:
+    rec = Recurrence.from_rrule(
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=31",
+        start=datetime(2026, 1, 1),
+        tz=BERLIN,
+        duration=timedelta(hours=1),
+    )
+    assert list(rec.between(utc(2026, 1, 1), utc(2500, 1, 1))) == []
+
+
+def test_minutely_rule_over_a_century_hits_the_candidate_cap() -> None:
+    rec = Recurrence.from_rrule(
+        "FREQ=MINUTELY;BYMONTH=2;BYMONTHDAY=31",
+        start=datetime(2026, 1, 1),
+        tz=BERLIN,
+        duration=timedelta(minutes=1),
+    )
+    began = clock.perf_counter()
+    with pytest.raises(ExpansionLimitExceeded) as info:
+        list(rec.between(utc(2026, 1, 1), utc(2126, 1, 1)))
+    assert info.value.limit == MAX_CANDIDATES
+    assert "FREQ=MINUTELY" in info.value.rule
+    assert clock.perf_counter() - began < 60  # bounded, not a hang (no timing assertion beyond)
+
+
+def test_window_end_before_start_is_rejected() -> None:
+    with pytest.raises(InvalidWindow):
+        list(weekly_berlin().between(utc(2026, 5, 1), utc(2026, 4, 1)))
+
+
+def test_naive_window_is_rejected() -> None:
+    with pytest.raises(NaiveDatetime, match="start"):
+        weekly_berlin().between(datetime(2026, 5, 1), utc(2026, 6, 1))
+
+
+# ---------------------------------------------------------------- UNTIL, EXDATE, RDATE
+
+
+def test_weekly_until_is_an_inclusive_local_date() -> None:
+    rec = weekly_berlin(until=date(2026, 6, 29))  # a Monday
+    last = list(rec.between(utc(2026, 6, 1), utc(2026, 12, 1)))[-1]
+    assert last.local_start == datetime(2026, 6, 29, 18, tzinfo=ZoneInfo(BERLIN))
+    assert rec.rule.until == utc(2026, 6, 29, 21, 59, 59)
+
+
+@pytest.mark.parametrize(
+    "until",
+    ["20260629T160000Z", "20260629T180000", "20260629"],
+)
+def test_until_in_utc_local_or_date_form_is_inclusive(until: str) -> None:
+    rec = Recurrence.from_rrule(
+        f"FREQ=WEEKLY;BYDAY=MO;UNTIL={until}",
+        start=datetime(2026, 6, 1, 18),
+        tz=BERLIN,
+        duration=timedelta(hours=1),
+    )
+    dates = [o.local_start.date() for o in rec.between(utc(2026, 1, 1), utc(2027, 1, 1))]
+    assert dates[-1] == date(2026, 6, 29)
+    assert rec.to_rrule().endswith("Z;BYDAY=MO") or "Z" in rec.to_rrule()
+
+
+def test_exdate_matches_the_instant_not_the_wall_clock_elsewhere() -> None:
+    rec = weekly_berlin(
+        until=date(2026, 4, 30),
+        exdates=[datetime(2026, 3, 4, 17, 0, tzinfo=UTC)],  # 18:00 Berlin
+    )
+    keys = [o.key.date() for o in rec.between(utc(2026, 3, 1), utc(2026, 3, 12))]
+    assert keys == [date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 11)]
+    # 18:00 UTC is 19:00 Berlin: not an occurrence, removes nothing.
+    other = weekly_berlin(until=date(2026, 4, 30), exdates=[datetime(2026, 3, 4, 18, tzinfo=UTC)])
+    assert len(list(other.between(utc(2026, 3, 1), utc(2026, 3, 12)))) == 4
+
+
+def test_local_and_date_exdates() -> None:
+    rec = weekly_berlin(exdates=[datetime(2026, 3, 2, 18, 0), datetime(2026, 3, 9, 18, 0)])
+    assert [o.key.day for o in rec.between(utc(2026, 3, 1), utc(2026, 3, 12))] == [4, 11]
+    by_day = weekly_berlin(exdates=[date(2026, 3, 4)])
+    assert [o.key.day for o in by_day.between(utc(2026, 3, 1), utc(2026, 3, 12))] == [2, 9, 11]
+
+
+def test_mixing_naive_and_aware_exdates_is_rejected_at_build_time() -> None:
+    with pytest.raises(InvalidRecurrence, match="mix naive and aware") as info:
+        weekly_berlin(exdates=[datetime(2026, 3, 2, 18), datetime(2026, 3, 4, 17, tzinfo=UTC)])
+    assert info.value.part == "EXDATES"
+
+
+def test_rdates_add_occurrences_in_order_and_exdates_remove_them() -> None:
+    extra = datetime(2026, 3, 6, 10, 0)
+    rec = weekly_berlin(rdates=[extra, datetime(2026, 3, 4, 18, 0)])
+    occs = list(rec.between(utc(2026, 3, 1), utc(2026, 3, 10)))
+    assert [o.key for o in occs] == [
+        datetime(2026, 3, 2, 18),
+        datetime(2026, 3, 4, 18),
+        extra,
+        datetime(2026, 3, 9, 18),
+    ]
+    assert occs[2].span.duration == timedelta(minutes=90)
+    removed = weekly_berlin(rdates=[extra], exdates=[date(2026, 3, 6)])
+    assert extra not in [o.key for o in removed.between(utc(2026, 3, 1), utc(2026, 3, 10))]
+
+
+def test_dtstart_not_matching_the_rule_is_not_an_occurrence() -> None:
+    rec = Recurrence.from_rrule(
+        "FREQ=WEEKLY;BYDAY=MO;COUNT=2",
+        start=datetime(2026, 3, 3, 18),
+        tz=BERLIN,  # a Tuesday
+        duration=timedelta(hours=1),
+    )
+    keys = [o.key for o in rec.between(utc(2026, 1, 1), utc(2027, 1, 1))]
+    assert keys == [datetime(2026, 3, 9, 18), datetime(2026, 3, 16, 18)]
+
+
+# ---------------------------------------------------------------- text forms
+
+
+def test_to_rrule_and_ical_lines_write_until_in_utc_and_tzid() -> None:
+    rec = weekly_berlin(until=date(2026, 6, 30), exdates=[datetime(2026, 3, 4, 18)])
+    assert rec.to_rrule() == "FREQ=WEEKLY;UNTIL=20260630T215959Z;BYDAY=MO,WE"
+    assert rec.to_ical_lines() == [
+        "DTSTART;TZID=Europe/Berlin:20260301T180000",
+        "DURATION:PT1H30M",
+        "RRULE:FREQ=WEEKLY;UNTIL=20260630T215959Z;BYDAY=MO,WE",
+        "EXDATE;TZID=Europe/Berlin:20260304T180000",
+    ]
+    assert Recurrence.from_ical_lines(rec.to_ical_lines()) == rec
+
+
+def test_rrule_prefix_is_optional_and_parts_are_normalised() -> None:
+    a = Recurrence.from_rrule(
+        "RRULE:FREQ=WEEKLY;BYDAY=WE,MO",
+        start=datetime(2026, 3, 2, 18),
+        tz=BERLIN,
+        duration=timedelta(hours=1),
+    )
+    b = Recurrence.from_rrule(
+        "freq=weekly;byday=MO,WE",
+        start=datetime(2026, 3, 2, 17, tzinfo=UTC),
+        tz=BERLIN,
+        duration=timedelta(hours=1),
+    )
+    assert a == b
+    assert a.start == datetime(2026, 3, 2, 18)
+
+
+# ---------------------------------------------------------------- split
+
+
+def test_split_with_count_recomputes_both_counts() -> None:
+    rec = weekly_berlin(count=10)
+    occs = list(rec.between(utc(2026, 1, 1), utc(2027, 1, 1)))
+    before, after = rec.split(occs[4].key)
+    assert (before.rule.count, after.rule.count) == (4, 6)
+    assert after.start == occs[4].key
+    far = utc(2030, 1, 1)
+    assert (
+        list(before.between(utc(2026, 1, 1), far)) + list(after.between(utc(2026, 1, 1), far))
+        == occs
+    )
+
+
+def test_split_without_count_ends_the_first_just_before() -> None:
+    rec = weekly_berlin()
+    key = datetime(2026, 4, 1, 18, 0)
+    before, after = rec.split(key)
+    assert before.rule.until == utc(2026, 4, 1, 15, 59, 59)
+    assert after.rule.until is None
+    assert list(before.between(utc(2026, 3, 31), utc(2026, 5, 1))) == []
+
+
+def test_split_at_a_non_occurrence_or_the_first_is_refused() -> None:
+    rec = weekly_berlin()
+    with pytest.raises(InvalidValue, match="not the key of an occurrence"):
+        rec.split(datetime(2026, 3, 3, 18))
+    with pytest.raises(InvalidValue, match="no occurrence comes before"):
+        rec.split(datetime(2026, 3, 2, 18))
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("rule", "part"),
+    [
+        ("FREQ=FORTNIGHTLY", "FREQ"),
+        ("FREQ=WEEKLY;BYDAY=XX", "BYDAY"),
+        ("FREQ=DAILY;COUNT=3;UNTIL=20260101T000000Z", "UNTIL"),
+        ("garbage", None),
+        ("", None),
+        ("FREQ=DAILY;INTERVAL=0", "INTERVAL"),
+        ("FREQ=DAILY;COUNT=-1", "COUNT"),
+        ("FREQ=DAILY;BYHOUR=24", "BYHOUR"),
+        ("FREQ=DAILY;BYSECOND=60", "BYSECOND"),
+        ("FREQ=MONTHLY;BYMONTHDAY=0", "BYMONTHDAY"),
+        ("FREQ=WEEKLY;BYDAY=1MO", "BYDAY"),
+        ("FREQ=WEEKLY;BYMONTHDAY=1", "BYMONTHDAY"),
+        ("FREQ=MONTHLY;BYWEEKNO=1", "BYWEEKNO"),
+        ("FREQ=DAILY;BYYEARDAY=1", "BYYEARDAY"),
+        ("FREQ=MONTHLY;BYSETPOS=1", "BYSETPOS"),
+        ("FREQ=DAILY;FREQ=WEEKLY", "FREQ"),
+        ("FREQ=DAILY;X-NAME=1", "X-NAME"),
+        ("FREQ=DAILY;UNTIL=2026-01-01", "UNTIL"),
+        ("FREQ=DAILY;UNTIL=20261301", "UNTIL"),
+        ("INTERVAL=2", "FREQ"),
+        ("FREQ=DAILY;BYMONTH=1,x", "BYMONTH"),
+    ],
+)
+def test_bad_rules_raise_invalid_recurrence_naming_the_part(rule: str, part: str | None) -> None:
+    with pytest.raises(InvalidRecurrence) as info:
+        parse_rule(rule)
+    assert info.value.part == part
+    assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize("duration", [timedelta(0), timedelta(minutes=-5)])
+def test_non_positive_duration_is_rejected(duration: timedelta) -> None:
+    with pytest.raises(InvalidRecurrence, match="duration must be positive"):
+        weekly_berlin(duration=duration)
+
+
+def test_other_bad_arguments() -> None:
+    with pytest.raises(UnknownTimeZone):
+        weekly_berlin(tz="Europe/Atlantis")
+    with pytest.raises(InvalidRecurrence, match="unknown weekday"):
+        weekly_berlin(days=("MO", "XX"))
+    with pytest.raises(NotADatetime):
+        weekly_berlin(at="18:00")
+    with pytest.raises(NotADatetime):
+        weekly_berlin(start=datetime(2026, 3, 1))
+    with pytest.raises(InvalidValue, match="disambiguate"):
+        weekly_berlin(disambiguate="nearest")
+    with pytest.raises(InvalidRecurrence, match="whole seconds"):
+        Recurrence.from_rrule(
+            "FREQ=DAILY",
+            start=datetime(2026, 1, 1, 9, 0, 0, 5),
+            tz=BERLIN,
+            duration=timedelta(hours=1),
+        )
