@@ -1,0 +1,86 @@
+"""The command line: output formats and one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from sessionkit.cli import main
+
+ARGS = [
+    "expand",
+    "FREQ=WEEKLY;BYDAY=MO,WE",
+    "--start",
+    "2026-03-02T18:00",
+    "--tz",
+    "Europe/Berlin",
+    "--duration",
+    "90m",
+    "--from",
+    "2026-03-01",
+    "--to",
+    "2026-05-01",
+]
+
+
+def test_table_lists_local_and_utc_across_dst(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(ARGS) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "18 occurrence(s)"
+    assert "Mon 2026-03-02 18:00 CET" in out[1]
+    assert "2026-03-02 17:00Z" in out[1]
+    assert any("Mon 2026-03-30 18:00 CEST" in line and "2026-03-30 16:00Z" in line for line in out)
+
+
+def test_json_and_csv(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*ARGS, "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 18
+    assert rows[0] == {
+        "key": "2026-03-02T18:00:00",
+        "local_start": "2026-03-02T18:00:00+01:00",
+        "local_end": "2026-03-02T19:30:00+01:00",
+        "utc_start": "2026-03-02T17:00:00+00:00",
+        "utc_end": "2026-03-02T18:30:00+00:00",
+    }
+    assert main([*ARGS, "--format", "csv", "--exdate", "2026-03-04"]) == 0
+    table = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert len(table) == 17
+    assert table[1]["key"] == "2026-03-09T18:00:00"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"FREQ=WEEKLY;BYDAY=MO,WE": "FREQ=FORTNIGHTLY"}, "FREQ=FORTNIGHTLY is not a frequency"),
+        ({"Europe/Berlin": "Mars/Base"}, "unknown time zone 'Mars/Base'"),
+        ({"90m": "ninety"}, "--duration 'ninety'"),
+        ({"90m": "0m"}, "must be positive"),
+        ({"2026-03-01": "March"}, "--from 'March'"),
+        ({"2026-03-02T18:00": "tomorrow"}, "--start 'tomorrow'"),
+        ({"2026-05-01": "2026-02-01"}, "window end"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_status_2(
+    change: dict[str, str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [change.get(a, a) for a in ARGS]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("sessionkit: error: ")
+    assert message in err
+
+
+def test_missing_arguments_and_python_dash_m() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "sessionkit", "expand"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "required" in result.stderr

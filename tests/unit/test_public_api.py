@@ -1,0 +1,28 @@
+"""The public API: everything in sessionkit.__all__ exists, and nothing private leaks."""
+
+from __future__ import annotations
+
+import sessionkit
+from sessionkit import errors
+
+
+def test_all_names_exist_and_are_public() -> None:
+    for name in sessionkit.__all__:
+        assert hasattr(sessionkit, name), name
+        assert not name.startswith("_") or name == "__version__"
+
+
+def test_every_error_is_exported_and_rooted() -> None:
+    for name in errors.__all__:
+        cls = getattr(errors, name)
+        assert issubclass(cls, errors.SessionKitError)
+        assert name in sessionkit.__all__, name
+
+
+def test_core_import_does_not_pull_in_sqlalchemy() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, sessionkit, sessionkit.recurrence; print('sqlalchemy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

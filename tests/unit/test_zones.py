@@ -1,0 +1,78 @@
+"""Zones: lookup errors and the wall-clock policy, pinned to real transitions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from sessionkit import (
+    InvalidValue,
+    RepeatedTime,
+    SkippedTime,
+    UnknownTimeZone,
+    get_zone,
+    resolve_local,
+)
+from sessionkit.zones import local_date_start, wall_time_kind
+
+NY = "America/New_York"
+
+
+@pytest.mark.parametrize("name", ["Mars/Olympus", "", "../etc/passwd", "europe/berlin "])
+def test_unknown_zone(name: str) -> None:
+    with pytest.raises(UnknownTimeZone) as info:
+        get_zone(name)
+    assert info.value.name == name
+    assert repr(name) in str(info.value)
+
+
+def test_zone_objects_and_utc_are_accepted() -> None:
+    assert get_zone(ZoneInfo("Asia/Tokyo")).key == "Asia/Tokyo"
+    assert get_zone(UTC).key == "UTC"
+    with pytest.raises(UnknownTimeZone):
+        get_zone(timezone.max)  # a fixed offset is not an IANA zone
+    with pytest.raises(UnknownTimeZone):
+        get_zone(42)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("local", "policy", "expected"),
+    [
+        (datetime(2007, 3, 11, 2, 30), "compatible", "2007-03-11T03:30:00-04:00"),
+        (datetime(2007, 3, 11, 2, 30), "later", "2007-03-11T03:30:00-04:00"),
+        (datetime(2007, 3, 11, 2, 30), "earlier", "2007-03-11T01:30:00-05:00"),
+        (datetime(2007, 11, 4, 1, 30), "compatible", "2007-11-04T01:30:00-04:00"),
+        (datetime(2007, 11, 4, 1, 30), "earlier", "2007-11-04T01:30:00-04:00"),
+        (datetime(2007, 11, 4, 1, 30), "later", "2007-11-04T01:30:00-05:00"),
+        (datetime(2007, 7, 1, 12, 0), "raise", "2007-07-01T12:00:00-04:00"),
+    ],
+)
+def test_new_york_2007_policies(local: datetime, policy: str, expected: str) -> None:
+    resolved = resolve_local(local, NY, disambiguate=policy)  # type: ignore[arg-type]
+    assert resolved.isoformat() == expected
+    assert resolved.astimezone(UTC) == datetime.fromisoformat(expected).astimezone(UTC)
+
+
+def test_raise_policy_errors_carry_the_local_time_and_zone() -> None:
+    with pytest.raises(SkippedTime) as skipped:
+        resolve_local(datetime(2026, 3, 29, 2, 30), "Europe/Berlin", disambiguate="raise")
+    assert (skipped.value.local, skipped.value.zone) == (
+        datetime(2026, 3, 29, 2, 30),
+        "Europe/Berlin",
+    )
+    with pytest.raises(RepeatedTime) as repeated:
+        resolve_local(datetime(2026, 10, 25, 2, 30), "Europe/Berlin", disambiguate="raise")
+    assert repeated.value.local == datetime(2026, 10, 25, 2, 30)
+    with pytest.raises(InvalidValue, match="disambiguate"):
+        resolve_local(datetime(2026, 1, 1), "UTC", disambiguate="skip")  # type: ignore[arg-type]
+
+
+def test_wall_time_kinds_and_day_starts() -> None:
+    assert wall_time_kind(datetime(2026, 3, 29, 2, 30), "Europe/Berlin") == "skipped"
+    assert wall_time_kind(datetime(2026, 10, 25, 2, 30), "Europe/Berlin") == "repeated"
+    assert wall_time_kind(datetime(2026, 10, 25, 3, 0), "Europe/Berlin") == "normal"
+    # Sao Paulo moved clocks forward at midnight (2018-11-04): the day began at 01:00.
+    start = local_date_start(datetime(2018, 11, 4).date(), "America/Sao_Paulo")
+    assert start.isoformat() == "2018-11-04T01:00:00-02:00"
