@@ -40,7 +40,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from sessionkit.errors import InvalidDuration, InvalidValue, NotADatetime
+from sessionkit.errors import InvalidDuration, InvalidValue, NotADatetime, NotIndexed
 from sessionkit.timespan import TimeSpan
 
 __all__ = ["Buffers", "Conflict", "ConflictIndex", "find_conflicts"]
@@ -349,8 +349,11 @@ class ConflictIndex(Generic[K]):
         return lane
 
     def remove(self, key: K) -> None:
-        """Drop ``key`` from the index; raise ``KeyError`` if it is not indexed."""
-        seq, span, ids = self._items.pop(key)
+        """Drop ``key`` from the index; raise :class:`~sessionkit.errors.NotIndexed` if absent."""
+        try:
+            seq, span, ids = self._items.pop(key)
+        except KeyError:
+            raise NotIndexed(key) from None
         length_class = _length_class(span.end - span.start)
         for resource in ids:
             by_class = self._lanes[resource]

@@ -11,9 +11,13 @@ message::
     │   ├── InvalidDuration                     a duration/step <= 0, a negative buffer
     │   ├── InvalidWindow                       a query window whose end is before its start
     │   ├── UnknownTimeZone                     not an IANA zone name
+    │   ├── UnknownStatus (LookupError)         not a status of the lifecycle
+    │   ├── UnknownTransitionName (LookupError) not a transition of the lifecycle
+    │   ├── NotASession (TypeError)             a value a lifecycle cannot drive
     │   ├── InvalidRecurrence                   a rule, EXDATE or RDATE that cannot be used
     │   └── InvalidAvailability                 weekly hours that make no sense
     ├── NotADatetime (TypeError)                a value of the wrong type
+    ├── NotIndexed (KeyError)                   a key that a ConflictIndex does not hold
     ├── WallTimeError (ValueError)              a local time that is not one instant
     │   ├── SkippedTime                         falls in a DST gap (does not exist)
     │   └── RepeatedTime                        falls in a DST fold (exists twice)
@@ -44,12 +48,16 @@ __all__ = [
     "LifecycleError",
     "NaiveDatetime",
     "NotADatetime",
+    "NotASession",
+    "NotIndexed",
     "RepeatedTime",
     "SessionKitError",
     "SkippedTime",
     "TransitionRefused",
     "UnknownLifecycle",
+    "UnknownStatus",
     "UnknownTimeZone",
+    "UnknownTransitionName",
     "WallTimeError",
 ]
 
@@ -105,6 +113,29 @@ class InvalidTimeSpan(InvalidValue):
         )
         self.start = start
         self.end = end
+
+
+class UnknownStatus(InvalidValue, LookupError):
+    """A status name that the lifecycle does not declare."""
+
+
+class UnknownTransitionName(InvalidValue, LookupError):
+    """A transition name that the lifecycle does not declare."""
+
+
+class NotASession(InvalidValue, TypeError):
+    """A value that a lifecycle cannot drive (not an attrs/dataclass value, no status field)."""
+
+
+class NotIndexed(SessionKitError, KeyError):
+    """A key that is not in the :class:`~sessionkit.conflicts.ConflictIndex`."""
+
+    def __init__(self, key: object) -> None:
+        super().__init__(f"{key!r} is not in the index")
+        self.key = key
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class InvalidDuration(InvalidValue):

@@ -8,7 +8,13 @@ import attrs
 import pytest
 
 from sessionkit.conflicts import Conflict, ConflictIndex, find_conflicts
-from sessionkit.errors import InvalidDuration, InvalidValue, NotADatetime, SessionKitError
+from sessionkit.errors import (
+    InvalidDuration,
+    InvalidValue,
+    NotADatetime,
+    NotIndexed,
+    SessionKitError,
+)
 from sessionkit.timespan import TimeSpan
 
 MIN = timedelta(minutes=1)
@@ -247,8 +253,10 @@ def test_index_remove_add_again_replaces_and_len_contains_span_of() -> None:
     index.remove("b")
     assert index.conflicts_with(span(100, 160), ("ana",)) == []
     assert len(index) == 1
-    with pytest.raises(KeyError):
+    with pytest.raises(NotIndexed) as missing:
         index.remove("b")
+    assert missing.value.key == "b"
+    assert isinstance(missing.value, KeyError)
     index.discard("b")
     index.discard("a")
     assert len(index) == 0

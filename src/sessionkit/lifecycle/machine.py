@@ -43,7 +43,13 @@ from typing import Any, Literal, Protocol, TypeVar
 
 import attrs
 
-from sessionkit.errors import InvalidTransition, InvalidValue, TransitionRefused
+from sessionkit.errors import (
+    InvalidTransition,
+    NotASession,
+    TransitionRefused,
+    UnknownStatus,
+    UnknownTransitionName,
+)
 from sessionkit.lifecycle._validate import validate
 from sessionkit.lifecycle.definition import (
     ANY,
@@ -111,13 +117,13 @@ def _check_session(session: object, field: str) -> None:
     if not (
         attrs.has(kind) or (dataclasses.is_dataclass(session) and not isinstance(session, type))
     ):
-        raise InvalidValue(
+        raise NotASession(
             f"a lifecycle works on attrs (or dataclass) values, got {kind.__name__}",
             value=session,
             expected="an attrs instance with id, span and a status field",
         )
     if not hasattr(session, field):
-        raise InvalidValue(
+        raise NotASession(
             f"{kind.__name__} has no {field!r} field for this lifecycle to change",
             value=session,
             expected=f"a {field!r} field",
@@ -190,7 +196,7 @@ class Lifecycle:
         try:
             return self._transition_by_name[name]
         except KeyError:
-            raise InvalidValue(
+            raise UnknownTransitionName(
                 f"lifecycle {self.name!r} has no transition {name!r}",
                 value=name,
                 expected=", ".join(self._transition_by_name),
@@ -224,8 +230,8 @@ class Lifecycle:
         """Statuses that consume a subscription credit."""
         return self._names("counts_usage")
 
-    def _unknown_status(self, name: object) -> InvalidValue:
-        return InvalidValue(
+    def _unknown_status(self, name: object) -> UnknownStatus:
+        return UnknownStatus(
             f"{name!r} is not a status of lifecycle {self.name!r}",
             value=name,
             expected=", ".join(self._status_by_name),

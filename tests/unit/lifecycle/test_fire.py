@@ -17,6 +17,8 @@ from sessionkit.errors import (
     NaiveDatetime,
     NotADatetime,
     TransitionRefused,
+    UnknownStatus,
+    UnknownTransitionName,
 )
 from sessionkit.lifecycle import (
     Lifecycle,
@@ -304,10 +306,10 @@ def test_reading_the_definition() -> None:
 
 
 def test_looking_up_unknown_names() -> None:
-    with pytest.raises(InvalidValue) as status_info:
+    with pytest.raises(UnknownStatus) as status_info:
         lms.status("NOPE")
     assert status_info.value.value == "NOPE"
-    with pytest.raises(InvalidValue) as transition_info:
+    with pytest.raises(UnknownTransitionName) as transition_info:
         lms.transition("nope")
     assert transition_info.value.expected == "start, finish, cancel"
     with pytest.raises(InvalidValue):
