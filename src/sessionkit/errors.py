@@ -22,6 +22,13 @@ message::
     │   ├── SkippedTime                         falls in a DST gap (does not exist)
     │   └── RepeatedTime                        falls in a DST fold (exists twice)
     ├── ExpansionLimitExceeded (RuntimeError)   a recurrence examined too many candidates
+    ├── SessionNotFound (LookupError)           no such session for this tenant
+    ├── SeriesNotFound (LookupError)            no such series for this tenant
+    ├── DuplicateSession (ValueError)           the id, or the (series, occurrence key), exists
+    ├── SessionConflict (ValueError)            a busy resource is taken at that time
+    ├── SessionLocked (ValueError)              status or dependents forbid the change
+    ├── ConcurrentModification (RuntimeError)   the stored version moved on
+    ├── SeriesClosedError (ValueError)          the series is closed
     ├── LifecycleError (ValueError)
     │   ├── InvalidLifecycle                    a lifecycle definition that is not sound
     │   ├── InvalidTransition                   a transition not allowed from the status
@@ -36,6 +43,13 @@ from datetime import datetime
 from typing import Any
 
 __all__ = [
+    "ConcurrentModification",
+    "DuplicateSession",
+    "SeriesClosedError",
+    "SeriesNotFound",
+    "SessionConflict",
+    "SessionLocked",
+    "SessionNotFound",
     "ExpansionLimitExceeded",
     "InvalidAvailability",
     "InvalidDuration",
@@ -283,3 +297,71 @@ class UnknownLifecycle(SessionKitError, LookupError):
         super().__init__(f"unknown lifecycle {name!r}; known: {', '.join(sorted(known))}")
         self.name = name
         self.known = tuple(known)
+
+
+class SessionNotFound(SessionKitError, LookupError):
+    """No session with that id exists for the tenant (another tenant's id looks the same)."""
+
+    def __init__(self, session_id: object, tenant: object) -> None:
+        super().__init__(f"no session {session_id!r} for tenant {tenant!r}")
+        self.session_id = session_id
+        self.tenant = tenant
+
+
+class SeriesNotFound(SessionKitError, LookupError):
+    """No series with that id exists for the tenant."""
+
+    def __init__(self, series_id: object, tenant: object) -> None:
+        super().__init__(f"no series {series_id!r} for tenant {tenant!r}")
+        self.series_id = series_id
+        self.tenant = tenant
+
+
+class DuplicateSession(SessionKitError, ValueError):
+    """A session with the same id, or the same (series, occurrence key), already exists."""
+
+    def __init__(self, message: str, *, session_id: object = None, existing: object = None) -> None:
+        super().__init__(message)
+        self.session_id = session_id
+        self.existing = existing
+
+
+class SessionConflict(SessionKitError, ValueError):
+    """A resource the session occupies is busy at that time; ``conflicts`` holds the blockers."""
+
+    def __init__(
+        self, message: str, *, session: object = None, conflicts: Sequence[Any] = ()
+    ) -> None:
+        super().__init__(message)
+        self.session = session
+        self.conflicts = tuple(conflicts)
+
+
+class SessionLocked(SessionKitError, ValueError):
+    """The session may not be changed or deleted; ``reason`` says why (status, dependents)."""
+
+    def __init__(self, session_id: object, reason: str) -> None:
+        super().__init__(f"session {session_id!r} is locked: {reason}")
+        self.session_id = session_id
+        self.reason = reason
+
+
+class ConcurrentModification(SessionKitError, RuntimeError):
+    """Someone else changed the record first: the stored version is not the one expected."""
+
+    def __init__(self, record_id: object, expected: int, actual: int | None) -> None:
+        found = "it is gone" if actual is None else f"found version {actual}"
+        super().__init__(
+            f"{record_id!r} changed concurrently: expected version {expected}, {found}"
+        )
+        self.record_id = record_id
+        self.expected = expected
+        self.actual = actual
+
+
+class SeriesClosedError(SessionKitError, ValueError):
+    """The series is closed: no sessions are generated or changed through it any more."""
+
+    def __init__(self, series_id: object) -> None:
+        super().__init__(f"series {series_id!r} is closed")
+        self.series_id = series_id

@@ -1,0 +1,42 @@
+"""The domain model: sessions, series, domain events and queries (frozen attrs values)."""
+
+from __future__ import annotations
+
+from sessionkit.model.events import (
+    DomainEvent,
+    SeriesClosed,
+    SessionCanceled,
+    SessionCreated,
+    SessionDeleted,
+    SessionsRegenerated,
+    SessionStatusChanged,
+    SessionUpdated,
+)
+from sessionkit.model.query import MAX_LIMIT, Cursor, Page, SessionQuery, SortField
+from sessionkit.model.series import ScheduleItem, Series, SeriesStatus, WindowPolicy, add_months
+from sessionkit.model.session import MAX_TITLE_LENGTH, ResourceRef, Session, resource_refs
+
+__all__ = [
+    "MAX_LIMIT",
+    "MAX_TITLE_LENGTH",
+    "Cursor",
+    "DomainEvent",
+    "Page",
+    "ResourceRef",
+    "ScheduleItem",
+    "Series",
+    "SeriesClosed",
+    "SeriesStatus",
+    "Session",
+    "SessionCanceled",
+    "SessionCreated",
+    "SessionDeleted",
+    "SessionQuery",
+    "SessionStatusChanged",
+    "SessionUpdated",
+    "SessionsRegenerated",
+    "SortField",
+    "WindowPolicy",
+    "add_months",
+    "resource_refs",
+]

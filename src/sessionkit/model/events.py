@@ -1,0 +1,95 @@
+"""Domain events: what happened to sessions and series, published after commit.
+
+Every event carries the tenant, the actor and the instant it happened (from
+the clock, never ``datetime.now()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from sessionkit.lifecycle import StatusChanged
+from sessionkit.model.session import Session
+
+__all__ = [
+    "DomainEvent",
+    "SeriesClosed",
+    "SessionCanceled",
+    "SessionCreated",
+    "SessionDeleted",
+    "SessionStatusChanged",
+    "SessionUpdated",
+    "SessionsRegenerated",
+]
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class DomainEvent:
+    """Base of all domain events."""
+
+    tenant: str
+    actor: str | None
+    at: datetime
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class SessionCreated(DomainEvent):
+    """A session was created (generated from a series, or an extra one)."""
+
+    session: Session
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class SessionUpdated(DomainEvent):
+    """A session's title, time or resources changed; ``old`` maps each changed field to its old value."""  # noqa: E501
+
+    session: Session
+    old: Mapping[str, Any]
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class SessionDeleted(DomainEvent):
+    """A session was deleted; ``session`` is its last state."""
+
+    session: Session
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class SessionCanceled(DomainEvent):
+    """A session was canceled through its lifecycle, with the reason given."""
+
+    session: Session
+    reason: str | None
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class SessionStatusChanged(DomainEvent):
+    """A session moved between statuses; ``change`` is the lifecycle's event."""
+
+    session: Session
+    change: StatusChanged
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class SessionsRegenerated(DomainEvent):
+    """A series' sessions were materialised or reconciled; counts say what happened."""
+
+    series_id: str
+    created: int
+    deleted: int
+    kept: int
+    orphaned: int
+    skipped: int
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class SeriesClosed(DomainEvent):
+    """A series was closed; ``deleted`` future sessions were removed, ``kept`` were not."""
+
+    series_id: str
+    deleted: int
+    kept: int

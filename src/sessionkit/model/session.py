@@ -1,0 +1,170 @@
+"""Session: one concrete meeting (a class, lesson, consultation) as an immutable value."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from sessionkit.errors import InvalidValue, NotADatetime
+from sessionkit.timespan import TimeSpan
+from sessionkit.zones import check_aware, get_zone
+
+__all__ = ["MAX_TITLE_LENGTH", "ResourceRef", "Session", "resource_refs"]
+
+MAX_TITLE_LENGTH = 255
+
+
+@attrs.frozen(slots=True, order=True)
+class ResourceRef:
+    """A typed reference to something a session occupies: ``ResourceRef("teacher", "t-17")``.
+
+    ``kind`` is free text (teacher, room, student, tutor, ...); ``str()`` gives
+    ``"teacher:t-17"`` and :meth:`parse` reads it back.
+    """
+
+    kind: str
+    id: str
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("kind", "id"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value or ":" in (value if name == "kind" else ""):
+                raise InvalidValue(
+                    f"ResourceRef.{name} must be a non-empty string"
+                    + (" without ':'" if name == "kind" else "")
+                    + f", got {value!r}",
+                    value=value,
+                    expected="a non-empty string",
+                )
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> ResourceRef:
+        """Read ``"kind:id"`` back into a ResourceRef."""
+        kind, sep, ident = text.partition(":")
+        if not sep:
+            raise InvalidValue(
+                f"a resource reference looks like 'teacher:t-17', got {text!r}",
+                value=text,
+                expected="kind:id",
+            )
+        return cls(kind, ident)
+
+
+def resource_refs(values: Iterable[ResourceRef | str]) -> tuple[ResourceRef, ...]:
+    """Normalise resources (refs or ``"kind:id"`` strings) to a sorted, duplicate-free tuple."""
+    if isinstance(values, (str, ResourceRef)):
+        values = (values,)
+    refs = {v if isinstance(v, ResourceRef) else ResourceRef.parse(v) for v in values}
+    return tuple(sorted(refs))
+
+
+def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value or {}))
+
+
+def _check_title(_instance: object, _attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str):
+        raise InvalidValue(f"title must be a string, got {value!r}", value=value, expected="str")
+    if len(value) > MAX_TITLE_LENGTH:
+        raise InvalidValue(
+            f"title is {len(value)} characters long; at most {MAX_TITLE_LENGTH} are allowed",
+            value=value,
+            expected=f"<= {MAX_TITLE_LENGTH} characters",
+        )
+
+
+def _check_span(_instance: object, _attribute: attrs.Attribute[TimeSpan], value: object) -> None:
+    if not isinstance(value, TimeSpan):
+        raise NotADatetime(value, name="span", expected="TimeSpan")
+
+
+def _check_instant(_instance: object, attribute: attrs.Attribute[datetime], value: object) -> None:
+    check_aware(value, attribute.name)
+
+
+def _check_capacity(_instance: object, _attribute: attrs.Attribute[int], value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise InvalidValue(
+            f"capacity must be a positive integer, got {value!r}", value=value, expected=">= 1"
+        )
+
+
+def _check_tz(_instance: object, _attribute: attrs.Attribute[str], value: object) -> None:
+    get_zone(value)  # type: ignore[arg-type]  # raises UnknownTimeZone with the value
+
+
+@attrs.frozen(slots=True)
+class Session:
+    """One scheduled session, immutable; change it with :func:`attrs.evolve` (services do).
+
+    ``series_id``/``occurrence_key`` tie a generated session to its series'
+    occurrence (the key is the original local start, RFC 5545 RECURRENCE-ID);
+    both are ``None`` for an extra session. ``busy`` says whether the session
+    occupies its resources in its current status (from its lifecycle), so
+    storage can enforce "no overlapping busy sessions" without knowing
+    lifecycles. ``detached`` marks a session moved or edited by hand, which
+    regeneration leaves alone. ``version`` is for optimistic concurrency.
+    """
+
+    id: str
+    tenant: str
+    title: str = attrs.field(validator=_check_title)
+    span: TimeSpan = attrs.field(validator=_check_span)
+    tz: str = attrs.field(validator=_check_tz)
+    status: str
+    lifecycle: str
+    busy: bool
+    created_at: datetime = attrs.field(validator=_check_instant)
+    created_by: str | None = None
+    resources: tuple[ResourceRef, ...] = attrs.field(default=(), converter=resource_refs)
+    series_id: str | None = None
+    schedule_item_id: str | None = None
+    occurrence_key: datetime | None = None
+    capacity: int = attrs.field(default=1, validator=_check_capacity)
+    is_extra: bool = False
+    detached: bool = False
+    version: int = 1
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+    metadata: Mapping[str, Any] = attrs.field(
+        factory=dict, converter=_frozen_mapping, eq=False, hash=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("id", "tenant"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value:
+                raise InvalidValue(
+                    f"Session.{name} must be a non-empty string, got {value!r}",
+                    value=value,
+                    expected="a non-empty string",
+                )
+        if self.occurrence_key is not None and self.occurrence_key.tzinfo is not None:
+            raise InvalidValue(
+                "occurrence_key is the naive local start of the occurrence",
+                value=self.occurrence_key,
+                expected="a naive local datetime",
+            )
+        if (self.series_id is None) != (self.occurrence_key is None) and not self.is_extra:
+            raise InvalidValue(
+                "a generated session needs both series_id and occurrence_key",
+                value=(self.series_id, self.occurrence_key),
+                expected="both set, or is_extra=True",
+            )
+
+    @property
+    def start(self) -> datetime:
+        """The start instant (UTC)."""
+        return self.span.start
+
+    @property
+    def end(self) -> datetime:
+        """The end instant (UTC)."""
+        return self.span.end
