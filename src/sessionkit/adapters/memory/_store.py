@@ -23,7 +23,7 @@ from sessionkit.model.events import DomainEvent
 from sessionkit.model.query import Page, SessionQuery
 from sessionkit.model.series import Series
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.ports import EventPublisher
+from sessionkit.ports import EventPublisher, SeriesRepository, SessionRepository
 from sessionkit.timespan import TimeSpan
 
 __all__ = [
@@ -86,8 +86,10 @@ class InMemoryUnitOfWork:
         self._events: list[DomainEvent] = []
         self._active = False
         self._used = False
-        self.sessions = InMemorySessionRepository(self)
-        self.series = InMemorySeriesRepository(self)
+        # Typed as the ports: the protocol's attributes are mutable, hence invariant, so the
+        # concrete types here would stop this class from being a UnitOfWork for mypy.
+        self.sessions: SessionRepository = InMemorySessionRepository(self)
+        self.series: SeriesRepository = InMemorySeriesRepository(self)
 
     def __enter__(self) -> Self:
         if self._used:
