@@ -1,0 +1,264 @@
+"""What the in-memory adapter does beyond the storage contract: misuse, publishing, internals."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import threading
+from collections.abc import Sequence
+from datetime import timedelta
+
+import attrs
+import pytest
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.adapters.memory._state import State
+from sessionkit.errors import InvalidValue, SessionConflict, SessionKitError
+from sessionkit.model.events import DomainEvent, SeriesClosed
+from sessionkit.model.query import Cursor, SessionQuery
+from sessionkit.model.session import ResourceRef
+from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+from sessionkit.testing.contract import T0, TENANT, make_series, make_session
+from sessionkit.timespan import TimeSpan
+
+CLOSED = SeriesClosed(tenant=TENANT, actor=None, at=T0, series_id="s", deleted=0, kept=0)
+
+
+def _snapshot(state: State) -> tuple[object, ...]:
+    """Everything the store holds, including what its indexes answer."""
+    sessions = {t: dict(rows) for t, rows in state.sessions.items()}
+    busy = sorted((key, state.busy.span_of(key)) for key in state.busy._items)
+    everything = TimeSpan(T0 - timedelta(days=1), T0 + timedelta(days=2))
+    lanes = {
+        name: sorted(
+            state.busy.conflicts_with(everything, [(TENANT, ResourceRef("teacher", name))])
+        )
+        for name in ("ana", "ben", "cy")
+    }
+    return (
+        sessions,
+        dict(state.occurrences),
+        {k: set(v) for k, v in state.by_series.items()},
+        busy,
+        lanes,
+        {t: dict(rows) for t, rows in state.series.items()},
+    )
+
+
+class FailingPublisher:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        self.calls += 1
+        raise ConnectionError("broker down")
+
+
+def test_repositories_refuse_use_outside_the_with_block() -> None:
+    uow = InMemoryStore().unit_of_work()
+    with pytest.raises(RuntimeError, match="with"):
+        uow.sessions.get(TENANT, "a")
+    with pytest.raises(RuntimeError, match="with"):
+        uow.commit()
+    with uow:
+        pass
+    with pytest.raises(RuntimeError, match="with"):
+        uow.series.active()
+
+
+def test_a_unit_of_work_is_entered_once() -> None:
+    uow = InMemoryStore().unit_of_work()
+    with uow:
+        pass
+    with pytest.raises(RuntimeError, match="used once"), uow:
+        pass
+
+
+def test_nesting_in_one_thread_fails_fast_and_leaves_the_outer_unit_working() -> None:
+    store = InMemoryStore()
+    with store.unit_of_work() as outer:
+        outer.sessions.add(make_session("a"))
+        with pytest.raises(RuntimeError, match="already has a unit of work"), store.unit_of_work():
+            pass
+        outer.commit()
+    with store.unit_of_work() as uow:
+        assert uow.sessions.get(TENANT, "a").id == "a"
+
+
+def test_other_threads_wait_for_the_open_unit() -> None:
+    store = InMemoryStore()
+    order: list[str] = []
+    entered = threading.Event()
+
+    def other() -> None:
+        entered.wait(5)
+        with store.unit_of_work() as uow:
+            order.append("other")
+            uow.sessions.get(TENANT, "a")
+
+    thread = threading.Thread(target=other)
+    with store.unit_of_work() as uow:
+        thread.start()
+        entered.set()
+        threading.Event().wait(0.05)
+        uow.sessions.add(make_session("a"))
+        order.append("first")
+        uow.commit()
+    thread.join(5)
+    assert order == ["first", "other"]
+
+
+def test_reads_return_the_stored_objects_themselves() -> None:
+    store = InMemoryStore()
+    session = make_session("a")
+    with store.unit_of_work() as uow:
+        uow.sessions.add(session)
+        uow.commit()
+    with store.unit_of_work() as uow:
+        assert uow.sessions.get(TENANT, "a") is session
+        assert uow.sessions.query(TENANT, SessionQuery()).items[0] is session
+
+
+def test_a_failing_publisher_does_not_undo_the_commit() -> None:
+    publisher = FailingPublisher()
+    store = InMemoryStore(publisher)
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_session("a"))
+        uow.collect([CLOSED])
+        with pytest.raises(ConnectionError):
+            uow.commit()
+    assert publisher.calls == 1
+    with store.unit_of_work() as uow:  # the lock was released, the write kept
+        assert uow.sessions.get(TENANT, "a").id == "a"
+
+
+def test_without_a_publisher_events_are_dropped_after_commit() -> None:
+    store = InMemoryStore()
+    with store.unit_of_work() as uow:
+        uow.collect([CLOSED])
+        uow.commit()
+
+
+def test_each_commit_publishes_its_own_batch() -> None:
+    publisher = RecordingPublisher()
+    store = InMemoryStore(publisher)
+    with store.unit_of_work() as uow:
+        uow.collect([CLOSED])
+        uow.commit()
+        uow.sessions.add(make_session("a"))
+        uow.collect([CLOSED, CLOSED])
+        uow.commit()
+        uow.sessions.add(make_session("b", at=1))
+        uow.collect([CLOSED])  # never committed
+    assert [len(batch) for batch in publisher.batches] == [1, 2]
+    assert publisher.of_type(SeriesClosed) == [CLOSED] * 3
+    with store.unit_of_work() as uow:
+        assert [s.id for s in uow.sessions.query(TENANT, SessionQuery()).items] == ["a"]
+
+
+def test_stores_are_independent() -> None:
+    one, two = InMemoryStore(), InMemoryStore()
+    with one.unit_of_work() as uow:
+        uow.sessions.add(make_session("a"))
+        uow.commit()
+    with two.unit_of_work() as uow:
+        assert uow.sessions.get_many(TENANT, ["a"]) == []
+
+
+def test_rollback_restores_every_table_and_index_exactly() -> None:
+    rng = random.Random(5)
+    store = InMemoryStore()
+    teachers = [ResourceRef("teacher", name) for name in ("ana", "ben", "cy")]
+    with store.unit_of_work() as uow:
+        uow.series.add(make_series("series-1"))
+        for n in range(40):
+            session = make_session(
+                f"s{n}",
+                at=rng.randrange(0, 60) / 2,
+                resources=rng.sample(teachers, rng.randrange(0, 3)),
+                series_id=rng.choice([None, "series-1"]),
+                busy=rng.random() < 0.7,
+            )
+            with contextlib.suppress(SessionKitError):  # a clash or a repeated key: skip it
+                uow.sessions.add(session)
+        uow.commit()
+    before = _snapshot(store._state)
+    assert before[3], "the scenario should index some busy sessions"
+    with store.unit_of_work() as uow:
+        for _ in range(200):
+            stored = uow.sessions.query(TENANT, SessionQuery(limit=1000)).items
+            action = rng.random() if stored else 1.0
+            victim = rng.choice(stored) if stored else None
+            try:
+                if victim is not None and action < 0.3:
+                    uow.sessions.delete(TENANT, victim.id, expected_version=victim.version)
+                elif victim is not None and action < 0.7:
+                    moved = victim.span.shift(rng.choice([-1, 1]) * (victim.span.duration / 2))
+                    flipped = attrs.evolve(victim, span=moved, busy=not victim.busy)
+                    uow.sessions.update(flipped, expected_version=victim.version)
+                else:
+                    fresh = make_session(f"new{rng.randrange(10**6)}", at=rng.randrange(0, 60) / 2)
+                    gap = timedelta(minutes=rng.choice([30, 60]))  # a clash half the time
+                    twin = attrs.evolve(fresh, id=fresh.id + "b", span=fresh.span.shift(gap))
+                    uow.sessions.add_many([fresh, twin])
+            except SessionKitError:
+                pass
+        assert _snapshot(store._state) != before
+        uow.rollback()
+        assert _snapshot(store._state) == before
+    assert _snapshot(store._state) == before
+
+
+def test_add_many_undoes_its_own_part_only() -> None:
+    store = InMemoryStore()
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_session("kept", at=5))
+        with pytest.raises(SessionConflict):
+            uow.sessions.add_many([make_session("a"), make_session("b", at=0.5)])
+        ana = (TENANT, ResourceRef("teacher", "ana"))
+        assert store._state.busy.conflicts_with(make_session("x").span, [ana]) == []
+        uow.commit()
+    with store.unit_of_work() as uow:
+        assert [s.id for s in uow.sessions.query(TENANT, SessionQuery()).items] == ["kept"]
+
+
+def test_search_folds_case_fully_and_due_takes_one_status_string() -> None:
+    store = InMemoryStore()
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_session("a", title="Straße"))
+        uow.commit()
+    with store.unit_of_work() as uow:
+        assert uow.sessions.query(TENANT, SessionQuery(search="STRASSE")).total == 1
+        due = uow.sessions.due(TENANT, statuses="SCHEDULED", start_before=T0.replace(hour=12))
+        assert [s.id for s in due] == ["a"]
+
+
+def test_a_cursor_without_a_value_is_refused() -> None:
+    store = InMemoryStore()
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_session("a"))
+        after = Cursor("start", None, "a").encode()
+        with pytest.raises(InvalidValue, match="no sort value"):
+            uow.sessions.query(TENANT, SessionQuery(after=after))
+
+
+def test_manual_clock_is_aware_only_and_moves_when_told() -> None:
+    clock = ManualClock(T0)
+    assert clock.now() == T0
+    clock.advance(T0 - T0.replace(hour=8))
+    assert clock.now() == T0.replace(hour=10)
+    clock.set(T0)
+    assert clock.now() == T0
+    with pytest.raises(InvalidValue):
+        clock.set(T0.replace(tzinfo=None))
+    with pytest.raises(TypeError):
+        clock.advance(1)  # type: ignore[arg-type]
+    assert repr(clock) == "ManualClock(2026-03-02T09:00:00+00:00)"
+    assert ManualClock().now().tzinfo is not None
+
+
+def test_recording_publisher_clears() -> None:
+    publisher = RecordingPublisher()
+    publisher.publish([CLOSED])
+    publisher.clear()
+    assert (publisher.events, publisher.batches) == ([], [])
