@@ -1,7 +1,6 @@
 """A clock you set by hand and a publisher that records events, for tests and notebooks.
 
 >>> from datetime import UTC, datetime, timedelta
-from typing import TypeVar
 >>> clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
 >>> clock.advance(timedelta(hours=1))
 datetime.datetime(2026, 3, 2, 10, 0, tzinfo=datetime.timezone.utc)
