@@ -104,6 +104,11 @@ def _normal(zone: ZoneInfo, lo: timedelta, hi: timedelta) -> Region:
     return (lo, hi, UTC_EPOCH - offset)
 
 
+@lru_cache(maxsize=1024)
+def _zone_epoch(zone: ZoneInfo) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=zone)
+
+
 class WallClock:
     """Maps wall-time deltas of one zone to (instant in UTC, aware local time) under a policy.
 
@@ -116,7 +121,7 @@ class WallClock:
         self.zone = zone
         self.key = zone.key
         self.policy = policy
-        self.zone_epoch = datetime(1970, 1, 1, tzinfo=zone)
+        self.zone_epoch = _zone_epoch(zone)
         self._lo = timedelta(0)
         self._hi = timedelta(0)
         self._base: datetime | None = None
@@ -128,6 +133,11 @@ class WallClock:
             starts, regions = year_regions(self.key, year)
             self._lo, self._hi, self._base = regions[bisect_right(starts, d) - 1]
         return self._lo, self._hi, self._base
+
+    def base_at(self, d: timedelta) -> datetime | None:
+        """Return the region base at ``d`` (``None`` in a band) without moving the cache."""
+        starts, regions = year_regions(self.key, (EPOCH + d).year)
+        return regions[bisect_right(starts, d) - 1][2]
 
     def resolve_band(self, d: timedelta) -> tuple[datetime, datetime] | None:
         """Resolve a wall time inside a band by the policy; ``None`` means skip it."""

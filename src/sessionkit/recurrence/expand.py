@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Final, Literal
+from zoneinfo import ZoneInfo
 
 import attrs
 from dateutil import rrule as du
@@ -79,6 +81,8 @@ class Plan:
     start_d: timedelta
     start: datetime
     zone_key: str
+    zone: ZoneInfo
+    byday_key: tuple[tuple[int, int | None], ...]
     byhour: tuple[int, ...]
     byminute: tuple[int, ...]
     bysecond: tuple[int, ...]
@@ -86,6 +90,8 @@ class Plan:
     bymonthday: tuple[int, ...]
     byday: tuple[Weekday, ...]
     fast: str | None
+    never: bool
+    tod: timedelta
     until: datetime | None
     ex_instants: frozenset[datetime]
     ex_days: frozenset[date]
@@ -118,11 +124,11 @@ class Plan:
                 fast = "daily"
             elif rule.freq == "WEEKLY" and plain_days:
                 fast = "weekly"
-            elif rule.freq == "MONTHLY" and (
-                (bymonthday and not byday)
-                or (byday and not bymonthday and all(w.n is not None for w in byday))
-            ):
+            elif rule.freq == "MONTHLY":
                 fast = "monthly"
+            elif rule.freq == "YEARLY" and (plain_days or rule.bymonth):
+                # Numbered weekdays count within the month only when BYMONTH is given.
+                fast = "yearly"
         until = rule.until
         assert until is None or isinstance(until, datetime)
         ex_instants = frozenset(x for x in rec.exdates if isinstance(x, datetime))
@@ -132,6 +138,8 @@ class Plan:
             start_d=start - EPOCH,
             start=start,
             zone_key=rec.tz,
+            zone=get_zone(rec.tz),
+            byday_key=tuple((w.weekday, w.n) for w in byday),
             byhour=byhour,
             byminute=byminute,
             bysecond=bysecond,
@@ -139,15 +147,31 @@ class Plan:
             bymonthday=bymonthday,
             byday=byday,
             fast=fast,
+            never=not _month_days_possible(bymonth, bymonthday),
+            tod=timedelta(
+                hours=byhour[0] if byhour else 0,
+                minutes=byminute[0] if byminute else 0,
+                seconds=bysecond[0] if bysecond else 0,
+            ),
             until=until,
             ex_instants=ex_instants,
             ex_days=ex_days,
             text=rule.to_text(),
         )
 
-    def time_of_day(self) -> timedelta:
-        """The single time of day of a fast-path rule, as a delta from midnight."""
-        return timedelta(hours=self.byhour[0], minutes=self.byminute[0], seconds=self.bysecond[0])
+
+_LONGEST_MONTH: Final = {2: 29, 4: 30, 6: 30, 9: 30, 11: 30}
+
+
+def _month_days_possible(bymonth: tuple[int, ...], bymonthday: tuple[int, ...]) -> bool:
+    """Whether some month allowed by BYMONTH has some day named by BYMONTHDAY (ever)."""
+    if not bymonthday:
+        return True
+    return any(
+        abs(day) <= _LONGEST_MONTH.get(month, 31)
+        for month in (bymonth or range(1, 13))
+        for day in bymonthday
+    )
 
 
 # --------------------------------------------------------------------------- candidates
@@ -157,7 +181,7 @@ def _daily(plan: Plan, lo: timedelta, hi: timedelta, budget: _Budget) -> Iterato
     step = plan.rule.interval
     day0 = plan.start_d.days
     k = max(0, -(-(lo.days - day0) // step)) if lo.days > day0 else 0
-    d = timedelta(days=day0 + k * step) + plan.time_of_day()
+    d = timedelta(days=day0 + k * step) + plan.tod
     inc = timedelta(days=step)
     weekdays = frozenset(w.weekday for w in plan.byday)
     months = frozenset(plan.bymonth)
@@ -184,7 +208,7 @@ def _weekly(plan: Plan, lo: timedelta, hi: timedelta, budget: _Budget) -> Iterat
     week0 = start_day - (_EPOCH_WEEKDAY + start_day - wkst) % 7  # day number of the week start
     period = 7 * plan.rule.interval
     k = max(0, (lo.days - week0) // period)
-    tod = plan.time_of_day()
+    tod = plan.tod
     offsets = sorted({(w.weekday - wkst) % 7 for w in plan.byday})
     deltas = [timedelta(days=o) + tod for o in offsets]
     base = timedelta(days=week0 + k * period)
@@ -207,23 +231,77 @@ def _weekly(plan: Plan, lo: timedelta, hi: timedelta, budget: _Budget) -> Iterat
     budget.spend(spent)
 
 
-def _month_days(year: int, month: int, plan: Plan) -> list[int]:
+@lru_cache(maxsize=16384)
+def _month_days(
+    year: int, month: int, monthdays: tuple[int, ...], byday: tuple[tuple[int, int | None], ...]
+) -> tuple[int, ...]:
+    """The days of a month named by BYMONTHDAY and/or BYDAY (both given: both must hold)."""
     first = date(year, month, 1)
-    length = ((first.replace(day=28) + timedelta(days=4)).replace(day=1) - first).days
-    days: set[int] = set()
-    for md in plan.bymonthday:
-        day = md if md > 0 else length + md + 1
-        if 1 <= day <= length:
-            days.add(day)
-    first_wd = first.weekday()
-    for w in plan.byday:
-        assert w.n is not None
-        offset = (w.weekday - first_wd) % 7 + 1  # first such weekday
-        count = (length - offset) // 7 + 1
-        index = w.n - 1 if w.n > 0 else count + w.n
-        if 0 <= index < count:
-            days.add(offset + 7 * index)
-    return sorted(days)
+    length = _month_length(year, month)
+    named: set[int] | None = None
+    if monthdays:
+        named = set()
+        for md in monthdays:
+            day = md if md > 0 else length + md + 1
+            if 1 <= day <= length:
+                named.add(day)
+    if byday:
+        first_wd = first.weekday()
+        by_weekday: set[int] = set()
+        for weekday, n in byday:
+            offset = (weekday - first_wd) % 7 + 1  # the first such weekday
+            count = (length - offset) // 7 + 1
+            if n is None:
+                by_weekday.update(offset + 7 * i for i in range(count))
+                continue
+            index = n - 1 if n > 0 else count + n
+            if 0 <= index < count:
+                by_weekday.add(offset + 7 * index)
+        named = by_weekday if named is None else named & by_weekday
+    return tuple(sorted(named or ()))
+
+
+def _month_candidates(
+    plan: Plan, year: int, month: int, hi: timedelta, start_d: timedelta
+) -> Iterator[timedelta]:
+    base = _month_start(year * 12 + month - 1) + plan.tod
+    for day in _month_days(year, month, plan.bymonthday, plan.byday_key):
+        d = base + timedelta(days=day - 1)
+        if d >= hi:
+            return
+        if d >= start_d:
+            yield d
+
+
+def _yearly(plan: Plan, lo: timedelta, hi: timedelta, budget: _Budget) -> Iterator[timedelta]:
+    start = plan.start
+    step = plan.rule.interval
+    lo_dt = EPOCH + lo
+    year = start.year + max(0, (lo_dt.year - start.year) // step) * step
+    months = sorted(plan.bymonth) or list(range(1, 13))
+    start_d = plan.start_d
+    spent = 0
+    while year <= 9999 and datetime(year, 1, 1) - EPOCH < hi:
+        spent += 1
+        if spent == 256:
+            budget.spend(spent)
+            spent = 0
+        for month in months:
+            index = year * 12 + month - 1
+            if _month_start(index) >= hi:
+                break
+            if index < 9999 * 12 + 11 and _month_start(index + 1) <= lo:
+                continue
+            yield from _month_candidates(plan, year, month, hi, start_d)
+        year += step
+    budget.spend(spent)
+
+
+@lru_cache(maxsize=65536)
+def _month_start(index: int) -> timedelta:
+    """Wall-time delta of the first of month ``index`` (year * 12 + month - 1)."""
+    year, month = divmod(index, 12)
+    return datetime(year, month + 1, 1) - EPOCH
 
 
 def _monthly(plan: Plan, lo: timedelta, hi: timedelta, budget: _Budget) -> Iterator[timedelta]:
@@ -233,26 +311,20 @@ def _monthly(plan: Plan, lo: timedelta, hi: timedelta, budget: _Budget) -> Itera
     lo_dt = EPOCH + lo
     k = max(0, (lo_dt.year * 12 + lo_dt.month - 1 - m0) // step)
     index = m0 + k * step
-    tod = plan.time_of_day()
     months = frozenset(plan.bymonth)
     start_d = plan.start_d
+    last_index = 9999 * 12 + 11
     spent = 0
-    while True:
-        year, month = divmod(index, 12)
-        month += 1
-        if year > 9999 or datetime(year, month, 1) - EPOCH >= hi:
-            break
+    while index <= last_index and _month_start(index) < hi:
         spent += 1
         if spent == 256:
             budget.spend(spent)
             spent = 0
-        if not months or month in months:
-            for day in _month_days(year, month, plan):
-                d = datetime(year, month, day) - EPOCH + tod
-                if d >= hi:
-                    break
-                if d >= start_d:
-                    yield d
+        month = index % 12 + 1
+        if (not months or month in months) and (
+            index == last_index or _month_start(index + 1) > lo
+        ):
+            yield from _month_candidates(plan, index // 12, month, hi, start_d)
         index += step
     budget.spend(spent)
 
@@ -411,7 +483,12 @@ def _any_day(ok: Callable[[date], bool], first: date, last: date) -> bool:
     return False
 
 
-_CANDIDATES: Final = {"daily": _daily, "weekly": _weekly, "monthly": _monthly}
+_CANDIDATES: Final = {
+    "daily": _daily,
+    "weekly": _weekly,
+    "monthly": _monthly,
+    "yearly": _yearly,
+}
 
 
 # --------------------------------------------------------------------------- finishing
@@ -445,23 +522,34 @@ def _instants(
             yield instant, local, d
         return
     # Several times a day: a time moved out of a gap may pass later candidates,
-    # so hold results until no later candidate can come before them.
+    # so results near a DST band wait in a heap until no later candidate can come
+    # before them. Far from any band (the usual case) they go out at once, so a
+    # sparse rule is not held back until its next, possibly distant, candidate.
     pending: list[tuple[datetime, datetime, timedelta]] = []
+    zone_epoch = clock.zone_epoch
     for d in candidates:
-        mapped = clock.map(d)
-        if mapped is not None:
-            heapq.heappush(pending, (mapped[0], mapped[1], d))
-        floor = UTC_EPOCH + d - _MARGIN
-        while pending and pending[0][0] < floor:
-            item = heapq.heappop(pending)
-            if last is None or item[0] > last:
-                last = item[0]
-                yield item
+        _, region_hi, base = clock.region(d)
+        if base is not None:
+            item = (base + d, zone_epoch + d, d)
+            safe = d + _MARGIN < region_hi or clock.base_at(clamp(d + _MARGIN)) == base
+        else:
+            mapped = clock.resolve_band(d)
+            safe = False
+            if mapped is None:
+                continue
+            item = (mapped[0], mapped[1], d)
+        heapq.heappush(pending, item)
+        floor = item[0] if safe else UTC_EPOCH + d - _MARGIN
+        while pending and pending[0][0] <= floor:
+            popped = heapq.heappop(pending)
+            if last is None or popped[0] > last:
+                last = popped[0]
+                yield popped
     while pending:
-        item = heapq.heappop(pending)
-        if last is None or item[0] > last:
-            last = item[0]
-            yield item
+        popped = heapq.heappop(pending)
+        if last is None or popped[0] > last:
+            last = popped[0]
+            yield popped
 
 
 def expand(
@@ -474,14 +562,16 @@ def expand(
 ) -> Iterator[Occurrence]:
     """Yield the occurrences of ``rec`` whose start lies in ``[lo, hi)``, ascending."""
     rule = plan.rule
-    clock = WallClock(get_zone(plan.zone_key), rec.disambiguate)
+    if plan.never:  # e.g. BYMONTH=2;BYMONTHDAY=30: no day can ever match
+        return
+    clock = WallClock(plan.zone, rec.disambiguate)
     budget = _Budget(max_candidates, plan.text)
     count = rule.count
     until = plan.until
-    lo_wall = clamp(lo.astimezone(UTC).replace(tzinfo=None) - EPOCH - _MARGIN)
-    hi_wall = clamp(hi.astimezone(UTC).replace(tzinfo=None) - EPOCH + _MARGIN)
+    lo_wall = clamp(lo - UTC_EPOCH - _MARGIN)
+    hi_wall = clamp(hi - UTC_EPOCH + _MARGIN)
     if until is not None:
-        hi_wall = min(hi_wall, clamp(until.replace(tzinfo=None) - EPOCH + _MARGIN + _DAY))
+        hi_wall = min(hi_wall, clamp(until - UTC_EPOCH + _MARGIN + _DAY))
     start_wall = plan.start_d if count is not None else max(plan.start_d - _DAY, lo_wall)
     if plan.fast is not None:
         candidates = _CANDIDATES[plan.fast](plan, start_wall, hi_wall, budget)
@@ -489,7 +579,9 @@ def expand(
         candidates = _general(plan, start_wall, hi_wall, budget)
     ex_instants, ex_days = plan.ex_instants, plan.ex_days
     duration = rec.duration
-    trusted = TimeSpan._trusted
+    # TimeSpan._trusted, inlined: building two objects per occurrence is most of the cost.
+    new_object = object.__new__
+    set_field = object.__setattr__
     new = tuple.__new__
     emitted = 0
     stream = _instants(clock, candidates, reorder=plan.fast is None)
@@ -506,4 +598,7 @@ def expand(
             return
         if (ex_instants and instant in ex_instants) or (ex_days and local.date() in ex_days):
             continue
-        yield new(occurrence, (trusted(instant, instant + duration), local, EPOCH + d))
+        span = new_object(TimeSpan)
+        set_field(span, "start", instant)
+        set_field(span, "end", instant + duration)
+        yield new(occurrence, (span, local, EPOCH + d))

@@ -370,8 +370,12 @@ class Recurrence:
         rule_occurrences = expand(self, self._plan, lo, hi, max_candidates, Occurrence)
         extra = [r for r in self.rdates if lo <= r < hi and not self._excluded(r)]
         if not extra:
-            yield from rule_occurrences
-            return
+            return rule_occurrences
+        return self._merge(rule_occurrences, extra)
+
+    def _merge(
+        self, rule_occurrences: Iterator[Occurrence], extra: list[datetime]
+    ) -> Iterator[Occurrence]:
         pending = iter(extra)
         nxt = next(pending, None)
         for occ in rule_occurrences:
