@@ -1,0 +1,41 @@
+"""Use cases: session commands, series generation and reconciliation, queries, jobs.
+
+Build a :class:`SessionKit` (the composition root) over a store's unit of
+work, a clock and optionally a link checker; the user guide is ``docs/services.md``.
+"""
+
+from __future__ import annotations
+
+from sessionkit.services.app import SessionKit
+from sessionkit.services.commands import SessionCommands
+from sessionkit.services.queries import SessionQueries
+from sessionkit.services.reports import (
+    AdvanceFailure,
+    AdvanceReport,
+    CloseReport,
+    MaterialiseReport,
+    Orphan,
+    ReconcileReport,
+    Skipped,
+    SkipReason,
+    TopUpFailure,
+    TopUpReport,
+)
+from sessionkit.services.series import SeriesCommands
+
+__all__ = [
+    "SessionKit",
+    "SessionCommands",
+    "SeriesCommands",
+    "SessionQueries",
+    "MaterialiseReport",
+    "Skipped",
+    "SkipReason",
+    "TopUpReport",
+    "TopUpFailure",
+    "ReconcileReport",
+    "Orphan",
+    "CloseReport",
+    "AdvanceReport",
+    "AdvanceFailure",
+]

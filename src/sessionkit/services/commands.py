@@ -1,0 +1,366 @@
+"""Session commands: create an extra session, update, delete, cancel, fire and advance.
+
+Each command runs in its own unit of work, checks the rules the LMS seed left
+as TODOs (editable status, dependents, teacher conflicts, duplicate starts),
+writes with the version it read, and collects one domain event per change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from sessionkit.errors import (
+    ConcurrentModification,
+    DuplicateSession,
+    InvalidValue,
+    SeriesClosedError,
+)
+from sessionkit.lifecycle import Lifecycle
+from sessionkit.model.events import (
+    DomainEvent,
+    SessionCanceled,
+    SessionCreated,
+    SessionDeleted,
+    SessionStatusChanged,
+    SessionUpdated,
+)
+from sessionkit.model.session import ResourceRef, Session, resource_refs
+from sessionkit.ports import UnitOfWork
+from sessionkit.services._context import Context, check_editable, check_free, series_zone
+from sessionkit.timespan import TimeSpan
+from sessionkit.zones import check_aware, get_zone
+
+__all__ = ["SessionCommands"]
+
+
+def _check_version(session: Session, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != session.version:
+        raise ConcurrentModification(session.id, expected_version, session.version)
+
+
+def _check_unique_start(uow: UnitOfWork, session: Session) -> None:
+    """Refuse a second session of the same series starting at the same instant (the seed's key)."""
+    if session.series_id is None:
+        return
+    for other in uow.sessions.for_series(
+        session.tenant, session.series_id, start_from=session.start
+    ):
+        if other.start > session.start:
+            break
+        if other.id != session.id:
+            raise DuplicateSession(
+                f"series {session.series_id!r} already has session {other.id!r} "
+                f"starting at {session.start.isoformat()}",
+                session_id=session.id,
+                existing=other,
+            )
+
+
+class SessionCommands:
+    """Commands on single sessions. Every method takes the tenant and the acting user."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    # -- creating ------------------------------------------------------------------
+
+    def create_extra(
+        self,
+        tenant: str,
+        *,
+        actor: str | None,
+        start: datetime,
+        end: datetime,
+        series_id: str | None = None,
+        title: str | None = None,
+        resources: Iterable[ResourceRef | str] | None = None,
+        tz: str | None = None,
+        lifecycle: str | None = None,
+        capacity: int | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Session:
+        """Create an extra session (outside the schedule) and return it.
+
+        With ``series_id`` the title, resources, zone, lifecycle and capacity
+        default to the series' (its schedule items' resources together).
+        Without one, ``lifecycle`` is required. Raises ``SeriesNotFound``,
+        ``SeriesClosedError``, ``SessionConflict`` (with the busy sessions in
+        the way), ``DuplicateSession`` (the series already has a session
+        starting then) and ``InvalidValue`` for bad input.
+        """
+        ctx = self._ctx
+        now = ctx.now()
+        span = TimeSpan(check_aware(start, "start"), check_aware(end, "end"))
+        with ctx.uow() as uow:
+            if series_id is not None:
+                series = uow.series.get(tenant, series_id)
+                if not series.is_active:
+                    raise SeriesClosedError(series.id)
+                title = series.title if title is None else title
+                if resources is None:
+                    resources = [ref for item in series.items for ref in item.resources]
+                tz = series_zone(series) if tz is None else tz
+                lifecycle = series.lifecycle if lifecycle is None else lifecycle
+                capacity = series.capacity if capacity is None else capacity
+            elif lifecycle is None:
+                raise InvalidValue(
+                    "an extra session without a series needs a lifecycle name",
+                    value=None,
+                    expected=", ".join(ctx.lifecycles),
+                )
+            machine = ctx.lifecycle(lifecycle)
+            session = Session(
+                id=ctx.ids(),
+                tenant=tenant,
+                title=title or "",
+                span=span,
+                tz=get_zone(tz or "UTC").key,
+                status=machine.initial,
+                lifecycle=machine.name,
+                busy=machine.status(machine.initial).busy,
+                created_at=now,
+                created_by=actor,
+                resources=resource_refs(resources or ()),
+                series_id=series_id,
+                capacity=1 if capacity is None else capacity,
+                is_extra=True,
+                metadata=metadata,
+            )
+            _check_unique_start(uow, session)
+            check_free(uow, session)
+            uow.sessions.add(session)
+            uow.collect([SessionCreated(tenant=tenant, actor=actor, at=now, session=session)])
+            uow.commit()
+        return session
+
+    # -- editing -------------------------------------------------------------------
+
+    def update(
+        self,
+        tenant: str,
+        session_id: str,
+        *,
+        actor: str | None,
+        title: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        resources: Iterable[ResourceRef | str] | None = None,
+        expected_version: int | None = None,
+    ) -> Session:
+        """Change a session's title, time or resources; return the stored session.
+
+        ``None`` leaves a field as it is; a new ``start`` alone keeps the
+        duration. Allowed only in an editable status and without dependents
+        (``SessionLocked`` names why). Re-checks conflicts (``SessionConflict``)
+        and the series' unique start (``DuplicateSession``), marks the session
+        ``detached`` so regeneration leaves it alone, and emits
+        ``SessionUpdated`` with the old values. No change, no write, no event.
+        """
+        ctx = self._ctx
+        now = ctx.now()
+        with ctx.uow() as uow:
+            session = uow.sessions.get(tenant, session_id)
+            _check_version(session, expected_version)
+            span = session.span
+            if start is not None or end is not None:
+                new_start = session.start if start is None else check_aware(start, "start")
+                if end is not None:
+                    new_end = check_aware(end, "end")
+                elif start is not None:
+                    new_end = new_start + session.span.duration
+                else:
+                    new_end = session.end
+                span = TimeSpan(new_start, new_end)
+            changes: dict[str, Any] = {}
+            old: dict[str, Any] = {}
+            if title is not None and title != session.title:
+                changes["title"] = title
+                old["title"] = session.title
+            if span.start != session.start:
+                old["start"] = session.start
+            if span.end != session.end:
+                old["end"] = session.end
+            if span != session.span:
+                changes["span"] = span
+            if resources is not None:
+                refs = resource_refs(resources)
+                if refs != session.resources:
+                    changes["resources"] = refs
+                    old["resources"] = session.resources
+            if not changes:
+                return session
+            check_editable(ctx, session)
+            changed = attrs.evolve(
+                session, **changes, detached=True, updated_at=now, updated_by=actor
+            )
+            if "span" in changes or "resources" in changes:
+                check_free(uow, changed)
+            if "start" in old:
+                _check_unique_start(uow, changed)
+            stored = uow.sessions.update(changed, expected_version=session.version)
+            uow.collect(
+                [SessionUpdated(tenant=tenant, actor=actor, at=now, session=stored, old=old)]
+            )
+            uow.commit()
+        return stored
+
+    def delete(
+        self,
+        tenant: str,
+        session_id: str,
+        *,
+        actor: str | None,
+        expected_version: int | None = None,
+    ) -> Session:
+        """Delete a session in an editable status without dependents; return its last state.
+
+        Raises ``SessionLocked`` (naming why) otherwise; use :meth:`cancel` for
+        a session that has dependents. Emits ``SessionDeleted``.
+        """
+        ctx = self._ctx
+        now = ctx.now()
+        with ctx.uow() as uow:
+            session = uow.sessions.get(tenant, session_id)
+            _check_version(session, expected_version)
+            check_editable(ctx, session)
+            uow.sessions.delete(tenant, session.id, expected_version=session.version)
+            uow.collect([SessionDeleted(tenant=tenant, actor=actor, at=now, session=session)])
+            uow.commit()
+        return session
+
+    # -- statuses ------------------------------------------------------------------
+
+    def cancel(
+        self,
+        tenant: str,
+        session_id: str,
+        *,
+        actor: str | None,
+        reason: str | None = None,
+        role: str | None = None,
+        transition: str = "cancel",
+        expected_version: int | None = None,
+    ) -> Session:
+        """Cancel a session through its lifecycle's ``transition``; return the stored session.
+
+        Raises ``InvalidTransition`` (with the transitions allowed now) or
+        ``TransitionRefused``. Dependents do not block a cancel: it is what a
+        host does instead of deleting (and where it triggers refunds, on the
+        ``SessionCanceled`` event, which carries ``reason``).
+        """
+        ctx = self._ctx
+        now = ctx.now()
+        with ctx.uow() as uow:
+            session = uow.sessions.get(tenant, session_id)
+            _check_version(session, expected_version)
+            machine = ctx.lifecycle(session.lifecycle)
+            changed, _ = machine.fire(
+                session, transition, now=now, actor=actor, role=role, reason=reason
+            )
+            stored = store_status(uow, machine, session, changed, now, actor)
+            uow.collect(
+                [SessionCanceled(tenant=tenant, actor=actor, at=now, session=stored, reason=reason)]
+            )
+            uow.commit()
+        return stored
+
+    def fire(
+        self,
+        tenant: str,
+        session_id: str,
+        transition: str,
+        *,
+        actor: str | None,
+        reason: str | None = None,
+        role: str | None = None,
+        expected_version: int | None = None,
+    ) -> Session:
+        """Fire a lifecycle transition by hand; return the stored session.
+
+        Keeps ``busy`` in step with the new status (a session becoming busy is
+        checked for conflicts). Raises ``InvalidTransition``,
+        ``TransitionRefused`` or ``SessionConflict``. Emits
+        ``SessionStatusChanged``.
+        """
+        ctx = self._ctx
+        now = ctx.now()
+        with ctx.uow() as uow:
+            session = uow.sessions.get(tenant, session_id)
+            _check_version(session, expected_version)
+            machine = ctx.lifecycle(session.lifecycle)
+            changed, change = machine.fire(
+                session, transition, now=now, actor=actor, role=role, reason=reason
+            )
+            stored = store_status(uow, machine, session, changed, now, actor)
+            uow.collect(
+                [
+                    SessionStatusChanged(
+                        tenant=tenant, actor=actor, at=now, session=stored, change=change
+                    )
+                ]
+            )
+            uow.commit()
+        return stored
+
+    def advance(
+        self,
+        tenant: str,
+        session_id: str,
+        *,
+        actor: str | None,
+        now: datetime | None = None,
+    ) -> Session:
+        """Apply the session's timed transitions due by ``now`` (default: the clock).
+
+        Emits one ``SessionStatusChanged`` per step; nothing is written when
+        nothing is due.
+        """
+        ctx = self._ctx
+        at = ctx.at(now, "now")
+        with ctx.uow() as uow:
+            session = uow.sessions.get(tenant, session_id)
+            stored = advance_in(ctx, uow, session, at, actor)
+            uow.commit()
+        return stored
+
+
+def advance_in(
+    ctx: Context, uow: UnitOfWork, session: Session, now: datetime, actor: str | None
+) -> Session:
+    """Advance ``session`` inside ``uow``; return it (stored if anything was due)."""
+    machine = ctx.lifecycle(session.lifecycle)
+    changed, changes = machine.advance(session, now)
+    if not changes:
+        return session
+    stored = store_status(uow, machine, session, changed, ctx.now(), actor)
+    events: list[DomainEvent] = [
+        SessionStatusChanged(
+            tenant=session.tenant, actor=actor, at=change.at, session=stored, change=change
+        )
+        for change in changes
+    ]
+    uow.collect(events)
+    return stored
+
+
+def store_status(
+    uow: UnitOfWork,
+    machine: Lifecycle,
+    session: Session,
+    changed: Session,
+    now: datetime,
+    actor: str | None,
+) -> Session:
+    """Store a status change, with ``busy`` following the new status; return the stored session.
+
+    A session that becomes busy is checked for conflicts first.
+    """
+    busy = machine.status(changed.status).busy
+    changed = attrs.evolve(changed, busy=busy, updated_at=now, updated_by=actor)
+    if busy and not session.busy:
+        check_free(uow, changed)
+    return uow.sessions.update(changed, expected_version=session.version)

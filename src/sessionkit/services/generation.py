@@ -1,0 +1,251 @@
+"""Materialising series: occurrences of the schedule items become sessions, conflicts skipped.
+
+The planning here is shared by creation, explicit windows, the rolling
+``top_up`` and schedule changes (:mod:`sessionkit.services.reconcile`): expand
+every schedule item over the window, ask storage once for the busy sessions of
+the items' resources in that window, and check each occurrence against a
+:class:`~sessionkit.conflicts.ConflictIndex` that also holds the sessions
+planned earlier in the same batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import attrs
+
+from sessionkit.conflicts import ConflictIndex
+from sessionkit.lifecycle import Lifecycle
+from sessionkit.model.events import DomainEvent, SessionCreated, SessionsRegenerated
+from sessionkit.model.series import ScheduleItem, Series
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.ports import UnitOfWork
+from sessionkit.recurrence import Occurrence
+from sessionkit.services._context import Context
+from sessionkit.services.reports import MaterialiseReport, Skipped
+from sessionkit.timespan import TimeSpan
+
+__all__ = ["BusyIndex", "Wanted", "materialise_in", "plan", "wanted_occurrences"]
+
+
+@attrs.frozen(slots=True)
+class Wanted:
+    """One occurrence a schedule item asks for: the item and the occurrence, in start order."""
+
+    item: ScheduleItem
+    occurrence: Occurrence
+
+    @property
+    def span(self) -> TimeSpan:
+        """When the occurrence takes place."""
+        return self.occurrence.span
+
+    @property
+    def key(self) -> datetime:
+        """The occurrence key (naive local start)."""
+        return self.occurrence.key
+
+
+def wanted_occurrences(series: Series, start: datetime, end: datetime) -> list[Wanted]:
+    """Return the occurrences of every schedule item starting in ``[start, end)``, by start."""
+    found: list[tuple[datetime, int, Wanted]] = []
+    if end <= start:
+        return []
+    for order, item in enumerate(series.items):
+        found.extend(
+            (occ.span.start, order, Wanted(item, occ))
+            for occ in item.recurrence.between(start, end)
+        )
+    found.sort(key=lambda row: (row[0], row[1]))
+    return [row[2] for row in found]
+
+
+class BusyIndex:
+    """Busy sessions that may block a batch, indexed by id, read from storage in one query."""
+
+    def __init__(self) -> None:
+        self.index: ConflictIndex[str] = ConflictIndex()
+        self.sessions: dict[str, Session] = {}
+
+    @classmethod
+    def load(
+        cls, uow: UnitOfWork, tenant: str, wanted: Sequence[Wanted], *, exclude: Iterable[str] = ()
+    ) -> BusyIndex:
+        """Read the busy sessions on the wanted items' resources over the batch's whole span."""
+        busy = cls()
+        resources = sorted({ref for w in wanted for ref in w.item.resources})
+        if not wanted or not resources:
+            return busy
+        envelope = TimeSpan(min(w.span.start for w in wanted), max(w.span.end for w in wanted))
+        for session in uow.sessions.busy_overlapping(
+            tenant, resources=resources, span=envelope, exclude_ids=tuple(exclude)
+        ):
+            busy.add(session)
+        return busy
+
+    def add(self, session: Session) -> None:
+        """Index (or re-index) ``session`` if it is busy; drop it if it is not."""
+        if session.busy and session.resources:
+            self.index.add(session.id, session.span, session.resources)
+            self.sessions[session.id] = session
+        else:
+            self.discard(session.id)
+
+    def discard(self, session_id: str) -> None:
+        """Forget ``session_id`` (deleted, or about to be re-indexed)."""
+        self.index.discard(session_id)
+        self.sessions.pop(session_id, None)
+
+    def blocker(
+        self, span: TimeSpan, resources: Sequence[ResourceRef], *, exclude: str | None = None
+    ) -> tuple[Session, ResourceRef] | None:
+        """Return the first busy session colliding with ``span`` on ``resources``, and the resource."""  # noqa: E501
+        if not resources:
+            return None
+        keys = self.index.conflicts_with(
+            span, resources, exclude=() if exclude is None else (exclude,)
+        )
+        if not keys:
+            return None
+        first = self.sessions[keys[0]]
+        shared = sorted(set(first.resources) & set(resources))
+        return first, shared[0]
+
+
+def new_session(
+    ctx: Context,
+    series: Series,
+    machine: Lifecycle,
+    wanted: Wanted,
+    *,
+    now: datetime,
+    actor: str | None,
+) -> Session:
+    """Return the session for ``wanted`` in the lifecycle's initial status (not stored)."""
+    status = machine.initial
+    return Session(
+        id=ctx.ids(),
+        tenant=series.tenant,
+        title=wanted.item.title or series.title,
+        span=wanted.span,
+        tz=wanted.item.recurrence.tz,
+        status=status,
+        lifecycle=machine.name,
+        busy=machine.status(status).busy,
+        created_at=now,
+        created_by=actor,
+        resources=wanted.item.resources,
+        series_id=series.id,
+        schedule_item_id=wanted.item.id,
+        occurrence_key=wanted.key,
+        capacity=series.capacity,
+    )
+
+
+def plan(
+    ctx: Context,
+    series: Series,
+    wanted: Sequence[Wanted],
+    *,
+    holders: Sequence[Session],
+    busy: BusyIndex,
+    now: datetime,
+    actor: str | None,
+) -> tuple[list[Session], list[Skipped]]:
+    """Decide which wanted occurrences become sessions; nothing is stored.
+
+    An occurrence is skipped as ``"exists"`` when one of ``holders`` (the
+    series' sessions) has its key or starts at the same instant, and as
+    ``"conflict"`` when ``busy`` holds a colliding session. Sessions planned
+    here join ``busy``, so the batch cannot double-book itself.
+    """
+    machine = ctx.lifecycle(series.lifecycle)
+    by_key = {s.occurrence_key: s for s in holders if s.occurrence_key is not None}
+    by_start = {s.start: s for s in holders}
+    created: list[Session] = []
+    skipped: list[Skipped] = []
+    for item in wanted:
+        holder = by_key.get(item.key) or by_start.get(item.span.start)
+        if holder is not None:
+            skipped.append(_skip(series, item, "exists", holder, None))
+            continue
+        session = new_session(ctx, series, machine, item, now=now, actor=actor)
+        if session.busy:
+            hit = busy.blocker(session.span, session.resources)
+            if hit is not None:
+                skipped.append(_skip(series, item, "conflict", hit[0], hit[1]))
+                continue
+            busy.add(session)
+        by_key[item.key] = session
+        by_start[session.start] = session
+        created.append(session)
+    return created, skipped
+
+
+def _skip(
+    series: Series,
+    wanted: Wanted,
+    reason: str,
+    blocking: Session,
+    resource: ResourceRef | None,
+) -> Skipped:
+    return Skipped(
+        series_id=series.id,
+        item_id=wanted.item.id,
+        key=wanted.key,
+        span=wanted.span,
+        reason="conflict" if reason == "conflict" else "exists",
+        blocking=blocking,
+        resource=resource,
+    )
+
+
+def materialise_in(
+    ctx: Context,
+    uow: UnitOfWork,
+    series: Series,
+    window: TimeSpan,
+    *,
+    now: datetime,
+    actor: str | None,
+) -> MaterialiseReport:
+    """Create the sessions of ``series`` starting in ``window`` inside ``uow``, with events.
+
+    The series itself is not written; callers move ``generated_until``.
+    """
+    wanted = wanted_occurrences(series, window.start, window.end)
+    created: list[Session] = []
+    skipped: list[Skipped] = []
+    if wanted:
+        holders = uow.sessions.for_series(series.tenant, series.id)
+        busy = BusyIndex.load(uow, series.tenant, wanted)
+        created, skipped = plan(
+            ctx, series, wanted, holders=holders, busy=busy, now=now, actor=actor
+        )
+        if created:
+            uow.sessions.add_many(created)
+    events: list[DomainEvent] = [
+        SessionCreated(tenant=series.tenant, actor=actor, at=now, session=s) for s in created
+    ]
+    events.append(
+        SessionsRegenerated(
+            tenant=series.tenant,
+            actor=actor,
+            at=now,
+            series_id=series.id,
+            created=len(created),
+            deleted=0,
+            kept=0,
+            orphaned=0,
+            skipped=len(skipped),
+        )
+    )
+    uow.collect(events)
+    return MaterialiseReport(
+        tenant=series.tenant,
+        series_id=series.id,
+        window=window,
+        created=tuple(created),
+        skipped=tuple(skipped),
+    )

@@ -1,0 +1,65 @@
+"""The clock's work: advance every session whose timed transition fell due (``advance_due``)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sessionkit.errors import SessionKitError
+from sessionkit.lifecycle import LifecycleRegistry
+from sessionkit.services._context import Context
+from sessionkit.services.commands import advance_in
+from sessionkit.services.reports import AdvanceFailure, AdvanceReport
+
+__all__ = ["advance_due"]
+
+_TICK = timedelta(microseconds=1)
+
+
+def _timed_reach(registry: LifecycleRegistry) -> tuple[frozenset[str], timedelta | None]:
+    """Return the statuses a timer can leave, and the smallest timer offset of all lifecycles.
+
+    A timer anchored at the start is due at ``start + offset``; one anchored at
+    the end at ``end + offset``, which is later. So every session due by
+    ``now`` starts at or before ``now - smallest offset``.
+    """
+    statuses: set[str] = set()
+    offsets: list[timedelta] = []
+    for name in registry:
+        for transition in registry.get(name).transitions:
+            if transition.timer is not None:
+                statuses.update(transition.sources)
+                offsets.append(transition.timer.offset)
+    return frozenset(statuses), min(offsets, default=None)
+
+
+def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) -> AdvanceReport:
+    """Advance the tenant's sessions whose next timed transition is due by ``now``.
+
+    One read finds the candidates; each session then advances in its own unit
+    of work, so one failure (a conflict, a concurrent edit) is reported and
+    the rest go on. Idempotent for the same ``now``.
+    """
+    statuses, smallest = _timed_reach(ctx.lifecycles)
+    if smallest is None:
+        return AdvanceReport(now=now)
+    with ctx.uow() as uow:
+        candidates = uow.sessions.due(
+            tenant, statuses=sorted(statuses), start_before=now - smallest + _TICK
+        )
+    advanced = []
+    failed = []
+    for candidate in candidates:
+        try:
+            due = ctx.lifecycle(candidate.lifecycle).next_due(candidate)
+            if due is None or due > now:
+                continue
+            with ctx.uow() as uow:
+                session = uow.sessions.get(tenant, candidate.id)
+                stored = advance_in(ctx, uow, session, now, actor)
+                uow.commit()
+        except SessionKitError as exc:
+            failed.append(AdvanceFailure(session_id=candidate.id, error=exc))
+            continue
+        if stored is not session:
+            advanced.append(stored)
+    return AdvanceReport(now=now, advanced=tuple(advanced), failed=tuple(failed))

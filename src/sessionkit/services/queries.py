@@ -1,0 +1,97 @@
+"""Read-only queries: one session or series, filtered pages, and a resource's agenda.
+
+Every read is scoped to the tenant: another tenant's id raises the same
+``SessionNotFound`` / ``SeriesNotFound`` as a missing one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+from sessionkit.model.query import MAX_LIMIT, Page, SessionQuery
+from sessionkit.model.series import Series
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.services._context import Context
+from sessionkit.zones import check_aware
+
+__all__ = ["SessionQueries"]
+
+
+class SessionQueries:
+    """Reads, scoped to the tenant.
+
+    Every method accepts ``actor`` so that all services have the same shape
+    (a host wrapping them for auditing or authorisation passes it through);
+    reads do not record it.
+    """
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def get(
+        self,
+        tenant: str,
+        session_id: str,
+        *,
+        actor: str | None = None,  # noqa: ARG002  # see class docstring
+    ) -> Session:
+        """Return the session; raise ``SessionNotFound`` (also for another tenant's id)."""
+        with self._ctx.uow() as uow:
+            return uow.sessions.get(tenant, session_id)
+
+    def get_series(
+        self,
+        tenant: str,
+        series_id: str,
+        *,
+        actor: str | None = None,  # noqa: ARG002  # see class docstring
+    ) -> Series:
+        """Return the series; raise ``SeriesNotFound`` (also for another tenant's id)."""
+        with self._ctx.uow() as uow:
+            return uow.series.get(tenant, series_id)
+
+    def agenda(
+        self,
+        tenant: str,
+        resource: ResourceRef | str,
+        *,
+        start: datetime,
+        end: datetime,
+        statuses: tuple[str, ...] | None = None,
+        actor: str | None = None,  # noqa: ARG002  # see class docstring
+    ) -> tuple[Session, ...]:
+        """Return the resource's sessions starting in ``[start, end)``, by start then id.
+
+        All statuses unless ``statuses`` narrows them (pass the busy ones to
+        leave canceled sessions out). Reads every page in one unit of work.
+        """
+        ref = resource if isinstance(resource, ResourceRef) else ResourceRef.parse(resource)
+        query = SessionQuery(
+            resources=(ref,),
+            statuses=statuses,
+            start_from=check_aware(start, "start"),
+            start_to=check_aware(end, "end"),
+            limit=MAX_LIMIT,
+        )
+        found: list[Session] = []
+        with self._ctx.uow() as uow:
+            while True:
+                page = uow.sessions.query(tenant, query)
+                found.extend(page.items)
+                if page.next_cursor is None:
+                    break
+                query = attrs.evolve(query, after=page.next_cursor)
+        return tuple(found)
+
+    def list(
+        self,
+        tenant: str,
+        query: SessionQuery | None = None,
+        *,
+        actor: str | None = None,  # noqa: ARG002  # see class docstring
+    ) -> Page[Session]:
+        """Return one page of the tenant's sessions matching ``query`` (all, by start, if None)."""
+        with self._ctx.uow() as uow:
+            return uow.sessions.query(tenant, SessionQuery() if query is None else query)

@@ -1,0 +1,160 @@
+"""Report values the services return: what was created, skipped, kept, deleted or orphaned.
+
+Reports are frozen attrs values, so a host can log them, compare them in tests
+or turn them into an API response without touching storage again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import attrs
+
+from sessionkit.errors import SessionKitError
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.timespan import TimeSpan
+
+__all__ = [
+    "AdvanceFailure",
+    "AdvanceReport",
+    "CloseReport",
+    "MaterialiseReport",
+    "Orphan",
+    "ReconcileReport",
+    "SkipReason",
+    "Skipped",
+    "TopUpFailure",
+    "TopUpReport",
+]
+
+SkipReason = Literal["conflict", "exists"]
+"""Why an occurrence was not materialised: a resource was busy, or a session already held it."""
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Skipped:
+    """An occurrence that was not turned into a session, with the session in its way.
+
+    ``reason`` is ``"conflict"`` when ``blocking`` is a busy session on
+    ``resource`` overlapping ``span``, and ``"exists"`` when ``blocking``
+    already holds the occurrence (same occurrence key, or an extra session of
+    the series starting at the same instant).
+    """
+
+    series_id: str
+    item_id: str
+    key: datetime
+    span: TimeSpan
+    reason: SkipReason
+    blocking: Session
+    resource: ResourceRef | None = None
+
+    def describe(self) -> str:
+        """Return one line a person can act on."""
+        when = self.span.start.strftime("%Y-%m-%d %H:%MZ")
+        if self.reason == "conflict":
+            return (
+                f"{self.series_id}/{self.item_id} at {when}: {self.resource} is busy with "
+                f"{self.blocking.title!r} ({self.blocking.id})"
+            )
+        return f"{self.series_id}/{self.item_id} at {when}: already held by {self.blocking.id}"
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class MaterialiseReport:
+    """What materialising one series over ``window`` did."""
+
+    tenant: str
+    series_id: str
+    window: TimeSpan | None
+    created: tuple[Session, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+
+    @property
+    def conflicts(self) -> tuple[Skipped, ...]:
+        """The skipped occurrences that a busy resource blocked."""
+        return tuple(s for s in self.skipped if s.reason == "conflict")
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class TopUpFailure:
+    """A series that ``top_up`` could not refill, and the error it met."""
+
+    tenant: str
+    series_id: str
+    error: SessionKitError
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class TopUpReport:
+    """What one ``top_up`` run did: one report per series it refilled, and the failures."""
+
+    now: datetime
+    checked: int
+    refilled: tuple[MaterialiseReport, ...] = ()
+    failed: tuple[TopUpFailure, ...] = ()
+
+    @property
+    def created(self) -> int:
+        """How many sessions the run created in all."""
+        return sum(len(r.created) for r in self.refilled)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Orphan:
+    """A future session the new schedule no longer wants but that had to be kept, and why."""
+
+    session: Session
+    reason: str
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ReconcileReport:
+    """What a schedule change did to the series' sessions from ``cutoff`` on.
+
+    ``created``: occurrences the new schedule added. ``updated``: sessions kept
+    under their ids but given the new slot's duration, resources or title.
+    ``deleted``: obsolete sessions removed. ``kept``: future sessions left as
+    they were (still wanted, extra, detached, or not in the initial status).
+    ``orphans``: kept sessions the new schedule does not want, with the reason
+    they could not be deleted. ``skipped``: wanted occurrences that could not be
+    created or updated (see :class:`Skipped`).
+    """
+
+    tenant: str
+    series_id: str
+    cutoff: datetime
+    created: tuple[Session, ...] = ()
+    updated: tuple[Session, ...] = ()
+    deleted: tuple[Session, ...] = ()
+    kept: tuple[Session, ...] = ()
+    orphans: tuple[Orphan, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class CloseReport:
+    """What closing a series did: future sessions ``deleted`` and those ``kept`` (with reasons)."""
+
+    tenant: str
+    series_id: str
+    deleted: tuple[Session, ...] = ()
+    kept: tuple[Orphan, ...] = ()
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class AdvanceFailure:
+    """A due session that could not be advanced, and the error it met."""
+
+    session_id: str
+    error: SessionKitError
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class AdvanceReport:
+    """What ``advance_due`` did: the sessions it moved on and those it could not."""
+
+    now: datetime
+    advanced: tuple[Session, ...] = ()
+    failed: tuple[AdvanceFailure, ...] = ()

@@ -1,0 +1,247 @@
+"""Series commands: create a series, materialise windows, top up, change the schedule, close.
+
+These are the LMS seed's ``SessionGenerationService``, its weekly maintenance
+job and its group/class listeners, as plain calls a host wires to its own
+events and scheduler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from sessionkit.errors import ConcurrentModification, SeriesClosedError, SessionKitError
+from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
+from sessionkit.ports import UnitOfWork
+from sessionkit.services._context import Context, months_after, series_start, series_zone
+from sessionkit.services.generation import materialise_in
+from sessionkit.services.reconcile import close_in, reconcile_in
+from sessionkit.services.reports import (
+    CloseReport,
+    MaterialiseReport,
+    ReconcileReport,
+    TopUpFailure,
+    TopUpReport,
+)
+from sessionkit.timespan import TimeSpan
+from sessionkit.zones import check_aware
+
+__all__ = ["SeriesCommands"]
+
+
+def _check_version(series: Series, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != series.version:
+        raise ConcurrentModification(series.id, expected_version, series.version)
+
+
+def _active(uow: UnitOfWork, tenant: str, series_id: str) -> Series:
+    series = uow.series.get(tenant, series_id)
+    if not series.is_active:
+        raise SeriesClosedError(series.id)
+    return series
+
+
+class SeriesCommands:
+    """Commands on series and their generated sessions; each takes the tenant and the actor."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def create(
+        self,
+        tenant: str,
+        *,
+        actor: str | None,
+        title: str,
+        items: Iterable[ScheduleItem],
+        lifecycle: str = "lms",
+        window: WindowPolicy | None = None,
+        capacity: int = 1,
+        metadata: Mapping[str, Any] | None = None,
+        series_id: str | None = None,
+    ) -> tuple[Series, MaterialiseReport]:
+        """Create a series and materialise its initial window; return both.
+
+        The window starts at the later of the series' first possible start and
+        now, and runs ``window.initial_months`` calendar months in the zone of
+        the first schedule item. Raises ``InvalidValue`` (no items, duplicate
+        item ids, a long title), ``UnknownLifecycle`` and ``DuplicateSession``
+        for an existing id.
+        """
+        ctx = self._ctx
+        now = ctx.now()
+        machine = ctx.lifecycle(lifecycle)
+        slots: tuple[ScheduleItem, ...] = tuple(items)
+        series = Series(
+            id=ctx.ids() if series_id is None else series_id,
+            tenant=tenant,
+            title=title,
+            items=slots,  # type: ignore[arg-type]  # model: converter=tuple reads as Iterable[_T_co]
+            lifecycle=machine.name,
+            created_at=now,
+            created_by=actor,
+            window=WindowPolicy() if window is None else window,
+            capacity=capacity,
+            metadata=metadata,
+        )
+        begin = max(now, series_start(series))
+        end = months_after(begin, series.window.initial_months, series_zone(series))
+        series = attrs.evolve(series, generated_until=end)
+        with ctx.uow() as uow:
+            uow.series.add(series)
+            report = materialise_in(ctx, uow, series, TimeSpan(begin, end), now=now, actor=actor)
+            uow.commit()
+        return series, report
+
+    def materialise(
+        self,
+        tenant: str,
+        series_id: str,
+        *,
+        actor: str | None,
+        start: datetime,
+        end: datetime,
+    ) -> MaterialiseReport:
+        """Create the series' sessions starting in ``[start, end)``; skip and report the rest.
+
+        Occurrences that already have a session, or whose resources are busy
+        (also with sessions created earlier in the same batch), are skipped
+        with the reason and the blocking session. ``generated_until`` moves to
+        ``end`` when the window continues what was generated. Raises
+        ``SeriesNotFound`` and ``SeriesClosedError``.
+        """
+        ctx = self._ctx
+        now = ctx.now()
+        window = TimeSpan(check_aware(start, "start"), check_aware(end, "end"))
+        with ctx.uow() as uow:
+            series = _active(uow, tenant, series_id)
+            report = materialise_in(ctx, uow, series, window, now=now, actor=actor)
+            reached = series.generated_until
+            if reached is None or (window.start <= reached < window.end):
+                uow.series.update(
+                    attrs.evolve(series, generated_until=window.end),
+                    expected_version=series.version,
+                )
+            uow.commit()
+        return report
+
+    def top_up(
+        self, tenant: str | None, *, actor: str | None, now: datetime | None = None
+    ) -> TopUpReport:
+        """Keep every active series (of ``tenant``, or of all tenants for ``None``) generated ahead.
+
+        A series with less than ``window.buffer`` generated ahead of ``now``
+        is refilled up to ``window.initial_months`` calendar months (or the
+        buffer, if longer) ahead. Idempotent: a second run at the same
+        instant changes nothing. Each series is its own unit of work; one that
+        fails is reported in ``failed`` and does not stop the others.
+        """
+        ctx = self._ctx
+        at = ctx.at(now, "now")
+        with ctx.uow() as uow:
+            candidates = [(s.tenant, s.id) for s in uow.series.active(tenant)]
+        refilled: list[MaterialiseReport] = []
+        failed: list[TopUpFailure] = []
+        for series_tenant, series_id in candidates:
+            try:
+                report = self._top_up_one(series_tenant, series_id, at, actor)
+            except SessionKitError as exc:
+                failed.append(TopUpFailure(tenant=series_tenant, series_id=series_id, error=exc))
+                continue
+            if report is not None:
+                refilled.append(report)
+        return TopUpReport(
+            now=at, checked=len(candidates), refilled=tuple(refilled), failed=tuple(failed)
+        )
+
+    def _top_up_one(
+        self, tenant: str, series_id: str, at: datetime, actor: str | None
+    ) -> MaterialiseReport | None:
+        ctx = self._ctx
+        with ctx.uow() as uow:
+            series = uow.series.get(tenant, series_id)
+            if not series.is_active:
+                return None
+            begin = max(at, series_start(series))
+            reached = series.generated_until
+            if reached is not None and reached - begin >= series.window.buffer:
+                return None
+            target = max(
+                months_after(begin, series.window.initial_months, series_zone(series)),
+                begin + series.window.buffer,
+            )
+            lo = begin if reached is None else max(reached, begin)
+            if lo >= target:
+                return None
+            report = materialise_in(
+                ctx, uow, series, TimeSpan(lo, target), now=ctx.now(), actor=actor
+            )
+            uow.series.update(
+                attrs.evolve(series, generated_until=target), expected_version=series.version
+            )
+            uow.commit()
+        return report
+
+    def change_schedule(
+        self,
+        tenant: str,
+        series_id: str,
+        *,
+        actor: str | None,
+        items: Iterable[ScheduleItem],
+        effective_from: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> ReconcileReport:
+        """Replace the schedule items "this and following" from ``effective_from`` (default now).
+
+        Reconciles instead of deleting and recreating, all in one unit of
+        work: still-wanted future sessions keep their ids (and follow a changed
+        duration, resources or title); obsolete ones are deleted only when in
+        the initial status, generated, not detached and without dependents,
+        else kept and reported as orphans; missing ones are created (skipping
+        conflicts). Sessions before the cutoff (the later of
+        ``effective_from`` and now) and in any other status are never touched.
+        """
+        ctx = self._ctx
+        now = ctx.now()
+        cutoff = max(now, ctx.at(effective_from, "effective_from"))
+        with ctx.uow() as uow:
+            before = _active(uow, tenant, series_id)
+            _check_version(before, expected_version)
+            slots: tuple[ScheduleItem, ...] = tuple(items)
+            after = attrs.evolve(
+                before,
+                items=slots,  # type: ignore[arg-type]  # as in create()
+                updated_at=now,
+                updated_by=actor,
+            )
+            report = reconcile_in(ctx, uow, before, after, cutoff, now=now, actor=actor)
+            uow.commit()
+        return report
+
+    def close(
+        self,
+        tenant: str,
+        series_id: str,
+        *,
+        actor: str | None,
+        expected_version: int | None = None,
+    ) -> CloseReport:
+        """Close a series (class finished or canceled): it generates nothing any more.
+
+        Its future sessions still in the initial status and without
+        dependents are deleted (``SessionDeleted`` each); the rest are kept
+        and reported. Emits ``SeriesClosed``. Raises ``SeriesClosedError`` if
+        it is closed already.
+        """
+        ctx = self._ctx
+        now = ctx.now()
+        with ctx.uow() as uow:
+            series = _active(uow, tenant, series_id)
+            _check_version(series, expected_version)
+            report = close_in(ctx, uow, series, now, now=now, actor=actor)
+            uow.commit()
+        return report
