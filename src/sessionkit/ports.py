@@ -17,6 +17,19 @@ Rules every storage adapter follows (the contract suite checks them):
 - ``update``/``delete`` take the version the caller read and raise
   ``ConcurrentModification`` if the stored one differs; ``update`` stores the
   session with ``version + 1``.
+- A failed write (duplicate, conflict, stale version, missing id) changes
+  nothing and the unit of work stays usable: earlier writes can still be
+  committed (a database adapter uses a savepoint per write).
+- Ids are scoped by tenant: two tenants may use the same id.
+- Ties in a sort are broken by id, in the sort's direction;
+  ``sort="updated"`` reads a never-updated session's ``updated_at`` as its
+  ``created_at``; a cursor continues strictly after ``(value, id)`` and still
+  works when its row was deleted. Title search is case-insensitive and literal.
+- ``get_many`` returns each found id once, in the order first asked.
+- If the publisher raises, the commit still stands and the error reaches the
+  caller.
+
+``sessionkit.testing.contract.StorageContract`` checks every rule above.
 """
 
 from __future__ import annotations
@@ -161,8 +174,15 @@ class UnitOfWork(Protocol):
     succeeded, in order, and dropped on rollback.
     """
 
-    sessions: SessionRepository
-    series: SeriesRepository
+    @property
+    def sessions(self) -> SessionRepository:
+        """The session repository, usable inside the ``with`` block."""
+        ...
+
+    @property
+    def series(self) -> SeriesRepository:
+        """The series repository, usable inside the ``with`` block."""
+        ...
 
     def __enter__(self) -> Self:
         """Begin the transaction."""

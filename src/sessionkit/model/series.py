@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
@@ -79,6 +79,10 @@ def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(value or {}))
 
 
+def _item_tuple(value: Iterable[ScheduleItem]) -> tuple[ScheduleItem, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(slots=True)
 class Series:
     """A recurring group (the LMS seed's group with its schedule items).
@@ -90,7 +94,7 @@ class Series:
     id: str
     tenant: str
     title: str
-    items: tuple[ScheduleItem, ...] = attrs.field(converter=tuple)
+    items: tuple[ScheduleItem, ...] = attrs.field(converter=_item_tuple)
     lifecycle: str
     created_at: datetime
     created_by: str | None = None

@@ -149,7 +149,7 @@ def make_series(
         tenant=tenant,
         title=series_id if title is None else title,
         # Series.items has converter=tuple, which mypy's attrs plugin reads as Iterable[_T_co].
-        items=(ScheduleItem("weekly", recurrence, (ANA,)),),  # type: ignore[arg-type]
+        items=(ScheduleItem("weekly", recurrence, (ANA,)),),
         lifecycle="lms",
         created_at=_at(-100),
         created_by="contract",
