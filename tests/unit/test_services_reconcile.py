@@ -1,0 +1,305 @@
+"""Schedule changes reconcile instead of recreating; closing a series removes what it may."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+
+import attrs
+import pytest
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.errors import ConcurrentModification, SeriesClosedError
+from sessionkit.model import (
+    ResourceRef,
+    ScheduleItem,
+    Series,
+    SeriesClosed,
+    Session,
+    SessionCreated,
+    SessionDeleted,
+    SessionsRegenerated,
+    SessionUpdated,
+    WindowPolicy,
+)
+from sessionkit.model.query import SessionQuery
+from sessionkit.recurrence import Recurrence
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+
+T = "acme"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)  # a Monday
+ANA = ResourceRef("teacher", "ana")
+BEN = ResourceRef("teacher", "ben")
+
+
+class Links:
+    def __init__(self) -> None:
+        self.blocked: dict[str, str] = {}
+
+    def blocking_links(self, sessions: Sequence[Session]) -> Mapping[str, str]:
+        return {s.id: self.blocked[s.id] for s in sessions if s.id in self.blocked}
+
+
+@attrs.define
+class World:
+    kit: SessionKit
+    clock: ManualClock
+    events: RecordingPublisher
+    links: Links
+
+
+@pytest.fixture
+def world() -> World:
+    events = RecordingPublisher()
+    store = InMemoryStore(publisher=events)
+    clock = ManualClock(NOW)
+    links = Links()
+    counter = itertools.count(1)
+    kit = SessionKit(
+        uow=store.unit_of_work, clock=clock, links=links, ids=lambda: f"id{next(counter)}"
+    )
+    return World(kit, clock, events, links)
+
+
+def weekly(days: Sequence[str], hour: int, *, minutes: int = 60) -> Recurrence:
+    return Recurrence.weekly(
+        days=tuple(days),
+        at=time(hour),
+        duration=timedelta(minutes=minutes),
+        tz="UTC",
+        start=date(2026, 3, 1),
+    )
+
+
+def at(month: int, day: int, hour: int) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=UTC)
+
+
+def create(world: World, *items: ScheduleItem) -> Series:
+    series, _ = world.kit.series.create(
+        T,
+        actor="u1",
+        title="Chem",
+        items=items or [ScheduleItem("mw", weekly(["MO", "WE"], 10), [ANA])],
+        window=WindowPolicy(initial_months=1),
+    )
+    world.events.clear()
+    return series
+
+
+def sessions(world: World, series: Series) -> list[Session]:
+    page = world.kit.queries.list(T, SessionQuery(series_id=series.id, limit=1000))
+    return list(page.items)
+
+
+def by_start(world: World, series: Series) -> dict[datetime, Session]:
+    return {s.start: s for s in sessions(world, series)}
+
+
+def test_reconcile_keeps_wanted_ids_deletes_obsolete_creates_missing(world: World) -> None:
+    series = create(world)  # Mon+Wed 10:00 from 2026-03-02 to 2026-04-02 (9 sessions)
+    before = by_start(world, series)
+    world.clock.set(at(3, 9, 12))  # after Monday 9 March's session
+    report = world.kit.series.change_schedule(
+        T, series.id, actor="u2", items=[ScheduleItem("mw", weekly(["MO", "TH"], 10), [ANA])]
+    )
+    after = by_start(world, series)
+    assert {s.start for s in report.deleted} == {
+        at(3, 11, 10),
+        at(3, 18, 10),
+        at(3, 25, 10),
+        at(4, 1, 10),
+    }
+    assert {s.start for s in report.created} == {at(3, 12, 10), at(3, 19, 10), at(3, 26, 10)}
+    for monday in (at(3, 16, 10), at(3, 23, 10), at(3, 30, 10)):
+        assert after[monday].id == before[monday].id  # ids survive, links to them too
+    for past in (at(3, 2, 10), at(3, 4, 10), at(3, 9, 10)):
+        assert after[past] == before[past]  # past sessions are not touched
+    assert report.cutoff == at(3, 9, 12)
+    assert {s.id for s in report.kept} == {
+        before[d].id for d in (at(3, 16, 10), at(3, 23, 10), at(3, 30, 10))
+    }
+    assert (
+        world.kit.queries.get_series(T, series.id).items[0].recurrence.to_rrule().endswith("MO,TH")
+    )
+    [batch] = world.events.batches
+    kinds = [type(e) for e in batch]
+    assert kinds == [SessionDeleted] * 4 + [SessionCreated] * 3 + [SessionsRegenerated]
+    summary = batch[-1]
+    assert isinstance(summary, SessionsRegenerated)
+    assert (summary.created, summary.deleted, summary.kept, summary.orphaned, summary.skipped) == (
+        3,
+        4,
+        3,
+        0,
+        0,
+    )
+
+
+def test_reconcile_never_touches_extra_started_finished_detached_or_linked(world: World) -> None:
+    series = create(world)
+    s = by_start(world, series)
+    kit = world.kit
+    kit.sessions.fire(T, s[at(3, 11, 10)].id, "start", actor="t")
+    kit.sessions.fire(T, s[at(3, 18, 10)].id, "start", actor="t")
+    kit.sessions.fire(T, s[at(3, 18, 10)].id, "finish", actor="t")
+    kit.sessions.cancel(T, s[at(3, 25, 10)].id, actor="t", reason="holiday")
+    moved = kit.sessions.update(T, s[at(4, 1, 10)].id, actor="t", start=at(4, 1, 15))
+    world.links.blocked[s[at(3, 4, 10)].id] = "attendance"
+    extra = kit.sessions.create_extra(
+        T, actor="t", series_id=series.id, start=at(3, 5, 10), end=at(3, 5, 11)
+    )
+    report = kit.series.change_schedule(
+        T, series.id, actor="u2", items=[ScheduleItem("mo", weekly(["MO"], 10), [ANA])]
+    )
+    assert report.deleted == ()
+    reasons = {o.session.start: o.reason for o in report.orphans}
+    assert set(reasons) == {at(3, 4, 10), at(3, 11, 10), at(3, 18, 10), at(3, 25, 10), at(4, 1, 15)}
+    assert "attendance" in reasons[at(3, 4, 10)]
+    assert "CONDUCTING" in reasons[at(3, 11, 10)]
+    assert "FINISHED" in reasons[at(3, 18, 10)]
+    assert "CANCELED" in reasons[at(3, 25, 10)]
+    assert "detached" in reasons[at(4, 1, 15)]
+    assert extra.id in {k.id for k in report.kept}
+    assert extra.id not in {o.session.id for o in report.orphans}
+    after = by_start(world, series)
+    assert after[at(4, 1, 15)] == moved
+    assert after[at(3, 5, 10)] == extra
+    assert len(after) == 11
+
+
+def test_a_detached_session_still_holds_its_occurrence(world: World) -> None:
+    series = create(world)
+    s = by_start(world, series)
+    world.kit.sessions.update(T, s[at(3, 16, 10)].id, actor="t", start=at(3, 17, 15))
+    report = world.kit.series.change_schedule(
+        T, series.id, actor="u2", items=[ScheduleItem("mw", weekly(["MO", "WE"], 10), [ANA])]
+    )
+    assert report.created == ()
+    assert report.deleted == ()
+
+
+def test_effective_from_leaves_earlier_sessions_alone(world: World) -> None:
+    series = create(world)
+    before = by_start(world, series)
+    report = world.kit.series.change_schedule(
+        T,
+        series.id,
+        actor="u2",
+        items=[ScheduleItem("mw", weekly(["TU"], 10), [ANA])],
+        effective_from=at(3, 20, 0),
+    )
+    after = by_start(world, series)
+    assert report.cutoff == at(3, 20, 0)
+    assert all(after[d] == before[d] for d in before if d < at(3, 20, 0))
+    assert {s.start for s in report.created} == {at(3, 24, 10), at(3, 31, 10)}
+    assert len(report.deleted) == 4
+    past = world.kit.series.change_schedule(
+        T,
+        series.id,
+        actor="u2",
+        items=[ScheduleItem("mw", weekly(["TU"], 10), [ANA])],
+        effective_from=at(1, 1, 0),
+    )
+    assert past.cutoff == NOW  # never earlier than now
+
+
+def test_a_changed_duration_updates_in_place(world: World) -> None:
+    series = create(world)
+    before = by_start(world, series)
+    report = world.kit.series.change_schedule(
+        T,
+        series.id,
+        actor="u2",
+        items=[ScheduleItem("mw", weekly(["MO", "WE"], 10, minutes=90), [ANA, BEN])],
+    )
+    assert len(report.updated) == 10
+    updated = report.updated[0]
+    assert updated.id == before[updated.start].id
+    assert updated.end == updated.start + timedelta(minutes=90)
+    assert updated.resources == (ANA, BEN)
+    assert not updated.detached
+    event = world.events.of_type(SessionUpdated)[0]
+    assert dict(event.old) == {"end": updated.start + timedelta(hours=1), "resources": (ANA,)}
+    assert world.events.of_type(SessionsRegenerated)[0].kept == 10
+
+
+def test_an_update_that_would_clash_is_skipped_and_kept(world: World) -> None:
+    series = create(world)
+    other, _ = world.kit.series.create(
+        T, actor="u1", title="Bio", items=[ScheduleItem("mo", weekly(["MO"], 12), [BEN])]
+    )
+    report = world.kit.series.change_schedule(
+        T,
+        series.id,
+        actor="u2",
+        items=[ScheduleItem("mw", weekly(["MO", "WE"], 10, minutes=150), [ANA, BEN])],
+    )
+    clashes = [s for s in report.skipped if s.reason == "conflict"]
+    assert clashes
+    assert all(c.blocking.series_id == other.id and c.resource == BEN for c in clashes)
+    assert len(report.updated) + len(clashes) == 10
+    kept_ids = {s.id for s in report.kept}
+    assert all(by_start(world, series)[c.span.start].id in kept_ids for c in clashes)
+
+
+def test_reconcile_is_atomic_and_checks_versions(world: World) -> None:
+    series = create(world)
+    before = sessions(world, series)
+    with pytest.raises(ConcurrentModification):
+        world.kit.series.change_schedule(
+            T,
+            series.id,
+            actor="u2",
+            items=[ScheduleItem("x", weekly(["FR"], 10), [ANA])],
+            expected_version=99,
+        )
+    assert sessions(world, series) == before
+    assert world.events.events == []
+    world.kit.series.close(T, series.id, actor="u1")
+    with pytest.raises(SeriesClosedError):
+        world.kit.series.change_schedule(
+            T, series.id, actor="u2", items=[ScheduleItem("x", weekly(["FR"], 10), [ANA])]
+        )
+
+
+# -- close ------------------------------------------------------------------------------
+
+
+def test_close_deletes_future_initial_sessions_and_keeps_the_rest(world: World) -> None:
+    series = create(world)
+    s = by_start(world, series)
+    kit = world.kit
+    world.clock.set(at(3, 9, 12))
+    kit.sessions.fire(T, s[at(3, 11, 10)].id, "start", actor="t")
+    kit.sessions.cancel(T, s[at(3, 16, 10)].id, actor="t")
+    world.links.blocked[s[at(3, 18, 10)].id] = "payment"
+    extra = kit.sessions.create_extra(
+        T, actor="t", series_id=series.id, start=at(3, 20, 10), end=at(3, 20, 11)
+    )
+    moved = kit.sessions.update(T, s[at(3, 23, 10)].id, actor="t", start=at(3, 24, 9))
+    world.events.clear()
+    report = kit.series.close(T, series.id, actor="u9")
+    deleted = {d.id for d in report.deleted}
+    assert deleted == {
+        s[at(3, 25, 10)].id,
+        s[at(3, 30, 10)].id,
+        s[at(4, 1, 10)].id,
+        extra.id,
+        moved.id,
+    }
+    kept = {k.session.start: k.reason for k in report.kept}
+    assert set(kept) == {at(3, 11, 10), at(3, 16, 10), at(3, 18, 10)}
+    assert "payment" in kept[at(3, 18, 10)]
+    remaining = by_start(world, series)
+    assert {at(3, 2, 10), at(3, 4, 10), at(3, 9, 10)} <= set(remaining)  # the past stays
+    assert len(remaining) == 6
+    assert [type(e) for e in world.events.events] == [SessionDeleted] * 5 + [SeriesClosed]
+    closed = world.events.events[-1]
+    assert isinstance(closed, SeriesClosed)
+    assert (closed.deleted, closed.kept, closed.actor) == (5, 3, "u9")
+    assert not kit.queries.get_series(T, series.id).is_active
+    with pytest.raises(SeriesClosedError):
+        kit.series.close(T, series.id, actor="u9")
