@@ -40,8 +40,8 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from sessionkit.errors import InvalidDuration, InvalidValue, NotADatetime, NotIndexed
-from sessionkit.timespan import TimeSpan
+from sessionkit.errors import InvalidValue, NotADatetime, NotIndexed
+from sessionkit.timespan import TimeSpan, check_buffer_pair
 
 __all__ = ["Buffers", "Conflict", "ConflictIndex", "find_conflicts"]
 
@@ -82,25 +82,7 @@ def _check_buffers(buffers: Buffers | None) -> dict[Hashable, tuple[timedelta, t
     if buffers is None:
         return checked
     for resource, pair in buffers.items():
-        try:
-            before, after = pair
-        except (TypeError, ValueError):
-            raise InvalidValue(
-                f"buffers[{resource!r}] must be a (before, after) pair of timedeltas, got {pair!r}",
-                value=pair,
-                expected="(timedelta, timedelta)",
-            ) from None
-        for name, value in (("before", before), ("after", after)):
-            if not isinstance(value, timedelta):
-                raise NotADatetime(
-                    value, name=f"buffers[{resource!r}] {name}", expected="timedelta"
-                )
-            if value < _ZERO:
-                raise InvalidDuration(
-                    f"buffers[{resource!r}] {name} must not be negative, got {value}",
-                    value=value,
-                    expected=">= 0",
-                )
+        before, after = check_buffer_pair(resource, pair)
         if before or after:
             checked[resource] = (before, after)
     return checked

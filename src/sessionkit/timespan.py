@@ -18,13 +18,14 @@ datetime.timedelta(seconds=5400)
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import cast
 
 import attrs
 
-from sessionkit.errors import InvalidDuration, InvalidTimeSpan, NotADatetime
+from sessionkit.errors import InvalidDuration, InvalidTimeSpan, InvalidValue, NotADatetime
 from sessionkit.zones import check_aware, get_zone
 
-__all__ = ["TimeSpan"]
+__all__ = ["TimeSpan", "check_buffer_pair", "check_delta"]
 
 _ZERO = timedelta(0)
 
@@ -37,14 +38,39 @@ def _end_to_utc(value: datetime) -> datetime:
     return check_aware(value, "end").astimezone(UTC)
 
 
-def _check_delta(value: object, name: str, *, allow_negative: bool = True) -> timedelta:
+def check_delta(
+    value: object, name: str, *, allow_negative: bool = False, positive: bool = False
+) -> timedelta:
+    """Return ``value`` if it is a timedelta in range, else raise an error naming ``name``.
+
+    By default it must not be negative (a buffer); ``positive=True`` also
+    refuses zero (a duration or step); ``allow_negative=True`` accepts any.
+    """
     if not isinstance(value, timedelta):
         raise NotADatetime(value, name=name, expected="timedelta")
+    if positive and value <= _ZERO:
+        raise InvalidDuration(f"{name} must be positive, got {value}", value=value, expected="> 0")
     if not allow_negative and value < _ZERO:
         raise InvalidDuration(
             f"{name} must not be negative, got {value}", value=value, expected=">= 0"
         )
     return value
+
+
+def check_buffer_pair(resource: object, pair: object) -> tuple[timedelta, timedelta]:
+    """Validate one ``buffers`` entry: a ``(before, after)`` pair of non-negative timedeltas."""
+    try:
+        before, after = cast("tuple[object, object]", pair)  # unpacking is the check
+    except (TypeError, ValueError):
+        raise InvalidValue(
+            f"buffers[{resource!r}] must be a (before, after) pair of timedeltas, got {pair!r}",
+            value=pair,
+            expected="(timedelta, timedelta)",
+        ) from None
+    return (
+        check_delta(before, f"buffers[{resource!r}] before"),
+        check_delta(after, f"buffers[{resource!r}] after"),
+    )
 
 
 @attrs.frozen(slots=True, repr=False, order=True, eq=True, hash=True)
@@ -66,7 +92,7 @@ class TimeSpan:
     @classmethod
     def from_start(cls, start: datetime, duration: timedelta) -> TimeSpan:
         """Return the span that begins at ``start`` and lasts ``duration`` of elapsed time."""
-        _check_delta(duration, "duration")
+        check_delta(duration, "duration", allow_negative=True)
         begin = _start_to_utc(start)
         return cls(begin, begin + duration)
 
@@ -112,7 +138,7 @@ class TimeSpan:
 
     def shift(self, delta: timedelta) -> TimeSpan:
         """Return the span moved by ``delta`` (positive is later)."""
-        _check_delta(delta, "delta")
+        check_delta(delta, "delta", allow_negative=True)
         return TimeSpan._trusted(self.start + delta, self.end + delta)
 
     def padded(self, *, before: timedelta = _ZERO, after: timedelta = _ZERO) -> TimeSpan:
@@ -120,8 +146,8 @@ class TimeSpan:
 
         Buffers must not be negative (:class:`~sessionkit.errors.InvalidDuration`).
         """
-        _check_delta(before, "before", allow_negative=False)
-        _check_delta(after, "after", allow_negative=False)
+        check_delta(before, "before")
+        check_delta(after, "after")
         return TimeSpan._trusted(self.start - before, self.end + after)
 
     def in_zone(self, tz: str | tzinfo) -> tuple[datetime, datetime]:

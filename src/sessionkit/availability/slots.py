@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sessionkit.availability._wall import ONE_DAY, ZERO, day_offset, grid_instants, local_date
 from sessionkit.availability.model import Availability, Window, check_window, merge_pairs
 from sessionkit.errors import InvalidDuration, InvalidValue, NotADatetime
-from sessionkit.timespan import TimeSpan
+from sessionkit.timespan import TimeSpan, check_buffer_pair, check_delta
 from sessionkit.zones import check_aware, get_zone
 
 __all__ = ["common_free_slots", "common_free_time", "free_slots", "free_time"]
@@ -23,15 +23,7 @@ Calendar = tuple[Availability, Iterable[TimeSpan]]
 
 
 def _delta(value: object, name: str, *, positive: bool = False) -> timedelta:
-    if not isinstance(value, timedelta):
-        raise NotADatetime(value, name=name, expected="timedelta")
-    if positive and value <= ZERO:
-        raise InvalidDuration(f"{name} must be positive, got {value}", value=value, expected="> 0")
-    if value < ZERO:
-        raise InvalidDuration(
-            f"{name} must not be negative, got {value}", value=value, expected=">= 0"
-        )
-    return value
+    return check_delta(value, name, positive=positive)
 
 
 def _busy_blocks(busy: Iterable[TimeSpan], gap: timedelta, lo: datetime, hi: datetime) -> Pairs:
@@ -119,18 +111,7 @@ def _buffers_of(
 ) -> dict[Hashable, tuple[timedelta, timedelta]]:
     chosen: dict[Hashable, tuple[timedelta, timedelta]] = dict.fromkeys(resources, (before, after))
     for resource, pair in (buffers or {}).items():
-        try:
-            pad_before, pad_after = pair
-        except (TypeError, ValueError):
-            raise InvalidValue(
-                f"buffers[{resource!r}] must be a (before, after) pair, got {pair!r}",
-                value=pair,
-                expected="(timedelta, timedelta)",
-            ) from None
-        chosen[resource] = (
-            _delta(pad_before, f"buffers[{resource!r}] before"),
-            _delta(pad_after, f"buffers[{resource!r}] after"),
-        )
+        chosen[resource] = check_buffer_pair(resource, pair)
     return chosen
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 
 from sessionkit.errors import InvalidDuration, InvalidValue
-from sessionkit.model.session import MAX_TITLE_LENGTH, ResourceRef, resource_refs
+from sessionkit.model.session import MAX_TITLE_LENGTH, ResourceRef, check_identity, resource_refs
 from sessionkit.recurrence import Recurrence
 from sessionkit.zones import check_aware
 
@@ -110,14 +110,7 @@ class Series:
     )
 
     def __attrs_post_init__(self) -> None:
-        for name in ("id", "tenant"):
-            value = getattr(self, name)
-            if not isinstance(value, str) or not value:
-                raise InvalidValue(
-                    f"Series.{name} must be a non-empty string, got {value!r}",
-                    value=value,
-                    expected="a non-empty string",
-                )
+        check_identity(self)
         if not isinstance(self.title, str) or len(self.title) > MAX_TITLE_LENGTH:
             raise InvalidValue(
                 f"title must be a string of at most {MAX_TITLE_LENGTH} characters",

@@ -13,7 +13,7 @@ from sessionkit.errors import InvalidValue, NotADatetime
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware, get_zone
 
-__all__ = ["MAX_TITLE_LENGTH", "ResourceRef", "Session", "resource_refs"]
+__all__ = ["MAX_TITLE_LENGTH", "ResourceRef", "Session", "check_identity", "resource_refs"]
 
 MAX_TITLE_LENGTH = 255
 
@@ -63,6 +63,18 @@ def resource_refs(values: Iterable[ResourceRef | str]) -> tuple[ResourceRef, ...
         values = (values,)
     refs = {v if isinstance(v, ResourceRef) else ResourceRef.parse(v) for v in values}
     return tuple(sorted(refs))
+
+
+def check_identity(record: object) -> None:
+    """Check that a record's ``id`` and ``tenant`` are non-empty strings."""
+    for name in ("id", "tenant"):
+        value = getattr(record, name)
+        if not isinstance(value, str) or not value:
+            raise InvalidValue(
+                f"{type(record).__name__}.{name} must be a non-empty string, got {value!r}",
+                value=value,
+                expected="a non-empty string",
+            )
 
 
 def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -138,14 +150,7 @@ class Session:
     )
 
     def __attrs_post_init__(self) -> None:
-        for name in ("id", "tenant"):
-            value = getattr(self, name)
-            if not isinstance(value, str) or not value:
-                raise InvalidValue(
-                    f"Session.{name} must be a non-empty string, got {value!r}",
-                    value=value,
-                    expected="a non-empty string",
-                )
+        check_identity(self)
         if self.occurrence_key is not None and self.occurrence_key.tzinfo is not None:
             raise InvalidValue(
                 "occurrence_key is the naive local start of the occurrence",
