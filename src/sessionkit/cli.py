@@ -1,5 +1,8 @@
 """Command line: ``python -m sessionkit expand RULE --start ... --tz ... --duration ...``.
 
+``python -m sessionkit demo`` schedules a small academy in memory and prints
+its conflict report and next week's agenda (see sessionkit.demo).
+
 Bad arguments print one line to stderr and exit with status 2.
 """
 
@@ -97,6 +100,12 @@ def _build_parser() -> _Parser:
         help="local times in DST gaps/folds (default: RFC 5545)",
     )
     expand.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    commands.add_parser(
+        "demo",
+        help="schedule a small academy in memory and print its agenda and conflicts",
+        description="Build three teachers and six groups in two time zones, materialise "
+        "two months, and print the conflict report and next week's agenda.",
+    )
     return parser
 
 
@@ -157,6 +166,12 @@ def _expand(args: argparse.Namespace) -> str:
     return _render(list(rec.between(lo, hi)), args.format)
 
 
+def _demo() -> str:
+    from sessionkit.demo import render  # the demo wires the memory adapter; load it on demand
+
+    return render()
+
+
 def _parse_date(text: str, flag: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -169,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
-        output = _expand(args)
+        output = _demo() if args.command == "demo" else _expand(args)
     except _UsageError as exc:
         print(f"sessionkit: error: {exc}", file=sys.stderr)
         return 2
