@@ -74,12 +74,11 @@ class SeriesCommands:
         ctx = self._ctx
         now = ctx.now()
         machine = ctx.lifecycle(lifecycle)
-        slots: tuple[ScheduleItem, ...] = tuple(items)
         series = Series(
             id=ctx.ids() if series_id is None else series_id,
             tenant=tenant,
             title=title,
-            items=slots,  # type: ignore[arg-type]  # model: converter=tuple reads as Iterable[_T_co]
+            items=tuple(items),
             lifecycle=machine.name,
             created_at=now,
             created_by=actor,
@@ -211,10 +210,9 @@ class SeriesCommands:
         with ctx.uow() as uow:
             before = _active(uow, tenant, series_id)
             _check_version(before, expected_version)
-            slots: tuple[ScheduleItem, ...] = tuple(items)
             after = attrs.evolve(
                 before,
-                items=slots,  # type: ignore[arg-type]  # as in create()
+                items=tuple(items),
                 updated_at=now,
                 updated_by=actor,
             )

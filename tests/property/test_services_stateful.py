@@ -1,0 +1,266 @@
+"""Random sequences of service calls keep the scheduling invariants (Hypothesis state machine).
+
+Whatever is called in whatever order: no resource has two overlapping busy
+sessions, no (series, occurrence key) is held twice, reconciliation never
+touches a past, non-initial, extra, detached or linked session, and replaying
+the published events reproduces the stored sessions exactly (one event per
+change, each moving the version by one).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.errors import (
+    DuplicateSession,
+    InvalidTransition,
+    SeriesClosedError,
+    SessionConflict,
+    SessionLocked,
+)
+from sessionkit.model import (
+    ResourceRef,
+    ScheduleItem,
+    Session,
+    SessionCanceled,
+    SessionCreated,
+    SessionDeleted,
+    SessionQuery,
+    SessionStatusChanged,
+    SessionUpdated,
+    WindowPolicy,
+)
+from sessionkit.recurrence import Recurrence
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+
+T = "acme"
+START = datetime(2026, 3, 2, 6, tzinfo=UTC)
+TEACHERS = (ResourceRef("teacher", "ana"), ResourceRef("teacher", "ben"))
+ZONES = ("UTC", "Europe/Berlin")
+DAYS = ("MO", "TU", "WE", "TH", "FR")
+
+items = st.lists(
+    st.tuples(
+        st.sets(st.sampled_from(DAYS), min_size=1, max_size=2),
+        st.integers(9, 12),
+        st.sampled_from((45, 60, 90)),
+        st.sampled_from(TEACHERS),
+        st.sampled_from(ZONES),
+    ),
+    min_size=1,
+    max_size=2,
+)
+
+
+def schedule(spec: list[tuple[set[str], int, int, ResourceRef, str]]) -> list[ScheduleItem]:
+    return [
+        ScheduleItem(
+            f"i{n}",
+            Recurrence.weekly(
+                days=tuple(sorted(days)),
+                at=time(hour),
+                duration=timedelta(minutes=minutes),
+                tz=zone,
+                start=date(2026, 3, 1),
+            ),
+            [teacher],
+        )
+        for n, (days, hour, minutes, teacher, zone) in enumerate(spec)
+    ]
+
+
+class Links:
+    def __init__(self) -> None:
+        self.blocked: dict[str, str] = {}
+
+    def blocking_links(self, sessions: Sequence[Session]) -> Mapping[str, str]:
+        return {s.id: self.blocked[s.id] for s in sessions if s.id in self.blocked}
+
+
+class ServiceCalls(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.events = RecordingPublisher()
+        self.clock = ManualClock(START)
+        self.links = Links()
+        counter = itertools.count(1)
+        self.kit = SessionKit(
+            uow=InMemoryStore(publisher=self.events).unit_of_work,
+            clock=self.clock,
+            links=self.links,
+            ids=lambda: f"x{next(counter)}",
+        )
+        self.series_ids: list[str] = []
+        self.replayed: dict[str, Session] = {}
+        self.seen = 0
+
+    # -- helpers -------------------------------------------------------------------
+
+    def stored(self) -> list[Session]:
+        return list(self.kit.queries.list(T, SessionQuery(limit=1000)).items)
+
+    def pick(self, data: st.DataObject) -> Session | None:
+        sessions = self.stored()
+        if not sessions:
+            return None
+        return data.draw(st.sampled_from(sessions))
+
+    # -- rules -----------------------------------------------------------------------
+
+    @rule(spec=items)
+    def create_series(self, spec: list[tuple[set[str], int, int, ResourceRef, str]]) -> None:
+        series, _ = self.kit.series.create(
+            T,
+            actor="u",
+            title="S",
+            items=schedule(spec),
+            window=WindowPolicy(initial_months=1, buffer=timedelta(weeks=2)),
+        )
+        self.series_ids.append(series.id)
+
+    @rule(
+        teacher=st.sampled_from(TEACHERS),
+        days=st.integers(0, 30),
+        hour=st.integers(8, 13),
+        attach=st.booleans(),
+        data=st.data(),
+    )
+    def create_extra(
+        self, teacher: ResourceRef, days: int, hour: int, attach: bool, data: st.DataObject
+    ) -> None:
+        start = START.replace(hour=hour) + timedelta(days=days)
+        series_id = (
+            data.draw(st.sampled_from(self.series_ids)) if attach and self.series_ids else None
+        )
+        with contextlib.suppress(SessionConflict, DuplicateSession, SeriesClosedError):
+            self.kit.sessions.create_extra(
+                T,
+                actor="u",
+                start=start,
+                end=start + timedelta(hours=1),
+                resources=[teacher],
+                series_id=series_id,
+                lifecycle="lms",
+            )
+
+    @rule(data=st.data(), shift=st.integers(-3, 3), teacher=st.sampled_from(TEACHERS))
+    def update(self, data: st.DataObject, shift: int, teacher: ResourceRef) -> None:
+        session = self.pick(data)
+        if session is None:
+            return
+        with contextlib.suppress(SessionLocked, SessionConflict, DuplicateSession):
+            self.kit.sessions.update(
+                T,
+                session.id,
+                actor="u",
+                start=session.start + timedelta(hours=shift),
+                resources=[teacher],
+            )
+
+    @rule(data=st.data(), action=st.sampled_from(("delete", "cancel", "start", "finish", "link")))
+    def act(self, data: st.DataObject, action: str) -> None:
+        session = self.pick(data)
+        if session is None:
+            return
+        try:
+            if action == "delete":
+                self.kit.sessions.delete(T, session.id, actor="u")
+            elif action == "cancel":
+                self.kit.sessions.cancel(T, session.id, actor="u", reason="r")
+            elif action == "link":
+                self.links.blocked[session.id] = "payment"
+            else:
+                self.kit.sessions.fire(T, session.id, action, actor="u")
+        except (SessionLocked, InvalidTransition, SessionConflict):
+            pass
+
+    @precondition(lambda self: bool(self.series_ids))
+    @rule(data=st.data(), spec=items, later=st.integers(0, 10))
+    def change_schedule(
+        self,
+        data: st.DataObject,
+        spec: list[tuple[set[str], int, int, ResourceRef, str]],
+        later: int,
+    ) -> None:
+        series_id = data.draw(st.sampled_from(self.series_ids))
+        effective = self.clock.now() + timedelta(days=later)
+        before = {s.id: s for s in self.stored() if s.series_id == series_id}
+        try:
+            report = self.kit.series.change_schedule(
+                T, series_id, actor="u", items=schedule(spec), effective_from=effective
+            )
+        except SeriesClosedError:
+            return
+        after = {s.id: s for s in self.stored()}
+        for session in before.values():
+            protected = (
+                session.start < report.cutoff
+                or session.status != "SCHEDULED"
+                or session.is_extra
+                or session.detached
+                or session.id in self.links.blocked
+            )
+            if protected:
+                assert after.get(session.id) == session, session
+                assert after[session.id].version == session.version
+
+    @precondition(lambda self: bool(self.series_ids))
+    @rule(data=st.data())
+    def close(self, data: st.DataObject) -> None:
+        series_id = data.draw(st.sampled_from(self.series_ids))
+        with contextlib.suppress(SeriesClosedError):
+            self.kit.series.close(T, series_id, actor="u")
+
+    @rule(days=st.integers(1, 20))
+    def time_passes(self, days: int) -> None:
+        self.clock.advance(timedelta(days=days))
+        report = self.kit.top_up(actor="cron")
+        assert report.failed == ()
+
+    # -- invariants ------------------------------------------------------------------
+
+    @invariant()
+    def no_resource_is_double_booked(self) -> None:
+        busy = [s for s in self.stored() if s.busy]
+        for a, b in itertools.combinations(busy, 2):
+            if set(a.resources) & set(b.resources):
+                assert not a.span.overlaps(b.span), (a, b)
+
+    @invariant()
+    def occurrences_are_unique(self) -> None:
+        keys = [
+            (s.series_id, s.occurrence_key) for s in self.stored() if s.occurrence_key is not None
+        ]
+        assert len(keys) == len(set(keys))
+
+    @invariant()
+    def events_replay_to_the_stored_state(self) -> None:
+        for event in self.events.events[self.seen :]:
+            if isinstance(event, SessionCreated):
+                assert event.session.id not in self.replayed
+                assert event.session.version == 1
+                self.replayed[event.session.id] = event.session
+            elif isinstance(event, SessionDeleted):
+                assert self.replayed.pop(event.session.id) == event.session
+            elif isinstance(event, SessionUpdated | SessionCanceled | SessionStatusChanged):
+                previous = self.replayed[event.session.id]
+                assert event.session.version == previous.version + 1
+                self.replayed[event.session.id] = event.session
+        self.seen = len(self.events.events)
+        assert self.replayed == {s.id: s for s in self.stored()}
+
+
+ServiceCalls.TestCase.settings = settings(
+    settings.get_profile(settings._current_profile or "fast"),
+    stateful_step_count=15,
+)
+test_service_calls = ServiceCalls.TestCase
