@@ -14,6 +14,8 @@ from sessionkit.availability import (
 )
 from sessionkit.conflicts import Conflict, ConflictIndex, find_conflicts
 from sessionkit.errors import (
+    ConcurrentModification,
+    DuplicateSession,
     ExpansionLimitExceeded,
     InvalidAvailability,
     InvalidDuration,
@@ -29,7 +31,12 @@ from sessionkit.errors import (
     NotASession,
     NotIndexed,
     RepeatedTime,
+    SeriesClosedError,
+    SeriesNotFound,
+    SessionConflict,
     SessionKitError,
+    SessionLocked,
+    SessionNotFound,
     SkippedTime,
     TransitionRefused,
     UnknownLifecycle,
@@ -49,7 +56,25 @@ from sessionkit.lifecycle import (
     Verdict,
     get_lifecycle,
 )
+from sessionkit.model import (
+    Page,
+    ResourceRef,
+    ScheduleItem,
+    Series,
+    SeriesStatus,
+    Session,
+    SessionQuery,
+    WindowPolicy,
+)
 from sessionkit.recurrence import Occurrence, Recurrence, Rule, parse_rule
+from sessionkit.services import (
+    AdvanceReport,
+    CloseReport,
+    MaterialiseReport,
+    ReconcileReport,
+    SessionKit,
+    TopUpReport,
+)
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import Disambiguate, RecurrenceDisambiguate, get_zone, resolve_local
 
@@ -85,6 +110,21 @@ __all__ = [
     "ANY",
     "LifecycleRegistry",
     "get_lifecycle",
+    # sessions, series and services
+    "Session",
+    "Series",
+    "ScheduleItem",
+    "SeriesStatus",
+    "WindowPolicy",
+    "ResourceRef",
+    "SessionQuery",
+    "Page",
+    "SessionKit",
+    "MaterialiseReport",
+    "TopUpReport",
+    "ReconcileReport",
+    "CloseReport",
+    "AdvanceReport",
     # errors
     "SessionKitError",
     "InvalidValue",
@@ -109,5 +149,12 @@ __all__ = [
     "UnknownLifecycle",
     "UnknownStatus",
     "UnknownTransitionName",
+    "SessionNotFound",
+    "SeriesNotFound",
+    "DuplicateSession",
+    "SessionConflict",
+    "SessionLocked",
+    "ConcurrentModification",
+    "SeriesClosedError",
     "__version__",
 ]
