@@ -76,7 +76,11 @@ class SessionStatusChanged(DomainEvent):
 
 @attrs.frozen(slots=True, kw_only=True)
 class SessionsRegenerated(DomainEvent):
-    """A series' sessions were materialised or reconciled; counts say what happened."""
+    """A series' sessions were materialised or reconciled; counts say what happened.
+
+    ``kept`` counts every session left in place, ``updated`` those of them whose
+    slot details (duration, resources, title) were brought up to date.
+    """
 
     series_id: str
     created: int
@@ -84,6 +88,7 @@ class SessionsRegenerated(DomainEvent):
     kept: int
     orphaned: int
     skipped: int
+    updated: int = 0
 
 
 @attrs.frozen(slots=True, kw_only=True)

@@ -189,6 +189,7 @@ def reconcile_in(
             kept=len(kept) + len(stored_updates),
             orphaned=len(orphans),
             skipped=len(skipped),
+            updated=len(stored_updates),
         )
     )
     uow.collect(events)
