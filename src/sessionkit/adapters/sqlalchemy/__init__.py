@@ -1,0 +1,60 @@
+"""The SQLAlchemy storage adapter: sessions and series in SQLite, PostgreSQL or MySQL/MariaDB.
+
+Install with the ``sqlalchemy`` extra (``postgres`` or ``mysql`` for those
+drivers). The adapter owns its tables (:mod:`.rows`) and converts explicitly
+between rows and domain values (:mod:`.mapping`); nothing else in sessionkit
+imports SQLAlchemy. It passes :mod:`sessionkit.testing.contract` unchanged.
+
+>>> from sqlalchemy import create_engine
+>>> from sqlalchemy.pool import StaticPool
+>>> from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
+>>> engine = create_engine(
+...     "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+... )
+>>> create_schema(engine)
+>>> store = SqlAlchemyStore(engine)
+>>> with store.unit_of_work() as uow:
+...     uow.series.active()
+[]
+
+See ``docs/sqlalchemy.md`` for embedding in an application, Alembic and the
+concurrency guarantees of each database.
+"""
+
+from __future__ import annotations
+
+from sessionkit.adapters.sqlalchemy._backend import SchemaWarning, install_sqlite_hooks
+from sessionkit.adapters.sqlalchemy._series import SqlAlchemySeriesRepository
+from sessionkit.adapters.sqlalchemy._sessions import SqlAlchemySessionRepository
+from sessionkit.adapters.sqlalchemy.migrations import alembic_config, upgrade
+from sessionkit.adapters.sqlalchemy.rows import (
+    EXCLUSION_CONSTRAINT,
+    Base,
+    ScheduleItemRow,
+    SeriesRow,
+    SessionResourceRow,
+    SessionRow,
+    metadata,
+)
+from sessionkit.adapters.sqlalchemy.schema import create_schema, drop_schema
+from sessionkit.adapters.sqlalchemy.store import SqlAlchemyStore, SqlAlchemyUnitOfWork
+
+__all__ = [
+    "EXCLUSION_CONSTRAINT",
+    "Base",
+    "ScheduleItemRow",
+    "SchemaWarning",
+    "SeriesRow",
+    "SessionResourceRow",
+    "SessionRow",
+    "SqlAlchemySeriesRepository",
+    "SqlAlchemySessionRepository",
+    "SqlAlchemyStore",
+    "SqlAlchemyUnitOfWork",
+    "alembic_config",
+    "create_schema",
+    "drop_schema",
+    "install_sqlite_hooks",
+    "metadata",
+    "upgrade",
+]

@@ -1,0 +1,151 @@
+"""What differs between databases: how double bookings are kept out, and text search.
+
+- PostgreSQL with the exclusion constraint (the normal case): the constraint
+  is the guard. Writes go straight in; a violation is translated afterwards.
+- PostgreSQL without it (``btree_gist`` could not be installed): every write
+  takes transaction-scoped advisory locks on its resources, then checks and
+  writes, so two writers for one resource queue up.
+- SQLite: every transaction starts with ``BEGIN IMMEDIATE``, which takes the
+  database's write lock first, so check and write cannot interleave with
+  another writer; threads of one process also queue on a lock of their own.
+- MySQL/MariaDB: check then write, under named locks (``GET_LOCK``) per
+  resource that are released when the unit of work ends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import warnings
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import ColumnElement, event, func, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session as OrmSession
+
+from sessionkit.adapters.sqlalchemy.rows import EXCLUSION_CONSTRAINT, SessionResourceRow
+
+__all__ = ["Backend", "SchemaWarning", "backend_for", "install_sqlite_hooks"]
+
+
+class SchemaWarning(UserWarning):
+    """The database lacks a guarantee sessionkit would like (a fallback is in use)."""
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, decide when transactions begin (see _sqlite_begin).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    raw: Any = connection.connection.dbapi_connection
+    if raw is not None and raw.isolation_level is not None:
+        # A connection opened before the hooks were installed.
+        raw.isolation_level = None
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def install_sqlite_hooks(engine: Engine) -> None:
+    """Make every transaction on ``engine`` start with ``BEGIN IMMEDIATE`` and enforce FKs.
+
+    Idempotent. This is SQLAlchemy's documented recipe for pysqlite: the
+    driver's own implicit ``BEGIN`` (deferred, and only before DML) is turned
+    off, so SAVEPOINTs work and a transaction holds the write lock from its
+    first statement.
+    """
+    if engine.dialect.name != "sqlite" or event.contains(engine, "begin", _sqlite_begin):
+        return
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+
+
+def _lock_key(tenant: str, resource: str) -> int:
+    digest = hashlib.blake2b(f"{tenant}\x1f{resource}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class Backend:
+    """The database-specific part of the repositories, one per engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        name = engine.dialect.name
+        self.name = "mysql" if name in ("mysql", "mariadb") else name
+        self.serialise_in_process = self.name == "sqlite"
+        self._guarded_by_constraint: bool | None = None if self.name == "postgresql" else False
+        self._probe = threading.Lock()
+
+    def constraint_guards(self, db: OrmSession) -> bool:
+        """Whether PostgreSQL's exclusion constraint is in place (checked once, then cached)."""
+        if self._guarded_by_constraint is None:
+            with self._probe:
+                if self._guarded_by_constraint is None:
+                    self._guarded_by_constraint = self._has_constraint(db)
+        return self._guarded_by_constraint
+
+    def _has_constraint(self, db: OrmSession) -> bool:
+        found = db.execute(
+            text(
+                "SELECT 1 FROM pg_constraint WHERE conname = :name AND contype = 'x' "
+                "AND conrelid = to_regclass(:table)"
+            ),
+            {"name": EXCLUSION_CONSTRAINT, "table": SessionResourceRow.__tablename__},
+        ).first()
+        if found is None:
+            warnings.warn(
+                f"the exclusion constraint {EXCLUSION_CONSTRAINT!r} is missing (btree_gist "
+                "could not be installed?); sessionkit falls back to advisory locks, which "
+                "guard its own writers but not SQL written around it",
+                SchemaWarning,
+                stacklevel=4,
+            )
+        return found is not None
+
+    def check_before_write(self, db: OrmSession) -> bool:
+        """Whether writes must look for conflicts themselves (no constraint does it)."""
+        return not self.constraint_guards(db)
+
+    def lock(self, db: OrmSession, tenant: str, resources: Iterable[str]) -> None:
+        """Take this database's write locks on ``resources`` until the transaction ends."""
+        names = sorted(set(resources))
+        if not names:
+            return
+        if self.name == "postgresql":
+            keys = sorted({_lock_key(tenant, name) for name in names})
+            # Sorted, so two writers wanting overlapping sets cannot deadlock each other.
+            db.execute(
+                text(
+                    "SELECT count(pg_advisory_xact_lock(k)) FROM "
+                    "(SELECT k FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS ordered"
+                ),
+                {"keys": keys},
+            )
+        elif self.name == "mysql":
+            for name in names:
+                key = f"sessionkit:{_lock_key(tenant, name):x}"
+                got = db.execute(text("SELECT GET_LOCK(:key, 30)"), {"key": key}).scalar()
+                if got != 1:
+                    raise TimeoutError(f"could not lock {name!r} within 30 seconds")
+
+    def release_locks(self, db: OrmSession) -> None:
+        """Release session-scoped locks (MySQL's named locks) at the end of a unit of work."""
+        if self.name == "mysql":
+            db.execute(text("SELECT RELEASE_ALL_LOCKS()"))
+
+    def title_matches(self, column: ColumnElement[str], needle: str) -> ColumnElement[bool]:
+        """Return a case-insensitive, literal "title contains ``needle``" condition."""
+        escaped = needle.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        folded: ColumnElement[str] = func.lower(column)
+        if self.name == "mysql":
+            # The default collation would also ignore accents ("eco" = "éco").
+            folded = folded.collate("utf8mb4_bin")
+        return folded.like(f"%{escaped}%", escape="\\")
+
+
+def backend_for(engine: Engine) -> Backend:
+    """Return the backend for ``engine`` (installing the SQLite hooks if it is SQLite)."""
+    install_sqlite_hooks(engine)
+    return Backend(engine)

@@ -1,0 +1,108 @@
+"""``SessionQuery`` in SQL: filters, sort with an id tiebreaker, offset or keyset pages.
+
+Two statements per page: ``count(*)`` over the filters, and the page itself
+(``limit + 1`` rows, the extra one only says whether a next page exists).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session as OrmSession
+
+from sessionkit.adapters.sqlalchemy._backend import Backend
+from sessionkit.adapters.sqlalchemy.mapping import session_from_row
+from sessionkit.adapters.sqlalchemy.rows import session_resources_table, sessions_table
+from sessionkit.errors import InvalidValue
+from sessionkit.model.query import Cursor, Page, SessionQuery, SortField
+from sessionkit.model.session import Session
+
+__all__ = ["run_query", "sort_value"]
+
+S = sessions_table
+R = session_resources_table
+
+
+def sort_value(session: Session, sort: SortField) -> Any:
+    """Return the value ``session`` sorts by under ``sort`` (``updated`` falls back to created)."""
+    if sort == "start":
+        return session.span.start
+    if sort == "end":
+        return session.span.end
+    if sort == "created":
+        return session.created_at
+    return session.created_at if session.updated_at is None else session.updated_at
+
+
+def _sort_column(sort: SortField) -> ColumnElement[Any]:
+    if sort == "start":
+        return S.c.start_at
+    if sort == "end":
+        return S.c.end_at
+    if sort == "created":
+        return S.c.created_at
+    return func.coalesce(S.c.updated_at, S.c.created_at)
+
+
+def _filters(backend: Backend, tenant: str, query: SessionQuery) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [S.c.tenant == tenant]
+    if query.series_id is not None:
+        conditions.append(S.c.series_id == query.series_id)
+    if query.statuses:
+        conditions.append(S.c.status.in_(query.statuses))
+    if query.is_extra is not None:
+        conditions.append(S.c.is_extra.is_(query.is_extra))
+    if query.start_from is not None:
+        conditions.append(S.c.start_at >= query.start_from)
+    if query.start_to is not None:
+        conditions.append(S.c.start_at < query.start_to)
+    if query.resources:
+        occupies = (
+            select(R.c.session_id)
+            .where(
+                R.c.tenant == S.c.tenant,
+                R.c.session_id == S.c.id,
+                R.c.resource.in_(sorted(str(r) for r in query.resources)),
+            )
+            .exists()
+        )
+        conditions.append(occupies)
+    if query.search is not None:
+        conditions.append(backend.title_matches(S.c.title, query.search))
+    return conditions
+
+
+def run_query(db: OrmSession, backend: Backend, tenant: str, query: SessionQuery) -> Page[Session]:
+    """Return the page of ``tenant``'s sessions that ``query`` asks for."""
+    conditions = _filters(backend, tenant, query)
+    total = db.scalar(select(func.count()).select_from(S).where(*conditions)) or 0
+    column = _sort_column(query.sort)
+    statement = select(S).where(*conditions)
+    if query.after is not None:
+        cursor = Cursor.decode(query.after, query.sort)
+        if cursor.value is None:
+            raise InvalidValue(
+                "this cursor has no sort value", value=query.after, expected="a cursor"
+            )
+        if query.descending:
+            beyond = or_(column < cursor.value, and_(column == cursor.value, S.c.id < cursor.id))
+        else:
+            beyond = or_(column > cursor.value, and_(column == cursor.value, S.c.id > cursor.id))
+        statement = statement.where(beyond)
+    if query.descending:
+        statement = statement.order_by(column.desc(), S.c.id.desc())
+    else:
+        statement = statement.order_by(column, S.c.id)
+    statement = statement.limit(query.limit + 1)
+    if query.after is None and query.offset:
+        statement = statement.offset(query.offset)
+    rows = [session_from_row(row) for row in db.execute(statement).mappings()]
+    items = tuple(rows[: query.limit])
+    next_cursor = None
+    if len(rows) > query.limit:
+        last = items[-1]
+        next_cursor = Cursor(query.sort, sort_value(last, query.sort), last.id).encode()
+    return Page(
+        items=items, total=total, page=query.page, limit=query.limit, next_cursor=next_cursor
+    )

@@ -1,0 +1,133 @@
+"""The series repository: a series row plus its schedule item rows, two queries per read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, cast
+
+import attrs
+from sqlalchemy import ColumnElement, CursorResult, Executable, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
+
+from sessionkit.adapters.sqlalchemy.mapping import (
+    schedule_item_values,
+    series_from_rows,
+    series_values,
+)
+from sessionkit.adapters.sqlalchemy.rows import schedule_items_table, series_table
+from sessionkit.errors import ConcurrentModification, DuplicateSession, SeriesNotFound
+from sessionkit.model.series import Series, SeriesStatus
+
+if TYPE_CHECKING:
+    from sessionkit.adapters.sqlalchemy.store import SqlAlchemyUnitOfWork
+
+__all__ = ["SqlAlchemySeriesRepository"]
+
+T = series_table
+I = schedule_items_table  # noqa: E741  # the schedule items table, beside T
+
+
+def _rowcount(db: OrmSession, statement: Executable) -> int:
+    return cast("CursorResult[Any]", db.execute(statement)).rowcount
+
+
+def _load(db: OrmSession, conditions: Sequence[ColumnElement[bool]]) -> list[Series]:
+    """Return the series matching ``conditions`` by id then tenant, items included."""
+    heads = list(db.execute(select(T).where(*conditions).order_by(T.c.id, T.c.tenant)).mappings())
+    if not heads:
+        return []
+    joined = (
+        select(I)
+        .join(T, (T.c.tenant == I.c.tenant) & (T.c.id == I.c.series_id))
+        .where(*conditions)
+        .order_by(I.c.tenant, I.c.series_id, I.c.position)
+    )
+    items: dict[tuple[str, str], list[Any]] = {}
+    for row in db.execute(joined).mappings():
+        items.setdefault((row["tenant"], row["series_id"]), []).append(row)
+    return [series_from_rows(row, items.get((row["tenant"], row["id"]), [])) for row in heads]
+
+
+class SqlAlchemySeriesRepository:
+    """The :class:`~sessionkit.ports.SeriesRepository` of a :class:`SqlAlchemyUnitOfWork`."""
+
+    def __init__(self, uow: SqlAlchemyUnitOfWork) -> None:
+        self._uow = uow
+
+    def get(self, tenant: str, series_id: str) -> Series:
+        """Return the series; raise ``SeriesNotFound`` (also for another tenant's id)."""
+        found = _load(self._uow.db(), [T.c.tenant == tenant, T.c.id == series_id])
+        if not found:
+            raise SeriesNotFound(series_id, tenant)
+        return found[0]
+
+    def add(self, series: Series) -> None:
+        """Store a new series; raise ``DuplicateSession`` if the id exists for the tenant."""
+        db = self._uow.db()
+        savepoint = db.begin_nested()
+        try:
+            db.execute(insert(T).values(series_values(series)))
+            db.execute(insert(I), schedule_item_values(series))
+        except IntegrityError as error:
+            savepoint.rollback()
+            self._duplicate(series, error)
+        except BaseException:
+            savepoint.rollback()
+            raise
+        savepoint.commit()
+
+    def _duplicate(self, series: Series, error: IntegrityError) -> NoReturn:
+        try:
+            existing = self.get(series.tenant, series.id)
+        except SeriesNotFound:
+            raise error from None
+        raise DuplicateSession(
+            f"series {series.id!r} already exists for tenant {series.tenant!r}",
+            session_id=series.id,
+            existing=existing,
+        ) from error
+
+    def update(self, series: Series, *, expected_version: int) -> Series:
+        """Replace the stored series, returning it with ``version + 1``.
+
+        Raises ``SeriesNotFound`` or ``ConcurrentModification``.
+        """
+        db = self._uow.db()
+        new = attrs.evolve(series, version=expected_version + 1)
+        values = series_values(new)
+        for key in ("tenant", "id", "created_at", "created_by"):
+            values.pop(key)
+        savepoint = db.begin_nested()
+        try:
+            changed = _rowcount(
+                db,
+                update(T)
+                .where(
+                    T.c.tenant == series.tenant,
+                    T.c.id == series.id,
+                    T.c.version == expected_version,
+                )
+                .values(values),
+            )
+            if changed != 1:
+                actual = db.scalar(
+                    select(T.c.version).where(T.c.tenant == series.tenant, T.c.id == series.id)
+                )
+                if actual is None:
+                    raise SeriesNotFound(series.id, series.tenant)
+                raise ConcurrentModification(series.id, expected_version, actual)
+            db.execute(delete(I).where(I.c.tenant == new.tenant, I.c.series_id == new.id))
+            db.execute(insert(I), schedule_item_values(new))
+        except BaseException:
+            savepoint.rollback()
+            raise
+        savepoint.commit()
+        return new
+
+    def active(self, tenant: str | None = None) -> list[Series]:
+        """Return active series of ``tenant`` (all tenants for ``None``), by id then tenant."""
+        conditions = [T.c.status == SeriesStatus.ACTIVE.value]
+        if tenant is not None:
+            conditions.append(T.c.tenant == tenant)
+        return _load(self._uow.db(), conditions)

@@ -1,0 +1,204 @@
+"""The tables: typed row classes that belong to the adapter, not to the domain.
+
+The domain's frozen attrs classes are never mapped; :mod:`.mapping` converts
+between them and these rows explicitly. Every table is keyed by ``tenant``
+first, so two tenants may use the same ids. Table names carry a
+``sessionkit_`` prefix so the schema can live in a host application's database
+beside its own tables; :data:`metadata` is what a host adds to its Alembic
+``target_metadata``.
+
+``sessionkit_session_resources`` holds one row per (session, resource) with a
+copy of the session's span and ``busy`` flag, so "who is busy on these
+resources at that time" is one indexed query. On PostgreSQL an exclusion
+constraint on it (see :func:`.schema.create_schema`) makes two overlapping busy
+rows for one resource impossible, whoever writes them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from sessionkit.adapters.sqlalchemy._types import (
+    JSONValue,
+    LocalDateTime,
+    UTCDateTime,
+    key_type,
+)
+
+__all__ = [
+    "EXCLUSION_CONSTRAINT",
+    "Base",
+    "ScheduleItemRow",
+    "SeriesRow",
+    "SessionResourceRow",
+    "SessionRow",
+    "metadata",
+    "schedule_items_table",
+    "series_table",
+    "session_resources_table",
+    "sessions_table",
+]
+
+EXCLUSION_CONSTRAINT = "sessionkit_no_double_booking"
+"""The name of PostgreSQL's exclusion constraint on busy resource rows."""
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+_NAME = String(255)
+_LABEL = String(64)
+
+
+class Base(DeclarativeBase):
+    """The declarative base of sessionkit's tables (its own :class:`~sqlalchemy.MetaData`)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+metadata = Base.metadata
+"""Every sessionkit table; hand it to Alembic as (part of) ``target_metadata``."""
+
+
+class SeriesRow(Base):
+    """One series; its schedule items live in :class:`ScheduleItemRow`."""
+
+    __tablename__ = "sessionkit_series"
+
+    tenant: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    id: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    title: Mapped[str] = mapped_column(_NAME)
+    lifecycle: Mapped[str] = mapped_column(_LABEL)
+    status: Mapped[str] = mapped_column(String(16))
+    window_months: Mapped[int] = mapped_column(Integer)
+    window_buffer_us: Mapped[int] = mapped_column(BigInteger)
+    capacity: Mapped[int] = mapped_column(Integer)
+    generated_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str | None] = mapped_column(_NAME)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str | None] = mapped_column(_NAME)
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONValue)
+
+    __table_args__ = (Index(None, "status", "tenant", "id"),)
+
+
+class ScheduleItemRow(Base):
+    """One schedule item of a series: its recurrence as iCalendar lines and its resources."""
+
+    __tablename__ = "sessionkit_schedule_items"
+
+    tenant: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    series_id: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    id: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(_NAME)
+    recurrence: Mapped[str] = mapped_column(Text)
+    disambiguate: Mapped[str] = mapped_column(String(16))
+    resources: Mapped[list[str]] = mapped_column(JSONValue)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant", "series_id"],
+            ["sessionkit_series.tenant", "sessionkit_series.id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+
+class SessionRow(Base):
+    """One session; ``resources`` is the domain's list, indexed by :class:`SessionResourceRow`."""
+
+    __tablename__ = "sessionkit_sessions"
+
+    tenant: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    id: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    series_id: Mapped[str | None] = mapped_column(key_type())
+    schedule_item_id: Mapped[str | None] = mapped_column(key_type())
+    occurrence_key: Mapped[datetime | None] = mapped_column(LocalDateTime())
+    title: Mapped[str] = mapped_column(_NAME)
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    tz: Mapped[str] = mapped_column(_LABEL)
+    status: Mapped[str] = mapped_column(_LABEL)
+    lifecycle: Mapped[str] = mapped_column(_LABEL)
+    busy: Mapped[bool] = mapped_column(Boolean)
+    capacity: Mapped[int] = mapped_column(Integer)
+    is_extra: Mapped[bool] = mapped_column(Boolean)
+    detached: Mapped[bool] = mapped_column(Boolean)
+    resources: Mapped[list[str]] = mapped_column(JSONValue)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str | None] = mapped_column(_NAME)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str | None] = mapped_column(_NAME)
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONValue)
+
+    __table_args__ = (
+        # One session per occurrence of a series; NULL keys (extras) never collide.
+        UniqueConstraint("tenant", "series_id", "occurrence_key"),
+        ForeignKeyConstraint(
+            ["tenant", "series_id"], ["sessionkit_series.tenant", "sessionkit_series.id"]
+        ),
+        # The query filters and sorts: each leads with the tenant, ends with the id tiebreaker.
+        Index(None, "tenant", "start_at", "id"),
+        Index(None, "tenant", "end_at", "id"),
+        Index(None, "tenant", "created_at", "id"),
+        Index(None, "tenant", "status", "start_at"),
+        Index(None, "tenant", "series_id", "start_at"),
+    )
+
+
+class SessionResourceRow(Base):
+    """One resource a session occupies, with the session's span and ``busy`` copied in."""
+
+    __tablename__ = "sessionkit_session_resources"
+
+    tenant: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    session_id: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    resource: Mapped[str] = mapped_column(key_type(255), primary_key=True)
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    busy: Mapped[bool] = mapped_column(Boolean)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant", "session_id"],
+            ["sessionkit_sessions.tenant", "sessionkit_sessions.id"],
+            ondelete="CASCADE",
+        ),
+        # The conflict check: sessions on a resource that end after the new one starts.
+        # Leading with end_at bounds the scan by the future (the generation window),
+        # not by the whole history of the resource.
+        Index(None, "tenant", "resource", "end_at", "start_at"),
+    )
+
+
+# The Core tables, typed as Table (``__table__`` is declared as the wider FromClause).
+series_table = cast("Table", SeriesRow.__table__)
+"""``sessionkit_series`` as a Core table."""
+schedule_items_table = cast("Table", ScheduleItemRow.__table__)
+"""``sessionkit_schedule_items`` as a Core table."""
+sessions_table = cast("Table", SessionRow.__table__)
+"""``sessionkit_sessions`` as a Core table."""
+session_resources_table = cast("Table", SessionResourceRow.__table__)
+"""``sessionkit_session_resources`` as a Core table."""

@@ -1,0 +1,280 @@
+"""The store and its unit of work: one SQLAlchemy ``Session`` (one transaction) per unit.
+
+A :class:`SqlAlchemyStore` is built over an :class:`~sqlalchemy.engine.Engine`
+or a :class:`~sqlalchemy.orm.sessionmaker`; each :meth:`SqlAlchemyStore.unit_of_work`
+opens its own session and transaction. :meth:`SqlAlchemyStore.join` instead
+runs a unit of work inside a session the host application already has open (a
+FastAPI request's session, say): the unit becomes a SAVEPOINT, its ``commit``
+releases it, and its events are published when the host commits the real
+transaction (and dropped if the host rolls back).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction, sessionmaker
+
+from sessionkit.adapters.sqlalchemy._backend import Backend, backend_for
+from sessionkit.adapters.sqlalchemy._series import SqlAlchemySeriesRepository
+from sessionkit.adapters.sqlalchemy._sessions import SqlAlchemySessionRepository
+from sessionkit.model.events import DomainEvent
+from sessionkit.ports import EventPublisher, SeriesRepository, SessionRepository
+
+__all__ = ["SqlAlchemyStore", "SqlAlchemyUnitOfWork"]
+
+_PENDING = "sessionkit.pending_events"
+"""Where a host session keeps the events of joined units until the host commits."""
+_LISTENING = "sessionkit.listening"
+
+
+def _engine_of(maker: sessionmaker[OrmSession]) -> Engine:
+    bind = maker.kw.get("bind")
+    if isinstance(bind, Engine):
+        return bind
+    engine = getattr(bind, "engine", None)
+    if isinstance(engine, Engine):
+        return engine
+    raise TypeError(
+        "the sessionmaker must be bound to an Engine (or a Connection): "
+        f"sessionmaker(bind=engine), got bind={bind!r}"
+    )
+
+
+class SqlAlchemyStore:
+    """Sessions and series in a relational database, through SQLAlchemy 2.
+
+    ``bind`` is an :class:`~sqlalchemy.engine.Engine` or a
+    :class:`~sqlalchemy.orm.sessionmaker` bound to one; the tables must exist
+    (:func:`~sessionkit.adapters.sqlalchemy.create_schema` or
+    :func:`~sessionkit.adapters.sqlalchemy.upgrade`). ``publisher`` receives the
+    events of every committed unit of work.
+
+    On SQLite the store installs two engine hooks: every transaction starts with
+    ``BEGIN IMMEDIATE`` (so check-then-insert cannot interleave) and connections
+    enforce foreign keys. Units of work on one SQLite engine are also serialised
+    inside the process; opening a second one in a thread that already has one
+    open raises ``RuntimeError`` rather than deadlocking.
+    """
+
+    def __init__(
+        self,
+        bind: Engine | sessionmaker[OrmSession],
+        publisher: EventPublisher | None = None,
+    ) -> None:
+        if isinstance(bind, Engine):
+            self._maker: sessionmaker[OrmSession] = sessionmaker(bind, expire_on_commit=False)
+            self.engine = bind
+        else:
+            self._maker = bind
+            self.engine = _engine_of(bind)
+        self.publisher = publisher
+        self.backend: Backend = backend_for(self.engine)
+
+    def unit_of_work(self) -> SqlAlchemyUnitOfWork:
+        """Return a new, not yet entered, unit of work with its own session and transaction."""
+        return SqlAlchemyUnitOfWork(self, self._maker, None)
+
+    def join(self, session: OrmSession) -> SqlAlchemyUnitOfWork:
+        """Return a unit of work that runs inside the host's ``session`` as a SAVEPOINT.
+
+        Its ``commit`` releases the savepoint; the host's own commit makes the
+        writes durable and publishes the unit's events, the host's rollback
+        discards both.
+        """
+        return SqlAlchemyUnitOfWork(self, self._maker, session)
+
+
+_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+_HOLDER = threading.local()
+
+
+def _engine_lock(engine: Engine) -> threading.Lock:
+    with _LOCKS_GUARD:
+        lock = _LOCKS.get(engine)
+        if lock is None:
+            lock = _LOCKS[engine] = threading.Lock()
+        return lock
+
+
+class SqlAlchemyUnitOfWork:
+    """One transaction on a :class:`SqlAlchemyStore` (see :class:`~sessionkit.ports.UnitOfWork`).
+
+    Every write runs in its own SAVEPOINT, so a refused write (a duplicate, a
+    conflict, a stale version) changes nothing and the unit stays usable.
+    :meth:`commit` commits and then publishes the collected events; the block
+    may carry on and commit again. Leaving the block rolls back whatever was
+    not committed.
+    """
+
+    def __init__(
+        self,
+        store: SqlAlchemyStore,
+        maker: sessionmaker[OrmSession],
+        host: OrmSession | None,
+    ) -> None:
+        self._store = store
+        self._maker = maker
+        self._host = host
+        self._db: OrmSession | None = None
+        self._savepoint: SessionTransaction | None = None
+        self._lock: threading.Lock | None = None
+        self._events: list[DomainEvent] = []
+        self._used = False
+        # Typed as the ports: the protocol's attributes are mutable, hence invariant.
+        self.sessions: SessionRepository = SqlAlchemySessionRepository(self)
+        self.series: SeriesRepository = SqlAlchemySeriesRepository(self)
+
+    @property
+    def backend(self) -> Backend:
+        """How the store's database keeps double bookings out."""
+        return self._store.backend
+
+    def db(self) -> OrmSession:
+        """Return the open ORM session; raise ``RuntimeError`` outside the ``with`` block."""
+        if self._db is None:
+            raise RuntimeError("use the unit of work inside its `with` block")
+        return self._db
+
+    def __enter__(self) -> Self:
+        if self._used:
+            raise RuntimeError("a unit of work is used once; ask the factory for a new one")
+        self._used = True
+        if self._store.backend.serialise_in_process:
+            lock = _engine_lock(self._store.engine)
+            held: set[int] = getattr(_HOLDER, "engines", set())
+            if id(lock) in held:
+                raise RuntimeError(
+                    "this thread already has a unit of work open on this SQLite database; "
+                    "finish it before opening another (it would wait for itself forever)"
+                )
+            lock.acquire()
+            held.add(id(lock))
+            _HOLDER.engines = held
+            self._lock = lock
+        try:
+            if self._host is None:
+                self._db = self._maker()
+            else:
+                self._db = self._host
+                self._savepoint = self._host.begin_nested()
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        db = self._db
+        if db is None:
+            return
+        try:
+            self._events.clear()
+            if self._host is None:
+                db.rollback()
+            elif self._savepoint is not None and self._savepoint.is_active:
+                self._savepoint.rollback()
+        finally:
+            if self._host is None:
+                db.close()
+            self._db = None
+            self._savepoint = None
+            self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            held: set[int] = getattr(_HOLDER, "engines", set())
+            held.discard(id(self._lock))
+            self._lock.release()
+            self._lock = None
+
+    def commit(self) -> None:
+        """Commit every write so far, then publish the collected events in order.
+
+        In a joined unit the savepoint is released and the events wait for the
+        host's commit.
+        """
+        db = self.db()
+        events, self._events = self._events, []
+        if self._host is None:
+            db.commit()
+            self._publish(events)
+            return
+        assert self._savepoint is not None
+        self._savepoint.commit()
+        if events:
+            _defer(db, self._store, events)
+        self._savepoint = db.begin_nested()
+
+    def rollback(self) -> None:
+        """Discard every write and collected event since the last commit."""
+        db = self.db()
+        self._events.clear()
+        if self._host is None:
+            db.rollback()
+            return
+        if self._savepoint is not None and self._savepoint.is_active:
+            self._savepoint.rollback()
+        self._savepoint = db.begin_nested()
+
+    def collect(self, events: Iterable[DomainEvent]) -> None:
+        """Queue events to publish after the commit."""
+        self.db()
+        self._events.extend(events)
+
+    def _publish(self, events: list[DomainEvent]) -> None:
+        publisher = self._store.publisher
+        if events and publisher is not None:
+            publisher.publish(tuple(events))
+
+
+_Pending = tuple[SqlAlchemyStore, list[DomainEvent], list[SessionTransaction]]
+
+
+def _defer(db: OrmSession, store: SqlAlchemyStore, events: list[DomainEvent]) -> None:
+    """Publish ``events`` when the host commits its transaction; drop them on a rollback.
+
+    The batch remembers the transactions enclosing the released savepoint, so
+    rolling back any of them (the host's whole transaction, or an outer
+    savepoint) drops it.
+    """
+    if not db.info.get(_LISTENING):
+        event.listen(db, "after_commit", _publish_pending)
+        event.listen(db, "after_soft_rollback", _drop_pending)
+        db.info[_LISTENING] = True
+    chain: list[SessionTransaction] = []
+    transaction = db.get_nested_transaction() or db.get_transaction()
+    while transaction is not None:
+        chain.append(transaction)
+        transaction = transaction.parent
+    pending: list[_Pending] = db.info.setdefault(_PENDING, [])
+    pending.append((store, events, chain))
+
+
+def _publish_pending(session: OrmSession) -> None:
+    if session.in_nested_transaction():
+        return
+    batches: list[_Pending] = session.info.pop(_PENDING, [])
+    for store, events, _chain in batches:
+        if store.publisher is not None:
+            store.publisher.publish(tuple(events))
+
+
+def _drop_pending(session: OrmSession, previous: SessionTransaction) -> None:
+    pending: list[_Pending] | None = session.info.get(_PENDING)
+    if pending:
+        session.info[_PENDING] = [
+            batch for batch in pending if all(t is not previous for t in batch[2])
+        ]
