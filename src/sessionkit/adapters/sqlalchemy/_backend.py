@@ -26,7 +26,13 @@ from sqlalchemy.orm import Session as OrmSession
 
 from sessionkit.adapters.sqlalchemy.rows import EXCLUSION_CONSTRAINT, SessionResourceRow
 
-__all__ = ["Backend", "SchemaWarning", "backend_for", "install_sqlite_hooks"]
+__all__ = [
+    "Backend",
+    "SchemaWarning",
+    "backend_for",
+    "install_mysql_hooks",
+    "install_sqlite_hooks",
+]
 
 
 class SchemaWarning(UserWarning):
@@ -61,6 +67,23 @@ def install_sqlite_hooks(engine: Engine) -> None:
         return
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
+
+
+_NAMED_LOCKS = "sessionkit.named_locks"
+
+
+def _mysql_checkin(dbapi_connection: Any, record: Any) -> None:
+    if dbapi_connection is not None and record.info.pop(_NAMED_LOCKS, False):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT RELEASE_ALL_LOCKS()")
+        cursor.close()
+
+
+def install_mysql_hooks(engine: Engine) -> None:
+    """Release sessionkit's named locks when a connection goes back to the pool. Idempotent."""
+    if event.contains(engine, "checkin", _mysql_checkin):
+        return
+    event.listen(engine, "checkin", _mysql_checkin)
 
 
 def _lock_key(tenant: str, resource: str) -> int:
@@ -124,16 +147,14 @@ class Backend:
                 {"keys": keys},
             )
         elif self.name == "mysql":
+            # Named locks belong to the connection, not the transaction: the pool's checkin
+            # hook releases them once the transaction is over (see install_mysql_hooks).
+            db.connection().connection.info[_NAMED_LOCKS] = True
             for name in names:
-                key = f"sessionkit:{_lock_key(tenant, name):x}"
+                key = f"sessionkit:{_lock_key(tenant, name) & (2**64 - 1):016x}"
                 got = db.execute(text("SELECT GET_LOCK(:key, 30)"), {"key": key}).scalar()
                 if got != 1:
                     raise TimeoutError(f"could not lock {name!r} within 30 seconds")
-
-    def release_locks(self, db: OrmSession) -> None:
-        """Release session-scoped locks (MySQL's named locks) at the end of a unit of work."""
-        if self.name == "mysql":
-            db.execute(text("SELECT RELEASE_ALL_LOCKS()"))
 
     def title_matches(self, column: ColumnElement[str], needle: str) -> ColumnElement[bool]:
         """Return a case-insensitive, literal "title contains ``needle``" condition."""
@@ -146,6 +167,10 @@ class Backend:
 
 
 def backend_for(engine: Engine) -> Backend:
-    """Return the backend for ``engine`` (installing the SQLite hooks if it is SQLite)."""
-    install_sqlite_hooks(engine)
-    return Backend(engine)
+    """Return the backend for ``engine``, installing the hooks its database needs."""
+    backend = Backend(engine)
+    if backend.name == "sqlite":
+        install_sqlite_hooks(engine)
+    elif backend.name == "mysql":
+        install_mysql_hooks(engine)
+    return backend

@@ -77,6 +77,12 @@ class SqlAlchemyStore:
             self.engine = _engine_of(bind)
         self.publisher = publisher
         self.backend: Backend = backend_for(self.engine)
+        if self.backend.name == "mysql":
+            # InnoDB's REPEATABLE READ would check for conflicts in a snapshot taken before
+            # the named lock was granted; each statement must see the latest commits.
+            committed = self.engine.execution_options(isolation_level="READ COMMITTED")
+            options = {k: v for k, v in self._maker.kw.items() if k != "bind"}
+            self._maker = sessionmaker(committed, class_=self._maker.class_, **options)
 
     def unit_of_work(self) -> SqlAlchemyUnitOfWork:
         """Return a new, not yet entered, unit of work with its own session and transaction."""
