@@ -31,6 +31,7 @@ query at a time, in O(log n + k), while items are added and removed.
 from __future__ import annotations
 
 import heapq
+from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
@@ -217,13 +218,17 @@ def _sweep(
 class _Lane:
     """The entries of one (resource, length class): (start, seq, end, key) tuples in order.
 
-    ``starts`` mirrors the entries' starts, so binary searches compare plain
-    datetimes rather than tuples (half the comparisons).
+    ``starts`` and ``ends`` mirror the entries' instants as POSIX seconds in
+    contiguous ``array('d')`` buffers, so a binary search over a big lane reads
+    neighbouring memory instead of chasing a pointer to a datetime at every
+    step (floats keep microsecond order for any instant a TimeSpan can hold
+    in this era). ``longest`` is in seconds too.
     """
 
     entries: list[tuple[datetime, int, datetime, Any]] = attrs.field(factory=list)
-    starts: list[datetime] = attrs.field(factory=list)
-    longest: timedelta = _ZERO
+    starts: array[float] = attrs.field(factory=lambda: array("d"))
+    ends: array[float] = attrs.field(factory=lambda: array("d"))
+    longest: float = 0.0
 
 
 def _length_class(length: timedelta) -> int:
@@ -281,8 +286,10 @@ class ConflictIndex(Generic[K]):
         """Index ``key`` as occupying ``resources`` over ``span`` (replacing any previous entry)."""
         for lane, entry in self._place(key, span, resources):
             # seq only grows, so a new entry goes after every equal start.
-            position = bisect_right(lane.starts, entry[0])
-            lane.starts.insert(position, entry[0])
+            start = entry[0].timestamp()
+            position = bisect_right(lane.starts, start)
+            lane.starts.insert(position, start)
+            lane.ends.insert(position, entry[2].timestamp())
             lane.entries.insert(position, entry)
 
     def add_many(self, items: Iterable[tuple[K, TimeSpan, Iterable[Hashable]]]) -> None:
@@ -301,7 +308,8 @@ class ConflictIndex(Generic[K]):
                 touched[id(lane)] = lane
         for lane in touched.values():
             lane.entries.sort(key=_entry_order)
-            lane.starts = [entry[0] for entry in lane.entries]
+            lane.starts = array("d", [entry[0].timestamp() for entry in lane.entries])
+            lane.ends = array("d", [entry[2].timestamp() for entry in lane.entries])
 
     def _place(
         self, key: K, span: TimeSpan, resources: Iterable[Hashable]
@@ -326,8 +334,9 @@ class ConflictIndex(Generic[K]):
         lane = by_class.get(length_class)
         if lane is None:
             lane = by_class[length_class] = _Lane()
-        if length > lane.longest:
-            lane.longest = length
+        seconds = length.total_seconds()
+        if seconds > lane.longest:
+            lane.longest = seconds
         return lane
 
     def remove(self, key: K) -> None:
@@ -341,11 +350,12 @@ class ConflictIndex(Generic[K]):
             by_class = self._lanes[resource]
             lane = by_class[length_class]
             entries = lane.entries
-            position = bisect_left(lane.starts, span.start)
+            position = bisect_left(lane.starts, span.start.timestamp())
             while entries[position][1] != seq:  # past other entries with the same start
                 position += 1
             del entries[position]
             del lane.starts[position]
+            del lane.ends[position]
             if not entries:
                 del by_class[length_class]
                 if not by_class:
@@ -389,21 +399,22 @@ class ConflictIndex(Generic[K]):
             else:
                 gap = pad[0] + pad[1]
                 low, high = span.start - gap, span.end + gap
+            low_s, high_s = low.timestamp(), high.timestamp()
             for lane in by_class.values():
                 starts = lane.starts
                 # A span in this lane that starts at or before low - longest ends by low.
-                position = bisect_right(starts, low - lane.longest)
+                position = bisect_right(starts, low_s - lane.longest)
                 # Walk forward rather than bisect again for the end: the candidates
-                # sit next to where the search stopped, in memory already fetched,
-                # while a second search over a big lane misses the cache at each step.
+                # sit next to where the search stopped, in memory already fetched.
                 count = len(starts)
-                if position == count or starts[position] >= high:
+                if position == count or starts[position] >= high_s:
                     continue
                 lanes_hit += 1
+                ends = lane.ends
                 entries = lane.entries
-                while position < count and starts[position] < high:
-                    start, seq, end, key = entries[position]
-                    if end > low:
+                while position < count and starts[position] < high_s:
+                    if ends[position] > low_s:
+                        start, seq, _, key = entries[position]
                         hits.append((start, seq, key))
                     position += 1
         if not hits:
