@@ -39,19 +39,28 @@ class SchemaWarning(UserWarning):
     """The database lacks a guarantee sessionkit would like (a fallback is in use)."""
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+_PREPARED = "sessionkit.sqlite_prepared"
+
+
+def _prepare(dbapi_connection: Any) -> None:
     # Let SQLAlchemy, not the driver, decide when transactions begin (see _sqlite_begin).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA foreign_keys = ON")  # a no-op inside a transaction, so do it here
     cursor.close()
 
 
+def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
+    _prepare(dbapi_connection)
+    record.info[_PREPARED] = True
+
+
 def _sqlite_begin(connection: Connection) -> None:
-    raw: Any = connection.connection.dbapi_connection
-    if raw is not None and raw.isolation_level is not None:
-        # A connection opened before the hooks were installed.
-        raw.isolation_level = None
+    proxied = connection.connection
+    if not proxied.info.get(_PREPARED):
+        # A connection opened before the hooks were installed (a StaticPool's, say).
+        _prepare(proxied.dbapi_connection)
+        proxied.info[_PREPARED] = True
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

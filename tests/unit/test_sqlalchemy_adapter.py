@@ -1,0 +1,402 @@
+"""The SQLAlchemy adapter beyond the contract, on SQLite: SQL shape, atomicity, joining."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
+from typing import Any
+
+import attrs
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, event, inspect, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from sessionkit.adapters.sqlalchemy import (
+    SqlAlchemyStore,
+    create_schema,
+    drop_schema,
+    metadata,
+    upgrade,
+)
+from sessionkit.adapters.sqlalchemy.migrations import VERSION_TABLE
+from sessionkit.errors import ConcurrentModification, DuplicateSession, SeriesNotFound
+from sessionkit.model.query import SessionQuery
+from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
+from sessionkit.model.session import ResourceRef
+from sessionkit.recurrence import Recurrence
+from sessionkit.testing.clocks import RecordingPublisher
+from sessionkit.testing.contract import T0, TENANT, make_series, make_session
+from sessionkit.timespan import TimeSpan
+
+
+def _memory_engine() -> Engine:
+    return create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+    )
+
+
+@pytest.fixture
+def engine() -> Iterator[Engine]:
+    engine = _memory_engine()
+    create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def publisher() -> RecordingPublisher:
+    return RecordingPublisher()
+
+
+@pytest.fixture
+def store(engine: Engine, publisher: RecordingPublisher) -> SqlAlchemyStore:
+    return SqlAlchemyStore(engine, publisher)
+
+
+def _snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every sessionkit table, sorted."""
+    with engine.connect() as connection:
+        return {
+            table.name: sorted(tuple(row) for row in connection.execute(select(table)))
+            for table in metadata.sorted_tables
+        }
+
+
+class StatementLog:
+    """Records every statement an engine sends, with whether it was an executemany."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.statements: list[tuple[str, bool]] = []
+        event.listen(engine, "before_cursor_execute", self._record)
+
+    def _record(
+        self, _conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, many: bool
+    ) -> None:
+        self.statements.append((statement, many))
+
+    def queries(self) -> list[str]:
+        """The statements other than transaction control."""
+        control = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
+        return [s for s, _ in self.statements if not s.lstrip().upper().startswith(control)]
+
+    def clear(self) -> None:
+        self.statements.clear()
+
+
+def _fill(store: SqlAlchemyStore, count: int) -> None:
+    with store.unit_of_work() as uow:
+        uow.series.add(make_series("series-1"))
+        uow.sessions.add_many(
+            [make_session(f"s{n:04d}", at=n * 2, series_id="series-1") for n in range(count)]
+        )
+        uow.commit()
+
+
+# ---------------------------------------------------------------------- schema and migrations
+
+
+def test_alembic_migrations_produce_the_create_schema_schema() -> None:
+    migrated, created = _memory_engine(), _memory_engine()
+    upgrade(migrated)
+    upgrade(migrated)  # at head already: nothing to do
+    create_schema(created)
+    with migrated.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    # Alembic's own bookkeeping table is the only thing create_schema does not make.
+    assert [d for d in differences if d[1].name != VERSION_TABLE] == []
+    left, right = inspect(migrated), inspect(created)
+    for table in metadata.tables:
+        assert left.get_columns(table) == right.get_columns(table) or [
+            (c["name"], str(c["type"]), c["nullable"]) for c in left.get_columns(table)
+        ] == [(c["name"], str(c["type"]), c["nullable"]) for c in right.get_columns(table)]
+        assert left.get_indexes(table) == right.get_indexes(table)
+        assert left.get_pk_constraint(table) == right.get_pk_constraint(table)
+        assert left.get_foreign_keys(table) == right.get_foreign_keys(table)
+        assert left.get_unique_constraints(table) == right.get_unique_constraints(table)
+    assert VERSION_TABLE in left.get_table_names()
+
+
+def test_drop_schema_removes_every_table(engine: Engine) -> None:
+    drop_schema(engine)
+    assert inspect(engine).get_table_names() == []
+
+
+# ---------------------------------------------------------------------- SQL shape
+
+
+def test_every_read_runs_a_fixed_number_of_queries(store: SqlAlchemyStore, engine: Engine) -> None:
+    """Reads cost the same number of statements for 5 sessions as for 200."""
+    counts: list[list[int]] = []
+    for size in (5, 200):
+        drop_schema(engine)
+        create_schema(engine)
+        _fill(store, size)
+        log = StatementLog(engine)
+        per_call: list[int] = []
+        ids = [f"s{n:04d}" for n in range(size)]
+        whole = TimeSpan(T0 - timedelta(days=1), T0 + timedelta(days=400))
+        ana = ResourceRef("teacher", "ana")
+        with store.unit_of_work() as uow:
+            calls: list[Callable[[], object]] = [
+                partial(uow.sessions.get_many, TENANT, ids),
+                partial(uow.sessions.query, TENANT, SessionQuery(resources=[ana], limit=1000)),
+                partial(uow.sessions.query, TENANT, SessionQuery(sort="updated", limit=7, page=3)),
+                partial(uow.sessions.for_series, TENANT, "series-1"),
+                partial(uow.sessions.busy_overlapping, TENANT, resources=[ana], span=whole),
+                partial(uow.sessions.due, TENANT, statuses=["SCHEDULED"], start_before=whole.end),
+                partial(uow.series.active),
+            ]
+            for call in calls:
+                log.clear()
+                call()
+                per_call.append(len(log.queries()))
+        event.remove(engine, "before_cursor_execute", log._record)
+        counts.append(per_call)
+    assert counts[0] == counts[1], counts
+    assert max(counts[0]) <= 2
+
+
+def test_add_many_inserts_with_one_executemany_per_table(
+    store: SqlAlchemyStore, engine: Engine
+) -> None:
+    batch = [make_session(f"s{n:04d}", at=n * 2, series_id="series-1") for n in range(300)]
+    with store.unit_of_work() as uow:
+        uow.series.add(make_series("series-1"))
+        log = StatementLog(engine)
+        uow.sessions.add_many(batch)
+        uow.commit()
+    inserts = [(s, many) for s, many in log.statements if s.startswith("INSERT")]
+    assert [(s.split()[2], many) for s, many in inserts] == [
+        ("sessionkit_sessions", True),
+        ("sessionkit_session_resources", True),
+    ]
+    # One conflict query for the whole batch (SQLite has no constraint to lean on).
+    assert len([s for s in log.queries() if s.startswith("SELECT")]) == 1
+
+
+# ---------------------------------------------------------------------- atomicity
+
+
+def test_a_failure_halfway_through_add_many_leaves_the_database_as_it_was(
+    store: SqlAlchemyStore, engine: Engine
+) -> None:
+    _fill(store, 3)
+    before = _snapshot(engine)
+
+    def explode(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("INSERT INTO sessionkit_session_resources"):
+            raise RuntimeError("the disk caught fire")
+
+    batch = [make_session(f"new{n}", at=100 + n, series_id="series-1") for n in range(50)]
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_session("kept", at=500))
+        event.listen(engine, "before_cursor_execute", explode)
+        try:
+            with pytest.raises(RuntimeError, match="caught fire"):
+                uow.sessions.add_many(batch)
+        finally:
+            event.remove(engine, "before_cursor_execute", explode)
+        # The sessions rows of the batch went in before the failure; they are gone again.
+        assert uow.sessions.get_many(TENANT, [s.id for s in batch]) == []
+        uow.commit()
+    after = _snapshot(engine)
+    assert after["sessionkit_sessions"] == sorted(
+        [*before["sessionkit_sessions"], *_snapshot_of_kept(engine)]
+    )
+    with store.unit_of_work() as uow:
+        uow.sessions.delete(TENANT, "kept", expected_version=1)
+        uow.commit()
+    assert _snapshot(engine) == before
+
+
+def _snapshot_of_kept(engine: Engine) -> list[tuple[Any, ...]]:
+    with engine.connect() as connection:
+        table = metadata.tables["sessionkit_sessions"]
+        return [tuple(r) for r in connection.execute(select(table).where(table.c.id == "kept"))]
+
+
+def test_an_exception_in_the_unit_leaves_the_database_as_it_was(
+    store: SqlAlchemyStore, engine: Engine
+) -> None:
+    _fill(store, 3)
+    before = _snapshot(engine)
+
+    def doomed() -> None:
+        with store.unit_of_work() as uow:
+            uow.sessions.add_many([make_session(f"new{n}", at=100 + n) for n in range(20)])
+            uow.sessions.delete(TENANT, "s0000", expected_version=1)
+            uow.series.add(make_series("series-2"))
+            raise KeyError("halfway")
+
+    with pytest.raises(KeyError):
+        doomed()
+    assert _snapshot(engine) == before
+
+
+# ---------------------------------------------------------------------- error translation
+
+
+def test_a_unique_violation_becomes_duplicate_session(store: SqlAlchemyStore) -> None:
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_session("a"))
+        with pytest.raises(DuplicateSession) as caught:
+            uow.sessions.add(make_session("a", at=5, resources=()))
+    assert isinstance(caught.value.__cause__, IntegrityError)
+
+
+def test_a_missing_series_becomes_series_not_found(store: SqlAlchemyStore) -> None:
+    with store.unit_of_work() as uow, pytest.raises(SeriesNotFound) as caught:
+        uow.sessions.add(make_session("a", series_id="ghost"))
+    assert (caught.value.series_id, caught.value.tenant) == ("ghost", TENANT)
+    assert isinstance(caught.value.__cause__, IntegrityError)
+
+
+def test_a_version_changed_behind_the_adapters_back_is_a_concurrent_modification(
+    store: SqlAlchemyStore, engine: Engine
+) -> None:
+    session = make_session("a")
+    with store.unit_of_work() as uow:
+        uow.sessions.add(session)
+        uow.commit()
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE sessionkit_sessions SET version = 2 WHERE id = 'a'"))
+    with store.unit_of_work() as uow, pytest.raises(ConcurrentModification) as caught:
+        uow.sessions.update(attrs.evolve(session, title="late"), expected_version=1)
+    assert (caught.value.expected, caught.value.actual) == (1, 2)
+
+
+# ---------------------------------------------------------------------- round trips
+
+
+def test_a_series_with_every_field_set_round_trips(store: SqlAlchemyStore) -> None:
+    recurrence = Recurrence.from_rrule(
+        "FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20260601T000000Z",
+        start=datetime(2026, 3, 2, 17, 30),
+        tz="Europe/Berlin",
+        duration=timedelta(minutes=90),
+        exdates=[datetime(2026, 3, 4, 16, 30, tzinfo=UTC), date(2026, 4, 6)],
+        rdates=[datetime(2026, 3, 7, 9, tzinfo=UTC)],
+        disambiguate="later",
+    )
+    series = Series(
+        id="chem-a",
+        tenant=TENANT,
+        title="Chemistry A",
+        items=(
+            ScheduleItem("mon", recurrence, ("teacher:ana", "room:r1"), "Lab"),
+            ScheduleItem(
+                "fri",
+                Recurrence.weekly(
+                    days=("FR",),
+                    at=time(8),
+                    duration=timedelta(hours=1),
+                    tz="UTC",
+                    start=date(2026, 3, 1),
+                ),
+            ),
+        ),
+        lifecycle="lms",
+        created_at=T0,
+        window=WindowPolicy(3, timedelta(days=10, microseconds=5)),
+        capacity=12,
+        generated_until=T0 + timedelta(days=60),
+        metadata={"grade": 9, "tags": ["a"]},
+    )
+    with store.unit_of_work() as uow:
+        uow.series.add(series)
+        uow.commit()
+    with store.unit_of_work() as uow:
+        got = uow.series.get(TENANT, "chem-a")
+    assert got == series
+    assert [item.id for item in got.items] == ["mon", "fri"]
+    assert dict(got.metadata) == {"grade": 9, "tags": ["a"]}
+
+
+def test_instants_come_back_as_aware_utc(store: SqlAlchemyStore) -> None:
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_session("a"))
+        uow.commit()
+    with store.unit_of_work() as uow:
+        got = uow.sessions.get(TENANT, "a")
+    assert got.span.start.tzinfo is UTC
+    assert got.created_at.tzinfo is UTC
+    assert got.occurrence_key is None
+
+
+# ---------------------------------------------------------------------- units of work
+
+
+def test_a_second_unit_in_the_same_thread_fails_fast_on_sqlite(store: SqlAlchemyStore) -> None:
+    with store.unit_of_work(), pytest.raises(RuntimeError, match="already has a unit of work"):
+        store.unit_of_work().__enter__()
+    with store.unit_of_work() as uow:  # the lock was released
+        assert uow.series.active() == []
+
+
+def test_a_unit_is_used_once(store: SqlAlchemyStore) -> None:
+    uow = store.unit_of_work()
+    with uow:
+        pass
+    with pytest.raises(RuntimeError, match="used once"), uow:
+        pass
+    with pytest.raises(RuntimeError, match="inside its `with` block"):
+        uow.sessions.get(TENANT, "a")
+
+
+def test_a_store_over_a_sessionmaker(engine: Engine, publisher: RecordingPublisher) -> None:
+    store = SqlAlchemyStore(sessionmaker(engine), publisher)
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_session("a"))
+        uow.commit()
+    with store.unit_of_work() as uow:
+        assert uow.sessions.get(TENANT, "a").id == "a"
+
+
+def test_a_sessionmaker_must_be_bound(publisher: RecordingPublisher) -> None:
+    with pytest.raises(TypeError, match="bound to an Engine"):
+        SqlAlchemyStore(sessionmaker(), publisher)
+
+
+def test_a_joined_unit_commits_with_the_host(
+    store: SqlAlchemyStore, engine: Engine, publisher: RecordingPublisher
+) -> None:
+    from sessionkit.testing.contract import _event  # the contract's sample event
+
+    with OrmSession(engine) as host:
+        host.execute(text("SELECT 1"))
+        with store.join(host) as uow:
+            uow.sessions.add(make_session("a"))
+            uow.collect([_event()])
+            uow.commit()
+        with store.join(host) as uow:
+            uow.sessions.add(make_session("b", at=1))
+            uow.collect([_event()])
+            # not committed: this unit's write and event are dropped on leaving
+        assert publisher.events == []  # the host has not committed yet
+        host.commit()
+    assert len(publisher.events) == 1
+    with store.unit_of_work() as uow:
+        assert [s.id for s in uow.sessions.query(TENANT, SessionQuery()).items] == ["a"]
+
+
+def test_a_host_rollback_drops_a_joined_units_writes_and_events(
+    store: SqlAlchemyStore, engine: Engine, publisher: RecordingPublisher
+) -> None:
+    from sessionkit.testing.contract import _event
+
+    with OrmSession(engine) as host:
+        with store.join(host) as uow:
+            uow.sessions.add(make_session("a"))
+            uow.collect([_event()])
+            uow.commit()
+        host.rollback()
+        host.commit()
+    assert publisher.events == []
+    with store.unit_of_work() as uow:
+        assert uow.sessions.query(TENANT, SessionQuery()).total == 0
