@@ -244,10 +244,14 @@ class SqlAlchemySessionRepository:
         return found
 
     def _raise_conflict(
-        self, db: OrmSession, session: Session, blocker_ids: Sequence[str]
+        self,
+        db: OrmSession,
+        session: Session,
+        blocker_ids: Sequence[str],
+        cause: BaseException | None = None,
     ) -> NoReturn:
         blockers = self._fetch(db, session.tenant, list(blocker_ids))
-        raise _conflict(session, _by_start(blockers.values()))
+        raise _conflict(session, _by_start(blockers.values())) from cause
 
     def _check_batch(self, batch: Sequence[Session]) -> None:
         """Refuse duplicates and overlaps inside ``batch`` itself (no database needed)."""
@@ -294,7 +298,7 @@ class SqlAlchemySessionRepository:
             blockers = self._stored_blockers(db, tenant, mine, {s.id for s in mine})
             for session in mine:
                 if session.id in blockers:
-                    self._raise_conflict(db, session, blockers[session.id])
+                    self._raise_conflict(db, session, blockers[session.id], error)
             series_ids = sorted({s.series_id for s in mine if s.series_id is not None})
             if series_ids:
                 known = set(
