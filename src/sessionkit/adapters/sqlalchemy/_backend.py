@@ -1,15 +1,19 @@
 """What differs between databases: how double bookings are kept out, and text search.
 
-- PostgreSQL with the exclusion constraint (the normal case): the constraint
-  is the guard. Writes go straight in; a violation is translated afterwards.
-- PostgreSQL without it (``btree_gist`` could not be installed): every write
-  takes transaction-scoped advisory locks on its resources, then checks and
-  writes, so two writers for one resource queue up.
+- PostgreSQL: the exclusion constraint on busy resource rows is the guard,
+  for every writer. sessionkit's own writers of one resource also queue on a
+  transaction-scoped advisory lock first: concurrent inserts that collide in a
+  GiST exclusion check otherwise deadlock each other (PostgreSQL then aborts
+  one with a deadlock error instead of a clean conflict).
+- PostgreSQL without the constraint (``btree_gist`` could not be installed):
+  the same advisory locks, plus a conflict query before each write; warns
+  once with :class:`SchemaWarning`.
 - SQLite: every transaction starts with ``BEGIN IMMEDIATE``, which takes the
   database's write lock first, so check and write cannot interleave with
   another writer; threads of one process also queue on a lock of their own.
-- MySQL/MariaDB: check then write, under named locks (``GET_LOCK``) per
-  resource that are released when the unit of work ends.
+- MySQL/MariaDB: a conflict query before each write, under named locks
+  (``GET_LOCK``) per resource, in READ COMMITTED so the query sees the latest
+  commits; the locks are released when the connection returns to the pool.
 """
 
 from __future__ import annotations
@@ -137,7 +141,7 @@ class Backend:
         return found is not None
 
     def check_before_write(self, db: OrmSession) -> bool:
-        """Whether writes must look for conflicts themselves (no constraint does it)."""
+        """Whether writes must query for conflicts themselves (no constraint refuses them)."""
         return not self.constraint_guards(db)
 
     def lock(self, db: OrmSession, tenant: str, resources: Iterable[str]) -> None:
