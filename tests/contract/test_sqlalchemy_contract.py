@@ -65,11 +65,15 @@ class TestSQLiteFileStore(StorageContract):
         self.engines.pop(id(store)).dispose()
 
 
+POSTGRES_SKIP = "set SESSIONKIT_TEST_POSTGRES_URL to run the PostgreSQL contract tests"
+MYSQL_SKIP = "set SESSIONKIT_TEST_MYSQL_URL to run the MySQL/MariaDB contract tests"
+
+
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[Engine]:
     """One schema for the whole run; each test starts from empty tables."""
     if not POSTGRES_URL:
-        pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to run the PostgreSQL contract tests")
+        pytest.skip(POSTGRES_SKIP)
     with postgres_schema(POSTGRES_URL) as engine:
         yield engine
 
@@ -78,7 +82,7 @@ def postgres() -> Iterator[Engine]:
 def mysql() -> Iterator[Engine]:
     """One database for the whole run; each test starts from empty tables."""
     if not MYSQL_URL:
-        pytest.skip("set SESSIONKIT_TEST_MYSQL_URL to run the MySQL/MariaDB contract tests")
+        pytest.skip(MYSQL_SKIP)
     with mysql_database(MYSQL_URL) as engine:
         yield engine
 
@@ -105,3 +109,18 @@ class TestMySQLStore(StorageContract):
     def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
         clear_tables(self.engine)
         return SqlAlchemyStore(self.engine, publisher).unit_of_work
+
+
+# Without a server the classes are not collected at all: one visible skip each, not 95.
+if not POSTGRES_URL:
+    del TestPostgresStore
+
+    def test_postgres_contract() -> None:
+        pytest.skip(POSTGRES_SKIP)
+
+
+if not MYSQL_URL:
+    del TestMySQLStore
+
+    def test_mysql_contract() -> None:
+        pytest.skip(MYSQL_SKIP)
