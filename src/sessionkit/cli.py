@@ -1,7 +1,8 @@
 """Command line: ``python -m sessionkit expand RULE --start ... --tz ... --duration ...``.
 
-``python -m sessionkit demo`` schedules a small academy in memory and prints
-its conflict report and next week's agenda (see sessionkit.demo).
+``python -m sessionkit demo [--db URL] [--now ISO]`` schedules a small academy
+in a SQLite file (or any SQLAlchemy URL, or ``memory``) and prints its conflict
+report and next week's agenda; running it again only tops up (sessionkit.demo).
 
 Bad arguments print one line to stderr and exit with status 2.
 """
@@ -100,11 +101,23 @@ def _build_parser() -> _Parser:
         help="local times in DST gaps/folds (default: RFC 5545)",
     )
     expand.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    commands.add_parser(
+    demo = commands.add_parser(
         "demo",
-        help="schedule a small academy in memory and print its agenda and conflicts",
+        help="schedule a small academy in a database and print its agenda and conflicts",
         description="Build three teachers and six groups in two time zones, materialise "
-        "two months, and print the conflict report and next week's agenda.",
+        "two months, and print the conflict report and next week's agenda. Running it again "
+        "finds the groups stored and only tops them up.",
+    )
+    demo.add_argument(
+        "--db",
+        default="sqlite:///sessionkit-demo.sqlite3",
+        help="SQLAlchemy URL (default: a SQLite file in the current directory), or 'memory'",
+    )
+    demo.add_argument(
+        "--now",
+        default=None,
+        help="the demo's 'now' as an aware ISO date-time (default 2026-03-02T07:00Z); "
+        "a later one makes the rolling window refill",
     )
     return parser
 
@@ -166,10 +179,15 @@ def _expand(args: argparse.Namespace) -> str:
     return _render(list(rec.between(lo, hi)), args.format)
 
 
-def _demo() -> str:
-    from sessionkit.demo import render  # the demo wires the memory adapter; load it on demand
+def _demo(args: argparse.Namespace) -> str:
+    from sessionkit.demo import DEMO_NOW, render
 
-    return render()
+    now = DEMO_NOW
+    if args.now is not None:
+        now = _parse_local(args.now, "--now")
+        if now.tzinfo is None:
+            raise _UsageError(f"--now {args.now!r}: give an offset, e.g. 2026-04-06T07:00+00:00")
+    return render(now, db=args.db)
 
 
 def _parse_date(text: str, flag: str) -> date:
@@ -184,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
-        output = _demo() if args.command == "demo" else _expand(args)
+        output = _demo(args) if args.command == "demo" else _expand(args)
     except _UsageError as exc:
         print(f"sessionkit: error: {exc}", file=sys.stderr)
         return 2

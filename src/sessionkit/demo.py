@@ -1,4 +1,4 @@
-"""``python -m sessionkit demo``: a small academy scheduled in memory, start to finish.
+"""``python -m sessionkit demo``: a small academy scheduled in a database, start to finish.
 
 Three teachers, six groups with weekly schedules in Berlin and New York, and
 one deliberate clash: Ana teaches Chemistry A in Berlin on Monday evenings
@@ -6,8 +6,14 @@ and is also booked for a New York group on Monday lunchtimes, which is the
 same hour. Every group is materialised two months ahead; the demo prints the
 groups, the conflict report and next week's agenda per teacher.
 
-Like ``cli.py`` this is a composition root, so it may import the in-memory
-adapter. The clock is fixed, so the output is the same on every run.
+The store is a SQLite file by default (``--db`` takes any SQLAlchemy URL, or
+``memory``). Running the demo again finds the groups already there and only
+tops them up, so it never duplicates anything; pass a later ``--now`` to see
+the rolling window refill.
+
+Like ``cli.py`` this is a composition root, so it may import the adapters. The
+clock is fixed (``DEMO_NOW`` unless ``--now`` says otherwise), so the output of
+a first run is the same every time.
 """
 
 from __future__ import annotations
@@ -17,13 +23,18 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.errors import InvalidValue, SeriesNotFound
 from sessionkit.model.series import ScheduleItem
 from sessionkit.model.session import ResourceRef, Session
+from sessionkit.ports import UnitOfWorkFactory
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import MaterialiseReport, SessionKit
 from sessionkit.zones import get_zone
 
-__all__ = ["DEMO_NOW", "FixedClock", "build_academy", "render"]
+__all__ = ["DEFAULT_DB", "DEMO_NOW", "FixedClock", "build_academy", "open_store", "render"]
+
+DEFAULT_DB = "sqlite:///sessionkit-demo.sqlite3"
+"""Where the demo keeps its academy unless ``--db`` says otherwise."""
 
 DEMO_NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 """The demo's "now": Monday 2 March 2026, 08:00 in Berlin."""
@@ -61,18 +72,62 @@ class FixedClock:
         return self._instant
 
 
-def _ids() -> Iterator[str]:
+def _ids(prefix: str) -> Iterator[str]:
     for n in itertools.count(1):
-        yield f"s{n:04d}"
+        yield f"{prefix}{n:04d}"
 
 
-def build_academy(now: datetime = DEMO_NOW) -> tuple[SessionKit, list[MaterialiseReport]]:
-    """Create the six groups in a fresh in-memory store; return the kit and the reports."""
-    store = InMemoryStore()
-    ids = _ids()
-    kit = SessionKit(uow=store.unit_of_work, clock=FixedClock(now), ids=lambda: next(ids))
-    reports = []
+def open_store(db: str) -> tuple[UnitOfWorkFactory, str]:
+    """Return a unit-of-work factory for ``db`` ("memory" or a SQLAlchemy URL) and its name.
+
+    A database gets sessionkit's tables through the shipped Alembic
+    migrations, so an existing demo database is upgraded in place.
+    """
+    if db == "memory":
+        return InMemoryStore().unit_of_work, "in memory"
+    try:
+        from sqlalchemy import create_engine
+        from sqlalchemy.exc import ArgumentError
+
+        from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, upgrade
+    except ImportError as exc:
+        raise InvalidValue(
+            f"--db {db!r} needs SQLAlchemy: pip install 'sessionkit[sqlalchemy]' "
+            "(or pass --db memory)",
+            value=db,
+            expected="an installed sqlalchemy extra",
+        ) from exc
+    try:
+        engine = create_engine(db)
+    except (ArgumentError, ValueError) as exc:
+        raise InvalidValue(
+            f"--db {db!r} is not a SQLAlchemy database URL ({exc})",
+            value=db,
+            expected="e.g. sqlite:///academy.sqlite3 or postgresql+psycopg://user@host/db",
+        ) from None
+    upgrade(engine)
+    return SqlAlchemyStore(engine).unit_of_work, engine.url.render_as_string(hide_password=True)
+
+
+def build_academy(
+    now: datetime = DEMO_NOW, *, uow: UnitOfWorkFactory | None = None
+) -> tuple[SessionKit, list[MaterialiseReport | None]]:
+    """Create the six groups (or top up the ones already stored); return the kit and reports.
+
+    A report is ``None`` for a group that already existed and needed no refill.
+    """
+    in_memory = uow is None
+    factory = uow if uow is not None else InMemoryStore().unit_of_work
+    # Readable ids; a database keeps them across runs, so each run's own prefix.
+    ids = _ids("s" if in_memory else f"s{now:%Y%m%d%H%M}-")
+    kit = SessionKit(uow=factory, clock=FixedClock(now), ids=lambda: next(ids))
+    existing = {group[0] for group in GROUPS if _exists(kit, group[0])}
+    refills = {r.series_id: r for r in kit.top_up(TENANT, actor="demo").refilled}
+    reports: list[MaterialiseReport | None] = []
     for group_id, title, teacher, days, at, minutes, zone in GROUPS:
+        if group_id in existing:
+            reports.append(refills.get(group_id))
+            continue
         recurrence = Recurrence.weekly(
             days=days,
             at=at,
@@ -91,6 +146,14 @@ def build_academy(now: datetime = DEMO_NOW) -> tuple[SessionKit, list[Materialis
     return kit, reports
 
 
+def _exists(kit: SessionKit, series_id: str) -> bool:
+    try:
+        kit.queries.get_series(TENANT, series_id)
+    except SeriesNotFound:
+        return False
+    return True
+
+
 def _when(session: Session) -> str:
     local = session.start.astimezone(get_zone(session.tz))
     end = session.end.astimezone(get_zone(session.tz))
@@ -100,11 +163,12 @@ def _when(session: Session) -> str:
     )
 
 
-def render(now: datetime = DEMO_NOW) -> str:
-    """Build the academy and return the demo's report as text."""
-    kit, reports = build_academy(now)
+def render(now: datetime = DEMO_NOW, *, db: str = "memory") -> str:
+    """Build (or top up) the academy in ``db`` and return the demo's report as text."""
+    factory, where = open_store(db)
+    kit, reports = build_academy(now, uow=None if db == "memory" else factory)
     lines = [
-        f"sessionkit demo: a small academy, in memory; now is {now:%a %Y-%m-%d %H:%M} UTC",
+        f"sessionkit demo: a small academy in {where}; now is {now:%a %Y-%m-%d %H:%M} UTC",
         "",
         "Groups, materialised two months ahead:",
     ]
@@ -112,12 +176,14 @@ def render(now: datetime = DEMO_NOW) -> str:
         GROUPS, reports, strict=True
     ):
         schedule = f"{'+'.join(days)} {at:%H:%M} {zone} ({minutes} min)"
-        lines.append(
-            f"  {group_id:<8} {title:<15} {teacher.id:<5} {schedule:<38} "
-            f"{len(report.created):>2} created, {len(report.skipped)} skipped"
+        outcome = (
+            "already scheduled, nothing to top up"
+            if report is None
+            else f"{len(report.created):>2} created, {len(report.skipped)} skipped"
         )
+        lines.append(f"  {group_id:<8} {title:<15} {teacher.id:<5} {schedule:<38} {outcome}")
     lines += ["", "Conflict report:"]
-    skipped = [skip for report in reports for skip in report.skipped]
+    skipped = [skip for report in reports if report is not None for skip in report.skipped]
     lines += [f"  {skip.describe()}" for skip in skipped] or ["  none"]
     monday = now.date() + timedelta(days=7 - now.weekday())
     start = datetime.combine(monday, time(0), tzinfo=UTC)

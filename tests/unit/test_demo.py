@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +16,7 @@ from sessionkit.model import ResourceRef
 def test_demo_prints_groups_conflicts_and_next_weeks_agenda(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["demo"]) == 0
+    assert main(["demo", "--db", "memory"]) == 0
     out = capsys.readouterr().out
     assert "Conflict report:" in out
     assert "chem-ny/weekly at 2026-03-02 17:30Z: teacher:ana is busy with 'Chemistry A'" in out
@@ -30,8 +31,9 @@ def test_demo_is_deterministic() -> None:
 
 
 def test_the_only_clash_is_anas_monday() -> None:
-    _kit, reports = build_academy()
-    assert len(reports) == 6
+    _kit, maybe_reports = build_academy()
+    reports = [r for r in maybe_reports if r is not None]
+    assert len(reports) == 6  # a fresh store: every group was created
     skipped = [s for r in reports for s in r.skipped]
     assert len(skipped) == 9
     assert {(s.series_id, s.reason, s.resource) for s in skipped} == {
@@ -42,12 +44,43 @@ def test_the_only_clash_is_anas_monday() -> None:
     assert all(r.window is not None and r.window.start == DEMO_NOW for r in reports)
 
 
-def test_demo_runs_as_a_module() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "sessionkit", "demo"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == render() + "\n"
+def test_demo_runs_as_a_module_on_a_sqlite_file_by_default_and_only_tops_up_again(
+    tmp_path: Path,
+) -> None:
+    def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "sessionkit", "demo", *extra],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+        )
+
+    first = run()
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "sessionkit-demo.sqlite3").exists()
+    assert "in sqlite:///sessionkit-demo.sqlite3" in first.stdout
+    assert first.stdout.rstrip().endswith("90 sessions stored, 9 occurrence(s) skipped.")
+    second = run()
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.count("already scheduled, nothing to top up") == 6
+    assert second.stdout.rstrip().endswith("90 sessions stored, 0 occurrence(s) skipped.")
+    later = run("--now", "2026-04-06T07:00+00:00")
+    assert later.returncode == 0, later.stderr
+    assert "10 created, 0 skipped" in later.stdout
+    assert later.stdout.rstrip().endswith("140 sessions stored, 5 occurrence(s) skipped.")
+
+
+def test_memory_output_matches_the_sqlite_output_of_a_first_run(tmp_path: Path) -> None:
+    in_memory = render().splitlines()
+    in_file = render(db=f"sqlite:///{tmp_path / 'a.sqlite3'}").splitlines()
+    assert len(in_memory) == len(in_file)
+    assert in_memory[1:8] == in_file[1:8]  # the groups and their counts
+    assert in_memory[-1] == in_file[-1]
+
+
+def test_bad_demo_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--db", "nonsense://"]) == 2
+    assert "--db 'nonsense://'" in capsys.readouterr().err
+    assert main(["demo", "--db", "memory", "--now", "2026-04-06T07:00"]) == 2
+    assert "give an offset" in capsys.readouterr().err
