@@ -14,10 +14,21 @@ from sessionkit.model.events import (
 )
 from sessionkit.model.query import MAX_LIMIT, Cursor, Page, SessionQuery, SortField
 from sessionkit.model.series import ScheduleItem, Series, SeriesStatus, WindowPolicy, add_months
-from sessionkit.model.session import MAX_TITLE_LENGTH, ResourceRef, Session, resource_refs
+from sessionkit.model.session import (
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_REF_LENGTH,
+    MAX_TITLE_LENGTH,
+    ResourceRef,
+    Session,
+    resource_refs,
+)
 
 __all__ = [
+    "MAX_ID_LENGTH",
     "MAX_LIMIT",
+    "MAX_NAME_LENGTH",
+    "MAX_REF_LENGTH",
     "MAX_TITLE_LENGTH",
     "Cursor",
     "DomainEvent",

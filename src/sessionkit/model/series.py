@@ -11,7 +11,16 @@ from typing import Any
 import attrs
 
 from sessionkit.errors import InvalidDuration, InvalidValue
-from sessionkit.model.session import MAX_TITLE_LENGTH, ResourceRef, check_identity, resource_refs
+from sessionkit.model.session import (
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_REF_LENGTH,
+    MAX_TITLE_LENGTH,
+    ResourceRef,
+    check_identity,
+    check_lengths,
+    resource_refs,
+)
 from sessionkit.recurrence import Recurrence
 from sessionkit.zones import check_aware
 
@@ -74,6 +83,15 @@ class ScheduleItem:
     resources: tuple[ResourceRef, ...] = attrs.field(default=(), converter=resource_refs)
     title: str | None = None
 
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id:
+            raise InvalidValue(
+                f"ScheduleItem.id must be a non-empty string, got {self.id!r}",
+                value=self.id,
+                expected="a non-empty string",
+            )
+        check_lengths(self, id=MAX_ID_LENGTH, title=MAX_TITLE_LENGTH)
+
 
 def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(value or {}))
@@ -111,6 +129,12 @@ class Series:
 
     def __attrs_post_init__(self) -> None:
         check_identity(self)
+        check_lengths(
+            self,
+            lifecycle=MAX_NAME_LENGTH,
+            created_by=MAX_REF_LENGTH,
+            updated_by=MAX_REF_LENGTH,
+        )
         if not isinstance(self.title, str) or len(self.title) > MAX_TITLE_LENGTH:
             raise InvalidValue(
                 f"title must be a string of at most {MAX_TITLE_LENGTH} characters",

@@ -13,9 +13,25 @@ from sessionkit.errors import InvalidValue, NotADatetime
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware, get_zone
 
-__all__ = ["MAX_TITLE_LENGTH", "ResourceRef", "Session", "check_identity", "resource_refs"]
+__all__ = [
+    "MAX_ID_LENGTH",
+    "MAX_NAME_LENGTH",
+    "MAX_REF_LENGTH",
+    "MAX_TITLE_LENGTH",
+    "ResourceRef",
+    "Session",
+    "check_identity",
+    "check_lengths",
+    "resource_refs",
+]
 
 MAX_TITLE_LENGTH = 255
+MAX_ID_LENGTH = 128
+"""Longest id (session, series, schedule item, tenant) any adapter must store."""
+MAX_NAME_LENGTH = 64
+"""Longest status, lifecycle or zone name."""
+MAX_REF_LENGTH = 255
+"""Longest ``"kind:id"`` resource reference or actor name."""
 
 
 @attrs.frozen(slots=True, order=True)
@@ -40,6 +56,14 @@ class ResourceRef:
                     value=value,
                     expected="a non-empty string",
                 )
+
+        if len(self.kind) + len(self.id) + 1 > MAX_REF_LENGTH:
+            raise InvalidValue(
+                f"resource reference {self.kind}:{self.id!r} is longer than "
+                f"{MAX_REF_LENGTH} characters",
+                value=f"{self.kind}:{self.id}",
+                expected=f"<= {MAX_REF_LENGTH} characters",
+            )
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.id}"
@@ -66,7 +90,7 @@ def resource_refs(values: Iterable[ResourceRef | str]) -> tuple[ResourceRef, ...
 
 
 def check_identity(record: object) -> None:
-    """Check that a record's ``id`` and ``tenant`` are non-empty strings."""
+    """Check that a record's ``id`` and ``tenant`` are non-empty strings of a storable length."""
     for name in ("id", "tenant"):
         value = getattr(record, name)
         if not isinstance(value, str) or not value:
@@ -74,6 +98,20 @@ def check_identity(record: object) -> None:
                 f"{type(record).__name__}.{name} must be a non-empty string, got {value!r}",
                 value=value,
                 expected="a non-empty string",
+            )
+    check_lengths(record, id=MAX_ID_LENGTH, tenant=MAX_ID_LENGTH)
+
+
+def check_lengths(record: object, **limits: int) -> None:
+    """Check that each named string field (when set) is at most its limit long."""
+    for name, limit in limits.items():
+        value = getattr(record, name)
+        if isinstance(value, str) and len(value) > limit:
+            raise InvalidValue(
+                f"{type(record).__name__}.{name} is {len(value)} characters long; "
+                f"at most {limit} are allowed",
+                value=value,
+                expected=f"<= {limit} characters",
             )
 
 
@@ -151,6 +189,15 @@ class Session:
 
     def __attrs_post_init__(self) -> None:
         check_identity(self)
+        check_lengths(
+            self,
+            series_id=MAX_ID_LENGTH,
+            schedule_item_id=MAX_ID_LENGTH,
+            status=MAX_NAME_LENGTH,
+            lifecycle=MAX_NAME_LENGTH,
+            created_by=MAX_REF_LENGTH,
+            updated_by=MAX_REF_LENGTH,
+        )
         if self.occurrence_key is not None and self.occurrence_key.tzinfo is not None:
             raise InvalidValue(
                 "occurrence_key is the naive local start of the occurrence",

@@ -1,0 +1,143 @@
+"""The domain model's own rules: references, identity, storable lengths, queries, cursors."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import attrs
+import pytest
+
+from sessionkit import InvalidValue, NotADatetime, TimeSpan, UnknownTimeZone
+from sessionkit.model import (
+    MAX_ID_LENGTH,
+    Cursor,
+    Page,
+    ResourceRef,
+    ScheduleItem,
+    Series,
+    Session,
+    SessionQuery,
+    WindowPolicy,
+    add_months,
+)
+from sessionkit.recurrence import Recurrence
+
+NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
+SPAN = TimeSpan(NOW, NOW + timedelta(hours=1))
+
+
+def session(**changes: object) -> Session:
+    fields: dict[str, object] = {
+        "id": "s1",
+        "tenant": "acme",
+        "title": "Chemistry",
+        "span": SPAN,
+        "tz": "Europe/Berlin",
+        "status": "SCHEDULED",
+        "lifecycle": "lms",
+        "busy": True,
+        "created_at": NOW,
+        "resources": ["teacher:ana", ResourceRef("room", "r1"), "teacher:ana"],
+    }
+    fields.update(changes)
+    return Session(**fields)  # type: ignore[arg-type]
+
+
+def recurrence() -> Recurrence:
+    return Recurrence.weekly(
+        days=("MO",), at=time(9), duration=timedelta(hours=1), tz="UTC", start=date(2026, 3, 1)
+    )
+
+
+def test_resources_are_parsed_sorted_and_deduplicated() -> None:
+    s = session()
+    assert s.resources == (ResourceRef("room", "r1"), ResourceRef("teacher", "ana"))
+    assert str(s.resources[1]) == "teacher:ana"
+    assert ResourceRef.parse("room:a:b") == ResourceRef("room", "a:b")
+    with pytest.raises(InvalidValue, match="looks like 'teacher:t-17'"):
+        ResourceRef.parse("ana")
+    with pytest.raises(InvalidValue, match="without ':'"):
+        ResourceRef("teach:er", "ana")
+
+
+def test_metadata_is_read_only_and_not_part_of_equality() -> None:
+    s = session(metadata={"room_note": "bring goggles"})
+    with pytest.raises(TypeError):
+        s.metadata["x"] = 1  # type: ignore[index]
+    assert s == attrs.evolve(s, metadata={})
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"id": ""}, "Session.id must be a non-empty string"),
+        ({"tenant": None}, "Session.tenant must be a non-empty string"),
+        ({"id": "x" * (MAX_ID_LENGTH + 1)}, "Session.id is 129 characters long"),
+        ({"title": "t" * 256}, "title is 256 characters long"),
+        ({"status": "S" * 65}, "Session.status is 65 characters long"),
+        ({"resources": ["teacher:" + "a" * 250]}, "longer than 255 characters"),
+        ({"capacity": 0}, "capacity must be a positive integer"),
+        ({"occurrence_key": datetime(2026, 3, 2, 9, tzinfo=UTC), "series_id": "x"}, "naive"),
+        ({"series_id": "chem"}, "needs both series_id and occurrence_key"),
+    ],
+)
+def test_session_rejects_bad_values_by_name(changes: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidValue, match=message):
+        session(**changes)
+
+
+def test_session_rejects_bad_types_and_zones() -> None:
+    with pytest.raises(NotADatetime, match="span must be a TimeSpan"):
+        session(span=(NOW, NOW))
+    with pytest.raises(UnknownTimeZone):
+        session(tz="Mars/Base")
+
+
+def test_series_rules() -> None:
+    item = ScheduleItem("mo", recurrence(), ["teacher:ana"])
+    series = Series(
+        id="chem", tenant="acme", title="Chem", items=[item], lifecycle="lms", created_at=NOW
+    )
+    assert series.items == (item,)
+    assert series.is_active
+    assert series.item("mo") is item
+    with pytest.raises(InvalidValue, match="no schedule item 'tu'"):
+        series.item("tu")
+    with pytest.raises(InvalidValue, match="at least one schedule item"):
+        attrs.evolve(series, items=())
+    with pytest.raises(InvalidValue, match="unique"):
+        attrs.evolve(series, items=(item, item))
+    with pytest.raises(InvalidValue, match=r"ScheduleItem\.id is 129"):
+        ScheduleItem("x" * 129, recurrence())
+
+
+def test_window_policy_and_calendar_months() -> None:
+    assert WindowPolicy() == WindowPolicy(initial_months=2, buffer=timedelta(weeks=4))
+    with pytest.raises(InvalidValue):
+        WindowPolicy(initial_months=0)
+    with pytest.raises(InvalidValue):
+        WindowPolicy(buffer=timedelta(0))
+    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
+    assert add_months(date(2026, 11, 30), 2) == date(2027, 1, 30)
+    assert add_months(date(2026, 3, 15), -3) == date(2025, 12, 15)
+
+
+def test_query_validation_and_cursors() -> None:
+    query = SessionQuery(statuses="SCHEDULED", resources="teacher:ana", page=3, limit=20)
+    assert query.statuses == ("SCHEDULED",)
+    assert query.resources == (ResourceRef("teacher", "ana"),)
+    assert query.offset == 40
+    with pytest.raises(InvalidValue, match="sort must be"):
+        SessionQuery(sort="title")  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match="limit must be between 1 and 1000"):
+        SessionQuery(limit=0)
+    with pytest.raises(InvalidValue, match="either page or after"):
+        SessionQuery(page=2, after=Cursor("start", NOW, "s1").encode())
+    cursor = Cursor("start", NOW, "s1")
+    assert Cursor.decode(cursor.encode(), "start") == cursor
+    with pytest.raises(InvalidValue, match="pages by 'start', not 'end'"):
+        Cursor.decode(cursor.encode(), "end")
+    with pytest.raises(InvalidValue, match="not a cursor"):
+        SessionQuery(after="garbage")
+    assert Page(items=(), total=101, page=1, limit=50, next_cursor=None).pages == 3
