@@ -28,7 +28,6 @@ MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
 class TestSQLiteMemoryStore(StorageContract):
     """SQLite in memory: one connection shared by every thread (StaticPool)."""
 
-    unicode_search: ClassVar[bool] = False
     engines: ClassVar[dict[int, Engine]] = {}
 
     def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
@@ -47,7 +46,6 @@ class TestSQLiteMemoryStore(StorageContract):
 class TestSQLiteFileStore(StorageContract):
     """SQLite in a file: a connection per thread, writes serialised by BEGIN IMMEDIATE."""
 
-    unicode_search: ClassVar[bool] = False
     engines: ClassVar[dict[int, Engine]] = {}
 
     @pytest.fixture(autouse=True)

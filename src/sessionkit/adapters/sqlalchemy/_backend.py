@@ -44,11 +44,18 @@ class SchemaWarning(UserWarning):
 
 
 _PREPARED = "sessionkit.sqlite_prepared"
+_CASEFOLD = "sessionkit_casefold"
+
+
+def _casefold(value: str | None) -> str | None:
+    return None if value is None else value.casefold()
 
 
 def _prepare(dbapi_connection: Any) -> None:
     # Let SQLAlchemy, not the driver, decide when transactions begin (see _sqlite_begin).
     dbapi_connection.isolation_level = None
+    # SQLite's lower() folds ASCII only; title search folds like the memory store.
+    dbapi_connection.create_function(_CASEFOLD, 1, _casefold, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")  # a no-op inside a transaction, so do it here
     cursor.close()
@@ -171,8 +178,13 @@ class Backend:
 
     def title_matches(self, column: ColumnElement[str], needle: str) -> ColumnElement[bool]:
         """Return a case-insensitive, literal "title contains ``needle``" condition."""
-        escaped = needle.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        folded: ColumnElement[str] = func.lower(column)
+        if self.name == "sqlite":
+            needle = needle.casefold()
+            folded: ColumnElement[str] = getattr(func, _CASEFOLD)(column)
+        else:
+            needle = needle.lower()
+            folded = func.lower(column)
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         if self.name == "mysql":
             # The default collation would also ignore accents ("eco" = "éco").
             folded = folded.collate("utf8mb4_bin")
