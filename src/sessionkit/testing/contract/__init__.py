@@ -1,0 +1,81 @@
+"""The storage contract: one pytest suite every storage adapter must pass unchanged.
+
+Subclass :class:`StorageContract` once per adapter and implement
+:meth:`~StorageContract.make_store`; pytest collects the subclass (name it
+``Test...``) and runs every behaviour the ports promise against it::
+
+    from sessionkit.adapters.memory import InMemoryStore
+    from sessionkit.testing.contract import StorageContract
+
+    class TestMemoryStore(StorageContract):
+        def make_store(self, publisher):
+            return InMemoryStore(publisher).unit_of_work
+
+Needs only the standard library and pytest. The suite pins down the details
+the port docstrings leave to "see the contract":
+
+- Ids are scoped by tenant: another tenant may use the same session or series
+  id, and nothing either does is visible to the other.
+- Sessions that share a sort value are ordered by id, in the same direction as
+  the sort; ``sort="updated"`` reads a never-updated session's ``updated_at``
+  as its ``created_at``. A cursor continues strictly after ``(value, id)``.
+- A failed write (duplicate, conflict, stale version, missing id) changes
+  nothing, and the unit of work stays usable: earlier writes are still there
+  to commit (a database adapter uses a savepoint per write).
+- ``get_many`` returns each found id once, in the order first asked.
+- Events reach the publisher only from a successful ``commit``, in the order
+  collected; a rolled-back unit of work publishes nothing.
+
+Sessions are stored with their series present (the suite adds the series
+first), so an adapter may enforce a foreign key from sessions to series.
+Optional behaviour is gated by the capability flags on the class.
+"""
+
+from __future__ import annotations
+
+from sessionkit.testing.contract._support import (
+    OTHER_TENANT,
+    T0,
+    TENANT,
+    make_series,
+    make_session,
+)
+
+# Not public: the sample event, which the adapters' own tests borrow.
+from sessionkit.testing.contract._support import _event as _event
+from sessionkit.testing.contract.concurrency import ConcurrencyContract
+from sessionkit.testing.contract.queries import QueryContract
+from sessionkit.testing.contract.series import SeriesContract
+from sessionkit.testing.contract.sessions import SessionContract
+from sessionkit.testing.contract.units import UnitOfWorkContract
+from sessionkit.testing.contract.updates import UpdateContract
+
+__all__ = [
+    "OTHER_TENANT",
+    "T0",
+    "TENANT",
+    "StorageContract",
+    "make_series",
+    "make_session",
+]
+
+
+# pytest collects inherited tests in reverse method-resolution order, so the bases are listed
+# last topic first: the suite then runs sessions, updates, queries, units, series, concurrency.
+class StorageContract(
+    ConcurrencyContract,
+    SeriesContract,
+    UnitOfWorkContract,
+    QueryContract,
+    UpdateContract,
+    SessionContract,
+):
+    """Every behaviour of the storage ports; subclass it and implement :meth:`make_store`.
+
+    Capability flags (override as class attributes):
+
+    - ``concurrent_units``: units of work may run in several threads at once
+      against one store (the race tests start threads).
+    - ``unicode_search``: title search folds case beyond ASCII (SQLite's
+      ``LIKE`` does not).
+    """

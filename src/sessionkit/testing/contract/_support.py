@@ -1,0 +1,195 @@
+"""The contract's support: sample data, factories and the base every topic builds on.
+
+:class:`ContractBase` holds what the topic mixins share: the capability flags,
+the abstract :meth:`~ContractBase.make_store`, the ``publisher`` and ``store``
+fixtures, and the helpers that store sessions and read them back.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, ClassVar
+
+import pytest
+
+from sessionkit.errors import SeriesNotFound
+from sessionkit.model.events import DomainEvent, SeriesClosed, SessionCreated
+from sessionkit.model.query import SessionQuery, SortField
+from sessionkit.model.series import ScheduleItem, Series, SeriesStatus
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.ports import EventPublisher, UnitOfWork, UnitOfWorkFactory
+from sessionkit.recurrence import Recurrence
+from sessionkit.testing.clocks import RecordingPublisher
+from sessionkit.timespan import TimeSpan
+
+T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+"""The instant the suite's sessions are placed around (a Monday, 09:00 UTC)."""
+TENANT = "acme"
+"""The tenant most tests work in."""
+OTHER_TENANT = "globex"
+"""A second tenant, which must never see or touch the first one's data."""
+
+ANA = ResourceRef("teacher", "ana")
+BEN = ResourceRef("teacher", "ben")
+ROOM = ResourceRef("room", "r1")
+
+
+def _at(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+def make_session(
+    session_id: str,
+    *,
+    tenant: str = TENANT,
+    at: float = 0.0,
+    hours: float = 1.0,
+    resources: Iterable[ResourceRef | str] = (ANA,),
+    busy: bool = True,
+    series_id: str | None = None,
+    key: datetime | None = None,
+    is_extra: bool = False,
+    status: str = "SCHEDULED",
+    title: str | None = None,
+    created: float = -100.0,
+    updated: float | None = None,
+    version: int = 1,
+    metadata: Mapping[str, Any] | None = None,
+) -> Session:
+    """Return a session starting ``at`` hours after :data:`T0` and lasting ``hours``.
+
+    A session of a series that is not an extra gets its start (naive UTC) as
+    occurrence key unless ``key`` is given. ``created``/``updated`` are hours
+    after :data:`T0` too.
+    """
+    start = _at(at)
+    if series_id is not None and not is_extra and key is None:
+        key = start.replace(tzinfo=None)
+    return Session(
+        id=session_id,
+        tenant=tenant,
+        title=session_id if title is None else title,
+        span=TimeSpan(start, start + timedelta(hours=hours)),
+        tz="UTC",
+        status=status,
+        lifecycle="lms",
+        busy=busy,
+        created_at=_at(created),
+        created_by="contract",
+        resources=tuple(resources),
+        series_id=series_id,
+        schedule_item_id=None if series_id is None else "weekly",
+        occurrence_key=key,
+        is_extra=is_extra,
+        version=version,
+        updated_at=None if updated is None else _at(updated),
+        updated_by=None if updated is None else "contract",
+        metadata=metadata,
+    )
+
+
+def make_series(
+    series_id: str,
+    *,
+    tenant: str = TENANT,
+    status: SeriesStatus = SeriesStatus.ACTIVE,
+    title: str | None = None,
+) -> Series:
+    """Return a weekly Monday 09:00 UTC series teaching with :data:`ANA`."""
+    recurrence = Recurrence.weekly(
+        days=("MO",), at=time(9), duration=timedelta(hours=1), tz="UTC", start=date(2026, 3, 1)
+    )
+    return Series(
+        id=series_id,
+        tenant=tenant,
+        title=series_id if title is None else title,
+        # Series.items has converter=tuple, which mypy's attrs plugin reads as Iterable[_T_co].
+        items=(ScheduleItem("weekly", recurrence, (ANA,)),),
+        lifecycle="lms",
+        created_at=_at(-100),
+        created_by="contract",
+        status=status,
+    )
+
+
+def _event(tenant: str = TENANT, session: Session | None = None) -> DomainEvent:
+    if session is None:
+        return SeriesClosed(
+            tenant=tenant, actor="contract", at=T0, series_id="s", deleted=0, kept=0
+        )
+    return SessionCreated(tenant=tenant, actor="contract", at=T0, session=session)
+
+
+def _ids(sessions: Iterable[Session]) -> list[str]:
+    return [s.id for s in sessions]
+
+
+_SORT_VALUE: dict[SortField, Callable[[Session], datetime]] = {
+    "start": lambda s: s.span.start,
+    "end": lambda s: s.span.end,
+    "created": lambda s: s.created_at,
+    "updated": lambda s: s.created_at if s.updated_at is None else s.updated_at,
+}
+_ORDERINGS = [
+    (sort, desc) for sort in ("start", "end", "created", "updated") for desc in (False, True)
+]
+
+
+class ContractBase(abc.ABC):
+    """What every topic of the contract shares: capability flags, the store fixture, helpers.
+
+    The capability flags are documented on
+    :class:`~sessionkit.testing.contract.StorageContract`.
+    """
+
+    concurrent_units: ClassVar[bool] = True
+    unicode_search: ClassVar[bool] = True
+
+    @abc.abstractmethod
+    def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
+        """Return a unit of work factory over a fresh, empty store that publishes to ``publisher``."""  # noqa: E501
+
+    def dispose_store(self, store: UnitOfWorkFactory) -> None:  # noqa: B027  # optional hook
+        """Release what :meth:`make_store` acquired (a database, a schema); nothing by default."""
+
+    # ------------------------------------------------------------------ fixtures and helpers
+
+    @pytest.fixture
+    def publisher(self) -> RecordingPublisher:
+        """The publisher the store under test publishes to."""
+        return RecordingPublisher()
+
+    @pytest.fixture
+    def store(self, publisher: RecordingPublisher) -> Iterator[UnitOfWorkFactory]:
+        """A fresh store, disposed of after the test."""
+        factory = self.make_store(publisher)
+        try:
+            yield factory
+        finally:
+            self.dispose_store(factory)
+
+    @staticmethod
+    def ensure_series(uow: UnitOfWork, sessions: Iterable[Session]) -> None:
+        """Add a series for each ``(tenant, series_id)`` of ``sessions`` that is not stored yet."""
+        for tenant, series_id in sorted({(s.tenant, s.series_id) for s in sessions if s.series_id}):
+            try:
+                uow.series.get(tenant, series_id)
+            except SeriesNotFound:
+                uow.series.add(make_series(series_id, tenant=tenant))
+
+    def given(self, store: UnitOfWorkFactory, *sessions: Session) -> None:
+        """Store ``sessions`` (and their series) in one committed unit of work."""
+        with store() as uow:
+            self.ensure_series(uow, sessions)
+            for session in sessions:
+                uow.sessions.add(session)
+            uow.commit()
+
+    def stored(self, store: UnitOfWorkFactory, tenant: str = TENANT) -> list[str]:
+        """Return the ids of every session of ``tenant``, by start then id."""
+        with store() as uow:
+            page = uow.sessions.query(tenant, SessionQuery(limit=1000))
+        assert page.total == len(page.items)
+        return _ids(page.items)

@@ -1,0 +1,270 @@
+"""The contract for reading sessions: busy_overlapping, for_series, due and query."""
+
+from __future__ import annotations
+
+import pytest
+
+from sessionkit.model.query import SessionQuery, SortField
+from sessionkit.model.session import Session
+from sessionkit.ports import UnitOfWorkFactory
+from sessionkit.testing.contract._support import (
+    _ORDERINGS,
+    _SORT_VALUE,
+    ANA,
+    BEN,
+    ROOM,
+    TENANT,
+    ContractBase,
+    _at,
+    _ids,
+    make_session,
+)
+from sessionkit.timespan import TimeSpan
+
+
+class QueryContract(ContractBase):
+    """The read methods: ``busy_overlapping``, ``for_series``, ``due`` and ``query``."""
+
+    # ------------------------------------------------------------------ other reads
+
+    def test_busy_overlapping(self, store: UnitOfWorkFactory) -> None:
+        """Busy sessions on any of the resources that overlap the span, by start then id."""
+        self.given(
+            store,
+            make_session("late", at=2, resources=(ROOM,)),
+            make_session("b", at=1, resources=(ANA,)),
+            make_session("a", at=1, resources=(BEN,)),
+            make_session("idle", at=1, resources=(ANA,), busy=False),
+            make_session("touch", at=3, resources=(ANA,)),
+            make_session("early", at=0, resources=(ANA,)),
+        )
+        span = TimeSpan(_at(1), _at(3))
+        with store() as uow:
+            found = uow.sessions.busy_overlapping(TENANT, resources=[ANA, BEN, ROOM], span=span)
+            assert _ids(found) == ["a", "b", "late"]
+            found = uow.sessions.busy_overlapping(
+                TENANT, resources=iter([ANA, ROOM]), span=span, exclude_ids=["b"]
+            )
+            assert _ids(found) == ["late"]
+            assert uow.sessions.busy_overlapping(TENANT, resources=[], span=span) == []
+            whole = TimeSpan(_at(-5), _at(5))
+            found = uow.sessions.busy_overlapping(TENANT, resources=[ANA], span=whole)
+            assert _ids(found) == ["early", "b", "touch"]
+
+    def test_for_series(self, store: UnitOfWorkFactory) -> None:
+        """A series' sessions (extras included) from ``start_from`` on, by start then id."""
+        self.given(
+            store,
+            make_session("w3", series_id="series-1", at=3),
+            make_session("w1", series_id="series-1", at=1),
+            make_session("extra", series_id="series-1", is_extra=True, at=1, busy=False),
+            make_session("w0", series_id="series-1", at=0),
+            make_session("other", series_id="series-2", at=2, resources=(BEN,)),
+            make_session("lone", is_extra=True, at=5),
+        )
+        with store() as uow:
+            assert _ids(uow.sessions.for_series(TENANT, "series-1")) == ["w0", "extra", "w1", "w3"]
+            later = uow.sessions.for_series(TENANT, "series-1", start_from=_at(1))
+            assert _ids(later) == ["extra", "w1", "w3"]
+            assert uow.sessions.for_series(TENANT, "missing") == []
+
+    def test_due(self, store: UnitOfWorkFactory) -> None:
+        """Sessions in any of the statuses starting strictly before the instant, by start, id."""
+        self.given(
+            store,
+            make_session("s2", at=2, status="SCHEDULED"),
+            make_session("c1", at=1, status="CONDUCTING", resources=(BEN,)),
+            make_session("s1", at=1, status="SCHEDULED"),
+            make_session("f0", at=0, status="FINISHED", busy=False),
+            make_session("s3", at=3, status="SCHEDULED"),
+        )
+        with store() as uow:
+            due = uow.sessions.due(
+                TENANT, statuses=["SCHEDULED", "CONDUCTING"], start_before=_at(3)
+            )
+            assert _ids(due) == ["c1", "s1", "s2"]
+            due = uow.sessions.due(TENANT, statuses=iter(["FINISHED"]), start_before=_at(9))
+            assert _ids(due) == ["f0"]
+            assert uow.sessions.due(TENANT, statuses=[], start_before=_at(9)) == []
+
+    # ------------------------------------------------------------------ query: filters
+
+    def _catalogue(self, store: UnitOfWorkFactory) -> None:
+        self.given(
+            store,
+            make_session("a", at=0, series_id="series-1", title="Algebra I", resources=(ANA,)),
+            make_session(
+                "b", at=1, series_id="series-1", title="ALGEBRA II", resources=(ANA, ROOM)
+            ),
+            make_session("c", at=2, series_id="series-2", title="Biology", resources=(BEN,)),
+            make_session(
+                "d", at=3, is_extra=True, title="Extra algebra drill", resources=(BEN, ROOM)
+            ),
+            make_session(
+                "e",
+                at=4,
+                series_id="series-2",
+                title="100% attendance",
+                status="CANCELED",
+                busy=False,
+                resources=(BEN,),
+            ),
+            make_session(
+                "f",
+                at=5,
+                series_id="series-1",
+                title="snake_case",
+                status="FINISHED",
+                busy=False,
+                resources=(ANA,),
+            ),
+        )
+
+    @pytest.mark.parametrize(
+        ("query", "expected"),
+        [
+            (SessionQuery(), "abcdef"),
+            (SessionQuery(series_id="series-1"), "abf"),
+            (SessionQuery(series_id="nope"), ""),
+            (SessionQuery(resources=[ROOM]), "bd"),
+            (SessionQuery(resources=["teacher:ben", ROOM]), "bcde"),
+            (SessionQuery(statuses="SCHEDULED"), "abcd"),
+            (SessionQuery(statuses=["CANCELED", "FINISHED"]), "ef"),
+            (SessionQuery(start_from=_at(1)), "bcdef"),
+            (SessionQuery(start_to=_at(2)), "ab"),
+            (SessionQuery(start_from=_at(1), start_to=_at(3)), "bc"),
+            (SessionQuery(start_from=_at(0.5), start_to=_at(1.5)), "b"),
+            (SessionQuery(search="algebra"), "abd"),
+            (SessionQuery(search="ALGEBRA I"), "ab"),
+            (SessionQuery(search="0%"), "e"),
+            (SessionQuery(search="e_c"), "f"),
+            (SessionQuery(search="_"), "f"),
+            (SessionQuery(search="%"), "e"),
+            (SessionQuery(is_extra=True), "d"),
+            (SessionQuery(is_extra=False), "abcef"),
+            (SessionQuery(series_id="series-1", statuses="SCHEDULED", resources=[ROOM]), "b"),
+            (SessionQuery(search="a", is_extra=False, start_from=_at(1)), "bef"),
+        ],
+    )
+    def test_query_filters(
+        self, store: UnitOfWorkFactory, query: SessionQuery, expected: str
+    ) -> None:
+        """Each filter alone and combined (AND); lists mean any of; search is literal."""
+        self._catalogue(store)
+        with store() as uow:
+            page = uow.sessions.query(TENANT, query)
+        assert "".join(_ids(page.items)) == expected
+        assert page.total == len(expected)
+
+    def test_query_search_folds_unicode_case(self, store: UnitOfWorkFactory) -> None:
+        """Title search ignores case beyond ASCII (capability ``unicode_search``)."""
+        if not self.unicode_search:
+            pytest.skip("this adapter folds case for ASCII only")
+        self.given(store, make_session("a", title="Économie"), make_session("b", at=1, title="eco"))
+        with store() as uow:
+            page = uow.sessions.query(TENANT, SessionQuery(search="éCO"))
+        assert _ids(page.items) == ["a"]
+
+    # ------------------------------------------------------------------ query: order and pages
+
+    def _ordered_sessions(self, store: UnitOfWorkFactory) -> list[Session]:
+        """Twelve sessions with ties in every sort field, stored in a scrambled order."""
+        sessions = [
+            make_session(
+                f"s{n:02d}",
+                at=(n * 7) % 5,
+                hours=1 + (n % 3),
+                created=-float((n * 5) % 4),
+                updated=None if n % 3 == 0 else -float((n * 11) % 4),
+                resources=(),
+            )
+            for n in (7, 3, 11, 0, 9, 5, 1, 10, 4, 8, 2, 6)
+        ]
+        self.given(store, *sessions)
+        return sessions
+
+    @pytest.mark.parametrize(("sort", "descending"), _ORDERINGS)
+    def test_query_sorts_with_id_as_tiebreaker(
+        self, store: UnitOfWorkFactory, sort: SortField, descending: bool
+    ) -> None:
+        """Each sort field in both directions, ties broken by id in the same direction."""
+        sessions = self._ordered_sessions(store)
+        expected = sorted(sessions, key=lambda s: (_SORT_VALUE[sort](s), s.id), reverse=descending)
+        with store() as uow:
+            page = uow.sessions.query(TENANT, SessionQuery(sort=sort, descending=descending))
+        assert _ids(page.items) == _ids(expected)
+
+    def test_offset_pages_with_totals(self, store: UnitOfWorkFactory) -> None:
+        """Offset pages carry the total, the page, the limit and the page count."""
+        sessions = self._ordered_sessions(store)
+        expected = _ids(sorted(sessions, key=lambda s: (s.span.start, s.id)))
+        with store() as uow:
+            pages = [
+                uow.sessions.query(TENANT, SessionQuery(limit=5, page=n)) for n in (1, 2, 3, 4)
+            ]
+        assert [p.total for p in pages] == [12] * 4
+        assert [(p.page, p.limit, p.pages) for p in pages] == [(n, 5, 3) for n in (1, 2, 3, 4)]
+        assert [_ids(p.items) for p in pages] == [expected[:5], expected[5:10], expected[10:], []]
+        assert pages[2].next_cursor is None
+        assert pages[3].next_cursor is None
+
+    def test_an_offset_page_continues_with_its_cursor(self, store: UnitOfWorkFactory) -> None:
+        """An offset page's ``next_cursor`` continues right after it."""
+        sessions = self._ordered_sessions(store)
+        expected = _ids(sorted(sessions, key=lambda s: (s.created_at, s.id), reverse=True))
+        with store() as uow:
+            second = uow.sessions.query(
+                TENANT, SessionQuery(sort="created", descending=True, limit=4, page=2)
+            )
+            assert second.next_cursor is not None
+            third = uow.sessions.query(
+                TENANT,
+                SessionQuery(sort="created", descending=True, limit=4, after=second.next_cursor),
+            )
+        assert _ids(second.items) + _ids(third.items) == expected[4:]
+
+    @pytest.mark.parametrize(("sort", "descending"), _ORDERINGS)
+    def test_cursor_pages_through_everything_once(
+        self, store: UnitOfWorkFactory, sort: SortField, descending: bool
+    ) -> None:
+        """Following cursors visits every session exactly once, in order."""
+        sessions = self._ordered_sessions(store)
+        expected = sorted(sessions, key=lambda s: (_SORT_VALUE[sort](s), s.id), reverse=descending)
+        seen: list[str] = []
+        after: str | None = None
+        with store() as uow:
+            for _ in range(len(sessions) + 1):
+                query = SessionQuery(sort=sort, descending=descending, limit=5, after=after)
+                page = uow.sessions.query(TENANT, query)
+                assert page.total == len(sessions)
+                seen.extend(_ids(page.items))
+                after = page.next_cursor
+                if after is None:
+                    break
+        assert seen == _ids(expected)
+
+    def test_cursor_paging_with_filters_and_an_exact_last_page(
+        self, store: UnitOfWorkFactory
+    ) -> None:
+        """Cursors keep the filters' total; a full last page has no next cursor."""
+        self._catalogue(store)
+        with store() as uow:
+            first = uow.sessions.query(TENANT, SessionQuery(series_id="series-1", limit=2))
+            assert (_ids(first.items), first.total) == (["a", "b"], 3)
+            assert first.next_cursor is not None
+            rest = uow.sessions.query(
+                TENANT, SessionQuery(series_id="series-1", limit=2, after=first.next_cursor)
+            )
+            assert (_ids(rest.items), rest.total, rest.next_cursor) == (["f"], 3, None)
+            exact = uow.sessions.query(TENANT, SessionQuery(limit=6))
+            assert (len(exact.items), exact.next_cursor) == (6, None)
+
+    def test_a_cursor_survives_a_deleted_row(self, store: UnitOfWorkFactory) -> None:
+        """A cursor is a position, not a row: deleting its row does not break it."""
+        self._catalogue(store)
+        with store() as uow:
+            first = uow.sessions.query(TENANT, SessionQuery(limit=2))
+            uow.sessions.delete(TENANT, "b", expected_version=1)
+            assert first.next_cursor is not None
+            rest = uow.sessions.query(TENANT, SessionQuery(limit=2, after=first.next_cursor))
+        assert _ids(rest.items) == ["c", "d"]
