@@ -1,14 +1,18 @@
-"""``SessionQuery`` in SQL: filters, sort with an id tiebreaker, offset or keyset pages.
+"""Reading sessions in SQL: by statement, by ids, and ``SessionQuery`` pages.
 
-Two statements per page: ``count(*)`` over the filters, and the page itself
+:func:`load_sessions` and :func:`fetch_sessions` are the loaders the session
+repository and the write diagnosis share. :func:`run_query` answers a
+``SessionQuery`` (filters, sort with an id tiebreaker, offset or keyset pages)
+with two statements per page: ``count(*)`` over the filters, and the page itself
 (``limit + 1`` rows, the extra one only says whether a next page exists).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session as OrmSession
 
 from sessionkit.adapters.sqlalchemy._backend import Backend
@@ -18,10 +22,33 @@ from sessionkit.errors import InvalidValue
 from sessionkit.model.query import Cursor, Page, SessionQuery, SortField
 from sessionkit.model.session import Session
 
-__all__ = ["run_query", "sort_value"]
+__all__ = ["CHUNK", "fetch_sessions", "load_sessions", "run_query", "sort_value"]
 
 S = sessions_table
 R = session_resources_table
+CHUNK = 900
+"""Ids per ``IN (...)`` list: far below every driver's parameter limit."""
+
+T = TypeVar("T")
+
+
+def _chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    for begin in range(0, len(values), CHUNK):
+        yield values[begin : begin + CHUNK]
+
+
+def load_sessions(db: OrmSession, statement: Select[Any]) -> list[Session]:
+    """Return the sessions ``statement`` (a select of session rows) finds, in its order."""
+    return [session_from_row(row) for row in db.execute(statement).mappings()]
+
+
+def fetch_sessions(db: OrmSession, tenant: str, ids: Sequence[str]) -> dict[str, Session]:
+    """Return ``tenant``'s sessions among ``ids`` by id (an ``IN`` list per chunk of ids)."""
+    found: dict[str, Session] = {}
+    for chunk in _chunks(ids):
+        statement = select(S).where(S.c.tenant == tenant, S.c.id.in_(chunk))
+        found.update((s.id, s) for s in load_sessions(db, statement))
+    return found
 
 
 def sort_value(session: Session, sort: SortField) -> Any:
