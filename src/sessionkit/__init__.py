@@ -15,6 +15,7 @@ from sessionkit.availability import (
 from sessionkit.conflicts import Conflict, ConflictIndex, find_conflicts
 from sessionkit.errors import (
     ConcurrentModification,
+    DuplicateSeries,
     DuplicateSession,
     ExpansionLimitExceeded,
     InvalidAvailability,
@@ -152,6 +153,7 @@ __all__ = [
     "SessionNotFound",
     "SeriesNotFound",
     "DuplicateSession",
+    "DuplicateSeries",
     "SessionConflict",
     "SessionLocked",
     "ConcurrentModification",

@@ -25,6 +25,7 @@ message::
     ├── SessionNotFound (LookupError)           no such session for this tenant
     ├── SeriesNotFound (LookupError)            no such series for this tenant
     ├── DuplicateSession (ValueError)           the id, or the (series, occurrence key), exists
+    ├── DuplicateSeries (ValueError)            the series id exists for the tenant
     ├── SessionConflict (ValueError)            a busy resource is taken at that time
     ├── SessionLocked (ValueError)              status or dependents forbid the change
     ├── ConcurrentModification (RuntimeError)   the stored version moved on
@@ -45,6 +46,7 @@ from typing import Any
 __all__ = [
     "ConcurrentModification",
     "DuplicateSession",
+    "DuplicateSeries",
     "SeriesClosedError",
     "SeriesNotFound",
     "SessionConflict",
@@ -323,6 +325,19 @@ class DuplicateSession(SessionKitError, ValueError):
     def __init__(self, message: str, *, session_id: object = None, existing: object = None) -> None:
         super().__init__(message)
         self.session_id = session_id
+        self.existing = existing
+
+
+class DuplicateSeries(SessionKitError, ValueError):
+    """A series with the same id already exists for the tenant; ``existing`` is the stored one."""
+
+    def __init__(self, series_id: object, tenant: object, *, existing: object = None) -> None:
+        super().__init__(
+            f"series {series_id!r} already exists for tenant {tenant!r}; "
+            "choose another id, or update the stored series"
+        )
+        self.series_id = series_id
+        self.tenant = tenant
         self.existing = existing
 
 

@@ -151,7 +151,7 @@ class SeriesRepository(Protocol):
         ...
 
     def add(self, series: Series) -> None:
-        """Store a new series; raise ``DuplicateSession`` if the id exists."""
+        """Store a new series; raise ``DuplicateSeries`` if the id exists for the tenant."""
         ...
 
     def update(self, series: Series, *, expected_version: int) -> Series:

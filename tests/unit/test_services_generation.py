@@ -12,7 +12,7 @@ import pytest
 
 from sessionkit.adapters.memory import InMemorySessionRepository, InMemoryStore
 from sessionkit.errors import (
-    DuplicateSession,
+    DuplicateSeries,
     InvalidValue,
     SeriesClosedError,
     SeriesNotFound,
@@ -145,10 +145,11 @@ def test_create_validates(world: World) -> None:
     world.kit.series.create(
         T, actor="u1", title="X", items=[slot("a", weekly(["MO"], 9))], series_id="g1"
     )
-    with pytest.raises(DuplicateSession):
+    with pytest.raises(DuplicateSeries) as duplicate:
         world.kit.series.create(
             T, actor="u1", title="X", items=[slot("a", weekly(["TU"], 9))], series_id="g1"
         )
+    assert duplicate.value.series_id == "g1"
     assert world.kit.queries.list(T).total == 9  # the refused ones stored nothing
 
 

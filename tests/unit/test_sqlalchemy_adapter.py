@@ -25,7 +25,12 @@ from sessionkit.adapters.sqlalchemy import (
     upgrade,
 )
 from sessionkit.adapters.sqlalchemy.migrations import VERSION_TABLE
-from sessionkit.errors import ConcurrentModification, DuplicateSession, SeriesNotFound
+from sessionkit.errors import (
+    ConcurrentModification,
+    DuplicateSeries,
+    DuplicateSession,
+    SeriesNotFound,
+)
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
 from sessionkit.model.session import ResourceRef
@@ -247,6 +252,15 @@ def test_a_unique_violation_becomes_duplicate_session(store: SqlAlchemyStore) ->
         uow.sessions.add(make_session("a"))
         with pytest.raises(DuplicateSession) as caught:
             uow.sessions.add(make_session("a", at=5, resources=()))
+    assert isinstance(caught.value.__cause__, IntegrityError)
+
+
+def test_a_unique_violation_on_a_series_becomes_duplicate_series(store: SqlAlchemyStore) -> None:
+    with store.unit_of_work() as uow:
+        uow.series.add(make_series("series-1"))
+        with pytest.raises(DuplicateSeries) as caught:
+            uow.series.add(make_series("series-1", title="again"))
+    assert (caught.value.series_id, caught.value.tenant) == ("series-1", TENANT)
     assert isinstance(caught.value.__cause__, IntegrityError)
 
 

@@ -68,7 +68,7 @@ class SeriesCommands:
         The window starts at the later of the series' first possible start and
         now, and runs ``window.initial_months`` calendar months in the zone of
         the first schedule item. Raises ``InvalidValue`` (no items, duplicate
-        item ids, a long title), ``UnknownLifecycle`` and ``DuplicateSession``
+        item ids, a long title), ``UnknownLifecycle`` and ``DuplicateSeries``
         for an existing id.
         """
         ctx = self._ctx

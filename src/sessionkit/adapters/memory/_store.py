@@ -14,6 +14,7 @@ from sessionkit.adapters.memory._query import run_query
 from sessionkit.adapters.memory._state import Journal, State, resource_keys
 from sessionkit.errors import (
     ConcurrentModification,
+    DuplicateSeries,
     DuplicateSession,
     SeriesNotFound,
     SessionConflict,
@@ -321,15 +322,11 @@ class InMemorySeriesRepository:
         return self._stored(self._uow.journal(), tenant, series_id)
 
     def add(self, series: Series) -> None:
-        """Store a new series; raise ``DuplicateSession`` if the id exists for the tenant."""
+        """Store a new series; raise ``DuplicateSeries`` if the id exists for the tenant."""
         journal = self._uow.journal()
         existing = journal.state.series.get(series.tenant, {}).get(series.id)
         if existing is not None:
-            raise DuplicateSession(
-                f"series {series.id!r} already exists for tenant {series.tenant!r}",
-                session_id=series.id,
-                existing=existing,
-            )
+            raise DuplicateSeries(series.id, series.tenant, existing=existing)
         journal.add_series(series)
 
     def update(self, series: Series, *, expected_version: int) -> Series:

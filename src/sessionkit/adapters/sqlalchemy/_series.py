@@ -16,7 +16,7 @@ from sessionkit.adapters.sqlalchemy.mapping import (
     series_values,
 )
 from sessionkit.adapters.sqlalchemy.rows import schedule_items_table, series_table
-from sessionkit.errors import ConcurrentModification, DuplicateSession, SeriesNotFound
+from sessionkit.errors import ConcurrentModification, DuplicateSeries, SeriesNotFound
 from sessionkit.model.series import Series, SeriesStatus
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ class SqlAlchemySeriesRepository:
         return found[0]
 
     def add(self, series: Series) -> None:
-        """Store a new series; raise ``DuplicateSession`` if the id exists for the tenant."""
+        """Store a new series; raise ``DuplicateSeries`` if the id exists for the tenant."""
         db = self._uow.db()
         savepoint = db.begin_nested()
         try:
@@ -82,11 +82,7 @@ class SqlAlchemySeriesRepository:
             existing = self.get(series.tenant, series.id)
         except SeriesNotFound:
             raise error from None
-        raise DuplicateSession(
-            f"series {series.id!r} already exists for tenant {series.tenant!r}",
-            session_id=series.id,
-            existing=existing,
-        ) from error
+        raise DuplicateSeries(series.id, series.tenant, existing=existing) from error
 
     def update(self, series: Series, *, expected_version: int) -> Series:
         """Replace the stored series, returning it with ``version + 1``.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from sessionkit.errors import ConcurrentModification, DuplicateSession, SeriesNotFound
+from sessionkit.errors import ConcurrentModification, DuplicateSeries, SeriesNotFound
 from sessionkit.model.series import SeriesStatus
 from sessionkit.ports import UnitOfWorkFactory
 from sessionkit.testing.contract._support import (
@@ -39,7 +39,7 @@ class SeriesContract(ContractBase):
             assert uow.series.get(TENANT, "series-1").generated_until == _at(24 * 60)
 
     def test_series_errors(self, store: UnitOfWorkFactory) -> None:
-        """SeriesNotFound, DuplicateSession and ConcurrentModification for series."""
+        """SeriesNotFound, DuplicateSeries and ConcurrentModification for series."""
         series = make_series("series-1")
         with store() as uow:
             uow.series.add(series)
@@ -49,8 +49,10 @@ class SeriesContract(ContractBase):
                 uow.series.get(TENANT, "nope")
             assert isinstance(missing.value, LookupError)
             assert (missing.value.series_id, missing.value.tenant) == ("nope", TENANT)
-            with pytest.raises(DuplicateSession) as duplicate:
+            with pytest.raises(DuplicateSeries) as duplicate:
                 uow.series.add(make_series("series-1", title="again"))
+            assert isinstance(duplicate.value, ValueError)
+            assert (duplicate.value.series_id, duplicate.value.tenant) == ("series-1", TENANT)
             assert duplicate.value.existing == series
             with pytest.raises(ConcurrentModification) as stale:
                 uow.series.update(series, expected_version=2)
