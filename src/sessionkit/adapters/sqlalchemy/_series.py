@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NoReturn, cast
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import attrs
-from sqlalchemy import ColumnElement, CursorResult, Executable, delete, insert, select, update
+from sqlalchemy import ColumnElement, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
+from sessionkit.adapters.sqlalchemy._versioned import update_versioned
 from sessionkit.adapters.sqlalchemy.mapping import (
     schedule_item_values,
     series_from_rows,
     series_values,
 )
 from sessionkit.adapters.sqlalchemy.rows import schedule_items_table, series_table
-from sessionkit.errors import ConcurrentModification, DuplicateSeries, SeriesNotFound
+from sessionkit.errors import DuplicateSeries, SeriesNotFound
 from sessionkit.model.series import Series, SeriesStatus
 
 if TYPE_CHECKING:
@@ -26,10 +27,6 @@ __all__ = ["SqlAlchemySeriesRepository"]
 
 T = series_table
 I = schedule_items_table  # noqa: E741  # the schedule items table, beside T
-
-
-def _rowcount(db: OrmSession, statement: Executable) -> int:
-    return cast("CursorResult[Any]", db.execute(statement)).rowcount
 
 
 def _load(db: OrmSession, conditions: Sequence[ColumnElement[bool]]) -> list[Series]:
@@ -91,28 +88,17 @@ class SqlAlchemySeriesRepository:
         """
         db = self._uow.db()
         new = attrs.evolve(series, version=expected_version + 1)
-        values = series_values(new)
-        for key in ("tenant", "id", "created_at", "created_by"):
-            values.pop(key)
         savepoint = db.begin_nested()
         try:
-            changed = _rowcount(
+            update_versioned(
                 db,
-                update(T)
-                .where(
-                    T.c.tenant == series.tenant,
-                    T.c.id == series.id,
-                    T.c.version == expected_version,
-                )
-                .values(values),
+                T,
+                series_values(new),
+                tenant=series.tenant,
+                record_id=series.id,
+                expected=expected_version,
+                not_found=lambda: SeriesNotFound(series.id, series.tenant),
             )
-            if changed != 1:
-                actual = db.scalar(
-                    select(T.c.version).where(T.c.tenant == series.tenant, T.c.id == series.id)
-                )
-                if actual is None:
-                    raise SeriesNotFound(series.id, series.tenant)
-                raise ConcurrentModification(series.id, expected_version, actual)
             db.execute(delete(I).where(I.c.tenant == new.tenant, I.c.series_id == new.id))
             db.execute(insert(I), schedule_item_values(new))
         except BaseException:

@@ -13,21 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NoReturn, cast
+from typing import TYPE_CHECKING
 
 import attrs
 from sqlalchemy import (
-    CursorResult,
-    Executable,
     and_,
     delete,
     exists,
     insert,
     select,
-    update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session as OrmSession
 
 from sessionkit.adapters.sqlalchemy._diagnose import (
     by_start,
@@ -39,10 +35,11 @@ from sessionkit.adapters.sqlalchemy._diagnose import (
     stored_blockers,
 )
 from sessionkit.adapters.sqlalchemy._query import fetch_sessions, load_sessions, run_query
+from sessionkit.adapters.sqlalchemy._versioned import raise_stale, rowcount, update_versioned
 from sessionkit.adapters.sqlalchemy.mapping import resource_values, session_values
 from sessionkit.adapters.sqlalchemy.rows import session_resources_table, sessions_table
 from sessionkit.conflicts import ConflictIndex
-from sessionkit.errors import ConcurrentModification, SessionNotFound
+from sessionkit.errors import SessionNotFound
 from sessionkit.model.query import Page, SessionQuery
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.timespan import TimeSpan
@@ -54,11 +51,6 @@ __all__ = ["SqlAlchemySessionRepository"]
 
 S = sessions_table
 R = session_resources_table
-
-
-def _rowcount(db: OrmSession, statement: Executable) -> int:
-    """Run an UPDATE or DELETE and return how many rows it matched."""
-    return cast("CursorResult[Any]", db.execute(statement)).rowcount
 
 
 class SqlAlchemySessionRepository:
@@ -230,23 +222,17 @@ class SqlAlchemySessionRepository:
         db = self._uow.db()
         backend = self._uow.backend
         new = attrs.evolve(session, version=expected_version + 1)
-        values = session_values(new)
-        for key in ("tenant", "id", "created_at", "created_by"):
-            values.pop(key)
         savepoint = db.begin_nested()
         try:
-            changed = _rowcount(
+            update_versioned(
                 db,
-                update(S)
-                .where(
-                    S.c.tenant == session.tenant,
-                    S.c.id == session.id,
-                    S.c.version == expected_version,
-                )
-                .values(values),
+                S,
+                session_values(new),
+                tenant=session.tenant,
+                record_id=session.id,
+                expected=expected_version,
+                not_found=lambda: SessionNotFound(session.id, session.tenant),
             )
-            if changed != 1:
-                self._stale(db, session.tenant, session.id, expected_version)
             names = {str(r) for r in new.resources} if new.busy else set()
             backend.lock(db, new.tenant, names)
             if names and backend.check_before_write(db):
@@ -266,12 +252,6 @@ class SqlAlchemySessionRepository:
         savepoint.commit()
         return new
 
-    def _stale(self, db: OrmSession, tenant: str, session_id: str, expected: int) -> NoReturn:
-        actual = db.scalar(select(S.c.version).where(S.c.tenant == tenant, S.c.id == session_id))
-        if actual is None:
-            raise SessionNotFound(session_id, tenant)
-        raise ConcurrentModification(session_id, expected, actual)
-
     def delete(self, tenant: str, session_id: str, *, expected_version: int) -> None:
         """Delete the session; raise ``SessionNotFound`` or ``ConcurrentModification``."""
         db = self._uow.db()
@@ -287,8 +267,15 @@ class SqlAlchemySessionRepository:
                     exists().where(current),
                 )
             )
-            if _rowcount(db, delete(S).where(current)) != 1:
-                self._stale(db, tenant, session_id, expected_version)
+            if rowcount(db, delete(S).where(current)) != 1:
+                raise_stale(
+                    db,
+                    S,
+                    tenant,
+                    session_id,
+                    expected_version,
+                    lambda: SessionNotFound(session_id, tenant),
+                )
         except BaseException:
             savepoint.rollback()
             raise
