@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from hypothesis import settings
@@ -19,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.adapters.memory.harness import StaticLinks
 from sessionkit.errors import (
     DuplicateSession,
     InvalidTransition,
@@ -78,20 +78,12 @@ def schedule(spec: list[tuple[set[str], int, int, ResourceRef, str]]) -> list[Sc
     ]
 
 
-class Links:
-    def __init__(self) -> None:
-        self.blocked: dict[str, str] = {}
-
-    def blocking_links(self, sessions: Sequence[Session]) -> Mapping[str, str]:
-        return {s.id: self.blocked[s.id] for s in sessions if s.id in self.blocked}
-
-
 class ServiceCalls(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.events = RecordingPublisher()
         self.clock = ManualClock(START)
-        self.links = Links()
+        self.links = StaticLinks()
         counter = itertools.count(1)
         self.kit = SessionKit(
             uow=InMemoryStore(publisher=self.events).unit_of_work,

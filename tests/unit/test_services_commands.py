@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
-import attrs
 import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.adapters.memory.harness import Harness
 from sessionkit.errors import (
     ConcurrentModification,
     DuplicateSession,
@@ -37,7 +36,6 @@ from sessionkit.model import (
 )
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
-from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 
 T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)  # a Monday
@@ -45,35 +43,12 @@ ANA = ResourceRef("teacher", "ana")
 BEN = ResourceRef("teacher", "ben")
 
 
-class Links:
-    """A LinkChecker the tests fill in: session id -> what depends on it."""
-
-    def __init__(self) -> None:
-        self.blocked: dict[str, str] = {}
-
-    def blocking_links(self, sessions: Sequence[Session]) -> Mapping[str, str]:
-        return {s.id: self.blocked[s.id] for s in sessions if s.id in self.blocked}
-
-
-@attrs.define
-class World:
-    kit: SessionKit
-    clock: ManualClock
-    events: RecordingPublisher
-    links: Links
+World = Harness
 
 
 @pytest.fixture
-def world() -> World:
-    events = RecordingPublisher()
-    store = InMemoryStore(publisher=events)
-    clock = ManualClock(NOW)
-    links = Links()
-    counter = itertools.count(1)
-    kit = SessionKit(
-        uow=store.unit_of_work, clock=clock, links=links, ids=lambda: f"s{next(counter)}"
-    )
-    return World(kit, clock, events, links)
+def world() -> Harness:
+    return Harness.in_memory(NOW, id_prefix="s")
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -10,7 +9,8 @@ from zoneinfo import ZoneInfo
 import attrs
 import pytest
 
-from sessionkit.adapters.memory import InMemorySessionRepository, InMemoryStore
+from sessionkit.adapters.memory import InMemorySessionRepository
+from sessionkit.adapters.memory.harness import Harness
 from sessionkit.errors import (
     DuplicateSeries,
     InvalidValue,
@@ -28,7 +28,6 @@ from sessionkit.model import (
 )
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
-from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.timespan import TimeSpan
 
 T = "acme"
@@ -38,22 +37,12 @@ ANA = ResourceRef("teacher", "ana")
 BEN = ResourceRef("teacher", "ben")
 
 
-@attrs.define
-class World:
-    kit: SessionKit
-    clock: ManualClock
-    events: RecordingPublisher
-    store: InMemoryStore
+World = Harness
 
 
 @pytest.fixture
-def world() -> World:
-    events = RecordingPublisher()
-    store = InMemoryStore(publisher=events)
-    clock = ManualClock(NOW)
-    counter = itertools.count(1)
-    kit = SessionKit(uow=store.unit_of_work, clock=clock, ids=lambda: f"id{next(counter)}")
-    return World(kit, clock, events, store)
+def world() -> Harness:
+    return Harness.in_memory(NOW, id_prefix="id")
 
 
 def weekly(

@@ -1,0 +1,61 @@
+"""A ready-wired SessionKit over the in-memory store, for tests of code built on sessionkit.
+
+>>> from datetime import UTC, datetime
+>>> h = Harness.in_memory(datetime(2026, 3, 2, 8, tzinfo=UTC))
+>>> h.kit.queries.list("acme").total, h.events.events
+(0, [])
+>>> h.links.blocked["s1"] = "paid"   # session s1 now has a payment attached
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import attrs
+
+from sessionkit.adapters.memory._store import InMemoryStore
+from sessionkit.model.session import Session
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+
+__all__ = ["Harness", "StaticLinks"]
+
+
+class StaticLinks:
+    """A :class:`~sessionkit.ports.LinkChecker` filled in by hand: session id -> what depends on it."""  # noqa: E501
+
+    def __init__(self, blocked: Mapping[str, str] | None = None) -> None:
+        self.blocked: dict[str, str] = dict(blocked or {})
+
+    def blocking_links(self, sessions: Sequence[Session]) -> Mapping[str, str]:
+        """Return ``{session_id: reason}`` for the given sessions that have an entry."""
+        return {s.id: self.blocked[s.id] for s in sessions if s.id in self.blocked}
+
+
+@attrs.define
+class Harness:
+    """A :class:`~sessionkit.services.SessionKit` with its store, clock, publisher and links."""
+
+    kit: SessionKit
+    store: InMemoryStore
+    clock: ManualClock
+    events: RecordingPublisher
+    links: StaticLinks
+
+    @classmethod
+    def in_memory(cls, now: datetime, *, id_prefix: str = "s") -> Harness:
+        """Wire a fresh in-memory store; ids are ``f"{id_prefix}{n}"`` from 1 on."""
+        events = RecordingPublisher()
+        store = InMemoryStore(publisher=events)
+        clock = ManualClock(now)
+        links = StaticLinks()
+        counter = itertools.count(1)
+        kit = SessionKit(
+            uow=store.unit_of_work,
+            clock=clock,
+            links=links,
+            ids=lambda: f"{id_prefix}{next(counter)}",
+        )
+        return cls(kit=kit, store=store, clock=clock, events=events, links=links)
