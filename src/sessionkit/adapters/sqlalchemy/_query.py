@@ -85,16 +85,13 @@ def _filters(backend: Backend, tenant: str, query: SessionQuery) -> list[ColumnE
     if query.start_to is not None:
         conditions.append(S.c.start_at < query.start_to)
     if query.resources:
-        occupies = (
-            select(R.c.session_id)
-            .where(
-                R.c.tenant == S.c.tenant,
-                R.c.session_id == S.c.id,
-                R.c.resource.in_(sorted(str(r) for r in query.resources)),
-            )
-            .exists()
+        # The resource rows first, then their sessions by primary key (not an EXISTS
+        # probed for every session of the tenant).
+        occupying = select(R.c.session_id).where(
+            R.c.tenant == tenant,
+            R.c.resource.in_(sorted(str(r) for r in query.resources)),
         )
-        conditions.append(occupies)
+        conditions.append(S.c.id.in_(occupying))
     if query.search is not None:
         conditions.append(backend.title_matches(S.c.title, query.search))
     return conditions

@@ -88,19 +88,17 @@ class SqlAlchemySessionRepository:
         names = sorted({str(ref) for ref in resources})
         if not names:
             return []
-        occupies = (
-            select(R.c.session_id)
-            .where(
-                R.c.tenant == tenant,
-                R.c.session_id == S.c.id,
-                R.c.resource.in_(names),
-                R.c.busy.is_(True),
-                R.c.end_at > span.start,
-                R.c.start_at < span.end,
-            )
-            .exists()
+        # Start from the resource rows (an index range per resource), then fetch those
+        # sessions by primary key: a correlated EXISTS per session of the tenant walks
+        # the tenant's whole history instead.
+        occupying = select(R.c.session_id).where(
+            R.c.tenant == tenant,
+            R.c.resource.in_(names),
+            R.c.busy.is_(True),
+            R.c.end_at > span.start,
+            R.c.start_at < span.end,
         )
-        statement = select(S).where(S.c.tenant == tenant, occupies)
+        statement = select(S).where(S.c.tenant == tenant, S.c.id.in_(occupying))
         excluded = sorted(set(exclude_ids))
         if excluded:
             statement = statement.where(S.c.id.not_in(excluded))
