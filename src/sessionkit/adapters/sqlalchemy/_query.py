@@ -9,7 +9,7 @@ with two statements per page: ``count(*)`` over the filters, and the page itself
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
@@ -37,9 +37,11 @@ def _chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
         yield values[begin : begin + CHUNK]
 
 
-def load_sessions(db: OrmSession, statement: Select[Any]) -> list[Session]:
+def load_sessions(
+    db: OrmSession, statement: Select[Any], params: Mapping[str, Any] | None = None
+) -> list[Session]:
     """Return the sessions ``statement`` (a select of session rows) finds, in its order."""
-    return [session_from_row(row) for row in db.execute(statement).mappings()]
+    return [session_from_row(row) for row in db.execute(statement, params).mappings()]
 
 
 def fetch_sessions(db: OrmSession, tenant: str, ids: Sequence[str]) -> dict[str, Session]:

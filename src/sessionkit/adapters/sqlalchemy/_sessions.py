@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from sqlalchemy import (
     and_,
+    bindparam,
     delete,
     exists,
     insert,
@@ -53,6 +54,28 @@ S = sessions_table
 R = session_resources_table
 
 
+# The conflict check runs before every write, so its statement is built once: building a
+# select() per call costs about as much as SQLite takes to answer it.
+# Start from the resource rows (an index range per resource), then fetch those sessions
+# by primary key: a correlated EXISTS per session of the tenant walks the tenant's whole
+# history instead.
+_BUSY_ROWS = select(R.c.session_id).where(
+    R.c.tenant == bindparam("tenant"),
+    R.c.resource.in_(bindparam("resources", expanding=True)),
+    R.c.busy.is_(True),
+    R.c.end_at > bindparam("start"),
+    R.c.start_at < bindparam("end"),
+)
+_BUSY_OVERLAPPING = (
+    select(S)
+    .where(S.c.tenant == bindparam("tenant"), S.c.id.in_(_BUSY_ROWS))
+    .order_by(S.c.start_at, S.c.id)
+)
+_BUSY_OVERLAPPING_EXCLUDING = _BUSY_OVERLAPPING.where(
+    S.c.id.not_in(bindparam("excluded", expanding=True))
+)
+
+
 class SqlAlchemySessionRepository:
     """The :class:`~sessionkit.ports.SessionRepository` of a :class:`SqlAlchemyUnitOfWork`."""
 
@@ -84,25 +107,20 @@ class SqlAlchemySessionRepository:
         exclude_ids: Iterable[str] = (),
     ) -> list[Session]:
         """Return busy sessions on any of ``resources`` overlapping ``span``, by start then id."""
-        db = self._uow.db()
         names = sorted({str(ref) for ref in resources})
         if not names:
             return []
-        # Start from the resource rows (an index range per resource), then fetch those
-        # sessions by primary key: a correlated EXISTS per session of the tenant walks
-        # the tenant's whole history instead.
-        occupying = select(R.c.session_id).where(
-            R.c.tenant == tenant,
-            R.c.resource.in_(names),
-            R.c.busy.is_(True),
-            R.c.end_at > span.start,
-            R.c.start_at < span.end,
-        )
-        statement = select(S).where(S.c.tenant == tenant, S.c.id.in_(occupying))
         excluded = sorted(set(exclude_ids))
+        params: dict[str, Any] = {
+            "tenant": tenant,
+            "resources": names,
+            "start": span.start,
+            "end": span.end,
+        }
         if excluded:
-            statement = statement.where(S.c.id.not_in(excluded))
-        return load_sessions(db, statement.order_by(S.c.start_at, S.c.id))
+            params["excluded"] = excluded
+            return load_sessions(self._uow.db(), _BUSY_OVERLAPPING_EXCLUDING, params)
+        return load_sessions(self._uow.db(), _BUSY_OVERLAPPING, params)
 
     def for_series(
         self, tenant: str, series_id: str, *, start_from: datetime | None = None
