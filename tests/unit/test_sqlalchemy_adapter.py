@@ -30,6 +30,7 @@ from sessionkit.errors import (
     DuplicateSeries,
     DuplicateSession,
     SeriesNotFound,
+    SessionConflict,
 )
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
@@ -133,6 +134,34 @@ def test_drop_schema_removes_every_table(engine: Engine) -> None:
 
 
 # ---------------------------------------------------------------------- SQL shape
+
+
+def test_conflict_reads_over_very_many_resources_go_in_chunks(
+    store: SqlAlchemyStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More resources than one IN list takes: one query per chunk, the same answer."""
+    teachers = [ResourceRef("teacher", f"t{n}") for n in range(7)]
+    with store.unit_of_work() as uow:
+        uow.sessions.add_many(
+            [
+                make_session(f"s{n}", at=n, resources=[teachers[n], teachers[n + 3]])
+                for n in range(3)
+            ]
+        )
+        uow.commit()
+    whole = TimeSpan(T0 - timedelta(hours=1), T0 + timedelta(hours=5))
+    newcomer = make_session("new", at=0.5, hours=3, resources=teachers)
+    with store.unit_of_work() as uow:
+        expected = uow.sessions.busy_overlapping(TENANT, resources=teachers, span=whole)
+    monkeypatch.setattr("sessionkit.adapters.sqlalchemy._query.CHUNK", 2)
+    monkeypatch.setattr("sessionkit.adapters.sqlalchemy._sessions.CHUNK", 2)
+    with store.unit_of_work() as uow:
+        got = uow.sessions.busy_overlapping(TENANT, resources=teachers, span=whole)
+        with pytest.raises(SessionConflict) as caught:
+            uow.sessions.add(newcomer)
+    assert [s.id for s in expected] == ["s0", "s1", "s2"]
+    assert got == expected
+    assert [s.id for s in caught.value.conflicts] == ["s0", "s1", "s2"]
 
 
 def test_every_read_runs_a_fixed_number_of_queries(store: SqlAlchemyStore, engine: Engine) -> None:

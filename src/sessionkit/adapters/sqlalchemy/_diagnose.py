@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
-from sessionkit.adapters.sqlalchemy._query import fetch_sessions, load_sessions
+from sessionkit.adapters.sqlalchemy._query import chunks, fetch_sessions, load_sessions
 from sessionkit.adapters.sqlalchemy.rows import (
     SeriesRow,
     session_resources_table,
@@ -41,8 +41,14 @@ __all__ = [
 
 S = sessions_table
 R = session_resources_table
-_RESOURCE_FILTER_LIMIT = 200
-"""Above this many resources the conflict query filters by time alone."""
+_BUSY_RESOURCE_ROWS = select(R.c.session_id, R.c.resource, R.c.start_at, R.c.end_at).where(
+    R.c.tenant == bindparam("tenant"),
+    R.c.resource.in_(bindparam("resources", expanding=True)),
+    R.c.busy.is_(True),
+    R.c.end_at > bindparam("start"),
+    R.c.start_at < bindparam("end"),
+)
+"""Busy resource rows on some resources overlapping a span (one compiled form for all)."""
 
 
 def by_start(sessions: Iterable[Session]) -> list[Session]:
@@ -88,8 +94,8 @@ def stored_blockers(
 ) -> dict[str, list[str]]:
     """Map each busy session of ``batch`` to the stored busy sessions it overlaps.
 
-    One query loads the busy resource rows inside the batch's time range
-    (on its resources, unless there are very many); the overlaps are then
+    One query per chunk of resources (see :func:`.chunks`) loads the busy resource rows of the
+    batch's resources inside its time range; the overlaps are then
     found with a :class:`~sessionkit.conflicts.ConflictIndex`. Sessions in
     ``exclude`` (the batch itself, the session being updated) never block.
     """
@@ -97,20 +103,20 @@ def stored_blockers(
     if not busy:
         return {}
     names = sorted({str(r) for s in busy for r in s.resources})
-    statement = select(R.c.session_id, R.c.resource, R.c.start_at, R.c.end_at).where(
-        R.c.tenant == tenant,
-        R.c.busy.is_(True),
-        R.c.end_at > min(s.span.start for s in busy),
-        R.c.start_at < max(s.span.end for s in busy),
-    )
-    if len(names) <= _RESOURCE_FILTER_LIMIT:
-        statement = statement.where(R.c.resource.in_(names))
+    params: dict[str, Any] = {
+        "tenant": tenant,
+        "start": min(s.span.start for s in busy),
+        "end": max(s.span.end for s in busy),
+    }
     stored: dict[str, tuple[TimeSpan, list[str]]] = {}
-    for session_id, resource, start, end in db.execute(statement):
-        if session_id in exclude:
-            continue
-        entry = stored.setdefault(session_id, (TimeSpan(start, end), []))
-        entry[1].append(resource)
+    for chunk in chunks(names):
+        for session_id, resource, start, end in db.execute(
+            _BUSY_RESOURCE_ROWS, {**params, "resources": chunk}
+        ):
+            if session_id in exclude:
+                continue
+            entry = stored.setdefault(session_id, (TimeSpan(start, end), []))
+            entry[1].append(resource)
     if not stored:
         return {}
     index: ConflictIndex[str] = ConflictIndex()

@@ -22,7 +22,7 @@ from sessionkit.errors import InvalidValue
 from sessionkit.model.query import Cursor, Page, SessionQuery, SortField
 from sessionkit.model.session import Session
 
-__all__ = ["CHUNK", "fetch_sessions", "load_sessions", "run_query", "sort_value"]
+__all__ = ["CHUNK", "chunks", "fetch_sessions", "load_sessions", "run_query", "sort_value"]
 
 S = sessions_table
 R = session_resources_table
@@ -32,7 +32,8 @@ CHUNK = 900
 T = TypeVar("T")
 
 
-def _chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+def chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    """Yield ``values`` in slices of at most :data:`CHUNK`."""
     for begin in range(0, len(values), CHUNK):
         yield values[begin : begin + CHUNK]
 
@@ -47,7 +48,7 @@ def load_sessions(
 def fetch_sessions(db: OrmSession, tenant: str, ids: Sequence[str]) -> dict[str, Session]:
     """Return ``tenant``'s sessions among ``ids`` by id (an ``IN`` list per chunk of ids)."""
     found: dict[str, Session] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         statement = select(S).where(S.c.tenant == tenant, S.c.id.in_(chunk))
         found.update((s.id, s) for s in load_sessions(db, statement))
     return found

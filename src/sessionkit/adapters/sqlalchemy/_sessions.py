@@ -35,7 +35,13 @@ from sessionkit.adapters.sqlalchemy._diagnose import (
     raise_conflict,
     stored_blockers,
 )
-from sessionkit.adapters.sqlalchemy._query import fetch_sessions, load_sessions, run_query
+from sessionkit.adapters.sqlalchemy._query import (
+    CHUNK,
+    chunks,
+    fetch_sessions,
+    load_sessions,
+    run_query,
+)
 from sessionkit.adapters.sqlalchemy._versioned import raise_stale, rowcount, update_versioned
 from sessionkit.adapters.sqlalchemy.mapping import resource_values, session_values
 from sessionkit.adapters.sqlalchemy.rows import session_resources_table, sessions_table
@@ -111,16 +117,21 @@ class SqlAlchemySessionRepository:
         if not names:
             return []
         excluded = sorted(set(exclude_ids))
-        params: dict[str, Any] = {
-            "tenant": tenant,
-            "resources": names,
-            "start": span.start,
-            "end": span.end,
-        }
+        params: dict[str, Any] = {"tenant": tenant, "start": span.start, "end": span.end}
+        statement = _BUSY_OVERLAPPING
         if excluded:
             params["excluded"] = excluded
-            return load_sessions(self._uow.db(), _BUSY_OVERLAPPING_EXCLUDING, params)
-        return load_sessions(self._uow.db(), _BUSY_OVERLAPPING, params)
+            statement = _BUSY_OVERLAPPING_EXCLUDING
+        db = self._uow.db()
+        if len(names) <= CHUNK:
+            return load_sessions(db, statement, {**params, "resources": names})
+        # Very many resources (a bulk create): one query per chunk, merged in the same order.
+        found: dict[str, Session] = {}
+        for chunk in chunks(names):
+            found.update(
+                (s.id, s) for s in load_sessions(db, statement, {**params, "resources": chunk})
+            )
+        return by_start(found.values())
 
     def for_series(
         self, tenant: str, series_id: str, *, start_from: datetime | None = None
