@@ -7,6 +7,7 @@ work, a clock and optionally a link checker; the user guide is ``docs/services.m
 from __future__ import annotations
 
 from sessionkit.services.app import SessionKit
+from sessionkit.services.bulk import SeriesSpec
 from sessionkit.services.commands import SessionCommands
 from sessionkit.services.queries import SessionQueries
 from sessionkit.services.reports import (
@@ -27,6 +28,7 @@ __all__ = [
     "SessionKit",
     "SessionCommands",
     "SeriesCommands",
+    "SeriesSpec",
     "SessionQueries",
     "MaterialiseReport",
     "Skipped",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Self
 
 import attrs
 
@@ -26,7 +27,14 @@ from sessionkit.services._context import Context
 from sessionkit.services.reports import MaterialiseReport, Skipped
 from sessionkit.timespan import TimeSpan
 
-__all__ = ["BusyIndex", "Wanted", "materialise_in", "plan", "wanted_occurrences"]
+__all__ = [
+    "BusyIndex",
+    "Wanted",
+    "materialise_in",
+    "plan",
+    "record_materialised",
+    "wanted_occurrences",
+]
 
 
 @attrs.frozen(slots=True)
@@ -71,7 +79,7 @@ class BusyIndex:
     @classmethod
     def load(
         cls, uow: UnitOfWork, tenant: str, wanted: Sequence[Wanted], *, exclude: Iterable[str] = ()
-    ) -> BusyIndex:
+    ) -> Self:
         """Read the busy sessions on the wanted items' resources over the batch's whole span."""
         busy = cls()
         resources = sorted({ref for w in wanted for ref in w.item.resources})
@@ -108,9 +116,13 @@ class BusyIndex:
         )
         if not keys:
             return None
-        first = self.sessions[keys[0]]
+        first = self.sessions[self.choose(keys)]
         shared = sorted(set(first.resources) & set(resources))
         return first, shared[0]
+
+    def choose(self, keys: Sequence[str]) -> str:
+        """Return the blocker to report among colliding ``keys`` (by start, then as added)."""
+        return keys[0]
 
 
 def new_session(
@@ -225,6 +237,20 @@ def materialise_in(
         )
         if created:
             uow.sessions.add_many(created)
+    return record_materialised(uow, series, window, created, skipped, now=now, actor=actor)
+
+
+def record_materialised(
+    uow: UnitOfWork,
+    series: Series,
+    window: TimeSpan,
+    created: Sequence[Session],
+    skipped: Sequence[Skipped],
+    *,
+    now: datetime,
+    actor: str | None,
+) -> MaterialiseReport:
+    """Collect the events of materialising ``series`` over ``window`` and return its report."""
     events: list[DomainEvent] = [
         SessionCreated(tenant=series.tenant, actor=actor, at=now, session=s) for s in created
     ]

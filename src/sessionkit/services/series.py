@@ -17,6 +17,7 @@ from sessionkit.errors import ConcurrentModification, SeriesClosedError, Session
 from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
 from sessionkit.ports import UnitOfWork
 from sessionkit.services._context import Context, months_after, series_start, series_zone
+from sessionkit.services.bulk import SeriesSpec, create_many_in, initial_window, new_series
 from sessionkit.services.generation import materialise_in
 from sessionkit.services.reconcile import close_in, reconcile_in
 from sessionkit.services.reports import (
@@ -73,27 +74,52 @@ class SeriesCommands:
         """
         ctx = self._ctx
         now = ctx.now()
-        machine = ctx.lifecycle(lifecycle)
-        series = Series(
-            id=ctx.ids() if series_id is None else series_id,
-            tenant=tenant,
+        spec = SeriesSpec(
             title=title,
-            items=tuple(items),
-            lifecycle=machine.name,
-            created_at=now,
-            created_by=actor,
-            window=WindowPolicy() if window is None else window,
+            items=items,
+            lifecycle=lifecycle,
+            window=window,
             capacity=capacity,
             metadata=metadata,
+            series_id=series_id,
         )
-        begin = max(now, series_start(series))
-        end = months_after(begin, series.window.initial_months, series_zone(series))
-        series = attrs.evolve(series, generated_until=end)
+        ctx.lifecycle(lifecycle)  # an unknown lifecycle costs no id
+        series = new_series(
+            ctx,
+            tenant,
+            spec,
+            series_id=ctx.ids() if series_id is None else series_id,
+            now=now,
+            actor=actor,
+        )
+        span = initial_window(series, now)
+        series = attrs.evolve(series, generated_until=span.end)
         with ctx.uow() as uow:
             uow.series.add(series)
-            report = materialise_in(ctx, uow, series, TimeSpan(begin, end), now=now, actor=actor)
+            report = materialise_in(ctx, uow, series, span, now=now, actor=actor)
             uow.commit()
         return series, report
+
+    def create_many(
+        self, tenant: str, *, actor: str | None, specs: Iterable[SeriesSpec]
+    ) -> list[tuple[Series, MaterialiseReport]]:
+        """Create many series and their initial windows in one unit of work; return each.
+
+        The result, the stored sessions and the events are those of calling
+        :meth:`create` once per spec, in the order given: a series' occurrences
+        that collide with an earlier series of the batch are skipped and
+        reported as conflicts. It is all or nothing, though: an invalid spec,
+        or ``DuplicateSeries`` for an id that exists (or repeats in ``specs``),
+        stores none of them. Storage sees one read of the busy sessions of
+        every resource in the batch and one bulk insert of its sessions.
+        """
+        ctx = self._ctx
+        now = ctx.now()
+        batch = list(specs)
+        with ctx.uow() as uow:
+            made = create_many_in(ctx, uow, tenant, batch, now=now, actor=actor)
+            uow.commit()
+        return made
 
     def materialise(
         self,

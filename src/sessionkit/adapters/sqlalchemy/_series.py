@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
+from sessionkit.adapters.sqlalchemy._query import chunks
 from sessionkit.adapters.sqlalchemy._versioned import update_versioned
 from sessionkit.adapters.sqlalchemy.mapping import (
     schedule_item_values,
@@ -69,6 +70,44 @@ class SqlAlchemySeriesRepository:
         except IntegrityError as error:
             savepoint.rollback()
             self._duplicate(series, error)
+        except BaseException:
+            savepoint.rollback()
+            raise
+        savepoint.commit()
+
+    def add_many(self, series: Sequence[Series]) -> None:
+        """Store new series in bulk, all or none; raise ``DuplicateSeries`` as :meth:`add` does.
+
+        Two ``executemany`` inserts (series, then schedule items) instead of a
+        savepoint and two statements per series. A repeated id inside the
+        batch is refused before anything is written.
+        """
+        batch = list(series)
+        if not batch:
+            return
+        seen: dict[tuple[str, str], Series] = {}
+        for one in batch:
+            first = seen.setdefault((one.tenant, one.id), one)
+            if first is not one:
+                raise DuplicateSeries(one.id, one.tenant, existing=first)
+        db = self._uow.db()
+        savepoint = db.begin_nested()
+        try:
+            db.execute(insert(T), [series_values(one) for one in batch])
+            db.execute(insert(I), [row for one in batch for row in schedule_item_values(one)])
+        except IntegrityError as error:
+            savepoint.rollback()
+            for tenant in sorted({one.tenant for one in batch}):
+                mine = [one for one in batch if one.tenant == tenant]
+                stored: set[str] = set()
+                for chunk in chunks([one.id for one in mine]):
+                    stored.update(
+                        db.scalars(select(T.c.id).where(T.c.tenant == tenant, T.c.id.in_(chunk)))
+                    )
+                for one in mine:
+                    if one.id in stored:
+                        self._duplicate(one, error)
+            raise
         except BaseException:
             savepoint.rollback()
             raise

@@ -1,0 +1,186 @@
+"""Creating many series at once: one unit of work, one conflict read, one bulk insert.
+
+:meth:`~sessionkit.services.series.SeriesCommands.create` costs a unit of work
+per series (about a dozen statements and a commit, so an fsync, each): fine for
+a person creating a class, slow for an import of thousands. :func:`create_many_in`
+creates a batch of series in one unit of work: it reads the busy sessions of
+every resource of the batch over the union of their windows once, plans the
+series in the order given against one :class:`~sessionkit.services.generation.BusyIndex`
+(so a series sees the sessions of the series before it, as it would had they
+been created one by one) and stores every planned session with one ``add_many``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
+from sessionkit.model.session import Session
+from sessionkit.ports import UnitOfWork
+from sessionkit.services._context import Context, months_after, series_start, series_zone
+from sessionkit.services.generation import (
+    BusyIndex,
+    Wanted,
+    plan,
+    record_materialised,
+    wanted_occurrences,
+)
+from sessionkit.services.reports import MaterialiseReport, Skipped
+from sessionkit.timespan import TimeSpan
+
+__all__ = [
+    "SeriesSpec",
+    "SupportsAddMany",
+    "create_many_in",
+    "initial_window",
+    "new_series",
+]
+
+_PENDING_ID = "pending"
+"""Stands in for a generated id until the series' turn, so ids come in the order of create."""
+
+
+def _items(value: Iterable[ScheduleItem]) -> tuple[ScheduleItem, ...]:
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class SeriesSpec:
+    """One series to create with :meth:`~sessionkit.services.SeriesCommands.create_many`.
+
+    The fields are the arguments of :meth:`~sessionkit.services.SeriesCommands.create`,
+    with the same defaults.
+    """
+
+    title: str
+    items: tuple[ScheduleItem, ...] = attrs.field(converter=_items)
+    lifecycle: str = "lms"
+    window: WindowPolicy | None = None
+    capacity: int = 1
+    metadata: Mapping[str, Any] | None = None
+    series_id: str | None = None
+
+
+def new_series(
+    ctx: Context, tenant: str, spec: SeriesSpec, *, series_id: str, now: datetime, actor: str | None
+) -> Series:
+    """Return the series ``spec`` describes, created now by ``actor`` (not stored).
+
+    Raises ``UnknownLifecycle`` and ``InvalidValue`` as :class:`~sessionkit.model.Series` does.
+    """
+    machine = ctx.lifecycle(spec.lifecycle)
+    return Series(
+        id=series_id,
+        tenant=tenant,
+        title=spec.title,
+        items=spec.items,
+        lifecycle=machine.name,
+        created_at=now,
+        created_by=actor,
+        window=WindowPolicy() if spec.window is None else spec.window,
+        capacity=spec.capacity,
+        metadata=spec.metadata,
+    )
+
+
+def initial_window(series: Series, now: datetime) -> TimeSpan:
+    """Return the window a new series materialises first.
+
+    It starts at the later of the series' first possible start and ``now`` and
+    runs ``window.initial_months`` calendar months in the first item's zone.
+    """
+    begin = max(now, series_start(series))
+    return TimeSpan(begin, months_after(begin, series.window.initial_months, series_zone(series)))
+
+
+@runtime_checkable
+class SupportsAddMany(Protocol):
+    """A series repository that can store many new series at once (the SQL adapter's can).
+
+    Optional: without it, :func:`create_many_in` adds the series one by one.
+    """
+
+    def add_many(self, series: Sequence[Series]) -> None:
+        """Store new series, all or none; raise ``DuplicateSeries`` for an id that exists."""
+
+
+class _InOrder(BusyIndex):
+    """A busy index that reports the blocker sequential creates would have reported.
+
+    Created one by one, series ``k`` reads the stored busy sessions (including
+    those of the series before it) by start then id, and then adds its own; here
+    they all share one index in the order they were planned. Among blockers that
+    start together, this picks the one the sequential read would have put first.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.current: str | None = None
+        """The id of the series being planned."""
+
+    def choose(self, keys: Sequence[str]) -> str:
+        sessions = self.sessions
+        start = sessions[keys[0]].span.start
+        tied = [k for k in keys if sessions[k].span.start == start]
+        stored = [k for k in tied if sessions[k].series_id != self.current]
+        return min(stored) if stored else tied[0]
+
+
+def create_many_in(
+    ctx: Context,
+    uow: UnitOfWork,
+    tenant: str,
+    specs: Sequence[SeriesSpec],
+    *,
+    now: datetime,
+    actor: str | None,
+) -> list[tuple[Series, MaterialiseReport]]:
+    """Create the series of ``specs`` and their initial windows inside ``uow``, in order.
+
+    Every series is built and expanded before anything is written, so an
+    invalid spec stores nothing. Occurrences are skipped and reported exactly
+    as ``create`` would one series after another; the caller commits.
+    """
+    drafts: list[tuple[SeriesSpec, Series, TimeSpan, list[Wanted]]] = []
+    for spec in specs:
+        draft = new_series(
+            ctx,
+            tenant,
+            spec,
+            series_id=_PENDING_ID if spec.series_id is None else spec.series_id,
+            now=now,
+            actor=actor,
+        )
+        window = initial_window(draft, now)
+        wanted = wanted_occurrences(draft, window.start, window.end)
+        drafts.append((spec, draft, window, wanted))
+    # One read for the whole batch: every resource, over the union of the windows.
+    busy = _InOrder.load(uow, tenant, [w for *_, wanted in drafts for w in wanted])
+    made: list[tuple[Series, TimeSpan, list[Session], list[Skipped]]] = []
+    for spec, draft, window, wanted in drafts:
+        series_id = ctx.ids() if spec.series_id is None else spec.series_id
+        series = attrs.evolve(draft, id=series_id, generated_until=window.end)
+        busy.current = series.id
+        # A new series has no sessions yet, so nothing can hold one of its occurrences.
+        created, skipped = plan(ctx, series, wanted, holders=(), busy=busy, now=now, actor=actor)
+        made.append((series, window, created, skipped))
+    repository = uow.series
+    if isinstance(repository, SupportsAddMany):
+        repository.add_many([series for series, *_ in made])
+    else:
+        for series, *_ in made:
+            repository.add(series)
+    sessions = [s for *_, created, _ in made for s in created]
+    if sessions:
+        uow.sessions.add_many(sessions)
+    return [
+        (
+            series,
+            record_materialised(uow, series, window, created, skipped, now=now, actor=actor),
+        )
+        for series, window, created, skipped in made
+    ]
