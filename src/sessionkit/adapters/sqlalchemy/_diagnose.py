@@ -12,13 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import NoReturn
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
-from sessionkit.adapters.sqlalchemy._query import chunks, fetch_sessions, load_sessions
+from sessionkit.adapters.sqlalchemy._query import (
+    busy_rows_overlapping,
+    chunks,
+    fetch_sessions,
+    load_sessions,
+    overlap_params,
+)
 from sessionkit.adapters.sqlalchemy.rows import (
     SeriesRow,
     session_resources_table,
@@ -41,13 +47,7 @@ __all__ = [
 
 S = sessions_table
 R = session_resources_table
-_BUSY_RESOURCE_ROWS = select(R.c.session_id, R.c.resource, R.c.start_at, R.c.end_at).where(
-    R.c.tenant == bindparam("tenant"),
-    R.c.resource.in_(bindparam("resources", expanding=True)),
-    R.c.busy.is_(True),
-    R.c.end_at > bindparam("start"),
-    R.c.start_at < bindparam("end"),
-)
+_BUSY_RESOURCE_ROWS = busy_rows_overlapping(R.c.session_id, R.c.resource, R.c.start_at, R.c.end_at)
 """Busy resource rows on some resources overlapping a span (one compiled form for all)."""
 
 
@@ -103,11 +103,9 @@ def stored_blockers(
     if not busy:
         return {}
     names = sorted({str(r) for s in busy for r in s.resources})
-    params: dict[str, Any] = {
-        "tenant": tenant,
-        "start": min(s.span.start for s in busy),
-        "end": max(s.span.end for s in busy),
-    }
+    params = overlap_params(
+        tenant, TimeSpan(min(s.span.start for s in busy), max(s.span.end for s in busy))
+    )
     stored: dict[str, tuple[TimeSpan, list[str]]] = {}
     for chunk in chunks(names):
         for session_id, resource, start, end in db.execute(

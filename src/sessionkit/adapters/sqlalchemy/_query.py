@@ -12,17 +12,39 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session as OrmSession
 
 from sessionkit.adapters.sqlalchemy._backend import Backend
 from sessionkit.adapters.sqlalchemy.mapping import session_from_row
-from sessionkit.adapters.sqlalchemy.rows import session_resources_table, sessions_table
+from sessionkit.adapters.sqlalchemy.rows import LONG_SPAN, session_resources_table, sessions_table
 from sessionkit.errors import InvalidValue
 from sessionkit.model.query import Cursor, Page, SessionQuery, SortField
 from sessionkit.model.session import Session
+from sessionkit.timespan import TimeSpan
 
-__all__ = ["CHUNK", "chunks", "fetch_sessions", "load_sessions", "run_query", "sort_value"]
+__all__ = [
+    "CHUNK",
+    "busy_rows_overlapping",
+    "chunks",
+    "fetch_sessions",
+    "load_sessions",
+    "overlap_params",
+    "run_query",
+    "sort_value",
+]
 
 S = sessions_table
 R = session_resources_table
@@ -36,6 +58,41 @@ def chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
     """Yield ``values`` in slices of at most :data:`CHUNK`."""
     for begin in range(0, len(values), CHUNK):
         yield values[begin : begin + CHUNK]
+
+
+def busy_rows_overlapping(*columns: ColumnElement[Any]) -> CompoundSelect[Any]:
+    """Return a select of ``columns`` of busy resource rows overlapping a span.
+
+    Parameters (see :func:`overlap_params`): ``tenant``, ``resources`` (a
+    list), ``start``, ``end`` and ``earliest``. Bounded on both sides so that
+    the database reads index ranges, whatever the resource's history: rows of
+    at most :data:`~.rows.LONG_SPAN` by their start (after ``earliest``),
+    longer ones (``long_span``) by their end. Two selects joined by ``UNION
+    ALL`` rather than one ``OR``, which PostgreSQL reads as one range bounded
+    by ``start_at < :end`` alone; each row matches one of them only.
+    """
+    common = (
+        R.c.tenant == bindparam("tenant"),
+        R.c.resource.in_(bindparam("resources", expanding=True)),
+        R.c.busy.is_(True),
+        R.c.end_at > bindparam("start"),
+        R.c.start_at < bindparam("end"),
+    )
+    short = select(*columns).where(
+        *common, R.c.long_span == false(), R.c.start_at > bindparam("earliest")
+    )
+    long = select(*columns).where(*common, R.c.long_span == true())
+    return union_all(short, long)
+
+
+def overlap_params(tenant: str, span: TimeSpan) -> dict[str, Any]:
+    """Return the parameters of :func:`busy_rows_overlapping` but ``resources``."""
+    return {
+        "tenant": tenant,
+        "start": span.start,
+        "end": span.end,
+        "earliest": span.start - LONG_SPAN,
+    }
 
 
 def load_sessions(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 from sqlalchemy import (
@@ -37,9 +37,11 @@ from sessionkit.adapters.sqlalchemy._diagnose import (
 )
 from sessionkit.adapters.sqlalchemy._query import (
     CHUNK,
+    busy_rows_overlapping,
     chunks,
     fetch_sessions,
     load_sessions,
+    overlap_params,
     run_query,
 )
 from sessionkit.adapters.sqlalchemy._versioned import raise_stale, rowcount, update_versioned
@@ -62,16 +64,10 @@ R = session_resources_table
 
 # The conflict check runs before every write, so its statement is built once: building a
 # select() per call costs about as much as SQLite takes to answer it.
-# Start from the resource rows (an index range per resource), then fetch those sessions
+# Start from the resource rows (index ranges per resource), then fetch those sessions
 # by primary key: a correlated EXISTS per session of the tenant walks the tenant's whole
 # history instead.
-_BUSY_ROWS = select(R.c.session_id).where(
-    R.c.tenant == bindparam("tenant"),
-    R.c.resource.in_(bindparam("resources", expanding=True)),
-    R.c.busy.is_(True),
-    R.c.end_at > bindparam("start"),
-    R.c.start_at < bindparam("end"),
-)
+_BUSY_ROWS = busy_rows_overlapping(R.c.session_id)
 _BUSY_OVERLAPPING = (
     select(S)
     .where(S.c.tenant == bindparam("tenant"), S.c.id.in_(_BUSY_ROWS))
@@ -117,7 +113,7 @@ class SqlAlchemySessionRepository:
         if not names:
             return []
         excluded = sorted(set(exclude_ids))
-        params: dict[str, Any] = {"tenant": tenant, "start": span.start, "end": span.end}
+        params = overlap_params(tenant, span)
         statement = _BUSY_OVERLAPPING
         if excluded:
             params["excluded"] = excluded

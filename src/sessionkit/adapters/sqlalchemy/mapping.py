@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any, cast
 
+from sessionkit.adapters.sqlalchemy.rows import LONG_SPAN
 from sessionkit.model.series import ScheduleItem, Series, SeriesStatus, WindowPolicy
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.recurrence import Recurrence
@@ -69,6 +70,7 @@ def resource_values(session: Session) -> list[dict[str, Any]]:
             "start_at": session.span.start,
             "end_at": session.span.end,
             "busy": session.busy,
+            "long_span": session.span.end - session.span.start > LONG_SPAN,
         }
         for ref in session.resources
     ]

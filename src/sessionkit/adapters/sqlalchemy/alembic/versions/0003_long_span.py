@@ -1,0 +1,61 @@
+"""Conflict checks bounded on both sides: ``long_span`` on resource rows, two indexes.
+
+Revision ID: 0003_long_span
+Revises: 0002_series_order_index
+Create Date: 2026-11-21
+
+The index on (tenant, resource, end_at, start_at) bounded the conflict check
+by ``end_at > :start`` only, so a check in the past read everything the
+resource did since. Rows now carry ``long_span`` (longer than a day, see
+``rows.LONG_SPAN``): short rows are read by an index range on their start,
+long ones by their end. Existing rows are backfilled; a row is marked when its
+span is longer than a day.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003_long_span"
+down_revision = "0002_series_order_index"
+branch_labels = None
+depends_on = None
+
+_TABLE = "sessionkit_session_resources"
+_OLD = "ix_sessionkit_session_resources_tenant_resource_end_at_start_at"
+_BY_START = "ix_sessionkit_session_resources_by_start"
+_BY_END = "ix_sessionkit_session_resources_by_end"
+
+_LONGER_THAN_A_DAY = {
+    "postgresql": "end_at - start_at > interval '1 day'",
+    "mysql": "TIMESTAMPDIFF(MICROSECOND, start_at, end_at) > 86400000000",
+    "mariadb": "TIMESTAMPDIFF(MICROSECOND, start_at, end_at) > 86400000000",
+    # Instants are stored as text, 'YYYY-MM-DD HH:MM:SS.ffffff': whole seconds, then micros.
+    "sqlite": "strftime('%s', end_at) - strftime('%s', start_at) > 86400 OR "
+    "(strftime('%s', end_at) - strftime('%s', start_at) = 86400 "
+    "AND substr(end_at, 21) > substr(start_at, 21))",
+}
+
+
+def upgrade() -> None:
+    """Add and backfill ``long_span``; swap the end-bounded index for the two-class pair."""
+    op.add_column(
+        _TABLE, sa.Column("long_span", sa.Boolean(), server_default=sa.false(), nullable=False)
+    )
+    bind = op.get_bind()
+    longer = _LONGER_THAN_A_DAY.get(bind.dialect.name, "end_at - start_at > interval '1 day'")
+    rows = sa.table(_TABLE, sa.column("long_span", sa.Boolean()))
+    op.execute(rows.update().where(sa.text(longer)).values(long_span=True))
+    op.create_index(_BY_START, _TABLE, ["tenant", "resource", "long_span", "start_at"])
+    op.create_index(_BY_END, _TABLE, ["tenant", "resource", "long_span", "end_at"])
+    op.drop_index(_OLD, table_name=_TABLE)
+
+
+def downgrade() -> None:
+    """Back to the end-bounded index; drop ``long_span``."""
+    op.create_index(_OLD, _TABLE, ["tenant", "resource", "end_at", "start_at"])
+    op.drop_index(_BY_END, table_name=_TABLE)
+    op.drop_index(_BY_START, table_name=_TABLE)
+    with op.batch_alter_table(_TABLE) as batch:
+        batch.drop_column("long_span")
