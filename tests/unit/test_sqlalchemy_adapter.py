@@ -136,6 +136,31 @@ def test_drop_schema_removes_every_table(engine: Engine) -> None:
 # ---------------------------------------------------------------------- SQL shape
 
 
+@pytest.mark.parametrize("extra", [0, 1, 16, 17, 40])
+def test_conflict_reads_take_any_number_of_resources_and_excluded_ids(
+    store: SqlAlchemyStore, extra: int
+) -> None:
+    """Small lists get numbered parameters, longer ones an expanding list: same answers."""
+    teachers = [ResourceRef("teacher", f"t{n}") for n in range(3)]
+    with store.unit_of_work() as uow:
+        uow.sessions.add_many(
+            [make_session(f"s{n}", at=n, resources=[teachers[n]]) for n in range(3)]
+        )
+        uow.commit()
+    whole = TimeSpan(T0 - timedelta(hours=1), T0 + timedelta(hours=5))
+    others = [ResourceRef("room", f"r{n}") for n in range(extra)]
+    ignored = [f"nobody-{n}" for n in range(extra)]
+    with store.unit_of_work() as uow:
+        found = uow.sessions.busy_overlapping(
+            TENANT, resources=[*teachers, *others], span=whole, exclude_ids=["s1", *ignored]
+        )
+        only_ana = uow.sessions.busy_overlapping(
+            TENANT, resources=[teachers[0], *others], span=whole, exclude_ids=ignored
+        )
+    assert [s.id for s in found] == ["s0", "s2"]
+    assert [s.id for s in only_ana] == ["s0"]
+
+
 def test_conflict_reads_over_very_many_resources_go_in_chunks(
     store: SqlAlchemyStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -103,14 +103,11 @@ def stored_blockers(
     if not busy:
         return {}
     names = sorted({str(r) for s in busy for r in s.resources})
-    params = overlap_params(
-        tenant, TimeSpan(min(s.span.start for s in busy), max(s.span.end for s in busy))
-    )
+    overall = TimeSpan(min(s.span.start for s in busy), max(s.span.end for s in busy))
     stored: dict[str, tuple[TimeSpan, list[str]]] = {}
     for chunk in chunks(names):
-        for session_id, resource, start, end in db.execute(
-            _BUSY_RESOURCE_ROWS, {**params, "resources": chunk}
-        ):
+        params = overlap_params(tenant, overall, chunk)
+        for session_id, resource, start, end in db.execute(_BUSY_RESOURCE_ROWS, params):
             if session_id in exclude:
                 continue
             entry = stored.setdefault(session_id, (TimeSpan(start, end), []))

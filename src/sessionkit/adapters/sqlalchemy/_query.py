@@ -60,20 +60,30 @@ def chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
         yield values[begin : begin + CHUNK]
 
 
-def busy_rows_overlapping(*columns: ColumnElement[Any]) -> CompoundSelect[Any]:
+def busy_rows_overlapping(
+    *columns: ColumnElement[Any], resources: int | None = None
+) -> CompoundSelect[Any]:
     """Return a select of ``columns`` of busy resource rows overlapping a span.
 
-    Parameters (see :func:`overlap_params`): ``tenant``, ``resources`` (a
-    list), ``start``, ``end`` and ``earliest``. Bounded on both sides so that
-    the database reads index ranges, whatever the resource's history: rows of
-    at most :data:`~.rows.LONG_SPAN` by their start (after ``earliest``),
-    longer ones (``long_span``) by their end. Two selects joined by ``UNION
-    ALL`` rather than one ``OR``, which PostgreSQL reads as one range bounded
-    by ``start_at < :end`` alone; each row matches one of them only.
+    Parameters (see :func:`overlap_params`): ``tenant``, the resources,
+    ``start``, ``end`` and ``earliest``. The resources are one expanding list
+    ``resources``, or with ``resources=n`` the ``n`` parameters ``r0`` ... so
+    that the SQL is compiled once rather than re-rendered per call.
+
+    Bounded on both sides so that the database reads index ranges, whatever
+    the resource's history: rows of at most :data:`~.rows.LONG_SPAN` by their
+    start (after ``earliest``), longer ones (``long_span``) by their end. Two
+    selects joined by ``UNION ALL`` rather than one ``OR``, which PostgreSQL
+    reads as one range bounded by ``start_at < :end`` alone; each row matches
+    one of them only.
     """
+    if resources is None:
+        on_resources = R.c.resource.in_(bindparam("resources", expanding=True))
+    else:
+        on_resources = R.c.resource.in_([bindparam(f"r{i}") for i in range(resources)])
     common = (
         R.c.tenant == bindparam("tenant"),
-        R.c.resource.in_(bindparam("resources", expanding=True)),
+        on_resources,
         R.c.busy.is_(True),
         R.c.end_at > bindparam("start"),
         R.c.start_at < bindparam("end"),
@@ -85,21 +95,30 @@ def busy_rows_overlapping(*columns: ColumnElement[Any]) -> CompoundSelect[Any]:
     return union_all(short, long)
 
 
-def overlap_params(tenant: str, span: TimeSpan) -> dict[str, Any]:
-    """Return the parameters of :func:`busy_rows_overlapping` but ``resources``."""
-    return {
+def overlap_params(
+    tenant: str, span: TimeSpan, resources: Sequence[str], *, numbered: bool = False
+) -> dict[str, Any]:
+    """Return the parameters of :func:`busy_rows_overlapping` (``numbered``: ``r0`` ...)."""
+    params: dict[str, Any] = {
         "tenant": tenant,
         "start": span.start,
         "end": span.end,
         "earliest": span.start - LONG_SPAN,
     }
+    if numbered:
+        params.update((f"r{i}", name) for i, name in enumerate(resources))
+    else:
+        params["resources"] = list(resources)
+    return params
 
 
 def load_sessions(
     db: OrmSession, statement: Select[Any], params: Mapping[str, Any] | None = None
 ) -> list[Session]:
     """Return the sessions ``statement`` (a select of session rows) finds, in its order."""
-    return [session_from_row(row) for row in db.execute(statement, params).mappings()]
+    # Core statements through the connection: the ORM session's execute adds nothing here.
+    rows = db.connection().execute(statement, params).mappings()
+    return [session_from_row(row) for row in rows]
 
 
 def fetch_sessions(db: OrmSession, tenant: str, ids: Sequence[str]) -> dict[str, Session]:

@@ -11,12 +11,14 @@ with the offending records loaded, never a driver error.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from sqlalchemy import (
+    Select,
     and_,
     bindparam,
     delete,
@@ -25,6 +27,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
 
 from sessionkit.adapters.sqlalchemy._diagnose import (
     by_start,
@@ -62,20 +65,30 @@ S = sessions_table
 R = session_resources_table
 
 
-# The conflict check runs before every write, so its statement is built once: building a
-# select() per call costs about as much as SQLite takes to answer it.
-# Start from the resource rows (index ranges per resource), then fetch those sessions
-# by primary key: a correlated EXISTS per session of the tenant walks the tenant's whole
-# history instead.
-_BUSY_ROWS = busy_rows_overlapping(R.c.session_id)
-_BUSY_OVERLAPPING = (
-    select(S)
-    .where(S.c.tenant == bindparam("tenant"), S.c.id.in_(_BUSY_ROWS))
-    .order_by(S.c.start_at, S.c.id)
-)
-_BUSY_OVERLAPPING_EXCLUDING = _BUSY_OVERLAPPING.where(
-    S.c.id.not_in(bindparam("excluded", expanding=True))
-)
+_FIXED = 16
+"""Up to this many resources and excluded ids, the conflict check has a statement of its own."""
+
+
+@functools.cache
+def _busy_overlapping(resources: int | None, excluded: int | None) -> Select[Any]:
+    """The conflict check for ``resources`` resources and ``excluded`` ids, built once.
+
+    The conflict check runs before every write: building a select() per call
+    cost about as much as SQLite takes to answer it, and so does re-rendering
+    a statement with expanding ``IN`` lists, so the usual sizes each get a
+    statement with numbered parameters (``r0`` ..., ``x0`` ...); ``None``
+    stands for an expanding list (``resources``, ``excluded``) of any size.
+    It starts from the resource rows (index ranges per resource) and fetches
+    those sessions by primary key: a correlated EXISTS per session of the
+    tenant walks the tenant's whole history instead.
+    """
+    occupying = busy_rows_overlapping(R.c.session_id, resources=resources)
+    statement = select(S).where(S.c.tenant == bindparam("tenant"), S.c.id.in_(occupying))
+    if excluded is None:
+        statement = statement.where(S.c.id.not_in(bindparam("excluded", expanding=True)))
+    elif excluded:
+        statement = statement.where(S.c.id.not_in([bindparam(f"x{i}") for i in range(excluded)]))
+    return statement.order_by(S.c.start_at, S.c.id)
 
 
 class SqlAlchemySessionRepository:
@@ -113,21 +126,28 @@ class SqlAlchemySessionRepository:
         if not names:
             return []
         excluded = sorted(set(exclude_ids))
-        params = overlap_params(tenant, span)
-        statement = _BUSY_OVERLAPPING
-        if excluded:
-            params["excluded"] = excluded
-            statement = _BUSY_OVERLAPPING_EXCLUDING
         db = self._uow.db()
-        if len(names) <= CHUNK:
-            return load_sessions(db, statement, {**params, "resources": names})
-        # Very many resources (a bulk create): one query per chunk, merged in the same order.
-        found: dict[str, Session] = {}
-        for chunk in chunks(names):
-            found.update(
-                (s.id, s) for s in load_sessions(db, statement, {**params, "resources": chunk})
-            )
-        return by_start(found.values())
+        if len(names) > CHUNK:
+            # Very many resources (a bulk create): one query per chunk, merged in order.
+            found: dict[str, Session] = {}
+            for chunk in chunks(names):
+                found.update((s.id, s) for s in self._busy(db, tenant, chunk, span, excluded))
+            return by_start(found.values())
+        return self._busy(db, tenant, names, span, excluded)
+
+    @staticmethod
+    def _busy(
+        db: OrmSession, tenant: str, names: Sequence[str], span: TimeSpan, excluded: list[str]
+    ) -> list[Session]:
+        numbered = len(names) <= _FIXED
+        params = overlap_params(tenant, span, names, numbered=numbered)
+        if len(excluded) <= _FIXED:
+            params.update((f"x{i}", x) for i, x in enumerate(excluded))
+            statement = _busy_overlapping(len(names) if numbered else None, len(excluded))
+        else:
+            params["excluded"] = excluded
+            statement = _busy_overlapping(len(names) if numbered else None, None)
+        return load_sessions(db, statement, params)
 
     def for_series(
         self, tenant: str, series_id: str, *, start_from: datetime | None = None
