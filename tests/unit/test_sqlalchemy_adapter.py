@@ -136,6 +136,30 @@ def test_drop_schema_removes_every_table(engine: Engine) -> None:
 # ---------------------------------------------------------------------- SQL shape
 
 
+@pytest.mark.parametrize(
+    ("third", "refused"),
+    [
+        (make_session("c", at=4), False),  # touches b's end: half-open, no overlap
+        (make_session("c", at=2.5, hours=0.25), True),  # inside a, after the short b
+        (make_session("c", at=2.5, hours=0.25, busy=False), False),
+        (make_session("c", at=2.5, hours=0.25, tenant="other"), False),
+        (make_session("c", at=2.5, hours=0.25, resources=[ResourceRef("teacher", "x")]), False),
+    ],
+)
+def test_overlaps_inside_a_batch_are_refused(
+    store: SqlAlchemyStore, third: Any, refused: bool
+) -> None:
+    long_a = make_session("a", at=0, hours=4)
+    short_b = make_session("b", at=1, hours=0.5, resources=[ResourceRef("teacher", "ben")])
+    with store.unit_of_work() as uow:
+        if refused:
+            with pytest.raises(SessionConflict) as caught:
+                uow.sessions.add_many([long_a, short_b, third])
+            assert [s.id for s in caught.value.conflicts] == ["a"]
+        else:
+            uow.sessions.add_many([long_a, short_b, third])
+
+
 @pytest.mark.parametrize("extra", [0, 1, 16, 17, 40])
 def test_conflict_reads_take_any_number_of_resources_and_excluded_ids(
     store: SqlAlchemyStore, extra: int
