@@ -3,18 +3,18 @@
 Three measurements, each with a reference taken in the same run:
 
 1. **Materialise** a 2-month window for 10,000 series (about 170,000 sessions)
-   through the real services (``SessionKit`` over ``SqlAlchemyStore``, one
-   ``kit.series.create`` per series, so one unit of work each) into a SQLite
-   file, then on PostgreSQL. Reference: the very same rows (series, schedule
-   items, sessions, session resources) inserted with Core ``executemany`` in
-   one transaction into a fresh database with the same schema (aim: within 2x),
-   and, to show what committing per series costs by itself, in one transaction
-   per series. Each run stops at a time budget; the growth of the time per
-   series with the sessions already stored then projects the full run. On
+   through the real services (``SessionKit`` over ``SqlAlchemyStore``) with
+   ``kit.series.create_many``, one unit of work per batch of ``BATCH`` series,
+   into a SQLite file, then on PostgreSQL. Reference: the very same rows
+   (series, schedule items, sessions, session resources) inserted with Core
+   ``executemany`` in one transaction into a fresh database with the same
+   schema (aim: within 2x). For comparison, one ``kit.series.create`` (one
+   unit of work) per series runs until a time budget, against Core with one
+   transaction per series over the same series, and the growth of its time
+   per series with the sessions already stored projects the full run. On
    PostgreSQL it runs twice: on a fresh schema as is, and with ``ANALYZE``
    after the first 1% of series (the statistics autovacuum would gather
-   later). Over the aim, a cProfile of the last series of the run says where
-   the time goes.
+   later). Over the aim, a cProfile of the last batch says where the time goes.
 2. **Conflict check** for one new session: ``busy_overlapping`` for one
    teacher and span, as a service would run it, with 10k and with 1M sessions
    stored (aim: within 2x of each other) and against a bare Core query
@@ -85,7 +85,7 @@ from sessionkit.model.query import SessionQuery
 from sessionkit.model.series import ScheduleItem, Series
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.recurrence import Recurrence
-from sessionkit.services import SessionKit
+from sessionkit.services import SeriesSpec, SessionKit
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.timespan import TimeSpan
 
@@ -96,6 +96,9 @@ FIRST_DAY = date(2026, 3, 2)  # a Monday; the window crosses the spring DST chan
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 SHARED = 0.1
 """The share of series that reuse an earlier series' teacher on one of its two days."""
+
+BATCH = 1_000
+"""Series per ``kit.series.create_many`` call (one unit of work each)."""
 
 URL_VARIABLE = "SESSIONKIT_TEST_POSTGRES_URL"
 
@@ -280,6 +283,44 @@ def materialise_with_sessionkit(
     return done
 
 
+def materialise_in_batches(
+    engine: Engine,
+    specs: Sequence[tuple[str, ScheduleItem]],
+    batch: int,
+    analyze_after: int | None = None,
+) -> Materialised:
+    """Create the series ``batch`` at a time with ``kit.series.create_many`` (a unit of work each).
+
+    A batch's time is spread evenly over its series. With ``analyze_after``,
+    runs ``ANALYZE`` (not timed) before the first batch that finds at least
+    that many series stored.
+    """
+    store = SqlAlchemyStore(engine)
+    kit = SessionKit(uow=store.unit_of_work, clock=ManualClock(NOW))
+    done = Materialised()
+    clock = time.perf_counter
+    analyzed = False
+    for first in range(0, len(specs), batch):
+        chunk = specs[first : first + batch]
+        if analyze_after is not None and not analyzed and first >= analyze_after:
+            analyze(engine)
+            analyzed = True
+        wanted = [
+            SeriesSpec(title=f"Class {series_id}", items=[item], series_id=series_id)
+            for series_id, item in chunk
+        ]
+        started = clock()
+        made = kit.series.create_many(TENANT, actor="bench", specs=wanted)
+        took = clock() - started
+        for series, report in made:
+            done.seconds.append(took / len(made))
+            done.stored_before.append(len(done.sessions))
+            done.series.append(series)
+            done.sessions.extend(report.created)
+            done.skipped += len(report.skipped)
+    return done
+
+
 def analyze(engine: Engine) -> None:
     with engine.begin() as connection:
         connection.exec_driver_sql("ANALYZE")
@@ -334,13 +375,11 @@ def growth(done: Materialised, total_series: int) -> tuple[str, float] | None:
     return text, projected
 
 
-def profile_materialise(
-    engine: Engine, specs: Sequence[tuple[str, ScheduleItem]], stored: int
-) -> None:
-    """Profile materialising ``specs`` and print where the time goes, by area and function."""
+def profile_materialise(run: Callable[[], object], what: str) -> None:
+    """Profile ``run()`` and print where the time goes, by area and function."""
     profile = cProfile.Profile()
     profile.enable()
-    materialise_with_sessionkit(engine, specs, float("inf"))
+    run()
     profile.disable()
     stats = pstats.Stats(profile).get_stats_profile()
     total = stats.total_tt
@@ -348,11 +387,7 @@ def profile_materialise(
     for name, fp in stats.func_profiles.items():
         area = profile_area(fp.file_name, name)
         areas[area] = areas.get(area, 0.0) + fp.tottime
-    print(
-        f"    cProfile of the last {len(specs):,} of those series again, on top of {stored:,}"
-        " stored sessions"
-        f" ({total:.2f} s under the profiler); own time by area:"
-    )
+    print(f"    cProfile of {what} ({total:.2f} s under the profiler); own time by area:")
     for area, spent in sorted(areas.items(), key=lambda kv: -kv[1]):
         if spent / total >= 0.01:
             print(f"      {spent / total:6.1%}  {area}")
@@ -363,18 +398,23 @@ def profile_materialise(
             f"      {fp.ncalls:>9} {fp.tottime:7.3f} {fp.cumtime:7.3f}  "
             f"{short_path(fp.file_name)}:{fp.line_number} {name}"
         )
-    print("    cumulative time of the steps of one create (s, share of total):")
+    print("    cumulative time of the steps (s, share of total):")
     wanted = (
+        ("series.py", "create_many"),
+        ("bulk.py", "create_many_in"),
         ("series.py", "create"),
         ("store.py", "__enter__"),
         ("store.py", "__exit__"),
         ("store.py", "commit"),
         ("_series.py", "add"),
+        ("_series.py", "add_many"),
         ("generation.py", "wanted_occurrences"),
         ("_sessions.py", "for_series"),
         ("_sessions.py", "busy_overlapping"),
         ("generation.py", "plan"),
         ("_sessions.py", "add_many"),
+        ("_sessions.py", "_check_batch"),
+        ("_diagnose.py", "stored_blockers"),
         ("_backend.py", "check_before_write"),
         ("mapping.py", "session_values"),
         ("session.py", "__init__"),
@@ -431,74 +471,84 @@ def bench_materialise_on(
 ) -> None:
     with database() as engine:
         gc.collect()
-        done = materialise_with_sessionkit(engine, specs, budget, analyze_after)
+        done = materialise_in_batches(engine, specs, BATCH, analyze_after)
         assert count_sessions(engine) == len(done.sessions)
     kit_time = done.total
-    per_series = done.rows()
-    rows = merged(per_series)
+    rows = merged(done.rows())
     n_rows = sum(len(values) for _, values in rows)
     with database() as engine:
         core_time = timed(lambda: insert_with_core(engine, rows))
         assert count_sessions(engine) == len(done.sessions)
-    with database() as engine:
-        per_series_time = timed(
-            lambda: insert_with_core_per_series(engine, per_series, analyze_after)
-        )
     met = kit_time <= 2 * core_time
     print(
         f"  {name:<13} {len(done.series):>6,} {len(done.sessions):>8,} {done.skipped:>7,}"
         f" {kit_time:8.2f}s {core_time:7.2f}s {ratio(kit_time, core_time)}"
-        f" {per_series_time:7.2f}s {ratio(kit_time, per_series_time)}"
         f"  aim within 2x of Core: {'met' if met else 'NOT met'}",
         flush=True,
     )
     pad = " " * 16
     print(
-        f"{pad}sessionkit {len(done.sessions) / kit_time:,.0f} sessions/s; Core"
-        f" {n_rows / core_time:,.0f} rows/s in one transaction ({n_rows:,} rows in 4 tables),"
-        f" {n_rows / per_series_time:,.0f} rows/s with one per series"
+        f"{pad}create_many, {BATCH:,} series per unit of work: {len(done.sessions) / kit_time:,.0f}"
+        f" sessions/s; Core {n_rows / core_time:,.0f} rows/s in one transaction ({n_rows:,} rows"
+        " in 4 tables)"
     )
     if analyze_after is not None:
         print(
-            f"{pad}ANALYZE ran after the first {analyze_after} series (sessionkit and Core per"
-            " series; without it even Core per series slows down as the tables grow)"
+            f"{pad}ANALYZE ran once at least {analyze_after} series were in (create_many: after"
+            " its first batch; create and Core per series: after that many series)"
         )
-    if len(done.series) < len(specs):
-        print(
-            f"{pad}STOPPED at the {budget:.0f} s budget after {len(done.series):,} of"
-            f" {len(specs):,} series (figures above are for those)"
+    # One create (one unit of work) per series, for comparison, until the budget.
+    with database() as engine:
+        gc.collect()
+        one = materialise_with_sessionkit(engine, specs, budget, analyze_after)
+    # Both ways create the same sessions (but for their random ids).
+    bounds = [*done.stored_before, len(done.sessions)]
+    assert len(one.sessions) == bounds[len(one.series)], (len(one.sessions), len(one.series))
+    with database() as engine:
+        per_series_time = timed(
+            lambda: insert_with_core_per_series(engine, one.rows(), analyze_after)
         )
-    trend = growth(done, len(specs))
+    per = one.total / len(one.series)
+    line = (
+        f"{pad}one kit.series.create per series: {len(one.series):,} series in {one.total:.1f} s"
+        f" ({per * 1000:.2f} ms each), {ratio(one.total, per_series_time).strip()} Core with one"
+        f" transaction per series ({per_series_time:.1f} s)"
+    )
+    trend = growth(one, len(specs))
     if trend is not None:
         text, projected = trend
-        print(f"{pad}{text}")
-        if len(done.series) < len(specs):
-            core_full = core_time * len(specs) / len(done.series)
-            print(
-                f"{pad}projected full run of {len(specs):,} series: {projected:,.0f} s, about"
-                f" {projected / core_full:,.0f}x Core"
-            )
+        line += f"; {text}; all {len(specs):,} projected {projected:,.0f} s,"
+        line += f" {ratio(projected, core_time).strip()} Core in one transaction"
+    print(line, flush=True)
     if not met:
-        # Profile the steady state: the last few measured series, on top of what came before.
-        count = max(20, min(100, len(done.series) // 20))
-        first = max(0, len(done.series) - count)
+        # Profile the steady state: the last batch, on top of what came before it.
+        first = max(0, len(done.series) - BATCH)
         with database() as engine:
             insert_with_core(engine, merged(done.rows(stop=first)))
             if analyze_after is not None:
                 analyze(engine)
-            profile_materialise(engine, specs[first : len(done.series)], done.stored_before[first])
+            last = specs[first : len(done.series)]
+            profile_materialise(
+                lambda: materialise_in_batches(engine, last, BATCH),
+                f"the last batch of {len(last):,} series again, on top of"
+                f" {done.stored_before[first]:,} stored sessions",
+            )
 
 
 def bench_materialise(quick: bool, tmp: Path) -> None:
     n = 300 if quick else 10_000
-    budgets = (4.0, 2.0, 3.0) if quick else (35.0, 20.0, 30.0)
+    budgets = (4.0, 2.0, 3.0) if quick else (20.0, 15.0, 15.0)
     specs = make_series_specs(n)
-    print("1. Materialise a 2-month window: one kit.series.create (one unit of work) per series")
-    print("   references: the same rows with Core executemany, in one transaction, and in one")
-    print("   transaction per series, each into a fresh database")
+    print(
+        f"1. Materialise a 2-month window: kit.series.create_many, {BATCH:,} series per unit of"
+        " work"
+    )
+    print("   reference: the same rows with Core executemany in one transaction, into a fresh")
+    print("   database; then one kit.series.create per series (one unit of work each) until a")
+    print("   time budget, against Core with one transaction per series")
     print(
         f"  {'database':<13} {'series':>6} {'sessions':>8} {'skipped':>7} {'sessionkit':>9}"
-        f" {'Core 1 tx':>8} {'ratio':>7} {'tx/series':>8} {'ratio':>7}"
+        f" {'Core 1 tx':>8} {'ratio':>7}"
     )
     counter = iter(range(1_000_000))
 
