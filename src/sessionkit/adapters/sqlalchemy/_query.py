@@ -9,6 +9,7 @@ with two statements per page: ``count(*)`` over the filters, and the page itself
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -63,35 +64,42 @@ def chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
 def busy_rows_overlapping(
     *columns: ColumnElement[Any], resources: int | None = None
 ) -> CompoundSelect[Any]:
-    """Return a select of ``columns`` of busy resource rows overlapping a span.
+    """Return a select of ``columns`` of the busy resource rows that may overlap a span.
 
-    Parameters (see :func:`overlap_params`): ``tenant``, the resources,
-    ``start``, ``end`` and ``earliest``. The resources are one expanding list
-    ``resources``, or with ``resources=n`` the ``n`` parameters ``r0`` ... so
-    that the SQL is compiled once rather than re-rendered per call.
+    Every row overlapping ``[start, end)`` is in the result, and a few that do
+    not: rows of at most :data:`~.rows.LONG_SPAN` that start in ``(earliest,
+    end)`` but end by ``start``. Callers select ``start_at``/``end_at`` and
+    check the overlap themselves. Parameters (see :func:`overlap_params`):
+    ``tenant``, the resources, ``start``, ``end`` and ``earliest``; the
+    resources are one expanding list ``resources``, or with ``resources=n``
+    the ``n`` parameters ``r0`` ..., so that the SQL is compiled once rather
+    than re-rendered per call.
 
     Bounded on both sides so that the database reads index ranges, whatever
-    the resource's history: rows of at most :data:`~.rows.LONG_SPAN` by their
-    start (after ``earliest``), longer ones (``long_span``) by their end. Two
+    the resource's history: rows of at most ``LONG_SPAN`` by their start
+    (the short branch names no ``end_at``, so no planner mistakes the
+    ``end_at`` index for it), longer ones (``long_span``) by their end. Two
     selects joined by ``UNION ALL`` rather than one ``OR``, which PostgreSQL
-    reads as one range bounded by ``start_at < :end`` alone; each row matches
+    reads as one range bounded by ``start_at < :end`` alone; a row matches
     one of them only.
     """
     if resources is None:
         on_resources = R.c.resource.in_(bindparam("resources", expanding=True))
     else:
         on_resources = R.c.resource.in_([bindparam(f"r{i}") for i in range(resources)])
-    common = (
-        R.c.tenant == bindparam("tenant"),
-        on_resources,
-        R.c.busy.is_(True),
+    common = (R.c.tenant == bindparam("tenant"), on_resources, R.c.busy.is_(True))
+    short = select(*columns).where(
+        *common,
+        R.c.long_span == false(),
+        R.c.start_at > bindparam("earliest"),
+        R.c.start_at < bindparam("end"),
+    )
+    long = select(*columns).where(
+        *common,
+        R.c.long_span == true(),
         R.c.end_at > bindparam("start"),
         R.c.start_at < bindparam("end"),
     )
-    short = select(*columns).where(
-        *common, R.c.long_span == false(), R.c.start_at > bindparam("earliest")
-    )
-    long = select(*columns).where(*common, R.c.long_span == true())
     return union_all(short, long)
 
 
@@ -121,12 +129,36 @@ def load_sessions(
     return [session_from_row(row) for row in rows]
 
 
+_FIXED = 16
+"""Up to this many ids (or resources), a statement of its own with numbered parameters."""
+
+
+@functools.cache
+def _by_ids(count: int | None) -> Select[Any]:
+    """Sessions of ``tenant`` among ``count`` ids ``i0`` ... (``None``: the expanding ``ids``).
+
+    Built once per size: building a select per call, or re-rendering an
+    expanding ``IN`` list, costs more than the database's answer.
+    """
+    if count is None:
+        ids = S.c.id.in_(bindparam("ids", expanding=True))
+    else:
+        ids = S.c.id.in_([bindparam(f"i{n}") for n in range(count)])
+    return select(S).where(S.c.tenant == bindparam("tenant"), ids)
+
+
 def fetch_sessions(db: OrmSession, tenant: str, ids: Sequence[str]) -> dict[str, Session]:
     """Return ``tenant``'s sessions among ``ids`` by id (an ``IN`` list per chunk of ids)."""
     found: dict[str, Session] = {}
     for chunk in chunks(ids):
-        statement = select(S).where(S.c.tenant == tenant, S.c.id.in_(chunk))
-        found.update((s.id, s) for s in load_sessions(db, statement))
+        params: dict[str, Any] = {"tenant": tenant}
+        if len(chunk) <= _FIXED:
+            params.update((f"i{n}", i) for n, i in enumerate(chunk))
+            statement = _by_ids(len(chunk))
+        else:
+            params["ids"] = list(chunk)
+            statement = _by_ids(None)
+        found.update((s.id, s) for s in load_sessions(db, statement, params))
     return found
 
 
