@@ -15,6 +15,7 @@ from sessionkit.availability import (
 from sessionkit.conflicts import Conflict, ConflictIndex, find_conflicts
 from sessionkit.errors import (
     ConcurrentModification,
+    Duplicate,
     DuplicateSeries,
     DuplicateSession,
     ExpansionLimitExceeded,
@@ -28,8 +29,10 @@ from sessionkit.errors import (
     InvalidWindow,
     LifecycleError,
     NaiveDatetime,
+    NestedUnitOfWork,
     NotADatetime,
     NotASession,
+    NotFound,
     NotIndexed,
     RepeatedTime,
     SeriesClosedError,
@@ -44,7 +47,9 @@ from sessionkit.errors import (
     UnknownStatus,
     UnknownTimeZone,
     UnknownTransitionName,
+    UnsupportedKind,
     WallTimeError,
+    WrongType,
 )
 from sessionkit.lifecycle import (
     ANY,
@@ -150,6 +155,11 @@ __all__ = [
     "UnknownLifecycle",
     "UnknownStatus",
     "UnknownTransitionName",
+    "NotFound",
+    "Duplicate",
+    "WrongType",
+    "UnsupportedKind",
+    "NestedUnitOfWork",
     "SessionNotFound",
     "SeriesNotFound",
     "DuplicateSession",

@@ -16,16 +16,21 @@ message::
     │   ├── NotASession (TypeError)             a value a lifecycle cannot drive
     │   ├── InvalidRecurrence                   a rule, EXDATE or RDATE that cannot be used
     │   └── InvalidAvailability                 weekly hours that make no sense
-    ├── NotADatetime (TypeError)                a value of the wrong type
+    ├── WrongType (TypeError)                   a public API got a value of the wrong type
+    │   └── NotADatetime                        not a datetime (date, time, timedelta)
     ├── NotIndexed (KeyError)                   a key that a ConflictIndex does not hold
     ├── WallTimeError (ValueError)              a local time that is not one instant
     │   ├── SkippedTime                         falls in a DST gap (does not exist)
     │   └── RepeatedTime                        falls in a DST fold (exists twice)
     ├── ExpansionLimitExceeded (RuntimeError)   a recurrence examined too many candidates
-    ├── SessionNotFound (LookupError)           no such session for this tenant
-    ├── SeriesNotFound (LookupError)            no such series for this tenant
-    ├── DuplicateSession (ValueError)           the id, or the (series, occurrence key), exists
-    ├── DuplicateSeries (ValueError)            the series id exists for the tenant
+    ├── NotFound (LookupError)                  no such record of a kind for this tenant
+    │   ├── SessionNotFound                     no such session
+    │   └── SeriesNotFound                      no such series
+    ├── Duplicate (ValueError)                  the id or a unique key of a kind is taken
+    │   ├── DuplicateSession                    session id, (series, occurrence) or (series, start)
+    │   └── DuplicateSeries                     the series id
+    ├── UnsupportedKind (LookupError)           an adapter cannot store that kind
+    ├── NestedUnitOfWork (RuntimeError)         a unit of work opened inside another
     ├── SessionConflict (ValueError)            a busy resource is taken at that time
     ├── SessionLocked (ValueError)              status or dependents forbid the change
     ├── ConcurrentModification (RuntimeError)   the stored version moved on
@@ -44,6 +49,11 @@ from datetime import datetime
 from typing import Any
 
 __all__ = [
+    "NotFound",
+    "Duplicate",
+    "WrongType",
+    "UnsupportedKind",
+    "NestedUnitOfWork",
     "ConcurrentModification",
     "DuplicateSession",
     "DuplicateSeries",
@@ -108,13 +118,25 @@ class NaiveDatetime(InvalidValue):
         self.name = name
 
 
-class NotADatetime(SessionKitError, TypeError):
+class WrongType(SessionKitError, TypeError):
+    """A value of the wrong type reached a public API; ``name`` says which, ``expected`` what."""
+
+    def __init__(self, value: object, *, name: str = "value", expected: str = "") -> None:
+        super().__init__(
+            f"{name} must be {expected}, got {type(value).__name__} {value!r}"
+            if expected
+            else f"{name} has the wrong type: {type(value).__name__} {value!r}"
+        )
+        self.value = value
+        self.name = name
+        self.expected = expected
+
+
+class NotADatetime(WrongType):
     """A value of the wrong type where a datetime (or date, time, timedelta) was required."""
 
     def __init__(self, value: object, *, name: str = "value", expected: str = "datetime") -> None:
-        super().__init__(f"{name} must be a {expected}, got {type(value).__name__} {value!r}")
-        self.value = value
-        self.name = name
+        super().__init__(value, name=name, expected=f"a {expected}")
         self.expected = expected
 
 
@@ -301,44 +323,152 @@ class UnknownLifecycle(SessionKitError, LookupError):
         self.known = tuple(known)
 
 
-class SessionNotFound(SessionKitError, LookupError):
+class NotFound(SessionKitError, LookupError):
+    """No record of ``kind`` with that id for the tenant (another tenant's id looks the same).
+
+    The base of every ``...NotFound``; ``kind`` names the aggregate (``"session"``,
+    ``"series"``, ...), ``record_id`` and ``tenant`` what was asked for.
+    """
+
+    def __init__(self, kind: str, record_id: object, tenant: object) -> None:
+        super().__init__(f"no {kind} {record_id!r} for tenant {tenant!r}")
+        self.kind = kind
+        self.record_id = record_id
+        self.tenant = tenant
+
+
+class Duplicate(SessionKitError, ValueError):
+    """A record with the same id, or the same value of a unique key, already exists.
+
+    The base of every ``Duplicate...``; ``kind`` names the aggregate, ``key`` the
+    unique key that refused (``"id"`` for the id itself), ``existing`` is the
+    stored record when the adapter could load it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str,
+        record_id: object = None,
+        tenant: object = None,
+        key: str = "id",
+        existing: object = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.record_id = record_id
+        self.tenant = tenant
+        self.key = key
+        self.existing = existing
+
+    @classmethod
+    def of(
+        cls,
+        kind: str,
+        record_id: object,
+        tenant: object,
+        *,
+        key: str = "id",
+        value: object = None,
+        existing: object = None,
+    ) -> Duplicate:
+        """Return the error for a record whose id (or unique ``key`` = ``value``) is taken."""
+        if key == "id":
+            message = f"{kind} {record_id!r} already exists for tenant {tenant!r}"
+        else:
+            owner = getattr(existing, "id", None)
+            held = "" if owner is None else f" (held by {owner!r})"
+            message = (
+                f"{kind} {record_id!r}: tenant {tenant!r} already has a {kind} with "
+                f"{key} = {value!r}{held}"
+            )
+        return cls(
+            message, kind=kind, record_id=record_id, tenant=tenant, key=key, existing=existing
+        )
+
+
+class UnsupportedKind(SessionKitError, LookupError):
+    """A storage adapter was asked for a repository of a kind it cannot store."""
+
+    def __init__(self, kind: str, adapter: str, known: Sequence[str] = ()) -> None:
+        listed = f"; it stores: {', '.join(sorted(known))}" if known else ""
+        super().__init__(f"{adapter} has no repository for kind {kind!r}{listed}")
+        self.kind = kind
+        self.adapter = adapter
+        self.known = tuple(known)
+
+
+class NestedUnitOfWork(SessionKitError, RuntimeError):
+    """A unit of work was opened while this thread already had one open on the same store.
+
+    Nesting would wait for itself on a database (and deadlock the in-memory
+    store's lock). Inside a command, read through the unit of work you were
+    handed (link checkers and fact providers get it); in an event handler,
+    which runs after the commit, open a new one freely.
+    """
+
+    def __init__(self, store: str) -> None:
+        super().__init__(
+            f"this thread already has a unit of work open on this {store}; read through "
+            "the unit of work you were handed (a LinkChecker receives it), or finish the "
+            "open one before opening another"
+        )
+        self.store = store
+
+
+class SessionNotFound(NotFound):
     """No session with that id exists for the tenant (another tenant's id looks the same)."""
 
     def __init__(self, session_id: object, tenant: object) -> None:
-        super().__init__(f"no session {session_id!r} for tenant {tenant!r}")
+        super().__init__("session", session_id, tenant)
         self.session_id = session_id
-        self.tenant = tenant
 
 
-class SeriesNotFound(SessionKitError, LookupError):
+class SeriesNotFound(NotFound):
     """No series with that id exists for the tenant."""
 
     def __init__(self, series_id: object, tenant: object) -> None:
-        super().__init__(f"no series {series_id!r} for tenant {tenant!r}")
+        super().__init__("series", series_id, tenant)
         self.series_id = series_id
-        self.tenant = tenant
 
 
-class DuplicateSession(SessionKitError, ValueError):
-    """A session with the same id, or the same (series, occurrence key), already exists."""
+class DuplicateSession(Duplicate):
+    """A session with that id, (series, occurrence key) or (series, start) exists."""
 
-    def __init__(self, message: str, *, session_id: object = None, existing: object = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        session_id: object = None,
+        existing: object = None,
+        key: str = "id",
+        tenant: object = None,
+    ) -> None:
+        super().__init__(
+            message,
+            kind="session",
+            record_id=session_id,
+            tenant=tenant if tenant is not None else getattr(existing, "tenant", None),
+            key=key,
+            existing=existing,
+        )
         self.session_id = session_id
-        self.existing = existing
 
 
-class DuplicateSeries(SessionKitError, ValueError):
+class DuplicateSeries(Duplicate):
     """A series with the same id already exists for the tenant; ``existing`` is the stored one."""
 
     def __init__(self, series_id: object, tenant: object, *, existing: object = None) -> None:
         super().__init__(
             f"series {series_id!r} already exists for tenant {tenant!r}; "
-            "choose another id, or update the stored series"
+            "choose another id, or update the stored series",
+            kind="series",
+            record_id=series_id,
+            tenant=tenant,
+            existing=existing,
         )
         self.series_id = series_id
-        self.tenant = tenant
-        self.existing = existing
 
 
 class SessionConflict(SessionKitError, ValueError):

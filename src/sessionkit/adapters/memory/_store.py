@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar, cast
 
 import attrs
 
@@ -19,13 +19,16 @@ from sessionkit.errors import (
     SeriesNotFound,
     SessionConflict,
     SessionNotFound,
+    UnsupportedKind,
 )
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.query import Page, SessionQuery
 from sessionkit.model.series import Series
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.ports import EventPublisher, SeriesRepository, SessionRepository
+from sessionkit.ports import SERIES, SESSIONS, EventPublisher, Kind, UnitOfWorkBase
 from sessionkit.timespan import TimeSpan
+
+RepoT = TypeVar("RepoT")
 
 __all__ = [
     "InMemorySeriesRepository",
@@ -69,7 +72,7 @@ class InMemoryStore:
         return InMemoryUnitOfWork(self)
 
 
-class InMemoryUnitOfWork:
+class InMemoryUnitOfWork(UnitOfWorkBase):
     """One serialised transaction on an :class:`InMemoryStore` (see :class:`~sessionkit.ports.UnitOfWork`).
 
     Writes go straight to the store's tables while an undo journal remembers
@@ -87,10 +90,19 @@ class InMemoryUnitOfWork:
         self._events: list[DomainEvent] = []
         self._active = False
         self._used = False
-        # Typed as the ports: the protocol's attributes are mutable, hence invariant, so the
-        # concrete types here would stop this class from being a UnitOfWork for mypy.
-        self.sessions: SessionRepository = InMemorySessionRepository(self)
-        self.series: SeriesRepository = InMemorySeriesRepository(self)
+        self._repositories: dict[str, object] = {
+            SESSIONS.name: InMemorySessionRepository(self),
+            SERIES.name: InMemorySeriesRepository(self),
+        }
+
+    def repository(self, kind: Kind[RepoT]) -> RepoT:
+        """Return this unit's repository for ``kind``; raise ``UnsupportedKind`` if none."""
+        try:
+            return cast("RepoT", self._repositories[kind.name])
+        except KeyError:
+            raise UnsupportedKind(
+                kind.name, type(self).__name__, list(self._repositories)
+            ) from None
 
     def __enter__(self) -> Self:
         if self._used:

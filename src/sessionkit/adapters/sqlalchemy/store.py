@@ -15,7 +15,7 @@ import threading
 import weakref
 from collections.abc import Iterable
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar, cast
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -25,8 +25,11 @@ from sqlalchemy.orm import SessionTransaction, sessionmaker
 from sessionkit.adapters.sqlalchemy._backend import Backend, backend_for
 from sessionkit.adapters.sqlalchemy._series import SqlAlchemySeriesRepository
 from sessionkit.adapters.sqlalchemy._sessions import SqlAlchemySessionRepository
+from sessionkit.errors import UnsupportedKind
 from sessionkit.model.events import DomainEvent
-from sessionkit.ports import EventPublisher, SeriesRepository, SessionRepository
+from sessionkit.ports import SERIES, SESSIONS, EventPublisher, Kind, UnitOfWorkBase
+
+RepoT = TypeVar("RepoT")
 
 __all__ = ["SqlAlchemyStore", "SqlAlchemyUnitOfWork"]
 
@@ -111,7 +114,7 @@ def _engine_lock(engine: Engine) -> threading.Lock:
         return lock
 
 
-class SqlAlchemyUnitOfWork:
+class SqlAlchemyUnitOfWork(UnitOfWorkBase):
     """One transaction on a :class:`SqlAlchemyStore` (see :class:`~sessionkit.ports.UnitOfWork`).
 
     Every write runs in its own SAVEPOINT, so a refused write (a duplicate, a
@@ -135,9 +138,10 @@ class SqlAlchemyUnitOfWork:
         self._lock: threading.Lock | None = None
         self._events: list[DomainEvent] = []
         self._used = False
-        # Typed as the ports: the protocol's attributes are mutable, hence invariant.
-        self.sessions: SessionRepository = SqlAlchemySessionRepository(self)
-        self.series: SeriesRepository = SqlAlchemySeriesRepository(self)
+        self._repositories: dict[str, object] = {
+            SESSIONS.name: SqlAlchemySessionRepository(self),
+            SERIES.name: SqlAlchemySeriesRepository(self),
+        }
 
     @property
     def backend(self) -> Backend:
@@ -149,6 +153,15 @@ class SqlAlchemyUnitOfWork:
         if self._db is None:
             raise RuntimeError("use the unit of work inside its `with` block")
         return self._db
+
+    def repository(self, kind: Kind[RepoT]) -> RepoT:
+        """Return this unit's repository for ``kind``; raise ``UnsupportedKind`` if none."""
+        try:
+            return cast("RepoT", self._repositories[kind.name])
+        except KeyError:
+            raise UnsupportedKind(
+                kind.name, type(self).__name__, list(self._repositories)
+            ) from None
 
     def __enter__(self) -> Self:
         if self._used:
