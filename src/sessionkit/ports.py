@@ -233,10 +233,13 @@ class EventPublisher(Protocol):
 class LinkChecker(Protocol):
     """The host says which sessions have dependents (payments, attendance, bookings).
 
-    A session with dependents is never deleted or moved by sessionkit.
+    A session with dependents is never deleted or moved by sessionkit. The
+    checker is asked inside a command and gets that command's open unit of
+    work to read through (``uow.sessions``, ``uow.repository(kind)``): opening
+    another unit of work there would wait for the open one (``NestedUnitOfWork``).
     """
 
-    def blocking_links(self, sessions: Sequence[Session]) -> Mapping[str, str]:
+    def blocking_links(self, sessions: Sequence[Session], uow: UnitOfWork) -> Mapping[str, str]:
         """Return ``{session_id: reason}`` for those of ``sessions`` that have dependents."""
         ...
 

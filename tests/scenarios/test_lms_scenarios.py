@@ -34,6 +34,7 @@ from sessionkit.model import (
     SessionStatusChanged,
     SessionUpdated,
 )
+from sessionkit.ports import UnitOfWork
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
@@ -51,7 +52,7 @@ class Payments:
     def __init__(self) -> None:
         self.paid: dict[str, str] = {}
 
-    def blocking_links(self, sessions: Sequence[Session]) -> Mapping[str, str]:
+    def blocking_links(self, sessions: Sequence[Session], uow: UnitOfWork) -> Mapping[str, str]:
         return {s.id: self.paid[s.id] for s in sessions if s.id in self.paid}
 
 

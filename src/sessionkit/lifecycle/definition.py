@@ -51,6 +51,7 @@ class Status:
     busy: bool = attrs.field(default=False, kw_only=True)
     editable: bool = attrs.field(default=False, kw_only=True)
     counts_usage: bool = attrs.field(default=False, kw_only=True)
+    cancelled: bool = attrs.field(default=False, kw_only=True)
     description: str = attrs.field(default="", kw_only=True)
 
 

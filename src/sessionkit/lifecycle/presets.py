@@ -42,7 +42,7 @@ lms = Lifecycle(
         Status("SCHEDULED", initial=True, busy=True, editable=True),
         Status("CONDUCTING", busy=True),
         Status("FINISHED", terminal=True, busy=True, counts_usage=True),
-        Status("CANCELED", terminal=True),
+        Status("CANCELED", terminal=True, cancelled=True),
     ],
     transitions=[
         Transition("start", "SCHEDULED", "CONDUCTING"),
@@ -77,7 +77,7 @@ academy = Lifecycle(
         Status("ONGOING", busy=True),
         Status("COMPLETED", terminal=True, busy=True, counts_usage=True),
         Status("ABSENT", terminal=True, busy=True, counts_usage=True),
-        Status("CANCELLED", terminal=True),
+        Status("CANCELLED", terminal=True, cancelled=True),
     ],
     transitions=[
         Transition("schedule", "UNSCHEDULED", "SCHEDULED"),
@@ -111,7 +111,7 @@ consulting = Lifecycle(
         Status("PENDING", initial=True, busy=True, editable=True),
         Status("CONFIRMED", busy=True, editable=True),
         Status("COMPLETED", terminal=True, busy=True, counts_usage=True),
-        Status("CANCELLED", terminal=True),
+        Status("CANCELLED", terminal=True, cancelled=True),
         Status("NO_SHOW", terminal=True, busy=True, counts_usage=True),
     ],
     transitions=[
@@ -165,7 +165,7 @@ coaching = Lifecycle(
     statuses=[
         Status("SCHEDULED", initial=True, busy=True, editable=True),
         Status("COMPLETED", terminal=True, busy=True, counts_usage=True),
-        Status("CANCELLED", terminal=True),
+        Status("CANCELLED", terminal=True, cancelled=True),
         Status("MISSED", terminal=True, busy=True),
     ],
     transitions=[
@@ -201,7 +201,7 @@ marketplace = Lifecycle(
         Status("IN_PROGRESS", busy=True),
         Status("COMPLETED", terminal=True, busy=True, counts_usage=True),
         Status("EXPIRED", terminal=True),
-        Status("CANCELLED", terminal=True),
+        Status("CANCELLED", terminal=True, cancelled=True),
     ],
     transitions=[
         Transition("confirm", "HELD", "CONFIRMED", description="payment succeeded"),

@@ -59,19 +59,24 @@ class SessionDeleted(DomainEvent):
 
 
 @attrs.frozen(slots=True, kw_only=True)
-class SessionCanceled(DomainEvent):
-    """A session was canceled through its lifecycle, with the reason given."""
-
-    session: Session
-    reason: str | None
-
-
-@attrs.frozen(slots=True, kw_only=True)
 class SessionStatusChanged(DomainEvent):
     """A session moved between statuses; ``change`` is the lifecycle's event."""
 
     session: Session
     change: StatusChanged
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class SessionCanceled(SessionStatusChanged):
+    """A session entered a cancelled status, however it got there, with the reason given.
+
+    Published for :meth:`~sessionkit.services.SessionCommands.cancel`, for a
+    cancelling transition fired by hand and for a timed one alike, so a refund
+    listener needs to watch this one event. It is also a
+    :class:`SessionStatusChanged`, so a listener of status changes sees it too.
+    """
+
+    reason: str | None
 
 
 @attrs.frozen(slots=True, kw_only=True)

@@ -6,19 +6,63 @@ builds one and hands it to each service.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
+from typing import TypeVar
 
 import attrs
 
 from sessionkit.errors import SessionConflict, SessionLocked
 from sessionkit.lifecycle import Lifecycle, LifecycleRegistry
+from sessionkit.model.events import DomainEvent
 from sessionkit.model.series import Series, add_months
 from sessionkit.model.session import Session
-from sessionkit.ports import Clock, LinkChecker, UnitOfWork, UnitOfWorkFactory
+from sessionkit.ports import (
+    Clock,
+    Kind,
+    LinkChecker,
+    SeriesRepository,
+    SessionRepository,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from sessionkit.zones import check_aware, get_zone, resolve_local
 
-__all__ = ["Context"]
+__all__ = ["Context", "Tx"]
+
+RepoT = TypeVar("RepoT")
+
+
+@attrs.frozen
+class Tx:
+    """One command's open unit of work and the one instant the whole command runs at.
+
+    Every row the command writes is stamped with :attr:`now`, every event
+    carries it, and every rule is judged at it: a caller that passes ``now``
+    gets exactly that instant throughout, never the clock's.
+    """
+
+    uow: UnitOfWork
+    now: datetime
+
+    @property
+    def sessions(self) -> SessionRepository:
+        """The unit's session repository."""
+        return self.uow.sessions
+
+    @property
+    def series(self) -> SeriesRepository:
+        """The unit's series repository."""
+        return self.uow.series
+
+    def repository(self, kind: Kind[RepoT]) -> RepoT:
+        """The unit's repository for ``kind``."""
+        return self.uow.repository(kind)
+
+    def collect(self, events: Iterable[DomainEvent]) -> None:
+        """Queue events to publish once the unit of work committed and closed."""
+        self.uow.collect(events)
 
 
 @attrs.frozen
@@ -41,15 +85,32 @@ class Context:
             return self.now()
         return check_aware(value, name).astimezone(UTC)
 
+    @contextmanager
+    def transaction(self, now: datetime | None = None, *, name: str = "now") -> Iterator[Tx]:
+        """Open a unit of work for one command; commit it if the block finishes, else roll back.
+
+        ``now`` (default: the clock) is checked once and is the command's
+        instant throughout (:class:`Tx`). Events collected in the block are
+        published after the unit of work closed.
+        """
+        at = self.at(now, name)
+        with self.uow() as uow:
+            yield Tx(uow, at)
+            uow.commit()
+
     def lifecycle(self, name: str) -> Lifecycle:
         """Return the lifecycle called ``name`` (``UnknownLifecycle`` if there is none)."""
         return self.lifecycles.get(name)
 
-    def blocking_links(self, sessions: Sequence[Session]) -> Mapping[str, str]:
-        """Ask the host which of ``sessions`` have dependents (none without a link checker)."""
+    def blocking_links(self, tx: Tx, sessions: Sequence[Session]) -> Mapping[str, str]:
+        """Ask the host which of ``sessions`` have dependents (none without a link checker).
+
+        The link checker reads through the command's own unit of work, so it
+        sees the command's writes so far and never opens a second one.
+        """
         if self.links is None or not sessions:
             return {}
-        return self.links.blocking_links(sessions)
+        return self.links.blocking_links(sessions, tx.uow)
 
 
 def status_lock(lifecycle: Lifecycle, session: Session) -> str | None:
@@ -60,22 +121,22 @@ def status_lock(lifecycle: Lifecycle, session: Session) -> str | None:
     return f"status {session.status!r} is not editable (editable: {editable})"
 
 
-def check_editable(ctx: Context, session: Session) -> None:
+def check_editable(ctx: Context, tx: Tx, session: Session) -> None:
     """Raise ``SessionLocked`` unless ``session`` is in an editable status with no dependents."""
     reason = status_lock(ctx.lifecycle(session.lifecycle), session)
     if reason is None:
-        dependents = ctx.blocking_links([session]).get(session.id)
+        dependents = ctx.blocking_links(tx, [session]).get(session.id)
         if dependents is not None:
             reason = f"it has dependents ({dependents})"
     if reason is not None:
         raise SessionLocked(session.id, reason)
 
 
-def check_free(uow: UnitOfWork, session: Session) -> None:
+def check_free(tx: Tx, session: Session) -> None:
     """Raise ``SessionConflict`` if busy ``session`` overlaps another busy session of a resource."""
     if not session.busy or not session.resources:
         return
-    blockers = uow.sessions.busy_overlapping(
+    blockers = tx.sessions.busy_overlapping(
         session.tenant, resources=session.resources, span=session.span, exclude_ids=(session.id,)
     )
     if blockers:

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import attrs
 
 from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
 from sessionkit.model.session import Session
-from sessionkit.ports import UnitOfWork
-from sessionkit.services._context import Context, months_after, series_start, series_zone
+from sessionkit.services._context import Context, Tx, months_after, series_start, series_zone
 from sessionkit.services.generation import (
     BusyIndex,
     Wanted,
@@ -34,7 +33,6 @@ from sessionkit.timespan import TimeSpan
 
 __all__ = [
     "SeriesSpec",
-    "SupportsAddMany",
     "create_many_in",
     "initial_window",
     "new_series",
@@ -97,17 +95,6 @@ def initial_window(series: Series, now: datetime) -> TimeSpan:
     return TimeSpan(begin, months_after(begin, series.window.initial_months, series_zone(series)))
 
 
-@runtime_checkable
-class SupportsAddMany(Protocol):
-    """A series repository that can store many new series at once (the SQL adapter's can).
-
-    Optional: without it, :func:`create_many_in` adds the series one by one.
-    """
-
-    def add_many(self, series: Sequence[Series]) -> None:
-        """Store new series, all or none; raise ``DuplicateSeries`` for an id that exists."""
-
-
 class _InOrder(BusyIndex):
     """A busy index that reports the blocker sequential creates would have reported.
 
@@ -132,19 +119,19 @@ class _InOrder(BusyIndex):
 
 def create_many_in(
     ctx: Context,
-    uow: UnitOfWork,
+    tx: Tx,
     tenant: str,
     specs: Sequence[SeriesSpec],
     *,
-    now: datetime,
     actor: str | None,
 ) -> list[tuple[Series, MaterialiseReport]]:
-    """Create the series of ``specs`` and their initial windows inside ``uow``, in order.
+    """Create the series of ``specs`` and their initial windows inside ``tx``, in order.
 
     Every series is built and expanded before anything is written, so an
     invalid spec stores nothing. Occurrences are skipped and reported exactly
     as ``create`` would one series after another; the caller commits.
     """
+    now = tx.now
     drafts: list[tuple[SeriesSpec, Series, TimeSpan, list[Wanted]]] = []
     for spec in specs:
         draft = new_series(
@@ -159,7 +146,7 @@ def create_many_in(
         wanted = wanted_occurrences(draft, window.start, window.end)
         drafts.append((spec, draft, window, wanted))
     # One read for the whole batch: every resource, over the union of the windows.
-    busy = _InOrder.load(uow, tenant, [w for *_, wanted in drafts for w in wanted])
+    busy = _InOrder.load(tx, tenant, [w for *_, wanted in drafts for w in wanted])
     made: list[tuple[Series, TimeSpan, list[Session], list[Skipped]]] = []
     for spec, draft, window, wanted in drafts:
         series_id = ctx.ids() if spec.series_id is None else spec.series_id
@@ -168,19 +155,11 @@ def create_many_in(
         # A new series has no sessions yet, so nothing can hold one of its occurrences.
         created, skipped = plan(ctx, series, wanted, holders=(), busy=busy, now=now, actor=actor)
         made.append((series, window, created, skipped))
-    repository = uow.series
-    if isinstance(repository, SupportsAddMany):
-        repository.add_many([series for series, *_ in made])
-    else:
-        for series, *_ in made:
-            repository.add(series)
+    tx.series.add_many([series for series, *_ in made])
     sessions = [s for *_, created, _ in made for s in created]
     if sessions:
-        uow.sessions.add_many(sessions)
+        tx.sessions.add_many(sessions)
     return [
-        (
-            series,
-            record_materialised(uow, series, window, created, skipped, now=now, actor=actor),
-        )
+        (series, record_materialised(tx, series, window, created, skipped, actor=actor))
         for series, window, created, skipped in made
     ]

@@ -7,7 +7,7 @@ writes with the version it read, and collects one domain event per change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,9 +19,8 @@ from sessionkit.errors import (
     InvalidValue,
     SeriesClosedError,
 )
-from sessionkit.lifecycle import Lifecycle
+from sessionkit.lifecycle import Lifecycle, StatusChanged
 from sessionkit.model.events import (
-    DomainEvent,
     SessionCanceled,
     SessionCreated,
     SessionDeleted,
@@ -29,8 +28,7 @@ from sessionkit.model.events import (
     SessionUpdated,
 )
 from sessionkit.model.session import ResourceRef, Session, resource_refs
-from sessionkit.ports import UnitOfWork
-from sessionkit.services._context import Context, check_editable, check_free, series_zone
+from sessionkit.services._context import Context, Tx, check_editable, check_free, series_zone
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware, get_zone
 
@@ -42,11 +40,11 @@ def _check_version(session: Session, expected_version: int | None) -> None:
         raise ConcurrentModification(session.id, expected_version, session.version)
 
 
-def _check_unique_start(uow: UnitOfWork, session: Session) -> None:
+def _check_unique_start(tx: Tx, session: Session) -> None:
     """Refuse a second session of the same series starting at the same instant (the seed's key)."""
     if session.series_id is None:
         return
-    for other in uow.sessions.for_series(
+    for other in tx.sessions.for_series(
         session.tenant, session.series_id, start_from=session.start
     ):
         if other.start > session.start:
@@ -93,11 +91,10 @@ class SessionCommands:
         starting then) and ``InvalidValue`` for bad input.
         """
         ctx = self._ctx
-        now = ctx.now()
         span = TimeSpan(check_aware(start, "start"), check_aware(end, "end"))
-        with ctx.uow() as uow:
+        with ctx.transaction() as tx:
             if series_id is not None:
-                series = uow.series.get(tenant, series_id)
+                series = tx.series.get(tenant, series_id)
                 if not series.is_active:
                     raise SeriesClosedError(series.id)
                 title = series.title if title is None else title
@@ -122,7 +119,7 @@ class SessionCommands:
                 status=machine.initial,
                 lifecycle=machine.name,
                 busy=machine.status(machine.initial).busy,
-                created_at=now,
+                created_at=tx.now,
                 created_by=actor,
                 resources=resource_refs(resources or ()),
                 series_id=series_id,
@@ -130,11 +127,10 @@ class SessionCommands:
                 is_extra=True,
                 metadata=metadata,
             )
-            _check_unique_start(uow, session)
-            check_free(uow, session)
-            uow.sessions.add(session)
-            uow.collect([SessionCreated(tenant=tenant, actor=actor, at=now, session=session)])
-            uow.commit()
+            _check_unique_start(tx, session)
+            check_free(tx, session)
+            tx.sessions.add(session)
+            tx.collect([SessionCreated(tenant=tenant, actor=actor, at=tx.now, session=session)])
         return session
 
     # -- editing -------------------------------------------------------------------
@@ -161,9 +157,8 @@ class SessionCommands:
         ``SessionUpdated`` with the old values. No change, no write, no event.
         """
         ctx = self._ctx
-        now = ctx.now()
-        with ctx.uow() as uow:
-            session = uow.sessions.get(tenant, session_id)
+        with ctx.transaction() as tx:
+            session = tx.sessions.get(tenant, session_id)
             _check_version(session, expected_version)
             span = session.span
             if start is not None or end is not None:
@@ -193,19 +188,18 @@ class SessionCommands:
                     old["resources"] = session.resources
             if not changes:
                 return session
-            check_editable(ctx, session)
+            check_editable(ctx, tx, session)
             changed = attrs.evolve(
-                session, **changes, detached=True, updated_at=now, updated_by=actor
+                session, **changes, detached=True, updated_at=tx.now, updated_by=actor
             )
             if "span" in changes or "resources" in changes:
-                check_free(uow, changed)
+                check_free(tx, changed)
             if "start" in old:
-                _check_unique_start(uow, changed)
-            stored = uow.sessions.update(changed, expected_version=session.version)
-            uow.collect(
-                [SessionUpdated(tenant=tenant, actor=actor, at=now, session=stored, old=old)]
+                _check_unique_start(tx, changed)
+            stored = tx.sessions.update(changed, expected_version=session.version)
+            tx.collect(
+                [SessionUpdated(tenant=tenant, actor=actor, at=tx.now, session=stored, old=old)]
             )
-            uow.commit()
         return stored
 
     def delete(
@@ -222,14 +216,12 @@ class SessionCommands:
         a session that has dependents. Emits ``SessionDeleted``.
         """
         ctx = self._ctx
-        now = ctx.now()
-        with ctx.uow() as uow:
-            session = uow.sessions.get(tenant, session_id)
+        with ctx.transaction() as tx:
+            session = tx.sessions.get(tenant, session_id)
             _check_version(session, expected_version)
-            check_editable(ctx, session)
-            uow.sessions.delete(tenant, session.id, expected_version=session.version)
-            uow.collect([SessionDeleted(tenant=tenant, actor=actor, at=now, session=session)])
-            uow.commit()
+            check_editable(ctx, tx, session)
+            tx.sessions.delete(tenant, session.id, expected_version=session.version)
+            tx.collect([SessionDeleted(tenant=tenant, actor=actor, at=tx.now, session=session)])
         return session
 
     # -- statuses ------------------------------------------------------------------
@@ -252,21 +244,15 @@ class SessionCommands:
         host does instead of deleting (and where it triggers refunds, on the
         ``SessionCanceled`` event, which carries ``reason``).
         """
-        ctx = self._ctx
-        now = ctx.now()
-        with ctx.uow() as uow:
-            session = uow.sessions.get(tenant, session_id)
-            _check_version(session, expected_version)
-            machine = ctx.lifecycle(session.lifecycle)
-            changed, _ = machine.fire(
-                session, transition, now=now, actor=actor, role=role, reason=reason
-            )
-            stored = store_status(uow, machine, session, changed, now, actor)
-            uow.collect(
-                [SessionCanceled(tenant=tenant, actor=actor, at=now, session=stored, reason=reason)]
-            )
-            uow.commit()
-        return stored
+        return self.fire(
+            tenant,
+            session_id,
+            transition,
+            actor=actor,
+            reason=reason,
+            role=role,
+            expected_version=expected_version,
+        )
 
     def fire(
         self,
@@ -284,27 +270,18 @@ class SessionCommands:
         Keeps ``busy`` in step with the new status (a session becoming busy is
         checked for conflicts). Raises ``InvalidTransition``,
         ``TransitionRefused`` or ``SessionConflict``. Emits
-        ``SessionStatusChanged``.
+        ``SessionStatusChanged``, or ``SessionCanceled`` (which is one) when
+        the new status is a cancelled one.
         """
         ctx = self._ctx
-        now = ctx.now()
-        with ctx.uow() as uow:
-            session = uow.sessions.get(tenant, session_id)
+        with ctx.transaction() as tx:
+            session = tx.sessions.get(tenant, session_id)
             _check_version(session, expected_version)
             machine = ctx.lifecycle(session.lifecycle)
             changed, change = machine.fire(
-                session, transition, now=now, actor=actor, role=role, reason=reason
+                session, transition, now=tx.now, actor=actor, role=role, reason=reason
             )
-            stored = store_status(uow, machine, session, changed, now, actor)
-            uow.collect(
-                [
-                    SessionStatusChanged(
-                        tenant=tenant, actor=actor, at=now, session=stored, change=change
-                    )
-                ]
-            )
-            uow.commit()
-        return stored
+            return store_status(tx, machine, session, changed, [change], actor)
 
     def advance(
         self,
@@ -319,48 +296,55 @@ class SessionCommands:
         Emits one ``SessionStatusChanged`` per step; nothing is written when
         nothing is due.
         """
-        ctx = self._ctx
-        at = ctx.at(now, "now")
-        with ctx.uow() as uow:
-            session = uow.sessions.get(tenant, session_id)
-            stored = advance_in(ctx, uow, session, at, actor)
-            uow.commit()
-        return stored
+        with self._ctx.transaction(now) as tx:
+            session = tx.sessions.get(tenant, session_id)
+            return advance_in(self._ctx, tx, session, actor)
 
 
-def advance_in(
-    ctx: Context, uow: UnitOfWork, session: Session, now: datetime, actor: str | None
-) -> Session:
-    """Advance ``session`` inside ``uow``; return it (stored if anything was due)."""
+def advance_in(ctx: Context, tx: Tx, session: Session, actor: str | None) -> Session:
+    """Advance ``session`` to ``tx.now`` inside ``tx``; return it (stored if anything was due)."""
     machine = ctx.lifecycle(session.lifecycle)
-    changed, changes = machine.advance(session, now)
+    changed, changes = machine.advance(session, tx.now)
     if not changes:
         return session
-    stored = store_status(uow, machine, session, changed, ctx.now(), actor)
-    events: list[DomainEvent] = [
-        SessionStatusChanged(
-            tenant=session.tenant, actor=actor, at=change.at, session=stored, change=change
+    return store_status(tx, machine, session, changed, changes, actor)
+
+
+def status_event(
+    machine: Lifecycle, tenant: str, actor: str | None, session: Session, change: StatusChanged
+) -> SessionStatusChanged:
+    """Return the event of one status change: ``SessionCanceled`` into a cancelled status."""
+    if machine.status(change.to_status).cancelled:
+        return SessionCanceled(
+            tenant=tenant,
+            actor=actor,
+            at=change.at,
+            session=session,
+            change=change,
+            reason=change.reason,
         )
-        for change in changes
-    ]
-    uow.collect(events)
-    return stored
+    return SessionStatusChanged(
+        tenant=tenant, actor=actor, at=change.at, session=session, change=change
+    )
 
 
 def store_status(
-    uow: UnitOfWork,
+    tx: Tx,
     machine: Lifecycle,
     session: Session,
     changed: Session,
-    now: datetime,
+    changes: Sequence[StatusChanged],
     actor: str | None,
 ) -> Session:
-    """Store a status change, with ``busy`` following the new status; return the stored session.
+    """Store status ``changes`` (``busy`` follows the new status), collect one event each.
 
-    A session that becomes busy is checked for conflicts first.
+    A session that becomes busy is checked for conflicts first. Returns the
+    stored session.
     """
     busy = machine.status(changed.status).busy
-    changed = attrs.evolve(changed, busy=busy, updated_at=now, updated_by=actor)
+    changed = attrs.evolve(changed, busy=busy, updated_at=tx.now, updated_by=actor)
     if busy and not session.busy:
-        check_free(uow, changed)
-    return uow.sessions.update(changed, expected_version=session.version)
+        check_free(tx, changed)
+    stored = tx.sessions.update(changed, expected_version=session.version)
+    tx.collect(status_event(machine, session.tenant, actor, stored, c) for c in changes)
+    return stored

@@ -21,15 +21,15 @@ from sessionkit.lifecycle import Lifecycle
 from sessionkit.model.events import DomainEvent, SessionCreated, SessionsRegenerated
 from sessionkit.model.series import ScheduleItem, Series
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.ports import UnitOfWork
 from sessionkit.recurrence import Occurrence
-from sessionkit.services._context import Context
+from sessionkit.services._context import Context, Tx
 from sessionkit.services.reports import MaterialiseReport, Skipped
 from sessionkit.timespan import TimeSpan
 
 __all__ = [
     "BusyIndex",
     "Wanted",
+    "holders_of",
     "materialise_in",
     "plan",
     "record_materialised",
@@ -78,7 +78,7 @@ class BusyIndex:
 
     @classmethod
     def load(
-        cls, uow: UnitOfWork, tenant: str, wanted: Sequence[Wanted], *, exclude: Iterable[str] = ()
+        cls, tx: Tx, tenant: str, wanted: Sequence[Wanted], *, exclude: Iterable[str] = ()
     ) -> Self:
         """Read the busy sessions on the wanted items' resources over the batch's whole span."""
         busy = cls()
@@ -86,7 +86,7 @@ class BusyIndex:
         if not wanted or not resources:
             return busy
         envelope = TimeSpan(min(w.span.start for w in wanted), max(w.span.end for w in wanted))
-        for session in uow.sessions.busy_overlapping(
+        for session in tx.sessions.busy_overlapping(
             tenant, resources=resources, span=envelope, exclude_ids=tuple(exclude)
         ):
             busy.add(session)
@@ -213,16 +213,35 @@ def _skip(
     )
 
 
+def holders_of(tx: Tx, series: Series, wanted: Sequence[Wanted]) -> list[Session]:
+    """Return the series' sessions that may hold a wanted occurrence: same key or same start.
+
+    Reads the sessions with the wanted occurrence keys and those starting
+    in the wanted span, never the series' whole history.
+    """
+    if not wanted:
+        return []
+    first = min(w.span.start for w in wanted)
+    last = max(w.span.start for w in wanted)
+    found = {
+        s.id: s
+        for s in tx.sessions.for_series(series.tenant, series.id, start_from=first)
+        if s.start <= last
+    }
+    by_key = tx.sessions.for_occurrences(series.tenant, series.id, [w.key for w in wanted])
+    found.update((s.id, s) for s in by_key.values())
+    return sorted(found.values(), key=lambda s: (s.start, s.id))
+
+
 def materialise_in(
     ctx: Context,
-    uow: UnitOfWork,
+    tx: Tx,
     series: Series,
     window: TimeSpan,
     *,
-    now: datetime,
     actor: str | None,
 ) -> MaterialiseReport:
-    """Create the sessions of ``series`` starting in ``window`` inside ``uow``, with events.
+    """Create the sessions of ``series`` starting in ``window`` inside ``tx``, with events.
 
     The series itself is not written; callers move ``generated_until``.
     """
@@ -230,27 +249,27 @@ def materialise_in(
     created: list[Session] = []
     skipped: list[Skipped] = []
     if wanted:
-        holders = uow.sessions.for_series(series.tenant, series.id)
-        busy = BusyIndex.load(uow, series.tenant, wanted)
+        holders = holders_of(tx, series, wanted)
+        busy = BusyIndex.load(tx, series.tenant, wanted)
         created, skipped = plan(
-            ctx, series, wanted, holders=holders, busy=busy, now=now, actor=actor
+            ctx, series, wanted, holders=holders, busy=busy, now=tx.now, actor=actor
         )
         if created:
-            uow.sessions.add_many(created)
-    return record_materialised(uow, series, window, created, skipped, now=now, actor=actor)
+            tx.sessions.add_many(created)
+    return record_materialised(tx, series, window, created, skipped, actor=actor)
 
 
 def record_materialised(
-    uow: UnitOfWork,
+    tx: Tx,
     series: Series,
     window: TimeSpan,
     created: Sequence[Session],
     skipped: Sequence[Skipped],
     *,
-    now: datetime,
     actor: str | None,
 ) -> MaterialiseReport:
     """Collect the events of materialising ``series`` over ``window`` and return its report."""
+    now = tx.now
     events: list[DomainEvent] = [
         SessionCreated(tenant=series.tenant, actor=actor, at=now, session=s) for s in created
     ]
@@ -267,7 +286,7 @@ def record_materialised(
             skipped=len(skipped),
         )
     )
-    uow.collect(events)
+    tx.collect(events)
     return MaterialiseReport(
         tenant=series.tenant,
         series_id=series.id,

@@ -42,8 +42,8 @@ def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) 
     statuses, smallest = _timed_reach(ctx.lifecycles)
     if smallest is None:
         return AdvanceReport(now=now)
-    with ctx.uow() as uow:
-        candidates = uow.sessions.due(
+    with ctx.transaction(now) as tx:
+        candidates = tx.sessions.due(
             tenant, statuses=sorted(statuses), start_before=now - smallest + _TICK
         )
     advanced = []
@@ -53,10 +53,9 @@ def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) 
             due = ctx.lifecycle(candidate.lifecycle).next_due(candidate)
             if due is None or due > now:
                 continue
-            with ctx.uow() as uow:
-                session = uow.sessions.get(tenant, candidate.id)
-                stored = advance_in(ctx, uow, session, now, actor)
-                uow.commit()
+            with ctx.transaction(now) as tx:
+                session = tx.sessions.get(tenant, candidate.id)
+                stored = advance_in(ctx, tx, session, actor)
         except SessionKitError as exc:
             failed.append(AdvanceFailure(session_id=candidate.id, error=exc))
             continue

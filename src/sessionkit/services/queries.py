@@ -38,8 +38,8 @@ class SessionQueries:
         actor: str | None = None,  # noqa: ARG002  # see class docstring
     ) -> Session:
         """Return the session; raise ``SessionNotFound`` (also for another tenant's id)."""
-        with self._ctx.uow() as uow:
-            return uow.sessions.get(tenant, session_id)
+        with self._ctx.transaction() as tx:
+            return tx.sessions.get(tenant, session_id)
 
     def get_series(
         self,
@@ -49,8 +49,8 @@ class SessionQueries:
         actor: str | None = None,  # noqa: ARG002  # see class docstring
     ) -> Series:
         """Return the series; raise ``SeriesNotFound`` (also for another tenant's id)."""
-        with self._ctx.uow() as uow:
-            return uow.series.get(tenant, series_id)
+        with self._ctx.transaction() as tx:
+            return tx.series.get(tenant, series_id)
 
     def agenda(
         self,
@@ -76,9 +76,9 @@ class SessionQueries:
             limit=MAX_LIMIT,
         )
         found: list[Session] = []
-        with self._ctx.uow() as uow:
+        with self._ctx.transaction() as tx:
             while True:
-                page = uow.sessions.query(tenant, query)
+                page = tx.sessions.query(tenant, query)
                 found.extend(page.items)
                 if page.next_cursor is None:
                     break
@@ -93,5 +93,5 @@ class SessionQueries:
         actor: str | None = None,  # noqa: ARG002  # see class docstring
     ) -> Page[Session]:
         """Return one page of the tenant's sessions matching ``query`` (all, by start, if None)."""
-        with self._ctx.uow() as uow:
-            return uow.sessions.query(tenant, SessionQuery() if query is None else query)
+        with self._ctx.transaction() as tx:
+            return tx.sessions.query(tenant, SessionQuery() if query is None else query)

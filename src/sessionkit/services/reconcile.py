@@ -24,8 +24,7 @@ from sessionkit.model.events import (
 )
 from sessionkit.model.series import Series, SeriesStatus
 from sessionkit.model.session import Session
-from sessionkit.ports import UnitOfWork
-from sessionkit.services._context import Context
+from sessionkit.services._context import Context, Tx
 from sessionkit.services.generation import BusyIndex, Wanted, plan, wanted_occurrences
 from sessionkit.services.reports import CloseReport, Orphan, ReconcileReport, Skipped
 
@@ -71,25 +70,150 @@ def _respec(series: Series, session: Session, wanted: Wanted) -> tuple[Session, 
     return (attrs.evolve(session, **changes) if changes else session), old
 
 
+@attrs.define
+class _Sorted:
+    """Where classification put each future session of the series."""
+
+    deleted: list[Session] = attrs.Factory(list)
+    kept: list[Session] = attrs.Factory(list)
+    orphans: list[Orphan] = attrs.Factory(list)
+    respecs: list[tuple[Session, Session, dict[str, Any]]] = attrs.Factory(list)
+
+
+def _classify(
+    ctx: Context,
+    tx: Tx,
+    after: Series,
+    future: list[Session],
+    wanted_by_key: dict[datetime, Wanted],
+) -> _Sorted:
+    """Sort the future sessions: delete (unwanted), respec (slot changed), or keep."""
+    machine = ctx.lifecycle(after.lifecycle)
+    touchable = [s for s in future if _untouchable(machine, s) is None]
+    linked = ctx.blocking_links(tx, touchable)
+    out = _Sorted()
+    for session in future:
+        key = session.occurrence_key
+        wish = None if key is None else wanted_by_key.get(key)
+        reason = _untouchable(machine, session)
+        if reason is None and session.id in linked:
+            reason = f"it has dependents ({linked[session.id]})"
+        if wish is None and not session.is_extra and key is not None:
+            if reason is None:
+                out.deleted.append(session)
+            else:
+                out.kept.append(session)
+                out.orphans.append(Orphan(session=session, reason=reason))
+            continue
+        if wish is not None and reason is None:
+            changed, old = _respec(after, session, wish)
+            if old:
+                out.respecs.append((session, changed, old))
+                continue
+        out.kept.append(session)
+    return out
+
+
+def _check(
+    after: Series,
+    plan_: _Sorted,
+    busy: BusyIndex,
+    wanted_by_key: dict[datetime, Wanted],
+) -> tuple[list[tuple[Session, Session, dict[str, Any]]], list[Skipped]]:
+    """Keep the respecs that collide with a busy session (reported as skipped); return the rest."""
+    updated: list[tuple[Session, Session, dict[str, Any]]] = []
+    skipped: list[Skipped] = []
+    for session, changed, old in plan_.respecs:
+        hit = (
+            busy.blocker(changed.span, changed.resources, exclude=session.id)
+            if changed.busy
+            else None
+        )
+        if hit is None:
+            busy.add(changed)
+            updated.append((session, changed, old))
+            continue
+        wish = wanted_by_key[session.occurrence_key]  # type: ignore[index]  # generated
+        skipped.append(
+            Skipped(
+                series_id=after.id,
+                item_id=wish.item.id,
+                key=wish.key,
+                span=wish.span,
+                reason="conflict",
+                blocking=hit[0],
+                resource=hit[1],
+            )
+        )
+        plan_.kept.append(session)
+    return updated, skipped
+
+
+def _write(
+    tx: Tx,
+    before: Series,
+    after: Series,
+    plan_: _Sorted,
+    updated: list[tuple[Session, Session, dict[str, Any]]],
+    created: list[Session],
+    skipped: int,
+    actor: str | None,
+) -> list[Session]:
+    """Delete, update and create the sessions, store the series; collect events; return updates."""
+    tenant, now = before.tenant, tx.now
+    events: list[DomainEvent] = []
+    for session in plan_.deleted:
+        tx.sessions.delete(tenant, session.id, expected_version=session.version)
+        events.append(SessionDeleted(tenant=tenant, actor=actor, at=now, session=session))
+    stored_updates: list[Session] = []
+    for session, changed, old in updated:
+        stored = tx.sessions.update(
+            attrs.evolve(changed, updated_at=now, updated_by=actor),
+            expected_version=session.version,
+        )
+        stored_updates.append(stored)
+        events.append(SessionUpdated(tenant=tenant, actor=actor, at=now, session=stored, old=old))
+    if created:
+        tx.sessions.add_many(created)
+    events.extend(SessionCreated(tenant=tenant, actor=actor, at=now, session=s) for s in created)
+    tx.series.update(after, expected_version=before.version)
+    events.append(
+        SessionsRegenerated(
+            tenant=tenant,
+            actor=actor,
+            at=now,
+            series_id=after.id,
+            created=len(created),
+            deleted=len(plan_.deleted),
+            kept=len(plan_.kept) + len(stored_updates),
+            orphaned=len(plan_.orphans),
+            skipped=skipped,
+            updated=len(stored_updates),
+        )
+    )
+    tx.collect(events)
+    return stored_updates
+
+
 def reconcile_in(
     ctx: Context,
-    uow: UnitOfWork,
+    tx: Tx,
     before: Series,
     after: Series,
     cutoff: datetime,
     *,
-    now: datetime,
     actor: str | None,
 ) -> ReconcileReport:
     """Bring the sessions of ``before`` from ``cutoff`` on in line with ``after``'s schedule.
 
-    Writes the sessions and the series (with ``before``'s version) inside
-    ``uow`` and collects the events; the caller commits.
+    Classifies the future sessions, checks the changed ones for conflicts,
+    plans the missing occurrences, then writes the sessions and the series
+    (with ``before``'s version) inside ``tx`` and collects the events; the
+    caller commits. Reads the series' future sessions and the sessions of the
+    wanted occurrence keys, never its whole history.
     """
     tenant = before.tenant
-    machine = ctx.lifecycle(after.lifecycle)
-    existing = uow.sessions.for_series(tenant, before.id)
-    future = [s for s in existing if s.start >= cutoff]
+    future = tx.sessions.for_series(tenant, before.id, start_from=cutoff)
     horizon = max(
         [cutoff, *([] if after.generated_until is None else [after.generated_until])]
         + [s.start + _TICK for s in future]
@@ -99,132 +223,53 @@ def reconcile_in(
     for w in wanted:
         wanted_by_key.setdefault(w.key, w)
 
-    touchable = [s for s in future if _untouchable(machine, s) is None]
-    linked = ctx.blocking_links(touchable)
+    plan_ = _classify(ctx, tx, after, future, wanted_by_key)
+    deleted_ids = {s.id for s in plan_.deleted}
+    busy = BusyIndex.load(tx, tenant, wanted, exclude=deleted_ids)
+    updated, skipped = _check(after, plan_, busy, wanted_by_key)
 
-    deleted: list[Session] = []
-    kept: list[Session] = []
-    orphans: list[Orphan] = []
-    respecs: list[tuple[Session, Session, dict[str, Any]]] = []
-    for session in future:
-        key = session.occurrence_key
-        wish = None if key is None else wanted_by_key.get(key)
-        reason = _untouchable(machine, session)
-        if reason is None and session.id in linked:
-            reason = f"it has dependents ({linked[session.id]})"
-        if wish is None and not session.is_extra and key is not None:
-            if reason is None:
-                deleted.append(session)
-            else:
-                kept.append(session)
-                orphans.append(Orphan(session=session, reason=reason))
-            continue
-        if wish is not None and reason is None:
-            changed, old = _respec(after, session, wish)
-            if old:
-                respecs.append((session, changed, old))
-                continue
-        kept.append(session)
-
-    deleted_ids = {s.id for s in deleted}
-    busy = BusyIndex.load(uow, tenant, wanted, exclude=deleted_ids)
-    updated: list[tuple[Session, Session, dict[str, Any]]] = []
-    skipped: list[Skipped] = []
-    for session, changed, old in respecs:
-        hit = (
-            busy.blocker(changed.span, changed.resources, exclude=session.id)
-            if changed.busy
-            else None
-        )
-        if hit is not None:
-            wish = wanted_by_key[session.occurrence_key]  # type: ignore[index]  # generated
-            skipped.append(
-                Skipped(
-                    series_id=after.id,
-                    item_id=wish.item.id,
-                    key=wish.key,
-                    span=wish.span,
-                    reason="conflict",
-                    blocking=hit[0],
-                    resource=hit[1],
-                )
-            )
-            kept.append(session)
-            continue
-        busy.add(changed)
-        updated.append((session, changed, old))
-
-    held = {s.occurrence_key for s in existing if s.id not in deleted_ids}
+    keyed = tx.sessions.for_occurrences(tenant, before.id, list(wanted_by_key))
+    known = {s.id: s for s in [*future, *keyed.values()] if s.id not in deleted_ids}
+    holders = sorted(known.values(), key=lambda s: (s.start, s.id))
+    held = {s.occurrence_key for s in holders}
     missing = [w for w in wanted if w.key not in held]
-    holders = [s for s in existing if s.id not in deleted_ids]
     created, more_skipped = plan(
-        ctx, after, missing, holders=holders, busy=busy, now=now, actor=actor
+        ctx, after, missing, holders=holders, busy=busy, now=tx.now, actor=actor
     )
     skipped.extend(more_skipped)
 
-    events: list[DomainEvent] = []
-    for session in deleted:
-        uow.sessions.delete(tenant, session.id, expected_version=session.version)
-        events.append(SessionDeleted(tenant=tenant, actor=actor, at=now, session=session))
-    stored_updates: list[Session] = []
-    for session, changed, old in updated:
-        stored = uow.sessions.update(
-            attrs.evolve(changed, updated_at=now, updated_by=actor),
-            expected_version=session.version,
-        )
-        stored_updates.append(stored)
-        events.append(SessionUpdated(tenant=tenant, actor=actor, at=now, session=stored, old=old))
-    if created:
-        uow.sessions.add_many(created)
-    events.extend(SessionCreated(tenant=tenant, actor=actor, at=now, session=s) for s in created)
-    uow.series.update(after, expected_version=before.version)
-    events.append(
-        SessionsRegenerated(
-            tenant=tenant,
-            actor=actor,
-            at=now,
-            series_id=after.id,
-            created=len(created),
-            deleted=len(deleted),
-            kept=len(kept) + len(stored_updates),
-            orphaned=len(orphans),
-            skipped=len(skipped),
-            updated=len(stored_updates),
-        )
-    )
-    uow.collect(events)
+    stored_updates = _write(tx, before, after, plan_, updated, created, len(skipped), actor)
     return ReconcileReport(
         tenant=tenant,
         series_id=after.id,
         cutoff=cutoff,
         created=tuple(created),
         updated=tuple(stored_updates),
-        deleted=tuple(deleted),
-        kept=tuple(sorted(kept, key=lambda s: (s.start, s.id))),
-        orphans=tuple(orphans),
+        deleted=tuple(plan_.deleted),
+        kept=tuple(sorted(plan_.kept, key=lambda s: (s.start, s.id))),
+        orphans=tuple(plan_.orphans),
         skipped=tuple(skipped),
     )
 
 
 def close_in(
     ctx: Context,
-    uow: UnitOfWork,
+    tx: Tx,
     series: Series,
     cutoff: datetime,
     *,
-    now: datetime,
     actor: str | None,
 ) -> CloseReport:
-    """Close ``series`` inside ``uow``: delete its removable sessions from ``cutoff`` on.
+    """Close ``series`` inside ``tx``: delete its removable sessions from ``cutoff`` on.
 
     Removable: in the lifecycle's initial status and without dependents
     (extra and detached sessions included, as the LMS seed does).
     """
-    tenant = series.tenant
+    tenant, now = series.tenant, tx.now
     machine = ctx.lifecycle(series.lifecycle)
-    future = uow.sessions.for_series(tenant, series.id, start_from=cutoff)
+    future = tx.sessions.for_series(tenant, series.id, start_from=cutoff)
     candidates = [s for s in future if s.status == machine.initial]
-    linked = ctx.blocking_links(candidates)
+    linked = ctx.blocking_links(tx, candidates)
     deleted: list[Session] = []
     kept: list[Orphan] = []
     events: list[DomainEvent] = []
@@ -234,13 +279,13 @@ def close_in(
         elif session.id in linked:
             reason = f"it has dependents ({linked[session.id]})"
         else:
-            uow.sessions.delete(tenant, session.id, expected_version=session.version)
+            tx.sessions.delete(tenant, session.id, expected_version=session.version)
             deleted.append(session)
             events.append(SessionDeleted(tenant=tenant, actor=actor, at=now, session=session))
             continue
         kept.append(Orphan(session=session, reason=reason))
     closed = attrs.evolve(series, status=SeriesStatus.CLOSED, updated_at=now, updated_by=actor)
-    uow.series.update(closed, expected_version=series.version)
+    tx.series.update(closed, expected_version=series.version)
     events.append(
         SeriesClosed(
             tenant=tenant,
@@ -251,5 +296,5 @@ def close_in(
             kept=len(kept),
         )
     )
-    uow.collect(events)
+    tx.collect(events)
     return CloseReport(tenant=tenant, series_id=series.id, deleted=tuple(deleted), kept=tuple(kept))

@@ -15,8 +15,7 @@ import attrs
 
 from sessionkit.errors import ConcurrentModification, SeriesClosedError, SessionKitError
 from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
-from sessionkit.ports import UnitOfWork
-from sessionkit.services._context import Context, months_after, series_start, series_zone
+from sessionkit.services._context import Context, Tx, months_after, series_start, series_zone
 from sessionkit.services.bulk import SeriesSpec, create_many_in, initial_window, new_series
 from sessionkit.services.generation import materialise_in
 from sessionkit.services.reconcile import close_in, reconcile_in
@@ -38,8 +37,8 @@ def _check_version(series: Series, expected_version: int | None) -> None:
         raise ConcurrentModification(series.id, expected_version, series.version)
 
 
-def _active(uow: UnitOfWork, tenant: str, series_id: str) -> Series:
-    series = uow.series.get(tenant, series_id)
+def _active(tx: Tx, tenant: str, series_id: str) -> Series:
+    series = tx.series.get(tenant, series_id)
     if not series.is_active:
         raise SeriesClosedError(series.id)
     return series
@@ -73,7 +72,6 @@ class SeriesCommands:
         for an existing id.
         """
         ctx = self._ctx
-        now = ctx.now()
         spec = SeriesSpec(
             title=title,
             items=items,
@@ -84,20 +82,19 @@ class SeriesCommands:
             series_id=series_id,
         )
         ctx.lifecycle(lifecycle)  # an unknown lifecycle costs no id
-        series = new_series(
-            ctx,
-            tenant,
-            spec,
-            series_id=ctx.ids() if series_id is None else series_id,
-            now=now,
-            actor=actor,
-        )
-        span = initial_window(series, now)
-        series = attrs.evolve(series, generated_until=span.end)
-        with ctx.uow() as uow:
-            uow.series.add(series)
-            report = materialise_in(ctx, uow, series, span, now=now, actor=actor)
-            uow.commit()
+        with ctx.transaction() as tx:
+            series = new_series(
+                ctx,
+                tenant,
+                spec,
+                series_id=ctx.ids() if series_id is None else series_id,
+                now=tx.now,
+                actor=actor,
+            )
+            span = initial_window(series, tx.now)
+            series = attrs.evolve(series, generated_until=span.end)
+            tx.series.add(series)
+            report = materialise_in(ctx, tx, series, span, actor=actor)
         return series, report
 
     def create_many(
@@ -114,12 +111,9 @@ class SeriesCommands:
         every resource in the batch and one bulk insert of its sessions.
         """
         ctx = self._ctx
-        now = ctx.now()
         batch = list(specs)
-        with ctx.uow() as uow:
-            made = create_many_in(ctx, uow, tenant, batch, now=now, actor=actor)
-            uow.commit()
-        return made
+        with ctx.transaction() as tx:
+            return create_many_in(ctx, tx, tenant, batch, actor=actor)
 
     def materialise(
         self,
@@ -139,18 +133,16 @@ class SeriesCommands:
         ``SeriesNotFound`` and ``SeriesClosedError``.
         """
         ctx = self._ctx
-        now = ctx.now()
         window = TimeSpan(check_aware(start, "start"), check_aware(end, "end"))
-        with ctx.uow() as uow:
-            series = _active(uow, tenant, series_id)
-            report = materialise_in(ctx, uow, series, window, now=now, actor=actor)
+        with ctx.transaction() as tx:
+            series = _active(tx, tenant, series_id)
+            report = materialise_in(ctx, tx, series, window, actor=actor)
             reached = series.generated_until
             if reached is None or (window.start <= reached < window.end):
-                uow.series.update(
+                tx.series.update(
                     attrs.evolve(series, generated_until=window.end),
                     expected_version=series.version,
                 )
-            uow.commit()
         return report
 
     def top_up(
@@ -166,8 +158,8 @@ class SeriesCommands:
         """
         ctx = self._ctx
         at = ctx.at(now, "now")
-        with ctx.uow() as uow:
-            candidates = [(s.tenant, s.id) for s in uow.series.active(tenant)]
+        with ctx.transaction(at) as tx:
+            candidates = [(s.tenant, s.id) for s in tx.series.active(tenant)]
         refilled: list[MaterialiseReport] = []
         failed: list[TopUpFailure] = []
         for series_tenant, series_id in candidates:
@@ -186,8 +178,8 @@ class SeriesCommands:
         self, tenant: str, series_id: str, at: datetime, actor: str | None
     ) -> MaterialiseReport | None:
         ctx = self._ctx
-        with ctx.uow() as uow:
-            series = uow.series.get(tenant, series_id)
+        with ctx.transaction(at) as tx:
+            series = tx.series.get(tenant, series_id)
             if not series.is_active:
                 return None
             begin = max(at, series_start(series))
@@ -201,13 +193,10 @@ class SeriesCommands:
             lo = begin if reached is None else max(reached, begin)
             if lo >= target:
                 return None
-            report = materialise_in(
-                ctx, uow, series, TimeSpan(lo, target), now=ctx.now(), actor=actor
-            )
-            uow.series.update(
+            report = materialise_in(ctx, tx, series, TimeSpan(lo, target), actor=actor)
+            tx.series.update(
                 attrs.evolve(series, generated_until=target), expected_version=series.version
             )
-            uow.commit()
         return report
 
     def change_schedule(
@@ -231,20 +220,17 @@ class SeriesCommands:
         ``effective_from`` and now) and in any other status are never touched.
         """
         ctx = self._ctx
-        now = ctx.now()
-        cutoff = max(now, ctx.at(effective_from, "effective_from"))
-        with ctx.uow() as uow:
-            before = _active(uow, tenant, series_id)
+        with ctx.transaction() as tx:
+            cutoff = max(tx.now, ctx.at(effective_from, "effective_from"))
+            before = _active(tx, tenant, series_id)
             _check_version(before, expected_version)
             after = attrs.evolve(
                 before,
                 items=tuple(items),
-                updated_at=now,
+                updated_at=tx.now,
                 updated_by=actor,
             )
-            report = reconcile_in(ctx, uow, before, after, cutoff, now=now, actor=actor)
-            uow.commit()
-        return report
+            return reconcile_in(ctx, tx, before, after, cutoff, actor=actor)
 
     def close(
         self,
@@ -262,10 +248,7 @@ class SeriesCommands:
         it is closed already.
         """
         ctx = self._ctx
-        now = ctx.now()
-        with ctx.uow() as uow:
-            series = _active(uow, tenant, series_id)
+        with ctx.transaction() as tx:
+            series = _active(tx, tenant, series_id)
             _check_version(series, expected_version)
-            report = close_in(ctx, uow, series, now, now=now, actor=actor)
-            uow.commit()
-        return report
+            return close_in(ctx, tx, series, tx.now, actor=actor)

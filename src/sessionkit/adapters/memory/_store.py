@@ -297,6 +297,19 @@ class InMemorySessionRepository:
             members = (s for s in members if s.span.start >= start_from)
         return _by_start(members)
 
+    def for_occurrences(
+        self, tenant: str, series_id: str, keys: Iterable[datetime]
+    ) -> dict[datetime, Session]:
+        """Return the series' sessions for the given occurrence keys, by key."""
+        state = self._uow.journal().state
+        rows = state.sessions.get(tenant, {})
+        found: dict[datetime, Session] = {}
+        for key in keys:
+            owner = state.occurrences.get((tenant, series_id, key))
+            if owner is not None:
+                found[key] = rows[owner]
+        return found
+
     def query(self, tenant: str, query: SessionQuery) -> Page[Session]:
         """Return one page of sessions matching ``query``, with the total count.
 
@@ -340,6 +353,17 @@ class InMemorySeriesRepository:
         if existing is not None:
             raise DuplicateSeries(series.id, series.tenant, existing=existing)
         journal.add_series(series)
+
+    def add_many(self, series: Sequence[Series]) -> None:
+        """Store new series in bulk, all or none; raise ``DuplicateSeries`` as :meth:`add` does."""
+        journal = self._uow.journal()
+        mark = journal.mark()
+        try:
+            for one in series:
+                self.add(one)
+        except BaseException:
+            journal.undo_to(mark)
+            raise
 
     def update(self, series: Series, *, expected_version: int) -> Series:
         """Replace the stored series, returning it with ``version + 1``.

@@ -17,6 +17,7 @@ import attrs
 
 from sessionkit.adapters.memory._store import InMemoryStore
 from sessionkit.model.session import Session
+from sessionkit.ports import UnitOfWork
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 
@@ -29,7 +30,11 @@ class StaticLinks:
     def __init__(self, blocked: Mapping[str, str] | None = None) -> None:
         self.blocked: dict[str, str] = dict(blocked or {})
 
-    def blocking_links(self, sessions: Sequence[Session]) -> Mapping[str, str]:
+    def blocking_links(
+        self,
+        sessions: Sequence[Session],
+        uow: UnitOfWork,  # noqa: ARG002  # the port's signature; nothing to read here
+    ) -> Mapping[str, str]:
         """Return ``{session_id: reason}`` for the given sessions that have an entry."""
         return {s.id: self.blocked[s.id] for s in sessions if s.id in self.blocked}
 

@@ -173,6 +173,22 @@ class SqlAlchemySessionRepository:
             statement = statement.where(S.c.start_at >= start_from)
         return load_sessions(self._uow.db(), statement.order_by(S.c.start_at, S.c.id))
 
+    def for_occurrences(
+        self, tenant: str, series_id: str, keys: Iterable[datetime]
+    ) -> dict[datetime, Session]:
+        """Return the series' sessions for the given occurrence keys, by key."""
+        wanted = sorted(set(keys))
+        found: dict[datetime, Session] = {}
+        db = self._uow.db()
+        for chunk in chunks(wanted):
+            statement = select(S).where(
+                S.c.tenant == tenant, S.c.series_id == series_id, S.c.occurrence_key.in_(chunk)
+            )
+            for session in load_sessions(db, statement):
+                assert session.occurrence_key is not None
+                found[session.occurrence_key] = session
+        return found
+
     def query(self, tenant: str, query: SessionQuery) -> Page[Session]:
         """Return one page of sessions matching ``query``, with the total count (two queries).
 
