@@ -3,8 +3,6 @@
 The public API lives here; submodules hold the details. See README.md and docs/.
 """
 
-from __future__ import annotations
-
 from sessionkit.availability import (
     Availability,
     common_free_slots,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+
 import sessionkit
 from sessionkit import errors
 
@@ -10,6 +12,18 @@ def test_all_names_exist_and_are_public() -> None:
     for name in sessionkit.__all__:
         assert hasattr(sessionkit, name), name
         assert not name.startswith("_") or name == "__version__"
+
+
+def test_all_equals_the_public_names() -> None:
+    # As httpx does: every public name of the package is in __all__ and nothing else is;
+    # submodules are reached as attributes, not re-exported names.
+    public = {
+        name
+        for name, value in vars(sessionkit).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    assert set(sessionkit.__all__) - {"__version__"} == public
+    assert len(sessionkit.__all__) == len(set(sessionkit.__all__))
 
 
 def test_every_error_is_exported_and_rooted() -> None:
