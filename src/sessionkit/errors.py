@@ -39,7 +39,9 @@ message::
     │   ├── InvalidLifecycle                    a lifecycle definition that is not sound
     │   ├── InvalidTransition                   a transition not allowed from the status
     │   ├── TransitionRefused                   a guard said no
+    │   ├── LifecycleNotApplicable              the lifecycle drives another kind of value
     │   └── UnknownLifecycle (LookupError)      no preset by that name
+    ├── MissingFact (LookupError)               a timer's condition needs a fact not given
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ __all__ = [
     "InvalidValue",
     "InvalidWindow",
     "LifecycleError",
+    "LifecycleNotApplicable",
+    "MissingFact",
     "NaiveDatetime",
     "NotADatetime",
     "NotASession",
@@ -312,6 +316,44 @@ class TransitionRefused(LifecycleError):
         self.transition = transition
         self.reason = reason
         self.guard = guard
+
+
+class LifecycleNotApplicable(LifecycleError):
+    """The lifecycle drives another kind of value (``subject``) than the one asked for.
+
+    ``lifecycle`` is its name, ``subject`` what it is for (``"payment"``),
+    ``expected`` the kind the caller needs (``"session"``) and ``field`` the
+    attribute the lifecycle changes.
+    """
+
+    def __init__(self, *, lifecycle: str, subject: str, expected: str, field: str = "") -> None:
+        drives = f", driving their {field!r} field" if field else ""
+        super().__init__(
+            f"lifecycle {lifecycle!r} is for {subject} values{drives}, not for {expected} "
+            f"values; choose a lifecycle whose subject is {expected!r}"
+        )
+        self.lifecycle = lifecycle
+        self.subject = subject
+        self.expected = expected
+        self.field = field
+
+
+class MissingFact(SessionKitError, LookupError):
+    """A timed transition's condition needs a fact the caller did not pass in ``facts=``.
+
+    ``fact`` is the fact's name, ``lifecycle`` and ``transition`` say whose
+    condition asked, and ``value_id`` is the id of the value being advanced.
+    """
+
+    def __init__(self, *, fact: str, lifecycle: str, transition: str, value_id: object) -> None:
+        super().__init__(
+            f"the condition of {lifecycle!r} transition {transition!r} needs the fact {fact!r} "
+            f"for {value_id!r}; pass it, e.g. facts={{{fact!r}: ...}}, to advance() or next_due()"
+        )
+        self.fact = fact
+        self.lifecycle = lifecycle
+        self.transition = transition
+        self.value_id = value_id
 
 
 class UnknownLifecycle(SessionKitError, LookupError):

@@ -5,8 +5,9 @@ Invariants checked after every step:
 - a session in a terminal status never leaves it;
 - the events so far form a path through the declared graph, from the initial
   status to the session's current one;
-- ``advance`` is idempotent, leaves nothing due at ``now``, and gives the same
-  session and events however the clock was stepped since the last change;
+- ``advance`` (given the attendance facts) is idempotent, leaves nothing due
+  at ``now``, and gives the same session and events however the clock was
+  stepped since the last change;
 - ``fire`` succeeds exactly when the transition leaves the current status and
   its guards allow it, and otherwise raises the matching error.
 
@@ -75,6 +76,11 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.session = with_status(self.session, self.lifecycle.field, self.lifecycle.initial)
         self.rebase()
 
+    def facts(self) -> dict[str, object]:
+        # The host's attendance record, passed as facts (the value's own flag is
+        # only where this test keeps it between rules).
+        return {"attended": self.session.attended}
+
     def status(self) -> str:
         value = getattr(self.session, self.lifecycle.field)
         assert isinstance(value, str)
@@ -95,16 +101,16 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     @rule()
     def advance(self) -> None:
-        advanced, events = self.lifecycle.advance(self.session, self.now)
+        advanced, events = self.lifecycle.advance(self.session, self.now, facts=self.facts())
         assert all(e.timed and e.at <= self.now for e in events)
         assert [e.at for e in events] == sorted(e.at for e in events)
-        assert self.lifecycle.advance(advanced, self.now) == (advanced, ())
-        due = self.lifecycle.next_due(advanced)
+        assert self.lifecycle.advance(advanced, self.now, facts=self.facts()) == (advanced, ())
+        due = self.lifecycle.next_due(advanced, facts=self.facts())
         assert due is None or due > self.now
         self.session = advanced
         self.since_base.extend(events)
         self.record(events)
-        in_one_jump = self.lifecycle.advance(self.base, self.now)
+        in_one_jump = self.lifecycle.advance(self.base, self.now, facts=self.facts())
         assert in_one_jump == (self.session, tuple(self.since_base))
 
     @rule(
@@ -175,7 +181,7 @@ class LifecycleMachine(RuleBasedStateMachine):
     def terminal_statuses_are_never_left(self) -> None:
         if self.terminal is not None:
             assert self.status() == self.terminal
-            assert self.lifecycle.next_due(self.session) is None
+            assert self.lifecycle.next_due(self.session, facts=self.facts()) is None
             assert self.lifecycle.allowed(self.session, now=self.now, role="coach") == ()
 
     @invariant()
@@ -218,14 +224,15 @@ def test_advance_in_steps_equals_one_jump(
         if not leaving:
             break
         session, _ = lifecycle.fire(session, leaving[pick % len(leaving)], now=span.end)
+    facts = {"attended": attended}
     end = T0 + timedelta(minutes=sum(steps))
-    jumped, jump_events = lifecycle.advance(session, end)
+    jumped, jump_events = lifecycle.advance(session, end, facts=facts)
     stepped, now = session, T0
     events: list[StatusChanged] = []
     for step in [0, *steps]:
         now += timedelta(minutes=step)
-        stepped, new = lifecycle.advance(stepped, now)
+        stepped, new = lifecycle.advance(stepped, now, facts=facts)
         events.extend(new)
     assert (stepped, tuple(events)) == (jumped, jump_events)
-    due = lifecycle.next_due(jumped)
+    due = lifecycle.next_due(jumped, facts=facts)
     assert due is None or due > end

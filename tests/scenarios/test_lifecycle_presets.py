@@ -13,9 +13,10 @@ import attrs
 import pytest
 
 from sessionkit import TimeSpan
-from sessionkit.errors import InvalidTransition, TransitionRefused
-from sessionkit.lifecycle import Lifecycle, StatusChanged, individual_only
+from sessionkit.errors import InvalidTransition, MissingFact, TransitionRefused
+from sessionkit.lifecycle import Lifecycle, StatusChanged, Timer, individual_only
 from sessionkit.lifecycles import (
+    COACHING_MISSED_AFTER,
     academy,
     coaching,
     consulting,
@@ -36,7 +37,6 @@ class Session:
     span: TimeSpan
     status: str
     capacity: int = 1
-    attended: bool = False
     payment_status: str = "PENDING"
 
 
@@ -270,30 +270,53 @@ def test_coaching_completion_only_after_the_start() -> None:
         coaching.fire(s, "complete", now=COACH_START - MIN, actor="student-3", role="student")
     assert info.value.reason.startswith("the session has not started yet")
     assert coaching.allowed(s, now=COACH_START - MIN) == ("cancel", "miss")
-    s = attrs.evolve(s, attended=True)
     s, event = coaching.fire(s, "complete", now=COACH_START + 65 * MIN, role="coach")
     assert (s.status, event.role) == ("COMPLETED", "coach")
     assert s.status in coaching.usage_statuses
 
 
-def test_coaching_no_show_is_marked_after_thirty_minutes() -> None:
+def test_coaching_no_show_is_marked_after_thirty_minutes_when_nobody_attended() -> None:
     s = session(coaching, COACH_START)
-    due = coaching.next_due(s)
+    nobody = {"attended": False}
+    due = coaching.next_due(s, facts=nobody)
     assert due == COACH_START + 30 * MIN
     assert due is not None
     assert due.astimezone(BERLIN).isoformat() == "2026-10-25T02:00:00+01:00"
-    assert coaching.advance(s, COACH_START + 29 * MIN) == (s, ())
-    missed, events = coaching.advance(s, COACH_START + 30 * MIN)
+    assert coaching.advance(s, COACH_START + 29 * MIN, facts=nobody) == (s, ())
+    missed, events = coaching.advance(s, COACH_START + 30 * MIN, facts=nobody)
     assert missed.status == "MISSED"
     assert chain(list(events)) == [("SCHEDULED", "miss", "MISSED")]
     assert events[0].reason == "timed: start + 30 min if nobody_attended"
     assert missed.status not in coaching.usage_statuses  # "no payment for missed sessions"
 
 
-def test_coaching_a_session_someone_attended_is_not_missed() -> None:
-    s = session(coaching, COACH_START, attended=True)
-    assert coaching.next_due(s) is None
-    assert coaching.advance(s, COACH_START + timedelta(hours=5)) == (s, ())
+def test_coaching_a_session_someone_attended_is_not_missed_and_can_be_completed() -> None:
+    s = session(coaching, COACH_START)
+    came = {"attended": True}
+    assert coaching.next_due(s, facts=came) is None
+    assert coaching.advance(s, COACH_START + timedelta(hours=5), facts=came) == (s, ())
+    done, _ = coaching.fire(s, "complete", now=COACH_START + 65 * MIN, role="student")
+    assert done.status == "COMPLETED"
+
+
+def test_coaching_without_attendance_facts_refuses_instead_of_guessing() -> None:
+    s = session(coaching, COACH_START)
+    # Before the miss timer is due no condition is asked, so no facts are needed.
+    assert coaching.advance(s, COACH_START + 29 * MIN) == (s, ())
+    with pytest.raises(MissingFact) as info:
+        coaching.advance(s, COACH_START + 31 * MIN)
+    error = info.value
+    assert (error.fact, error.lifecycle, error.transition, error.value_id) == (
+        "attended",
+        "coaching",
+        "miss",
+        "s1",
+    )
+    with pytest.raises(MissingFact):
+        coaching.next_due(s)
+    # A host without attendance data opts into the seed's plain rule.
+    plain = coaching.replace_transition("miss", timer=Timer.after_start(COACHING_MISSED_AFTER))
+    assert plain.advance(s, COACH_START + 31 * MIN)[0].status == "MISSED"
 
 
 def test_coaching_cancel_any_scheduled_session_and_mark_missed_by_hand() -> None:
@@ -351,3 +374,53 @@ def test_marketplace_cancel_refunds_only_booked_sessions() -> None:
     in_progress, _ = marketplace.fire(confirmed, "start", now=SLOT_START)
     instructor_cancel, _ = marketplace.fire(in_progress, "cancel", now=SLOT_START + 10 * MIN)
     assert instructor_cancel.status == "CANCELLED"
+
+
+# -- Entering, subjects and cancellations across the presets --------------------------
+
+
+def test_academy_a_session_generated_with_a_time_enters_scheduled() -> None:
+    s = attrs.evolve(session(academy, ACADEMY_START), status=academy.entry_status)
+    assert (academy.initial, s.status) == ("UNSCHEDULED", "SCHEDULED")
+    assert s.status in academy.busy_statuses
+    assert academy.next_due(s) == ACADEMY_START - 15 * MIN  # the meeting link's READY timer
+
+
+@attrs.frozen
+class Hold:
+    id: str
+    span: TimeSpan
+    created_at: datetime
+    status: str = "HELD"
+
+
+def test_marketplace_a_hold_can_lapse_fifteen_minutes_after_it_was_made() -> None:
+    quick = marketplace.replace_transition("expire", timer=Timer.after("created_at", 15 * MIN))
+    booked_at = SLOT_START - timedelta(days=6)
+    hold = Hold("h1", TimeSpan.from_start(SLOT_START, timedelta(hours=1)), booked_at)
+    assert quick.next_due(hold) == booked_at + 15 * MIN
+    assert quick.advance(hold, booked_at + 14 * MIN) == (hold, ())
+    expired, events = quick.advance(hold, booked_at + timedelta(hours=1))
+    assert expired.status == "EXPIRED"
+    assert [(e.transition, e.at) for e in events] == [("expire", booked_at + 15 * MIN)]
+    assert events[0].reason == "timed: created_at + 15 min"
+    assert "EXPIRED" not in quick.cancelled_statuses  # expiry is not a cancellation
+
+
+@pytest.mark.parametrize(
+    ("lifecycle", "cancelled"),
+    [
+        (lms, {"CANCELED"}),
+        (academy, {"CANCELLED"}),
+        (consulting, {"CANCELLED"}),
+        (consulting_payment, set()),
+        (coaching, {"CANCELLED"}),
+        (marketplace, {"CANCELLED"}),
+    ],
+)
+def test_every_cancel_transition_enters_a_cancelled_status(
+    lifecycle: Lifecycle, cancelled: set[str]
+) -> None:
+    assert lifecycle.cancelled_statuses == cancelled
+    into_cancelled = {t.name for t in lifecycle.transitions if t.target in cancelled}
+    assert into_cancelled == ({"cancel"} if cancelled else set())

@@ -4,10 +4,42 @@
 timers, events), :mod:`~sessionkit.lifecycle.guards` the rules that may refuse a
 transition, and :mod:`~sessionkit.lifecycle.presets` the ready-made lifecycles
 (also importable as :mod:`sessionkit.lifecycles`). The user guide is ``docs/lifecycle.md``.
+
+A lifecycle never holds a value: :meth:`~Lifecycle.fire` and
+:meth:`~Lifecycle.advance` take one and return a changed copy with the
+:class:`StatusChanged` events that describe what happened.
+
+>>> from datetime import UTC, datetime, timedelta
+>>> import attrs
+>>> from sessionkit import TimeSpan
+>>> @attrs.frozen
+... class Lesson:
+...     id: str
+...     span: TimeSpan
+...     status: str = "SCHEDULED"
+>>> door = Lifecycle(
+...     "door",
+...     statuses=[Status("SCHEDULED", initial=True), Status("OPEN"), Status("DONE", terminal=True)],
+...     transitions=[
+...         Transition("open", "SCHEDULED", "OPEN", timer=Timer.before_start(timedelta(minutes=5))),
+...         Transition("close", "OPEN", "DONE"),
+...     ],
+... )
+>>> start = datetime(2026, 3, 2, 17, tzinfo=UTC)
+>>> lesson = Lesson("l1", TimeSpan.from_start(start, timedelta(hours=1)))
+>>> door.next_due(lesson)
+datetime.datetime(2026, 3, 2, 16, 55, tzinfo=datetime.timezone.utc)
+>>> lesson, events = door.advance(lesson, start)
+>>> lesson.status, [e.transition for e in events]
+('OPEN', ['open'])
+>>> lesson, event = door.fire(lesson, "close", now=start + timedelta(hours=1), actor="t1")
+>>> event.from_status, event.to_status, event.actor
+('OPEN', 'DONE', 't1')
 """
 
 from __future__ import annotations
 
+from sessionkit.lifecycle.context import TransitionContext
 from sessionkit.lifecycle.guards import (
     Condition,
     Guard,
@@ -23,6 +55,7 @@ from sessionkit.lifecycle.machine import (
     Anchor,
     Lifecycle,
     SessionLike,
+    SpanAnchor,
     Status,
     StatusChanged,
     Timer,
@@ -37,6 +70,7 @@ __all__ = [
     "Transition",
     "Timer",
     "Anchor",
+    "SpanAnchor",
     "ANY",
     "StatusChanged",
     "SessionLike",
@@ -44,6 +78,7 @@ __all__ = [
     "Guard",
     "Verdict",
     "Condition",
+    "TransitionContext",
     "when",
     "roles",
     "has_started",

@@ -121,12 +121,44 @@ def _timed_cycle(transitions: Sequence[Transition]) -> list[str] | None:
     return None
 
 
+def _check_entry(lifecycle: str, known: dict[str, Status], entry: str) -> None:
+    """Check the entry status: known, not terminal, and no cancellation (it is not entered so).
+
+    Reachability from the initial status is already checked for every status.
+    """
+    if entry not in known:
+        raise _fail(
+            lifecycle,
+            "unknown_status",
+            ("scheduled", entry),
+            f"scheduled={entry!r} is not one of its statuses ({', '.join(known)})",
+        )
+    if known[entry].terminal:
+        raise _fail(
+            lifecycle,
+            "terminal_entry",
+            entry,
+            f"scheduled={entry!r} is terminal; a new value could never leave it",
+        )
+    for status in known.values():
+        if status.cancelled and (status.initial or status.name == entry):
+            raise _fail(
+                lifecycle,
+                "cancelled_entry",
+                status.name,
+                f"{status.name!r} is marked cancelled=True but new values start in it; "
+                "only a transition into a status can be a cancellation",
+            )
+
+
 def validate(
     lifecycle: str,
     statuses: Sequence[Status],
     transitions: Sequence[Transition],
     *,
     any_source: str,
+    subject: str = "session",
+    scheduled: str | None = None,
 ) -> tuple[Transition, ...]:
     """Check a definition and return its transitions with ``any_source`` expanded."""
     if not isinstance(lifecycle, str) or not lifecycle.isidentifier():
@@ -135,6 +167,13 @@ def validate(
             "invalid_name",
             lifecycle,
             "a lifecycle name must be an identifier (letters, digits, underscores)",
+        )
+    if not isinstance(subject, str) or not subject.isidentifier():
+        raise _fail(
+            lifecycle,
+            "invalid_subject",
+            subject,
+            f"subject {subject!r} must be an identifier naming what it drives, e.g. 'session'",
         )
     if not statuses:
         raise _fail(lifecycle, "no_statuses", None, "declares no statuses")
@@ -170,6 +209,7 @@ def validate(
             tuple(unreachable),
             f"no path from {initial[0]!r} reaches {', '.join(unreachable)}",
         )
+    _check_entry(lifecycle, known, initial[0] if scheduled is None else scheduled)
     cycle = _timed_cycle(expanded)
     if cycle is not None:
         raise _fail(

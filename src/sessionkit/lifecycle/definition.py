@@ -7,19 +7,20 @@ attrs values; :class:`~sessionkit.lifecycle.machine.Lifecycle` checks how they f
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime, timedelta
-from typing import Final, Literal
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Literal, TypeAlias
 
 import attrs
 
-from sessionkit.errors import InvalidValue, NotADatetime
+from sessionkit.errors import InvalidValue, NaiveDatetime, NotADatetime, NotASession
+from sessionkit.lifecycle.context import TransitionContext
 from sessionkit.lifecycle.guards import Condition, Guard
-from sessionkit.timespan import TimeSpan
 
 __all__ = [
     "ANY",
     "Anchor",
+    "SpanAnchor",
     "Status",
     "StatusChanged",
     "Timer",
@@ -29,19 +30,31 @@ __all__ = [
 ANY: Final = "*"
 """A transition source meaning "every non-terminal status except the target" (academy cancel)."""
 
-Anchor = Literal["start", "end"]
-"""The end of the session's span a :class:`Timer` counts from."""
+SpanAnchor = Literal["start", "end"]
+"""The two anchors read off the value's span: ``value.span.start`` and ``value.span.end``."""
+
+Anchor: TypeAlias = str | Callable[[Any], datetime]
+"""What a :class:`Timer` counts from.
+
+``"start"`` or ``"end"`` of the value's span; any other string names a field
+of the value holding an aware datetime (``"created_at"``, ``"held_until"``);
+or a callable ``value -> datetime``.
+"""
+
+_SPAN_ANCHORS: Final = ("start", "end")
 
 
 @attrs.frozen
 class Status:
     """One status of a lifecycle, with the flags the rest of sessionkit reads.
 
-    ``initial``: new sessions start here (exactly one per lifecycle).
+    ``initial``: new values start here (exactly one per lifecycle).
     ``terminal``: nothing leaves it. ``busy``: the session occupies its
     resources (conflict checks count it). ``editable``: it may still be moved
     or retitled. ``counts_usage``: it consumes a subscription credit.
-    ``name`` may be a plain string or a StrEnum member; sessions get exactly
+    ``cancelled``: entering it is a cancellation (hosts and services treat
+    every transition into such a status alike, whatever its name).
+    ``name`` may be a plain string or a StrEnum member; values get exactly
     this value when they enter the status.
     """
 
@@ -63,14 +76,39 @@ def _format_delta(delta: timedelta) -> str:
     return f"{seconds} s"
 
 
+def _check_anchor(anchor: object) -> None:
+    if callable(anchor) or (isinstance(anchor, str) and anchor.isidentifier()):
+        return
+    raise InvalidValue(
+        f"a timer counts from 'start', 'end', a field name or a callable, got {anchor!r}",
+        value=anchor,
+        expected="'start', 'end', a field name or a callable value -> datetime",
+    )
+
+
 @attrs.frozen
 class Timer:
-    """When a timed transition falls due: ``anchor`` (start or end of the span) plus ``offset``.
+    """When a timed transition falls due: an ``anchor`` instant of the value plus ``offset``.
 
-    The offset is elapsed time, so "15 minutes before start" is exact across a
-    DST change. ``condition``, if given, must hold for the session when the
-    clock fires the transition (for instance :func:`~sessionkit.lifecycle.nobody_attended`);
-    firing the same transition by hand ignores it.
+    The anchor is ``"start"`` or ``"end"`` (of ``value.span``), the name of a
+    field of the value (``"created_at"``: a hold that expires 15 minutes after
+    it was made), or a callable ``value -> datetime``. The offset is elapsed
+    time, so "15 minutes before start" is exact across a DST change.
+    ``condition``, if given, is asked as ``condition(value, context)`` when
+    the clock would fire the transition (for instance
+    :func:`~sessionkit.lifecycle.nobody_attended`); firing it by hand ignores it.
+
+    >>> from datetime import UTC, datetime
+    >>> import attrs
+    >>> @attrs.frozen
+    ... class Request:
+    ...     id: str
+    ...     filed_at: datetime
+    >>> deadline = Timer.after("filed_at", timedelta(hours=24))
+    >>> deadline.due(Request("r1", datetime(2026, 3, 2, 9, tzinfo=UTC)))
+    datetime.datetime(2026, 3, 3, 9, 0, tzinfo=datetime.timezone.utc)
+    >>> deadline.describe(), deadline.anchor_name, deadline.span_anchored
+    ('filed_at + 1 d', 'filed_at', False)
     """
 
     anchor: Anchor
@@ -78,14 +116,28 @@ class Timer:
     condition: Condition | None = attrs.field(default=None, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
-        if self.anchor not in ("start", "end"):
-            raise InvalidValue(
-                f"a timer counts from 'start' or 'end', got {self.anchor!r}",
-                value=self.anchor,
-                expected="'start' or 'end'",
-            )
+        _check_anchor(self.anchor)
         if not isinstance(self.offset, timedelta):
             raise NotADatetime(self.offset, name="offset", expected="timedelta")
+
+    @classmethod
+    def after(
+        cls, anchor: Anchor, delta: timedelta = timedelta(0), *, condition: Condition | None = None
+    ) -> Timer:
+        """Return a timer due ``delta`` after ``anchor`` (at it by default)."""
+        return cls(anchor, delta, condition=condition)
+
+    @classmethod
+    def before(
+        cls, anchor: Anchor, delta: timedelta, *, condition: Condition | None = None
+    ) -> Timer:
+        """Return a timer due ``delta`` before ``anchor``."""
+        return cls(anchor, -delta, condition=condition)
+
+    @classmethod
+    def at(cls, anchor: Anchor, *, condition: Condition | None = None) -> Timer:
+        """Return a timer due exactly at ``anchor`` (``Timer.at("held_until")``)."""
+        return cls(anchor, timedelta(0), condition=condition)
 
     @classmethod
     def before_start(cls, delta: timedelta, *, condition: Condition | None = None) -> Timer:
@@ -106,27 +158,77 @@ class Timer:
         """Return a timer due ``delta`` after the end (at the end by default)."""
         return cls("end", delta, condition=condition)
 
-    def due(self, span: TimeSpan) -> datetime:
-        """Return the instant (UTC) this timer falls due for a session spanning ``span``."""
-        return (span.start if self.anchor == "start" else span.end) + self.offset
+    @property
+    def span_anchored(self) -> bool:
+        """Whether the timer counts from ``value.span.start`` or ``.end``.
 
-    def holds(self, session: object) -> bool:
-        """Return whether the condition (if any) lets the clock fire for ``session``."""
-        return self.condition is None or bool(self.condition(session))
+        Storage can prefilter such timers by the span; any other anchor needs the value read.
+        """
+        return isinstance(self.anchor, str) and self.anchor in _SPAN_ANCHORS
+
+    @property
+    def anchor_name(self) -> str:
+        """The anchor in words: ``"start"``, ``"end"``, the field name, or the callable's name."""
+        return self.anchor if isinstance(self.anchor, str) else _label(self.anchor)
+
+    def anchor_instant(self, value: object) -> datetime:
+        """Return the anchor instant of ``value`` in UTC (before the offset is added).
+
+        Raises :class:`~sessionkit.errors.NotASession` if the field is missing,
+        :class:`~sessionkit.errors.NotADatetime` if it holds no datetime and
+        :class:`~sessionkit.errors.NaiveDatetime` if the datetime is naive;
+        each names the field and the value's type.
+        """
+        kind = type(value).__name__
+        where = f"{kind}.{self.anchor_name}"
+        if callable(self.anchor):
+            instant: object = self.anchor(value)
+            where = f"{self.anchor_name}({kind})"
+        elif self.span_anchored:
+            span = getattr(value, "span", None)
+            if span is None:
+                raise _missing(value, "span", self)
+            instant = getattr(span, self.anchor)
+        else:
+            if not hasattr(value, self.anchor):
+                raise _missing(value, self.anchor, self)
+            instant = getattr(value, self.anchor)
+        if not isinstance(instant, datetime):
+            raise NotADatetime(instant, name=where, expected="datetime")
+        if instant.tzinfo is None or instant.utcoffset() is None:
+            raise NaiveDatetime(instant, name=where)
+        return instant.astimezone(UTC)
+
+    def due(self, value: object) -> datetime:
+        """Return the instant (UTC) this timer falls due for ``value``: anchor plus offset."""
+        return self.anchor_instant(value) + self.offset
+
+    def holds(self, value: object, context: TransitionContext) -> bool:
+        """Return whether the condition (if any) lets the clock fire for ``value``."""
+        return self.condition is None or bool(self.condition(value, context))
 
     def with_condition(self, condition: Condition | None) -> Timer:
         """Return this timer with ``condition`` instead of its own (``None`` drops it)."""
         return attrs.evolve(self, condition=condition)
 
     def describe(self) -> str:
-        """Return the timing in words, e.g. ``"start - 15 min if nobody_attended"``."""
-        text: str = self.anchor
+        """Return the timing in words, e.g. ``"start + 30 min if nobody_attended"``."""
+        text = self.anchor_name
         if self.offset:
             sign = "-" if self.offset < timedelta(0) else "+"
             text = f"{text} {sign} {_format_delta(self.offset)}"
         if self.condition is not None:
             text += f" if {_label(self.condition)}"
         return text
+
+
+def _missing(value: object, field: str, timer: Timer) -> NotASession:
+    kind = type(value).__name__
+    return NotASession(
+        f"{kind} has no {field!r} field for the timer at {timer.describe()!r} to count from",
+        value=value,
+        expected=f"a {field!r} field holding an aware datetime",
+    )
 
 
 def _to_sources(value: str | Iterable[str]) -> tuple[str, ...]:

@@ -6,7 +6,9 @@ with a :class:`Verdict`: yes, or no with a reason a person can act on.
 
 A *condition* is the simpler predicate a timed transition consults before it
 fires on its own (``MISSED`` 30 minutes after start, *if nobody attended*).
-It sees only the session, because the clock, not a person, is acting.
+No person is acting, so it sees the value and a
+:class:`~sessionkit.lifecycle.TransitionContext`: the instant and the *facts*
+the caller passed (attendance, say), read with ``context.fact(name)``.
 
 >>> from datetime import UTC, datetime
 >>> from types import SimpleNamespace
@@ -29,6 +31,8 @@ from typing import Any, Protocol, TypeAlias
 
 import attrs
 from typing_extensions import override
+
+from sessionkit.lifecycle.context import TransitionContext
 
 __all__ = [
     "Condition",
@@ -83,8 +87,13 @@ class Guard(Protocol):
         ...
 
 
-Condition: TypeAlias = Callable[[Any], bool]
-"""A predicate over the session that a timed transition needs to be true to fire."""
+Condition: TypeAlias = Callable[[Any, TransitionContext], bool]
+"""``condition(value, context) -> bool``: must be true for the clock to fire a timed transition.
+
+``context`` is a :class:`~sessionkit.lifecycle.TransitionContext`; read the
+facts the caller knows with ``context.fact(name)``, which raises
+:class:`~sessionkit.errors.MissingFact` rather than guess when one is absent.
+"""
 
 
 @attrs.frozen
@@ -179,12 +188,14 @@ individual_only: Guard = when(
 """Allows only sessions whose ``capacity`` attribute is 1 (one teacher, one student)."""
 
 
-def nobody_attended(session: Any) -> bool:
-    """Return whether nobody attended ``session``: the default "no attendance" condition.
+def nobody_attended(_value: Any, context: TransitionContext) -> bool:
+    """Return whether nobody attended: the "no attendance" condition, read from the facts.
 
-    The session counts as attended when it has a truthy ``attended`` attribute;
-    a session without one has, as far as sessionkit can tell, no attendance. A
-    host that records attendance elsewhere swaps in its own condition with
-    :meth:`~sessionkit.lifecycle.Timer.with_condition`.
+    Reads the ``attended`` fact (truthy: someone came; a count works too). The
+    value itself is not consulted: sessionkit's ``Session`` holds no
+    attendance, so the host, which does, passes
+    ``facts={"attended": ...}`` to :meth:`~sessionkit.lifecycle.Lifecycle.advance`.
+    Without it the condition raises :class:`~sessionkit.errors.MissingFact`
+    naming ``"attended"``: it never guesses that nobody came.
     """
-    return not getattr(session, "attended", False)
+    return not context.fact("attended")

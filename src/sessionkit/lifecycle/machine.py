@@ -5,97 +5,58 @@ a session: :meth:`~Lifecycle.fire` and :meth:`~Lifecycle.advance` take a
 session value and return a new one (made with :func:`attrs.evolve`) together
 with the :class:`StatusChanged` events that describe what happened.
 
->>> from datetime import UTC, datetime, timedelta
->>> import attrs
->>> from sessionkit import TimeSpan
->>> @attrs.frozen
-... class Lesson:
-...     id: str
-...     span: TimeSpan
-...     status: str = "SCHEDULED"
->>> door = Lifecycle(
-...     "door",
-...     statuses=[Status("SCHEDULED", initial=True), Status("OPEN"), Status("DONE", terminal=True)],
-...     transitions=[
-...         Transition("open", "SCHEDULED", "OPEN", timer=Timer.before_start(timedelta(minutes=5))),
-...         Transition("close", "OPEN", "DONE"),
-...     ],
-... )
->>> start = datetime(2026, 3, 2, 17, tzinfo=UTC)
->>> lesson = Lesson("l1", TimeSpan.from_start(start, timedelta(hours=1)))
->>> door.next_due(lesson)
-datetime.datetime(2026, 3, 2, 16, 55, tzinfo=datetime.timezone.utc)
->>> lesson, events = door.advance(lesson, start)
->>> lesson.status, [e.transition for e in events]
-('OPEN', ['open'])
->>> lesson, event = door.fire(lesson, "close", now=start + timedelta(hours=1), actor="t1")
->>> event.from_status, event.to_status, event.actor
-('OPEN', 'DONE', 't1')
+
+The package docstring (:mod:`sessionkit.lifecycle`) walks through a small example.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
-from typing import Any, Literal, Protocol, TypeVar
+from datetime import datetime
+from typing import Literal
 
 import attrs
 
 from sessionkit.errors import (
     InvalidTransition,
-    NotASession,
+    LifecycleNotApplicable,
     TransitionRefused,
     UnknownStatus,
     UnknownTransitionName,
 )
+from sessionkit.lifecycle._clock import Facts, first_refusal, next_step
+from sessionkit.lifecycle._diagram import mermaid
 from sessionkit.lifecycle._validate import validate
+from sessionkit.lifecycle._values import (
+    SessionLike,
+    SessionT,
+    check_value,
+    replace_status,
+    utc,
+)
 from sessionkit.lifecycle.definition import (
     ANY,
     Anchor,
+    SpanAnchor,
     Status,
     StatusChanged,
     Timer,
     Transition,
 )
 from sessionkit.lifecycle.guards import Guard, Verdict
-from sessionkit.timespan import TimeSpan
-from sessionkit.zones import check_aware
 
 __all__ = [
     "ANY",
     "Anchor",
     "Lifecycle",
     "SessionLike",
+    "SpanAnchor",
     "Status",
     "StatusChanged",
     "Timer",
     "Transition",
 ]
-
-
-class SessionLike(Protocol):
-    """What the machine needs of a session: an ``id`` and a ``span``.
-
-    The status itself lives in the field the lifecycle names (``status`` by
-    default, ``payment_status`` for :data:`~sessionkit.lifecycles.consulting_payment`).
-    The value must be an attrs instance (or a dataclass) so the machine can
-    make a changed copy.
-    """
-
-    @property
-    def id(self) -> object:
-        """The session's identity, copied into events and errors."""
-        ...
-
-    @property
-    def span(self) -> TimeSpan:
-        """When the session takes place; timers count from its start or end."""
-        ...
-
-
-SessionT = TypeVar("SessionT", bound=SessionLike)
 
 
 def _to_statuses(value: Iterable[Status]) -> tuple[Status, ...]:
@@ -106,67 +67,46 @@ def _to_transitions(value: Iterable[Transition]) -> tuple[Transition, ...]:
     return tuple(value)
 
 
-def _replace(session: Any, field: str, value: str) -> Any:
-    if attrs.has(type(session)):
-        return attrs.evolve(session, **{field: value})
-    return dataclasses.replace(session, **{field: value})
-
-
-def _check_session(session: object, field: str) -> None:
-    kind = type(session)
-    if not (
-        attrs.has(kind) or (dataclasses.is_dataclass(session) and not isinstance(session, type))
-    ):
-        raise NotASession(
-            f"a lifecycle works on attrs (or dataclass) values, got {kind.__name__}",
-            value=session,
-            expected="an attrs instance with id, span and a status field",
-        )
-    if not hasattr(session, field):
-        raise NotASession(
-            f"{kind.__name__} has no {field!r} field for this lifecycle to change",
-            value=session,
-            expected=f"a {field!r} field",
-        )
-
-
-# Mermaid ends a transition label at ":" and ";" and reads "<" as HTML; a lambda
-# condition is labelled "<lambda>". Its entity codes keep such labels intact.
-_MERMAID_ESCAPES = str.maketrans({":": "#58;", ";": "#59;", "<": "#lt;", ">": "#gt;"})
-
-
-def _mermaid_text(text: str) -> str:
-    return text.translate(_MERMAID_ESCAPES)
-
-
-def _utc(now: datetime) -> datetime:
-    return check_aware(now, "now").astimezone(UTC)
-
-
 @attrs.frozen(repr=False)
 class Lifecycle:
-    """A validated status machine for sessions.
+    """A validated status machine for sessions (or any other aggregate: see ``subject``).
 
     Build one from :class:`Status` and :class:`Transition` values; an unsound
     definition raises :class:`~sessionkit.errors.InvalidLifecycle` whose
     ``problem`` is one of ``invalid_name``, ``no_statuses``, ``duplicate_status``,
     ``no_initial``, ``several_initial``, ``duplicate_transition``, ``no_sources``,
-    ``unknown_status``, ``transition_from_terminal``, ``dead_end``, ``unreachable``
-    or ``timed_cycle``. ``field`` names the session attribute holding the status.
+    ``unknown_status``, ``transition_from_terminal``, ``dead_end``, ``unreachable``,
+    ``timed_cycle``, ``invalid_subject``, ``terminal_entry`` or ``cancelled_entry``.
+
+    ``field`` names the attribute holding the status. ``subject`` names the
+    kind of aggregate the lifecycle drives (``"session"``, ``"payment"``, ...;
+    see :meth:`check_subject`). ``scheduled`` is the status a value that has a
+    time enters when created (:attr:`entry_status`; the initial status if not given).
     """
 
     name: str
     statuses: tuple[Status, ...] = attrs.field(converter=_to_statuses)
     transitions: tuple[Transition, ...] = attrs.field(converter=_to_transitions)
     field: str = attrs.field(default="status", kw_only=True)
+    subject: str = attrs.field(default="session", kw_only=True)
+    scheduled: str | None = attrs.field(default=None, kw_only=True)
     description: str = attrs.field(default="", kw_only=True, eq=False, converter=inspect.cleandoc)
     _status_by_name: dict[str, Status] = attrs.field(init=False, repr=False, eq=False)
     _transition_by_name: dict[str, Transition] = attrs.field(init=False, repr=False, eq=False)
     _leaving: dict[str, tuple[Transition, ...]] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        transitions = validate(self.name, self.statuses, self.transitions, any_source=ANY)
+        transitions = validate(
+            self.name,
+            self.statuses,
+            self.transitions,
+            any_source=ANY,
+            subject=self.subject,
+            scheduled=self.scheduled,
+        )
         by_name = {status.name: status for status in self.statuses}
+        if self.scheduled is not None:
+            object.__setattr__(self, "scheduled", by_name[self.scheduled].name)
         leaving = {name: tuple(t for t in transitions if name in t.sources) for name in by_name}
         object.__setattr__(self, "transitions", transitions)
         object.__setattr__(self, "_status_by_name", by_name)
@@ -181,8 +121,28 @@ class Lifecycle:
 
     @property
     def initial(self) -> str:
-        """The status new sessions start in."""
+        """The status new values start in (those without a time: see :attr:`entry_status`)."""
         return next(status.name for status in self.statuses if status.initial)
+
+    @property
+    def entry_status(self) -> str:
+        """The status a value that has a time enters when created: ``scheduled``, else initial.
+
+        Academy sessions start UNSCHEDULED when they have no time yet, but a
+        session generated from a schedule has one, so it enters SCHEDULED.
+        """
+        return self.initial if self.scheduled is None else self.scheduled
+
+    def check_subject(self, subject: str) -> None:
+        """Raise ``LifecycleNotApplicable`` unless this lifecycle drives ``subject`` values.
+
+        Services call it up front (``check_subject("session")``) so that, say,
+        ``consulting_payment`` is refused for a series instead of accepted and stuck.
+        """
+        if subject != self.subject:
+            raise LifecycleNotApplicable(
+                lifecycle=self.name, subject=self.subject, expected=subject, field=self.field
+            )
 
     def status(self, name: str) -> Status:
         """Return the :class:`Status` called ``name``; raise ``InvalidValue`` if there is none."""
@@ -230,6 +190,11 @@ class Lifecycle:
         """Statuses that consume a subscription credit."""
         return self._names("counts_usage")
 
+    @property
+    def cancelled_statuses(self) -> frozenset[str]:
+        """Statuses whose entry is a cancellation (``CANCELLED``, ``CANCELED``, ...)."""
+        return self._names("cancelled")
+
     def _unknown_status(self, name: object) -> UnknownStatus:
         return UnknownStatus(
             f"{name!r} is not a status of lifecycle {self.name!r}",
@@ -240,21 +205,11 @@ class Lifecycle:
     # -- asking -------------------------------------------------------------------
 
     def _current(self, session: object) -> str:
-        _check_session(session, self.field)
+        check_value(session, self.field)
         value = getattr(session, self.field)
         if value not in self._status_by_name:
             raise self._unknown_status(value)
         return self._status_by_name[value].name
-
-    @staticmethod
-    def _refusal(
-        transition: Transition, session: object, now: datetime, actor: object, role: str | None
-    ) -> tuple[Guard, Verdict] | None:
-        for guard in transition.guards:
-            verdict = guard(session, now=now, actor=actor, role=role)
-            if not verdict:
-                return guard, verdict
-        return None
 
     def allowed(
         self,
@@ -265,12 +220,12 @@ class Lifecycle:
         role: str | None = None,
     ) -> tuple[str, ...]:
         """Return the names of the transitions ``actor`` could fire now (guards asked)."""
-        at = _utc(now)
+        at = utc(now)
         current = self._current(session)
         return tuple(
             t.name
             for t in self._leaving[current]
-            if self._refusal(t, session, at, actor, role) is None
+            if first_refusal(t, session, at, actor, role) is None
         )
 
     def can(
@@ -283,12 +238,12 @@ class Lifecycle:
         role: str | None = None,
     ) -> Verdict:
         """Return whether :meth:`fire` would succeed, as a :class:`Verdict` with the reason."""
-        at = _utc(now)
+        at = utc(now)
         current = self._current(session)
         transition = self._transition_by_name.get(name)
         if transition is None or current not in transition.sources:
             return Verdict.no(f"{name!r} is not possible from {current!r}")
-        refusal = self._refusal(transition, session, at, actor, role)
+        refusal = first_refusal(transition, session, at, actor, role)
         return Verdict.yes() if refusal is None else refusal[1]
 
     # -- changing -----------------------------------------------------------------
@@ -306,7 +261,7 @@ class Lifecycle:
         timed: bool,
     ) -> tuple[SessionT, StatusChanged]:
         target = self._status_by_name[transition.target].name
-        changed: SessionT = _replace(session, self.field, target)
+        changed: SessionT = replace_status(session, self.field, target)
         event = StatusChanged(
             session_id=session.id,
             lifecycle=self.name,
@@ -340,7 +295,7 @@ class Lifecycle:
         a guard says no. A naive ``now`` raises
         :class:`~sessionkit.errors.NaiveDatetime`.
         """
-        at = _utc(now)
+        at = utc(now)
         current = self._current(session)
         transition = self._transition_by_name.get(name)
         if transition is None or current not in transition.sources:
@@ -350,7 +305,7 @@ class Lifecycle:
                 transition=name,
                 allowed=self.allowed(session, now=at, actor=actor, role=role),
             )
-        refusal = self._refusal(transition, session, at, actor, role)
+        refusal = first_refusal(transition, session, at, actor, role)
         if refusal is not None:
             guard, verdict = refusal
             raise TransitionRefused(
@@ -365,51 +320,45 @@ class Lifecycle:
         )
 
     def _next_step(
-        self, session: SessionLike, limit: datetime | None
+        self, session: SessionLike, limit: datetime | None, facts: Facts | None
     ) -> tuple[Transition, datetime] | None:
-        current = self._current(session)
-        best: tuple[Transition, datetime] | None = None
-        for transition in self._leaving[current]:
-            timer = transition.timer
-            if timer is None:
-                continue
-            due = timer.due(session.span)
-            if limit is not None and due > limit:
-                continue
-            if best is not None and due >= best[1]:
-                continue
-            if not timer.holds(session):
-                continue
-            if self._refusal(transition, session, due, None, None) is not None:
-                continue
-            best = (transition, due)
-        return best
+        leaving = self._leaving[self._current(session)]
+        return next_step(self.name, leaving, session, limit, facts)
 
-    def next_due(self, session: SessionLike) -> datetime | None:
+    def next_due(self, session: SessionLike, *, facts: Facts | None = None) -> datetime | None:
         """Return when the next timed transition from the current status falls due (UTC).
 
         Only timed transitions whose condition and guards pass (asked as of
         their due instant) count; ``None`` means the clock will never move
-        this session. The instant may be in the past: call :meth:`advance`.
+        this value. The instant may be in the past: call :meth:`advance`.
+        ``facts`` are handed to the conditions (see :meth:`advance`); a
+        condition needing a fact not given raises
+        :class:`~sessionkit.errors.MissingFact`.
         """
-        step = self._next_step(session, None)
+        step = self._next_step(session, None, facts)
         return None if step is None else step[1]
 
     def advance(
-        self, session: SessionT, now: datetime
+        self, session: SessionT, now: datetime, *, facts: Facts | None = None
     ) -> tuple[SessionT, tuple[StatusChanged, ...]]:
-        """Apply every timed transition due by ``now``, earliest first; return session and events.
+        """Apply every timed transition due by ``now``, earliest first; return value and events.
 
-        Catches up: a session whose whole time passed unseen walks through
+        Catches up: a value whose whole time passed unseen walks through
         every due step in one call. Idempotent: calling again with the same
         ``now`` changes nothing, and stepping the clock in several calls gives
-        the same session and events as one call. Each event's ``at`` is when
+        the same value and events as one call. Each event's ``at`` is when
         its step fell due (never earlier than the step before).
+
+        ``facts`` (e.g. ``{"attended": True}``) are what the caller knows that
+        the value does not hold; each due timer's condition reads them from its
+        :class:`~sessionkit.lifecycle.TransitionContext`. A due condition that
+        needs a fact not given raises :class:`~sessionkit.errors.MissingFact`
+        (and nothing changes): it is never taken as true or false.
         """
-        limit = _utc(now)
+        limit = utc(now)
         events: list[StatusChanged] = []
         floor: datetime | None = None
-        while (step := self._next_step(session, limit)) is not None:
+        while (step := self._next_step(session, limit, facts)) is not None:
             transition, due = step
             at = due if floor is None else max(due, floor)
             assert transition.timer is not None
@@ -453,11 +402,4 @@ class Lifecycle:
 
     def to_mermaid(self) -> str:
         """Return a Mermaid ``stateDiagram-v2`` of the lifecycle (timers and guards as labels)."""
-        lines = ["stateDiagram-v2", f"    [*] --> {self.initial}"]
-        lines.extend(
-            f"    {source} --> {t.target}: {_mermaid_text(t.label())}"
-            for t in self.transitions
-            for source in t.sources
-        )
-        lines.extend(f"    {s.name} --> [*]" for s in self.statuses if s.terminal)
-        return "\n".join(lines)
+        return mermaid(self.initial, self.entry_status, self.transitions, self.statuses)

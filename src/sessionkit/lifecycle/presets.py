@@ -58,6 +58,8 @@ lms = Lifecycle(
       kept by regeneration; canceling "triggers refund logic": CANCELED frees
       the teacher and does not count, FINISHED counts.
     - No timers: the seed's cron jobs only generate sessions; start and finish are manual.
+    - Cancel "changes status to CANCELED", "triggers refund logic" and "emits
+      SessionEvents.CANCELED": CANCELED is flagged ``cancelled``.
     """,
 )
 """The LMS preset: SCHEDULED -[start]-> CONDUCTING -[finish]-> FINISHED, [cancel] -> CANCELED."""
@@ -79,6 +81,7 @@ academy = Lifecycle(
         Status("ABSENT", terminal=True, busy=True, counts_usage=True),
         Status("CANCELLED", terminal=True, cancelled=True),
     ],
+    scheduled="SCHEDULED",
     transitions=[
         Transition("schedule", "UNSCHEDULED", "SCHEDULED"),
         Transition("ready", "SCHEDULED", "READY", timer=Timer.before_start(ACADEMY_READY_BEFORE)),
@@ -93,6 +96,11 @@ academy = Lifecycle(
 
     - UNSCHEDULED -> SCHEDULED -> READY -> ONGOING -> COMPLETED; ABSENT
       "(individual only)"; CANCELLED "(any status)" -- any non-terminal one here.
+    - "Create (status: UNSCHEDULED)", then "Schedule (status: SCHEDULED)" with a
+      time: UNSCHEDULED is for a session without a time yet. A session that is
+      created with its time (generated from a schedule) enters SCHEDULED
+      (``scheduled="SCHEDULED"``, :attr:`~sessionkit.lifecycle.Lifecycle.entry_status`),
+      so it is busy and gets the READY timer.
     - Auto-transitions: SCHEDULED -> READY "~15 min before" (the meeting link
       is generated at READY); READY -> ONGOING when the "first participant
       joins" (the host fires ``start``); ONGOING -> COMPLETED "auto, after
@@ -100,7 +108,7 @@ academy = Lifecycle(
     - ABSENT only for individual sessions: guarded by ``individual_only``
       (``capacity == 1``); circles cannot be marked absent.
     - Subscription impact: COMPLETED and ABSENT count, CANCELLED does not
-      ("teacher cancelled"), nothing else does.
+      ("teacher cancelled"), nothing else does. CANCELLED is flagged ``cancelled``.
     """,
 )
 """The academy preset (seed 002); timings in ACADEMY_READY_BEFORE and ACADEMY_COMPLETE_AFTER."""
@@ -129,6 +137,7 @@ consulting = Lifecycle(
     - Bookings hold the consultant's time while PENDING or CONFIRMED, and the
       session can still be edited (PUT /sessions/:id) in those statuses.
     - Payment is a separate status on the same session: see ``consulting_payment``.
+    - DELETE /api/sessions/:id "Cancel session": CANCELLED is flagged ``cancelled``.
     """,
 )
 """The consulting preset (seed 003), session status; payment lives in ``consulting_payment``."""
@@ -147,12 +156,19 @@ consulting_payment = Lifecycle(
         Transition("refund", "PAID", "REFUNDED"),
     ],
     field="payment_status",
+    subject="payment",
     description="""Consulting platform (seed 003): the payment status, a lifecycle of its own.
 
-    - paymentStatus enum PENDING, PAID, FAILED, REFUNDED; PENDING -> PAID,
-      PENDING -> FAILED, and a refund undoes a payment (PAID -> REFUNDED).
-    - Lives in the session's ``payment_status`` field, beside ``status``;
-      its statuses have no scheduling flags (they say nothing about time).
+    - paymentStatus enum PENDING, PAID, FAILED, REFUNDED. The seed's "Payment
+      Status Flow" draws PENDING -> PAID and branches FAILED and REFUNDED off
+      PENDING; a refund returns money that was paid, so here REFUNDED follows
+      PAID (PAID -> REFUNDED), and PENDING -> FAILED.
+    - Bulk operations include "mark paid" (``pay`` by hand); "Refund processing".
+    - Its subject is ``"payment"``: it drives a ``payment_status`` field (the
+      seed keeps it beside ``status`` on the session row), never a session's
+      scheduling status, so the services refuse it as a session lifecycle
+      (:meth:`~sessionkit.lifecycle.Lifecycle.check_subject`). Its statuses have
+      no scheduling flags (they say nothing about time).
     """,
 )
 """The consulting payment preset (seed 003); works on the ``payment_status`` field."""
@@ -180,15 +196,38 @@ coaching = Lifecycle(
     ],
     description="""Coaching platform (seed 004, Flask).
 
+    - States: "Scheduled - Session is planned and confirmed", "Completed -
+      Session finished successfully", "Cancelled - Session cancelled with
+      notice", "Missed - Session missed without notice". ("Reschedule
+      Requested - Pending reschedule approval" is a request beside the
+      session, not one of its statuses: it comes with the policies issue.)
     - Completion: "only scheduled sessions can be completed", "session must be
       in the past" (guard ``has_started``), "either student or coach can complete".
-    - Cancellation: "can cancel any scheduled session", immediately, no approval;
-      "cancelled sessions don't count toward completion".
-    - No-show: "automatic marking after 30 minutes" (timer at start + 30 min,
-      only if ``nobody_attended``); also POST /sessions/<id>/missed by hand;
-      "no payment for missed sessions", so MISSED does not count usage.
-    - Only scheduled sessions "can be modified" (rescheduled): only SCHEDULED is editable.
-      The reschedule request / approve / decline flow comes with the policies issue.
+    - Cancellation: "can cancel any scheduled session", "immediate cancellation
+      (no approval needed)"; "cancelled sessions don't count toward
+      completion" and "no refund for cancelled sessions". CANCELLED is
+      flagged ``cancelled`` and counts no usage.
+    - No-show: "session past scheduled time but not completed", "no
+      communication from either party", "automatic marking after 30 minutes":
+      a timer at start + 30 min (``COACHING_MISSED_AFTER``) with the condition
+      ``nobody_attended``, which reads the ``attended`` fact. The host knows
+      attendance, so it passes it: ``coaching.advance(s, now,
+      facts={"attended": False})``; without it ``advance`` raises
+      :class:`~sessionkit.errors.MissingFact` naming ``"attended"`` rather
+      than mark an attended session MISSED. A host with no attendance data
+      uses the seed's plain rule instead:
+      ``coaching.replace_transition("miss", timer=Timer.after_start(COACHING_MISSED_AFTER))``.
+      Also POST /sessions/<id>/missed by hand (``fire("miss")``, no condition).
+    - "No payment for missed sessions": MISSED counts no usage.
+    - MISSED is terminal and ``complete`` does not leave it: "only scheduled
+      sessions can be completed", and a no-show is by definition a session
+      "not completed"; the automatic mark now needs the host to say nobody
+      attended, so a session someone attended stays SCHEDULED and can be
+      completed. (Undoing a mistaken manual mark is not a seed rule; a host
+      that wants it derives a lifecycle with its own transition.)
+    - Only scheduled sessions "can be modified" (rescheduled): only SCHEDULED
+      is editable. "Confirm session (coach)" sets ``confirmed_by_coach``, a
+      flag beside the status, not a transition.
     """,
 )
 """The coaching preset (seed 004); the MISSED timing is COACHING_MISSED_AFTER."""
@@ -215,10 +254,18 @@ marketplace = Lifecycle(
     - "Booking remains tentative until payment confirmation": HELD holds the
       seat (busy, so capacity is not oversold) until ``confirm``.
     - A hold still unpaid when the session starts expires on its own (timer at
-      the start; move it earlier with ``replace_transition``) and frees the seat.
+      the start) and frees the seat; EXPIRED is not a cancellation (nobody
+      cancelled), so it is not flagged ``cancelled``. The seed sets no hold
+      time; to let a hold lapse 15 minutes after it was made, anchor the timer
+      on the value's creation instant: ``marketplace.replace_transition("expire",
+      timer=Timer.after("created_at", timedelta(minutes=15)))``.
     - "Instructor starts session -> IN_PROGRESS", "instructor ends session -> COMPLETED".
-    - Instructor or student cancel "triggers refund" and sets CANCELLED, so
-      CANCELLED frees the seat and does not count usage.
+    - "Instructor Cancel: triggers full refund for ALL participants", "Student
+      Cancel: triggers refund for the individual student"; "Session/Participant
+      status to CANCELLED": CANCELLED is flagged ``cancelled``, frees the seat
+      and does not count usage.
+    - "Expired, unbooked slots are automatically removable": slot cleanup is
+      the host's (a slot is not a session status).
     - "Modification allowed only if no bookings exist": no status is editable.
     """,
 )

@@ -13,6 +13,9 @@ from sessionkit.services.reports import AdvanceFailure, AdvanceReport
 __all__ = ["advance_due"]
 
 _TICK = timedelta(microseconds=1)
+# An offset so negative that ``now - offset`` is after any stored start (a year
+# 9000 instant stays inside every database's datetime range).
+_UNBOUNDED = -timedelta(days=365 * 7000)
 
 
 def _timed_reach(registry: LifecycleRegistry) -> tuple[frozenset[str], timedelta | None]:
@@ -28,7 +31,13 @@ def _timed_reach(registry: LifecycleRegistry) -> tuple[frozenset[str], timedelta
         for transition in registry.get(name).transitions:
             if transition.timer is not None:
                 statuses.update(transition.sources)
-                offsets.append(transition.timer.offset)
+                # The start-based prefilter only bounds span-anchored timers. A timer
+                # counting from a field (created_at, ...) can fall due for a session
+                # starting any time, so it lifts the bound: the offset is "unbounded".
+                if transition.timer.span_anchored:
+                    offsets.append(transition.timer.offset)
+                else:
+                    offsets.append(_UNBOUNDED)
     return frozenset(statuses), min(offsets, default=None)
 
 

@@ -16,6 +16,7 @@ from sessionkit.lifecycle import (
     StatusChanged,
     Timer,
     Transition,
+    TransitionContext,
     nobody_attended,
     when,
 )
@@ -31,7 +32,10 @@ class Lesson:
     id: str
     span: TimeSpan = SPAN
     status: str = "SCHEDULED"
-    attended: bool = False
+
+
+CAME = {"attended": True}
+NOBODY = {"attended": False}
 
 
 # A lifecycle whose clock can walk a session all the way: READY at start - 15,
@@ -84,7 +88,7 @@ def test_one_step_at_its_due_instant() -> None:
 
 
 def test_catch_up_walks_every_due_step_in_time_order() -> None:
-    done, events = AUTO.advance(Lesson("s1", attended=True), END + timedelta(days=3))
+    done, events = AUTO.advance(Lesson("s1"), END + timedelta(days=3), facts=CAME)
     assert done.status == "DONE"
     assert [(e.transition, e.at) for e in events] == [
         ("ready", START - 15 * MIN),
@@ -96,7 +100,7 @@ def test_catch_up_walks_every_due_step_in_time_order() -> None:
 
 
 def test_the_earliest_due_transition_wins() -> None:
-    missed, events = AUTO.advance(Lesson("s1", attended=False), END + timedelta(days=3))
+    missed, events = AUTO.advance(Lesson("s1"), END + timedelta(days=3), facts=NOBODY)
     assert missed.status == "MISSED"
     assert [(e.transition, e.at) for e in events][-1] == ("miss", START + 30 * MIN)
     assert events[-1].reason == "timed: start + 30 min if nobody_attended"
@@ -111,15 +115,15 @@ def test_advance_is_idempotent() -> None:
 
 
 def test_stepping_the_clock_gives_the_same_result_as_one_jump() -> None:
-    jump, jump_events = AUTO.advance(Lesson("s1", attended=True), END + 15 * MIN)
-    lesson = Lesson("s1", attended=True)
+    jump, jump_events = AUTO.advance(Lesson("s1"), END + 15 * MIN, facts=CAME)
+    lesson = Lesson("s1")
     stepped: list[StatusChanged] = []
     now = START - timedelta(hours=1)
     while now <= END + 15 * MIN:
-        lesson, events = AUTO.advance(lesson, now)
+        lesson, events = AUTO.advance(lesson, now, facts=CAME)
         stepped.extend(events)
         now += 7 * MIN
-    lesson, events = AUTO.advance(lesson, END + 15 * MIN)
+    lesson, events = AUTO.advance(lesson, END + 15 * MIN, facts=CAME)
     stepped.extend(events)
     assert lesson == jump
     assert tuple(stepped) == jump_events
@@ -134,8 +138,8 @@ def test_terminal_sessions_are_never_moved_by_the_clock() -> None:
 def test_next_due_follows_the_current_status() -> None:
     assert AUTO.next_due(Lesson("s1")) == START - 15 * MIN
     assert AUTO.next_due(Lesson("s1", status="READY")) == START
-    assert AUTO.next_due(Lesson("s1", status="LIVE")) == START + 30 * MIN
-    assert AUTO.next_due(Lesson("s1", status="LIVE", attended=True)) == END + 10 * MIN
+    assert AUTO.next_due(Lesson("s1", status="LIVE"), facts=NOBODY) == START + 30 * MIN
+    assert AUTO.next_due(Lesson("s1", status="LIVE"), facts=CAME) == END + 10 * MIN
 
 
 def test_next_due_then_advance_fires() -> None:
@@ -187,13 +191,13 @@ def test_guards_of_timed_steps_see_the_due_instant() -> None:
         return True
 
     spying = AUTO.replace_transition("ready", guards=[when(record, reason="", label="spy")])
-    spying.advance(Lesson("s1"), END)
+    spying.advance(Lesson("s1"), END, facts=CAME)
     assert seen == [START - 15 * MIN]
 
 
 def test_the_condition_is_only_for_the_clock() -> None:
-    live = Lesson("s1", status="LIVE", attended=True)
-    assert AUTO.advance(live, START + 31 * MIN) == (live, ())
+    live = Lesson("s1", status="LIVE")
+    assert AUTO.advance(live, START + 31 * MIN, facts=CAME) == (live, ())
     missed, event = AUTO.fire(live, "miss", now=START + 31 * MIN, actor="coach-1")
     assert (missed.status, event.timed, event.reason) == ("MISSED", False, None)
 
@@ -210,7 +214,7 @@ def test_a_custom_attendance_condition() -> None:
     attendance = {"s1": 3, "s2": 0}
     counted = AUTO.replace_transition(
         "miss",
-        timer=Timer.after_start(30 * MIN, condition=lambda s: attendance[s.id] == 0),
+        timer=Timer.after_start(30 * MIN, condition=lambda s, _context: attendance[s.id] == 0),
     )
     now = START + 31 * MIN
     assert counted.advance(Lesson("s1", status="LIVE"), now)[0].status == "LIVE"
@@ -220,7 +224,7 @@ def test_a_custom_attendance_condition() -> None:
 def test_timer_values() -> None:
     assert Timer.before_start(15 * MIN) == Timer("start", -15 * MIN)
     assert Timer.after_end() == Timer("end", timedelta(0))
-    assert Timer.before_start(15 * MIN).due(TimeSpan(START, END)) == START - 15 * MIN
+    assert Timer.before_start(15 * MIN).due(Lesson("x")) == START - 15 * MIN
     assert Timer.after_end(timedelta(hours=2)).describe() == "end + 2 h"
     assert Timer.after_start(timedelta(days=1)).describe() == "start + 1 d"
     assert Timer.after_start(timedelta(seconds=90)).describe() == "start + 90 s"
@@ -228,14 +232,20 @@ def test_timer_values() -> None:
     conditional = Timer.after_start().with_condition(nobody_attended)
     assert conditional.condition is nobody_attended
     assert conditional.with_condition(None).condition is None
-    assert conditional.holds(Lesson("x", attended=False)) is True
-    assert conditional.holds(Lesson("x", attended=True)) is False
+    context = TransitionContext(now=START, facts=NOBODY)
+    assert conditional.holds(Lesson("x"), context) is True
+    assert conditional.holds(Lesson("x"), attrs.evolve(context, facts=CAME)) is False
 
 
 def test_timer_anchor_and_offset_are_checked() -> None:
     with pytest.raises(InvalidValue) as anchor_info:
-        Timer("middle")  # type: ignore[arg-type]
-    assert anchor_info.value.expected == "'start' or 'end'"
+        Timer("the middle")
+    assert anchor_info.value.value == "the middle"
+    assert anchor_info.value.expected == (
+        "'start', 'end', a field name or a callable value -> datetime"
+    )
+    with pytest.raises(InvalidValue):
+        Timer(15)  # type: ignore[arg-type]
     with pytest.raises(NotADatetime) as offset_info:
         Timer("start", 15)  # type: ignore[arg-type]
     assert (offset_info.value.name, offset_info.value.expected) == ("offset", "timedelta")

@@ -5,8 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
+import pytest
+
 from sessionkit import TimeSpan
-from sessionkit.lifecycle import Verdict, has_started, individual_only, nobody_attended, roles, when
+from sessionkit.errors import MissingFact
+from sessionkit.lifecycle import (
+    TransitionContext,
+    Verdict,
+    has_started,
+    individual_only,
+    nobody_attended,
+    roles,
+    when,
+)
 
 START = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
 SESSION = SimpleNamespace(span=TimeSpan.from_start(START, timedelta(hours=1)), capacity=1)
@@ -72,8 +83,27 @@ def test_when_builds_a_guard_with_a_fixed_or_computed_reason() -> None:
     assert repr(fixed) == "<guard small>"
 
 
-def test_nobody_attended_reads_an_optional_attended_flag() -> None:
-    assert nobody_attended(SimpleNamespace()) is True
-    assert nobody_attended(SimpleNamespace(attended=False)) is True
-    assert nobody_attended(SimpleNamespace(attended=True)) is False
-    assert nobody_attended(SimpleNamespace(attended=2)) is False
+def test_nobody_attended_reads_the_attended_fact_not_the_value() -> None:
+    def context(**facts: object) -> TransitionContext:
+        return TransitionContext(
+            now=datetime(2026, 3, 2, tzinfo=UTC),
+            facts=facts,
+            lifecycle="coaching",
+            transition="miss",
+            value_id="s1",
+        )
+
+    value = SimpleNamespace(attended=True)  # ignored: the host's facts decide
+    assert nobody_attended(value, context(attended=False)) is True
+    assert nobody_attended(value, context(attended=0)) is True
+    assert nobody_attended(value, context(attended=True)) is False
+    assert nobody_attended(value, context(attended=2)) is False
+    with pytest.raises(MissingFact) as info:
+        nobody_attended(value, context(attendees=3))
+    error = info.value
+    assert (error.fact, error.lifecycle, error.transition, error.value_id) == (
+        "attended",
+        "coaching",
+        "miss",
+        "s1",
+    )

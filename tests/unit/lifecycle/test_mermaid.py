@@ -58,7 +58,7 @@ def test_mermaid_escapes_characters_that_would_break_a_label() -> None:
                 "A",
                 "B",
                 guards=[when(lambda s, now: True, reason="", label="note: x; y")],
-                timer=Timer.after_end(condition=lambda s: True),
+                timer=Timer.after_end(condition=lambda s, context: True),
             )
         ],
     )

@@ -1,0 +1,67 @@
+"""What the machine needs of the values it drives, and how it copies them.
+
+:class:`SessionLike` is the structural type, ``replace_status`` makes the
+changed copy, ``check_value`` refuses values the machine cannot copy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
+
+import attrs
+
+from sessionkit.errors import NotASession
+from sessionkit.zones import check_aware
+
+__all__ = ["SessionLike", "SessionT", "check_value", "replace_status", "utc"]
+
+
+class SessionLike(Protocol):
+    """What the machine needs of a value it drives: an ``id`` (and, for most, a ``span``).
+
+    The status itself lives in the field the lifecycle names (``status`` by
+    default, ``payment_status`` for :data:`~sessionkit.lifecycles.consulting_payment`).
+    Timers anchored at ``"start"``/``"end"`` read ``value.span``, others read
+    the field they name; guards such as ``has_started`` read ``span`` too.
+    The value must be an attrs instance (or a dataclass) so the machine can
+    make a changed copy.
+    """
+
+    @property
+    def id(self) -> object:
+        """The value's identity, copied into events and errors."""
+        ...
+
+
+SessionT = TypeVar("SessionT", bound=SessionLike)
+
+
+def replace_status(value: Any, field: str, status: str) -> Any:
+    """Return a copy of ``value`` with ``field`` set to ``status``."""
+    if attrs.has(type(value)):
+        return attrs.evolve(value, **{field: status})
+    return dataclasses.replace(value, **{field: status})
+
+
+def check_value(value: object, field: str) -> None:
+    """Raise ``NotASession`` unless ``value`` is an attrs/dataclass instance with ``field``."""
+    kind = type(value)
+    if not (attrs.has(kind) or (dataclasses.is_dataclass(value) and not isinstance(value, type))):
+        raise NotASession(
+            f"a lifecycle works on attrs (or dataclass) values, got {kind.__name__}",
+            value=value,
+            expected="an attrs instance with id, span and a status field",
+        )
+    if not hasattr(value, field):
+        raise NotASession(
+            f"{kind.__name__} has no {field!r} field for this lifecycle to change",
+            value=value,
+            expected=f"a {field!r} field",
+        )
+
+
+def utc(now: datetime) -> datetime:
+    """Return the aware ``now`` in UTC; raise ``NaiveDatetime`` (named ``now``) if naive."""
+    return check_aware(now, "now").astimezone(UTC)

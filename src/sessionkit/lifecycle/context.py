@@ -1,0 +1,77 @@
+"""What a timed transition's condition is told: the instant, and the facts the caller knows.
+
+A condition such as :func:`~sessionkit.lifecycle.nobody_attended` often needs
+to know something the value does not hold (was anyone there? how many came?).
+The caller of :meth:`~sessionkit.lifecycle.Lifecycle.advance` passes those
+*facts*; the machine hands each condition a :class:`TransitionContext`, and a
+condition reads a fact with :meth:`TransitionContext.fact`, which refuses
+(:class:`~sessionkit.errors.MissingFact`) rather than guess when it was not given.
+
+>>> from datetime import UTC, datetime
+>>> context = TransitionContext(
+...     now=datetime(2026, 3, 2, 17, 30, tzinfo=UTC),
+...     facts={"attended": False},
+...     lifecycle="coaching",
+...     transition="miss",
+...     value_id="s1",
+... )
+>>> context.fact("attended")
+False
+>>> from sessionkit.errors import MissingFact
+>>> try:
+...     context.fact("attendees")
+... except MissingFact as error:
+...     print(error.fact, error.lifecycle, error.transition, error.value_id)
+attendees coaching miss s1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from sessionkit.errors import MissingFact
+
+__all__ = ["TransitionContext"]
+
+
+def _frozen(facts: Mapping[str, object] | None) -> Mapping[str, object]:
+    return MappingProxyType(dict(facts or {}))
+
+
+@attrs.frozen(kw_only=True)
+class TransitionContext:
+    """The circumstances of one timed transition, as its condition sees them.
+
+    ``now`` is the instant the transition is considered at (for the clock, the
+    instant it fell due), in UTC. ``facts`` are what the caller passed as
+    ``facts=`` (a read-only copy). ``lifecycle``, ``transition`` and
+    ``value_id`` say whose condition is asking; they end up in
+    :class:`~sessionkit.errors.MissingFact` when a fact is absent.
+    """
+
+    now: datetime
+    facts: Mapping[str, object] = attrs.field(factory=dict, converter=_frozen, hash=False)
+    lifecycle: str = ""
+    transition: str = ""
+    value_id: object = None
+
+    def fact(self, name: str) -> Any:
+        """Return the fact called ``name``; raise ``MissingFact`` if the caller did not give it."""
+        try:
+            return self.facts[name]
+        except KeyError:
+            raise MissingFact(
+                fact=name,
+                lifecycle=self.lifecycle,
+                transition=self.transition,
+                value_id=self.value_id,
+            ) from None
+
+    def knows(self, name: str) -> bool:
+        """Return whether the caller gave the fact called ``name``."""
+        return name in self.facts

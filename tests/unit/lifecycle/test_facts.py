@@ -1,0 +1,135 @@
+"""Conditions with a context: facts reach them, and a missing fact refuses instead of guessing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import attrs
+import pytest
+
+from sessionkit import TimeSpan
+from sessionkit.errors import MissingFact, SessionKitError
+from sessionkit.lifecycle import (
+    Lifecycle,
+    Status,
+    Timer,
+    Transition,
+    TransitionContext,
+    nobody_attended,
+)
+
+START = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
+MIN = timedelta(minutes=1)
+SPAN = TimeSpan.from_start(START, timedelta(hours=1))
+
+
+@attrs.frozen
+class Lesson:
+    id: str
+    span: TimeSpan = SPAN
+    status: str = "SCHEDULED"
+
+
+MISSABLE = Lifecycle(
+    "missable",
+    statuses=[
+        Status("SCHEDULED", initial=True),
+        Status("DONE", terminal=True),
+        Status("MISSED", terminal=True),
+    ],
+    transitions=[
+        Transition("finish", "SCHEDULED", "DONE", timer=Timer.after_end(timedelta(hours=1))),
+        Transition(
+            "miss",
+            "SCHEDULED",
+            "MISSED",
+            timer=Timer.after_start(30 * MIN, condition=nobody_attended),
+        ),
+    ],
+)
+
+
+def test_missing_fact_is_a_sessionkit_lookup_error() -> None:
+    assert issubclass(MissingFact, SessionKitError)
+    assert issubclass(MissingFact, LookupError)
+
+
+def test_advance_raises_missing_fact_with_its_fields() -> None:
+    with pytest.raises(MissingFact) as info:
+        MISSABLE.advance(Lesson("s7"), START + 31 * MIN)
+    error = info.value
+    assert (error.fact, error.lifecycle, error.transition, error.value_id) == (
+        "attended",
+        "missable",
+        "miss",
+        "s7",
+    )
+    assert "pass it, e.g. facts={'attended': ...}" in str(error)
+
+
+def test_next_due_raises_missing_fact_too() -> None:
+    with pytest.raises(MissingFact) as info:
+        MISSABLE.next_due(Lesson("s7"), facts={"attendees": 0})
+    assert info.value.fact == "attended"
+
+
+def test_no_facts_are_needed_before_the_conditional_timer_is_due() -> None:
+    lesson = Lesson("s1")
+    assert MISSABLE.advance(lesson, START + 29 * MIN) == (lesson, ())
+
+
+def test_the_condition_with_facts_decides() -> None:
+    lesson = Lesson("s1")
+    missed, events = MISSABLE.advance(lesson, START + 31 * MIN, facts={"attended": False})
+    assert (missed.status, [e.transition for e in events]) == ("MISSED", ["miss"])
+    kept, none = MISSABLE.advance(lesson, START + 31 * MIN, facts={"attended": True})
+    assert (kept, none) == (lesson, ())
+    assert MISSABLE.next_due(lesson, facts={"attended": True}) == START + 2 * timedelta(hours=1)
+    assert MISSABLE.next_due(lesson, facts={"attended": False}) == START + 30 * MIN
+
+
+def test_a_condition_due_later_than_the_winning_step_is_never_asked() -> None:
+    asked: list[str] = []
+
+    def spy(value: object, context: TransitionContext) -> bool:
+        asked.append(context.transition)
+        return bool(context.fact("late"))
+
+    early = MISSABLE.replace_transition(
+        "miss", timer=Timer.after_start(30 * MIN)
+    ).replace_transition("finish", timer=Timer.after_end(timedelta(hours=1), condition=spy))
+    missed, _ = early.advance(Lesson("s1"), START + timedelta(days=1))  # no facts needed
+    assert (missed.status, asked) == ("MISSED", [])
+
+
+def test_the_context_holds_the_due_instant_the_facts_and_who_asks() -> None:
+    seen: list[TransitionContext] = []
+
+    def record(value: object, context: TransitionContext) -> bool:
+        seen.append(context)
+        return False
+
+    watched = MISSABLE.replace_transition(
+        "miss", timer=Timer.after_start(30 * MIN, condition=record)
+    )
+    watched.advance(Lesson("s1"), START + 40 * MIN, facts={"attendees": 3})
+    assert seen == [
+        TransitionContext(
+            now=START + 30 * MIN,
+            facts={"attendees": 3},
+            lifecycle="missable",
+            transition="miss",
+            value_id="s1",
+        )
+    ]
+    assert seen[0].knows("attendees")
+    assert not seen[0].knows("attended")
+    with pytest.raises(TypeError):
+        seen[0].facts["attended"] = True  # type: ignore[index]
+
+
+def test_facts_passed_are_copied_not_kept() -> None:
+    facts: dict[str, object] = {"attended": False}
+    context = TransitionContext(now=START, facts=facts)
+    facts["attended"] = True
+    assert context.fact("attended") is False
