@@ -76,6 +76,7 @@ __all__ = [
     "SESSIONS",
     "Clock",
     "EventPublisher",
+    "FactProvider",
     "Kind",
     "LinkChecker",
     "Record",
@@ -241,6 +242,24 @@ class LinkChecker(Protocol):
 
     def blocking_links(self, sessions: Sequence[Session], uow: UnitOfWork) -> Mapping[str, str]:
         """Return ``{session_id: reason}`` for those of ``sessions`` that have dependents."""
+        ...
+
+
+@runtime_checkable
+class FactProvider(Protocol):
+    """The host's facts about sessions that timed conditions read (attendance, counts).
+
+    The coaching preset marks a session MISSED 30 minutes after its start only
+    if ``attended`` is false: sessionkit asks this provider, inside the job's
+    unit of work (``uow`` to read through), for the facts of the sessions it is
+    about to advance. A fact a condition needs and the provider did not give
+    raises ``MissingFact``; it is never taken as true or false.
+    """
+
+    def facts_for(
+        self, sessions: Sequence[Session], uow: UnitOfWork
+    ) -> Mapping[str, Mapping[str, object]]:
+        """Return ``{session_id: {fact: value}}`` for those of ``sessions`` the host knows about."""
         ...
 
 

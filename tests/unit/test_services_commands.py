@@ -15,6 +15,7 @@ from sessionkit.errors import (
     InvalidTimeSpan,
     InvalidTransition,
     InvalidValue,
+    LifecycleNotApplicable,
     NaiveDatetime,
     SeriesClosedError,
     SeriesNotFound,
@@ -22,7 +23,7 @@ from sessionkit.errors import (
     SessionLocked,
     SessionNotFound,
 )
-from sessionkit.lifecycle import PRESETS
+from sessionkit.lifecycle import PRESETS, Lifecycle, Status, Transition
 from sessionkit.model import (
     ResourceRef,
     ScheduleItem,
@@ -308,27 +309,69 @@ def test_fire_emits_status_changed_and_keeps_busy_in_step(world: World) -> None:
     assert info.value.transition == "start"
 
 
-def test_fire_into_a_busy_status_checks_conflicts(world: World) -> None:
-    store_kit = world.kit
-    parked = store_kit.sessions.create_extra(
+def test_an_academy_session_with_a_time_enters_scheduled_and_is_checked(world: World) -> None:
+    blocker = extra(world)  # lms SCHEDULED, busy
+    with pytest.raises(SessionConflict) as info:
+        world.kit.sessions.create_extra(
+            T, actor="u1", start=at(3, 10), end=at(3, 11), resources=[ANA], lifecycle="academy"
+        )
+    assert info.value.conflicts == (blocker,)
+    world.kit.sessions.cancel(T, blocker.id, actor="u1")
+    made = world.kit.sessions.create_extra(
         T, actor="u1", start=at(3, 10), end=at(3, 11), resources=[ANA], lifecycle="academy"
     )
-    assert parked.status == "UNSCHEDULED"
-    assert not parked.busy
+    assert (made.status, made.busy) == ("SCHEDULED", True)
+
+
+def test_fire_into_a_busy_status_checks_conflicts(world: World) -> None:
+    parking = Lifecycle(
+        "parking",
+        statuses=[
+            Status("PARKED", initial=True, editable=True),
+            Status("BOOKED", busy=True, editable=True),
+            Status("DROPPED", terminal=True, cancelled=True),
+        ],
+        transitions=[
+            Transition("book", "PARKED", "BOOKED"),
+            Transition("cancel", ["PARKED", "BOOKED"], "DROPPED"),
+        ],
+    )
+    kit = SessionKit(
+        uow=world.store.unit_of_work,
+        clock=world.clock,
+        lifecycles=PRESETS.with_lifecycle(parking),
+        ids=world.kit.context.ids,
+    )
+    parked = kit.sessions.create_extra(
+        T, actor="u1", start=at(3, 10), end=at(3, 11), resources=[ANA], lifecycle="parking"
+    )
+    assert (parked.status, parked.busy) == ("PARKED", False)
     blocker = extra(world)  # lms SCHEDULED, busy, same slot: allowed, parked is not busy
     with pytest.raises(SessionConflict) as info:
-        store_kit.sessions.fire(T, parked.id, "schedule", actor="u1")
+        kit.sessions.fire(T, parked.id, "book", actor="u1")
     assert info.value.conflicts == (blocker,)
-    store_kit.sessions.cancel(T, blocker.id, actor="u1")
-    scheduled = store_kit.sessions.fire(T, parked.id, "schedule", actor="u1")
-    assert scheduled.busy
+    kit.sessions.cancel(T, blocker.id, actor="u1")
+    booked = kit.sessions.fire(T, parked.id, "book", actor="u1")
+    assert booked.busy
+
+
+def test_a_lifecycle_for_payments_is_refused_for_sessions_up_front(world: World) -> None:
+    with pytest.raises(LifecycleNotApplicable) as info:
+        world.kit.sessions.create_extra(
+            T, actor="u1", start=at(3, 10), end=at(3, 11), lifecycle="consulting_payment"
+        )
+    assert (info.value.lifecycle, info.value.subject, info.value.expected) == (
+        "consulting_payment",
+        "payment",
+        "session",
+    )
+    assert world.kit.queries.list(T).total == 0
 
 
 def test_advance_applies_timed_transitions_one_event_per_step(world: World) -> None:
     session = world.kit.sessions.create_extra(
         T, actor="u1", start=at(3, 10), end=at(3, 11), resources=[ANA], lifecycle="academy"
     )
-    world.kit.sessions.fire(T, session.id, "schedule", actor="u1")
     world.events.clear()
     same = world.kit.sessions.advance(T, session.id, actor="job")
     assert same.status == "SCHEDULED"
@@ -346,7 +389,6 @@ def test_advance_due_moves_every_due_session_and_is_idempotent(world: World) -> 
         s = world.kit.sessions.create_extra(
             T, actor="u1", start=at(3, hour), end=at(3, hour + 1), lifecycle="academy"
         )
-        world.kit.sessions.fire(T, s.id, "schedule", actor="u1")
         ids.append(s.id)
     extra(world, hour=9)  # lms has no timers: never a candidate
     report = world.kit.advance_due(T, actor="job", now=at(3, 12))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sessionkit.adapters.memory.harness import Harness
-from sessionkit.errors import SessionLocked
+from sessionkit.errors import MissingFact, SessionLocked
 from sessionkit.model.events import SessionCanceled, SessionStatusChanged
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.session import Session
@@ -116,3 +116,68 @@ def test_top_up_creates_sessions_stamped_with_the_given_instant() -> None:
     assert refill.created
     assert {s.created_at for s in refill.created} == {later}
     assert h.kit.queries.get_series(TENANT, series.id).generated_until is not None
+
+
+class Attendance:
+    """The host's attendance, as a FactProvider: session id -> attended."""
+
+    def __init__(self) -> None:
+        self.attended: dict[str, bool] = {}
+
+    def facts_for(
+        self, sessions: Sequence[Session], uow: UnitOfWork
+    ) -> Mapping[str, Mapping[str, object]]:
+        return {s.id: {"attended": self.attended[s.id]} for s in sessions if s.id in self.attended}
+
+
+def test_coaching_misses_only_sessions_nobody_attended() -> None:
+    h = Harness.in_memory(NOW)
+    attendance = Attendance()
+    h.kit = SessionKit(uow=h.store.unit_of_work, clock=h.clock, facts=attendance)
+    came = _extra(h, hours=1, lifecycle="coaching")
+    absent = _extra(h, hours=3, lifecycle="coaching")
+    unknown = _extra(h, hours=5, lifecycle="coaching")
+    attendance.attended.update({came.id: True, absent.id: False})
+    report = h.kit.advance_due(TENANT, actor="cron", now=NOW + timedelta(hours=12))
+    assert [s.id for s in report.advanced] == [absent.id]
+    assert report.advanced[0].status == "MISSED"
+    (failure,) = report.failed
+    assert failure.session_id == unknown.id
+    assert isinstance(failure.error, MissingFact)
+    assert failure.error.fact == "attended"
+    h.clock.set(NOW + timedelta(hours=12))
+    done = h.kit.sessions.fire(TENANT, came.id, "complete", actor="coach", role="coach")
+    assert done.status == "COMPLETED"
+
+
+def test_academy_series_sessions_are_scheduled_busy_and_checked() -> None:
+    from datetime import date, time
+
+    from sessionkit.model.series import ScheduleItem
+    from sessionkit.recurrence import Recurrence
+
+    h = Harness.in_memory(NOW)
+    weekly = Recurrence.weekly(
+        days=("TU",), at=time(10), duration=timedelta(hours=1), tz="UTC", start=date(2026, 3, 1)
+    )
+    _, first = h.kit.series.create(
+        TENANT,
+        actor="admin",
+        title="Circle A",
+        lifecycle="academy",
+        items=[ScheduleItem("w", weekly, ("teacher:ana",))],
+    )
+    assert first.created
+    assert {(s.status, s.busy) for s in first.created} == {("SCHEDULED", True)}
+    _, clash = h.kit.series.create(
+        TENANT,
+        actor="admin",
+        title="Circle B",
+        lifecycle="academy",
+        items=[ScheduleItem("w", weekly, ("teacher:ana",))],
+    )
+    assert clash.created == ()
+    assert len(clash.skipped) == len(first.created)
+    assert {s.reason for s in clash.skipped} == {"conflict"}
+    ready = h.kit.advance_due(TENANT, actor="cron", now=first.created[0].start)
+    assert [s.status for s in ready.advanced] == ["READY"]

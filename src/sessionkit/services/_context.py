@@ -20,6 +20,7 @@ from sessionkit.model.series import Series, add_months
 from sessionkit.model.session import Session
 from sessionkit.ports import (
     Clock,
+    FactProvider,
     Kind,
     LinkChecker,
     SeriesRepository,
@@ -74,6 +75,7 @@ class Context:
     links: LinkChecker | None
     lifecycles: LifecycleRegistry
     ids: Callable[[], str]
+    facts: FactProvider | None = None
 
     def now(self) -> datetime:
         """Return the clock's instant in UTC (a naive clock value is an error)."""
@@ -101,6 +103,22 @@ class Context:
     def lifecycle(self, name: str) -> Lifecycle:
         """Return the lifecycle called ``name`` (``UnknownLifecycle`` if there is none)."""
         return self.lifecycles.get(name)
+
+    def session_lifecycle(self, name: str) -> Lifecycle:
+        """Return the lifecycle ``name`` for new sessions; refuse one meant for something else.
+
+        Raises ``UnknownLifecycle``, or ``LifecycleNotApplicable`` for a lifecycle
+        whose subject is not ``"session"`` (``consulting_payment`` drives a payment).
+        """
+        machine = self.lifecycles.get(name)
+        machine.check_subject("session")
+        return machine
+
+    def facts_for(self, tx: Tx, sessions: Sequence[Session]) -> Mapping[str, Mapping[str, object]]:
+        """Ask the host for the facts timed conditions read (attendance, counts), by session id."""
+        if self.facts is None or not sessions:
+            return {}
+        return self.facts.facts_for(sessions, tx.uow)
 
     def blocking_links(self, tx: Tx, sessions: Sequence[Session]) -> Mapping[str, str]:
         """Ask the host which of ``sessions`` have dependents (none without a link checker).

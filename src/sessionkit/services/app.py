@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sessionkit.lifecycle import PRESETS, LifecycleRegistry
-from sessionkit.ports import Clock, LinkChecker, UnitOfWorkFactory
+from sessionkit.ports import Clock, FactProvider, LinkChecker, UnitOfWorkFactory
 from sessionkit.services._context import Context
 from sessionkit.services.commands import SessionCommands
 from sessionkit.services.jobs import advance_due
@@ -39,7 +39,8 @@ class SessionKit:
     ``uow`` makes a unit of work per call (``store.unit_of_work``); ``clock``
     says what time it is; ``links`` (optional) tells which sessions have
     dependents that forbid deleting or moving them; ``lifecycles`` resolves the
-    lifecycle names of series and sessions; ``ids`` makes new ids.
+    lifecycle names of series and sessions; ``ids`` makes new ids; ``facts``
+    (optional) gives the facts timed conditions read, such as attendance.
 
     The use cases are grouped: :attr:`sessions` (single-session commands),
     :attr:`series` (generation, schedule changes, closing) and :attr:`queries`.
@@ -54,8 +55,11 @@ class SessionKit:
         links: LinkChecker | None = None,
         lifecycles: LifecycleRegistry = PRESETS,
         ids: Callable[[], str] = new_id,
+        facts: FactProvider | None = None,
     ) -> None:
-        self.context = Context(uow=uow, clock=clock, links=links, lifecycles=lifecycles, ids=ids)
+        self.context = Context(
+            uow=uow, clock=clock, links=links, lifecycles=lifecycles, ids=ids, facts=facts
+        )
         self.sessions = SessionCommands(self.context)
         """Create extra sessions, update, delete, cancel, fire and advance."""
         self.series = SeriesCommands(self.context)

@@ -70,7 +70,7 @@ def new_series(
 
     Raises ``UnknownLifecycle`` and ``InvalidValue`` as :class:`~sessionkit.model.Series` does.
     """
-    machine = ctx.lifecycle(spec.lifecycle)
+    machine = ctx.session_lifecycle(spec.lifecycle)
     return Series(
         id=series_id,
         tenant=tenant,

@@ -109,16 +109,16 @@ class SessionCommands:
                     value=None,
                     expected=", ".join(ctx.lifecycles),
                 )
-            machine = ctx.lifecycle(lifecycle)
+            machine = ctx.session_lifecycle(lifecycle)
             session = Session(
                 id=ctx.ids(),
                 tenant=tenant,
                 title=title or "",
                 span=span,
                 tz=get_zone(tz or "UTC").key,
-                status=machine.initial,
+                status=machine.entry_status,
                 lifecycle=machine.name,
-                busy=machine.status(machine.initial).busy,
+                busy=machine.status(machine.entry_status).busy,
                 created_at=tx.now,
                 created_by=actor,
                 resources=resource_refs(resources or ()),
@@ -304,7 +304,8 @@ class SessionCommands:
 def advance_in(ctx: Context, tx: Tx, session: Session, actor: str | None) -> Session:
     """Advance ``session`` to ``tx.now`` inside ``tx``; return it (stored if anything was due)."""
     machine = ctx.lifecycle(session.lifecycle)
-    changed, changes = machine.advance(session, tx.now)
+    facts = ctx.facts_for(tx, [session]).get(session.id) if ctx.facts is not None else None
+    changed, changes = machine.advance(session, tx.now, facts=facts)
     if not changes:
         return session
     return store_status(tx, machine, session, changed, changes, actor)

@@ -134,8 +134,13 @@ def new_session(
     now: datetime,
     actor: str | None,
 ) -> Session:
-    """Return the session for ``wanted`` in the lifecycle's initial status (not stored)."""
-    status = machine.initial
+    """Return the session for ``wanted`` in the lifecycle's entry status (not stored).
+
+    A generated session has a time, so it enters the status a session with a
+    time starts in (:attr:`~sessionkit.lifecycle.Lifecycle.entry_status`):
+    busy there, it is checked for conflicts and its timers apply.
+    """
+    status = machine.entry_status
     return Session(
         id=ctx.ids(),
         tenant=series.tenant,

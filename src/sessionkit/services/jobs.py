@@ -55,11 +55,13 @@ def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) 
         candidates = tx.sessions.due(
             tenant, statuses=sorted(statuses), start_before=now - smallest + _TICK
         )
+        facts = ctx.facts_for(tx, candidates) if ctx.facts is not None else None
     advanced = []
     failed = []
     for candidate in candidates:
         try:
-            due = ctx.lifecycle(candidate.lifecycle).next_due(candidate)
+            known = None if facts is None else facts.get(candidate.id, {})
+            due = ctx.lifecycle(candidate.lifecycle).next_due(candidate, facts=known)
             if due is None or due > now:
                 continue
             with ctx.transaction(now) as tx:

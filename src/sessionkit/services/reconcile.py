@@ -39,8 +39,8 @@ def _untouchable(machine: Lifecycle, session: Session) -> str | None:
         return "it is an extra session"
     if session.detached:
         return "it was moved or edited by hand (detached)"
-    if session.status != machine.initial:
-        return f"its status {session.status!r} is not the initial {machine.initial!r}"
+    if session.status != machine.entry_status:
+        return f"its status {session.status!r} is not the entry status {machine.entry_status!r}"
     return None
 
 
@@ -268,14 +268,16 @@ def close_in(
     tenant, now = series.tenant, tx.now
     machine = ctx.lifecycle(series.lifecycle)
     future = tx.sessions.for_series(tenant, series.id, start_from=cutoff)
-    candidates = [s for s in future if s.status == machine.initial]
+    candidates = [s for s in future if s.status == machine.entry_status]
     linked = ctx.blocking_links(tx, candidates)
     deleted: list[Session] = []
     kept: list[Orphan] = []
     events: list[DomainEvent] = []
     for session in future:
-        if session.status != machine.initial:
-            reason = f"its status {session.status!r} is not the initial {machine.initial!r}"
+        if session.status != machine.entry_status:
+            reason = (
+                f"its status {session.status!r} is not the entry status {machine.entry_status!r}"
+            )
         elif session.id in linked:
             reason = f"it has dependents ({linked[session.id]})"
         else:

@@ -81,7 +81,7 @@ class SeriesCommands:
             metadata=metadata,
             series_id=series_id,
         )
-        ctx.lifecycle(lifecycle)  # an unknown lifecycle costs no id
+        ctx.session_lifecycle(lifecycle)  # an unknown or unfit lifecycle costs no id
         with ctx.transaction() as tx:
             series = new_series(
                 ctx,
