@@ -1,5 +1,10 @@
 """The storage contract: one pytest suite every storage adapter must pass unchanged.
 
+Two parts: :class:`RepositoryContract`, the generic rules of any kind's
+repository (subclass it per kind: :class:`SessionsRepositoryContract` and
+:class:`SeriesRepositoryContract` are ready for the built-in kinds), and
+:class:`StorageContract`, everything sessions and series promise beyond them.
+
 Subclass :class:`StorageContract` once per adapter and implement
 :meth:`~StorageContract.make_store`; pytest collects the subclass (name it
 ``Test...``) and runs every behaviour the ports promise against it::
@@ -45,7 +50,9 @@ from sessionkit.testing.contract._support import (
 # Not public: the sample event, which the adapters' own tests borrow.
 from sessionkit.testing.contract._support import _event as _event
 from sessionkit.testing.contract.concurrency import ConcurrencyContract
+from sessionkit.testing.contract.kinds import SeriesRepositoryContract, SessionsRepositoryContract
 from sessionkit.testing.contract.queries import QueryContract
+from sessionkit.testing.contract.repository import RepositoryContract
 from sessionkit.testing.contract.series import SeriesContract
 from sessionkit.testing.contract.sessions import SessionContract
 from sessionkit.testing.contract.units import UnitOfWorkContract
@@ -55,6 +62,9 @@ __all__ = [
     "OTHER_TENANT",
     "T0",
     "TENANT",
+    "RepositoryContract",
+    "SeriesRepositoryContract",
+    "SessionsRepositoryContract",
     "StorageContract",
     "make_series",
     "make_session",
