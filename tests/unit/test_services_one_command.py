@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sessionkit.adapters.memory.harness import Harness
 from sessionkit.errors import MissingFact, SessionLocked
 from sessionkit.model.events import SessionCanceled, SessionStatusChanged
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.session import Session
 from sessionkit.ports import UnitOfWork
 from sessionkit.services import SessionKit
+from sessionkit.testing.harness import Harness
 
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 TENANT = "acme"
