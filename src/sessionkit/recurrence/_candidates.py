@@ -45,17 +45,18 @@ SUBDAY: Final = {"HOURLY": 3600, "MINUTELY": 60, "SECONDLY": 1}
 class Budget:
     """Counts the candidate periods one expansion examines; raises past the limit."""
 
-    __slots__ = ("left", "limit", "rule")
+    __slots__ = ("describe", "left", "limit")
 
-    def __init__(self, limit: int, rule: str) -> None:
+    def __init__(self, limit: int, describe: Callable[[], str]) -> None:
         self.left = limit
         self.limit = limit
-        self.rule = rule
+        self.describe = describe
 
     def spend(self, n: int) -> None:
+        """Count ``n`` more candidate periods; raise once past the limit."""
         self.left -= n
         if self.left < 0:
-            raise ExpansionLimitExceeded(self.rule, self.limit)
+            raise ExpansionLimitExceeded(self.describe(), self.limit)
 
 
 Candidates = Callable[[Plan, timedelta, timedelta, Budget], Iterator[timedelta]]

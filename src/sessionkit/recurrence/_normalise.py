@@ -69,6 +69,8 @@ def normalise_exdates(
 ) -> tuple[datetime | date, ...]:
     """Return EXDATEs as sorted, unique UTC instants (local ones resolved) and local dates."""
     items = list(values)
+    if not items:
+        return ()
     _check_mix(items, "exdates")
     out: set[datetime | date] = set()
     for value in items:
@@ -91,6 +93,8 @@ def normalise_rdates(
 ) -> tuple[datetime, ...]:
     """Return RDATEs as sorted, unique UTC instants; a date means local time ``at`` that day."""
     items = list(values)
+    if not items:
+        return ()
     _check_mix(items, "rdates")
     out: set[datetime] = set()
     for value in items:

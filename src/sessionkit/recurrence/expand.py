@@ -92,7 +92,7 @@ def make_plan(
     return Plan(
         freq=rule.freq,
         interval=rule.interval,
-        count=rule.count,
+        rule_count=rule.count,
         until=until,
         wkst=rule.wkst,
         start_d=start - EPOCH,
@@ -118,7 +118,7 @@ def make_plan(
         ),
         ex_instants=frozenset(ex_instants),
         ex_days=frozenset(ex_days),
-        text=rule.to_text(),
+        describe=rule.to_text,
     )
 
 
@@ -190,8 +190,8 @@ def expand(plan: Plan, lo: datetime, hi: datetime, max_candidates: int) -> Itera
     if plan.never:  # e.g. BYMONTH=2;BYMONTHDAY=30: no day can ever match
         return
     clock = WallClock(plan.zone, plan.disambiguate)
-    budget = Budget(max_candidates, plan.text)
-    count = plan.count
+    budget = Budget(max_candidates, plan.describe)
+    count = plan.rule_count
     until = plan.until
     lo_wall = clamp(lo - UTC_EPOCH - _MARGIN)
     hi_wall = clamp(hi - UTC_EPOCH + _MARGIN)
