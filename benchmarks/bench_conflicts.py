@@ -1,13 +1,15 @@
 """Conflict detection: find_conflicts against a bare sort and an intervaltree detector.
 
 Sessions are spread over 1,000 teachers, each teacher's week mostly in sequence
-with about 1% double bookings, and handed over shuffled. Reported per size:
+with about 1% double bookings, and handed over shuffled. Reported per size, from
+five interleaved rounds (:mod:`benchmarks.compare`: medians, ratios per round):
 
 * ``sort``: ``sorted(sessions, key=(teacher, start))``, the floor any detector
   pays to see and order its input (aim: find_conflicts within 3x of it);
 * ``find_conflicts``;
 * ``intervaltree``: one IntervalTree per teacher, built then queried once per
-  session (aim: find_conflicts at least 10x faster).
+  session (aim: find_conflicts at least 10x faster); up to 100,000 sessions, as
+  five rounds at 1M would take five minutes of the ten the whole run may use.
 
 Then ConflictIndex point-query latency with 10k and with 1M indexed sessions
 (aim: within 2x).
@@ -15,7 +17,6 @@ Then ConflictIndex point-query latency with 10k and with 1M indexed sessions
 
 from __future__ import annotations
 
-import gc
 import random
 import statistics
 import time
@@ -24,14 +25,13 @@ from collections.abc import Callable, Hashable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from operator import attrgetter
-from typing import Any, TypeVar
 
 from intervaltree import IntervalTree
 
+from benchmarks.compare import Contender, clocked, interleave, percentiles
 from sessionkit.conflicts import ConflictIndex, find_conflicts
 from sessionkit.timespan import TimeSpan
 
-T = TypeVar("T")
 TEACHERS = 1000
 BASE = datetime(2026, 1, 5, 8, tzinfo=UTC)
 
@@ -70,17 +70,6 @@ def make_sessions(n: int, seed: int = 3) -> list[Session]:
     return sessions
 
 
-def timed(fn: Callable[[], T], repeat: int = 1) -> tuple[float, T]:
-    best = float("inf")
-    result: Any = None
-    for _ in range(repeat):
-        gc.collect()
-        started = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - started)
-    return best, result
-
-
 def by_teacher(session: Session) -> tuple[str]:
     return (session.teacher,)
 
@@ -110,27 +99,42 @@ def detect_with_intervaltree(sessions: list[Session]) -> int:
 
 def bench_find(quick: bool) -> None:
     sizes = (2_000, 10_000) if quick else (10_000, 100_000, 1_000_000)
-    tree_limit = 10_000 if quick else 1_000_000
-    print(f"{'sessions':>10} {'sort':>9} {'find':>9} {'find/sort':>9} {'tree':>9} {'tree/find':>9}")
+    tree_limit = 10_000 if quick else 100_000
+    rounds = 5
+    print(
+        f"find_conflicts: {rounds} interleaved rounds per size, medians, ratios per round;"
+        f" intervaltree up to {tree_limit:,} sessions (about a minute a round at 1M)"
+    )
+    print(
+        f"{'sessions':>10} {'sort':>9} {'find':>9} {'find/sort':>9} {'(range)':>11}"
+        f" {'tree':>9} {'tree/find':>9} {'(range)':>11}"
+    )
     for n in sizes:
         sessions = make_sessions(n)
-        repeat = 3 if n <= 100_000 else 1
-        floor, _ = timed(partial(sort_floor, sessions), repeat)
-        found_time, found = timed(partial(detect_with_sessionkit, sessions), repeat)
-        tree_text = ratio_text = "-"
+        found = detect_with_sessionkit(sessions)
+        contenders: dict[str, Contender] = {
+            "sort": clocked(partial(sort_floor, sessions)),
+            "find": clocked(partial(detect_with_sessionkit, sessions)),
+        }
         if n <= tree_limit:
-            tree_time, tree_found = timed(partial(detect_with_intervaltree, sessions))
-            assert tree_found == found, (tree_found, found)
-            tree_text = f"{tree_time:8.3f}s"
-            ratio_text = f"{tree_time / found_time:8.1f}x"
+            assert detect_with_intervaltree(sessions) == found
+            contenders["tree"] = clocked(partial(detect_with_intervaltree, sessions))
+        result = interleave(contenders, rounds)
+        tree_text = ratio_text = spread_text = "-"
+        if "tree" in contenders:
+            tree_text = f"{result.median('tree'):8.3f}s"
+            ratio_text = f"{result.ratio('tree', 'find'):8.1f}x"
+            spread_text = result.spread("tree", "find")
         print(
-            f"{n:>10,} {floor:8.3f}s {found_time:8.3f}s {found_time / floor:8.2f}x"
-            f" {tree_text:>9} {ratio_text:>9}   ({found:,} conflicts)",
+            f"{n:>10,} {result.median('sort'):8.3f}s {result.median('find'):8.3f}s"
+            f" {result.ratio('find', 'sort'):8.2f}x {result.spread('find', 'sort'):>11}"
+            f" {tree_text:>9} {ratio_text:>9} {spread_text:>11}   ({found:,} conflicts)",
             flush=True,
         )
 
 
-def index_latency(size: int, queries: int) -> tuple[float, float]:
+def index_prober(size: int, queries: int) -> Callable[[], list[float]]:
+    """Build an index of ``size`` sessions; return a function timing ``queries`` point queries."""
     sessions = make_sessions(size, seed=5)
     index: ConflictIndex[int] = ConflictIndex()
     index.add_many((s.id, s.span, (s.teacher,)) for s in sessions)
@@ -140,26 +144,48 @@ def index_latency(size: int, queries: int) -> tuple[float, float]:
         template = rng.choice(sessions)
         shift = timedelta(minutes=15 * rng.randrange(-8, 8))
         probes.append((template.span.shift(shift), (template.teacher,)))
-    samples = []
     clock = time.perf_counter_ns
     conflicts_with = index.conflicts_with
-    for span, resources in probes:
-        started = clock()
-        conflicts_with(span, resources)
-        samples.append(clock() - started)
-    samples.sort()
-    return statistics.median(samples) / 1000, samples[int(len(samples) * 0.95)] / 1000
+
+    def run() -> list[float]:
+        samples = []
+        for span, resources in probes:
+            started = clock()
+            conflicts_with(span, resources)
+            samples.append((clock() - started) / 1000)
+        return samples
+
+    return run
 
 
 def bench_index(quick: bool) -> None:
     small, large = (1_000, 20_000) if quick else (10_000, 1_000_000)
-    queries = 2_000 if quick else 20_000
-    small_p50, small_p95 = index_latency(small, queries)
-    large_p50, large_p95 = index_latency(large, queries)
-    print(f"ConflictIndex point query ({queries:,} queries, one teacher each):")
-    print(f"  {small:>10,} indexed: p50 {small_p50:6.1f} us   p95 {small_p95:6.1f} us")
-    print(f"  {large:>10,} indexed: p50 {large_p50:6.1f} us   p95 {large_p95:6.1f} us")
-    print(f"  ratio p50 {large_p50 / small_p50:.2f}x (aim: within 2x)", flush=True)
+    queries = 2_000 if quick else 4_000
+    rounds = 5
+    probe = {"small": index_prober(small, queries), "large": index_prober(large, queries)}
+    collected: dict[str, list[float]] = {"small": [], "large": []}
+
+    def p50(name: str) -> Contender:
+        def run() -> float:
+            samples = probe[name]()
+            collected[name].extend(samples)
+            return statistics.median(samples)
+
+        return run
+
+    result = interleave({"small": p50("small"), "large": p50("large")}, rounds)
+    print(
+        f"ConflictIndex point query ({queries:,} queries, one teacher each, {rounds} interleaved"
+        " rounds; p50 = median of the round medians, p95 over all queries):"
+    )
+    for name, size in (("small", small), ("large", large)):
+        p95 = percentiles(collected[name])[1]
+        print(f"  {size:>10,} indexed: p50 {result.median(name):6.1f} us   p95 {p95:6.1f} us")
+    print(
+        f"  ratio p50 {result.ratio('large', 'small'):.2f}x (range"
+        f" {result.spread('large', 'small')}; aim: within 2x)",
+        flush=True,
+    )
 
 
 def main(quick: bool) -> None:

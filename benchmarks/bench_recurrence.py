@@ -11,29 +11,29 @@ Three parts, after the "Speed" section of issue 2:
    * ``arith``: a bare loop, wall clock + 7 days then ``replace(tzinfo=zone)``.
 
    Aim: sessionkit at least 2x dateutil. Before timing, the instants of a sample
-   of the rules are checked against dateutil's.
+   of the rules are checked against dateutil's. In the same rounds: the same
+   expansion with the window bounds in Europe/Berlin instead of UTC (aim: about
+   the same time), and building the 10,000 ``Recurrence`` values against
+   building the 10,000 dateutil ``rrule`` objects.
 2. *Jump to the window*: ``between`` over two months for rules without COUNT
    that started twenty years ago and last week (aim: about the same cost), and
    dateutil's own ``between`` on a window two years out from DTSTART against the
    same window near DTSTART (aim: sessionkit's 20-year-old rule 20x faster than
-   dateutil's two-years-out window). Medians of timeit repeats.
+   dateutil's two-years-out window). Per call, over batches of about 40 ms.
 3. *The candidate cap*: rules that never match, and MINUTELY over a century
    (which must raise ``ExpansionLimitExceeded``), finish in bounded time.
 
-Part 1 keeps the garbage collector on (as in real use) and interleaves the
-contenders so that drift from other load hits them alike; part 2 uses timeit
-(collector off during each batch).
+Every compared figure comes from :mod:`benchmarks.compare`: at least five
+interleaved rounds, medians, and ratios taken per round (median of the per-round
+ratios). The garbage collector stays on, as in real use.
 """
 
 from __future__ import annotations
 
 import gc
 import random
-import statistics
 import time
-import timeit
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from functools import partial
@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil import rrule as du
 
+from benchmarks.compare import clocked, consume, interleave, per_call
 from sessionkit.errors import ExpansionLimitExceeded
 from sessionkit.recurrence import MAX_CANDIDATES, WEEKDAYS, Recurrence
 
@@ -72,19 +73,6 @@ YEAR_LO: Final = datetime(2025, 12, 31, tzinfo=UTC)
 YEAR_HI: Final = datetime(2027, 1, 1, tzinfo=UTC)
 WEEK: Final = timedelta(days=7)
 SECOND: Final = timedelta(seconds=1)
-
-
-def consume(iterator: Iterator[object]) -> None:
-    deque(iterator, maxlen=0)
-
-
-def per_call(fn: Callable[[], object], repeat: int, min_time: float) -> float:
-    """Median seconds per call over ``repeat`` batches of at least ``min_time`` seconds each."""
-    timer = timeit.Timer(fn)
-    number = 1
-    while (elapsed := timer.timeit(number)) < min_time:
-        number = max(number * 2, int(number * min_time / max(elapsed, 1e-9) * 1.2))
-    return statistics.median(timer.repeat(repeat, number)) / number
 
 
 def us(seconds: float) -> str:
@@ -148,9 +136,11 @@ def build_dateutil(specs: Sequence[WeeklySpec]) -> list[du.rrule]:
     ]
 
 
-def run_sessionkit(recs: Sequence[Recurrence]) -> None:
+def run_sessionkit(
+    recs: Sequence[Recurrence], lo: datetime = YEAR_LO, hi: datetime = YEAR_HI
+) -> None:
     for rec in recs:
-        consume(rec.between(YEAR_LO, YEAR_HI))
+        consume(rec.between(lo, hi))
 
 
 def run_dateutil(rules: Sequence[du.rrule]) -> None:
@@ -196,42 +186,53 @@ def check_sample(
 
 def bench_bulk(quick: bool) -> None:
     n = 300 if quick else 10_000
-    repeat = 3
+    rounds = 5
     specs = make_specs(n)
-    started = time.perf_counter()
     recs = build_sessionkit(specs)
-    build_time = time.perf_counter() - started
     rules = build_dateutil(specs)
     checked, sample_occurrences = check_sample(specs, recs, rules, step=1 if quick else 20)
     occurrences = sum(1 for rec in recs for _ in rec.between(YEAR_LO, YEAR_HI))
-    contenders: dict[str, Callable[[], None]] = {
-        "sessionkit": lambda: run_sessionkit(recs),
-        "dateutil": lambda: run_dateutil(rules),
-        "arith": lambda: run_arith(specs),
-    }
-    samples: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(repeat):
-        for name, fn in contenders.items():
-            gc.collect()
-            began = time.perf_counter()
-            fn()
-            samples[name].append(time.perf_counter() - began)
-    medians = {name: statistics.median(values) for name, values in samples.items()}
+    berlin = ZoneInfo("Europe/Berlin")
+    named_lo, named_hi = YEAR_LO.astimezone(berlin), YEAR_HI.astimezone(berlin)
+    found = interleave(
+        {
+            "sessionkit": clocked(lambda: run_sessionkit(recs)),
+            "sk, Berlin bounds": clocked(lambda: run_sessionkit(recs, named_lo, named_hi)),
+            "dateutil": clocked(lambda: run_dateutil(rules)),
+            "arith": clocked(lambda: run_arith(specs)),
+            "build sk": clocked(lambda: build_sessionkit(specs)),
+            "build du": clocked(lambda: build_dateutil(specs)),
+        },
+        rounds,
+    )
     print(
         f"1. {n:,} distinct weekly rules, {len(ZONES)} zones, over one year: "
-        f"{occurrences:,} occurrences (median of {repeat})"
+        f"{occurrences:,} occurrences; {rounds} interleaved rounds, medians, ratios per round"
     )
     print(f"   instants equal to dateutil's for {checked:,} rules ({sample_occurrences:,} occ.)")
-    print(f"   building the {n:,} Recurrence values: {build_time:.3f}s (not in the figures)")
-    print(f"   {'':<12} {'seconds':>8} {'occ/s':>12} {'vs dateutil':>12}")
-    for name, seconds in medians.items():
-        rate = occurrences / seconds
-        print(f"   {name:<12} {seconds:8.3f} {rate:12,.0f} {medians['dateutil'] / seconds:11.2f}x")
-    ratio = medians["dateutil"] / medians["sessionkit"]
+    print(f"   {'':<18} {'seconds':>8} {'occ/s':>12} {'dateutil / it':>14} {'(range)':>12}")
+    for name in ("sessionkit", "sk, Berlin bounds", "dateutil", "arith"):
+        seconds = found.median(name)
+        print(
+            f"   {name:<18} {seconds:8.3f} {occurrences / seconds:12,.0f}"
+            f" {found.ratio('dateutil', name):13.2f}x {found.spread('dateutil', name):>12}"
+        )
+    speed = found.ratio("dateutil", "sessionkit")
     print(
-        f"   sessionkit / dateutil speed: {ratio:.2f}x"
-        f" (aim >= 2x: {'met' if ratio >= 2 else 'MISSED'});"
-        f" sessionkit takes {medians['sessionkit'] / medians['arith']:.2f}x the arithmetic floor",
+        f"   sessionkit / dateutil speed: {speed:.2f}x"
+        f" (aim >= 2x: {'met' if speed >= 2 else 'MISSED'});"
+        f" sessionkit takes {found.ratio('sessionkit', 'arith'):.2f}x the arithmetic floor"
+    )
+    named = found.ratio("sk, Berlin bounds", "sessionkit")
+    print(
+        f"   window bounds in Europe/Berlin instead of UTC: {named:.2f}x the time"
+        f" (range {found.spread('sk, Berlin bounds', 'sessionkit')}; aim: about 1)"
+    )
+    build = found.ratio("build sk", "build du")
+    print(
+        f"   building the {n:,} rules: Recurrence.weekly {found.median('build sk'):.3f}s,"
+        f" dateutil rrule {found.median('build du'):.3f}s: {build:.2f}x dateutil"
+        f" (range {found.spread('build sk', 'build du')})",
         flush=True,
     )
 
@@ -271,13 +272,13 @@ def sk_between(rec: Recurrence, lo: datetime, hi: datetime) -> None:
 
 
 def bench_jump(quick: bool) -> None:
-    repeat, min_time = (3, 0.01) if quick else (7, 0.05)
+    rounds, min_time = (5, 0.01) if quick else (5, 0.04)
     lo, hi = WINDOW
     near_lo, near_hi = DU_NEAR
     far_lo, far_hi = DU_FAR
     print(
         f"\n2. between() over two months ({lo:%Y-%m-%d}..{hi:%Y-%m-%d}), {JUMP_ZONE} 10:00,"
-        f" us per call (median of {repeat})"
+        f" us per call ({rounds} interleaved rounds, medians; ratios per round)"
     )
     print(
         f"   sk old = DTSTART {OLD_START:%Y-%m-%d} (20 years back), sk new = {NEW_START:%Y-%m-%d};"
@@ -300,15 +301,24 @@ def bench_jump(quick: bool) -> None:
         assert ours == theirs, (text, ours, theirs)
         assert [occ.span.start for occ in new.between(lo, hi)] == ours, text
         path = old._plan.fast or "dateutil"
-        t_old = per_call(partial(sk_between, old, lo, hi), repeat, min_time)
-        t_new = per_call(partial(sk_between, new, lo, hi), repeat, min_time)
-        t_near = per_call(partial(du_old.between, near_lo, near_hi), repeat, min_time)
-        t_far = per_call(partial(du_old.between, far_lo, far_hi), repeat, min_time)
-        worst_same = max(worst_same, t_old / t_new)
-        (met if t_far / t_old >= 20 else missed).append(f"{text} ({t_far / t_old:.1f}x)")
+        found = interleave(
+            {
+                "old": per_call(partial(sk_between, old, lo, hi), min_time),
+                "new": per_call(partial(sk_between, new, lo, hi), min_time),
+                "near": per_call(partial(du_old.between, near_lo, near_hi), min_time),
+                "far": per_call(partial(du_old.between, far_lo, far_hi), min_time),
+            },
+            rounds,
+        )
+        t_old, t_new = found.median("old"), found.median("new")
+        t_near, t_far = found.median("near"), found.median("far")
+        old_new, far_old = found.ratio("old", "new"), found.ratio("far", "old")
+        far_near = found.ratio("far", "near")
+        worst_same = max(worst_same, old_new)
+        (met if far_old >= 20 else missed).append(f"{text} ({far_old:.1f}x)")
         print(
-            f"   {text:<46} {path:<8} {len(ours):>4} {us(t_old)} {us(t_new)} {t_old / t_new:7.2f}x"
-            f" {us(t_near)} {us(t_far)} {t_far / t_near:9.1f}x {t_far / t_old:11.1f}x",
+            f"   {text:<46} {path:<8} {len(ours):>4} {us(t_old)} {us(t_new)} {old_new:7.2f}x"
+            f" {us(t_near)} {us(t_far)} {far_near:9.1f}x {far_old:11.1f}x",
             flush=True,
         )
     print(f"   worst old/new: {worst_same:.2f}x (aim: about 1)")

@@ -166,7 +166,7 @@ def find_conflicts(
     found.sort()
     names = list(lanes)
     return [
-        Conflict(seq[first], seq[second], names[rank], TimeSpan._trusted(start, end))
+        Conflict(seq[first], seq[second], names[rank], TimeSpan.unchecked(start, end))
         for start, end, first, second, rank in found
     ]
 

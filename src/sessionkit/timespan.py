@@ -97,8 +97,17 @@ class TimeSpan:
         return cls(begin, begin + duration)
 
     @classmethod
-    def _trusted(cls, start: datetime, end: datetime) -> TimeSpan:
-        """Build without validation; callers guarantee UTC, aware and ``end > start``."""
+    def unchecked(cls, start: datetime, end: datetime) -> TimeSpan:
+        """Build a span without converting or checking its ends, for hot loops.
+
+        The caller's obligations, which nothing verifies: ``start`` and ``end``
+        are aware datetimes whose ``tzinfo`` is :data:`datetime.UTC` (the very
+        object, as the normal constructor stores them), and ``start < end``.
+        Break them and comparisons, hashing and ``overlaps`` silently give wrong
+        answers. Use it only for ends derived from spans already built (their
+        ``start`` / ``end`` plus or minus a timedelta, or the bounds of an
+        intersection); otherwise call ``TimeSpan(start, end)``.
+        """
         span = _new(cls)
         _set(span, "start", start)
         _set(span, "end", end)
@@ -126,20 +135,20 @@ class TimeSpan:
         end = min(self.end, other.end)
         if end <= start:
             return None
-        return TimeSpan._trusted(start, end)
+        return TimeSpan.unchecked(start, end)
 
     def gap(self, other: TimeSpan) -> TimeSpan | None:
         """Return the span strictly between the two, or ``None`` if they overlap or touch."""
         if self.end < other.start:
-            return TimeSpan._trusted(self.end, other.start)
+            return TimeSpan.unchecked(self.end, other.start)
         if other.end < self.start:
-            return TimeSpan._trusted(other.end, self.start)
+            return TimeSpan.unchecked(other.end, self.start)
         return None
 
     def shift(self, delta: timedelta) -> TimeSpan:
         """Return the span moved by ``delta`` (positive is later)."""
         check_delta(delta, "delta", allow_negative=True)
-        return TimeSpan._trusted(self.start + delta, self.end + delta)
+        return TimeSpan.unchecked(self.start + delta, self.end + delta)
 
     def padded(self, *, before: timedelta = _ZERO, after: timedelta = _ZERO) -> TimeSpan:
         """Return the span widened by a buffer before its start and after its end.
@@ -148,7 +157,7 @@ class TimeSpan:
         """
         check_delta(before, "before")
         check_delta(after, "after")
-        return TimeSpan._trusted(self.start - before, self.end + after)
+        return TimeSpan.unchecked(self.start - before, self.end + after)
 
     def in_zone(self, tz: str | tzinfo) -> tuple[datetime, datetime]:
         """Return ``(start, end)`` as aware datetimes in ``tz``, for display."""

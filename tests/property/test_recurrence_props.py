@@ -79,8 +79,28 @@ def test_fast_path_matches_general_path(rec: Recurrence, window: tuple[int, int]
     lo, hi = _window(rec, *window)
     fast = list(rec.between(lo, hi))
     general = attrs.evolve(rec)
-    object.__setattr__(general, "_plan", attrs.evolve(plan, fast=None))
+    object.__setattr__(general, "_plan", plan._replace(fast=None))
     assert list(general.between(lo, hi)) == fast
+
+
+NAMED_ZONES = ("Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC")
+
+
+@given(
+    sks.recurrences(disambiguate=("compatible", "earlier", "later", "skip")),
+    windows,
+    st.sampled_from(NAMED_ZONES),
+    st.sampled_from(NAMED_ZONES),
+)
+def test_window_bounds_in_a_named_zone_give_the_same_occurrences(
+    rec: Recurrence, window: tuple[int, int], lo_zone: str, hi_zone: str
+) -> None:
+    # between() converts the bounds to UTC once; the result must not depend on
+    # the zone they are written in (ZoneInfo("UTC") included), only on the instants.
+    lo, hi = _window(rec, *window)
+    named_lo = lo.astimezone(get_zone(lo_zone))
+    named_hi = hi.astimezone(get_zone(hi_zone))
+    assert list(rec.between(named_lo, named_hi)) == list(rec.between(lo, hi))
 
 
 @given(

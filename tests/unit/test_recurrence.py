@@ -501,3 +501,23 @@ def test_other_bad_arguments() -> None:
             tz=BERLIN,
             duration=timedelta(hours=1),
         )
+
+
+def test_between_with_bounds_in_a_named_zone_equals_utc_bounds() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    rec = Recurrence.weekly(
+        days=("MO", "SU"),
+        at=time(2, 30),  # inside the spring-forward gap on 2026-03-29
+        duration=timedelta(hours=1),
+        tz="Europe/Berlin",
+        start=date(2026, 3, 1),
+    )
+    # Bounds exactly on an occurrence, on both sides of the DST change.
+    lo = datetime(2026, 3, 23, 2, 30, tzinfo=berlin)
+    hi = datetime(2026, 4, 6, 2, 30, tzinfo=berlin)
+    named = list(rec.between(lo, hi))
+    utc = list(rec.between(lo.astimezone(UTC), hi.astimezone(UTC)))
+    assert named == utc
+    assert named[0].span.start == lo.astimezone(UTC)  # start bound inclusive
+    assert all(o.span.start < hi for o in named)  # end bound exclusive
+    assert len(named) == 4

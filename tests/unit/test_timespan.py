@@ -106,3 +106,20 @@ def test_in_zone_from_start_and_text_forms() -> None:
     )
     assert a.isoformat() == "2026-03-02T17:00:00+00:00/2026-03-02T18:30:00+00:00"
     assert repr(a) == "TimeSpan(2026-03-02T17:00:00+00:00, 2026-03-02T18:30:00+00:00)"
+
+
+def test_unchecked_builds_the_same_span_as_the_constructor() -> None:
+    start = datetime(2026, 3, 2, 17, tzinfo=UTC)
+    end = start + timedelta(hours=1)
+    span = TimeSpan.unchecked(start, end)
+    assert span == TimeSpan(start, end)
+    assert hash(span) == hash(TimeSpan(start, end))
+    assert span.start.tzinfo is UTC
+    assert span.duration == timedelta(hours=1)
+
+
+def test_unchecked_trusts_the_caller() -> None:
+    start = datetime(2026, 3, 2, 17, tzinfo=UTC)
+    # No InvalidTimeSpan: the obligations are the caller's, as documented.
+    backwards = TimeSpan.unchecked(start, start - timedelta(hours=1))
+    assert backwards.end < backwards.start

@@ -297,7 +297,7 @@ class Availability:
     def spans(self, window: Window) -> list[TimeSpan]:
         """Return the available time inside ``window``: merged, ascending, clipped to it."""
         lo, hi = check_window(window)
-        return [TimeSpan._trusted(start, end) for start, end in self._pairs(lo, hi)]
+        return [TimeSpan.unchecked(start, end) for start, end in self._pairs(lo, hi)]
 
     def covers(self, span: TimeSpan) -> bool:
         """Return whether all of ``span`` is available time."""

@@ -174,7 +174,7 @@ def free_time(
     before = _delta(buffer_before, "buffer_before")
     after = _delta(buffer_after, "buffer_after")
     return [
-        TimeSpan._trusted(start, end)
+        TimeSpan.unchecked(start, end)
         for start, end in _free_pairs(availability, busy, lo, hi, before, after)
     ]
 
@@ -201,7 +201,7 @@ def common_free_time(
         _delta(buffer_before, "buffer_before"),
         _delta(buffer_after, "buffer_after"),
     )
-    return [TimeSpan._trusted(start, end) for start, end in _common_pairs(calendars, lo, hi, pads)]
+    return [TimeSpan.unchecked(start, end) for start, end in _common_pairs(calendars, lo, hi, pads)]
 
 
 def free_slots(
@@ -345,7 +345,7 @@ def _on_grid(
     """Return the slots of ``duration`` on the local ``step`` grid inside the ``free`` pairs."""
     slots: list[TimeSpan] = []
     append = slots.append
-    trusted = TimeSpan._trusted
+    unchecked = TimeSpan.unchecked
     per_day = -(-ONE_DAY // step)
     days: dict[date, datetime | list[datetime]] = {}
     for free_lo, free_hi in free:
@@ -367,12 +367,12 @@ def _on_grid(
                 k_last = min(per_day - 1, (last - grid) // step)
                 start = grid + k_first * step
                 for _ in range(k_first, k_last + 1):
-                    append(trusted(start, start + duration))
+                    append(unchecked(start, start + duration))
                     start += step
             else:
                 for start in grid:
                     if first <= start <= last:
-                        append(trusted(start, start + duration))
+                        append(unchecked(start, start + duration))
             day += ONE_DAY
     return slots
 

@@ -6,8 +6,8 @@ checks it). See :class:`Recurrence`.
 
 from __future__ import annotations
 
-from sessionkit.recurrence.expand import MAX_CANDIDATES
-from sessionkit.recurrence.recurrence import Occurrence, Recurrence
+from sessionkit.recurrence._plan import MAX_CANDIDATES, Occurrence
+from sessionkit.recurrence.recurrence import Recurrence
 from sessionkit.recurrence.rule import FREQUENCIES, WEEKDAYS, Frequency, Rule, Weekday, parse_rule
 
 __all__ = [

@@ -7,24 +7,69 @@ occurrences (a property test checks it).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol, Self, TypeVar
 
 import attrs
 
 from sessionkit.errors import InvalidValue, NotADatetime
+from sessionkit.recurrence._plan import Occurrence
+from sessionkit.recurrence.rule import Rule
 from sessionkit.zones import get_zone, resolve_local
 
-if TYPE_CHECKING:
-    from sessionkit.recurrence.recurrence import Recurrence
+__all__ = ["Splittable", "split_recurrence"]
 
-__all__ = ["split_recurrence"]
+
+class Splittable(Protocol):
+    """What a split needs of a recurrence: its fields, ``between`` and ``_evolve``.
+
+    :class:`~sessionkit.recurrence.Recurrence` has them; stating them here
+    (rather than importing the class, which imports this module) keeps the
+    recurrence package free of import cycles.
+    """
+
+    @property
+    def start(self) -> datetime:
+        """The naive local DTSTART."""
+
+    @property
+    def tz(self) -> str:
+        """The IANA zone key."""
+
+    @property
+    def rule(self) -> Rule:
+        """The rule, UNTIL in UTC."""
+
+    @property
+    def exdates(self) -> tuple[datetime | date, ...]:
+        """UTC instants and local dates."""
+
+    @property
+    def rdates(self) -> tuple[datetime, ...]:
+        """UTC instants."""
+
+    def between(self, start: datetime, end: datetime) -> Iterator[Occurrence]:
+        """The occurrences starting in ``[start, end)``, ascending."""
+
+    def _evolve(
+        self,
+        *,
+        start: datetime | None = None,
+        rule: Rule | None = None,
+        exdates: tuple[datetime | date, ...] | None = None,
+        rdates: tuple[datetime, ...] | None = None,
+    ) -> Self:
+        """A copy with the fields given (not ``None``) changed, validated again."""
+
+
+R = TypeVar("R", bound=Splittable)
 
 _SEARCH = timedelta(days=2)
 _SECOND = timedelta(seconds=1)
 
 
-def _key(rec: Recurrence, at_key: object) -> datetime:
+def _key(rec: Splittable, at_key: object) -> datetime:
     if not isinstance(at_key, datetime):
         raise NotADatetime(at_key, name="at_key")
     if at_key.tzinfo is None:
@@ -32,10 +77,10 @@ def _key(rec: Recurrence, at_key: object) -> datetime:
     return at_key.astimezone(get_zone(rec.tz)).replace(tzinfo=None)
 
 
-def split_recurrence(rec: Recurrence, at_key: datetime) -> tuple[Recurrence, Recurrence]:
+def split_recurrence(rec: R, at_key: datetime) -> tuple[R, R]:
     """Split ``rec`` before the occurrence keyed ``at_key``; see :meth:`Recurrence.split`."""
     key = _key(rec, at_key)
-    bare = attrs.evolve(rec, exdates=(), rdates=())
+    bare = rec._evolve(exdates=(), rdates=())
     guess = resolve_local(key, rec.tz).astimezone(UTC)
     nearby = bare.between(guess - _SEARCH, guess + _SEARCH)
     at = next((occ for occ in nearby if occ.key == key), None)
@@ -80,16 +125,14 @@ def split_recurrence(rec: Recurrence, at_key: datetime) -> tuple[Recurrence, Rec
         first_rule = attrs.evolve(rule, until=at_instant - _SECOND)
         second_rule = rule
     at_day = key.date()
-    before = attrs.evolve(
-        rec,
+    before = rec._evolve(
         rule=first_rule if first_rule is not None else attrs.evolve(rule, count=None, until=lower),
         exdates=tuple(
             x for x in rec.exdates if (x < at_instant if isinstance(x, datetime) else x <= at_day)
         ),
         rdates=tuple(r for r in rec.rdates if r < at_instant),
     )
-    after = attrs.evolve(
-        rec,
+    after = rec._evolve(
         start=at.key,
         rule=second_rule,
         exdates=tuple(

@@ -27,155 +27,30 @@ case undefined; add the start as an RDATE if it should be one.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Final, NamedTuple
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, time, timedelta
 
 import attrs
 
 from sessionkit.errors import InvalidRecurrence, InvalidWindow, NotADatetime
-from sessionkit.recurrence.expand import MAX_CANDIDATES, Plan, expand
+from sessionkit.recurrence._normalise import (
+    check_duration,
+    check_start,
+    naive_local,
+    normalise_exdates,
+    normalise_rdates,
+    normalise_until,
+    zone_key,
+)
+from sessionkit.recurrence._plan import MAX_CANDIDATES, Occurrence, Plan
+from sessionkit.recurrence.editing import split_recurrence
+from sessionkit.recurrence.expand import expand, make_plan
+from sessionkit.recurrence.ical import format_ical_lines, parse_ical_lines
 from sessionkit.recurrence.rule import WEEKDAYS, Rule, Weekday, parse_rule
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import (
-    RecurrenceDisambiguate,
-    check_aware,
-    check_disambiguate,
-    get_zone,
-    resolve_local,
-    wall_time_kind,
-)
+from sessionkit.zones import RecurrenceDisambiguate, check_aware, check_disambiguate, get_zone
 
 __all__ = ["Occurrence", "Recurrence"]
-
-_END_OF_DAY: Final = time(23, 59, 59)
-
-
-class Occurrence(NamedTuple):
-    """One occurrence of a recurrence.
-
-    ``span`` is its real time (UTC, lasting exactly the recurrence's duration);
-    ``local_start`` the aware start in the recurrence's zone; ``key`` the
-    original local start as a naive wall-clock time (the RFC 5545 RECURRENCE-ID),
-    which stays the occurrence's identity when it is later moved or cancelled.
-    It is a NamedTuple so that a million of them can be built per second.
-    """
-
-    span: TimeSpan
-    local_start: datetime
-    key: datetime
-
-
-def _naive_local(value: object, tz: str, name: str) -> datetime:
-    """Return a naive local wall time: naive values as they are, aware ones converted to tz."""
-    if not isinstance(value, datetime):
-        raise NotADatetime(value, name=name)
-    if value.tzinfo is None:
-        return value
-    return check_aware(value, name).astimezone(get_zone(tz)).replace(tzinfo=None)
-
-
-def _check_mix(values: Sequence[object], name: str) -> None:
-    kinds = {"naive" if v.tzinfo is None else "aware" for v in values if isinstance(v, datetime)}
-    if len(kinds) > 1:
-        raise InvalidRecurrence(
-            f"{name} mix naive and aware datetimes; give all of them local to the recurrence's "
-            "zone (naive) or all aware",
-            value=tuple(values),
-            part=name.upper(),
-        )
-
-
-def _resolve_instant(local: datetime, tz: str, policy: RecurrenceDisambiguate) -> datetime:
-    resolved = resolve_local(local, tz, disambiguate="compatible" if policy == "skip" else policy)
-    return resolved.astimezone(UTC)
-
-
-def _normalise_exdates(
-    values: Iterable[object], tz: str, policy: RecurrenceDisambiguate
-) -> tuple[datetime | date, ...]:
-    items = list(values)
-    _check_mix(items, "exdates")
-    out: set[datetime | date] = set()
-    for value in items:
-        if isinstance(value, datetime):
-            if value.tzinfo is None:
-                if policy == "skip" and wall_time_kind(value, tz) == "skipped":
-                    continue  # names an occurrence that "skip" never produces
-                out.add(_resolve_instant(value, tz, policy))
-            else:
-                out.add(check_aware(value, "exdate").astimezone(UTC))
-        elif isinstance(value, date):
-            out.add(value)
-        else:
-            raise NotADatetime(value, name="exdate", expected="datetime or date")
-    return tuple(sorted(out, key=lambda v: (isinstance(v, datetime), v.isoformat())))
-
-
-def _normalise_rdates(
-    values: Iterable[object], tz: str, at: time, policy: RecurrenceDisambiguate
-) -> tuple[datetime, ...]:
-    items = list(values)
-    _check_mix(items, "rdates")
-    out: set[datetime] = set()
-    for value in items:
-        if isinstance(value, datetime):
-            if value.tzinfo is None:
-                out.add(_resolve_instant(value, tz, policy))
-            else:
-                out.add(check_aware(value, "rdate").astimezone(UTC))
-        elif isinstance(value, date):
-            out.add(_resolve_instant(datetime.combine(value, at), tz, policy))
-        else:
-            raise NotADatetime(value, name="rdate", expected="datetime or date")
-    return tuple(sorted(out))
-
-
-def _normalise_until(rule: Rule, tz: str, policy: RecurrenceDisambiguate) -> Rule:
-    """Turn a DATE or floating UNTIL into the inclusive UTC instant RFC 5545 requires."""
-    until = rule.until
-    if until is None or (isinstance(until, datetime) and until.tzinfo is not None):
-        if isinstance(until, datetime) and until.tzinfo is not None:
-            return attrs.evolve(rule, until=until.astimezone(UTC))
-        return rule
-    if isinstance(until, datetime):
-        return attrs.evolve(rule, until=_resolve_instant(until, tz, policy))
-    return attrs.evolve(
-        rule, until=resolve_local(datetime.combine(until, _END_OF_DAY), tz).astimezone(UTC)
-    )
-
-
-def _check_duration(duration: object) -> timedelta:
-    if not isinstance(duration, timedelta):
-        raise NotADatetime(duration, name="duration", expected="timedelta")
-    if duration <= timedelta(0):
-        raise InvalidRecurrence(
-            f"duration must be positive, got {duration}", value=duration, part="DURATION"
-        )
-    return duration
-
-
-def _check_start(start: datetime) -> datetime:
-    if start.tzinfo is not None:
-        raise InvalidRecurrence(
-            "Recurrence.start is the naive local wall time; pass aware starts through "
-            "Recurrence.from_rrule, which converts them",
-            value=start,
-            part="DTSTART",
-        )
-    if start.microsecond:
-        raise InvalidRecurrence(
-            f"DTSTART {start.isoformat()} has microseconds; RFC 5545 times are whole seconds",
-            value=start,
-            part="DTSTART",
-        )
-    return start
-
-
-def _zone_key(tz: str | tzinfo) -> str:
-    return get_zone(tz).key
 
 
 @attrs.frozen(slots=True)
@@ -189,9 +64,9 @@ class Recurrence:
     ``disambiguate`` (the policy for local times in DST gaps and folds).
     """
 
-    start: datetime = attrs.field(converter=_check_start)
-    tz: str = attrs.field(converter=_zone_key)
-    duration: timedelta = attrs.field(converter=_check_duration)
+    start: datetime = attrs.field(converter=check_start)
+    tz: str = attrs.field(converter=zone_key)
+    duration: timedelta = attrs.field(converter=check_duration)
     rule: Rule
     exdates: tuple[datetime | date, ...] = ()
     rdates: tuple[datetime, ...] = ()
@@ -220,7 +95,18 @@ class Recurrence:
         for rd in self.rdates:
             if not isinstance(rd, datetime) or rd.tzinfo is not UTC:
                 raise InvalidRecurrence("rdates must be UTC datetimes here", value=rd, part="RDATE")
-        object.__setattr__(self, "_plan", Plan.build(self))
+        object.__setattr__(
+            self,
+            "_plan",
+            make_plan(
+                self.rule,
+                start=self.start,
+                tz=self.tz,
+                duration=self.duration,
+                disambiguate=self.disambiguate,
+                exdates=self.exdates,
+            ),
+        )
 
     # ------------------------------------------------------------------ constructors
 
@@ -245,16 +131,16 @@ class Recurrence:
         naive and aware values is an error.
         """
         check_disambiguate(disambiguate, allow_skip=True)
-        zone = _zone_key(tz)
+        zone = zone_key(tz)
         parsed = rule if isinstance(rule, Rule) else parse_rule(rule)
-        local_start = _naive_local(start, zone, "start")
+        local_start = naive_local(start, zone, "start")
         return cls(
             start=local_start,
             tz=zone,
             duration=duration,
-            rule=_normalise_until(parsed, zone, disambiguate),
-            exdates=_normalise_exdates(exdates, zone, disambiguate),
-            rdates=_normalise_rdates(rdates, zone, local_start.time(), disambiguate),
+            rule=normalise_until(parsed, zone, disambiguate),
+            exdates=normalise_exdates(exdates, zone, disambiguate),
+            rdates=normalise_rdates(rdates, zone, local_start.time(), disambiguate),
             disambiguate=disambiguate,
         )
 
@@ -342,7 +228,16 @@ class Recurrence:
         (or pass ``duration``), ``RRULE``, ``EXDATE`` and ``RDATE`` (``TZID``,
         UTC or ``VALUE=DATE`` forms).
         """
-        return _from_ical_lines(cls, lines, duration, disambiguate)
+        parts = parse_ical_lines(lines, duration=duration, disambiguate=disambiguate)
+        return cls.from_rrule(
+            parts.rule,
+            start=parts.start,
+            tz=parts.tz,
+            duration=parts.duration,
+            exdates=parts.exdates,
+            rdates=parts.rdates,
+            disambiguate=disambiguate,
+        )
 
     # ------------------------------------------------------------------ expansion
 
@@ -364,10 +259,16 @@ class Recurrence:
                 value=(lo, hi),
                 expected="end >= start",
             )
+        # Once, here: every candidate is compared with the bounds, and comparing
+        # datetimes of two different zones costs a utcoffset() call each time.
+        if lo.tzinfo is not UTC:
+            lo = lo.astimezone(UTC)
+        if hi.tzinfo is not UTC:
+            hi = hi.astimezone(UTC)
         return self._between(lo, hi, max_candidates)
 
     def _between(self, lo: datetime, hi: datetime, max_candidates: int) -> Iterator[Occurrence]:
-        rule_occurrences = expand(self, self._plan, lo, hi, max_candidates, Occurrence)
+        rule_occurrences = expand(self._plan, lo, hi, max_candidates)
         extra = [r for r in self.rdates if lo <= r < hi and not self._excluded(r)]
         if not extra:
             return rule_occurrences
@@ -408,21 +309,32 @@ class Recurrence:
 
     def to_ical_lines(self) -> list[str]:
         """Return the iCalendar lines: ``DTSTART;TZID=...``, ``DURATION``, ``RRULE``, ``EXDATE``, ``RDATE``."""  # noqa: E501
-        zone = get_zone(self.tz)
-        lines = [
-            f"DTSTART;TZID={self.tz}:{self.start.strftime('%Y%m%dT%H%M%S')}",
-            f"DURATION:{_format_duration(self.duration)}",
-            f"RRULE:{self.to_rrule()}",
-        ]
-        instants = [x for x in self.exdates if isinstance(x, datetime)]
-        days = [x for x in self.exdates if not isinstance(x, datetime)]
-        lines.extend(_instant_lines("EXDATE", instants, zone))
-        if days:
-            lines.append("EXDATE;VALUE=DATE:" + ",".join(d.strftime("%Y%m%d") for d in days))
-        lines.extend(_instant_lines("RDATE", list(self.rdates), zone))
-        return lines
+        return format_ical_lines(
+            start=self.start,
+            tz=self.tz,
+            duration=self.duration,
+            rule=self.to_rrule(),
+            exdates=self.exdates,
+            rdates=self.rdates,
+        )
 
     # ------------------------------------------------------------------ editing
+
+    def _evolve(
+        self,
+        *,
+        start: datetime | None = None,
+        rule: Rule | None = None,
+        exdates: tuple[datetime | date, ...] | None = None,
+        rdates: tuple[datetime, ...] | None = None,
+    ) -> Recurrence:
+        return attrs.evolve(
+            self,
+            start=self.start if start is None else start,
+            rule=self.rule if rule is None else rule,
+            exdates=self.exdates if exdates is None else exdates,
+            rdates=self.rdates if rdates is None else rdates,
+        )
 
     def split(self, at_key: datetime) -> tuple[Recurrence, Recurrence]:
         """Split "this and following" at the occurrence whose key is ``at_key``.
@@ -431,124 +343,4 @@ class Recurrence:
         ``after`` starts at it; with COUNT, both counts are recomputed so that
         together they expand to exactly the original occurrences.
         """
-        from sessionkit.recurrence.editing import split_recurrence
-
         return split_recurrence(self, at_key)
-
-
-def _parse_ical_value(text: str, params: dict[str, str]) -> datetime | date:
-    try:
-        if params.get("VALUE") == "DATE" or len(text) == 8:
-            return datetime.strptime(text, "%Y%m%d").date()
-        if text.endswith("Z"):
-            return datetime.strptime(text[:-1], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
-        return datetime.strptime(text, "%Y%m%dT%H%M%S")
-    except ValueError:
-        raise InvalidRecurrence(
-            f"cannot read iCalendar date-time {text!r}", value=text, part="DTSTART"
-        ) from None
-
-
-def _parse_ical_duration(text: str) -> timedelta:
-    match = re.fullmatch(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?", text)
-    if match is None or not any(match.groups()):
-        raise InvalidRecurrence(f"cannot read DURATION {text!r}", value=text, part="DURATION")
-    weeks, days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
-    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
-
-
-def _from_ical_lines(
-    cls: type[Recurrence],
-    lines: Iterable[str],
-    duration: timedelta | None,
-    disambiguate: RecurrenceDisambiguate,
-) -> Recurrence:
-    start: datetime | date | None = None
-    tz = "UTC"
-    rule: str | None = None
-    exdates: list[datetime | date] = []
-    rdates: list[datetime | date] = []
-    for raw in lines:
-        line = raw.strip()
-        if not line:
-            continue
-        head, sep, value = line.partition(":")
-        if not sep:
-            raise InvalidRecurrence(f"cannot read iCalendar line {raw!r}", value=raw)
-        name, *param_texts = head.split(";")
-        params = dict(p.split("=", 1) for p in param_texts if "=" in p)
-        name = name.upper()
-        if name == "DTSTART":
-            start = _parse_ical_value(value, params)
-            tz = params.get("TZID", tz)
-        elif name == "DURATION":
-            duration = duration or _parse_ical_duration(value)
-        elif name == "RRULE":
-            rule = value
-        elif name in ("EXDATE", "RDATE"):
-            values = [_parse_ical_value(v, params) for v in value.split(",")]
-            if "TZID" in params:
-                zone = get_zone(params["TZID"])
-                values = [
-                    v.replace(tzinfo=zone) if isinstance(v, datetime) and v.tzinfo is None else v
-                    for v in values
-                ]
-            (exdates if name == "EXDATE" else rdates).extend(values)
-        else:
-            raise InvalidRecurrence(
-                f"unsupported iCalendar property {name!r}", value=raw, part=name
-            )
-    if not isinstance(start, datetime) or rule is None or duration is None:
-        raise InvalidRecurrence(
-            "iCalendar lines need a DTSTART date-time, an RRULE and a DURATION "
-            "(or the duration argument)",
-            value=list(lines) if not isinstance(lines, list) else lines,
-        )
-    # A local (TZID) EXDATE/RDATE is an exact local instant: resolve it with the policy.
-    local_zone = get_zone(tz)
-    return cls.from_rrule(
-        rule,
-        start=start,
-        tz=tz,
-        duration=duration,
-        exdates=[_to_aware(v, local_zone, disambiguate) for v in exdates],
-        rdates=[_to_aware(v, local_zone, disambiguate) for v in rdates],
-        disambiguate=disambiguate,
-    )
-
-
-def _to_aware(
-    value: datetime | date, zone: ZoneInfo, policy: RecurrenceDisambiguate
-) -> datetime | date:
-    if isinstance(value, datetime) and value.tzinfo is zone:
-        naive = value.replace(tzinfo=None)
-        return _resolve_instant(naive, zone.key, policy)
-    return value
-
-
-def _instant_lines(name: str, instants: list[datetime], zone: ZoneInfo) -> list[str]:
-    """Local TZID form where the wall time is unambiguous, UTC form for gap/fold instants."""
-    local: list[str] = []
-    utc: list[str] = []
-    for instant in instants:
-        wall = instant.astimezone(zone).replace(tzinfo=None)
-        if wall_time_kind(wall, zone) == "normal":
-            local.append(wall.strftime("%Y%m%dT%H%M%S"))
-        else:
-            utc.append(instant.strftime("%Y%m%dT%H%M%SZ"))
-    lines = [f"{name};TZID={zone.key}:" + ",".join(local)] if local else []
-    if utc:
-        lines.append(f"{name}:" + ",".join(utc))
-    return lines
-
-
-def _format_duration(duration: timedelta) -> str:
-    seconds = int(duration.total_seconds())
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    text = "P" + (f"{days}D" if days else "")
-    if hours or minutes or secs or not days:
-        text += "T" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
-        text += f"{secs}S" if secs or not (hours or minutes) else ""
-    return text

@@ -45,11 +45,19 @@ class Weekday:
 
 
 def _sorted_unique(values: tuple[int, ...]) -> tuple[int, ...]:
+    if not values:  # most BY-lists are empty: skip building a set and a list
+        return ()
     return tuple(sorted(set(values)))
 
 
+def _weekday_key(w: Weekday) -> tuple[bool, int, int]:
+    return (w.n is not None, w.n or 0, w.weekday)
+
+
 def _weekday_order(values: tuple[Weekday, ...]) -> tuple[Weekday, ...]:
-    return tuple(sorted(set(values), key=lambda w: (w.n is not None, w.n or 0, w.weekday)))
+    if not values:
+        return ()
+    return tuple(sorted(set(values), key=_weekday_key))
 
 
 @attrs.frozen(slots=True)
@@ -130,6 +138,9 @@ _RANGES: Final[dict[str, tuple[int, int, bool]]] = {
 }
 
 
+_RANGE_FIELDS: Final = tuple((part, part.lower()) for part in _RANGES)
+
+
 def _check_range(part: str, values: tuple[int, ...]) -> None:
     low, high, negative = _RANGES[part]
     for value in values:
@@ -169,8 +180,10 @@ def _validate(rule: Rule) -> None:
             value=rule.until,
             part="UNTIL",
         )
-    for part in _RANGES:
-        _check_range(part, getattr(rule, part.lower()))
+    for part, field in _RANGE_FIELDS:
+        values = getattr(rule, field)
+        if values:
+            _check_range(part, values)
     for entry in rule.byday:
         if entry.n is not None and (entry.n == 0 or abs(entry.n) > 53):
             raise InvalidRecurrence(

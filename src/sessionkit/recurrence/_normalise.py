@@ -1,0 +1,158 @@
+"""Normalising what a Recurrence is built from: local starts, UNTIL, EXDATEs and RDATEs.
+
+A :class:`~sessionkit.recurrence.Recurrence` stores DTSTART as a naive local
+wall time, UNTIL, EXDATEs and RDATEs as UTC instants (or dates for whole-day
+EXDATEs); these functions turn what callers pass into that form, resolving
+local times with the recurrence's gap/fold policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Final
+
+import attrs
+
+from sessionkit.errors import InvalidRecurrence, NotADatetime
+from sessionkit.recurrence.rule import Rule
+from sessionkit.zones import (
+    RecurrenceDisambiguate,
+    check_aware,
+    get_zone,
+    resolve_local,
+    wall_time_kind,
+)
+
+__all__ = [
+    "check_duration",
+    "check_start",
+    "naive_local",
+    "normalise_exdates",
+    "normalise_rdates",
+    "normalise_until",
+    "resolve_instant",
+    "zone_key",
+]
+
+_END_OF_DAY: Final = time(23, 59, 59)
+
+
+def naive_local(value: object, tz: str, name: str) -> datetime:
+    """Return a naive local wall time: naive values as they are, aware ones converted to tz."""
+    if not isinstance(value, datetime):
+        raise NotADatetime(value, name=name)
+    if value.tzinfo is None:
+        return value
+    return check_aware(value, name).astimezone(get_zone(tz)).replace(tzinfo=None)
+
+
+def _check_mix(values: Sequence[object], name: str) -> None:
+    kinds = {"naive" if v.tzinfo is None else "aware" for v in values if isinstance(v, datetime)}
+    if len(kinds) > 1:
+        raise InvalidRecurrence(
+            f"{name} mix naive and aware datetimes; give all of them local to the recurrence's "
+            "zone (naive) or all aware",
+            value=tuple(values),
+            part=name.upper(),
+        )
+
+
+def resolve_instant(local: datetime, tz: str, policy: RecurrenceDisambiguate) -> datetime:
+    """Return the UTC instant of local wall time ``local`` in ``tz`` under ``policy``."""
+    resolved = resolve_local(local, tz, disambiguate="compatible" if policy == "skip" else policy)
+    return resolved.astimezone(UTC)
+
+
+def normalise_exdates(
+    values: Iterable[object], tz: str, policy: RecurrenceDisambiguate
+) -> tuple[datetime | date, ...]:
+    """Return EXDATEs as sorted, unique UTC instants (local ones resolved) and local dates."""
+    items = list(values)
+    if not items:
+        return ()
+    _check_mix(items, "exdates")
+    out: set[datetime | date] = set()
+    for value in items:
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                if policy == "skip" and wall_time_kind(value, tz) == "skipped":
+                    continue  # names an occurrence that "skip" never produces
+                out.add(resolve_instant(value, tz, policy))
+            else:
+                out.add(check_aware(value, "exdate").astimezone(UTC))
+        elif isinstance(value, date):
+            out.add(value)
+        else:
+            raise NotADatetime(value, name="exdate", expected="datetime or date")
+    return tuple(sorted(out, key=lambda v: (isinstance(v, datetime), v.isoformat())))
+
+
+def normalise_rdates(
+    values: Iterable[object], tz: str, at: time, policy: RecurrenceDisambiguate
+) -> tuple[datetime, ...]:
+    """Return RDATEs as sorted, unique UTC instants; a date means local time ``at`` that day."""
+    items = list(values)
+    if not items:
+        return ()
+    _check_mix(items, "rdates")
+    out: set[datetime] = set()
+    for value in items:
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                out.add(resolve_instant(value, tz, policy))
+            else:
+                out.add(check_aware(value, "rdate").astimezone(UTC))
+        elif isinstance(value, date):
+            out.add(resolve_instant(datetime.combine(value, at), tz, policy))
+        else:
+            raise NotADatetime(value, name="rdate", expected="datetime or date")
+    return tuple(sorted(out))
+
+
+def normalise_until(rule: Rule, tz: str, policy: RecurrenceDisambiguate) -> Rule:
+    """Turn a DATE or floating UNTIL into the inclusive UTC instant RFC 5545 requires."""
+    until = rule.until
+    if until is None or (isinstance(until, datetime) and until.tzinfo is not None):
+        if isinstance(until, datetime) and until.tzinfo is not None:
+            return attrs.evolve(rule, until=until.astimezone(UTC))
+        return rule
+    if isinstance(until, datetime):
+        return attrs.evolve(rule, until=resolve_instant(until, tz, policy))
+    return attrs.evolve(
+        rule, until=resolve_local(datetime.combine(until, _END_OF_DAY), tz).astimezone(UTC)
+    )
+
+
+def check_duration(duration: object) -> timedelta:
+    """Return ``duration`` if it is a positive timedelta, else raise."""
+    if not isinstance(duration, timedelta):
+        raise NotADatetime(duration, name="duration", expected="timedelta")
+    if duration <= timedelta(0):
+        raise InvalidRecurrence(
+            f"duration must be positive, got {duration}", value=duration, part="DURATION"
+        )
+    return duration
+
+
+def check_start(start: datetime) -> datetime:
+    """Return ``start`` if it is a naive local DTSTART in whole seconds, else raise."""
+    if start.tzinfo is not None:
+        raise InvalidRecurrence(
+            "Recurrence.start is the naive local wall time; pass aware starts through "
+            "Recurrence.from_rrule, which converts them",
+            value=start,
+            part="DTSTART",
+        )
+    if start.microsecond:
+        raise InvalidRecurrence(
+            f"DTSTART {start.isoformat()} has microseconds; RFC 5545 times are whole seconds",
+            value=start,
+            part="DTSTART",
+        )
+    return start
+
+
+def zone_key(tz: str | tzinfo) -> str:
+    """Return the IANA key of ``tz`` (raises ``UnknownTimeZone``)."""
+    return get_zone(tz).key

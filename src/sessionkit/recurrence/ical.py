@@ -1,0 +1,190 @@
+"""iCalendar text of a recurrence: reading and writing its property lines.
+
+``DTSTART;TZID=...``, ``DURATION``, ``RRULE``, ``EXDATE`` and ``RDATE`` lines,
+as :meth:`~sessionkit.recurrence.Recurrence.to_ical_lines` writes them and
+:meth:`~sessionkit.recurrence.Recurrence.from_ical_lines` reads them back. This
+module only parses and formats; it returns the parts and the Recurrence builds
+itself from them, so it does not import the Recurrence class.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from sessionkit.errors import InvalidRecurrence
+from sessionkit.recurrence._normalise import resolve_instant
+from sessionkit.zones import RecurrenceDisambiguate, get_zone, wall_time_kind
+
+__all__ = ["IcalParts", "format_ical_lines", "parse_ical_lines"]
+
+
+@attrs.frozen
+class IcalParts:
+    """What iCalendar lines say about a recurrence, ready for ``Recurrence.from_rrule``.
+
+    ``start`` is naive local (with ``tz``) or aware UTC; local EXDATEs and
+    RDATEs are already resolved to UTC instants with the policy.
+    """
+
+    rule: str
+    start: datetime
+    tz: str
+    duration: timedelta
+    exdates: list[datetime | date]
+    rdates: list[datetime | date]
+
+
+def parse_ical_lines(
+    lines: Iterable[str],
+    *,
+    duration: timedelta | None,
+    disambiguate: RecurrenceDisambiguate,
+) -> IcalParts:
+    """Read iCalendar property lines; ``duration`` stands in for a missing DURATION line.
+
+    Raises :class:`~sessionkit.errors.InvalidRecurrence` for unreadable lines,
+    unsupported properties, or a missing DTSTART, RRULE or duration.
+    """
+    start: datetime | date | None = None
+    tz = "UTC"
+    rule: str | None = None
+    exdates: list[datetime | date] = []
+    rdates: list[datetime | date] = []
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        head, sep, value = line.partition(":")
+        if not sep:
+            raise InvalidRecurrence(f"cannot read iCalendar line {raw!r}", value=raw)
+        name, *param_texts = head.split(";")
+        params = dict(p.split("=", 1) for p in param_texts if "=" in p)
+        name = name.upper()
+        if name == "DTSTART":
+            start = _parse_ical_value(value, params)
+            tz = params.get("TZID", tz)
+        elif name == "DURATION":
+            duration = duration or _parse_ical_duration(value)
+        elif name == "RRULE":
+            rule = value
+        elif name in ("EXDATE", "RDATE"):
+            values = [_parse_ical_value(v, params) for v in value.split(",")]
+            if "TZID" in params:
+                zone = get_zone(params["TZID"])
+                values = [
+                    v.replace(tzinfo=zone) if isinstance(v, datetime) and v.tzinfo is None else v
+                    for v in values
+                ]
+            (exdates if name == "EXDATE" else rdates).extend(values)
+        else:
+            raise InvalidRecurrence(
+                f"unsupported iCalendar property {name!r}", value=raw, part=name
+            )
+    if not isinstance(start, datetime) or rule is None or duration is None:
+        raise InvalidRecurrence(
+            "iCalendar lines need a DTSTART date-time, an RRULE and a DURATION "
+            "(or the duration argument)",
+            value=list(lines) if not isinstance(lines, list) else lines,
+        )
+    # A local (TZID) EXDATE/RDATE is an exact local instant: resolve it with the policy.
+    local_zone = get_zone(tz)
+    return IcalParts(
+        rule=rule,
+        start=start,
+        tz=tz,
+        duration=duration,
+        exdates=[_to_aware(v, local_zone, disambiguate) for v in exdates],
+        rdates=[_to_aware(v, local_zone, disambiguate) for v in rdates],
+    )
+
+
+def _parse_ical_value(text: str, params: dict[str, str]) -> datetime | date:
+    try:
+        if params.get("VALUE") == "DATE" or len(text) == 8:
+            return datetime.strptime(text, "%Y%m%d").date()
+        if text.endswith("Z"):
+            return datetime.strptime(text[:-1], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+        return datetime.strptime(text, "%Y%m%dT%H%M%S")
+    except ValueError:
+        raise InvalidRecurrence(
+            f"cannot read iCalendar date-time {text!r}", value=text, part="DTSTART"
+        ) from None
+
+
+def _parse_ical_duration(text: str) -> timedelta:
+    match = re.fullmatch(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?", text)
+    if match is None or not any(match.groups()):
+        raise InvalidRecurrence(f"cannot read DURATION {text!r}", value=text, part="DURATION")
+    weeks, days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def _to_aware(
+    value: datetime | date, zone: ZoneInfo, policy: RecurrenceDisambiguate
+) -> datetime | date:
+    if isinstance(value, datetime) and value.tzinfo is zone:
+        naive = value.replace(tzinfo=None)
+        return resolve_instant(naive, zone.key, policy)
+    return value
+
+
+def _instant_lines(name: str, instants: list[datetime], zone: ZoneInfo) -> list[str]:
+    """Local TZID form where the wall time is unambiguous, UTC form for gap/fold instants."""
+    local: list[str] = []
+    utc: list[str] = []
+    for instant in instants:
+        wall = instant.astimezone(zone).replace(tzinfo=None)
+        if wall_time_kind(wall, zone) == "normal":
+            local.append(wall.strftime("%Y%m%dT%H%M%S"))
+        else:
+            utc.append(instant.strftime("%Y%m%dT%H%M%SZ"))
+    lines = [f"{name};TZID={zone.key}:" + ",".join(local)] if local else []
+    if utc:
+        lines.append(f"{name}:" + ",".join(utc))
+    return lines
+
+
+def _format_duration(duration: timedelta) -> str:
+    seconds = int(duration.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = "P" + (f"{days}D" if days else "")
+    if hours or minutes or secs or not days:
+        text += "T" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+        text += f"{secs}S" if secs or not (hours or minutes) else ""
+    return text
+
+
+def format_ical_lines(
+    *,
+    start: datetime,
+    tz: str,
+    duration: timedelta,
+    rule: str,
+    exdates: Sequence[datetime | date],
+    rdates: Sequence[datetime],
+) -> list[str]:
+    """Return ``DTSTART;TZID=...``, ``DURATION``, ``RRULE``, ``EXDATE`` and ``RDATE`` lines.
+
+    ``start`` is the naive local DTSTART in ``tz``; EXDATE and RDATE instants
+    are written in the local TZID form where the wall time is unambiguous.
+    """
+    zone = get_zone(tz)
+    lines = [
+        f"DTSTART;TZID={tz}:{start.strftime('%Y%m%dT%H%M%S')}",
+        f"DURATION:{_format_duration(duration)}",
+        f"RRULE:{rule}",
+    ]
+    instants = [x for x in exdates if isinstance(x, datetime)]
+    days = [x for x in exdates if not isinstance(x, datetime)]
+    lines.extend(_instant_lines("EXDATE", instants, zone))
+    if days:
+        lines.append("EXDATE;VALUE=DATE:" + ",".join(d.strftime("%Y%m%d") for d in days))
+    lines.extend(_instant_lines("RDATE", list(rdates), zone))
+    return lines
