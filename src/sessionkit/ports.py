@@ -330,7 +330,9 @@ class UnitOfWork(Protocol):
     def repository(self, kind: Kind[RepoT]) -> RepoT:
         """Return this unit's repository for ``kind`` (the same object each time).
 
-        Raises ``UnsupportedKind`` for a kind the adapter cannot store.
+        Raises ``UnsupportedKind`` for a kind the adapter cannot store (the
+        in-memory store stores any kind; a database adapter, the kinds it
+        has tables for).
         """
         ...
 
@@ -354,11 +356,11 @@ class UnitOfWork(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        """Roll back anything not committed."""
+        """Roll back anything not committed, close, then publish the committed events in order."""
         ...
 
     def commit(self) -> None:
-        """Make every write visible at once, then publish the collected events."""
+        """Make every write visible at once; its events are published when the unit closes."""
         ...
 
     def rollback(self) -> None:
