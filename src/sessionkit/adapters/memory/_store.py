@@ -362,3 +362,8 @@ class InMemorySeriesRepository:
         else:
             rows = (s for table in tables.values() for s in table.values())
         return sorted((s for s in rows if s.is_active), key=lambda s: (s.id, s.tenant))
+
+    def in_group(self, tenant: str, group: str) -> list[Series]:
+        """Return the tenant's series whose ``group`` is ``group`` (any status), by id."""
+        rows = self._uow.journal().state.series.get(tenant, {}).values()
+        return sorted((s for s in rows if s.group == group), key=lambda s: s.id)
