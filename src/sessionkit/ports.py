@@ -314,6 +314,10 @@ class SeriesRepository(Repository[Series], Protocol):
         """Return active series of ``tenant`` (all tenants for ``None``, system jobs), by id."""
         ...
 
+    def in_group(self, tenant: str, group: str) -> list[Series]:
+        """Return the tenant's series whose ``group`` is ``group`` (any status), by id."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One atomic piece of work: ``with uow: ...; uow.commit()``.

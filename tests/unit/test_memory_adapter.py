@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import random
 import threading
 from collections.abc import Sequence
@@ -255,9 +257,13 @@ def test_a_cursor_without_a_value_is_refused() -> None:
     store = InMemoryStore()
     with store.unit_of_work() as uow:
         uow.sessions.add(make_session("a"))
-        after = Cursor("start", None, "a").encode()
-        with pytest.raises(InvalidValue, match="no sort value"):
+        payload = {"o": [["start", "asc"]], "v": [None], "i": "a"}
+        after = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+        with pytest.raises(InvalidValue, match="not a cursor"):
             uow.sessions.query(TENANT, SessionQuery(after=after))
+        wrong = Cursor((("start", "asc"),), (), "a").encode()
+        with pytest.raises(InvalidValue, match="not a cursor"):
+            uow.sessions.query(TENANT, SessionQuery(after=wrong))
 
 
 def test_manual_clock_is_aware_only_and_moves_when_told() -> None:

@@ -20,6 +20,7 @@ from sessionkit.model import (
     WindowPolicy,
     add_months,
 )
+from sessionkit.model.query import SortKey
 from sessionkit.recurrence import Recurrence
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -129,15 +130,16 @@ def test_query_validation_and_cursors() -> None:
     assert query.resources == (ResourceRef("teacher", "ana"),)
     assert query.offset == 40
     with pytest.raises(InvalidValue, match="sort must be"):
-        SessionQuery(sort="title")  # type: ignore[arg-type]
+        SessionQuery(sort="place")  # type: ignore[arg-type]
     with pytest.raises(InvalidValue, match="limit must be between 1 and 1000"):
         SessionQuery(limit=0)
+    start: tuple[SortKey, ...] = (("start", "asc"),)
     with pytest.raises(InvalidValue, match="either page or after"):
-        SessionQuery(page=2, after=Cursor("start", NOW, "s1").encode())
-    cursor = Cursor("start", NOW, "s1")
-    assert Cursor.decode(cursor.encode(), "start") == cursor
-    with pytest.raises(InvalidValue, match="pages by 'start', not 'end'"):
-        Cursor.decode(cursor.encode(), "end")
+        SessionQuery(page=2, after=Cursor(start, (NOW,), "s1").encode())
+    cursor = Cursor(start, (NOW,), "s1")
+    assert Cursor.decode(cursor.encode(), start) == cursor
+    with pytest.raises(InvalidValue, match="pages by start asc, not end asc"):
+        Cursor.decode(cursor.encode(), (("end", "asc"),))
     with pytest.raises(InvalidValue, match="not a cursor"):
         SessionQuery(after="garbage")
     assert Page(items=(), total=101, page=1, limit=50, next_cursor=None).pages == 3

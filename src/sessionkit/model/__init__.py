@@ -5,6 +5,7 @@ from __future__ import annotations
 from sessionkit.model.events import (
     DomainEvent,
     SeriesClosed,
+    SeriesUpdated,
     SessionCanceled,
     SessionCreated,
     SessionDeleted,
@@ -38,6 +39,7 @@ __all__ = [
     "Series",
     "SeriesClosed",
     "SeriesStatus",
+    "SeriesUpdated",
     "Session",
     "SessionCanceled",
     "SessionCreated",

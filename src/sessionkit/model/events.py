@@ -13,11 +13,13 @@ from typing import Any
 import attrs
 
 from sessionkit.lifecycle import StatusChanged
+from sessionkit.model.series import Series
 from sessionkit.model.session import Session
 
 __all__ = [
     "DomainEvent",
     "SeriesClosed",
+    "SeriesUpdated",
     "SessionCanceled",
     "SessionCreated",
     "SessionDeleted",
@@ -45,7 +47,10 @@ class SessionCreated(DomainEvent):
 
 @attrs.frozen(slots=True, kw_only=True)
 class SessionUpdated(DomainEvent):
-    """A session's title, time or resources changed; ``old`` maps each changed field to its old value."""  # noqa: E501
+    """A session's title, time, resources or own fields changed; ``old`` maps each changed field to its old value.
+
+    Own fields come as one entry, ``old["metadata"]``: the whole mapping before.
+    """  # noqa: E501
 
     session: Session
     old: Mapping[str, Any]
@@ -103,3 +108,11 @@ class SeriesClosed(DomainEvent):
     series_id: str
     deleted: int
     kept: int
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class SeriesUpdated(DomainEvent):
+    """A series' own fields changed; ``old`` maps each changed field (``"metadata"``) to its old value."""  # noqa: E501
+
+    series: Series
+    old: Mapping[str, Any]

@@ -1,25 +1,79 @@
-"""Queries over sessions: filters, sorting, offset pages and keyset cursors."""
+"""Queries over sessions: filters, sorting by one or more keys, offset pages and keyset cursors.
+
+Sort keys and how they compare, the same in every adapter:
+
+- ``start``, ``end``, ``created``: the instants; ``updated``: ``updated_at``,
+  or ``created_at`` for a never-updated session.
+- ``title``, ``status``, ``group``: by Unicode code point, as Python compares
+  ``str`` (so ``"B" < "a"``, and trailing spaces count): binary, never a
+  database's linguistic collation. A session without a group sorts as ``""``,
+  before every group.
+- Ties are broken by id, in the direction of the last key.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeAlias, TypeVar
 
 import attrs
 
 from sessionkit.errors import InvalidValue
-from sessionkit.model.session import ResourceRef, resource_refs
+from sessionkit.model.fields import FieldFilter, FieldValue, field_filters
+from sessionkit.model.session import MAX_ID_LENGTH, ResourceRef, Session, resource_refs
 from sessionkit.zones import check_aware
 
-__all__ = ["MAX_LIMIT", "Cursor", "Page", "SessionQuery", "SortField"]
+__all__ = [
+    "MAX_LIMIT",
+    "SORT_FIELDS",
+    "Cursor",
+    "Direction",
+    "Page",
+    "SessionQuery",
+    "SortField",
+    "SortKey",
+    "SortValue",
+    "sort_value",
+]
 
 T = TypeVar("T")
 
-SortField = Literal["start", "end", "created", "updated"]
+SortField = Literal["start", "end", "created", "updated", "title", "status", "group"]
+"""What sessions can be sorted by."""
+Direction = Literal["asc", "desc"]
+SortKey: TypeAlias = tuple[SortField, Direction]
+"""One key of a sort order: the field and its direction."""
+SortValue: TypeAlias = datetime | str
+SORT_FIELDS: tuple[SortField, ...] = (
+    "start",
+    "end",
+    "created",
+    "updated",
+    "title",
+    "status",
+    "group",
+)
+_TEXT_FIELDS = frozenset({"title", "status", "group"})
 MAX_LIMIT = 1000
+
+_SORT_VALUES: dict[str, Callable[[Session], SortValue]] = {
+    "start": lambda s: s.span.start,
+    "end": lambda s: s.span.end,
+    "created": lambda s: s.created_at,
+    # A session never updated sorts by when it was created, as COALESCE would in SQL.
+    "updated": lambda s: s.created_at if s.updated_at is None else s.updated_at,
+    "title": lambda s: s.title,
+    "status": lambda s: s.status,
+    "group": lambda s: "" if s.group is None else s.group,
+}
+
+
+def sort_value(session: Session, field: SortField) -> SortValue:
+    """Return the value ``session`` sorts by under ``field`` (see the module's rules)."""
+    return _SORT_VALUES[field](session)
 
 
 def _statuses(value: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -38,14 +92,64 @@ def _optional_refs(
     return resource_refs(value)  # type: ignore[arg-type]  # resource_refs takes one or many
 
 
+def _fields(
+    value: Mapping[str, FieldValue | Iterable[FieldValue]] | Iterable[FieldFilter] | None,
+) -> tuple[FieldFilter, ...]:
+    return field_filters(value)
+
+
+def _order(value: Iterable[tuple[str, str]] | None) -> tuple[SortKey, ...]:
+    if value is None:
+        return ()
+    keys: list[SortKey] = []
+    for pair in value:
+        try:
+            field, direction = pair
+        except (TypeError, ValueError):
+            raise InvalidValue(
+                f"an order is a list of (field, direction) pairs, got {pair!r}",
+                value=pair,
+                expected="(field, 'asc' | 'desc')",
+            ) from None
+        if field not in SORT_FIELDS:
+            raise InvalidValue(
+                f"cannot sort by {field!r}; sortable: {', '.join(SORT_FIELDS)}",
+                value=field,
+                expected=" | ".join(SORT_FIELDS),
+            )
+        if direction not in ("asc", "desc"):
+            raise InvalidValue(
+                f"a direction is 'asc' or 'desc', got {direction!r}",
+                value=direction,
+                expected="asc | desc",
+            )
+        if any(field == seen for seen, _ in keys):
+            raise InvalidValue(
+                f"{field!r} appears twice in the order", value=field, expected="each field once"
+            )
+        keys.append((field, direction))  # type: ignore[arg-type]  # checked just above
+    return tuple(keys)
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class SessionQuery:
     """What to list. Filters combine with AND; a list of statuses or resources means any of them.
 
     ``start_from`` is inclusive and ``start_to`` exclusive. ``search`` matches
-    the title case-insensitively. Ties in the sort order are broken by id, so
-    pages are stable. Use either ``page`` (1-based, with a total count) or
-    ``after`` (a :class:`Cursor` from the previous page) for deep paging.
+    the title case-insensitively. ``group`` keeps the sessions of one group.
+    ``fields`` filters on own fields (``metadata``): ``{"type": "video",
+    "platform": ["zoom", "meet"]}`` wants each key equal to its value, or to
+    any of a list, tuple or set of values; keys are identifiers, values
+    strings, integers or booleans, compared by JSON type too (see
+    :mod:`sessionkit.model.fields`); it is stored normalised, as sorted
+    ``(key, values)`` pairs.
+
+    Sort by one key with ``sort``/``descending``, or by several with
+    ``order=[("start", "asc"), ("title", "desc")]`` (not both); ties are
+    broken by id in the direction of the last key, so pages are stable (the
+    module docstring says how each key compares). Use either ``page``
+    (1-based, with a total count) or ``after`` (a :class:`Cursor` from the
+    previous page, for the same order) for deep paging.
     """
 
     series_id: str | None = None
@@ -55,18 +159,36 @@ class SessionQuery:
     start_to: datetime | None = None
     search: str | None = None
     is_extra: bool | None = None
+    group: str | None = None
+    fields: tuple[FieldFilter, ...] = attrs.field(default=None, converter=_fields)
     sort: SortField = "start"
     descending: bool = False
+    order: tuple[SortKey, ...] = attrs.field(default=None, converter=_order)
     page: int = 1
     limit: int = 50
     after: str | None = None
 
     def __attrs_post_init__(self) -> None:
-        if self.sort not in ("start", "end", "created", "updated"):
+        if self.sort not in SORT_FIELDS:
             raise InvalidValue(
-                f"sort must be start, end, created or updated, got {self.sort!r}",
+                f"sort must be one of {', '.join(SORT_FIELDS)}, got {self.sort!r}",
                 value=self.sort,
-                expected="start | end | created | updated",
+                expected=" | ".join(SORT_FIELDS),
+            )
+        if self.order and (self.sort != "start" or self.descending):
+            raise InvalidValue(
+                "use either order or sort/descending, not both",
+                value=(self.order, self.sort, self.descending),
+                expected="order alone",
+            )
+        if self.group is not None and (
+            not isinstance(self.group, str) or not 0 < len(self.group) <= MAX_ID_LENGTH
+        ):
+            raise InvalidValue(
+                f"group must be a non-empty string of at most {MAX_ID_LENGTH} characters, "
+                f"got {self.group!r}",
+                value=self.group,
+                expected=f"1..{MAX_ID_LENGTH} characters",
             )
         if not isinstance(self.limit, int) or not 1 <= self.limit <= MAX_LIMIT:
             raise InvalidValue(
@@ -91,7 +213,12 @@ class SessionQuery:
             if value is not None:
                 check_aware(value, name)
         if self.after is not None:
-            Cursor.decode(self.after, self.sort)
+            Cursor.decode(self.after, self.ordering)
+
+    @property
+    def ordering(self) -> tuple[SortKey, ...]:
+        """The sort keys in effect: ``order``, or ``sort``/``descending`` as one key."""
+        return self.order or ((self.sort, "desc" if self.descending else "asc"),)
 
     @property
     def offset(self) -> int:
@@ -101,39 +228,62 @@ class SessionQuery:
 
 @attrs.frozen(slots=True)
 class Cursor:
-    """The keyset position after a row: its sort value and id, as an opaque string."""
+    """The keyset position after a row: the order, the row's value of each key and its id.
 
-    sort: SortField
-    value: datetime | None
+    :meth:`encode` makes the opaque text for :attr:`SessionQuery.after`; a
+    page continues strictly after ``(values..., id)`` in the order's
+    directions.
+    """
+
+    order: tuple[SortKey, ...]
+    values: tuple[SortValue, ...]
     id: str
+
+    @classmethod
+    def after_row(cls, order: tuple[SortKey, ...], session: Session) -> Cursor:
+        """Return the cursor continuing after ``session`` under ``order``."""
+        return cls(order, tuple(sort_value(session, field) for field, _ in order), session.id)
 
     def encode(self) -> str:
         """Return the opaque cursor text for :attr:`SessionQuery.after`."""
         payload = {
-            "s": self.sort,
-            "v": None if self.value is None else self.value.isoformat(),
+            "o": [[field, direction] for field, direction in self.order],
+            "v": [v if isinstance(v, str) else v.isoformat() for v in self.values],
             "i": self.id,
         }
         return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
 
     @classmethod
-    def decode(cls, text: str, sort: SortField) -> Cursor:
-        """Read a cursor; it must come from a query with the same sort field."""
+    def decode(cls, text: str, order: tuple[SortKey, ...]) -> Cursor:
+        """Read a cursor; it must come from a query with the same order."""
         try:
-            payload = json.loads(base64.urlsafe_b64decode(text.encode()))
-            value = None if payload["v"] is None else datetime.fromisoformat(payload["v"])
-            cursor = cls(payload["s"], value, str(payload["i"]))
+            payload: Any = json.loads(base64.urlsafe_b64decode(text.encode()))
+            stored = tuple((str(f), str(d)) for f, d in payload["o"])
+            raw = payload["v"]
+            if len(raw) != len(stored) or not all(isinstance(v, str) for v in raw):
+                raise ValueError("one string value per key")
+            values = tuple(
+                v if f in _TEXT_FIELDS else check_aware(datetime.fromisoformat(v), f)
+                for (f, _), v in zip(stored, raw, strict=True)
+            )
+            ident = payload["i"]
+            if not isinstance(ident, str):
+                raise TypeError("the id is a string")
         except (ValueError, KeyError, TypeError) as exc:
             raise InvalidValue(
                 f"not a cursor from a previous page: {text!r}", value=text, expected="a cursor"
             ) from exc
-        if cursor.sort != sort:
+        if stored != tuple(order):
             raise InvalidValue(
-                f"this cursor pages by {cursor.sort!r}, not {sort!r}",
+                f"this cursor pages by {_describe(stored)}, not {_describe(order)}",
                 value=text,
-                expected=f"a cursor for sort={sort!r}",
+                expected=f"a cursor for {_describe(order)}",
             )
-        return cursor
+        return cls(order, values, ident)
+
+
+def _describe(order: Iterable[tuple[str, str]]) -> str:
+    return ", ".join(f"{field} {direction}" for field, direction in order)
 
 
 @attrs.frozen(slots=True)

@@ -17,6 +17,7 @@ from sessionkit.model.session import (
     MAX_REF_LENGTH,
     MAX_TITLE_LENGTH,
     ResourceRef,
+    check_group,
     check_identity,
     check_lengths,
     resource_refs,
@@ -107,6 +108,9 @@ class Series:
 
     ``generated_until`` is the instant up to which occurrences have been
     materialised into sessions (``None`` before the first materialisation).
+    ``metadata`` holds the platform's own fields; ``group`` (optional) files
+    the series under a grouping above it (a class holding several groups, a
+    coaching contract), which its sessions inherit.
     """
 
     id: str
@@ -126,6 +130,7 @@ class Series:
     metadata: Mapping[str, Any] = attrs.field(
         factory=dict, converter=_frozen_mapping, eq=False, hash=False
     )
+    group: str | None = attrs.field(default=None, validator=lambda _i, _a, v: check_group(v))
 
     def __attrs_post_init__(self) -> None:
         check_identity(self)

@@ -20,6 +20,7 @@ __all__ = [
     "MAX_TITLE_LENGTH",
     "ResourceRef",
     "Session",
+    "check_group",
     "check_identity",
     "check_lengths",
     "resource_refs",
@@ -115,6 +116,17 @@ def check_lengths(record: object, **limits: int) -> None:
             )
 
 
+def check_group(value: object) -> None:
+    """Check that a group key is ``None`` or a non-empty string of at most 128 characters."""
+    if value is not None and (not isinstance(value, str) or not 0 < len(value) <= MAX_ID_LENGTH):
+        raise InvalidValue(
+            f"a group must be a non-empty string of at most {MAX_ID_LENGTH} characters, "
+            f"got {value!r}",
+            value=value,
+            expected=f"1..{MAX_ID_LENGTH} characters",
+        )
+
+
 def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(value or {}))
 
@@ -161,6 +173,8 @@ class Session:
     storage can enforce "no overlapping busy sessions" without knowing
     lifecycles. ``detached`` marks a session moved or edited by hand, which
     regeneration leaves alone. ``version`` is for optimistic concurrency.
+    ``metadata`` holds the platform's own fields (JSON values); ``group`` is
+    the group key of the session's series (``None`` without one).
     """
 
     id: str
@@ -186,6 +200,7 @@ class Session:
     metadata: Mapping[str, Any] = attrs.field(
         factory=dict, converter=_frozen_mapping, eq=False, hash=False
     )
+    group: str | None = attrs.field(default=None, validator=lambda _i, _a, v: check_group(v))
 
     def __attrs_post_init__(self) -> None:
         check_identity(self)

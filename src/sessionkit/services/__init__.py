@@ -9,6 +9,7 @@ from __future__ import annotations
 from sessionkit.services.app import SessionKit
 from sessionkit.services.bulk import SeriesSpec
 from sessionkit.services.commands import SessionCommands
+from sessionkit.services.fields import GroupCloseReport
 from sessionkit.services.queries import SessionQueries
 from sessionkit.services.reports import (
     AdvanceFailure,
@@ -38,6 +39,7 @@ __all__ = [
     "ReconcileReport",
     "Orphan",
     "CloseReport",
+    "GroupCloseReport",
     "AdvanceReport",
     "AdvanceFailure",
 ]

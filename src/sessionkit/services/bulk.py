@@ -61,6 +61,7 @@ class SeriesSpec:
     capacity: int = 1
     metadata: Mapping[str, Any] | None = None
     series_id: str | None = None
+    group: str | None = None
 
 
 def new_series(
@@ -82,6 +83,7 @@ def new_series(
         window=WindowPolicy() if spec.window is None else spec.window,
         capacity=spec.capacity,
         metadata=spec.metadata,
+        group=spec.group,
     )
 
 

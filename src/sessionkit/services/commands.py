@@ -28,6 +28,7 @@ from sessionkit.model.events import (
     SessionUpdated,
 )
 from sessionkit.model.session import ResourceRef, Session, resource_refs
+from sessionkit.services import fields
 from sessionkit.services._context import Context, Tx, check_editable, check_free, series_zone
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware, get_zone
@@ -84,7 +85,8 @@ class SessionCommands:
         """Create an extra session (outside the schedule) and return it.
 
         With ``series_id`` the title, resources, zone, lifecycle and capacity
-        default to the series' (its schedule items' resources together).
+        default to the series' (its schedule items' resources together), and
+        the session takes the series' group.
         Without one, ``lifecycle`` is required. Raises ``SeriesNotFound``,
         ``SeriesClosedError``, ``SessionConflict`` (with the busy sessions in
         the way), ``DuplicateSession`` (the series already has a session
@@ -126,6 +128,7 @@ class SessionCommands:
                 capacity=1 if capacity is None else capacity,
                 is_extra=True,
                 metadata=metadata,
+                group=None if series_id is None else series.group,
             )
             _check_unique_start(tx, session)
             check_free(tx, session)
@@ -299,6 +302,37 @@ class SessionCommands:
         with self._ctx.transaction(now) as tx:
             session = tx.sessions.get(tenant, session_id)
             return advance_in(self._ctx, tx, session, actor)
+
+    # -- own fields ----------------------------------------------------------------
+
+    def set_fields(
+        self,
+        tenant: str,
+        session_id: str,
+        *,
+        actor: str | None,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        expected_version: int | None = None,
+    ) -> Session:
+        """Set and remove the session's own fields (``metadata``); return the stored session.
+
+        Values must be JSON-representable (``InvalidValue`` names the key).
+        Allowed in every status and with dependents: own fields are
+        annotations (notes, a grade, a meeting link), not the schedule.
+        Emits ``SessionUpdated`` with ``old={"metadata": ...}``; no change, no
+        write, no event. Raises ``SessionNotFound`` and ``ConcurrentModification``.
+        """
+        return fields.set_fields(
+            self._ctx,
+            Session,
+            tenant,
+            session_id,
+            actor=actor,
+            set=set,
+            remove=remove,
+            expected_version=expected_version,
+        )
 
 
 def advance_in(ctx: Context, tx: Tx, session: Session, actor: str | None) -> Session:

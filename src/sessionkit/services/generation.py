@@ -157,6 +157,7 @@ def new_session(
         schedule_item_id=wanted.item.id,
         occurrence_key=wanted.key,
         capacity=series.capacity,
+        group=series.group,
     )
 
 

@@ -15,6 +15,7 @@ import attrs
 
 from sessionkit.errors import ConcurrentModification, SeriesClosedError, SessionKitError
 from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
+from sessionkit.services import fields
 from sessionkit.services._context import Context, Tx, months_after, series_start, series_zone
 from sessionkit.services.bulk import SeriesSpec, create_many_in, initial_window, new_series
 from sessionkit.services.generation import materialise_in
@@ -62,6 +63,7 @@ class SeriesCommands:
         capacity: int = 1,
         metadata: Mapping[str, Any] | None = None,
         series_id: str | None = None,
+        group: str | None = None,
     ) -> tuple[Series, MaterialiseReport]:
         """Create a series and materialise its initial window; return both.
 
@@ -69,7 +71,8 @@ class SeriesCommands:
         now, and runs ``window.initial_months`` calendar months in the zone of
         the first schedule item. Raises ``InvalidValue`` (no items, duplicate
         item ids, a long title), ``UnknownLifecycle`` and ``DuplicateSeries``
-        for an existing id.
+        for an existing id. ``group`` files the series (and its sessions)
+        under a group; see :meth:`close_group`.
         """
         ctx = self._ctx
         spec = SeriesSpec(
@@ -80,6 +83,7 @@ class SeriesCommands:
             capacity=capacity,
             metadata=metadata,
             series_id=series_id,
+            group=group,
         )
         ctx.session_lifecycle(lifecycle)  # an unknown or unfit lifecycle costs no id
         with ctx.transaction() as tx:
@@ -252,3 +256,37 @@ class SeriesCommands:
             series = _active(tx, tenant, series_id)
             _check_version(series, expected_version)
             return close_in(ctx, tx, series, tx.now, actor=actor)
+
+    def set_fields(
+        self,
+        tenant: str,
+        series_id: str,
+        *,
+        actor: str | None,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        expected_version: int | None = None,
+    ) -> Series:
+        """Set and remove the series' own fields (``metadata``); return the stored series.
+
+        As :meth:`SessionCommands.set_fields`, also on a closed series; the
+        series' sessions keep their own fields. Emits ``SeriesUpdated``.
+        """
+        return fields.set_fields(
+            self._ctx,
+            Series,
+            tenant,
+            series_id,
+            actor=actor,
+            set=set,
+            remove=remove,
+            expected_version=expected_version,
+        )
+
+    def close_group(self, tenant: str, group: str, *, actor: str | None) -> fields.GroupCloseReport:
+        """Close every active series of ``group`` in one unit of work (all or nothing).
+
+        Returns each series' :class:`CloseReport`; emits what :meth:`close`
+        emits, per series.
+        """
+        return fields.close_group(self._ctx, tenant, group, actor=actor)

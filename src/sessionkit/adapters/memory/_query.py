@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Iterable
 
-from sessionkit.errors import InvalidValue
-from sessionkit.model.query import Cursor, Page, SessionQuery, SortField
+from sessionkit.model.fields import field_matches
+from sessionkit.model.query import Cursor, Page, SessionQuery, SortKey, SortValue, sort_value
 from sessionkit.model.session import Session
 
 __all__ = ["run_query", "sort_value"]
-
-
-def _updated(session: Session) -> datetime:
-    # A session never updated sorts by when it was created, as COALESCE would in SQL.
-    return session.created_at if session.updated_at is None else session.updated_at
-
-
-_SORT_VALUES: dict[SortField, Callable[[Session], datetime]] = {
-    "start": lambda s: s.span.start,
-    "end": lambda s: s.span.end,
-    "created": lambda s: s.created_at,
-    "updated": _updated,
-}
-
-
-def sort_value(session: Session, sort: SortField) -> datetime:
-    """Return the value ``session`` sorts by under ``sort`` (``updated`` falls back to created)."""
-    return _SORT_VALUES[sort](session)
 
 
 def _matches(session: Session, query: SessionQuery, needle: str | None) -> bool:
@@ -37,6 +18,8 @@ def _matches(session: Session, query: SessionQuery, needle: str | None) -> bool:
         return False
     if query.is_extra is not None and session.is_extra != query.is_extra:
         return False
+    if query.group is not None and session.group != query.group:
+        return False
     start = session.span.start
     if query.start_from is not None and start < query.start_from:
         return False
@@ -44,39 +27,51 @@ def _matches(session: Session, query: SessionQuery, needle: str | None) -> bool:
         return False
     if query.resources and not set(query.resources).intersection(session.resources):
         return False
+    if not all(field_matches(session.metadata, key, values) for key, values in query.fields):
+        return False
     return needle is None or needle in session.title.casefold()
+
+
+def _sort(sessions: list[Session], order: tuple[SortKey, ...]) -> None:
+    """Sort in place by ``order``, ties by id in the last key's direction (stable passes)."""
+    sessions.sort(key=lambda s: s.id, reverse=order[-1][1] == "desc")
+    for field, direction in reversed(order):
+        sessions.sort(key=lambda s, f=field: sort_value(s, f), reverse=direction == "desc")  # type: ignore[misc]  # the default binds the loop's field
+
+
+def _follows(session: Session, cursor: Cursor) -> bool:
+    """Whether ``session`` comes strictly after the cursor's row in the cursor's order."""
+    mark: SortValue
+    for (field, direction), mark in zip(cursor.order, cursor.values, strict=True):
+        value = sort_value(session, field)
+        if value != mark:
+            return (value > mark) if direction == "asc" else (value < mark)  # type: ignore[operator]  # same field, same type
+    if session.id == cursor.id:
+        return False
+    return (session.id > cursor.id) if cursor.order[-1][1] == "asc" else (session.id < cursor.id)
 
 
 def run_query(sessions: Iterable[Session], query: SessionQuery) -> Page[Session]:
     """Return the page of ``sessions`` that ``query`` asks for, with the total and next cursor.
 
-    Rows sort by the sort value, then by id, both in the query's direction, so
-    a keyset cursor is simply "strictly after ``(value, id)``".
+    Rows sort by each key of the order, then by id in the last key's
+    direction, so a keyset cursor is simply "strictly after ``(values, id)``".
     """
     needle = None if query.search is None else query.search.casefold()
     matched = [s for s in sessions if _matches(s, query, needle)]
-    value_of = _SORT_VALUES[query.sort]
-    matched.sort(key=lambda s: (value_of(s), s.id), reverse=query.descending)
+    order = query.ordering
+    _sort(matched, order)
     if query.after is None:
         position = query.offset
     else:
-        cursor = Cursor.decode(query.after, query.sort)
-        if cursor.value is None:
-            raise InvalidValue(
-                "this cursor has no sort value", value=query.after, expected="a cursor"
-            )
-        mark = (cursor.value, cursor.id)
-        position = len(matched)
-        for number, session in enumerate(matched):
-            key = (value_of(session), session.id)
-            if (key < mark) if query.descending else (key > mark):
-                position = number
-                break
+        cursor = Cursor.decode(query.after, order)
+        position = next(
+            (n for n, session in enumerate(matched) if _follows(session, cursor)), len(matched)
+        )
     items = tuple(matched[position : position + query.limit])
     next_cursor = None
     if items and position + len(items) < len(matched):
-        last = items[-1]
-        next_cursor = Cursor(query.sort, value_of(last), last.id).encode()
+        next_cursor = Cursor.after_row(order, items[-1]).encode()
     return Page(
         items=items,
         total=len(matched),

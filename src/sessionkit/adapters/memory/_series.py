@@ -23,5 +23,10 @@ class InMemorySeriesRepository(MemoryRepository[Series]):
             rows = (s for by_id in table.rows.values() for s in by_id.values())
         return sorted((s for s in rows if s.is_active), key=lambda s: (s.id, s.tenant))
 
+    def in_group(self, tenant: str, group: str) -> list[Series]:
+        """Return the tenant's series of ``group``, in any status, by id."""
+        rows = self.table.of(tenant).values()
+        return sorted((s for s in rows if s.group == group), key=lambda s: s.id)
+
 
 register(SERIES, InMemorySeriesRepository)

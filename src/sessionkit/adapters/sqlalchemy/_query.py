@@ -17,22 +17,26 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Select,
+    String,
     and_,
     bindparam,
+    cast,
     false,
     func,
     or_,
     select,
     true,
+    type_coerce,
     union_all,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Session as OrmSession
 
 from sessionkit.adapters.sqlalchemy._backend import Backend
 from sessionkit.adapters.sqlalchemy.mapping import session_from_row
 from sessionkit.adapters.sqlalchemy.rows import LONG_SPAN, session_resources_table, sessions_table
-from sessionkit.errors import InvalidValue
-from sessionkit.model.query import Cursor, Page, SessionQuery, SortField
+from sessionkit.model.fields import FieldValue
+from sessionkit.model.query import Cursor, Page, SessionQuery, SortField, SortKey, sort_value
 from sessionkit.model.session import Session
 from sessionkit.timespan import TimeSpan
 
@@ -162,25 +166,87 @@ def fetch_sessions(db: OrmSession, tenant: str, ids: Sequence[str]) -> dict[str,
     return found
 
 
-def sort_value(session: Session, sort: SortField) -> Any:
-    """Return the value ``session`` sorts by under ``sort`` (``updated`` falls back to created)."""
-    if sort == "start":
-        return session.span.start
-    if sort == "end":
-        return session.span.end
-    if sort == "created":
-        return session.created_at
-    return session.created_at if session.updated_at is None else session.updated_at
+def _binary(backend: Backend, expression: ColumnElement[Any]) -> ColumnElement[Any]:
+    """Return ``expression`` compared and sorted by code point, as Python compares ``str``.
+
+    SQLite's default ``BINARY`` collation does that already; PostgreSQL does
+    with ``COLLATE "C"`` (UTF-8 bytes sort as code points). MySQL/MariaDB's
+    ``utf8mb4_bin`` pads with spaces (``'a' = 'a '``) and the no-pad binary
+    collations differ by server, so there the value is cast to its bytes.
+    """
+    if backend.name == "postgresql":
+        return expression.collate("C")
+    if backend.name == "mysql":
+        # Typed as a string again, so that parameters compared with it stay strings.
+        return type_coerce(cast(expression, mysql.BINARY()), String())
+    return expression
 
 
-def _sort_column(sort: SortField) -> ColumnElement[Any]:
-    if sort == "start":
+def _sort_column(backend: Backend, field: SortField) -> ColumnElement[Any]:
+    """Return the expression sessions sort by under ``field`` (rules: :mod:`.model.query`)."""
+    if field == "start":
         return S.c.start_at
-    if sort == "end":
+    if field == "end":
         return S.c.end_at
-    if sort == "created":
+    if field == "created":
         return S.c.created_at
-    return func.coalesce(S.c.updated_at, S.c.created_at)
+    if field == "updated":
+        return func.coalesce(S.c.updated_at, S.c.created_at)
+    if field == "title":
+        return _binary(backend, S.c.title)
+    if field == "status":
+        return _binary(backend, S.c.status)
+    return _binary(backend, func.coalesce(S.c.group_key, ""))
+
+
+def _beyond(backend: Backend, order: tuple[SortKey, ...], cursor: Cursor) -> ColumnElement[bool]:
+    """Rows strictly after the cursor: the lexicographic OR-chain over the keys and the id."""
+    keys: list[tuple[ColumnElement[Any], Any, bool]] = [
+        (_sort_column(backend, field), value, direction == "desc")
+        for (field, direction), value in zip(order, cursor.values, strict=True)
+    ]
+    keys.append((S.c.id, cursor.id, order[-1][1] == "desc"))
+    branches: list[ColumnElement[bool]] = []
+    for n, (column, value, descending) in enumerate(keys):
+        equal = [earlier == known for earlier, known, _ in keys[:n]]
+        step = column < value if descending else column > value
+        branches.append(and_(*equal, step))
+    return or_(*branches)
+
+
+def _field_condition(
+    backend: Backend, key: str, values: Sequence[FieldValue]
+) -> ColumnElement[bool]:
+    """Own field ``key`` equals one of ``values``, JSON type included (``"1"`` is not ``1``).
+
+    ``key`` is a plain identifier (checked by the query), so the JSON path is
+    safe; it is still passed as a parameter.
+    """
+    document = S.c["metadata"]
+    strings = [v for v in values if isinstance(v, str)]
+    integers = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+    booleans = ["true" if v else "false" for v in values if isinstance(v, bool)]
+    if backend.name == "sqlite":
+        path = f"$.{key}"
+        kind: ColumnElement[Any] = func.json_type(document, path)
+        native: ColumnElement[Any] = func.json_extract(document, path)
+        typed: list[tuple[str, Sequence[Any]]] = [("text", strings), ("integer", integers)]
+        conditions = [and_(kind == name, native.in_(wanted)) for name, wanted in typed if wanted]
+        if booleans:
+            conditions.append(kind.in_(booleans))
+        return or_(*conditions)
+    if backend.name == "postgresql":
+        kind = func.jsonb_typeof(document.op("->")(key))
+        text_: ColumnElement[Any] = document.op("->>", return_type=String)(key)
+        names = ("string", "number", "boolean")
+    else:
+        extracted = func.JSON_EXTRACT(document, f"$.{key}")
+        kind = func.JSON_TYPE(extracted)
+        text_ = _binary(backend, func.JSON_UNQUOTE(extracted, type_=String))
+        names = ("STRING", "INTEGER", "BOOLEAN")
+    # The text form of a JSON integer is its digits; of a boolean, true or false.
+    groups = zip(names, (strings, [str(i) for i in integers], booleans), strict=True)
+    return or_(*(and_(kind == name, text_.in_(wanted)) for name, wanted in groups if wanted))
 
 
 def _filters(backend: Backend, tenant: str, query: SessionQuery) -> list[ColumnElement[bool]]:
@@ -205,6 +271,12 @@ def _filters(backend: Backend, tenant: str, query: SessionQuery) -> list[ColumnE
         conditions.append(S.c.id.in_(occupying))
     if query.search is not None:
         conditions.append(backend.title_matches(S.c.title, query.search))
+    if query.group is not None:
+        conditions.append(S.c.group_key == query.group)
+        if backend.name == "mysql":
+            # The index finds the group under utf8mb4_bin, which pads ('g1' = 'g1 ').
+            conditions.append(_binary(backend, S.c.group_key) == query.group)
+    conditions.extend(_field_condition(backend, key, values) for key, values in query.fields)
     return conditions
 
 
@@ -212,23 +284,16 @@ def run_query(db: OrmSession, backend: Backend, tenant: str, query: SessionQuery
     """Return the page of ``tenant``'s sessions that ``query`` asks for."""
     conditions = _filters(backend, tenant, query)
     total = db.scalar(select(func.count()).select_from(S).where(*conditions)) or 0
-    column = _sort_column(query.sort)
+    order = query.ordering
     statement = select(S).where(*conditions)
     if query.after is not None:
-        cursor = Cursor.decode(query.after, query.sort)
-        if cursor.value is None:
-            raise InvalidValue(
-                "this cursor has no sort value", value=query.after, expected="a cursor"
-            )
-        if query.descending:
-            beyond = or_(column < cursor.value, and_(column == cursor.value, S.c.id < cursor.id))
-        else:
-            beyond = or_(column > cursor.value, and_(column == cursor.value, S.c.id > cursor.id))
-        statement = statement.where(beyond)
-    if query.descending:
-        statement = statement.order_by(column.desc(), S.c.id.desc())
-    else:
-        statement = statement.order_by(column, S.c.id)
+        statement = statement.where(_beyond(backend, order, Cursor.decode(query.after, order)))
+    columns = [
+        _sort_column(backend, field).desc() if direction == "desc" else _sort_column(backend, field)
+        for field, direction in order
+    ]
+    columns.append(S.c.id.desc() if order[-1][1] == "desc" else S.c.id)
+    statement = statement.order_by(*columns)
     statement = statement.limit(query.limit + 1)
     if query.after is None and query.offset:
         statement = statement.offset(query.offset)
@@ -236,8 +301,7 @@ def run_query(db: OrmSession, backend: Backend, tenant: str, query: SessionQuery
     items = tuple(rows[: query.limit])
     next_cursor = None
     if len(rows) > query.limit:
-        last = items[-1]
-        next_cursor = Cursor(query.sort, sort_value(last, query.sort), last.id).encode()
+        next_cursor = Cursor.after_row(order, items[-1]).encode()
     return Page(
         items=items, total=total, page=query.page, limit=query.limit, next_cursor=next_cursor
     )

@@ -152,3 +152,8 @@ class SqlAlchemySeriesRepository:
         if tenant is not None:
             conditions.append(T.c.tenant == tenant)
         return _load(self._uow.db(), conditions)
+
+    def in_group(self, tenant: str, group: str) -> list[Series]:
+        """Return the tenant's series whose ``group`` is ``group`` (any status), by id."""
+        found = _load(self._uow.db(), [T.c.tenant == tenant, T.c.group_key == group])
+        return [s for s in found if s.group == group]  # MySQL's utf8mb4_bin: 'g' = 'g '

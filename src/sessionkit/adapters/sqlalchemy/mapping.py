@@ -57,6 +57,7 @@ def session_values(session: Session) -> dict[str, Any]:
         "updated_at": session.updated_at,
         "updated_by": session.updated_by,
         "metadata": dict(session.metadata),
+        "group_key": session.group,
     }
 
 
@@ -100,6 +101,7 @@ def session_from_row(row: Row) -> Session:
         updated_at=row["updated_at"],
         updated_by=row["updated_by"],
         metadata=row["metadata"],
+        group=row["group_key"],
     )
 
 
@@ -125,6 +127,7 @@ def series_values(series: Series) -> dict[str, Any]:
         "updated_at": series.updated_at,
         "updated_by": series.updated_by,
         "metadata": dict(series.metadata),
+        "group_key": series.group,
     }
 
 
@@ -175,4 +178,5 @@ def series_from_rows(row: Row, items: Sequence[Row]) -> Series:
         updated_at=row["updated_at"],
         updated_by=row["updated_by"],
         metadata=row["metadata"],
+        group=row["group_key"],
     )

@@ -110,8 +110,13 @@ class SeriesRow(Base):
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_by: Mapped[str | None] = mapped_column(_NAME)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONValue)
+    group_key: Mapped[str | None] = mapped_column(key_type())
+    """The series' group (``Series.group``); ``group`` itself is an SQL keyword."""
 
-    __table_args__ = (Index(None, "status", "tenant", "id"),)
+    __table_args__ = (
+        Index(None, "status", "tenant", "id"),
+        Index(None, "tenant", "group_key"),
+    )
 
 
 class ScheduleItemRow(Base):
@@ -164,6 +169,8 @@ class SessionRow(Base):
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_by: Mapped[str | None] = mapped_column(_NAME)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONValue)
+    group_key: Mapped[str | None] = mapped_column(key_type())
+    """The session's group (``Session.group``), copied from its series."""
 
     __table_args__ = (
         # One session per occurrence of a series; NULL keys (extras) never collide.
@@ -179,6 +186,8 @@ class SessionRow(Base):
         # A series' sessions in order (for_series), without a sort: with the id in the
         # index no planner prefers walking every session of the tenant by start.
         Index(None, "tenant", "series_id", "start_at", "id"),
+        # A group's sessions in order (SessionQuery(group=...)).
+        Index(None, "tenant", "group_key", "start_at", "id"),
     )
 
 

@@ -50,6 +50,7 @@ from sessionkit.testing.contract._support import (
 # Not public: the sample event, which the adapters' own tests borrow.
 from sessionkit.testing.contract._support import _event as _event
 from sessionkit.testing.contract.concurrency import ConcurrencyContract
+from sessionkit.testing.contract.fields import FieldsContract
 from sessionkit.testing.contract.kinds import SeriesRepositoryContract, SessionsRepositoryContract
 from sessionkit.testing.contract.queries import QueryContract
 from sessionkit.testing.contract.repository import RepositoryContract
@@ -72,8 +73,10 @@ __all__ = [
 
 
 # pytest collects inherited tests in reverse method-resolution order, so the bases are listed
-# last topic first: the suite then runs sessions, updates, queries, units, series, concurrency.
+# last topic first: the suite then runs sessions, updates, queries, units, series, concurrency,
+# fields.
 class StorageContract(
+    FieldsContract,
     ConcurrencyContract,
     SeriesContract,
     UnitOfWorkContract,

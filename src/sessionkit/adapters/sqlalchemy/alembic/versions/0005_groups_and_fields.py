@@ -1,0 +1,48 @@
+"""Groups above series: ``group_key`` on series and sessions, with their indexes.
+
+Revision ID: 0005_groups_and_fields
+Revises: 0003_long_span
+Create Date: 2026-11-22
+
+A series may be filed under a group (a class holding several groups, a
+coaching contract); its sessions carry the same key so that a query for a
+group's sessions reads one index range, (tenant, group_key, start_at, id).
+Series are found by (tenant, group_key) to close a whole group. Both columns
+are nullable and start empty: existing series belong to no group. Own fields
+(``metadata``) need no schema change: filters read the JSON column.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from sessionkit.adapters.sqlalchemy._types import key_type
+
+revision = "0005_groups_and_fields"
+down_revision = "0003_long_span"
+branch_labels = None
+depends_on = None
+
+_SERIES = "sessionkit_series"
+_SESSIONS = "sessionkit_sessions"
+_SERIES_INDEX = "ix_sessionkit_series_tenant_group_key"
+_SESSIONS_INDEX = "ix_sessionkit_sessions_tenant_group_key_start_at_id"
+
+
+def upgrade() -> None:
+    """Add ``group_key`` to series and sessions, and index it."""
+    op.add_column(_SERIES, sa.Column("group_key", key_type(), nullable=True))
+    op.add_column(_SESSIONS, sa.Column("group_key", key_type(), nullable=True))
+    op.create_index(_SERIES_INDEX, _SERIES, ["tenant", "group_key"])
+    op.create_index(_SESSIONS_INDEX, _SESSIONS, ["tenant", "group_key", "start_at", "id"])
+
+
+def downgrade() -> None:
+    """Drop the indexes and the columns (the groups are lost)."""
+    op.drop_index(_SESSIONS_INDEX, table_name=_SESSIONS)
+    op.drop_index(_SERIES_INDEX, table_name=_SERIES)
+    with op.batch_alter_table(_SESSIONS) as batch:
+        batch.drop_column("group_key")
+    with op.batch_alter_table(_SERIES) as batch:
+        batch.drop_column("group_key")

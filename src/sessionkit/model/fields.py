@@ -1,0 +1,166 @@
+"""A platform's own fields on a session or series (``metadata``): what may be stored and filtered.
+
+Own fields are annotations the host keeps beside the schedule: a consultation's
+type and meeting platform, notes, a meeting link, a grade. They are stored as a
+JSON object, so a value must be JSON-representable (:func:`field_value`).
+
+Filters (``SessionQuery(fields=...)``) compare one key with one value, or with
+any of several; keys are plain identifiers (they become JSON paths in SQL) and
+values are strings, integers or booleans, compared by JSON type first: the
+string ``"1"`` never matches the integer ``1``, ``True`` never matches ``1``,
+and an integer never matches a float (``1`` does not match a stored ``1.0``).
+:func:`field_matches` is the reference every adapter agrees with.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeAlias
+
+from sessionkit.errors import InvalidValue
+
+__all__ = [
+    "MAX_FIELD_KEY_LENGTH",
+    "FieldFilter",
+    "FieldValue",
+    "check_field_key",
+    "field_filters",
+    "field_matches",
+    "field_value",
+]
+
+MAX_FIELD_KEY_LENGTH = 64
+"""Longest own-field key."""
+
+FieldValue: TypeAlias = str | int | bool
+"""A value a field filter compares with."""
+FieldFilter: TypeAlias = tuple[str, tuple[FieldValue, ...]]
+"""One normalised filter: the key and the values it accepts (any of them)."""
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_INT64 = (-(2**63), 2**63 - 1)
+_MANY = (list, tuple, set, frozenset)
+
+
+def check_field_key(key: object) -> str:
+    """Return ``key`` if it is a non-empty string of at most 64 characters, else raise."""
+    if not isinstance(key, str) or not key or len(key) > MAX_FIELD_KEY_LENGTH:
+        raise InvalidValue(
+            f"a field key must be a non-empty string of at most {MAX_FIELD_KEY_LENGTH} "
+            f"characters, got {key!r}",
+            value=key,
+            expected=f"a string of 1..{MAX_FIELD_KEY_LENGTH} characters",
+        )
+    return key
+
+
+def _int64(key: str, value: int) -> int:
+    if not _INT64[0] <= value <= _INT64[1]:
+        raise InvalidValue(
+            f"field {key!r}: the integer {value} does not fit in 64 bits",
+            value=value,
+            expected="a 64-bit integer",
+        )
+    return value
+
+
+def field_value(key: str, value: object) -> Any:
+    """Return a JSON-safe copy of ``value`` for field ``key``, or raise ``InvalidValue`` naming it.
+
+    Accepted: ``None``, ``str``, ``bool``, 64-bit ``int``, finite ``float``,
+    lists and tuples (copied as lists) and dicts with string keys, nested.
+    """
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, int):
+        return _int64(key, int(value))
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidValue(
+                f"field {key!r}: {value!r} is not a finite number (JSON has no NaN or infinity)",
+                value=value,
+                expected="a finite float",
+            )
+        return float(value)
+    if isinstance(value, (list, tuple)):
+        return [field_value(key, item) for item in value]
+    if isinstance(value, Mapping):
+        copied: dict[str, Any] = {}
+        for inner, item in value.items():
+            if not isinstance(inner, str):
+                raise InvalidValue(
+                    f"field {key!r}: a nested key must be a string, got {inner!r}",
+                    value=inner,
+                    expected="str keys",
+                )
+            copied[inner] = field_value(key, item)
+        return copied
+    raise InvalidValue(
+        f"field {key!r}: {type(value).__name__} {value!r} is not JSON-representable",
+        value=value,
+        expected="str, int, bool, None, a finite float, or lists/dicts of them",
+    )
+
+
+def _filter_value(key: str, value: object) -> FieldValue:
+    if isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, int):
+        return _int64(key, int(value))
+    raise InvalidValue(
+        f"field filter {key!r}: compare with strings, integers or booleans, got {value!r}",
+        value=value,
+        expected="str | int | bool, or a list, tuple or set of them",
+    )
+
+
+def _kind(value: FieldValue) -> int:
+    """Order of JSON types in a normalised filter: booleans, integers, strings."""
+    return 0 if isinstance(value, bool) else 1 if isinstance(value, int) else 2
+
+
+def field_filters(
+    value: Mapping[str, FieldValue | Iterable[FieldValue]] | Iterable[FieldFilter] | None,
+) -> tuple[FieldFilter, ...]:
+    """Normalise ``SessionQuery.fields``: one ``(key, values)`` pair per key, sorted by key.
+
+    A list, tuple or set means any of its values (at least one); any other
+    value means that value. Values are deduplicated by JSON type and value
+    (``True`` and ``1`` stay apart) and kept in a canonical order.
+    """
+    if value is None:
+        return ()
+    pairs = value.items() if isinstance(value, Mapping) else value
+    result: dict[str, tuple[FieldValue, ...]] = {}
+    for key, wanted in pairs:
+        if not isinstance(key, str) or not _IDENTIFIER.match(key):
+            raise InvalidValue(
+                f"a field filter key must be a plain identifier (letters, digits, _), got {key!r}",
+                value=key,
+                expected="[A-Za-z_][A-Za-z0-9_]*",
+            )
+        check_field_key(key)
+        many = list(wanted) if isinstance(wanted, _MANY) else [wanted]
+        if not many:
+            raise InvalidValue(
+                f"field filter {key!r}: give at least one value", value=wanted, expected=">= 1"
+            )
+        unique = {(_kind(v), v): v for v in (_filter_value(key, one) for one in many)}
+        result[key] = tuple(unique[k] for k in sorted(unique))
+    return tuple(sorted(result.items()))
+
+
+def field_matches(fields: Mapping[str, Any], key: str, values: Iterable[FieldValue]) -> bool:
+    """Whether the stored field ``key`` equals one of ``values``, JSON type included."""
+    if key not in fields:
+        return False
+    stored = fields[key]
+    if isinstance(stored, bool):
+        return any(isinstance(v, bool) and v == stored for v in values)
+    if isinstance(stored, int):
+        return any(type(v) is not bool and isinstance(v, int) and v == stored for v in values)
+    if isinstance(stored, str):
+        return any(isinstance(v, str) and v == stored for v in values)
+    return False

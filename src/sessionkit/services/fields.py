@@ -1,0 +1,136 @@
+"""A platform's own fields and groups: change ``metadata``, close every series of a group.
+
+Own fields are annotations (a consultation's type and meeting platform, notes,
+a meeting link, a grade): they change nothing sessionkit schedules, so they
+may be changed in every status, with dependents, and on a closed series. A
+finished lesson still gets its grade and a canceled consultation its notes;
+what guards them is the version (``expected_version``). Changing them does
+not mark a session ``detached``: regeneration keeps a session's fields anyway.
+
+:class:`~sessionkit.services.commands.SessionCommands` and
+:class:`~sessionkit.services.series.SeriesCommands` delegate here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+import attrs
+
+from sessionkit.errors import ConcurrentModification, InvalidValue
+from sessionkit.model.events import SeriesUpdated, SessionUpdated
+from sessionkit.model.fields import check_field_key, field_value
+from sessionkit.model.series import Series
+from sessionkit.model.session import Session, check_group
+from sessionkit.services._context import Context
+from sessionkit.services.reconcile import close_in
+from sessionkit.services.reports import CloseReport
+
+__all__ = ["GroupCloseReport", "changed_fields", "close_group", "set_fields"]
+
+R = TypeVar("R", Session, Series)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class GroupCloseReport:
+    """What closing a group did: one :class:`CloseReport` per series it closed, by series id."""
+
+    tenant: str
+    group: str
+    closed: tuple[CloseReport, ...] = ()
+
+    @property
+    def series_ids(self) -> tuple[str, ...]:
+        """The ids of the series closed."""
+        return tuple(report.series_id for report in self.closed)
+
+
+def changed_fields(
+    current: Mapping[str, Any], set: Mapping[str, Any] | None, remove: Iterable[str]
+) -> dict[str, Any] | None:
+    """Return the fields after setting ``set`` and removing ``remove``, or ``None`` if unchanged.
+
+    Raises ``InvalidValue`` naming the key for a bad key, a value that is not
+    JSON-representable, or a key both set and removed.
+    """
+    removing = [remove] if isinstance(remove, str) else list(remove)
+    setting = {check_field_key(key): field_value(key, value) for key, value in (set or {}).items()}
+    for key in removing:
+        check_field_key(key)
+        if key in setting:
+            raise InvalidValue(
+                f"field {key!r} is both set and removed", value=key, expected="one of the two"
+            )
+    after = dict(current)
+    for key in removing:
+        after.pop(key, None)
+    after.update(setting)
+    # Compare as JSON would: 1 == 1.0 == True in Python, not once stored.
+    if _typed(after) == _typed(dict(current)):
+        return None
+    return after
+
+
+def _typed(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _typed(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_typed(item) for item in value]
+    return (type(value).__name__, value)
+
+
+def set_fields(
+    ctx: Context,
+    kind: type[R],
+    tenant: str,
+    record_id: str,
+    *,
+    actor: str | None,
+    set: Mapping[str, Any] | None,
+    remove: Iterable[str],
+    expected_version: int | None,
+) -> R:
+    """Change the own fields of a session or series (``kind``); return the stored record.
+
+    No change, no write and no event; otherwise ``SessionUpdated`` or
+    ``SeriesUpdated`` with ``old={"metadata": <the fields before>}``.
+    """
+    with ctx.transaction() as tx:
+        now = tx.now
+        repository: Any = tx.sessions if kind is Session else tx.series
+        record: R = repository.get(tenant, record_id)
+        if expected_version is not None and expected_version != record.version:
+            raise ConcurrentModification(record.id, expected_version, record.version)
+        after = changed_fields(record.metadata, set, remove)
+        if after is None:
+            return record
+        changed = attrs.evolve(record, metadata=after, updated_at=now, updated_by=actor)
+        stored: R = repository.update(changed, expected_version=record.version)
+        old = {"metadata": record.metadata}
+        if isinstance(stored, Session):
+            tx.collect(
+                [SessionUpdated(tenant=tenant, actor=actor, at=now, session=stored, old=old)]
+            )
+        else:
+            tx.collect([SeriesUpdated(tenant=tenant, actor=actor, at=now, series=stored, old=old)])
+    return stored
+
+
+def close_group(ctx: Context, tenant: str, group: str, *, actor: str | None) -> GroupCloseReport:
+    """Close every active series of ``group`` in one unit of work, all or nothing.
+
+    Each series is closed as :meth:`~sessionkit.services.SeriesCommands.close`
+    closes it (its events included); series closed already are left alone. A
+    group with no active series closes nothing.
+    """
+    if group is None:
+        raise InvalidValue("close_group needs a group", value=group, expected="a group key")
+    check_group(group)
+    with ctx.transaction() as tx:
+        reports = [
+            close_in(ctx, tx, series, tx.now, actor=actor)
+            for series in tx.series.in_group(tenant, group)
+            if series.is_active
+        ]
+    return GroupCloseReport(tenant=tenant, group=group, closed=tuple(reports))

@@ -1,0 +1,283 @@
+"""The contract for own fields, groups and orders of several keys.
+
+Every adapter must agree with :func:`sessionkit.model.fields.field_matches`
+(a filter compares JSON type and value: ``"1"`` is not ``1``, ``True`` is not
+``1``, ``1`` is not ``1.0``, ``"zoom "`` is not ``"zoom"``), filter by
+``group``, store and return ``group`` and own fields of every JSON type, find
+a group's series, and sort by several keys (text keys by code point) with
+keyset cursors that continue strictly after a row in mixed directions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import pytest
+
+from sessionkit.errors import InvalidValue
+from sessionkit.model.query import SessionQuery, SortKey
+from sessionkit.model.series import SeriesStatus
+from sessionkit.model.session import Session
+from sessionkit.ports import UnitOfWorkFactory
+from sessionkit.testing.contract._support import (
+    OTHER_TENANT,
+    TENANT,
+    ContractBase,
+    _ids,
+    make_series,
+    make_session,
+)
+
+_BIG = 2**63 - 1
+
+_FIELDS: dict[str, dict[str, Any]] = {
+    "a": {"type": "video", "platform": "zoom", "level": 1, "paid": True},
+    "b": {"type": "video", "platform": "meet", "level": "1", "paid": 1},
+    "c": {"type": "audio", "platform": "zoom ", "level": 1.0, "paid": False},
+    "d": {"type": "Video", "platform": ["zoom"], "level": True, "paid": None},
+    "e": {},
+    "f": {"type": "vidéo", "platform": "zoom", "level": -3, "paid": "true", "nested": {"x": 1}},
+    "g": {"type": 'say "hi" \\ 😀', "level": _BIG, "nested": 1},
+}
+
+
+def _with_fields(store_ids: str = "abcdefg") -> list[Session]:
+    return [
+        attrs.evolve(
+            make_session(name, at=n, resources=()),
+            metadata=_FIELDS[name],
+            group="g1" if name in "abc" else None,
+        )
+        for n, name in enumerate(store_ids)
+    ]
+
+
+_TITLES = ["Algebra", "algebra", "Biology", "Algebra ", "Zoo", "Émile", "algebra", "B"]
+_STATUSES = ["SCHEDULED", "CANCELED", "FINISHED"]
+_GROUPS: list[str | None] = [None, "g1", "G1", "g2", "g1 "]
+
+
+def _value(session: Session, field: str) -> Any:
+    """The contract's own reading of each sort key (an oracle apart from the adapters)."""
+    values: dict[str, Any] = {
+        "start": session.span.start,
+        "end": session.span.end,
+        "created": session.created_at,
+        "updated": session.updated_at or session.created_at,
+        "title": session.title,
+        "status": session.status,
+        "group": session.group or "",
+    }
+    return values[field]
+
+
+def expected_order(sessions: Sequence[Session], order: Sequence[SortKey]) -> list[str]:
+    """Return the ids of ``sessions`` in ``order``, ties by id in the last key's direction."""
+    result = sorted(sessions, key=lambda s: s.id, reverse=order[-1][1] == "desc")
+    for field, direction in reversed(order):
+        result.sort(key=lambda s, f=field: _value(s, f), reverse=direction == "desc")  # type: ignore[misc]  # the default binds the loop's field
+    return _ids(result)
+
+
+_ORDERS: list[tuple[SortKey, ...]] = [
+    (("title", "asc"),),
+    (("title", "desc"),),
+    (("status", "asc"), ("start", "desc")),
+    (("group", "asc"), ("title", "desc"), ("start", "asc")),
+    (("start", "asc"), ("title", "desc")),
+    (("updated", "desc"), ("status", "asc")),
+    (("group", "desc"),),
+    (("end", "desc"), ("group", "asc"), ("title", "asc")),
+    (("status", "desc"), ("group", "desc"), ("title", "desc")),
+]
+
+
+class FieldsContract(ContractBase):
+    """Own fields (``metadata``) and ``group``: storage, filters, group series, multi-key order."""
+
+    # ------------------------------------------------------------------ storage
+
+    def test_own_fields_and_group_round_trip(self, store: UnitOfWorkFactory) -> None:
+        """Every JSON type comes back as stored, with the group, on sessions and series."""
+        sessions = _with_fields()
+        series = attrs.evolve(make_series("series-1"), metadata={"contract": "c-9"}, group="g1")
+        with store() as uow:
+            uow.series.add(series)
+            uow.sessions.add_many(sessions)
+            uow.commit()
+        with store() as uow:
+            for session in sessions:
+                got = uow.sessions.get(TENANT, session.id)
+                assert dict(got.metadata) == _FIELDS[session.id]
+                assert got.group == session.group
+            got_series = uow.series.get(TENANT, "series-1")
+            assert (dict(got_series.metadata), got_series.group) == ({"contract": "c-9"}, "g1")
+            changed = attrs.evolve(got_series, metadata={"level": 2.5, "tags": ["x", None]})
+            uow.series.update(changed, expected_version=1)
+            uow.commit()
+        with store() as uow:
+            assert dict(uow.series.get(TENANT, "series-1").metadata) == {
+                "level": 2.5,
+                "tags": ["x", None],
+            }
+
+    def test_series_in_group(self, store: UnitOfWorkFactory) -> None:
+        """``in_group`` returns a tenant's series of one group, any status, by id."""
+        with store() as uow:
+            for series_id, tenant, group, status in [
+                ("s3", TENANT, "g1", SeriesStatus.ACTIVE),
+                ("s1", TENANT, "g1", SeriesStatus.CLOSED),
+                ("s2", TENANT, "G1", SeriesStatus.ACTIVE),
+                ("s4", TENANT, None, SeriesStatus.ACTIVE),
+                ("s5", OTHER_TENANT, "g1", SeriesStatus.ACTIVE),
+                ("s6", TENANT, "g1 ", SeriesStatus.ACTIVE),
+            ]:
+                series = make_series(series_id, tenant=tenant, status=status)
+                uow.series.add(attrs.evolve(series, group=group))
+            uow.commit()
+        with store() as uow:
+            assert [s.id for s in uow.series.in_group(TENANT, "g1")] == ["s1", "s3"]
+            assert [s.id for s in uow.series.in_group(OTHER_TENANT, "g1")] == ["s5"]
+            assert uow.series.in_group(TENANT, "nope") == []
+
+    # ------------------------------------------------------------------ filters
+
+    @pytest.mark.parametrize(
+        ("fields", "expected"),
+        [
+            ({"type": "video"}, "ab"),
+            ({"type": "Video"}, "d"),
+            ({"type": "vidéo"}, "f"),
+            ({"type": 'say "hi" \\ 😀'}, "g"),
+            ({"platform": "zoom"}, "af"),
+            ({"platform": "zoom "}, "c"),
+            ({"platform": ["zoom", "meet"]}, "abf"),
+            ({"level": 1}, "a"),
+            ({"level": "1"}, "b"),
+            ({"level": True}, "d"),
+            ({"level": [1, True]}, "ad"),
+            ({"level": (1, "1")}, "ab"),
+            ({"level": -3}, "f"),
+            ({"level": _BIG}, "g"),
+            ({"paid": True}, "a"),
+            ({"paid": 1}, "b"),
+            ({"paid": False}, "c"),
+            ({"paid": 0}, ""),
+            ({"paid": "true"}, "f"),
+            ({"paid": [True, False]}, "ac"),
+            ({"missing": "x"}, ""),
+            ({"nested": 1}, "g"),
+            ({"nested": "1"}, ""),
+            ({"type": "video", "platform": "meet"}, "b"),
+            ({"type": {"video", "audio"}}, "abc"),
+            ({"type": ["video", "audio", "Video"], "paid": [False, True]}, "ac"),
+        ],
+    )
+    def test_field_filters(
+        self, store: UnitOfWorkFactory, fields: dict[str, Any], expected: str
+    ) -> None:
+        """Equality or membership per key, by JSON type and exact value (binary, no padding)."""
+        self.given(store, *_with_fields())
+        with store() as uow:
+            page = uow.sessions.query(TENANT, SessionQuery(fields=fields))
+        assert ("".join(_ids(page.items)), page.total) == (expected, len(expected))
+
+    def test_group_filter_combines_with_the_others(self, store: UnitOfWorkFactory) -> None:
+        """``group`` keeps one group's sessions (exactly that key) and ANDs with the rest."""
+        self.given(store, *_with_fields())
+        with store() as uow:
+            in_group = uow.sessions.query(TENANT, SessionQuery(group="g1"))
+            video = uow.sessions.query(TENANT, SessionQuery(group="g1", fields={"type": "video"}))
+            other = uow.sessions.query(TENANT, SessionQuery(group="G1"))
+            elsewhere = uow.sessions.query(OTHER_TENANT, SessionQuery(group="g1"))
+        assert _ids(in_group.items) == ["a", "b", "c"]
+        assert _ids(video.items) == ["a", "b"]
+        assert other.total == elsewhere.total == 0
+
+    # ------------------------------------------------------------------ orders of several keys
+
+    def _varied(self, store: UnitOfWorkFactory) -> list[Session]:
+        """Twenty sessions with ties in every key, stored in a scrambled order."""
+        sessions = [
+            attrs.evolve(
+                make_session(
+                    f"s{n:02d}",
+                    at=(n * 7) % 4,
+                    hours=1 + (n % 2),
+                    created=-float((n * 5) % 3),
+                    updated=None if n % 3 == 0 else -float((n * 11) % 3),
+                    resources=(),
+                    title=_TITLES[(n * 3) % len(_TITLES)],
+                    status=_STATUSES[n % len(_STATUSES)],
+                ),
+                group=_GROUPS[(n * 7) % len(_GROUPS)],
+            )
+            for n in (7, 3, 11, 0, 9, 5, 1, 10, 4, 8, 2, 6, 19, 13, 17, 15, 12, 14, 16, 18)
+        ]
+        self.given(store, *sessions)
+        return sessions
+
+    @pytest.mark.parametrize("order", _ORDERS)
+    def test_orders_of_several_keys(
+        self, store: UnitOfWorkFactory, order: tuple[SortKey, ...]
+    ) -> None:
+        """Each key in its direction, text by code point, ties by id in the last direction."""
+        sessions = self._varied(store)
+        with store() as uow:
+            page = uow.sessions.query(TENANT, SessionQuery(order=order))
+        assert _ids(page.items) == expected_order(sessions, order)
+
+    @pytest.mark.parametrize("order", _ORDERS)
+    def test_cursor_pages_to_the_end_in_any_order(
+        self, store: UnitOfWorkFactory, order: tuple[SortKey, ...]
+    ) -> None:
+        """Cursors visit every session once, in order; offset pages agree with them."""
+        sessions = self._varied(store)
+        expected = expected_order(sessions, order)
+        seen: list[str] = []
+        after: str | None = None
+        with store() as uow:
+            for _ in range(len(sessions)):
+                page = uow.sessions.query(TENANT, SessionQuery(order=order, limit=3, after=after))
+                seen.extend(_ids(page.items))
+                after = page.next_cursor
+                if after is None:
+                    break
+            offset = [
+                _ids(uow.sessions.query(TENANT, SessionQuery(order=order, limit=6, page=n)).items)
+                for n in (1, 2, 3, 4)
+            ]
+        assert seen == expected
+        assert [i for chunk in offset for i in chunk] == expected
+
+    def test_one_key_forms_agree(self, store: UnitOfWorkFactory) -> None:
+        """``sort``/``descending`` is the one-key ``order``, cursors included."""
+        sessions = self._varied(store)
+        with store() as uow:
+            old = uow.sessions.query(TENANT, SessionQuery(sort="title", descending=True, limit=4))
+            new = uow.sessions.query(TENANT, SessionQuery(order=[("title", "desc")], limit=4))
+            assert _ids(old.items) == _ids(new.items)
+            assert old.next_cursor == new.next_cursor
+            assert old.next_cursor is not None
+            with pytest.raises(InvalidValue, match="this cursor pages by"):
+                uow.sessions.query(TENANT, SessionQuery(sort="title", after=old.next_cursor))
+        assert _ids(old.items) == expected_order(sessions, [("title", "desc")])[:4]
+
+    def test_a_cursor_is_a_position_in_any_order(self, store: UnitOfWorkFactory) -> None:
+        """A multi-key cursor still works when its row is deleted and others are added."""
+        sessions = self._varied(store)
+        order: tuple[SortKey, ...] = (("group", "asc"), ("title", "desc"))
+        with store() as uow:
+            first = uow.sessions.query(TENANT, SessionQuery(order=order, limit=5))
+            last = first.items[-1]
+            uow.sessions.delete(TENANT, last.id, expected_version=last.version)
+            twin = attrs.evolve(last, id=last.id + "x", version=1)
+            uow.sessions.add(twin)
+            rest = uow.sessions.query(
+                TENANT, SessionQuery(order=order, limit=100, after=first.next_cursor)
+            )
+        everything = expected_order([*sessions, twin], order)
+        expected = everything[everything.index(last.id) + 1 :]
+        assert _ids(rest.items) == expected

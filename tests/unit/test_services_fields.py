@@ -1,0 +1,238 @@
+"""Own fields and groups: set_fields on sessions and series, groups inherited, close_group."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from sessionkit.adapters.memory import InMemorySeriesRepository
+from sessionkit.errors import (
+    ConcurrentModification,
+    InvalidValue,
+    SeriesNotFound,
+    SessionNotFound,
+)
+from sessionkit.model import (
+    ResourceRef,
+    ScheduleItem,
+    Series,
+    SeriesClosed,
+    SeriesUpdated,
+    SessionDeleted,
+    SessionQuery,
+    SessionUpdated,
+)
+from sessionkit.recurrence import Recurrence
+from sessionkit.services import GroupCloseReport, SeriesSpec
+from sessionkit.testing.harness import Harness
+
+T = "acme"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)  # a Monday
+ANA = ResourceRef("teacher", "ana")
+BEN = ResourceRef("teacher", "ben")
+
+
+@pytest.fixture
+def world() -> Harness:
+    return Harness.in_memory(NOW, id_prefix="s")
+
+
+def _item(day: str = "TU", teacher: ResourceRef = ANA) -> ScheduleItem:
+    rec = Recurrence.weekly(
+        days=(day,), at=time(10), duration=timedelta(hours=1), tz="UTC", start=date(2026, 3, 1)
+    )
+    return ScheduleItem("slot", rec, (teacher,))
+
+
+def _extra(world: Harness) -> str:
+    session = world.kit.sessions.create_extra(
+        T,
+        actor="u1",
+        start=datetime(2026, 3, 3, 15, tzinfo=UTC),
+        end=datetime(2026, 3, 3, 16, tzinfo=UTC),
+        lifecycle="lms",
+        metadata={"type": "video", "notes": "bring the book"},
+    )
+    return session.id
+
+
+# ---------------------------------------------------------------------- sessions
+
+
+def test_set_fields_sets_removes_bumps_the_version_and_emits_the_old_mapping(
+    world: Harness,
+) -> None:
+    session_id = _extra(world)
+    world.clock.advance(timedelta(minutes=5))
+    changed = world.kit.sessions.set_fields(
+        T,
+        session_id,
+        actor="coach",
+        set={"platform": "zoom", "grade": 4.5, "tags": ("a", "b")},
+        remove=["notes"],
+        expected_version=1,
+    )
+    assert dict(changed.metadata) == {
+        "type": "video",
+        "platform": "zoom",
+        "grade": 4.5,
+        "tags": ["a", "b"],
+    }
+    assert (changed.version, changed.updated_by, changed.detached) == (2, "coach", False)
+    assert changed.updated_at == NOW + timedelta(minutes=5)
+    event = world.events.events[-1]
+    assert isinstance(event, SessionUpdated)
+    assert dict(event.old["metadata"]) == {"type": "video", "notes": "bring the book"}
+    assert event.session == changed
+    assert dict(world.kit.queries.get(T, session_id).metadata) == dict(changed.metadata)
+
+
+def test_set_fields_without_a_change_writes_nothing(world: Harness) -> None:
+    session_id = _extra(world)
+    before = len(world.events.events)
+    same = world.kit.sessions.set_fields(
+        T, session_id, actor="u1", set={"type": "video"}, remove=["absent"]
+    )
+    assert same.version == 1
+    assert len(world.events.events) == before
+    # 1 and True are equal in Python, not once stored: that is a change.
+    world.kit.sessions.set_fields(T, session_id, actor="u1", set={"flag": 1})
+    flagged = world.kit.sessions.set_fields(T, session_id, actor="u1", set={"flag": True})
+    assert (flagged.metadata["flag"], flagged.version) == (True, 3)
+
+
+def test_set_fields_works_in_any_status_and_with_dependents(world: Harness) -> None:
+    session_id = _extra(world)
+    world.kit.sessions.fire(T, session_id, "start", actor="u1")
+    world.kit.sessions.fire(T, session_id, "finish", actor="u1")
+    world.links.blocked[session_id] = "attendance"
+    graded = world.kit.sessions.set_fields(T, session_id, actor="teacher", set={"grade": "A"})
+    assert (graded.status, graded.metadata["grade"]) == ("FINISHED", "A")
+
+
+def test_set_fields_refuses_bad_values_naming_the_key(world: Harness) -> None:
+    session_id = _extra(world)
+    bad: list[tuple[dict[str, object], str]] = [
+        ({"when": datetime(2026, 1, 1, tzinfo=UTC)}, "'when'"),
+        ({"score": float("nan")}, "'score'"),
+        ({"deep": {"x": [1, {2: "y"}]}}, "'deep'"),
+        ({"huge": 2**70}, "'huge'"),
+        ({"ids": {1, 2}}, "'ids'"),
+        ({"": 1}, "field key"),
+    ]
+    for fields, name in bad:
+        with pytest.raises(InvalidValue, match=name):
+            world.kit.sessions.set_fields(T, session_id, actor="u1", set=fields)
+    with pytest.raises(InvalidValue, match="both set and removed"):
+        world.kit.sessions.set_fields(T, session_id, actor="u1", set={"a": 1}, remove=["a"])
+    assert world.kit.queries.get(T, session_id).version == 1
+
+
+def test_set_fields_checks_the_version_and_the_tenant(world: Harness) -> None:
+    session_id = _extra(world)
+    with pytest.raises(ConcurrentModification):
+        world.kit.sessions.set_fields(T, session_id, actor="u1", set={"a": 1}, expected_version=3)
+    with pytest.raises(SessionNotFound):
+        world.kit.sessions.set_fields("other", session_id, actor="u1", set={"a": 1})
+
+
+# ---------------------------------------------------------------------- series
+
+
+def test_series_set_fields_emits_series_updated_and_works_when_closed(world: Harness) -> None:
+    series, _ = world.kit.series.create(
+        T, actor="u1", title="Coaching", items=[_item()], metadata={"contract": "c-1"}
+    )
+    changed = world.kit.series.set_fields(
+        T, series.id, actor="u1", set={"sessions_total": 10}, expected_version=1
+    )
+    assert dict(changed.metadata) == {"contract": "c-1", "sessions_total": 10}
+    event = world.events.events[-1]
+    assert isinstance(event, SeriesUpdated)
+    assert dict(event.old["metadata"]) == {"contract": "c-1"}
+    world.kit.series.close(T, series.id, actor="u1")
+    closed = world.kit.series.set_fields(T, series.id, actor="u1", remove=["sessions_total"])
+    assert dict(closed.metadata) == {"contract": "c-1"}
+    with pytest.raises(SeriesNotFound):
+        world.kit.series.set_fields(T, "nope", actor="u1", set={"a": 1})
+
+
+# ---------------------------------------------------------------------- groups
+
+
+def test_sessions_inherit_the_group_of_their_series(world: Harness) -> None:
+    series, report = world.kit.series.create(
+        T, actor="u1", title="Circle A", items=[_item()], group="circle-1"
+    )
+    assert series.group == "circle-1"
+    assert report.created
+    assert {s.group for s in report.created} == {"circle-1"}
+    extra = world.kit.sessions.create_extra(
+        T,
+        actor="u1",
+        series_id=series.id,
+        start=datetime(2026, 3, 5, 10, tzinfo=UTC),
+        end=datetime(2026, 3, 5, 11, tzinfo=UTC),
+    )
+    assert extra.group == "circle-1"
+    made = world.kit.series.create_many(
+        T,
+        actor="u1",
+        specs=[SeriesSpec(title="Circle B", items=[_item("WE", BEN)], group="circle-2")],
+    )
+    assert {s.group for s in made[0][1].created} == {"circle-2"}
+    page = world.kit.queries.list(T, SessionQuery(group="circle-1", limit=1000))
+    assert page.total == len(report.created) + 1
+    with pytest.raises(InvalidValue, match="group"):
+        world.kit.series.create(T, actor="u1", title="x", items=[_item()], group="")
+
+
+def test_close_group_closes_every_active_series_of_the_group(world: Harness) -> None:
+    first, _ = world.kit.series.create(T, actor="u1", title="A", items=[_item()], group="g")
+    second, _ = world.kit.series.create(
+        T, actor="u1", title="B", items=[_item("WE", BEN)], group="g"
+    )
+    other, _ = world.kit.series.create(
+        T, actor="u1", title="C", items=[_item("TH", BEN)], group="h"
+    )
+    world.kit.series.close(T, second.id, actor="u1")
+    world.events.clear()
+    report = world.kit.series.close_group(T, "g", actor="admin")
+    assert isinstance(report, GroupCloseReport)
+    assert (report.group, report.series_ids) == ("g", (first.id,))
+    assert report.closed[0].deleted
+    kinds = {type(e) for e in world.events.events}
+    assert kinds == {SessionDeleted, SeriesClosed}
+    assert not world.kit.queries.get_series(T, first.id).is_active
+    assert world.kit.queries.get_series(T, other.id).is_active
+    assert world.kit.series.close_group(T, "g", actor="admin").closed == ()
+    assert world.kit.series.close_group(T, "nobody", actor="admin").closed == ()
+
+
+def test_close_group_is_all_or_nothing(world: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, _ = world.kit.series.create(T, actor="u1", title="A", items=[_item()], group="g")
+    second, _ = world.kit.series.create(
+        T, actor="u1", title="B", items=[_item("WE", BEN)], group="g"
+    )
+    world.events.clear()
+    original = InMemorySeriesRepository.update
+    calls: list[str] = []
+
+    def update(self: InMemorySeriesRepository, series: Series, *, expected_version: int) -> Series:
+        calls.append(series.id)
+        if len(calls) == 2:
+            raise RuntimeError("storage refused the second series")
+        return original(self, series, expected_version=expected_version)
+
+    monkeypatch.setattr(InMemorySeriesRepository, "update", update)
+    with pytest.raises(RuntimeError, match="second series"):
+        world.kit.series.close_group(T, "g", actor="admin")
+    monkeypatch.undo()
+    assert calls == [first.id, second.id]
+    assert world.kit.queries.get_series(T, first.id).is_active
+    assert world.kit.queries.get_series(T, second.id).is_active
+    assert world.kit.queries.list(T, SessionQuery(group="g")).total > 0
+    assert world.events.events == []
+    with pytest.raises(InvalidValue):
+        world.kit.series.close_group(T, "", actor="admin")
