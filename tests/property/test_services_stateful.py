@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.adapters.memory.harness import StaticLinks
 from sessionkit.errors import (
     DuplicateSession,
     InvalidTransition,
@@ -41,6 +40,7 @@ from sessionkit.model import (
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+from sessionkit.testing.harness import StaticLinks
 
 T = "acme"
 START = datetime(2026, 3, 2, 6, tzinfo=UTC)

@@ -7,16 +7,24 @@ import random
 import threading
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import cast
 
 import attrs
 import pytest
 
-from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.adapters.memory._state import State
-from sessionkit.errors import InvalidValue, SessionConflict, SessionKitError
+from sessionkit.adapters.memory import InMemoryStore, MemoryRepository, register
+from sessionkit.adapters.memory._sessions import BusyIndex, SeriesMembers
+from sessionkit.errors import (
+    Duplicate,
+    InvalidValue,
+    NestedUnitOfWork,
+    SessionConflict,
+    SessionKitError,
+)
 from sessionkit.model.events import DomainEvent, SeriesClosed
 from sessionkit.model.query import Cursor, SessionQuery
 from sessionkit.model.session import ResourceRef
+from sessionkit.ports import SERIES, SESSIONS, Kind, Repository, UniqueKey
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.testing.contract import T0, TENANT, make_series, make_session
 from sessionkit.timespan import TimeSpan
@@ -24,24 +32,24 @@ from sessionkit.timespan import TimeSpan
 CLOSED = SeriesClosed(tenant=TENANT, actor=None, at=T0, series_id="s", deleted=0, kept=0)
 
 
-def _snapshot(state: State) -> tuple[object, ...]:
+def _snapshot(store: InMemoryStore) -> tuple[object, ...]:
     """Everything the store holds, including what its indexes answer."""
-    sessions = {t: dict(rows) for t, rows in state.sessions.items()}
-    busy = sorted((key, state.busy.span_of(key)) for key in state.busy._items)
+    sessions = store._tables[SESSIONS.name]
+    busy = cast("BusyIndex", sessions.named["busy"]).conflicts
+    members = cast("SeriesMembers", sessions.named["series"]).members
+    indexed = sorted((key, busy.span_of(key)) for key in busy._items)
     everything = TimeSpan(T0 - timedelta(days=1), T0 + timedelta(days=2))
     lanes = {
-        name: sorted(
-            state.busy.conflicts_with(everything, [(TENANT, ResourceRef("teacher", name))])
-        )
+        name: sorted(busy.conflicts_with(everything, [(TENANT, ResourceRef("teacher", name))]))
         for name in ("ana", "ben", "cy")
     }
     return (
-        sessions,
-        dict(state.occurrences),
-        {k: set(v) for k, v in state.by_series.items()},
-        busy,
+        {t: dict(rows) for t, rows in sessions.rows.items()},
+        {name: index.snapshot() for name, index in sessions.unique.items()},
+        {k: set(v) for k, v in members.items()},
+        indexed,
         lanes,
-        {t: dict(rows) for t, rows in state.series.items()},
+        {t: dict(rows) for t, rows in store._tables[SERIES.name].rows.items()},
     )
 
 
@@ -78,8 +86,9 @@ def test_nesting_in_one_thread_fails_fast_and_leaves_the_outer_unit_working() ->
     store = InMemoryStore()
     with store.unit_of_work() as outer:
         outer.sessions.add(make_session("a"))
-        with pytest.raises(RuntimeError, match="already has a unit of work"), store.unit_of_work():
-            pass
+        with pytest.raises(NestedUnitOfWork, match="already has a unit of work") as caught:
+            store.unit_of_work().__enter__()
+        assert isinstance(caught.value, RuntimeError)
         outer.commit()
     with store.unit_of_work() as uow:
         assert uow.sessions.get(TENANT, "a").id == "a"
@@ -122,12 +131,19 @@ def test_reads_return_the_stored_objects_themselves() -> None:
 def test_a_failing_publisher_does_not_undo_the_commit() -> None:
     publisher = FailingPublisher()
     store = InMemoryStore(publisher)
-    with store.unit_of_work() as uow:
-        uow.sessions.add(make_session("a"))
-        uow.collect([CLOSED])
-        with pytest.raises(ConnectionError):
+
+    def two_commits() -> None:
+        with store.unit_of_work() as uow:
+            uow.sessions.add(make_session("a"))
+            uow.collect([CLOSED])
             uow.commit()
-    assert publisher.calls == 1
+            uow.collect([CLOSED])
+            uow.commit()
+            assert publisher.calls == 0  # nothing is published inside the block
+
+    with pytest.raises(ConnectionError):
+        two_commits()
+    assert publisher.calls == 2  # the first failure did not stop the second batch
     with store.unit_of_work() as uow:  # the lock was released, the write kept
         assert uow.sessions.get(TENANT, "a").id == "a"
 
@@ -182,7 +198,7 @@ def test_rollback_restores_every_table_and_index_exactly() -> None:
             with contextlib.suppress(SessionKitError):  # a clash or a repeated key: skip it
                 uow.sessions.add(session)
         uow.commit()
-    before = _snapshot(store._state)
+    before = _snapshot(store)
     assert before[3], "the scenario should index some busy sessions"
     with store.unit_of_work() as uow:
         for _ in range(200):
@@ -203,10 +219,10 @@ def test_rollback_restores_every_table_and_index_exactly() -> None:
                     uow.sessions.add_many([fresh, twin])
             except SessionKitError:
                 pass
-        assert _snapshot(store._state) != before
+        assert _snapshot(store) != before
         uow.rollback()
-        assert _snapshot(store._state) == before
-    assert _snapshot(store._state) == before
+        assert _snapshot(store) == before
+    assert _snapshot(store) == before
 
 
 def test_add_many_undoes_its_own_part_only() -> None:
@@ -215,8 +231,10 @@ def test_add_many_undoes_its_own_part_only() -> None:
         uow.sessions.add(make_session("kept", at=5))
         with pytest.raises(SessionConflict):
             uow.sessions.add_many([make_session("a"), make_session("b", at=0.5)])
-        ana = (TENANT, ResourceRef("teacher", "ana"))
-        assert store._state.busy.conflicts_with(make_session("x").span, [ana]) == []
+        busy = cast("BusyIndex", store._tables[SESSIONS.name].named["busy"])
+        assert (
+            busy.overlapping(TENANT, make_session("x").span, [ResourceRef("teacher", "ana")]) == []
+        )
         uow.commit()
     with store.unit_of_work() as uow:
         assert [s.id for s in uow.sessions.query(TENANT, SessionQuery()).items] == ["kept"]
@@ -262,3 +280,66 @@ def test_recording_publisher_clears() -> None:
     publisher.publish([CLOSED])
     publisher.clear()
     assert (publisher.events, publisher.batches) == ([], [])
+
+
+@attrs.frozen
+class Note:
+    id: str
+    tenant: str
+    ref: str | None
+    version: int = 1
+
+
+NOTES: Kind[Repository[Note]] = Kind("note", Note, unique=(UniqueKey("ref", ("ref",)),))
+
+
+def test_any_kind_is_stored_with_no_registration() -> None:
+    store = InMemoryStore()
+    with store.unit_of_work() as uow:
+        notes = uow.repository(NOTES)
+        assert isinstance(notes, MemoryRepository)
+        assert type(notes) is MemoryRepository
+        notes.add_many([Note("a", TENANT, None), Note("b", TENANT, None), Note("c", TENANT, "r")])
+        with pytest.raises(Duplicate) as caught:  # None is not indexed; "r" is
+            notes.add(Note("d", TENANT, "r"))
+        assert (caught.value.kind, caught.value.key, caught.value.existing) == (
+            "note",
+            "ref",
+            Note("c", TENANT, "r"),
+        )
+        notes.add(Note("d", "globex", "r"))  # unique per tenant
+        uow.commit()
+    with store.unit_of_work() as uow:
+        assert [n.id for n in uow.repository(NOTES).get_many(TENANT, "abcd")] == ["a", "b", "c"]
+
+
+def test_a_registered_kind_gets_its_own_repository() -> None:
+    class Pinned(MemoryRepository[Note]):
+        def pinned(self, tenant: str) -> list[str]:
+            return sorted(self.table.of(tenant))
+
+    pinned: Kind[Pinned] = Kind("pinned-note", Note)
+    register(pinned, Pinned)
+    with InMemoryStore().unit_of_work() as uow:
+        repository = uow.repository(pinned)
+        assert repository is uow.repository(pinned)
+        repository.add(Note("b", TENANT, None))
+        repository.add(Note("a", TENANT, None))
+        assert repository.pinned(TENANT) == ["a", "b"]
+
+
+def test_an_event_handler_may_open_a_unit_of_work() -> None:
+    seen: list[int] = []
+
+    class Reader:
+        def publish(self, events: Sequence[DomainEvent]) -> None:
+            with store.unit_of_work() as uow:
+                seen.append(uow.sessions.query(TENANT, SessionQuery()).total)
+
+    store = InMemoryStore(Reader())
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_session("a"))
+        uow.collect([CLOSED])
+        uow.commit()
+        assert seen == []
+    assert seen == [1]

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import StaticPool
 
-from sessionkit.adapters.memory.harness import Harness
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
 from sessionkit.errors import DuplicateSeries, InvalidValue, UnknownLifecycle
@@ -21,6 +20,7 @@ from sessionkit.model.series import Series
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import MaterialiseReport, SeriesSpec, SessionKit
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+from sessionkit.testing.harness import Harness
 
 T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)  # Monday 09:00 in Berlin

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.adapters.memory.harness import Harness
 from sessionkit.errors import (
     ConcurrentModification,
     DuplicateSession,
@@ -36,6 +35,7 @@ from sessionkit.model import (
 )
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
+from sessionkit.testing.harness import Harness
 
 T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)  # a Monday

@@ -10,7 +10,6 @@ import attrs
 import pytest
 
 from sessionkit.adapters.memory import InMemorySessionRepository
-from sessionkit.adapters.memory.harness import Harness
 from sessionkit.errors import (
     DuplicateSeries,
     InvalidValue,
@@ -28,6 +27,7 @@ from sessionkit.model import (
 )
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
+from sessionkit.testing.harness import Harness
 from sessionkit.timespan import TimeSpan
 
 T = "acme"

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from sessionkit.adapters.memory.harness import Harness
 from sessionkit.errors import ConcurrentModification, SeriesClosedError
 from sessionkit.model import (
     ResourceRef,
@@ -23,6 +22,7 @@ from sessionkit.model import (
 )
 from sessionkit.model.query import SessionQuery
 from sessionkit.recurrence import Recurrence
+from sessionkit.testing.harness import Harness
 
 T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)  # a Monday

@@ -1,4 +1,10 @@
-"""Tools for testing code built on sessionkit: Hypothesis strategies and clocks.
+"""Tools for testing code built on sessionkit.
 
-``sessionkit.testing.strategies`` needs Hypothesis (install ``sessionkit[test]``).
+- ``sessionkit.testing.strategies``: Hypothesis strategies (needs Hypothesis,
+  install ``sessionkit[test]``).
+- ``sessionkit.testing.clocks``: ``ManualClock`` and ``RecordingPublisher``.
+- ``sessionkit.testing.harness``: ``Harness.in_memory(now)``, a SessionKit wired
+  to a fresh in-memory store, and ``StaticLinks``.
+- ``sessionkit.testing.contract``: the storage contract for adapters
+  (``StorageContract``, and ``RepositoryContract`` for any kind).
 """

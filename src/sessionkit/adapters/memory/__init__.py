@@ -4,6 +4,11 @@ Not a test double: use it in notebooks, scripts and small apps that need no
 database. It raises the same errors a database adapter does and passes the
 same contract suite (:mod:`sessionkit.testing.contract`).
 
+Every kind is kept in one journalled table type; :class:`MemoryRepository`
+stores any :class:`~sessionkit.ports.Kind` with no registration, and a kind
+with its own reads registers a subclass with :func:`register` (sessions and
+series do).
+
 >>> from sessionkit.adapters.memory import InMemoryStore
 >>> store = InMemoryStore()
 >>> with store.unit_of_work() as uow:
@@ -13,16 +18,16 @@ same contract suite (:mod:`sessionkit.testing.contract`).
 
 from __future__ import annotations
 
-from sessionkit.adapters.memory._store import (
-    InMemorySeriesRepository,
-    InMemorySessionRepository,
-    InMemoryStore,
-    InMemoryUnitOfWork,
-)
+from sessionkit.adapters.memory._repository import MemoryRepository, register
+from sessionkit.adapters.memory._series import InMemorySeriesRepository
+from sessionkit.adapters.memory._sessions import InMemorySessionRepository
+from sessionkit.adapters.memory._store import InMemoryStore, InMemoryUnitOfWork
 
 __all__ = [
     "InMemorySeriesRepository",
     "InMemorySessionRepository",
     "InMemoryStore",
     "InMemoryUnitOfWork",
+    "MemoryRepository",
+    "register",
 ]

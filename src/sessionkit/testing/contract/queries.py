@@ -57,15 +57,15 @@ class QueryContract(ContractBase):
             store,
             make_session("w3", series_id="series-1", at=3),
             make_session("w1", series_id="series-1", at=1),
-            make_session("extra", series_id="series-1", is_extra=True, at=1, busy=False),
+            make_session("extra", series_id="series-1", is_extra=True, at=1.5, busy=False),
             make_session("w0", series_id="series-1", at=0),
             make_session("other", series_id="series-2", at=2, resources=(BEN,)),
             make_session("lone", is_extra=True, at=5),
         )
         with store() as uow:
-            assert _ids(uow.sessions.for_series(TENANT, "series-1")) == ["w0", "extra", "w1", "w3"]
+            assert _ids(uow.sessions.for_series(TENANT, "series-1")) == ["w0", "w1", "extra", "w3"]
             later = uow.sessions.for_series(TENANT, "series-1", start_from=_at(1))
-            assert _ids(later) == ["extra", "w1", "w3"]
+            assert _ids(later) == ["w1", "extra", "w3"]
             assert uow.sessions.for_series(TENANT, "missing") == []
 
     def test_due(self, store: UnitOfWorkFactory) -> None:

@@ -102,14 +102,17 @@ class SessionContract(ContractBase):
     def test_occurrence_keys_are_per_series_and_extras_have_none(
         self, store: UnitOfWorkFactory
     ) -> None:
-        """One key may repeat across series, and any number of extras share a series."""
+        """One key may repeat across series, and any number of extras share a series.
+
+        (The extras start at other times: a series has one session per start.)
+        """
         key = T0.replace(tzinfo=None)
         self.given(
             store,
             make_session("a", series_id="series-1", key=key, busy=False),
             make_session("b", series_id="series-2", key=key, busy=False),
-            make_session("x1", series_id="series-1", is_extra=True, busy=False),
-            make_session("x2", series_id="series-1", is_extra=True, busy=False),
+            make_session("x1", series_id="series-1", is_extra=True, busy=False, at=1),
+            make_session("x2", series_id="series-1", is_extra=True, busy=False, at=2),
         )
         assert self.stored(store) == ["a", "b", "x1", "x2"]
 
@@ -276,3 +279,92 @@ class SessionContract(ContractBase):
             assert uow.sessions.get_many(TENANT, fresh) == []
             uow.commit()
         assert self.stored(store) == ["old", "before"]
+
+    # ------------------------------------------------------------------ series keys
+
+    def test_a_series_has_one_session_per_start(self, store: UnitOfWorkFactory) -> None:
+        """Same series and start, another occurrence key: DuplicateSession, key "series_start"."""
+        self.needs("series_start")
+        first = make_session("s1", series_id="series-1", busy=False)
+        self.given(store, first)
+        other_key = _at(24).replace(tzinfo=None)
+        clash = make_session("s2", series_id="series-1", key=other_key, busy=False)
+        extra = make_session("x1", series_id="series-1", is_extra=True, busy=False)
+        with store() as uow:
+            for refused in (clash, extra):
+                with pytest.raises(DuplicateSession) as caught:
+                    uow.sessions.add(refused)
+                assert (caught.value.key, caught.value.existing) == ("series_start", first)
+                assert caught.value.session_id == refused.id
+            with pytest.raises(DuplicateSession) as caught:
+                uow.sessions.add_many([make_session("s3", series_id="series-1", at=5), clash])
+            assert caught.value.key == "series_start"
+            assert uow.sessions.get_many(TENANT, ["s2", "s3", "x1"]) == []
+            # Another series, another tenant, or no series at all: no collision.
+            uow.sessions.add(make_session("other", series_id="series-2", busy=False))
+            uow.sessions.add(make_session("lone1", is_extra=True, busy=False))
+            uow.sessions.add(make_session("lone2", is_extra=True, busy=False))
+            self.ensure_series(uow, [make_session("t", tenant=OTHER_TENANT, series_id="series-1")])
+            uow.sessions.add(
+                make_session("s2", tenant=OTHER_TENANT, series_id="series-1", key=other_key)
+            )
+            uow.commit()
+        assert self.stored(store) == ["lone1", "lone2", "other", "s1"]
+
+    def test_duplicate_keys_are_named(self, store: UnitOfWorkFactory) -> None:
+        """A DuplicateSession says which key refused: "id", "occurrence" or "series_start"."""
+        self.needs("series_start")
+        first = make_session("s1", series_id="series-1")
+        self.given(store, first)
+        with store() as uow:
+            for again, key in (
+                (make_session("s1", at=5, resources=(BEN,)), "id"),
+                (
+                    make_session("s2", series_id="series-1", key=first.occurrence_key, at=5),
+                    "occurrence",
+                ),
+            ):
+                with pytest.raises(DuplicateSession) as caught:
+                    uow.sessions.add(again)
+                assert (caught.value.key, caught.value.existing) == (key, first)
+            moved = make_session("s3", series_id="series-1", at=5)
+            uow.sessions.add(moved)
+            with pytest.raises(DuplicateSession) as caught:
+                uow.sessions.update(
+                    attrs.evolve(moved, span=first.span, busy=False), expected_version=1
+                )
+            assert (caught.value.key, caught.value.existing) == ("series_start", first)
+            assert uow.sessions.get(TENANT, "s3") == moved
+
+    # ------------------------------------------------------------------ for_occurrences
+
+    def test_for_occurrences(self, store: UnitOfWorkFactory) -> None:
+        """The series' sessions for the keys asked, by key; other series and extras never."""
+        self.needs("for_occurrences")
+        w0 = make_session("w0", series_id="series-1", at=0)
+        w1 = make_session("w1", series_id="series-1", at=1)
+        w2 = make_session("w2", series_id="series-1", at=2)
+        self.given(
+            store,
+            w0,
+            w1,
+            w2,
+            make_session("x", series_id="series-1", is_extra=True, at=3, busy=False),
+            make_session("o1", series_id="series-2", at=1, resources=(BEN,)),
+            make_session("t1", tenant=OTHER_TENANT, series_id="series-1", at=1),
+        )
+        assert w0.occurrence_key is not None
+        assert w1.occurrence_key is not None
+        assert w2.occurrence_key is not None
+        missing = _at(7).replace(tzinfo=None)
+        with store() as uow:
+            got = uow.sessions.for_occurrences(
+                TENANT, "series-1", iter([w2.occurrence_key, missing, w0.occurrence_key])
+            )
+            assert got == {w2.occurrence_key: w2, w0.occurrence_key: w0}
+            assert uow.sessions.for_occurrences(TENANT, "series-1", []) == {}
+            assert uow.sessions.for_occurrences(TENANT, "series-9", [w1.occurrence_key]) == {}
+            theirs = uow.sessions.for_occurrences(OTHER_TENANT, "series-1", [w1.occurrence_key])
+            assert _ids(theirs.values()) == ["t1"]
+            uow.sessions.delete(TENANT, "w1", expected_version=1)
+            assert uow.sessions.for_occurrences(TENANT, "series-1", [w1.occurrence_key]) == {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import attrs
 import pytest
 
@@ -11,7 +13,7 @@ from sessionkit.errors import (
     SeriesNotFound,
     SessionConflict,
 )
-from sessionkit.model.events import SessionDeleted
+from sessionkit.model.events import DomainEvent, SessionDeleted
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.series import SeriesStatus
 from sessionkit.ports import UnitOfWorkFactory
@@ -130,7 +132,7 @@ class UnitOfWorkContract(ContractBase):
     def test_events_are_published_after_the_commit_in_order(
         self, store: UnitOfWorkFactory, publisher: RecordingPublisher
     ) -> None:
-        """Collected events are published by ``commit`` in the order collected, not before."""
+        """Committed events are published in the order collected, once the unit closed."""
         a, b = make_session("a"), make_session("b", at=1)
         events = [_event(session=a), _event(session=b), _event()]
         with store() as uow:
@@ -140,8 +142,56 @@ class UnitOfWorkContract(ContractBase):
             uow.collect(iter(events[2:]))
             assert publisher.events == []
             uow.commit()
-            assert publisher.events == events
+            if "events_after_close" not in self.pending:
+                assert publisher.events == []
         assert publisher.events == events
+
+    def test_an_event_handler_may_read_through_the_store(
+        self, publisher: RecordingPublisher
+    ) -> None:
+        """Events arrive after the unit closed, so a handler may open a unit of its own."""
+        self.needs("events_after_close")
+        seen: list[str] = []
+
+        class Reading:
+            def publish(self, events: Sequence[DomainEvent]) -> None:
+                publisher.publish(events)
+                with factory() as uow:
+                    seen.extend(s.id for s in uow.sessions.get_many(TENANT, ["a", "b"]))
+
+        factory = self.make_store(Reading())
+        try:
+            with factory() as uow:
+                uow.sessions.add(make_session("a"))
+                uow.collect([_event()])
+                uow.commit()
+                uow.sessions.add(make_session("b", at=1))
+                uow.collect([_event(OTHER_TENANT)])
+                uow.commit()
+            assert seen == ["a", "b", "a", "b"]
+            assert publisher.batches == [(_event(),), (_event(OTHER_TENANT),)]
+        finally:
+            self.dispose_store(factory)
+
+    def test_events_of_earlier_commits_survive_a_later_exception(
+        self, store: UnitOfWorkFactory, publisher: RecordingPublisher
+    ) -> None:
+        """An exception after a commit still publishes that commit's events, and no later ones."""
+        self.needs("events_after_close")
+        kept = _event()
+
+        def doomed() -> None:
+            with store() as uow:
+                uow.sessions.add(make_session("a"))
+                uow.collect([kept])
+                uow.commit()
+                uow.collect([_event(OTHER_TENANT)])
+                raise KeyError("boom")
+
+        with pytest.raises(KeyError):
+            doomed()
+        assert publisher.events == [kept]
+        assert self.stored(store) == ["a"]
 
     def test_events_are_dropped_on_rollback(
         self, store: UnitOfWorkFactory, publisher: RecordingPublisher

@@ -1,5 +1,8 @@
 """A ready-wired SessionKit over the in-memory store, for tests of code built on sessionkit.
 
+The only module of :mod:`sessionkit.testing` that imports a storage adapter
+(the import-linter contracts in ``pyproject.toml`` allow it here alone).
+
 >>> from datetime import UTC, datetime
 >>> h = Harness.in_memory(datetime(2026, 3, 2, 8, tzinfo=UTC))
 >>> h.kit.queries.list("acme").total, h.events.events
@@ -15,7 +18,7 @@ from datetime import datetime
 
 import attrs
 
-from sessionkit.adapters.memory._store import InMemoryStore
+from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.model.session import Session
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher

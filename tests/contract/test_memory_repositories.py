@@ -1,0 +1,58 @@
+"""The in-memory adapter against the generic repository contract, for three kinds.
+
+The third kind, memos, is defined here and nowhere in sessionkit: the memory
+store keeps it with no adapter code and no registration.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.ports import EventPublisher, Kind, Repository, UniqueKey, UnitOfWorkFactory
+from sessionkit.testing.contract import (
+    TENANT,
+    RepositoryContract,
+    SeriesRepositoryContract,
+    SessionsRepositoryContract,
+)
+
+
+@attrs.frozen
+class Memo:
+    """A record kind sessionkit has never heard of."""
+
+    id: str
+    tenant: str
+    text: str
+    ref: str | None = None
+    version: int = 1
+
+
+MEMOS: Kind[Repository[Memo]] = Kind("memo", Memo, unique=(UniqueKey("ref", ("ref",)),))
+
+
+class TestMemorySessions(SessionsRepositoryContract):
+    def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
+        return InMemoryStore(publisher).unit_of_work
+
+
+class TestMemorySeries(SeriesRepositoryContract):
+    def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
+        return InMemoryStore(publisher).unit_of_work
+
+
+class TestMemoryMemos(RepositoryContract[Memo]):
+    kind = MEMOS
+
+    def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
+        return InMemoryStore(publisher).unit_of_work
+
+    def make_record(self, record_id: str, *, tenant: str = TENANT, variant: int = 0) -> Memo:
+        return Memo(record_id, tenant, text=f"memo {variant}", ref=f"ref-{variant}")
+
+    def change(self, record: Memo) -> Memo:
+        return attrs.evolve(record, text=record.text + " (changed)")
+
+    def collide(self, record: Memo, new_id: str) -> Memo:
+        return attrs.evolve(record, id=new_id)
