@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
@@ -19,17 +20,73 @@ from sqlalchemy.pool import StaticPool
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
 from sessionkit.ports import EventPublisher, UnitOfWorkFactory
-from sessionkit.testing.contract import StorageContract
+from sessionkit.testing.clocks import RecordingPublisher
+from sessionkit.testing.contract import T0, TENANT, StorageContract, _event, make_session
 
 # Port rules the SQL adapter does not meet yet (being rewritten on branch wt-sql): their
 # contract tests skip. Empty it as the adapter catches up.
-SQL_PENDING = frozenset({"events_after_close", "for_occurrences", "series_start"})
+SQL_PENDING = frozenset({"events_after_close"})
 
 POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
 MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
 
 
-class TestSQLiteMemoryStore(StorageContract):
+class _PortsSinceTheContract(StorageContract):
+    """The contract as ``ports.py`` now reads, until branch wt-mem brings the contract up to date.
+
+    Three of its tests predate the ports of 5e75c82: a series holds one session
+    per start (the ``series_start`` key), and events are published once the
+    unit of work closed, not by ``commit``. Delete this class after the merge.
+    """
+
+    def test_occurrence_keys_are_per_series_and_extras_have_none(
+        self, store: UnitOfWorkFactory
+    ) -> None:
+        """One key may repeat across series, and extras (at other starts) share a series."""
+        key = T0.replace(tzinfo=None)
+        self.given(
+            store,
+            make_session("a", series_id="series-1", key=key, busy=False),
+            make_session("b", series_id="series-2", key=key, busy=False),
+            make_session("x1", series_id="series-1", is_extra=True, busy=False, at=1),
+            make_session("x2", series_id="series-1", is_extra=True, busy=False, at=2),
+        )
+        assert self.stored(store) == ["a", "b", "x1", "x2"]
+
+    def test_for_series(self, store: UnitOfWorkFactory) -> None:
+        """A series' sessions (extras included) from ``start_from`` on, by start."""
+        self.given(
+            store,
+            make_session("w3", series_id="series-1", at=3),
+            make_session("w1", series_id="series-1", at=1),
+            make_session("extra", series_id="series-1", is_extra=True, at=1.5, busy=False),
+            make_session("w0", series_id="series-1", at=0),
+            make_session("other", series_id="series-2", at=2, resources=()),
+        )
+        with store() as uow:
+            found = [s.id for s in uow.sessions.for_series(TENANT, "series-1")]
+            assert found == ["w0", "w1", "extra", "w3"]
+            later = uow.sessions.for_series(TENANT, "series-1", start_from=T0 + timedelta(hours=1))
+            assert [s.id for s in later] == ["w1", "extra", "w3"]
+
+    def test_events_are_published_after_the_commit_in_order(
+        self, store: UnitOfWorkFactory, publisher: RecordingPublisher
+    ) -> None:
+        """Committed events are published in order once the unit of work closed, not before."""
+        a, b = make_session("a"), make_session("b", at=1)
+        events = [_event(session=a), _event(session=b), _event()]
+        with store() as uow:
+            uow.sessions.add(a)
+            uow.collect(events[:2])
+            uow.commit()
+            uow.sessions.add(b)
+            uow.collect(iter(events[2:]))
+            uow.commit()
+            assert publisher.events == []
+        assert publisher.events == events
+
+
+class TestSQLiteMemoryStore(_PortsSinceTheContract):
     """SQLite in memory: one connection shared by every thread (StaticPool)."""
 
     pending = SQL_PENDING
@@ -49,7 +106,7 @@ class TestSQLiteMemoryStore(StorageContract):
         self.engines.pop(id(store)).dispose()
 
 
-class TestSQLiteFileStore(StorageContract):
+class TestSQLiteFileStore(_PortsSinceTheContract):
     """SQLite in a file: a connection per thread, writes serialised by BEGIN IMMEDIATE."""
 
     pending = SQL_PENDING
@@ -93,7 +150,7 @@ def mysql() -> Iterator[Engine]:
         yield engine
 
 
-class TestPostgresStore(StorageContract):
+class TestPostgresStore(_PortsSinceTheContract):
     """PostgreSQL: overlaps refused by the exclusion constraint."""
 
     pending = SQL_PENDING
@@ -107,7 +164,7 @@ class TestPostgresStore(StorageContract):
         return SqlAlchemyStore(self.engine, publisher).unit_of_work
 
 
-class TestMySQLStore(StorageContract):
+class TestMySQLStore(_PortsSinceTheContract):
     """MySQL/MariaDB: check then write under named locks, READ COMMITTED."""
 
     pending = SQL_PENDING

@@ -1,19 +1,59 @@
-"""Optimistic versions: one UPDATE ... WHERE version = :expected, and what a miss means."""
+"""The one write path: a SAVEPOINT per write, and optimistic versions on update and delete.
+
+:func:`savepoint` wraps every write: any exception rolls the savepoint back (so
+the unit of work stays usable), and an ``IntegrityError`` is handed to the
+caller's translator, which raises the kind's own error instead.
+:func:`update_versioned` and :func:`delete_versioned` are ``UPDATE``/``DELETE
+... WHERE version = :expected``; a miss is explained by :func:`raise_stale`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, NoReturn, cast
 
-from sqlalchemy import CursorResult, Executable, Table, select, update
+from sqlalchemy import CursorResult, Executable, Table, and_, delete, exists, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
 from sessionkit.errors import ConcurrentModification
 
-__all__ = ["IMMUTABLE_COLUMNS", "raise_stale", "rowcount", "update_versioned"]
+__all__ = [
+    "IMMUTABLE_COLUMNS",
+    "delete_versioned",
+    "raise_stale",
+    "rowcount",
+    "savepoint",
+    "update_versioned",
+]
 
 IMMUTABLE_COLUMNS = ("tenant", "id", "created_at", "created_by")
 """Columns an update never rewrites."""
+
+Translate = Callable[[IntegrityError], NoReturn]
+"""Raises the sessionkit error behind a refused write (the savepoint is already rolled back)."""
+
+
+@contextmanager
+def savepoint(db: OrmSession, translate: Translate | None = None) -> Iterator[None]:
+    """Run the block in a SAVEPOINT: released on success, rolled back on any exception.
+
+    An ``IntegrityError`` goes to ``translate`` after the rollback, so its
+    queries see the database as it was before the write.
+    """
+    point = db.begin_nested()
+    try:
+        yield
+    except IntegrityError as error:
+        point.rollback()
+        if translate is not None:
+            translate(error)
+        raise
+    except BaseException:
+        point.rollback()
+        raise
+    point.commit()
 
 
 def rowcount(db: OrmSession, statement: Executable) -> int:
@@ -57,4 +97,31 @@ def update_versioned(
         .values(values)
     )
     if rowcount(db, statement) != 1:
+        raise_stale(db, table, tenant, record_id, expected, not_found)
+
+
+def delete_versioned(
+    db: OrmSession,
+    table: Table,
+    children: Sequence[tuple[Table, str]],
+    *,
+    tenant: str,
+    record_id: str,
+    expected: int,
+    not_found: Callable[[], Exception],
+) -> None:
+    """Delete the row (and its rows in ``children``) if its version is ``expected``, else raise.
+
+    ``children`` are ``(table, column)`` pairs, ``column`` holding the parent's
+    id beside ``tenant``; their rows go first, and only if the parent's
+    version matches, so a stale delete touches nothing.
+    """
+    current = and_(table.c.tenant == tenant, table.c.id == record_id, table.c.version == expected)
+    for child, column in children:
+        db.execute(
+            delete(child).where(
+                child.c.tenant == tenant, child.c[column] == record_id, exists().where(current)
+            )
+        )
+    if rowcount(db, delete(table).where(current)) != 1:
         raise_stale(db, table, tenant, record_id, expected, not_found)

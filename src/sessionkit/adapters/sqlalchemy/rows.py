@@ -44,6 +44,8 @@ from sessionkit.adapters.sqlalchemy._types import (
 __all__ = [
     "EXCLUSION_CONSTRAINT",
     "LONG_SPAN",
+    "OCCURRENCE_CONSTRAINT",
+    "SERIES_START_CONSTRAINT",
     "Base",
     "ScheduleItemRow",
     "SeriesRow",
@@ -68,6 +70,15 @@ missed, so writers that bypass sessionkit must set the flag.
 
 EXCLUSION_CONSTRAINT = "sessionkit_no_double_booking"
 """The name of PostgreSQL's exclusion constraint on busy resource rows."""
+
+OCCURRENCE_CONSTRAINT = "uq_sessionkit_sessions_tenant_series_id_occurrence_key"
+"""The unique constraint behind the session key ``occurrence``.
+
+On (tenant, series_id, occurrence_key).
+"""
+
+SERIES_START_CONSTRAINT = "uq_sessionkit_sessions_tenant_series_id_start_at"
+"""The unique index behind the session key ``series_start``: (tenant, series_id, start_at)."""
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -174,7 +185,11 @@ class SessionRow(Base):
 
     __table_args__ = (
         # One session per occurrence of a series; NULL keys (extras) never collide.
-        UniqueConstraint("tenant", "series_id", "occurrence_key"),
+        UniqueConstraint("tenant", "series_id", "occurrence_key", name=OCCURRENCE_CONSTRAINT),
+        # One session per start of a series (two racing create_extra calls); sessions
+        # without a series never collide. A unique index, not a constraint, so that
+        # migration 0004 adds it on SQLite without rebuilding the table.
+        Index(SERIES_START_CONSTRAINT, "tenant", "series_id", "start_at", unique=True),
         ForeignKeyConstraint(
             ["tenant", "series_id"], ["sessionkit_series.tenant", "sessionkit_series.id"]
         ),

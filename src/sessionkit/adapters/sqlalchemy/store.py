@@ -22,12 +22,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction, sessionmaker
 
+from sessionkit.adapters.sqlalchemy import _kinds  # noqa: F401  # registers sessions and series
 from sessionkit.adapters.sqlalchemy._backend import Backend, backend_for
-from sessionkit.adapters.sqlalchemy._series import SqlAlchemySeriesRepository
-from sessionkit.adapters.sqlalchemy._sessions import SqlAlchemySessionRepository
-from sessionkit.errors import UnsupportedKind
+from sessionkit.adapters.sqlalchemy._kind import known_kinds, registered
+from sessionkit.adapters.sqlalchemy._repository import SqlRepository
+from sessionkit.errors import NestedUnitOfWork, UnsupportedKind
 from sessionkit.model.events import DomainEvent
-from sessionkit.ports import SERIES, SESSIONS, EventPublisher, Kind, UnitOfWorkBase
+from sessionkit.ports import EventPublisher, Kind, UnitOfWorkBase
 
 RepoT = TypeVar("RepoT")
 
@@ -64,7 +65,8 @@ class SqlAlchemyStore:
     ``BEGIN IMMEDIATE`` (so check-then-insert cannot interleave) and connections
     enforce foreign keys. Units of work on one SQLite engine are also serialised
     inside the process; opening a second one in a thread that already has one
-    open raises ``RuntimeError`` rather than deadlocking.
+    open raises :class:`~sessionkit.errors.NestedUnitOfWork` rather than
+    deadlocking.
     """
 
     def __init__(
@@ -119,9 +121,11 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
 
     Every write runs in its own SAVEPOINT, so a refused write (a duplicate, a
     conflict, a stale version) changes nothing and the unit stays usable.
-    :meth:`commit` commits and then publishes the collected events; the block
-    may carry on and commit again. Leaving the block rolls back whatever was
-    not committed.
+    :meth:`commit` commits; the block may carry on and commit again. Leaving
+    the block rolls back whatever was not committed, then publishes the events
+    of the commits, in order (a handler may open a unit of work of its own).
+    Repositories are made on first use, one per kind, from the registered
+    :class:`~sessionkit.adapters.sqlalchemy.SqlKind`.
     """
 
     def __init__(
@@ -137,11 +141,9 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         self._savepoint: SessionTransaction | None = None
         self._lock: threading.Lock | None = None
         self._events: list[DomainEvent] = []
+        self._committed: list[DomainEvent] = []
         self._used = False
-        self._repositories: dict[str, object] = {
-            SESSIONS.name: SqlAlchemySessionRepository(self),
-            SERIES.name: SqlAlchemySeriesRepository(self),
-        }
+        self._repositories: dict[str, object] = {}
 
     @property
     def backend(self) -> Backend:
@@ -155,13 +157,20 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         return self._db
 
     def repository(self, kind: Kind[RepoT]) -> RepoT:
-        """Return this unit's repository for ``kind``; raise ``UnsupportedKind`` if none."""
-        try:
-            return cast("RepoT", self._repositories[kind.name])
-        except KeyError:
-            raise UnsupportedKind(
-                kind.name, type(self).__name__, list(self._repositories)
-            ) from None
+        """Return this unit's repository for ``kind`` (one per kind and unit).
+
+        Raises ``UnsupportedKind`` for a kind nobody registered
+        (:func:`~sessionkit.adapters.sqlalchemy.register`).
+        """
+        found = self._repositories.get(kind.name)
+        if found is None:
+            entry = registered(kind.name)
+            if entry is None:
+                raise UnsupportedKind(kind.name, type(self._store).__name__, known_kinds())
+            stored, sql = entry
+            make = sql.repository or SqlRepository
+            found = self._repositories[kind.name] = make(stored, sql, self)
+        return cast("RepoT", found)
 
     def __enter__(self) -> Self:
         if self._used:
@@ -171,10 +180,7 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
             lock = _engine_lock(self._store.engine)
             held: set[int] = getattr(_HOLDER, "engines", set())
             if id(lock) in held:
-                raise RuntimeError(
-                    "this thread already has a unit of work open on this SQLite database; "
-                    "finish it before opening another (it would wait for itself forever)"
-                )
+                raise NestedUnitOfWork("SQLite database")
             lock.acquire()
             held.add(id(lock))
             _HOLDER.engines = held
@@ -211,6 +217,10 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
             self._db = None
             self._savepoint = None
             self._release()
+        # Only now, with the connection back and the SQLite lock released, so that a
+        # handler may open a unit of work of its own and read what was committed.
+        committed, self._committed = self._committed, []
+        self._publish(committed)
 
     def _release(self) -> None:
         if self._lock is not None:
@@ -220,16 +230,17 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
             self._lock = None
 
     def commit(self) -> None:
-        """Commit every write so far, then publish the collected events in order.
+        """Commit every write so far; its events are published when the unit closes.
 
-        In a joined unit the savepoint is released and the events wait for the
-        host's commit.
+        Events of several commits are published in commit order, after the
+        ``with`` block is left (and the SQLite lock released). In a joined unit
+        the savepoint is released and the events wait for the host's commit.
         """
         db = self.db()
         events, self._events = self._events, []
         if self._host is None:
             db.commit()
-            self._publish(events)
+            self._committed.extend(events)
             return
         assert self._savepoint is not None
         self._savepoint.commit()

@@ -40,7 +40,11 @@ def postgres_schema(url: str, **engine_options: Any) -> Iterator[Engine]:
 
     ``btree_gist`` is installed in ``public`` first (so dropping the schema
     never drops the extension); the schema is dropped with everything in it at
-    the end.
+    the end. The tables are created in the schema by name, not found through
+    the search path: when ``public`` already holds sessionkit's tables (the
+    demo leaves them there), nothing would be created and every row would land
+    in ``public``. With the new schema first on the search path, unqualified
+    SQL then reads and writes the new tables only.
     """
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     schema = _name("sessionkit_test")
@@ -60,7 +64,8 @@ def postgres_schema(url: str, **engine_options: Any) -> Iterator[Engine]:
             dbapi_connection.commit()
 
         try:
-            create_schema(engine)
+            with engine.begin() as connection:
+                create_schema(connection.execution_options(schema_translate_map={None: schema}))
             yield engine
         finally:
             engine.dispose()

@@ -301,7 +301,9 @@ class SessionContract(ContractBase):
             assert caught.value.key == "series_start"
             assert uow.sessions.get_many(TENANT, ["s2", "s3", "x1"]) == []
             # Another series, another tenant, or no series at all: no collision.
-            uow.sessions.add(make_session("other", series_id="series-2", busy=False))
+            other = make_session("other", series_id="series-2", busy=False)
+            self.ensure_series(uow, [other])
+            uow.sessions.add(other)
             uow.sessions.add(make_session("lone1", is_extra=True, busy=False))
             uow.sessions.add(make_session("lone2", is_extra=True, busy=False))
             self.ensure_series(uow, [make_session("t", tenant=OTHER_TENANT, series_id="series-1")])

@@ -1,7 +1,7 @@
 """Groups above series: ``group_key`` on series and sessions, with their indexes.
 
 Revision ID: 0005_groups_and_fields
-Revises: 0003_long_span
+Revises: 0004_series_start_unique
 Create Date: 2026-11-22
 
 A series may be filed under a group (a class holding several groups, a
@@ -20,7 +20,7 @@ from alembic import op
 from sessionkit.adapters.sqlalchemy._types import key_type
 
 revision = "0005_groups_and_fields"
-down_revision = "0003_long_span"
+down_revision = "0004_series_start_unique"
 branch_labels = None
 depends_on = None
 

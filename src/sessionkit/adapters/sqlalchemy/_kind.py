@@ -1,0 +1,143 @@
+"""How a kind is stored in SQL: its table description (:class:`SqlKind`) and the registry.
+
+A kind needs a table keyed by ``(tenant, id)`` with an integer ``version``
+column, a function from record to row values and one from row (and child
+rows) back to record, and a unique constraint per unique key of the kind.
+One line makes it storable by every :class:`~.store.SqlAlchemyStore`::
+
+    register(NOTES, SqlKind(notes_table, note_values, note_from_row,
+                            unique={"title": "uq_notes_tenant_title"}))
+
+Kinds that need more than the generic repository (queries, conflict checks)
+name a subclass of :class:`~._repository.SqlRepository` as ``repository``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, Protocol, TypeVar
+
+import attrs
+from sqlalchemy import Column, ForeignKeyConstraint, Table, UniqueConstraint
+from sqlalchemy.orm import Session as OrmSession
+
+from sessionkit.adapters.sqlalchemy._backend import Backend
+from sessionkit.ports import Kind, Record
+
+__all__ = ["ChildTable", "SqlKind", "SqlUnit", "known_kinds", "register", "registered"]
+
+R = TypeVar("R", bound=Record)
+
+
+class SqlUnit(Protocol):
+    """What a repository needs of its unit of work: the open ORM session and the backend."""
+
+    @property
+    def backend(self) -> Backend:
+        """How the database keeps double bookings out (locks, checks, text search)."""
+        ...
+
+    def db(self) -> OrmSession:
+        """Return the open ORM session; raise ``RuntimeError`` outside the ``with`` block."""
+        ...
+
+
+@attrs.frozen
+class ChildTable:
+    """Rows that belong to one record (a series' schedule items), written and deleted with it.
+
+    ``values(record)`` returns the child rows; ``parent_column`` holds the
+    record's id beside ``tenant``. With ``load`` the rows, in ``order_by``
+    order, are passed to the kind's ``from_row`` after the record's row; a
+    child table that only indexes the record (a session's resources) sets
+    ``load=False``.
+    """
+
+    table: Table
+    values: Callable[[Any], list[dict[str, Any]]]
+    parent_column: str
+    order_by: tuple[str, ...] = ()
+    load: bool = True
+
+
+@attrs.frozen(eq=False)
+class SqlKind(Generic[R]):
+    """The SQL description of one kind: its table, its row mapping, its constraints.
+
+    - ``table``: keyed by ``(tenant, id)``, with an integer ``version``.
+    - ``values(record)``: the row as a dict of column names (for ``insert`` and ``update``).
+    - ``from_row(row, *children)``: the record back from its row (a mapping of
+      column names) and, per loaded :class:`ChildTable`, the list of its rows.
+    - ``unique``: the name of each of the kind's :class:`~sessionkit.ports.UniqueKey`
+      mapped to the name of the table's unique constraint (or unique index)
+      that enforces it, ``tenant`` among its columns.
+    - ``children``: :class:`ChildTable` rows written, replaced and deleted with the record.
+    - ``parents``: a foreign-key column mapped to the kind it references, so a
+      missing parent is reported as that kind's ``NotFound``.
+    - ``repository``: the repository class, ``SqlRepository`` or a subclass
+      (``None``: the generic one).
+    """
+
+    table: Table
+    values: Callable[[R], dict[str, Any]]
+    from_row: Callable[..., R]
+    unique: Mapping[str, str] = attrs.field(factory=dict)
+    children: tuple[ChildTable, ...] = ()
+    parents: Mapping[str, Kind[Any]] = attrs.field(factory=dict)
+    repository: Callable[[Kind[Any], SqlKind[Any], SqlUnit], object] | None = None
+
+    def unique_columns(self, key: str) -> list[Column[Any]]:
+        """Return the columns of the unique constraint (or index) enforcing the key ``key``."""
+        name = self.unique[key]
+        for constraint in self.table.constraints:
+            if isinstance(constraint, UniqueConstraint) and constraint.name == name:
+                return list(constraint.columns)
+        for index in self.table.indexes:
+            if index.unique and index.name == name:
+                return [c for c in index.columns if isinstance(c, Column)]
+        raise LookupError(f"table {self.table.name!r} has no unique constraint or index {name!r}")
+
+    def parent_key(self, column: str) -> ForeignKeyConstraint:
+        """Return the foreign key through ``column`` (a parent kind's id)."""
+        for foreign in self.table.foreign_key_constraints:
+            if column in foreign.column_keys:
+                return foreign
+        raise LookupError(f"table {self.table.name!r} has no foreign key through {column!r}")
+
+
+_KINDS: dict[str, tuple[Kind[Any], SqlKind[Any]]] = {}
+
+
+def register(kind: Kind[Any], sql: SqlKind[Any]) -> None:
+    """Store ``kind`` as ``sql`` describes, in every :class:`~.store.SqlAlchemyStore`.
+
+    Checks the description against the kind: each of its unique keys needs a
+    unique constraint on the table (else a race could store two records with
+    one key), and each parent a foreign key. Registering a kind's name again
+    replaces the earlier description.
+    """
+    columns = set(sql.table.c.keys())
+    missing_columns = {"tenant", "id", "version"} - columns
+    if missing_columns:
+        raise ValueError(f"table {sql.table.name!r} lacks the columns {sorted(missing_columns)}")
+    wanted = {key.name for key in kind.unique}
+    if set(sql.unique) != wanted:
+        raise ValueError(
+            f"kind {kind.name!r} has the unique keys {sorted(wanted)}; map each to a unique "
+            f"constraint of {sql.table.name!r}, got {sorted(sql.unique)}"
+        )
+    for key in sql.unique:
+        sql.unique_columns(key)
+    for column in sql.parents:
+        sql.parent_key(column)
+    _KINDS[kind.name] = (kind, sql)
+
+
+def registered(name: str) -> tuple[Kind[Any], SqlKind[Any]] | None:
+    """Return the kind called ``name`` and its description, or ``None``."""
+    return _KINDS.get(name)
+
+
+def known_kinds() -> list[str]:
+    """Return the names of the registered kinds."""
+    return sorted(_KINDS)

@@ -1,0 +1,51 @@
+"""The built-in kinds in SQL: one registration line each."""
+
+from __future__ import annotations
+
+from sessionkit.adapters.sqlalchemy._kind import ChildTable, SqlKind, register
+from sessionkit.adapters.sqlalchemy._series import SqlAlchemySeriesRepository
+from sessionkit.adapters.sqlalchemy._sessions import SqlAlchemySessionRepository
+from sessionkit.adapters.sqlalchemy.mapping import (
+    resource_values,
+    schedule_item_values,
+    series_from_rows,
+    series_values,
+    session_from_row,
+    session_values,
+)
+from sessionkit.adapters.sqlalchemy.rows import (
+    OCCURRENCE_CONSTRAINT,
+    SERIES_START_CONSTRAINT,
+    schedule_items_table,
+    series_table,
+    session_resources_table,
+    sessions_table,
+)
+from sessionkit.ports import SERIES, SESSIONS
+
+__all__: list[str] = []
+
+register(
+    SERIES,
+    SqlKind(
+        series_table,
+        series_values,
+        series_from_rows,
+        children=(
+            ChildTable(schedule_items_table, schedule_item_values, "series_id", ("position",)),
+        ),
+        repository=SqlAlchemySeriesRepository,
+    ),
+)
+register(
+    SESSIONS,
+    SqlKind(
+        sessions_table,
+        session_values,
+        session_from_row,
+        unique={"occurrence": OCCURRENCE_CONSTRAINT, "series_start": SERIES_START_CONSTRAINT},
+        children=(ChildTable(session_resources_table, resource_values, "session_id", load=False),),
+        parents={"series_id": SERIES},
+        repository=SqlAlchemySessionRepository,
+    ),
+)

@@ -1,0 +1,304 @@
+"""The generic SQL repository: get / get_many / add / add_many / update / delete for any kind.
+
+:class:`SqlRepository` works from a kind's :class:`~._kind.SqlKind`: a fixed
+number of statements per call (``IN`` lists are split into chunks only for the
+drivers' parameter limits), every write in a SAVEPOINT
+(:func:`~._versioned.savepoint`), versions checked in the ``UPDATE``/``DELETE``
+itself. When the database refuses a write, :meth:`SqlRepository._refused`
+finds out why with a few queries and raises the kind's own error with the
+stored record loaded: a taken id or unique key (``kind.taken``), a missing
+parent (the parent kind's ``NotFound``); never a driver error.
+
+Subclasses add a kind's own reads and checks through the hooks
+``_check_batch``, ``_before_insert``, ``_before_children`` and ``_explain``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Iterable, Sequence
+from functools import partial
+from typing import Any, Generic, NoReturn, TypeVar
+
+import attrs
+from sqlalchemy import ColumnElement, and_, delete, insert, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
+
+from sessionkit.adapters.sqlalchemy._kind import SqlKind, SqlUnit
+from sessionkit.adapters.sqlalchemy._query import CHUNK, chunks
+from sessionkit.adapters.sqlalchemy._versioned import (
+    delete_versioned,
+    savepoint,
+    update_versioned,
+)
+from sessionkit.ports import Kind, Record, UniqueKey
+
+__all__ = ["SqlRepository", "constraint_named"]
+
+R = TypeVar("R", bound=Record)
+
+_MYSQL_KEY = re.compile(r"for key '(?:[^'.]*\.)?([^'.]+)'")
+
+
+def constraint_named(error: IntegrityError) -> str | None:
+    """Return the constraint the database names in ``error``, if it names one.
+
+    PostgreSQL reports it in the diagnostics, MySQL/MariaDB in the message
+    ("Duplicate entry ... for key 'name'"); SQLite names the columns only.
+    """
+    diag = getattr(error.orig, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    if isinstance(name, str):
+        return name
+    found = _MYSQL_KEY.search(str(error.orig))
+    return found.group(1) if found else None
+
+
+class SqlRepository(Generic[R]):
+    """The :class:`~sessionkit.ports.Repository` of one kind, over the table ``sql`` describes."""
+
+    def __init__(self, kind: Kind[Any], sql: SqlKind[R], unit: SqlUnit) -> None:
+        self.kind = kind
+        self.sql = sql
+        self._unit = unit
+        self.table = sql.table
+
+    # ------------------------------------------------------------------ reads
+
+    def get(self, tenant: str, record_id: str) -> R:
+        """Return the record; raise the kind's ``NotFound`` (also for another tenant's id)."""
+        found = self._fetch(self._unit.db(), tenant, [record_id])
+        if record_id not in found:
+            raise self.kind.missing(record_id, tenant)
+        return found[record_id]
+
+    def get_many(self, tenant: str, record_ids: Iterable[str]) -> list[R]:
+        """Return the records that exist among ``record_ids``, in the order asked, each once."""
+        wanted = list(dict.fromkeys(record_ids))
+        found = self._fetch(self._unit.db(), tenant, wanted)
+        return [found[i] for i in wanted if i in found]
+
+    def _fetch(self, db: OrmSession, tenant: str, ids: Sequence[str]) -> dict[str, R]:
+        """Return ``tenant``'s records among ``ids`` by id (one ``IN`` list per chunk)."""
+        table = self.table
+        found: dict[str, R] = {}
+        for chunk in chunks(ids):
+            conditions = [table.c.tenant == tenant, table.c.id.in_(chunk)]
+            found.update((record.id, record) for record in self._load(db, conditions))
+        return found
+
+    def _load(
+        self,
+        db: OrmSession,
+        conditions: Sequence[ColumnElement[bool]],
+        order_by: Sequence[Any] = (),
+    ) -> list[R]:
+        """Return the records whose rows match ``conditions``, by ``order_by`` (or id, tenant).
+
+        One query for the rows, and one per loaded :class:`~._kind.ChildTable`.
+        """
+        table = self.table
+        order = list(order_by) or [table.c.id, table.c.tenant]
+        connection = db.connection()
+        statement = select(table).where(*conditions).order_by(*order)
+        heads = list(connection.execute(statement).mappings())
+        if not heads:
+            return []
+        groups: list[dict[tuple[str, str], list[Any]]] = []
+        for child in self.sql.children:
+            if not child.load:
+                continue
+            rows_of = child.table
+            parent = rows_of.c[child.parent_column]
+            joined = (
+                select(rows_of)
+                .join(table, (table.c.tenant == rows_of.c.tenant) & (table.c.id == parent))
+                .where(*conditions)
+                .order_by(rows_of.c.tenant, parent, *(rows_of.c[n] for n in child.order_by))
+            )
+            rows: dict[tuple[str, str], list[Any]] = {}
+            for row in connection.execute(joined).mappings():
+                rows.setdefault((row["tenant"], row[child.parent_column]), []).append(row)
+            groups.append(rows)
+        make = self.sql.from_row
+        return [
+            make(row, *(g.get((row["tenant"], row["id"]), []) for g in groups)) for row in heads
+        ]
+
+    # ------------------------------------------------------------------ writes
+
+    def add(self, record: R) -> None:
+        """Store a new record; raise the kind's ``Duplicate`` for a taken id or unique key."""
+        self.add_many([record])
+
+    def add_many(self, records: Sequence[R]) -> None:
+        """Store new records in bulk, all or none; same errors as :meth:`add`.
+
+        One multi-row ``executemany`` per table. Repeats inside the batch are
+        refused before anything is written; against stored records the
+        database's constraints decide.
+        """
+        batch = list(records)
+        if not batch:
+            return
+        self._check_batch(batch)
+        db = self._unit.db()
+        with savepoint(db, partial(self._refused, db, batch, False)):
+            self._before_insert(db, batch)
+            db.execute(insert(self.table), [self.sql.values(r) for r in batch])
+            for child in self.sql.children:
+                rows = [row for r in batch for row in child.values(r)]
+                if rows:
+                    db.execute(insert(child.table), rows)
+
+    def update(self, record: R, *, expected_version: int) -> R:
+        """Replace the stored record, returning it with ``version + 1``.
+
+        Raises the kind's ``NotFound``, ``ConcurrentModification`` (the
+        ``UPDATE ... WHERE version = :expected`` matched nothing) or the kind's
+        ``Duplicate`` (a unique key taken by another record).
+        """
+        new: R = attrs.evolve(record, version=expected_version + 1)  # type: ignore[misc]  # records are attrs classes (Record is a protocol)
+        tenant, record_id = new.tenant, new.id
+        db = self._unit.db()
+        with savepoint(db, partial(self._refused, db, [new], True)):
+            update_versioned(
+                db,
+                self.table,
+                self.sql.values(new),
+                tenant=tenant,
+                record_id=record_id,
+                expected=expected_version,
+                not_found=partial(self.kind.missing, record_id, tenant),
+            )
+            self._before_children(db, new)
+            for child in self.sql.children:
+                rows_of = child.table
+                owned = rows_of.c[child.parent_column] == record_id
+                db.execute(delete(rows_of).where(rows_of.c.tenant == tenant, owned))
+                rows = child.values(new)
+                if rows:
+                    db.execute(insert(rows_of), rows)
+        return new
+
+    def delete(self, tenant: str, record_id: str, *, expected_version: int) -> None:
+        """Delete the record; raise the kind's ``NotFound`` or ``ConcurrentModification``."""
+        db = self._unit.db()
+        with savepoint(db):
+            delete_versioned(
+                db,
+                self.table,
+                [(child.table, child.parent_column) for child in self.sql.children],
+                tenant=tenant,
+                record_id=record_id,
+                expected=expected_version,
+                not_found=partial(self.kind.missing, record_id, tenant),
+            )
+
+    # ------------------------------------------------------------------ hooks
+
+    def _check_batch(self, batch: Sequence[R]) -> None:
+        """Refuse a batch that repeats an id or a unique key value (no database needed)."""
+        kind = self.kind
+        by_id: dict[tuple[str, str], R] = {}
+        firsts: list[dict[tuple[str, Hashable], R]] = [{} for _ in kind.unique]
+        for record in batch:
+            tenant, record_id = record.tenant, record.id
+            first = by_id.setdefault((tenant, record_id), record)
+            if first is not record:
+                raise kind.taken(record, None, first)
+            for key, seen in zip(kind.unique, firsts, strict=True):
+                value = key.value(record)
+                if value is not None:
+                    owner = seen.setdefault((tenant, value), record)
+                    if owner is not record:
+                        raise kind.taken(record, key, owner)
+
+    def _before_insert(self, db: OrmSession, batch: Sequence[R]) -> None:
+        """Run checks or take locks before ``batch`` is inserted (inside its savepoint)."""
+
+    def _before_children(self, db: OrmSession, new: R) -> None:
+        """Run checks or take locks after ``new``'s row is updated, before its child rows."""
+
+    def _explain(
+        self, db: OrmSession, tenant: str, mine: Sequence[R], error: IntegrityError
+    ) -> None:
+        """Raise the kind's own error for a refusal not caused by an id, key or parent."""
+
+    # ------------------------------------------------------------------ refusals
+
+    def _refused(
+        self, db: OrmSession, batch: Sequence[R], updating: bool, error: IntegrityError
+    ) -> NoReturn:
+        """Raise the kind's error behind a refused write (the savepoint is rolled back).
+
+        Looks, per tenant, for: a stored record with a new record's id (not
+        when ``updating``), a stored record holding one of its unique keys
+        (the key the database named first), the kind's own causes
+        (:meth:`_explain`), a missing parent. Re-raises ``error`` if none
+        explains it.
+        """
+        kind = self.kind
+        named = constraint_named(error)
+        keys = sorted(kind.unique, key=lambda k: self.sql.unique[k.name] != named)
+        for tenant in sorted({r.tenant for r in batch}):
+            mine = [r for r in batch if r.tenant == tenant]
+            if not updating:
+                stored = self._fetch(db, tenant, [r.id for r in mine])
+                for record in mine:
+                    existing = stored.get(record.id)
+                    if existing is not None:
+                        raise kind.taken(record, None, existing) from error
+            for key in keys:
+                owners = self._owners(db, tenant, key, mine)
+                for record in mine:
+                    owner = owners.get(key.value(record))
+                    if owner is not None and owner.id != record.id:
+                        raise kind.taken(record, key, owner) from error
+            self._explain(db, tenant, mine, error)
+            self._missing_parents(db, tenant, mine, error)
+        raise error
+
+    def _owners(
+        self, db: OrmSession, tenant: str, key: UniqueKey, records: Sequence[R]
+    ) -> dict[Any, R]:
+        """Return the stored records holding ``key`` values of ``records``, by value."""
+        columns = [c for c in self.sql.unique_columns(key.name) if c.name != "tenant"]
+        wanted = {
+            tuple(row[c.name] for c in columns)
+            for row in (self.sql.values(r) for r in records if key.value(r) is not None)
+        }
+        found: dict[Any, R] = {}
+        values = sorted(wanted, key=repr)
+        size = max(1, CHUNK // len(columns))
+        for begin in range(0, len(values), size):
+            matches = or_(
+                *(
+                    and_(*(c == v for c, v in zip(columns, value, strict=True)))
+                    for value in values[begin : begin + size]
+                )
+            )
+            for record in self._load(db, [self.table.c.tenant == tenant, matches]):
+                found[key.value(record)] = record
+        return found
+
+    def _missing_parents(
+        self, db: OrmSession, tenant: str, mine: Sequence[R], error: IntegrityError
+    ) -> None:
+        for column, parent in self.sql.parents.items():
+            ids = sorted({v for v in (self.sql.values(r)[column] for r in mine) if v is not None})
+            if not ids:
+                continue
+            referred = {e.parent.name: e.column for e in self.sql.parent_key(column).elements}
+            parent_id, parent_tenant = referred[column], referred["tenant"]
+            known: set[Any] = set()
+            for chunk in chunks(ids):
+                known.update(
+                    db.scalars(
+                        select(parent_id).where(parent_tenant == tenant, parent_id.in_(chunk))
+                    )
+                )
+            for missing in ids:
+                if missing not in known:
+                    raise parent.missing(missing, tenant) from error
