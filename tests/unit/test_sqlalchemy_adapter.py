@@ -19,25 +19,31 @@ from sqlalchemy.pool import StaticPool
 
 from sessionkit.adapters.sqlalchemy import (
     SqlAlchemyStore,
+    SqlKind,
     create_schema,
     drop_schema,
     metadata,
+    register,
     upgrade,
 )
 from sessionkit.adapters.sqlalchemy.migrations import VERSION_TABLE
+from sessionkit.adapters.sqlalchemy.rows import sessions_table
 from sessionkit.errors import (
     ConcurrentModification,
     DuplicateSeries,
     DuplicateSession,
+    NestedUnitOfWork,
     SeriesNotFound,
     SessionConflict,
+    UnsupportedKind,
 )
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
-from sessionkit.model.session import ResourceRef
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.ports import SERIES, SESSIONS, Kind, Repository, UniqueKey
 from sessionkit.recurrence import Recurrence
 from sessionkit.testing.clocks import RecordingPublisher
-from sessionkit.testing.contract import T0, TENANT, make_series, make_session
+from sessionkit.testing.contract import T0, TENANT, _event, make_series, make_session
 from sessionkit.timespan import TimeSpan
 
 
@@ -425,7 +431,7 @@ def test_instants_come_back_as_aware_utc(store: SqlAlchemyStore) -> None:
 
 
 def test_a_second_unit_in_the_same_thread_fails_fast_on_sqlite(store: SqlAlchemyStore) -> None:
-    with store.unit_of_work(), pytest.raises(RuntimeError, match="already has a unit of work"):
+    with store.unit_of_work(), pytest.raises(NestedUnitOfWork, match="already has a unit of work"):
         store.unit_of_work().__enter__()
     with store.unit_of_work() as uow:  # the lock was released
         assert uow.series.active() == []
@@ -492,3 +498,77 @@ def test_a_host_rollback_drops_a_joined_units_writes_and_events(
     assert publisher.events == []
     with store.unit_of_work() as uow:
         assert uow.sessions.query(TENANT, SessionQuery()).total == 0
+
+
+# ---------------------------------------------------------------------- kinds and repositories
+
+
+def test_a_unit_makes_one_repository_per_kind(store: SqlAlchemyStore) -> None:
+    with store.unit_of_work() as uow:
+        assert uow.repository(SESSIONS) is uow.sessions is uow.repository(SESSIONS)
+        assert uow.repository(SERIES) is uow.series
+    with store.unit_of_work() as other:
+        assert other.sessions is not uow.sessions
+
+
+def test_an_unregistered_kind_is_unsupported(store: SqlAlchemyStore) -> None:
+    stranger: Kind[Repository[Session]] = Kind("stranger", Session)
+    with store.unit_of_work() as uow, pytest.raises(UnsupportedKind) as caught:
+        uow.repository(stranger)
+    assert caught.value.kind == "stranger"
+    assert {"session", "series"} <= set(caught.value.known)
+
+
+def test_register_refuses_a_unique_key_without_a_constraint() -> None:
+    keyed: Kind[Repository[Session]] = Kind(
+        "keyed", Session, unique=(UniqueKey("title", ("title",)),)
+    )
+    with pytest.raises(ValueError, match="unique keys"):
+        register(keyed, SqlKind(sessions_table, dict, dict))
+    with pytest.raises(LookupError, match="no unique constraint or index 'nope'"):
+        register(keyed, SqlKind(sessions_table, dict, dict, unique={"title": "nope"}))
+
+
+def test_for_occurrences_reads_only_the_keys_asked_in_one_query_per_chunk(
+    store: SqlAlchemyStore, engine: Engine
+) -> None:
+    _fill(store, 1000)
+    keys = [(T0 + timedelta(hours=2 * n)).replace(tzinfo=None) for n in (0, 3, 999)]
+    log = StatementLog(engine)
+    with store.unit_of_work() as uow:
+        found = uow.sessions.for_occurrences(
+            TENANT, "series-1", [*keys, keys[0], T0.replace(tzinfo=None) + timedelta(minutes=1)]
+        )
+        assert [(k, s.id) for k, s in sorted(found.items())] == [
+            (keys[0], "s0000"),
+            (keys[1], "s0003"),
+            (keys[2], "s0999"),
+        ]
+        assert len(log.queries()) == 1
+        assert uow.sessions.for_occurrences(TENANT, "series-2", keys) == {}
+        log.clear()
+        every = [(T0 + timedelta(hours=2 * n)).replace(tzinfo=None) for n in range(1000)]
+        assert len(uow.sessions.for_occurrences(TENANT, "series-1", every)) == 1000
+        assert len(log.queries()) == 2  # chunks of 900 keys
+    event.remove(engine, "before_cursor_execute", log._record)
+
+
+def test_an_event_handler_reads_what_was_committed(engine: Engine) -> None:
+    """Events come after the unit closed: a handler opens its own unit on the same engine."""
+    seen: list[list[str]] = []
+
+    class Reading:
+        def publish(self, events: object) -> None:
+            with reader.unit_of_work() as uow:
+                seen.append([s.id for s in uow.sessions.get_many(TENANT, ["a", "b"])])
+
+    reader = SqlAlchemyStore(engine, Reading())
+    with reader.unit_of_work() as uow:
+        uow.sessions.add(make_session("a"))
+        uow.collect([_event()])
+        uow.commit()
+        assert seen == []
+        uow.sessions.add(make_session("b", at=1))
+        uow.collect([_event()])
+        uow.rollback()
+    assert seen == [["a"]]

@@ -24,6 +24,8 @@ concurrency guarantees of each database.
 from __future__ import annotations
 
 from sessionkit.adapters.sqlalchemy._backend import SchemaWarning, install_sqlite_hooks
+from sessionkit.adapters.sqlalchemy._kind import ChildTable, SqlKind, SqlUnit, register
+from sessionkit.adapters.sqlalchemy._repository import SqlRepository
 from sessionkit.adapters.sqlalchemy._series import SqlAlchemySeriesRepository
 from sessionkit.adapters.sqlalchemy._sessions import SqlAlchemySessionRepository
 from sessionkit.adapters.sqlalchemy.migrations import alembic_config, upgrade
@@ -42,19 +44,24 @@ from sessionkit.adapters.sqlalchemy.store import SqlAlchemyStore, SqlAlchemyUnit
 __all__ = [
     "EXCLUSION_CONSTRAINT",
     "Base",
+    "ChildTable",
     "ScheduleItemRow",
     "SchemaWarning",
     "SeriesRow",
     "SessionResourceRow",
     "SessionRow",
+    "SqlKind",
+    "SqlRepository",
     "SqlAlchemySeriesRepository",
     "SqlAlchemySessionRepository",
     "SqlAlchemyStore",
     "SqlAlchemyUnitOfWork",
+    "SqlUnit",
     "alembic_config",
     "create_schema",
     "drop_schema",
     "install_sqlite_hooks",
     "metadata",
+    "register",
     "upgrade",
 ]

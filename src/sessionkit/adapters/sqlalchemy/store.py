@@ -141,7 +141,7 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         self._savepoint: SessionTransaction | None = None
         self._lock: threading.Lock | None = None
         self._events: list[DomainEvent] = []
-        self._committed: list[DomainEvent] = []
+        self._committed: list[tuple[DomainEvent, ...]] = []
         self._used = False
         self._repositories: dict[str, object] = {}
 
@@ -219,8 +219,7 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
             self._release()
         # Only now, with the connection back and the SQLite lock released, so that a
         # handler may open a unit of work of its own and read what was committed.
-        committed, self._committed = self._committed, []
-        self._publish(committed)
+        self._publish_committed()
 
     def _release(self) -> None:
         if self._lock is not None:
@@ -240,7 +239,8 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         events, self._events = self._events, []
         if self._host is None:
             db.commit()
-            self._committed.extend(events)
+            if events:
+                self._committed.append(tuple(events))
             return
         assert self._savepoint is not None
         self._savepoint.commit()
@@ -264,10 +264,23 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         self.db()
         self._events.extend(events)
 
-    def _publish(self, events: list[DomainEvent]) -> None:
+    def _publish_committed(self) -> None:
+        """Publish each commit's events as one batch, in commit order; raise the first error after.
+
+        A publisher error does not undo the commit, nor keep later batches back.
+        """
+        batches, self._committed = self._committed, []
         publisher = self._store.publisher
-        if events and publisher is not None:
-            publisher.publish(tuple(events))
+        if publisher is None:
+            return
+        failure: BaseException | None = None
+        for batch in batches:
+            try:
+                publisher.publish(batch)
+            except BaseException as exc:  # noqa: BLE001  # the other batches still go out
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
 
 _Pending = tuple[SqlAlchemyStore, list[DomainEvent], list[SessionTransaction]]
