@@ -17,8 +17,14 @@ imports SQLAlchemy. It passes :mod:`sessionkit.testing.contract` unchanged.
 ...     uow.series.active()
 []
 
+Every kind is stored by one generic, versioned :class:`SqlRepository` driven by
+a :class:`SqlKind` (table, row mapping, unique constraints, child tables,
+parent foreign keys); ``register(kind, SqlKind(...))`` makes a new kind
+storable, and sessions and series are registered the same way.
+
 See ``docs/sqlalchemy.md`` for embedding in an application, Alembic and the
-concurrency guarantees of each database.
+concurrency guarantees of each database, and ``docs/extending.md`` for a new
+kind end to end.
 """
 
 from __future__ import annotations
