@@ -87,6 +87,7 @@ __all__ = [
     "UnitOfWork",
     "UnitOfWorkBase",
     "UnitOfWorkFactory",
+    "publish_batches",
 ]
 
 RecordT = TypeVar("RecordT", bound="Record")
@@ -429,6 +430,26 @@ def _duplicate_session(record: Session, key: UniqueKey | None, existing: object)
         key="id" if key is None else key.name,
         tenant=record.tenant,
     )
+
+
+def publish_batches(
+    publisher: EventPublisher | None, batches: Sequence[Sequence[DomainEvent]]
+) -> None:
+    """Publish each committed batch in order; raise the first publisher error after all of them.
+
+    What adapters call when a unit of work closes: a publisher error does not
+    undo the commits, nor keep the later batches back.
+    """
+    if publisher is None:
+        return
+    failure: BaseException | None = None
+    for batch in batches:
+        try:
+            publisher.publish(batch)
+        except BaseException as exc:  # noqa: BLE001  # the other batches still go out
+            failure = failure or exc
+    if failure is not None:
+        raise failure
 
 
 class UnitOfWorkBase:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
@@ -19,55 +18,14 @@ from sqlalchemy.pool import StaticPool
 
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
-from sessionkit.errors import DuplicateSession
 from sessionkit.ports import EventPublisher, UnitOfWorkFactory
-from sessionkit.testing.contract import OTHER_TENANT, T0, TENANT, StorageContract, make_session
+from sessionkit.testing.contract import StorageContract
 
 POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
 MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
 
 
-class SqlStorageContract(StorageContract):
-    """The storage contract, with one test corrected for adapters that enforce foreign keys.
-
-    ``test_a_series_has_one_session_per_start`` adds a session of ``series-2``
-    without adding ``series-2`` first (the contract promises it always adds the
-    series), so the SQL adapter rightly refuses it with ``SeriesNotFound``. The
-    copy here adds the series; drop it once the contract does.
-    """
-
-    def test_a_series_has_one_session_per_start(self, store: UnitOfWorkFactory) -> None:
-        """Same series and start, another occurrence key: DuplicateSession, key "series_start"."""
-        first = make_session("s1", series_id="series-1", busy=False)
-        self.given(store, first)
-        other_key = (T0 + timedelta(hours=24)).replace(tzinfo=None)
-        clash = make_session("s2", series_id="series-1", key=other_key, busy=False)
-        extra = make_session("x1", series_id="series-1", is_extra=True, busy=False)
-        with store() as uow:
-            for refused in (clash, extra):
-                with pytest.raises(DuplicateSession) as caught:
-                    uow.sessions.add(refused)
-                assert (caught.value.key, caught.value.existing) == ("series_start", first)
-                assert caught.value.session_id == refused.id
-            with pytest.raises(DuplicateSession) as caught:
-                uow.sessions.add_many([make_session("s3", series_id="series-1", at=5), clash])
-            assert caught.value.key == "series_start"
-            assert uow.sessions.get_many(TENANT, ["s2", "s3", "x1"]) == []
-            # Another series, another tenant, or no series at all: no collision.
-            other = make_session("other", series_id="series-2", busy=False)
-            self.ensure_series(uow, [other])
-            uow.sessions.add(other)
-            uow.sessions.add(make_session("lone1", is_extra=True, busy=False))
-            uow.sessions.add(make_session("lone2", is_extra=True, busy=False))
-            self.ensure_series(uow, [make_session("t", tenant=OTHER_TENANT, series_id="series-1")])
-            uow.sessions.add(
-                make_session("s2", tenant=OTHER_TENANT, series_id="series-1", key=other_key)
-            )
-            uow.commit()
-        assert self.stored(store) == ["lone1", "lone2", "other", "s1"]
-
-
-class TestSQLiteMemoryStore(SqlStorageContract):
+class TestSQLiteMemoryStore(StorageContract):
     """SQLite in memory: one connection shared by every thread (StaticPool)."""
 
     engines: ClassVar[dict[int, Engine]] = {}
@@ -85,7 +43,7 @@ class TestSQLiteMemoryStore(SqlStorageContract):
         self.engines.pop(id(store)).dispose()
 
 
-class TestSQLiteFileStore(SqlStorageContract):
+class TestSQLiteFileStore(StorageContract):
     """SQLite in a file: a connection per thread, writes serialised by BEGIN IMMEDIATE."""
 
     engines: ClassVar[dict[int, Engine]] = {}
@@ -127,7 +85,7 @@ def mysql() -> Iterator[Engine]:
         yield engine
 
 
-class TestPostgresStore(SqlStorageContract):
+class TestPostgresStore(StorageContract):
     """PostgreSQL: overlaps refused by the exclusion constraint."""
 
     @pytest.fixture(autouse=True)
@@ -139,7 +97,7 @@ class TestPostgresStore(SqlStorageContract):
         return SqlAlchemyStore(self.engine, publisher).unit_of_work
 
 
-class TestMySQLStore(SqlStorageContract):
+class TestMySQLStore(StorageContract):
     """MySQL/MariaDB: check then write under named locks, READ COMMITTED."""
 
     @pytest.fixture(autouse=True)

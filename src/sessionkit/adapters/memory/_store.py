@@ -11,7 +11,7 @@ from sessionkit.adapters.memory._repository import MemoryRepository, repository_
 from sessionkit.adapters.memory._table import Journal, Table
 from sessionkit.errors import NestedUnitOfWork
 from sessionkit.model.events import DomainEvent
-from sessionkit.ports import EventPublisher, Kind, UnitOfWorkBase
+from sessionkit.ports import EventPublisher, Kind, UnitOfWorkBase, publish_batches
 
 RepoT = TypeVar("RepoT")
 
@@ -130,17 +130,7 @@ class InMemoryUnitOfWork(UnitOfWorkBase):
     def _publish(self) -> None:
         """Publish each committed batch in order; the first publisher error is raised after all."""
         batches, self._committed = self._committed, []
-        publisher = self._store._publisher
-        if publisher is None:
-            return
-        failure: BaseException | None = None
-        for batch in batches:
-            try:
-                publisher.publish(batch)
-            except BaseException as exc:  # noqa: BLE001  # the other batches still go out
-                failure = failure or exc
-        if failure is not None:
-            raise failure
+        publish_batches(self._store._publisher, batches)
 
     def journal(self) -> Journal:
         """Return the journal of the open transaction; raise ``RuntimeError`` outside ``with``."""

@@ -28,7 +28,7 @@ from sessionkit.adapters.sqlalchemy._kind import known_kinds, registered
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
 from sessionkit.errors import NestedUnitOfWork, UnsupportedKind
 from sessionkit.model.events import DomainEvent
-from sessionkit.ports import EventPublisher, Kind, UnitOfWorkBase
+from sessionkit.ports import EventPublisher, Kind, UnitOfWorkBase, publish_batches
 
 RepoT = TypeVar("RepoT")
 
@@ -270,17 +270,7 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         A publisher error does not undo the commit, nor keep later batches back.
         """
         batches, self._committed = self._committed, []
-        publisher = self._store.publisher
-        if publisher is None:
-            return
-        failure: BaseException | None = None
-        for batch in batches:
-            try:
-                publisher.publish(batch)
-            except BaseException as exc:  # noqa: BLE001  # the other batches still go out
-                failure = failure or exc
-        if failure is not None:
-            raise failure
+        publish_batches(self._store.publisher, batches)
 
 
 _Pending = tuple[SqlAlchemyStore, list[DomainEvent], list[SessionTransaction]]
