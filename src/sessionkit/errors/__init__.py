@@ -1,0 +1,138 @@
+"""The exceptions sessionkit raises, all rooted at :class:`SessionKitError`.
+
+Every error also inherits the builtin it resembles, so ``except ValueError`` in
+existing code keeps working, and carries structured attributes besides its
+message::
+
+    SessionKitError
+    ├── InvalidValue (ValueError)              bad input in general
+    │   ├── NaiveDatetime                       a datetime without tzinfo
+    │   ├── InvalidTimeSpan                     end <= start
+    │   ├── InvalidDuration                     a duration/step <= 0, a negative buffer
+    │   ├── InvalidWindow                       a query window whose end is before its start
+    │   ├── UnknownTimeZone                     not an IANA zone name
+    │   ├── UnknownStatus (LookupError)         not a status of the lifecycle
+    │   ├── UnknownTransitionName (LookupError) not a transition of the lifecycle
+    │   ├── NotASession (TypeError)             a value a lifecycle cannot drive
+    │   ├── InvalidRecurrence                   a rule, EXDATE or RDATE that cannot be used
+    │   └── InvalidAvailability                 weekly hours that make no sense
+    ├── WrongType (TypeError)                   a public API got a value of the wrong type
+    │   └── NotADatetime                        not a datetime (date, time, timedelta)
+    ├── NotIndexed (KeyError)                   a key that a ConflictIndex does not hold
+    ├── WallTimeError (ValueError)              a local time that is not one instant
+    │   ├── SkippedTime                         falls in a DST gap (does not exist)
+    │   └── RepeatedTime                        falls in a DST fold (exists twice)
+    ├── ExpansionLimitExceeded (RuntimeError)   a recurrence examined too many candidates
+    ├── NotFound (LookupError)                  no such record of a kind for this tenant
+    │   ├── SessionNotFound                     no such session
+    │   └── SeriesNotFound                      no such series
+    ├── Duplicate (ValueError)                  the id or a unique key of a kind is taken
+    │   ├── DuplicateSession                    session id, (series, occurrence) or (series, start)
+    │   └── DuplicateSeries                     the series id
+    ├── UnsupportedKind (LookupError)           an adapter cannot store that kind
+    ├── NestedUnitOfWork (RuntimeError)         a unit of work opened inside another
+    ├── SessionConflict (ValueError)            a busy resource is taken at that time
+    ├── SessionLocked (ValueError)              status or dependents forbid the change
+    ├── ConcurrentModification (RuntimeError)   the stored version moved on
+    ├── SeriesClosedError (ValueError)          the series is closed
+    ├── LifecycleError (ValueError)
+    │   ├── InvalidLifecycle                    a lifecycle definition that is not sound
+    │   ├── InvalidTransition                   a transition not allowed from the status
+    │   ├── TransitionRefused                   a guard said no
+    │   ├── LifecycleNotApplicable              the lifecycle drives another kind of value
+    │   └── UnknownLifecycle (LookupError)      no preset by that name
+    ├── MissingFact (LookupError)               a timer's condition needs a fact not given
+"""
+
+from __future__ import annotations
+
+from sessionkit.errors._base import (
+    ExpansionLimitExceeded,
+    InvalidAvailability,
+    InvalidDuration,
+    InvalidRecurrence,
+    InvalidTimeSpan,
+    InvalidValue,
+    InvalidWindow,
+    NaiveDatetime,
+    NotADatetime,
+    NotASession,
+    NotIndexed,
+    RepeatedTime,
+    SessionKitError,
+    SkippedTime,
+    UnknownStatus,
+    UnknownTimeZone,
+    UnknownTransitionName,
+    WallTimeError,
+    WrongType,
+)
+from sessionkit.errors._lifecycle import (
+    InvalidLifecycle,
+    InvalidTransition,
+    LifecycleError,
+    LifecycleNotApplicable,
+    MissingFact,
+    TransitionRefused,
+    UnknownLifecycle,
+)
+from sessionkit.errors._storage import (
+    ConcurrentModification,
+    Duplicate,
+    DuplicateSeries,
+    DuplicateSession,
+    NestedUnitOfWork,
+    NotFound,
+    SeriesClosedError,
+    SeriesNotFound,
+    SessionConflict,
+    SessionLocked,
+    SessionNotFound,
+    UnsupportedKind,
+)
+
+__all__ = [
+    "NotFound",
+    "Duplicate",
+    "WrongType",
+    "UnsupportedKind",
+    "NestedUnitOfWork",
+    "ConcurrentModification",
+    "DuplicateSession",
+    "DuplicateSeries",
+    "SeriesClosedError",
+    "SeriesNotFound",
+    "SessionConflict",
+    "SessionLocked",
+    "SessionNotFound",
+    "ExpansionLimitExceeded",
+    "InvalidAvailability",
+    "InvalidDuration",
+    "InvalidLifecycle",
+    "InvalidRecurrence",
+    "InvalidTimeSpan",
+    "InvalidTransition",
+    "InvalidValue",
+    "InvalidWindow",
+    "LifecycleError",
+    "LifecycleNotApplicable",
+    "MissingFact",
+    "NaiveDatetime",
+    "NotADatetime",
+    "NotASession",
+    "NotIndexed",
+    "RepeatedTime",
+    "SessionKitError",
+    "SkippedTime",
+    "TransitionRefused",
+    "UnknownLifecycle",
+    "UnknownStatus",
+    "UnknownTimeZone",
+    "UnknownTransitionName",
+    "WallTimeError",
+]
+
+# Show (and pickle) every error under its public path, not the private module it lives in.
+for _name in __all__:
+    globals()[_name].__module__ = __name__
+del _name

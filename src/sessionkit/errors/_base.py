@@ -1,0 +1,174 @@
+"""The root error and the errors for bad values, types and local times."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class SessionKitError(Exception):
+    """Root of every exception sessionkit raises on purpose."""
+
+
+class InvalidValue(SessionKitError, ValueError):
+    """A value handed to sessionkit is not acceptable.
+
+    ``value`` is the offending value and ``expected`` says what would have been
+    accepted.
+    """
+
+    def __init__(self, message: str, *, value: object = None, expected: str = "") -> None:
+        super().__init__(message)
+        self.value = value
+        self.expected = expected
+
+
+class NaiveDatetime(InvalidValue):
+    """A datetime without a time zone where an instant was required."""
+
+    def __init__(self, value: datetime, *, name: str = "datetime") -> None:
+        super().__init__(
+            f"{name} must be timezone-aware, got naive {value.isoformat()!r}; "
+            "attach a zone (e.g. .replace(tzinfo=ZoneInfo('Europe/Berlin')) or UTC)",
+            value=value,
+            expected="an aware datetime",
+        )
+        self.name = name
+
+
+class WrongType(SessionKitError, TypeError):
+    """A value of the wrong type reached a public API; ``name`` says which, ``expected`` what."""
+
+    def __init__(self, value: object, *, name: str = "value", expected: str = "") -> None:
+        super().__init__(
+            f"{name} must be {expected}, got {type(value).__name__} {value!r}"
+            if expected
+            else f"{name} has the wrong type: {type(value).__name__} {value!r}"
+        )
+        self.value = value
+        self.name = name
+        self.expected = expected
+
+
+class NotADatetime(WrongType):
+    """A value of the wrong type where a datetime (or date, time, timedelta) was required."""
+
+    def __init__(self, value: object, *, name: str = "value", expected: str = "datetime") -> None:
+        super().__init__(value, name=name, expected=f"a {expected}")
+        self.expected = expected
+
+
+class InvalidTimeSpan(InvalidValue):
+    """A span whose end is not after its start."""
+
+    def __init__(self, start: datetime, end: datetime) -> None:
+        super().__init__(
+            f"a TimeSpan needs end > start, got start={start.isoformat()} end={end.isoformat()}",
+            value=(start, end),
+            expected="end strictly after start",
+        )
+        self.start = start
+        self.end = end
+
+
+class UnknownStatus(InvalidValue, LookupError):
+    """A status name that the lifecycle does not declare."""
+
+
+class UnknownTransitionName(InvalidValue, LookupError):
+    """A transition name that the lifecycle does not declare."""
+
+
+class NotASession(InvalidValue, TypeError):
+    """A value that a lifecycle cannot drive (not an attrs/dataclass value, no status field)."""
+
+
+class NotIndexed(SessionKitError, KeyError):
+    """A key that is not in the :class:`~sessionkit.conflicts.ConflictIndex`."""
+
+    def __init__(self, key: object) -> None:
+        super().__init__(f"{key!r} is not in the index")
+        self.key = key
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class InvalidDuration(InvalidValue):
+    """A duration, step or buffer outside its allowed range."""
+
+
+class InvalidWindow(InvalidValue):
+    """A query window whose end lies before its start."""
+
+
+class UnknownTimeZone(InvalidValue):
+    """A name that is not an IANA time zone known to this system."""
+
+    def __init__(self, name: object) -> None:
+        super().__init__(
+            f"unknown time zone {name!r}; expected an IANA name such as 'Europe/Berlin' or 'UTC'",
+            value=name,
+            expected="an IANA time zone name",
+        )
+        self.name = name
+
+
+class InvalidRecurrence(InvalidValue):
+    """A recurrence rule, EXDATE or RDATE that cannot be used.
+
+    ``part`` names the offending rule part (``"FREQ"``, ``"BYDAY"``, ...) when
+    the problem is in the rule text.
+    """
+
+    def __init__(self, message: str, *, value: object = None, part: str | None = None) -> None:
+        super().__init__(message, value=value, expected=part or "")
+        self.part = part
+
+
+class InvalidAvailability(InvalidValue):
+    """Availability hours that cannot be used (unknown weekday, end before start, ...)."""
+
+
+class WallTimeError(SessionKitError, ValueError):
+    """A local wall-clock time that does not name exactly one instant in its zone."""
+
+    def __init__(self, message: str, *, local: datetime, zone: str) -> None:
+        super().__init__(message)
+        self.local = local
+        self.zone = zone
+
+
+class SkippedTime(WallTimeError):
+    """The local time falls in a gap (clocks jumped over it), so it never happened."""
+
+    def __init__(self, local: datetime, zone: str) -> None:
+        super().__init__(
+            f"{local.isoformat()} does not exist in {zone}: the clocks skip over it "
+            "(choose disambiguate='compatible', 'earlier' or 'later')",
+            local=local,
+            zone=zone,
+        )
+
+
+class RepeatedTime(WallTimeError):
+    """The local time falls in a fold (clocks went back), so it happened twice."""
+
+    def __init__(self, local: datetime, zone: str) -> None:
+        super().__init__(
+            f"{local.isoformat()} happens twice in {zone}: the clocks go back over it "
+            "(choose disambiguate='compatible', 'earlier' or 'later')",
+            local=local,
+            zone=zone,
+        )
+
+
+class ExpansionLimitExceeded(SessionKitError, RuntimeError):
+    """One expansion call examined more candidate dates than the hard cap allows."""
+
+    def __init__(self, rule: str, limit: int) -> None:
+        super().__init__(
+            f"expanding {rule!r} examined more than {limit:,} candidate dates in one call; "
+            "ask for a smaller window (or raise the limit explicitly)"
+        )
+        self.rule = rule
+        self.limit = limit

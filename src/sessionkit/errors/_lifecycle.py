@@ -1,0 +1,112 @@
+"""Errors of lifecycle definitions, transitions and the facts their timers need."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sessionkit.errors._base import SessionKitError
+
+
+class LifecycleError(SessionKitError, ValueError):
+    """Base for lifecycle definition and transition errors."""
+
+
+class InvalidLifecycle(LifecycleError):
+    """A lifecycle definition that is not sound (unknown status, unreachable status, ...)."""
+
+    def __init__(self, message: str, *, problem: str = "", subject: object = None) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.subject = subject
+
+
+class InvalidTransition(LifecycleError):
+    """The transition asked for is not allowed from the session's current status."""
+
+    def __init__(
+        self,
+        *,
+        session_id: object,
+        status: str,
+        transition: str,
+        allowed: Sequence[str],
+    ) -> None:
+        allowed_text = ", ".join(allowed) if allowed else "none"
+        super().__init__(
+            f"cannot {transition!r} session {session_id!r} in status {status!r}; "
+            f"allowed now: {allowed_text}"
+        )
+        self.session_id = session_id
+        self.status = status
+        self.transition = transition
+        self.allowed = tuple(allowed)
+
+
+class TransitionRefused(LifecycleError):
+    """A guard refused the transition; ``reason`` says why."""
+
+    def __init__(
+        self,
+        *,
+        session_id: object,
+        status: str,
+        transition: str,
+        reason: str,
+        guard: Any = None,
+    ) -> None:
+        super().__init__(
+            f"cannot {transition!r} session {session_id!r} in status {status!r}: {reason}"
+        )
+        self.session_id = session_id
+        self.status = status
+        self.transition = transition
+        self.reason = reason
+        self.guard = guard
+
+
+class LifecycleNotApplicable(LifecycleError):
+    """The lifecycle drives another kind of value (``subject``) than the one asked for.
+
+    ``lifecycle`` is its name, ``subject`` what it is for (``"payment"``),
+    ``expected`` the kind the caller needs (``"session"``) and ``field`` the
+    attribute the lifecycle changes.
+    """
+
+    def __init__(self, *, lifecycle: str, subject: str, expected: str, field: str = "") -> None:
+        drives = f", driving their {field!r} field" if field else ""
+        super().__init__(
+            f"lifecycle {lifecycle!r} is for {subject} values{drives}, not for {expected} "
+            f"values; choose a lifecycle whose subject is {expected!r}"
+        )
+        self.lifecycle = lifecycle
+        self.subject = subject
+        self.expected = expected
+        self.field = field
+
+
+class MissingFact(SessionKitError, LookupError):
+    """A timed transition's condition needs a fact the caller did not pass in ``facts=``.
+
+    ``fact`` is the fact's name, ``lifecycle`` and ``transition`` say whose
+    condition asked, and ``value_id`` is the id of the value being advanced.
+    """
+
+    def __init__(self, *, fact: str, lifecycle: str, transition: str, value_id: object) -> None:
+        super().__init__(
+            f"the condition of {lifecycle!r} transition {transition!r} needs the fact {fact!r} "
+            f"for {value_id!r}; pass it, e.g. facts={{{fact!r}: ...}}, to advance() or next_due()"
+        )
+        self.fact = fact
+        self.lifecycle = lifecycle
+        self.transition = transition
+        self.value_id = value_id
+
+
+class UnknownLifecycle(SessionKitError, LookupError):
+    """No lifecycle is registered under the name asked for."""
+
+    def __init__(self, name: str, known: Sequence[str]) -> None:
+        super().__init__(f"unknown lifecycle {name!r}; known: {', '.join(sorted(known))}")
+        self.name = name
+        self.known = tuple(known)

@@ -1,0 +1,87 @@
+"""Ports: the protocols storage adapters and hosts implement for sessionkit's services.
+
+Services talk only to these. ``sessionkit.adapters.memory`` and
+``sessionkit.adapters.sqlalchemy`` implement the storage ports and are held to
+the same behaviour by ``sessionkit.testing.contract``.
+
+Storage is generic: every aggregate (sessions, series, and the kinds later
+features add) is a *kind* (:class:`Kind`), a tenant-scoped, versioned record
+type with a :class:`Repository` of get / get_many / add / add_many / update /
+delete. A kind whose records need more (sessions: conflict checks, queries)
+names a wider repository protocol. A unit of work hands out repositories by
+kind (:meth:`UnitOfWork.repository`); ``uow.sessions`` and ``uow.series`` are
+typed accessors for the built-in kinds, inherited from :class:`UnitOfWorkBase`,
+so an outside adapter implements ``repository`` once and adding a kind never
+changes what it must implement.
+
+Rules every storage adapter follows (the contract suite checks them):
+
+- Every read and write is scoped to a tenant; another tenant's id behaves
+  exactly like a missing one (the kind's ``...NotFound``).
+- Writes are atomic per unit of work: ``commit`` makes all of them visible,
+  anything else (an exception, ``rollback``) leaves storage as it was.
+- ``add``/``add_many`` refuse a record whose id, or whose value of one of the
+  kind's unique keys, is taken (the kind's ``Duplicate...``); for sessions
+  that includes the same ``(series_id, occurrence_key)`` and the same
+  ``(series_id, start)``, and a busy session overlapping another busy
+  session on a shared resource (``SessionConflict``, carrying the blockers),
+  so no race can double-book.
+- ``update``/``delete`` take the version the caller read and raise
+  ``ConcurrentModification`` if the stored one differs; ``update`` stores the
+  record with ``version + 1``.
+- A failed write (duplicate, conflict, stale version, missing id) changes
+  nothing and the unit of work stays usable: earlier writes can still be
+  committed (a database adapter uses a savepoint per write).
+- Ids are scoped by tenant: two tenants may use the same id.
+- Ties in a sort are broken by id, in the sort's direction;
+  ``sort="updated"`` reads a never-updated session's ``updated_at`` as its
+  ``created_at``; a cursor continues strictly after ``(value, id)`` and still
+  works when its row was deleted. Title search is case-insensitive and literal.
+- ``get_many`` returns each found id once, in the order first asked.
+- Events are published after the unit of work closed (its ``with`` block
+  left), in the order of the commits that produced them; a rolled-back
+  unit publishes nothing. If the publisher raises, the commit still stands
+  and the error reaches the caller.
+
+``sessionkit.testing.contract.StorageContract`` checks every rule above, and
+``sessionkit.testing.contract.RepositoryContract`` the generic ones for any kind.
+"""
+
+from __future__ import annotations
+
+from sessionkit.ports._kinds import SERIES, SESSIONS, SeriesRepository, SessionRepository
+from sessionkit.ports._storage import (
+    Clock,
+    EventPublisher,
+    Kind,
+    Record,
+    Repository,
+    UniqueKey,
+    publish_batches,
+)
+from sessionkit.ports._unit import (
+    FactProvider,
+    LinkChecker,
+    UnitOfWork,
+    UnitOfWorkBase,
+    UnitOfWorkFactory,
+)
+
+__all__ = [
+    "SERIES",
+    "SESSIONS",
+    "Clock",
+    "EventPublisher",
+    "FactProvider",
+    "Kind",
+    "LinkChecker",
+    "Record",
+    "Repository",
+    "SeriesRepository",
+    "SessionRepository",
+    "UniqueKey",
+    "UnitOfWork",
+    "UnitOfWorkBase",
+    "UnitOfWorkFactory",
+    "publish_batches",
+]

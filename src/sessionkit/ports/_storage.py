@@ -1,0 +1,173 @@
+"""Generic storage ports: records, kinds, repositories, the clock and the event publisher."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from operator import attrgetter
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
+
+import attrs
+
+from sessionkit.errors import Duplicate, NotFound
+from sessionkit.model.events import DomainEvent
+
+RecordT = TypeVar("RecordT", bound="Record")
+RepoT = TypeVar("RepoT")
+
+
+class Record(Protocol):
+    """What every stored aggregate has: an id, the tenant it belongs to, and a version."""
+
+    @property
+    def id(self) -> str:
+        """The record's id, unique per tenant."""
+        ...
+
+    @property
+    def tenant(self) -> str:
+        """The tenant owning the record."""
+        ...
+
+    @property
+    def version(self) -> int:
+        """The optimistic-concurrency version, 1 for a new record."""
+        ...
+
+
+@attrs.frozen
+class UniqueKey:
+    """A set of fields no two records of one tenant may share (beside the id).
+
+    ``fields`` are attribute names (properties work too). As in SQL, a record
+    with ``None`` in any of them is not held to the key.
+    """
+
+    name: str
+    fields: tuple[str, ...]
+    _get: Callable[[Any], Any] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_get", attrgetter(*self.fields))
+
+    def value(self, record: object) -> tuple[Any, ...] | None:
+        """Return the key's value for ``record``, or ``None`` when a field is ``None``."""
+        got = self._get(record)
+        values = got if len(self.fields) > 1 else (got,)
+        return None if any(v is None for v in values) else tuple(values)
+
+
+def _not_found(kind: str, record_id: object, tenant: object) -> NotFound:
+    return NotFound(kind, record_id, tenant)
+
+
+def _duplicate(kind: str, record: Any, key: UniqueKey | None, existing: object) -> Duplicate:
+    if key is None:
+        return Duplicate.of(kind, record.id, record.tenant, existing=existing)
+    return Duplicate.of(
+        kind, record.id, record.tenant, key=key.name, value=key.value(record), existing=existing
+    )
+
+
+@attrs.frozen(eq=False)
+class Kind(Generic[RepoT]):
+    """One kind of stored aggregate: its name, record class, unique keys and errors.
+
+    ``RepoT`` is the repository protocol the kind's repositories follow
+    (:class:`Repository` of the record class, or a wider protocol with the
+    kind's own queries); :meth:`UnitOfWork.repository` returns that type.
+    ``not_found(kind, id, tenant)`` and ``duplicate(kind, record, key,
+    existing)`` build the kind's own errors (``key`` is ``None`` for the id).
+    Kinds compare by identity; adapters look them up by :attr:`name`.
+    """
+
+    name: str
+    record_type: type[Any]
+    unique: tuple[UniqueKey, ...] = ()
+    not_found: Callable[[str, object, object], NotFound] = _not_found
+    duplicate: Callable[[str, Any, UniqueKey | None, object], Duplicate] = _duplicate
+
+    def missing(self, record_id: object, tenant: object) -> NotFound:
+        """Return the error for a record of this kind that does not exist."""
+        return self.not_found(self.name, record_id, tenant)
+
+    def taken(self, record: object, key: UniqueKey | None, existing: object) -> Duplicate:
+        """Return the error for ``record`` whose id (``key=None``) or unique ``key`` is taken."""
+        return self.duplicate(self.name, record, key, existing)
+
+    def key(self, name: str) -> UniqueKey:
+        """Return the unique key called ``name``."""
+        for key in self.unique:
+            if key.name == name:
+                return key
+        raise LookupError(f"kind {self.name!r} has no unique key {name!r}")
+
+
+class Repository(Protocol[RecordT]):
+    """The records of one kind, of all tenants; every method is scoped by ``tenant``."""
+
+    def get(self, tenant: str, record_id: str) -> RecordT:
+        """Return the record; raise the kind's ``NotFound`` (also for another tenant's id)."""
+        ...
+
+    def get_many(self, tenant: str, record_ids: Iterable[str]) -> list[RecordT]:
+        """Return the records that exist among ``record_ids``, in the order asked, each once."""
+        ...
+
+    def add(self, record: RecordT) -> None:
+        """Store a new record; raise the kind's ``Duplicate`` for a taken id or unique key."""
+        ...
+
+    def add_many(self, records: Sequence[RecordT]) -> None:
+        """Store new records in bulk, all or none; same errors as :meth:`add`."""
+        ...
+
+    def update(self, record: RecordT, *, expected_version: int) -> RecordT:
+        """Replace the stored record, returning it with ``version + 1``.
+
+        Raises the kind's ``NotFound``, ``ConcurrentModification`` or the kind's
+        ``Duplicate`` (a unique key taken by another record).
+        """
+        ...
+
+    def delete(self, tenant: str, record_id: str, *, expected_version: int) -> None:
+        """Delete the record; raise the kind's ``NotFound`` or ``ConcurrentModification``."""
+        ...
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Where services get the current instant (never ``datetime.now()``)."""
+
+    def now(self) -> datetime:
+        """Return the current instant, timezone-aware."""
+        ...
+
+
+@runtime_checkable
+class EventPublisher(Protocol):
+    """Receives domain events after the unit of work that produced them committed."""
+
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        """Deliver ``events`` in the order they happened; raising does not undo the commit."""
+        ...
+
+
+def publish_batches(
+    publisher: EventPublisher | None, batches: Sequence[Sequence[DomainEvent]]
+) -> None:
+    """Publish each committed batch in order; raise the first publisher error after all of them.
+
+    What adapters call when a unit of work closes: a publisher error does not
+    undo the commits, nor keep the later batches back.
+    """
+    if publisher is None:
+        return
+    failure: BaseException | None = None
+    for batch in batches:
+        try:
+            publisher.publish(batch)
+        except BaseException as exc:  # noqa: BLE001  # the other batches still go out
+            failure = failure or exc
+    if failure is not None:
+        raise failure
