@@ -42,6 +42,7 @@ from sessionkit.errors import (
     SessionLocked,
     SessionNotFound,
     SkippedTime,
+    StillReferenced,
     TransitionRefused,
     UnknownLifecycle,
     UnknownStatus,
@@ -172,5 +173,6 @@ __all__ = [
     "SessionLocked",
     "ConcurrentModification",
     "SeriesClosedError",
+    "StillReferenced",
     "__version__",
 ]

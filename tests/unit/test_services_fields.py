@@ -236,3 +236,59 @@ def test_close_group_is_all_or_nothing(world: Harness, monkeypatch: pytest.Monke
     assert world.events.events == []
     with pytest.raises(InvalidValue):
         world.kit.series.close_group(T, "", actor="admin")
+
+
+# ---------------------------------------------------------------------- fields given at creation
+
+BAD_FIELDS = [
+    ({"score": float("nan")}, "score"),
+    ({"": "x"}, ""),
+    ({"k" * 65: 1}, "k" * 65),
+    ({"nested": {1: "x"}}, "nested"),
+    ({"big": 2**64}, "big"),
+    (["not", "a", "mapping"], None),
+]
+
+
+@pytest.mark.parametrize(("fields", "named"), BAD_FIELDS)
+def test_fields_given_to_create_extra_are_checked_like_set_fields(
+    world: Harness, fields: object, named: str | None
+) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        world.kit.sessions.create_extra(
+            T,
+            actor="u1",
+            start=datetime(2026, 3, 3, 15, tzinfo=UTC),
+            end=datetime(2026, 3, 3, 16, tzinfo=UTC),
+            lifecycle="lms",
+            metadata=fields,  # type: ignore[arg-type]  # the point: wrong at run time
+        )
+    if named is not None:
+        assert repr(named) in str(caught.value)
+    assert world.kit.queries.list(T, SessionQuery()).total == 0
+
+
+@pytest.mark.parametrize(("fields", "named"), BAD_FIELDS)
+def test_fields_given_to_series_create_and_create_many_are_checked(
+    world: Harness, fields: object, named: str | None
+) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        world.kit.series.create(
+            T,
+            actor="u1",
+            title="Algebra",
+            items=[_item()],
+            metadata=fields,  # type: ignore[arg-type]  # the point: wrong at run time
+        )
+    if named is not None:
+        assert repr(named) in str(caught.value)
+    with pytest.raises(InvalidValue):
+        SeriesSpec(title="Algebra", items=[_item()], metadata=fields)  # type: ignore[arg-type]
+    assert world.kit.queries.list(T, SessionQuery()).total == 0
+
+
+def test_fields_given_at_creation_are_stored_as_json_would_read_them(world: Harness) -> None:
+    series, _ = world.kit.series.create(
+        T, actor="u1", title="Algebra", items=[_item()], metadata={"tags": ("a", "b"), "n": 1}
+    )
+    assert dict(series.metadata) == {"tags": ["a", "b"], "n": 1}

@@ -29,6 +29,7 @@ message::
     ├── Duplicate (ValueError)                  the id or a unique key of a kind is taken
     │   ├── DuplicateSession                    session id, (series, occurrence) or (series, start)
     │   └── DuplicateSeries                     the series id
+    ├── StillReferenced (ValueError)            other records still point at the one to delete
     ├── UnsupportedKind (LookupError)           an adapter cannot store that kind
     ├── NestedUnitOfWork (RuntimeError)         a unit of work opened inside another
     ├── SessionConflict (ValueError)            a busy resource is taken at that time
@@ -88,6 +89,7 @@ from sessionkit.errors._storage import (
     SessionConflict,
     SessionLocked,
     SessionNotFound,
+    StillReferenced,
     UnsupportedKind,
 )
 
@@ -105,6 +107,7 @@ __all__ = [
     "SessionConflict",
     "SessionLocked",
     "SessionNotFound",
+    "StillReferenced",
     "ExpansionLimitExceeded",
     "InvalidAvailability",
     "InvalidDuration",

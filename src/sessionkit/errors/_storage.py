@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sessionkit.errors._base import SessionKitError
@@ -71,6 +71,28 @@ class Duplicate(SessionKitError, ValueError):
         return cls(
             message, kind=kind, record_id=record_id, tenant=tenant, key=key, existing=existing
         )
+
+
+class StillReferenced(SessionKitError, ValueError):
+    """A record may not be deleted while records of other kinds still point at it.
+
+    ``kind``, ``record_id`` and ``tenant`` name the record; ``referenced_by``
+    maps each referring kind to how many of its records point at it (a series'
+    sessions, a session's bookings). Delete or move those first.
+    """
+
+    def __init__(
+        self, kind: str, record_id: object, tenant: object, referenced_by: Mapping[str, int]
+    ) -> None:
+        holders = ", ".join(f"{count} {name}(s)" for name, count in sorted(referenced_by.items()))
+        super().__init__(
+            f"{kind} {record_id!r} of tenant {tenant!r} is still referenced by {holders}; "
+            "delete or move those first"
+        )
+        self.kind = kind
+        self.record_id = record_id
+        self.tenant = tenant
+        self.referenced_by = dict(referenced_by)
 
 
 class UnsupportedKind(SessionKitError, LookupError):

@@ -26,6 +26,7 @@ __all__ = [
     "FieldFilter",
     "FieldValue",
     "check_field_key",
+    "check_fields",
     "field_filters",
     "field_matches",
     "field_value",
@@ -54,6 +55,23 @@ def check_field_key(key: object) -> str:
             expected=f"a string of 1..{MAX_FIELD_KEY_LENGTH} characters",
         )
     return key
+
+
+def check_fields(fields: object) -> dict[str, Any]:
+    """Return a JSON-safe copy of own fields given at creation, or raise ``InvalidValue``.
+
+    The same rules as changing them later: string keys of 1..64 characters and
+    values :func:`field_value` accepts; ``None`` means no fields.
+    """
+    if fields is None:
+        return {}
+    if not isinstance(fields, Mapping):
+        raise InvalidValue(
+            f"own fields (metadata) must be a mapping of field names to values, got {fields!r}",
+            value=fields,
+            expected="a mapping",
+        )
+    return {check_field_key(key): field_value(key, value) for key, value in fields.items()}
 
 
 def _int64(key: str, value: int) -> int:

@@ -76,19 +76,6 @@ class SeriesRepository(Repository[Series], Protocol):
         ...
 
 
-SESSIONS: Kind[SessionRepository] = Kind(
-    "session",
-    Session,
-    unique=(
-        UniqueKey("occurrence", ("series_id", "occurrence_key")),
-        UniqueKey("series_start", ("series_id", "start")),
-    ),
-    not_found=lambda _kind, record_id, tenant: SessionNotFound(record_id, tenant),
-    duplicate=lambda _kind, record, key, existing: _duplicate_session(record, key, existing),
-)
-"""Sessions: unique per tenant by id, by (series, occurrence key) and by (series, start)."""
-
-
 SERIES: Kind[SeriesRepository] = Kind(
     "series",
     Series,
@@ -98,6 +85,23 @@ SERIES: Kind[SeriesRepository] = Kind(
     ),
 )
 """Series: unique per tenant by id."""
+
+
+SESSIONS: Kind[SessionRepository] = Kind(
+    "session",
+    Session,
+    unique=(
+        UniqueKey("occurrence", ("series_id", "occurrence_key")),
+        UniqueKey("series_start", ("series_id", "start")),
+    ),
+    not_found=lambda _kind, record_id, tenant: SessionNotFound(record_id, tenant),
+    duplicate=lambda _kind, record, key, existing: _duplicate_session(record, key, existing),
+    parents={"series_id": SERIES},
+)
+"""Sessions: unique per tenant by id, by (series, occurrence key) and by (series, start).
+
+A session's ``series_id``, when set, names a stored series.
+"""
 
 
 def _duplicate_session(record: Session, key: UniqueKey | None, existing: object) -> Duplicate:

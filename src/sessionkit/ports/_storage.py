@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from operator import attrgetter
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
@@ -78,7 +78,12 @@ class Kind(Generic[RepoT]):
     kind's own queries); :meth:`UnitOfWork.repository` returns that type.
     ``not_found(kind, id, tenant)`` and ``duplicate(kind, record, key,
     existing)`` build the kind's own errors (``key`` is ``None`` for the id).
-    Kinds compare by identity; adapters look them up by :attr:`name`.
+    ``parents`` maps a field holding another kind's id (a session's
+    ``series_id``) to that kind: every adapter refuses a record whose parent
+    does not exist (the parent kind's ``NotFound``) and the deletion of a
+    record that others still point at (``StillReferenced``); ``None`` in the
+    field means no parent. Kinds compare by identity; adapters look them up
+    by :attr:`name`.
     """
 
     name: str
@@ -86,6 +91,7 @@ class Kind(Generic[RepoT]):
     unique: tuple[UniqueKey, ...] = ()
     not_found: Callable[[str, object, object], NotFound] = _not_found
     duplicate: Callable[[str, Any, UniqueKey | None, object], Duplicate] = _duplicate
+    parents: Mapping[str, Kind[Any]] = attrs.field(factory=dict)
 
     def missing(self, record_id: object, tenant: object) -> NotFound:
         """Return the error for a record of this kind that does not exist."""

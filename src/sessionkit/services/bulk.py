@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from sessionkit.model.fields import check_fields
 from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
 from sessionkit.model.session import Session
 from sessionkit.services._context import Context, Tx, months_after, series_start, series_zone
@@ -59,7 +60,7 @@ class SeriesSpec:
     lifecycle: str = "lms"
     window: WindowPolicy | None = None
     capacity: int = 1
-    metadata: Mapping[str, Any] | None = None
+    metadata: Mapping[str, Any] | None = attrs.field(default=None, converter=check_fields)
     series_id: str | None = None
     group: str | None = None
 

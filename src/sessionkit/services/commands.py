@@ -15,7 +15,6 @@ import attrs
 
 from sessionkit.errors import (
     ConcurrentModification,
-    DuplicateSession,
     InvalidValue,
     SeriesClosedError,
 )
@@ -27,6 +26,7 @@ from sessionkit.model.events import (
     SessionStatusChanged,
     SessionUpdated,
 )
+from sessionkit.model.fields import check_fields
 from sessionkit.model.session import ResourceRef, Session, resource_refs
 from sessionkit.services import fields
 from sessionkit.services._context import Context, Tx, check_editable, check_free, series_zone
@@ -39,24 +39,6 @@ __all__ = ["SessionCommands"]
 def _check_version(session: Session, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != session.version:
         raise ConcurrentModification(session.id, expected_version, session.version)
-
-
-def _check_unique_start(tx: Tx, session: Session) -> None:
-    """Refuse a second session of the same series starting at the same instant (the seed's key)."""
-    if session.series_id is None:
-        return
-    for other in tx.sessions.for_series(
-        session.tenant, session.series_id, start_from=session.start
-    ):
-        if other.start > session.start:
-            break
-        if other.id != session.id:
-            raise DuplicateSession(
-                f"series {session.series_id!r} already has session {other.id!r} "
-                f"starting at {session.start.isoformat()}",
-                session_id=session.id,
-                existing=other,
-            )
 
 
 class SessionCommands:
@@ -94,6 +76,7 @@ class SessionCommands:
         """
         ctx = self._ctx
         span = TimeSpan(check_aware(start, "start"), check_aware(end, "end"))
+        own_fields = check_fields(metadata)
         with ctx.transaction() as tx:
             if series_id is not None:
                 series = tx.series.get(tenant, series_id)
@@ -127,10 +110,9 @@ class SessionCommands:
                 series_id=series_id,
                 capacity=1 if capacity is None else capacity,
                 is_extra=True,
-                metadata=metadata,
+                metadata=own_fields,
                 group=None if series_id is None else series.group,
             )
-            _check_unique_start(tx, session)
             check_free(tx, session)
             tx.sessions.add(session)
             tx.collect([SessionCreated(tenant=tenant, actor=actor, at=tx.now, session=session)])
@@ -197,8 +179,6 @@ class SessionCommands:
             )
             if "span" in changes or "resources" in changes:
                 check_free(tx, changed)
-            if "start" in old:
-                _check_unique_start(tx, changed)
             stored = tx.sessions.update(changed, expected_version=session.version)
             tx.collect(
                 [SessionUpdated(tenant=tenant, actor=actor, at=tx.now, session=stored, old=old)]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from sessionkit.adapters.memory._table import Index, Journal, Table
-from sessionkit.errors import ConcurrentModification
+from sessionkit.errors import ConcurrentModification, StillReferenced
 from sessionkit.ports import Kind, Record
 
 if TYPE_CHECKING:
@@ -78,6 +78,13 @@ class MemoryRepository(Generic[R]):
             if owner is not None and owner != record.id:
                 raise self.kind.taken(record, index.key, table.get(record.tenant, owner))
         self.check(table, record)
+        for field, parent in self.kind.parents.items():
+            parent_id = getattr(record, field)
+            if (
+                parent_id is not None
+                and self._uow.table(parent).get(record.tenant, parent_id) is None
+            ):
+                raise parent.missing(parent_id, record.tenant)
 
     def check(self, table: Table[R], record: R) -> None:
         """Raise if ``record`` may not be stored beside the others; a hook, nothing by default.
@@ -136,11 +143,17 @@ class MemoryRepository(Generic[R]):
         return new
 
     def delete(self, tenant: str, record_id: str, *, expected_version: int) -> None:
-        """Delete the record; raise the kind's ``NotFound`` or ``ConcurrentModification``."""
+        """Delete the record; raise ``NotFound``, ``ConcurrentModification`` or ``StillReferenced``.
+
+        ``StillReferenced`` names the kinds whose records point at it.
+        """
         journal, table = self._open()
         old = self._stored(table, tenant, record_id)
         if old.version != expected_version:
             raise ConcurrentModification(record_id, expected_version, old.version)
+        holders = self._uow.referring(self.kind, tenant, record_id)
+        if holders:
+            raise StillReferenced(self.kind.name, record_id, tenant, holders)
         journal.remove(table, old)
 
 

@@ -143,6 +143,18 @@ class InMemoryUnitOfWork(UnitOfWorkBase):
         self.journal()
         return self._store._table(kind)
 
+    def referring(self, kind: Kind[Any], tenant: str, record_id: str) -> dict[str, int]:
+        """Return, per kind with rows pointing at ``kind``'s ``record_id``, how many do."""
+        self.journal()
+        counts: dict[str, int] = {}
+        for table in self._store._tables.values():
+            for field, parent in table.kind.parents.items():
+                if parent.name == kind.name:
+                    count = table.references[field].count(tenant, record_id)
+                    if count:
+                        counts[table.kind.name] = counts.get(table.kind.name, 0) + count
+        return counts
+
     def commit(self) -> None:
         """Keep every write so far; its events are published when the unit closes."""
         self.journal().forget()

@@ -15,7 +15,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from sessionkit.ports import Kind, Record, UniqueKey
 
-__all__ = ["Index", "Journal", "Table", "UniqueIndex"]
+__all__ = ["Index", "Journal", "ReferenceIndex", "Table", "UniqueIndex"]
 
 R = TypeVar("R", bound=Record)
 R_contra = TypeVar("R_contra", bound=Record, contravariant=True)
@@ -72,11 +72,41 @@ class UniqueIndex(Generic[R]):
         return dict(self._owners)
 
 
+class ReferenceIndex(Generic[R]):
+    """Which rows point at each parent id through one field (a session's ``series_id``), per tenant."""  # noqa: E501
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+        self._children: dict[tuple[str, Any], set[str]] = {}
+
+    def count(self, tenant: str, parent_id: object) -> int:
+        """Return how many rows of ``tenant`` point at ``parent_id``."""
+        return len(self._children.get((tenant, parent_id), ()))
+
+    def insert(self, row: R) -> None:
+        """Index a row that was just stored."""
+        parent = getattr(row, self.field)
+        if parent is not None:
+            self._children.setdefault((row.tenant, parent), set()).add(row.id)
+
+    def remove(self, row: R) -> None:
+        """Forget a row that was just dropped."""
+        parent = getattr(row, self.field)
+        if parent is not None:
+            key = (row.tenant, parent)
+            children = self._children[key]
+            children.discard(row.id)
+            if not children:
+                del self._children[key]
+
+
 class Table(Generic[R]):
     """The records of one kind, of every tenant, with their indexes.
 
     ``unique`` holds a :class:`UniqueIndex` per unique key of the kind, by key
-    name; ``named`` the specialised indexes a repository asked for, by name.
+    name; ``references`` a :class:`ReferenceIndex` per parent field of the
+    kind, by field; ``named`` the specialised indexes a repository asked for,
+    by name.
 
     ``insert`` and ``remove`` keep every index in step and are not journalled
     (the :class:`Journal` calls them); they trust the caller, which checks ids
@@ -87,8 +117,15 @@ class Table(Generic[R]):
         self.kind = kind
         self.rows: dict[str, dict[str, R]] = {}
         self.unique: dict[str, UniqueIndex[R]] = {key.name: UniqueIndex(key) for key in kind.unique}
+        self.references: dict[str, ReferenceIndex[R]] = {
+            field: ReferenceIndex(field) for field in kind.parents
+        }
         self.named: dict[str, Index[R]] = dict(indexes or {})
-        self.indexes: tuple[Index[R], ...] = (*self.unique.values(), *self.named.values())
+        self.indexes: tuple[Index[R], ...] = (
+            *self.unique.values(),
+            *self.references.values(),
+            *self.named.values(),
+        )
 
     def get(self, tenant: str, record_id: str) -> R | None:
         """Return the stored record or ``None``."""

@@ -21,17 +21,18 @@ from functools import partial
 from typing import Any, Generic, NoReturn, TypeVar
 
 import attrs
-from sqlalchemy import ColumnElement, and_, delete, insert, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
-from sessionkit.adapters.sqlalchemy._kind import SqlKind, SqlUnit
+from sessionkit.adapters.sqlalchemy._kind import SqlKind, SqlUnit, known_kinds, registered
 from sessionkit.adapters.sqlalchemy._query import CHUNK, chunks
 from sessionkit.adapters.sqlalchemy._versioned import (
     delete_versioned,
     savepoint,
     update_versioned,
 )
+from sessionkit.errors import StillReferenced
 from sessionkit.ports import Kind, Record, UniqueKey
 
 __all__ = ["SqlRepository", "constraint_named"]
@@ -183,9 +184,12 @@ class SqlRepository(Generic[R]):
         return new
 
     def delete(self, tenant: str, record_id: str, *, expected_version: int) -> None:
-        """Delete the record; raise the kind's ``NotFound`` or ``ConcurrentModification``."""
+        """Delete the record; raise ``NotFound``, ``ConcurrentModification`` or ``StillReferenced``.
+
+        ``StillReferenced`` names the kinds whose rows' foreign keys point at it.
+        """
         db = self._unit.db()
-        with savepoint(db):
+        with savepoint(db, partial(self._still_referenced, db, tenant, record_id)):
             delete_versioned(
                 db,
                 self.table,
@@ -282,6 +286,30 @@ class SqlRepository(Generic[R]):
             for record in self._load(db, [self.table.c.tenant == tenant, matches]):
                 found[key.value(record)] = record
         return found
+
+    def _still_referenced(
+        self, db: OrmSession, tenant: str, record_id: str, error: IntegrityError
+    ) -> NoReturn:
+        """Raise ``StillReferenced`` naming the kinds whose rows point at the record."""
+        counts: dict[str, int] = {}
+        for name in known_kinds():
+            found = registered(name)
+            assert found is not None
+            child_kind, child = found
+            for column, parent in child.parents.items():
+                if parent.name != self.kind.name:
+                    continue
+                table = child.table
+                count = db.scalar(
+                    select(func.count())
+                    .select_from(table)
+                    .where(table.c.tenant == tenant, table.c[column] == record_id)
+                )
+                if count:
+                    counts[child_kind.name] = counts.get(child_kind.name, 0) + count
+        if counts:
+            raise StillReferenced(self.kind.name, record_id, tenant, counts) from error
+        raise error
 
     def _missing_parents(
         self, db: OrmSession, tenant: str, mine: Sequence[R], error: IntegrityError

@@ -2,7 +2,8 @@
 
 Two parts: :class:`RepositoryContract`, the generic rules of any kind's
 repository (subclass it per kind: :class:`SessionsRepositoryContract` and
-:class:`SeriesRepositoryContract` are ready for the built-in kinds), and
+:class:`SeriesRepositoryContract` are ready for the built-in kinds; mix in
+:class:`ParentsContract` for a kind whose records point at a parent), and
 :class:`StorageContract`, everything sessions and series promise beyond them.
 
 Subclass :class:`StorageContract` once per adapter and implement
@@ -52,6 +53,7 @@ from sessionkit.testing.contract._support import _event as _event
 from sessionkit.testing.contract.concurrency import ConcurrencyContract
 from sessionkit.testing.contract.fields import FieldsContract
 from sessionkit.testing.contract.kinds import SeriesRepositoryContract, SessionsRepositoryContract
+from sessionkit.testing.contract.parents import ParentsContract
 from sessionkit.testing.contract.queries import QueryContract
 from sessionkit.testing.contract.repository import RepositoryContract
 from sessionkit.testing.contract.series import SeriesContract
@@ -63,6 +65,7 @@ __all__ = [
     "OTHER_TENANT",
     "T0",
     "TENANT",
+    "ParentsContract",
     "RepositoryContract",
     "SeriesRepositoryContract",
     "SessionsRepositoryContract",

@@ -14,12 +14,13 @@ from sessionkit.model.series import Series
 from sessionkit.model.session import Session
 from sessionkit.ports import SERIES, SESSIONS, UnitOfWork
 from sessionkit.testing.contract._support import TENANT, make_series, make_session
+from sessionkit.testing.contract.parents import ParentsContract
 from sessionkit.testing.contract.repository import RepositoryContract
 
 __all__ = ["SeriesRepositoryContract", "SessionsRepositoryContract"]
 
 
-class SessionsRepositoryContract(RepositoryContract[Session]):
+class SessionsRepositoryContract(ParentsContract[Session]):
     """The generic contract for :data:`~sessionkit.ports.SESSIONS`; implement ``make_store``."""
 
     kind = SESSIONS
