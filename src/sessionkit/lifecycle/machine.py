@@ -18,23 +18,12 @@ from typing import Literal
 
 import attrs
 
-from sessionkit.errors import (
-    InvalidTransition,
-    LifecycleNotApplicable,
-    TransitionRefused,
-    UnknownStatus,
-    UnknownTransitionName,
-)
-from sessionkit.lifecycle._clock import Facts, first_refusal, next_step
+from sessionkit.errors import LifecycleNotApplicable, UnknownStatus, UnknownTransitionName
+from sessionkit.lifecycle._clock import Facts, next_step
 from sessionkit.lifecycle._diagram import mermaid
+from sessionkit.lifecycle._firing import allowed_names, apply_step, checked, verdict
 from sessionkit.lifecycle._validate import validate
-from sessionkit.lifecycle._values import (
-    SessionLike,
-    SessionT,
-    check_value,
-    replace_status,
-    utc,
-)
+from sessionkit.lifecycle._values import SessionLike, SessionT, check_value, utc
 from sessionkit.lifecycle.definition import (
     ANY,
     Anchor,
@@ -222,11 +211,7 @@ class Lifecycle:
         """Return the names of the transitions ``actor`` could fire now (guards asked)."""
         at = utc(now)
         current = self._current(session)
-        return tuple(
-            t.name
-            for t in self._leaving[current]
-            if first_refusal(t, session, at, actor, role) is None
-        )
+        return allowed_names(self._leaving[current], session, at, actor, role)
 
     def can(
         self,
@@ -241,10 +226,7 @@ class Lifecycle:
         at = utc(now)
         current = self._current(session)
         transition = self._transition_by_name.get(name)
-        if transition is None or current not in transition.sources:
-            return Verdict.no(f"{name!r} is not possible from {current!r}")
-        refusal = first_refusal(transition, session, at, actor, role)
-        return Verdict.yes() if refusal is None else refusal[1]
+        return verdict(transition, name, session, current, at, actor, role)
 
     # -- changing -----------------------------------------------------------------
 
@@ -260,21 +242,19 @@ class Lifecycle:
         reason: str | None,
         timed: bool,
     ) -> tuple[SessionT, StatusChanged]:
-        target = self._status_by_name[transition.target].name
-        changed: SessionT = replace_status(session, self.field, target)
-        event = StatusChanged(
-            session_id=session.id,
+        return apply_step(
+            session,
             lifecycle=self.name,
-            transition=transition.name,
-            from_status=current,
-            to_status=target,
+            field=self.field,
+            transition=transition,
+            current=current,
+            target=self._status_by_name[transition.target].name,
             at=at,
             actor=actor,
             role=role,
             reason=reason,
             timed=timed,
         )
-        return changed, event
 
     def fire(
         self,
@@ -297,24 +277,16 @@ class Lifecycle:
         """
         at = utc(now)
         current = self._current(session)
-        transition = self._transition_by_name.get(name)
-        if transition is None or current not in transition.sources:
-            raise InvalidTransition(
-                session_id=session.id,
-                status=current,
-                transition=name,
-                allowed=self.allowed(session, now=at, actor=actor, role=role),
-            )
-        refusal = first_refusal(transition, session, at, actor, role)
-        if refusal is not None:
-            guard, verdict = refusal
-            raise TransitionRefused(
-                session_id=session.id,
-                status=current,
-                transition=name,
-                reason=verdict.reason,
-                guard=guard,
-            )
+        transition = checked(
+            self._transition_by_name.get(name),
+            name,
+            session,
+            current,
+            self._leaving[current],
+            at,
+            actor,
+            role,
+        )
         return self._apply(
             session, current, transition, at=at, actor=actor, role=role, reason=reason, timed=False
         )
