@@ -5,6 +5,10 @@ a session: :meth:`~Lifecycle.fire` and :meth:`~Lifecycle.advance` take a
 session value and return a new one (made with :func:`attrs.evolve`) together
 with the :class:`StatusChanged` events that describe what happened.
 
+This module owns the :class:`Lifecycle` class and its public methods; the work
+behind them lives in private modules: ``_validate`` checks a definition,
+``_tables`` looks names up, ``_firing`` decides whether a transition may fire
+and makes the step, ``_clock`` finds the next timed step, and ``_diagram`` draws it.
 
 The package docstring (:mod:`sessionkit.lifecycle`) walks through a small example.
 """
@@ -18,23 +22,13 @@ from typing import Literal
 
 import attrs
 
-from sessionkit.errors import (
-    InvalidTransition,
-    LifecycleNotApplicable,
-    TransitionRefused,
-    UnknownStatus,
-    UnknownTransitionName,
-)
-from sessionkit.lifecycle._clock import Facts, first_refusal, next_step
+from sessionkit.errors import LifecycleNotApplicable
+from sessionkit.lifecycle._clock import Facts, next_step
 from sessionkit.lifecycle._diagram import mermaid
+from sessionkit.lifecycle._firing import allowed_names, apply_step, checked, verdict
+from sessionkit.lifecycle._tables import Tables
 from sessionkit.lifecycle._validate import validate
-from sessionkit.lifecycle._values import (
-    SessionLike,
-    SessionT,
-    check_value,
-    replace_status,
-    utc,
-)
+from sessionkit.lifecycle._values import SessionLike, SessionT, utc
 from sessionkit.lifecycle.definition import (
     ANY,
     Anchor,
@@ -91,9 +85,7 @@ class Lifecycle:
     subject: str = attrs.field(default="session", kw_only=True)
     scheduled: str | None = attrs.field(default=None, kw_only=True)
     description: str = attrs.field(default="", kw_only=True, eq=False, converter=inspect.cleandoc)
-    _status_by_name: dict[str, Status] = attrs.field(init=False, repr=False, eq=False)
-    _transition_by_name: dict[str, Transition] = attrs.field(init=False, repr=False, eq=False)
-    _leaving: dict[str, tuple[Transition, ...]] = attrs.field(init=False, repr=False, eq=False)
+    _tables: Tables = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         transitions = validate(
@@ -104,14 +96,11 @@ class Lifecycle:
             subject=self.subject,
             scheduled=self.scheduled,
         )
-        by_name = {status.name: status for status in self.statuses}
+        tables = Tables.build(self.name, self.statuses, transitions)
         if self.scheduled is not None:
-            object.__setattr__(self, "scheduled", by_name[self.scheduled].name)
-        leaving = {name: tuple(t for t in transitions if name in t.sources) for name in by_name}
+            object.__setattr__(self, "scheduled", tables.status_by_name[self.scheduled].name)
         object.__setattr__(self, "transitions", transitions)
-        object.__setattr__(self, "_status_by_name", by_name)
-        object.__setattr__(self, "_transition_by_name", {t.name: t for t in transitions})
-        object.__setattr__(self, "_leaving", leaving)
+        object.__setattr__(self, "_tables", tables)
 
     def __repr__(self) -> str:
         statuses = ", ".join(str(s.name) for s in self.statuses)
@@ -146,26 +135,16 @@ class Lifecycle:
 
     def status(self, name: str) -> Status:
         """Return the :class:`Status` called ``name``; raise ``InvalidValue`` if there is none."""
-        try:
-            return self._status_by_name[name]
-        except KeyError:
-            raise self._unknown_status(name) from None
+        return self._tables.status(name)
 
     def transition(self, name: str) -> Transition:
         """Return the :class:`Transition` called ``name``; raise ``InvalidValue`` if none."""
-        try:
-            return self._transition_by_name[name]
-        except KeyError:
-            raise UnknownTransitionName(
-                f"lifecycle {self.name!r} has no transition {name!r}",
-                value=name,
-                expected=", ".join(self._transition_by_name),
-            ) from None
+        return self._tables.transition(name)
 
     def transitions_from(self, status: str) -> tuple[Transition, ...]:
         """Return the transitions leaving ``status``, in declaration order."""
         self.status(status)
-        return self._leaving[status]
+        return self._tables.leaving[status]
 
     def _names(self, flag: str) -> frozenset[str]:
         return frozenset(s.name for s in self.statuses if getattr(s, flag))
@@ -195,21 +174,10 @@ class Lifecycle:
         """Statuses whose entry is a cancellation (``CANCELLED``, ``CANCELED``, ...)."""
         return self._names("cancelled")
 
-    def _unknown_status(self, name: object) -> UnknownStatus:
-        return UnknownStatus(
-            f"{name!r} is not a status of lifecycle {self.name!r}",
-            value=name,
-            expected=", ".join(self._status_by_name),
-        )
-
     # -- asking -------------------------------------------------------------------
 
     def _current(self, session: object) -> str:
-        check_value(session, self.field)
-        value = getattr(session, self.field)
-        if value not in self._status_by_name:
-            raise self._unknown_status(value)
-        return self._status_by_name[value].name
+        return self._tables.current(session, self.field)
 
     def allowed(
         self,
@@ -222,11 +190,7 @@ class Lifecycle:
         """Return the names of the transitions ``actor`` could fire now (guards asked)."""
         at = utc(now)
         current = self._current(session)
-        return tuple(
-            t.name
-            for t in self._leaving[current]
-            if first_refusal(t, session, at, actor, role) is None
-        )
+        return allowed_names(self._tables.leaving[current], session, at, actor, role)
 
     def can(
         self,
@@ -240,11 +204,8 @@ class Lifecycle:
         """Return whether :meth:`fire` would succeed, as a :class:`Verdict` with the reason."""
         at = utc(now)
         current = self._current(session)
-        transition = self._transition_by_name.get(name)
-        if transition is None or current not in transition.sources:
-            return Verdict.no(f"{name!r} is not possible from {current!r}")
-        refusal = first_refusal(transition, session, at, actor, role)
-        return Verdict.yes() if refusal is None else refusal[1]
+        transition = self._tables.transition_by_name.get(name)
+        return verdict(transition, name, session, current, at, actor, role)
 
     # -- changing -----------------------------------------------------------------
 
@@ -260,21 +221,19 @@ class Lifecycle:
         reason: str | None,
         timed: bool,
     ) -> tuple[SessionT, StatusChanged]:
-        target = self._status_by_name[transition.target].name
-        changed: SessionT = replace_status(session, self.field, target)
-        event = StatusChanged(
-            session_id=session.id,
+        return apply_step(
+            session,
             lifecycle=self.name,
-            transition=transition.name,
-            from_status=current,
-            to_status=target,
+            field=self.field,
+            transition=transition,
+            current=current,
+            target=self._tables.status_by_name[transition.target].name,
             at=at,
             actor=actor,
             role=role,
             reason=reason,
             timed=timed,
         )
-        return changed, event
 
     def fire(
         self,
@@ -297,24 +256,16 @@ class Lifecycle:
         """
         at = utc(now)
         current = self._current(session)
-        transition = self._transition_by_name.get(name)
-        if transition is None or current not in transition.sources:
-            raise InvalidTransition(
-                session_id=session.id,
-                status=current,
-                transition=name,
-                allowed=self.allowed(session, now=at, actor=actor, role=role),
-            )
-        refusal = first_refusal(transition, session, at, actor, role)
-        if refusal is not None:
-            guard, verdict = refusal
-            raise TransitionRefused(
-                session_id=session.id,
-                status=current,
-                transition=name,
-                reason=verdict.reason,
-                guard=guard,
-            )
+        transition = checked(
+            self._tables.transition_by_name.get(name),
+            name,
+            session,
+            current,
+            self._tables.leaving[current],
+            at,
+            actor,
+            role,
+        )
         return self._apply(
             session, current, transition, at=at, actor=actor, role=role, reason=reason, timed=False
         )
@@ -322,7 +273,7 @@ class Lifecycle:
     def _next_step(
         self, session: SessionLike, limit: datetime | None, facts: Facts | None
     ) -> tuple[Transition, datetime] | None:
-        leaving = self._leaving[self._current(session)]
+        leaving = self._tables.leaving[self._current(session)]
         return next_step(self.name, leaving, session, limit, facts)
 
     def next_due(self, session: SessionLike, *, facts: Facts | None = None) -> datetime | None:
