@@ -283,7 +283,7 @@ def test_fields_given_to_series_create_and_create_many_are_checked(
     if named is not None:
         assert repr(named) in str(caught.value)
     with pytest.raises(InvalidValue):
-        SeriesSpec(title="Algebra", items=[_item()], metadata=fields)  # type: ignore[arg-type]
+        SeriesSpec(title="Algebra", items=[_item()], metadata=fields)
     assert world.kit.queries.list(T, SessionQuery()).total == 0
 
 
