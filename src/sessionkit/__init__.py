@@ -12,11 +12,18 @@ from sessionkit.availability import (
 )
 from sessionkit.conflicts import Conflict, ConflictIndex, find_conflicts
 from sessionkit.errors import (
+    AlreadyBooked,
+    BookingNotFound,
+    BookingRefused,
+    CapacityExceeded,
     ConcurrentModification,
     Duplicate,
+    DuplicateBooking,
     DuplicateSeries,
     DuplicateSession,
     ExpansionLimitExceeded,
+    HoldExpired,
+    IdempotencyKeyReused,
     InvalidAvailability,
     InvalidDuration,
     InvalidLifecycle,
@@ -174,5 +181,12 @@ __all__ = [
     "ConcurrentModification",
     "SeriesClosedError",
     "StillReferenced",
+    "AlreadyBooked",
+    "BookingNotFound",
+    "BookingRefused",
+    "CapacityExceeded",
+    "DuplicateBooking",
+    "HoldExpired",
+    "IdempotencyKeyReused",
     "__version__",
 ]

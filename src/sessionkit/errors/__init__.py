@@ -25,11 +25,18 @@ message::
     ├── ExpansionLimitExceeded (RuntimeError)   a recurrence examined too many candidates
     ├── NotFound (LookupError)                  no such record of a kind for this tenant
     │   ├── SessionNotFound                     no such session
-    │   └── SeriesNotFound                      no such series
+    │   ├── SeriesNotFound                      no such series
+    │   └── BookingNotFound                     no such booking
     ├── Duplicate (ValueError)                  the id or a unique key of a kind is taken
     │   ├── DuplicateSession                    session id, (series, occurrence) or (series, start)
-    │   └── DuplicateSeries                     the series id
+    │   ├── DuplicateSeries                     the series id
+    │   └── DuplicateBooking                    the booking id or idempotency key
     ├── StillReferenced (ValueError)            other records still point at the one to delete
+    ├── CapacityExceeded (ValueError)           fewer free seats than asked for
+    ├── HoldExpired (ValueError)                a hold or offer ran out before it was confirmed
+    ├── IdempotencyKeyReused (ValueError)       a key replayed with another request
+    ├── AlreadyBooked (ValueError)              the participant is already in the session
+    ├── BookingRefused (ValueError)             a booking rule said no (``rule``, ``allows_at``)
     ├── UnsupportedKind (LookupError)           an adapter cannot store that kind
     ├── NestedUnitOfWork (RuntimeError)         a unit of work opened inside another
     ├── SessionConflict (ValueError)            a busy resource is taken at that time
@@ -68,6 +75,15 @@ from sessionkit.errors._base import (
     WallTimeError,
     WrongType,
 )
+from sessionkit.errors._bookings import (
+    AlreadyBooked,
+    BookingNotFound,
+    BookingRefused,
+    CapacityExceeded,
+    DuplicateBooking,
+    HoldExpired,
+    IdempotencyKeyReused,
+)
 from sessionkit.errors._lifecycle import (
     InvalidLifecycle,
     InvalidTransition,
@@ -94,6 +110,13 @@ from sessionkit.errors._storage import (
 )
 
 __all__ = [
+    "AlreadyBooked",
+    "BookingNotFound",
+    "BookingRefused",
+    "CapacityExceeded",
+    "DuplicateBooking",
+    "HoldExpired",
+    "IdempotencyKeyReused",
     "NotFound",
     "Duplicate",
     "WrongType",

@@ -49,6 +49,7 @@ Rules every storage adapter follows (the contract suite checks them):
 
 from __future__ import annotations
 
+from sessionkit.ports._bookings import BOOKINGS, BookingRepository
 from sessionkit.ports._kinds import SERIES, SESSIONS, SeriesRepository, SessionRepository
 from sessionkit.ports._storage import (
     Clock,
@@ -68,6 +69,8 @@ from sessionkit.ports._unit import (
 )
 
 __all__ = [
+    "BOOKINGS",
+    "BookingRepository",
     "SERIES",
     "SESSIONS",
     "Clock",

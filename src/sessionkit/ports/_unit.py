@@ -8,6 +8,7 @@ from typing import Protocol, Self, TypeVar, runtime_checkable
 
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.session import Session
+from sessionkit.ports._bookings import BOOKINGS, BookingRepository
 from sessionkit.ports._kinds import SERIES, SESSIONS, SeriesRepository, SessionRepository
 from sessionkit.ports._storage import Kind
 
@@ -99,6 +100,11 @@ class UnitOfWorkBase:
     def series(self) -> SeriesRepository:
         """The series repository."""
         return self.repository(SERIES)
+
+    @property
+    def bookings(self) -> BookingRepository:
+        """The booking repository."""
+        return self.repository(BOOKINGS)
 
 
 @runtime_checkable

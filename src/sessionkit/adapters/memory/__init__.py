@@ -18,12 +18,14 @@ series do).
 
 from __future__ import annotations
 
+from sessionkit.adapters.memory._bookings import InMemoryBookingRepository
 from sessionkit.adapters.memory._repository import MemoryRepository, register
 from sessionkit.adapters.memory._series import InMemorySeriesRepository
 from sessionkit.adapters.memory._sessions import InMemorySessionRepository
 from sessionkit.adapters.memory._store import InMemoryStore, InMemoryUnitOfWork
 
 __all__ = [
+    "InMemoryBookingRepository",
     "InMemorySeriesRepository",
     "InMemorySessionRepository",
     "InMemoryStore",

@@ -1,0 +1,168 @@
+"""Bookings in memory: indexes by session and participant, and the seat checks on every write."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sessionkit.adapters.memory._repository import MemoryRepository, register
+from sessionkit.adapters.memory._table import Index, Table
+from sessionkit.errors import AlreadyBooked, CapacityExceeded
+from sessionkit.model.booking import Booking, seats_taken, stamped_at
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.ports import BOOKINGS
+from sessionkit.timespan import TimeSpan
+
+__all__ = ["InMemoryBookingRepository"]
+
+
+class _Grouped(Index[Booking]):
+    """Bookings grouped by a key of theirs (a session, a participant), per tenant."""
+
+    def __init__(self, by_session: bool) -> None:
+        self._by_session = by_session
+        self.groups: dict[tuple[str, object], dict[str, Booking]] = {}
+
+    def key(self, row: Booking) -> tuple[str, object]:
+        return (row.tenant, row.session_id if self._by_session else row.participant)
+
+    def insert(self, row: Booking) -> None:
+        self.groups.setdefault(self.key(row), {})[row.id] = row
+
+    def remove(self, row: Booking) -> None:
+        key = self.key(row)
+        group = self.groups[key]
+        del group[row.id]
+        if not group:
+            del self.groups[key]
+
+    def of(self, tenant: str, value: object) -> Iterable[Booking]:
+        return self.groups.get((tenant, value), {}).values()
+
+
+def _ordered(bookings: Iterable[Booking]) -> list[Booking]:
+    return sorted(
+        bookings,
+        key=lambda b: (b.position is None, b.position or 0, b.created_at, b.id),
+    )
+
+
+class InMemoryBookingRepository(MemoryRepository[Booking]):
+    """The :class:`~sessionkit.ports.BookingRepository` of an in-memory unit of work.
+
+    Units of work on the store are serialised, so the seat checks in
+    :meth:`check` see every other writer's committed bookings.
+    """
+
+    @classmethod
+    def indexes(cls) -> dict[str, Index[Booking]]:
+        """Return the by-session and by-participant indexes."""
+        return {"session": _Grouped(by_session=True), "participant": _Grouped(by_session=False)}
+
+    def _group(self, name: str) -> _Grouped:
+        index = self.table.named[name]
+        assert isinstance(index, _Grouped)
+        return index
+
+    def check(self, table: Table[Booking], record: Booking) -> None:  # noqa: ARG002  # the hook's signature
+        """Refuse a second booking in play per participant and session, and seats past capacity."""
+        if not record.active:
+            return
+        others = list(self._group("session").of(record.tenant, record.session_id))
+        for other in others:
+            if other.id != record.id and other.participant == record.participant and other.active:
+                raise AlreadyBooked(
+                    session_id=record.session_id,
+                    participant=str(record.participant),
+                    booking_id=other.id,
+                    status=other.status,
+                )
+        at = stamped_at(record)
+        if not record.takes_seats(at):
+            return
+        session = self._session(record.tenant, record.session_id)
+        if session is None:
+            return  # the generic parent check reports the missing session
+        taken = seats_taken(others, at, excluding=record.id)
+        if taken + record.seats > session.capacity:
+            raise CapacityExceeded(
+                session_id=session.id, capacity=session.capacity, taken=taken, asked=record.seats
+            )
+
+    def _session(self, tenant: str, session_id: str) -> Session | None:
+        sessions: Table[Session] = self._uow.table(BOOKINGS.parents["session_id"])
+        return sessions.get(tenant, session_id)
+
+    def lock_session(self, tenant: str, session_id: str) -> Session:
+        """Return the session (the store's lock already serialises units of work)."""
+        session = self._session(tenant, session_id)
+        if session is None:
+            raise BOOKINGS.parents["session_id"].missing(session_id, tenant)
+        return session
+
+    def for_session(
+        self, tenant: str, session_id: str, *, statuses: Iterable[str] | None = None
+    ) -> list[Booking]:
+        """Return the session's bookings (in ``statuses``) by position, creation, id."""
+        wanted = None if statuses is None else frozenset(statuses)
+        rows = self._group("session").of(tenant, session_id)
+        return _ordered(b for b in rows if wanted is None or b.status in wanted)
+
+    def seats_taken(
+        self, tenant: str, session_ids: Iterable[str], *, at: datetime
+    ) -> dict[str, int]:
+        """Return the seats taken at ``at`` per session id (sessions with none left out)."""
+        group = self._group("session")
+        found: dict[str, int] = {}
+        for session_id in dict.fromkeys(session_ids):
+            taken = seats_taken(group.of(tenant, session_id), at)
+            if taken:
+                found[session_id] = taken
+        return found
+
+    def by_key(self, tenant: str, idempotency_key: str) -> Booking | None:
+        """Return the booking made with ``idempotency_key``, or ``None``."""
+        owner = self.table.unique["idempotency"].lookup(tenant, (idempotency_key,))
+        return None if owner is None else self.table.get(tenant, owner)
+
+    def for_participant(
+        self,
+        tenant: str,
+        participant: ResourceRef,
+        *,
+        window: TimeSpan | None = None,
+        statuses: Iterable[str] | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[Booking]:
+        """Return the participant's bookings of sessions starting in ``window``, by start, id."""
+        wanted = None if statuses is None else frozenset(statuses)
+        rows = sorted(
+            (
+                b
+                for b in self._group("participant").of(tenant, participant)
+                if (wanted is None or b.status in wanted)
+                and (window is None or window.start <= b.session_start < window.end)
+                and (after is None or (b.session_start, b.id) > after)
+            ),
+            key=lambda b: (b.session_start, b.id),
+        )
+        return rows if limit is None else rows[:limit]
+
+    def expiring(self, tenant: str | None, *, before: datetime, limit: int) -> list[Booking]:
+        """Return held and offered bookings whose hold ran out by ``before``, earliest first."""
+        table = self.table
+        tenants = [tenant] if tenant is not None else sorted(table.rows)
+        found = [b for t in tenants for b in table.of(t).values() if b.expired_at(before)]
+        found.sort(key=lambda b: (b.hold_expires_at, b.tenant, b.id))
+        return found[:limit]
+
+    def next_position(self, tenant: str, session_id: str) -> int:
+        """Return the waitlist position after the session's last one (1 for the first)."""
+        positions = [
+            b.position for b in self._group("session").of(tenant, session_id) if b.position
+        ]
+        return max(positions, default=0) + 1
+
+
+register(BOOKINGS, InMemoryBookingRepository)

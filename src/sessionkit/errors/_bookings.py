@@ -1,0 +1,97 @@
+"""Errors of bookings: full sessions, expired holds, replayed keys, rules that refuse."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sessionkit.errors._base import SessionKitError
+from sessionkit.errors._storage import Duplicate, NotFound
+
+
+class BookingNotFound(NotFound):
+    """No booking with that id exists for the tenant (another tenant's id looks the same)."""
+
+    def __init__(self, booking_id: object, tenant: object) -> None:
+        super().__init__("booking", booking_id, tenant)
+        self.booking_id = booking_id
+
+
+class DuplicateBooking(Duplicate):
+    """A booking with that id, or that idempotency key, already exists for the tenant."""
+
+
+class CapacityExceeded(SessionKitError, ValueError):
+    """The session has fewer free seats than asked for.
+
+    ``capacity`` is the session's, ``taken`` the seats held, offered or
+    confirmed at the command's instant, ``asked`` the seats wanted, so
+    ``remaining`` (``capacity - taken``) is what could still be booked.
+    """
+
+    def __init__(self, *, session_id: str, capacity: int, taken: int, asked: int) -> None:
+        remaining = max(0, capacity - taken)
+        super().__init__(
+            f"session {session_id!r} has {remaining} of {capacity} seat(s) free; {asked} asked for"
+        )
+        self.session_id = session_id
+        self.capacity = capacity
+        self.taken = taken
+        self.asked = asked
+        self.remaining = remaining
+
+
+class HoldExpired(SessionKitError, ValueError):
+    """The hold (or waitlist offer) ran out at ``expired_at``: it can no longer be confirmed."""
+
+    def __init__(self, booking_id: str, expired_at: datetime) -> None:
+        super().__init__(
+            f"booking {booking_id!r}'s hold expired at {expired_at.isoformat()}; book again"
+        )
+        self.booking_id = booking_id
+        self.expired_at = expired_at
+
+
+class IdempotencyKeyReused(SessionKitError, ValueError):
+    """An idempotency key came back with a different request than the one it first made.
+
+    ``key`` is the key, ``booking_id`` the booking its first request made.
+    """
+
+    def __init__(self, key: str, booking_id: str) -> None:
+        super().__init__(
+            f"idempotency key {key!r} already made booking {booking_id!r} with another "
+            "request; use a new key for a new request"
+        )
+        self.key = key
+        self.booking_id = booking_id
+
+
+class AlreadyBooked(SessionKitError, ValueError):
+    """The participant already has a booking in play for the session (``booking_id``)."""
+
+    def __init__(self, *, session_id: str, participant: str, booking_id: str, status: str) -> None:
+        super().__init__(
+            f"{participant} already has booking {booking_id!r} ({status}) in session {session_id!r}"
+        )
+        self.session_id = session_id
+        self.participant = participant
+        self.booking_id = booking_id
+        self.status = status
+
+
+class BookingRefused(SessionKitError, ValueError):
+    """A booking rule refused the command.
+
+    ``rule`` names the rule (``"min_notice"``, ``"max_horizon"``,
+    ``"in_the_past"``, ``"max_capacity"``, ``"per_day"``, ``"per_week"``,
+    ``"booked_session_locked"``, ``"not_bookable"``), ``reason`` says why in
+    words, and ``allows_at`` is when the same request would be allowed, if
+    ever (``None``: not by waiting).
+    """
+
+    def __init__(self, rule: str, reason: str, *, allows_at: datetime | None = None) -> None:
+        when = "" if allows_at is None else f" (allowed from {allows_at.isoformat()})"
+        super().__init__(f"{reason}{when} [rule {rule}]")
+        self.rule = rule
+        self.reason = reason
+        self.allows_at = allows_at

@@ -1,0 +1,299 @@
+"""Booking: one participant's seats in one session, and the lifecycle every booking follows.
+
+A session open for booking is simply a session with a ``capacity``; each
+:class:`Booking` takes ``seats`` of it (default 1) while it is held, offered or
+confirmed. A hold (and a waitlist offer) carries its expiry instant: past it,
+the booking takes no seat, at read time, whether or not any job has marked it
+expired yet (:meth:`Booking.takes_seats`).
+
+:data:`BOOKING_LIFECYCLE` is an ordinary :class:`~sessionkit.lifecycle.Lifecycle`
+whose subject is ``"booking"``. A new booking starts in ``NEW`` (never stored)
+and enters by one of three transitions, so its first event comes from the
+machine like every later one::
+
+    NEW -[hold]-> HELD -[confirm]-> CONFIRMED
+    NEW -[book]-> CONFIRMED
+    NEW -[queue]-> WAITLISTED -[offer]-> OFFERED -[confirm]-> CONFIRMED
+    HELD, OFFERED -[expire, timed: hold_expires_at]-> EXPIRED
+    HELD, CONFIRMED, WAITLISTED, OFFERED -[cancel]-> CANCELLED
+
+>>> from datetime import UTC, datetime, timedelta
+>>> at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+>>> hold = Booking.new(id="b1", tenant="acme", session_id="s1", participant="student:ana",
+...                    session_start=at + timedelta(days=2), session_end=at + timedelta(days=2, hours=1),
+...                    created_at=at)
+>>> held, change = BOOKING_LIFECYCLE.fire(hold.holding(until=at + timedelta(minutes=15)), "hold", now=at)
+>>> held.status, held.takes_seats(at), held.takes_seats(at + timedelta(minutes=15))
+('HELD', True, False)
+>>> BOOKING_LIFECYCLE.advance(held, at + timedelta(hours=1))[0].status
+'EXPIRED'
+"""  # noqa: E501
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from sessionkit.errors import InvalidValue
+from sessionkit.lifecycle import Lifecycle, Status, Timer, Transition
+from sessionkit.model.session import (
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_REF_LENGTH,
+    ResourceRef,
+    check_identity,
+    check_lengths,
+)
+from sessionkit.timespan import TimeSpan
+from sessionkit.zones import check_aware
+
+__all__ = [
+    "ACTIVE_BOOKING_STATUSES",
+    "BOOKING_LIFECYCLE",
+    "CANCELLED",
+    "CONFIRMED",
+    "EXPIRED",
+    "HELD",
+    "MAX_IDEMPOTENCY_KEY_LENGTH",
+    "NEW",
+    "OFFERED",
+    "SEAT_STATUSES",
+    "WAITLISTED",
+    "Booking",
+    "participant_ref",
+    "seats_taken",
+    "stamped_at",
+]
+
+NEW = "NEW"
+"""A booking being made: the status it is built in, never stored."""
+HELD = "HELD"
+"""Seats held until ``hold_expires_at`` (awaiting payment or confirmation)."""
+CONFIRMED = "CONFIRMED"
+"""Seats confirmed."""
+WAITLISTED = "WAITLISTED"
+"""In the session's waitlist, at ``position``; takes no seat."""
+OFFERED = "OFFERED"
+"""A waitlisted booking offered a freed seat, held until ``hold_expires_at``."""
+CANCELLED = "CANCELLED"
+"""Cancelled by the participant, the provider or the session's cancellation."""
+EXPIRED = "EXPIRED"
+"""A hold or offer that was not confirmed in time."""
+
+SEAT_STATUSES = frozenset({HELD, CONFIRMED, OFFERED})
+"""Statuses whose bookings take seats (held and offered ones only until they expire)."""
+ACTIVE_BOOKING_STATUSES = frozenset({HELD, CONFIRMED, OFFERED, WAITLISTED})
+"""Statuses of bookings still in play: a participant has at most one such per session."""
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+"""Longest idempotency key any adapter must store."""
+
+BOOKING_LIFECYCLE = Lifecycle(
+    "booking",
+    statuses=[
+        Status(NEW, initial=True),
+        Status(HELD, busy=True),
+        Status(CONFIRMED, busy=True),
+        Status(WAITLISTED),
+        Status(OFFERED, busy=True),
+        Status(CANCELLED, terminal=True, cancelled=True),
+        Status(EXPIRED, terminal=True),
+    ],
+    transitions=[
+        Transition("hold", NEW, HELD),
+        Transition("book", NEW, CONFIRMED),
+        Transition("queue", NEW, WAITLISTED),
+        Transition("confirm", [HELD, OFFERED], CONFIRMED),
+        Transition("offer", WAITLISTED, OFFERED),
+        Transition("expire", [HELD, OFFERED], EXPIRED, timer=Timer.after("hold_expires_at")),
+        Transition("cancel", [HELD, CONFIRMED, WAITLISTED, OFFERED], CANCELLED),
+    ],
+    subject="booking",
+    description="""Bookings (issue 11; the marketplace seed's tentative bookings).
+
+    - A booking is tentative until paid: it is HELD, with an expiry; a hold
+      that is not confirmed in time EXPIRES and frees its seats.
+    - A full session can keep a waitlist: when seats free, the first
+      WAITLISTED booking is OFFERED them, held for a claim window; an
+      unclaimed offer EXPIRES and passes to the next.
+    - Any booking still in play can be CANCELLED; cancelling a session
+      cancels its bookings.
+    - ``busy`` statuses (HELD, CONFIRMED, OFFERED) take seats.
+    """,
+)
+"""The lifecycle of every booking (subject ``"booking"``); see the module docstring."""
+
+
+def participant_ref(value: ResourceRef | str) -> ResourceRef:
+    """Return a participant reference from a :class:`ResourceRef` or ``"kind:id"`` text."""
+    if isinstance(value, ResourceRef):
+        return value
+    if isinstance(value, str):
+        return ResourceRef.parse(value)
+    raise InvalidValue(
+        f"a participant is a ResourceRef or 'kind:id' text such as 'student:ana', got {value!r}",
+        value=value,
+        expected="kind:id",
+    )
+
+
+def _seats(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidValue(
+            f"a booking takes at least one seat, got seats={value!r}",
+            value=value,
+            expected="an integer >= 1",
+        )
+    return value
+
+
+def _instant(value: datetime) -> datetime:
+    return check_aware(value, "instant").astimezone(UTC)
+
+
+def _optional_instant(value: datetime | None) -> datetime | None:
+    return None if value is None else check_aware(value, "hold_expires_at").astimezone(UTC)
+
+
+def _frozen(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value or {}))
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Booking:
+    """One participant's ``seats`` in one session, with its status and (while held) its expiry.
+
+    ``participant`` is a typed reference (``student:ana``) and ``role`` what
+    the participant is in the session (student, client, attendee, ...).
+    ``session_start`` and ``session_end`` repeat the session's time so a
+    participant's agenda is one indexed read; the services keep them in step
+    when a booked session moves. ``position`` orders the waitlist (first
+    come, first offered). ``idempotency_key`` (unique per tenant) and
+    ``fingerprint`` (the request it was made by) let a replayed command return
+    this booking instead of making another. ``metadata`` (own fields) is not
+    part of equality, as on :class:`~sessionkit.model.Session`.
+    """
+
+    id: str
+    tenant: str
+    session_id: str
+    participant: ResourceRef = attrs.field(converter=participant_ref)
+    role: str = "attendee"
+    seats: int = attrs.field(default=1, converter=_seats)
+    status: str = NEW
+    hold_expires_at: datetime | None = attrs.field(default=None, converter=_optional_instant)
+    session_start: datetime = attrs.field(converter=_instant)
+    session_end: datetime = attrs.field(converter=_instant)
+    position: int | None = None
+    idempotency_key: str | None = None
+    fingerprint: str | None = None
+    created_at: datetime = attrs.field(converter=_instant)
+    created_by: str | None = None
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+    version: int = 1
+    metadata: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen, eq=False, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        check_identity(self)
+        check_lengths(
+            self,
+            session_id=MAX_ID_LENGTH,
+            role=MAX_NAME_LENGTH,
+            status=MAX_NAME_LENGTH,
+            idempotency_key=MAX_IDEMPOTENCY_KEY_LENGTH,
+            fingerprint=MAX_REF_LENGTH,
+            created_by=MAX_REF_LENGTH,
+            updated_by=MAX_REF_LENGTH,
+        )
+        if not isinstance(self.role, str) or not self.role:
+            raise InvalidValue(
+                f"a booking's role must be a non-empty string, got {self.role!r}",
+                value=self.role,
+                expected="a role name such as 'student'",
+            )
+        TimeSpan(self.session_start, self.session_end)
+
+    @classmethod
+    def new(
+        cls,
+        *,
+        id: str,  # the record's id, as everywhere
+        tenant: str,
+        session_id: str,
+        participant: ResourceRef | str,
+        session_start: datetime,
+        session_end: datetime,
+        created_at: datetime,
+        created_by: str | None = None,
+        role: str = "attendee",
+        seats: int = 1,
+        idempotency_key: str | None = None,
+        fingerprint: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Booking:
+        """Return a booking in status ``NEW``: fire ``hold``, ``book`` or ``queue`` to enter it."""
+        return cls(
+            id=id,
+            tenant=tenant,
+            session_id=session_id,
+            participant=participant,
+            role=role,
+            seats=seats,
+            session_start=session_start,
+            session_end=session_end,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            created_at=created_at,
+            created_by=created_by,
+            metadata=metadata or {},
+        )
+
+    @property
+    def span(self) -> TimeSpan:
+        """The booked session's time."""
+        return TimeSpan.unchecked(self.session_start, self.session_end)
+
+    @property
+    def active(self) -> bool:
+        """Whether the booking is still in play (held, confirmed, waitlisted or offered)."""
+        return self.status in ACTIVE_BOOKING_STATUSES
+
+    def takes_seats(self, at: datetime) -> bool:
+        """Whether the booking occupies its seats at instant ``at``.
+
+        Confirmed bookings do; held and offered ones until ``hold_expires_at``
+        (exclusive), whatever their stored status says after that.
+        """
+        if self.status not in SEAT_STATUSES:
+            return False
+        return self.hold_expires_at is None or self.hold_expires_at > at
+
+    def expired_at(self, at: datetime) -> bool:
+        """Whether a hold or offer has run out by ``at`` (it may still be stored as held)."""
+        return (
+            self.status in (HELD, OFFERED)
+            and self.hold_expires_at is not None
+            and self.hold_expires_at <= at
+        )
+
+    def holding(self, *, until: datetime) -> Booking:
+        """Return the booking with its hold (or offer) running until ``until``."""
+        return attrs.evolve(self, hold_expires_at=until)
+
+
+def stamped_at(booking: Booking) -> datetime:
+    """Return the instant of the booking's latest change (``updated_at``, else ``created_at``).
+
+    Storage judges a written booking's seats at this instant.
+    """
+    return booking.created_at if booking.updated_at is None else booking.updated_at
+
+
+def seats_taken(bookings: Iterable[Booking], at: datetime, *, excluding: str | None = None) -> int:
+    """Return the seats ``bookings`` take at ``at`` (leaving out the booking ``excluding``)."""
+    return sum(b.seats for b in bookings if b.id != excluding and b.takes_seats(at))

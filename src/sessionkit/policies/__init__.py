@@ -1,0 +1,11 @@
+"""Policies: rules declared as values, evaluated by pure functions at a command's instant.
+
+The same evaluation answers "may I?" for a button and enforces the rule in the
+command, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+from sessionkit.policies.booking import BookingRules, Refusal, RulesFor, check_booking_time
+
+__all__ = ["BookingRules", "Refusal", "RulesFor", "check_booking_time"]

@@ -1,0 +1,169 @@
+"""Booking rules as values: notice, horizon, capacity, per-participant limits, holds, waitlists.
+
+:class:`BookingRules` is declared per session kind or per provider (a
+:data:`RulesFor` function picks the rules for a session); :func:`check_booking_time`
+and :meth:`BookingRules.refusal` are the pure evaluations the booking commands
+and a host's "can I book?" button share.
+
+>>> from datetime import UTC, datetime, timedelta
+>>> rules = BookingRules(min_notice=timedelta(hours=2), max_horizon=timedelta(weeks=4))
+>>> now = datetime(2026, 3, 2, 9, tzinfo=UTC)
+>>> check_booking_time(rules, now + timedelta(hours=3), now) is None
+True
+>>> far = check_booking_time(rules, now + timedelta(weeks=5), now)
+>>> far.rule, far.allows_at
+('max_horizon', datetime.datetime(2026, 3, 9, 9, 0, tzinfo=datetime.timezone.utc))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import attrs
+
+from sessionkit.errors import BookingRefused, InvalidDuration, InvalidValue
+from sessionkit.model.session import Session
+from sessionkit.timespan import TimeSpan
+from sessionkit.zones import get_zone, resolve_local
+
+__all__ = ["BookingRules", "Refusal", "RulesFor", "check_booking_time"]
+
+
+def _non_negative(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (not isinstance(value, timedelta) or value < timedelta(0)):
+        raise InvalidDuration(
+            f"BookingRules.{attribute.name} must be a timedelta >= 0, got {value!r}",
+            value=value,
+            expected="a timedelta >= 0",
+        )
+
+
+def _positive_duration(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise InvalidDuration(
+            f"BookingRules.{attribute.name} must be a timedelta > 0, got {value!r}",
+            value=value,
+            expected="a timedelta > 0",
+        )
+
+
+def _positive_count(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise InvalidValue(
+            f"BookingRules.{attribute.name} must be None or an integer >= 1, got {value!r}",
+            value=value,
+            expected="None or an integer >= 1",
+        )
+
+
+def _zone(_instance: object, _attribute: attrs.Attribute[Any], value: object) -> None:
+    get_zone(value)  # type: ignore[arg-type]  # raises UnknownTimeZone naming the value
+
+
+@attrs.frozen(kw_only=True)
+class Refusal:
+    """Why a rule says no: the rule's name, the reason in words, and when it allows again."""
+
+    rule: str
+    reason: str
+    allows_at: datetime | None = None
+
+    def error(self) -> BookingRefused:
+        """Return the :class:`~sessionkit.errors.BookingRefused` a command raises for it."""
+        return BookingRefused(self.rule, self.reason, allows_at=self.allows_at)
+
+
+@attrs.frozen(kw_only=True)
+class BookingRules:
+    """What a booking of a session must satisfy, and how holds and waitlists behave.
+
+    - ``min_notice``: book at least this long before the start (a start in the
+      past is always refused, rule ``in_the_past``).
+    - ``max_horizon``: book at most this far ahead (the marketplace: 4 weeks);
+      ``None`` for no limit.
+    - ``max_capacity``: the largest capacity a bookable session may have (the
+      marketplace: 20); ``None`` for no limit.
+    - ``per_day`` / ``per_week``: the most seat-taking bookings one participant
+      may have in sessions starting on one local day / ISO week of ``zone``.
+    - ``hold_for``: how long a hold lasts before it expires; ``offer_for``: how
+      long a waitlisted participant has to claim a freed seat.
+    - ``waitlist``: whether a full session keeps a waitlist.
+    - ``lock_booked``: whether a session with bookings in play may no longer be
+      moved, edited or deleted (the marketplace: only without bookings).
+    """
+
+    min_notice: timedelta = attrs.field(default=timedelta(0), validator=_non_negative)
+    max_horizon: timedelta | None = attrs.field(default=None, validator=_non_negative)
+    max_capacity: int | None = attrs.field(default=None, validator=_positive_count)
+    per_day: int | None = attrs.field(default=None, validator=_positive_count)
+    per_week: int | None = attrs.field(default=None, validator=_positive_count)
+    zone: str = attrs.field(default="UTC", validator=_zone)
+    hold_for: timedelta = attrs.field(default=timedelta(minutes=15), validator=_positive_duration)
+    offer_for: timedelta = attrs.field(default=timedelta(hours=1), validator=_positive_duration)
+    waitlist: bool = False
+    lock_booked: bool = True
+
+    def refusal(self, session: Session, now: datetime) -> Refusal | None:
+        """Return why ``session`` may not be booked at ``now`` by these rules, or ``None``.
+
+        Checks the time rules (:func:`check_booking_time`) and ``max_capacity``;
+        the per-participant limits need the participant's other bookings, which
+        the booking commands count.
+        """
+        if self.max_capacity is not None and session.capacity > self.max_capacity:
+            return Refusal(
+                rule="max_capacity",
+                reason=f"session {session.id!r} has capacity {session.capacity}, "
+                f"above the {self.max_capacity} these rules allow",
+            )
+        return check_booking_time(self, session.start, now)
+
+    def day_of(self, start: datetime) -> TimeSpan:
+        """Return the local day (in ``zone``) that ``start`` falls on, as a span."""
+        local = start.astimezone(get_zone(self.zone)).date()
+        return self._local_span(local, days=1)
+
+    def week_of(self, start: datetime) -> TimeSpan:
+        """Return the local ISO week (Monday to Monday, in ``zone``) that ``start`` falls on."""
+        local = start.astimezone(get_zone(self.zone)).date()
+        monday = local - timedelta(days=local.weekday())
+        return self._local_span(monday, days=7)
+
+    def _local_span(self, first: date, *, days: int) -> TimeSpan:
+        begin = datetime.combine(first, time(0))
+        return TimeSpan(
+            resolve_local(begin, self.zone), resolve_local(begin + timedelta(days=days), self.zone)
+        )
+
+
+RulesFor = Callable[[Session], BookingRules]
+"""Picks the rules for a session: by its lifecycle (kind), a resource (provider), its fields."""
+
+
+def check_booking_time(rules: BookingRules, start: datetime, now: datetime) -> Refusal | None:
+    """Return why a session starting at ``start`` may not be booked at ``now``, or ``None``.
+
+    ``in_the_past`` (the start is not after ``now``; never allowed again),
+    ``min_notice`` (too close to the start; never allowed again) and
+    ``max_horizon`` (too far ahead; allowed from ``start - max_horizon``).
+    """
+    if start <= now:
+        return Refusal(
+            rule="in_the_past", reason=f"the session started at {start.isoformat()}, in the past"
+        )
+    if start - now < rules.min_notice:
+        return Refusal(
+            rule="min_notice",
+            reason=f"bookings close {rules.min_notice} before the start "
+            f"({(start - rules.min_notice).isoformat()})",
+        )
+    if rules.max_horizon is not None and start - now > rules.max_horizon:
+        opens = start - rules.max_horizon
+        return Refusal(
+            rule="max_horizon",
+            reason=f"bookings open {rules.max_horizon} before the start",
+            allows_at=opens,
+        )
+    return None

@@ -1,0 +1,101 @@
+"""The bookings kind and its repository protocol: seats, waitlists and holds at the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Protocol
+
+from sessionkit.errors import BookingNotFound, Duplicate, DuplicateBooking
+from sessionkit.model.booking import Booking
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.ports._kinds import SESSIONS
+from sessionkit.ports._storage import Kind, Repository, UniqueKey
+from sessionkit.timespan import TimeSpan
+
+
+class BookingRepository(Repository[Booking], Protocol):
+    """Bookings of all tenants: the generic methods plus the reads the booking commands need.
+
+    ``add`` and ``update`` also enforce, under a lock on the session's row
+    held until the unit of work ends, that the seats taken at the booking's
+    instant (``updated_at``, else ``created_at``) never pass the session's
+    capacity (``CapacityExceeded``) and that a participant has at most one
+    booking in play per session (``AlreadyBooked``). Held and offered
+    bookings take seats only until ``hold_expires_at``.
+    """
+
+    def lock_session(self, tenant: str, session_id: str) -> Session:
+        """Lock the session's row until the unit of work ends and return it; ``SessionNotFound``."""
+        ...
+
+    def for_session(
+        self, tenant: str, session_id: str, *, statuses: Iterable[str] | None = None
+    ) -> list[Booking]:
+        """Return the session's bookings (in ``statuses``, if given) by position, creation, id."""
+        ...
+
+    def seats_taken(
+        self, tenant: str, session_ids: Iterable[str], *, at: datetime
+    ) -> dict[str, int]:
+        """Return the seats taken at ``at`` per session id (sessions with none are left out)."""
+        ...
+
+    def by_key(self, tenant: str, idempotency_key: str) -> Booking | None:
+        """Return the booking made with ``idempotency_key``, or ``None``."""
+        ...
+
+    def for_participant(
+        self,
+        tenant: str,
+        participant: ResourceRef,
+        *,
+        window: TimeSpan | None = None,
+        statuses: Iterable[str] | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[Booking]:
+        """Return the participant's bookings of sessions starting in ``window``, by start then id.
+
+        ``after`` is a keyset cursor ``(session_start, id)``: only bookings
+        strictly after it; ``limit`` caps the list.
+        """
+        ...
+
+    def expiring(self, tenant: str | None, *, before: datetime, limit: int) -> list[Booking]:
+        """Return held and offered bookings whose hold ran out by ``before``, earliest first.
+
+        ``tenant=None`` reads every tenant's (a system job).
+        """
+        ...
+
+    def next_position(self, tenant: str, session_id: str) -> int:
+        """Return the waitlist position after the session's last one (1 for the first)."""
+        ...
+
+
+def _duplicate_booking(record: Booking, key: UniqueKey | None, existing: object) -> Duplicate:
+    owner = getattr(existing, "id", None)
+    if key is None:
+        message = f"booking {record.id!r} already exists for tenant {record.tenant!r}"
+    else:
+        message = f"idempotency key {record.idempotency_key!r} already made booking {owner!r}"
+    return DuplicateBooking(
+        message,
+        kind="booking",
+        record_id=record.id,
+        tenant=record.tenant,
+        key="id" if key is None else key.name,
+        existing=existing,
+    )
+
+
+BOOKINGS: Kind[BookingRepository] = Kind(
+    "booking",
+    Booking,
+    unique=(UniqueKey("idempotency", ("idempotency_key",)),),
+    not_found=lambda _kind, record_id, tenant: BookingNotFound(record_id, tenant),
+    duplicate=lambda _kind, record, key, existing: _duplicate_booking(record, key, existing),
+    parents={"session_id": SESSIONS},
+)
+"""Bookings: unique per tenant by id and by idempotency key; each points at a stored session."""
