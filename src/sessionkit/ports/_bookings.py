@@ -41,6 +41,12 @@ class BookingRepository(Repository[Booking], Protocol):
         """Return the seats taken at ``at`` per session id (sessions with none are left out)."""
         ...
 
+    def counts(
+        self, tenant: str, session_ids: Iterable[str], *, statuses: Iterable[str] | None = None
+    ) -> dict[str, int]:
+        """Return how many bookings (in ``statuses``, if given) each session has; none left out."""
+        ...
+
     def by_key(self, tenant: str, idempotency_key: str) -> Booking | None:
         """Return the booking made with ``idempotency_key``, or ``None``."""
         ...

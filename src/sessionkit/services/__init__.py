@@ -7,6 +7,8 @@ work, a clock and optionally a link checker; the user guide is ``docs/services.m
 from __future__ import annotations
 
 from sessionkit.services.app import SessionKit
+from sessionkit.services.booking_queries import BookableSession
+from sessionkit.services.bookings import BookingCommands
 from sessionkit.services.bulk import SeriesSpec
 from sessionkit.services.commands import SessionCommands
 from sessionkit.services.fields import GroupCloseReport
@@ -15,6 +17,7 @@ from sessionkit.services.reports import (
     AdvanceFailure,
     AdvanceReport,
     CloseReport,
+    ExpiryReport,
     MaterialiseReport,
     Orphan,
     ReconcileReport,
@@ -31,6 +34,9 @@ __all__ = [
     "SeriesCommands",
     "SeriesSpec",
     "SessionQueries",
+    "BookingCommands",
+    "BookableSession",
+    "ExpiryReport",
     "MaterialiseReport",
     "Skipped",
     "SkipReason",

@@ -13,12 +13,16 @@ from typing import TypeVar
 
 import attrs
 
-from sessionkit.errors import SessionConflict, SessionLocked
+from sessionkit.errors import SessionConflict, SessionLocked, UnsupportedKind
 from sessionkit.lifecycle import Lifecycle, LifecycleRegistry
+from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.series import Series, add_months
 from sessionkit.model.session import Session
+from sessionkit.policies import BookingRules, RulesFor
 from sessionkit.ports import (
+    BOOKINGS,
+    BookingRepository,
     Clock,
     FactProvider,
     Kind,
@@ -57,6 +61,18 @@ class Tx:
         """The unit's series repository."""
         return self.uow.series
 
+    @property
+    def bookings(self) -> BookingRepository:
+        """The unit's booking repository."""
+        return self.uow.repository(BOOKINGS)
+
+    def bookings_or_none(self) -> BookingRepository | None:
+        """The unit's booking repository, or ``None`` for a store that keeps no bookings."""
+        try:
+            return self.uow.repository(BOOKINGS)
+        except UnsupportedKind:
+            return None
+
     def repository(self, kind: Kind[RepoT]) -> RepoT:
         """The unit's repository for ``kind``."""
         return self.uow.repository(kind)
@@ -76,6 +92,12 @@ class Context:
     lifecycles: LifecycleRegistry
     ids: Callable[[], str]
     facts: FactProvider | None = None
+    booking_rules: BookingRules | RulesFor = attrs.field(factory=BookingRules)
+
+    def rules_for(self, session: Session) -> BookingRules:
+        """Return the booking rules that apply to ``session``."""
+        rules = self.booking_rules
+        return rules if isinstance(rules, BookingRules) else rules(session)
 
     def now(self) -> datetime:
         """Return the clock's instant in UTC (a naive clock value is an error)."""
@@ -121,14 +143,27 @@ class Context:
         return self.facts.facts_for(sessions, tx.uow)
 
     def blocking_links(self, tx: Tx, sessions: Sequence[Session]) -> Mapping[str, str]:
-        """Ask the host which of ``sessions`` have dependents (none without a link checker).
+        """Return ``{session_id: reason}`` for ``sessions`` with dependents: bookings, the host's.
 
         The link checker reads through the command's own unit of work, so it
-        sees the command's writes so far and never opens a second one.
+        sees the command's writes so far and never opens a second one. A
+        session with bookings (of any status) is never deleted or moved by
+        regeneration.
         """
-        if self.links is None or not sessions:
+        if not sessions:
             return {}
-        return self.links.blocking_links(sessions, tx.uow)
+        found: dict[str, str] = {}
+        if self.links is not None:
+            found.update(self.links.blocking_links(sessions, tx.uow))
+        bookings = tx.bookings_or_none()
+        if bookings is not None:
+            by_tenant: dict[str, list[str]] = {}
+            for session in sessions:
+                by_tenant.setdefault(session.tenant, []).append(session.id)
+            for tenant, ids in by_tenant.items():
+                for session_id, count in bookings.counts(tenant, ids).items():
+                    found.setdefault(session_id, f"{count} booking(s)")
+        return found
 
 
 def status_lock(lifecycle: Lifecycle, session: Session) -> str | None:
@@ -139,15 +174,41 @@ def status_lock(lifecycle: Lifecycle, session: Session) -> str | None:
     return f"status {session.status!r} is not editable (editable: {editable})"
 
 
-def check_editable(ctx: Context, tx: Tx, session: Session) -> None:
-    """Raise ``SessionLocked`` unless ``session`` is in an editable status with no dependents."""
+def check_editable(ctx: Context, tx: Tx, session: Session, *, deleting: bool = False) -> None:
+    """Raise ``SessionLocked`` unless ``session`` may be changed (or, ``deleting``, deleted).
+
+    Its status must be editable and the host must report no dependents. A
+    session with bookings is never deleted (cancel it instead); one with
+    bookings in play is not changed while the booking rules lock booked
+    sessions (``lock_booked``).
+    """
     reason = status_lock(ctx.lifecycle(session.lifecycle), session)
-    if reason is None:
+    if reason is None and deleting:
         dependents = ctx.blocking_links(tx, [session]).get(session.id)
         if dependents is not None:
             reason = f"it has dependents ({dependents})"
+    elif reason is None:
+        if ctx.links is not None:
+            dependents = ctx.links.blocking_links([session], tx.uow).get(session.id)
+            if dependents is not None:
+                reason = f"it has dependents ({dependents})"
+        if reason is None:
+            reason = booked_lock(ctx, tx, session)
     if reason is not None:
         raise SessionLocked(session.id, reason)
+
+
+def booked_lock(ctx: Context, tx: Tx, session: Session) -> str | None:
+    """Return why the booking rules forbid changing ``session`` (it has bookings), or ``None``."""
+    if not ctx.rules_for(session).lock_booked:
+        return None
+    bookings = tx.bookings_or_none()
+    if bookings is None:
+        return None
+    active = bookings.for_session(session.tenant, session.id, statuses=ACTIVE_BOOKING_STATUSES)
+    if not active:
+        return None
+    return f"it has {len(active)} booking(s) in play and the booking rules lock booked sessions"
 
 
 def check_free(tx: Tx, session: Session) -> None:

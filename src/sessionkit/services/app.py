@@ -17,12 +17,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sessionkit.lifecycle import PRESETS, LifecycleRegistry
+from sessionkit.policies import BookingRules, RulesFor
 from sessionkit.ports import Clock, FactProvider, LinkChecker, UnitOfWorkFactory
 from sessionkit.services._context import Context
+from sessionkit.services.bookings import BookingCommands
 from sessionkit.services.commands import SessionCommands
 from sessionkit.services.jobs import advance_due
 from sessionkit.services.queries import SessionQueries
-from sessionkit.services.reports import AdvanceReport, TopUpReport
+from sessionkit.services.reports import AdvanceReport, ExpiryReport, TopUpReport
 from sessionkit.services.series import SeriesCommands
 
 __all__ = ["SessionKit"]
@@ -40,11 +42,14 @@ class SessionKit:
     says what time it is; ``links`` (optional) tells which sessions have
     dependents that forbid deleting or moving them; ``lifecycles`` resolves the
     lifecycle names of series and sessions; ``ids`` makes new ids; ``facts``
-    (optional) gives the facts timed conditions read, such as attendance.
+    (optional) gives the facts timed conditions read, such as attendance;
+    ``booking_rules`` are the :class:`~sessionkit.policies.BookingRules` of
+    every session, or a function picking them per session (by kind, provider).
 
     The use cases are grouped: :attr:`sessions` (single-session commands),
-    :attr:`series` (generation, schedule changes, closing) and :attr:`queries`.
-    :meth:`top_up` and :meth:`advance_due` are the two jobs a host schedules.
+    :attr:`series` (generation, schedule changes, closing), :attr:`queries`
+    and :attr:`bookings` (seats, holds, waitlists). :meth:`top_up`,
+    :meth:`advance_due` and :meth:`expire_holds` are the jobs a host schedules.
     """
 
     def __init__(
@@ -56,9 +61,16 @@ class SessionKit:
         lifecycles: LifecycleRegistry = PRESETS,
         ids: Callable[[], str] = new_id,
         facts: FactProvider | None = None,
+        booking_rules: BookingRules | RulesFor | None = None,
     ) -> None:
         self.context = Context(
-            uow=uow, clock=clock, links=links, lifecycles=lifecycles, ids=ids, facts=facts
+            uow=uow,
+            clock=clock,
+            links=links,
+            lifecycles=lifecycles,
+            ids=ids,
+            facts=facts,
+            booking_rules=BookingRules() if booking_rules is None else booking_rules,
         )
         self.sessions = SessionCommands(self.context)
         """Create extra sessions, update, delete, cancel, fire and advance."""
@@ -66,6 +78,8 @@ class SessionKit:
         """Create series, materialise, top up, change schedules, close."""
         self.queries = SessionQueries(self.context)
         """Get, list (filtered pages) and agendas."""
+        self.bookings = BookingCommands(self.context)
+        """Book, confirm, cancel, expire holds; bookings by session or participant; free seats."""
 
     def top_up(
         self, tenant: str | None = None, *, actor: str | None = None, now: datetime | None = None
@@ -78,3 +92,9 @@ class SessionKit:
     ) -> AdvanceReport:
         """Advance the tenant's sessions whose timed transitions fell due by ``now`` (default: the clock)."""  # noqa: E501
         return advance_due(self.context, tenant, actor=actor, now=self.context.at(now, "now"))
+
+    def expire_holds(
+        self, tenant: str | None = None, *, now: datetime | None = None, limit: int = 500
+    ) -> ExpiryReport:
+        """Expire run-out holds and offers, passing seats to waitlists; see :meth:`BookingCommands.expire_due`."""  # noqa: E501
+        return self.bookings.expire_due(tenant, now=now, limit=limit)

@@ -30,6 +30,7 @@ from sessionkit.model.fields import check_fields
 from sessionkit.model.session import ResourceRef, Session, resource_refs
 from sessionkit.services import fields
 from sessionkit.services._context import Context, Tx, check_editable, check_free, series_zone
+from sessionkit.services._seats import cancel_session_bookings, move_session_bookings
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware, get_zone
 
@@ -180,6 +181,8 @@ class SessionCommands:
             if "span" in changes or "resources" in changes:
                 check_free(tx, changed)
             stored = tx.sessions.update(changed, expected_version=session.version)
+            if "span" in changes:
+                move_session_bookings(tx, stored, actor=actor)
             tx.collect(
                 [SessionUpdated(tenant=tenant, actor=actor, at=tx.now, session=stored, old=old)]
             )
@@ -202,7 +205,7 @@ class SessionCommands:
         with ctx.transaction() as tx:
             session = tx.sessions.get(tenant, session_id)
             _check_version(session, expected_version)
-            check_editable(ctx, tx, session)
+            check_editable(ctx, tx, session, deleting=True)
             tx.sessions.delete(tenant, session.id, expected_version=session.version)
             tx.collect([SessionDeleted(tenant=tenant, actor=actor, at=tx.now, session=session)])
         return session
@@ -362,4 +365,6 @@ def store_status(
         check_free(tx, changed)
     stored = tx.sessions.update(changed, expected_version=session.version)
     tx.collect(status_event(machine, session.tenant, actor, stored, c) for c in changes)
+    if machine.status(stored.status).cancelled and not machine.status(session.status).cancelled:
+        cancel_session_bookings(tx, stored, actor=actor, reason=changes[-1].reason)
     return stored

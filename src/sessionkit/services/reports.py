@@ -19,6 +19,7 @@ __all__ = [
     "AdvanceFailure",
     "AdvanceReport",
     "CloseReport",
+    "ExpiryReport",
     "MaterialiseReport",
     "Orphan",
     "ReconcileReport",
@@ -158,3 +159,18 @@ class AdvanceReport:
     now: datetime
     advanced: tuple[Session, ...] = ()
     failed: tuple[AdvanceFailure, ...] = ()
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ExpiryReport:
+    """What one run of the hold-expiry job did.
+
+    ``expired`` holds and offers ran out, ``offered`` freed seats went to
+    waitlisted bookings, over ``sessions`` sessions; ``more`` says the batch
+    limit was reached (run the job again).
+    """
+
+    expired: int = 0
+    offered: int = 0
+    sessions: int = 0
+    more: bool = False

@@ -20,6 +20,7 @@ import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.model.session import Session
+from sessionkit.policies import BookingRules, RulesFor
 from sessionkit.ports import UnitOfWork
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
@@ -53,7 +54,13 @@ class Harness:
     links: StaticLinks
 
     @classmethod
-    def in_memory(cls, now: datetime, *, id_prefix: str = "s") -> Harness:
+    def in_memory(
+        cls,
+        now: datetime,
+        *,
+        id_prefix: str = "s",
+        booking_rules: BookingRules | RulesFor | None = None,
+    ) -> Harness:
         """Wire a fresh in-memory store; ids are ``f"{id_prefix}{n}"`` from 1 on."""
         events = RecordingPublisher()
         store = InMemoryStore(publisher=events)
@@ -65,5 +72,6 @@ class Harness:
             clock=clock,
             links=links,
             ids=lambda: f"{id_prefix}{next(counter)}",
+            booking_rules=booking_rules,
         )
         return cls(kit=kit, store=store, clock=clock, events=events, links=links)

@@ -120,6 +120,21 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
                 found[session_id] = taken
         return found
 
+    def counts(
+        self, tenant: str, session_ids: Iterable[str], *, statuses: Iterable[str] | None = None
+    ) -> dict[str, int]:
+        """Return how many bookings (in ``statuses``, if given) each session has; none left out."""
+        wanted = None if statuses is None else frozenset(statuses)
+        group = self._group("session")
+        found: dict[str, int] = {}
+        for session_id in dict.fromkeys(session_ids):
+            count = sum(
+                1 for b in group.of(tenant, session_id) if wanted is None or b.status in wanted
+            )
+            if count:
+                found[session_id] = count
+        return found
+
     def by_key(self, tenant: str, idempotency_key: str) -> Booking | None:
         """Return the booking made with ``idempotency_key``, or ``None``."""
         owner = self.table.unique["idempotency"].lookup(tenant, (idempotency_key,))

@@ -1,0 +1,338 @@
+"""Booking commands: book (hold, confirm or queue), confirm, cancel, and the expiry job.
+
+Every command runs in one unit of work at one instant, locks the session's
+row, settles it (:func:`~sessionkit.services._seats.settle`) and then decides;
+the store re-checks capacity on the write itself, so no race can overbook.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+
+from sessionkit.errors import (
+    AlreadyBooked,
+    BookingRefused,
+    CapacityExceeded,
+    HoldExpired,
+    IdempotencyKeyReused,
+    InvalidValue,
+)
+from sessionkit.model.booking import (
+    BOOKING_LIFECYCLE,
+    CONFIRMED,
+    MAX_IDEMPOTENCY_KEY_LENGTH,
+    SEAT_STATUSES,
+    WAITLISTED,
+    Booking,
+    participant_ref,
+    seats_taken,
+)
+from sessionkit.model.booking_events import booking_event
+from sessionkit.model.fields import check_fields
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.policies import BookingRules, Refusal
+from sessionkit.services._context import Context, Tx
+from sessionkit.services._seats import settle, store_booking_change
+from sessionkit.services.booking_queries import BookingReads
+from sessionkit.services.reports import ExpiryReport
+
+__all__ = ["BookingCommands"]
+
+
+def _fingerprint(*parts: object) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _check_seats(seats: object) -> int:
+    if isinstance(seats, bool) or not isinstance(seats, int) or seats < 1:
+        raise InvalidValue(
+            f"a booking takes at least one seat, got seats={seats!r}",
+            value=seats,
+            expected="an integer >= 1",
+        )
+    return seats
+
+
+def _check_key(key: object) -> str | None:
+    if key is None:
+        return None
+    if not isinstance(key, str) or not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise InvalidValue(
+            f"an idempotency key is a string of 1..{MAX_IDEMPOTENCY_KEY_LENGTH} characters, "
+            f"got {key!r}",
+            value=key,
+            expected=f"a string of 1..{MAX_IDEMPOTENCY_KEY_LENGTH} characters",
+        )
+    return key
+
+
+class BookingCommands(BookingReads):
+    """Commands and reads on bookings. Every command takes the tenant and the acting user."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    # -- booking -------------------------------------------------------------------
+
+    def book(
+        self,
+        tenant: str,
+        session_id: str,
+        participant: ResourceRef | str,
+        *,
+        actor: str | None,
+        seats: int = 1,
+        role: str = "attendee",
+        confirm: bool = False,
+        waitlist: bool = False,
+        hold_for: timedelta | None = None,
+        idempotency_key: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> Booking:
+        """Book ``seats`` of a session for ``participant``; return the stored booking.
+
+        The booking is HELD until ``now + hold_for`` (default: the rules'
+        ``hold_for``), or CONFIRMED at once with ``confirm=True``. A full
+        session (or one with a waitlist already) queues it as WAITLISTED when
+        ``waitlist=True`` and its rules keep a waitlist, else raises
+        ``CapacityExceeded``. Raises ``SessionNotFound``, ``BookingRefused``
+        (a rule; ``rule`` and ``allows_at`` say which and when),
+        ``AlreadyBooked``, ``InvalidValue`` (seats < 1 or above the capacity)
+        and ``NaiveDatetime``; nothing is written then.
+
+        With ``idempotency_key``, a replay of the same request returns the
+        booking it first made (whatever became of it) and writes nothing; the
+        same key with another request raises ``IdempotencyKeyReused``.
+        """
+        ctx = self._ctx
+        ref = participant_ref(participant)
+        seats = _check_seats(seats)
+        key = _check_key(idempotency_key)
+        own_fields = check_fields(metadata)
+        fingerprint = _fingerprint(session_id, str(ref), seats, role, confirm, waitlist)
+        with ctx.transaction(now) as tx:
+            if key is not None:
+                replayed = self._replay(tx, tenant, key, fingerprint)
+                if replayed is not None:
+                    return replayed
+            session = tx.bookings.lock_session(tenant, session_id)
+            rules = ctx.rules_for(session)
+            self._check_bookable(session, rules, seats, tx.now)
+            live = settle(ctx, tx, session, actor=actor).live
+            self._check_participant(tx, session, rules, ref, live)
+            new = Booking.new(
+                id=ctx.ids(),
+                tenant=tenant,
+                session_id=session.id,
+                participant=ref,
+                session_start=session.start,
+                session_end=session.end,
+                created_at=tx.now,
+                created_by=actor,
+                role=role,
+                seats=seats,
+                idempotency_key=key,
+                fingerprint=fingerprint,
+                metadata=own_fields,
+            )
+            queued = any(b.status == WAITLISTED for b in live)
+            # Seats the waitlist is owed are not free for a newcomer.
+            free = 0 if queued else session.capacity - seats_taken(live, tx.now)
+            if seats <= free:
+                if confirm:
+                    entered, change = BOOKING_LIFECYCLE.fire(new, "book", now=tx.now, actor=actor)
+                else:
+                    held = new.holding(until=tx.now + (hold_for or rules.hold_for))
+                    entered, change = BOOKING_LIFECYCLE.fire(held, "hold", now=tx.now, actor=actor)
+            elif waitlist and rules.waitlist:
+                position = tx.bookings.next_position(tenant, session.id)
+                entered, change = BOOKING_LIFECYCLE.fire(
+                    attrs.evolve(new, position=position), "queue", now=tx.now, actor=actor
+                )
+            else:
+                raise CapacityExceeded(
+                    session_id=session.id,
+                    capacity=session.capacity,
+                    taken=session.capacity - max(free, 0),
+                    asked=seats,
+                )
+            tx.bookings.add(entered)
+            tx.collect([booking_event(entered, change, tenant=tenant, actor=actor)])
+        return entered
+
+    def _replay(self, tx: Tx, tenant: str, key: str, fingerprint: str) -> Booking | None:
+        first = tx.bookings.by_key(tenant, key)
+        if first is None:
+            return None
+        if first.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(key, first.id)
+        return first
+
+    @staticmethod
+    def _check_bookable(session: Session, rules: BookingRules, seats: int, now: datetime) -> None:
+        if not session.busy:
+            raise BookingRefused(
+                "not_bookable",
+                f"session {session.id!r} is {session.status} and takes no bookings",
+            )
+        if seats > session.capacity:
+            raise InvalidValue(
+                f"seats={seats} is more than session {session.id!r}'s capacity {session.capacity}",
+                value=seats,
+                expected=f"1..{session.capacity}",
+            )
+        refusal = rules.refusal(session, now)
+        if refusal is not None:
+            raise refusal.error()
+
+    @staticmethod
+    def _check_participant(
+        tx: Tx, session: Session, rules: BookingRules, ref: ResourceRef, live: list[Booking]
+    ) -> None:
+        for booking in live:
+            if booking.participant == ref:
+                raise AlreadyBooked(
+                    session_id=session.id,
+                    participant=str(ref),
+                    booking_id=booking.id,
+                    status=booking.status,
+                )
+        for rule, limit, window in (
+            ("per_day", rules.per_day, rules.day_of),
+            ("per_week", rules.per_week, rules.week_of),
+        ):
+            if limit is None:
+                continue
+            span = window(session.start)
+            mine = tx.bookings.for_participant(
+                session.tenant, ref, window=span, statuses=SEAT_STATUSES
+            )
+            count = sum(1 for b in mine if b.takes_seats(tx.now))
+            if count >= limit:
+                raise BookingRefused(
+                    rule,
+                    f"{ref} already has {count} booking(s) in sessions starting between "
+                    f"{span.start.isoformat()} and {span.end.isoformat()} (at most {limit})",
+                )
+
+    def can_book(
+        self,
+        tenant: str,
+        session_id: str,
+        participant: ResourceRef | str,
+        *,
+        seats: int = 1,
+        now: datetime | None = None,
+    ) -> Refusal | None:
+        """Return why ``book`` would refuse now (a ``Refusal``), or ``None`` if it would not.
+
+        The same checks as :meth:`book`, read only: for a "book" button.
+        A full session answers rule ``"capacity"`` (with a waitlist, the
+        booking would be queued instead).
+        """
+        try:
+            with self._ctx.transaction(now) as tx:
+                session = tx.bookings.lock_session(tenant, session_id)
+                rules = self._ctx.rules_for(session)
+                self._check_bookable(session, rules, _check_seats(seats), tx.now)
+                live = settle(self._ctx, tx, session, actor=None).live
+                self._check_participant(tx, session, rules, participant_ref(participant), live)
+                queued = any(b.status == WAITLISTED for b in live)
+                free = 0 if queued else session.capacity - seats_taken(live, tx.now)
+                tx.uow.rollback()
+                if seats > free:
+                    return Refusal(rule="capacity", reason=f"{max(free, 0)} seat(s) free")
+        except BookingRefused as refused:
+            return Refusal(rule=refused.rule, reason=refused.reason, allows_at=refused.allows_at)
+        except AlreadyBooked as booked:
+            return Refusal(rule="already_booked", reason=str(booked))
+        return None
+
+    # -- changing ------------------------------------------------------------------
+
+    def confirm(
+        self, tenant: str, booking_id: str, *, actor: str | None, now: datetime | None = None
+    ) -> Booking:
+        """Confirm a held or offered booking; return it. A confirmed one is returned unchanged.
+
+        Raises ``HoldExpired`` when its hold ran out (whether or not the expiry
+        job has run), ``InvalidTransition`` from another status and
+        ``BookingNotFound``.
+        """
+        with self._ctx.transaction(now) as tx:
+            booking = tx.bookings.get(tenant, booking_id)
+            if booking.status == CONFIRMED:
+                return booking
+            if booking.expired_at(tx.now):
+                assert booking.hold_expires_at is not None
+                raise HoldExpired(booking.id, booking.hold_expires_at)
+            tx.bookings.lock_session(tenant, booking.session_id)
+            confirmed, change = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
+            return store_booking_change(
+                tx, booking, attrs.evolve(confirmed, hold_expires_at=None), [change], actor=actor
+            )
+
+    def cancel(
+        self,
+        tenant: str,
+        booking_id: str,
+        *,
+        actor: str | None,
+        reason: str | None = None,
+        now: datetime | None = None,
+    ) -> Booking:
+        """Cancel a booking in play; return it. Its seats go to the waitlist's first in line.
+
+        Raises ``InvalidTransition`` for a booking no longer in play and
+        ``BookingNotFound``.
+        """
+        ctx = self._ctx
+        with ctx.transaction(now) as tx:
+            booking = tx.bookings.get(tenant, booking_id)
+            session = tx.bookings.lock_session(tenant, booking.session_id)
+            cancelled, change = BOOKING_LIFECYCLE.fire(
+                booking, "cancel", now=tx.now, actor=actor, reason=reason
+            )
+            stored = store_booking_change(
+                tx,
+                booking,
+                attrs.evolve(cancelled, hold_expires_at=None),
+                [change],
+                actor=actor,
+                reason=reason,
+            )
+            settle(ctx, tx, session, actor=actor)
+        return stored
+
+    # -- the job -------------------------------------------------------------------
+
+    def expire_due(
+        self, tenant: str | None = None, *, now: datetime | None = None, limit: int = 500
+    ) -> ExpiryReport:
+        """Expire holds and offers that ran out by ``now`` and pass their seats on; a report.
+
+        Idempotent and batched: each session is settled in a unit of work of
+        its own, at most ``limit`` expired bookings are read per call (run it
+        again while ``report.more``). ``tenant=None`` does every tenant's.
+        """
+        ctx = self._ctx
+        at = ctx.at(now, "now")
+        with ctx.transaction(at) as tx:
+            due = tx.bookings.expiring(tenant, before=at, limit=limit)
+        expired = offered = 0
+        sessions = sorted({(b.tenant, b.session_id) for b in due})
+        for session_tenant, session_id in sessions:
+            with ctx.transaction(at) as tx:
+                session = tx.bookings.lock_session(session_tenant, session_id)
+                settled = settle(ctx, tx, session, actor=None)
+                expired += settled.expired
+                offered += settled.offered
+        return ExpiryReport(
+            expired=expired, offered=offered, sessions=len(sessions), more=len(due) >= limit
+        )

@@ -1,0 +1,366 @@
+"""Booking commands and reads on the in-memory store: seats, holds, waitlists, rules, keys."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sessionkit.errors import (
+    AlreadyBooked,
+    BookingNotFound,
+    BookingRefused,
+    CapacityExceeded,
+    HoldExpired,
+    IdempotencyKeyReused,
+    InvalidTransition,
+    InvalidValue,
+    NaiveDatetime,
+    SessionLocked,
+    SessionNotFound,
+)
+from sessionkit.model import ResourceRef, Session
+from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, OFFERED, WAITLISTED
+from sessionkit.model.booking_events import (
+    BookingCancelled,
+    BookingConfirmed,
+    BookingExpired,
+    BookingHeld,
+    BookingOffered,
+    BookingStatusChanged,
+    BookingWaitlisted,
+)
+from sessionkit.policies import BookingRules
+from sessionkit.testing.harness import Harness
+
+T = "acme"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)  # a Monday
+TUTOR = ResourceRef("tutor", "tina")
+ANA, BEN, CAI, DAN = "student:ana", "student:ben", "student:cai", "student:dan"
+RULES = BookingRules(waitlist=True, hold_for=timedelta(minutes=15), offer_for=timedelta(hours=2))
+
+
+@pytest.fixture
+def h() -> Harness:
+    return Harness.in_memory(NOW, id_prefix="x", booking_rules=RULES)
+
+
+def slot(h: Harness, *, capacity: int = 1, day: int = 4, hour: int = 10) -> Session:
+    return h.kit.sessions.create_extra(
+        T,
+        actor="tina",
+        start=datetime(2026, 3, day, hour, tzinfo=UTC),
+        end=datetime(2026, 3, day, hour + 1, tzinfo=UTC),
+        resources=[TUTOR],
+        lifecycle="lms",
+        capacity=capacity,
+        title="Algebra",
+    )
+
+
+def booking_events(h: Harness) -> list[BookingStatusChanged]:
+    return [e for e in h.events.events if isinstance(e, BookingStatusChanged)]
+
+
+def statuses(h: Harness, session_id: str) -> dict[str, str]:
+    return {str(b.participant): b.status for b in h.kit.bookings.for_session(T, session_id)}
+
+
+# ---------------------------------------------------------------------- holds and confirmation
+
+
+def test_book_holds_seats_until_the_hold_expires_then_confirm(h: Harness) -> None:
+    s = slot(h, capacity=2)
+    held = h.kit.bookings.book(T, s.id, ANA, actor="ana", role="student")
+    assert (held.status, held.seats, held.role) == (HELD, 1, "student")
+    assert held.hold_expires_at == NOW + timedelta(minutes=15)
+    assert (held.session_start, held.session_end) == (s.start, s.end)
+    h.clock.advance(timedelta(minutes=5))
+    confirmed = h.kit.bookings.confirm(T, held.id, actor="ana")
+    assert (confirmed.status, confirmed.hold_expires_at, confirmed.version) == (CONFIRMED, None, 2)
+    kinds = [type(e) for e in booking_events(h)]
+    assert kinds == [BookingHeld, BookingConfirmed]
+    assert booking_events(h)[1].at == NOW + timedelta(minutes=5)
+    assert h.kit.bookings.confirm(T, held.id, actor="ana") == confirmed  # idempotent
+
+
+def test_capacity_is_exact_and_the_refusal_says_what_is_free(h: Harness) -> None:
+    s = slot(h, capacity=3)
+    h.kit.bookings.book(T, s.id, ANA, actor=None, seats=2)
+    with pytest.raises(CapacityExceeded) as caught:
+        h.kit.bookings.book(T, s.id, BEN, actor=None, seats=2)
+    error = caught.value
+    assert (error.session_id, error.capacity, error.taken, error.asked, error.remaining) == (
+        s.id,
+        3,
+        2,
+        2,
+        1,
+    )
+    assert statuses(h, s.id) == {ANA: HELD}
+    h.kit.bookings.book(T, s.id, BEN, actor=None, seats=1)
+    assert h.kit.bookings.remaining_seats(T, [s.id]) == {s.id: 0}
+
+
+def test_an_expired_hold_counts_in_nothing_even_if_no_job_ran(h: Harness) -> None:
+    s = slot(h, capacity=1)
+    first = h.kit.bookings.book(T, s.id, ANA, actor=None)
+    h.clock.advance(timedelta(minutes=14))
+    assert h.kit.bookings.remaining_seats(T, [s.id]) == {s.id: 0}
+    h.clock.advance(timedelta(minutes=1))  # the hold ends now (exclusive)
+    assert h.kit.bookings.remaining_seats(T, [s.id]) == {s.id: 1}
+    assert [b.session.id for b in h.kit.bookings.bookable(T, start=NOW, end=s.end)] == [s.id]
+    assert h.kit.bookings.agenda(T, ANA) == []
+    with pytest.raises(HoldExpired) as caught:
+        h.kit.bookings.confirm(T, first.id, actor="ana")
+    assert caught.value.expired_at == NOW + timedelta(minutes=15)
+    second = h.kit.bookings.book(T, s.id, BEN, actor=None)
+    assert second.status == HELD
+    assert statuses(h, s.id) == {ANA: EXPIRED, BEN: HELD}
+    expired = [e for e in booking_events(h) if isinstance(e, BookingExpired)]
+    assert [(e.booking.id, e.at) for e in expired] == [(first.id, NOW + timedelta(minutes=15))]
+
+
+def test_confirm_at_once_and_a_custom_hold(h: Harness) -> None:
+    s = slot(h, capacity=2)
+    direct = h.kit.bookings.book(T, s.id, ANA, actor=None, confirm=True)
+    assert (direct.status, direct.hold_expires_at) == (CONFIRMED, None)
+    long = h.kit.bookings.book(T, s.id, BEN, actor=None, hold_for=timedelta(hours=1))
+    assert long.hold_expires_at == NOW + timedelta(hours=1)
+
+
+def test_a_participant_books_a_session_once(h: Harness) -> None:
+    s = slot(h, capacity=5)
+    first = h.kit.bookings.book(T, s.id, ANA, actor=None)
+    with pytest.raises(AlreadyBooked) as caught:
+        h.kit.bookings.book(T, s.id, ResourceRef("student", "ana"), actor=None)
+    assert (caught.value.booking_id, caught.value.status) == (first.id, HELD)
+    h.kit.bookings.cancel(T, first.id, actor="ana")
+    assert h.kit.bookings.book(T, s.id, ANA, actor=None).status == HELD
+
+
+# ---------------------------------------------------------------------- idempotency
+
+
+def test_a_replayed_key_returns_the_first_booking_and_writes_nothing(h: Harness) -> None:
+    s = slot(h, capacity=2)
+    first = h.kit.bookings.book(T, s.id, ANA, actor=None, idempotency_key="k1")
+    count = len(h.events.events)
+    again = h.kit.bookings.book(T, s.id, ANA, actor=None, idempotency_key="k1")
+    assert again == first
+    assert len(h.events.events) == count
+    with pytest.raises(IdempotencyKeyReused) as caught:
+        h.kit.bookings.book(T, s.id, ANA, actor=None, seats=2, idempotency_key="k1")
+    assert (caught.value.key, caught.value.booking_id) == ("k1", first.id)
+
+
+def test_a_cancelled_bookings_key_never_blocks_a_new_booking_of_the_seat(h: Harness) -> None:
+    s = slot(h, capacity=1)
+    first = h.kit.bookings.book(T, s.id, ANA, actor=None, idempotency_key="k1")
+    h.kit.bookings.cancel(T, first.id, actor="ana")
+    # The replay still answers with what the key made, the cancelled booking ...
+    assert h.kit.bookings.book(T, s.id, ANA, actor=None, idempotency_key="k1").status == CANCELLED
+    # ... and a new key books the freed seat.
+    again = h.kit.bookings.book(T, s.id, ANA, actor=None, idempotency_key="k2")
+    assert (again.status, again.id == first.id) == (HELD, False)
+
+
+# ---------------------------------------------------------------------- waitlist
+
+
+def test_the_waitlist_is_first_come_and_offers_pass_on(h: Harness) -> None:
+    s = slot(h, capacity=1)
+    ana = h.kit.bookings.book(T, s.id, ANA, actor=None, confirm=True)
+    ben = h.kit.bookings.book(T, s.id, BEN, actor=None, waitlist=True)
+    cai = h.kit.bookings.book(T, s.id, CAI, actor=None, waitlist=True)
+    assert (ben.status, ben.position, cai.position) == (WAITLISTED, 1, 2)
+    with pytest.raises(CapacityExceeded):
+        h.kit.bookings.book(T, s.id, DAN, actor=None)  # no waitlist asked for
+    h.clock.advance(timedelta(minutes=1))
+    h.kit.bookings.cancel(T, ana.id, actor="ana", reason="sick")
+    assert statuses(h, s.id) == {ANA: CANCELLED, BEN: OFFERED, CAI: WAITLISTED}
+    offer = h.kit.bookings.get(T, ben.id)
+    assert offer.hold_expires_at == NOW + timedelta(minutes=1, hours=2)
+    # A newcomer cannot jump the queue even if a seat is free at that moment.
+    dan = h.kit.bookings.book(T, s.id, DAN, actor=None, waitlist=True)
+    assert (dan.status, dan.position) == (WAITLISTED, 3)
+    # Ben lets the offer lapse: the job passes the seat to Cai.
+    h.clock.advance(timedelta(hours=2))
+    report = h.kit.expire_holds(T)
+    assert (report.expired, report.offered, report.sessions, report.more) == (1, 1, 1, False)
+    assert statuses(h, s.id) == {ANA: CANCELLED, BEN: EXPIRED, CAI: OFFERED, DAN: WAITLISTED}
+    assert h.kit.expire_holds(T).expired == 0  # idempotent
+    claimed = h.kit.bookings.confirm(T, cai.id, actor="cai")
+    assert claimed.status == CONFIRMED
+    offered = [e.booking.id for e in booking_events(h) if isinstance(e, BookingOffered)]
+    assert offered == [ben.id, cai.id]
+    waitlisted = [e.booking.id for e in booking_events(h) if isinstance(e, BookingWaitlisted)]
+    assert waitlisted == [ben.id, cai.id, dan.id]
+
+
+def test_an_expired_hold_passes_to_the_waitlist_at_the_next_write_without_a_job(
+    h: Harness,
+) -> None:
+    s = slot(h, capacity=1)
+    h.kit.bookings.book(T, s.id, ANA, actor=None)
+    ben = h.kit.bookings.book(T, s.id, BEN, actor=None, waitlist=True)
+    h.clock.advance(timedelta(minutes=20))
+    cai = h.kit.bookings.book(T, s.id, CAI, actor=None, waitlist=True)
+    assert (cai.status, cai.position) == (WAITLISTED, 2)
+    assert h.kit.bookings.get(T, ben.id).status == OFFERED
+
+
+def test_without_waitlist_rules_a_full_session_refuses(h: Harness) -> None:
+    plain = Harness.in_memory(NOW, booking_rules=BookingRules())
+    s = slot(plain, capacity=1)
+    plain.kit.bookings.book(T, s.id, ANA, actor=None)
+    with pytest.raises(CapacityExceeded):
+        plain.kit.bookings.book(T, s.id, BEN, actor=None, waitlist=True)
+
+
+# ---------------------------------------------------------------------- rules
+
+
+def test_time_rules_refuse_with_the_rule_and_when_it_allows() -> None:
+    rules = BookingRules(min_notice=timedelta(hours=24), max_horizon=timedelta(weeks=4))
+    h = Harness.in_memory(NOW, booking_rules=rules)
+    soon = slot(h, day=2, hour=20)
+    with pytest.raises(BookingRefused) as caught:
+        h.kit.bookings.book(T, soon.id, ANA, actor=None)
+    assert (caught.value.rule, caught.value.allows_at) == ("min_notice", None)
+    far = h.kit.sessions.create_extra(
+        T,
+        actor=None,
+        start=NOW + timedelta(weeks=5),
+        end=NOW + timedelta(weeks=5, hours=1),
+        lifecycle="lms",
+    )
+    with pytest.raises(BookingRefused) as caught:
+        h.kit.bookings.book(T, far.id, ANA, actor=None)
+    assert (caught.value.rule, caught.value.allows_at) == ("max_horizon", NOW + timedelta(weeks=1))
+    refusal = h.kit.bookings.can_book(T, far.id, ANA)
+    assert refusal is not None
+    assert refusal.rule == "max_horizon"
+    h.clock.advance(timedelta(weeks=4, days=2))
+    with pytest.raises(BookingRefused) as caught:
+        h.kit.bookings.book(T, soon.id, ANA, actor=None)
+    assert caught.value.rule == "in_the_past"
+    assert h.kit.bookings.book(T, far.id, ANA, actor=None).status == HELD
+
+
+def test_max_capacity_and_per_day_limits() -> None:
+    rules = BookingRules(max_capacity=20, per_day=1)
+    h = Harness.in_memory(NOW, booking_rules=rules)
+    huge = slot(h, capacity=21)
+    with pytest.raises(BookingRefused) as caught:
+        h.kit.bookings.book(T, huge.id, ANA, actor=None)
+    assert caught.value.rule == "max_capacity"
+    morning, evening = slot(h, capacity=2, hour=8), slot(h, capacity=2, hour=16)
+    h.kit.bookings.book(T, morning.id, ANA, actor=None)
+    with pytest.raises(BookingRefused) as caught:
+        h.kit.bookings.book(T, evening.id, ANA, actor=None)
+    assert caught.value.rule == "per_day"
+    assert h.kit.bookings.can_book(T, evening.id, ANA) is not None
+    assert h.kit.bookings.can_book(T, evening.id, BEN) is None
+    h.clock.advance(timedelta(minutes=15))  # Ana's hold runs out: it no longer counts
+    assert h.kit.bookings.book(T, evening.id, ANA, actor=None).status == HELD
+
+
+# ---------------------------------------------------------------------- bad input
+
+
+def test_bad_input_is_refused_by_name_and_writes_nothing(h: Harness) -> None:
+    s = slot(h, capacity=2)
+    for seats in (0, -1, True):
+        with pytest.raises(InvalidValue) as caught:
+            h.kit.bookings.book(T, s.id, ANA, actor=None, seats=seats)
+        assert caught.value.value is seats or caught.value.value == seats
+    with pytest.raises(InvalidValue) as caught:
+        h.kit.bookings.book(T, s.id, ANA, actor=None, seats=3)
+    assert caught.value.value == 3
+    with pytest.raises(SessionNotFound):
+        h.kit.bookings.book(T, "nope", ANA, actor=None)
+    with pytest.raises(SessionNotFound):
+        h.kit.bookings.book("other", s.id, ANA, actor=None)
+    with pytest.raises(NaiveDatetime):
+        h.kit.bookings.book(T, s.id, ANA, actor=None, now=datetime(2026, 3, 2, 9))
+    with pytest.raises(InvalidValue):
+        h.kit.bookings.book(T, s.id, "ana", actor=None)
+    with pytest.raises(InvalidValue):
+        h.kit.bookings.book(T, s.id, ANA, actor=None, idempotency_key="")
+    with pytest.raises(BookingNotFound):
+        h.kit.bookings.confirm("other", "x1", actor=None)
+    assert h.kit.bookings.for_session(T, s.id) == []
+    assert booking_events(h) == []
+
+
+# ---------------------------------------------------------------------- sessions and bookings
+
+
+def test_cancelling_a_session_cancels_its_bookings_one_event_each(h: Harness) -> None:
+    s = slot(h, capacity=3)
+    a = h.kit.bookings.book(T, s.id, ANA, actor=None, confirm=True)
+    b = h.kit.bookings.book(T, s.id, BEN, actor=None)
+    h.kit.sessions.cancel(T, s.id, actor="tina", reason="tutor ill")
+    assert statuses(h, s.id) == {ANA: CANCELLED, BEN: CANCELLED}
+    cancelled = [e for e in booking_events(h) if isinstance(e, BookingCancelled)]
+    assert sorted(e.booking.id for e in cancelled) == sorted([a.id, b.id])
+    assert all(e.reason == "the session was cancelled: tutor ill" for e in cancelled)
+    with pytest.raises(BookingRefused) as caught:
+        h.kit.bookings.book(T, s.id, CAI, actor=None)
+    assert caught.value.rule == "not_bookable"
+    with pytest.raises(InvalidTransition):
+        h.kit.bookings.cancel(T, a.id, actor=None)
+
+
+def test_a_booked_session_is_locked_and_never_deleted(h: Harness) -> None:
+    s = slot(h, capacity=2)
+    booking = h.kit.bookings.book(T, s.id, ANA, actor=None)
+    with pytest.raises(SessionLocked) as caught:
+        h.kit.sessions.update(T, s.id, actor=None, start=s.start + timedelta(hours=1))
+    assert "booking(s) in play" in caught.value.reason
+    h.kit.bookings.cancel(T, booking.id, actor=None)
+    with pytest.raises(SessionLocked) as caught:
+        h.kit.sessions.delete(T, s.id, actor=None)
+    assert "1 booking(s)" in caught.value.reason
+    moved = h.kit.sessions.update(T, s.id, actor=None, start=s.start + timedelta(hours=1))
+    assert moved.start == s.start + timedelta(hours=1)
+
+
+def test_when_rules_allow_moving_a_booked_session_its_bookings_follow() -> None:
+    h = Harness.in_memory(NOW, booking_rules=BookingRules(lock_booked=False))
+    s = slot(h, capacity=2)
+    booking = h.kit.bookings.book(T, s.id, ANA, actor=None)
+    later = s.start + timedelta(days=1)
+    h.kit.sessions.update(T, s.id, actor=None, start=later)
+    moved = h.kit.bookings.get(T, booking.id)
+    assert (moved.session_start, moved.session_end) == (later, later + timedelta(hours=1))
+    assert [b.id for b in h.kit.bookings.agenda(T, ANA, days=4)] == [booking.id]
+
+
+# ---------------------------------------------------------------------- reads
+
+
+def test_participant_reads_agenda_and_bookable_sessions(h: Harness) -> None:
+    monday_next = slot(h, capacity=2, day=9)
+    tuesday = slot(h, capacity=2, day=3)
+    wednesday = slot(h, capacity=1, day=4)
+    for s in (monday_next, tuesday, wednesday):
+        h.kit.bookings.book(T, s.id, ANA, actor=None, confirm=True)
+    mine = h.kit.bookings.for_participant(T, ANA)
+    assert [b.session_id for b in mine] == [tuesday.id, wednesday.id, monday_next.id]
+    page = h.kit.bookings.for_participant(T, ANA, limit=2)
+    rest = h.kit.bookings.for_participant(
+        T, ANA, after=(page[-1].session_start, page[-1].id), limit=2
+    )
+    assert [b.session_id for b in page + rest] == [tuesday.id, wednesday.id, monday_next.id]
+    week = h.kit.bookings.agenda(T, ANA, days=7)
+    assert [b.session_id for b in week] == [tuesday.id, wednesday.id]
+    window = h.kit.bookings.for_participant(T, ANA, start=NOW + timedelta(days=2))
+    assert [b.session_id for b in window] == [wednesday.id, monday_next.id]
+    open_ = h.kit.bookings.bookable(T, start=NOW, end=NOW + timedelta(days=14), resource=TUTOR)
+    assert [(b.session.id, b.taken, b.remaining) for b in open_] == [
+        (tuesday.id, 1, 1),
+        (monday_next.id, 1, 1),
+    ]
+    assert h.kit.bookings.remaining_seats(T, [wednesday.id, "nope"]) == {wednesday.id: 0}
