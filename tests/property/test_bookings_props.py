@@ -1,0 +1,126 @@
+"""Bookings against a simple oracle: random book / confirm / cancel / expire / clock steps.
+
+Whatever the order, the seats taken at any instant never pass the capacity,
+every participant has at most one booking in play per session, the waitlist
+is offered strictly in order, and the seats the store reports equal the
+oracle's sum over bookings that take seats at that instant.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from sessionkit.errors import (
+    AlreadyBooked,
+    CapacityExceeded,
+    HoldExpired,
+    InvalidTransition,
+)
+from sessionkit.model import Session
+from sessionkit.model.booking import OFFERED, WAITLISTED, Booking
+from sessionkit.policies import BookingRules
+from sessionkit.testing.harness import Harness
+
+T = "acme"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+PEOPLE = [f"student:p{i}" for i in range(6)]
+RULES = BookingRules(waitlist=True, hold_for=timedelta(minutes=15), offer_for=timedelta(minutes=30))
+
+
+class Seats(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.h = Harness.in_memory(NOW, booking_rules=RULES)
+        self.sessions: list[Session] = []
+        for capacity in (1, 2, 3):
+            self.sessions.append(
+                self.h.kit.sessions.create_extra(
+                    T,
+                    actor=None,
+                    start=NOW + timedelta(days=capacity),
+                    end=NOW + timedelta(days=capacity, hours=1),
+                    lifecycle="lms",
+                    capacity=capacity,
+                )
+            )
+        self.ids: list[str] = []
+
+    @rule(
+        which=st.integers(0, 2),
+        who=st.sampled_from(PEOPLE),
+        seats=st.integers(1, 3),
+        confirm=st.booleans(),
+        waitlist=st.booleans(),
+    )
+    def book(self, which: int, who: str, seats: int, confirm: bool, waitlist: bool) -> None:
+        session = self.sessions[which]
+        if seats > session.capacity:
+            return
+        try:
+            booking = self.h.kit.bookings.book(
+                T, session.id, who, actor=None, seats=seats, confirm=confirm, waitlist=waitlist
+            )
+        except (CapacityExceeded, AlreadyBooked):
+            return
+        self.ids.append(booking.id)
+
+    @precondition(lambda self: bool(self.ids))
+    @rule(pick=st.integers(0, 10_000))
+    def confirm(self, pick: int) -> None:
+        with contextlib.suppress(HoldExpired, InvalidTransition):
+            self.h.kit.bookings.confirm(T, self.ids[pick % len(self.ids)], actor=None)
+
+    @precondition(lambda self: bool(self.ids))
+    @rule(pick=st.integers(0, 10_000))
+    def cancel(self, pick: int) -> None:
+        with contextlib.suppress(InvalidTransition):
+            self.h.kit.bookings.cancel(T, self.ids[pick % len(self.ids)], actor=None)
+
+    @rule(minutes=st.integers(1, 40))
+    def tick(self, minutes: int) -> None:
+        self.h.clock.advance(timedelta(minutes=minutes))
+
+    @rule()
+    def expire(self) -> None:
+        self.h.kit.expire_holds(T)
+
+    def _bookings(self, session_id: str) -> list[Booking]:
+        return self.h.kit.bookings.for_session(T, session_id)
+
+    @invariant()
+    def seats_never_pass_capacity_and_match_the_oracle(self) -> None:
+        now = self.h.clock.now()
+        remaining = self.h.kit.bookings.remaining_seats(T, [s.id for s in self.sessions])
+        for session in self.sessions:
+            bookings = self._bookings(session.id)
+            taken = sum(b.seats for b in bookings if b.takes_seats(now))
+            assert taken <= session.capacity
+            assert remaining[session.id] == session.capacity - taken
+
+    @invariant()
+    def one_booking_in_play_per_participant_and_session(self) -> None:
+        for session in self.sessions:
+            active = [b.participant for b in self._bookings(session.id) if b.active]
+            assert len(active) == len(set(active))
+
+    @invariant()
+    def the_waitlist_is_served_in_order(self) -> None:
+        for session in self.sessions:
+            queue = [b for b in self._bookings(session.id) if b.position is not None]
+            positions = [b.position or 0 for b in queue]
+            assert positions == sorted(positions)
+            assert len(set(positions)) == len(positions)
+            # Nobody still waiting stands before someone who got an offer.
+            waiting = [b.position or 0 for b in queue if b.status == WAITLISTED]
+            offered = [b.position or 0 for b in queue if b.status == OFFERED]
+            if waiting and offered:
+                assert max(offered) < min(waiting)
+
+
+TestSeats = Seats.TestCase
+TestSeats.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
