@@ -94,6 +94,54 @@ def test_session_rejects_bad_types_and_zones() -> None:
         session(tz="Mars/Base")
 
 
+def test_unchecked_sets_every_field_as_the_constructor_stores_it() -> None:
+    # Every field differs from its default, so one the fast path forgot would show.
+    checked = session(
+        created_by="u1",
+        series_id="chem",
+        schedule_item_id="mo",
+        occurrence_key=datetime(2026, 3, 2, 10),
+        capacity=3,
+        is_extra=True,
+        detached=True,
+        version=4,
+        updated_at=NOW,
+        updated_by="u2",
+        metadata={"room_note": "goggles"},
+        group="g1",
+    )
+    fields = {f.name: getattr(checked, f.name) for f in attrs.fields(Session)}
+    fast = Session.unchecked(**fields)
+    assert type(fast) is Session
+    assert {name: getattr(fast, name) for name in fields} == fields
+    assert fast == checked
+    rest = {name: value for name, value in fields.items() if name != "metadata"}
+    assert dict(Session.unchecked(**rest).metadata) == {}
+    assert Session.unchecked(
+        id="s2",
+        tenant="acme",
+        title="Chemistry",
+        span=SPAN,
+        tz="UTC",
+        status="SCHEDULED",
+        lifecycle="lms",
+        busy=True,
+        created_at=NOW,
+    ) == Session(
+        id="s2",
+        tenant="acme",
+        title="Chemistry",
+        span=SPAN,
+        tz="UTC",
+        status="SCHEDULED",
+        lifecycle="lms",
+        busy=True,
+        created_at=NOW,
+    )
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        fast.title = "x"  # type: ignore[misc]
+
+
 def test_series_rules() -> None:
     item = ScheduleItem("mo", recurrence(), ["teacher:ana"])
     series = Series(

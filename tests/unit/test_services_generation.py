@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import attrs
 import pytest
 
-from sessionkit.adapters.memory import InMemorySessionRepository
+from sessionkit.adapters.memory import InMemorySessionRepository, InMemoryStore
 from sessionkit.errors import (
     DuplicateSeries,
     InvalidValue,
@@ -21,12 +21,14 @@ from sessionkit.lifecycle import PRESETS
 from sessionkit.model import (
     ResourceRef,
     ScheduleItem,
+    Session,
     SessionCreated,
     SessionsRegenerated,
     WindowPolicy,
 )
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.harness import Harness
 from sessionkit.timespan import TimeSpan
 
@@ -140,6 +142,37 @@ def test_create_validates(world: World) -> None:
         )
     assert duplicate.value.series_id == "g1"
     assert world.kit.queries.list(T).total == 9  # the refused ones stored nothing
+
+
+def test_generated_sessions_are_what_the_checked_constructor_builds(world: World) -> None:
+    # After the first session of an item, generation copies its checked fields.
+    _, report = world.kit.series.create(
+        T,
+        actor="u1",
+        title="Chem",
+        items=[slot("mo", weekly(["MO"], 18)), slot("we", weekly(["WE"], 9), BEN)],
+        metadata={"ignored": "by sessions"},
+        group="g1",
+    )
+    assert len(report.created) == 18
+    for made in report.created:
+        again = Session(**{f.name: getattr(made, f.name) for f in attrs.fields(Session)})
+        assert made == again
+        assert dict(made.metadata) == {}
+    assert {s.schedule_item_id: s.resources for s in report.created} == {
+        "mo": (ANA,),
+        "we": (BEN,),
+    }
+
+
+@pytest.mark.parametrize("bad", ["", "x" * 129])
+def test_a_bad_generated_id_after_the_first_is_refused(bad: str) -> None:
+    ids = iter(["g", "s1", bad, "s3"])
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work, clock=ManualClock(NOW), ids=lambda: next(ids)
+    )
+    with pytest.raises(InvalidValue, match=r"Session\.id"):
+        kit.series.create(T, actor="u1", title="Chem", items=[slot("mo", weekly(["MO"], 18))])
 
 
 def test_a_teacher_clash_skips_with_the_blocker(world: World) -> None:

@@ -572,3 +572,25 @@ def test_an_event_handler_reads_what_was_committed(engine: Engine) -> None:
         uow.collect([_event()])
         uow.rollback()
     assert seen == [["a"]]
+
+
+def test_instants_bind_alike_whether_already_utc_or_not() -> None:
+    from zoneinfo import ZoneInfo
+
+    from sessionkit.adapters.sqlalchemy._types import UTCDateTime
+
+    instant = UTCDateTime()
+    utc = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # Berlin's spring gap starts at 01:00 UTC
+    berlin = utc.astimezone(ZoneInfo("Europe/Berlin"))
+    # Dialects only: neither engine connects.
+    lite = create_engine("sqlite://").dialect
+    pg = create_engine("postgresql+psycopg://").dialect
+    assert instant.process_bind_param(utc, lite) == datetime(2026, 3, 29, 1, 30)
+    assert instant.process_bind_param(berlin, lite) == datetime(2026, 3, 29, 1, 30)
+    for value in (utc, berlin):
+        bound = instant.process_bind_param(value, pg)
+        assert bound == utc
+        assert bound is not None
+        assert bound.tzinfo is UTC
+    with pytest.raises(ValueError, match="timezone-aware"):
+        instant.process_bind_param(datetime(2026, 3, 29, 1, 30), lite)

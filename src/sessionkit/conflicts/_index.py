@@ -129,7 +129,10 @@ class ConflictIndex(Generic[K]):
     ) -> list[tuple[_Lane, tuple[datetime, int, datetime, Any]]]:
         """Record ``key`` and return the lanes its entry belongs in (not yet inserted)."""
         span = check_span(span)
-        ids = tuple(resource_ids(resources))
+        if type(resources) is tuple and len(resources) == 1:
+            ids: tuple[Hashable, ...] = resources  # one resource: distinct already
+        else:
+            ids = tuple(resource_ids(resources))
         if key in self._items:
             self.remove(key)
         seq = self._next_seq

@@ -131,6 +131,12 @@ def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(value or {}))
 
 
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+"""The metadata of a session built by :meth:`Session.unchecked` without any (read-only, shared)."""
+_new = object.__new__
+_set = object.__setattr__
+
+
 def _check_title(_instance: object, _attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str):
         raise InvalidValue(f"title must be a string, got {value!r}", value=value, expected="str")
@@ -225,6 +231,69 @@ class Session:
                 value=(self.series_id, self.occurrence_key),
                 expected="both set, or is_extra=True",
             )
+
+    @classmethod
+    def unchecked(
+        cls,
+        *,
+        id: str,
+        tenant: str,
+        title: str,
+        span: TimeSpan,
+        tz: str,
+        status: str,
+        lifecycle: str,
+        busy: bool,
+        created_at: datetime,
+        created_by: str | None = None,
+        resources: tuple[ResourceRef, ...] = (),
+        series_id: str | None = None,
+        schedule_item_id: str | None = None,
+        occurrence_key: datetime | None = None,
+        capacity: int = 1,
+        is_extra: bool = False,
+        detached: bool = False,
+        version: int = 1,
+        updated_at: datetime | None = None,
+        updated_by: str | None = None,
+        metadata: Mapping[str, Any] = _EMPTY,
+        group: str | None = None,
+    ) -> Session:
+        """Build a session without converting or checking its fields, for hot loops.
+
+        The caller's obligations, which nothing verifies: every value is one
+        the constructor would accept and store as it is (``resources`` a
+        sorted, duplicate-free tuple of :class:`ResourceRef`, ``metadata`` a
+        read-only mapping nobody mutates, ``span`` a :class:`TimeSpan`, ids and
+        names within their lengths). Generation uses it for the occurrences of
+        a schedule item after the first, whose fields but the id, span and key
+        were checked when the first was built with ``Session(...)``.
+        Otherwise call ``Session(...)``.
+        """
+        session = _new(cls)
+        _set(session, "id", id)
+        _set(session, "tenant", tenant)
+        _set(session, "title", title)
+        _set(session, "span", span)
+        _set(session, "tz", tz)
+        _set(session, "status", status)
+        _set(session, "lifecycle", lifecycle)
+        _set(session, "busy", busy)
+        _set(session, "created_at", created_at)
+        _set(session, "created_by", created_by)
+        _set(session, "resources", resources)
+        _set(session, "series_id", series_id)
+        _set(session, "schedule_item_id", schedule_item_id)
+        _set(session, "occurrence_key", occurrence_key)
+        _set(session, "capacity", capacity)
+        _set(session, "is_extra", is_extra)
+        _set(session, "detached", detached)
+        _set(session, "version", version)
+        _set(session, "updated_at", updated_at)
+        _set(session, "updated_by", updated_by)
+        _set(session, "metadata", metadata)
+        _set(session, "group", group)
+        return session
 
     @property
     def start(self) -> datetime:

@@ -20,7 +20,7 @@ from sessionkit.conflicts import ConflictIndex
 from sessionkit.lifecycle import Lifecycle
 from sessionkit.model.events import DomainEvent, SessionCreated, SessionsRegenerated
 from sessionkit.model.series import ScheduleItem, Series
-from sessionkit.model.session import ResourceRef, Session
+from sessionkit.model.session import MAX_ID_LENGTH, ResourceRef, Session
 from sessionkit.recurrence import Occurrence
 from sessionkit.services._context import Context, Tx
 from sessionkit.services.reports import MaterialiseReport, Skipped
@@ -133,16 +133,44 @@ def new_session(
     *,
     now: datetime,
     actor: str | None,
+    like: Session | None = None,
 ) -> Session:
     """Return the session for ``wanted`` in the lifecycle's entry status (not stored).
 
     A generated session has a time, so it enters the status a session with a
     time starts in (:attr:`~sessionkit.lifecycle.Lifecycle.entry_status`):
     busy there, it is checked for conflicts and its timers apply.
+
+    ``like`` is a session this call made earlier for the same series, schedule
+    item, ``now`` and ``actor``: its checked fields are reused and only the new
+    id is checked (the span and key come from the recurrence), which is most of
+    the cost of generating a long window. A new id that fails the quick check
+    goes through the full constructor, so it is refused with the usual error.
     """
+    session_id = ctx.ids()
+    if like is not None and type(session_id) is str and 0 < len(session_id) <= MAX_ID_LENGTH:
+        return Session.unchecked(
+            id=session_id,
+            tenant=like.tenant,
+            title=like.title,
+            span=wanted.span,
+            tz=like.tz,
+            status=like.status,
+            lifecycle=like.lifecycle,
+            busy=like.busy,
+            created_at=like.created_at,
+            created_by=like.created_by,
+            resources=like.resources,
+            series_id=like.series_id,
+            schedule_item_id=like.schedule_item_id,
+            occurrence_key=wanted.key,
+            capacity=like.capacity,
+            metadata=like.metadata,
+            group=like.group,
+        )
     status = machine.entry_status
     return Session(
-        id=ctx.ids(),
+        id=session_id,
         tenant=series.tenant,
         title=wanted.item.title or series.title,
         span=wanted.span,
@@ -183,12 +211,17 @@ def plan(
     by_start = {s.start: s for s in holders}
     created: list[Session] = []
     skipped: list[Skipped] = []
+    # Per schedule item, its first session, built with every check; the rest copy its fields.
+    first_of: dict[str, Session] = {}
     for item in wanted:
         holder = by_key.get(item.key) or by_start.get(item.span.start)
         if holder is not None:
             skipped.append(_skip(series, item, "exists", holder, None))
             continue
-        session = new_session(ctx, series, machine, item, now=now, actor=actor)
+        like = first_of.get(item.item.id)
+        session = new_session(ctx, series, machine, item, now=now, actor=actor, like=like)
+        if like is None:
+            first_of[item.item.id] = session
         if session.busy:
             hit = busy.blocker(session.span, session.resources)
             if hit is not None:

@@ -63,6 +63,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         """Convert an aware instant to what the column holds."""
         if value is None:
             return None
+        if value.tzinfo is UTC:
+            # The domain's instants (TimeSpan ends, clock readings) are UTC already: no
+            # conversion, only SQLite and MySQL want the zone dropped.
+            return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
         if value.tzinfo is None:
             raise ValueError(f"an instant must be timezone-aware, got {value.isoformat()!r}")
         value = value.astimezone(UTC)

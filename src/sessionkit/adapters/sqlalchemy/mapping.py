@@ -34,6 +34,9 @@ Row = Mapping[Any, Any]
 
 def session_values(session: Session) -> dict[str, Any]:
     """Return the ``sessionkit_sessions`` row of ``session``."""
+    # Called once per row of a bulk write: the span and metadata read once, no comprehension.
+    span = session.span
+    metadata = session.metadata
     return {
         "tenant": session.tenant,
         "id": session.id,
@@ -41,8 +44,8 @@ def session_values(session: Session) -> dict[str, Any]:
         "schedule_item_id": session.schedule_item_id,
         "occurrence_key": session.occurrence_key,
         "title": session.title,
-        "start_at": session.span.start,
-        "end_at": session.span.end,
+        "start_at": span.start,
+        "end_at": span.end,
         "tz": session.tz,
         "status": session.status,
         "lifecycle": session.lifecycle,
@@ -50,28 +53,30 @@ def session_values(session: Session) -> dict[str, Any]:
         "capacity": session.capacity,
         "is_extra": session.is_extra,
         "detached": session.detached,
-        "resources": [str(ref) for ref in session.resources],
+        "resources": list(map(str, session.resources)),
         "version": session.version,
         "created_at": session.created_at,
         "created_by": session.created_by,
         "updated_at": session.updated_at,
         "updated_by": session.updated_by,
-        "metadata": dict(session.metadata),
+        "metadata": dict(metadata) if metadata else {},
         "group_key": session.group,
     }
 
 
 def resource_values(session: Session) -> list[dict[str, Any]]:
     """Return the ``sessionkit_session_resources`` rows of ``session`` (one per resource)."""
+    span = session.span
+    long_span = span.end - span.start > LONG_SPAN
     return [
         {
             "tenant": session.tenant,
             "session_id": session.id,
             "resource": str(ref),
-            "start_at": session.span.start,
-            "end_at": session.span.end,
+            "start_at": span.start,
+            "end_at": span.end,
             "busy": session.busy,
-            "long_span": session.span.end - session.span.start > LONG_SPAN,
+            "long_span": long_span,
         }
         for ref in session.resources
     ]
