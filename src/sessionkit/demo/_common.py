@@ -32,7 +32,7 @@ def open_store(db: str) -> tuple[UnitOfWorkFactory, str]:
     migrations, so an existing demo database is upgraded in place.
     """
     if db == "memory":
-        return InMemoryStore().unit_of_work, "in memory"
+        return InMemoryStore().unit_of_work, "memory"
     try:
         from sqlalchemy import create_engine
         from sqlalchemy.exc import ArgumentError
