@@ -91,6 +91,9 @@ RULES = BookingRules(
 )
 """The marketplace's booking rules: 4-week horizon, groups up to 20, 15-minute holds."""
 
+PUBLISHED_BEFORE = timedelta(days=7)
+"""The demo's tutors published their availability this long before "now"."""
+
 WINDOW = WindowPolicy(initial_months=1, buffer=timedelta(weeks=4))
 """Slots are published a month ahead and topped up to keep 4 weeks bookable."""
 
@@ -153,7 +156,7 @@ class Marketplace:
 
     kit: SessionKit
     clock: ManualClock
-    published: list[MaterialiseReport | None]
+    published: list[list[MaterialiseReport]]
 
 
 @attrs.frozen
@@ -183,7 +186,10 @@ def build_marketplace(
 ) -> Marketplace:
     """Publish every offer (or top up the ones already stored); return the marketplace.
 
-    A report is ``None`` for an offer that already existed and needed no refill.
+    The tutors published a week before ``now`` (so the week behind has slots to
+    clean up), and the rolling window is topped up at ``now``. Each offer's
+    entry lists what that did: the publication and the top-up, or only a
+    top-up (or nothing) for an offer already stored.
     """
     factory = InMemoryStore().unit_of_work if uow is None else uow
     require_bookings(factory)
@@ -191,14 +197,13 @@ def build_marketplace(
         # Readable ids in memory; a database outlives the run, so ids that never collide.
         counter = _ids("m")
         ids = (lambda: next(counter)) if uow is None else (lambda: uuid.uuid4().hex)
-    clock = ManualClock(now)
+    clock = ManualClock(now - PUBLISHED_BEFORE)
     kit = SessionKit(uow=factory, clock=clock, lifecycles=LIFECYCLES, ids=ids, booking_rules=RULES)
-    existing = {offer.id for offer in OFFERS if _exists(kit, offer.id)}
-    refills = {r.series_id: r for r in kit.top_up(TENANT, actor="demo").refilled}
-    published = [
-        refills.get(offer.id) if offer.id in existing else publish(kit, offer) for offer in OFFERS
-    ]
-    return Marketplace(kit=kit, clock=clock, published=published)
+    made = {o.id: [publish(kit, o)] for o in OFFERS if not _exists(kit, o.id)}
+    clock.set(now)
+    for refill in kit.top_up(TENANT, actor="demo").refilled:
+        made.setdefault(refill.series_id, []).append(refill)
+    return Marketplace(kit=kit, clock=clock, published=[made.get(o.id, []) for o in OFFERS])
 
 
 def publish(kit: SessionKit, offer: Offer) -> MaterialiseReport:
@@ -215,7 +220,7 @@ def publish(kit: SessionKit, offer: Offer) -> MaterialiseReport:
         at=offer.at,
         duration=timedelta(minutes=offer.minutes),
         tz=BERLIN,
-        start=date(2026, 3, 2),
+        start=date(2026, 2, 23),
     )
     _, report = kit.series.create(
         TENANT,
