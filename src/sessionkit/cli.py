@@ -3,6 +3,8 @@
 ``python -m sessionkit demo [--db URL] [--now ISO]`` schedules a small academy
 in a SQLite file (or any SQLAlchemy URL, or ``memory``) and prints its conflict
 report and next week's agenda; running it again only tops up (sessionkit.demo).
+``python -m sessionkit demo marketplace`` runs the tutoring marketplace instead
+(slots, holds, waitlists; sessionkit.demo.marketplace) in its own SQLite file.
 
 Bad arguments print one line to stderr and exit with status 2.
 """
@@ -26,6 +28,13 @@ from sessionkit.zones import get_zone, local_date_start
 __all__ = ["main", "parse_duration"]
 
 _DURATION_RE = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+_DEMO_DBS = {
+    "lms": "sqlite:///sessionkit-demo.sqlite3",
+    "marketplace": "sqlite:///sessionkit-marketplace.sqlite3",
+}
+"""Each demo platform's default database: its own SQLite file."""
 
 
 class _UsageError(Exception):
@@ -103,15 +112,25 @@ def _build_parser() -> _Parser:
     expand.add_argument("--format", choices=("table", "json", "csv"), default="table")
     demo = commands.add_parser(
         "demo",
-        help="schedule a small academy in a database and print its agenda and conflicts",
-        description="Build three teachers and six groups in two time zones, materialise "
-        "two months, and print the conflict report and next week's agenda. Running it again "
-        "finds the groups stored and only tops them up.",
+        help="schedule a small academy (or a tutoring marketplace) in a database and report",
+        description="lms (the default): build three teachers and six groups in two time "
+        "zones, materialise two months, and print the conflict report and next week's agenda. "
+        "marketplace: tutors publish weekly 1-to-1 and group slots, students hold, confirm, "
+        "cancel and wait for seats; prints slots, bookings, free seats and an agenda. Running "
+        "either again on the same database writes nothing twice.",
+    )
+    demo.add_argument(
+        "platform",
+        nargs="?",
+        default="lms",
+        choices=tuple(_DEMO_DBS),
+        help="which platform to run (default: lms)",
     )
     demo.add_argument(
         "--db",
-        default="sqlite:///sessionkit-demo.sqlite3",
-        help="SQLAlchemy URL (default: a SQLite file in the current directory), or 'memory'",
+        default=None,
+        help="SQLAlchemy URL (default: sessionkit-demo.sqlite3, or "
+        "sessionkit-marketplace.sqlite3, in the current directory), or 'memory'",
     )
     demo.add_argument(
         "--now",
@@ -180,14 +199,17 @@ def _expand(args: argparse.Namespace) -> str:
 
 
 def _demo(args: argparse.Namespace) -> str:
-    from sessionkit.demo import DEMO_NOW, render
+    from sessionkit.demo import DEMO_NOW, marketplace_story, render
 
     now = DEMO_NOW
     if args.now is not None:
         now = _parse_local(args.now, "--now")
         if now.tzinfo is None:
             raise _UsageError(f"--now {args.now!r}: give an offset, e.g. 2026-04-06T07:00+00:00")
-    return render(now, db=args.db)
+    db = _DEMO_DBS[args.platform] if args.db is None else args.db
+    if args.platform == "marketplace":
+        return marketplace_story.render(now, db=db)
+    return render(now, db=db)
 
 
 def _parse_date(text: str, flag: str) -> date:

@@ -364,3 +364,11 @@ def test_participant_reads_agenda_and_bookable_sessions(h: Harness) -> None:
         (monday_next.id, 1, 1),
     ]
     assert h.kit.bookings.remaining_seats(T, [wednesday.id, "nope"]) == {wednesday.id: 0}
+
+
+def test_a_hold_that_ran_out_no_longer_locks_its_session(h: Harness) -> None:
+    s = slot(h, capacity=1)
+    h.kit.bookings.book(T, s.id, ANA, actor=None)
+    h.clock.advance(timedelta(minutes=15))  # no job ran: still stored HELD
+    renamed = h.kit.sessions.update(T, s.id, actor=None, title="Geometry")
+    assert renamed.title == "Geometry"

@@ -205,7 +205,9 @@ def booked_lock(ctx: Context, tx: Tx, session: Session) -> str | None:
     bookings = tx.bookings_or_none()
     if bookings is None:
         return None
-    active = bookings.for_session(session.tenant, session.id, statuses=ACTIVE_BOOKING_STATUSES)
+    found = bookings.for_session(session.tenant, session.id, statuses=ACTIVE_BOOKING_STATUSES)
+    # A hold or offer that ran out is no longer in play, whether or not it was settled yet.
+    active = [b for b in found if not b.expired_at(tx.now)]
     if not active:
         return None
     return f"it has {len(active)} booking(s) in play and the booking rules lock booked sessions"

@@ -1,4 +1,4 @@
-"""``python -m sessionkit demo``: a small academy scheduled in a database, start to finish.
+"""``python -m sessionkit demo``: a small academy (seed 000) in a database, start to finish.
 
 Three teachers, six groups with weekly schedules in Berlin and New York, and
 one deliberate clash: Ana teaches Chemistry A in Berlin on Monday evenings
@@ -23,7 +23,8 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.errors import InvalidValue, SeriesNotFound
+from sessionkit.demo._common import FixedClock, open_store
+from sessionkit.errors import SeriesNotFound
 from sessionkit.model.series import ScheduleItem
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports import UnitOfWorkFactory
@@ -61,52 +62,9 @@ GROUPS: tuple[tuple[str, str, ResourceRef, tuple[str, ...], time, int, str], ...
 )
 
 
-class FixedClock:
-    """A :class:`~sessionkit.ports.Clock` that always says the same instant."""
-
-    def __init__(self, instant: datetime) -> None:
-        self._instant = instant
-
-    def now(self) -> datetime:
-        """Return the fixed instant."""
-        return self._instant
-
-
 def _ids(prefix: str) -> Iterator[str]:
     for n in itertools.count(1):
         yield f"{prefix}{n:04d}"
-
-
-def open_store(db: str) -> tuple[UnitOfWorkFactory, str]:
-    """Return a unit-of-work factory for ``db`` ("memory" or a SQLAlchemy URL) and its name.
-
-    A database gets sessionkit's tables through the shipped Alembic
-    migrations, so an existing demo database is upgraded in place.
-    """
-    if db == "memory":
-        return InMemoryStore().unit_of_work, "in memory"
-    try:
-        from sqlalchemy import create_engine
-        from sqlalchemy.exc import ArgumentError
-
-        from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, upgrade
-    except ImportError as exc:
-        raise InvalidValue(
-            f"--db {db!r} needs SQLAlchemy: pip install 'sessionkit[sqlalchemy]' "
-            "(or pass --db memory)",
-            value=db,
-            expected="an installed sqlalchemy extra",
-        ) from exc
-    try:
-        engine = create_engine(db)
-    except (ArgumentError, ValueError) as exc:
-        raise InvalidValue(
-            f"--db {db!r} is not a SQLAlchemy database URL ({exc})",
-            value=db,
-            expected="e.g. sqlite:///academy.sqlite3 or postgresql+psycopg://user@host/db",
-        ) from None
-    upgrade(engine)
-    return SqlAlchemyStore(engine).unit_of_work, engine.url.render_as_string(hide_password=True)
 
 
 def build_academy(

@@ -1,0 +1,277 @@
+"""``python -m sessionkit demo marketplace``: the tutoring marketplace (seed 001), without payments.
+
+Two tutors publish weekly availability as series of slots: 1-to-1 slots (one
+seat) and group slots (up to 20). The tutor is each slot's busy resource, so a
+tutor's slots never overlap: Tina's group on Wednesdays clashes with her own
+1-to-1 slot and those occurrences are skipped. Students hold seats for 15
+minutes; ``confirm`` stands in for "payment succeeded" (a later issue adds
+money). The story: a hold confirmed, a hold left to expire (its seat is free
+again without any job having run), a group filled to capacity, a waitlist
+whose offer passes on when unclaimed, a student and a tutor cancelling, edits
+refused on a booked slot and allowed on an unbooked one, a booking refused
+beyond the 4-week horizon, and a week later the expired unbooked slots
+removed in bulk.
+
+Slots use :data:`SLOT`, a lifecycle of this platform's own (the seed's
+OPEN -> IN_PROGRESS -> COMPLETED, or CANCELLED), not the ``marketplace``
+preset: that preset predates bookings and models the *session* as HELD until
+paid, whereas here the tentative/paid state belongs to each booking
+(:data:`~sessionkit.model.booking.BOOKING_LIFECYCLE`). OPEN is busy (so the
+tutor is blocked and the slot takes bookings) and editable (so an unbooked
+slot can change; the booking rules' ``lock_booked`` freezes a booked one).
+
+Every booking carries an idempotency key and existing availability is only
+topped up, so running the demo again on the same database writes nothing new.
+The clock is fixed (``DEMO_NOW`` unless ``--now`` says otherwise) and the story
+advances it by hand, so a first run prints the same report every time. This
+module is the platform (its rules, lifecycle, publishing and cleanup);
+:mod:`sessionkit.demo.marketplace_story` replays the seed's workflows on it and
+renders the report.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+
+import attrs
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.errors import (
+    InvalidValue,
+    SeriesNotFound,
+    SessionLocked,
+)
+from sessionkit.lifecycle import PRESETS, Lifecycle, Status, Transition
+from sessionkit.model.query import MAX_LIMIT, SessionQuery
+from sessionkit.model.series import ScheduleItem, WindowPolicy
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.policies import BookingRules
+from sessionkit.ports import BOOKINGS, UnitOfWorkFactory
+from sessionkit.recurrence import Recurrence
+from sessionkit.services import MaterialiseReport, SessionKit
+from sessionkit.testing.clocks import ManualClock
+
+__all__ = [
+    "DEFAULT_DB",
+    "DEMO_NOW",
+    "OFFERS",
+    "RULES",
+    "SLOT",
+    "TENANT",
+    "Cleanup",
+    "Marketplace",
+    "Offer",
+    "build_marketplace",
+    "next_slot",
+    "publish",
+    "remove_expired_slots",
+    "require_bookings",
+]
+
+DEFAULT_DB = "sqlite:///sessionkit-marketplace.sqlite3"
+"""Where the marketplace demo keeps its data unless ``--db`` says otherwise."""
+
+DEMO_NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+"""The demo's "now": Monday 2 March 2026, 08:00 in Berlin."""
+
+TENANT = "demo-marketplace"
+BERLIN = "Europe/Berlin"
+
+RULES = BookingRules(
+    max_horizon=timedelta(weeks=4),
+    max_capacity=20,
+    hold_for=timedelta(minutes=15),
+    offer_for=timedelta(hours=1),
+    waitlist=True,
+    lock_booked=True,
+    zone=BERLIN,
+)
+"""The marketplace's booking rules: 4-week horizon, groups up to 20, 15-minute holds."""
+
+PUBLISHED_BEFORE = timedelta(days=7)
+"""The demo's tutors published their availability this long before "now"."""
+
+WINDOW = WindowPolicy(initial_months=1, buffer=timedelta(weeks=4))
+"""Slots are published a month ahead and topped up to keep 4 weeks bookable."""
+
+SLOT = Lifecycle(
+    "tutoring_slot",
+    statuses=[
+        Status("OPEN", initial=True, busy=True, editable=True),
+        Status("IN_PROGRESS", busy=True),
+        Status("COMPLETED", terminal=True, busy=True, counts_usage=True),
+        Status("CANCELLED", terminal=True, cancelled=True),
+    ],
+    transitions=[
+        Transition("start", "OPEN", "IN_PROGRESS", description="the tutor starts the session"),
+        Transition("end", "IN_PROGRESS", "COMPLETED", description="the tutor ends it"),
+        Transition("cancel", ["OPEN", "IN_PROGRESS"], "CANCELLED"),
+    ],
+    description="""A tutor's slot (seed 001), whose seats are taken by bookings.
+
+    - OPEN: published; busy (the tutor cannot overlap it) and editable while
+      no booking is in play (the booking rules lock booked slots).
+    - "Instructor starts session -> IN_PROGRESS", "ends session -> COMPLETED".
+    - Cancelling the slot cancels every booking in it (one event each).
+    """,
+)
+"""The slot lifecycle of this platform: OPEN -[start]-> IN_PROGRESS -[end]-> COMPLETED."""
+
+LIFECYCLES = PRESETS.with_lifecycle(SLOT)
+
+TINA = ResourceRef("tutor", "tina")
+OMAR = ResourceRef("tutor", "omar")
+TUTORS = (TINA, OMAR)
+
+
+@attrs.frozen
+class Offer:
+    """A tutor's weekly availability: one series of slots with ``capacity`` seats each."""
+
+    id: str
+    title: str
+    tutor: ResourceRef
+    days: tuple[str, ...]
+    at: time
+    minutes: int
+    capacity: int
+
+
+OFFERS = (
+    Offer("tina-1to1", "Maths 1-to-1", TINA, ("MO", "WE"), time(16, 0), 60, 1),
+    # Wednesdays clash with Tina's own 1-to-1 slot (16:00-17:00): skipped, never double-booked.
+    Offer("tina-group", "Maths exam group", TINA, ("WE", "SA"), time(16, 30), 90, 20),
+    Offer("omar-1to1", "Chemistry 1-to-1", OMAR, ("TU", "TH"), time(17, 0), 60, 1),
+    Offer("omar-group", "Chemistry study group", OMAR, ("FR",), time(18, 0), 60, 3),
+)
+"""What the demo's tutors publish (Berlin local times)."""
+
+
+@attrs.frozen
+class Marketplace:
+    """The wired kit, its hand-driven clock, and what publishing the offers did."""
+
+    kit: SessionKit
+    clock: ManualClock
+    published: list[list[MaterialiseReport]]
+
+
+@attrs.frozen
+class Cleanup:
+    """What :func:`remove_expired_slots` did: slots removed, and slots kept with the reason."""
+
+    removed: list[Session]
+    kept: list[tuple[Session, str]]
+
+
+def _ids(prefix: str) -> Iterator[str]:
+    for n in itertools.count(1):
+        yield f"{prefix}{n:04d}"
+
+
+def require_bookings(uow: UnitOfWorkFactory) -> None:
+    """Raise ``UnsupportedKind`` now if the store cannot keep bookings (before any write)."""
+    with uow() as unit:
+        unit.repository(BOOKINGS)
+
+
+def build_marketplace(
+    now: datetime = DEMO_NOW,
+    *,
+    uow: UnitOfWorkFactory | None = None,
+    ids: Callable[[], str] | None = None,
+) -> Marketplace:
+    """Publish every offer (or top up the ones already stored); return the marketplace.
+
+    The tutors published a week before ``now`` (so the week behind has slots to
+    clean up), and the rolling window is topped up at ``now``. Each offer's
+    entry lists what that did: the publication and the top-up, or only a
+    top-up (or nothing) for an offer already stored.
+    """
+    factory = InMemoryStore().unit_of_work if uow is None else uow
+    require_bookings(factory)
+    if ids is None:
+        # Readable ids in memory; a database outlives the run, so ids that never collide.
+        counter = _ids("m")
+        ids = (lambda: next(counter)) if uow is None else (lambda: uuid.uuid4().hex)
+    clock = ManualClock(now - PUBLISHED_BEFORE)
+    kit = SessionKit(uow=factory, clock=clock, lifecycles=LIFECYCLES, ids=ids, booking_rules=RULES)
+    made = {o.id: [publish(kit, o)] for o in OFFERS if not _exists(kit, o.id)}
+    clock.set(now)
+    for refill in kit.top_up(TENANT, actor="demo").refilled:
+        made.setdefault(refill.series_id, []).append(refill)
+    return Marketplace(kit=kit, clock=clock, published=[made.get(o.id, []) for o in OFFERS])
+
+
+def publish(kit: SessionKit, offer: Offer) -> MaterialiseReport:
+    """Publish ``offer`` as a series of slots; refuse a capacity above the rules' maximum."""
+    if RULES.max_capacity is not None and offer.capacity > RULES.max_capacity:
+        raise InvalidValue(
+            f"{offer.id}: a group slot has at most {RULES.max_capacity} seats, "
+            f"got {offer.capacity}",
+            value=offer.capacity,
+            expected=f"1..{RULES.max_capacity}",
+        )
+    recurrence = Recurrence.weekly(
+        days=offer.days,
+        at=offer.at,
+        duration=timedelta(minutes=offer.minutes),
+        tz=BERLIN,
+        start=date(2026, 2, 23),
+    )
+    _, report = kit.series.create(
+        TENANT,
+        actor=offer.tutor.id,
+        title=offer.title,
+        items=[ScheduleItem("weekly", recurrence, [offer.tutor])],
+        lifecycle=SLOT.name,
+        window=WINDOW,
+        capacity=offer.capacity,
+        series_id=offer.id,
+    )
+    return report
+
+
+def _exists(kit: SessionKit, series_id: str) -> bool:
+    try:
+        kit.queries.get_series(TENANT, series_id)
+    except SeriesNotFound:
+        return False
+    return True
+
+
+def remove_expired_slots(kit: SessionKit, tenant: str, *, before: datetime) -> Cleanup:
+    """Delete the tenant's slots that ended by ``before`` and never had a booking.
+
+    The seed's "expired, unbooked slots are removable". Deletion goes through
+    ``sessions.delete``, so the library's rules decide: a slot with any
+    booking (even a cancelled or expired one) or in a status that is not
+    editable (cancelled, completed) is kept, with the reason.
+    """
+    query = SessionQuery(start_to=before, limit=MAX_LIMIT)
+    ended: list[Session] = []
+    while True:
+        page = kit.queries.list(tenant, query)
+        ended += [s for s in page.items if s.end <= before]
+        if page.next_cursor is None:
+            break
+        query = attrs.evolve(query, after=page.next_cursor)
+    removed: list[Session] = []
+    kept: list[tuple[Session, str]] = []
+    for slot in ended:
+        try:
+            removed.append(
+                kit.sessions.delete(tenant, slot.id, actor="cleanup", expected_version=slot.version)
+            )
+        except SessionLocked as locked:
+            kept.append((slot, locked.reason))
+    return Cleanup(removed=removed, kept=kept)
+
+
+def next_slot(kit: SessionKit, offer_id: str, after: datetime) -> Session:
+    """Return the offer's first slot starting at or after ``after``."""
+    page = kit.queries.list(TENANT, SessionQuery(series_id=offer_id, start_from=after, limit=1))
+    return page.items[0]

@@ -1,0 +1,242 @@
+"""The marketplace demo's story and report: the seed's booking workflows, replayed and printed.
+
+``python -m sessionkit demo marketplace`` calls :func:`render`; the platform itself
+(rules, slot lifecycle, publishing, cleanup) is :mod:`sessionkit.demo.marketplace`.
+Every step is safe to run again: bookings carry idempotency keys, and a step
+that changes something already changed (a cancel) looks first.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+from sessionkit.demo._common import open_store
+from sessionkit.demo.marketplace import (
+    BERLIN,
+    DEMO_NOW,
+    OFFERS,
+    PUBLISHED_BEFORE,
+    TENANT,
+    TUTORS,
+    Marketplace,
+    build_marketplace,
+    next_slot,
+    remove_expired_slots,
+)
+from sessionkit.errors import BookingRefused, CapacityExceeded, SessionLocked
+from sessionkit.model.booking import HELD, OFFERED, Booking
+from sessionkit.model.query import MAX_LIMIT, SessionQuery
+from sessionkit.model.session import Session
+from sessionkit.ports import UnitOfWorkFactory
+from sessionkit.zones import get_zone
+
+__all__ = ["play", "render", "run_story", "summary"]
+
+
+def _local(at: datetime) -> str:
+    return f"{at.astimezone(get_zone(BERLIN)):%a %d %b %H:%M}"
+
+
+def _hhmm(at: datetime) -> str:
+    return f"{at.astimezone(get_zone(BERLIN)):%H:%M}"
+
+
+def _slot(session: Session) -> str:
+    return f"{session.title} {_local(session.start)}"
+
+
+class _Story:
+    """Runs the seed's workflows on the kit, moving the clock; collects what happened."""
+
+    def __init__(self, market: Marketplace) -> None:
+        self.kit = market.kit
+        self.clock = market.clock
+        self.start = market.clock.now()
+        self.lines: list[str] = []
+
+    def at(self, minutes: int) -> None:
+        self.clock.set(self.start + timedelta(minutes=minutes))
+
+    def say(self, text: str) -> None:
+        self.lines.append(f"  {_local(self.clock.now())}  {text}")
+
+    def book(self, student: str, slot: Session, *, waitlist: bool = False) -> Booking:
+        booking = self.kit.bookings.book(
+            TENANT,
+            slot.id,
+            f"student:{student}",
+            actor=student,
+            role="student",
+            waitlist=waitlist,
+            idempotency_key=f"{student}@{slot.id}",
+        )
+        until = (
+            "" if booking.hold_expires_at is None else f" until {_hhmm(booking.hold_expires_at)}"
+        )
+        where = "" if booking.position is None else f" at position {booking.position}"
+        self.say(f"{student} books {_slot(slot)}: {booking.status}{where}{until}")
+        return booking
+
+    def pay(self, student: str, booking: Booking) -> Booking:
+        paid = booking
+        if booking.status in (HELD, OFFERED):  # a replay may find it confirmed or cancelled
+            paid = self.kit.bookings.confirm(TENANT, booking.id, actor=student)
+        self.say(f"{student}'s payment succeeded: {paid.status}")
+        return paid
+
+    def cancel(self, who: str, booking: Booking) -> None:
+        if self.kit.bookings.get(TENANT, booking.id).active:
+            self.kit.bookings.cancel(TENANT, booking.id, actor=who, reason="plans changed")
+        self.say(
+            f"{who} cancels their own seat: {self.kit.bookings.get(TENANT, booking.id).status}"
+        )
+
+    def seats(self, slot: Session) -> int:
+        return self.kit.bookings.remaining_seats(TENANT, [slot.id])[slot.id]
+
+
+def run_story(market: Marketplace) -> list[str]:
+    """Replay the seed's booking workflows (idempotently); return the story's lines."""
+    story, kit, now = _Story(market), market.kit, market.clock.now()
+    one = next_slot(kit, "tina-1to1", now + timedelta(days=1))
+    other = next_slot(kit, "tina-1to1", one.end)
+    spare = next_slot(kit, "tina-1to1", other.end)
+    group = next_slot(kit, "omar-group", now + timedelta(days=1))
+    later_group = next_slot(kit, "omar-group", group.end)
+    far = next_slot(kit, "tina-1to1", now + timedelta(weeks=4))
+
+    story.clock.set(now - PUBLISHED_BEFORE + timedelta(hours=1))
+    past = next_slot(kit, "omar-group", story.clock.now())
+    story.say("-- last week: a group seat, booked and paid")
+    story.pay("lea", story.book("lea", past))
+    story.at(0)
+    story.say("-- 1-to-1: a hold, then payment")
+    story.pay("ana", story.book("ana", one))
+    story.say("-- 1-to-1: a hold nobody pays for")
+    story.book("ben", other)
+    story.at(20)
+    story.say(f"no job has run; {_slot(other)} has {story.seats(other)} seat free again")
+    story.pay("cai", story.book("cai", other))
+    story.say(f"ben's hold is now {kit.bookings.for_session(TENANT, other.id)[0].status}")
+
+    story.at(30)
+    story.say(f"-- a group of {group.capacity}: it fills, then a waitlist")
+    held = {s: story.book(s, group) for s in ("ana", "dan", "eve")}
+    for student, booking in held.items():
+        story.pay(student, booking)
+    try:
+        kit.bookings.book(TENANT, group.id, "student:kim", actor="kim")
+    except CapacityExceeded as full:
+        story.say(f"kim, no waitlist: CapacityExceeded, {full.remaining} of {full.capacity} free")
+    fay = story.book("fay", group, waitlist=True)
+    story.book("gus", group, waitlist=True)
+    story.at(40)
+    story.cancel("eve", held["eve"])
+    story.say(f"fay is {kit.bookings.get(TENANT, fay.id).status}; she lets the offer lapse")
+    story.at(105)
+    report = kit.expire_holds(TENANT)
+    story.say(f"expiry job: {report.expired} expired, {report.offered} offered on")
+    gus_booking = next(
+        b for b in kit.bookings.for_session(TENANT, group.id) if b.participant.id == "gus"
+    )
+    story.pay("gus", gus_booking)
+
+    story.at(120)
+    story.say("-- a tutor cancels a booked group slot; the 4-week horizon; edits")
+    for student in ("hal", "ivy"):
+        story.pay(student, story.book(student, later_group))
+    if kit.queries.get(TENANT, later_group.id).status != "CANCELLED":
+        kit.sessions.cancel(TENANT, later_group.id, actor="omar", reason="tutor ill")
+    cancelled = kit.bookings.for_session(TENANT, later_group.id, statuses=["CANCELLED"])
+    story.say(f"omar cancels {_slot(later_group)}: {len(cancelled)} bookings CANCELLED")
+
+    story.at(125)
+    try:
+        kit.bookings.book(TENANT, far.id, "student:jon", actor="jon")
+    except BookingRefused as refused:
+        opens = "never" if refused.allows_at is None else _local(refused.allows_at)
+        story.say(f"jon books {_slot(far)}: refused, {refused.rule}, opens {opens}")
+    try:
+        kit.sessions.update(TENANT, one.id, actor="tina", title="Maths 1-to-1 (exam focus)")
+    except SessionLocked as locked:
+        story.say(f"tina renames her booked {_local(one.start)} slot: SessionLocked")
+        story.say(f"  ({locked.reason})")
+    kit.sessions.update(TENANT, spare.id, actor="tina", title="Maths 1-to-1 (exam focus)")
+    story.say(f"tina renames her unbooked {_local(spare.start)} slot: done")
+    return story.lines
+
+
+def summary(market: Marketplace) -> list[str]:
+    """Return the report lines: slots per tutor, bookings per status, free seats, an agenda."""
+    kit, now = market.kit, market.clock.now()
+    lines = ["", "Slots per tutor (stored, by status):"]
+    for tutor in TUTORS:
+        slots = kit.queries.agenda(TENANT, tutor, start=now, end=now + timedelta(weeks=6))
+        kinds = Counter("group" if s.capacity > 1 else "1-to-1" for s in slots)
+        statuses = Counter(s.status for s in slots)
+        lines.append(
+            f"  {tutor}: {len(slots)} slots ({kinds['1-to-1']} 1-to-1, {kinds['group']} group); "
+            + ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
+        )
+    booked = [
+        s
+        for s in kit.queries.list(TENANT, SessionQuery(start_from=now, limit=MAX_LIMIT)).items
+        if kit.bookings.for_session(TENANT, s.id)
+    ]
+    bookings = [b for s in booked for b in kit.bookings.for_session(TENANT, s.id)]
+    by_status = Counter(b.status for b in bookings)
+    lines += ["", f"Bookings in upcoming slots by status ({len(bookings)} in {len(booked)} slots):"]
+    lines += [f"  {status:<10} {n}" for status, n in sorted(by_status.items())]
+    lines += ["", "Remaining seats in booked slots:"]
+    seats = kit.bookings.remaining_seats(TENANT, [s.id for s in booked])
+    for slot in booked:
+        left = "cancelled" if slot.status == "CANCELLED" else f"{seats[slot.id]} of {slot.capacity}"
+        lines.append(f"  {_slot(slot):<40} {left}")
+    open_ = kit.bookings.bookable(TENANT, start=now, end=now + timedelta(weeks=4))
+    lines.append(f"  {len(open_)} slots bookable within the 4-week horizon")
+    lines += ["", "ana's agenda (next 7 days):"]
+    for booking in kit.bookings.agenda(TENANT, "student:ana", days=7):
+        slot = kit.queries.get(TENANT, booking.session_id)
+        lines.append(f"  {_slot(slot):<40} {booking.status}")
+    return lines
+
+
+def render(now: datetime = DEMO_NOW, *, db: str = "memory") -> str:
+    """Build (or top up) the marketplace in ``db``, run the story and return the report.
+
+    ``db`` is ``"memory"`` or a SQLAlchemy URL; a store that cannot keep bookings
+    raises ``UnsupportedKind`` before anything is written to it.
+    """
+    factory, where = open_store(db)
+    return play(now, uow=None if db == "memory" else factory, where=where)
+
+
+def play(now: datetime = DEMO_NOW, *, uow: UnitOfWorkFactory | None = None, where: str = "") -> str:
+    """Run the demo on ``uow`` (a fresh in-memory store for ``None``); return the report."""
+    market = build_marketplace(now, uow=uow)
+    where = where or "memory"
+    lines = [
+        f"sessionkit demo marketplace: tutoring in {where}; now is {now:%a %Y-%m-%d %H:%M} UTC",
+        "",
+        f"Weekly availability (Berlin), published {_local(now - PUBLISHED_BEFORE)}, a month ahead:",
+    ]
+    for offer, reports in zip(OFFERS, market.published, strict=True):
+        when = f"{'+'.join(offer.days)} {offer.at:%H:%M} ({offer.minutes} min)"
+        created = sum(len(r.created) for r in reports)
+        skipped = sum(len(r.skipped) for r in reports)
+        outcome = (
+            f"{created:>2} slots, {skipped} skipped (tutor busy)"
+            if reports
+            else "already published, nothing to top up"
+        )
+        seats = f"{offer.capacity:>2} seat(s)"
+        lines.append(f"  {offer.id:<11} {offer.tutor.id:<5} {when:<24} {seats}  {outcome}")
+    lines += ["", "What happened (Berlin time):", *run_story(market), *summary(market)]
+    cleanup = remove_expired_slots(market.kit, TENANT, before=market.clock.now())
+    lines += [
+        "",
+        "Expired unbooked slots removed in bulk:",
+        f"  {len(cleanup.removed)} removed, {len(cleanup.kept)} kept (booked or cancelled)",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,110 @@
+"""``python -m sessionkit demo marketplace``: deterministic, rerunnable, its own SQLite file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sessionkit
+from sessionkit.cli import main
+from sessionkit.demo.marketplace import require_bookings
+from sessionkit.demo.marketplace_story import render
+from sessionkit.errors import UnsupportedKind
+
+
+def _sqlite_keeps_bookings(tmp_path: Path) -> bool:
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, upgrade
+
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'probe.sqlite3'}")
+    upgrade(engine)
+    try:
+        require_bookings(SqlAlchemyStore(engine).unit_of_work)
+    except UnsupportedKind:
+        return False
+    finally:
+        engine.dispose()
+    return True
+
+
+def _run(cwd: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    # This checkout's sessionkit, whatever the working directory (a relative PYTHONPATH=src
+    # would otherwise find an installed copy).
+    source = str(Path(sessionkit.__file__).resolve().parents[1])
+    path = os.pathsep.join(p for p in (source, os.environ.get("PYTHONPATH", "")) if p)
+    return subprocess.run(
+        [sys.executable, "-m", "sessionkit", "demo", "marketplace", *extra],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+
+
+def test_marketplace_prints_slots_story_bookings_seats_and_an_agenda(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["demo", "marketplace", "--db", "memory"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("sessionkit demo marketplace: tutoring in memory; now is Mon 2026-03-02")
+    assert "tina-group  tina  WE+SA 16:30 (90 min)     20 seat(s)   5 slots, 6 skipped" in out
+    assert "ben's hold is now EXPIRED" in out
+    assert "kim, no waitlist: CapacityExceeded, 0 of 3 free" in out
+    assert "expiry job: 1 expired, 1 offered on" in out
+    assert "refused, max_horizon, opens Mon 02 Mar 15:00" in out
+    assert "omar cancels Chemistry study group Fri 13 Mar 18:00: 2 bookings CANCELLED" in out
+    assert "  CONFIRMED  5\n" in out
+    assert "ana's agenda (next 7 days):\n  Maths 1-to-1 Wed 04 Mar 16:00" in out
+    assert out.rstrip().endswith("5 removed, 1 kept (booked or cancelled)")
+
+
+def test_marketplace_is_deterministic_and_plain_demo_is_still_the_lms(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert render() == render()
+    assert main(["demo", "--db", "memory"]) == 0
+    assert "a small academy in memory" in capsys.readouterr().out
+
+
+def test_a_later_now_publishes_and_books_around_it(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "marketplace", "--db", "memory", "--now", "2026-04-06T07:00+00:00"]) == 0
+    out = capsys.readouterr().out
+    assert "published Mon 30 Mar 09:00" in out
+    assert "ana books Maths 1-to-1 Wed 08 Apr 16:00: HELD until 09:15" in out
+
+
+def test_bad_platform_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "shop"]) == 2
+    assert "invalid choice: 'shop'" in capsys.readouterr().err
+
+
+def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice(
+    tmp_path: Path,
+) -> None:
+    if not _sqlite_keeps_bookings(tmp_path):
+        pytest.skip("SQLite storage keeps no bookings yet (UnsupportedKind); runs once it does")
+    first = _run(tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "sessionkit-marketplace.sqlite3").exists()
+    assert not (tmp_path / "sessionkit-demo.sqlite3").exists()
+    assert "in sqlite:///sessionkit-marketplace.sqlite3" in first.stdout
+    second = _run(tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.count("already published, nothing to top up") == 4
+    tail = first.stdout.split("Bookings in upcoming")[1].split("Expired unbooked")[0]
+    assert tail == second.stdout.split("Bookings in upcoming")[1].split("Expired unbooked")[0]
+    assert second.stdout.rstrip().endswith("0 removed, 1 kept (booked or cancelled)")
+
+
+def test_until_sqlite_keeps_bookings_the_default_run_fails_cleanly(tmp_path: Path) -> None:
+    if _sqlite_keeps_bookings(tmp_path):
+        pytest.skip("SQLite keeps bookings now: the default run is tested above")
+    result = _run(tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "no repository for kind 'booking'" in result.stderr
