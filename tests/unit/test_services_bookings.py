@@ -372,3 +372,14 @@ def test_a_hold_that_ran_out_no_longer_locks_its_session(h: Harness) -> None:
     h.clock.advance(timedelta(minutes=15))  # no job ran: still stored HELD
     renamed = h.kit.sessions.update(T, s.id, actor=None, title="Geometry")
     assert renamed.title == "Geometry"
+
+
+def test_a_run_out_hold_expires_rather_than_cancels_with_its_session(h: Harness) -> None:
+    s = slot(h, capacity=3)
+    paid = h.kit.bookings.book(T, s.id, ANA, actor=None, confirm=True)
+    unpaid = h.kit.bookings.book(T, s.id, BEN, actor=None)
+    h.clock.advance(timedelta(minutes=30))
+    h.kit.sessions.cancel(T, s.id, actor="tina")
+    assert statuses(h, s.id) == {ANA: CANCELLED, BEN: EXPIRED}
+    last = {e.booking.id: type(e) for e in booking_events(h)}
+    assert last == {paid.id: BookingCancelled, unpaid.id: BookingExpired}

@@ -118,25 +118,38 @@ def _offer_freed(
 def cancel_session_bookings(
     tx: Tx, session: Session, *, actor: str | None, reason: str | None
 ) -> int:
-    """Cancel every booking in play of a cancelled ``session``; return how many (one event each)."""
+    """Cancel the bookings in play of a cancelled ``session`` (one event each); return how many.
+
+    A hold or offer that had already run out is marked EXPIRED instead, with
+    its ``BookingExpired`` event: nobody cancelled an unpaid hold.
+    """
     bookings = tx.bookings_or_none()
     if bookings is None:
         return 0
     active = bookings.for_session(session.tenant, session.id, statuses=ACTIVE_BOOKING_STATUSES)
     why = "the session was cancelled" + ("" if reason is None else f": {reason}")
+    cancelled = 0
     for booking in active:
-        cancelled, change = BOOKING_LIFECYCLE.fire(
+        if booking.expired_at(tx.now):
+            # A hold that ran out was never the session's to cancel: it expired.
+            ran_out, changes = BOOKING_LIFECYCLE.advance(booking, tx.now)
+            store_booking_change(
+                tx, booking, attrs.evolve(ran_out, hold_expires_at=None), changes, actor=None
+            )
+            continue
+        changed, change = BOOKING_LIFECYCLE.fire(
             booking, "cancel", now=tx.now, actor=actor, reason=why
         )
         store_booking_change(
             tx,
             booking,
-            attrs.evolve(cancelled, hold_expires_at=None),
+            attrs.evolve(changed, hold_expires_at=None),
             [change],
             actor=actor,
             reason=why,
         )
-    return len(active)
+        cancelled += 1
+    return cancelled
 
 
 def move_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> None:
