@@ -27,9 +27,11 @@ from typing import Any
 
 import attrs
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy.exc import DBAPIError
 
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
+from sessionkit.adapters.sqlalchemy.rows import sessions_table
 from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
 from sessionkit.errors import AlreadyBooked, CapacityExceeded
 from sessionkit.testing.contract.bookings import make_booking, make_booking_session
@@ -207,3 +209,28 @@ def test_processes_booking_one_session_never_overbook(engine: Engine, race: Race
         worker.join(timeout=60)
         assert worker.exitcode == 0
     _assert_capacity_held(engine, race, outcomes)
+
+
+def test_a_refused_booking_keeps_its_session_locked(engine: Engine) -> None:
+    """The lock outlives the refused write's SAVEPOINT (PostgreSQL would drop one taken inside).
+
+    The command still holds the session while it decides what to do instead
+    (queue on the waitlist at ``next_position``, say).
+    """
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite's BEGIN IMMEDIATE holds the whole database, not a row")
+    store = SqlAlchemyStore(engine)
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_booking_session("s1", capacity=1))
+        uow.bookings.add(make_booking("a"))
+        uow.commit()
+    probe = (
+        select(sessions_table.c.id).where(sessions_table.c.id == "s1").with_for_update(nowait=True)
+    )
+    with store.unit_of_work() as uow:
+        with pytest.raises(CapacityExceeded):
+            uow.bookings.add(make_booking("b"))
+        with engine.connect() as other, pytest.raises(DBAPIError):
+            other.execute(probe)
+    with engine.connect() as other:
+        assert other.execute(probe).scalar() == "s1"

@@ -86,21 +86,28 @@ class SqlAlchemyBookingRepository(SqlRepository[Booking]):
         return session_from_row(row)
 
     @staticmethod
-    def _lock(db: OrmSession, tenant: str, session_ids: Iterable[str]) -> dict[str, int]:
-        """Lock the sessions' rows, in id order; return their capacities (missing ones left out).
+    def _lock(db: OrmSession, tenant: str, session_ids: Iterable[str]) -> None:
+        """Lock the sessions' rows (missing ones are skipped) until the transaction ends.
 
         The rows are sorted before they are locked (PostgreSQL locks above the
         sort; MySQL walks the primary key in order), so writers wanting
         overlapping sets of sessions queue instead of deadlocking.
         """
-        capacities: dict[str, int] = {}
         for chunk in chunks(sorted(set(session_ids))):
             statement = (
-                select(S.c.id, S.c.capacity)
+                select(S.c.id)
                 .where(S.c.tenant == tenant, S.c.id.in_(chunk))
                 .order_by(S.c.id)
                 .with_for_update()
             )
+            db.execute(statement).all()
+
+    @staticmethod
+    def _capacities(db: OrmSession, tenant: str, session_ids: Iterable[str]) -> dict[str, int]:
+        """Return the sessions' capacities by id (missing sessions left out)."""
+        capacities: dict[str, int] = {}
+        for chunk in chunks(sorted(set(session_ids))):
+            statement = select(S.c.id, S.c.capacity).where(S.c.tenant == tenant, S.c.id.in_(chunk))
             capacities.update((i, c) for i, c in db.execute(statement))
         return capacities
 
@@ -215,11 +222,27 @@ class SqlAlchemyBookingRepository(SqlRepository[Booking]):
 
     # ------------------------------------------------------------------ write hooks
 
+    def add_many(self, records: Sequence[Booking]) -> None:
+        """Store new bookings in bulk, all or none, under locks on their sessions' rows.
+
+        The locks are taken before the write's SAVEPOINT: PostgreSQL releases
+        row locks taken inside a savepoint that is rolled back, and a command
+        that is refused a seat still holds its session while it decides what
+        to do instead (queue on the waitlist, say). Raises ``DuplicateBooking``,
+        ``AlreadyBooked``, ``CapacityExceeded`` or ``SessionNotFound``.
+        """
+        batch = list(records)
+        if batch:
+            db = self._unit.db()
+            for tenant in sorted({b.tenant for b in batch}):
+                self._lock(db, tenant, {b.session_id for b in batch if b.tenant == tenant})
+        super().add_many(batch)
+
     def _before_insert(self, db: OrmSession, batch: Sequence[Booking]) -> None:
-        """Lock the batch's sessions, then refuse taken ids and keys, doubles and full sessions."""
+        """Refuse taken ids and keys, doubles and full sessions (the sessions are locked)."""
         for tenant in sorted({b.tenant for b in batch}):
             mine = [b for b in batch if b.tenant == tenant]
-            capacities = self._lock(db, tenant, {b.session_id for b in mine})
+            capacities = self._capacities(db, tenant, {b.session_id for b in mine})
             stored = self._fetch(db, tenant, [b.id for b in mine])
             owners = [(key, self._owners(db, tenant, key, mine)) for key in self.kind.unique]
             taken = partial(self._not_taken, stored, owners)
@@ -257,11 +280,7 @@ class SqlAlchemyBookingRepository(SqlRepository[Booking]):
         """Refuse an updated booking in play that doubles its participant or overfills its session."""  # noqa: E501
         if not new.active:
             return
-        # The row is locked already (update); this only reads the capacity.
-        capacity = db.scalar(
-            select(S.c.capacity).where(S.c.tenant == new.tenant, S.c.id == new.session_id)
-        )
-        capacities = {} if capacity is None else {new.session_id: capacity}
+        capacities = self._capacities(db, new.tenant, [new.session_id])
         self._judge(db, new.tenant, [new], capacities, replacing=True)
 
     # ------------------------------------------------------------------ reads
