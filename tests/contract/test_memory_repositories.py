@@ -1,4 +1,4 @@
-"""The in-memory adapter against the generic repository contract, for three kinds.
+"""The in-memory adapter against the generic repository contract, for four kinds.
 
 The third kind, memos, is defined here and nowhere in sessionkit: the memory
 store keeps it with no adapter code and no registration.
@@ -12,6 +12,7 @@ from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.ports import EventPublisher, Kind, Repository, UniqueKey, UnitOfWorkFactory
 from sessionkit.testing.contract import (
     TENANT,
+    BookingsRepositoryContract,
     RepositoryContract,
     SeriesRepositoryContract,
     SessionsRepositoryContract,
@@ -38,6 +39,11 @@ class TestMemorySessions(SessionsRepositoryContract):
 
 
 class TestMemorySeries(SeriesRepositoryContract):
+    def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
+        return InMemoryStore(publisher).unit_of_work
+
+
+class TestMemoryBookings(BookingsRepositoryContract):
     def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
         return InMemoryStore(publisher).unit_of_work
 

@@ -1,6 +1,6 @@
-"""The SQLAlchemy adapter against the generic repository contract, for three kinds.
+"""The SQLAlchemy adapter against the generic repository contract, for four kinds.
 
-Sessions and series are sessionkit's own; notes are defined here and nowhere
+Sessions, series and bookings are sessionkit's own; notes are defined here and nowhere
 in sessionkit: an attrs record, its table, two mapping functions and one
 registration line are all the SQL adapter needs to store a new kind, with
 ``Duplicate`` for its unique key translated from the database's refusal.
@@ -27,6 +27,7 @@ from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database,
 from sessionkit.ports import EventPublisher, Kind, Repository, UniqueKey, UnitOfWorkFactory
 from sessionkit.testing.contract import (
     TENANT,
+    BookingsRepositoryContract,
     RepositoryContract,
     SeriesRepositoryContract,
     SessionsRepositoryContract,
@@ -187,6 +188,10 @@ class TestSQLiteNotes(OnSQLite, NotesContract):
     pass
 
 
+class TestSQLiteBookings(OnSQLite, BookingsRepositoryContract):
+    pass
+
+
 class TestPostgresSessions(OnPostgres, SessionsRepositoryContract):
     pass
 
@@ -199,6 +204,10 @@ class TestPostgresNotes(OnPostgres, NotesContract):
     pass
 
 
+class TestPostgresBookings(OnPostgres, BookingsRepositoryContract):
+    pass
+
+
 class TestMySQLSessions(OnMySQL, SessionsRepositoryContract):
     pass
 
@@ -208,4 +217,8 @@ class TestMySQLSeries(OnMySQL, SeriesRepositoryContract):
 
 
 class TestMySQLNotes(OnMySQL, NotesContract):
+    pass
+
+
+class TestMySQLBookings(OnMySQL, BookingsRepositoryContract):
     pass

@@ -1,4 +1,4 @@
-"""The SQLAlchemy storage adapter: sessions and series in SQLite, PostgreSQL or MySQL/MariaDB.
+"""The SQLAlchemy storage adapter: sessions, series, bookings in SQLite, PostgreSQL, MySQL/MariaDB.
 
 Install with the ``sqlalchemy`` extra (``postgres`` or ``mysql`` for those
 drivers). The adapter owns its tables (:mod:`.rows`) and converts explicitly
@@ -20,7 +20,7 @@ imports SQLAlchemy. It passes :mod:`sessionkit.testing.contract` unchanged.
 Every kind is stored by one generic, versioned :class:`SqlRepository` driven by
 a :class:`SqlKind` (table, row mapping, unique constraints, child tables,
 parent foreign keys); ``register(kind, SqlKind(...))`` makes a new kind
-storable, and sessions and series are registered the same way.
+storable, and sessions, series and bookings are registered the same way.
 
 See ``docs/sqlalchemy.md`` for embedding in an application, Alembic and the
 concurrency guarantees of each database, and ``docs/extending.md`` for a new
@@ -30,10 +30,12 @@ kind end to end.
 from __future__ import annotations
 
 from sessionkit.adapters.sqlalchemy._backend import SchemaWarning, install_sqlite_hooks
+from sessionkit.adapters.sqlalchemy._bookings import SqlAlchemyBookingRepository
 from sessionkit.adapters.sqlalchemy._kind import ChildTable, SqlKind, SqlUnit, register
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
 from sessionkit.adapters.sqlalchemy._series import SqlAlchemySeriesRepository
 from sessionkit.adapters.sqlalchemy._sessions import SqlAlchemySessionRepository
+from sessionkit.adapters.sqlalchemy.booking_rows import BookingRow
 from sessionkit.adapters.sqlalchemy.migrations import alembic_config, upgrade
 from sessionkit.adapters.sqlalchemy.rows import (
     EXCLUSION_CONSTRAINT,
@@ -50,6 +52,7 @@ from sessionkit.adapters.sqlalchemy.store import SqlAlchemyStore, SqlAlchemyUnit
 __all__ = [
     "EXCLUSION_CONSTRAINT",
     "Base",
+    "BookingRow",
     "ChildTable",
     "ScheduleItemRow",
     "SchemaWarning",
@@ -58,6 +61,7 @@ __all__ = [
     "SessionRow",
     "SqlKind",
     "SqlRepository",
+    "SqlAlchemyBookingRepository",
     "SqlAlchemySeriesRepository",
     "SqlAlchemySessionRepository",
     "SqlAlchemyStore",

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from sessionkit.adapters.sqlalchemy._bookings import SqlAlchemyBookingRepository
 from sessionkit.adapters.sqlalchemy._kind import ChildTable, SqlKind, register
 from sessionkit.adapters.sqlalchemy._series import SqlAlchemySeriesRepository
 from sessionkit.adapters.sqlalchemy._sessions import SqlAlchemySessionRepository
+from sessionkit.adapters.sqlalchemy.booking_rows import (
+    IDEMPOTENCY_CONSTRAINT,
+    booking_from_row,
+    booking_values,
+    bookings_table,
+)
 from sessionkit.adapters.sqlalchemy.mapping import (
     resource_values,
     schedule_item_values,
@@ -21,7 +28,7 @@ from sessionkit.adapters.sqlalchemy.rows import (
     session_resources_table,
     sessions_table,
 )
-from sessionkit.ports import SERIES, SESSIONS
+from sessionkit.ports import BOOKINGS, SERIES, SESSIONS
 
 __all__: list[str] = []
 
@@ -47,5 +54,16 @@ register(
         children=(ChildTable(session_resources_table, resource_values, "session_id", load=False),),
         parents={"series_id": SERIES},
         repository=SqlAlchemySessionRepository,
+    ),
+)
+register(
+    BOOKINGS,
+    SqlKind(
+        bookings_table,
+        booking_values,
+        booking_from_row,
+        unique={"idempotency": IDEMPOTENCY_CONSTRAINT},
+        parents={"session_id": SESSIONS},
+        repository=SqlAlchemyBookingRepository,
     ),
 )

@@ -1,8 +1,9 @@
 """The storage contract: one pytest suite every storage adapter must pass unchanged.
 
 Two parts: :class:`RepositoryContract`, the generic rules of any kind's
-repository (subclass it per kind: :class:`SessionsRepositoryContract` and
-:class:`SeriesRepositoryContract` are ready for the built-in kinds; mix in
+repository (subclass it per kind: :class:`SessionsRepositoryContract`,
+:class:`SeriesRepositoryContract` and :class:`BookingsRepositoryContract`, which
+adds seats, doubles and the booking reads, are ready for the built-in kinds; mix in
 :class:`ParentsContract` for a kind whose records point at a parent), and
 :class:`StorageContract`, everything sessions and series promise beyond them.
 
@@ -50,6 +51,7 @@ from sessionkit.testing.contract._support import (
 
 # Not public: the sample event, which the adapters' own tests borrow.
 from sessionkit.testing.contract._support import _event as _event
+from sessionkit.testing.contract.bookings import BookingsRepositoryContract
 from sessionkit.testing.contract.concurrency import ConcurrencyContract
 from sessionkit.testing.contract.fields import FieldsContract
 from sessionkit.testing.contract.kinds import SeriesRepositoryContract, SessionsRepositoryContract
@@ -65,6 +67,7 @@ __all__ = [
     "OTHER_TENANT",
     "T0",
     "TENANT",
+    "BookingsRepositoryContract",
     "ParentsContract",
     "RepositoryContract",
     "SeriesRepositoryContract",
