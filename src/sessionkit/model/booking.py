@@ -33,7 +33,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -47,6 +46,7 @@ from sessionkit.model.session import (
     ResourceRef,
     check_identity,
     check_lengths,
+    frozen_mapping,
 )
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware
@@ -64,6 +64,7 @@ __all__ = [
     "SEAT_STATUSES",
     "WAITLISTED",
     "Booking",
+    "check_seats",
     "participant_ref",
     "seats_taken",
     "stamped_at",
@@ -141,7 +142,8 @@ def participant_ref(value: ResourceRef | str) -> ResourceRef:
     )
 
 
-def _seats(value: object) -> int:
+def check_seats(value: object) -> int:
+    """Return ``value`` if it is a whole number of seats (>= 1), else raise ``InvalidValue``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidValue(
             f"a booking takes at least one seat, got seats={value!r}",
@@ -157,10 +159,6 @@ def _instant(value: datetime) -> datetime:
 
 def _optional_instant(value: datetime | None) -> datetime | None:
     return None if value is None else check_aware(value, "hold_expires_at").astimezone(UTC)
-
-
-def _frozen(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return MappingProxyType(dict(value or {}))
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -183,7 +181,7 @@ class Booking:
     session_id: str
     participant: ResourceRef = attrs.field(converter=participant_ref)
     role: str = "attendee"
-    seats: int = attrs.field(default=1, converter=_seats)
+    seats: int = attrs.field(default=1, converter=check_seats)
     status: str = NEW
     hold_expires_at: datetime | None = attrs.field(default=None, converter=_optional_instant)
     session_start: datetime = attrs.field(converter=_instant)
@@ -196,7 +194,9 @@ class Booking:
     updated_at: datetime | None = None
     updated_by: str | None = None
     version: int = 1
-    metadata: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen, eq=False, hash=False)
+    metadata: Mapping[str, Any] = attrs.field(
+        factory=dict, converter=frozen_mapping, eq=False, hash=False
+    )
 
     def __attrs_post_init__(self) -> None:
         check_identity(self)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -20,6 +19,7 @@ from sessionkit.model.session import (
     check_group,
     check_identity,
     check_lengths,
+    frozen_mapping,
     resource_refs,
 )
 from sessionkit.recurrence import Recurrence
@@ -94,10 +94,6 @@ class ScheduleItem:
         check_lengths(self, id=MAX_ID_LENGTH, title=MAX_TITLE_LENGTH)
 
 
-def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return MappingProxyType(dict(value or {}))
-
-
 def _item_tuple(value: Iterable[ScheduleItem]) -> tuple[ScheduleItem, ...]:
     return tuple(value)
 
@@ -128,7 +124,7 @@ class Series:
     updated_at: datetime | None = None
     updated_by: str | None = None
     metadata: Mapping[str, Any] = attrs.field(
-        factory=dict, converter=_frozen_mapping, eq=False, hash=False
+        factory=dict, converter=frozen_mapping, eq=False, hash=False
     )
     group: str | None = attrs.field(default=None, validator=lambda _i, _a, v: check_group(v))
 

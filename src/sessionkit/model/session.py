@@ -23,6 +23,7 @@ __all__ = [
     "check_group",
     "check_identity",
     "check_lengths",
+    "frozen_mapping",
     "resource_refs",
 ]
 
@@ -127,7 +128,8 @@ def check_group(value: object) -> None:
         )
 
 
-def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+def frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """Return a read-only copy of own fields (``None``: none), as records store them."""
     return MappingProxyType(dict(value or {}))
 
 
@@ -204,7 +206,7 @@ class Session:
     updated_at: datetime | None = None
     updated_by: str | None = None
     metadata: Mapping[str, Any] = attrs.field(
-        factory=dict, converter=_frozen_mapping, eq=False, hash=False
+        factory=dict, converter=frozen_mapping, eq=False, hash=False
     )
     group: str | None = attrs.field(default=None, validator=lambda _i, _a, v: check_group(v))
 

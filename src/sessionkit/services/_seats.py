@@ -20,6 +20,8 @@ from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.booking import (
     ACTIVE_BOOKING_STATUSES,
     BOOKING_LIFECYCLE,
+    HELD,
+    OFFERED,
     WAITLISTED,
     Booking,
     seats_taken,
@@ -28,8 +30,11 @@ from sessionkit.model.booking_events import booking_event
 from sessionkit.model.session import Session
 from sessionkit.services._context import Context, Tx
 
+_HOLDING = frozenset({HELD, OFFERED})
+
 __all__ = [
     "cancel_session_bookings",
+    "expire",
     "move_session_bookings",
     "Settled",
     "settle",
@@ -46,14 +51,24 @@ def store_booking_change(
     actor: str | None,
     reason: str | None = None,
 ) -> Booking:
-    """Store ``after`` (a new state of ``before``) stamped now, and collect one event per change."""
-    stamped = attrs.evolve(after, updated_at=tx.now, updated_by=actor)
+    """Store ``after`` (a new state of ``before``) stamped now, and collect one event per change.
+
+    A booking no longer held or offered keeps no expiry.
+    """
+    expires = after.hold_expires_at if after.status in _HOLDING else None
+    stamped = attrs.evolve(after, hold_expires_at=expires, updated_at=tx.now, updated_by=actor)
     stored = tx.bookings.update(stamped, expected_version=before.version)
     tx.collect(
         booking_event(stored, change, tenant=stored.tenant, actor=actor, reason=reason)
         for change in changes
     )
     return stored
+
+
+def expire(tx: Tx, booking: Booking) -> Booking:
+    """Mark a hold or offer that ran out EXPIRED (its event dated when it ran out); return it."""
+    ran_out, changes = BOOKING_LIFECYCLE.advance(booking, tx.now)
+    return store_booking_change(tx, booking, ran_out, changes, actor=None)
 
 
 @attrs.frozen
@@ -75,10 +90,7 @@ def settle(ctx: Context, tx: Tx, session: Session, *, actor: str | None) -> Sett
     expired = 0
     for booking in bookings:
         if booking.expired_at(tx.now):
-            ran_out, changes = BOOKING_LIFECYCLE.advance(booking, tx.now)
-            store_booking_change(
-                tx, booking, attrs.evolve(ran_out, hold_expires_at=None), changes, actor=None
-            )
+            expire(tx, booking)
             expired += 1
         else:
             live.append(booking)
@@ -131,23 +143,12 @@ def cancel_session_bookings(
     cancelled = 0
     for booking in active:
         if booking.expired_at(tx.now):
-            # A hold that ran out was never the session's to cancel: it expired.
-            ran_out, changes = BOOKING_LIFECYCLE.advance(booking, tx.now)
-            store_booking_change(
-                tx, booking, attrs.evolve(ran_out, hold_expires_at=None), changes, actor=None
-            )
+            expire(tx, booking)  # a hold that ran out was never the session's to cancel
             continue
         changed, change = BOOKING_LIFECYCLE.fire(
             booking, "cancel", now=tx.now, actor=actor, reason=why
         )
-        store_booking_change(
-            tx,
-            booking,
-            attrs.evolve(changed, hold_expires_at=None),
-            [change],
-            actor=actor,
-            reason=why,
-        )
+        store_booking_change(tx, booking, changed, [change], actor=actor, reason=why)
         cancelled += 1
     return cancelled
 

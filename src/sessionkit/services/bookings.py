@@ -29,6 +29,7 @@ from sessionkit.model.booking import (
     SEAT_STATUSES,
     WAITLISTED,
     Booking,
+    check_seats,
     participant_ref,
     seats_taken,
 )
@@ -46,16 +47,6 @@ __all__ = ["BookingCommands"]
 
 def _fingerprint(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
-
-
-def _check_seats(seats: object) -> int:
-    if isinstance(seats, bool) or not isinstance(seats, int) or seats < 1:
-        raise InvalidValue(
-            f"a booking takes at least one seat, got seats={seats!r}",
-            value=seats,
-            expected="an integer >= 1",
-        )
-    return seats
 
 
 def _check_key(key: object) -> str | None:
@@ -112,7 +103,7 @@ class BookingCommands(BookingReads):
         """
         ctx = self._ctx
         ref = participant_ref(participant)
-        seats = _check_seats(seats)
+        seats = check_seats(seats)
         key = _check_key(idempotency_key)
         own_fields = check_fields(metadata)
         fingerprint = _fingerprint(session_id, str(ref), seats, role, confirm, waitlist)
@@ -121,11 +112,7 @@ class BookingCommands(BookingReads):
                 replayed = self._replay(tx, tenant, key, fingerprint)
                 if replayed is not None:
                     return replayed
-            session = tx.bookings.lock_session(tenant, session_id)
-            rules = ctx.rules_for(session)
-            self._check_bookable(session, rules, seats, tx.now)
-            live = settle(ctx, tx, session, actor=actor).live
-            self._check_participant(tx, session, rules, ref, live)
+            session, rules, free = self._open_seats(tx, tenant, session_id, ref, seats, actor)
             new = Booking.new(
                 id=ctx.ids(),
                 tenant=tenant,
@@ -141,9 +128,6 @@ class BookingCommands(BookingReads):
                 fingerprint=fingerprint,
                 metadata=own_fields,
             )
-            queued = any(b.status == WAITLISTED for b in live)
-            # Seats the waitlist is owed are not free for a newcomer.
-            free = 0 if queued else session.capacity - seats_taken(live, tx.now)
             if seats <= free:
                 if confirm:
                     entered, change = BOOKING_LIFECYCLE.fire(new, "book", now=tx.now, actor=actor)
@@ -165,6 +149,28 @@ class BookingCommands(BookingReads):
             tx.bookings.add(entered)
             tx.collect([booking_event(entered, change, tenant=tenant, actor=actor)])
         return entered
+
+    def _open_seats(
+        self,
+        tx: Tx,
+        tenant: str,
+        session_id: str,
+        ref: ResourceRef,
+        seats: int,
+        actor: str | None,
+    ) -> tuple[Session, BookingRules, int]:
+        """Lock and settle the session, run every check but capacity; return it, rules, free seats.
+
+        Seats the waitlist is owed are not free for a newcomer: with anyone
+        still waiting, none are.
+        """
+        session = tx.bookings.lock_session(tenant, session_id)
+        rules = self._ctx.rules_for(session)
+        self._check_bookable(session, rules, seats, tx.now)
+        live = settle(self._ctx, tx, session, actor=actor).live
+        self._check_participant(tx, session, rules, ref, live)
+        queued = any(b.status == WAITLISTED for b in live)
+        return session, rules, 0 if queued else session.capacity - seats_taken(live, tx.now)
 
     def _replay(self, tx: Tx, tenant: str, key: str, fingerprint: str) -> Booking | None:
         first = tx.bookings.by_key(tenant, key)
@@ -238,13 +244,8 @@ class BookingCommands(BookingReads):
         """
         try:
             with self._ctx.transaction(now) as tx:
-                session = tx.bookings.lock_session(tenant, session_id)
-                rules = self._ctx.rules_for(session)
-                self._check_bookable(session, rules, _check_seats(seats), tx.now)
-                live = settle(self._ctx, tx, session, actor=None).live
-                self._check_participant(tx, session, rules, participant_ref(participant), live)
-                queued = any(b.status == WAITLISTED for b in live)
-                free = 0 if queued else session.capacity - seats_taken(live, tx.now)
+                ref = participant_ref(participant)
+                free = self._open_seats(tx, tenant, session_id, ref, check_seats(seats), None)[2]
                 tx.uow.rollback()
                 if seats > free:
                     return Refusal(rule="capacity", reason=f"{max(free, 0)} seat(s) free")
@@ -274,9 +275,7 @@ class BookingCommands(BookingReads):
                 raise HoldExpired(booking.id, booking.hold_expires_at)
             tx.bookings.lock_session(tenant, booking.session_id)
             confirmed, change = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
-            return store_booking_change(
-                tx, booking, attrs.evolve(confirmed, hold_expires_at=None), [change], actor=actor
-            )
+            return store_booking_change(tx, booking, confirmed, [change], actor=actor)
 
     def cancel(
         self,
@@ -302,7 +301,7 @@ class BookingCommands(BookingReads):
             stored = store_booking_change(
                 tx,
                 booking,
-                attrs.evolve(cancelled, hold_expires_at=None),
+                cancelled,
                 [change],
                 actor=actor,
                 reason=reason,
