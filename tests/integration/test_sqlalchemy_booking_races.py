@@ -20,24 +20,20 @@ import os
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
-from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.adapters.sqlalchemy.rows import sessions_table
-from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
 from sessionkit.errors import AlreadyBooked, CapacityExceeded
 from sessionkit.testing.contract.bookings import make_booking, make_booking_session
 
-POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
-MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
 ROUNDS = int(os.environ.get("SESSIONKIT_RACE_ROUNDS", "3"))
 WRITERS = 8
 PROCESSES = 2
@@ -66,33 +62,9 @@ RACES = {
 }
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Engine]:
-    if not POSTGRES_URL:
-        pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to race on PostgreSQL")
-    with postgres_schema(POSTGRES_URL, pool_size=12) as engine:
-        yield engine
-
-
-@pytest.fixture(scope="module")
-def mysql() -> Iterator[Engine]:
-    if not MYSQL_URL:
-        pytest.skip("set SESSIONKIT_TEST_MYSQL_URL to race on MySQL/MariaDB")
-    with mysql_database(MYSQL_URL, pool_size=12) as engine:
-        yield engine
-
-
-@pytest.fixture(params=["sqlite-file", "postgres", "mysql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param != "sqlite-file":
-        shared: Engine = request.getfixturevalue(request.param)
-        clear_tables(shared)
-        yield shared
-        return
-    engine = create_engine(f"sqlite:///{tmp_path / 'race.db'}", pool_size=12)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
+@pytest.fixture
+def engine(race_engine: Engine) -> Engine:
+    return race_engine
 
 
 @pytest.fixture(params=sorted(RACES))

@@ -9,7 +9,6 @@ at once, and exactly one may win.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -22,11 +21,10 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
-from sessionkit.adapters.sqlalchemy.testing import clear_tables, postgres_schema
+from sessionkit.adapters.sqlalchemy.testing import clear_tables
 from sessionkit.errors import ConcurrentModification, SessionConflict
 from sessionkit.testing.contract import TENANT, make_session
 
-POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
 ROUNDS = 4
 WRITERS = 8
 
@@ -39,18 +37,10 @@ OVERLAPS = text(
 )
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Engine]:
-    if not POSTGRES_URL:
-        pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to race on PostgreSQL")
-    with postgres_schema(POSTGRES_URL, pool_size=12) as engine:
-        yield engine
-
-
 @pytest.fixture(params=["sqlite-file", "postgres"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "postgres":
-        shared: Engine = request.getfixturevalue("postgres")
+        shared: Engine = request.getfixturevalue("race_postgres")
         clear_tables(shared)
         yield shared
         return

@@ -14,57 +14,27 @@ or 2 forked processes of 4 threads each.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
-from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
-from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.errors import DuplicateSession
 from sessionkit.testing.contract import make_series, make_session
 
-POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
-MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
 ROUNDS = 3
 WRITERS = 8
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Engine]:
-    if not POSTGRES_URL:
-        pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to race on PostgreSQL")
-    with postgres_schema(POSTGRES_URL, pool_size=12) as engine:
-        yield engine
-
-
-@pytest.fixture(scope="module")
-def mysql() -> Iterator[Engine]:
-    if not MYSQL_URL:
-        pytest.skip("set SESSIONKIT_TEST_MYSQL_URL to race on MySQL/MariaDB")
-    with mysql_database(MYSQL_URL, pool_size=12) as engine:
-        yield engine
-
-
-@pytest.fixture(params=["sqlite-file", "postgres", "mysql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param != "sqlite-file":
-        shared: Engine = request.getfixturevalue(request.param)
-        clear_tables(shared)
-        _add_series(shared)
-        yield shared
-        return
-    engine = create_engine(f"sqlite:///{tmp_path / 'race.db'}", pool_size=12)
-    create_schema(engine)
-    _add_series(engine)
-    yield engine
-    engine.dispose()
+@pytest.fixture
+def engine(race_engine: Engine) -> Engine:
+    _add_series(race_engine)
+    return race_engine
 
 
 def _add_series(engine: Engine) -> None:

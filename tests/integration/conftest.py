@@ -1,0 +1,52 @@
+"""Engines the race tests share: a SQLite file, and PostgreSQL and MariaDB when their URLs are set.
+
+Each server engine lives in a throwaway schema (database) for one test module,
+with a pool big enough for every racing writer; ``race_engine`` empties its
+tables before each test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine
+
+from sessionkit.adapters.sqlalchemy import create_schema
+from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
+
+POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
+MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
+RACE_POOL = 12
+"""Connections per race engine: more than the writers of any race."""
+
+
+@pytest.fixture(scope="module")
+def race_postgres() -> Iterator[Engine]:
+    if not POSTGRES_URL:
+        pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to race on PostgreSQL")
+    with postgres_schema(POSTGRES_URL, pool_size=RACE_POOL) as engine:
+        yield engine
+
+
+@pytest.fixture(scope="module")
+def race_mysql() -> Iterator[Engine]:
+    if not MYSQL_URL:
+        pytest.skip("set SESSIONKIT_TEST_MYSQL_URL to race on MySQL/MariaDB")
+    with mysql_database(MYSQL_URL, pool_size=RACE_POOL) as engine:
+        yield engine
+
+
+@pytest.fixture(params=["sqlite-file", "postgres", "mysql"])
+def race_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param != "sqlite-file":
+        shared: Engine = request.getfixturevalue(f"race_{request.param}")
+        clear_tables(shared)
+        yield shared
+        return
+    engine = create_engine(f"sqlite:///{tmp_path / 'race.db'}", pool_size=RACE_POOL)
+    create_schema(engine)
+    yield engine
+    engine.dispose()
