@@ -29,6 +29,15 @@ class BookingRepository(Repository[Booking], Protocol):
         """Lock the session's row until the unit of work ends and return it; ``SessionNotFound``."""
         ...
 
+    def lock_participant(self, tenant: str, participant: ResourceRef) -> None:
+        """Serialise, until the unit of work ends, writers booking for ``participant``.
+
+        Taken after :meth:`lock_session` by commands that count a participant's
+        bookings across sessions (per-day and per-week limits), so two
+        concurrent bookings of different sessions cannot both pass the limit.
+        """
+        ...
+
     def for_session(
         self, tenant: str, session_id: str, *, statuses: Iterable[str] | None = None
     ) -> list[Booking]:

@@ -18,6 +18,7 @@ from sessionkit.errors import (
     AlreadyBooked,
     BookingRefused,
     CapacityExceeded,
+    DuplicateBooking,
     HoldExpired,
     IdempotencyKeyReused,
     InvalidValue,
@@ -62,6 +63,32 @@ def _check_key(key: object) -> str | None:
     return key
 
 
+@attrs.frozen
+class _Request:
+    """What a ``book`` call asks for, checked; ``fingerprint`` tells a replay from a reuse."""
+
+    session_id: str
+    participant: ResourceRef
+    seats: int
+    role: str
+    confirm: bool
+    waitlist: bool
+    hold_for: timedelta | None
+    key: str | None
+    metadata: Mapping[str, Any]
+
+    @property
+    def fingerprint(self) -> str:
+        return _fingerprint(
+            self.session_id,
+            str(self.participant),
+            self.seats,
+            self.role,
+            self.confirm,
+            self.waitlist,
+        )
+
+
 class BookingCommands(BookingReads):
     """Commands and reads on bookings. Every command takes the tenant and the acting user."""
 
@@ -101,18 +128,46 @@ class BookingCommands(BookingReads):
         booking it first made (whatever became of it) and writes nothing; the
         same key with another request raises ``IdempotencyKeyReused``.
         """
-        ctx = self._ctx
         ref = participant_ref(participant)
-        seats = check_seats(seats)
-        key = _check_key(idempotency_key)
-        own_fields = check_fields(metadata)
-        fingerprint = _fingerprint(session_id, str(ref), seats, role, confirm, waitlist)
+        request = _Request(
+            session_id=session_id,
+            participant=ref,
+            seats=check_seats(seats),
+            role=role,
+            confirm=confirm,
+            waitlist=waitlist,
+            hold_for=hold_for,
+            key=_check_key(idempotency_key),
+            metadata=check_fields(metadata),
+        )
+        try:
+            return self._book(tenant, request, actor, now)
+        except DuplicateBooking as taken:
+            if request.key is None or taken.key != "idempotency":
+                raise
+            # A concurrent first request with the same key won the insert (on another
+            # session, or before this one read the key): run again, to replay its result.
+            return self._book(tenant, request, actor, now)
+
+    def _book(
+        self, tenant: str, request: _Request, actor: str | None, now: datetime | None
+    ) -> Booking:
+        ctx = self._ctx
+        key, ref, seats = request.key, request.participant, request.seats
+        fingerprint = request.fingerprint
         with ctx.transaction(now) as tx:
             if key is not None:
                 replayed = self._replay(tx, tenant, key, fingerprint)
                 if replayed is not None:
                     return replayed
-            session, rules, free = self._open_seats(tx, tenant, session_id, ref, seats, actor)
+            session = tx.bookings.lock_session(tenant, request.session_id)
+            if key is not None:
+                # Read again under the lock: a first request with this key for this
+                # session may have committed while this one waited for the lock.
+                replayed = self._replay(tx, tenant, key, fingerprint)
+                if replayed is not None:
+                    return replayed
+            rules, free = self._open_seats(tx, session, ref, seats, actor)
             new = Booking.new(
                 id=ctx.ids(),
                 tenant=tenant,
@@ -122,19 +177,19 @@ class BookingCommands(BookingReads):
                 session_end=session.end,
                 created_at=tx.now,
                 created_by=actor,
-                role=role,
+                role=request.role,
                 seats=seats,
                 idempotency_key=key,
                 fingerprint=fingerprint,
-                metadata=own_fields,
+                metadata=request.metadata,
             )
             if seats <= free:
-                if confirm:
+                if request.confirm:
                     entered, change = BOOKING_LIFECYCLE.fire(new, "book", now=tx.now, actor=actor)
                 else:
-                    held = new.holding(until=tx.now + (hold_for or rules.hold_for))
+                    held = new.holding(until=tx.now + (request.hold_for or rules.hold_for))
                     entered, change = BOOKING_LIFECYCLE.fire(held, "hold", now=tx.now, actor=actor)
-            elif waitlist and rules.waitlist:
+            elif request.waitlist and rules.waitlist:
                 position = tx.bookings.next_position(tenant, session.id)
                 entered, change = BOOKING_LIFECYCLE.fire(
                     attrs.evolve(new, position=position), "queue", now=tx.now, actor=actor
@@ -151,26 +206,19 @@ class BookingCommands(BookingReads):
         return entered
 
     def _open_seats(
-        self,
-        tx: Tx,
-        tenant: str,
-        session_id: str,
-        ref: ResourceRef,
-        seats: int,
-        actor: str | None,
-    ) -> tuple[Session, BookingRules, int]:
-        """Lock and settle the session, run every check but capacity; return it, rules, free seats.
+        self, tx: Tx, session: Session, ref: ResourceRef, seats: int, actor: str | None
+    ) -> tuple[BookingRules, int]:
+        """Settle the locked session, run every check but capacity; return its rules, free seats.
 
         Seats the waitlist is owed are not free for a newcomer: with anyone
         still waiting, none are.
         """
-        session = tx.bookings.lock_session(tenant, session_id)
         rules = self._ctx.rules_for(session)
         self._check_bookable(session, rules, seats, tx.now)
         live = settle(self._ctx, tx, session, actor=actor).live
         self._check_participant(tx, session, rules, ref, live)
         queued = any(b.status == WAITLISTED for b in live)
-        return session, rules, 0 if queued else session.capacity - seats_taken(live, tx.now)
+        return rules, 0 if queued else session.capacity - seats_taken(live, tx.now)
 
     def _replay(self, tx: Tx, tenant: str, key: str, fingerprint: str) -> Booking | None:
         first = tx.bookings.by_key(tenant, key)
@@ -215,6 +263,7 @@ class BookingCommands(BookingReads):
         ):
             if limit is None:
                 continue
+            tx.bookings.lock_participant(session.tenant, ref)  # both limits: one lock suffices
             span = window(session.start)
             mine = tx.bookings.for_participant(
                 session.tenant, ref, window=span, statuses=SEAT_STATUSES
@@ -245,7 +294,8 @@ class BookingCommands(BookingReads):
         try:
             with self._ctx.transaction(now) as tx:
                 ref = participant_ref(participant)
-                free = self._open_seats(tx, tenant, session_id, ref, check_seats(seats), None)[2]
+                session = tx.bookings.lock_session(tenant, session_id)
+                free = self._open_seats(tx, session, ref, check_seats(seats), None)[1]
                 tx.uow.rollback()
                 if seats > free:
                     return Refusal(rule="capacity", reason=f"{max(free, 0)} seat(s) free")

@@ -100,6 +100,9 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
             raise BOOKINGS.parents["session_id"].missing(session_id, tenant)
         return session
 
+    def lock_participant(self, tenant: str, participant: ResourceRef) -> None:
+        """Do nothing: the store's lock already serialises units of work."""
+
     def for_session(
         self, tenant: str, session_id: str, *, statuses: Iterable[str] | None = None
     ) -> list[Booking]:

@@ -85,6 +85,16 @@ class SqlAlchemyBookingRepository(SqlRepository[Booking]):
             raise self.kind.parents["session_id"].missing(session_id, tenant)
         return session_from_row(row)
 
+    def lock_participant(self, tenant: str, participant: ResourceRef) -> None:
+        """Queue writers booking for ``participant`` on a lock of the backend's own.
+
+        PostgreSQL: a transaction-scoped advisory lock; MySQL/MariaDB: a named
+        lock (``GET_LOCK``); SQLite: nothing more, ``BEGIN IMMEDIATE`` already
+        serialises writers. The name is kept apart from resource names, so it
+        never queues behind a teacher or room of the same name.
+        """
+        self._unit.backend.lock(self._unit.db(), tenant, [f"participant\x00{participant}"])
+
     @staticmethod
     def _lock(db: OrmSession, tenant: str, session_ids: Iterable[str]) -> None:
         """Lock the sessions' rows (missing ones are skipped) until the transaction ends.
