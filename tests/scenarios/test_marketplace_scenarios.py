@@ -25,7 +25,6 @@ from sessionkit.demo.marketplace import (
     TENANT,
     build_marketplace,
     next_slot,
-    remove_expired_slots,
     require_bookings,
 )
 from sessionkit.demo.marketplace_story import play
@@ -261,12 +260,15 @@ def test_expired_unbooked_slots_are_removed_in_bulk_booked_ones_kept(market: Mar
     booked = slot(market, "tina-1to1")
     market.book(booked, "ana", confirm=True)
     week = DEMO_NOW + timedelta(days=7)
-    cleanup = remove_expired_slots(market.kit, TENANT, before=week)
-    assert [s.id for s, _ in cleanup.kept] == [booked.id]
+    cleanup = market.kit.bookings.remove_unbooked(TENANT, actor="cleanup", before=week)
+    assert cleanup.kept == ()
     # Two weeks of slots ended by then, 2 x 6, less the booked one.
     assert len(cleanup.removed) == 11
+    assert booked.id not in {s.id for s in cleanup.removed}
     assert all(s.end <= week for s in cleanup.removed)
-    assert remove_expired_slots(market.kit, TENANT, before=week).removed == []
+    assert market.kit.queries.get(TENANT, booked.id).id == booked.id
+    again = market.kit.bookings.remove_unbooked(TENANT, actor="cleanup", before=week)
+    assert (again.removed, again.kept) == ((), ())
 
 
 # ---------------------------------------------------------------------- the demo
@@ -282,5 +284,5 @@ def test_running_the_demo_again_on_the_same_store_is_idempotent(market: Market) 
     assert again.count("already published, nothing to top up") == len(OFFERS)
     tail = first.split("Bookings in upcoming")[1].split("Expired unbooked")[0]
     assert tail == again.split("Bookings in upcoming")[1].split("Expired unbooked")[0]
-    assert first.rstrip().endswith("5 removed, 1 kept (booked or cancelled)")
-    assert again.rstrip().endswith("0 removed, 1 kept (booked or cancelled)")
+    assert first.rstrip().endswith("5 removed, 0 kept (cancelled or completed)")
+    assert again.rstrip().endswith("0 removed, 0 kept (cancelled or completed)")

@@ -60,7 +60,7 @@ def test_marketplace_prints_slots_story_bookings_seats_and_an_agenda(
     assert "omar cancels Chemistry study group Fri 13 Mar 18:00: 2 bookings CANCELLED" in out
     assert "  CONFIRMED  5\n" in out
     assert "ana's agenda (next 7 days):\n  Maths 1-to-1 Wed 04 Mar 16:00" in out
-    assert out.rstrip().endswith("5 removed, 1 kept (booked or cancelled)")
+    assert out.rstrip().endswith("5 removed, 0 kept (cancelled or completed)")
 
 
 def test_marketplace_is_deterministic_and_plain_demo_is_still_the_lms(
@@ -98,7 +98,7 @@ def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice
     assert second.stdout.count("already published, nothing to top up") == 4
     tail = first.stdout.split("Bookings in upcoming")[1].split("Expired unbooked")[0]
     assert tail == second.stdout.split("Bookings in upcoming")[1].split("Expired unbooked")[0]
-    assert second.stdout.rstrip().endswith("0 removed, 1 kept (booked or cancelled)")
+    assert second.stdout.rstrip().endswith("0 removed, 0 kept (cancelled or completed)")
 
 
 def test_until_sqlite_keeps_bookings_the_default_run_fails_cleanly(tmp_path: Path) -> None:

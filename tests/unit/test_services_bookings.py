@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -19,7 +19,7 @@ from sessionkit.errors import (
     SessionLocked,
     SessionNotFound,
 )
-from sessionkit.model import ResourceRef, Session
+from sessionkit.model import ResourceRef, ScheduleItem, Session
 from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, OFFERED, WAITLISTED
 from sessionkit.model.booking_events import (
     BookingCancelled,
@@ -30,7 +30,9 @@ from sessionkit.model.booking_events import (
     BookingStatusChanged,
     BookingWaitlisted,
 )
+from sessionkit.model.events import SessionDeleted
 from sessionkit.policies import BookingRules
+from sessionkit.recurrence import Recurrence
 from sessionkit.testing.harness import Harness
 
 T = "acme"
@@ -248,13 +250,40 @@ def test_time_rules_refuse_with_the_rule_and_when_it_allows() -> None:
     assert h.kit.bookings.book(T, far.id, ANA, actor=None).status == HELD
 
 
-def test_max_capacity_and_per_day_limits() -> None:
-    rules = BookingRules(max_capacity=20, per_day=1)
-    h = Harness.in_memory(NOW, booking_rules=rules)
-    huge = slot(h, capacity=21)
-    with pytest.raises(BookingRefused) as caught:
+def test_max_capacity_refuses_to_publish_and_to_book_a_bigger_session() -> None:
+    current = {"rules": BookingRules()}
+    h = Harness.in_memory(NOW, booking_rules=lambda _session: current["rules"])
+    huge = slot(h, capacity=21)  # published before the limit was set
+    current["rules"] = BookingRules(max_capacity=20)
+    with pytest.raises(BookingRefused) as refused:
         h.kit.bookings.book(T, huge.id, ANA, actor=None)
-    assert caught.value.rule == "max_capacity"
+    assert refused.value.rule == "max_capacity"
+    with pytest.raises(InvalidValue) as caught:
+        slot(h, capacity=21, hour=14)
+    assert (caught.value.value, caught.value.expected) == (21, "1..20")
+    with pytest.raises(InvalidValue) as caught:
+        h.kit.series.create(
+            T,
+            actor="tina",
+            title="Big group",
+            items=[
+                ScheduleItem(
+                    "mon",
+                    Recurrence.weekly(
+                        ["MO"], time(10), timedelta(hours=1), "UTC", start=date(2026, 3, 9)
+                    ),
+                    [TUTOR],
+                )
+            ],
+            capacity=25,
+        )
+    assert caught.value.value == 25
+    assert [s.id for s in h.kit.queries.list(T).items] == [huge.id]
+    assert slot(h, capacity=20, hour=14).capacity == 20
+
+
+def test_per_day_limit_counts_the_participants_other_sessions() -> None:
+    h = Harness.in_memory(NOW, booking_rules=BookingRules(per_day=1))
     morning, evening = slot(h, capacity=2, hour=8), slot(h, capacity=2, hour=16)
     h.kit.bookings.book(T, morning.id, ANA, actor=None)
     with pytest.raises(BookingRefused) as caught:
@@ -264,6 +293,58 @@ def test_max_capacity_and_per_day_limits() -> None:
     assert h.kit.bookings.can_book(T, evening.id, BEN) is None
     h.clock.advance(timedelta(minutes=15))  # Ana's hold runs out: it no longer counts
     assert h.kit.bookings.book(T, evening.id, ANA, actor=None).status == HELD
+
+
+# ---------------------------------------------------------------------- removing unbooked slots
+
+
+def test_remove_unbooked_deletes_ended_slots_nobody_booked_and_says_what_it_kept(
+    h: Harness,
+) -> None:
+    booked, lapsed, empty, locked, cancelled = (slot(h, hour=hr) for hr in (8, 9, 10, 11, 12))
+    later = slot(h, day=5)
+    other = h.kit.sessions.create_extra(
+        T,
+        actor="olga",
+        start=datetime(2026, 3, 4, 13, tzinfo=UTC),
+        end=datetime(2026, 3, 4, 14, tzinfo=UTC),
+        resources=["tutor:olga"],
+        lifecycle="lms",
+        title="Physics",
+    )
+    h.kit.bookings.book(T, booked.id, ANA, actor="ana", confirm=True)
+    h.kit.bookings.book(T, lapsed.id, BEN, actor="ben")  # a hold that will run out
+    h.kit.sessions.cancel(T, cancelled.id, actor="tina")
+    h.links.blocked[locked.id] = "an invoice"
+    h.clock.set(datetime(2026, 3, 4, 15, tzinfo=UTC))
+    h.events.events.clear()
+
+    report = h.kit.bookings.remove_unbooked(T, actor="cleanup", resources=[TUTOR], batch=2)
+
+    assert [s.id for s in report.removed] == [empty.id]
+    assert [(s.id, reason) for s, reason in report.kept] == [
+        (locked.id, "it has dependents (an invoice)"),
+        (cancelled.id, "status 'CANCELED' is not editable (editable: SCHEDULED)"),
+    ]
+    deleted = [e for e in h.events.events if isinstance(e, SessionDeleted)]
+    assert [(e.session.id, e.actor) for e in deleted] == [(empty.id, "cleanup")]
+    left = {s.id for s in h.kit.queries.list(T).items}
+    assert left == {booked.id, lapsed.id, locked.id, cancelled.id, later.id, other.id}
+    everyone = h.kit.bookings.remove_unbooked(T, actor="cleanup")
+    assert [s.id for s in everyone.removed] == [other.id]
+
+
+def test_remove_unbooked_keeps_a_slot_booked_after_it_counted(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = slot(h)
+    h.kit.bookings.book(T, s.id, ANA, actor="ana", confirm=True)
+    h.clock.set(datetime(2026, 3, 5, tzinfo=UTC))
+    monkeypatch.setattr(type(h.store.unit_of_work().bookings), "counts", lambda *_a, **_k: {})
+    report = h.kit.bookings.remove_unbooked(T, actor="cleanup")
+    assert report.removed == ()
+    assert [(k.id, "1 booking(s)" in why) for k, why in report.kept] == [(s.id, True)]
+    assert h.kit.queries.get(T, s.id).id == s.id
 
 
 # ---------------------------------------------------------------------- bad input

@@ -42,10 +42,9 @@ from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import (
     InvalidValue,
     SeriesNotFound,
-    SessionLocked,
 )
 from sessionkit.lifecycle import PRESETS, Lifecycle, Status, Transition
-from sessionkit.model.query import MAX_LIMIT, SessionQuery
+from sessionkit.model.query import SessionQuery
 from sessionkit.model.series import ScheduleItem, WindowPolicy
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import BookingRules
@@ -61,13 +60,11 @@ __all__ = [
     "RULES",
     "SLOT",
     "TENANT",
-    "Cleanup",
     "Marketplace",
     "Offer",
     "build_marketplace",
     "next_slot",
     "publish",
-    "remove_expired_slots",
     "require_bookings",
 ]
 
@@ -159,14 +156,6 @@ class Marketplace:
     published: list[list[MaterialiseReport]]
 
 
-@attrs.frozen
-class Cleanup:
-    """What :func:`remove_expired_slots` did: slots removed, and slots kept with the reason."""
-
-    removed: list[Session]
-    kept: list[tuple[Session, str]]
-
-
 def _ids(prefix: str) -> Iterator[str]:
     for n in itertools.count(1):
         yield f"{prefix}{n:04d}"
@@ -241,34 +230,6 @@ def _exists(kit: SessionKit, series_id: str) -> bool:
     except SeriesNotFound:
         return False
     return True
-
-
-def remove_expired_slots(kit: SessionKit, tenant: str, *, before: datetime) -> Cleanup:
-    """Delete the tenant's slots that ended by ``before`` and never had a booking.
-
-    The seed's "expired, unbooked slots are removable". Deletion goes through
-    ``sessions.delete``, so the library's rules decide: a slot with any
-    booking (even a cancelled or expired one) or in a status that is not
-    editable (cancelled, completed) is kept, with the reason.
-    """
-    query = SessionQuery(start_to=before, limit=MAX_LIMIT)
-    ended: list[Session] = []
-    while True:
-        page = kit.queries.list(tenant, query)
-        ended += [s for s in page.items if s.end <= before]
-        if page.next_cursor is None:
-            break
-        query = attrs.evolve(query, after=page.next_cursor)
-    removed: list[Session] = []
-    kept: list[tuple[Session, str]] = []
-    for slot in ended:
-        try:
-            removed.append(
-                kit.sessions.delete(tenant, slot.id, actor="cleanup", expected_version=slot.version)
-            )
-        except SessionLocked as locked:
-            kept.append((slot, locked.reason))
-    return Cleanup(removed=removed, kept=kept)
 
 
 def next_slot(kit: SessionKit, offer_id: str, after: datetime) -> Session:

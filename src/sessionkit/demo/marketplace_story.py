@@ -22,7 +22,6 @@ from sessionkit.demo.marketplace import (
     Marketplace,
     build_marketplace,
     next_slot,
-    remove_expired_slots,
 )
 from sessionkit.errors import BookingRefused, CapacityExceeded, SessionLocked
 from sessionkit.model.booking import HELD, OFFERED, Booking
@@ -233,10 +232,10 @@ def play(now: datetime = DEMO_NOW, *, uow: UnitOfWorkFactory | None = None, wher
         seats = f"{offer.capacity:>2} seat(s)"
         lines.append(f"  {offer.id:<11} {offer.tutor.id:<5} {when:<24} {seats}  {outcome}")
     lines += ["", "What happened (Berlin time):", *run_story(market), *summary(market)]
-    cleanup = remove_expired_slots(market.kit, TENANT, before=market.clock.now())
+    cleanup = market.kit.bookings.remove_unbooked(TENANT, actor="cleanup")
     lines += [
         "",
         "Expired unbooked slots removed in bulk:",
-        f"  {len(cleanup.removed)} removed, {len(cleanup.kept)} kept (booked or cancelled)",
+        f"  {len(cleanup.removed)} removed, {len(cleanup.kept)} kept (cancelled or completed)",
     ]
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from sessionkit.services.queries import SessionQueries
 from sessionkit.services.reports import (
     AdvanceFailure,
     AdvanceReport,
+    CleanupReport,
     CloseReport,
     ExpiryReport,
     MaterialiseReport,
@@ -36,6 +37,7 @@ __all__ = [
     "SessionQueries",
     "BookingCommands",
     "BookableSession",
+    "CleanupReport",
     "ExpiryReport",
     "MaterialiseReport",
     "Skipped",

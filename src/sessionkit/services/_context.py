@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import attrs
 
-from sessionkit.errors import SessionConflict, SessionLocked, UnsupportedKind
+from sessionkit.errors import InvalidValue, SessionConflict, SessionLocked, UnsupportedKind
 from sessionkit.lifecycle import Lifecycle, LifecycleRegistry
 from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES
 from sessionkit.model.events import DomainEvent
@@ -98,6 +98,21 @@ class Context:
         """Return the booking rules that apply to ``session``."""
         rules = self.booking_rules
         return rules if isinstance(rules, BookingRules) else rules(session)
+
+    def check_capacity(self, session: Session) -> None:
+        """Raise ``InvalidValue`` when ``session`` has more seats than its rules' ``max_capacity``.
+
+        Run when a session is published (created or generated), so a provider
+        learns it then, not when the first participant is refused.
+        """
+        limit = self.rules_for(session).max_capacity
+        if limit is not None and session.capacity > limit:
+            raise InvalidValue(
+                f"capacity={session.capacity} is above the {limit} seats the booking rules "
+                f"allow for session {session.title!r} at {session.start.isoformat()}",
+                value=session.capacity,
+                expected=f"1..{limit}",
+            )
 
     def now(self) -> datetime:
         """Return the clock's instant in UTC (a naive clock value is an error)."""

@@ -8,7 +8,7 @@ the store re-checks capacity on the write itself, so no race can overbook.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +22,8 @@ from sessionkit.errors import (
     HoldExpired,
     IdempotencyKeyReused,
     InvalidValue,
+    SessionLocked,
+    StillReferenced,
 )
 from sessionkit.model.booking import (
     BOOKING_LIFECYCLE,
@@ -35,13 +37,16 @@ from sessionkit.model.booking import (
     seats_taken,
 )
 from sessionkit.model.booking_events import booking_event
+from sessionkit.model.events import SessionDeleted
 from sessionkit.model.fields import check_fields
-from sessionkit.model.session import ResourceRef, Session
+from sessionkit.model.query import SessionQuery
+from sessionkit.model.session import ResourceRef, Session, resource_refs
 from sessionkit.policies import BookingRules, Refusal
-from sessionkit.services._context import Context, Tx
+from sessionkit.services._context import Context, Tx, check_editable
 from sessionkit.services._seats import settle, store_booking_change
 from sessionkit.services.booking_queries import BookingReads
-from sessionkit.services.reports import ExpiryReport
+from sessionkit.services.reports import CleanupReport, ExpiryReport
+from sessionkit.zones import check_aware
 
 __all__ = ["BookingCommands"]
 
@@ -385,3 +390,64 @@ class BookingCommands(BookingReads):
         return ExpiryReport(
             expired=expired, offered=offered, sessions=len(sessions), more=len(due) >= limit
         )
+
+    # -- publishing ----------------------------------------------------------------
+
+    def remove_unbooked(
+        self,
+        tenant: str,
+        *,
+        actor: str | None,
+        before: datetime | None = None,
+        since: datetime | None = None,
+        resources: Iterable[ResourceRef | str] | None = None,
+        series_id: str | None = None,
+        batch: int = 200,
+    ) -> CleanupReport:
+        """Delete the tenant's sessions that ended by ``before`` and never had a booking.
+
+        A provider's published slots nobody booked, once over (``before``
+        defaults to now), filtered like a session query (starting from
+        ``since``, of ``resources``, of ``series_id``). Sessions with any
+        booking (even a cancelled or expired one) are left alone and not
+        reported. Each is deleted as :meth:`SessionCommands.delete` would,
+        with a ``SessionDeleted`` event, or kept with the reason (a status
+        that is not editable, a host's dependents, a booking that arrived
+        meanwhile). Runs in units of work of ``batch`` sessions (at most
+        ``MAX_LIMIT``); ``since`` bounds the scan of the tenant's history.
+        """
+        ctx = self._ctx
+        until = ctx.at(before, "before")
+        query = SessionQuery(
+            start_from=None if since is None else check_aware(since, "since"),
+            start_to=until,
+            resources=None if resources is None else resource_refs(resources),
+            series_id=series_id,
+            limit=batch,
+        )
+        removed: list[Session] = []
+        kept: list[tuple[Session, str]] = []
+        while True:
+            with ctx.transaction() as tx:
+                page = tx.sessions.query(tenant, query)
+                over = [s for s in page.items if s.end <= until]
+                booked = tx.bookings.counts(tenant, [s.id for s in over])
+                for session in over:
+                    if booked.get(session.id):
+                        continue
+                    try:
+                        check_editable(ctx, tx, session, deleting=True)
+                        tx.sessions.delete(tenant, session.id, expected_version=session.version)
+                    except SessionLocked as locked:
+                        kept.append((session, locked.reason))
+                        continue
+                    except StillReferenced as referenced:  # booked since the count
+                        kept.append((session, str(referenced)))
+                        continue
+                    removed.append(session)
+                    tx.collect(
+                        [SessionDeleted(tenant=tenant, actor=actor, at=tx.now, session=session)]
+                    )
+            if page.next_cursor is None:
+                return CleanupReport(removed=tuple(removed), kept=tuple(kept))
+            query = attrs.evolve(query, after=page.next_cursor)

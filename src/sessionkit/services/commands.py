@@ -114,6 +114,7 @@ class SessionCommands:
                 metadata=own_fields,
                 group=None if series_id is None else series.group,
             )
+            ctx.check_capacity(session)
             check_free(tx, session)
             tx.sessions.add(session)
             tx.collect([SessionCreated(tenant=tenant, actor=actor, at=tx.now, session=session)])

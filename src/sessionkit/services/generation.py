@@ -221,6 +221,7 @@ def plan(
         like = first_of.get(item.item.id)
         session = new_session(ctx, series, machine, item, now=now, actor=actor, like=like)
         if like is None:
+            ctx.check_capacity(session)  # the item's other sessions share its fields
             first_of[item.item.id] = session
         if session.busy:
             hit = busy.blocker(session.span, session.resources)

@@ -18,6 +18,7 @@ from sessionkit.timespan import TimeSpan
 __all__ = [
     "AdvanceFailure",
     "AdvanceReport",
+    "CleanupReport",
     "CloseReport",
     "ExpiryReport",
     "MaterialiseReport",
@@ -174,3 +175,17 @@ class ExpiryReport:
     offered: int = 0
     sessions: int = 0
     more: bool = False
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class CleanupReport:
+    """What a removal of unbooked sessions did (:meth:`BookingCommands.remove_unbooked`).
+
+    ``removed`` were deleted (each with a ``SessionDeleted`` event); ``kept``
+    had no booking either but could not be deleted, each with the reason
+    (a status that is not editable, a host's dependents, a booking made
+    while the removal ran). Sessions with bookings are neither.
+    """
+
+    removed: tuple[Session, ...] = ()
+    kept: tuple[tuple[Session, str], ...] = ()
