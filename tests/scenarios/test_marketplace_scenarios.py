@@ -25,6 +25,7 @@ from sessionkit.demo.marketplace import (
     TENANT,
     build_marketplace,
     next_slot,
+    publish,
     require_bookings,
 )
 from sessionkit.demo.marketplace_story import play
@@ -32,6 +33,8 @@ from sessionkit.errors import (
     BookingRefused,
     CapacityExceeded,
     HoldExpired,
+    InvalidValue,
+    SeriesNotFound,
     SessionLocked,
     UnsupportedKind,
 )
@@ -254,6 +257,17 @@ def test_booking_beyond_the_4_week_horizon_is_refused_with_when_it_opens(market:
     )
     market.clock.set(far.start - timedelta(weeks=4))
     assert market.kit.bookings.get(TENANT, market.book(far, "jon")).status == HELD
+
+
+def test_a_group_above_20_seats_is_refused_when_published(market: Market) -> None:
+    big = attrs.evolve(OFFERS[1], id="tina-lecture", capacity=21, days=("TU",))
+    with pytest.raises(InvalidValue) as caught:
+        publish(market.kit, big)
+    assert (caught.value.value, caught.value.expected) == (21, "1..20")
+    page = market.kit.queries.list(TENANT, SessionQuery(series_id="tina-lecture"))
+    assert page.items == ()
+    with pytest.raises(SeriesNotFound):
+        market.kit.queries.get_series(TENANT, "tina-lecture")
 
 
 def test_expired_unbooked_slots_are_removed_in_bulk_booked_ones_kept(market: Market) -> None:

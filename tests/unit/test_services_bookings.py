@@ -390,8 +390,16 @@ def test_cancelling_a_session_cancels_its_bookings_one_event_each(h: Harness) ->
     with pytest.raises(BookingRefused) as caught:
         h.kit.bookings.book(T, s.id, CAI, actor=None)
     assert caught.value.rule == "not_bookable"
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition) as invalid:
         h.kit.bookings.cancel(T, a.id, actor=None)
+    assert (invalid.value.subject, invalid.value.session_id, invalid.value.allowed) == (
+        "booking",
+        a.id,
+        (),
+    )
+    assert str(invalid.value) == (
+        f"cannot 'cancel' booking {a.id!r} in status 'CANCELLED'; allowed now: none"
+    )
 
 
 def test_a_booked_session_is_locked_and_never_deleted(h: Harness) -> None:

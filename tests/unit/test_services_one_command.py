@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sessionkit.errors import MissingFact, SessionLocked
+from sessionkit.lifecycle import PRESETS, Lifecycle, Status, Timer, Transition
 from sessionkit.model.events import SessionCanceled, SessionStatusChanged
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.session import Session
@@ -83,9 +84,19 @@ def test_a_link_checker_reads_through_the_commands_unit_of_work() -> None:
     assert links.seen == [2]
 
 
+LAPSING = Lifecycle(
+    "lapsing",
+    statuses=[Status("HELD", initial=True, busy=True), Status("EXPIRED", terminal=True)],
+    transitions=[Transition("expire", "HELD", "EXPIRED", timer=Timer.after_start())],
+)
+
+
 def test_advance_stamps_the_instant_it_was_given_not_the_clock() -> None:
     h = Harness.in_memory(NOW)
-    session = _extra(h, hours=1, lifecycle="marketplace")  # HELD expires at its start
+    h.kit = SessionKit(
+        uow=h.store.unit_of_work, clock=h.clock, lifecycles=PRESETS.with_lifecycle(LAPSING)
+    )
+    session = _extra(h, hours=1, lifecycle="lapsing")  # HELD expires at its start
     later = NOW + timedelta(hours=2)
     stored = h.kit.sessions.advance(TENANT, session.id, actor="cron", now=later)
     assert stored.status == "EXPIRED"

@@ -12,10 +12,8 @@ refused on a booked slot and allowed on an unbooked one, a booking refused
 beyond the 4-week horizon, and a week later the expired unbooked slots
 removed in bulk.
 
-Slots use :data:`SLOT`, a lifecycle of this platform's own (the seed's
-OPEN -> IN_PROGRESS -> COMPLETED, or CANCELLED), not the ``marketplace``
-preset: that preset predates bookings and models the *session* as HELD until
-paid, whereas here the tentative/paid state belongs to each booking
+Slots use the ``marketplace`` preset (the seed's OPEN -> IN_PROGRESS ->
+COMPLETED, or CANCELLED); the tentative/paid state belongs to each booking
 (:data:`~sessionkit.model.booking.BOOKING_LIFECYCLE`). OPEN is busy (so the
 tutor is blocked and the slot takes bookings) and editable (so an unbooked
 slot can change; the booking rules' ``lock_booked`` freezes a booked one).
@@ -40,10 +38,8 @@ import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import (
-    InvalidValue,
     SeriesNotFound,
 )
-from sessionkit.lifecycle import PRESETS, Lifecycle, Status, Transition
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.series import ScheduleItem, WindowPolicy
 from sessionkit.model.session import ResourceRef, Session
@@ -58,7 +54,6 @@ __all__ = [
     "DEMO_NOW",
     "OFFERS",
     "RULES",
-    "SLOT",
     "TENANT",
     "Marketplace",
     "Offer",
@@ -94,30 +89,6 @@ PUBLISHED_BEFORE = timedelta(days=7)
 WINDOW = WindowPolicy(initial_months=1, buffer=timedelta(weeks=4))
 """Slots are published a month ahead and topped up to keep 4 weeks bookable."""
 
-SLOT = Lifecycle(
-    "tutoring_slot",
-    statuses=[
-        Status("OPEN", initial=True, busy=True, editable=True),
-        Status("IN_PROGRESS", busy=True),
-        Status("COMPLETED", terminal=True, busy=True, counts_usage=True),
-        Status("CANCELLED", terminal=True, cancelled=True),
-    ],
-    transitions=[
-        Transition("start", "OPEN", "IN_PROGRESS", description="the tutor starts the session"),
-        Transition("end", "IN_PROGRESS", "COMPLETED", description="the tutor ends it"),
-        Transition("cancel", ["OPEN", "IN_PROGRESS"], "CANCELLED"),
-    ],
-    description="""A tutor's slot (seed 001), whose seats are taken by bookings.
-
-    - OPEN: published; busy (the tutor cannot overlap it) and editable while
-      no booking is in play (the booking rules lock booked slots).
-    - "Instructor starts session -> IN_PROGRESS", "ends session -> COMPLETED".
-    - Cancelling the slot cancels every booking in it (one event each).
-    """,
-)
-"""The slot lifecycle of this platform: OPEN -[start]-> IN_PROGRESS -[end]-> COMPLETED."""
-
-LIFECYCLES = PRESETS.with_lifecycle(SLOT)
 
 TINA = ResourceRef("tutor", "tina")
 OMAR = ResourceRef("tutor", "omar")
@@ -187,7 +158,7 @@ def build_marketplace(
         counter = _ids("m")
         ids = (lambda: next(counter)) if uow is None else (lambda: uuid.uuid4().hex)
     clock = ManualClock(now - PUBLISHED_BEFORE)
-    kit = SessionKit(uow=factory, clock=clock, lifecycles=LIFECYCLES, ids=ids, booking_rules=RULES)
+    kit = SessionKit(uow=factory, clock=clock, ids=ids, booking_rules=RULES)
     made = {o.id: [publish(kit, o)] for o in OFFERS if not _exists(kit, o.id)}
     clock.set(now)
     for refill in kit.top_up(TENANT, actor="demo").refilled:
@@ -196,14 +167,7 @@ def build_marketplace(
 
 
 def publish(kit: SessionKit, offer: Offer) -> MaterialiseReport:
-    """Publish ``offer`` as a series of slots; refuse a capacity above the rules' maximum."""
-    if RULES.max_capacity is not None and offer.capacity > RULES.max_capacity:
-        raise InvalidValue(
-            f"{offer.id}: a group slot has at most {RULES.max_capacity} seats, "
-            f"got {offer.capacity}",
-            value=offer.capacity,
-            expected=f"1..{RULES.max_capacity}",
-        )
+    """Publish ``offer`` as a series of slots (the rules refuse more than 20 seats)."""
     recurrence = Recurrence.weekly(
         days=offer.days,
         at=offer.at,
@@ -216,7 +180,7 @@ def publish(kit: SessionKit, offer: Offer) -> MaterialiseReport:
         actor=offer.tutor.id,
         title=offer.title,
         items=[ScheduleItem("weekly", recurrence, [offer.tutor])],
-        lifecycle=SLOT.name,
+        lifecycle="marketplace",
         window=WINDOW,
         capacity=offer.capacity,
         series_id=offer.id,

@@ -22,7 +22,11 @@ class InvalidLifecycle(LifecycleError):
 
 
 class InvalidTransition(LifecycleError):
-    """The transition asked for is not allowed from the session's current status."""
+    """The transition asked for is not allowed from the value's current status.
+
+    ``subject`` says what the value is (``"session"``, ``"booking"``: the
+    lifecycle's subject) and ``session_id`` is its id, whatever the subject.
+    """
 
     def __init__(
         self,
@@ -31,12 +35,14 @@ class InvalidTransition(LifecycleError):
         status: str,
         transition: str,
         allowed: Sequence[str],
+        subject: str = "session",
     ) -> None:
         allowed_text = ", ".join(allowed) if allowed else "none"
         super().__init__(
-            f"cannot {transition!r} session {session_id!r} in status {status!r}; "
+            f"cannot {transition!r} {subject} {session_id!r} in status {status!r}; "
             f"allowed now: {allowed_text}"
         )
+        self.subject = subject
         self.session_id = session_id
         self.status = status
         self.transition = transition
@@ -44,7 +50,7 @@ class InvalidTransition(LifecycleError):
 
 
 class TransitionRefused(LifecycleError):
-    """A guard refused the transition; ``reason`` says why."""
+    """A guard refused the transition; ``reason`` says why (``subject``: see InvalidTransition)."""
 
     def __init__(
         self,
@@ -54,10 +60,12 @@ class TransitionRefused(LifecycleError):
         transition: str,
         reason: str,
         guard: Any = None,
+        subject: str = "session",
     ) -> None:
         super().__init__(
-            f"cannot {transition!r} session {session_id!r} in status {status!r}: {reason}"
+            f"cannot {transition!r} {subject} {session_id!r} in status {status!r}: {reason}"
         )
+        self.subject = subject
         self.session_id = session_id
         self.status = status
         self.transition = transition

@@ -53,6 +53,7 @@ def checked(
     at: datetime,
     actor: object,
     role: str | None,
+    subject: str = "session",
 ) -> Transition:
     """Return ``transition`` if it may fire from ``current`` now; raise why not otherwise.
 
@@ -66,6 +67,7 @@ def checked(
             status=current,
             transition=name,
             allowed=allowed_names(leaving, value, at, actor, role),
+            subject=subject,
         )
     refusal = first_refusal(transition, value, at, actor, role)
     if refusal is not None:
@@ -76,6 +78,7 @@ def checked(
             transition=name,
             reason=refused.reason,
             guard=guard,
+            subject=subject,
         )
     return transition
 

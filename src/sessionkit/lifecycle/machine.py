@@ -265,6 +265,7 @@ class Lifecycle:
             at,
             actor,
             role,
+            self.subject,
         )
         return self._apply(
             session, current, transition, at=at, actor=actor, role=role, reason=reason, timed=False

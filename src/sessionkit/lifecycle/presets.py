@@ -235,41 +235,35 @@ coaching = Lifecycle(
 marketplace = Lifecycle(
     "marketplace",
     statuses=[
-        Status("HELD", initial=True, busy=True),
-        Status("CONFIRMED", busy=True),
+        Status("OPEN", initial=True, busy=True, editable=True),
         Status("IN_PROGRESS", busy=True),
         Status("COMPLETED", terminal=True, busy=True, counts_usage=True),
-        Status("EXPIRED", terminal=True),
         Status("CANCELLED", terminal=True, cancelled=True),
     ],
     transitions=[
-        Transition("confirm", "HELD", "CONFIRMED", description="payment succeeded"),
-        Transition("start", "CONFIRMED", "IN_PROGRESS"),
-        Transition("complete", "IN_PROGRESS", "COMPLETED"),
-        Transition("expire", "HELD", "EXPIRED", timer=Timer.after_start()),
-        Transition("cancel", ["CONFIRMED", "IN_PROGRESS"], "CANCELLED"),
+        Transition("start", "OPEN", "IN_PROGRESS", description="the tutor starts the session"),
+        Transition("end", "IN_PROGRESS", "COMPLETED", description="the tutor ends it"),
+        Transition("cancel", ["OPEN", "IN_PROGRESS"], "CANCELLED"),
     ],
-    description="""Teaching & scheduling marketplace (seed 001).
+    description="""Teaching & scheduling marketplace (seed 001): a tutor's slot, whose seats
+    are taken by bookings.
 
-    - "Booking remains tentative until payment confirmation": HELD holds the
-      seat (busy, so capacity is not oversold) until ``confirm``.
-    - A hold still unpaid when the session starts expires on its own (timer at
-      the start) and frees the seat; EXPIRED is not a cancellation (nobody
-      cancelled), so it is not flagged ``cancelled``. The seed sets no hold
-      time; to let a hold lapse 15 minutes after it was made, anchor the timer
-      on the value's creation instant: ``marketplace.replace_transition("expire",
-      timer=Timer.after("created_at", timedelta(minutes=15)))``.
+    - OPEN: published; busy (the tutor cannot overlap it, the slot takes
+      bookings) and editable, so an unbooked slot can change: "modification
+      allowed only if no bookings exist" is the booking rules' ``lock_booked``.
+    - "Booking remains tentative until payment confirmation" belongs to each
+      booking, not to the slot: a held booking
+      (:data:`~sessionkit.model.booking.BOOKING_LIFECYCLE`) takes its seats
+      until its hold expires; the slot stays OPEN.
     - "Instructor starts session -> IN_PROGRESS", "instructor ends session -> COMPLETED".
-    - "Instructor Cancel: triggers full refund for ALL participants", "Student
-      Cancel: triggers refund for the individual student"; "Session/Participant
-      status to CANCELLED": CANCELLED is flagged ``cancelled``, frees the seat
-      and does not count usage.
-    - "Expired, unbooked slots are automatically removable": slot cleanup is
-      the host's (a slot is not a session status).
-    - "Modification allowed only if no bookings exist": no status is editable.
+    - "Instructor Cancel": cancelling the slot cancels every booking in it (one
+      event each); CANCELLED is flagged ``cancelled``, frees the tutor and
+      counts no usage.
+    - "Expired, unbooked slots are automatically removable":
+      ``kit.bookings.remove_unbooked``.
     """,
 )
-"""The marketplace preset (seed 001): HELD until paid, then CONFIRMED; unpaid holds expire."""
+"""The marketplace preset (seed 001): OPEN -> IN_PROGRESS -> COMPLETED, or CANCELLED."""
 
 
 def _index(lifecycles: Iterable[Lifecycle]) -> dict[str, Lifecycle]:

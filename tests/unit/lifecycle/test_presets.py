@@ -151,19 +151,17 @@ def test_coaching_graph_guard_and_timer() -> None:
     assert coaching.usage_statuses == {"COMPLETED"}
 
 
-def test_marketplace_graph_and_expiry() -> None:
+def test_marketplace_graph_is_a_slot_whose_seats_bookings_take() -> None:
     assert edges(marketplace) == {
-        ("HELD", "confirm", "CONFIRMED"),
-        ("CONFIRMED", "start", "IN_PROGRESS"),
-        ("IN_PROGRESS", "complete", "COMPLETED"),
-        ("HELD", "expire", "EXPIRED"),
-        ("CONFIRMED", "cancel", "CANCELLED"),
+        ("OPEN", "start", "IN_PROGRESS"),
+        ("IN_PROGRESS", "end", "COMPLETED"),
+        ("OPEN", "cancel", "CANCELLED"),
         ("IN_PROGRESS", "cancel", "CANCELLED"),
     }
-    assert marketplace.transition("expire").timed
-    assert marketplace.editable_statuses == frozenset()
-    assert "HELD" in marketplace.busy_statuses
-    assert not {"EXPIRED", "CANCELLED"} & marketplace.busy_statuses
+    assert not any(t.timed for t in marketplace.transitions)
+    assert marketplace.editable_statuses == frozenset({"OPEN"})
+    assert marketplace.busy_statuses == frozenset({"OPEN", "IN_PROGRESS", "COMPLETED"})
+    assert marketplace.usage_statuses == {"COMPLETED"}
 
 
 @pytest.mark.parametrize("name", list(PRESETS))

@@ -133,7 +133,7 @@ def test_cancelled_statuses_come_from_the_flag_not_the_name() -> None:
         ("consulting", {"CANCELLED"}),
         ("consulting_payment", set()),
         ("coaching", {"CANCELLED"}),
-        ("marketplace", {"CANCELLED"}),  # EXPIRED is not a cancellation
+        ("marketplace", {"CANCELLED"}),
     ],
 )
 def test_each_preset_flags_its_cancellation(name: str, cancelled: set[str]) -> None:
