@@ -25,11 +25,13 @@ from sessionkit.model.payment import (
     PARTIALLY_REFUNDED,
     PENDING,
     REFUNDED,
+    Payment,
     PaymentChanged,
     PaymentEvent,
 )
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import BookingRules, Rate, RefundPolicy, RefundTier, SeatPrice
+from sessionkit.services.payments import Checkout
 from sessionkit.testing.harness import Harness
 from sessionkit.testing.payments import FakeGateway
 
@@ -38,6 +40,12 @@ NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 TUTOR = ResourceRef("tutor", "tina")
 RULES = BookingRules(waitlist=True, hold_for=timedelta(minutes=15), offer_for=timedelta(hours=1))
 EUR40 = Money.of(40, "EUR")
+
+
+def pay_of(checkout: Checkout) -> Payment:
+    """Return the checkout's payment (every checkout here has one)."""
+    assert checkout.payment is not None
+    return checkout.payment
 
 
 class Shop:
@@ -89,14 +97,14 @@ def shop() -> Shop:
 def test_a_paid_booking_is_held_until_the_provider_says_paid(shop: Shop) -> None:
     s = shop.slot()
     checkout = shop.kit.payments.book(T, s.id, "student:ana", actor="ana", idempotency_key="k1")
-    assert (checkout.booking.status, checkout.payment.status) == (HELD, PENDING)
-    assert checkout.payment.amount == Money.of("60.00", "EUR")  # 40/h for 90 minutes
-    assert checkout.client_secret == f"{checkout.payment.intent_ref}_secret"
-    assert shop.gateway.calls == [("create_intent", checkout.payment.gateway_key("create"))]
-    shop.gateway.pay(checkout.payment.intent_ref or "")
+    assert (checkout.booking.status, pay_of(checkout).status) == (HELD, PENDING)
+    assert pay_of(checkout).amount == Money.of("60.00", "EUR")  # 40/h for 90 minutes
+    assert checkout.client_secret == f"{pay_of(checkout).intent_ref}_secret"
+    assert shop.gateway.calls == [("create_intent", pay_of(checkout).gateway_key("create"))]
+    shop.gateway.pay(pay_of(checkout).intent_ref or "")
     assert shop.deliver(duplicate=True) == ["applied", "duplicate"]
     assert shop.kit.bookings.get(T, checkout.booking.id).status == CONFIRMED
-    paid = shop.kit.payments.get(T, checkout.payment.id)
+    paid = shop.kit.payments.get(T, pay_of(checkout).id)
     assert (paid.status, paid.kept, paid.due) == (PAID, Money.of(60, "EUR"), None)
     assert any(isinstance(e, BookingConfirmed) for e in shop.h.events.events)
 
@@ -106,15 +114,15 @@ def test_the_price_is_fixed_when_booked(shop: Shop) -> None:
     first = shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
     shop.rate = Money.of(55, "EUR")
     second = shop.kit.payments.book(T, s.id, "student:ben", actor="ben")
-    assert shop.kit.payments.get(T, first.payment.id).amount == Money.of(60, "EUR")
-    assert second.payment.amount == Money.of("82.50", "EUR")
+    assert shop.kit.payments.get(T, pay_of(first).id).amount == Money.of(60, "EUR")
+    assert pay_of(second).amount == Money.of("82.50", "EUR")
 
 
 def test_a_replayed_checkout_returns_the_same_booking_and_intent(shop: Shop) -> None:
     s = shop.slot()
     first = shop.kit.payments.book(T, s.id, "student:ana", actor="ana", idempotency_key="k1")
     again = shop.kit.payments.book(T, s.id, "student:ana", actor="ana", idempotency_key="k1")
-    assert (again.booking.id, again.payment.id) == (first.booking.id, first.payment.id)
+    assert (again.booking.id, pay_of(again).id) == (first.booking.id, pay_of(first).id)
     assert len(shop.gateway.intents) == 1
 
 
@@ -128,7 +136,7 @@ def test_a_provider_down_at_checkout_leaves_the_hold_and_a_retry_finishes(shop: 
     assert held.status == HELD
     assert shop.kit.payments.for_booking(T, held.id).due == "create"  # type: ignore[union-attr]
     retry = shop.kit.payments.book(T, s.id, "student:ana", actor="ana", idempotency_key="k1")
-    assert (retry.booking.id, retry.payment.due, retry.payment.intent_ref) == (
+    assert (retry.booking.id, pay_of(retry).due, pay_of(retry).intent_ref) == (
         held.id,
         None,
         "pi_1",
@@ -152,28 +160,28 @@ def test_a_later_decline_releases_the_seat_to_the_waitlist(shop: Shop) -> None:
     ana = shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
     ben = shop.kit.bookings.book(T, s.id, "student:ben", actor="ben", waitlist=True)
     assert ben.status == WAITLISTED
-    shop.gateway.decline(ana.payment.intent_ref or "", "expired_card")
+    shop.gateway.decline(pay_of(ana).intent_ref or "", "expired_card")
     assert shop.deliver() == ["applied"]
     assert shop.kit.bookings.get(T, ana.booking.id).status == CANCELLED
-    assert shop.kit.payments.get(T, ana.payment.id).failure == "expired_card"
+    assert shop.kit.payments.get(T, pay_of(ana).id).failure == "expired_card"
     offered = shop.kit.bookings.get(T, ben.id)
     assert offered.status == OFFERED
     claim = shop.kit.payments.claim(T, ben.id, actor="ben")
-    shop.gateway.pay(claim.payment.intent_ref or "")
+    shop.gateway.pay(pay_of(claim).intent_ref or "")
     shop.deliver()
     assert shop.kit.bookings.get(T, ben.id).status == CONFIRMED
-    assert shop.kit.payments.claim(T, ben.id, actor="ben").payment.id == claim.payment.id
+    assert pay_of(shop.kit.payments.claim(T, ben.id, actor="ben")).id == pay_of(claim).id
 
 
 def test_an_expired_hold_cancels_the_intent_and_late_money_is_refunded(shop: Shop) -> None:
     s = shop.slot()
     ana = shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
     shop.h.clock.advance(timedelta(minutes=16))
-    shop.gateway.pay(ana.payment.intent_ref or "")  # paid just as the hold ran out
+    shop.gateway.pay(pay_of(ana).intent_ref or "")  # paid just as the hold ran out
     assert shop.kit.expire_holds().expired == 1
     # Cancelling the intent finds it paid: the money goes straight back.
-    assert ("cancel", ana.payment.gateway_key("cancel")) in shop.gateway.calls
-    refunded = shop.kit.payments.get(T, ana.payment.id)
+    assert ("cancel", pay_of(ana).gateway_key("cancel")) in shop.gateway.calls
+    refunded = shop.kit.payments.get(T, pay_of(ana).id)
     assert (refunded.status, refunded.refunded, refunded.kept.amount) == (
         REFUNDED,
         Decimal("60.00"),
@@ -182,16 +190,16 @@ def test_an_expired_hold_cancels_the_intent_and_late_money_is_refunded(shop: Sho
     assert shop.kit.bookings.get(T, ana.booking.id).status == EXPIRED
     assert shop.gateway.collected("EUR") == Money.zero("EUR")
     assert shop.deliver() == ["stale", "stale"]  # succeeded, refunded: nothing more
-    assert shop.kit.payments.get(T, ana.payment.id).refunded == Decimal("60.00")
+    assert shop.kit.payments.get(T, pay_of(ana).id).refunded == Decimal("60.00")
 
 
 def test_a_success_heard_after_the_hold_expired_is_refunded(shop: Shop) -> None:
     s = shop.slot()
     ana = shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
-    shop.gateway.pay(ana.payment.intent_ref or "")
+    shop.gateway.pay(pay_of(ana).intent_ref or "")
     shop.h.clock.advance(timedelta(minutes=16))  # the webhook arrives late; no job ran
     assert shop.deliver() == ["applied"]
-    payment = shop.kit.payments.get(T, ana.payment.id)
+    payment = shop.kit.payments.get(T, pay_of(ana).id)
     assert (payment.status, payment.refunded) == (REFUNDED, Decimal("60.00"))
     assert shop.kit.bookings.get(T, ana.booking.id).status == EXPIRED
     assert shop.kit.payments.book(T, s.id, "student:ben", actor="ben").booking.status == HELD
@@ -202,7 +210,7 @@ def test_a_confirm_without_payment_is_refused(shop: Shop) -> None:
     ana = shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
     with pytest.raises(PaymentRequired) as caught:
         shop.kit.bookings.confirm(T, ana.booking.id, actor="tina")
-    assert (caught.value.payment_id, caught.value.status) == (ana.payment.id, PENDING)
+    assert (caught.value.payment_id, caught.value.status) == (pay_of(ana).id, PENDING)
     free = shop.kit.bookings.book(T, shop.slot(days=3).id, "student:ben", actor="ben")
     with pytest.raises(PaymentRequired):
         shop.kit.bookings.confirm(T, free.id, actor="tina")
@@ -214,14 +222,14 @@ def test_a_confirm_without_payment_is_refused(shop: Shop) -> None:
 def test_events_out_of_order_count_once(shop: Shop) -> None:
     s = shop.slot()
     ana = shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
-    ref = ana.payment.intent_ref or ""
+    ref = pay_of(ana).intent_ref or ""
     shop.gateway.pay(ref)
     shop.gateway.refund(ref, Money.of(20, "EUR"), idempotency_key="dashboard-1")
     events = shop.gateway.drain()
     assert [e.type for e in events] == ["succeeded", "refunded"]
     assert shop.kit.payments.apply(T, events[1]).outcome == "applied"  # refund heard first
     assert shop.kit.payments.apply(T, events[0]).outcome == "stale"
-    payment = shop.kit.payments.get(T, ana.payment.id)
+    payment = shop.kit.payments.get(T, pay_of(ana).id)
     assert (payment.status, payment.refunded, payment.kept.amount) == (
         PARTIALLY_REFUNDED,
         Decimal(20),
@@ -247,7 +255,7 @@ def test_an_event_for_an_unknown_payment_is_recorded_once(shop: Shop) -> None:
 
 def _paid(shop: Shop, session: Session, student: str) -> str:
     checkout = shop.kit.payments.book(T, session.id, f"student:{student}", actor=student)
-    shop.gateway.pay(checkout.payment.intent_ref or "")
+    shop.gateway.pay(pay_of(checkout).intent_ref or "")
     shop.deliver()
     return checkout.booking.id
 
@@ -331,11 +339,11 @@ def test_manual_payments_are_marked_paid_all_or_nothing(shop: Shop) -> None:
     s = shop.slot(capacity=3)
     a = shop.kit.payments.book(T, s.id, "client:a", actor="c", manual=True)
     b = shop.kit.payments.book(T, s.id, "client:b", actor="c", manual=True)
-    assert (a.payment.provider, a.payment.due, a.client_secret) == ("manual", None, None)
+    assert (pay_of(a).provider, pay_of(a).due, a.client_secret) == ("manual", None, None)
     with pytest.raises(PaymentNotFound):
-        shop.kit.payments.mark_paid(T, [a.payment.id, "nope"], actor="consultant")
-    assert shop.kit.payments.get(T, a.payment.id).status == PENDING
-    paid = shop.kit.payments.mark_paid(T, [a.payment.id, b.payment.id], actor="consultant")
+        shop.kit.payments.mark_paid(T, [pay_of(a).id, "nope"], actor="consultant")
+    assert shop.kit.payments.get(T, pay_of(a).id).status == PENDING
+    paid = shop.kit.payments.mark_paid(T, [pay_of(a).id, pay_of(b).id], actor="consultant")
     assert [p.status for p in paid] == [PAID, PAID]
     assert {x.status for x in shop.kit.bookings.for_session(T, s.id)} == {CONFIRMED}
     assert shop.gateway.calls == []
@@ -343,7 +351,7 @@ def test_manual_payments_are_marked_paid_all_or_nothing(shop: Shop) -> None:
     assert cancelled is not None
     assert (cancelled.status, cancelled.refunded) == (REFUNDED, Decimal("60.00"))
     listed = shop.kit.payments.list(T, statuses=[PAID])
-    assert [p.id for p in listed] == [b.payment.id]
+    assert [p.id for p in listed] == [pay_of(b).id]
 
 
 def test_group_seats_are_priced_per_seat() -> None:
@@ -356,4 +364,4 @@ def test_group_seats_are_priced_per_seat() -> None:
         T, actor="t", start=start, end=start + timedelta(hours=1), lifecycle="lms", capacity=5
     )
     checkout = h.kit.payments.book(T, s.id, "student:ana", actor="ana", seats=3)
-    assert checkout.payment.amount == Money.of("37.50", "EUR")
+    assert pay_of(checkout).amount == Money.of("37.50", "EUR")

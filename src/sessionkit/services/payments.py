@@ -33,6 +33,7 @@ from sessionkit.model.booking import (
     CONFIRMED,
     HELD,
     OFFERED,
+    WAITLISTED,
     Booking,
     check_seats,
     participant_ref,
@@ -72,10 +73,12 @@ class Checkout:
 
     ``client_secret`` is the provider's (``None`` for a manual payment, or
     when the provider was down: retry with the same idempotency key).
+    ``payment`` is ``None`` for a booking queued on the waitlist: it is paid
+    when offered a seat (:meth:`PaymentCommands.claim`).
     """
 
     booking: Booking
-    payment: Payment
+    payment: Payment | None
     client_secret: str | None = None
 
 
@@ -121,6 +124,7 @@ class PaymentCommands:
         seats: int = 1,
         role: str = "attendee",
         hold_for: timedelta | None = None,
+        waitlist: bool = False,
         idempotency_key: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         manual: bool = False,
@@ -132,7 +136,9 @@ class PaymentCommands:
         PENDING payment of the price the kit's pricing gives now, in one unit
         of work; then the provider is asked for an intent. Its success (by
         :meth:`apply`) confirms the booking. ``manual=True`` takes the money
-        outside sessionkit (:meth:`mark_paid`); no provider is called.
+        outside sessionkit (:meth:`mark_paid`); no provider is called. With
+        ``waitlist=True`` a full session queues the booking, unpaid, until a
+        seat is offered (then :meth:`claim` opens its payment).
 
         Raises what ``book`` raises, ``InvalidValue`` for a session the
         pricing leaves free, ``PaymentDeclined`` when the provider declines at
@@ -146,7 +152,7 @@ class PaymentCommands:
             seats=check_seats(seats),
             role=role,
             confirm=False,
-            waitlist=False,
+            waitlist=waitlist,
             hold_for=hold_for,
             key=check_key(idempotency_key),
             metadata=check_fields(metadata),
@@ -168,18 +174,13 @@ class PaymentCommands:
         actor: str | None,
         manual: bool,
         now: datetime | None,
-    ) -> tuple[Booking, Payment]:
+    ) -> tuple[Booking, Payment | None]:
         with self._ctx.transaction(now) as tx:
             booking, made = self._bookings.book_in(tx, tenant, request, actor)
             payment = tx.payments.for_booking(tenant, booking.id)
-            if payment is None:
-                if made is None:
-                    raise InvalidValue(
-                        f"idempotency key {request.key!r} made booking {booking.id!r} without "
-                        "a payment (kit.bookings.book); use a new key for a paid booking",
-                        value=request.key,
-                        expected="a key not used by kit.bookings.book",
-                    )
+            if payment is None and (made is None or booking.status == WAITLISTED):
+                return booking, None  # queued (paid when offered a seat), or a replay of that
+            if payment is None and made is not None:
                 payment = self._open(tx, booking, made.id, actor=actor, manual=manual)
         return booking, payment
 
@@ -238,9 +239,9 @@ class PaymentCommands:
         tx.collect([PaymentChanged(tenant=booking.tenant, actor=actor, at=tx.now, payment=payment)])
         return payment
 
-    def _checkout(self, booking: Booking, payment: Payment) -> Checkout:
+    def _checkout(self, booking: Booking, payment: Payment | None) -> Checkout:
         """Make the intent (if due) now, outside any unit of work; return the checkout."""
-        if payment.due != "create":
+        if payment is None or payment.due != "create":
             return Checkout(booking=booking, payment=payment)
         intent = self._create(payment)
         stored, booking = self._record_intent(payment, intent)
