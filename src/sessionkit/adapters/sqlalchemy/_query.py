@@ -273,9 +273,6 @@ def _filters(backend: Backend, tenant: str, query: SessionQuery) -> list[ColumnE
         conditions.append(backend.title_matches(S.c.title, query.search))
     if query.group is not None:
         conditions.append(S.c.group_key == query.group)
-        if backend.name == "mysql":
-            # The index finds the group under utf8mb4_bin, which pads ('g1' = 'g1 ').
-            conditions.append(_binary(backend, S.c.group_key) == query.group)
     conditions.extend(_field_condition(backend, key, values) for key, values in query.fields)
     return conditions
 
