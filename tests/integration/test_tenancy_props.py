@@ -20,17 +20,16 @@ import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import TypeVar
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 
 from sessionkit import SessionKit
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.adapters.sqlalchemy.testing import clear_tables
 from sessionkit.errors import InvalidValue, SeriesNotFound, SessionNotFound
 from sessionkit.model import ResourceRef, ScheduleItem, SessionQuery, WindowPolicy
@@ -127,20 +126,9 @@ class _Backend:
         return SessionKit(uow=factory, clock=ManualClock(NOW), ids=lambda: next(ids))
 
 
-@pytest.fixture(scope="module", params=["memory", "sqlite", "postgres", "mysql"])
-def backend(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[_Backend]:
-    if request.param == "memory":
-        yield _Backend(None)
-    elif request.param == "sqlite":
-        path: Path = tmp_path_factory.mktemp("tenancy") / "tenancy.db"
-        engine = create_engine(f"sqlite:///{path}")
-        create_schema(engine)
-        yield _Backend(engine)
-        engine.dispose()
-    else:
-        yield _Backend(request.getfixturevalue(f"race_{request.param}"))
+@pytest.fixture(scope="module")
+def backend(every_store: Engine | None) -> _Backend:
+    return _Backend(every_store)
 
 
 def _ids(queue: deque[str]) -> Iterator[str]:
