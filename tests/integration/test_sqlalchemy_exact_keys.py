@@ -35,7 +35,7 @@ KEY_COLUMNS = sorted(
     (table.name, column.name)
     for table in metadata.sorted_tables
     for column in table.columns
-    if isinstance(column.type, _KEY_TYPE)
+    if isinstance(column.type, _KEY_TYPE) and getattr(column.type, "length", None) is not None
 )
 LOOKALIKES = ["acme", "acme ", "acme  ", " acme", "ACME", "Acme", "acme\t", "acmé", "acme\u0301"]
 

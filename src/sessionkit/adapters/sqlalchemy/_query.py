@@ -270,7 +270,7 @@ def _filters(backend: Backend, tenant: str, query: SessionQuery) -> list[ColumnE
         )
         conditions.append(S.c.id.in_(occupying))
     if query.search is not None:
-        conditions.append(backend.title_matches(S.c.title, query.search))
+        conditions.append(backend.title_matches(S.c.title_folded, query.search))
     if query.group is not None:
         conditions.append(S.c.group_key == query.group)
     conditions.extend(_field_condition(backend, key, values) for key, values in query.fields)
