@@ -36,6 +36,7 @@ from sessionkit.errors import InvalidRecurrence, InvalidWindow, NotADatetime
 from sessionkit.recurrence._normalise import (
     check_duration,
     check_start,
+    check_whole_seconds,
     naive_local,
     normalise_exdates,
     normalise_rdates,
@@ -87,14 +88,19 @@ class Recurrence:
                 value=until,
                 part="UNTIL",
             )
+        if until is not None:
+            check_whole_seconds(until, "UNTIL")
         for ex in self.exdates:
-            if isinstance(ex, datetime) and ex.tzinfo is not UTC:
-                raise InvalidRecurrence(
-                    "exdates must be UTC datetimes or dates here", value=ex, part="EXDATE"
-                )
+            if isinstance(ex, datetime):
+                if ex.tzinfo is not UTC:
+                    raise InvalidRecurrence(
+                        "exdates must be UTC datetimes or dates here", value=ex, part="EXDATE"
+                    )
+                check_whole_seconds(ex, "EXDATE")
         for rd in self.rdates:
             if not isinstance(rd, datetime) or rd.tzinfo is not UTC:
                 raise InvalidRecurrence("rdates must be UTC datetimes here", value=rd, part="RDATE")
+            check_whole_seconds(rd, "RDATE")
         object.__setattr__(
             self,
             "_plan",

@@ -35,6 +35,7 @@ from sessionkit.adapters.sqlalchemy._kind import ChildTable, SqlKind, SqlUnit, r
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
 from sessionkit.adapters.sqlalchemy._series import SqlAlchemySeriesRepository
 from sessionkit.adapters.sqlalchemy._sessions import SqlAlchemySessionRepository
+from sessionkit.adapters.sqlalchemy._types import key_type
 from sessionkit.adapters.sqlalchemy.booking_rows import BookingRow
 from sessionkit.adapters.sqlalchemy.migrations import alembic_config, upgrade
 from sessionkit.adapters.sqlalchemy.rows import (
@@ -71,6 +72,7 @@ __all__ = [
     "create_schema",
     "drop_schema",
     "install_sqlite_hooks",
+    "key_type",
     "metadata",
     "register",
     "upgrade",

@@ -1,4 +1,4 @@
-"""What differs between databases: how double bookings are kept out, and text search.
+"""What differs between databases: how double bookings are kept out (and title search).
 
 - PostgreSQL: the exclusion constraint on busy resource rows is the guard,
   for every writer. sessionkit's own writers of one resource also queue on a
@@ -24,7 +24,7 @@ import warnings
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, event, func, text
+from sqlalchemy import ColumnElement, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session as OrmSession
 
@@ -44,18 +44,11 @@ class SchemaWarning(UserWarning):
 
 
 _PREPARED = "sessionkit.sqlite_prepared"
-_CASEFOLD = "sessionkit_casefold"
-
-
-def _casefold(value: str | None) -> str | None:
-    return None if value is None else value.casefold()
 
 
 def _prepare(dbapi_connection: Any) -> None:
     # Let SQLAlchemy, not the driver, decide when transactions begin (see _sqlite_begin).
     dbapi_connection.isolation_level = None
-    # SQLite's lower() folds ASCII only; title search folds like the memory store.
-    dbapi_connection.create_function(_CASEFOLD, 1, _casefold, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")  # a no-op inside a transaction, so do it here
     cursor.close()
@@ -176,18 +169,17 @@ class Backend:
                 if got != 1:
                     raise TimeoutError(f"could not lock {name!r} within 30 seconds")
 
-    def title_matches(self, column: ColumnElement[str], needle: str) -> ColumnElement[bool]:
-        """Return a case-insensitive, literal "title contains ``needle``" condition."""
-        if self.name == "sqlite":
-            needle = needle.casefold()
-            folded: ColumnElement[str] = getattr(func, _CASEFOLD)(column)
-        else:
-            needle = needle.lower()
-            folded = func.lower(column)
-        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        if self.name == "mysql":
-            # The default collation would also ignore accents ("eco" = "éco").
-            folded = folded.collate("utf8mb4_bin")
+    def title_matches(self, folded: ColumnElement[str | None], needle: str) -> ColumnElement[bool]:
+        """Return a case-insensitive, literal "title contains ``needle``" condition.
+
+        ``folded`` is the casefolded title column (``title_folded``, written in
+        Python), so the needle is folded in Python too and the databases only
+        compare: the same rule as the memory store's, ``needle.casefold() in
+        title.casefold()``, on every backend. The column's exact collation keeps
+        MySQL from folding accents; SQLite's ``LIKE`` ignores ASCII case, which
+        changes nothing here, since casefolded text holds no ASCII capitals.
+        """
+        escaped = needle.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return folded.like(f"%{escaped}%", escape="\\")
 
 

@@ -8,10 +8,13 @@ Occurrence keys are naive local wall-clock times and stay naive everywhere.
 MySQL's ``DATETIME`` keeps whole seconds unless asked for microseconds, so
 both types ask for ``DATETIME(6)`` there.
 
-Keys (tenants, ids, resources) compare and sort by code point, as Python's
-``str`` does: ``COLLATE "C"`` on PostgreSQL and ``utf8mb4_bin`` on MySQL, whose
-default collations would fold case (MySQL would even call ``"A"`` and ``"a"``
-the same primary key). SQLite compares bytes already.
+Keys (tenants, ids, resources, participants, idempotency keys, groups) compare
+exactly and sort by code point, as Python's ``str`` does: ``COLLATE "C"`` on
+PostgreSQL, and on MySQL/MariaDB a binary collation that does not pad:
+``utf8mb4_nopad_bin`` on MariaDB, ``utf8mb4_0900_bin`` on MySQL 8. Their
+default collations fold case and accents (MySQL would call ``"A"`` and ``"a"``
+the same primary key), and even ``utf8mb4_bin`` is ``PAD SPACE``: it calls
+``"acme "`` and ``"acme"`` the same tenant. SQLite compares bytes already.
 """
 
 from __future__ import annotations
@@ -19,12 +22,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, String
+from sqlalchemy import JSON, DateTime, String, Text
 from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-__all__ = ["JSONValue", "KEY_LENGTH", "LocalDateTime", "UTCDateTime", "key_type"]
+__all__ = [
+    "KEY_LENGTH",
+    "ExactText",
+    "JSONValue",
+    "LocalDateTime",
+    "UTCDateTime",
+    "exact_collation",
+    "key_type",
+    "pad_space_key_type",
+]
 
 KEY_LENGTH = 128
 """The longest tenant, session, series or schedule item id the schema accepts."""
@@ -32,8 +44,74 @@ KEY_LENGTH = 128
 _MYSQL = ("mysql", "mariadb")
 
 
+def exact_collation(dialect: Dialect) -> str | None:
+    """Return the collation that compares ``dialect``'s text exactly, by code point.
+
+    ``"C"`` on PostgreSQL; on MySQL/MariaDB a binary collation without space
+    padding, which the two servers name differently (neither knows the other's
+    name): ``utf8mb4_nopad_bin`` on MariaDB (10.2 on), ``utf8mb4_0900_bin`` on
+    MySQL (8.0 on). ``None`` on SQLite, whose default ``BINARY`` is exact.
+    Which server a ``mysql://`` URL reaches is known once the dialect has
+    connected; an unconnected MySQL dialect is taken for MySQL.
+    """
+    if dialect.name == "postgresql":
+        return "C"
+    if dialect.name in _MYSQL:
+        return "utf8mb4_nopad_bin" if getattr(dialect, "is_mariadb", False) else "utf8mb4_0900_bin"
+    return None
+
+
+class _ExactString(TypeDecorator[str]):
+    """Text that compares exactly (see :func:`exact_collation`); ``VARCHAR`` or ``TEXT``."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int | None = None) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """Pick the column type, with the exact collation, for ``dialect``."""
+        collation = exact_collation(dialect)
+        length = self.length
+        if dialect.name == "postgresql":
+            impl: TypeEngine[Any] = (
+                postgresql.VARCHAR(length, collation=collation)
+                if length is not None
+                else postgresql.TEXT(collation=collation)
+            )
+        elif dialect.name in _MYSQL:
+            impl = (
+                mysql.VARCHAR(length, charset="utf8mb4", collation=collation)
+                if length is not None
+                else mysql.TEXT(charset="utf8mb4", collation=collation)
+            )
+        else:
+            impl = String(length) if length is not None else Text()
+        return dialect.type_descriptor(impl)
+
+
 def key_type(length: int = KEY_LENGTH) -> TypeEngine[str]:
-    """Return a string type that compares by code point on every supported database."""
+    """Return a ``VARCHAR(length)`` that compares exactly, by code point, on every database.
+
+    ``"acme"``, ``"acme "``, ``"ACME"`` and ``"e\u0301"``/``"\u00e9"`` are four
+    different keys everywhere (see :func:`exact_collation`).
+    """
+    return _ExactString(length)
+
+
+ExactText: TypeEngine[str] = _ExactString()
+"""Unbounded text that compares exactly (a ``TEXT`` column with :func:`exact_collation`)."""
+
+
+def pad_space_key_type(length: int = KEY_LENGTH) -> TypeEngine[str]:
+    """Return the key type of migrations 0001 to 0006, frozen: ``utf8mb4_bin`` on MySQL.
+
+    ``utf8mb4_bin`` ignores trailing spaces (``PAD SPACE``); migration 0007
+    converts these columns to :func:`key_type`. Only those migrations use it,
+    so that they keep creating what they always created.
+    """
     return (
         String(length)
         .with_variant(postgresql.VARCHAR(length, collation="C"), "postgresql")

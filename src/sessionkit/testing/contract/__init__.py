@@ -96,8 +96,8 @@ class StorageContract(
 
     - ``concurrent_units``: units of work may run in several threads at once
       against one store (the race tests start threads).
-    - ``unicode_search``: title search folds case beyond ASCII (SQLite's
-      ``LIKE`` does not).
+    - ``unicode_search``: title search folds case beyond ASCII, as
+      ``str.casefold`` does (``LIKE`` and ``lower()`` in a database do not).
 
     Transitional: ``pending`` (a frozenset of rule names) lists port rules an
     adapter does not meet yet; their tests skip instead of failing. The rules
