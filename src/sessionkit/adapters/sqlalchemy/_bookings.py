@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session as OrmSession
 
+from sessionkit.adapters.sqlalchemy._backend import PARTICIPANT
 from sessionkit.adapters.sqlalchemy._query import chunks
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
 from sessionkit.adapters.sqlalchemy.booking_rows import bookings_table
@@ -93,7 +94,7 @@ class SqlAlchemyBookingRepository(SqlRepository[Booking]):
         serialises writers. The name is kept apart from resource names, so it
         never queues behind a teacher or room of the same name.
         """
-        self._unit.backend.lock(self._unit.db(), tenant, [f"participant\x00{participant}"])
+        self._unit.backend.lock(self._unit.db(), tenant, [f"{PARTICIPANT}{participant}"])
 
     @staticmethod
     def _lock(db: OrmSession, tenant: str, session_ids: Iterable[str]) -> None:
