@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn, cast
 
-from sqlalchemy import CursorResult, Executable, Table, and_, delete, exists, select, update
+from sqlalchemy import CursorResult, Executable, Table, and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
@@ -130,15 +130,17 @@ def delete_versioned(
     """Delete the row (and its rows in ``children``) if its version is ``expected``, else raise.
 
     ``children`` are ``(table, column)`` pairs, ``column`` holding the parent's
-    id beside ``tenant``; their rows go first, and only if the parent's
-    version matches, so a stale delete touches nothing.
+    id beside ``tenant``. The parent's row is locked first (``FOR UPDATE``)
+    and its version checked, so a stale delete touches nothing; then the
+    children go, then the parent. Parent before children is the order every
+    write takes its row locks in (an update rewrites the parent's row, then
+    its children's): the other way round, an update racing a delete of one
+    record deadlocked.
     """
     current = and_(table.c.tenant == tenant, table.c.id == record_id, table.c.version == expected)
+    if db.execute(select(table.c.id).where(current).with_for_update()).first() is None:
+        raise_stale(db, table, tenant, record_id, expected, not_found)
     for child, column in children:
-        db.execute(
-            delete(child).where(
-                child.c.tenant == tenant, child.c[column] == record_id, exists().where(current)
-            )
-        )
+        db.execute(delete(child).where(child.c.tenant == tenant, child.c[column] == record_id))
     if rowcount(db, delete(table).where(current)) != 1:
         raise_stale(db, table, tenant, record_id, expected, not_found)
