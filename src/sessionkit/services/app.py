@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.lifecycle import PRESETS, LifecycleRegistry
 from sessionkit.policies import BookingRules, RulesFor
 from sessionkit.ports import Clock, FactProvider, LinkChecker, UnitOfWorkFactory
@@ -45,6 +46,10 @@ class SessionKit:
     (optional) gives the facts timed conditions read, such as attendance;
     ``booking_rules`` are the :class:`~sessionkit.policies.BookingRules` of
     every session, or a function picking them per session (by kind, provider).
+    ``attempts`` is how many times in all a command runs when the database
+    aborts it to break a deadlock (a ``retryable``
+    :class:`~sessionkit.errors.TransientConflict`): the aborted attempt wrote
+    nothing and published no event; after the last one the error is raised.
 
     The use cases are grouped: :attr:`sessions` (single-session commands),
     :attr:`series` (generation, schedule changes, closing), :attr:`queries`
@@ -62,7 +67,14 @@ class SessionKit:
         ids: Callable[[], str] = new_id,
         facts: FactProvider | None = None,
         booking_rules: BookingRules | RulesFor | None = None,
+        attempts: int = 3,
     ) -> None:
+        if isinstance(attempts, bool) or not isinstance(attempts, int):
+            raise WrongType(attempts, name="attempts", expected="an int")
+        if attempts < 1:
+            raise InvalidValue(
+                f"attempts must be at least 1, got {attempts}", value=attempts, expected=">= 1"
+            )
         self.context = Context(
             uow=uow,
             clock=clock,
@@ -71,6 +83,7 @@ class SessionKit:
             ids=ids,
             facts=facts,
             booking_rules=BookingRules() if booking_rules is None else booking_rules,
+            attempts=attempts,
         )
         self.sessions = SessionCommands(self.context)
         """Create extra sessions, update, delete, cancel, fire and advance."""
