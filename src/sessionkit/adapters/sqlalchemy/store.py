@@ -84,9 +84,10 @@ class SqlAlchemyStore:
     On SQLite the store installs two engine hooks: every transaction starts with
     ``BEGIN IMMEDIATE`` (so check-then-insert cannot interleave) and connections
     enforce foreign keys. Units of work on one SQLite engine are also serialised
-    inside the process; opening a second one in a thread that already has one
-    open raises :class:`~sessionkit.errors.NestedUnitOfWork` rather than
-    deadlocking.
+    inside the process (except units joined to a host transaction that has
+    begun, which holds the database's write lock already); opening a second
+    one in a thread that already has one open raises
+    :class:`~sessionkit.errors.NestedUnitOfWork` rather than deadlocking.
 
     ``lock_timeout`` (default 10 seconds; ``None`` for the database's own
     default) bounds how long a statement of a unit waits for a lock another
@@ -257,17 +258,20 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
             held: set[int] = getattr(_HOLDER, "engines", set())
             if id(lock) in held:
                 raise NestedUnitOfWork("SQLite database")
-            timeout = self._store.lock_timeout
-            seconds = -1 if timeout is None else timeout.total_seconds()
-            if not lock.acquire(timeout=seconds):
-                raise StorageTimeout.waiting(
-                    "another unit of work of this process on the SQLite database",
-                    backend="sqlite",
-                    timeout=timeout,
-                )
-            held.add(id(lock))
-            _HOLDER.engines = held
-            self._lock = lock
+            # A host transaction that has begun holds SQLite's write lock already: its
+            # units must not queue behind another thread's, which may be waiting for it.
+            if self._host is None or not self._host.in_transaction():
+                timeout = self._store.lock_timeout
+                seconds = -1 if timeout is None else timeout.total_seconds()
+                if not lock.acquire(timeout=seconds):
+                    raise StorageTimeout.waiting(
+                        "another unit of work of this process on the SQLite database",
+                        backend="sqlite",
+                        timeout=timeout,
+                    )
+                held.add(id(lock))
+                _HOLDER.engines = held
+                self._lock = lock
         dialect = self._store.engine.dialect
         if self._host is not None:
             try:
