@@ -11,6 +11,7 @@ message::
     │   ├── InvalidDuration                     a duration/step <= 0, a negative buffer
     │   ├── InvalidWindow                       a query window whose end is before its start
     │   ├── UnknownTimeZone                     not an IANA zone name
+    │   ├── UnknownCurrency                     not an ISO 4217 code with a minor unit
     │   ├── UnknownStatus (LookupError)         not a status of the lifecycle
     │   ├── UnknownTransitionName (LookupError) not a transition of the lifecycle
     │   ├── NotASession (TypeError)             a value a lifecycle cannot drive
@@ -26,17 +27,24 @@ message::
     ├── NotFound (LookupError)                  no such record of a kind for this tenant
     │   ├── SessionNotFound                     no such session
     │   ├── SeriesNotFound                      no such series
-    │   └── BookingNotFound                     no such booking
+    │   ├── BookingNotFound                     no such booking
+    │   └── PaymentNotFound                     no such payment
     ├── Duplicate (ValueError)                  the id or a unique key of a kind is taken
     │   ├── DuplicateSession                    session id, (series, occurrence) or (series, start)
     │   ├── DuplicateSeries                     the series id
-    │   └── DuplicateBooking                    the booking id or idempotency key
+    │   ├── DuplicateBooking                    the booking id or idempotency key
+    │   └── DuplicatePayment                    the payment id, booking or provider reference
     ├── StillReferenced (ValueError)            other records still point at the one to delete
     ├── CapacityExceeded (ValueError)           fewer free seats than asked for
     ├── HoldExpired (ValueError)                a hold or offer ran out before it was confirmed
     ├── IdempotencyKeyReused (ValueError)       a key replayed with another request
     ├── AlreadyBooked (ValueError)              the participant is already in the session
     ├── BookingRefused (ValueError)             a booking rule said no (``rule``, ``allows_at``)
+    ├── CurrencyMismatch (ValueError)           two currencies in one sum or comparison
+    ├── RefundExceedsPayment (ValueError)       a refund above what is left of the payment
+    ├── PaymentDeclined (ValueError)            the provider declined; the seats were released
+    ├── PaymentRequired (ValueError)            a booking confirmed before its payment succeeded
+    ├── PaymentGatewayError (ConnectionError)   the provider failed; safe to retry
     ├── UnsupportedKind (LookupError)           an adapter cannot store that kind
     ├── NestedUnitOfWork (RuntimeError)         a unit of work opened inside another
     ├── SessionConflict (ValueError)            a busy resource is taken at that time
@@ -107,6 +115,16 @@ from sessionkit.errors._lifecycle import (
     TransitionRefused,
     UnknownLifecycle,
 )
+from sessionkit.errors._money import (
+    CurrencyMismatch,
+    DuplicatePayment,
+    PaymentDeclined,
+    PaymentGatewayError,
+    PaymentNotFound,
+    PaymentRequired,
+    RefundExceedsPayment,
+    UnknownCurrency,
+)
 from sessionkit.errors._storage import (
     ConcurrentModification,
     Duplicate,
@@ -124,6 +142,14 @@ from sessionkit.errors._storage import (
 )
 
 __all__ = [
+    "CurrencyMismatch",
+    "DuplicatePayment",
+    "PaymentDeclined",
+    "PaymentGatewayError",
+    "PaymentNotFound",
+    "PaymentRequired",
+    "RefundExceedsPayment",
+    "UnknownCurrency",
     "AlreadyBooked",
     "BookingNotFound",
     "BookingRefused",

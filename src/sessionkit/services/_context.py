@@ -29,14 +29,17 @@ from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.series import Series, add_months
 from sessionkit.model.session import Session
-from sessionkit.policies import BookingRules, RulesFor
+from sessionkit.policies import BookingRules, Pricing, PricingFor, RefundPolicy, RulesFor
 from sessionkit.ports import (
     BOOKINGS,
+    PAYMENTS,
     BookingRepository,
     Clock,
     FactProvider,
     Kind,
     LinkChecker,
+    PaymentGateway,
+    PaymentRepository,
     SeriesRepository,
     SessionRepository,
     UnitOfWork,
@@ -69,6 +72,10 @@ class Tx:
 
     uow: UnitOfWork
     now: datetime
+    refunds: RefundPolicy = attrs.field(factory=RefundPolicy)
+    """How cancelled paid bookings are refunded (the kit's policy)."""
+    calls: list[tuple[str, str]] = attrs.field(factory=list)
+    """``(tenant, payment_id)`` of payments with a provider call due once this unit commits."""
 
     @property
     def sessions(self) -> SessionRepository:
@@ -92,6 +99,18 @@ class Tx:
         except UnsupportedKind:
             return None
 
+    @property
+    def payments(self) -> PaymentRepository:
+        """The unit's payment repository."""
+        return self.uow.repository(PAYMENTS)
+
+    def payments_or_none(self) -> PaymentRepository | None:
+        """The unit's payment repository, or ``None`` for a store that keeps no payments."""
+        try:
+            return self.uow.repository(PAYMENTS)
+        except UnsupportedKind:
+            return None
+
     def repository(self, kind: Kind[RepoT]) -> RepoT:
         """The unit's repository for ``kind``."""
         return self.uow.repository(kind)
@@ -112,7 +131,20 @@ class Context:
     ids: Callable[[], str]
     facts: FactProvider | None = None
     booking_rules: BookingRules | RulesFor = attrs.field(factory=BookingRules)
+    gateway: PaymentGateway | None = None
+    pricing: Pricing | PricingFor | None = None
+    refunds: RefundPolicy = attrs.field(factory=RefundPolicy)
+    after_commit: list[Callable[[list[tuple[str, str]]], None]] = attrs.field(factory=list)
+    """Run with a unit's :attr:`Tx.calls` once it committed (the payment calls)."""
     attempts: int = 3
+    """How many times in all a command runs when the database aborts it in a race."""
+
+    def price_of(self, session: Session) -> Pricing | None:
+        """Return the pricing of ``session``, or ``None`` when it is free."""
+        pricing = self.pricing
+        if pricing is None or isinstance(pricing, Pricing):
+            return pricing
+        return pricing(session)
 
     def rules_for(self, session: Session) -> BookingRules:
         """Return the booking rules that apply to ``session``."""
@@ -154,9 +186,13 @@ class Context:
         """
         at = self.at(now, name)
         with self.uow() as uow:
-            yield Tx(uow, at)
+            tx = Tx(uow, at, refunds=self.refunds)
+            yield tx
             uow.commit()
             _COMMITS.set(_COMMITS.get() + 1)
+        if tx.calls:
+            for hook in self.after_commit:
+                hook(tx.calls)
 
     def retrying(self, command: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """Return ``command(*args, **kwargs)``, run again if the database aborted it in a race.

@@ -43,6 +43,7 @@ from sessionkit.model.query import SessionQuery
 from sessionkit.model.session import ResourceRef, Session, resource_refs
 from sessionkit.policies import BookingRules, Refusal
 from sessionkit.services._context import Context, Tx, check_editable, retried
+from sessionkit.services._money import check_paid
 from sessionkit.services._seats import settle, store_booking_change
 from sessionkit.services.booking_queries import BookingReads
 from sessionkit.services.reports import CleanupReport, ExpiryReport
@@ -55,7 +56,7 @@ def _fingerprint(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def _check_key(key: object) -> str | None:
+def check_key(key: object) -> str | None:
     if key is None:
         return None
     if not isinstance(key, str) or not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
@@ -69,7 +70,7 @@ def _check_key(key: object) -> str | None:
 
 
 @attrs.frozen
-class _Request:
+class BookingRequest:
     """What a ``book`` call asks for, checked; ``fingerprint`` tells a replay from a reuse."""
 
     session_id: str
@@ -135,7 +136,7 @@ class BookingCommands(BookingReads):
         same key with another request raises ``IdempotencyKeyReused``.
         """
         ref = participant_ref(participant)
-        request = _Request(
+        request = BookingRequest(
             session_id=session_id,
             participant=ref,
             seats=check_seats(seats),
@@ -143,7 +144,7 @@ class BookingCommands(BookingReads):
             confirm=confirm,
             waitlist=waitlist,
             hold_for=hold_for,
-            key=_check_key(idempotency_key),
+            key=check_key(idempotency_key),
             metadata=check_fields(metadata),
         )
         try:
@@ -156,60 +157,70 @@ class BookingCommands(BookingReads):
             return self._book(tenant, request, actor, now)
 
     def _book(
-        self, tenant: str, request: _Request, actor: str | None, now: datetime | None
+        self, tenant: str, request: BookingRequest, actor: str | None, now: datetime | None
     ) -> Booking:
+        with self._ctx.transaction(now) as tx:
+            return self.book_in(tx, tenant, request, actor)[0]
+
+    def book_in(
+        self, tx: Tx, tenant: str, request: BookingRequest, actor: str | None
+    ) -> tuple[Booking, Session | None]:
+        """Make (or replay) the booking ``request`` asks for inside ``tx``.
+
+        Return it with its session, locked, when this call made it, or with
+        ``None`` when it replays an earlier request's booking.
+        """
         ctx = self._ctx
         key, ref, seats = request.key, request.participant, request.seats
         fingerprint = request.fingerprint
-        with ctx.transaction(now) as tx:
-            if key is not None:
-                replayed = self._replay(tx, tenant, key, fingerprint)
-                if replayed is not None:
-                    return replayed
-            session = tx.bookings.lock_session(tenant, request.session_id)
-            if key is not None:
-                # Read again under the lock: a first request with this key for this
-                # session may have committed while this one waited for the lock.
-                replayed = self._replay(tx, tenant, key, fingerprint)
-                if replayed is not None:
-                    return replayed
-            rules, free = self._open_seats(tx, session, ref, seats, actor)
-            new = Booking.new(
-                id=ctx.ids(),
-                tenant=tenant,
-                session_id=session.id,
-                participant=ref,
-                session_start=session.start,
-                session_end=session.end,
-                created_at=tx.now,
-                created_by=actor,
-                role=request.role,
-                seats=seats,
-                idempotency_key=key,
-                fingerprint=fingerprint,
-                metadata=request.metadata,
-            )
-            if seats <= free:
-                if request.confirm:
-                    entered, change = BOOKING_LIFECYCLE.fire(new, "book", now=tx.now, actor=actor)
-                else:
-                    held = new.holding(until=tx.now + (request.hold_for or rules.hold_for))
-                    entered, change = BOOKING_LIFECYCLE.fire(held, "hold", now=tx.now, actor=actor)
-            elif request.waitlist and rules.waitlist:
-                position = tx.bookings.next_position(tenant, session.id)
-                entered, change = BOOKING_LIFECYCLE.fire(
-                    attrs.evolve(new, position=position), "queue", now=tx.now, actor=actor
-                )
+        if key is not None:
+            replayed = self._replay(tx, tenant, key, fingerprint)
+            if replayed is not None:
+                return replayed, None
+        session = tx.bookings.lock_session(tenant, request.session_id)
+        if key is not None:
+            # Read again under the lock: a first request with this key for this
+            # session may have committed while this one waited for the lock.
+            replayed = self._replay(tx, tenant, key, fingerprint)
+            if replayed is not None:
+                return replayed, None
+        rules, free = self._open_seats(tx, session, ref, seats, actor)
+        new = Booking.new(
+            id=ctx.ids(),
+            tenant=tenant,
+            session_id=session.id,
+            participant=ref,
+            session_start=session.start,
+            session_end=session.end,
+            created_at=tx.now,
+            created_by=actor,
+            role=request.role,
+            seats=seats,
+            idempotency_key=key,
+            fingerprint=fingerprint,
+            metadata=request.metadata,
+        )
+        if seats <= free:
+            if request.confirm:
+                entered, change = BOOKING_LIFECYCLE.fire(new, "book", now=tx.now, actor=actor)
             else:
-                raise CapacityExceeded(
-                    session_id=session.id,
-                    capacity=session.capacity,
-                    taken=session.capacity - max(free, 0),
-                    asked=seats,
-                )
-            tx.bookings.add(entered)
-            tx.collect([booking_event(entered, change, tenant=tenant, actor=actor)])
-        return entered
+                held = new.holding(until=tx.now + (request.hold_for or rules.hold_for))
+                entered, change = BOOKING_LIFECYCLE.fire(held, "hold", now=tx.now, actor=actor)
+        elif request.waitlist and rules.waitlist:
+            position = tx.bookings.next_position(tenant, session.id)
+            entered, change = BOOKING_LIFECYCLE.fire(
+                attrs.evolve(new, position=position), "queue", now=tx.now, actor=actor
+            )
+        else:
+            raise CapacityExceeded(
+                session_id=session.id,
+                capacity=session.capacity,
+                taken=session.capacity - max(free, 0),
+                asked=seats,
+            )
+        tx.bookings.add(entered)
+        tx.collect([booking_event(entered, change, tenant=tenant, actor=actor)])
+        return entered, session
 
     def _open_seats(
         self, tx: Tx, session: Session, ref: ResourceRef, seats: int, actor: str | None
@@ -331,7 +342,8 @@ class BookingCommands(BookingReads):
             if booking.expired_at(tx.now):
                 assert booking.hold_expires_at is not None
                 raise HoldExpired(booking.id, booking.hold_expires_at)
-            tx.bookings.lock_session(tenant, booking.session_id)
+            session = tx.bookings.lock_session(tenant, booking.session_id)
+            check_paid(self._ctx, tx, session, booking)
             confirmed, change = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
             return store_booking_change(tx, booking, confirmed, [change], actor=actor)
 
@@ -342,11 +354,16 @@ class BookingCommands(BookingReads):
         booking_id: str,
         *,
         actor: str | None,
+        role: str = "participant",
         reason: str | None = None,
         now: datetime | None = None,
     ) -> Booking:
         """Cancel a booking in play; return it. Its seats go to the waitlist's first in line.
 
+        ``role`` says who cancels (``"participant"``, ``"provider"``,
+        ``"admin"``): with payments, it decides the refund by the kit's
+        :class:`~sessionkit.policies.RefundPolicy` (a provider's or admin's
+        cancel refunds in full); an unpaid payment's intent is cancelled.
         Raises ``InvalidTransition`` for a booking no longer in play and
         ``BookingNotFound``.
         """
@@ -358,12 +375,7 @@ class BookingCommands(BookingReads):
                 booking, "cancel", now=tx.now, actor=actor, reason=reason
             )
             stored = store_booking_change(
-                tx,
-                booking,
-                cancelled,
-                [change],
-                actor=actor,
-                reason=reason,
+                tx, booking, cancelled, [change], actor=actor, reason=reason, role=role
             )
             settle(ctx, tx, session, actor=actor)
         return stored

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from sessionkit.errors import ConcurrentModification, SeriesClosedError, SessionKitError
+from sessionkit.errors import ConcurrentModification, SeriesClosedError
 from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
 from sessionkit.services import fields
 from sessionkit.services._context import (
@@ -179,7 +179,7 @@ class SeriesCommands:
         for series_tenant, series_id in candidates:
             try:
                 report = self._top_up_one(series_tenant, series_id, at, actor)
-            except SessionKitError as exc:
+            except Exception as exc:  # noqa: BLE001  # reported: one series must not stop the job
                 failed.append(TopUpFailure(tenant=series_tenant, series_id=series_id, error=exc))
                 continue
             if report is not None:
