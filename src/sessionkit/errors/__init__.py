@@ -50,6 +50,12 @@ message::
     ├── SessionConflict (ValueError)            a busy resource is taken at that time
     ├── SessionLocked (ValueError)              status or dependents forbid the change
     ├── ConcurrentModification (RuntimeError)   the stored version moved on
+    │   └── TransientConflict                   the database broke a deadlock (``retryable``)
+    ├── StorageError (OSError)                  the database itself failed (``backend``, ``code``)
+    │   ├── StorageUnavailable (ConnectionError) connection refused, lost or killed
+    │   ├── StorageFull                         no room left in the database or on its disk
+    │   ├── StorageReadOnly (PermissionError)   a read-only file, server or transaction
+    │   └── StorageTimeout (TimeoutError)       a lock or statement waited too long
     ├── SeriesClosedError (ValueError)          the series is closed
     ├── LifecycleError (ValueError)
     │   ├── InvalidLifecycle                    a lifecycle definition that is not sound
@@ -91,6 +97,14 @@ from sessionkit.errors._bookings import (
     DuplicateBooking,
     HoldExpired,
     IdempotencyKeyReused,
+)
+from sessionkit.errors._faults import (
+    StorageError,
+    StorageFull,
+    StorageReadOnly,
+    StorageTimeout,
+    StorageUnavailable,
+    TransientConflict,
 )
 from sessionkit.errors._lifecycle import (
     InvalidLifecycle,
@@ -149,6 +163,12 @@ __all__ = [
     "UnsupportedKind",
     "NestedUnitOfWork",
     "ConcurrentModification",
+    "TransientConflict",
+    "StorageError",
+    "StorageUnavailable",
+    "StorageFull",
+    "StorageReadOnly",
+    "StorageTimeout",
     "DuplicateSession",
     "DuplicateSeries",
     "SeriesClosedError",

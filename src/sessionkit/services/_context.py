@@ -6,14 +6,24 @@ builds one and hands it to each service.
 
 from __future__ import annotations
 
+import functools
+import random
+import time as _time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, time
-from typing import TypeVar
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 import attrs
 
-from sessionkit.errors import InvalidValue, SessionConflict, SessionLocked, UnsupportedKind
+from sessionkit.errors import (
+    InvalidValue,
+    SessionConflict,
+    SessionLocked,
+    TransientConflict,
+    UnsupportedKind,
+)
 from sessionkit.lifecycle import Lifecycle, LifecycleRegistry
 from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES
 from sessionkit.model.events import DomainEvent
@@ -37,9 +47,18 @@ from sessionkit.ports import (
 )
 from sessionkit.zones import check_aware, get_zone, resolve_local
 
-__all__ = ["Context", "Tx"]
+__all__ = ["Context", "Tx", "retried"]
 
 RepoT = TypeVar("RepoT")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_COMMITS: ContextVar[int] = ContextVar("sessionkit_commits", default=0)
+"""How many units of work :meth:`Context.transaction` committed in this context, ever."""
+_GAVE_UP = "_sessionkit_gave_up"
+"""Set on a ``TransientConflict`` a retry gave up on, so that no outer command retries it."""
+_BACKOFF = 0.01
+"""Seconds: the first retry waits up to this long (at random), each later one twice as long."""
 
 
 @attrs.frozen
@@ -117,6 +136,8 @@ class Context:
     refunds: RefundPolicy = attrs.field(factory=RefundPolicy)
     after_commit: list[Callable[[list[tuple[str, str]]], None]] = attrs.field(factory=list)
     """Run with a unit's :attr:`Tx.calls` once it committed (the payment calls)."""
+    attempts: int = 3
+    """How many times in all a command runs when the database aborts it in a race."""
 
     def price_of(self, session: Session) -> Pricing | None:
         """Return the pricing of ``session``, or ``None`` when it is free."""
@@ -168,9 +189,38 @@ class Context:
             tx = Tx(uow, at, refunds=self.refunds)
             yield tx
             uow.commit()
+            _COMMITS.set(_COMMITS.get() + 1)
         if tx.calls:
             for hook in self.after_commit:
                 hook(tx.calls)
+
+    def retrying(self, command: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Return ``command(*args, **kwargs)``, run again if the database aborted it in a race.
+
+        A :class:`~sessionkit.errors.TransientConflict` that is ``retryable``
+        (the store owned the whole transaction, and rolled it back) runs the
+        command again, up to :attr:`attempts` runs in all, after a short
+        random pause; so does nothing else. Never once a unit of work of the
+        command has committed: running it again would repeat that unit. The
+        events of an attempt that did not commit were never published.
+        """
+        attempt = 1
+        while True:
+            committed = _COMMITS.get()
+            try:
+                return command(*args, **kwargs)
+            except TransientConflict as error:
+                error.attempts = attempt
+                if (
+                    not error.retryable
+                    or getattr(error, _GAVE_UP, False)
+                    or _COMMITS.get() != committed
+                    or attempt >= self.attempts
+                ):
+                    setattr(error, _GAVE_UP, True)
+                    raise
+            _time.sleep(random.uniform(0, _BACKOFF * 2 ** (attempt - 1)))  # noqa: S311  # jitter, not a secret
+            attempt += 1
 
     def lifecycle(self, name: str) -> Lifecycle:
         """Return the lifecycle called ``name`` (``UnknownLifecycle`` if there is none)."""
@@ -214,6 +264,23 @@ class Context:
                 for session_id, count in bookings.counts(tenant, ids).items():
                     found.setdefault(session_id, f"{count} booking(s)")
         return found
+
+
+class _Service(Protocol):
+    _ctx: Context
+
+
+S = TypeVar("S", bound=_Service)
+
+
+def retried(command: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
+    """Make a service method run again when the database aborted it in a race (see ``retrying``)."""
+
+    @functools.wraps(command)
+    def run(service: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return service._ctx.retrying(command, service, *args, **kwargs)
+
+    return run
 
 
 def status_lock(lifecycle: Lifecycle, session: Session) -> str | None:

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.lifecycle import PRESETS, LifecycleRegistry
 from sessionkit.policies import BookingRules, Pricing, PricingFor, RefundPolicy, RulesFor
 from sessionkit.ports import Clock, FactProvider, LinkChecker, PaymentGateway, UnitOfWorkFactory
@@ -50,6 +51,10 @@ class SessionKit:
     :class:`~sessionkit.policies.Pricing` for every session or a function
     picking one per session (``None``: free), ``refunds`` the
     :class:`~sessionkit.policies.RefundPolicy` cancelled paid bookings follow.
+    ``attempts`` is how many times in all a command runs when the database
+    aborts it to break a deadlock (a ``retryable``
+    :class:`~sessionkit.errors.TransientConflict`): the aborted attempt wrote
+    nothing and published no event; after the last one the error is raised.
 
     The use cases are grouped: :attr:`sessions` (single-session commands),
     :attr:`series` (generation, schedule changes, closing), :attr:`queries`,
@@ -71,7 +76,14 @@ class SessionKit:
         gateway: PaymentGateway | None = None,
         pricing: Pricing | PricingFor | None = None,
         refunds: RefundPolicy | None = None,
+        attempts: int = 3,
     ) -> None:
+        if isinstance(attempts, bool) or not isinstance(attempts, int):
+            raise WrongType(attempts, name="attempts", expected="an int")
+        if attempts < 1:
+            raise InvalidValue(
+                f"attempts must be at least 1, got {attempts}", value=attempts, expected=">= 1"
+            )
         self.context = Context(
             uow=uow,
             clock=clock,
@@ -83,6 +95,7 @@ class SessionKit:
             gateway=gateway,
             pricing=pricing,
             refunds=RefundPolicy() if refunds is None else refunds,
+            attempts=attempts,
         )
         self.sessions = SessionCommands(self.context)
         """Create extra sessions, update, delete, cancel, fire and advance."""

@@ -42,7 +42,7 @@ from sessionkit.model.fields import check_fields
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.session import ResourceRef, Session, resource_refs
 from sessionkit.policies import BookingRules, Refusal
-from sessionkit.services._context import Context, Tx, check_editable
+from sessionkit.services._context import Context, Tx, check_editable, retried
 from sessionkit.services._money import check_paid
 from sessionkit.services._seats import settle, store_booking_change
 from sessionkit.services.booking_queries import BookingReads
@@ -103,6 +103,7 @@ class BookingCommands(BookingReads):
 
     # -- booking -------------------------------------------------------------------
 
+    @retried
     def book(
         self,
         tenant: str,
@@ -292,6 +293,7 @@ class BookingCommands(BookingReads):
                     f"{span.start.isoformat()} and {span.end.isoformat()} (at most {limit})",
                 )
 
+    @retried
     def can_book(
         self,
         tenant: str,
@@ -323,6 +325,7 @@ class BookingCommands(BookingReads):
 
     # -- changing ------------------------------------------------------------------
 
+    @retried
     def confirm(
         self, tenant: str, booking_id: str, *, actor: str | None, now: datetime | None = None
     ) -> Booking:
@@ -344,6 +347,7 @@ class BookingCommands(BookingReads):
             confirmed, change = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
             return store_booking_change(tx, booking, confirmed, [change], actor=actor)
 
+    @retried
     def cancel(
         self,
         tenant: str,
@@ -378,6 +382,7 @@ class BookingCommands(BookingReads):
 
     # -- the job -------------------------------------------------------------------
 
+    @retried
     def expire_due(
         self, tenant: str | None = None, *, now: datetime | None = None, limit: int = 500
     ) -> ExpiryReport:
@@ -405,6 +410,7 @@ class BookingCommands(BookingReads):
 
     # -- publishing ----------------------------------------------------------------
 
+    @retried
     def remove_unbooked(
         self,
         tenant: str,

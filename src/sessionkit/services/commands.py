@@ -29,7 +29,14 @@ from sessionkit.model.events import (
 from sessionkit.model.fields import check_fields
 from sessionkit.model.session import ResourceRef, Session, resource_refs
 from sessionkit.services import fields
-from sessionkit.services._context import Context, Tx, check_editable, check_free, series_zone
+from sessionkit.services._context import (
+    Context,
+    Tx,
+    check_editable,
+    check_free,
+    retried,
+    series_zone,
+)
 from sessionkit.services._seats import cancel_session_bookings, move_session_bookings
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware, get_zone
@@ -50,6 +57,7 @@ class SessionCommands:
 
     # -- creating ------------------------------------------------------------------
 
+    @retried
     def create_extra(
         self,
         tenant: str,
@@ -122,6 +130,7 @@ class SessionCommands:
 
     # -- editing -------------------------------------------------------------------
 
+    @retried
     def update(
         self,
         tenant: str,
@@ -189,6 +198,7 @@ class SessionCommands:
             )
         return stored
 
+    @retried
     def delete(
         self,
         tenant: str,
@@ -213,6 +223,7 @@ class SessionCommands:
 
     # -- statuses ------------------------------------------------------------------
 
+    @retried
     def cancel(
         self,
         tenant: str,
@@ -241,6 +252,7 @@ class SessionCommands:
             expected_version=expected_version,
         )
 
+    @retried
     def fire(
         self,
         tenant: str,
@@ -270,6 +282,7 @@ class SessionCommands:
             )
             return store_status(tx, machine, session, changed, [change], actor)
 
+    @retried
     def advance(
         self,
         tenant: str,
@@ -289,6 +302,7 @@ class SessionCommands:
 
     # -- own fields ----------------------------------------------------------------
 
+    @retried
     def set_fields(
         self,
         tenant: str,

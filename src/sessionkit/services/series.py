@@ -16,7 +16,14 @@ import attrs
 from sessionkit.errors import ConcurrentModification, SeriesClosedError
 from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
 from sessionkit.services import fields
-from sessionkit.services._context import Context, Tx, months_after, series_start, series_zone
+from sessionkit.services._context import (
+    Context,
+    Tx,
+    months_after,
+    retried,
+    series_start,
+    series_zone,
+)
 from sessionkit.services.bulk import SeriesSpec, create_many_in, initial_window, new_series
 from sessionkit.services.generation import materialise_in
 from sessionkit.services.reconcile import close_in, reconcile_in
@@ -51,6 +58,7 @@ class SeriesCommands:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
 
+    @retried
     def create(
         self,
         tenant: str,
@@ -101,6 +109,7 @@ class SeriesCommands:
             report = materialise_in(ctx, tx, series, span, actor=actor)
         return series, report
 
+    @retried
     def create_many(
         self, tenant: str, *, actor: str | None, specs: Iterable[SeriesSpec]
     ) -> list[tuple[Series, MaterialiseReport]]:
@@ -119,6 +128,7 @@ class SeriesCommands:
         with ctx.transaction() as tx:
             return create_many_in(ctx, tx, tenant, batch, actor=actor)
 
+    @retried
     def materialise(
         self,
         tenant: str,
@@ -178,6 +188,7 @@ class SeriesCommands:
             now=at, checked=len(candidates), refilled=tuple(refilled), failed=tuple(failed)
         )
 
+    @retried
     def _top_up_one(
         self, tenant: str, series_id: str, at: datetime, actor: str | None
     ) -> MaterialiseReport | None:
@@ -203,6 +214,7 @@ class SeriesCommands:
             )
         return report
 
+    @retried
     def change_schedule(
         self,
         tenant: str,
@@ -236,6 +248,7 @@ class SeriesCommands:
             )
             return reconcile_in(ctx, tx, before, after, cutoff, actor=actor)
 
+    @retried
     def close(
         self,
         tenant: str,
@@ -257,6 +270,7 @@ class SeriesCommands:
             _check_version(series, expected_version)
             return close_in(ctx, tx, series, tx.now, actor=actor)
 
+    @retried
     def set_fields(
         self,
         tenant: str,
@@ -283,6 +297,7 @@ class SeriesCommands:
             expected_version=expected_version,
         )
 
+    @retried
     def close_group(self, tenant: str, group: str, *, actor: str | None) -> fields.GroupCloseReport:
         """Close every active series of ``group`` in one unit of work (all or nothing).
 

@@ -54,6 +54,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlalchemy.sql.elements import BindParameter
 
+from sessionkit.adapters.sqlalchemy._backend import PARTICIPANT
 from sessionkit.adapters.sqlalchemy._kind import SqlKind, SqlUnit
 from sessionkit.adapters.sqlalchemy._query import CHUNK, chunks
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
@@ -250,7 +251,7 @@ class SqlAlchemyBookingRepository(SqlRepository[Booking]):
         serialises writers. The name is kept apart from resource names, so it
         never queues behind a teacher or room of the same name.
         """
-        self._unit.backend.lock(self._unit.db(), tenant, [f"participant\x00{participant}"])
+        self._unit.backend.lock(self._unit.db(), tenant, [f"{PARTICIPANT}{participant}"])
 
     def _lock(self, db: OrmSession, tenant: str, session_ids: Iterable[str]) -> None:
         """Lock the sessions' rows (missing ones are skipped) until the transaction ends.
