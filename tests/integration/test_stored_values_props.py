@@ -83,7 +83,7 @@ def recurrences(draw: st.DrawFn) -> Recurrence:
     )
 
 
-STORABLE = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+STORABLE = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 
 
 @st.composite
