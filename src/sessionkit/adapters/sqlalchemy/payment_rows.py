@@ -100,6 +100,7 @@ class PaymentRow(Base):
     intent_ref: Mapped[str | None] = mapped_column(key_type(MAX_REF_LENGTH))
     refunded: Mapped[Decimal] = mapped_column(Amount())
     refund_due: Mapped[Decimal] = mapped_column(Amount())
+    refund_sending: Mapped[Decimal] = mapped_column(Amount())
     refunds: Mapped[int] = mapped_column(Integer)
     due: Mapped[str | None] = mapped_column(String(16))
     due_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -207,6 +208,7 @@ def payment_values(payment: Payment) -> dict[str, Any]:
         "intent_ref": payment.intent_ref,
         "refunded": _stored(payment, "refunded", payment.refunded),
         "refund_due": _stored(payment, "refund_due", payment.refund_due),
+        "refund_sending": _stored(payment, "refund_sending", payment.refund_sending),
         "refunds": payment.refunds,
         "due": payment.due,
         "due_since": _due_since(payment),
@@ -236,6 +238,7 @@ def payment_from_row(row: Mapping[Any, Any]) -> Payment:
         intent_ref=row["intent_ref"],
         refunded=_read(row["refunded"], currency),
         refund_due=_read(row["refund_due"], currency),
+        refund_sending=_read(row["refund_sending"], currency),
         refunds=row["refunds"],
         due=row["due"],
         failure=row["failure"],

@@ -76,6 +76,7 @@ def make_payment(
     intent_ref: str | None = None,
     refunded: str = "0",
     refund_due: str = "0",
+    refund_sending: str = "0",
     due: Due | None = None,
     created: float = -50.0,
     updated: float | None = None,
@@ -99,6 +100,7 @@ def make_payment(
         intent_ref=intent_ref,
         refunded=Decimal(refunded),
         refund_due=Decimal(refund_due),
+        refund_sending=Decimal(refund_sending),
         due=due,
         created_at=_at(created),
         created_by="contract",
@@ -228,6 +230,7 @@ class PaymentsRepositoryContract(ParentsContract[Payment]):
                 status=PAID,
                 refunded=_share(amount, 4),
                 refund_due=_share(amount, 8),
+                refund_sending=_share(amount, 16),
             )
             for n, (amount, currency) in enumerate(EXACT_AMOUNTS)
         ]
@@ -237,7 +240,7 @@ class PaymentsRepositoryContract(ParentsContract[Payment]):
         assert got == stored
         for mine, theirs in zip(stored, got, strict=True):
             assert str(theirs.amount) == str(mine.amount)
-            for field in ("refunded", "refund_due"):
+            for field in ("refunded", "refund_due", "refund_sending"):
                 money = Money.of(getattr(theirs, field), theirs.currency)
                 assert str(money) == str(Money.of(getattr(mine, field), mine.currency)), field
             assert theirs.kept == mine.kept
@@ -248,14 +251,20 @@ class PaymentsRepositoryContract(ParentsContract[Payment]):
         with store() as uow:
             repo = self.payments(uow)
             paid = repo.get(TENANT, "p1")
-            moved = attrs.evolve(paid, refunded=Decimal("0.005"), refund_due=Decimal("0.1"))
+            moved = attrs.evolve(
+                paid,
+                refunded=Decimal("0.005"),
+                refund_due=Decimal("0.1"),
+                refund_sending=Decimal("0.075"),
+            )
             repo.update(moved, expected_version=1)
             uow.commit()
         with store() as uow:
             got = self.payments(uow).get(TENANT, "p1")
-        assert (got.refunded, got.refund_due, got.kept.amount) == (
+        assert (got.refunded, got.refund_due, got.refund_sending, got.kept.amount) == (
             Decimal("0.005"),
             Decimal("0.1"),
+            Decimal("0.075"),
             Decimal("0.020"),
         )
 

@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("intent_ref", key_type(255), nullable=True),
         sa.Column("refunded", Amount(), nullable=False),
         sa.Column("refund_due", Amount(), nullable=False),
+        sa.Column("refund_sending", Amount(), nullable=False),
         sa.Column("refunds", sa.Integer(), nullable=False),
         sa.Column("due", sa.String(16), nullable=True),
         sa.Column("due_since", UTCDateTime(), nullable=True),
