@@ -171,7 +171,9 @@ def _read(value: Decimal, currency: str) -> Decimal:
     """Return a stored amount without the column's padding: the currency's places, or more.
 
     ``60.000000`` EUR reads ``60.00``, ``0.125000`` EUR ``0.125`` and ``1050.000000`` JPY
-    ``1050``: equal to what was stored, and shown as it was.
+    ``1050``: equal to what was stored, and shown as written unless it was written with
+    zeros past the minor unit (``0.5610`` EUR reads ``0.561``: the column keeps values,
+    not how they were written).
     """
     places = minor_unit(currency)
     trimmed = value.normalize()
