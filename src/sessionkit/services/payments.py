@@ -570,6 +570,8 @@ class PaymentCommands:
                 payment = tx.payments.get(seen.tenant, seen.id)
                 if payment.due != "refund" or payment.refund_sending or not payment.refund_due:
                     return payment
+                # Not store_payment: a claim is bookkeeping (no event, no call queued), and
+                # updated_at stays the decision's, which is what run_due orders by.
                 claim = attrs.evolve(payment, refund_sending=payment.refund_due)
                 try:
                     return tx.payments.update(claim, expected_version=payment.version)
