@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -31,6 +32,7 @@ from sessionkit.model.payment import (
 )
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import BookingRules, Rate, RefundPolicy, RefundTier, SeatPrice
+from sessionkit.ports import RefundReceipt
 from sessionkit.services.payments import Checkout
 from sessionkit.testing.harness import Harness
 from sessionkit.testing.payments import FakeGateway
@@ -365,3 +367,72 @@ def test_group_seats_are_priced_per_seat() -> None:
     )
     checkout = h.kit.payments.book(T, s.id, "student:ana", actor="ana", seats=3)
     assert pay_of(checkout).amount == Money.of("37.50", "EUR")
+
+
+# ---------------------------------------------------------------------- refunds that race
+
+
+class Meddling(FakeGateway):
+    """A provider during whose first refund call something else happens (``meanwhile``)."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        super().__init__(clock=clock)
+        self.meanwhile: Callable[[], object] | None = None
+
+    def refund(self, intent_ref: str, amount: Money, *, idempotency_key: str) -> RefundReceipt:
+        receipt = super().refund(intent_ref, amount, idempotency_key=idempotency_key)
+        meanwhile, self.meanwhile = self.meanwhile, None
+        if meanwhile is not None:
+            meanwhile()
+        return receipt
+
+
+def _meddling_shop() -> tuple[Shop, Meddling, str]:
+    shop = Shop()
+    gateway = Meddling(clock=lambda: shop.h.clock.now())
+    shop.gateway = gateway
+    shop.h = Harness.in_memory(
+        NOW, id_prefix="x", booking_rules=RULES, gateway=gateway, pricing=Rate(EUR40)
+    )
+    shop.kit = shop.h.kit
+    booking = _paid(shop, shop.slot(), "ana")
+    payment = shop.kit.payments.for_booking(T, booking)
+    assert payment is not None
+    return shop, gateway, payment.id
+
+
+def test_a_refund_decided_while_another_is_sent_is_sent_apart() -> None:
+    # Two admins: the second refund is decided, and its call made, while the first one's
+    # provider call is under way. Each call keeps its own key and amount.
+    shop, gateway, payment_id = _meddling_shop()
+    gateway.meanwhile = lambda: shop.kit.payments.refund(
+        T, payment_id, Money.of(10, "EUR"), actor="b"
+    )
+    shop.kit.payments.refund(T, payment_id, Money.of(10, "EUR"), actor="a")
+    after = shop.kit.payments.get(T, payment_id)
+    assert (after.refunded, after.refund_due, after.due, after.refunds) == (
+        Decimal(20),
+        Decimal(0),
+        None,
+        2,
+    )
+    intent = gateway.intent_for(payment_id)
+    assert intent.refunded == Decimal(20)
+    keys = [k for op, k in gateway.calls if op == "refund"]
+    assert sorted(set(keys)) == [after.gateway_key("refund", 1), after.gateway_key("refund", 2)]
+
+
+def test_a_refund_event_heard_before_the_refund_is_recorded_counts_once() -> None:
+    # The provider's webhook outruns its own answer to the refund call.
+    shop, gateway, payment_id = _meddling_shop()
+    gateway.meanwhile = shop.deliver
+    shop.kit.payments.refund(T, payment_id, Money.of(10, "EUR"), actor="a")
+    after = shop.kit.payments.get(T, payment_id)
+    assert (after.refunded, after.refund_due, after.due, after.refunds) == (
+        Decimal(10),
+        Decimal(0),
+        None,
+        1,
+    )
+    assert gateway.intent_for(payment_id).refunded == Decimal(10)
+    assert shop.deliver() == []

@@ -18,7 +18,9 @@ as ``due`` (``"create"`` an intent, ``"cancel"`` it, ``"refund"``
 ``refund_due``), so a crash between the two is finished by the next call or
 by :meth:`~sessionkit.services.payments.PaymentCommands.run_due`. Every call
 carries an idempotency key derived from the payment and the operation
-(:meth:`Payment.gateway_key`).
+(:meth:`Payment.gateway_key`). A refund call's amount is fixed on the payment
+(``refund_sending``) before the call is made, so every retry, and every
+runner racing it, sends that amount under that key, never another.
 
 >>> from datetime import UTC, datetime
 >>> from sessionkit.model.money import Money
@@ -153,7 +155,10 @@ class Payment:
 
     ``amount`` is the price fixed when the booking was made; ``refunded`` what
     the provider confirmed giving back, ``refund_due`` what a command decided
-    to give back and the provider has not confirmed yet. ``intent_ref`` is the
+    to give back and the provider has not confirmed yet, ``refund_sending``
+    the part of it claimed for refund call number ``refunds + 1`` (fixed
+    before that call is made, zero when no refund call is under way) and
+    ``refunds`` how many refund calls were confirmed. ``intent_ref`` is the
     provider's reference of the payment intent (unique per tenant and
     provider). ``session_start`` repeats the session's start so payments are
     listed by date at the database.
@@ -171,6 +176,7 @@ class Payment:
     intent_ref: str | None = None
     refunded: Decimal = Decimal(0)
     refund_due: Decimal = Decimal(0)
+    refund_sending: Decimal = Decimal(0)
     refunds: int = 0
     due: Due | None = "create"
     failure: str | None = None
@@ -207,6 +213,12 @@ class Payment:
                 f"payment {self.id!r} refunds {self.refunded} + {self.refund_due} due "
                 f"of {self.amount}",
                 value=self.refunded + self.refund_due,
+                expected=f"0..{self.amount.amount}",
+            )
+        if not 0 <= self.refund_sending <= self.amount.amount:
+            raise InvalidValue(
+                f"payment {self.id!r} sends a refund of {self.refund_sending} of {self.amount}",
+                value=self.refund_sending,
                 expected=f"0..{self.amount.amount}",
             )
 

@@ -14,16 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, Literal
 
 import attrs
 
 from sessionkit.errors import (
+    ConcurrentModification,
     Duplicate,
     DuplicateBooking,
     InvalidValue,
     PaymentDeclined,
-    PaymentGatewayError,
     PaymentNotFound,
     RefundExceedsPayment,
     SessionKitError,
@@ -65,6 +66,8 @@ from sessionkit.services.bookings import BookingCommands, BookingRequest, check_
 __all__ = ["Applied", "Checkout", "DueReport", "PaymentCommands"]
 
 _EVER_PAID = frozenset({PAID, PARTIALLY_REFUNDED, REFUNDED})
+_CLAIM_TRIES = 5
+"""How often a runner re-reads a payment whose refund claim another runner changed first."""
 
 
 @attrs.frozen(kw_only=True)
@@ -321,6 +324,11 @@ class PaymentCommands:
         if payment.status not in _EVER_PAID:
             payment = succeed(ctx, tx, payment, actor=None)  # refunded: it must have been paid
         moved, change = refunded_to(payment, total, tx, actor=None)
+        sending = payment.refund_sending
+        if sending and total >= payment.refunded + sending:
+            # The provider's total covers the refund call under way (its webhook outran its
+            # answer): count that call now, so its runner finds it recorded, not adds it again.
+            moved = attrs.evolve(moved, refunds=payment.refunds + 1, refund_sending=Decimal(0))
         if moved is payment:
             return payment
         return store_payment(tx, payment, moved, change, actor=None, reason="refunded")
@@ -450,7 +458,8 @@ class PaymentCommands:
 
         Idempotent (every call carries its derived key) and batched: at most
         ``limit`` payments per run (run again while ``report.more``). A
-        provider failure is reported and left due for the next run.
+        provider failure, or a runner that changed the payment first, is
+        reported and the call left due for the next run.
         """
         with self._ctx.transaction(now) as tx:
             due = tx.payments.with_due(tenant, limit=limit)
@@ -459,10 +468,9 @@ class PaymentCommands:
         for payment in due:
             try:
                 self._perform(payment.tenant, payment.id)
-            except (PaymentGatewayError, PaymentDeclined) as error:
-                if isinstance(error, PaymentDeclined):
-                    done += 1
-                    continue
+            except PaymentDeclined:
+                pass  # an answer, recorded: the call is done
+            except SessionKitError as error:  # the provider failed, or a racing runner won
                 failed.append((payment.tenant, payment.id, error))
                 continue
             done += 1
@@ -492,21 +500,17 @@ class PaymentCommands:
                 return stored
             payment, ref = stored, intent.ref
         if payment.due == "refund":
-            receipt_key = payment.gateway_key("refund", payment.refunds + 1)
-            amount = Money.of(payment.refund_due, payment.currency).rounded()
-            try:
-                gateway.refund(ref, amount, idempotency_key=receipt_key)
-            except PaymentGatewayError:
-                raise
-            return self._record_refund(payment, amount)
-        operation = payment.due
-        try:
-            if operation == "capture":
-                intent = gateway.capture(ref, idempotency_key=payment.gateway_key("capture"))
-            else:
-                intent = gateway.cancel(ref, idempotency_key=payment.gateway_key("cancel"))
-        except PaymentGatewayError:
-            raise
+            claimed = self._claim_refund(payment)
+            if claimed.due != "refund" or not claimed.refund_sending:
+                return claimed
+            amount = Money.of(claimed.refund_sending, claimed.currency).rounded()
+            key = claimed.gateway_key("refund", claimed.refunds + 1)
+            gateway.refund(claimed.intent_ref or ref, amount, idempotency_key=key)
+            return self._record_refund(claimed, amount)
+        if payment.due == "capture":
+            intent = gateway.capture(ref, idempotency_key=payment.gateway_key("capture"))
+        else:
+            intent = gateway.cancel(ref, idempotency_key=payment.gateway_key("cancel"))
         return self._record_intent(payment, intent)[0]
 
     def _create(self, payment: Payment) -> Intent:
@@ -551,12 +555,39 @@ class PaymentCommands:
             booking = tx.bookings.get(seen.tenant, seen.booking_id)
         return payment, booking
 
-    def _record_refund(self, seen: Payment, amount: Money) -> Payment:
+    def _claim_refund(self, seen: Payment) -> Payment:
+        """Fix the amount of refund call ``refunds + 1`` before it is made; return the payment.
+
+        The claim (``refund_sending``) is written in a unit of work of its own
+        and committed before the provider is asked. A claim already there (a
+        crashed run's, a racing runner's) is kept, so the call is sent again
+        with the same amount under the same key; a refund decided meanwhile
+        waits in ``refund_due`` for the next call. Of runners claiming at once
+        one writes; the others read its claim.
+        """
+        conflict: ConcurrentModification | None = None
+        for _ in range(_CLAIM_TRIES):
+            with self._ctx.transaction() as tx:
+                payment = tx.payments.get(seen.tenant, seen.id)
+                if payment.due != "refund" or payment.refund_sending or not payment.refund_due:
+                    return payment
+                # Not store_payment: a claim is bookkeeping (no event, no call queued), and
+                # updated_at stays the decision's, which is what run_due orders by.
+                claim = attrs.evolve(payment, refund_sending=payment.refund_due)
+                try:
+                    return tx.payments.update(claim, expected_version=payment.version)
+                except ConcurrentModification as error:
+                    conflict = error
+        assert conflict is not None
+        raise conflict
+
+    def _record_refund(self, claimed: Payment, amount: Money) -> Payment:
+        """Record refund call ``claimed.refunds + 1`` as done (``amount`` went back); return it."""
         with self._ctx.transaction() as tx:
-            payment = tx.payments.get(seen.tenant, seen.id)
-            if payment.refunds != seen.refunds:
-                return payment  # another run recorded this refund first
-            counted = attrs.evolve(payment, refunds=payment.refunds + 1)
+            payment = tx.payments.get(claimed.tenant, claimed.id)
+            if payment.refunds != claimed.refunds:
+                return payment  # recorded already: by a racing runner, or by the provider's event
+            counted = attrs.evolve(payment, refunds=payment.refunds + 1, refund_sending=Decimal(0))
             moved, change = refunded_to(counted, payment.refunded + amount.amount, tx, actor=None)
             return store_payment(tx, payment, moved, change, actor=None, reason="refunded")
 

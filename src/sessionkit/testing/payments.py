@@ -10,7 +10,9 @@ provider would announce by webhook is queued as a
 hands them over, duplicated and shuffled when asked to, for the test to feed
 to ``kit.payments.apply``. :meth:`~FakeGateway.fail_next` makes the next calls
 raise ``PaymentGatewayError`` (the provider is down); idempotency keys work as
-a provider's do, so a retried call returns the first result.
+a provider's do, so a retried call returns the first result, a key reused with
+other parameters (another amount) is refused with ``ValueError``, as Stripe
+refuses it, and calls from several threads at once are answered one at a time.
 
 >>> from datetime import UTC, datetime
 >>> from sessionkit.model.money import Money
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -86,6 +89,8 @@ class FakeGateway:
         self.outbox: list[PaymentEvent] = []
         self.calls: list[tuple[str, str]] = []
         self._answers: dict[str, object] = {}
+        self._asked: dict[str, tuple[object, ...]] = {}
+        self._lock = threading.Lock()
         self._declines: list[str] = []
         self._failures = 0
         self._ids = itertools.count(1)
@@ -172,7 +177,7 @@ class FakeGateway:
                 self._announce(intent, "succeeded")
             return intent.answer()
 
-        return self._once("create_intent", idempotency_key, make)
+        return self._once("create_intent", idempotency_key, (amount, dict(metadata)), make)
 
     def capture(self, intent_ref: str, *, idempotency_key: str) -> Intent:
         """Capture an authorized intent: it succeeds."""
@@ -181,7 +186,7 @@ class FakeGateway:
             self.pay(intent_ref)
             return self.intents[intent_ref].answer()
 
-        return self._once("capture", idempotency_key, run)
+        return self._once("capture", idempotency_key, (intent_ref,), run)
 
     def cancel(self, intent_ref: str, *, idempotency_key: str) -> Intent:
         """Cancel an intent that has not succeeded; a succeeded one stays so."""
@@ -193,7 +198,7 @@ class FakeGateway:
                 self._announce(intent, "canceled")
             return intent.answer()
 
-        return self._once("cancel", idempotency_key, run)
+        return self._once("cancel", idempotency_key, (intent_ref,), run)
 
     def refund(self, intent_ref: str, amount: Money, *, idempotency_key: str) -> RefundReceipt:
         """Give ``amount`` of a succeeded intent back (queues a ``refunded`` event)."""
@@ -211,21 +216,36 @@ class FakeGateway:
             self._announce(intent, "refunded")
             return RefundReceipt(ref=f"re_{next(self._ids)}", status="succeeded")
 
-        return self._once("refund", idempotency_key, run)
+        return self._once("refund", idempotency_key, (intent_ref, amount), run)
 
     # -- inside ---------------------------------------------------------------------------
 
-    def _once(self, operation: str, key: str, run: Callable[[], T]) -> T:
-        """Run a call once per idempotency key (a repeat returns the first answer)."""
-        self.calls.append((operation, key))
-        if self._failures:
-            self._failures -= 1
-            raise PaymentGatewayError(operation, key, detail="the fake provider is down")
-        if key in self._answers:
-            return cast("T", self._answers[key])
-        answer = run()
-        self._answers[key] = answer
-        return answer
+    def _once(
+        self, operation: str, key: str, params: tuple[object, ...], run: Callable[[], T]
+    ) -> T:
+        """Run a call once per idempotency key (a repeat with the same ``params`` gets its answer).
+
+        A key reused with other parameters is a bug of the caller: a provider
+        refuses the request (Stripe answers 400, ``idempotency_error``), so
+        the fake raises ``ValueError`` and changes nothing.
+        """
+        with self._lock:
+            self.calls.append((operation, key))
+            if self._failures:
+                self._failures -= 1
+                raise PaymentGatewayError(operation, key, detail="the fake provider is down")
+            asked = (operation, *params)
+            first = self._asked.setdefault(key, asked)
+            if first != asked:
+                raise ValueError(
+                    f"idempotency key {key!r} was first sent with {first!r}, now with {asked!r}; "
+                    "a provider refuses a key reused with other parameters"
+                )
+            if key in self._answers:
+                return cast("T", self._answers[key])
+            answer = run()
+            self._answers[key] = answer
+            return answer
 
     def _announce(
         self, intent: FakeIntent, kind: PaymentEventType, *, reason: str | None = None

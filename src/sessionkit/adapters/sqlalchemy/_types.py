@@ -15,24 +15,34 @@ PostgreSQL, and on MySQL/MariaDB a binary collation that does not pad:
 default collations fold case and accents (MySQL would call ``"A"`` and ``"a"``
 the same primary key), and even ``utf8mb4_bin`` is ``PAD SPACE``: it calls
 ``"acme "`` and ``"acme"`` the same tenant. SQLite compares bytes already.
+
+Money amounts are exact decimals (:class:`Amount`): ``NUMERIC(21, 6)`` on
+PostgreSQL and MySQL, text on SQLite, whose ``NUMERIC`` would hand them to a
+float. Nothing is ever rounded on the way in: a value the column cannot hold
+exactly is refused.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, String, Text
+from sqlalchemy import JSON, DateTime, Numeric, String, Text
 from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 __all__ = [
+    "AMOUNT_PRECISION",
+    "AMOUNT_SCALE",
     "KEY_LENGTH",
+    "Amount",
     "ExactText",
     "JSONValue",
     "LocalDateTime",
     "UTCDateTime",
+    "exact_amount",
     "exact_collation",
     "key_type",
     "pad_space_key_type",
@@ -42,6 +52,14 @@ KEY_LENGTH = 128
 """The longest tenant, session, series or schedule item id the schema accepts."""
 
 _MYSQL = ("mysql", "mariadb")
+
+AMOUNT_SCALE = 6
+"""Decimal places an :class:`Amount` column keeps: the minor unit (at most 4) and sub-units."""
+AMOUNT_PRECISION = 15 + AMOUNT_SCALE
+"""Digits an :class:`Amount` column keeps: 15 before the point, as amounts are below 1e15
+(:data:`sessionkit.model.money.MAX_AMOUNT`)."""
+_STEP = Decimal(1).scaleb(-AMOUNT_SCALE)
+_LIMIT = Decimal(10) ** (AMOUNT_PRECISION - AMOUNT_SCALE)
 
 
 def exact_collation(dialect: Dialect) -> str | None:
@@ -178,3 +196,49 @@ class LocalDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, _dialect: Dialect) -> datetime | None:
         """Return the stored wall-clock time, naive."""
         return value
+
+
+def exact_amount(value: Decimal) -> Decimal | None:
+    """Return ``value`` with :data:`AMOUNT_SCALE` places, or ``None`` if that would change it."""
+    try:
+        fixed = value.quantize(_STEP)
+    except InvalidOperation:  # more digits than the context's precision: far too big
+        return None
+    return fixed if fixed == value and abs(fixed) < _LIMIT else None
+
+
+class Amount(TypeDecorator[Decimal]):
+    """An exact decimal: ``NUMERIC(21, 6)``, or on SQLite its fixed-point text; never a float.
+
+    SQLite stores a ``NUMERIC`` column's values as integers or floats (and the
+    driver hands floats back), so there the column is ``VARCHAR`` and holds
+    the digits. A value with more than :data:`AMOUNT_SCALE` places, or of
+    1e15 and above, raises ``ValueError`` instead of being rounded.
+    """
+
+    impl = Numeric
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """Pick the column type for ``dialect``."""
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(AMOUNT_PRECISION + 2))  # sign and point
+        return dialect.type_descriptor(Numeric(AMOUNT_PRECISION, AMOUNT_SCALE, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        """Check that the column holds ``value`` exactly; text on SQLite."""
+        if value is None:
+            return None
+        fixed = exact_amount(value)
+        if fixed is None:
+            raise ValueError(
+                f"{value} does not fit an amount column exactly (at most {AMOUNT_SCALE} decimal "
+                f"places, below {_LIMIT:.0E})"
+            )
+        return format(fixed, "f") if dialect.name == "sqlite" else fixed
+
+    def process_result_value(self, value: Any, _dialect: Dialect) -> Decimal | None:
+        """Read the column back as a ``Decimal`` (with the column's six places)."""
+        if value is None:
+            return None
+        return value if isinstance(value, Decimal) else Decimal(value)
