@@ -124,6 +124,7 @@ class PaymentCommands:
         idempotency_key: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         manual: bool = False,
+        confirm: bool = False,
         now: datetime | None = None,
     ) -> Checkout:
         """Hold seats and open their payment at the session's price; return the checkout.
@@ -133,19 +134,30 @@ class PaymentCommands:
         of work; then the provider is asked for an intent. Its success (by
         :meth:`apply`) confirms the booking. ``manual=True`` takes the money
         outside sessionkit (:meth:`mark_paid`); no provider is called.
+        ``manual=True, confirm=True`` confirms the booking at once and leaves
+        its payment PENDING until :meth:`mark_paid` (cash at the session, an
+        invoice paid after it): a hold would run out first. It is the one way
+        a priced booking is confirmed unpaid, for money the host vouches for.
 
         Raises what ``book`` raises, ``InvalidValue`` for a session the
-        pricing leaves free, ``PaymentDeclined`` when the provider declines at
-        once (the seats are released) and ``PaymentGatewayError`` when it
-        cannot be reached (the booking stays held: retry with the same
-        ``idempotency_key``).
+        pricing leaves free (or ``confirm`` without ``manual``),
+        ``PaymentDeclined`` when the provider declines at once (the seats are
+        released) and ``PaymentGatewayError`` when it cannot be reached (the
+        booking stays held: retry with the same ``idempotency_key``).
         """
+        if confirm and not manual:
+            raise InvalidValue(
+                "only a manual payment's booking is confirmed at once; a provider's payment "
+                "confirms its booking when it succeeds",
+                value=confirm,
+                expected="confirm=False, or manual=True",
+            )
         request = BookingRequest(
             session_id=session_id,
             participant=participant_ref(participant),
             seats=check_seats(seats),
             role=role,
-            confirm=False,
+            confirm=confirm,
             waitlist=False,
             hold_for=hold_for,
             key=check_key(idempotency_key),
@@ -170,7 +182,7 @@ class PaymentCommands:
         now: datetime | None,
     ) -> tuple[Booking, Payment]:
         with self._ctx.transaction(now) as tx:
-            booking, made = self._bookings.book_in(tx, tenant, request, actor)
+            booking, made = self._bookings.book_in(tx, tenant, request, actor, paying=True)
             payment = tx.payments.for_booking(tenant, booking.id)
             if payment is None:
                 if made is None:
