@@ -400,3 +400,13 @@ def test_group_seats_are_priced_per_seat() -> None:
     )
     checkout = h.kit.payments.book(T, s.id, "student:ana", actor="ana", seats=3)
     assert checkout.payment.amount == Money.of("37.50", "EUR")
+
+
+def test_a_fake_gateway_takes_the_ids_a_lasting_store_needs() -> None:
+    names = iter("abcd")
+    gateway = FakeGateway(clock=lambda: NOW, ids=lambda: next(names))
+    intent = gateway.create_intent(amount=EUR40, idempotency_key="k1", metadata={})
+    gateway.pay(intent.ref)
+    receipt = gateway.refund(intent.ref, EUR40, idempotency_key="k2")
+    assert (intent.ref, receipt.ref) == ("pi_a", "re_d")
+    assert [e.event_id for e in gateway.drain()] == ["evt_b", "evt_c"]
