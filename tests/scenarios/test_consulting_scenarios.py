@@ -372,6 +372,8 @@ def test_each_consultant_sees_only_her_own_clients_sessions_and_payments(desk: D
 
 def test_running_the_demo_again_on_the_same_store_is_idempotent(desk: Desk) -> None:
     first = play(DEMO_NOW, uow=desk.uow)
+    # A rerun's provider is a new fake: the first run must leave no provider call due.
+    assert desk.c.kit.run_payment_calls().done == 0
     events = len(desk.events.events)
     sessions = {t.tenant: desk.c.kit.queries.list(t.tenant).total for t in CONSULTANTS}
     again = play(DEMO_NOW, uow=desk.uow)

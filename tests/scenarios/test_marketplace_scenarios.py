@@ -416,6 +416,8 @@ def test_a_waitlisted_student_pays_to_claim_the_offered_seat(paid: Market) -> No
 def test_running_the_demo_again_on_the_same_store_is_idempotent(paid: Market) -> None:
     market = paid
     first = play(DEMO_NOW, uow=market.uow)
+    # A rerun's provider is a new fake: the first run must leave no provider call due.
+    assert market.kit.run_payment_calls().done == 0
     stored = market.kit.queries.list(TENANT).total
     events = len(market.events.events)
     payments = market.kit.payments.list(TENANT)
