@@ -283,6 +283,48 @@ class SessionCommands:
             return store_status(tx, machine, session, changed, [change], actor)
 
     @retried
+    def fire_many(
+        self,
+        tenant: str,
+        session_ids: Iterable[str],
+        transition: str,
+        *,
+        actor: str | None,
+        reason: str | None = None,
+        role: str | None = None,
+    ) -> list[Session]:
+        """Fire ``transition`` on every session of ``session_ids``, all or none; return them.
+
+        A bulk status change ("mark completed"): one unit of work, each
+        session changed as :meth:`fire` changes one (its events, its bookings'
+        cancellation and refunds). If any one is refused, the error is raised
+        for that session (``SessionNotFound``, ``InvalidTransition``,
+        ``TransitionRefused``, ``SessionConflict``) and nothing is written.
+        Repeated ids count once; the sessions come back in the order given.
+        """
+        ids = list(dict.fromkeys(session_ids))
+        ctx = self._ctx
+        with ctx.transaction() as tx:
+            found = {s.id: s for s in tx.sessions.get_many(tenant, ids)}
+            for session_id in ids:
+                if session_id not in found:  # raises the kind's SessionNotFound
+                    found[session_id] = tx.sessions.get(tenant, session_id)
+            fired: dict[str, tuple[Lifecycle, Session, Session, StatusChanged]] = {}
+            for session_id in ids:  # refusals first, in the order given, before any write
+                session = found[session_id]
+                machine = ctx.lifecycle(session.lifecycle)
+                changed, change = machine.fire(
+                    session, transition, now=tx.now, actor=actor, role=role, reason=reason
+                )
+                fired[session_id] = (machine, session, changed, change)
+            stored: dict[str, Session] = {}
+            # Written in id order, so two bulk changes of the same sessions lock rows alike.
+            for session_id in sorted(ids):
+                machine, session, changed, change = fired[session_id]
+                stored[session_id] = store_status(tx, machine, session, changed, [change], actor)
+            return [stored[i] for i in ids]
+
+    @retried
     def advance(
         self,
         tenant: str,
