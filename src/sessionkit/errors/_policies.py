@@ -51,7 +51,7 @@ class RescheduleNotFound(NotFound):
     """No reschedule request with that id exists for the tenant."""
 
     def __init__(self, request_id: object, tenant: object) -> None:
-        super().__init__("reschedule request", request_id, tenant)
+        super().__init__("reschedule", request_id, tenant)
         self.request_id = request_id
 
 
