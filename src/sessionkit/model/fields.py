@@ -23,6 +23,7 @@ from sessionkit.errors import InvalidValue
 
 __all__ = [
     "MAX_FIELD_KEY_LENGTH",
+    "MAX_NOTES_LENGTH",
     "FieldFilter",
     "FieldValue",
     "check_field_key",
@@ -30,10 +31,14 @@ __all__ = [
     "field_filters",
     "field_matches",
     "field_value",
+    "notes_field",
 ]
 
 MAX_FIELD_KEY_LENGTH = 64
 """Longest own-field key."""
+
+MAX_NOTES_LENGTH = 2000
+"""Longest notes a status change may record (``kit.sessions.fire(..., notes=...)``)."""
 
 FieldValue: TypeAlias = str | int | bool
 """A value a field filter compares with."""
@@ -55,6 +60,28 @@ def check_field_key(key: object) -> str:
             expected=f"a string of 1..{MAX_FIELD_KEY_LENGTH} characters",
         )
     return key
+
+
+def notes_field(role: str | None, notes: object) -> tuple[str, str]:
+    """Return the own field (key, value) that keeps ``notes`` written by ``role``, or raise.
+
+    The key is ``"<role>_notes"`` (``coach_notes``, ``student_notes``: each
+    side keeps its own), or ``"notes"`` without a role. Notes are a string of
+    at most :data:`MAX_NOTES_LENGTH` characters; ``InvalidValue`` names the bound.
+    """
+    if not isinstance(notes, str):
+        raise InvalidValue(
+            f"notes must be a string, got {type(notes).__name__}",
+            value=notes,
+            expected=f"a string of at most {MAX_NOTES_LENGTH} characters",
+        )
+    if len(notes) > MAX_NOTES_LENGTH:
+        raise InvalidValue(
+            f"notes are at most {MAX_NOTES_LENGTH} characters, got {len(notes)}",
+            value=f"{notes[:40]}...",
+            expected=f"a string of at most {MAX_NOTES_LENGTH} characters",
+        )
+    return check_field_key("notes" if role is None else f"{role}_notes"), notes
 
 
 def check_fields(fields: object) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from sessionkit.model.events import (
     SessionStatusChanged,
     SessionUpdated,
 )
-from sessionkit.model.fields import check_fields
+from sessionkit.model.fields import check_fields, notes_field
 from sessionkit.model.session import ResourceRef, Session, resource_refs
 from sessionkit.services import fields
 from sessionkit.services._context import (
@@ -263,15 +263,20 @@ class SessionCommands:
         reason: str | None = None,
         role: str | None = None,
         expected_version: int | None = None,
+        notes: str | None = None,
     ) -> Session:
         """Fire a lifecycle transition by hand; return the stored session.
 
         Keeps ``busy`` in step with the new status (a session becoming busy is
-        checked for conflicts). Raises ``InvalidTransition``,
-        ``TransitionRefused`` or ``SessionConflict``. Emits
+        checked for conflicts). ``notes`` (at most ``MAX_NOTES_LENGTH``, 2,000
+        characters) are kept, with the change, as the session's own field
+        ``<role>_notes`` (``notes`` without a role): "complete, with notes,
+        by either side". Raises ``InvalidTransition``, ``TransitionRefused``,
+        ``SessionConflict`` or ``InvalidValue`` (notes too long). Emits
         ``SessionStatusChanged``, or ``SessionCanceled`` (which is one) when
         the new status is a cancelled one.
         """
+        noted = None if notes is None else notes_field(role, notes)
         ctx = self._ctx
         with ctx.transaction() as tx:
             session = tx.sessions.get(tenant, session_id)
@@ -280,6 +285,8 @@ class SessionCommands:
             changed, change = machine.fire(
                 session, transition, now=tx.now, actor=actor, role=role, reason=reason
             )
+            if noted is not None:
+                changed = attrs.evolve(changed, metadata={**changed.metadata, noted[0]: noted[1]})
             return store_status(tx, machine, session, changed, [change], actor)
 
     @retried

@@ -160,6 +160,22 @@ class RescheduleCommands:
             return Refusal(rule=error.rule, reason=error.reason, allows_at=error.allows_at)
         return None
 
+    # -- reads ---------------------------------------------------------------------
+
+    def get(self, tenant: str, request_id: str) -> RescheduleRequest:
+        """Return the tenant's request ``request_id``; raises ``RescheduleNotFound``."""
+        with self._tx(None) as (tx, repo):
+            found = repo.get(tenant, request_id)
+            tx.uow.rollback()
+        return found
+
+    def for_session(self, tenant: str, session_id: str) -> list[RescheduleRequest]:
+        """Return the session's requests in every status, oldest first (its reschedule history)."""
+        with self._tx(None) as (tx, repo):
+            found = repo.for_session(tenant, session_id)
+            tx.uow.rollback()
+        return found
+
     # -- commands ------------------------------------------------------------------
 
     @retried

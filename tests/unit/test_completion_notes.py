@@ -1,0 +1,92 @@
+"""Completion with notes (issue 13): either side completes after the start, notes are bounded."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sessionkit.errors import InvalidValue, RescheduleNotFound, TransitionRefused
+from sessionkit.model import ResourceRef, Session
+from sessionkit.model.events import SessionStatusChanged
+from sessionkit.model.fields import MAX_NOTES_LENGTH
+from sessionkit.policies import coaching_notice
+from sessionkit.testing.harness import Harness
+
+NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
+START = NOW + timedelta(days=3)
+
+
+def _lesson(h: Harness) -> Session:
+    return h.kit.sessions.create_extra(
+        "acme",
+        actor="cleo",
+        title="Maths",
+        lifecycle="coaching",
+        start=START,
+        end=START + timedelta(hours=1),
+        resources=[ResourceRef("coach", "cleo")],
+    )
+
+
+@pytest.mark.parametrize("role", ["student", "coach"])
+def test_either_side_completes_after_the_start_and_its_notes_are_its_own_field(role: str) -> None:
+    h = Harness.in_memory(NOW)
+    lesson = _lesson(h)
+    with pytest.raises(TransitionRefused, match="has not started"):
+        h.kit.sessions.fire("acme", lesson.id, "complete", actor="x", role=role, notes="early")
+    assert h.kit.queries.get("acme", lesson.id).metadata == {}
+    h.clock.set(START + timedelta(minutes=61))
+    done = h.kit.sessions.fire(
+        "acme", lesson.id, "complete", actor="x", role=role, notes="Fractions: done"
+    )
+    assert done.status == "COMPLETED"
+    assert done.metadata == {f"{role}_notes": "Fractions: done"}
+    assert h.kit.queries.get("acme", lesson.id).metadata == done.metadata
+    event = h.events.events[-1]
+    assert isinstance(event, SessionStatusChanged)
+    assert event.session.metadata == done.metadata
+
+
+def test_notes_without_a_role_are_notes_and_other_fields_are_kept() -> None:
+    h = Harness.in_memory(NOW)
+    lesson = _lesson(h)
+    h.kit.sessions.set_fields("acme", lesson.id, actor="cleo", set={"topic": "algebra"})
+    h.clock.set(START + timedelta(minutes=5))
+    done = h.kit.sessions.fire("acme", lesson.id, "complete", actor="admin", notes="")
+    assert done.metadata == {"topic": "algebra", "notes": ""}
+
+
+def test_notes_are_bounded_and_a_refusal_writes_nothing() -> None:
+    h = Harness.in_memory(NOW)
+    lesson = _lesson(h)
+    h.clock.set(START + timedelta(minutes=5))
+    longest = "n" * MAX_NOTES_LENGTH
+    with pytest.raises(InvalidValue, match="at most 2000 characters, got 2001") as error:
+        h.kit.sessions.fire("acme", lesson.id, "complete", actor="a", notes=longest + "n")
+    assert error.value.expected == "a string of at most 2000 characters"
+    with pytest.raises(InvalidValue, match="notes must be a string"):
+        h.kit.sessions.fire("acme", lesson.id, "complete", actor="a", notes=42)  # type: ignore[arg-type]
+    assert h.kit.queries.get("acme", lesson.id).status == "SCHEDULED"
+    done = h.kit.sessions.fire(
+        "acme", lesson.id, "complete", actor="a", role="coach", notes=longest
+    )
+    assert done.metadata["coach_notes"] == longest
+
+
+def test_reschedule_reads_give_a_sessions_history() -> None:
+    h = Harness.in_memory(NOW, notice=coaching_notice())
+    lesson = _lesson(h)
+    assert h.kit.reschedules.for_session("acme", lesson.id) == []
+    asked = h.kit.reschedules.request(
+        "acme", lesson.id, role="student", actor="ana", reason="I have an exam that day"
+    )
+    h.kit.reschedules.decline("acme", asked.id, role="coach", actor="cleo")
+    again = h.kit.reschedules.request(
+        "acme", lesson.id, role="student", actor="ana", reason="Still the exam, sorry"
+    )
+    history = h.kit.reschedules.for_session("acme", lesson.id)
+    assert [(r.id, r.status) for r in history] == [(asked.id, "DECLINED"), (again.id, "PENDING")]
+    assert h.kit.reschedules.get("acme", again.id) == again
+    with pytest.raises(RescheduleNotFound):
+        h.kit.reschedules.get("other", again.id)
