@@ -6,8 +6,10 @@ report and next week's agenda; running it again only tops up (sessionkit.demo).
 ``python -m sessionkit demo marketplace`` runs the tutoring marketplace instead
 (slots, paid holds, waitlists, refunds; sessionkit.demo.marketplace) and
 ``python -m sessionkit demo consulting`` the consulting platform (public and
-manual booking, payment status, bulk changes; sessionkit.demo.consulting),
-each in its own SQLite file.
+manual booking, payment status, bulk changes; sessionkit.demo.consulting) and
+``python -m sessionkit demo coaching`` the coaching platform (contracts of N
+sessions, reschedule requests both ways, completion with notes, no-shows,
+progress; sessionkit.demo.coaching), each in its own SQLite file.
 
 Bad arguments print one line to stderr and exit with status 2.
 """
@@ -37,6 +39,7 @@ _DEMO_DBS = {
     "lms": "sqlite:///sessionkit-demo.sqlite3",
     "marketplace": "sqlite:///sessionkit-marketplace.sqlite3",
     "consulting": "sqlite:///sessionkit-consulting.sqlite3",
+    "coaching": "sqlite:///sessionkit-coaching.sqlite3",
 }
 """Each demo platform's default database: its own SQLite file."""
 
@@ -124,7 +127,9 @@ def _build_parser() -> _Parser:
         "seats, cancel and wait for them; prints slots, bookings, free seats, money and an "
         "agenda. consulting: two consultants (a tenant each) take public bookings paid by "
         "card and add sessions paid by hand, cancel with refunds and mark sessions completed "
-        "and paid in bulk; prints each consultant's dashboard. Running any of them again on "
+        "and paid in bulk; prints each consultant's dashboard. coaching: a contract of six "
+        "sessions between a student and a coach, reschedule requests both ways, completion "
+        "with notes, a missed session; prints progress and rates. Running any of them again on "
         "the same database writes nothing twice.",
     )
     demo.add_argument(
@@ -137,14 +142,16 @@ def _build_parser() -> _Parser:
     demo.add_argument(
         "--db",
         default=None,
-        help="SQLAlchemy URL (default: sessionkit-demo.sqlite3, sessionkit-marketplace.sqlite3 "
-        "or sessionkit-consulting.sqlite3, in the current directory), or 'memory'",
+        help="SQLAlchemy URL (default: sessionkit-demo.sqlite3, sessionkit-marketplace.sqlite3, "
+        "sessionkit-consulting.sqlite3 or sessionkit-coaching.sqlite3, in the current "
+        "directory), or 'memory'",
     )
     demo.add_argument(
         "--now",
         default=None,
         help="the demo's 'now' as an aware ISO date-time (default 2026-03-02T07:00Z; "
-        "consulting: 2026-03-02T04:30Z); a later one makes the rolling window refill",
+        "consulting: 2026-03-02T04:30Z; coaching: 2026-03-02T14:00Z); a later one makes the "
+        "rolling window refill",
     )
     return parser
 
@@ -207,9 +214,19 @@ def _expand(args: argparse.Namespace) -> str:
 
 
 def _demo(args: argparse.Namespace) -> str:
-    from sessionkit.demo import DEMO_NOW, consulting, consulting_story, marketplace_story, render
+    from sessionkit.demo import (
+        DEMO_NOW,
+        coaching,
+        coaching_story,
+        consulting,
+        consulting_story,
+        marketplace_story,
+        render,
+    )
 
-    now = consulting.DEMO_NOW if args.platform == "consulting" else DEMO_NOW
+    now = {"consulting": consulting.DEMO_NOW, "coaching": coaching.DEMO_NOW}.get(
+        args.platform, DEMO_NOW
+    )
     if args.now is not None:
         now = _parse_local(args.now, "--now")
         if now.tzinfo is None:
@@ -219,6 +236,8 @@ def _demo(args: argparse.Namespace) -> str:
         return marketplace_story.render(now, db=db)
     if args.platform == "consulting":
         return consulting_story.render(now, db=db)
+    if args.platform == "coaching":
+        return coaching_story.render(now, db=db)
     return render(now, db=db)
 
 

@@ -1,0 +1,241 @@
+"""The coaching demo's story: the seed's workflows, replayed on the platform and printed.
+
+``python -m sessionkit demo coaching`` calls :func:`render`. The platform
+(contracts, attendance, completion, progress) is :mod:`sessionkit.demo.coaching`.
+Every step is safe to run again: a request already made (same session, role
+and reason) is found, not made twice; an answered one is not answered again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from sessionkit.demo._common import open_store
+from sessionkit.demo.coaching import (
+    DEMO_NOW,
+    TENANT,
+    Coaching,
+    Contract,
+    Person,
+    build_coaching,
+    complete,
+    contract_sessions,
+    join,
+    progress,
+    sign,
+)
+from sessionkit.errors import RescheduleRefused
+from sessionkit.model.reschedule import RescheduleRequest
+from sessionkit.model.session import Session
+from sessionkit.ports import UnitOfWorkFactory
+from sessionkit.zones import get_zone
+
+__all__ = ["COACH", "STUDENT", "contract_for", "play", "render", "run_story"]
+
+STUDENT = Person("student", "mia", "Mia Chen", "America/New_York")
+COACH = Person("coach", "leo", "Leo Brandt", "Europe/Berlin")
+
+
+def contract_for(now: datetime = DEMO_NOW) -> Contract:
+    """The demo's contract: six weekly hours of German, from the day after ``now``, 18:00 Berlin."""
+    zone = get_zone(COACH.zone)
+    day = (now + timedelta(days=1)).astimezone(zone).date()
+    first = datetime.combine(day, time(18), tzinfo=zone)
+    return Contract(key="C-1", student=STUDENT, coach=COACH, subject="German", count=6, first=first)
+
+
+def _both(at: datetime) -> str:
+    return f"{COACH.local(at)} / {STUDENT.local(at)}"
+
+
+def _pct(value: float) -> str:
+    return f"{value:.0%}"
+
+
+class _Story:
+    def __init__(self, c: Coaching, contract: Contract) -> None:
+        self.c = c
+        self.kit = c.kit
+        self.contract = contract
+        self.lines: list[str] = []
+
+    def at(self, instant: datetime) -> None:
+        self.c.clock.set(instant)
+
+    def say(self, text: str) -> None:
+        self.lines.append(f"  {COACH.local(self.c.clock.now()):<22} {text}")
+
+    def session(self, number: int) -> Session:
+        return contract_sessions(self.c, self.contract)[number - 1]
+
+    def tick(self) -> None:
+        """The jobs a host runs every minute: due reschedules, then due timers."""
+        for request in self.kit.approve_reschedules(TENANT).approved:
+            moved = self.kit.queries.get(TENANT, request.session_id)
+            self.say(
+                f"tick: {request.role}'s request {request.status} by silence; session "
+                f"{moved.metadata['number']} now {_both(moved.start)}"
+            )
+        for session in self.kit.advance_due(TENANT).advanced:
+            self.say(f"tick: session {session.metadata['number']} nobody joined: {session.status}")
+
+    def ask(
+        self, number: int, who: Person, reason: str, days: int | None
+    ) -> RescheduleRequest | None:
+        session = self.session(number)
+        made = [
+            r
+            for r in self.kit.reschedules.for_session(TENANT, session.id)
+            if r.role == who.role and r.reason == reason
+        ]
+        if made:  # a rerun: asked the first time
+            self.say(f"{who.name}'s request for session {number} is {made[0].status} already")
+            return made[0]
+        proposed = None if days is None else session.start + timedelta(days=days)
+        try:
+            asked = self.kit.reschedules.request(
+                TENANT,
+                session.id,
+                role=who.role,
+                actor=who.slug,
+                reason=reason,
+                proposed_start=proposed,
+            )
+        except RescheduleRefused as refused:
+            when = "never" if refused.allows_at is None else _both(refused.allows_at)
+            self.say(
+                f"{who.name} ({who.role}) asks to move session {number}: refused, rule "
+                f"{refused.rule!r}, allows_at {when}"
+            )
+            return None
+        target = "" if proposed is None else f" to {_both(proposed)}"
+        self.say(
+            f"{who.name} ({who.role}) asks to move session {number}{target}: "
+            f"{asked.status}, answer by {_both(asked.deadline)}"
+        )
+        return asked
+
+    def answer(self, asked: RescheduleRequest | None, who: Person, *, approve: bool) -> None:
+        if asked is None:
+            return
+        current = self.kit.reschedules.get(TENANT, asked.id)
+        if not current.pending:
+            return
+        if approve:
+            done = self.kit.reschedules.approve(TENANT, asked.id, role=who.role, actor=who.slug)
+        else:
+            done = self.kit.reschedules.decline(TENANT, asked.id, role=who.role, actor=who.slug)
+        moved = self.kit.queries.get(TENANT, asked.session_id)
+        self.say(
+            f"{who.name} answers: {done.status}; session {moved.metadata['number']} "
+            f"is at {_both(moved.start)}"
+        )
+
+    def held(self, number: int, notes: tuple[Person, str] | None) -> None:
+        """Session ``number`` takes place: both join, one side completes it with notes."""
+        session = self.session(number)
+        self.at(session.start)
+        self.tick()
+        if notes is None:
+            self.at(session.start + timedelta(minutes=31))
+            self.tick()
+            return
+        session = join(self.c, join(self.c, session, COACH), STUDENT)
+        self.at(session.end + timedelta(minutes=5))
+        self.tick()
+        who, text = notes
+        done = complete(self.c, session, who, text)
+        self.say(
+            f"{who.name} completes session {number}: {done.status}, "
+            f"{who.role}_notes {done.metadata.get(f'{who.role}_notes')!r}"
+        )
+
+
+def run_story(c: Coaching, contract: Contract) -> list[str]:
+    """Replay the seed's workflows (idempotently); return the story's lines."""
+    s = _Story(c, contract)
+    start = c.clock.now()
+    sessions = sign(c, contract)
+    first = _both(sessions[0].start)
+    s.say(
+        f"contract {contract.key}: {len(sessions)} sessions of {contract.subject}, "
+        f"{contract.student.name} with {contract.coach.name}, weekly from {first}"
+    )
+    s.ask(1, COACH, "I have to travel on Tuesday", days=1)
+    second = s.ask(2, STUDENT, "My exam moved to that Tuesday", days=1)
+    s.at(start + timedelta(hours=2))
+    s.answer(second, COACH, approve=True)
+    s.held(1, (COACH, "Placement done: A2. Goal: B1 by summer; focus on speaking."))
+    s.held(2, (STUDENT, "Loved the role-play. I need more practice with the dative."))
+    third_start = s.session(3).start
+    s.at(third_start - timedelta(days=5, hours=8))
+    third = s.ask(3, COACH, "I am at a conference on Tuesday", days=2)
+    s.at(third_start - timedelta(days=4, hours=20))
+    s.answer(third, STUDENT, approve=False)
+    s.held(3, None)
+    fourth_start = s.session(4).start
+    s.at(fourth_start - timedelta(days=6, hours=7))
+    fourth = s.ask(4, STUDENT, "Family visit that evening", days=2)
+    s.at(fourth_start - timedelta(days=6, hours=5))
+    if fourth is not None and c.kit.reschedules.get(TENANT, fourth.id).pending:
+        s.ask(4, COACH, "Could we do Wednesday instead?", days=1)
+    s.at(fourth_start - timedelta(days=5, hours=7))  # the student's request's deadline
+    s.tick()
+    s.held(4, (COACH, "Good session: perfect tense drilled; homework: chapter 5."))
+    return s.lines
+
+
+def report(c: Coaching, contract: Contract) -> list[str]:
+    """The contract's sessions (in both zones, with notes) and its progress and rates."""
+    out = [
+        "",
+        f"Contract {contract.key} (coach's zone / student's zone):",
+    ]
+    for session in contract_sessions(c, contract):
+        notes = [
+            f"{role}: {session.metadata[f'{role}_notes']}"
+            for role in ("coach", "student")
+            if f"{role}_notes" in session.metadata
+        ]
+        out.append(
+            f"  {session.metadata['number']}  {_both(session.start):<46} {session.status:<10} "
+            f"{'; '.join(notes)}".rstrip()
+        )
+    p = progress(c, contract)
+    requests = ", ".join(f"{n} {status}" for status, n in sorted(p.requests.items()))
+    out += [
+        "",
+        f"progress           {p.completed}/{p.total} completed ({_pct(p.progress)})",
+        f"completion rate    {_pct(p.completion_rate)} of {p.held} held",
+        f"no-show rate       {_pct(p.no_show_rate)} of {p.held} held",
+        f"reschedule rate    {_pct(p.reschedule_rate)} ({p.moved} of {p.total} sessions moved)",
+        f"requests           {requests or 'none'}",
+    ]
+    return out
+
+
+def render(now: datetime = DEMO_NOW, *, db: str = "memory") -> str:
+    """Build the platform in ``db`` (``"memory"`` or a SQLAlchemy URL), run the story, report."""
+    factory, where = open_store(db)
+    return play(now, uow=None if db == "memory" else factory, where=where)
+
+
+def play(now: datetime = DEMO_NOW, *, uow: UnitOfWorkFactory | None = None, where: str = "") -> str:
+    """Run the demo on ``uow`` (a fresh in-memory store for ``None``); return the report."""
+    c = build_coaching(now, uow=uow)
+    contract = contract_for(now)
+    out = [
+        (
+            f"sessionkit demo coaching: Skileez in {where or 'memory'}; "
+            f"now is {now:%a %Y-%m-%d %H:%M} UTC"
+        ),
+        "",
+        (
+            f"{COACH.name} (coach, {COACH.zone}) and {STUDENT.name} (student, {STUDENT.zone}); "
+            "reschedule notice: students 24 h, coaches 48 h, within 10 h students only; "
+            "24 h to answer, silence approves; MISSED 30 min after the start if nobody joined."
+        ),
+        "",
+        "What happened (Berlin time; times as coach / student):",
+    ]
+    return "\n".join([*out, *run_story(c, contract), *report(c, contract)])

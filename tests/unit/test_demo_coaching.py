@@ -1,0 +1,79 @@
+"""``python -m sessionkit demo coaching``: deterministic, rerunnable, its own SQLite file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sessionkit
+from sessionkit.cli import main
+from sessionkit.demo.coaching_story import render
+
+
+def _run(cwd: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    # This checkout's sessionkit, whatever the working directory.
+    source = str(Path(sessionkit.__file__).resolve().parents[1])
+    path = os.pathsep.join(p for p in (source, os.environ.get("PYTHONPATH", "")) if p)
+    return subprocess.run(
+        [sys.executable, "-m", "sessionkit", "demo", "coaching", *extra],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+
+
+def test_coaching_prints_the_story_the_contract_and_its_rates(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["demo", "coaching", "--db", "memory"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("sessionkit demo coaching: Skileez in memory; now is Mon 2026-03-02")
+    assert (
+        "Leo Brandt (coach) asks to move session 1: refused, rule 'notice', allows_at never" in out
+    )
+    assert (
+        "Mia Chen (student) asks to move session 2 to Wed 11 Mar 18:00 CET / "
+        "Wed 11 Mar 13:00 EDT: PENDING"
+    ) in out
+    assert "Leo Brandt answers: APPROVED; session 2 is at Wed 11 Mar 18:00 CET" in out
+    assert "Mia Chen answers: DECLINED; session 3 is at Tue 17 Mar 18:00 CET" in out
+    assert "tick: session 3 nobody joined: MISSED" in out
+    assert (
+        "refused, rule 'one_pending', allows_at Thu 19 Mar 11:00 CET / Thu 19 Mar 06:00 EDT" in out
+    )
+    assert "tick: student's request AUTO_APPROVED by silence; session 4 now Thu 26 Mar" in out
+    assert "Mia Chen completes session 2: COMPLETED, student_notes 'Loved the role-play." in out
+    assert "  5  Tue 31 Mar 18:00 CEST / Tue 31 Mar 12:00 EDT   SCHEDULED" in out
+    assert "progress           3/6 completed (50%)" in out
+    assert "completion rate    75% of 4 held" in out
+    assert "no-show rate       25% of 4 held" in out
+    assert "reschedule rate    33% (2 of 6 sessions moved)" in out
+    assert out.rstrip().endswith("requests           1 APPROVED, 1 AUTO_APPROVED, 1 DECLINED")
+
+
+def test_coaching_is_deterministic() -> None:
+    assert render() == render()
+
+
+def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice(
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("sqlalchemy")
+    first = _run(tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "sessionkit-coaching.sqlite3").exists()
+    assert not (tmp_path / "sessionkit-consulting.sqlite3").exists()
+    assert "in sqlite:///sessionkit-coaching.sqlite3" in first.stdout
+    second = _run(tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "Mia Chen's request for session 2 is APPROVED already" in second.stdout
+    assert "Mia Chen's request for session 4 is AUTO_APPROVED already" in second.stdout
+    assert "rule 'not_reschedulable'" in second.stdout  # session 1 is completed now
+    report = first.stdout.split("\nContract C-1")[1]
+    assert report == second.stdout.split("\nContract C-1")[1]
