@@ -1,0 +1,133 @@
+"""The coaching seed (004, the Skileez platform) replayed on sessionkit, in memory and on SQLite.
+
+A contract is N ``coaching`` sessions between a student and a coach
+(:mod:`sessionkit.demo.coaching`); reschedules follow ``coaching_notice()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from sessionkit.demo.coaching import (
+    DEMO_NOW,
+    TENANT,
+    Coaching,
+    build_coaching,
+    complete,
+    contract_sessions,
+    join,
+    progress,
+    sign,
+)
+from sessionkit.demo.coaching_story import COACH, STUDENT, contract_for, play, run_story
+from sessionkit.errors import InvalidValue, RescheduleRefused, TransitionRefused
+from sessionkit.ports import UnitOfWorkFactory
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[UnitOfWorkFactory | None]:
+    if request.param == "memory":
+        yield None
+        return
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, upgrade
+
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'coaching.sqlite3'}")
+    upgrade(engine)
+    yield SqlAlchemyStore(engine).unit_of_work
+    engine.dispose()
+
+
+@pytest.fixture
+def c(store: UnitOfWorkFactory | None) -> Coaching:
+    return build_coaching(DEMO_NOW, uow=store)
+
+
+def test_signing_makes_n_sessions_in_the_coachs_zone_once(c: Coaching) -> None:
+    contract = contract_for()
+    first = sign(c, contract)
+    assert sign(c, contract) == first
+    assert [s.metadata["number"] for s in first] == [1, 2, 3, 4, 5, 6]
+    assert {s.tz for s in first} == {"Europe/Berlin"}
+    # 18:00 on the coach's wall clock every week, across Berlin's change on 29 March.
+    assert [COACH.local(s.start).split(" ", 3)[3] for s in first] == ["18:00 CET"] * 4 + [
+        "18:00 CEST"
+    ] * 2
+    assert STUDENT.local(first[0].start) == "Tue 03 Mar 12:00 EST"
+
+
+def test_reschedules_follow_the_notice_by_role(c: Coaching) -> None:
+    sessions = sign(c, contract_for())
+    kit, first = c.kit, sessions[0]  # starts in 27 hours
+    with pytest.raises(RescheduleRefused) as refused:
+        kit.reschedules.request(
+            TENANT, first.id, role="coach", actor="leo", reason="I have to travel then"
+        )
+    assert (refused.value.rule, refused.value.allows_at) == ("notice", None)
+    asked = kit.reschedules.request(
+        TENANT,
+        first.id,
+        role="student",
+        actor="mia",
+        reason="My exam moved to that day",
+        proposed_start=first.start + timedelta(days=1),
+    )
+    with pytest.raises(RescheduleRefused) as taken:
+        kit.reschedules.request(
+            TENANT, first.id, role="student", actor="mia", reason="Another reason here"
+        )
+    assert (taken.value.rule, taken.value.allows_at) == ("one_pending", asked.deadline)
+    report = kit.approve_reschedules(TENANT, now=asked.deadline)
+    assert [r.status for r in report.approved] == ["AUTO_APPROVED"]
+    assert kit.queries.get(TENANT, first.id).start == first.start + timedelta(days=1)
+
+
+def test_completion_by_either_side_after_the_start_with_bounded_notes(c: Coaching) -> None:
+    first = sign(c, contract_for())[0]
+    with pytest.raises(TransitionRefused):
+        complete(c, first, STUDENT, "too early")
+    c.clock.set(first.end)
+    with pytest.raises(InvalidValue, match="at most 2000"):
+        complete(c, first, STUDENT, "x" * 2001)
+    done = complete(c, first, STUDENT, "Good")
+    assert (done.status, done.metadata["student_notes"]) == ("COMPLETED", "Good")
+    assert complete(c, first, COACH, "again") == done  # completed once
+
+
+def test_a_session_nobody_joined_is_missed_30_minutes_after_its_start(c: Coaching) -> None:
+    first, second = sign(c, contract_for())[:2]
+    join(c, first, COACH)
+    due = first.start + timedelta(minutes=30)
+    assert c.kit.advance_due(TENANT, now=due - timedelta(seconds=1)).advanced == ()
+    assert c.kit.advance_due(TENANT, now=due).advanced == ()  # someone joined
+    late = second.start + timedelta(minutes=30)
+    missed = c.kit.advance_due(TENANT, now=late).advanced
+    assert [(s.id, s.status) for s in missed] == [(second.id, "MISSED")]
+    assert c.kit.advance_due(TENANT, now=late).advanced == ()
+
+
+def test_the_story_gives_progress_and_rates_and_replays_without_duplicates(c: Coaching) -> None:
+    contract = contract_for()
+    run_story(c, contract)
+    p = progress(c, contract)
+    assert (p.completed, p.held, p.moved, p.total) == (3, 4, 2, 6)
+    assert dict(p.requests) == {"APPROVED": 1, "AUTO_APPROVED": 1, "DECLINED": 1}
+    assert (p.progress, p.completion_rate, p.no_show_rate) == (0.5, 0.75, 0.25)
+    before = [(s.id, s.status, s.start, s.version) for s in contract_sessions(c, contract)]
+    c.clock.set(DEMO_NOW)
+    run_story(c, contract)
+    after = [(s.id, s.status, s.start, s.version) for s in contract_sessions(c, contract)]
+    assert after == before
+    assert progress(c, contract) == p
+
+
+def test_play_on_a_store_twice_reports_the_same_contract(store: UnitOfWorkFactory | None) -> None:
+    if store is None:
+        pytest.skip("a fresh memory store each play: rerun is the SQLite parameter's")
+    first = play(DEMO_NOW, uow=store)
+    second = play(DEMO_NOW, uow=store)
+    assert first.split("\nContract C-1")[1] == second.split("\nContract C-1")[1]
