@@ -34,6 +34,7 @@ from sessionkit.errors import (
     InvalidWindow,
     LifecycleError,
     LifecycleNotApplicable,
+    LimitExceeded,
     MissingFact,
     NaiveDatetime,
     NestedUnitOfWork,
@@ -71,6 +72,7 @@ from sessionkit.lifecycle import (
     Verdict,
     get_lifecycle,
 )
+from sessionkit.limits import Limits
 from sessionkit.model import (
     Page,
     ResourceRef,
@@ -141,6 +143,7 @@ __all__ = [
     "ReconcileReport",
     "CloseReport",
     "AdvanceReport",
+    "Limits",
     # errors
     "SessionKitError",
     "InvalidValue",
@@ -158,6 +161,7 @@ __all__ = [
     "SkippedTime",
     "RepeatedTime",
     "ExpansionLimitExceeded",
+    "LimitExceeded",
     "LifecycleError",
     "InvalidLifecycle",
     "InvalidTransition",

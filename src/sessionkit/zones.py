@@ -44,12 +44,15 @@ from sessionkit.errors import (
 )
 
 __all__ = [
+    "LATEST",
+    "EARLIEST",
     "UTC",
     "Disambiguate",
     "RecurrenceDisambiguate",
     "WallTimeKind",
     "check_aware",
     "check_disambiguate",
+    "check_instant",
     "get_zone",
     "local_date_start",
     "resolve_local",
@@ -67,6 +70,16 @@ RecurrenceDisambiguate = Literal["compatible", "earlier", "later", "raise", "ski
 WallTimeKind = Literal["normal", "skipped", "repeated"]
 
 _DISAMBIGUATE_CHOICES: frozenset[str] = frozenset(get_args(RecurrenceDisambiguate))
+
+EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
+"""The earliest instant the services schedule at (sessions, windows, ``now``): 1000-01-01 UTC."""
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+"""The latest instant the services schedule at: 9000-01-01 UTC.
+
+Every database sessionkit supports stores the whole range, and the ample
+margin to Python's year 1 and year 9999 lets windows, buffers and timers be
+added to any such instant without leaving what a ``datetime`` can hold.
+"""
 
 
 @lru_cache(maxsize=1024)
@@ -110,12 +123,43 @@ def check_disambiguate(value: object, *, allow_skip: bool = False) -> None:
 
 
 def check_aware(value: object, name: str = "datetime") -> datetime:
-    """Return ``value`` if it is an aware datetime, else raise a clear sessionkit error."""
+    """Return ``value`` if it is an aware datetime, else raise a clear sessionkit error.
+
+    An aware value so close to year 1 or year 9999 that it has no UTC
+    equivalent (``datetime.min`` at +14:00) is an :class:`~sessionkit.errors.InvalidValue`.
+    """
     if not isinstance(value, datetime):
         raise NotADatetime(value, name=name)
     if value.tzinfo is None or value.utcoffset() is None:
         raise NaiveDatetime(value, name=name)
+    if value.year in (1, 9999):
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise InvalidValue(
+                f"{name} {value.isoformat()} has no UTC equivalent (it lies outside the years "
+                "1 to 9999 in UTC)",
+                value=value,
+                expected="an aware datetime between 0001-01-01 and 9999-12-31 UTC",
+            ) from None
     return value
+
+
+def check_instant(value: object, name: str = "datetime") -> datetime:
+    """Return the aware ``value`` in UTC if it lies in ``[EARLIEST, LATEST]``, else raise.
+
+    What the services accept as a session's time, a window's ends or ``now``;
+    outside it :class:`~sessionkit.errors.InvalidValue` names the value and the range.
+    """
+    instant = check_aware(value, name).astimezone(UTC)
+    if not EARLIEST <= instant <= LATEST:
+        raise InvalidValue(
+            f"{name} {instant.isoformat()} is outside the instants sessionkit schedules at, "
+            f"{EARLIEST.date().isoformat()} to {LATEST.date().isoformat()} UTC",
+            value=value,
+            expected=f"an aware datetime between {EARLIEST.isoformat()} and {LATEST.isoformat()}",
+        )
+    return instant
 
 
 def to_utc(value: datetime, name: str = "datetime") -> datetime:
