@@ -15,6 +15,7 @@ from typing import Final
 import attrs
 
 from sessionkit.errors import InvalidRecurrence, NotADatetime
+from sessionkit.limits import CEILING
 from sessionkit.recurrence.rule import Rule
 from sessionkit.zones import (
     RecurrenceDisambiguate,
@@ -125,12 +126,18 @@ def normalise_until(rule: Rule, tz: str, policy: RecurrenceDisambiguate) -> Rule
 
 
 def check_duration(duration: object) -> timedelta:
-    """Return ``duration`` if it is a positive timedelta, else raise."""
+    """Return ``duration`` if it is a positive timedelta of at most a century, else raise."""
     if not isinstance(duration, timedelta):
         raise NotADatetime(duration, name="duration", expected="timedelta")
     if duration <= timedelta(0):
         raise InvalidRecurrence(
             f"duration must be positive, got {duration}", value=duration, part="DURATION"
+        )
+    if duration > CEILING:
+        raise InvalidRecurrence(
+            f"duration must be at most {CEILING.days:,} days (a century), got {duration}",
+            value=duration,
+            part="DURATION",
         )
     return duration
 

@@ -32,7 +32,13 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import attrs
 
-from sessionkit.errors import InvalidRecurrence, InvalidWindow, NotADatetime
+from sessionkit.errors import (
+    InvalidRecurrence,
+    InvalidValue,
+    InvalidWindow,
+    NotADatetime,
+    WrongType,
+)
 from sessionkit.recurrence._normalise import (
     check_duration,
     check_start,
@@ -44,7 +50,7 @@ from sessionkit.recurrence._normalise import (
 )
 from sessionkit.recurrence._plan import MAX_CANDIDATES, Occurrence, Plan
 from sessionkit.recurrence.editing import split_recurrence
-from sessionkit.recurrence.expand import expand, make_plan
+from sessionkit.recurrence.expand import expand, make_plan, past_year_9999
 from sessionkit.recurrence.ical import format_ical_lines, parse_ical_lines
 from sessionkit.recurrence.rule import WEEKDAYS, Rule, Weekday, parse_rule
 from sessionkit.timespan import TimeSpan
@@ -248,9 +254,20 @@ class Recurrence:
 
         Nothing beyond what is iterated is computed, so infinite rules are fine.
         Rules without COUNT jump straight to the window instead of walking from
-        DTSTART. Raises :class:`~sessionkit.errors.ExpansionLimitExceeded` once
-        one call has examined more than ``max_candidates`` candidate dates.
+        DTSTART. Raises :class:`~sessionkit.errors.ExpansionLimitExceeded` (a
+        ``LimitExceeded``) once one call's candidate cost passes
+        ``max_candidates``: each rule period and candidate date costs 1, each
+        local year visited :data:`~sessionkit.recurrence.YEAR_COST` (the
+        default, 100,000, is ``Limits().candidates``).
         """
+        if isinstance(max_candidates, bool) or not isinstance(max_candidates, int):
+            raise WrongType(max_candidates, name="max_candidates", expected="an integer >= 1")
+        if max_candidates < 1:
+            raise InvalidValue(
+                f"max_candidates must be >= 1, got {max_candidates}",
+                value=max_candidates,
+                expected=">= 1",
+            )
         lo = check_aware(start, "start")
         hi = check_aware(end, "end")
         if hi < lo:
@@ -296,6 +313,8 @@ class Recurrence:
         return bool(plan.ex_days) and instant.astimezone(get_zone(self.tz)).date() in plan.ex_days
 
     def _rdate_occurrence(self, instant: datetime) -> Occurrence:
+        if instant > datetime.max.replace(tzinfo=UTC) - self.duration:
+            raise past_year_9999(instant, self.duration)
         local = instant.astimezone(get_zone(self.tz))
         return Occurrence(
             TimeSpan(instant, instant + self.duration), local, local.replace(tzinfo=None)
