@@ -116,7 +116,8 @@ def _optional_refs(
 ) -> tuple[ResourceRef, ...]:
     if value is None:
         return ()
-    return resource_refs(value)  # type: ignore[arg-type]  # resource_refs takes one or many
+    # A query may name more resources than one session has: a dashboard's teachers.
+    return resource_refs(value, most=MAX_LIMIT)  # type: ignore[arg-type]  # one or many
 
 
 def _fields(

@@ -29,6 +29,7 @@ __all__ = [
     "MAX_REF_LENGTH",
     "MAX_TITLE_LENGTH",
     "MAX_CAPACITY",
+    "MAX_RESOURCES",
     "ResourceRef",
     "Session",
     "check_capacity",
@@ -86,15 +87,30 @@ class ResourceRef:
         return cls(kind, ident)
 
 
-def resource_refs(values: Iterable[ResourceRef | str]) -> tuple[ResourceRef, ...]:
-    """Normalise resources (refs or ``"kind:id"`` strings) to a sorted, duplicate-free tuple."""
+MAX_RESOURCES = 100
+"""The most resources one session (or schedule item) occupies."""
+
+
+def resource_refs(
+    values: Iterable[ResourceRef | str], *, most: int = MAX_RESOURCES
+) -> tuple[ResourceRef, ...]:
+    """Normalise resources (refs or ``"kind:id"`` strings) to a sorted, duplicate-free tuple.
+
+    At most ``most`` of them (default :data:`MAX_RESOURCES`).
+    """
     if isinstance(values, (str, ResourceRef)):
         values = (values,)
     elif isinstance(values, (bytes, Mapping)) or not isinstance(values, Iterable):
         raise WrongType(
             values, name="resources", expected="ResourceRefs or 'kind:id' texts (one or a list)"
         )
-    refs = {v if isinstance(v, ResourceRef) else ResourceRef.parse(v) for v in values}
+    refs: set[ResourceRef] = set()
+    for value in values:
+        refs.add(value if isinstance(value, ResourceRef) else ResourceRef.parse(value))
+        if len(refs) > most:
+            raise InvalidValue(
+                f"at most {most} resources, got more", value=len(refs), expected=f"<= {most}"
+            )
     return tuple(sorted(refs))
 
 
