@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sessionkit.lifecycle import PRESETS, LifecycleRegistry
+from sessionkit.limits import Limits, check_limits
 from sessionkit.policies import BookingRules, RulesFor
 from sessionkit.ports import Clock, FactProvider, LinkChecker, UnitOfWorkFactory
 from sessionkit.services._context import Context
@@ -44,7 +45,9 @@ class SessionKit:
     lifecycle names of series and sessions; ``ids`` makes new ids; ``facts``
     (optional) gives the facts timed conditions read, such as attendance;
     ``booking_rules`` are the :class:`~sessionkit.policies.BookingRules` of
-    every session, or a function picking them per session (by kind, provider).
+    every session, or a function picking them per session (by kind, provider);
+    ``limits`` bound the work of one call (:class:`~sessionkit.limits.Limits`;
+    default: ``Limits()``), and past one a call raises ``LimitExceeded``.
 
     The use cases are grouped: :attr:`sessions` (single-session commands),
     :attr:`series` (generation, schedule changes, closing), :attr:`queries`
@@ -62,6 +65,7 @@ class SessionKit:
         ids: Callable[[], str] = new_id,
         facts: FactProvider | None = None,
         booking_rules: BookingRules | RulesFor | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.context = Context(
             uow=uow,
@@ -71,6 +75,7 @@ class SessionKit:
             ids=ids,
             facts=facts,
             booking_rules=BookingRules() if booking_rules is None else booking_rules,
+            limits=check_limits(limits),
         )
         self.sessions = SessionCommands(self.context)
         """Create extra sessions, update, delete, cancel, fire and advance."""
