@@ -194,8 +194,7 @@ def field_filters(
             )
         if len(many) > MAX_FILTER_VALUES:
             raise InvalidValue(
-                f"field filter {key!r}: give at most {MAX_FILTER_VALUES} values, got "
-                f"{len(many):,}",
+                f"field filter {key!r}: give at most {MAX_FILTER_VALUES} values, got {len(many):,}",
                 value=shown(wanted),
                 expected=f"1..{MAX_FILTER_VALUES} values",
             )
