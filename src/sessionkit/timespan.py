@@ -23,7 +23,7 @@ from typing import cast
 import attrs
 
 from sessionkit.errors import InvalidDuration, InvalidTimeSpan, InvalidValue, NotADatetime
-from sessionkit.zones import check_aware, get_zone
+from sessionkit.zones import check_aware, get_zone, to_zone
 
 __all__ = ["TimeSpan", "check_buffer_pair", "check_delta"]
 
@@ -192,7 +192,7 @@ class TimeSpan:
     def in_zone(self, tz: str | tzinfo) -> tuple[datetime, datetime]:
         """Return ``(start, end)`` as aware datetimes in ``tz``, for display."""
         zone = get_zone(tz)
-        return self.start.astimezone(zone), self.end.astimezone(zone)
+        return to_zone(self.start, zone, "start"), to_zone(self.end, zone, "end")
 
     def isoformat(self) -> str:
         """Return the ISO 8601 interval ``start/end`` in UTC."""

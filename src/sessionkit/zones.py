@@ -41,6 +41,7 @@ from sessionkit.errors import (
     RepeatedTime,
     SkippedTime,
     UnknownTimeZone,
+    WrongType,
 )
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "local_date_start",
     "resolve_local",
     "to_utc",
+    "to_zone",
     "wall_time_kind",
     "zone_name",
 ]
@@ -114,6 +116,8 @@ def zone_name(tz: str | tzinfo) -> str:
 def check_disambiguate(value: object, *, allow_skip: bool = False) -> None:
     """Raise :class:`~sessionkit.errors.InvalidValue` unless ``value`` is a known policy."""
     allowed = _DISAMBIGUATE_CHOICES if allow_skip else _DISAMBIGUATE_CHOICES - {"skip"}
+    if not isinstance(value, str):
+        raise WrongType(value, name="disambiguate", expected=" | ".join(sorted(allowed)))
     if value not in allowed:
         raise InvalidValue(
             f"disambiguate must be one of {sorted(allowed)}, got {value!r}",
@@ -162,6 +166,20 @@ def check_instant(value: object, name: str = "datetime") -> datetime:
     return instant
 
 
+def to_zone(value: datetime, tz: str | tzinfo, name: str = "datetime") -> datetime:
+    """Return the aware ``value`` in zone ``tz``; ``InvalidValue`` past year 1 or 9999 there."""
+    zone = get_zone(tz)
+    try:
+        return check_aware(value, name).astimezone(zone)
+    except OverflowError:
+        raise InvalidValue(
+            f"{name} {value.isoformat()} has no local time in {zone.key} (it would fall "
+            "outside the years 1 to 9999)",
+            value=value,
+            expected=f"an instant that exists on the wall clock of {zone.key}",
+        ) from None
+
+
 def to_utc(value: datetime, name: str = "datetime") -> datetime:
     """Return the aware ``value`` as the same instant in UTC."""
     return check_aware(value, name).astimezone(UTC)
@@ -197,7 +215,7 @@ def resolve_local(
     if not isinstance(local, datetime):
         raise NotADatetime(local, name="local time")
     if local.tzinfo is not None:
-        return check_aware(local, "local time").astimezone(zone)
+        return to_zone(local, zone, "local time")
     check_disambiguate(disambiguate)
     first = local.replace(tzinfo=zone, fold=0)
     second = local.replace(tzinfo=zone, fold=1)
@@ -211,7 +229,7 @@ def resolve_local(
         if disambiguate == "raise":
             raise SkippedTime(local, zone.key)
         offset = off1 if disambiguate == "earlier" else off0
-        return (local - offset).replace(tzinfo=UTC).astimezone(zone)
+        return to_zone((local - offset).replace(tzinfo=UTC), zone, "local time")
     if disambiguate == "raise":
         raise RepeatedTime(local, zone.key)
     return second if disambiguate == "later" else first

@@ -416,8 +416,7 @@ def _on_grid(
                         "slots",
                         len(slots) + k_last - k_first + 1,
                         most,
-                        what=f"the number of slots of {duration} every {step} (counting "
-                        "stopped there)",
+                        what=f"slots of {duration} every {step} (counted so far)",
                     )
                 start = base + k_first * step
                 for _ in range(k_first, k_last + 1):

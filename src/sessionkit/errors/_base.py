@@ -190,9 +190,9 @@ class LimitExceeded(SessionKitError, ValueError):
 
     def __init__(self, name: str, value: object, maximum: object, *, what: str = "") -> None:
         super().__init__(
-            f"{what or name} is {_amount(value)}, but Limits.{name} allows at most "
-            f"{_amount(maximum)}; ask for less (a shorter window, a coarser step, a sparser "
-            "rule) or raise the limit"
+            f"{what or name}: {_amount(value)} is more than Limits.{name} allows "
+            f"({_amount(maximum)}); ask for less (a shorter window, a coarser step, a "
+            "sparser rule) or raise the limit"
         )
         self.name = name
         self.value = value

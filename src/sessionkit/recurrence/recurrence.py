@@ -39,6 +39,7 @@ from sessionkit.errors import (
     NotADatetime,
     WrongType,
 )
+from sessionkit.errors._base import shown
 from sessionkit.recurrence._normalise import (
     check_duration,
     check_start,
@@ -174,12 +175,15 @@ class Recurrence:
         """
         if isinstance(days, str):
             days = (days,)
+        given: object = days
+        if not isinstance(given, Iterable):
+            raise WrongType(given, name="days", expected="weekday codes such as ('MO', 'WE')")
         codes: list[Weekday] = []
         for day in days:
             code = day.upper() if isinstance(day, str) else day
             if code not in WEEKDAYS:
                 raise InvalidRecurrence(
-                    f"unknown weekday {day!r}; expected one of {', '.join(WEEKDAYS)}",
+                    f"unknown weekday {shown(day)}; expected one of {', '.join(WEEKDAYS)}",
                     value=day,
                     part="BYDAY",
                 )

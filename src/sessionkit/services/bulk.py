@@ -121,7 +121,9 @@ def initial_window(series: Series, now: datetime, limits: Limits = DEFAULT_LIMIT
         span.start, span.end, f"the initial window (initial_months={policy.initial_months})"
     )
     if policy.buffer > limits.window:
-        raise LimitExceeded("window", policy.buffer, limits.window, what="window.buffer")
+        raise LimitExceeded(
+            "window", policy.buffer, limits.window, what="the series' window.buffer"
+        )
     return span
 
 
@@ -180,7 +182,7 @@ def create_many_in(
         ctx.limits.check_count(
             "sessions_per_materialisation",
             total,
-            f"the number of occurrences of the {len(drafts)} series of the batch so far",
+            f"occurrences of the {len(drafts)} series of the batch (counted so far)",
         )
     # One read for the whole batch: every resource, over the union of the windows.
     busy = _InOrder.load(tx, tenant, [w for *_, wanted in drafts for w in wanted])

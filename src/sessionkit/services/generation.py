@@ -82,8 +82,8 @@ def wanted_occurrences(
                 "sessions_per_materialisation",
                 len(found),
                 most,
-                what=f"the number of occurrences of series {series.id!r} from "
-                f"{start.isoformat()} to {end.isoformat()} (counting stopped there)",
+                what=f"occurrences of series {series.id!r} from {start.isoformat()} to "
+                f"{end.isoformat()} (counted so far)",
             )
     found.sort(key=lambda row: (row[0], row[1]))
     return [row[2] for row in found]
