@@ -55,9 +55,36 @@ from sessionkit.recurrence.expand import expand, make_plan, past_year_9999
 from sessionkit.recurrence.ical import format_ical_lines, parse_ical_lines
 from sessionkit.recurrence.rule import WEEKDAYS, Rule, Weekday, parse_rule
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import RecurrenceDisambiguate, check_aware, check_disambiguate, get_zone
+from sessionkit.zones import (
+    RecurrenceDisambiguate,
+    check_aware,
+    check_disambiguate,
+    get_zone,
+    resolve_local,
+)
 
 __all__ = ["Occurrence", "Recurrence"]
+
+
+_FIRST_START = datetime(1, 1, 3, tzinfo=UTC)
+_LAST_START = datetime(9999, 12, 29, tzinfo=UTC)
+
+
+def _check_dtstart(start: datetime, tz: str) -> None:
+    """Refuse a DTSTART within two days of year 1 or 9999 (UTC), where expansion overflows."""
+    if _FIRST_START.year < start.year < _LAST_START.year:
+        return
+    try:
+        instant: datetime | None = resolve_local(start, tz).astimezone(UTC)
+    except (OverflowError, InvalidValue):
+        instant = None
+    if instant is None or not _FIRST_START <= instant <= _LAST_START:
+        raise InvalidRecurrence(
+            f"DTSTART {start.isoformat()} in {tz} must lie between "
+            f"{_FIRST_START.date().isoformat()} and {_LAST_START.date().isoformat()} UTC",
+            value=start,
+            part="DTSTART",
+        )
 
 
 @attrs.frozen(slots=True)
@@ -82,6 +109,7 @@ class Recurrence:
 
     def __attrs_post_init__(self) -> None:
         check_disambiguate(self.disambiguate, allow_skip=True)
+        _check_dtstart(self.start, self.tz)
         if not isinstance(self.rule, Rule):
             raise InvalidRecurrence(
                 f"rule must be a Rule (use Recurrence.from_rrule for text), got {self.rule!r}",
