@@ -17,8 +17,8 @@ from sessionkit.model.text import (
     MAX_REF_LENGTH,
     MAX_TITLE_LENGTH,
     check_id,
-    check_optional_id,
     check_text,
+    plain_id,
 )
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware, get_zone
@@ -120,18 +120,23 @@ def check_identity(record: object, *ids: str) -> None:
     Ids follow :func:`~sessionkit.model.text.check_id`: strings of 1..128
     characters, no surrounding whitespace, no control characters.
     """
-    kind = type(record).__name__
-    check_id(record.id, f"{kind}.id")  # type: ignore[attr-defined]  # every record has one
-    check_id(record.tenant, f"{kind}.tenant")  # type: ignore[attr-defined]  # and a tenant
-    for name in ids:
-        check_optional_id(getattr(record, name), f"{kind}.{name}")
+    for name in ("id", "tenant", *ids):
+        value = getattr(record, name)
+        if plain_id(value) or (value is None and name in ids):
+            continue
+        check_id(value, f"{type(record).__name__}.{name}")
 
 
 def check_lengths(record: object, **limits: int) -> None:
     """Check that each named field is ``None`` or storable text of at most its limit."""
-    kind = type(record).__name__
     for name, limit in limits.items():
-        check_text(getattr(record, name), f"{kind}.{name}", limit=limit, optional=True)
+        value = getattr(record, name)
+        # None and plain ASCII text are decided here; anything else gets the full check.
+        if value is None or (
+            type(value) is str and len(value) <= limit and value.isascii() and "\x00" not in value
+        ):
+            continue
+        check_text(value, f"{type(record).__name__}.{name}", limit=limit, optional=True)
 
 
 def check_group(value: object) -> None:

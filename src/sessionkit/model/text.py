@@ -44,6 +44,7 @@ __all__ = [
     "check_flag",
     "check_id",
     "check_ids",
+    "plain_id",
     "check_names",
     "check_optional_id",
     "check_tenant",
@@ -78,8 +79,26 @@ def _bad_character(value: str, pattern: re.Pattern[str]) -> str | None:
     return "NUL" if char == "\x00" else f"the control character {char!r}"
 
 
+def plain_id(value: object, limit: int = MAX_ID_LENGTH) -> bool:
+    """Whether ``value`` is surely a valid id: the common case, decided in C.
+
+    Printable text has no control characters, no lone surrogates and no
+    whitespace but the space, which then only the ends must not be. ``False``
+    means "ask :func:`check_id`", not "invalid".
+    """
+    return (
+        type(value) is str
+        and 0 < len(value) <= limit
+        and value.isprintable()
+        and value[0] != " "
+        and value[-1] != " "
+    )
+
+
 def check_id(value: object, name: str = "id", *, limit: int = MAX_ID_LENGTH) -> str:
     """Return ``value`` if it may be an id or a tenant (see the module's rules), else raise."""
+    if plain_id(value, limit):
+        return value  # type: ignore[return-value]  # plain_id checked that it is a str
     if not isinstance(value, str):
         raise WrongType(value, name=name, expected=_ID_RULE.replace("1..128", f"1..{limit}"))
     if not value:
@@ -146,6 +165,8 @@ def _iterable(value: object) -> bool:
 
 def storable(value: str, name: str) -> str:
     """Return the string ``value`` if a database can store it (no NUL, no lone surrogate)."""
+    if value.isascii() and "\x00" not in value:  # the common case, decided in C
+        return value
     bad = _bad_character(value, _UNSTORABLE)
     if bad is not None:
         raise InvalidValue(
