@@ -1,4 +1,4 @@
-"""The in-memory adapter against the generic repository contract, for four kinds.
+"""The in-memory adapter against the generic repository contract, for five kinds.
 
 The third kind, memos, is defined here and nowhere in sessionkit: the memory
 store keeps it with no adapter code and no registration.
@@ -13,6 +13,7 @@ from sessionkit.ports import EventPublisher, Kind, Repository, UniqueKey, UnitOf
 from sessionkit.testing.contract import (
     TENANT,
     BookingsRepositoryContract,
+    PaymentsRepositoryContract,
     RepositoryContract,
     SeriesRepositoryContract,
     SessionsRepositoryContract,
@@ -44,6 +45,11 @@ class TestMemorySeries(SeriesRepositoryContract):
 
 
 class TestMemoryBookings(BookingsRepositoryContract):
+    def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
+        return InMemoryStore(publisher).unit_of_work
+
+
+class TestMemoryPayments(PaymentsRepositoryContract):
     def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
         return InMemoryStore(publisher).unit_of_work
 

@@ -1,6 +1,6 @@
-"""The SQLAlchemy adapter against the generic repository contract, for four kinds.
+"""The SQLAlchemy adapter against the generic repository contract, for five kinds.
 
-Sessions, series and bookings are sessionkit's own; notes are defined here and nowhere
+Sessions, series, bookings and payments are sessionkit's own; notes are defined here and nowhere
 in sessionkit: an attrs record, its table, two mapping functions and one
 registration line are all the SQL adapter needs to store a new kind, with
 ``Duplicate`` for its unique key translated from the database's refusal.
@@ -28,6 +28,7 @@ from sessionkit.ports import EventPublisher, Kind, Repository, UniqueKey, UnitOf
 from sessionkit.testing.contract import (
     TENANT,
     BookingsRepositoryContract,
+    PaymentsRepositoryContract,
     RepositoryContract,
     SeriesRepositoryContract,
     SessionsRepositoryContract,
@@ -192,6 +193,10 @@ class TestSQLiteBookings(OnSQLite, BookingsRepositoryContract):
     pass
 
 
+class TestSQLitePayments(OnSQLite, PaymentsRepositoryContract):
+    pass
+
+
 class TestPostgresSessions(OnPostgres, SessionsRepositoryContract):
     pass
 
@@ -208,6 +213,10 @@ class TestPostgresBookings(OnPostgres, BookingsRepositoryContract):
     pass
 
 
+class TestPostgresPayments(OnPostgres, PaymentsRepositoryContract):
+    pass
+
+
 class TestMySQLSessions(OnMySQL, SessionsRepositoryContract):
     pass
 
@@ -221,4 +230,8 @@ class TestMySQLNotes(OnMySQL, NotesContract):
 
 
 class TestMySQLBookings(OnMySQL, BookingsRepositoryContract):
+    pass
+
+
+class TestMySQLPayments(OnMySQL, PaymentsRepositoryContract):
     pass

@@ -707,6 +707,10 @@ COMMANDS: dict[str, tuple[Call, Args]] = {
 }
 
 
+INTERNAL = {"bookings.book_in"}
+"""Public-named building blocks that take an open unit of work (a ``Tx``), not user input."""
+
+
 def test_every_public_command_is_fuzzed() -> None:
     """A command added to a service without a line here fails this test."""
     kit = SessionKit(uow=InMemoryStore().unit_of_work, clock=ManualClock(NOW))
@@ -717,7 +721,7 @@ def test_every_public_command_is_fuzzed() -> None:
         if not name.startswith("_") and callable(getattr(getattr(kit, group), name))
     }
     public |= {"top_up", "advance_due", "expire_holds"}
-    assert public == set(COMMANDS)
+    assert public - INTERNAL == set(COMMANDS)
 
 
 def _show(arguments: Mapping[str, Any]) -> str:

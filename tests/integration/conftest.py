@@ -2,7 +2,9 @@
 
 Each server engine lives in a throwaway schema (database) for one test module,
 with a pool big enough for every racing writer; ``race_engine`` empties its
-tables before each test.
+tables before each test. ``every_store`` is the same engines plus ``None`` for
+the in-memory store, one per module, for property tests that empty the tables
+per example themselves.
 """
 
 from __future__ import annotations
@@ -47,6 +49,22 @@ def race_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engi
         yield shared
         return
     engine = create_engine(f"sqlite:///{tmp_path / 'race.db'}", pool_size=RACE_POOL)
+    create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module", params=["memory", "sqlite", "postgres", "mysql"])
+def every_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine | None]:
+    if request.param == "memory":
+        yield None
+        return
+    if request.param != "sqlite":
+        yield request.getfixturevalue(f"race_{request.param}")
+        return
+    engine = create_engine(f"sqlite:///{tmp_path_factory.mktemp('every_store') / 'store.db'}")
     create_schema(engine)
     yield engine
     engine.dispose()

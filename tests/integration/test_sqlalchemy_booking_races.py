@@ -15,19 +15,21 @@ number of rounds per test (default 3; run 1000 by hand to stress the locks).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
 import attrs
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session as OrmSession
 
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.adapters.sqlalchemy.rows import sessions_table
@@ -206,3 +208,53 @@ def test_a_refused_booking_keeps_its_session_locked(engine: Engine) -> None:
             other.execute(probe)
     with engine.connect() as other:
         assert other.execute(probe).scalar() == "s1"
+
+
+@contextlib.contextmanager
+def _row_locks(engine: Engine) -> Iterator[list[str]]:
+    """Collect the ``... FOR UPDATE`` statements sent to ``engine`` inside the block."""
+    sent: list[str] = []
+
+    def seen(_connection: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if "FOR UPDATE" in statement:
+            sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+def _store_with_s1(engine: Engine) -> tuple[SqlAlchemyStore, str]:
+    """A store holding session ``s1``, and its tenant."""
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite locks the whole database (BEGIN IMMEDIATE), no row")
+    store = SqlAlchemyStore(engine)
+    session = make_booking_session("s1", capacity=5)
+    with store.unit_of_work() as uow:
+        uow.sessions.add(session)
+        uow.commit()
+    return store, session.tenant
+
+
+def test_a_session_is_locked_once_per_transaction(engine: Engine) -> None:
+    """``add`` reuses the lock ``lock_session`` took in the same transaction, not a later one."""
+    store, tenant = _store_with_s1(engine)
+    with store.unit_of_work() as uow, _row_locks(engine) as sent:
+        uow.bookings.lock_session(tenant, "s1")
+        uow.bookings.add(make_booking("a"))
+        assert len(sent) == 1
+        uow.commit()  # ends the transaction and its locks
+        uow.bookings.add(make_booking("b"))
+        assert len(sent) == 2
+
+
+def test_a_joined_unit_locks_again_after_its_savepoint_rolled_back(engine: Engine) -> None:
+    """A joined unit is a SAVEPOINT; rolling it back drops its locks on PostgreSQL."""
+    store, tenant = _store_with_s1(engine)
+    with OrmSession(engine) as host, store.join(host) as uow, _row_locks(engine) as sent:
+        uow.bookings.lock_session(tenant, "s1")
+        uow.rollback()
+        uow.bookings.add(make_booking("a"))
+        assert len(sent) == 2

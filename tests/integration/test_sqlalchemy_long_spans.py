@@ -131,10 +131,10 @@ def test_upgrading_from_0001_backfills_long_span(engine: Engine) -> None:
         *(sa.column(c.name, c.type) for c in session_resources_table.c if c.name != "long_span"),
     )
     with engine.begin() as connection:
-        # The 0001 sessions table, without the group_key of 0005.
+        # The 0001 sessions table, without the group_key of 0005 and the title_folded of 0008.
         rows = [session_values(s) for s in sessions]
         for row in rows:
-            del row["group_key"]
+            del row["group_key"], row["title_folded"]
         connection.execute(sa.insert(sessions_table), rows)
         connection.execute(
             sa.insert(resources),
@@ -161,3 +161,32 @@ def test_upgrading_from_0001_backfills_long_span(engine: Engine) -> None:
     store = SqlAlchemyStore(engine)
     assert _busy(store, 5 * 24, 1) == ["week"]
     assert _busy(store, -1, 21 * 24) == ["week", "day", "hour"]
+
+
+def test_a_row_hidden_by_a_wrong_long_span_flag_is_still_a_session_conflict() -> None:
+    """PostgreSQL: rows written around sessionkit with a wrong flag get SessionConflict, not raw.
+
+    The conflict query trusts ``long_span`` to bound its index ranges; the
+    exclusion constraint does not. A week-long row marked short hides from
+    the query, the constraint refuses the write, and the refusal is explained
+    by asking again without the flag.
+    """
+    if not POSTGRES_URL:
+        pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to run this on PostgreSQL")
+    with postgres_schema(POSTGRES_URL) as engine:
+        store = SqlAlchemyStore(engine)
+        with store.unit_of_work() as uow:
+            uow.sessions.add(make_session("week", at=0, hours=7 * 24))
+            uow.commit()
+        with engine.begin() as connection:
+            connection.execute(
+                sa.update(session_resources_table)
+                .where(session_resources_table.c.session_id == "week")
+                .values(long_span=False)
+            )
+        late = make_session("late", at=6 * 24, hours=1)  # starts over a day after "week"
+        assert _busy(store, 6 * 24, 1) == []  # hidden from the bounded query
+        with store.unit_of_work() as uow, pytest.raises(SessionConflict) as caught:
+            uow.sessions.add(late)
+        assert [s.id for s in caught.value.conflicts] == ["week"]
+        assert isinstance(caught.value.__cause__, sa.exc.IntegrityError)

@@ -24,9 +24,21 @@ from sqlalchemy.pool import StaticPool
 
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
-from sessionkit.errors import DuplicateSeries, DuplicateSession, SeriesNotFound, SessionKitError
-from sessionkit.ports import UnitOfWork
+from sessionkit.errors import (
+    BookingNotFound,
+    Duplicate,
+    DuplicatePayment,
+    DuplicateSeries,
+    DuplicateSession,
+    SeriesNotFound,
+    SessionKitError,
+    StillReferenced,
+)
+from sessionkit.model.payment import ReceivedEvent
+from sessionkit.ports import BOOKINGS, PAYMENT_EVENTS, PAYMENTS, UnitOfWork
 from sessionkit.testing.contract import T0, TENANT, make_series, make_session
+from sessionkit.testing.contract.bookings import make_booking, make_booking_session
+from sessionkit.testing.contract.payments import make_payment
 
 POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
 MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
@@ -168,3 +180,99 @@ def test_a_session_of_a_missing_series(store: SqlAlchemyStore, how: str) -> None
     error = _refused(store, write, SeriesNotFound)
     assert isinstance(error, SeriesNotFound)
     assert (error.kind, error.series_id, error.tenant) == ("series", "nowhere", TENANT)
+
+
+# ---------------------------------------------------------------------- payments
+
+PAID = make_payment("p1", session_id="pay", booking_id="b1", intent_ref="pi_1")
+"""Stored by ``_paid``: booking b1's payment, known to the provider as pi_1."""
+
+
+def _paid(store: SqlAlchemyStore) -> None:
+    """Store a session, bookings b1 and b2, b1's payment and one provider-event receipt."""
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_booking_session("pay", at=200))
+        bookings = uow.repository(BOOKINGS)
+        bookings.add_many([make_booking(b, session_id="pay", at=200) for b in ("b1", "b2")])
+        uow.repository(PAYMENTS).add(PAID)
+        uow.repository(PAYMENT_EVENTS).add(_receipt())
+        uow.commit()
+
+
+def _receipt(outcome: str = "applied") -> ReceivedEvent:
+    return ReceivedEvent(
+        id="fake:evt_1",
+        tenant=TENANT,
+        payment_id="p1",
+        type="succeeded",
+        outcome=outcome,
+        received_at=T0,
+    )
+
+
+def test_a_second_payment_for_a_booking(store: SqlAlchemyStore) -> None:
+    _paid(store)
+    again = make_payment("p2", session_id="pay", booking_id="b1", intent_ref="pi_2")
+    error = _refused(store, lambda uow: uow.repository(PAYMENTS).add(again), DuplicatePayment)
+    assert isinstance(error, DuplicatePayment)
+    assert (error.kind, error.key, error.record_id, error.tenant) == (
+        "payment",
+        "booking",
+        "p2",
+        TENANT,
+    )
+    assert error.existing == PAID
+
+
+def test_a_taken_intent(store: SqlAlchemyStore) -> None:
+    _paid(store)
+    twin = make_payment("p2", session_id="pay", booking_id="b2", intent_ref="pi_1")
+    error = _refused(store, lambda uow: uow.repository(PAYMENTS).add(twin), DuplicatePayment)
+    assert isinstance(error, DuplicatePayment)
+    assert (error.key, error.record_id, error.existing) == ("intent", "p2", PAID)
+
+
+def test_an_update_onto_a_taken_intent(store: SqlAlchemyStore) -> None:
+    _paid(store)
+    other = make_payment("p2", session_id="pay", booking_id="b2")
+    with store.unit_of_work() as uow:
+        uow.repository(PAYMENTS).add(other)
+        uow.commit()
+    moved = attrs.evolve(other, intent_ref="pi_1")
+
+    def write(uow: UnitOfWork) -> object:
+        return uow.repository(PAYMENTS).update(moved, expected_version=1)
+
+    error = _refused(store, write, DuplicatePayment)
+    assert isinstance(error, DuplicatePayment)
+    assert (error.key, error.existing) == ("intent", PAID)
+
+
+def test_a_payment_of_a_missing_booking(store: SqlAlchemyStore) -> None:
+    orphan = make_payment("p9", session_id="pay", booking_id="nowhere")
+    error = _refused(store, lambda uow: uow.repository(PAYMENTS).add(orphan), BookingNotFound)
+    assert isinstance(error, BookingNotFound)
+    assert (error.kind, error.record_id, error.tenant) == ("booking", "nowhere", TENANT)
+
+
+def test_a_receipt_stored_twice_is_the_generic_duplicate(store: SqlAlchemyStore) -> None:
+    # kit.payments.apply recognises a concurrent delivery of one event by this kind name.
+    _paid(store)
+    again = _receipt("stale")
+    error = _refused(store, lambda uow: uow.repository(PAYMENT_EVENTS).add(again), Duplicate)
+    assert type(error) is Duplicate
+    assert (error.kind, error.key, error.record_id) == ("payment_event", "id", "fake:evt_1")
+    assert error.existing == _receipt()
+
+
+def test_a_booking_with_a_payment_is_still_referenced(store: SqlAlchemyStore) -> None:
+    _paid(store)
+
+    def write(uow: UnitOfWork) -> None:
+        uow.repository(BOOKINGS).delete(TENANT, "b1", expected_version=1)
+
+    error = _refused(store, write, StillReferenced)
+    assert isinstance(error, StillReferenced)
+    assert (error.kind, error.record_id, error.referenced_by) == ("booking", "b1", {"payment": 1})
+    with store.unit_of_work() as uow:
+        assert uow.repository(BOOKINGS).get(TENANT, "b1").id == "b1"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -21,6 +22,7 @@ from sessionkit.lifecycle import PRESETS
 from sessionkit.model import (
     ResourceRef,
     ScheduleItem,
+    Series,
     Session,
     SessionCreated,
     SessionsRegenerated,
@@ -28,6 +30,7 @@ from sessionkit.model import (
 )
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
+from sessionkit.services import series as series_module
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.harness import Harness
 from sessionkit.timespan import TimeSpan
@@ -329,6 +332,33 @@ def test_top_up_reports_a_failing_series_and_goes_on(world: World) -> None:
     [failure] = report.failed
     assert isinstance(failure.error, UnknownLifecycle)
     assert len(report.refilled) == 1
+
+
+def test_top_up_reports_a_raw_error_in_one_tenant_and_refills_the_others(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for tenant in ("a", "b", "c"):
+        world.kit.series.create(
+            tenant, actor="u1", title="X", items=[slot("mo", weekly(["MO"], 18))]
+        )
+    world.clock.advance(timedelta(weeks=6))
+    real = series_module.materialise_in  # type: ignore[attr-defined]  # patched where top_up looks it up
+
+    def broken_for_a(ctx: Any, tx: Any, series: Series, *args: Any, **kwargs: Any) -> Any:
+        if series.tenant == "a":
+            raise RuntimeError("a host hook broke")
+        return real(ctx, tx, series, *args, **kwargs)
+
+    monkeypatch.setattr(series_module, "materialise_in", broken_for_a)
+    report = world.kit.top_up()
+    [failure] = report.failed
+    assert (failure.tenant, type(failure.error), str(failure.error)) == (
+        "a",
+        RuntimeError,
+        "a host hook broke",
+    )
+    assert sorted(r.tenant for r in report.refilled) == ["b", "c"]
+    assert world.kit.queries.get_series("a", failure.series_id).generated_until is not None
 
 
 def test_top_up_leaves_closed_series_alone(world: World) -> None:

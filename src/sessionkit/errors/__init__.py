@@ -11,6 +11,7 @@ message::
     │   ├── InvalidDuration                     a duration/step <= 0, a negative buffer
     │   ├── InvalidWindow                       a query window whose end is before its start
     │   ├── UnknownTimeZone                     not an IANA zone name
+    │   ├── UnknownCurrency                     not an ISO 4217 code with a minor unit
     │   ├── UnknownStatus (LookupError)         not a status of the lifecycle
     │   ├── UnknownTransitionName (LookupError) not a transition of the lifecycle
     │   ├── NotASession (TypeError)             a value a lifecycle cannot drive
@@ -27,22 +28,35 @@ message::
     ├── NotFound (LookupError)                  no such record of a kind for this tenant
     │   ├── SessionNotFound                     no such session
     │   ├── SeriesNotFound                      no such series
-    │   └── BookingNotFound                     no such booking
+    │   ├── BookingNotFound                     no such booking
+    │   └── PaymentNotFound                     no such payment
     ├── Duplicate (ValueError)                  the id or a unique key of a kind is taken
     │   ├── DuplicateSession                    session id, (series, occurrence) or (series, start)
     │   ├── DuplicateSeries                     the series id
-    │   └── DuplicateBooking                    the booking id or idempotency key
+    │   ├── DuplicateBooking                    the booking id or idempotency key
+    │   └── DuplicatePayment                    the payment id, booking or provider reference
     ├── StillReferenced (ValueError)            other records still point at the one to delete
     ├── CapacityExceeded (ValueError)           fewer free seats than asked for
     ├── HoldExpired (ValueError)                a hold or offer ran out before it was confirmed
     ├── IdempotencyKeyReused (ValueError)       a key replayed with another request
     ├── AlreadyBooked (ValueError)              the participant is already in the session
     ├── BookingRefused (ValueError)             a booking rule said no (``rule``, ``allows_at``)
+    ├── CurrencyMismatch (ValueError)           two currencies in one sum or comparison
+    ├── RefundExceedsPayment (ValueError)       a refund above what is left of the payment
+    ├── PaymentDeclined (ValueError)            the provider declined; the seats were released
+    ├── PaymentRequired (ValueError)            a booking confirmed before its payment succeeded
+    ├── PaymentGatewayError (ConnectionError)   the provider failed; safe to retry
     ├── UnsupportedKind (LookupError)           an adapter cannot store that kind
     ├── NestedUnitOfWork (RuntimeError)         a unit of work opened inside another
     ├── SessionConflict (ValueError)            a busy resource is taken at that time
     ├── SessionLocked (ValueError)              status or dependents forbid the change
     ├── ConcurrentModification (RuntimeError)   the stored version moved on
+    │   └── TransientConflict                   the database broke a deadlock (``retryable``)
+    ├── StorageError (OSError)                  the database itself failed (``backend``, ``code``)
+    │   ├── StorageUnavailable (ConnectionError) connection refused, lost or killed
+    │   ├── StorageFull                         no room left in the database or on its disk
+    │   ├── StorageReadOnly (PermissionError)   a read-only file, server or transaction
+    │   └── StorageTimeout (TimeoutError)       a lock or statement waited too long
     ├── SeriesClosedError (ValueError)          the series is closed
     ├── LifecycleError (ValueError)
     │   ├── InvalidLifecycle                    a lifecycle definition that is not sound
@@ -86,6 +100,14 @@ from sessionkit.errors._bookings import (
     HoldExpired,
     IdempotencyKeyReused,
 )
+from sessionkit.errors._faults import (
+    StorageError,
+    StorageFull,
+    StorageReadOnly,
+    StorageTimeout,
+    StorageUnavailable,
+    TransientConflict,
+)
 from sessionkit.errors._lifecycle import (
     InvalidLifecycle,
     InvalidTransition,
@@ -94,6 +116,16 @@ from sessionkit.errors._lifecycle import (
     MissingFact,
     TransitionRefused,
     UnknownLifecycle,
+)
+from sessionkit.errors._money import (
+    CurrencyMismatch,
+    DuplicatePayment,
+    PaymentDeclined,
+    PaymentGatewayError,
+    PaymentNotFound,
+    PaymentRequired,
+    RefundExceedsPayment,
+    UnknownCurrency,
 )
 from sessionkit.errors._storage import (
     ConcurrentModification,
@@ -112,6 +144,14 @@ from sessionkit.errors._storage import (
 )
 
 __all__ = [
+    "CurrencyMismatch",
+    "DuplicatePayment",
+    "PaymentDeclined",
+    "PaymentGatewayError",
+    "PaymentNotFound",
+    "PaymentRequired",
+    "RefundExceedsPayment",
+    "UnknownCurrency",
     "AlreadyBooked",
     "BookingNotFound",
     "BookingRefused",
@@ -125,6 +165,12 @@ __all__ = [
     "UnsupportedKind",
     "NestedUnitOfWork",
     "ConcurrentModification",
+    "TransientConflict",
+    "StorageError",
+    "StorageUnavailable",
+    "StorageFull",
+    "StorageReadOnly",
+    "StorageTimeout",
     "DuplicateSession",
     "DuplicateSeries",
     "SeriesClosedError",

@@ -199,9 +199,15 @@ class SessionLocked(SessionKitError, ValueError):
 
 
 class ConcurrentModification(SessionKitError, RuntimeError):
-    """Someone else changed the record first: the stored version is not the one expected."""
+    """Someone else changed the record first: the stored version is not the one expected.
 
-    def __init__(self, record_id: object, expected: int, actual: int | None) -> None:
+    ``record_id``, ``expected`` and ``actual`` (``None``: it is gone) name the
+    record and its versions. The subclass
+    :class:`~sessionkit.errors.TransientConflict` is a transaction the database
+    aborted in a race (no record or version to name: those are ``None``).
+    """
+
+    def __init__(self, record_id: object, expected: int | None, actual: int | None) -> None:
         found = "it is gone" if actual is None else f"found version {actual}"
         super().__init__(
             f"{record_id!r} changed concurrently: expected version {expected}, {found}"

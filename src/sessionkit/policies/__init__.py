@@ -7,5 +7,26 @@ command, so the two never disagree.
 from __future__ import annotations
 
 from sessionkit.policies.booking import BookingRules, Refusal, RulesFor, check_booking_time
+from sessionkit.policies.money import (
+    FixedPrice,
+    Pricing,
+    PricingFor,
+    Rate,
+    RefundPolicy,
+    RefundTier,
+    SeatPrice,
+)
 
-__all__ = ["BookingRules", "Refusal", "RulesFor", "check_booking_time"]
+__all__ = [
+    "BookingRules",
+    "FixedPrice",
+    "Pricing",
+    "PricingFor",
+    "Rate",
+    "Refusal",
+    "RefundPolicy",
+    "RefundTier",
+    "RulesFor",
+    "SeatPrice",
+    "check_booking_time",
+]

@@ -51,6 +51,15 @@ from __future__ import annotations
 
 from sessionkit.ports._bookings import BOOKINGS, BookingRepository
 from sessionkit.ports._kinds import SERIES, SESSIONS, SeriesRepository, SessionRepository
+from sessionkit.ports._payments import (
+    PAYMENT_EVENTS,
+    PAYMENTS,
+    Intent,
+    IntentStatus,
+    PaymentGateway,
+    PaymentRepository,
+    RefundReceipt,
+)
 from sessionkit.ports._storage import (
     Clock,
     EventPublisher,
@@ -69,6 +78,13 @@ from sessionkit.ports._unit import (
 )
 
 __all__ = [
+    "PAYMENTS",
+    "PAYMENT_EVENTS",
+    "Intent",
+    "IntentStatus",
+    "PaymentGateway",
+    "PaymentRepository",
+    "RefundReceipt",
     "BOOKINGS",
     "BookingRepository",
     "SERIES",

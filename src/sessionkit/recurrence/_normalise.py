@@ -15,7 +15,6 @@ from typing import Final
 import attrs
 
 from sessionkit.errors import InvalidRecurrence, NotADatetime
-from sessionkit.limits import CEILING
 from sessionkit.recurrence.rule import Rule
 from sessionkit.zones import (
     RecurrenceDisambiguate,
@@ -27,8 +26,10 @@ from sessionkit.zones import (
 )
 
 __all__ = [
+    "LONGEST_DURATION",
     "check_duration",
     "check_start",
+    "check_whole_seconds",
     "naive_local",
     "normalise_exdates",
     "normalise_rdates",
@@ -38,6 +39,8 @@ __all__ = [
 ]
 
 _END_OF_DAY: Final = time(23, 59, 59)
+LONGEST_DURATION: Final = timedelta(days=999_999_999, seconds=86_399)
+"""The longest duration a recurrence takes: ``timedelta.max`` in whole seconds."""
 
 
 def naive_local(value: object, tz: str, name: str) -> datetime:
@@ -77,6 +80,7 @@ def normalise_exdates(
     out: set[datetime | date] = set()
     for value in items:
         if isinstance(value, datetime):
+            check_whole_seconds(value, "EXDATE")
             if value.tzinfo is None:
                 if policy == "skip" and wall_time_kind(value, tz) == "skipped":
                     continue  # names an occurrence that "skip" never produces
@@ -101,6 +105,7 @@ def normalise_rdates(
     out: set[datetime] = set()
     for value in items:
         if isinstance(value, datetime):
+            check_whole_seconds(value, "RDATE")
             if value.tzinfo is None:
                 instant = resolve_instant(value, tz, policy)
             else:
@@ -115,8 +120,15 @@ def normalise_rdates(
 
 
 def normalise_until(rule: Rule, tz: str, policy: RecurrenceDisambiguate) -> Rule:
-    """Turn a DATE or floating UNTIL into the inclusive UTC instant RFC 5545 requires."""
+    """Turn a DATE or floating UNTIL into the inclusive UTC instant RFC 5545 requires.
+
+    A fraction of a second is cut off: occurrences start on whole seconds, so
+    an inclusive bound keeps the same ones, and RFC 5545 text has no fractions.
+    """
     until = rule.until
+    if isinstance(until, datetime) and until.microsecond:
+        until = until.replace(microsecond=0)
+        rule = attrs.evolve(rule, until=until)
     if until is None or (isinstance(until, datetime) and until.tzinfo is not None):
         if isinstance(until, datetime) and until.tzinfo is not None:
             return attrs.evolve(rule, until=until.astimezone(UTC))
@@ -129,20 +141,42 @@ def normalise_until(rule: Rule, tz: str, policy: RecurrenceDisambiguate) -> Rule
 
 
 def check_duration(duration: object) -> timedelta:
-    """Return ``duration`` if it is a positive timedelta of at most a century, else raise."""
+    """Return ``duration`` if it is a positive timedelta of whole seconds, else raise.
+
+    RFC 5545 writes a DURATION in whole seconds, and so does the recurrence's
+    stored text: a fraction would be lost on the way to storage and back.
+    """
     if not isinstance(duration, timedelta):
         raise NotADatetime(duration, name="duration", expected="timedelta")
     if duration <= timedelta(0):
         raise InvalidRecurrence(
             f"duration must be positive, got {duration}", value=duration, part="DURATION"
         )
-    if duration > CEILING:
+    if duration.microseconds:
         raise InvalidRecurrence(
-            f"duration must be at most {CEILING.days:,} days (a century), got {duration}",
+            f"duration {duration} has a fraction of a second; a recurrence's DURATION is whole "
+            f"seconds (RFC 5545), from 0:00:01 to {LONGEST_DURATION} (say "
+            f"{duration - timedelta(microseconds=duration.microseconds)})",
             value=duration,
             part="DURATION",
         )
     return duration
+
+
+def check_whole_seconds(value: datetime, part: str) -> datetime:
+    """Return ``value`` if it has no microseconds; raise ``InvalidRecurrence`` naming ``part``.
+
+    RFC 5545 DATE-TIMEs are whole seconds, and so is the recurrence's stored
+    text: a fraction would be lost on the way to storage and back.
+    """
+    if value.microsecond:
+        raise InvalidRecurrence(
+            f"{part} {value.isoformat()} has a fraction of a second; RFC 5545 date-times, and "
+            "a recurrence's stored text, are whole seconds",
+            value=value,
+            part=part,
+        )
+    return value
 
 
 def check_start(start: datetime) -> datetime:
@@ -154,13 +188,7 @@ def check_start(start: datetime) -> datetime:
             value=start,
             part="DTSTART",
         )
-    if start.microsecond:
-        raise InvalidRecurrence(
-            f"DTSTART {start.isoformat()} has microseconds; RFC 5545 times are whole seconds",
-            value=start,
-            part="DTSTART",
-        )
-    return start
+    return check_whole_seconds(start, "DTSTART")
 
 
 def zone_key(tz: str | tzinfo) -> str:

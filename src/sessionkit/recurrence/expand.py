@@ -40,6 +40,7 @@ __all__ = ["MAX_CANDIDATES", "expand", "make_plan", "past_year_9999"]
 
 _DAY: Final = timedelta(days=1)
 _LAST: Final = datetime.max.replace(tzinfo=UTC)
+_FIRST: Final = datetime.min.replace(tzinfo=UTC)
 _MARGIN: Final = timedelta(days=2)  # > any UTC offset plus any gap: wall vs instant slack
 
 
@@ -217,7 +218,10 @@ def expand(plan: Plan, lo: datetime, hi: datetime, max_candidates: int) -> Itera
         candidates = general(plan, start_wall, hi_wall, budget)
     ex_instants, ex_days = plan.ex_instants, plan.ex_days
     duration = plan.duration
-    last_start = _LAST - duration  # an occurrence starting later would end after year 9999
+    try:  # an occurrence starting later than this would end after year 9999
+        last_start = _LAST - duration
+    except OverflowError:  # a duration longer than all of datetime's range
+        last_start = _FIRST
     # TimeSpan.unchecked, inlined: building two objects per occurrence is most of the cost.
     new_object = object.__new__
     set_field = object.__setattr__

@@ -18,6 +18,13 @@ import attrs
 
 from sessionkit.errors import InvalidRecurrence
 from sessionkit.recurrence._normalise import resolve_instant
+from sessionkit.recurrence._stamps import (
+    format_date,
+    format_local,
+    format_utc,
+    parse_date,
+    parse_local,
+)
 from sessionkit.zones import RecurrenceDisambiguate, get_zone, wall_time_kind
 
 __all__ = ["IcalParts", "format_ical_lines", "parse_ical_lines"]
@@ -105,11 +112,11 @@ def parse_ical_lines(
 
 def _parse_ical_value(text: str, params: dict[str, str]) -> datetime | date:
     try:
-        if params.get("VALUE") == "DATE" or len(text) == 8:
-            return datetime.strptime(text, "%Y%m%d").date()
+        if params.get("VALUE") == "DATE" or "T" not in text:
+            return parse_date(text)
         if text.endswith("Z"):
-            return datetime.strptime(text[:-1], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
-        return datetime.strptime(text, "%Y%m%dT%H%M%S")
+            return parse_local(text[:-1]).replace(tzinfo=UTC)
+        return parse_local(text)
     except ValueError:
         raise InvalidRecurrence(
             f"cannot read iCalendar date-time {text!r}", value=text, part="DTSTART"
@@ -140,9 +147,9 @@ def _instant_lines(name: str, instants: list[datetime], zone: ZoneInfo) -> list[
     for instant in instants:
         wall = instant.astimezone(zone).replace(tzinfo=None)
         if wall_time_kind(wall, zone) == "normal":
-            local.append(wall.strftime("%Y%m%dT%H%M%S"))
+            local.append(format_local(wall))
         else:
-            utc.append(instant.strftime("%Y%m%dT%H%M%SZ"))
+            utc.append(format_utc(instant))
     lines = [f"{name};TZID={zone.key}:" + ",".join(local)] if local else []
     if utc:
         lines.append(f"{name}:" + ",".join(utc))
@@ -150,8 +157,8 @@ def _instant_lines(name: str, instants: list[datetime], zone: ZoneInfo) -> list[
 
 
 def _format_duration(duration: timedelta) -> str:
-    seconds = int(duration.total_seconds())
-    days, rest = divmod(seconds, 86400)
+    # Whole seconds (check_duration refuses less), counted without a float's rounding.
+    days, rest = duration.days, duration.seconds
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     text = "P" + (f"{days}D" if days else "")
@@ -177,7 +184,7 @@ def format_ical_lines(
     """
     zone = get_zone(tz)
     lines = [
-        f"DTSTART;TZID={tz}:{start.strftime('%Y%m%dT%H%M%S')}",
+        f"DTSTART;TZID={tz}:{format_local(start)}",
         f"DURATION:{_format_duration(duration)}",
         f"RRULE:{rule}",
     ]
@@ -185,6 +192,6 @@ def format_ical_lines(
     days = [x for x in exdates if not isinstance(x, datetime)]
     lines.extend(_instant_lines("EXDATE", instants, zone))
     if days:
-        lines.append("EXDATE;VALUE=DATE:" + ",".join(d.strftime("%Y%m%d") for d in days))
+        lines.append("EXDATE;VALUE=DATE:" + ",".join(format_date(d) for d in days))
     lines.extend(_instant_lines("RDATE", list(rdates), zone))
     return lines

@@ -43,6 +43,7 @@ from sessionkit.errors._base import shown
 from sessionkit.recurrence._normalise import (
     check_duration,
     check_start,
+    check_whole_seconds,
     naive_local,
     normalise_exdates,
     normalise_rdates,
@@ -122,14 +123,19 @@ class Recurrence:
                 value=until,
                 part="UNTIL",
             )
+        if until is not None:
+            check_whole_seconds(until, "UNTIL")
         for ex in self.exdates:
-            if isinstance(ex, datetime) and ex.tzinfo is not UTC:
-                raise InvalidRecurrence(
-                    "exdates must be UTC datetimes or dates here", value=ex, part="EXDATE"
-                )
+            if isinstance(ex, datetime):
+                if ex.tzinfo is not UTC:
+                    raise InvalidRecurrence(
+                        "exdates must be UTC datetimes or dates here", value=ex, part="EXDATE"
+                    )
+                check_whole_seconds(ex, "EXDATE")
         for rd in self.rdates:
             if not isinstance(rd, datetime) or rd.tzinfo is not UTC:
                 raise InvalidRecurrence("rdates must be UTC datetimes here", value=rd, part="RDATE")
+            check_whole_seconds(rd, "RDATE")
         object.__setattr__(
             self,
             "_plan",
@@ -345,7 +351,7 @@ class Recurrence:
         return bool(plan.ex_days) and instant.astimezone(get_zone(self.tz)).date() in plan.ex_days
 
     def _rdate_occurrence(self, instant: datetime) -> Occurrence:
-        if instant > datetime.max.replace(tzinfo=UTC) - self.duration:
+        if datetime.max.replace(tzinfo=UTC) - instant < self.duration:
             raise past_year_9999(instant, self.duration)
         local = instant.astimezone(get_zone(self.tz))
         return Occurrence(

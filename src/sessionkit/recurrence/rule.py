@@ -16,6 +16,13 @@ import attrs
 
 from sessionkit.errors import InvalidRecurrence
 from sessionkit.errors._base import shown
+from sessionkit.recurrence._stamps import (
+    format_date,
+    format_local,
+    format_utc,
+    parse_date,
+    parse_local,
+)
 
 __all__ = ["FREQUENCIES", "WEEKDAYS", "Frequency", "Rule", "Weekday", "parse_rule"]
 
@@ -120,10 +127,8 @@ class Rule:
 
 def _format_until(until: datetime | date) -> str:
     if isinstance(until, datetime):
-        if until.tzinfo is not None:
-            return until.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-        return until.strftime("%Y%m%dT%H%M%S")
-    return until.strftime("%Y%m%d")
+        return format_utc(until) if until.tzinfo is not None else format_local(until)
+    return format_date(until)
 
 
 _RANGES: Final[dict[str, tuple[int, int, bool]]] = {
@@ -267,7 +272,8 @@ def _validate(rule: Rule) -> None:
 _PART_RE: Final = re.compile(r"^[A-Z][A-Z-]*$")
 _INT_RE: Final = re.compile(r"^[+-]?[0-9]{1,18}$")
 _BYDAY_RE: Final = re.compile(r"^([+-]?[0-9]{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
-_UNTIL_RE: Final = re.compile(r"^([0-9]{8})(?:T([0-9]{6})(Z)?)?$")
+# Eight digits of date; five to seven are years before 1000 as older versions wrote them.
+_UNTIL_RE: Final = re.compile(r"^([0-9]{5,8})(?:T([0-9]{6})(Z)?)?$")
 MAX_RULE_LENGTH: Final = 8192
 """The longest rule text :func:`parse_rule` reads."""
 _INT_LISTS: Final = (
@@ -301,8 +307,8 @@ def _parse_until(text: str) -> datetime | date:
     day_text, time_text, zulu = match.groups()
     try:
         if time_text is None:
-            return datetime.strptime(day_text, "%Y%m%d").date()
-        moment = datetime.strptime(day_text + time_text, "%Y%m%d%H%M%S")
+            return parse_date(day_text)
+        moment = parse_local(f"{day_text}T{time_text}")
     except ValueError as exc:
         raise InvalidRecurrence(
             f"UNTIL={text!r} is not a valid date: {exc}", value=text, part="UNTIL"

@@ -6,10 +6,14 @@ builds one and hands it to each service.
 
 from __future__ import annotations
 
+import functools
+import random
+import time as _time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TypeVar
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 import attrs
 
@@ -17,6 +21,7 @@ from sessionkit.errors import (
     InvalidValue,
     SessionConflict,
     SessionLocked,
+    TransientConflict,
     UnsupportedKind,
     WrongType,
 )
@@ -26,14 +31,17 @@ from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.series import Series, add_months
 from sessionkit.model.session import Session
-from sessionkit.policies import BookingRules, RulesFor
+from sessionkit.policies import BookingRules, Pricing, PricingFor, RefundPolicy, RulesFor
 from sessionkit.ports import (
     BOOKINGS,
+    PAYMENTS,
     BookingRepository,
     Clock,
     FactProvider,
     Kind,
     LinkChecker,
+    PaymentGateway,
+    PaymentRepository,
     SeriesRepository,
     SessionRepository,
     UnitOfWork,
@@ -41,9 +49,18 @@ from sessionkit.ports import (
 )
 from sessionkit.zones import EARLIEST, LATEST, check_instant, get_zone, resolve_local
 
-__all__ = ["Context", "Tx", "check_version"]
+__all__ = ["Context", "Tx", "check_version", "retried"]
 
 RepoT = TypeVar("RepoT")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_COMMITS: ContextVar[int] = ContextVar("sessionkit_commits", default=0)
+"""How many units of work :meth:`Context.transaction` committed in this context, ever."""
+_GAVE_UP = "_sessionkit_gave_up"
+"""Set on a ``TransientConflict`` a retry gave up on, so that no outer command retries it."""
+_BACKOFF = 0.01
+"""Seconds: the first retry waits up to this long (at random), each later one twice as long."""
 
 _DAY = timedelta(days=1)
 
@@ -72,6 +89,10 @@ class Tx:
 
     uow: UnitOfWork
     now: datetime
+    refunds: RefundPolicy = attrs.field(factory=RefundPolicy)
+    """How cancelled paid bookings are refunded (the kit's policy)."""
+    calls: list[tuple[str, str]] = attrs.field(factory=list)
+    """``(tenant, payment_id)`` of payments with a provider call due once this unit commits."""
 
     @property
     def sessions(self) -> SessionRepository:
@@ -92,6 +113,18 @@ class Tx:
         """The unit's booking repository, or ``None`` for a store that keeps no bookings."""
         try:
             return self.uow.repository(BOOKINGS)
+        except UnsupportedKind:
+            return None
+
+    @property
+    def payments(self) -> PaymentRepository:
+        """The unit's payment repository."""
+        return self.uow.repository(PAYMENTS)
+
+    def payments_or_none(self) -> PaymentRepository | None:
+        """The unit's payment repository, or ``None`` for a store that keeps no payments."""
+        try:
+            return self.uow.repository(PAYMENTS)
         except UnsupportedKind:
             return None
 
@@ -116,6 +149,20 @@ class Context:
     facts: FactProvider | None = None
     booking_rules: BookingRules | RulesFor = attrs.field(factory=BookingRules)
     limits: Limits = DEFAULT_LIMITS
+    gateway: PaymentGateway | None = None
+    pricing: Pricing | PricingFor | None = None
+    refunds: RefundPolicy = attrs.field(factory=RefundPolicy)
+    after_commit: list[Callable[[list[tuple[str, str]]], None]] = attrs.field(factory=list)
+    """Run with a unit's :attr:`Tx.calls` once it committed (the payment calls)."""
+    attempts: int = 3
+    """How many times in all a command runs when the database aborts it in a race."""
+
+    def price_of(self, session: Session) -> Pricing | None:
+        """Return the pricing of ``session``, or ``None`` when it is free."""
+        pricing = self.pricing
+        if pricing is None or isinstance(pricing, Pricing):
+            return pricing
+        return pricing(session)
 
     def rules_for(self, session: Session) -> BookingRules:
         """Return the booking rules that apply to ``session``."""
@@ -161,8 +208,41 @@ class Context:
         """
         at = self.at(now, name)
         with self.uow() as uow:
-            yield Tx(uow, at)
+            tx = Tx(uow, at, refunds=self.refunds)
+            yield tx
             uow.commit()
+            _COMMITS.set(_COMMITS.get() + 1)
+        if tx.calls:
+            for hook in self.after_commit:
+                hook(tx.calls)
+
+    def retrying(self, command: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Return ``command(*args, **kwargs)``, run again if the database aborted it in a race.
+
+        A :class:`~sessionkit.errors.TransientConflict` that is ``retryable``
+        (the store owned the whole transaction, and rolled it back) runs the
+        command again, up to :attr:`attempts` runs in all, after a short
+        random pause; so does nothing else. Never once a unit of work of the
+        command has committed: running it again would repeat that unit. The
+        events of an attempt that did not commit were never published.
+        """
+        attempt = 1
+        while True:
+            committed = _COMMITS.get()
+            try:
+                return command(*args, **kwargs)
+            except TransientConflict as error:
+                error.attempts = attempt
+                if (
+                    not error.retryable
+                    or getattr(error, _GAVE_UP, False)
+                    or _COMMITS.get() != committed
+                    or attempt >= self.attempts
+                ):
+                    setattr(error, _GAVE_UP, True)
+                    raise
+            _time.sleep(random.uniform(0, _BACKOFF * 2 ** (attempt - 1)))  # noqa: S311  # jitter, not a secret
+            attempt += 1
 
     def lifecycle(self, name: str) -> Lifecycle:
         """Return the lifecycle called ``name`` (``UnknownLifecycle`` if there is none)."""
@@ -206,6 +286,23 @@ class Context:
                 for session_id, count in bookings.counts(tenant, ids).items():
                     found.setdefault(session_id, f"{count} booking(s)")
         return found
+
+
+class _Service(Protocol):
+    _ctx: Context
+
+
+S = TypeVar("S", bound=_Service)
+
+
+def retried(command: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
+    """Make a service method run again when the database aborted it in a race (see ``retrying``)."""
+
+    @functools.wraps(command)
+    def run(service: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return service._ctx.retrying(command, service, *args, **kwargs)
+
+    return run
 
 
 def status_lock(lifecycle: Lifecycle, session: Session) -> str | None:

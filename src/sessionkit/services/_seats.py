@@ -29,6 +29,7 @@ from sessionkit.model.booking import (
 from sessionkit.model.booking_events import booking_event
 from sessionkit.model.session import Session
 from sessionkit.services._context import Context, Tx
+from sessionkit.services._money import follow_booking
 
 _HOLDING = frozenset({HELD, OFFERED})
 
@@ -50,10 +51,14 @@ def store_booking_change(
     *,
     actor: str | None,
     reason: str | None = None,
+    role: str | None = None,
 ) -> Booking:
     """Store ``after`` (a new state of ``before``) stamped now, and collect one event per change.
 
-    A booking no longer held or offered keeps no expiry.
+    A booking no longer held or offered keeps no expiry. A booking that
+    leaves play (cancelled, expired) takes its payment along: an unpaid one
+    is cancelled, a paid one refunded as the refund policy says for ``role``
+    (:func:`~sessionkit.services._money.follow_booking`).
     """
     expires = after.hold_expires_at if after.status in _HOLDING else None
     stamped = attrs.evolve(after, hold_expires_at=expires, updated_at=tx.now, updated_by=actor)
@@ -62,6 +67,8 @@ def store_booking_change(
         booking_event(stored, change, tenant=stored.tenant, actor=actor, reason=reason)
         for change in changes
     )
+    if before.active and not stored.active:
+        follow_booking(tx, stored, role=role, actor=actor, reason=reason)
     return stored
 
 
@@ -148,7 +155,9 @@ def cancel_session_bookings(
         changed, change = BOOKING_LIFECYCLE.fire(
             booking, "cancel", now=tx.now, actor=actor, reason=why
         )
-        store_booking_change(tx, booking, changed, [change], actor=actor, reason=why)
+        store_booking_change(
+            tx, booking, changed, [change], actor=actor, reason=why, role="provider"
+        )
         cancelled += 1
     return cancelled
 

@@ -16,14 +16,16 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.lifecycle import PRESETS, LifecycleRegistry
 from sessionkit.limits import Limits, check_limits
-from sessionkit.policies import BookingRules, RulesFor
-from sessionkit.ports import Clock, FactProvider, LinkChecker, UnitOfWorkFactory
+from sessionkit.policies import BookingRules, Pricing, PricingFor, RefundPolicy, RulesFor
+from sessionkit.ports import Clock, FactProvider, LinkChecker, PaymentGateway, UnitOfWorkFactory
 from sessionkit.services._context import Context
 from sessionkit.services.bookings import BookingCommands
 from sessionkit.services.commands import SessionCommands
 from sessionkit.services.jobs import advance_due
+from sessionkit.services.payments import DueReport, PaymentCommands
 from sessionkit.services.queries import SessionQueries
 from sessionkit.services.reports import AdvanceReport, ExpiryReport, TopUpReport
 from sessionkit.services.series import SeriesCommands
@@ -48,11 +50,20 @@ class SessionKit:
     every session, or a function picking them per session (by kind, provider);
     ``limits`` bound the work of one call (:class:`~sessionkit.limits.Limits`;
     default: ``Limits()``), and past one a call raises ``LimitExceeded``.
+    For paid bookings: ``gateway`` is the payment provider, ``pricing`` a
+    :class:`~sessionkit.policies.Pricing` for every session or a function
+    picking one per session (``None``: free), ``refunds`` the
+    :class:`~sessionkit.policies.RefundPolicy` cancelled paid bookings follow.
+    ``attempts`` is how many times in all a command runs when the database
+    aborts it to break a deadlock (a ``retryable``
+    :class:`~sessionkit.errors.TransientConflict`): the aborted attempt wrote
+    nothing and published no event; after the last one the error is raised.
 
     The use cases are grouped: :attr:`sessions` (single-session commands),
-    :attr:`series` (generation, schedule changes, closing), :attr:`queries`
-    and :attr:`bookings` (seats, holds, waitlists). :meth:`top_up`,
-    :meth:`advance_due` and :meth:`expire_holds` are the jobs a host schedules.
+    :attr:`series` (generation, schedule changes, closing), :attr:`queries`,
+    :attr:`bookings` (seats, holds, waitlists) and :attr:`payments` (paid
+    bookings, provider events, refunds). :meth:`top_up`, :meth:`advance_due`,
+    :meth:`expire_holds` and :meth:`run_payment_calls` are the jobs a host schedules.
     """
 
     def __init__(
@@ -65,8 +76,18 @@ class SessionKit:
         ids: Callable[[], str] = new_id,
         facts: FactProvider | None = None,
         booking_rules: BookingRules | RulesFor | None = None,
+        gateway: PaymentGateway | None = None,
+        pricing: Pricing | PricingFor | None = None,
+        refunds: RefundPolicy | None = None,
+        attempts: int = 3,
         limits: Limits | None = None,
     ) -> None:
+        if isinstance(attempts, bool) or not isinstance(attempts, int):
+            raise WrongType(attempts, name="attempts", expected="an int")
+        if attempts < 1:
+            raise InvalidValue(
+                f"attempts must be at least 1, got {attempts}", value=attempts, expected=">= 1"
+            )
         self.context = Context(
             uow=uow,
             clock=clock,
@@ -75,6 +96,10 @@ class SessionKit:
             ids=ids,
             facts=facts,
             booking_rules=BookingRules() if booking_rules is None else booking_rules,
+            gateway=gateway,
+            pricing=pricing,
+            refunds=RefundPolicy() if refunds is None else refunds,
+            attempts=attempts,
             limits=check_limits(limits),
         )
         self.sessions = SessionCommands(self.context)
@@ -85,6 +110,8 @@ class SessionKit:
         """Get, list (filtered pages) and agendas."""
         self.bookings = BookingCommands(self.context)
         """Book, confirm, cancel, expire holds; bookings by session or participant; free seats."""
+        self.payments = PaymentCommands(self.context, self.bookings)
+        """Book and pay, apply provider events, refunds, manual payments, payment reads."""
 
     def top_up(
         self, tenant: str | None = None, *, actor: str | None = None, now: datetime | None = None
@@ -103,3 +130,9 @@ class SessionKit:
     ) -> ExpiryReport:
         """Expire run-out holds and offers, passing seats to waitlists; see :meth:`BookingCommands.expire_due`."""  # noqa: E501
         return self.bookings.expire_due(tenant, now=now, limit=limit)
+
+    def run_payment_calls(
+        self, tenant: str | None = None, *, now: datetime | None = None, limit: int = 100
+    ) -> DueReport:
+        """Make the payment provider calls still due; see :meth:`PaymentCommands.run_due`."""
+        return self.payments.run_due(tenant, now=now, limit=limit)

@@ -53,7 +53,8 @@ from sessionkit.model.text import (
     check_text,
 )
 from sessionkit.policies import BookingRules, Refusal
-from sessionkit.services._context import Context, Tx, check_editable
+from sessionkit.services._context import Context, Tx, check_editable, retried
+from sessionkit.services._money import check_paid
 from sessionkit.services._seats import settle, store_booking_change
 from sessionkit.services.booking_queries import BookingReads
 from sessionkit.services.reports import CleanupReport, ExpiryReport
@@ -67,7 +68,7 @@ def _fingerprint(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def _check_key(key: object) -> str | None:
+def check_key(key: object) -> str | None:
     if key is None:
         return None
     return check_text(
@@ -104,7 +105,7 @@ def _booking_args(tenant: object, booking_id: object, actor: object) -> None:
 
 
 @attrs.frozen
-class _Request:
+class BookingRequest:
     """What a ``book`` call asks for, checked; ``fingerprint`` tells a replay from a reuse."""
 
     session_id: str
@@ -137,6 +138,7 @@ class BookingCommands(BookingReads):
 
     # -- booking -------------------------------------------------------------------
 
+    @retried
     def book(
         self,
         tenant: str,
@@ -171,7 +173,7 @@ class BookingCommands(BookingReads):
         check_tenant(tenant)
         check_actor(actor)
         ref = participant_ref(participant)
-        request = _Request(
+        request = BookingRequest(
             session_id=check_id(session_id, "session_id"),
             participant=ref,
             seats=check_seats(seats),
@@ -181,7 +183,7 @@ class BookingCommands(BookingReads):
             hold_for=None
             if hold_for is None
             else check_delta(hold_for, "hold_for", positive=True, maximum=CEILING),
-            key=_check_key(idempotency_key),
+            key=check_key(idempotency_key),
             metadata=check_fields(metadata),
         )
         try:
@@ -194,60 +196,70 @@ class BookingCommands(BookingReads):
             return self._book(tenant, request, actor, now)
 
     def _book(
-        self, tenant: str, request: _Request, actor: str | None, now: datetime | None
+        self, tenant: str, request: BookingRequest, actor: str | None, now: datetime | None
     ) -> Booking:
+        with self._ctx.transaction(now) as tx:
+            return self.book_in(tx, tenant, request, actor)[0]
+
+    def book_in(
+        self, tx: Tx, tenant: str, request: BookingRequest, actor: str | None
+    ) -> tuple[Booking, Session | None]:
+        """Make (or replay) the booking ``request`` asks for inside ``tx``.
+
+        Return it with its session, locked, when this call made it, or with
+        ``None`` when it replays an earlier request's booking.
+        """
         ctx = self._ctx
         key, ref, seats = request.key, request.participant, request.seats
         fingerprint = request.fingerprint
-        with ctx.transaction(now) as tx:
-            if key is not None:
-                replayed = self._replay(tx, tenant, key, fingerprint)
-                if replayed is not None:
-                    return replayed
-            session = tx.bookings.lock_session(tenant, request.session_id)
-            if key is not None:
-                # Read again under the lock: a first request with this key for this
-                # session may have committed while this one waited for the lock.
-                replayed = self._replay(tx, tenant, key, fingerprint)
-                if replayed is not None:
-                    return replayed
-            rules, free = self._open_seats(tx, session, ref, seats, actor)
-            new = Booking.new(
-                id=ctx.ids(),
-                tenant=tenant,
-                session_id=session.id,
-                participant=ref,
-                session_start=session.start,
-                session_end=session.end,
-                created_at=tx.now,
-                created_by=actor,
-                role=request.role,
-                seats=seats,
-                idempotency_key=key,
-                fingerprint=fingerprint,
-                metadata=request.metadata,
-            )
-            if seats <= free:
-                if request.confirm:
-                    entered, change = BOOKING_LIFECYCLE.fire(new, "book", now=tx.now, actor=actor)
-                else:
-                    held = new.holding(until=tx.now + (request.hold_for or rules.hold_for))
-                    entered, change = BOOKING_LIFECYCLE.fire(held, "hold", now=tx.now, actor=actor)
-            elif request.waitlist and rules.waitlist:
-                position = tx.bookings.next_position(tenant, session.id)
-                entered, change = BOOKING_LIFECYCLE.fire(
-                    attrs.evolve(new, position=position), "queue", now=tx.now, actor=actor
-                )
+        if key is not None:
+            replayed = self._replay(tx, tenant, key, fingerprint)
+            if replayed is not None:
+                return replayed, None
+        session = tx.bookings.lock_session(tenant, request.session_id)
+        if key is not None:
+            # Read again under the lock: a first request with this key for this
+            # session may have committed while this one waited for the lock.
+            replayed = self._replay(tx, tenant, key, fingerprint)
+            if replayed is not None:
+                return replayed, None
+        rules, free = self._open_seats(tx, session, ref, seats, actor)
+        new = Booking.new(
+            id=ctx.ids(),
+            tenant=tenant,
+            session_id=session.id,
+            participant=ref,
+            session_start=session.start,
+            session_end=session.end,
+            created_at=tx.now,
+            created_by=actor,
+            role=request.role,
+            seats=seats,
+            idempotency_key=key,
+            fingerprint=fingerprint,
+            metadata=request.metadata,
+        )
+        if seats <= free:
+            if request.confirm:
+                entered, change = BOOKING_LIFECYCLE.fire(new, "book", now=tx.now, actor=actor)
             else:
-                raise CapacityExceeded(
-                    session_id=session.id,
-                    capacity=session.capacity,
-                    taken=session.capacity - max(free, 0),
-                    asked=seats,
-                )
-            tx.bookings.add(entered)
-            tx.collect([booking_event(entered, change, tenant=tenant, actor=actor)])
-        return entered
+                held = new.holding(until=tx.now + (request.hold_for or rules.hold_for))
+                entered, change = BOOKING_LIFECYCLE.fire(held, "hold", now=tx.now, actor=actor)
+        elif request.waitlist and rules.waitlist:
+            position = tx.bookings.next_position(tenant, session.id)
+            entered, change = BOOKING_LIFECYCLE.fire(
+                attrs.evolve(new, position=position), "queue", now=tx.now, actor=actor
+            )
+        else:
+            raise CapacityExceeded(
+                session_id=session.id,
+                capacity=session.capacity,
+                taken=session.capacity - max(free, 0),
+                asked=seats,
+            )
+        tx.bookings.add(entered)
+        tx.collect([booking_event(entered, change, tenant=tenant, actor=actor)])
+        return entered, session
 
     def _open_seats(
         self, tx: Tx, session: Session, ref: ResourceRef, seats: int, actor: str | None
@@ -320,6 +332,7 @@ class BookingCommands(BookingReads):
                     f"{span.start.isoformat()} and {span.end.isoformat()} (at most {limit})",
                 )
 
+    @retried
     def can_book(
         self,
         tenant: str,
@@ -354,6 +367,7 @@ class BookingCommands(BookingReads):
 
     # -- changing ------------------------------------------------------------------
 
+    @retried
     def confirm(
         self, tenant: str, booking_id: str, *, actor: str | None, now: datetime | None = None
     ) -> Booking:
@@ -371,21 +385,28 @@ class BookingCommands(BookingReads):
             if booking.expired_at(tx.now):
                 assert booking.hold_expires_at is not None
                 raise HoldExpired(booking.id, booking.hold_expires_at)
-            tx.bookings.lock_session(tenant, booking.session_id)
+            session = tx.bookings.lock_session(tenant, booking.session_id)
+            check_paid(self._ctx, tx, session, booking)
             confirmed, change = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
             return store_booking_change(tx, booking, confirmed, [change], actor=actor)
 
+    @retried
     def cancel(
         self,
         tenant: str,
         booking_id: str,
         *,
         actor: str | None,
+        role: str = "participant",
         reason: str | None = None,
         now: datetime | None = None,
     ) -> Booking:
         """Cancel a booking in play; return it. Its seats go to the waitlist's first in line.
 
+        ``role`` says who cancels (``"participant"``, ``"provider"``,
+        ``"admin"``): with payments, it decides the refund by the kit's
+        :class:`~sessionkit.policies.RefundPolicy` (a provider's or admin's
+        cancel refunds in full); an unpaid payment's intent is cancelled.
         Raises ``InvalidTransition`` for a booking no longer in play and
         ``BookingNotFound``.
         """
@@ -399,18 +420,14 @@ class BookingCommands(BookingReads):
                 booking, "cancel", now=tx.now, actor=actor, reason=reason
             )
             stored = store_booking_change(
-                tx,
-                booking,
-                cancelled,
-                [change],
-                actor=actor,
-                reason=reason,
+                tx, booking, cancelled, [change], actor=actor, reason=reason, role=role
             )
             settle(ctx, tx, session, actor=actor)
         return stored
 
     # -- the job -------------------------------------------------------------------
 
+    @retried
     def expire_due(
         self, tenant: str | None = None, *, now: datetime | None = None, limit: int = 500
     ) -> ExpiryReport:
@@ -441,6 +458,7 @@ class BookingCommands(BookingReads):
 
     # -- publishing ----------------------------------------------------------------
 
+    @retried
     def remove_unbooked(
         self,
         tenant: str,

@@ -44,6 +44,7 @@ from sessionkit.services._context import (
     check_editable,
     check_free,
     check_version,
+    retried,
     series_zone,
 )
 from sessionkit.services._seats import cancel_session_bookings, move_session_bookings
@@ -81,6 +82,7 @@ class SessionCommands:
 
     # -- creating ------------------------------------------------------------------
 
+    @retried
     def create_extra(
         self,
         tenant: str,
@@ -157,6 +159,7 @@ class SessionCommands:
 
     # -- editing -------------------------------------------------------------------
 
+    @retried
     def update(
         self,
         tenant: str,
@@ -229,6 +232,7 @@ class SessionCommands:
             )
         return stored
 
+    @retried
     def delete(
         self,
         tenant: str,
@@ -254,6 +258,7 @@ class SessionCommands:
 
     # -- statuses ------------------------------------------------------------------
 
+    @retried
     def cancel(
         self,
         tenant: str,
@@ -282,6 +287,7 @@ class SessionCommands:
             expected_version=expected_version,
         )
 
+    @retried
     def fire(
         self,
         tenant: str,
@@ -314,6 +320,7 @@ class SessionCommands:
             )
             return store_status(tx, machine, session, changed, [change], actor)
 
+    @retried
     def advance(
         self,
         tenant: str,
@@ -334,6 +341,7 @@ class SessionCommands:
 
     # -- own fields ----------------------------------------------------------------
 
+    @retried
     def set_fields(
         self,
         tenant: str,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sessionkit.errors import SessionKitError
 from sessionkit.lifecycle import LifecycleRegistry
 from sessionkit.model.text import check_actor, check_tenant
 from sessionkit.services._context import Context
@@ -78,7 +77,7 @@ def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) 
             with ctx.transaction(now) as tx:
                 session = tx.sessions.get(tenant, candidate.id)
                 stored = advance_in(ctx, tx, session, actor)
-        except SessionKitError as exc:
+        except Exception as exc:  # noqa: BLE001  # reported: one session must not stop the job
             failed.append(AdvanceFailure(session_id=candidate.id, error=exc))
             continue
         if stored is not session:

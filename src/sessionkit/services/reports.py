@@ -11,7 +11,6 @@ from typing import Literal
 
 import attrs
 
-from sessionkit.errors import SessionKitError
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.timespan import TimeSpan
 
@@ -81,11 +80,16 @@ class MaterialiseReport:
 
 @attrs.frozen(slots=True, kw_only=True)
 class TopUpFailure:
-    """A series that ``top_up`` could not refill, and the error it met."""
+    """A series that ``top_up`` could not refill, and the error it met.
+
+    Usually a :class:`~sessionkit.errors.SessionKitError`; any other exception
+    (a bug, a host's hook) is reported here too, so one series cannot stop the
+    job for every other tenant.
+    """
 
     tenant: str
     series_id: str
-    error: SessionKitError
+    error: Exception
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -147,10 +151,10 @@ class CloseReport:
 
 @attrs.frozen(slots=True, kw_only=True)
 class AdvanceFailure:
-    """A due session that could not be advanced, and the error it met."""
+    """A due session that could not be advanced, and the error it met (as in TopUpFailure)."""
 
     session_id: str
-    error: SessionKitError
+    error: Exception
 
 
 @attrs.frozen(slots=True, kw_only=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from sessionkit.errors import ConcurrentModification, SeriesClosedError, SessionKitError
+from sessionkit.errors import ConcurrentModification, SeriesClosedError
 from sessionkit.model.series import ScheduleItem, Series, WindowPolicy, item_tuple
 from sessionkit.model.text import check_actor, check_id, check_optional_id, check_tenant
 from sessionkit.services import fields
@@ -23,6 +23,7 @@ from sessionkit.services._context import (
     check_begin,
     check_version,
     months_after,
+    retried,
     series_start,
     series_zone,
 )
@@ -77,6 +78,7 @@ class SeriesCommands:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
 
+    @retried
     def create(
         self,
         tenant: str,
@@ -130,6 +132,7 @@ class SeriesCommands:
             report = materialise_in(ctx, tx, series, span, actor=actor)
         return series, report
 
+    @retried
     def create_many(
         self, tenant: str, *, actor: str | None, specs: Iterable[SeriesSpec]
     ) -> list[tuple[Series, MaterialiseReport]]:
@@ -150,6 +153,7 @@ class SeriesCommands:
         with ctx.transaction() as tx:
             return create_many_in(ctx, tx, tenant, batch, actor=actor)
 
+    @retried
     def materialise(
         self,
         tenant: str,
@@ -205,7 +209,7 @@ class SeriesCommands:
         for series_tenant, series_id in candidates:
             try:
                 report = self._top_up_one(series_tenant, series_id, at, actor)
-            except SessionKitError as exc:
+            except Exception as exc:  # noqa: BLE001  # reported: one series must not stop the job
                 failed.append(TopUpFailure(tenant=series_tenant, series_id=series_id, error=exc))
                 continue
             if report is not None:
@@ -214,6 +218,7 @@ class SeriesCommands:
             now=at, checked=len(candidates), refilled=tuple(refilled), failed=tuple(failed)
         )
 
+    @retried
     def _top_up_one(
         self, tenant: str, series_id: str, at: datetime, actor: str | None
     ) -> MaterialiseReport | None:
@@ -240,6 +245,7 @@ class SeriesCommands:
             )
         return report
 
+    @retried
     def change_schedule(
         self,
         tenant: str,
@@ -275,6 +281,7 @@ class SeriesCommands:
             )
             return reconcile_in(ctx, tx, before, after, cutoff, actor=actor)
 
+    @retried
     def close(
         self,
         tenant: str,
@@ -297,6 +304,7 @@ class SeriesCommands:
             _check_version(series, expected_version)
             return close_in(ctx, tx, series, tx.now, actor=actor)
 
+    @retried
     def set_fields(
         self,
         tenant: str,
@@ -323,6 +331,7 @@ class SeriesCommands:
             expected_version=expected_version,
         )
 
+    @retried
     def close_group(self, tenant: str, group: str, *, actor: str | None) -> fields.GroupCloseReport:
         """Close every active series of ``group`` in one unit of work (all or nothing).
 

@@ -20,8 +20,8 @@ import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.model.session import Session
-from sessionkit.policies import BookingRules, RulesFor
-from sessionkit.ports import UnitOfWork
+from sessionkit.policies import BookingRules, Pricing, PricingFor, RefundPolicy, RulesFor
+from sessionkit.ports import PaymentGateway, UnitOfWork
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 
@@ -60,6 +60,9 @@ class Harness:
         *,
         id_prefix: str = "s",
         booking_rules: BookingRules | RulesFor | None = None,
+        gateway: PaymentGateway | None = None,
+        pricing: Pricing | PricingFor | None = None,
+        refunds: RefundPolicy | None = None,
     ) -> Harness:
         """Wire a fresh in-memory store; ids are ``f"{id_prefix}{n}"`` from 1 on."""
         events = RecordingPublisher()
@@ -73,5 +76,8 @@ class Harness:
             links=links,
             ids=lambda: f"{id_prefix}{next(counter)}",
             booking_rules=booking_rules,
+            gateway=gateway,
+            pricing=pricing,
+            refunds=refunds,
         )
         return cls(kit=kit, store=store, clock=clock, events=events, links=links)

@@ -19,6 +19,7 @@ series do).
 from __future__ import annotations
 
 from sessionkit.adapters.memory._bookings import InMemoryBookingRepository
+from sessionkit.adapters.memory._payments import InMemoryPaymentRepository
 from sessionkit.adapters.memory._repository import MemoryRepository, register
 from sessionkit.adapters.memory._series import InMemorySeriesRepository
 from sessionkit.adapters.memory._sessions import InMemorySessionRepository
@@ -26,6 +27,7 @@ from sessionkit.adapters.memory._store import InMemoryStore, InMemoryUnitOfWork
 
 __all__ = [
     "InMemoryBookingRepository",
+    "InMemoryPaymentRepository",
     "InMemorySeriesRepository",
     "InMemorySessionRepository",
     "InMemoryStore",

@@ -1,9 +1,10 @@
-"""The SQLAlchemy storage adapter: sessions, series, bookings in SQLite, PostgreSQL, MySQL/MariaDB.
+"""The SQLAlchemy storage adapter: sessions, series, bookings and payments in SQL databases.
 
-Install with the ``sqlalchemy`` extra (``postgres`` or ``mysql`` for those
-drivers). The adapter owns its tables (:mod:`.rows`) and converts explicitly
-between rows and domain values (:mod:`.mapping`); nothing else in sessionkit
-imports SQLAlchemy. It passes :mod:`sessionkit.testing.contract` unchanged.
+SQLite, PostgreSQL and MySQL/MariaDB; install with the ``sqlalchemy`` extra
+(``postgres`` or ``mysql`` for those drivers). The adapter owns its tables
+(:mod:`.rows`) and converts explicitly between rows and domain values
+(:mod:`.mapping`); nothing else in sessionkit imports SQLAlchemy. It passes
+:mod:`sessionkit.testing.contract` unchanged.
 
 >>> from sqlalchemy import create_engine
 >>> from sqlalchemy.pool import StaticPool
@@ -20,7 +21,8 @@ imports SQLAlchemy. It passes :mod:`sessionkit.testing.contract` unchanged.
 Every kind is stored by one generic, versioned :class:`SqlRepository` driven by
 a :class:`SqlKind` (table, row mapping, unique constraints, child tables,
 parent foreign keys); ``register(kind, SqlKind(...))`` makes a new kind
-storable, and sessions, series and bookings are registered the same way.
+storable, and sessions, series, bookings, payments and payment-event receipts
+are registered the same way.
 
 See ``docs/sqlalchemy.md`` for embedding in an application, Alembic and the
 concurrency guarantees of each database, and ``docs/extending.md`` for a new
@@ -32,11 +34,14 @@ from __future__ import annotations
 from sessionkit.adapters.sqlalchemy._backend import SchemaWarning, install_sqlite_hooks
 from sessionkit.adapters.sqlalchemy._bookings import SqlAlchemyBookingRepository
 from sessionkit.adapters.sqlalchemy._kind import ChildTable, SqlKind, SqlUnit, register
+from sessionkit.adapters.sqlalchemy._payments import SqlAlchemyPaymentRepository
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
 from sessionkit.adapters.sqlalchemy._series import SqlAlchemySeriesRepository
 from sessionkit.adapters.sqlalchemy._sessions import SqlAlchemySessionRepository
+from sessionkit.adapters.sqlalchemy._types import key_type
 from sessionkit.adapters.sqlalchemy.booking_rows import BookingRow
 from sessionkit.adapters.sqlalchemy.migrations import alembic_config, upgrade
+from sessionkit.adapters.sqlalchemy.payment_rows import PaymentEventRow, PaymentRow
 from sessionkit.adapters.sqlalchemy.rows import (
     EXCLUSION_CONSTRAINT,
     Base,
@@ -54,6 +59,8 @@ __all__ = [
     "Base",
     "BookingRow",
     "ChildTable",
+    "PaymentEventRow",
+    "PaymentRow",
     "ScheduleItemRow",
     "SchemaWarning",
     "SeriesRow",
@@ -62,6 +69,7 @@ __all__ = [
     "SqlKind",
     "SqlRepository",
     "SqlAlchemyBookingRepository",
+    "SqlAlchemyPaymentRepository",
     "SqlAlchemySeriesRepository",
     "SqlAlchemySessionRepository",
     "SqlAlchemyStore",
@@ -71,6 +79,7 @@ __all__ = [
     "create_schema",
     "drop_schema",
     "install_sqlite_hooks",
+    "key_type",
     "metadata",
     "register",
     "upgrade",

@@ -1,4 +1,4 @@
-"""What differs between databases: how double bookings are kept out, and text search.
+"""What differs between databases: how double bookings are kept out (and title search).
 
 - PostgreSQL: the exclusion constraint on busy resource rows is the guard,
   for every writer. sessionkit's own writers of one resource also queue on a
@@ -14,21 +14,31 @@
 - MySQL/MariaDB: a conflict query before each write, under named locks
   (``GET_LOCK``) per resource, in READ COMMITTED so the query sees the latest
   commits; the locks are released when the connection returns to the pool.
+
+Every wait for a lock is bounded by the store's ``lock_timeout``
+(:meth:`Backend.bound_waits`): ``SET LOCAL lock_timeout`` per transaction on
+PostgreSQL, ``innodb_lock_wait_timeout`` per connection and the ``GET_LOCK``
+timeout on MySQL/MariaDB, the in-process queue on SQLite. A wait that runs out
+is a :class:`~sessionkit.errors.StorageTimeout` naming what it waited for.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 import warnings
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, event, func, text
+from sqlalchemy import ColumnElement, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session as OrmSession
 
+from sessionkit.adapters.sqlalchemy._faults import install_fault_hook, replace_lost
 from sessionkit.adapters.sqlalchemy.rows import EXCLUSION_CONSTRAINT, SessionResourceRow
+from sessionkit.errors import StorageError, StorageTimeout
 
 __all__ = [
     "Backend",
@@ -44,18 +54,11 @@ class SchemaWarning(UserWarning):
 
 
 _PREPARED = "sessionkit.sqlite_prepared"
-_CASEFOLD = "sessionkit_casefold"
-
-
-def _casefold(value: str | None) -> str | None:
-    return None if value is None else value.casefold()
 
 
 def _prepare(dbapi_connection: Any) -> None:
     # Let SQLAlchemy, not the driver, decide when transactions begin (see _sqlite_begin).
     dbapi_connection.isolation_level = None
-    # SQLite's lower() folds ASCII only; title search folds like the memory store.
-    dbapi_connection.create_function(_CASEFOLD, 1, _casefold, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")  # a no-op inside a transaction, so do it here
     cursor.close()
@@ -111,15 +114,66 @@ def _lock_key(tenant: str, resource: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-class Backend:
-    """The database-specific part of the repositories, one per engine."""
+PARTICIPANT = "participant\x00"
+"""Prefix of a participant's lock name, so it never queues behind a resource of that name."""
 
-    def __init__(self, engine: Engine) -> None:
+
+def _lock_names(tenant: str, names: Iterable[str]) -> str:
+    shown = [
+        f"participant {n.removeprefix(PARTICIPANT)!r}" if n.startswith(PARTICIPANT) else repr(n)
+        for n in names
+    ]
+    return f"the lock on {', '.join(shown)} of tenant {tenant!r}"
+
+
+_MYSQL_WAIT = "sessionkit.innodb_lock_wait_timeout"
+_FOREVER = 365 * 24 * 3600
+"""GET_LOCK's timeout when the store sets none: a year (MariaDB has no "infinite")."""
+
+
+class Backend:
+    """The database-specific part of the repositories, one per store.
+
+    ``lock_timeout`` bounds every wait for a lock (``None``: the database's
+    own default, which on PostgreSQL is to wait forever).
+    """
+
+    def __init__(self, engine: Engine, lock_timeout: timedelta | None = None) -> None:
         name = engine.dialect.name
         self.name = "mysql" if name in ("mysql", "mariadb") else name
+        self.lock_timeout = lock_timeout
         self.serialise_in_process = self.name == "sqlite"
         self._guarded_by_constraint: bool | None = None if self.name == "postgresql" else False
         self._probe = threading.Lock()
+        seconds = None if lock_timeout is None else lock_timeout.total_seconds()
+        self._get_lock_seconds = _FOREVER if seconds is None else seconds
+        # InnoDB counts whole seconds, and 0 would mean "do not wait at all".
+        self._innodb_seconds = None if seconds is None else max(1, math.ceil(seconds))
+        self._pg_timeout = None if seconds is None else f"{max(1, round(seconds * 1000))}ms"
+
+    @property
+    def bounds_waits(self) -> bool:
+        """Whether :meth:`bound_waits` has anything to set on this database."""
+        return self.lock_timeout is not None and self.name in ("postgresql", "mysql")
+
+    def bound_waits(self, db: OrmSession) -> None:
+        """Bound the lock waits of ``db``'s current transaction by ``lock_timeout``.
+
+        PostgreSQL: ``SET LOCAL lock_timeout``, for this transaction only.
+        MySQL/MariaDB: ``innodb_lock_wait_timeout`` for the connection (once per
+        pooled connection; it keeps the value). Only for units that own their
+        transaction: a host's transaction keeps its own settings.
+        """
+        if self.name == "postgresql" and self._pg_timeout is not None:
+            db.execute(
+                text("SELECT set_config('lock_timeout', :timeout, true)"),
+                {"timeout": self._pg_timeout},
+            )
+        elif self.name == "mysql" and self._innodb_seconds is not None:
+            connection = db.connection()
+            if connection.info.get(_MYSQL_WAIT) != self._innodb_seconds:
+                db.execute(text(f"SET SESSION innodb_lock_wait_timeout = {self._innodb_seconds}"))
+                connection.info[_MYSQL_WAIT] = self._innodb_seconds
 
     def constraint_guards(self, db: OrmSession) -> bool:
         """Whether PostgreSQL's exclusion constraint is in place (checked once, then cached)."""
@@ -159,41 +213,65 @@ class Backend:
         if self.name == "postgresql":
             keys = sorted({_lock_key(tenant, name) for name in names})
             # Sorted, so two writers wanting overlapping sets cannot deadlock each other.
-            db.execute(
-                text(
-                    "SELECT count(pg_advisory_xact_lock(k)) FROM "
-                    "(SELECT k FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS ordered"
-                ),
-                {"keys": keys},
-            )
+            try:
+                db.execute(
+                    text(
+                        "SELECT count(pg_advisory_xact_lock(k)) FROM "
+                        "(SELECT k FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) "
+                        "AS ordered"
+                    ),
+                    {"keys": keys},
+                )
+            except StorageTimeout as error:
+                named = self._timed_out(tenant, names, error.code)
+                replace_lost(db, error, named)
+                raise named from error.__cause__
         elif self.name == "mysql":
             # Named locks belong to the connection, not the transaction: the pool's checkin
             # hook releases them once the transaction is over (see install_mysql_hooks).
             db.connection().connection.info[_NAMED_LOCKS] = True
             for name in names:
                 key = f"sessionkit:{_lock_key(tenant, name) & (2**64 - 1):016x}"
-                got = db.execute(text("SELECT GET_LOCK(:key, 30)"), {"key": key}).scalar()
+                got = db.execute(
+                    text("SELECT GET_LOCK(:key, :seconds)"),
+                    {"key": key, "seconds": self._get_lock_seconds},
+                ).scalar()
+                if got == 0:
+                    raise self._timed_out(tenant, [name], None)
                 if got != 1:
-                    raise TimeoutError(f"could not lock {name!r} within 30 seconds")
+                    raise StorageError(
+                        f"mysql could not take {_lock_names(tenant, [name])} (GET_LOCK "
+                        "returned NULL: the connection was killed, or the server ran out "
+                        "of memory)",
+                        backend=self.name,
+                    )
 
-    def title_matches(self, column: ColumnElement[str], needle: str) -> ColumnElement[bool]:
-        """Return a case-insensitive, literal "title contains ``needle``" condition."""
-        if self.name == "sqlite":
-            needle = needle.casefold()
-            folded: ColumnElement[str] = getattr(func, _CASEFOLD)(column)
-        else:
-            needle = needle.lower()
-            folded = func.lower(column)
-        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        if self.name == "mysql":
-            # The default collation would also ignore accents ("eco" = "éco").
-            folded = folded.collate("utf8mb4_bin")
+    def _timed_out(self, tenant: str, names: list[str], code: str | None) -> StorageTimeout:
+        return StorageTimeout.waiting(
+            f"{_lock_names(tenant, names)} (another unit of work is writing them)",
+            backend=self.name,
+            timeout=self.lock_timeout,
+            code=code,
+        )
+
+    def title_matches(self, folded: ColumnElement[str | None], needle: str) -> ColumnElement[bool]:
+        """Return a case-insensitive, literal "title contains ``needle``" condition.
+
+        ``folded`` is the casefolded title column (``title_folded``, written in
+        Python), so the needle is folded in Python too and the databases only
+        compare: the same rule as the memory store's, ``needle.casefold() in
+        title.casefold()``, on every backend. The column's exact collation keeps
+        MySQL from folding accents; SQLite's ``LIKE`` ignores ASCII case, which
+        changes nothing here, since casefolded text holds no ASCII capitals.
+        """
+        escaped = needle.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return folded.like(f"%{escaped}%", escape="\\")
 
 
-def backend_for(engine: Engine) -> Backend:
+def backend_for(engine: Engine, lock_timeout: timedelta | None = None) -> Backend:
     """Return the backend for ``engine``, installing the hooks its database needs."""
-    backend = Backend(engine)
+    backend = Backend(engine, lock_timeout)
+    install_fault_hook(engine)
     if backend.name == "sqlite":
         install_sqlite_hooks(engine)
     elif backend.name == "mysql":

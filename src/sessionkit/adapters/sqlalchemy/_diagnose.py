@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import NoReturn
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session as OrmSession
 
 from sessionkit.adapters.sqlalchemy._query import (
@@ -38,6 +39,14 @@ S = sessions_table
 R = session_resources_table
 _BUSY_RESOURCE_ROWS = busy_rows_overlapping(R.c.session_id, R.c.resource, R.c.start_at, R.c.end_at)
 """Busy resource rows on some resources overlapping a span (one compiled form for all)."""
+_ANY_BUSY_RESOURCE_ROWS = select(R.c.session_id, R.c.resource, R.c.start_at, R.c.end_at).where(
+    R.c.tenant == bindparam("tenant"),
+    R.c.resource.in_(bindparam("resources", expanding=True)),
+    R.c.busy.is_(True),
+    R.c.start_at < bindparam("end"),
+    R.c.end_at > bindparam("start"),
+)
+"""The same rows found without trusting ``long_span`` (the exclusion constraint's own test)."""
 
 
 def by_start(sessions: Iterable[Session]) -> list[Session]:
@@ -58,7 +67,12 @@ def conflict_error(session: Session, blockers: list[Session]) -> SessionConflict
 
 
 def stored_blockers(
-    db: OrmSession, tenant: str, batch: Sequence[Session], exclude: set[str]
+    db: OrmSession,
+    tenant: str,
+    batch: Sequence[Session],
+    exclude: set[str],
+    *,
+    exhaustive: bool = False,
 ) -> dict[str, list[str]]:
     """Map each busy session of ``batch`` to the stored busy sessions it overlaps.
 
@@ -66,6 +80,11 @@ def stored_blockers(
     batch's resources inside its time range; the overlaps are then
     found with a :class:`~sessionkit.conflicts.ConflictIndex`. Sessions in
     ``exclude`` (the batch itself, the session being updated) never block.
+
+    The query trusts each row's ``long_span`` flag to bound its index ranges;
+    ``exhaustive`` asks what the exclusion constraint asks instead (busy rows
+    of the resources overlapping the range, whatever their flags), for a
+    refusal the usual query cannot explain (rows written around sessionkit).
     """
     busy = [s for s in batch if s.busy and s.resources]
     if not busy:
@@ -73,9 +92,10 @@ def stored_blockers(
     names = sorted({str(r) for s in busy for r in s.resources})
     overall = TimeSpan(min(s.span.start for s in busy), max(s.span.end for s in busy))
     stored: dict[str, tuple[TimeSpan, list[str]]] = {}
+    statement = _ANY_BUSY_RESOURCE_ROWS if exhaustive else _BUSY_RESOURCE_ROWS
     for chunk in chunks(names):
         params = overlap_params(tenant, overall, chunk)
-        for session_id, resource, start, end in db.execute(_BUSY_RESOURCE_ROWS, params):
+        for session_id, resource, start, end in db.execute(statement, params):
             if session_id in exclude:
                 continue
             entry = stored.setdefault(session_id, (TimeSpan(start, end), []))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sessionkit.adapters.sqlalchemy._bookings import SqlAlchemyBookingRepository
 from sessionkit.adapters.sqlalchemy._kind import ChildTable, SqlKind, register
+from sessionkit.adapters.sqlalchemy._payments import SqlAlchemyPaymentRepository
 from sessionkit.adapters.sqlalchemy._series import SqlAlchemySeriesRepository
 from sessionkit.adapters.sqlalchemy._sessions import SqlAlchemySessionRepository
 from sessionkit.adapters.sqlalchemy.booking_rows import (
@@ -20,6 +21,16 @@ from sessionkit.adapters.sqlalchemy.mapping import (
     session_from_row,
     session_values,
 )
+from sessionkit.adapters.sqlalchemy.payment_rows import (
+    BOOKING_CONSTRAINT,
+    INTENT_CONSTRAINT,
+    payment_events_table,
+    payment_from_row,
+    payment_values,
+    payments_table,
+    received_event_from_row,
+    received_event_values,
+)
 from sessionkit.adapters.sqlalchemy.rows import (
     OCCURRENCE_CONSTRAINT,
     SERIES_START_CONSTRAINT,
@@ -28,7 +39,7 @@ from sessionkit.adapters.sqlalchemy.rows import (
     session_resources_table,
     sessions_table,
 )
-from sessionkit.ports import BOOKINGS, SERIES, SESSIONS
+from sessionkit.ports import BOOKINGS, PAYMENT_EVENTS, PAYMENTS, SERIES, SESSIONS
 
 __all__: list[str] = []
 
@@ -66,4 +77,19 @@ register(
         parents={"session_id": SESSIONS},
         repository=SqlAlchemyBookingRepository,
     ),
+)
+register(
+    PAYMENTS,
+    SqlKind(
+        payments_table,
+        payment_values,
+        payment_from_row,
+        unique={"booking": BOOKING_CONSTRAINT, "intent": INTENT_CONSTRAINT},
+        parents={"booking_id": BOOKINGS},
+        repository=SqlAlchemyPaymentRepository,
+    ),
+)
+register(
+    PAYMENT_EVENTS,
+    SqlKind(payment_events_table, received_event_values, received_event_from_row),
 )

@@ -270,12 +270,9 @@ def _filters(backend: Backend, tenant: str, query: SessionQuery) -> list[ColumnE
         )
         conditions.append(S.c.id.in_(occupying))
     if query.search is not None:
-        conditions.append(backend.title_matches(S.c.title, query.search))
+        conditions.append(backend.title_matches(S.c.title_folded, query.search))
     if query.group is not None:
         conditions.append(S.c.group_key == query.group)
-        if backend.name == "mysql":
-            # The index finds the group under utf8mb4_bin, which pads ('g1' = 'g1 ').
-            conditions.append(_binary(backend, S.c.group_key) == query.group)
     conditions.extend(_field_condition(backend, key, values) for key, values in query.fields)
     return conditions
 

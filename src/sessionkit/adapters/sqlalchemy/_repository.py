@@ -32,12 +32,17 @@ from sessionkit.adapters.sqlalchemy._versioned import (
     savepoint,
     update_versioned,
 )
-from sessionkit.errors import StillReferenced
+from sessionkit.errors import ConcurrentModification, StillReferenced
 from sessionkit.ports import Kind, Record, UniqueKey
 
 __all__ = ["SqlRepository", "constraint_named"]
 
 R = TypeVar("R", bound=Record)
+
+_CONSISTENT_READS = 5
+"""How many times a read is repeated while writers keep committing between its statements."""
+
+_PARENT_TENANT, _PARENT_ID, _PARENT_VERSION = "_parent_tenant", "_parent_id", "_parent_version"
 
 _MYSQL_KEY = re.compile(r"for key '(?:[^'.]*\.)?([^'.]+)'")
 
@@ -98,6 +103,31 @@ class SqlRepository(Generic[R]):
         """Return the records whose rows match ``conditions``, by ``order_by`` (or id, tenant).
 
         One query for the rows, and one per loaded :class:`~._kind.ChildTable`.
+        Under READ COMMITTED each statement sees the commits made before it,
+        so a writer committing between them (a series replaced or deleted)
+        would pair a row with another version's children, or with none. Each
+        child query therefore also reads its parents' versions; a mismatch
+        reads everything again (a few times, then ``ConcurrentModification``).
+        """
+        changed: tuple[str, int | None, int | None] = ("", None, None)
+        for _ in range(_CONSISTENT_READS):
+            loaded = self._load_once(db, conditions, order_by)
+            if not isinstance(loaded, tuple):
+                return loaded
+            changed = loaded
+        record_id, expected, actual = changed
+        raise ConcurrentModification(record_id, -1 if expected is None else expected, actual)
+
+    def _load_once(
+        self,
+        db: OrmSession,
+        conditions: Sequence[ColumnElement[bool]],
+        order_by: Sequence[Any],
+    ) -> list[R] | tuple[str, int | None, int | None]:
+        """Return the records, or the first record a child query saw in another version.
+
+        That is ``(id, version of its row, version the child query saw)``,
+        ``None`` for a record missing from one of the two reads.
         """
         table = self.table
         order = list(order_by) or [table.c.id, table.c.tenant]
@@ -106,6 +136,7 @@ class SqlRepository(Generic[R]):
         heads = list(connection.execute(statement).mappings())
         if not heads:
             return []
+        versions = {(row["tenant"], row["id"]): row["version"] for row in heads}
         groups: list[dict[tuple[str, str], list[Any]]] = []
         for child in self.sql.children:
             if not child.load:
@@ -113,14 +144,32 @@ class SqlRepository(Generic[R]):
             rows_of = child.table
             parent = rows_of.c[child.parent_column]
             joined = (
-                select(rows_of)
-                .join(table, (table.c.tenant == rows_of.c.tenant) & (table.c.id == parent))
+                select(
+                    table.c.tenant.label(_PARENT_TENANT),
+                    table.c.id.label(_PARENT_ID),
+                    table.c.version.label(_PARENT_VERSION),
+                    rows_of,
+                )
+                .select_from(
+                    table.outerjoin(
+                        rows_of, (table.c.tenant == rows_of.c.tenant) & (table.c.id == parent)
+                    )
+                )
                 .where(*conditions)
-                .order_by(rows_of.c.tenant, parent, *(rows_of.c[n] for n in child.order_by))
+                .order_by(table.c.tenant, table.c.id, *(rows_of.c[n] for n in child.order_by))
             )
             rows: dict[tuple[str, str], list[Any]] = {}
+            seen: dict[tuple[str, str], int] = {}
             for row in connection.execute(joined).mappings():
-                rows.setdefault((row["tenant"], row[child.parent_column]), []).append(row)
+                owner = (row[_PARENT_TENANT], row[_PARENT_ID])
+                seen[owner] = row[_PARENT_VERSION]
+                if row[child.parent_column] is not None:  # None: the outer join found no rows
+                    rows.setdefault(owner, []).append(row)
+            if seen != versions:
+                key = min(
+                    k for k in versions.keys() | seen.keys() if seen.get(k) != versions.get(k)
+                )
+                return key[1], versions.get(key), seen.get(key)
             groups.append(rows)
         make = self.sql.from_row
         return [

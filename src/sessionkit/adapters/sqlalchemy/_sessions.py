@@ -245,8 +245,16 @@ class SqlAlchemySessionRepository(SqlRepository[Session]):
     def _explain(
         self, db: OrmSession, tenant: str, mine: Sequence[Session], error: IntegrityError
     ) -> None:
-        """A refusal that is no duplicate: a stored busy session in the way (the constraint)."""
-        blockers = stored_blockers(db, tenant, mine, {s.id for s in mine})
+        """A refusal that is no duplicate: a stored busy session in the way (the constraint).
+
+        Rows written around sessionkit may carry a wrong ``long_span`` flag and
+        hide from the bounded conflict query; the constraint still refuses
+        them, so a refusal that query cannot explain asks again exhaustively.
+        """
+        exclude = {s.id for s in mine}
+        blockers = stored_blockers(db, tenant, mine, exclude) or stored_blockers(
+            db, tenant, mine, exclude, exhaustive=True
+        )
         for session in mine:
             if session.id in blockers:
                 raise_conflict(db, session, blockers[session.id], error)

@@ -13,10 +13,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn, cast
 
-from sqlalchemy import CursorResult, Executable, Table, and_, delete, exists, select, update
+from sqlalchemy import CursorResult, Executable, Table, and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 
+from sessionkit.adapters.sqlalchemy._faults import forgive, from_database
 from sessionkit.errors import ConcurrentModification
 
 __all__ = [
@@ -40,20 +42,35 @@ def savepoint(db: OrmSession, translate: Translate | None = None) -> Iterator[No
     """Run the block in a SAVEPOINT: released on success, rolled back on any exception.
 
     An ``IntegrityError`` goes to ``translate`` after the rollback, so its
-    queries see the database as it was before the write.
+    queries see the database as it was before the write. When the database
+    itself failed and took the whole transaction with it (MySQL after a
+    deadlock, SQLite after a full disk), the SAVEPOINT is gone too: the
+    error that lost it is raised, not the failed rollback's "no such
+    savepoint" (see :mod:`~._faults`).
     """
     point = db.begin_nested()
     try:
         yield
     except IntegrityError as error:
-        point.rollback()
+        _roll_back(db, point, error)
         if translate is not None:
             translate(error)
         raise
-    except BaseException:
-        point.rollback()
+    except BaseException as error:
+        _roll_back(db, point, error)
         raise
     point.commit()
+
+
+def _roll_back(db: OrmSession, point: SessionTransaction, error: BaseException) -> None:
+    """Roll ``point`` back after ``error``; if that fails because of ``error``, say nothing."""
+    try:
+        point.rollback()
+    except Exception:
+        if not from_database(error):
+            raise  # the rollback's failure is the news (a connection lost meanwhile, say)
+        return
+    forgive(db, error)  # the transaction survived the failed statement
 
 
 def rowcount(db: OrmSession, statement: Executable) -> int:
@@ -113,15 +130,17 @@ def delete_versioned(
     """Delete the row (and its rows in ``children``) if its version is ``expected``, else raise.
 
     ``children`` are ``(table, column)`` pairs, ``column`` holding the parent's
-    id beside ``tenant``; their rows go first, and only if the parent's
-    version matches, so a stale delete touches nothing.
+    id beside ``tenant``. The parent's row is locked first (``FOR UPDATE``)
+    and its version checked, so a stale delete touches nothing; then the
+    children go, then the parent. Parent before children is the order every
+    write takes its row locks in (an update rewrites the parent's row, then
+    its children's): the other way round, an update racing a delete of one
+    record deadlocked.
     """
     current = and_(table.c.tenant == tenant, table.c.id == record_id, table.c.version == expected)
+    if db.execute(select(table.c.id).where(current).with_for_update()).first() is None:
+        raise_stale(db, table, tenant, record_id, expected, not_found)
     for child, column in children:
-        db.execute(
-            delete(child).where(
-                child.c.tenant == tenant, child.c[column] == record_id, exists().where(current)
-            )
-        )
+        db.execute(delete(child).where(child.c.tenant == tenant, child.c[column] == record_id))
     if rowcount(db, delete(table).where(current)) != 1:
         raise_stale(db, table, tenant, record_id, expected, not_found)

@@ -61,6 +61,7 @@ def session_values(session: Session) -> dict[str, Any]:
         "updated_by": session.updated_by,
         "metadata": dict(metadata) if metadata else {},
         "group_key": session.group,
+        "title_folded": session.title.casefold(),
     }
 
 

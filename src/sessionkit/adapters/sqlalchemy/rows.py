@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from sessionkit.adapters.sqlalchemy._types import (
+    ExactText,
     JSONValue,
     LocalDateTime,
     UTCDateTime,
@@ -182,6 +183,14 @@ class SessionRow(Base):
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONValue)
     group_key: Mapped[str | None] = mapped_column(key_type())
     """The session's group (``Session.group``), copied from its series."""
+    title_folded: Mapped[str | None] = mapped_column(ExactText)
+    """``title.casefold()``, written with the title: what title search compares with.
+
+    Folded in Python, so every database finds what the in-memory store finds
+    (their ``lower()`` functions fold "İ", "Σ" and "ẞ" differently); compared
+    exactly (:func:`~._types.exact_collation`), so no collation folds more.
+    NULL only in rows written around sessionkit, which search never finds.
+    """
 
     __table_args__ = (
         # One session per occurrence of a series; NULL keys (extras) never collide.

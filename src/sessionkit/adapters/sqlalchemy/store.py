@@ -7,6 +7,10 @@ runs a unit of work inside a session the host application already has open (a
 FastAPI request's session, say): the unit becomes a SAVEPOINT, its ``commit``
 releases it, and its events are published when the host commits the real
 transaction (and dropped if the host rolls back).
+
+While a unit is open, the database's own failures become sessionkit errors
+(:mod:`~._faults`): a deadlock is a ``TransientConflict``, a lost connection
+``StorageUnavailable``, a lock wait past ``lock_timeout`` ``StorageTimeout``.
 """
 
 from __future__ import annotations
@@ -14,25 +18,41 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Iterable
+from datetime import timedelta
 from types import TracebackType
 from typing import Self, TypeVar, cast
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import UnboundExecutionError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction, sessionmaker
 
-from sessionkit.adapters.sqlalchemy import _kinds  # noqa: F401  # registers sessions and series
+from sessionkit.adapters.sqlalchemy import (
+    _faults,
+    _kinds,  # noqa: F401  # registers sessions and series
+)
 from sessionkit.adapters.sqlalchemy._backend import Backend, backend_for
 from sessionkit.adapters.sqlalchemy._kind import known_kinds, registered
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
-from sessionkit.errors import NestedUnitOfWork, UnsupportedKind
+from sessionkit.errors import (
+    InvalidDuration,
+    NestedUnitOfWork,
+    SessionKitError,
+    StorageTimeout,
+    StorageUnavailable,
+    UnsupportedKind,
+    WrongType,
+)
 from sessionkit.model.events import DomainEvent
 from sessionkit.ports import EventPublisher, Kind, UnitOfWorkBase, publish_batches
 
 RepoT = TypeVar("RepoT")
 
-__all__ = ["SqlAlchemyStore", "SqlAlchemyUnitOfWork"]
+__all__ = ["DEFAULT_LOCK_TIMEOUT", "SqlAlchemyStore", "SqlAlchemyUnitOfWork"]
+
+DEFAULT_LOCK_TIMEOUT = timedelta(seconds=10)
+"""How long a statement waits for a lock unless the store is told otherwise."""
 
 _PENDING = "sessionkit.pending_events"
 """Where a host session keeps the events of joined units until the host commits."""
@@ -64,16 +84,38 @@ class SqlAlchemyStore:
     On SQLite the store installs two engine hooks: every transaction starts with
     ``BEGIN IMMEDIATE`` (so check-then-insert cannot interleave) and connections
     enforce foreign keys. Units of work on one SQLite engine are also serialised
-    inside the process; opening a second one in a thread that already has one
-    open raises :class:`~sessionkit.errors.NestedUnitOfWork` rather than
-    deadlocking.
+    inside the process (except units joined to a host transaction that has
+    begun, which holds the database's write lock already); opening a second
+    one in a thread that already has one open raises
+    :class:`~sessionkit.errors.NestedUnitOfWork` rather than deadlocking.
+
+    ``lock_timeout`` (default 10 seconds; ``None`` for the database's own
+    default) bounds how long a statement of a unit waits for a lock another
+    transaction holds: ``SET LOCAL lock_timeout`` in each transaction on
+    PostgreSQL (whose default is to wait forever), ``innodb_lock_wait_timeout``
+    and the named locks' wait on MySQL/MariaDB, the in-process queue on
+    SQLite (where sqlite3's ``timeout`` connect argument bounds the wait for
+    another process). A wait that runs out raises
+    :class:`~sessionkit.errors.StorageTimeout` naming what it waited for. A
+    unit joined to the host's session keeps the host transaction's settings.
     """
 
     def __init__(
         self,
         bind: Engine | sessionmaker[OrmSession],
         publisher: EventPublisher | None = None,
+        *,
+        lock_timeout: timedelta | None = DEFAULT_LOCK_TIMEOUT,
     ) -> None:
+        if lock_timeout is not None and not isinstance(lock_timeout, timedelta):
+            raise WrongType(lock_timeout, name="lock_timeout", expected="a timedelta or None")
+        if lock_timeout is not None and lock_timeout <= timedelta(0):
+            raise InvalidDuration(
+                f"lock_timeout must be positive, got {lock_timeout}",
+                value=lock_timeout,
+                expected="a positive timedelta, or None to wait as long as the database does",
+            )
+        self.lock_timeout = lock_timeout
         if isinstance(bind, Engine):
             self._maker: sessionmaker[OrmSession] = sessionmaker(bind, expire_on_commit=False)
             self.engine = bind
@@ -81,7 +123,7 @@ class SqlAlchemyStore:
             self._maker = bind
             self.engine = _engine_of(bind)
         self.publisher = publisher
-        self.backend: Backend = backend_for(self.engine)
+        self.backend: Backend = backend_for(self.engine, lock_timeout)
         if self.backend.name == "mysql":
             # InnoDB's REPEATABLE READ would check for conflicts in a snapshot taken before
             # the named lock was granted; each statement must see the latest commits.
@@ -144,17 +186,52 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         self._committed: list[tuple[DomainEvent, ...]] = []
         self._used = False
         self._repositories: dict[str, object] = {}
+        self.connection: Connection | None = None
+        """The connection of the unit's current transaction: its errors are translated."""
+        self._begun: SessionTransaction | None = None
+        self._bounds = store.backend.bounds_waits
 
     @property
     def backend(self) -> Backend:
         """How the store's database keeps double bookings out."""
         return self._store.backend
 
-    def db(self) -> OrmSession:
-        """Return the open ORM session; raise ``RuntimeError`` outside the ``with`` block."""
+    @property
+    def joined(self) -> bool:
+        """Whether the unit runs inside the host's transaction (``store.join``)."""
+        return self._host is not None
+
+    @property
+    def lock_timeout(self) -> timedelta | None:
+        """How long the unit's statements wait for a lock (the store's ``lock_timeout``)."""
+        return self._store.lock_timeout
+
+    def lose(self, error: SessionKitError) -> None:
+        """Remember that the database may have lost the transaction with ``error``.
+
+        :meth:`commit` raises it then; a rollback (or a SAVEPOINT rolled back
+        cleanly) forgets it.
+        """
+        if self._db is not None:
+            _faults.lose(self._db, error)
+
+    def _open(self) -> OrmSession:
         if self._db is None:
             raise RuntimeError("use the unit of work inside its `with` block")
         return self._db
+
+    def db(self) -> OrmSession:
+        """Return the open ORM session; raise ``RuntimeError`` outside the ``with`` block."""
+        db = self._open()
+        if self._host is None:
+            current = db.get_transaction()
+            if current is None or current is not self._begun:
+                # A new transaction: take its connection now, to know its errors as ours.
+                self.connection = db.connection()
+                self._begun = db.get_transaction()
+                if self._bounds:
+                    self._store.backend.bound_waits(db)
+        return db
 
     def repository(self, kind: Kind[RepoT]) -> RepoT:
         """Return this unit's repository for ``kind`` (one per kind and unit).
@@ -181,17 +258,38 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
             held: set[int] = getattr(_HOLDER, "engines", set())
             if id(lock) in held:
                 raise NestedUnitOfWork("SQLite database")
-            lock.acquire()
-            held.add(id(lock))
-            _HOLDER.engines = held
-            self._lock = lock
+            # A host transaction that has begun holds SQLite's write lock already: its
+            # units must not queue behind another thread's, which may be waiting for it.
+            if self._host is None or not self._host.in_transaction():
+                timeout = self._store.lock_timeout
+                seconds = -1 if timeout is None else timeout.total_seconds()
+                if not lock.acquire(timeout=seconds):
+                    raise StorageTimeout.waiting(
+                        "another unit of work of this process on the SQLite database",
+                        backend="sqlite",
+                        timeout=timeout,
+                    )
+                held.add(id(lock))
+                _HOLDER.engines = held
+                self._lock = lock
+        dialect = self._store.engine.dialect
+        if self._host is not None:
+            try:
+                bind = self._host.get_bind()
+            except UnboundExecutionError:  # bound per mapper: sessionkit's rows use the store's
+                bind = self._store.engine
+            dialect = bind.dialect
+            _faults.install_fault_hook(bind.engine)
+        _faults.opened(dialect, self)
         try:
             if self._host is None:
                 self._db = self._maker()
             else:
                 self._db = self._host
                 self._savepoint = self._host.begin_nested()
+                self.connection = self._host.connection()
         except BaseException:
+            _faults.closed(self)
             self._release()
             raise
         return self
@@ -211,11 +309,19 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
                 db.rollback()
             elif self._savepoint is not None and self._savepoint.is_active:
                 self._savepoint.rollback()
+        except Exception:
+            # Rolling back after the database failed may fail too (the connection is
+            # gone, the SAVEPOINT went with the transaction): the first error is the news.
+            if exc is None:
+                raise
         finally:
             if self._host is None:
                 db.close()
+            else:
+                _faults.forgive(db)  # the host learnt of the error; its rollback is its own
             self._db = None
             self._savepoint = None
+            _faults.closed(self)
             self._release()
         # Only now, with the connection back and the SQLite lock released, so that a
         # handler may open a unit of work of its own and read what was committed.
@@ -235,10 +341,22 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         ``with`` block is left (and the SQLite lock released). In a joined unit
         the savepoint is released and the events wait for the host's commit.
         """
-        db = self.db()
+        db = self._open()
+        lost = _faults.lost(db)
+        if lost is not None:
+            # The database may have rolled the transaction back already (MySQL after a
+            # deadlock): committing what is left would store half of the unit.
+            raise lost
         events, self._events = self._events, []
         if self._host is None:
-            db.commit()
+            try:
+                db.commit()
+            except StorageUnavailable as error:
+                error.add_note(
+                    "the connection was lost while committing: the commit may or may not "
+                    "have been applied; read before writing again"
+                )
+                raise
             if events:
                 self._committed.append(tuple(events))
             return
@@ -250,18 +368,25 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
 
     def rollback(self) -> None:
         """Discard every write and collected event since the last commit."""
-        db = self.db()
+        db = self._open()
         self._events.clear()
         if self._host is None:
             db.rollback()
+            _faults.forgive(db)
             return
-        if self._savepoint is not None and self._savepoint.is_active:
-            self._savepoint.rollback()
+        lost = _faults.lost(db)
+        try:
+            if self._savepoint is not None and self._savepoint.is_active:
+                self._savepoint.rollback()
+        except Exception:
+            if lost is None:
+                raise
+            raise lost from None  # the host's transaction is gone: the host must roll back
         self._savepoint = db.begin_nested()
 
     def collect(self, events: Iterable[DomainEvent]) -> None:
         """Queue events to publish after the commit."""
-        self.db()
+        self._open()
         self._events.extend(events)
 
     def _publish_committed(self) -> None:

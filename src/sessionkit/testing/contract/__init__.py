@@ -2,8 +2,9 @@
 
 Two parts: :class:`RepositoryContract`, the generic rules of any kind's
 repository (subclass it per kind: :class:`SessionsRepositoryContract`,
-:class:`SeriesRepositoryContract` and :class:`BookingsRepositoryContract`, which
-adds seats, doubles and the booking reads, are ready for the built-in kinds; mix in
+:class:`SeriesRepositoryContract`, :class:`BookingsRepositoryContract`, which
+adds seats, doubles and the booking reads, and :class:`PaymentsRepositoryContract`,
+which adds exact amounts and the payment reads, are ready for the built-in kinds; mix in
 :class:`ParentsContract` for a kind whose records point at a parent), and
 :class:`StorageContract`, everything sessions and series promise beyond them.
 
@@ -56,6 +57,7 @@ from sessionkit.testing.contract.concurrency import ConcurrencyContract
 from sessionkit.testing.contract.fields import FieldsContract
 from sessionkit.testing.contract.kinds import SeriesRepositoryContract, SessionsRepositoryContract
 from sessionkit.testing.contract.parents import ParentsContract
+from sessionkit.testing.contract.payments import PaymentsRepositoryContract
 from sessionkit.testing.contract.queries import QueryContract
 from sessionkit.testing.contract.repository import RepositoryContract
 from sessionkit.testing.contract.series import SeriesContract
@@ -69,6 +71,7 @@ __all__ = [
     "TENANT",
     "BookingsRepositoryContract",
     "ParentsContract",
+    "PaymentsRepositoryContract",
     "RepositoryContract",
     "SeriesRepositoryContract",
     "SessionsRepositoryContract",
@@ -96,8 +99,8 @@ class StorageContract(
 
     - ``concurrent_units``: units of work may run in several threads at once
       against one store (the race tests start threads).
-    - ``unicode_search``: title search folds case beyond ASCII (SQLite's
-      ``LIKE`` does not).
+    - ``unicode_search``: title search folds case beyond ASCII, as
+      ``str.casefold`` does (``LIKE`` and ``lower()`` in a database do not).
 
     Transitional: ``pending`` (a frozenset of rule names) lists port rules an
     adapter does not meet yet; their tests skip instead of failing. The rules

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from sessionkit.model.query import SessionQuery, SortField
@@ -164,6 +166,38 @@ class QueryContract(ContractBase):
         with store() as uow:
             page = uow.sessions.query(TENANT, SessionQuery(search="éCO"))
         assert _ids(page.items) == ["a"]
+
+    # Titles whose case folds beyond one letter to one letter: a dotted capital I ("İ" folds
+    # to "i" and a combining dot), a final sigma, a capital sharp s ("ẞ" folds to "ss"), a
+    # ligature, and an accent.
+    UNICODE_TITLES = ("İstanbul", "ΣΊΣΥΦΟΣ", "ẞ-Straße", "ﬁnance", "Économie")
+
+    @pytest.mark.parametrize(
+        "variant", [str, str.upper, str.lower, str.casefold, str.title, lambda t: t[1:-1]]
+    )
+    def test_query_search_finds_titles_whatever_their_case(
+        self, store: UnitOfWorkFactory, variant: Callable[[str], str]
+    ) -> None:
+        """A title is found by itself, in any case, and by any part of it (``unicode_search``).
+
+        A title matches when the folded needle is part of the folded title, folded
+        with ``str.casefold`` on every adapter (PostgreSQL's and MariaDB's
+        ``lower()`` fold differently, and missed "İstanbul" searched as itself).
+        """
+        if not self.unicode_search:
+            pytest.skip("this adapter folds case for ASCII only")
+        titles = self.UNICODE_TITLES
+        self.given(
+            store,
+            *(make_session(f"t{n}", at=n, title=title) for n, title in enumerate(titles)),
+        )
+        for n, title in enumerate(titles):
+            needle = variant(title)
+            expected = [f"t{m}" for m, t in enumerate(titles) if needle.casefold() in t.casefold()]
+            assert f"t{n}" in expected
+            with store() as uow:
+                page = uow.sessions.query(TENANT, SessionQuery(search=needle))
+            assert _ids(page.items) == expected, needle
 
     # ------------------------------------------------------------------ query: order and pages
 

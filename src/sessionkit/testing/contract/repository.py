@@ -371,7 +371,9 @@ class RepositoryContract(ContractBase, Generic[R]):
         with pytest.raises(KeyError):
             doomed()
         with store() as uow:
-            self.repo(uow).add_many([self.make_record("d", variant=3)])
+            fourth = self.make_record("d", variant=3)
+            self.prepare(uow, [fourth])
+            self.repo(uow).add_many([fourth])
             uow.rollback()
             assert self.repo(uow).get_many(TENANT, ["a", "b", "c", "d"]) == [a, b]
 

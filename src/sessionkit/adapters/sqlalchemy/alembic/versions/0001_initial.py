@@ -14,7 +14,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from sessionkit.adapters.sqlalchemy._types import JSONValue, LocalDateTime, UTCDateTime, key_type
+from sessionkit.adapters.sqlalchemy._types import (
+    JSONValue,
+    LocalDateTime,
+    UTCDateTime,
+    pad_space_key_type,
+)
 from sessionkit.adapters.sqlalchemy.schema import install_exclusion_constraint
 
 revision = "0001_initial"
@@ -38,8 +43,8 @@ def upgrade() -> None:
     """Create the four tables, their indexes and (PostgreSQL) the exclusion constraint."""
     op.create_table(
         "sessionkit_series",
-        sa.Column("tenant", key_type(), nullable=False),
-        sa.Column("id", key_type(), nullable=False),
+        sa.Column("tenant", pad_space_key_type(), nullable=False),
+        sa.Column("id", pad_space_key_type(), nullable=False),
         sa.Column("title", sa.String(255), nullable=False),
         sa.Column("lifecycle", sa.String(64), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
@@ -55,9 +60,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "sessionkit_schedule_items",
-        sa.Column("tenant", key_type(), nullable=False),
-        sa.Column("series_id", key_type(), nullable=False),
-        sa.Column("id", key_type(), nullable=False),
+        sa.Column("tenant", pad_space_key_type(), nullable=False),
+        sa.Column("series_id", pad_space_key_type(), nullable=False),
+        sa.Column("id", pad_space_key_type(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("title", sa.String(255), nullable=True),
         sa.Column("recurrence", sa.Text(), nullable=False),
@@ -73,10 +78,10 @@ def upgrade() -> None:
     )
     op.create_table(
         "sessionkit_sessions",
-        sa.Column("tenant", key_type(), nullable=False),
-        sa.Column("id", key_type(), nullable=False),
-        sa.Column("series_id", key_type(), nullable=True),
-        sa.Column("schedule_item_id", key_type(), nullable=True),
+        sa.Column("tenant", pad_space_key_type(), nullable=False),
+        sa.Column("id", pad_space_key_type(), nullable=False),
+        sa.Column("series_id", pad_space_key_type(), nullable=True),
+        sa.Column("schedule_item_id", pad_space_key_type(), nullable=True),
         sa.Column("occurrence_key", LocalDateTime(), nullable=True),
         sa.Column("title", sa.String(255), nullable=False),
         sa.Column("start_at", UTCDateTime(), nullable=False),
@@ -115,9 +120,9 @@ def upgrade() -> None:
         )
     op.create_table(
         "sessionkit_session_resources",
-        sa.Column("tenant", key_type(), nullable=False),
-        sa.Column("session_id", key_type(), nullable=False),
-        sa.Column("resource", key_type(255), nullable=False),
+        sa.Column("tenant", pad_space_key_type(), nullable=False),
+        sa.Column("session_id", pad_space_key_type(), nullable=False),
+        sa.Column("resource", pad_space_key_type(255), nullable=False),
         sa.Column("start_at", UTCDateTime(), nullable=False),
         sa.Column("end_at", UTCDateTime(), nullable=False),
         sa.Column("busy", sa.Boolean(), nullable=False),

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from sessionkit.adapters.sqlalchemy._types import key_type
+from sessionkit.adapters.sqlalchemy._types import pad_space_key_type
 
 revision = "0005_groups_and_fields"
 down_revision = "0004_series_start_unique"
@@ -32,8 +32,8 @@ _SESSIONS_INDEX = "ix_sessionkit_sessions_tenant_group_key_start_at_id"
 
 def upgrade() -> None:
     """Add ``group_key`` to series and sessions, and index it."""
-    op.add_column(_SERIES, sa.Column("group_key", key_type(), nullable=True))
-    op.add_column(_SESSIONS, sa.Column("group_key", key_type(), nullable=True))
+    op.add_column(_SERIES, sa.Column("group_key", pad_space_key_type(), nullable=True))
+    op.add_column(_SESSIONS, sa.Column("group_key", pad_space_key_type(), nullable=True))
     op.create_index(_SERIES_INDEX, _SERIES, ["tenant", "group_key"])
     op.create_index(_SESSIONS_INDEX, _SESSIONS, ["tenant", "group_key", "start_at", "id"])
 

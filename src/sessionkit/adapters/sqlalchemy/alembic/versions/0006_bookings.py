@@ -18,7 +18,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from sessionkit.adapters.sqlalchemy._types import JSONValue, UTCDateTime, key_type
+from sessionkit.adapters.sqlalchemy._types import JSONValue, UTCDateTime, pad_space_key_type
 
 revision = "0006_bookings"
 down_revision = "0005_groups_and_fields"
@@ -32,11 +32,11 @@ def upgrade() -> None:
     """Create ``sessionkit_bookings`` with its constraints and indexes."""
     op.create_table(
         _BOOKINGS,
-        sa.Column("tenant", key_type(), nullable=False),
-        sa.Column("id", key_type(), nullable=False),
-        sa.Column("session_id", key_type(), nullable=False),
-        sa.Column("participant_kind", key_type(255), nullable=False),
-        sa.Column("participant_id", key_type(255), nullable=False),
+        sa.Column("tenant", pad_space_key_type(), nullable=False),
+        sa.Column("id", pad_space_key_type(), nullable=False),
+        sa.Column("session_id", pad_space_key_type(), nullable=False),
+        sa.Column("participant_kind", pad_space_key_type(255), nullable=False),
+        sa.Column("participant_id", pad_space_key_type(255), nullable=False),
         sa.Column("role", sa.String(64), nullable=False),
         sa.Column("seats", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(64), nullable=False),
@@ -44,7 +44,7 @@ def upgrade() -> None:
         sa.Column("session_start", UTCDateTime(), nullable=False),
         sa.Column("session_end", UTCDateTime(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=True),
-        sa.Column("idempotency_key", key_type(255), nullable=True),
+        sa.Column("idempotency_key", pad_space_key_type(255), nullable=True),
         sa.Column("fingerprint", sa.String(255), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),

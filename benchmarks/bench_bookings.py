@@ -1,0 +1,793 @@
+"""Bookings: seats under contention, the bookable-sessions read and a participant's agenda.
+
+1. **Booking throughput** on PostgreSQL: 16 client processes (forked once,
+   after the parent's engine was disposed, each then with its own pool and
+   connection) book 200 sessions of capacity 20 (4,000 seats; 50 sessions with
+   ``--quick``), each client picking random sessions until all are full (a
+   flag per session, shared, tells the others which one a client was refused,
+   so refusals stay near one per session). ``sessionkit``: ``kit.bookings.book``
+   (one unit of work per booking, ``confirm=True``) over ``SqlAlchemyStore``.
+   The floor, in the same interleaved rounds (:mod:`benchmarks.compare`) and
+   on the very same tables: a hand-written psycopg loop, ``SELECT ... FOR
+   UPDATE`` of the session, ``SELECT sum(seats)`` of its bookings taking
+   seats, ``INSERT`` of the booking row, ``COMMIT`` (``ROLLBACK`` when full).
+   The bookings are emptied (``TRUNCATE``, not timed) before every run, and
+   after it every session must hold exactly 20 seats and the clients must
+   report exactly 4,000 successes. Reported: bookings/s of both, client CPU per
+   attempt, the ratio; aim within 1.5x of the floor. Over the aim, a cProfile
+   of one client booking alone says where sessionkit's time goes. Needs
+   ``SESSIONKIT_TEST_POSTGRES_URL``; 16 processes on a 2-core machine measure
+   contention for the CPU as much as for the rows, on both sides alike.
+2. **Bookable sessions** of one provider over 30 days (``kit.bookings.bookable``
+   with ``resource=``), 500 sessions of that provider stored (made with
+   ``kit.sessions.create_extra``) and 2,000 bookings and holds (confirmed,
+   live and run-out holds, cancelled, waitlisted; Core ``executemany``, setup),
+   in a SQLite file and, when available, PostgreSQL: p50 and p95 latency and
+   SQL statements per call (SQLite's ``BEGIN IMMEDIATE`` included), an
+   absolute figure (aim: p50 under 5 ms; over it, a cProfile of 50 calls says
+   where the time goes). There is no capacity-aware free-slots query
+   (``sessionkit.availability.free_slots`` knows working hours and busy
+   spans, not seats), so ``bookable`` is the read measured.
+3. **A participant's agenda** (``kit.bookings.agenda``, the next 7 days) in
+   SQLite files with 10k and with 1M bookings stored (100k with ``--quick``),
+   loaded straight into the adapter's tables with Core ``executemany`` (setup,
+   not timed): every participant has one booking a day for 200 days, so a
+   week's agenda is the same size in both files and only the table grows. p50
+   of each, interleaved rounds, and their ratio; aim within 2x (the agenda
+   index bounds the read). ``EXPLAIN QUERY PLAN`` of the statement the adapter
+   sends shows which index serves it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import cProfile
+import multiprocessing
+import pstats
+import random
+import statistics
+import tempfile
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import attrs
+from sqlalchemy import event, func, insert, select, text
+from sqlalchemy.engine import Connection, Engine
+
+from benchmarks.bench_storage import (
+    StatementCounter,
+    fast_loader,
+    postgres_url,
+    profile_area,
+    run_analyze,
+    sample,
+    short_path,
+    sqlite_engine,
+)
+from benchmarks.compare import interleave, percentiles
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
+from sessionkit.adapters.sqlalchemy.booking_rows import AGENDA_INDEX, bookings_table
+from sessionkit.adapters.sqlalchemy.rows import sessions_table
+from sessionkit.adapters.sqlalchemy.testing import postgres_schema
+from sessionkit.errors import CapacityExceeded
+from sessionkit.model.booking import SEAT_STATUSES
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock
+
+TENANT = "acme"
+NOW = datetime(2026, 3, 2, 6, tzinfo=UTC)
+"""Every command's instant; the sessions of 1 and 2 start after it."""
+B = bookings_table.c
+
+# ---------------------------------------------------------------------------------- rows
+
+
+def booking_row(
+    booking_id: str,
+    session_id: str,
+    participant: str,
+    span: tuple[datetime, datetime],
+    status: str,
+    *,
+    hold_expires_at: datetime | None = None,
+    position: int | None = None,
+) -> dict[str, Any]:
+    """A ``sessionkit_bookings`` row as the adapter writes it (checked against the table)."""
+    kind, _, ident = participant.partition(":")
+    return {
+        "tenant": TENANT,
+        "id": booking_id,
+        "session_id": session_id,
+        "participant_kind": kind,
+        "participant_id": ident,
+        "role": "attendee",
+        "seats": 1,
+        "status": status,
+        "hold_expires_at": hold_expires_at,
+        "session_start": span[0],
+        "session_end": span[1],
+        "position": position,
+        "idempotency_key": None,
+        "fingerprint": None,
+        "version": 1,
+        "created_at": NOW - timedelta(days=1),
+        "created_by": "bench",
+        "updated_at": None,
+        "updated_by": None,
+        "metadata": {},
+    }
+
+
+def session_row(session_id: str, span: tuple[datetime, datetime], capacity: int) -> dict[str, Any]:
+    """A ``sessionkit_sessions`` row of a busy extra session without resources."""
+    return {
+        "tenant": TENANT,
+        "id": session_id,
+        "series_id": None,
+        "schedule_item_id": None,
+        "occurrence_key": None,
+        "title": f"Class {session_id}",
+        "start_at": span[0],
+        "end_at": span[1],
+        "tz": "UTC",
+        "status": "SCHEDULED",
+        "lifecycle": "lms",
+        "busy": True,
+        "capacity": capacity,
+        "is_extra": True,
+        "detached": False,
+        "resources": [],
+        "version": 1,
+        "created_at": NOW - timedelta(days=30),
+        "created_by": "bench",
+        "updated_at": None,
+        "updated_by": None,
+        "metadata": {},
+    }
+
+
+def check_columns() -> None:
+    """The hand-made rows name exactly the tables' columns (so they track the schema)."""
+    span = (NOW, NOW)
+    assert set(booking_row("b", "s", "k:i", span, "CONFIRMED")) == set(bookings_table.c.keys())
+    missing = set(sessions_table.c.keys()) - set(session_row("s", span, 1))
+    assert missing <= {"group_key"}, missing
+
+
+def seats_per_session(engine: Engine) -> dict[str, int]:
+    """The seats every session's bookings take (all bookings here are confirmed)."""
+    statement = (
+        select(B.session_id, func.sum(B.seats))
+        .where(B.tenant == TENANT, B.status.in_(sorted(SEAT_STATUSES)))
+        .group_by(B.session_id)
+    )
+    with engine.connect() as connection:
+        return {session_id: int(seats) for session_id, seats in connection.execute(statement)}
+
+
+def profile_top(run: Callable[[], object], what: str, steps: Sequence[tuple[str, str]]) -> None:
+    """Profile ``run()``; print own time by area, the top functions and ``steps`` cumulated."""
+    profile = cProfile.Profile()
+    profile.enable()
+    run()
+    profile.disable()
+    stats = pstats.Stats(profile).get_stats_profile()
+    total = stats.total_tt
+    areas: dict[str, float] = {}
+    for name, fp in stats.func_profiles.items():
+        area = profile_area(fp.file_name, name)
+        areas[area] = areas.get(area, 0.0) + fp.tottime
+    print(f"    cProfile of {what} ({total:.2f} s under the profiler); own time by area:")
+    for area, spent in sorted(areas.items(), key=lambda kv: -kv[1]):
+        if spent / total >= 0.02:
+            print(f"      {spent / total:6.1%}  {area}")
+    print("    cumulative time of the steps (share of the total, calls):")
+    for file_end, function in steps:
+        for name, fp in stats.func_profiles.items():
+            if name == function and fp.file_name.endswith(file_end):
+                print(
+                    f"      {fp.cumtime / total:6.1%}  {short_path(fp.file_name)}:{fp.line_number}"
+                    f" {function} ({fp.ncalls} calls)"
+                )
+                break
+
+
+# ---------------------------------------------------------------------------------- 1. throughput
+
+CLIENTS = 16
+CAPACITY = 20
+
+
+@attrs.frozen
+class Outcome:
+    """One client's run: seats it got, refusals it met, its CPU seconds (or its error)."""
+
+    booked: int = 0
+    refused: int = 0
+    cpu: float = 0.0
+    error: str | None = None
+
+
+Booker = Callable[[str, str], bool]
+"""Books one seat of a session for a participant: True, or False when the session is full."""
+
+
+def kit_booker(kit: SessionKit) -> Booker:
+    def book(session_id: str, participant: str) -> bool:
+        try:
+            kit.bookings.book(TENANT, session_id, participant, actor="bench", confirm=True)
+        except CapacityExceeded:
+            return False
+        return True
+
+    return book
+
+
+LOCK_SQL = (
+    "SELECT capacity, start_at, end_at FROM sessionkit_sessions"
+    " WHERE tenant = %s AND id = %s FOR UPDATE"
+)
+TAKEN_SQL = (
+    "SELECT coalesce(sum(seats), 0) FROM sessionkit_bookings"
+    " WHERE tenant = %s AND session_id = %s AND status = ANY(%s)"
+    " AND (hold_expires_at IS NULL OR hold_expires_at > %s)"
+)
+COLUMNS = list(booking_row("b", "s", "k:i", (NOW, NOW), "CONFIRMED"))
+QUOTED = ", ".join(f'"{column}"' for column in COLUMNS)
+INSERT_SQL = (
+    f"INSERT INTO sessionkit_bookings ({QUOTED}) VALUES ({', '.join('%s' for _ in COLUMNS)})"
+)
+
+
+@contextlib.contextmanager
+def raw_booker(engine: Engine) -> Iterator[Booker]:
+    """The floor: psycopg alone on one connection, three statements and a commit per booking."""
+    from psycopg.types.json import Jsonb  # only with PostgreSQL
+
+    fairy = engine.raw_connection()  # from the pool: the search path of the schema is set
+    try:
+        connection: Any = fairy.driver_connection
+        cursor = connection.cursor()
+        seat_statuses = sorted(SEAT_STATUSES)
+
+        def book(session_id: str, participant: str) -> bool:
+            cursor.execute(LOCK_SQL, (TENANT, session_id))
+            capacity, start, end = cursor.fetchone()
+            cursor.execute(TAKEN_SQL, (TENANT, session_id, seat_statuses, NOW))
+            (taken,) = cursor.fetchone()
+            if taken + 1 > capacity:
+                connection.rollback()
+                return False
+            row = booking_row(uuid.uuid4().hex, session_id, participant, (start, end), "CONFIRMED")
+            row["created_at"] = NOW
+            row["metadata"] = Jsonb({})
+            cursor.execute(INSERT_SQL, [row[c] for c in COLUMNS])
+            connection.commit()
+            return True
+
+        yield book
+    finally:
+        fairy.close()
+
+
+def fill(
+    book: Booker, session_ids: Sequence[str], full: Any, rng: random.Random, client: int
+) -> Outcome:
+    """Book random sessions until every one is full.
+
+    ``full`` is shared by the clients: a session one of them was refused is
+    skipped by the others, so refusals stay near one per session.
+    """
+    open_at = list(range(len(session_ids)))
+    booked = refused = 0
+    started = time.process_time()
+    while open_at:
+        pick = rng.randrange(len(open_at))
+        at = open_at[pick]
+        if not full[at]:
+            if book(session_ids[at], f"student:c{client:02d}-{booked + refused:05d}"):
+                booked += 1
+                continue
+            refused += 1
+            full[at] = 1
+        open_at[pick] = open_at[-1]
+        open_at.pop()
+    return Outcome(booked, refused, time.process_time() - started)
+
+
+@attrs.frozen
+class Pool:
+    """The client processes and what the parent talks to them with."""
+
+    processes: list[Any]
+    tasks: list[Any]
+    results: Any
+    start: Any
+    full: Any
+    """One flag per session, shared: 1 once a client was refused a seat in it."""
+
+
+def client_main(client: int, engine: Engine, session_ids: list[str], pool: Pool) -> None:
+    """A client process: one run per task, after the start barrier, until ``None``."""
+    # Forked after the parent disposed of the engine: this pool is the process's own.
+    engine.dispose(close=False)
+    store = SqlAlchemyStore(engine)
+    kit = SessionKit(uow=store.unit_of_work, clock=ManualClock(NOW))
+    with engine.connect():  # a warm connection, so no run pays for connecting
+        pass
+    while (task := pool.tasks[client].get()) is not None:
+        contender, round_number = task
+        rng = random.Random(round_number * 1000 + client)
+        try:
+            with contextlib.ExitStack() as stack:
+                book = kit_booker(kit) if contender == "sessionkit" else None
+                if book is None:
+                    book = stack.enter_context(raw_booker(engine))
+                pool.start.wait()
+                outcome = fill(book, session_ids, pool.full, rng, client)
+        except Exception:  # noqa: BLE001  # reported to the parent, which raises
+            outcome = Outcome(error=traceback.format_exc())
+        pool.results.put(outcome)
+
+
+def start_clients(engine: Engine, session_ids: list[str]) -> Pool:
+    context = multiprocessing.get_context("fork")
+    engine.dispose()  # no connection of the parent's may be shared with a child
+    tasks = [context.Queue() for _ in range(CLIENTS)]
+    results = context.Queue()
+    full = context.Array("b", len(session_ids), lock=False)
+    pool = Pool([], tasks, results, context.Barrier(CLIENTS + 1), full)
+    for client in range(CLIENTS):
+        process = context.Process(
+            target=client_main, args=(client, engine, session_ids, pool), daemon=True
+        )
+        process.start()
+        pool.processes.append(process)
+    return pool
+
+
+def stop_clients(pool: Pool) -> None:
+    for task_queue in pool.tasks:
+        task_queue.put(None)
+    for process in pool.processes:
+        process.join(timeout=30)
+        if process.is_alive():
+            process.terminate()
+
+
+@attrs.define
+class Tally:
+    """Outcomes and CPU of every run of one contender."""
+
+    refusals: list[int] = attrs.Factory(list)
+    cpu_per_attempt: list[float] = attrs.Factory(list)
+
+
+def timed_run(
+    engine: Engine, pool: Pool, contender: str, session_ids: list[str], tally: Tally
+) -> Callable[[], float]:
+    """A contender: empty the bookings, let every client fill the sessions; wall seconds."""
+    rounds = iter(range(1_000_000))
+
+    def run() -> float:
+        with engine.begin() as connection:
+            connection.execute(text("TRUNCATE sessionkit_bookings"))
+        number = next(rounds)
+        pool.full[:] = bytes(len(session_ids))
+        for task_queue in pool.tasks:
+            task_queue.put((contender, number))
+        pool.start.wait(timeout=120)
+        started = time.perf_counter()
+        outcomes: list[Outcome] = [pool.results.get(timeout=600) for _ in range(CLIENTS)]
+        elapsed = time.perf_counter() - started
+        errors = [o.error for o in outcomes if o.error is not None]
+        if errors:
+            raise RuntimeError(f"a {contender} client failed:\n{errors[0]}")
+        seats = seats_per_session(engine)
+        booked = sum(o.booked for o in outcomes)
+        # Exactness: no session over its capacity, and every seat taken (clients stop
+        # only once they saw every session full).
+        assert max(seats.values()) <= CAPACITY, (contender, max(seats.values()))
+        assert seats == dict.fromkeys(session_ids, CAPACITY), contender
+        assert booked == len(session_ids) * CAPACITY, (contender, booked)
+        refused = sum(o.refused for o in outcomes)
+        tally.refusals.append(refused)
+        tally.cpu_per_attempt.append(sum(o.cpu for o in outcomes) / (booked + refused))
+        return elapsed
+
+    return run
+
+
+def make_sessions(engine: Engine, count: int, capacity: int) -> list[str]:
+    """``count`` one-hour sessions of one teacher over the next days, through the services."""
+    kit = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(NOW))
+    ids = []
+    for n in range(count):
+        start = NOW + timedelta(days=1 + n // 10, hours=2 + n % 10)
+        session = kit.sessions.create_extra(
+            TENANT,
+            actor="bench",
+            start=start,
+            end=start + timedelta(minutes=50),
+            resources=["teacher:t0001"],
+            lifecycle="lms",
+            capacity=capacity,
+        )
+        ids.append(session.id)
+    return ids
+
+
+def profile_one_client(engine: Engine, session_ids: list[str]) -> None:
+    """Where one client's booking time goes, alone, on the same (emptied) tables."""
+    with engine.begin() as connection:
+        connection.execute(text("TRUNCATE sessionkit_bookings"))
+    kit = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(NOW))
+    counter = StatementCounter(engine)
+    book = kit_booker(kit)
+    book(session_ids[0], "student:warm")
+    before = counter.count
+    book(session_ids[0], "student:counted")
+    statements = counter.count - before
+    wanted = min(len(session_ids) * CAPACITY - 2, 600)
+    picks = [session_ids[n % len(session_ids)] for n in range(wanted)]
+    print(
+        f"    one kit.bookings.book sends {statements} SQL statements (SAVEPOINT and RELEASE"
+        " counted, BEGIN and COMMIT not); the floor sends 3"
+    )
+    profile_top(
+        lambda: [book(session_id, f"student:p{n}") for n, session_id in enumerate(picks)],
+        f"{wanted} bookings by one client",
+        (
+            ("services/bookings.py", "book"),
+            ("services/_context.py", "transaction"),
+            ("sqlalchemy/_bookings.py", "lock_session"),
+            ("services/_seats.py", "settle"),
+            ("sqlalchemy/_bookings.py", "add_many"),
+            ("sqlalchemy/_bookings.py", "_lock"),
+            ("sqlalchemy/_bookings.py", "_before_insert"),
+            ("sqlalchemy/_bookings.py", "_judge"),
+            ("sqlalchemy/store.py", "commit"),
+            ("sqlalchemy/store.py", "__exit__"),
+        ),
+    )
+
+
+def bench_throughput(quick: bool) -> None:
+    count = 50 if quick else 200
+    seats = count * CAPACITY
+    print(
+        f"1. Booking throughput, PostgreSQL: {CLIENTS} client processes fill {count} sessions of"
+        f" capacity {CAPACITY} ({seats:,} seats); interleaved rounds, bookings emptied before each"
+    )
+    url = postgres_url()
+    if url is None:
+        return
+    with postgres_schema(url) as engine:
+        session_ids = make_sessions(engine, count, CAPACITY)
+        pool = start_clients(engine, session_ids)
+        try:
+            tallies = {"sessionkit": Tally(), "floor": Tally()}
+            found = interleave(
+                {
+                    name: timed_run(engine, pool, name, session_ids, tally)
+                    for name, tally in tallies.items()
+                }
+            )
+        finally:
+            stop_clients(pool)
+        ratio = found.ratio("sessionkit", "floor")
+        labels = {
+            "sessionkit": "kit.bookings.book (one unit of work each)",
+            "floor": "raw psycopg: FOR UPDATE, sum, INSERT, COMMIT",
+        }
+        print(f"  {'contender':<46} {'bookings/s':>10} {'refused':>8} {'client CPU/attempt':>19}")
+        for name, label in labels.items():
+            tally = tallies[name]
+            print(
+                f"  {label:<46} {seats / found.median(name):10,.0f}"
+                f" {statistics.median(tally.refusals):8,.0f}"
+                f" {statistics.median(tally.cpu_per_attempt) * 1e3:16.2f} ms"
+            )
+        spread = found.spread("sessionkit", "floor")
+        verdict = "met" if ratio <= 1.5 else "NOT met"
+        print(
+            f"  sessionkit / floor (time to fill): {ratio:.2f}x ({spread} over {found.rounds}"
+            f" rounds); aim within 1.5x: {verdict}; every run left exactly {CAPACITY} seats"
+            " in each session"
+        )
+        if ratio > 1.5:
+            profile_one_client(engine, session_ids)
+
+
+# ---------------------------------------------------------------------------------- 2. bookable
+
+PROVIDER = "teacher:t0001"
+WINDOW_DAYS = 30
+
+
+def provider_sessions(
+    kit: SessionKit, count: int
+) -> list[tuple[str, tuple[datetime, datetime], int]]:
+    """``count`` sessions of :data:`PROVIDER`, 30 minutes apart from 07:00 UTC, over 30 days."""
+    rng = random.Random(5)
+    per_day = -(-count // WINDOW_DAYS)
+    made = []
+    for n in range(count):
+        start = NOW + timedelta(days=n // per_day, hours=1, minutes=30 * (n % per_day))
+        capacity = rng.choice((1, 2, 4, 6, 8))
+        session = kit.sessions.create_extra(
+            TENANT,
+            actor="bench",
+            start=start,
+            end=start + timedelta(minutes=25),
+            resources=[PROVIDER],
+            lifecycle="lms",
+            capacity=capacity,
+        )
+        made.append((session.id, (session.start, session.end), capacity))
+    return made
+
+
+def bookings_for(
+    sessions: list[tuple[str, tuple[datetime, datetime], int]], count: int
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """``count`` bookings and holds of ``sessions``, never over a capacity; rows, seats taken."""
+    rng = random.Random(6)
+    taken = {session_id: 0 for session_id, _, _ in sessions}
+    queued: dict[str, int] = {}
+    rows = []
+    for n in range(count):
+        session_id, span, capacity = sessions[rng.randrange(len(sessions))]
+        status = rng.choices(
+            ("CONFIRMED", "HELD", "RUN_OUT", "CANCELLED", "EXPIRED", "WAITLISTED"),
+            weights=(45, 20, 10, 10, 5, 10),
+        )[0]
+        expires = None
+        if status in ("CONFIRMED", "HELD") and taken[session_id] >= capacity:
+            status = "WAITLISTED"
+        if status == "HELD":
+            expires = NOW + timedelta(minutes=15)
+        elif status == "RUN_OUT":
+            status, expires = "HELD", NOW - timedelta(minutes=5)  # takes no seat any more
+        position = None
+        if status == "WAITLISTED":
+            position = queued[session_id] = queued.get(session_id, 0) + 1
+        if expires is None or expires > NOW:
+            taken[session_id] += status in ("CONFIRMED", "HELD")
+        row = booking_row(f"b{n:06d}", session_id, f"student:s{n:05d}", span, status)
+        row.update(hold_expires_at=expires, position=position)
+        rows.append(row)
+    return rows, taken
+
+
+def bench_bookable_on(name: str, engine: Engine, quick: bool) -> None:
+    store = SqlAlchemyStore(engine)
+    kit = SessionKit(uow=store.unit_of_work, clock=ManualClock(NOW))
+    sessions = provider_sessions(kit, 500)
+    rows, taken = bookings_for(sessions, 2_000)
+    with engine.begin() as connection:
+        connection.execute(insert(bookings_table), rows)
+    run_analyze(engine)
+    end = NOW + timedelta(days=WINDOW_DAYS)
+
+    def bookable() -> list[Any]:
+        return kit.bookings.bookable(TENANT, start=NOW, end=end, resource=PROVIDER)
+
+    found = bookable()
+    expected = {s for s, _, capacity in sessions if taken[s] < capacity}
+    assert {b.session.id for b in found} == expected, name
+    assert all(b.taken == taken[b.session.id] for b in found), name
+    counter = StatementCounter(engine)
+    before = counter.count
+    bookable()
+    statements = counter.count - before
+    samples = sample(lambda _i: bookable(), 100 if quick else 400, 1.5 if quick else 4.0)
+    p50, p95 = percentiles(samples)
+    print(
+        f"  {name:<12} {len(found):>4} of 500 bookable   p50 {p50 * 1e3:6.2f} ms"
+        f"   p95 {p95 * 1e3:6.2f} ms   {statements} SQL statements per call"
+        f"   aim p50 under 5 ms: {'met' if p50 < 5e-3 else 'NOT met'}",
+        flush=True,
+    )
+    if p50 >= 5e-3:
+        profile_top(
+            lambda: [bookable() for _ in range(50)],
+            f"50 bookable calls on {name}",
+            (
+                ("services/booking_queries.py", "bookable"),
+                ("sqlalchemy/_sessions.py", "query"),
+                ("sqlalchemy/_query.py", "run_query"),
+                ("sqlalchemy/mapping.py", "session_from_row"),
+                ("sqlalchemy/_bookings.py", "seats_taken"),
+                ("services/_context.py", "transaction"),
+            ),
+        )
+
+
+def bench_bookable(quick: bool, tmp: Path) -> None:
+    print(
+        f"\n2. Bookable sessions of one provider over {WINDOW_DAYS} days: 500 of its sessions"
+        " and 2,000 bookings and holds stored (an absolute figure, no reference)"
+    )
+    path = tmp / "bookable.sqlite3"
+    engine = sqlite_engine(path)
+    create_schema(engine)
+    try:
+        bench_bookable_on("SQLite file", engine, quick)
+    finally:
+        engine.dispose()
+    url = postgres_url()
+    if url is not None:
+        with postgres_schema(url) as engine:
+            bench_bookable_on("PostgreSQL", engine, quick)
+
+
+# ---------------------------------------------------------------------------------- 3. agenda
+
+DAYS = 200
+"""Every participant has one booking a day over this many days."""
+SEATS_PER_SESSION = 20
+AGENDA_NOW = NOW + timedelta(days=DAYS // 2)
+
+
+def agenda_rows(participants: int) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Sessions of 20 and one booking a day per participant: ("session" | "booking", row)."""
+    rng = random.Random(participants)
+    per_day = -(-participants // SEATS_PER_SESSION)
+    statuses = ("CONFIRMED",) * 17 + ("CANCELLED",) * 2 + ("HELD",)
+    for day in range(DAYS):
+        midnight = NOW.replace(hour=0) + timedelta(days=day)
+        spans = []
+        for k in range(per_day):
+            start = midnight + timedelta(hours=7 + k % 12, minutes=30 * (k // 12 % 2))
+            spans.append((start, start + timedelta(minutes=45)))
+            yield "session", session_row(f"s{day:03d}-{k:04d}", spans[-1], SEATS_PER_SESSION)
+        for p in range(participants):
+            k = (p + day) % participants // SEATS_PER_SESSION
+            status = rng.choice(statuses)
+            expires = midnight + timedelta(hours=rng.randrange(0, 48)) if status == "HELD" else None
+            row = booking_row(
+                f"b{day:03d}-{p:06d}",
+                f"s{day:03d}-{k:04d}",
+                f"student:p{p:06d}",
+                spans[k],
+                status,
+                hold_expires_at=expires,
+            )
+            yield "booking", row
+
+
+def load_agenda(engine: Engine, bookings: int) -> None:
+    """Insert sessions and ``bookings`` bookings with Core executemany (setup, not timed)."""
+    batches: dict[str, list[dict[str, Any]]] = {"session": [], "booking": []}
+
+    def flush(connection: Connection) -> None:
+        # Sessions first: the bookings point at them.
+        for table, batch in (
+            (sessions_table, batches["session"]),
+            (bookings_table, batches["booking"]),
+        ):
+            if batch:
+                connection.execute(insert(table), batch)
+                batch.clear()
+
+    with engine.begin() as connection:
+        for kind, row in agenda_rows(bookings // DAYS):
+            batches[kind].append(row)
+            if len(batches[kind]) >= 20_000:
+                flush(connection)
+        flush(connection)
+    run_analyze(engine)
+
+
+class Agenda:
+    """The agenda reads of one SQLite file."""
+
+    def __init__(self, engine: Engine, reader: Engine, bookings: int, probes: int) -> None:
+        self.engine = engine
+        self.reader = reader
+        """A plain engine on the same file, for EXPLAIN (no sessionkit hooks)."""
+        self.kit = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(NOW))
+        rng = random.Random(bookings)
+        people = bookings // DAYS
+        self.probes = [f"student:p{rng.randrange(people):06d}" for _ in range(probes)]
+
+    def agenda(self, participant: str) -> list[Any]:
+        return self.kit.bookings.agenda(TENANT, participant, days=7, now=AGENDA_NOW)
+
+    def median_call(self) -> float:
+        """Median seconds per agenda call over the probes."""
+        samples = []
+        clock = time.perf_counter
+        for participant in self.probes:
+            started = clock()
+            self.agenda(participant)
+            samples.append(clock() - started)
+        return statistics.median(samples)
+
+    def statements(self) -> int:
+        counter = StatementCounter(self.engine)
+        self.agenda(self.probes[0])
+        return counter.count
+
+    def plan(self) -> list[str]:
+        """``EXPLAIN QUERY PLAN`` of the bookings query the adapter sends for an agenda."""
+        seen: list[tuple[str, Any]] = []
+
+        def record(
+            _conn: Any, _cursor: Any, statement: str, parameters: Any, _ctx: Any, _many: bool
+        ) -> None:
+            seen.append((statement, parameters))
+
+        event.listen(self.engine, "before_cursor_execute", record)
+        try:
+            self.agenda(self.probes[0])
+        finally:
+            event.remove(self.engine, "before_cursor_execute", record)
+        statement, parameters = next(
+            (s, p) for s, p in seen if "FROM sessionkit_bookings" in s and s.startswith("SELECT")
+        )
+        with self.reader.connect() as connection:
+            rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            return [str(row[3]) for row in rows]
+
+
+@contextlib.contextmanager
+def agenda_file(tmp: Path, bookings: int, probes: int) -> Iterator[tuple[Agenda, float]]:
+    path = tmp / f"agenda-{bookings}.sqlite3"
+    engine = sqlite_engine(path)
+    create_schema(engine)
+    loader = fast_loader(path)
+    try:
+        started = time.perf_counter()
+        load_agenda(loader, bookings)
+        yield Agenda(engine, loader, bookings, probes), time.perf_counter() - started
+    finally:
+        loader.dispose()
+        engine.dispose()
+        path.unlink()
+
+
+def bench_agenda(quick: bool, tmp: Path) -> None:
+    small, large = (10_000, 100_000) if quick else (10_000, 1_000_000)
+    probes = 100 if quick else 200
+    print(
+        f"\n3. A participant's agenda (next 7 days) in SQLite files with {small:,} and"
+        f" {large:,} bookings: interleaved rounds of {probes} agendas each, medians"
+    )
+    with (
+        agenda_file(tmp, small, probes) as (few, _),
+        agenda_file(tmp, large, probes) as (many, load_time),
+    ):
+        sizes = [statistics.median(len(a.agenda(p)) for p in a.probes) for a in (few, many)]
+        found = interleave({"small": few.median_call, "large": many.median_call})
+        ratio = found.ratio("large", "small")
+        print(f"  {large:,} bookings loaded with Core executemany in {load_time:.1f} s (setup)")
+        print(
+            f"  p50 per agenda: {found.median('small') * 1e6:7.1f} us at {small:,},"
+            f" {found.median('large') * 1e6:7.1f} us at {large:,} (median bookings per agenda:"
+            f" {sizes[0]:g}, {sizes[1]:g}); {many.statements()} SQL statements per call"
+        )
+        print(
+            f"  {large:,} / {small:,}: {ratio:.2f}x ({found.spread('large', 'small')});"
+            f" aim within 2x: {'met' if ratio <= 2 else 'NOT met'}"
+        )
+        plan = many.plan()
+        used = any(AGENDA_INDEX in line for line in plan)
+        print(f"  the agenda query at {large:,}, as SQLite plans it (agenda index used: {used}):")
+        for line in plan:
+            print(f"    {line}")
+
+
+def main(quick: bool) -> None:
+    check_columns()
+    bench_throughput(quick)
+    with tempfile.TemporaryDirectory(prefix="sessionkit-bench-") as directory:
+        tmp = Path(directory)
+        bench_bookable(quick, tmp)
+        bench_agenda(quick, tmp)

@@ -1,0 +1,143 @@
+"""Errors of the database itself: a race it broke, or a fault (gone, full, read-only, too slow).
+
+Storage adapters raise these in place of their drivers' errors, with the
+driver's exception chained as ``__cause__``. Each also inherits the builtin
+it resembles, so ``except ConnectionError`` or ``except TimeoutError`` in
+existing code catches them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sessionkit.errors._base import SessionKitError
+from sessionkit.errors._storage import ConcurrentModification
+
+
+class TransientConflict(ConcurrentModification):
+    """The database aborted the transaction to break a deadlock or a serialization conflict.
+
+    Nothing the transaction wrote is kept, and running it again usually
+    succeeds. ``reason`` is ``"deadlock"`` or ``"serialization"``; ``backend``
+    names the database. ``retryable`` is true when sessionkit owned the whole
+    transaction (a unit from ``store.unit_of_work()``): the commands of
+    :class:`~sessionkit.services.SessionKit` then run again by themselves, up
+    to ``attempts`` times in all, and raise this only when every attempt lost.
+    It is false in a unit joined to the host's transaction (``store.join``):
+    roll the host's transaction back and run it again.
+    """
+
+    def __init__(
+        self,
+        message: str = "the database aborted the transaction to break a deadlock",
+        *,
+        reason: str = "deadlock",
+        backend: str | None = None,
+        retryable: bool = False,
+    ) -> None:
+        SessionKitError.__init__(self, message)
+        self.record_id = None
+        self.expected = None
+        self.actual = None
+        self.reason = reason
+        self.backend = backend
+        self.retryable = retryable
+        self.attempts = 1
+
+    @classmethod
+    def aborted(cls, reason: str, backend: str, *, joined: bool) -> TransientConflict:
+        """Return the error for a transaction ``backend`` aborted (``reason``)."""
+        what = "a deadlock" if reason == "deadlock" else "a serialization conflict"
+        advice = (
+            "it is part of your transaction (store.join): roll that back and run it again"
+            if joined
+            else "nothing was written; running it again usually succeeds"
+        )
+        return cls(
+            f"{backend} aborted the transaction to break {what} with a concurrent one; {advice}",
+            reason=reason,
+            backend=backend,
+            retryable=not joined,
+        )
+
+
+class StorageError(SessionKitError, OSError):
+    """The database failed to do what was asked, for a reason of its own (not of the data).
+
+    The base of the storage faults below; raised itself for the rare fault
+    that is none of them (a corrupt file, a statement cancelled by an
+    operator). ``backend`` names the database, ``code`` is the driver's code
+    for the error when it gave one (a SQLSTATE, a MySQL error number, a
+    SQLite error name). The driver's exception is the ``__cause__``. The unit
+    of work may only be rolled back afterwards.
+    """
+
+    def __init__(
+        self, message: str = "", *, backend: str | None = None, code: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.backend = backend
+        self.code = code
+
+
+class StorageUnavailable(StorageError, ConnectionError):
+    """The connection to the database failed or was lost (shut down, killed, unreachable).
+
+    A commit that fails this way may or may not have been applied (the note on
+    the error says so); read before writing again.
+    """
+
+
+class StorageFull(StorageError):
+    """The database (or its disk) has no room for the write; nothing of it was stored."""
+
+
+class StorageReadOnly(StorageError, PermissionError):
+    """The database refuses writes (a read-only file, server or transaction)."""
+
+
+class StorageTimeout(StorageError, TimeoutError):
+    """A statement waited longer than allowed: for a lock, or past a statement timeout.
+
+    ``waited_for`` says for what (a resource's lock, a row of a table, the
+    database's write lock, the statement itself); ``timeout`` is the limit
+    when sessionkit knows it (``SqlAlchemyStore(lock_timeout=...)``).
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        backend: str | None = None,
+        code: str | None = None,
+        waited_for: str = "",
+        timeout: timedelta | None = None,
+    ) -> None:
+        super().__init__(message, backend=backend, code=code)
+        self.waited_for = waited_for
+        self.timeout = timeout
+
+    @classmethod
+    def waiting(
+        cls,
+        waited_for: str,
+        *,
+        backend: str,
+        timeout: timedelta | None,
+        code: str | None = None,
+        setting: str = "lock_timeout",
+    ) -> StorageTimeout:
+        """Return the error for a wait for ``waited_for`` that ran out (``setting`` bounds it)."""
+        limit = (
+            f"longer than {timeout.total_seconds():g} s ({setting})"
+            if timeout is not None
+            else f"too long ({setting})"
+        )
+        return cls(
+            f"{backend} waited {limit} for {waited_for}; another transaction holds it. "
+            "Nothing was written; try again later, or keep units of work short",
+            backend=backend,
+            code=code,
+            waited_for=waited_for,
+            timeout=timeout,
+        )

@@ -1,0 +1,104 @@
+"""Errors of money and payments: currencies, refunds, the gateway, missing payments."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sessionkit.errors._base import InvalidValue, SessionKitError
+from sessionkit.errors._storage import Duplicate, NotFound
+
+
+class UnknownCurrency(InvalidValue):
+    """Not an ISO 4217 currency code with a minor unit (``"EUR"``, ``"JPY"``, ``"BHD"``)."""
+
+    def __init__(self, value: object) -> None:
+        super().__init__(
+            f"{value!r} is not an ISO 4217 currency code with a minor unit (e.g. 'EUR', 'USD')",
+            value=value,
+            expected="an ISO 4217 code such as 'EUR'",
+        )
+
+
+class CurrencyMismatch(SessionKitError, ValueError):
+    """Money of two currencies met in one sum or comparison; ``left`` and ``right`` name them."""
+
+    def __init__(self, left: str, right: str, *, operation: str = "combine") -> None:
+        super().__init__(f"cannot {operation} {left} with {right}: convert one first")
+        self.left = left
+        self.right = right
+        self.operation = operation
+
+
+class PaymentNotFound(NotFound):
+    """No payment with that id (or for that booking, or that provider reference) for the tenant."""
+
+    def __init__(self, payment_id: object, tenant: object) -> None:
+        super().__init__("payment", payment_id, tenant)
+        self.payment_id = payment_id
+
+
+class DuplicatePayment(Duplicate):
+    """A payment with that id, for that booking, or with that provider reference already exists."""
+
+
+class RefundExceedsPayment(SessionKitError, ValueError):
+    """A refund of more than is left of the payment: ``paid``, ``refunded`` so far, ``asked``."""
+
+    def __init__(
+        self, payment_id: str, *, paid: Decimal, refunded: Decimal, asked: Decimal, currency: str
+    ) -> None:
+        left = paid - refunded
+        super().__init__(
+            f"payment {payment_id!r} has {left} {currency} left to refund "
+            f"({paid} paid, {refunded} refunded); {asked} asked for"
+        )
+        self.payment_id = payment_id
+        self.paid = paid
+        self.refunded = refunded
+        self.asked = asked
+        self.currency = currency
+        self.remaining = left
+
+
+class PaymentDeclined(SessionKitError, ValueError):
+    """The payment provider declined the payment; ``reason`` is its word for why, if it gave one.
+
+    The booking it was for has been released (its seats are free again).
+    """
+
+    def __init__(self, payment_id: str, *, reason: str | None = None) -> None:
+        super().__init__(f"payment {payment_id!r} was declined" + (f": {reason}" if reason else ""))
+        self.payment_id = payment_id
+        self.reason = reason
+
+
+class PaymentGatewayError(SessionKitError, ConnectionError):
+    """The payment provider could not be reached or failed; the call is safe to retry.
+
+    Every call sessionkit makes carries an idempotency key it derives from the
+    payment and the operation, so a retry never charges or refunds twice.
+    ``operation`` names the call, ``payment_id`` the payment.
+    """
+
+    def __init__(self, operation: str, payment_id: str, *, detail: str = "") -> None:
+        super().__init__(
+            f"the payment provider failed to {operation} payment {payment_id!r}"
+            + (f": {detail}" if detail else "")
+            + "; it is safe to retry"
+        )
+        self.operation = operation
+        self.payment_id = payment_id
+        self.detail = detail
+
+
+class PaymentRequired(SessionKitError, ValueError):
+    """A booking with a payment cannot be confirmed until the payment succeeded."""
+
+    def __init__(self, booking_id: str, payment_id: str, status: str) -> None:
+        super().__init__(
+            f"booking {booking_id!r} is confirmed by its payment {payment_id!r}, "
+            f"which is {status}, not PAID"
+        )
+        self.booking_id = booking_id
+        self.payment_id = payment_id
+        self.status = status

@@ -1,0 +1,189 @@
+"""Money: a ``Decimal`` amount in an ISO 4217 currency, never a float.
+
+Arithmetic keeps full precision and refuses to mix currencies
+(:class:`~sessionkit.errors.CurrencyMismatch`); :meth:`Money.rounded` rounds to
+the currency's minor unit (2 digits for EUR, 0 for JPY, 3 for BHD, from the
+ISO 4217 table the ``iso4217`` package keeps current), half up unless told
+otherwise. Prices fixed on a booking and every amount sent to a payment
+provider are rounded.
+
+>>> price = Money.of("40.00", "EUR")
+>>> (price * Decimal("1.5")).rounded()
+Money(amount=Decimal('60.00'), currency='EUR')
+>>> price.percent(33)
+Money(amount=Decimal('13.20'), currency='EUR')
+>>> Money.of(1050, "JPY").to_minor_units(), Money.of("1.5", "BHD").to_minor_units()
+(1050, 1500)
+>>> str(Money.of("9.5", "usd"))
+'9.50 USD'
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Literal
+
+import attrs
+from iso4217 import Currency
+
+from sessionkit.errors import CurrencyMismatch, InvalidValue, UnknownCurrency, WrongType
+
+__all__ = ["MAX_AMOUNT", "Money", "Rounding", "check_currency", "minor_unit", "sum_money"]
+
+Rounding = Literal[
+    "ROUND_HALF_UP", "ROUND_HALF_EVEN", "ROUND_DOWN", "ROUND_UP", "ROUND_FLOOR", "ROUND_CEILING"
+]
+"""A :mod:`decimal` rounding mode, by name."""
+
+MAX_AMOUNT = Decimal("1e15")
+"""Amounts are below this in absolute value (what every adapter stores exactly)."""
+
+
+@functools.cache
+def minor_unit(currency: str) -> int:
+    """Return how many decimal digits ``currency``'s minor unit has (2 for EUR, 0 for JPY)."""
+    try:
+        exponent = Currency(currency).exponent
+    except ValueError:
+        raise UnknownCurrency(currency) from None
+    if exponent is None:
+        raise UnknownCurrency(currency)  # gold, test codes: no minor unit to round to
+    return exponent
+
+
+def check_currency(value: object) -> str:
+    """Return ``value`` as an upper-case ISO 4217 code; ``UnknownCurrency`` otherwise."""
+    if not isinstance(value, str):
+        raise WrongType(value, name="currency", expected="an ISO 4217 code string")
+    code = value.strip().upper()
+    minor_unit(code)
+    return code
+
+
+def _amount(value: object) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+        raise WrongType(
+            value, name="amount", expected="a Decimal, an int or a numeric string (never a float)"
+        )
+    try:
+        amount = Decimal(value.strip() if isinstance(value, str) else value)
+    except InvalidOperation:
+        raise InvalidValue(
+            f"amount {value!r} is not a number", value=value, expected="a decimal number"
+        ) from None
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        raise InvalidValue(
+            f"amount {value!r} is not a finite number below {MAX_AMOUNT:.0E}",
+            value=value,
+            expected=f"a finite decimal below {MAX_AMOUNT:.0E} in absolute value",
+        )
+    return amount
+
+
+@attrs.frozen(order=False)
+class Money:
+    """An amount of one currency. Build it with :meth:`of`; compare and add only like currencies."""
+
+    amount: Decimal = attrs.field(converter=_amount)
+    currency: str = attrs.field(converter=check_currency)
+
+    @classmethod
+    def of(cls, amount: Decimal | int | str, currency: str) -> Money:
+        """Return ``amount`` (a ``Decimal``, int or numeric string; no float) of ``currency``."""
+        return cls(amount, currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        """Return nothing of ``currency``."""
+        return cls.of(0, currency)
+
+    @classmethod
+    def from_minor_units(cls, units: int, currency: str) -> Money:
+        """Return ``units`` of ``currency``'s minor unit as money: 1050 EUR cents is 10.50."""
+        if isinstance(units, bool) or not isinstance(units, int):
+            raise WrongType(units, name="units", expected="an int")
+        code = check_currency(currency)
+        return cls.of(Decimal(units).scaleb(-minor_unit(code)), code)
+
+    # -- reading ---------------------------------------------------------------------
+
+    @property
+    def minor_unit(self) -> int:
+        """How many decimal digits the currency's minor unit has."""
+        return minor_unit(self.currency)
+
+    def rounded(self, rounding: Rounding = "ROUND_HALF_UP") -> Money:
+        """Return the amount rounded to the currency's minor unit (``rounding``: a decimal mode)."""
+        exponent = Decimal(1).scaleb(-self.minor_unit)
+        return attrs.evolve(self, amount=self.amount.quantize(exponent, rounding=rounding))
+
+    def to_minor_units(self) -> int:
+        """Return the rounded amount in the minor unit (cents): what payment providers take."""
+        return int(self.rounded().amount.scaleb(self.minor_unit))
+
+    @property
+    def is_zero(self) -> bool:
+        """Whether the amount is zero."""
+        return self.amount == 0
+
+    @property
+    def is_positive(self) -> bool:
+        """Whether the amount is above zero."""
+        return self.amount > 0
+
+    def percent(self, share: Decimal | int | str, rounding: Rounding = "ROUND_HALF_UP") -> Money:
+        """Return ``share`` percent of this money, rounded to the minor unit."""
+        return (self * (_amount(share) / 100)).rounded(rounding)
+
+    # -- arithmetic -------------------------------------------------------------------
+
+    def _same(self, other: object, operation: str) -> Money:
+        if not isinstance(other, Money):
+            raise WrongType(other, name=f"{operation} operand", expected="Money")
+        if other.currency != self.currency:
+            raise CurrencyMismatch(self.currency, other.currency, operation=operation)
+        return other
+
+    def __add__(self, other: Money) -> Money:
+        return attrs.evolve(self, amount=self.amount + self._same(other, "add").amount)
+
+    def __sub__(self, other: Money) -> Money:
+        return attrs.evolve(self, amount=self.amount - self._same(other, "subtract").amount)
+
+    def __neg__(self) -> Money:
+        return attrs.evolve(self, amount=-self.amount)
+
+    def __mul__(self, factor: Decimal | int) -> Money:
+        if isinstance(factor, bool) or not isinstance(factor, int | Decimal):
+            raise WrongType(factor, name="factor", expected="a Decimal or an int (never a float)")
+        return attrs.evolve(self, amount=self.amount * factor)
+
+    __rmul__ = __mul__
+
+    def __lt__(self, other: Money) -> bool:
+        return self.amount < self._same(other, "compare").amount
+
+    def __le__(self, other: Money) -> bool:
+        return self.amount <= self._same(other, "compare").amount
+
+    def __gt__(self, other: Money) -> bool:
+        return self.amount > self._same(other, "compare").amount
+
+    def __ge__(self, other: Money) -> bool:
+        return self.amount >= self._same(other, "compare").amount
+
+    def __str__(self) -> str:
+        shown = self.amount
+        if shown == shown.quantize(Decimal(1).scaleb(-self.minor_unit), rounding=ROUND_HALF_UP):
+            shown = self.rounded().amount  # 9.5 EUR shows as 9.50 EUR; 0.125 EUR stays exact
+        return f"{shown} {self.currency}"
+
+
+def sum_money(amounts: Iterable[Money], currency: str) -> Money:
+    """Return the sum of ``amounts`` (Money of ``currency``), zero for none."""
+    total = Money.zero(currency)
+    for amount in amounts:
+        total = total + amount
+    return total

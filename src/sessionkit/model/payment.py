@@ -1,0 +1,340 @@
+"""Payments: one per paid booking, its status, what it took and gave back, and what is due.
+
+A :class:`Payment` is made with its booking, in the same unit of work, at the
+price the booking's pricing gave then (fixed: a later rate change does not
+reprice it). Its status follows :data:`PAYMENT_LIFECYCLE`::
+
+    PENDING -[authorize]-> AUTHORIZED
+    PENDING, AUTHORIZED -[succeed]-> PAID
+    PENDING, AUTHORIZED -[fail]-> FAILED
+    PENDING, AUTHORIZED -[cancel]-> CANCELLED
+    FAILED, CANCELLED -[succeed]-> PAID          money that came in anyway (refunded at once)
+    PAID -[refund_part]-> PARTIALLY_REFUNDED
+    PAID, PARTIALLY_REFUNDED -[refund]-> REFUNDED
+
+Calls to the payment provider happen outside any unit of work. What a
+command decided but the provider has not yet done is recorded on the payment
+as ``due`` (``"create"`` an intent, ``"cancel"`` it, ``"refund"``
+``refund_due``), so a crash between the two is finished by the next call or
+by :meth:`~sessionkit.services.payments.PaymentCommands.run_due`. Every call
+carries an idempotency key derived from the payment and the operation
+(:meth:`Payment.gateway_key`). A refund call's amount is fixed on the payment
+(``refund_sending``) before the call is made, so every retry, and every
+runner racing it, sends that amount under that key, never another.
+
+>>> from datetime import UTC, datetime
+>>> from sessionkit.model.money import Money
+>>> at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+>>> p = Payment(id="p1", tenant="acme", booking_id="b1", session_id="s1",
+...             participant="student:ana", session_start=at, amount=Money.of(60, "EUR"),
+...             provider="fake", created_at=at)
+>>> paid, _ = PAYMENT_LIFECYCLE.fire(p, "succeed", now=at)
+>>> paid.status, paid.kept, paid.gateway_key("refund", 1)
+('PAID', Money(amount=Decimal('60'), currency='EUR'), 'sessionkit:acme:p1:refund:1')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+import attrs
+
+from sessionkit.errors import InvalidValue
+from sessionkit.lifecycle import Lifecycle, Status, StatusChanged, Transition
+from sessionkit.model.booking import participant_ref
+from sessionkit.model.events import DomainEvent
+from sessionkit.model.money import Money
+from sessionkit.model.session import (
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_REF_LENGTH,
+    ResourceRef,
+    check_identity,
+    check_lengths,
+    frozen_mapping,
+)
+from sessionkit.zones import check_aware
+
+__all__ = [
+    "AUTHORIZED",
+    "CANCELLED",
+    "FAILED",
+    "MANUAL",
+    "OPEN_PAYMENT_STATUSES",
+    "PAID",
+    "PARTIALLY_REFUNDED",
+    "PAYMENT_LIFECYCLE",
+    "PENDING",
+    "REFUNDED",
+    "Due",
+    "Payment",
+    "PaymentChanged",
+    "PaymentEvent",
+    "PaymentEventType",
+    "ReceivedEvent",
+]
+
+PENDING = "PENDING"
+"""Made with its booking; the provider has not said yes or no yet."""
+AUTHORIZED = "AUTHORIZED"
+"""The provider holds the money; it is captured when the booking is confirmed."""
+PAID = "PAID"
+"""The money came in."""
+FAILED = "FAILED"
+"""The provider declined; the booking was released."""
+CANCELLED = "CANCELLED"
+"""Nothing was paid and nothing will be: the booking expired or was cancelled first."""
+PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+"""Paid, and part of it given back."""
+REFUNDED = "REFUNDED"
+"""Paid, and all of it given back."""
+
+OPEN_PAYMENT_STATUSES = frozenset({PENDING, AUTHORIZED})
+"""Statuses of payments the provider may still complete."""
+
+MANUAL = "manual"
+"""The provider name of payments collected outside sessionkit (cash, invoice): no calls."""
+
+Due = Literal["create", "capture", "cancel", "refund"]
+"""A provider call a command decided and the provider has not confirmed yet."""
+
+PAYMENT_LIFECYCLE = Lifecycle(
+    "payment",
+    statuses=[
+        Status(PENDING, initial=True),
+        Status(AUTHORIZED),
+        Status(PAID),
+        Status(FAILED),
+        Status(CANCELLED),
+        Status(PARTIALLY_REFUNDED),
+        Status(REFUNDED, terminal=True),
+    ],
+    transitions=[
+        Transition("authorize", PENDING, AUTHORIZED),
+        Transition("succeed", [PENDING, AUTHORIZED, FAILED, CANCELLED], PAID),
+        Transition("fail", [PENDING, AUTHORIZED], FAILED),
+        Transition("cancel", [PENDING, AUTHORIZED], CANCELLED),
+        Transition("refund_part", PAID, PARTIALLY_REFUNDED),
+        Transition("refund", [PAID, PARTIALLY_REFUNDED], REFUNDED),
+    ],
+    subject="payment",
+    description="""A booking's payment (issue 12; the marketplace's Stripe payments, the
+    consulting platform's payment status).
+
+    - PENDING until the provider answers; AUTHORIZED when it holds the money.
+    - PAID confirms the booking; FAILED releases it.
+    - CANCELLED: the booking expired or was cancelled before any money came
+      in. Money that comes in after all (FAILED or CANCELLED -> PAID) is
+      refunded at once, never kept for a seat that is gone.
+    - Refunds give back part (PARTIALLY_REFUNDED) or all (REFUNDED).
+    """,
+)
+"""The lifecycle of every payment (subject ``"payment"``); see the module docstring."""
+
+
+def _instant(value: datetime) -> datetime:
+    return check_aware(value, "instant").astimezone(UTC)
+
+
+def _optional_instant(value: datetime | None) -> datetime | None:
+    return None if value is None else _instant(value)
+
+
+def _money(value: object) -> Money:
+    if not isinstance(value, Money):
+        raise InvalidValue(f"expected Money, got {value!r}", value=value, expected="Money")
+    return value
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Payment:
+    """The payment of one booking: its amount, status, refunds and the provider's references.
+
+    ``amount`` is the price fixed when the booking was made; ``refunded`` what
+    the provider confirmed giving back, ``refund_due`` what a command decided
+    to give back and the provider has not confirmed yet, ``refund_sending``
+    the part of it claimed for refund call number ``refunds + 1`` (fixed
+    before that call is made, zero when no refund call is under way) and
+    ``refunds`` how many refund calls were confirmed. ``intent_ref`` is the
+    provider's reference of the payment intent (unique per tenant and
+    provider). ``session_start`` repeats the session's start so payments are
+    listed by date at the database.
+    """
+
+    id: str
+    tenant: str
+    booking_id: str
+    session_id: str
+    participant: ResourceRef = attrs.field(converter=participant_ref)
+    session_start: datetime = attrs.field(converter=_instant)
+    amount: Money = attrs.field(converter=_money)
+    provider: str
+    status: str = PENDING
+    intent_ref: str | None = None
+    refunded: Decimal = Decimal(0)
+    refund_due: Decimal = Decimal(0)
+    refund_sending: Decimal = Decimal(0)
+    refunds: int = 0
+    due: Due | None = "create"
+    failure: str | None = None
+    created_at: datetime = attrs.field(converter=_instant)
+    created_by: str | None = None
+    updated_at: datetime | None = attrs.field(default=None, converter=_optional_instant)
+    updated_by: str | None = None
+    version: int = 1
+    metadata: Mapping[str, Any] = attrs.field(
+        factory=dict, converter=frozen_mapping, eq=False, hash=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        check_identity(self)
+        check_lengths(
+            self,
+            booking_id=MAX_ID_LENGTH,
+            session_id=MAX_ID_LENGTH,
+            provider=MAX_NAME_LENGTH,
+            status=MAX_NAME_LENGTH,
+            intent_ref=MAX_REF_LENGTH,
+            failure=MAX_REF_LENGTH,
+            created_by=MAX_REF_LENGTH,
+            updated_by=MAX_REF_LENGTH,
+        )
+        if not self.amount.is_positive:
+            raise InvalidValue(
+                f"a payment's amount must be above zero, got {self.amount}",
+                value=self.amount,
+                expected="an amount > 0",
+            )
+        if not 0 <= self.refunded + self.refund_due <= self.amount.amount:
+            raise InvalidValue(
+                f"payment {self.id!r} refunds {self.refunded} + {self.refund_due} due "
+                f"of {self.amount}",
+                value=self.refunded + self.refund_due,
+                expected=f"0..{self.amount.amount}",
+            )
+        if not 0 <= self.refund_sending <= self.amount.amount:
+            raise InvalidValue(
+                f"payment {self.id!r} sends a refund of {self.refund_sending} of {self.amount}",
+                value=self.refund_sending,
+                expected=f"0..{self.amount.amount}",
+            )
+
+    @property
+    def currency(self) -> str:
+        """The payment's currency."""
+        return self.amount.currency
+
+    @property
+    def received(self) -> Money:
+        """What came in: the amount once paid (also when refunded since), else nothing."""
+        if self.status in (PAID, PARTIALLY_REFUNDED, REFUNDED):
+            return self.amount
+        return Money.zero(self.currency)
+
+    @property
+    def kept(self) -> Money:
+        """What came in and stays: received, less refunded and refunds due."""
+        left = self.received.amount - self.refunded - self.refund_due
+        return Money.of(max(left, Decimal(0)), self.currency)
+
+    @property
+    def refundable(self) -> Money:
+        """What a new refund may still give back."""
+        return self.kept
+
+    def gateway_key(self, operation: str, n: int = 0) -> str:
+        """Return the idempotency key of ``operation`` on this payment (``n``: which refund)."""
+        suffix = f":{n}" if n else ""
+        return f"sessionkit:{self.tenant}:{self.id}:{operation}{suffix}"
+
+
+PaymentEventType = Literal["authorized", "succeeded", "failed", "canceled", "refunded"]
+"""What an inbound provider event says happened."""
+
+
+@attrs.frozen(kw_only=True)
+class PaymentEvent:
+    """An event the payment provider sent (its signature already verified by the app).
+
+    ``event_id`` is the provider's id of the event (events are applied once
+    per provider and id); ``payment_id`` is sessionkit's payment id, which
+    sessionkit puts in every intent's metadata, and ``intent_ref`` the
+    provider's reference (either finds the payment). ``amount`` is what a
+    ``"refunded"`` event gave back (default: everything left), ``reason`` the
+    provider's word for a failure.
+    """
+
+    provider: str
+    event_id: str
+    type: PaymentEventType
+    occurred_at: datetime = attrs.field(converter=_instant)
+    payment_id: str | None = None
+    intent_ref: str | None = None
+    amount: Money | None = None
+    reason: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.type not in ("authorized", "succeeded", "failed", "canceled", "refunded"):
+            raise InvalidValue(
+                f"unknown payment event type {self.type!r}",
+                value=self.type,
+                expected="authorized, succeeded, failed, canceled or refunded",
+            )
+        if self.payment_id is None and self.intent_ref is None:
+            raise InvalidValue(
+                f"payment event {self.event_id!r} names neither a payment nor an intent",
+                value=self.event_id,
+                expected="payment_id or intent_ref",
+            )
+        for name, value in (("provider", self.provider), ("event_id", self.event_id)):
+            if not isinstance(value, str) or not value or len(value) > MAX_NAME_LENGTH * 2:
+                raise InvalidValue(
+                    f"a payment event's {name} must be a string of 1..{MAX_NAME_LENGTH * 2} "
+                    f"characters, got {value!r}",
+                    value=value,
+                    expected=f"1..{MAX_NAME_LENGTH * 2} characters",
+                )
+
+    @property
+    def key(self) -> str:
+        """The id its receipt is stored under: provider and event id."""
+        return f"{self.provider}:{self.event_id}"
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ReceivedEvent:
+    """The receipt of an applied provider event: stored once per provider and event id.
+
+    ``outcome`` says what applying it did (``"applied"``, ``"stale"`` for an
+    event that arrived after a later one had moved the payment on,
+    ``"unknown"`` for a payment this store does not hold).
+    """
+
+    id: str
+    tenant: str
+    payment_id: str | None
+    type: str
+    outcome: str
+    received_at: datetime = attrs.field(converter=_instant)
+    version: int = 1
+
+    def __attrs_post_init__(self) -> None:
+        check_identity(self)
+        check_lengths(self, payment_id=MAX_ID_LENGTH, type=MAX_NAME_LENGTH, outcome=MAX_NAME_LENGTH)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class PaymentChanged(DomainEvent):
+    """A payment changed: its status (``change``, ``None`` when only refunds or dues moved).
+
+    ``refund`` is what this change decided to give back (``refund_due`` grew by
+    it), ``reason`` why, if known.
+    """
+
+    payment: Payment
+    change: StatusChanged | None = None
+    refund: Money | None = None
+    reason: str | None = None

@@ -1,0 +1,190 @@
+"""Prices and refunds as values: what a booking costs, and what a cancellation gives back.
+
+A :class:`Pricing` prices a booking of a session when it is made; the price is
+then fixed on the booking's payment (a later rate change does not reprice
+it). :data:`PricingFor` picks the pricing per session (by kind, by provider,
+by own fields), ``None`` for a free session.
+
+:class:`RefundPolicy` decides a cancelled booking's refund by who cancelled
+and how long before the start: a provider's or an admin's cancel refunds in
+full, a participant's follows the notice tiers.
+
+>>> from datetime import UTC, datetime, timedelta
+>>> from sessionkit.model.session import Session
+>>> from sessionkit.timespan import TimeSpan
+>>> start = datetime(2026, 3, 4, 16, tzinfo=UTC)
+>>> lesson = Session(id="s1", tenant="acme", title="Maths", tz="UTC", status="OPEN",
+...                  span=TimeSpan(start, start + timedelta(minutes=90)), lifecycle="marketplace",
+...                  busy=True, created_at=start - timedelta(days=7))
+>>> Rate(Money.of("40", "EUR")).price(lesson, seats=1)
+Money(amount=Decimal('60.00'), currency='EUR')
+>>> policy = RefundPolicy(tiers=(RefundTier(timedelta(hours=48), 100), RefundTier(timedelta(hours=24), 50)))
+>>> paid = Money.of("60", "EUR")
+>>> policy.refund(paid, role="participant", start=start, at=start - timedelta(hours=30))
+Money(amount=Decimal('30.00'), currency='EUR')
+>>> policy.refund(paid, role="provider", start=start, at=start - timedelta(hours=1))
+Money(amount=Decimal('60'), currency='EUR')
+"""  # noqa: E501
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.model.money import Money
+from sessionkit.model.session import Session
+
+__all__ = [
+    "FixedPrice",
+    "Pricing",
+    "PricingFor",
+    "Rate",
+    "RefundPolicy",
+    "RefundTier",
+    "SeatPrice",
+]
+
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _positive_money(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Money):
+        raise WrongType(value, name=attribute.name, expected="Money")
+    if not value.is_positive:
+        raise InvalidValue(
+            f"a price must be above zero, got {value}", value=value, expected="an amount > 0"
+        )
+
+
+def _micros(span: timedelta) -> int:
+    return span // _MICROSECOND
+
+
+@runtime_checkable
+class Pricing(Protocol):
+    """What a booking of ``seats`` in ``session`` costs, rounded to the currency's minor unit."""
+
+    def price(self, session: Session, seats: int) -> Money:
+        """Return the price of a booking of ``seats`` seats in ``session``."""
+        ...
+
+
+@attrs.frozen
+class Rate:
+    """``amount`` per ``per`` of the session's duration, per seat (the marketplace: per hour)."""
+
+    amount: Money = attrs.field(validator=_positive_money)
+    per: timedelta = attrs.field(default=timedelta(hours=1))
+
+    @per.validator
+    def _check_per(self, _attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, timedelta) or value <= timedelta(0):
+            raise InvalidValue(
+                f"Rate.per must be a timedelta > 0, got {value!r}",
+                value=value,
+                expected="a timedelta > 0",
+            )
+
+    def price(self, session: Session, seats: int) -> Money:
+        """Return ``amount`` x duration / ``per`` x ``seats``, rounded."""
+        share = Decimal(_micros(session.span.duration)) / Decimal(_micros(self.per))
+        return (self.amount * (share * seats)).rounded()
+
+
+@attrs.frozen
+class FixedPrice:
+    """One price per booking, whatever its length or seats (a consultation)."""
+
+    amount: Money = attrs.field(validator=_positive_money)
+
+    def price(self, session: Session, seats: int) -> Money:  # noqa: ARG002  # the protocol's
+        """Return ``amount``, rounded."""
+        return self.amount.rounded()
+
+
+@attrs.frozen
+class SeatPrice:
+    """A price per seat (a group class)."""
+
+    amount: Money = attrs.field(validator=_positive_money)
+
+    def price(self, session: Session, seats: int) -> Money:  # noqa: ARG002  # the protocol's
+        """Return ``amount`` x ``seats``, rounded."""
+        return (self.amount * seats).rounded()
+
+
+PricingFor = Callable[[Session], Pricing | None]
+"""Picks the pricing of a session (by kind, provider or own fields); ``None``: it is free."""
+
+
+@attrs.frozen
+class RefundTier:
+    """Cancelled at least ``notice`` before the start, a participant gets ``percent`` back."""
+
+    notice: timedelta = attrs.field()
+    percent: Decimal = attrs.field(converter=Decimal)
+
+    @notice.validator
+    def _check_notice(self, _attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, timedelta) or value < timedelta(0):
+            raise InvalidValue(
+                f"RefundTier.notice must be a timedelta >= 0, got {value!r}",
+                value=value,
+                expected="a timedelta >= 0",
+            )
+
+    @percent.validator
+    def _check_percent(self, _attribute: attrs.Attribute[Any], value: Decimal) -> None:
+        if not value.is_finite() or not 0 <= value <= 100:
+            raise InvalidValue(
+                f"RefundTier.percent must be 0..100, got {value}", value=value, expected="0..100"
+            )
+
+
+def _tiers(value: object) -> tuple[RefundTier, ...]:
+    if not isinstance(value, tuple | list) or not all(isinstance(t, RefundTier) for t in value):
+        raise WrongType(value, name="tiers", expected="a sequence of RefundTier")
+    return tuple(sorted(value, key=lambda t: t.notice, reverse=True))
+
+
+@attrs.frozen(kw_only=True)
+class RefundPolicy:
+    """Who gets what back when a paid booking is cancelled.
+
+    - ``full_refund_roles``: roles whose cancel refunds everything, whenever
+      (a provider cancelling, an admin).
+    - ``tiers``: for any other role (the participant), the first tier whose
+      ``notice`` the cancel still gives (most notice first) sets the share;
+      with none, ``late_percent`` (default: nothing back).
+
+    The default refunds a participant in full up to the start, which is the
+    marketplace's "student cancel triggers a refund for that student".
+    """
+
+    full_refund_roles: frozenset[str] = attrs.field(
+        default=frozenset({"provider", "admin", "system"}), converter=frozenset
+    )
+    tiers: tuple[RefundTier, ...] = attrs.field(
+        default=(RefundTier(timedelta(0), 100),), converter=_tiers
+    )
+    late_percent: Decimal = attrs.field(default=Decimal(0), converter=Decimal)
+
+    def share(self, *, role: str | None, start: datetime, at: datetime) -> Decimal:
+        """Return the percent of the payment that cancelling at ``at`` in ``role`` gives back."""
+        if role in self.full_refund_roles:
+            return Decimal(100)
+        notice = start - at
+        for tier in self.tiers:
+            if notice >= tier.notice:
+                return tier.percent
+        return self.late_percent
+
+    def refund(self, paid: Money, *, role: str | None, start: datetime, at: datetime) -> Money:
+        """Return what cancelling at ``at`` in ``role`` refunds of ``paid``, rounded."""
+        share = self.share(role=role, start=start, at=at)
+        return paid if share == 100 else paid.percent(share)

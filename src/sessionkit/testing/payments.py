@@ -1,0 +1,265 @@
+"""A fake payment provider for tests: it declines, delays, fails, duplicates and reorders.
+
+:class:`FakeGateway` implements :class:`~sessionkit.ports.PaymentGateway` in
+memory, the way httpx's ``MockTransport`` stands in for a network. Intents
+stay pending until the test says what the customer did (:meth:`~FakeGateway.pay`,
+:meth:`~FakeGateway.decline`), or succeed or fail at once when the gateway is
+told to (``instant``, :meth:`~FakeGateway.decline_next`). Every change the
+provider would announce by webhook is queued as a
+:class:`~sessionkit.model.payment.PaymentEvent`; :meth:`~FakeGateway.drain`
+hands them over, duplicated and shuffled when asked to, for the test to feed
+to ``kit.payments.apply``. :meth:`~FakeGateway.fail_next` makes the next calls
+raise ``PaymentGatewayError`` (the provider is down); idempotency keys work as
+a provider's do, so a retried call returns the first result, a key reused with
+other parameters (another amount) is refused with ``ValueError``, as Stripe
+refuses it, and calls from several threads at once are answered one at a time.
+
+>>> from datetime import UTC, datetime
+>>> from sessionkit.model.money import Money
+>>> gateway = FakeGateway(clock=lambda: datetime(2026, 3, 2, 9, tzinfo=UTC))
+>>> intent = gateway.create_intent(amount=Money.of(60, "EUR"), idempotency_key="k1",
+...                                metadata={"payment_id": "p1"})
+>>> intent.status, gateway.create_intent(amount=Money.of(60, "EUR"), idempotency_key="k1",
+...                                      metadata={"payment_id": "p1"}) == intent
+('pending', True)
+>>> gateway.pay(intent.ref)
+>>> [(e.type, e.payment_id) for e in gateway.drain()]
+[('succeeded', 'p1')]
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TypeVar, cast
+
+import attrs
+
+from sessionkit.errors import PaymentGatewayError
+from sessionkit.model.money import Money
+from sessionkit.model.payment import PaymentEvent, PaymentEventType
+from sessionkit.ports import Intent, IntentStatus, RefundReceipt
+
+__all__ = ["FakeGateway", "FakeIntent"]
+
+T = TypeVar("T")
+
+
+@attrs.define
+class FakeIntent:
+    """What the fake provider knows of one intent: amount, status, refunds, metadata."""
+
+    ref: str
+    amount: Money
+    metadata: Mapping[str, str]
+    status: IntentStatus = "pending"
+    refunded: Decimal = Decimal(0)
+    reason: str | None = None
+
+    def answer(self) -> Intent:
+        """Return the intent as the provider's API would."""
+        return Intent(
+            ref=self.ref, status=self.status, client_secret=f"{self.ref}_secret", reason=self.reason
+        )
+
+
+class FakeGateway:
+    """An in-memory payment provider (see the module docstring).
+
+    ``instant=True`` makes new intents succeed at once (a saved card);
+    ``seed`` fixes the order :meth:`drain` shuffles in.
+    """
+
+    def __init__(
+        self,
+        name: str = "fake",
+        *,
+        clock: Callable[[], datetime] | None = None,
+        instant: bool = False,
+        seed: int = 0,
+    ) -> None:
+        self._name = name
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.instant = instant
+        self.intents: dict[str, FakeIntent] = {}
+        self.outbox: list[PaymentEvent] = []
+        self.calls: list[tuple[str, str]] = []
+        self._answers: dict[str, object] = {}
+        self._asked: dict[str, tuple[object, ...]] = {}
+        self._lock = threading.Lock()
+        self._declines: list[str] = []
+        self._failures = 0
+        self._ids = itertools.count(1)
+        self._random = random.Random(seed)  # noqa: S311  # shuffles test events, not secrets
+
+    @property
+    def name(self) -> str:
+        """The provider's name."""
+        return self._name
+
+    # -- what the test scripts ----------------------------------------------------------
+
+    def decline_next(self, reason: str = "card_declined") -> None:
+        """Make the next new intent fail at once with ``reason``."""
+        self._declines.append(reason)
+
+    def fail_next(self, calls: int = 1) -> None:
+        """Make the next ``calls`` calls raise ``PaymentGatewayError`` (nothing happens)."""
+        self._failures += calls
+
+    def pay(self, ref: str) -> None:
+        """The customer paid: the intent succeeds (an event is queued)."""
+        intent = self.intents[ref]
+        if intent.status in ("pending", "authorized", "failed"):
+            intent.status, intent.reason = "succeeded", None
+            self._announce(intent, "succeeded")
+
+    def authorize(self, ref: str) -> None:
+        """The customer's bank holds the money: the intent is authorized (an event is queued)."""
+        intent = self.intents[ref]
+        if intent.status == "pending":
+            intent.status = "authorized"
+            self._announce(intent, "authorized")
+
+    def decline(self, ref: str, reason: str = "card_declined") -> None:
+        """The customer's payment failed (an event is queued)."""
+        intent = self.intents[ref]
+        if intent.status in ("pending", "authorized"):
+            intent.status, intent.reason = "failed", reason
+            self._announce(intent, "failed", reason=reason)
+
+    def drain(self, *, duplicate: bool = False, shuffle: bool = False) -> list[PaymentEvent]:
+        """Return (and forget) the queued events; each twice with ``duplicate``, shuffled too."""
+        events, self.outbox = self.outbox, []
+        if duplicate:
+            events = [e for event in events for e in (event, event)]
+        if shuffle:
+            self._random.shuffle(events)
+        return events
+
+    def intent_for(self, payment_id: str) -> FakeIntent:
+        """Return the intent created for sessionkit's payment ``payment_id``."""
+        for intent in self.intents.values():
+            if intent.metadata.get("payment_id") == payment_id:
+                return intent
+        raise KeyError(payment_id)
+
+    def collected(self, currency: str) -> Money:
+        """Return what the provider kept: succeeded intents less their refunds."""
+        total = sum(
+            (
+                i.amount.amount - i.refunded
+                for i in self.intents.values()
+                if i.status == "succeeded" and i.amount.currency == currency
+            ),
+            Decimal(0),
+        )
+        return Money.of(total, currency)
+
+    # -- the PaymentGateway port ----------------------------------------------------------
+
+    def create_intent(
+        self, *, amount: Money, idempotency_key: str, metadata: Mapping[str, str]
+    ) -> Intent:
+        """Create an intent to collect ``amount`` (or return the one made with this key)."""
+
+        def make() -> Intent:
+            intent = FakeIntent(ref=f"pi_{next(self._ids)}", amount=amount, metadata=dict(metadata))
+            self.intents[intent.ref] = intent
+            if self._declines:
+                intent.status, intent.reason = "failed", self._declines.pop(0)
+            elif self.instant:
+                intent.status = "succeeded"
+                self._announce(intent, "succeeded")
+            return intent.answer()
+
+        return self._once("create_intent", idempotency_key, (amount, dict(metadata)), make)
+
+    def capture(self, intent_ref: str, *, idempotency_key: str) -> Intent:
+        """Capture an authorized intent: it succeeds."""
+
+        def run() -> Intent:
+            self.pay(intent_ref)
+            return self.intents[intent_ref].answer()
+
+        return self._once("capture", idempotency_key, (intent_ref,), run)
+
+    def cancel(self, intent_ref: str, *, idempotency_key: str) -> Intent:
+        """Cancel an intent that has not succeeded; a succeeded one stays so."""
+
+        def run() -> Intent:
+            intent = self.intents[intent_ref]
+            if intent.status in ("pending", "authorized", "failed"):
+                intent.status = "canceled"
+                self._announce(intent, "canceled")
+            return intent.answer()
+
+        return self._once("cancel", idempotency_key, (intent_ref,), run)
+
+    def refund(self, intent_ref: str, amount: Money, *, idempotency_key: str) -> RefundReceipt:
+        """Give ``amount`` of a succeeded intent back (queues a ``refunded`` event)."""
+
+        def run() -> RefundReceipt:
+            intent = self.intents[intent_ref]
+            if intent.status != "succeeded":
+                raise ValueError(f"the fake provider cannot refund a {intent.status} intent")
+            if intent.refunded + amount.amount > intent.amount.amount:
+                raise ValueError(
+                    f"the fake provider refuses to refund {amount} of {intent.amount} "
+                    f"({intent.refunded} refunded already)"
+                )
+            intent.refunded += amount.amount
+            self._announce(intent, "refunded")
+            return RefundReceipt(ref=f"re_{next(self._ids)}", status="succeeded")
+
+        return self._once("refund", idempotency_key, (intent_ref, amount), run)
+
+    # -- inside ---------------------------------------------------------------------------
+
+    def _once(
+        self, operation: str, key: str, params: tuple[object, ...], run: Callable[[], T]
+    ) -> T:
+        """Run a call once per idempotency key (a repeat with the same ``params`` gets its answer).
+
+        A key reused with other parameters is a bug of the caller: a provider
+        refuses the request (Stripe answers 400, ``idempotency_error``), so
+        the fake raises ``ValueError`` and changes nothing.
+        """
+        with self._lock:
+            self.calls.append((operation, key))
+            if self._failures:
+                self._failures -= 1
+                raise PaymentGatewayError(operation, key, detail="the fake provider is down")
+            asked = (operation, *params)
+            first = self._asked.setdefault(key, asked)
+            if first != asked:
+                raise ValueError(
+                    f"idempotency key {key!r} was first sent with {first!r}, now with {asked!r}; "
+                    "a provider refuses a key reused with other parameters"
+                )
+            if key in self._answers:
+                return cast("T", self._answers[key])
+            answer = run()
+            self._answers[key] = answer
+            return answer
+
+    def _announce(
+        self, intent: FakeIntent, kind: PaymentEventType, *, reason: str | None = None
+    ) -> None:
+        refunded = Money.of(intent.refunded, intent.amount.currency)
+        self.outbox.append(
+            PaymentEvent(
+                provider=self._name,
+                event_id=f"evt_{next(self._ids)}",
+                type=kind,
+                occurred_at=self._clock(),
+                payment_id=intent.metadata.get("payment_id"),
+                intent_ref=intent.ref,
+                amount=refunded if kind == "refunded" else None,
+                reason=reason,
+            )
+        )

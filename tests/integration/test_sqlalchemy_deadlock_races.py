@@ -1,0 +1,415 @@
+"""Racing commands whose locks could cross: every outcome is success or a ``SessionKitError``.
+
+- An update racing a delete of one session (``kit.sessions.update`` / ``delete``, each
+  its own unit of work). The update locked the session's row, then its resource rows;
+  the delete the other way round, and PostgreSQL broke the deadlock with a raw
+  ``DeadlockDetected``; MariaDB's error 1213 hid behind "SAVEPOINT does not exist".
+- Two schedule changes of one series racing: one keeps Mondays and drops Wednesdays,
+  the other the opposite, so each deletes what the other updates.
+- Two host transactions (``store.join``) creating sessions of two teachers in
+  opposite order, and two booking sessions of two teachers in opposite order: the
+  library cannot order another application's transaction, so one may lose; it gets
+  ``TransientConflict`` with ``retryable`` false (or ``StorageTimeout``), never a driver
+  error, and its host rolls back.
+
+Each test checks the outcomes, that the stored rows are consistent (a deleted session
+left no resource rows, a stored one's resource rows match it, no two busy sessions of a
+resource overlap), and that events were published for exactly the commands that
+succeeded. Writers are threads, or forked processes; engines as in ``conftest.py``.
+``SESSIONKIT_RACE_ROUNDS`` sets the rounds per test (default 3); each test logs its
+outcomes counted.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import sessionmaker
+
+from sessionkit import SessionKit
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
+from sessionkit.errors import SessionKitError, TransientConflict
+from sessionkit.model import ResourceRef, ScheduleItem, Session
+from sessionkit.recurrence import Recurrence
+from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+from sessionkit.timespan import TimeSpan
+
+ROUNDS = int(os.environ.get("SESSIONKIT_RACE_ROUNDS", "3"))
+LOG = logging.getLogger(__name__)
+"""Outcomes counted per test (``-o log_cli=true --log-cli-level=INFO`` shows them)."""
+T = "acme"
+NOW = datetime(2026, 3, 2, 7, tzinfo=UTC)
+DAY = datetime(2026, 3, 4, tzinfo=UTC)
+LOCK_TIMEOUT = timedelta(seconds=3)
+"""Short, so a wait no database can break (SQLite's, MariaDB's named locks) ends quickly."""
+
+OVERLAPS = text(
+    "SELECT count(*) FROM sessionkit_session_resources a "
+    "JOIN sessionkit_session_resources b ON a.tenant = b.tenant AND a.resource = b.resource "
+    "AND a.session_id < b.session_id AND a.start_at < b.end_at AND b.start_at < a.end_at "
+    "WHERE a.busy AND b.busy"
+)
+ASTRAY = text(
+    "SELECT count(*) FROM sessionkit_session_resources r JOIN sessionkit_sessions s "
+    "ON s.tenant = r.tenant AND s.id = r.session_id "
+    "WHERE r.start_at <> s.start_at OR r.end_at <> s.end_at"
+)
+"""Resource rows that disagree with their session's span: must always be none."""
+
+WRITER_KINDS = [
+    pytest.param(False, id="threads"),
+    pytest.param(
+        True,
+        id="processes",
+        marks=pytest.mark.skipif(sys.platform != "linux", reason="forks worker processes"),
+    ),
+]
+
+
+def _kit(store: SqlAlchemyStore | Callable[[], Any], events: RecordingPublisher) -> SessionKit:
+    uow = store.unit_of_work if isinstance(store, SqlAlchemyStore) else store
+    return SessionKit(uow=uow, clock=ManualClock(NOW))
+
+
+def _outcome(work: Callable[[], object], events: RecordingPublisher) -> str:
+    """Run ``work``; return ``"ok"`` or the error's class name, then the events published."""
+    try:
+        work()
+        result = "ok"
+    except SessionKitError as error:
+        result = type(error).__name__
+        if isinstance(error, TransientConflict) and error.retryable:
+            result += "(retryable)"  # a command of its own: SessionKit should have retried it
+    except BaseException as error:  # noqa: BLE001  # reported to the test as a failure
+        result = f"RAW {type(error).__name__}: {str(error)[:300]}"
+    return f"{result}|{','.join(type(e).__name__ for e in events.events)}"
+
+
+def _race(engine: Engine, writers: int, work: Callable[[int], str], processes: bool) -> list[str]:
+    """Run ``work(n)`` for every writer ``n`` released together; return the outcomes."""
+    if processes:
+        context = multiprocessing.get_context("fork")
+        start = context.Barrier(writers)
+        results = context.Queue()
+
+        def child(n: int) -> None:
+            engine.dispose(close=False)  # the parent's pooled connections are not ours
+            start.wait(timeout=60)
+            results.put((n, work(n)))
+
+        workers = [context.Process(target=child, args=(n,)) for n in range(writers)]
+        for worker in workers:
+            worker.start()
+        found = dict(results.get(timeout=120) for _ in workers)
+        for worker in workers:
+            worker.join(timeout=60)
+            assert worker.exitcode == 0
+        return [found[n] for n in range(writers)]
+    barrier = threading.Barrier(writers)
+    outcomes = [""] * writers
+
+    def run(n: int) -> None:
+        barrier.wait(timeout=60)
+        outcomes[n] = work(n)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a writer hung"
+    return outcomes
+
+
+def _count(engine: Engine, statement: Any) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(statement).scalar_one())
+
+
+def _assert_consistent(engine: Engine) -> None:
+    assert _count(engine, OVERLAPS) == 0
+    assert _count(engine, ASTRAY) == 0
+
+
+def _assert_clean(outcomes: list[str], allowed: set[str]) -> Counter[str]:
+    """Every outcome is allowed (success or a SessionKitError); return them counted."""
+    results = Counter(o.split("|")[0] for o in outcomes)
+    assert set(results) <= allowed, outcomes
+    return results
+
+
+# --------------------------------------------------------------------- update racing delete
+
+SESSIONS_PER_ROUND = 3
+
+
+def _open(kit: SessionKit, round_: int) -> list[Session]:
+    """Open the round's sessions, each with its own teacher and room."""
+    return [
+        kit.sessions.create_extra(
+            T,
+            actor="tina",
+            start=DAY + timedelta(hours=round_, minutes=10 * k),
+            end=DAY + timedelta(hours=round_, minutes=10 * k + 5),
+            resources=[ResourceRef("teacher", f"t{k}"), ResourceRef("room", f"r{k}")],
+            lifecycle="lms",
+            title="Algebra",
+        )
+        for k in range(SESSIONS_PER_ROUND)
+    ]
+
+
+def _update_or_delete(engine: Engine, opened: list[Session], n: int) -> str:
+    """Writer ``n``: even ones move session ``n // 2`` to another room, odd ones delete it."""
+    events = RecordingPublisher()
+    kit = _kit(SqlAlchemyStore(engine, publisher=events, lock_timeout=LOCK_TIMEOUT), events)
+    k = n // 2
+    session_id = opened[k].id
+    if n % 2:
+        return _outcome(lambda: kit.sessions.delete(T, session_id, actor="ed"), events)
+    return _outcome(
+        lambda: kit.sessions.update(
+            T,
+            session_id,
+            actor="ed",
+            start=opened[k].start + timedelta(minutes=1),
+            resources=[ResourceRef("teacher", f"t{k}"), ResourceRef("room", f"moved{k}")],
+        ),
+        events,
+    )
+
+
+@pytest.mark.parametrize("processes", WRITER_KINDS)
+def test_an_update_racing_a_delete_of_one_session(race_engine: Engine, processes: bool) -> None:
+    kit = _kit(SqlAlchemyStore(race_engine), RecordingPublisher())
+    allowed = {"ok", "SessionNotFound", "ConcurrentModification"}
+    seen: Counter[str] = Counter()
+    for round_ in range(ROUNDS):
+        opened = _open(kit, round_)
+        outcomes = _race(
+            race_engine,
+            2 * SESSIONS_PER_ROUND,
+            lambda n, o=opened: _update_or_delete(race_engine, o, n),  # type: ignore[misc]
+            processes,
+        )
+        seen += _assert_clean(outcomes, allowed)
+        for n, outcome in enumerate(outcomes):
+            result, published = outcome.split("|")
+            wanted = "SessionDeleted" if n % 2 else "SessionUpdated"
+            assert published == (wanted if result == "ok" else ""), (n, outcome)
+        for k, session_id in enumerate(s.id for s in opened):
+            deleted = outcomes[2 * k + 1].startswith("ok|")
+            rows = _count(
+                race_engine,
+                text(
+                    "SELECT count(*) FROM sessionkit_session_resources WHERE session_id = :id"
+                ).bindparams(id=session_id),
+            )
+            assert rows == (0 if deleted else 2), (session_id, outcomes)
+        _assert_consistent(race_engine)
+    LOG.info("update racing delete over %d rounds: %s", ROUNDS, dict(seen))
+
+
+# --------------------------------------------------------------------- schedule changes
+
+
+def _weekly(days: tuple[str, ...], minutes: int) -> Recurrence:
+    return Recurrence.weekly(
+        days=days,
+        at=time(18),
+        duration=timedelta(minutes=minutes),
+        tz="Europe/Berlin",
+        start=date(2026, 3, 1),
+    )
+
+
+def _change(engine: Engine, series_id: str, teacher: ResourceRef, n: int) -> str:
+    """Writer 0 keeps Mondays (longer) and drops Wednesdays; writer 1 the opposite."""
+    events = RecordingPublisher()
+    kit = _kit(SqlAlchemyStore(engine, publisher=events, lock_timeout=LOCK_TIMEOUT), events)
+    days = ("MO",) if n % 2 == 0 else ("WE",)
+    items = [ScheduleItem("slot", _weekly(days, 120), [teacher])]
+    return _outcome(
+        lambda: kit.series.change_schedule(T, series_id, actor="ed", items=items), events
+    )
+
+
+@pytest.mark.parametrize("processes", WRITER_KINDS)
+def test_schedule_changes_racing_on_one_series(race_engine: Engine, processes: bool) -> None:
+    kit = _kit(SqlAlchemyStore(race_engine), RecordingPublisher())
+    allowed = {"ok", "ConcurrentModification"}
+    seen: Counter[str] = Counter()
+    for round_ in range(ROUNDS):
+        teacher = ResourceRef("teacher", f"regen{round_}")
+        series, _ = kit.series.create(
+            T,
+            actor="tina",
+            title="Chemistry",
+            items=[ScheduleItem("slot", _weekly(("MO", "WE"), 90), [teacher])],
+        )
+        outcomes = _race(
+            race_engine,
+            2,
+            lambda n, s=series.id, t=teacher: _change(race_engine, s, t, n),  # type: ignore[misc]
+            processes,
+        )
+        results = _assert_clean(outcomes, allowed)
+        seen += results
+        assert results["ok"] >= 1, outcomes
+        for outcome in outcomes:
+            result, published = outcome.split("|")
+            assert ("SessionsRegenerated" in published) == (result == "ok"), outcome
+        with SqlAlchemyStore(race_engine).unit_of_work() as uow:
+            days = {s.start.weekday() for s in uow.sessions.for_series(T, series.id)}
+        assert len(days) == 1, (days, outcomes)  # the last change won, wholly
+        _assert_consistent(race_engine)
+    LOG.info("schedule changes over %d rounds: %s", ROUNDS, dict(seen))
+
+
+# --------------------------------------------------------------------- host transactions
+
+TEACHERS = (ResourceRef("teacher", "ana"), ResourceRef("teacher", "ben"))
+
+
+def _host_maker(engine: Engine) -> sessionmaker[OrmSession]:
+    if engine.dialect.name in ("mysql", "mariadb"):
+        # As docs/sqlalchemy.md asks of a host whose units join its session.
+        engine = engine.execution_options(isolation_level="READ COMMITTED")
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _in_host_transaction(
+    engine: Engine, barrier: Any, steps: list[Callable[[SessionKit], object]]
+) -> str:
+    """Run ``steps`` in one host transaction, each a command joined to it; commit or roll back.
+
+    The writers meet between the steps, so each holds its first lock when it asks for
+    its second. SQLite holds one write lock for the whole transaction, so there the
+    other writer cannot reach the meeting; it is waited for briefly.
+    """
+    events = RecordingPublisher()
+    store = SqlAlchemyStore(engine, publisher=events, lock_timeout=LOCK_TIMEOUT)
+    sqlite = engine.dialect.name == "sqlite"
+    with _host_maker(engine)() as db:
+        kit = _kit(lambda: store.join(db), events)
+
+        def run() -> None:
+            try:
+                steps[0](kit)
+                try:
+                    barrier.wait(timeout=0.5 if sqlite else 30)
+                except threading.BrokenBarrierError:
+                    if not sqlite:
+                        raise
+                steps[1](kit)
+                db.commit()
+            except BaseException:
+                db.rollback()
+                raise
+
+        return _outcome(run, events)
+
+
+def _create(teacher: ResourceRef, hour: int) -> Callable[[SessionKit], object]:
+    return lambda kit: kit.sessions.create_extra(
+        T,
+        actor="host",
+        start=DAY + timedelta(hours=hour),
+        end=DAY + timedelta(hours=hour, minutes=45),
+        resources=[teacher],
+        lifecycle="lms",
+        title="Algebra",
+    )
+
+
+@pytest.mark.parametrize("processes", WRITER_KINDS)
+def test_host_transactions_creating_for_two_teachers_in_opposite_order(
+    race_engine: Engine, processes: bool
+) -> None:
+    allowed = {"ok", "TransientConflict", "StorageTimeout"}
+    seen: Counter[str] = Counter()
+    for round_ in range(ROUNDS):
+        context: Any = multiprocessing.get_context("fork") if processes else threading
+        barrier = context.Barrier(2)
+        base = 2 + 4 * round_
+
+        def work(n: int, barrier: Any = barrier, base: int = base) -> str:
+            first, second = TEACHERS if n == 0 else TEACHERS[::-1]
+            steps = [_create(first, base + 2 * n), _create(second, base + 2 * n + 1)]
+            return _in_host_transaction(race_engine, barrier, steps)
+
+        outcomes = _race(race_engine, 2, work, processes)
+        results = _assert_clean(outcomes, allowed)
+        seen += results
+        assert results["ok"] >= 1, outcomes
+        for outcome in outcomes:
+            result, published = outcome.split("|")
+            assert published == ("SessionCreated,SessionCreated" if result == "ok" else "")
+        span = TimeSpan(DAY + timedelta(hours=base), DAY + timedelta(hours=base + 4))
+        with SqlAlchemyStore(race_engine).unit_of_work() as uow:
+            stored = uow.sessions.busy_overlapping(T, resources=TEACHERS, span=span)
+        assert len(stored) == 2 * results["ok"], outcomes
+        _assert_consistent(race_engine)
+    LOG.info("host transactions creating over %d rounds: %s", ROUNDS, dict(seen))
+
+
+@pytest.mark.parametrize("processes", WRITER_KINDS)
+def test_host_transactions_booking_two_teachers_in_opposite_order(
+    race_engine: Engine, processes: bool
+) -> None:
+    kit = _kit(SqlAlchemyStore(race_engine), RecordingPublisher())
+    allowed = {"ok", "TransientConflict", "StorageTimeout"}
+    seen: Counter[str] = Counter()
+    for round_ in range(ROUNDS):
+        ids = [
+            kit.sessions.create_extra(
+                T,
+                actor="tina",
+                start=DAY + timedelta(hours=round_, minutes=30 * k),
+                end=DAY + timedelta(hours=round_, minutes=30 * k + 20),
+                resources=[teacher],
+                lifecycle="lms",
+                capacity=4,
+                title="Algebra",
+            ).id
+            for k, teacher in enumerate(TEACHERS)
+        ]
+        context: Any = multiprocessing.get_context("fork") if processes else threading
+        barrier = context.Barrier(2)
+
+        def book(session_id: str, n: int) -> Callable[[SessionKit], object]:
+            return lambda kit: kit.bookings.book(
+                T, session_id, f"student:s{n}", actor="host", confirm=True
+            )
+
+        def work(n: int, barrier: Any = barrier, ids: list[str] = ids) -> str:
+            order = ids if n == 0 else ids[::-1]
+            return _in_host_transaction(race_engine, barrier, [book(i, n) for i in order])
+
+        outcomes = _race(race_engine, 2, work, processes)
+        results = _assert_clean(outcomes, allowed)
+        seen += results
+        assert results["ok"] >= 1, outcomes
+        for outcome in outcomes:
+            result, published = outcome.split("|")
+            assert published == ("BookingConfirmed,BookingConfirmed" if result == "ok" else "")
+        for session_id in ids:
+            stored = _count(
+                race_engine,
+                text("SELECT count(*) FROM sessionkit_bookings WHERE session_id = :id").bindparams(
+                    id=session_id
+                ),
+            )
+            assert stored == results["ok"], outcomes
+    LOG.info("host transactions booking over %d rounds: %s", ROUNDS, dict(seen))

@@ -1,0 +1,397 @@
+"""The database's own faults reach the caller as typed sessionkit errors, and change nothing.
+
+Each fault is made for real, on each database that can have it:
+
+================== ====================== ============================ ==========================
+fault              SQLite                 PostgreSQL                   MariaDB
+================== ====================== ============================ ==========================
+full               ``max_page_count``     (translation unit-tested)    (translation unit-tested)
+read-only          a ``mode=ro`` file     a read-only transaction      a read-only session
+dropped connection                        ``pg_terminate_backend``     ``KILL``
+statement timeout                         ``statement_timeout``        ``max_statement_time``
+lock timeout       the write lock, the    a row and a resource held    a row and a resource held
+                   in-process queue       by an open unit of work      by an open unit of work
+================== ====================== ============================ ==========================
+
+Every test checks the error's type (and the builtin it also is), the driver's
+exception chained as ``__cause__`` where the database raised one, and that the
+stored rows are exactly as before; most also check that the store works again
+afterwards. SQLite always; PostgreSQL with ``SESSIONKIT_TEST_POSTGRES_URL``,
+MariaDB with ``SESSIONKIT_TEST_MYSQL_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, create_engine, event, select, text
+
+from sessionkit import SessionKit
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema, metadata
+from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
+from sessionkit.errors import (
+    StorageError,
+    StorageFull,
+    StorageReadOnly,
+    StorageTimeout,
+    StorageUnavailable,
+)
+from sessionkit.model import ResourceRef, ScheduleItem
+from sessionkit.recurrence import Recurrence
+from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.contract import TENANT, make_session
+
+POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
+MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
+NOW = datetime(2026, 3, 2, 7, tzinfo=UTC)
+DAY = datetime(2026, 3, 4, 9, tzinfo=UTC)
+ANA = ResourceRef("teacher", "ana")
+SHORT = timedelta(seconds=1)
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    with engine.connect() as connection:
+        return {
+            table.name: sorted(tuple(row) for row in connection.execute(select(table)))
+            for table in metadata.sorted_tables
+        }
+
+
+def _kit(store: SqlAlchemyStore) -> SessionKit:
+    return SessionKit(uow=store.unit_of_work, clock=ManualClock(NOW))
+
+
+def _create(kit: SessionKit, hour: int = 0, teacher: ResourceRef = ANA) -> object:
+    return kit.sessions.create_extra(
+        TENANT,
+        actor="tina",
+        start=DAY + timedelta(hours=hour),
+        end=DAY + timedelta(hours=hour, minutes=45),
+        resources=[teacher],
+        lifecycle="lms",
+        title="Algebra",
+    )
+
+
+def _seed(store: SqlAlchemyStore) -> None:
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_session("s1"))
+        uow.commit()
+
+
+# --------------------------------------------------------------------- SQLite
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> Path:
+    path = tmp_path / "faults.db"
+    engine = create_engine(f"sqlite:///{path}")
+    create_schema(engine)
+    _seed(SqlAlchemyStore(engine))
+    engine.dispose()
+    return path
+
+
+def test_sqlite_full_disk_is_storage_full(sqlite_file: Path) -> None:
+    engine = create_engine(f"sqlite:///{sqlite_file}")
+    before = snapshot(engine)
+    with engine.connect() as connection:
+        pages = connection.exec_driver_sql("PRAGMA page_count").scalar_one()
+
+    @event.listens_for(engine, "connect")
+    def _full(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
+
+    engine.dispose()
+    kit = _kit(SqlAlchemyStore(engine))
+    weekly = Recurrence.weekly(
+        days=("MO", "TU", "WE", "TH", "FR"),
+        at=DAY.time(),
+        duration=timedelta(minutes=30),
+        tz="UTC",
+        start=DAY.date(),
+    )
+    with pytest.raises(StorageFull) as caught:
+        # Hundreds of sessions: more than the pages left (none). Before, the rollback's
+        # "no such savepoint" hid SQLite's "database or disk is full".
+        kit.series.create(TENANT, actor="tina", title="Drill", items=[ScheduleItem("d", weekly)])
+    error = caught.value
+    assert isinstance(error, OSError)
+    assert (error.backend, error.code) == ("sqlite", "13")
+    assert isinstance(error.__cause__, sqlite3.OperationalError)
+    assert error.__cause__.sqlite_errorname == "SQLITE_FULL"
+    engine.dispose()
+    assert snapshot(create_engine(f"sqlite:///{sqlite_file}")) == before
+
+
+def test_sqlite_read_only_file_is_storage_read_only(sqlite_file: Path) -> None:
+    before = snapshot(create_engine(f"sqlite:///{sqlite_file}"))
+    engine = create_engine(f"sqlite:///file:{sqlite_file}?mode=ro&uri=true")
+    kit = _kit(SqlAlchemyStore(engine))
+    with pytest.raises(StorageReadOnly) as caught:
+        _create(kit, hour=3)
+    error = caught.value
+    assert isinstance(error, PermissionError)
+    assert isinstance(error.__cause__, sqlite3.OperationalError)
+    assert error.__cause__.sqlite_errorname == "SQLITE_READONLY"
+    engine.dispose()
+    assert snapshot(create_engine(f"sqlite:///{sqlite_file}")) == before
+
+
+def test_sqlite_write_lock_held_elsewhere_is_storage_timeout(sqlite_file: Path) -> None:
+    """Another process (here: connection) holds the write lock past sqlite3's timeout."""
+    before = snapshot(create_engine(f"sqlite:///{sqlite_file}"))
+    other = sqlite3.connect(sqlite_file, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    engine = create_engine(f"sqlite:///{sqlite_file}", connect_args={"timeout": 0.2})
+    kit = _kit(SqlAlchemyStore(engine))
+    try:
+        with pytest.raises(StorageTimeout) as caught:
+            _create(kit, hour=3)
+    finally:
+        other.rollback()
+        other.close()
+    error = caught.value
+    assert isinstance(error, TimeoutError)
+    assert error.waited_for == "the database's write lock"
+    assert isinstance(error.__cause__, sqlite3.OperationalError)
+    assert error.__cause__.sqlite_errorname == "SQLITE_BUSY"
+    assert snapshot(engine) == before
+    _create(kit, hour=3)  # and the store works once the lock is free
+    engine.dispose()
+
+
+def test_sqlite_unit_of_work_queue_is_bounded_by_lock_timeout(sqlite_file: Path) -> None:
+    """A thread waits for another thread's open unit of work at most ``lock_timeout``."""
+    engine = create_engine(f"sqlite:///{sqlite_file}")
+    store = SqlAlchemyStore(engine, lock_timeout=timedelta(seconds=0.2))
+    before = snapshot(engine)
+    holding, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with store.unit_of_work() as uow:
+            uow.sessions.get(TENANT, "s1")
+            holding.set()
+            done.wait(timeout=30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(timeout=30)
+        started = time.monotonic()
+        with pytest.raises(StorageTimeout) as caught:
+            _create(_kit(store), hour=3)
+        assert time.monotonic() - started < 5
+    finally:
+        done.set()
+        holder.join(timeout=30)
+    error = caught.value
+    assert "another unit of work" in error.waited_for
+    assert error.timeout == timedelta(seconds=0.2)
+    assert snapshot(engine) == before
+    engine.dispose()
+
+
+# --------------------------------------------------------------------- PostgreSQL
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Engine]:
+    if not POSTGRES_URL:
+        pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to run this on PostgreSQL")
+    with postgres_schema(POSTGRES_URL) as engine:
+        yield engine
+
+
+@pytest.fixture(scope="module")
+def mysql() -> Iterator[Engine]:
+    if not MYSQL_URL:
+        pytest.skip("set SESSIONKIT_TEST_MYSQL_URL to run this on MySQL/MariaDB")
+    with mysql_database(MYSQL_URL) as engine:
+        yield engine
+
+
+@pytest.fixture(params=["postgres", "mysql"])
+def server(request: pytest.FixtureRequest) -> Engine:
+    """A server database with one stored session ``s1`` of ana."""
+    engine: Engine = request.getfixturevalue(request.param)
+    clear_tables(engine)
+    _seed(SqlAlchemyStore(engine))
+    return engine
+
+
+def _driver_errors(engine: Engine) -> Any:
+    return engine.dialect.loaded_dbapi.Error
+
+
+def _backend_id(engine: Engine, connection: Any) -> int:
+    query = (
+        "SELECT pg_backend_pid()"
+        if engine.dialect.name == "postgresql"
+        else ("SELECT CONNECTION_ID()")
+    )
+    return int(connection.execute(text(query)).scalar_one())
+
+
+def _kill(engine: Engine, backend_id: int) -> None:
+    with engine.connect() as admin:
+        if engine.dialect.name == "postgresql":
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend_id})
+        else:
+            admin.execute(text(f"KILL {backend_id}"))
+        admin.commit()
+
+
+def test_a_dropped_connection_is_storage_unavailable(server: Engine) -> None:
+    store = SqlAlchemyStore(server)
+    before = snapshot(server)
+
+    def write() -> None:
+        with store.unit_of_work() as uow:
+            uow.sessions.add(make_session("s2", at=5))
+            _kill(server, _backend_id(server, uow.db()))
+            uow.sessions.add(make_session("s3", at=7))
+
+    with pytest.raises(StorageUnavailable) as caught:
+        write()
+    error = caught.value
+    assert isinstance(error, ConnectionError)
+    assert isinstance(error.__cause__, _driver_errors(server))
+    assert snapshot(server) == before
+    _create(_kit(store), hour=3)  # the pool replaced the dead connection
+
+
+def test_a_connection_dropped_before_commit_says_the_outcome_is_unknown(server: Engine) -> None:
+    store = SqlAlchemyStore(server)
+    before = snapshot(server)
+
+    def write() -> None:
+        with store.unit_of_work() as uow:
+            uow.sessions.add(make_session("s2", at=5))
+            _kill(server, _backend_id(server, uow.db()))
+            uow.commit()
+
+    with pytest.raises(StorageUnavailable) as caught:
+        write()
+    assert isinstance(caught.value.__cause__, _driver_errors(server))
+    assert any("may or may not have been applied" in note for note in caught.value.__notes__)
+    assert snapshot(server) == before
+
+
+def _hold_row(store: SqlAlchemyStore) -> Any:
+    """Open a unit of work that has rewritten ``s1`` and keeps its row locked; return it."""
+    holder = store.unit_of_work().__enter__()
+    session = holder.sessions.get(TENANT, "s1")
+    holder.sessions.update(session, expected_version=session.version)
+    return holder
+
+
+def test_a_row_held_by_an_open_unit_of_work_is_storage_timeout(server: Engine) -> None:
+    """Before, PostgreSQL writers waited forever behind an open unit of work."""
+    store = SqlAlchemyStore(server, lock_timeout=SHORT)
+    before = snapshot(server)
+    holder = _hold_row(store)
+    try:
+        started = time.monotonic()
+        with pytest.raises(StorageTimeout) as caught:
+            _kit(store).sessions.update(TENANT, "s1", actor="ed", title="Moved")
+        waited = time.monotonic() - started
+    finally:
+        holder.__exit__(None, None, None)
+    error = caught.value
+    assert isinstance(error, TimeoutError)
+    assert 0.5 < waited < 8, waited
+    assert error.waited_for == "a row lock on sessionkit_sessions"
+    assert error.timeout == SHORT
+    assert isinstance(error.__cause__, _driver_errors(server))
+    assert snapshot(server) == before
+
+
+def test_a_resource_held_by_an_open_unit_of_work_is_storage_timeout(server: Engine) -> None:
+    store = SqlAlchemyStore(server, lock_timeout=SHORT)
+    before = snapshot(server)
+    holder = store.unit_of_work().__enter__()
+    holder.sessions.add(make_session("held", at=10))  # locks ana until the unit ends
+    try:
+        with pytest.raises(StorageTimeout) as caught:
+            _create(_kit(store), hour=3)
+    finally:
+        holder.__exit__(None, None, None)
+    error = caught.value
+    assert "'teacher:ana'" in error.waited_for
+    assert repr(TENANT) in error.waited_for
+    if server.dialect.name == "postgresql":
+        assert isinstance(error.__cause__, _driver_errors(server))
+    else:  # GET_LOCK answers 0 when its wait runs out: no driver error to chain
+        assert error.__cause__ is None
+    assert snapshot(server) == before
+    _create(_kit(store), hour=3)
+
+
+def test_a_statement_timeout_is_storage_timeout(server: Engine) -> None:
+    """The host's statement timeout cuts a write that waits behind an open unit of work."""
+    store = SqlAlchemyStore(server, lock_timeout=None)
+    before = snapshot(server)
+    holder = _hold_row(store)
+
+    def write() -> None:
+        with store.unit_of_work() as uow:
+            if server.dialect.name == "postgresql":
+                uow.db().execute(text("SET LOCAL statement_timeout = '300ms'"))
+            else:
+                uow.db().execute(text("SET SESSION max_statement_time = 0.3"))
+            session = uow.sessions.get(TENANT, "s1")
+            uow.sessions.update(session, expected_version=session.version)
+
+    try:
+        with pytest.raises(StorageTimeout) as caught:
+            write()
+    finally:
+        holder.__exit__(None, None, None)
+        server.dispose()  # no pooled connection keeps the statement timeout
+    error = caught.value
+    assert error.waited_for == "the statement to finish"
+    assert error.code == ("57014" if server.dialect.name == "postgresql" else "1969")
+    assert isinstance(error.__cause__, _driver_errors(server))
+    assert snapshot(server) == before
+
+
+def test_a_read_only_database_is_storage_read_only(server: Engine) -> None:
+    store = SqlAlchemyStore(server)
+    before = snapshot(server)
+    if server.dialect.name == "postgresql":
+
+        def write() -> None:
+            with store.unit_of_work() as uow:
+                uow.db().execute(text("SET TRANSACTION READ ONLY"))
+                uow.sessions.add(make_session("s2", at=5))
+
+        with pytest.raises(StorageReadOnly) as caught:
+            write()
+    else:
+        read_only = create_engine(server.url)
+
+        @event.listens_for(read_only, "connect")
+        def _read_only(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SET SESSION TRANSACTION READ ONLY")
+            cursor.close()
+
+        try:
+            with pytest.raises(StorageReadOnly) as caught:
+                _create(_kit(SqlAlchemyStore(read_only)), hour=3)
+        finally:
+            read_only.dispose()
+    error = caught.value
+    assert isinstance(error, PermissionError)
+    assert isinstance(error, StorageError)
+    assert isinstance(error.__cause__, _driver_errors(server))
+    assert snapshot(server) == before

@@ -1,0 +1,438 @@
+"""Paid bookings on the in-memory store with the fake provider: pay, fail, expire, refund."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from sessionkit.errors import (
+    CurrencyMismatch,
+    InvalidValue,
+    PaymentDeclined,
+    PaymentGatewayError,
+    PaymentNotFound,
+    PaymentRequired,
+    RefundExceedsPayment,
+)
+from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, OFFERED, WAITLISTED
+from sessionkit.model.booking_events import BookingCancelled, BookingConfirmed
+from sessionkit.model.money import Money
+from sessionkit.model.payment import (
+    FAILED,
+    PAID,
+    PARTIALLY_REFUNDED,
+    PENDING,
+    REFUNDED,
+    Payment,
+    PaymentChanged,
+    PaymentEvent,
+)
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.policies import BookingRules, Rate, RefundPolicy, RefundTier, SeatPrice
+from sessionkit.ports import RefundReceipt
+from sessionkit.services.payments import Checkout
+from sessionkit.testing.harness import Harness
+from sessionkit.testing.payments import FakeGateway
+
+T = "acme"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+TUTOR = ResourceRef("tutor", "tina")
+RULES = BookingRules(waitlist=True, hold_for=timedelta(minutes=15), offer_for=timedelta(hours=1))
+EUR40 = Money.of(40, "EUR")
+
+
+def pay_of(checkout: Checkout) -> Payment:
+    """Return the checkout's payment (every checkout here has one)."""
+    assert checkout.payment is not None
+    return checkout.payment
+
+
+class Shop:
+    """A harness with the fake provider wired in, and shortcuts for the tests."""
+
+    def __init__(
+        self, *, refunds: RefundPolicy | None = None, instant: bool = False, rate: Money = EUR40
+    ) -> None:
+        self.rate = rate
+        self.gateway = FakeGateway(clock=lambda: self.h.clock.now(), instant=instant)
+        self.h = Harness.in_memory(
+            NOW,
+            id_prefix="x",
+            booking_rules=RULES,
+            gateway=self.gateway,
+            pricing=lambda _session: Rate(self.rate),
+            refunds=refunds,
+        )
+        self.kit = self.h.kit
+
+    def slot(self, *, capacity: int = 1, days: int = 2, minutes: int = 90) -> Session:
+        start = NOW + timedelta(days=days)
+        return self.kit.sessions.create_extra(
+            T,
+            actor="tina",
+            start=start,
+            end=start + timedelta(minutes=minutes),
+            resources=[TUTOR],
+            lifecycle="marketplace",
+            capacity=capacity,
+            title="Maths",
+        )
+
+    def deliver(self, *, duplicate: bool = False, shuffle: bool = False) -> list[str]:
+        return [
+            self.kit.payments.apply(T, e).outcome
+            for e in self.gateway.drain(duplicate=duplicate, shuffle=shuffle)
+        ]
+
+
+@pytest.fixture
+def shop() -> Shop:
+    return Shop()
+
+
+# ---------------------------------------------------------------------- paying
+
+
+def test_a_paid_booking_is_held_until_the_provider_says_paid(shop: Shop) -> None:
+    s = shop.slot()
+    checkout = shop.kit.payments.book(T, s.id, "student:ana", actor="ana", idempotency_key="k1")
+    assert (checkout.booking.status, pay_of(checkout).status) == (HELD, PENDING)
+    assert pay_of(checkout).amount == Money.of("60.00", "EUR")  # 40/h for 90 minutes
+    assert checkout.client_secret == f"{pay_of(checkout).intent_ref}_secret"
+    assert shop.gateway.calls == [("create_intent", pay_of(checkout).gateway_key("create"))]
+    shop.gateway.pay(pay_of(checkout).intent_ref or "")
+    assert shop.deliver(duplicate=True) == ["applied", "duplicate"]
+    assert shop.kit.bookings.get(T, checkout.booking.id).status == CONFIRMED
+    paid = shop.kit.payments.get(T, pay_of(checkout).id)
+    assert (paid.status, paid.kept, paid.due) == (PAID, Money.of(60, "EUR"), None)
+    assert any(isinstance(e, BookingConfirmed) for e in shop.h.events.events)
+
+
+def test_the_price_is_fixed_when_booked(shop: Shop) -> None:
+    s = shop.slot(capacity=3)
+    first = shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
+    shop.rate = Money.of(55, "EUR")
+    second = shop.kit.payments.book(T, s.id, "student:ben", actor="ben")
+    assert shop.kit.payments.get(T, pay_of(first).id).amount == Money.of(60, "EUR")
+    assert pay_of(second).amount == Money.of("82.50", "EUR")
+
+
+def test_a_replayed_checkout_returns_the_same_booking_and_intent(shop: Shop) -> None:
+    s = shop.slot()
+    first = shop.kit.payments.book(T, s.id, "student:ana", actor="ana", idempotency_key="k1")
+    again = shop.kit.payments.book(T, s.id, "student:ana", actor="ana", idempotency_key="k1")
+    assert (again.booking.id, pay_of(again).id) == (first.booking.id, pay_of(first).id)
+    assert len(shop.gateway.intents) == 1
+
+
+def test_a_provider_down_at_checkout_leaves_the_hold_and_a_retry_finishes(shop: Shop) -> None:
+    s = shop.slot()
+    shop.gateway.fail_next()
+    with pytest.raises(PaymentGatewayError) as caught:
+        shop.kit.payments.book(T, s.id, "student:ana", actor="ana", idempotency_key="k1")
+    assert caught.value.operation == "create_intent"
+    [held] = shop.kit.bookings.for_session(T, s.id)
+    assert held.status == HELD
+    assert shop.kit.payments.for_booking(T, held.id).due == "create"  # type: ignore[union-attr]
+    retry = shop.kit.payments.book(T, s.id, "student:ana", actor="ana", idempotency_key="k1")
+    assert (retry.booking.id, pay_of(retry).due, pay_of(retry).intent_ref) == (
+        held.id,
+        None,
+        "pi_1",
+    )
+
+
+def test_a_decline_at_checkout_releases_the_seat(shop: Shop) -> None:
+    s = shop.slot()
+    shop.gateway.decline_next("insufficient_funds")
+    with pytest.raises(PaymentDeclined) as caught:
+        shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
+    assert caught.value.reason == "insufficient_funds"
+    [released] = shop.kit.bookings.for_session(T, s.id)
+    payment = shop.kit.payments.for_booking(T, released.id)
+    assert (released.status, payment.status if payment else None) == (CANCELLED, FAILED)
+    assert shop.kit.payments.book(T, s.id, "student:ben", actor="ben").booking.status == HELD
+
+
+def test_a_later_decline_releases_the_seat_to_the_waitlist(shop: Shop) -> None:
+    s = shop.slot()
+    ana = shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
+    ben = shop.kit.bookings.book(T, s.id, "student:ben", actor="ben", waitlist=True)
+    assert ben.status == WAITLISTED
+    shop.gateway.decline(pay_of(ana).intent_ref or "", "expired_card")
+    assert shop.deliver() == ["applied"]
+    assert shop.kit.bookings.get(T, ana.booking.id).status == CANCELLED
+    assert shop.kit.payments.get(T, pay_of(ana).id).failure == "expired_card"
+    offered = shop.kit.bookings.get(T, ben.id)
+    assert offered.status == OFFERED
+    claim = shop.kit.payments.claim(T, ben.id, actor="ben")
+    shop.gateway.pay(pay_of(claim).intent_ref or "")
+    shop.deliver()
+    assert shop.kit.bookings.get(T, ben.id).status == CONFIRMED
+    assert pay_of(shop.kit.payments.claim(T, ben.id, actor="ben")).id == pay_of(claim).id
+
+
+def test_an_expired_hold_cancels_the_intent_and_late_money_is_refunded(shop: Shop) -> None:
+    s = shop.slot()
+    ana = shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
+    shop.h.clock.advance(timedelta(minutes=16))
+    shop.gateway.pay(pay_of(ana).intent_ref or "")  # paid just as the hold ran out
+    assert shop.kit.expire_holds().expired == 1
+    # Cancelling the intent finds it paid: the money goes straight back.
+    assert ("cancel", pay_of(ana).gateway_key("cancel")) in shop.gateway.calls
+    refunded = shop.kit.payments.get(T, pay_of(ana).id)
+    assert (refunded.status, refunded.refunded, refunded.kept.amount) == (
+        REFUNDED,
+        Decimal("60.00"),
+        Decimal(0),
+    )
+    assert shop.kit.bookings.get(T, ana.booking.id).status == EXPIRED
+    assert shop.gateway.collected("EUR") == Money.zero("EUR")
+    assert shop.deliver() == ["stale", "stale"]  # succeeded, refunded: nothing more
+    assert shop.kit.payments.get(T, pay_of(ana).id).refunded == Decimal("60.00")
+
+
+def test_a_success_heard_after_the_hold_expired_is_refunded(shop: Shop) -> None:
+    s = shop.slot()
+    ana = shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
+    shop.gateway.pay(pay_of(ana).intent_ref or "")
+    shop.h.clock.advance(timedelta(minutes=16))  # the webhook arrives late; no job ran
+    assert shop.deliver() == ["applied"]
+    payment = shop.kit.payments.get(T, pay_of(ana).id)
+    assert (payment.status, payment.refunded) == (REFUNDED, Decimal("60.00"))
+    assert shop.kit.bookings.get(T, ana.booking.id).status == EXPIRED
+    assert shop.kit.payments.book(T, s.id, "student:ben", actor="ben").booking.status == HELD
+
+
+def test_a_confirm_without_payment_is_refused(shop: Shop) -> None:
+    s = shop.slot()
+    ana = shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
+    with pytest.raises(PaymentRequired) as caught:
+        shop.kit.bookings.confirm(T, ana.booking.id, actor="tina")
+    assert (caught.value.payment_id, caught.value.status) == (pay_of(ana).id, PENDING)
+    free = shop.kit.bookings.book(T, shop.slot(days=3).id, "student:ben", actor="ben")
+    with pytest.raises(PaymentRequired):
+        shop.kit.bookings.confirm(T, free.id, actor="tina")
+
+
+# ---------------------------------------------------------------------- events
+
+
+def test_events_out_of_order_count_once(shop: Shop) -> None:
+    s = shop.slot()
+    ana = shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
+    ref = pay_of(ana).intent_ref or ""
+    shop.gateway.pay(ref)
+    shop.gateway.refund(ref, Money.of(20, "EUR"), idempotency_key="dashboard-1")
+    events = shop.gateway.drain()
+    assert [e.type for e in events] == ["succeeded", "refunded"]
+    assert shop.kit.payments.apply(T, events[1]).outcome == "applied"  # refund heard first
+    assert shop.kit.payments.apply(T, events[0]).outcome == "stale"
+    payment = shop.kit.payments.get(T, pay_of(ana).id)
+    assert (payment.status, payment.refunded, payment.kept.amount) == (
+        PARTIALLY_REFUNDED,
+        Decimal(20),
+        Decimal("40.00"),
+    )
+    late_failure = PaymentEvent(
+        provider="fake", event_id="evt_x", type="failed", occurred_at=NOW, intent_ref=ref
+    )
+    assert shop.kit.payments.apply(T, late_failure).outcome == "stale"
+    assert shop.kit.bookings.get(T, ana.booking.id).status == CONFIRMED
+
+
+def test_an_event_for_an_unknown_payment_is_recorded_once(shop: Shop) -> None:
+    stray = PaymentEvent(
+        provider="fake", event_id="evt_1", type="succeeded", occurred_at=NOW, intent_ref="pi_9"
+    )
+    assert shop.kit.payments.apply(T, stray).outcome == "unknown"
+    assert shop.kit.payments.apply(T, stray).outcome == "duplicate"
+
+
+# ---------------------------------------------------------------------- refunds by role
+
+
+def _paid(shop: Shop, session: Session, student: str) -> str:
+    checkout = shop.kit.payments.book(T, session.id, f"student:{student}", actor=student)
+    shop.gateway.pay(pay_of(checkout).intent_ref or "")
+    shop.deliver()
+    return checkout.booking.id
+
+
+def test_a_provider_cancelling_the_session_refunds_everyone_in_full() -> None:
+    shop = Shop(refunds=RefundPolicy(tiers=(RefundTier(timedelta(hours=48), 100),)))
+    s = shop.slot(capacity=3)
+    booked = [_paid(shop, s, name) for name in ("ana", "ben")]
+    shop.kit.sessions.cancel(T, s.id, actor="tina", reason="ill")
+    payments = [shop.kit.payments.for_booking(T, b) for b in booked]
+    assert [(p.status, p.refunded) for p in payments if p] == [(REFUNDED, Decimal("60.00"))] * 2
+    assert shop.gateway.collected("EUR") == Money.zero("EUR")
+    assert all(
+        isinstance(e, BookingCancelled)
+        for e in shop.h.events.events
+        if isinstance(e, BookingCancelled)
+    )
+
+
+def test_a_participant_cancel_follows_the_notice_tiers_and_refunds_once() -> None:
+    tiers = (RefundTier(timedelta(hours=48), 100), RefundTier(timedelta(hours=24), 50))
+    shop = Shop(refunds=RefundPolicy(tiers=tiers))
+    s = shop.slot(capacity=2, days=1, minutes=60)  # 24 hours ahead: half back
+    booking = _paid(shop, s, "ana")
+    payment = shop.kit.payments.cancel(T, booking, actor="ana")
+    assert payment is not None
+    assert (payment.status, payment.refunded, payment.kept.amount) == (
+        PARTIALLY_REFUNDED,
+        Decimal("20.00"),
+        Decimal("20.00"),
+    )
+    refunds = [c for c in shop.gateway.calls if c[0] == "refund"]
+    assert len(refunds) == 1
+    changed = [e for e in shop.h.events.events if isinstance(e, PaymentChanged) and e.refund]
+    assert [e.refund for e in changed] == [Money.of("20.00", "EUR")]
+
+
+def test_a_late_participant_cancel_refunds_nothing() -> None:
+    shop = Shop(refunds=RefundPolicy(tiers=(RefundTier(timedelta(hours=48), 100),)))
+    s = shop.slot(days=1)
+    payment = shop.kit.payments.cancel(T, _paid(shop, s, "ana"), actor="ana")
+    assert payment is not None
+    assert (payment.status, payment.refunded, payment.due) == (PAID, Decimal(0), None)
+
+
+def test_a_refund_is_retried_by_the_job_when_the_provider_is_down(shop: Shop) -> None:
+    s = shop.slot()
+    booking = _paid(shop, s, "ana")
+    shop.gateway.fail_next()
+    payment = shop.kit.payments.cancel(T, booking, actor="tina", role="provider")
+    assert payment is not None
+    assert (payment.due, payment.refund_due) == ("refund", Decimal("60.00"))
+    report = shop.kit.run_payment_calls()
+    assert (report.done, report.failed) == (1, ())
+    again = shop.kit.payments.get(T, payment.id)
+    assert (again.status, again.refund_due, again.due) == (REFUNDED, Decimal(0), None)
+    assert shop.kit.run_payment_calls().done == 0
+
+
+def test_goodwill_refunds_are_bounded_and_in_the_payment_currency(shop: Shop) -> None:
+    s = shop.slot()
+    booking = _paid(shop, s, "ana")
+    payment = shop.kit.payments.for_booking(T, booking)
+    assert payment is not None
+    with pytest.raises(RefundExceedsPayment) as caught:
+        shop.kit.payments.refund(T, payment.id, Money.of(61, "EUR"), actor="admin")
+    assert (caught.value.remaining, caught.value.asked) == (Decimal("60.00"), Decimal(61))
+    with pytest.raises(CurrencyMismatch):
+        shop.kit.payments.refund(T, payment.id, Money.of(5, "USD"), actor="admin")
+    with pytest.raises(InvalidValue):
+        shop.kit.payments.refund(T, payment.id, Money.of(0, "EUR"), actor="admin")
+    after = shop.kit.payments.refund(T, payment.id, Money.of(10, "EUR"), actor="admin")
+    assert (after.status, after.refunded) == (PARTIALLY_REFUNDED, Decimal("10.00"))
+    assert shop.kit.bookings.get(T, booking).status == CONFIRMED
+
+
+# ---------------------------------------------------------------------- manual payments
+
+
+def test_manual_payments_are_marked_paid_all_or_nothing(shop: Shop) -> None:
+    s = shop.slot(capacity=3)
+    a = shop.kit.payments.book(T, s.id, "client:a", actor="c", manual=True)
+    b = shop.kit.payments.book(T, s.id, "client:b", actor="c", manual=True)
+    assert (pay_of(a).provider, pay_of(a).due, a.client_secret) == ("manual", None, None)
+    with pytest.raises(PaymentNotFound):
+        shop.kit.payments.mark_paid(T, [pay_of(a).id, "nope"], actor="consultant")
+    assert shop.kit.payments.get(T, pay_of(a).id).status == PENDING
+    paid = shop.kit.payments.mark_paid(T, [pay_of(a).id, pay_of(b).id], actor="consultant")
+    assert [p.status for p in paid] == [PAID, PAID]
+    assert {x.status for x in shop.kit.bookings.for_session(T, s.id)} == {CONFIRMED}
+    assert shop.gateway.calls == []
+    cancelled = shop.kit.payments.cancel(T, a.booking.id, actor="c", role="provider")
+    assert cancelled is not None
+    assert (cancelled.status, cancelled.refunded) == (REFUNDED, Decimal("60.00"))
+    listed = shop.kit.payments.list(T, statuses=[PAID])
+    assert [p.id for p in listed] == [pay_of(b).id]
+
+
+def test_group_seats_are_priced_per_seat() -> None:
+    gateway = FakeGateway()
+    h = Harness.in_memory(
+        NOW, gateway=gateway, pricing=SeatPrice(Money.of("12.5", "EUR")), booking_rules=RULES
+    )
+    start = NOW + timedelta(days=2)
+    s = h.kit.sessions.create_extra(
+        T, actor="t", start=start, end=start + timedelta(hours=1), lifecycle="lms", capacity=5
+    )
+    checkout = h.kit.payments.book(T, s.id, "student:ana", actor="ana", seats=3)
+    assert pay_of(checkout).amount == Money.of("37.50", "EUR")
+
+
+# ---------------------------------------------------------------------- refunds that race
+
+
+class Meddling(FakeGateway):
+    """A provider during whose first refund call something else happens (``meanwhile``)."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        super().__init__(clock=clock)
+        self.meanwhile: Callable[[], object] | None = None
+
+    def refund(self, intent_ref: str, amount: Money, *, idempotency_key: str) -> RefundReceipt:
+        receipt = super().refund(intent_ref, amount, idempotency_key=idempotency_key)
+        meanwhile, self.meanwhile = self.meanwhile, None
+        if meanwhile is not None:
+            meanwhile()
+        return receipt
+
+
+def _meddling_shop() -> tuple[Shop, Meddling, str]:
+    shop = Shop()
+    gateway = Meddling(clock=lambda: shop.h.clock.now())
+    shop.gateway = gateway
+    shop.h = Harness.in_memory(
+        NOW, id_prefix="x", booking_rules=RULES, gateway=gateway, pricing=Rate(EUR40)
+    )
+    shop.kit = shop.h.kit
+    booking = _paid(shop, shop.slot(), "ana")
+    payment = shop.kit.payments.for_booking(T, booking)
+    assert payment is not None
+    return shop, gateway, payment.id
+
+
+def test_a_refund_decided_while_another_is_sent_is_sent_apart() -> None:
+    # Two admins: the second refund is decided, and its call made, while the first one's
+    # provider call is under way. Each call keeps its own key and amount.
+    shop, gateway, payment_id = _meddling_shop()
+    gateway.meanwhile = lambda: shop.kit.payments.refund(
+        T, payment_id, Money.of(10, "EUR"), actor="b"
+    )
+    shop.kit.payments.refund(T, payment_id, Money.of(10, "EUR"), actor="a")
+    after = shop.kit.payments.get(T, payment_id)
+    assert (after.refunded, after.refund_due, after.due, after.refunds) == (
+        Decimal(20),
+        Decimal(0),
+        None,
+        2,
+    )
+    intent = gateway.intent_for(payment_id)
+    assert intent.refunded == Decimal(20)
+    keys = [k for op, k in gateway.calls if op == "refund"]
+    assert sorted(set(keys)) == [after.gateway_key("refund", 1), after.gateway_key("refund", 2)]
+
+
+def test_a_refund_event_heard_before_the_refund_is_recorded_counts_once() -> None:
+    # The provider's webhook outruns its own answer to the refund call.
+    shop, gateway, payment_id = _meddling_shop()
+    gateway.meanwhile = shop.deliver
+    shop.kit.payments.refund(T, payment_id, Money.of(10, "EUR"), actor="a")
+    after = shop.kit.payments.get(T, payment_id)
+    assert (after.refunded, after.refund_due, after.due, after.refunds) == (
+        Decimal(10),
+        Decimal(0),
+        None,
+        1,
+    )
+    assert gateway.intent_for(payment_id).refunded == Decimal(10)
+    assert shop.deliver() == []

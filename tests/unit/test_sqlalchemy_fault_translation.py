@@ -1,0 +1,170 @@
+"""Every database fault the SQL adapter knows becomes its sessionkit error (no database needed).
+
+The faults a test database cannot be made to have (a full PostgreSQL or MariaDB
+disk, a crashed server) are checked here against the driver's codes, with
+stand-ins for the drivers' exceptions; ``tests/integration/test_sqlalchemy_faults.py``
+makes the others happen for real.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from sessionkit.adapters.sqlalchemy._faults import translate
+from sessionkit.errors import (
+    ConcurrentModification,
+    SessionKitError,
+    StorageError,
+    StorageFull,
+    StorageReadOnly,
+    StorageTimeout,
+    StorageUnavailable,
+    TransientConflict,
+)
+
+
+class PgError(Exception):
+    """Like psycopg's errors: a message and a ``sqlstate``."""
+
+    def __init__(self, sqlstate: str | None, message: str = "it failed") -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+class OperationalError(PgError):
+    """Named as psycopg's, which libpq's own failures are (no SQLSTATE)."""
+
+
+class MyError(Exception):
+    """Like PyMySQL's errors: ``args`` are the error number and the message."""
+
+
+class LiteError(Exception):
+    """Like sqlite3's errors: an extended ``sqlite_errorcode``."""
+
+    def __init__(self, code: int, message: str = "it failed") -> None:
+        super().__init__(message)
+        self.sqlite_errorcode = code
+
+
+CASES = [
+    ("postgresql", PgError("40P01"), TransientConflict, RuntimeError),
+    ("postgresql", PgError("40001"), TransientConflict, RuntimeError),
+    ("postgresql", PgError("55P03"), StorageTimeout, TimeoutError),
+    (
+        "postgresql",
+        PgError("57014", "canceling statement due to statement timeout"),
+        StorageTimeout,
+        TimeoutError,
+    ),
+    (
+        "postgresql",
+        PgError("57014", "canceling statement due to user request"),
+        StorageError,
+        OSError,
+    ),
+    ("postgresql", PgError("25P03"), StorageTimeout, TimeoutError),
+    ("postgresql", PgError("57P01"), StorageUnavailable, ConnectionError),
+    ("postgresql", PgError("08006"), StorageUnavailable, ConnectionError),
+    (
+        "postgresql",
+        OperationalError(None, "server closed the connection"),
+        StorageUnavailable,
+        ConnectionError,
+    ),
+    ("postgresql", PgError("53100"), StorageFull, OSError),
+    ("postgresql", PgError("25006"), StorageReadOnly, PermissionError),
+    ("mysql", MyError(1213, "Deadlock found"), TransientConflict, RuntimeError),
+    ("mysql", MyError(1205, "Lock wait timeout exceeded"), StorageTimeout, TimeoutError),
+    ("mysql", MyError(1969, "max_statement_time exceeded"), StorageTimeout, TimeoutError),
+    ("mysql", MyError(3024, "max_execution_time exceeded"), StorageTimeout, TimeoutError),
+    ("mysql", MyError(2013, "Lost connection"), StorageUnavailable, ConnectionError),
+    ("mysql", MyError(1927, "Connection was killed"), StorageUnavailable, ConnectionError),
+    ("mysql", MyError(1114, "The table is full"), StorageFull, OSError),
+    ("mysql", MyError(1021, "Disk full"), StorageFull, OSError),
+    ("mysql", MyError(1290, "--read-only"), StorageReadOnly, PermissionError),
+    ("mysql", MyError(1792, "read-only transaction"), StorageReadOnly, PermissionError),
+    ("sqlite", LiteError(13), StorageFull, OSError),
+    ("sqlite", LiteError(8), StorageReadOnly, PermissionError),
+    ("sqlite", LiteError(5), StorageTimeout, TimeoutError),
+    ("sqlite", LiteError(14), StorageUnavailable, ConnectionError),
+    ("sqlite", LiteError(10 | (4 << 8)), StorageUnavailable, ConnectionError),  # IOERR_READ
+    ("sqlite", LiteError(11), StorageError, OSError),
+]
+
+
+@pytest.mark.parametrize(("backend", "error", "expected", "builtin"), CASES)
+def test_a_fault_becomes_its_error(
+    backend: str, error: Exception, expected: type[SessionKitError], builtin: type[Exception]
+) -> None:
+    translated = translate(error, backend=backend)
+    assert type(translated) is expected
+    assert isinstance(translated, builtin)
+    assert translated.backend == backend  # type: ignore[attr-defined]
+    assert backend in str(translated)
+
+
+@pytest.mark.parametrize(
+    ("backend", "error"),
+    [
+        ("postgresql", PgError("23505")),  # a unique violation: the repositories explain it
+        ("postgresql", PgError("42601")),  # a syntax error is a bug, not a fault
+        ("postgresql", PgError(None)),  # not an OperationalError, no SQLSTATE
+        ("mysql", MyError(1062, "Duplicate entry")),
+        ("mysql", MyError("not a code")),
+        ("sqlite", LiteError(19)),  # SQLITE_CONSTRAINT
+        ("sqlite", LiteError(1)),  # SQLITE_ERROR, "no such savepoint" among others
+    ],
+)
+def test_other_errors_pass_unchanged(backend: str, error: Exception) -> None:
+    assert translate(error, backend=backend) is None
+
+
+def test_a_disconnect_sqlalchemy_noticed_is_unavailable_whatever_the_code() -> None:
+    translated = translate(MyError(9999, "odd"), backend="mysql", disconnect=True)
+    assert isinstance(translated, StorageUnavailable)
+
+
+@pytest.mark.parametrize("joined", [False, True])
+def test_a_transient_conflict_is_retryable_only_when_the_unit_owns_the_transaction(
+    joined: bool,
+) -> None:
+    translated = translate(PgError("40P01"), backend="postgresql", joined=joined)
+    assert isinstance(translated, TransientConflict)
+    assert isinstance(translated, ConcurrentModification)
+    assert translated.retryable is not joined
+    assert translated.reason == "deadlock"
+    assert ("roll that back" in str(translated)) is joined
+
+
+@pytest.mark.parametrize(
+    ("statement", "waited_for"),
+    [
+        (
+            "UPDATE sessionkit_sessions SET title=%(t)s WHERE ...",
+            "a row lock on sessionkit_sessions",
+        ),
+        (
+            "SELECT sessionkit_sessions.id FROM sessionkit_sessions WHERE ... FOR UPDATE",
+            "a row lock on sessionkit_sessions",
+        ),
+        (
+            "SELECT count(pg_advisory_xact_lock(k)) FROM ...",
+            "a resource or participant lock of sessionkit",
+        ),
+        (None, "a lock"),
+    ],
+)
+def test_a_lock_timeout_names_what_it_waited_for(statement: str | None, waited_for: str) -> None:
+    translated = translate(
+        PgError("55P03"),
+        backend="postgresql",
+        statement=statement,
+        lock_timeout=timedelta(seconds=10),
+    )
+    assert isinstance(translated, StorageTimeout)
+    assert translated.waited_for == waited_for
+    assert translated.timeout == timedelta(seconds=10)
+    assert "longer than 10 s (lock_timeout)" in str(translated)
