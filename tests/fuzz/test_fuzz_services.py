@@ -42,11 +42,14 @@ from sessionkit.adapters.sqlalchemy.rows import metadata
 from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
 from sessionkit.errors import NotASession, SessionKitError, WrongType
 from sessionkit.model import ScheduleItem, SessionQuery, WindowPolicy
-from sessionkit.policies import BookingRules
+from sessionkit.model.money import Money
+from sessionkit.model.payment import PaymentEvent
+from sessionkit.policies import BookingRules, FixedPrice
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SeriesSpec, SessionKit
 from sessionkit.testing import hostile
 from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.payments import FakeGateway
 
 POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
 MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
@@ -65,6 +68,10 @@ class Seeded:
     series_id: str
     booking_id: str
     snapshot: Callable[[], list[str]]
+    paid_session_id: str = ""
+    paid_booking_id: str = ""
+    payment_id: str = ""
+    manual_payment_id: str = ""
 
 
 def weekly_item(item_id: str = "mo", teacher: str = "teacher:ana") -> ScheduleItem:
@@ -82,6 +89,9 @@ def weekly_item(item_id: str = "mo", teacher: str = "teacher:ana") -> ScheduleIt
     )
 
 
+PRICE = FixedPrice(Money.of(30, "EUR"))
+
+
 def _seed(store: Any, snapshot: Callable[[], list[str]]) -> Seeded:
     counter = itertools.count(1)
     kit = SessionKit(
@@ -89,6 +99,8 @@ def _seed(store: Any, snapshot: Callable[[], list[str]]) -> Seeded:
         clock=ManualClock(NOW),
         ids=lambda: f"id{next(counter)}",
         booking_rules=BookingRules(waitlist=True),
+        gateway=FakeGateway(clock=lambda: NOW),
+        pricing=lambda session: PRICE if session.title == "Paid" else None,
     )
     tomorrow = NOW + timedelta(days=1)
     session = kit.sessions.create_extra(
@@ -109,7 +121,30 @@ def _seed(store: Any, snapshot: Callable[[], list[str]]) -> Seeded:
     kit.sessions.create_extra(
         OTHER, actor=None, start=tomorrow, end=tomorrow + timedelta(hours=2), lifecycle="lms"
     )
-    return Seeded(kit, session.id, series.id, booking.id, snapshot)
+    paid = kit.sessions.create_extra(
+        TENANT,
+        actor="u1",
+        start=tomorrow + timedelta(hours=2),
+        end=tomorrow + timedelta(hours=3),
+        lifecycle="lms",
+        title="Paid",
+        capacity=3,
+    )
+    checkout = kit.payments.book(TENANT, paid.id, "student:ana", actor="u1")
+    manual = kit.payments.book(TENANT, paid.id, "student:ben", actor="u1", manual=True)
+    assert checkout.payment is not None
+    assert manual.payment is not None
+    return Seeded(
+        kit,
+        session.id,
+        series.id,
+        booking.id,
+        snapshot,
+        paid_session_id=paid.id,
+        paid_booking_id=checkout.booking.id,
+        payment_id=checkout.payment.id,
+        manual_payment_id=manual.payment.id,
+    )
 
 
 def _memory_snapshot(store: InMemoryStore) -> Callable[[], list[str]]:
@@ -364,6 +399,12 @@ def query() -> st.SearchStrategy[Any]:
 def built_query(value: Any) -> Any:
     if isinstance(value, tuple) and value and value[0] == "query":
         return SessionQuery(**value[1])
+    return value
+
+
+def built_event(value: Any) -> Any:
+    if isinstance(value, tuple) and value and value[0] == "event":
+        return PaymentEvent(**value[1])
     return value
 
 
@@ -704,6 +745,140 @@ COMMANDS: dict[str, tuple[Call, Args]] = {
         lambda s, a: s.kit.expire_holds(**a),
         lambda s: args(tenant=sometimes(None, tenant()), now=optional_instant(), limit=count(500)),
     ),
+    "payments.book": (
+        lambda s, a: s.kit.payments.book(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.paid_session_id),
+            participant=sometimes("student:cai", hostile.ids(), hostile.wrong_types()),
+            actor=actor(),
+            seats=count(1),
+            role=text_arg("attendee"),
+            hold_for=delta(None),
+            waitlist=flag(False),
+            idempotency_key=sometimes(None, hostile.text(), hostile.wrong_types()),
+            metadata=fields_arg(None),
+            manual=flag(False),
+            now=optional_instant(),
+        ),
+    ),
+    "payments.claim": (
+        lambda s, a: s.kit.payments.claim(**a),
+        lambda s: args(
+            tenant=tenant(),
+            booking_id=an_id(s.paid_booking_id),
+            actor=actor(),
+            now=optional_instant(),
+        ),
+    ),
+    "payments.apply": (
+        lambda s, a: s.kit.payments.apply(a["tenant"], built_event(a["event"])),
+        lambda s: args(
+            tenant=tenant(),
+            event=sometimes(
+                (
+                    "event",
+                    {
+                        "provider": "fake",
+                        "event_id": "evt-1",
+                        "type": "succeeded",
+                        "occurred_at": NOW,
+                        "payment_id": s.payment_id,
+                    },
+                ),
+                st.fixed_dictionaries(
+                    {
+                        "provider": sometimes("fake", hostile.ids(), hostile.wrong_types()),
+                        "event_id": sometimes("evt-2", hostile.ids(), hostile.wrong_types()),
+                        "type": sometimes(
+                            "refunded", hostile.text(huge=False), hostile.wrong_types()
+                        ),
+                        "occurred_at": instant(NOW),
+                        "payment_id": sometimes(s.payment_id, hostile.ids(), st.none()),
+                        "intent_ref": sometimes(None, hostile.text(), hostile.wrong_types()),
+                        "amount": sometimes(
+                            None, st.just(Money.of(5, "USD")), hostile.wrong_types()
+                        ),
+                        "reason": text_arg(None),
+                    }
+                ).map(lambda kwargs: ("event", kwargs)),
+                hostile.wrong_types(),
+            ),
+        ),
+    ),
+    "payments.cancel": (
+        lambda s, a: s.kit.payments.cancel(**a),
+        lambda s: args(
+            tenant=tenant(),
+            booking_id=an_id(s.paid_booking_id),
+            actor=actor(),
+            role=sometimes("participant", hostile.text(huge=False), hostile.wrong_types()),
+            reason=text_arg(None),
+            now=optional_instant(),
+        ),
+    ),
+    "payments.refund": (
+        lambda s, a: s.kit.payments.refund(
+            **{
+                **a,
+                "amount": Money.of(*a["amount"]) if isinstance(a["amount"], tuple) else a["amount"],
+            }
+        ),
+        lambda s: args(
+            tenant=tenant(),
+            payment_id=an_id(s.payment_id),
+            amount=sometimes(
+                ("5", "EUR"),
+                st.tuples(hostile.values(), hostile.text(huge=False)),
+                hostile.wrong_types(),
+            ),
+            actor=actor(),
+            reason=text_arg(None),
+            now=optional_instant(),
+        ),
+    ),
+    "payments.mark_paid": (
+        lambda s, a: s.kit.payments.mark_paid(**a),
+        lambda s: args(
+            tenant=tenant(),
+            payment_ids=sometimes(
+                [s.manual_payment_id], st.lists(hostile.ids(), max_size=3), hostile.wrong_types()
+            ),
+            actor=actor(),
+            now=optional_instant(),
+        ),
+    ),
+    "payments.run_due": (
+        lambda s, a: s.kit.payments.run_due(**a),
+        lambda s: args(tenant=sometimes(None, tenant()), limit=count(100), now=optional_instant()),
+    ),
+    "payments.get": (
+        lambda s, a: s.kit.payments.get(**a),
+        lambda s: args(tenant=tenant(), payment_id=an_id(s.payment_id)),
+    ),
+    "payments.for_booking": (
+        lambda s, a: s.kit.payments.for_booking(**a),
+        lambda s: args(tenant=tenant(), booking_id=an_id(s.paid_booking_id)),
+    ),
+    "payments.list": (
+        lambda s, a: s.kit.payments.list(**a),
+        lambda s: args(
+            tenant=tenant(),
+            statuses=statuses(),
+            participant=sometimes(None, hostile.ids(), hostile.wrong_types()),
+            session_ids=sometimes(None, st.lists(hostile.ids(), max_size=3), hostile.wrong_types()),
+            start_from=optional_instant(),
+            start_to=optional_instant(),
+            after=sometimes(
+                None, st.tuples(hostile.extreme_datetimes(), hostile.ids()), hostile.wrong_types()
+            ),
+            limit=count(50),
+        ),
+    ),
+    "run_payment_calls": (
+        lambda s, a: s.kit.run_payment_calls(**a),
+        lambda s: args(tenant=sometimes(None, tenant()), now=optional_instant(), limit=count(100)),
+    ),
 }
 
 
@@ -716,11 +891,11 @@ def test_every_public_command_is_fuzzed() -> None:
     kit = SessionKit(uow=InMemoryStore().unit_of_work, clock=ManualClock(NOW))
     public = {
         f"{group}.{name}"
-        for group in ("sessions", "series", "queries", "bookings")
+        for group in ("sessions", "series", "queries", "bookings", "payments")
         for name in dir(getattr(kit, group))
         if not name.startswith("_") and callable(getattr(getattr(kit, group), name))
     }
-    public |= {"top_up", "advance_due", "expire_holds"}
+    public |= {"top_up", "advance_due", "expire_holds", "run_payment_calls"}
     assert public - INTERNAL == set(COMMANDS)
 
 

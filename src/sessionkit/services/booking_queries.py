@@ -25,7 +25,7 @@ from sessionkit.services._context import Context
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import EARLIEST, LATEST, check_instant
 
-__all__ = ["BookableSession", "BookingReads", "MAX_BOOKINGS_PAGE"]
+__all__ = ["BookableSession", "BookingReads", "MAX_BOOKINGS_PAGE", "continuation"]
 
 MAX_BOOKINGS_PAGE = 500
 """The most bookings one read returns; page on with ``after``."""
@@ -52,8 +52,8 @@ def _limit(limit: int) -> int:
     return limit
 
 
-def _position(after: object) -> tuple[datetime, str]:
-    """Check a ``for_participant`` continuation: ``(last.session_start, last.id)``."""
+def continuation(after: object) -> tuple[datetime, str]:
+    """Check a page's continuation: ``(last.session_start, last.id)``."""
     if not isinstance(after, tuple) or len(after) != 2:
         raise WrongType(
             after, name="after", expected="a (session_start, booking id) pair from the last page"
@@ -109,7 +109,7 @@ class BookingReads:
             finish = LATEST if end is None else check_instant(end, "end")
             window = TimeSpan(begin, finish)
         wanted = None if statuses is None else check_names(statuses, "statuses")
-        position = None if after is None else _position(after)
+        position = None if after is None else continuation(after)
         with self._ctx.transaction() as tx:
             return tx.bookings.for_participant(
                 tenant,

@@ -88,7 +88,8 @@ def _check_role(role: object) -> str:
     return checked
 
 
-def _check_batch(value: object, name: str, most: int) -> int:
+def check_batch(value: object, name: str, most: int) -> int:
+    """Return ``value`` if it is an integer 1..``most`` (a batch size or limit), else raise."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise WrongType(value, name=name, expected=f"an integer 1..{most}")
     if not 1 <= value <= most:
@@ -98,7 +99,8 @@ def _check_batch(value: object, name: str, most: int) -> int:
     return value
 
 
-def _booking_args(tenant: object, booking_id: object, actor: object) -> None:
+def booking_args(tenant: object, booking_id: object, actor: object) -> None:
+    """Check the arguments of a command on one booking: tenant, booking id, actor."""
     check_tenant(tenant)
     check_id(booking_id, "booking_id")
     check_actor(actor)
@@ -117,6 +119,35 @@ class BookingRequest:
     hold_for: timedelta | None
     key: str | None
     metadata: Mapping[str, Any]
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        session_id: object,
+        participant: object,
+        seats: object,
+        role: object,
+        confirm: object,
+        waitlist: object,
+        hold_for: object,
+        idempotency_key: object,
+        metadata: object,
+    ) -> BookingRequest:
+        """Check a booking command's arguments (``WrongType`` / ``InvalidValue``); the request."""
+        return cls(
+            session_id=check_id(session_id, "session_id"),
+            participant=participant_ref(participant),  # type: ignore[arg-type]  # it checks
+            seats=check_seats(seats),
+            role=_check_role(role),
+            confirm=bool(check_flag(confirm, "confirm")),
+            waitlist=bool(check_flag(waitlist, "waitlist")),
+            hold_for=None
+            if hold_for is None
+            else check_delta(hold_for, "hold_for", positive=True, maximum=CEILING),
+            key=check_key(idempotency_key),
+            metadata=check_fields(metadata),
+        )
 
     @property
     def fingerprint(self) -> str:
@@ -172,19 +203,16 @@ class BookingCommands(BookingReads):
         """
         check_tenant(tenant)
         check_actor(actor)
-        ref = participant_ref(participant)
-        request = BookingRequest(
-            session_id=check_id(session_id, "session_id"),
-            participant=ref,
-            seats=check_seats(seats),
-            role=_check_role(role),
-            confirm=bool(check_flag(confirm, "confirm")),
-            waitlist=bool(check_flag(waitlist, "waitlist")),
-            hold_for=None
-            if hold_for is None
-            else check_delta(hold_for, "hold_for", positive=True, maximum=CEILING),
-            key=check_key(idempotency_key),
-            metadata=check_fields(metadata),
+        request = BookingRequest.of(
+            session_id=session_id,
+            participant=participant,
+            seats=seats,
+            role=role,
+            confirm=confirm,
+            waitlist=waitlist,
+            hold_for=hold_for,
+            idempotency_key=idempotency_key,
+            metadata=metadata,
         )
         try:
             return self._book(tenant, request, actor, now)
@@ -377,7 +405,7 @@ class BookingCommands(BookingReads):
         job has run), ``InvalidTransition`` from another status and
         ``BookingNotFound``.
         """
-        _booking_args(tenant, booking_id, actor)
+        booking_args(tenant, booking_id, actor)
         with self._ctx.transaction(now) as tx:
             booking = tx.bookings.get(tenant, booking_id)
             if booking.status == CONFIRMED:
@@ -411,7 +439,8 @@ class BookingCommands(BookingReads):
         ``BookingNotFound``.
         """
         ctx = self._ctx
-        _booking_args(tenant, booking_id, actor)
+        booking_args(tenant, booking_id, actor)
+        check_text(role, "role", limit=MAX_NAME_LENGTH, empty=False)
         check_text(reason, "reason", limit=_MAX_REASON, optional=True)
         with ctx.transaction(now) as tx:
             booking = tx.bookings.get(tenant, booking_id)
@@ -440,7 +469,7 @@ class BookingCommands(BookingReads):
         ctx = self._ctx
         if tenant is not None:
             check_tenant(tenant)
-        _check_batch(limit, "limit", _MAX_EXPIRY_BATCH)
+        check_batch(limit, "limit", _MAX_EXPIRY_BATCH)
         at = ctx.at(now, "now")
         with ctx.transaction(at) as tx:
             due = tx.bookings.expiring(tenant, before=at, limit=limit)
@@ -486,7 +515,7 @@ class BookingCommands(BookingReads):
         check_tenant(tenant)
         check_actor(actor)
         check_optional_id(series_id, "series_id")
-        _check_batch(batch, "batch", MAX_LIMIT)
+        check_batch(batch, "batch", MAX_LIMIT)
         until = ctx.at(before, "before")
         query = SessionQuery(
             start_from=None if since is None else check_instant(since, "since"),
