@@ -4,7 +4,10 @@
 in a SQLite file (or any SQLAlchemy URL, or ``memory``) and prints its conflict
 report and next week's agenda; running it again only tops up (sessionkit.demo).
 ``python -m sessionkit demo marketplace`` runs the tutoring marketplace instead
-(slots, holds, waitlists; sessionkit.demo.marketplace) in its own SQLite file.
+(slots, paid holds, waitlists, refunds; sessionkit.demo.marketplace) and
+``python -m sessionkit demo consulting`` the consulting platform (public and
+manual booking, payment status, bulk changes; sessionkit.demo.consulting),
+each in its own SQLite file.
 
 Bad arguments print one line to stderr and exit with status 2.
 """
@@ -33,6 +36,7 @@ _DURATION_RE = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _DEMO_DBS = {
     "lms": "sqlite:///sessionkit-demo.sqlite3",
     "marketplace": "sqlite:///sessionkit-marketplace.sqlite3",
+    "consulting": "sqlite:///sessionkit-consulting.sqlite3",
 }
 """Each demo platform's default database: its own SQLite file."""
 
@@ -112,12 +116,16 @@ def _build_parser() -> _Parser:
     expand.add_argument("--format", choices=("table", "json", "csv"), default="table")
     demo = commands.add_parser(
         "demo",
-        help="schedule a small academy (or a tutoring marketplace) in a database and report",
+        help="schedule a small academy (or a tutoring marketplace, or a consulting "
+        "platform) in a database and report",
         description="lms (the default): build three teachers and six groups in two time "
         "zones, materialise two months, and print the conflict report and next week's agenda. "
-        "marketplace: tutors publish weekly 1-to-1 and group slots, students hold, confirm, "
-        "cancel and wait for seats; prints slots, bookings, free seats and an agenda. Running "
-        "either again on the same database writes nothing twice.",
+        "marketplace: tutors publish weekly 1-to-1 and group slots, students hold and pay for "
+        "seats, cancel and wait for them; prints slots, bookings, free seats, money and an "
+        "agenda. consulting: two consultants (a tenant each) take public bookings paid by "
+        "card and add sessions paid by hand, cancel with refunds and mark sessions completed "
+        "and paid in bulk; prints each consultant's dashboard. Running any of them again on "
+        "the same database writes nothing twice.",
     )
     demo.add_argument(
         "platform",
@@ -129,14 +137,14 @@ def _build_parser() -> _Parser:
     demo.add_argument(
         "--db",
         default=None,
-        help="SQLAlchemy URL (default: sessionkit-demo.sqlite3, or "
-        "sessionkit-marketplace.sqlite3, in the current directory), or 'memory'",
+        help="SQLAlchemy URL (default: sessionkit-demo.sqlite3, sessionkit-marketplace.sqlite3 "
+        "or sessionkit-consulting.sqlite3, in the current directory), or 'memory'",
     )
     demo.add_argument(
         "--now",
         default=None,
-        help="the demo's 'now' as an aware ISO date-time (default 2026-03-02T07:00Z); "
-        "a later one makes the rolling window refill",
+        help="the demo's 'now' as an aware ISO date-time (default 2026-03-02T07:00Z; "
+        "consulting: 2026-03-02T04:30Z); a later one makes the rolling window refill",
     )
     return parser
 
@@ -199,9 +207,9 @@ def _expand(args: argparse.Namespace) -> str:
 
 
 def _demo(args: argparse.Namespace) -> str:
-    from sessionkit.demo import DEMO_NOW, marketplace_story, render
+    from sessionkit.demo import DEMO_NOW, consulting, consulting_story, marketplace_story, render
 
-    now = DEMO_NOW
+    now = consulting.DEMO_NOW if args.platform == "consulting" else DEMO_NOW
     if args.now is not None:
         now = _parse_local(args.now, "--now")
         if now.tzinfo is None:
@@ -209,6 +217,8 @@ def _demo(args: argparse.Namespace) -> str:
     db = _DEMO_DBS[args.platform] if args.db is None else args.db
     if args.platform == "marketplace":
         return marketplace_story.render(now, db=db)
+    if args.platform == "consulting":
+        return consulting_story.render(now, db=db)
     return render(now, db=db)
 
 

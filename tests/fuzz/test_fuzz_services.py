@@ -478,6 +478,22 @@ COMMANDS: dict[str, tuple[Call, Args]] = {
             actor=actor(),
         ),
     ),
+    "sessions.fire_many": (
+        lambda s, a: s.kit.sessions.fire_many(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_ids=sometimes(
+                [s.session_id],
+                st.lists(hostile.ids(), max_size=3),
+                st.just([f"s{n}" for n in range(1001)]),
+                hostile.wrong_types(),
+            ),
+            transition=sometimes("cancel", hostile.text(), hostile.wrong_types()),
+            actor=actor(),
+            reason=text_arg(None),
+            role=text_arg(None),
+        ),
+    ),
     "sessions.advance": (
         lambda s, a: s.kit.sessions.advance(**a),
         lambda s: args(
@@ -759,6 +775,7 @@ COMMANDS: dict[str, tuple[Call, Args]] = {
             idempotency_key=sometimes(None, hostile.text(), hostile.wrong_types()),
             metadata=fields_arg(None),
             manual=flag(False),
+            confirm=flag(False),
             now=optional_instant(),
         ),
     ),

@@ -1,17 +1,21 @@
-"""The marketplace seed (001, "Teaching & Scheduling") replayed on sessionkit, without payments.
+"""The marketplace seed (001, "Teaching & Scheduling") replayed on sessionkit.
 
 Tutors publish weekly availability (series of slots, the tutor the busy
-resource), students hold seats for 15 minutes and confirm ("payment
-succeeded"), groups fill and keep a waitlist, and the platform's rules are
-:data:`sessionkit.demo.marketplace.RULES`. Every scenario runs on each store of
-the ``market`` fixture: in memory always, SQLite once bookings are storable
-there (until then that parameter skips, saying why).
+resource), students hold seats for 15 minutes, groups fill and keep a
+waitlist, and the platform's rules are :data:`sessionkit.demo.marketplace.RULES`.
+The seat scenarios use the ``market`` fixture, the marketplace without a
+payment provider (``confirm`` stands in for "payment succeeded"), on memory
+and SQLite. The payment scenarios (seed section 2: hourly rate x duration,
+tentative until paid; section 3.2: refunds on cancel) use the ``paid``
+fixture, with the shipped fake provider: in memory always, SQLite once
+payments are storable there (until then that parameter skips, saying why).
 """
 
 from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import attrs
@@ -27,13 +31,16 @@ from sessionkit.demo.marketplace import (
     next_slot,
     publish,
     require_bookings,
+    require_payments,
 )
 from sessionkit.demo.marketplace_story import play
 from sessionkit.errors import (
     BookingRefused,
     CapacityExceeded,
     HoldExpired,
+    InvalidTransition,
     InvalidValue,
+    PaymentRequired,
     SeriesNotFound,
     SessionLocked,
     UnsupportedKind,
@@ -41,9 +48,13 @@ from sessionkit.errors import (
 from sessionkit.model import ResourceRef, Session, SessionQuery
 from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, OFFERED, WAITLISTED
 from sessionkit.model.booking_events import BookingCancelled, BookingStatusChanged
+from sessionkit.model.money import Money
+from sessionkit.model.payment import PAID, PENDING, REFUNDED
 from sessionkit.ports import UnitOfWorkFactory
 from sessionkit.services import SessionKit
+from sessionkit.services.payments import Checkout
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+from sessionkit.testing.payments import FakeGateway
 
 TINA = ResourceRef("tutor", "tina")
 
@@ -56,6 +67,7 @@ class Market:
     clock: ManualClock
     events: RecordingPublisher
     uow: UnitOfWorkFactory
+    gateway: FakeGateway | None = None
 
     def after(self, **delta: float) -> None:
         self.clock.advance(timedelta(**delta))
@@ -77,7 +89,7 @@ class Market:
         return [e for e in self.events.events if isinstance(e, BookingStatusChanged)]
 
 
-def _sqlite(tmp_path: Path, events: RecordingPublisher) -> UnitOfWorkFactory:
+def _sqlite(tmp_path: Path, events: RecordingPublisher, *, paid: bool) -> UnitOfWorkFactory:
     sqlalchemy = pytest.importorskip("sqlalchemy")
     from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, upgrade
 
@@ -85,22 +97,32 @@ def _sqlite(tmp_path: Path, events: RecordingPublisher) -> UnitOfWorkFactory:
     upgrade(engine)
     store = SqlAlchemyStore(engine, publisher=events)
     try:
-        require_bookings(store.unit_of_work)
+        (require_payments if paid else require_bookings)(store.unit_of_work)
     except UnsupportedKind as exc:
         engine.dispose()
-        pytest.skip(f"SQLite storage keeps no bookings yet ({exc}); runs once it does")
+        what = "payments" if paid else "bookings"
+        pytest.skip(f"SQLite storage keeps no {what} yet ({exc}); runs once it does")
     return store.unit_of_work
+
+
+def _market(param: str, tmp_path: Path, *, paid: bool) -> Market:
+    events = RecordingPublisher()
+    if param == "memory":
+        uow: UnitOfWorkFactory = InMemoryStore(publisher=events).unit_of_work
+    else:
+        uow = _sqlite(tmp_path, events, paid=paid)
+    built = build_marketplace(DEMO_NOW, uow=uow, paid=paid)
+    return Market(kit=built.kit, clock=built.clock, events=events, uow=uow, gateway=built.gateway)
 
 
 @pytest.fixture(params=["memory", "sqlite"])
 def market(request: pytest.FixtureRequest, tmp_path: Path) -> Market:
-    events = RecordingPublisher()
-    if request.param == "memory":
-        uow: UnitOfWorkFactory = InMemoryStore(publisher=events).unit_of_work
-    else:
-        uow = _sqlite(tmp_path, events)
-    built = build_marketplace(DEMO_NOW, uow=uow)
-    return Market(kit=built.kit, clock=built.clock, events=events, uow=uow)
+    return _market(request.param, tmp_path, paid=False)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def paid(request: pytest.FixtureRequest, tmp_path: Path) -> Market:
+    return _market(request.param, tmp_path, paid=True)
 
 
 def slot(m: Market, offer: str, *, days: float = 1) -> Session:
@@ -285,16 +307,124 @@ def test_expired_unbooked_slots_are_removed_in_bulk_booked_ones_kept(market: Mar
     assert (again.removed, again.kept) == ((), ())
 
 
+# ---------------------------------------------------------------------- paying
+
+
+def checkout(m: Market, slot: Session, student: str) -> Checkout:
+    return m.kit.payments.book(TENANT, slot.id, f"student:{student}", actor=student, role="student")
+
+
+def webhook(m: Market) -> list[str]:
+    assert m.gateway is not None
+    return [m.kit.payments.apply(TENANT, e).outcome for e in m.gateway.drain()]
+
+
+def paid_seat(m: Market, slot: Session, student: str) -> Checkout:
+    assert m.gateway is not None
+    made = checkout(m, slot, student)
+    m.gateway.pay(made.payment.intent_ref or "")
+    webhook(m)
+    return made
+
+
+def money_status(m: Market, made: Checkout) -> tuple[str, str, Decimal]:
+    payment = m.kit.payments.get(TENANT, made.payment.id)
+    return m.kit.bookings.get(TENANT, made.booking.id).status, payment.status, payment.refunded
+
+
+def test_students_pay_the_hourly_rate_times_the_duration(paid: Market) -> None:
+    prices = {
+        offer: checkout(paid, slot(paid, offer), "ana").payment.amount
+        for offer in ("tina-1to1", "tina-group", "omar-group")
+    }
+    assert prices == {
+        "tina-1to1": Money.of("40.00", "EUR"),  # 40 EUR/h, 60 minutes
+        "tina-group": Money.of("60.00", "EUR"),  # 40 EUR/h, 90 minutes
+        "omar-group": Money.of("30.00", "EUR"),  # 30 EUR/h, 60 minutes
+    }
+
+
+def test_a_booking_is_tentative_until_the_payment_succeeds(paid: Market) -> None:
+    one = slot(paid, "tina-1to1")
+    made = checkout(paid, one, "ana")
+    assert money_status(paid, made) == (HELD, PENDING, Decimal(0))
+    with pytest.raises(PaymentRequired):
+        paid.kit.bookings.confirm(TENANT, made.booking.id, actor="tina")
+    with pytest.raises(PaymentRequired):  # no way round the payment
+        paid.kit.bookings.book(
+            TENANT, slot(paid, "tina-1to1", days=3).id, "student:ben", actor="ben", confirm=True
+        )
+    assert paid.gateway is not None
+    paid.gateway.pay(made.payment.intent_ref or "")
+    assert webhook(paid) == ["applied"]
+    assert money_status(paid, made) == (CONFIRMED, PAID, Decimal(0))
+
+
+def test_an_unpaid_hold_expires_and_its_intent_is_cancelled(paid: Market) -> None:
+    one = slot(paid, "tina-1to1")
+    ben = checkout(paid, one, "ben")
+    paid.after(minutes=15)
+    assert paid.kit.bookings.remaining_seats(TENANT, [one.id]) == {one.id: 1}
+    assert paid.kit.expire_holds(TENANT).expired == 1
+    assert money_status(paid, ben) == (EXPIRED, "CANCELLED", Decimal(0))
+    assert paid.gateway is not None
+    assert paid.gateway.intent_for(ben.payment.id).status == "canceled"
+    assert money_status(paid, paid_seat(paid, one, "cai"))[:2] == (CONFIRMED, PAID)
+
+
+def test_an_instructor_cancel_refunds_every_participant(paid: Market) -> None:
+    group = slot(paid, "omar-group")
+    seats = [paid_seat(paid, group, s) for s in ("ana", "ben")]
+    held = checkout(paid, group, "cai")  # not paid yet
+    paid.kit.sessions.cancel(TENANT, group.id, actor="omar", reason="tutor ill")
+    assert [money_status(paid, s) for s in seats] == [(CANCELLED, REFUNDED, Decimal("30.00"))] * 2
+    assert money_status(paid, held) == (CANCELLED, "CANCELLED", Decimal(0))
+    assert paid.gateway is not None
+    assert paid.gateway.collected("EUR") == Money.zero("EUR")
+    assert webhook(paid) == ["stale"] * 3  # the provider's refunds and cancel, already known
+
+
+def test_a_student_cancel_refunds_that_student_only(paid: Market) -> None:
+    group = slot(paid, "omar-group")
+    ana, ben = (paid_seat(paid, group, s) for s in ("ana", "ben"))
+    paid.kit.bookings.cancel(TENANT, ana.booking.id, actor="ana", reason="exam moved")
+    assert money_status(paid, ana) == (CANCELLED, REFUNDED, Decimal("30.00"))
+    assert money_status(paid, ben) == (CONFIRMED, PAID, Decimal(0))
+    assert paid.gateway is not None
+    assert paid.gateway.collected("EUR") == Money.of("30.00", "EUR")
+    with pytest.raises(InvalidTransition):  # one refund per participant, never two
+        paid.kit.bookings.cancel(TENANT, ana.booking.id, actor="ana")
+
+
+def test_a_waitlisted_student_pays_to_claim_the_offered_seat(paid: Market) -> None:
+    group = slot(paid, "omar-group")
+    seats = [paid_seat(paid, group, s) for s in ("ana", "ben", "cai")]
+    dan = paid.kit.bookings.book(TENANT, group.id, "student:dan", actor="dan", waitlist=True)
+    assert paid.kit.payments.for_booking(TENANT, dan.id) is None  # a place in line is free
+    paid.kit.bookings.cancel(TENANT, seats[0].booking.id, actor="ana")
+    claim = paid.kit.payments.claim(TENANT, dan.id, actor="dan")
+    assert (claim.booking.status, claim.payment.amount) == (OFFERED, Money.of("30.00", "EUR"))
+    assert paid.gateway is not None
+    paid.gateway.pay(claim.payment.intent_ref or "")
+    webhook(paid)
+    assert money_status(paid, claim)[:2] == (CONFIRMED, PAID)
+
+
 # ---------------------------------------------------------------------- the demo
 
 
-def test_running_the_demo_again_on_the_same_store_is_idempotent(market: Market) -> None:
+def test_running_the_demo_again_on_the_same_store_is_idempotent(paid: Market) -> None:
+    market = paid
     first = play(DEMO_NOW, uow=market.uow)
+    # A rerun's provider is a new fake: the first run must leave no provider call due.
+    assert market.kit.run_payment_calls().done == 0
     stored = market.kit.queries.list(TENANT).total
     events = len(market.events.events)
+    payments = market.kit.payments.list(TENANT)
     again = play(DEMO_NOW, uow=market.uow)
     assert market.kit.queries.list(TENANT).total == stored
     assert len(market.events.events) == events  # nothing written, nothing published
+    assert market.kit.payments.list(TENANT) == payments
     assert again.count("already published, nothing to top up") == len(OFFERS)
     tail = first.split("Bookings in upcoming")[1].split("Expired unbooked")[0]
     assert tail == again.split("Bookings in upcoming")[1].split("Expired unbooked")[0]

@@ -1,4 +1,8 @@
-"""``python -m sessionkit demo marketplace``: deterministic, rerunnable, its own SQLite file."""
+"""``python -m sessionkit demo marketplace``: deterministic, rerunnable, its own SQLite file.
+
+The demo is the paid marketplace, so it runs on SQLite once payments are storable there;
+until then the default run fails cleanly and the rerun test skips, saying why.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +15,19 @@ import pytest
 
 import sessionkit
 from sessionkit.cli import main
-from sessionkit.demo.marketplace import require_bookings
+from sessionkit.demo.marketplace import require_payments
 from sessionkit.demo.marketplace_story import render
 from sessionkit.errors import UnsupportedKind
 
 
-def _sqlite_keeps_bookings(tmp_path: Path) -> bool:
+def _sqlite_keeps_payments(tmp_path: Path) -> bool:
     sqlalchemy = pytest.importorskip("sqlalchemy")
     from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, upgrade
 
     engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'probe.sqlite3'}")
     upgrade(engine)
     try:
-        require_bookings(SqlAlchemyStore(engine).unit_of_work)
+        require_payments(SqlAlchemyStore(engine).unit_of_work)
     except UnsupportedKind:
         return False
     finally:
@@ -53,12 +57,19 @@ def test_marketplace_prints_slots_story_bookings_seats_and_an_agenda(
     out = capsys.readouterr().out
     assert out.startswith("sessionkit demo marketplace: tutoring in memory; now is Mon 2026-03-02")
     assert "tina-group  tina  WE+SA 16:30 (90 min)     20 seat(s)   5 slots, 6 skipped" in out
-    assert "ben's hold is now EXPIRED" in out
+    assert "ana books Maths 1-to-1 Wed 04 Mar 16:00: HELD until 08:15, 40.00 EUR to pay" in out
+    assert "ben's hold is now EXPIRED, its payment CANCELLED" in out
+    assert "eve cancels their own seat: CANCELLED, 30.00 EUR refunded" in out
     assert "kim, no waitlist: CapacityExceeded, 0 of 3 free" in out
     assert "expiry job: 1 expired, 1 offered on" in out
     assert "refused, max_horizon, opens Mon 02 Mar 15:00" in out
-    assert "omar cancels Chemistry study group Fri 13 Mar 18:00: 2 bookings CANCELLED" in out
+    assert (
+        "omar cancels Chemistry study group Fri 13 Mar 18:00: 2 bookings CANCELLED, "
+        "60.00 EUR refunded to them"
+    ) in out
     assert "  CONFIRMED  5\n" in out
+    assert "  1 CANCELLED, 6 PAID, 3 REFUNDED\n" in out
+    assert "290.00 EUR paid in, 90.00 EUR refunded (3 refunds, 3 in full), 200.00 EUR kept" in out
     assert "ana's agenda (next 7 days):\n  Maths 1-to-1 Wed 04 Mar 16:00" in out
     assert out.rstrip().endswith("5 removed, 0 kept (cancelled or completed)")
 
@@ -86,8 +97,8 @@ def test_bad_platform_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> No
 def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice(
     tmp_path: Path,
 ) -> None:
-    if not _sqlite_keeps_bookings(tmp_path):
-        pytest.skip("SQLite storage keeps no bookings yet (UnsupportedKind); runs once it does")
+    if not _sqlite_keeps_payments(tmp_path):
+        pytest.skip("SQLite storage keeps no payments yet (UnsupportedKind); runs once it does")
     first = _run(tmp_path)
     assert first.returncode == 0, first.stderr
     assert (tmp_path / "sessionkit-marketplace.sqlite3").exists()
@@ -101,10 +112,10 @@ def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice
     assert second.stdout.rstrip().endswith("0 removed, 0 kept (cancelled or completed)")
 
 
-def test_until_sqlite_keeps_bookings_the_default_run_fails_cleanly(tmp_path: Path) -> None:
-    if _sqlite_keeps_bookings(tmp_path):
-        pytest.skip("SQLite keeps bookings now: the default run is tested above")
+def test_until_sqlite_keeps_payments_the_default_run_fails_cleanly(tmp_path: Path) -> None:
+    if _sqlite_keeps_payments(tmp_path):
+        pytest.skip("SQLite keeps payments now: the default run is tested above")
     result = _run(tmp_path)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
-    assert "no repository for kind 'booking'" in result.stderr
+    assert "no repository for kind 'payment'" in result.stderr

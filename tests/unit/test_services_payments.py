@@ -356,6 +356,49 @@ def test_manual_payments_are_marked_paid_all_or_nothing(shop: Shop) -> None:
     assert [p.id for p in listed] == [pay_of(b).id]
 
 
+def test_a_manual_payment_confirmed_at_once_is_paid_after_the_session(shop: Shop) -> None:
+    s = shop.slot(days=1)
+    a = shop.kit.payments.book(
+        T, s.id, "client:a", actor="c", manual=True, confirm=True, idempotency_key="k1"
+    )
+    assert (a.booking.status, a.booking.hold_expires_at) == (CONFIRMED, None)
+    assert (pay_of(a).status, pay_of(a).provider, pay_of(a).due) == (PENDING, "manual", None)
+    shop.h.clock.advance(timedelta(days=2))  # the session is over; no hold ran out
+    assert shop.kit.expire_holds().expired == 0
+    [paid] = shop.kit.payments.mark_paid(T, [pay_of(a).id], actor="consultant")
+    assert (paid.status, shop.kit.bookings.get(T, a.booking.id).status) == (PAID, CONFIRMED)
+    assert shop.gateway.calls == []
+    again = shop.kit.payments.book(
+        T, s.id, "client:a", actor="c", manual=True, confirm=True, idempotency_key="k1"
+    )
+    assert (again.booking.id, pay_of(again).status) == (a.booking.id, PAID)  # a replay
+
+
+def test_a_provider_payment_is_never_confirmed_at_once(shop: Shop) -> None:
+    s = shop.slot()
+    with pytest.raises(InvalidValue) as caught:
+        shop.kit.payments.book(T, s.id, "student:ana", actor="ana", confirm=True)
+    assert caught.value.expected == "confirm=False, or manual=True"
+    # Nor through kit.bookings: a priced booking confirmed there would bypass its payment.
+    with pytest.raises(PaymentRequired) as refused:
+        shop.kit.bookings.book(T, s.id, "student:ana", actor="ana", confirm=True)
+    assert (refused.value.session_id, refused.value.booking_id, refused.value.status) == (
+        s.id,
+        None,
+        "missing",
+    )
+    assert shop.kit.bookings.for_session(T, s.id) == []
+    assert shop.gateway.calls == []
+
+
+def test_an_unpaid_manual_booking_cancelled_closes_its_payment(shop: Shop) -> None:
+    s = shop.slot()
+    a = shop.kit.payments.book(T, s.id, "client:a", actor="c", manual=True, confirm=True)
+    closed = shop.kit.payments.cancel(T, a.booking.id, actor="consultant", role="provider")
+    assert closed is not None
+    assert (closed.status, closed.refunded, closed.due) == ("CANCELLED", Decimal(0), None)
+
+
 def test_group_seats_are_priced_per_seat() -> None:
     gateway = FakeGateway()
     h = Harness.in_memory(
@@ -436,3 +479,13 @@ def test_a_refund_event_heard_before_the_refund_is_recorded_counts_once() -> Non
     )
     assert gateway.intent_for(payment_id).refunded == Decimal(10)
     assert shop.deliver() == []
+
+
+def test_a_fake_gateway_takes_the_ids_a_lasting_store_needs() -> None:
+    names = iter("abcd")
+    gateway = FakeGateway(clock=lambda: NOW, ids=lambda: next(names))
+    intent = gateway.create_intent(amount=EUR40, idempotency_key="k1", metadata={})
+    gateway.pay(intent.ref)
+    receipt = gateway.refund(intent.ref, EUR40, idempotency_key="k2")
+    assert (intent.ref, receipt.ref) == ("pi_a", "re_d")
+    assert [e.event_id for e in gateway.drain()] == ["evt_b", "evt_c"]

@@ -1,17 +1,24 @@
-"""What every platform demo shares: a fixed clock and opening the store ``--db`` names.
+"""What the platform demos share: a fixed clock, the store ``--db`` names, paged reads.
 
 Like ``cli.py`` the demos are composition roots, so they may import the adapters.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+
+import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import InvalidValue
+from sessionkit.model.payment import Payment
+from sessionkit.model.query import MAX_LIMIT, SessionQuery
+from sessionkit.model.session import Session
 from sessionkit.ports import UnitOfWorkFactory
+from sessionkit.services import SessionKit
 
-__all__ = ["FixedClock", "open_store"]
+__all__ = ["FixedClock", "every_payment", "every_session", "open_store"]
 
 
 class FixedClock:
@@ -55,3 +62,30 @@ def open_store(db: str) -> tuple[UnitOfWorkFactory, str]:
         ) from None
     upgrade(engine)
     return SqlAlchemyStore(engine).unit_of_work, engine.url.render_as_string(hide_password=True)
+
+
+def every_session(
+    kit: SessionKit, tenant: str, query: SessionQuery | None = None
+) -> Iterator[Session]:
+    """Yield every session ``query`` finds (default: all of the tenant's), page by page."""
+    query = SessionQuery() if query is None else query
+    query = attrs.evolve(query, limit=MAX_LIMIT)
+    while True:
+        page = kit.queries.list(tenant, query)
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        query = attrs.evolve(query, after=page.next_cursor)
+
+
+def every_payment(
+    kit: SessionKit, tenant: str, *, statuses: Iterable[str] | None = None, page: int = 200
+) -> Iterator[Payment]:
+    """Yield the tenant's payments (in ``statuses``, if given) by session start, page by page."""
+    after = None
+    while True:
+        found = kit.payments.list(tenant, statuses=statuses, after=after, limit=page)
+        yield from found
+        if len(found) < page:
+            return
+        after = (found[-1].session_start, found[-1].id)

@@ -1,16 +1,20 @@
-"""``python -m sessionkit demo marketplace``: the tutoring marketplace (seed 001), without payments.
+"""``python -m sessionkit demo marketplace``: the tutoring marketplace (seed 001), paid.
 
 Two tutors publish weekly availability as series of slots: 1-to-1 slots (one
 seat) and group slots (up to 20). The tutor is each slot's busy resource, so a
 tutor's slots never overlap: Tina's group on Wednesdays clashes with her own
-1-to-1 slot and those occurrences are skipped. Students hold seats for 15
-minutes; ``confirm`` stands in for "payment succeeded" (a later issue adds
-money). The story: a hold confirmed, a hold left to expire (its seat is free
-again without any job having run), a group filled to capacity, a waitlist
-whose offer passes on when unclaimed, a student and a tutor cancelling, edits
-refused on a booked slot and allowed on an unbooked one, a booking refused
-beyond the 4-week horizon, and a week later the expired unbooked slots
-removed in bulk.
+1-to-1 slot and those occurrences are skipped. Students pay the tutor's
+hourly rate x the slot's duration (:data:`RATES`, a
+:class:`~sessionkit.policies.Rate` per tutor) through the payment provider
+(the shipped fake here); a seat is held for 15 minutes until the payment
+succeeds. The story: a hold paid, a hold left to expire unpaid (its seat is
+free again without any job having run, its intent cancelled), a group filled
+to capacity, a waitlist whose offer passes on when unclaimed, a student
+cancelling (refunded) and a tutor cancelling (every participant refunded),
+edits refused on a booked slot and allowed on an unbooked one, a booking
+refused beyond the 4-week horizon, and a week later the expired unbooked
+slots removed in bulk. ``build_marketplace(paid=False)`` wires it without a
+provider (seats confirmed by hand), for the scenarios of seats alone.
 
 Slots use the ``marketplace`` preset (the seed's OPEN -> IN_PROGRESS ->
 COMPLETED, or CANCELLED); the tentative/paid state belongs to each booking
@@ -40,27 +44,32 @@ from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import (
     SeriesNotFound,
 )
+from sessionkit.model.money import Money
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.series import ScheduleItem, WindowPolicy
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.policies import BookingRules
-from sessionkit.ports import BOOKINGS, UnitOfWorkFactory
+from sessionkit.policies import BookingRules, Pricing, Rate
+from sessionkit.ports import BOOKINGS, PAYMENTS, UnitOfWorkFactory
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import MaterialiseReport, SessionKit
 from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.payments import FakeGateway
 
 __all__ = [
     "DEFAULT_DB",
     "DEMO_NOW",
     "OFFERS",
+    "RATES",
     "RULES",
     "TENANT",
     "Marketplace",
     "Offer",
     "build_marketplace",
     "next_slot",
+    "price",
     "publish",
     "require_bookings",
+    "require_payments",
 ]
 
 DEFAULT_DB = "sqlite:///sessionkit-marketplace.sqlite3"
@@ -94,6 +103,15 @@ TINA = ResourceRef("tutor", "tina")
 OMAR = ResourceRef("tutor", "omar")
 TUTORS = (TINA, OMAR)
 
+RATES = {TINA: Money.of(40, "EUR"), OMAR: Money.of(30, "EUR")}
+"""Each tutor's hourly rate: a booking costs it x the slot's duration, per seat."""
+
+
+def price(session: Session) -> Pricing | None:
+    """The marketplace's pricing: the slot's tutor's hourly rate (a slot without one is free)."""
+    rates = [RATES[r] for r in session.resources if r in RATES]
+    return Rate(rates[0]) if rates else None
+
 
 @attrs.frozen
 class Offer:
@@ -125,6 +143,7 @@ class Marketplace:
     kit: SessionKit
     clock: ManualClock
     published: list[list[MaterialiseReport]]
+    gateway: FakeGateway | None = None
 
 
 def _ids(prefix: str) -> Iterator[str]:
@@ -138,32 +157,52 @@ def require_bookings(uow: UnitOfWorkFactory) -> None:
         unit.repository(BOOKINGS)
 
 
+def require_payments(uow: UnitOfWorkFactory) -> None:
+    """Raise ``UnsupportedKind`` now if the store cannot keep bookings and payments."""
+    require_bookings(uow)
+    with uow() as unit:
+        unit.repository(PAYMENTS)
+
+
 def build_marketplace(
     now: datetime = DEMO_NOW,
     *,
     uow: UnitOfWorkFactory | None = None,
     ids: Callable[[], str] | None = None,
+    paid: bool = True,
 ) -> Marketplace:
     """Publish every offer (or top up the ones already stored); return the marketplace.
 
     The tutors published a week before ``now`` (so the week behind has slots to
     clean up), and the rolling window is topped up at ``now``. Each offer's
     entry lists what that did: the publication and the top-up, or only a
-    top-up (or nothing) for an offer already stored.
+    top-up (or nothing) for an offer already stored. ``paid=False`` wires no
+    payment provider and no prices: seats are confirmed by hand.
     """
     factory = InMemoryStore().unit_of_work if uow is None else uow
-    require_bookings(factory)
+    (require_payments if paid else require_bookings)(factory)
     if ids is None:
         # Readable ids in memory; a database outlives the run, so ids that never collide.
         counter = _ids("m")
         ids = (lambda: next(counter)) if uow is None else (lambda: uuid.uuid4().hex)
     clock = ManualClock(now - PUBLISHED_BEFORE)
-    kit = SessionKit(uow=factory, clock=clock, ids=ids, booking_rules=RULES)
+    gateway = None
+    if paid:  # the provider's ids, too, must never collide with an earlier run's
+        gateway = FakeGateway(clock=clock.now, ids=None if uow is None else ids)
+    kit = SessionKit(
+        uow=factory,
+        clock=clock,
+        ids=ids,
+        booking_rules=RULES,
+        gateway=gateway,
+        pricing=price if paid else None,
+    )
     made = {o.id: [publish(kit, o)] for o in OFFERS if not _exists(kit, o.id)}
     clock.set(now)
     for refill in kit.top_up(TENANT, actor="demo").refilled:
         made.setdefault(refill.series_id, []).append(refill)
-    return Marketplace(kit=kit, clock=clock, published=[made.get(o.id, []) for o in OFFERS])
+    published = [made.get(o.id, []) for o in OFFERS]
+    return Marketplace(kit=kit, clock=clock, published=published, gateway=gateway)
 
 
 def publish(kit: SessionKit, offer: Offer) -> MaterialiseReport:

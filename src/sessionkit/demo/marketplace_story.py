@@ -1,9 +1,9 @@
 """The marketplace demo's story and report: the seed's booking workflows, replayed and printed.
 
 ``python -m sessionkit demo marketplace`` calls :func:`render`; the platform itself
-(rules, slot lifecycle, publishing, cleanup) is :mod:`sessionkit.demo.marketplace`.
+(rules, prices, slot lifecycle, publishing, cleanup) is :mod:`sessionkit.demo.marketplace`.
 Every step is safe to run again: bookings carry idempotency keys, and a step
-that changes something already changed (a cancel) looks first.
+that changes something already changed (a payment, a cancel) looks first.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from sessionkit.demo.marketplace import (
     next_slot,
 )
 from sessionkit.errors import BookingRefused, CapacityExceeded, SessionLocked
-from sessionkit.model.booking import HELD, OFFERED, Booking
+from sessionkit.model.booking import OFFERED, Booking
+from sessionkit.model.money import Money, sum_money
+from sessionkit.model.payment import PENDING, REFUNDED, Payment
 from sessionkit.model.query import MAX_LIMIT, SessionQuery
 from sessionkit.model.session import Session
 from sessionkit.ports import UnitOfWorkFactory
@@ -49,7 +51,9 @@ class _Story:
     """Runs the seed's workflows on the kit, moving the clock; collects what happened."""
 
     def __init__(self, market: Marketplace) -> None:
+        assert market.gateway is not None, "the story is the paid marketplace"
         self.kit = market.kit
+        self.gateway = market.gateway
         self.clock = market.clock
         self.start = market.clock.now()
         self.lines: list[str] = []
@@ -61,35 +65,60 @@ class _Story:
         self.lines.append(f"  {_local(self.clock.now())}  {text}")
 
     def book(self, student: str, slot: Session, *, waitlist: bool = False) -> Booking:
-        booking = self.kit.bookings.book(
-            TENANT,
-            slot.id,
-            f"student:{student}",
-            actor=student,
-            role="student",
-            waitlist=waitlist,
-            idempotency_key=f"{student}@{slot.id}",
-        )
+        key = f"{student}@{slot.id}"
+        price = ""
+        if waitlist:  # a place in the queue is free; the seat is paid for when offered
+            booking = self.kit.bookings.book(
+                TENANT,
+                slot.id,
+                f"student:{student}",
+                actor=student,
+                role="student",
+                waitlist=True,
+                idempotency_key=key,
+            )
+        else:
+            checkout = self.kit.payments.book(
+                TENANT,
+                slot.id,
+                f"student:{student}",
+                actor=student,
+                role="student",
+                idempotency_key=key,
+            )
+            booking, price = checkout.booking, f", {checkout.payment.amount} to pay"
         until = (
             "" if booking.hold_expires_at is None else f" until {_hhmm(booking.hold_expires_at)}"
         )
         where = "" if booking.position is None else f" at position {booking.position}"
-        self.say(f"{student} books {_slot(slot)}: {booking.status}{where}{until}")
+        self.say(f"{student} books {_slot(slot)}: {booking.status}{where}{until}{price}")
         return booking
 
     def pay(self, student: str, booking: Booking) -> Booking:
-        paid = booking
-        if booking.status in (HELD, OFFERED):  # a replay may find it confirmed or cancelled
-            paid = self.kit.bookings.confirm(TENANT, booking.id, actor=student)
+        kit, gateway = self.kit, self.gateway
+        payment = kit.payments.for_booking(TENANT, booking.id)
+        if payment is None and booking.status == OFFERED:  # a waitlist offer: pay to claim
+            payment = kit.payments.claim(TENANT, booking.id, actor=student).payment
+        # A rerun's fresh provider does not know an earlier run's intents; those were settled.
+        ref = None if payment is None else payment.intent_ref
+        if payment is not None and payment.status == PENDING and ref in gateway.intents:
+            gateway.pay(ref)
+            for event in gateway.drain():  # the provider's webhook
+                kit.payments.apply(TENANT, event)
+        paid = kit.bookings.get(TENANT, booking.id)
         self.say(f"{student}'s payment succeeded: {paid.status}")
         return paid
 
     def cancel(self, who: str, booking: Booking) -> None:
         if self.kit.bookings.get(TENANT, booking.id).active:
             self.kit.bookings.cancel(TENANT, booking.id, actor=who, reason="plans changed")
-        self.say(
-            f"{who} cancels their own seat: {self.kit.bookings.get(TENANT, booking.id).status}"
-        )
+        status = self.kit.bookings.get(TENANT, booking.id).status
+        self.say(f"{who} cancels their own seat: {status}, {self.refunded(booking)} refunded")
+
+    def refunded(self, booking: Booking) -> Money:
+        payment = self.kit.payments.for_booking(TENANT, booking.id)
+        assert payment is not None
+        return Money.of(payment.refunded, payment.currency)
 
     def seats(self, slot: Session) -> int:
         return self.kit.bookings.remaining_seats(TENANT, [slot.id])[slot.id]
@@ -117,7 +146,10 @@ def run_story(market: Marketplace) -> list[str]:
     story.at(20)
     story.say(f"no job has run; {_slot(other)} has {story.seats(other)} seat free again")
     story.pay("cai", story.book("cai", other))
-    story.say(f"ben's hold is now {kit.bookings.for_session(TENANT, other.id)[0].status}")
+    ben = kit.bookings.for_session(TENANT, other.id)[0]
+    ben_paid = kit.payments.for_booking(TENANT, ben.id)
+    ben_status = "none" if ben_paid is None else ben_paid.status
+    story.say(f"ben's hold is now {ben.status}, its payment {ben_status}")
 
     story.at(30)
     story.say(f"-- a group of {group.capacity}: it fills, then a waitlist")
@@ -125,7 +157,7 @@ def run_story(market: Marketplace) -> list[str]:
     for student, booking in held.items():
         story.pay(student, booking)
     try:
-        kit.bookings.book(TENANT, group.id, "student:kim", actor="kim")
+        kit.payments.book(TENANT, group.id, "student:kim", actor="kim")
     except CapacityExceeded as full:
         story.say(f"kim, no waitlist: CapacityExceeded, {full.remaining} of {full.capacity} free")
     fay = story.book("fay", group, waitlist=True)
@@ -148,11 +180,15 @@ def run_story(market: Marketplace) -> list[str]:
     if kit.queries.get(TENANT, later_group.id).status != "CANCELLED":
         kit.sessions.cancel(TENANT, later_group.id, actor="omar", reason="tutor ill")
     cancelled = kit.bookings.for_session(TENANT, later_group.id, statuses=["CANCELLED"])
-    story.say(f"omar cancels {_slot(later_group)}: {len(cancelled)} bookings CANCELLED")
+    back = sum_money((story.refunded(b) for b in cancelled), "EUR")
+    story.say(
+        f"omar cancels {_slot(later_group)}: {len(cancelled)} bookings CANCELLED, "
+        f"{back} refunded to them"
+    )
 
     story.at(125)
     try:
-        kit.bookings.book(TENANT, far.id, "student:jon", actor="jon")
+        kit.payments.book(TENANT, far.id, "student:jon", actor="jon")
     except BookingRefused as refused:
         opens = "never" if refused.allows_at is None else _local(refused.allows_at)
         story.say(f"jon books {_slot(far)}: refused, {refused.rule}, opens {opens}")
@@ -194,11 +230,25 @@ def summary(market: Marketplace) -> list[str]:
         lines.append(f"  {_slot(slot):<40} {left}")
     open_ = kit.bookings.bookable(TENANT, start=now, end=now + timedelta(weeks=4))
     lines.append(f"  {len(open_)} slots bookable within the 4-week horizon")
+    lines += ["", "Payments (hourly rate x duration, EUR):", *_money(kit.payments.list(TENANT))]
     lines += ["", "ana's agenda (next 7 days):"]
     for booking in kit.bookings.agenda(TENANT, "student:ana", days=7):
         slot = kit.queries.get(TENANT, booking.session_id)
         lines.append(f"  {_slot(slot):<40} {booking.status}")
     return lines
+
+
+def _money(payments: list[Payment]) -> list[str]:
+    statuses = Counter(p.status for p in payments)
+    paid_in = sum_money((p.received for p in payments), "EUR")
+    refunded = [p for p in payments if p.refunded]
+    back = sum_money((Money.of(p.refunded, p.currency) for p in refunded), "EUR")
+    kept = sum_money((p.kept for p in payments), "EUR")
+    refunds = f"{len(refunded)} refunds, {statuses[REFUNDED]} in full"
+    return [
+        "  " + ", ".join(f"{n} {status}" for status, n in sorted(statuses.items())),
+        f"  {paid_in} paid in, {back} refunded ({refunds}), {kept} kept",
+    ]
 
 
 def render(now: datetime = DEMO_NOW, *, db: str = "memory") -> str:

@@ -92,13 +92,40 @@ class PaymentGatewayError(SessionKitError, ConnectionError):
 
 
 class PaymentRequired(SessionKitError, ValueError):
-    """A booking with a payment cannot be confirmed until the payment succeeded."""
+    """A booking of a priced session is confirmed by its payment's success, not by hand.
 
-    def __init__(self, booking_id: str, payment_id: str, status: str) -> None:
-        super().__init__(
-            f"booking {booking_id!r} is confirmed by its payment {payment_id!r}, "
-            f"which is {status}, not PAID"
-        )
+    ``booking_id`` and ``payment_id`` name the booking and its payment, ``status``
+    the payment's status (``"missing"`` without one). A booking asked to be
+    confirmed at once (:meth:`at_once`) has neither yet: both are ``None`` and
+    ``session_id`` names the priced session.
+    """
+
+    def __init__(
+        self,
+        booking_id: str | None,
+        payment_id: str | None,
+        status: str,
+        *,
+        session_id: str | None = None,
+    ) -> None:
+        if booking_id is None:
+            message = (
+                f"session {session_id!r} is priced: a booking of it is confirmed by its "
+                "payment, so book it with kit.payments.book (manual=True, confirm=True for "
+                "money the host collects itself), not confirmed at once"
+            )
+        else:
+            message = (
+                f"booking {booking_id!r} is confirmed by its payment {payment_id!r}, "
+                f"which is {status}, not PAID"
+            )
+        super().__init__(message)
         self.booking_id = booking_id
         self.payment_id = payment_id
         self.status = status
+        self.session_id = session_id
+
+    @classmethod
+    def at_once(cls, session_id: str) -> PaymentRequired:
+        """The error for a booking of priced ``session_id`` asked to be confirmed at once."""
+        return cls(None, None, "missing", session_id=session_id)

@@ -33,6 +33,7 @@ from sessionkit.services._context import Context, Tx
 
 __all__ = [
     "check_paid",
+    "check_unpriced",
     "follow_booking",
     "give_back",
     "refunded_to",
@@ -87,6 +88,16 @@ def check_paid(ctx: Context, tx: Tx, session: Session, booking: Booking) -> None
         return
     if payment.status not in _EVER_PAID:
         raise PaymentRequired(booking.id, payment.id, payment.status)
+
+
+def check_unpriced(ctx: Context, tx: Tx, session: Session) -> None:
+    """Refuse to confirm a new booking of ``session`` at once when it is priced.
+
+    Its payment confirms it (``kit.payments.book``); ``PaymentRequired`` otherwise.
+    A store that keeps no payments has nothing to pay with, so it is not refused.
+    """
+    if ctx.price_of(session) is not None and tx.payments_or_none() is not None:
+        raise PaymentRequired.at_once(session.id)
 
 
 def _due_after_close(payment: Payment) -> Due | None:

@@ -54,7 +54,7 @@ from sessionkit.model.text import (
 )
 from sessionkit.policies import BookingRules, Refusal
 from sessionkit.services._context import Context, Tx, check_editable, retried
-from sessionkit.services._money import check_paid
+from sessionkit.services._money import check_paid, check_unpriced
 from sessionkit.services._seats import settle, store_booking_change
 from sessionkit.services.booking_queries import BookingReads
 from sessionkit.services.reports import CleanupReport, ExpiryReport
@@ -189,7 +189,9 @@ class BookingCommands(BookingReads):
         """Book ``seats`` of a session for ``participant``; return the stored booking.
 
         The booking is HELD until ``now + hold_for`` (default: the rules'
-        ``hold_for``), or CONFIRMED at once with ``confirm=True``. A full
+        ``hold_for``), or CONFIRMED at once with ``confirm=True`` (refused with
+        ``PaymentRequired`` for a session the kit's pricing prices: its payment
+        confirms it, see ``kit.payments.book``). A full
         session (or one with a waitlist already) queues it as WAITLISTED when
         ``waitlist=True`` and its rules keep a waitlist, else raises
         ``CapacityExceeded``. Raises ``SessionNotFound``, ``BookingRefused``
@@ -230,12 +232,20 @@ class BookingCommands(BookingReads):
             return self.book_in(tx, tenant, request, actor)[0]
 
     def book_in(
-        self, tx: Tx, tenant: str, request: BookingRequest, actor: str | None
+        self,
+        tx: Tx,
+        tenant: str,
+        request: BookingRequest,
+        actor: str | None,
+        *,
+        paying: bool = False,
     ) -> tuple[Booking, Session | None]:
         """Make (or replay) the booking ``request`` asks for inside ``tx``.
 
         Return it with its session, locked, when this call made it, or with
-        ``None`` when it replays an earlier request's booking.
+        ``None`` when it replays an earlier request's booking. ``paying``: the
+        caller opens the booking's payment in the same unit of work, so a
+        priced session may be booked confirmed (else ``PaymentRequired``).
         """
         ctx = self._ctx
         key, ref, seats = request.key, request.participant, request.seats
@@ -245,6 +255,8 @@ class BookingCommands(BookingReads):
             if replayed is not None:
                 return replayed, None
         session = tx.bookings.lock_session(tenant, request.session_id)
+        if request.confirm and not paying:
+            check_unpriced(ctx, tx, session)
         if key is not None:
             # Read again under the lock: a first request with this key for this
             # session may have committed while this one waited for the lock.

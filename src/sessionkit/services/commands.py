@@ -27,12 +27,14 @@ from sessionkit.model.events import (
     SessionUpdated,
 )
 from sessionkit.model.fields import check_fields
+from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.session import ResourceRef, Session, resource_refs
 from sessionkit.model.text import (
     MAX_REF_LENGTH,
     MAX_TITLE_LENGTH,
     check_actor,
     check_id,
+    check_ids,
     check_optional_id,
     check_tenant,
     check_text,
@@ -319,6 +321,53 @@ class SessionCommands:
                 session, transition, now=tx.now, actor=actor, role=role, reason=reason
             )
             return store_status(tx, machine, session, changed, [change], actor)
+
+    @retried
+    def fire_many(
+        self,
+        tenant: str,
+        session_ids: Iterable[str],
+        transition: str,
+        *,
+        actor: str | None,
+        reason: str | None = None,
+        role: str | None = None,
+    ) -> list[Session]:
+        """Fire ``transition`` on every session of ``session_ids``, all or none; return them.
+
+        A bulk status change ("mark completed"): one unit of work, each
+        session changed as :meth:`fire` changes one (its events, its bookings'
+        cancellation and refunds). If any one is refused, the error is raised
+        for that session (``SessionNotFound``, ``InvalidTransition``,
+        ``TransitionRefused``, ``SessionConflict``) and nothing is written.
+        Repeated ids count once; the sessions come back in the order given.
+        At most 1,000 sessions per call.
+        """
+        check_tenant(tenant)
+        check_actor(actor)
+        check_text(reason, "reason", limit=_MAX_REASON, optional=True)
+        check_text(role, "role", limit=MAX_REF_LENGTH, optional=True)
+        ids = check_ids(session_ids, "session_ids", most=MAX_LIMIT)
+        ctx = self._ctx
+        with ctx.transaction() as tx:
+            found = {s.id: s for s in tx.sessions.get_many(tenant, ids)}
+            for session_id in ids:
+                if session_id not in found:  # raises the kind's SessionNotFound
+                    found[session_id] = tx.sessions.get(tenant, session_id)
+            fired: dict[str, tuple[Lifecycle, Session, Session, StatusChanged]] = {}
+            for session_id in ids:  # refusals first, in the order given, before any write
+                session = found[session_id]
+                machine = ctx.lifecycle(session.lifecycle)
+                changed, change = machine.fire(
+                    session, transition, now=tx.now, actor=actor, role=role, reason=reason
+                )
+                fired[session_id] = (machine, session, changed, change)
+            stored: dict[str, Session] = {}
+            # Written in id order, so two bulk changes of the same sessions lock rows alike.
+            for session_id in sorted(ids):
+                machine, session, changed, change = fired[session_id]
+                stored[session_id] = store_status(tx, machine, session, changed, [change], actor)
+            return [stored[i] for i in ids]
 
     @retried
     def advance(

@@ -93,12 +93,12 @@ class Checkout:
 
     ``client_secret`` is the provider's (``None`` for a manual payment, or
     when the provider was down: retry with the same idempotency key).
-    ``payment`` is ``None`` for a booking queued on the waitlist: it is paid
-    when offered a seat (:meth:`PaymentCommands.claim`).
+    A booking queued on the waitlist has a PENDING payment with no intent:
+    it is paid when offered a seat (:meth:`PaymentCommands.claim`).
     """
 
     booking: Booking
-    payment: Payment | None
+    payment: Payment
     client_secret: str | None = None
 
 
@@ -148,6 +148,7 @@ class PaymentCommands:
         idempotency_key: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         manual: bool = False,
+        confirm: bool = False,
         now: datetime | None = None,
     ) -> Checkout:
         """Hold seats and open their payment at the session's price; return the checkout.
@@ -156,24 +157,36 @@ class PaymentCommands:
         PENDING payment of the price the kit's pricing gives now, in one unit
         of work; then the provider is asked for an intent. Its success (by
         :meth:`apply`) confirms the booking. ``manual=True`` takes the money
-        outside sessionkit (:meth:`mark_paid`); no provider is called. With
-        ``waitlist=True`` a full session queues the booking, unpaid, until a
-        seat is offered (then :meth:`claim` opens its payment).
+        outside sessionkit (:meth:`mark_paid`); no provider is called.
+        ``manual=True, confirm=True`` confirms the booking at once and leaves
+        its payment PENDING until :meth:`mark_paid` (cash at the session, an
+        invoice paid after it): a hold would run out first. It is the one way
+        a priced booking is confirmed unpaid, for money the host vouches for.
+        With ``waitlist=True`` a full session queues the booking with a
+        PENDING payment and no intent, until a seat is offered (then
+        :meth:`claim` asks the provider).
 
         Raises what ``book`` raises, ``InvalidValue`` for a session the
-        pricing leaves free, ``PaymentDeclined`` when the provider declines at
-        once (the seats are released) and ``PaymentGatewayError`` when it
-        cannot be reached (the booking stays held: retry with the same
-        ``idempotency_key``).
+        pricing leaves free (or ``confirm`` without ``manual``),
+        ``PaymentDeclined`` when the provider declines at once (the seats are
+        released) and ``PaymentGatewayError`` when it cannot be reached (the
+        booking stays held: retry with the same ``idempotency_key``).
         """
         check_tenant(tenant)
         check_actor(actor)
+        if check_flag(confirm, "confirm") and not check_flag(manual, "manual"):
+            raise InvalidValue(
+                "only a manual payment's booking is confirmed at once; a provider's payment "
+                "confirms its booking when it succeeds",
+                value=confirm,
+                expected="confirm=False, or manual=True",
+            )
         request = BookingRequest.of(
             session_id=session_id,
             participant=participant,
             seats=seats,
             role=role,
-            confirm=False,
+            confirm=confirm,
             waitlist=waitlist,
             hold_for=hold_for,
             idempotency_key=idempotency_key,
@@ -196,14 +209,28 @@ class PaymentCommands:
         actor: str | None,
         manual: bool,
         now: datetime | None,
-    ) -> tuple[Booking, Payment | None]:
+    ) -> tuple[Booking, Payment]:
         with self._ctx.transaction(now) as tx:
-            booking, made = self._bookings.book_in(tx, tenant, request, actor)
+            booking, made = self._bookings.book_in(tx, tenant, request, actor, paying=True)
             payment = tx.payments.for_booking(tenant, booking.id)
-            if payment is None and (made is None or booking.status == WAITLISTED):
-                return booking, None  # queued (paid when offered a seat), or a replay of that
-            if payment is None and made is not None:
-                payment = self._open(tx, booking, made.id, actor=actor, manual=manual)
+            if payment is None:
+                if made is None:
+                    raise InvalidValue(
+                        f"idempotency key {request.key!r} made booking {booking.id!r} without "
+                        "a payment (kit.bookings.book); use a new key for a paid booking",
+                        value=request.key,
+                        expected="a key kit.bookings.book has not used",
+                    )
+                # A queued booking's payment waits too: its intent is made when a seat is
+                # offered and claimed (the price is fixed now, as for any booking).
+                payment = self._open(
+                    tx,
+                    booking,
+                    made.id,
+                    actor=actor,
+                    manual=manual,
+                    waiting=booking.status == WAITLISTED,
+                )
         return booking, payment
 
     def claim(
@@ -221,7 +248,14 @@ class PaymentCommands:
         with self._ctx.transaction(now) as tx:
             booking = tx.bookings.get(tenant, booking_id)
             payment = tx.payments.for_booking(tenant, booking.id)
-            if payment is None:
+            waiting = (
+                payment is not None
+                and payment.status == PENDING
+                and payment.due is None
+                and payment.intent_ref is None
+                and payment.provider != MANUAL
+            )
+            if payment is None or waiting:
                 if booking.status != OFFERED:
                     raise InvalidValue(
                         f"booking {booking.id!r} is {booking.status}; only an OFFERED one is "
@@ -230,11 +264,22 @@ class PaymentCommands:
                         expected=OFFERED,
                     )
                 session = tx.bookings.lock_session(tenant, booking.session_id)
-                payment = self._open(tx, booking, session.id, actor=actor, manual=False)
+                if payment is None:
+                    payment = self._open(tx, booking, session.id, actor=actor, manual=False)
+                else:
+                    opened = attrs.evolve(payment, due="create")
+                    payment = store_payment(tx, payment, opened, None, actor=actor)
         return self._checkout(booking, payment)
 
     def _open(
-        self, tx: Tx, booking: Booking, session_id: str, *, actor: str | None, manual: bool
+        self,
+        tx: Tx,
+        booking: Booking,
+        session_id: str,
+        *,
+        actor: str | None,
+        manual: bool,
+        waiting: bool = False,
     ) -> Payment:
         ctx = self._ctx
         session = tx.sessions.get(booking.tenant, session_id)
@@ -254,7 +299,7 @@ class PaymentCommands:
             session_start=session.start,
             amount=pricing.price(session, booking.seats),
             provider=MANUAL if manual else self._gateway().name,
-            due=None if manual else "create",
+            due=None if manual or waiting else "create",
             created_at=tx.now,
             created_by=actor,
         )
@@ -262,9 +307,9 @@ class PaymentCommands:
         tx.collect([PaymentChanged(tenant=booking.tenant, actor=actor, at=tx.now, payment=payment)])
         return payment
 
-    def _checkout(self, booking: Booking, payment: Payment | None) -> Checkout:
+    def _checkout(self, booking: Booking, payment: Payment) -> Checkout:
         """Make the intent (if due) now, outside any unit of work; return the checkout."""
-        if payment is None or payment.due != "create":
+        if payment.due != "create":
             return Checkout(booking=booking, payment=payment)
         intent = self._create(payment)
         stored, booking = self._record_intent(payment, intent)

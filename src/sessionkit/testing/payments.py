@@ -71,7 +71,12 @@ class FakeGateway:
     """An in-memory payment provider (see the module docstring).
 
     ``instant=True`` makes new intents succeed at once (a saved card);
-    ``seed`` fixes the order :meth:`drain` shuffles in.
+    ``seed`` fixes the order :meth:`drain` shuffles in. ``ids`` makes the
+    provider's ids of intents, events and refunds (``pi_<id>``, ``evt_<id>``,
+    ``re_<id>``): 1, 2, 3, ... by default. A fake that stands in front of a
+    store outliving it (a demo's database) needs ids no earlier fake gave,
+    or its intents clash with stored references and its events are taken
+    for ones already applied: pass ``lambda: uuid.uuid4().hex``.
     """
 
     def __init__(
@@ -81,6 +86,7 @@ class FakeGateway:
         clock: Callable[[], datetime] | None = None,
         instant: bool = False,
         seed: int = 0,
+        ids: Callable[[], str] | None = None,
     ) -> None:
         self._name = name
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -93,7 +99,8 @@ class FakeGateway:
         self._lock = threading.Lock()
         self._declines: list[str] = []
         self._failures = 0
-        self._ids = itertools.count(1)
+        counter = itertools.count(1)
+        self._ids = ids or (lambda: str(next(counter)))
         self._random = random.Random(seed)  # noqa: S311  # shuffles test events, not secrets
 
     @property
@@ -168,7 +175,7 @@ class FakeGateway:
         """Create an intent to collect ``amount`` (or return the one made with this key)."""
 
         def make() -> Intent:
-            intent = FakeIntent(ref=f"pi_{next(self._ids)}", amount=amount, metadata=dict(metadata))
+            intent = FakeIntent(ref=f"pi_{self._ids()}", amount=amount, metadata=dict(metadata))
             self.intents[intent.ref] = intent
             if self._declines:
                 intent.status, intent.reason = "failed", self._declines.pop(0)
@@ -214,7 +221,7 @@ class FakeGateway:
                 )
             intent.refunded += amount.amount
             self._announce(intent, "refunded")
-            return RefundReceipt(ref=f"re_{next(self._ids)}", status="succeeded")
+            return RefundReceipt(ref=f"re_{self._ids()}", status="succeeded")
 
         return self._once("refund", idempotency_key, (intent_ref, amount), run)
 
@@ -254,7 +261,7 @@ class FakeGateway:
         self.outbox.append(
             PaymentEvent(
                 provider=self._name,
-                event_id=f"evt_{next(self._ids)}",
+                event_id=f"evt_{self._ids()}",
                 type=kind,
                 occurred_at=self._clock(),
                 payment_id=intent.metadata.get("payment_id"),

@@ -109,9 +109,27 @@ def install_mysql_hooks(engine: Engine) -> None:
     event.listen(engine, "checkin", _mysql_checkin)
 
 
-def _lock_key(tenant: str, resource: str) -> int:
-    digest = hashlib.blake2b(f"{tenant}\x1f{resource}".encode(), digest_size=8).digest()
+def _lock_key(namespace: str, tenant: str, resource: str) -> int:
+    text_ = f"{namespace}\x1f{tenant}\x1f{resource}"
+    digest = hashlib.blake2b(text_.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+_NAMESPACE = "sessionkit.lock_namespace"
+
+
+def _namespace(db: OrmSession, query: str) -> str:
+    """Return where the tables live (PostgreSQL's schema, MySQL's database), once per connection.
+
+    Advisory and named locks are shared by the whole PostgreSQL database or
+    MySQL server: without it, two schemas (two apps, two test runs) holding the
+    same tenant and teacher would queue behind, and could deadlock, each other.
+    """
+    info = db.connection().connection.info
+    found = info.get(_NAMESPACE)
+    if found is None:
+        found = info[_NAMESPACE] = str(db.execute(text(query)).scalar() or "")
+    return str(found)
 
 
 PARTICIPANT = "participant\x00"
@@ -211,7 +229,8 @@ class Backend:
         if not names:
             return
         if self.name == "postgresql":
-            keys = sorted({_lock_key(tenant, name) for name in names})
+            schema = _namespace(db, "SELECT current_schema()")
+            keys = sorted({_lock_key(schema, tenant, name) for name in names})
             # Sorted, so two writers wanting overlapping sets cannot deadlock each other.
             try:
                 db.execute(
@@ -230,8 +249,9 @@ class Backend:
             # Named locks belong to the connection, not the transaction: the pool's checkin
             # hook releases them once the transaction is over (see install_mysql_hooks).
             db.connection().connection.info[_NAMED_LOCKS] = True
+            database = _namespace(db, "SELECT DATABASE()")
             for name in names:
-                key = f"sessionkit:{_lock_key(tenant, name) & (2**64 - 1):016x}"
+                key = f"sessionkit:{_lock_key(database, tenant, name) & (2**64 - 1):016x}"
                 got = db.execute(
                     text("SELECT GET_LOCK(:key, :seconds)"),
                     {"key": key, "seconds": self._get_lock_seconds},

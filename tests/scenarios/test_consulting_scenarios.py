@@ -1,0 +1,385 @@
+"""The consulting seed (003, the Naksha platform) replayed on sessionkit.
+
+Consultants are tenants, clients are participants ``client:<email>``, a
+consultation is a ``consulting`` session with one seat whose booking carries
+the payment (:mod:`sessionkit.demo.consulting`). Every scenario runs on each
+store of the ``desk`` fixture: in memory always, SQLite once payments are
+storable there (until then that parameter skips, saying why).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import attrs
+import pytest
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.demo.consulting import (
+    CONSULTANTS,
+    DEMO_NOW,
+    Booked,
+    Consultant,
+    Consulting,
+    Request,
+    book_public,
+    build_consulting,
+    client_ref,
+    confirm_paid,
+    create_manual,
+    find_request,
+    pay,
+    require_payments,
+    showcase,
+)
+from sessionkit.demo.consulting_dashboard import dashboard
+from sessionkit.demo.consulting_story import play
+from sessionkit.errors import (
+    InvalidTransition,
+    InvalidValue,
+    PaymentNotFound,
+    SessionNotFound,
+    UnsupportedKind,
+)
+from sessionkit.model import SessionQuery
+from sessionkit.model.booking import CANCELLED, CONFIRMED, HELD
+from sessionkit.model.money import Money
+from sessionkit.model.payment import FAILED, PAID, PARTIALLY_REFUNDED, PENDING, REFUNDED
+from sessionkit.ports import UnitOfWorkFactory
+from sessionkit.testing.clocks import RecordingPublisher
+
+PRIYA, ARJUN = CONSULTANTS
+
+
+@attrs.define
+class Desk:
+    """The platform on one store, with the events it published."""
+
+    c: Consulting
+    events: RecordingPublisher
+    uow: UnitOfWorkFactory
+    count: int = 0
+
+    def request(
+        self,
+        who: Consultant = PRIYA,
+        email: str = "asha@example.com",
+        *,
+        name: str | None = None,
+        start: datetime | None = None,
+        minutes: int = 60,
+        fee: Decimal | None = None,
+    ) -> Request:
+        self.count += 1
+        if start is None:
+            start = showcase(self.c, who, minutes=minutes)[0].start
+        return Request(
+            key=f"r{self.count}",
+            who=who,
+            email=email,
+            name=name or email.split("@")[0].title(),
+            phone="+91 90000",
+            start=start,
+            minutes=minutes,
+            fee=fee,
+        )
+
+    def paid(
+        self, who: Consultant = PRIYA, email: str = "asha@example.com", *, minutes: int = 60
+    ) -> Booked:
+        return pay(self.c, book_public(self.c, self.request(who, email, minutes=minutes)))
+
+    def status(self, booked: Booked) -> tuple[str, str, str]:
+        kit, tenant = self.c.kit, booked.session.tenant
+        return (
+            kit.queries.get(tenant, booked.session.id).status,
+            kit.bookings.get(tenant, booked.booking.id).status,
+            kit.payments.get(tenant, booked.payment.id).status,
+        )
+
+
+def _sqlite(tmp_path: Path, events: RecordingPublisher) -> UnitOfWorkFactory:
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, upgrade
+
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'consulting.sqlite3'}")
+    upgrade(engine)
+    store = SqlAlchemyStore(engine, publisher=events)
+    try:
+        require_payments(store.unit_of_work)
+    except UnsupportedKind as exc:
+        engine.dispose()
+        pytest.skip(f"SQLite storage keeps no payments yet ({exc}); runs once it does")
+    return store.unit_of_work
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def desk(request: pytest.FixtureRequest, tmp_path: Path) -> Desk:
+    events = RecordingPublisher()
+    if request.param == "memory":
+        uow: UnitOfWorkFactory = InMemoryStore(publisher=events).unit_of_work
+    else:
+        uow = _sqlite(tmp_path, events)
+    return Desk(c=build_consulting(DEMO_NOW, uow=uow), events=events, uow=uow)
+
+
+# ---------------------------------------------------------------------- public booking
+
+
+def test_a_public_booking_creates_the_client_once(desk: Desk) -> None:
+    kit = desk.c.kit
+    first = book_public(desk.c, desk.request(email="asha.rao@example.com", name="Asha Rao"))
+    assert first.new_client
+    assert (first.session.status, first.booking.status, first.payment.status) == (
+        "PENDING",
+        HELD,
+        PENDING,
+    )
+    assert first.payment.amount == Money.of("2000.00", "INR")
+    assert first.client_secret is not None
+    assert first.session.resources == (PRIYA.ref,)
+    assert dict(first.session.metadata) == {
+        "request": "r1",
+        "type": "PERSONAL",
+        "platform": "ZOOM",
+        "client": "asha.rao@example.com",
+    }
+    assert dict(first.booking.metadata) == {"name": "Asha Rao", "phone": "+91 90000"}
+    # The same client, typed differently: no second client record.
+    again = book_public(desk.c, desk.request(email="  Asha.Rao@EXAMPLE.com", name="Asha Rao"))
+    assert not again.new_client
+    assert (
+        again.booking.participant == first.booking.participant == client_ref("asha.rao@example.com")
+    )
+    mine = kit.bookings.for_participant(PRIYA.tenant, client_ref("asha.rao@example.com"))
+    assert [b.id for b in mine] == [first.booking.id, again.booking.id]
+
+
+def test_paying_confirms_the_booking_and_the_consultant_confirms_paid_sessions(
+    desk: Desk,
+) -> None:
+    booked = desk.paid()
+    assert desk.status(booked) == ("PENDING", CONFIRMED, PAID)
+    unpaid = book_public(desk.c, desk.request(email="ben@example.com"))
+    confirmed = confirm_paid(desk.c, PRIYA)
+    assert [s.id for s in confirmed] == [booked.session.id]
+    assert desk.status(booked) == ("CONFIRMED", CONFIRMED, PAID)
+    assert desk.status(unpaid) == ("PENDING", HELD, PENDING)
+    assert confirm_paid(desk.c, PRIYA) == []
+
+
+def test_a_request_sent_again_writes_nothing(desk: Desk) -> None:
+    request = desk.request()
+    first = pay(desk.c, book_public(desk.c, request))
+    events = len(desk.events.events)
+    again = book_public(desk.c, request)
+    assert (again.session.id, again.booking.id, again.payment.id) == (
+        first.session.id,
+        first.booking.id,
+        first.payment.id,
+    )
+    assert again.payment.status == PAID
+    assert len(desk.events.events) == events
+    assert desk.c.kit.queries.list(PRIYA.tenant).total == 1
+
+
+def test_a_declined_card_cancels_the_session_and_frees_its_time(desk: Desk) -> None:
+    request = desk.request(email="vikram@example.com")
+    desk.c.gateway.decline_next("card_declined")
+    declined = book_public(desk.c, request)
+    assert desk.status(declined) == ("CANCELLED", CANCELLED, FAILED)
+    assert desk.c.kit.payments.get(PRIYA.tenant, declined.payment.id).failure == "card_declined"
+    assert showcase(desk.c, PRIYA)[0].start == request.start
+    replay = book_public(desk.c, request)
+    assert (replay.session.id, replay.payment.status) == (declined.session.id, FAILED)
+    retry = desk.paid(email="vikram@example.com")  # a new request, another card
+    assert retry.session.start == request.start
+    assert desk.status(retry) == ("PENDING", CONFIRMED, PAID)
+
+
+# ---------------------------------------------------------------------- manual creation
+
+
+def test_manual_creation_for_a_new_and_an_existing_client(desk: Desk) -> None:
+    kit = desk.c.kit
+    desk.paid(email="meera@example.com")
+    calls = len(desk.c.gateway.calls)
+    start = DEMO_NOW + timedelta(days=2, hours=6)
+    existing = create_manual(
+        desk.c, desk.request(email="meera@example.com", start=start, fee=Decimal(2500))
+    )
+    new = create_manual(
+        desk.c, desk.request(email="rohan@example.com", start=start + timedelta(days=1))
+    )
+    assert (existing.new_client, new.new_client) == (False, True)
+    for made in (existing, new):
+        assert desk.status(made) == ("CONFIRMED", CONFIRMED, PENDING)
+        assert (made.payment.provider, made.payment.due, made.booking.hold_expires_at) == (
+            "manual",
+            None,
+            None,
+        )
+    assert existing.payment.amount == Money.of("2500.00", "INR")  # the fee typed in
+    assert new.payment.amount == Money.of("2000.00", "INR")  # an hour at the rate
+    assert len(desk.c.gateway.calls) == calls  # no provider involved
+    meera = kit.bookings.for_participant(PRIYA.tenant, client_ref("meera@example.com"))
+    assert len(meera) == 2
+    assert find_request(desk.c, PRIYA.tenant, new.session.metadata["request"]) == new.session
+
+
+def test_payments_are_listed_and_filtered_by_status_beside_the_session(desk: Desk) -> None:
+    kit = desk.c.kit
+    card = desk.paid()
+    start = DEMO_NOW + timedelta(days=3)
+    manual = create_manual(desk.c, desk.request(email="dev@example.com", start=start))
+    pending = kit.payments.list(PRIYA.tenant, statuses=[PENDING])
+    paid = kit.payments.list(PRIYA.tenant, statuses=[PAID])
+    assert [p.session_id for p in pending] == [manual.session.id]
+    assert [p.session_id for p in paid] == [card.session.id]
+    rows = {
+        p.session_id: (kit.queries.get(PRIYA.tenant, p.session_id).status, p.status)
+        for p in kit.payments.list(PRIYA.tenant)
+    }
+    assert rows == {card.session.id: ("PENDING", PAID), manual.session.id: ("CONFIRMED", PENDING)}
+
+
+# ---------------------------------------------------------------------- bulk changes
+
+
+def _week(desk: Desk) -> list[Booked]:
+    start = DEMO_NOW + timedelta(days=1, hours=6)
+    made = [
+        create_manual(
+            desk.c, desk.request(email=f"{n}@example.com", start=start + timedelta(days=d))
+        )
+        for d, n in enumerate(("dev", "rohan", "kiran"))
+    ]
+    desk.c.clock.set(DEMO_NOW + timedelta(weeks=1))
+    return made
+
+
+def test_bulk_mark_completed_is_all_or_nothing(desk: Desk) -> None:
+    kit = desk.c.kit
+    made = _week(desk)
+    pending = book_public(desk.c, desk.request(email="late@example.com"))  # still PENDING
+    ids = [b.session.id for b in made]
+    events = len(desk.events.events)
+    with pytest.raises(InvalidTransition) as refused:
+        kit.sessions.fire_many(PRIYA.tenant, [*ids, pending.session.id], "complete", actor="priya")
+    assert (refused.value.session_id, refused.value.status) == (pending.session.id, "PENDING")
+    assert [kit.queries.get(PRIYA.tenant, i).status for i in ids] == ["CONFIRMED"] * 3
+    assert len(desk.events.events) == events
+    done = kit.sessions.fire_many(PRIYA.tenant, ids, "complete", actor="priya")
+    assert [s.status for s in done] == ["COMPLETED"] * 3
+
+
+def test_bulk_mark_paid_is_all_or_nothing(desk: Desk) -> None:
+    kit = desk.c.kit
+    card = desk.paid(email="asha@example.com")
+    made = _week(desk)
+    ids = [b.payment.id for b in made]
+    with pytest.raises(InvalidValue):
+        kit.payments.mark_paid(PRIYA.tenant, [*ids, card.payment.id], actor="priya")
+    with pytest.raises(PaymentNotFound):
+        kit.payments.mark_paid(PRIYA.tenant, [*ids, "no-such-payment"], actor="priya")
+    assert [kit.payments.get(PRIYA.tenant, i).status for i in ids] == [PENDING] * 3
+    marked = kit.payments.mark_paid(PRIYA.tenant, ids, actor="priya")
+    assert [p.status for p in marked] == [PAID] * 3
+    assert [desk.status(b)[1] for b in made] == [CONFIRMED] * 3
+
+
+# ---------------------------------------------------------------------- cancelling
+
+
+def test_the_consultant_cancelling_refunds_the_client_in_full(desk: Desk) -> None:
+    kit = desk.c.kit
+    booked = desk.paid()
+    desk.c.clock.set(booked.session.start - timedelta(hours=1))  # late, yet hers to cancel
+    kit.sessions.cancel(PRIYA.tenant, booked.session.id, actor="priya", reason="unwell")
+    assert desk.status(booked) == ("CANCELLED", CANCELLED, REFUNDED)
+    refunded = kit.payments.get(PRIYA.tenant, booked.payment.id)
+    assert (refunded.refunded, refunded.kept) == (Decimal("2000.00"), Money.zero("INR"))
+    assert desk.c.gateway.collected("INR") == Money.zero("INR")
+
+
+def test_a_client_cancelling_late_gets_half_back(desk: Desk) -> None:
+    kit = desk.c.kit
+    booked = desk.paid()
+    desk.c.clock.set(booked.session.start - timedelta(hours=3))
+    payment = kit.payments.cancel(PRIYA.tenant, booked.booking.id, actor="asha")
+    assert payment is not None
+    assert (payment.status, payment.refunded) == (PARTIALLY_REFUNDED, Decimal("1000.00"))
+    assert desk.c.gateway.collected("INR") == Money.of("1000.00", "INR")
+
+
+# ---------------------------------------------------------------------- figures and isolation
+
+
+def test_per_client_totals_and_repeat_clients(desk: Desk) -> None:
+    desk.paid(email="asha@example.com")
+    desk.paid(email="asha@example.com", minutes=90)
+    refunded = desk.paid(email="meera@example.com")
+    desk.c.kit.sessions.cancel(PRIYA.tenant, refunded.session.id, actor="priya")
+    desk.c.gateway.decline_next()
+    book_public(desk.c, desk.request(email="vikram@example.com"))
+    create_manual(
+        desk.c,
+        desk.request(email="rohan@example.com", start=DEMO_NOW + timedelta(days=4, hours=6)),
+    )
+    board = dashboard(desk.c, PRIYA)
+    assert dict(board.sessions) == {"CANCELLED": 2, "CONFIRMED": 1, "PENDING": 2}
+    assert dict(board.payments) == {FAILED: 1, PAID: 2, PENDING: 1, REFUNDED: 1}
+    assert (board.paid, board.pending, board.refunded) == (
+        Money.of(5000, "INR"),
+        Money.of(2000, "INR"),
+        Money.of(2000, "INR"),
+    )
+    totals = {c.email: (c.sessions, c.paid.amount, c.pending.amount) for c in board.clients}
+    assert totals == {
+        "asha@example.com": (2, Decimal(5000), Decimal(0)),
+        "meera@example.com": (0, Decimal(0), Decimal(0)),
+        "rohan@example.com": (1, Decimal(0), Decimal(2000)),
+        "vikram@example.com": (0, Decimal(0), Decimal(0)),
+    }
+    assert [c.email for c in board.repeat_clients] == ["asha@example.com"]
+
+
+def test_each_consultant_sees_only_her_own_clients_sessions_and_payments(desk: Desk) -> None:
+    kit = desk.c.kit
+    with_priya = desk.paid(PRIYA, "asha@example.com")
+    with_arjun = desk.paid(ARJUN, "asha@example.com")
+    assert with_arjun.new_client  # a client of each consultant, separately
+    assert with_arjun.payment.amount == Money.of("80.00", "GBP")
+    with pytest.raises(SessionNotFound):
+        kit.queries.get(PRIYA.tenant, with_arjun.session.id)
+    with pytest.raises(SessionNotFound):
+        kit.sessions.fire_many(PRIYA.tenant, [with_arjun.session.id], "confirm", actor="priya")
+    with pytest.raises(PaymentNotFound):
+        kit.payments.mark_paid(PRIYA.tenant, [with_arjun.payment.id], actor="priya")
+    assert [p.id for p in kit.payments.list(PRIYA.tenant)] == [with_priya.payment.id]
+    assert kit.queries.list(PRIYA.tenant, SessionQuery(resources=[ARJUN.ref])).total == 0
+    assert confirm_paid(desk.c, PRIYA)[0].id == with_priya.session.id
+    assert kit.queries.get(ARJUN.tenant, with_arjun.session.id).status == "PENDING"
+    priya, arjun = dashboard(desk.c, PRIYA), dashboard(desk.c, ARJUN)
+    assert (priya.paid, arjun.paid) == (Money.of(2000, "INR"), Money.of(80, "GBP"))
+    assert [len(priya.clients), len(arjun.clients)] == [1, 1]
+
+
+# ---------------------------------------------------------------------- the demo
+
+
+def test_running_the_demo_again_on_the_same_store_is_idempotent(desk: Desk) -> None:
+    first = play(DEMO_NOW, uow=desk.uow)
+    # A rerun's provider is a new fake: the first run must leave no provider call due.
+    assert desk.c.kit.run_payment_calls().done == 0
+    events = len(desk.events.events)
+    sessions = {t.tenant: desk.c.kit.queries.list(t.tenant).total for t in CONSULTANTS}
+    again = play(DEMO_NOW, uow=desk.uow)
+    assert len(desk.events.events) == events  # nothing written, nothing published
+    assert {t.tenant: desk.c.kit.queries.list(t.tenant).total for t in CONSULTANTS} == sessions
+    assert first.split("\nDashboard of")[1:] == again.split("\nDashboard of")[1:]
+    assert "mark completed: 5 COMPLETED" in first
+    assert "mark completed: 0 COMPLETED" in again
+    assert again.count("already") == 5  # every card payment of the story

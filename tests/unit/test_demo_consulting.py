@@ -1,0 +1,116 @@
+"""``python -m sessionkit demo consulting``: deterministic, rerunnable, its own SQLite file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sessionkit
+from sessionkit.cli import main
+from sessionkit.demo.consulting import require_payments
+from sessionkit.demo.consulting_story import render
+from sessionkit.errors import UnsupportedKind
+
+
+def _sqlite_keeps_payments(tmp_path: Path) -> bool:
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, upgrade
+
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'probe.sqlite3'}")
+    upgrade(engine)
+    try:
+        require_payments(SqlAlchemyStore(engine).unit_of_work)
+    except UnsupportedKind:
+        return False
+    finally:
+        engine.dispose()
+    return True
+
+
+def _run(cwd: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    # This checkout's sessionkit, whatever the working directory.
+    source = str(Path(sessionkit.__file__).resolve().parents[1])
+    path = os.pathsep.join(p for p in (source, os.environ.get("PYTHONPATH", "")) if p)
+    return subprocess.run(
+        [sys.executable, "-m", "sessionkit", "demo", "consulting", *extra],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+
+
+def test_consulting_prints_the_story_and_each_consultants_dashboard(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["demo", "consulting", "--db", "memory"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("sessionkit demo consulting: Naksha consultants in memory; now is Mon")
+    assert (
+        "Asha Rao books Tue 03 Mar 10:00 IST (60 min) with Priya: new client; "
+        "session PENDING, payment PENDING 2000.00 INR"
+    ) in out
+    assert "Asha Rao pays by card: payment PAID, booking CONFIRMED" in out
+    assert "session CANCELLED, payment FAILED 2000.00 INR" in out
+    assert "Asha Rao books Tue 03 Mar 14:00 IST (60 min) with Priya: existing client" in out
+    assert "Priya confirms the paid sessions at once: 3 CONFIRMED" in out
+    assert "for Dev Patel (new client): session CONFIRMED, payment PENDING 2000.00 INR" in out
+    assert "payment REFUNDED, 2000.00 INR back" in out
+    assert "Arjun's session looked up in Priya's tenant: SessionNotFound" in out
+    assert "InvalidTransition (CANCELLED); nothing changed: 1 CANCELLED, 5 CONFIRMED" in out
+    assert "mark completed: 5 COMPLETED" in out
+    assert "InvalidValue; unchanged: 2 PENDING" in out
+    assert "payments still PENDING: Rohan Gupta 2000.00 INR (NO_SHOW)" in out
+    assert "sessions by status   2 CANCELLED, 5 COMPLETED, 1 NO_SHOW" in out
+    assert "revenue              paid 11500.00 INR, pending 2000.00 INR, refunded 2000.00" in out
+    assert "  Fri 06 Mar 17:00 IST (60 min)   Rohan Gupta  NO_SHOW    PENDING   2000.00 INR" in out
+    assert "clients: 5, 2 repeat" in out
+    assert "Meera Nair   meera.nair@example.com  2 session(s), paid 5500.00 INR" in out
+    assert out.rstrip().endswith("1 session(s), paid 80.00 GBP, pending 0.00 GBP")
+
+
+def test_consulting_is_deterministic_and_plain_demo_is_still_the_lms(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert render() == render()
+    assert main(["demo", "--db", "memory"]) == 0
+    assert "a small academy in memory" in capsys.readouterr().out
+
+
+def test_a_later_now_books_around_it(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "consulting", "--db", "memory", "--now", "2026-04-06T04:30+00:00"]) == 0
+    out = capsys.readouterr().out
+    assert "Asha Rao books Tue 07 Apr 10:00 IST (60 min) with Priya: new client" in out
+    assert "Asha Rao books Tue 07 Apr 09:00 BST (60 min) with Arjun: new client" in out
+
+
+def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice(
+    tmp_path: Path,
+) -> None:
+    if not _sqlite_keeps_payments(tmp_path):
+        pytest.skip("SQLite storage keeps no payments yet (UnsupportedKind); runs once it does")
+    first = _run(tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "sessionkit-consulting.sqlite3").exists()
+    assert not (tmp_path / "sessionkit-marketplace.sqlite3").exists()
+    assert "in sqlite:///sessionkit-consulting.sqlite3" in first.stdout
+    second = _run(tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "Asha Rao's payment is PAID already" in second.stdout
+    assert "mark completed: 0 COMPLETED" in second.stdout
+    board = first.stdout.split("\nDashboard of")[1:]
+    assert board == second.stdout.split("\nDashboard of")[1:]
+
+
+def test_until_sqlite_keeps_payments_the_default_run_fails_cleanly(tmp_path: Path) -> None:
+    if _sqlite_keeps_payments(tmp_path):
+        pytest.skip("SQLite keeps payments now: the default run is tested above")
+    result = _run(tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "no repository for kind 'payment'" in result.stderr
