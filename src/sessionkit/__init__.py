@@ -12,6 +12,7 @@ from sessionkit.availability import (
 )
 from sessionkit.conflicts import Conflict, ConflictIndex, find_conflicts
 from sessionkit.errors import (
+    ActionRefused,
     AlreadyBooked,
     BookingNotFound,
     BookingRefused,
@@ -21,6 +22,7 @@ from sessionkit.errors import (
     Duplicate,
     DuplicateBooking,
     DuplicatePayment,
+    DuplicateReschedule,
     DuplicateSeries,
     DuplicateSession,
     ExpansionLimitExceeded,
@@ -50,6 +52,8 @@ from sessionkit.errors import (
     PaymentRequired,
     RefundExceedsPayment,
     RepeatedTime,
+    RescheduleNotFound,
+    RescheduleRefused,
     SeriesClosedError,
     SeriesNotFound,
     SessionConflict,
@@ -217,7 +221,11 @@ __all__ = [
     "StillReferenced",
     "AlreadyBooked",
     "BookingNotFound",
+    "ActionRefused",
     "BookingRefused",
+    "DuplicateReschedule",
+    "RescheduleNotFound",
+    "RescheduleRefused",
     "CapacityExceeded",
     "DuplicateBooking",
     "HoldExpired",

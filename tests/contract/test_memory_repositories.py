@@ -15,6 +15,7 @@ from sessionkit.testing.contract import (
     BookingsRepositoryContract,
     PaymentsRepositoryContract,
     RepositoryContract,
+    ReschedulesRepositoryContract,
     SeriesRepositoryContract,
     SessionsRepositoryContract,
 )
@@ -50,6 +51,11 @@ class TestMemoryBookings(BookingsRepositoryContract):
 
 
 class TestMemoryPayments(PaymentsRepositoryContract):
+    def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
+        return InMemoryStore(publisher).unit_of_work
+
+
+class TestMemoryReschedules(ReschedulesRepositoryContract):
     def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
         return InMemoryStore(publisher).unit_of_work
 

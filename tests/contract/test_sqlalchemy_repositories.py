@@ -30,6 +30,7 @@ from sessionkit.testing.contract import (
     BookingsRepositoryContract,
     PaymentsRepositoryContract,
     RepositoryContract,
+    ReschedulesRepositoryContract,
     SeriesRepositoryContract,
     SessionsRepositoryContract,
 )
@@ -197,6 +198,10 @@ class TestSQLitePayments(OnSQLite, PaymentsRepositoryContract):
     pass
 
 
+class TestSQLiteReschedules(OnSQLite, ReschedulesRepositoryContract):
+    pass
+
+
 class TestPostgresSessions(OnPostgres, SessionsRepositoryContract):
     pass
 
@@ -217,6 +222,10 @@ class TestPostgresPayments(OnPostgres, PaymentsRepositoryContract):
     pass
 
 
+class TestPostgresReschedules(OnPostgres, ReschedulesRepositoryContract):
+    pass
+
+
 class TestMySQLSessions(OnMySQL, SessionsRepositoryContract):
     pass
 
@@ -234,4 +243,8 @@ class TestMySQLBookings(OnMySQL, BookingsRepositoryContract):
 
 
 class TestMySQLPayments(OnMySQL, PaymentsRepositoryContract):
+    pass
+
+
+class TestMySQLReschedules(OnMySQL, ReschedulesRepositoryContract):
     pass

@@ -72,6 +72,8 @@ class Seeded:
     paid_booking_id: str = ""
     payment_id: str = ""
     manual_payment_id: str = ""
+    lesson_id: str = ""
+    request_id: str = ""
 
 
 def weekly_item(item_id: str = "mo", teacher: str = "teacher:ana") -> ScheduleItem:
@@ -90,6 +92,7 @@ def weekly_item(item_id: str = "mo", teacher: str = "teacher:ana") -> ScheduleIt
 
 
 PRICE = FixedPrice(Money.of(30, "EUR"))
+REASON = "I have an exam that morning"
 
 
 def _seed(store: Any, snapshot: Callable[[], list[str]]) -> Seeded:
@@ -130,6 +133,22 @@ def _seed(store: Any, snapshot: Callable[[], list[str]]) -> Seeded:
         title="Paid",
         capacity=3,
     )
+    lesson = kit.sessions.create_extra(
+        TENANT,
+        actor="cleo",
+        start=NOW + timedelta(days=4),
+        end=NOW + timedelta(days=4, hours=1),
+        lifecycle="lms",
+        title="Maths",
+    )
+    request = kit.reschedules.request(
+        TENANT,
+        lesson.id,
+        role="student",
+        actor="ana",
+        reason=REASON,
+        proposed_start=NOW + timedelta(days=5),
+    )
     checkout = kit.payments.book(TENANT, paid.id, "student:ana", actor="u1")
     manual = kit.payments.book(TENANT, paid.id, "student:ben", actor="u1", manual=True)
     assert checkout.payment is not None
@@ -144,6 +163,8 @@ def _seed(store: Any, snapshot: Callable[[], list[str]]) -> Seeded:
         paid_booking_id=checkout.booking.id,
         payment_id=checkout.payment.id,
         manual_payment_id=manual.payment.id,
+        lesson_id=lesson.id,
+        request_id=request.id,
     )
 
 
@@ -229,7 +250,7 @@ def backend(request: pytest.FixtureRequest) -> Backend:
     if request.param == "memory":
         return Backend("memory", 25, _memory)
     engine: Engine = request.getfixturevalue(f"{request.param}_engine")
-    return Backend(request.param, 8 if request.param == "sqlite" else 4, _sql(engine))
+    return Backend(request.param, 6 if request.param == "sqlite" else 3, _sql(engine))
 
 
 CALL_BOUND = 10.0
@@ -892,6 +913,83 @@ COMMANDS: dict[str, tuple[Call, Args]] = {
             limit=count(50),
         ),
     ),
+    "reschedules.request": (
+        lambda s, a: s.kit.reschedules.request(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.session_id),
+            role=text_arg("student"),
+            actor=sometimes("ana", hostile.text(), hostile.wrong_types()),
+            reason=text_arg(REASON),
+            proposed_start=sometimes(None, instant(NOW + timedelta(days=3))),
+            now=optional_instant(),
+        ),
+    ),
+    "reschedules.can_request": (
+        lambda s, a: s.kit.reschedules.can_request(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.session_id),
+            role=text_arg("student"),
+            now=optional_instant(),
+        ),
+    ),
+    "reschedules.approve": (
+        lambda s, a: s.kit.reschedules.approve(**a),
+        lambda s: args(
+            tenant=tenant(),
+            request_id=an_id(s.request_id),
+            role=text_arg("coach"),
+            actor=sometimes("cleo", hostile.text(), hostile.wrong_types()),
+            start=sometimes(None, instant(NOW + timedelta(days=6))),
+            now=optional_instant(),
+        ),
+    ),
+    "reschedules.decline": (
+        lambda s, a: s.kit.reschedules.decline(**a),
+        lambda s: args(
+            tenant=tenant(),
+            request_id=an_id(s.request_id),
+            role=text_arg("coach"),
+            actor=sometimes("cleo", hostile.text(), hostile.wrong_types()),
+            now=optional_instant(),
+        ),
+    ),
+    "reschedules.withdraw": (
+        lambda s, a: s.kit.reschedules.withdraw(**a),
+        lambda s: args(
+            tenant=tenant(),
+            request_id=an_id(s.request_id),
+            role=text_arg("student"),
+            actor=sometimes("ana", hostile.text(), hostile.wrong_types()),
+            now=optional_instant(),
+        ),
+    ),
+    "reschedules.approve_due": (
+        lambda s, a: s.kit.reschedules.approve_due(**a),
+        lambda s: args(
+            tenant=sometimes(None, tenant()),
+            now=sometimes(None, instant(NOW + timedelta(days=2))),
+            limit=count(500),
+        ),
+    ),
+    "reschedules.options": (
+        lambda s, a: s.kit.reschedules.options(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.lesson_id),
+            role=text_arg("student"),
+            now=optional_instant(),
+        ),
+    ),
+    "approve_reschedules": (
+        lambda s, a: s.kit.approve_reschedules(**a),
+        lambda s: args(
+            tenant=sometimes(None, tenant()),
+            now=sometimes(None, instant(NOW + timedelta(days=2))),
+            limit=count(500),
+        ),
+    ),
     "run_payment_calls": (
         lambda s, a: s.kit.run_payment_calls(**a),
         lambda s: args(tenant=sometimes(None, tenant()), now=optional_instant(), limit=count(100)),
@@ -908,11 +1006,13 @@ def test_every_public_command_is_fuzzed() -> None:
     kit = SessionKit(uow=InMemoryStore().unit_of_work, clock=ManualClock(NOW))
     public = {
         f"{group}.{name}"
-        for group in ("sessions", "series", "queries", "bookings", "payments")
+        for group in ("sessions", "series", "queries", "bookings", "payments", "reschedules")
         for name in dir(getattr(kit, group))
         if not name.startswith("_") and callable(getattr(getattr(kit, group), name))
     }
-    public |= {"top_up", "advance_due", "expire_holds", "run_payment_calls"}
+    public |= {
+        name for name in dir(kit) if not name.startswith("_") and callable(getattr(kit, name))
+    }
     assert public - INTERNAL == set(COMMANDS)
 
 

@@ -37,8 +37,11 @@ KEY_COLUMNS = sorted(
     for column in table.columns
     if isinstance(column.type, _KEY_TYPE) and getattr(column.type, "length", None) is not None
 )
-KEYS_BEFORE_PAYMENTS = [k for k in KEY_COLUMNS if not k[0].startswith("sessionkit_payment")]
-"""The key columns 0007 changes (the payment tables come later, with exact keys from the start)."""
+KEYS_BEFORE_PAYMENTS = [
+    k for k in KEY_COLUMNS if not k[0].startswith(("sessionkit_payment", "sessionkit_reschedule"))
+]
+"""The key columns 0007 changes (the payment and reschedule tables come later, exact from the
+start)."""
 LOOKALIKES = ["acme", "acme ", "acme  ", " acme", "ACME", "Acme", "acme\t", "acmé", "acme\u0301"]
 
 
@@ -92,6 +95,10 @@ def test_the_key_columns_are_the_expected_ones() -> None:
                 ("sessionkit_payment_events", "tenant"),
                 ("sessionkit_payment_events", "id"),
                 ("sessionkit_payment_events", "payment_id"),
+                ("sessionkit_reschedules", "tenant"),
+                ("sessionkit_reschedules", "id"),
+                ("sessionkit_reschedules", "session_id"),
+                ("sessionkit_reschedules", "pending_session_id"),
             ]
         )
         == KEY_COLUMNS

@@ -29,18 +29,22 @@ message::
     │   ├── SessionNotFound                     no such session
     │   ├── SeriesNotFound                      no such series
     │   ├── BookingNotFound                     no such booking
-    │   └── PaymentNotFound                     no such payment
+    │   ├── PaymentNotFound                     no such payment
+    │   └── RescheduleNotFound                  no such reschedule request
     ├── Duplicate (ValueError)                  the id or a unique key of a kind is taken
     │   ├── DuplicateSession                    session id, (series, occurrence) or (series, start)
     │   ├── DuplicateSeries                     the series id
     │   ├── DuplicateBooking                    the booking id or idempotency key
-    │   └── DuplicatePayment                    the payment id, booking or provider reference
+    │   ├── DuplicatePayment                    the payment id, booking or provider reference
+    │   └── DuplicateReschedule                 the request id, or a second pending one
     ├── StillReferenced (ValueError)            other records still point at the one to delete
     ├── CapacityExceeded (ValueError)           fewer free seats than asked for
     ├── HoldExpired (ValueError)                a hold or offer ran out before it was confirmed
     ├── IdempotencyKeyReused (ValueError)       a key replayed with another request
     ├── AlreadyBooked (ValueError)              the participant is already in the session
-    ├── BookingRefused (ValueError)             a booking rule said no (``rule``, ``allows_at``)
+    ├── ActionRefused (ValueError)              a policy rule said no (``rule``, ``allows_at``)
+    │   ├── BookingRefused                      a booking rule said no
+    │   └── RescheduleRefused                   a reschedule rule said no
     ├── CurrencyMismatch (ValueError)           two currencies in one sum or comparison
     ├── RefundExceedsPayment (ValueError)       a refund above what is left of the payment
     ├── PaymentDeclined (ValueError)            the provider declined; the seats were released
@@ -127,6 +131,12 @@ from sessionkit.errors._money import (
     RefundExceedsPayment,
     UnknownCurrency,
 )
+from sessionkit.errors._policies import (
+    ActionRefused,
+    DuplicateReschedule,
+    RescheduleNotFound,
+    RescheduleRefused,
+)
 from sessionkit.errors._storage import (
     ConcurrentModification,
     Duplicate,
@@ -144,6 +154,10 @@ from sessionkit.errors._storage import (
 )
 
 __all__ = [
+    "ActionRefused",
+    "DuplicateReschedule",
+    "RescheduleNotFound",
+    "RescheduleRefused",
     "CurrencyMismatch",
     "DuplicatePayment",
     "PaymentDeclined",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sessionkit.errors._base import SessionKitError
+from sessionkit.errors._policies import ActionRefused
 from sessionkit.errors._storage import Duplicate, NotFound
 
 
@@ -79,7 +80,7 @@ class AlreadyBooked(SessionKitError, ValueError):
         self.status = status
 
 
-class BookingRefused(SessionKitError, ValueError):
+class BookingRefused(ActionRefused):
     """A booking rule refused the command.
 
     ``rule`` names the rule (``"min_notice"``, ``"max_horizon"``,
@@ -88,10 +89,3 @@ class BookingRefused(SessionKitError, ValueError):
     words, and ``allows_at`` is when the same request would be allowed, if
     ever (``None``: not by waiting).
     """
-
-    def __init__(self, rule: str, reason: str, *, allows_at: datetime | None = None) -> None:
-        when = "" if allows_at is None else f" (allowed from {allows_at.isoformat()})"
-        super().__init__(f"{reason}{when} [rule {rule}]")
-        self.rule = rule
-        self.reason = reason
-        self.allows_at = allows_at

@@ -16,8 +16,22 @@ from sessionkit.policies.money import (
     RefundTier,
     SeatPrice,
 )
+from sessionkit.policies.notice import (
+    ACTIONS,
+    Action,
+    NoticePolicy,
+    NoticeRule,
+    NoticeWindow,
+    coaching_notice,
+)
 
 __all__ = [
+    "ACTIONS",
+    "Action",
+    "NoticePolicy",
+    "NoticeRule",
+    "NoticeWindow",
+    "coaching_notice",
     "BookingRules",
     "FixedPrice",
     "Pricing",

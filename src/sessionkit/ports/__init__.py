@@ -60,6 +60,7 @@ from sessionkit.ports._payments import (
     PaymentRepository,
     RefundReceipt,
 )
+from sessionkit.ports._reschedules import RESCHEDULES, RescheduleRepository
 from sessionkit.ports._storage import (
     Clock,
     EventPublisher,
@@ -78,6 +79,8 @@ from sessionkit.ports._unit import (
 )
 
 __all__ = [
+    "RESCHEDULES",
+    "RescheduleRepository",
     "PAYMENTS",
     "PAYMENT_EVENTS",
     "Intent",

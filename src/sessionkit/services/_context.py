@@ -31,7 +31,14 @@ from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.series import Series, add_months
 from sessionkit.model.session import Session
-from sessionkit.policies import BookingRules, Pricing, PricingFor, RefundPolicy, RulesFor
+from sessionkit.policies import (
+    BookingRules,
+    NoticePolicy,
+    Pricing,
+    PricingFor,
+    RefundPolicy,
+    RulesFor,
+)
 from sessionkit.ports import (
     BOOKINGS,
     PAYMENTS,
@@ -152,6 +159,8 @@ class Context:
     gateway: PaymentGateway | None = None
     pricing: Pricing | PricingFor | None = None
     refunds: RefundPolicy = attrs.field(factory=RefundPolicy)
+    notice: NoticePolicy = attrs.field(factory=NoticePolicy)
+    """Notice by role and action, and how reschedule requests behave."""
     after_commit: list[Callable[[list[tuple[str, str]]], None]] = attrs.field(factory=list)
     """Run with a unit's :attr:`Tx.calls` once it committed (the payment calls)."""
     attempts: int = 3

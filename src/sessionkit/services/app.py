@@ -19,7 +19,14 @@ from datetime import datetime
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.lifecycle import PRESETS, LifecycleRegistry
 from sessionkit.limits import Limits, check_limits
-from sessionkit.policies import BookingRules, Pricing, PricingFor, RefundPolicy, RulesFor
+from sessionkit.policies import (
+    BookingRules,
+    NoticePolicy,
+    Pricing,
+    PricingFor,
+    RefundPolicy,
+    RulesFor,
+)
 from sessionkit.ports import Clock, FactProvider, LinkChecker, PaymentGateway, UnitOfWorkFactory
 from sessionkit.services._context import Context
 from sessionkit.services.bookings import BookingCommands
@@ -28,6 +35,7 @@ from sessionkit.services.jobs import advance_due
 from sessionkit.services.payments import DueReport, PaymentCommands
 from sessionkit.services.queries import SessionQueries
 from sessionkit.services.reports import AdvanceReport, ExpiryReport, TopUpReport
+from sessionkit.services.reschedules import RescheduleCommands, RescheduleReport
 from sessionkit.services.series import SeriesCommands
 
 __all__ = ["SessionKit"]
@@ -54,6 +62,8 @@ class SessionKit:
     :class:`~sessionkit.policies.Pricing` for every session or a function
     picking one per session (``None``: free), ``refunds`` the
     :class:`~sessionkit.policies.RefundPolicy` cancelled paid bookings follow.
+    ``notice`` is the :class:`~sessionkit.policies.NoticePolicy` (notice by
+    role and action, reschedule requests) :attr:`reschedules` enforce.
     ``attempts`` is how many times in all a command runs when the database
     aborts it to break a deadlock (a ``retryable``
     :class:`~sessionkit.errors.TransientConflict`): the aborted attempt wrote
@@ -79,6 +89,7 @@ class SessionKit:
         gateway: PaymentGateway | None = None,
         pricing: Pricing | PricingFor | None = None,
         refunds: RefundPolicy | None = None,
+        notice: NoticePolicy | None = None,
         attempts: int = 3,
         limits: Limits | None = None,
     ) -> None:
@@ -99,6 +110,7 @@ class SessionKit:
             gateway=gateway,
             pricing=pricing,
             refunds=RefundPolicy() if refunds is None else refunds,
+            notice=NoticePolicy() if notice is None else notice,
             attempts=attempts,
             limits=check_limits(limits),
         )
@@ -112,6 +124,8 @@ class SessionKit:
         """Book, confirm, cancel, expire holds; bookings by session or participant; free seats."""
         self.payments = PaymentCommands(self.context, self.bookings)
         """Book and pay, apply provider events, refunds, manual payments, payment reads."""
+        self.reschedules = RescheduleCommands(self.context)
+        """Request, approve, decline, withdraw reschedules; auto-approval; what a role may do."""
 
     def top_up(
         self, tenant: str | None = None, *, actor: str | None = None, now: datetime | None = None
@@ -130,6 +144,12 @@ class SessionKit:
     ) -> ExpiryReport:
         """Expire run-out holds and offers, passing seats to waitlists; see :meth:`BookingCommands.expire_due`."""  # noqa: E501
         return self.bookings.expire_due(tenant, now=now, limit=limit)
+
+    def approve_reschedules(
+        self, tenant: str | None = None, *, now: datetime | None = None, limit: int = 500
+    ) -> RescheduleReport:
+        """Answer by silence the reschedule requests past their deadline; see :meth:`RescheduleCommands.approve_due`."""  # noqa: E501
+        return self.reschedules.approve_due(tenant, now=now, limit=limit)
 
     def run_payment_calls(
         self, tenant: str | None = None, *, now: datetime | None = None, limit: int = 100

@@ -20,7 +20,14 @@ import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.model.session import Session
-from sessionkit.policies import BookingRules, Pricing, PricingFor, RefundPolicy, RulesFor
+from sessionkit.policies import (
+    BookingRules,
+    NoticePolicy,
+    Pricing,
+    PricingFor,
+    RefundPolicy,
+    RulesFor,
+)
 from sessionkit.ports import PaymentGateway, UnitOfWork
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
@@ -63,6 +70,7 @@ class Harness:
         gateway: PaymentGateway | None = None,
         pricing: Pricing | PricingFor | None = None,
         refunds: RefundPolicy | None = None,
+        notice: NoticePolicy | None = None,
     ) -> Harness:
         """Wire a fresh in-memory store; ids are ``f"{id_prefix}{n}"`` from 1 on."""
         events = RecordingPublisher()
@@ -79,5 +87,6 @@ class Harness:
             gateway=gateway,
             pricing=pricing,
             refunds=refunds,
+            notice=notice,
         )
         return cls(kit=kit, store=store, clock=clock, events=events, links=links)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from sessionkit.adapters.memory._bookings import InMemoryBookingRepository
 from sessionkit.adapters.memory._payments import InMemoryPaymentRepository
 from sessionkit.adapters.memory._repository import MemoryRepository, register
+from sessionkit.adapters.memory._reschedules import InMemoryRescheduleRepository
 from sessionkit.adapters.memory._series import InMemorySeriesRepository
 from sessionkit.adapters.memory._sessions import InMemorySessionRepository
 from sessionkit.adapters.memory._store import InMemoryStore, InMemoryUnitOfWork
@@ -28,6 +29,7 @@ from sessionkit.adapters.memory._store import InMemoryStore, InMemoryUnitOfWork
 __all__ = [
     "InMemoryBookingRepository",
     "InMemoryPaymentRepository",
+    "InMemoryRescheduleRepository",
     "InMemorySeriesRepository",
     "InMemorySessionRepository",
     "InMemoryStore",

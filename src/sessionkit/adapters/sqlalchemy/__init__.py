@@ -36,12 +36,14 @@ from sessionkit.adapters.sqlalchemy._bookings import SqlAlchemyBookingRepository
 from sessionkit.adapters.sqlalchemy._kind import ChildTable, SqlKind, SqlUnit, register
 from sessionkit.adapters.sqlalchemy._payments import SqlAlchemyPaymentRepository
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
+from sessionkit.adapters.sqlalchemy._reschedules import SqlAlchemyRescheduleRepository
 from sessionkit.adapters.sqlalchemy._series import SqlAlchemySeriesRepository
 from sessionkit.adapters.sqlalchemy._sessions import SqlAlchemySessionRepository
 from sessionkit.adapters.sqlalchemy._types import key_type
 from sessionkit.adapters.sqlalchemy.booking_rows import BookingRow
 from sessionkit.adapters.sqlalchemy.migrations import alembic_config, upgrade
 from sessionkit.adapters.sqlalchemy.payment_rows import PaymentEventRow, PaymentRow
+from sessionkit.adapters.sqlalchemy.reschedule_rows import RescheduleRow
 from sessionkit.adapters.sqlalchemy.rows import (
     EXCLUSION_CONSTRAINT,
     Base,
@@ -61,6 +63,7 @@ __all__ = [
     "ChildTable",
     "PaymentEventRow",
     "PaymentRow",
+    "RescheduleRow",
     "ScheduleItemRow",
     "SchemaWarning",
     "SeriesRow",
@@ -70,6 +73,7 @@ __all__ = [
     "SqlRepository",
     "SqlAlchemyBookingRepository",
     "SqlAlchemyPaymentRepository",
+    "SqlAlchemyRescheduleRepository",
     "SqlAlchemySeriesRepository",
     "SqlAlchemySessionRepository",
     "SqlAlchemyStore",

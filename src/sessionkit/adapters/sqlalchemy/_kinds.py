@@ -5,6 +5,7 @@ from __future__ import annotations
 from sessionkit.adapters.sqlalchemy._bookings import SqlAlchemyBookingRepository
 from sessionkit.adapters.sqlalchemy._kind import ChildTable, SqlKind, register
 from sessionkit.adapters.sqlalchemy._payments import SqlAlchemyPaymentRepository
+from sessionkit.adapters.sqlalchemy._reschedules import SqlAlchemyRescheduleRepository
 from sessionkit.adapters.sqlalchemy._series import SqlAlchemySeriesRepository
 from sessionkit.adapters.sqlalchemy._sessions import SqlAlchemySessionRepository
 from sessionkit.adapters.sqlalchemy.booking_rows import (
@@ -31,6 +32,12 @@ from sessionkit.adapters.sqlalchemy.payment_rows import (
     received_event_from_row,
     received_event_values,
 )
+from sessionkit.adapters.sqlalchemy.reschedule_rows import (
+    PENDING_CONSTRAINT,
+    reschedule_from_row,
+    reschedule_values,
+    reschedules_table,
+)
 from sessionkit.adapters.sqlalchemy.rows import (
     OCCURRENCE_CONSTRAINT,
     SERIES_START_CONSTRAINT,
@@ -39,7 +46,7 @@ from sessionkit.adapters.sqlalchemy.rows import (
     session_resources_table,
     sessions_table,
 )
-from sessionkit.ports import BOOKINGS, PAYMENT_EVENTS, PAYMENTS, SERIES, SESSIONS
+from sessionkit.ports import BOOKINGS, PAYMENT_EVENTS, PAYMENTS, RESCHEDULES, SERIES, SESSIONS
 
 __all__: list[str] = []
 
@@ -92,4 +99,15 @@ register(
 register(
     PAYMENT_EVENTS,
     SqlKind(payment_events_table, received_event_values, received_event_from_row),
+)
+register(
+    RESCHEDULES,
+    SqlKind(
+        reschedules_table,
+        reschedule_values,
+        reschedule_from_row,
+        unique={"pending": PENDING_CONSTRAINT},
+        parents={"session_id": SESSIONS},
+        repository=SqlAlchemyRescheduleRepository,
+    ),
 )

@@ -60,6 +60,7 @@ from sessionkit.testing.contract.parents import ParentsContract
 from sessionkit.testing.contract.payments import PaymentsRepositoryContract
 from sessionkit.testing.contract.queries import QueryContract
 from sessionkit.testing.contract.repository import RepositoryContract
+from sessionkit.testing.contract.reschedules import ReschedulesRepositoryContract
 from sessionkit.testing.contract.series import SeriesContract
 from sessionkit.testing.contract.sessions import SessionContract
 from sessionkit.testing.contract.units import UnitOfWorkContract
@@ -72,6 +73,7 @@ __all__ = [
     "BookingsRepositoryContract",
     "ParentsContract",
     "PaymentsRepositoryContract",
+    "ReschedulesRepositoryContract",
     "RepositoryContract",
     "SeriesRepositoryContract",
     "SessionsRepositoryContract",

@@ -1,0 +1,63 @@
+"""Errors of policies: an action a rule refused, and the reschedule requests' own."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sessionkit.errors._base import SessionKitError
+from sessionkit.errors._storage import Duplicate, NotFound
+
+
+class ActionRefused(SessionKitError, ValueError):
+    """A policy rule refused the command.
+
+    ``rule`` names the rule, ``reason`` says why in words, and ``allows_at``
+    is when the same request would be allowed, if ever (``None``: not by
+    waiting). The base of :class:`BookingRefused` and :class:`RescheduleRefused`.
+    """
+
+    def __init__(self, rule: str, reason: str, *, allows_at: datetime | None = None) -> None:
+        when = "" if allows_at is None else f" (allowed from {allows_at.isoformat()})"
+        super().__init__(f"{reason}{when} [rule {rule}]")
+        self.rule = rule
+        self.reason = reason
+        self.allows_at = allows_at
+
+
+class RescheduleRefused(ActionRefused):
+    """A reschedule request, or its answer, was refused by a rule.
+
+    ``rule`` is one of ``"in_the_past"``, ``"notice"``, ``"window"``,
+    ``"max_reschedules"``, ``"reason_length"``, ``"min_lead"``,
+    ``"one_pending"`` (``request_id`` names the pending one; ``allows_at`` is
+    its deadline, by when it is answered), ``"not_pending"`` (the request was
+    already answered), ``"own_request"`` (only the other side answers) or
+    ``"not_requester"`` (only the requester withdraws).
+    """
+
+    def __init__(
+        self,
+        rule: str,
+        reason: str,
+        *,
+        allows_at: datetime | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(rule, reason, allows_at=allows_at)
+        self.request_id = request_id
+
+
+class RescheduleNotFound(NotFound):
+    """No reschedule request with that id exists for the tenant."""
+
+    def __init__(self, request_id: object, tenant: object) -> None:
+        super().__init__("reschedule", request_id, tenant)
+        self.request_id = request_id
+
+
+class DuplicateReschedule(Duplicate):
+    """A reschedule request with that id exists, or the session already has a pending one.
+
+    ``key`` is ``"id"`` or ``"pending"`` (at most one pending request per
+    session, held by the database).
+    """

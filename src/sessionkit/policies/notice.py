@@ -1,0 +1,296 @@
+"""Notice by role and action, reschedule limits, as values; :meth:`NoticePolicy.may` judges them.
+
+A :class:`NoticePolicy` says, per action (``"request_reschedule"``,
+``"cancel"``, ``"book"``) and per role, how long before a session's start the
+action must come (:class:`NoticeRule`), which roles alone may still act in the
+last stretch before the start (:class:`NoticeWindow`), which roles bypass all
+notice (the host), and how reschedule requests behave (how long the other side
+has to answer, how far ahead a new time must be, how long a reason is, how
+many reschedules a session may have).
+
+:meth:`NoticePolicy.may` is pure: the same call answers "may I?" for a button
+and is what the commands enforce, so the two never disagree. A refusal names
+its ``rule`` and when the action becomes possible (``allows_at``), or ``None``
+when waiting never helps (notice only shrinks as time passes).
+
+The coaching platform (:func:`coaching_notice`): students need 24 hours'
+notice to ask for a reschedule, coaches 48; within 10 hours of the start only
+students may ask (which matters once a host lowers the students' notice):
+
+>>> from datetime import UTC, datetime, timedelta
+>>> from sessionkit.model.session import Session
+>>> from sessionkit.timespan import TimeSpan
+>>> start = datetime(2026, 3, 30, 9, tzinfo=UTC)
+>>> lesson = Session(id="s1", tenant="acme", title="Maths", tz="Europe/Berlin", status="OPEN",
+...                  span=TimeSpan(start, start + timedelta(hours=1)), lifecycle="marketplace",
+...                  busy=True, created_at=start - timedelta(days=7))
+>>> policy = coaching_notice()
+>>> policy.may("request_reschedule", "student", lesson, start - timedelta(hours=24)) is None
+True
+>>> refusal = policy.may("request_reschedule", "coach", lesson, start - timedelta(hours=47))
+>>> refusal.rule, refusal.allows_at
+('notice', None)
+>>> policy.may("request_reschedule", "host", lesson, start - timedelta(minutes=5)) is None
+True
+>>> policy.deadline_for("request_reschedule", "coach", lesson)
+datetime.datetime(2026, 3, 28, 9, 0, tzinfo=datetime.timezone.utc)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import attrs
+
+from sessionkit.errors import InvalidDuration, InvalidValue, WrongType
+from sessionkit.model.session import Session
+from sessionkit.policies.booking import Refusal
+from sessionkit.zones import check_aware
+
+__all__ = [
+    "ACTIONS",
+    "Action",
+    "NoticePolicy",
+    "NoticeRule",
+    "NoticeWindow",
+    "coaching_notice",
+]
+
+Action = Literal["request_reschedule", "cancel", "book"]
+"""What a notice rule governs."""
+ACTIONS: frozenset[str] = frozenset({"request_reschedule", "cancel", "book"})
+"""Every :data:`Action`."""
+
+
+def _action(_instance: object, _attribute: attrs.Attribute[Any], value: object) -> None:
+    if value not in ACTIONS:
+        raise InvalidValue(
+            f"an action is one of {sorted(ACTIONS)}, got {value!r}",
+            value=value,
+            expected=" | ".join(sorted(ACTIONS)),
+        )
+
+
+def _duration(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, timedelta) or value < timedelta(0):
+        raise InvalidDuration(
+            f"{attribute.name} must be a timedelta >= 0, got {value!r}",
+            value=value,
+            expected="a timedelta >= 0",
+        )
+
+
+def _roles(value: object) -> frozenset[str]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise WrongType(value, name="roles", expected="a collection of role names")
+    roles = frozenset(value)
+    if not all(isinstance(r, str) and r for r in roles):
+        raise InvalidValue(
+            f"roles are non-empty strings, got {sorted(map(repr, roles))}",
+            value=value,
+            expected="role names such as 'student'",
+        )
+    return roles
+
+
+@attrs.frozen
+class NoticeRule:
+    """``roles`` must do ``action`` at least ``notice`` before the start."""
+
+    action: str = attrs.field(validator=_action)
+    roles: frozenset[str] = attrs.field(converter=_roles)
+    notice: timedelta = attrs.field(validator=_duration)
+
+
+@attrs.frozen
+class NoticeWindow:
+    """Within ``within`` of the start, only ``only`` may still do ``action`` (others never)."""
+
+    action: str = attrs.field(validator=_action)
+    within: timedelta = attrs.field(validator=_duration)
+    only: frozenset[str] = attrs.field(converter=_roles)
+
+
+def _rules(value: object) -> tuple[NoticeRule, ...]:
+    if not isinstance(value, tuple | list) or not all(isinstance(r, NoticeRule) for r in value):
+        raise WrongType(value, name="rules", expected="a sequence of NoticeRule")
+    return tuple(value)
+
+
+def _windows(value: object) -> tuple[NoticeWindow, ...]:
+    if not isinstance(value, tuple | list) or not all(isinstance(w, NoticeWindow) for w in value):
+        raise WrongType(value, name="windows", expected="a sequence of NoticeWindow")
+    return tuple(value)
+
+
+def _positive(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise InvalidDuration(
+            f"NoticePolicy.{attribute.name} must be a timedelta > 0, got {value!r}",
+            value=value,
+            expected="a timedelta > 0",
+        )
+
+
+def _limit(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise InvalidValue(
+            f"NoticePolicy.{attribute.name} must be None or an integer >= 0, got {value!r}",
+            value=value,
+            expected="None or an integer >= 0",
+        )
+
+
+def _reason_length(value: object) -> tuple[int, int]:
+    if (
+        not isinstance(value, tuple | list)
+        or len(value) != 2
+        or not all(isinstance(n, int) and not isinstance(n, bool) for n in value)
+        or not 0 <= value[0] <= value[1]
+    ):
+        raise InvalidValue(
+            f"reason_length is (shortest, longest) with 0 <= shortest <= longest, got {value!r}",
+            value=value,
+            expected="(shortest, longest)",
+        )
+    return (value[0], value[1])
+
+
+@attrs.frozen(kw_only=True)
+class NoticePolicy:
+    """Who may do what how long before a session, and how reschedule requests behave.
+
+    - ``rules``: the notice each role needs per action (the largest that
+      applies counts; a role no rule names needs none).
+    - ``windows``: within a window before the start, only its roles may act.
+    - ``bypass``: roles no notice, window or limit applies to (the host).
+    - ``answer_within``: how long the other side has to answer a reschedule
+      request (the deadline is that, or the start if sooner); silence approves.
+    - ``min_lead``: a new time must start at least this long after the request
+      (and after the approval).
+    - ``reason_length``: the shortest and longest reason, in characters.
+    - ``max_reschedules``: how many times a session may be moved by approved
+      requests (``None``: no limit).
+
+    The default policy requires nothing: every action is allowed until the start.
+    """
+
+    rules: tuple[NoticeRule, ...] = attrs.field(default=(), converter=_rules)
+    windows: tuple[NoticeWindow, ...] = attrs.field(default=(), converter=_windows)
+    bypass: frozenset[str] = attrs.field(default=frozenset({"host"}), converter=_roles)
+    answer_within: timedelta = attrs.field(default=timedelta(hours=24), validator=_positive)
+    min_lead: timedelta = attrs.field(default=timedelta(hours=1), validator=_duration)
+    reason_length: tuple[int, int] = attrs.field(default=(10, 500), converter=_reason_length)
+    max_reschedules: int | None = attrs.field(default=None, validator=_limit)
+
+    def notice(self, action: str, role: str) -> timedelta:
+        """Return the notice ``role`` needs for ``action`` (zero when no rule names it)."""
+        found = [r.notice for r in self.rules if r.action == action and role in r.roles]
+        return max(found, default=timedelta(0))
+
+    def deadline_for(self, action: str, role: str, session: Session) -> datetime | None:
+        """Return the last instant ``role`` may do ``action`` on ``session`` (``None``: any time).
+
+        The notice and the windows that shut ``role`` out, whichever ends
+        earliest; a role that bypasses notice has none. The instant itself is
+        still allowed (exactly the notice is enough notice).
+        """
+        if role in self.bypass:
+            return None
+        start = session.start
+        ends = [start - self.notice(action, role)]
+        ends += [
+            start - w.within
+            for w in self.windows
+            if w.action == action and role not in w.only and w.within > timedelta(0)
+        ]
+        # A window shuts a role out strictly inside it: its edge is still allowed, like a notice's.
+        return min(ends)
+
+    def may(
+        self, action: str, role: str, session: Session, now: datetime, *, reschedules: int = 0
+    ) -> Refusal | None:
+        """Return why ``role`` may not do ``action`` on ``session`` at ``now``, or ``None``.
+
+        Rules: ``in_the_past`` (the session started), ``notice`` (less notice
+        than ``role`` needs), ``window`` (inside a window ``role`` is not let
+        in), ``max_reschedules`` (a reschedule request for a session moved
+        ``reschedules`` times already). None allows again by waiting
+        (``allows_at`` is ``None``). Roles in ``bypass`` are refused only for a
+        started session.
+        """
+        _action(None, None, action)  # type: ignore[arg-type]  # the validator ignores both
+        at = check_aware(now, "now")
+        start = session.start
+        if start <= at:
+            return Refusal(
+                rule="in_the_past",
+                reason=f"session {session.id!r} started at {start.isoformat()}",
+            )
+        if role in self.bypass:
+            return None
+        needed = self.notice(action, role)
+        if start - at < needed:
+            return Refusal(
+                rule="notice",
+                reason=f"{role} must {action.replace('_', ' ')} at least {needed} before the "
+                f"start, by {(start - needed).isoformat()}",
+            )
+        for window in self.windows:
+            if window.action == action and role not in window.only and start - at < window.within:
+                only = ", ".join(sorted(window.only)) or "nobody"
+                return Refusal(
+                    rule="window",
+                    reason=f"within {window.within} of the start only {only} may "
+                    f"{action.replace('_', ' ')}",
+                )
+        if (
+            action == "request_reschedule"
+            and self.max_reschedules is not None
+            and reschedules >= self.max_reschedules
+        ):
+            return Refusal(
+                rule="max_reschedules",
+                reason=f"session {session.id!r} was rescheduled {reschedules} time(s), "
+                f"at most {self.max_reschedules} allowed",
+            )
+        return None
+
+    def reason_refusal(self, reason: object) -> Refusal | None:
+        """Return why ``reason`` is not an acceptable reschedule reason, or ``None``."""
+        shortest, longest = self.reason_length
+        if not isinstance(reason, str) or not shortest <= len(reason.strip()) <= longest:
+            return Refusal(
+                rule="reason_length",
+                reason=f"a reason is {shortest} to {longest} characters, got "
+                f"{len(reason.strip()) if isinstance(reason, str) else type(reason).__name__}",
+            )
+        return None
+
+    def new_time_refusal(self, new_start: datetime, now: datetime) -> Refusal | None:
+        """Return why ``new_start`` is too soon after ``now`` (``min_lead``), or ``None``."""
+        if new_start - now < self.min_lead:
+            return Refusal(
+                rule="min_lead",
+                reason=f"a new time starts at least {self.min_lead} ahead, after "
+                f"{(now + self.min_lead).isoformat()}; got {new_start.isoformat()}",
+            )
+        return None
+
+    def deadline(self, session: Session, now: datetime) -> datetime:
+        """Return when a reschedule request made at ``now`` is answered by silence."""
+        return min(now + self.answer_within, session.start)
+
+
+def coaching_notice() -> NoticePolicy:
+    """Return the coaching platform's policy (students 24 h, coaches 48 h, 10 h students only)."""
+    return NoticePolicy(
+        rules=(
+            NoticeRule("request_reschedule", frozenset({"student"}), timedelta(hours=24)),
+            NoticeRule("request_reschedule", frozenset({"coach"}), timedelta(hours=48)),
+        ),
+        windows=(NoticeWindow("request_reschedule", timedelta(hours=10), frozenset({"student"})),),
+        bypass=frozenset({"host"}),
+    )

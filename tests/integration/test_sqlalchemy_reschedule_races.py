@@ -1,0 +1,214 @@
+"""Racing reschedule commands and ticks on SQL storage.
+
+- 8 requests for one session at once: exactly one is pending, every other
+  writer gets ``RescheduleRefused`` with rule ``"one_pending"`` (the unique
+  key on ``pending_session_id`` holds it, not a read before the write).
+- 8 auto-approval ticks at once: each due request is answered once, with one
+  event, and its session moved once.
+
+Writers are 8 threads, or 8 forked processes; engines as in ``conftest.py``.
+``SESSIONKIT_RACE_ROUNDS`` sets the rounds per test (default 3).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, text
+
+from sessionkit import SessionKit
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
+from sessionkit.errors import RescheduleRefused
+from sessionkit.model import ResourceRef
+from sessionkit.model.reschedule import AUTO_APPROVED, PENDING, RescheduleStatusChanged
+from sessionkit.policies import coaching_notice
+from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+
+ROUNDS = int(os.environ.get("SESSIONKIT_RACE_ROUNDS", "3"))
+WRITERS = 8
+T = "acme"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+REASON = "I have an exam that morning"
+
+
+def _kit(engine: Engine, events: RecordingPublisher | None = None) -> SessionKit:
+    return SessionKit(
+        uow=SqlAlchemyStore(engine, publisher=events).unit_of_work,
+        clock=ManualClock(NOW),
+        notice=coaching_notice(),
+    )
+
+
+def _open(kit: SessionKit, count: int) -> list[str]:
+    """Open ``count`` lessons of different coaches four days ahead; return their ids."""
+    return [
+        kit.sessions.create_extra(
+            T,
+            actor="cleo",
+            start=datetime(2026, 3, 6, 9 + n, tzinfo=UTC),
+            end=datetime(2026, 3, 6, 9 + n, 45, tzinfo=UTC),
+            resources=[ResourceRef("coach", f"c{n}")],
+            lifecycle="lms",
+            title="Maths",
+        ).id
+        for n in range(count)
+    ]
+
+
+def _run(work: Callable[[int], str], n: int) -> str:
+    try:
+        return work(n)
+    except BaseException as exc:  # noqa: BLE001  # reported to the test as a failure
+        return f"error: {exc!r}"
+
+
+def _race(work: Callable[[int], str], engine: Engine, *, processes: bool = False) -> list[str]:
+    """Run ``work(n)`` for ``n`` in ``range(WRITERS)`` released together; return the outcomes.
+
+    Writers are threads, or with ``processes`` forked processes (each drops
+    the parent's pooled connections first).
+    """
+    if processes:
+        context = multiprocessing.get_context("fork")
+        start = context.Barrier(WRITERS)
+        results = context.Queue()
+
+        def child(n: int) -> None:
+            engine.dispose(close=False)
+            start.wait(timeout=60)
+            results.put((n, _run(work, n)))
+
+        workers = [context.Process(target=child, args=(n,)) for n in range(WRITERS)]
+        for worker in workers:
+            worker.start()
+        found = dict(results.get(timeout=120) for _ in workers)
+        for worker in workers:
+            worker.join(timeout=60)
+            assert worker.exitcode == 0
+        return [found[n] for n in range(WRITERS)]
+    barrier = threading.Barrier(WRITERS)
+    outcomes = [""] * WRITERS
+
+    def run(n: int) -> None:
+        barrier.wait(timeout=60)
+        outcomes[n] = _run(work, n)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a writer hung"
+    return outcomes
+
+
+def _stored(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.execute(text("SELECT count(*) FROM sessionkit_bookings")).scalar_one()
+        )
+
+
+WRITER_KINDS = [
+    pytest.param(False, id="threads"),
+    pytest.param(
+        True,
+        id="processes",
+        marks=pytest.mark.skipif(sys.platform != "linux", reason="forks worker processes"),
+    ),
+]
+
+
+WRITER_KINDS = [
+    pytest.param(False, id="threads"),
+    pytest.param(
+        True,
+        id="processes",
+        marks=pytest.mark.skipif(sys.platform != "linux", reason="forks worker processes"),
+    ),
+]
+
+
+def _pending(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                text("SELECT count(*) FROM sessionkit_reschedules WHERE status = :s"),
+                {"s": PENDING},
+            ).scalar_one()
+        )
+
+
+@pytest.mark.parametrize("processes", WRITER_KINDS)
+def test_racing_requests_leave_exactly_one_pending(race_engine: Engine, processes: bool) -> None:
+    kit = _kit(race_engine)
+    for session_id in _open(kit, ROUNDS):
+
+        def ask(n: int, session_id: str = session_id) -> str:
+            try:
+                return kit.reschedules.request(
+                    T, session_id, role="student", actor=f"s{n}", reason=REASON
+                ).id
+            except RescheduleRefused as refused:
+                return f"refused: {refused.rule}"
+
+        outcomes = _race(ask, race_engine, processes=processes)
+        made = [o for o in outcomes if not o.startswith(("refused", "error"))]
+        assert len(made) == 1, outcomes
+        assert sorted(set(outcomes) - set(made)) == ["refused: one_pending"], outcomes
+    assert _pending(race_engine) == ROUNDS
+
+
+@pytest.mark.parametrize("processes", WRITER_KINDS)
+def test_racing_ticks_auto_approve_each_request_once(race_engine: Engine, processes: bool) -> None:
+    kit = _kit(race_engine)
+    sessions = _open(kit, ROUNDS)
+    requests = [
+        kit.reschedules.request(
+            T,
+            session_id,
+            role="student",
+            actor="ana",
+            reason=REASON,
+            proposed_start=datetime(2026, 3, 7, 9 + n, tzinfo=UTC),
+        )
+        for n, session_id in enumerate(sessions)
+    ]
+    due = max(r.deadline for r in requests)
+    events = RecordingPublisher()
+    ticking = _kit(race_engine, events)
+
+    def tick(_n: int) -> str:
+        report = ticking.reschedules.approve_due(now=due)
+        assert not report.failed, report.failed
+        return ",".join(sorted(r.id for r in report.approved))
+
+    outcomes = _race(tick, race_engine, processes=processes)
+    assert not [o for o in outcomes if o.startswith("error")], outcomes
+    answered = [i for o in outcomes if o for i in o.split(",")]
+    assert sorted(answered) == sorted(r.id for r in requests), outcomes
+    if not processes:  # a forked writer's events stay in its own process
+        approvals = [
+            e
+            for e in events.events
+            if isinstance(e, RescheduleStatusChanged) and e.change.transition == "auto_approve"
+        ]
+        assert len(approvals) == ROUNDS
+    for n, request in enumerate(requests):
+        stored = kit.reschedules.options(T, request.session_id, role="host").pending
+        assert stored is None
+        assert kit.queries.get(T, request.session_id).start == datetime(
+            2026, 3, 7, 9 + n, tzinfo=UTC
+        )
+    with race_engine.connect() as connection:
+        statuses = connection.execute(
+            text("SELECT DISTINCT status FROM sessionkit_reschedules")
+        ).scalars()
+        assert list(statuses) == [AUTO_APPROVED]
+    assert timedelta(0) <= due - NOW

@@ -1,0 +1,271 @@
+"""Reschedule commands on the in-memory store: request, answers, auto-approval, "may I?"."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sessionkit.errors import RescheduleNotFound, RescheduleRefused, SessionConflict
+from sessionkit.model import ResourceRef, Session
+from sessionkit.model.reschedule import (
+    APPROVED,
+    AUTO_APPROVED,
+    DECLINED,
+    EXPIRED,
+    PENDING,
+    RescheduleStatusChanged,
+)
+from sessionkit.policies import NoticePolicy, RefundPolicy, RefundTier, coaching_notice
+from sessionkit.testing.harness import Harness
+
+T = "acme"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+START = datetime(2026, 3, 6, 10, tzinfo=UTC)  # four days and two hours ahead
+COACH = ResourceRef("coach", "cleo")
+REASON = "I have an exam that morning"
+REFUNDS = RefundPolicy(
+    tiers=(RefundTier(timedelta(hours=48), 100), RefundTier(timedelta(hours=24), 50))
+)
+
+
+@pytest.fixture
+def h() -> Harness:
+    return Harness.in_memory(NOW, id_prefix="x", notice=coaching_notice(), refunds=REFUNDS)
+
+
+def lesson(h: Harness, start: datetime = START, *, coach: ResourceRef = COACH) -> Session:
+    return h.kit.sessions.create_extra(
+        T,
+        actor="cleo",
+        start=start,
+        end=start + timedelta(hours=1),
+        resources=[coach],
+        lifecycle="lms",
+        capacity=1,
+        title="Maths",
+    )
+
+
+def reschedule_events(h: Harness) -> list[str]:
+    return [e.change.transition for e in h.events.events if isinstance(e, RescheduleStatusChanged)]
+
+
+def test_a_student_request_is_pending_until_the_coach_approves_and_the_booking_follows(
+    h: Harness,
+) -> None:
+    session = lesson(h)
+    booking = h.kit.bookings.book(T, session.id, "student:ana", actor="ana", confirm=True)
+    new_start = START + timedelta(days=1)
+    request = h.kit.reschedules.request(
+        T, session.id, role="student", actor="ana", reason=REASON, proposed_start=new_start
+    )
+    assert (request.status, request.deadline) == (PENDING, NOW + timedelta(hours=24))
+    approved = h.kit.reschedules.approve(T, request.id, role="coach", actor="cleo")
+    assert (approved.status, approved.new_start, approved.decided_by) == (
+        APPROVED,
+        new_start,
+        "cleo",
+    )
+    assert h.kit.queries.get(T, session.id).start == new_start
+    assert h.kit.bookings.get(T, booking.id).session_start == new_start
+    assert reschedule_events(h) == ["request", "approve"]
+
+
+def test_one_pending_request_per_session(h: Harness) -> None:
+    session = lesson(h)
+    first = h.kit.reschedules.request(T, session.id, role="student", actor="ana", reason=REASON)
+    with pytest.raises(RescheduleRefused) as caught:
+        h.kit.reschedules.request(T, session.id, role="host", actor="hal", reason=REASON)
+    assert (caught.value.rule, caught.value.request_id, caught.value.allows_at) == (
+        "one_pending",
+        first.id,
+        first.deadline,
+    )
+    h.kit.reschedules.withdraw(T, first.id, role="student", actor="ana")
+    again = h.kit.reschedules.request(T, session.id, role="student", actor="ana", reason=REASON)
+    assert again.status == PENDING
+
+
+def test_refusals_name_their_rule(h: Harness) -> None:
+    session = lesson(h)
+    ask = h.kit.reschedules.request
+    for kwargs, rule in (
+        ({"reason": "too short"}, "reason_length"),
+        ({"reason": REASON, "proposed_start": NOW + timedelta(minutes=59)}, "min_lead"),
+        ({"reason": REASON, "now": START - timedelta(hours=47)}, "notice"),  # a coach: 48 h
+    ):
+        with pytest.raises(RescheduleRefused) as caught:
+            ask(T, session.id, role="coach", actor="cleo", **kwargs)
+        assert caught.value.rule == rule
+    request = ask(T, session.id, role="coach", actor="cleo", reason=REASON)
+    for answer, role, actor, rule in (
+        (h.kit.reschedules.approve, "coach", "cleo", "own_request"),
+        (h.kit.reschedules.decline, "coach", "carl", "own_request"),
+        (h.kit.reschedules.withdraw, "student", "ana", "not_requester"),
+        (h.kit.reschedules.approve, "student", "ana", "no_time"),
+    ):
+        with pytest.raises(RescheduleRefused) as caught:
+            answer(T, request.id, role=role, actor=actor)
+        assert caught.value.rule == rule
+    declined = h.kit.reschedules.decline(T, request.id, role="student", actor="ana")
+    assert declined.status == DECLINED
+    with pytest.raises(RescheduleRefused) as caught:
+        h.kit.reschedules.decline(T, request.id, role="student", actor="ana")
+    assert caught.value.rule == "not_pending"
+    with pytest.raises(RescheduleNotFound):
+        h.kit.reschedules.approve(T, "nope", role="host", actor="hal")
+
+
+def test_approval_rechecks_conflicts_and_writes_nothing_when_refused(h: Harness) -> None:
+    session = lesson(h)
+    other = lesson(h, START + timedelta(days=1))
+    request = h.kit.reschedules.request(
+        T, session.id, role="student", actor="ana", reason=REASON, proposed_start=other.start
+    )
+    with pytest.raises(SessionConflict):
+        h.kit.reschedules.approve(T, request.id, role="coach", actor="cleo")
+    assert h.kit.queries.get(T, session.id).start == START
+    moved = h.kit.reschedules.approve(
+        T, request.id, role="coach", actor="cleo", start=other.start + timedelta(hours=2)
+    )
+    assert moved.status == APPROVED
+
+
+def test_silence_approves_once_at_the_deadline_and_a_request_without_time_expires(
+    h: Harness,
+) -> None:
+    with_time = lesson(h)
+    without = lesson(h, START + timedelta(days=3))
+    new_start = START + timedelta(days=1, hours=3)
+    asked = h.kit.reschedules.request(
+        T, with_time.id, role="student", actor="ana", reason=REASON, proposed_start=new_start
+    )
+    bare = h.kit.reschedules.request(T, without.id, role="student", actor="ben", reason=REASON)
+    early = h.kit.reschedules.approve_due(now=asked.deadline - timedelta(seconds=1))
+    assert (early.approved, early.expired) == ((), ())
+    report = h.kit.reschedules.approve_due(now=asked.deadline)
+    assert [r.id for r in report.approved] == [asked.id]
+    assert [r.id for r in report.expired] == [bare.id]
+    assert report.approved[0].status == AUTO_APPROVED
+    assert report.expired[0].status == EXPIRED
+    assert h.kit.queries.get(T, with_time.id).start == new_start
+    again = h.kit.approve_reschedules(now=asked.deadline + timedelta(hours=1))
+    assert (again.approved, again.expired) == ((), ())
+    assert reschedule_events(h).count("auto_approve") == 1
+    with pytest.raises(RescheduleRefused) as caught:
+        h.kit.reschedules.withdraw(T, asked.id, role="student", actor="ana")
+    assert caught.value.rule == "not_pending"
+
+
+def test_a_late_answer_after_the_deadline_is_refused_but_approval_is_not(h: Harness) -> None:
+    session = lesson(h)
+    request = h.kit.reschedules.request(
+        T,
+        session.id,
+        role="student",
+        actor="ana",
+        reason=REASON,
+        proposed_start=START + timedelta(days=1),
+    )
+    with pytest.raises(RescheduleRefused) as caught:
+        h.kit.reschedules.decline(T, request.id, role="coach", actor="cleo", now=request.deadline)
+    assert caught.value.rule == "deadline_passed"
+    approved = h.kit.reschedules.approve(
+        T, request.id, role="coach", actor="cleo", now=request.deadline
+    )
+    assert approved.status == APPROVED
+
+
+def test_an_auto_approval_whose_time_is_taken_expires_with_the_reason(h: Harness) -> None:
+    session = lesson(h)
+    target = START + timedelta(days=1)
+    request = h.kit.reschedules.request(
+        T, session.id, role="student", actor="ana", reason=REASON, proposed_start=target
+    )
+    lesson(h, target)  # the coach booked that hour meanwhile
+    report = h.kit.reschedules.approve_due(now=request.deadline)
+    assert [r.status for r in report.expired] == [EXPIRED]
+    last = [e for e in h.events.events if isinstance(e, RescheduleStatusChanged)][-1]
+    assert last.reason is not None
+    assert "could not be applied" in last.reason
+
+
+def test_max_reschedules_counts_moves(h: Harness) -> None:
+    kit = Harness.in_memory(NOW, notice=NoticePolicy(max_reschedules=1)).kit
+    session = lesson_on(kit)
+    first = kit.reschedules.request(
+        T,
+        session.id,
+        role="student",
+        actor="ana",
+        reason=REASON,
+        proposed_start=START + timedelta(days=1),
+    )
+    kit.reschedules.approve(T, first.id, role="coach", actor="cleo")
+    with pytest.raises(RescheduleRefused) as caught:
+        kit.reschedules.request(T, session.id, role="student", actor="ana", reason=REASON)
+    assert (caught.value.rule, caught.value.allows_at) == ("max_reschedules", None)
+
+
+def lesson_on(kit: object) -> Session:
+    return kit.sessions.create_extra(  # type: ignore[attr-defined, no-any-return]
+        T,
+        actor="cleo",
+        start=START,
+        end=START + timedelta(hours=1),
+        resources=[COACH],
+        lifecycle="lms",
+        title="Maths",
+    )
+
+
+def test_options_say_until_when_and_for_how_much(h: Harness) -> None:
+    session = lesson(h)
+    student = h.kit.reschedules.options(T, session.id, role="student")
+    assert student.reschedule is None
+    assert student.reschedule_until == START - timedelta(hours=24)
+    assert student.refund_percent == Decimal(100)
+    assert [(t.percent, t.until) for t in student.cancel_tiers] == [
+        (Decimal(100), START - timedelta(hours=48)),
+        (Decimal(50), START - timedelta(hours=24)),
+    ]
+    late = h.kit.reschedules.options(T, session.id, role="coach", now=START - timedelta(hours=30))
+    assert late.reschedule is not None
+    assert late.reschedule.rule == "notice"
+    assert late.reschedule_until is None
+    assert late.refund_percent == Decimal(50)  # 30 h notice: the 24 h tier
+    assert [(t.percent, t.until) for t in late.cancel_tiers] == [
+        (Decimal(50), START - timedelta(hours=24))
+    ]
+    request = h.kit.reschedules.request(T, session.id, role="student", actor="ana", reason=REASON)
+    pending = h.kit.reschedules.options(T, session.id, role="host")
+    assert pending.pending == request
+    assert pending.reschedule is not None
+    assert pending.reschedule.rule == "one_pending"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    role=st.sampled_from(["student", "coach", "host"]),
+    before=st.integers(min_value=-3600, max_value=4 * 24 * 3600),
+    pending=st.booleans(),
+)
+def test_can_request_says_yes_exactly_when_request_succeeds(
+    role: str, before: int, pending: bool
+) -> None:
+    h = Harness.in_memory(NOW, notice=coaching_notice())
+    session = lesson(h)
+    if pending:
+        h.kit.reschedules.request(T, session.id, role="host", actor="hal", reason=REASON)
+    at = START - timedelta(seconds=before)
+    answer = h.kit.reschedules.can_request(T, session.id, role=role, now=at)
+    outcome: tuple[str, datetime | None] | None = None
+    try:
+        h.kit.reschedules.request(T, session.id, role=role, actor="x", reason=REASON, now=at)
+    except RescheduleRefused as refused:
+        outcome = (refused.rule, refused.allows_at)
+    assert outcome == (None if answer is None else (answer.rule, answer.allows_at))
