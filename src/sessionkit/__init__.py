@@ -38,6 +38,7 @@ from sessionkit.errors import (
     InvalidWindow,
     LifecycleError,
     LifecycleNotApplicable,
+    LimitExceeded,
     MissingFact,
     NaiveDatetime,
     NestedUnitOfWork,
@@ -89,6 +90,7 @@ from sessionkit.lifecycle import (
     Verdict,
     get_lifecycle,
 )
+from sessionkit.limits import Limits
 from sessionkit.model import (
     Page,
     ResourceRef,
@@ -161,6 +163,7 @@ __all__ = [
     "ReconcileReport",
     "CloseReport",
     "AdvanceReport",
+    "Limits",
     # errors
     "SessionKitError",
     "CurrencyMismatch",
@@ -186,6 +189,7 @@ __all__ = [
     "SkippedTime",
     "RepeatedTime",
     "ExpansionLimitExceeded",
+    "LimitExceeded",
     "LifecycleError",
     "InvalidLifecycle",
     "InvalidTransition",

@@ -23,7 +23,7 @@ from typing import cast
 import attrs
 
 from sessionkit.errors import InvalidDuration, InvalidTimeSpan, InvalidValue, NotADatetime
-from sessionkit.zones import check_aware, get_zone
+from sessionkit.zones import check_aware, get_zone, to_zone
 
 __all__ = ["TimeSpan", "check_buffer_pair", "check_delta"]
 
@@ -39,12 +39,18 @@ def _end_to_utc(value: datetime) -> datetime:
 
 
 def check_delta(
-    value: object, name: str, *, allow_negative: bool = False, positive: bool = False
+    value: object,
+    name: str,
+    *,
+    allow_negative: bool = False,
+    positive: bool = False,
+    maximum: timedelta | None = None,
 ) -> timedelta:
     """Return ``value`` if it is a timedelta in range, else raise an error naming ``name``.
 
     By default it must not be negative (a buffer); ``positive=True`` also
     refuses zero (a duration or step); ``allow_negative=True`` accepts any.
+    With ``maximum``, a longer one (either sign) is refused too.
     """
     if not isinstance(value, timedelta):
         raise NotADatetime(value, name=name, expected="timedelta")
@@ -54,10 +60,30 @@ def check_delta(
         raise InvalidDuration(
             f"{name} must not be negative, got {value}", value=value, expected=">= 0"
         )
+    if maximum is not None and abs(value) > maximum:
+        raise InvalidDuration(
+            f"{name} must be at most {maximum} long, got {value}",
+            value=value,
+            expected=f"<= {maximum}",
+        )
     return value
 
 
-def check_buffer_pair(resource: object, pair: object) -> tuple[timedelta, timedelta]:
+def _moved(value: datetime, delta: timedelta, name: str, *, back: bool = False) -> datetime:
+    """Return ``value + delta`` (``- delta`` if ``back``); ``InvalidValue`` past year 1 or 9999."""
+    try:
+        return value - delta if back else value + delta
+    except OverflowError:
+        raise InvalidValue(
+            f"{name}: {value.isoformat()} moved by {delta} is outside the years 1 to 9999",
+            value=delta,
+            expected="a result between 0001-01-01 and 9999-12-31",
+        ) from None
+
+
+def check_buffer_pair(
+    resource: object, pair: object, *, maximum: timedelta | None = None
+) -> tuple[timedelta, timedelta]:
     """Validate one ``buffers`` entry: a ``(before, after)`` pair of non-negative timedeltas."""
     try:
         before, after = cast("tuple[object, object]", pair)  # unpacking is the check
@@ -68,8 +94,8 @@ def check_buffer_pair(resource: object, pair: object) -> tuple[timedelta, timede
             expected="(timedelta, timedelta)",
         ) from None
     return (
-        check_delta(before, f"buffers[{resource!r}] before"),
-        check_delta(after, f"buffers[{resource!r}] after"),
+        check_delta(before, f"buffers[{resource!r}] before", maximum=maximum),
+        check_delta(after, f"buffers[{resource!r}] after", maximum=maximum),
     )
 
 
@@ -94,7 +120,7 @@ class TimeSpan:
         """Return the span that begins at ``start`` and lasts ``duration`` of elapsed time."""
         check_delta(duration, "duration", allow_negative=True)
         begin = _start_to_utc(start)
-        return cls(begin, begin + duration)
+        return cls(begin, _moved(begin, duration, "duration"))
 
     @classmethod
     def unchecked(cls, start: datetime, end: datetime) -> TimeSpan:
@@ -148,7 +174,9 @@ class TimeSpan:
     def shift(self, delta: timedelta) -> TimeSpan:
         """Return the span moved by ``delta`` (positive is later)."""
         check_delta(delta, "delta", allow_negative=True)
-        return TimeSpan.unchecked(self.start + delta, self.end + delta)
+        return TimeSpan.unchecked(
+            _moved(self.start, delta, "delta"), _moved(self.end, delta, "delta")
+        )
 
     def padded(self, *, before: timedelta = _ZERO, after: timedelta = _ZERO) -> TimeSpan:
         """Return the span widened by a buffer before its start and after its end.
@@ -157,12 +185,14 @@ class TimeSpan:
         """
         check_delta(before, "before")
         check_delta(after, "after")
-        return TimeSpan.unchecked(self.start - before, self.end + after)
+        return TimeSpan.unchecked(
+            _moved(self.start, before, "before", back=True), _moved(self.end, after, "after")
+        )
 
     def in_zone(self, tz: str | tzinfo) -> tuple[datetime, datetime]:
         """Return ``(start, end)`` as aware datetimes in ``tz``, for display."""
         zone = get_zone(tz)
-        return self.start.astimezone(zone), self.end.astimezone(zone)
+        return to_zone(self.start, zone, "start"), to_zone(self.end, zone, "end")
 
     def isoformat(self) -> str:
         """Return the ISO 8601 interval ``start/end`` in UTC."""

@@ -41,19 +41,24 @@ from sessionkit.errors import (
     RepeatedTime,
     SkippedTime,
     UnknownTimeZone,
+    WrongType,
 )
 
 __all__ = [
+    "LATEST",
+    "EARLIEST",
     "UTC",
     "Disambiguate",
     "RecurrenceDisambiguate",
     "WallTimeKind",
     "check_aware",
     "check_disambiguate",
+    "check_instant",
     "get_zone",
     "local_date_start",
     "resolve_local",
     "to_utc",
+    "to_zone",
     "wall_time_kind",
     "zone_name",
 ]
@@ -67,6 +72,16 @@ RecurrenceDisambiguate = Literal["compatible", "earlier", "later", "raise", "ski
 WallTimeKind = Literal["normal", "skipped", "repeated"]
 
 _DISAMBIGUATE_CHOICES: frozenset[str] = frozenset(get_args(RecurrenceDisambiguate))
+
+EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
+"""The earliest instant the services schedule at (sessions, windows, ``now``): 1000-01-01 UTC."""
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+"""The latest instant the services schedule at: 9000-01-01 UTC.
+
+Every database sessionkit supports stores the whole range, and the ample
+margin to Python's year 1 and year 9999 lets windows, buffers and timers be
+added to any such instant without leaving what a ``datetime`` can hold.
+"""
 
 
 @lru_cache(maxsize=1024)
@@ -101,6 +116,8 @@ def zone_name(tz: str | tzinfo) -> str:
 def check_disambiguate(value: object, *, allow_skip: bool = False) -> None:
     """Raise :class:`~sessionkit.errors.InvalidValue` unless ``value`` is a known policy."""
     allowed = _DISAMBIGUATE_CHOICES if allow_skip else _DISAMBIGUATE_CHOICES - {"skip"}
+    if not isinstance(value, str):
+        raise WrongType(value, name="disambiguate", expected=" | ".join(sorted(allowed)))
     if value not in allowed:
         raise InvalidValue(
             f"disambiguate must be one of {sorted(allowed)}, got {value!r}",
@@ -110,12 +127,57 @@ def check_disambiguate(value: object, *, allow_skip: bool = False) -> None:
 
 
 def check_aware(value: object, name: str = "datetime") -> datetime:
-    """Return ``value`` if it is an aware datetime, else raise a clear sessionkit error."""
+    """Return ``value`` if it is an aware datetime, else raise a clear sessionkit error.
+
+    An aware value so close to year 1 or year 9999 that it has no UTC
+    equivalent (``datetime.min`` at +14:00) is an :class:`~sessionkit.errors.InvalidValue`.
+    """
     if not isinstance(value, datetime):
         raise NotADatetime(value, name=name)
     if value.tzinfo is None or value.utcoffset() is None:
         raise NaiveDatetime(value, name=name)
+    if value.year in (1, 9999):
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise InvalidValue(
+                f"{name} {value.isoformat()} has no UTC equivalent (it lies outside the years "
+                "1 to 9999 in UTC)",
+                value=value,
+                expected="an aware datetime between 0001-01-01 and 9999-12-31 UTC",
+            ) from None
     return value
+
+
+def check_instant(value: object, name: str = "datetime") -> datetime:
+    """Return the aware ``value`` in UTC if it lies in ``[EARLIEST, LATEST]``, else raise.
+
+    What the services accept as a session's time, a window's ends or ``now``;
+    outside it :class:`~sessionkit.errors.InvalidValue` names the value and the range.
+    """
+    instant = check_aware(value, name).astimezone(UTC)
+    if not EARLIEST <= instant <= LATEST:
+        raise InvalidValue(
+            f"{name} {instant.isoformat()} is outside the instants sessionkit schedules at, "
+            f"{EARLIEST.date().isoformat()} to {LATEST.date().isoformat()} UTC",
+            value=value,
+            expected=f"an aware datetime between {EARLIEST.isoformat()} and {LATEST.isoformat()}",
+        )
+    return instant
+
+
+def to_zone(value: datetime, tz: str | tzinfo, name: str = "datetime") -> datetime:
+    """Return the aware ``value`` in zone ``tz``; ``InvalidValue`` past year 1 or 9999 there."""
+    zone = get_zone(tz)
+    try:
+        return check_aware(value, name).astimezone(zone)
+    except OverflowError:
+        raise InvalidValue(
+            f"{name} {value.isoformat()} has no local time in {zone.key} (it would fall "
+            "outside the years 1 to 9999)",
+            value=value,
+            expected=f"an instant that exists on the wall clock of {zone.key}",
+        ) from None
 
 
 def to_utc(value: datetime, name: str = "datetime") -> datetime:
@@ -153,7 +215,7 @@ def resolve_local(
     if not isinstance(local, datetime):
         raise NotADatetime(local, name="local time")
     if local.tzinfo is not None:
-        return check_aware(local, "local time").astimezone(zone)
+        return to_zone(local, zone, "local time")
     check_disambiguate(disambiguate)
     first = local.replace(tzinfo=zone, fold=0)
     second = local.replace(tzinfo=zone, fold=1)
@@ -167,7 +229,7 @@ def resolve_local(
         if disambiguate == "raise":
             raise SkippedTime(local, zone.key)
         offset = off1 if disambiguate == "earlier" else off0
-        return (local - offset).replace(tzinfo=UTC).astimezone(zone)
+        return to_zone((local - offset).replace(tzinfo=UTC), zone, "local time")
     if disambiguate == "raise":
         raise RepeatedTime(local, zone.key)
     return second if disambiguate == "later" else first

@@ -33,6 +33,7 @@ from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.adapters.sqlalchemy.testing import clear_tables
 from sessionkit.errors import InvalidValue, SeriesNotFound, SessionNotFound
 from sessionkit.model import ResourceRef, ScheduleItem, SessionQuery, WindowPolicy
+from sessionkit.model.text import plain_id
 from sessionkit.ports import UnitOfWorkFactory
 from sessionkit.recurrence import Recurrence
 from sessionkit.testing.clocks import ManualClock
@@ -76,6 +77,8 @@ def lookalikes(draw: st.DrawFn) -> tuple[str, str]:
     """Two different keys that a careless comparison could take for one."""
     base = draw(st.sampled_from(_BASES))
     first = draw(st.sampled_from(_LOOKALIKES))(base) if draw(st.booleans()) else base
+    if not plain_id(first):  # the first key is the one kept: it must be a valid id
+        first = base
     second = draw(st.sampled_from(_LOOKALIKES))(first)
     if second == first:
         second = first + " "

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sessionkit.errors import InvalidValue
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model import SessionQuery
 from sessionkit.model.fields import check_field_key, field_filters, field_matches, field_value
 from sessionkit.model.query import Cursor, SortKey
@@ -49,9 +49,12 @@ def test_other_values_are_refused_naming_the_key(value: Any) -> None:
 
 def test_field_keys() -> None:
     assert check_field_key("meeting-link") == "meeting-link"
-    for bad in ("", "x" * 65, 3, None):
+    for bad in ("", "x" * 65, "a\x00"):
         with pytest.raises(InvalidValue, match="field key"):
             check_field_key(bad)
+    for wrong in (3, None):
+        with pytest.raises(WrongType, match="field key"):
+            check_field_key(wrong)
 
 
 def test_filters_are_normalised_by_key_and_json_type() -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import attrs
 import pytest
 
-from sessionkit import InvalidValue, NotADatetime, TimeSpan, UnknownTimeZone
+from sessionkit import InvalidValue, NotADatetime, TimeSpan, UnknownTimeZone, WrongType
 from sessionkit.model import (
     MAX_ID_LENGTH,
     Cursor,
@@ -72,7 +72,10 @@ def test_metadata_is_read_only_and_not_part_of_equality() -> None:
     ("changes", "message"),
     [
         ({"id": ""}, "Session.id must be a non-empty string"),
-        ({"tenant": None}, "Session.tenant must be a non-empty string"),
+        ({"tenant": ""}, "Session.tenant must be a non-empty string"),
+        ({"tenant": "acme "}, "Session.tenant 'acme ' must not start or end with whitespace"),
+        ({"id": "a\x00b"}, "must not contain NUL"),
+        ({"title": "a\ud800"}, "contains a lone surrogate"),
         ({"id": "x" * (MAX_ID_LENGTH + 1)}, "Session.id is 129 characters long"),
         ({"title": "t" * 256}, "title is 256 characters long"),
         ({"status": "S" * 65}, "Session.status is 65 characters long"),
@@ -90,6 +93,9 @@ def test_session_rejects_bad_values_by_name(changes: dict[str, object], message:
 def test_session_rejects_bad_types_and_zones() -> None:
     with pytest.raises(NotADatetime, match="span must be a TimeSpan"):
         session(span=(NOW, NOW))
+    for changes in ({"tenant": None}, {"id": 7}, {"capacity": "3"}, {"created_by": 5}):
+        with pytest.raises(WrongType):
+            session(**changes)
     with pytest.raises(UnknownTimeZone):
         session(tz="Mars/Base")
 

@@ -64,4 +64,4 @@ def test_public_import_paths_still_work() -> None:
 
     assert TopRecurrence is Recurrence
     assert TopOccurrence is Occurrence is ModuleOccurrence
-    assert MAX_CANDIDATES == EXPAND_MAX == 1_000_000
+    assert MAX_CANDIDATES == EXPAND_MAX == 100_000

@@ -12,6 +12,7 @@ from sessionkit.errors import (
     InvalidValue,
     SeriesNotFound,
     SessionNotFound,
+    WrongType,
 )
 from sessionkit.model import (
     ResourceRef,
@@ -254,7 +255,8 @@ BAD_FIELDS = [
 def test_fields_given_to_create_extra_are_checked_like_set_fields(
     world: Harness, fields: object, named: str | None
 ) -> None:
-    with pytest.raises(InvalidValue) as caught:
+    # A value that is not a mapping is a WrongType (a TypeError), a bad field an InvalidValue.
+    with pytest.raises((InvalidValue, WrongType)) as caught:
         world.kit.sessions.create_extra(
             T,
             actor="u1",
@@ -272,7 +274,7 @@ def test_fields_given_to_create_extra_are_checked_like_set_fields(
 def test_fields_given_to_series_create_and_create_many_are_checked(
     world: Harness, fields: object, named: str | None
 ) -> None:
-    with pytest.raises(InvalidValue) as caught:
+    with pytest.raises((InvalidValue, WrongType)) as caught:
         world.kit.series.create(
             T,
             actor="u1",
@@ -282,7 +284,7 @@ def test_fields_given_to_series_create_and_create_many_are_checked(
         )
     if named is not None:
         assert repr(named) in str(caught.value)
-    with pytest.raises(InvalidValue):
+    with pytest.raises((InvalidValue, WrongType)):
         SeriesSpec(title="Algebra", items=[_item()], metadata=fields)
     assert world.kit.queries.list(T, SessionQuery()).total == 0
 

@@ -9,6 +9,7 @@ few days with a transition take the careful path through
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sessionkit.zones import resolve_local
@@ -76,6 +77,53 @@ def grid_instants(
         wall += step
     instants.sort()
     return instants
+
+
+_SAMPLE = timedelta(minutes=30)
+_AROUND = timedelta(hours=27)
+_SECOND = timedelta(seconds=1)
+
+Run = tuple[datetime, datetime, timedelta]
+"""A stretch of UTC time ``[start, end)`` with one UTC offset: (start, end, offset)."""
+
+
+def _offset(zone: ZoneInfo, instant: datetime) -> timedelta:
+    offset = instant.astimezone(zone).utcoffset()
+    assert offset is not None
+    return offset
+
+
+@lru_cache(maxsize=4096)
+def offset_runs(zone: ZoneInfo, day: date) -> tuple[Run, ...]:
+    """Return the stretches of one UTC offset covering every instant of the local ``day``.
+
+    Ascending and contiguous, from 27 hours before the day's midnight (read as
+    UTC) to 27 hours after its end, which covers any offset. Offset changes are
+    found by sampling every 30 minutes and bisecting to the second (tzdata has
+    no two transitions that close, and none off a whole second).
+    """
+    midnight = datetime.combine(day, _MIDNIGHT).replace(tzinfo=UTC)
+    start = midnight - _AROUND
+    end = midnight + ONE_DAY + _AROUND
+    runs: list[Run] = []
+    t = start
+    offset = _offset(zone, t)
+    while t < end:
+        nxt = min(t + _SAMPLE, end)
+        after = _offset(zone, nxt)
+        if after != offset:
+            lo, hi = t, nxt  # the offset is `offset` at lo and `after` at hi
+            while hi - lo > _SECOND:
+                mid = (lo + (hi - lo) / 2).replace(microsecond=0)
+                if _offset(zone, mid) == offset:
+                    lo = mid
+                else:
+                    hi = mid
+            runs.append((start, hi, offset))
+            start, offset = hi, after
+        t = nxt
+    runs.append((start, end, offset))
+    return tuple(runs)
 
 
 def local_date(zone: ZoneInfo, instant: datetime) -> date:

@@ -13,7 +13,7 @@ import attrs
 from sessionkit.availability._wall import ONE_DAY, ZERO, day_offset, local_date, wall_to_utc
 from sessionkit.errors import InvalidAvailability, InvalidWindow, NotADatetime
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import check_aware, get_zone
+from sessionkit.zones import check_instant, get_zone
 
 __all__ = ["WEEKDAY_CODES", "Availability", "HasSpan", "OccurrenceSource", "Window"]
 
@@ -56,17 +56,25 @@ class OccurrenceSource(Protocol):
 
 
 def check_window(window: Window) -> tuple[datetime, datetime]:
-    """Return a window as a UTC ``(start, end)`` pair, raising a sessionkit error if it is bad."""
+    """Return a window as a UTC ``(start, end)`` pair, raising a sessionkit error if it is bad.
+
+    Both ends must lie in :data:`~sessionkit.zones.EARLIEST` .. :data:`~sessionkit.zones.LATEST`.
+    """
     if isinstance(window, TimeSpan):
-        return window.start, window.end
-    try:
-        start, end = window
-    except (TypeError, ValueError):
+        start, end = window.start, window.end
+    elif isinstance(window, (str, bytes)):
         raise NotADatetime(
             window, name="window", expected="TimeSpan or (start, end) pair of datetimes"
-        ) from None
-    lo = check_aware(start, "window start").astimezone(UTC)
-    hi = check_aware(end, "window end").astimezone(UTC)
+        )
+    else:
+        try:
+            start, end = window
+        except (TypeError, ValueError):
+            raise NotADatetime(
+                window, name="window", expected="TimeSpan or (start, end) pair of datetimes"
+            ) from None
+    lo = check_instant(start, "window start")
+    hi = check_instant(end, "window end")
     if hi < lo:
         raise InvalidWindow(
             f"window end {end.isoformat()} is before its start {start.isoformat()}",
@@ -74,6 +82,14 @@ def check_window(window: Window) -> tuple[datetime, datetime]:
             expected="end >= start",
         )
     return lo, hi
+
+
+def _before(instant: datetime, duration: timedelta) -> datetime:
+    """Return ``instant - duration``, or the earliest datetime if that is before year 1."""
+    try:
+        return instant - duration
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def _check_date(value: object, name: str) -> date:
@@ -301,6 +317,9 @@ class Availability:
 
     def covers(self, span: TimeSpan) -> bool:
         """Return whether all of ``span`` is available time."""
+        if not isinstance(span, TimeSpan):
+            raise NotADatetime(span, name="span", expected="TimeSpan")
+        check_window(span)
         pairs = self._pairs(span.start, span.end)
         return len(pairs) == 1 and pairs[0] == (span.start, span.end)
 
@@ -333,7 +352,7 @@ class Availability:
                             found.append((max(begin, lo), min(finish, hi)))
                 day += ONE_DAY
         for source in self.recurrences:
-            for occurrence in source.between(lo - source.duration, hi):
+            for occurrence in source.between(_before(lo, source.duration), hi):
                 occ = occurrence.span
                 if occ.end <= lo or occ.start >= hi:
                     continue

@@ -7,11 +7,19 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sessionkit.availability._wall import ONE_DAY, ZERO, day_offset, grid_instants, local_date
+from sessionkit.availability._wall import (
+    ONE_DAY,
+    ZERO,
+    Run,
+    day_offset,
+    local_date,
+    offset_runs,
+)
 from sessionkit.availability.model import Availability, Window, check_window, merge_pairs
-from sessionkit.errors import InvalidDuration, InvalidValue, NotADatetime
+from sessionkit.errors import InvalidDuration, InvalidValue, LimitExceeded, NotADatetime, WrongType
+from sessionkit.limits import CEILING, Limits, check_limits
 from sessionkit.timespan import TimeSpan, check_buffer_pair, check_delta
-from sessionkit.zones import check_aware, get_zone
+from sessionkit.zones import check_instant, get_zone
 
 __all__ = ["common_free_slots", "common_free_time", "free_slots", "free_time"]
 
@@ -23,21 +31,28 @@ Calendar = tuple[Availability, Iterable[TimeSpan]]
 
 
 def _delta(value: object, name: str, *, positive: bool = False) -> timedelta:
-    return check_delta(value, name, positive=positive)
+    # At most a century: every sum of a window's instants and these stays a datetime.
+    return check_delta(value, name, positive=positive, maximum=CEILING)
 
 
 def _busy_blocks(busy: Iterable[TimeSpan], gap: timedelta, lo: datetime, hi: datetime) -> Pairs:
     """Return the busy spans widened by ``gap`` on each side, merged, where they touch [lo, hi)."""
+    given: object = busy
     if isinstance(busy, TimeSpan):
         busy = (busy,)
+    elif isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
+        raise WrongType(given, name="busy", expected="TimeSpans (one or a list)")
     blocks: Pairs = []
+    # Spans reaching far outside the window are cut to it first, so that widening
+    # a span near year 1 or 9999 never leaves what a datetime holds.
+    far_lo = lo - gap
+    far_hi = hi + gap
     for span in busy:
         if span.__class__ is not TimeSpan and not isinstance(span, TimeSpan):
             raise NotADatetime(span, name="busy span", expected="TimeSpan")
-        start = span.start - gap
-        end = span.end + gap
-        if end > lo and start < hi:
-            blocks.append((start, end))
+        if span.end <= far_lo or span.start >= far_hi:
+            continue
+        blocks.append((max(span.start, far_lo) - gap, min(span.end, far_hi) + gap))
     return merge_pairs(blocks)
 
 
@@ -110,8 +125,10 @@ def _buffers_of(
     after: timedelta,
 ) -> dict[Hashable, tuple[timedelta, timedelta]]:
     chosen: dict[Hashable, tuple[timedelta, timedelta]] = dict.fromkeys(resources, (before, after))
+    if buffers is not None and not isinstance(buffers, Mapping):
+        raise WrongType(buffers, name="buffers", expected="{resource: (before, after)}")
     for resource, pair in (buffers or {}).items():
-        chosen[resource] = check_buffer_pair(resource, pair)
+        chosen[resource] = check_buffer_pair(resource, pair, maximum=CEILING)
     return chosen
 
 
@@ -154,6 +171,13 @@ def _common_pairs(
     return common or []
 
 
+def _window(window: Window, limits: Limits | None) -> tuple[datetime, datetime, Limits]:
+    lo, hi = check_window(window)
+    checked = check_limits(limits)
+    checked.check_window(lo, hi)
+    return lo, hi, checked
+
+
 def free_time(
     availability: Availability,
     busy: Iterable[TimeSpan],
@@ -161,6 +185,7 @@ def free_time(
     window: Window,
     buffer_before: timedelta = ZERO,
     buffer_after: timedelta = ZERO,
+    limits: Limits | None = None,
 ) -> list[TimeSpan]:
     """Return the available time in ``window`` not taken by ``busy``: merged, ascending.
 
@@ -169,8 +194,9 @@ def free_time(
     ``buffer_after``, so each busy span is widened by ``before + after`` on each
     side. A session fits exactly when it lies inside one of the returned spans.
     Pass only the spans that really block (leave out canceled sessions).
+    The window may be at most ``limits.window`` long (``LimitExceeded``).
     """
-    lo, hi = check_window(window)
+    lo, hi, _ = _window(window, limits)
     before = _delta(buffer_before, "buffer_before")
     after = _delta(buffer_after, "buffer_after")
     return [
@@ -186,6 +212,7 @@ def common_free_time(
     buffers: Buffers | None = None,
     buffer_before: timedelta = ZERO,
     buffer_after: timedelta = ZERO,
+    limits: Limits | None = None,
 ) -> list[TimeSpan]:
     """Return the time in ``window`` when every resource is free (see :func:`free_time`).
 
@@ -193,7 +220,7 @@ def common_free_time(
     ``(availability, busy)``; ``buffers`` gives some resources their own
     ``(before, after)`` instead of ``buffer_before`` and ``buffer_after``.
     """
-    lo, hi = check_window(window)
+    lo, hi, _ = _window(window, limits)
     calendars = _unpack(resources)
     pads = _buffers_of(
         resources,
@@ -216,6 +243,7 @@ def free_slots(
     min_notice: timedelta = ZERO,
     horizon: timedelta | None = None,
     now: datetime | None = None,
+    limits: Limits | None = None,
 ) -> list[TimeSpan]:
     """Return the bookable slots of ``duration`` in ``window``, ascending.
 
@@ -236,9 +264,11 @@ def free_slots(
     that is not positive (or a step over a day) and for negative buffers, notice
     or horizon; :class:`~sessionkit.errors.InvalidWindow` for a window that
     ends before it starts; :class:`~sessionkit.errors.NaiveDatetime` for naive
-    datetimes.
+    datetimes; :class:`~sessionkit.errors.LimitExceeded` for a window longer
+    than ``limits.window`` or more than ``limits.slots`` slots (``limits``
+    defaults to ``Limits()``: ten years, 10,000 slots), before building them.
     """
-    lo, hi = check_window(window)
+    lo, hi, checked = _window(window, limits)
     before = _delta(buffer_before, "buffer_before")
     after = _delta(buffer_after, "buffer_after")
     length, grid, first, stop = _slot_rules(lo, duration, step, min_notice, horizon, now)
@@ -249,7 +279,7 @@ def free_slots(
             expected="Availability",
         )
     free = _free_pairs(availability, busy, lo, hi, before, after)
-    return _on_grid(free, availability.zone, length, grid, first, stop)
+    return _on_grid(free, availability.zone, length, grid, first, stop, checked.slots)
 
 
 def common_free_slots(
@@ -265,6 +295,7 @@ def common_free_slots(
     horizon: timedelta | None = None,
     now: datetime | None = None,
     tz: str | tzinfo | None = None,
+    limits: Limits | None = None,
 ) -> list[TimeSpan]:
     """Return the slots in which every resource is free (a teacher and a room, two tutors).
 
@@ -273,7 +304,7 @@ def common_free_slots(
     defaults to the zone the availabilities share (giving none when they differ
     is an :class:`~sessionkit.errors.InvalidValue`).
     """
-    lo, hi = check_window(window)
+    lo, hi, checked = _window(window, limits)
     calendars = _unpack(resources)
     pads = _buffers_of(
         resources,
@@ -299,7 +330,7 @@ def common_free_slots(
             )
         zone = get_zone(zones.pop() if zones else "UTC")
     free = _common_pairs(calendars, lo, hi, pads)
-    return _on_grid(free, zone, length, grid, first, stop)
+    return _on_grid(free, zone, length, grid, first, stop, checked.slots)
 
 
 def _slot_rules(
@@ -329,7 +360,7 @@ def _slot_rules(
                 expected="now",
             )
         return length, grid, lo, None
-    moment = check_aware(now, "now").astimezone(UTC)
+    moment = check_instant(now, "now")
     earliest = max(lo, moment + notice)
     return length, grid, earliest, None if ahead is None else moment + ahead
 
@@ -341,13 +372,16 @@ def _on_grid(
     step: timedelta,
     earliest: datetime,
     stop: datetime | None,
+    most: int,
 ) -> list[TimeSpan]:
-    """Return the slots of ``duration`` on the local ``step`` grid inside the ``free`` pairs."""
+    """Return the slots of ``duration`` on the local ``step`` grid inside the ``free`` pairs.
+
+    Raises ``LimitExceeded`` before building more than ``most`` slots.
+    """
     slots: list[TimeSpan] = []
     append = slots.append
     unchecked = TimeSpan.unchecked
-    per_day = -(-ONE_DAY // step)
-    days: dict[date, datetime | list[datetime]] = {}
+    days: dict[date, tuple[Run, ...]] = {}
     for free_lo, free_hi in free:
         first = max(free_lo, earliest)
         last = free_hi - duration  # the latest start, inclusive
@@ -358,21 +392,36 @@ def _on_grid(
         day = local_date(zone, first)
         final_day = local_date(zone, last)
         while day <= final_day:
-            grid = days.get(day)
-            if grid is None:
-                grid = days[day] = _day_grid(zone, day, step)
-            if isinstance(grid, datetime):
-                # A regular day: grid points are grid + k * step, k in [0, per_day).
-                k_first = max(0, -((grid - first) // step))
-                k_last = min(per_day - 1, (last - grid) // step)
-                start = grid + k_first * step
+            runs = days.get(day)
+            if runs is None:
+                runs = days[day] = _day_runs(zone, day)
+            midnight = datetime.combine(day, _MIDNIGHT).replace(tzinfo=UTC)
+            for run_lo, run_hi, offset in runs:
+                # In a run the wall time of instant t is t + offset, so the grid
+                # instants are midnight - offset + k * step for the k whose wall
+                # time lies in the day and whose instant lies in the run and in
+                # [first, last]. A skipped wall time is in no run, a repeated one
+                # in two.
+                base = midnight - offset
+                lo = max(first, run_lo, base)
+                hi = min(last, run_hi - _TICK, base + ONE_DAY - _TICK)
+                if hi < lo:
+                    continue
+                k_first = -((base - lo) // step)
+                k_last = (hi - base) // step
+                if k_last < k_first:
+                    continue
+                if len(slots) + k_last - k_first + 1 > most:
+                    raise LimitExceeded(
+                        "slots",
+                        len(slots) + k_last - k_first + 1,
+                        most,
+                        what=f"slots of {duration} every {step} (counted so far)",
+                    )
+                start = base + k_first * step
                 for _ in range(k_first, k_last + 1):
                     append(unchecked(start, start + duration))
                     start += step
-            else:
-                for start in grid:
-                    if first <= start <= last:
-                        append(unchecked(start, start + duration))
             day += ONE_DAY
     return slots
 
@@ -381,9 +430,10 @@ _TICK = timedelta(microseconds=1)
 _MIDNIGHT = time(0)
 
 
-def _day_grid(zone: ZoneInfo, day: date, step: timedelta) -> datetime | list[datetime]:
-    """Return a regular day's first grid instant (UTC midnight), or a transition day's grid."""
+def _day_runs(zone: ZoneInfo, day: date) -> tuple[Run, ...]:
+    """Return the UTC stretches of one offset of a local day: one on a regular day."""
     offset = day_offset(zone, day)
     if offset is not None:
-        return (datetime.combine(day, _MIDNIGHT) - offset).replace(tzinfo=UTC)
-    return grid_instants(zone, day, None, step)
+        start = (datetime.combine(day, _MIDNIGHT) - offset).replace(tzinfo=UTC)
+        return ((start, start + ONE_DAY, offset),)
+    return offset_runs(zone, day)

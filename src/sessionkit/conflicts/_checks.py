@@ -12,7 +12,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from sessionkit.errors import InvalidValue, NotADatetime
+from sessionkit.errors import InvalidValue, NotADatetime, WrongType
 from sessionkit.timespan import TimeSpan, check_buffer_pair
 
 __all__ = ["Buffers", "check_buffers", "check_span", "resource_ids"]
@@ -28,6 +28,9 @@ def check_buffers(buffers: Buffers | None) -> dict[Hashable, tuple[timedelta, ti
     checked: dict[Hashable, tuple[timedelta, timedelta]] = {}
     if buffers is None:
         return checked
+    given: object = buffers
+    if not isinstance(given, Mapping):
+        raise WrongType(given, name="buffers", expected="{resource: (before, after)}")
     for resource, pair in buffers.items():
         before, after = check_buffer_pair(resource, pair)
         if before or after:
@@ -44,10 +47,17 @@ def check_span(value: object) -> TimeSpan:
 
 def resource_ids(value: object) -> Iterable[Hashable]:
     """Return the distinct resource ids of one item, in the order given."""
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+    if isinstance(value, str | bytes):
         raise InvalidValue(
             f"resources must be a collection of resource ids such as ('ana',), got {value!r}",
             value=value,
             expected="an iterable of hashable ids (not a bare string)",
         )
-    return dict.fromkeys(value)
+    if not isinstance(value, Iterable):
+        raise WrongType(value, name="resources", expected="a collection of resource ids")
+    try:
+        return dict.fromkeys(value)
+    except TypeError:
+        raise WrongType(
+            value, name="resources", expected="a collection of hashable resource ids"
+        ) from None

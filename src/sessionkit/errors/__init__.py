@@ -23,7 +23,8 @@ message::
     ├── WallTimeError (ValueError)              a local time that is not one instant
     │   ├── SkippedTime                         falls in a DST gap (does not exist)
     │   └── RepeatedTime                        falls in a DST fold (exists twice)
-    ├── ExpansionLimitExceeded (RuntimeError)   a recurrence examined too many candidates
+    ├── LimitExceeded (ValueError)              a call asked for more than a Limits value allows
+    │   └── ExpansionLimitExceeded (RuntimeError) a recurrence examined too many candidates
     ├── NotFound (LookupError)                  no such record of a kind for this tenant
     │   ├── SessionNotFound                     no such session
     │   ├── SeriesNotFound                      no such series
@@ -80,6 +81,7 @@ from sessionkit.errors._base import (
     InvalidTimeSpan,
     InvalidValue,
     InvalidWindow,
+    LimitExceeded,
     NaiveDatetime,
     NotADatetime,
     NotASession,
@@ -192,6 +194,7 @@ __all__ = [
     "SessionNotFound",
     "StillReferenced",
     "ExpansionLimitExceeded",
+    "LimitExceeded",
     "InvalidAvailability",
     "InvalidDuration",
     "InvalidLifecycle",

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
+import reprlib
 from datetime import datetime
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 80
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 8
+
+
+def _amount(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def shown(value: object) -> str:
+    """Return a short ``repr`` of ``value`` for a message: long strings and lists are cut."""
+    try:
+        return _REPR.repr(value)
+    except Exception:  # noqa: BLE001  # a hostile __repr__ must not hide the real error
+        return f"<{type(value).__name__} object>"
 
 
 class SessionKitError(Exception):
@@ -40,9 +57,9 @@ class WrongType(SessionKitError, TypeError):
 
     def __init__(self, value: object, *, name: str = "value", expected: str = "") -> None:
         super().__init__(
-            f"{name} must be {expected}, got {type(value).__name__} {value!r}"
+            f"{name} must be {expected}, got {type(value).__name__} {shown(value)}"
             if expected
-            else f"{name} has the wrong type: {type(value).__name__} {value!r}"
+            else f"{name} has the wrong type: {type(value).__name__} {shown(value)}"
         )
         self.value = value
         self.name = name
@@ -162,13 +179,42 @@ class RepeatedTime(WallTimeError):
         )
 
 
-class ExpansionLimitExceeded(SessionKitError, RuntimeError):
-    """One expansion call examined more candidate dates than the hard cap allows."""
+class LimitExceeded(SessionKitError, ValueError):
+    """A call asked for more work than a configured limit allows; nothing was done or stored.
 
-    def __init__(self, rule: str, limit: int) -> None:
+    ``name`` is the limit (a field of :class:`~sessionkit.limits.Limits`, such as
+    ``"sessions_per_materialisation"``), ``value`` what the call would have
+    needed (at least) and ``maximum`` the limit's value. Raised before the work
+    where the size is known in advance, else as soon as the limit is passed.
+    """
+
+    def __init__(self, name: str, value: object, maximum: object, *, what: str = "") -> None:
         super().__init__(
-            f"expanding {rule!r} examined more than {limit:,} candidate dates in one call; "
-            "ask for a smaller window (or raise the limit explicitly)"
+            f"{what or name}: {_amount(value)} is more than Limits.{name} allows "
+            f"({_amount(maximum)}); ask for less (a shorter window, a coarser step, a "
+            "sparser rule) or raise the limit"
         )
+        self.name = name
+        self.value = value
+        self.maximum = maximum
+
+
+class ExpansionLimitExceeded(LimitExceeded, RuntimeError):
+    """One expansion call examined more candidate dates than its cap allows.
+
+    A :class:`LimitExceeded` for the limit ``"candidates"``; ``rule`` is the
+    rule's text and ``limit`` the cap (also ``maximum``).
+    """
+
+    def __init__(self, rule: str, limit: int, *, examined: int | None = None) -> None:
+        SessionKitError.__init__(
+            self,
+            f"expanding {shown(rule)} examined more than {limit:,} candidate dates in one call; "
+            "ask for a smaller window, or raise the limit explicitly (Limits.candidates, "
+            "or max_candidates=)",
+        )
+        self.name = "candidates"
+        self.value = limit + 1 if examined is None else examined
+        self.maximum = limit
         self.rule = rule
         self.limit = limit

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from sessionkit.errors import UnknownStatus, UnknownTransitionName
+from sessionkit.errors import UnknownStatus, UnknownTransitionName, WrongType
 from sessionkit.lifecycle._values import check_value
 from sessionkit.lifecycle.definition import Status, Transition
 
@@ -41,6 +41,8 @@ class Tables:
 
     def status(self, name: str) -> Status:
         """Return the status called ``name``; raise ``UnknownStatus`` if there is none."""
+        if not isinstance(name, str):
+            raise WrongType(name, name="status", expected="a status name (str)")
         try:
             return self.status_by_name[name]
         except KeyError:
@@ -48,6 +50,8 @@ class Tables:
 
     def transition(self, name: str) -> Transition:
         """Return the transition called ``name``; raise ``UnknownTransitionName`` if none."""
+        if not isinstance(name, str):
+            raise WrongType(name, name="transition", expected="a transition name (str)")
         try:
             return self.transition_by_name[name]
         except KeyError:

@@ -22,7 +22,7 @@ from typing import Literal
 
 import attrs
 
-from sessionkit.errors import LifecycleNotApplicable
+from sessionkit.errors import LifecycleNotApplicable, WrongType
 from sessionkit.lifecycle._clock import Facts, next_step
 from sessionkit.lifecycle._diagram import mermaid
 from sessionkit.lifecycle._firing import allowed_names, apply_step, checked, verdict
@@ -192,6 +192,11 @@ class Lifecycle:
         current = self._current(session)
         return allowed_names(self._tables.leaving[current], session, at, actor, role)
 
+    def _named(self, name: object) -> Transition | None:
+        if not isinstance(name, str):
+            raise WrongType(name, name="transition", expected="a transition name (str)")
+        return self._tables.transition_by_name.get(name)
+
     def can(
         self,
         session: SessionLike,
@@ -204,7 +209,7 @@ class Lifecycle:
         """Return whether :meth:`fire` would succeed, as a :class:`Verdict` with the reason."""
         at = utc(now)
         current = self._current(session)
-        transition = self._tables.transition_by_name.get(name)
+        transition = self._named(name)
         return verdict(transition, name, session, current, at, actor, role)
 
     # -- changing -----------------------------------------------------------------
@@ -257,7 +262,7 @@ class Lifecycle:
         at = utc(now)
         current = self._current(session)
         transition = checked(
-            self._tables.transition_by_name.get(name),
+            self._named(name),
             name,
             session,
             current,

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import attrs
 
-from sessionkit.errors import UnknownLifecycle
+from sessionkit.errors import UnknownLifecycle, WrongType
 from sessionkit.lifecycle.guards import has_started, individual_only, nobody_attended
 from sessionkit.lifecycle.machine import ANY, Lifecycle, Status, Timer, Transition
 
@@ -282,6 +282,8 @@ class LifecycleRegistry:
 
     def get(self, name: str) -> Lifecycle:
         """Return the lifecycle called ``name``; raise ``UnknownLifecycle`` if there is none."""
+        if not isinstance(name, str):
+            raise WrongType(name, name="lifecycle", expected="a lifecycle name (str)")
         try:
             return self._by_name[name]
         except KeyError:

@@ -37,10 +37,10 @@ from typing import Any
 
 import attrs
 
-from sessionkit.errors import InvalidValue
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.lifecycle import Lifecycle, Status, Timer, Transition
 from sessionkit.model.session import (
-    MAX_ID_LENGTH,
+    MAX_CAPACITY,
     MAX_NAME_LENGTH,
     MAX_REF_LENGTH,
     ResourceRef,
@@ -48,6 +48,7 @@ from sessionkit.model.session import (
     check_lengths,
     frozen_mapping,
 )
+from sessionkit.model.text import check_id
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware
 
@@ -135,20 +136,20 @@ def participant_ref(value: ResourceRef | str) -> ResourceRef:
         return value
     if isinstance(value, str):
         return ResourceRef.parse(value)
-    raise InvalidValue(
-        f"a participant is a ResourceRef or 'kind:id' text such as 'student:ana', got {value!r}",
-        value=value,
-        expected="kind:id",
+    raise WrongType(
+        value, name="participant", expected="a ResourceRef or 'kind:id' text such as 'student:ana'"
     )
 
 
 def check_seats(value: object) -> int:
     """Return ``value`` if it is a whole number of seats (>= 1), else raise ``InvalidValue``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if not isinstance(value, int):
+        raise WrongType(value, name="seats", expected="an integer >= 1")
+    if isinstance(value, bool) or not 1 <= value <= MAX_CAPACITY:
         raise InvalidValue(
-            f"a booking takes at least one seat, got seats={value!r}",
+            f"a booking takes 1..{MAX_CAPACITY:,} seats, got seats={value!r}",
             value=value,
-            expected="an integer >= 1",
+            expected=f"an integer 1..{MAX_CAPACITY}",
         )
     return value
 
@@ -200,9 +201,9 @@ class Booking:
 
     def __attrs_post_init__(self) -> None:
         check_identity(self)
+        check_id(self.session_id, "Booking.session_id")
         check_lengths(
             self,
-            session_id=MAX_ID_LENGTH,
             role=MAX_NAME_LENGTH,
             status=MAX_NAME_LENGTH,
             idempotency_key=MAX_IDEMPOTENCY_KEY_LENGTH,

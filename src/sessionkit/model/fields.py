@@ -19,7 +19,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeAlias
 
-from sessionkit.errors import InvalidValue
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
+from sessionkit.model.text import storable
 
 __all__ = [
     "MAX_FIELD_KEY_LENGTH",
@@ -36,6 +38,12 @@ __all__ = [
 
 MAX_FIELD_KEY_LENGTH = 64
 """Longest own-field key."""
+MAX_FIELD_DEPTH = 32
+"""Deepest nesting of lists and objects in one own field's value."""
+MAX_FILTER_KEYS = 32
+"""The most own-field filters one query has."""
+MAX_FILTER_VALUES = 100
+"""The most values one own-field filter accepts (any of them)."""
 
 MAX_NOTES_LENGTH = 2000
 """Longest notes a status change may record (``kit.sessions.fire(..., notes=...)``)."""
@@ -52,14 +60,16 @@ _MANY = (list, tuple, set, frozenset)
 
 def check_field_key(key: object) -> str:
     """Return ``key`` if it is a non-empty string of at most 64 characters, else raise."""
-    if not isinstance(key, str) or not key or len(key) > MAX_FIELD_KEY_LENGTH:
+    if not isinstance(key, str):
+        raise WrongType(key, name="a field key", expected="a string")
+    if not key or len(key) > MAX_FIELD_KEY_LENGTH:
         raise InvalidValue(
             f"a field key must be a non-empty string of at most {MAX_FIELD_KEY_LENGTH} "
-            f"characters, got {key!r}",
+            f"characters, got {shown(key)}",
             value=key,
             expected=f"a string of 1..{MAX_FIELD_KEY_LENGTH} characters",
         )
-    return key
+    return storable(key, "a field key")
 
 
 def notes_field(role: str | None, notes: object) -> tuple[str, str]:
@@ -93,11 +103,7 @@ def check_fields(fields: object) -> dict[str, Any]:
     if fields is None:
         return {}
     if not isinstance(fields, Mapping):
-        raise InvalidValue(
-            f"own fields (metadata) must be a mapping of field names to values, got {fields!r}",
-            value=fields,
-            expected="a mapping",
-        )
+        raise WrongType(fields, name="metadata", expected="a mapping of field names to values")
     return {check_field_key(key): field_value(key, value) for key, value in fields.items()}
 
 
@@ -111,14 +117,23 @@ def _int64(key: str, value: int) -> int:
     return value
 
 
-def field_value(key: str, value: object) -> Any:
+def field_value(key: str, value: object, depth: int = 0) -> Any:
     """Return a JSON-safe copy of ``value`` for field ``key``, or raise ``InvalidValue`` naming it.
 
-    Accepted: ``None``, ``str``, ``bool``, 64-bit ``int``, finite ``float``,
-    lists and tuples (copied as lists) and dicts with string keys, nested.
+    Accepted: ``None``, ``str`` (without NUL or lone surrogates), ``bool``,
+    64-bit ``int``, finite ``float``, lists and tuples (copied as lists) and
+    dicts with string keys, nested at most :data:`MAX_FIELD_DEPTH` deep.
     """
-    if value is None or isinstance(value, (str, bool)):
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        return storable(value, f"field {key!r}")
+    if depth >= MAX_FIELD_DEPTH and isinstance(value, (list, tuple, Mapping)):
+        raise InvalidValue(
+            f"field {key!r}: lists and objects nest more than {MAX_FIELD_DEPTH} deep",
+            value=shown(value),
+            expected=f"at most {MAX_FIELD_DEPTH} levels",
+        )
     if isinstance(value, int):
         return _int64(key, int(value))
     if isinstance(value, float):
@@ -130,32 +145,36 @@ def field_value(key: str, value: object) -> Any:
             )
         return float(value)
     if isinstance(value, (list, tuple)):
-        return [field_value(key, item) for item in value]
+        return [field_value(key, item, depth + 1) for item in value]
     if isinstance(value, Mapping):
         copied: dict[str, Any] = {}
         for inner, item in value.items():
             if not isinstance(inner, str):
                 raise InvalidValue(
-                    f"field {key!r}: a nested key must be a string, got {inner!r}",
+                    f"field {key!r}: a nested key must be a string, got {shown(inner)}",
                     value=inner,
                     expected="str keys",
                 )
-            copied[inner] = field_value(key, item)
+            copied[storable(inner, f"field {key!r}: a nested key")] = field_value(
+                key, item, depth + 1
+            )
         return copied
     raise InvalidValue(
-        f"field {key!r}: {type(value).__name__} {value!r} is not JSON-representable",
+        f"field {key!r}: {type(value).__name__} {shown(value)} is not JSON-representable",
         value=value,
         expected="str, int, bool, None, a finite float, or lists/dicts of them",
     )
 
 
 def _filter_value(key: str, value: object) -> FieldValue:
-    if isinstance(value, (str, bool)):
+    if isinstance(value, str):
+        return storable(value, f"field filter {key!r}")
+    if isinstance(value, bool):
         return value
     if isinstance(value, int):
         return _int64(key, int(value))
     raise InvalidValue(
-        f"field filter {key!r}: compare with strings, integers or booleans, got {value!r}",
+        f"field filter {key!r}: compare with strings, integers or booleans, got {shown(value)}",
         value=value,
         expected="str | int | bool, or a list, tuple or set of them",
     )
@@ -177,12 +196,20 @@ def field_filters(
     """
     if value is None:
         return ()
+    given: object = value
+    if isinstance(given, (str, bytes)) or not isinstance(given, (Mapping, Iterable)):
+        raise WrongType(given, name="fields", expected="{key: value or [values]}")
     pairs = value.items() if isinstance(value, Mapping) else value
     result: dict[str, tuple[FieldValue, ...]] = {}
-    for key, wanted in pairs:
+    for pair in pairs:
+        try:
+            key, wanted = pair
+        except (TypeError, ValueError):
+            raise WrongType(pair, name="a field filter", expected="a (key, values) pair") from None
         if not isinstance(key, str) or not _IDENTIFIER.match(key):
             raise InvalidValue(
-                f"a field filter key must be a plain identifier (letters, digits, _), got {key!r}",
+                "a field filter key must be a plain identifier (letters, digits, _), "
+                f"got {shown(key)}",
                 value=key,
                 expected="[A-Za-z_][A-Za-z0-9_]*",
             )
@@ -192,8 +219,20 @@ def field_filters(
             raise InvalidValue(
                 f"field filter {key!r}: give at least one value", value=wanted, expected=">= 1"
             )
+        if len(many) > MAX_FILTER_VALUES:
+            raise InvalidValue(
+                f"field filter {key!r}: give at most {MAX_FILTER_VALUES} values, got {len(many):,}",
+                value=shown(wanted),
+                expected=f"1..{MAX_FILTER_VALUES} values",
+            )
         unique = {(_kind(v), v): v for v in (_filter_value(key, one) for one in many)}
         result[key] = tuple(unique[k] for k in sorted(unique))
+        if len(result) > MAX_FILTER_KEYS:
+            raise InvalidValue(
+                f"at most {MAX_FILTER_KEYS} field filters per query",
+                value=len(result),
+                expected=f"<= {MAX_FILTER_KEYS} keys",
+            )
     return tuple(sorted(result.items()))
 
 

@@ -42,7 +42,7 @@ from typing import Any, Literal
 
 import attrs
 
-from sessionkit.errors import InvalidValue
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.lifecycle import Lifecycle, Status, StatusChanged, Transition
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.events import DomainEvent
@@ -56,6 +56,7 @@ from sessionkit.model.session import (
     check_lengths,
     frozen_mapping,
 )
+from sessionkit.model.text import check_id
 from sessionkit.zones import check_aware
 
 __all__ = [
@@ -277,26 +278,28 @@ class PaymentEvent:
     reason: str | None = None
 
     def __attrs_post_init__(self) -> None:
+        if not isinstance(self.type, str):
+            raise WrongType(self.type, name="PaymentEvent.type", expected="an event type (str)")
         if self.type not in ("authorized", "succeeded", "failed", "canceled", "refunded"):
             raise InvalidValue(
                 f"unknown payment event type {self.type!r}",
                 value=self.type,
                 expected="authorized, succeeded, failed, canceled or refunded",
             )
+        check_id(self.provider, "PaymentEvent.provider", limit=MAX_NAME_LENGTH * 2)
+        check_id(self.event_id, "PaymentEvent.event_id", limit=MAX_NAME_LENGTH * 2)
+        check_id(self.key, "PaymentEvent's provider:event_id")  # the receipt's id
+        if self.payment_id is not None:
+            check_id(self.payment_id, "PaymentEvent.payment_id")
+        check_lengths(self, intent_ref=MAX_REF_LENGTH, reason=MAX_REF_LENGTH)
+        if self.amount is not None and not isinstance(self.amount, Money):
+            raise WrongType(self.amount, name="PaymentEvent.amount", expected="Money or None")
         if self.payment_id is None and self.intent_ref is None:
             raise InvalidValue(
                 f"payment event {self.event_id!r} names neither a payment nor an intent",
                 value=self.event_id,
                 expected="payment_id or intent_ref",
             )
-        for name, value in (("provider", self.provider), ("event_id", self.event_id)):
-            if not isinstance(value, str) or not value or len(value) > MAX_NAME_LENGTH * 2:
-                raise InvalidValue(
-                    f"a payment event's {name} must be a string of 1..{MAX_NAME_LENGTH * 2} "
-                    f"characters, got {value!r}",
-                    value=value,
-                    expected=f"1..{MAX_NAME_LENGTH * 2} characters",
-                )
 
     @property
     def key(self) -> str:

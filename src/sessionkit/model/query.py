@@ -21,10 +21,19 @@ from typing import Any, Generic, Literal, TypeAlias, TypeVar
 
 import attrs
 
-from sessionkit.errors import InvalidValue
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.model.fields import FieldFilter, FieldValue, field_filters
-from sessionkit.model.session import MAX_ID_LENGTH, ResourceRef, Session, resource_refs
-from sessionkit.zones import check_aware
+from sessionkit.model.session import ResourceRef, Session, check_group, resource_refs
+from sessionkit.model.text import (
+    MAX_TITLE_LENGTH,
+    check_flag,
+    check_id,
+    check_names,
+    check_optional_id,
+    check_text,
+)
+from sessionkit.zones import EARLIEST, LATEST, UTC, check_aware
 
 __all__ = [
     "MAX_LIMIT",
@@ -58,6 +67,10 @@ SORT_FIELDS: tuple[SortField, ...] = (
 )
 _TEXT_FIELDS = frozenset({"title", "status", "group"})
 MAX_LIMIT = 1000
+MAX_OFFSET = 2**31 - 1
+"""The most rows offset paging skips (``(page - 1) * limit``); page deeper with cursors."""
+MAX_CURSOR_LENGTH = 4096
+"""The longest cursor text :attr:`SessionQuery.after` accepts."""
 
 _SORT_VALUES: dict[str, Callable[[Session], SortValue]] = {
     "start": lambda s: s.span.start,
@@ -79,9 +92,23 @@ def sort_value(session: Session, field: SortField) -> SortValue:
 def _statuses(value: str | Sequence[str] | None) -> tuple[str, ...]:
     if value is None:
         return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(sorted(set(value)))
+    return check_names(value, "statuses")
+
+
+def _bound(value: datetime | None, name: str) -> datetime | None:
+    """A query bound in UTC, clamped to the instants sessions can have (EARLIEST..LATEST)."""
+    if value is None:
+        return None
+    instant = check_aware(value, name).astimezone(UTC)
+    return min(max(instant, EARLIEST), LATEST)
+
+
+def _start_from(value: datetime | None) -> datetime | None:
+    return _bound(value, "start_from")
+
+
+def _start_to(value: datetime | None) -> datetime | None:
+    return _bound(value, "start_to")
 
 
 def _optional_refs(
@@ -89,7 +116,8 @@ def _optional_refs(
 ) -> tuple[ResourceRef, ...]:
     if value is None:
         return ()
-    return resource_refs(value)  # type: ignore[arg-type]  # resource_refs takes one or many
+    # A query may name more resources than one session has: a dashboard's teachers.
+    return resource_refs(value, most=MAX_LIMIT)  # type: ignore[arg-type]  # one or many
 
 
 def _fields(
@@ -101,25 +129,27 @@ def _fields(
 def _order(value: Iterable[tuple[str, str]] | None) -> tuple[SortKey, ...]:
     if value is None:
         return ()
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise WrongType(value, name="order", expected="a list of (field, direction) pairs")
     keys: list[SortKey] = []
     for pair in value:
         try:
             field, direction = pair
         except (TypeError, ValueError):
             raise InvalidValue(
-                f"an order is a list of (field, direction) pairs, got {pair!r}",
+                f"an order is a list of (field, direction) pairs, got {shown(pair)}",
                 value=pair,
                 expected="(field, 'asc' | 'desc')",
             ) from None
         if field not in SORT_FIELDS:
             raise InvalidValue(
-                f"cannot sort by {field!r}; sortable: {', '.join(SORT_FIELDS)}",
+                f"cannot sort by {shown(field)}; sortable: {', '.join(SORT_FIELDS)}",
                 value=field,
                 expected=" | ".join(SORT_FIELDS),
             )
         if direction not in ("asc", "desc"):
             raise InvalidValue(
-                f"a direction is 'asc' or 'desc', got {direction!r}",
+                f"a direction is 'asc' or 'desc', got {shown(direction)}",
                 value=direction,
                 expected="asc | desc",
             )
@@ -155,8 +185,8 @@ class SessionQuery:
     series_id: str | None = None
     resources: tuple[ResourceRef, ...] = attrs.field(default=None, converter=_optional_refs)
     statuses: tuple[str, ...] = attrs.field(default=None, converter=_statuses)
-    start_from: datetime | None = None
-    start_to: datetime | None = None
+    start_from: datetime | None = attrs.field(default=None, converter=_start_from)
+    start_to: datetime | None = attrs.field(default=None, converter=_start_to)
     search: str | None = None
     is_extra: bool | None = None
     group: str | None = None
@@ -169,9 +199,13 @@ class SessionQuery:
     after: str | None = None
 
     def __attrs_post_init__(self) -> None:
+        check_optional_id(self.series_id, "series_id")
+        check_text(self.search, "search", limit=MAX_TITLE_LENGTH, optional=True)
+        check_flag(self.is_extra, "is_extra", optional=True)
+        check_flag(self.descending, "descending")
         if self.sort not in SORT_FIELDS:
             raise InvalidValue(
-                f"sort must be one of {', '.join(SORT_FIELDS)}, got {self.sort!r}",
+                f"sort must be one of {', '.join(SORT_FIELDS)}, got {shown(self.sort)}",
                 value=self.sort,
                 expected=" | ".join(SORT_FIELDS),
             )
@@ -181,26 +215,29 @@ class SessionQuery:
                 value=(self.order, self.sort, self.descending),
                 expected="order alone",
             )
-        if self.group is not None and (
-            not isinstance(self.group, str) or not 0 < len(self.group) <= MAX_ID_LENGTH
-        ):
-            raise InvalidValue(
-                f"group must be a non-empty string of at most {MAX_ID_LENGTH} characters, "
-                f"got {self.group!r}",
-                value=self.group,
-                expected=f"1..{MAX_ID_LENGTH} characters",
-            )
-        if not isinstance(self.limit, int) or not 1 <= self.limit <= MAX_LIMIT:
+        check_group(self.group)
+        for name in ("limit", "page"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise WrongType(value, name=name, expected="a positive integer")
+        if not 1 <= self.limit <= MAX_LIMIT:
             raise InvalidValue(
                 f"limit must be between 1 and {MAX_LIMIT}, got {self.limit!r}",
                 value=self.limit,
                 expected=f"1..{MAX_LIMIT}",
             )
-        if not isinstance(self.page, int) or self.page < 1:
+        if self.page < 1:
             raise InvalidValue(
                 f"page must be a positive integer, got {self.page!r}",
                 value=self.page,
                 expected=">= 1",
+            )
+        if self.offset > MAX_OFFSET:
+            raise InvalidValue(
+                f"page={self.page:,} with limit={self.limit} skips {self.offset:,} rows; offset "
+                f"paging skips at most {MAX_OFFSET:,} (page on with after=, a cursor)",
+                value=self.page,
+                expected=f"(page - 1) * limit <= {MAX_OFFSET}",
             )
         if self.after is not None and self.page != 1:
             raise InvalidValue(
@@ -208,10 +245,6 @@ class SessionQuery:
                 value=(self.page, self.after),
                 expected="page=1 with a cursor",
             )
-        for name in ("start_from", "start_to"):
-            value = getattr(self, name)
-            if value is not None:
-                check_aware(value, name)
         if self.after is not None:
             Cursor.decode(self.after, self.ordering)
 
@@ -256,6 +289,14 @@ class Cursor:
     @classmethod
     def decode(cls, text: str, order: tuple[SortKey, ...]) -> Cursor:
         """Read a cursor; it must come from a query with the same order."""
+        if not isinstance(text, str):
+            raise WrongType(text, name="after", expected="a cursor (text) from a previous page")
+        if len(text) > MAX_CURSOR_LENGTH:
+            raise InvalidValue(
+                f"a cursor is at most {MAX_CURSOR_LENGTH} characters long, got {len(text):,}",
+                value=text,
+                expected="a cursor from a previous page",
+            )
         try:
             payload: Any = json.loads(base64.urlsafe_b64decode(text.encode()))
             stored = tuple((str(f), str(d)) for f, d in payload["o"])
@@ -263,15 +304,13 @@ class Cursor:
             if len(raw) != len(stored) or not all(isinstance(v, str) for v in raw):
                 raise ValueError("one string value per key")
             values = tuple(
-                v if f in _TEXT_FIELDS else check_aware(datetime.fromisoformat(v), f)
+                _text_value(v) if f in _TEXT_FIELDS else _instant_value(v, f)
                 for (f, _), v in zip(stored, raw, strict=True)
             )
-            ident = payload["i"]
-            if not isinstance(ident, str):
-                raise TypeError("the id is a string")
+            ident = check_id(payload["i"], "the cursor's id")
         except (ValueError, KeyError, TypeError) as exc:
             raise InvalidValue(
-                f"not a cursor from a previous page: {text!r}", value=text, expected="a cursor"
+                f"not a cursor from a previous page: {shown(text)}", value=text, expected="a cursor"
             ) from exc
         if stored != tuple(order):
             raise InvalidValue(
@@ -280,6 +319,19 @@ class Cursor:
                 expected=f"a cursor for {_describe(order)}",
             )
         return cls(order, values, ident)
+
+
+def _text_value(value: str) -> str:
+    checked = check_text(value, "a cursor value", limit=MAX_TITLE_LENGTH)
+    assert checked is not None
+    return checked
+
+
+def _instant_value(value: str, field: str) -> datetime:
+    instant = check_aware(datetime.fromisoformat(value), field).astimezone(UTC)
+    if not EARLIEST <= instant <= LATEST:
+        raise ValueError(f"{field} {value} is outside the instants sessions have")
+    return instant
 
 
 def _describe(order: Iterable[tuple[str, str]]) -> str:

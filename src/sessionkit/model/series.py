@@ -9,23 +9,34 @@ from typing import Any
 
 import attrs
 
-from sessionkit.errors import InvalidDuration, InvalidValue
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.limits import CEILING
 from sessionkit.model.session import (
-    MAX_ID_LENGTH,
     MAX_NAME_LENGTH,
     MAX_REF_LENGTH,
     MAX_TITLE_LENGTH,
     ResourceRef,
+    check_capacity,
     check_group,
     check_identity,
     check_lengths,
     frozen_mapping,
     resource_refs,
 )
+from sessionkit.model.text import check_id, check_text
 from sessionkit.recurrence import Recurrence
+from sessionkit.timespan import check_delta
 from sessionkit.zones import check_aware
 
-__all__ = ["ScheduleItem", "Series", "SeriesStatus", "WindowPolicy", "add_months"]
+__all__ = [
+    "MAX_ITEMS",
+    "ScheduleItem",
+    "Series",
+    "SeriesStatus",
+    "WindowPolicy",
+    "add_months",
+    "item_tuple",
+]
 
 
 class SeriesStatus(StrEnum):
@@ -45,6 +56,9 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, last))
 
 
+_MAX_MONTHS = 1200
+
+
 @attrs.frozen(slots=True)
 class WindowPolicy:
     """How far ahead sessions are generated.
@@ -58,18 +72,17 @@ class WindowPolicy:
     buffer: timedelta = timedelta(weeks=4)
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.initial_months, int) or self.initial_months < 1:
+        months = self.initial_months
+        if isinstance(months, bool) or not isinstance(months, int):
+            raise WrongType(months, name="initial_months", expected="a positive integer")
+        if not 1 <= months <= _MAX_MONTHS:
             raise InvalidValue(
-                f"initial_months must be a positive integer, got {self.initial_months!r}",
-                value=self.initial_months,
-                expected=">= 1",
+                f"initial_months must be 1..{_MAX_MONTHS} (100 years), got {months!r}; "
+                "Limits.window bounds it further when a series is created",
+                value=months,
+                expected=f"1..{_MAX_MONTHS}",
             )
-        if not isinstance(self.buffer, timedelta) or self.buffer <= timedelta(0):
-            raise InvalidDuration(
-                f"buffer must be a positive timedelta, got {self.buffer!r}",
-                value=self.buffer,
-                expected="> 0",
-            )
+        check_delta(self.buffer, "buffer", positive=True, maximum=CEILING)
 
 
 @attrs.frozen(slots=True)
@@ -85,17 +98,34 @@ class ScheduleItem:
     title: str | None = None
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.id, str) or not self.id:
-            raise InvalidValue(
-                f"ScheduleItem.id must be a non-empty string, got {self.id!r}",
-                value=self.id,
-                expected="a non-empty string",
+        check_id(self.id, "ScheduleItem.id")
+        if not isinstance(self.recurrence, Recurrence):
+            raise WrongType(
+                self.recurrence, name="ScheduleItem.recurrence", expected="a Recurrence"
             )
-        check_lengths(self, id=MAX_ID_LENGTH, title=MAX_TITLE_LENGTH)
+        check_lengths(self, title=MAX_TITLE_LENGTH)
 
 
-def _item_tuple(value: Iterable[ScheduleItem]) -> tuple[ScheduleItem, ...]:
-    return tuple(value)
+MAX_ITEMS = 100
+"""The most schedule items a series may have."""
+
+
+def item_tuple(value: Iterable[ScheduleItem]) -> tuple[ScheduleItem, ...]:
+    """Return schedule items as a tuple; raise ``WrongType`` for anything else, too many."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise WrongType(value, name="items", expected="a list of ScheduleItems")
+    items: list[ScheduleItem] = []
+    for item in value:
+        if not isinstance(item, ScheduleItem):
+            raise WrongType(item, name="a schedule item", expected="a ScheduleItem")
+        items.append(item)
+        if len(items) > MAX_ITEMS:
+            raise InvalidValue(
+                f"a series has at most {MAX_ITEMS} schedule items",
+                value=len(items),
+                expected=f"1..{MAX_ITEMS} items",
+            )
+    return tuple(items)
 
 
 @attrs.frozen(slots=True)
@@ -112,7 +142,7 @@ class Series:
     id: str
     tenant: str
     title: str
-    items: tuple[ScheduleItem, ...] = attrs.field(converter=_item_tuple)
+    items: tuple[ScheduleItem, ...] = attrs.field(converter=item_tuple)
     lifecycle: str
     created_at: datetime
     created_by: str | None = None
@@ -136,12 +166,10 @@ class Series:
             created_by=MAX_REF_LENGTH,
             updated_by=MAX_REF_LENGTH,
         )
-        if not isinstance(self.title, str) or len(self.title) > MAX_TITLE_LENGTH:
-            raise InvalidValue(
-                f"title must be a string of at most {MAX_TITLE_LENGTH} characters",
-                value=self.title,
-                expected=f"<= {MAX_TITLE_LENGTH} characters",
-            )
+        check_text(self.title, "title", limit=MAX_TITLE_LENGTH)
+        check_capacity(self.capacity)
+        if not isinstance(self.window, WindowPolicy):
+            raise WrongType(self.window, name="window", expected="a WindowPolicy")
         if not self.items:
             raise InvalidValue(
                 "a series needs at least one schedule item", value=self.items, expected=">= 1 item"

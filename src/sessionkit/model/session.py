@@ -9,7 +9,17 @@ from typing import Any
 
 import attrs
 
-from sessionkit.errors import InvalidValue, NotADatetime
+from sessionkit.errors import InvalidValue, NotADatetime, WrongType
+from sessionkit.errors._base import shown
+from sessionkit.model.text import (
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_REF_LENGTH,
+    MAX_TITLE_LENGTH,
+    check_id,
+    check_text,
+    plain_id,
+)
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware, get_zone
 
@@ -18,22 +28,17 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "MAX_REF_LENGTH",
     "MAX_TITLE_LENGTH",
+    "MAX_CAPACITY",
+    "MAX_RESOURCES",
     "ResourceRef",
     "Session",
+    "check_capacity",
     "check_group",
     "check_identity",
     "check_lengths",
     "frozen_mapping",
     "resource_refs",
 ]
-
-MAX_TITLE_LENGTH = 255
-MAX_ID_LENGTH = 128
-"""Longest id (session, series, schedule item, tenant) any adapter must store."""
-MAX_NAME_LENGTH = 64
-"""Longest status, lifecycle or zone name."""
-MAX_REF_LENGTH = 255
-"""Longest ``"kind:id"`` resource reference or actor name."""
 
 
 @attrs.frozen(slots=True, order=True)
@@ -48,17 +53,14 @@ class ResourceRef:
     id: str
 
     def __attrs_post_init__(self) -> None:
-        for name in ("kind", "id"):
-            value = getattr(self, name)
-            if not isinstance(value, str) or not value or ":" in (value if name == "kind" else ""):
-                raise InvalidValue(
-                    f"ResourceRef.{name} must be a non-empty string"
-                    + (" without ':'" if name == "kind" else "")
-                    + f", got {value!r}",
-                    value=value,
-                    expected="a non-empty string",
-                )
-
+        check_id(self.kind, "ResourceRef.kind", limit=MAX_REF_LENGTH)
+        check_id(self.id, "ResourceRef.id", limit=MAX_REF_LENGTH)
+        if ":" in self.kind:
+            raise InvalidValue(
+                f"ResourceRef.kind must be a non-empty string without ':', got {self.kind!r}",
+                value=self.kind,
+                expected="a non-empty string without ':'",
+            )
         if len(self.kind) + len(self.id) + 1 > MAX_REF_LENGTH:
             raise InvalidValue(
                 f"resource reference {self.kind}:{self.id!r} is longer than "
@@ -73,59 +75,76 @@ class ResourceRef:
     @classmethod
     def parse(cls, text: str) -> ResourceRef:
         """Read ``"kind:id"`` back into a ResourceRef."""
+        if not isinstance(text, str):
+            raise WrongType(text, name="resource", expected="'kind:id' text or a ResourceRef")
         kind, sep, ident = text.partition(":")
         if not sep:
             raise InvalidValue(
-                f"a resource reference looks like 'teacher:t-17', got {text!r}",
+                f"a resource reference looks like 'teacher:t-17', got {shown(text)}",
                 value=text,
                 expected="kind:id",
             )
         return cls(kind, ident)
 
 
-def resource_refs(values: Iterable[ResourceRef | str]) -> tuple[ResourceRef, ...]:
-    """Normalise resources (refs or ``"kind:id"`` strings) to a sorted, duplicate-free tuple."""
+MAX_RESOURCES = 100
+"""The most resources one session (or schedule item) occupies."""
+
+
+def resource_refs(
+    values: Iterable[ResourceRef | str], *, most: int = MAX_RESOURCES
+) -> tuple[ResourceRef, ...]:
+    """Normalise resources (refs or ``"kind:id"`` strings) to a sorted, duplicate-free tuple.
+
+    At most ``most`` of them (default :data:`MAX_RESOURCES`).
+    """
     if isinstance(values, (str, ResourceRef)):
         values = (values,)
-    refs = {v if isinstance(v, ResourceRef) else ResourceRef.parse(v) for v in values}
+    elif isinstance(values, (bytes, Mapping)) or not isinstance(values, Iterable):
+        raise WrongType(
+            values, name="resources", expected="ResourceRefs or 'kind:id' texts (one or a list)"
+        )
+    refs: set[ResourceRef] = set()
+    for value in values:
+        refs.add(value if isinstance(value, ResourceRef) else ResourceRef.parse(value))
+        if len(refs) > most:
+            raise InvalidValue(
+                f"at most {most} resources, got more", value=len(refs), expected=f"<= {most}"
+            )
     return tuple(sorted(refs))
 
 
-def check_identity(record: object) -> None:
-    """Check that a record's ``id`` and ``tenant`` are non-empty strings of a storable length."""
-    for name in ("id", "tenant"):
+def check_identity(record: object, *ids: str) -> None:
+    """Check a record's ``id``, ``tenant`` and the other id fields ``ids`` (when set).
+
+    Ids follow :func:`~sessionkit.model.text.check_id`: strings of 1..128
+    characters, no surrounding whitespace, no control characters.
+    """
+    for name in ("id", "tenant", *ids):
         value = getattr(record, name)
-        if not isinstance(value, str) or not value:
-            raise InvalidValue(
-                f"{type(record).__name__}.{name} must be a non-empty string, got {value!r}",
-                value=value,
-                expected="a non-empty string",
-            )
-    check_lengths(record, id=MAX_ID_LENGTH, tenant=MAX_ID_LENGTH)
+        if plain_id(value) or (value is None and name in ids):
+            continue
+        check_id(value, f"{type(record).__name__}.{name}")
 
 
 def check_lengths(record: object, **limits: int) -> None:
-    """Check that each named string field (when set) is at most its limit long."""
+    """Check that each named field is ``None`` or storable text of at most its limit."""
     for name, limit in limits.items():
         value = getattr(record, name)
-        if isinstance(value, str) and len(value) > limit:
-            raise InvalidValue(
-                f"{type(record).__name__}.{name} is {len(value)} characters long; "
-                f"at most {limit} are allowed",
-                value=value,
-                expected=f"<= {limit} characters",
-            )
+        # None and plain ASCII text are decided here; anything else gets the full check.
+        if value is None or (
+            type(value) is str and len(value) <= limit and value.isascii() and "\x00" not in value
+        ):
+            continue
+        check_text(value, f"{type(record).__name__}.{name}", limit=limit, optional=True)
 
 
 def check_group(value: object) -> None:
-    """Check that a group key is ``None`` or a non-empty string of at most 128 characters."""
-    if value is not None and (not isinstance(value, str) or not 0 < len(value) <= MAX_ID_LENGTH):
-        raise InvalidValue(
-            f"a group must be a non-empty string of at most {MAX_ID_LENGTH} characters, "
-            f"got {value!r}",
-            value=value,
-            expected=f"1..{MAX_ID_LENGTH} characters",
-        )
+    """Check that a group key is ``None`` or storable text of 1..128 characters.
+
+    Unlike ids, a group may have surrounding spaces: adapters compare groups exactly.
+    """
+    check_text(value, "group", limit=MAX_ID_LENGTH, optional=True, empty=False)
 
 
 def frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -140,14 +159,7 @@ _set = object.__setattr__
 
 
 def _check_title(_instance: object, _attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str):
-        raise InvalidValue(f"title must be a string, got {value!r}", value=value, expected="str")
-    if len(value) > MAX_TITLE_LENGTH:
-        raise InvalidValue(
-            f"title is {len(value)} characters long; at most {MAX_TITLE_LENGTH} are allowed",
-            value=value,
-            expected=f"<= {MAX_TITLE_LENGTH} characters",
-        )
+    check_text(value, "title", limit=MAX_TITLE_LENGTH)
 
 
 def _check_span(_instance: object, _attribute: attrs.Attribute[TimeSpan], value: object) -> None:
@@ -159,11 +171,25 @@ def _check_instant(_instance: object, attribute: attrs.Attribute[datetime], valu
     check_aware(value, attribute.name)
 
 
-def _check_capacity(_instance: object, _attribute: attrs.Attribute[int], value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+MAX_CAPACITY = 1_000_000
+"""The most seats a session may have."""
+
+
+def check_capacity(value: object) -> int:
+    """Return ``value`` if it is a whole number of seats, 1..:data:`MAX_CAPACITY`, else raise."""
+    if not isinstance(value, int):
+        raise WrongType(value, name="capacity", expected="a positive integer")
+    if isinstance(value, bool) or not 1 <= value <= MAX_CAPACITY:
         raise InvalidValue(
-            f"capacity must be a positive integer, got {value!r}", value=value, expected=">= 1"
+            f"capacity must be a positive integer of at most {MAX_CAPACITY:,}, got {value!r}",
+            value=value,
+            expected=f"1..{MAX_CAPACITY}",
         )
+    return value
+
+
+def _check_capacity(_instance: object, _attribute: attrs.Attribute[int], value: object) -> None:
+    check_capacity(value)
 
 
 def _check_tz(_instance: object, _attribute: attrs.Attribute[str], value: object) -> None:
@@ -211,11 +237,9 @@ class Session:
     group: str | None = attrs.field(default=None, validator=lambda _i, _a, v: check_group(v))
 
     def __attrs_post_init__(self) -> None:
-        check_identity(self)
+        check_identity(self, "series_id", "schedule_item_id")
         check_lengths(
             self,
-            series_id=MAX_ID_LENGTH,
-            schedule_item_id=MAX_ID_LENGTH,
             status=MAX_NAME_LENGTH,
             lifecycle=MAX_NAME_LENGTH,
             created_by=MAX_REF_LENGTH,

@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 
 from sessionkit.errors import BookingRefused, InvalidDuration, InvalidValue
+from sessionkit.limits import CEILING
 from sessionkit.model.session import Session
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import get_zone, resolve_local
@@ -32,20 +33,23 @@ __all__ = ["BookingRules", "Refusal", "RulesFor", "check_booking_time"]
 
 
 def _non_negative(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and (not isinstance(value, timedelta) or value < timedelta(0)):
+    if value is not None and (
+        not isinstance(value, timedelta) or not timedelta(0) <= value <= CEILING
+    ):
         raise InvalidDuration(
-            f"BookingRules.{attribute.name} must be a timedelta >= 0, got {value!r}",
+            f"BookingRules.{attribute.name} must be a timedelta from 0 to a century, got {value!r}",
             value=value,
-            expected="a timedelta >= 0",
+            expected="a timedelta >= 0 and <= 36,600 days",
         )
 
 
 def _positive_duration(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, timedelta) or value <= timedelta(0):
+    if not isinstance(value, timedelta) or not timedelta(0) < value <= CEILING:
         raise InvalidDuration(
-            f"BookingRules.{attribute.name} must be a timedelta > 0, got {value!r}",
+            f"BookingRules.{attribute.name} must be a timedelta longer than 0 and at most a "
+            f"century, got {value!r}",
             value=value,
-            expected="a timedelta > 0",
+            expected="a timedelta > 0 and <= 36,600 days",
         )
 
 

@@ -6,7 +6,7 @@ checks it). See :class:`Recurrence`.
 
 from __future__ import annotations
 
-from sessionkit.recurrence._plan import MAX_CANDIDATES, Occurrence
+from sessionkit.recurrence._plan import MAX_CANDIDATES, YEAR_COST, Occurrence
 from sessionkit.recurrence.recurrence import Recurrence
 from sessionkit.recurrence.rule import FREQUENCIES, WEEKDAYS, Frequency, Rule, Weekday, parse_rule
 
@@ -14,6 +14,7 @@ __all__ = [
     "FREQUENCIES",
     "MAX_CANDIDATES",
     "WEEKDAYS",
+    "YEAR_COST",
     "Frequency",
     "Occurrence",
     "Recurrence",

@@ -14,6 +14,7 @@ Every generator spends from a :class:`Budget` of candidate periods, which raises
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -56,7 +57,9 @@ class Budget:
         """Count ``n`` more candidate periods; raise once past the limit."""
         self.left -= n
         if self.left < 0:
-            raise ExpansionLimitExceeded(self.describe(), self.limit)
+            raise ExpansionLimitExceeded(
+                self.describe(), self.limit, examined=self.limit - self.left
+            )
 
 
 Candidates = Callable[[Plan, timedelta, timedelta, Budget], Iterator[timedelta]]
@@ -282,8 +285,87 @@ def _advance(plan: Plan, boundary: datetime, periods: int) -> datetime | None:
         return None
 
 
+_CYCLE: Final = {"YEARLY": 400, "MONTHLY": 4800, "WEEKLY": 20871}
+"""Periods in 400 Gregorian years, after which the calendar (weekdays, leap days) repeats."""
+
+
+def _never(plan: Plan) -> bool:
+    """Whether a YEARLY, MONTHLY or WEEKLY rule on the dateutil path can never match.
+
+    dateutil stops at UNTIL only when a result passes it: a rule that never
+    matches makes it scan every period up to year 9999 (seconds of work), so
+    such rules are found once here and expand to nothing.
+    """
+    if plan.freq not in _CYCLE:
+        return False
+    return _never_matches(
+        plan.freq,
+        plan.interval,
+        plan.wkst,
+        plan.bysetpos,
+        plan.bymonth,
+        plan.bymonthday,
+        plan.byyearday,
+        plan.byweekno,
+        plan.byday,
+        plan.byhour,
+        plan.byminute,
+        plan.bysecond,
+        plan.start.replace(year=2000 + plan.start.year % 400),
+    )
+
+
+@lru_cache(maxsize=1024)
+def _never_matches(
+    freq: str,
+    interval: int,
+    wkst: int,
+    bysetpos: tuple[int, ...],
+    bymonth: tuple[int, ...],
+    bymonthday: tuple[int, ...],
+    byyearday: tuple[int, ...],
+    byweekno: tuple[int, ...],
+    byday: tuple[tuple[int, int | None], ...],
+    byhour: tuple[int, ...],
+    byminute: tuple[int, ...],
+    bysecond: tuple[int, ...],
+    start: datetime,
+) -> bool:
+    # The calendar repeats every 400 years, so the rule's pattern from DTSTART
+    # repeats once the interval lines up with that too: after `periods` periods.
+    cycle = _CYCLE[freq]
+    periods = cycle // math.gcd(interval, cycle)
+    years = periods * interval * 400 // cycle + 2
+    if years > 9000:
+        return False  # no room for a whole cycle: dateutil's own scan is short then
+    # Probe from a DTSTART on the same day of the 400-year cycle, late enough that
+    # dateutil's scan to year 9999 is about one cycle long.
+    year = start.year + 400 * ((9998 - years - start.year) // 400)
+    probe = du.rrule(
+        _FREQ[freq],
+        dtstart=start.replace(year=year),
+        interval=interval,
+        wkst=wkst,
+        bysetpos=bysetpos or None,
+        bymonth=bymonth or None,
+        bymonthday=bymonthday or None,
+        byyearday=byyearday or None,
+        byweekno=byweekno or None,
+        byweekday=[du.weekday(weekday, n) for weekday, n in byday] or None,
+        byhour=byhour or None,
+        byminute=byminute or None,
+        bysecond=bysecond or None,
+    )
+    try:
+        return next(iter(probe), None) is None
+    except ValueError:  # "byxxx generates an empty set"
+        return True
+
+
 def general(plan: Plan, lo: timedelta, hi: timedelta, budget: Budget) -> Iterator[timedelta]:
     """Candidates of any rule, through ``dateutil.rrule`` in chunks that start near ``lo``."""
+    if _never(plan):
+        return
     boundary, _ = _period_start(plan, lo)
     freq = _FREQ[plan.freq]
     byweekday = [du.weekday(weekday, n) for weekday, n in plan.byday] or None
@@ -330,8 +412,16 @@ def general(plan: Plan, lo: timedelta, hi: timedelta, budget: Budget) -> Iterato
             # can never reach ("byxxx generates an empty set"): such a rule simply
             # has no occurrences.
             return
+        # dateutil's cost grows with the dates it produces too (60 a period for
+        # MINUTELY;BYSECOND=0,...,59), so each one is counted besides the periods.
+        produced = 0
         for moment in expansion:
+            produced += 1
+            if produced == _CHUNK_PERIODS:
+                budget.spend(produced)
+                produced = 0
             yield moment - EPOCH
+        budget.spend(produced)
         if nxt is None:
             return
         boundary = nxt

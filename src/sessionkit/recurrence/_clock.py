@@ -13,6 +13,7 @@ only times inside a band go through :func:`sessionkit.zones.resolve_local`.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Final
@@ -115,9 +116,14 @@ class WallClock:
     Not thread-safe (it caches the current region); make one per expansion.
     """
 
-    __slots__ = ("_base", "_hi", "_lo", "key", "policy", "zone", "zone_epoch")
+    __slots__ = ("_base", "_hi", "_lo", "_on_year", "_year", "key", "policy", "zone", "zone_epoch")
 
-    def __init__(self, zone: ZoneInfo, policy: RecurrenceDisambiguate) -> None:
+    def __init__(
+        self,
+        zone: ZoneInfo,
+        policy: RecurrenceDisambiguate,
+        on_year: Callable[[], None] | None = None,
+    ) -> None:
         self.zone = zone
         self.key = zone.key
         self.policy = policy
@@ -125,11 +131,18 @@ class WallClock:
         self._lo = timedelta(0)
         self._hi = timedelta(0)
         self._base: datetime | None = None
+        self._year = 0
+        self._on_year = on_year
+        """Called each time the clock moves into another local year (to charge its cost)."""
 
     def region(self, d: timedelta) -> tuple[timedelta, timedelta, datetime | None]:
         """Return (lo, hi, utc_base) of the region holding wall time ``d``; base None in a band."""
         if not self._lo <= d < self._hi:
             year = (EPOCH + d).year
+            if year != self._year:
+                if self._year and self._on_year is not None:
+                    self._on_year()
+                self._year = year
             starts, regions = year_regions(self.key, year)
             self._lo, self._hi, self._base = regions[bisect_right(starts, d) - 1]
         return self._lo, self._hi, self._base

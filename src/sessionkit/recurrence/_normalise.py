@@ -21,6 +21,7 @@ from sessionkit.zones import (
     check_aware,
     get_zone,
     resolve_local,
+    to_zone,
     wall_time_kind,
 )
 
@@ -48,7 +49,7 @@ def naive_local(value: object, tz: str, name: str) -> datetime:
         raise NotADatetime(value, name=name)
     if value.tzinfo is None:
         return value
-    return check_aware(value, name).astimezone(get_zone(tz)).replace(tzinfo=None)
+    return to_zone(value, tz, name).replace(tzinfo=None)
 
 
 def _check_mix(values: Sequence[object], name: str) -> None:
@@ -106,13 +107,15 @@ def normalise_rdates(
         if isinstance(value, datetime):
             check_whole_seconds(value, "RDATE")
             if value.tzinfo is None:
-                out.add(resolve_instant(value, tz, policy))
+                instant = resolve_instant(value, tz, policy)
             else:
-                out.add(check_aware(value, "rdate").astimezone(UTC))
+                instant = check_aware(value, "rdate").astimezone(UTC)
         elif isinstance(value, date):
-            out.add(resolve_instant(datetime.combine(value, at), tz, policy))
+            instant = resolve_instant(datetime.combine(value, at), tz, policy)
         else:
             raise NotADatetime(value, name="rdate", expected="datetime or date")
+        to_zone(instant, tz, "rdate")  # an occurrence's local start must exist
+        out.add(instant)
     return tuple(sorted(out))
 
 

@@ -15,10 +15,16 @@ from zoneinfo import ZoneInfo
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import RecurrenceDisambiguate
 
-__all__ = ["MAX_CANDIDATES", "Occurrence", "Plan"]
+__all__ = ["MAX_CANDIDATES", "YEAR_COST", "Occurrence", "Plan"]
 
-MAX_CANDIDATES: Final = 1_000_000
-"""Default cap on candidate dates (rule periods, or dates for the arithmetic paths) per call."""
+MAX_CANDIDATES: Final = 100_000
+"""Default cap on the candidate cost of one expansion (see :class:`~sessionkit.limits.Limits`).
+
+Every rule period and every candidate date examined costs 1, and every local
+year whose DST transitions are worked out costs :data:`YEAR_COST`.
+"""
+YEAR_COST: Final = 250
+"""The candidate cost of one local year visited (working out its transitions takes milliseconds)."""
 
 
 class Occurrence(NamedTuple):

@@ -8,7 +8,8 @@ Two stages:
 2. *Finishing* (here): each wall time becomes an instant through the zone's
    gap/fold policy; then COUNT, UNTIL, the window and EXDATE apply.
 
-Every call counts the candidate periods it examines and raises
+Every call counts its candidate cost (the rule periods and candidate dates it
+examines, and each local year whose transitions it works out) and raises
 :class:`~sessionkit.errors.ExpansionLimitExceeded` past ``max_candidates``, so a
 rule that can never match or a MINUTELY rule over a century cannot hang.
 """
@@ -17,9 +18,11 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Final
 
+from sessionkit.errors import InvalidRecurrence
 from sessionkit.recurrence._candidates import (
     CANDIDATES,
     SUBDAY,
@@ -28,15 +31,26 @@ from sessionkit.recurrence._candidates import (
     month_days_possible,
 )
 from sessionkit.recurrence._clock import EPOCH, UTC_EPOCH, WallClock, clamp
-from sessionkit.recurrence._plan import MAX_CANDIDATES, Occurrence, Plan
+from sessionkit.recurrence._plan import MAX_CANDIDATES, YEAR_COST, Occurrence, Plan
 from sessionkit.recurrence.rule import Rule, Weekday
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import RecurrenceDisambiguate, get_zone
 
-__all__ = ["MAX_CANDIDATES", "expand", "make_plan"]
+__all__ = ["MAX_CANDIDATES", "expand", "make_plan", "past_year_9999"]
 
 _DAY: Final = timedelta(days=1)
+_LAST: Final = datetime.max.replace(tzinfo=UTC)
+_FIRST: Final = datetime.min.replace(tzinfo=UTC)
 _MARGIN: Final = timedelta(days=2)  # > any UTC offset plus any gap: wall vs instant slack
+
+
+def past_year_9999(instant: datetime, duration: timedelta) -> InvalidRecurrence:
+    """The error for an occurrence at ``instant`` that would end after year 9999."""
+    return InvalidRecurrence(
+        f"the occurrence at {instant.isoformat()} lasting {duration} would end after year 9999",
+        value=instant,
+        part="DURATION",
+    )
 
 
 def make_plan(
@@ -189,8 +203,8 @@ def expand(plan: Plan, lo: datetime, hi: datetime, max_candidates: int) -> Itera
     """
     if plan.never:  # e.g. BYMONTH=2;BYMONTHDAY=30: no day can ever match
         return
-    clock = WallClock(plan.zone, plan.disambiguate)
     budget = Budget(max_candidates, plan.describe)
+    clock = WallClock(plan.zone, plan.disambiguate, partial(budget.spend, YEAR_COST))
     count = plan.rule_count
     until = plan.until
     lo_wall = clamp(lo - UTC_EPOCH - _MARGIN)
@@ -204,6 +218,10 @@ def expand(plan: Plan, lo: datetime, hi: datetime, max_candidates: int) -> Itera
         candidates = general(plan, start_wall, hi_wall, budget)
     ex_instants, ex_days = plan.ex_instants, plan.ex_days
     duration = plan.duration
+    try:  # an occurrence starting later than this would end after year 9999
+        last_start = _LAST - duration
+    except OverflowError:  # a duration longer than all of datetime's range
+        last_start = _FIRST
     # TimeSpan.unchecked, inlined: building two objects per occurrence is most of the cost.
     new_object = object.__new__
     set_field = object.__setattr__
@@ -223,6 +241,8 @@ def expand(plan: Plan, lo: datetime, hi: datetime, max_candidates: int) -> Itera
             return
         if (ex_instants and instant in ex_instants) or (ex_days and local.date() in ex_days):
             continue
+        if instant > last_start:
+            raise past_year_9999(instant, duration)
         span = new_object(TimeSpan)
         set_field(span, "start", instant)
         set_field(span, "end", instant + duration)

@@ -32,7 +32,14 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import attrs
 
-from sessionkit.errors import InvalidRecurrence, InvalidWindow, NotADatetime
+from sessionkit.errors import (
+    InvalidRecurrence,
+    InvalidValue,
+    InvalidWindow,
+    NotADatetime,
+    WrongType,
+)
+from sessionkit.errors._base import shown
 from sessionkit.recurrence._normalise import (
     check_duration,
     check_start,
@@ -45,13 +52,40 @@ from sessionkit.recurrence._normalise import (
 )
 from sessionkit.recurrence._plan import MAX_CANDIDATES, Occurrence, Plan
 from sessionkit.recurrence.editing import split_recurrence
-from sessionkit.recurrence.expand import expand, make_plan
+from sessionkit.recurrence.expand import expand, make_plan, past_year_9999
 from sessionkit.recurrence.ical import format_ical_lines, parse_ical_lines
 from sessionkit.recurrence.rule import WEEKDAYS, Rule, Weekday, parse_rule
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import RecurrenceDisambiguate, check_aware, check_disambiguate, get_zone
+from sessionkit.zones import (
+    RecurrenceDisambiguate,
+    check_aware,
+    check_disambiguate,
+    get_zone,
+    resolve_local,
+)
 
 __all__ = ["Occurrence", "Recurrence"]
+
+
+_FIRST_START = datetime(1, 1, 3, tzinfo=UTC)
+_LAST_START = datetime(9999, 12, 29, tzinfo=UTC)
+
+
+def _check_dtstart(start: datetime, tz: str) -> None:
+    """Refuse a DTSTART within two days of year 1 or 9999 (UTC), where expansion overflows."""
+    if _FIRST_START.year < start.year < _LAST_START.year:
+        return
+    try:
+        instant: datetime | None = resolve_local(start, tz).astimezone(UTC)
+    except (OverflowError, InvalidValue):
+        instant = None
+    if instant is None or not _FIRST_START <= instant <= _LAST_START:
+        raise InvalidRecurrence(
+            f"DTSTART {start.isoformat()} in {tz} must lie between "
+            f"{_FIRST_START.date().isoformat()} and {_LAST_START.date().isoformat()} UTC",
+            value=start,
+            part="DTSTART",
+        )
 
 
 @attrs.frozen(slots=True)
@@ -76,6 +110,7 @@ class Recurrence:
 
     def __attrs_post_init__(self) -> None:
         check_disambiguate(self.disambiguate, allow_skip=True)
+        _check_dtstart(self.start, self.tz)
         if not isinstance(self.rule, Rule):
             raise InvalidRecurrence(
                 f"rule must be a Rule (use Recurrence.from_rrule for text), got {self.rule!r}",
@@ -174,12 +209,15 @@ class Recurrence:
         """
         if isinstance(days, str):
             days = (days,)
+        given: object = days
+        if not isinstance(given, Iterable):
+            raise WrongType(given, name="days", expected="weekday codes such as ('MO', 'WE')")
         codes: list[Weekday] = []
         for day in days:
             code = day.upper() if isinstance(day, str) else day
             if code not in WEEKDAYS:
                 raise InvalidRecurrence(
-                    f"unknown weekday {day!r}; expected one of {', '.join(WEEKDAYS)}",
+                    f"unknown weekday {shown(day)}; expected one of {', '.join(WEEKDAYS)}",
                     value=day,
                     part="BYDAY",
                 )
@@ -254,9 +292,20 @@ class Recurrence:
 
         Nothing beyond what is iterated is computed, so infinite rules are fine.
         Rules without COUNT jump straight to the window instead of walking from
-        DTSTART. Raises :class:`~sessionkit.errors.ExpansionLimitExceeded` once
-        one call has examined more than ``max_candidates`` candidate dates.
+        DTSTART. Raises :class:`~sessionkit.errors.ExpansionLimitExceeded` (a
+        ``LimitExceeded``) once one call's candidate cost passes
+        ``max_candidates``: each rule period and candidate date costs 1, each
+        local year visited :data:`~sessionkit.recurrence.YEAR_COST` (the
+        default, 100,000, is ``Limits().candidates``).
         """
+        if isinstance(max_candidates, bool) or not isinstance(max_candidates, int):
+            raise WrongType(max_candidates, name="max_candidates", expected="an integer >= 1")
+        if max_candidates < 1:
+            raise InvalidValue(
+                f"max_candidates must be >= 1, got {max_candidates}",
+                value=max_candidates,
+                expected=">= 1",
+            )
         lo = check_aware(start, "start")
         hi = check_aware(end, "end")
         if hi < lo:
@@ -302,6 +351,8 @@ class Recurrence:
         return bool(plan.ex_days) and instant.astimezone(get_zone(self.tz)).date() in plan.ex_days
 
     def _rdate_occurrence(self, instant: datetime) -> Occurrence:
+        if datetime.max.replace(tzinfo=UTC) - instant < self.duration:
+            raise past_year_9999(instant, self.duration)
         local = instant.astimezone(get_zone(self.tz))
         return Occurrence(
             TimeSpan(instant, instant + self.duration), local, local.replace(tzinfo=None)

@@ -15,6 +15,7 @@ from typing import Final, Literal
 import attrs
 
 from sessionkit.errors import InvalidRecurrence
+from sessionkit.errors._base import shown
 from sessionkit.recurrence._stamps import (
     format_date,
     format_local,
@@ -145,6 +146,19 @@ _RANGES: Final[dict[str, tuple[int, int, bool]]] = {
 
 _RANGE_FIELDS: Final = tuple((part, part.lower()) for part in _RANGES)
 
+MAX_INTERVAL: Final[dict[str, int]] = {
+    "YEARLY": 10_000,
+    "MONTHLY": 120_000,
+    "WEEKLY": 521_775,
+    "DAILY": 3_652_425,
+    "HOURLY": 87_658_200,
+    "MINUTELY": 5_259_492_000,
+    "SECONDLY": 315_569_520_000,
+}
+"""The largest INTERVAL per FREQ: ten thousand years, all a ``datetime`` can hold."""
+MAX_COUNT: Final = 1_000_000_000
+"""The largest COUNT (expansion is bounded by its candidate cost anyway)."""
+
 
 def _check_range(part: str, values: tuple[int, ...]) -> None:
     low, high, negative = _RANGES[part]
@@ -169,15 +183,28 @@ def _validate(rule: Rule) -> None:
             value=rule.freq,
             part="FREQ",
         )
-    if not isinstance(rule.interval, int) or rule.interval < 1:
+    if isinstance(rule.interval, bool) or not isinstance(rule.interval, int) or rule.interval < 1:
         raise InvalidRecurrence(
-            f"INTERVAL={rule.interval} must be a positive integer",
+            f"INTERVAL={rule.interval!r} must be a positive integer",
             value=rule.interval,
             part="INTERVAL",
         )
-    if rule.count is not None and (not isinstance(rule.count, int) or rule.count < 1):
+    if rule.interval > MAX_INTERVAL[rule.freq]:
         raise InvalidRecurrence(
-            f"COUNT={rule.count} must be a positive integer", value=rule.count, part="COUNT"
+            f"INTERVAL={rule.interval} is more than {MAX_INTERVAL[rule.freq]:,} for "
+            f"FREQ={rule.freq}: one period would last over ten thousand years",
+            value=rule.interval,
+            part="INTERVAL",
+        )
+    if rule.count is not None and (
+        isinstance(rule.count, bool)
+        or not isinstance(rule.count, int)
+        or not 1 <= rule.count <= MAX_COUNT
+    ):
+        raise InvalidRecurrence(
+            f"COUNT={rule.count!r} must be an integer 1..{MAX_COUNT:,}",
+            value=rule.count,
+            part="COUNT",
         )
     if rule.count is not None and rule.until is not None:
         raise InvalidRecurrence(
@@ -243,10 +270,12 @@ def _validate(rule: Rule) -> None:
 
 
 _PART_RE: Final = re.compile(r"^[A-Z][A-Z-]*$")
-_INT_RE: Final = re.compile(r"^[+-]?\d+$")
-_BYDAY_RE: Final = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
+_INT_RE: Final = re.compile(r"^[+-]?[0-9]{1,18}$")
+_BYDAY_RE: Final = re.compile(r"^([+-]?[0-9]{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
 # Eight digits of date; five to seven are years before 1000 as older versions wrote them.
-_UNTIL_RE: Final = re.compile(r"^(\d{5,8})(?:T(\d{6})(Z)?)?$")
+_UNTIL_RE: Final = re.compile(r"^([0-9]{5,8})(?:T([0-9]{6})(Z)?)?$")
+MAX_RULE_LENGTH: Final = 8192
+"""The longest rule text :func:`parse_rule` reads."""
 _INT_LISTS: Final = (
     "BYSECOND",
     "BYMINUTE",
@@ -261,7 +290,9 @@ _INT_LISTS: Final = (
 
 def _parse_int(part: str, text: str) -> int:
     if not _INT_RE.match(text):
-        raise InvalidRecurrence(f"{part}={text!r} is not an integer", value=text, part=part)
+        raise InvalidRecurrence(
+            f"{part}={shown(text)} is not an integer (of at most 18 digits)", value=text, part=part
+        )
     return int(text)
 
 
@@ -292,6 +323,11 @@ def parse_rule(text: str) -> Rule:
     """
     if not isinstance(text, str):
         raise InvalidRecurrence(f"a rule must be text, got {type(text).__name__}", value=text)
+    if len(text) > MAX_RULE_LENGTH:
+        raise InvalidRecurrence(
+            f"a rule is at most {MAX_RULE_LENGTH:,} characters long, got {len(text):,}",
+            value=shown(text),
+        )
     body = text.strip()
     if body.upper().startswith("RRULE:"):
         body = body[6:]

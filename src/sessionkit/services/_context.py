@@ -12,7 +12,7 @@ import time as _time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 import attrs
@@ -23,8 +23,10 @@ from sessionkit.errors import (
     SessionLocked,
     TransientConflict,
     UnsupportedKind,
+    WrongType,
 )
 from sessionkit.lifecycle import Lifecycle, LifecycleRegistry
+from sessionkit.limits import DEFAULT_LIMITS, Limits
 from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.series import Series, add_months
@@ -52,9 +54,9 @@ from sessionkit.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from sessionkit.zones import check_aware, get_zone, resolve_local
+from sessionkit.zones import EARLIEST, LATEST, check_instant, get_zone, resolve_local
 
-__all__ = ["Context", "Tx", "retried"]
+__all__ = ["Context", "Tx", "check_version", "retried"]
 
 RepoT = TypeVar("RepoT")
 P = ParamSpec("P")
@@ -66,6 +68,21 @@ _GAVE_UP = "_sessionkit_gave_up"
 """Set on a ``TransientConflict`` a retry gave up on, so that no outer command retries it."""
 _BACKOFF = 0.01
 """Seconds: the first retry waits up to this long (at random), each later one twice as long."""
+
+_DAY = timedelta(days=1)
+
+
+def check_version(value: object) -> int | None:
+    """Return ``expected_version`` if it is ``None`` or a positive integer, else raise."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WrongType(value, name="expected_version", expected="None or an integer >= 1")
+    if value < 1:
+        raise InvalidValue(
+            f"expected_version must be >= 1, got {value}", value=value, expected=">= 1"
+        )
+    return value
 
 
 @attrs.frozen
@@ -138,6 +155,7 @@ class Context:
     ids: Callable[[], str]
     facts: FactProvider | None = None
     booking_rules: BookingRules | RulesFor = attrs.field(factory=BookingRules)
+    limits: Limits = DEFAULT_LIMITS
     gateway: PaymentGateway | None = None
     pricing: Pricing | PricingFor | None = None
     refunds: RefundPolicy = attrs.field(factory=RefundPolicy)
@@ -177,13 +195,17 @@ class Context:
 
     def now(self) -> datetime:
         """Return the clock's instant in UTC (a naive clock value is an error)."""
-        return check_aware(self.clock.now(), "clock.now()").astimezone(UTC)
+        return check_instant(self.clock.now(), "clock.now()")
 
     def at(self, value: datetime | None, name: str) -> datetime:
-        """Return ``value`` in UTC, or now when it is ``None``."""
+        """Return ``value`` in UTC, or now when it is ``None``.
+
+        ``value`` must lie in the instants the services schedule at
+        (:func:`~sessionkit.zones.check_instant`).
+        """
         if value is None:
             return self.now()
-        return check_aware(value, name).astimezone(UTC)
+        return check_instant(value, name)
 
     @contextmanager
     def transaction(self, now: datetime | None = None, *, name: str = "now") -> Iterator[Tx]:
@@ -364,11 +386,34 @@ def series_zone(series: Series) -> str:
 
 
 def series_start(series: Series) -> datetime:
-    """Return the earliest instant any schedule item of ``series`` may start (UTC)."""
-    return min(
-        resolve_local(item.recurrence.start, item.recurrence.tz).astimezone(UTC)
-        for item in series.items
-    )
+    """Return the earliest instant any schedule item of ``series`` may start (UTC).
+
+    A start before :data:`~sessionkit.zones.EARLIEST` counts as that instant; one
+    after :data:`~sessionkit.zones.LATEST` as a day after it (see :func:`check_begin`).
+    """
+    return min(_item_start(item.recurrence.start, item.recurrence.tz) for item in series.items)
+
+
+def _item_start(start: datetime, tz: str) -> datetime:
+    # Far from the supported range the zone's offset cannot matter, and near year 1
+    # or 9999 converting to UTC could leave what a datetime holds.
+    if start.year < EARLIEST.year:
+        return EARLIEST
+    if start.year > LATEST.year:
+        return LATEST + _DAY
+    return resolve_local(start, tz).astimezone(UTC)
+
+
+def check_begin(series: Series, begin: datetime) -> datetime:
+    """Return ``begin`` (where generation starts) unless it is after ``LATEST``; else raise."""
+    if begin > LATEST:
+        raise InvalidValue(
+            f"series {series.id!r} starts after {LATEST.date().isoformat()}, the latest "
+            "instant sessionkit schedules at; nothing can be generated for it",
+            value=series.items[0].recurrence.start,
+            expected=f"a schedule starting before {LATEST.isoformat()}",
+        )
+    return begin
 
 
 def months_after(instant: datetime, months: int, tz: str) -> datetime:

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.lifecycle import PRESETS, LifecycleRegistry
+from sessionkit.limits import Limits, check_limits
 from sessionkit.policies import (
     BookingRules,
     NoticePolicy,
@@ -54,7 +55,9 @@ class SessionKit:
     lifecycle names of series and sessions; ``ids`` makes new ids; ``facts``
     (optional) gives the facts timed conditions read, such as attendance;
     ``booking_rules`` are the :class:`~sessionkit.policies.BookingRules` of
-    every session, or a function picking them per session (by kind, provider).
+    every session, or a function picking them per session (by kind, provider);
+    ``limits`` bound the work of one call (:class:`~sessionkit.limits.Limits`;
+    default: ``Limits()``), and past one a call raises ``LimitExceeded``.
     For paid bookings: ``gateway`` is the payment provider, ``pricing`` a
     :class:`~sessionkit.policies.Pricing` for every session or a function
     picking one per session (``None``: free), ``refunds`` the
@@ -88,6 +91,7 @@ class SessionKit:
         refunds: RefundPolicy | None = None,
         notice: NoticePolicy | None = None,
         attempts: int = 3,
+        limits: Limits | None = None,
     ) -> None:
         if isinstance(attempts, bool) or not isinstance(attempts, int):
             raise WrongType(attempts, name="attempts", expected="an int")
@@ -108,6 +112,7 @@ class SessionKit:
             refunds=RefundPolicy() if refunds is None else refunds,
             notice=NoticePolicy() if notice is None else notice,
             attempts=attempts,
+            limits=check_limits(limits),
         )
         self.sessions = SessionCommands(self.context)
         """Create extra sessions, update, delete, cancel, fire and advance."""

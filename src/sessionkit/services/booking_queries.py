@@ -7,22 +7,25 @@ instant, so a hold that ran out is free whether or not the expiry job ran.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import attrs
 
-from sessionkit.errors import InvalidValue
-from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES, Booking, participant_ref
-from sessionkit.model.query import SessionQuery
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.model.booking import (
+    ACTIVE_BOOKING_STATUSES,
+    Booking,
+    check_seats,
+    participant_ref,
+)
+from sessionkit.model.query import MAX_LIMIT, SessionQuery
 from sessionkit.model.session import ResourceRef, Session
+from sessionkit.model.text import check_id, check_ids, check_names, check_tenant
 from sessionkit.services._context import Context
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import check_aware
+from sessionkit.zones import EARLIEST, LATEST, check_instant
 
-__all__ = ["BookableSession", "BookingReads", "MAX_BOOKINGS_PAGE"]
-
-_EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
-_LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+__all__ = ["BookableSession", "BookingReads", "MAX_BOOKINGS_PAGE", "continuation"]
 
 MAX_BOOKINGS_PAGE = 500
 """The most bookings one read returns; page on with ``after``."""
@@ -38,13 +41,25 @@ class BookableSession:
 
 
 def _limit(limit: int) -> int:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_BOOKINGS_PAGE:
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise WrongType(limit, name="limit", expected=f"an integer 1..{MAX_BOOKINGS_PAGE}")
+    if not 1 <= limit <= MAX_BOOKINGS_PAGE:
         raise InvalidValue(
             f"limit must be 1..{MAX_BOOKINGS_PAGE}, got {limit!r}",
             value=limit,
             expected=f"1..{MAX_BOOKINGS_PAGE}",
         )
     return limit
+
+
+def continuation(after: object) -> tuple[datetime, str]:
+    """Check a page's continuation: ``(last.session_start, last.id)``."""
+    if not isinstance(after, tuple) or len(after) != 2:
+        raise WrongType(
+            after, name="after", expected="a (session_start, booking id) pair from the last page"
+        )
+    start, last_id = after
+    return check_instant(start, "after[0]"), check_id(last_id, "after[1]")
 
 
 class BookingReads:
@@ -54,6 +69,8 @@ class BookingReads:
 
     def get(self, tenant: str, booking_id: str) -> Booking:
         """Return the booking; raise ``BookingNotFound`` (also for another tenant's id)."""
+        check_tenant(tenant)
+        check_id(booking_id, "booking_id")
         with self._ctx.transaction() as tx:
             return tx.bookings.get(tenant, booking_id)
 
@@ -61,9 +78,12 @@ class BookingReads:
         self, tenant: str, session_id: str, *, statuses: Iterable[str] | None = None
     ) -> list[Booking]:
         """Return the session's bookings (in ``statuses``, if given) by waitlist order, creation."""
+        check_tenant(tenant)
+        check_id(session_id, "session_id")
+        wanted = None if statuses is None else check_names(statuses, "statuses")
         with self._ctx.transaction() as tx:
             tx.sessions.get(tenant, session_id)  # SessionNotFound for an unknown session
-            return tx.bookings.for_session(tenant, session_id, statuses=statuses)
+            return tx.bookings.for_session(tenant, session_id, statuses=wanted)
 
     def for_participant(
         self,
@@ -81,18 +101,22 @@ class BookingReads:
         ``start``/``end`` bound the sessions' starts (``[start, end)``);
         continue with ``after=(last.session_start, last.id)``.
         """
+        check_tenant(tenant)
+        ref = participant_ref(participant)
         window = None
         if start is not None or end is not None:
-            begin = _EARLIEST if start is None else check_aware(start, "start")
-            finish = _LATEST if end is None else check_aware(end, "end")
+            begin = EARLIEST if start is None else check_instant(start, "start")
+            finish = LATEST if end is None else check_instant(end, "end")
             window = TimeSpan(begin, finish)
+        wanted = None if statuses is None else check_names(statuses, "statuses")
+        position = None if after is None else continuation(after)
         with self._ctx.transaction() as tx:
             return tx.bookings.for_participant(
                 tenant,
-                participant_ref(participant),
+                ref,
                 window=window,
-                statuses=statuses,
-                after=after,
+                statuses=wanted,
+                after=position,
                 limit=_limit(limit),
             )
 
@@ -109,6 +133,16 @@ class BookingReads:
         Bookings in play only (held, offered, confirmed, waitlisted); a hold
         that ran out is left out at once.
         """
+        check_tenant(tenant)
+        most = self._ctx.limits.window.days
+        if isinstance(days, bool) or not isinstance(days, int):
+            raise WrongType(days, name="days", expected=f"an integer 1..{most}")
+        if not 1 <= days <= most:
+            raise InvalidValue(
+                f"days must be 1..{most} (Limits.window), got {days!r}",
+                value=days,
+                expected=f"1..{most}",
+            )
         with self._ctx.transaction(now) as tx:
             window = TimeSpan(tx.now, tx.now + timedelta(days=days))
             found = tx.bookings.for_participant(
@@ -123,8 +157,12 @@ class BookingReads:
     def remaining_seats(
         self, tenant: str, session_ids: Iterable[str], *, now: datetime | None = None
     ) -> dict[str, int]:
-        """Return the free seats of each of the tenant's sessions among ``session_ids``."""
-        wanted = list(dict.fromkeys(session_ids))
+        """Return the free seats of each of the tenant's sessions among ``session_ids``.
+
+        At most ``MAX_LIMIT`` (1,000) ids per call.
+        """
+        check_tenant(tenant)
+        wanted = check_ids(session_ids, "session_ids", most=MAX_LIMIT)
         with self._ctx.transaction(now) as tx:
             sessions = tx.sessions.get_many(tenant, wanted)
             taken = tx.bookings.seats_taken(tenant, [s.id for s in sessions], at=tx.now)
@@ -143,12 +181,17 @@ class BookingReads:
         """Return busy sessions starting in ``[start, end)`` with ``seats`` free, by start.
 
         ``resource`` narrows to one provider's (or room's) sessions. Seats are
-        counted by the database in one grouped query, at one instant.
+        counted by the database in one grouped query, at one instant. The
+        window may be at most ``Limits.window`` long (``LimitExceeded``).
         """
+        check_tenant(tenant)
+        check_seats(seats)
+        lo, hi = check_instant(start, "start"), check_instant(end, "end")
+        self._ctx.limits.check_window(lo, hi, "the window of bookable sessions")
         query = SessionQuery(
             resources=None if resource is None else (resource,),
-            start_from=check_aware(start, "start"),
-            start_to=check_aware(end, "end"),
+            start_from=lo,
+            start_to=hi,
             limit=500,
         )
         found: list[BookableSession] = []

@@ -24,7 +24,9 @@ from sessionkit.errors import (
     InvalidValue,
     SessionLocked,
     StillReferenced,
+    WrongType,
 )
+from sessionkit.limits import CEILING
 from sessionkit.model.booking import (
     BOOKING_LIFECYCLE,
     CONFIRMED,
@@ -39,15 +41,25 @@ from sessionkit.model.booking import (
 from sessionkit.model.booking_events import booking_event
 from sessionkit.model.events import SessionDeleted
 from sessionkit.model.fields import check_fields
-from sessionkit.model.query import SessionQuery
+from sessionkit.model.query import MAX_LIMIT, SessionQuery
 from sessionkit.model.session import ResourceRef, Session, resource_refs
+from sessionkit.model.text import (
+    MAX_NAME_LENGTH,
+    check_actor,
+    check_flag,
+    check_id,
+    check_optional_id,
+    check_tenant,
+    check_text,
+)
 from sessionkit.policies import BookingRules, Refusal
 from sessionkit.services._context import Context, Tx, check_editable, retried
 from sessionkit.services._money import check_paid, check_unpriced
 from sessionkit.services._seats import settle, store_booking_change
 from sessionkit.services.booking_queries import BookingReads
 from sessionkit.services.reports import CleanupReport, ExpiryReport
-from sessionkit.zones import check_aware
+from sessionkit.timespan import check_delta
+from sessionkit.zones import check_instant
 
 __all__ = ["BookingCommands"]
 
@@ -59,14 +71,39 @@ def _fingerprint(*parts: object) -> str:
 def check_key(key: object) -> str | None:
     if key is None:
         return None
-    if not isinstance(key, str) or not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+    return check_text(
+        key, "idempotency_key", limit=MAX_IDEMPOTENCY_KEY_LENGTH, optional=True, empty=False
+    )
+
+
+_MAX_REASON = 4096
+"""Longest reason given for a cancellation (it travels in events)."""
+_MAX_EXPIRY_BATCH = 100_000
+"""The most expired bookings one ``expire_due`` call reads."""
+
+
+def _check_role(role: object) -> str:
+    checked = check_text(role, "role", limit=MAX_NAME_LENGTH, empty=False)
+    assert checked is not None
+    return checked
+
+
+def check_batch(value: object, name: str, most: int) -> int:
+    """Return ``value`` if it is an integer 1..``most`` (a batch size or limit), else raise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WrongType(value, name=name, expected=f"an integer 1..{most}")
+    if not 1 <= value <= most:
         raise InvalidValue(
-            f"an idempotency key is a string of 1..{MAX_IDEMPOTENCY_KEY_LENGTH} characters, "
-            f"got {key!r}",
-            value=key,
-            expected=f"a string of 1..{MAX_IDEMPOTENCY_KEY_LENGTH} characters",
+            f"{name} must be 1..{most:,}, got {value!r}", value=value, expected=f"1..{most}"
         )
-    return key
+    return value
+
+
+def booking_args(tenant: object, booking_id: object, actor: object) -> None:
+    """Check the arguments of a command on one booking: tenant, booking id, actor."""
+    check_tenant(tenant)
+    check_id(booking_id, "booking_id")
+    check_actor(actor)
 
 
 @attrs.frozen
@@ -82,6 +119,35 @@ class BookingRequest:
     hold_for: timedelta | None
     key: str | None
     metadata: Mapping[str, Any]
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        session_id: object,
+        participant: object,
+        seats: object,
+        role: object,
+        confirm: object,
+        waitlist: object,
+        hold_for: object,
+        idempotency_key: object,
+        metadata: object,
+    ) -> BookingRequest:
+        """Check a booking command's arguments (``WrongType`` / ``InvalidValue``); the request."""
+        return cls(
+            session_id=check_id(session_id, "session_id"),
+            participant=participant_ref(participant),  # type: ignore[arg-type]  # it checks
+            seats=check_seats(seats),
+            role=_check_role(role),
+            confirm=bool(check_flag(confirm, "confirm")),
+            waitlist=bool(check_flag(waitlist, "waitlist")),
+            hold_for=None
+            if hold_for is None
+            else check_delta(hold_for, "hold_for", positive=True, maximum=CEILING),
+            key=check_key(idempotency_key),
+            metadata=check_fields(metadata),
+        )
 
     @property
     def fingerprint(self) -> str:
@@ -137,17 +203,18 @@ class BookingCommands(BookingReads):
         booking it first made (whatever became of it) and writes nothing; the
         same key with another request raises ``IdempotencyKeyReused``.
         """
-        ref = participant_ref(participant)
-        request = BookingRequest(
+        check_tenant(tenant)
+        check_actor(actor)
+        request = BookingRequest.of(
             session_id=session_id,
-            participant=ref,
-            seats=check_seats(seats),
+            participant=participant,
+            seats=seats,
             role=role,
             confirm=confirm,
             waitlist=waitlist,
             hold_for=hold_for,
-            key=check_key(idempotency_key),
-            metadata=check_fields(metadata),
+            idempotency_key=idempotency_key,
+            metadata=metadata,
         )
         try:
             return self._book(tenant, request, actor, now)
@@ -321,6 +388,9 @@ class BookingCommands(BookingReads):
         A full session answers rule ``"capacity"`` (with a waitlist, the
         booking would be queued instead).
         """
+        check_tenant(tenant)
+        check_id(session_id, "session_id")
+        check_seats(seats)
         try:
             with self._ctx.transaction(now) as tx:
                 ref = participant_ref(participant)
@@ -347,6 +417,7 @@ class BookingCommands(BookingReads):
         job has run), ``InvalidTransition`` from another status and
         ``BookingNotFound``.
         """
+        booking_args(tenant, booking_id, actor)
         with self._ctx.transaction(now) as tx:
             booking = tx.bookings.get(tenant, booking_id)
             if booking.status == CONFIRMED:
@@ -380,6 +451,9 @@ class BookingCommands(BookingReads):
         ``BookingNotFound``.
         """
         ctx = self._ctx
+        booking_args(tenant, booking_id, actor)
+        check_text(role, "role", limit=MAX_NAME_LENGTH, empty=False)
+        check_text(reason, "reason", limit=_MAX_REASON, optional=True)
         with ctx.transaction(now) as tx:
             booking = tx.bookings.get(tenant, booking_id)
             session = tx.bookings.lock_session(tenant, booking.session_id)
@@ -405,6 +479,9 @@ class BookingCommands(BookingReads):
         again while ``report.more``). ``tenant=None`` does every tenant's.
         """
         ctx = self._ctx
+        if tenant is not None:
+            check_tenant(tenant)
+        check_batch(limit, "limit", _MAX_EXPIRY_BATCH)
         at = ctx.at(now, "now")
         with ctx.transaction(at) as tx:
             due = tx.bookings.expiring(tenant, before=at, limit=limit)
@@ -447,9 +524,13 @@ class BookingCommands(BookingReads):
         ``MAX_LIMIT``); ``since`` bounds the scan of the tenant's history.
         """
         ctx = self._ctx
+        check_tenant(tenant)
+        check_actor(actor)
+        check_optional_id(series_id, "series_id")
+        check_batch(batch, "batch", MAX_LIMIT)
         until = ctx.at(before, "before")
         query = SessionQuery(
-            start_from=None if since is None else check_aware(since, "since"),
+            start_from=None if since is None else check_instant(since, "since"),
             start_to=until,
             resources=None if resources is None else resource_refs(resources),
             series_id=series_id,

@@ -18,10 +18,19 @@ from typing import Any
 
 import attrs
 
+from sessionkit.errors import LimitExceeded, WrongType
+from sessionkit.limits import DEFAULT_LIMITS, Limits
 from sessionkit.model.fields import check_fields
-from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
+from sessionkit.model.series import ScheduleItem, Series, WindowPolicy, item_tuple
 from sessionkit.model.session import Session
-from sessionkit.services._context import Context, Tx, months_after, series_start, series_zone
+from sessionkit.services._context import (
+    Context,
+    Tx,
+    check_begin,
+    months_after,
+    series_start,
+    series_zone,
+)
 from sessionkit.services.generation import (
     BusyIndex,
     Wanted,
@@ -37,14 +46,22 @@ __all__ = [
     "create_many_in",
     "initial_window",
     "new_series",
+    "specs_list",
 ]
 
 _PENDING_ID = "pending"
 """Stands in for a generated id until the series' turn, so ids come in the order of create."""
 
 
-def _items(value: Iterable[ScheduleItem]) -> tuple[ScheduleItem, ...]:
-    return tuple(value)
+def specs_list(specs: object) -> list[SeriesSpec]:
+    """Return ``specs`` as a list of :class:`SeriesSpec`; raise ``WrongType`` otherwise."""
+    if isinstance(specs, (str, bytes, Mapping)) or not isinstance(specs, Iterable):
+        raise WrongType(specs, name="specs", expected="a list of SeriesSpecs")
+    batch = list(specs)
+    for spec in batch:
+        if not isinstance(spec, SeriesSpec):
+            raise WrongType(spec, name="a spec", expected="a SeriesSpec")
+    return batch
 
 
 @attrs.frozen(kw_only=True)
@@ -56,7 +73,7 @@ class SeriesSpec:
     """
 
     title: str
-    items: tuple[ScheduleItem, ...] = attrs.field(converter=_items)
+    items: tuple[ScheduleItem, ...] = attrs.field(converter=item_tuple)
     lifecycle: str = "lms"
     window: WindowPolicy | None = None
     capacity: int = 1
@@ -88,14 +105,26 @@ def new_series(
     )
 
 
-def initial_window(series: Series, now: datetime) -> TimeSpan:
+def initial_window(series: Series, now: datetime, limits: Limits = DEFAULT_LIMITS) -> TimeSpan:
     """Return the window a new series materialises first.
 
     It starts at the later of the series' first possible start and ``now`` and
     runs ``window.initial_months`` calendar months in the first item's zone.
+    Raises ``LimitExceeded`` when that window or the policy's ``buffer`` (the
+    window ``top_up`` keeps ahead) is longer than ``limits.window``, and
+    ``InvalidValue`` for a series that starts after ``LATEST``.
     """
-    begin = max(now, series_start(series))
-    return TimeSpan(begin, months_after(begin, series.window.initial_months, series_zone(series)))
+    begin = check_begin(series, max(now, series_start(series)))
+    policy = series.window
+    span = TimeSpan(begin, months_after(begin, policy.initial_months, series_zone(series)))
+    limits.check_window(
+        span.start, span.end, f"the initial window (initial_months={policy.initial_months})"
+    )
+    if policy.buffer > limits.window:
+        raise LimitExceeded(
+            "window", policy.buffer, limits.window, what="the series' window.buffer"
+        )
+    return span
 
 
 class _InOrder(BusyIndex):
@@ -135,6 +164,7 @@ def create_many_in(
     as ``create`` would one series after another; the caller commits.
     """
     now = tx.now
+    total = 0
     drafts: list[tuple[SeriesSpec, Series, TimeSpan, list[Wanted]]] = []
     for spec in specs:
         draft = new_series(
@@ -145,9 +175,15 @@ def create_many_in(
             now=now,
             actor=actor,
         )
-        window = initial_window(draft, now)
-        wanted = wanted_occurrences(draft, window.start, window.end)
+        window = initial_window(draft, now, ctx.limits)
+        wanted = wanted_occurrences(draft, window.start, window.end, ctx.limits)
         drafts.append((spec, draft, window, wanted))
+        total += len(wanted)
+        ctx.limits.check_count(
+            "sessions_per_materialisation",
+            total,
+            f"occurrences of the {len(drafts)} series of the batch (counted so far)",
+        )
     # One read for the whole batch: every resource, over the union of the windows.
     busy = _InOrder.load(tx, tenant, [w for *_, wanted in drafts for w in wanted])
     made: list[tuple[Series, TimeSpan, list[Session], list[Skipped]]] = []

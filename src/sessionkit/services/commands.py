@@ -27,26 +27,53 @@ from sessionkit.model.events import (
     SessionUpdated,
 )
 from sessionkit.model.fields import check_fields, notes_field
+from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.session import ResourceRef, Session, resource_refs
+from sessionkit.model.text import (
+    MAX_REF_LENGTH,
+    MAX_TITLE_LENGTH,
+    check_actor,
+    check_id,
+    check_ids,
+    check_optional_id,
+    check_tenant,
+    check_text,
+)
 from sessionkit.services import fields
 from sessionkit.services._context import (
     Context,
     Tx,
     check_editable,
     check_free,
+    check_version,
     retried,
     series_zone,
 )
 from sessionkit.services._seats import cancel_session_bookings, move_session_bookings
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import check_aware, get_zone
+from sessionkit.zones import check_instant, get_zone
 
 __all__ = ["SessionCommands"]
 
 
 def _check_version(session: Session, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != session.version:
-        raise ConcurrentModification(session.id, expected_version, session.version)
+    expected = check_version(expected_version)
+    if expected is not None and expected != session.version:
+        raise ConcurrentModification(session.id, expected, session.version)
+
+
+_MAX_REASON = 4096
+"""Longest reason given for a status change (it travels in events, not in storage)."""
+
+
+def _session_args(
+    tenant: object, session_id: object, actor: object, expected_version: object
+) -> None:
+    """Check the arguments every single-session command takes."""
+    check_tenant(tenant)
+    check_id(session_id, "session_id")
+    check_actor(actor)
+    check_version(expected_version)
 
 
 class SessionCommands:
@@ -84,7 +111,11 @@ class SessionCommands:
         starting then) and ``InvalidValue`` for bad input.
         """
         ctx = self._ctx
-        span = TimeSpan(check_aware(start, "start"), check_aware(end, "end"))
+        tenant = check_tenant(tenant)
+        check_actor(actor)
+        check_optional_id(series_id, "series_id")
+        check_text(title, "title", limit=MAX_TITLE_LENGTH, optional=True)
+        span = TimeSpan(check_instant(start, "start"), check_instant(end, "end"))
         own_fields = check_fields(metadata)
         with ctx.transaction() as tx:
             if series_id is not None:
@@ -153,14 +184,21 @@ class SessionCommands:
         ``SessionUpdated`` with the old values. No change, no write, no event.
         """
         ctx = self._ctx
+        _session_args(tenant, session_id, actor, expected_version)
+        check_text(title, "title", limit=MAX_TITLE_LENGTH, optional=True)
+        if start is not None:
+            check_instant(start, "start")
+        if end is not None:
+            check_instant(end, "end")
+        refs = None if resources is None else resource_refs(resources)
         with ctx.transaction() as tx:
             session = tx.sessions.get(tenant, session_id)
             _check_version(session, expected_version)
             span = session.span
             if start is not None or end is not None:
-                new_start = session.start if start is None else check_aware(start, "start")
+                new_start = session.start if start is None else check_instant(start, "start")
                 if end is not None:
-                    new_end = check_aware(end, "end")
+                    new_end = check_instant(end, "end")
                 elif start is not None:
                     new_end = new_start + session.span.duration
                 else:
@@ -177,11 +215,9 @@ class SessionCommands:
                 old["end"] = session.end
             if span != session.span:
                 changes["span"] = span
-            if resources is not None:
-                refs = resource_refs(resources)
-                if refs != session.resources:
-                    changes["resources"] = refs
-                    old["resources"] = session.resources
+            if refs is not None and refs != session.resources:
+                changes["resources"] = refs
+                old["resources"] = session.resources
             if not changes:
                 return session
             check_editable(ctx, tx, session)
@@ -213,6 +249,7 @@ class SessionCommands:
         a session that has dependents. Emits ``SessionDeleted``.
         """
         ctx = self._ctx
+        _session_args(tenant, session_id, actor, expected_version)
         with ctx.transaction() as tx:
             session = tx.sessions.get(tenant, session_id)
             _check_version(session, expected_version)
@@ -278,6 +315,9 @@ class SessionCommands:
         """
         noted = None if notes is None else notes_field(role, notes)
         ctx = self._ctx
+        _session_args(tenant, session_id, actor, expected_version)
+        check_text(reason, "reason", limit=_MAX_REASON, optional=True)
+        check_text(role, "role", limit=MAX_REF_LENGTH, optional=True)
         with ctx.transaction() as tx:
             session = tx.sessions.get(tenant, session_id)
             _check_version(session, expected_version)
@@ -308,8 +348,13 @@ class SessionCommands:
         for that session (``SessionNotFound``, ``InvalidTransition``,
         ``TransitionRefused``, ``SessionConflict``) and nothing is written.
         Repeated ids count once; the sessions come back in the order given.
+        At most 1,000 sessions per call.
         """
-        ids = list(dict.fromkeys(session_ids))
+        check_tenant(tenant)
+        check_actor(actor)
+        check_text(reason, "reason", limit=_MAX_REASON, optional=True)
+        check_text(role, "role", limit=MAX_REF_LENGTH, optional=True)
+        ids = check_ids(session_ids, "session_ids", most=MAX_LIMIT)
         ctx = self._ctx
         with ctx.transaction() as tx:
             found = {s.id: s for s in tx.sessions.get_many(tenant, ids)}
@@ -345,6 +390,7 @@ class SessionCommands:
         Emits one ``SessionStatusChanged`` per step; nothing is written when
         nothing is due.
         """
+        _session_args(tenant, session_id, actor, None)
         with self._ctx.transaction(now) as tx:
             session = tx.sessions.get(tenant, session_id)
             return advance_in(self._ctx, tx, session, actor)

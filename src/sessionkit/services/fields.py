@@ -18,12 +18,13 @@ from typing import Any, TypeVar
 
 import attrs
 
-from sessionkit.errors import ConcurrentModification, InvalidValue
+from sessionkit.errors import ConcurrentModification, InvalidValue, WrongType
 from sessionkit.model.events import SeriesUpdated, SessionUpdated
 from sessionkit.model.fields import check_field_key, field_value
 from sessionkit.model.series import Series
 from sessionkit.model.session import Session, check_group
-from sessionkit.services._context import Context
+from sessionkit.model.text import check_actor, check_id, check_tenant
+from sessionkit.services._context import Context, check_version
 from sessionkit.services.reconcile import close_in
 from sessionkit.services.reports import CloseReport
 
@@ -54,7 +55,14 @@ def changed_fields(
     Raises ``InvalidValue`` naming the key for a bad key, a value that is not
     JSON-representable, or a key both set and removed.
     """
-    removing = [remove] if isinstance(remove, str) else list(remove)
+    if isinstance(remove, str):
+        removing = [remove]
+    elif isinstance(remove, (bytes, Mapping)) or not isinstance(remove, Iterable):
+        raise WrongType(remove, name="remove", expected="a field name or a list of them")
+    else:
+        removing = list(remove)
+    if set is not None and not isinstance(set, Mapping):
+        raise WrongType(set, name="set", expected="a mapping of field names to values")
     setting = {check_field_key(key): field_value(key, value) for key, value in (set or {}).items()}
     for key in removing:
         check_field_key(key)
@@ -96,6 +104,10 @@ def set_fields(
     No change, no write and no event; otherwise ``SessionUpdated`` or
     ``SeriesUpdated`` with ``old={"metadata": <the fields before>}``.
     """
+    check_tenant(tenant)
+    check_id(record_id, "session_id" if kind is Session else "series_id")
+    check_actor(actor)
+    check_version(expected_version)
     with ctx.transaction() as tx:
         now = tx.now
         repository: Any = tx.sessions if kind is Session else tx.series
@@ -126,7 +138,9 @@ def close_group(ctx: Context, tenant: str, group: str, *, actor: str | None) -> 
     """
     if group is None:
         raise InvalidValue("close_group needs a group", value=group, expected="a group key")
+    check_tenant(tenant)
     check_group(group)
+    check_actor(actor)
     with ctx.transaction() as tx:
         reports = [
             close_in(ctx, tx, series, tx.now, actor=actor)

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from itertools import islice
 from typing import Self
 
 import attrs
 
 from sessionkit.conflicts import ConflictIndex
+from sessionkit.errors import LimitExceeded
 from sessionkit.lifecycle import Lifecycle
+from sessionkit.limits import DEFAULT_LIMITS, Limits
 from sessionkit.model.events import DomainEvent, SessionCreated, SessionsRegenerated
 from sessionkit.model.series import ScheduleItem, Series
 from sessionkit.model.session import MAX_ID_LENGTH, ResourceRef, Session
@@ -55,16 +58,33 @@ class Wanted:
         return self.occurrence.key
 
 
-def wanted_occurrences(series: Series, start: datetime, end: datetime) -> list[Wanted]:
-    """Return the occurrences of every schedule item starting in ``[start, end)``, by start."""
+def wanted_occurrences(
+    series: Series, start: datetime, end: datetime, limits: Limits = DEFAULT_LIMITS
+) -> list[Wanted]:
+    """Return the occurrences of every schedule item starting in ``[start, end)``, by start.
+
+    Raises ``LimitExceeded`` as soon as there are more than
+    ``limits.sessions_per_materialisation`` of them, or an item's expansion
+    examines more than ``limits.candidates`` candidates.
+    """
     found: list[tuple[datetime, int, Wanted]] = []
     if end <= start:
         return []
+    most = limits.sessions_per_materialisation
     for order, item in enumerate(series.items):
+        occurrences = item.recurrence.between(start, end, max_candidates=limits.candidates)
         found.extend(
             (occ.span.start, order, Wanted(item, occ))
-            for occ in item.recurrence.between(start, end)
+            for occ in islice(occurrences, most + 1 - len(found))
         )
+        if len(found) > most:
+            raise LimitExceeded(
+                "sessions_per_materialisation",
+                len(found),
+                most,
+                what=f"occurrences of series {series.id!r} from {start.isoformat()} to "
+                f"{end.isoformat()} (counted so far)",
+            )
     found.sort(key=lambda row: (row[0], row[1]))
     return [row[2] for row in found]
 
@@ -285,7 +305,7 @@ def materialise_in(
 
     The series itself is not written; callers move ``generated_until``.
     """
-    wanted = wanted_occurrences(series, window.start, window.end)
+    wanted = wanted_occurrences(series, window.start, window.end, ctx.limits)
     created: list[Session] = []
     skipped: list[Skipped] = []
     if wanted:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sessionkit.lifecycle import LifecycleRegistry
+from sessionkit.model.text import check_actor, check_tenant
 from sessionkit.services._context import Context
 from sessionkit.services.commands import advance_in
 from sessionkit.services.reports import AdvanceFailure, AdvanceReport
@@ -12,9 +13,12 @@ from sessionkit.services.reports import AdvanceFailure, AdvanceReport
 __all__ = ["advance_due"]
 
 _TICK = timedelta(microseconds=1)
-# An offset so negative that ``now - offset`` is after any stored start (a year
-# 9000 instant stays inside every database's datetime range).
+# An offset so negative that ``now - offset`` is after any stored start.
 _UNBOUNDED = -timedelta(days=365 * 7000)
+# Where that bound stops: after every instant the services schedule at, and
+# inside every database's datetime range.
+_CAP = datetime(9999, 1, 1, tzinfo=UTC)
+_FLOOR = datetime(1, 1, 2, tzinfo=UTC)
 
 
 def _timed_reach(registry: LifecycleRegistry) -> tuple[frozenset[str], timedelta | None]:
@@ -47,13 +51,20 @@ def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) 
     of work, so one failure (a conflict, a concurrent edit) is reported and
     the rest go on. Idempotent for the same ``now``.
     """
+    check_tenant(tenant)
+    check_actor(actor)
     statuses, smallest = _timed_reach(ctx.lifecycles)
     if smallest is None:
         return AdvanceReport(now=now)
+    # now - smallest, clamped so that no timer offset leaves what a datetime holds.
+    if smallest <= now - _CAP:
+        start_before = _CAP
+    elif smallest >= now - _FLOOR:
+        start_before = _FLOOR
+    else:
+        start_before = now - smallest + _TICK
     with ctx.transaction(now) as tx:
-        candidates = tx.sessions.due(
-            tenant, statuses=sorted(statuses), start_before=now - smallest + _TICK
-        )
+        candidates = tx.sessions.due(tenant, statuses=sorted(statuses), start_before=start_before)
         facts = ctx.facts_for(tx, candidates) if ctx.facts is not None else None
     advanced = []
     failed = []

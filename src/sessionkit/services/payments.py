@@ -28,6 +28,7 @@ from sessionkit.errors import (
     PaymentNotFound,
     RefundExceedsPayment,
     SessionKitError,
+    WrongType,
 )
 from sessionkit.model.booking import (
     BOOKING_LIFECYCLE,
@@ -36,11 +37,9 @@ from sessionkit.model.booking import (
     OFFERED,
     WAITLISTED,
     Booking,
-    check_seats,
     participant_ref,
 )
 from sessionkit.model.booking_events import booking_event
-from sessionkit.model.fields import check_fields
 from sessionkit.model.money import Money
 from sessionkit.model.payment import (
     FAILED,
@@ -56,12 +55,30 @@ from sessionkit.model.payment import (
     PaymentEvent,
     ReceivedEvent,
 )
+from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.session import ResourceRef
+from sessionkit.model.text import (
+    MAX_REF_LENGTH,
+    check_actor,
+    check_flag,
+    check_id,
+    check_ids,
+    check_names,
+    check_tenant,
+    check_text,
+)
 from sessionkit.ports import PAYMENT_EVENTS, Intent, PaymentGateway
 from sessionkit.services._context import Context, Tx
 from sessionkit.services._money import give_back, refunded_to, store_payment
 from sessionkit.services._seats import settle, store_booking_change
-from sessionkit.services.bookings import BookingCommands, BookingRequest, check_key
+from sessionkit.services.booking_queries import continuation
+from sessionkit.services.bookings import (
+    BookingCommands,
+    BookingRequest,
+    booking_args,
+    check_batch,
+)
+from sessionkit.zones import check_instant
 
 __all__ = ["Applied", "Checkout", "DueReport", "PaymentCommands"]
 
@@ -155,25 +172,27 @@ class PaymentCommands:
         released) and ``PaymentGatewayError`` when it cannot be reached (the
         booking stays held: retry with the same ``idempotency_key``).
         """
-        if confirm and not manual:
+        check_tenant(tenant)
+        check_actor(actor)
+        if check_flag(confirm, "confirm") and not check_flag(manual, "manual"):
             raise InvalidValue(
                 "only a manual payment's booking is confirmed at once; a provider's payment "
                 "confirms its booking when it succeeds",
                 value=confirm,
                 expected="confirm=False, or manual=True",
             )
-        request = BookingRequest(
+        request = BookingRequest.of(
             session_id=session_id,
-            participant=participant_ref(participant),
-            seats=check_seats(seats),
+            participant=participant,
+            seats=seats,
             role=role,
             confirm=confirm,
             waitlist=waitlist,
             hold_for=hold_for,
-            key=check_key(idempotency_key),
-            metadata=check_fields(metadata),
+            idempotency_key=idempotency_key,
+            metadata=metadata,
         )
-        if not manual:
+        if not check_flag(manual, "manual"):
             self._gateway()
         try:
             booking, payment = self._hold(tenant, request, actor, manual, now)
@@ -224,6 +243,7 @@ class PaymentCommands:
         ``BookingNotFound``, ``InvalidValue`` for a booking that is not
         offered, and what :meth:`book` raises about the provider.
         """
+        booking_args(tenant, booking_id, actor)
         self._gateway()
         with self._ctx.transaction(now) as tx:
             booking = tx.bookings.get(tenant, booking_id)
@@ -308,10 +328,9 @@ class PaymentCommands:
         heard before the success counts both. ``"succeeded"`` confirms the
         booking while it holds, else refunds the money at once.
         """
+        check_tenant(tenant)
         if not isinstance(event, PaymentEvent):
-            raise InvalidValue(
-                f"expected a PaymentEvent, got {event!r}", value=event, expected="PaymentEvent"
-            )
+            raise WrongType(event, name="event", expected="a PaymentEvent")
         try:
             return self._apply(tenant, event, now)
         except Duplicate as taken:
@@ -443,7 +462,13 @@ class PaymentCommands:
         Raises ``RefundExceedsPayment`` above what is left, ``CurrencyMismatch``
         for another currency, ``PaymentNotFound``; nothing is written then.
         """
-        if not isinstance(amount, Money) or not amount.is_positive:
+        check_tenant(tenant)
+        check_id(payment_id, "payment_id")
+        check_actor(actor)
+        check_text(reason, "reason", limit=MAX_REF_LENGTH, optional=True)
+        if not isinstance(amount, Money):
+            raise WrongType(amount, name="amount", expected="Money above zero")
+        if not amount.is_positive:
             raise InvalidValue(
                 f"a refund is Money above zero, got {amount!r}", value=amount, expected="Money > 0"
             )
@@ -474,7 +499,9 @@ class PaymentCommands:
         ``PaymentNotFound`` or ``InvalidValue`` (a payment that is not a
         pending manual one) and changes nothing then.
         """
-        ids = list(dict.fromkeys(payment_ids))
+        check_tenant(tenant)
+        check_actor(actor)
+        ids = check_ids(payment_ids, "payment_ids", most=MAX_LIMIT)
         ctx = self._ctx
         with ctx.transaction(now) as tx:
             found = {p.id: p for p in tx.payments.get_many(tenant, ids)}
@@ -506,6 +533,9 @@ class PaymentCommands:
         provider failure, or a runner that changed the payment first, is
         reported and the call left due for the next run.
         """
+        if tenant is not None:
+            check_tenant(tenant)
+        check_batch(limit, "limit", MAX_LIMIT)
         with self._ctx.transaction(now) as tx:
             due = tx.payments.with_due(tenant, limit=limit)
         done = 0
@@ -650,11 +680,15 @@ class PaymentCommands:
 
     def get(self, tenant: str, payment_id: str) -> Payment:
         """Return the payment; ``PaymentNotFound`` otherwise."""
+        check_tenant(tenant)
+        check_id(payment_id, "payment_id")
         with self._ctx.transaction() as tx:
             return tx.payments.get(tenant, payment_id)
 
     def for_booking(self, tenant: str, booking_id: str) -> Payment | None:
         """Return the booking's payment, or ``None`` for a booking without one."""
+        check_tenant(tenant)
+        check_id(booking_id, "booking_id")
         with self._ctx.transaction() as tx:
             return tx.payments.for_booking(tenant, booking_id)
 
@@ -674,16 +708,27 @@ class PaymentCommands:
 
         ``after=(last.session_start, last.id)`` continues a page.
         """
+        check_tenant(tenant)
         ref = None if participant is None else participant_ref(participant)
+        wanted = None if statuses is None else list(check_names(statuses, "statuses"))
+        ids = (
+            None
+            if session_ids is None
+            else sorted(check_ids(session_ids, "session_ids", most=MAX_LIMIT))
+        )
+        lo = None if start_from is None else check_instant(start_from, "start_from")
+        hi = None if start_to is None else check_instant(start_to, "start_to")
+        position = None if after is None else continuation(after)
+        check_batch(limit, "limit", MAX_LIMIT)
         with self._ctx.transaction() as tx:
             return tx.payments.query(
                 tenant,
-                statuses=None if statuses is None else sorted(set(statuses)),
+                statuses=wanted,
                 participant=ref,
-                session_ids=None if session_ids is None else sorted(set(session_ids)),
-                start_from=start_from,
-                start_to=start_to,
-                after=after,
+                session_ids=ids,
+                start_from=lo,
+                start_to=hi,
+                after=position,
                 limit=limit,
             )
 

@@ -10,11 +10,13 @@ from datetime import datetime
 
 import attrs
 
+from sessionkit.errors import WrongType
 from sessionkit.model.query import MAX_LIMIT, Page, SessionQuery
 from sessionkit.model.series import Series
 from sessionkit.model.session import ResourceRef, Session
+from sessionkit.model.text import check_actor, check_id, check_tenant
 from sessionkit.services._context import Context
-from sessionkit.zones import check_aware
+from sessionkit.zones import check_instant
 
 __all__ = ["SessionQueries"]
 
@@ -35,9 +37,12 @@ class SessionQueries:
         tenant: str,
         session_id: str,
         *,
-        actor: str | None = None,  # noqa: ARG002  # see class docstring
+        actor: str | None = None,  # see class docstring
     ) -> Session:
         """Return the session; raise ``SessionNotFound`` (also for another tenant's id)."""
+        check_tenant(tenant)
+        check_id(session_id, "session_id")
+        check_actor(actor)
         with self._ctx.transaction() as tx:
             return tx.sessions.get(tenant, session_id)
 
@@ -46,9 +51,12 @@ class SessionQueries:
         tenant: str,
         series_id: str,
         *,
-        actor: str | None = None,  # noqa: ARG002  # see class docstring
+        actor: str | None = None,  # see class docstring
     ) -> Series:
         """Return the series; raise ``SeriesNotFound`` (also for another tenant's id)."""
+        check_tenant(tenant)
+        check_id(series_id, "series_id")
+        check_actor(actor)
         with self._ctx.transaction() as tx:
             return tx.series.get(tenant, series_id)
 
@@ -60,19 +68,24 @@ class SessionQueries:
         start: datetime,
         end: datetime,
         statuses: tuple[str, ...] | None = None,
-        actor: str | None = None,  # noqa: ARG002  # see class docstring
+        actor: str | None = None,  # see class docstring
     ) -> tuple[Session, ...]:
         """Return the resource's sessions starting in ``[start, end)``, by start then id.
 
         All statuses unless ``statuses`` narrows them (pass the busy ones to
         leave canceled sessions out). Reads every page in one unit of work.
+        The window may be at most ``Limits.window`` long (``LimitExceeded``).
         """
+        check_tenant(tenant)
+        check_actor(actor)
         ref = resource if isinstance(resource, ResourceRef) else ResourceRef.parse(resource)
+        lo, hi = check_instant(start, "start"), check_instant(end, "end")
+        self._ctx.limits.check_window(lo, hi, "the agenda's window")
         query = SessionQuery(
             resources=(ref,),
             statuses=statuses,
-            start_from=check_aware(start, "start"),
-            start_to=check_aware(end, "end"),
+            start_from=lo,
+            start_to=hi,
             limit=MAX_LIMIT,
         )
         found: list[Session] = []
@@ -90,8 +103,12 @@ class SessionQueries:
         tenant: str,
         query: SessionQuery | None = None,
         *,
-        actor: str | None = None,  # noqa: ARG002  # see class docstring
+        actor: str | None = None,  # see class docstring
     ) -> Page[Session]:
         """Return one page of the tenant's sessions matching ``query`` (all, by start, if None)."""
+        check_tenant(tenant)
+        check_actor(actor)
+        if query is not None and not isinstance(query, SessionQuery):
+            raise WrongType(query, name="query", expected="a SessionQuery or None")
         with self._ctx.transaction() as tx:
             return tx.sessions.query(tenant, SessionQuery() if query is None else query)

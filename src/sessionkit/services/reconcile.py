@@ -218,7 +218,7 @@ def reconcile_in(
         [cutoff, *([] if after.generated_until is None else [after.generated_until])]
         + [s.start + _TICK for s in future]
     )
-    wanted = wanted_occurrences(after, cutoff, horizon)
+    wanted = wanted_occurrences(after, cutoff, horizon, ctx.limits)
     wanted_by_key: dict[datetime, Wanted] = {}
     for w in wanted:
         wanted_by_key.setdefault(w.key, w)

@@ -27,6 +27,7 @@ from sessionkit.errors import (
     RescheduleRefused,
     SessionConflict,
     SessionLocked,
+    WrongType,
 )
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.events import SessionUpdated
@@ -38,14 +39,40 @@ from sessionkit.model.reschedule import (
     RescheduleStatusChanged,
 )
 from sessionkit.model.session import Session
+from sessionkit.model.text import (
+    MAX_NAME_LENGTH,
+    MAX_REF_LENGTH,
+    check_id,
+    check_tenant,
+    check_text,
+    storable,
+)
 from sessionkit.policies import NoticePolicy, Refusal
 from sessionkit.ports import RESCHEDULES, RescheduleRepository
 from sessionkit.services._context import Context, Tx, check_free, retried, status_lock
 from sessionkit.services._seats import move_session_bookings
+from sessionkit.services.bookings import check_batch
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import check_aware
+from sessionkit.zones import check_instant
 
 __all__ = ["CancelTier", "RescheduleCommands", "RescheduleReport", "SessionOptions"]
+
+_MAX_DUE_BATCH = 100_000
+"""The most due requests one ``approve_due`` call reads."""
+
+
+_NO_ACTOR = object()
+
+
+def _args(
+    tenant: object, record_id: object, name: str, role: object, actor: object = _NO_ACTOR
+) -> None:
+    """Check the arguments every reschedule command takes (``actor``: when it takes one)."""
+    check_tenant(tenant)
+    check_id(record_id, name)
+    check_text(role, "role", limit=MAX_NAME_LENGTH, empty=False)
+    if actor is not _NO_ACTOR:  # required here: a request or an answer is someone's
+        check_text(actor, "actor", limit=MAX_REF_LENGTH, empty=False)
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -164,6 +191,8 @@ class RescheduleCommands:
 
     def get(self, tenant: str, request_id: str) -> RescheduleRequest:
         """Return the tenant's request ``request_id``; raises ``RescheduleNotFound``."""
+        check_tenant(tenant)
+        check_id(request_id, "request_id")
         with self._tx(None) as (tx, repo):
             found = repo.get(tenant, request_id)
             tx.uow.rollback()
@@ -171,6 +200,8 @@ class RescheduleCommands:
 
     def for_session(self, tenant: str, session_id: str) -> list[RescheduleRequest]:
         """Return the session's requests in every status, oldest first (its reschedule history)."""
+        check_tenant(tenant)
+        check_id(session_id, "session_id")
         with self._tx(None) as (tx, repo):
             found = repo.for_session(tenant, session_id)
             tx.uow.rollback()
@@ -200,8 +231,14 @@ class RescheduleCommands:
         ``RescheduleRefused`` (``rule``, ``allows_at``), ``SessionNotFound``
         and ``NaiveDatetime``; nothing is written then.
         """
+        _args(tenant, session_id, "session_id", role, actor)
+        if not isinstance(reason, str):
+            raise WrongType(reason, name="reason", expected="the reason, as text")
+        storable(reason, "reason")
         policy = self.policy
-        proposed = None if proposed_start is None else check_aware(proposed_start, "proposed_start")
+        proposed = (
+            None if proposed_start is None else check_instant(proposed_start, "proposed_start")
+        )
         with self._tx(now) as (tx, repo):
             session = self._lock(tx, tenant, session_id)
             refusal = self._request_refusal(tx, repo, session, role)
@@ -247,6 +284,7 @@ class RescheduleCommands:
         reason and the new time are the caller's to check: see the policy's
         ``reason_refusal`` and ``new_time_refusal``).
         """
+        _args(tenant, session_id, "session_id", role)
         with self._tx(now) as (tx, repo):
             session = self._lock(tx, tenant, session_id)
             found = self._request_refusal(tx, repo, session, role)
@@ -274,7 +312,8 @@ class RescheduleCommands:
         ``SessionLocked`` (a final status) and ``CapacityExceeded`` from the
         store. ``RescheduleNotFound`` for an unknown id.
         """
-        moving = None if start is None else check_aware(start, "start")
+        _args(tenant, request_id, "request_id", role, actor)
+        moving = None if start is None else check_instant(start, "start")
         with self._tx(now) as (tx, repo):
             request = repo.get(tenant, request_id)
             session = self._lock(tx, tenant, request.session_id)
@@ -308,6 +347,7 @@ class RescheduleCommands:
         Refused with rule ``"own_request"``, ``"not_pending"`` and
         ``"deadline_passed"`` (silence already approved it).
         """
+        _args(tenant, request_id, "request_id", role, actor)
         with self._tx(now) as (tx, repo):
             request = repo.get(tenant, request_id)
             self._lock(tx, tenant, request.session_id)
@@ -330,6 +370,7 @@ class RescheduleCommands:
         Refused with rule ``"not_requester"`` (someone else's, unless ``role``
         bypasses notice), ``"not_pending"`` and ``"deadline_passed"``.
         """
+        _args(tenant, request_id, "request_id", role, actor)
         with self._tx(now) as (tx, repo):
             request = repo.get(tenant, request_id)
             self._lock(tx, tenant, request.session_id)
@@ -451,6 +492,9 @@ class RescheduleCommands:
         tenant's; at most ``limit`` requests per call (``report.more``).
         """
         ctx = self._ctx
+        if tenant is not None:
+            check_tenant(tenant)
+        check_batch(limit, "limit", _MAX_DUE_BATCH)
         at = ctx.at(now, "now")
         with self._tx(at) as (_tx, repo):
             due = repo.due(tenant, before=at, limit=limit)
@@ -519,6 +563,7 @@ class RescheduleCommands:
         ``None``); the refunds are the kit's
         :class:`~sessionkit.policies.RefundPolicy` for a cancel in ``role``.
         """
+        _args(tenant, session_id, "session_id", role)
         ctx = self._ctx
         with self._tx(now) as (tx, repo):
             session = self._lock(tx, tenant, session_id)

@@ -14,17 +14,26 @@ from typing import Any
 import attrs
 
 from sessionkit.errors import ConcurrentModification, SeriesClosedError
-from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
+from sessionkit.model.series import ScheduleItem, Series, WindowPolicy, item_tuple
+from sessionkit.model.text import check_actor, check_id, check_optional_id, check_tenant
 from sessionkit.services import fields
 from sessionkit.services._context import (
     Context,
     Tx,
+    check_begin,
+    check_version,
     months_after,
     retried,
     series_start,
     series_zone,
 )
-from sessionkit.services.bulk import SeriesSpec, create_many_in, initial_window, new_series
+from sessionkit.services.bulk import (
+    SeriesSpec,
+    create_many_in,
+    initial_window,
+    new_series,
+    specs_list,
+)
 from sessionkit.services.generation import materialise_in
 from sessionkit.services.reconcile import close_in, reconcile_in
 from sessionkit.services.reports import (
@@ -35,14 +44,15 @@ from sessionkit.services.reports import (
     TopUpReport,
 )
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import check_aware
+from sessionkit.zones import check_instant
 
 __all__ = ["SeriesCommands"]
 
 
 def _check_version(series: Series, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != series.version:
-        raise ConcurrentModification(series.id, expected_version, series.version)
+    expected = check_version(expected_version)
+    if expected is not None and expected != series.version:
+        raise ConcurrentModification(series.id, expected, series.version)
 
 
 def _active(tx: Tx, tenant: str, series_id: str) -> Series:
@@ -50,6 +60,16 @@ def _active(tx: Tx, tenant: str, series_id: str) -> Series:
     if not series.is_active:
         raise SeriesClosedError(series.id)
     return series
+
+
+def _series_args(
+    tenant: object, series_id: object, actor: object, expected_version: object
+) -> None:
+    """Check the arguments every command on one series takes."""
+    check_tenant(tenant)
+    check_id(series_id, "series_id")
+    check_actor(actor)
+    check_version(expected_version)
 
 
 class SeriesCommands:
@@ -83,6 +103,9 @@ class SeriesCommands:
         under a group; see :meth:`close_group`.
         """
         ctx = self._ctx
+        check_tenant(tenant)
+        check_actor(actor)
+        check_optional_id(series_id, "series_id")
         spec = SeriesSpec(
             title=title,
             items=items,
@@ -103,7 +126,7 @@ class SeriesCommands:
                 now=tx.now,
                 actor=actor,
             )
-            span = initial_window(series, tx.now)
+            span = initial_window(series, tx.now, ctx.limits)
             series = attrs.evolve(series, generated_until=span.end)
             tx.series.add(series)
             report = materialise_in(ctx, tx, series, span, actor=actor)
@@ -124,7 +147,9 @@ class SeriesCommands:
         every resource in the batch and one bulk insert of its sessions.
         """
         ctx = self._ctx
-        batch = list(specs)
+        check_tenant(tenant)
+        check_actor(actor)
+        batch = specs_list(specs)
         with ctx.transaction() as tx:
             return create_many_in(ctx, tx, tenant, batch, actor=actor)
 
@@ -147,7 +172,9 @@ class SeriesCommands:
         ``SeriesNotFound`` and ``SeriesClosedError``.
         """
         ctx = self._ctx
-        window = TimeSpan(check_aware(start, "start"), check_aware(end, "end"))
+        _series_args(tenant, series_id, actor, None)
+        window = TimeSpan(check_instant(start, "start"), check_instant(end, "end"))
+        ctx.limits.check_window(window.start, window.end, "the window to materialise")
         with ctx.transaction() as tx:
             series = _active(tx, tenant, series_id)
             report = materialise_in(ctx, tx, series, window, actor=actor)
@@ -171,6 +198,9 @@ class SeriesCommands:
         fails is reported in ``failed`` and does not stop the others.
         """
         ctx = self._ctx
+        if tenant is not None:
+            check_tenant(tenant)
+        check_actor(actor)
         at = ctx.at(now, "now")
         with ctx.transaction(at) as tx:
             candidates = [(s.tenant, s.id) for s in tx.series.active(tenant)]
@@ -197,7 +227,7 @@ class SeriesCommands:
             series = tx.series.get(tenant, series_id)
             if not series.is_active:
                 return None
-            begin = max(at, series_start(series))
+            begin = check_begin(series, max(at, series_start(series)))
             reached = series.generated_until
             if reached is not None and reached - begin >= series.window.buffer:
                 return None
@@ -208,6 +238,7 @@ class SeriesCommands:
             lo = begin if reached is None else max(reached, begin)
             if lo >= target:
                 return None
+            ctx.limits.check_window(lo, target, f"the window to top up series {series_id!r}")
             report = materialise_in(ctx, tx, series, TimeSpan(lo, target), actor=actor)
             tx.series.update(
                 attrs.evolve(series, generated_until=target), expected_version=series.version
@@ -236,13 +267,15 @@ class SeriesCommands:
         ``effective_from`` and now) and in any other status are never touched.
         """
         ctx = self._ctx
+        _series_args(tenant, series_id, actor, expected_version)
+        new_items = item_tuple(items)
         with ctx.transaction() as tx:
             cutoff = max(tx.now, ctx.at(effective_from, "effective_from"))
             before = _active(tx, tenant, series_id)
             _check_version(before, expected_version)
             after = attrs.evolve(
                 before,
-                items=tuple(items),
+                items=new_items,
                 updated_at=tx.now,
                 updated_by=actor,
             )
@@ -265,6 +298,7 @@ class SeriesCommands:
         it is closed already.
         """
         ctx = self._ctx
+        _series_args(tenant, series_id, actor, expected_version)
         with ctx.transaction() as tx:
             series = _active(tx, tenant, series_id)
             _check_version(series, expected_version)

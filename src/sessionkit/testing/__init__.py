@@ -2,6 +2,9 @@
 
 - ``sessionkit.testing.strategies``: Hypothesis strategies (needs Hypothesis,
   install ``sessionkit[test]``).
+- ``sessionkit.testing.hostile``: Hypothesis strategies for hostile input (wrong
+  types, extreme datetimes, huge and odd strings, pathological rules), the
+  ones sessionkit's fuzz suite calls every public command with.
 - ``sessionkit.testing.clocks``: ``ManualClock`` and ``RecordingPublisher``.
 - ``sessionkit.testing.harness``: ``Harness.in_memory(now)``, a SessionKit wired
   to a fresh in-memory store, and ``StaticLinks``.

@@ -15,6 +15,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine
 
+from sessionkit.adapters.sqlalchemy.schema import check_character_set
+
 __all__ = ["SCRIPT_LOCATION", "VERSION_TABLE", "alembic_config", "upgrade"]
 
 SCRIPT_LOCATION = Path(__file__).with_name("alembic")
@@ -36,5 +38,14 @@ def alembic_config(bind: Engine | Connection) -> Config:
 
 
 def upgrade(bind: Engine | Connection, revision: str = "head") -> None:
-    """Migrate sessionkit's tables in ``bind``'s database to ``revision`` (default: the latest)."""
+    """Migrate sessionkit's tables in ``bind``'s database to ``revision`` (default: the latest).
+
+    On MySQL/MariaDB a database whose default character set is not ``utf8mb4``
+    is refused first (``InvalidValue``; see :func:`~.schema.check_character_set`).
+    """
+    if isinstance(bind, Connection):
+        check_character_set(bind)
+    else:
+        with bind.connect() as connection:
+            check_character_set(connection)
     command.upgrade(alembic_config(bind), revision)

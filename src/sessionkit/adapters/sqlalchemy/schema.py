@@ -21,9 +21,11 @@ from sessionkit.adapters.sqlalchemy.rows import (
     SessionResourceRow,
     metadata,
 )
+from sessionkit.errors import InvalidValue
 
 __all__ = [
     "EXCLUSION_DDL",
+    "check_character_set",
     "create_schema",
     "drop_schema",
     "install_exclusion_constraint",
@@ -84,7 +86,28 @@ def create_schema(engine: Engine | Connection) -> None:
         _create(connection)
 
 
+def check_character_set(connection: Connection) -> None:
+    """MySQL/MariaDB: refuse a database whose default character set is not ``utf8mb4``.
+
+    Text columns take the database's default, and in ``latin1`` a title such as
+    ``"ΣΊΣΥΦΟΣ"`` would be refused by the database row by row; refusing the
+    database once, before a table is made, names the cause. Other databases pass.
+    """
+    if connection.dialect.name != "mysql":
+        return
+    charset = connection.execute(text("SELECT @@character_set_database")).scalar()
+    if not isinstance(charset, str) or not charset.startswith("utf8mb4"):
+        raise InvalidValue(
+            f"the database's default character set is {charset!r}; sessionkit stores text "
+            "in utf8mb4, so create the database with CHARACTER SET utf8mb4 (or ALTER DATABASE "
+            "... CHARACTER SET utf8mb4) before creating its tables",
+            value=charset,
+            expected="utf8mb4",
+        )
+
+
 def _create(connection: Connection) -> None:
+    check_character_set(connection)
     metadata.create_all(connection)
     if connection.dialect.name == "postgresql":
         install_exclusion_constraint(connection)

@@ -1,0 +1,494 @@
+"""The public names outside the services, called with hostile values: a SessionKitError or success.
+
+Rule parsing and expansion, iCalendar lines, availability and free slots,
+time spans, zones, conflicts, lifecycles and the model's values: each call
+must return, or raise a :class:`~sessionkit.errors.SessionKitError` (a wrong
+type one that is also a ``TypeError``), within :data:`CALL_BOUND` seconds.
+Nothing here touches storage, so examples are cheap: 40 per test.
+"""
+
+from __future__ import annotations
+
+import os
+import time as clock
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sessionkit import (
+    Availability,
+    ConflictIndex,
+    Limits,
+    Recurrence,
+    ResourceRef,
+    SessionKitError,
+    SessionQuery,
+    TimeSpan,
+    WindowPolicy,
+    common_free_slots,
+    common_free_time,
+    find_conflicts,
+    free_slots,
+    free_time,
+    get_lifecycle,
+    get_zone,
+    parse_rule,
+    resolve_local,
+)
+from sessionkit.errors import NotASession, WrongType
+from sessionkit.policies import BookingRules
+from sessionkit.testing import hostile
+
+CALL_BOUND = 10.0
+"""Seconds any one call may take, refused or not."""
+_EXAMPLES = 400 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else 40
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+fuzz = settings(
+    max_examples=_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    database=None,
+)
+
+
+def sometimes(valid: Any, *bad: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(st.just(valid), st.just(valid), *(bad or (hostile.values(),)))
+
+
+def answers(call: Callable[[], object]) -> None:
+    """Run ``call``: it returns, or raises a SessionKitError (a TypeError only as WrongType)."""
+    started = clock.perf_counter()
+    refused: SessionKitError | None = None
+    try:
+        result: Any = call()
+        if hasattr(result, "__next__"):
+            for _ in zip(result, range(10_000), strict=False):  # lazily expanded: take some
+                pass
+    except SessionKitError as error:
+        refused = error
+    elapsed = clock.perf_counter() - started
+    if refused is not None:
+        kind: type = type(refused)
+        assert not issubclass(kind, TypeError) or issubclass(kind, (WrongType, NotASession))
+    assert elapsed < CALL_BOUND, f"took {elapsed:.1f} s"
+
+
+instants = hostile.extreme_datetimes
+deltas = hostile.extreme_timedeltas
+zones = st.one_of(
+    st.sampled_from(["Europe/Berlin", "UTC", "Pacific/Apia", "Australia/Lord_Howe"]),
+    hostile.text(huge=False),
+    hostile.wrong_types(),
+)
+
+
+# ---------------------------------------------------------------------- recurrences
+
+
+@fuzz
+@given(hostile.rules())
+def test_parse_rule(text: str) -> None:
+    answers(lambda: parse_rule(text))
+
+
+@fuzz
+@given(
+    rule=sometimes("FREQ=WEEKLY;BYDAY=MO,WE", hostile.rules()),
+    start=sometimes(datetime(2026, 3, 2, 9), instants()),
+    tz=sometimes("Europe/Berlin", zones),
+    duration=sometimes(timedelta(hours=1), deltas(), hostile.wrong_types()),
+    exdates=sometimes((), st.lists(st.one_of(instants(), hostile.wrong_types()), max_size=3)),
+    rdates=sometimes((), st.lists(st.one_of(instants(), hostile.wrong_types()), max_size=3)),
+    disambiguate=sometimes("compatible", st.sampled_from(["skip", "raise", "x"]), hostile.values()),
+    lo=sometimes(NOW, instants(), hostile.wrong_types()),
+    hi=sometimes(NOW + timedelta(days=60), instants(), hostile.wrong_types()),
+    max_candidates=sometimes(100_000, hostile.hostile_ints(), hostile.wrong_types()),
+)
+def test_recurrence_expansion(
+    rule: Any,
+    start: Any,
+    tz: Any,
+    duration: Any,
+    exdates: Any,
+    rdates: Any,
+    disambiguate: Any,
+    lo: Any,
+    hi: Any,
+    max_candidates: Any,
+) -> None:
+    def expand() -> object:
+        rec = Recurrence.from_rrule(
+            rule,
+            start=start,
+            tz=tz,
+            duration=duration,
+            exdates=exdates,
+            rdates=rdates,
+            disambiguate=disambiguate,
+        )
+        found = list(rec.between(lo, hi, max_candidates=max_candidates))
+        again = Recurrence.from_ical_lines(rec.to_ical_lines(), disambiguate=rec.disambiguate)
+        if found:
+            rec.split(found[-1].key)
+        return again
+
+    answers(expand)
+
+
+@fuzz
+@given(
+    days=sometimes(("MO",), st.lists(hostile.text(huge=False), max_size=3), hostile.wrong_types()),
+    at=sometimes(time(9), hostile.wrong_types(), st.just(time(2, 30))),
+    duration=sometimes(timedelta(hours=1), deltas()),
+    tz=sometimes("Europe/Berlin", zones),
+    start=sometimes(date(2026, 3, 1), st.dates(), hostile.wrong_types()),
+    until=sometimes(None, st.dates(), hostile.wrong_types()),
+    count=sometimes(None, hostile.hostile_ints()),
+    interval=sometimes(1, hostile.hostile_ints(), hostile.wrong_types()),
+)
+def test_weekly_recurrence(
+    days: Any,
+    at: Any,
+    duration: Any,
+    tz: Any,
+    start: Any,
+    until: Any,
+    count: Any,
+    interval: Any,
+) -> None:
+    answers(
+        lambda: list(
+            Recurrence.weekly(
+                days=days,
+                at=at,
+                duration=duration,
+                tz=tz,
+                start=start,
+                until=until,
+                count=count,
+                interval=interval,
+            ).between(NOW, NOW + timedelta(days=400))
+        )
+    )
+
+
+@fuzz
+@given(
+    st.lists(
+        st.one_of(
+            hostile.text(huge=False),
+            st.builds("RRULE:{}".format, hostile.rules()),
+            st.builds("DTSTART;TZID={}:20260302T090000".format, hostile.text(huge=False)),
+            st.sampled_from(
+                [
+                    "DTSTART;TZID=Europe/Berlin:20260302T090000",
+                    "DTSTART:99991231T235959Z",
+                    "DURATION:PT1H",
+                    "DURATION:P99999999W",
+                    "DURATION:-PT1H",
+                    "EXDATE;VALUE=DATE:20260309",
+                    "RDATE:00010101T000000Z",
+                ]
+            ),
+        ),
+        max_size=5,
+    )
+)
+def test_ical_lines(lines: list[str]) -> None:
+    answers(lambda: Recurrence.from_ical_lines(lines))
+
+
+# ---------------------------------------------------------------------- availability
+
+
+@fuzz
+@given(
+    hours=sometimes(
+        {"MO": [(time(9), time(17))]},
+        st.dictionaries(
+            hostile.text(huge=False),
+            st.lists(st.tuples(hostile.values(), hostile.values()), max_size=2),
+            max_size=2,
+        ),
+        hostile.wrong_types(),
+    ),
+    tz=sometimes("Europe/Berlin", zones),
+    busy=sometimes(
+        [], st.lists(st.one_of(hostile.wrong_types(), st.just(TimeSpan(NOW, NOW + timedelta(1)))))
+    ),
+    lo=sometimes(NOW, instants()),
+    hi=sometimes(NOW + timedelta(days=14), instants()),
+    duration=sometimes(timedelta(minutes=30), deltas()),
+    step=sometimes(None, deltas(), hostile.wrong_types()),
+    buffer=sometimes(timedelta(0), deltas()),
+    notice=sometimes(timedelta(0), deltas()),
+    horizon=sometimes(None, deltas()),
+    now=sometimes(None, instants()),
+    blocked=sometimes(None, st.tuples(st.dates(), st.dates()), hostile.wrong_types()),
+    limits=sometimes(None, st.just(Limits(slots=5, window=timedelta(days=3))), hostile.values()),
+)
+def test_free_time_and_slots(
+    hours: Any,
+    tz: Any,
+    busy: Any,
+    lo: Any,
+    hi: Any,
+    duration: Any,
+    step: Any,
+    buffer: Any,
+    notice: Any,
+    horizon: Any,
+    now: Any,
+    blocked: Any,
+    limits: Any,
+) -> None:
+    def compute() -> object:
+        availability = Availability.weekly(hours, tz=tz)
+        if isinstance(blocked, tuple):
+            availability = availability.with_blocked_range(blocked[0], blocked[1])
+        elif blocked is not None:
+            availability = availability.with_blocked_date(blocked)
+        free_time(availability, busy, window=(lo, hi), buffer_before=buffer, limits=limits)
+        availability.covers(TimeSpan(lo, hi))
+        common_free_time({"a": (availability, busy)}, window=(lo, hi), limits=limits)
+        common_free_slots(
+            {"a": (availability, busy), "b": (Availability.always(), [])},
+            window=(lo, hi),
+            duration=duration,
+            step=step,
+            buffers={"b": (buffer, buffer)},
+            tz=tz,
+            limits=limits,
+        )
+        return free_slots(
+            availability,
+            busy,
+            window=(lo, hi),
+            duration=duration,
+            step=step,
+            buffer_after=buffer,
+            min_notice=notice,
+            horizon=horizon,
+            now=now,
+            limits=limits,
+        )
+
+    answers(compute)
+
+
+# ---------------------------------------------------------------------- values
+
+
+@fuzz
+@given(
+    start=sometimes(NOW, instants()),
+    end=sometimes(NOW + timedelta(hours=1), instants()),
+    delta=deltas(),
+    tz=zones,
+    local=instants(),
+    disambiguate=sometimes("compatible", hostile.values()),
+)
+def test_time_values(
+    start: Any, end: Any, delta: Any, tz: Any, local: Any, disambiguate: Any
+) -> None:
+    def compute() -> object:
+        get_zone(tz)
+        resolve_local(local, tz, disambiguate=disambiguate)
+        span = TimeSpan(start, end)
+        span.shift(delta)
+        span.padded(before=delta, after=delta)
+        span.contains(local)
+        span.in_zone(tz)
+        return TimeSpan.from_start(start, delta)
+
+    answers(compute)
+
+
+@fuzz
+@given(
+    items=st.lists(
+        st.tuples(
+            st.one_of(st.just(TimeSpan(NOW, NOW + timedelta(hours=1))), hostile.values()),
+            sometimes(("teacher:ana",), hostile.values(), st.lists(hostile.values(), max_size=2)),
+        ),
+        max_size=4,
+    ),
+    buffers=sometimes(
+        None,
+        st.dictionaries(st.just("teacher:ana"), st.tuples(deltas(), deltas())),
+        hostile.wrong_types(),
+    ),
+)
+def test_conflicts(items: list[tuple[Any, Any]], buffers: Any) -> None:
+    def compute() -> object:
+        index: ConflictIndex[int] = ConflictIndex(buffers=buffers)
+        for key, (span, resources) in enumerate(items):
+            index.add(key, span, resources)
+        return find_conflicts(
+            items, span=lambda item: item[0], resources=lambda item: item[1], buffers=buffers
+        )
+
+    answers(compute)
+
+
+@fuzz
+@given(
+    query=st.fixed_dictionaries(
+        {},
+        optional={
+            "series_id": hostile.values(),
+            "resources": st.one_of(hostile.values(), st.lists(hostile.ids(), max_size=3)),
+            "statuses": st.one_of(hostile.values(), st.lists(hostile.values(), max_size=3)),
+            "start_from": instants(),
+            "start_to": instants(),
+            "search": hostile.values(),
+            "is_extra": hostile.values(),
+            "group": hostile.values(),
+            "fields": hostile.metadata(),
+            "sort": hostile.values(),
+            "descending": hostile.values(),
+            "order": st.one_of(hostile.values(), st.lists(hostile.values(), max_size=3)),
+            "page": hostile.hostile_ints(),
+            "limit": hostile.hostile_ints(),
+            "after": hostile.cursors(),
+        },
+    ),
+    limits=st.fixed_dictionaries(
+        {},
+        optional={
+            "sessions_per_materialisation": hostile.hostile_ints(),
+            "candidates": hostile.values(),
+            "window": deltas(),
+            "slots": hostile.values(),
+        },
+    ),
+    policy=st.tuples(hostile.hostile_ints(), st.one_of(deltas(), hostile.wrong_types())),
+    rules=st.fixed_dictionaries(
+        {},
+        optional={
+            "min_notice": deltas(),
+            "max_horizon": deltas(),
+            "max_capacity": hostile.hostile_ints(),
+            "per_day": hostile.values(),
+            "zone": zones,
+            "hold_for": deltas(),
+        },
+    ),
+    ref=st.tuples(hostile.values(), hostile.ids()),
+    lifecycle=st.one_of(hostile.text(huge=False), hostile.wrong_types()),
+)
+def test_model_values(
+    query: dict[str, Any],
+    limits: dict[str, Any],
+    policy: tuple[Any, Any],
+    rules: dict[str, Any],
+    ref: tuple[Any, Any],
+    lifecycle: Any,
+) -> None:
+    answers(lambda: SessionQuery(**query))
+    answers(lambda: Limits(**limits))
+    answers(lambda: WindowPolicy(*policy))
+    answers(lambda: BookingRules(**rules))
+    answers(lambda: ResourceRef(*ref))
+    answers(lambda: ResourceRef.parse(ref[1]))
+    answers(lambda: get_lifecycle(lifecycle))
+
+
+# ---------------------------------------------------------------------- valid, but extreme
+
+EDGE_ZONES = ["Europe/Berlin", "Pacific/Apia", "Australia/Lord_Howe", "Pacific/Kiritimati", "UTC"]
+edge_instants = st.one_of(
+    st.datetimes(
+        min_value=datetime(1000, 1, 1), max_value=datetime(1000, 3, 1), timezones=st.just(UTC)
+    ),
+    st.datetimes(
+        min_value=datetime(8999, 11, 1), max_value=datetime(8999, 12, 31), timezones=st.just(UTC)
+    ),
+    st.datetimes(
+        min_value=datetime(2011, 12, 25), max_value=datetime(2012, 1, 5), timezones=st.just(UTC)
+    ),
+    st.datetimes(
+        min_value=datetime(2026, 3, 20), max_value=datetime(2026, 11, 5), timezones=st.just(UTC)
+    ),
+)
+small_deltas = st.sampled_from(
+    [
+        timedelta(microseconds=1),
+        timedelta(seconds=1),
+        timedelta(minutes=7),
+        timedelta(minutes=30),
+        timedelta(hours=1),
+        timedelta(hours=25),
+        timedelta(days=1),
+    ]
+)
+
+
+@fuzz
+@given(
+    zone=st.sampled_from(EDGE_ZONES),
+    lo=edge_instants,
+    length=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=20)),
+    duration=small_deltas,
+    step=st.one_of(st.none(), small_deltas),
+    busy=st.lists(st.tuples(st.timedeltas(timedelta(0), timedelta(days=20)), small_deltas)),
+    hours=st.sampled_from(
+        [
+            {"MO": [(time(0), time(0))]},
+            {code: [(time(1, 30), time(3, 30))] for code in ("MO", "TU", "WE", "TH", "FR", "SA")},
+            {"SU": [(time(22), time(0))], "SA": [(time(0), time(23, 59, 59, 999_999))]},
+        ]
+    ),
+)
+def test_slots_near_the_edges(
+    zone: str,
+    lo: datetime,
+    length: timedelta,
+    duration: timedelta,
+    step: timedelta | None,
+    busy: list[tuple[timedelta, timedelta]],
+    hours: dict[str, list[tuple[time, time]]],
+) -> None:
+    def compute() -> object:
+        availability = Availability.weekly(hours, tz=zone).with_blocked_date(lo.date())
+        spans = [TimeSpan(lo + offset, lo + offset + width) for offset, width in busy]
+        return free_slots(
+            availability,
+            spans,
+            window=(lo, lo + length),
+            duration=duration,
+            step=step,
+            buffer_before=duration,
+            now=lo,
+            min_notice=duration,
+        )
+
+    answers(compute)
+
+
+@fuzz
+@given(
+    rule=hostile.rules(),
+    zone=st.sampled_from(EDGE_ZONES),
+    start=st.one_of(
+        st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(1, 2, 1)),
+        st.datetimes(min_value=datetime(9999, 11, 1), max_value=datetime(9999, 12, 31)),
+        st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9000, 1, 1)),
+    ),
+    lo=st.one_of(edge_instants, st.just(datetime.min.replace(tzinfo=UTC))),
+    length=st.sampled_from([timedelta(days=7), timedelta(days=3660), timedelta.max]),
+)
+def test_expansion_near_the_edges(
+    rule: str, zone: str, start: datetime, lo: datetime, length: timedelta
+) -> None:
+    def compute() -> object:
+        rec = Recurrence.from_rrule(
+            rule, start=start.replace(microsecond=0), tz=zone, duration=timedelta(hours=1)
+        )
+        hi = datetime.max.replace(tzinfo=UTC) if length == timedelta.max else lo + length
+        return rec.between(lo, hi)
+
+    answers(compute)

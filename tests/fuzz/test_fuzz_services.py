@@ -1,0 +1,1067 @@
+"""Every service command and query, called with hostile values: a SessionKitError or success.
+
+Issue 10 found about 200 places per backend where bad input surfaced as a raw
+TypeError, OverflowError, UnicodeEncodeError or driver error, and calls that
+ran for minutes. Here each public command and query of :class:`SessionKit`
+gets arguments from :mod:`sessionkit.testing.hostile` (wrong types, extreme
+datetimes, huge and odd strings, pathological rules), a few at a time among
+valid ones, and every call must
+
+- return, or raise a :class:`~sessionkit.errors.SessionKitError` (a wrong
+  type one that is also a ``TypeError``),
+- within :data:`CALL_BOUND` seconds,
+- leave storage exactly as it was when it raised, and readable when it did not.
+
+It runs on the memory store always, on SQLite, and on PostgreSQL and MariaDB
+when their URLs are set, with fewer examples where one costs more: about a
+minute in all. Each example works on a freshly seeded store, so what one
+hostile call did never leaks into the next; the server engines live in a
+throwaway schema (database) for the whole run and are emptied per example.
+``HYPOTHESIS_PROFILE=thorough`` multiplies the examples by ten.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time as clock
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, create_engine, select
+from sqlalchemy.pool import StaticPool
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
+from sessionkit.adapters.sqlalchemy.rows import metadata
+from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
+from sessionkit.errors import NotASession, SessionKitError, WrongType
+from sessionkit.model import ScheduleItem, SessionQuery, WindowPolicy
+from sessionkit.model.money import Money
+from sessionkit.model.payment import PaymentEvent
+from sessionkit.policies import BookingRules, FixedPrice
+from sessionkit.recurrence import Recurrence
+from sessionkit.services import SeriesSpec, SessionKit
+from sessionkit.testing import hostile
+from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.payments import FakeGateway
+
+POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
+MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
+
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+TENANT = "acme"
+OTHER = "beta"
+
+
+@attrs.frozen
+class Seeded:
+    """A kit over a seeded store, the ids it holds, and how to read all of it back."""
+
+    kit: SessionKit
+    session_id: str
+    series_id: str
+    booking_id: str
+    snapshot: Callable[[], list[str]]
+    paid_session_id: str = ""
+    paid_booking_id: str = ""
+    payment_id: str = ""
+    manual_payment_id: str = ""
+    lesson_id: str = ""
+    request_id: str = ""
+
+
+def weekly_item(item_id: str = "mo", teacher: str = "teacher:ana") -> ScheduleItem:
+    """A Monday 09:00-10:00 Berlin class from 1 March 2026."""
+    return ScheduleItem(
+        item_id,
+        Recurrence.weekly(
+            days=("MO",),
+            at=time(9),
+            duration=timedelta(hours=1),
+            tz="Europe/Berlin",
+            start=date(2026, 3, 1),
+        ),
+        [teacher],
+    )
+
+
+PRICE = FixedPrice(Money.of(30, "EUR"))
+REASON = "I have an exam that morning"
+
+
+def _seed(store: Any, snapshot: Callable[[], list[str]]) -> Seeded:
+    counter = itertools.count(1)
+    kit = SessionKit(
+        uow=store.unit_of_work,
+        clock=ManualClock(NOW),
+        ids=lambda: f"id{next(counter)}",
+        booking_rules=BookingRules(waitlist=True),
+        gateway=FakeGateway(clock=lambda: NOW),
+        pricing=lambda session: PRICE if session.title == "Paid" else None,
+    )
+    tomorrow = NOW + timedelta(days=1)
+    session = kit.sessions.create_extra(
+        TENANT,
+        actor="u1",
+        start=tomorrow,
+        end=tomorrow + timedelta(hours=1),
+        lifecycle="lms",
+        title="Algebra",
+        resources=["teacher:ben", "room:r1"],
+        capacity=3,
+        metadata={"level": 2},
+    )
+    series, _ = kit.series.create(
+        TENANT, actor="u1", title="Chemistry", items=[weekly_item()], group="g1"
+    )
+    booking = kit.bookings.book(TENANT, session.id, "student:ana", actor="u1")
+    kit.sessions.create_extra(
+        OTHER, actor=None, start=tomorrow, end=tomorrow + timedelta(hours=2), lifecycle="lms"
+    )
+    paid = kit.sessions.create_extra(
+        TENANT,
+        actor="u1",
+        start=tomorrow + timedelta(hours=2),
+        end=tomorrow + timedelta(hours=3),
+        lifecycle="lms",
+        title="Paid",
+        capacity=3,
+    )
+    lesson = kit.sessions.create_extra(
+        TENANT,
+        actor="cleo",
+        start=NOW + timedelta(days=4),
+        end=NOW + timedelta(days=4, hours=1),
+        lifecycle="lms",
+        title="Maths",
+    )
+    request = kit.reschedules.request(
+        TENANT,
+        lesson.id,
+        role="student",
+        actor="ana",
+        reason=REASON,
+        proposed_start=NOW + timedelta(days=5),
+    )
+    checkout = kit.payments.book(TENANT, paid.id, "student:ana", actor="u1")
+    manual = kit.payments.book(TENANT, paid.id, "student:ben", actor="u1", manual=True)
+    assert checkout.payment is not None
+    assert manual.payment is not None
+    return Seeded(
+        kit,
+        session.id,
+        series.id,
+        booking.id,
+        snapshot,
+        paid_session_id=paid.id,
+        paid_booking_id=checkout.booking.id,
+        payment_id=checkout.payment.id,
+        manual_payment_id=manual.payment.id,
+        lesson_id=lesson.id,
+        request_id=request.id,
+    )
+
+
+def _memory_snapshot(store: InMemoryStore) -> Callable[[], list[str]]:
+    def snapshot() -> list[str]:
+        # The store's own tables (a test may look inside): every record of every tenant.
+        tables = store._tables  # the whole state, not one tenant's view
+        return sorted(
+            f"{name}:{attrs.asdict(record)!r}"
+            for name, table in tables.items()
+            for rows in table.rows.values()
+            for record in rows.values()
+        )
+
+    return snapshot
+
+
+def _sql_snapshot(engine: Engine) -> Callable[[], list[str]]:
+    def snapshot() -> list[str]:
+        with engine.connect() as connection:
+            return sorted(
+                f"{table.name}:{tuple(row)!r}"
+                for table in metadata.sorted_tables
+                for row in connection.execute(select(table))
+            )
+
+    return snapshot
+
+
+@attrs.frozen
+class Backend:
+    """One kind of store the fuzz suite runs on."""
+
+    name: str
+    examples: int
+    fresh: Callable[[], Seeded]
+
+
+def _memory() -> Seeded:
+    store = InMemoryStore()
+    return _seed(store, _memory_snapshot(store))
+
+
+def _sql(engine: Engine) -> Callable[[], Seeded]:
+    store = SqlAlchemyStore(engine)
+    snapshot = _sql_snapshot(engine)
+
+    def fresh() -> Seeded:
+        clear_tables(engine)
+        return _seed(store, snapshot)
+
+    return fresh
+
+
+@pytest.fixture(scope="session")
+def sqlite_engine() -> Iterator[Engine]:
+    engine = create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+    )
+    create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_engine() -> Iterator[Engine]:
+    if not POSTGRES_URL:
+        pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to fuzz PostgreSQL")
+    with postgres_schema(POSTGRES_URL) as engine:
+        yield engine
+
+
+@pytest.fixture(scope="session")
+def mysql_engine() -> Iterator[Engine]:
+    if not MYSQL_URL:
+        pytest.skip("set SESSIONKIT_TEST_MYSQL_URL to fuzz MySQL/MariaDB")
+    with mysql_database(MYSQL_URL) as engine:
+        yield engine
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres", "mysql"])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    if request.param == "memory":
+        return Backend("memory", 25, _memory)
+    engine: Engine = request.getfixturevalue(f"{request.param}_engine")
+    return Backend(request.param, 6 if request.param == "sqlite" else 3, _sql(engine))
+
+
+CALL_BOUND = 10.0
+"""Seconds any one call may take, refused or not (the slowest limit trips in about two)."""
+_THOROUGH = os.environ.get("HYPOTHESIS_PROFILE") == "thorough"
+
+
+# ---------------------------------------------------------------------- argument strategies
+
+
+def sometimes(valid: Any, *hostile_values: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """``valid`` two times in three, else a hostile value: most arguments of a call stay valid."""
+    bad = st.one_of(*hostile_values) if hostile_values else hostile.values()
+    return st.one_of(st.just(valid), st.just(valid), bad)
+
+
+def tenant() -> st.SearchStrategy[Any]:
+    return sometimes(TENANT, hostile.ids(), hostile.wrong_types(), st.just(OTHER))
+
+
+def an_id(valid: str) -> st.SearchStrategy[Any]:
+    return sometimes(valid, hostile.ids(), hostile.wrong_types())
+
+
+def actor() -> st.SearchStrategy[Any]:
+    return sometimes("u1", hostile.text(), hostile.wrong_types(), st.none())
+
+
+def instant(valid: datetime) -> st.SearchStrategy[Any]:
+    return sometimes(valid, hostile.extreme_datetimes(), hostile.wrong_types())
+
+
+def optional_instant() -> st.SearchStrategy[Any]:
+    return sometimes(None, hostile.extreme_datetimes(), hostile.wrong_types())
+
+
+def delta(valid: timedelta | None) -> st.SearchStrategy[Any]:
+    return sometimes(valid, hostile.extreme_timedeltas(), hostile.wrong_types())
+
+
+def count(valid: int) -> st.SearchStrategy[Any]:
+    return sometimes(valid, hostile.hostile_ints(), hostile.wrong_types())
+
+
+def text_arg(valid: str | None) -> st.SearchStrategy[Any]:
+    return sometimes(valid, hostile.text(), hostile.wrong_types())
+
+
+def flag(valid: bool) -> st.SearchStrategy[Any]:  # a value, not an option
+    return sometimes(valid, hostile.wrong_types())
+
+
+def resources(valid: Any) -> st.SearchStrategy[Any]:
+    refs = st.lists(st.one_of(hostile.ids(), st.just("teacher:ana"), hostile.wrong_types()))
+    return sometimes(valid, refs, hostile.ids(), hostile.wrong_types())
+
+
+def fields_arg(valid: Any) -> st.SearchStrategy[Any]:
+    return sometimes(valid, hostile.metadata())
+
+
+def statuses() -> st.SearchStrategy[Any]:
+    return sometimes(
+        None, st.lists(hostile.text(huge=False)), hostile.text(), hostile.wrong_types()
+    )
+
+
+@attrs.frozen
+class ItemRecipe:
+    """The ingredients of a schedule item; built inside the timed call, where errors count."""
+
+    item_id: Any
+    rule: Any
+    start: Any
+    tz: Any
+    duration: Any
+    resources: Any
+
+    def build(self) -> ScheduleItem:
+        recurrence = Recurrence.from_rrule(
+            self.rule, start=self.start, tz=self.tz, duration=self.duration
+        )
+        return ScheduleItem(self.item_id, recurrence, self.resources)
+
+
+def item_recipes() -> st.SearchStrategy[ItemRecipe]:
+    return st.builds(
+        ItemRecipe,
+        item_id=an_id("mo"),
+        rule=sometimes("FREQ=WEEKLY;BYDAY=MO", hostile.rules()),
+        start=sometimes(datetime(2026, 3, 2, 9), hostile.extreme_datetimes()),
+        tz=sometimes("Europe/Berlin", hostile.text(huge=False), hostile.wrong_types()),
+        duration=delta(timedelta(hours=1)),
+        resources=resources(["teacher:zoe"]),
+    )
+
+
+def items() -> st.SearchStrategy[Any]:
+    return sometimes(
+        None,  # None: one valid item, built in the call
+        st.lists(item_recipes(), min_size=1, max_size=3),
+        st.lists(item_recipes(), min_size=2, max_size=2).map(
+            lambda pair: [attrs.evolve(pair[0], item_id="a"), attrs.evolve(pair[1], item_id="a")]
+        ),
+        hostile.wrong_types(),
+    )
+
+
+def built_items(value: Any) -> Any:
+    if value is None:
+        return [weekly_item("mo", "teacher:zoe")]
+    if isinstance(value, list) and all(isinstance(v, ItemRecipe) for v in value):
+        return [recipe.build() for recipe in value]
+    return value
+
+
+def window_policy() -> st.SearchStrategy[Any]:
+    return sometimes(
+        None,
+        st.builds(
+            lambda months, buffer: ("policy", months, buffer),
+            count(2),
+            delta(timedelta(weeks=4)),
+        ),
+        hostile.wrong_types(),
+    )
+
+
+def built_window(value: Any) -> Any:
+    if isinstance(value, tuple) and value and value[0] == "policy":
+        return WindowPolicy(initial_months=value[1], buffer=value[2])
+    return value
+
+
+def query_kwargs() -> st.SearchStrategy[dict[str, Any]]:
+    keys = {
+        "series_id": sometimes(None, hostile.ids(), hostile.wrong_types()),
+        "resources": resources(None),
+        "statuses": statuses(),
+        "start_from": optional_instant(),
+        "start_to": optional_instant(),
+        "search": sometimes(None, hostile.text(), hostile.wrong_types()),
+        "is_extra": sometimes(None, hostile.wrong_types()),
+        "group": sometimes(None, hostile.text(), hostile.wrong_types()),
+        "fields": sometimes(None, hostile.metadata(), st.just({"level": [2, "2", True]})),
+        "sort": sometimes("start", st.sampled_from(["title", "group", "x"]), hostile.wrong_types()),
+        "descending": flag(False),
+        "order": sometimes(
+            None,
+            st.lists(st.tuples(hostile.text(huge=False), hostile.text(huge=False)), max_size=3),
+            st.just([("title", "asc"), ("start", "desc")]),
+            hostile.wrong_types(),
+        ),
+        "page": count(1),
+        "limit": count(50),
+        "after": sometimes(None, hostile.cursors()),
+    }
+    return st.fixed_dictionaries({}, optional=keys)
+
+
+def query() -> st.SearchStrategy[Any]:
+    return sometimes(
+        None, query_kwargs().map(lambda kwargs: ("query", kwargs)), hostile.wrong_types()
+    )
+
+
+def built_query(value: Any) -> Any:
+    if isinstance(value, tuple) and value and value[0] == "query":
+        return SessionQuery(**value[1])
+    return value
+
+
+def built_event(value: Any) -> Any:
+    if isinstance(value, tuple) and value and value[0] == "event":
+        return PaymentEvent(**value[1])
+    return value
+
+
+# ---------------------------------------------------------------------- the commands
+
+Call = Callable[[Seeded, dict[str, Any]], object]
+Args = Callable[[Seeded], st.SearchStrategy[dict[str, Any]]]
+LATER = NOW + timedelta(days=2)
+
+
+def args(**strategies: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(strategies)
+
+
+COMMANDS: dict[str, tuple[Call, Args]] = {
+    "sessions.create_extra": (
+        lambda s, a: s.kit.sessions.create_extra(**a),
+        lambda s: args(
+            tenant=tenant(),
+            actor=actor(),
+            start=instant(LATER),
+            end=instant(LATER + timedelta(hours=1)),
+            series_id=sometimes(None, an_id(s.series_id)),
+            title=text_arg(None),
+            resources=resources(["room:r2"]),
+            tz=sometimes(None, hostile.text(huge=False), hostile.wrong_types()),
+            lifecycle=sometimes("lms", hostile.text(huge=False), hostile.wrong_types()),
+            capacity=sometimes(None, hostile.hostile_ints(), hostile.wrong_types()),
+            metadata=fields_arg(None),
+        ),
+    ),
+    "sessions.update": (
+        lambda s, a: s.kit.sessions.update(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.session_id),
+            actor=actor(),
+            title=text_arg("Geometry"),
+            start=sometimes(None, instant(LATER)),
+            end=sometimes(None, instant(LATER + timedelta(hours=2))),
+            resources=resources(None),
+            expected_version=sometimes(None, hostile.hostile_ints(), hostile.wrong_types()),
+        ),
+    ),
+    "sessions.delete": (
+        lambda s, a: s.kit.sessions.delete(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.session_id),
+            actor=actor(),
+            expected_version=sometimes(None, hostile.hostile_ints(), hostile.wrong_types()),
+        ),
+    ),
+    "sessions.cancel": (
+        lambda s, a: s.kit.sessions.cancel(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.session_id),
+            actor=actor(),
+            reason=text_arg(None),
+            role=text_arg(None),
+            transition=text_arg("cancel"),
+        ),
+    ),
+    "sessions.fire": (
+        lambda s, a: s.kit.sessions.fire(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.session_id),
+            transition=sometimes("cancel", hostile.text(), hostile.wrong_types()),
+            actor=actor(),
+        ),
+    ),
+    "sessions.fire_many": (
+        lambda s, a: s.kit.sessions.fire_many(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_ids=sometimes(
+                [s.session_id],
+                st.lists(hostile.ids(), max_size=3),
+                st.just([f"s{n}" for n in range(1001)]),
+                hostile.wrong_types(),
+            ),
+            transition=sometimes("cancel", hostile.text(), hostile.wrong_types()),
+            actor=actor(),
+            reason=text_arg(None),
+            role=text_arg(None),
+        ),
+    ),
+    "sessions.advance": (
+        lambda s, a: s.kit.sessions.advance(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.session_id),
+            actor=actor(),
+            now=instant(NOW + timedelta(days=3)),
+        ),
+    ),
+    "sessions.set_fields": (
+        lambda s, a: s.kit.sessions.set_fields(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.session_id),
+            actor=actor(),
+            set=fields_arg({"note": "bring goggles"}),
+            remove=sometimes(
+                (), hostile.text(huge=False), st.lists(hostile.ids()), hostile.wrong_types()
+            ),
+            expected_version=sometimes(None, hostile.hostile_ints(), hostile.wrong_types()),
+        ),
+    ),
+    "series.create": (
+        lambda s, a: s.kit.series.create(
+            **{**a, "items": built_items(a["items"]), "window": built_window(a["window"])}
+        ),
+        lambda s: args(
+            tenant=tenant(),
+            actor=actor(),
+            title=text_arg("Physics"),
+            items=items(),
+            lifecycle=sometimes("lms", hostile.text(huge=False), hostile.wrong_types()),
+            window=window_policy(),
+            capacity=count(1),
+            metadata=fields_arg(None),
+            series_id=sometimes(None, hostile.ids(), hostile.wrong_types(), st.just(s.series_id)),
+            group=sometimes(None, hostile.text(), hostile.wrong_types()),
+        ),
+    ),
+    "series.create_many": (
+        lambda s, a: s.kit.series.create_many(
+            a["tenant"],
+            actor=a["actor"],
+            specs=[
+                SeriesSpec(
+                    title=a["title"],
+                    items=built_items(a["items"]),
+                    window=built_window(a["window"]),
+                )
+            ]
+            * a["copies"],
+        ),
+        lambda s: args(
+            tenant=tenant(),
+            actor=actor(),
+            title=text_arg("Physics"),
+            items=items(),
+            window=window_policy(),
+            copies=st.integers(1, 3),
+        ),
+    ),
+    "series.materialise": (
+        lambda s, a: s.kit.series.materialise(**a),
+        lambda s: args(
+            tenant=tenant(),
+            series_id=an_id(s.series_id),
+            actor=actor(),
+            start=instant(NOW),
+            end=instant(NOW + timedelta(days=120)),
+        ),
+    ),
+    "series.top_up": (
+        lambda s, a: s.kit.series.top_up(**a),
+        lambda s: args(
+            tenant=sometimes(TENANT, hostile.ids(), hostile.wrong_types(), st.none()),
+            actor=actor(),
+            now=sometimes(None, instant(NOW + timedelta(days=40))),
+        ),
+    ),
+    "series.change_schedule": (
+        lambda s, a: s.kit.series.change_schedule(**{**a, "items": built_items(a["items"])}),
+        lambda s: args(
+            tenant=tenant(),
+            series_id=an_id(s.series_id),
+            actor=actor(),
+            items=items(),
+            effective_from=sometimes(None, instant(LATER)),
+            expected_version=sometimes(None, hostile.hostile_ints(), hostile.wrong_types()),
+        ),
+    ),
+    "series.close": (
+        lambda s, a: s.kit.series.close(**a),
+        lambda s: args(
+            tenant=tenant(),
+            series_id=an_id(s.series_id),
+            actor=actor(),
+            expected_version=sometimes(None, hostile.hostile_ints(), hostile.wrong_types()),
+        ),
+    ),
+    "series.set_fields": (
+        lambda s, a: s.kit.series.set_fields(**a),
+        lambda s: args(
+            tenant=tenant(),
+            series_id=an_id(s.series_id),
+            actor=actor(),
+            set=fields_arg({"room": "lab"}),
+            remove=sometimes((), hostile.text(huge=False), hostile.wrong_types()),
+        ),
+    ),
+    "series.close_group": (
+        lambda s, a: s.kit.series.close_group(**a),
+        lambda s: args(tenant=tenant(), group=text_arg("g1"), actor=actor()),
+    ),
+    "queries.get": (
+        lambda s, a: s.kit.queries.get(**a),
+        lambda s: args(tenant=tenant(), session_id=an_id(s.session_id), actor=actor()),
+    ),
+    "queries.get_series": (
+        lambda s, a: s.kit.queries.get_series(**a),
+        lambda s: args(tenant=tenant(), series_id=an_id(s.series_id)),
+    ),
+    "queries.list": (
+        lambda s, a: s.kit.queries.list(a["tenant"], built_query(a["query"])),
+        lambda s: args(tenant=tenant(), query=query()),
+    ),
+    "queries.agenda": (
+        lambda s, a: s.kit.queries.agenda(**a),
+        lambda s: args(
+            tenant=tenant(),
+            resource=sometimes("teacher:ben", hostile.ids(), hostile.wrong_types()),
+            start=instant(NOW),
+            end=instant(NOW + timedelta(days=30)),
+            statuses=statuses(),
+        ),
+    ),
+    "bookings.book": (
+        lambda s, a: s.kit.bookings.book(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.session_id),
+            participant=sometimes("student:ben", hostile.ids(), hostile.wrong_types()),
+            actor=actor(),
+            seats=count(1),
+            role=text_arg("student"),
+            confirm=flag(False),
+            waitlist=flag(False),
+            hold_for=delta(None),
+            idempotency_key=sometimes(None, hostile.text(), hostile.wrong_types()),
+            metadata=fields_arg(None),
+            now=optional_instant(),
+        ),
+    ),
+    "bookings.can_book": (
+        lambda s, a: s.kit.bookings.can_book(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.session_id),
+            participant=sometimes("student:ben", hostile.ids(), hostile.wrong_types()),
+            seats=count(1),
+            now=optional_instant(),
+        ),
+    ),
+    "bookings.confirm": (
+        lambda s, a: s.kit.bookings.confirm(**a),
+        lambda s: args(
+            tenant=tenant(), booking_id=an_id(s.booking_id), actor=actor(), now=optional_instant()
+        ),
+    ),
+    "bookings.cancel": (
+        lambda s, a: s.kit.bookings.cancel(**a),
+        lambda s: args(
+            tenant=tenant(),
+            booking_id=an_id(s.booking_id),
+            actor=actor(),
+            reason=text_arg(None),
+            now=optional_instant(),
+        ),
+    ),
+    "bookings.expire_due": (
+        lambda s, a: s.kit.bookings.expire_due(**a),
+        lambda s: args(
+            tenant=sometimes(None, tenant()),
+            now=sometimes(None, instant(NOW + timedelta(hours=1))),
+            limit=count(500),
+        ),
+    ),
+    "bookings.remove_unbooked": (
+        lambda s, a: s.kit.bookings.remove_unbooked(**a),
+        lambda s: args(
+            tenant=tenant(),
+            actor=actor(),
+            before=sometimes(None, instant(NOW + timedelta(days=400))),
+            since=optional_instant(),
+            resources=resources(None),
+            series_id=sometimes(None, an_id(s.series_id)),
+            batch=count(200),
+        ),
+    ),
+    "bookings.get": (
+        lambda s, a: s.kit.bookings.get(**a),
+        lambda s: args(tenant=tenant(), booking_id=an_id(s.booking_id)),
+    ),
+    "bookings.for_session": (
+        lambda s, a: s.kit.bookings.for_session(**a),
+        lambda s: args(tenant=tenant(), session_id=an_id(s.session_id), statuses=statuses()),
+    ),
+    "bookings.for_participant": (
+        lambda s, a: s.kit.bookings.for_participant(**a),
+        lambda s: args(
+            tenant=tenant(),
+            participant=sometimes("student:ana", hostile.ids(), hostile.wrong_types()),
+            start=optional_instant(),
+            end=optional_instant(),
+            statuses=statuses(),
+            after=sometimes(
+                None,
+                st.tuples(hostile.extreme_datetimes(), hostile.ids()),
+                hostile.wrong_types(),
+            ),
+            limit=count(100),
+        ),
+    ),
+    "bookings.agenda": (
+        lambda s, a: s.kit.bookings.agenda(**a),
+        lambda s: args(
+            tenant=tenant(),
+            participant=sometimes("student:ana", hostile.ids(), hostile.wrong_types()),
+            days=count(7),
+            now=optional_instant(),
+        ),
+    ),
+    "bookings.remaining_seats": (
+        lambda s, a: s.kit.bookings.remaining_seats(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_ids=sometimes(
+                [s.session_id],
+                st.lists(hostile.ids(), max_size=5),
+                st.just([f"s{n}" for n in range(1001)]),
+                hostile.wrong_types(),
+            ),
+            now=optional_instant(),
+        ),
+    ),
+    "bookings.bookable": (
+        lambda s, a: s.kit.bookings.bookable(**a),
+        lambda s: args(
+            tenant=tenant(),
+            start=instant(NOW),
+            end=instant(NOW + timedelta(days=30)),
+            resource=sometimes(None, hostile.ids(), hostile.wrong_types()),
+            seats=count(1),
+            now=optional_instant(),
+        ),
+    ),
+    "top_up": (
+        lambda s, a: s.kit.top_up(**a),
+        lambda s: args(tenant=sometimes(None, tenant()), actor=actor(), now=optional_instant()),
+    ),
+    "advance_due": (
+        lambda s, a: s.kit.advance_due(**a),
+        lambda s: args(tenant=tenant(), actor=actor(), now=optional_instant()),
+    ),
+    "expire_holds": (
+        lambda s, a: s.kit.expire_holds(**a),
+        lambda s: args(tenant=sometimes(None, tenant()), now=optional_instant(), limit=count(500)),
+    ),
+    "payments.book": (
+        lambda s, a: s.kit.payments.book(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.paid_session_id),
+            participant=sometimes("student:cai", hostile.ids(), hostile.wrong_types()),
+            actor=actor(),
+            seats=count(1),
+            role=text_arg("attendee"),
+            hold_for=delta(None),
+            waitlist=flag(False),
+            idempotency_key=sometimes(None, hostile.text(), hostile.wrong_types()),
+            metadata=fields_arg(None),
+            manual=flag(False),
+            confirm=flag(False),
+            now=optional_instant(),
+        ),
+    ),
+    "payments.claim": (
+        lambda s, a: s.kit.payments.claim(**a),
+        lambda s: args(
+            tenant=tenant(),
+            booking_id=an_id(s.paid_booking_id),
+            actor=actor(),
+            now=optional_instant(),
+        ),
+    ),
+    "payments.apply": (
+        lambda s, a: s.kit.payments.apply(a["tenant"], built_event(a["event"])),
+        lambda s: args(
+            tenant=tenant(),
+            event=sometimes(
+                (
+                    "event",
+                    {
+                        "provider": "fake",
+                        "event_id": "evt-1",
+                        "type": "succeeded",
+                        "occurred_at": NOW,
+                        "payment_id": s.payment_id,
+                    },
+                ),
+                st.fixed_dictionaries(
+                    {
+                        "provider": sometimes("fake", hostile.ids(), hostile.wrong_types()),
+                        "event_id": sometimes("evt-2", hostile.ids(), hostile.wrong_types()),
+                        "type": sometimes(
+                            "refunded", hostile.text(huge=False), hostile.wrong_types()
+                        ),
+                        "occurred_at": instant(NOW),
+                        "payment_id": sometimes(s.payment_id, hostile.ids(), st.none()),
+                        "intent_ref": sometimes(None, hostile.text(), hostile.wrong_types()),
+                        "amount": sometimes(
+                            None, st.just(Money.of(5, "USD")), hostile.wrong_types()
+                        ),
+                        "reason": text_arg(None),
+                    }
+                ).map(lambda kwargs: ("event", kwargs)),
+                hostile.wrong_types(),
+            ),
+        ),
+    ),
+    "payments.cancel": (
+        lambda s, a: s.kit.payments.cancel(**a),
+        lambda s: args(
+            tenant=tenant(),
+            booking_id=an_id(s.paid_booking_id),
+            actor=actor(),
+            role=sometimes("participant", hostile.text(huge=False), hostile.wrong_types()),
+            reason=text_arg(None),
+            now=optional_instant(),
+        ),
+    ),
+    "payments.refund": (
+        lambda s, a: s.kit.payments.refund(
+            **{
+                **a,
+                "amount": Money.of(*a["amount"]) if isinstance(a["amount"], tuple) else a["amount"],
+            }
+        ),
+        lambda s: args(
+            tenant=tenant(),
+            payment_id=an_id(s.payment_id),
+            amount=sometimes(
+                ("5", "EUR"),
+                st.tuples(hostile.values(), hostile.text(huge=False)),
+                hostile.wrong_types(),
+            ),
+            actor=actor(),
+            reason=text_arg(None),
+            now=optional_instant(),
+        ),
+    ),
+    "payments.mark_paid": (
+        lambda s, a: s.kit.payments.mark_paid(**a),
+        lambda s: args(
+            tenant=tenant(),
+            payment_ids=sometimes(
+                [s.manual_payment_id], st.lists(hostile.ids(), max_size=3), hostile.wrong_types()
+            ),
+            actor=actor(),
+            now=optional_instant(),
+        ),
+    ),
+    "payments.run_due": (
+        lambda s, a: s.kit.payments.run_due(**a),
+        lambda s: args(tenant=sometimes(None, tenant()), limit=count(100), now=optional_instant()),
+    ),
+    "payments.get": (
+        lambda s, a: s.kit.payments.get(**a),
+        lambda s: args(tenant=tenant(), payment_id=an_id(s.payment_id)),
+    ),
+    "payments.for_booking": (
+        lambda s, a: s.kit.payments.for_booking(**a),
+        lambda s: args(tenant=tenant(), booking_id=an_id(s.paid_booking_id)),
+    ),
+    "payments.list": (
+        lambda s, a: s.kit.payments.list(**a),
+        lambda s: args(
+            tenant=tenant(),
+            statuses=statuses(),
+            participant=sometimes(None, hostile.ids(), hostile.wrong_types()),
+            session_ids=sometimes(None, st.lists(hostile.ids(), max_size=3), hostile.wrong_types()),
+            start_from=optional_instant(),
+            start_to=optional_instant(),
+            after=sometimes(
+                None, st.tuples(hostile.extreme_datetimes(), hostile.ids()), hostile.wrong_types()
+            ),
+            limit=count(50),
+        ),
+    ),
+    "reschedules.request": (
+        lambda s, a: s.kit.reschedules.request(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.session_id),
+            role=text_arg("student"),
+            actor=sometimes("ana", hostile.text(), hostile.wrong_types()),
+            reason=text_arg(REASON),
+            proposed_start=sometimes(None, instant(NOW + timedelta(days=3))),
+            now=optional_instant(),
+        ),
+    ),
+    "reschedules.can_request": (
+        lambda s, a: s.kit.reschedules.can_request(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.session_id),
+            role=text_arg("student"),
+            now=optional_instant(),
+        ),
+    ),
+    "reschedules.approve": (
+        lambda s, a: s.kit.reschedules.approve(**a),
+        lambda s: args(
+            tenant=tenant(),
+            request_id=an_id(s.request_id),
+            role=text_arg("coach"),
+            actor=sometimes("cleo", hostile.text(), hostile.wrong_types()),
+            start=sometimes(None, instant(NOW + timedelta(days=6))),
+            now=optional_instant(),
+        ),
+    ),
+    "reschedules.decline": (
+        lambda s, a: s.kit.reschedules.decline(**a),
+        lambda s: args(
+            tenant=tenant(),
+            request_id=an_id(s.request_id),
+            role=text_arg("coach"),
+            actor=sometimes("cleo", hostile.text(), hostile.wrong_types()),
+            now=optional_instant(),
+        ),
+    ),
+    "reschedules.withdraw": (
+        lambda s, a: s.kit.reschedules.withdraw(**a),
+        lambda s: args(
+            tenant=tenant(),
+            request_id=an_id(s.request_id),
+            role=text_arg("student"),
+            actor=sometimes("ana", hostile.text(), hostile.wrong_types()),
+            now=optional_instant(),
+        ),
+    ),
+    "reschedules.get": (
+        lambda s, a: s.kit.reschedules.get(**a),
+        lambda s: args(tenant=tenant(), request_id=an_id(s.request_id)),
+    ),
+    "reschedules.for_session": (
+        lambda s, a: s.kit.reschedules.for_session(**a),
+        lambda s: args(tenant=tenant(), session_id=an_id(s.lesson_id)),
+    ),
+    "reschedules.approve_due": (
+        lambda s, a: s.kit.reschedules.approve_due(**a),
+        lambda s: args(
+            tenant=sometimes(None, tenant()),
+            now=sometimes(None, instant(NOW + timedelta(days=2))),
+            limit=count(500),
+        ),
+    ),
+    "reschedules.options": (
+        lambda s, a: s.kit.reschedules.options(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.lesson_id),
+            role=text_arg("student"),
+            now=optional_instant(),
+        ),
+    ),
+    "approve_reschedules": (
+        lambda s, a: s.kit.approve_reschedules(**a),
+        lambda s: args(
+            tenant=sometimes(None, tenant()),
+            now=sometimes(None, instant(NOW + timedelta(days=2))),
+            limit=count(500),
+        ),
+    ),
+    "run_payment_calls": (
+        lambda s, a: s.kit.run_payment_calls(**a),
+        lambda s: args(tenant=sometimes(None, tenant()), now=optional_instant(), limit=count(100)),
+    ),
+}
+
+
+INTERNAL = {"bookings.book_in"}
+"""Public-named building blocks that take an open unit of work (a ``Tx``), not user input."""
+
+
+def test_every_public_command_is_fuzzed() -> None:
+    """A command added to a service without a line here fails this test."""
+    kit = SessionKit(uow=InMemoryStore().unit_of_work, clock=ManualClock(NOW))
+    public = {
+        f"{group}.{name}"
+        for group in ("sessions", "series", "queries", "bookings", "payments", "reschedules")
+        for name in dir(getattr(kit, group))
+        if not name.startswith("_") and callable(getattr(getattr(kit, group), name))
+    }
+    public |= {
+        name for name in dir(kit) if not name.startswith("_") and callable(getattr(kit, name))
+    }
+    assert public - INTERNAL == set(COMMANDS)
+
+
+def _show(arguments: Mapping[str, Any]) -> str:
+    return ", ".join(f"{key}={hostile_repr(value)}" for key, value in arguments.items())
+
+
+def hostile_repr(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) < 200 else f"{text[:200]}... ({len(text):,} characters)"
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_command_answers_hostile_input(backend: Backend, name: str) -> None:
+    call, make_args = COMMANDS[name]
+    probe = backend.fresh()  # the ids are the same in every fresh store
+
+    @settings(
+        max_examples=backend.examples * (10 if _THOROUGH else 1),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        database=None,
+    )
+    @given(make_args(probe))
+    def answers(arguments: dict[str, Any]) -> None:
+        seeded = backend.fresh()
+        before = seeded.snapshot()
+        refused: SessionKitError | None = None
+        started = clock.perf_counter()
+        try:
+            call(seeded, arguments)
+        except SessionKitError as error:
+            refused = error
+        elapsed = clock.perf_counter() - started
+        if refused is None:
+            seeded.kit.queries.list(TENANT)  # whatever was stored reads back
+        else:
+            assert seeded.snapshot() == before, f"{name} raised {refused!r} but wrote"
+            # A sessionkit error that is a TypeError is one for a wrong type.
+            kind: type = type(refused)
+            assert not issubclass(kind, TypeError) or issubclass(kind, (WrongType, NotASession))
+        assert elapsed < CALL_BOUND, f"{name}({_show(arguments)}) took {elapsed:.1f} s"
+
+    answers()
