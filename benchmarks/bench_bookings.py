@@ -148,6 +148,7 @@ def session_row(session_id: str, span: tuple[datetime, datetime], capacity: int)
         "updated_at": None,
         "updated_by": None,
         "metadata": {},
+        "title_folded": f"class {session_id}",
     }
 
 
@@ -376,7 +377,7 @@ def timed_run(
 
     def run() -> float:
         with engine.begin() as connection:
-            connection.execute(text("TRUNCATE sessionkit_bookings"))
+            connection.execute(text("TRUNCATE sessionkit_bookings CASCADE"))
         number = next(rounds)
         pool.full[:] = bytes(len(session_ids))
         for task_queue in pool.tasks:
@@ -425,7 +426,7 @@ def make_sessions(engine: Engine, count: int, capacity: int) -> list[str]:
 def profile_one_client(engine: Engine, session_ids: list[str]) -> None:
     """Where one client's booking time goes, alone, on the same (emptied) tables."""
     with engine.begin() as connection:
-        connection.execute(text("TRUNCATE sessionkit_bookings"))
+        connection.execute(text("TRUNCATE sessionkit_bookings CASCADE"))
     kit = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(NOW))
     counter = StatementCounter(engine)
     book = kit_booker(kit)
