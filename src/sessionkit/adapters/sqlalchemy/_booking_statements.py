@@ -1,0 +1,246 @@
+"""The SQL statements of the booking repository, each built once per shape.
+
+Building a ``select()`` and rendering it anew (an expanding ``IN`` list is
+re-rendered on every call) cost more than the database's answer to the small
+reads and checks a booking command sends, so every statement here is built
+once per *shape* (``functools.cache``) with named parameters: up to
+:data:`FIXED` values, an ``IN`` list of numbered parameters ``name0``,
+``name1``, ... (:func:`one_of`, filled by :func:`bind`); beyond, one expanding
+list. The callers in :mod:`~._bookings` bind the values.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.sql.elements import BindParameter
+
+from sessionkit.adapters.sqlalchemy._query import CHUNK
+from sessionkit.adapters.sqlalchemy.booking_rows import bookings_table
+from sessionkit.adapters.sqlalchemy.rows import sessions_table
+from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES, HELD, OFFERED, SEAT_STATUSES
+
+__all__ = [
+    "FIXED",
+    "GROUP",
+    "SESSION_FOR_UPDATE",
+    "bind",
+    "grouped_seats",
+    "locking",
+    "of_session",
+    "one_of",
+    "related_rows",
+    "seat_counts",
+    "shape",
+]
+
+B = bookings_table
+S = sessions_table
+
+_SEATS = sorted(SEAT_STATUSES)
+_ACTIVE = sorted(ACTIVE_BOOKING_STATUSES)
+_EXPIRING = sorted((HELD, OFFERED))
+
+FIXED = 16
+"""Up to this many values, an ``IN`` list of numbered parameters; beyond, one expanding list."""
+GROUP = CHUNK // 4
+"""Records per read of their related bookings (four ``IN`` lists, within ``CHUNK``)."""
+
+
+def status_in(statuses: Sequence[str]) -> ColumnElement[bool]:
+    """``status IN`` the ``statuses``, one bound value each (a list is rendered anew per call)."""
+    return B.c.status.in_([literal(status, B.c.status.type) for status in statuses])
+
+
+def taking_seats(at: ColumnElement[datetime]) -> list[ColumnElement[bool]]:
+    """Rows whose bookings take seats at ``at`` (:meth:`Booking.takes_seats` in SQL)."""
+    return [
+        status_in(_SEATS),
+        or_(B.c.hold_expires_at.is_(None), B.c.hold_expires_at > at),
+    ]
+
+
+def shape(values: Sequence[Any]) -> int | None:
+    """The statement shape for ``values``: their count, or ``None`` for an expanding list."""
+    return len(values) if len(values) <= FIXED else None
+
+
+def one_of(column: ColumnElement[Any], name: str, size: int | None) -> ColumnElement[bool]:
+    """``column IN`` the parameters ``name0`` ... (``size`` of them; ``None``: ``name``)."""
+    if size is None:
+        return column.in_(bindparam(name, expanding=True))
+    return column.in_([bindparam(f"{name}{n}") for n in range(size)])
+
+
+def bind(params: dict[str, Any], name: str, values: Sequence[Any]) -> dict[str, Any]:
+    """Add the parameters of :func:`one_of` for ``values`` to ``params``; return ``params``."""
+    if len(values) <= FIXED:
+        params.update((f"{name}{n}", value) for n, value in enumerate(values))
+    else:
+        params[name] = list(values)
+    return params
+
+
+_TENANT: BindParameter[str] = bindparam("tenant")
+
+SESSION_FOR_UPDATE = (
+    select(S).where(S.c.tenant == _TENANT, S.c.id == bindparam("session_id")).with_for_update()
+)
+"""The session row by ``tenant`` and ``session_id``, locked until the transaction ends."""
+
+
+@functools.cache
+def locking(sessions: int | None) -> Select[Any]:
+    """Lock sessions by id, in id order (missing ones are skipped)."""
+    return (
+        select(S.c.id)
+        .where(S.c.tenant == _TENANT, one_of(S.c.id, "s", sessions))
+        .order_by(S.c.id)
+        .with_for_update()
+    )
+
+
+@functools.cache
+def seat_counts(sessions: int | None, excluding: bool) -> Select[Any]:
+    """Sessions' ids, capacities and seats taken at ``:at`` (leaving out ``:excluding``)."""
+    mine = [B.c.tenant == S.c.tenant, B.c.session_id == S.c.id, *taking_seats(bindparam("at"))]
+    if excluding:
+        mine.append(B.c.id != bindparam("excluding"))
+    taken = select(func.coalesce(func.sum(B.c.seats), 0)).where(*mine).scalar_subquery()
+    return select(S.c.id, S.c.capacity, taken).where(
+        S.c.tenant == _TENANT, one_of(S.c.id, "s", sessions)
+    )
+
+
+@functools.cache
+def related_rows(
+    ids: int | None, keys: int | None, sessions: int | None, people: int | None
+) -> CompoundSelect[Any]:
+    """Stored bookings with one of the ids, one of the keys, or in play for the people there.
+
+    A shape of 0 leaves its branch out (at least one must be there).
+    """
+    branches = []
+    if ids != 0:
+        branches.append(select(B).where(B.c.tenant == _TENANT, one_of(B.c.id, "i", ids)))
+    if keys != 0:
+        keyed = one_of(B.c.idempotency_key, "k", keys)
+        branches.append(select(B).where(B.c.tenant == _TENANT, keyed))
+    if sessions != 0:
+        in_play = select(B).where(
+            B.c.tenant == _TENANT,
+            one_of(B.c.session_id, "s", sessions),
+            status_in(_ACTIVE),
+            one_of(B.c.participant_id, "p", people),
+        )
+        branches.append(in_play)
+    return union_all(*branches)
+
+
+@functools.cache
+def of_session(statuses: int | None) -> Select[Any]:
+    """A session's bookings (in ``statuses`` numbered statuses; ``None``: all), in order."""
+    conditions = [B.c.tenant == _TENANT, B.c.session_id == bindparam("session_id")]
+    if statuses is not None:
+        conditions.append(B.c.status.in_([bindparam(f"st{n}") for n in range(statuses)]))
+    unplaced = case((B.c.position.is_(None), 1), else_=0)
+    order = [unplaced, B.c.position, B.c.created_at, B.c.id]
+    return select(B).where(*conditions).order_by(*order)
+
+
+@functools.cache
+def grouped_seats(sessions: int | None) -> Select[Any]:
+    """Seats taken at ``:at`` per session id, for sessions with any."""
+    return (
+        select(B.c.session_id, func.sum(B.c.seats))
+        .where(
+            B.c.tenant == _TENANT,
+            one_of(B.c.session_id, "s", sessions),
+            *taking_seats(bindparam("at")),
+        )
+        .group_by(B.c.session_id)
+    )
+
+
+@functools.cache
+def counted(sessions: int | None, statuses: int | None) -> Select[Any]:
+    """How many bookings (in numbered statuses ``st0`` ...; ``None``: any) each session has."""
+    conditions = [B.c.tenant == _TENANT, one_of(B.c.session_id, "s", sessions)]
+    if statuses is not None:
+        conditions.append(B.c.status.in_([bindparam(f"st{n}") for n in range(statuses)]))
+    return select(B.c.session_id, func.count()).where(*conditions).group_by(B.c.session_id)
+
+
+@functools.cache
+def of_participant(statuses: int | None, window: bool, after: bool, limit: bool) -> Select[Any]:
+    """A participant's bookings by session start then id: one range of the agenda index.
+
+    Parameters: ``tenant``, ``kind``, ``ident``; the statuses ``st0`` ... (``None``:
+    any); with ``window``, ``start`` and ``end``; with ``after``, ``after_start``
+    and ``after_id``; with ``limit``, ``limit``.
+    """
+    conditions: list[ColumnElement[bool]] = [
+        B.c.tenant == _TENANT,
+        B.c.participant_kind == bindparam("kind"),
+        B.c.participant_id == bindparam("ident"),
+    ]
+    if statuses is not None:
+        conditions.append(B.c.status.in_([bindparam(f"st{n}") for n in range(statuses)]))
+    if window:
+        conditions += [
+            B.c.session_start >= bindparam("start"),
+            B.c.session_start < bindparam("end"),
+        ]
+    if after:
+        last = bindparam("after_start", type_=B.c.session_start.type)
+        conditions.append(
+            or_(
+                B.c.session_start > last,
+                and_(B.c.session_start == last, B.c.id > bindparam("after_id")),
+            )
+        )
+    statement = select(B).where(*conditions).order_by(B.c.session_start, B.c.id)
+    return statement.limit(bindparam("limit")) if limit else statement
+
+
+@functools.cache
+def expiring(tenant: bool) -> Select[Any]:
+    """Held and offered bookings run out by ``:before`` (of ``:tenant`` if ``tenant``), capped."""
+    conditions = [
+        B.c.status.in_([literal(status, B.c.status.type) for status in _EXPIRING]),
+        B.c.hold_expires_at.is_not(None),
+        B.c.hold_expires_at <= bindparam("before"),
+    ]
+    if tenant:
+        conditions.append(B.c.tenant == _TENANT)
+    return (
+        select(B)
+        .where(*conditions)
+        .order_by(B.c.hold_expires_at, B.c.tenant, B.c.id)
+        .limit(bindparam("limit"))
+    )
+
+
+LAST_POSITION = select(func.max(B.c.position)).where(
+    B.c.tenant == _TENANT, B.c.session_id == bindparam("session_id"), B.c.position != 0
+)
+"""The session's highest waitlist position (``NULL`` without one)."""
+
+BY_KEY = select(B).where(B.c.tenant == _TENANT, B.c.idempotency_key == bindparam("key"))
+"""The booking made with idempotency key ``:key``."""
