@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from sessionkit.errors import BookingNotFound, Duplicate, DuplicateBooking
-from sessionkit.model.booking import Booking
+from sessionkit.model.booking import BookableSession, Booking
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports._kinds import SESSIONS
 from sessionkit.ports._storage import Kind, Repository, UniqueKey
@@ -54,6 +54,26 @@ class BookingRepository(Repository[Booking], Protocol):
         self, tenant: str, session_ids: Iterable[str], *, statuses: Iterable[str] | None = None
     ) -> dict[str, int]:
         """Return how many bookings (in ``statuses``, if given) each session has; none left out."""
+        ...
+
+    def bookable(
+        self,
+        tenant: str,
+        *,
+        window: TimeSpan,
+        at: datetime,
+        seats: int = 1,
+        resource: ResourceRef | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[BookableSession]:
+        """Return busy sessions in ``window`` starting after ``at`` with ``seats`` free at ``at``.
+
+        By start then id; seats are counted at ``at`` (:meth:`seats_taken`).
+        ``resource`` keeps the sessions that occupy it; ``after`` is a keyset
+        cursor ``(start, session_id)``: only sessions strictly after it;
+        ``limit`` caps the list.
+        """
         ...
 
     def by_key(self, tenant: str, idempotency_key: str) -> Booking | None:

@@ -33,7 +33,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from sessionkit.adapters.sqlalchemy._query import CHUNK
 from sessionkit.adapters.sqlalchemy.booking_rows import bookings_table
-from sessionkit.adapters.sqlalchemy.rows import sessions_table
+from sessionkit.adapters.sqlalchemy.rows import session_resources_table, sessions_table
 from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES, HELD, OFFERED, SEAT_STATUSES
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "GROUP",
     "SESSION_FOR_UPDATE",
     "bind",
+    "bookable",
     "grouped_seats",
     "locking",
     "of_session",
@@ -52,6 +53,7 @@ __all__ = [
 
 B = bookings_table
 S = sessions_table
+R = session_resources_table
 
 _SEATS = sorted(SEAT_STATUSES)
 _ACTIVE = sorted(ACTIVE_BOOKING_STATUSES)
@@ -244,3 +246,53 @@ LAST_POSITION = select(func.max(B.c.position)).where(
 
 BY_KEY = select(B).where(B.c.tenant == _TENANT, B.c.idempotency_key == bindparam("key"))
 """The booking made with idempotency key ``:key``."""
+
+
+@functools.cache
+def bookable(resource: bool, after: bool, limit: bool) -> Select[Any]:
+    """Busy sessions starting in ``[:start, :end)``, after ``:at``, with ``:seats`` free then.
+
+    Rows: id, title, start, end, capacity and the seats taken, by start then
+    id. The seats are summed by the database (the session's bookings joined
+    and grouped) and the full sessions left out there, so only what a listing
+    shows crosses the wire: no count, no session rows in full. With
+    ``resource``, the sessions of ``:resource``, found by the resource rows
+    (which carry their session's start) in the window, one index range
+    whatever the resource's history; with ``after``, only those strictly
+    after ``(:after_start, :after_id)``; with ``limit``, at most ``:limit``.
+    """
+    at = bindparam("at", type_=S.c.start_at.type)
+    start = bindparam("start", type_=S.c.start_at.type)
+    end = bindparam("end", type_=S.c.start_at.type)
+    seats = and_(B.c.tenant == S.c.tenant, B.c.session_id == S.c.id, *taking_seats(at))
+    taken = func.coalesce(func.sum(B.c.seats), 0)
+    conditions = [
+        S.c.tenant == _TENANT,
+        S.c.start_at >= start,
+        S.c.start_at < end,
+        S.c.start_at > at,
+        S.c.busy.is_(True),
+    ]
+    if resource:
+        occupying = select(R.c.session_id).where(
+            R.c.tenant == _TENANT,
+            R.c.resource == bindparam("resource"),
+            R.c.start_at >= start,
+            R.c.start_at < end,
+        )
+        conditions.append(S.c.id.in_(occupying))
+    if after:
+        last = bindparam("after_start", type_=S.c.start_at.type)
+        conditions.append(
+            or_(S.c.start_at > last, and_(S.c.start_at == last, S.c.id > bindparam("after_id")))
+        )
+    shown = (S.c.id, S.c.title, S.c.start_at, S.c.end_at, S.c.capacity)
+    statement = (
+        select(*shown, taken)
+        .select_from(S.outerjoin(B, seats))
+        .where(*conditions)
+        .group_by(*shown)
+        .having(S.c.capacity - taken >= bindparam("seats"))
+        .order_by(S.c.start_at, S.c.id)
+    )
+    return statement.limit(bindparam("limit")) if limit else statement

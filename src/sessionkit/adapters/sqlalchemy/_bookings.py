@@ -47,7 +47,7 @@ from sessionkit.adapters.sqlalchemy._query import chunks
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
 from sessionkit.adapters.sqlalchemy.mapping import session_from_row
 from sessionkit.errors import AlreadyBooked, CapacityExceeded
-from sessionkit.model.booking import Booking, seats_taken, stamped_at
+from sessionkit.model.booking import BookableSession, Booking, seats_taken, stamped_at
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports import Kind, UniqueKey
 from sessionkit.timespan import TimeSpan
@@ -382,6 +382,55 @@ class SqlAlchemyBookingRepository(SqlRepository[Booking]):
             statement = sql.counted(shape(chunk), None if chosen is None else len(chosen))
             found.update((i, int(n)) for i, n in connection.execute(statement, params))
         return {i: found[i] for i in wanted if i in found}
+
+    def bookable(
+        self,
+        tenant: str,
+        *,
+        window: TimeSpan,
+        at: datetime,
+        seats: int = 1,
+        resource: ResourceRef | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[BookableSession]:
+        """Return busy sessions in ``window`` starting after ``at`` with ``seats`` free, by start.
+
+        One statement (:func:`~._booking_statements.bookable`): the database
+        sums the seats, leaves out the full sessions and sends five columns
+        per session.
+        """
+        params: dict[str, Any] = {
+            "tenant": tenant,
+            "start": window.start,
+            "end": window.end,
+            "at": at,
+            "seats": seats,
+        }
+        if resource is not None:
+            params["resource"] = str(resource)
+        if after is not None:
+            params.update(after_start=after[0], after_id=after[1])
+        if limit is not None:
+            if limit <= 0:
+                return []
+            params["limit"] = limit
+        statement = sql.bookable(resource is not None, after is not None, limit is not None)
+        # all(): fetched at once, not row by row (the driver's fetchall is a C loop).
+        rows = self._unit.db().connection().execute(statement, params).all()
+        # int(): MySQL sums integers as DECIMAL.
+        return [
+            BookableSession(
+                session_id=i,
+                title=title,
+                start=start,
+                end=end,
+                capacity=capacity,
+                taken=int(n),
+                remaining=capacity - int(n),
+            )
+            for i, title, start, end, capacity, n in rows
+        ]
 
     def by_key(self, tenant: str, idempotency_key: str) -> Booking | None:
         """Return the booking made with ``idempotency_key``, or ``None``."""
