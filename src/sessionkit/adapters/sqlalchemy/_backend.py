@@ -28,7 +28,8 @@ import hashlib
 import math
 import threading
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -253,6 +254,29 @@ class Backend:
             timeout=self.lock_timeout,
             code=code,
         )
+
+    @contextmanager
+    def planned_per_call(self, connection: Connection) -> Iterator[None]:
+        """Have the statements run in the block planned for their parameters every time.
+
+        psycopg 3 prepares a statement it has run five times on a connection,
+        and PostgreSQL then settles on a *generic* plan, made without the
+        parameters' values. For a read whose best plan depends on them (how
+        much of the tenant a time window covers), that plan can cost more
+        than planning anew; the block turns psycopg's preparing off on the
+        unit's connection. Elsewhere (another driver, another database) it
+        changes nothing.
+        """
+        driver: Any = connection.connection.driver_connection
+        if self.name != "postgresql" or not hasattr(driver, "prepare_threshold"):
+            yield
+            return
+        threshold = driver.prepare_threshold
+        driver.prepare_threshold = None
+        try:
+            yield
+        finally:
+            driver.prepare_threshold = threshold
 
     def title_matches(self, folded: ColumnElement[str | None], needle: str) -> ColumnElement[bool]:
         """Return a case-insensitive, literal "title contains ``needle``" condition.

@@ -416,8 +416,10 @@ class SqlAlchemyBookingRepository(SqlRepository[Booking]):
                 return []
             params["limit"] = limit
         statement = sql.bookable(resource is not None, after is not None, limit is not None)
-        # all(): fetched at once, not row by row (the driver's fetchall is a C loop).
-        rows = self._unit.db().connection().execute(statement, params).all()
+        connection = self._unit.db().connection()
+        with self._unit.backend.planned_per_call(connection):
+            # all(): fetched at once, not row by row (the driver's fetchall is a C loop).
+            rows = connection.execute(statement, params).all()
         # int(): MySQL sums integers as DECIMAL.
         return [
             BookableSession(
