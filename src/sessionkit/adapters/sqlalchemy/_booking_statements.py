@@ -19,16 +19,20 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Insert,
     Select,
     and_,
     bindparam,
     case,
+    exists,
     func,
+    insert,
     literal,
     or_,
     select,
     union_all,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import BindParameter
 
 from sessionkit.adapters.sqlalchemy._query import CHUNK
@@ -43,6 +47,7 @@ __all__ = [
     "bind",
     "bookable",
     "grouped_seats",
+    "insert_checked",
     "locking",
     "of_session",
     "one_of",
@@ -296,3 +301,57 @@ def bookable(resource: bool, after: bool, limit: bool) -> Select[Any]:
         .order_by(S.c.start_at, S.c.id)
     )
     return statement.limit(bindparam("limit")) if limit else statement
+
+
+@functools.cache
+def insert_checked(dialect: str, active: bool, seats: bool) -> Insert:
+    """Insert one booking only if it passes the seat checks, in the statement itself.
+
+    The row's values are the parameters named after the columns; it is
+    inserted from its session's row (``:tenant``, ``:session_id``), so a
+    missing session inserts nothing, and only when, for an ``active``
+    booking, its participant has no booking in play in the session and,
+    when it takes ``seats``, the seats taken at ``:at`` plus its own fit the
+    capacity. The session's row is locked already (every writer locks it
+    first), so the counts are exact. On PostgreSQL and SQLite a taken id or
+    idempotency key inserts nothing too (``ON CONFLICT DO NOTHING``), so no
+    refusal is an error and none needs a SAVEPOINT; on MySQL/MariaDB it
+    stays a unique violation. Inserting no row means "find out why", which
+    the caller does the long way.
+    """
+    row = {column.key: bindparam(column.key, type_=column.type) for column in B.c}
+    conditions: list[ColumnElement[bool]] = [
+        S.c.tenant == row["tenant"],
+        S.c.id == row["session_id"],
+    ]
+    if active:
+        in_play = exists().where(
+            B.c.tenant == S.c.tenant,
+            B.c.session_id == S.c.id,
+            status_in(_ACTIVE),
+            B.c.participant_kind == row["participant_kind"],
+            B.c.participant_id == row["participant_id"],
+        )
+        conditions.append(~in_play)
+    if seats:
+        taken = (
+            select(func.coalesce(func.sum(B.c.seats), 0))
+            .where(
+                B.c.tenant == S.c.tenant,
+                B.c.session_id == S.c.id,
+                *taking_seats(bindparam("at", type_=B.c.created_at.type)),
+            )
+            .scalar_subquery()
+        )
+        conditions.append(taken + row["seats"] <= S.c.capacity)
+    source = select(*row.values()).where(*conditions)
+    names = list(row)
+    statement: Insert
+    if dialect == "postgresql":
+        statement = postgresql.insert(B).from_select(names, source).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(B).from_select(names, source).on_conflict_do_nothing()
+    else:
+        statement = insert(B).from_select(names, source)
+    # The caller reads how many rows went in: SQLAlchemy keeps an INSERT's count only if asked.
+    return statement.execution_options(preserve_rowcount=True)

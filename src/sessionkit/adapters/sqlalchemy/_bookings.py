@@ -45,6 +45,7 @@ from sessionkit.adapters.sqlalchemy._booking_statements import bind, shape
 from sessionkit.adapters.sqlalchemy._kind import SqlKind, SqlUnit
 from sessionkit.adapters.sqlalchemy._query import chunks
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
+from sessionkit.adapters.sqlalchemy._versioned import savepoint
 from sessionkit.adapters.sqlalchemy.mapping import session_from_row
 from sessionkit.errors import AlreadyBooked, CapacityExceeded
 from sessionkit.model.booking import BookableSession, Booking, seats_taken, stamped_at
@@ -268,7 +269,33 @@ class SqlAlchemyBookingRepository(SqlRepository[Booking]):
             db = self._unit.db()
             for tenant in sorted({b.tenant for b in batch}):
                 self._lock(db, tenant, {b.session_id for b in batch if b.tenant == tenant})
+            if len(batch) == 1 and self._inserted(db, batch[0]):
+                return
         super().add_many(batch)
+
+    def _inserted(self, db: OrmSession, record: Booking) -> bool:
+        """Insert one booking if every check passes, in one statement; return whether it did.
+
+        The common case of a booking command: the checks ride in the
+        ``INSERT ... SELECT`` itself (:func:`~._booking_statements.insert_checked`),
+        so a booking costs one statement instead of a SAVEPOINT, two reads, the
+        insert and a RELEASE. A refusal inserts nothing, and :meth:`add_many`
+        then takes the long way, which finds and raises the error (in the
+        memory's order) or, if the database changed meanwhile, writes the row
+        after all. On MySQL/MariaDB a taken key is still a unique violation, so
+        there the statement keeps its SAVEPOINT and the usual translation.
+        """
+        backend = self._unit.backend.name
+        at = stamped_at(record)
+        takes_seats = record.active and record.takes_seats(at)
+        statement = sql.insert_checked(backend, record.active, takes_seats)
+        params = self.sql.values(record)
+        params["at"] = at
+        connection = db.connection()
+        if backend != "mysql":
+            return connection.execute(statement, params).rowcount == 1
+        with savepoint(db, partial(self._refused, db, [record], False)):
+            return connection.execute(statement, params).rowcount == 1
 
     def _before_insert(self, db: OrmSession, batch: Sequence[Booking]) -> None:
         """Refuse taken ids and keys, doubles and full sessions (the sessions are locked)."""
