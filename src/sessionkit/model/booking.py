@@ -65,6 +65,7 @@ __all__ = [
     "WAITLISTED",
     "BookableSession",
     "Booking",
+    "Seating",
     "check_seats",
     "participant_ref",
     "seats_taken",
@@ -322,3 +323,20 @@ class BookableSession:
     def span(self) -> TimeSpan:
         """The session's time."""
         return TimeSpan.unchecked(self.start, self.end)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Seating:
+    """A session's seats at an instant, and the bookings in play a command must act on.
+
+    ``taken`` is the seats held, offered and confirmed bookings take at the
+    instant. ``lapsed`` are the holds and offers that ran out by then (still
+    stored as held or offered), ``waiting`` the waitlist, and ``mine`` the
+    bookings in play of one participant that had not run out; each in
+    waitlist order, then by creation, then id (as ``for_session``).
+    """
+
+    taken: int
+    lapsed: tuple[Booking, ...] = ()
+    waiting: tuple[Booking, ...] = ()
+    mine: tuple[Booking, ...] = ()

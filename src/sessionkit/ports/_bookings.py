@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from sessionkit.errors import BookingNotFound, Duplicate, DuplicateBooking
-from sessionkit.model.booking import BookableSession, Booking
+from sessionkit.model.booking import BookableSession, Booking, Seating
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports._kinds import SESSIONS
 from sessionkit.ports._storage import Kind, Repository, UniqueKey
@@ -48,6 +48,17 @@ class BookingRepository(Repository[Booking], Protocol):
         self, tenant: str, session_ids: Iterable[str], *, at: datetime
     ) -> dict[str, int]:
         """Return the seats taken at ``at`` per session id (sessions with none are left out)."""
+        ...
+
+    def seating(
+        self, tenant: str, session_id: str, *, at: datetime, participant: ResourceRef | None = None
+    ) -> Seating:
+        """Return the session's seats taken at ``at`` and the bookings a booking command acts on.
+
+        Those are its holds and offers run out by ``at``, its waitlist and
+        ``participant``'s bookings in play (each in ``for_session`` order);
+        a session with no bookings (or none stored) has ``Seating(taken=0)``.
+        """
         ...
 
     def counts(

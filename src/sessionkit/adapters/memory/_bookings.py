@@ -8,7 +8,14 @@ from datetime import datetime
 from sessionkit.adapters.memory._repository import MemoryRepository, register
 from sessionkit.adapters.memory._table import Index, Table
 from sessionkit.errors import AlreadyBooked, CapacityExceeded
-from sessionkit.model.booking import BookableSession, Booking, seats_taken, stamped_at
+from sessionkit.model.booking import (
+    WAITLISTED,
+    BookableSession,
+    Booking,
+    Seating,
+    seats_taken,
+    stamped_at,
+)
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports import BOOKINGS
 from sessionkit.timespan import TimeSpan
@@ -122,6 +129,18 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
             if taken:
                 found[session_id] = taken
         return found
+
+    def seating(
+        self, tenant: str, session_id: str, *, at: datetime, participant: ResourceRef | None = None
+    ) -> Seating:
+        """Return the seats taken at ``at`` and the run-out, waiting and participant's bookings."""
+        rows = _ordered(b for b in self._group("session").of(tenant, session_id) if b.active)
+        return Seating(
+            taken=seats_taken(rows, at),
+            lapsed=tuple(b for b in rows if b.expired_at(at)),
+            waiting=tuple(b for b in rows if b.status == WAITLISTED),
+            mine=tuple(b for b in rows if b.participant == participant and not b.expired_at(at)),
+        )
 
     def counts(
         self, tenant: str, session_ids: Iterable[str], *, statuses: Iterable[str] | None = None

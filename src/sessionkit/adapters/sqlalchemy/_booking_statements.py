@@ -38,7 +38,13 @@ from sqlalchemy.sql.elements import BindParameter
 from sessionkit.adapters.sqlalchemy._query import CHUNK
 from sessionkit.adapters.sqlalchemy.booking_rows import bookings_table
 from sessionkit.adapters.sqlalchemy.rows import session_resources_table, sessions_table
-from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES, HELD, OFFERED, SEAT_STATUSES
+from sessionkit.model.booking import (
+    ACTIVE_BOOKING_STATUSES,
+    HELD,
+    OFFERED,
+    SEAT_STATUSES,
+    WAITLISTED,
+)
 
 __all__ = [
     "FIXED",
@@ -53,6 +59,7 @@ __all__ = [
     "one_of",
     "related_rows",
     "seat_counts",
+    "seating",
     "shape",
 ]
 
@@ -166,9 +173,47 @@ def of_session(statuses: int | None) -> Select[Any]:
     conditions = [B.c.tenant == _TENANT, B.c.session_id == bindparam("session_id")]
     if statuses is not None:
         conditions.append(B.c.status.in_([bindparam(f"st{n}") for n in range(statuses)]))
+    return select(B).where(*conditions).order_by(*_waitlist_order())
+
+
+def _waitlist_order() -> list[ColumnElement[Any]]:
+    """``for_session``'s order: by waitlist position (unplaced last), creation, id."""
     unplaced = case((B.c.position.is_(None), 1), else_=0)
-    order = [unplaced, B.c.position, B.c.created_at, B.c.id]
-    return select(B).where(*conditions).order_by(*order)
+    return [unplaced, B.c.position, B.c.created_at, B.c.id]
+
+
+@functools.cache
+def seating(participant: bool) -> Select[Any]:
+    """The seats ``:session_id`` takes at ``:at``, beside the bookings a booking command acts on.
+
+    One row per booking in play that ran out by ``:at`` (held or offered),
+    waits on the waitlist, or (with ``participant``) belongs to ``:kind`` /
+    ``:ident``; in waitlist order. Every row carries the seats taken
+    (``taken``), and a session without such bookings still gives one row,
+    its booking columns ``NULL``.
+    """
+    at = bindparam("at", type_=B.c.created_at.type)
+    session_id: BindParameter[str] = bindparam("session_id")
+    counted = (
+        select(func.coalesce(func.sum(B.c.seats), 0).label("taken"))
+        .where(B.c.tenant == _TENANT, B.c.session_id == session_id, *taking_seats(at))
+        .subquery("seats")
+    )
+    acting: list[ColumnElement[bool]] = [
+        B.c.status == literal(WAITLISTED, B.c.status.type),
+        and_(status_in(_EXPIRING), B.c.hold_expires_at <= at),
+    ]
+    if participant:
+        mine = and_(
+            B.c.participant_kind == bindparam("kind"), B.c.participant_id == bindparam("ident")
+        )
+        acting.append(mine)
+    on = and_(B.c.tenant == _TENANT, B.c.session_id == session_id, status_in(_ACTIVE), or_(*acting))
+    return (
+        select(counted.c.taken, B)
+        .select_from(counted.outerjoin(B, on))
+        .order_by(*_waitlist_order())
+    )
 
 
 @functools.cache

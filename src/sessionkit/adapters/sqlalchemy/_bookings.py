@@ -48,7 +48,14 @@ from sessionkit.adapters.sqlalchemy._repository import SqlRepository
 from sessionkit.adapters.sqlalchemy._versioned import savepoint
 from sessionkit.adapters.sqlalchemy.mapping import session_from_row
 from sessionkit.errors import AlreadyBooked, CapacityExceeded
-from sessionkit.model.booking import BookableSession, Booking, seats_taken, stamped_at
+from sessionkit.model.booking import (
+    WAITLISTED,
+    BookableSession,
+    Booking,
+    Seating,
+    seats_taken,
+    stamped_at,
+)
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports import Kind, UniqueKey
 from sessionkit.timespan import TimeSpan
@@ -391,6 +398,36 @@ class SqlAlchemyBookingRepository(SqlRepository[Booking]):
             # int(): MySQL sums integers as DECIMAL.
             found.update((i, int(n)) for i, n in rows if n)
         return {i: found[i] for i in wanted if i in found}
+
+    def seating(
+        self, tenant: str, session_id: str, *, at: datetime, participant: ResourceRef | None = None
+    ) -> Seating:
+        """Return the seats taken at ``at`` and the run-out, waiting and participant's bookings.
+
+        One statement (:func:`~._booking_statements.seating`): a booking command
+        settling a session reads the few bookings it acts on, not all in play.
+        """
+        params: dict[str, Any] = {"tenant": tenant, "session_id": session_id, "at": at}
+        if participant is not None:
+            params.update(kind=participant.kind, ident=participant.id)
+        rows = self._unit.db().connection().execute(sql.seating(participant is not None), params)
+        taken = 0
+        lapsed: list[Booking] = []
+        waiting: list[Booking] = []
+        mine: list[Booking] = []
+        make = self.sql.from_row
+        for row in rows.mappings():
+            taken = int(row["taken"])  # int(): MySQL sums integers as DECIMAL
+            if row["id"] is None:
+                continue  # the session has no booking to act on
+            booking = make(row)
+            if booking.expired_at(at):
+                lapsed.append(booking)
+            elif booking.participant == participant:
+                mine.append(booking)
+            if booking.status == WAITLISTED:
+                waiting.append(booking)
+        return Seating(taken=taken, lapsed=tuple(lapsed), waiting=tuple(waiting), mine=tuple(mine))
 
     def counts(
         self, tenant: str, session_ids: Iterable[str], *, statuses: Iterable[str] | None = None

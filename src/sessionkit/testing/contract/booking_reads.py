@@ -12,7 +12,7 @@ from datetime import datetime
 
 import attrs
 
-from sessionkit.model.booking import CANCELLED, CONFIRMED, HELD, OFFERED, WAITLISTED
+from sessionkit.model.booking import CANCELLED, CONFIRMED, HELD, OFFERED, WAITLISTED, Seating
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports import UnitOfWorkFactory as Factory
 from sessionkit.testing.contract._booking_support import (
@@ -104,6 +104,53 @@ class BookingReadsContract(BookingContractBase):
             assert repo.seats_taken(TENANT, ["s1"], at=at_hours(5)) == {"s1": 2}
             assert repo.seats_taken(OTHER_TENANT, ["s1", "s2"], at=at_hours(0)) == {"s1": 7}
             assert repo.seats_taken(TENANT, [], at=at_hours(0)) == {}
+
+    def test_seating_reads_the_seats_and_the_bookings_a_command_acts_on(
+        self, store: Factory
+    ) -> None:
+        """Seats taken at the instant, run-out holds and offers, the waitlist, one's own."""
+        self.open_sessions(
+            store,
+            make_booking_session("s1", capacity=10),
+            make_booking_session("s2", at=3),
+            make_booking_session("s1", tenant=OTHER_TENANT),
+        )
+        ana = "student:ana"
+        self.keep(
+            store,
+            make_booking("c1", participant=ana, seats=2),
+            make_booking("live", status=HELD, hold_until=5),
+            make_booking("lapsed", status=HELD, hold_until=-1, created=-40),
+            make_booking("gone", status=OFFERED, hold_until=-2, position=1),
+            make_booking("w2", status=WAITLISTED, position=3, participant="student:eve"),
+            make_booking("w1", status=WAITLISTED, position=2),
+            make_booking("x", participant=ana, status=CANCELLED, seats=4),
+            make_booking("y", session_id="s2", at=3, participant=ana),
+            make_booking("theirs", tenant=OTHER_TENANT, status=WAITLISTED, position=1),
+        )
+        with store() as uow:
+            repo = self.bookings(uow)
+            seating = repo.seating(TENANT, "s1", at=at_hours(0), participant=ResourceRef.parse(ana))
+            assert seating.taken == 3
+            assert booking_ids(seating.lapsed) == ["gone", "lapsed"]
+            assert booking_ids(seating.waiting) == ["w1", "w2"]
+            assert booking_ids(seating.mine) == ["c1"]
+            assert seating.mine[0] == repo.get(TENANT, "c1")
+            eve = repo.seating(
+                TENANT, "s1", at=at_hours(0), participant=ResourceRef("student", "eve")
+            )
+            assert booking_ids(eve.mine) == ["w2"]
+            ran_out = repo.seating(
+                TENANT, "s1", at=at_hours(0), participant=ResourceRef("student", "lapsed")
+            )
+            assert ran_out.mine == ()  # a hold that ran out is the command's to expire
+            earlier = repo.seating(TENANT, "s1", at=at_hours(-3))
+            assert (earlier.taken, earlier.lapsed, earlier.mine) == (5, (), ())
+            assert booking_ids(earlier.waiting) == ["w1", "w2"]
+            assert repo.seating(TENANT, "s2", at=at_hours(0)) == Seating(taken=1)
+            assert repo.seating(TENANT, "nowhere", at=at_hours(0)) == Seating(taken=0)
+            theirs = repo.seating(OTHER_TENANT, "s1", at=at_hours(0))
+            assert (theirs.taken, booking_ids(theirs.waiting)) == (0, ["theirs"])
 
     def test_counts_bookings_per_session_by_status(self, store: Factory) -> None:
         """``counts`` counts bookings of every status (or of ``statuses``) per session."""
