@@ -128,6 +128,7 @@ def _lock_names(tenant: str, names: Iterable[str]) -> str:
 
 
 _MYSQL_WAIT = "sessionkit.innodb_lock_wait_timeout"
+_SET_LOCK_TIMEOUT = text("SELECT set_config('lock_timeout', :timeout, true)")
 _FOREVER = 365 * 24 * 3600
 """GET_LOCK's timeout when the store sets none: a year (MariaDB has no "infinite")."""
 
@@ -165,16 +166,27 @@ class Backend:
         pooled connection; it keeps the value). Only for units that own their
         transaction: a host's transaction keeps its own settings.
         """
+        # Through the Core connection: the ORM session's execute() costs as much again.
         if self.name == "postgresql" and self._pg_timeout is not None:
-            db.execute(
-                text("SELECT set_config('lock_timeout', :timeout, true)"),
-                {"timeout": self._pg_timeout},
-            )
+            db.connection().execute(_SET_LOCK_TIMEOUT, {"timeout": self._pg_timeout})
         elif self.name == "mysql" and self._innodb_seconds is not None:
             connection = db.connection()
             if connection.info.get(_MYSQL_WAIT) != self._innodb_seconds:
-                db.execute(text(f"SET SESSION innodb_lock_wait_timeout = {self._innodb_seconds}"))
+                wait = f"SET SESSION innodb_lock_wait_timeout = {self._innodb_seconds}"
+                connection.exec_driver_sql(wait)
                 connection.info[_MYSQL_WAIT] = self._innodb_seconds
+
+    def bound_in_statement(self) -> str | None:
+        """Return the ``lock_timeout`` a statement may set itself, or ``None`` where none can.
+
+        PostgreSQL only: ``set_config('lock_timeout', value, true)`` in the
+        select list of a ``SELECT ... FOR UPDATE`` runs in the scan, for the
+        row found, before the row is locked, so the wait for that lock is
+        bounded already, and the transaction spares the round trip of
+        :meth:`bound_waits`. A statement that finds no row runs nothing: its
+        caller then calls :meth:`bound_waits`.
+        """
+        return self._pg_timeout if self.name == "postgresql" else None
 
     def constraint_guards(self, db: OrmSession) -> bool:
         """Whether PostgreSQL's exclusion constraint is in place (checked once, then cached)."""

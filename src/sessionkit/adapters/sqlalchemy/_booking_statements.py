@@ -21,6 +21,7 @@ from sqlalchemy import (
     CompoundSelect,
     Insert,
     Select,
+    String,
     and_,
     bindparam,
     case,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -50,6 +52,7 @@ __all__ = [
     "FIXED",
     "GROUP",
     "SESSION_FOR_UPDATE",
+    "SESSION_FOR_UPDATE_BOUNDED",
     "bind",
     "bookable",
     "grouped_seats",
@@ -117,6 +120,17 @@ SESSION_FOR_UPDATE = (
     select(S).where(S.c.tenant == _TENANT, S.c.id == bindparam("session_id")).with_for_update()
 )
 """The session row by ``tenant`` and ``session_id``, locked until the transaction ends."""
+
+SESSION_FOR_UPDATE_BOUNDED = (
+    select(S, func.set_config("lock_timeout", bindparam("lock_timeout", type_=String), true()))
+    .where(S.c.tenant == _TENANT, S.c.id == bindparam("session_id"))
+    .with_for_update()
+)
+""":data:`SESSION_FOR_UPDATE` setting PostgreSQL's ``lock_timeout`` for the transaction first.
+
+``set_config`` is computed with the scanned row, below the lock (``LockRows``),
+so the wait for the row is bounded; see ``Backend.bound_in_statement``.
+"""
 
 
 @functools.cache
