@@ -200,11 +200,13 @@ def _waitlist_order() -> list[ColumnElement[Any]]:
 def seating(participant: bool) -> Select[Any]:
     """The seats ``:session_id`` takes at ``:at``, beside the bookings a booking command acts on.
 
-    One row per booking in play that ran out by ``:at`` (held or offered),
-    waits on the waitlist, or (with ``participant``) belongs to ``:kind`` /
-    ``:ident``; in waitlist order. Every row carries the seats taken
-    (``taken``), and a session without such bookings still gives one row,
-    its booking columns ``NULL``.
+    Rows ``(taken, id)``: the id of each booking in play that ran out by
+    ``:at`` (held or offered), waits on the waitlist, or (with
+    ``participant``) belongs to ``:kind`` / ``:ident``, in waitlist order;
+    a session without such bookings still gives one row, its id ``NULL``.
+    Two columns, not the bookings' twenty: such bookings are rare, and the
+    driver describes every column of every result (the caller reads the
+    rows it needs, when there are any).
     """
     at = bindparam("at", type_=B.c.created_at.type)
     session_id: BindParameter[str] = bindparam("session_id")
@@ -224,7 +226,7 @@ def seating(participant: bool) -> Select[Any]:
         acting.append(mine)
     on = and_(B.c.tenant == _TENANT, B.c.session_id == session_id, status_in(_ACTIVE), or_(*acting))
     return (
-        select(counted.c.taken, B)
+        select(counted.c.taken, B.c.id)
         .select_from(counted.outerjoin(B, on))
         .order_by(*_waitlist_order())
     )

@@ -414,23 +414,30 @@ class SqlAlchemyBookingRepository(SqlRepository[Booking]):
     ) -> Seating:
         """Return the seats taken at ``at`` and the run-out, waiting and participant's bookings.
 
-        One statement (:func:`~._booking_statements.seating`): a booking command
-        settling a session reads the few bookings it acts on, not all in play.
+        One statement (:func:`~._booking_statements.seating`) sums the seats and
+        names the bookings to act on; a second reads those, when there are any.
+        A booking command settling a session so reads none of the bookings it
+        leaves alone.
         """
         params: dict[str, Any] = {"tenant": tenant, "session_id": session_id, "at": at}
         if participant is not None:
             params.update(kind=participant.kind, ident=participant.id)
-        rows = self._unit.db().connection().execute(sql.seating(participant is not None), params)
-        taken = 0
+        db = self._unit.db()
+        statement = sql.seating(participant is not None)
+        rows = db.connection().execute(statement, params).all()
+        taken = int(rows[0][0]) if rows else 0  # int(): MySQL sums integers as DECIMAL
+        ids = [booking_id for _, booking_id in rows if booking_id is not None]
+        if not ids:
+            return Seating(taken=taken)
+        found = self._fetch(db, tenant, ids)
         lapsed: list[Booking] = []
         waiting: list[Booking] = []
         mine: list[Booking] = []
-        make = self.sql.from_row
-        for row in rows.mappings():
-            taken = int(row["taken"])  # int(): MySQL sums integers as DECIMAL
-            if row["id"] is None:
-                continue  # the session has no booking to act on
-            booking = make(row)
+        for booking in (found[i] for i in ids if i in found):
+            # Judged on the rows as read now (a booking leaving play does not wait for
+            # the session's lock), by the rules the first statement applied.
+            if not booking.active:
+                continue
             if booking.expired_at(at):
                 lapsed.append(booking)
             elif booking.participant == participant:
