@@ -20,7 +20,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, text
@@ -44,14 +44,22 @@ def _kit(engine: Engine, rules: BookingRules) -> SessionKit:
     )
 
 
-def _open(kit: SessionKit, count: int, *, capacity: int = WRITERS) -> list[str]:
-    """Open ``count`` sessions of one day (one an hour from 9:00); return their ids."""
+ROOM = max(WRITERS, ROUNDS)
+"""Seats enough for every round's booking to land in one session (no session ever fills)."""
+
+
+def _open(kit: SessionKit, count: int, *, capacity: int = ROOM) -> list[str]:
+    """Open ``count`` sessions, one an hour from 9:00 on 4 March; return their ids.
+
+    Up to fifteen fit the day; more (many rounds) run into the next days.
+    """
+    first = datetime(2026, 3, 4, 9, tzinfo=UTC)
     return [
         kit.sessions.create_extra(
             T,
             actor="tina",
-            start=datetime(2026, 3, 4, 9 + n, tzinfo=UTC),
-            end=datetime(2026, 3, 4, 9 + n, 45, tzinfo=UTC),
+            start=first + timedelta(hours=n),
+            end=first + timedelta(hours=n, minutes=45),
             resources=[ResourceRef("tutor", f"t{n}")],
             lifecycle="lms",
             capacity=capacity,

@@ -38,6 +38,7 @@ from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema, metadata
 from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
 from sessionkit.errors import (
+    SessionNotFound,
     StorageError,
     StorageFull,
     StorageReadOnly,
@@ -45,6 +46,7 @@ from sessionkit.errors import (
     StorageUnavailable,
 )
 from sessionkit.model import ResourceRef, ScheduleItem
+from sessionkit.ports import BOOKINGS
 from sessionkit.recurrence import Recurrence
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.contract import TENANT, make_session
@@ -313,6 +315,46 @@ def test_a_row_held_by_an_open_unit_of_work_is_storage_timeout(server: Engine) -
     assert error.timeout == SHORT
     assert isinstance(error.__cause__, _driver_errors(server))
     assert snapshot(server) == before
+
+
+def test_a_booking_waits_for_its_session_no_longer_than_lock_timeout(server: Engine) -> None:
+    """The session's row lock is a booking's first statement; on PostgreSQL it bounds itself."""
+    store = SqlAlchemyStore(server, lock_timeout=SHORT)
+    before = snapshot(server)
+    holder = store.unit_of_work().__enter__()
+    holder.repository(BOOKINGS).lock_session(TENANT, "s1")
+    try:
+        started = time.monotonic()
+        with pytest.raises(StorageTimeout) as caught:
+            _kit(store).bookings.book(TENANT, "s1", "student:bo", actor="bo")
+        waited = time.monotonic() - started
+    finally:
+        holder.__exit__(None, None, None)
+    error = caught.value
+    assert 0.5 < waited < 8, waited
+    assert error.waited_for == "a row lock on sessionkit_sessions"
+    assert error.timeout == SHORT
+    assert isinstance(error.__cause__, _driver_errors(server))
+    assert snapshot(server) == before
+    booked = _kit(store).bookings.book(TENANT, "s1", "student:bo", actor="bo")
+    assert booked.status == "HELD"
+
+
+def test_a_unit_that_locks_a_missing_session_still_bounds_its_waits(server: Engine) -> None:
+    """No row: the bounding statement set nothing, so the lock timeout is set on its own."""
+    store = SqlAlchemyStore(server, lock_timeout=SHORT)
+    holder = store.unit_of_work().__enter__()
+    holder.repository(BOOKINGS).lock_session(TENANT, "s1")
+    try:
+        with store.unit_of_work() as uow:
+            with pytest.raises(SessionNotFound):
+                uow.repository(BOOKINGS).lock_session(TENANT, "nowhere")
+            started = time.monotonic()
+            with pytest.raises(StorageTimeout):
+                uow.repository(BOOKINGS).lock_session(TENANT, "s1")
+            assert time.monotonic() - started < 8
+    finally:
+        holder.__exit__(None, None, None)
 
 
 def test_a_resource_held_by_an_open_unit_of_work_is_storage_timeout(server: Engine) -> None:

@@ -175,3 +175,24 @@ def test_without_the_constraint_the_store_warns_and_locks(engine: Engine) -> Non
     for thread in threads:
         thread.join(timeout=30)
     assert sorted(outcomes) == ["conflict"] * 5 + ["won"]
+
+
+def test_reads_planned_per_call_are_never_prepared_by_psycopg(engine: Engine) -> None:
+    """``bookable`` plans for its window every time: psycopg's preparing is off in the block."""
+    store = SqlAlchemyStore(engine)
+    with engine.connect() as connection:
+        driver: Any = connection.connection.driver_connection
+        threshold = driver.prepare_threshold
+        with store.backend.planned_per_call(connection):
+            assert driver.prepare_threshold is None
+            for _ in range(8):  # past psycopg's threshold of 5
+                connection.execute(text("SELECT 1 WHERE 1 = :one"), {"one": 1}).all()
+        assert driver.prepare_threshold == threshold
+        with pytest.raises(ZeroDivisionError), store.backend.planned_per_call(connection):
+            1 / 0  # noqa: B018  # an error inside the block
+        assert driver.prepare_threshold == threshold
+        prepared = connection.execute(
+            text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE :like"),
+            {"like": "%WHERE 1 = $1%"},
+        ).scalar()
+        assert prepared == 0

@@ -2,8 +2,9 @@
 
 Whatever the order, the seats taken at any instant never pass the capacity,
 every participant has at most one booking in play per session, the waitlist
-is offered strictly in order, and the seats the store reports equal the
-oracle's sum over bookings that take seats at that instant.
+is offered strictly in order, and the seats the store reports (free seats and
+the bookable sessions) equal the oracle's sum over bookings that take seats at
+that instant.
 """
 
 from __future__ import annotations
@@ -96,11 +97,16 @@ class Seats(RuleBasedStateMachine):
     def seats_never_pass_capacity_and_match_the_oracle(self) -> None:
         now = self.h.clock.now()
         remaining = self.h.kit.bookings.remaining_seats(T, [s.id for s in self.sessions])
+        listed = self.h.kit.bookings.bookable(T, start=NOW, end=NOW + timedelta(days=7))
+        bookable = {b.session_id: (b.taken, b.remaining) for b in listed}
         for session in self.sessions:
             bookings = self._bookings(session.id)
             taken = sum(b.seats for b in bookings if b.takes_seats(now))
             assert taken <= session.capacity
             assert remaining[session.id] == session.capacity - taken
+            free = session.capacity - taken
+            expected = (taken, free) if free >= 1 and session.start > now else None
+            assert bookable.get(session.id) == expected
 
     @invariant()
     def one_booking_in_play_per_participant_and_session(self) -> None:

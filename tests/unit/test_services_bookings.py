@@ -111,7 +111,7 @@ def test_an_expired_hold_counts_in_nothing_even_if_no_job_ran(h: Harness) -> Non
     assert h.kit.bookings.remaining_seats(T, [s.id]) == {s.id: 0}
     h.clock.advance(timedelta(minutes=1))  # the hold ends now (exclusive)
     assert h.kit.bookings.remaining_seats(T, [s.id]) == {s.id: 1}
-    assert [b.session.id for b in h.kit.bookings.bookable(T, start=NOW, end=s.end)] == [s.id]
+    assert [b.session_id for b in h.kit.bookings.bookable(T, start=NOW, end=s.end)] == [s.id]
     assert h.kit.bookings.agenda(T, ANA) == []
     with pytest.raises(HoldExpired) as caught:
         h.kit.bookings.confirm(T, first.id, actor="ana")
@@ -448,11 +448,45 @@ def test_participant_reads_agenda_and_bookable_sessions(h: Harness) -> None:
     window = h.kit.bookings.for_participant(T, ANA, start=NOW + timedelta(days=2))
     assert [b.session_id for b in window] == [wednesday.id, monday_next.id]
     open_ = h.kit.bookings.bookable(T, start=NOW, end=NOW + timedelta(days=14), resource=TUTOR)
-    assert [(b.session.id, b.taken, b.remaining) for b in open_] == [
+    assert [(b.session_id, b.taken, b.remaining) for b in open_] == [
         (tuesday.id, 1, 1),
         (monday_next.id, 1, 1),
     ]
     assert h.kit.bookings.remaining_seats(T, [wednesday.id, "nope"]) == {wednesday.id: 0}
+
+
+def test_bookable_pages_through_the_store_and_checks_its_arguments(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sessionkit.services.booking_queries.MAX_BOOKINGS_PAGE", 2)
+    made = [slot(h, capacity=2, day=3, hour=8 + n) for n in range(5)]
+    h.kit.bookings.book(T, made[1].id, ANA, actor=None, seats=2, confirm=True)
+    h.kit.bookings.book(T, made[3].id, ANA, actor=None, confirm=True)
+    end = NOW + timedelta(days=2)
+    open_ = h.kit.bookings.bookable(T, start=NOW, end=end, resource=str(TUTOR))
+    assert [(b.session_id, b.remaining) for b in open_] == [
+        (made[0].id, 2),
+        (made[2].id, 2),
+        (made[3].id, 1),
+        (made[4].id, 2),
+    ]
+    first = open_[0]
+    assert (first.title, first.start, first.end, first.capacity) == (
+        "Algebra",
+        made[0].start,
+        made[0].end,
+        2,
+    )
+    assert [b.session_id for b in h.kit.bookings.bookable(T, start=NOW, end=end, seats=2)] == [
+        made[0].id,
+        made[2].id,
+        made[4].id,
+    ]
+    assert h.kit.bookings.bookable(T, start=end, end=NOW) == []
+    with pytest.raises(InvalidValue):
+        h.kit.bookings.bookable(T, start=NOW, end=end, seats=0)
+    with pytest.raises(NaiveDatetime):
+        h.kit.bookings.bookable(T, start=NOW.replace(tzinfo=None), end=end)
 
 
 def test_a_hold_that_ran_out_no_longer_locks_its_session(h: Harness) -> None:

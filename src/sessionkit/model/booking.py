@@ -64,7 +64,9 @@ __all__ = [
     "OFFERED",
     "SEAT_STATUSES",
     "WAITLISTED",
+    "BookableSession",
     "Booking",
+    "Seating",
     "check_seats",
     "participant_ref",
     "seats_taken",
@@ -298,3 +300,44 @@ def stamped_at(booking: Booking) -> datetime:
 def seats_taken(bookings: Iterable[Booking], at: datetime, *, excluding: str | None = None) -> int:
     """Return the seats ``bookings`` take at ``at`` (leaving out the booking ``excluding``)."""
     return sum(b.seats for b in bookings if b.id != excluding and b.takes_seats(at))
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class BookableSession:
+    """A session open for booking as a listing shows it: what, when, and its seats at an instant.
+
+    ``taken`` counts the seats of held, offered and confirmed bookings at the
+    read's instant (a hold that ran out takes none, whether or not the expiry
+    job has run); ``remaining`` is ``capacity - taken``. The session itself is
+    one ``kit.sessions.get(tenant, session_id)`` away.
+    """
+
+    session_id: str
+    title: str
+    start: datetime
+    end: datetime
+    capacity: int
+    taken: int
+    remaining: int
+
+    @property
+    def span(self) -> TimeSpan:
+        """The session's time."""
+        return TimeSpan.unchecked(self.start, self.end)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Seating:
+    """A session's seats at an instant, and the bookings in play a command must act on.
+
+    ``taken`` is the seats held, offered and confirmed bookings take at the
+    instant. ``lapsed`` are the holds and offers that ran out by then (still
+    stored as held or offered), ``waiting`` the waitlist, and ``mine`` the
+    bookings in play of one participant that had not run out; each in
+    waitlist order, then by creation, then id (as ``for_session``).
+    """
+
+    taken: int
+    lapsed: tuple[Booking, ...] = ()
+    waiting: tuple[Booking, ...] = ()
+    mine: tuple[Booking, ...] = ()

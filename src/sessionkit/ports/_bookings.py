@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from sessionkit.errors import BookingNotFound, Duplicate, DuplicateBooking
-from sessionkit.model.booking import Booking
+from sessionkit.model.booking import BookableSession, Booking, Seating
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports._kinds import SESSIONS
 from sessionkit.ports._storage import Kind, Repository, UniqueKey
@@ -50,10 +50,41 @@ class BookingRepository(Repository[Booking], Protocol):
         """Return the seats taken at ``at`` per session id (sessions with none are left out)."""
         ...
 
+    def seating(
+        self, tenant: str, session_id: str, *, at: datetime, participant: ResourceRef | None = None
+    ) -> Seating:
+        """Return the session's seats taken at ``at`` and the bookings a booking command acts on.
+
+        Those are its holds and offers run out by ``at``, its waitlist and
+        ``participant``'s bookings in play (each in ``for_session`` order);
+        a session with no bookings (or none stored) has ``Seating(taken=0)``.
+        """
+        ...
+
     def counts(
         self, tenant: str, session_ids: Iterable[str], *, statuses: Iterable[str] | None = None
     ) -> dict[str, int]:
         """Return how many bookings (in ``statuses``, if given) each session has; none left out."""
+        ...
+
+    def bookable(
+        self,
+        tenant: str,
+        *,
+        window: TimeSpan,
+        at: datetime,
+        seats: int = 1,
+        resource: ResourceRef | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[BookableSession]:
+        """Return busy sessions in ``window`` starting after ``at`` with ``seats`` free at ``at``.
+
+        By start then id; seats are counted at ``at`` (:meth:`seats_taken`).
+        ``resource`` keeps the sessions that occupy it; ``after`` is a keyset
+        cursor ``(start, session_id)``: only sessions strictly after it;
+        ``limit`` caps the list.
+        """
         ...
 
     def by_key(self, tenant: str, idempotency_key: str) -> Booking | None:

@@ -22,12 +22,10 @@ from sessionkit.model.booking import (
     BOOKING_LIFECYCLE,
     HELD,
     OFFERED,
-    WAITLISTED,
     Booking,
-    seats_taken,
 )
 from sessionkit.model.booking_events import booking_event
-from sessionkit.model.session import Session
+from sessionkit.model.session import ResourceRef, Session
 from sessionkit.services._context import Context, Tx
 from sessionkit.services._money import follow_booking
 
@@ -80,58 +78,75 @@ def expire(tx: Tx, booking: Booking) -> Booking:
 
 @attrs.frozen
 class Settled:
-    """A session after settling: its bookings in play (waitlist order) and what changed."""
+    """A session after settling: its seats taken, who still waits, and what changed.
 
-    live: list[Booking]
+    ``mine`` holds the bookings in play of the participant the caller asked
+    about (offered ones as offered now).
+    """
+
+    taken: int
+    queued: bool
+    mine: tuple[Booking, ...] = ()
     expired: int = 0
     offered: int = 0
 
 
-def settle(ctx: Context, tx: Tx, session: Session, *, actor: str | None) -> Settled:
+def settle(
+    ctx: Context,
+    tx: Tx,
+    session: Session,
+    *,
+    actor: str | None,
+    participant: ResourceRef | None = None,
+) -> Settled:
     """Expire the session's run-out holds and offers, then offer freed seats in order.
 
-    Call with the session's row locked.
+    Call with the session's row locked. Reads only the bookings it may act
+    on (``bookings.seating``): the run-out ones, the waitlist, and
+    ``participant``'s, whose bookings in play come back in ``Settled.mine``.
     """
-    bookings = tx.bookings.for_session(session.tenant, session.id, statuses=ACTIVE_BOOKING_STATUSES)
-    live: list[Booking] = []
-    expired = 0
-    for booking in bookings:
-        if booking.expired_at(tx.now):
-            expire(tx, booking)
-            expired += 1
-        else:
-            live.append(booking)
-    return _offer_freed(ctx, tx, session, live, expired=expired, actor=actor)
+    seating = tx.bookings.seating(session.tenant, session.id, at=tx.now, participant=participant)
+    for booking in seating.lapsed:
+        expire(tx, booking)
+    free = session.capacity - seating.taken
+    offers = _offer_freed(ctx, tx, session, seating.waiting, free, actor)
+    mine = tuple(offers.get(b.id, b) for b in seating.mine)
+    offered = sum(b.seats for b in offers.values())
+    return Settled(
+        taken=seating.taken + offered,
+        queued=len(offers) < len(seating.waiting),
+        mine=mine,
+        expired=len(seating.lapsed),
+        offered=len(offers),
+    )
 
 
 def _offer_freed(
-    ctx: Context, tx: Tx, session: Session, live: list[Booking], *, expired: int, actor: str | None
-) -> Settled:
-    """Offer free seats to waitlisted bookings, first come first served.
+    ctx: Context,
+    tx: Tx,
+    session: Session,
+    waiting: Sequence[Booking],
+    free: int,
+    actor: str | None,
+) -> dict[str, Booking]:
+    """Offer ``free`` seats to the ``waiting`` bookings, first come first served; the offers by id.
 
     Strictly in order: when the first in line needs more seats than are free,
     nobody behind it is offered any (no one jumps the queue).
     """
-    free = session.capacity - seats_taken(live, tx.now)
     claim = ctx.rules_for(session).offer_for
-    result: list[Booking] = []
-    offered = 0
-    blocked = False
-    for booking in live:
-        if booking.status == WAITLISTED and not blocked:
-            if booking.seats <= free:
-                changed, change = BOOKING_LIFECYCLE.fire(
-                    booking.holding(until=tx.now + claim), "offer", now=tx.now, actor=actor
-                )
-                booking = store_booking_change(
-                    tx, booking, changed, [change], actor=actor, reason="a seat freed"
-                )
-                free -= booking.seats
-                offered += 1
-            else:
-                blocked = True
-        result.append(booking)
-    return Settled(result, expired, offered)
+    offers: dict[str, Booking] = {}
+    for booking in waiting:
+        if booking.seats > free:
+            break
+        changed, change = BOOKING_LIFECYCLE.fire(
+            booking.holding(until=tx.now + claim), "offer", now=tx.now, actor=actor
+        )
+        offers[booking.id] = store_booking_change(
+            tx, booking, changed, [change], actor=actor, reason="a seat freed"
+        )
+        free -= booking.seats
+    return offers
 
 
 def cancel_session_bookings(

@@ -9,17 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-import attrs
-
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.booking import (
     ACTIVE_BOOKING_STATUSES,
+    BookableSession,
     Booking,
     check_seats,
     participant_ref,
 )
-from sessionkit.model.query import MAX_LIMIT, SessionQuery
-from sessionkit.model.session import ResourceRef, Session
+from sessionkit.model.query import MAX_LIMIT
+from sessionkit.model.session import ResourceRef, resource_refs
 from sessionkit.model.text import check_id, check_ids, check_names, check_tenant
 from sessionkit.services._context import Context
 from sessionkit.timespan import TimeSpan
@@ -29,15 +28,6 @@ __all__ = ["BookableSession", "BookingReads", "MAX_BOOKINGS_PAGE", "continuation
 
 MAX_BOOKINGS_PAGE = 500
 """The most bookings one read returns; page on with ``after``."""
-
-
-@attrs.frozen(slots=True, kw_only=True)
-class BookableSession:
-    """A session with a capacity and the seats still free in it at the query's instant."""
-
-    session: Session
-    taken: int
-    remaining: int
 
 
 def _limit(limit: int) -> int:
@@ -178,37 +168,38 @@ class BookingReads:
         seats: int = 1,
         now: datetime | None = None,
     ) -> list[BookableSession]:
-        """Return busy sessions starting in ``[start, end)`` with ``seats`` free, by start.
+        """Return busy sessions starting in ``[start, end)`` with ``seats`` free now, by start.
 
-        ``resource`` narrows to one provider's (or room's) sessions. Seats are
-        counted by the database in one grouped query, at one instant. The
-        window may be at most ``Limits.window`` long (``LimitExceeded``).
+        Sessions that start after ``now`` (default: the clock) only; each with
+        its id, title, time, capacity and the seats taken and remaining at
+        ``now`` (a hold that ran out is free). ``resource`` narrows to one
+        provider's (or room's) sessions. The store sums the seats and leaves
+        out full sessions itself, a page of :data:`MAX_BOOKINGS_PAGE` sessions
+        per query. Raises ``InvalidValue`` for ``seats`` below 1; the window
+        may be at most ``Limits.window`` long (``LimitExceeded``).
         """
         check_tenant(tenant)
-        check_seats(seats)
-        lo, hi = check_instant(start, "start"), check_instant(end, "end")
-        self._ctx.limits.check_window(lo, hi, "the window of bookable sessions")
-        query = SessionQuery(
-            resources=None if resource is None else (resource,),
-            start_from=lo,
-            start_to=hi,
-            limit=500,
-        )
+        begin, finish = check_instant(start, "start"), check_instant(end, "end")
+        wanted = check_seats(seats)
+        self._ctx.limits.check_window(begin, finish, "the window of bookable sessions")
+        ref = None if resource is None else resource_refs((resource,))[0]
         found: list[BookableSession] = []
         with self._ctx.transaction(now) as tx:
+            if begin >= finish:
+                return found
+            window = TimeSpan(begin, finish)
+            after: tuple[datetime, str] | None = None
             while True:
-                page = tx.sessions.query(tenant, query)
-                candidates = [s for s in page.items if s.busy and s.start > tx.now]
-                taken = tx.bookings.seats_taken(tenant, [s.id for s in candidates], at=tx.now)
-                for session in candidates:
-                    used = taken.get(session.id, 0)
-                    if session.capacity - used >= seats:
-                        found.append(
-                            BookableSession(
-                                session=session, taken=used, remaining=session.capacity - used
-                            )
-                        )
-                if page.next_cursor is None:
-                    break
-                query = attrs.evolve(query, after=page.next_cursor)
-        return found
+                page = tx.bookings.bookable(
+                    tenant,
+                    window=window,
+                    at=tx.now,
+                    seats=wanted,
+                    resource=ref,
+                    after=after,
+                    limit=MAX_BOOKINGS_PAGE,
+                )
+                found.extend(page)
+                if len(page) < MAX_BOOKINGS_PAGE:
+                    return found
+                after = (page[-1].start, page[-1].session_id)

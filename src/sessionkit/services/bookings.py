@@ -8,7 +8,7 @@ the store re-checks capacity on the write itself, so no race can overbook.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,11 +32,9 @@ from sessionkit.model.booking import (
     CONFIRMED,
     MAX_IDEMPOTENCY_KEY_LENGTH,
     SEAT_STATUSES,
-    WAITLISTED,
     Booking,
     check_seats,
     participant_ref,
-    seats_taken,
 )
 from sessionkit.model.booking_events import booking_event
 from sessionkit.model.events import SessionDeleted
@@ -311,10 +309,9 @@ class BookingCommands(BookingReads):
         """
         rules = self._ctx.rules_for(session)
         self._check_bookable(session, rules, seats, tx.now)
-        live = settle(self._ctx, tx, session, actor=actor).live
-        self._check_participant(tx, session, rules, ref, live)
-        queued = any(b.status == WAITLISTED for b in live)
-        return rules, 0 if queued else session.capacity - seats_taken(live, tx.now)
+        settled = settle(self._ctx, tx, session, actor=actor, participant=ref)
+        self._check_participant(tx, session, rules, ref, settled.mine)
+        return rules, 0 if settled.queued else session.capacity - settled.taken
 
     def _replay(self, tx: Tx, tenant: str, key: str, fingerprint: str) -> Booking | None:
         first = tx.bookings.by_key(tenant, key)
@@ -343,9 +340,9 @@ class BookingCommands(BookingReads):
 
     @staticmethod
     def _check_participant(
-        tx: Tx, session: Session, rules: BookingRules, ref: ResourceRef, live: list[Booking]
+        tx: Tx, session: Session, rules: BookingRules, ref: ResourceRef, mine: Sequence[Booking]
     ) -> None:
-        for booking in live:
+        for booking in mine:
             if booking.participant == ref:
                 raise AlreadyBooked(
                     session_id=session.id,

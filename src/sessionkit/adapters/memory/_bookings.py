@@ -8,7 +8,14 @@ from datetime import datetime
 from sessionkit.adapters.memory._repository import MemoryRepository, register
 from sessionkit.adapters.memory._table import Index, Table
 from sessionkit.errors import AlreadyBooked, CapacityExceeded
-from sessionkit.model.booking import Booking, seats_taken, stamped_at
+from sessionkit.model.booking import (
+    WAITLISTED,
+    BookableSession,
+    Booking,
+    Seating,
+    seats_taken,
+    stamped_at,
+)
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports import BOOKINGS
 from sessionkit.timespan import TimeSpan
@@ -123,6 +130,18 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
                 found[session_id] = taken
         return found
 
+    def seating(
+        self, tenant: str, session_id: str, *, at: datetime, participant: ResourceRef | None = None
+    ) -> Seating:
+        """Return the seats taken at ``at`` and the run-out, waiting and participant's bookings."""
+        rows = _ordered(b for b in self._group("session").of(tenant, session_id) if b.active)
+        return Seating(
+            taken=seats_taken(rows, at),
+            lapsed=tuple(b for b in rows if b.expired_at(at)),
+            waiting=tuple(b for b in rows if b.status == WAITLISTED),
+            mine=tuple(b for b in rows if b.participant == participant and not b.expired_at(at)),
+        )
+
     def counts(
         self, tenant: str, session_ids: Iterable[str], *, statuses: Iterable[str] | None = None
     ) -> dict[str, int]:
@@ -137,6 +156,47 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
             if count:
                 found[session_id] = count
         return found
+
+    def bookable(
+        self,
+        tenant: str,
+        *,
+        window: TimeSpan,
+        at: datetime,
+        seats: int = 1,
+        resource: ResourceRef | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[BookableSession]:
+        """Return busy sessions in ``window`` after ``at`` with ``seats`` free, by start then id."""
+        sessions: Table[Session] = self._uow.table(BOOKINGS.parents["session_id"])
+        group = self._group("session")
+        found: list[BookableSession] = []
+        for session in sessions.of(tenant).values():
+            start = session.start
+            if (
+                not session.busy
+                or not window.start <= start < window.end
+                or start <= at
+                or (resource is not None and resource not in session.resources)
+                or (after is not None and (start, session.id) <= after)
+            ):
+                continue
+            taken = seats_taken(group.of(tenant, session.id), at)
+            if session.capacity - taken >= seats:
+                found.append(
+                    BookableSession(
+                        session_id=session.id,
+                        title=session.title,
+                        start=start,
+                        end=session.end,
+                        capacity=session.capacity,
+                        taken=taken,
+                        remaining=session.capacity - taken,
+                    )
+                )
+        found.sort(key=lambda b: (b.start, b.session_id))
+        return found if limit is None else found[: max(limit, 0)]
 
     def by_key(self, tenant: str, idempotency_key: str) -> Booking | None:
         """Return the booking made with ``idempotency_key``, or ``None``."""

@@ -28,7 +28,8 @@ import hashlib
 import math
 import threading
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -145,6 +146,7 @@ def _lock_names(tenant: str, names: Iterable[str]) -> str:
 
 
 _MYSQL_WAIT = "sessionkit.innodb_lock_wait_timeout"
+_SET_LOCK_TIMEOUT = text("SELECT set_config('lock_timeout', :timeout, true)")
 _FOREVER = 365 * 24 * 3600
 """GET_LOCK's timeout when the store sets none: a year (MariaDB has no "infinite")."""
 
@@ -182,16 +184,27 @@ class Backend:
         pooled connection; it keeps the value). Only for units that own their
         transaction: a host's transaction keeps its own settings.
         """
+        # Through the Core connection: the ORM session's execute() costs as much again.
         if self.name == "postgresql" and self._pg_timeout is not None:
-            db.execute(
-                text("SELECT set_config('lock_timeout', :timeout, true)"),
-                {"timeout": self._pg_timeout},
-            )
+            db.connection().execute(_SET_LOCK_TIMEOUT, {"timeout": self._pg_timeout})
         elif self.name == "mysql" and self._innodb_seconds is not None:
             connection = db.connection()
             if connection.info.get(_MYSQL_WAIT) != self._innodb_seconds:
-                db.execute(text(f"SET SESSION innodb_lock_wait_timeout = {self._innodb_seconds}"))
+                wait = f"SET SESSION innodb_lock_wait_timeout = {self._innodb_seconds}"
+                connection.exec_driver_sql(wait)
                 connection.info[_MYSQL_WAIT] = self._innodb_seconds
+
+    def bound_in_statement(self) -> str | None:
+        """Return the ``lock_timeout`` a statement may set itself, or ``None`` where none can.
+
+        PostgreSQL only: ``set_config('lock_timeout', value, true)`` in the
+        select list of a ``SELECT ... FOR UPDATE`` runs in the scan, for the
+        row found, before the row is locked, so the wait for that lock is
+        bounded already, and the transaction spares the round trip of
+        :meth:`bound_waits`. A statement that finds no row runs nothing: its
+        caller then calls :meth:`bound_waits`.
+        """
+        return self._pg_timeout if self.name == "postgresql" else None
 
     def constraint_guards(self, db: OrmSession) -> bool:
         """Whether PostgreSQL's exclusion constraint is in place (checked once, then cached)."""
@@ -273,6 +286,29 @@ class Backend:
             timeout=self.lock_timeout,
             code=code,
         )
+
+    @contextmanager
+    def planned_per_call(self, connection: Connection) -> Iterator[None]:
+        """Have the statements run in the block planned for their parameters every time.
+
+        psycopg 3 prepares a statement it has run five times on a connection,
+        and PostgreSQL then settles on a *generic* plan, made without the
+        parameters' values. For a read whose best plan depends on them (how
+        much of the tenant a time window covers), that plan can cost more
+        than planning anew; the block turns psycopg's preparing off on the
+        unit's connection. Elsewhere (another driver, another database) it
+        changes nothing.
+        """
+        driver: Any = connection.connection.driver_connection
+        if self.name != "postgresql" or not hasattr(driver, "prepare_threshold"):
+            yield
+            return
+        threshold = driver.prepare_threshold
+        driver.prepare_threshold = None
+        try:
+            yield
+        finally:
+            driver.prepare_threshold = threshold
 
     def title_matches(self, folded: ColumnElement[str | None], needle: str) -> ColumnElement[bool]:
         """Return a case-insensitive, literal "title contains ``needle``" condition.

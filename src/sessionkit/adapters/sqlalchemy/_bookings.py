@@ -21,190 +21,48 @@ past the capacity (``CapacityExceeded``), a missing session
 (``SessionNotFound``).
 
 A booking costs few round trips: a session the unit of work already locked
-(``lock_session``, as every booking command does first) is not locked again
-in the same transaction; the capacities and the seats taken are one read,
-and the taken ids and keys and the participants' bookings in play another.
-The statements are built once per shape (numbered parameters up to
-:data:`_FIXED` values), not per call: building and re-rendering them cost
-more than the database's answers.
+(``lock_session``, as every booking command does first, its statement also
+bounding the transaction's lock waits on PostgreSQL) is not locked again in
+the same transaction, and one new booking is one ``INSERT ... SELECT`` that
+runs the checks itself, inserting nothing when one fails; only then, and for
+batches and updates, are the capacities and seats taken read (one
+statement) and the taken ids and keys and the participants' bookings in
+play (another), to raise the error. The statements are built once per
+shape, not per call (:mod:`~._booking_statements`): building and
+re-rendering them cost more than the database's answers.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    CompoundSelect,
-    Select,
-    and_,
-    bindparam,
-    case,
-    func,
-    literal,
-    or_,
-    select,
-    union_all,
-)
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
-from sqlalchemy.sql.elements import BindParameter
 
+from sessionkit.adapters.sqlalchemy import _booking_statements as sql
 from sessionkit.adapters.sqlalchemy._backend import PARTICIPANT
+from sessionkit.adapters.sqlalchemy._booking_reads import SqlBookingReads
+from sessionkit.adapters.sqlalchemy._booking_statements import bind, shape
 from sessionkit.adapters.sqlalchemy._kind import SqlKind, SqlUnit
-from sessionkit.adapters.sqlalchemy._query import CHUNK, chunks
-from sessionkit.adapters.sqlalchemy._repository import SqlRepository
-from sessionkit.adapters.sqlalchemy.booking_rows import bookings_table
+from sessionkit.adapters.sqlalchemy._query import chunks
+from sessionkit.adapters.sqlalchemy._versioned import savepoint
 from sessionkit.adapters.sqlalchemy.mapping import session_from_row
-from sessionkit.adapters.sqlalchemy.rows import sessions_table
 from sessionkit.errors import AlreadyBooked, CapacityExceeded
 from sessionkit.model.booking import (
-    ACTIVE_BOOKING_STATUSES,
-    HELD,
-    OFFERED,
-    SEAT_STATUSES,
     Booking,
     seats_taken,
     stamped_at,
 )
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports import Kind, UniqueKey
-from sessionkit.timespan import TimeSpan
 
 __all__ = ["SqlAlchemyBookingRepository"]
 
-B = bookings_table
-S = sessions_table
 
-_SEATS = sorted(SEAT_STATUSES)
-_ACTIVE = sorted(ACTIVE_BOOKING_STATUSES)
-_EXPIRING = sorted((HELD, OFFERED))
-
-_FIXED = 16
-"""Up to this many values, an ``IN`` list of numbered parameters; beyond, one expanding list."""
-_GROUP = CHUNK // 4
-"""Records per read of their related bookings (four ``IN`` lists, within :data:`CHUNK`)."""
-
-
-def _status_in(statuses: Sequence[str]) -> ColumnElement[bool]:
-    """``status IN`` the ``statuses``, one bound value each (a list is rendered anew per call)."""
-    return B.c.status.in_([literal(status, B.c.status.type) for status in statuses])
-
-
-def _taking_seats(at: ColumnElement[datetime]) -> list[ColumnElement[bool]]:
-    """Rows whose bookings take seats at ``at`` (:meth:`Booking.takes_seats` in SQL)."""
-    return [
-        _status_in(_SEATS),
-        or_(B.c.hold_expires_at.is_(None), B.c.hold_expires_at > at),
-    ]
-
-
-def _shape(values: Sequence[Any]) -> int | None:
-    """The statement shape for ``values``: their count, or ``None`` for an expanding list."""
-    return len(values) if len(values) <= _FIXED else None
-
-
-def _one_of(column: ColumnElement[Any], name: str, shape: int | None) -> ColumnElement[bool]:
-    """``column IN`` the parameters ``name0`` ... (``shape`` of them; ``None``: ``name``)."""
-    if shape is None:
-        return column.in_(bindparam(name, expanding=True))
-    return column.in_([bindparam(f"{name}{n}") for n in range(shape)])
-
-
-def _bind(params: dict[str, Any], name: str, values: Sequence[Any]) -> dict[str, Any]:
-    """Add the parameters of :func:`_one_of` for ``values`` to ``params``; return ``params``."""
-    if len(values) <= _FIXED:
-        params.update((f"{name}{n}", value) for n, value in enumerate(values))
-    else:
-        params[name] = list(values)
-    return params
-
-
-_TENANT: BindParameter[str] = bindparam("tenant")
-
-_SESSION_FOR_UPDATE = (
-    select(S).where(S.c.tenant == _TENANT, S.c.id == bindparam("session_id")).with_for_update()
-)
-
-
-@functools.cache
-def _locking(sessions: int | None) -> Select[Any]:
-    """Lock sessions by id, in id order (missing ones are skipped)."""
-    return (
-        select(S.c.id)
-        .where(S.c.tenant == _TENANT, _one_of(S.c.id, "s", sessions))
-        .order_by(S.c.id)
-        .with_for_update()
-    )
-
-
-@functools.cache
-def _seat_counts(sessions: int | None, excluding: bool) -> Select[Any]:
-    """Sessions' ids, capacities and seats taken at ``:at`` (leaving out ``:excluding``)."""
-    mine = [B.c.tenant == S.c.tenant, B.c.session_id == S.c.id, *_taking_seats(bindparam("at"))]
-    if excluding:
-        mine.append(B.c.id != bindparam("excluding"))
-    taken = select(func.coalesce(func.sum(B.c.seats), 0)).where(*mine).scalar_subquery()
-    return select(S.c.id, S.c.capacity, taken).where(
-        S.c.tenant == _TENANT, _one_of(S.c.id, "s", sessions)
-    )
-
-
-@functools.cache
-def _related_rows(
-    ids: int | None, keys: int | None, sessions: int | None, people: int | None
-) -> CompoundSelect[Any]:
-    """Stored bookings with one of the ids, one of the keys, or in play for the people there.
-
-    A shape of 0 leaves its branch out (at least one must be there).
-    """
-    branches = []
-    if ids != 0:
-        branches.append(select(B).where(B.c.tenant == _TENANT, _one_of(B.c.id, "i", ids)))
-    if keys != 0:
-        keyed = _one_of(B.c.idempotency_key, "k", keys)
-        branches.append(select(B).where(B.c.tenant == _TENANT, keyed))
-    if sessions != 0:
-        in_play = select(B).where(
-            B.c.tenant == _TENANT,
-            _one_of(B.c.session_id, "s", sessions),
-            _status_in(_ACTIVE),
-            _one_of(B.c.participant_id, "p", people),
-        )
-        branches.append(in_play)
-    return union_all(*branches)
-
-
-@functools.cache
-def _of_session(statuses: int | None) -> Select[Any]:
-    """A session's bookings (in ``statuses`` numbered statuses; ``None``: all), in order."""
-    conditions = [B.c.tenant == _TENANT, B.c.session_id == bindparam("session_id")]
-    if statuses is not None:
-        conditions.append(B.c.status.in_([bindparam(f"st{n}") for n in range(statuses)]))
-    unplaced = case((B.c.position.is_(None), 1), else_=0)
-    order = [unplaced, B.c.position, B.c.created_at, B.c.id]
-    return select(B).where(*conditions).order_by(*order)
-
-
-@functools.cache
-def _grouped_seats(sessions: int | None) -> Select[Any]:
-    """Seats taken at ``:at`` per session id, for sessions with any."""
-    return (
-        select(B.c.session_id, func.sum(B.c.seats))
-        .where(
-            B.c.tenant == _TENANT,
-            _one_of(B.c.session_id, "s", sessions),
-            *_taking_seats(bindparam("at")),
-        )
-        .group_by(B.c.session_id)
-    )
-
-
-class SqlAlchemyBookingRepository(SqlRepository[Booking]):
+class SqlAlchemyBookingRepository(SqlBookingReads):
     """The :class:`~sessionkit.ports.BookingRepository`: the generic one plus seats and reads.
 
     ``add``, ``add_many`` and ``update`` lock the sessions of the bookings they
@@ -235,9 +93,19 @@ class SqlAlchemyBookingRepository(SqlRepository[Booking]):
 
     def lock_session(self, tenant: str, session_id: str) -> Session:
         """Lock the session's row until the unit of work ends and return it; ``SessionNotFound``."""
-        db = self._unit.db()
+        # The first statement of a booking command: on PostgreSQL it also bounds the
+        # transaction's lock waits, sparing a round trip (Backend.bound_in_statement).
+        db, bound = self._unit.db_bounding()
         params = {"tenant": tenant, "session_id": session_id}
-        row = db.connection().execute(_SESSION_FOR_UPDATE, params).mappings().first()
+        connection = db.connection()
+        if bound is None:
+            row = connection.execute(sql.SESSION_FOR_UPDATE, params).mappings().first()
+        else:
+            params["lock_timeout"] = bound
+            statement = sql.SESSION_FOR_UPDATE_BOUNDED
+            row = connection.execute(statement, params).mappings().first()
+            if row is None:
+                self._unit.backend.bound_waits(db)  # no row, so set_config never ran
         if row is None:
             raise self.kind.parents["session_id"].missing(session_id, tenant)
         self._locked(db).add((tenant, session_id))
@@ -265,8 +133,8 @@ class SqlAlchemyBookingRepository(SqlRepository[Booking]):
         wanted = sorted({i for i in session_ids if (tenant, i) not in held})
         connection = db.connection()
         for chunk in chunks(wanted):
-            params = _bind({"tenant": tenant}, "s", chunk)
-            locked = connection.execute(_locking(_shape(chunk)), params).scalars()
+            params = bind({"tenant": tenant}, "s", chunk)
+            locked = connection.execute(sql.locking(shape(chunk)), params).scalars()
             held.update((tenant, session_id) for session_id in locked)
 
     # ------------------------------------------------------------------ seat checks
@@ -283,10 +151,10 @@ class SqlAlchemyBookingRepository(SqlRepository[Booking]):
         found: dict[str, tuple[int, int]] = {}
         connection = db.connection()
         for chunk in chunks(session_ids):
-            params = _bind({"tenant": tenant, "at": at}, "s", chunk)
+            params = bind({"tenant": tenant, "at": at}, "s", chunk)
             if excluding is not None:
                 params["excluding"] = excluding
-            statement = _seat_counts(_shape(chunk), excluding is not None)
+            statement = sql.seat_counts(shape(chunk), excluding is not None)
             # int(): MySQL sums integers as DECIMAL.
             found.update((i, (c, int(n))) for i, c, n in connection.execute(statement, params))
         return found
@@ -298,13 +166,13 @@ class SqlAlchemyBookingRepository(SqlRepository[Booking]):
 
         Those in play for a record's participant in its session and, with
         ``duplicates``, those holding a record's id or idempotency key: one
-        ``UNION ALL`` per :data:`_GROUP` records.
+        ``UNION ALL`` per :data:`~._booking_statements.GROUP` records.
         """
         found: dict[str, Booking] = {}
         connection = db.connection()
         make = self.sql.from_row
-        for begin in range(0, len(records), _GROUP):
-            group = records[begin : begin + _GROUP]
+        for begin in range(0, len(records), sql.GROUP):
+            group = records[begin : begin + sql.GROUP]
             active = [r for r in group if r.active]
             keys = {r.idempotency_key for r in group if r.idempotency_key is not None}
             lists = {
@@ -317,8 +185,8 @@ class SqlAlchemyBookingRepository(SqlRepository[Booking]):
                 continue
             params: dict[str, Any] = {"tenant": tenant}
             for name, values in lists.items():
-                _bind(params, name, values)
-            statement = _related_rows(*(_shape(values) for values in lists.values()))
+                bind(params, name, values)
+            statement = sql.related_rows(*(shape(values) for values in lists.values()))
             for row in connection.execute(statement, params).mappings():
                 found.setdefault(row["id"], make(row))
         return sorted(found.values(), key=lambda b: (b.created_at, b.id))
@@ -417,7 +285,33 @@ class SqlAlchemyBookingRepository(SqlRepository[Booking]):
             db = self._unit.db()
             for tenant in sorted({b.tenant for b in batch}):
                 self._lock(db, tenant, {b.session_id for b in batch if b.tenant == tenant})
+            if len(batch) == 1 and self._inserted(db, batch[0]):
+                return
         super().add_many(batch)
+
+    def _inserted(self, db: OrmSession, record: Booking) -> bool:
+        """Insert one booking if every check passes, in one statement; return whether it did.
+
+        The common case of a booking command: the checks ride in the
+        ``INSERT ... SELECT`` itself (:func:`~._booking_statements.insert_checked`),
+        so a booking costs one statement instead of a SAVEPOINT, two reads, the
+        insert and a RELEASE. A refusal inserts nothing, and :meth:`add_many`
+        then takes the long way, which finds and raises the error (in the
+        memory's order) or, if the database changed meanwhile, writes the row
+        after all. On MySQL/MariaDB a taken key is still a unique violation, so
+        there the statement keeps its SAVEPOINT and the usual translation.
+        """
+        backend = self._unit.backend.name
+        at = stamped_at(record)
+        takes_seats = record.active and record.takes_seats(at)
+        statement = sql.insert_checked(backend, record.active, takes_seats)
+        params = self.sql.values(record)
+        params["at"] = at
+        connection = db.connection()
+        if backend != "mysql":
+            return connection.execute(statement, params).rowcount == 1
+        with savepoint(db, partial(self._refused, db, [record], False)):
+            return connection.execute(statement, params).rowcount == 1
 
     def _before_insert(self, db: OrmSession, batch: Sequence[Booking]) -> None:
         """Refuse taken ids and keys, doubles and full sessions (the sessions are locked)."""
@@ -484,134 +378,3 @@ class SqlAlchemyBookingRepository(SqlRepository[Booking]):
             return
         related = self._related(db, new.tenant, [new], duplicates=False)
         self._judge(db, new.tenant, [new], related, replacing=True)
-
-    # ------------------------------------------------------------------ reads
-
-    def for_session(
-        self, tenant: str, session_id: str, *, statuses: Iterable[str] | None = None
-    ) -> list[Booking]:
-        """Return the session's bookings (in ``statuses``, if given) by position, creation, id."""
-        params: dict[str, Any] = {"tenant": tenant, "session_id": session_id}
-        if statuses is None:
-            return self._rows(_of_session(None), params)
-        wanted = sorted(set(statuses))
-        if not wanted:
-            return []
-        params.update((f"st{n}", status) for n, status in enumerate(wanted))
-        return self._rows(_of_session(len(wanted)), params)
-
-    def seats_taken(
-        self, tenant: str, session_ids: Iterable[str], *, at: datetime
-    ) -> dict[str, int]:
-        """Return the seats taken at ``at`` per session id (sessions with none are left out)."""
-        wanted = list(dict.fromkeys(session_ids))
-        found: dict[str, int] = {}
-        connection = self._unit.db().connection()
-        for chunk in chunks(sorted(wanted)):
-            params = _bind({"tenant": tenant, "at": at}, "s", chunk)
-            rows = connection.execute(_grouped_seats(_shape(chunk)), params)
-            # int(): MySQL sums integers as DECIMAL.
-            found.update((i, int(n)) for i, n in rows if n)
-        return {i: found[i] for i in wanted if i in found}
-
-    def counts(
-        self, tenant: str, session_ids: Iterable[str], *, statuses: Iterable[str] | None = None
-    ) -> dict[str, int]:
-        """Return how many bookings (in ``statuses``, if given) each session has; none left out."""
-        wanted = list(dict.fromkeys(session_ids))
-        chosen = None if statuses is None else sorted(set(statuses))
-        found: dict[str, int] = {}
-        db = self._unit.db()
-        for chunk in chunks(wanted):
-            conditions = [B.c.tenant == tenant, B.c.session_id.in_(chunk)]
-            if chosen is not None:
-                conditions.append(B.c.status.in_(chosen))
-            statement = (
-                select(B.c.session_id, func.count()).where(*conditions).group_by(B.c.session_id)
-            )
-            found.update((row[0], int(row[1])) for row in db.execute(statement))
-        return {i: found[i] for i in wanted if i in found}
-
-    def by_key(self, tenant: str, idempotency_key: str) -> Booking | None:
-        """Return the booking made with ``idempotency_key``, or ``None``."""
-        conditions = [B.c.tenant == tenant, B.c.idempotency_key == idempotency_key]
-        found = self._load(self._unit.db(), conditions)
-        return found[0] if found else None
-
-    def for_participant(
-        self,
-        tenant: str,
-        participant: ResourceRef,
-        *,
-        window: TimeSpan | None = None,
-        statuses: Iterable[str] | None = None,
-        after: tuple[datetime, str] | None = None,
-        limit: int | None = None,
-    ) -> list[Booking]:
-        """Return the participant's bookings of sessions starting in ``window``, by start then id.
-
-        One range of the agenda index; ``after`` (a ``(session_start, id)``
-        keyset cursor) and ``limit`` are applied by the database.
-        """
-        conditions: list[ColumnElement[bool]] = [
-            B.c.tenant == tenant,
-            B.c.participant_kind == participant.kind,
-            B.c.participant_id == participant.id,
-        ]
-        if statuses is not None:
-            wanted = sorted(set(statuses))
-            if not wanted:
-                return []
-            conditions.append(B.c.status.in_(wanted))
-        if window is not None:
-            conditions += [B.c.session_start >= window.start, B.c.session_start < window.end]
-        if after is not None:
-            start, last_id = after
-            conditions.append(
-                or_(
-                    B.c.session_start > start,
-                    and_(B.c.session_start == start, B.c.id > last_id),
-                )
-            )
-        statement = select(B).where(*conditions).order_by(B.c.session_start, B.c.id)
-        if limit is not None:
-            if limit <= 0:
-                return []
-            statement = statement.limit(limit)
-        return self._rows(statement)
-
-    def expiring(self, tenant: str | None, *, before: datetime, limit: int) -> list[Booking]:
-        """Return held and offered bookings whose hold ran out by ``before``, earliest first.
-
-        ``tenant=None`` reads every tenant's (a system job); ties go by tenant, then id.
-        """
-        if limit <= 0:
-            return []
-        conditions = [
-            B.c.status.in_(_EXPIRING),
-            B.c.hold_expires_at.is_not(None),
-            B.c.hold_expires_at <= before,
-        ]
-        if tenant is not None:
-            conditions.append(B.c.tenant == tenant)
-        statement = (
-            select(B)
-            .where(*conditions)
-            .order_by(B.c.hold_expires_at, B.c.tenant, B.c.id)
-            .limit(limit)
-        )
-        return self._rows(statement)
-
-    def next_position(self, tenant: str, session_id: str) -> int:
-        """Return the waitlist position after the session's last one (1 for the first)."""
-        last = self._unit.db().scalar(
-            select(func.max(B.c.position)).where(
-                B.c.tenant == tenant, B.c.session_id == session_id, B.c.position != 0
-            )
-        )
-        return (last or 0) + 1
-
-    def _rows(self, statement: Any, params: dict[str, Any] | None = None) -> list[Booking]:
-        rows = self._unit.db().connection().execute(statement, params).mappings()
-        make = self.sql.from_row
-        return [make(row) for row in rows]

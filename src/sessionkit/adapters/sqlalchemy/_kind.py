@@ -41,6 +41,13 @@ class SqlUnit(Protocol):
         """Return the open ORM session; raise ``RuntimeError`` outside the ``with`` block."""
         ...
 
+    def db_bounding(self) -> tuple[OrmSession, str | None]:
+        """Return the open ORM session and the lock bound (if any) the next statement must set.
+
+        See :meth:`~.store.SqlAlchemyUnitOfWork.db_bounding`.
+        """
+        ...
+
 
 @attrs.frozen
 class ChildTable:

@@ -190,6 +190,8 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         """The connection of the unit's current transaction: its errors are translated."""
         self._begun: SessionTransaction | None = None
         self._bounds = store.backend.bounds_waits
+        self._unbounded = False
+        """Whether the current transaction's lock waits are still to be bounded."""
 
     @property
     def backend(self) -> Backend:
@@ -222,6 +224,32 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
 
     def db(self) -> OrmSession:
         """Return the open ORM session; raise ``RuntimeError`` outside the ``with`` block."""
+        db = self._begin()
+        if self._unbounded:
+            self._unbounded = False
+            self._store.backend.bound_waits(db)
+        return db
+
+    def db_bounding(self) -> tuple[OrmSession, str | None]:
+        """Return the open ORM session and the lock bound its caller's statement must set.
+
+        For a statement that can set the bound itself, before it waits for any
+        lock (see :meth:`Backend.bound_in_statement`): the value once per
+        transaction, while nothing else has bounded the transaction's waits
+        yet, else ``None`` (the waits are bounded, or are bounded by
+        :meth:`db`'s way here). A caller handed a value whose statement did
+        not run it must call ``backend.bound_waits`` itself.
+        """
+        db = self._begin()
+        if not self._unbounded:
+            return db, None
+        self._unbounded = False
+        value = self._store.backend.bound_in_statement()
+        if value is None:
+            self._store.backend.bound_waits(db)
+        return db, value
+
+    def _begin(self) -> OrmSession:
         db = self._open()
         if self._host is None:
             current = db.get_transaction()
@@ -229,8 +257,7 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
                 # A new transaction: take its connection now, to know its errors as ours.
                 self.connection = db.connection()
                 self._begun = db.get_transaction()
-                if self._bounds:
-                    self._store.backend.bound_waits(db)
+                self._unbounded = self._bounds
         return db
 
     def repository(self, kind: Kind[RepoT]) -> RepoT:

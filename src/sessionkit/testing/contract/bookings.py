@@ -16,9 +16,6 @@ booking's instant is its ``created_at`` (or ``updated_at``), hours after
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
-
 import attrs
 import pytest
 
@@ -29,114 +26,23 @@ from sessionkit.errors import (
     DuplicateBooking,
     SessionNotFound,
 )
-from sessionkit.model.booking import CANCELLED, CONFIRMED, HELD, OFFERED, WAITLISTED, Booking
-from sessionkit.model.session import ResourceRef, Session
-from sessionkit.ports import BOOKINGS, BookingRepository, UnitOfWork
+from sessionkit.model.booking import CANCELLED, CONFIRMED, HELD, OFFERED, WAITLISTED
 from sessionkit.ports import UnitOfWorkFactory as Factory
-from sessionkit.testing.contract._support import OTHER_TENANT, T0, TENANT, make_session
-from sessionkit.testing.contract.parents import ParentsContract
-from sessionkit.timespan import TimeSpan
+from sessionkit.testing.contract._booking_support import (
+    ROOMY,
+    at_hours,
+    booking_ids,
+    make_booking,
+    make_booking_session,
+)
+from sessionkit.testing.contract._support import OTHER_TENANT, TENANT
+from sessionkit.testing.contract.booking_reads import BookingReadsContract
 
 __all__ = ["ROOMY", "BookingsRepositoryContract", "make_booking", "make_booking_session"]
 
-ROOMY = 100
-"""The capacity of the sessions :meth:`BookingsRepositoryContract.prepare` adds."""
 
-
-def _at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
-
-
-def make_booking_session(
-    session_id: str, *, tenant: str = TENANT, capacity: int = ROOMY, at: float = 0.0
-) -> Session:
-    """Return a bookable session: no resources, ``capacity`` seats, ``at`` hours after ``T0``."""
-    session = make_session(session_id, tenant=tenant, at=at, resources=(), busy=False)
-    return attrs.evolve(session, capacity=capacity)
-
-
-def make_booking(
-    booking_id: str,
-    *,
-    tenant: str = TENANT,
-    session_id: str = "s1",
-    participant: str | None = None,
-    seats: int = 1,
-    status: str = CONFIRMED,
-    hold_until: float | None = None,
-    created: float = -50.0,
-    updated: float | None = None,
-    key: str | None = None,
-    position: int | None = None,
-    at: float = 0.0,
-) -> Booking:
-    """Return a booking of ``session_id`` (a one-hour session ``at`` hours after ``T0``).
-
-    ``participant`` defaults to ``student:<booking_id>``; ``hold_until``,
-    ``created`` and ``updated`` are hours after :data:`T0`.
-    """
-    start = _at(at)
-    return Booking(
-        id=booking_id,
-        tenant=tenant,
-        session_id=session_id,
-        participant=participant or f"student:{booking_id}",
-        seats=seats,
-        status=status,
-        hold_expires_at=None if hold_until is None else _at(hold_until),
-        session_start=start,
-        session_end=start + timedelta(hours=1),
-        position=position,
-        idempotency_key=key,
-        created_at=_at(created),
-        created_by="contract",
-        updated_at=None if updated is None else _at(updated),
-        updated_by=None if updated is None else "contract",
-    )
-
-
-def _ids(bookings: Sequence[Booking]) -> list[str]:
-    return [b.id for b in bookings]
-
-
-class BookingsRepositoryContract(ParentsContract[Booking]):
+class BookingsRepositoryContract(BookingReadsContract):
     """The contract of :data:`~sessionkit.ports.BOOKINGS`; implement ``make_store``."""
-
-    kind = BOOKINGS
-
-    # ------------------------------------------------------------------ the generic contract
-
-    def make_record(self, record_id: str, *, tenant: str = TENANT, variant: int = 0) -> Booking:
-        """Return a confirmed booking of ``s1`` by ``student:<record_id>``, keyed by ``variant``."""
-        return make_booking(record_id, tenant=tenant, key=f"key-{variant}")
-
-    def change(self, record: Booking) -> Booking:
-        """Return the booking with another role."""
-        return attrs.evolve(record, role=record.role + "-changed")
-
-    def prepare(self, uow: UnitOfWork, records: Sequence[Booking]) -> None:
-        """Add the bookings' sessions (:data:`ROOMY` seats each) that are not stored yet."""
-        for tenant, session_id in sorted({(r.tenant, r.session_id) for r in records}):
-            try:
-                uow.sessions.get(tenant, session_id)
-            except SessionNotFound:
-                uow.sessions.add(make_booking_session(session_id, tenant=tenant))
-
-    def collide(self, record: Booking, new_id: str) -> Booking:
-        """Return a booking by another participant with the same idempotency key."""
-        return attrs.evolve(record, id=new_id, participant=ResourceRef("student", new_id))
-
-    # ------------------------------------------------------------------ helpers
-
-    def bookings(self, uow: UnitOfWork) -> BookingRepository:
-        """Return the unit's booking repository."""
-        return uow.repository(BOOKINGS)
-
-    def open_sessions(self, store: Factory, *sessions: Session) -> None:
-        """Store ``sessions`` in one committed unit of work."""
-        with store() as uow:
-            uow.sessions.add_many(sessions)
-            uow.commit()
 
     # ------------------------------------------------------------------ seats
 
@@ -156,7 +62,7 @@ class BookingsRepositoryContract(ParentsContract[Booking]):
             repo.add(make_booking("d"))
             uow.commit()
         with store() as uow:
-            assert _ids(self.bookings(uow).for_session(TENANT, "s1")) == ["a", "b", "d"]
+            assert booking_ids(self.bookings(uow).for_session(TENANT, "s1")) == ["a", "b", "d"]
 
     def test_a_batch_past_capacity_writes_nothing(self, store: Factory) -> None:
         """A batch is judged in order, each booking counting the ones before it: all or none."""
@@ -195,7 +101,7 @@ class BookingsRepositoryContract(ParentsContract[Booking]):
             self.bookings(uow).add(make_booking("w", status=WAITLISTED, position=1))
             uow.commit()
         with store() as uow:
-            assert self.bookings(uow).seats_taken(TENANT, ["s1"], at=_at(0)) == {"s1": 1}
+            assert self.bookings(uow).seats_taken(TENANT, ["s1"], at=at_hours(0)) == {"s1": 1}
 
     def test_a_cancelled_booking_frees_its_seat_and_participant(self, store: Factory) -> None:
         """Once cancelled, a booking takes no seat and its participant may book again."""
@@ -204,13 +110,13 @@ class BookingsRepositoryContract(ParentsContract[Booking]):
         with store() as uow:
             repo = self.bookings(uow)
             stored = repo.get(TENANT, "a")
-            gone = attrs.evolve(stored, status=CANCELLED, updated_at=_at(-40))
+            gone = attrs.evolve(stored, status=CANCELLED, updated_at=at_hours(-40))
             repo.update(gone, expected_version=1)
             repo.add(make_booking("again", participant="student:ana", created=-30))
             uow.commit()
         with store() as uow:
             found = self.bookings(uow).for_session(TENANT, "s1", statuses=[CONFIRMED])
-            assert _ids(found) == ["again"]
+            assert booking_ids(found) == ["again"]
 
     def test_an_update_adding_seats_past_capacity_is_refused(self, store: Factory) -> None:
         """An update counts the others, not the booking's own stored seats."""
@@ -219,9 +125,9 @@ class BookingsRepositoryContract(ParentsContract[Booking]):
         with store() as uow:
             repo = self.bookings(uow)
             b = repo.get(TENANT, "b")
-            b2 = repo.update(attrs.evolve(b, seats=2, updated_at=_at(-40)), expected_version=1)
+            b2 = repo.update(attrs.evolve(b, seats=2, updated_at=at_hours(-40)), expected_version=1)
             with pytest.raises(CapacityExceeded) as caught:
-                repo.update(attrs.evolve(b2, seats=3, updated_at=_at(-30)), expected_version=2)
+                repo.update(attrs.evolve(b2, seats=3, updated_at=at_hours(-30)), expected_version=2)
             error = caught.value
             assert (error.capacity, error.taken, error.asked, error.remaining) == (3, 1, 3, 2)
             assert repo.get(TENANT, "b") == b2
@@ -270,173 +176,6 @@ class BookingsRepositoryContract(ParentsContract[Booking]):
                 self.bookings(uow).add(make_booking("b", participant="student:ana", key="req-1"))
             assert caught.value.key == "idempotency"
             assert caught.value.existing == first
-
-    # ------------------------------------------------------------------ reads
-
-    def test_for_session_orders_by_position_creation_then_id(self, store: Factory) -> None:
-        """Positioned bookings first by position, then the rest by creation, ties by id."""
-        self.open_sessions(store, make_booking_session("s1"), make_booking_session("s2", at=3))
-        self.keep(
-            store,
-            make_booking("late", created=-10),
-            make_booking("w2", status=WAITLISTED, position=2, created=-40),
-            make_booking("w1", status=WAITLISTED, position=1, created=-30),
-            make_booking("b", created=-20),
-            make_booking("a", created=-20),
-            make_booking("off", status=CANCELLED, created=-60),
-            make_booking("elsewhere", session_id="s2", at=3),
-        )
-        with store() as uow:
-            repo = self.bookings(uow)
-            assert _ids(repo.for_session(TENANT, "s1")) == ["w1", "w2", "off", "a", "b", "late"]
-            waiting = repo.for_session(TENANT, "s1", statuses=[WAITLISTED])
-            assert _ids(waiting) == ["w1", "w2"]
-            assert repo.for_session(TENANT, "s1", statuses=[]) == []
-            assert repo.for_session(TENANT, "nowhere") == []
-            assert repo.for_session(OTHER_TENANT, "s1") == []
-
-    def test_seats_taken_counts_per_session_at_an_instant(self, store: Factory) -> None:
-        """Seats of held, offered and confirmed bookings; lapsed holds and empty sessions left out."""  # noqa: E501
-        self.open_sessions(
-            store,
-            make_booking_session("s1"),
-            make_booking_session("s2", at=3),
-            make_booking_session("s3", at=6),
-            make_booking_session("s1", tenant=OTHER_TENANT),
-        )
-        self.keep(
-            store,
-            make_booking("a", seats=2),
-            make_booking("h", status=HELD, hold_until=-5, seats=3),
-            make_booking("o", status=OFFERED, hold_until=5),
-            make_booking("w", status=WAITLISTED),
-            make_booking("c", status=CANCELLED, seats=4),
-            make_booking("x", session_id="s2", at=3, seats=5),
-            make_booking("theirs", tenant=OTHER_TENANT, seats=7),
-        )
-        with store() as uow:
-            repo = self.bookings(uow)
-            ids = ["s3", "s2", "s1", "s2", "missing"]
-            assert repo.seats_taken(TENANT, ids, at=_at(-10)) == {"s2": 5, "s1": 6}
-            assert repo.seats_taken(TENANT, ["s1"], at=_at(-5)) == {"s1": 3}
-            assert repo.seats_taken(TENANT, ["s1"], at=_at(5)) == {"s1": 2}
-            assert repo.seats_taken(OTHER_TENANT, ["s1", "s2"], at=_at(0)) == {"s1": 7}
-            assert repo.seats_taken(TENANT, [], at=_at(0)) == {}
-
-    def test_counts_bookings_per_session_by_status(self, store: Factory) -> None:
-        """``counts`` counts bookings of every status (or of ``statuses``) per session."""
-        self.open_sessions(
-            store,
-            make_booking_session("s1"),
-            make_booking_session("s2", at=3),
-            make_booking_session("s3", at=6),
-            make_booking_session("s1", tenant=OTHER_TENANT),
-        )
-        self.keep(
-            store,
-            make_booking("a"),
-            make_booking("w", status=WAITLISTED),
-            make_booking("c", status=CANCELLED),
-            make_booking("x", session_id="s2", at=3, status=CANCELLED),
-            make_booking("theirs", tenant=OTHER_TENANT),
-        )
-        with store() as uow:
-            repo = self.bookings(uow)
-            ids = ["s3", "s2", "s1", "s2", "missing"]
-            assert repo.counts(TENANT, ids) == {"s2": 1, "s1": 3}
-            assert repo.counts(TENANT, ids, statuses=[CANCELLED]) == {"s2": 1, "s1": 1}
-            assert repo.counts(TENANT, ids, statuses=[]) == {}
-            assert repo.counts(OTHER_TENANT, ["s1"]) == {"s1": 1}
-
-    def test_by_key_finds_the_booking_a_key_made(self, store: Factory) -> None:
-        """``by_key`` returns the booking, ``None`` for an unknown key or another tenant's."""
-        self.open_sessions(store, make_booking_session("s1"))
-        booking = make_booking("a", key="req-1")
-        self.keep(store, booking, make_booking("b"))
-        with store() as uow:
-            repo = self.bookings(uow)
-            assert repo.by_key(TENANT, "req-1") == booking
-            assert repo.by_key(TENANT, "req-2") is None
-            assert repo.by_key(OTHER_TENANT, "req-1") is None
-
-    def test_for_participant_reads_the_agenda_by_start_then_id(self, store: Factory) -> None:
-        """Window (half-open, by session start), statuses, keyset ``after`` and ``limit``."""
-        self.open_sessions(store, *(make_booking_session(f"s{n}", at=3 * n) for n in range(1, 5)))
-        ana = "student:ana"
-        self.keep(
-            store,
-            make_booking("d4", session_id="s4", at=12, participant=ana),
-            make_booking("b2", session_id="s2", at=6, participant=ana, status=HELD, hold_until=1),
-            make_booking("a1", session_id="s1", at=3, participant=ana),
-            make_booking("c3", session_id="s3", at=9, participant=ana, status=CANCELLED),
-            make_booking("z1", session_id="s1", at=3, participant="tutor:ana"),
-            make_booking("a3", session_id="s3", at=9, participant=ana, status=WAITLISTED),
-            make_booking("o1", session_id="s1", at=3, participant="student:bo"),
-        )
-        who = ResourceRef("student", "ana")
-        with store() as uow:
-            repo = self.bookings(uow)
-            assert _ids(repo.for_participant(TENANT, who)) == ["a1", "b2", "a3", "c3", "d4"]
-            window = TimeSpan(_at(6), _at(12))
-            assert _ids(repo.for_participant(TENANT, who, window=window)) == ["b2", "a3", "c3"]
-            active = repo.for_participant(TENANT, who, statuses=[CONFIRMED, WAITLISTED])
-            assert _ids(active) == ["a1", "a3", "d4"]
-            after = repo.for_participant(TENANT, who, after=(_at(9), "a3"), limit=2)
-            assert _ids(after) == ["c3", "d4"]
-            assert _ids(repo.for_participant(TENANT, who, after=(_at(6), "b2"))) == [
-                "a3",
-                "c3",
-                "d4",
-            ]
-            assert _ids(repo.for_participant(TENANT, who, limit=2)) == ["a1", "b2"]
-            assert repo.for_participant(TENANT, who, statuses=[]) == []
-            assert repo.for_participant(OTHER_TENANT, who) == []
-
-    def test_expiring_reads_lapsed_holds_of_every_tenant(self, store: Factory) -> None:
-        """Held and offered bookings run out by ``before`` (inclusive), earliest first, capped."""
-        self.open_sessions(
-            store, make_booking_session("s1"), make_booking_session("s1", tenant=OTHER_TENANT)
-        )
-        self.keep(
-            store,
-            make_booking("h1", status=HELD, hold_until=-3),
-            make_booking("o1", status=OFFERED, hold_until=-2),
-            make_booking("h9", status=HELD, hold_until=-1),
-            make_booking("late", status=HELD, hold_until=5),
-            make_booking("done", status=CONFIRMED),
-            make_booking("h2", tenant=OTHER_TENANT, status=HELD, hold_until=-3),
-            make_booking("h3", tenant=OTHER_TENANT, status=HELD, hold_until=-2.5),
-        )
-        with store() as uow:
-            repo = self.bookings(uow)
-            everyone = repo.expiring(None, before=_at(-1), limit=10)
-            assert [(b.tenant, b.id) for b in everyone] == [
-                (TENANT, "h1"),
-                (OTHER_TENANT, "h2"),
-                (OTHER_TENANT, "h3"),
-                (TENANT, "o1"),
-                (TENANT, "h9"),
-            ]
-            assert _ids(repo.expiring(None, before=_at(-1), limit=2)) == ["h1", "h2"]
-            assert _ids(repo.expiring(TENANT, before=_at(-2), limit=10)) == ["h1", "o1"]
-            assert repo.expiring(OTHER_TENANT, before=_at(-4), limit=10) == []
-
-    def test_next_position_follows_the_last_one(self, store: Factory) -> None:
-        """1 for an empty waitlist, then one after the highest position (whatever its status)."""
-        self.open_sessions(store, make_booking_session("s1"), make_booking_session("s2", at=3))
-        with store() as uow:
-            assert self.bookings(uow).next_position(TENANT, "s1") == 1
-        self.keep(
-            store,
-            make_booking("a", status=WAITLISTED, position=1),
-            make_booking("b", status=CANCELLED, position=4),
-            make_booking("c"),
-        )
-        with store() as uow:
-            repo = self.bookings(uow)
-            assert repo.next_position(TENANT, "s1") == 5
-            assert repo.next_position(TENANT, "s2") == 1
-            assert repo.next_position(OTHER_TENANT, "s1") == 1
 
     # ------------------------------------------------------------------ tenants and locks
 

@@ -1,0 +1,397 @@
+"""The booking reads every adapter answers alike: by session, participant, key, and free seats.
+
+:class:`BookingReadsContract` is one topic of
+:class:`~sessionkit.testing.contract.BookingsRepositoryContract`: the reads of
+:class:`~sessionkit.ports.BookingRepository`, including ``bookable``, whose
+sessions are busy ones with resources (a listing of a provider's slots).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+from sessionkit.model.booking import CANCELLED, CONFIRMED, HELD, OFFERED, WAITLISTED, Seating
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.ports import UnitOfWorkFactory as Factory
+from sessionkit.testing.contract._booking_support import (
+    BookingContractBase,
+    at_hours,
+    booking_ids,
+    make_booking,
+    make_booking_session,
+)
+from sessionkit.testing.contract._support import OTHER_TENANT, TENANT, make_session
+from sessionkit.timespan import TimeSpan
+
+__all__ = ["BookingReadsContract"]
+
+
+def slot(
+    session_id: str,
+    *,
+    at: float,
+    capacity: int = 1,
+    resource: ResourceRef | str = "teacher:ana",
+    busy: bool = True,
+    tenant: str = TENANT,
+) -> Session:
+    """Return a one-hour session of ``resource`` for the bookable tests, ``at`` hours after T0."""
+    made = make_session(session_id, tenant=tenant, at=at, resources=(resource,), busy=busy)
+    return attrs.evolve(made, capacity=capacity)
+
+
+class BookingReadsContract(BookingContractBase):
+    """The booking reads: ``for_session``, ``seats_taken``, ``counts``, ``by_key``, ...
+
+    ``for_participant``, ``expiring``, ``next_position`` and ``bookable``.
+    """
+
+    def test_for_session_orders_by_position_creation_then_id(self, store: Factory) -> None:
+        """Positioned bookings first by position, then the rest by creation, ties by id."""
+        self.open_sessions(store, make_booking_session("s1"), make_booking_session("s2", at=3))
+        self.keep(
+            store,
+            make_booking("late", created=-10),
+            make_booking("w2", status=WAITLISTED, position=2, created=-40),
+            make_booking("w1", status=WAITLISTED, position=1, created=-30),
+            make_booking("b", created=-20),
+            make_booking("a", created=-20),
+            make_booking("off", status=CANCELLED, created=-60),
+            make_booking("elsewhere", session_id="s2", at=3),
+        )
+        with store() as uow:
+            repo = self.bookings(uow)
+            assert booking_ids(repo.for_session(TENANT, "s1")) == [
+                "w1",
+                "w2",
+                "off",
+                "a",
+                "b",
+                "late",
+            ]
+            waiting = repo.for_session(TENANT, "s1", statuses=[WAITLISTED])
+            assert booking_ids(waiting) == ["w1", "w2"]
+            assert repo.for_session(TENANT, "s1", statuses=[]) == []
+            assert repo.for_session(TENANT, "nowhere") == []
+            assert repo.for_session(OTHER_TENANT, "s1") == []
+
+    def test_seats_taken_counts_per_session_at_an_instant(self, store: Factory) -> None:
+        """Seats of held, offered and confirmed bookings; lapsed holds and empty sessions left out."""  # noqa: E501
+        self.open_sessions(
+            store,
+            make_booking_session("s1"),
+            make_booking_session("s2", at=3),
+            make_booking_session("s3", at=6),
+            make_booking_session("s1", tenant=OTHER_TENANT),
+        )
+        self.keep(
+            store,
+            make_booking("a", seats=2),
+            make_booking("h", status=HELD, hold_until=-5, seats=3),
+            make_booking("o", status=OFFERED, hold_until=5),
+            make_booking("w", status=WAITLISTED),
+            make_booking("c", status=CANCELLED, seats=4),
+            make_booking("x", session_id="s2", at=3, seats=5),
+            make_booking("theirs", tenant=OTHER_TENANT, seats=7),
+        )
+        with store() as uow:
+            repo = self.bookings(uow)
+            ids = ["s3", "s2", "s1", "s2", "missing"]
+            assert repo.seats_taken(TENANT, ids, at=at_hours(-10)) == {"s2": 5, "s1": 6}
+            assert repo.seats_taken(TENANT, ["s1"], at=at_hours(-5)) == {"s1": 3}
+            assert repo.seats_taken(TENANT, ["s1"], at=at_hours(5)) == {"s1": 2}
+            assert repo.seats_taken(OTHER_TENANT, ["s1", "s2"], at=at_hours(0)) == {"s1": 7}
+            assert repo.seats_taken(TENANT, [], at=at_hours(0)) == {}
+
+    def test_seating_reads_the_seats_and_the_bookings_a_command_acts_on(
+        self, store: Factory
+    ) -> None:
+        """Seats taken at the instant, run-out holds and offers, the waitlist, one's own."""
+        self.open_sessions(
+            store,
+            make_booking_session("s1", capacity=10),
+            make_booking_session("s2", at=3),
+            make_booking_session("s1", tenant=OTHER_TENANT),
+        )
+        ana = "student:ana"
+        self.keep(
+            store,
+            make_booking("c1", participant=ana, seats=2),
+            make_booking("live", status=HELD, hold_until=5),
+            make_booking("lapsed", status=HELD, hold_until=-1, created=-40),
+            make_booking("gone", status=OFFERED, hold_until=-2, position=1),
+            make_booking("w2", status=WAITLISTED, position=3, participant="student:eve"),
+            make_booking("w1", status=WAITLISTED, position=2),
+            make_booking("x", participant=ana, status=CANCELLED, seats=4),
+            make_booking("y", session_id="s2", at=3, participant=ana),
+            make_booking("theirs", tenant=OTHER_TENANT, status=WAITLISTED, position=1),
+        )
+        with store() as uow:
+            repo = self.bookings(uow)
+            seating = repo.seating(TENANT, "s1", at=at_hours(0), participant=ResourceRef.parse(ana))
+            assert seating.taken == 3
+            assert booking_ids(seating.lapsed) == ["gone", "lapsed"]
+            assert booking_ids(seating.waiting) == ["w1", "w2"]
+            assert booking_ids(seating.mine) == ["c1"]
+            assert seating.mine[0] == repo.get(TENANT, "c1")
+            eve = repo.seating(
+                TENANT, "s1", at=at_hours(0), participant=ResourceRef("student", "eve")
+            )
+            assert booking_ids(eve.mine) == ["w2"]
+            ran_out = repo.seating(
+                TENANT, "s1", at=at_hours(0), participant=ResourceRef("student", "lapsed")
+            )
+            assert ran_out.mine == ()  # a hold that ran out is the command's to expire
+            earlier = repo.seating(TENANT, "s1", at=at_hours(-3))
+            assert (earlier.taken, earlier.lapsed, earlier.mine) == (5, (), ())
+            assert booking_ids(earlier.waiting) == ["w1", "w2"]
+            assert repo.seating(TENANT, "s2", at=at_hours(0)) == Seating(taken=1)
+            assert repo.seating(TENANT, "nowhere", at=at_hours(0)) == Seating(taken=0)
+            theirs = repo.seating(OTHER_TENANT, "s1", at=at_hours(0))
+            assert (theirs.taken, booking_ids(theirs.waiting)) == (0, ["theirs"])
+
+    def test_counts_bookings_per_session_by_status(self, store: Factory) -> None:
+        """``counts`` counts bookings of every status (or of ``statuses``) per session."""
+        self.open_sessions(
+            store,
+            make_booking_session("s1"),
+            make_booking_session("s2", at=3),
+            make_booking_session("s3", at=6),
+            make_booking_session("s1", tenant=OTHER_TENANT),
+        )
+        self.keep(
+            store,
+            make_booking("a"),
+            make_booking("w", status=WAITLISTED),
+            make_booking("c", status=CANCELLED),
+            make_booking("x", session_id="s2", at=3, status=CANCELLED),
+            make_booking("theirs", tenant=OTHER_TENANT),
+        )
+        with store() as uow:
+            repo = self.bookings(uow)
+            ids = ["s3", "s2", "s1", "s2", "missing"]
+            assert repo.counts(TENANT, ids) == {"s2": 1, "s1": 3}
+            assert repo.counts(TENANT, ids, statuses=[CANCELLED]) == {"s2": 1, "s1": 1}
+            assert repo.counts(TENANT, ids, statuses=[]) == {}
+            assert repo.counts(OTHER_TENANT, ["s1"]) == {"s1": 1}
+
+    def test_by_key_finds_the_booking_a_key_made(self, store: Factory) -> None:
+        """``by_key`` returns the booking, ``None`` for an unknown key or another tenant's."""
+        self.open_sessions(store, make_booking_session("s1"))
+        booking = make_booking("a", key="req-1")
+        self.keep(store, booking, make_booking("b"))
+        with store() as uow:
+            repo = self.bookings(uow)
+            assert repo.by_key(TENANT, "req-1") == booking
+            assert repo.by_key(TENANT, "req-2") is None
+            assert repo.by_key(OTHER_TENANT, "req-1") is None
+
+    def test_for_participant_reads_the_agenda_by_start_then_id(self, store: Factory) -> None:
+        """Window (half-open, by session start), statuses, keyset ``after`` and ``limit``."""
+        self.open_sessions(store, *(make_booking_session(f"s{n}", at=3 * n) for n in range(1, 5)))
+        ana = "student:ana"
+        self.keep(
+            store,
+            make_booking("d4", session_id="s4", at=12, participant=ana),
+            make_booking("b2", session_id="s2", at=6, participant=ana, status=HELD, hold_until=1),
+            make_booking("a1", session_id="s1", at=3, participant=ana),
+            make_booking("c3", session_id="s3", at=9, participant=ana, status=CANCELLED),
+            make_booking("z1", session_id="s1", at=3, participant="tutor:ana"),
+            make_booking("a3", session_id="s3", at=9, participant=ana, status=WAITLISTED),
+            make_booking("o1", session_id="s1", at=3, participant="student:bo"),
+        )
+        who = ResourceRef("student", "ana")
+        with store() as uow:
+            repo = self.bookings(uow)
+            assert booking_ids(repo.for_participant(TENANT, who)) == ["a1", "b2", "a3", "c3", "d4"]
+            window = TimeSpan(at_hours(6), at_hours(12))
+            assert booking_ids(repo.for_participant(TENANT, who, window=window)) == [
+                "b2",
+                "a3",
+                "c3",
+            ]
+            active = repo.for_participant(TENANT, who, statuses=[CONFIRMED, WAITLISTED])
+            assert booking_ids(active) == ["a1", "a3", "d4"]
+            after = repo.for_participant(TENANT, who, after=(at_hours(9), "a3"), limit=2)
+            assert booking_ids(after) == ["c3", "d4"]
+            assert booking_ids(repo.for_participant(TENANT, who, after=(at_hours(6), "b2"))) == [
+                "a3",
+                "c3",
+                "d4",
+            ]
+            assert booking_ids(repo.for_participant(TENANT, who, limit=2)) == ["a1", "b2"]
+            assert repo.for_participant(TENANT, who, statuses=[]) == []
+            assert repo.for_participant(OTHER_TENANT, who) == []
+
+    def test_expiring_reads_lapsed_holds_of_every_tenant(self, store: Factory) -> None:
+        """Held and offered bookings run out by ``before`` (inclusive), earliest first, capped."""
+        self.open_sessions(
+            store, make_booking_session("s1"), make_booking_session("s1", tenant=OTHER_TENANT)
+        )
+        self.keep(
+            store,
+            make_booking("h1", status=HELD, hold_until=-3),
+            make_booking("o1", status=OFFERED, hold_until=-2),
+            make_booking("h9", status=HELD, hold_until=-1),
+            make_booking("late", status=HELD, hold_until=5),
+            make_booking("done", status=CONFIRMED),
+            make_booking("h2", tenant=OTHER_TENANT, status=HELD, hold_until=-3),
+            make_booking("h3", tenant=OTHER_TENANT, status=HELD, hold_until=-2.5),
+        )
+        with store() as uow:
+            repo = self.bookings(uow)
+            everyone = repo.expiring(None, before=at_hours(-1), limit=10)
+            assert [(b.tenant, b.id) for b in everyone] == [
+                (TENANT, "h1"),
+                (OTHER_TENANT, "h2"),
+                (OTHER_TENANT, "h3"),
+                (TENANT, "o1"),
+                (TENANT, "h9"),
+            ]
+            assert booking_ids(repo.expiring(None, before=at_hours(-1), limit=2)) == ["h1", "h2"]
+            assert booking_ids(repo.expiring(TENANT, before=at_hours(-2), limit=10)) == ["h1", "o1"]
+            assert repo.expiring(OTHER_TENANT, before=at_hours(-4), limit=10) == []
+
+    def test_next_position_follows_the_last_one(self, store: Factory) -> None:
+        """1 for an empty waitlist, then one after the highest position (whatever its status)."""
+        self.open_sessions(store, make_booking_session("s1"), make_booking_session("s2", at=3))
+        with store() as uow:
+            assert self.bookings(uow).next_position(TENANT, "s1") == 1
+        self.keep(
+            store,
+            make_booking("a", status=WAITLISTED, position=1),
+            make_booking("b", status=CANCELLED, position=4),
+            make_booking("c"),
+        )
+        with store() as uow:
+            repo = self.bookings(uow)
+            assert repo.next_position(TENANT, "s1") == 5
+            assert repo.next_position(TENANT, "s2") == 1
+            assert repo.next_position(OTHER_TENANT, "s1") == 1
+
+    # ------------------------------------------------------------------ bookable
+
+    def open_slots(self, store: Factory) -> None:
+        """Store a provider's sessions around ``T0`` and their bookings (see the bookable tests).
+
+        On teacher ana, one hour each: ``before`` (-1 h), ``now`` (0 h, starts
+        at the read's instant), ``full`` (1 h, capacity 1, booked), ``open``
+        (2 h, capacity 3, two of its bookings taking seats at 0 h, one until 1 h), ``idle``
+        (3 h, not busy), ``later`` (4 h, capacity 2), ``tie-b`` (6 h) and
+        ``past-end`` (10 h). On other resources: ``tie-a`` (6 h, room r1) and
+        ``ben`` (2 h, teacher ben). Another tenant has an ``open`` of its own.
+        """
+        ana, ben, room = "teacher:ana", ResourceRef("teacher", "ben"), ResourceRef("room", "r1")
+        self.open_sessions(
+            store,
+            slot("before", at=-1),
+            slot("now", at=0),
+            slot("full", at=1, capacity=1),
+            slot("open", at=2, capacity=3),
+            slot("idle", at=3, busy=False),
+            slot("later", at=4, capacity=2),
+            slot("tie-b", at=6, resource=ana),
+            slot("tie-a", at=6, resource=room),
+            slot("past-end", at=10),
+            slot("ben", at=2, resource=ben),
+            slot("open", at=2, capacity=3, tenant=OTHER_TENANT),
+        )
+        self.keep(
+            store,
+            make_booking("f1", session_id="full", at=1),
+            make_booking("o1", session_id="open", at=2),
+            make_booking("o2", session_id="open", at=2, status=HELD, hold_until=1),
+            make_booking("o3", session_id="open", at=2, status=HELD, hold_until=0),
+            make_booking(
+                "o4", session_id="open", at=2, status=OFFERED, hold_until=-1, seats=2, created=-0.5
+            ),
+            make_booking("o5", session_id="open", at=2, status=WAITLISTED, position=1),
+            make_booking("o6", session_id="open", at=2, status=CANCELLED, seats=3),
+            make_booking("theirs", tenant=OTHER_TENANT, session_id="open", at=2, seats=2),
+        )
+
+    def test_bookable_lists_sessions_with_seats_free_by_start(self, store: Factory) -> None:
+        """Busy, starting in the window and after the instant, with seats free at it; by start.
+
+        Holds and offers count until they run out (exclusive), whatever their
+        stored status; waitlisted and cancelled bookings never count.
+        """
+        self.open_slots(store)
+        window = TimeSpan(at_hours(-2), at_hours(8))
+        with store() as uow:
+            found = self.bookings(uow).bookable(TENANT, window=window, at=at_hours(0))
+            listed = [(b.session_id, b.taken, b.remaining) for b in found]
+            assert listed == [
+                ("ben", 0, 1),
+                ("open", 2, 1),
+                ("later", 0, 2),
+                ("tie-a", 0, 1),
+                ("tie-b", 0, 1),
+            ]
+            first = found[1]
+            assert (first.title, first.capacity) == ("open", 3)
+            assert (first.start, first.end) == (at_hours(2), at_hours(3))
+            assert first.span == TimeSpan(at_hours(2), at_hours(3))
+
+    def test_bookable_narrows_by_resource_seats_cursor_and_limit(self, store: Factory) -> None:
+        """``resource``, ``seats``, the keyset cursor ``(start, id)`` and ``limit``."""
+        self.open_slots(store)
+        window = TimeSpan(at_hours(-2), at_hours(8))
+        ana = ResourceRef("teacher", "ana")
+        with store() as uow:
+            repo = self.bookings(uow)
+
+            def ids(
+                *,
+                resource: ResourceRef | None = None,
+                seats: int = 1,
+                after: tuple[datetime, str] | None = None,
+                limit: int | None = None,
+            ) -> list[str]:
+                found = repo.bookable(
+                    TENANT,
+                    window=window,
+                    at=at_hours(0),
+                    seats=seats,
+                    resource=resource,
+                    after=after,
+                    limit=limit,
+                )
+                return [b.session_id for b in found]
+
+            assert ids(resource=ana) == ["open", "later", "tie-b"]
+            assert ids(resource=ResourceRef("room", "r1")) == ["tie-a"]
+            assert ids(resource=ResourceRef("teacher", "nobody")) == []
+            assert ids(seats=2) == ["later"]
+            assert ids(seats=3) == []
+            assert ids(after=(at_hours(2), "ben")) == ["open", "later", "tie-a", "tie-b"]
+            assert ids(after=(at_hours(6), "tie-a")) == ["tie-b"]
+            assert ids(limit=2) == ["ben", "open"]
+            assert ids(after=(at_hours(2), "open"), limit=2, resource=ana) == ["later", "tie-b"]
+            assert ids(limit=0) == []
+            # At 1.5 h the live hold has run out too; at -3 h every hold and the offer
+            # still ran, and "open" was over full (each write is judged at its own instant).
+            later = repo.bookable(TENANT, window=window, at=at_hours(1.5), resource=ana)
+            assert [(b.session_id, b.taken) for b in later] == [
+                ("open", 1),
+                ("later", 0),
+                ("tie-b", 0),
+            ]
+            earlier = repo.bookable(TENANT, window=window, at=at_hours(-3), resource=ana)
+            assert [(b.session_id, b.taken) for b in earlier] == [
+                ("before", 0),
+                ("now", 0),
+                ("later", 0),
+                ("tie-b", 0),
+            ]
+
+    def test_bookable_sees_one_tenant_only(self, store: Factory) -> None:
+        """Another tenant's sessions and bookings are invisible, even under the same ids."""
+        self.open_slots(store)
+        window = TimeSpan(at_hours(-2), at_hours(8))
+        with store() as uow:
+            theirs = self.bookings(uow).bookable(OTHER_TENANT, window=window, at=at_hours(0))
+            assert [(b.session_id, b.taken, b.remaining) for b in theirs] == [("open", 2, 1)]
+            assert self.bookings(uow).bookable("nobody", window=window, at=at_hours(0)) == []
