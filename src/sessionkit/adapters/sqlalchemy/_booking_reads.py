@@ -3,7 +3,7 @@
 :class:`SqlBookingReads` is the read half of
 :class:`~._bookings.SqlAlchemyBookingRepository`, which adds the locks and the
 checked writes. Every read is one statement built once per shape
-(:mod:`~._booking_statements`), plus, for ``seating``, a second one only when
+(:mod:`~._booking_queries`), plus, for ``seating``, a second one only when
 there are bookings to act on.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sessionkit.adapters.sqlalchemy import _booking_statements as sql
+from sessionkit.adapters.sqlalchemy import _booking_queries as sql
 from sessionkit.adapters.sqlalchemy._booking_statements import bind, shape
 from sessionkit.adapters.sqlalchemy._query import chunks
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
@@ -59,7 +59,7 @@ class SqlBookingReads(SqlRepository[Booking]):
     ) -> Seating:
         """Return the seats taken at ``at`` and the run-out, waiting and participant's bookings.
 
-        One statement (:func:`~._booking_statements.seating`) sums the seats and
+        One statement (:func:`~._booking_queries.seating`) sums the seats and
         names the bookings to act on; a second reads those, when there are any.
         A booking command settling a session so reads none of the bookings it
         leaves alone.
@@ -122,7 +122,7 @@ class SqlBookingReads(SqlRepository[Booking]):
     ) -> list[BookableSession]:
         """Return busy sessions in ``window`` starting after ``at`` with ``seats`` free, by start.
 
-        One statement (:func:`~._booking_statements.bookable`): the database
+        One statement (:func:`~._booking_queries.bookable`): the database
         sums the seats, leaves out the full sessions and sends five columns
         per session.
         """

@@ -1,4 +1,4 @@
-"""The SQL statements of the booking repository, each built once per shape.
+"""The booking repository's locks and write checks in SQL, each built once per shape.
 
 Building a ``select()`` and rendering it anew (an expanding ``IN`` list is
 re-rendered on every call) cost more than the database's answer to the small
@@ -6,7 +6,8 @@ reads and checks a booking command sends, so every statement here is built
 once per *shape* (``functools.cache``) with named parameters: up to
 :data:`FIXED` values, an ``IN`` list of numbered parameters ``name0``,
 ``name1``, ... (:func:`one_of`, filled by :func:`bind`); beyond, one expanding
-list. The callers in :mod:`~._bookings` bind the values.
+list. The callers in :mod:`~._bookings` bind the values; the reads' statements
+are in :mod:`~._booking_queries`.
 """
 
 from __future__ import annotations
@@ -22,9 +23,7 @@ from sqlalchemy import (
     Insert,
     Select,
     String,
-    and_,
     bindparam,
-    case,
     exists,
     func,
     insert,
@@ -39,40 +38,39 @@ from sqlalchemy.sql.elements import BindParameter
 
 from sessionkit.adapters.sqlalchemy._query import CHUNK
 from sessionkit.adapters.sqlalchemy.booking_rows import bookings_table
-from sessionkit.adapters.sqlalchemy.rows import session_resources_table, sessions_table
+from sessionkit.adapters.sqlalchemy.rows import sessions_table
 from sessionkit.model.booking import (
     ACTIVE_BOOKING_STATUSES,
     HELD,
     OFFERED,
     SEAT_STATUSES,
-    WAITLISTED,
 )
 
 __all__ = [
+    "ACTIVE",
+    "EXPIRING",
     "FIXED",
     "GROUP",
+    "TENANT",
     "SESSION_FOR_UPDATE",
     "SESSION_FOR_UPDATE_BOUNDED",
     "bind",
-    "bookable",
-    "grouped_seats",
     "insert_checked",
     "locking",
-    "of_session",
     "one_of",
     "related_rows",
     "seat_counts",
-    "seating",
     "shape",
 ]
 
 B = bookings_table
 S = sessions_table
-R = session_resources_table
 
 _SEATS = sorted(SEAT_STATUSES)
-_ACTIVE = sorted(ACTIVE_BOOKING_STATUSES)
-_EXPIRING = sorted((HELD, OFFERED))
+ACTIVE = sorted(ACTIVE_BOOKING_STATUSES)
+"""The statuses of bookings in play."""
+EXPIRING = sorted((HELD, OFFERED))
+"""The statuses whose bookings run out at ``hold_expires_at``."""
 
 FIXED = 16
 """Up to this many values, an ``IN`` list of numbered parameters; beyond, one expanding list."""
@@ -114,16 +112,17 @@ def bind(params: dict[str, Any], name: str, values: Sequence[Any]) -> dict[str, 
     return params
 
 
-_TENANT: BindParameter[str] = bindparam("tenant")
+TENANT: BindParameter[str] = bindparam("tenant")
+"""The ``:tenant`` parameter every statement filters by."""
 
 SESSION_FOR_UPDATE = (
-    select(S).where(S.c.tenant == _TENANT, S.c.id == bindparam("session_id")).with_for_update()
+    select(S).where(S.c.tenant == TENANT, S.c.id == bindparam("session_id")).with_for_update()
 )
 """The session row by ``tenant`` and ``session_id``, locked until the transaction ends."""
 
 SESSION_FOR_UPDATE_BOUNDED = (
     select(S, func.set_config("lock_timeout", bindparam("lock_timeout", type_=String), true()))
-    .where(S.c.tenant == _TENANT, S.c.id == bindparam("session_id"))
+    .where(S.c.tenant == TENANT, S.c.id == bindparam("session_id"))
     .with_for_update()
 )
 """:data:`SESSION_FOR_UPDATE` setting PostgreSQL's ``lock_timeout`` for the transaction first.
@@ -138,7 +137,7 @@ def locking(sessions: int | None) -> Select[Any]:
     """Lock sessions by id, in id order (missing ones are skipped)."""
     return (
         select(S.c.id)
-        .where(S.c.tenant == _TENANT, one_of(S.c.id, "s", sessions))
+        .where(S.c.tenant == TENANT, one_of(S.c.id, "s", sessions))
         .order_by(S.c.id)
         .with_for_update()
     )
@@ -152,7 +151,7 @@ def seat_counts(sessions: int | None, excluding: bool) -> Select[Any]:
         mine.append(B.c.id != bindparam("excluding"))
     taken = select(func.coalesce(func.sum(B.c.seats), 0)).where(*mine).scalar_subquery()
     return select(S.c.id, S.c.capacity, taken).where(
-        S.c.tenant == _TENANT, one_of(S.c.id, "s", sessions)
+        S.c.tenant == TENANT, one_of(S.c.id, "s", sessions)
     )
 
 
@@ -166,202 +165,19 @@ def related_rows(
     """
     branches = []
     if ids != 0:
-        branches.append(select(B).where(B.c.tenant == _TENANT, one_of(B.c.id, "i", ids)))
+        branches.append(select(B).where(B.c.tenant == TENANT, one_of(B.c.id, "i", ids)))
     if keys != 0:
         keyed = one_of(B.c.idempotency_key, "k", keys)
-        branches.append(select(B).where(B.c.tenant == _TENANT, keyed))
+        branches.append(select(B).where(B.c.tenant == TENANT, keyed))
     if sessions != 0:
         in_play = select(B).where(
-            B.c.tenant == _TENANT,
+            B.c.tenant == TENANT,
             one_of(B.c.session_id, "s", sessions),
-            status_in(_ACTIVE),
+            status_in(ACTIVE),
             one_of(B.c.participant_id, "p", people),
         )
         branches.append(in_play)
     return union_all(*branches)
-
-
-@functools.cache
-def of_session(statuses: int | None) -> Select[Any]:
-    """A session's bookings (in ``statuses`` numbered statuses; ``None``: all), in order."""
-    conditions = [B.c.tenant == _TENANT, B.c.session_id == bindparam("session_id")]
-    if statuses is not None:
-        conditions.append(B.c.status.in_([bindparam(f"st{n}") for n in range(statuses)]))
-    return select(B).where(*conditions).order_by(*_waitlist_order())
-
-
-def _waitlist_order() -> list[ColumnElement[Any]]:
-    """``for_session``'s order: by waitlist position (unplaced last), creation, id."""
-    unplaced = case((B.c.position.is_(None), 1), else_=0)
-    return [unplaced, B.c.position, B.c.created_at, B.c.id]
-
-
-@functools.cache
-def seating(participant: bool) -> Select[Any]:
-    """The seats ``:session_id`` takes at ``:at``, beside the bookings a booking command acts on.
-
-    Rows ``(taken, id)``: the id of each booking in play that ran out by
-    ``:at`` (held or offered), waits on the waitlist, or (with
-    ``participant``) belongs to ``:kind`` / ``:ident``, in waitlist order;
-    a session without such bookings still gives one row, its id ``NULL``.
-    Two columns, not the bookings' twenty: such bookings are rare, and the
-    driver describes every column of every result (the caller reads the
-    rows it needs, when there are any).
-    """
-    at = bindparam("at", type_=B.c.created_at.type)
-    session_id: BindParameter[str] = bindparam("session_id")
-    counted = (
-        select(func.coalesce(func.sum(B.c.seats), 0).label("taken"))
-        .where(B.c.tenant == _TENANT, B.c.session_id == session_id, *taking_seats(at))
-        .subquery("seats")
-    )
-    acting: list[ColumnElement[bool]] = [
-        B.c.status == literal(WAITLISTED, B.c.status.type),
-        and_(status_in(_EXPIRING), B.c.hold_expires_at <= at),
-    ]
-    if participant:
-        mine = and_(
-            B.c.participant_kind == bindparam("kind"), B.c.participant_id == bindparam("ident")
-        )
-        acting.append(mine)
-    on = and_(B.c.tenant == _TENANT, B.c.session_id == session_id, status_in(_ACTIVE), or_(*acting))
-    return (
-        select(counted.c.taken, B.c.id)
-        .select_from(counted.outerjoin(B, on))
-        .order_by(*_waitlist_order())
-    )
-
-
-@functools.cache
-def grouped_seats(sessions: int | None) -> Select[Any]:
-    """Seats taken at ``:at`` per session id, for sessions with any."""
-    return (
-        select(B.c.session_id, func.sum(B.c.seats))
-        .where(
-            B.c.tenant == _TENANT,
-            one_of(B.c.session_id, "s", sessions),
-            *taking_seats(bindparam("at")),
-        )
-        .group_by(B.c.session_id)
-    )
-
-
-@functools.cache
-def counted(sessions: int | None, statuses: int | None) -> Select[Any]:
-    """How many bookings (in numbered statuses ``st0`` ...; ``None``: any) each session has."""
-    conditions = [B.c.tenant == _TENANT, one_of(B.c.session_id, "s", sessions)]
-    if statuses is not None:
-        conditions.append(B.c.status.in_([bindparam(f"st{n}") for n in range(statuses)]))
-    return select(B.c.session_id, func.count()).where(*conditions).group_by(B.c.session_id)
-
-
-@functools.cache
-def of_participant(statuses: int | None, window: bool, after: bool, limit: bool) -> Select[Any]:
-    """A participant's bookings by session start then id: one range of the agenda index.
-
-    Parameters: ``tenant``, ``kind``, ``ident``; the statuses ``st0`` ... (``None``:
-    any); with ``window``, ``start`` and ``end``; with ``after``, ``after_start``
-    and ``after_id``; with ``limit``, ``limit``.
-    """
-    conditions: list[ColumnElement[bool]] = [
-        B.c.tenant == _TENANT,
-        B.c.participant_kind == bindparam("kind"),
-        B.c.participant_id == bindparam("ident"),
-    ]
-    if statuses is not None:
-        conditions.append(B.c.status.in_([bindparam(f"st{n}") for n in range(statuses)]))
-    if window:
-        conditions += [
-            B.c.session_start >= bindparam("start"),
-            B.c.session_start < bindparam("end"),
-        ]
-    if after:
-        last = bindparam("after_start", type_=B.c.session_start.type)
-        conditions.append(
-            or_(
-                B.c.session_start > last,
-                and_(B.c.session_start == last, B.c.id > bindparam("after_id")),
-            )
-        )
-    statement = select(B).where(*conditions).order_by(B.c.session_start, B.c.id)
-    return statement.limit(bindparam("limit")) if limit else statement
-
-
-@functools.cache
-def expiring(tenant: bool) -> Select[Any]:
-    """Held and offered bookings run out by ``:before`` (of ``:tenant`` if ``tenant``), capped."""
-    conditions = [
-        B.c.status.in_([literal(status, B.c.status.type) for status in _EXPIRING]),
-        B.c.hold_expires_at.is_not(None),
-        B.c.hold_expires_at <= bindparam("before"),
-    ]
-    if tenant:
-        conditions.append(B.c.tenant == _TENANT)
-    return (
-        select(B)
-        .where(*conditions)
-        .order_by(B.c.hold_expires_at, B.c.tenant, B.c.id)
-        .limit(bindparam("limit"))
-    )
-
-
-LAST_POSITION = select(func.max(B.c.position)).where(
-    B.c.tenant == _TENANT, B.c.session_id == bindparam("session_id"), B.c.position != 0
-)
-"""The session's highest waitlist position (``NULL`` without one)."""
-
-BY_KEY = select(B).where(B.c.tenant == _TENANT, B.c.idempotency_key == bindparam("key"))
-"""The booking made with idempotency key ``:key``."""
-
-
-@functools.cache
-def bookable(resource: bool, after: bool, limit: bool) -> Select[Any]:
-    """Busy sessions starting in ``[:start, :end)``, after ``:at``, with ``:seats`` free then.
-
-    Rows: id, title, start, end, capacity and the seats taken, by start then
-    id. The seats are summed by the database (the session's bookings joined
-    and grouped) and the full sessions left out there, so only what a listing
-    shows crosses the wire: no count, no session rows in full. With
-    ``resource``, the sessions of ``:resource``, found by the resource rows
-    (which carry their session's start) in the window, one index range
-    whatever the resource's history; with ``after``, only those strictly
-    after ``(:after_start, :after_id)``; with ``limit``, at most ``:limit``.
-    """
-    at = bindparam("at", type_=S.c.start_at.type)
-    start = bindparam("start", type_=S.c.start_at.type)
-    end = bindparam("end", type_=S.c.start_at.type)
-    seats = and_(B.c.tenant == S.c.tenant, B.c.session_id == S.c.id, *taking_seats(at))
-    taken = func.coalesce(func.sum(B.c.seats), 0)
-    conditions = [
-        S.c.tenant == _TENANT,
-        S.c.start_at >= start,
-        S.c.start_at < end,
-        S.c.start_at > at,
-        S.c.busy.is_(True),
-    ]
-    if resource:
-        occupying = select(R.c.session_id).where(
-            R.c.tenant == _TENANT,
-            R.c.resource == bindparam("resource"),
-            R.c.start_at >= start,
-            R.c.start_at < end,
-        )
-        conditions.append(S.c.id.in_(occupying))
-    if after:
-        last = bindparam("after_start", type_=S.c.start_at.type)
-        conditions.append(
-            or_(S.c.start_at > last, and_(S.c.start_at == last, S.c.id > bindparam("after_id")))
-        )
-    shown = (S.c.id, S.c.title, S.c.start_at, S.c.end_at, S.c.capacity)
-    statement = (
-        select(*shown, taken)
-        .select_from(S.outerjoin(B, seats))
-        .where(*conditions)
-        .group_by(*shown)
-        .having(S.c.capacity - taken >= bindparam("seats"))
-        .order_by(S.c.start_at, S.c.id)
-    )
-    return statement.limit(bindparam("limit")) if limit else statement
 
 
 @functools.cache
@@ -389,7 +205,7 @@ def insert_checked(dialect: str, active: bool, seats: bool) -> Insert:
         in_play = exists().where(
             B.c.tenant == S.c.tenant,
             B.c.session_id == S.c.id,
-            status_in(_ACTIVE),
+            status_in(ACTIVE),
             B.c.participant_kind == row["participant_kind"],
             B.c.participant_id == row["participant_id"],
         )

@@ -1,0 +1,225 @@
+"""The read statements of the booking repository, each built once per shape.
+
+The reads' counterpart of :mod:`~._booking_statements` (the locks and the
+write checks, and the helpers both use): named parameters, ``IN`` lists of
+numbered ones up to ``FIXED`` values, built once (``functools.cache``).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, literal, or_, select
+from sqlalchemy.sql.elements import BindParameter
+
+from sessionkit.adapters.sqlalchemy._booking_statements import (
+    ACTIVE,
+    EXPIRING,
+    TENANT,
+    one_of,
+    status_in,
+    taking_seats,
+)
+from sessionkit.adapters.sqlalchemy.booking_rows import bookings_table
+from sessionkit.adapters.sqlalchemy.rows import session_resources_table, sessions_table
+from sessionkit.model.booking import WAITLISTED
+
+__all__ = [
+    "BY_KEY",
+    "LAST_POSITION",
+    "bookable",
+    "counted",
+    "expiring",
+    "grouped_seats",
+    "of_participant",
+    "of_session",
+    "seating",
+]
+
+B = bookings_table
+S = sessions_table
+R = session_resources_table
+
+
+@functools.cache
+def of_session(statuses: int | None) -> Select[Any]:
+    """A session's bookings (in ``statuses`` numbered statuses; ``None``: all), in order."""
+    conditions = [B.c.tenant == TENANT, B.c.session_id == bindparam("session_id")]
+    if statuses is not None:
+        conditions.append(B.c.status.in_([bindparam(f"st{n}") for n in range(statuses)]))
+    return select(B).where(*conditions).order_by(*_waitlist_order())
+
+
+def _waitlist_order() -> list[ColumnElement[Any]]:
+    """``for_session``'s order: by waitlist position (unplaced last), creation, id."""
+    unplaced = case((B.c.position.is_(None), 1), else_=0)
+    return [unplaced, B.c.position, B.c.created_at, B.c.id]
+
+
+@functools.cache
+def seating(participant: bool) -> Select[Any]:
+    """The seats ``:session_id`` takes at ``:at``, beside the bookings a booking command acts on.
+
+    Rows ``(taken, id)``: the id of each booking in play that ran out by
+    ``:at`` (held or offered), waits on the waitlist, or (with
+    ``participant``) belongs to ``:kind`` / ``:ident``, in waitlist order;
+    a session without such bookings still gives one row, its id ``NULL``.
+    Two columns, not the bookings' twenty: such bookings are rare, and the
+    driver describes every column of every result (the caller reads the
+    rows it needs, when there are any).
+    """
+    at = bindparam("at", type_=B.c.created_at.type)
+    session_id: BindParameter[str] = bindparam("session_id")
+    counted = (
+        select(func.coalesce(func.sum(B.c.seats), 0).label("taken"))
+        .where(B.c.tenant == TENANT, B.c.session_id == session_id, *taking_seats(at))
+        .subquery("seats")
+    )
+    acting: list[ColumnElement[bool]] = [
+        B.c.status == literal(WAITLISTED, B.c.status.type),
+        and_(status_in(EXPIRING), B.c.hold_expires_at <= at),
+    ]
+    if participant:
+        mine = and_(
+            B.c.participant_kind == bindparam("kind"), B.c.participant_id == bindparam("ident")
+        )
+        acting.append(mine)
+    on = and_(B.c.tenant == TENANT, B.c.session_id == session_id, status_in(ACTIVE), or_(*acting))
+    return (
+        select(counted.c.taken, B.c.id)
+        .select_from(counted.outerjoin(B, on))
+        .order_by(*_waitlist_order())
+    )
+
+
+@functools.cache
+def grouped_seats(sessions: int | None) -> Select[Any]:
+    """Seats taken at ``:at`` per session id, for sessions with any."""
+    return (
+        select(B.c.session_id, func.sum(B.c.seats))
+        .where(
+            B.c.tenant == TENANT,
+            one_of(B.c.session_id, "s", sessions),
+            *taking_seats(bindparam("at")),
+        )
+        .group_by(B.c.session_id)
+    )
+
+
+@functools.cache
+def counted(sessions: int | None, statuses: int | None) -> Select[Any]:
+    """How many bookings (in numbered statuses ``st0`` ...; ``None``: any) each session has."""
+    conditions = [B.c.tenant == TENANT, one_of(B.c.session_id, "s", sessions)]
+    if statuses is not None:
+        conditions.append(B.c.status.in_([bindparam(f"st{n}") for n in range(statuses)]))
+    return select(B.c.session_id, func.count()).where(*conditions).group_by(B.c.session_id)
+
+
+@functools.cache
+def of_participant(statuses: int | None, window: bool, after: bool, limit: bool) -> Select[Any]:
+    """A participant's bookings by session start then id: one range of the agenda index.
+
+    Parameters: ``tenant``, ``kind``, ``ident``; the statuses ``st0`` ... (``None``:
+    any); with ``window``, ``start`` and ``end``; with ``after``, ``after_start``
+    and ``after_id``; with ``limit``, ``limit``.
+    """
+    conditions: list[ColumnElement[bool]] = [
+        B.c.tenant == TENANT,
+        B.c.participant_kind == bindparam("kind"),
+        B.c.participant_id == bindparam("ident"),
+    ]
+    if statuses is not None:
+        conditions.append(B.c.status.in_([bindparam(f"st{n}") for n in range(statuses)]))
+    if window:
+        conditions += [
+            B.c.session_start >= bindparam("start"),
+            B.c.session_start < bindparam("end"),
+        ]
+    if after:
+        last = bindparam("after_start", type_=B.c.session_start.type)
+        conditions.append(
+            or_(
+                B.c.session_start > last,
+                and_(B.c.session_start == last, B.c.id > bindparam("after_id")),
+            )
+        )
+    statement = select(B).where(*conditions).order_by(B.c.session_start, B.c.id)
+    return statement.limit(bindparam("limit")) if limit else statement
+
+
+@functools.cache
+def expiring(tenant: bool) -> Select[Any]:
+    """Held and offered bookings run out by ``:before`` (of ``:tenant`` if ``tenant``), capped."""
+    conditions = [
+        B.c.status.in_([literal(status, B.c.status.type) for status in EXPIRING]),
+        B.c.hold_expires_at.is_not(None),
+        B.c.hold_expires_at <= bindparam("before"),
+    ]
+    if tenant:
+        conditions.append(B.c.tenant == TENANT)
+    return (
+        select(B)
+        .where(*conditions)
+        .order_by(B.c.hold_expires_at, B.c.tenant, B.c.id)
+        .limit(bindparam("limit"))
+    )
+
+
+LAST_POSITION = select(func.max(B.c.position)).where(
+    B.c.tenant == TENANT, B.c.session_id == bindparam("session_id"), B.c.position != 0
+)
+"""The session's highest waitlist position (``NULL`` without one)."""
+
+BY_KEY = select(B).where(B.c.tenant == TENANT, B.c.idempotency_key == bindparam("key"))
+"""The booking made with idempotency key ``:key``."""
+
+
+@functools.cache
+def bookable(resource: bool, after: bool, limit: bool) -> Select[Any]:
+    """Busy sessions starting in ``[:start, :end)``, after ``:at``, with ``:seats`` free then.
+
+    Rows: id, title, start, end, capacity and the seats taken, by start then
+    id. The seats are summed by the database (the session's bookings joined
+    and grouped) and the full sessions left out there, so only what a listing
+    shows crosses the wire: no count, no session rows in full. With
+    ``resource``, the sessions of ``:resource``, found by the resource rows
+    (which carry their session's start) in the window, one index range
+    whatever the resource's history; with ``after``, only those strictly
+    after ``(:after_start, :after_id)``; with ``limit``, at most ``:limit``.
+    """
+    at = bindparam("at", type_=S.c.start_at.type)
+    start = bindparam("start", type_=S.c.start_at.type)
+    end = bindparam("end", type_=S.c.start_at.type)
+    seats = and_(B.c.tenant == S.c.tenant, B.c.session_id == S.c.id, *taking_seats(at))
+    taken = func.coalesce(func.sum(B.c.seats), 0)
+    conditions = [
+        S.c.tenant == TENANT,
+        S.c.start_at >= start,
+        S.c.start_at < end,
+        S.c.start_at > at,
+        S.c.busy.is_(True),
+    ]
+    if resource:
+        occupying = select(R.c.session_id).where(
+            R.c.tenant == TENANT,
+            R.c.resource == bindparam("resource"),
+            R.c.start_at >= start,
+            R.c.start_at < end,
+        )
+        conditions.append(S.c.id.in_(occupying))
+    if after:
+        last = bindparam("after_start", type_=S.c.start_at.type)
+        conditions.append(
+            or_(S.c.start_at > last, and_(S.c.start_at == last, S.c.id > bindparam("after_id")))
+        )
+    shown = (S.c.id, S.c.title, S.c.start_at, S.c.end_at, S.c.capacity)
+    statement = (
+        select(*shown, taken)
+        .select_from(S.outerjoin(B, seats))
+        .where(*conditions)
+        .group_by(*shown)
+        .having(S.c.capacity - taken >= bindparam("seats"))
+        .order_by(S.c.start_at, S.c.id)
+    )
+    return statement.limit(bindparam("limit")) if limit else statement
