@@ -66,6 +66,7 @@ __all__ = [
     "MANUAL",
     "OPEN_PAYMENT_STATUSES",
     "PAID",
+    "PAID_STATUSES",
     "PARTIALLY_REFUNDED",
     "PAYMENT_LIFECYCLE",
     "PENDING",
@@ -93,6 +94,8 @@ PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
 REFUNDED = "REFUNDED"
 """Paid, and all of it given back."""
 
+PAID_STATUSES = frozenset({PAID, PARTIALLY_REFUNDED, REFUNDED})
+"""Statuses of payments whose money came in (whatever was refunded since)."""
 OPEN_PAYMENT_STATUSES = frozenset({PENDING, AUTHORIZED})
 """Statuses of payments the provider may still complete."""
 

@@ -21,6 +21,7 @@ from sessionkit.model.payment import (
     MANUAL,
     OPEN_PAYMENT_STATUSES,
     PAID,
+    PAID_STATUSES,
     PARTIALLY_REFUNDED,
     PAYMENT_LIFECYCLE,
     REFUNDED,
@@ -39,8 +40,6 @@ __all__ = [
     "refunded_to",
     "store_payment",
 ]
-
-_EVER_PAID = frozenset({PAID, PARTIALLY_REFUNDED, REFUNDED})
 
 
 def store_payment(
@@ -86,7 +85,7 @@ def check_paid(ctx: Context, tx: Tx, session: Session, booking: Booking) -> None
         if ctx.price_of(session) is not None and payments is not None:
             raise PaymentRequired(booking.id, "(none)", "missing")
         return
-    if payment.status not in _EVER_PAID:
+    if payment.status not in PAID_STATUSES:
         raise PaymentRequired(booking.id, payment.id, payment.status)
 
 

@@ -46,10 +46,10 @@ from sessionkit.model.payment import (
     MANUAL,
     OPEN_PAYMENT_STATUSES,
     PAID,
+    PAID_STATUSES,
     PARTIALLY_REFUNDED,
     PAYMENT_LIFECYCLE,
     PENDING,
-    REFUNDED,
     Payment,
     PaymentChanged,
     PaymentEvent,
@@ -82,7 +82,6 @@ from sessionkit.zones import check_instant
 
 __all__ = ["Applied", "Checkout", "DueReport", "PaymentCommands"]
 
-_EVER_PAID = frozenset({PAID, PARTIALLY_REFUNDED, REFUNDED})
 _CLAIM_TRIES = 5
 """How often a runner re-reads a payment whose refund claim another runner changed first."""
 
@@ -385,7 +384,7 @@ class PaymentCommands:
                 value=event.amount,
                 expected=payment.currency,
             )
-        if payment.status not in _EVER_PAID:
+        if payment.status not in PAID_STATUSES:
             payment = succeed(ctx, tx, payment, actor=None)  # refunded: it must have been paid
         moved, change = refunded_to(payment, total, tx, actor=None)
         sending = payment.refund_sending
@@ -748,7 +747,7 @@ def succeed(ctx: Context, tx: Tx, payment: Payment, *, actor: str | None) -> Pay
     expired or was cancelled is refunded at once, never kept over capacity.
     Call with the booking's session locked.
     """
-    if payment.status in _EVER_PAID:
+    if payment.status in PAID_STATUSES:
         return payment
     paid, change = PAYMENT_LIFECYCLE.fire(payment, "succeed", now=tx.now, actor=actor)
     paid = attrs.evolve(paid, due=None, failure=None)
