@@ -36,11 +36,16 @@ T = "acme"
 
 
 def quickly(call: Callable[[], object], seconds: float = 3.0) -> LimitExceeded:
-    """Run ``call``, which must raise LimitExceeded within ``seconds``; return the error."""
-    started = clock.perf_counter()
+    """Run ``call``, which must raise LimitExceeded within ``seconds``; return the error.
+
+    Seconds of this process's CPU time, not of the wall clock: the bound tells
+    a cap that trips early from a scan that runs on, whatever else the machine
+    is doing (a loaded CI machine made the wall-clock bound flaky).
+    """
+    started = clock.process_time()
     with pytest.raises(LimitExceeded) as caught:
         call()
-    assert clock.perf_counter() - started < seconds
+    assert clock.process_time() - started < seconds
     return caught.value
 
 
@@ -166,9 +171,9 @@ def test_a_rule_that_never_matches_costs_milliseconds_not_a_scan_to_9999() -> No
         tz="Europe/Berlin",
         duration=timedelta(hours=1),
     )
-    started = clock.perf_counter()
+    started = clock.process_time()
     assert list(rec.between(NOW, NOW + timedelta(days=3_650))) == []
-    assert clock.perf_counter() - started < 1.0
+    assert clock.process_time() - started < 1.0
 
 
 def test_a_count_rule_walking_from_year_one_is_bounded() -> None:
@@ -199,7 +204,7 @@ def test_candidates_per_expansion_are_configurable_for_the_services(h: Harness) 
 def test_materialise_to_the_end_of_time_is_refused_at_once(h: Harness) -> None:
     series, _ = h.kit.series.create(T, actor=None, title="Algebra", items=[item("FREQ=WEEKLY")])
     before = h.kit.queries.list(T).total
-    started = clock.perf_counter()
+    started = clock.process_time()
     with pytest.raises(InvalidValue, match="outside the instants"):
         h.kit.series.materialise(
             T, series.id, actor=None, start=NOW, end=datetime.max.replace(tzinfo=UTC)
@@ -209,7 +214,7 @@ def test_materialise_to_the_end_of_time_is_refused_at_once(h: Harness) -> None:
             T, series.id, actor=None, start=NOW, end=NOW + timedelta(days=3_661)
         )
     )
-    assert clock.perf_counter() - started < 2
+    assert clock.process_time() - started < 2
     assert (error.name, error.value, error.maximum) == (
         "window",
         timedelta(days=3_661),
