@@ -44,6 +44,7 @@ message::
     ├── AlreadyBooked (ValueError)              the participant is already in the session
     ├── ActionRefused (ValueError)              a policy rule said no (``rule``, ``allows_at``)
     │   ├── BookingRefused                      a booking rule said no
+    │   ├── CancelRefused                       a notice rule refused a cancel
     │   └── RescheduleRefused                   a reschedule rule said no
     ├── CurrencyMismatch (ValueError)           two currencies in one sum or comparison
     ├── RefundExceedsPayment (ValueError)       a refund above what is left of the payment
@@ -133,6 +134,7 @@ from sessionkit.errors._money import (
 )
 from sessionkit.errors._policies import (
     ActionRefused,
+    CancelRefused,
     DuplicateReschedule,
     RescheduleNotFound,
     RescheduleRefused,
@@ -155,6 +157,7 @@ from sessionkit.errors._storage import (
 
 __all__ = [
     "ActionRefused",
+    "CancelRefused",
     "DuplicateReschedule",
     "RescheduleNotFound",
     "RescheduleRefused",

@@ -13,7 +13,8 @@ class ActionRefused(SessionKitError, ValueError):
 
     ``rule`` names the rule, ``reason`` says why in words, and ``allows_at``
     is when the same request would be allowed, if ever (``None``: not by
-    waiting). The base of :class:`BookingRefused` and :class:`RescheduleRefused`.
+    waiting). The base of :class:`BookingRefused`, :class:`CancelRefused` and
+    :class:`RescheduleRefused`.
     """
 
     def __init__(self, rule: str, reason: str, *, allows_at: datetime | None = None) -> None:
@@ -22,6 +23,20 @@ class ActionRefused(SessionKitError, ValueError):
         self.rule = rule
         self.reason = reason
         self.allows_at = allows_at
+
+
+class CancelRefused(ActionRefused):
+    """A notice rule refused a cancel in the acting role.
+
+    ``rule`` is ``"notice"`` (less notice than the role needs to cancel) or
+    ``"window"`` (the role is shut out this close to the start); ``allows_at``
+    is ``None``, since notice only shrinks as time passes. ``booking_id``
+    names the booking.
+    """
+
+    def __init__(self, rule: str, reason: str, *, booking_id: str) -> None:
+        super().__init__(rule, reason)
+        self.booking_id = booking_id
 
 
 class RescheduleRefused(ActionRefused):

@@ -124,10 +124,22 @@ PricingFor = Callable[[Session], Pricing | None]
 
 @attrs.frozen
 class RefundTier:
-    """Cancelled at least ``notice`` before the start, a participant gets ``percent`` back."""
+    """Cancelled at least ``notice`` before the start, a participant gets ``percent`` back.
+
+    ``fee`` is a late-cancel fee kept from that refund (never more than the
+    refund): ``RefundTier(timedelta(hours=24), 100, fee=Money.of("10", "EUR"))``
+    refunds everything but 10 EUR. A fee in another currency than the payment
+    is refused when the refund is computed (``CurrencyMismatch``).
+    """
 
     notice: timedelta = attrs.field()
     percent: Decimal = attrs.field(converter=Decimal)
+    fee: Money | None = attrs.field(default=None, kw_only=True)
+
+    @fee.validator
+    def _check_fee(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is not None:
+            _positive_money(self, attribute, value)
 
     @notice.validator
     def _check_notice(self, _attribute: attrs.Attribute[Any], value: object) -> None:
@@ -174,17 +186,30 @@ class RefundPolicy:
     )
     late_percent: Decimal = attrs.field(default=Decimal(0), converter=Decimal)
 
+    def tier(self, *, role: str | None, start: datetime, at: datetime) -> RefundTier | None:
+        """Return the tier cancelling at ``at`` in ``role`` falls in (``None``: full or late).
+
+        The first tier whose notice the cancel still gives (exactly the notice
+        is enough); ``None`` for a full-refund role and after every tier.
+        """
+        if role in self.full_refund_roles:
+            return None
+        notice = start - at
+        return next((t for t in self.tiers if notice >= t.notice), None)
+
     def share(self, *, role: str | None, start: datetime, at: datetime) -> Decimal:
         """Return the percent of the payment that cancelling at ``at`` in ``role`` gives back."""
         if role in self.full_refund_roles:
             return Decimal(100)
-        notice = start - at
-        for tier in self.tiers:
-            if notice >= tier.notice:
-                return tier.percent
-        return self.late_percent
+        tier = self.tier(role=role, start=start, at=at)
+        return self.late_percent if tier is None else tier.percent
 
     def refund(self, paid: Money, *, role: str | None, start: datetime, at: datetime) -> Money:
-        """Return what cancelling at ``at`` in ``role`` refunds of ``paid``, rounded."""
+        """Return what cancelling at ``at`` in ``role`` refunds of ``paid``, less a tier's fee."""
         share = self.share(role=role, start=start, at=at)
-        return paid if share == 100 else paid.percent(share)
+        back = paid if share == 100 else paid.percent(share)
+        tier = self.tier(role=role, start=start, at=at)
+        if tier is None or tier.fee is None:
+            return back
+        kept = tier.fee.rounded()
+        return back - kept if back > kept else Money.zero(paid.currency)

@@ -209,6 +209,45 @@ class NoticePolicy:
         # A window shuts a role out strictly inside it: its edge is still allowed, like a notice's.
         return min(ends)
 
+    def notice_refusal(
+        self, action: str, role: str, session: Session, now: datetime
+    ) -> Refusal | None:
+        """Return why ``role`` lacks the notice or is shut out by a window, or ``None``.
+
+        Only the notice rules and windows: a role no rule or window names
+        is never refused (also after the start: whether a started session
+        takes the action is the command's business), nor is a role in
+        ``bypass``. Rules ``notice`` and ``window``; ``allows_at`` is ``None``.
+        :meth:`may` adds the start and the reschedule limit; a booking's cancel
+        and book commands enforce exactly this.
+        """
+        _action(None, None, action)  # type: ignore[arg-type]  # the validator ignores both
+        at = check_aware(now, "now")
+        if role in self.bypass:
+            return None
+        start = session.start
+        needed = self.notice(action, role)
+        if needed > timedelta(0) and start - at < needed:
+            return Refusal(
+                rule="notice",
+                reason=f"{role} must {action.replace('_', ' ')} at least {needed} before the "
+                f"start, by {(start - needed).isoformat()}",
+            )
+        for window in self.windows:
+            if (
+                window.action == action
+                and role not in window.only
+                and window.within > timedelta(0)
+                and start - at < window.within
+            ):
+                only = ", ".join(sorted(window.only)) or "nobody"
+                return Refusal(
+                    rule="window",
+                    reason=f"within {window.within} of the start only {only} may "
+                    f"{action.replace('_', ' ')}",
+                )
+        return None
+
     def may(
         self, action: str, role: str, session: Session, now: datetime, *, reschedules: int = 0
     ) -> Refusal | None:
@@ -229,23 +268,9 @@ class NoticePolicy:
                 rule="in_the_past",
                 reason=f"session {session.id!r} started at {start.isoformat()}",
             )
-        if role in self.bypass:
-            return None
-        needed = self.notice(action, role)
-        if start - at < needed:
-            return Refusal(
-                rule="notice",
-                reason=f"{role} must {action.replace('_', ' ')} at least {needed} before the "
-                f"start, by {(start - needed).isoformat()}",
-            )
-        for window in self.windows:
-            if window.action == action and role not in window.only and start - at < window.within:
-                only = ", ".join(sorted(window.only)) or "nobody"
-                return Refusal(
-                    rule="window",
-                    reason=f"within {window.within} of the start only {only} may "
-                    f"{action.replace('_', ' ')}",
-                )
+        refusal = self.notice_refusal(action, role, session, at)
+        if refusal is not None or role in self.bypass:
+            return refusal
         if (
             action == "request_reschedule"
             and self.max_reschedules is not None

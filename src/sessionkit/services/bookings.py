@@ -17,6 +17,7 @@ import attrs
 from sessionkit.errors import (
     AlreadyBooked,
     BookingRefused,
+    CancelRefused,
     CapacityExceeded,
     DuplicateBooking,
     HoldExpired,
@@ -112,6 +113,7 @@ class BookingRequest:
     participant: ResourceRef
     seats: int
     role: str
+    acting_role: str
     confirm: bool
     waitlist: bool
     hold_for: timedelta | None
@@ -131,6 +133,7 @@ class BookingRequest:
         hold_for: object,
         idempotency_key: object,
         metadata: object,
+        acting_role: object = None,
     ) -> BookingRequest:
         """Check a booking command's arguments (``WrongType`` / ``InvalidValue``); the request."""
         return cls(
@@ -138,6 +141,7 @@ class BookingRequest:
             participant=participant_ref(participant),  # type: ignore[arg-type]  # it checks
             seats=check_seats(seats),
             role=_check_role(role),
+            acting_role=_check_role(role if acting_role is None else acting_role),
             confirm=bool(check_flag(confirm, "confirm")),
             waitlist=bool(check_flag(waitlist, "waitlist")),
             hold_for=None
@@ -177,6 +181,7 @@ class BookingCommands(BookingReads):
         actor: str | None,
         seats: int = 1,
         role: str = "attendee",
+        acting_role: str | None = None,
         confirm: bool = False,
         waitlist: bool = False,
         hold_for: timedelta | None = None,
@@ -197,6 +202,13 @@ class BookingCommands(BookingReads):
         ``AlreadyBooked``, ``InvalidValue`` (seats < 1 or above the capacity)
         and ``NaiveDatetime``; nothing is written then.
 
+        ``role`` is the participant's role in the session (``"student"``,
+        ``"client"``); ``acting_role`` is the role the actor books in, for
+        the kit's :class:`~sessionkit.policies.NoticePolicy` (default: ``role``;
+        a host booking for a client passes ``acting_role="host"`` and bypasses
+        the notice). A ``"book"`` notice rule or window refuses with
+        ``BookingRefused`` (rule ``"notice"`` or ``"window"``).
+
         With ``idempotency_key``, a replay of the same request returns the
         booking it first made (whatever became of it) and writes nothing; the
         same key with another request raises ``IdempotencyKeyReused``.
@@ -208,6 +220,7 @@ class BookingCommands(BookingReads):
             participant=participant,
             seats=seats,
             role=role,
+            acting_role=acting_role,
             confirm=confirm,
             waitlist=waitlist,
             hold_for=hold_for,
@@ -261,7 +274,7 @@ class BookingCommands(BookingReads):
             replayed = self._replay(tx, tenant, key, fingerprint)
             if replayed is not None:
                 return replayed, None
-        rules, free = self._open_seats(tx, session, ref, seats, actor)
+        rules, free = self._open_seats(tx, session, ref, seats, actor, request.acting_role)
         new = Booking.new(
             id=ctx.ids(),
             tenant=tenant,
@@ -300,7 +313,13 @@ class BookingCommands(BookingReads):
         return entered, session
 
     def _open_seats(
-        self, tx: Tx, session: Session, ref: ResourceRef, seats: int, actor: str | None
+        self,
+        tx: Tx,
+        session: Session,
+        ref: ResourceRef,
+        seats: int,
+        actor: str | None,
+        acting_role: str,
     ) -> tuple[BookingRules, int]:
         """Settle the locked session, run every check but capacity; return its rules, free seats.
 
@@ -309,6 +328,9 @@ class BookingCommands(BookingReads):
         """
         rules = self._ctx.rules_for(session)
         self._check_bookable(session, rules, seats, tx.now)
+        refusal = self._ctx.notice.notice_refusal("book", acting_role, session, tx.now)
+        if refusal is not None:
+            raise refusal.error()
         settled = settle(self._ctx, tx, session, actor=actor, participant=ref)
         self._check_participant(tx, session, rules, ref, settled.mine)
         return rules, 0 if settled.queued else session.capacity - settled.taken
@@ -377,22 +399,26 @@ class BookingCommands(BookingReads):
         participant: ResourceRef | str,
         *,
         seats: int = 1,
+        acting_role: str = "attendee",
         now: datetime | None = None,
     ) -> Refusal | None:
         """Return why ``book`` would refuse now (a ``Refusal``), or ``None`` if it would not.
 
-        The same checks as :meth:`book`, read only: for a "book" button.
+        The same checks as :meth:`book` (``acting_role`` as there; pass the
+        booking's ``role`` when the participant books), read only: for a
+        "book" button.
         A full session answers rule ``"capacity"`` (with a waitlist, the
         booking would be queued instead).
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")
         check_seats(seats)
+        acting = _check_role(acting_role)
         try:
             with self._ctx.transaction(now) as tx:
                 ref = participant_ref(participant)
                 session = tx.bookings.lock_session(tenant, session_id)
-                free = self._open_seats(tx, session, ref, check_seats(seats), None)[1]
+                free = self._open_seats(tx, session, ref, check_seats(seats), None, acting)[1]
                 tx.uow.rollback()
                 if seats > free:
                     return Refusal(rule="capacity", reason=f"{max(free, 0)} seat(s) free")
@@ -444,6 +470,12 @@ class BookingCommands(BookingReads):
         ``"admin"``): with payments, it decides the refund by the kit's
         :class:`~sessionkit.policies.RefundPolicy` (a provider's or admin's
         cancel refunds in full); an unpaid payment's intent is cancelled.
+        The kit's :class:`~sessionkit.policies.NoticePolicy` refuses a
+        ``"cancel"`` with less notice than ``role`` needs, or inside a window
+        that shuts ``role`` out, for a confirmed booking (``CancelRefused``,
+        rule ``"notice"`` or ``"window"``; letting a hold, an offer or a
+        waitlist place go is never refused), as ``kit.reschedules.options``
+        tells in advance.
         Raises ``InvalidTransition`` for a booking no longer in play and
         ``BookingNotFound``.
         """
@@ -454,6 +486,9 @@ class BookingCommands(BookingReads):
         with ctx.transaction(now) as tx:
             booking = tx.bookings.get(tenant, booking_id)
             session = tx.bookings.lock_session(tenant, booking.session_id)
+            refusal = ctx.notice.notice_refusal("cancel", role, session, tx.now)
+            if refusal is not None and booking.status == CONFIRMED:
+                raise CancelRefused(refusal.rule, refusal.reason, booking_id=booking.id)
             cancelled, change = BOOKING_LIFECYCLE.fire(
                 booking, "cancel", now=tx.now, actor=actor, reason=reason
             )

@@ -31,6 +31,7 @@ from sessionkit.errors import (
 )
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.events import SessionUpdated
+from sessionkit.model.money import Money
 from sessionkit.model.reschedule import (
     AUTO_APPROVED,
     MOVED_STATUSES,
@@ -93,10 +94,11 @@ class RescheduleReport:
 
 @attrs.frozen(slots=True, kw_only=True)
 class CancelTier:
-    """Cancelling until ``until`` refunds ``percent`` (of what was paid)."""
+    """Cancelling until ``until`` refunds ``percent`` (of what was paid), less ``fee``."""
 
     percent: Decimal
     until: datetime
+    fee: Money | None = None
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -579,7 +581,7 @@ class RescheduleCommands:
             for tier in refunds.tiers:
                 until = start - tier.notice
                 if until >= tx.now:
-                    tiers.append(CancelTier(percent=tier.percent, until=until))
+                    tiers.append(CancelTier(percent=tier.percent, until=until, fee=tier.fee))
         return SessionOptions(
             at=tx.now,
             reschedule=reschedule,
@@ -589,7 +591,7 @@ class RescheduleCommands:
                 else self.policy.deadline_for("request_reschedule", role, session)
             ),
             pending=pending,
-            cancel=self.policy.may("cancel", role, session, tx.now),
+            cancel=self.policy.notice_refusal("cancel", role, session, tx.now),
             refund_percent=refunds.share(role=role, start=start, at=tx.now),
             cancel_tiers=tuple(tiers),
         )

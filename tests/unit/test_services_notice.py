@@ -1,0 +1,260 @@
+"""Notice by role on booking, cancelling and refunds, enforced by the commands.
+
+Every rule at exactly its limit and one second either side. The participant's
+zone is Europe/Berlin and the clocks change (2026-03-29, 02:00 -> 03:00) inside
+every 48-hour notice here, so 48 elapsed hours are 49 on the wall clock; the
+commands count elapsed time, as the policy's pure functions do, and "may I?"
+(``can_book``, ``kit.reschedules.options``) answers exactly what the command does.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from sessionkit.errors import BookingRefused, CancelRefused, CurrencyMismatch, InvalidValue
+from sessionkit.model import ResourceRef, Session
+from sessionkit.model.booking import CANCELLED, CONFIRMED, HELD
+from sessionkit.model.money import Money
+from sessionkit.policies import (
+    FixedPrice,
+    NoticePolicy,
+    NoticeRule,
+    NoticeWindow,
+    RefundPolicy,
+    RefundTier,
+)
+from sessionkit.testing.harness import Harness
+from sessionkit.testing.payments import FakeGateway
+
+T = "acme"
+BERLIN = ZoneInfo("Europe/Berlin")
+SECOND = timedelta(seconds=1)
+HOUR = timedelta(hours=1)
+NOW = datetime(2026, 3, 20, 9, tzinfo=UTC)
+# 11:00 in Berlin the day after the change to summer time.
+START = datetime(2026, 3, 30, 11, tzinfo=BERLIN).astimezone(UTC)
+COACH = ResourceRef("coach", "cleo")
+POLICY = NoticePolicy(
+    rules=(
+        NoticeRule("book", frozenset({"student"}), timedelta(hours=48)),
+        NoticeRule("cancel", frozenset({"student"}), timedelta(hours=48)),
+        NoticeRule("cancel", frozenset({"coach"}), timedelta(hours=24)),
+    ),
+    windows=(NoticeWindow("cancel", timedelta(hours=10), frozenset({"student"})),),
+    bypass=frozenset({"host"}),
+)
+
+
+@pytest.fixture
+def h() -> Harness:
+    return Harness.in_memory(NOW, id_prefix="x", notice=POLICY)
+
+
+def lesson(h: Harness, start: datetime = START) -> Session:
+    return h.kit.sessions.create_extra(
+        T,
+        actor="cleo",
+        start=start,
+        end=start + HOUR,
+        resources=[COACH],
+        lifecycle="lms",
+        capacity=3,
+        title="Maths",
+        tz="Europe/Berlin",
+    )
+
+
+def test_the_notices_here_span_a_dst_change() -> None:
+    limit = START - timedelta(hours=48)
+    wall = START.astimezone(BERLIN).replace(tzinfo=None) - limit.astimezone(BERLIN).replace(
+        tzinfo=None
+    )
+    assert wall == timedelta(hours=49)
+
+
+@pytest.mark.parametrize(
+    ("offset", "allowed"), [(-SECOND, True), (timedelta(0), True), (SECOND, False)]
+)
+def test_booking_at_the_notice_limit_and_a_second_either_side(
+    h: Harness, offset: timedelta, allowed: bool
+) -> None:
+    session = lesson(h)
+    at = START - timedelta(hours=48) + offset
+    answer = h.kit.bookings.can_book(T, session.id, "student:ana", acting_role="student", now=at)
+    if allowed:
+        assert answer is None
+        booking = h.kit.bookings.book(
+            T, session.id, "student:ana", actor="ana", role="student", now=at
+        )
+        assert booking.status == HELD
+    else:
+        assert answer is not None
+        assert (answer.rule, answer.allows_at) == ("notice", None)
+        with pytest.raises(BookingRefused) as refused:
+            h.kit.bookings.book(T, session.id, "student:ana", actor="ana", role="student", now=at)
+        assert (refused.value.rule, refused.value.allows_at) == ("notice", None)
+        assert h.kit.bookings.for_session(T, session.id) == []
+
+
+def test_a_host_booking_for_a_student_bypasses_the_notice(h: Harness) -> None:
+    session = lesson(h)
+    at = START - HOUR
+    booking = h.kit.bookings.book(
+        T,
+        session.id,
+        "student:ana",
+        actor="cleo",
+        role="student",
+        acting_role="host",
+        confirm=True,
+        now=at,
+    )
+    assert (booking.status, booking.role) == (CONFIRMED, "student")
+    # A role no rule names needs no notice either.
+    other = h.kit.bookings.book(T, session.id, "guest:bo", actor="bo", role="guest", now=at)
+    assert other.status == HELD
+
+
+@pytest.mark.parametrize(
+    ("role", "notice"), [("student", timedelta(hours=48)), ("coach", timedelta(hours=24))]
+)
+@pytest.mark.parametrize(
+    ("offset", "allowed"), [(-SECOND, True), (timedelta(0), True), (SECOND, False)]
+)
+def test_cancelling_at_the_notice_limit_and_a_second_either_side(
+    h: Harness, role: str, notice: timedelta, offset: timedelta, allowed: bool
+) -> None:
+    session = lesson(h)
+    booking = h.kit.bookings.book(
+        T, session.id, "student:ana", actor="cleo", role="student", acting_role="host",
+        confirm=True,
+    )  # fmt: skip
+    at = START - notice + offset
+    options = h.kit.reschedules.options(T, session.id, role=role, now=at)
+    if allowed:
+        assert options.cancel is None
+        cancelled = h.kit.bookings.cancel(T, booking.id, actor="x", role=role, now=at)
+        assert cancelled.status == CANCELLED
+    else:
+        assert options.cancel is not None
+        assert options.cancel.rule == "notice"
+        with pytest.raises(CancelRefused) as refused:
+            h.kit.bookings.cancel(T, booking.id, actor="x", role=role, now=at)
+        assert (refused.value.rule, refused.value.booking_id) == ("notice", booking.id)
+        assert refused.value.allows_at is None
+        assert h.kit.bookings.get(T, booking.id).status == CONFIRMED
+
+
+def test_a_window_shuts_the_coach_out_but_not_the_student_or_the_host() -> None:
+    policy = NoticePolicy(
+        windows=(NoticeWindow("cancel", timedelta(hours=10), frozenset({"student"})),)
+    )
+    h = Harness.in_memory(NOW, id_prefix="x", notice=policy)
+    session = lesson(h)
+    bookings = [
+        h.kit.bookings.book(T, session.id, f"student:{n}", actor=n, role="student", confirm=True)
+        for n in ("ana", "bo", "cy")
+    ]
+    edge = START - timedelta(hours=10)
+    # At the window's edge the coach may still cancel; a second inside, not.
+    first = h.kit.bookings.cancel(T, bookings[0].id, actor="cleo", role="coach", now=edge)
+    assert first.status == CANCELLED
+    with pytest.raises(CancelRefused) as refused:
+        h.kit.bookings.cancel(T, bookings[1].id, actor="cleo", role="coach", now=edge + SECOND)
+    assert refused.value.rule == "window"
+    assert h.kit.bookings.cancel(
+        T, bookings[1].id, actor="bo", role="student", now=edge + SECOND
+    ).status == (CANCELLED)
+    assert h.kit.bookings.cancel(
+        T, bookings[2].id, actor="cleo", role="host", now=START - SECOND
+    ).status == (CANCELLED)
+
+
+def test_letting_a_hold_go_is_never_refused(h: Harness) -> None:
+    session = lesson(h)
+    held = h.kit.bookings.book(
+        T, session.id, "student:ana", actor="cleo", role="student", acting_role="host"
+    )
+    late = START - HOUR
+    assert h.kit.bookings.cancel(T, held.id, actor="ana", role="student", now=late).status == (
+        CANCELLED
+    )
+
+
+# -- refund tiers and the late-cancel fee ---------------------------------------------------
+
+EUR = "EUR"
+TIERS = RefundPolicy(
+    tiers=(
+        RefundTier(timedelta(hours=48), 100),
+        RefundTier(timedelta(hours=24), 100, fee=Money.of("10", EUR)),
+        RefundTier(timedelta(hours=12), 50),
+    ),
+)
+PAID = Money.of("60", EUR)
+
+
+@pytest.mark.parametrize(
+    ("notice", "before", "at_limit", "after"),
+    [
+        (timedelta(hours=48), "60.00", "60.00", "50.00"),
+        (timedelta(hours=24), "50.00", "50.00", "30.00"),
+        (timedelta(hours=12), "30.00", "30.00", "0"),
+    ],
+)
+def test_each_refund_tier_at_its_limit_and_a_second_either_side(
+    notice: timedelta, before: str, at_limit: str, after: str
+) -> None:
+    limit = START - notice
+
+    def refund(at: datetime) -> Decimal:
+        return TIERS.refund(PAID, role="student", start=START, at=at).amount
+
+    assert (refund(limit - SECOND), refund(limit), refund(limit + SECOND)) == (
+        Decimal(before),
+        Decimal(at_limit),
+        Decimal(after),
+    )
+
+
+def test_a_fee_never_takes_more_than_the_refund_and_keeps_its_currency() -> None:
+    policy = RefundPolicy(tiers=(RefundTier(timedelta(0), 10, fee=Money.of("10", EUR)),))
+    assert policy.refund(PAID, role="student", start=START, at=START - HOUR) == Money.zero(EUR)
+    assert policy.refund(PAID, role="provider", start=START, at=START - HOUR) == PAID
+    with pytest.raises(CurrencyMismatch):
+        policy.refund(Money.of("60", "USD"), role="student", start=START, at=START - HOUR)
+    with pytest.raises(InvalidValue):
+        RefundTier(timedelta(0), 100, fee=Money.zero(EUR))
+
+
+def test_options_list_the_tiers_with_their_fees_and_the_cancel_pays_what_they_say() -> None:
+    gateway = FakeGateway(clock=lambda: shop.clock.now(), instant=True)
+    shop = Harness.in_memory(
+        NOW,
+        id_prefix="x",
+        refunds=TIERS,
+        gateway=gateway,
+        pricing=lambda _session: FixedPrice(PAID),
+    )
+    session = lesson(shop)
+    options = shop.kit.reschedules.options(T, session.id, role="student")
+    assert [(t.percent, t.until, t.fee) for t in options.cancel_tiers] == [
+        (Decimal(100), START - timedelta(hours=48), None),
+        (Decimal(100), START - timedelta(hours=24), Money.of("10", EUR)),
+        (Decimal(50), START - timedelta(hours=12), None),
+    ]
+    checkout = shop.kit.payments.book(T, session.id, "student:ana", actor="ana", role="student")
+    for event in gateway.drain():
+        shop.kit.payments.apply(T, event)
+    assert shop.kit.bookings.get(T, checkout.booking.id).status == CONFIRMED
+    at = START - timedelta(hours=30)  # in the fee's tier
+    payment = shop.kit.payments.cancel(T, checkout.booking.id, actor="ana", role="student", now=at)
+    assert payment is not None
+    for event in gateway.drain():
+        shop.kit.payments.apply(T, event, now=at)
+    payment = shop.kit.payments.get(T, payment.id)
+    assert (payment.refunded, payment.kept) == (Decimal("50.00"), Money.of("10.00", EUR))
