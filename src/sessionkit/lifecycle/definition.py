@@ -54,6 +54,8 @@ class Status:
     or retitled. ``counts_usage``: it consumes a subscription credit.
     ``cancelled``: entering it is a cancellation (hosts and services treat
     every transition into such a status alike, whatever its name).
+    ``no_show``: entering it means the participants did not come (a paid
+    booking is then refunded as the kit's refund policy says of no-shows).
     ``name`` may be a plain string or a StrEnum member; values get exactly
     this value when they enter the status.
     """
@@ -65,6 +67,7 @@ class Status:
     editable: bool = attrs.field(default=False, kw_only=True)
     counts_usage: bool = attrs.field(default=False, kw_only=True)
     cancelled: bool = attrs.field(default=False, kw_only=True)
+    no_show: bool = attrs.field(default=False, kw_only=True)
     description: str = attrs.field(default="", kw_only=True)
 
 

@@ -170,6 +170,11 @@ class Lifecycle:
         return self._names("counts_usage")
 
     @property
+    def no_show_statuses(self) -> frozenset[str]:
+        """Statuses whose entry says the participants did not come (``NO_SHOW``, ``MISSED``)."""
+        return self._names("no_show")
+
+    @property
     def cancelled_statuses(self) -> frozenset[str]:
         """Statuses whose entry is a cancellation (``CANCELLED``, ``CANCELED``, ...)."""
         return self._names("cancelled")

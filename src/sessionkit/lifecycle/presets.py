@@ -78,7 +78,7 @@ academy = Lifecycle(
         Status("READY", busy=True),
         Status("ONGOING", busy=True),
         Status("COMPLETED", terminal=True, busy=True, counts_usage=True),
-        Status("ABSENT", terminal=True, busy=True, counts_usage=True),
+        Status("ABSENT", terminal=True, busy=True, counts_usage=True, no_show=True),
         Status("CANCELLED", terminal=True, cancelled=True),
     ],
     scheduled="SCHEDULED",
@@ -120,7 +120,7 @@ consulting = Lifecycle(
         Status("CONFIRMED", busy=True, editable=True),
         Status("COMPLETED", terminal=True, busy=True, counts_usage=True),
         Status("CANCELLED", terminal=True, cancelled=True),
-        Status("NO_SHOW", terminal=True, busy=True, counts_usage=True),
+        Status("NO_SHOW", terminal=True, busy=True, counts_usage=True, no_show=True),
     ],
     transitions=[
         Transition("confirm", "PENDING", "CONFIRMED"),
@@ -182,7 +182,7 @@ coaching = Lifecycle(
         Status("SCHEDULED", initial=True, busy=True, editable=True),
         Status("COMPLETED", terminal=True, busy=True, counts_usage=True),
         Status("CANCELLED", terminal=True, cancelled=True),
-        Status("MISSED", terminal=True, busy=True),
+        Status("MISSED", terminal=True, busy=True, no_show=True),
     ],
     transitions=[
         Transition("complete", "SCHEDULED", "COMPLETED", guards=[has_started]),

@@ -173,6 +173,10 @@ class RefundPolicy:
     - ``tiers``: for any other role (the participant), the first tier whose
       ``notice`` the cancel still gives (most notice first) sets the share;
       with none, ``late_percent`` (default: nothing back).
+    - ``no_show_percent`` / ``no_show_fee``: what a confirmed, paid booking
+      gets back when its session enters a ``no_show`` status (NO_SHOW,
+      MISSED, ABSENT), less a no-show fee (never more than that refund).
+      The default keeps everything: a no-show pays in full.
 
     The default refunds a participant in full up to the start, which is the
     marketplace's "student cancel triggers a refund for that student".
@@ -185,6 +189,23 @@ class RefundPolicy:
         default=(RefundTier(timedelta(0), 100),), converter=_tiers
     )
     late_percent: Decimal = attrs.field(default=Decimal(0), converter=Decimal)
+    no_show_percent: Decimal = attrs.field(default=Decimal(0), converter=Decimal)
+    no_show_fee: Money | None = attrs.field(default=None)
+
+    @late_percent.validator
+    @no_show_percent.validator
+    def _check_percent(self, attribute: attrs.Attribute[Any], value: Decimal) -> None:
+        if not value.is_finite() or not 0 <= value <= 100:
+            raise InvalidValue(
+                f"RefundPolicy.{attribute.name} must be 0..100, got {value}",
+                value=value,
+                expected="0..100",
+            )
+
+    @no_show_fee.validator
+    def _check_fee(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is not None:
+            _positive_money(self, attribute, value)
 
     def tier(self, *, role: str | None, start: datetime, at: datetime) -> RefundTier | None:
         """Return the tier cancelling at ``at`` in ``role`` falls in (``None``: full or late).
@@ -211,5 +232,16 @@ class RefundPolicy:
         tier = self.tier(role=role, start=start, at=at)
         if tier is None or tier.fee is None:
             return back
-        kept = tier.fee.rounded()
-        return back - kept if back > kept else Money.zero(paid.currency)
+        return _less_fee(back, tier.fee)
+
+    def no_show_refund(self, paid: Money) -> Money:
+        """Return what a no-show's booking gets back of ``paid``: the share less the fee."""
+        share = self.no_show_percent
+        back = paid if share == 100 else paid.percent(share)
+        return back if self.no_show_fee is None else _less_fee(back, self.no_show_fee)
+
+
+def _less_fee(back: Money, fee: Money) -> Money:
+    """Return ``back`` less ``fee`` (rounded), never below zero (``CurrencyMismatch``: other)."""
+    kept = fee.rounded()
+    return back - kept if back > kept else Money.zero(back.currency)

@@ -15,7 +15,7 @@ import attrs
 
 from sessionkit.errors import PaymentRequired
 from sessionkit.lifecycle import StatusChanged
-from sessionkit.model.booking import CANCELLED, Booking
+from sessionkit.model.booking import CANCELLED, CONFIRMED, Booking
 from sessionkit.model.money import Money
 from sessionkit.model.payment import (
     MANUAL,
@@ -37,6 +37,7 @@ __all__ = [
     "check_unpriced",
     "follow_booking",
     "give_back",
+    "refund_no_shows",
     "refunded_to",
     "store_payment",
 ]
@@ -133,6 +134,28 @@ def follow_booking(
         refund = min(share, payment.refundable)
         if refund.is_positive:
             give_back(tx, payment, refund, actor=actor, reason=reason or "booking cancelled")
+
+
+def refund_no_shows(tx: Tx, session: Session, *, actor: str | None) -> int:
+    """Refund the paid, confirmed bookings of ``session``, which just became a no-show.
+
+    By the kit's refund policy (``no_show_percent`` less ``no_show_fee``;
+    the default keeps everything). Return how many refunds were decided.
+    Entering a no-show status happens once, so this runs once per session.
+    """
+    payments, bookings = tx.payments_or_none(), tx.bookings_or_none()
+    if payments is None or bookings is None:
+        return 0
+    decided = 0
+    for booking in bookings.for_session(session.tenant, session.id, statuses={CONFIRMED}):
+        payment = payments.for_booking(booking.tenant, booking.id)
+        if payment is None or payment.status not in (PAID, PARTIALLY_REFUNDED):
+            continue
+        refund = min(tx.refunds.no_show_refund(payment.amount), payment.refundable)
+        if refund.is_positive:
+            give_back(tx, payment, refund, actor=actor, reason=f"no-show: {session.status}")
+            decided += 1
+    return decided
 
 
 def give_back(

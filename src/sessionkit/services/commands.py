@@ -49,6 +49,7 @@ from sessionkit.services._context import (
     retried,
     series_zone,
 )
+from sessionkit.services._money import refund_no_shows
 from sessionkit.services._seats import cancel_session_bookings, move_session_bookings
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_instant, get_zone
@@ -477,4 +478,6 @@ def store_status(
     tx.collect(status_event(machine, session.tenant, actor, stored, c) for c in changes)
     if machine.status(stored.status).cancelled and not machine.status(session.status).cancelled:
         cancel_session_bookings(tx, stored, actor=actor, reason=changes[-1].reason)
+    if machine.status(stored.status).no_show and not machine.status(session.status).no_show:
+        refund_no_shows(tx, stored, actor=actor)
     return stored

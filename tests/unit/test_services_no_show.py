@@ -1,0 +1,97 @@
+"""A session entering a no-show status refunds its paid bookings by the refund policy, once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from sessionkit.errors import InvalidValue
+from sessionkit.lifecycles import coaching, consulting
+from sessionkit.model.money import Money
+from sessionkit.model.payment import PAID, PARTIALLY_REFUNDED, PaymentChanged
+from sessionkit.model.session import ResourceRef
+from sessionkit.policies import FixedPrice, RefundPolicy
+from sessionkit.testing.harness import Harness
+from sessionkit.testing.payments import FakeGateway
+
+T = "acme"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+PRICE = Money.of("60", "EUR")
+
+
+def paid_session(refunds: RefundPolicy) -> tuple[Harness, str, str, FakeGateway]:
+    """A consulting session with one confirmed, paid booking: (harness, session, payment, gw)."""
+    holder: list[Harness] = []
+    gateway = FakeGateway(clock=lambda: holder[0].clock.now(), instant=True)
+    h = Harness.in_memory(
+        NOW,
+        id_prefix="x",
+        gateway=gateway,
+        pricing=lambda _session: FixedPrice(PRICE),
+        refunds=refunds,
+    )
+    holder.append(h)
+    start = NOW + timedelta(days=1)
+    session = h.kit.sessions.create_extra(
+        T,
+        actor="priya",
+        start=start,
+        end=start + timedelta(hours=1),
+        resources=[ResourceRef("consultant", "priya")],
+        lifecycle="consulting",
+        capacity=1,
+        title="Strategy",
+    )
+    checkout = h.kit.payments.book(T, session.id, "client:rohan", actor="rohan", role="client")
+    for event in gateway.drain():
+        h.kit.payments.apply(T, event)
+    h.kit.sessions.fire(T, session.id, "confirm", actor="priya")
+    assert checkout.payment is not None
+    return h, session.id, checkout.payment.id, gateway
+
+
+def test_by_default_a_no_show_keeps_the_whole_payment() -> None:
+    h, session_id, payment_id, gateway = paid_session(RefundPolicy())
+    h.clock.set(NOW + timedelta(days=1, hours=1))
+    h.kit.sessions.fire(T, session_id, "no_show", actor="priya")
+    payment = h.kit.payments.get(T, payment_id)
+    assert (payment.status, payment.refunded, payment.due) == (PAID, Decimal(0), None)
+    assert [c for c in gateway.calls if c[0] == "refund"] == []
+
+
+def test_a_no_show_refunds_its_share_less_the_fee_exactly_once() -> None:
+    policy = RefundPolicy(no_show_percent=50, no_show_fee=Money.of("5", "EUR"))
+    h, session_id, payment_id, gateway = paid_session(policy)
+    later = NOW + timedelta(days=1, hours=1)
+    h.clock.set(later)
+    h.kit.sessions.fire(T, session_id, "no_show", actor="priya")
+    for event in gateway.drain():
+        h.kit.payments.apply(T, event, now=later)
+    payment = h.kit.payments.get(T, payment_id)
+    assert (payment.status, payment.refunded, payment.kept) == (
+        PARTIALLY_REFUNDED,
+        Decimal("25.00"),
+        Money.of("35.00", "EUR"),
+    )
+    refunds = [e.refund for e in h.events.events if isinstance(e, PaymentChanged) and e.refund]
+    assert refunds == [Money.of("25.00", "EUR")]
+    # NO_SHOW is terminal: firing again is refused and refunds nothing more.
+    with pytest.raises(Exception):  # noqa: B017, PT011  # the lifecycle's own refusal
+        h.kit.sessions.fire(T, session_id, "no_show", actor="priya")
+    assert h.kit.payments.get(T, payment_id).refunded == Decimal("25.00")
+
+
+def test_the_presets_flag_their_no_show_statuses() -> None:
+    assert consulting.no_show_statuses == frozenset({"NO_SHOW"})
+    assert coaching.no_show_statuses == frozenset({"MISSED"})
+
+
+def test_bad_no_show_terms_are_refused() -> None:
+    with pytest.raises(InvalidValue):
+        RefundPolicy(no_show_percent=101)
+    with pytest.raises(InvalidValue):
+        RefundPolicy(no_show_fee=Money.zero("EUR"))
+    policy = RefundPolicy(no_show_percent=10, no_show_fee=Money.of(50, "EUR"))
+    assert policy.no_show_refund(PRICE) == Money.zero("EUR")
