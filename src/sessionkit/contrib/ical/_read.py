@@ -356,7 +356,7 @@ def _with_dtstart(item: ScheduleItem, local_start: datetime, tz: str, *, any_rul
         return item
     rec = item.recurrence
     begin = local_start.replace(tzinfo=get_zone(tz)).astimezone(UTC)
-    if rec.start != local_start or begin in rec.rdates:
+    if begin in rec.rdates or begin in rec.exdates:
         return item
     return ScheduleItem(
         id=item.id,

@@ -121,13 +121,28 @@ def _series_events(series: IcalSeries, stamp: str, ranges: _Ranges) -> list[ical
             if text != ONLY_DTSTART or not rec.rdates:
                 master.add("RRULE", icalendar.vRecur.from_ical(text))
             ranges.add(rec.tz, rec.start.date(), _last_date(item.recurrence))
-        _add_dates(master, "EXDATE", rec.exdates, rec.tz)
+        _add_dates(master, "EXDATE", _exdates(group), rec.tz)
         _add_dates(master, "RDATE", rec.rdates, rec.tz)
         events.append(master)
         keys = {o.key for item in group for o in item.recurrence.between(*_key_window(series))}
         mine = [o for o in series.overrides if len(groups) == 1 or o.key in keys]
         events.extend(_override(uid, series, o, stamp, rec.tz, ranges) for o in mine)
     return events
+
+
+def _exdates(group: Sequence[ScheduleItem]) -> list[datetime | date]:
+    """The EXDATEs, and DTSTART too if no rule gives it: RFC 5545 counts DTSTART, sessionkit not."""
+    rec = group[0].recurrence
+    begin = rec.start.replace(tzinfo=get_zone(rec.tz)).astimezone(UTC)
+    listed = [*rec.exdates]
+    if begin in rec.rdates or begin in listed:
+        return listed
+    if any(
+        any(True for _ in item.recurrence.between(begin, begin + timedelta(seconds=1)))
+        for item in group
+    ):
+        return listed
+    return [*listed, begin]
 
 
 def _key_window(series: IcalSeries) -> tuple[datetime, datetime]:
