@@ -43,14 +43,20 @@ def series_with_overrides(draw: st.DrawFn) -> IcalSeries:
     rec = draw(recurrences(zones=timezones(ZONES)))
     lo, hi = _window(rec)
     found = [o for o, _ in zip(rec.between(lo, hi), range(40), strict=False)]
-    moved = draw(st.lists(st.sampled_from(found), max_size=3, unique_by=lambda o: o.key)) if found else []
+    moved = (
+        draw(st.lists(st.sampled_from(found), max_size=3, unique_by=lambda o: o.key))
+        if found
+        else []
+    )
     overrides = []
     for occ in moved:
         shift = timedelta(minutes=draw(st.integers(-24 * 60, 24 * 60)))
         length = timedelta(minutes=draw(st.integers(15, 300)))
         title = draw(st.sampled_from([None, "moved"]))
         start = occ.span.start + shift
-        overrides.append(IcalOverride(key=occ.key, span=TimeSpan(start, start + length), title=title))
+        overrides.append(
+            IcalOverride(key=occ.key, span=TimeSpan(start, start + length), title=title)
+        )
     return IcalSeries(
         uid="s-1",
         title="Weekly",

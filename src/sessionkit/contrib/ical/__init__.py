@@ -3,7 +3,7 @@
 The only part of sessionkit that imports ``icalendar`` (an import-linter
 contract checks it). :func:`read_ical` reads a calendar into plain values
 (:class:`IcalCalendar`: recurring :class:`IcalSeries` with their
-:class:`IcalOverride`\\ s, single :class:`IcalEvent`\\ s) that an application
+overrides (:class:`IcalOverride`), single single events (:class:`IcalEvent`)) that an application
 stores through the services, or all at once with :func:`store_ical`.
 :func:`write_ical` writes such values, :func:`export_series` a stored series
 with its moved and extra sessions, :func:`sessions_feed` and

@@ -40,7 +40,11 @@ class _Zones:
 
     def __init__(self, cal: icalendar.Calendar, floating: str) -> None:
         self.floating = floating
-        self._vtimezones = {str(tz.get("TZID", "")): tz for tz in cal.walk("VTIMEZONE")}
+        self._vtimezones = {
+            str(tz.get("TZID", "")): tz
+            for tz in cal.walk("VTIMEZONE")
+            if isinstance(tz, icalendar.Timezone)
+        }
         self._known: dict[str, str] = {}
 
     def key(self, tzid: str, where: tuple[int, str], uid: str, near: datetime) -> str:
@@ -100,14 +104,19 @@ def _listed(value: Any) -> list[Any]:
 class _Reader:
     """Reads one VEVENT: its values as walls in IANA zones, errors naming its lines."""
 
-    def __init__(self, comp: icalendar.Event, src: SourceEvent, zones: _Zones) -> None:
-        self.comp = comp
+    def __init__(
+        self, comp: icalendar.cal.component.Component, src: SourceEvent, zones: _Zones
+    ) -> None:
+        # Any: icalendar types a property as a union of every value type; each use knows its own.
+        self.comp: Any = comp
         self.src = src
         self.zones = zones
         self.uid = str(comp.get("UID", "")) or f"line-{src.begin}"
         self.title = str(comp.get("SUMMARY", ""))
 
-    def fail(self, kind: type[CalendarError], message: str, name: str, expected: str) -> CalendarError:
+    def fail(
+        self, kind: type[CalendarError], message: str, name: str, expected: str
+    ) -> CalendarError:
         line, text = self.src.first(name)
         return kind(message, line=line, text=text, uid=self.uid, expected=expected)
 
@@ -196,8 +205,9 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
     """Read an iCalendar file (text or bytes) into plain values; all of it or an error.
 
     VEVENTs with RRULE or RDATE become :class:`IcalSeries` (one schedule item
-    per RRULE), VEVENTs with RECURRENCE-ID their :class:`IcalOverride`\\ s
-    (``STATUS:CANCELLED`` ones become EXDATEs), the rest :class:`IcalEvent`\\ s.
+    per RRULE), VEVENTs with RECURRENCE-ID their overrides (:class:`IcalOverride`;
+    ``STATUS:CANCELLED`` ones become EXDATEs), the rest single events
+    (:class:`IcalEvent`).
     Floating times and all-day dates are read in ``default_tz`` (or the
     calendar's ``X-WR-TIMEZONE``, if it is an IANA name). Raises a
     :class:`CalendarError` naming the line.
@@ -350,8 +360,10 @@ def _produces(items: Sequence[ScheduleItem], local_start: datetime, tz: str) -> 
     )
 
 
-def _with_dtstart(item: ScheduleItem, local_start: datetime, tz: str, *, any_rule: bool) -> ScheduleItem:
-    """DTSTART is always an occurrence (RFC 5545 3.8.5.3): add it as an RDATE if no rule gives it."""
+def _with_dtstart(
+    item: ScheduleItem, local_start: datetime, tz: str, *, any_rule: bool
+) -> ScheduleItem:
+    """Add DTSTART as an RDATE if no rule gives it: RFC 5545 counts it as an occurrence."""
     if any_rule:
         return item
     rec = item.recurrence

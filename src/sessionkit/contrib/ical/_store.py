@@ -95,8 +95,10 @@ def _store(
                 overrides.append(session)
             reports.append(materialise_in(ctx, tx, series, span, actor=actor))
             stored[imported.uid] = series
-        for event in calendar.events:
-            extras.append(_extra(ctx, tx, tenant, event, stored, lifecycle, refs, capacity, actor))
+        extras.extend(
+            _extra(ctx, tx, tenant, event, stored, lifecycle, refs, capacity, actor)
+            for event in calendar.events
+        )
     return StoredCalendar(
         series=stored, reports=tuple(reports), overrides=tuple(overrides), extras=tuple(extras)
     )

@@ -141,7 +141,7 @@ class IcalOccurrence:
 
 @attrs.frozen
 class IcalCalendar:
-    """A calendar's recurring events (:class:`IcalSeries`) and single events (:class:`IcalEvent`)."""
+    """A calendar's recurring (:class:`IcalSeries`) and single events (:class:`IcalEvent`)."""
 
     series: tuple[IcalSeries, ...] = ()
     events: tuple[IcalEvent, ...] = ()

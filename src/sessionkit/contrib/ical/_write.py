@@ -67,7 +67,7 @@ class _Ranges:
 def _last_date(rec: Recurrence) -> date:
     rule = rec.rule
     ends = [r.date() for r in rec.rdates]
-    if rule.until is not None:
+    if isinstance(rule.until, datetime):  # Recurrence keeps UNTIL as a UTC instant
         ends.append(rule.until.date())
     elif rule.count is not None:
         lo = rec.start.replace(tzinfo=get_zone(rec.tz)).astimezone(UTC) - timedelta(days=2)
@@ -78,7 +78,9 @@ def _last_date(rec: Recurrence) -> date:
     return max([rec.start.date(), *ends])
 
 
-def _add_dates(event: icalendar.Event, name: str, values: Iterable[datetime | date], tz: str) -> None:
+def _add_dates(
+    event: icalendar.Event, name: str, values: Iterable[datetime | date], tz: str
+) -> None:
     days = sorted(v for v in values if not isinstance(v, datetime))
     instants = sorted(v for v in values if isinstance(v, datetime))
     local = [_when(i, tz) for i in instants]
@@ -214,8 +216,8 @@ def calendar_of(series: Series, sessions: Iterable[Session] = ()) -> IcalCalenda
     """Return a stored series as plain values: its items, detached sessions as overrides.
 
     Of ``sessions`` (the series' sessions; others are ignored), the detached
-    generated ones become :class:`IcalOverride`\\ s and the extra ones
-    :class:`IcalEvent`\\ s related to the series.
+    generated ones become overrides (:class:`IcalOverride`) and the extra ones
+    single events (:class:`IcalEvent`) related to the series.
     """
     mine = [s for s in sessions if s.series_id == series.id]
     overrides = tuple(
@@ -238,13 +240,17 @@ def calendar_of(series: Series, sessions: Iterable[Session] = ()) -> IcalCalenda
         if s.is_extra
     )
     return IcalCalendar(
-        series=(IcalSeries(uid=series.id, title=series.title, items=series.items, overrides=overrides),),
+        series=(
+            IcalSeries(uid=series.id, title=series.title, items=series.items, overrides=overrides),
+        ),
         events=extras,
         name=series.title,
     )
 
 
-def export_series(series: Series, sessions: Iterable[Session] = (), *, stamp: datetime | None = None) -> str:
+def export_series(
+    series: Series, sessions: Iterable[Session] = (), *, stamp: datetime | None = None
+) -> str:
     """Return one stored series (and its moved, edited and extra sessions) as iCalendar text.
 
     ``stamp`` (DTSTAMP) defaults to when the series was last changed.
