@@ -8,6 +8,7 @@ import pytest
 
 from sessionkit import ScheduleItem, Series
 from sessionkit.contrib.ical import (
+    CalendarError,
     CalendarSyntaxError,
     IcalCalendar,
     IcalOverride,
@@ -404,3 +405,25 @@ def test_write_ical_keeps_gap_and_fold_instants_exact() -> None:
     assert "DTSTART:20261025T011500Z" in text  # 02:15 is in the fold: written in UTC
     back = read_ical(text)
     assert back.occurrences() == IcalCalendar(series=(series,)).occurrences()
+
+
+@pytest.mark.parametrize(
+    ("line", "error", "number"),
+    [
+        ("DTSTART:2026XYZ", CalendarSyntaxError, 7),
+        ("DURATION:soon", CalendarSyntaxError, 7),
+        ("RDATE;VALUE=PERIOD:20260305T100000Z/20260305T090000Z", CalendarError, 7),
+        ("DTSTART:20260302T100000Z", CalendarSyntaxError, 7),
+        ("EXDATE:yesterday", CalendarSyntaxError, 7),
+    ],
+)
+def test_damaged_values_are_refused_on_their_line(
+    line: str, error: type[CalendarError], number: int
+) -> None:
+    text = ics(
+        *event("UID:x", "DTSTART:20260301T100000Z", "DURATION:PT1H", line, "RRULE:FREQ=DAILY")
+    )
+    with pytest.raises(error) as caught:
+        read_ical(text)
+    assert caught.value.line == number
+    assert caught.value.text == line

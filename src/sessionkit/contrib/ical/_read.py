@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 import icalendar
-from icalendar.timezone import tzids_from_tzinfo
+from icalendar.timezone.tzid import tzids_from_tzinfo
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from sessionkit.contrib.ical._errors import (
@@ -104,15 +105,35 @@ def _listed(value: Any) -> list[Any]:
 class _Reader:
     """Reads one VEVENT: its values as walls in IANA zones, errors naming its lines."""
 
-    def __init__(
-        self, comp: icalendar.cal.component.Component, src: SourceEvent, zones: _Zones
-    ) -> None:
+    def __init__(self, comp: icalendar.Component, src: SourceEvent, zones: _Zones) -> None:
         # Any: icalendar types a property as a union of every value type; each use knows its own.
         self.comp: Any = comp
         self.src = src
         self.zones = zones
-        self.uid = str(comp.get("UID", "")) or f"line-{src.begin}"
-        self.title = str(comp.get("SUMMARY", ""))
+        self.uid = f"line-{src.begin}"
+        for name, problem in comp.errors:  # icalendar keeps going past a value it cannot read
+            line, text = self._broken(str(name or "BEGIN").upper(), comp)
+            raise CalendarSyntaxError(
+                f"unreadable {name or 'property'} value ({problem})",
+                line=line,
+                text=text,
+                uid=self.uid,
+                expected="a value of the property's type",
+            )
+        self.uid = str(self.one("UID") or "") or self.uid
+        self.title = str(self.one("SUMMARY") or "")
+
+    def _broken(self, name: str, comp: icalendar.Component) -> tuple[int, str]:
+        """Return the line of the value of ``name`` icalendar could not read (else the first)."""
+        kept = {
+            value.to_ical().decode() if hasattr(value, "to_ical") else str(value)
+            for value in _listed(comp.get(name))
+            if type(value).__name__ == "vBroken"  # icalendar 7 keeps the text; 6 drops it
+        }
+        for line, text in self.src.props.get(name, []):
+            if text.partition(":")[2] in kept:
+                return line, text
+        return self.src.first(name)
 
     def fail(
         self, kind: type[CalendarError], message: str, name: str, expected: str
@@ -122,6 +143,15 @@ class _Reader:
 
     def wall(self, value: Any, params: Any, name: str, index: int = 0) -> _Wall:
         """Return ``value`` (a date, or a datetime read with ``params``) as a wall time and zone."""
+        if not isinstance(value, date):
+            line, text = self.src.nth(name, index)
+            raise CalendarSyntaxError(
+                f"{name} must be a date or a date-time, got {type(value).__name__}",
+                line=line,
+                text=text,
+                uid=self.uid,
+                expected="a DATE or DATE-TIME value",
+            )
         if not isinstance(value, datetime):
             return value, self.zones.floating
         tzid = params.get("TZID") if params is not None else None
@@ -132,8 +162,22 @@ class _Reader:
         key = self.zones.key(str(tzid), self.src.nth(name, index), self.uid, value)
         return value.replace(tzinfo=None), key
 
-    def prop(self, name: str) -> _Wall | None:
+    def one(self, name: str) -> Any:
+        """Return the property ``name`` (``None`` if absent); refuse it more than once."""
         found = self.comp.get(name)
+        if isinstance(found, list):
+            line, text = self.src.nth(name, 1)
+            raise CalendarSyntaxError(
+                f"{name} more than once in one event",
+                line=line,
+                text=text,
+                uid=self.uid,
+                expected=f"one {name}",
+            )
+        return found
+
+    def prop(self, name: str) -> _Wall | None:
+        found = self.one(name)
         if found is None:
             return None
         return self.wall(found.dt, found.params, name)
@@ -150,8 +194,13 @@ class _Reader:
         end = self.prop("DTEND")
         if end is not None:
             finish = instant(end)
-        elif self.comp.get("DURATION") is not None:
-            finish = begin + self.comp["DURATION"].dt
+        elif self.one("DURATION") is not None:
+            length = self.comp["DURATION"].dt
+            if not isinstance(length, timedelta):
+                raise self.fail(
+                    CalendarSyntaxError, "DURATION must be a duration", "DURATION", "e.g. PT1H"
+                )
+            finish = begin + length
         elif isinstance(start[0], datetime) and default is None:
             raise self.fail(
                 MissingProperty,
@@ -163,7 +212,10 @@ class _Reader:
             finish = begin + (default or timedelta(days=1))
         if finish <= begin:
             raise self.fail(
-                CalendarError, "the event ends before it starts", "DTEND", "DTEND after DTSTART"
+                CalendarError,
+                "the event ends before it starts",
+                "DTEND" if end is not None else "DURATION",
+                "an end after DTSTART",
             )
         return TimeSpan(begin, finish)
 
@@ -251,18 +303,35 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
     events: list[IcalEvent] = []
     for uid, reader in masters.items():
         overrides = changed.pop(uid, [])
-        if reader.comp.get("RRULE") is None and reader.comp.get("RDATE") is None:
-            # A single event: an override of it is its newer version.
-            events.append(_single(overrides[-1] if overrides else reader))
-        else:
-            series.append(_series(reader, overrides))
+        with _in_range(reader):
+            if reader.comp.get("RRULE") is None and reader.comp.get("RDATE") is None:
+                # A single event: an override of it is its newer version.
+                events.append(_single(overrides[-1] if overrides else reader))
+            else:
+                series.append(_series(reader, overrides))
     for orphans in changed.values():
-        events.extend(_single(r) for r in orphans)
+        for orphan in orphans:
+            with _in_range(orphan):
+                events.append(_single(orphan))
     return IcalCalendar(
         series=tuple(series),
         events=tuple(events),
         name=str(cal["X-WR-CALNAME"]) if cal.get("X-WR-CALNAME") is not None else None,
     )
+
+
+@contextmanager
+def _in_range(reader: _Reader) -> Iterator[None]:
+    """Report a date that leaves the years 1..9999 on the way to UTC as the event's error."""
+    try:
+        yield
+    except OverflowError:
+        raise reader.fail(
+            CalendarError,
+            "a date of this event is too close to year 1 or 9999",
+            "DTSTART",
+            "dates between the years 2 and 9998",
+        ) from None
 
 
 def _single(reader: _Reader) -> IcalEvent:
@@ -297,10 +366,14 @@ def _series(reader: _Reader, changed: Sequence[_Reader]) -> IcalSeries:
         begin = instant(wall)
         rdates.append(begin)
         end = begin + tail if isinstance(tail, timedelta) else instant(tail) if tail else None
+        if end is not None and end <= begin:
+            raise reader.fail(
+                CalendarError, "an RDATE PERIOD ends before it starts", "RDATE", "start/end"
+            )
         if end is not None and end - begin != duration:  # a PERIOD of its own length
             overrides.append(IcalOverride(key=_local(wall, tz), span=TimeSpan(begin, end)))
     for other in changed:
-        rid = other.comp["RECURRENCE-ID"]
+        rid = other.one("RECURRENCE-ID")
         if str(rid.params.get("RANGE", "")).upper() == "THISANDFUTURE":
             raise other.fail(
                 UnsupportedCalendar,
@@ -336,7 +409,11 @@ def _series(reader: _Reader, changed: Sequence[_Reader]) -> IcalSeries:
                 rdates=rdates if index == 0 else (),
             )
         except InvalidValue as exc:
-            line, raw = reader.src.nth("RRULE", index) if rules else reader.src.first("DTSTART")
+            part = getattr(exc, "part", None)
+            if part in ("DTSTART", "EXDATE", "RDATE"):
+                line, raw = reader.src.first(str(part))
+            else:
+                line, raw = reader.src.nth("RRULE", index) if rules else reader.src.first("DTSTART")
             raise CalendarError(str(exc), line=line, text=raw, uid=reader.uid) from exc
         items.append(ScheduleItem(id=f"rule-{index + 1}", recurrence=rec))
     items[0] = _with_dtstart(items[0], local_start, tz, any_rule=_produces(items, local_start, tz))
