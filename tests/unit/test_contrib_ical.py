@@ -427,3 +427,20 @@ def test_damaged_values_are_refused_on_their_line(
         read_ical(text)
     assert caught.value.line == number
     assert caught.value.text == line
+
+
+def test_of_two_overrides_of_one_occurrence_the_higher_sequence_wins() -> None:
+    moved = [
+        "UID:yoga",
+        "RECURRENCE-ID;TZID=Europe/Berlin:20260323T180000",
+        "DTEND;TZID=Europe/Berlin:20260324T200000",
+    ]
+    cal = read_ical(
+        ics(
+            *WEEKLY,
+            *event(*moved, "SEQUENCE:2", "DTSTART;TZID=Europe/Berlin:20260324T190000"),
+            *event(*moved, "SEQUENCE:1", "DTSTART;TZID=Europe/Berlin:20260324T180000"),
+        )
+    )
+    (override,) = cal.series[0].overrides
+    assert override.span.start == utc(2026, 3, 24, 18)  # 19:00 in Berlin, of SEQUENCE:2

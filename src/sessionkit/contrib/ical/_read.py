@@ -372,7 +372,9 @@ def _series(reader: _Reader, changed: Sequence[_Reader]) -> IcalSeries:
             )
         if end is not None and end - begin != duration:  # a PERIOD of its own length
             overrides.append(IcalOverride(key=_local(wall, tz), span=TimeSpan(begin, end)))
-    for other in changed:
+    # One override per occurrence: the highest SEQUENCE wins, then the later in the file.
+    by_key: dict[datetime, IcalOverride | None] = {o.key: o for o in overrides}
+    for other in sorted(changed, key=_sequence):
         rid = other.one("RECURRENCE-ID")
         if str(rid.params.get("RANGE", "")).upper() == "THISANDFUTURE":
             raise other.fail(
@@ -388,13 +390,17 @@ def _series(reader: _Reader, changed: Sequence[_Reader]) -> IcalSeries:
         elif not isinstance(key_wall[0], datetime):
             key = datetime.combine(key_wall[0], local_start.time())
         if str(other.comp.get("STATUS", "")).upper() == "CANCELLED":
-            exdates.append(key.replace(tzinfo=get_zone(tz)).astimezone(UTC))
+            by_key[key] = None
             continue
         own = other.prop("DTSTART")
         if own is None:
             raise other.fail(MissingProperty, "an override needs a DTSTART", "DTSTART", "DTSTART")
         title = other.title if other.title and other.title != reader.title else None
-        overrides.append(IcalOverride(key=key, span=other.span(own, duration), title=title))
+        by_key[key] = IcalOverride(key=key, span=other.span(own, duration), title=title)
+    overrides = [o for o in by_key.values() if o is not None]
+    exdates.extend(
+        k.replace(tzinfo=get_zone(tz)).astimezone(UTC) for k, o in by_key.items() if o is None
+    )
     rules = _listed(reader.comp.get("RRULE"))
     texts = [r.to_ical().decode() for r in rules] or [ONLY_DTSTART]
     items: list[ScheduleItem] = []
@@ -427,6 +433,14 @@ def _series(reader: _Reader, changed: Sequence[_Reader]) -> IcalSeries:
         line=reader.src.begin,
         rule_lines=rule_lines or (reader.src.begin,),
     )
+
+
+def _sequence(reader: _Reader) -> int:
+    """The SEQUENCE of an event (0 when absent or unreadable), to order its revisions."""
+    try:
+        return int(str(reader.one("SEQUENCE") or 0))
+    except ValueError:
+        return 0
 
 
 def _produces(items: Sequence[ScheduleItem], local_start: datetime, tz: str) -> bool:
