@@ -2,255 +2,31 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Any
+from datetime import UTC, date, datetime, time, timedelta
 
 import icalendar
-from icalendar.timezone.tzid import tzids_from_tzinfo
-from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from sessionkit.contrib.ical._errors import (
     CalendarError,
     CalendarSyntaxError,
     MissingProperty,
-    UnknownCalendarZone,
     UnsupportedCalendar,
 )
-from sessionkit.contrib.ical._source import SourceEvent, scan
+from sessionkit.contrib.ical._event import EventReader, Zones, iana_key, instant, listed, local_wall
+from sessionkit.contrib.ical._source import scan
 from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride, IcalSeries
-from sessionkit.errors import InvalidValue, UnknownTimeZone, WrongType
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.series import ScheduleItem
 from sessionkit.recurrence import Recurrence
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import get_zone
 
-__all__ = ["read_ical"]
+__all__ = ["ONLY_DTSTART", "read_ical"]
 
 ONLY_DTSTART = "FREQ=DAILY;COUNT=1"
 """The rule of an event with RDATEs but no RRULE: DTSTART alone, the RDATEs added."""
-
-_Wall = tuple[datetime | date, str]
-"""A value as written: a naive wall time (or a date) and the IANA zone it is in."""
-
-
-class _Zones:
-    """Turns TZIDs into IANA keys: IANA names, Windows names, or a VTIMEZONE matched by offsets."""
-
-    def __init__(self, cal: icalendar.Calendar, floating: str) -> None:
-        self.floating = floating
-        self._vtimezones = {
-            str(tz.get("TZID", "")): tz
-            for tz in cal.walk("VTIMEZONE")
-            if isinstance(tz, icalendar.Timezone)
-        }
-        self._known: dict[str, str] = {}
-
-    def key(self, tzid: str, where: tuple[int, str], uid: str, near: datetime) -> str:
-        if tzid in self._known:
-            return self._known[tzid]
-        found = _iana(tzid) or _iana(WINDOWS_TO_OLSON.get(tzid, ""))
-        vtz = self._vtimezones.get(tzid)
-        if found is None and vtz is not None:
-            found = _matching_zone(vtz.to_tz(), near)
-        if found is None:
-            why = "its VTIMEZONE matches no IANA zone" if vtz else "the calendar has no VTIMEZONE"
-            raise UnknownCalendarZone(
-                f"unknown time zone {tzid!r}: not an IANA name, and {why}",
-                line=where[0],
-                text=where[1],
-                uid=uid,
-                expected="an IANA TZID, or a VTIMEZONE for it",
-            )
-        self._known[tzid] = found
-        return found
-
-
-def _iana(name: str) -> str | None:
-    if not name:
-        return None
-    try:
-        return get_zone(name).key
-    except UnknownTimeZone:
-        return None
-
-
-def _matching_zone(custom: tzinfo, near: datetime) -> str | None:
-    """Return an IANA zone with ``custom``'s offsets around ``near`` (two years, twice a month)."""
-    names = [n for n in tzids_from_tzinfo(custom) if _iana(n)]
-    if names:
-        return names[0]
-    samples = [
-        datetime(near.year + y, m, d, 12, tzinfo=UTC)
-        for y in (0, 1)
-        for m in range(1, 13)
-        for d in (1, 15)
-    ]
-    wanted = [s.astimezone(custom).utcoffset() for s in samples]
-    for name in sorted(zoneinfo.available_timezones()):
-        zone = zoneinfo.ZoneInfo(name)
-        if all(s.astimezone(zone).utcoffset() == w for s, w in zip(samples, wanted, strict=True)):
-            return name
-    return None
-
-
-def _listed(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
-class _Reader:
-    """Reads one VEVENT: its values as walls in IANA zones, errors naming its lines."""
-
-    def __init__(self, comp: icalendar.Component, src: SourceEvent, zones: _Zones) -> None:
-        # Any: icalendar types a property as a union of every value type; each use knows its own.
-        self.comp: Any = comp
-        self.src = src
-        self.zones = zones
-        self.uid = f"line-{src.begin}"
-        for name, problem in comp.errors:  # icalendar keeps going past a value it cannot read
-            line, text = self._broken(str(name or "BEGIN").upper(), comp)
-            raise CalendarSyntaxError(
-                f"unreadable {name or 'property'} value ({problem})",
-                line=line,
-                text=text,
-                uid=self.uid,
-                expected="a value of the property's type",
-            )
-        self.uid = str(self.one("UID") or "") or self.uid
-        self.title = str(self.one("SUMMARY") or "")
-
-    def _broken(self, name: str, comp: icalendar.Component) -> tuple[int, str]:
-        """Return the line of the value of ``name`` icalendar could not read (else the first)."""
-        kept = {
-            value.to_ical().decode() if hasattr(value, "to_ical") else str(value)
-            for value in _listed(comp.get(name))
-            if type(value).__name__ == "vBroken"  # icalendar 7 keeps the text; 6 drops it
-        }
-        for line, text in self.src.props.get(name, []):
-            if text.partition(":")[2] in kept:
-                return line, text
-        return self.src.first(name)
-
-    def fail(
-        self, kind: type[CalendarError], message: str, name: str, expected: str
-    ) -> CalendarError:
-        line, text = self.src.first(name)
-        return kind(message, line=line, text=text, uid=self.uid, expected=expected)
-
-    def wall(self, value: Any, params: Any, name: str, index: int = 0) -> _Wall:
-        """Return ``value`` (a date, or a datetime read with ``params``) as a wall time and zone."""
-        if not isinstance(value, date):
-            line, text = self.src.nth(name, index)
-            raise CalendarSyntaxError(
-                f"{name} must be a date or a date-time, got {type(value).__name__}",
-                line=line,
-                text=text,
-                uid=self.uid,
-                expected="a DATE or DATE-TIME value",
-            )
-        if not isinstance(value, datetime):
-            return value, self.zones.floating
-        tzid = params.get("TZID") if params is not None else None
-        if value.tzinfo is not None and tzid is None:
-            return value.astimezone(UTC).replace(tzinfo=None), "UTC"
-        if tzid is None:
-            return value, self.zones.floating
-        key = self.zones.key(str(tzid), self.src.nth(name, index), self.uid, value)
-        return value.replace(tzinfo=None), key
-
-    def one(self, name: str) -> Any:
-        """Return the property ``name`` (``None`` if absent); refuse it more than once."""
-        found = self.comp.get(name)
-        if isinstance(found, list):
-            line, text = self.src.nth(name, 1)
-            raise CalendarSyntaxError(
-                f"{name} more than once in one event",
-                line=line,
-                text=text,
-                uid=self.uid,
-                expected=f"one {name}",
-            )
-        return found
-
-    def prop(self, name: str) -> _Wall | None:
-        found = self.one(name)
-        if found is None:
-            return None
-        return self.wall(found.dt, found.params, name)
-
-    def start(self) -> _Wall:
-        found = self.prop("DTSTART")
-        if found is None:
-            raise self.fail(MissingProperty, "an event needs a DTSTART", "DTSTART", "DTSTART")
-        return found
-
-    def span(self, start: _Wall, default: timedelta | None) -> TimeSpan:
-        """Return the event's span from ``start`` and its DTEND or DURATION (else ``default``)."""
-        begin = instant(start)
-        end = self.prop("DTEND")
-        if end is not None:
-            finish = instant(end)
-        elif self.one("DURATION") is not None:
-            length = self.comp["DURATION"].dt
-            if not isinstance(length, timedelta):
-                raise self.fail(
-                    CalendarSyntaxError, "DURATION must be a duration", "DURATION", "e.g. PT1H"
-                )
-            finish = begin + length
-        elif isinstance(start[0], datetime) and default is None:
-            raise self.fail(
-                MissingProperty,
-                "a timed event needs a DTEND or a DURATION (sessions last)",
-                "DTSTART",
-                "DTEND or DURATION",
-            )
-        else:
-            finish = begin + (default or timedelta(days=1))
-        if finish <= begin:
-            raise self.fail(
-                CalendarError,
-                "the event ends before it starts",
-                "DTEND" if end is not None else "DURATION",
-                "an end after DTSTART",
-            )
-        return TimeSpan(begin, finish)
-
-    def dates(self, name: str) -> list[tuple[_Wall, _Wall | timedelta | None]]:
-        """Return the EXDATE or RDATE values, each with its PERIOD end (or duration), if any."""
-        found: list[tuple[_Wall, _Wall | timedelta | None]] = []
-        for index, lst in enumerate(_listed(self.comp.get(name))):
-            for item in lst.dts:
-                value = item.dt
-                if isinstance(value, tuple):
-                    first, second = value
-                    tail = second if isinstance(second, timedelta) else None
-                    other = None if tail is not None else self.wall(second, lst.params, name, index)
-                    found.append((self.wall(first, lst.params, name, index), tail or other))
-                else:
-                    found.append((self.wall(value, lst.params, name, index), None))
-        return found
-
-
-def instant(wall: _Wall) -> datetime:
-    """Return the UTC instant of a wall time (a date: its midnight); RFC 5545's gap/fold rule."""
-    value, key = wall
-    if not isinstance(value, datetime):
-        value = datetime.combine(value, time())
-    return value.replace(tzinfo=get_zone(key)).astimezone(UTC)
-
-
-def _local(wall: _Wall, tz: str) -> datetime:
-    """Return ``wall`` as a naive local time in ``tz`` (converted if it is in another zone)."""
-    value, key = wall
-    if not isinstance(value, datetime):
-        return datetime.combine(value, time())
-    if key == tz:
-        return value
-    return instant(wall).astimezone(get_zone(tz)).replace(tzinfo=None)
 
 
 def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
@@ -279,14 +55,14 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
         cal = icalendar.Calendar.from_ical(source)
     except ValueError as exc:
         raise CalendarSyntaxError(f"unreadable calendar: {exc}", line=None, text=None) from None
-    floating = _iana(str(cal.get("X-WR-TIMEZONE", ""))) or floating
-    zones = _Zones(cal, floating)
+    floating = iana_key(str(cal.get("X-WR-TIMEZONE", ""))) or floating
+    zones = Zones(cal, floating)
     vevents = cal.walk("VEVENT")
     if len(vevents) != len(outline.events):  # pragma: no cover - the outline and icalendar agree
         raise CalendarSyntaxError("VEVENTs could not be matched to lines", line=None, text=None)
-    readers = [_Reader(c, s, zones) for c, s in zip(vevents, outline.events, strict=True)]
-    masters: dict[str, _Reader] = {}
-    changed: dict[str, list[_Reader]] = {}
+    readers = [EventReader(c, s, zones) for c, s in zip(vevents, outline.events, strict=True)]
+    masters: dict[str, EventReader] = {}
+    changed: dict[str, list[EventReader]] = {}
     for reader in readers:
         if reader.comp.get("RECURRENCE-ID") is not None:
             changed.setdefault(reader.uid, []).append(reader)
@@ -321,7 +97,7 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
 
 
 @contextmanager
-def _in_range(reader: _Reader) -> Iterator[None]:
+def _in_range(reader: EventReader) -> Iterator[None]:
     """Report a date that leaves the years 1..9999 on the way to UTC as the event's error."""
     try:
         yield
@@ -334,7 +110,7 @@ def _in_range(reader: _Reader) -> Iterator[None]:
         ) from None
 
 
-def _single(reader: _Reader) -> IcalEvent:
+def _single(reader: EventReader) -> IcalEvent:
     start = reader.start()
     related = reader.comp.get("RELATED-TO")
     return IcalEvent(
@@ -348,11 +124,11 @@ def _single(reader: _Reader) -> IcalEvent:
     )
 
 
-def _series(reader: _Reader, changed: Sequence[_Reader]) -> IcalSeries:
+def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
     start = reader.start()
     all_day = not isinstance(start[0], datetime)
     tz = start[1]
-    local_start = _local(start, tz)
+    local_start = local_wall(start, tz)
     duration = reader.span(start, None).duration
     exdates: list[datetime | date] = []
     for wall, _ in reader.dates("EXDATE"):
@@ -371,7 +147,7 @@ def _series(reader: _Reader, changed: Sequence[_Reader]) -> IcalSeries:
                 CalendarError, "an RDATE PERIOD ends before it starts", "RDATE", "start/end"
             )
         if end is not None and end - begin != duration:  # a PERIOD of its own length
-            overrides.append(IcalOverride(key=_local(wall, tz), span=TimeSpan(begin, end)))
+            overrides.append(IcalOverride(key=local_wall(wall, tz), span=TimeSpan(begin, end)))
     # One override per occurrence: the highest SEQUENCE wins, then the later in the file.
     by_key: dict[datetime, IcalOverride | None] = {o.key: o for o in overrides}
     for other in sorted(changed, key=_sequence):
@@ -384,7 +160,7 @@ def _series(reader: _Reader, changed: Sequence[_Reader]) -> IcalSeries:
                 "a RECURRENCE-ID of one occurrence",
             )
         key_wall = other.wall(rid.dt, rid.params, "RECURRENCE-ID")
-        key = _local(key_wall, tz)
+        key = local_wall(key_wall, tz)
         if all_day:
             key = datetime.combine(key.date(), time())
         elif not isinstance(key_wall[0], datetime):
@@ -401,7 +177,7 @@ def _series(reader: _Reader, changed: Sequence[_Reader]) -> IcalSeries:
     exdates.extend(
         k.replace(tzinfo=get_zone(tz)).astimezone(UTC) for k, o in by_key.items() if o is None
     )
-    rules = _listed(reader.comp.get("RRULE"))
+    rules = listed(reader.comp.get("RRULE"))
     texts = [r.to_ical().decode() for r in rules] or [ONLY_DTSTART]
     items: list[ScheduleItem] = []
     for index, text in enumerate(texts):
@@ -435,7 +211,7 @@ def _series(reader: _Reader, changed: Sequence[_Reader]) -> IcalSeries:
     )
 
 
-def _sequence(reader: _Reader) -> int:
+def _sequence(reader: EventReader) -> int:
     """The SEQUENCE of an event (0 when absent or unreadable), to order its revisions."""
     try:
         return int(str(reader.one("SEQUENCE") or 0))
