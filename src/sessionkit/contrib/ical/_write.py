@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -53,15 +54,21 @@ class _Ranges:
         self.spans[tz] = (min(lo, first), max(hi, last))
 
     def components(self) -> list[icalendar.Timezone]:
-        return [
-            icalendar.Timezone.from_tzinfo(
-                ZoneInfo(tz),
-                tzid=tz,
-                first_date=lo - timedelta(days=1),
-                last_date=hi + timedelta(days=2),
-            )
-            for tz, (lo, hi) in sorted(self.spans.items())
-        ]
+        return [_vtimezone(tz, lo, hi) for tz, (lo, hi) in sorted(self.spans.items())]
+
+
+@lru_cache(maxsize=256)
+def _vtimezone(tz: str, first: date, last: date) -> icalendar.Timezone:
+    """The VTIMEZONE of ``tz`` from ``first`` to ``last`` (cached: icalendar scans the zone).
+
+    Shared between calendars, so never changed after it is built.
+    """
+    return icalendar.Timezone.from_tzinfo(
+        ZoneInfo(tz),
+        tzid=tz,
+        first_date=first - timedelta(days=1),
+        last_date=last + timedelta(days=2),
+    )
 
 
 def _last_date(rec: Recurrence) -> date:
