@@ -444,3 +444,17 @@ def test_of_two_overrides_of_one_occurrence_the_higher_sequence_wins() -> None:
     )
     (override,) = cal.series[0].overrides
     assert override.span.start == utc(2026, 3, 24, 18)  # 19:00 in Berlin, of SEQUENCE:2
+
+
+def test_a_byte_order_mark_and_a_windows_zone_name_are_understood() -> None:
+    text = "\ufeff" + ics(
+        *event(
+            "UID:w",
+            "DTSTART;TZID=W. Europe Standard Time:20260316T180000",
+            "DURATION:PT1H",
+            "RRULE:FREQ=WEEKLY;COUNT=2",
+        )
+    )
+    for source in (text, text.encode("utf-8")):
+        (series,) = read_ical(source).series
+        assert series.tz == "Europe/Berlin"

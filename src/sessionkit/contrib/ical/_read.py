@@ -49,6 +49,7 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
             ) from None
     if not isinstance(source, str):
         raise WrongType(source, name="source", expected="iCalendar text or bytes")
+    source = source.removeprefix("\ufeff")
     floating = get_zone(default_tz).key
     outline = scan(source)
     try:
