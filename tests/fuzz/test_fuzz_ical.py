@@ -101,7 +101,7 @@ def damaged(draw: st.DrawFn) -> str:
 )
 @given(damaged())
 def test_a_damaged_calendar_is_read_or_refused_with_a_typed_error(text: str) -> None:
-    started = clock.perf_counter()
+    started = clock.process_time()
     refused: SessionKitError | None = None
     try:
         cal = read_ical(text)
@@ -112,4 +112,4 @@ def test_a_damaged_calendar_is_read_or_refused_with_a_typed_error(text: str) -> 
     if isinstance(refused, CalendarError) and refused.line is not None:
         assert 1 <= refused.line <= text.count("\n")
         assert refused.text == text.splitlines()[refused.line - 1]
-    assert clock.perf_counter() - started < CALL_BOUND
+    assert clock.process_time() - started < CALL_BOUND  # CPU time: load must not fail it
