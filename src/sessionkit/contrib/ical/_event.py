@@ -103,7 +103,7 @@ class EventReader:
         self.zones = zones
         self.uid = f"line-{src.begin}"
         for name, problem in comp.errors:  # icalendar keeps going past a value it cannot read
-            line, text = self._broken(str(name or "BEGIN").upper(), comp)
+            line, text = self._broken(str(name or "BEGIN").upper(), comp, str(problem))
             raise CalendarSyntaxError(
                 f"unreadable {name or 'property'} value ({problem})",
                 line=line,
@@ -114,15 +114,23 @@ class EventReader:
         self.uid = str(self.one("UID") or "") or self.uid
         self.title = str(self.one("SUMMARY") or "")
 
-    def _broken(self, name: str, comp: icalendar.Component) -> tuple[int, str]:
-        """Return the line of the value of ``name`` icalendar could not read (else the first)."""
+    def _broken(self, name: str, comp: icalendar.Component, problem: str) -> tuple[int, str]:
+        """Return the line of the value of ``name`` icalendar could not read (else the first).
+
+        icalendar 7 keeps the unreadable text (``vBroken``); 6 drops the value,
+        but its message quotes it.
+        """
         kept = {
             value.to_ical().decode() if hasattr(value, "to_ical") else str(value)
             for value in listed(comp.get(name))
-            if type(value).__name__ == "vBroken"  # icalendar 7 keeps the text; 6 drops it
+            if type(value).__name__ == "vBroken"
         }
-        for line, text in self.src.props.get(name, []):
+        candidates = self.src.props.get(name, [])
+        for line, text in candidates:
             if text.partition(":")[2] in kept:
+                return line, text
+        for line, text in candidates:
+            if text.partition(":")[2] and text.partition(":")[2] in problem:
                 return line, text
         return self.src.first(name)
 
