@@ -391,6 +391,19 @@ def test_to_rrule_and_ical_lines_write_until_in_utc_and_tzid() -> None:
     assert Recurrence.from_ical_lines(rec.to_ical_lines()) == rec
 
 
+def test_from_ical_lines_refuses_a_second_rrule_instead_of_keeping_the_last() -> None:
+    lines = [
+        "DTSTART;TZID=Europe/Berlin:20260302T180000",
+        "DURATION:PT1H",
+        "RRULE:FREQ=WEEKLY;BYDAY=MO",
+        "RRULE:FREQ=WEEKLY;BYDAY=WE",
+    ]
+    with pytest.raises(InvalidRecurrence, match="second RRULE") as caught:
+        Recurrence.from_ical_lines(lines)
+    assert caught.value.part == "RRULE"
+    assert caught.value.value == "RRULE:FREQ=WEEKLY;BYDAY=WE"
+
+
 def test_rrule_prefix_is_optional_and_parts_are_normalised() -> None:
     a = Recurrence.from_rrule(
         "RRULE:FREQ=WEEKLY;BYDAY=WE,MO",

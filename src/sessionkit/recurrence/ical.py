@@ -78,6 +78,16 @@ def parse_ical_lines(
         elif name == "DURATION":
             duration = duration or _parse_ical_duration(value)
         elif name == "RRULE":
+            if rule is not None:
+                # Several RRULEs are a union (RFC 5545); a Recurrence holds one rule, and
+                # keeping the last one silently dropped the others' occurrences.
+                raise InvalidRecurrence(
+                    f"a second RRULE line {raw!r}: several RRULEs are a union of rules, and "
+                    "a Recurrence holds one; give each rule its own schedule item "
+                    "(sessionkit.contrib.ical reads such events so)",
+                    value=raw,
+                    part="RRULE",
+                )
             rule = value
         elif name in ("EXDATE", "RDATE"):
             values = [_parse_ical_value(v, params) for v in value.split(",")]

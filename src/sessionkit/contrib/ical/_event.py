@@ -1,0 +1,252 @@
+"""One VEVENT's values as wall times in IANA zones, with errors that name its lines."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+import icalendar
+from icalendar.timezone.tzid import tzids_from_tzinfo
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+from sessionkit.contrib.ical._errors import (
+    CalendarError,
+    CalendarSyntaxError,
+    MissingProperty,
+    UnknownCalendarZone,
+)
+from sessionkit.contrib.ical._source import SourceEvent
+from sessionkit.errors import UnknownTimeZone
+from sessionkit.timespan import TimeSpan
+from sessionkit.zones import get_zone
+
+__all__ = ["EventReader", "Wall", "Zones", "iana_key", "instant", "listed", "local_wall"]
+
+Wall = tuple[datetime | date, str]
+"""A value as written: a naive wall time (or a date) and the IANA zone it is in."""
+
+
+class Zones:
+    """Turns TZIDs into IANA keys: IANA names, Windows names, or a VTIMEZONE matched by offsets."""
+
+    def __init__(self, cal: icalendar.Calendar, floating: str) -> None:
+        self.floating = floating
+        self._vtimezones = {
+            str(tz.get("TZID", "")): tz
+            for tz in cal.walk("VTIMEZONE")
+            if isinstance(tz, icalendar.Timezone)
+        }
+        self._known: dict[str, str] = {}
+
+    def key(self, tzid: str, where: tuple[int, str], uid: str, near: datetime) -> str:
+        if tzid in self._known:
+            return self._known[tzid]
+        found = iana_key(tzid) or iana_key(WINDOWS_TO_OLSON.get(tzid, ""))
+        vtz = self._vtimezones.get(tzid)
+        if found is None and vtz is not None:
+            found = _matching_zone(vtz.to_tz(), near)
+        if found is None:
+            why = "its VTIMEZONE matches no IANA zone" if vtz else "the calendar has no VTIMEZONE"
+            raise UnknownCalendarZone(
+                f"unknown time zone {tzid!r}: not an IANA name, and {why}",
+                line=where[0],
+                text=where[1],
+                uid=uid,
+                expected="an IANA TZID, or a VTIMEZONE for it",
+            )
+        self._known[tzid] = found
+        return found
+
+
+def iana_key(name: str) -> str | None:
+    if not name:
+        return None
+    try:
+        return get_zone(name).key
+    except UnknownTimeZone:
+        return None
+
+
+def _matching_zone(custom: tzinfo, near: datetime) -> str | None:
+    """Return an IANA zone with ``custom``'s offsets around ``near`` (two years, twice a month)."""
+    names = [n for n in tzids_from_tzinfo(custom) if iana_key(n)]
+    if names:
+        return names[0]
+    samples = [
+        datetime(near.year + y, m, d, 12, tzinfo=UTC)
+        for y in (0, 1)
+        for m in range(1, 13)
+        for d in (1, 15)
+    ]
+    wanted = [s.astimezone(custom).utcoffset() for s in samples]
+    for name in sorted(zoneinfo.available_timezones()):
+        zone = zoneinfo.ZoneInfo(name)
+        if all(s.astimezone(zone).utcoffset() == w for s, w in zip(samples, wanted, strict=True)):
+            return name
+    return None
+
+
+def listed(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+class EventReader:
+    """Reads one VEVENT: its values as walls in IANA zones, errors naming its lines."""
+
+    def __init__(self, comp: icalendar.Component, src: SourceEvent, zones: Zones) -> None:
+        # Any: icalendar types a property as a union of every value type; each use knows its own.
+        self.comp: Any = comp
+        self.src = src
+        self.zones = zones
+        self.uid = f"line-{src.begin}"
+        for name, problem in comp.errors:  # icalendar keeps going past a value it cannot read
+            line, text = self._broken(str(name or "BEGIN").upper(), comp, str(problem))
+            raise CalendarSyntaxError(
+                f"unreadable {name or 'property'} value ({problem})",
+                line=line,
+                text=text,
+                uid=self.uid,
+                expected="a value of the property's type",
+            )
+        self.uid = str(self.one("UID") or "") or self.uid
+        self.title = str(self.one("SUMMARY") or "")
+
+    def _broken(self, name: str, comp: icalendar.Component, problem: str) -> tuple[int, str]:
+        """Return the line of the value of ``name`` icalendar could not read (else the first).
+
+        icalendar 7 keeps the unreadable text (``vBroken``); 6 drops the value,
+        but its message quotes it.
+        """
+        kept = {
+            value.to_ical().decode() if hasattr(value, "to_ical") else str(value)
+            for value in listed(comp.get(name))
+            if type(value).__name__ == "vBroken"
+        }
+        candidates = self.src.props.get(name, [])
+        for line, text in candidates:
+            if text.partition(":")[2] in kept:
+                return line, text
+        for line, text in candidates:
+            if text.partition(":")[2] and text.partition(":")[2] in problem:
+                return line, text
+        return self.src.first(name)
+
+    def fail(
+        self, kind: type[CalendarError], message: str, name: str, expected: str
+    ) -> CalendarError:
+        line, text = self.src.first(name)
+        return kind(message, line=line, text=text, uid=self.uid, expected=expected)
+
+    def wall(self, value: Any, params: Any, name: str, index: int = 0) -> Wall:
+        """Return ``value`` (a date, or a datetime read with ``params``) as a wall time and zone."""
+        if not isinstance(value, date):
+            line, text = self.src.nth(name, index)
+            raise CalendarSyntaxError(
+                f"{name} must be a date or a date-time, got {type(value).__name__}",
+                line=line,
+                text=text,
+                uid=self.uid,
+                expected="a DATE or DATE-TIME value",
+            )
+        if not isinstance(value, datetime):
+            return value, self.zones.floating
+        tzid = params.get("TZID") if params is not None else None
+        if value.tzinfo is not None and tzid is None:
+            return value.astimezone(UTC).replace(tzinfo=None), "UTC"
+        if tzid is None:
+            return value, self.zones.floating
+        key = self.zones.key(str(tzid), self.src.nth(name, index), self.uid, value)
+        return value.replace(tzinfo=None), key
+
+    def one(self, name: str) -> Any:
+        """Return the property ``name`` (``None`` if absent); refuse it more than once."""
+        found = self.comp.get(name)
+        if isinstance(found, list):
+            line, text = self.src.nth(name, 1)
+            raise CalendarSyntaxError(
+                f"{name} more than once in one event",
+                line=line,
+                text=text,
+                uid=self.uid,
+                expected=f"one {name}",
+            )
+        return found
+
+    def prop(self, name: str) -> Wall | None:
+        found = self.one(name)
+        if found is None:
+            return None
+        return self.wall(found.dt, found.params, name)
+
+    def start(self) -> Wall:
+        found = self.prop("DTSTART")
+        if found is None:
+            raise self.fail(MissingProperty, "an event needs a DTSTART", "DTSTART", "DTSTART")
+        return found
+
+    def span(self, start: Wall, default: timedelta | None) -> TimeSpan:
+        """Return the event's span from ``start`` and its DTEND or DURATION (else ``default``)."""
+        begin = instant(start)
+        end = self.prop("DTEND")
+        if end is not None:
+            finish = instant(end)
+        elif self.one("DURATION") is not None:
+            length = self.comp["DURATION"].dt
+            if not isinstance(length, timedelta):
+                raise self.fail(
+                    CalendarSyntaxError, "DURATION must be a duration", "DURATION", "e.g. PT1H"
+                )
+            finish = begin + length
+        elif isinstance(start[0], datetime) and default is None:
+            raise self.fail(
+                MissingProperty,
+                "a timed event needs a DTEND or a DURATION (sessions last)",
+                "DTSTART",
+                "DTEND or DURATION",
+            )
+        else:
+            finish = begin + (default or timedelta(days=1))
+        if finish <= begin:
+            raise self.fail(
+                CalendarError,
+                "the event ends before it starts",
+                "DTEND" if end is not None else "DURATION",
+                "an end after DTSTART",
+            )
+        return TimeSpan(begin, finish)
+
+    def dates(self, name: str) -> list[tuple[Wall, Wall | timedelta | None]]:
+        """Return the EXDATE or RDATE values, each with its PERIOD end (or duration), if any."""
+        found: list[tuple[Wall, Wall | timedelta | None]] = []
+        for index, lst in enumerate(listed(self.comp.get(name))):
+            for item in lst.dts:
+                value = item.dt
+                if isinstance(value, tuple):
+                    first, second = value
+                    tail = second if isinstance(second, timedelta) else None
+                    other = None if tail is not None else self.wall(second, lst.params, name, index)
+                    found.append((self.wall(first, lst.params, name, index), tail or other))
+                else:
+                    found.append((self.wall(value, lst.params, name, index), None))
+        return found
+
+
+def instant(wall: Wall) -> datetime:
+    """Return the UTC instant of a wall time (a date: its midnight); RFC 5545's gap/fold rule."""
+    value, key = wall
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time())
+    return value.replace(tzinfo=get_zone(key)).astimezone(UTC)
+
+
+def local_wall(wall: Wall, tz: str) -> datetime:
+    """Return ``wall`` as a naive local time in ``tz`` (converted if it is in another zone)."""
+    value, key = wall
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time())
+    if key == tz:
+        return value
+    return instant(wall).astimezone(get_zone(tz)).replace(tzinfo=None)

@@ -1,0 +1,251 @@
+"""Reading an iCalendar file into plain values (:class:`IcalCalendar`), all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
+
+import icalendar
+
+from sessionkit.contrib.ical._errors import (
+    CalendarError,
+    CalendarSyntaxError,
+    MissingProperty,
+    UnsupportedCalendar,
+)
+from sessionkit.contrib.ical._event import EventReader, Zones, iana_key, instant, listed, local_wall
+from sessionkit.contrib.ical._source import scan
+from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride, IcalSeries
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.model.series import ScheduleItem
+from sessionkit.recurrence import Recurrence
+from sessionkit.timespan import TimeSpan
+from sessionkit.zones import get_zone
+
+__all__ = ["ONLY_DTSTART", "read_ical"]
+
+ONLY_DTSTART = "FREQ=DAILY;COUNT=1"
+"""The rule of an event with RDATEs but no RRULE: DTSTART alone, the RDATEs added."""
+
+
+def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
+    """Read an iCalendar file (text or bytes) into plain values; all of it or an error.
+
+    VEVENTs with RRULE or RDATE become :class:`IcalSeries` (one schedule item
+    per RRULE), VEVENTs with RECURRENCE-ID their overrides (:class:`IcalOverride`;
+    ``STATUS:CANCELLED`` ones become EXDATEs), the rest single events
+    (:class:`IcalEvent`).
+    Floating times and all-day dates are read in ``default_tz`` (or the
+    calendar's ``X-WR-TIMEZONE``, if it is an IANA name). Raises a
+    :class:`CalendarError` naming the line.
+    """
+    if isinstance(source, bytes):
+        try:
+            source = source.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise CalendarSyntaxError(
+                f"the calendar is not UTF-8 text ({exc.reason})", line=None, text=None
+            ) from None
+    if not isinstance(source, str):
+        raise WrongType(source, name="source", expected="iCalendar text or bytes")
+    source = source.removeprefix("\ufeff")
+    floating = get_zone(default_tz).key
+    outline = scan(source)
+    try:
+        cal = icalendar.Calendar.from_ical(source)
+    except ValueError as exc:
+        raise CalendarSyntaxError(f"unreadable calendar: {exc}", line=None, text=None) from None
+    floating = iana_key(str(cal.get("X-WR-TIMEZONE", ""))) or floating
+    zones = Zones(cal, floating)
+    vevents = cal.walk("VEVENT")
+    if len(vevents) != len(outline.events):  # pragma: no cover - the outline and icalendar agree
+        raise CalendarSyntaxError("VEVENTs could not be matched to lines", line=None, text=None)
+    readers = [EventReader(c, s, zones) for c, s in zip(vevents, outline.events, strict=True)]
+    masters: dict[str, EventReader] = {}
+    changed: dict[str, list[EventReader]] = {}
+    for reader in readers:
+        if reader.comp.get("RECURRENCE-ID") is not None:
+            changed.setdefault(reader.uid, []).append(reader)
+        elif reader.uid in masters:
+            raise reader.fail(
+                UnsupportedCalendar,
+                f"a second event with UID {reader.uid!r} and no RECURRENCE-ID",
+                "UID",
+                "one event per UID, plus its overrides",
+            )
+        else:
+            masters[reader.uid] = reader
+    series: list[IcalSeries] = []
+    events: list[IcalEvent] = []
+    for uid, reader in masters.items():
+        overrides = changed.pop(uid, [])
+        with _in_range(reader):
+            if reader.comp.get("RRULE") is None and reader.comp.get("RDATE") is None:
+                # A single event: an override of it is its newer version.
+                events.append(_single(overrides[-1] if overrides else reader))
+            else:
+                series.append(_series(reader, overrides))
+    for orphans in changed.values():
+        for orphan in orphans:
+            with _in_range(orphan):
+                events.append(_single(orphan))
+    return IcalCalendar(
+        series=tuple(series),
+        events=tuple(events),
+        name=str(cal["X-WR-CALNAME"]) if cal.get("X-WR-CALNAME") is not None else None,
+    )
+
+
+@contextmanager
+def _in_range(reader: EventReader) -> Iterator[None]:
+    """Report a date that leaves the years 1..9999 on the way to UTC as the event's error."""
+    try:
+        yield
+    except OverflowError:
+        raise reader.fail(
+            CalendarError,
+            "a date of this event is too close to year 1 or 9999",
+            "DTSTART",
+            "dates between the years 2 and 9998",
+        ) from None
+
+
+def _single(reader: EventReader) -> IcalEvent:
+    start = reader.start()
+    related = reader.comp.get("RELATED-TO")
+    return IcalEvent(
+        uid=reader.uid,
+        title=reader.title,
+        span=reader.span(start, None),
+        tz=start[1],
+        all_day=not isinstance(start[0], datetime),
+        series_uid=str(related) if related is not None else None,
+        line=reader.src.begin,
+    )
+
+
+def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
+    start = reader.start()
+    all_day = not isinstance(start[0], datetime)
+    tz = start[1]
+    local_start = local_wall(start, tz)
+    duration = reader.span(start, None).duration
+    exdates: list[datetime | date] = []
+    for wall, _ in reader.dates("EXDATE"):
+        exdates.append(wall[0] if not isinstance(wall[0], datetime) else instant(wall))
+    rdates: list[datetime | date] = []
+    overrides: list[IcalOverride] = []
+    for wall, tail in reader.dates("RDATE"):
+        if not isinstance(wall[0], datetime):
+            rdates.append(wall[0])
+            continue
+        begin = instant(wall)
+        rdates.append(begin)
+        end = begin + tail if isinstance(tail, timedelta) else instant(tail) if tail else None
+        if end is not None and end <= begin:
+            raise reader.fail(
+                CalendarError, "an RDATE PERIOD ends before it starts", "RDATE", "start/end"
+            )
+        if end is not None and end - begin != duration:  # a PERIOD of its own length
+            overrides.append(IcalOverride(key=local_wall(wall, tz), span=TimeSpan(begin, end)))
+    # One override per occurrence: the highest SEQUENCE wins, then the later in the file.
+    by_key: dict[datetime, IcalOverride | None] = {o.key: o for o in overrides}
+    for other in sorted(changed, key=_sequence):
+        rid = other.one("RECURRENCE-ID")
+        if str(rid.params.get("RANGE", "")).upper() == "THISANDFUTURE":
+            raise other.fail(
+                UnsupportedCalendar,
+                "RANGE=THISANDFUTURE overrides are not supported; split the series instead",
+                "RECURRENCE-ID",
+                "a RECURRENCE-ID of one occurrence",
+            )
+        key_wall = other.wall(rid.dt, rid.params, "RECURRENCE-ID")
+        key = local_wall(key_wall, tz)
+        if all_day:
+            key = datetime.combine(key.date(), time())
+        elif not isinstance(key_wall[0], datetime):
+            key = datetime.combine(key_wall[0], local_start.time())
+        if str(other.comp.get("STATUS", "")).upper() == "CANCELLED":
+            by_key[key] = None
+            continue
+        own = other.prop("DTSTART")
+        if own is None:
+            raise other.fail(MissingProperty, "an override needs a DTSTART", "DTSTART", "DTSTART")
+        title = other.title if other.title and other.title != reader.title else None
+        by_key[key] = IcalOverride(key=key, span=other.span(own, duration), title=title)
+    overrides = [o for o in by_key.values() if o is not None]
+    exdates.extend(
+        k.replace(tzinfo=get_zone(tz)).astimezone(UTC) for k, o in by_key.items() if o is None
+    )
+    rules = listed(reader.comp.get("RRULE"))
+    texts = [r.to_ical().decode() for r in rules] or [ONLY_DTSTART]
+    items: list[ScheduleItem] = []
+    for index, text in enumerate(texts):
+        try:
+            rec = Recurrence.from_rrule(
+                text,
+                start=local_start,
+                tz=tz,
+                duration=duration,
+                exdates=exdates,
+                rdates=rdates if index == 0 else (),
+            )
+        except InvalidValue as exc:
+            part = getattr(exc, "part", None)
+            if part in ("DTSTART", "EXDATE", "RDATE"):
+                line, raw = reader.src.first(str(part))
+            else:
+                line, raw = reader.src.nth("RRULE", index) if rules else reader.src.first("DTSTART")
+            raise CalendarError(str(exc), line=line, text=raw, uid=reader.uid) from exc
+        items.append(ScheduleItem(id=f"rule-{index + 1}", recurrence=rec))
+    items[0] = _with_dtstart(items[0], local_start, tz, any_rule=_produces(items, local_start, tz))
+    rule_lines = tuple(reader.src.nth("RRULE", i)[0] for i in range(len(rules)))
+    return IcalSeries(
+        uid=reader.uid,
+        title=reader.title,
+        items=tuple(items),
+        overrides=tuple(sorted(overrides, key=lambda o: o.key)),
+        all_day=all_day,
+        line=reader.src.begin,
+        rule_lines=rule_lines or (reader.src.begin,),
+    )
+
+
+def _sequence(reader: EventReader) -> int:
+    """The SEQUENCE of an event (0 when absent or unreadable), to order its revisions."""
+    try:
+        return int(str(reader.one("SEQUENCE") or 0))
+    except ValueError:
+        return 0
+
+
+def _produces(items: Sequence[ScheduleItem], local_start: datetime, tz: str) -> bool:
+    begin = local_start.replace(tzinfo=get_zone(tz)).astimezone(UTC)
+    return any(
+        any(True for _ in item.recurrence.between(begin, begin + timedelta(seconds=1)))
+        for item in items
+    )
+
+
+def _with_dtstart(
+    item: ScheduleItem, local_start: datetime, tz: str, *, any_rule: bool
+) -> ScheduleItem:
+    """Add DTSTART as an RDATE if no rule gives it: RFC 5545 counts it as an occurrence."""
+    if any_rule:
+        return item
+    rec = item.recurrence
+    begin = local_start.replace(tzinfo=get_zone(tz)).astimezone(UTC)
+    if begin in rec.rdates or begin in rec.exdates:
+        return item
+    return ScheduleItem(
+        id=item.id,
+        recurrence=Recurrence.from_rrule(
+            rec.rule,
+            start=rec.start,
+            tz=rec.tz,
+            duration=rec.duration,
+            exdates=rec.exdates,
+            rdates=sorted([*rec.rdates, begin]),
+        ),
+    )

@@ -1,0 +1,102 @@
+"""Where each property of each VEVENT is in the text, so errors can name the line."""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+from sessionkit.contrib.ical._errors import CalendarSyntaxError
+
+__all__ = ["SourceEvent", "SourceMap", "scan"]
+
+_NAME = re.compile(r"[A-Za-z0-9-]+")
+
+
+@attrs.frozen
+class SourceEvent:
+    """One VEVENT: the line of its BEGIN and, per property name, its ``(line, text)`` lines."""
+
+    begin: int
+    props: dict[str, list[tuple[int, str]]]
+
+    def first(self, name: str) -> tuple[int, str]:
+        """Return the first ``(line, text)`` of property ``name``, else the BEGIN line."""
+        found = self.props.get(name)
+        return found[0] if found else (self.begin, "BEGIN:VEVENT")
+
+    def nth(self, name: str, index: int) -> tuple[int, str]:
+        """Return the ``index``-th ``(line, text)`` of property ``name`` (else the first)."""
+        found = self.props.get(name, [])
+        return found[index] if index < len(found) else self.first(name)
+
+
+@attrs.frozen
+class SourceMap:
+    """The VEVENTs in text order, and the TZIDs the calendar's VTIMEZONEs define."""
+
+    events: list[SourceEvent]
+    zones: dict[str, int]
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """Unfold content lines (RFC 5545 3.1); return each with its first physical line number."""
+    lines: list[tuple[int, str]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if raw[:1] in (" ", "\t") and lines:
+            first, so_far = lines[-1]
+            lines[-1] = (first, so_far + raw[1:])
+        elif raw.strip():
+            lines.append((number, raw))
+    return lines
+
+
+def scan(text: str) -> SourceMap:
+    """Check the calendar's outline and map its VEVENTs; raise ``CalendarSyntaxError``."""
+    lines = _logical_lines(text)
+    if not lines or lines[0][1].strip().upper() != "BEGIN:VCALENDAR":
+        first = lines[0] if lines else (1, "")
+        raise CalendarSyntaxError(
+            "a calendar starts with BEGIN:VCALENDAR",
+            line=first[0],
+            text=first[1],
+            expected="BEGIN:VCALENDAR",
+        )
+    stack: list[str] = []
+    events: list[SourceEvent] = []
+    zones: dict[str, int] = {}
+    current: SourceEvent | None = None
+    for number, line in lines:
+        head, sep, value = line.partition(":")
+        name = re.split(r"[;:]", head, maxsplit=1)[0].upper()
+        if not sep or not _NAME.fullmatch(name):
+            raise CalendarSyntaxError(
+                "not an iCalendar content line", line=number, text=line, expected="NAME:value"
+            )
+        if name == "BEGIN":
+            stack.append(value.strip().upper())
+            if stack[-1] == "VEVENT":
+                current = SourceEvent(begin=number, props={})
+                events.append(current)
+        elif name == "END":
+            if not stack or stack[-1] != value.strip().upper():
+                raise CalendarSyntaxError(
+                    "END without its BEGIN",
+                    line=number,
+                    text=line,
+                    expected=f"END:{stack[-1]}" if stack else "no more lines",
+                )
+            if stack.pop() == "VEVENT":
+                current = None
+        elif current is not None and stack[-1] == "VEVENT":
+            current.props.setdefault(name, []).append((number, line))
+        elif name == "TZID" and stack and stack[-1] == "VTIMEZONE":
+            zones[value.strip()] = number
+    if stack:
+        raise CalendarSyntaxError(
+            f"BEGIN:{stack[-1]} is never closed",
+            line=lines[-1][0],
+            text=lines[-1][1],
+            expected=f"END:{stack[-1]}",
+        )
+    return SourceMap(events=events, zones=zones)

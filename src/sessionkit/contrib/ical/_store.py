@@ -1,0 +1,191 @@
+"""Storing an imported calendar through :class:`~sessionkit.SessionKit`: one unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+import attrs
+
+from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride
+from sessionkit.model.events import SessionCreated
+from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
+from sessionkit.model.session import ResourceRef, Session, resource_refs
+from sessionkit.model.text import check_actor, check_tenant
+from sessionkit.services import SeriesSpec
+from sessionkit.services._context import Context, Tx, check_free
+from sessionkit.services.app import SessionKit
+from sessionkit.services.bulk import initial_window, new_series
+from sessionkit.services.generation import materialise_in
+from sessionkit.services.reports import MaterialiseReport
+from sessionkit.zones import get_zone
+
+__all__ = ["StoredCalendar", "store_ical"]
+
+
+@attrs.frozen
+class StoredCalendar:
+    """What :func:`store_ical` stored: the series (by UID), their reports, the other sessions."""
+
+    series: dict[str, Series]
+    reports: tuple[MaterialiseReport, ...]
+    overrides: tuple[Session, ...]
+    extras: tuple[Session, ...]
+
+
+def store_ical(
+    kit: SessionKit,
+    tenant: str,
+    calendar: IcalCalendar,
+    *,
+    actor: str | None,
+    lifecycle: str = "lms",
+    resources: Iterable[ResourceRef | str] = (),
+    capacity: int = 1,
+    window: WindowPolicy | None = None,
+) -> StoredCalendar:
+    """Store an imported calendar in one unit of work: all of it, or nothing on any error.
+
+    Each :class:`IcalSeries` becomes a series (its UID in ``metadata["ical_uid"]``)
+    materialised like :meth:`~sessionkit.services.SeriesCommands.create`; each
+    override a detached session with its occurrence key, which generation
+    leaves alone; each single event an extra session (of the series its
+    RELATED-TO names, if imported here). Every session occupies ``resources``;
+    an override or extra that collides raises ``SessionConflict`` and stores
+    nothing, while colliding generated occurrences are skipped and reported.
+    """
+    check_tenant(tenant)
+    check_actor(actor)
+    refs = resource_refs(resources)
+    ctx = kit.context
+    ctx.session_lifecycle(lifecycle)  # an unknown lifecycle fails before any write
+    return ctx.retrying(_store, ctx, tenant, calendar, actor, lifecycle, refs, capacity, window)
+
+
+def _store(
+    ctx: Context,
+    tenant: str,
+    calendar: IcalCalendar,
+    actor: str | None,
+    lifecycle: str,
+    refs: tuple[ResourceRef, ...],
+    capacity: int,
+    window: WindowPolicy | None,
+) -> StoredCalendar:
+    stored: dict[str, Series] = {}
+    reports: list[MaterialiseReport] = []
+    overrides: list[Session] = []
+    extras: list[Session] = []
+    with ctx.transaction() as tx:
+        for imported in calendar.series:
+            spec = SeriesSpec(
+                title=imported.title,
+                items=[attrs.evolve(i, resources=refs) for i in imported.items],
+                lifecycle=lifecycle,
+                window=window,
+                capacity=capacity,
+                metadata={"ical_uid": imported.uid},
+            )
+            series = new_series(ctx, tenant, spec, series_id=ctx.ids(), now=tx.now, actor=actor)
+            span = initial_window(series, tx.now, ctx.limits)
+            series = attrs.evolve(series, generated_until=span.end)
+            tx.series.add(series)
+            for override in imported.overrides:
+                session = _session(ctx, tx, series, override, actor)
+                overrides.append(session)
+            reports.append(materialise_in(ctx, tx, series, span, actor=actor))
+            stored[imported.uid] = series
+        extras.extend(
+            _extra(ctx, tx, tenant, event, stored, lifecycle, refs, capacity, actor)
+            for event in calendar.events
+        )
+    return StoredCalendar(
+        series=stored, reports=tuple(reports), overrides=tuple(overrides), extras=tuple(extras)
+    )
+
+
+def _item_of(series: Series, key: datetime) -> ScheduleItem:
+    """Return the schedule item whose occurrence has ``key`` (the first item if none has)."""
+    for item in series.items:
+        rec = item.recurrence
+        instant = key.replace(tzinfo=get_zone(rec.tz)).astimezone(UTC)
+        around = rec.between(instant - timedelta(hours=3), instant + timedelta(hours=3))
+        if any(o.key == key for o in around):
+            return item
+    return series.items[0]
+
+
+def _add(ctx: Context, tx: Tx, session: Session, actor: str | None) -> Session:
+    ctx.check_capacity(session)
+    check_free(tx, session)
+    tx.sessions.add(session)
+    tx.collect([SessionCreated(tenant=session.tenant, actor=actor, at=tx.now, session=session)])
+    return session
+
+
+def _session(
+    ctx: Context, tx: Tx, series: Series, override: IcalOverride, actor: str | None
+) -> Session:
+    machine = ctx.lifecycle(series.lifecycle)
+    item = _item_of(series, override.key)
+    return _add(
+        ctx,
+        tx,
+        Session(
+            id=ctx.ids(),
+            tenant=series.tenant,
+            title=override.title if override.title is not None else series.title,
+            span=override.span,
+            tz=item.recurrence.tz,
+            status=machine.entry_status,
+            lifecycle=machine.name,
+            busy=machine.status(machine.entry_status).busy,
+            created_at=tx.now,
+            created_by=actor,
+            resources=item.resources,
+            series_id=series.id,
+            schedule_item_id=item.id,
+            occurrence_key=override.key,
+            capacity=series.capacity,
+            detached=True,
+            group=series.group,
+        ),
+        actor,
+    )
+
+
+def _extra(
+    ctx: Context,
+    tx: Tx,
+    tenant: str,
+    event: IcalEvent,
+    stored: dict[str, Series],
+    lifecycle: str,
+    refs: tuple[ResourceRef, ...],
+    capacity: int,
+    actor: str | None,
+) -> Session:
+    machine = ctx.session_lifecycle(lifecycle)
+    series = stored.get(event.series_uid) if event.series_uid is not None else None
+    return _add(
+        ctx,
+        tx,
+        Session(
+            id=ctx.ids(),
+            tenant=tenant,
+            title=event.title,
+            span=event.span,
+            tz=event.tz,
+            status=machine.entry_status,
+            lifecycle=machine.name,
+            busy=machine.status(machine.entry_status).busy,
+            created_at=tx.now,
+            created_by=actor,
+            resources=refs,
+            series_id=None if series is None else series.id,
+            capacity=capacity,
+            is_extra=True,
+            metadata={"ical_uid": event.uid},
+        ),
+        actor,
+    )

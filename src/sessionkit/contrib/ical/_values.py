@@ -1,0 +1,167 @@
+"""What a calendar holds, as plain values: recurring events, their overrides, single events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import attrs
+
+from sessionkit.contrib.ical._errors import UnboundedRule
+from sessionkit.model.series import ScheduleItem
+from sessionkit.recurrence import Occurrence
+from sessionkit.timespan import TimeSpan
+from sessionkit.zones import check_aware, get_zone
+
+__all__ = ["IcalCalendar", "IcalEvent", "IcalOccurrence", "IcalOverride", "IcalSeries"]
+
+_FAR = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+@attrs.frozen
+class IcalOverride:
+    """A moved or edited occurrence of a series (a VEVENT with RECURRENCE-ID).
+
+    ``key`` is the occurrence key it replaces (the naive local start in the
+    series' zone, as :attr:`sessionkit.Session.occurrence_key`); ``span`` is
+    when it now takes place; ``title`` is set when it differs from the series'.
+    """
+
+    key: datetime
+    span: TimeSpan
+    title: str | None = None
+
+
+@attrs.frozen
+class IcalSeries:
+    """A recurring event: one schedule item per RRULE (several RRULEs are a union).
+
+    Every item has the EXDATEs; the RDATEs (and a DTSTART its rules do not
+    produce) are on the first. ``all_day`` marks an event of whole days (read
+    as midnight to midnight in the calendar's zone). ``line`` and
+    ``rule_lines`` say where the VEVENT and each item's RRULE were in the
+    text (``None``: not read from text).
+    """
+
+    uid: str
+    title: str
+    items: tuple[ScheduleItem, ...]
+    overrides: tuple[IcalOverride, ...] = ()
+    all_day: bool = False
+    line: int | None = attrs.field(default=None, eq=False)
+    rule_lines: tuple[int | None, ...] = attrs.field(default=(), eq=False)
+
+    @property
+    def tz(self) -> str:
+        """The IANA zone of the series (its first item's)."""
+        return self.items[0].recurrence.tz
+
+    def occurrences(
+        self, start: datetime | None = None, end: datetime | None = None
+    ) -> list[IcalOccurrence]:
+        """Return the occurrences, overrides applied, starting in ``[start, end)``, by start.
+
+        Without a window every occurrence is returned, which a rule without
+        COUNT or UNTIL refuses with :class:`UnboundedRule` naming its line.
+        """
+        windowed = start is not None and end is not None
+        if not windowed:
+            for index, item in enumerate(self.items):
+                rule = item.recurrence.rule
+                if rule.count is None and rule.until is None:
+                    line = self.rule_lines[index] if index < len(self.rule_lines) else self.line
+                    raise UnboundedRule(
+                        f"the rule {item.recurrence.to_rrule()!r} of {self.uid!r} never ends; "
+                        "give a window",
+                        line=line,
+                        text=f"RRULE:{item.recurrence.to_rrule()}",
+                        uid=self.uid,
+                        expected="COUNT or UNTIL, or a window",
+                    )
+        lo = check_aware(start, "start") if start is not None else None
+        hi = check_aware(end, "end") if end is not None else None
+        # An override may move its occurrence into (or out of) the window: look that far around.
+        shift = max((self._shift(o) for o in self.overrides), default=timedelta(0))
+        first = self.items[0].recurrence
+        scan_lo = (lo - shift) if lo is not None else datetime(1, 1, 3, tzinfo=UTC)
+        scan_hi = (hi + shift) if hi is not None else _FAR
+        by_key = {o.key: o for o in self.overrides}
+        seen: dict[datetime, IcalOccurrence] = {}
+        for occ in self._expand(scan_lo, scan_hi):
+            if occ.span.start in seen:
+                continue  # the same instant from two rules: a union holds it once
+            override = by_key.get(occ.key)
+            span = occ.span if override is None else override.span
+            title = self.title if override is None or override.title is None else override.title
+            seen[occ.span.start] = IcalOccurrence(
+                uid=self.uid, key=occ.key, span=span, title=title, tz=first.tz
+            )
+        found = [
+            o
+            for o in seen.values()
+            if (lo is None or o.span.start >= lo) and (hi is None or o.span.start < hi)
+        ]
+        return sorted(found, key=lambda o: (o.span.start, o.key or o.span.start))
+
+    def _shift(self, override: IcalOverride) -> timedelta:
+        key_instant = override.key.replace(tzinfo=get_zone(self.tz)).astimezone(UTC)
+        return abs(override.span.start - key_instant) + timedelta(days=1)
+
+    def _expand(self, lo: datetime, hi: datetime) -> Iterator[Occurrence]:
+        for item in self.items:
+            yield from item.recurrence.between(lo, hi)
+
+
+@attrs.frozen
+class IcalEvent:
+    """A single event (a VEVENT without RRULE, RDATE or a master to override).
+
+    ``series_uid`` is the UID its RELATED-TO names: an extra session of that series.
+    """
+
+    uid: str
+    title: str
+    span: TimeSpan
+    tz: str
+    all_day: bool = False
+    series_uid: str | None = None
+    line: int | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class IcalOccurrence:
+    """One occurrence of a calendar: ``key`` is ``None`` for a single event."""
+
+    uid: str
+    key: datetime | None
+    span: TimeSpan
+    title: str
+    tz: str
+
+
+@attrs.frozen
+class IcalCalendar:
+    """A calendar's recurring (:class:`IcalSeries`) and single events (:class:`IcalEvent`)."""
+
+    series: tuple[IcalSeries, ...] = ()
+    events: tuple[IcalEvent, ...] = ()
+    name: str | None = attrs.field(default=None, eq=False)
+
+    def occurrences(
+        self, start: datetime | None = None, end: datetime | None = None
+    ) -> list[IcalOccurrence]:
+        """Return every occurrence (single events too) starting in ``[start, end)``, by start.
+
+        Without a window, a series whose rule never ends raises :class:`UnboundedRule`.
+        """
+        lo = check_aware(start, "start") if start is not None else None
+        hi = check_aware(end, "end") if end is not None else None
+        found: list[IcalOccurrence] = []
+        for series in self.series:
+            found.extend(series.occurrences(lo, hi))
+        found.extend(
+            IcalOccurrence(uid=e.uid, key=None, span=e.span, title=e.title, tz=e.tz)
+            for e in self.events
+            if (lo is None or e.span.start >= lo) and (hi is None or e.span.start < hi)
+        )
+        return sorted(found, key=lambda o: (o.span.start, o.uid))

@@ -1,0 +1,275 @@
+"""Writing plain values (or a stored series and its sessions) as iCalendar text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+from sessionkit.contrib.ical._read import ONLY_DTSTART
+from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride, IcalSeries
+from sessionkit.model.series import ScheduleItem, Series
+from sessionkit.model.session import Session
+from sessionkit.recurrence import Recurrence
+from sessionkit.zones import check_aware, get_zone, wall_time_kind
+
+__all__ = ["calendar_of", "export_series", "sessions_feed", "write_ical"]
+
+PRODID = "-//sessionkit//sessionkit.contrib.ical//EN"
+_OPEN_ENDED_YEARS = 10
+"""How many years a VTIMEZONE covers after the start of a rule that never ends."""
+
+
+def _stamp(value: datetime) -> str:
+    return check_aware(value, "stamp").astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _when(instant: datetime, tz: str) -> datetime:
+    """The instant in ``tz`` where its wall time is unambiguous, else in UTC (a gap or fold)."""
+    zone = get_zone(tz)
+    local = instant.astimezone(zone)
+    if tz == "UTC" or wall_time_kind(local.replace(tzinfo=None), zone) != "normal":
+        return instant.astimezone(UTC)
+    return local
+
+
+def _local(naive: datetime, tz: str) -> datetime:
+    """A naive wall time (DTSTART, RECURRENCE-ID) as written: with its TZID, or ``Z`` in UTC."""
+    return naive.replace(tzinfo=UTC if tz == "UTC" else ZoneInfo(tz))
+
+
+class _Ranges:
+    """The dates each zone is used on, for VTIMEZONEs that cover them."""
+
+    def __init__(self) -> None:
+        self.spans: dict[str, tuple[date, date]] = {}
+
+    def add(self, tz: str, first: date, last: date) -> None:
+        if tz == "UTC":
+            return
+        lo, hi = self.spans.get(tz, (first, last))
+        self.spans[tz] = (min(lo, first), max(hi, last))
+
+    def components(self) -> list[icalendar.Timezone]:
+        return [_vtimezone(tz, lo, hi) for tz, (lo, hi) in sorted(self.spans.items())]
+
+
+@lru_cache(maxsize=256)
+def _vtimezone(tz: str, first: date, last: date) -> icalendar.Timezone:
+    """The VTIMEZONE of ``tz`` from ``first`` to ``last`` (cached: icalendar scans the zone).
+
+    Shared between calendars, so never changed after it is built.
+    """
+    return icalendar.Timezone.from_tzinfo(
+        ZoneInfo(tz),
+        tzid=tz,
+        first_date=first - timedelta(days=1),
+        last_date=last + timedelta(days=2),
+    )
+
+
+def _last_date(rec: Recurrence) -> date:
+    rule = rec.rule
+    ends = [r.date() for r in rec.rdates]
+    if isinstance(rule.until, datetime):  # Recurrence keeps UNTIL as a UTC instant
+        ends.append(rule.until.date())
+    elif rule.count is not None:
+        lo = rec.start.replace(tzinfo=get_zone(rec.tz)).astimezone(UTC) - timedelta(days=2)
+        found = list(rec.between(lo, datetime(9999, 1, 1, tzinfo=UTC)))
+        ends.extend(o.span.end.date() for o in found[-1:])
+    else:
+        ends.append(rec.start.date().replace(year=min(rec.start.year + _OPEN_ENDED_YEARS, 9998)))
+    return max([rec.start.date(), *ends])
+
+
+def _add_dates(
+    event: icalendar.Event, name: str, values: Iterable[datetime | date], tz: str
+) -> None:
+    days = sorted(v for v in values if not isinstance(v, datetime))
+    instants = sorted(v for v in values if isinstance(v, datetime))
+    local = [_when(i, tz) for i in instants]
+    zoned = [v for v in local if v.tzinfo is not UTC]
+    utc = [v for v in local if v.tzinfo is UTC]
+    if zoned:
+        event.add(name, zoned)
+    if utc:
+        event.add(name, utc)
+    if days:
+        event.add(name, days)
+
+
+def _same_frame(items: Sequence[ScheduleItem]) -> bool:
+    first = items[0].recurrence
+    return all(
+        i.recurrence.start == first.start
+        and i.recurrence.tz == first.tz
+        and i.recurrence.duration == first.duration
+        and i.recurrence.exdates == first.exdates
+        and not i.recurrence.rdates
+        for i in items[1:]
+    )
+
+
+def _series_events(series: IcalSeries, stamp: str, ranges: _Ranges) -> list[icalendar.Event]:
+    groups = [series.items] if _same_frame(series.items) else [(i,) for i in series.items]
+    events: list[icalendar.Event] = []
+    for group in groups:
+        rec = group[0].recurrence
+        uid = series.uid if len(groups) == 1 else f"{series.uid}/{group[0].id}"
+        master = icalendar.Event()
+        master.add("UID", uid)
+        master.add("DTSTAMP", icalendar.vText(stamp))
+        master.add("SUMMARY", series.title)
+        master.add("DTSTART", _local(rec.start, rec.tz))
+        master.add("DURATION", rec.duration)
+        for item in group:
+            text = item.recurrence.to_rrule()
+            if text != ONLY_DTSTART or not rec.rdates:
+                master.add("RRULE", icalendar.vRecur.from_ical(text))
+            ranges.add(rec.tz, rec.start.date(), _last_date(item.recurrence))
+        _add_dates(master, "EXDATE", _exdates(group), rec.tz)
+        _add_dates(master, "RDATE", rec.rdates, rec.tz)
+        events.append(master)
+        keys = {o.key for item in group for o in item.recurrence.between(*_key_window(series))}
+        mine = [o for o in series.overrides if len(groups) == 1 or o.key in keys]
+        events.extend(_override(uid, series, o, stamp, rec.tz, ranges) for o in mine)
+    return events
+
+
+def _exdates(group: Sequence[ScheduleItem]) -> list[datetime | date]:
+    """The EXDATEs, and DTSTART too if no rule gives it: RFC 5545 counts DTSTART, sessionkit not."""
+    rec = group[0].recurrence
+    begin = rec.start.replace(tzinfo=get_zone(rec.tz)).astimezone(UTC)
+    listed = [*rec.exdates]
+    if begin in rec.rdates or begin in listed:
+        return listed
+    if any(
+        any(True for _ in item.recurrence.between(begin, begin + timedelta(seconds=1)))
+        for item in group
+    ):
+        return listed
+    return [*listed, begin]
+
+
+def _key_window(series: IcalSeries) -> tuple[datetime, datetime]:
+    if not series.overrides:
+        return datetime(2000, 1, 1, tzinfo=UTC), datetime(2000, 1, 1, tzinfo=UTC)
+    zone = get_zone(series.tz)
+    keys = [o.key.replace(tzinfo=zone).astimezone(UTC) for o in series.overrides]
+    return min(keys) - timedelta(days=2), max(keys) + timedelta(days=2)
+
+
+def _override(
+    uid: str, series: IcalSeries, o: IcalOverride, stamp: str, tz: str, ranges: _Ranges
+) -> icalendar.Event:
+    event = icalendar.Event()
+    event.add("UID", uid)
+    event.add("DTSTAMP", icalendar.vText(stamp))
+    event.add("RECURRENCE-ID", _local(o.key, tz))
+    event.add("SUMMARY", series.title if o.title is None else o.title)
+    event.add("DTSTART", _when(o.span.start, tz))
+    event.add("DTEND", _when(o.span.end, tz))
+    ranges.add(tz, min(o.key.date(), o.span.start.date()), o.span.end.date())
+    return event
+
+
+def _single(e: IcalEvent, stamp: str, ranges: _Ranges) -> icalendar.Event:
+    event = icalendar.Event()
+    event.add("UID", e.uid)
+    event.add("DTSTAMP", icalendar.vText(stamp))
+    event.add("SUMMARY", e.title)
+    event.add("DTSTART", _when(e.span.start, e.tz))
+    event.add("DTEND", _when(e.span.end, e.tz))
+    if e.series_uid is not None:
+        event.add("RELATED-TO", e.series_uid)
+    ranges.add(e.tz, e.span.start.date(), e.span.end.date())
+    return event
+
+
+def write_ical(calendar: IcalCalendar, *, stamp: datetime, name: str | None = None) -> str:
+    """Return ``calendar`` as iCalendar text (CRLF lines), with a VTIMEZONE per zone used.
+
+    A series is one VEVENT with its RRULEs, EXDATEs and RDATEs (DTSTART with
+    TZID, exact DURATION), followed by one VEVENT per override
+    (RECURRENCE-ID); items that differ in start, zone, duration or EXDATEs
+    get a VEVENT each (UID ``<uid>/<item id>``). Each zone's VTIMEZONE covers
+    the dates it is used on (a rule that never ends: ten years). ``stamp``
+    is the DTSTAMP of every event; ``name`` (or the calendar's) becomes
+    ``X-WR-CALNAME``.
+    """
+    text_stamp = _stamp(stamp)
+    cal = icalendar.Calendar()
+    cal.add("PRODID", PRODID)
+    cal.add("VERSION", "2.0")
+    label = name if name is not None else calendar.name
+    if label is not None:
+        cal.add("X-WR-CALNAME", label)
+    ranges = _Ranges()
+    events: list[icalendar.Event] = []
+    for series in calendar.series:
+        events.extend(_series_events(series, text_stamp, ranges))
+    events.extend(_single(e, text_stamp, ranges) for e in calendar.events)
+    for component in ranges.components():
+        cal.add_component(component)
+    for event in events:
+        cal.add_component(event)
+    return str(cal.to_ical().decode("utf-8"))
+
+
+def calendar_of(series: Series, sessions: Iterable[Session] = ()) -> IcalCalendar:
+    """Return a stored series as plain values: its items, detached sessions as overrides.
+
+    Of ``sessions`` (the series' sessions; others are ignored), the detached
+    generated ones become overrides (:class:`IcalOverride`) and the extra ones
+    single events (:class:`IcalEvent`) related to the series.
+    """
+    mine = [s for s in sessions if s.series_id == series.id]
+    overrides = tuple(
+        sorted(
+            (
+                IcalOverride(
+                    key=s.occurrence_key,
+                    span=s.span,
+                    title=None if s.title == series.title else s.title,
+                )
+                for s in mine
+                if s.detached and not s.is_extra and s.occurrence_key is not None
+            ),
+            key=lambda o: o.key,
+        )
+    )
+    extras = tuple(
+        IcalEvent(uid=s.id, title=s.title, span=s.span, tz=s.tz, series_uid=series.id)
+        for s in sorted(mine, key=lambda s: (s.start, s.id))
+        if s.is_extra
+    )
+    return IcalCalendar(
+        series=(
+            IcalSeries(uid=series.id, title=series.title, items=series.items, overrides=overrides),
+        ),
+        events=extras,
+        name=series.title,
+    )
+
+
+def export_series(
+    series: Series, sessions: Iterable[Session] = (), *, stamp: datetime | None = None
+) -> str:
+    """Return one stored series (and its moved, edited and extra sessions) as iCalendar text.
+
+    ``stamp`` (DTSTAMP) defaults to when the series was last changed.
+    """
+    when = stamp or series.updated_at or series.created_at
+    return write_ical(calendar_of(series, sessions), stamp=when)
+
+
+def sessions_feed(sessions: Iterable[Session], *, stamp: datetime, name: str | None = None) -> str:
+    """Return sessions as plain VEVENTs (UID: the session id), a feed of a resource's agenda."""
+    events = tuple(
+        IcalEvent(uid=s.id, title=s.title, span=s.span, tz=s.tz, series_uid=s.series_id)
+        for s in sorted(sessions, key=lambda s: (s.start, s.id))
+    )
+    return write_ical(IcalCalendar(events=events), stamp=stamp, name=name)

@@ -1,0 +1,460 @@
+"""sessionkit.contrib.ical: reading, writing and storing iCalendar."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from sessionkit import ScheduleItem, Series
+from sessionkit.contrib.ical import (
+    CalendarError,
+    CalendarSyntaxError,
+    IcalCalendar,
+    IcalOverride,
+    IcalSeries,
+    MissingProperty,
+    UnboundedRule,
+    UnknownCalendarZone,
+    UnsupportedCalendar,
+    export_series,
+    read_ical,
+    resource_feed,
+    store_ical,
+    write_ical,
+)
+from sessionkit.errors import InvalidValue, SessionConflict, SessionKitError
+from sessionkit.recurrence import Recurrence
+from sessionkit.testing.harness import Harness
+from sessionkit.timespan import TimeSpan
+
+NOW = datetime(2026, 3, 1, 8, tzinfo=UTC)
+
+
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+def ics(*body: str) -> str:
+    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", *body, "END:VCALENDAR", ""])
+
+
+def event(*lines: str) -> list[str]:
+    return ["BEGIN:VEVENT", *lines, "END:VEVENT"]
+
+
+WEEKLY = event(
+    "UID:yoga",
+    "SUMMARY:Yoga",
+    "DTSTART;TZID=Europe/Berlin:20260316T180000",
+    "DTEND;TZID=Europe/Berlin:20260316T193000",
+    "RRULE:FREQ=WEEKLY;COUNT=4",
+)
+
+
+def starts(cal: IcalCalendar) -> list[str]:
+    return [o.span.start.isoformat() for o in cal.occurrences()]
+
+
+def test_a_weekly_event_keeps_its_local_time_across_dst() -> None:
+    cal = read_ical(ics(*WEEKLY))
+    (series,) = cal.series
+    assert (series.uid, series.title, series.tz) == ("yoga", "Yoga", "Europe/Berlin")
+    assert series.items[0].recurrence.duration == timedelta(minutes=90)
+    assert starts(cal) == [
+        "2026-03-16T17:00:00+00:00",
+        "2026-03-23T17:00:00+00:00",
+        "2026-03-30T16:00:00+00:00",  # 18:00 CEST
+        "2026-04-06T16:00:00+00:00",
+    ]
+
+
+def test_several_rrules_are_a_union_each_instant_once() -> None:
+    cal = read_ical(
+        ics(
+            *event(
+                "UID:u",
+                "DTSTART:20260302T100000Z",
+                "DURATION:PT1H",
+                "RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=MO",
+                "RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=MO,WE",
+            )
+        )
+    )
+    (series,) = cal.series
+    assert [i.id for i in series.items] == ["rule-1", "rule-2"]
+    assert starts(cal) == [
+        "2026-03-02T10:00:00+00:00",
+        "2026-03-04T10:00:00+00:00",
+        "2026-03-09T10:00:00+00:00",
+        "2026-03-16T10:00:00+00:00",
+    ]
+
+
+def test_exdate_rdate_and_a_period_rdate_of_its_own_length() -> None:
+    cal = read_ical(
+        ics(
+            *event(
+                "UID:p",
+                "DTSTART;TZID=Europe/Berlin:20260316T180000",
+                "DURATION:PT1H",
+                "RRULE:FREQ=WEEKLY;COUNT=3",
+                "EXDATE;TZID=Europe/Berlin:20260323T180000",
+                "RDATE;TZID=Europe/Berlin:20260325T090000",
+                "RDATE;VALUE=PERIOD:20260327T080000Z/PT3H",
+            )
+        )
+    )
+    (series,) = cal.series
+    assert series.overrides == (
+        IcalOverride(
+            key=datetime(2026, 3, 27, 9), span=TimeSpan(utc(2026, 3, 27, 8), utc(2026, 3, 27, 11))
+        ),
+    )
+    spans = [(o.span.start.isoformat(), o.span.duration) for o in cal.occurrences()]
+    assert spans == [
+        ("2026-03-16T17:00:00+00:00", timedelta(hours=1)),
+        ("2026-03-25T08:00:00+00:00", timedelta(hours=1)),
+        ("2026-03-27T08:00:00+00:00", timedelta(hours=3)),
+        ("2026-03-30T16:00:00+00:00", timedelta(hours=1)),
+    ]
+
+
+def test_rdate_without_rrule_is_a_series_of_dtstart_and_the_rdates() -> None:
+    cal = read_ical(
+        ics(
+            *event(
+                "UID:r",
+                "DTSTART:20260301T190000Z",
+                "DTEND:20260301T210000Z",
+                "RDATE:20260401T190000Z,20260501T190000Z",
+            )
+        )
+    )
+    assert len(cal.series) == 1
+    assert starts(cal) == [
+        "2026-03-01T19:00:00+00:00",
+        "2026-04-01T19:00:00+00:00",
+        "2026-05-01T19:00:00+00:00",
+    ]
+
+
+def test_all_day_events_are_whole_days_in_the_calendar_zone() -> None:
+    cal = read_ical(
+        ics(
+            *event(
+                "UID:a", "DTSTART;VALUE=DATE:20260310", "DTEND;VALUE=DATE:20260312", "SUMMARY:Camp"
+            ),
+        ),
+        default_tz="America/New_York",
+    )
+    (single,) = cal.events
+    assert single.all_day
+    assert single.tz == "America/New_York"
+    assert single.span == TimeSpan(utc(2026, 3, 10, 4), utc(2026, 3, 12, 4))  # EDT since the 8th
+
+
+def test_a_custom_vtimezone_is_matched_to_an_iana_zone() -> None:
+    text = ics(
+        "BEGIN:VTIMEZONE",
+        "TZID:My Office",
+        "BEGIN:STANDARD",
+        "DTSTART:19701025T030000",
+        "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+        "TZOFFSETFROM:+0200",
+        "TZOFFSETTO:+0100",
+        "END:STANDARD",
+        "BEGIN:DAYLIGHT",
+        "DTSTART:19700329T020000",
+        "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+        "TZOFFSETFROM:+0100",
+        "TZOFFSETTO:+0200",
+        "END:DAYLIGHT",
+        "END:VTIMEZONE",
+        *event(
+            "UID:o",
+            "DTSTART;TZID=My Office:20260320T090000",
+            "DURATION:PT1H",
+            "RRULE:FREQ=WEEKLY;COUNT=2",
+        ),
+    )
+    (series,) = read_ical(text).series
+    assert series.tz != "My Office"
+    assert starts(IcalCalendar(series=(series,))) == [
+        "2026-03-20T08:00:00+00:00",
+        "2026-03-27T08:00:00+00:00",
+    ]
+
+
+def test_overrides_by_recurrence_id_and_a_cancelled_one_excluded() -> None:
+    cal = read_ical(
+        ics(
+            *WEEKLY,
+            *event(
+                "UID:yoga",
+                "RECURRENCE-ID;TZID=Europe/Berlin:20260323T180000",
+                "SUMMARY:Yoga (moved)",
+                "DTSTART;TZID=Europe/Berlin:20260324T190000",
+                "DTEND;TZID=Europe/Berlin:20260324T200000",
+            ),
+            *event(
+                "UID:yoga",
+                "RECURRENCE-ID:20260330T160000Z",
+                "STATUS:CANCELLED",
+                "DTSTART;TZID=Europe/Berlin:20260330T180000",
+            ),
+        )
+    )
+    (series,) = cal.series
+    assert series.overrides == (
+        IcalOverride(
+            key=datetime(2026, 3, 23, 18),
+            span=TimeSpan(utc(2026, 3, 24, 18), utc(2026, 3, 24, 19)),
+            title="Yoga (moved)",
+        ),
+    )
+    assert [(o.span.start.isoformat(), o.title) for o in cal.occurrences()] == [
+        ("2026-03-16T17:00:00+00:00", "Yoga"),
+        ("2026-03-24T18:00:00+00:00", "Yoga (moved)"),
+        ("2026-04-06T16:00:00+00:00", "Yoga"),
+    ]
+
+
+def test_a_missing_dtstart_names_the_event_line() -> None:
+    with pytest.raises(MissingProperty) as caught:
+        read_ical(ics(*WEEKLY, *event("UID:x", "SUMMARY:no start")))
+    assert caught.value.line == 10
+    assert caught.value.uid == "x"
+    assert "line 10" in str(caught.value)
+    assert isinstance(caught.value, SessionKitError)
+    assert isinstance(caught.value, InvalidValue)
+
+
+def test_an_unknown_tzid_without_vtimezone_names_its_line() -> None:
+    with pytest.raises(UnknownCalendarZone) as caught:
+        read_ical(
+            ics(*event("UID:m", "DTSTART;TZID=Mars/Olympus:20260101T100000", "DURATION:PT1H"))
+        )
+    assert caught.value.line == 5
+    assert caught.value.text == "DTSTART;TZID=Mars/Olympus:20260101T100000"
+
+
+def test_a_rule_that_never_ends_has_no_complete_list_without_a_window() -> None:
+    text = ics(*event("UID:f", "DTSTART:20260302T100000Z", "DURATION:PT1H", "RRULE:FREQ=DAILY"))
+    cal = read_ical(text)  # a series may be open-ended: it materialises window by window
+    with pytest.raises(UnboundedRule) as caught:
+        cal.occurrences()
+    assert (caught.value.line, caught.value.text) == (7, "RRULE:FREQ=DAILY")
+    assert len(cal.occurrences(utc(2026, 3, 1), utc(2026, 3, 11))) == 9
+
+
+def test_syntax_errors_and_unsupported_ranges_name_the_line() -> None:
+    with pytest.raises(CalendarSyntaxError) as caught:
+        read_ical(ics(*event("UID:s", "this is not a property")))
+    assert caught.value.line == 5
+    with pytest.raises(CalendarSyntaxError):
+        read_ical("BEGIN:VEVENT\r\nEND:VEVENT\r\n")
+    with pytest.raises(UnsupportedCalendar) as unsupported:
+        read_ical(
+            ics(
+                *WEEKLY,
+                *event(
+                    "UID:yoga",
+                    "RECURRENCE-ID;RANGE=THISANDFUTURE:20260323T170000Z",
+                    "DTSTART:20260323T180000Z",
+                ),
+            )
+        )
+    assert unsupported.value.line == 12
+
+
+def test_an_unreadable_rule_is_a_calendar_error_on_its_line() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        read_ical(
+            ics(
+                *event("UID:b", "DTSTART:20260302T100000Z", "DURATION:PT1H", "RRULE:FREQ=SOMETIMES")
+            )
+        )
+    assert "line 7" in str(caught.value)
+
+
+def _stored_series(h: Harness) -> Series:
+    item = ScheduleItem(
+        id="mon",
+        recurrence=Recurrence.weekly(
+            days=("MO",),
+            at=time(18),
+            duration=timedelta(hours=1),
+            tz="Europe/Berlin",
+            start=date(2026, 3, 2),
+            count=6,
+        ),
+        resources=("room:r1",),
+    )
+    series, report = h.kit.series.create("acme", actor="a", title="Choir", items=[item])
+    h.kit.sessions.update(
+        "acme", report.created[2].id, actor="a", start=utc(2026, 3, 17, 17), title="Choir (Tue)"
+    )
+    h.kit.sessions.create_extra(
+        "acme", actor="a", series_id=series.id, start=utc(2026, 4, 20, 9), end=utc(2026, 4, 20, 10)
+    )
+    return series
+
+
+def test_export_series_writes_overrides_extras_and_a_vtimezone_and_reads_back() -> None:
+    h = Harness.in_memory(NOW)
+    series = _stored_series(h)
+    sessions = h.kit.queries.list("acme").items
+    text = export_series(series, sessions)
+    assert "BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin" in text
+    assert "RECURRENCE-ID;TZID=Europe/Berlin:20260316T180000" in text
+    assert f"RELATED-TO:{series.id}" in text
+    back = read_ical(text)
+    stored = sorted((s.start, s.title) for s in sessions)
+    assert [(o.span.start, o.title) for o in back.occurrences()] == stored
+    assert write_ical(back, stamp=series.created_at) == text
+
+
+def test_store_ical_stores_series_overrides_and_extras_in_one_unit() -> None:
+    h = Harness.in_memory(NOW)
+    cal = read_ical(
+        ics(
+            *WEEKLY,
+            *event(
+                "UID:yoga",
+                "RECURRENCE-ID;TZID=Europe/Berlin:20260323T180000",
+                "DTSTART;TZID=Europe/Berlin:20260324T190000",
+                "DTEND;TZID=Europe/Berlin:20260324T200000",
+            ),
+            *event(
+                "UID:talk", "RELATED-TO:yoga", "DTSTART:20260401T100000Z", "DTEND:20260401T110000Z"
+            ),
+        )
+    )
+    stored = store_ical(h.kit, "acme", cal, actor="a", resources=["room:r1"])
+    series = stored.series["yoga"]
+    assert series.metadata["ical_uid"] == "yoga"
+    sessions = h.kit.queries.list("acme").items
+    assert sorted((s.start, s.detached, s.is_extra) for s in sessions) == [
+        (utc(2026, 3, 16, 17), False, False),
+        (utc(2026, 3, 24, 18), True, False),
+        (utc(2026, 3, 30, 16), False, False),
+        (utc(2026, 4, 1, 10), False, True),
+        (utc(2026, 4, 6, 16), False, False),
+    ]
+    (override,) = stored.overrides
+    assert override.occurrence_key == datetime(2026, 3, 23, 18)
+    assert stored.extras[0].series_id == series.id
+
+
+def test_store_ical_stores_nothing_when_one_part_conflicts() -> None:
+    h = Harness.in_memory(NOW)
+    h.kit.sessions.create_extra(
+        "acme",
+        actor="a",
+        lifecycle="lms",
+        start=utc(2026, 4, 1, 9),
+        end=utc(2026, 4, 1, 12),
+        resources=["room:r1"],
+    )
+    cal = read_ical(
+        ics(*WEEKLY, *event("UID:talk", "DTSTART:20260401T100000Z", "DTEND:20260401T110000Z"))
+    )
+    with pytest.raises(SessionConflict):
+        store_ical(h.kit, "acme", cal, actor="a", resources=["room:r1"])
+    assert h.kit.queries.list("acme").total == 1
+    assert h.store.unit_of_work is not None
+
+
+def test_resource_feed_lists_the_agenda_as_vevents() -> None:
+    h = Harness.in_memory(NOW)
+    series = _stored_series(h)
+    text = resource_feed(h.kit, "acme", "room:r1", start=utc(2026, 3, 1), end=utc(2026, 3, 20))
+    back = read_ical(text)
+    assert back.name == "room:r1"
+    assert [(e.uid, e.span.start) for e in back.events] == [
+        (s.id, s.start)
+        for s in h.kit.queries.agenda(
+            "acme", "room:r1", start=utc(2026, 3, 1), end=utc(2026, 3, 20)
+        )
+    ]
+    assert len(back.events) == 3
+    assert back.events[0].series_uid == series.id
+
+
+def test_write_ical_keeps_gap_and_fold_instants_exact() -> None:
+    rec = Recurrence.from_rrule(
+        "FREQ=DAILY;COUNT=3",
+        start=datetime(2026, 10, 24, 2, 30),
+        tz="Europe/Berlin",
+        duration=timedelta(minutes=30),
+    )
+    fold = rec.between(utc(2026, 10, 25), utc(2026, 10, 26))
+    (occ,) = list(fold)
+    series = IcalSeries(
+        uid="f",
+        title="Night",
+        items=(ScheduleItem(id="rule-1", recurrence=rec),),
+        overrides=(
+            IcalOverride(
+                key=occ.key, span=TimeSpan(utc(2026, 10, 25, 1, 15), utc(2026, 10, 25, 1, 45))
+            ),
+        ),
+    )
+    text = write_ical(IcalCalendar(series=(series,)), stamp=NOW)
+    assert "DTSTART:20261025T011500Z" in text  # 02:15 is in the fold: written in UTC
+    back = read_ical(text)
+    assert back.occurrences() == IcalCalendar(series=(series,)).occurrences()
+
+
+@pytest.mark.parametrize(
+    ("line", "error", "number"),
+    [
+        ("DTSTART:2026XYZ", CalendarSyntaxError, 7),
+        ("DURATION:soon", CalendarSyntaxError, 7),
+        ("RDATE;VALUE=PERIOD:20260305T100000Z/20260305T090000Z", CalendarError, 7),
+        ("DTSTART:20260302T100000Z", CalendarSyntaxError, 7),
+        ("EXDATE:yesterday", CalendarSyntaxError, 7),
+    ],
+)
+def test_damaged_values_are_refused_on_their_line(
+    line: str, error: type[CalendarError], number: int
+) -> None:
+    text = ics(
+        *event("UID:x", "DTSTART:20260301T100000Z", "DURATION:PT1H", line, "RRULE:FREQ=DAILY")
+    )
+    with pytest.raises(error) as caught:
+        read_ical(text)
+    assert caught.value.line == number
+    assert caught.value.text == line
+
+
+def test_of_two_overrides_of_one_occurrence_the_higher_sequence_wins() -> None:
+    moved = [
+        "UID:yoga",
+        "RECURRENCE-ID;TZID=Europe/Berlin:20260323T180000",
+        "DTEND;TZID=Europe/Berlin:20260324T200000",
+    ]
+    cal = read_ical(
+        ics(
+            *WEEKLY,
+            *event(*moved, "SEQUENCE:2", "DTSTART;TZID=Europe/Berlin:20260324T190000"),
+            *event(*moved, "SEQUENCE:1", "DTSTART;TZID=Europe/Berlin:20260324T180000"),
+        )
+    )
+    (override,) = cal.series[0].overrides
+    assert override.span.start == utc(2026, 3, 24, 18)  # 19:00 in Berlin, of SEQUENCE:2
+
+
+def test_a_byte_order_mark_and_a_windows_zone_name_are_understood() -> None:
+    text = "\ufeff" + ics(
+        *event(
+            "UID:w",
+            "DTSTART;TZID=W. Europe Standard Time:20260316T180000",
+            "DURATION:PT1H",
+            "RRULE:FREQ=WEEKLY;COUNT=2",
+        )
+    )
+    for source in (text, text.encode("utf-8")):
+        (series,) = read_ical(source).series
+        assert series.tz == "Europe/Berlin"
