@@ -37,12 +37,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from operator import attrgetter
 from typing import Any, Literal
 
 import attrs
 
-from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors import InvalidValue, NaiveDatetime, WrongType
 
 __all__ = [
     "BOOKING",
@@ -55,6 +56,8 @@ __all__ = [
     "ColumnType",
     "Record",
     "Schema",
+    "Values",
+    "column_values",
     "schema_of",
     "to_records",
 ]
@@ -62,16 +65,25 @@ __all__ = [
 Record = dict[str, Any]
 """One row: column name to a plain value (see the module docs for the value types)."""
 
-ColumnType = Literal["text", "category", "int", "bool", "decimal", "instant"]
+ColumnType = Literal["text", "category", "int", "float", "bool", "decimal", "instant", "object"]
 """What a column holds, and so how a frame types it.
 
 ``text``: ``str``; ``category``: ``str`` from a small set (a status), a
-categorical column in a frame; ``int``; ``bool``; ``decimal``: a
+categorical column in a frame; ``int``; ``float``; ``bool``; ``decimal``: a
 :class:`~decimal.Decimal` (money, exact); ``instant``: an aware ``datetime``
-in UTC.
+in UTC; ``object``: anything else (only ever inferred from records).
 """
 
-COLUMN_TYPES: tuple[ColumnType, ...] = ("text", "category", "int", "bool", "decimal", "instant")
+COLUMN_TYPES: tuple[ColumnType, ...] = (
+    "text",
+    "category",
+    "int",
+    "float",
+    "bool",
+    "decimal",
+    "instant",
+    "object",
+)
 
 
 @attrs.frozen(slots=True)
@@ -362,3 +374,93 @@ def to_records(values: object) -> list[Record]:
         if type(value) is not kind:
             raise WrongType(value, name="value", expected=f"a {kind.__name__}, like the first")
     return schema.records(seq)
+
+
+@attrs.frozen(slots=True)
+class Values:
+    """One column's values, ready for a frame library: name, type, whether any is None."""
+
+    name: str
+    type: ColumnType
+    nullable: bool
+    values: list[object]
+
+
+_CATEGORY_NAMES = ("status", "outcome", "kind", "role")
+
+
+def _infer(name: str, values: list[object]) -> ColumnType:
+    present = [v for v in values if v is not None]
+    kinds = {type(v) for v in present}
+    if not present:
+        return "object"
+    if kinds <= {bool}:
+        return "bool"
+    if kinds <= {int}:
+        return "int"
+    if kinds <= {float, int}:
+        return "float"
+    if all(isinstance(v, Decimal) for v in present):
+        return "decimal"
+    if all(isinstance(v, datetime) for v in present):
+        for v in present:
+            if v.tzinfo is None or v.utcoffset() is None:  # type: ignore[union-attr]
+                raise NaiveDatetime(v, name=f"column {name!r}")  # type: ignore[arg-type]
+        return "instant"
+    if all(isinstance(v, str) for v in present):
+        named = name in _CATEGORY_NAMES or name.endswith(tuple(f"_{n}" for n in _CATEGORY_NAMES))
+        return "category" if named else "text"
+    return "object"
+
+
+def _from_records(records: list[Record]) -> list[Values]:
+    names: dict[str, None] = {}
+    for record in records:
+        for key in record:
+            names.setdefault(key, None)
+    out = []
+    for name in names:
+        values = [record.get(name) for record in records]
+        kind = _infer(name, values)
+        if kind == "instant":
+            values = [_utc(v) for v in values]  # type: ignore[arg-type]
+        out.append(Values(name, kind, any(v is None for v in values), values))
+    return out
+
+
+def column_values(values: object, *, schema: Schema | None = None) -> list[Values]:
+    """Return ``values`` column by column, typed, for a frame library to build a frame from.
+
+    ``values`` is what :func:`to_records` takes. Domain values are read
+    through their schema (``schema``, when given, must be theirs; it also
+    gives the columns of an empty input). Records (an analytics result's) have
+    their column types inferred: bool, int, float, Decimal, str (a column
+    named ``status``, ``outcome``, ``kind``, ``role`` or ending in
+    ``_status``... is a category), aware datetimes (converted to UTC; a naive
+    one raises :class:`~sessionkit.errors.NaiveDatetime`), else ``object``.
+    """
+    if schema is not None and not hasattr(schema, "columns_of"):
+        raise WrongType(schema, name="schema", expected="a records Schema, e.g. SESSION")
+    source = values if callable(getattr(values, "to_records", None)) else _items(values)
+    if not callable(getattr(source, "to_records", None)):
+        if isinstance(source, str | bytes | Mapping) or not isinstance(source, Iterable):
+            raise WrongType(values, name="values", expected=_EXPECTED)
+        seq = list(source)
+        found = schema_of(seq[0]) if seq else None
+        if found is not None or (schema is not None and not seq):
+            use = schema if schema is not None else found
+            assert use is not None
+            if schema is not None and found is not None and found is not schema:
+                raise WrongType(
+                    seq[0], name="values[0]", expected=f"a value of the {schema.name} schema"
+                )
+            kind = type(seq[0]) if seq else None
+            for value in seq:
+                if type(value) is not kind:
+                    raise WrongType(
+                        value, name="value", expected=f"a {type(seq[0]).__name__}, like the first"
+                    )
+            data = use.columns_of(seq)
+            return [Values(c.name, c.type, c.nullable, data[c.name]) for c in use.columns]
+        source = seq
+    return _from_records(to_records(source))
