@@ -42,7 +42,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
-def _pandas_column(column: Values) -> pd.Series:  # type: ignore[type-arg]
+def _pandas_column(column: Values) -> pd.Series:
     import pandas as pd  # imported on use: the extra is optional
 
     values, kind, null = column.values, column.type, column.nullable

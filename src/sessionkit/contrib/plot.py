@@ -104,7 +104,7 @@ def _colors(statuses: Iterable[str], colors: Mapping[str, str] | None) -> dict[s
 
 
 def _num(value: datetime) -> float:
-    return float(mdates.date2num(value))
+    return float(mdates.date2num(value))  # type: ignore[no-untyped-call]  # untyped upstream
 
 
 def timeline(
@@ -201,9 +201,10 @@ def timeline(
         last = max(_num(s.end) for s in found)
         pad = max((last - first) * 0.01, 1 / 96)
         ax.set_xlim(first - pad, last + pad)
-        locator = mdates.AutoDateLocator(tz=get_zone(zone))
+        locator = mdates.AutoDateLocator(tz=get_zone(zone))  # type: ignore[no-untyped-call]  # ditto
         ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=get_zone(zone)))
+        concise = mdates.ConciseDateFormatter(locator, tz=get_zone(zone))  # type: ignore[no-untyped-call]  # ditto
+        ax.xaxis.set_major_formatter(concise)
     else:
         ax.text(0.5, 0.5, "no sessions", ha="center", va="center", transform=ax.transAxes)
     ax.set_xlabel(f"time ({zone})")

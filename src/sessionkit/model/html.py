@@ -32,7 +32,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -133,7 +133,8 @@ def _fields(schema: Schema, value: object) -> list[Record]:
 
 
 def _plain(value: object) -> dict[str, object]:
-    return {f.name: getattr(value, f.name) for f in attrs.fields(type(value))}
+    fields = attrs.fields(cast("type[attrs.AttrsInstance]", type(value)))
+    return {f.name: getattr(value, f.name) for f in fields}
 
 
 def _row(item: object) -> Record:

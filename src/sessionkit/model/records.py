@@ -402,10 +402,11 @@ def _infer(name: str, values: list[object]) -> ColumnType:
         return "float"
     if all(isinstance(v, Decimal) for v in present):
         return "decimal"
-    if all(isinstance(v, datetime) for v in present):
-        for v in present:
-            if v.tzinfo is None or v.utcoffset() is None:  # type: ignore[union-attr]
-                raise NaiveDatetime(v, name=f"column {name!r}")  # type: ignore[arg-type]
+    stamps = [v for v in present if isinstance(v, datetime)]
+    if len(stamps) == len(present):
+        for stamp in stamps:
+            if stamp.utcoffset() is None:
+                raise NaiveDatetime(stamp, name=f"column {name!r}")
         return "instant"
     if all(isinstance(v, str) for v in present):
         named = name in _CATEGORY_NAMES or name.endswith(tuple(f"_{n}" for n in _CATEGORY_NAMES))
@@ -423,7 +424,7 @@ def _from_records(records: list[Record]) -> list[Values]:
         values = [record.get(name) for record in records]
         kind = _infer(name, values)
         if kind == "instant":
-            values = [_utc(v) for v in values]  # type: ignore[arg-type]
+            values = [_utc(v) for v in values]
         out.append(Values(name, kind, any(v is None for v in values), values))
     return out
 
