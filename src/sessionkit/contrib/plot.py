@@ -193,7 +193,7 @@ def timeline(
         )
 
     ax.set_yticks(range(len(lanes)), labels=lanes)
-    ax.set_ylim(len(lanes) - 0.5, -0.5)
+    ax.set_ylim(max(len(lanes), 1) - 0.5, -0.5)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6, zorder=0)
     ax.set_axisbelow(True)
     if found:
