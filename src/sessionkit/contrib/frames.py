@@ -47,7 +47,8 @@ def _pandas_column(column: Values) -> pd.Series:
 
     values, kind, null = column.values, column.type, column.nullable
     if kind == "instant":
-        return pd.Series(values, dtype="datetime64[us, UTC]", name=column.name)
+        stamps = pd.DatetimeIndex(values, dtype="datetime64[us, UTC]")
+        return pd.Series(stamps, name=column.name)
     if kind == "category":
         return pd.Series(pd.Categorical(values), name=column.name)
     if kind == "text":
