@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
 import pytest
 
 from sessionkit import InvalidValue, TimeSpan, UnknownTimeZone, WrongType
@@ -13,7 +12,9 @@ from sessionkit.model import Session
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
-from matplotlib.colors import to_hex  # noqa: E402 - after the skip
+import numpy as np  # noqa: E402 - matplotlib brings it
+
+from matplotlib.colors import to_hex, to_rgba  # noqa: E402 - after the skip
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
@@ -61,13 +62,14 @@ def legend(fig: Figure) -> list[str]:
 
 
 def outlined(fig: Figure) -> int:
-    """How many bars carry the conflict outline."""
-    red = to_hex(CONFLICT_COLOR)
-    return sum(
-        1
-        for c in fig.axes[0].collections
-        if len(c.get_edgecolor()) and to_hex(c.get_edgecolor()[0]) == red and c.get_alpha() is None
-    )
+    """How many bars carry the conflict outline (the shaded overlaps are translucent)."""
+    red = [round(x, 3) for x in to_rgba(CONFLICT_COLOR)]
+    count = 0
+    for bars in fig.axes[0].collections:
+        edges = np.asarray(bars.get_edgecolor(), dtype=float)
+        if len(edges) and bars.get_alpha() is None:
+            count += [round(float(x), 3) for x in edges[0]] == red
+    return count
 
 
 def test_a_lane_per_resource_and_a_none_lane_last() -> None:

@@ -247,7 +247,9 @@ def test_column_types_of_records_are_inferred() -> None:
     assert columns["teacher"].nullable
     assert not columns["n"].nullable
     assert columns["at"].values == [datetime(2026, 3, 2, 9, tzinfo=UTC), None]
-    assert columns["at"].values[0].tzinfo is UTC  # type: ignore[union-attr]
+    first = columns["at"].values[0]
+    assert isinstance(first, datetime)
+    assert first.tzinfo is UTC
 
 
 def test_a_naive_datetime_in_records_is_refused() -> None:

@@ -105,12 +105,18 @@ def html_table(
     were left out. A record without a column shows an empty cell.
     """
     limit = _check_limit(limit)
+    if caption is not None and not isinstance(caption, str):
+        raise WrongType(caption, name="caption", expected="text or None")
     if isinstance(records, str | bytes | Mapping) or not isinstance(records, Iterable):
         raise WrongType(records, name="records", expected="an iterable of mappings")
     rows = list(records)
     for row in rows:
         if not isinstance(row, Mapping):
             raise WrongType(row, name="record", expected="a mapping of column to value")
+    if columns is not None and (
+        isinstance(columns, str) or not all(isinstance(n, str) for n in columns)
+    ):
+        raise WrongType(columns, name="columns", expected="a sequence of column names")
     names = list(columns) if columns is not None else _columns(rows)
     esc = html.escape
     out = ['<table class="sessionkit">']
