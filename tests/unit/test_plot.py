@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
 import pytest
 
 from sessionkit import InvalidValue, TimeSpan, UnknownTimeZone, WrongType
@@ -13,7 +14,6 @@ matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402 - matplotlib brings it
-
 from matplotlib.colors import to_hex, to_rgba  # noqa: E402 - after the skip
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
