@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from sessionkit import NaiveDatetime, TimeSpan, WrongType
+from sessionkit import InvalidValue, NaiveDatetime, TimeSpan, WrongType
 from sessionkit.model import Page, Session
 from sessionkit.model.records import PAYMENT, SESSION
 from sessionkit.testing.contract.payments import make_payment
@@ -131,3 +131,19 @@ def test_bad_input_is_refused(convert: object) -> None:
         convert("sessions")  # type: ignore[operator]
     with pytest.raises(NaiveDatetime):
         convert([{"at": datetime(2026, 3, 2)}])  # type: ignore[operator]
+
+
+def test_values_a_library_cannot_hold_are_refused_naming_the_column() -> None:
+    huge = [{"n": 2**70}]
+    with pytest.raises(InvalidValue, match="column 'n'") as caught:
+        to_polars(huge)
+    assert caught.value.value == "n"
+    with pytest.raises(InvalidValue, match="column 'n'"):
+        to_pandas(huge)
+
+
+def test_a_column_name_must_be_storable_text() -> None:
+    with pytest.raises(WrongType, match="column name"):
+        to_pandas([{1: "x"}])
+    with pytest.raises(InvalidValue, match="column name"):
+        to_polars([{"a\ud800": "x"}])

@@ -27,9 +27,12 @@ called, so ``pip install sessionkit[pandas]`` is enough for :func:`to_pandas`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from typing import TYPE_CHECKING, TypeVar
 
+from sessionkit.errors import InvalidValue
 from sessionkit.model.records import Schema, Values, column_values
 
 if TYPE_CHECKING:
@@ -37,6 +40,8 @@ if TYPE_CHECKING:
     import polars as pl
 
 __all__ = ["to_pandas", "to_polars"]
+
+T = TypeVar("T")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -73,7 +78,20 @@ def to_pandas(values: object, *, schema: Schema | None = None) -> pd.DataFrame:
     import pandas as pd  # imported on use: the extra is optional
 
     columns = column_values(values, schema=schema)
-    return pd.DataFrame({c.name: _pandas_column(c) for c in columns})
+    return pd.DataFrame({c.name: _built(_pandas_column, c, "pandas") for c in columns})
+
+
+def _built(build: Callable[[Values], T], column: Values, library: str) -> T:
+    # The library's own refusal (an int past int64, text it cannot encode, a Decimal NaN, ...)
+    # becomes one sessionkit error naming the column, whatever the library raised.
+    try:
+        return build(column)
+    except Exception as error:  # re-raised as InvalidValue, chained
+        raise InvalidValue(
+            f"{library} cannot hold column {column.name!r} ({column.type}): {error}",
+            value=column.name,
+            expected=f"values {library} stores as {column.type}",
+        ) from error
 
 
 def _micros(value: object) -> int | None:
@@ -105,8 +123,8 @@ def _polars_column(column: Values) -> pl.Series:
 
 def _scale(values: list[object]) -> int:
     # The most decimal places any amount has (JPY 0, EUR 2, KWD 3), so none is rounded.
-    places = [-v.as_tuple().exponent for v in values if v is not None]  # type: ignore[attr-defined]
-    return max([0, *(p for p in places if isinstance(p, int))])
+    exponents = [v.as_tuple().exponent for v in values if isinstance(v, Decimal)]
+    return max([0, *(-e for e in exponents if isinstance(e, int))])
 
 
 def to_polars(values: object, *, schema: Schema | None = None) -> pl.DataFrame:
@@ -118,4 +136,5 @@ def to_polars(values: object, *, schema: Schema | None = None) -> pl.DataFrame:
     """
     import polars as pl  # imported on use: the extra is optional
 
-    return pl.DataFrame([_polars_column(c) for c in column_values(values, schema=schema)])
+    columns = column_values(values, schema=schema)
+    return pl.DataFrame([_built(_polars_column, c, "polars") for c in columns])

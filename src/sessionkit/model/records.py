@@ -44,6 +44,7 @@ from typing import Any, Literal
 import attrs
 
 from sessionkit.errors import InvalidValue, NaiveDatetime, WrongType
+from sessionkit.model.text import MAX_TITLE_LENGTH, check_text
 
 __all__ = [
     "BOOKING",
@@ -430,6 +431,8 @@ def _from_records(records: list[Record]) -> list[Values]:
     names: dict[str, None] = {}
     for record in records:
         for key in record:
+            if key not in names:
+                check_text(key, "column name", limit=MAX_TITLE_LENGTH)
             names.setdefault(key, None)
     out = []
     for name in names:
