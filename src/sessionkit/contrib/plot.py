@@ -10,7 +10,7 @@ writes it to a file as well (PNG, SVG, PDF: by the suffix).
 
 The figure is built without pyplot, so it touches no global state and needs
 no display: any backend, Agg included, can save it. This is the only module
-that imports matplotlib.
+that imports matplotlib, and only when :func:`timeline` is called.
 """
 
 from __future__ import annotations
@@ -18,16 +18,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Literal
-
-from matplotlib import dates as mdates
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
+from typing import TYPE_CHECKING, Any, Literal
 
 from sessionkit.conflicts import find_conflicts
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.zones import get_zone
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["CONFLICT_COLOR", "STATUS_COLORS", "timeline"]
 
@@ -104,6 +103,8 @@ def _colors(statuses: Iterable[str], colors: Mapping[str, str] | None) -> dict[s
 
 
 def _num(value: datetime) -> float:
+    from matplotlib import dates as mdates  # imported on use: the extra is optional
+
     return float(mdates.date2num(value))  # type: ignore[no-untyped-call]  # untyped upstream
 
 
@@ -135,6 +136,10 @@ def timeline(
     ``width`` that is not positive, and
     :class:`~sessionkit.errors.UnknownTimeZone` for an unknown ``tz``.
     """
+    from matplotlib import dates as mdates  # imported on use: the extra is optional
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
     found = _check(sessions)
     if not isinstance(by, str):
         raise WrongType(by, name="by", expected='"resource" or a resource kind such as "teacher"')
