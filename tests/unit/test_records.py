@@ -261,3 +261,18 @@ def test_a_schema_of_ones_own() -> None:
     rooms = Schema("room", (Column("name", "text", "the room's name", lambda r: r["name"]),))
     assert rooms.records([{"name": "lab"}]) == [{"name": "lab"}]
     assert rooms.describe() == "room records:\n  name  text       the room's name"
+
+
+def test_to_records_that_returns_no_records_is_a_wrong_type() -> None:
+    class Broken:
+        def __init__(self, rows: object) -> None:
+            self.rows = rows
+
+        def to_records(self) -> object:
+            return self.rows
+
+    with pytest.raises(WrongType, match=r"Broken.to_records\(\) must be a list"):
+        to_records(Broken(3))
+    with pytest.raises(WrongType, match=r"a record of Broken.to_records\(\) must be a mapping"):
+        to_records(Broken([("a", 1)]))
+    assert to_records(Broken(iter([{"a": 1}]))) == [{"a": 1}]

@@ -367,7 +367,15 @@ def to_records(values: object) -> list[Record]:
     """
     to = getattr(values, "to_records", None)
     if callable(to):
-        return [dict(r) for r in to()]
+        rows = to()
+        name = f"{type(values).__name__}.to_records()"
+        if isinstance(rows, str | bytes | Mapping) or not isinstance(rows, Iterable):
+            raise WrongType(rows, name=name, expected="a list of records (mappings)")
+        rows = list(rows)
+        for row in rows:
+            if not isinstance(row, Mapping):
+                raise WrongType(row, name=f"a record of {name}", expected="a mapping")
+        return [dict(row) for row in rows]
     values = _items(values)
     if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
         raise WrongType(values, name="values", expected=_EXPECTED)
