@@ -33,12 +33,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.lifecycle import Lifecycle, Status, Timer, Transition
+from sessionkit.model.html import html_of
+from sessionkit.model.records import BOOKING, Schema
 from sessionkit.model.session import (
     MAX_CAPACITY,
     MAX_NAME_LENGTH,
@@ -178,6 +180,9 @@ class Booking:
     this booking instead of making another. ``metadata`` (own fields) is not
     part of equality, as on :class:`~sessionkit.model.Session`.
     """
+
+    __record_schema__: ClassVar[Schema] = BOOKING
+    _repr_html_ = html_of
 
     id: str
     tenant: str

@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import attrs
 
@@ -46,7 +46,9 @@ from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.lifecycle import Lifecycle, Status, StatusChanged, Transition
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.events import DomainEvent
+from sessionkit.model.html import html_of
 from sessionkit.model.money import Money
+from sessionkit.model.records import PAYMENT, Schema
 from sessionkit.model.session import (
     MAX_ID_LENGTH,
     MAX_NAME_LENGTH,
@@ -167,6 +169,9 @@ class Payment:
     provider). ``session_start`` repeats the session's start so payments are
     listed by date at the database.
     """
+
+    __record_schema__: ClassVar[Schema] = PAYMENT
+    _repr_html_ = html_of
 
     id: str
     tenant: str

@@ -24,6 +24,7 @@ import attrs
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.fields import FieldFilter, FieldValue, field_filters
+from sessionkit.model.html import html_of
 from sessionkit.model.session import ResourceRef, Session, check_group, resource_refs
 from sessionkit.model.text import (
     MAX_TITLE_LENGTH,
@@ -344,6 +345,8 @@ class Page(Generic[T]):
 
     ``next_cursor`` continues after the last item (``None`` on the last page).
     """
+
+    _repr_html_ = html_of
 
     items: tuple[T, ...]
     total: int

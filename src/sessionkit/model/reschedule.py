@@ -31,7 +31,7 @@ that keeps one pending request per session, in every adapter.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -45,6 +45,8 @@ from sessionkit.lifecycle import (
     TransitionContext,
 )
 from sessionkit.model.events import DomainEvent
+from sessionkit.model.html import html_of
+from sessionkit.model.records import RESCHEDULE, Schema
 from sessionkit.model.session import (
     MAX_ID_LENGTH,
     MAX_NAME_LENGTH,
@@ -156,6 +158,9 @@ class RescheduleRequest:
     is when silence answers. ``decided_by`` / ``decided_role`` say who
     answered, ``new_start`` where the session went.
     """
+
+    __record_schema__: ClassVar[Schema] = RESCHEDULE
+    _repr_html_ = html_of
 
     id: str
     tenant: str

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.limits import CEILING
+from sessionkit.model.html import html_of
+from sessionkit.model.records import SERIES, Schema
 from sessionkit.model.session import (
     MAX_NAME_LENGTH,
     MAX_REF_LENGTH,
@@ -138,6 +140,9 @@ class Series:
     the series under a grouping above it (a class holding several groups, a
     coaching contract), which its sessions inherit.
     """
+
+    __record_schema__: ClassVar[Schema] = SERIES
+    _repr_html_ = html_of
 
     id: str
     tenant: str

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
 from sessionkit.errors import InvalidValue, NotADatetime, WrongType
 from sessionkit.errors._base import shown
+from sessionkit.model.html import html_of
+from sessionkit.model.records import SESSION, Schema
 from sessionkit.model.text import (
     MAX_ID_LENGTH,
     MAX_NAME_LENGTH,
@@ -210,6 +212,9 @@ class Session:
     ``metadata`` holds the platform's own fields (JSON values); ``group`` is
     the group key of the session's series (``None`` without one).
     """
+
+    __record_schema__: ClassVar[Schema] = SESSION
+    _repr_html_ = html_of
 
     id: str
     tenant: str

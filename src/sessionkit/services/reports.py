@@ -11,6 +11,7 @@ from typing import Literal
 
 import attrs
 
+from sessionkit.model.html import html_of
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.timespan import TimeSpan
 
@@ -43,6 +44,8 @@ class Skipped:
     the series starting at the same instant).
     """
 
+    _repr_html_ = html_of
+
     series_id: str
     item_id: str
     key: datetime
@@ -66,6 +69,8 @@ class Skipped:
 class MaterialiseReport:
     """What materialising one series over ``window`` did."""
 
+    _repr_html_ = html_of
+
     tenant: str
     series_id: str
     window: TimeSpan | None
@@ -87,6 +92,8 @@ class TopUpFailure:
     job for every other tenant.
     """
 
+    _repr_html_ = html_of
+
     tenant: str
     series_id: str
     error: Exception
@@ -95,6 +102,8 @@ class TopUpFailure:
 @attrs.frozen(slots=True, kw_only=True)
 class TopUpReport:
     """What one ``top_up`` run did: one report per series it refilled, and the failures."""
+
+    _repr_html_ = html_of
 
     now: datetime
     checked: int
@@ -110,6 +119,8 @@ class TopUpReport:
 @attrs.frozen(slots=True, kw_only=True)
 class Orphan:
     """A future session the new schedule no longer wants but that had to be kept, and why."""
+
+    _repr_html_ = html_of
 
     session: Session
     reason: str
@@ -128,6 +139,8 @@ class ReconcileReport:
     created or updated (see :class:`Skipped`).
     """
 
+    _repr_html_ = html_of
+
     tenant: str
     series_id: str
     cutoff: datetime
@@ -143,6 +156,8 @@ class ReconcileReport:
 class CloseReport:
     """What closing a series did: future sessions ``deleted`` and those ``kept`` (with reasons)."""
 
+    _repr_html_ = html_of
+
     tenant: str
     series_id: str
     deleted: tuple[Session, ...] = ()
@@ -153,6 +168,8 @@ class CloseReport:
 class AdvanceFailure:
     """A due session that could not be advanced, and the error it met (as in TopUpFailure)."""
 
+    _repr_html_ = html_of
+
     session_id: str
     error: Exception
 
@@ -160,6 +177,8 @@ class AdvanceFailure:
 @attrs.frozen(slots=True, kw_only=True)
 class AdvanceReport:
     """What ``advance_due`` did: the sessions it moved on and those it could not."""
+
+    _repr_html_ = html_of
 
     now: datetime
     advanced: tuple[Session, ...] = ()
@@ -174,6 +193,8 @@ class ExpiryReport:
     waitlisted bookings, over ``sessions`` sessions; ``more`` says the batch
     limit was reached (run the job again).
     """
+
+    _repr_html_ = html_of
 
     expired: int = 0
     offered: int = 0
@@ -190,6 +211,8 @@ class CleanupReport:
     (a status that is not editable, a host's dependents, a booking made
     while the removal ran). Sessions with bookings are neither.
     """
+
+    _repr_html_ = html_of
 
     removed: tuple[Session, ...] = ()
     kept: tuple[tuple[Session, str], ...] = ()

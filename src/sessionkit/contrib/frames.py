@@ -1,0 +1,140 @@
+"""pandas and polars data frames of sessionkit values (extras ``pandas`` and ``polars``).
+
+:func:`to_pandas` and :func:`to_polars` take what
+:func:`~sessionkit.model.records.to_records` takes (sessions, series,
+bookings, payments, reschedule requests, a page of them, an analytics result
+or records) and build a frame with the schema's columns, typed:
+
+===========  ==============================  ===============================
+column type  pandas dtype                    polars dtype
+===========  ==============================  ===============================
+instant      ``datetime64[us, UTC]``         ``Datetime("us", "UTC")``
+category     ``category``                    ``Categorical``
+text         ``string``                      ``String``
+int          ``int64`` (``Int64`` if null)   ``Int64``
+float        ``float64``                     ``Float64``
+bool         ``bool`` (``boolean`` if null)  ``Boolean``
+decimal      ``object`` (exact ``Decimal``)  ``Decimal``
+===========  ==============================  ===============================
+
+Instants are UTC; a session's zone is its ``tz`` column, so
+``df["start"].dt.tz_convert("Europe/Berlin")`` shows Berlin's wall clock for
+the rows that want it. Microsecond resolution keeps every instant sessionkit
+accepts (years 1000..9000), which nanoseconds would not. This is the only
+module that imports pandas or polars, and each only when its function is
+called, so ``pip install sessionkit[pandas]`` is enough for :func:`to_pandas`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, TypeVar
+
+from sessionkit.errors import InvalidValue
+from sessionkit.model.records import Schema, Values, column_values
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import polars as pl
+
+__all__ = ["to_pandas", "to_polars"]
+
+T = TypeVar("T")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _pandas_column(column: Values) -> pd.Series:
+    import pandas as pd  # imported on use: the extra is optional
+
+    values, kind, null = column.values, column.type, column.nullable
+    if kind == "instant":
+        stamps = pd.DatetimeIndex(values, dtype="datetime64[us, UTC]")
+        return pd.Series(stamps, name=column.name)
+    if kind == "category":
+        return pd.Series(pd.Categorical(values), name=column.name)
+    if kind == "text":
+        return pd.Series(values, dtype="string", name=column.name)
+    if kind == "int":
+        return pd.Series(values, dtype="Int64" if null else "int64", name=column.name)
+    if kind == "float":
+        return pd.Series(values, dtype="float64", name=column.name)
+    if kind == "bool":
+        return pd.Series(values, dtype="boolean" if null else "bool", name=column.name)
+    return pd.Series(values, dtype="object", name=column.name)
+
+
+def to_pandas(values: object, *, schema: Schema | None = None) -> pd.DataFrame:
+    """Return a pandas DataFrame of ``values``, one row each, typed as the module docs say.
+
+    ``schema`` (e.g. :data:`~sessionkit.model.records.SESSION`) gives the
+    columns when ``values`` is empty. Raises
+    :class:`~sessionkit.errors.WrongType` for values sessionkit has no records
+    of.
+    """
+    import pandas as pd  # imported on use: the extra is optional
+
+    columns = column_values(values, schema=schema)
+    return pd.DataFrame({c.name: _built(_pandas_column, c, "pandas") for c in columns})
+
+
+def _built(build: Callable[[Values], T], column: Values, library: str) -> T:
+    # The library's own refusal (an int past int64, text it cannot encode, a Decimal NaN, ...)
+    # becomes one sessionkit error naming the column, whatever the library raised.
+    try:
+        return build(column)
+    except Exception as error:  # re-raised as InvalidValue, chained
+        raise InvalidValue(
+            f"{library} cannot hold column {column.name!r} ({column.type}): {error}",
+            value=column.name,
+            expected=f"values {library} stores as {column.type}",
+        ) from error
+
+
+def _micros(value: object) -> int | None:
+    # Integers build a polars datetime column five times faster than datetime objects do.
+    return None if value is None else (value - _EPOCH) // _MICROSECOND  # type: ignore[operator]
+
+
+def _polars_column(column: Values) -> pl.Series:
+    import polars as pl  # imported on use: the extra is optional
+
+    values, kind, name = column.values, column.type, column.name
+    if kind == "instant":
+        micros = pl.Series(name, [_micros(v) for v in values], dtype=pl.Int64)
+        return micros.cast(pl.Datetime("us", "UTC"))
+    if kind == "category":
+        return pl.Series(name, values, dtype=pl.Categorical)
+    if kind == "text":
+        return pl.Series(name, values, dtype=pl.String)
+    if kind == "int":
+        return pl.Series(name, values, dtype=pl.Int64)
+    if kind == "float":
+        return pl.Series(name, values, dtype=pl.Float64)
+    if kind == "bool":
+        return pl.Series(name, values, dtype=pl.Boolean)
+    if kind == "decimal":
+        return pl.Series(name, values, dtype=pl.Decimal(38, _scale(values)))
+    return pl.Series(name, values, dtype=pl.Object)
+
+
+def _scale(values: list[object]) -> int:
+    # The most decimal places any amount has (JPY 0, EUR 2, KWD 3), so none is rounded.
+    exponents = [v.as_tuple().exponent for v in values if isinstance(v, Decimal)]
+    return max([0, *(-e for e in exponents if isinstance(e, int))])
+
+
+def to_polars(values: object, *, schema: Schema | None = None) -> pl.DataFrame:
+    """Return a polars DataFrame of ``values``, one row each, typed as the module docs say.
+
+    ``schema`` gives the columns when ``values`` is empty. Raises
+    :class:`~sessionkit.errors.WrongType` for values sessionkit has no records
+    of.
+    """
+    import polars as pl  # imported on use: the extra is optional
+
+    columns = column_values(values, schema=schema)
+    return pl.DataFrame([_built(_polars_column, c, "polars") for c in columns])

@@ -1,0 +1,228 @@
+"""A timeline picture of sessions per resource, with matplotlib (extra ``plot``).
+
+:func:`timeline` draws one lane per resource (every resource, or those of one
+kind: teachers, rooms, students), a bar per session in each lane it occupies,
+coloured by status with a legend, and outlines in red the sessions that
+overlap another busy session on the same lane, with the overlap itself shaded
+(found by :func:`sessionkit.conflicts.find_conflicts`). It returns a
+:class:`matplotlib.figure.Figure`, which a notebook shows inline; ``save``
+writes it to a file as well (PNG, SVG, PDF: by the suffix).
+
+The figure is built without pyplot, so it touches no global state and needs
+no display: any backend, Agg included, can save it. This is the only module
+that imports matplotlib, and only when :func:`timeline` is called.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from sessionkit.conflicts import find_conflicts
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.zones import get_zone
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["CONFLICT_COLOR", "STATUS_COLORS", "timeline"]
+
+STATUS_COLORS: Mapping[str, str] = {
+    "SCHEDULED": "#4c78a8",
+    "UNSCHEDULED": "#9ecae9",
+    "PENDING": "#9ecae9",
+    "OPEN": "#9ecae9",
+    "READY": "#72b7b2",
+    "CONFIRMED": "#4c78a8",
+    "ONGOING": "#f58518",
+    "CONDUCTING": "#f58518",
+    "IN_PROGRESS": "#f58518",
+    "COMPLETED": "#54a24b",
+    "FINISHED": "#54a24b",
+    "DONE": "#54a24b",
+    "PAID": "#54a24b",
+    "ABSENT": "#b279a2",
+    "MISSED": "#b279a2",
+    "NO_SHOW": "#b279a2",
+    "CANCELED": "#bab0ac",
+    "CANCELLED": "#bab0ac",
+    "FAILED": "#9d755d",
+    "REFUNDED": "#bab0ac",
+}
+"""The colour of each preset status (upper case); other statuses take :data:`_SPARE` in turn."""
+
+CONFLICT_COLOR = "#e45756"
+"""The outline of a conflicting session and the shade of the time it overlaps another."""
+
+_SPARE = ("#eeca3b", "#ff9da6", "#79706e", "#d67195", "#1b9e77", "#7570b3", "#66a61e")
+_NONE = "(none)"
+
+
+def _check(sessions: Iterable[Session]) -> list[Session]:
+    if isinstance(sessions, str | bytes | Mapping) or not isinstance(sessions, Iterable):
+        raise WrongType(sessions, name="sessions", expected="an iterable of Session")
+    found = list(sessions)
+    for s in found:
+        if not isinstance(s, Session):
+            raise WrongType(s, name="session", expected="a Session")
+    return found
+
+
+def _lanes_of(session: Session, by: str) -> list[str]:
+    refs = [r for r in session.resources if by == "resource" or r.kind == by]
+    return [_label(r, by) for r in refs] or [_NONE]
+
+
+def _label(ref: ResourceRef, by: str) -> str:
+    return str(ref) if by == "resource" else ref.id
+
+
+def _zone(sessions: list[Session], tz: str | None) -> str:
+    if tz is not None:
+        get_zone(tz)  # raises UnknownTimeZone naming it
+        return tz
+    zones = {s.tz for s in sessions}
+    return zones.pop() if len(zones) == 1 else "UTC"
+
+
+def _colors(statuses: Iterable[str], colors: Mapping[str, str] | None) -> dict[str, str]:
+    chosen = {**STATUS_COLORS, **{k.upper(): v for k, v in (colors or {}).items()}}
+    out: dict[str, str] = {}
+    spare = 0
+    for status in statuses:
+        key = status.upper()
+        if key in chosen:
+            out[status] = chosen[key]
+        else:
+            out[status] = _SPARE[spare % len(_SPARE)]
+            spare += 1
+    return out
+
+
+def _num(value: datetime) -> float:
+    from matplotlib import dates as mdates  # imported on use: the extra is optional
+
+    return float(mdates.date2num(value))  # type: ignore[no-untyped-call]  # untyped upstream
+
+
+def timeline(
+    sessions: Iterable[Session],
+    *,
+    by: Literal["resource", "teacher", "room"] | str = "resource",
+    tz: str | None = None,
+    title: str | None = None,
+    colors: Mapping[str, str] | None = None,
+    width: float = 12.0,
+    save: str | os.PathLike[str] | None = None,
+    dpi: int = 100,
+) -> Figure:
+    """Return a timeline of ``sessions``: a lane per resource, statuses as colours, conflicts red.
+
+    ``by``: ``"resource"`` gives a lane per resource of any kind, labelled
+    ``kind:id``; any other text is a resource kind (``"teacher"``,
+    ``"room"``, ``"student"``) and gives a lane per resource of that kind,
+    labelled by id. A session with no such resource goes to a ``(none)`` lane
+    at the bottom. Two busy sessions overlapping on one lane are outlined in
+    red and their overlap is shaded. ``tz`` is the zone of the time axis
+    (default: the sessions' zone when they share one, else UTC). ``colors``
+    maps statuses to colours over :data:`STATUS_COLORS`. ``save`` also writes
+    the figure to that path (format by suffix) at ``dpi``.
+
+    Raises :class:`~sessionkit.errors.WrongType` for a value that is not a
+    session, :class:`~sessionkit.errors.InvalidValue` for an empty ``by`` or a
+    ``width`` that is not positive, and
+    :class:`~sessionkit.errors.UnknownTimeZone` for an unknown ``tz``.
+    """
+    from matplotlib import dates as mdates  # imported on use: the extra is optional
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    found = _check(sessions)
+    if not isinstance(by, str):
+        raise WrongType(by, name="by", expected='"resource" or a resource kind such as "teacher"')
+    if not by or ":" in by:
+        raise InvalidValue(
+            f'by must be "resource" or a resource kind such as "teacher", got {by!r}',
+            value=by,
+            expected='"resource" | "teacher" | "room" | another kind',
+        )
+    if isinstance(width, bool) or not isinstance(width, int | float) or not 0 < width <= 100:
+        raise InvalidValue(
+            f"width must be 0 < width <= 100 inches, got {width!r}",
+            value=width,
+            expected="0 < width <= 100",
+        )
+    zone = _zone(found, tz)
+
+    lanes = sorted({lane for s in found for lane in _lanes_of(s, by)} - {_NONE})
+    if any(_NONE in _lanes_of(s, by) for s in found):
+        lanes.append(_NONE)
+    row = {lane: n for n, lane in enumerate(lanes)}
+    palette = _colors(sorted({s.status for s in found}), colors)
+
+    conflicts = find_conflicts(
+        found,
+        resources=lambda s: tuple(lane for lane in _lanes_of(s, by) if lane != _NONE),
+        busy=lambda s: s.busy,
+    )
+    clashing = {(id(c.first), c.resource) for c in conflicts}
+    clashing |= {(id(c.second), c.resource) for c in conflicts}
+
+    fig = Figure(figsize=(width, 1.4 + 0.45 * max(1, len(lanes))), dpi=dpi, layout="constrained")
+    ax = fig.add_subplot()
+    height = 0.6
+    for s in found:
+        start, length = _num(s.start), _num(s.end) - _num(s.start)
+        for lane in _lanes_of(s, by):
+            clash = (id(s), lane) in clashing
+            ax.broken_barh(
+                [(start, length)],
+                (row[lane] - height / 2, height),
+                facecolors=palette[s.status],
+                edgecolors=CONFLICT_COLOR if clash else "white",
+                linewidth=2.0 if clash else 0.5,
+                zorder=3 if clash else 2,
+            )
+    for c in conflicts:
+        y = row[str(c.resource)]
+        left = _num(c.overlap.start)
+        ax.broken_barh(
+            [(left, _num(c.overlap.end) - left)],
+            (y - 0.45, 0.9),
+            facecolors=CONFLICT_COLOR,
+            alpha=0.35,
+            zorder=4,
+        )
+
+    ax.set_yticks(range(len(lanes)), labels=lanes)
+    ax.set_ylim(max(len(lanes), 1) - 0.5, -0.5)
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6, zorder=0)
+    ax.set_axisbelow(True)
+    if found:
+        first = min(_num(s.start) for s in found)
+        last = max(_num(s.end) for s in found)
+        pad = max((last - first) * 0.01, 1 / 96)
+        ax.set_xlim(first - pad, last + pad)
+        locator = mdates.AutoDateLocator(tz=get_zone(zone))  # type: ignore[no-untyped-call]  # ditto
+        ax.xaxis.set_major_locator(locator)
+        concise = mdates.ConciseDateFormatter(locator, tz=get_zone(zone))  # type: ignore[no-untyped-call]  # ditto
+        ax.xaxis.set_major_formatter(concise)
+    else:
+        ax.text(0.5, 0.5, "no sessions", ha="center", va="center", transform=ax.transAxes)
+    ax.set_xlabel(f"time ({zone})")
+    ax.set_ylabel(by if by != "resource" else "resource")
+    handles: list[Any] = [Patch(facecolor=c, label=status) for status, c in palette.items()]
+    if conflicts:
+        handles.append(
+            Patch(facecolor=CONFLICT_COLOR, alpha=0.5, edgecolor=CONFLICT_COLOR, label="conflict")
+        )
+    if handles:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    if title is not None:
+        ax.set_title(title)
+    if save is not None:
+        fig.savefig(save, dpi=dpi)
+    return fig

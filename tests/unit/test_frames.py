@@ -1,0 +1,149 @@
+"""contrib.frames: pandas and polars frames of sessionkit values, typed by the records schema."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from sessionkit import InvalidValue, NaiveDatetime, TimeSpan, WrongType
+from sessionkit.model import Page, Session
+from sessionkit.model.records import PAYMENT, SESSION
+from sessionkit.testing.contract.payments import make_payment
+
+pd = pytest.importorskip("pandas")
+pl = pytest.importorskip("polars")
+
+from sessionkit.contrib.frames import to_pandas, to_polars  # noqa: E402 - after the skip
+
+NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+def session(n: int, **changes: object) -> Session:
+    start = NOW + timedelta(hours=n)
+    fields: dict[str, object] = {
+        "id": f"s{n}",
+        "tenant": "acme",
+        "title": f"Lesson {n}",
+        "span": TimeSpan(start, start + timedelta(minutes=45)),
+        "tz": "Europe/Berlin" if n % 2 else "America/New_York",
+        "status": "SCHEDULED" if n % 3 else "COMPLETED",
+        "lifecycle": "lms",
+        "busy": True,
+        "created_at": NOW,
+        "resources": ["teacher:ana"],
+        "is_extra": True,
+    }
+    fields.update(changes)
+    return Session(**fields)  # type: ignore[arg-type]
+
+
+SESSIONS = [session(n) for n in range(1, 7)]
+
+
+def test_pandas_frame_of_sessions_has_the_schema_columns_and_dtypes() -> None:
+    df = to_pandas(SESSIONS)
+    assert list(df.columns) == list(SESSION.names)
+    assert len(df) == 6
+    assert str(df["start"].dtype) == "datetime64[us, UTC]"
+    assert str(df["updated_at"].dtype) == "datetime64[us, UTC]"
+    assert df["updated_at"].isna().all()
+    assert isinstance(df["status"].dtype, pd.CategoricalDtype)
+    assert sorted(df["status"].cat.categories) == ["COMPLETED", "SCHEDULED"]
+    assert str(df["capacity"].dtype) == "int64"
+    assert str(df["busy"].dtype) == "bool"
+    assert isinstance(df["tz"].dtype, pd.StringDtype)
+    assert df["start"].iloc[0] == pd.Timestamp("2026-03-02 10:00", tz="UTC")
+    assert list(df["tz"].unique()) == ["Europe/Berlin", "America/New_York"]
+    berlin = df["start"].dt.tz_convert("Europe/Berlin")
+    assert berlin.iloc[0].hour == 11
+
+
+def test_polars_frame_of_sessions_has_the_schema_columns_and_dtypes() -> None:
+    df = to_polars(SESSIONS)
+    assert df.columns == list(SESSION.names)
+    assert df.height == 6
+    assert df.schema["start"] == pl.Datetime("us", "UTC")
+    assert df.schema["status"] == pl.Categorical
+    assert df.schema["capacity"] == pl.Int64
+    assert df.schema["tz"] == pl.String
+    assert df["start"][0] == datetime(2026, 3, 2, 10, tzinfo=UTC)
+    assert df["updated_at"].null_count() == 6
+    assert df["status"].cast(pl.String).to_list() == [s.status for s in SESSIONS]
+
+
+def test_far_instants_survive_microsecond_columns() -> None:
+    far = TimeSpan(datetime(8999, 1, 1, tzinfo=UTC), datetime(8999, 1, 2, tzinfo=UTC))
+    one = [session(1, span=far)]
+    assert to_pandas(one)["end"].iloc[0] == pd.Timestamp("8999-01-02", tz="UTC")
+    assert to_polars(one)["end"][0] == datetime(8999, 1, 2, tzinfo=UTC)
+
+
+def test_payments_keep_exact_amounts() -> None:
+    payments = [
+        make_payment("p1", amount="10.50", currency="EUR"),
+        make_payment("p2", amount="1000", currency="JPY"),
+        make_payment("p3", amount="1.125", currency="KWD"),
+    ]
+    df = to_pandas(payments)
+    assert list(df["amount"]) == [Decimal("10.50"), Decimal(1000), Decimal("1.125")]
+    assert list(df["currency"]) == ["EUR", "JPY", "KWD"]
+    pf = to_polars(payments)
+    assert pf.schema["amount"] == pl.Decimal(38, 3)
+    assert pf["amount"].to_list() == [Decimal("10.500"), Decimal("1000.000"), Decimal("1.125")]
+
+
+def test_a_page_and_an_empty_input_with_its_schema() -> None:
+    page = Page(items=tuple(SESSIONS[:2]), total=2, page=1, limit=50, next_cursor=None)
+    assert list(to_pandas(page)["id"]) == ["s1", "s2"]
+    empty = to_pandas([], schema=PAYMENT)
+    assert list(empty.columns) == list(PAYMENT.names)
+    assert str(empty["session_start"].dtype) == "datetime64[us, UTC]"
+    assert to_polars([], schema=PAYMENT).columns == list(PAYMENT.names)
+    assert to_pandas([]).empty
+
+
+def test_records_of_an_analytics_result_get_inferred_dtypes() -> None:
+    class Rates:
+        def to_records(self) -> list[dict[str, object]]:
+            return [
+                {"teacher": "ana", "status": "DONE", "sessions": 3, "rate": 0.5, "at": NOW},
+                {"teacher": "ben", "status": None, "sessions": None, "rate": 1.0, "at": None},
+            ]
+
+    df = to_pandas(Rates())
+    assert str(df["sessions"].dtype) == "Int64"
+    assert str(df["rate"].dtype) == "float64"
+    assert str(df["at"].dtype) == "datetime64[us, UTC]"
+    assert isinstance(df["status"].dtype, pd.CategoricalDtype)
+    pf = to_polars(Rates())
+    assert pf.schema["sessions"] == pl.Int64
+    assert pf.schema["at"] == pl.Datetime("us", "UTC")
+    assert pf["sessions"].to_list() == [3, None]
+
+
+@pytest.mark.parametrize("convert", [to_pandas, to_polars])
+def test_bad_input_is_refused(convert: object) -> None:
+    with pytest.raises(WrongType):
+        convert([object()])  # type: ignore[operator]
+    with pytest.raises(WrongType):
+        convert("sessions")  # type: ignore[operator]
+    with pytest.raises(NaiveDatetime):
+        convert([{"at": datetime(2026, 3, 2)}])  # type: ignore[operator]
+
+
+def test_values_a_library_cannot_hold_are_refused_naming_the_column() -> None:
+    huge = [{"n": 2**70}]
+    with pytest.raises(InvalidValue, match="column 'n'") as caught:
+        to_polars(huge)
+    assert caught.value.value == "n"
+    with pytest.raises(InvalidValue, match="column 'n'"):
+        to_pandas(huge)
+
+
+def test_a_column_name_must_be_storable_text() -> None:
+    with pytest.raises(WrongType, match="column name"):
+        to_pandas([{1: "x"}])
+    with pytest.raises(InvalidValue, match="column name"):
+        to_polars([{"a\ud800": "x"}])

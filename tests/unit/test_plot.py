@@ -1,0 +1,142 @@
+"""contrib.plot: the timeline's lanes, colours, conflicts and file, drawn with Agg."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from sessionkit import InvalidValue, TimeSpan, UnknownTimeZone, WrongType
+from sessionkit.model import Session
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402 - matplotlib brings it
+from matplotlib.colors import to_hex, to_rgba  # noqa: E402 - after the skip
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from sessionkit.contrib.plot import CONFLICT_COLOR, STATUS_COLORS, timeline  # noqa: E402
+
+NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+def session(
+    sid: str, hour: float, resources: list[str], status: str = "SCHEDULED", *, busy: bool = True
+) -> Session:
+    start = NOW + timedelta(hours=hour)
+    return Session(
+        id=sid,
+        tenant="acme",
+        title=sid,
+        span=TimeSpan(start, start + timedelta(hours=1)),
+        tz="Europe/Berlin",
+        status=status,
+        lifecycle="lms",
+        busy=busy,
+        created_at=NOW,
+        resources=resources,
+        is_extra=True,
+    )
+
+
+SESSIONS = [
+    session("a", 0, ["teacher:ana", "room:r1"]),
+    session("b", 0.5, ["teacher:ben", "room:r1"]),  # r1 clashes with a
+    session("c", 3, ["teacher:ana"], "COMPLETED"),
+    session("d", 3.5, ["teacher:ana"], "CANCELED", busy=False),  # not busy: no clash
+    session("e", 5, []),
+]
+
+
+def lanes(fig: Figure) -> list[str]:
+    return [t.get_text() for t in fig.axes[0].get_yticklabels()]
+
+
+def legend(fig: Figure) -> list[str]:
+    found = fig.axes[0].get_legend()
+    assert found is not None
+    return [t.get_text() for t in found.get_texts()]
+
+
+def outlined(fig: Figure) -> int:
+    """How many bars carry the conflict outline (the shaded overlaps are translucent)."""
+    red = [round(x, 3) for x in to_rgba(CONFLICT_COLOR)]
+    count = 0
+    for bars in fig.axes[0].collections:
+        edges = np.asarray(bars.get_edgecolor(), dtype=float)
+        if len(edges) and bars.get_alpha() is None:
+            count += [round(float(x), 3) for x in edges[0]] == red
+    return count
+
+
+def test_a_lane_per_resource_and_a_none_lane_last() -> None:
+    fig = timeline(SESSIONS)
+    assert lanes(fig) == ["room:r1", "teacher:ana", "teacher:ben", "(none)"]
+
+
+def test_lanes_of_one_kind_are_labelled_by_id() -> None:
+    assert lanes(timeline(SESSIONS, by="teacher")) == ["ana", "ben", "(none)"]
+    assert lanes(timeline(SESSIONS, by="room")) == ["r1", "(none)"]
+
+
+def test_statuses_are_coloured_and_listed_with_conflicts() -> None:
+    fig = timeline(SESSIONS, by="room")
+    assert legend(fig) == ["CANCELED", "COMPLETED", "SCHEDULED", "conflict"]
+    colours = {
+        to_hex(h.get_facecolor())
+        for h in fig.axes[0].get_legend().legend_handles  # type: ignore[union-attr]
+        if isinstance(h, Patch)
+    }
+    assert to_hex(STATUS_COLORS["COMPLETED"]) in colours
+
+
+def test_only_the_overlap_on_a_shared_lane_is_a_conflict() -> None:
+    assert outlined(timeline(SESSIONS, by="room")) == 2  # a and b on r1
+    assert outlined(timeline(SESSIONS, by="teacher")) == 0  # ana and ben differ
+    assert "conflict" not in legend(timeline(SESSIONS, by="teacher"))
+    assert outlined(timeline(SESSIONS)) == 2
+
+
+def test_unknown_statuses_get_spare_colours_and_colors_override() -> None:
+    odd = [session("x", 0, ["room:r1"], "ON_HOLD"), session("y", 2, ["room:r1"], "WAITING")]
+    fig = timeline(odd, colors={"waiting": "#000000"})
+    handles = fig.axes[0].get_legend().legend_handles  # type: ignore[union-attr]
+    by_label = {h.get_label(): to_hex(h.get_facecolor()) for h in handles if isinstance(h, Patch)}
+    assert by_label["WAITING"] == "#000000"
+    assert by_label["ON_HOLD"] not in (by_label["WAITING"], to_hex(CONFLICT_COLOR))
+
+
+def test_the_axis_uses_the_shared_zone_or_the_one_given() -> None:
+    assert timeline(SESSIONS).axes[0].get_xlabel() == "time (Europe/Berlin)"
+    assert timeline(SESSIONS, tz="Asia/Tokyo").axes[0].get_xlabel() == "time (Asia/Tokyo)"
+
+
+def test_save_writes_a_png(tmp_path: Path) -> None:
+    path = tmp_path / "timeline.png"
+    fig = timeline(SESSIONS, save=path, title="Week 10")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert fig.axes[0].get_title() == "Week 10"
+
+
+def test_no_sessions_draws_an_empty_timeline() -> None:
+    fig = timeline([])
+    assert lanes(fig) == []
+    assert [t.get_text() for t in fig.axes[0].texts] == ["no sessions"]
+
+
+def test_bad_arguments_are_refused() -> None:
+    with pytest.raises(WrongType, match="session must be a Session"):
+        timeline([object()])  # type: ignore[list-item]
+    with pytest.raises(WrongType):
+        timeline("sessions")  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match="by must be"):
+        timeline(SESSIONS, by="")
+    with pytest.raises(WrongType):
+        timeline(SESSIONS, by=3)  # type: ignore[arg-type]
+    with pytest.raises(UnknownTimeZone):
+        timeline(SESSIONS, tz="Mars/Olympus")
+    with pytest.raises(InvalidValue, match="width"):
+        timeline(SESSIONS, width=0)

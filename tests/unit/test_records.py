@@ -1,0 +1,278 @@
+"""Records: the fixed schemas of sessions, series, bookings, payments and reschedule requests."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import attrs
+import pytest
+
+from sessionkit import InvalidValue, NaiveDatetime, TimeSpan, WrongType
+from sessionkit.model import Page, ResourceRef, ScheduleItem, Series, Session
+from sessionkit.model.records import (
+    BOOKING,
+    COLUMN_TYPES,
+    PAYMENT,
+    SCHEMAS,
+    SESSION,
+    Column,
+    Schema,
+    column_values,
+    schema_of,
+    to_records,
+)
+from sessionkit.recurrence import Recurrence
+from sessionkit.testing.contract._booking_support import make_booking
+from sessionkit.testing.contract.payments import make_payment
+from sessionkit.testing.contract.reschedules import make_reschedule
+
+NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+def session(n: int = 1, **changes: object) -> Session:
+    start = NOW + timedelta(hours=n)
+    fields: dict[str, object] = {
+        "id": f"s{n}",
+        "tenant": "acme",
+        "title": f"Chemistry {n}",
+        "span": TimeSpan(start, start + timedelta(hours=1)),
+        "tz": "Europe/Berlin",
+        "status": "SCHEDULED",
+        "lifecycle": "lms",
+        "busy": True,
+        "created_at": NOW,
+        "resources": ["teacher:ana", ResourceRef("room", "r1")],
+        "is_extra": True,
+    }
+    fields.update(changes)
+    return Session(**fields)  # type: ignore[arg-type]
+
+
+def test_a_session_record_has_utc_instants_and_its_zone_in_a_column() -> None:
+    [row] = to_records([session()])
+    assert list(row) == list(SESSION.names)
+    assert row["start"] == datetime(2026, 3, 2, 10, tzinfo=UTC)
+    assert row["start"].tzinfo is UTC
+    assert row["end"] == datetime(2026, 3, 2, 11, tzinfo=UTC)
+    assert row["tz"] == "Europe/Berlin"
+    assert row["resources"] == "room:r1, teacher:ana"
+    assert row["status"] == "SCHEDULED"
+    assert row["series_id"] is None
+    assert row["updated_at"] is None
+    assert row["version"] == 1
+
+
+def test_an_instant_in_another_zone_is_given_in_utc() -> None:
+    berlin = datetime(2026, 3, 2, 10, tzinfo=ZoneInfo("Europe/Berlin"))
+    [row] = to_records([session(created_at=berlin)])
+    assert row["created_at"] == datetime(2026, 3, 2, 9, tzinfo=UTC)
+    assert row["created_at"].tzinfo is UTC
+
+
+def test_every_value_kind_has_its_schema_and_columns_in_order() -> None:
+    series = Series(
+        id="chem",
+        tenant="acme",
+        title="Chemistry",
+        items=[
+            ScheduleItem(
+                "weekly",
+                Recurrence.weekly(
+                    days=("MO",),
+                    at=time(9),
+                    duration=timedelta(hours=1),
+                    tz="UTC",
+                    start=date(2026, 3, 1),
+                ),
+            )
+        ],
+        lifecycle="lms",
+        created_at=NOW,
+    )
+    values = {
+        "session": session(),
+        "series": series,
+        "booking": make_booking("b1", session_id="s1", status="CONFIRMED"),
+        "payment": make_payment("p1", amount="10.50", currency="EUR"),
+        "reschedule": make_reschedule("r1"),
+    }
+    assert set(SCHEMAS) == set(values)
+    for name, value in values.items():
+        schema = schema_of(value)
+        assert schema is SCHEMAS[name]
+        [row] = to_records([value])
+        assert tuple(row) == schema.names
+        for column in schema.columns:
+            got = row[column.name]
+            if got is None:
+                assert column.nullable, (name, column.name)
+            elif column.type == "instant":
+                assert isinstance(got, datetime)
+                assert got.tzinfo is UTC
+            elif column.type in ("text", "category"):
+                assert isinstance(got, str), (name, column.name)
+            elif column.type == "int":
+                assert type(got) is int, (name, column.name)
+            elif column.type == "bool":
+                assert type(got) is bool, (name, column.name)
+            elif column.type == "decimal":
+                assert isinstance(got, Decimal), (name, column.name)
+    assert to_records([values["series"]])[0]["items"] == 1
+    assert to_records([values["series"]])[0]["status"] == "active"
+    pay = to_records([values["payment"]])[0]
+    assert (pay["amount"], pay["currency"]) == (Decimal("10.50"), "EUR")
+    assert to_records([values["booking"]])[0]["participant"] == "student:b1"
+
+
+def test_every_column_is_documented_and_names_are_unique() -> None:
+    for schema in SCHEMAS.values():
+        assert len(set(schema.names)) == len(schema.names)
+        for column in schema.columns:
+            assert column.doc
+            assert column.type in COLUMN_TYPES
+    lines = SESSION.describe().splitlines()
+    assert lines[0] == "session records:"
+    assert "  start       instant    the start instant (UTC)" in lines
+    assert any(line.startswith("  updated_at  instant?   ") for line in lines)
+
+
+def test_no_schema_has_a_local_time_column() -> None:
+    # Only UTC instants and zone names: a column of mixed zones cannot arise.
+    for schema in SCHEMAS.values():
+        for column in schema.columns:
+            assert "local" not in column.name
+
+
+def test_column_lookup_names_the_known_columns() -> None:
+    assert SESSION.column("tz").type == "text"
+    with pytest.raises(InvalidValue, match="no column 'zone'") as caught:
+        SESSION.column("zone")
+    assert caught.value.value == "zone"
+
+
+def test_a_column_of_an_unknown_type_is_refused() -> None:
+    with pytest.raises(InvalidValue, match="'date'"):
+        Column("x", "date", "doc", lambda v: v)  # type: ignore[arg-type]
+
+
+def test_a_page_stands_for_its_items() -> None:
+    page = Page(items=(session(1), session(2)), total=2, page=1, limit=50, next_cursor=None)
+    assert [r["id"] for r in to_records(page)] == ["s1", "s2"]
+
+
+def test_records_pass_through_as_copies_and_objects_with_to_records_are_read() -> None:
+    records = [{"a": 1}, {"a": 2, "b": "x"}]
+    out = to_records(records)
+    assert out == records
+    assert out[0] is not records[0]
+
+    @attrs.frozen
+    class Result:
+        rows: tuple[tuple[str, int], ...]
+
+        def to_records(self) -> list[dict[str, object]]:
+            return [{"name": n, "count": c} for n, c in self.rows]
+
+    assert to_records(Result((("ana", 3),))) == [{"name": "ana", "count": 3}]
+
+
+@pytest.mark.parametrize(
+    "bad", [None, "sessions", 3, {"a": 1}, [object()], [{"a": 1}, 2], [session(), {"a": 1}]]
+)
+def test_anything_else_is_a_wrong_type(bad: object) -> None:
+    with pytest.raises(WrongType):
+        to_records(bad)
+
+
+def test_mixed_kinds_are_refused_naming_the_odd_value() -> None:
+    with pytest.raises(WrongType, match="a Session, like the first") as caught:
+        to_records([session(), make_booking("b1", session_id="s1")])
+    assert caught.value.name == "value"
+
+
+def test_empty_input_gives_no_records() -> None:
+    assert to_records([]) == []
+
+
+def test_column_values_of_sessions_follow_the_schema() -> None:
+    columns = column_values([session(1), session(2)])
+    assert [c.name for c in columns] == list(SESSION.names)
+    start = next(c for c in columns if c.name == "start")
+    assert start.type == "instant"
+    assert start.values == [NOW + timedelta(hours=1), NOW + timedelta(hours=2)]
+
+
+def test_column_values_of_nothing_use_the_schema_given() -> None:
+    columns = column_values([], schema=BOOKING)
+    assert [c.name for c in columns] == list(BOOKING.names)
+    assert all(c.values == [] for c in columns)
+    assert column_values([]) == []
+
+
+def test_column_values_refuse_a_schema_of_another_kind() -> None:
+    with pytest.raises(WrongType, match="payment schema"):
+        column_values([session()], schema=PAYMENT)
+    with pytest.raises(WrongType, match="Schema"):
+        column_values([session()], schema="session")  # type: ignore[arg-type]
+
+
+def test_column_types_of_records_are_inferred() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    records = [
+        {
+            "teacher": "ana",
+            "status": "DONE",
+            "n": 3,
+            "rate": 0.5,
+            "ok": True,
+            "money": Decimal("1.5"),
+            "at": datetime(2026, 3, 2, 10, tzinfo=berlin),
+            "misc": [1],
+        },
+        {"teacher": None, "status": "OPEN", "n": 4, "rate": 1, "ok": False, "money": None},
+    ]
+    columns = {c.name: c for c in column_values(records)}
+    assert {n: c.type for n, c in columns.items()} == {
+        "teacher": "text",
+        "status": "category",
+        "n": "int",
+        "rate": "float",
+        "ok": "bool",
+        "money": "decimal",
+        "at": "instant",
+        "misc": "object",
+    }
+    assert columns["teacher"].nullable
+    assert not columns["n"].nullable
+    assert columns["at"].values == [datetime(2026, 3, 2, 9, tzinfo=UTC), None]
+    first = columns["at"].values[0]
+    assert isinstance(first, datetime)
+    assert first.tzinfo is UTC
+
+
+def test_a_naive_datetime_in_records_is_refused() -> None:
+    with pytest.raises(NaiveDatetime, match="column 'at'"):
+        column_values([{"at": datetime(2026, 3, 2, 10)}])
+
+
+def test_a_schema_of_ones_own() -> None:
+    rooms = Schema("room", (Column("name", "text", "the room's name", lambda r: r["name"]),))
+    assert rooms.records([{"name": "lab"}]) == [{"name": "lab"}]
+    assert rooms.describe() == "room records:\n  name  text       the room's name"
+
+
+def test_to_records_that_returns_no_records_is_a_wrong_type() -> None:
+    class Broken:
+        def __init__(self, rows: object) -> None:
+            self.rows = rows
+
+        def to_records(self) -> object:
+            return self.rows
+
+    with pytest.raises(WrongType, match=r"Broken.to_records\(\) must be a list"):
+        to_records(Broken(3))
+    with pytest.raises(WrongType, match=r"a record of Broken.to_records\(\) must be a mapping"):
+        to_records(Broken([("a", 1)]))
+    assert to_records(Broken(iter([{"a": 1}]))) == [{"a": 1}]
