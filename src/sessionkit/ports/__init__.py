@@ -49,6 +49,7 @@ Rules every storage adapter follows (the contract suite checks them):
 
 from __future__ import annotations
 
+from sessionkit.ports._analytics import ANALYTICS, AnalyticsReader
 from sessionkit.ports._bookings import BOOKINGS, BookingRepository
 from sessionkit.ports._kinds import SERIES, SESSIONS, SeriesRepository, SessionRepository
 from sessionkit.ports._payments import (
@@ -79,6 +80,8 @@ from sessionkit.ports._unit import (
 )
 
 __all__ = [
+    "ANALYTICS",
+    "AnalyticsReader",
     "RESCHEDULES",
     "RescheduleRepository",
     "PAYMENTS",
