@@ -33,9 +33,10 @@ from sessionkit.model.payment import (
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.reschedule import APPROVED, AUTO_APPROVED, DECLINED
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.ports import PAYMENTS, RESCHEDULES, UnitOfWorkFactory
+from sessionkit.ports import BOOKINGS, PAYMENTS, RESCHEDULES, UnitOfWorkFactory
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.contract._support import ANA as TEACHER_ANA
 from sessionkit.testing.contract._support import (
     BEN,
     OTHER_TENANT,
@@ -45,7 +46,6 @@ from sessionkit.testing.contract._support import (
     ContractBase,
     make_session,
 )
-from sessionkit.testing.contract._support import ANA as TEACHER_ANA
 from sessionkit.testing.contract.reschedules import make_reschedule
 
 __all__ = ["AnalyticsContract", "make_payment", "seed_analytics"]
@@ -97,20 +97,17 @@ def make_seat(booking_id: str, session: Session, client: str, status: str = CONF
     )
 
 
+def _consulting(session: Session) -> Session:
+    return attrs.evolve(session, lifecycle="consulting")
+
+
 def seed_analytics(store: UnitOfWorkFactory) -> None:
     """Store the contract's data set (see the module docstring and the tests for its figures)."""
-    consulting = {"lifecycle": "consulting"}
     sessions = [
-        attrs.evolve(make_session("s1", at=0, status="COMPLETED"), **consulting),
-        attrs.evolve(
-            make_session("s2", at=24, status="COMPLETED", resources=(TEACHER_ANA, ROOM)),
-            **consulting,
-        ),
-        attrs.evolve(make_session("s3", at=48, status="NO_SHOW", resources=(BEN,)), **consulting),
-        attrs.evolve(
-            make_session("s4", at=72, status="CANCELLED", resources=(BEN,), busy=False),
-            **consulting,
-        ),
+        _consulting(make_session("s1", at=0, status="COMPLETED")),
+        _consulting(make_session("s2", at=24, status="COMPLETED", resources=(TEACHER_ANA, ROOM))),
+        _consulting(make_session("s3", at=48, status="NO_SHOW", resources=(BEN,))),
+        _consulting(make_session("s4", at=72, status="CANCELLED", resources=(BEN,), busy=False)),
         attrs.evolve(make_session("s5", at=200, status="SCHEDULED"), lifecycle="coaching"),
         make_session("g1", tenant=OTHER_TENANT, at=0, status="COMPLETED"),
     ]
@@ -141,7 +138,7 @@ def seed_analytics(store: UnitOfWorkFactory) -> None:
     ]
     with store() as uow:
         uow.sessions.add_many(sessions)
-        uow.bookings.add_many(seats)
+        uow.repository(BOOKINGS).add_many(seats)
         uow.repository(PAYMENTS).add_many(payments)
         uow.repository(RESCHEDULES).add_many(requests)
         uow.commit()
@@ -157,6 +154,7 @@ class AnalyticsContract(ContractBase):
         return SessionKit(uow=store, clock=ManualClock(_at(100)))
 
     def test_counts_by_status_for_the_tenant_only(self, kit: SessionKit) -> None:
+        """Sessions by status, the tenant's only; an unknown tenant has none."""
         counts = kit.analytics.counts(TENANT)
         assert counts.by_status() == {"CANCELLED": 1, "COMPLETED": 2, "NO_SHOW": 1, "SCHEDULED": 1}
         assert counts.to_records()[0] == {"key": None, "status": "CANCELLED", "sessions": 1}
@@ -164,6 +162,7 @@ class AnalyticsContract(ContractBase):
         assert kit.analytics.counts("nobody").rows == ()
 
     def test_counts_by_kind_resource_and_participant(self, kit: SessionKit) -> None:
+        """Grouped by lifecycle, by each resource, by each seat holder."""
         by_kind = kit.analytics.counts(TENANT, by="kind")
         assert by_kind.keys() == ["coaching", "consulting"]
         assert by_kind.by_status("consulting") == {"CANCELLED": 1, "COMPLETED": 2, "NO_SHOW": 1}
@@ -184,6 +183,7 @@ class AnalyticsContract(ContractBase):
         ]
 
     def test_counts_over_a_window_and_a_scope(self, kit: SessionKit) -> None:
+        """A window on the start and a SessionQuery's filters pick the sessions."""
         window = kit.analytics.counts(TENANT, start_from=_at(24), start_to=_at(72))
         assert window.by_status() == {"COMPLETED": 1, "NO_SHOW": 1}
         scoped = kit.analytics.counts(TENANT, scope=SessionQuery(resources=[BEN]))
@@ -193,6 +193,7 @@ class AnalyticsContract(ContractBase):
     def test_rates_count_a_rescheduled_session_once_and_not_as_cancelled(
         self, kit: SessionKit
     ) -> None:
+        """Two moving requests make one rescheduled session, which stays uncancelled."""
         rates = kit.analytics.rates(TENANT)
         assert rates.get() == RateRow(
             key=None, sessions=5, completed=2, no_show=1, cancelled=1, rescheduled=2
@@ -210,6 +211,7 @@ class AnalyticsContract(ContractBase):
         assert by_participant.get("nobody").completion_rate is None
 
     def test_revenue_per_currency_and_provider(self, kit: SessionKit) -> None:
+        """Booked, paid, refunded, kept and pending, exact, per currency and group."""
         revenue = kit.analytics.revenue(TENANT)
         assert revenue.to_records() == [
             {
@@ -250,6 +252,7 @@ class AnalyticsContract(ContractBase):
         ]
 
     def test_client_statistics(self, kit: SessionKit) -> None:
+        """Sessions held, first and last, repeat or not, and money per currency."""
         stats = kit.analytics.clients(TENANT)
         assert stats.rows == (
             ClientRow(
@@ -291,6 +294,7 @@ class AnalyticsContract(ContractBase):
         assert len(stats.to_records()) == 3
 
     def test_progress_of_a_package(self, kit: SessionKit) -> None:
+        """Completed of total, what was due by now, and on track or not."""
         ana = kit.analytics.progress(TENANT, SessionQuery(resources=[TEACHER_ANA]))
         assert (ana.total, ana.completed, ana.due, ana.remaining, ana.on_track) == (
             3,
@@ -307,6 +311,7 @@ class AnalyticsContract(ContractBase):
         assert (later.due, later.on_track) == (3, False)
 
     def test_bad_arguments_are_refused_with_what_was_expected(self, kit: SessionKit) -> None:
+        """A bad dimension, scope or total is a SessionKitError naming it."""
         with pytest.raises(InvalidValue) as bad:
             kit.analytics.counts(TENANT, by="colour")  # type: ignore[arg-type]
         assert bad.value.value == "colour"
