@@ -301,41 +301,55 @@ class Analytics:
         return ClientStats(tenant=tenant, rows=tuple(rows))
 
 
-def _sum(totals: Iterable[PaymentTotal], field: str, statuses: frozenset[str] | None) -> Decimal:
-    return sum(
-        (getattr(t, field) for t in totals if statuses is None or t.status in statuses),
-        Decimal(0),
-    )
+@attrs.define
+class _Money:
+    """One group's figures, summed in one pass over its rows (one per payment status)."""
 
+    payments: int = 0
+    booked: Decimal = Decimal(0)
+    paid: Decimal = Decimal(0)
+    back: Decimal = Decimal(0)
+    refunded: Decimal = Decimal(0)
+    refund_due: Decimal = Decimal(0)
+    pending: Decimal = Decimal(0)
 
-def _booked(totals: Iterable[PaymentTotal]) -> Decimal:
-    return sum((t.amount for t in totals if t.status not in _NOT_BOOKED), Decimal(0))
-
-
-def _kept(totals: list[PaymentTotal]) -> Decimal:
-    received = _sum(totals, "amount", PAID_STATUSES)
-    back = _sum(totals, "refunded", PAID_STATUSES) + _sum(totals, "refund_due", PAID_STATUSES)
-    return received - back
+    @classmethod
+    def of(cls, totals: Iterable[PaymentTotal]) -> _Money:
+        found = cls()
+        for t in totals:
+            found.payments += t.payments
+            found.refunded += t.refunded
+            found.refund_due += t.refund_due
+            if t.status not in _NOT_BOOKED:
+                found.booked += t.amount
+            if t.status in PAID_STATUSES:
+                found.paid += t.amount
+                found.back += t.refunded + t.refund_due
+            elif t.status in OPEN_PAYMENT_STATUSES:
+                found.pending += t.amount
+        return found
 
 
 def _revenue_row(key: str | None, currency: str, totals: list[PaymentTotal]) -> RevenueRow:
+    money = _Money.of(totals)
     return RevenueRow(
         key=key,
         currency=currency,
-        payments=sum(t.payments for t in totals),
-        booked=_booked(totals),
-        paid=_sum(totals, "amount", PAID_STATUSES),
-        refunded=_sum(totals, "refunded", None),
-        refund_due=_sum(totals, "refund_due", None),
-        kept=_kept(totals),
-        pending=_sum(totals, "amount", OPEN_PAYMENT_STATUSES),
+        payments=money.payments,
+        booked=money.booked,
+        paid=money.paid,
+        refunded=money.refunded,
+        refund_due=money.refund_due,
+        kept=money.paid - money.back,
+        pending=money.pending,
     )
 
 
 def _client_money(currency: str, totals: list[PaymentTotal]) -> ClientMoney:
+    money = _Money.of(totals)
     return ClientMoney(
         currency=currency,
-        paid=_kept(totals),
-        pending=_sum(totals, "amount", OPEN_PAYMENT_STATUSES),
-        refunded=_sum(totals, "refunded", None),
+        paid=money.paid - money.back,
+        pending=money.pending,
+        refunded=money.refunded,
     )

@@ -45,8 +45,6 @@ B = bookings_table
 P = payments_table
 Q = reschedules_table
 
-_MICRO = Decimal("0.000001")
-
 
 def _window(
     column: ColumnElement[Any], start_from: datetime | None, start_to: datetime | None
@@ -171,8 +169,10 @@ class SqlAlchemyAnalytics:
     def _read_sums(self, values: Sequence[Any]) -> list[Decimal]:
         if self._unit.backend.name != "sqlite":
             return [Decimal(0) if v is None else Decimal(v) for v in values]
-        pairs = zip(values[::2], values[1::2], strict=True)
-        return [Decimal(whole or 0) + Decimal(micro or 0) * _MICRO for whole, micro in pairs]
+        return [
+            Decimal(whole or 0) + Decimal(micro or 0).scaleb(-6)  # exact: only the exponent moves
+            for whole, micro in zip(values[::2], values[1::2], strict=True)
+        ]
 
     def payment_totals(
         self,
