@@ -31,7 +31,7 @@ def test_a_status_is_one_outcome_only() -> None:
         Outcomes(completed={"DONE"}, no_show={"DONE", "GONE"})
     assert shared.value.value == ["DONE"]
     with pytest.raises(WrongType):
-        Outcomes(completed="COMPLETED")  # type: ignore[arg-type]
+        Outcomes(completed="COMPLETED")
     assert Outcomes(completed=["DONE"]).completed == frozenset({"DONE"})
 
 
