@@ -299,6 +299,11 @@ def text_arg(valid: str | None) -> st.SearchStrategy[Any]:
     return sometimes(valid, hostile.text(), hostile.wrong_types())
 
 
+def dimension(valid: str) -> st.SearchStrategy[Any]:
+    """A grouping of analytics: ``valid``, none, or hostile text and types."""
+    return sometimes(valid, st.none(), hostile.text(), hostile.wrong_types())
+
+
 def flag(valid: bool) -> st.SearchStrategy[Any]:  # a value, not an option
     return sometimes(valid, hostile.wrong_types())
 
@@ -990,6 +995,55 @@ COMMANDS: dict[str, tuple[Call, Args]] = {
             now=optional_instant(),
         ),
     ),
+    "analytics.counts": (
+        lambda s, a: s.kit.analytics.counts(**{**a, "scope": built_query(a["scope"])}),
+        lambda s: args(
+            tenant=tenant(),
+            by=dimension("resource"),
+            scope=query(),
+            start_from=optional_instant(),
+            start_to=optional_instant(),
+            actor=actor(),
+        ),
+    ),
+    "analytics.rates": (
+        lambda s, a: s.kit.analytics.rates(**{**a, "scope": built_query(a["scope"])}),
+        lambda s: args(
+            tenant=tenant(),
+            by=dimension("participant"),
+            scope=query(),
+            start_from=optional_instant(),
+            start_to=optional_instant(),
+            outcomes=sometimes(None, hostile.wrong_types()),
+        ),
+    ),
+    "analytics.revenue": (
+        lambda s, a: s.kit.analytics.revenue(**a),
+        lambda s: args(
+            tenant=tenant(),
+            by=dimension("client"),
+            start_from=optional_instant(),
+            start_to=optional_instant(),
+        ),
+    ),
+    "analytics.progress": (
+        lambda s, a: s.kit.analytics.progress(**{**a, "scope": built_query(a["scope"])}),
+        lambda s: args(
+            tenant=tenant(),
+            scope=sometimes(("query", {}), query()),
+            total=sometimes(None, hostile.hostile_ints(), hostile.wrong_types()),
+            now=optional_instant(),
+        ),
+    ),
+    "analytics.clients": (
+        lambda s, a: s.kit.analytics.clients(**a),
+        lambda s: args(
+            tenant=tenant(),
+            start_from=optional_instant(),
+            start_to=optional_instant(),
+            actor=actor(),
+        ),
+    ),
     "approve_reschedules": (
         lambda s, a: s.kit.approve_reschedules(**a),
         lambda s: args(
@@ -1014,7 +1068,15 @@ def test_every_public_command_is_fuzzed() -> None:
     kit = SessionKit(uow=InMemoryStore().unit_of_work, clock=ManualClock(NOW))
     public = {
         f"{group}.{name}"
-        for group in ("sessions", "series", "queries", "bookings", "payments", "reschedules")
+        for group in (
+            "sessions",
+            "series",
+            "queries",
+            "bookings",
+            "payments",
+            "reschedules",
+            "analytics",
+        )
         for name in dir(getattr(kit, group))
         if not name.startswith("_") and callable(getattr(getattr(kit, group), name))
     }

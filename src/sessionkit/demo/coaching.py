@@ -37,7 +37,7 @@ import attrs
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.demo._common import every_session
 from sessionkit.model.query import SessionQuery
-from sessionkit.model.reschedule import MOVED_STATUSES, RescheduleRequest
+from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import coaching_notice
 from sessionkit.ports import UnitOfWork, UnitOfWorkFactory
@@ -198,17 +198,22 @@ def complete(c: Coaching, session: Session, who: Person, notes: str) -> Session:
 
 @attrs.frozen(kw_only=True)
 class Progress:
-    """A contract's progress and rates, from the library's reads.
+    """A contract's progress and rates, computed by the store (``kit.analytics``).
 
     ``held``: sessions whose time came (COMPLETED or MISSED); the completion
     and no-show rates are out of those. ``moved``: sessions an approved
-    request moved (the reschedule rate is out of all sessions).
+    request moved (the reschedule rate is out of all sessions). ``due`` and
+    ``on_track``: see :class:`sessionkit.model.analytics.Progress`.
+    ``requests`` tallies the contract's requests by status (its history,
+    read session by session).
     """
 
     total: int
     statuses: Mapping[str, int]
     requests: Mapping[str, int]
     moved: int
+    due: int = 0
+    on_track: bool = True
 
     @property
     def completed(self) -> int:
@@ -242,15 +247,21 @@ class Progress:
 
 
 def progress(c: Coaching, contract: Contract) -> Progress:
-    """Return the contract's progress, counted from its sessions and their requests."""
-    sessions = contract_sessions(c, contract)
-    statuses: dict[str, int] = {}
+    """Return the contract's progress: its figures from ``kit.analytics``, its request history."""
+    scope = SessionQuery(fields={"contract": contract.key})
+    analytics = c.kit.analytics
+    done = analytics.progress(TENANT, scope, total=contract.count)
+    moved = analytics.rates(TENANT, scope=scope).get().rescheduled
     requests: dict[str, int] = {}
-    moved = 0
-    for session in sessions:
-        statuses[session.status] = statuses.get(session.status, 0) + 1
+    for session in contract_sessions(c, contract):
         history: list[RescheduleRequest] = c.kit.reschedules.for_session(TENANT, session.id)
         for request in history:
             requests[request.status] = requests.get(request.status, 0) + 1
-        moved += any(r.status in MOVED_STATUSES for r in history)
-    return Progress(total=contract.count, statuses=statuses, requests=requests, moved=moved)
+    return Progress(
+        total=contract.count,
+        statuses=analytics.counts(TENANT, scope=scope).by_status(),
+        requests=requests,
+        moved=moved,
+        due=done.due,
+        on_track=done.on_track,
+    )

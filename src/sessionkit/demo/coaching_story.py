@@ -205,7 +205,10 @@ def report(c: Coaching, contract: Contract) -> list[str]:
     requests = ", ".join(f"{n} {status}" for status, n in sorted(p.requests.items()))
     out += [
         "",
-        f"progress           {p.completed}/{p.total} completed ({_pct(p.progress)})",
+        (
+            f"progress           {p.completed}/{p.total} completed ({_pct(p.progress)}), "
+            f"{'on track' if p.on_track else 'behind'} ({p.completed} of {p.due} due completed)"
+        ),
         f"completion rate    {_pct(p.completion_rate)} of {p.held} held",
         f"no-show rate       {_pct(p.no_show_rate)} of {p.held} held",
         f"reschedule rate    {_pct(p.reschedule_rate)} ({p.moved} of {p.total} sessions moved)",

@@ -1,18 +1,16 @@
-"""The consulting demo's dashboard: the seed's summary figures from the library's paged reads.
+"""The consulting demo's dashboard: the seed's summary figures, computed by the store.
 
 Sessions by status, payments by status, revenue (paid, pending, refunded),
-a session list with each session's payment status beside its own, and
-per-client totals with the repeat clients. Everything is read through
-``kit.queries`` and ``kit.payments.list`` page by page; analytics proper
-(rates, trends) is a later issue.
+completion and no-show rates, and per-client totals with the repeat clients
+come from ``kit.analytics`` (a few ``GROUP BY`` rows each, nothing loaded
+session by session); the session list beside them, with each session's
+payment status, is read through ``kit.queries`` and ``kit.payments.list``.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from datetime import timedelta
-from decimal import Decimal
 
 import attrs
 
@@ -22,16 +20,14 @@ from sessionkit.demo.consulting import (
     Consultant,
     Consulting,
 )
-from sessionkit.model.money import Money, sum_money
-from sessionkit.model.payment import CANCELLED, FAILED, OPEN_PAYMENT_STATUSES, REFUNDED, Payment
+from sessionkit.model.analytics import RateRow
+from sessionkit.model.money import Money
+from sessionkit.model.payment import Payment
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.session import Session
 from sessionkit.zones import get_zone
 
 __all__ = ["ClientTotals", "Dashboard", "client_name", "counts", "dashboard", "lines", "when"]
-
-_LOST = frozenset({FAILED, CANCELLED, REFUNDED})
-"""Payments of sessions that did not take place: declined, released, cancelled and refunded."""
 
 
 def when(session: Session) -> str:
@@ -72,6 +68,7 @@ class Dashboard:
     pending: Money
     refunded: Money
     clients: tuple[ClientTotals, ...]
+    rates: RateRow
 
     @property
     def repeat_clients(self) -> tuple[ClientTotals, ...]:
@@ -79,39 +76,54 @@ class Dashboard:
         return tuple(c for c in self.clients if c.sessions > 1)
 
 
-def _open(payments: Iterable[Payment], currency: str) -> Money:
-    return sum_money((p.amount for p in payments if p.status in OPEN_PAYMENT_STATUSES), currency)
+def _names(c: Consulting, tenant: str) -> dict[str, str]:
+    """Return each paying client's name (given when booking), by participant reference."""
+    names: dict[str, str] = {}
+    for payment in every_payment(c.kit, tenant):
+        key = str(payment.participant)
+        if key not in names:
+            names[key] = client_name(c, payment)
+    return names
 
 
 def dashboard(c: Consulting, who: Consultant) -> Dashboard:
-    """Return ``who``'s figures: sessions and payments by status, revenue, clients.
+    """Return ``who``'s figures: sessions and payments by status, revenue, rates, clients.
 
     Revenue paid is what came in and stays (refunds taken off), pending what
-    open payments still ask for, refunded what went back.
+    open payments still ask for, refunded what went back. A client's
+    sessions are those she holds a seat in (cancelled ones are not).
     """
     currency = who.rate.currency
-    payments = list(every_payment(c.kit, who.tenant))
-    by_client: dict[str, list[Payment]] = {}
-    for payment in payments:
-        by_client.setdefault(payment.participant.id, []).append(payment)
-    clients = tuple(
-        ClientTotals(
-            email=email,
-            name=client_name(c, mine[0]),
-            sessions=sum(1 for p in mine if p.status not in _LOST),
-            paid=sum_money((p.kept for p in mine), currency),
-            pending=_open(mine, currency),
+    analytics = c.kit.analytics
+    revenue = analytics.revenue(who.tenant)
+    by_status = analytics.revenue(who.tenant, by="status")
+    stats = analytics.clients(who.tenant)
+    names = _names(c, who.tenant)
+    clients = []
+    for row in stats.rows:
+        money = next((m for m in row.money if m.currency == currency), None)
+        clients.append(
+            ClientTotals(
+                email=row.client.partition(":")[2],
+                name=names.get(row.client, row.client),
+                sessions=row.sessions,
+                paid=Money.of(0 if money is None else money.paid, currency),
+                pending=Money.of(0 if money is None else money.pending, currency),
+            )
         )
-        for email, mine in sorted(by_client.items())
-    )
     return Dashboard(
-        sessions=Counter(s.status for s in every_session(c.kit, who.tenant)),
-        payments=Counter(p.status for p in payments),
-        paid=sum_money((p.kept for p in payments), currency),
-        pending=_open(payments, currency),
-        refunded=Money.of(sum((p.refunded for p in payments), Decimal(0)), currency),
-        clients=clients,
+        sessions=Counter(analytics.counts(who.tenant).by_status()),
+        payments=Counter({r.key or "": r.payments for r in by_status.rows}),
+        paid=revenue.total("kept", currency),
+        pending=revenue.total("pending", currency),
+        refunded=revenue.total("refunded", currency),
+        clients=tuple(clients),
+        rates=analytics.rates(who.tenant).get(),
     )
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
 
 
 def lines(c: Consulting) -> list[str]:
@@ -126,6 +138,11 @@ def lines(c: Consulting) -> list[str]:
             f"  sessions by status   {counts(board.sessions)}",
             f"  payments by status   {counts(board.payments)}",
             f"  revenue              {revenue}",
+            (
+                f"  rates                completion {_pct(board.rates.completion_rate)}, no-show "
+                f"{_pct(board.rates.no_show_rate)} of {board.rates.held} held; cancellation "
+                f"{_pct(board.rates.cancellation_rate)} of {board.rates.sessions}"
+            ),
             f"  {'session':<31} {'client':<12} {'status':<10} {'payment':<9} amount",
         ]
         payments = {p.session_id: p for p in every_payment(c.kit, who.tenant)}

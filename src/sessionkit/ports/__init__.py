@@ -12,7 +12,10 @@ names a wider repository protocol. A unit of work hands out repositories by
 kind (:meth:`UnitOfWork.repository`); ``uow.sessions`` and ``uow.series`` are
 typed accessors for the built-in kinds, inherited from :class:`UnitOfWorkBase`,
 so an outside adapter implements ``repository`` once and adding a kind never
-changes what it must implement.
+changes what it must implement. :data:`ANALYTICS` is a reader kind: it owns no
+records, and its repository is an :class:`AnalyticsReader` computing aggregates
+over the other kinds' (``uow.analytics``); an adapter that computes none raises
+``UnsupportedKind`` for it, as for any kind it does not store.
 
 Rules every storage adapter follows (the contract suite checks them):
 
@@ -49,6 +52,7 @@ Rules every storage adapter follows (the contract suite checks them):
 
 from __future__ import annotations
 
+from sessionkit.ports._analytics import ANALYTICS, AnalyticsReader
 from sessionkit.ports._bookings import BOOKINGS, BookingRepository
 from sessionkit.ports._kinds import SERIES, SESSIONS, SeriesRepository, SessionRepository
 from sessionkit.ports._payments import (
@@ -79,6 +83,8 @@ from sessionkit.ports._unit import (
 )
 
 __all__ = [
+    "ANALYTICS",
+    "AnalyticsReader",
     "RESCHEDULES",
     "RescheduleRepository",
     "PAYMENTS",

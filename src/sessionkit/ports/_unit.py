@@ -8,6 +8,7 @@ from typing import Protocol, Self, TypeVar, runtime_checkable
 
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.session import Session
+from sessionkit.ports._analytics import ANALYTICS, AnalyticsReader
 from sessionkit.ports._bookings import BOOKINGS, BookingRepository
 from sessionkit.ports._kinds import SERIES, SESSIONS, SeriesRepository, SessionRepository
 from sessionkit.ports._storage import Kind
@@ -105,6 +106,11 @@ class UnitOfWorkBase:
     def bookings(self) -> BookingRepository:
         """The booking repository."""
         return self.repository(BOOKINGS)
+
+    @property
+    def analytics(self) -> AnalyticsReader:
+        """The analytics reader (``UnsupportedKind`` from an adapter that computes none)."""
+        return self.repository(ANALYTICS)
 
 
 @runtime_checkable

@@ -6,6 +6,7 @@ work, a clock and optionally a link checker; the user guide is ``docs/services.m
 
 from __future__ import annotations
 
+from sessionkit.services.analytics import Analytics
 from sessionkit.services.app import SessionKit
 from sessionkit.services.booking_queries import BookableSession
 from sessionkit.services.bookings import BookingCommands
@@ -31,6 +32,7 @@ from sessionkit.services.series import SeriesCommands
 
 __all__ = [
     "SessionKit",
+    "Analytics",
     "SessionCommands",
     "SeriesCommands",
     "SeriesSpec",

@@ -29,6 +29,7 @@ from sessionkit.policies import (
 )
 from sessionkit.ports import Clock, FactProvider, LinkChecker, PaymentGateway, UnitOfWorkFactory
 from sessionkit.services._context import Context
+from sessionkit.services.analytics import Analytics
 from sessionkit.services.bookings import BookingCommands
 from sessionkit.services.commands import SessionCommands
 from sessionkit.services.jobs import advance_due
@@ -71,9 +72,10 @@ class SessionKit:
 
     The use cases are grouped: :attr:`sessions` (single-session commands),
     :attr:`series` (generation, schedule changes, closing), :attr:`queries`,
-    :attr:`bookings` (seats, holds, waitlists) and :attr:`payments` (paid
-    bookings, provider events, refunds). :meth:`top_up`, :meth:`advance_due`,
-    :meth:`expire_holds` and :meth:`run_payment_calls` are the jobs a host schedules.
+    :attr:`bookings` (seats, holds, waitlists), :attr:`payments` (paid
+    bookings, provider events, refunds) and :attr:`analytics` (figures the
+    store computes). :meth:`top_up`, :meth:`advance_due`, :meth:`expire_holds`
+    and :meth:`run_payment_calls` are the jobs a host schedules.
     """
 
     def __init__(
@@ -126,6 +128,8 @@ class SessionKit:
         """Book and pay, apply provider events, refunds, manual payments, payment reads."""
         self.reschedules = RescheduleCommands(self.context)
         """Request, approve, decline, withdraw reschedules; auto-approval; what a role may do."""
+        self.analytics = Analytics(self.context)
+        """Counts, rates, revenue, progress and client statistics, computed by the store."""
 
     def top_up(
         self, tenant: str | None = None, *, actor: str | None = None, now: datetime | None = None

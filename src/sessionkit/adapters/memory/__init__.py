@@ -18,6 +18,7 @@ series do).
 
 from __future__ import annotations
 
+from sessionkit.adapters.memory._analytics import InMemoryAnalytics
 from sessionkit.adapters.memory._bookings import InMemoryBookingRepository
 from sessionkit.adapters.memory._payments import InMemoryPaymentRepository
 from sessionkit.adapters.memory._repository import MemoryRepository, register
@@ -27,6 +28,7 @@ from sessionkit.adapters.memory._sessions import InMemorySessionRepository
 from sessionkit.adapters.memory._store import InMemoryStore, InMemoryUnitOfWork
 
 __all__ = [
+    "InMemoryAnalytics",
     "InMemoryBookingRepository",
     "InMemoryPaymentRepository",
     "InMemoryRescheduleRepository",

@@ -8,10 +8,11 @@ from sessionkit.model.fields import field_matches
 from sessionkit.model.query import Cursor, Page, SessionQuery, SortKey, SortValue, sort_value
 from sessionkit.model.session import Session
 
-__all__ = ["run_query", "sort_value"]
+__all__ = ["matches", "run_query", "sort_value"]
 
 
-def _matches(session: Session, query: SessionQuery, needle: str | None) -> bool:
+def matches(session: Session, query: SessionQuery, needle: str | None) -> bool:
+    """Return whether ``session`` passes ``query``'s filters (``needle``: the folded search)."""
     if query.series_id is not None and session.series_id != query.series_id:
         return False
     if query.statuses and session.status not in query.statuses:
@@ -58,7 +59,7 @@ def run_query(sessions: Iterable[Session], query: SessionQuery) -> Page[Session]
     direction, so a keyset cursor is simply "strictly after ``(values, id)``".
     """
     needle = None if query.search is None else query.search.casefold()
-    matched = [s for s in sessions if _matches(s, query, needle)]
+    matched = [s for s in sessions if matches(s, query, needle)]
     order = query.ordering
     _sort(matched, order)
     if query.after is None:

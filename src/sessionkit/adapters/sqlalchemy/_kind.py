@@ -24,7 +24,16 @@ from sqlalchemy.orm import Session as OrmSession
 from sessionkit.adapters.sqlalchemy._backend import Backend
 from sessionkit.ports import Kind, Record
 
-__all__ = ["ChildTable", "SqlKind", "SqlUnit", "known_kinds", "register", "registered"]
+__all__ = [
+    "ChildTable",
+    "SqlKind",
+    "SqlUnit",
+    "known_kinds",
+    "reader",
+    "register",
+    "register_reader",
+    "registered",
+]
 
 R = TypeVar("R", bound=Record)
 
@@ -146,5 +155,22 @@ def registered(name: str) -> tuple[Kind[Any], SqlKind[Any]] | None:
 
 
 def known_kinds() -> list[str]:
-    """Return the names of the registered kinds."""
-    return sorted(_KINDS)
+    """Return the names of the registered kinds (reader kinds included)."""
+    return sorted({*_KINDS, *_READERS})
+
+
+_READERS: dict[str, Callable[[SqlUnit], Any]] = {}
+
+
+def register_reader(kind: Kind[Any], make: Callable[[SqlUnit], Any]) -> None:
+    """Make ``make(unit)`` the repository of the reader kind ``kind`` (one owning no table).
+
+    Analytics is one: a reader over other kinds' tables, handed out by
+    ``uow.repository(kind)`` like any repository.
+    """
+    _READERS[kind.name] = make
+
+
+def reader(name: str) -> Callable[[SqlUnit], Any] | None:
+    """Return the factory of the reader kind called ``name``, or ``None``."""
+    return _READERS.get(name)

@@ -48,6 +48,7 @@ __all__ = [
     "load_sessions",
     "overlap_params",
     "run_query",
+    "session_filters",
     "sort_value",
 ]
 
@@ -249,7 +250,10 @@ def _field_condition(
     return or_(*(and_(kind == name, text_.in_(wanted)) for name, wanted in groups if wanted))
 
 
-def _filters(backend: Backend, tenant: str, query: SessionQuery) -> list[ColumnElement[bool]]:
+def session_filters(
+    backend: Backend, tenant: str, query: SessionQuery
+) -> list[ColumnElement[bool]]:
+    """Return the WHERE conditions picking ``tenant``'s sessions that ``query`` filters for."""
     conditions: list[ColumnElement[bool]] = [S.c.tenant == tenant]
     if query.series_id is not None:
         conditions.append(S.c.series_id == query.series_id)
@@ -279,7 +283,7 @@ def _filters(backend: Backend, tenant: str, query: SessionQuery) -> list[ColumnE
 
 def run_query(db: OrmSession, backend: Backend, tenant: str, query: SessionQuery) -> Page[Session]:
     """Return the page of ``tenant``'s sessions that ``query`` asks for."""
-    conditions = _filters(backend, tenant, query)
+    conditions = session_filters(backend, tenant, query)
     total = db.scalar(select(func.count()).select_from(S).where(*conditions)) or 0
     order = query.ordering
     statement = select(S).where(*conditions)

@@ -29,11 +29,12 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction, sessionmaker
 
 from sessionkit.adapters.sqlalchemy import (
+    _analytics,  # noqa: F401  # registers the analytics reader
     _faults,
     _kinds,  # noqa: F401  # registers sessions and series
 )
 from sessionkit.adapters.sqlalchemy._backend import Backend, backend_for
-from sessionkit.adapters.sqlalchemy._kind import known_kinds, registered
+from sessionkit.adapters.sqlalchemy._kind import known_kinds, reader, registered
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
 from sessionkit.errors import (
     InvalidDuration,
@@ -269,6 +270,10 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         found = self._repositories.get(kind.name)
         if found is None:
             entry = registered(kind.name)
+            make_reader = reader(kind.name) if entry is None else None
+            if make_reader is not None:
+                found = self._repositories[kind.name] = make_reader(self)
+                return cast("RepoT", found)
             if entry is None:
                 raise UnsupportedKind(kind.name, type(self._store).__name__, known_kinds())
             stored, sql = entry

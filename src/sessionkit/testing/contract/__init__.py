@@ -52,6 +52,7 @@ from sessionkit.testing.contract._support import (
 
 # Not public: the sample event, which the adapters' own tests borrow.
 from sessionkit.testing.contract._support import _event as _event
+from sessionkit.testing.contract.analytics import AnalyticsContract, seed_analytics
 from sessionkit.testing.contract.bookings import BookingsRepositoryContract
 from sessionkit.testing.contract.concurrency import ConcurrencyContract
 from sessionkit.testing.contract.fields import FieldsContract
@@ -70,6 +71,7 @@ __all__ = [
     "OTHER_TENANT",
     "T0",
     "TENANT",
+    "AnalyticsContract",
     "BookingsRepositoryContract",
     "ParentsContract",
     "PaymentsRepositoryContract",
@@ -80,6 +82,7 @@ __all__ = [
     "StorageContract",
     "make_series",
     "make_session",
+    "seed_analytics",
 ]
 
 

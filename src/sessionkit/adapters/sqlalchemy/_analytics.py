@@ -1,0 +1,242 @@
+"""Analytics in SQL: each aggregate is one ``GROUP BY`` statement the database computes.
+
+The reader owns no table. It filters sessions with the same conditions
+``SessionQuery`` pages use (:func:`~._query.session_filters`), so a scope finds
+the same sessions here as in a listing. Amounts are summed exactly: NUMERIC
+sums on PostgreSQL and MySQL/MariaDB; on SQLite, whose amount column holds
+fixed-point text with six places (:class:`~._types.Amount`), the whole and
+fractional parts are summed as integers and put together in Python, so no
+float ever touches an amount.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, Select, case, cast, func, select
+from sqlalchemy.orm import Session as OrmSession
+
+from sessionkit.adapters.sqlalchemy._kind import SqlUnit, register_reader
+from sessionkit.adapters.sqlalchemy._query import session_filters
+from sessionkit.adapters.sqlalchemy.booking_rows import bookings_table
+from sessionkit.adapters.sqlalchemy.payment_rows import payments_table
+from sessionkit.adapters.sqlalchemy.reschedule_rows import reschedules_table
+from sessionkit.adapters.sqlalchemy.rows import session_resources_table, sessions_table
+from sessionkit.model.analytics import (
+    ClientBookings,
+    CountBy,
+    KeyCount,
+    PaymentTotal,
+    RevenueBy,
+    StatusCount,
+    TimingCount,
+)
+from sessionkit.model.query import SessionQuery
+from sessionkit.ports import ANALYTICS
+
+__all__ = ["SqlAlchemyAnalytics"]
+
+S = sessions_table
+R = session_resources_table.alias("analytics_resources")
+B = bookings_table
+P = payments_table
+Q = reschedules_table
+
+
+def _window(
+    column: ColumnElement[Any], start_from: datetime | None, start_to: datetime | None
+) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if start_from is not None:
+        found.append(column >= start_from)
+    if start_to is not None:
+        found.append(column < start_to)
+    return found
+
+
+class SqlAlchemyAnalytics:
+    """The :class:`~sessionkit.ports.AnalyticsReader` of a SQLAlchemy unit of work."""
+
+    def __init__(self, unit: SqlUnit) -> None:
+        self._unit = unit
+
+    # ------------------------------------------------------------------ sessions
+
+    def _grouped(
+        self,
+        tenant: str,
+        scope: SessionQuery,
+        by: CountBy | None,
+        seat_statuses: Collection[str],
+        columns: Sequence[ColumnElement[Any]],
+    ) -> tuple[Select[Any], list[ColumnElement[Any]]]:
+        """Return ``SELECT keys, *columns FROM sessions [JOIN ...] WHERE scope`` and the keys."""
+        conditions = session_filters(self._unit.backend, tenant, scope)
+        keys: list[ColumnElement[Any]]
+        if by is None:
+            keys = []
+            statement = select(*columns).select_from(S)
+        elif by == "kind":
+            keys = [S.c.lifecycle]
+            statement = select(*keys, *columns).select_from(S)
+        elif by == "resource":
+            keys = [R.c.resource]
+            joined = S.join(R, (R.c.tenant == S.c.tenant) & (R.c.session_id == S.c.id))
+            statement = select(*keys, *columns).select_from(joined)
+        else:
+            keys = [B.c.participant_kind, B.c.participant_id]
+            joined = S.join(B, (B.c.tenant == S.c.tenant) & (B.c.session_id == S.c.id))
+            statement = select(*keys, *columns).select_from(joined)
+            conditions.append(B.c.status.in_(sorted(seat_statuses)))
+        return statement.where(*conditions), keys
+
+    @staticmethod
+    def _key(row: Sequence[Any], width: int) -> str | None:
+        if width == 0:
+            return None
+        if width == 1:
+            return str(row[0])
+        return f"{row[0]}:{row[1]}"
+
+    def status_counts(
+        self,
+        tenant: str,
+        scope: SessionQuery,
+        *,
+        by: CountBy | None,
+        seat_statuses: Collection[str],
+    ) -> list[StatusCount]:
+        """Return how many sessions in ``scope`` have each status, per group of ``by``."""
+        statement, keys = self._grouped(
+            tenant, scope, by, seat_statuses, [S.c.status, func.count()]
+        )
+        rows = self._db().execute(statement.group_by(*keys, S.c.status))
+        width = len(keys)
+        return [StatusCount(self._key(row, width), row[width], row[width + 1]) for row in rows]
+
+    def rescheduled(
+        self,
+        tenant: str,
+        scope: SessionQuery,
+        *,
+        by: CountBy | None,
+        seat_statuses: Collection[str],
+        moved_statuses: Collection[str],
+    ) -> list[KeyCount]:
+        """Return, per group, how many sessions in ``scope`` were moved by a request."""
+        statement, keys = self._grouped(tenant, scope, by, seat_statuses, [func.count()])
+        moved = select(Q.c.session_id).where(
+            Q.c.tenant == tenant, Q.c.status.in_(sorted(moved_statuses))
+        )
+        statement = statement.where(S.c.id.in_(moved))
+        if keys:
+            statement = statement.group_by(*keys)
+        width = len(keys)
+        return [
+            KeyCount(self._key(row, width), row[width])
+            for row in self._db().execute(statement)
+            if row[width]
+        ]
+
+    def timing(self, tenant: str, scope: SessionQuery, *, now: datetime) -> list[TimingCount]:
+        """Return how many sessions in ``scope`` have each status and ended by ``now`` or not."""
+        ended = case((S.c.end_at <= now, 1), else_=0)
+        statement = (
+            select(S.c.status, ended, func.count())
+            .where(*session_filters(self._unit.backend, tenant, scope))
+            .group_by(S.c.status, ended)
+        )
+        return [
+            TimingCount(status, bool(done), n) for status, done, n in self._db().execute(statement)
+        ]
+
+    # ------------------------------------------------------------------ payments, clients
+
+    def _sums(self, *columns: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+        """Return the exact-sum expressions of ``columns`` (two per column on SQLite)."""
+        if self._unit.backend.name != "sqlite":
+            return [func.sum(c) for c in columns]
+        out: list[ColumnElement[Any]] = []
+        for c in columns:
+            # Fixed-point text with six places: "60.000000" sums as 60 and 0 micro-units.
+            out.append(func.sum(cast(func.substr(c, 1, func.length(c) - 7), Integer)))
+            out.append(func.sum(cast(func.substr(c, -6), Integer)))
+        return out
+
+    def _read_sums(self, values: Sequence[Any]) -> list[Decimal]:
+        if self._unit.backend.name != "sqlite":
+            return [Decimal(0) if v is None else Decimal(v) for v in values]
+        return [
+            Decimal(whole or 0) + Decimal(micro or 0).scaleb(-6)  # exact: only the exponent moves
+            for whole, micro in zip(values[::2], values[1::2], strict=True)
+        ]
+
+    def payment_totals(
+        self,
+        tenant: str,
+        *,
+        by: RevenueBy | None,
+        start_from: datetime | None,
+        start_to: datetime | None,
+    ) -> list[PaymentTotal]:
+        """Return count and exact sums of payments per group of ``by``, currency and status."""
+        keys: list[ColumnElement[Any]]
+        if by is None or by == "status":
+            keys = []
+        elif by == "provider":
+            keys = [P.c.provider]
+        else:
+            keys = [P.c.participant_kind, P.c.participant_id]
+        sums = self._sums(P.c.amount, P.c.refunded, P.c.refund_due)
+        statement = (
+            select(*keys, P.c.currency, P.c.status, func.count(), *sums)
+            .where(P.c.tenant == tenant, *_window(P.c.session_start, start_from, start_to))
+            .group_by(*keys, P.c.currency, P.c.status)
+        )
+        width = len(keys)
+        found: list[PaymentTotal] = []
+        for row in self._db().execute(statement):
+            currency, status, count = row[width], row[width + 1], row[width + 2]
+            amount, refunded, due = self._read_sums(row[width + 3 :])
+            key = status if by == "status" else self._key(row, width)
+            found.append(PaymentTotal(key, currency, status, count, amount, refunded, due))
+        return found
+
+    def client_bookings(
+        self,
+        tenant: str,
+        *,
+        statuses: Collection[str],
+        start_from: datetime | None,
+        start_to: datetime | None,
+    ) -> list[ClientBookings]:
+        """Return per participant their bookings in ``statuses`` of sessions in the window."""
+        keys = [B.c.participant_kind, B.c.participant_id]
+        statement = (
+            select(
+                *keys,
+                func.count(),
+                func.count(B.c.session_id.distinct()),
+                func.min(B.c.session_start),
+                func.max(B.c.session_start),
+            )
+            .where(
+                B.c.tenant == tenant,
+                B.c.status.in_(sorted(statuses)),
+                *_window(B.c.session_start, start_from, start_to),
+            )
+            .group_by(*keys)
+        )
+        return [
+            ClientBookings(f"{row[0]}:{row[1]}", row[2], row[3], row[4], row[5])
+            for row in self._db().execute(statement)
+        ]
+
+    def _db(self) -> OrmSession:
+        return self._unit.db()
+
+
+register_reader(ANALYTICS, SqlAlchemyAnalytics)

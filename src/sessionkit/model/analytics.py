@@ -1,0 +1,467 @@
+"""Analytics values: the rows a store aggregates and the figures the services build from them.
+
+Two layers. The *aggregates* (:class:`StatusCount`, :class:`KeyCount`,
+:class:`TimingCount`, :class:`PaymentTotal`, :class:`ClientBookings`) are what
+an :class:`~sessionkit.ports.AnalyticsReader` returns: a few rows per group,
+counted and summed by the store (``GROUP BY`` in SQL), never one row per
+session. The *figures* (:class:`Counts`, :class:`Rates`, :class:`Revenue`,
+:class:`Progress`, :class:`ClientStats`) are what ``kit.analytics`` returns:
+frozen values with ``to_records()``, a list of dicts with fixed columns, ready
+for a table, a JSON response or ``pandas.DataFrame(...)``.
+
+:class:`Outcomes` says which session statuses count as completed, no-show and
+cancelled; the rates are defined in ``docs/analytics.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+import attrs
+
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.model.money import Money
+
+__all__ = [
+    "COUNT_DIMENSIONS",
+    "REVENUE_DIMENSIONS",
+    "ClientBookings",
+    "ClientMoney",
+    "ClientRow",
+    "ClientStats",
+    "CountBy",
+    "Counts",
+    "KeyCount",
+    "Outcomes",
+    "PaymentTotal",
+    "Progress",
+    "RateRow",
+    "Rates",
+    "Revenue",
+    "RevenueBy",
+    "RevenueRow",
+    "StatusCount",
+    "TimingCount",
+    "ratio",
+]
+
+CountBy = Literal["kind", "resource", "participant"]
+"""How session counts and rates are grouped beside the whole scope (``None``).
+
+``"kind"``: the session's lifecycle name (``consulting``, ``coaching``, ...);
+``"resource"``: each resource the session occupies (``teacher:ana``; a
+session with two resources counts once under each); ``"participant"``: each
+participant holding a seat in it (a booking HELD, CONFIRMED or OFFERED;
+one count per booking).
+"""
+COUNT_DIMENSIONS: tuple[str, ...] = ("kind", "resource", "participant")
+"""The values :data:`CountBy` allows."""
+
+RevenueBy = Literal["provider", "client", "status"]
+"""How revenue is grouped beside the currency: the payment provider, the
+paying participant (``client:ana@example.com``) or the payment status."""
+REVENUE_DIMENSIONS: tuple[str, ...] = ("provider", "client", "status")
+"""The values :data:`RevenueBy` allows."""
+
+
+def ratio(part: int, whole: int) -> float | None:
+    """Return ``part / whole``, or ``None`` when ``whole`` is zero (the rate is undefined)."""
+    return part / whole if whole else None
+
+
+def _statuses(value: object) -> frozenset[str]:
+    if isinstance(value, str) or not isinstance(value, Collection):
+        raise WrongType(value, name="statuses", expected="a collection of status names")
+    if not all(isinstance(v, str) for v in value):
+        raise WrongType(value, name="statuses", expected="status names (str)")
+    return frozenset(value)
+
+
+@attrs.frozen(kw_only=True)
+class Outcomes:
+    """Which session statuses are outcomes: completed, no-show, cancelled.
+
+    The defaults cover the preset lifecycles (``FINISHED`` is the LMS's
+    completion, ``MISSED`` the coaching no-show, ``ABSENT`` the academy's,
+    ``CANCELED`` the LMS's spelling). A host with its own lifecycle passes its
+    own. A status in two sets is refused: a session has one outcome.
+    """
+
+    completed: frozenset[str] = attrs.field(
+        default=frozenset({"COMPLETED", "FINISHED"}), converter=_statuses
+    )
+    no_show: frozenset[str] = attrs.field(
+        default=frozenset({"NO_SHOW", "MISSED", "ABSENT"}), converter=_statuses
+    )
+    cancelled: frozenset[str] = attrs.field(
+        default=frozenset({"CANCELLED", "CANCELED"}), converter=_statuses
+    )
+
+    def __attrs_post_init__(self) -> None:
+        sets = (self.completed, self.no_show, self.cancelled)
+        shared = sorted((sets[0] & sets[1]) | (sets[0] & sets[2]) | (sets[1] & sets[2]))
+        if shared:
+            raise InvalidValue(
+                f"a status is one outcome only; {', '.join(shared)} is in two sets",
+                value=shared,
+                expected="disjoint completed, no_show and cancelled statuses",
+            )
+
+
+# ---------------------------------------------------------------- what a store aggregates
+
+
+@attrs.frozen(slots=True)
+class StatusCount:
+    """How many sessions of one group (``key``; ``None``: the whole scope) have ``status``."""
+
+    key: str | None
+    status: str
+    sessions: int
+
+
+@attrs.frozen(slots=True)
+class KeyCount:
+    """How many sessions of one group (``key``; ``None``: the whole scope) a fact holds for."""
+
+    key: str | None
+    sessions: int
+
+
+@attrs.frozen(slots=True)
+class TimingCount:
+    """How many sessions have ``status`` and have (``ended``) or have not ended by an instant."""
+
+    status: str
+    ended: bool
+    sessions: int
+
+
+@attrs.frozen(slots=True)
+class PaymentTotal:
+    """The payments of one group (``key``), currency and status: how many, and their sums."""
+
+    key: str | None
+    currency: str
+    status: str
+    payments: int
+    amount: Decimal
+    refunded: Decimal
+    refund_due: Decimal
+
+
+@attrs.frozen(slots=True)
+class ClientBookings:
+    """One participant's seat bookings: how many, in how many sessions, first and last start."""
+
+    client: str
+    bookings: int
+    sessions: int
+    first_session: datetime
+    last_session: datetime
+
+
+# ---------------------------------------------------------------- the figures
+
+
+@attrs.frozen(kw_only=True)
+class Counts:
+    """Sessions counted by status, per group (``by``; ``None``: the whole scope).
+
+    ``rows`` are sorted by key (``None`` first), then status.
+    """
+
+    tenant: str
+    by: CountBy | None
+    rows: tuple[StatusCount, ...]
+
+    COLUMNS = ("key", "status", "sessions")
+    """The columns of :meth:`to_records`."""
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Return one ``{"key", "status", "sessions"}`` dict per row, in order."""
+        return [{"key": r.key, "status": r.status, "sessions": r.sessions} for r in self.rows]
+
+    @property
+    def total(self) -> int:
+        """All sessions counted (a session under two resources counts twice)."""
+        return sum(r.sessions for r in self.rows)
+
+    def by_status(self, key: str | None = None) -> dict[str, int]:
+        """Return ``{status: sessions}`` of the group ``key`` (``None``: the whole scope)."""
+        return {r.status: r.sessions for r in self.rows if r.key == key}
+
+    def keys(self) -> list[str | None]:
+        """Return the groups, in order, each once."""
+        return list(dict.fromkeys(r.key for r in self.rows))
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class RateRow:
+    """One group's outcome counts and rates (definitions in ``docs/analytics.md``)."""
+
+    key: str | None
+    sessions: int
+    completed: int
+    no_show: int
+    cancelled: int
+    rescheduled: int
+
+    @property
+    def held(self) -> int:
+        """Sessions whose time came and went with an outcome: completed or no-show."""
+        return self.completed + self.no_show
+
+    @property
+    def completion_rate(self) -> float | None:
+        """Completed out of held (``None`` when none was held)."""
+        return ratio(self.completed, self.held)
+
+    @property
+    def no_show_rate(self) -> float | None:
+        """No-show out of held (``None`` when none was held)."""
+        return ratio(self.no_show, self.held)
+
+    @property
+    def cancellation_rate(self) -> float | None:
+        """Cancelled out of all sessions (``None`` when there are none)."""
+        return ratio(self.cancelled, self.sessions)
+
+    @property
+    def reschedule_rate(self) -> float | None:
+        """Rescheduled out of all sessions (``None`` when there are none)."""
+        return ratio(self.rescheduled, self.sessions)
+
+
+@attrs.frozen(kw_only=True)
+class Rates:
+    """Completion, no-show, cancellation and reschedule rates per group, sorted by key."""
+
+    tenant: str
+    by: CountBy | None
+    rows: tuple[RateRow, ...]
+
+    COLUMNS = (
+        "key",
+        "sessions",
+        "held",
+        "completed",
+        "no_show",
+        "cancelled",
+        "rescheduled",
+        "completion_rate",
+        "no_show_rate",
+        "cancellation_rate",
+        "reschedule_rate",
+    )
+    """The columns of :meth:`to_records`."""
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Return one dict per row with :attr:`COLUMNS` (rates are floats or ``None``)."""
+        return [{name: getattr(row, name) for name in self.COLUMNS} for row in self.rows]
+
+    def get(self, key: str | None = None) -> RateRow:
+        """Return the row of ``key`` (an empty one when the group has no session)."""
+        for row in self.rows:
+            if row.key == key:
+                return row
+        return RateRow(key=key, sessions=0, completed=0, no_show=0, cancelled=0, rescheduled=0)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class RevenueRow:
+    """One group's payments in one currency (definitions in ``docs/analytics.md``)."""
+
+    key: str | None
+    currency: str
+    payments: int
+    booked: Decimal
+    paid: Decimal
+    refunded: Decimal
+    refund_due: Decimal
+    kept: Decimal
+    pending: Decimal
+
+    def money(self, figure: str) -> Money:
+        """Return one figure (``"paid"``, ``"kept"``, ...) as :class:`Money`."""
+        return Money.of(getattr(self, figure), self.currency)
+
+
+@attrs.frozen(kw_only=True)
+class Revenue:
+    """Revenue per group and currency, sorted by key (``None`` first) then currency."""
+
+    tenant: str
+    by: RevenueBy | None
+    rows: tuple[RevenueRow, ...]
+
+    COLUMNS = (
+        "key",
+        "currency",
+        "payments",
+        "booked",
+        "paid",
+        "refunded",
+        "refund_due",
+        "kept",
+        "pending",
+    )
+    """The columns of :meth:`to_records` (amounts are ``Decimal``)."""
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Return one dict per row with :attr:`COLUMNS`."""
+        return [{name: getattr(row, name) for name in self.COLUMNS} for row in self.rows]
+
+    def total(self, figure: str, currency: str, key: str | None = None) -> Money:
+        """Return ``figure`` of group ``key`` in ``currency`` (zero when there is no such row)."""
+        amount = sum(
+            (getattr(r, figure) for r in self.rows if r.key == key and r.currency == currency),
+            Decimal(0),
+        )
+        return Money.of(amount, currency)
+
+
+@attrs.frozen(kw_only=True)
+class Progress:
+    """A package's or contract's progress: what is done, what is left, and whether it is on track.
+
+    ``total``: the sessions the package promises (given, or its sessions that
+    are not cancelled); ``completed``, ``no_show`` and ``cancelled`` count its
+    sessions by outcome; ``due``: its sessions that are not cancelled and had
+    ended by ``now``. On track: every due session was completed.
+    """
+
+    tenant: str
+    now: datetime
+    total: int
+    sessions: int
+    completed: int
+    no_show: int
+    cancelled: int
+    due: int
+
+    COLUMNS = (
+        "total",
+        "sessions",
+        "completed",
+        "no_show",
+        "cancelled",
+        "due",
+        "remaining",
+        "ratio",
+        "on_track",
+    )
+    """The columns of :meth:`to_records`."""
+
+    @property
+    def remaining(self) -> int:
+        """Sessions still to complete: ``total - completed`` (never below zero)."""
+        return max(self.total - self.completed, 0)
+
+    @property
+    def ratio(self) -> float | None:
+        """Completed out of total (``None`` for an empty package)."""
+        return ratio(self.completed, self.total)
+
+    @property
+    def on_track(self) -> bool:
+        """Whether every session that was due by ``now`` was completed."""
+        return self.completed >= self.due
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Return one dict with :attr:`COLUMNS`."""
+        return [{name: getattr(self, name) for name in self.COLUMNS}]
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ClientMoney:
+    """What one client paid (kept), still owes (pending) and got back, in one currency."""
+
+    currency: str
+    paid: Decimal
+    pending: Decimal
+    refunded: Decimal
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ClientRow:
+    """One client: sessions booked, first and last session start, and money per currency.
+
+    ``client`` is the participant reference (``client:ana@example.com``).
+    A client with payments but no seat booking left (all cancelled) has
+    ``sessions == 0`` and no first or last session.
+    """
+
+    client: str
+    sessions: int
+    first_session: datetime | None
+    last_session: datetime | None
+    money: tuple[ClientMoney, ...] = ()
+
+    @property
+    def repeat(self) -> bool:
+        """Whether the client booked more than one session."""
+        return self.sessions > 1
+
+
+_NO_MONEY = ClientMoney(currency="", paid=Decimal(0), pending=Decimal(0), refunded=Decimal(0))
+
+
+@attrs.frozen(kw_only=True)
+class ClientStats:
+    """Per-client statistics, sorted by client."""
+
+    tenant: str
+    rows: tuple[ClientRow, ...]
+
+    COLUMNS = (
+        "client",
+        "sessions",
+        "first_session",
+        "last_session",
+        "repeat",
+        "currency",
+        "paid",
+        "pending",
+        "refunded",
+    )
+    """The columns of :meth:`to_records`."""
+
+    @property
+    def repeat_clients(self) -> tuple[ClientRow, ...]:
+        """The clients with more than one session."""
+        return tuple(r for r in self.rows if r.repeat)
+
+    def get(self, client: str) -> ClientRow | None:
+        """Return the row of ``client`` (``"kind:id"``), or ``None``."""
+        return next((r for r in self.rows if r.client == client), None)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Return one dict per client and currency with :attr:`COLUMNS`.
+
+        A client without payments gets one record with ``currency`` ``None``
+        and zero amounts.
+        """
+        out: list[dict[str, Any]] = []
+        for row in self.rows:
+            base = {
+                "client": row.client,
+                "sessions": row.sessions,
+                "first_session": row.first_session,
+                "last_session": row.last_session,
+                "repeat": row.repeat,
+            }
+            out.extend(
+                base
+                | {
+                    "currency": money.currency or None,
+                    "paid": money.paid,
+                    "pending": money.pending,
+                    "refunded": money.refunded,
+                }
+                for money in row.money or (_NO_MONEY,)
+            )
+        return out

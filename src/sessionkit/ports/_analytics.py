@@ -1,0 +1,112 @@
+"""The analytics reader: aggregates a store computes itself (``GROUP BY``), handed out by the unit.
+
+Analytics own no records: :data:`ANALYTICS` is a *reader kind*, a
+:class:`~sessionkit.ports.Kind` whose repository is an :class:`AnalyticsReader`
+over the other kinds' records. A unit of work hands it out like any
+repository (``uow.repository(ANALYTICS)``, or ``uow.analytics``); an adapter
+that does not compute analytics raises ``UnsupportedKind`` for it, as for any
+kind it does not store, so outside adapters keep working unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Protocol
+
+from sessionkit.model.analytics import (
+    ClientBookings,
+    CountBy,
+    KeyCount,
+    PaymentTotal,
+    RevenueBy,
+    StatusCount,
+    TimingCount,
+)
+from sessionkit.model.query import SessionQuery
+from sessionkit.ports._storage import Kind
+
+__all__ = ["ANALYTICS", "AnalyticsReader"]
+
+
+class AnalyticsReader(Protocol):
+    """Aggregates over one tenant's sessions, bookings, payments and reschedule requests.
+
+    ``scope`` is a :class:`~sessionkit.model.query.SessionQuery` whose filters
+    (window on the start, statuses, resources, series, group, own fields,
+    title search, extras) pick the sessions; its order and paging are
+    ignored. Each method answers in one or two statements; rows come in no
+    particular order (the services sort them). ``key`` is ``None`` when
+    ``by`` is ``None``.
+    """
+
+    def status_counts(
+        self,
+        tenant: str,
+        scope: SessionQuery,
+        *,
+        by: CountBy | None,
+        seat_statuses: Collection[str],
+    ) -> list[StatusCount]:
+        """Return how many sessions in ``scope`` have each status, per group of ``by``.
+
+        ``by="participant"`` counts bookings in ``seat_statuses``, keyed
+        ``"kind:id"`` of the participant; ``"resource"`` keys ``"kind:id"`` of
+        the resource; ``"kind"`` the session's lifecycle.
+        """
+        ...
+
+    def rescheduled(
+        self,
+        tenant: str,
+        scope: SessionQuery,
+        *,
+        by: CountBy | None,
+        seat_statuses: Collection[str],
+        moved_statuses: Collection[str],
+    ) -> list[KeyCount]:
+        """Return, per group, how many sessions in ``scope`` have a request in ``moved_statuses``.
+
+        Grouped as :meth:`status_counts` groups (a participant's count is of
+        their seat bookings in such sessions); groups with none are left out.
+        """
+        ...
+
+    def timing(self, tenant: str, scope: SessionQuery, *, now: datetime) -> list[TimingCount]:
+        """Return how many sessions in ``scope`` have each status and ended by ``now`` or not."""
+        ...
+
+    def payment_totals(
+        self,
+        tenant: str,
+        *,
+        by: RevenueBy | None,
+        start_from: datetime | None,
+        start_to: datetime | None,
+    ) -> list[PaymentTotal]:
+        """Return count and exact sums of payments per group of ``by``, currency and status.
+
+        Payments of sessions starting in ``[start_from, start_to)`` (either
+        bound ``None``: open). ``by="client"`` keys ``"kind:id"`` of the
+        participant.
+        """
+        ...
+
+    def client_bookings(
+        self,
+        tenant: str,
+        *,
+        statuses: Collection[str],
+        start_from: datetime | None,
+        start_to: datetime | None,
+    ) -> list[ClientBookings]:
+        """Return per participant their bookings in ``statuses`` of sessions starting in the window.
+
+        With how many there are, in how many distinct sessions, and the
+        earliest and latest session start.
+        """
+        ...
+
+
+ANALYTICS: Kind[AnalyticsReader] = Kind("analytics", object)
+"""The reader kind of analytics: ``uow.repository(ANALYTICS)`` is an :class:`AnalyticsReader`."""

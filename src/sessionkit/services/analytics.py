@@ -1,0 +1,355 @@
+"""Analytics: counts, rates, revenue, progress and client statistics, computed by the store.
+
+``kit.analytics`` asks the store's :class:`~sessionkit.ports.AnalyticsReader`
+for a few aggregate rows per figure (one or two ``GROUP BY`` statements in
+SQL) and turns them into the values of :mod:`sessionkit.model.analytics`;
+no session, booking or payment is loaded into Python. Every definition (what
+counts as held, rescheduled, kept, on track) is in ``docs/analytics.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+import attrs
+
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.model.analytics import (
+    COUNT_DIMENSIONS,
+    REVENUE_DIMENSIONS,
+    ClientMoney,
+    ClientRow,
+    ClientStats,
+    CountBy,
+    Counts,
+    Outcomes,
+    PaymentTotal,
+    Progress,
+    RateRow,
+    Rates,
+    Revenue,
+    RevenueBy,
+    RevenueRow,
+)
+from sessionkit.model.booking import SEAT_STATUSES
+from sessionkit.model.payment import CANCELLED, FAILED, OPEN_PAYMENT_STATUSES, PAID_STATUSES
+from sessionkit.model.query import SessionQuery
+from sessionkit.model.reschedule import MOVED_STATUSES
+from sessionkit.model.text import check_actor, check_tenant
+from sessionkit.ports import ANALYTICS, AnalyticsReader
+from sessionkit.services._context import Context, Tx
+from sessionkit.zones import check_instant
+
+__all__ = ["Analytics"]
+
+_NOT_BOOKED = frozenset({FAILED, CANCELLED})
+"""Payments that never stood for a booking: declined, or released before any money came in."""
+
+
+def _sort_key(key: str | None) -> tuple[bool, str]:
+    return (key is not None, key or "")
+
+
+def _check_by(value: object, allowed: tuple[str, ...]) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise WrongType(value, name="by", expected=f"None or one of {', '.join(allowed)}")
+    if value not in allowed:
+        raise InvalidValue(
+            f"cannot group by {value!r}; choose one of {', '.join(allowed)} (or None)",
+            value=value,
+            expected=", ".join(allowed),
+        )
+
+
+def _optional_instant(value: object, name: str) -> datetime | None:
+    return None if value is None else check_instant(value, name)
+
+
+def _outcomes(value: object) -> Outcomes:
+    if value is None:
+        return Outcomes()
+    if not isinstance(value, Outcomes):
+        raise WrongType(value, name="outcomes", expected="an Outcomes or None")
+    return value
+
+
+def _scope(query: object, start_from: object, start_to: object) -> SessionQuery:
+    """Return the scope: ``query`` (all sessions for ``None``) with the window put in."""
+    if query is not None and not isinstance(query, SessionQuery):
+        raise WrongType(query, name="scope", expected="a SessionQuery or None")
+    scope = SessionQuery() if query is None else query
+    lo = _optional_instant(start_from, "start_from")
+    hi = _optional_instant(start_to, "start_to")
+    if lo is not None:
+        scope = attrs.evolve(scope, start_from=lo)
+    if hi is not None:
+        scope = attrs.evolve(scope, start_to=hi)
+    return scope
+
+
+class Analytics:
+    """Figures over one tenant's sessions, bookings, payments and reschedule requests.
+
+    Each method reads in one unit of work (a consistent snapshot where the
+    database gives one) and returns a frozen value with ``to_records()``.
+    Sessions are picked by ``scope`` (a :class:`~sessionkit.model.query.SessionQuery`:
+    its filters, not its order or paging) and ``start_from``/``start_to``
+    (a window on the session start, put into the scope). ``actor`` is
+    accepted for the services' common shape and not recorded.
+    """
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def _reader(self, tx: Tx) -> AnalyticsReader:
+        return tx.uow.repository(ANALYTICS)
+
+    def counts(
+        self,
+        tenant: str,
+        *,
+        by: CountBy | None = None,
+        scope: SessionQuery | None = None,
+        start_from: datetime | None = None,
+        start_to: datetime | None = None,
+        actor: str | None = None,  # see class docstring
+    ) -> Counts:
+        """Return the sessions in scope counted by status, per group of ``by`` (one statement)."""
+        check_tenant(tenant)
+        check_actor(actor)
+        _check_by(by, COUNT_DIMENSIONS)
+        chosen = _scope(scope, start_from, start_to)
+        with self._ctx.transaction() as tx:
+            rows = self._reader(tx).status_counts(
+                tenant, chosen, by=by, seat_statuses=SEAT_STATUSES
+            )
+        rows.sort(key=lambda r: (_sort_key(r.key), r.status))
+        return Counts(tenant=tenant, by=by, rows=tuple(rows))
+
+    def rates(
+        self,
+        tenant: str,
+        *,
+        by: CountBy | None = None,
+        scope: SessionQuery | None = None,
+        start_from: datetime | None = None,
+        start_to: datetime | None = None,
+        outcomes: Outcomes | None = None,
+        actor: str | None = None,  # see class docstring
+    ) -> Rates:
+        """Return completion, no-show, cancellation and reschedule rates per group (two statements).
+
+        ``outcomes`` says which statuses are completed, no-show and cancelled
+        (default: the presets'). Groups with no session in scope are left out.
+        """
+        check_tenant(tenant)
+        check_actor(actor)
+        _check_by(by, COUNT_DIMENSIONS)
+        chosen = _scope(scope, start_from, start_to)
+        kinds = _outcomes(outcomes)
+        with self._ctx.transaction() as tx:
+            reader = self._reader(tx)
+            counted = reader.status_counts(tenant, chosen, by=by, seat_statuses=SEAT_STATUSES)
+            moved = reader.rescheduled(
+                tenant,
+                chosen,
+                by=by,
+                seat_statuses=SEAT_STATUSES,
+                moved_statuses=MOVED_STATUSES,
+            )
+        groups: dict[str | None, dict[str, int]] = {}
+        for row in counted:
+            group = groups.setdefault(row.key, {})
+            group[row.status] = group.get(row.status, 0) + row.sessions
+        rescheduled = {row.key: row.sessions for row in moved}
+        rows = [
+            RateRow(
+                key=key,
+                sessions=sum(statuses.values()),
+                completed=sum(n for s, n in statuses.items() if s in kinds.completed),
+                no_show=sum(n for s, n in statuses.items() if s in kinds.no_show),
+                cancelled=sum(n for s, n in statuses.items() if s in kinds.cancelled),
+                rescheduled=rescheduled.get(key, 0),
+            )
+            for key, statuses in sorted(groups.items(), key=lambda item: _sort_key(item[0]))
+        ]
+        return Rates(tenant=tenant, by=by, rows=tuple(rows))
+
+    def revenue(
+        self,
+        tenant: str,
+        *,
+        by: RevenueBy | None = None,
+        start_from: datetime | None = None,
+        start_to: datetime | None = None,
+        actor: str | None = None,  # see class docstring
+    ) -> Revenue:
+        """Return booked, paid, refunded, kept and pending amounts per group and currency.
+
+        Over the payments of sessions starting in ``[start_from, start_to)``
+        (one statement).
+        """
+        check_tenant(tenant)
+        check_actor(actor)
+        _check_by(by, REVENUE_DIMENSIONS)
+        lo = _optional_instant(start_from, "start_from")
+        hi = _optional_instant(start_to, "start_to")
+        with self._ctx.transaction() as tx:
+            totals = self._reader(tx).payment_totals(tenant, by=by, start_from=lo, start_to=hi)
+        grouped: dict[tuple[str | None, str], list[PaymentTotal]] = {}
+        for total in totals:
+            grouped.setdefault((total.key, total.currency), []).append(total)
+        rows = [
+            _revenue_row(key, currency, mine)
+            for (key, currency), mine in sorted(
+                grouped.items(), key=lambda item: (_sort_key(item[0][0]), item[0][1])
+            )
+        ]
+        return Revenue(tenant=tenant, by=by, rows=tuple(rows))
+
+    def progress(
+        self,
+        tenant: str,
+        scope: SessionQuery,
+        *,
+        total: int | None = None,
+        now: datetime | None = None,
+        outcomes: Outcomes | None = None,
+        actor: str | None = None,  # see class docstring
+    ) -> Progress:
+        """Return the progress of the package or contract whose sessions ``scope`` picks.
+
+        ``total``: the sessions it promises (default: its sessions that are
+        not cancelled); ``now`` (default: the clock) decides which sessions
+        were due (one statement).
+        """
+        check_tenant(tenant)
+        check_actor(actor)
+        chosen = _scope(scope, None, None)
+        if total is not None and (
+            isinstance(total, bool) or not isinstance(total, int) or total < 0
+        ):
+            raise InvalidValue(
+                f"total must be None or a whole number of sessions >= 0, got {total!r}",
+                value=total,
+                expected="None or an int >= 0",
+            )
+        kinds = _outcomes(outcomes)
+        with self._ctx.transaction(now) as tx:
+            at = tx.now
+            rows = self._reader(tx).timing(tenant, chosen, now=at)
+        cancelled = sum(r.sessions for r in rows if r.status in kinds.cancelled)
+        sessions = sum(r.sessions for r in rows) - cancelled
+        return Progress(
+            tenant=tenant,
+            now=at,
+            total=sessions if total is None else total,
+            sessions=sessions,
+            completed=sum(r.sessions for r in rows if r.status in kinds.completed),
+            no_show=sum(r.sessions for r in rows if r.status in kinds.no_show),
+            cancelled=cancelled,
+            due=sum(r.sessions for r in rows if r.ended and r.status not in kinds.cancelled),
+        )
+
+    def clients(
+        self,
+        tenant: str,
+        *,
+        start_from: datetime | None = None,
+        start_to: datetime | None = None,
+        actor: str | None = None,  # see class docstring
+    ) -> ClientStats:
+        """Return per client: sessions booked, first and last, repeat or not, money per currency.
+
+        Over the bookings and payments of sessions starting in
+        ``[start_from, start_to)`` (two statements).
+        """
+        check_tenant(tenant)
+        check_actor(actor)
+        lo = _optional_instant(start_from, "start_from")
+        hi = _optional_instant(start_to, "start_to")
+        with self._ctx.transaction() as tx:
+            reader = self._reader(tx)
+            booked = reader.client_bookings(
+                tenant, statuses=SEAT_STATUSES, start_from=lo, start_to=hi
+            )
+            paid = reader.payment_totals(tenant, by="client", start_from=lo, start_to=hi)
+        money: dict[str, dict[str, list[PaymentTotal]]] = {}
+        for total in paid:
+            assert total.key is not None  # by="client" keys every row
+            money.setdefault(total.key, {}).setdefault(total.currency, []).append(total)
+        by_client = {b.client: b for b in booked}
+        rows = []
+        for client in sorted({*by_client, *money}):
+            seen = by_client.get(client)
+            rows.append(
+                ClientRow(
+                    client=client,
+                    sessions=0 if seen is None else seen.sessions,
+                    first_session=None if seen is None else seen.first_session,
+                    last_session=None if seen is None else seen.last_session,
+                    money=tuple(
+                        _client_money(currency, totals)
+                        for currency, totals in sorted(money.get(client, {}).items())
+                    ),
+                )
+            )
+        return ClientStats(tenant=tenant, rows=tuple(rows))
+
+
+@attrs.define
+class _Money:
+    """One group's figures, summed in one pass over its rows (one per payment status)."""
+
+    payments: int = 0
+    booked: Decimal = Decimal(0)
+    paid: Decimal = Decimal(0)
+    back: Decimal = Decimal(0)
+    refunded: Decimal = Decimal(0)
+    refund_due: Decimal = Decimal(0)
+    pending: Decimal = Decimal(0)
+
+    @classmethod
+    def of(cls, totals: Iterable[PaymentTotal]) -> _Money:
+        found = cls()
+        for t in totals:
+            found.payments += t.payments
+            found.refunded += t.refunded
+            found.refund_due += t.refund_due
+            if t.status not in _NOT_BOOKED:
+                found.booked += t.amount
+            if t.status in PAID_STATUSES:
+                found.paid += t.amount
+                found.back += t.refunded + t.refund_due
+            elif t.status in OPEN_PAYMENT_STATUSES:
+                found.pending += t.amount
+        return found
+
+
+def _revenue_row(key: str | None, currency: str, totals: list[PaymentTotal]) -> RevenueRow:
+    money = _Money.of(totals)
+    return RevenueRow(
+        key=key,
+        currency=currency,
+        payments=money.payments,
+        booked=money.booked,
+        paid=money.paid,
+        refunded=money.refunded,
+        refund_due=money.refund_due,
+        kept=money.paid - money.back,
+        pending=money.pending,
+    )
+
+
+def _client_money(currency: str, totals: list[PaymentTotal]) -> ClientMoney:
+    money = _Money.of(totals)
+    return ClientMoney(
+        currency=currency,
+        paid=money.paid - money.back,
+        pending=money.pending,
+        refunded=money.refunded,
+    )

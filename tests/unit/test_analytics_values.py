@@ -1,0 +1,115 @@
+"""The analytics values: outcome sets, rates without a denominator, records with fixed columns."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.model.analytics import (
+    ClientMoney,
+    ClientRow,
+    ClientStats,
+    Counts,
+    Outcomes,
+    Progress,
+    RateRow,
+    Rates,
+    Revenue,
+    RevenueRow,
+    StatusCount,
+)
+from sessionkit.model.money import Money
+
+AT = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+def test_a_status_is_one_outcome_only() -> None:
+    with pytest.raises(InvalidValue) as shared:
+        Outcomes(completed={"DONE"}, no_show={"DONE", "GONE"})
+    assert shared.value.value == ["DONE"]
+    with pytest.raises(WrongType):
+        Outcomes(completed="COMPLETED")
+    assert Outcomes(completed=["DONE"]).completed == frozenset({"DONE"})
+
+
+def test_rates_without_a_denominator_are_none_not_zero() -> None:
+    empty = RateRow(key=None, sessions=0, completed=0, no_show=0, cancelled=0, rescheduled=0)
+    assert (empty.completion_rate, empty.no_show_rate, empty.cancellation_rate) == (None,) * 3
+    only_cancelled = RateRow(
+        key="k", sessions=2, completed=0, no_show=0, cancelled=2, rescheduled=1
+    )
+    assert only_cancelled.completion_rate is None
+    assert (only_cancelled.cancellation_rate, only_cancelled.reschedule_rate) == (1.0, 0.5)
+    records = Rates(tenant="t", by="kind", rows=(only_cancelled,)).to_records()
+    assert list(records[0]) == list(Rates.COLUMNS)
+    assert records[0]["held"] == 0
+
+
+def test_counts_records_and_groups() -> None:
+    counts = Counts(
+        tenant="t",
+        by="resource",
+        rows=(StatusCount("room:a", "DONE", 2), StatusCount("room:b", "DONE", 1)),
+    )
+    assert counts.keys() == ["room:a", "room:b"]
+    assert counts.total == 3
+    assert counts.by_status("room:b") == {"DONE": 1}
+    assert [list(r) for r in counts.to_records()] == [list(Counts.COLUMNS)] * 2
+
+
+def test_revenue_totals_stay_in_their_currency() -> None:
+    row = RevenueRow(
+        key=None,
+        currency="EUR",
+        payments=1,
+        booked=Decimal(10),
+        paid=Decimal(10),
+        refunded=Decimal(4),
+        refund_due=Decimal(1),
+        kept=Decimal(5),
+        pending=Decimal(0),
+    )
+    revenue = Revenue(tenant="t", by=None, rows=(row,))
+    assert revenue.total("kept", "EUR") == Money.of(5, "EUR")
+    assert revenue.total("kept", "USD") == Money.of(0, "USD")
+    assert row.money("refunded") == Money.of(4, "EUR")
+    assert list(revenue.to_records()[0]) == list(Revenue.COLUMNS)
+
+
+def test_progress_remaining_never_below_zero_and_on_track() -> None:
+    done = Progress(
+        tenant="t", now=AT, total=2, sessions=3, completed=3, no_show=0, cancelled=0, due=3
+    )
+    assert (done.remaining, done.ratio, done.on_track) == (0, 1.5, True)
+    empty = Progress(
+        tenant="t", now=AT, total=0, sessions=0, completed=0, no_show=0, cancelled=0, due=0
+    )
+    assert (empty.ratio, empty.on_track) == (None, True)
+    assert list(empty.to_records()[0]) == list(Progress.COLUMNS)
+
+
+def test_client_records_one_per_currency_and_one_without_payments() -> None:
+    euros = ClientMoney(currency="EUR", paid=Decimal(5), pending=Decimal(0), refunded=Decimal(0))
+    dollars = ClientMoney(currency="USD", paid=Decimal(1), pending=Decimal(2), refunded=Decimal(0))
+    stats = ClientStats(
+        tenant="t",
+        rows=(
+            ClientRow(
+                client="c:a", sessions=2, first_session=AT, last_session=AT, money=(euros, dollars)
+            ),
+            ClientRow(client="c:b", sessions=0, first_session=None, last_session=None),
+        ),
+    )
+    records = stats.to_records()
+    assert [(r["client"], r["currency"], r["paid"], r["repeat"]) for r in records] == [
+        ("c:a", "EUR", Decimal(5), True),
+        ("c:a", "USD", Decimal(1), True),
+        ("c:b", None, Decimal(0), False),
+    ]
+    assert all(list(r) == list(ClientStats.COLUMNS) for r in records)
+    assert stats.get("c:b") is stats.rows[1]
+    assert stats.get("c:z") is None
+    assert stats.repeat_clients == (stats.rows[0],)
