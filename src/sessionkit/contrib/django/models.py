@@ -1,0 +1,174 @@
+"""The tables of the Django adapter: model rows that belong to the adapter, never to the domain.
+
+The domain's frozen attrs classes are never mapped; :mod:`._mapping` converts
+between them and these rows explicitly. Every row has an integer primary key
+for Django (``row_id``) and is unique per ``(tenant, record_id)``: two tenants
+may use the same ids. Zones, statuses and lifecycles are plain text (no
+``choices``: adding a lifecycle or a zone must not make a migration).
+
+:class:`SessionResource` holds one row per (session, resource) with a copy of
+the session's span and ``busy`` flag, so "who is busy on these resources at
+that time" is one indexed query; on PostgreSQL the exclusion constraint
+:data:`EXCLUSION_CONSTRAINT` (migration ``0002``) makes two overlapping busy
+rows of one resource impossible, whoever writes them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.db import models
+
+__all__ = [
+    "EXCLUSION_CONSTRAINT",
+    "SeriesRecord",
+    "SessionRecord",
+    "SessionResource",
+]
+
+EXCLUSION_CONSTRAINT = "sessionkit_dj_no_double_booking"
+"""The name of PostgreSQL's exclusion constraint on busy resource rows."""
+
+_ID = 128
+_NAME = 255
+_LABEL = 64
+
+
+class SeriesRecord(models.Model):
+    """One series; its schedule items are a JSON list (recurrences as iCalendar lines)."""
+
+    row_id = models.BigAutoField(primary_key=True)
+    tenant = models.CharField(max_length=_ID)
+    record_id = models.CharField("id", max_length=_ID)
+    title = models.CharField(max_length=_NAME)
+    lifecycle = models.CharField(max_length=_LABEL)
+    status = models.CharField(max_length=16)
+    window_months = models.IntegerField()
+    window_buffer_us = models.BigIntegerField()
+    capacity = models.IntegerField()
+    generated_until = models.DateTimeField(null=True, blank=True)
+    version = models.IntegerField()
+    created_at = models.DateTimeField()
+    created_by = models.CharField(max_length=_NAME, null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.CharField(max_length=_NAME, null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    group_key = models.CharField("group", max_length=_ID, null=True, blank=True)
+    items = models.JSONField(default=list)
+
+    objects: ClassVar[models.Manager[SeriesRecord]]
+
+    class Meta:
+        db_table = "sessionkit_series"
+        verbose_name = "series"
+        verbose_name_plural = "series"
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["tenant", "record_id"], name="sk_series_unique_id"),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["status", "tenant", "record_id"], name="sk_series_status"),
+            models.Index(fields=["tenant", "group_key"], name="sk_series_group"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.tenant}/{self.record_id})"
+
+
+class SessionRecord(models.Model):
+    """One session; ``resources`` is the domain's list, indexed by :class:`SessionResource`.
+
+    ``series_ref`` is the series' id (``Session.series_id``) and ``series_row``
+    the foreign key that makes the database refuse a session of a missing
+    series and the deletion of a series that still has sessions.
+    """
+
+    row_id = models.BigAutoField(primary_key=True)
+    tenant = models.CharField(max_length=_ID)
+    record_id = models.CharField("id", max_length=_ID)
+    series_ref = models.CharField("series id", max_length=_ID, null=True, blank=True)
+    series_row = models.ForeignKey(
+        SeriesRecord,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sessions",
+        verbose_name="series",
+    )
+    schedule_item = models.CharField(max_length=_ID, null=True, blank=True)
+    occurrence_key = models.CharField(
+        max_length=32,
+        null=True,
+        blank=True,
+        help_text="The occurrence's naive local start, in ISO 8601 (extras have none).",
+    )
+    title = models.CharField(max_length=_NAME)
+    title_folded = models.TextField(editable=False)
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    tz = models.CharField("zone", max_length=_LABEL)
+    status = models.CharField(max_length=_LABEL)
+    lifecycle = models.CharField(max_length=_LABEL)
+    busy = models.BooleanField()
+    capacity = models.IntegerField()
+    is_extra = models.BooleanField()
+    detached = models.BooleanField()
+    resources = models.JSONField(default=list)
+    version = models.IntegerField()
+    created_at = models.DateTimeField()
+    created_by = models.CharField(max_length=_NAME, null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.CharField(max_length=_NAME, null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    group_key = models.CharField("group", max_length=_ID, null=True, blank=True)
+
+    objects: ClassVar[models.Manager[SessionRecord]]
+
+    class Meta:
+        db_table = "sessionkit_session"
+        verbose_name = "session"
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["tenant", "record_id"], name="sk_session_unique_id"),
+            models.UniqueConstraint(
+                fields=["tenant", "series_ref", "occurrence_key"], name="sk_session_occurrence"
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "series_ref", "start_at"], name="sk_session_series_start"
+            ),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["tenant", "start_at", "record_id"], name="sk_session_start"),
+            models.Index(fields=["tenant", "status", "start_at"], name="sk_session_status"),
+            models.Index(fields=["tenant", "group_key", "start_at"], name="sk_session_group"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.tenant}/{self.record_id})"
+
+
+class SessionResource(models.Model):
+    """One resource a session occupies, with the session's span and ``busy`` copied in."""
+
+    row_id = models.BigAutoField(primary_key=True)
+    session = models.ForeignKey(
+        SessionRecord, on_delete=models.CASCADE, related_name="resource_rows"
+    )
+    tenant = models.CharField(max_length=_ID)
+    resource = models.CharField(max_length=_NAME)
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    busy = models.BooleanField()
+
+    objects: ClassVar[models.Manager[SessionResource]]
+
+    class Meta:
+        db_table = "sessionkit_session_resource"
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["session", "resource"], name="sk_resource_once"),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["tenant", "resource", "start_at"], name="sk_resource_start"),
+            models.Index(fields=["tenant", "resource", "end_at"], name="sk_resource_end"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} for session {self.session_id}"
