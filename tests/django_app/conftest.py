@@ -52,7 +52,7 @@ if not settings.configured:
         DEBUG=False,
         USE_TZ=True,
         TIME_ZONE="Europe/Berlin",
-        SECRET_KEY="sessionkit-tests",  # noqa: S106  # a test-only key
+        SECRET_KEY="sessionkit-tests",  # a test-only key
         DATABASES=databases,
         INSTALLED_APPS=[
             "django.contrib.contenttypes",
@@ -129,4 +129,4 @@ def clear(using: str) -> None:
     from sessionkit.contrib.django.models import SeriesRecord, SessionRecord, SessionResource
 
     for model in (SessionResource, SessionRecord, SeriesRecord):
-        model.objects.using(using).all()._raw_delete(using)  # type: ignore[attr-defined]  # private, fast
+        model.objects.using(using).all()._raw_delete(using)

@@ -59,7 +59,7 @@ class ExcludeDoubleBooking(migrations.operations.base.Operation):
         self,
         app_label: str,
         schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
+        from_state: ProjectState,  # noqa: ARG002  # the operation's signature
         to_state: ProjectState,
     ) -> None:
         """Add the constraint (and the extension it needs) on PostgreSQL."""
@@ -74,7 +74,7 @@ class ExcludeDoubleBooking(migrations.operations.base.Operation):
         app_label: str,
         schema_editor: BaseDatabaseSchemaEditor,
         from_state: ProjectState,
-        to_state: ProjectState,
+        to_state: ProjectState,  # noqa: ARG002  # the operation's signature
     ) -> None:
         """Drop the constraint on PostgreSQL (the extension stays: others may use it)."""
         if schema_editor.connection.vendor != "postgresql":

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 import attrs
 from django.db import IntegrityError, models, transaction
 
+from sessionkit.contrib.django.models import StoredRecord
 from sessionkit.errors import ConcurrentModification, TransientConflict
 from sessionkit.ports import Kind, Record
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["DjangoRepository"]
 
 R = TypeVar("R", bound=Record)
-M = TypeVar("M", bound=models.Model)
+M = TypeVar("M", bound=StoredRecord)
 
 
 class DjangoRepository(Generic[R, M]):

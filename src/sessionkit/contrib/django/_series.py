@@ -26,7 +26,7 @@ class DjangoSeriesRepository(DjangoRepository[Series, SeriesRecord]):
         """Return the series a row holds."""
         return series_from_record(row)
 
-    def lookup(self, key: str, value: tuple[Any, ...]) -> dict[str, Any]:
+    def lookup(self, key: str, value: tuple[Any, ...]) -> dict[str, Any]:  # noqa: ARG002
         """Series have no unique key beside the id."""
         raise LookupError(f"series have no unique key {key!r}")
 

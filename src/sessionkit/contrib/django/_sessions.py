@@ -233,7 +233,9 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
                         f"({column} ->> %s) IN {among(len(texts))})"
                     )
                     params.extend([key, key, *texts])
-        return RawSQL("(" + " OR ".join(parts) + ")", params, output_field=BooleanField())
+        # The SQL is built from fixed fragments only; the key and values are parameters.
+        sql = "(" + " OR ".join(parts) + ")"
+        return RawSQL(sql, params, output_field=BooleanField())  # noqa: S611
 
     def _filtered(self, tenant: str, query: SessionQuery) -> QuerySet[SessionRecord]:
         rows = self.rows(tenant)
@@ -264,9 +266,7 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
         """Rows strictly after the cursor: the lexicographic OR-chain over the keys and the id."""
         keys: list[tuple[str, Any, bool]] = [
             (f"sk_key{n}", value, direction == "desc")
-            for n, ((_field, direction), value) in enumerate(
-                zip(order, cursor.values, strict=True)
-            )
+            for n, ((_field, direction), value) in enumerate(zip(order, cursor.values, strict=True))
         ]
         keys.append(("sk_id", cursor.id, order[-1][1] == "desc"))
         beyond = Q()
@@ -296,7 +296,9 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
         ]
         sorting.append(F("sk_id").desc() if order[-1][1] == "desc" else F("sk_id").asc())
         start = 0 if query.after is not None else query.offset
-        found = [self.from_row(row) for row in rows.order_by(*sorting)[start : start + query.limit + 1]]
+        found = [
+            self.from_row(row) for row in rows.order_by(*sorting)[start : start + query.limit + 1]
+        ]
         items = tuple(found[: query.limit])
         next_cursor = None
         if len(found) > query.limit:

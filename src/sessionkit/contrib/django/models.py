@@ -15,12 +15,14 @@ rows of one resource impossible, whoever writes them.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django.db import models
 
 __all__ = [
     "EXCLUSION_CONSTRAINT",
+    "StoredRecord",
     "SeriesRecord",
     "SessionRecord",
     "SessionResource",
@@ -34,31 +36,49 @@ _NAME = 255
 _LABEL = 64
 
 
-class SeriesRecord(models.Model):
+class StoredRecord(models.Model):
+    """What every stored aggregate's row has: a row key, the tenant, the record's id, a version."""
+
+    row_id: models.BigAutoField[int, int] = models.BigAutoField(primary_key=True)
+    tenant: models.CharField[str, str] = models.CharField(max_length=_ID)
+    record_id: models.CharField[str, str] = models.CharField("id", max_length=_ID)
+    version: models.IntegerField[int, int] = models.IntegerField()
+
+    class Meta:  # noqa: D106
+        abstract = True
+
+
+class SeriesRecord(StoredRecord):
     """One series; its schedule items are a JSON list (recurrences as iCalendar lines)."""
 
-    row_id = models.BigAutoField(primary_key=True)
-    tenant = models.CharField(max_length=_ID)
-    record_id = models.CharField("id", max_length=_ID)
-    title = models.CharField(max_length=_NAME)
-    lifecycle = models.CharField(max_length=_LABEL)
-    status = models.CharField(max_length=16)
-    window_months = models.IntegerField()
-    window_buffer_us = models.BigIntegerField()
-    capacity = models.IntegerField()
-    generated_until = models.DateTimeField(null=True, blank=True)
-    version = models.IntegerField()
-    created_at = models.DateTimeField()
-    created_by = models.CharField(max_length=_NAME, null=True, blank=True)
-    updated_at = models.DateTimeField(null=True, blank=True)
-    updated_by = models.CharField(max_length=_NAME, null=True, blank=True)
-    metadata = models.JSONField(default=dict, blank=True)
-    group_key = models.CharField("group", max_length=_ID, null=True, blank=True)
-    items = models.JSONField(default=list)
+    title: models.CharField[str, str] = models.CharField(max_length=_NAME)
+    lifecycle: models.CharField[str, str] = models.CharField(max_length=_LABEL)
+    status: models.CharField[str, str] = models.CharField(max_length=16)
+    window_months: models.IntegerField[int, int] = models.IntegerField()
+    window_buffer_us: models.BigIntegerField[int, int] = models.BigIntegerField()
+    capacity: models.IntegerField[int, int] = models.IntegerField()
+    generated_until: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
+        null=True, blank=True
+    )
+    created_at: models.DateTimeField[datetime, datetime] = models.DateTimeField()
+    created_by: models.CharField[str | None, str | None] = models.CharField(
+        max_length=_NAME, null=True, blank=True
+    )
+    updated_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
+        null=True, blank=True
+    )
+    updated_by: models.CharField[str | None, str | None] = models.CharField(
+        max_length=_NAME, null=True, blank=True
+    )
+    metadata: models.JSONField[Any, Any] = models.JSONField(default=dict, blank=True)
+    group_key: models.CharField[str | None, str | None] = models.CharField(
+        "group", max_length=_ID, null=True, blank=True
+    )
+    items: models.JSONField[Any, Any] = models.JSONField(default=list)
 
     objects: ClassVar[models.Manager[SeriesRecord]]
 
-    class Meta:
+    class Meta:  # noqa: D106
         db_table = "sessionkit_series"
         verbose_name = "series"
         verbose_name_plural = "series"
@@ -74,7 +94,7 @@ class SeriesRecord(models.Model):
         return f"{self.title} ({self.tenant}/{self.record_id})"
 
 
-class SessionRecord(models.Model):
+class SessionRecord(StoredRecord):
     """One session; ``resources`` is the domain's list, indexed by :class:`SessionResource`.
 
     ``series_ref`` is the series' id (``Session.series_id``) and ``series_row``
@@ -82,11 +102,10 @@ class SessionRecord(models.Model):
     series and the deletion of a series that still has sessions.
     """
 
-    row_id = models.BigAutoField(primary_key=True)
-    tenant = models.CharField(max_length=_ID)
-    record_id = models.CharField("id", max_length=_ID)
-    series_ref = models.CharField("series id", max_length=_ID, null=True, blank=True)
-    series_row = models.ForeignKey(
+    series_ref: models.CharField[str | None, str | None] = models.CharField(
+        "series id", max_length=_ID, null=True, blank=True
+    )
+    series_row: models.ForeignKey[SeriesRecord | None, SeriesRecord | None] = models.ForeignKey(
         SeriesRecord,
         on_delete=models.PROTECT,
         null=True,
@@ -94,36 +113,46 @@ class SessionRecord(models.Model):
         related_name="sessions",
         verbose_name="series",
     )
-    schedule_item = models.CharField(max_length=_ID, null=True, blank=True)
-    occurrence_key = models.CharField(
+    schedule_item: models.CharField[str | None, str | None] = models.CharField(
+        max_length=_ID, null=True, blank=True
+    )
+    occurrence_key: models.CharField[str | None, str | None] = models.CharField(
         max_length=32,
         null=True,
         blank=True,
         help_text="The occurrence's naive local start, in ISO 8601 (extras have none).",
     )
-    title = models.CharField(max_length=_NAME)
-    title_folded = models.TextField(editable=False)
-    start_at = models.DateTimeField()
-    end_at = models.DateTimeField()
-    tz = models.CharField("zone", max_length=_LABEL)
-    status = models.CharField(max_length=_LABEL)
-    lifecycle = models.CharField(max_length=_LABEL)
-    busy = models.BooleanField()
-    capacity = models.IntegerField()
-    is_extra = models.BooleanField()
-    detached = models.BooleanField()
-    resources = models.JSONField(default=list)
-    version = models.IntegerField()
-    created_at = models.DateTimeField()
-    created_by = models.CharField(max_length=_NAME, null=True, blank=True)
-    updated_at = models.DateTimeField(null=True, blank=True)
-    updated_by = models.CharField(max_length=_NAME, null=True, blank=True)
-    metadata = models.JSONField(default=dict, blank=True)
-    group_key = models.CharField("group", max_length=_ID, null=True, blank=True)
+    title: models.CharField[str, str] = models.CharField(max_length=_NAME)
+    title_folded: models.TextField[str, str] = models.TextField(editable=False)
+    start_at: models.DateTimeField[datetime, datetime] = models.DateTimeField()
+    end_at: models.DateTimeField[datetime, datetime] = models.DateTimeField()
+    tz: models.CharField[str, str] = models.CharField("zone", max_length=_LABEL)
+    status: models.CharField[str, str] = models.CharField(max_length=_LABEL)
+    lifecycle: models.CharField[str, str] = models.CharField(max_length=_LABEL)
+    busy: models.BooleanField[bool, bool] = models.BooleanField()
+    capacity: models.IntegerField[int, int] = models.IntegerField()
+    is_extra: models.BooleanField[bool, bool] = models.BooleanField()
+    detached: models.BooleanField[bool, bool] = models.BooleanField()
+    resources: models.JSONField[Any, Any] = models.JSONField(default=list)
+    created_at: models.DateTimeField[datetime, datetime] = models.DateTimeField()
+    created_by: models.CharField[str | None, str | None] = models.CharField(
+        max_length=_NAME, null=True, blank=True
+    )
+    updated_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
+        null=True, blank=True
+    )
+    updated_by: models.CharField[str | None, str | None] = models.CharField(
+        max_length=_NAME, null=True, blank=True
+    )
+    metadata: models.JSONField[Any, Any] = models.JSONField(default=dict, blank=True)
+    group_key: models.CharField[str | None, str | None] = models.CharField(
+        "group", max_length=_ID, null=True, blank=True
+    )
 
+    series_row_id: int | None
     objects: ClassVar[models.Manager[SessionRecord]]
 
-    class Meta:
+    class Meta:  # noqa: D106
         db_table = "sessionkit_session"
         verbose_name = "session"
         constraints: ClassVar[list[Any]] = [
@@ -148,19 +177,20 @@ class SessionRecord(models.Model):
 class SessionResource(models.Model):
     """One resource a session occupies, with the session's span and ``busy`` copied in."""
 
-    row_id = models.BigAutoField(primary_key=True)
-    session = models.ForeignKey(
+    row_id: models.BigAutoField[int, int] = models.BigAutoField(primary_key=True)
+    session: models.ForeignKey[SessionRecord, SessionRecord] = models.ForeignKey(
         SessionRecord, on_delete=models.CASCADE, related_name="resource_rows"
     )
-    tenant = models.CharField(max_length=_ID)
-    resource = models.CharField(max_length=_NAME)
-    start_at = models.DateTimeField()
-    end_at = models.DateTimeField()
-    busy = models.BooleanField()
+    tenant: models.CharField[str, str] = models.CharField(max_length=_ID)
+    resource: models.CharField[str, str] = models.CharField(max_length=_NAME)
+    start_at: models.DateTimeField[datetime, datetime] = models.DateTimeField()
+    end_at: models.DateTimeField[datetime, datetime] = models.DateTimeField()
+    busy: models.BooleanField[bool, bool] = models.BooleanField()
 
+    session_id: int
     objects: ClassVar[models.Manager[SessionResource]]
 
-    class Meta:
+    class Meta:  # noqa: D106
         db_table = "sessionkit_session_resource"
         constraints: ClassVar[list[Any]] = [
             models.UniqueConstraint(fields=["session", "resource"], name="sk_resource_once"),

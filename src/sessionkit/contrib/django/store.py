@@ -119,7 +119,7 @@ class DjangoUnitOfWork(UnitOfWorkBase):
             raise RuntimeError("use the unit of work inside its `with` block")
 
     def repository(self, kind: Kind[RepoT]) -> RepoT:
-        """Return this unit's repository for ``kind``; ``UnsupportedKind`` for one without tables."""
+        """Return this unit's repository for ``kind``; ``UnsupportedKind`` if it has no tables."""
         found = self._repositories.get(kind.name)
         if found is None:
             cls = REPOSITORIES.get(kind.name)
@@ -192,4 +192,3 @@ class DjangoUnitOfWork(UnitOfWorkBase):
             self._ready.append(batch)
         else:
             self.store.publish([batch])
-

@@ -5,127 +5,176 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='SeriesRecord',
+            name="SeriesRecord",
             fields=[
-                ('row_id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('tenant', models.CharField(max_length=128)),
-                ('record_id', models.CharField(max_length=128, verbose_name='id')),
-                ('title', models.CharField(max_length=255)),
-                ('lifecycle', models.CharField(max_length=64)),
-                ('status', models.CharField(max_length=16)),
-                ('window_months', models.IntegerField()),
-                ('window_buffer_us', models.BigIntegerField()),
-                ('capacity', models.IntegerField()),
-                ('generated_until', models.DateTimeField(blank=True, null=True)),
-                ('version', models.IntegerField()),
-                ('created_at', models.DateTimeField()),
-                ('created_by', models.CharField(blank=True, max_length=255, null=True)),
-                ('updated_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_by', models.CharField(blank=True, max_length=255, null=True)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('group_key', models.CharField(blank=True, max_length=128, null=True, verbose_name='group')),
-                ('items', models.JSONField(default=list)),
+                ("row_id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("tenant", models.CharField(max_length=128)),
+                ("record_id", models.CharField(max_length=128, verbose_name="id")),
+                ("title", models.CharField(max_length=255)),
+                ("lifecycle", models.CharField(max_length=64)),
+                ("status", models.CharField(max_length=16)),
+                ("window_months", models.IntegerField()),
+                ("window_buffer_us", models.BigIntegerField()),
+                ("capacity", models.IntegerField()),
+                ("generated_until", models.DateTimeField(blank=True, null=True)),
+                ("version", models.IntegerField()),
+                ("created_at", models.DateTimeField()),
+                ("created_by", models.CharField(blank=True, max_length=255, null=True)),
+                ("updated_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_by", models.CharField(blank=True, max_length=255, null=True)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                (
+                    "group_key",
+                    models.CharField(blank=True, max_length=128, null=True, verbose_name="group"),
+                ),
+                ("items", models.JSONField(default=list)),
             ],
             options={
-                'verbose_name': 'series',
-                'verbose_name_plural': 'series',
-                'db_table': 'sessionkit_series',
-                'indexes': [models.Index(fields=['status', 'tenant', 'record_id'], name='sk_series_status'), models.Index(fields=['tenant', 'group_key'], name='sk_series_group')],
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'record_id'), name='sk_series_unique_id')],
+                "verbose_name": "series",
+                "verbose_name_plural": "series",
+                "db_table": "sessionkit_series",
+                "indexes": [
+                    models.Index(fields=["status", "tenant", "record_id"], name="sk_series_status"),
+                    models.Index(fields=["tenant", "group_key"], name="sk_series_group"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("tenant", "record_id"), name="sk_series_unique_id"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SessionRecord',
+            name="SessionRecord",
             fields=[
-                ('row_id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('tenant', models.CharField(max_length=128)),
-                ('record_id', models.CharField(max_length=128, verbose_name='id')),
-                ('series_ref', models.CharField(blank=True, max_length=128, null=True, verbose_name='series id')),
-                ('schedule_item', models.CharField(blank=True, max_length=128, null=True)),
-                ('occurrence_key', models.CharField(blank=True, help_text="The occurrence's naive local start, in ISO 8601 (extras have none).", max_length=32, null=True)),
-                ('title', models.CharField(max_length=255)),
-                ('title_folded', models.TextField(editable=False)),
-                ('start_at', models.DateTimeField()),
-                ('end_at', models.DateTimeField()),
-                ('tz', models.CharField(max_length=64, verbose_name='zone')),
-                ('status', models.CharField(max_length=64)),
-                ('lifecycle', models.CharField(max_length=64)),
-                ('busy', models.BooleanField()),
-                ('capacity', models.IntegerField()),
-                ('is_extra', models.BooleanField()),
-                ('detached', models.BooleanField()),
-                ('resources', models.JSONField(default=list)),
-                ('version', models.IntegerField()),
-                ('created_at', models.DateTimeField()),
-                ('created_by', models.CharField(blank=True, max_length=255, null=True)),
-                ('updated_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_by', models.CharField(blank=True, max_length=255, null=True)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('group_key', models.CharField(blank=True, max_length=128, null=True, verbose_name='group')),
-                ('series_row', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='sessions', to='sessionkit.seriesrecord', verbose_name='series')),
+                ("row_id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("tenant", models.CharField(max_length=128)),
+                ("record_id", models.CharField(max_length=128, verbose_name="id")),
+                (
+                    "series_ref",
+                    models.CharField(
+                        blank=True, max_length=128, null=True, verbose_name="series id"
+                    ),
+                ),
+                ("schedule_item", models.CharField(blank=True, max_length=128, null=True)),
+                (
+                    "occurrence_key",
+                    models.CharField(
+                        blank=True,
+                        help_text="The occurrence's naive local start, in ISO 8601 (extras have none).",
+                        max_length=32,
+                        null=True,
+                    ),
+                ),
+                ("title", models.CharField(max_length=255)),
+                ("title_folded", models.TextField(editable=False)),
+                ("start_at", models.DateTimeField()),
+                ("end_at", models.DateTimeField()),
+                ("tz", models.CharField(max_length=64, verbose_name="zone")),
+                ("status", models.CharField(max_length=64)),
+                ("lifecycle", models.CharField(max_length=64)),
+                ("busy", models.BooleanField()),
+                ("capacity", models.IntegerField()),
+                ("is_extra", models.BooleanField()),
+                ("detached", models.BooleanField()),
+                ("resources", models.JSONField(default=list)),
+                ("version", models.IntegerField()),
+                ("created_at", models.DateTimeField()),
+                ("created_by", models.CharField(blank=True, max_length=255, null=True)),
+                ("updated_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_by", models.CharField(blank=True, max_length=255, null=True)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                (
+                    "group_key",
+                    models.CharField(blank=True, max_length=128, null=True, verbose_name="group"),
+                ),
+                (
+                    "series_row",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sessions",
+                        to="sessionkit.seriesrecord",
+                        verbose_name="series",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'session',
-                'db_table': 'sessionkit_session',
+                "verbose_name": "session",
+                "db_table": "sessionkit_session",
             },
         ),
         migrations.CreateModel(
-            name='SessionResource',
+            name="SessionResource",
             fields=[
-                ('row_id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('tenant', models.CharField(max_length=128)),
-                ('resource', models.CharField(max_length=255)),
-                ('start_at', models.DateTimeField()),
-                ('end_at', models.DateTimeField()),
-                ('busy', models.BooleanField()),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='resource_rows', to='sessionkit.sessionrecord')),
+                ("row_id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("tenant", models.CharField(max_length=128)),
+                ("resource", models.CharField(max_length=255)),
+                ("start_at", models.DateTimeField()),
+                ("end_at", models.DateTimeField()),
+                ("busy", models.BooleanField()),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="resource_rows",
+                        to="sessionkit.sessionrecord",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'sessionkit_session_resource',
+                "db_table": "sessionkit_session_resource",
             },
         ),
         migrations.AddIndex(
-            model_name='sessionrecord',
-            index=models.Index(fields=['tenant', 'start_at', 'record_id'], name='sk_session_start'),
+            model_name="sessionrecord",
+            index=models.Index(fields=["tenant", "start_at", "record_id"], name="sk_session_start"),
         ),
         migrations.AddIndex(
-            model_name='sessionrecord',
-            index=models.Index(fields=['tenant', 'status', 'start_at'], name='sk_session_status'),
+            model_name="sessionrecord",
+            index=models.Index(fields=["tenant", "status", "start_at"], name="sk_session_status"),
         ),
         migrations.AddIndex(
-            model_name='sessionrecord',
-            index=models.Index(fields=['tenant', 'group_key', 'start_at'], name='sk_session_group'),
+            model_name="sessionrecord",
+            index=models.Index(fields=["tenant", "group_key", "start_at"], name="sk_session_group"),
         ),
         migrations.AddConstraint(
-            model_name='sessionrecord',
-            constraint=models.UniqueConstraint(fields=('tenant', 'record_id'), name='sk_session_unique_id'),
+            model_name="sessionrecord",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "record_id"), name="sk_session_unique_id"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sessionrecord',
-            constraint=models.UniqueConstraint(fields=('tenant', 'series_ref', 'occurrence_key'), name='sk_session_occurrence'),
+            model_name="sessionrecord",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "series_ref", "occurrence_key"), name="sk_session_occurrence"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sessionrecord',
-            constraint=models.UniqueConstraint(fields=('tenant', 'series_ref', 'start_at'), name='sk_session_series_start'),
+            model_name="sessionrecord",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "series_ref", "start_at"), name="sk_session_series_start"
+            ),
         ),
         migrations.AddIndex(
-            model_name='sessionresource',
-            index=models.Index(fields=['tenant', 'resource', 'start_at'], name='sk_resource_start'),
+            model_name="sessionresource",
+            index=models.Index(fields=["tenant", "resource", "start_at"], name="sk_resource_start"),
         ),
         migrations.AddIndex(
-            model_name='sessionresource',
-            index=models.Index(fields=['tenant', 'resource', 'end_at'], name='sk_resource_end'),
+            model_name="sessionresource",
+            index=models.Index(fields=["tenant", "resource", "end_at"], name="sk_resource_end"),
         ),
         migrations.AddConstraint(
-            model_name='sessionresource',
-            constraint=models.UniqueConstraint(fields=('session', 'resource'), name='sk_resource_once'),
+            model_name="sessionresource",
+            constraint=models.UniqueConstraint(
+                fields=("session", "resource"), name="sk_resource_once"
+            ),
         ),
     ]
