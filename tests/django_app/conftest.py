@@ -126,7 +126,12 @@ def postgres_db() -> Iterator[str]:
 
 def clear(using: str) -> None:
     """Delete every sessionkit row of the alias."""
-    from sessionkit.contrib.django.models import SeriesRecord, SessionRecord, SessionResource
+    from sessionkit.contrib.django.models import (
+        BookingRecord,
+        SeriesRecord,
+        SessionRecord,
+        SessionResource,
+    )
 
-    for model in (SessionResource, SessionRecord, SeriesRecord):
+    for model in (BookingRecord, SessionResource, SessionRecord, SeriesRecord):
         model.objects.using(using).all()._raw_delete(using)

@@ -15,6 +15,7 @@ import pytest
 from sessionkit.contrib.django.store import DjangoStore, DjangoUnitOfWork
 from sessionkit.ports import EventPublisher, UnitOfWorkFactory
 from sessionkit.testing.contract import (
+    BookingsRepositoryContract,
     SeriesRepositoryContract,
     SessionsRepositoryContract,
     StorageContract,
@@ -68,6 +69,10 @@ class TestSQLiteSeries(DjangoFactory, SeriesRepositoryContract):
     pass
 
 
+class TestSQLiteBookings(DjangoFactory, BookingsRepositoryContract):
+    pass
+
+
 class TestPostgresStore(DjangoFactory, StorageContract):
     alias = "postgres"
 
@@ -80,8 +85,12 @@ class TestPostgresSeries(DjangoFactory, SeriesRepositoryContract):
     alias = "postgres"
 
 
+class TestPostgresBookings(DjangoFactory, BookingsRepositoryContract):
+    alias = "postgres"
+
+
 if not POSTGRES_URL:
-    del TestPostgresStore, TestPostgresSessions, TestPostgresSeries
+    del TestPostgresStore, TestPostgresSessions, TestPostgresSeries, TestPostgresBookings
 
     def test_postgres_contract() -> None:
         pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to run the Django PostgreSQL contract")

@@ -23,7 +23,7 @@ from sessionkit.contrib.django.store import DjangoStore
 from sessionkit.errors import InvalidValue, SessionConflict, UnsupportedKind
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.session import Session
-from sessionkit.ports import BOOKINGS
+from sessionkit.ports import PAYMENTS
 from sessionkit.testing.clocks import RecordingPublisher
 from sessionkit.testing.contract import TENANT, _event, make_session
 
@@ -143,9 +143,9 @@ def test_a_unit_on_its_own_publishes_after_it_closed(
 
 def test_a_kind_without_tables_is_unsupported(using: str) -> None:
     with DjangoStore(using=using).unit_of_work() as uow, pytest.raises(UnsupportedKind) as caught:
-        uow.repository(BOOKINGS)
-    assert caught.value.kind == "booking"
-    assert set(caught.value.known) == {"session", "series"}
+        uow.repository(PAYMENTS)
+    assert caught.value.kind == "payment"
+    assert set(caught.value.known) == {"session", "series", "booking"}
 
 
 def test_the_store_needs_time_zone_support() -> None:

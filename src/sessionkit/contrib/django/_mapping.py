@@ -11,7 +11,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sessionkit.contrib.django.models import SeriesRecord, SessionRecord, SessionResource
+from sessionkit.contrib.django.models import (
+    BookingRecord,
+    SeriesRecord,
+    SessionRecord,
+    SessionResource,
+)
+from sessionkit.model.booking import Booking
 from sessionkit.model.series import ScheduleItem, Series, SeriesStatus, WindowPolicy
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.recurrence import Recurrence
@@ -19,6 +25,8 @@ from sessionkit.timespan import TimeSpan
 from sessionkit.zones import RecurrenceDisambiguate
 
 __all__ = [
+    "booking_fields",
+    "booking_from_record",
     "occurrence_text",
     "resource_rows",
     "series_fields",
@@ -180,4 +188,54 @@ def series_from_record(row: SeriesRecord) -> Series:
         updated_by=row.updated_by,
         metadata=row.metadata or {},
         group=row.group_key,
+    )
+
+
+def booking_fields(booking: Booking) -> dict[str, Any]:
+    """Return the :class:`BookingRecord` field values of ``booking`` (the session row aside)."""
+    return {
+        "tenant": booking.tenant,
+        "record_id": booking.id,
+        "session_ref": booking.session_id,
+        "participant": str(booking.participant),
+        "role": booking.role,
+        "seats": booking.seats,
+        "status": booking.status,
+        "hold_expires_at": booking.hold_expires_at,
+        "session_start": booking.session_start,
+        "session_end": booking.session_end,
+        "position": booking.position,
+        "idempotency_key": booking.idempotency_key,
+        "fingerprint": booking.fingerprint,
+        "created_at": booking.created_at,
+        "created_by": booking.created_by,
+        "updated_at": booking.updated_at,
+        "updated_by": booking.updated_by,
+        "version": booking.version,
+        "metadata": dict(booking.metadata) if booking.metadata else {},
+    }
+
+
+def booking_from_record(row: BookingRecord) -> Booking:
+    """Build the domain :class:`~sessionkit.model.booking.Booking` from its row."""
+    return Booking(
+        id=row.record_id,
+        tenant=row.tenant,
+        session_id=row.session_ref,
+        participant=ResourceRef.parse(row.participant),
+        role=row.role,
+        seats=row.seats,
+        status=row.status,
+        hold_expires_at=_optional_utc(row.hold_expires_at),
+        session_start=_utc(row.session_start),
+        session_end=_utc(row.session_end),
+        position=row.position,
+        idempotency_key=row.idempotency_key,
+        fingerprint=row.fingerprint,
+        created_at=_utc(row.created_at),
+        created_by=row.created_by,
+        updated_at=_optional_utc(row.updated_at),
+        updated_by=row.updated_by,
+        version=row.version,
+        metadata=row.metadata or {},
     )

@@ -23,8 +23,13 @@ from sessionkit.contrib.django._mapping import (
     session_from_record,
 )
 from sessionkit.contrib.django._repository import DjangoRepository
-from sessionkit.contrib.django.models import SeriesRecord, SessionRecord, SessionResource
-from sessionkit.errors import SessionConflict
+from sessionkit.contrib.django.models import (
+    BookingRecord,
+    SeriesRecord,
+    SessionRecord,
+    SessionResource,
+)
+from sessionkit.errors import SessionConflict, StillReferenced
 from sessionkit.model.fields import FieldValue
 from sessionkit.model.query import Cursor, Page, SessionQuery, SortField, SortKey
 from sessionkit.model.session import ResourceRef, Session
@@ -106,6 +111,12 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
             session=record,
             conflicts=blockers,
         )
+
+    def refuse_delete(self, row: SessionRecord) -> None:
+        """Raise ``StillReferenced`` while bookings point at the session."""
+        count = BookingRecord.objects.using(self.using).filter(session_row=row).count()
+        if count:
+            raise StillReferenced(self.kind.name, row.record_id, row.tenant, {"booking": count})
 
     def written(self, record: Session, row: SessionRecord, *, replaced: bool) -> None:
         """Write the session's resource rows (replacing the old ones on an update)."""

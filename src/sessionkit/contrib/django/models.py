@@ -22,6 +22,7 @@ from django.db import models
 
 __all__ = [
     "EXCLUSION_CONSTRAINT",
+    "BookingRecord",
     "StoredRecord",
     "SeriesRecord",
     "SessionRecord",
@@ -202,3 +203,69 @@ class SessionResource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource} for session {self.session_id}"
+
+
+class BookingRecord(StoredRecord):
+    """One participant's seats in one session; ``session_row`` keeps the session from deletion.
+
+    ``session_ref`` is the session's id (``Booking.session_id``); the session's
+    span is copied in (``session_start``, ``session_end``) so a participant's
+    agenda is one indexed read.
+    """
+
+    session_ref: models.CharField[str, str] = models.CharField("session id", max_length=_ID)
+    session_row: models.ForeignKey[SessionRecord, SessionRecord] = models.ForeignKey(
+        SessionRecord, on_delete=models.PROTECT, related_name="bookings", verbose_name="session"
+    )
+    participant: models.CharField[str, str] = models.CharField(max_length=_NAME)
+    role: models.CharField[str, str] = models.CharField(max_length=_LABEL)
+    seats: models.IntegerField[int, int] = models.IntegerField()
+    status: models.CharField[str, str] = models.CharField(max_length=_LABEL)
+    hold_expires_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
+        null=True, blank=True
+    )
+    session_start: models.DateTimeField[datetime, datetime] = models.DateTimeField()
+    session_end: models.DateTimeField[datetime, datetime] = models.DateTimeField()
+    position: models.IntegerField[int | None, int | None] = models.IntegerField(
+        null=True, blank=True
+    )
+    idempotency_key: models.CharField[str | None, str | None] = models.CharField(
+        max_length=_NAME, null=True, blank=True
+    )
+    fingerprint: models.CharField[str | None, str | None] = models.CharField(
+        max_length=_NAME, null=True, blank=True
+    )
+    created_at: models.DateTimeField[datetime, datetime] = models.DateTimeField()
+    created_by: models.CharField[str | None, str | None] = models.CharField(
+        max_length=_NAME, null=True, blank=True
+    )
+    updated_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
+        null=True, blank=True
+    )
+    updated_by: models.CharField[str | None, str | None] = models.CharField(
+        max_length=_NAME, null=True, blank=True
+    )
+    metadata: models.JSONField[Any, Any] = models.JSONField(default=dict, blank=True)
+
+    session_row_id: int
+    objects: ClassVar[models.Manager[BookingRecord]]
+
+    class Meta:  # noqa: D106
+        db_table = "sessionkit_booking"
+        verbose_name = "booking"
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["tenant", "record_id"], name="sk_booking_unique_id"),
+            models.UniqueConstraint(
+                fields=["tenant", "idempotency_key"], name="sk_booking_idempotency"
+            ),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["tenant", "session_ref", "status"], name="sk_booking_session"),
+            models.Index(
+                fields=["tenant", "participant", "session_start"], name="sk_booking_agenda"
+            ),
+            models.Index(fields=["status", "hold_expires_at"], name="sk_booking_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} in {self.session_ref} ({self.tenant}/{self.record_id})"
