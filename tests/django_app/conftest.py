@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import threading
+import types
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,6 +42,29 @@ def _server(url: str) -> str:
     """The libpq URL of the server's maintenance database (``postgres``)."""
     parts = urlsplit(url)
     return parts._replace(scheme="postgresql", path="/postgres").geturl()
+
+
+KITS: list[Any] = []
+"""The kit ``SESSIONKIT_KIT`` gives: the last one a test put here."""
+
+
+def _host() -> None:
+    """The test host's module: its URLs (the admin) and the kit the settings name."""
+    from django.contrib import admin
+    from django.urls import path
+
+    host = types.ModuleType("sessionkit_test_host")
+    host.urlpatterns = [path("admin/", admin.site.urls)]  # type: ignore[attr-defined]
+    host.get_kit = lambda: KITS[-1]  # type: ignore[attr-defined]
+    sys.modules[host.__name__] = host
+
+
+def close_thread_connections() -> None:
+    """Close this thread's connections if it is not the main thread (race tests' workers)."""
+    if threading.current_thread() is not threading.main_thread():
+        from django.db import connections
+
+        connections.close_all()
 
 
 if not settings.configured:
@@ -80,18 +105,12 @@ if not settings.configured:
                 },
             }
         ],
-        ROOT_URLCONF="django_app_urls",
+        ROOT_URLCONF="sessionkit_test_host",
+        SESSIONKIT_KIT="sessionkit_test_host.get_kit",
         DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
     )
     django.setup()
-
-
-def close_thread_connections() -> None:
-    """Close this thread's connections if it is not the main thread (race tests' workers)."""
-    if threading.current_thread() is not threading.main_thread():
-        from django.db import connections
-
-        connections.close_all()
+    _host()
 
 
 @pytest.fixture(scope="session")
