@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import sys
+import tempfile
 import threading
 import types
 from collections.abc import Iterator
@@ -24,6 +26,8 @@ from django.conf import settings
 
 POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
 POSTGRES_NAME = f"sessionkit_django_{secrets.token_hex(4)}"
+SQLITE_DIRECTORY = tempfile.mkdtemp(prefix="sessionkit-django-")
+"""Where the SQLite file of the race tests lives (removed after the run)."""
 
 
 def _postgres_settings(url: str) -> dict[str, Any]:
@@ -70,6 +74,12 @@ def close_thread_connections() -> None:
 if not settings.configured:
     databases: dict[str, Any] = {
         "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+        # A file, shared by threads; writers take the lock when they begin.
+        "sqlite_file": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.path.join(SQLITE_DIRECTORY, "sessionkit.sqlite3"),
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30},
+        },
     }
     if POSTGRES_URL:
         databases["postgres"] = _postgres_settings(POSTGRES_URL)
@@ -120,6 +130,20 @@ def sqlite_db() -> str:
 
     call_command("migrate", database="default", verbosity=0)
     return "default"
+
+
+@pytest.fixture(scope="session")
+def sqlite_file_db() -> Iterator[str]:
+    """A SQLite file several threads write to (BEGIN IMMEDIATE), removed after the run."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    call_command("migrate", database="sqlite_file", verbosity=0)
+    try:
+        yield "sqlite_file"
+    finally:
+        connections["sqlite_file"].close()
+        shutil.rmtree(SQLITE_DIRECTORY, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,10 @@
-"""Race tests of the Django store on PostgreSQL: threads racing for seats and resources.
+"""Race tests of the Django store: threads racing for seats and resources.
 
-Each thread has its own connection (Django's are per thread) and closes it when
-done. Exact capacity comes from the lock on the session's row; no double
-booking of a resource from the exclusion constraint.
+On PostgreSQL exact capacity comes from the lock on the session's row and no
+double booking of a resource from the exclusion constraint; on a SQLite file
+(``transaction_mode = "IMMEDIATE"``) writers take turns from their first
+statement. Each thread has its own connection (Django's are per thread) and
+closes it when done.
 """
 
 from __future__ import annotations
@@ -18,14 +20,17 @@ from sessionkit.model.booking import CONFIRMED
 from sessionkit.testing.contract import TENANT, make_session
 from sessionkit.testing.contract.bookings import make_booking, make_booking_session
 
-from .conftest import clear, close_thread_connections
+from .conftest import POSTGRES_URL, clear, close_thread_connections
 
 
-@pytest.fixture
-def store(postgres_db: str) -> Iterator[DjangoStore]:
-    clear(postgres_db)
-    yield DjangoStore(using=postgres_db)
-    clear(postgres_db)
+@pytest.fixture(params=["sqlite_file", "postgres"])
+def store(request: pytest.FixtureRequest) -> Iterator[DjangoStore]:
+    if request.param == "postgres" and not POSTGRES_URL:
+        pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to run the PostgreSQL race tests")
+    using: str = request.getfixturevalue(f"{request.param}_db")
+    clear(using)
+    yield DjangoStore(using=using)
+    clear(using)
 
 
 def race(count: int, work: Callable[[int], None]) -> list[BaseException | None]:
