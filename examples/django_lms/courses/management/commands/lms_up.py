@@ -27,4 +27,4 @@ class Command(BaseCommand):
             response = Client().post("/groups/", {**form, "start": today.isoformat()})
             self.stdout.write(f"seeded Chemistry A: {response.json()}")
         if not options["no_serve"]:
-            call_command("runserver", "127.0.0.1:8000")
+            call_command("runserver", "127.0.0.1:8000", use_reloader=False)
