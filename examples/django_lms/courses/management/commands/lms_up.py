@@ -16,6 +16,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--no-serve", action="store_true", help="set up only")
+        parser.add_argument("--addrport", default="127.0.0.1:8000", help="where to serve")
 
     def handle(self, *args: Any, **options: Any) -> None:  # noqa: ARG002
         call_command("migrate", verbosity=0)
@@ -27,4 +28,4 @@ class Command(BaseCommand):
             response = Client().post("/groups/", {**form, "start": today.isoformat()})
             self.stdout.write(f"seeded Chemistry A: {response.json()}")
         if not options["no_serve"]:
-            call_command("runserver", "127.0.0.1:8000", use_reloader=False)
+            call_command("runserver", options["addrport"], use_reloader=False)
