@@ -184,8 +184,13 @@ def test_postgres_refuses_an_overlapping_busy_row_written_around_sessionkit(
 def test_postgres_a_writer_losing_the_race_gets_the_session_conflict(
     postgres_db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Neither check sees the other's uncommitted row; the constraint decides, then explains."""
+    """A writer without the advisory locks (an older version, another program) races one.
+
+    Neither check sees the other's uncommitted row; the constraint decides,
+    and the store explains its refusal as the conflict.
+    """
     clear(postgres_db)
+    monkeypatch.setattr(DjangoSessionRepository, "lock_resources", lambda *_: None)
     explained: list[str] = []
     original = DjangoSessionRepository._explain
 

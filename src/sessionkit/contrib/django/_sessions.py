@@ -7,6 +7,7 @@ PostgreSQL, so titles, statuses, groups and ids order by code point as
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -37,6 +38,13 @@ from sessionkit.ports import SERIES
 from sessionkit.timespan import TimeSpan
 
 __all__ = ["DjangoSessionRepository"]
+
+
+def _lock_key(tenant: str, resource: str) -> int:
+    """The advisory lock key of one tenant's resource (64 bits of a hash)."""
+    text = f"sessionkit.django\x1f{tenant}\x1f{resource}"
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
@@ -98,6 +106,7 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
             fields["series_row_id"] = parent
         if not (record.busy and record.resources):
             return
+        self.lock_resources(record.tenant, record.resources)
         blockers = self.busy_overlapping(
             record.tenant, resources=record.resources, span=record.span, exclude_ids=[record.id]
         )
@@ -111,6 +120,22 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
             session=record,
             conflicts=blockers,
         )
+
+    def lock_resources(self, tenant: str, resources: Iterable[ResourceRef]) -> None:
+        """PostgreSQL: queue writers of busy sessions per resource until the transaction ends.
+
+        Transaction advisory locks, taken in one order: the check then sees the
+        previous writer's commit, and racing inserts never meet in the
+        exclusion constraint's check, where they could deadlock each other
+        (PostgreSQL would abort one with a deadlock error, not a conflict).
+        The constraint still refuses writes made around sessionkit.
+        """
+        if self._uow.vendor != "postgresql":
+            return  # SQLite: writers take the database's lock when they begin
+        keys = sorted({_lock_key(tenant, str(ref)) for ref in resources})
+        with connections[self.using].cursor() as cursor:
+            for key in keys:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
     def refuse_delete(self, row: SessionRecord) -> None:
         """Raise ``StillReferenced`` while bookings point at the session."""
