@@ -15,7 +15,7 @@ nox.options.reuse_existing_virtualenvs = True
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (unit, property, contract, scenario, doctests)."""
-    session.install("-e", ".[test,sqlalchemy,postgres,mysql]")
+    session.install("-e", ".[test,sqlalchemy,postgres,mysql,django]")
     session.run("pytest", *session.posargs)
 
 

@@ -1,0 +1,13 @@
+"""The host's own model: a notice per sessionkit event, written after the commit."""
+
+from django.db import models
+
+
+class Notice(models.Model):
+    """What a notification service would send: one line per committed event."""
+
+    text = models.CharField(max_length=255)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.text

@@ -1,0 +1,1 @@
+"""The LMS example's Django project."""

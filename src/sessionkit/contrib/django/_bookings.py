@@ -1,0 +1,292 @@
+"""Bookings in Django: seats and doubles checked under a lock on the session's row.
+
+Every write of a booking in play first locks its session's row
+(``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite serialises writers anyway),
+then reads the session's bookings: two writers racing for the last seat take
+turns, and the second sees the first's booking, so a session never holds more
+seats than its capacity and a participant never has two bookings in play in
+one session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connections
+from django.db.models import Count, Subquery
+
+from sessionkit.contrib.django._mapping import (
+    booking_fields,
+    booking_from_record,
+    session_from_record,
+)
+from sessionkit.contrib.django._repository import DjangoRepository
+from sessionkit.contrib.django.models import BookingRecord, SessionRecord, SessionResource
+from sessionkit.errors import AlreadyBooked, CapacityExceeded
+from sessionkit.model.booking import (
+    ACTIVE_BOOKING_STATUSES,
+    HELD,
+    OFFERED,
+    SEAT_STATUSES,
+    WAITLISTED,
+    BookableSession,
+    Booking,
+    Seating,
+    seats_taken,
+    stamped_at,
+)
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.ports import SESSIONS
+from sessionkit.timespan import TimeSpan
+
+__all__ = ["DjangoBookingRepository"]
+
+
+def _ordered(bookings: Iterable[Booking]) -> list[Booking]:
+    return sorted(bookings, key=lambda b: (b.position is None, b.position or 0, b.created_at, b.id))
+
+
+class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
+    """The :class:`~sessionkit.ports.BookingRepository` of a Django unit of work."""
+
+    model = BookingRecord
+
+    def to_fields(self, record: Booking) -> dict[str, Any]:
+        """Return the :class:`BookingRecord` field values of ``record``."""
+        return booking_fields(record)
+
+    def from_row(self, row: BookingRecord) -> Booking:
+        """Return the booking a row holds."""
+        return booking_from_record(row)
+
+    def lookup(self, key: str, value: tuple[Any, ...]) -> dict[str, Any]:  # noqa: ARG002
+        """Return the lookups of the ``idempotency`` key."""
+        return {"idempotency_key": value[0]}
+
+    # ------------------------------------------------------------------ writes
+
+    def _session_row(self, tenant: str, session_id: str, *, lock: bool) -> SessionRecord:
+        rows = SessionRecord.objects.using(self.using).filter(tenant=tenant, record_id=session_id)
+        if lock:
+            rows = rows.select_for_update()
+        row = rows.first()
+        if row is None:
+            raise self.kind.parents.get("session_id", SESSIONS).missing(session_id, tenant)
+        return row
+
+    def check(self, record: Booking, fields: dict[str, Any]) -> None:
+        """Refuse a missing session, a second booking in play, and seats past the capacity."""
+        session = self._session_row(record.tenant, record.session_id, lock=record.active)
+        fields["session_row_id"] = session.pk
+        if not record.active:
+            return
+        others = [
+            self.from_row(row)
+            for row in self.rows(record.tenant).filter(
+                session_ref=record.session_id, status__in=sorted(ACTIVE_BOOKING_STATUSES)
+            )
+        ]
+        for other in others:
+            if other.id != record.id and other.participant == record.participant:
+                raise AlreadyBooked(
+                    session_id=record.session_id,
+                    participant=str(record.participant),
+                    booking_id=other.id,
+                    status=other.status,
+                )
+        at = stamped_at(record)
+        if not record.takes_seats(at):
+            return
+        taken = seats_taken(others, at, excluding=record.id)
+        if taken + record.seats > session.capacity:
+            raise CapacityExceeded(
+                session_id=record.session_id,
+                capacity=session.capacity,
+                taken=taken,
+                asked=record.seats,
+            )
+
+    def lock_session(self, tenant: str, session_id: str) -> Session:
+        """Lock the session's row until the unit of work ends and return it; ``SessionNotFound``."""
+        self._uow.require_open()
+        return session_from_record(self._session_row(tenant, session_id, lock=True))
+
+    def lock_participant(self, tenant: str, participant: ResourceRef) -> None:
+        """Serialise writers booking for ``participant`` (a transaction advisory lock on PostgreSQL)."""  # noqa: E501
+        self._uow.require_open()
+        if self._uow.vendor != "postgresql":
+            return  # SQLite serialises writers already
+        digest = hashlib.blake2b(f"{tenant}\x00{participant}".encode(), digest_size=8).digest()
+        key = int.from_bytes(digest, "big", signed=True)
+        with connections[self.using].cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+    # ------------------------------------------------------------------ reads
+
+    def _of_sessions(self, tenant: str, session_ids: Iterable[str]) -> dict[str, list[Booking]]:
+        wanted = list(dict.fromkeys(session_ids))
+        found: dict[str, list[Booking]] = defaultdict(list)
+        for start in range(0, len(wanted), 500):
+            rows = self.rows(tenant).filter(
+                session_ref__in=wanted[start : start + 500], status__in=sorted(SEAT_STATUSES)
+            )
+            for row in rows:
+                found[row.session_ref].append(self.from_row(row))
+        return found
+
+    def for_session(
+        self, tenant: str, session_id: str, *, statuses: Iterable[str] | None = None
+    ) -> list[Booking]:
+        """Return the session's bookings (in ``statuses``) by position, creation, id."""
+        rows = self.rows(tenant).filter(session_ref=session_id)
+        if statuses is not None:
+            rows = rows.filter(status__in=list(statuses))
+        return _ordered(self.from_row(row) for row in rows)
+
+    def seats_taken(
+        self, tenant: str, session_ids: Iterable[str], *, at: datetime
+    ) -> dict[str, int]:
+        """Return the seats taken at ``at`` per session id (sessions with none left out)."""
+        found: dict[str, int] = {}
+        for session_id, bookings in self._of_sessions(tenant, session_ids).items():
+            taken = seats_taken(bookings, at)
+            if taken:
+                found[session_id] = taken
+        return found
+
+    def seating(
+        self, tenant: str, session_id: str, *, at: datetime, participant: ResourceRef | None = None
+    ) -> Seating:
+        """Return the seats taken at ``at`` and the run-out, waiting and participant's bookings."""
+        rows = _ordered(
+            self.from_row(row)
+            for row in self.rows(tenant).filter(
+                session_ref=session_id, status__in=sorted(ACTIVE_BOOKING_STATUSES)
+            )
+        )
+        return Seating(
+            taken=seats_taken(rows, at),
+            lapsed=tuple(b for b in rows if b.expired_at(at)),
+            waiting=tuple(b for b in rows if b.status == WAITLISTED),
+            mine=tuple(b for b in rows if b.participant == participant and not b.expired_at(at)),
+        )
+
+    def counts(
+        self, tenant: str, session_ids: Iterable[str], *, statuses: Iterable[str] | None = None
+    ) -> dict[str, int]:
+        """Return how many bookings (in ``statuses``, if given) each session has (none left out)."""
+        wanted = list(dict.fromkeys(session_ids))
+        rows = self.rows(tenant).filter(session_ref__in=wanted)
+        if statuses is not None:
+            rows = rows.filter(status__in=list(statuses))
+        counted = {
+            entry["session_ref"]: entry["n"]
+            for entry in rows.values("session_ref").annotate(n=Count("pk")).order_by()
+        }
+        return {session_id: counted[session_id] for session_id in wanted if session_id in counted}
+
+    def bookable(
+        self,
+        tenant: str,
+        *,
+        window: TimeSpan,
+        at: datetime,
+        seats: int = 1,
+        resource: ResourceRef | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[BookableSession]:
+        """Return busy sessions in ``window`` after ``at`` with ``seats`` free, by start then id."""
+        self._uow.require_open()
+        rows = SessionRecord.objects.using(self.using).filter(
+            tenant=tenant, busy=True, start_at__gte=window.start, start_at__lt=window.end
+        )
+        rows = rows.filter(start_at__gt=at)
+        if resource is not None:
+            occupying = SessionResource.objects.using(self.using).filter(
+                tenant=tenant, resource=str(resource)
+            )
+            rows = rows.filter(pk__in=Subquery(occupying.values("session_id")))
+        if after is not None:
+            rows = rows.filter(start_at__gte=after[0])
+        sessions = [
+            (s.start_at, s.record_id, s)
+            for s in rows
+            if after is None or (s.start_at, s.record_id) > after
+        ]
+        sessions.sort(key=lambda entry: (entry[0], entry[1]))
+        taken_by = self._of_sessions(tenant, [entry[1] for entry in sessions])
+        found: list[BookableSession] = []
+        for start, session_id, row in sessions:
+            taken = seats_taken(taken_by.get(session_id, ()), at)
+            if row.capacity - taken < seats:
+                continue
+            found.append(
+                BookableSession(
+                    session_id=session_id,
+                    title=row.title,
+                    start=start.astimezone(UTC),
+                    end=row.end_at.astimezone(UTC),
+                    capacity=row.capacity,
+                    taken=taken,
+                    remaining=row.capacity - taken,
+                )
+            )
+            if limit is not None and len(found) >= limit:
+                break
+        return found if limit is None else found[: max(limit, 0)]
+
+    def by_key(self, tenant: str, idempotency_key: str) -> Booking | None:
+        """Return the booking made with ``idempotency_key``, or ``None``."""
+        row = self.rows(tenant).filter(idempotency_key=idempotency_key).first()
+        return None if row is None else self.from_row(row)
+
+    def for_participant(
+        self,
+        tenant: str,
+        participant: ResourceRef,
+        *,
+        window: TimeSpan | None = None,
+        statuses: Iterable[str] | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[Booking]:
+        """Return the participant's bookings of sessions starting in ``window``, by start, id."""
+        rows = self.rows(tenant).filter(participant=str(participant))
+        if window is not None:
+            rows = rows.filter(session_start__gte=window.start, session_start__lt=window.end)
+        if statuses is not None:
+            rows = rows.filter(status__in=list(statuses))
+        if after is not None:
+            rows = rows.filter(session_start__gte=after[0])
+        found = sorted(
+            (
+                b
+                for b in map(self.from_row, rows)
+                if after is None or (b.session_start, b.id) > after
+            ),
+            key=lambda b: (b.session_start, b.id),
+        )
+        return found if limit is None else found[:limit]
+
+    def expiring(self, tenant: str | None, *, before: datetime, limit: int) -> list[Booking]:
+        """Return held and offered bookings whose hold ran out by ``before``, earliest first."""
+        self._uow.require_open()
+        rows = BookingRecord.objects.using(self.using).filter(
+            status__in=[HELD, OFFERED], hold_expires_at__lte=before
+        )
+        if tenant is not None:
+            rows = rows.filter(tenant=tenant)
+        found = [self.from_row(row) for row in rows]
+        found.sort(key=lambda b: (b.hold_expires_at, b.tenant, b.id))
+        return found[:limit]
+
+    def next_position(self, tenant: str, session_id: str) -> int:
+        """Return the waitlist position after the session's last one (1 for the first)."""
+        positions = self.rows(tenant).filter(session_ref=session_id, position__isnull=False)
+        last = positions.order_by("-position").values_list("position", flat=True).first()
+        return (last or 0) + 1

@@ -1,0 +1,208 @@
+"""The repository base of the Django adapter: one kind's rows, tenant-scoped and versioned.
+
+:class:`DjangoRepository` implements the generic
+:class:`~sessionkit.ports.Repository` methods over one model; a kind's own
+repository (sessions, series) subclasses it, says how its records map to rows
+and adds its reads and write checks. Every write runs in a savepoint
+(``transaction.atomic()`` nested in the unit's), so a refused write changes
+nothing and leaves the unit usable. The checks read before writing; the
+database's constraints (unique keys, PostgreSQL's exclusion constraint) back
+them under concurrency, and a constraint the database reports is explained by
+reading again (the winner is then visible) and raising the same sessionkit
+error the check would have raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+import attrs
+from django.db import IntegrityError, models, transaction
+
+from sessionkit.contrib.django.models import StoredRecord
+from sessionkit.errors import ConcurrentModification, TransientConflict
+from sessionkit.ports import Kind, Record
+
+if TYPE_CHECKING:
+    from sessionkit.contrib.django.store import DjangoUnitOfWork
+
+__all__ = ["DjangoRepository"]
+
+R = TypeVar("R", bound=Record)
+M = TypeVar("M", bound=StoredRecord)
+
+
+class DjangoRepository(Generic[R, M]):
+    """The :class:`~sessionkit.ports.Repository` of one kind in a Django unit of work.
+
+    Subclasses set :attr:`model` and implement :meth:`to_fields`,
+    :meth:`from_row` and :meth:`lookup` (a unique key's field values); they
+    may override :meth:`check` (more refusals before a write),
+    :meth:`written` (rows beside the record's own) and :meth:`refuse_delete`.
+    """
+
+    model: ClassVar[type[Any]]
+
+    def __init__(self, uow: DjangoUnitOfWork, kind: Kind[Any]) -> None:
+        self.kind = kind
+        self._uow = uow
+
+    # ------------------------------------------------------------------ what subclasses say
+
+    def to_fields(self, record: R) -> dict[str, Any]:
+        """Return the model field values of ``record``."""
+        raise NotImplementedError
+
+    def from_row(self, row: M) -> R:
+        """Return the record a row holds."""
+        raise NotImplementedError
+
+    def lookup(self, key: str, value: tuple[Any, ...]) -> dict[str, Any]:
+        """Return the model lookups of the unique key ``key`` holding ``value``."""
+        raise NotImplementedError
+
+    def check(self, record: R, fields: dict[str, Any]) -> None:
+        """Raise if ``record`` may not be stored (beyond ids and keys); may fill in ``fields``."""
+
+    def written(self, record: R, row: M, *, replaced: bool) -> None:
+        """Write what belongs beside the record's row (``replaced``: an update)."""
+
+    def refuse_delete(self, row: M) -> None:
+        """Raise if the row may not be deleted (records of other kinds point at it)."""
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def using(self) -> str:
+        """The database alias the unit of work writes to."""
+        return self._uow.using
+
+    def rows(self, tenant: str) -> models.QuerySet[M]:
+        """Return the tenant's rows of this kind (inside the unit only)."""
+        self._uow.require_open()
+        manager: models.Manager[M] = self.model._default_manager
+        return manager.using(self.using).filter(tenant=tenant)
+
+    def _row(self, tenant: str, record_id: str) -> M | None:
+        return self.rows(tenant).filter(record_id=record_id).first()
+
+    def _refuse(self, record: R, fields: dict[str, Any], *, replacing: bool) -> None:
+        """Raise the kind's ``Duplicate`` (or :meth:`check`'s error) if ``record`` may not be stored."""  # noqa: E501
+        if not replacing:
+            existing = self._row(record.tenant, record.id)
+            if existing is not None:
+                raise self.kind.taken(record, None, self.from_row(existing))
+        for key in self.kind.unique:
+            value = key.value(record)
+            if value is None:
+                continue
+            owner = (
+                self.rows(record.tenant)
+                .filter(**self.lookup(key.name, value))
+                .exclude(record_id=record.id)
+                .first()
+            )
+            if owner is not None:
+                raise self.kind.taken(record, key, self.from_row(owner))
+        self.check(record, fields)
+
+    def _explain(self, record: R, error: IntegrityError, *, replacing: bool) -> TransientConflict:
+        """Raise the error behind a constraint the database reported; else return a transient one."""  # noqa: E501
+        self._refuse(record, self.to_fields(record), replacing=replacing)
+        return TransientConflict(
+            f"the database refused {self.kind.name} {record.id!r} in a race ({error}); "
+            "running the command again usually succeeds",
+            reason="constraint",
+            backend=self._uow.vendor,
+            retryable=not self._uow.joined,
+        )
+
+    def _insert(self, record: R) -> None:
+        fields = self.to_fields(record)
+        self._refuse(record, fields, replacing=False)
+        row = self.model(**fields)
+        row.save(using=self.using, force_insert=True)
+        self.written(record, row, replaced=False)
+
+    # ------------------------------------------------------------------ the repository
+
+    def get(self, tenant: str, record_id: str) -> R:
+        """Return the record; raise the kind's ``NotFound`` (also for another tenant's id)."""
+        row = self._row(tenant, record_id)
+        if row is None:
+            raise self.kind.missing(record_id, tenant)
+        return self.from_row(row)
+
+    def get_many(self, tenant: str, record_ids: Iterable[str]) -> list[R]:
+        """Return the records that exist among ``record_ids``, in the order asked, each once."""
+        wanted = list(dict.fromkeys(record_ids))
+        if not wanted:
+            return []
+        found: dict[str, R] = {}
+        for start in range(0, len(wanted), 500):
+            for row in self.rows(tenant).filter(record_id__in=wanted[start : start + 500]):
+                record = self.from_row(row)
+                found[record.id] = record
+        return [found[record_id] for record_id in wanted if record_id in found]
+
+    def add(self, record: R) -> None:
+        """Store a new record; raise the kind's ``Duplicate`` for a taken id or unique key."""
+        try:
+            with transaction.atomic(using=self.using):
+                self._insert(record)
+        except IntegrityError as error:
+            raise self._explain(record, error, replacing=False) from error
+
+    def add_many(self, records: Sequence[R]) -> None:
+        """Store new records in bulk, all or none; same errors as :meth:`add`."""
+        with transaction.atomic(using=self.using):
+            for record in records:
+                self.add(record)
+
+    def update(self, record: R, *, expected_version: int) -> R:
+        """Replace the stored record, returning it with ``version + 1``.
+
+        Raises the kind's ``NotFound``, ``ConcurrentModification`` or the
+        kind's ``Duplicate`` (a unique key taken by another record).
+        """
+        stored = attrs.evolve(record, version=expected_version + 1)  # type: ignore[misc]  # R is an attrs class
+        try:
+            with transaction.atomic(using=self.using):
+                row = self._row(record.tenant, record.id)
+                if row is None:
+                    raise self.kind.missing(record.id, record.tenant)
+                if row.version != expected_version:
+                    raise ConcurrentModification(record.id, expected_version, row.version)
+                fields = self.to_fields(stored)
+                self._refuse(stored, fields, replacing=True)
+                changed = (
+                    self.rows(record.tenant)
+                    .filter(pk=row.pk, version=expected_version)
+                    .update(**fields)
+                )
+                if not changed:
+                    raise self._lost(record.tenant, record.id, expected_version)
+                row.refresh_from_db(using=self.using)
+                self.written(stored, row, replaced=True)
+        except IntegrityError as error:
+            raise self._explain(stored, error, replacing=True) from error
+        return stored
+
+    def delete(self, tenant: str, record_id: str, *, expected_version: int) -> None:
+        """Delete the record; raise the kind's ``NotFound`` or ``ConcurrentModification``."""
+        with transaction.atomic(using=self.using):
+            row = self._row(tenant, record_id)
+            if row is None:
+                raise self.kind.missing(record_id, tenant)
+            if row.version != expected_version:
+                raise ConcurrentModification(record_id, expected_version, row.version)
+            self.refuse_delete(row)
+            deleted, _ = self.rows(tenant).filter(pk=row.pk, version=expected_version).delete()
+            if not deleted:
+                raise self._lost(tenant, record_id, expected_version)
+
+    def _lost(self, tenant: str, record_id: str, expected: int) -> ConcurrentModification:
+        """The error for a row another unit changed or deleted between the read and the write."""
+        now = self._row(tenant, record_id)
+        return ConcurrentModification(record_id, expected, None if now is None else now.version)

@@ -1,0 +1,344 @@
+"""Sessions in Django: conflict checks on the resource rows, and the session reads and queries.
+
+Sorting and keyset comparisons of text use the ``"C"`` collation on
+PostgreSQL, so titles, statuses, groups and ids order by code point as
+:mod:`sessionkit.model.query` requires (SQLite compares text by bytes already).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db import connections
+from django.db.models import BooleanField, F, Q, QuerySet, Subquery, Value
+from django.db.models.expressions import Combinable, RawSQL
+from django.db.models.functions import Coalesce, Collate
+
+from sessionkit.contrib.django._mapping import (
+    occurrence_text,
+    resource_rows,
+    session_fields,
+    session_from_record,
+)
+from sessionkit.contrib.django._repository import DjangoRepository
+from sessionkit.contrib.django.models import (
+    BookingRecord,
+    SeriesRecord,
+    SessionRecord,
+    SessionResource,
+)
+from sessionkit.errors import SessionConflict, StillReferenced
+from sessionkit.model.fields import FieldValue
+from sessionkit.model.query import Cursor, Page, SessionQuery, SortField, SortKey
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.ports import SERIES
+from sessionkit.timespan import TimeSpan
+
+__all__ = ["DjangoSessionRepository"]
+
+
+def _lock_key(tenant: str, resource: str) -> int:
+    """The advisory lock key of one tenant's resource (64 bits of a hash)."""
+    text = f"sessionkit.django\x1f{tenant}\x1f{resource}"
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
+    """The :class:`~sessionkit.ports.SessionRepository` of a Django unit of work.
+
+    Beside the generic rules, ``add``/``add_many``/``update`` refuse a session
+    of a missing series (``SeriesNotFound``) and a busy session overlapping
+    another busy session on a shared resource (``SessionConflict``, blockers
+    by start then id); on PostgreSQL the exclusion constraint refuses the
+    second of two racing writers, explained as the same ``SessionConflict``.
+    """
+
+    model = SessionRecord
+
+    # ------------------------------------------------------------------ mapping
+
+    def to_fields(self, record: Session) -> dict[str, Any]:
+        """Return the :class:`SessionRecord` field values of ``record``."""
+        return session_fields(record)
+
+    def from_row(self, row: SessionRecord) -> Session:
+        """Return the session a row holds."""
+        return session_from_record(row)
+
+    def lookup(self, key: str, value: tuple[Any, ...]) -> dict[str, Any]:
+        """Return the lookups of ``occurrence`` or ``series_start``."""
+        series_id, second = value
+        if key == "occurrence":
+            return {"series_ref": series_id, "occurrence_key": occurrence_text(second)}
+        return {"series_ref": series_id, "start_at": second}
+
+    def _exact(self, expression: Combinable | str) -> Any:
+        """``expression`` compared by code point (``COLLATE "C"`` on PostgreSQL)."""
+        value = F(expression) if isinstance(expression, str) else expression
+        if self._uow.vendor == "postgresql":
+            return Collate(value, "C")
+        return value
+
+    def _by_start(self, rows: QuerySet[SessionRecord]) -> list[Session]:
+        ordered = rows.order_by("start_at", self._exact("record_id").asc())
+        return [self.from_row(row) for row in ordered]
+
+    # ------------------------------------------------------------------ writes
+
+    def check(self, record: Session, fields: dict[str, Any]) -> None:
+        """Refuse a missing series or a busy overlap; set the series' foreign key in ``fields``."""
+        fields["series_row_id"] = None
+        if record.series_id is not None:
+            parent = (
+                SeriesRecord.objects.using(self.using)
+                .filter(tenant=record.tenant, record_id=record.series_id)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if parent is None:
+                raise self.kind.parents.get("series_id", SERIES).missing(
+                    record.series_id, record.tenant
+                )
+            fields["series_row_id"] = parent
+        if not (record.busy and record.resources):
+            return
+        self.lock_resources(record.tenant, record.resources)
+        blockers = self.busy_overlapping(
+            record.tenant, resources=record.resources, span=record.span, exclude_ids=[record.id]
+        )
+        if not blockers:
+            return
+        shared = sorted({str(r) for b in blockers for r in b.resources if r in record.resources})
+        raise SessionConflict(
+            f"session {record.id!r} ({record.span.isoformat()}) needs "
+            f"{', '.join(shared)}, already busy with "
+            + ", ".join(f"{b.id!r} ({b.span.isoformat()})" for b in blockers),
+            session=record,
+            conflicts=blockers,
+        )
+
+    def lock_resources(self, tenant: str, resources: Iterable[ResourceRef]) -> None:
+        """PostgreSQL: queue writers of busy sessions per resource until the transaction ends.
+
+        Transaction advisory locks, taken in one order: the check then sees the
+        previous writer's commit, and racing inserts never meet in the
+        exclusion constraint's check, where they could deadlock each other
+        (PostgreSQL would abort one with a deadlock error, not a conflict).
+        The constraint still refuses writes made around sessionkit.
+        """
+        if self._uow.vendor != "postgresql":
+            return  # SQLite: writers take the database's lock when they begin
+        keys = sorted({_lock_key(tenant, str(ref)) for ref in resources})
+        with connections[self.using].cursor() as cursor:
+            for key in keys:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+    def refuse_delete(self, row: SessionRecord) -> None:
+        """Raise ``StillReferenced`` while bookings point at the session."""
+        count = BookingRecord.objects.using(self.using).filter(session_row=row).count()
+        if count:
+            raise StillReferenced(self.kind.name, row.record_id, row.tenant, {"booking": count})
+
+    def written(self, record: Session, row: SessionRecord, *, replaced: bool) -> None:
+        """Write the session's resource rows (replacing the old ones on an update)."""
+        resources = SessionResource.objects.using(self.using)
+        if replaced:
+            resources.filter(session_id=row.pk).delete()
+        rows = resource_rows(record, row)
+        if rows:
+            resources.bulk_create(rows)
+
+    # ------------------------------------------------------------------ reads
+
+    def busy_overlapping(
+        self,
+        tenant: str,
+        *,
+        resources: Iterable[ResourceRef],
+        span: TimeSpan,
+        exclude_ids: Iterable[str] = (),
+    ) -> list[Session]:
+        """Return busy sessions on any of ``resources`` overlapping ``span``, by start then id."""
+        refs = sorted({str(ref) for ref in resources})
+        if not refs:
+            return []
+        occupying = SessionResource.objects.using(self.using).filter(
+            tenant=tenant,
+            busy=True,
+            resource__in=refs,
+            start_at__lt=span.end,
+            end_at__gt=span.start,
+        )
+        rows = self.rows(tenant).filter(pk__in=Subquery(occupying.values("session_id")))
+        excluded = list(exclude_ids)
+        if excluded:
+            rows = rows.exclude(record_id__in=excluded)
+        return self._by_start(rows)
+
+    def for_series(
+        self, tenant: str, series_id: str, *, start_from: datetime | None = None
+    ) -> list[Session]:
+        """Return the series' sessions starting at or after ``start_from``, by start then id."""
+        rows = self.rows(tenant).filter(series_ref=series_id)
+        if start_from is not None:
+            rows = rows.filter(start_at__gte=start_from)
+        return self._by_start(rows)
+
+    def for_occurrences(
+        self, tenant: str, series_id: str, keys: Iterable[datetime]
+    ) -> dict[datetime, Session]:
+        """Return the series' sessions for the given occurrence keys, by key (in the order asked)."""  # noqa: E501
+        wanted: dict[str, datetime] = {}
+        for key in keys:
+            wanted.setdefault(occurrence_text(key) or "", key)
+        if not wanted:
+            return {}
+        found: dict[str, Session] = {}
+        texts = list(wanted)
+        for start in range(0, len(texts), 500):
+            rows = self.rows(tenant).filter(
+                series_ref=series_id, occurrence_key__in=texts[start : start + 500]
+            )
+            for row in rows:
+                assert row.occurrence_key is not None
+                found[row.occurrence_key] = self.from_row(row)
+        return {wanted[text]: found[text] for text in texts if text in found}
+
+    def due(self, tenant: str, *, statuses: Iterable[str], start_before: datetime) -> list[Session]:
+        """Return sessions in ``statuses`` starting before ``start_before``, by start then id."""
+        wanted = [statuses] if isinstance(statuses, str) else list(statuses)
+        rows = self.rows(tenant).filter(status__in=wanted, start_at__lt=start_before)
+        return self._by_start(rows)
+
+    # ------------------------------------------------------------------ queries
+
+    def _sort_expression(self, field: SortField) -> Any:
+        if field == "start":
+            return F("start_at")
+        if field == "end":
+            return F("end_at")
+        if field == "created":
+            return F("created_at")
+        if field == "updated":
+            return Coalesce("updated_at", "created_at")
+        if field == "title":
+            return self._exact("title")
+        if field == "status":
+            return self._exact("status")
+        return self._exact(Coalesce("group_key", Value("")))
+
+    def _field_condition(self, key: str, values: tuple[FieldValue, ...]) -> RawSQL:
+        """Own field ``key`` equals one of ``values``, JSON type included (``"1"`` is not ``1``)."""
+        ops = connections[self.using].ops
+        column = f"{ops.quote_name(SessionRecord._meta.db_table)}.{ops.quote_name('metadata')}"
+        strings = [v for v in values if isinstance(v, str)]
+        integers = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+        booleans = ["true" if v else "false" for v in values if isinstance(v, bool)]
+        parts: list[str] = []
+        params: list[Any] = []
+
+        def among(count: int) -> str:
+            return "(" + ", ".join(["%s"] * count) + ")"
+
+        if self._uow.vendor == "sqlite":
+            path = f"$.{key}"
+            for name, wanted in (("text", strings), ("integer", integers)):
+                if wanted:
+                    parts.append(
+                        f"(json_type({column}, %s) = '{name}' AND "
+                        f"json_extract({column}, %s) IN {among(len(wanted))})"
+                    )
+                    params.extend([path, path, *wanted])
+            if booleans:
+                parts.append(f"json_type({column}, %s) IN {among(len(booleans))}")
+                params.extend([path, *booleans])
+        else:
+            groups = (
+                ("string", strings),
+                ("number", [str(i) for i in integers]),
+                ("boolean", booleans),
+            )
+            for name, texts in groups:
+                if texts:
+                    parts.append(
+                        f"(jsonb_typeof({column} -> %s) = '{name}' AND "
+                        f"({column} ->> %s) IN {among(len(texts))})"
+                    )
+                    params.extend([key, key, *texts])
+        # The SQL is built from fixed fragments only; the key and values are parameters.
+        sql = "(" + " OR ".join(parts) + ")"
+        return RawSQL(sql, params, output_field=BooleanField())  # noqa: S611
+
+    def _filtered(self, tenant: str, query: SessionQuery) -> QuerySet[SessionRecord]:
+        rows = self.rows(tenant)
+        if query.series_id is not None:
+            rows = rows.filter(series_ref=query.series_id)
+        if query.statuses:
+            rows = rows.filter(status__in=query.statuses)
+        if query.is_extra is not None:
+            rows = rows.filter(is_extra=query.is_extra)
+        if query.start_from is not None:
+            rows = rows.filter(start_at__gte=query.start_from)
+        if query.start_to is not None:
+            rows = rows.filter(start_at__lt=query.start_to)
+        if query.resources:
+            occupying = SessionResource.objects.using(self.using).filter(
+                tenant=tenant, resource__in=sorted(str(r) for r in query.resources)
+            )
+            rows = rows.filter(pk__in=Subquery(occupying.values("session_id")))
+        if query.search is not None:
+            rows = rows.filter(title_folded__contains=query.search.casefold())
+        if query.group is not None:
+            rows = rows.filter(group_key=query.group)
+        for key, values in query.fields:
+            rows = rows.filter(self._field_condition(key, values))
+        return rows
+
+    def _beyond(self, order: tuple[SortKey, ...], cursor: Cursor) -> Q:
+        """Rows strictly after the cursor: the lexicographic OR-chain over the keys and the id."""
+        keys: list[tuple[str, Any, bool]] = [
+            (f"sk_key{n}", value, direction == "desc")
+            for n, ((_field, direction), value) in enumerate(zip(order, cursor.values, strict=True))
+        ]
+        keys.append(("sk_id", cursor.id, order[-1][1] == "desc"))
+        beyond = Q()
+        for n, (name, value, descending) in enumerate(keys):
+            branch = Q(**{name + ("__lt" if descending else "__gt"): value})
+            for earlier, known, _ in keys[:n]:
+                branch &= Q(**{earlier: known})
+            beyond |= branch
+        return beyond
+
+    def query(self, tenant: str, query: SessionQuery) -> Page[Session]:
+        """Return one page of sessions matching ``query``, with the total count.
+
+        ``updated`` sorts a never-updated session by its creation time; ties
+        break by id in the same direction as the sort.
+        """
+        rows = self._filtered(tenant, query)
+        total = rows.count()
+        order = query.ordering
+        names = {f"sk_key{n}": self._sort_expression(field) for n, (field, _) in enumerate(order)}
+        rows = rows.annotate(**names, sk_id=self._exact("record_id"))
+        if query.after is not None:
+            rows = rows.filter(self._beyond(order, Cursor.decode(query.after, order)))
+        sorting = [
+            F(f"sk_key{n}").desc() if direction == "desc" else F(f"sk_key{n}").asc()
+            for n, (_field, direction) in enumerate(order)
+        ]
+        sorting.append(F("sk_id").desc() if order[-1][1] == "desc" else F("sk_id").asc())
+        start = 0 if query.after is not None else query.offset
+        found = [
+            self.from_row(row) for row in rows.order_by(*sorting)[start : start + query.limit + 1]
+        ]
+        items = tuple(found[: query.limit])
+        next_cursor = None
+        if len(found) > query.limit:
+            next_cursor = Cursor.after_row(order, items[-1]).encode()
+        return Page(
+            items=items, total=total, page=query.page, limit=query.limit, next_cursor=next_cursor
+        )

@@ -1,0 +1,180 @@
+"""The admin: sessions, series and bookings to browse, changed only through sessionkit's services.
+
+Every field is read-only and nothing is added or deleted here: a raw edit
+would skip the lifecycles, the conflict checks and the events. Changes are
+admin actions that call the host's kit (``SESSIONKIT_KIT``, see
+:mod:`sessionkit.contrib.django.conf`): cancel sessions; confirm or cancel
+bookings. A refused change (a transition not allowed now, a run-out hold) is
+reported per row and the others still go through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin, messages
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+
+from sessionkit.contrib.django.conf import get_kit
+from sessionkit.contrib.django.models import (
+    BookingRecord,
+    SeriesRecord,
+    SessionRecord,
+    SessionResource,
+)
+from sessionkit.errors import SessionKitError
+from sessionkit.services.app import SessionKit
+
+if TYPE_CHECKING:
+    ModelAdmin = admin.ModelAdmin[Any]
+else:  # generic in django-stubs only
+    ModelAdmin = admin.ModelAdmin
+
+__all__ = ["BookingAdmin", "ReadOnlyAdmin", "ResourceFilter", "SeriesAdmin", "SessionAdmin"]
+
+
+def _actor(request: HttpRequest) -> str:
+    user = getattr(request, "user", None)
+    name = user.get_username() if user is not None else ""
+    return f"admin:{name or 'anonymous'}"
+
+
+def _each(
+    admin_: ModelAdmin,
+    request: HttpRequest,
+    rows: QuerySet[Any],
+    verb: str,
+    call: Callable[[SessionKit, Any, str], object],
+) -> None:
+    """Run ``call(kit, row, actor)`` per selected row; report what went through and what not."""
+    kit = get_kit()
+    actor = _actor(request)
+    done = 0
+    for row in rows.order_by("pk"):
+        try:
+            call(kit, row, actor)
+        except SessionKitError as error:
+            admin_.message_user(request, f"{row.record_id}: {error}", messages.ERROR)
+        else:
+            done += 1
+    if done:
+        admin_.message_user(request, f"{verb} {done} of {len(rows)}", messages.SUCCESS)
+
+
+class ReadOnlyAdmin(ModelAdmin):
+    """Browse only: no add, no delete, every field read-only (changes go through actions)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002
+        """Nothing is added here: sessionkit's services create records."""
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:  # noqa: ARG002
+        """Nothing is deleted here: sessionkit's services delete (or cancel) records."""
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:  # noqa: ARG002
+        """Every field."""
+        return [field.name for field in self.model._meta.fields]
+
+
+class ResourceFilter(admin.SimpleListFilter):
+    """Sessions occupying one resource (``teacher:ana``), from the resource rows."""
+
+    title = "resource"
+    parameter_name = "resource"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:  # noqa: ARG002
+        """The first 200 resources, by name."""
+        names = (
+            SessionResource.objects.values_list("resource", flat=True)
+            .distinct()
+            .order_by("resource")[:200]
+        )
+        return [(name, name) for name in names]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:  # noqa: ARG002
+        """Keep the sessions on the chosen resource."""
+        value = self.value()
+        if not value:
+            return queryset
+        return queryset.filter(resource_rows__resource=value).distinct()
+
+
+@admin.register(SessionRecord)
+class SessionAdmin(ReadOnlyAdmin):
+    """Sessions by start, filtered by status, resource, date and tenant; cancel through the kit."""
+
+    list_display = ("title", "start_at", "end_at", "status", "tenant", "record_id", "series_ref")
+    list_filter = ("status", ResourceFilter, ("start_at", admin.DateFieldListFilter), "tenant")
+    search_fields = ("title", "record_id", "series_ref")
+    date_hierarchy = "start_at"
+    ordering = ("start_at", "record_id")
+    actions = ("cancel_sessions",)
+
+    @admin.action(description="Cancel the selected sessions (through sessionkit)")
+    def cancel_sessions(self, request: HttpRequest, queryset: QuerySet[SessionRecord]) -> None:
+        """Cancel each through its lifecycle, at the version shown."""
+        _each(
+            self,
+            request,
+            queryset,
+            "cancelled",
+            lambda kit, row, actor: kit.sessions.cancel(
+                row.tenant, row.record_id, actor=actor, expected_version=row.version
+            ),
+        )
+
+
+@admin.register(SeriesRecord)
+class SeriesAdmin(ReadOnlyAdmin):
+    """Series, filtered by status and tenant."""
+
+    list_display = ("title", "status", "tenant", "record_id", "generated_until")
+    list_filter = ("status", "tenant")
+    search_fields = ("title", "record_id")
+    ordering = ("tenant", "record_id")
+
+
+@admin.register(BookingRecord)
+class BookingAdmin(ReadOnlyAdmin):
+    """Bookings by session start, filtered by status, date and tenant; confirm or cancel."""
+
+    list_display = (
+        "participant",
+        "session_ref",
+        "session_start",
+        "status",
+        "seats",
+        "tenant",
+        "record_id",
+    )
+    list_filter = ("status", ("session_start", admin.DateFieldListFilter), "tenant")
+    search_fields = ("participant", "record_id", "session_ref")
+    ordering = ("session_start", "record_id")
+    actions = ("confirm_bookings", "cancel_bookings")
+
+    @admin.action(description="Confirm the selected bookings (through sessionkit)")
+    def confirm_bookings(self, request: HttpRequest, queryset: QuerySet[BookingRecord]) -> None:
+        """Confirm each held or offered booking."""
+        _each(
+            self,
+            request,
+            queryset,
+            "confirmed",
+            lambda kit, row, actor: kit.bookings.confirm(row.tenant, row.record_id, actor=actor),
+        )
+
+    @admin.action(description="Cancel the selected bookings (through sessionkit)")
+    def cancel_bookings(self, request: HttpRequest, queryset: QuerySet[BookingRecord]) -> None:
+        """Cancel each booking as the admin (its seat goes to the waitlist)."""
+        _each(
+            self,
+            request,
+            queryset,
+            "cancelled",
+            lambda kit, row, actor: kit.bookings.cancel(
+                row.tenant, row.record_id, actor=actor, role="admin"
+            ),
+        )

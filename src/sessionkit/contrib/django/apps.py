@@ -1,0 +1,14 @@
+"""The Django app config: the label ``sessionkit`` names the tables and migrations."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class SessionKitConfig(AppConfig):
+    """sessionkit's models, migrations, admin and ``sessionkit_tick`` command."""
+
+    name = "sessionkit.contrib.django"
+    label = "sessionkit"
+    verbose_name = "Sessions"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,34 @@
+"""The host's :class:`~sessionkit.services.app.SessionKit`, named in the settings.
+
+``SESSIONKIT_KIT`` is the dotted path of the host's kit, or of a function
+without arguments returning it (``"lms.kit.get_kit"``): the admin actions and
+``manage.py sessionkit_tick`` run sessionkit's services through it, so the
+host's lifecycles, clock, policies and publisher apply there too.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
+
+from sessionkit.services.app import SessionKit
+
+__all__ = ["get_kit"]
+
+
+def get_kit() -> SessionKit:
+    """Return the kit ``settings.SESSIONKIT_KIT`` names (calling it if it is a function)."""
+    path = getattr(settings, "SESSIONKIT_KIT", None)
+    if not isinstance(path, str) or not path:
+        raise ImproperlyConfigured(
+            "set SESSIONKIT_KIT to the dotted path of your SessionKit (or of a function "
+            'returning it), e.g. SESSIONKIT_KIT = "lms.kit.get_kit"'
+        )
+    found = import_string(path)
+    kit = found if isinstance(found, SessionKit) else found()
+    if not isinstance(kit, SessionKit):
+        raise ImproperlyConfigured(
+            f"SESSIONKIT_KIT = {path!r} gave {type(kit).__name__}, not a SessionKit"
+        )
+    return kit

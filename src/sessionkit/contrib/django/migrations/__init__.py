@@ -1,0 +1,1 @@
+"""Django-generated migrations of sessionkit's tables (plus the PostgreSQL-only guard)."""

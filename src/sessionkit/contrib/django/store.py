@@ -1,0 +1,196 @@
+"""The Django store: units of work that join the host's ``transaction.atomic()``.
+
+A unit of work is an ``atomic`` block on the store's database alias: outside
+any transaction it is the transaction, inside the host's ``atomic`` it is a
+savepoint of it, so sessionkit's writes commit or roll back with the host's.
+Each write runs in a savepoint of its own, so a refused write changes nothing
+and the unit stays usable. Events collected by a committed unit are
+registered with ``transaction.on_commit``: they are published (to the store's
+publisher, then as the :data:`~sessionkit.contrib.django.signals.events_committed`
+signal) only once the outermost transaction committed, and after the unit
+closed; a rolled-back host transaction publishes nothing.
+
+Wire it like any store::
+
+    from sessionkit.contrib.django.store import DjangoStore
+    kit = SessionKit(DjangoStore().unit_of_work, clock=...)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import partial
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+from sessionkit.contrib.django._bookings import DjangoBookingRepository
+from sessionkit.contrib.django._repository import DjangoRepository
+from sessionkit.contrib.django._series import DjangoSeriesRepository
+from sessionkit.contrib.django._sessions import DjangoSessionRepository
+from sessionkit.contrib.django.signals import events_committed
+from sessionkit.errors import InvalidValue, UnsupportedKind
+from sessionkit.model.events import DomainEvent
+from sessionkit.ports import BOOKINGS, SERIES, SESSIONS, EventPublisher, Kind, UnitOfWorkBase
+from sessionkit.ports._storage import publish_batches
+
+__all__ = ["REPOSITORIES", "DjangoStore", "DjangoUnitOfWork"]
+
+RepoT = TypeVar("RepoT")
+
+REPOSITORIES: dict[str, type[DjangoRepository[Any, Any]]] = {
+    SESSIONS.name: DjangoSessionRepository,
+    SERIES.name: DjangoSeriesRepository,
+    BOOKINGS.name: DjangoBookingRepository,
+}
+"""The repository class of each kind the Django adapter stores, by kind name."""
+
+
+class _Signals:
+    """Sends each committed batch as the ``events_committed`` signal."""
+
+    def __init__(self, store: DjangoStore) -> None:
+        self.store = store
+
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        events_committed.send(sender=DjangoStore, store=self.store, events=tuple(events))
+
+
+class DjangoStore:
+    """sessionkit's storage in the host's Django database (``using``, the default alias).
+
+    ``publisher`` receives each committed batch of events, before the
+    :data:`~sessionkit.contrib.django.signals.events_committed` signal. Needs
+    ``USE_TZ = True`` (sessionkit stores instants, never wall-clock times).
+    """
+
+    def __init__(
+        self, publisher: EventPublisher | None = None, *, using: str = DEFAULT_DB_ALIAS
+    ) -> None:
+        if not settings.USE_TZ:
+            raise InvalidValue(
+                "sessionkit's Django store needs USE_TZ = True in the settings: it stores "
+                "aware instants, and without time zone support Django drops their offsets",
+                value=settings.USE_TZ,
+                expected="USE_TZ = True",
+            )
+        self.publisher = publisher
+        self.using = using
+        self._signals = _Signals(self)
+
+    @property
+    def vendor(self) -> str:
+        """The database vendor of the alias (``"sqlite"``, ``"postgresql"``, ...)."""
+        return str(connections[self.using].vendor)
+
+    def unit_of_work(self) -> DjangoUnitOfWork:
+        """Return a new unit of work (a :class:`~sessionkit.ports.UnitOfWorkFactory`)."""
+        return DjangoUnitOfWork(self)
+
+    def publish(self, batches: Sequence[Sequence[DomainEvent]]) -> None:
+        """Publish committed batches to the publisher, then as signals; raise the first error."""
+        failure: BaseException | None = None
+        for target in (self.publisher, self._signals):
+            try:
+                publish_batches(target, batches)
+            except BaseException as exc:  # noqa: BLE001  # the signals still go out
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+
+
+class DjangoUnitOfWork(UnitOfWorkBase):
+    """One unit of work: an ``atomic`` block, joined to the host's transaction if one is open."""
+
+    def __init__(self, store: DjangoStore) -> None:
+        self.store = store
+        self.using = store.using
+        self.vendor = store.vendor
+        self.joined = False
+        self._atomic: Any = None
+        self._open = False
+        self._pending: list[DomainEvent] = []
+        self._ready: list[tuple[DomainEvent, ...]] = []
+        self._repositories: dict[str, DjangoRepository[Any, Any]] = {}
+
+    def require_open(self) -> None:
+        """Raise ``RuntimeError`` outside the ``with`` block."""
+        if not self._open:
+            raise RuntimeError("use the unit of work inside its `with` block")
+
+    def repository(self, kind: Kind[RepoT]) -> RepoT:
+        """Return this unit's repository for ``kind``; ``UnsupportedKind`` if it has no tables."""
+        found = self._repositories.get(kind.name)
+        if found is None:
+            cls = REPOSITORIES.get(kind.name)
+            if cls is None:
+                raise UnsupportedKind(kind.name, "the Django store", known=list(REPOSITORIES))
+            found = self._repositories[kind.name] = cls(self, kind)
+        return found  # type: ignore[return-value]  # the registry pairs each kind with its class
+
+    # ------------------------------------------------------------------ the transaction
+
+    def _begin(self) -> None:
+        self._atomic = transaction.atomic(using=self.using)
+        self._atomic.__enter__()
+
+    def _end(self, *, keep: bool) -> None:
+        atomic, self._atomic = self._atomic, None
+        if atomic is None:
+            return
+        if not keep:
+            transaction.set_rollback(True, using=self.using)
+        atomic.__exit__(None, None, None)
+
+    def __enter__(self) -> Self:
+        if self._open:
+            raise RuntimeError("this unit of work is already open")
+        self.joined = connections[self.using].in_atomic_block
+        self._begin()
+        self._open = True
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._pending.clear()
+        try:
+            self._end(keep=False)
+        finally:
+            self._open = False
+            ready, self._ready = self._ready, []
+        if ready:
+            self.store.publish(ready)
+
+    def commit(self) -> None:
+        """Release the writes to the enclosing transaction (commit it, when there is none)."""
+        self.require_open()
+        batch = tuple(self._pending)
+        self._pending.clear()
+        if batch:
+            transaction.on_commit(partial(self._committed, batch), using=self.using)
+        self._end(keep=True)
+        self._begin()
+
+    def rollback(self) -> None:
+        """Discard every write and collected event since the last commit."""
+        self.require_open()
+        self._pending.clear()
+        self._end(keep=False)
+        self._begin()
+
+    def collect(self, events: Iterable[DomainEvent]) -> None:
+        """Queue events to publish once the commit is the host's too."""
+        self._pending.extend(events)
+
+    def _committed(self, batch: tuple[DomainEvent, ...]) -> None:
+        """``on_commit``: keep the batch until the unit closes, or publish it now if closed."""
+        if self._open:
+            self._ready.append(batch)
+        else:
+            self.store.publish([batch])

@@ -1,0 +1,176 @@
+"""The admin through Django's test client, and ``manage.py sessionkit_tick``, on SQLite.
+
+The admin lists and filters; its actions go through the kit (a cancel is the
+lifecycle's transition, with its event); ``sessionkit_tick`` runs the due work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.test import Client
+from django.test.utils import setup_test_environment, teardown_test_environment
+
+from sessionkit.contrib.django.models import BookingRecord, SessionRecord
+from sessionkit.contrib.django.store import DjangoStore
+from sessionkit.model.booking import CONFIRMED, HELD
+from sessionkit.model.events import SessionCanceled
+from sessionkit.model.series import ScheduleItem
+from sessionkit.model.session import ResourceRef
+from sessionkit.recurrence import Recurrence
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+from sessionkit.testing.contract import TENANT, make_session
+from sessionkit.testing.contract.bookings import make_booking, make_booking_session
+
+from .conftest import KITS, clear
+
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def kit(sqlite_db: str) -> Iterator[tuple[SessionKit, RecordingPublisher, ManualClock]]:
+    clear(sqlite_db)
+    publisher, clock = RecordingPublisher(), ManualClock(NOW)
+    made = SessionKit(uow=DjangoStore(publisher, using=sqlite_db).unit_of_work, clock=clock)
+    KITS.append(made)
+    yield made, publisher, clock
+    KITS.remove(made)
+    clear(sqlite_db)
+    User.objects.all().delete()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _rendering() -> Iterator[None]:
+    """Record templates and contexts on responses, as Django's test runner does."""
+    setup_test_environment()
+    yield
+    teardown_test_environment()
+
+
+@pytest.fixture
+def client(kit: object) -> Client:
+    admin = User.objects.create_superuser("root", "root@example.com", "pw")
+    client = Client()
+    client.force_login(admin)
+    return client
+
+
+def given(*records: object) -> None:
+    store = DjangoStore()
+    with store.unit_of_work() as uow:
+        for record in records:
+            if hasattr(record, "participant"):
+                uow.bookings.add(record)  # type: ignore[arg-type]
+            else:
+                uow.sessions.add(record)  # type: ignore[arg-type]
+        uow.commit()
+
+
+def test_the_session_list_filters_by_status_resource_and_date(client: Client) -> None:
+    given(
+        make_session("a", at=0),
+        make_session("b", at=30, resources=["room:r1"]),
+        make_session("c", at=60, status="CANCELED"),
+    )
+    url = "/admin/sessionkit/sessionrecord/"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert page.context["cl"].result_count == 3
+    by_status = client.get(url, {"status__exact": "CANCELED"})
+    assert [s.record_id for s in by_status.context["cl"].result_list] == ["c"]
+    by_resource = client.get(url, {"resource": "room:r1"})
+    assert [s.record_id for s in by_resource.context["cl"].result_list] == ["b"]
+    # The date hierarchy: 3 March 2026 in the site's zone (Europe/Berlin).
+    by_date = client.get(url, {"start_at__year": 2026, "start_at__month": 3, "start_at__day": 3})
+    assert [s.record_id for s in by_date.context["cl"].result_list] == ["b"]
+
+
+def test_the_admin_changes_nothing_by_hand(client: Client) -> None:
+    given(make_session("a"))
+    row = SessionRecord.objects.get()
+    url = f"/admin/sessionkit/sessionrecord/{row.pk}/change/"
+    assert client.get(url).status_code == 200
+    client.post(url, {"title": "renamed", "status": "FINISHED"})
+    row.refresh_from_db()
+    assert (row.title, row.status, row.version) == ("a", "SCHEDULED", 1)
+    assert client.get("/admin/sessionkit/sessionrecord/add/").status_code == 403
+    assert client.get(f"/admin/sessionkit/sessionrecord/{row.pk}/delete/").status_code == 403
+
+
+def test_the_cancel_action_goes_through_the_lifecycle(
+    client: Client, kit: tuple[SessionKit, RecordingPublisher, ManualClock]
+) -> None:
+    _, publisher, _ = kit
+    given(make_session("a", at=0), make_session("b", at=2, status="FINISHED"))
+    rows = {row.record_id: row.pk for row in SessionRecord.objects.all()}
+    response = client.post(
+        "/admin/sessionkit/sessionrecord/",
+        {"action": "cancel_sessions", "_selected_action": [rows["a"], rows["b"]]},
+        follow=True,
+    )
+    shown = [str(m) for m in response.context["messages"]]
+    assert any(m.startswith("b: ") for m in shown), shown  # a finished session cannot be
+    assert "cancelled 1 of 2" in shown
+    statuses = dict(SessionRecord.objects.values_list("record_id", "status"))
+    assert statuses == {"a": "CANCELED", "b": "FINISHED"}
+    assert [e.session.id for e in publisher.of_type(SessionCanceled)] == ["a"]
+    assert publisher.of_type(SessionCanceled)[0].actor == "admin:root"
+
+
+def test_the_booking_actions_confirm_and_cancel_through_the_kit(
+    client: Client, kit: tuple[SessionKit, RecordingPublisher, ManualClock]
+) -> None:
+    _, _, clock = kit
+    given(make_booking_session("s1", capacity=5))
+    hold_until = (clock.now() + timedelta(hours=1) - make_session("x").start).total_seconds()
+    given(
+        make_booking("held", status=HELD, hold_until=hold_until / 3600),
+        make_booking("kept"),
+    )
+    rows = {row.record_id: row.pk for row in BookingRecord.objects.all()}
+    url = "/admin/sessionkit/bookingrecord/"
+    client.post(url, {"action": "confirm_bookings", "_selected_action": [rows["held"]]})
+    client.post(url, {"action": "cancel_bookings", "_selected_action": [rows["kept"]]})
+    statuses = dict(BookingRecord.objects.values_list("record_id", "status"))
+    assert statuses == {"held": CONFIRMED, "kept": "CANCELLED"}
+    listed = client.get(url, {"status__exact": CONFIRMED})
+    assert [b.record_id for b in listed.context["cl"].result_list] == ["held"]
+
+
+def test_sessionkit_tick_tops_series_up_and_skips_what_the_store_does_not_keep(
+    kit: tuple[SessionKit, RecordingPublisher, ManualClock],
+) -> None:
+    made, _, clock = kit
+    recurrence = Recurrence.weekly(
+        days=("MO",), at=time(9), duration=timedelta(hours=1), tz="UTC", start=date(2026, 3, 1)
+    )
+    made.series.create(
+        TENANT,
+        actor="test",
+        title="Chemistry",
+        items=[ScheduleItem("weekly", recurrence, [ResourceRef("teacher", "ana")])],
+        series_id="chem",
+    )
+    before = SessionRecord.objects.count()
+    clock._now = NOW + timedelta(days=45)
+    out = StringIO()
+    call_command("sessionkit_tick", stdout=out)
+    lines = out.getvalue().splitlines()
+    after = SessionRecord.objects.count()
+    assert after > before
+    assert lines[0] == f"top_up: 1 series refilled, {after - before} sessions created, 0 failed"
+    assert lines[1] == "advance: 0 sessions advanced, 0 failed"
+    assert lines[2] == "holds: 0 holds expired, 0 seats offered"
+    assert lines[3:] == [
+        "reschedules: skipped: the store keeps no reschedule records",
+        "payments: skipped: the store keeps no payment records",
+    ]
+    again = StringIO()
+    call_command("sessionkit_tick", "--job", "top_up", stdout=again)
+    assert again.getvalue() == "top_up: 0 series refilled, 0 sessions created, 0 failed\n"

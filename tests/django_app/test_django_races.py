@@ -1,0 +1,100 @@
+"""Race tests of the Django store: threads racing for seats and resources.
+
+On PostgreSQL exact capacity comes from the lock on the session's row and no
+double booking of a resource from the exclusion constraint; on a SQLite file
+(``transaction_mode = "IMMEDIATE"``) writers take turns from their first
+statement. Each thread has its own connection (Django's are per thread) and
+closes it when done.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from sessionkit.contrib.django.store import DjangoStore
+from sessionkit.errors import AlreadyBooked, CapacityExceeded, SessionConflict
+from sessionkit.model.booking import CONFIRMED
+from sessionkit.testing.contract import TENANT, make_session
+from sessionkit.testing.contract.bookings import make_booking, make_booking_session
+
+from .conftest import POSTGRES_URL, clear, close_thread_connections
+
+
+@pytest.fixture(params=["sqlite_file", "postgres"])
+def store(request: pytest.FixtureRequest) -> Iterator[DjangoStore]:
+    if request.param == "postgres" and not POSTGRES_URL:
+        pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to run the PostgreSQL race tests")
+    using: str = request.getfixturevalue(f"{request.param}_db")
+    clear(using)
+    yield DjangoStore(using=using)
+    clear(using)
+
+
+def race(count: int, work: Callable[[int], None]) -> list[BaseException | None]:
+    """Run ``work(n)`` in ``count`` threads released at once; return each outcome."""
+    barrier = threading.Barrier(count)
+    outcomes: list[BaseException | None] = [None] * count
+
+    def run(n: int) -> None:
+        try:
+            barrier.wait()
+            work(n)
+        except BaseException as exc:  # noqa: BLE001  # asserted by the tests
+            outcomes[n] = exc
+        finally:
+            close_thread_connections()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(thread.is_alive() for thread in threads), "a unit of work hung"
+    return outcomes
+
+
+def test_racing_bookings_fill_a_session_exactly(store: DjangoStore) -> None:
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_booking_session("s1", capacity=3))
+        uow.commit()
+
+    def book(n: int) -> None:
+        with store.unit_of_work() as uow:
+            uow.bookings.add(make_booking(f"b{n}"))
+            uow.commit()
+
+    outcomes = race(8, book)
+    assert sum(outcome is None for outcome in outcomes) == 3
+    assert all(o is None or isinstance(o, CapacityExceeded) for o in outcomes), outcomes
+    with store.unit_of_work() as uow:
+        confirmed = uow.bookings.for_session(TENANT, "s1", statuses=[CONFIRMED])
+        assert sum(b.seats for b in confirmed) == 3
+
+
+def test_racing_bookings_of_one_participant_keep_one(store: DjangoStore) -> None:
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_booking_session("s1", capacity=10))
+        uow.commit()
+
+    def book(n: int) -> None:
+        with store.unit_of_work() as uow:
+            uow.bookings.add(make_booking(f"b{n}", participant="student:ana"))
+            uow.commit()
+
+    outcomes = race(6, book)
+    assert sum(outcome is None for outcome in outcomes) == 1
+    assert all(o is None or isinstance(o, AlreadyBooked) for o in outcomes), outcomes
+
+
+def test_racing_sessions_never_double_book_a_teacher(store: DjangoStore) -> None:
+    def add(n: int) -> None:
+        with store.unit_of_work() as uow:
+            uow.sessions.add(make_session(f"t{n}", at=n / 10))
+            uow.commit()
+
+    outcomes = race(8, add)
+    assert sum(outcome is None for outcome in outcomes) == 1
+    assert all(o is None or isinstance(o, SessionConflict) for o in outcomes), outcomes

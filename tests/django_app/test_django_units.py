@@ -1,0 +1,250 @@
+"""The Django unit of work inside the host's transaction: joins ``atomic``, publishes on commit.
+
+Also the database's own guard on PostgreSQL: the exclusion constraint refuses
+an overlapping busy row written around sessionkit, and a writer that loses a
+race to it gets the same ``SessionConflict`` the check gives.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import IntegrityError, connections, transaction
+from django.test import override_settings
+
+from sessionkit.contrib.django._sessions import DjangoSessionRepository
+from sessionkit.contrib.django.models import SessionResource
+from sessionkit.contrib.django.signals import events_committed
+from sessionkit.contrib.django.store import DjangoStore
+from sessionkit.errors import InvalidValue, SessionConflict, UnsupportedKind
+from sessionkit.model.events import DomainEvent
+from sessionkit.model.session import Session
+from sessionkit.ports import PAYMENTS
+from sessionkit.testing.clocks import RecordingPublisher
+from sessionkit.testing.contract import TENANT, _event, make_session
+
+from .conftest import POSTGRES_URL, clear, close_thread_connections
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def using(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each test on SQLite and (with the server) on PostgreSQL, from empty tables."""
+    if request.param == "postgres" and not POSTGRES_URL:
+        pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to run the PostgreSQL tests")
+    alias: str = request.getfixturevalue(
+        "postgres_db" if request.param == "postgres" else "sqlite_db"
+    )
+    clear(alias)
+    User.objects.using(alias).all().delete()
+    yield alias
+    clear(alias)
+    User.objects.using(alias).all().delete()
+
+
+@pytest.fixture
+def signalled() -> Iterator[list[tuple[DomainEvent, ...]]]:
+    """The batches the ``events_committed`` signal carried during the test."""
+    received: list[tuple[DomainEvent, ...]] = []
+
+    def receive(sender: object, events: Sequence[DomainEvent], **_: Any) -> None:
+        received.append(tuple(events))
+
+    events_committed.connect(receive, dispatch_uid="sessionkit-tests")
+    yield received
+    events_committed.disconnect(dispatch_uid="sessionkit-tests")
+
+
+def stored_ids(store: DjangoStore) -> list[str]:
+    with store.unit_of_work() as uow:
+        return [s.id for s in uow.sessions.for_series(TENANT, "none")] + [
+            s.id for s in uow.sessions.get_many(TENANT, ["a", "b"])
+        ]
+
+
+def test_a_unit_inside_atomic_publishes_when_the_host_commits(
+    using: str, signalled: list[tuple[DomainEvent, ...]]
+) -> None:
+    publisher = RecordingPublisher()
+    store = DjangoStore(publisher, using=using)
+    event = _event()
+    with transaction.atomic(using=using):
+        with store.unit_of_work() as uow:
+            assert uow.joined
+            uow.sessions.add(make_session("a"))
+            uow.collect([event])
+            uow.commit()
+        User.objects.db_manager(using).create_user("host-write")
+        assert publisher.events == []
+        assert signalled == []
+    assert publisher.batches == [(event,)]
+    assert signalled == [(event,)]
+    assert stored_ids(store) == ["a"]
+
+
+def test_the_host_rolling_back_undoes_sessionkit_and_publishes_nothing(
+    using: str, signalled: list[tuple[DomainEvent, ...]]
+) -> None:
+    publisher = RecordingPublisher()
+    store = DjangoStore(publisher, using=using)
+
+    def host_view() -> None:
+        with transaction.atomic(using=using):
+            User.objects.db_manager(using).create_user("host-write")
+            with store.unit_of_work() as uow:
+                uow.sessions.add(make_session("a"))
+                uow.collect([_event()])
+                uow.commit()
+            raise LookupError("the host's view fails after sessionkit committed")
+
+    with pytest.raises(LookupError):
+        host_view()
+    assert publisher.events == []
+    assert signalled == []
+    assert stored_ids(store) == []
+    assert not User.objects.using(using).filter(username="host-write").exists()
+
+
+def test_a_rolled_back_unit_inside_atomic_leaves_the_host_s_writes(using: str) -> None:
+    publisher = RecordingPublisher()
+    store = DjangoStore(publisher, using=using)
+    with transaction.atomic(using=using):
+        User.objects.db_manager(using).create_user("host-write")
+        with store.unit_of_work() as uow:
+            uow.sessions.add(make_session("a"))
+            uow.collect([_event()])
+        with store.unit_of_work() as uow:
+            uow.sessions.add(make_session("b", at=2))
+            uow.commit()
+    assert stored_ids(store) == ["b"]
+    assert User.objects.using(using).filter(username="host-write").exists()
+    assert publisher.events == []
+
+
+def test_a_unit_on_its_own_publishes_after_it_closed(
+    using: str, signalled: list[tuple[DomainEvent, ...]]
+) -> None:
+    publisher = RecordingPublisher()
+    store = DjangoStore(publisher, using=using)
+    first, second = _event(), _event("globex")
+    with store.unit_of_work() as uow:
+        assert not uow.joined
+        uow.collect([first])
+        uow.commit()
+        uow.collect([second])
+        uow.commit()
+        assert signalled == []
+    assert publisher.batches == [(first,), (second,)]
+    assert signalled == [(first,), (second,)]
+
+
+def test_a_kind_without_tables_is_unsupported(using: str) -> None:
+    with DjangoStore(using=using).unit_of_work() as uow, pytest.raises(UnsupportedKind) as caught:
+        uow.repository(PAYMENTS)
+    assert caught.value.kind == "payment"
+    assert set(caught.value.known) == {"session", "series", "booking"}
+
+
+def test_the_store_needs_time_zone_support() -> None:
+    with override_settings(USE_TZ=False), pytest.raises(InvalidValue) as caught:
+        DjangoStore()
+    assert caught.value.expected == "USE_TZ = True"
+
+
+# ---------------------------------------------------------------------- PostgreSQL's guard
+
+
+def test_postgres_refuses_an_overlapping_busy_row_written_around_sessionkit(
+    postgres_db: str,
+) -> None:
+    clear(postgres_db)
+    store = DjangoStore(using=postgres_db)
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_session("a"))
+        uow.commit()
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_session("b", busy=False))
+        uow.commit()
+    rows = SessionResource.objects.using(postgres_db)
+    busy, idle = rows.get(busy=True), rows.get(busy=False)
+    refused = pytest.raises(IntegrityError, match="sessionkit_dj_no_double_booking")
+    with refused, transaction.atomic(using=postgres_db):
+        rows.filter(pk=idle.pk).update(busy=True)
+    # Back to back is no overlap ([start, end) ranges); another resource neither.
+    rows.filter(pk=idle.pk).update(
+        busy=True, start_at=busy.end_at, end_at=busy.end_at + (busy.end_at - busy.start_at)
+    )
+    assert rows.filter(busy=True).count() == 2
+    clear(postgres_db)
+
+
+def test_postgres_a_writer_losing_the_race_gets_the_session_conflict(
+    postgres_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer without the advisory locks (an older version, another program) races one.
+
+    Neither check sees the other's uncommitted row; the constraint decides,
+    and the store explains its refusal as the conflict.
+    """
+    clear(postgres_db)
+    monkeypatch.setattr(DjangoSessionRepository, "lock_resources", lambda *_: None)
+    explained: list[str] = []
+    original = DjangoSessionRepository._explain
+
+    def spy(self: DjangoSessionRepository, record: Session, *args: Any, **kwargs: Any) -> Any:
+        explained.append(record.id)
+        return original(self, record, *args, **kwargs)
+
+    monkeypatch.setattr(DjangoSessionRepository, "_explain", spy)
+    store = DjangoStore(using=postgres_db)
+    written, checked = threading.Event(), threading.Event()
+    outcome: list[BaseException | None] = []
+
+    def first() -> None:
+        try:
+            with store.unit_of_work() as uow:
+                uow.sessions.add(make_session("first"))
+                written.set()
+                checked.wait(10)
+                # Let the second writer's INSERT reach the constraint and wait on this one.
+                threading.Event().wait(0.5)
+                uow.commit()
+        finally:
+            close_thread_connections()
+
+    def second() -> None:
+        written.wait(10)
+        try:
+            with store.unit_of_work() as uow:
+                assert (
+                    uow.sessions.busy_overlapping(
+                        TENANT, resources=make_session("x").resources, span=make_session("x").span
+                    )
+                    == []
+                )
+                checked.set()
+                uow.sessions.add(make_session("second", at=0.5))
+                uow.commit()
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001  # asserted below
+            outcome.append(exc)
+        finally:
+            close_thread_connections()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not any(thread.is_alive() for thread in threads)
+    [error] = outcome
+    assert isinstance(error, SessionConflict)
+    assert [s.id for s in error.conflicts] == ["first"]
+    assert explained == ["second"]  # refused by the constraint, not by the check
+    with store.unit_of_work() as uow:
+        assert [s.id for s in uow.sessions.get_many(TENANT, ["first", "second"])] == ["first"]
+    clear(postgres_db)
+    connections[postgres_db].close()
