@@ -142,7 +142,7 @@ def status_of(error: e.SessionKitError) -> int:
     """Return the HTTP status of ``error``: its class's, or the nearest base class's."""
     for cls in type(error).__mro__:
         if cls in ERROR_STATUS:
-            return ERROR_STATUS[cls]  # type: ignore[index]  # a SessionKitError class
+            return ERROR_STATUS[cls]
     return 500
 
 
@@ -161,7 +161,7 @@ def _title(cls: type) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _jsonable(value: object, depth: int = 0) -> Any:  # noqa: PLR0911  # one branch per type
+def _jsonable(value: object, depth: int = 0) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):

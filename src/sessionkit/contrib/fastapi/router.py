@@ -93,7 +93,7 @@ def _problem_route(type_base: str) -> type[APIRoute]:
     return ProblemRoute
 
 
-def sessionkit_router(  # noqa: C901, PLR0915  # one nested function per route
+def sessionkit_router(
     *,
     kit: Callable[..., SessionKit],
     caller: Callable[..., Caller],
@@ -140,10 +140,10 @@ def sessionkit_router(  # noqa: C901, PLR0915  # one nested function per route
     ) -> s.SessionPage:
         query = SessionQuery(
             series_id=series_id,
-            resources=resource,  # type: ignore[arg-type]  # the converter checks
-            statuses=status,  # type: ignore[arg-type]  # the converter checks
-            start_from=_instant(start_from, "start_from"),  # type: ignore[arg-type]
-            start_to=_instant(start_to, "start_to"),  # type: ignore[arg-type]
+            resources=resource,
+            statuses=status,
+            start_from=_instant(start_from),  # type: ignore[arg-type]
+            start_to=_instant(start_to),  # type: ignore[arg-type]
             search=search,
             is_extra=is_extra,
             group=group,
@@ -220,9 +220,7 @@ def sessionkit_router(  # noqa: C901, PLR0915  # one nested function per route
         responses=problem_responses(*_WRITE),
         summary="Change a session's title, time or resources",
     )
-    def update_session(
-        app: Kit, who: Who, session_id: str, body: s.SessionUpdate
-    ) -> s.SessionOut:
+    def update_session(app: Kit, who: Who, session_id: str, body: s.SessionUpdate) -> s.SessionOut:
         changed = app.sessions.update(who.tenant, session_id, actor=who.actor, **body.model_dump())
         return s.session_out(changed)
 
@@ -439,8 +437,8 @@ def sessionkit_router(  # noqa: C901, PLR0915  # one nested function per route
         found = app.bookings.for_participant(
             who.tenant,
             participant,
-            start=_instant(start, "start"),  # type: ignore[arg-type]  # the service checks
-            end=_instant(end, "end"),  # type: ignore[arg-type]  # the service checks
+            start=_instant(start),  # type: ignore[arg-type]  # the service checks
+            end=_instant(end),  # type: ignore[arg-type]  # the service checks
             statuses=status,
             after=None if cursor is None else read_booking_cursor(cursor),
             limit=limit + 1,  # one more tells whether a next page exists
@@ -473,8 +471,8 @@ def sessionkit_router(  # noqa: C901, PLR0915  # one nested function per route
         found = app.queries.agenda(
             who.tenant,
             resource,
-            start=_instant(start, "start"),  # type: ignore[arg-type]  # the service checks
-            end=_instant(end, "end"),  # type: ignore[arg-type]  # the service checks
+            start=_instant(start),  # type: ignore[arg-type]  # the service checks
+            end=_instant(end),  # type: ignore[arg-type]  # the service checks
             statuses=None if status is None else tuple(status),
             actor=who.actor,
         )
@@ -497,8 +495,8 @@ def sessionkit_router(  # noqa: C901, PLR0915  # one nested function per route
     ) -> list[s.BookableOut]:
         found = app.bookings.bookable(
             who.tenant,
-            start=_instant(start, "start"),  # type: ignore[arg-type]  # the service checks
-            end=_instant(end, "end"),  # type: ignore[arg-type]  # the service checks
+            start=_instant(start),  # type: ignore[arg-type]  # the service checks
+            end=_instant(end),  # type: ignore[arg-type]  # the service checks
             resource=resource,
             seats=seats,
         )
@@ -507,7 +505,7 @@ def sessionkit_router(  # noqa: C901, PLR0915  # one nested function per route
     return router
 
 
-def _instant(text: str | None, name: str) -> object:
+def _instant(text: str | None) -> object:
     """Read an ISO 8601 query parameter; leave what is not one for the service to refuse."""
     if text is None:
         return None

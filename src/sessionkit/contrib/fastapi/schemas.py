@@ -182,7 +182,7 @@ class ScheduleItemIn(_In):
             tz=self.tz,
             duration=timedelta(minutes=self.duration_minutes),
         )
-        return ScheduleItem(self.id, recurrence, self.resources, self.title)  # type: ignore[arg-type]  # the converter checks
+        return ScheduleItem(self.id, recurrence, self.resources, self.title)
 
 
 class ScheduleItemOut(BaseModel):
