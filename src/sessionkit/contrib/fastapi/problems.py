@@ -25,6 +25,7 @@ from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
 from sessionkit import errors as e
@@ -37,6 +38,7 @@ __all__ = [
     "PROBLEM_MEDIA_TYPE",
     "Problem",
     "ProblemResponse",
+    "http_problem",
     "problem_body",
     "problem_responses",
     "problem_type",
@@ -124,6 +126,7 @@ ERROR_STATUS: dict[type[e.SessionKitError], int] = {
 """The HTTP status of every sessionkit error class (looked up by exact class, then its bases)."""
 
 _STATUS_TEXT = {
+    400: "Bad request",
     402: "Payment required",
     404: "Not found",
     409: "Conflict",
@@ -264,6 +267,25 @@ def validation_problem(
             "errors": errors,
         },
         status_code=422,
+    )
+
+
+def http_problem(
+    exc: HTTPException, request: Request, *, type_base: str = DEFAULT_TYPE_BASE
+) -> ProblemResponse:
+    """Return the problem for an HTTP error FastAPI raised itself (a body that is not JSON)."""
+    title = _STATUS_TEXT.get(exc.status_code, "HTTP error")
+    return ProblemResponse(
+        {
+            "type": type_base + title.lower().replace(" ", "-"),
+            "title": title,
+            "status": exc.status_code,
+            "detail": str(exc.detail),
+            "instance": request.url.path,
+            "error": "HTTPException",
+        },
+        status_code=exc.status_code,
+        headers=exc.headers,
     )
 
 

@@ -20,12 +20,14 @@ import attrs
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 from sessionkit.contrib.fastapi import schemas as s
 from sessionkit.contrib.fastapi.paging import booking_cursor, read_booking_cursor
 from sessionkit.contrib.fastapi.problems import (
     DEFAULT_TYPE_BASE,
     ProblemResponse,
+    http_problem,
     problem_body,
     problem_responses,
     validation_problem,
@@ -62,7 +64,7 @@ def key_id(tenant: str, key: str) -> str:
 
 
 _READ = (404, 422, 503)
-_WRITE = (404, 409, 422, 503)
+_WRITE = (400, 404, 409, 422, 503)
 _IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -87,6 +89,8 @@ def _problem_route(type_base: str) -> type[APIRoute]:
                     return ProblemResponse(body, status_code=body["status"])
                 except RequestValidationError as invalid:
                     return validation_problem(invalid, request, type_base=type_base)
+                except HTTPException as unreadable:  # a body that is not JSON at all
+                    return http_problem(unreadable, request, type_base=type_base)
 
             return answer
 
