@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sessionkit.contrib.fastapi import schemas as s
 from sessionkit.contrib.fastapi.paging import booking_cursor, read_booking_cursor
@@ -76,7 +77,15 @@ _IdempotencyKey = Annotated[
 
 def _problem_route(type_base: str) -> type[APIRoute]:
     class ProblemRoute(APIRoute):
-        """A route whose sessionkit errors and unreadable requests answer as problem+json."""
+        """A route whose sessionkit errors and unreadable requests answer as problem+json.
+
+        A ``SessionKitError`` is answered outside FastAPI's exit stacks, so a
+        ``yield`` dependency holding the request's transaction sees the error
+        and rolls back; only then is the problem sent.
+        """
+
+        async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+            await _answering_problems(super().handle, type_base)(scope, receive, send)
 
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handler = super().get_route_handler()
@@ -84,10 +93,7 @@ def _problem_route(type_base: str) -> type[APIRoute]:
             async def answer(request: Request) -> Response:
                 try:
                     return await handler(request)
-                except SessionKitError as error:
-                    body = problem_body(error, instance=request.url.path, type_base=type_base)
-                    return ProblemResponse(body, status_code=body["status"])
-                except RequestValidationError as invalid:
+                except RequestValidationError as invalid:  # raised before the endpoint runs
                     return validation_problem(invalid, request, type_base=type_base)
                 except HTTPException as unreadable:  # a body that is not JSON at all
                     return http_problem(unreadable, request, type_base=type_base)
@@ -95,6 +101,27 @@ def _problem_route(type_base: str) -> type[APIRoute]:
             return answer
 
     return ProblemRoute
+
+
+def _answering_problems(app: ASGIApp, type_base: str) -> ASGIApp:
+    async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await app(scope, receive, sending)
+        except SessionKitError as error:
+            if started:  # too late for a problem: let the server log it
+                raise
+            request = Request(scope)
+            body = problem_body(error, instance=request.url.path, type_base=type_base)
+            await ProblemResponse(body, status_code=body["status"])(scope, receive, send)
+
+    return answer
 
 
 def sessionkit_router(
