@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import pkgutil
@@ -26,7 +27,8 @@ from sessionkit.model.session import ResourceRef
 WHEN = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
 
 
-def every_error_class() -> set[type[errors.SessionKitError]]:
+@functools.cache
+def every_error_class() -> frozenset[type[errors.SessionKitError]]:
     # Import every module first, so an error class defined anywhere is a known subclass.
     for info in pkgutil.walk_packages(sessionkit.__path__, "sessionkit."):
         if info.name == "sessionkit.__main__":
@@ -41,7 +43,7 @@ def every_error_class() -> set[type[errors.SessionKitError]]:
         if cls not in found:
             found.add(cls)
             todo.extend(cls.__subclasses__())
-    return found
+    return frozenset(found)
 
 
 def test_every_error_class_has_its_own_status() -> None:
