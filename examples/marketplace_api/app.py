@@ -17,7 +17,7 @@ paid flow of the demo needs a payment provider's checkout and webhooks.
 """
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated
@@ -97,5 +97,4 @@ def create_app(db_url: str | None = None, *, clock: Clock | None = None) -> Fast
     return app
 
 
-app_factory: Callable[[], FastAPI] = create_app
 app = create_app()
