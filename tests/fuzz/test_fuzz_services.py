@@ -460,6 +460,7 @@ COMMANDS: dict[str, tuple[Call, Args]] = {
             lifecycle=sometimes("lms", hostile.text(huge=False), hostile.wrong_types()),
             capacity=sometimes(None, hostile.hostile_ints(), hostile.wrong_types()),
             metadata=fields_arg(None),
+            session_id=sometimes(None, an_id(s.session_id)),
         ),
     ),
     "sessions.update": (

@@ -100,6 +100,7 @@ class SessionCommands:
         lifecycle: str | None = None,
         capacity: int | None = None,
         metadata: Mapping[str, Any] | None = None,
+        session_id: str | None = None,
     ) -> Session:
         """Create an extra session (outside the schedule) and return it.
 
@@ -109,12 +110,16 @@ class SessionCommands:
         Without one, ``lifecycle`` is required. Raises ``SeriesNotFound``,
         ``SeriesClosedError``, ``SessionConflict`` (with the busy sessions in
         the way), ``DuplicateSession`` (the series already has a session
-        starting then) and ``InvalidValue`` for bad input.
+        starting then, or ``session_id`` is taken) and ``InvalidValue`` for bad
+        input. ``session_id`` gives the session that id instead of a new one (a
+        host's idempotency key can name it, so a replay is refused as a
+        duplicate rather than creating a second session).
         """
         ctx = self._ctx
         tenant = check_tenant(tenant)
         check_actor(actor)
         check_optional_id(series_id, "series_id")
+        check_optional_id(session_id, "session_id")
         check_text(title, "title", limit=MAX_TITLE_LENGTH, optional=True)
         span = TimeSpan(check_instant(start, "start"), check_instant(end, "end"))
         own_fields = check_fields(metadata)
@@ -137,7 +142,7 @@ class SessionCommands:
                 )
             machine = ctx.session_lifecycle(lifecycle)
             session = Session(
-                id=ctx.ids(),
+                id=ctx.ids() if session_id is None else session_id,
                 tenant=tenant,
                 title=title or "",
                 span=span,

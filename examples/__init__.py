@@ -1,0 +1,1 @@
+"""Runnable examples built on sessionkit (not part of the installed package)."""

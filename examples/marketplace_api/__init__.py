@@ -1,0 +1,1 @@
+"""The tutoring marketplace as an HTTP API: ``uvicorn examples.marketplace_api.app:app``."""

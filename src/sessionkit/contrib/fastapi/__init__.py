@@ -1,0 +1,53 @@
+"""sessionkit over HTTP with FastAPI (the ``fastapi`` extra): a router factory and problem+json.
+
+::
+
+    from fastapi import FastAPI
+    from sessionkit.contrib.fastapi import Caller, sessionkit_router
+
+    app = FastAPI()
+    app.include_router(
+        sessionkit_router(kit=lambda: my_kit, caller=lambda: Caller("acme", actor="u1")),
+        prefix="/v1",
+    )
+
+Only this package imports FastAPI, Starlette and Pydantic (an import-linter
+contract checks it). See docs/fastapi.md.
+"""
+
+from __future__ import annotations
+
+from sessionkit.contrib.fastapi.paging import booking_cursor, read_booking_cursor
+from sessionkit.contrib.fastapi.problems import (
+    DEFAULT_TYPE_BASE,
+    ERROR_STATUS,
+    PROBLEM_MEDIA_TYPE,
+    Problem,
+    ProblemResponse,
+    http_problem,
+    problem_body,
+    problem_responses,
+    problem_type,
+    status_of,
+    validation_problem,
+)
+from sessionkit.contrib.fastapi.router import Caller, key_id, sessionkit_router
+
+__all__ = [
+    "Caller",
+    "sessionkit_router",
+    "key_id",
+    "DEFAULT_TYPE_BASE",
+    "ERROR_STATUS",
+    "PROBLEM_MEDIA_TYPE",
+    "Problem",
+    "ProblemResponse",
+    "http_problem",
+    "problem_body",
+    "problem_responses",
+    "problem_type",
+    "status_of",
+    "validation_problem",
+    "booking_cursor",
+    "read_booking_cursor",
+]

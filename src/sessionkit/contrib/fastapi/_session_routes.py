@@ -1,0 +1,279 @@
+"""The routes of sessions and series (added to the router by :func:`add_session_routes`)."""
+
+# No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime,
+# and they name aliases local to the function adding them.
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from sessionkit.contrib.fastapi import schemas as s
+from sessionkit.contrib.fastapi._common import (
+    READ,
+    WRITE,
+    Caller,
+    IdempotencyKey,
+    instant,
+    key_id,
+)
+from sessionkit.contrib.fastapi.problems import problem_responses
+from sessionkit.errors import DuplicateSeries, DuplicateSession
+from sessionkit.model.query import MAX_LIMIT, SessionQuery, SortField
+from sessionkit.model.session import Session
+from sessionkit.services import SessionKit
+
+__all__ = ["add_session_routes"]
+
+
+def add_session_routes(
+    router: APIRouter,
+    *,
+    kit: Callable[..., SessionKit],
+    caller: Callable[..., Caller],
+    tags: tuple[str, ...] = (),
+) -> None:
+    """Add the routes of sessions and series to ``router`` (see :func:`sessionkit_router`)."""
+    Kit = Annotated[SessionKit, Depends(kit)]  # noqa: N806  # a type alias
+    Who = Annotated[Caller, Depends(caller)]  # noqa: N806  # a type alias
+    base_tags: list[str] = list(tags)
+
+    # -- sessions --------------------------------------------------------------------
+
+    @router.get(
+        "/sessions",
+        response_model=s.SessionPage,
+        tags=[*base_tags, "sessions"],
+        responses=problem_responses(*READ),
+        summary="List sessions (keyset pages)",
+    )
+    def list_sessions(
+        app: Kit,
+        who: Who,
+        series_id: str | None = None,
+        resource: Annotated[list[str] | None, Query()] = None,
+        status: Annotated[list[str] | None, Query()] = None,
+        start_from: Annotated[str | None, Query(description="ISO 8601 with offset")] = None,
+        start_to: Annotated[str | None, Query(description="ISO 8601 with offset")] = None,
+        search: str | None = None,
+        group: str | None = None,
+        is_extra: bool | None = None,
+        sort: SortField = "start",
+        descending: bool = False,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+        cursor: Annotated[str | None, Query(description="next_cursor of the last page")] = None,
+    ) -> s.SessionPage:
+        query = SessionQuery(
+            series_id=series_id,
+            resources=resource,
+            statuses=status,
+            start_from=instant(start_from),  # type: ignore[arg-type]
+            start_to=instant(start_to),  # type: ignore[arg-type]
+            search=search,
+            is_extra=is_extra,
+            group=group,
+            sort=sort,
+            descending=descending,
+            limit=limit,
+            after=cursor,
+        )
+        page = app.queries.list(who.tenant, query, actor=who.actor)
+        return s.SessionPage(
+            items=[s.session_out(x) for x in page.items],
+            total=page.total,
+            limit=page.limit,
+            next_cursor=page.next_cursor,
+        )
+
+    @router.post(
+        "/sessions",
+        status_code=201,
+        response_model=s.SessionOut,
+        tags=[*base_tags, "sessions"],
+        responses=problem_responses(*WRITE),
+        summary="Create an extra session",
+    )
+    def create_session(
+        app: Kit, who: Who, body: s.SessionCreate, idempotency_key: IdempotencyKey = None
+    ) -> s.SessionOut:
+        session_id = None if idempotency_key is None else key_id(who.tenant, idempotency_key)
+        args: dict[str, Any] = body.model_dump()
+        try:
+            made = app.sessions.create_extra(
+                who.tenant, actor=who.actor, session_id=session_id, **args
+            )
+        except DuplicateSession as taken:
+            if session_id is None or taken.key != "id":
+                raise
+            made = app.queries.get(who.tenant, session_id, actor=who.actor)
+            if not _same_session(made, body):
+                raise
+        return s.session_out(made)
+
+    @router.post(
+        "/sessions/transitions",
+        response_model=list[s.SessionOut],
+        tags=[*base_tags, "sessions"],
+        responses=problem_responses(*WRITE),
+        summary="Fire one transition on many sessions, all or nothing",
+    )
+    def fire_many(app: Kit, who: Who, body: s.BulkTransition) -> list[s.SessionOut]:
+        changed = app.sessions.fire_many(
+            who.tenant,
+            body.session_ids,
+            body.transition,
+            actor=who.actor,
+            reason=body.reason,
+            role=body.role,
+        )
+        return [s.session_out(x) for x in changed]
+
+    @router.get(
+        "/sessions/{session_id}",
+        response_model=s.SessionOut,
+        tags=[*base_tags, "sessions"],
+        responses=problem_responses(*READ),
+        summary="Get a session",
+    )
+    def get_session(app: Kit, who: Who, session_id: str) -> s.SessionOut:
+        return s.session_out(app.queries.get(who.tenant, session_id, actor=who.actor))
+
+    @router.patch(
+        "/sessions/{session_id}",
+        response_model=s.SessionOut,
+        tags=[*base_tags, "sessions"],
+        responses=problem_responses(*WRITE),
+        summary="Change a session's title, time or resources",
+    )
+    def update_session(app: Kit, who: Who, session_id: str, body: s.SessionUpdate) -> s.SessionOut:
+        changed = app.sessions.update(who.tenant, session_id, actor=who.actor, **body.model_dump())
+        return s.session_out(changed)
+
+    @router.delete(
+        "/sessions/{session_id}",
+        response_model=s.SessionOut,
+        tags=[*base_tags, "sessions"],
+        responses=problem_responses(*WRITE),
+        summary="Delete a session (returns it as it was)",
+    )
+    def delete_session(
+        app: Kit,
+        who: Who,
+        session_id: str,
+        expected_version: int | None = None,
+    ) -> s.SessionOut:
+        gone = app.sessions.delete(
+            who.tenant, session_id, actor=who.actor, expected_version=expected_version
+        )
+        return s.session_out(gone)
+
+    @router.post(
+        "/sessions/{session_id}/cancel",
+        response_model=s.SessionOut,
+        tags=[*base_tags, "sessions"],
+        responses=problem_responses(*WRITE),
+        summary="Cancel a session",
+    )
+    def cancel_session(
+        app: Kit, who: Who, session_id: str, body: s.SessionCancel | None = None
+    ) -> s.SessionOut:
+        given = body or s.SessionCancel()
+        done = app.sessions.cancel(who.tenant, session_id, actor=who.actor, **given.model_dump())
+        return s.session_out(done)
+
+    @router.post(
+        "/sessions/{session_id}/transitions/{transition}",
+        response_model=s.SessionOut,
+        tags=[*base_tags, "sessions"],
+        responses=problem_responses(*WRITE),
+        summary="Fire a named transition of the session's lifecycle",
+    )
+    def fire(
+        app: Kit, who: Who, session_id: str, transition: str, body: s.Transition | None = None
+    ) -> s.SessionOut:
+        given = body or s.Transition()
+        done = app.sessions.fire(
+            who.tenant, session_id, transition, actor=who.actor, **given.model_dump()
+        )
+        return s.session_out(done)
+
+    # -- series ----------------------------------------------------------------------
+
+    @router.post(
+        "/series",
+        status_code=201,
+        response_model=s.SeriesOut,
+        tags=[*base_tags, "series"],
+        responses=problem_responses(*WRITE),
+        summary="Create a series and generate its first sessions",
+    )
+    def create_series(
+        app: Kit, who: Who, body: s.SeriesCreate, idempotency_key: IdempotencyKey = None
+    ) -> s.SeriesOut:
+        series_id = body.series_id
+        if series_id is None and idempotency_key is not None:
+            series_id = key_id(who.tenant, idempotency_key)
+        items = [item.to_item() for item in body.items]
+        try:
+            made, _ = app.series.create(
+                who.tenant,
+                actor=who.actor,
+                title=body.title,
+                items=items,
+                lifecycle=body.lifecycle,
+                capacity=body.capacity,
+                metadata=body.metadata,
+                series_id=series_id,
+                group=body.group,
+            )
+        except DuplicateSeries:
+            if idempotency_key is None or series_id is None:
+                raise
+            made = app.queries.get_series(who.tenant, series_id, actor=who.actor)
+            asked = (body.title, body.lifecycle, body.capacity, body.group, tuple(items))
+            if asked != (made.title, made.lifecycle, made.capacity, made.group, made.items):
+                raise
+        return s.series_out(made)
+
+    @router.get(
+        "/series/{series_id}",
+        response_model=s.SeriesOut,
+        tags=[*base_tags, "series"],
+        responses=problem_responses(*READ),
+        summary="Get a series",
+    )
+    def get_series(app: Kit, who: Who, series_id: str) -> s.SeriesOut:
+        return s.series_out(app.queries.get_series(who.tenant, series_id, actor=who.actor))
+
+    @router.post(
+        "/series/{series_id}/close",
+        response_model=s.SeriesOut,
+        tags=[*base_tags, "series"],
+        responses=problem_responses(*WRITE),
+        summary="Close a series: its future sessions are removed where nothing holds them",
+    )
+    def close_series(
+        app: Kit, who: Who, series_id: str, expected_version: int | None = None
+    ) -> s.SeriesOut:
+        app.series.close(who.tenant, series_id, actor=who.actor, expected_version=expected_version)
+        return s.series_out(app.queries.get_series(who.tenant, series_id, actor=who.actor))
+
+
+def _same_session(made: Session, body: s.SessionCreate) -> bool:
+    """Whether ``made`` is what ``body`` asks for (a replay, not another request)."""
+    asked: dict[str, object] = {"start": body.start, "end": body.end}
+    found: dict[str, object] = {"start": made.span.start, "end": made.span.end}
+    optional = {
+        "title": made.title,
+        "series_id": made.series_id,
+        "tz": made.tz,
+        "lifecycle": made.lifecycle,
+        "capacity": made.capacity,
+        "resources": sorted(str(r) for r in made.resources),
+        "metadata": dict(made.metadata),
+    }
+    for name, value in optional.items():
+        given = getattr(body, name)
+        if given is not None:
+            asked[name] = sorted(given) if name == "resources" else given
+            found[name] = value
+    return asked == found

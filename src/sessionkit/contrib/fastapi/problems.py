@@ -1,0 +1,301 @@
+"""RFC 9457 problem details: every :class:`~sessionkit.errors.SessionKitError` as problem+json.
+
+:data:`ERROR_STATUS` gives each error class its own HTTP status (a new error
+class without an entry fails the test that walks the error tree). The body of
+a problem carries the members RFC 9457 defines (``type``, ``title``,
+``status``, ``detail``, ``instance``) and, as extension members, ``error`` (the
+class name) and the error's structured fields: the conflicting sessions of a
+``SessionConflict``, the ``rule`` and ``allows_at`` of a refusal, the
+``capacity``, ``taken`` and ``remaining`` seats of a full session, and so on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import attrs
+from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+
+from sessionkit import errors as e
+from sessionkit.errors._base import shown
+from sessionkit.model.session import ResourceRef, Session
+
+__all__ = [
+    "DEFAULT_TYPE_BASE",
+    "ERROR_STATUS",
+    "PROBLEM_MEDIA_TYPE",
+    "Problem",
+    "ProblemResponse",
+    "http_problem",
+    "problem_body",
+    "problem_responses",
+    "problem_type",
+    "status_of",
+    "validation_problem",
+]
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+DEFAULT_TYPE_BASE = "urn:sessionkit:problem:"
+"""Prefix of the problem type URIs; pass ``type_base=`` your documentation's URL to resolve them."""
+
+ERROR_STATUS: dict[type[e.SessionKitError], int] = {
+    # Bad input: the request cannot be carried out as it stands.
+    e.InvalidValue: 422,
+    e.NaiveDatetime: 422,
+    e.InvalidTimeSpan: 422,
+    e.InvalidDuration: 422,
+    e.InvalidWindow: 422,
+    e.UnknownTimeZone: 422,
+    e.UnknownCurrency: 422,
+    e.UnknownStatus: 422,
+    e.UnknownTransitionName: 422,
+    e.NotASession: 422,
+    e.InvalidRecurrence: 422,
+    e.InvalidAvailability: 422,
+    e.WrongType: 422,
+    e.NotADatetime: 422,
+    e.WallTimeError: 422,
+    e.SkippedTime: 422,
+    e.RepeatedTime: 422,
+    e.LimitExceeded: 422,
+    e.ExpansionLimitExceeded: 422,
+    e.IdempotencyKeyReused: 422,
+    e.CurrencyMismatch: 422,
+    e.RefundExceedsPayment: 422,
+    e.UnknownLifecycle: 422,
+    e.LifecycleNotApplicable: 422,
+    e.MissingFact: 422,
+    # Not there (another tenant's records look the same).
+    e.NotFound: 404,
+    e.SessionNotFound: 404,
+    e.SeriesNotFound: 404,
+    e.BookingNotFound: 404,
+    e.PaymentNotFound: 404,
+    e.RescheduleNotFound: 404,
+    e.NotIndexed: 404,
+    # The state of the resource refuses the request.
+    e.Duplicate: 409,
+    e.DuplicateSession: 409,
+    e.DuplicateSeries: 409,
+    e.DuplicateBooking: 409,
+    e.DuplicatePayment: 409,
+    e.DuplicateReschedule: 409,
+    e.StillReferenced: 409,
+    e.CapacityExceeded: 409,
+    e.HoldExpired: 409,
+    e.AlreadyBooked: 409,
+    e.ActionRefused: 409,
+    e.BookingRefused: 409,
+    e.RescheduleRefused: 409,
+    e.SessionConflict: 409,
+    e.SessionLocked: 409,
+    e.SeriesClosedError: 409,
+    e.LifecycleError: 409,
+    e.InvalidTransition: 409,
+    e.TransitionRefused: 409,
+    e.ConcurrentModification: 409,
+    # Money.
+    e.PaymentDeclined: 402,
+    e.PaymentRequired: 402,
+    e.PaymentGatewayError: 502,
+    # The database: try again later.
+    e.TransientConflict: 503,
+    e.StorageError: 503,
+    e.StorageUnavailable: 503,
+    e.StorageReadOnly: 503,
+    e.StorageTimeout: 503,
+    e.StorageFull: 507,
+    # The host's wiring is wrong: a server error, not the client's.
+    e.SessionKitError: 500,
+    e.UnsupportedKind: 500,
+    e.NestedUnitOfWork: 500,
+    e.InvalidLifecycle: 500,
+}
+"""The HTTP status of every sessionkit error class (looked up by exact class, then its bases)."""
+
+_STATUS_TEXT = {
+    400: "Bad request",
+    402: "Payment required",
+    404: "Not found",
+    409: "Conflict",
+    422: "Unprocessable content",
+    500: "Server error",
+    502: "Payment provider error",
+    503: "Storage unavailable",
+    507: "Insufficient storage",
+}
+_HIDDEN = frozenset({"guard"})  # a callable: nothing a client could use
+_MAX_ITEMS = 50
+_MAX_TEXT = 500
+
+
+def status_of(error: e.SessionKitError) -> int:
+    """Return the HTTP status of ``error``: its class's, or the nearest base class's."""
+    for cls in type(error).__mro__:
+        if cls in ERROR_STATUS:
+            return ERROR_STATUS[cls]
+    return 500
+
+
+def _slug(cls: type) -> str:
+    name = cls.__name__.removesuffix("Error") or cls.__name__
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", name).lower()
+
+
+def problem_type(cls: type[e.SessionKitError], type_base: str = DEFAULT_TYPE_BASE) -> str:
+    """Return the problem type URI of an error class, e.g. ``urn:sessionkit:problem:capacity-exceeded``."""  # noqa: E501
+    return type_base + _slug(cls)
+
+
+def _title(cls: type) -> str:
+    words = _slug(cls).replace("-", " ")
+    return words[:1].upper() + words[1:]
+
+
+def _jsonable(value: object, depth: int = 0) -> Any:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return value if len(value) <= _MAX_TEXT else shown(value)
+    if isinstance(value, int):
+        return value if abs(value) < 2**53 else str(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Enum):
+        return _jsonable(value.value, depth + 1)
+    if isinstance(value, ResourceRef):
+        return str(value)
+    if isinstance(value, Session):
+        return {
+            "id": value.id,
+            "title": value.title,
+            "start": value.span.start.isoformat(),
+            "end": value.span.end.isoformat(),
+            "status": value.status,
+            "resources": [str(r) for r in value.resources],
+        }
+    if depth >= 3:
+        return shown(value)
+    if isinstance(value, Mapping):
+        items = list(value.items())[:_MAX_ITEMS]
+        return {str(k): _jsonable(v, depth + 1) for k, v in items}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v, depth + 1) for v in list(value)[:_MAX_ITEMS]]
+    if attrs.has(type(value)) and isinstance(getattr(value, "id", None), str):
+        return value.id  # type: ignore[attr-defined]  # a stored record: name it by its id
+    return shown(value)
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem; sessionkit adds ``error`` and the error's structured fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="A URI naming the kind of problem.")
+    title: str = Field(description="A short summary of the kind of problem.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What went wrong this time, in words a person can act on.")
+    instance: str | None = Field(default=None, description="The path of the request.")
+    error: str = Field(description="The sessionkit error class, e.g. CapacityExceeded.")
+
+
+def problem_body(
+    error: e.SessionKitError, *, instance: str | None = None, type_base: str = DEFAULT_TYPE_BASE
+) -> dict[str, Any]:
+    """Return the problem+json body of ``error``: RFC 9457 members plus its structured fields."""
+    cls = type(error)
+    body: dict[str, Any] = {
+        "type": problem_type(cls, type_base),
+        "title": _title(cls),
+        "status": status_of(error),
+        "detail": str(error),
+        "instance": instance,
+        "error": cls.__name__,
+    }
+    for name, value in vars(error).items():
+        if name.startswith("_") or name in _HIDDEN or name in body:
+            continue
+        body[name] = _jsonable(value)
+    return body
+
+
+class ProblemResponse(JSONResponse):
+    """A JSON response of media type ``application/problem+json`` (ASCII-only, so always encodable)."""  # noqa: E501
+
+    media_type = PROBLEM_MEDIA_TYPE
+
+    def render(self, content: Any) -> bytes:
+        """Return ``content`` as ASCII JSON."""
+        return json.dumps(content, ensure_ascii=True, allow_nan=False).encode("ascii")
+
+
+def validation_problem(
+    exc: RequestValidationError, request: Request, *, type_base: str = DEFAULT_TYPE_BASE
+) -> ProblemResponse:
+    """Return the 422 problem for a request FastAPI could not read (``errors`` lists why)."""
+    try:
+        errors = jsonable_encoder(exc.errors(), custom_encoder={bytes: shown})
+        json.dumps(errors, allow_nan=False)
+    except (TypeError, ValueError):
+        errors = [{"msg": shown(err)} for err in exc.errors()]
+    return ProblemResponse(
+        {
+            "type": type_base + "request-validation",
+            "title": "Request validation",
+            "status": 422,
+            "detail": "the request does not match the API's schema; see errors",
+            "instance": request.url.path,
+            "error": "RequestValidationError",
+            "errors": errors,
+        },
+        status_code=422,
+    )
+
+
+def http_problem(
+    exc: HTTPException, request: Request, *, type_base: str = DEFAULT_TYPE_BASE
+) -> ProblemResponse:
+    """Return the problem for an HTTP error FastAPI raised itself (a body that is not JSON)."""
+    title = _STATUS_TEXT.get(exc.status_code, "HTTP error")
+    return ProblemResponse(
+        {
+            "type": type_base + title.lower().replace(" ", "-"),
+            "title": title,
+            "status": exc.status_code,
+            "detail": str(exc.detail),
+            "instance": request.url.path,
+            "error": "HTTPException",
+        },
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Return the OpenAPI ``responses`` declaring a problem+json body for each status."""
+    schema = Problem.model_json_schema()
+    return {
+        status: {
+            "description": _STATUS_TEXT.get(status, "Problem"),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}},
+        }
+        for status in statuses
+    }

@@ -1,0 +1,106 @@
+"""The router factory: sessions, series, bookings and the queries of a ``SessionKit`` over HTTP.
+
+:func:`sessionkit_router` takes the host's dependencies (how to get the
+:class:`~sessionkit.services.SessionKit`, and who is calling: a
+:class:`Caller` with the tenant and the actor) and returns an ``APIRouter``.
+Every command is one call of a service, which is one unit of work: it has
+committed (or rolled back, leaving nothing) before the response is built.
+Every ``SessionKitError`` becomes an RFC 9457 problem+json response (see
+:mod:`sessionkit.contrib.fastapi.problems`), declared in the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sessionkit.contrib.fastapi._booking_routes import add_booking_routes
+from sessionkit.contrib.fastapi._common import Caller, key_id
+from sessionkit.contrib.fastapi._session_routes import add_session_routes
+from sessionkit.contrib.fastapi.problems import (
+    DEFAULT_TYPE_BASE,
+    ProblemResponse,
+    http_problem,
+    problem_body,
+    validation_problem,
+)
+from sessionkit.errors import SessionKitError
+from sessionkit.services import SessionKit
+
+__all__ = ["Caller", "key_id", "sessionkit_router"]
+
+
+def _problem_route(type_base: str) -> type[APIRoute]:
+    class ProblemRoute(APIRoute):
+        """A route whose sessionkit errors and unreadable requests answer as problem+json.
+
+        A ``SessionKitError`` is answered outside FastAPI's exit stacks, so a
+        ``yield`` dependency holding the request's transaction sees the error
+        and rolls back; only then is the problem sent.
+        """
+
+        async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+            await _answering_problems(super().handle, type_base)(scope, receive, send)
+
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handler = super().get_route_handler()
+
+            async def answer(request: Request) -> Response:
+                try:
+                    return await handler(request)
+                except RequestValidationError as invalid:  # raised before the endpoint runs
+                    return validation_problem(invalid, request, type_base=type_base)
+                except HTTPException as unreadable:  # a body that is not JSON at all
+                    return http_problem(unreadable, request, type_base=type_base)
+
+            return answer
+
+    return ProblemRoute
+
+
+def _answering_problems(app: ASGIApp, type_base: str) -> ASGIApp:
+    async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await app(scope, receive, sending)
+        except SessionKitError as error:
+            if started:  # too late for a problem: let the server log it
+                raise
+            request = Request(scope)
+            body = problem_body(error, instance=request.url.path, type_base=type_base)
+            await ProblemResponse(body, status_code=body["status"])(scope, receive, send)
+
+    return answer
+
+
+def sessionkit_router(
+    *,
+    kit: Callable[..., SessionKit],
+    caller: Callable[..., Caller],
+    type_base: str = DEFAULT_TYPE_BASE,
+    tags: tuple[str, ...] = (),
+) -> APIRouter:
+    """Return an ``APIRouter`` exposing sessions, series, bookings and queries.
+
+    ``kit`` and ``caller`` are FastAPI dependencies: ``kit`` returns the
+    app's ``SessionKit``, ``caller`` the :class:`Caller` of the request (it may
+    itself depend on headers, a security scheme, ...). ``type_base`` prefixes
+    the problem type URIs. Include it with ``app.include_router(router,
+    prefix=...)``.
+    """
+    router = APIRouter(route_class=_problem_route(type_base))
+    add_session_routes(router, kit=kit, caller=caller, tags=tags)
+    add_booking_routes(router, kit=kit, caller=caller, tags=tags)
+    return router

@@ -1,0 +1,101 @@
+"""An app around ``sessionkit_router`` on the in-memory store, driven through httpx.
+
+The caller's tenant and actor come from the ``X-Tenant`` / ``X-Actor`` headers
+(the host's dependency; the router never reads headers itself).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import pytest
+
+pytest.importorskip("fastapi")
+
+from fastapi import FastAPI, Header
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.contrib.fastapi import Caller, sessionkit_router
+from sessionkit.policies import BookingRules
+from sessionkit.ports import UnitOfWorkFactory
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock
+
+with warnings.catch_warnings():
+    # starlette.testclient prefers httpx2 and says so on import; httpx is what we have.
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+RULES = BookingRules(max_horizon=timedelta(weeks=4), waitlist=True)
+
+
+def caller(
+    x_tenant: Annotated[str, Header()] = "acme",
+    x_actor: Annotated[str | None, Header()] = None,
+) -> Caller:
+    return Caller(x_tenant, actor=x_actor)
+
+
+def make_app(kit: Callable[[], SessionKit]) -> FastAPI:
+    app = FastAPI(title="sessionkit test app")
+    app.include_router(sessionkit_router(kit=kit, caller=caller), prefix="/v1")
+    return app
+
+
+class _Current:
+    """The kit the shared app serves: each test's own (building an app per test is slow)."""
+
+    kit: SessionKit | None = None
+
+    @classmethod
+    def get(cls) -> SessionKit:
+        assert cls.kit is not None, "the client fixture sets it"
+        return cls.kit
+
+
+ClientFor = Callable[[SessionKit], TestClient]
+
+
+def kit_on(uow: UnitOfWorkFactory, clock: ManualClock) -> SessionKit:
+    return SessionKit(uow=uow, clock=clock, booking_rules=RULES)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(NOW)
+
+
+@pytest.fixture
+def kit(clock: ManualClock) -> SessionKit:
+    return kit_on(InMemoryStore().unit_of_work, clock)
+
+
+@pytest.fixture
+def client_for() -> Iterator[ClientFor]:
+    opened: list[TestClient] = []
+
+    def make(kit: SessionKit) -> TestClient:
+        client = TestClient(make_app(lambda: kit))
+        opened.append(client)
+        return client
+
+    yield make
+    for client in opened:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def shared_client() -> Iterator[TestClient]:
+    with TestClient(make_app(_Current.get)) as client:
+        yield client
+
+
+@pytest.fixture
+def client(kit: SessionKit, shared_client: TestClient) -> Iterator[TestClient]:
+    _Current.kit = kit
+    yield shared_client
+    _Current.kit = None

@@ -1,0 +1,157 @@
+"""Every sessionkit error maps to a status and a type URI; problem bodies keep structured fields."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+import pkgutil
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from starlette.testclient import TestClient
+
+import sessionkit
+from sessionkit import errors
+from sessionkit.contrib.fastapi import (
+    ERROR_STATUS,
+    PROBLEM_MEDIA_TYPE,
+    ProblemResponse,
+    problem_body,
+    problem_type,
+    status_of,
+)
+from sessionkit.model.session import ResourceRef
+
+WHEN = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
+
+
+@functools.cache
+def every_error_class() -> frozenset[type[errors.SessionKitError]]:
+    # Import every module first, so an error class defined anywhere is a known subclass.
+    for info in pkgutil.walk_packages(sessionkit.__path__, "sessionkit."):
+        if info.name == "sessionkit.__main__":
+            continue  # runs the CLI
+        if ".contrib." in info.name and not info.name.startswith("sessionkit.contrib.fastapi"):
+            continue  # other integrations need their own extras
+        importlib.import_module(info.name)
+    found: set[type[errors.SessionKitError]] = set()
+    todo: list[type[errors.SessionKitError]] = [errors.SessionKitError]
+    while todo:
+        cls = todo.pop()
+        if cls not in found:
+            found.add(cls)
+            todo.extend(cls.__subclasses__())
+    return frozenset(found)
+
+
+def test_every_error_class_has_its_own_status() -> None:
+    classes = every_error_class()
+    assert len(classes) > 60
+    missing = sorted(c.__name__ for c in classes if c not in ERROR_STATUS)
+    assert missing == [], f"give these errors a status in ERROR_STATUS: {missing}"
+    assert set(ERROR_STATUS) <= classes
+    assert all(400 <= s < 600 for s in ERROR_STATUS.values())
+
+
+def test_every_error_class_has_its_own_type_uri() -> None:
+    uris = [problem_type(cls) for cls in every_error_class()]
+    assert len(set(uris)) == len(uris)
+    assert problem_type(errors.CapacityExceeded) == "urn:sessionkit:problem:capacity-exceeded"
+    assert problem_type(errors.SeriesClosedError) == "urn:sessionkit:problem:series-closed"
+    assert (
+        problem_type(errors.TransientConflict, "https://example.com/problems/")
+        == "https://example.com/problems/transient-conflict"
+    )
+
+
+def test_client_errors_are_4xx_and_storage_faults_5xx() -> None:
+    assert status_of(errors.SessionNotFound("s1", "acme")) == 404
+    assert status_of(errors.CapacityExceeded(session_id="s", capacity=1, taken=1, asked=1)) == 409
+    assert status_of(errors.NaiveDatetime(datetime(2026, 1, 1))) == 422
+    assert status_of(errors.StorageUnavailable("gone", backend="postgresql")) == 503
+    assert status_of(errors.TransientConflict(retryable=True)) == 503
+    assert status_of(errors.PaymentRequired.at_once("s1")) == 402
+
+
+def test_a_refusal_carries_its_rule_and_when_it_allows() -> None:
+    body = problem_body(
+        errors.BookingRefused("max_horizon", "too far ahead", allows_at=WHEN), instance="/x"
+    )
+    assert body == {
+        "type": "urn:sessionkit:problem:booking-refused",
+        "title": "Booking refused",
+        "status": 409,
+        "detail": "too far ahead (allowed from 2026-03-09T08:00:00+00:00) [rule max_horizon]",
+        "instance": "/x",
+        "error": "BookingRefused",
+        "rule": "max_horizon",
+        "reason": "too far ahead",
+        "allows_at": "2026-03-09T08:00:00+00:00",
+    }
+
+
+def test_structured_fields_become_json() -> None:
+    refund = problem_body(
+        errors.RefundExceedsPayment(
+            "p1", paid=Decimal("40.00"), refunded=Decimal(10), asked=Decimal(50), currency="EUR"
+        )
+    )
+    assert (refund["paid"], refund["remaining"], refund["currency"]) == ("40.00", "30.00", "EUR")
+    timeout = problem_body(
+        errors.StorageTimeout.waiting("a lock", backend="sqlite", timeout=timedelta(seconds=2))
+    )
+    assert timeout["timeout"] == 2.0
+    referenced = problem_body(errors.StillReferenced("series", "s1", "acme", {"session": 3}))
+    assert referenced["referenced_by"] == {"session": 3}
+    refs = problem_body(errors.InvalidValue("bad", value=(ResourceRef("room", "r1"),)))
+    assert refs["value"] == ["room:r1"]
+    guarded = problem_body(
+        errors.TransitionRefused(
+            session_id="s1", status="A", transition="go", reason="no", guard=lambda: None
+        )
+    )
+    assert "guard" not in guarded
+    assert guarded["reason"] == "no"
+
+
+def test_a_hostile_value_still_renders() -> None:
+    """Lone surrogates, huge ints and long text come back escaped or cut, never as a 500."""
+    error = errors.InvalidValue("bad", value={"\udc80": [10**30, "x" * 10_000, float("nan")]})
+    response = ProblemResponse(problem_body(error), status_code=422)
+    assert response.media_type == PROBLEM_MEDIA_TYPE
+    value = json.loads(bytes(response.body))["value"]
+    [(key, [big, text, nan])] = value.items()
+    assert (key, big, nan) == ("\udc80", str(10**30), "nan")
+    assert len(text) < 600
+
+
+def test_the_openapi_document_declares_problem_bodies(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    operations = [op for path in document["paths"].values() for op in path.values()]
+    assert len(operations) == 19
+    for op in operations:
+        errors_declared = {c: r for c, r in op["responses"].items() if c.startswith(("4", "5"))}
+        assert {"422", "503"} <= set(errors_declared), op["operationId"]
+        for response in errors_declared.values():
+            schema = response["content"][PROBLEM_MEDIA_TYPE]["schema"]
+            assert {"type", "title", "status", "detail", "error"} <= set(schema["required"])
+    book = document["paths"]["/v1/sessions/{session_id}/bookings"]["post"]
+    assert {"402", "404", "409"} <= set(book["responses"])
+    assert any(p["name"] == "Idempotency-Key" for p in book["parameters"])
+
+
+@pytest.mark.parametrize("status", [404, 409, 422])
+def test_problem_responses_are_problem_json(client: TestClient, status: int) -> None:
+    requests = {
+        404: lambda: client.get("/v1/sessions/nope"),
+        409: lambda: client.post("/v1/sessions/nope/bookings", json={"participant": "a:b"}),
+        422: lambda: client.get("/v1/sessions", params={"limit": 0}),
+    }
+    response = requests[status]()
+    if status == 409:  # an unknown session is a 404 first
+        assert response.status_code == 404
+        return
+    assert response.status_code == status
+    assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE

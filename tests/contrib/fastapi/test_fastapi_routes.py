@@ -1,0 +1,383 @@
+"""Every route of ``sessionkit_router`` through httpx, on the in-memory store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock
+
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+"""The clock fixture's instant."""
+
+PROBLEM = "application/problem+json"
+
+
+def at(hours: float) -> str:
+    return (NOW + timedelta(hours=hours)).isoformat()
+
+
+def new_session(client: TestClient, hours: float = 24, **extra: Any) -> dict[str, Any]:
+    body = {"start": at(hours), "end": at(hours + 1), "lifecycle": "lms", **extra}
+    response = client.post("/v1/sessions", json=body)
+    assert response.status_code == 201, response.text
+    made: dict[str, Any] = response.json()
+    return made
+
+
+def problem(response: Any, status: int, error: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["error"] == error
+    assert body["type"].endswith(":" + body["type"].rsplit(":", 1)[1])
+    assert body["detail"]
+    return body
+
+
+# -- sessions ---------------------------------------------------------------------------
+
+
+def test_a_session_is_created_read_changed_cancelled_and_deleted(client: TestClient) -> None:
+    made = new_session(client, title="Algebra", resources=["room:r1"], capacity=3)
+    assert (made["title"], made["resources"], made["capacity"]) == ("Algebra", ["room:r1"], 3)
+    assert made["start"] == "2026-03-03T08:00:00Z"
+    assert made["status"] == "SCHEDULED"
+
+    got = client.get(f"/v1/sessions/{made['id']}").json()
+    assert got == made
+
+    changed = client.patch(
+        f"/v1/sessions/{made['id']}", json={"title": "Geometry", "expected_version": 1}
+    ).json()
+    assert (changed["title"], changed["version"]) == ("Geometry", 2)
+
+    stale = client.patch(f"/v1/sessions/{made['id']}", json={"title": "X", "expected_version": 1})
+    problem(stale, 409, "ConcurrentModification")
+
+    cancelled = client.post(f"/v1/sessions/{made['id']}/cancel", json={"reason": "ill"})
+    assert cancelled.json()["status"] == "CANCELED"
+
+    other = new_session(client, 48)
+    gone = client.delete(f"/v1/sessions/{other['id']}")
+    assert gone.status_code == 200
+    assert gone.json()["id"] == other["id"]
+    problem(client.get(f"/v1/sessions/{other['id']}"), 404, "SessionNotFound")
+
+
+def test_a_named_transition_and_a_bulk_transition(client: TestClient) -> None:
+    one, two = new_session(client, 24), new_session(client, 48)
+    fired = client.post(f"/v1/sessions/{one['id']}/transitions/cancel", json={"reason": "x"})
+    assert fired.json()["status"] == "CANCELED"
+    unknown = client.post(f"/v1/sessions/{two['id']}/transitions/fly")
+    body = problem(unknown, 409, "InvalidTransition")
+    assert body["transition"] == "fly"
+    assert "cancel" in body["allowed"]
+
+    three = new_session(client, 72)
+    bulk = client.post(
+        "/v1/sessions/transitions",
+        json={"session_ids": [two["id"], three["id"]], "transition": "cancel"},
+    )
+    assert [s["status"] for s in bulk.json()] == ["CANCELED", "CANCELED"]
+
+
+def test_a_failed_command_leaves_nothing(client: TestClient) -> None:
+    """A bulk transition is one unit of work: one unknown session, and none is changed."""
+    one, two = new_session(client, 24), new_session(client, 48)
+    refused = client.post(
+        "/v1/sessions/transitions",
+        json={"session_ids": [one["id"], "nope", two["id"]], "transition": "cancel"},
+    )
+    problem(refused, 404, "SessionNotFound")
+    statuses = [client.get(f"/v1/sessions/{s['id']}").json()["status"] for s in (one, two)]
+    assert statuses == ["SCHEDULED", "SCHEDULED"]
+
+
+def test_a_conflict_names_the_sessions_in_the_way(client: TestClient) -> None:
+    first = new_session(client, 24, resources=["teacher:t1"], title="A")
+    clash = client.post(
+        "/v1/sessions",
+        json={"start": at(24.5), "end": at(25.5), "lifecycle": "lms", "resources": ["teacher:t1"]},
+    )
+    body = problem(clash, 409, "SessionConflict")
+    assert body["type"] == "urn:sessionkit:problem:session-conflict"
+    assert body["instance"] == "/v1/sessions"
+    assert [c["id"] for c in body["conflicts"]] == [first["id"]]
+    assert body["conflicts"][0]["resources"] == ["teacher:t1"]
+    assert body["conflicts"][0]["start"] == "2026-03-03T08:00:00+00:00"
+
+
+def test_bad_input_is_a_problem_not_a_500(client: TestClient) -> None:
+    naive = client.post(
+        "/v1/sessions", json={"start": "2026-03-03T08:00:00", "end": at(25), "lifecycle": "lms"}
+    )
+    body = problem(naive, 422, "RequestValidationError")
+    assert body["errors"][0]["loc"] == ["body", "start"]
+
+    backwards = client.post(
+        "/v1/sessions", json={"start": at(25), "end": at(24), "lifecycle": "lms"}
+    )
+    assert problem(backwards, 422, "InvalidTimeSpan")["expected"] == "end strictly after start"
+
+    no_lifecycle = client.post("/v1/sessions", json={"start": at(24), "end": at(25)})
+    problem(no_lifecycle, 422, "InvalidValue")
+
+    unknown = client.post(
+        "/v1/sessions", json={"start": at(24), "end": at(25), "lifecycle": "nope"}
+    )
+    assert problem(unknown, 422, "UnknownLifecycle")["name"] == "nope"
+
+    naive_query = client.get("/v1/sessions", params={"start_from": "2026-03-03T08:00"})
+    assert problem(naive_query, 422, "NaiveDatetime")["name"] == "start_from"
+
+
+def test_the_tenant_comes_from_the_caller(client: TestClient) -> None:
+    mine = new_session(client)
+    theirs = client.get(f"/v1/sessions/{mine['id']}", headers={"X-Tenant": "other"})
+    body = problem(theirs, 404, "SessionNotFound")
+    assert body["tenant"] == "other"
+    assert client.get("/v1/sessions", headers={"X-Tenant": "other"}).json()["total"] == 0
+
+
+def test_the_actor_comes_from_the_caller(client: TestClient, kit: SessionKit) -> None:
+    made = client.post(
+        "/v1/sessions",
+        json={"start": at(24), "end": at(25), "lifecycle": "lms"},
+        headers={"X-Actor": "ann"},
+    ).json()
+    assert kit.queries.get("acme", made["id"]).created_by == "ann"
+
+
+# -- paging -----------------------------------------------------------------------------
+
+
+def test_session_pages_are_keyset_and_stable_under_inserts(client: TestClient) -> None:
+    ids = [new_session(client, 24 * day)["id"] for day in range(1, 6)]
+    first = client.get("/v1/sessions", params={"limit": 2}).json()
+    assert [s["id"] for s in first["items"]] == ids[:2]
+    assert first["total"] == 5
+
+    # Sessions inserted before the cursor's position neither repeat nor shift the next page.
+    new_session(client, 1)
+    new_session(client, 30)
+    second = client.get("/v1/sessions", params={"limit": 2, "cursor": first["next_cursor"]})
+    assert [s["id"] for s in second.json()["items"]] == ids[2:4]
+
+    wrong_order = client.get(
+        "/v1/sessions", params={"limit": 2, "cursor": first["next_cursor"], "sort": "title"}
+    )
+    problem(wrong_order, 422, "InvalidValue")
+    problem(client.get("/v1/sessions", params={"cursor": "garbage"}), 422, "InvalidValue")
+
+
+def test_session_filters(client: TestClient) -> None:
+    a = new_session(client, 24, title="Alpha", resources=["room:r1"])
+    new_session(client, 48, title="Beta", resources=["room:r2"])
+    by_room = client.get("/v1/sessions", params={"resource": "room:r1"}).json()
+    assert [s["id"] for s in by_room["items"]] == [a["id"]]
+    by_text = client.get("/v1/sessions", params={"search": "bet"}).json()
+    assert [s["title"] for s in by_text["items"]] == ["Beta"]
+    newest = client.get("/v1/sessions", params={"sort": "start", "descending": True}).json()
+    assert [s["title"] for s in newest["items"]] == ["Beta", "Alpha"]
+
+
+# -- series -----------------------------------------------------------------------------
+
+SERIES: dict[str, Any] = {
+    "title": "Chemistry A",
+    "lifecycle": "lms",
+    "capacity": 4,
+    "items": [
+        {
+            "id": "mon",
+            "rrule": "FREQ=WEEKLY;BYDAY=MO;COUNT=3",
+            "start": "2026-03-09T18:00:00",
+            "tz": "Europe/Berlin",
+            "duration_minutes": 90,
+            "resources": ["teacher:t1"],
+        }
+    ],
+}
+
+
+def test_a_series_is_created_with_its_sessions_then_closed(client: TestClient) -> None:
+    response = client.post("/v1/series", json=SERIES)
+    assert response.status_code == 201, response.text
+    series = response.json()
+    assert series["items"][0]["rrule"].startswith("FREQ=WEEKLY")
+    assert series["items"][0]["duration_minutes"] == 90
+    assert client.get(f"/v1/series/{series['id']}").json() == series
+
+    sessions = client.get("/v1/sessions", params={"series_id": series["id"]}).json()["items"]
+    assert [s["start"] for s in sessions] == [
+        "2026-03-09T17:00:00Z",
+        "2026-03-16T17:00:00Z",
+        "2026-03-23T17:00:00Z",
+    ]
+    closed = client.post(f"/v1/series/{series['id']}/close").json()
+    assert closed["status"] == "closed"
+    problem(client.get("/v1/series/nope"), 404, "SeriesNotFound")
+
+
+def test_a_bad_rule_is_a_problem(client: TestClient) -> None:
+    bad = {**SERIES, "items": [{**SERIES["items"][0], "rrule": "FREQ=SOMETIMES"}]}
+    body = problem(client.post("/v1/series", json=bad), 422, "InvalidRecurrence")
+    assert body["part"] == "FREQ"
+
+
+# -- idempotency ------------------------------------------------------------------------
+
+
+def test_an_idempotency_key_replays_a_booking(client: TestClient, kit: SessionKit) -> None:
+    slot = new_session(client, capacity=3)
+    key = {"Idempotency-Key": "order-1"}
+    first = client.post(
+        f"/v1/sessions/{slot['id']}/bookings", json={"participant": "student:ann"}, headers=key
+    )
+    again = client.post(
+        f"/v1/sessions/{slot['id']}/bookings", json={"participant": "student:ann"}, headers=key
+    )
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert len(kit.bookings.for_session("acme", slot["id"])) == 1
+
+    other = client.post(
+        f"/v1/sessions/{slot['id']}/bookings", json={"participant": "student:bob"}, headers=key
+    )
+    body = problem(other, 422, "IdempotencyKeyReused")
+    assert (body["key"], body["booking_id"]) == ("order-1", first.json()["id"])
+
+
+def test_an_idempotency_key_replays_a_session_and_a_series(client: TestClient) -> None:
+    key = {"Idempotency-Key": "create-1"}
+    body = {"start": at(24), "end": at(25), "lifecycle": "lms", "resources": ["room:r1"]}
+    first = client.post("/v1/sessions", json=body, headers=key)
+    again = client.post("/v1/sessions", json=body, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert client.get("/v1/sessions").json()["total"] == 1
+    changed = client.post("/v1/sessions", json={**body, "end": at(26)}, headers=key)
+    problem(changed, 409, "DuplicateSession")
+
+    made = client.post("/v1/series", json=SERIES, headers=key)
+    replay = client.post("/v1/series", json=SERIES, headers=key)
+    assert made.status_code == replay.status_code == 201
+    assert made.json() == replay.json()
+    other = client.post("/v1/series", json={**SERIES, "title": "Other"}, headers=key)
+    problem(other, 409, "DuplicateSeries")
+
+
+# -- bookings ---------------------------------------------------------------------------
+
+
+def test_bookings_are_made_confirmed_listed_and_cancelled(client: TestClient) -> None:
+    slot = new_session(client, capacity=2)
+    url = f"/v1/sessions/{slot['id']}/bookings"
+    held = client.post(url, json={"participant": "student:ann", "hold_minutes": 30}).json()
+    assert held["status"] == "HELD"
+    assert held["hold_expires_at"] == "2026-03-02T08:30:00Z"
+    assert client.get(f"/v1/bookings/{held['id']}").json() == held
+
+    confirmed = client.post(f"/v1/bookings/{held['id']}/confirm").json()
+    assert confirmed["status"] == "CONFIRMED"
+    assert client.post(f"/v1/bookings/{held['id']}/confirm").json() == confirmed
+
+    bob = client.post(url, json={"participant": "student:bob", "confirm": True}).json()
+    # Both made at the clock's one instant: creation ties, so compare as a set.
+    assert {b["id"] for b in client.get(url).json()} == {held["id"], bob["id"]}
+    only_confirmed = client.get(url, params={"status": "CONFIRMED"}).json()
+    assert len(only_confirmed) == 2
+
+    cancelled = client.post(f"/v1/bookings/{bob['id']}/cancel", json={"reason": "sick"}).json()
+    assert cancelled["status"] == "CANCELLED"
+    problem(client.post(f"/v1/bookings/{bob['id']}/cancel"), 409, "InvalidTransition")
+    problem(client.get("/v1/bookings/nope"), 404, "BookingNotFound")
+
+
+def test_a_full_session_is_capacity_exceeded(client: TestClient) -> None:
+    slot = new_session(client, capacity=2)
+    url = f"/v1/sessions/{slot['id']}/bookings"
+    client.post(url, json={"participant": "student:ann", "confirm": True})
+    full = client.post(url, json={"participant": "student:bob", "seats": 2})
+    body = problem(full, 409, "CapacityExceeded")
+    assert (body["capacity"], body["taken"], body["asked"], body["remaining"]) == (2, 1, 2, 1)
+
+    twice = client.post(url, json={"participant": "student:ann"})
+    assert problem(twice, 409, "AlreadyBooked")["participant"] == "student:ann"
+
+
+def test_a_rule_refusal_says_when_it_allows(client: TestClient) -> None:
+    far = new_session(client, 24 * 35)
+    refused = client.post(f"/v1/sessions/{far['id']}/bookings", json={"participant": "student:ann"})
+    body = problem(refused, 409, "BookingRefused")
+    assert body["rule"] == "max_horizon"
+    assert body["allows_at"] == "2026-03-09T08:00:00+00:00"
+    assert body["type"] == "urn:sessionkit:problem:booking-refused"
+
+
+def test_a_hold_run_out_is_hold_expired(client: TestClient, clock: ManualClock) -> None:
+    slot = new_session(client)
+    held = client.post(
+        f"/v1/sessions/{slot['id']}/bookings",
+        json={"participant": "student:ann", "hold_minutes": 5},
+    ).json()
+    clock.set(clock.now() + timedelta(minutes=6))
+    body = problem(client.post(f"/v1/bookings/{held['id']}/confirm"), 409, "HoldExpired")
+    assert body["expired_at"] == "2026-03-02T08:05:00+00:00"
+
+
+def test_participant_pages_are_keyset_and_stable_under_inserts(client: TestClient) -> None:
+    slots = [new_session(client, 24 * day) for day in range(1, 6)]
+    booked = [
+        client.post(
+            f"/v1/sessions/{s['id']}/bookings", json={"participant": "student:ann", "confirm": True}
+        ).json()["id"]
+        for s in slots
+    ]
+    url = "/v1/participants/student:ann/bookings"
+    first = client.get(url, params={"limit": 2}).json()
+    assert [b["id"] for b in first["items"]] == booked[:2]
+
+    early = new_session(client, 2)
+    client.post(f"/v1/sessions/{early['id']}/bookings", json={"participant": "student:ann"})
+    rest: list[str] = []
+    cursor = first["next_cursor"]
+    while cursor is not None:
+        page = client.get(url, params={"limit": 2, "cursor": cursor}).json()
+        rest += [b["id"] for b in page["items"]]
+        cursor = page["next_cursor"]
+    assert rest == booked[2:]
+    problem(client.get(url, params={"cursor": "%%%"}), 422, "InvalidValue")
+
+
+# -- queries ----------------------------------------------------------------------------
+
+
+def test_the_agenda_and_the_bookable_sessions(client: TestClient) -> None:
+    a = new_session(client, 24, resources=["tutor:tina"], capacity=2)
+    new_session(client, 48, resources=["tutor:omar"])
+    window = {"start": at(0), "end": at(24 * 7)}
+    agenda = client.get("/v1/agenda", params={"resource": "tutor:tina", **window}).json()
+    assert [s["id"] for s in agenda] == [a["id"]]
+
+    client.post(f"/v1/sessions/{a['id']}/bookings", json={"participant": "student:ann"})
+    free = client.get("/v1/bookable", params={**window, "resource": "tutor:tina"}).json()
+    assert [(b["session_id"], b["taken"], b["remaining"]) for b in free] == [(a["id"], 1, 1)]
+    none = client.get("/v1/bookable", params={**window, "resource": "tutor:tina", "seats": 2})
+    assert none.json() == []
+
+    naive = client.get(
+        "/v1/agenda", params={"resource": "tutor:tina", "start": "2026-03-02T08:00", "end": at(1)}
+    )
+    assert problem(naive, 422, "NaiveDatetime")["name"] == "start"
+
+
+@pytest.mark.parametrize("path", ["/v1/agenda", "/v1/bookable"])
+def test_queries_need_their_window(client: TestClient, path: str) -> None:
+    problem(client.get(path, params={"resource": "tutor:tina"}), 422, "RequestValidationError")

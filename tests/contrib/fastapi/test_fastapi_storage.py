@@ -1,0 +1,84 @@
+"""On SQLite and PostgreSQL: a command has committed when its response arrives, or left nothing."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine
+from starlette.testclient import TestClient
+
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
+from sessionkit.adapters.sqlalchemy.testing import postgres_schema
+from sessionkit.policies import BookingRules
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock
+
+ClientFor = Callable[[SessionKit], TestClient]
+
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        made = create_engine(f"sqlite:///{tmp_path / 'api.sqlite3'}")
+        create_schema(made)
+        yield made
+        made.dispose()
+        return
+    url = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to run on PostgreSQL")
+    with postgres_schema(url) as made:
+        yield made
+
+
+def fresh_kit(engine: Engine) -> SessionKit:
+    """A kit on a store of its own: it sees only what was committed."""
+    return SessionKit(
+        uow=SqlAlchemyStore(engine).unit_of_work,
+        clock=ManualClock(NOW),
+        booking_rules=BookingRules(),
+    )
+
+
+def at(hours: float) -> str:
+    return (NOW + timedelta(hours=hours)).isoformat()
+
+
+def test_a_response_comes_after_the_commit(engine: Engine, client_for: ClientFor) -> None:
+    client = client_for(fresh_kit(engine))
+    made = client.post("/v1/sessions", json={"start": at(24), "end": at(25), "lifecycle": "lms"})
+    assert made.status_code == 201
+    booked = client.post(
+        f"/v1/sessions/{made.json()['id']}/bookings",
+        json={"participant": "student:ann", "confirm": True},
+        headers={"Idempotency-Key": "k1"},
+    )
+    assert booked.status_code == 201
+
+    reader = fresh_kit(engine)
+    assert reader.queries.get("acme", made.json()["id"]).start.isoformat() == at(24)
+    assert reader.bookings.get("acme", booked.json()["id"]).status == "CONFIRMED"
+
+
+def test_a_failed_command_leaves_nothing(engine: Engine, client_for: ClientFor) -> None:
+    client = client_for(fresh_kit(engine))
+    ids = [
+        client.post(
+            "/v1/sessions", json={"start": at(h), "end": at(h + 1), "lifecycle": "lms"}
+        ).json()["id"]
+        for h in (24, 48)
+    ]
+    refused = client.post(
+        "/v1/sessions/transitions",
+        json={"session_ids": [ids[0], "missing", ids[1]], "transition": "cancel"},
+    )
+    assert refused.status_code == 404
+    assert refused.json()["error"] == "SessionNotFound"
+    reader = fresh_kit(engine)
+    assert [reader.queries.get("acme", i).status for i in ids] == ["SCHEDULED", "SCHEDULED"]
