@@ -1,6 +1,7 @@
 """The LMS example through Django's test client: ``manage.py test courses``."""
 
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.test import TestCase
@@ -11,12 +12,12 @@ from sessionkit.contrib.django.models import SessionRecord
 
 
 def next_monday() -> date:
-    today = get_kit().context.clock.now().date()
+    today: date = get_kit().context.clock.now().date()
     return today + timedelta(days=7 - today.weekday())
 
 
 class LmsTest(TestCase):
-    def create(self, **form: str) -> dict[str, object]:
+    def create(self, **form: str) -> dict[str, Any]:
         fields = {"title": "Chemistry A", "teacher": "ana", "days": "MO,WE", "at": "18:00"}
         fields.update(start=next_monday().isoformat(), **form)
         response = self.client.post("/groups/", fields)
