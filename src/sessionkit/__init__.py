@@ -109,6 +109,7 @@ from sessionkit.services import (
     MaterialiseReport,
     ReconcileReport,
     SessionKit,
+    TickReport,
     TopUpReport,
 )
 from sessionkit.timespan import TimeSpan
@@ -163,6 +164,7 @@ __all__ = [
     "ReconcileReport",
     "CloseReport",
     "AdvanceReport",
+    "TickReport",
     "Limits",
     # errors
     "SessionKitError",

@@ -222,27 +222,34 @@ class SeriesCommands:
     def _top_up_one(
         self, tenant: str, series_id: str, at: datetime, actor: str | None
     ) -> MaterialiseReport | None:
+        with self._ctx.transaction(at) as tx:
+            return self.top_up_in(tx, tx.series.get(tenant, series_id), actor=actor)
+
+    def top_up_in(self, tx: Tx, series: Series, *, actor: str | None) -> MaterialiseReport | None:
+        """Refill ``series`` inside ``tx`` if less than its buffer is generated ahead of ``tx.now``.
+
+        Returns the report, or ``None`` when nothing was due (an inactive
+        series, or one far enough ahead). The tick calls it on series it claimed.
+        """
         ctx = self._ctx
-        with ctx.transaction(at) as tx:
-            series = tx.series.get(tenant, series_id)
-            if not series.is_active:
-                return None
-            begin = check_begin(series, max(at, series_start(series)))
-            reached = series.generated_until
-            if reached is not None and reached - begin >= series.window.buffer:
-                return None
-            target = max(
-                months_after(begin, series.window.initial_months, series_zone(series)),
-                begin + series.window.buffer,
-            )
-            lo = begin if reached is None else max(reached, begin)
-            if lo >= target:
-                return None
-            ctx.limits.check_window(lo, target, f"the window to top up series {series_id!r}")
-            report = materialise_in(ctx, tx, series, TimeSpan(lo, target), actor=actor)
-            tx.series.update(
-                attrs.evolve(series, generated_until=target), expected_version=series.version
-            )
+        if not series.is_active:
+            return None
+        begin = check_begin(series, max(tx.now, series_start(series)))
+        reached = series.generated_until
+        if reached is not None and reached - begin >= series.window.buffer:
+            return None
+        target = max(
+            months_after(begin, series.window.initial_months, series_zone(series)),
+            begin + series.window.buffer,
+        )
+        lo = begin if reached is None else max(reached, begin)
+        if lo >= target:
+            return None
+        ctx.limits.check_window(lo, target, f"the window to top up series {series.id!r}")
+        report = materialise_in(ctx, tx, series, TimeSpan(lo, target), actor=actor)
+        tx.series.update(
+            attrs.evolve(series, generated_until=target), expected_version=series.version
+        )
         return report
 
     @retried
