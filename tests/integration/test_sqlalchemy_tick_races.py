@@ -209,3 +209,40 @@ def test_worker_processes_ticking_at_once_do_every_item_exactly_once(
     assert _rows(race_engine, "SELECT DISTINCT version FROM sessionkit_series") == [(2,)]
     # Nothing was skipped: one more tick finds nothing due.
     assert kit.tick(now=at).idle
+
+
+def test_claim_skips_rows_another_unit_holds(race_engine: Engine) -> None:
+    """PostgreSQL and MariaDB skip a held row; SQLite's second writer waits for the commit."""
+    store = SqlAlchemyStore(race_engine)
+    kit = _kit(race_engine, ManualClock(NOW))
+    ids = [
+        kit.sessions.create_extra(
+            "acme",
+            actor="u",
+            start=NOW + timedelta(hours=n + 1),
+            end=NOW + timedelta(hours=n + 2),
+            lifecycle="lms",
+        ).id
+        for n in range(2)
+    ]
+    first, second = sorted(ids)
+    claimed: list[str] = []
+    with store.unit_of_work() as holder:
+        assert [s.id for s in holder.sessions.claim("acme", [first])] == [first]
+        if race_engine.dialect.name != "sqlite":
+            with store.unit_of_work() as other:
+                claimed = [s.id for s in other.sessions.claim("acme", [first, second])]
+            assert claimed == [second]
+            return
+
+        def wait() -> None:
+            with store.unit_of_work() as other:
+                claimed.extend(s.id for s in other.sessions.claim("acme", [first, second]))
+
+        waiter = threading.Thread(target=wait)
+        waiter.start()
+        waiter.join(timeout=0.5)
+        assert waiter.is_alive()  # BEGIN IMMEDIATE: queued behind the holder
+        holder.commit()
+    waiter.join(timeout=30)
+    assert claimed == [first, second]

@@ -76,7 +76,7 @@ class SessionRepository(Repository[Session], Protocol):
         ...
 
     def due_tenants(self, *, statuses: Iterable[str], start_before: datetime) -> list[str]:
-        """Return the tenants having sessions in ``statuses`` starting before ``start_before``, sorted."""
+        """Return, sorted, the tenants with sessions in ``statuses`` starting before the bound."""
         ...
 
 

@@ -121,7 +121,7 @@ class Repository(Protocol[RecordT]):
         ...
 
     def claim(self, tenant: str, record_ids: Iterable[str]) -> list[RecordT]:
-        """Lock the records among ``record_ids`` that no other unit of work holds; return them by id.
+        """Lock the records among ``record_ids`` no other unit of work holds; return them by id.
 
         The locks last until the unit of work ends, and the records come back as
         last committed. Records held by another unit are left out instead of

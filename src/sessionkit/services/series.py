@@ -72,6 +72,28 @@ def _series_args(
     check_version(expected_version)
 
 
+def top_up_window(series: Series, now: datetime) -> tuple[datetime, datetime] | None:
+    """Return the ``(from, to)`` a top-up at ``now`` generates for ``series``, or ``None``.
+
+    ``None`` for an inactive series, or one with at least ``window.buffer``
+    generated ahead of ``now``; so the tick claims only the series due.
+    """
+    if not series.is_active:
+        return None
+    begin = check_begin(series, max(now, series_start(series)))
+    reached = series.generated_until
+    if reached is not None and reached - begin >= series.window.buffer:
+        return None
+    target = max(
+        months_after(begin, series.window.initial_months, series_zone(series)),
+        begin + series.window.buffer,
+    )
+    lo = begin if reached is None else max(reached, begin)
+    if lo >= target:
+        return None
+    return lo, target
+
+
 class SeriesCommands:
     """Commands on series and their generated sessions; each takes the tenant and the actor."""
 
@@ -232,19 +254,10 @@ class SeriesCommands:
         series, or one far enough ahead). The tick calls it on series it claimed.
         """
         ctx = self._ctx
-        if not series.is_active:
+        window = top_up_window(series, tx.now)
+        if window is None:
             return None
-        begin = check_begin(series, max(tx.now, series_start(series)))
-        reached = series.generated_until
-        if reached is not None and reached - begin >= series.window.buffer:
-            return None
-        target = max(
-            months_after(begin, series.window.initial_months, series_zone(series)),
-            begin + series.window.buffer,
-        )
-        lo = begin if reached is None else max(reached, begin)
-        if lo >= target:
-            return None
+        lo, target = window
         ctx.limits.check_window(lo, target, f"the window to top up series {series.id!r}")
         report = materialise_in(ctx, tx, series, TimeSpan(lo, target), actor=actor)
         tx.series.update(

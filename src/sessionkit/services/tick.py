@@ -38,7 +38,7 @@ from sessionkit.services.bookings import check_batch
 from sessionkit.services.commands import advance_in
 from sessionkit.services.jobs import due_reach
 from sessionkit.services.reschedules import RescheduleCommands
-from sessionkit.services.series import SeriesCommands
+from sessionkit.services.series import SeriesCommands, top_up_window
 
 __all__ = ["MAX_TICK_BATCH", "TICK_KINDS", "TickFailure", "TickReport", "tick"]
 
@@ -255,9 +255,17 @@ def _requests_of(tenant: str, requests: dict[str, RescheduleRequest]) -> Claim[R
     return claim
 
 
+def _top_up_due(run: _Tick, series: Series) -> bool:
+    try:
+        return top_up_window(series, run.at) is not None
+    except Exception as error:  # noqa: BLE001  # reported: one series must not stop the tick
+        run.fail("top_up", series.tenant, series.id, error)
+        return False
+
+
 def _top_up(run: _Tick, tenant: str | None, series: SeriesCommands) -> None:
     with run.ctx.transaction(run.at) as tx:
-        active = [(s.tenant, s.id) for s in tx.series.active(tenant)]
+        due = [(s.tenant, s.id) for s in tx.series.active(tenant) if _top_up_due(run, s)]
 
     def work(tx: Tx, found: Series, counts: _Counts) -> None:
         report = series.top_up_in(tx, found, actor=run.actor)
@@ -265,7 +273,7 @@ def _top_up(run: _Tick, tenant: str | None, series: SeriesCommands) -> None:
             counts.topped_up += 1
             counts.generated += len(report.created)
 
-    for owner, ids in _by_tenant(active).items():
+    for owner, ids in _by_tenant(due).items():
         for chunk in _chunks(ids, run.batch):
             run.run("top_up", owner, chunk, _series_of(owner), work)
 
