@@ -379,6 +379,26 @@ def _reschedules(run: _Tick, tenant: str | None, commands: RescheduleCommands) -
             break
 
 
+def _kinds(kinds: object) -> list[str]:
+    """Return the kinds asked for, checked against :data:`TICK_KINDS`."""
+    choices = ", ".join(TICK_KINDS)
+    if isinstance(kinds, (str, bytes)) or not isinstance(kinds, Iterable):
+        raise WrongType(kinds, name="kinds", expected=f"an iterable of {choices}")
+    wanted: list[str] = []
+    for kind in kinds:
+        if not isinstance(kind, str):
+            raise WrongType(kind, name="kinds", expected=f"kind names among {choices}")
+        if kind not in TICK_KINDS:
+            raise InvalidValue(
+                f"unknown kind of due work {kind[:100]!r}; expected one of {choices}",
+                value=kind,
+                expected=" | ".join(TICK_KINDS),
+            )
+        if kind not in wanted:
+            wanted.append(kind)
+    return wanted
+
+
 def tick(
     ctx: Context,
     *,
@@ -402,16 +422,7 @@ def tick(
         check_tenant(tenant)
     check_actor(actor)
     check_batch(batch, "batch", MAX_TICK_BATCH)
-    if isinstance(kinds, str):
-        raise WrongType(kinds, name="kinds", expected=f"an iterable of {', '.join(TICK_KINDS)}")
-    wanted = list(dict.fromkeys(kinds))
-    for kind in wanted:
-        if kind not in TICK_KINDS:
-            raise InvalidValue(
-                f"unknown kind of due work {kind!r}; expected one of {', '.join(TICK_KINDS)}",
-                value=kind,
-                expected=" | ".join(TICK_KINDS),
-            )
+    wanted = _kinds(kinds)
     if progress is not None and not callable(progress):
         raise WrongType(progress, name="progress", expected="a callable taking a TickReport")
     run = _Tick(ctx, at=ctx.at(now, "now"), batch=batch, actor=actor, progress=progress)
