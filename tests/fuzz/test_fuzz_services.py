@@ -1012,6 +1012,10 @@ COMMANDS: dict[str, tuple[Call, Args]] = {
             actor=actor(),
         ),
     ),
+    "due_tenants": (
+        lambda s, a: s.kit.due_tenants(**a),
+        lambda s: args(now=optional_instant(), limit=count(10_000)),
+    ),
     "run_payment_calls": (
         lambda s, a: s.kit.run_payment_calls(**a),
         lambda s: args(tenant=sometimes(None, tenant()), now=optional_instant(), limit=count(100)),

@@ -113,12 +113,15 @@ def test_one_tick_does_every_kind_for_every_tenant_once(h: Harness) -> None:
 
 
 def test_a_tenant_and_kinds_narrow_the_tick(h: Harness) -> None:
+    assert h.kit.due_tenants() == []
     at = max(seed(h, tenant) for tenant in TENANTS)
+    assert h.kit.due_tenants(now=at) == list(TENANTS)
     only = h.kit.tick("globex", now=at, kinds=["advance", "advance"])
     assert (only.advanced, only.done, only.tenants) == (3, 3, ("globex",))
     rest = h.kit.tick(now=at)
     assert (rest.advanced, rest.topped_up, rest.approved, rest.expired) == (3, 2, 2, 2)
     assert h.kit.tick("nobody", now=at).idle
+    assert h.kit.due_tenants(now=at) == []
 
 
 def test_batches_are_units_of_work_reported_as_they_commit(h: Harness) -> None:

@@ -37,7 +37,7 @@ from sessionkit.services.queries import SessionQueries
 from sessionkit.services.reports import AdvanceReport, ExpiryReport, TopUpReport
 from sessionkit.services.reschedules import RescheduleCommands, RescheduleReport
 from sessionkit.services.series import SeriesCommands
-from sessionkit.services.tick import TICK_KINDS, TickReport, tick
+from sessionkit.services.tick import TICK_KINDS, TickReport, due_tenants, tick
 
 __all__ = ["SessionKit"]
 
@@ -187,3 +187,10 @@ class SessionKit:
             actor=actor,
             progress=progress,
         )
+
+    def due_tenants(self, *, now: datetime | None = None, limit: int = 10_000) -> list[str]:
+        """Return, sorted, the tenants with work due by ``now``; a fan-out ticks one job each.
+
+        See :func:`sessionkit.services.tick.due_tenants`.
+        """
+        return due_tenants(self.context, now=now, limit=limit)

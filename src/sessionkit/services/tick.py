@@ -40,7 +40,7 @@ from sessionkit.services.jobs import due_reach
 from sessionkit.services.reschedules import RescheduleCommands
 from sessionkit.services.series import SeriesCommands, top_up_window
 
-__all__ = ["MAX_TICK_BATCH", "TICK_KINDS", "TickFailure", "TickReport", "tick"]
+__all__ = ["MAX_TICK_BATCH", "TICK_KINDS", "TickFailure", "TickReport", "due_tenants", "tick"]
 
 TICK_KINDS: tuple[str, ...] = ("top_up", "reschedules", "advance", "expire_holds")
 """The kinds of due work one tick does, in the order it does them."""
@@ -377,6 +377,39 @@ def _reschedules(run: _Tick, tenant: str | None, commands: RescheduleCommands) -
             run.run("reschedules", owner, request_ids, _requests_of(owner, requests), work)
         if len(due) < run.batch:
             break
+
+
+def due_tenants(ctx: Context, *, now: datetime | None = None, limit: int = 10_000) -> list[str]:
+    """Return, sorted, the tenants with work due by ``now``: what a fan-out ticks one job each.
+
+    Tenants with timers due come from one query; those with a top-up,
+    a reschedule answer or a hold expiry due from the first ``limit`` due
+    items of each (more wait for the next tick).
+    """
+    check_batch(limit, "limit", 100_000)
+    at = ctx.at(now, "now")
+    found: set[str] = set()
+    with ctx.transaction(at) as tx:
+        reach = due_reach(ctx.lifecycles, at)
+        if reach is not None:
+            statuses, bound = reach
+            found.update(tx.sessions.due_tenants(statuses=statuses, start_before=bound))
+        for series in tx.series.active(None):
+            try:
+                if top_up_window(series, at) is not None:
+                    found.add(series.tenant)
+            except Exception:  # noqa: BLE001  # the tick reports it; listing goes on
+                found.add(series.tenant)
+        bookings = tx.bookings_or_none()
+        if bookings is not None:
+            found.update(b.tenant for b in bookings.expiring(None, before=at, limit=limit))
+        try:
+            requests = tx.repository(RESCHEDULES)
+        except UnsupportedKind:
+            pass
+        else:
+            found.update(r.tenant for r in requests.due(None, before=at, limit=limit))
+    return sorted(found)
 
 
 def _kinds(kinds: object) -> list[str]:
