@@ -121,7 +121,9 @@ def test_a_tenant_and_kinds_narrow_the_tick(h: Harness) -> None:
     rest = h.kit.tick(now=at)
     assert (rest.advanced, rest.topped_up, rest.approved, rest.expired) == (3, 2, 2, 2)
     assert h.kit.tick("nobody", now=at).idle
-    assert h.kit.due_tenants(now=at) == []
+    # Past sessions in a status some lifecycle times keep a tenant a candidate.
+    assert h.kit.due_tenants(now=at) == list(TENANTS)
+    assert h.kit.due_tenants(now=NOW) == []
 
 
 def test_batches_are_units_of_work_reported_as_they_commit(h: Harness) -> None:

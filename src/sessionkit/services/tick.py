@@ -382,9 +382,11 @@ def _reschedules(run: _Tick, tenant: str | None, commands: RescheduleCommands) -
 def due_tenants(ctx: Context, *, now: datetime | None = None, limit: int = 10_000) -> list[str]:
     """Return, sorted, the tenants with work due by ``now``: what a fan-out ticks one job each.
 
-    Tenants with timers due come from one query; those with a top-up,
-    a reschedule answer or a hold expiry due from the first ``limit`` due
-    items of each (more wait for the next tick).
+    Tenants with timers due come from one query on the status and start
+    (a candidate's tick may find its timers not due yet: sessions in a
+    timed status that started before ``now`` stay candidates); those with a
+    top-up, a reschedule answer or a hold expiry due from the first
+    ``limit`` due items of each (more wait for the next tick).
     """
     check_batch(limit, "limit", 100_000)
     at = ctx.at(now, "now")
