@@ -1,0 +1,1 @@
+"""Integrations behind optional extras; the core never imports this package."""
