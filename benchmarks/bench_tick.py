@@ -13,7 +13,7 @@ worker of the same run). After each run every session is checked READY at
 version 2 (changed exactly once) and the workers' ``advanced`` counts must add
 up to the set's size.
 
-Sizes: the default (``python -m benchmarks tick``) is 2 x 20,000 sessions over
+Sizes: the default (``python -m benchmarks tick``) is 2 x 10,000 sessions over
 100 tenants (2 x 2,000 over 20 with ``--quick``); ``python -m benchmarks.bench_tick
 --full`` runs the issue's 1,000,000 sessions over 1,000 tenants per set
 (about 2 x 1M rows; hours on a small machine). ``--sessions``, ``--tenants``,
