@@ -129,46 +129,28 @@ def _counts(report: TickReport) -> str:
     )
 
 
-def _race(work: Callable[[], str], engine: Engine, *, processes: bool) -> list[str]:
-    """Run ``work()`` in WORKERS processes (or threads) released together; their outcomes."""
-    if processes:
-        context = multiprocessing.get_context("fork")
-        start = context.Barrier(WORKERS)
-        results = context.Queue()
+def _race(work: Callable[[], str], engine: Engine) -> list[str]:
+    """Run ``work()`` in WORKERS forked processes released together; their outcomes."""
+    context = multiprocessing.get_context("fork")
+    start = context.Barrier(WORKERS)
+    results = context.Queue()
 
-        def child(n: int) -> None:
-            engine.dispose(close=False)
-            start.wait(timeout=60)
-            try:
-                results.put((n, work()))
-            except BaseException as exc:  # noqa: BLE001  # reported to the test
-                results.put((n, f"error: {exc!r}"))
-
-        workers = [context.Process(target=child, args=(n,)) for n in range(WORKERS)]
-        for worker in workers:
-            worker.start()
-        found = dict(results.get(timeout=180) for _ in workers)
-        for worker in workers:
-            worker.join(timeout=60)
-            assert worker.exitcode == 0
-        return [found[n] for n in range(WORKERS)]
-    barrier = threading.Barrier(WORKERS)
-    outcomes = [""] * WORKERS
-
-    def run(n: int) -> None:
-        barrier.wait(timeout=60)
+    def child(n: int) -> None:
+        engine.dispose(close=False)  # the parent's pooled connections stay the parent's
+        start.wait(timeout=60)
         try:
-            outcomes[n] = work()
+            results.put((n, work()))
         except BaseException as exc:  # noqa: BLE001  # reported to the test
-            outcomes[n] = f"error: {exc!r}"
+            results.put((n, f"error: {exc!r}"))
 
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
-    return outcomes
+    workers = [context.Process(target=child, args=(n,)) for n in range(WORKERS)]
+    for worker in workers:
+        worker.start()
+    found = dict(results.get(timeout=180) for _ in workers)
+    for worker in workers:
+        worker.join(timeout=60)
+        assert worker.exitcode == 0
+    return [found[n] for n in range(WORKERS)]
 
 
 def _rows(engine: Engine, sql: str) -> list[tuple[object, ...]]:
@@ -183,7 +165,7 @@ def test_worker_processes_ticking_at_once_do_every_item_exactly_once(
     at = _seed(race_engine)
     kit = _kit(race_engine, ManualClock(at))
     # Small batches, so that the workers meet on many units of work.
-    outcomes = _race(lambda: _counts(kit.tick(now=at, batch=4)), race_engine, processes=True)
+    outcomes = _race(lambda: _counts(kit.tick(now=at, batch=4)), race_engine)
     assert not [o for o in outcomes if o.startswith("error")], outcomes
     totals = {key: sum(json.loads(o)[key] for o in outcomes) for key in json.loads(outcomes[0])}
     tenants = len(TENANTS)
