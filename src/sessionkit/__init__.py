@@ -110,6 +110,7 @@ from sessionkit.services import (
     MaterialiseReport,
     ReconcileReport,
     SessionKit,
+    TickReport,
     TopUpReport,
 )
 from sessionkit.timespan import TimeSpan
@@ -164,6 +165,7 @@ __all__ = [
     "ReconcileReport",
     "CloseReport",
     "AdvanceReport",
+    "TickReport",
     "Limits",
     # errors
     "SessionKitError",

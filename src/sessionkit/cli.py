@@ -11,6 +11,11 @@ manual booking, payment status, bulk changes; sessionkit.demo.consulting) and
 sessions, reschedule requests both ways, completion with notes, no-shows,
 progress; sessionkit.demo.coaching), each in its own SQLite file.
 
+``python -m sessionkit tick --db URL [--tenant T] [--batch N] [--until-idle]``
+does all due work once (for cron): rolling-window top-ups, reschedule
+auto-approvals, timed transitions and hold expiry, with a progress line on
+stderr and a summary on stdout; it exits 1 if some item failed (it stays due).
+
 Bad arguments print one line to stderr and exit with status 2.
 """
 
@@ -23,11 +28,12 @@ import json
 import re
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import NoReturn
 
 from sessionkit.errors import SessionKitError
 from sessionkit.recurrence import Occurrence, Recurrence
+from sessionkit.services.tick import TICK_KINDS, TickReport
 from sessionkit.zones import get_zone, local_date_start
 
 __all__ = ["main", "parse_duration"]
@@ -153,7 +159,94 @@ def _build_parser() -> _Parser:
         "consulting: 2026-03-02T04:30Z; coaching: 2026-03-02T14:00Z); a later one makes the "
         "rolling window refill",
     )
+    tick = commands.add_parser(
+        "tick",
+        help="do all due work once (top-ups, auto-approvals, timers, hold expiry), for cron",
+        description="Run SessionKit.tick against a database set up by sessionkit's migrations, "
+        "with the preset lifecycles: claimed batches, so several ticks may run at once. A "
+        "progress line goes to stderr, a summary to stdout; exit status 1 if an item failed.",
+    )
+    tick.add_argument("--db", required=True, help="SQLAlchemy URL of the sessionkit database")
+    tick.add_argument("--tenant", default=None, help="only this tenant (default: all)")
+    tick.add_argument("--batch", type=int, default=200, help="items per unit of work (1..1000)")
+    tick.add_argument(
+        "--kind",
+        action="append",
+        default=None,
+        choices=TICK_KINDS,
+        help="only this kind of work (repeatable; default: all)",
+    )
+    tick.add_argument(
+        "--until-idle", action="store_true", help="tick again until a tick finds nothing to do"
+    )
+    tick.add_argument("--now", default=None, help="the tick's instant, aware ISO (default: now)")
     return parser
+
+
+class _WallClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def _tick(args: argparse.Namespace) -> tuple[str, int]:
+    try:
+        from sqlalchemy import create_engine
+        from sqlalchemy.exc import ArgumentError
+
+        from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
+    except ImportError:  # pragma: no cover - the sqlalchemy extra is missing
+        raise _UsageError(
+            f"--db {args.db!r} needs SQLAlchemy: pip install 'sessionkit[sqlalchemy]'"
+        ) from None
+    from sessionkit.services import SessionKit
+
+    now = None
+    if args.now is not None:
+        now = _parse_local(args.now, "--now")
+        if now.tzinfo is None:
+            raise _UsageError(f"--now {args.now!r}: give an offset, e.g. 2026-04-06T07:00+00:00")
+    try:
+        engine = create_engine(args.db)
+    except (ArgumentError, ValueError) as exc:
+        raise _UsageError(f"--db {args.db!r} is not a SQLAlchemy database URL ({exc})") from None
+    kit = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=_WallClock())
+    live = sys.stderr.isatty()
+
+    def progress(report: TickReport) -> None:
+        line = (
+            f"tick: {report.batches:,} batches, {report.done:,} done, {len(report.failed):,} failed"
+        )
+        if live:
+            print(f"\r{line}", end="", file=sys.stderr, flush=True)
+
+    lines: list[str] = []
+    failed = 0
+    try:
+        while True:
+            report = kit.tick(
+                args.tenant,
+                now=now,
+                batch=args.batch,
+                kinds=args.kind or TICK_KINDS,
+                progress=progress,
+            )
+            if live:
+                print(file=sys.stderr)
+            print(
+                f"tick: {report.batches:,} batches, {report.done:,} done, "
+                f"{len(report.failed):,} failed",
+                file=sys.stderr,
+            )
+            lines.append(f"{report.now.isoformat()}: {report.summary()}")
+            failed += len(report.failed)
+            lines.extend(
+                f"  failed {f.kind} {f.tenant}/{f.item_id}: {f.error}" for f in report.failed
+            )
+            if not args.until_idle or report.idle:
+                break
+    finally:
+        engine.dispose()
+    return "\n".join(lines), 1 if failed else 0
 
 
 def _rows(occurrences: Sequence[Occurrence]) -> list[dict[str, str]]:
@@ -249,11 +342,15 @@ def _parse_date(text: str, flag: str) -> date:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 2 bad arguments)."""
+    """Run the command line; returns the exit status (0 ok, 1 a tick failed items, 2 bad usage)."""
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
-        output = _demo(args) if args.command == "demo" else _expand(args)
+        status = 0
+        if args.command == "tick":
+            output, status = _tick(args)
+        else:
+            output = _demo(args) if args.command == "demo" else _expand(args)
     except _UsageError as exc:
         print(f"sessionkit: error: {exc}", file=sys.stderr)
         return 2
@@ -264,4 +361,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(output)
     except BrokenPipeError:  # e.g. piped into `head`: not an error of ours
         sys.stdout = None  # silence the flush at exit
-    return 0
+    return status

@@ -46,7 +46,7 @@ from sessionkit.model.money import Money
 from sessionkit.model.payment import PaymentEvent
 from sessionkit.policies import BookingRules, FixedPrice
 from sessionkit.recurrence import Recurrence
-from sessionkit.services import SeriesSpec, SessionKit
+from sessionkit.services import TICK_KINDS, SeriesSpec, SessionKit
 from sessionkit.testing import hostile
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
@@ -1053,6 +1053,24 @@ COMMANDS: dict[str, tuple[Call, Args]] = {
             limit=count(500),
         ),
     ),
+    "tick": (
+        lambda s, a: s.kit.tick(**a),
+        lambda s: args(
+            tenant=sometimes(None, tenant()),
+            now=optional_instant(),
+            batch=count(200),
+            kinds=sometimes(
+                TICK_KINDS,
+                st.lists(st.one_of(st.sampled_from(TICK_KINDS), hostile.text())),
+                hostile.wrong_types(),
+            ),
+            actor=actor(),
+        ),
+    ),
+    "due_tenants": (
+        lambda s, a: s.kit.due_tenants(**a),
+        lambda s: args(now=optional_instant(), limit=count(10_000)),
+    ),
     "run_payment_calls": (
         lambda s, a: s.kit.run_payment_calls(**a),
         lambda s: args(tenant=sometimes(None, tenant()), now=optional_instant(), limit=count(100)),
@@ -1060,7 +1078,7 @@ COMMANDS: dict[str, tuple[Call, Args]] = {
 }
 
 
-INTERNAL = {"bookings.book_in"}
+INTERNAL = {"bookings.book_in", "series.top_up_in", "reschedules.answer_due_in"}
 """Public-named building blocks that take an open unit of work (a ``Tx``), not user input."""
 
 

@@ -59,8 +59,24 @@ class SessionRepository(Repository[Session], Protocol):
         """Return one page of sessions matching ``query``, with the total count."""
         ...
 
-    def due(self, tenant: str, *, statuses: Iterable[str], start_before: datetime) -> list[Session]:
-        """Return sessions in ``statuses`` starting before ``start_before``, by start then id."""
+    def due(
+        self,
+        tenant: str,
+        *,
+        statuses: Iterable[str],
+        start_before: datetime,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[Session]:
+        """Return sessions in ``statuses`` starting before ``start_before``, by start then id.
+
+        ``after`` (a ``(start, id)`` of the last page) and ``limit`` page through
+        them, for the tick's batches.
+        """
+        ...
+
+    def due_tenants(self, *, statuses: Iterable[str], start_before: datetime) -> list[str]:
+        """Return, sorted, the tenants with sessions in ``statuses`` starting before the bound."""
         ...
 
 

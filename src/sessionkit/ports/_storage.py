@@ -120,6 +120,18 @@ class Repository(Protocol[RecordT]):
         """Return the records that exist among ``record_ids``, in the order asked, each once."""
         ...
 
+    def claim(self, tenant: str, record_ids: Iterable[str]) -> list[RecordT]:
+        """Lock the records among ``record_ids`` no other unit of work holds; return them by id.
+
+        The locks last until the unit of work ends, and the records come back as
+        last committed. Records held by another unit are left out instead of
+        waited for (``FOR UPDATE SKIP LOCKED``), so workers ticking at once split
+        the due work. Stores without row locks return every record that exists:
+        SQLite's write transaction, and the memory store's one unit at a time,
+        already keep any other writer out.
+        """
+        ...
+
     def add(self, record: RecordT) -> None:
         """Store a new record; raise the kind's ``Duplicate`` for a taken id or unique key."""
         ...

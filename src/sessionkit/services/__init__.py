@@ -29,6 +29,7 @@ from sessionkit.services.reports import (
     TopUpReport,
 )
 from sessionkit.services.series import SeriesCommands
+from sessionkit.services.tick import TICK_KINDS, TickFailure, TickReport
 
 __all__ = [
     "SessionKit",
@@ -52,4 +53,7 @@ __all__ = [
     "GroupCloseReport",
     "AdvanceReport",
     "AdvanceFailure",
+    "TickReport",
+    "TickFailure",
+    "TICK_KINDS",
 ]

@@ -13,7 +13,7 @@ Events go to the publisher the store (its unit of work) was given, after each co
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from sessionkit.errors import InvalidValue, WrongType
@@ -38,6 +38,7 @@ from sessionkit.services.queries import SessionQueries
 from sessionkit.services.reports import AdvanceReport, ExpiryReport, TopUpReport
 from sessionkit.services.reschedules import RescheduleCommands, RescheduleReport
 from sessionkit.services.series import SeriesCommands
+from sessionkit.services.tick import TICK_KINDS, TickReport, due_tenants, tick
 
 __all__ = ["SessionKit"]
 
@@ -75,7 +76,8 @@ class SessionKit:
     :attr:`bookings` (seats, holds, waitlists), :attr:`payments` (paid
     bookings, provider events, refunds) and :attr:`analytics` (figures the
     store computes). :meth:`top_up`, :meth:`advance_due`, :meth:`expire_holds`
-    and :meth:`run_payment_calls` are the jobs a host schedules.
+    and :meth:`run_payment_calls` are the jobs a host schedules;
+    :meth:`tick` runs all but the payment calls at once, for many workers.
     """
 
     def __init__(
@@ -160,3 +162,39 @@ class SessionKit:
     ) -> DueReport:
         """Make the payment provider calls still due; see :meth:`PaymentCommands.run_due`."""
         return self.payments.run_due(tenant, now=now, limit=limit)
+
+    def tick(
+        self,
+        tenant: str | None = None,
+        *,
+        now: datetime | None = None,
+        batch: int = 200,
+        kinds: Iterable[str] = TICK_KINDS,
+        actor: str | None = None,
+        progress: Callable[[TickReport], None] | None = None,
+    ) -> TickReport:
+        """Do all due work of ``tenant`` (every tenant for ``None``) in claimed batches; a report.
+
+        Top-ups, reschedule auto-approvals, timed transitions and hold expiry
+        (``kinds`` picks some), ``batch`` items per unit of work, each claimed so
+        that workers ticking at once never do an item twice; ``progress`` gets
+        the report so far after each batch. See :mod:`sessionkit.services.tick`.
+        """
+        return tick(
+            self.context,
+            series=self.series,
+            reschedules=self.reschedules,
+            tenant=tenant,
+            now=now,
+            batch=batch,
+            kinds=kinds,
+            actor=actor,
+            progress=progress,
+        )
+
+    def due_tenants(self, *, now: datetime | None = None, limit: int = 10_000) -> list[str]:
+        """Return, sorted, the tenants with work due by ``now``; a fan-out ticks one job each.
+
+        See :func:`sessionkit.services.tick.due_tenants`.
+        """
+        return due_tenants(self.context, now=now, limit=limit)

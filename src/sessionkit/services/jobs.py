@@ -10,7 +10,7 @@ from sessionkit.services._context import Context
 from sessionkit.services.commands import advance_in
 from sessionkit.services.reports import AdvanceFailure, AdvanceReport
 
-__all__ = ["advance_due"]
+__all__ = ["advance_due", "due_reach"]
 
 _TICK = timedelta(microseconds=1)
 # An offset so negative that ``now - offset`` is after any stored start.
@@ -44,6 +44,25 @@ def _timed_reach(registry: LifecycleRegistry) -> tuple[frozenset[str], timedelta
     return frozenset(statuses), min(offsets, default=None)
 
 
+def due_reach(registry: LifecycleRegistry, now: datetime) -> tuple[list[str], datetime] | None:
+    """Return the statuses a timer leaves and a start bound every session due by ``now`` is under.
+
+    ``None`` when no lifecycle has a timer. Sessions in those statuses
+    starting before the bound are candidates; each one's ``next_due`` decides.
+    """
+    statuses, smallest = _timed_reach(registry)
+    if smallest is None:
+        return None
+    # now - smallest, clamped so that no timer offset leaves what a datetime holds.
+    if smallest <= now - _CAP:
+        start_before = _CAP
+    elif smallest >= now - _FLOOR:
+        start_before = _FLOOR
+    else:
+        start_before = now - smallest + _TICK
+    return sorted(statuses), start_before
+
+
 def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) -> AdvanceReport:
     """Advance the tenant's sessions whose next timed transition is due by ``now``.
 
@@ -53,18 +72,12 @@ def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) 
     """
     check_tenant(tenant)
     check_actor(actor)
-    statuses, smallest = _timed_reach(ctx.lifecycles)
-    if smallest is None:
+    reach = due_reach(ctx.lifecycles, now)
+    if reach is None:
         return AdvanceReport(now=now)
-    # now - smallest, clamped so that no timer offset leaves what a datetime holds.
-    if smallest <= now - _CAP:
-        start_before = _CAP
-    elif smallest >= now - _FLOOR:
-        start_before = _FLOOR
-    else:
-        start_before = now - smallest + _TICK
+    statuses, start_before = reach
     with ctx.transaction(now) as tx:
-        candidates = tx.sessions.due(tenant, statuses=sorted(statuses), start_before=start_before)
+        candidates = tx.sessions.due(tenant, statuses=statuses, start_before=start_before)
         facts = ctx.facts_for(tx, candidates) if ctx.facts is not None else None
     advanced = []
     failed = []

@@ -522,36 +522,48 @@ class RescheduleCommands:
         )
 
     def _answer_due(self, candidate: RescheduleRequest, at: datetime) -> RescheduleRequest | None:
+        with self._tx(at) as (tx, _repo):
+            return self.answer_due_in(tx, candidate, at)
+
+    def answer_due_in(
+        self, tx: Tx, candidate: RescheduleRequest, at: datetime
+    ) -> RescheduleRequest | None:
+        """Answer ``candidate`` by silence inside ``tx`` if it is still pending past its deadline.
+
+        Locks its session first; returns the answered request, or ``None``
+        when another answer (a person, another tick) came first. The tick
+        (:mod:`sessionkit.services.tick`) calls it in its batches.
+        """
         tenant = candidate.tenant
-        with self._tx(at) as (tx, repo):
-            session = self._lock(tx, tenant, candidate.session_id)
-            request = repo.get(tenant, candidate.id)
-            if not request.pending or request.deadline > at:
-                return None
-            target = request.proposed_start
-            if target is None:
-                return self._answer(tx, repo, request, "expire", None, None, timed=True)
-            problem = None
-            refusal = self.policy.new_time_refusal(target, tx.now)
-            if refusal is not None:
-                problem = refusal.reason
-            else:
-                try:
-                    # Every check that can refuse the move runs before its first write.
-                    self._move(tx, session, target, None)
-                except (SessionConflict, SessionLocked, DuplicateSession) as error:
-                    problem = str(error)
-            if problem is not None:
-                return self._answer(
-                    tx,
-                    repo,
-                    request,
-                    "expire",
-                    None,
-                    None,
-                    reason=f"the proposed time could not be applied: {problem}",
-                )
-            return self._answer(tx, repo, request, "auto_approve", None, None, new_start=target)
+        repo = tx.repository(RESCHEDULES)
+        session = self._lock(tx, tenant, candidate.session_id)
+        request = repo.get(tenant, candidate.id)
+        if not request.pending or request.deadline > at:
+            return None
+        target = request.proposed_start
+        if target is None:
+            return self._answer(tx, repo, request, "expire", None, None, timed=True)
+        problem = None
+        refusal = self.policy.new_time_refusal(target, tx.now)
+        if refusal is not None:
+            problem = refusal.reason
+        else:
+            try:
+                # Every check that can refuse the move runs before its first write.
+                self._move(tx, session, target, None)
+            except (SessionConflict, SessionLocked, DuplicateSession) as error:
+                problem = str(error)
+        if problem is not None:
+            return self._answer(
+                tx,
+                repo,
+                request,
+                "expire",
+                None,
+                None,
+                reason=f"the proposed time could not be applied: {problem}",
+            )
+        return self._answer(tx, repo, request, "auto_approve", None, None, new_start=target)
 
     # -- "what may I do" -----------------------------------------------------------
 

@@ -72,6 +72,28 @@ def _series_args(
     check_version(expected_version)
 
 
+def top_up_window(series: Series, now: datetime) -> tuple[datetime, datetime] | None:
+    """Return the ``(from, to)`` a top-up at ``now`` generates for ``series``, or ``None``.
+
+    ``None`` for an inactive series, or one with at least ``window.buffer``
+    generated ahead of ``now``; so the tick claims only the series due.
+    """
+    if not series.is_active:
+        return None
+    begin = check_begin(series, max(now, series_start(series)))
+    reached = series.generated_until
+    if reached is not None and reached - begin >= series.window.buffer:
+        return None
+    target = max(
+        months_after(begin, series.window.initial_months, series_zone(series)),
+        begin + series.window.buffer,
+    )
+    lo = begin if reached is None else max(reached, begin)
+    if lo >= target:
+        return None
+    return lo, target
+
+
 class SeriesCommands:
     """Commands on series and their generated sessions; each takes the tenant and the actor."""
 
@@ -222,27 +244,25 @@ class SeriesCommands:
     def _top_up_one(
         self, tenant: str, series_id: str, at: datetime, actor: str | None
     ) -> MaterialiseReport | None:
+        with self._ctx.transaction(at) as tx:
+            return self.top_up_in(tx, tx.series.get(tenant, series_id), actor=actor)
+
+    def top_up_in(self, tx: Tx, series: Series, *, actor: str | None) -> MaterialiseReport | None:
+        """Refill ``series`` inside ``tx`` if less than its buffer is generated ahead of ``tx.now``.
+
+        Returns the report, or ``None`` when nothing was due (an inactive
+        series, or one far enough ahead). The tick calls it on series it claimed.
+        """
         ctx = self._ctx
-        with ctx.transaction(at) as tx:
-            series = tx.series.get(tenant, series_id)
-            if not series.is_active:
-                return None
-            begin = check_begin(series, max(at, series_start(series)))
-            reached = series.generated_until
-            if reached is not None and reached - begin >= series.window.buffer:
-                return None
-            target = max(
-                months_after(begin, series.window.initial_months, series_zone(series)),
-                begin + series.window.buffer,
-            )
-            lo = begin if reached is None else max(reached, begin)
-            if lo >= target:
-                return None
-            ctx.limits.check_window(lo, target, f"the window to top up series {series_id!r}")
-            report = materialise_in(ctx, tx, series, TimeSpan(lo, target), actor=actor)
-            tx.series.update(
-                attrs.evolve(series, generated_until=target), expected_version=series.version
-            )
+        window = top_up_window(series, tx.now)
+        if window is None:
+            return None
+        lo, target = window
+        ctx.limits.check_window(lo, target, f"the window to top up series {series.id!r}")
+        report = materialise_in(ctx, tx, series, TimeSpan(lo, target), actor=actor)
+        tx.series.update(
+            attrs.evolve(series, generated_until=target), expected_version=series.version
+        )
         return report
 
     @retried

@@ -109,6 +109,10 @@ class MemoryRepository(Generic[R]):
                 found.setdefault(record_id, record)
         return list(found.values())
 
+    def claim(self, tenant: str, record_ids: Iterable[str]) -> list[R]:
+        """Return the records among ``record_ids``, by id: one unit at a time holds the store."""
+        return sorted(self.get_many(tenant, record_ids), key=lambda record: record.id)
+
     def add(self, record: R) -> None:
         """Store a new record; raise the kind's ``Duplicate`` for a taken id or unique key."""
         journal, table = self._open()

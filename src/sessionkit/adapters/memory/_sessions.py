@@ -186,13 +186,37 @@ class InMemorySessionRepository(MemoryRepository[Session]):
         """
         return run_query(self.table.of(tenant).values(), query)
 
-    def due(self, tenant: str, *, statuses: Iterable[str], start_before: datetime) -> list[Session]:
-        """Return sessions in ``statuses`` starting before ``start_before``, by start then id."""
+    def due(
+        self,
+        tenant: str,
+        *,
+        statuses: Iterable[str],
+        start_before: datetime,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[Session]:
+        """Return sessions in ``statuses`` starting before ``start_before``, by start then id.
+
+        ``after`` (a ``(start, id)``) and ``limit`` page through them.
+        """
         wanted = {statuses} if isinstance(statuses, str) else set(statuses)
-        return _by_start(
+        found = _by_start(
             s
             for s in self.table.of(tenant).values()
-            if s.status in wanted and s.span.start < start_before
+            if s.status in wanted
+            and s.span.start < start_before
+            and (after is None or (s.span.start, s.id) > after)
+        )
+        return found if limit is None else found[:limit]
+
+    def due_tenants(self, *, statuses: Iterable[str], start_before: datetime) -> list[str]:
+        """Return the tenants having sessions in ``statuses`` starting before ``start_before``."""
+        wanted = {statuses} if isinstance(statuses, str) else set(statuses)
+        rows = self.table.rows
+        return sorted(
+            tenant
+            for tenant, sessions in rows.items()
+            if any(s.status in wanted and s.span.start < start_before for s in sessions.values())
         )
 
 

@@ -85,6 +85,31 @@ class SqlRepository(Generic[R]):
         found = self._fetch(self._unit.db(), tenant, wanted)
         return [found[i] for i in wanted if i in found]
 
+    def claim(self, tenant: str, record_ids: Iterable[str]) -> list[R]:
+        """Lock the records no other unit of work holds (``FOR UPDATE SKIP LOCKED``); by id.
+
+        PostgreSQL and MySQL/MariaDB (8.0 / 10.6 and later) skip rows another
+        transaction locked; SQLite has no row locks (the clause is dropped) and
+        needs none: ``BEGIN IMMEDIATE`` gave this transaction the only write
+        lock, so a second worker waits for the first's commit and then reads
+        what it wrote. The records are read after their rows are locked, so
+        they are the last committed versions.
+        """
+        table = self.table
+        wanted = sorted(set(record_ids))
+        db = self._unit.db()
+        connection = db.connection()
+        locked: list[str] = []
+        for chunk in chunks(wanted):
+            statement = (
+                select(table.c.id)
+                .where(table.c.tenant == tenant, table.c.id.in_(chunk))
+                .order_by(table.c.id)
+                .with_for_update(skip_locked=True)
+            )
+            locked.extend(connection.execute(statement).scalars())
+        return sorted(self.get_many(tenant, locked), key=lambda record: record.id)
+
     def _fetch(self, db: OrmSession, tenant: str, ids: Sequence[str]) -> dict[str, R]:
         """Return ``tenant``'s records among ``ids`` by id (one ``IN`` list per chunk)."""
         table = self.table

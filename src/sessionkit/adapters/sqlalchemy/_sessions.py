@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, select
+from sqlalchemy import CompoundSelect, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
@@ -177,15 +177,48 @@ class SqlAlchemySessionRepository(SqlRepository[Session]):
         """
         return run_query(self._unit.db(), self._unit.backend, tenant, query)
 
-    def due(self, tenant: str, *, statuses: Iterable[str], start_before: datetime) -> list[Session]:
-        """Return sessions in ``statuses`` starting before ``start_before``, by start then id."""
+    def due(
+        self,
+        tenant: str,
+        *,
+        statuses: Iterable[str],
+        start_before: datetime,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[Session]:
+        """Return sessions in ``statuses`` starting before ``start_before``, by start then id.
+
+        ``after`` (a ``(start, id)``) and ``limit`` page through them, on the
+        (tenant, status, start) index.
+        """
         wanted = sorted({statuses} if isinstance(statuses, str) else set(statuses))
         if not wanted:
             return []
         statement = select(S).where(
             S.c.tenant == tenant, S.c.status.in_(wanted), S.c.start_at < start_before
         )
-        return load_sessions(self._unit.db(), statement.order_by(S.c.start_at, S.c.id))
+        if after is not None:
+            start, last_id = after
+            statement = statement.where(
+                or_(S.c.start_at > start, and_(S.c.start_at == start, S.c.id > last_id))
+            )
+        statement = statement.order_by(S.c.start_at, S.c.id)
+        if limit is not None:
+            statement = statement.limit(limit)
+        return load_sessions(self._unit.db(), statement)
+
+    def due_tenants(self, *, statuses: Iterable[str], start_before: datetime) -> list[str]:
+        """Return the tenants having sessions in ``statuses`` starting before ``start_before``."""
+        wanted = sorted({statuses} if isinstance(statuses, str) else set(statuses))
+        if not wanted:
+            return []
+        statement = (
+            select(S.c.tenant)
+            .where(S.c.status.in_(wanted), S.c.start_at < start_before)
+            .distinct()
+            .order_by(S.c.tenant)
+        )
+        return list(self._unit.db().connection().execute(statement).scalars())
 
     # ------------------------------------------------------------------ write hooks
 

@@ -14,6 +14,7 @@ from sessionkit.testing.contract._support import (
     _SORT_VALUE,
     ANA,
     BEN,
+    OTHER_TENANT,
     ROOM,
     TENANT,
     ContractBase,
@@ -88,6 +89,55 @@ class QueryContract(ContractBase):
             due = uow.sessions.due(TENANT, statuses=iter(["FINISHED"]), start_before=_at(9))
             assert _ids(due) == ["f0"]
             assert uow.sessions.due(TENANT, statuses=[], start_before=_at(9)) == []
+
+    def test_due_pages_and_due_tenants(self, store: UnitOfWorkFactory) -> None:
+        """``after`` and ``limit`` page ``due`` by (start, id); ``due_tenants`` names the owners."""
+        self.given(
+            store,
+            make_session("s2", at=1, status="SCHEDULED", resources=(BEN,)),
+            make_session("s1", at=1, status="SCHEDULED"),
+            make_session("s3", at=2, status="SCHEDULED"),
+            make_session("s4", at=3, status="SCHEDULED"),
+            make_session("o1", tenant=OTHER_TENANT, at=1, status="SCHEDULED"),
+            make_session("o2", tenant=OTHER_TENANT, at=1, status="FINISHED", busy=False),
+        )
+        with store() as uow:
+            sessions = uow.sessions
+            first = sessions.due(TENANT, statuses=["SCHEDULED"], start_before=_at(9), limit=2)
+            assert _ids(first) == ["s1", "s2"]
+            rest = sessions.due(
+                TENANT, statuses=["SCHEDULED"], start_before=_at(9), after=(_at(1), "s2")
+            )
+            assert _ids(rest) == ["s3", "s4"]
+            assert (
+                sessions.due(
+                    TENANT, statuses=["SCHEDULED"], start_before=_at(9), after=(_at(3), "s4")
+                )
+                == []
+            )
+            assert sessions.due_tenants(statuses=["SCHEDULED"], start_before=_at(9)) == sorted(
+                [TENANT, OTHER_TENANT]
+            )
+            assert sessions.due_tenants(statuses=["FINISHED"], start_before=_at(9)) == [
+                OTHER_TENANT
+            ]
+            assert sessions.due_tenants(statuses=["SCHEDULED"], start_before=_at(1)) == []
+            assert sessions.due_tenants(statuses=[], start_before=_at(9)) == []
+
+    def test_claim_returns_the_tenants_records_by_id(self, store: UnitOfWorkFactory) -> None:
+        """Alone, ``claim`` returns every existing record asked for, by id; no other tenant's."""
+        self.given(
+            store,
+            make_session("b", at=1),
+            make_session("a", at=2, resources=(BEN,)),
+            make_session("x", tenant=OTHER_TENANT, at=1),
+        )
+        with store() as uow:
+            claimed = uow.sessions.claim(TENANT, ["b", "missing", "a", "x", "b"])
+            assert _ids(claimed) == ["a", "b"]
+            assert [s.version for s in claimed] == [1, 1]
+            assert uow.sessions.claim(TENANT, []) == []
+            assert uow.series.claim(TENANT, ["nope"]) == []
 
     # ------------------------------------------------------------------ query: filters
 

@@ -1,0 +1,103 @@
+"""sessionkit's due work on procrastinate, the PostgreSQL-native job queue (extra: procrastinate).
+
+:func:`tick_blueprint` returns a procrastinate ``Blueprint`` with two tasks:
+
+- ``tick``, periodic (every minute by default), which lists the tenants with
+  work due (:meth:`SessionKit.due_tenants <sessionkit.services.SessionKit.due_tenants>`)
+  and defers one ``tick_tenant`` job each; with ``fan_out=False`` it ticks
+  every tenant itself. Its ``queueing_lock`` keeps at most one tick waiting
+  and its ``lock`` runs one at a time, so ticks never pile up.
+- ``tick_tenant(tenant)``, which runs :meth:`SessionKit.tick` for one tenant;
+  a queueing lock per tenant keeps one such job waiting per tenant.
+
+Any number of procrastinate workers can run them: the tick claims its items
+(``FOR UPDATE SKIP LOCKED``), so overlapping jobs never do an item twice. ::
+
+    import procrastinate
+    from sessionkit.contrib.procrastinate import tick_blueprint
+
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=DSN))
+    app.add_tasks_from(tick_blueprint(make_kit), namespace="sessionkit")
+    # procrastinate --app=myapp.app worker --queues=sessionkit
+
+The recipe is in ``docs/jobs.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from procrastinate import Blueprint
+from procrastinate.exceptions import AlreadyEnqueued
+
+from sessionkit.services import SessionKit, TickReport
+
+__all__ = ["TICK_LOCK", "tick_blueprint"]
+
+TICK_LOCK = "sessionkit-tick"
+"""The lock and queueing lock of the periodic tick; a tenant's job adds ``:<tenant>``."""
+
+_log = logging.getLogger(__name__)
+
+
+def _counts(report: TickReport) -> dict[str, int]:
+    if report.failed:
+        _log.warning(
+            "sessionkit tick left %d item(s) due after errors: %s",
+            len(report.failed),
+            "; ".join(f"{f.kind} {f.tenant}/{f.item_id}: {f.error}" for f in report.failed[:20]),
+        )
+    return {
+        "done": report.done,
+        "failed": len(report.failed),
+        "held": report.held,
+        "batches": report.batches,
+    }
+
+
+def tick_blueprint(
+    kit: SessionKit | Callable[[], SessionKit],
+    *,
+    cron: str = "* * * * *",
+    queue: str = "sessionkit",
+    batch: int = 200,
+    fan_out: bool = True,
+) -> Blueprint:
+    """Return a Blueprint with the periodic ``tick`` and the per-tenant ``tick_tenant`` tasks.
+
+    ``kit`` is the worker's :class:`~sessionkit.services.SessionKit`, or a
+    function returning it (called in each job: build it once per process and
+    return it). ``cron`` schedules the periodic tick, ``queue`` is both
+    tasks' queue, ``batch`` the tick's batch size; ``fan_out=False`` ticks
+    all tenants in the periodic job instead of a job per tenant.
+    """
+    blueprint = Blueprint()
+
+    def current() -> SessionKit:
+        return kit if isinstance(kit, SessionKit) else kit()
+
+    @blueprint.task(name="tick_tenant", queue=queue)
+    def tick_tenant(tenant: str) -> dict[str, int]:
+        """Do the tenant's due work (one job of the fan-out)."""
+        return _counts(current().tick(tenant, batch=batch))
+
+    @blueprint.periodic(cron=cron, periodic_id="tick")
+    @blueprint.task(name="tick", queue=queue, queueing_lock=TICK_LOCK, lock=TICK_LOCK)
+    def tick(timestamp: int) -> dict[str, int]:  # noqa: ARG001  # procrastinate passes the schedule's instant
+        """Tick every tenant: defer one ``tick_tenant`` job per tenant with work due."""
+        ticking = current()
+        if not fan_out:
+            return _counts(ticking.tick(batch=batch))
+        tenants = ticking.due_tenants()
+        queued = 0
+        for tenant in tenants:
+            lock = f"{TICK_LOCK}:{tenant}"
+            try:
+                tick_tenant.configure(queueing_lock=lock, lock=lock).defer(tenant=tenant)
+            except AlreadyEnqueued:
+                continue  # that tenant's job is still waiting: it will do the work
+            queued += 1
+        return {"tenants": len(tenants), "queued": queued}
+
+    return blueprint

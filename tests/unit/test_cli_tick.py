@@ -1,0 +1,76 @@
+"""``python -m sessionkit tick``: all due work from cron, a progress line and a summary."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
+from sessionkit.cli import main
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock
+
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+
+
+def _database(tmp_path: Path) -> str:
+    """A SQLite file with three due READY timers in two tenants; its URL."""
+    url = f"sqlite:///{tmp_path / 'tick.sqlite3'}"
+    engine = create_engine(url)
+    create_schema(engine)
+    kit = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(NOW))
+    for tenant, count in (("acme", 2), ("globex", 1)):
+        for n in range(count):
+            start = NOW + timedelta(hours=1, minutes=n)
+            kit.sessions.create_extra(
+                tenant, actor="u", start=start, end=start + timedelta(hours=1), lifecycle="academy"
+            )
+    engine.dispose()
+    return url
+
+
+def test_tick_until_idle_prints_a_summary_per_tick(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = _database(tmp_path)
+    at = "2026-03-02T09:00+00:00"
+    assert main(["tick", "--db", url, "--now", at, "--tenant", "globex"]) == 0
+    out, err = capsys.readouterr()
+    assert "1 done in 1 batches over 1 tenants" in out
+    assert "1 sessions advanced" in out
+    assert err.splitlines() == ["tick: 1 batches, 1 done, 0 failed"]
+    assert main(["tick", "--db", url, "--now", at, "--until-idle", "--batch", "1"]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert len(lines) == 2  # a tick that did the rest, then one that found nothing
+    assert lines[0].startswith("2026-03-02T09:00:00+00:00: 2 done in 2 batches over 1 tenants")
+    assert lines[1].startswith("2026-03-02T09:00:00+00:00: 0 done in 0 batches")
+    assert len(err.splitlines()) == 2
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--batch", "0"], "batch must be 1..1,000, got 0"),
+        (["--now", "2026-03-02T09:00"], "give an offset"),
+        (["--kind", "payments"], "invalid choice: 'payments'"),
+        (["--tenant", " acme"], "tenant"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    url = f"sqlite:///{tmp_path / 'never-opened.sqlite3'}"  # refused before it is opened
+    assert main(["tick", "--db", url, *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sessionkit: error:")
+    assert message in err
+    assert not (tmp_path / "never-opened.sqlite3").exists()
+
+
+def test_a_bad_url_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tick", "--db", "not a url"]) == 2
+    assert "is not a SQLAlchemy database URL" in capsys.readouterr().err

@@ -1,0 +1,184 @@
+"""``kit.tick``: every kind of due work for all tenants or one, in batches, on the memory store."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.model import ResourceRef, ScheduleItem, SessionStatusChanged, WindowPolicy
+from sessionkit.model.booking import EXPIRED, OFFERED
+from sessionkit.model.reschedule import AUTO_APPROVED, RescheduleStatusChanged
+from sessionkit.policies import BookingRules, coaching_notice
+from sessionkit.recurrence import Recurrence
+from sessionkit.services import TICK_KINDS, TickReport, commands
+from sessionkit.services import tick as tick_module
+from sessionkit.testing.harness import Harness
+
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+TENANTS = ("acme", "globex")
+
+
+@pytest.fixture
+def h() -> Harness:
+    return Harness.in_memory(
+        NOW, notice=coaching_notice(), booking_rules=BookingRules(waitlist=True)
+    )
+
+
+def seed(h: Harness, tenant: str, *, timed: int = 3) -> datetime:
+    """Store one item of each kind of due work (and ``timed`` READY timers); when all is due."""
+    kit = h.kit
+    kit.series.create(
+        tenant,
+        actor="admin",
+        title="Weekly",
+        items=[
+            ScheduleItem(
+                "mon",
+                Recurrence.weekly(
+                    days=("MO",),
+                    at=time(17),
+                    duration=timedelta(hours=1),
+                    tz="UTC",
+                    start=date(2026, 3, 2),
+                ),
+                (ResourceRef("room", "r1"),),
+            )
+        ],
+        window=WindowPolicy(initial_months=1, buffer=timedelta(weeks=5)),
+    )
+    slot = kit.sessions.create_extra(
+        tenant,
+        actor="tina",
+        start=datetime(2026, 3, 20, 9, tzinfo=UTC),
+        end=datetime(2026, 3, 20, 10, tzinfo=UTC),
+        lifecycle="lms",
+        capacity=1,
+    )
+    kit.bookings.book(tenant, slot.id, "student:ana", actor=None, hold_for=timedelta(minutes=30))
+    kit.bookings.book(tenant, slot.id, "student:ben", actor=None, waitlist=True)
+    lesson = kit.sessions.create_extra(
+        tenant,
+        actor="cleo",
+        start=datetime(2026, 3, 6, 9, tzinfo=UTC),
+        end=datetime(2026, 3, 6, 9, 45, tzinfo=UTC),
+        resources=[ResourceRef("coach", "c1")],
+        lifecycle="lms",
+    )
+    request = kit.reschedules.request(
+        tenant,
+        lesson.id,
+        role="student",
+        actor="ana",
+        reason="an exam that morning",
+        proposed_start=datetime(2026, 3, 7, 9, tzinfo=UTC),
+    )
+    at = request.deadline + timedelta(minutes=1)
+    for n in range(timed):
+        start = at + timedelta(minutes=n)
+        kit.sessions.create_extra(
+            tenant, actor="u", start=start, end=start + timedelta(minutes=30), lifecycle="academy"
+        )
+    return at
+
+
+def test_one_tick_does_every_kind_for_every_tenant_once(h: Harness) -> None:
+    at = max(seed(h, tenant) for tenant in TENANTS)
+    h.events.clear()
+    report = h.kit.tick(now=at, actor="cron")
+    assert (report.topped_up, report.approved, report.lapsed) == (2, 2, 0)
+    assert (report.advanced, report.expired, report.offered) == (6, 2, 2)
+    assert report.generated > 0
+    assert (report.failed, report.held, report.tenants) == ((), 0, TENANTS)
+    assert report.done == 2 + 2 + 6 + 2
+    assert report.now == at
+    timed = [e for e in h.events.of_type(SessionStatusChanged) if e.change.to_status == "READY"]
+    assert len(timed) == 6
+    assert len({(e.tenant, e.session.id) for e in timed}) == 6  # one event per session
+    assert all(e.actor == "cron" for e in timed)
+    [approval, _] = h.events.of_type(RescheduleStatusChanged)
+    assert approval.request.status == AUTO_APPROVED
+    for tenant in TENANTS:
+        [ana] = h.kit.bookings.for_participant(tenant, "student:ana")
+        [ben] = h.kit.bookings.for_participant(tenant, "student:ben")
+        assert (ana.status, ben.status) == (EXPIRED, OFFERED)
+    # Idempotent: at the same instant nothing is due any more.
+    h.events.clear()
+    again = h.kit.tick(now=at)
+    assert again.idle
+    assert (again.done, again.batches, again.tenants) == (0, 0, ())
+    assert h.events.events == []
+
+
+def test_a_tenant_and_kinds_narrow_the_tick(h: Harness) -> None:
+    assert h.kit.due_tenants() == []
+    at = max(seed(h, tenant) for tenant in TENANTS)
+    assert h.kit.due_tenants(now=at) == list(TENANTS)
+    only = h.kit.tick("globex", now=at, kinds=["advance", "advance"])
+    assert (only.advanced, only.done, only.tenants) == (3, 3, ("globex",))
+    rest = h.kit.tick(now=at)
+    assert (rest.advanced, rest.topped_up, rest.approved, rest.expired) == (3, 2, 2, 2)
+    assert h.kit.tick("nobody", now=at).idle
+    # Past sessions in a status some lifecycle times keep a tenant a candidate.
+    assert h.kit.due_tenants(now=at) == list(TENANTS)
+    assert h.kit.due_tenants(now=NOW) == []
+
+
+def test_batches_are_units_of_work_reported_as_they_commit(h: Harness) -> None:
+    at = NOW + timedelta(hours=1)
+    for n in range(7):  # only sessions whose timer is due: every candidate is done
+        start = at + timedelta(minutes=n)
+        h.kit.sessions.create_extra(
+            "acme", actor="u", start=start, end=start + timedelta(hours=1), lifecycle="academy"
+        )
+    seen: list[TickReport] = []
+    report = h.kit.tick(now=at, batch=3, kinds=["advance"], progress=seen.append)
+    assert report.advanced == 7
+    assert report.batches == 3  # 3 + 3 + 1
+    assert [r.advanced for r in seen] == [3, 6, 7]
+    assert [r.batches for r in seen] == [1, 2, 3]
+    assert seen[-1] == report
+    assert "7 done in 3 batches over 1 tenants" in report.summary()
+
+
+def test_a_failing_item_is_reported_and_the_rest_of_its_batch_done(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = seed(h, "acme", timed=4)
+    due = h.kit.queries.list("acme").items
+    bad = next(s for s in due if s.lifecycle == "academy")
+    real = commands.advance_in
+
+    def advance(ctx, tx, session, actor):  # type: ignore[no-untyped-def]  # a stand-in
+        if session.id == bad.id:
+            raise RuntimeError("the host's hook broke")
+        return real(ctx, tx, session, actor)
+
+    monkeypatch.setattr(tick_module, "advance_in", advance)
+    report = h.kit.tick(now=at, kinds=["advance"])
+    assert report.advanced == 3
+    [failure] = report.failed
+    assert (failure.kind, failure.tenant, failure.item_id) == ("advance", "acme", bad.id)
+    assert isinstance(failure.error, RuntimeError)
+    assert h.kit.queries.get("acme", bad.id).status == "SCHEDULED"  # still due
+    monkeypatch.undo()
+    assert h.kit.tick(now=at, kinds=["advance"]).advanced == 1
+
+
+def test_bad_arguments_are_refused_with_what_was_expected(h: Harness) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        h.kit.tick(batch=0)
+    assert caught.value.value == 0
+    with pytest.raises(WrongType):
+        h.kit.tick(batch=True)
+    with pytest.raises(WrongType):
+        h.kit.tick(kinds="advance")
+    with pytest.raises(InvalidValue) as unknown:
+        h.kit.tick(kinds=["advance", "payments"])
+    assert unknown.value.value == "payments"
+    assert "top_up" in str(unknown.value)
+    with pytest.raises(WrongType):
+        h.kit.tick(progress=42)  # type: ignore[arg-type]
+    assert TICK_KINDS == ("top_up", "reschedules", "advance", "expire_holds")
