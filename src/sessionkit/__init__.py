@@ -25,6 +25,7 @@ from sessionkit.errors import (
     DuplicateReschedule,
     DuplicateSeries,
     DuplicateSession,
+    DuplicateUsage,
     ExpansionLimitExceeded,
     HoldExpired,
     IdempotencyKeyReused,
@@ -67,6 +68,7 @@ from sessionkit.errors import (
     StorageReadOnly,
     StorageTimeout,
     StorageUnavailable,
+    SubscriptionNotFound,
     TransientConflict,
     TransitionRefused,
     UnknownCurrency,
@@ -75,6 +77,7 @@ from sessionkit.errors import (
     UnknownTimeZone,
     UnknownTransitionName,
     UnsupportedKind,
+    UsageLimitReached,
     WallTimeError,
     WrongType,
 )
@@ -102,6 +105,7 @@ from sessionkit.model import (
     WindowPolicy,
 )
 from sessionkit.model.money import Money
+from sessionkit.model.usage import SessionCodes, Subscription
 from sessionkit.recurrence import Occurrence, Recurrence, Rule, parse_rule
 from sessionkit.services import (
     AdvanceReport,
@@ -230,5 +234,11 @@ __all__ = [
     "DuplicateBooking",
     "HoldExpired",
     "IdempotencyKeyReused",
+    # usage (issue 14)
+    "DuplicateUsage",
+    "SessionCodes",
+    "Subscription",
+    "SubscriptionNotFound",
+    "UsageLimitReached",
     "__version__",
 ]

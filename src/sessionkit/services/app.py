@@ -143,7 +143,7 @@ class SessionKit:
         self.reschedules = RescheduleCommands(self.context)
         """Request, approve, decline, withdraw reschedules; auto-approval; what a role may do."""
         self.usage = UsageCommands(self.context)
-        """Subscriptions, balances, credits counted once per session, corrections, makeups, codes."""
+        """Subscriptions, balances, credits counted once per session, corrections, makeups."""
 
     def top_up(
         self, tenant: str | None = None, *, actor: str | None = None, now: datetime | None = None

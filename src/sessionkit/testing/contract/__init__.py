@@ -65,6 +65,12 @@ from sessionkit.testing.contract.series import SeriesContract
 from sessionkit.testing.contract.sessions import SessionContract
 from sessionkit.testing.contract.units import UnitOfWorkContract
 from sessionkit.testing.contract.updates import UpdateContract
+from sessionkit.testing.contract.usage import (
+    CountersRepositoryContract,
+    SessionCodesRepositoryContract,
+    SubscriptionsRepositoryContract,
+    UsageRepositoryContract,
+)
 
 __all__ = [
     "OTHER_TENANT",
@@ -74,6 +80,10 @@ __all__ = [
     "ParentsContract",
     "PaymentsRepositoryContract",
     "ReschedulesRepositoryContract",
+    "CountersRepositoryContract",
+    "SessionCodesRepositoryContract",
+    "SubscriptionsRepositoryContract",
+    "UsageRepositoryContract",
     "RepositoryContract",
     "SeriesRepositoryContract",
     "SessionsRepositoryContract",
