@@ -12,11 +12,11 @@ and a rolled-back bump takes its number back with it.
 
 from __future__ import annotations
 
-from sqlalchemy import insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Executable, exists, insert, literal, or_, select, update
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
-from sessionkit.adapters.sqlalchemy._versioned import rowcount, savepoint
+from sessionkit.adapters.sqlalchemy._versioned import rowcount
 from sessionkit.adapters.sqlalchemy.usage_rows import (
     codes_table,
     counters_table,
@@ -70,8 +70,26 @@ class SqlAlchemyUsageRepository(SqlRepository[UsageEntry]):
         return self._load(self._unit.db(), conditions, order_by=(_U.c.consumed_at, _U.c.id))
 
 
-_ATTEMPTS = 3
-"""Bumps of a counter nobody made yet: insert, and if another writer made it first, update."""
+_ATTEMPTS = 2
+"""A bump of a counter nobody made yet: the update, the insert at 0, the update again."""
+
+
+def _insert_if_missing(dialect: str, tenant: str, name: str) -> Executable:
+    """Return an insert of counter ``name`` at 0 that does nothing if it exists (per dialect)."""
+    row = {"tenant": tenant, "id": name, "value": 0, "version": 1}
+    if dialect == "postgresql":
+        return postgresql.insert(_C).values(row).on_conflict_do_nothing()
+    if dialect in ("mysql", "mariadb"):
+        # An exclusive lock on a duplicate (not the shared one plain INSERT takes).
+        return mysql.insert(_C).values(row).on_duplicate_key_update(version=_C.c.version)
+    if dialect == "sqlite":
+        return sqlite.insert(_C).values(row).on_conflict_do_nothing()
+    return insert(_C).from_select(
+        list(row),
+        select(*(literal(v) for v in row.values())).where(
+            ~exists(select(_C.c.id).where(_C.c.tenant == tenant, _C.c.id == name))
+        ),
+    )
 
 
 class SqlAlchemyCounterRepository(SqlRepository[Counter]):
@@ -80,9 +98,11 @@ class SqlAlchemyCounterRepository(SqlRepository[Counter]):
     def bump(self, tenant: str, name: str, by: int = 1, *, most: int | None = None) -> int | None:
         """Add ``by`` to counter ``name`` (made at 0 first); ``None`` past ``most``, unchanged.
 
-        The ``UPDATE`` locks the row until the unit of work ends; a counter
-        nobody made yet is inserted in a SAVEPOINT, and if a concurrent writer
-        inserted it first the ``UPDATE`` runs again (and queues on its lock).
+        The ``UPDATE`` locks the row until the unit of work ends. A counter
+        nobody made yet is first inserted at 0 by the dialect's upsert that
+        does nothing on a conflict, and the ``UPDATE`` runs again: concurrent
+        first writers then queue on the row's lock instead of each taking a
+        shared lock on the duplicate key and deadlocking (MySQL/MariaDB).
         """
         db = self._unit.db()
         where = (_C.c.tenant == tenant, _C.c.id == name)
@@ -95,14 +115,7 @@ class SqlAlchemyCounterRepository(SqlRepository[Counter]):
                 return int(db.connection().execute(current).scalar_one())
             if db.connection().execute(current).first() is not None:
                 return None  # the row is there: the limit refused the bump
-            if most is not None and by > most:
-                return None
-            try:
-                with savepoint(db):
-                    db.execute(insert(_C).values(tenant=tenant, id=name, value=by, version=1))
-            except IntegrityError:
-                continue  # made by a concurrent writer since: update it instead
-            return by
+            db.execute(_insert_if_missing(db.get_bind().dialect.name, tenant, name))
         raise ConcurrentModification(name, 0, None)
 
     def value(self, tenant: str, name: str) -> int:
