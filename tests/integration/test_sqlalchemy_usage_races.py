@@ -22,6 +22,7 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import Engine, text
@@ -160,6 +161,10 @@ def test_racing_completions_and_replays_count_each_session_once(
     assert kit.usage.balance(T, subscription.id).used == ROUNDS
 
 
+def _create_in_round(create: Callable[[int, int], str], n: int, w: int) -> str:
+    return create(w, n)
+
+
 class _Abort(Exception):
     """A creator that took a number and then failed."""
 
@@ -202,7 +207,7 @@ def test_racing_creators_get_codes_without_duplicates_or_gaps(
 
     codes: list[str] = []
     for n in range(ROUNDS):
-        outcomes = _race(lambda w, n=n: create(w, n), race_engine, processes=processes)
+        outcomes = _race(partial(_create_in_round, create, n), race_engine, processes=processes)
         assert not [o for o in outcomes if o.startswith("error")], outcomes
         assert outcomes.count("rolled back") == WRITERS // 4
         codes.extend(o for o in outcomes if o != "rolled back")

@@ -6,6 +6,7 @@ the contract suite and raced in ``tests/integration/test_sqlalchemy_usage_races.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -33,7 +34,9 @@ BO = ResourceRef("student", "bo")
 
 
 class World:
-    def __init__(self, *, codes: SessionCodes | None = None) -> None:
+    def __init__(
+        self, *, codes: SessionCodes | Callable[[Session], SessionCodes | None] | None = None
+    ) -> None:
         self.events = RecordingPublisher()
         self.clock = ManualClock(NOW)
         self.kit = SessionKit(
