@@ -50,6 +50,7 @@ __all__ = [
     "CODE_FIELD",
     "MAKEUP_FIELD",
     "MAX_CREDITS",
+    "MAX_REASON_LENGTH",
     "MAX_SUBSCRIPTION_ID_LENGTH",
     "TOTAL",
     "Counter",
@@ -76,6 +77,9 @@ MAX_CREDITS: Final = 1_000_000
 
 MAX_SUBSCRIPTION_ID_LENGTH: Final = 100
 """Subscription ids are shorter than other ids: their counters' names hold them and a period."""
+
+MAX_REASON_LENGTH: Final = 2000
+"""The longest reason a ledger entry keeps for its reversal."""
 
 MAKEUP_FIELD: Final = "makeup_of"
 """The session's own field naming the cancelled session a makeup session replaces."""
@@ -218,7 +222,7 @@ class UsageEntry:
 
     def __attrs_post_init__(self) -> None:
         check_identity(self, "subscription_id", "session_id", "used_by")
-        check_lengths(self, period=MAX_NAME_LENGTH, reason=2000)
+        check_lengths(self, period=MAX_NAME_LENGTH, reason=MAX_REASON_LENGTH)
 
     @property
     def active(self) -> bool:

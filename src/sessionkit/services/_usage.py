@@ -31,6 +31,7 @@ from sessionkit.model.booking import CONFIRMED
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.usage import (
     CODE_FIELD,
+    MAX_REASON_LENGTH,
     SessionCode,
     SessionCodes,
     Subscription,
@@ -227,7 +228,9 @@ def reverse_in(
         if not entry.active:
             done.append(entry)
             continue
-        returned = attrs.evolve(entry, reversed_at=tx.now, reason=reason)
+        # A status change's reason may be longer than the ledger keeps (4,096 vs 2,000).
+        kept = None if reason is None else reason[:MAX_REASON_LENGTH]
+        returned = attrs.evolve(entry, reversed_at=tx.now, reason=kept)
         try:
             stored = usage.update(returned, expected_version=entry.version)
         except ConcurrentModification:  # a concurrent writer returned it first

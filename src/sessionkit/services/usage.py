@@ -159,8 +159,8 @@ class UsageCommands:
         """
         check_tenant(tenant)
         who = participant_ref(participant)
+        when = check_instant(at, "at")
         with self._ctx.transaction() as tx:
-            when = check_instant(at, "at")
             subscription = active_subscription(tx, tenant, who, when)
             if subscription is None:
                 return None
