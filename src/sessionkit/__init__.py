@@ -26,6 +26,7 @@ from sessionkit.errors import (
     DuplicateReschedule,
     DuplicateSeries,
     DuplicateSession,
+    DuplicateUsage,
     ExpansionLimitExceeded,
     HoldExpired,
     IdempotencyKeyReused,
@@ -68,6 +69,7 @@ from sessionkit.errors import (
     StorageReadOnly,
     StorageTimeout,
     StorageUnavailable,
+    SubscriptionNotFound,
     TransientConflict,
     TransitionRefused,
     UnknownCurrency,
@@ -76,6 +78,7 @@ from sessionkit.errors import (
     UnknownTimeZone,
     UnknownTransitionName,
     UnsupportedKind,
+    UsageLimitReached,
     WallTimeError,
     WrongType,
 )
@@ -103,6 +106,7 @@ from sessionkit.model import (
     WindowPolicy,
 )
 from sessionkit.model.money import Money
+from sessionkit.model.usage import SessionCodes, Subscription
 from sessionkit.recurrence import Occurrence, Recurrence, Rule, parse_rule
 from sessionkit.services import (
     AdvanceReport,
@@ -234,5 +238,11 @@ __all__ = [
     "DuplicateBooking",
     "HoldExpired",
     "IdempotencyKeyReused",
+    # usage (issue 14)
+    "DuplicateUsage",
+    "SessionCodes",
+    "Subscription",
+    "SubscriptionNotFound",
+    "UsageLimitReached",
     "__version__",
 ]

@@ -13,11 +13,15 @@ from sessionkit.ports import EventPublisher, Kind, Repository, UniqueKey, UnitOf
 from sessionkit.testing.contract import (
     TENANT,
     BookingsRepositoryContract,
+    CountersRepositoryContract,
     PaymentsRepositoryContract,
     RepositoryContract,
     ReschedulesRepositoryContract,
     SeriesRepositoryContract,
+    SessionCodesRepositoryContract,
     SessionsRepositoryContract,
+    SubscriptionsRepositoryContract,
+    UsageRepositoryContract,
 )
 
 
@@ -74,3 +78,26 @@ class TestMemoryMemos(RepositoryContract[Memo]):
 
     def collide(self, record: Memo, new_id: str) -> Memo:
         return attrs.evolve(record, id=new_id)
+
+
+# -- usage (issue 14) -------------------------------------------------------------
+
+
+class TestMemorySubscriptions(SubscriptionsRepositoryContract):
+    def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
+        return InMemoryStore(publisher).unit_of_work
+
+
+class TestMemoryUsage(UsageRepositoryContract):
+    def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
+        return InMemoryStore(publisher).unit_of_work
+
+
+class TestMemoryCounters(CountersRepositoryContract):
+    def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
+        return InMemoryStore(publisher).unit_of_work
+
+
+class TestMemorySessionCodes(SessionCodesRepositoryContract):
+    def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
+        return InMemoryStore(publisher).unit_of_work

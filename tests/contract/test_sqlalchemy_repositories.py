@@ -28,11 +28,15 @@ from sessionkit.ports import EventPublisher, Kind, Repository, UniqueKey, UnitOf
 from sessionkit.testing.contract import (
     TENANT,
     BookingsRepositoryContract,
+    CountersRepositoryContract,
     PaymentsRepositoryContract,
     RepositoryContract,
     ReschedulesRepositoryContract,
     SeriesRepositoryContract,
+    SessionCodesRepositoryContract,
     SessionsRepositoryContract,
+    SubscriptionsRepositoryContract,
+    UsageRepositoryContract,
 )
 
 POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
@@ -247,4 +251,55 @@ class TestMySQLPayments(OnMySQL, PaymentsRepositoryContract):
 
 
 class TestMySQLReschedules(OnMySQL, ReschedulesRepositoryContract):
+    pass
+
+
+# -- usage (issue 14) -------------------------------------------------------------
+
+
+class TestSQLiteSubscriptions(OnSQLite, SubscriptionsRepositoryContract):
+    pass
+
+
+class TestSQLiteUsage(OnSQLite, UsageRepositoryContract):
+    pass
+
+
+class TestSQLiteCounters(OnSQLite, CountersRepositoryContract):
+    pass
+
+
+class TestSQLiteSessionCodes(OnSQLite, SessionCodesRepositoryContract):
+    pass
+
+
+class TestPostgresSubscriptions(OnPostgres, SubscriptionsRepositoryContract):
+    pass
+
+
+class TestPostgresUsage(OnPostgres, UsageRepositoryContract):
+    pass
+
+
+class TestPostgresCounters(OnPostgres, CountersRepositoryContract):
+    pass
+
+
+class TestPostgresSessionCodes(OnPostgres, SessionCodesRepositoryContract):
+    pass
+
+
+class TestMySQLSubscriptions(OnMySQL, SubscriptionsRepositoryContract):
+    pass
+
+
+class TestMySQLUsage(OnMySQL, UsageRepositoryContract):
+    pass
+
+
+class TestMySQLCounters(OnMySQL, CountersRepositoryContract):
+    pass
+
+
+class TestMySQLSessionCodes(OnMySQL, SessionCodesRepositoryContract):
     pass

@@ -74,6 +74,7 @@ class Seeded:
     manual_payment_id: str = ""
     lesson_id: str = ""
     request_id: str = ""
+    subscription_id: str = ""
 
 
 def weekly_item(item_id: str = "mo", teacher: str = "teacher:ana") -> ScheduleItem:
@@ -149,6 +150,9 @@ def _seed(store: Any, snapshot: Callable[[], list[str]]) -> Seeded:
         reason=REASON,
         proposed_start=NOW + timedelta(days=5),
     )
+    subscription = kit.usage.subscribe(
+        TENANT, actor="u1", subscriber="student:ana", credits=4, starts=NOW, subscription_id="sub1"
+    )
     checkout = kit.payments.book(TENANT, paid.id, "student:ana", actor="u1")
     manual = kit.payments.book(TENANT, paid.id, "student:ben", actor="u1", manual=True)
     assert checkout.payment is not None
@@ -165,6 +169,7 @@ def _seed(store: Any, snapshot: Callable[[], list[str]]) -> Seeded:
         manual_payment_id=manual.payment.id,
         lesson_id=lesson.id,
         request_id=request.id,
+        subscription_id=subscription.id,
     )
 
 
@@ -1070,6 +1075,104 @@ COMMANDS: dict[str, tuple[Call, Args]] = {
     "due_tenants": (
         lambda s, a: s.kit.due_tenants(**a),
         lambda s: args(now=optional_instant(), limit=count(10_000)),
+    "usage.subscribe": (
+        lambda s, a: s.kit.usage.subscribe(**a),
+        lambda s: args(
+            tenant=tenant(),
+            actor=actor(),
+            subscriber=sometimes("student:bo", hostile.text(), hostile.wrong_types()),
+            credits=count(8),
+            starts=instant(NOW),
+            per=sometimes("month", hostile.text(), hostile.wrong_types(), st.just("total")),
+            ends=sometimes(None, hostile.extreme_datetimes(), hostile.wrong_types()),
+            tz=sometimes("Asia/Riyadh", hostile.text(), hostile.wrong_types()),
+            on_limit=sometimes("refuse", hostile.text(), hostile.wrong_types()),
+            subscription_id=sometimes(None, hostile.ids(), hostile.wrong_types()),
+        ),
+    ),
+    "usage.get": (
+        lambda s, a: s.kit.usage.get(**a),
+        lambda s: args(tenant=tenant(), subscription_id=an_id(s.subscription_id)),
+    ),
+    "usage.subscriptions": (
+        lambda s, a: s.kit.usage.subscriptions(**a),
+        lambda s: args(
+            tenant=tenant(),
+            subscriber=sometimes("student:ana", hostile.text(), hostile.wrong_types()),
+        ),
+    ),
+    "usage.balance": (
+        lambda s, a: s.kit.usage.balance(**a),
+        lambda s: args(
+            tenant=tenant(), subscription_id=an_id(s.subscription_id), at=optional_instant()
+        ),
+    ),
+    "usage.check_credit": (
+        lambda s, a: s.kit.usage.check_credit(**a),
+        lambda s: args(
+            tenant=tenant(),
+            participant=sometimes("student:ana", hostile.text(), hostile.wrong_types()),
+            at=instant(NOW + timedelta(days=1)),
+        ),
+    ),
+    "usage.consume": (
+        lambda s, a: s.kit.usage.consume(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.session_id),
+            actor=actor(),
+            participants=sometimes(
+                None, st.lists(hostile.text(huge=False), max_size=3), hostile.wrong_types()
+            ),
+        ),
+    ),
+    "usage.reverse": (
+        lambda s, a: s.kit.usage.reverse(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.session_id),
+            actor=actor(),
+            reason=sometimes(None, hostile.text(), hostile.wrong_types()),
+            participants=sometimes(None, hostile.text(), hostile.wrong_types()),
+        ),
+    ),
+    "usage.correct": (
+        lambda s, a: s.kit.usage.correct(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.session_id),
+            status=sometimes("FINISHED", hostile.text(), hostile.wrong_types()),
+            actor=actor(),
+            reason=sometimes(None, hostile.text(), hostile.wrong_types()),
+            role=sometimes(None, hostile.text(), hostile.wrong_types()),
+            expected_version=sometimes(None, hostile.hostile_ints(), hostile.wrong_types()),
+        ),
+    ),
+    "usage.entries": (
+        lambda s, a: s.kit.usage.entries(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=sometimes(s.session_id, hostile.ids(), hostile.wrong_types(), st.none()),
+            subscription_id=sometimes(None, hostile.ids(), hostile.wrong_types()),
+            period=sometimes(None, hostile.text(), hostile.wrong_types()),
+        ),
+    ),
+    "usage.mark_makeup": (
+        lambda s, a: s.kit.usage.mark_makeup(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.lesson_id),
+            replaces=an_id(s.session_id),
+            actor=actor(),
+        ),
+    ),
+    "usage.code_of": (
+        lambda s, a: s.kit.usage.code_of(**a),
+        lambda s: args(tenant=tenant(), session_id=an_id(s.session_id)),
+    ),
+    "usage.by_code": (
+        lambda s, a: s.kit.usage.by_code(**a),
+        lambda s: args(tenant=tenant(), code=text_arg("S-acme-000001")),
     ),
     "run_payment_calls": (
         lambda s, a: s.kit.run_payment_calls(**a),
@@ -1095,6 +1198,7 @@ def test_every_public_command_is_fuzzed() -> None:
             "payments",
             "reschedules",
             "analytics",
+            "usage",
         )
         for name in dir(getattr(kit, group))
         if not name.startswith("_") and callable(getattr(getattr(kit, group), name))

@@ -30,13 +30,15 @@ message::
     │   ├── SeriesNotFound                      no such series
     │   ├── BookingNotFound                     no such booking
     │   ├── PaymentNotFound                     no such payment
-    │   └── RescheduleNotFound                  no such reschedule request
+    │   ├── RescheduleNotFound                  no such reschedule request
+    │   └── SubscriptionNotFound                no such subscription
     ├── Duplicate (ValueError)                  the id or a unique key of a kind is taken
     │   ├── DuplicateSession                    session id, (series, occurrence) or (series, start)
     │   ├── DuplicateSeries                     the series id
     │   ├── DuplicateBooking                    the booking id or idempotency key
     │   ├── DuplicatePayment                    the payment id, booking or provider reference
-    │   └── DuplicateReschedule                 the request id, or a second pending one
+    │   ├── DuplicateReschedule                 the request id, or a second pending one
+    │   └── DuplicateUsage                      a usage entry, subscription or session code taken
     ├── StillReferenced (ValueError)            other records still point at the one to delete
     ├── CapacityExceeded (ValueError)           fewer free seats than asked for
     ├── HoldExpired (ValueError)                a hold or offer ran out before it was confirmed
@@ -45,7 +47,8 @@ message::
     ├── ActionRefused (ValueError)              a policy rule said no (``rule``, ``allows_at``)
     │   ├── BookingRefused                      a booking rule said no
     │   ├── CancelRefused                       a notice rule refused a cancel
-    │   └── RescheduleRefused                   a reschedule rule said no
+    │   ├── RescheduleRefused                   a reschedule rule said no
+    │   └── UsageLimitReached                   a subscription has no credit left in the period
     ├── CurrencyMismatch (ValueError)           two currencies in one sum or comparison
     ├── RefundExceedsPayment (ValueError)       a refund above what is left of the payment
     ├── PaymentDeclined (ValueError)            the provider declined; the seats were released
@@ -154,8 +157,12 @@ from sessionkit.errors._storage import (
     StillReferenced,
     UnsupportedKind,
 )
+from sessionkit.errors._usage import DuplicateUsage, SubscriptionNotFound, UsageLimitReached
 
 __all__ = [
+    "DuplicateUsage",
+    "SubscriptionNotFound",
+    "UsageLimitReached",
     "ActionRefused",
     "CancelRefused",
     "DuplicateReschedule",

@@ -81,10 +81,28 @@ from sessionkit.ports._unit import (
     UnitOfWorkBase,
     UnitOfWorkFactory,
 )
+from sessionkit.ports._usage import (
+    COUNTERS,
+    SESSION_CODES,
+    SUBSCRIPTIONS,
+    USAGE,
+    CounterRepository,
+    SessionCodeRepository,
+    SubscriptionRepository,
+    UsageRepository,
+)
 
 __all__ = [
     "ANALYTICS",
     "AnalyticsReader",
+    "COUNTERS",
+    "SESSION_CODES",
+    "SUBSCRIPTIONS",
+    "USAGE",
+    "CounterRepository",
+    "SessionCodeRepository",
+    "SubscriptionRepository",
+    "UsageRepository",
     "RESCHEDULES",
     "RescheduleRepository",
     "PAYMENTS",

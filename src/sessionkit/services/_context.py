@@ -31,6 +31,7 @@ from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.series import Series, add_months
 from sessionkit.model.session import Session
+from sessionkit.model.usage import SessionCodes
 from sessionkit.policies import (
     BookingRules,
     NoticePolicy,
@@ -165,6 +166,8 @@ class Context:
     """Run with a unit's :attr:`Tx.calls` once it committed (the payment calls)."""
     attempts: int = 3
     """How many times in all a command runs when the database aborts it in a race."""
+    codes: SessionCodes | Callable[[Session], SessionCodes | None] | None = None
+    """How new sessions are coded (``None``: not at all); a function picks per session."""
 
     def price_of(self, session: Session) -> Pricing | None:
         """Return the pricing of ``session``, or ``None`` when it is free."""

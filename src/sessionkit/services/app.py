@@ -19,6 +19,8 @@ from datetime import datetime
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.lifecycle import PRESETS, LifecycleRegistry
 from sessionkit.limits import Limits, check_limits
+from sessionkit.model.session import Session
+from sessionkit.model.usage import SessionCodes
 from sessionkit.policies import (
     BookingRules,
     NoticePolicy,
@@ -39,6 +41,7 @@ from sessionkit.services.reports import AdvanceReport, ExpiryReport, TopUpReport
 from sessionkit.services.reschedules import RescheduleCommands, RescheduleReport
 from sessionkit.services.series import SeriesCommands
 from sessionkit.services.tick import TICK_KINDS, TickReport, due_tenants, tick
+from sessionkit.services.usage import UsageCommands
 
 __all__ = ["SessionKit"]
 
@@ -46,6 +49,14 @@ __all__ = ["SessionKit"]
 def new_id() -> str:
     """Return a fresh random id (a UUID4 as 32 hex digits)."""
     return uuid.uuid4().hex
+
+
+def _check_codes(
+    codes: object,
+) -> SessionCodes | Callable[[Session], SessionCodes | None] | None:
+    if codes is None or isinstance(codes, SessionCodes) or callable(codes):
+        return codes
+    raise WrongType(codes, name="codes", expected="SessionCodes, a function of a session, or None")
 
 
 class SessionKit:
@@ -60,6 +71,9 @@ class SessionKit:
     every session, or a function picking them per session (by kind, provider);
     ``limits`` bound the work of one call (:class:`~sessionkit.limits.Limits`;
     default: ``Limits()``), and past one a call raises ``LimitExceeded``.
+    ``codes`` (optional) numbers new sessions per tenant
+    (:class:`~sessionkit.model.usage.SessionCodes`, or a function picking
+    them per session, ``None`` for none): see :attr:`usage`.
     For paid bookings: ``gateway`` is the payment provider, ``pricing`` a
     :class:`~sessionkit.policies.Pricing` for every session or a function
     picking one per session (``None``: free), ``refunds`` the
@@ -96,6 +110,7 @@ class SessionKit:
         notice: NoticePolicy | None = None,
         attempts: int = 3,
         limits: Limits | None = None,
+        codes: SessionCodes | Callable[[Session], SessionCodes | None] | None = None,
     ) -> None:
         if isinstance(attempts, bool) or not isinstance(attempts, int):
             raise WrongType(attempts, name="attempts", expected="an int")
@@ -117,6 +132,7 @@ class SessionKit:
             notice=NoticePolicy() if notice is None else notice,
             attempts=attempts,
             limits=check_limits(limits),
+            codes=_check_codes(codes),
         )
         self.sessions = SessionCommands(self.context)
         """Create extra sessions, update, delete, cancel, fire and advance."""
@@ -132,6 +148,8 @@ class SessionKit:
         """Request, approve, decline, withdraw reschedules; auto-approval; what a role may do."""
         self.analytics = Analytics(self.context)
         """Counts, rates, revenue, progress and client statistics, computed by the store."""
+        self.usage = UsageCommands(self.context)
+        """Subscriptions, balances, credits counted once per session, corrections, makeups."""
 
     def top_up(
         self, tenant: str | None = None, *, actor: str | None = None, now: datetime | None = None

@@ -31,6 +31,7 @@ from sessionkit.services._context import (
     series_start,
     series_zone,
 )
+from sessionkit.services._usage import assign_codes
 from sessionkit.services.generation import (
     BusyIndex,
     Wanted,
@@ -197,7 +198,9 @@ def create_many_in(
     tx.series.add_many([series for series, *_ in made])
     sessions = [s for *_, created, _ in made for s in created]
     if sessions:
-        tx.sessions.add_many(sessions)
+        coded = {s.id: s for s in assign_codes(ctx, tx, sessions)}
+        made = [(sr, w, [coded[s.id] for s in c], sk) for sr, w, c, sk in made]
+        tx.sessions.add_many([coded[s.id] for s in sessions])
     return [
         (series, record_materialised(tx, series, window, created, skipped, actor=actor))
         for series, window, created, skipped in made

@@ -51,6 +51,7 @@ from sessionkit.services._context import (
 )
 from sessionkit.services._money import refund_no_shows
 from sessionkit.services._seats import cancel_session_bookings, move_session_bookings
+from sessionkit.services._usage import assign_codes, settle_usage
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_instant, get_zone
 
@@ -161,6 +162,7 @@ class SessionCommands:
             )
             ctx.check_capacity(session)
             check_free(tx, session)
+            [session] = assign_codes(ctx, tx, [session])
             tx.sessions.add(session)
             tx.collect([SessionCreated(tenant=tenant, actor=actor, at=tx.now, session=session)])
         return session
@@ -481,6 +483,7 @@ def store_status(
         check_free(tx, changed)
     stored = tx.sessions.update(changed, expected_version=session.version)
     tx.collect(status_event(machine, session.tenant, actor, stored, c) for c in changes)
+    settle_usage(tx, machine, session, stored, actor=actor, reason=changes[-1].reason)
     if machine.status(stored.status).cancelled and not machine.status(session.status).cancelled:
         cancel_session_bookings(tx, stored, actor=actor, reason=changes[-1].reason)
     if machine.status(stored.status).no_show and not machine.status(session.status).no_show:

@@ -26,6 +26,7 @@ from sessionkit.model.series import ScheduleItem, Series
 from sessionkit.model.session import MAX_ID_LENGTH, ResourceRef, Session
 from sessionkit.recurrence import Occurrence
 from sessionkit.services._context import Context, Tx
+from sessionkit.services._usage import assign_codes
 from sessionkit.services.reports import MaterialiseReport, Skipped
 from sessionkit.timespan import TimeSpan
 
@@ -315,6 +316,7 @@ def materialise_in(
             ctx, series, wanted, holders=holders, busy=busy, now=tx.now, actor=actor
         )
         if created:
+            created = assign_codes(ctx, tx, created)
             tx.sessions.add_many(created)
     return record_materialised(tx, series, window, created, skipped, actor=actor)
 

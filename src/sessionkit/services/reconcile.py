@@ -25,6 +25,7 @@ from sessionkit.model.events import (
 from sessionkit.model.series import Series, SeriesStatus
 from sessionkit.model.session import Session
 from sessionkit.services._context import Context, Tx
+from sessionkit.services._usage import assign_codes
 from sessionkit.services.generation import BusyIndex, Wanted, plan, wanted_occurrences
 from sessionkit.services.reports import CloseReport, Orphan, ReconcileReport, Skipped
 
@@ -238,6 +239,7 @@ def reconcile_in(
     )
     skipped.extend(more_skipped)
 
+    created = assign_codes(ctx, tx, created)
     stored_updates = _write(tx, before, after, plan_, updated, created, len(skipped), actor)
     return ReconcileReport(
         tenant=tenant,

@@ -26,10 +26,20 @@ from sessionkit.adapters.memory._reschedules import InMemoryRescheduleRepository
 from sessionkit.adapters.memory._series import InMemorySeriesRepository
 from sessionkit.adapters.memory._sessions import InMemorySessionRepository
 from sessionkit.adapters.memory._store import InMemoryStore, InMemoryUnitOfWork
+from sessionkit.adapters.memory._usage import (
+    InMemoryCounterRepository,
+    InMemorySessionCodeRepository,
+    InMemorySubscriptionRepository,
+    InMemoryUsageRepository,
+)
 
 __all__ = [
     "InMemoryAnalytics",
     "InMemoryBookingRepository",
+    "InMemoryCounterRepository",
+    "InMemorySessionCodeRepository",
+    "InMemorySubscriptionRepository",
+    "InMemoryUsageRepository",
     "InMemoryPaymentRepository",
     "InMemoryRescheduleRepository",
     "InMemorySeriesRepository",

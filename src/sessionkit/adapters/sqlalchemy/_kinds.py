@@ -8,6 +8,12 @@ from sessionkit.adapters.sqlalchemy._payments import SqlAlchemyPaymentRepository
 from sessionkit.adapters.sqlalchemy._reschedules import SqlAlchemyRescheduleRepository
 from sessionkit.adapters.sqlalchemy._series import SqlAlchemySeriesRepository
 from sessionkit.adapters.sqlalchemy._sessions import SqlAlchemySessionRepository
+from sessionkit.adapters.sqlalchemy._usage import (
+    SqlAlchemyCounterRepository,
+    SqlAlchemySessionCodeRepository,
+    SqlAlchemySubscriptionRepository,
+    SqlAlchemyUsageRepository,
+)
 from sessionkit.adapters.sqlalchemy.booking_rows import (
     IDEMPOTENCY_CONSTRAINT,
     booking_from_row,
@@ -46,7 +52,34 @@ from sessionkit.adapters.sqlalchemy.rows import (
     session_resources_table,
     sessions_table,
 )
-from sessionkit.ports import BOOKINGS, PAYMENT_EVENTS, PAYMENTS, RESCHEDULES, SERIES, SESSIONS
+from sessionkit.adapters.sqlalchemy.usage_rows import (
+    CHARGE_CONSTRAINT,
+    CODE_CONSTRAINT,
+    code_from_row,
+    code_values,
+    codes_table,
+    counter_from_row,
+    counter_values,
+    counters_table,
+    entry_from_row,
+    entry_values,
+    subscription_from_row,
+    subscription_values,
+    subscriptions_table,
+    usage_table,
+)
+from sessionkit.ports import (
+    BOOKINGS,
+    COUNTERS,
+    PAYMENT_EVENTS,
+    PAYMENTS,
+    RESCHEDULES,
+    SERIES,
+    SESSION_CODES,
+    SESSIONS,
+    SUBSCRIPTIONS,
+    USAGE,
+)
 
 __all__: list[str] = []
 
@@ -109,5 +142,41 @@ register(
         unique={"pending": PENDING_CONSTRAINT},
         parents={"session_id": SESSIONS},
         repository=SqlAlchemyRescheduleRepository,
+    ),
+)
+register(
+    SUBSCRIPTIONS,
+    SqlKind(
+        subscriptions_table,
+        subscription_values,
+        subscription_from_row,
+        repository=SqlAlchemySubscriptionRepository,
+    ),
+)
+register(
+    USAGE,
+    SqlKind(
+        usage_table,
+        entry_values,
+        entry_from_row,
+        unique={"charge": CHARGE_CONSTRAINT},
+        parents={"subscription_id": SUBSCRIPTIONS},
+        repository=SqlAlchemyUsageRepository,
+    ),
+)
+register(
+    COUNTERS,
+    SqlKind(
+        counters_table, counter_values, counter_from_row, repository=SqlAlchemyCounterRepository
+    ),
+)
+register(
+    SESSION_CODES,
+    SqlKind(
+        codes_table,
+        code_values,
+        code_from_row,
+        unique={"code": CODE_CONSTRAINT},
+        repository=SqlAlchemySessionCodeRepository,
     ),
 )

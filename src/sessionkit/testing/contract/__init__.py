@@ -66,6 +66,12 @@ from sessionkit.testing.contract.series import SeriesContract
 from sessionkit.testing.contract.sessions import SessionContract
 from sessionkit.testing.contract.units import UnitOfWorkContract
 from sessionkit.testing.contract.updates import UpdateContract
+from sessionkit.testing.contract.usage import (
+    CountersRepositoryContract,
+    SessionCodesRepositoryContract,
+    SubscriptionsRepositoryContract,
+    UsageRepositoryContract,
+)
 
 __all__ = [
     "OTHER_TENANT",
@@ -76,6 +82,10 @@ __all__ = [
     "ParentsContract",
     "PaymentsRepositoryContract",
     "ReschedulesRepositoryContract",
+    "CountersRepositoryContract",
+    "SessionCodesRepositoryContract",
+    "SubscriptionsRepositoryContract",
+    "UsageRepositoryContract",
     "RepositoryContract",
     "SeriesRepositoryContract",
     "SessionsRepositoryContract",

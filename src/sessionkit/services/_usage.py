@@ -1,0 +1,313 @@
+"""Usage inside one unit of work: consume and return credits, number sessions.
+
+Private to the services package. :func:`settle_usage` is what a status
+change calls (``store_status``): entering a status whose lifecycle flag
+``counts_usage`` is set consumes a credit for each participant, leaving one
+returns it. :func:`assign_codes` numbers new sessions when the kit has
+:class:`~sessionkit.model.usage.SessionCodes`.
+
+Counted once: a participant's entry for a (subscription, charged session)
+is looked up, then inserted in its own SAVEPOINT; a concurrent writer that
+inserted it first makes the insert fail with ``DuplicateUsage``, which is
+read as "already counted". Only then is the period's counter bumped (with
+the credits as its limit), so a refused or duplicate entry never moves it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import attrs
+
+from sessionkit.errors import (
+    ConcurrentModification,
+    DuplicateUsage,
+    UnsupportedKind,
+    UsageLimitReached,
+)
+from sessionkit.lifecycle import Lifecycle
+from sessionkit.model.booking import CONFIRMED
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.model.usage import (
+    CODE_FIELD,
+    MAX_REASON_LENGTH,
+    SessionCode,
+    SessionCodes,
+    Subscription,
+    UsageEntry,
+    UsageRecorded,
+    charged_session,
+    code_counter,
+    entry_id,
+    usage_counter,
+)
+from sessionkit.ports import COUNTERS, SESSION_CODES, SUBSCRIPTIONS, USAGE, UsageRepository
+from sessionkit.services._context import Context, Tx
+
+__all__ = [
+    "active_subscription",
+    "assign_codes",
+    "consume_in",
+    "resets_at",
+    "reverse_in",
+    "settle_usage",
+]
+
+
+def usage_or_none(tx: Tx) -> UsageRepository | None:
+    """The unit's usage ledger, or ``None`` for a store that keeps none."""
+    try:
+        return tx.repository(USAGE)
+    except UnsupportedKind:
+        return None
+
+
+def active_subscription(
+    tx: Tx, tenant: str, participant: ResourceRef, at: datetime
+) -> Subscription | None:
+    """Return the participant's subscription valid at ``at``: the earliest started, then by id."""
+    for subscription in tx.repository(SUBSCRIPTIONS).for_subscriber(tenant, participant):
+        if subscription.active_at(at):
+            return subscription
+    return None
+
+
+def resets_at(subscription: Subscription, period: str) -> datetime | None:
+    """Return when ``period``'s credits are renewed, or ``None`` if waiting does not help."""
+    end = subscription.period_end(period)
+    if end is None or (subscription.ends is not None and end >= subscription.ends):
+        return None
+    return end
+
+
+def _limit_error(
+    tx: Tx, subscription: Subscription, participant: ResourceRef, period: str
+) -> UsageLimitReached:
+    used = tx.repository(COUNTERS).value(
+        subscription.tenant, usage_counter(subscription.id, period)
+    )
+    return UsageLimitReached.for_period(
+        subscription.id,
+        str(participant),
+        period,
+        subscription.credits,
+        used,
+        resets_at(subscription, period),
+    )
+
+
+def _bump(tx: Tx, subscription: Subscription, participant: ResourceRef, period: str) -> None:
+    most = subscription.credits if subscription.on_limit == "refuse" else None
+    name = usage_counter(subscription.id, period)
+    if tx.repository(COUNTERS).bump(subscription.tenant, name, 1, most=most) is None:
+        raise _limit_error(tx, subscription, participant, period)
+
+
+def _participants(tx: Tx, session: Session, entries: Sequence[UsageEntry]) -> list[ResourceRef]:
+    """The session's confirmed participants, and those of its returned credits (a correction)."""
+    found = {e.participant for e in entries if e.used_by == session.id}
+    bookings = tx.bookings_or_none()
+    if bookings is not None:
+        confirmed = bookings.for_session(session.tenant, session.id, statuses=(CONFIRMED,))
+        found.update(b.participant for b in confirmed)
+    return sorted(found)
+
+
+def consume_in(
+    tx: Tx,
+    session: Session,
+    *,
+    actor: str | None,
+    participants: Iterable[ResourceRef] | None = None,
+) -> list[UsageEntry]:
+    """Consume one credit per participant of ``session`` (once each); return their active entries.
+
+    ``participants`` defaults to the session's confirmed bookings'. A makeup
+    session is charged as the session it replaces, in that session's period.
+    A participant without a subscription valid at the charged session's start
+    consumes nothing. Raises ``UsageLimitReached`` for a subscription that
+    refuses going past its credits (the unit of work is then rolled back).
+    """
+    usage = tx.repository(USAGE)
+    tenant = session.tenant
+    charged_id = charged_session(session.id, session.metadata)
+    charged = session if charged_id == session.id else tx.sessions.get(tenant, charged_id)
+    known = usage.for_session(tenant, session.id)
+    if charged_id != session.id:
+        known = known + usage.for_session(tenant, charged_id)
+    who = _participants(tx, session, known) if participants is None else sorted(set(participants))
+    done: list[UsageEntry] = []
+    for participant in who:
+        subscription = active_subscription(tx, tenant, participant, charged.start)
+        if subscription is None:
+            continue
+        existing = next(
+            (
+                e
+                for e in known
+                if e.subscription_id == subscription.id
+                and e.session_id == charged_id
+                and e.participant == participant
+            ),
+            None,
+        )
+        entry = _consume_one(tx, subscription, charged, session, participant, existing, actor=actor)
+        done.append(entry)
+    return done
+
+
+def _consume_one(
+    tx: Tx,
+    subscription: Subscription,
+    charged: Session,
+    session: Session,
+    participant: ResourceRef,
+    existing: UsageEntry | None,
+    *,
+    actor: str | None,
+) -> UsageEntry:
+    usage = tx.repository(USAGE)
+    period = subscription.period_of(charged.start)
+    if existing is not None and existing.active:
+        return existing
+    if existing is None:
+        entry = UsageEntry(
+            id=entry_id(subscription.id, charged.id, participant),
+            tenant=subscription.tenant,
+            subscription_id=subscription.id,
+            session_id=charged.id,
+            participant=participant,
+            period=period,
+            used_by=session.id,
+            consumed_at=tx.now,
+        )
+        try:
+            usage.add(entry)
+        except DuplicateUsage as taken:  # a concurrent writer counted it first
+            if isinstance(taken.existing, UsageEntry):  # by its derived id or its charge
+                return taken.existing
+            raise
+        stored = entry
+    else:
+        again = attrs.evolve(existing, reversed_at=None, reason=None, used_by=session.id)
+        try:
+            stored = usage.update(again, expected_version=existing.version)
+        except ConcurrentModification:  # a concurrent writer consumed it again first
+            return usage.get(existing.tenant, existing.id)
+    _bump(tx, subscription, participant, period)
+    tx.collect(
+        [
+            UsageRecorded(
+                tenant=stored.tenant, actor=actor, at=tx.now, entry=stored, change="consumed"
+            )
+        ]
+    )
+    return stored
+
+
+def reverse_in(
+    tx: Tx,
+    session: Session,
+    *,
+    actor: str | None,
+    reason: str | None,
+    participants: Iterable[ResourceRef] | None = None,
+) -> list[UsageEntry]:
+    """Return the credits ``session`` consumed (once each); return the entries now reversed.
+
+    Entries already reversed stay as they are; ``participants`` (default: all)
+    narrows which.
+    """
+    usage = tx.repository(USAGE)
+    wanted = None if participants is None else set(participants)
+    done: list[UsageEntry] = []
+    for entry in usage.for_session(session.tenant, session.id):
+        if entry.used_by != session.id or (wanted is not None and entry.participant not in wanted):
+            continue
+        if not entry.active:
+            done.append(entry)
+            continue
+        # A status change's reason may be longer than the ledger keeps (4,096 vs 2,000).
+        kept = None if reason is None else reason[:MAX_REASON_LENGTH]
+        returned = attrs.evolve(entry, reversed_at=tx.now, reason=kept)
+        try:
+            stored = usage.update(returned, expected_version=entry.version)
+        except ConcurrentModification:  # a concurrent writer returned it first
+            done.append(usage.get(entry.tenant, entry.id))
+            continue
+        name = usage_counter(entry.subscription_id, entry.period)
+        tx.repository(COUNTERS).bump(entry.tenant, name, -1)
+        tx.collect(
+            [
+                UsageRecorded(
+                    tenant=stored.tenant, actor=actor, at=tx.now, entry=stored, change="reversed"
+                )
+            ]
+        )
+        done.append(stored)
+    return done
+
+
+def settle_usage(
+    tx: Tx,
+    machine: Lifecycle,
+    before: Session,
+    after: Session,
+    *,
+    actor: str | None,
+    reason: str | None = None,
+) -> None:
+    """Consume or return credits when a status change crosses the lifecycle's ``counts_usage``."""
+    counting = machine.usage_statuses
+    if not counting:
+        return
+    was, now = before.status in counting, after.status in counting
+    if was == now or usage_or_none(tx) is None:
+        return
+    if now:
+        consume_in(tx, after, actor=actor)
+    else:
+        reverse_in(tx, after, actor=actor, reason=reason)
+
+
+def _codes_for(ctx: Context, session: Session) -> SessionCodes | None:
+    codes = ctx.codes
+    if codes is None or isinstance(codes, SessionCodes):
+        return codes
+    return codes(session)
+
+
+def assign_codes(ctx: Context, tx: Tx, sessions: Sequence[Session]) -> list[Session]:
+    """Give each new session its code (field ``session_code``); return them, in the same order.
+
+    Numbers come from one bump per (tenant, counter), in start-then-id order,
+    in the unit of work that inserts the sessions: they commit together or
+    not at all, and writers of one counter queue on it.
+    """
+    if ctx.codes is None or not sessions:
+        return list(sessions)
+    groups: dict[tuple[str, SessionCodes], list[Session]] = {}
+    for session in sessions:
+        codes = _codes_for(ctx, session)
+        if codes is not None:
+            groups.setdefault((session.tenant, codes), []).append(session)
+    coded: dict[str, Session] = {}
+    records: list[SessionCode] = []
+    for (tenant, codes), group in groups.items():
+        group.sort(key=lambda s: (s.start, s.id))
+        counter = code_counter(codes.counter)
+        last = tx.repository(COUNTERS).bump(tenant, counter, len(group))
+        assert last is not None  # no limit was given
+        for number, session in enumerate(group, start=last - len(group) + 1):
+            code = codes.render(tenant=tenant, n=number, group=session.group)
+            metadata = {**session.metadata, CODE_FIELD: code}
+            coded[session.id] = attrs.evolve(session, metadata=metadata)
+            records.append(
+                SessionCode(
+                    id=session.id, tenant=tenant, code=code, counter=codes.counter, number=number
+                )
+            )
+    if records:
+        tx.repository(SESSION_CODES).add_many(records)
+    return [coded.get(s.id, s) for s in sessions]

@@ -1,0 +1,388 @@
+"""Subscriptions and usage: credits per month or in total, consumed once per session.
+
+``kit.usage`` holds the commands. The automatic path needs none of them:
+when a session enters a status whose lifecycle flag ``counts_usage`` is set
+(COMPLETED and ABSENT in the academy preset), each of its confirmed
+participants with a subscription valid at the session's start consumes one
+credit in the same unit of work as the status change; leaving such a status
+(an admin's :meth:`UsageCommands.correct`) returns it. The ledger's unique
+key (subscription, session, participant) makes every path count once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Literal
+
+import attrs
+
+from sessionkit.errors import ConcurrentModification, InvalidValue, UsageLimitReached
+from sessionkit.lifecycle import StatusChanged
+from sessionkit.model.booking import participant_ref
+from sessionkit.model.events import SessionUpdated
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.model.text import (
+    MAX_REF_LENGTH,
+    check_actor,
+    check_id,
+    check_optional_id,
+    check_tenant,
+    check_text,
+)
+from sessionkit.model.usage import (
+    MAKEUP_FIELD,
+    Balance,
+    Per,
+    SessionCode,
+    Subscription,
+    UsageEntry,
+    usage_counter,
+)
+from sessionkit.ports import COUNTERS, SESSION_CODES, SUBSCRIPTIONS, USAGE
+from sessionkit.services._context import Context, Tx, check_version, retried
+from sessionkit.services._usage import active_subscription, consume_in, resets_at, reverse_in
+from sessionkit.services.commands import store_status
+from sessionkit.zones import check_instant
+
+__all__ = ["UsageCommands"]
+
+_MAX_REASON = 2000
+
+
+def _participants(values: Iterable[ResourceRef | str] | None) -> list[ResourceRef] | None:
+    if values is None:
+        return None
+    if isinstance(values, (str, ResourceRef)):
+        values = [values]
+    return [participant_ref(v) for v in values]
+
+
+def _balance(tx: Tx, subscription: Subscription, at: datetime) -> Balance:
+    period = subscription.period_of(at)
+    name = usage_counter(subscription.id, period)
+    used = tx.repository(COUNTERS).value(subscription.tenant, name)
+    return Balance(
+        subscription_id=subscription.id,
+        subscriber=subscription.subscriber,
+        period=period,
+        credits=subscription.credits,
+        used=used,
+        remaining=subscription.credits - used,
+        resets_at=resets_at(subscription, period),
+    )
+
+
+class UsageCommands:
+    """Subscriptions, balances, consuming and returning credits, makeup sessions, session codes."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    # -- subscriptions -------------------------------------------------------------
+
+    @retried
+    def subscribe(
+        self,
+        tenant: str,
+        *,
+        actor: str | None,
+        subscriber: ResourceRef | str,
+        credits: int,
+        starts: datetime,
+        per: Per = "month",
+        ends: datetime | None = None,
+        tz: str = "UTC",
+        on_limit: Literal["refuse", "allow"] = "refuse",
+        subscription_id: str | None = None,
+    ) -> Subscription:
+        """Create a subscription: ``credits`` per calendar month in ``tz`` (or in ``total``).
+
+        Valid from ``starts`` until ``ends`` (exclusive; ``None``: open).
+        Raises ``InvalidValue`` for bad input and ``DuplicateUsage`` for a
+        taken ``subscription_id``.
+        """
+        ctx = self._ctx
+        tenant = check_tenant(tenant)
+        check_actor(actor)
+        check_optional_id(subscription_id, "subscription_id")
+        start = check_instant(starts, "starts")
+        end = None if ends is None else check_instant(ends, "ends")
+        with ctx.transaction() as tx:
+            subscription = Subscription(
+                id=ctx.ids() if subscription_id is None else subscription_id,
+                tenant=tenant,
+                subscriber=participant_ref(subscriber),
+                credits=credits,
+                per=per,
+                tz=tz,
+                starts=start,
+                ends=end,
+                on_limit=on_limit,
+                created_at=tx.now,
+                created_by=actor,
+            )
+            tx.repository(SUBSCRIPTIONS).add(subscription)
+        return subscription
+
+    def get(self, tenant: str, subscription_id: str) -> Subscription:
+        """Return the subscription; raise ``SubscriptionNotFound``."""
+        check_tenant(tenant)
+        check_id(subscription_id, "subscription_id")
+        with self._ctx.transaction() as tx:
+            return tx.repository(SUBSCRIPTIONS).get(tenant, subscription_id)
+
+    def subscriptions(self, tenant: str, subscriber: ResourceRef | str) -> list[Subscription]:
+        """Return the subscriber's subscriptions (any window), by start then id."""
+        check_tenant(tenant)
+        who = participant_ref(subscriber)
+        with self._ctx.transaction() as tx:
+            return tx.repository(SUBSCRIPTIONS).for_subscriber(tenant, who)
+
+    def balance(self, tenant: str, subscription_id: str, *, at: datetime | None = None) -> Balance:
+        """Return what the subscription has left in the period of ``at`` (default: now)."""
+        check_tenant(tenant)
+        check_id(subscription_id, "subscription_id")
+        with self._ctx.transaction(at, name="at") as tx:
+            subscription = tx.repository(SUBSCRIPTIONS).get(tenant, subscription_id)
+            return _balance(tx, subscription, tx.now)
+
+    def check_credit(
+        self, tenant: str, participant: ResourceRef | str, *, at: datetime
+    ) -> Balance | None:
+        """Return the balance that a session at ``at`` would draw on, before booking it.
+
+        ``None`` when the participant has no subscription valid at ``at``.
+        Raises ``UsageLimitReached`` (``remaining``, ``period``, ``allows_at``)
+        when it has no credit left and refuses going past it: the check a
+        host makes to refuse a booking beyond the monthly limit.
+        """
+        check_tenant(tenant)
+        who = participant_ref(participant)
+        when = check_instant(at, "at")
+        with self._ctx.transaction() as tx:
+            subscription = active_subscription(tx, tenant, who, when)
+            if subscription is None:
+                return None
+            balance = _balance(tx, subscription, when)
+        if balance.remaining <= 0 and subscription.on_limit == "refuse":
+            raise UsageLimitReached.for_period(
+                subscription.id,
+                str(who),
+                balance.period,
+                balance.credits,
+                balance.used,
+                balance.resets_at,
+            )
+        return balance
+
+    # -- the ledger ----------------------------------------------------------------
+
+    @retried
+    def consume(
+        self,
+        tenant: str,
+        session_id: str,
+        *,
+        actor: str | None,
+        participants: Iterable[ResourceRef | str] | None = None,
+    ) -> list[UsageEntry]:
+        """Consume one credit per participant of the session, once each; return the entries.
+
+        ``participants`` defaults to the session's confirmed bookings'.
+        Running it again (a retried command, a replayed event) changes
+        nothing. Raises ``SessionNotFound`` and ``UsageLimitReached`` (nothing
+        written).
+        """
+        check_tenant(tenant)
+        check_id(session_id, "session_id")
+        check_actor(actor)
+        who = _participants(participants)
+        with self._ctx.transaction() as tx:
+            session = tx.sessions.get(tenant, session_id)
+            return consume_in(tx, session, actor=actor, participants=who)
+
+    @retried
+    def reverse(
+        self,
+        tenant: str,
+        session_id: str,
+        *,
+        actor: str | None,
+        reason: str | None = None,
+        participants: Iterable[ResourceRef | str] | None = None,
+    ) -> list[UsageEntry]:
+        """Return the credits the session consumed, once each; return the reversed entries."""
+        check_tenant(tenant)
+        check_id(session_id, "session_id")
+        check_actor(actor)
+        check_text(reason, "reason", limit=_MAX_REASON, optional=True)
+        who = _participants(participants)
+        with self._ctx.transaction() as tx:
+            session = tx.sessions.get(tenant, session_id)
+            return reverse_in(tx, session, actor=actor, reason=reason, participants=who)
+
+    @retried
+    def correct(
+        self,
+        tenant: str,
+        session_id: str,
+        status: str,
+        *,
+        actor: str | None,
+        reason: str | None = None,
+        role: str | None = None,
+        expected_version: int | None = None,
+    ) -> Session:
+        """Set the session's status by hand (an admin correction), credits following it.
+
+        Any status of the session's lifecycle, even out of a terminal one
+        (COMPLETED -> CANCELLED): leaving a status that counts usage returns
+        the credits, entering one consumes them (again), each once. The event
+        is a ``SessionStatusChanged`` (``SessionCanceled`` into a cancelled
+        status) with transition ``"correct"``. Raises ``UnknownStatus``,
+        ``SessionNotFound``, ``ConcurrentModification``, ``UsageLimitReached``.
+        """
+        ctx = self._ctx
+        check_tenant(tenant)
+        check_id(session_id, "session_id")
+        check_actor(actor)
+        check_text(reason, "reason", limit=_MAX_REASON, optional=True)
+        check_text(role, "role", limit=MAX_REF_LENGTH, optional=True)
+        expected = check_version(expected_version)
+        with ctx.transaction() as tx:
+            session = tx.sessions.get(tenant, session_id)
+            if expected is not None and expected != session.version:
+                raise ConcurrentModification(session.id, expected, session.version)
+            machine = ctx.lifecycle(session.lifecycle)
+            target = machine.status(status).name
+            if target == session.status:
+                return session
+            change = StatusChanged(
+                session_id=session.id,
+                lifecycle=machine.name,
+                transition="correct",
+                from_status=session.status,
+                to_status=target,
+                at=tx.now,
+                actor=actor,
+                role=role,
+                reason=reason,
+            )
+            changed = attrs.evolve(session, status=target)
+            return store_status(tx, machine, session, changed, [change], actor)
+
+    def entries(
+        self,
+        tenant: str,
+        *,
+        session_id: str | None = None,
+        subscription_id: str | None = None,
+        period: str | None = None,
+    ) -> list[UsageEntry]:
+        """Return ledger entries of a session (charged or used) or of a subscription (one of them).
+
+        A session's come by participant then id; a subscription's (of
+        ``period`` if given) by consumption time then id. Reversed entries
+        are included (``entry.active`` tells).
+        """
+        check_tenant(tenant)
+        check_optional_id(session_id, "session_id")
+        check_optional_id(subscription_id, "subscription_id")
+        check_text(period, "period", limit=64, optional=True)
+        if (session_id is None) == (subscription_id is None):
+            raise InvalidValue(
+                "entries() takes exactly one of session_id and subscription_id",
+                value=(session_id, subscription_id),
+                expected="one of session_id, subscription_id",
+            )
+        with self._ctx.transaction() as tx:
+            usage = tx.repository(USAGE)
+            if session_id is not None:
+                return usage.for_session(tenant, session_id)
+            assert subscription_id is not None
+            return usage.for_subscription(tenant, subscription_id, period=period)
+
+    # -- makeup sessions and codes ---------------------------------------------------
+
+    @retried
+    def mark_makeup(
+        self, tenant: str, session_id: str, *, replaces: str, actor: str | None
+    ) -> Session:
+        """Mark a session as the makeup of cancelled session ``replaces``; return it.
+
+        A makeup is charged as the session it replaces (same ledger entry,
+        that session's period): the pair never consumes more than one
+        credit. Sets the own field ``makeup_of``. Raises ``SessionNotFound``
+        and ``InvalidValue`` when ``replaces`` is the session itself, is not
+        in a cancelled status, or is already replaced by another session.
+        """
+        ctx = self._ctx
+        check_tenant(tenant)
+        check_id(session_id, "session_id")
+        check_id(replaces, "replaces")
+        check_actor(actor)
+        if replaces == session_id:
+            raise InvalidValue(
+                f"session {session_id!r} cannot replace itself",
+                value=replaces,
+                expected="another, cancelled session",
+            )
+        with ctx.transaction() as tx:
+            session = tx.sessions.get(tenant, session_id)
+            original = tx.sessions.get(tenant, replaces)
+            machine = ctx.lifecycle(original.lifecycle)
+            if not machine.status(original.status).cancelled:
+                raise InvalidValue(
+                    f"session {replaces!r} is {original.status}, not cancelled: only a "
+                    "cancelled session is made up",
+                    value=original.status,
+                    expected=", ".join(sorted(machine.cancelled_statuses)),
+                )
+            taken = [
+                e.used_by
+                for e in tx.repository(USAGE).for_session(tenant, replaces)
+                if e.used_by not in (replaces, session_id) and e.active
+            ]
+            if taken:
+                raise InvalidValue(
+                    f"session {replaces!r} is already made up by session {taken[0]!r}",
+                    value=replaces,
+                    expected="a cancelled session not made up yet",
+                )
+            if session.metadata.get(MAKEUP_FIELD) == replaces:
+                return session
+            changed = attrs.evolve(
+                session,
+                metadata={**session.metadata, MAKEUP_FIELD: replaces},
+                updated_at=tx.now,
+                updated_by=actor,
+            )
+            stored = tx.sessions.update(changed, expected_version=session.version)
+            tx.collect(
+                [
+                    SessionUpdated(
+                        tenant=tenant,
+                        actor=actor,
+                        at=tx.now,
+                        session=stored,
+                        old={"metadata": dict(session.metadata)},
+                    )
+                ]
+            )
+            return stored
+
+    def code_of(self, tenant: str, session_id: str) -> str | None:
+        """Return the session's code, or ``None`` if it was created without one."""
+        check_tenant(tenant)
+        check_id(session_id, "session_id")
+        with self._ctx.transaction() as tx:
+            found = tx.repository(SESSION_CODES).get_many(tenant, [session_id])
+        return found[0].code if found else None
+
+    def by_code(self, tenant: str, code: str) -> SessionCode | None:
+        """Return the code record (its ``id`` is the session's) for ``code``, or ``None``."""
+        check_tenant(tenant)
+        check_text(code, "code", limit=128)
+        with self._ctx.transaction() as tx:
+            return tx.repository(SESSION_CODES).by_code(tenant, code)

@@ -1,0 +1,218 @@
+"""Racing completions, consumptions and session creations on SQL storage (issue 14).
+
+- 8 writers end the same session at once, half completing it
+  (``sessions.fire``), half consuming its credits (``usage.consume``: a
+  retried command, a replayed event): one ledger entry per round, the
+  subscription's counter moved once per round, every writer either done or
+  refused cleanly (``InvalidTransition``, ``ConcurrentModification``).
+- 8 creators of coded sessions at once, with creators that roll back after
+  taking a number mixed in: the committed codes are 1..N, no duplicate and
+  no gap.
+
+Writers are 8 threads, or 8 forked processes; engines as in ``conftest.py``.
+``SESSIONKIT_RACE_ROUNDS`` sets the rounds per test (default 3); the issue's
+"1,000 of 1,000 rounds" is ``SESSIONKIT_RACE_ROUNDS=1000``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+import pytest
+from sqlalchemy import Engine, text
+
+from sessionkit import SessionCodes, SessionKit
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
+from sessionkit.errors import ConcurrentModification, InvalidTransition
+from sessionkit.model import ResourceRef
+from sessionkit.model.session import Session
+from sessionkit.model.usage import CODE_FIELD
+from sessionkit.services._usage import assign_codes
+from sessionkit.testing.clocks import ManualClock
+from sessionkit.timespan import TimeSpan
+
+ROUNDS = int(os.environ.get("SESSIONKIT_RACE_ROUNDS", "3"))
+WRITERS = 8
+T = "1"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+
+
+def _kit(engine: Engine) -> SessionKit:
+    return SessionKit(
+        uow=SqlAlchemyStore(engine).unit_of_work,
+        clock=ManualClock(NOW),
+        codes=SessionCodes(prefix="QSE"),
+    )
+
+
+def _run(work: Callable[[int], str], n: int) -> str:
+    try:
+        return work(n)
+    except BaseException as exc:  # noqa: BLE001  # reported to the test as a failure
+        return f"error: {exc!r}"
+
+
+def _race(work: Callable[[int], str], engine: Engine, *, processes: bool = False) -> list[str]:
+    """Run ``work(n)`` for ``n`` in ``range(WRITERS)`` released together; return the outcomes."""
+    if processes:
+        context = multiprocessing.get_context("fork")
+        start = context.Barrier(WRITERS)
+        results = context.Queue()
+
+        def child(n: int) -> None:
+            engine.dispose(close=False)
+            start.wait(timeout=60)
+            results.put((n, _run(work, n)))
+
+        workers = [context.Process(target=child, args=(n,)) for n in range(WRITERS)]
+        for worker in workers:
+            worker.start()
+        found = dict(results.get(timeout=120) for _ in workers)
+        for worker in workers:
+            worker.join(timeout=60)
+            assert worker.exitcode == 0
+        return [found[n] for n in range(WRITERS)]
+    barrier = threading.Barrier(WRITERS)
+    outcomes = [""] * WRITERS
+
+    def run(n: int) -> None:
+        barrier.wait(timeout=60)
+        outcomes[n] = _run(work, n)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a writer hung"
+    return outcomes
+
+
+WRITER_KINDS = [
+    pytest.param(False, id="threads"),
+    pytest.param(
+        True,
+        id="processes",
+        marks=pytest.mark.skipif(sys.platform != "linux", reason="forks worker processes"),
+    ),
+]
+
+
+def _scalar(engine: Engine, sql: str) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text(sql)).scalar_one())
+
+
+def _ongoing(kit: SessionKit, n: int) -> str:
+    """Open lesson ``n`` for ana with teacher ``t<n>``, run it to ONGOING; return its id."""
+    start = NOW + timedelta(hours=n + 1)
+    session = kit.sessions.create_extra(
+        T,
+        actor="admin",
+        start=start,
+        end=start + timedelta(minutes=45),
+        resources=[ResourceRef("teacher", f"t{n}")],
+        lifecycle="academy",
+        title="Quran",
+    )
+    kit.bookings.book(T, session.id, "student:ana", actor="admin", confirm=True)
+    kit.sessions.fire(T, session.id, "ready", actor="admin")
+    kit.sessions.fire(T, session.id, "start", actor="admin")
+    return session.id
+
+
+@pytest.mark.parametrize("processes", WRITER_KINDS)
+def test_racing_completions_and_replays_count_each_session_once(
+    race_engine: Engine, processes: bool
+) -> None:
+    kit = _kit(race_engine)
+    subscription = kit.usage.subscribe(
+        T, actor="admin", subscriber="student:ana", credits=1_000_000, per="total", starts=NOW
+    )
+    for n in range(ROUNDS):
+        session_id = _ongoing(kit, n)
+
+        def finish(w: int, session_id: str = session_id) -> str:
+            try:
+                if w % 2:
+                    entries = kit.usage.consume(T, session_id, actor=f"w{w}")
+                    return f"consumed {[e.id for e in entries]}"
+                kit.sessions.fire(T, session_id, "complete", actor=f"w{w}")
+            except (InvalidTransition, ConcurrentModification) as refused:
+                return f"refused: {type(refused).__name__}"
+            return "completed"
+
+        outcomes = _race(finish, race_engine, processes=processes)
+        assert not [o for o in outcomes if o.startswith("error")], outcomes
+        entries = kit.usage.entries(T, session_id=session_id)
+        assert [(e.participant, e.active) for e in entries] == [
+            (ResourceRef("student", "ana"), True)
+        ], outcomes
+        consumed = {o for o in outcomes if o.startswith("consumed")}
+        assert consumed <= {f"consumed {[entries[0].id]}"}, outcomes
+        assert kit.queries.get(T, session_id).status == "COMPLETED"
+    assert _scalar(race_engine, "SELECT count(*) FROM sessionkit_usage") == ROUNDS
+    assert kit.usage.balance(T, subscription.id).used == ROUNDS
+
+
+def _create_in_round(create: Callable[[int, int], str], n: int, w: int) -> str:
+    return create(w, n)
+
+
+class _Abort(Exception):
+    """A creator that took a number and then failed."""
+
+
+@pytest.mark.parametrize("processes", WRITER_KINDS)
+def test_racing_creators_get_codes_without_duplicates_or_gaps(
+    race_engine: Engine, processes: bool
+) -> None:
+    kit = _kit(race_engine)
+
+    def create(w: int, n: int) -> str:
+        start = NOW + timedelta(days=n + 1, minutes=w)
+        if w % 4 == 3:  # takes a number inside a unit of work, then rolls back
+            draft = Session(
+                id=f"doomed-{n}-{w}",
+                tenant=T,
+                title="doomed",
+                span=TimeSpan(start, start + timedelta(minutes=30)),
+                tz="UTC",
+                status="SCHEDULED",
+                lifecycle="academy",
+                busy=False,
+                created_at=NOW,
+            )
+            try:
+                with kit.context.transaction() as tx:
+                    assign_codes(kit.context, tx, [draft])
+                    raise _Abort
+            except _Abort:
+                return "rolled back"
+        session = kit.sessions.create_extra(
+            T,
+            actor=f"w{w}",
+            start=start,
+            end=start + timedelta(minutes=30),
+            resources=[ResourceRef("teacher", f"t{w}")],
+            lifecycle="academy",
+        )
+        return str(session.metadata[CODE_FIELD])
+
+    codes: list[str] = []
+    for n in range(ROUNDS):
+        outcomes = _race(partial(_create_in_round, create, n), race_engine, processes=processes)
+        assert not [o for o in outcomes if o.startswith("error")], outcomes
+        assert outcomes.count("rolled back") == WRITERS // 4
+        codes.extend(o for o in outcomes if o != "rolled back")
+    expected = [f"QSE-1-{k:06d}" for k in range(1, len(codes) + 1)]
+    assert sorted(codes) == expected
+    with race_engine.connect() as connection:
+        stored = connection.execute(text("SELECT code FROM sessionkit_session_codes")).scalars()
+        assert sorted(stored) == expected

@@ -1,0 +1,370 @@
+"""``kit.usage``: subscriptions, credits consumed once per session, corrections, makeups, codes.
+
+On the in-memory store; the SQL stores are held to the same repositories by
+the contract suite and raced in ``tests/integration/test_sqlalchemy_usage_races.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from sessionkit import (
+    InvalidValue,
+    Recurrence,
+    ScheduleItem,
+    SessionCodes,
+    SessionKit,
+    SubscriptionNotFound,
+    UsageLimitReached,
+)
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.errors import DuplicateUsage, UnknownStatus, WrongType
+from sessionkit.model import ResourceRef, Session
+from sessionkit.model.events import SessionCanceled
+from sessionkit.model.usage import CODE_FIELD, MAKEUP_FIELD, UsageRecorded
+from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+
+T = "1"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+ANA = ResourceRef("student", "ana")
+BO = ResourceRef("student", "bo")
+
+
+class World:
+    def __init__(
+        self, *, codes: SessionCodes | Callable[[Session], SessionCodes | None] | None = None
+    ) -> None:
+        self.events = RecordingPublisher()
+        self.clock = ManualClock(NOW)
+        self.kit = SessionKit(
+            uow=InMemoryStore(self.events).unit_of_work, clock=self.clock, codes=codes
+        )
+        self._n = 0
+
+    def lesson(
+        self,
+        *students: ResourceRef,
+        start: datetime | None = None,
+        capacity: int | None = None,
+    ) -> Session:
+        """A lesson of its own teacher, SCHEDULED, with ``students`` booked and confirmed."""
+        self._n += 1
+        at = start or NOW + timedelta(days=1, hours=self._n)
+        session = self.kit.sessions.create_extra(
+            T,
+            actor="admin",
+            start=at,
+            end=at + timedelta(minutes=45),
+            resources=[ResourceRef("teacher", f"t{self._n}")],
+            lifecycle="academy",
+            capacity=capacity or max(1, len(students)),
+        )
+        for student in students:
+            self.kit.bookings.book(T, session.id, student, actor="admin", confirm=True)
+        return session
+
+    def run(self, session: Session, *transitions: str) -> Session:
+        for transition in transitions:
+            session = self.kit.sessions.fire(T, session.id, transition, actor="teacher")
+        return session
+
+    def complete(self, session: Session) -> Session:
+        return self.run(session, "ready", "start", "complete")
+
+    def subscribe(self, who: ResourceRef = ANA, **kwargs: object) -> str:
+        arguments: dict[str, object] = {"credits": 8, "starts": NOW - timedelta(days=1)}
+        arguments.update(kwargs)
+        return self.kit.usage.subscribe(T, actor="admin", subscriber=who, **arguments).id  # type: ignore[arg-type]  # test helper forwarding keywords
+
+    def used(self, subscription_id: str, at: datetime = NOW) -> int:
+        return self.kit.usage.balance(T, subscription_id, at=at).used
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+# -- consumed by status, once -----------------------------------------------------------
+
+
+def test_completing_consumes_one_credit_per_confirmed_participant(world: World) -> None:
+    ana, bo = world.subscribe(ANA), world.subscribe(BO)
+    circle = world.lesson(ANA, BO)
+    world.complete(circle)
+    entries = world.kit.usage.entries(T, session_id=circle.id)
+    assert [(e.participant, e.subscription_id, e.period, e.active) for e in entries] == [
+        (ANA, ana, "2026-03", True),
+        (BO, bo, "2026-03", True),
+    ]
+    assert (world.used(ana), world.used(bo)) == (1, 1)
+    recorded = world.events.of_type(UsageRecorded)
+    assert [(e.entry.participant, e.change) for e in recorded] == [
+        (ANA, "consumed"),
+        (BO, "consumed"),
+    ]
+
+
+def test_absent_consumes_and_cancelled_does_not(world: World) -> None:
+    sub = world.subscribe()
+    world.run(world.lesson(ANA), "ready", "mark_absent")
+    world.run(world.lesson(ANA), "cancel")
+    world.run(world.lesson(ANA), "ready", "cancel")
+    assert world.used(sub) == 1
+
+
+def test_replays_and_retries_count_once(world: World) -> None:
+    sub = world.subscribe()
+    lesson = world.complete(world.lesson(ANA))
+    first = world.kit.usage.entries(T, session_id=lesson.id)
+    for _ in range(3):
+        assert world.kit.usage.consume(T, lesson.id, actor="replay") == first
+    assert world.used(sub) == 1
+    assert len(world.events.of_type(UsageRecorded)) == 1
+
+
+def test_a_participant_without_a_valid_subscription_consumes_nothing(world: World) -> None:
+    expired = world.subscribe(ends=NOW)
+    later = world.subscribe(BO, starts=NOW + timedelta(days=30))
+    lesson = world.complete(world.lesson(ANA, BO))
+    assert world.kit.usage.entries(T, session_id=lesson.id) == []
+    assert (world.used(expired, NOW - timedelta(hours=1)), world.used(later)) == (0, 0)
+
+
+def test_explicit_consume_takes_the_participants_it_is_given(world: World) -> None:
+    sub = world.subscribe(BO)
+    lesson = world.lesson(ANA)
+    entries = world.kit.usage.consume(T, lesson.id, actor="admin", participants=["student:bo"])
+    assert [e.participant for e in entries] == [BO]
+    assert world.used(sub) == 1
+
+
+# -- periods and limits -----------------------------------------------------------------
+
+
+def test_months_are_counted_in_the_subscription_zone(world: World) -> None:
+    sub = world.subscribe(tz="Asia/Riyadh")
+    late_march_utc = datetime(2026, 3, 31, 21, 30, tzinfo=UTC)  # 00:30 on April 1st in Riyadh
+    world.complete(world.lesson(ANA, start=late_march_utc))
+    april = world.kit.usage.balance(T, sub, at=late_march_utc)
+    assert (april.period, april.used, april.remaining) == ("2026-04", 1, 7)
+    assert april.resets_at == datetime(2026, 4, 30, 21, tzinfo=UTC)
+    assert world.used(sub) == 0  # March
+
+
+def test_the_monthly_limit_refuses_with_structured_fields(world: World) -> None:
+    sub = world.subscribe(credits=1, tz="Asia/Riyadh")
+    world.complete(world.lesson(ANA))
+    second = world.run(world.lesson(ANA), "ready", "start")
+    with pytest.raises(UsageLimitReached) as caught:
+        world.run(second, "complete")
+    refused = caught.value
+    assert isinstance(refused, ValueError)
+    assert (refused.rule, refused.subscription_id, refused.participant) == (
+        "credits",
+        sub,
+        "student:ana",
+    )
+    assert (refused.period, refused.credits, refused.remaining) == ("2026-03", 1, 0)
+    assert refused.allows_at == datetime(2026, 3, 31, 21, tzinfo=UTC)
+    assert world.kit.queries.get(T, second.id).status == "ONGOING"  # nothing written
+    assert world.kit.usage.entries(T, session_id=second.id) == []
+    with pytest.raises(UsageLimitReached):
+        world.kit.usage.check_credit(T, ANA, at=NOW)
+    april = world.kit.usage.check_credit(T, ANA, at=datetime(2026, 4, 5, tzinfo=UTC))
+    assert april is not None
+    assert (april.period, april.remaining) == ("2026-04", 1)
+    assert world.kit.usage.check_credit(T, BO, at=NOW) is None
+
+
+def test_a_total_subscription_ending_gives_no_allows_at(world: World) -> None:
+    world.subscribe(credits=1, per="total", ends=NOW + timedelta(days=60))
+    world.complete(world.lesson(ANA))
+    with pytest.raises(UsageLimitReached) as caught:
+        world.kit.usage.check_credit(T, ANA, at=NOW + timedelta(days=40))
+    assert (caught.value.period, caught.value.allows_at) == ("total", None)
+
+
+def test_on_limit_allow_records_past_the_credits(world: World) -> None:
+    sub = world.subscribe(credits=1, on_limit="allow")
+    world.complete(world.lesson(ANA))
+    world.complete(world.lesson(ANA))
+    balance = world.kit.usage.balance(T, sub)
+    assert (balance.used, balance.remaining) == (2, -1)
+    assert world.kit.usage.check_credit(T, ANA, at=NOW) == balance
+
+
+# -- corrections ---------------------------------------------------------------------
+
+
+def test_correcting_completed_to_cancelled_returns_the_credit_once(world: World) -> None:
+    sub = world.subscribe()
+    lesson = world.complete(world.lesson(ANA))
+    world.events.clear()
+    corrected = world.kit.usage.correct(
+        T, lesson.id, "CANCELLED", actor="admin", reason="the teacher never came"
+    )
+    assert corrected.status == "CANCELLED"
+    assert world.kit.usage.correct(T, lesson.id, "CANCELLED", actor="admin") == corrected
+    assert world.kit.usage.reverse(T, lesson.id, actor="admin")[0].reversed_at == NOW
+    assert world.used(sub) == 0
+    [entry] = world.kit.usage.entries(T, session_id=lesson.id)
+    assert (entry.active, entry.reason) == (False, "the teacher never came")
+    [cancel] = world.events.of_type(SessionCanceled)
+    assert (cancel.change.transition, cancel.change.from_status) == ("correct", "COMPLETED")
+    assert [e.change for e in world.events.of_type(UsageRecorded)] == ["reversed"]
+    # ... and back: the same entry is consumed again, once.
+    world.kit.usage.correct(T, lesson.id, "COMPLETED", actor="admin")
+    world.kit.usage.correct(T, lesson.id, "COMPLETED", actor="admin")
+    [again] = world.kit.usage.entries(T, session_id=lesson.id)
+    assert (again.id, again.active) == (entry.id, True)
+    assert world.used(sub) == 1
+
+
+def test_correct_refuses_a_status_the_lifecycle_lacks(world: World) -> None:
+    lesson = world.lesson(ANA)
+    with pytest.raises(UnknownStatus):
+        world.kit.usage.correct(T, lesson.id, "FINISHED", actor="admin")
+
+
+# -- makeup sessions -------------------------------------------------------------------
+
+
+def test_a_makeup_is_charged_as_the_session_it_replaces(world: World) -> None:
+    sub = world.subscribe()
+    cancelled = world.run(world.lesson(ANA), "cancel")
+    makeup = world.lesson(ANA, start=datetime(2026, 4, 10, 9, tzinfo=UTC))
+    marked = world.kit.usage.mark_makeup(T, makeup.id, replaces=cancelled.id, actor="admin")
+    assert marked.metadata[MAKEUP_FIELD] == cancelled.id
+    world.complete(marked)
+    [entry] = world.kit.usage.entries(T, session_id=makeup.id)
+    assert (entry.session_id, entry.used_by, entry.period) == (cancelled.id, makeup.id, "2026-03")
+    assert world.used(sub) == 1
+    another = world.lesson(ANA)
+    with pytest.raises(InvalidValue, match="already made up"):
+        world.kit.usage.mark_makeup(T, another.id, replaces=cancelled.id, actor="admin")
+
+
+def test_a_held_session_corrected_then_made_up_consumes_one_credit(world: World) -> None:
+    sub = world.subscribe()
+    held = world.complete(world.lesson(ANA))
+    world.kit.usage.correct(T, held.id, "CANCELLED", actor="admin")
+    makeup = world.lesson(ANA)
+    world.kit.usage.mark_makeup(T, makeup.id, replaces=held.id, actor="admin")
+    world.complete(world.kit.queries.get(T, makeup.id))
+    assert world.used(sub) == 1
+    assert len(world.kit.usage.entries(T, subscription_id=sub)) == 1
+
+
+def test_only_a_cancelled_session_is_made_up(world: World) -> None:
+    original, makeup = world.lesson(ANA), world.lesson(ANA)
+    with pytest.raises(InvalidValue, match="not cancelled"):
+        world.kit.usage.mark_makeup(T, makeup.id, replaces=original.id, actor="admin")
+    with pytest.raises(InvalidValue, match="itself"):
+        world.kit.usage.mark_makeup(T, makeup.id, replaces=makeup.id, actor="admin")
+
+
+# -- individual and circle sessions -------------------------------------------------------
+
+
+def test_only_individual_sessions_are_marked_absent(world: World) -> None:
+    world.subscribe()
+    world.subscribe(BO)
+    circle = world.run(world.lesson(ANA, BO), "ready")
+    assert circle.capacity == 2
+    with pytest.raises(ValueError, match="individual"):
+        world.run(circle, "mark_absent")
+    individual = world.run(world.lesson(ANA), "ready", "mark_absent")
+    assert individual.status == "ABSENT"
+
+
+# -- session codes ------------------------------------------------------------------------
+
+
+def test_sessions_get_codes_per_tenant_in_the_chosen_format() -> None:
+    world = World(codes=SessionCodes(prefix="QSE"))
+    first, second = world.lesson(), world.lesson()
+    assert (first.metadata[CODE_FIELD], second.metadata[CODE_FIELD]) == (
+        "QSE-1-000001",
+        "QSE-1-000002",
+    )
+    other = world.kit.sessions.create_extra(
+        "2", actor="a", start=NOW, end=NOW + timedelta(hours=1), lifecycle="academy"
+    )
+    assert other.metadata[CODE_FIELD] == "QSE-2-000001"
+    assert world.kit.usage.code_of(T, second.id) == "QSE-1-000002"
+    found = world.kit.usage.by_code(T, "QSE-1-000001")
+    assert found is not None
+    assert found.id == first.id
+    assert world.kit.usage.by_code(T, "QSE-1-000009") is None
+
+
+def test_generated_sessions_are_numbered_in_start_order() -> None:
+    picked = SessionCodes(prefix="C", format="{prefix}{group}/{n}", counter="circles")
+    world = World(codes=lambda s: picked if s.group else None)
+    rec = Recurrence.weekly(
+        days=("TU", "TH"),
+        at=time(16),
+        duration=timedelta(hours=1),
+        tz="UTC",
+        start=date(2026, 3, 3),
+    )
+    _, report = world.kit.series.create(
+        T,
+        actor="admin",
+        title="Circle",
+        items=[ScheduleItem("c", rec, [ResourceRef("teacher", "t1")])],
+        lifecycle="academy",
+        capacity=10,
+        group="7",
+    )
+    codes = [s.metadata[CODE_FIELD] for s in sorted(report.created, key=lambda s: s.start)]
+    assert codes == [f"C7/{n}" for n in range(1, len(codes) + 1)]
+    assert len(codes) > 4
+    assert CODE_FIELD not in world.lesson().metadata  # no group: the picker said none
+
+
+def test_sessions_are_not_coded_without_codes(world: World) -> None:
+    lesson = world.lesson()
+    assert CODE_FIELD not in lesson.metadata
+    assert world.kit.usage.code_of(T, lesson.id) is None
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"format": "{prefix}-{n"},
+        {"format": "{prefix}"},
+        {"format": "{n}-{year}"},
+        {"prefix": ""},
+        {"counter": "x" * 33},
+    ],
+)
+def test_bad_code_formats_are_refused(bad: dict[str, str]) -> None:
+    with pytest.raises(InvalidValue):
+        SessionCodes(**bad)
+
+
+def test_bad_codes_and_subscriptions_are_refused(world: World) -> None:
+    with pytest.raises(WrongType):
+        SessionKit(uow=InMemoryStore().unit_of_work, clock=world.clock, codes="QSE")  # type: ignore[arg-type]  # the wrong type on purpose
+    with pytest.raises(InvalidValue, match="credits"):
+        world.subscribe(credits=0)
+    with pytest.raises(InvalidValue, match="per"):
+        world.subscribe(per="week")
+    with pytest.raises(InvalidValue, match="end after"):
+        world.subscribe(ends=NOW - timedelta(days=2))
+    with pytest.raises(InvalidValue, match="at most 100"):
+        world.subscribe(subscription_id="s" * 101)
+    world.subscribe(subscription_id="sub1")
+    with pytest.raises(DuplicateUsage):
+        world.subscribe(subscription_id="sub1")
+    with pytest.raises(SubscriptionNotFound):
+        world.kit.usage.get(T, "nope")
+    with pytest.raises(InvalidValue, match="exactly one"):
+        world.kit.usage.entries(T)
+    assert world.kit.usage.get(T, "sub1").credits == 8
+    assert [s.id for s in world.kit.usage.subscriptions(T, "student:ana")] == ["sub1"]
