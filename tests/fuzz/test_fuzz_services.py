@@ -1075,6 +1075,7 @@ COMMANDS: dict[str, tuple[Call, Args]] = {
     "due_tenants": (
         lambda s, a: s.kit.due_tenants(**a),
         lambda s: args(now=optional_instant(), limit=count(10_000)),
+    ),
     "usage.subscribe": (
         lambda s, a: s.kit.usage.subscribe(**a),
         lambda s: args(
