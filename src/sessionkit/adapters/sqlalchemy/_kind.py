@@ -155,8 +155,8 @@ def registered(name: str) -> tuple[Kind[Any], SqlKind[Any]] | None:
 
 
 def known_kinds() -> list[str]:
-    """Return the names of the registered kinds (reader kinds included)."""
-    return sorted({*_KINDS, *_READERS})
+    """Return the names of the registered kinds with a table (reader kinds are not among them)."""
+    return sorted(_KINDS)
 
 
 _READERS: dict[str, Callable[[SqlUnit], Any]] = {}
