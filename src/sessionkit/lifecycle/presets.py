@@ -22,6 +22,7 @@ from sessionkit.lifecycle.guards import has_started, individual_only, nobody_att
 from sessionkit.lifecycle.machine import ANY, Lifecycle, Status, Timer, Transition
 
 __all__ = [
+    "ACADEMY_ABSENT_AFTER",
     "ACADEMY_COMPLETE_AFTER",
     "ACADEMY_READY_BEFORE",
     "COACHING_MISSED_AFTER",
@@ -70,6 +71,9 @@ ACADEMY_READY_BEFORE = timedelta(minutes=15)
 ACADEMY_COMPLETE_AFTER = timedelta(minutes=10)
 """Academy: the buffer after the end before an ONGOING session completes on its own."""
 
+ACADEMY_ABSENT_AFTER = timedelta(minutes=15)
+"""Academy: the grace after the start before a READY individual session nobody joined is ABSENT."""
+
 academy = Lifecycle(
     "academy",
     statuses=[
@@ -89,7 +93,13 @@ academy = Lifecycle(
         Transition(
             "complete", "ONGOING", "COMPLETED", timer=Timer.after_end(ACADEMY_COMPLETE_AFTER)
         ),
-        Transition("mark_absent", "READY", "ABSENT", guards=[individual_only]),
+        Transition(
+            "mark_absent",
+            "READY",
+            "ABSENT",
+            guards=[individual_only],
+            timer=Timer.after_start(ACADEMY_ABSENT_AFTER, condition=nobody_attended),
+        ),
         Transition("cancel", ANY, "CANCELLED"),
     ],
     description="""Quran academy (seed 002, Laravel): the 7-status lifecycle.
@@ -106,7 +116,12 @@ academy = Lifecycle(
       joins" (the host fires ``start``); ONGOING -> COMPLETED "auto, after
       duration + buffer" (the seed's query implies a 10-minute buffer).
     - ABSENT only for individual sessions: guarded by ``individual_only``
-      (``capacity == 1``); circles cannot be marked absent.
+      (``capacity == 1``); circles cannot be marked absent. The clock marks a
+      READY individual session ABSENT ``ACADEMY_ABSENT_AFTER`` (15 min) past
+      its start if nobody attended (the ``attended`` fact, condition
+      ``nobody_attended``): pass ``facts=`` to ``advance``, or give the kit
+      ``facts=attendance_facts()`` so presence and the teacher's overrides
+      answer it (see ``docs/attendance.md``); a join meanwhile makes it ONGOING.
     - Subscription impact: COMPLETED and ABSENT count, CANCELLED does not
       ("teacher cancelled"), nothing else does. CANCELLED is flagged ``cancelled``.
     """,

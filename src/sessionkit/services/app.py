@@ -29,6 +29,7 @@ from sessionkit.policies import (
 )
 from sessionkit.ports import Clock, FactProvider, LinkChecker, PaymentGateway, UnitOfWorkFactory
 from sessionkit.services._context import Context
+from sessionkit.services.attendance import AttendanceCommands, AttendancePolicy
 from sessionkit.services.bookings import BookingCommands
 from sessionkit.services.commands import SessionCommands
 from sessionkit.services.jobs import advance_due
@@ -64,6 +65,8 @@ class SessionKit:
     :class:`~sessionkit.policies.RefundPolicy` cancelled paid bookings follow.
     ``notice`` is the :class:`~sessionkit.policies.NoticePolicy` (notice by
     role and action, reschedule requests) :attr:`reschedules` enforce.
+    ``attendance`` is the :class:`~sessionkit.services.attendance.AttendancePolicy`
+    (thresholds, the transition a first join fires) :attr:`attendance` applies.
     ``attempts`` is how many times in all a command runs when the database
     aborts it to break a deadlock (a ``retryable``
     :class:`~sessionkit.errors.TransientConflict`): the aborted attempt wrote
@@ -71,8 +74,9 @@ class SessionKit:
 
     The use cases are grouped: :attr:`sessions` (single-session commands),
     :attr:`series` (generation, schedule changes, closing), :attr:`queries`,
-    :attr:`bookings` (seats, holds, waitlists) and :attr:`payments` (paid
-    bookings, provider events, refunds). :meth:`top_up`, :meth:`advance_due`,
+    :attr:`bookings` (seats, holds, waitlists), :attr:`payments` (paid
+    bookings, provider events, refunds) and :attr:`attendance` (presence,
+    teacher overrides). :meth:`top_up`, :meth:`advance_due`,
     :meth:`expire_holds` and :meth:`run_payment_calls` are the jobs a host schedules.
     """
 
@@ -92,6 +96,7 @@ class SessionKit:
         notice: NoticePolicy | None = None,
         attempts: int = 3,
         limits: Limits | None = None,
+        attendance: AttendancePolicy | None = None,
     ) -> None:
         if isinstance(attempts, bool) or not isinstance(attempts, int):
             raise WrongType(attempts, name="attempts", expected="an int")
@@ -126,6 +131,8 @@ class SessionKit:
         """Book and pay, apply provider events, refunds, manual payments, payment reads."""
         self.reschedules = RescheduleCommands(self.context)
         """Request, approve, decline, withdraw reschedules; auto-approval; what a role may do."""
+        self.attendance = AttendanceCommands(self.context, attendance)
+        """Record presence (the first join starts a session), override, read attendance."""
 
     def top_up(
         self, tenant: str | None = None, *, actor: str | None = None, now: datetime | None = None

@@ -18,6 +18,10 @@ series do).
 
 from __future__ import annotations
 
+from sessionkit.adapters.memory._attendance import (
+    InMemoryOverrideRepository,
+    InMemoryPresenceRepository,
+)
 from sessionkit.adapters.memory._bookings import InMemoryBookingRepository
 from sessionkit.adapters.memory._payments import InMemoryPaymentRepository
 from sessionkit.adapters.memory._repository import MemoryRepository, register
@@ -28,6 +32,8 @@ from sessionkit.adapters.memory._store import InMemoryStore, InMemoryUnitOfWork
 
 __all__ = [
     "InMemoryBookingRepository",
+    "InMemoryOverrideRepository",
+    "InMemoryPresenceRepository",
     "InMemoryPaymentRepository",
     "InMemoryRescheduleRepository",
     "InMemorySeriesRepository",

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from sessionkit.adapters.sqlalchemy._attendance import (
+    SqlAlchemyOverrideRepository,
+    SqlAlchemyPresenceRepository,
+)
 from sessionkit.adapters.sqlalchemy._bookings import SqlAlchemyBookingRepository
 from sessionkit.adapters.sqlalchemy._kind import ChildTable, SqlKind, register
 from sessionkit.adapters.sqlalchemy._payments import SqlAlchemyPaymentRepository
 from sessionkit.adapters.sqlalchemy._reschedules import SqlAlchemyRescheduleRepository
 from sessionkit.adapters.sqlalchemy._series import SqlAlchemySeriesRepository
 from sessionkit.adapters.sqlalchemy._sessions import SqlAlchemySessionRepository
+from sessionkit.adapters.sqlalchemy.attendance_rows import (
+    override_from_row,
+    override_values,
+    overrides_table,
+    presence_from_row,
+    presence_table,
+    presence_values,
+)
 from sessionkit.adapters.sqlalchemy.booking_rows import (
     IDEMPOTENCY_CONSTRAINT,
     booking_from_row,
@@ -46,7 +58,16 @@ from sessionkit.adapters.sqlalchemy.rows import (
     session_resources_table,
     sessions_table,
 )
-from sessionkit.ports import BOOKINGS, PAYMENT_EVENTS, PAYMENTS, RESCHEDULES, SERIES, SESSIONS
+from sessionkit.ports import (
+    ATTENDANCE_OVERRIDES,
+    BOOKINGS,
+    PAYMENT_EVENTS,
+    PAYMENTS,
+    PRESENCE,
+    RESCHEDULES,
+    SERIES,
+    SESSIONS,
+)
 
 __all__: list[str] = []
 
@@ -109,5 +130,25 @@ register(
         unique={"pending": PENDING_CONSTRAINT},
         parents={"session_id": SESSIONS},
         repository=SqlAlchemyRescheduleRepository,
+    ),
+)
+register(
+    PRESENCE,
+    SqlKind(
+        presence_table,
+        presence_values,
+        presence_from_row,
+        parents={"session_id": SESSIONS},
+        repository=SqlAlchemyPresenceRepository,
+    ),
+)
+register(
+    ATTENDANCE_OVERRIDES,
+    SqlKind(
+        overrides_table,
+        override_values,
+        override_from_row,
+        parents={"session_id": SESSIONS},
+        repository=SqlAlchemyOverrideRepository,
     ),
 )
