@@ -13,7 +13,9 @@ from sessionkit.ports import EventPublisher, Kind, Repository, UniqueKey, UnitOf
 from sessionkit.testing.contract import (
     TENANT,
     BookingsRepositoryContract,
+    OverridesRepositoryContract,
     PaymentsRepositoryContract,
+    PresenceRepositoryContract,
     RepositoryContract,
     ReschedulesRepositoryContract,
     SeriesRepositoryContract,
@@ -74,3 +76,13 @@ class TestMemoryMemos(RepositoryContract[Memo]):
 
     def collide(self, record: Memo, new_id: str) -> Memo:
         return attrs.evolve(record, id=new_id)
+
+
+class TestMemoryPresence(PresenceRepositoryContract):
+    def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
+        return InMemoryStore(publisher).unit_of_work
+
+
+class TestMemoryOverrides(OverridesRepositoryContract):
+    def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
+        return InMemoryStore(publisher).unit_of_work

@@ -28,7 +28,9 @@ from sessionkit.ports import EventPublisher, Kind, Repository, UniqueKey, UnitOf
 from sessionkit.testing.contract import (
     TENANT,
     BookingsRepositoryContract,
+    OverridesRepositoryContract,
     PaymentsRepositoryContract,
+    PresenceRepositoryContract,
     RepositoryContract,
     ReschedulesRepositoryContract,
     SeriesRepositoryContract,
@@ -247,4 +249,28 @@ class TestMySQLPayments(OnMySQL, PaymentsRepositoryContract):
 
 
 class TestMySQLReschedules(OnMySQL, ReschedulesRepositoryContract):
+    pass
+
+
+class TestSQLitePresence(OnSQLite, PresenceRepositoryContract):
+    pass
+
+
+class TestSQLiteOverrides(OnSQLite, OverridesRepositoryContract):
+    pass
+
+
+class TestPostgresPresence(OnPostgres, PresenceRepositoryContract):
+    pass
+
+
+class TestPostgresOverrides(OnPostgres, OverridesRepositoryContract):
+    pass
+
+
+class TestMySQLPresence(OnMySQL, PresenceRepositoryContract):
+    pass
+
+
+class TestMySQLOverrides(OnMySQL, OverridesRepositoryContract):
     pass

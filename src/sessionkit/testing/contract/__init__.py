@@ -52,6 +52,10 @@ from sessionkit.testing.contract._support import (
 
 # Not public: the sample event, which the adapters' own tests borrow.
 from sessionkit.testing.contract._support import _event as _event
+from sessionkit.testing.contract.attendance import (
+    OverridesRepositoryContract,
+    PresenceRepositoryContract,
+)
 from sessionkit.testing.contract.bookings import BookingsRepositoryContract
 from sessionkit.testing.contract.concurrency import ConcurrencyContract
 from sessionkit.testing.contract.fields import FieldsContract
@@ -71,6 +75,8 @@ __all__ = [
     "T0",
     "TENANT",
     "BookingsRepositoryContract",
+    "OverridesRepositoryContract",
+    "PresenceRepositoryContract",
     "ParentsContract",
     "PaymentsRepositoryContract",
     "ReschedulesRepositoryContract",
