@@ -14,7 +14,7 @@ join / leave log and the teacher's report, and the report always wins.
   presence; :class:`Attendance` shows both and :attr:`Attendance.effective_status`
   is the override's when there is one.
 
->>> from datetime import UTC, datetime, timedelta
+>>> from datetime import datetime, timedelta
 >>> from sessionkit.timespan import TimeSpan
 >>> start = datetime(2026, 3, 2, 17, tzinfo=UTC)
 >>> lesson = TimeSpan(start, start + timedelta(hours=1))
@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final, Literal
 
 import attrs
@@ -49,7 +49,7 @@ from sessionkit.model.session import (
     check_lengths,
 )
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import check_aware
+from sessionkit.zones import check_instant
 
 __all__ = [
     "ABSENT",
@@ -96,7 +96,7 @@ MAX_OVERRIDE_REASON_LENGTH: Final = 2000
 
 
 def _instant(value: datetime) -> datetime:
-    return check_aware(value, "instant").astimezone(UTC)
+    return check_instant(value, "instant")
 
 
 def _action(value: object) -> str:
