@@ -133,16 +133,31 @@ class FakeMeetingRooms(MeetingRooms):
         return found is not None and found.open
 
     def join(
-        self, tenant: str, session_id: str, participant: ResourceRef | str, *, at: datetime
+        self,
+        tenant: str,
+        session_id: str,
+        participant: ResourceRef | str,
+        *,
+        at: datetime,
+        event_id: str | None = None,
     ) -> None:
-        """Let ``participant`` enter the open room at ``at``; queue the join event."""
+        """Let ``participant`` enter the open room at ``at``; queue the join event.
+
+        ``event_id`` is the event's id at the provider (default: the next ``ev<n>``).
+        """
         who = participant_ref(participant)
         with self._lock:
             self._open(tenant, session_id).inside.add(who)
-            self._queue(session_id, who, JOIN, at)
+            self._queue(session_id, who, JOIN, at, event_id)
 
     def leave(
-        self, tenant: str, session_id: str, participant: ResourceRef | str, *, at: datetime
+        self,
+        tenant: str,
+        session_id: str,
+        participant: ResourceRef | str,
+        *,
+        at: datetime,
+        event_id: str | None = None,
     ) -> None:
         """Let ``participant`` leave the room at ``at``; queue the leave event."""
         who = participant_ref(participant)
@@ -150,13 +165,15 @@ class FakeMeetingRooms(MeetingRooms):
             found = self._rooms.get((tenant, session_id))
             if found is not None:
                 found.inside.discard(who)
-            self._queue(session_id, who, LEAVE, at)
+            self._queue(session_id, who, LEAVE, at, event_id)
 
-    def _queue(self, session_id: str, who: ResourceRef, action: str, at: datetime) -> None:
+    def _queue(
+        self, session_id: str, who: ResourceRef, action: str, at: datetime, event_id: str | None
+    ) -> None:
         self._events.append(
             PresenceEvent(
                 provider=self._name,
-                event_id=f"ev{next(self._ids)}",
+                event_id=f"ev{next(self._ids)}" if event_id is None else event_id,
                 session_id=session_id,
                 participant=who,
                 action=action,
