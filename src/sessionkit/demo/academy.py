@@ -241,7 +241,8 @@ def play(academy: Academy) -> list[str]:
             actor="ahmed",
             now=circle.end + timedelta(minutes=20),
         )
-        story.lines.append(f"  {_local(circle.end + timedelta(minutes=20))}  teacher: yusuf present")
+        reported = _local(circle.end + timedelta(minutes=20))
+        story.lines.append(f"  {reported}  teacher: yusuf present")
     story.tick(mariam.start - timedelta(minutes=15))
     story.presence(mariam, "j", [("student:mariam", JOIN, 3)])
     story.presence(mariam, "l", [("student:mariam", LEAVE, 30)])
