@@ -19,7 +19,13 @@ from datetime import datetime
 
 import attrs
 
-from sessionkit.errors import ConcurrentModification, Duplicate, InvalidValue, WrongType
+from sessionkit.errors import (
+    ConcurrentModification,
+    Duplicate,
+    InvalidValue,
+    MissingFact,
+    WrongType,
+)
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.attendance import (
     ABSENT,
@@ -249,16 +255,23 @@ class AttendanceCommands:
             )
 
     def _start(self, tx: Tx, sessions: list[Session]) -> list[Session]:
-        """Move each session on by the clock, then fire the join transition where it leaves."""
+        """Move each session on by the clock, then fire the join transition where it leaves.
+
+        Facts are read only for a session whose due timers need them (a READY
+        academy lesson past its ABSENT time): most sessions need none.
+        """
         name = self.policy.join_transition
         if name is None or not sessions:
             return []
         ctx = self._ctx
-        facts = AttendanceFacts(ctx.facts).facts_for(sessions, tx.uow)
         moved: list[Session] = []
         for session in sessions:
             machine = ctx.lifecycle(session.lifecycle)
-            changed, changes = machine.advance(session, tx.now, facts=facts.get(session.id))
+            try:
+                changed, changes = machine.advance(session, tx.now, facts={})
+            except MissingFact:
+                facts = AttendanceFacts(ctx.facts).facts_for([session], tx.uow)
+                changed, changes = machine.advance(session, tx.now, facts=facts.get(session.id))
             steps: list[StatusChanged] = list(changes)
             if machine.can(changed, name, now=tx.now):
                 changed, change = machine.fire(changed, name, now=tx.now)
