@@ -1068,7 +1068,11 @@ def presence_events(given: Any) -> Any:
         return given
     made = []
     for n, fields in enumerate(given):
-        values = {"provider": "meet", "event_id": f"e{n}", "participant": "student:ana"}
+        values: dict[str, Any] = {
+            "provider": "meet",
+            "event_id": f"e{n}",
+            "participant": "student:ana",
+        }
         values.update({"action": "join"}, **fields)
         made.append(PresenceEvent(**values))
     return made
