@@ -199,3 +199,28 @@ def test_racing_ticks_mark_an_unattended_lesson_absent_once(
                 if isinstance(e, SessionStatusChanged) and e.change.transition == "mark_absent"
             ]
             assert len(absents) == 1
+
+
+def test_racing_overrides_of_one_student_leave_one_report(race_engine: Engine) -> None:
+    kit = _kit(race_engine)
+    session_id = _ready_lesson(kit, 0)
+    statuses = ["present", "late", "absent", "partial"]
+
+    def report(n: int) -> str:
+        told = kit.attendance.override(
+            T, session_id, "student:ana", status=statuses[n % 4], actor=f"t{n}"
+        )
+        return "ok" if told.override is not None else "none"
+
+    assert _race(report, race_engine, processes=False) == ["ok"] * WRITERS
+    assert (
+        _count(
+            race_engine,
+            "SELECT count(*) FROM sessionkit_attendance_overrides WHERE session_id = :s",
+            s=session_id,
+        )
+        == 1
+    )
+    [ana] = kit.attendance.for_session(T, session_id)
+    assert ana.override is not None
+    assert ana.override.version == WRITERS  # every report landed, one after another

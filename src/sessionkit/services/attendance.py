@@ -38,7 +38,7 @@ from sessionkit.model.attendance import (
     derive_attendance,
     override_id,
 )
-from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES, participant_ref
+from sessionkit.model.booking import CONFIRMED, participant_ref
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import check_actor, check_id, check_tenant, check_text
 from sessionkit.ports import (
@@ -299,16 +299,24 @@ class AttendanceCommands:
         Replaces an earlier override of the same participant; presence is kept
         apart and stays visible. ``status`` is one of
         :data:`~sessionkit.model.attendance.ATTENDANCE_STATUSES`. Raises
-        ``SessionNotFound`` and ``InvalidValue``.
+        ``SessionNotFound`` and ``InvalidValue``. Racing overrides of one
+        participant: the last to commit wins, none fails.
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")
         check_actor(actor)
         check_text(reason, "reason", limit=2000, optional=True)
         who = participant_ref(participant)
-        return self._ctx.retrying(
-            self._override, tenant, session_id, who, status, actor, minutes, reason, now
-        )
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                return self._override(tenant, session_id, who, status, actor, minutes, reason, now)
+            except Duplicate as taken:  # a racing first override was stored: replace it
+                if taken.kind != ATTENDANCE_OVERRIDES.name or attempt == _ATTEMPTS:
+                    raise
+            except ConcurrentModification:  # a racing override was stored: replace it
+                if attempt == _ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _override(
         self,
@@ -383,7 +391,7 @@ class AttendanceCommands:
     ) -> list[Attendance]:
         """Return the attendance of everyone in the session, by participant.
 
-        Everyone is whoever has presence, an override or a booking in play
+        Everyone is whoever has presence, an override or a confirmed booking
         (booked and never there: absent). A stay still open runs to ``as_of``
         (default: the session's end). Raises ``SessionNotFound``.
         """
@@ -401,9 +409,7 @@ class AttendanceCommands:
             if bookings is not None:
                 people.update(
                     b.participant
-                    for b in bookings.for_session(
-                        tenant, session_id, statuses=ACTIVE_BOOKING_STATUSES
-                    )
+                    for b in bookings.for_session(tenant, session_id, statuses=[CONFIRMED])
                 )
         at = None if as_of is None else ctx.at(as_of, "as_of")
         return [
