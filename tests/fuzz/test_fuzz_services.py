@@ -1064,7 +1064,7 @@ COMMANDS: dict[str, tuple[Call, Args]] = {
 
 def presence_events(given: Any) -> Any:
     """Build presence events from dictionaries (hostile values and all); pass anything else on."""
-    if not isinstance(given, list):
+    if not isinstance(given, list) or not all(isinstance(f, dict) for f in given):
         return given
     made = []
     for n, fields in enumerate(given):
