@@ -18,6 +18,7 @@ from datetime import timedelta
 import attrs
 
 from sessionkit.errors import UnknownLifecycle, WrongType
+from sessionkit.lifecycle.context import TransitionContext
 from sessionkit.lifecycle.guards import has_started, individual_only, nobody_attended
 from sessionkit.lifecycle.machine import ANY, Lifecycle, Status, Timer, Transition
 
@@ -33,6 +34,7 @@ __all__ = [
     "consulting",
     "consulting_payment",
     "get_lifecycle",
+    "individual_nobody_attended",
     "lms",
     "marketplace",
 ]
@@ -74,6 +76,15 @@ ACADEMY_COMPLETE_AFTER = timedelta(minutes=10)
 ACADEMY_ABSENT_AFTER = timedelta(minutes=15)
 """Academy: the grace after the start before a READY individual session nobody joined is ABSENT."""
 
+
+def individual_nobody_attended(value: object, context: TransitionContext) -> bool:
+    """The academy's ABSENT condition: an individual session (capacity 1) nobody attended.
+
+    The capacity is looked at first, so a circle never needs the ``attended`` fact.
+    """
+    return getattr(value, "capacity", None) == 1 and nobody_attended(value, context)
+
+
 academy = Lifecycle(
     "academy",
     statuses=[
@@ -98,7 +109,7 @@ academy = Lifecycle(
             "READY",
             "ABSENT",
             guards=[individual_only],
-            timer=Timer.after_start(ACADEMY_ABSENT_AFTER, condition=nobody_attended),
+            timer=Timer.after_start(ACADEMY_ABSENT_AFTER, condition=individual_nobody_attended),
         ),
         Transition("cancel", ANY, "CANCELLED"),
     ],
@@ -119,7 +130,8 @@ academy = Lifecycle(
       (``capacity == 1``); circles cannot be marked absent. The clock marks a
       READY individual session ABSENT ``ACADEMY_ABSENT_AFTER`` (15 min) past
       its start if nobody attended (the ``attended`` fact, condition
-      ``nobody_attended``): pass ``facts=`` to ``advance``, or give the kit
+      ``individual_nobody_attended``, which asks for the fact only of an
+      individual session): pass ``facts=`` to ``advance``, or give the kit
       ``facts=attendance_facts()`` so presence and the teacher's overrides
       answer it (see ``docs/attendance.md``); a join meanwhile makes it ONGOING.
     - Subscription impact: COMPLETED and ABSENT count, CANCELLED does not

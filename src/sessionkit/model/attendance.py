@@ -14,7 +14,7 @@ join / leave log and the teacher's report, and the report always wins.
   presence; :class:`Attendance` shows both and :attr:`Attendance.effective_status`
   is the override's when there is one.
 
->>> from datetime import datetime, timedelta
+>>> from datetime import UTC, datetime, timedelta
 >>> from sessionkit.timespan import TimeSpan
 >>> start = datetime(2026, 3, 2, 17, tzinfo=UTC)
 >>> lesson = TimeSpan(start, start + timedelta(hours=1))
