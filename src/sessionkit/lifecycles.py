@@ -21,6 +21,7 @@ from sessionkit.lifecycle.presets import (
     consulting,
     consulting_payment,
     get_lifecycle,
+    individual_nobody_attended,
     lms,
     marketplace,
 )
@@ -39,4 +40,5 @@ __all__ = [
     "PRESETS",
     "LifecycleRegistry",
     "get_lifecycle",
+    "individual_nobody_attended",
 ]
