@@ -46,6 +46,7 @@ _DEMO_DBS = {
     "marketplace": "sqlite:///sessionkit-marketplace.sqlite3",
     "consulting": "sqlite:///sessionkit-consulting.sqlite3",
     "coaching": "sqlite:///sessionkit-coaching.sqlite3",
+    "academy": "sqlite:///sessionkit-academy.sqlite3",
 }
 """Each demo platform's default database: its own SQLite file."""
 
@@ -135,7 +136,10 @@ def _build_parser() -> _Parser:
         "card and add sessions paid by hand, cancel with refunds and mark sessions completed "
         "and paid in bulk; prints each consultant's dashboard. coaching: a contract of six "
         "sessions between a student and a coach, reschedule requests both ways, completion "
-        "with notes, a missed session; prints progress and rates. Running any of them again on "
+        "with notes, a missed session; prints progress and rates. academy: a Quran circle and "
+        "individual lessons whose READY / ONGOING / COMPLETED / ABSENT come from the clock and "
+        "the meeting room's joins, with a teacher's attendance override. Running any of them "
+        "again on "
         "the same database writes nothing twice.",
     )
     demo.add_argument(
@@ -149,14 +153,16 @@ def _build_parser() -> _Parser:
         "--db",
         default=None,
         help="SQLAlchemy URL (default: sessionkit-demo.sqlite3, sessionkit-marketplace.sqlite3, "
-        "sessionkit-consulting.sqlite3 or sessionkit-coaching.sqlite3, in the current "
+        "sessionkit-consulting.sqlite3, sessionkit-coaching.sqlite3 or "
+        "sessionkit-academy.sqlite3, in the current "
         "directory), or 'memory'",
     )
     demo.add_argument(
         "--now",
         default=None,
         help="the demo's 'now' as an aware ISO date-time (default 2026-03-02T07:00Z; "
-        "consulting: 2026-03-02T04:30Z; coaching: 2026-03-02T14:00Z); a later one makes the "
+        "consulting: 2026-03-02T04:30Z; coaching: 2026-03-02T14:00Z; academy: "
+        "2026-03-02T06:00Z); a later one makes the "
         "rolling window refill",
     )
     tick = commands.add_parser(
@@ -309,6 +315,7 @@ def _expand(args: argparse.Namespace) -> str:
 def _demo(args: argparse.Namespace) -> str:
     from sessionkit.demo import (
         DEMO_NOW,
+        academy,
         coaching,
         coaching_story,
         consulting,
@@ -317,9 +324,11 @@ def _demo(args: argparse.Namespace) -> str:
         render,
     )
 
-    now = {"consulting": consulting.DEMO_NOW, "coaching": coaching.DEMO_NOW}.get(
-        args.platform, DEMO_NOW
-    )
+    now = {
+        "consulting": consulting.DEMO_NOW,
+        "coaching": coaching.DEMO_NOW,
+        "academy": academy.DEMO_NOW,
+    }.get(args.platform, DEMO_NOW)
     if args.now is not None:
         now = _parse_local(args.now, "--now")
         if now.tzinfo is None:
@@ -331,6 +340,8 @@ def _demo(args: argparse.Namespace) -> str:
         return consulting_story.render(now, db=db)
     if args.platform == "coaching":
         return coaching_story.render(now, db=db)
+    if args.platform == "academy":
+        return academy.render(now, db=db)
     return render(now, db=db)
 
 

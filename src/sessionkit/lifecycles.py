@@ -10,6 +10,7 @@ A shorter path to :mod:`sessionkit.lifecycle.presets`; see ``docs/lifecycle.md``
 from __future__ import annotations
 
 from sessionkit.lifecycle.presets import (
+    ACADEMY_ABSENT_AFTER,
     ACADEMY_COMPLETE_AFTER,
     ACADEMY_READY_BEFORE,
     COACHING_MISSED_AFTER,
@@ -20,6 +21,7 @@ from sessionkit.lifecycle.presets import (
     consulting,
     consulting_payment,
     get_lifecycle,
+    individual_nobody_attended,
     lms,
     marketplace,
 )
@@ -32,9 +34,11 @@ __all__ = [
     "coaching",
     "marketplace",
     "ACADEMY_READY_BEFORE",
+    "ACADEMY_ABSENT_AFTER",
     "ACADEMY_COMPLETE_AFTER",
     "COACHING_MISSED_AFTER",
     "PRESETS",
     "LifecycleRegistry",
     "get_lifecycle",
+    "individual_nobody_attended",
 ]

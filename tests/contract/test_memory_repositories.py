@@ -14,7 +14,9 @@ from sessionkit.testing.contract import (
     TENANT,
     BookingsRepositoryContract,
     CountersRepositoryContract,
+    OverridesRepositoryContract,
     PaymentsRepositoryContract,
+    PresenceRepositoryContract,
     RepositoryContract,
     ReschedulesRepositoryContract,
     SeriesRepositoryContract,
@@ -99,5 +101,15 @@ class TestMemoryCounters(CountersRepositoryContract):
 
 
 class TestMemorySessionCodes(SessionCodesRepositoryContract):
+    def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
+        return InMemoryStore(publisher).unit_of_work
+
+
+class TestMemoryPresence(PresenceRepositoryContract):
+    def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
+        return InMemoryStore(publisher).unit_of_work
+
+
+class TestMemoryOverrides(OverridesRepositoryContract):
     def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
         return InMemoryStore(publisher).unit_of_work

@@ -29,7 +29,9 @@ from sessionkit.testing.contract import (
     TENANT,
     BookingsRepositoryContract,
     CountersRepositoryContract,
+    OverridesRepositoryContract,
     PaymentsRepositoryContract,
+    PresenceRepositoryContract,
     RepositoryContract,
     ReschedulesRepositoryContract,
     SeriesRepositoryContract,
@@ -302,4 +304,28 @@ class TestMySQLCounters(OnMySQL, CountersRepositoryContract):
 
 
 class TestMySQLSessionCodes(OnMySQL, SessionCodesRepositoryContract):
+    pass
+
+
+class TestSQLitePresence(OnSQLite, PresenceRepositoryContract):
+    pass
+
+
+class TestSQLiteOverrides(OnSQLite, OverridesRepositoryContract):
+    pass
+
+
+class TestPostgresPresence(OnPostgres, PresenceRepositoryContract):
+    pass
+
+
+class TestPostgresOverrides(OnPostgres, OverridesRepositoryContract):
+    pass
+
+
+class TestMySQLPresence(OnMySQL, PresenceRepositoryContract):
+    pass
+
+
+class TestMySQLOverrides(OnMySQL, OverridesRepositoryContract):
     pass

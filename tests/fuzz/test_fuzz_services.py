@@ -42,6 +42,7 @@ from sessionkit.adapters.sqlalchemy.rows import metadata
 from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
 from sessionkit.errors import NotASession, SessionKitError, WrongType
 from sessionkit.model import ScheduleItem, SessionQuery, WindowPolicy
+from sessionkit.model.attendance import PresenceEvent
 from sessionkit.model.money import Money
 from sessionkit.model.payment import PaymentEvent
 from sessionkit.policies import BookingRules, FixedPrice
@@ -1175,6 +1176,62 @@ COMMANDS: dict[str, tuple[Call, Args]] = {
         lambda s, a: s.kit.usage.by_code(**a),
         lambda s: args(tenant=tenant(), code=text_arg("S-acme-000001")),
     ),
+    "attendance.record_presence": (
+        lambda s, a: s.kit.attendance.record_presence(
+            a["tenant"], presence_events(a["events"]), now=a["now"]
+        ),
+        lambda s: args(
+            tenant=tenant(),
+            events=sometimes(
+                [{"session_id": s.session_id, "at": NOW}],
+                st.lists(
+                    st.fixed_dictionaries(
+                        {
+                            "session_id": an_id(s.session_id),
+                            "participant": text_arg("student:ana"),
+                            "action": text_arg("join"),
+                            "event_id": text_arg("e1"),
+                            "at": instant(NOW),
+                        }
+                    ),
+                    max_size=3,
+                ),
+                hostile.wrong_types(),
+            ),
+            now=optional_instant(),
+        ),
+    ),
+    "attendance.override": (
+        lambda s, a: s.kit.attendance.override(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.session_id),
+            participant=sometimes("student:ana", hostile.ids(), hostile.wrong_types()),
+            status=text_arg("present"),
+            actor=sometimes("tara", hostile.text(), hostile.wrong_types()),
+            minutes=sometimes(None, hostile.hostile_ints(), hostile.wrong_types()),
+            reason=sometimes(None, hostile.text(), hostile.wrong_types()),
+            now=optional_instant(),
+        ),
+    ),
+    "attendance.clear_override": (
+        lambda s, a: s.kit.attendance.clear_override(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.session_id),
+            participant=sometimes("student:ana", hostile.ids(), hostile.wrong_types()),
+            actor=sometimes("tara", hostile.text(), hostile.wrong_types()),
+            now=optional_instant(),
+        ),
+    ),
+    "attendance.for_session": (
+        lambda s, a: s.kit.attendance.for_session(**a),
+        lambda s: args(tenant=tenant(), session_id=an_id(s.session_id), as_of=optional_instant()),
+    ),
+    "attendance.presence": (
+        lambda s, a: s.kit.attendance.presence(**a),
+        lambda s: args(tenant=tenant(), session_id=an_id(s.session_id)),
+    ),
     "run_payment_calls": (
         lambda s, a: s.kit.run_payment_calls(**a),
         lambda s: args(tenant=sometimes(None, tenant()), now=optional_instant(), limit=count(100)),
@@ -1183,6 +1240,25 @@ COMMANDS: dict[str, tuple[Call, Args]] = {
 
 
 INTERNAL = {"bookings.book_in", "series.top_up_in", "reschedules.answer_due_in"}
+
+
+def presence_events(given: Any) -> Any:
+    """Build presence events from dictionaries (hostile values and all); pass anything else on."""
+    if not isinstance(given, list) or not all(isinstance(f, dict) for f in given):
+        return given
+    made = []
+    for n, fields in enumerate(given):
+        values: dict[str, Any] = {
+            "provider": "meet",
+            "event_id": f"e{n}",
+            "participant": "student:ana",
+        }
+        values.update({"action": "join"}, **fields)
+        made.append(PresenceEvent(**values))
+    return made
+
+
+INTERNAL = {"bookings.book_in"}
 """Public-named building blocks that take an open unit of work (a ``Tx``), not user input."""
 
 
@@ -1200,6 +1276,7 @@ def test_every_public_command_is_fuzzed() -> None:
             "reschedules",
             "analytics",
             "usage",
+            "attendance",
         )
         for name in dir(getattr(kit, group))
         if not name.startswith("_") and callable(getattr(getattr(kit, group), name))

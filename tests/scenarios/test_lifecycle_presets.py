@@ -178,10 +178,22 @@ def test_academy_cancel_from_any_status_does_not_count() -> None:
 
 def test_academy_catches_up_after_the_scheduler_was_down() -> None:
     s, _ = academy.fire(session(academy, ACADEMY_START), "schedule", now=ACADEMY_START)
-    caught_up, events = academy.advance(s, ACADEMY_START + timedelta(days=2))
-    # READY falls due; ONGOING needs a participant to join, so the clock stops there.
+    later = ACADEMY_START + timedelta(days=2)
+    # READY falls due; ONGOING needs a participant to join, so with someone there the clock
+    # stops at READY, and without anyone the individual lesson is ABSENT 15 min past start.
+    caught_up, events = academy.advance(s, later, facts={"attended": True})
     assert caught_up.status == "READY"
     assert [(e.transition, e.at) for e in events] == [("ready", ACADEMY_START - 15 * MIN)]
+    absent, events = academy.advance(s, later, facts={"attended": False})
+    assert absent.status == "ABSENT"
+    assert [(e.transition, e.at) for e in events] == [
+        ("ready", ACADEMY_START - 15 * MIN),
+        ("mark_absent", ACADEMY_START + 15 * MIN),
+    ]
+    with pytest.raises(MissingFact):  # never guesses that nobody came
+        academy.advance(s, later)
+    circle = attrs.evolve(s, capacity=8)
+    assert academy.advance(circle, later, facts={"attended": False})[0].status == "READY"
 
 
 def test_academy_joining_before_the_job_ran_needs_a_catch_up_first() -> None:

@@ -15,7 +15,7 @@ from sessionkit.errors import InvalidValue
 from sessionkit.model.payment import Payment
 from sessionkit.model.query import MAX_LIMIT, SessionQuery
 from sessionkit.model.session import Session
-from sessionkit.ports import UnitOfWorkFactory
+from sessionkit.ports import EventPublisher, UnitOfWorkFactory
 from sessionkit.services import SessionKit
 
 __all__ = ["FixedClock", "every_payment", "every_session", "open_store"]
@@ -32,14 +32,17 @@ class FixedClock:
         return self._instant
 
 
-def open_store(db: str) -> tuple[UnitOfWorkFactory, str]:
+def open_store(
+    db: str, *, publisher: EventPublisher | None = None
+) -> tuple[UnitOfWorkFactory, str]:
     """Return a unit-of-work factory for ``db`` ("memory" or a SQLAlchemy URL) and its name.
 
     A database gets sessionkit's tables through the shipped Alembic
-    migrations, so an existing demo database is upgraded in place.
+    migrations, so an existing demo database is upgraded in place. Committed
+    events go to ``publisher``, if given.
     """
     if db == "memory":
-        return InMemoryStore().unit_of_work, "memory"
+        return InMemoryStore(publisher).unit_of_work, "memory"
     try:
         from sqlalchemy import create_engine
         from sqlalchemy.exc import ArgumentError
@@ -61,7 +64,8 @@ def open_store(db: str) -> tuple[UnitOfWorkFactory, str]:
             expected="e.g. sqlite:///academy.sqlite3 or postgresql+psycopg://user@host/db",
         ) from None
     upgrade(engine)
-    return SqlAlchemyStore(engine).unit_of_work, engine.url.render_as_string(hide_password=True)
+    store = SqlAlchemyStore(engine, publisher=publisher)
+    return store.unit_of_work, engine.url.render_as_string(hide_password=True)
 
 
 def every_session(

@@ -18,10 +18,12 @@ from datetime import timedelta
 import attrs
 
 from sessionkit.errors import UnknownLifecycle, WrongType
+from sessionkit.lifecycle.context import TransitionContext
 from sessionkit.lifecycle.guards import has_started, individual_only, nobody_attended
 from sessionkit.lifecycle.machine import ANY, Lifecycle, Status, Timer, Transition
 
 __all__ = [
+    "ACADEMY_ABSENT_AFTER",
     "ACADEMY_COMPLETE_AFTER",
     "ACADEMY_READY_BEFORE",
     "COACHING_MISSED_AFTER",
@@ -32,6 +34,7 @@ __all__ = [
     "consulting",
     "consulting_payment",
     "get_lifecycle",
+    "individual_nobody_attended",
     "lms",
     "marketplace",
 ]
@@ -70,6 +73,18 @@ ACADEMY_READY_BEFORE = timedelta(minutes=15)
 ACADEMY_COMPLETE_AFTER = timedelta(minutes=10)
 """Academy: the buffer after the end before an ONGOING session completes on its own."""
 
+ACADEMY_ABSENT_AFTER = timedelta(minutes=15)
+"""Academy: the grace after the start before a READY individual session nobody joined is ABSENT."""
+
+
+def individual_nobody_attended(value: object, context: TransitionContext) -> bool:
+    """The academy's ABSENT condition: an individual session (capacity 1) nobody attended.
+
+    The capacity is looked at first, so a circle never needs the ``attended`` fact.
+    """
+    return getattr(value, "capacity", None) == 1 and nobody_attended(value, context)
+
+
 academy = Lifecycle(
     "academy",
     statuses=[
@@ -89,7 +104,13 @@ academy = Lifecycle(
         Transition(
             "complete", "ONGOING", "COMPLETED", timer=Timer.after_end(ACADEMY_COMPLETE_AFTER)
         ),
-        Transition("mark_absent", "READY", "ABSENT", guards=[individual_only]),
+        Transition(
+            "mark_absent",
+            "READY",
+            "ABSENT",
+            guards=[individual_only],
+            timer=Timer.after_start(ACADEMY_ABSENT_AFTER, condition=individual_nobody_attended),
+        ),
         Transition("cancel", ANY, "CANCELLED"),
     ],
     description="""Quran academy (seed 002, Laravel): the 7-status lifecycle.
@@ -106,7 +127,13 @@ academy = Lifecycle(
       joins" (the host fires ``start``); ONGOING -> COMPLETED "auto, after
       duration + buffer" (the seed's query implies a 10-minute buffer).
     - ABSENT only for individual sessions: guarded by ``individual_only``
-      (``capacity == 1``); circles cannot be marked absent.
+      (``capacity == 1``); circles cannot be marked absent. The clock marks a
+      READY individual session ABSENT ``ACADEMY_ABSENT_AFTER`` (15 min) past
+      its start if nobody attended (the ``attended`` fact, condition
+      ``individual_nobody_attended``, which asks for the fact only of an
+      individual session): pass ``facts=`` to ``advance``, or give the kit
+      ``facts=attendance_facts()`` so presence and the teacher's overrides
+      answer it (see ``docs/attendance.md``); a join meanwhile makes it ONGOING.
     - Subscription impact: COMPLETED and ABSENT count, CANCELLED does not
       ("teacher cancelled"), nothing else does. CANCELLED is flagged ``cancelled``.
     """,

@@ -53,6 +53,15 @@ Rules every storage adapter follows (the contract suite checks them):
 from __future__ import annotations
 
 from sessionkit.ports._analytics import ANALYTICS, AnalyticsReader
+from sessionkit.ports._attendance import (
+    ATTENDANCE_OVERRIDES,
+    PRESENCE,
+    JoinCredential,
+    MeetingRooms,
+    OverrideRepository,
+    PresenceRepository,
+    Room,
+)
 from sessionkit.ports._bookings import BOOKINGS, BookingRepository
 from sessionkit.ports._kinds import SERIES, SESSIONS, SeriesRepository, SessionRepository
 from sessionkit.ports._payments import (
@@ -103,6 +112,13 @@ __all__ = [
     "SessionCodeRepository",
     "SubscriptionRepository",
     "UsageRepository",
+    "ATTENDANCE_OVERRIDES",
+    "PRESENCE",
+    "JoinCredential",
+    "MeetingRooms",
+    "OverrideRepository",
+    "PresenceRepository",
+    "Room",
     "RESCHEDULES",
     "RescheduleRepository",
     "PAYMENTS",

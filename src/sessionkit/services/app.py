@@ -32,6 +32,7 @@ from sessionkit.policies import (
 from sessionkit.ports import Clock, FactProvider, LinkChecker, PaymentGateway, UnitOfWorkFactory
 from sessionkit.services._context import Context
 from sessionkit.services.analytics import Analytics
+from sessionkit.services.attendance import AttendanceCommands, AttendancePolicy
 from sessionkit.services.bookings import BookingCommands
 from sessionkit.services.commands import SessionCommands
 from sessionkit.services.jobs import advance_due
@@ -80,6 +81,8 @@ class SessionKit:
     :class:`~sessionkit.policies.RefundPolicy` cancelled paid bookings follow.
     ``notice`` is the :class:`~sessionkit.policies.NoticePolicy` (notice by
     role and action, reschedule requests) :attr:`reschedules` enforce.
+    ``attendance`` is the :class:`~sessionkit.services.attendance.AttendancePolicy`
+    (thresholds, the transition a first join fires) :attr:`attendance` applies.
     ``attempts`` is how many times in all a command runs when the database
     aborts it to break a deadlock (a ``retryable``
     :class:`~sessionkit.errors.TransientConflict`): the aborted attempt wrote
@@ -92,6 +95,9 @@ class SessionKit:
     store computes). :meth:`top_up`, :meth:`advance_due`, :meth:`expire_holds`
     and :meth:`run_payment_calls` are the jobs a host schedules;
     :meth:`tick` runs all but the payment calls at once, for many workers.
+    bookings, provider events, refunds) and :attr:`attendance` (presence,
+    teacher overrides). :meth:`top_up`, :meth:`advance_due`,
+    :meth:`expire_holds` and :meth:`run_payment_calls` are the jobs a host schedules.
     """
 
     def __init__(
@@ -111,6 +117,7 @@ class SessionKit:
         attempts: int = 3,
         limits: Limits | None = None,
         codes: SessionCodes | Callable[[Session], SessionCodes | None] | None = None,
+        attendance: AttendancePolicy | None = None,
     ) -> None:
         if isinstance(attempts, bool) or not isinstance(attempts, int):
             raise WrongType(attempts, name="attempts", expected="an int")
@@ -150,6 +157,8 @@ class SessionKit:
         """Counts, rates, revenue, progress and client statistics, computed by the store."""
         self.usage = UsageCommands(self.context)
         """Subscriptions, balances, credits counted once per session, corrections, makeups."""
+        self.attendance = AttendanceCommands(self.context, attendance)
+        """Record presence (the first join starts a session), override, read attendance."""
 
     def top_up(
         self, tenant: str | None = None, *, actor: str | None = None, now: datetime | None = None

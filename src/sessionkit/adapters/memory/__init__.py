@@ -19,6 +19,10 @@ series do).
 from __future__ import annotations
 
 from sessionkit.adapters.memory._analytics import InMemoryAnalytics
+from sessionkit.adapters.memory._attendance import (
+    InMemoryOverrideRepository,
+    InMemoryPresenceRepository,
+)
 from sessionkit.adapters.memory._bookings import InMemoryBookingRepository
 from sessionkit.adapters.memory._payments import InMemoryPaymentRepository
 from sessionkit.adapters.memory._repository import MemoryRepository, register
@@ -40,6 +44,8 @@ __all__ = [
     "InMemorySessionCodeRepository",
     "InMemorySubscriptionRepository",
     "InMemoryUsageRepository",
+    "InMemoryOverrideRepository",
+    "InMemoryPresenceRepository",
     "InMemoryPaymentRepository",
     "InMemoryRescheduleRepository",
     "InMemorySeriesRepository",

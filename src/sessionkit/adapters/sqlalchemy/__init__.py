@@ -40,6 +40,7 @@ from sessionkit.adapters.sqlalchemy._reschedules import SqlAlchemyRescheduleRepo
 from sessionkit.adapters.sqlalchemy._series import SqlAlchemySeriesRepository
 from sessionkit.adapters.sqlalchemy._sessions import SqlAlchemySessionRepository
 from sessionkit.adapters.sqlalchemy._types import key_type
+from sessionkit.adapters.sqlalchemy.attendance_rows import AttendanceOverrideRow, PresenceRow
 from sessionkit.adapters.sqlalchemy.booking_rows import BookingRow
 from sessionkit.adapters.sqlalchemy.migrations import alembic_config, upgrade
 from sessionkit.adapters.sqlalchemy.payment_rows import PaymentEventRow, PaymentRow
@@ -64,6 +65,8 @@ __all__ = [
     "PaymentEventRow",
     "PaymentRow",
     "RescheduleRow",
+    "PresenceRow",
+    "AttendanceOverrideRow",
     "ScheduleItemRow",
     "SchemaWarning",
     "SeriesRow",

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from sessionkit.adapters.sqlalchemy._attendance import (
+    SqlAlchemyOverrideRepository,
+    SqlAlchemyPresenceRepository,
+)
 from sessionkit.adapters.sqlalchemy._bookings import SqlAlchemyBookingRepository
 from sessionkit.adapters.sqlalchemy._kind import ChildTable, SqlKind, register
 from sessionkit.adapters.sqlalchemy._payments import SqlAlchemyPaymentRepository
@@ -13,6 +17,14 @@ from sessionkit.adapters.sqlalchemy._usage import (
     SqlAlchemySessionCodeRepository,
     SqlAlchemySubscriptionRepository,
     SqlAlchemyUsageRepository,
+)
+from sessionkit.adapters.sqlalchemy.attendance_rows import (
+    override_from_row,
+    override_values,
+    overrides_table,
+    presence_from_row,
+    presence_table,
+    presence_values,
 )
 from sessionkit.adapters.sqlalchemy.booking_rows import (
     IDEMPOTENCY_CONSTRAINT,
@@ -69,10 +81,12 @@ from sessionkit.adapters.sqlalchemy.usage_rows import (
     usage_table,
 )
 from sessionkit.ports import (
+    ATTENDANCE_OVERRIDES,
     BOOKINGS,
     COUNTERS,
     PAYMENT_EVENTS,
     PAYMENTS,
+    PRESENCE,
     RESCHEDULES,
     SERIES,
     SESSION_CODES,
@@ -178,5 +192,25 @@ register(
         code_from_row,
         unique={"code": CODE_CONSTRAINT},
         repository=SqlAlchemySessionCodeRepository,
+    ),
+)
+register(
+    PRESENCE,
+    SqlKind(
+        presence_table,
+        presence_values,
+        presence_from_row,
+        parents={"session_id": SESSIONS},
+        repository=SqlAlchemyPresenceRepository,
+    ),
+)
+register(
+    ATTENDANCE_OVERRIDES,
+    SqlKind(
+        overrides_table,
+        override_values,
+        override_from_row,
+        parents={"session_id": SESSIONS},
+        repository=SqlAlchemyOverrideRepository,
     ),
 )

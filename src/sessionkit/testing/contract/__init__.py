@@ -53,6 +53,10 @@ from sessionkit.testing.contract._support import (
 # Not public: the sample event, which the adapters' own tests borrow.
 from sessionkit.testing.contract._support import _event as _event
 from sessionkit.testing.contract.analytics import AnalyticsContract, seed_analytics
+from sessionkit.testing.contract.attendance import (
+    OverridesRepositoryContract,
+    PresenceRepositoryContract,
+)
 from sessionkit.testing.contract.bookings import BookingsRepositoryContract
 from sessionkit.testing.contract.concurrency import ConcurrencyContract
 from sessionkit.testing.contract.fields import FieldsContract
@@ -79,6 +83,8 @@ __all__ = [
     "TENANT",
     "AnalyticsContract",
     "BookingsRepositoryContract",
+    "OverridesRepositoryContract",
+    "PresenceRepositoryContract",
     "ParentsContract",
     "PaymentsRepositoryContract",
     "ReschedulesRepositoryContract",

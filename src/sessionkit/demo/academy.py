@@ -1,0 +1,287 @@
+"""``python -m sessionkit demo academy``: the Quran academy (seed 002), rebuilt.
+
+**Sessions.** A circle (a group, capacity 8) and two individual lessons
+(capacity 1) are weekly schedules (series) of the ``academy`` preset, so every
+session is generated in SCHEDULED. The teacher is a resource of all of them.
+
+**The clock and presence drive the lifecycle.** ``kit.advance_due`` makes a
+session READY 15 minutes before its start; :class:`~sessionkit.services.rooms.RoomKeeper`
+(the store's publisher) opens its meeting room then, through the lifecycle
+event. Joins and leaves come from the meeting provider (here the shipped
+:class:`~sessionkit.testing.rooms.FakeMeetingRooms`) and go to
+``kit.attendance.record_presence``: the first join makes the session ONGOING.
+Ten minutes after its end the clock completes it and its room closes; an
+individual lesson nobody joined is ABSENT 15 minutes past its start (its
+room closes too); a circle is never ABSENT.
+
+**Attendance.** Derived per student from the join / leave log (present,
+late, left early, partial, absent); the teacher's report overrides it and is
+kept apart, both shown.
+
+Every write is keyed (series by id, bookings by idempotency key, presence by
+the provider's event id, the override by session and student), and a step
+whose session has moved on is skipped, so a rerun on the same database
+writes nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+
+import attrs
+
+from sessionkit.demo._common import open_store
+from sessionkit.errors import SeriesNotFound
+from sessionkit.model.attendance import JOIN, LEAVE, PRESENT
+from sessionkit.model.query import SessionQuery
+from sessionkit.model.series import ScheduleItem
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.recurrence import Recurrence
+from sessionkit.services import SessionKit
+from sessionkit.services.attendance import attendance_facts
+from sessionkit.services.rooms import RoomKeeper
+from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+from sessionkit.testing.rooms import FakeMeetingRooms
+from sessionkit.zones import get_zone
+
+__all__ = [
+    "DEFAULT_DB",
+    "DEMO_NOW",
+    "SCHEDULES",
+    "TENANT",
+    "Academy",
+    "build_academy",
+    "render",
+]
+
+DEFAULT_DB = "sqlite:///sessionkit-academy.sqlite3"
+"""Where the academy demo keeps its data unless ``--db`` says otherwise."""
+
+DEMO_NOW = datetime(2026, 3, 2, 6, tzinfo=UTC)
+"""The demo's "now": Monday 2 March 2026, 09:00 in Riyadh."""
+
+TENANT = "itqan"
+"""The academy's tenant."""
+
+ZONE = "Asia/Riyadh"
+TEACHER = ResourceRef("teacher", "ahmed")
+CIRCLE_STUDENTS = ("student:omar", "student:sara", "student:yusuf")
+
+
+@attrs.frozen
+class Schedule:
+    """A weekly schedule: series id, title, weekday, local start, minutes, capacity, student."""
+
+    series_id: str
+    title: str
+    day: str
+    at: time
+    minutes: int
+    capacity: int
+    student: str | None = None
+
+
+SCHEDULES = (
+    Schedule("circle-fajr", "Hifz circle", "MO", time(16), 60, 8),
+    Schedule("ind-mariam", "Tajweed with Mariam", "MO", time(18), 45, 1, "student:mariam"),
+    Schedule("ind-khalid", "Tajweed with Khalid", "MO", time(19), 45, 1, "student:khalid"),
+)
+"""The academy's schedules: one circle and two individual lessons, every Monday."""
+
+
+@attrs.frozen
+class Academy:
+    """The wired academy: the kit, its manual clock, the fake meeting provider and events."""
+
+    kit: SessionKit
+    clock: ManualClock
+    rooms: FakeMeetingRooms
+    events: RecordingPublisher
+
+
+def build_academy(now: datetime = DEMO_NOW, *, db: str = "memory") -> tuple[Academy, str]:
+    """Wire the academy over ``db`` and create its schedules unless stored; return it and where."""
+    rooms = FakeMeetingRooms("meet")
+    events = RecordingPublisher()
+    factory, where = open_store(db, publisher=RoomKeeper(rooms, then=events))
+    clock = ManualClock(now)
+    kit = SessionKit(uow=factory, clock=clock, facts=attendance_facts())
+    academy = Academy(kit, clock, rooms, events)
+    for schedule in SCHEDULES:
+        _ensure_series(kit, schedule)
+    return academy, where
+
+
+def _ensure_series(kit: SessionKit, schedule: Schedule) -> None:
+    try:
+        kit.queries.get_series(TENANT, schedule.series_id)
+    except SeriesNotFound:
+        pass
+    else:
+        return
+    resources = [TEACHER] + ([] if schedule.student is None else [schedule.student])
+    recurrence = Recurrence.weekly(
+        days=(schedule.day,),
+        at=schedule.at,
+        duration=timedelta(minutes=schedule.minutes),
+        tz=ZONE,
+        start=date(2026, 3, 2),
+    )
+    kit.series.create(
+        TENANT,
+        actor="admin",
+        title=schedule.title,
+        items=[ScheduleItem("weekly", recurrence, resources)],
+        lifecycle="academy",
+        capacity=schedule.capacity,
+        series_id=schedule.series_id,
+    )
+
+
+def first_sessions(academy: Academy) -> dict[str, Session]:
+    """Return each schedule's first session, by series id."""
+    found: dict[str, Session] = {}
+    for schedule in SCHEDULES:
+        page = academy.kit.queries.list(
+            TENANT, SessionQuery(series_id=schedule.series_id, sort="start", limit=1)
+        )
+        found[schedule.series_id] = page.items[0]
+    return found
+
+
+class _Story:
+    def __init__(self, academy: Academy) -> None:
+        self.a = academy
+        self.kit = academy.kit
+        self.lines: list[str] = []
+
+    def tick(self, at: datetime) -> None:
+        self.a.clock.set(at)
+        report = self.kit.advance_due(TENANT, now=at)
+        for session in report.advanced:
+            self.lines.append(f"  {_local(at)}  tick: {session.title} -> {session.status}")
+
+    def presence(self, session: Session, batch: str, moves: Sequence[tuple[str, str, int]]) -> None:
+        """Play joins / leaves (who, action, minutes from the start) in the session's room."""
+        if not self.a.rooms.is_open(TENANT, session.id):
+            return  # a rerun: the session has moved on and its room was closed before
+        for n, (who, action, minutes) in enumerate(moves):
+            at = session.start + timedelta(minutes=minutes)
+            key = f"{session.id}-{batch}{n}"  # the provider's event id, the same on every run
+            if action == JOIN:
+                self.a.rooms.join(TENANT, session.id, who, at=at, event_id=key)
+            else:
+                self.a.rooms.leave(TENANT, session.id, who, at=at, event_id=key)
+        # Webhooks arrive twice and out of order; neither matters.
+        events = self.a.rooms.drain(duplicate=True, shuffle=True)
+        at = session.start + timedelta(minutes=max(m for _, _, m in moves))
+        report = self.kit.attendance.record_presence(TENANT, events, now=at)
+        started = ", ".join(f"{s.title} -> {s.status}" for s in report.started) or "no change"
+        self.lines.append(
+            f"  {_local(at)}  presence: {report.recorded} recorded, "
+            f"{report.duplicates} duplicates ignored; {started}"
+        )
+
+
+def _local(at: datetime) -> str:
+    return f"{at.astimezone(get_zone(ZONE)):%a %H:%M}"
+
+
+def play(academy: Academy) -> list[str]:
+    """Play the first Monday: READY, joins, ONGOING, COMPLETED, ABSENT, an override."""
+    story = _Story(academy)
+    kit = academy.kit
+    firsts = first_sessions(academy)
+    circle, mariam, khalid = (firsts[s.series_id] for s in SCHEDULES)
+    for session, who in [(circle, w) for w in CIRCLE_STUDENTS] + [
+        (mariam, "student:mariam"),
+        (khalid, "student:khalid"),
+    ]:
+        kit.bookings.book(
+            TENANT,
+            session.id,
+            who,
+            actor="admin",
+            confirm=True,
+            idempotency_key=f"{session.id}-{who}",
+        )
+    story.tick(circle.start - timedelta(minutes=15))
+    story.presence(
+        circle,
+        "j",
+        [
+            (str(TEACHER), JOIN, -5),
+            ("student:omar", JOIN, -2),
+            ("student:yusuf", JOIN, 0),
+            ("student:sara", JOIN, 12),
+        ],
+    )
+    story.presence(
+        circle,
+        "l",
+        [
+            ("student:yusuf", LEAVE, 20),
+            ("student:omar", LEAVE, 60),
+            ("student:sara", LEAVE, 60),
+            (str(TEACHER), LEAVE, 60),
+        ],
+    )
+    story.tick(circle.end + timedelta(minutes=10))
+    # Yusuf's connection dropped; his teacher saw him recite the whole hour.
+    told = {str(a.participant): a.override for a in kit.attendance.for_session(TENANT, circle.id)}
+    if told.get("student:yusuf") is None:
+        kit.attendance.override(
+            TENANT,
+            circle.id,
+            "student:yusuf",
+            status=PRESENT,
+            minutes=60,
+            reason="connection dropped; recited the whole hour",
+            actor="ahmed",
+            now=circle.end + timedelta(minutes=20),
+        )
+        reported = _local(circle.end + timedelta(minutes=20))
+        story.lines.append(f"  {reported}  teacher: yusuf present")
+    story.tick(mariam.start - timedelta(minutes=15))
+    story.presence(mariam, "j", [("student:mariam", JOIN, 3)])
+    story.presence(mariam, "l", [("student:mariam", LEAVE, 30)])
+    story.tick(khalid.start - timedelta(minutes=15))
+    story.tick(mariam.end + timedelta(minutes=10))
+    story.tick(khalid.start + timedelta(minutes=15))
+    # -- INTEGRATION POINT (issue 14, other half) ------------------------------------
+    # Subscriptions / the usage ledger (COMPLETED and ABSENT consume one credit, exactly
+    # once) and per-academy session codes ("QSE-1-000001") are built in another worktree;
+    # the integrator wires them here: count usage for the sessions that reached a
+    # ``usage_statuses`` status above, and show each session's code in the report below.
+    return story.lines
+
+
+def render(now: datetime = DEMO_NOW, *, db: str = "memory") -> str:
+    """Build the academy in ``db``, play its first Monday, and return the report as text."""
+    academy, where = build_academy(now, db=db)
+    lines = [
+        f"sessionkit demo: a Quran academy in {where}; now is {now:%a %Y-%m-%d %H:%M} UTC",
+        "",
+        "Schedules (Riyadh time):",
+    ]
+    for s in SCHEDULES:
+        kind = "circle" if s.capacity > 1 else f"individual ({s.student})"
+        lines.append(
+            f"  {s.series_id:<12} {s.title:<22} {s.day} {s.at:%H:%M} {s.minutes} min, {kind}"
+        )
+    lines += ["", "The first Monday, as the clock and the meeting room saw it:"]
+    lines += play(academy) or ["  already played: every session has moved on (nothing written)"]
+    lines += ["", "Sessions and attendance (automatic / teacher / counts):"]
+    for session in first_sessions(academy).values():
+        lines.append(f"  {session.title} at {_local(session.start)}: {session.status}")
+        for a in academy.kit.attendance.for_session(TENANT, session.id):
+            told = "-" if a.override is None else a.override.status
+            lines.append(
+                f"    {a.participant!s:<16} {a.status:<10} {a.minutes:>3} min / {told:<8}"
+                f" / {a.effective_status} {a.effective_minutes} min"
+            )
+    titles = {s.id: s.title for s in first_sessions(academy).values()}
+    calls = [f"{verb} {titles.get(sid, sid)}" for verb, _tenant, sid in academy.rooms.calls]
+    lines += ["", "Meeting room calls (from lifecycle events): " + (", ".join(calls) or "none")]
+    return "\n".join(lines)

@@ -1,0 +1,420 @@
+"""Attendance: presence events from the meeting, what they add up to, and the teacher's word.
+
+Two sources say who attended a session (seed 002): the meeting provider's
+join / leave log and the teacher's report, and the report always wins.
+
+- :class:`PresenceEvent` is one join or leave as the provider reports it; it is
+  stored once as a :class:`Presence`, keyed by ``provider:event_id``, so a
+  replayed event is a no-op.
+- :func:`derive_attendance` turns *all* of a participant's presence into
+  intervals, attended time and a status (present, late, left early, partial,
+  absent) under :class:`AttendanceThresholds`. It sorts before it pairs, so the
+  order events arrived in never matters.
+- :class:`AttendanceOverride` is the teacher's report, stored apart from the
+  presence; :class:`Attendance` shows both and :attr:`Attendance.effective_status`
+  is the override's when there is one.
+
+>>> from datetime import UTC, datetime, timedelta
+>>> from sessionkit.timespan import TimeSpan
+>>> start = datetime(2026, 3, 2, 17, tzinfo=UTC)
+>>> lesson = TimeSpan(start, start + timedelta(hours=1))
+>>> log = [
+...     Presence.of("acme", PresenceEvent(provider="meet", event_id="e2", session_id="s1",
+...         participant="student:ana", action=LEAVE, at=start + timedelta(minutes=50))),
+...     Presence.of("acme", PresenceEvent(provider="meet", event_id="e1", session_id="s1",
+...         participant="student:ana", action=JOIN, at=start + timedelta(minutes=8))),
+... ]
+>>> ana = derive_attendance(log, span=lesson, session_id="s1", participant="student:ana")
+>>> ana.status, ana.minutes
+('late', 42)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Final, Literal
+
+import attrs
+
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.model.booking import participant_ref
+from sessionkit.model.session import (
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_REF_LENGTH,
+    ResourceRef,
+    check_identity,
+    check_lengths,
+)
+from sessionkit.timespan import TimeSpan
+from sessionkit.zones import check_instant
+
+__all__ = [
+    "ABSENT",
+    "ATTENDANCE_STATUSES",
+    "JOIN",
+    "LATE",
+    "LEAVE",
+    "LEFT_EARLY",
+    "MAX_OVERRIDE_REASON_LENGTH",
+    "PARTIAL",
+    "PRESENT",
+    "Attendance",
+    "AttendanceOverride",
+    "AttendanceThresholds",
+    "Interval",
+    "Presence",
+    "PresenceEvent",
+    "derive_attendance",
+    "override_id",
+]
+
+PRESENT: Final = "present"
+"""There from (about) the start to (about) the end."""
+LATE: Final = "late"
+"""Joined more than ``late_after`` after the start."""
+LEFT_EARLY: Final = "left_early"
+"""Last left more than ``left_early_before`` before the end."""
+PARTIAL: Final = "partial"
+"""There for less than ``partial_below`` of the session."""
+ABSENT: Final = "absent"
+"""Never there (or for less than ``absent_below``)."""
+ATTENDANCE_STATUSES: Final = (PRESENT, LATE, LEFT_EARLY, PARTIAL, ABSENT)
+"""Every attendance status, best first."""
+
+JOIN: Final = "join"
+"""A participant entered the meeting."""
+LEAVE: Final = "leave"
+"""A participant left the meeting."""
+
+Action = Literal["join", "leave"]
+
+MAX_OVERRIDE_REASON_LENGTH: Final = 2000
+"""Longest reason a teacher may give for an override."""
+
+
+def _instant(value: datetime) -> datetime:
+    return check_instant(value, "instant")
+
+
+def _action(value: object) -> str:
+    if value not in (JOIN, LEAVE):
+        raise InvalidValue(
+            f"a presence action must be 'join' or 'leave', got {value!r}",
+            value=value,
+            expected="'join' or 'leave'",
+        )
+    assert isinstance(value, str)
+    return value
+
+
+def _text(value: object, name: str, limit: int) -> str:
+    if not isinstance(value, str):
+        raise WrongType(value, name=name, expected="a non-empty string")
+    if not value or value.strip() != value or len(value) > limit or ":" in value:
+        raise InvalidValue(
+            f"{name} must be 1..{limit} characters, no ':' nor surrounding spaces, got {value!r}",
+            value=value,
+            expected=f"1..{limit} characters without ':'",
+        )
+    return value
+
+
+def _provider(value: object) -> str:
+    return _text(value, "provider", MAX_NAME_LENGTH)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class PresenceEvent:
+    """One join or leave as the meeting provider reports it (a webhook, a log line).
+
+    ``provider`` names the provider (``"livekit"``) and ``event_id`` is the
+    provider's own id for the event: the pair identifies it, so the same event
+    delivered twice is stored once. ``at`` is when the participant joined or
+    left (aware; kept in UTC).
+    """
+
+    provider: str = attrs.field(converter=_provider)
+    event_id: str
+    session_id: str
+    participant: ResourceRef = attrs.field(converter=participant_ref)
+    action: str = attrs.field(converter=_action)
+    at: datetime = attrs.field(converter=_instant)
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.event_id, str) or not self.event_id:
+            raise InvalidValue(
+                f"a presence event_id must be a non-empty string, got {self.event_id!r}",
+                value=self.event_id,
+                expected="a non-empty string",
+            )
+        if len(self.key) > MAX_ID_LENGTH:
+            raise InvalidValue(
+                f"presence event key {self.key!r} is longer than {MAX_ID_LENGTH} characters",
+                value=self.event_id,
+                expected=f"provider and event_id of at most {MAX_ID_LENGTH - 1} characters",
+            )
+
+    @property
+    def key(self) -> str:
+        """The id the event is stored under: ``provider:event_id``."""
+        return f"{self.provider}:{self.event_id}"
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Presence:
+    """A stored presence event: one per tenant and ``provider:event_id`` (its ``id``)."""
+
+    id: str
+    tenant: str
+    session_id: str
+    participant: ResourceRef = attrs.field(converter=participant_ref)
+    action: str = attrs.field(converter=_action)
+    at: datetime = attrs.field(converter=_instant)
+    received_at: datetime = attrs.field(converter=_instant)
+    version: int = 1
+
+    def __attrs_post_init__(self) -> None:
+        check_identity(self, "session_id")
+
+    @classmethod
+    def of(cls, tenant: str, event: PresenceEvent, received_at: datetime | None = None) -> Presence:
+        """Return the record of ``event`` for ``tenant`` (received at ``received_at``, default ``at``)."""  # noqa: E501
+        return cls(
+            id=event.key,
+            tenant=tenant,
+            session_id=event.session_id,
+            participant=event.participant,
+            action=event.action,
+            at=event.at,
+            received_at=event.at if received_at is None else received_at,
+        )
+
+
+def override_id(session_id: str, participant: ResourceRef | str) -> str:
+    """Return the id of the override of ``participant`` in ``session_id``: one per pair."""
+    text = f"{session_id}\x00{participant_ref(participant)}"
+    return "att-" + hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def _status(value: object) -> str:
+    if value not in ATTENDANCE_STATUSES:
+        raise InvalidValue(
+            f"attendance status must be one of {', '.join(ATTENDANCE_STATUSES)}, got {value!r}",
+            value=value,
+            expected=" / ".join(ATTENDANCE_STATUSES),
+        )
+    assert isinstance(value, str)
+    return value
+
+
+def _minutes(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000:
+        raise InvalidValue(
+            f"attended minutes must be a whole number 0..100000 or None, got {value!r}",
+            value=value,
+            expected="an int 0..100000 or None",
+        )
+    return value
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class AttendanceOverride:
+    """The teacher's report for one participant of one session: it always wins.
+
+    Stored apart from the presence (both stay visible). ``status`` is one of
+    :data:`ATTENDANCE_STATUSES`; ``minutes`` the attended minutes the teacher
+    gives (``None``: keep the measured ones); ``decided_by`` who reported.
+    The ``id`` is :func:`override_id` of the session and participant, so a
+    participant has at most one override per session.
+    """
+
+    id: str
+    tenant: str
+    session_id: str
+    participant: ResourceRef = attrs.field(converter=participant_ref)
+    status: str = attrs.field(converter=_status)
+    minutes: int | None = attrs.field(default=None, converter=_minutes)
+    reason: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime = attrs.field(converter=_instant)
+    version: int = 1
+
+    def __attrs_post_init__(self) -> None:
+        check_identity(self, "session_id")
+        check_lengths(self, reason=MAX_OVERRIDE_REASON_LENGTH, decided_by=MAX_REF_LENGTH)
+
+
+def _delta(value: object) -> timedelta:
+    if not isinstance(value, timedelta) or value < timedelta(0):
+        raise InvalidValue(
+            f"an attendance threshold must be a timedelta >= 0, got {value!r}",
+            value=value,
+            expected="a timedelta >= 0",
+        )
+    return value
+
+
+def _fraction(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise InvalidValue(
+            f"partial_below must be a fraction 0..1, got {value!r}", value=value, expected="0..1"
+        )
+    return float(value)
+
+
+@attrs.frozen(kw_only=True)
+class AttendanceThresholds:
+    """When presence counts as late, left early, partial or absent: values, not code.
+
+    - ``late_after``: a first join later than ``start + late_after`` is late.
+    - ``left_early_before``: a last leave earlier than ``end - left_early_before``
+      is leaving early.
+    - ``partial_below``: attended less than this fraction of the session is partial.
+    - ``absent_below``: attended less than this (and never at all) is absent.
+
+    Partial is judged before late, and late before left early: a participant
+    who came late *and* stayed a fraction is partial.
+    """
+
+    late_after: timedelta = attrs.field(default=timedelta(minutes=5), converter=_delta)
+    left_early_before: timedelta = attrs.field(default=timedelta(minutes=5), converter=_delta)
+    partial_below: float = attrs.field(default=0.5, converter=_fraction)
+    absent_below: timedelta = attrs.field(default=timedelta(minutes=1), converter=_delta)
+
+    def status(self, intervals: Iterable[Interval], span: TimeSpan, attended: timedelta) -> str:
+        """Return the status of someone present in ``intervals`` for ``attended`` of ``span``."""
+        found = list(intervals)
+        if not found or attended < self.absent_below:
+            return ABSENT
+        length = span.end - span.start
+        if length > timedelta(0) and attended / length < self.partial_below:
+            return PARTIAL
+        if found[0].joined > span.start + self.late_after:
+            return LATE
+        last = found[-1].left
+        if last is not None and last < span.end - self.left_early_before:
+            return LEFT_EARLY
+        return PRESENT
+
+
+@attrs.frozen
+class Interval:
+    """One stay in the meeting: ``joined`` to ``left`` (``None``: still there)."""
+
+    joined: datetime
+    left: datetime | None
+
+
+@attrs.frozen(kw_only=True)
+class Attendance:
+    """One participant's attendance in one session: the automatic record and the teacher's.
+
+    ``intervals``, ``attended`` (time inside the session), ``minutes`` and
+    ``status`` come from presence; ``override`` is the teacher's report or
+    ``None``. :attr:`effective_status` and :attr:`effective_minutes` are what
+    counts: the override's when there is one.
+    """
+
+    session_id: str
+    participant: ResourceRef
+    intervals: tuple[Interval, ...]
+    attended: timedelta
+    status: str
+    override: AttendanceOverride | None = None
+
+    @property
+    def minutes(self) -> int:
+        """Whole minutes attended inside the session, from presence."""
+        return int(self.attended.total_seconds() // 60)
+
+    @property
+    def effective_status(self) -> str:
+        """The status that counts: the teacher's when given, else the derived one."""
+        return self.status if self.override is None else self.override.status
+
+    @property
+    def effective_minutes(self) -> int:
+        """The minutes that count: the teacher's when given, else the measured ones."""
+        if self.override is not None and self.override.minutes is not None:
+            return self.override.minutes
+        return self.minutes
+
+    @property
+    def attended_effectively(self) -> bool:
+        """Whether the participant counts as having been there at all."""
+        return self.effective_status != ABSENT
+
+
+def _order(record: Presence) -> tuple[datetime, int, str]:
+    # A leave and a join at one instant: the leave first, so a reconnect stays one stay.
+    return (record.at, 0 if record.action == LEAVE else 1, record.id)
+
+
+def intervals_of(records: Iterable[Presence]) -> tuple[Interval, ...]:
+    """Return the stays ``records`` add up to, deduplicated by id and in time order.
+
+    A join while already in and a leave while not in are ignored, so the result
+    depends on the set of events only, never on the order they arrived in.
+    """
+    unique = {r.id: r for r in records}
+    stays: list[Interval] = []
+    since: datetime | None = None
+    for record in sorted(unique.values(), key=_order):
+        if record.action == JOIN:
+            if since is None:
+                since = record.at
+        elif since is not None:
+            stays.append(Interval(since, record.at))
+            since = None
+    if since is not None:
+        stays.append(Interval(since, None))
+    return tuple(stays)
+
+
+def attended_within(
+    intervals: Iterable[Interval], span: TimeSpan, as_of: datetime | None = None
+) -> timedelta:
+    """Return the time ``intervals`` cover inside ``span``; an open stay runs to ``as_of`` or the end."""  # noqa: E501
+    until = span.end if as_of is None else min(span.end, as_of)
+    total = timedelta(0)
+    for stay in intervals:
+        left = until if stay.left is None else stay.left
+        begin, end = max(stay.joined, span.start), min(left, until)
+        if end > begin:
+            total += end - begin
+    return total
+
+
+def derive_attendance(
+    records: Iterable[Presence],
+    *,
+    span: TimeSpan,
+    session_id: str,
+    participant: ResourceRef | str,
+    thresholds: AttendanceThresholds | None = None,
+    override: AttendanceOverride | None = None,
+    as_of: datetime | None = None,
+) -> Attendance:
+    """Return the attendance of ``participant`` in the session spanning ``span``.
+
+    ``records`` may hold other participants' and duplicates; only this
+    participant's count, each id once. ``as_of`` closes a stay still open
+    (default: the session's end, when the room closes).
+    """
+    who = participant_ref(participant)
+    rules = AttendanceThresholds() if thresholds is None else thresholds
+    stays = intervals_of(r for r in records if r.participant == who)
+    attended = attended_within(stays, span, as_of)
+    return Attendance(
+        session_id=session_id,
+        participant=who,
+        intervals=stays,
+        attended=attended,
+        status=rules.status(stays, span, attended),
+        override=override,
+    )

@@ -1,0 +1,192 @@
+"""A fake meeting provider for tests: rooms in memory, credentials, and presence to replay.
+
+:class:`FakeMeetingRooms` implements :class:`~sessionkit.ports.MeetingRooms`
+in memory. Rooms are keyed by ``(tenant, session_id)``: ensuring twice returns
+the same room, closing twice does nothing. :meth:`~FakeMeetingRooms.join` and
+:meth:`~FakeMeetingRooms.leave` play a participant entering and leaving an
+open room (joining a closed or missing one raises ``LookupError``, as the
+provider refuses a late student), and queue the
+:class:`~sessionkit.model.attendance.PresenceEvent` the provider would send;
+:meth:`~FakeMeetingRooms.drain` hands them over, duplicated and shuffled when
+asked to, for ``kit.attendance.record_presence``.
+
+>>> from datetime import UTC, datetime, timedelta
+>>> from sessionkit.timespan import TimeSpan
+>>> at = datetime(2026, 3, 2, 17, tzinfo=UTC)
+>>> rooms = FakeMeetingRooms()
+>>> room = rooms.ensure_room(tenant="acme", session_id="s1", span=TimeSpan(at, at + timedelta(hours=1)))
+>>> room == rooms.ensure_room(tenant="acme", session_id="s1", span=TimeSpan(at, at + timedelta(hours=1)))
+True
+>>> rooms.join("acme", "s1", "student:ana", at=at)
+>>> [(e.action, str(e.participant)) for e in rooms.drain()]
+[('join', 'student:ana')]
+>>> rooms.close_room(tenant="acme", session_id="s1")
+>>> rooms.is_open("acme", "s1")
+False
+"""  # noqa: E501
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+from datetime import datetime
+
+import attrs
+
+from sessionkit.model.attendance import JOIN, LEAVE, PresenceEvent
+from sessionkit.model.booking import participant_ref
+from sessionkit.model.session import ResourceRef
+from sessionkit.ports import JoinCredential, MeetingRooms, Room
+from sessionkit.timespan import TimeSpan
+
+__all__ = ["FakeMeetingRooms", "FakeRoom"]
+
+
+@attrs.define
+class FakeRoom:
+    """What the fake provider knows of one room: the room, its span, open or closed, who is in."""
+
+    room: Room
+    span: TimeSpan
+    open: bool = True
+    inside: set[ResourceRef] = attrs.field(factory=set)
+
+
+class FakeMeetingRooms(MeetingRooms):
+    """An in-memory :class:`~sessionkit.ports.MeetingRooms`; see the module docstring.
+
+    ``calls`` lists every call made (``("ensure", tenant, session_id)``,
+    ``("close", ...)``, ``("credential", ...)``) for tests to assert on;
+    ``created`` counts the rooms really created.
+    """
+
+    def __init__(self, name: str = "fakemeet", *, seed: int = 0) -> None:
+        self._name = name
+        self._rooms: dict[tuple[str, str], FakeRoom] = {}
+        self._events: list[PresenceEvent] = []
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._random = random.Random(seed)  # noqa: S311  # shuffles test events, not a secret
+        self.calls: list[tuple[str, str, str]] = []
+        self.created = 0
+
+    @property
+    def name(self) -> str:
+        """The provider's name, the ``provider`` of its presence events."""
+        return self._name
+
+    def ensure_room(self, *, tenant: str, session_id: str, span: TimeSpan) -> Room:
+        """Create the session's room unless it exists (open or closed); return it."""
+        with self._lock:
+            self.calls.append(("ensure", tenant, session_id))
+            found = self._rooms.get((tenant, session_id))
+            if found is None:
+                self.created += 1
+                ref = f"room-{tenant}-{session_id}"
+                room = Room(
+                    ref=ref, tenant=tenant, session_id=session_id, url=f"https://meet.test/{ref}"
+                )
+                found = self._rooms[(tenant, session_id)] = FakeRoom(room, span)
+            return found.room
+
+    def issue_credential(
+        self,
+        *,
+        tenant: str,
+        session_id: str,
+        participant: ResourceRef,
+        role: str | None,
+        expires_at: datetime,
+    ) -> JoinCredential:
+        """Return a token for ``participant``; ``LookupError`` unless the room is open."""
+        with self._lock:
+            self.calls.append(("credential", tenant, session_id))
+            found = self._open(tenant, session_id)
+            return JoinCredential(
+                room_ref=found.room.ref,
+                participant=participant,
+                token=f"token-{found.room.ref}-{participant}-{role or 'guest'}",
+                url=found.room.url,
+                expires_at=expires_at,
+            )
+
+    def close_room(self, *, tenant: str, session_id: str) -> None:
+        """Close the session's room (everyone inside leaves); nothing if closed or absent."""
+        with self._lock:
+            self.calls.append(("close", tenant, session_id))
+            found = self._rooms.get((tenant, session_id))
+            if found is not None:
+                found.open = False
+
+    def _open(self, tenant: str, session_id: str) -> FakeRoom:
+        found = self._rooms.get((tenant, session_id))
+        if found is None or not found.open:
+            raise LookupError(f"session {session_id!r} of {tenant!r} has no open room")
+        return found
+
+    # -- what the test makes participants do -------------------------------------------
+
+    def is_open(self, tenant: str, session_id: str) -> bool:
+        """Return whether the session has an open room."""
+        found = self._rooms.get((tenant, session_id))
+        return found is not None and found.open
+
+    def join(
+        self,
+        tenant: str,
+        session_id: str,
+        participant: ResourceRef | str,
+        *,
+        at: datetime,
+        event_id: str | None = None,
+    ) -> None:
+        """Let ``participant`` enter the open room at ``at``; queue the join event.
+
+        ``event_id`` is the event's id at the provider (default: the next ``ev<n>``).
+        """
+        who = participant_ref(participant)
+        with self._lock:
+            self._open(tenant, session_id).inside.add(who)
+            self._queue(session_id, who, JOIN, at, event_id)
+
+    def leave(
+        self,
+        tenant: str,
+        session_id: str,
+        participant: ResourceRef | str,
+        *,
+        at: datetime,
+        event_id: str | None = None,
+    ) -> None:
+        """Let ``participant`` leave the room at ``at``; queue the leave event."""
+        who = participant_ref(participant)
+        with self._lock:
+            found = self._rooms.get((tenant, session_id))
+            if found is not None:
+                found.inside.discard(who)
+            self._queue(session_id, who, LEAVE, at, event_id)
+
+    def _queue(
+        self, session_id: str, who: ResourceRef, action: str, at: datetime, event_id: str | None
+    ) -> None:
+        self._events.append(
+            PresenceEvent(
+                provider=self._name,
+                event_id=f"ev{next(self._ids)}" if event_id is None else event_id,
+                session_id=session_id,
+                participant=who,
+                action=action,
+                at=at,
+            )
+        )
+
+    def drain(self, *, duplicate: bool = False, shuffle: bool = False) -> list[PresenceEvent]:
+        """Return the queued presence events and forget them; maybe each twice, maybe shuffled."""
+        with self._lock:
+            events, self._events = self._events, []
+        if duplicate:
+            events = [e for e in events for _ in (0, 1)]
+        if shuffle:
+            self._random.shuffle(events)
+        return events

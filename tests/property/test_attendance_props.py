@@ -1,0 +1,122 @@
+"""Attendance depends on the set of presence events, never on their order or repeats.
+
+Any permutation and duplication of a presence log, recorded in any batches,
+yields the attendance a plain oracle computes from the deduplicated log:
+walk the events in time order (a leave before a join at one instant), count
+the time "in" inside the session, and classify it under the thresholds.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.model.attendance import (
+    ABSENT,
+    JOIN,
+    LATE,
+    LEAVE,
+    LEFT_EARLY,
+    PARTIAL,
+    PRESENT,
+    AttendanceThresholds,
+    PresenceEvent,
+)
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock
+
+T = "acme"
+START = datetime(2026, 3, 2, 17, tzinfo=UTC)
+END = START + timedelta(minutes=60)
+PEOPLE = ("student:ana", "student:ben")
+RULES = AttendanceThresholds()
+
+
+@st.composite
+def logs(draw: st.DrawFn) -> list[PresenceEvent]:
+    """A log of distinct events: whole minutes from 20 before the start to 20 after the end."""
+    size = draw(st.integers(0, 12))
+    return [
+        PresenceEvent(
+            provider="meet",
+            event_id=f"e{n}",
+            session_id="s1",
+            participant=draw(st.sampled_from(PEOPLE)),
+            action=draw(st.sampled_from((JOIN, LEAVE))),
+            at=START + timedelta(minutes=draw(st.integers(-20, 80))),
+        )
+        for n in range(size)
+    ]
+
+
+def oracle(log: list[PresenceEvent], who: str) -> tuple[str, int]:
+    """The status and whole minutes of ``who``, computed the plain way, minute by minute."""
+    mine = sorted(
+        (e for e in log if str(e.participant) == who),
+        key=lambda e: (e.at, e.action == JOIN, e.event_id),
+    )
+    inside = False
+    since = START
+    first_join: datetime | None = None
+    last_leave: datetime | None = None
+    seconds = 0.0
+    for event in mine:
+        if event.action == JOIN and not inside:
+            inside, since = True, event.at
+            first_join = first_join or event.at
+        elif event.action == LEAVE and inside:
+            inside = False
+            seconds += max(0.0, (min(event.at, END) - max(since, START)).total_seconds())
+            last_leave = event.at
+    if inside:
+        seconds += max(0.0, (END - max(since, START)).total_seconds())
+        last_leave = None
+    attended = timedelta(seconds=seconds)
+    if first_join is None or attended < RULES.absent_below:
+        status = ABSENT
+    elif attended / (END - START) < RULES.partial_below:
+        status = PARTIAL
+    elif first_join > START + RULES.late_after:
+        status = LATE
+    elif last_leave is not None and last_leave < END - RULES.left_early_before:
+        status = LEFT_EARLY
+    else:
+        status = PRESENT
+    return status, int(seconds // 60)
+
+
+@given(log=logs(), data=st.data())
+def test_any_order_and_duplication_gives_the_oracles_attendance(
+    log: list[PresenceEvent], data: st.DataObject
+) -> None:
+    replayed = data.draw(
+        st.permutations(log + data.draw(st.lists(st.sampled_from(log)) if log else st.just([])))
+    )
+    cut = data.draw(st.integers(0, len(replayed)))
+    kit = SessionKit(uow=InMemoryStore().unit_of_work, clock=ManualClock(START))
+    kit.sessions.create_extra(
+        T, actor="t", start=START, end=END, lifecycle="lms", capacity=8, title="Circle"
+    )
+    session_id = kit.queries.list(T).items[0].id
+    moved = [
+        PresenceEvent(
+            provider=e.provider,
+            event_id=e.event_id,
+            session_id=session_id,
+            participant=e.participant,
+            action=e.action,
+            at=e.at,
+        )
+        for e in replayed
+    ]
+    first = kit.attendance.record_presence(T, moved[:cut])
+    second = kit.attendance.record_presence(T, moved[cut:])
+    assert first.recorded + second.recorded == len(log)
+    found = {
+        str(a.participant): (a.status, a.minutes) for a in kit.attendance.for_session(T, session_id)
+    }
+    expected = {who: oracle(log, who) for who in {str(e.participant) for e in log}}
+    assert found == expected

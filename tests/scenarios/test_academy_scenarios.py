@@ -1,0 +1,182 @@
+"""The Quran academy's workflows (seed 002), replayed on sessionkit with presence and rooms.
+
+Sessions come from weekly schedules (a circle of capacity 8, individual lessons of
+capacity 1) on the ``academy`` preset; the clock (``advance_due``) and the meeting
+room's joins drive READY / ONGOING / COMPLETED / ABSENT; rooms open and close through
+the lifecycle events; the teacher's report wins over the join / leave log. The
+coaching no-show (seed 004) reads the same attended facts.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.lifecycles import academy
+from sessionkit.model import ResourceRef, ScheduleItem, Session, SessionQuery
+from sessionkit.model.attendance import ABSENT, JOIN, LEAVE, PARTIAL, PRESENT, PresenceEvent
+from sessionkit.recurrence import Recurrence
+from sessionkit.services import SessionKit
+from sessionkit.services.attendance import attendance_facts
+from sessionkit.services.rooms import RoomKeeper
+from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+from sessionkit.testing.rooms import FakeMeetingRooms
+
+T = "itqan"
+RIYADH = "Asia/Riyadh"
+TEACHER = ResourceRef("teacher", "ahmed")
+MIN = timedelta(minutes=1)
+NOW = datetime(2026, 3, 2, 6, tzinfo=UTC)
+
+
+class Academy:
+    def __init__(self) -> None:
+        self.rooms = FakeMeetingRooms()
+        self.events = RecordingPublisher()
+        counter = itertools.count(1)
+        self.kit = SessionKit(
+            uow=InMemoryStore(publisher=RoomKeeper(self.rooms, then=self.events)).unit_of_work,
+            clock=ManualClock(NOW),
+            ids=lambda: f"x{next(counter)}",
+            facts=attendance_facts(),
+        )
+
+    def schedule(self, series_id: str, at: time, capacity: int, *extra: str) -> list[Session]:
+        self.kit.series.create(
+            T,
+            actor="admin",
+            title=series_id,
+            items=[
+                ScheduleItem(
+                    "weekly",
+                    Recurrence.weekly(
+                        days=("MO",),
+                        at=at,
+                        duration=timedelta(minutes=60),
+                        tz=RIYADH,
+                        start=date(2026, 3, 2),
+                    ),
+                    [TEACHER, *extra],
+                )
+            ],
+            lifecycle="academy",
+            capacity=capacity,
+            series_id=series_id,
+        )
+        return list(self.kit.queries.list(T, SessionQuery(series_id=series_id, limit=20)).items)
+
+    def status(self, session: Session) -> str:
+        return self.kit.queries.get(T, session.id).status
+
+    def room_join(self, session: Session, who: str, minutes: int) -> None:
+        self.rooms.join(T, session.id, who, at=session.start + minutes * MIN)
+
+    def deliver(self, at: datetime) -> None:
+        self.kit.attendance.record_presence(
+            T, self.rooms.drain(duplicate=True, shuffle=True), now=at
+        )
+
+
+@pytest.fixture
+def a() -> Academy:
+    return Academy()
+
+
+def test_a_circle_from_its_schedule_goes_ready_ongoing_completed_with_its_room(a: Academy) -> None:
+    circles = a.schedule("circle", time(16), 8)
+    assert len(circles) >= 8
+    assert {s.status for s in circles} == {"SCHEDULED"}
+    first = circles[0]
+    a.kit.advance_due(T, now=first.start - 15 * MIN)  # "READY ~15 min before": link appears
+    assert (a.status(first), a.rooms.is_open(T, first.id)) == ("READY", True)
+    assert a.status(circles[1]) == "SCHEDULED"
+    a.room_join(first, "student:omar", -1)
+    a.room_join(first, "student:sara", 2)
+    a.deliver(first.start + 2 * MIN)  # "READY -> ONGOING (first participant joins)"
+    assert a.status(first) == "ONGOING"
+    assert a.kit.advance_due(T, now=first.end + 9 * MIN).advanced == ()
+    done = a.kit.advance_due(T, now=first.end + 10 * MIN)  # "auto, after duration + buffer"
+    assert [s.status for s in done.advanced] == ["COMPLETED"]
+    assert "COMPLETED" in academy.usage_statuses  # "COMPLETED: counts"
+    with pytest.raises(LookupError):  # "closeMeeting ... prevents late students from joining"
+        a.room_join(first, "student:late", 61)
+
+
+def test_an_individual_lesson_nobody_joined_is_absent_and_counts(a: Academy) -> None:
+    lesson = a.schedule("ind", time(18), 1, "student:khalid")[0]
+    circle = a.schedule("circle", time(19), 8)[0]
+    a.kit.advance_due(T, now=circle.start - 15 * MIN)
+    a.kit.advance_due(T, now=circle.start + 3 * timedelta(hours=1))
+    assert (a.status(lesson), a.status(circle)) == ("ABSENT", "READY")  # "(individual only)"
+    assert "ABSENT" in academy.usage_statuses  # "ABSENT: counts (student no-show)"
+    assert not a.rooms.is_open(T, lesson.id)
+    assert a.rooms.is_open(T, circle.id)
+
+
+def test_the_teachers_report_wins_over_the_meeting_log(a: Academy) -> None:
+    circle = a.schedule("circle", time(16), 8)[0]
+    a.kit.advance_due(T, now=circle.start - 15 * MIN)
+    a.room_join(circle, "student:yusuf", 0)
+    a.rooms.leave(T, circle.id, "student:yusuf", at=circle.start + 15 * MIN)
+    a.room_join(circle, "student:omar", 0)
+    a.deliver(circle.start + 15 * MIN)
+    # "Always check StudentSessionReport FIRST": both sources visible, the report counts.
+    a.kit.attendance.override(T, circle.id, "student:yusuf", status=PRESENT, actor="ahmed")
+    a.kit.attendance.override(T, circle.id, "student:omar", status=ABSENT, actor="ahmed")
+    found = {str(x.participant): x for x in a.kit.attendance.for_session(T, circle.id)}
+    assert (found["student:yusuf"].status, found["student:yusuf"].effective_status) == (
+        PARTIAL,
+        PRESENT,
+    )
+    assert (found["student:omar"].status, found["student:omar"].effective_status) == (
+        PRESENT,
+        ABSENT,
+    )
+
+
+def test_cancelling_a_ready_session_closes_its_room_and_does_not_count(a: Academy) -> None:
+    lesson = a.schedule("ind", time(18), 1, "student:mariam")[0]
+    a.kit.advance_due(T, now=lesson.start - 15 * MIN)
+    cancelled = a.kit.sessions.cancel(T, lesson.id, actor="ahmed", reason="Teacher conflict")
+    assert cancelled.status == "CANCELLED"
+    assert cancelled.status not in academy.usage_statuses
+    assert a.rooms.calls == [("ensure", T, lesson.id), ("close", T, lesson.id)]
+
+
+def test_the_coaching_no_show_reads_the_same_attended_facts(a: Academy) -> None:
+    made = [
+        a.kit.sessions.create_extra(
+            T,
+            actor="leo",
+            start=NOW + timedelta(hours=2 + n),
+            end=NOW + timedelta(hours=3 + n),
+            lifecycle="coaching",
+            title=f"coaching {n}",
+        )
+        for n in range(2)
+    ]
+    joined = made[0]
+    a.kit.attendance.record_presence(
+        T,
+        [
+            presence(joined, "student:mia", JOIN, joined.start),
+            presence(joined, "student:mia", LEAVE, joined.start + 40 * MIN),
+        ],
+        now=joined.start,
+    )
+    a.kit.advance_due(T, now=NOW + timedelta(hours=6))
+    assert [a.status(s) for s in made] == ["SCHEDULED", "MISSED"]
+
+
+def presence(session: Session, who: str, action: str, at: datetime) -> PresenceEvent:
+    return PresenceEvent(
+        provider="meet",
+        event_id=f"{session.id}-{who}-{action}",
+        session_id=session.id,
+        participant=who,
+        action=action,
+        at=at,
+    )

@@ -1,0 +1,63 @@
+"""``python -m sessionkit demo academy``: deterministic, rerunnable, its own SQLite file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from sessionkit.cli import main
+from sessionkit.demo.academy import render
+
+
+def test_academy_plays_the_first_monday_from_the_clock_and_the_room(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["demo", "academy", "--db", "memory"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("sessionkit demo: a Quran academy in memory; now is Mon 2026-03-02 06:00")
+    for line in (
+        "Mon 15:45  tick: Hifz circle -> READY",
+        "Mon 16:12  presence: 4 recorded, 4 duplicates ignored; Hifz circle -> ONGOING",
+        "Mon 17:10  tick: Hifz circle -> COMPLETED",
+        "Mon 19:15  tick: Tajweed with Khalid -> ABSENT",
+        "student:yusuf    partial     20 min / present  / present 60 min",
+        "student:sara     late        48 min / -        / late 48 min",
+        "student:khalid   absent       0 min / -        / absent 0 min",
+        (
+            "Meeting room calls (from lifecycle events): ensure Hifz circle, close Hifz circle, "
+            "ensure Tajweed with Mariam, ensure Tajweed with Khalid, close Tajweed with Mariam, "
+            "close Tajweed with Khalid"
+        ),
+    ):
+        assert line in out
+
+
+def test_a_rerun_on_the_same_database_writes_nothing_twice(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'academy.sqlite3'}"
+    first = render(db=url)
+    engine = create_engine(url)
+
+    def counts() -> tuple[int, ...]:
+        with engine.connect() as c:
+            return tuple(
+                int(c.execute(text(f"SELECT count(*) FROM {t}")).scalar_one())  # fixed names
+                for t in (
+                    "sessionkit_sessions",
+                    "sessionkit_bookings",
+                    "sessionkit_presence",
+                    "sessionkit_attendance_overrides",
+                )
+            )
+
+    before = counts()
+    second = render(db=url)
+    assert counts() == before
+    assert before[2] == 10  # ten distinct presence events, each delivered twice
+    assert "already played: every session has moved on (nothing written)" in second
+    assert (
+        first.split("Sessions and attendance")[1].split("Meeting room")[0]
+        == (second.split("Sessions and attendance")[1].split("Meeting room")[0])
+    )
+    engine.dispose()

@@ -1,0 +1,251 @@
+"""Attendance on the in-memory store: presence once, derivation, overrides, the lifecycle."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.errors import InvalidValue, SessionNotFound, WrongType
+from sessionkit.model import ResourceRef, Session
+from sessionkit.model.attendance import (
+    ABSENT,
+    JOIN,
+    LATE,
+    LEAVE,
+    LEFT_EARLY,
+    PARTIAL,
+    PRESENT,
+    AttendanceThresholds,
+    PresenceEvent,
+)
+from sessionkit.model.events import SessionStatusChanged
+from sessionkit.services import SessionKit
+from sessionkit.services.attendance import AttendancePolicy, attendance_facts
+from sessionkit.services.rooms import RoomKeeper
+from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+from sessionkit.testing.rooms import FakeMeetingRooms
+
+T = "acme"
+START = datetime(2026, 3, 2, 17, tzinfo=UTC)
+MIN = timedelta(minutes=1)
+ANA = ResourceRef("student", "ana")
+BEN = ResourceRef("student", "ben")
+
+
+class World:
+    def __init__(self, *, policy: AttendancePolicy | None = None) -> None:
+        self.rooms = FakeMeetingRooms()
+        self.events = RecordingPublisher()
+        self.store = InMemoryStore(publisher=RoomKeeper(self.rooms, then=self.events))
+        self.clock = ManualClock(START - timedelta(days=1))
+        counter = itertools.count(1)
+        self.kit = SessionKit(
+            uow=self.store.unit_of_work,
+            clock=self.clock,
+            ids=lambda: f"s{next(counter)}",
+            facts=attendance_facts(),
+            attendance=policy,
+        )
+        self._ids = itertools.count(1)
+
+    def lesson(self, capacity: int = 1, start: datetime = START) -> Session:
+        created = self.kit.sessions.create_extra(
+            T,
+            actor="t",
+            start=start,
+            end=start + timedelta(hours=1),
+            lifecycle="academy",
+            capacity=capacity,
+            resources=["teacher:tara"],
+            title="Quran",
+        )
+        assert created.status == "SCHEDULED"
+        return created
+
+    def event(self, session: Session, who: ResourceRef, action: str, at: datetime) -> PresenceEvent:
+        return PresenceEvent(
+            provider="meet",
+            event_id=f"e{next(self._ids)}",
+            session_id=session.id,
+            participant=who,
+            action=action,
+            at=at,
+        )
+
+    def status(self, session: Session) -> str:
+        return self.kit.queries.get(T, session.id).status
+
+
+@pytest.fixture
+def w() -> World:
+    return World()
+
+
+def test_a_replayed_batch_is_a_no_op_and_repeats_in_a_batch_count_once(w: World) -> None:
+    s = w.lesson()
+    join = w.event(s, ANA, JOIN, START)
+    first = w.kit.attendance.record_presence(T, [join, join], now=START)
+    assert (first.recorded, first.duplicates) == (1, 1)
+    again = w.kit.attendance.record_presence(T, [join], now=START + MIN)
+    assert (again.recorded, again.duplicates, again.started) == (0, 1, ())
+    assert [p.id for p in w.kit.attendance.presence(T, s.id)] == ["meet:" + join.event_id]
+
+
+def test_the_first_join_makes_a_ready_session_ongoing_in_the_same_unit(w: World) -> None:
+    s = w.lesson()
+    w.kit.advance_due(T, now=START - 15 * MIN)
+    assert w.status(s) == "READY"
+    assert w.rooms.is_open(T, s.id)  # ensured on READY, through the lifecycle event
+    report = w.kit.attendance.record_presence(
+        T, [w.event(s, ANA, JOIN, START - 2 * MIN)], now=START - 2 * MIN
+    )
+    assert [(x.id, x.status) for x in report.started] == [(s.id, "ONGOING")]
+    later = w.kit.attendance.record_presence(T, [w.event(s, BEN, JOIN, START)], now=START)
+    assert later.started == ()  # only the first join moves it
+    changes = [e.change.transition for e in w.events.events if isinstance(e, SessionStatusChanged)]
+    assert changes == ["ready", "start"]
+
+
+def test_a_join_before_the_tick_ran_catches_up_then_starts(w: World) -> None:
+    s = w.lesson()
+    report = w.kit.attendance.record_presence(
+        T, [w.event(s, ANA, JOIN, START - 5 * MIN)], now=START - 5 * MIN
+    )
+    assert [x.status for x in report.started] == ["ONGOING"]
+    changes = [e.change.transition for e in w.events.events if isinstance(e, SessionStatusChanged)]
+    assert changes == ["ready", "start"]
+
+
+def test_nobody_joined_an_individual_lesson_is_absent_and_its_room_closed(w: World) -> None:
+    s = w.lesson()
+    w.kit.advance_due(T, now=START - 15 * MIN)
+    assert w.kit.advance_due(T, now=START + 14 * MIN).advanced == ()
+    report = w.kit.advance_due(T, now=START + 15 * MIN)
+    assert [(x.id, x.status) for x in report.advanced] == [(s.id, "ABSENT")]
+    assert not w.rooms.is_open(T, s.id)
+    assert w.rooms.calls == [("ensure", T, s.id), ("close", T, s.id)]
+
+
+def test_a_circle_nobody_joined_is_never_absent(w: World) -> None:
+    s = w.lesson(capacity=8)
+    w.kit.advance_due(T, now=START - 15 * MIN)
+    assert w.kit.advance_due(T, now=START + timedelta(hours=3)).advanced == ()
+    assert w.status(s) == "READY"
+
+
+def test_the_teachers_present_keeps_a_lesson_from_absent(w: World) -> None:
+    s = w.lesson()
+    w.kit.advance_due(T, now=START - 15 * MIN)
+    w.kit.attendance.override(T, s.id, ANA, status=PRESENT, actor="tara", now=START)
+    assert w.kit.advance_due(T, now=START + 20 * MIN).advanced == ()
+    assert w.status(s) == "READY"
+
+
+def test_ongoing_completes_after_the_end_and_closes_the_room(w: World) -> None:
+    s = w.lesson()
+    w.kit.advance_due(T, now=START - 15 * MIN)
+    w.kit.attendance.record_presence(T, [w.event(s, ANA, JOIN, START)], now=START)
+    report = w.kit.advance_due(T, now=START + 70 * MIN)
+    assert [x.status for x in report.advanced] == ["COMPLETED"]
+    assert not w.rooms.is_open(T, s.id)
+    with pytest.raises(LookupError):  # a late student cannot get in
+        w.rooms.join(T, s.id, BEN, at=START + 71 * MIN)
+
+
+def test_attendance_is_derived_from_intervals_under_the_thresholds(w: World) -> None:
+    s = w.lesson(capacity=8)
+    cara, dan, eve = (ResourceRef("student", n) for n in ("cara", "dan", "eve"))
+    events = [
+        w.event(s, ANA, JOIN, START - 3 * MIN),
+        w.event(s, ANA, LEAVE, START + 60 * MIN),
+        w.event(s, BEN, JOIN, START + 10 * MIN),
+        w.event(s, cara, JOIN, START),
+        w.event(s, cara, LEAVE, START + 40 * MIN),
+        w.event(s, dan, JOIN, START),
+        w.event(s, dan, LEAVE, START + 10 * MIN),
+        w.event(s, dan, JOIN, START + 50 * MIN),
+        w.event(s, eve, LEAVE, START + 5 * MIN),  # a leave without a join: ignored
+    ]
+    w.kit.attendance.record_presence(T, events, now=START + 61 * MIN)
+    found = {str(a.participant): a for a in w.kit.attendance.for_session(T, s.id)}
+    assert {k: (a.status, a.minutes) for k, a in found.items()} == {
+        "student:ana": (PRESENT, 60),
+        "student:ben": (LATE, 50),
+        "student:cara": (LEFT_EARLY, 40),
+        "student:dan": (PARTIAL, 20),
+        "student:eve": (ABSENT, 0),
+    }
+    assert len(found["student:dan"].intervals) == 2
+    mid = w.kit.attendance.for_session(T, s.id, as_of=START + 30 * MIN)
+    assert {str(a.participant): a.minutes for a in mid}["student:ben"] == 20
+
+
+def test_the_override_wins_and_the_automatic_record_stays_visible(w: World) -> None:
+    s = w.lesson()
+    w.kit.attendance.record_presence(T, [w.event(s, ANA, JOIN, START + 20 * MIN)], now=START)
+    told = w.kit.attendance.override(
+        T, s.id, ANA, status=PRESENT, minutes=55, reason="camera trouble", actor="tara"
+    )
+    assert (told.status, told.effective_status, told.effective_minutes) == (LATE, PRESENT, 55)
+    assert told.minutes == 40
+    again = w.kit.attendance.override(T, s.id, "student:ana", status=ABSENT, actor="tara")
+    assert (again.effective_status, again.override and again.override.version) == (ABSENT, 2)
+    [read] = w.kit.attendance.for_session(T, s.id)
+    assert (read.status, read.effective_status) == (LATE, ABSENT)
+    assert w.kit.attendance.clear_override(T, s.id, ANA, actor="tara") is True
+    assert w.kit.attendance.clear_override(T, s.id, ANA, actor="tara") is False
+    assert w.kit.attendance.for_session(T, s.id)[0].override is None
+
+
+def test_booked_participants_who_never_came_are_absent(w: World) -> None:
+    s = w.lesson(capacity=4)
+    w.kit.bookings.book(T, s.id, "student:zoe", actor="zoe", confirm=True)
+    [zoe] = w.kit.attendance.for_session(T, s.id)
+    assert (str(zoe.participant), zoe.status, zoe.intervals) == ("student:zoe", ABSENT, ())
+
+
+def test_events_for_unknown_sessions_are_reported_not_stored(w: World) -> None:
+    s = w.lesson()
+    ghost = PresenceEvent(
+        provider="meet", event_id="g1", session_id="nope", participant=ANA, action=JOIN, at=START
+    )
+    report = w.kit.attendance.record_presence(T, [ghost, w.event(s, ANA, LEAVE, START)], now=START)
+    assert (report.recorded, report.unknown) == (1, ("meet:g1",))
+
+
+def test_a_policy_without_a_join_transition_leaves_the_status_alone() -> None:
+    w = World(policy=AttendancePolicy(join_transition=None))
+    s = w.lesson()
+    w.kit.advance_due(T, now=START - 15 * MIN)
+    w.kit.attendance.record_presence(T, [w.event(s, ANA, JOIN, START)], now=START)
+    assert w.status(s) == "READY"
+
+
+def test_bad_input_is_refused_with_what_was_expected(w: World) -> None:
+    s = w.lesson()
+    with pytest.raises(WrongType):
+        w.kit.attendance.record_presence(T, w.event(s, ANA, JOIN, START))  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue) as bad:
+        PresenceEvent(
+            provider="meet", event_id="x", session_id=s.id, participant=ANA, action="wave", at=START
+        )
+    assert bad.value.expected == "'join' or 'leave'"
+    with pytest.raises(InvalidValue):
+        w.kit.attendance.override(T, s.id, ANA, status="sleepy", actor="tara")
+    with pytest.raises(SessionNotFound):
+        w.kit.attendance.override(T, "nope", ANA, status=PRESENT, actor="tara")
+    with pytest.raises(InvalidValue):
+        AttendanceThresholds(partial_below=1.5)
+
+
+def test_the_rooms_follow_cancel_once_per_session(w: World) -> None:
+    s = w.lesson()
+    w.kit.advance_due(T, now=START - 15 * MIN)
+    w.kit.sessions.cancel(T, s.id, actor="tara", reason="teacher ill")
+    assert not w.rooms.is_open(T, s.id)
+    assert w.rooms.created == 1
+    again = w.rooms.ensure_room(tenant=T, session_id=s.id, span=s.span)
+    assert (again.session_id, w.rooms.created) == (s.id, 1)  # idempotent per session
