@@ -25,6 +25,14 @@ def test_academy_plays_the_first_monday_from_the_clock_and_the_room(
         "student:yusuf    partial     20 min / present  / present 60 min",
         "student:sara     late        48 min / -        / late 48 min",
         "student:khalid   absent       0 min / -        / absent 0 min",
+        "Tue 10:00  teacher: Mariam's lesson of 09 Mar cancelled (no credit), a makeup on Thursday",
+        "Thu 18:55  tick: Tajweed makeup -> COMPLETED",
+        "QSE-1-000001  Hifz circle Mon 16:00 COMPLETED",
+        "QSE-1-000011  Tajweed with Mariam Mon 18:00 CANCELLED",
+        # Mariam: her Monday lesson and the makeup of the cancelled one; Khalid: ABSENT counts.
+        "student:mariam   used 2 of 4, 2 left",
+        "student:khalid   used 1 of 4, 3 left",
+        "student:omar     used 1 of 8, 7 left",
         (
             "Meeting room calls (from lifecycle events): ensure Hifz circle, close Hifz circle, "
             "ensure Tajweed with Mariam, ensure Tajweed with Khalid, close Tajweed with Mariam, "
@@ -48,13 +56,16 @@ def test_a_rerun_on_the_same_database_writes_nothing_twice(tmp_path: Path) -> No
                     "sessionkit_bookings",
                     "sessionkit_presence",
                     "sessionkit_attendance_overrides",
+                    "sessionkit_usage",
+                    "sessionkit_session_codes",
                 )
             )
 
     before = counts()
     second = render(db=url)
     assert counts() == before
-    assert before[2] == 10  # ten distinct presence events, each delivered twice
+    assert before[2] == 14  # fourteen distinct presence events, each delivered twice
+    assert before[4] == 6  # one credit per student and COMPLETED / ABSENT session
     assert "already played: every session has moved on (nothing written)" in second
     assert (
         first.split("Sessions and attendance")[1].split("Meeting room")[0]

@@ -21,7 +21,7 @@ from sessionkit import (
     UsageLimitReached,
 )
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.errors import DuplicateUsage, UnknownStatus, WrongType
+from sessionkit.errors import DuplicateSession, DuplicateUsage, UnknownStatus, WrongType
 from sessionkit.model import ResourceRef, Session
 from sessionkit.model.events import SessionCanceled
 from sessionkit.model.usage import CODE_FIELD, MAKEUP_FIELD, UsageRecorded
@@ -300,6 +300,26 @@ def test_sessions_get_codes_per_tenant_in_the_chosen_format() -> None:
     assert found is not None
     assert found.id == first.id
     assert world.kit.usage.by_code(T, "QSE-1-000009") is None
+
+
+def test_a_taken_session_id_is_the_session_duplicate_and_draws_no_code() -> None:
+    world = World(codes=SessionCodes(prefix="QSE"))
+
+    def extra() -> Session:
+        return world.kit.sessions.create_extra(
+            T,
+            actor="a",
+            start=NOW + timedelta(days=1),
+            end=NOW + timedelta(days=1, hours=1),
+            lifecycle="academy",
+            session_id="makeup-1",
+        )
+
+    assert extra().metadata[CODE_FIELD] == "QSE-1-000001"
+    with pytest.raises(DuplicateSession) as taken:
+        extra()
+    assert (taken.value.key, taken.value.session_id) == ("id", "makeup-1")
+    assert world.lesson().metadata[CODE_FIELD] == "QSE-1-000002"  # no number was lost
 
 
 def test_generated_sessions_are_numbered_in_start_order() -> None:

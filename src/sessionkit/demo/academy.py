@@ -18,6 +18,15 @@ room closes too); a circle is never ABSENT.
 late, left early, partial, absent); the teacher's report overrides it and is
 kept apart, both shown.
 
+**Subscriptions and codes.** Every student has a monthly subscription
+(``kit.usage``): a session entering COMPLETED or ABSENT (the preset's
+``counts_usage`` statuses) uses one credit of each confirmed student's
+subscription, exactly once, in the same unit of work; a cancelled one never
+does. The teacher will travel next Monday: he cancels Mariam's lesson of that
+day and gives her a makeup on Thursday, charged as the lesson it replaces,
+so the pair uses one credit.
+Every session gets the academy's code when it is created ("QSE-1-000001").
+
 Every write is keyed (series by id, bookings by idempotency key, presence by
 the provider's event id, the override by session and student), and a step
 whose session has moved on is skipped, so a rerun on the same database
@@ -26,17 +35,19 @@ writes nothing twice.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 import attrs
 
 from sessionkit.demo._common import open_store
-from sessionkit.errors import SeriesNotFound
+from sessionkit.errors import DuplicateSession, DuplicateUsage, SeriesNotFound, SessionNotFound
 from sessionkit.model.attendance import JOIN, LEAVE, PRESENT
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.series import ScheduleItem
 from sessionkit.model.session import ResourceRef, Session
+from sessionkit.model.usage import SessionCodes
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
 from sessionkit.services.attendance import attendance_facts
@@ -67,6 +78,17 @@ TENANT = "itqan"
 ZONE = "Asia/Riyadh"
 TEACHER = ResourceRef("teacher", "ahmed")
 CIRCLE_STUDENTS = ("student:omar", "student:sara", "student:yusuf")
+CODES = SessionCodes(prefix="QSE", format="{prefix}-1-{n:06d}")
+"""The academy's session codes: QSE-1-000001, QSE-1-000002, ..."""
+CREDITS = {
+    "student:omar": 8,
+    "student:sara": 8,
+    "student:yusuf": 8,
+    "student:mariam": 4,
+    "student:khalid": 4,
+}
+"""Each student's monthly credits (sessions per calendar month in Riyadh)."""
+MAKEUP_ID = "makeup-mariam-1"
 
 
 @attrs.frozen
@@ -106,10 +128,21 @@ def build_academy(now: datetime = DEMO_NOW, *, db: str = "memory") -> tuple[Acad
     events = RecordingPublisher()
     factory, where = open_store(db, publisher=RoomKeeper(rooms, then=events))
     clock = ManualClock(now)
-    kit = SessionKit(uow=factory, clock=clock, facts=attendance_facts())
+    kit = SessionKit(uow=factory, clock=clock, facts=attendance_facts(), codes=CODES)
     academy = Academy(kit, clock, rooms, events)
     for schedule in SCHEDULES:
         _ensure_series(kit, schedule)
+    for student, credits in CREDITS.items():
+        with contextlib.suppress(DuplicateUsage):  # a rerun: subscribed before
+            kit.usage.subscribe(
+                TENANT,
+                actor="admin",
+                subscriber=student,
+                credits=credits,
+                starts=datetime(2026, 2, 28, 21, tzinfo=UTC),  # 1 March, 00:00 in Riyadh
+                tz=ZONE,
+                subscription_id=f"sub-{student.split(':')[1]}",
+            )
     return academy, where
 
 
@@ -249,12 +282,52 @@ def play(academy: Academy) -> list[str]:
     story.tick(khalid.start - timedelta(minutes=15))
     story.tick(mariam.end + timedelta(minutes=10))
     story.tick(khalid.start + timedelta(minutes=15))
-    # -- INTEGRATION POINT (issue 14, other half) ------------------------------------
-    # Subscriptions / the usage ledger (COMPLETED and ABSENT consume one credit, exactly
-    # once) and per-academy session codes ("QSE-1-000001") are built in another worktree;
-    # the integrator wires them here: count usage for the sessions that reached a
-    # ``usage_statuses`` status above, and show each session's code in the report below.
+    _makeup(academy, story)
     return story.lines
+
+
+def _second(academy: Academy, series_id: str) -> Session:
+    page = academy.kit.queries.list(
+        TENANT, SessionQuery(series_id=series_id, sort="start", limit=2)
+    )
+    return page.items[1]
+
+
+def _makeup(academy: Academy, story: _Story) -> None:
+    """The teacher cancels Mariam's next Monday lesson and gives a makeup on Thursday."""
+    kit = academy.kit
+    second = _second(academy, "ind-mariam")
+    start = second.start - timedelta(days=4)  # Thursday, 18:00
+    if second.status != "CANCELLED":
+        at = start - timedelta(days=2, hours=8)  # Tuesday morning
+        academy.clock.set(at)
+        kit.sessions.cancel(TENANT, second.id, actor="ahmed", reason="teacher travelling")
+        story.lines.append(
+            f"  {_local(at)}  teacher: Mariam's lesson of {second.start:%d %b} cancelled "
+            "(no credit), a makeup on Thursday"
+        )
+    try:
+        makeup = kit.sessions.create_extra(
+            TENANT,
+            actor="ahmed",
+            start=start,
+            end=start + timedelta(minutes=45),
+            resources=[TEACHER, ResourceRef.parse("student:mariam")],
+            lifecycle="academy",
+            capacity=1,
+            title="Tajweed makeup",
+            session_id=MAKEUP_ID,
+        )
+    except DuplicateSession:
+        return  # a rerun: the makeup was given before
+    kit.usage.mark_makeup(TENANT, makeup.id, replaces=second.id, actor="ahmed")
+    kit.bookings.book(
+        TENANT, makeup.id, "student:mariam", actor="admin", confirm=True, idempotency_key=MAKEUP_ID
+    )
+    story.tick(makeup.start - timedelta(minutes=15))
+    story.presence(makeup, "j", [("student:mariam", JOIN, 1), (str(TEACHER), JOIN, 0)])
+    story.presence(makeup, "l", [("student:mariam", LEAVE, 45), (str(TEACHER), LEAVE, 45)])
+    story.tick(makeup.end + timedelta(minutes=10))
 
 
 def render(now: datetime = DEMO_NOW, *, db: str = "memory") -> str:
@@ -281,7 +354,22 @@ def render(now: datetime = DEMO_NOW, *, db: str = "memory") -> str:
                 f"    {a.participant!s:<16} {a.status:<10} {a.minutes:>3} min / {told:<8}"
                 f" / {a.effective_status} {a.effective_minutes} min"
             )
-    titles = {s.id: s.title for s in first_sessions(academy).values()}
+    lines += ["", "Session codes:"]
+    shown = [*first_sessions(academy).values(), _second(academy, "ind-mariam")]
+    with contextlib.suppress(SessionNotFound):
+        shown.append(academy.kit.queries.get(TENANT, MAKEUP_ID))
+    for session in shown:
+        code = academy.kit.usage.code_of(TENANT, session.id) or "(none)"
+        lines.append(f"  {code}  {session.title} {_local(session.start)} {session.status}")
+    lines += ["", "Subscriptions in March (a credit per COMPLETED or ABSENT session, once):"]
+    for student in CREDITS:
+        balance = academy.kit.usage.balance(
+            TENANT, f"sub-{student.split(':')[1]}", at=DEMO_NOW + timedelta(days=3)
+        )
+        lines.append(
+            f"  {student:<16} used {balance.used} of {balance.credits}, {balance.remaining} left"
+        )
+    titles = {s.id: s.title for s in shown}
     calls = [f"{verb} {titles.get(sid, sid)}" for verb, _tenant, sid in academy.rooms.calls]
     lines += ["", "Meeting room calls (from lifecycle events): " + (", ".join(calls) or "none")]
     return "\n".join(lines)

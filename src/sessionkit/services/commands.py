@@ -15,6 +15,7 @@ import attrs
 
 from sessionkit.errors import (
     ConcurrentModification,
+    DuplicateSession,
     InvalidValue,
     SeriesClosedError,
 )
@@ -162,6 +163,14 @@ class SessionCommands:
             )
             ctx.check_capacity(session)
             check_free(tx, session)
+            if session_id is not None and tx.sessions.get_many(tenant, [session_id]):
+                # Before a code is drawn for it: a taken id is the session's duplicate.
+                raise DuplicateSession(
+                    f"session {session_id!r} already exists for tenant {tenant!r}",
+                    session_id=session_id,
+                    key="id",
+                    tenant=tenant,
+                )
             [session] = assign_codes(ctx, tx, [session])
             tx.sessions.add(session)
             tx.collect([SessionCreated(tenant=tenant, actor=actor, at=tx.now, session=session)])
