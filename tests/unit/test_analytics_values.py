@@ -113,3 +113,31 @@ def test_client_records_one_per_currency_and_one_without_payments() -> None:
     assert stats.get("c:b") is stats.rows[1]
     assert stats.get("c:z") is None
     assert stats.repeat_clients == (stats.rows[0],)
+
+
+def test_analytics_results_show_as_html_tables_of_their_records() -> None:
+    from datetime import timedelta
+
+    from sessionkit.model.session import ResourceRef
+    from sessionkit.testing.harness import Harness
+
+    h = Harness.in_memory(datetime(2026, 3, 2, 8, tzinfo=UTC))
+    start = datetime(2026, 3, 3, 9, tzinfo=UTC)
+    for title in ("Maths", "Physics"):
+        h.kit.sessions.create_extra(
+            "acme",
+            actor="tina",
+            start=start,
+            end=start + timedelta(hours=1),
+            resources=[ResourceRef("teacher", title.lower())],
+            lifecycle="lms",
+            title=title,
+        )
+    counts = h.kit.analytics.counts("acme", by="resource")
+    page = counts._repr_html_()
+    assert page.startswith("<table")
+    for record in counts.to_records():
+        for value in record.values():
+            assert str(value) in page
+    rates = h.kit.analytics.rates("acme")
+    assert "<table" in rates._repr_html_()

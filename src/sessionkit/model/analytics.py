@@ -23,6 +23,7 @@ from typing import Any, Literal
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.model.html import html_of
 from sessionkit.model.money import Money
 
 __all__ = [
@@ -181,6 +182,8 @@ class Counts:
     COLUMNS = ("key", "status", "sessions")
     """The columns of :meth:`to_records`."""
 
+    _repr_html_ = html_of
+
     def to_records(self) -> list[dict[str, Any]]:
         """Return one ``{"key", "status", "sessions"}`` dict per row, in order."""
         return [{"key": r.key, "status": r.status, "sessions": r.sessions} for r in self.rows]
@@ -259,6 +262,8 @@ class Rates:
     )
     """The columns of :meth:`to_records`."""
 
+    _repr_html_ = html_of
+
     def to_records(self) -> list[dict[str, Any]]:
         """Return one dict per row with :attr:`COLUMNS` (rates are floats or ``None``)."""
         return [{name: getattr(row, name) for name in self.COLUMNS} for row in self.rows]
@@ -310,6 +315,8 @@ class Revenue:
         "pending",
     )
     """The columns of :meth:`to_records` (amounts are ``Decimal``)."""
+
+    _repr_html_ = html_of
 
     def to_records(self) -> list[dict[str, Any]]:
         """Return one dict per row with :attr:`COLUMNS`."""
@@ -370,6 +377,8 @@ class Progress:
     def on_track(self) -> bool:
         """Whether every session that was due by ``now`` was completed."""
         return self.completed >= self.due
+
+    _repr_html_ = html_of
 
     def to_records(self) -> list[dict[str, Any]]:
         """Return one dict with :attr:`COLUMNS`."""
@@ -438,6 +447,8 @@ class ClientStats:
     def get(self, client: str) -> ClientRow | None:
         """Return the row of ``client`` (``"kind:id"``), or ``None``."""
         return next((r for r in self.rows if r.client == client), None)
+
+    _repr_html_ = html_of
 
     def to_records(self) -> list[dict[str, Any]]:
         """Return one dict per client and currency with :attr:`COLUMNS`.
