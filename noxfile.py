@@ -14,8 +14,8 @@ nox.options.reuse_existing_virtualenvs = True
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the test suite (unit, property, contract, scenario, doctests)."""
-    session.install("-e", ".[test,sqlalchemy,postgres,mysql,django]")
+    """Run the test suite (unit, property, contract, scenario, doctests), as CI does."""
+    session.install("-e", ".[dev]")
     session.run("pytest", *session.posargs)
 
 
@@ -38,12 +38,12 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Run the benchmarks; pass ``-- --quick`` for a smaller, faster run."""
-    session.install("-e", ".[bench,sqlalchemy,postgres]")
+    session.install("-e", ".[bench,sqlalchemy,postgres,mysql,ical,procrastinate]")
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 
 @nox.session
 def docs(session: nox.Session) -> None:
     """Check the documentation examples (doctests of README.md and docs/)."""
-    session.install("-e", ".[test]")
+    session.install("-e", ".[dev]")
     session.run("pytest", "README.md", "docs", *session.posargs)
