@@ -1240,6 +1240,7 @@ COMMANDS: dict[str, tuple[Call, Args]] = {
 
 
 INTERNAL = {"bookings.book_in", "series.top_up_in", "reschedules.answer_due_in"}
+"""Public-named building blocks that take an open unit of work (a ``Tx``), not user input."""
 
 
 def presence_events(given: Any) -> Any:
@@ -1258,8 +1259,6 @@ def presence_events(given: Any) -> Any:
     return made
 
 
-INTERNAL = {"bookings.book_in"}
-"""Public-named building blocks that take an open unit of work (a ``Tx``), not user input."""
 
 
 def test_every_public_command_is_fuzzed() -> None:

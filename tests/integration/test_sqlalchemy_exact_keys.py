@@ -37,11 +37,15 @@ KEY_COLUMNS = sorted(
     for column in table.columns
     if isinstance(column.type, _KEY_TYPE) and getattr(column.type, "length", None) is not None
 )
-KEYS_BEFORE_PAYMENTS = [
-    k for k in KEY_COLUMNS if not k[0].startswith(("sessionkit_payment", "sessionkit_reschedule"))
-]
-"""The key columns 0007 changes (the payment and reschedule tables come later, exact from the
-start)."""
+TABLES_AT_0007 = {
+    "sessionkit_series",
+    "sessionkit_schedule_items",
+    "sessionkit_sessions",
+    "sessionkit_session_resources",
+    "sessionkit_bookings",
+}
+KEYS_BEFORE_PAYMENTS = [k for k in KEY_COLUMNS if k[0] in TABLES_AT_0007]
+"""The key columns 0007 changes (the tables of later migrations are exact from the start)."""
 LOOKALIKES = ["acme", "acme ", "acme  ", " acme", "ACME", "Acme", "acme\t", "acmé", "acme\u0301"]
 
 
@@ -99,6 +103,26 @@ def test_the_key_columns_are_the_expected_ones() -> None:
                 ("sessionkit_reschedules", "id"),
                 ("sessionkit_reschedules", "session_id"),
                 ("sessionkit_reschedules", "pending_session_id"),
+                ("sessionkit_subscriptions", "tenant"),
+                ("sessionkit_subscriptions", "id"),
+                ("sessionkit_subscriptions", "subscriber"),
+                ("sessionkit_usage", "tenant"),
+                ("sessionkit_usage", "id"),
+                ("sessionkit_usage", "subscription_id"),
+                ("sessionkit_usage", "session_id"),
+                ("sessionkit_usage", "participant"),
+                ("sessionkit_usage", "used_by"),
+                ("sessionkit_counters", "tenant"),
+                ("sessionkit_counters", "id"),
+                ("sessionkit_session_codes", "tenant"),
+                ("sessionkit_session_codes", "id"),
+                ("sessionkit_session_codes", "code"),
+                ("sessionkit_presence", "tenant"),
+                ("sessionkit_presence", "id"),
+                ("sessionkit_presence", "session_id"),
+                ("sessionkit_attendance_overrides", "tenant"),
+                ("sessionkit_attendance_overrides", "id"),
+                ("sessionkit_attendance_overrides", "session_id"),
             ]
         )
         == KEY_COLUMNS
