@@ -205,6 +205,7 @@ def _tick(args: argparse.Namespace) -> tuple[str, int]:
             f"--db {args.db!r} needs SQLAlchemy: pip install 'sessionkit[sqlalchemy]'"
         ) from None
     from sessionkit.services import SessionKit
+    from sessionkit.services.attendance import attendance_facts
 
     now = None
     if args.now is not None:
@@ -215,7 +216,11 @@ def _tick(args: argparse.Namespace) -> tuple[str, int]:
         engine = create_engine(args.db)
     except (ArgumentError, ValueError) as exc:
         raise _UsageError(f"--db {args.db!r} is not a SQLAlchemy database URL ({exc})") from None
-    kit = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=_WallClock())
+    # The stored presence log gives the lifecycles' attended facts (the academy's ABSENT,
+    # the coaching no-show): without them a timer that asks would fail its item.
+    kit = SessionKit(
+        uow=SqlAlchemyStore(engine).unit_of_work, clock=_WallClock(), facts=attendance_facts()
+    )
     live = sys.stderr.isatty()
 
     def progress(report: TickReport) -> None:

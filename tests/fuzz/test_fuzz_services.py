@@ -1259,8 +1259,6 @@ def presence_events(given: Any) -> Any:
     return made
 
 
-
-
 def test_every_public_command_is_fuzzed() -> None:
     """A command added to a service without a line here fails this test."""
     kit = SessionKit(uow=InMemoryStore().unit_of_work, clock=ManualClock(NOW))

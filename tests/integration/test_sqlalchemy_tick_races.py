@@ -30,6 +30,7 @@ from sessionkit.model.reschedule import AUTO_APPROVED
 from sessionkit.policies import coaching_notice
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import TickReport
+from sessionkit.services.attendance import attendance_facts
 from sessionkit.testing.clocks import ManualClock
 
 WORKERS = 4
@@ -43,7 +44,10 @@ HELD = 3
 
 def _kit(engine: Engine, clock: ManualClock) -> SessionKit:
     return SessionKit(
-        uow=SqlAlchemyStore(engine).unit_of_work, clock=clock, notice=coaching_notice()
+        uow=SqlAlchemyStore(engine).unit_of_work,
+        clock=clock,
+        notice=coaching_notice(),
+        facts=attendance_facts(),  # the academy's ABSENT timer asks who attended
     )
 
 
