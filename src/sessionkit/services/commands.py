@@ -162,7 +162,6 @@ class SessionCommands:
                 group=None if series_id is None else series.group,
             )
             ctx.check_capacity(session)
-            check_free(tx, session)
             if session_id is not None and tx.sessions.get_many(tenant, [session_id]):
                 # Before a code is drawn for it: a taken id is the session's duplicate.
                 raise DuplicateSession(
@@ -171,7 +170,10 @@ class SessionCommands:
                     key="id",
                     tenant=tenant,
                 )
+            # The code first: its counter's row lock queues coded creators before they
+            # take the conflict check's locks, so two never wait on each other (MariaDB).
             [session] = assign_codes(ctx, tx, [session])
+            check_free(tx, session)
             tx.sessions.add(session)
             tx.collect([SessionCreated(tenant=tenant, actor=actor, at=tx.now, session=session)])
         return session
