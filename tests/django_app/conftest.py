@@ -125,6 +125,8 @@ def _configure() -> None:
         ROOT_URLCONF="sessionkit_test_host",
         SESSIONKIT_KIT="sessionkit_test_host.get_kit",
         DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
+        # The admin tests' users: a fast hash (PBKDF2 costs ~1 s a user on a busy machine).
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
     )
     django.setup()
     _host()

@@ -1,7 +1,7 @@
 """The admin through Django's test client, and ``manage.py sessionkit_tick``, on SQLite.
 
 The admin lists and filters; its actions go through the kit (a cancel is the
-lifecycle's transition, with its event); ``sessionkit_tick`` runs the due work.
+lifecycle's transition, with its event); ``sessionkit_tick`` runs one tick of the due work.
 """
 
 from __future__ import annotations
@@ -10,22 +10,24 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from io import StringIO
 
+import attrs
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import Client
 from django.test.utils import setup_test_environment, teardown_test_environment
 
 from sessionkit.contrib.django.models import BookingRecord, SessionRecord
 from sessionkit.contrib.django.store import DjangoStore
-from sessionkit.model.booking import CONFIRMED, HELD
+from sessionkit.model.booking import CONFIRMED, EXPIRED, HELD
 from sessionkit.model.events import SessionCanceled
 from sessionkit.model.series import ScheduleItem
 from sessionkit.model.session import ResourceRef
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
-from sessionkit.testing.contract import TENANT, make_session
+from sessionkit.testing.contract import OTHER_TENANT, TENANT, make_session
 from sessionkit.testing.contract.bookings import make_booking, make_booking_session
 
 from .conftest import KITS, clear
@@ -143,7 +145,7 @@ def test_the_booking_actions_confirm_and_cancel_through_the_kit(
     assert [b.record_id for b in listed.context["cl"].result_list] == ["held"]
 
 
-def test_sessionkit_tick_tops_series_up_and_skips_what_the_store_does_not_keep(
+def test_sessionkit_tick_runs_one_tick_and_prints_each_kind(
     kit: tuple[SessionKit, RecordingPublisher, ManualClock],
 ) -> None:
     made, _, clock = kit
@@ -157,20 +159,63 @@ def test_sessionkit_tick_tops_series_up_and_skips_what_the_store_does_not_keep(
         items=[ScheduleItem("weekly", recurrence, [ResourceRef("teacher", "ana")])],
         series_id="chem",
     )
+    later = NOW + timedelta(days=45)
+    for n in range(2):  # the academy's READY falls due 15 minutes before the start
+        start = later + timedelta(minutes=10 + 60 * n)
+        made.sessions.create_extra(
+            TENANT,
+            actor="test",
+            start=start,
+            end=start + timedelta(minutes=45),
+            lifecycle="academy",
+        )
+    given(make_booking_session("s1", capacity=5), make_booking("held", status=HELD, hold_until=1))
     before = SessionRecord.objects.count()
-    clock._now = NOW + timedelta(days=45)
+    clock._now = later
     out = StringIO()
     call_command("sessionkit_tick", stdout=out)
-    lines = out.getvalue().splitlines()
-    after = SessionRecord.objects.count()
-    assert after > before
-    assert lines[0] == f"top_up: 1 series refilled, {after - before} sessions created, 0 failed"
-    assert lines[1] == "advance: 0 sessions advanced, 0 failed"
-    assert lines[2] == "holds: 0 holds expired, 0 seats offered"
-    assert lines[3:] == [
+    created = SessionRecord.objects.count() - before
+    assert created > 0
+    assert out.getvalue().splitlines() == [
+        f"top_up: 1 series topped up, {created} sessions created, 0 failed",
         "reschedules: skipped: the store keeps no reschedule records",
-        "payments: skipped: the store keeps no payment records",
+        "advance: 1 sessions advanced, 0 failed",
+        "expire_holds: 1 holds expired, 0 seats offered, 0 failed",
+        (
+            f"tick: 3 done in 3 batches over 1 tenants: 1 series topped up (+{created} sessions), "
+            "0 reschedules approved, 0 lapsed, 1 sessions advanced, 1 holds expired "
+            "(0 seats offered); 0 held elsewhere, 0 failed"
+        ),
     ]
+    academy = SessionRecord.objects.filter(lifecycle="academy").order_by("start_at")
+    assert list(academy.values_list("status", flat=True)) == ["READY", "SCHEDULED"]
+    assert BookingRecord.objects.get(record_id="held").status == EXPIRED
     again = StringIO()
-    call_command("sessionkit_tick", "--job", "top_up", stdout=again)
-    assert again.getvalue() == "top_up: 0 series refilled, 0 sessions created, 0 failed\n"
+    call_command("sessionkit_tick", "--kind", "top_up", "--kind", "advance", stdout=again)
+    assert again.getvalue().splitlines()[:2] == [
+        "top_up: 0 series topped up, 0 sessions created, 0 failed",
+        "advance: 0 sessions advanced, 0 failed",
+    ]
+    assert again.getvalue().splitlines()[2].startswith("tick: 0 done in 0 batches")
+
+
+def test_sessionkit_tick_lists_failed_items_and_exits_with_an_error(
+    kit: tuple[SessionKit, RecordingPublisher, ManualClock],
+) -> None:
+    _, _, clock = kit
+    broken = attrs.evolve(make_session("bad", at=-1, resources=()), lifecycle="nope")
+    given(broken, make_session("other", tenant=OTHER_TENANT, at=-1, resources=()))
+    clock._now = NOW + timedelta(days=2)
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError, match="1 due items failed"):
+        call_command("sessionkit_tick", "--kind", "advance", stdout=out, stderr=err)
+    assert out.getvalue().splitlines()[0] == "advance: 0 sessions advanced, 1 failed"
+    assert err.getvalue().startswith(f"failed advance {TENANT}/bad: ")
+    assert SessionRecord.objects.get(record_id="bad").version == 1  # left due, unchanged
+    calm = StringIO()
+    call_command("sessionkit_tick", "--tenant", OTHER_TENANT, "--kind", "advance", stdout=calm)
+    assert (
+        calm.getvalue().splitlines()[0] == f"{OTHER_TENANT}: advance: 0 sessions advanced, 0 failed"
+    )
+    with pytest.raises(CommandError, match="batch"):
+        call_command("sessionkit_tick", "--batch", "0", stdout=StringIO())

@@ -3,7 +3,9 @@
 On PostgreSQL exact capacity comes from the lock on the session's row and no
 double booking of a resource from the exclusion constraint; on a SQLite file
 (``transaction_mode = "IMMEDIATE"``) writers take turns from their first
-statement. Each thread has its own connection (Django's are per thread) and
+statement. Ticks running at once split the due sessions by claiming them
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite a second worker waits,
+then finds them done). Each thread has its own connection (Django's are per thread) and
 closes it when done.
 """
 
@@ -12,12 +14,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 
+import attrs
 import pytest
 
 from sessionkit.contrib.django.store import DjangoStore
 from sessionkit.errors import AlreadyBooked, CapacityExceeded, SessionConflict
 from sessionkit.model.booking import CONFIRMED
-from sessionkit.testing.contract import TENANT, make_session
+from sessionkit.services import SessionKit, TickReport
+from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.contract import OTHER_TENANT, T0, TENANT, make_session
 from sessionkit.testing.contract.bookings import make_booking, make_booking_session
 
 from .conftest import POSTGRES_URL, clear, close_thread_connections
@@ -98,3 +103,52 @@ def test_racing_sessions_never_double_book_a_teacher(store: DjangoStore) -> None
     outcomes = race(8, add)
     assert sum(outcome is None for outcome in outcomes) == 1
     assert all(o is None or isinstance(o, SessionConflict) for o in outcomes), outcomes
+
+
+def test_racing_ticks_advance_every_due_session_exactly_once(store: DjangoStore) -> None:
+    """Four workers tick at once: each due session is claimed and advanced by one of them."""
+    due = [
+        attrs.evolve(
+            make_session(f"s{n:02}", tenant=tenant, at=n / 60, hours=0.5, resources=()),
+            lifecycle="academy",  # READY falls due 15 minutes before the start
+        )
+        for tenant in (TENANT, OTHER_TENANT)
+        for n in range(1, 13)
+    ]
+    with store.unit_of_work() as uow:
+        uow.sessions.add_many(due)
+        uow.commit()
+    kit = SessionKit(uow=store.unit_of_work, clock=ManualClock(T0))
+    reports: list[TickReport] = []
+
+    def tick(_: int) -> None:
+        reports.append(kit.tick(batch=3, kinds=["advance"]))
+
+    outcomes = race(4, tick)
+    assert outcomes == [None] * 4
+    assert sum(r.advanced for r in reports) == len(due)
+    assert [r.failed for r in reports] == [()] * 4
+    with store.unit_of_work() as uow:
+        for tenant in (TENANT, OTHER_TENANT):
+            stored = uow.sessions.get_many(tenant, [s.id for s in due if s.tenant == tenant])
+            assert {(s.status, s.version) for s in stored} == {("READY", 2)}
+    assert kit.tick(kinds=["advance"]).idle
+
+
+def test_postgres_claim_skips_the_rows_another_unit_holds(store: DjangoStore) -> None:
+    """While one unit holds two claimed sessions, another's claim gets only the third at once."""
+    if store.vendor != "postgresql":
+        pytest.skip("SQLite has no row locks: a second writer waits for the first to commit")
+    with store.unit_of_work() as uow:
+        uow.sessions.add_many([make_session(n, at=i, resources=()) for i, n in enumerate("abc")])
+        uow.commit()
+    got: list[list[str]] = []
+
+    def claim_all(_: int) -> None:
+        with store.unit_of_work() as other:
+            got.append([s.id for s in other.sessions.claim(TENANT, ["a", "b", "c"])])
+
+    with store.unit_of_work() as holder:
+        assert [s.id for s in holder.sessions.claim(TENANT, ["b", "a"])] == ["a", "b"]
+        assert race(1, claim_all) == [None]  # inside the holder's transaction: no waiting
+    assert got == [["c"]]

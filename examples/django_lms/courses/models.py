@@ -1,5 +1,7 @@
 """The host's own model: a notice per sessionkit event, written after the commit."""
 
+from __future__ import annotations
+
 from datetime import datetime
 
 from django.db import models

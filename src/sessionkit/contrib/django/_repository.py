@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import attrs
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connections, models, transaction
 
 from sessionkit.contrib.django.models import StoredRecord
 from sessionkit.errors import ConcurrentModification, TransientConflict
@@ -145,6 +145,26 @@ class DjangoRepository(Generic[R, M]):
                 record = self.from_row(row)
                 found[record.id] = record
         return [found[record_id] for record_id in wanted if record_id in found]
+
+    def claim(self, tenant: str, record_ids: Iterable[str]) -> list[R]:
+        """Lock the records no other unit of work holds (``FOR UPDATE SKIP LOCKED``); by id.
+
+        PostgreSQL skips rows another transaction locked
+        (``select_for_update(skip_locked=True)``); SQLite has no row locks and
+        needs none: a unit begins its write transaction before it reads
+        (``transaction_mode = "IMMEDIATE"``), so a second worker waits for the
+        first's commit and then reads what it wrote. The records are read
+        after their rows are locked, so they are the last committed versions.
+        """
+        wanted = sorted(set(record_ids))
+        features = connections[self.using].features
+        locked: list[str] = []
+        for start in range(0, len(wanted), 500):
+            rows = self.rows(tenant).filter(record_id__in=wanted[start : start + 500])
+            if features.has_select_for_update_skip_locked:
+                rows = rows.select_for_update(skip_locked=True)
+            locked.extend(rows.order_by("record_id").values_list("record_id", flat=True))
+        return sorted(self.get_many(tenant, locked), key=lambda record: record.id)
 
     def add(self, record: R) -> None:
         """Store a new record; raise the kind's ``Duplicate`` for a taken id or unique key."""

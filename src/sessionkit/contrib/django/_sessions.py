@@ -208,11 +208,48 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
                 found[row.occurrence_key] = self.from_row(row)
         return {wanted[text]: found[text] for text in texts if text in found}
 
-    def due(self, tenant: str, *, statuses: Iterable[str], start_before: datetime) -> list[Session]:
-        """Return sessions in ``statuses`` starting before ``start_before``, by start then id."""
-        wanted = [statuses] if isinstance(statuses, str) else list(statuses)
+    def due(
+        self,
+        tenant: str,
+        *,
+        statuses: Iterable[str],
+        start_before: datetime,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[Session]:
+        """Return sessions in ``statuses`` starting before ``start_before``, by start then id.
+
+        ``after`` (a ``(start, id)``) and ``limit`` page through them, on the
+        (tenant, status, start) index; ids compare by code point.
+        """
+        wanted = sorted({statuses} if isinstance(statuses, str) else set(statuses))
+        if not wanted:
+            return []
         rows = self.rows(tenant).filter(status__in=wanted, start_at__lt=start_before)
-        return self._by_start(rows)
+        if after is not None:
+            start, last_id = after
+            rows = rows.annotate(sk_id=self._exact("record_id")).filter(
+                Q(start_at__gt=start) | Q(start_at=start, sk_id__gt=last_id)
+            )
+        ordered = rows.order_by("start_at", self._exact("record_id").asc())
+        if limit is not None:
+            ordered = ordered[:limit]
+        return [self.from_row(row) for row in ordered]
+
+    def due_tenants(self, *, statuses: Iterable[str], start_before: datetime) -> list[str]:
+        """Return, sorted, the tenants with sessions in ``statuses`` starting before the bound."""
+        wanted = sorted({statuses} if isinstance(statuses, str) else set(statuses))
+        if not wanted:
+            return []
+        self._uow.require_open()
+        tenants = (
+            SessionRecord.objects.using(self.using)
+            .filter(status__in=wanted, start_at__lt=start_before)
+            .order_by()
+            .values_list("tenant", flat=True)
+            .distinct()
+        )
+        return sorted(tenants)  # by code point, whatever the column's collation
 
     # ------------------------------------------------------------------ queries
 

@@ -1,86 +1,131 @@
-"""``manage.py sessionkit_tick``: run sessionkit's due work once (schedule it every minute).
+"""``manage.py sessionkit_tick``: one ``kit.tick()`` of all due work (schedule it every minute).
 
-Runs, in order: ``top_up`` (generate series ahead), ``advance`` (timed status
-changes, per tenant), ``holds`` (expire run-out holds and offers),
-``reschedules`` (answer requests past their deadline) and ``payments``
-(provider calls still due). Every job is idempotent, so overlapping runs are
-harmless. A job whose records the store does not keep is reported as skipped.
+The tick (:mod:`sessionkit.services.tick`) does, in order, ``top_up`` (refill
+rolling windows), ``reschedules`` (answer requests past their deadline),
+``advance`` (timed status changes) and ``expire_holds`` (holds and offers that
+ran out), in batches that each claim their items in one transaction; several
+workers may tick at once and never do an item twice. The command prints one
+line per kind (what was done, what failed), a summary line, and each failed
+item; a kind whose records the store does not keep is reported as skipped.
+Items that failed stay due; the command then exits with status 1.
+
+Payment provider calls are not part of the tick (network calls, made outside
+any transaction): ``--payments`` makes those still due after the tick.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sessionkit.contrib.django.conf import get_kit
-from sessionkit.contrib.django.models import SessionRecord
-from sessionkit.errors import UnsupportedKind
+from sessionkit.errors import SessionKitError, UnsupportedKind
+from sessionkit.ports import BOOKINGS, RESCHEDULES, Kind
 from sessionkit.services.app import SessionKit
+from sessionkit.services.tick import MAX_TICK_BATCH, TICK_KINDS, TickReport
 
-JOBS = ("top_up", "advance", "holds", "reschedules", "payments")
-
-
-def _tenants(given: list[str] | None) -> list[str]:
-    """The tenants given, else every tenant that has sessions."""
-    if given:
-        return given
-    rows = SessionRecord.objects.values_list("tenant", flat=True).distinct().order_by("tenant")
-    return sorted(set(rows))
+_KEPT: dict[str, Kind[Any]] = {"reschedules": RESCHEDULES, "expire_holds": BOOKINGS}
+"""The kinds of due work whose records a store may not keep, and those records' kind."""
 
 
-def _run(kit: SessionKit, job: str, tenants: list[str] | None) -> str:
-    """Run one job (for each tenant given, else for all) and say what it did."""
-    each: list[str | None] = list(tenants) if tenants else [None]
-    if job == "top_up":
-        topped = [kit.top_up(tenant) for tenant in each]
-        refilled = sum(len(r.refilled) for r in topped)
-        failed = sum(len(r.failed) for r in topped)
-        created = sum(len(m.created) for r in topped for m in r.refilled)
-        return f"{refilled} series refilled, {created} sessions created, {failed} failed"
-    if job == "advance":
-        advanced = failed = 0
-        for tenant in _tenants(tenants):
-            report = kit.advance_due(tenant)
-            advanced += len(report.advanced)
-            failed += len(report.failed)
-        return f"{advanced} sessions advanced, {failed} failed"
-    if job == "holds":
-        expiries = [kit.expire_holds(tenant) for tenant in each]
-        more = any(r.more for r in expiries)
-        expired = sum(r.expired for r in expiries)
-        offered = sum(r.offered for r in expiries)
-        done = f"{expired} holds expired, {offered} seats offered"
-    elif job == "reschedules":
-        answers = [kit.approve_reschedules(tenant) for tenant in each]
-        more = any(r.more for r in answers)
-        done = f"{sum(len(r.approved) for r in answers)} requests approved"
-    else:
-        calls = [kit.run_payment_calls(tenant) for tenant in each]
-        more = any(r.more for r in calls)
-        done = f"{sum(r.done for r in calls)} payment calls made"
-    return done + (" (more due: run again)" if more else "")
+def _skipped(kit: SessionKit, kinds: list[str]) -> dict[str, str]:
+    """The kinds among ``kinds`` the kit's store keeps no records for, with the records' name."""
+    skipped: dict[str, str] = {}
+    with kit.context.uow() as uow:
+        for kind in kinds:
+            if kind in _KEPT:
+                try:
+                    uow.repository(_KEPT[kind])
+                except UnsupportedKind as error:
+                    skipped[kind] = error.kind
+    return skipped
+
+
+def _lines(report: TickReport, kinds: list[str], skipped: dict[str, str]) -> list[str]:
+    """One line per kind asked for: what the tick did, and how many items failed."""
+    failed = Counter(failure.kind for failure in report.failed)
+    done = {
+        "top_up": f"{report.topped_up} series topped up, {report.generated} sessions created",
+        "reschedules": f"{report.approved} requests approved, {report.lapsed} lapsed",
+        "advance": f"{report.advanced} sessions advanced",
+        "expire_holds": f"{report.expired} holds expired, {report.offered} seats offered",
+    }
+    lines = []
+    for kind in kinds:
+        if kind in skipped:
+            lines.append(f"{kind}: skipped: the store keeps no {skipped[kind]} records")
+        else:
+            lines.append(f"{kind}: {done[kind]}, {failed[kind]} failed")
+    return lines
 
 
 class Command(BaseCommand):
-    """Run sessionkit's due work once."""
+    """Run ``kit.tick()`` once (or until idle) and print what it did."""
 
-    help = "Run sessionkit's due work once: top up series, advance sessions, expire holds, ..."
+    help = (
+        "Do all of sessionkit's due work once, in claimed batches (kit.tick): top up series, "
+        "answer reschedule requests, advance sessions, expire holds."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        """``--tenant`` (repeatable; default: every tenant) and ``--job`` (repeatable)."""
-        parser.add_argument("--tenant", action="append", help="only this tenant (repeatable)")
+        """``--tenant``, ``--kind``, ``--batch``, ``--until-idle`` and ``--payments``."""
         parser.add_argument(
-            "--job", action="append", choices=JOBS, help="only this job (repeatable)"
+            "--tenant", action="append", help="only this tenant (repeatable; default: all)"
+        )
+        parser.add_argument(
+            "--kind",
+            action="append",
+            choices=TICK_KINDS,
+            help="only this kind of due work (repeatable; default: all)",
+        )
+        parser.add_argument(
+            "--batch", type=int, default=200, help=f"items per unit of work (1..{MAX_TICK_BATCH})"
+        )
+        parser.add_argument(
+            "--until-idle", action="store_true", help="tick again until a tick finds nothing due"
+        )
+        parser.add_argument(
+            "--payments",
+            action="store_true",
+            help="also make the payment provider calls still due (not part of the tick)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:  # noqa: ARG002
-        """Run the jobs and print one line per job."""
+        """Tick each tenant given (else all at once); print per-kind lines and the failures."""
         kit = get_kit()
-        tenants: list[str] | None = options.get("tenant")
-        for job in options.get("job") or JOBS:
-            try:
-                line = _run(kit, job, tenants)
-            except UnsupportedKind as error:
-                line = f"skipped: the store keeps no {error.kind} records"
-            self.stdout.write(f"{job}: {line}")
+        tenants: list[str | None] = list(options.get("tenant") or [None])
+        kinds = [kind for kind in TICK_KINDS if kind in (options.get("kind") or TICK_KINDS)]
+        skipped = _skipped(kit, kinds)
+        failed = 0
+        for tenant in tenants:
+            where = "" if tenant is None else f"{tenant}: "
+            while True:
+                try:
+                    report = kit.tick(tenant, batch=options["batch"], kinds=kinds)
+                except SessionKitError as error:  # a bad --tenant or --batch
+                    raise CommandError(str(error)) from error
+                for line in _lines(report, kinds, skipped):
+                    self.stdout.write(f"{where}{line}")
+                self.stdout.write(f"{where}tick: {report.summary()}")
+                for failure in report.failed:
+                    self.stderr.write(
+                        f"failed {failure.kind} {failure.tenant}/{failure.item_id}: {failure.error}"
+                    )
+                failed += len(report.failed)
+                if not options["until_idle"] or report.idle:
+                    break
+        if options["payments"]:
+            for tenant in tenants:
+                where = "" if tenant is None else f"{tenant}: "
+                try:
+                    calls = kit.run_payment_calls(tenant)
+                except UnsupportedKind as error:
+                    line = f"skipped: the store keeps no {error.kind} records"
+                else:
+                    more = " (more due: run again)" if calls.more else ""
+                    line = f"{calls.done} payment calls made{more}"
+                self.stdout.write(f"{where}payments: {line}")
+        if failed:
+            raise CommandError(f"{failed} due items failed and stay due (listed above)")
