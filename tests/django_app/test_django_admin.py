@@ -168,6 +168,7 @@ def test_sessionkit_tick_runs_one_tick_and_prints_each_kind(
             start=start,
             end=start + timedelta(minutes=45),
             lifecycle="academy",
+            capacity=2,  # circles: the ABSENT timer of individual lessons asks who attended
         )
     given(make_booking_session("s1", capacity=5), make_booking("held", status=HELD, hold_until=1))
     before = SessionRecord.objects.count()

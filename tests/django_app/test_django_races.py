@@ -111,6 +111,7 @@ def test_racing_ticks_advance_every_due_session_exactly_once(store: DjangoStore)
         attrs.evolve(
             make_session(f"s{n:02}", tenant=tenant, at=n / 60, hours=0.5, resources=()),
             lifecycle="academy",  # READY falls due 15 minutes before the start
+            capacity=2,  # circles: the ABSENT timer of individual lessons asks who attended
         )
         for tenant in (TENANT, OTHER_TENANT)
         for n in range(1, 13)
