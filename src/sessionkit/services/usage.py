@@ -17,7 +17,7 @@ from typing import Literal
 
 import attrs
 
-from sessionkit.errors import ConcurrentModification, InvalidValue, UsageLimitReached
+from sessionkit.errors import ConcurrentModification, InvalidValue, UsageLimitReached, WrongType
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.events import SessionUpdated
@@ -55,6 +55,8 @@ def _participants(values: Iterable[ResourceRef | str] | None) -> list[ResourceRe
         return None
     if isinstance(values, (str, ResourceRef)):
         values = [values]
+    if not isinstance(values, Iterable):
+        raise WrongType(values, name="participants", expected="participants or None")
     return [participant_ref(v) for v in values]
 
 
