@@ -227,12 +227,12 @@ class RefundPolicy:
 
     def refund(self, paid: Money, *, role: str | None, start: datetime, at: datetime) -> Money:
         """Return what cancelling at ``at`` in ``role`` refunds of ``paid``, less a tier's fee."""
-        share = self.share(role=role, start=start, at=at)
-        back = paid if share == 100 else paid.percent(share)
+        if role in self.full_refund_roles:
+            return paid
         tier = self.tier(role=role, start=start, at=at)
-        if tier is None or tier.fee is None:
-            return back
-        return _less_fee(back, tier.fee)
+        share = self.late_percent if tier is None else tier.percent
+        back = paid if share == 100 else paid.percent(share)
+        return back if tier is None or tier.fee is None else _less_fee(back, tier.fee)
 
     def no_show_refund(self, paid: Money) -> Money:
         """Return what a no-show's booking gets back of ``paid``: the share less the fee."""
