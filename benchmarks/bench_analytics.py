@@ -13,8 +13,9 @@ Each figure is timed as ``kit.analytics`` answers it (a unit of work, one or
 two statements, the values built) and as the **floor**: the aggregate a
 person would write by hand for the same answer, run with ``text()`` on one
 open connection, rows fetched and nothing built. The rounds are interleaved
-(:mod:`benchmarks.compare`); reported per figure: both medians and the
-median of the per-round ratios with their range. On SQLite the floor sums
+(:mod:`benchmarks.compare`); reported per figure: the queries sessionkit
+sent for it (counted on the warm-up call), both medians and the median of the
+per-round ratios with their range. On SQLite the floor sums
 amounts with a plain ``SUM(amount)`` (a float over the stored text) where
 sessionkit sums whole units and millionths as integers, exactly.
 
@@ -38,7 +39,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 
 from benchmarks.compare import clocked, interleave
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
@@ -339,6 +340,27 @@ def floor(engine: Engine, sql: str) -> Callable[[], object]:
     return run
 
 
+def queries(engine: Engine, call: Callable[[], object]) -> int:
+    """Run ``call`` once; how many queries (``SELECT`` / ``WITH``) it sent to the driver.
+
+    The store's ``SELECT set_config('lock_timeout', ...)`` on PostgreSQL is a
+    setting, not a read of the data, and is not counted.
+    """
+    seen: list[str] = []
+
+    def record(_c: Any, _cur: Any, statement: str, _p: Any, _x: Any, _many: bool) -> None:
+        text = statement.lstrip().upper()
+        if text.startswith(("SELECT", "WITH")) and not text.startswith("SELECT SET_CONFIG("):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return len(seen)
+
+
 def measure(engine: Engine, label: str, sessions: int, rounds: int) -> None:
     """Load the data into ``engine`` and report every figure against its floor."""
     started = time.perf_counter()
@@ -350,16 +372,17 @@ def measure(engine: Engine, label: str, sessions: int, rounds: int) -> None:
     )
     kit = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(NOW))
     calls = figures(kit)
-    print(f"  {'figure':<24} {'sessionkit':>12} {'floor':>12} {'ratio':>7}  range")
+    print(f"  {'figure':<24} {'queries':>7} {'sessionkit':>12} {'floor':>12} {'ratio':>7}  range")
     ratios = []
     for name, call in calls.items():
         hand = floor(engine, FLOORS[name])
-        call(), hand()  # warm both up: statement caches, pages
+        sent = queries(engine, call)  # also warms both up: statement caches, pages
+        hand()
         result = interleave({"kit": clocked(call), "floor": clocked(hand)}, rounds)
         ratio = result.ratio("kit", "floor")
         ratios.append(ratio)
         print(
-            f"  {name:<24} {result.median('kit') * 1000:>9.1f} ms "
+            f"  {name:<24} {sent:>7} {result.median('kit') * 1000:>9.1f} ms "
             f"{result.median('floor') * 1000:>9.1f} ms {ratio:>6.2f}x  "
             f"{result.spread('kit', 'floor')}",
             flush=True,
