@@ -11,7 +11,12 @@ join also fires READY -> ONGOING inside the batch's unit of work. The
 **floor**, measured in the same run on sessions of another tenant, is the raw
 SQL insert of the same rows with the driver through Core: one ``executemany``
 ``INSERT`` per batch, one transaction per batch, duplicates filtered by
-``ON CONFLICT DO NOTHING`` (no lookups, no lifecycle).
+``ON CONFLICT DO NOTHING`` (no lookups, no lifecycle). On PostgreSQL the
+presence table is analyzed whenever autovacuum's default rule would (50 rows
+plus 10% of the table changed), untimed: the test server runs with autovacuum
+off, and with the statistics of the empty table the planner reads the
+duplicate check (``tenant = ? AND id IN (...)``) by the tenant alone, a scan
+of all the tenant's stored events per batch that grows with the table.
 
 **The tick** ``kit.advance_due(tenant)`` over ``--tick-sessions`` individual
 academy sessions in READY spread over ``--tenants`` tenants, half of them
@@ -28,7 +33,8 @@ sessions over 100 tenants); ``--quick`` is smaller. The issue's sizes are
 ``--events 1000000 --sessions 50000 --tick-sessions 1000000 --tenants 1000``
 (hours on a shared two-core machine: the tick writes one unit of work per
 advanced session). Run as ``python -m benchmarks attendance`` or
-``python -m benchmarks.bench_attendance --events ...``.
+``python -m benchmarks.bench_attendance --events ...``; ``--part presence``
+or ``--part tick`` runs one of the two.
 """
 
 from __future__ import annotations
@@ -129,6 +135,36 @@ def _floor(engine: Engine, batches: Sequence[Sequence[PresenceEvent]]) -> float:
     return time.perf_counter() - started
 
 
+class AutoAnalyze:
+    """ANALYZE the presence table when autovacuum's default rule would; PostgreSQL only.
+
+    ``inserted(n)`` after each batch; ``seconds`` is the time spent analyzing,
+    which the caller leaves out of its figure (a server does it in the background).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.enabled = engine.dialect.name == "postgresql"
+        self.rows = 0
+        self.changed = 0
+        self.runs = 0
+        self.seconds = 0.0
+
+    def inserted(self, count: int) -> None:
+        """Count ``count`` new rows; ANALYZE once 50 + 10% of the table has changed."""
+        if not self.enabled:
+            return
+        self.changed += count
+        if self.changed > 50 + 0.1 * self.rows:
+            began = time.perf_counter()
+            with self.engine.begin() as connection:
+                connection.exec_driver_sql(f"ANALYZE {presence_table.name}")
+            self.rows += self.changed
+            self.changed = 0
+            self.runs += 1
+            self.seconds += time.perf_counter() - began
+
+
 def _kit(engine: Engine) -> SessionKit:
     return SessionKit(
         uow=SqlAlchemyStore(engine).unit_of_work,
@@ -145,6 +181,8 @@ def bench_presence(name: str, engine: Engine, sizes: Sizes) -> None:
     batches = _stream(sizes)
     total = sum(len(b) for b in batches)
     floor = _floor(engine, batches)
+    analyze = AutoAnalyze(engine)
+    analyze.inserted(sizes.events)  # the floor's rows: the next call analyzes
     kit = _kit(engine)
     started = time.perf_counter()
     recorded = started_sessions = 0
@@ -152,7 +190,8 @@ def bench_presence(name: str, engine: Engine, sizes: Sizes) -> None:
         report = kit.attendance.record_presence(KIT, batch, now=START + timedelta(hours=1))
         recorded += report.recorded
         started_sessions += len(report.started)
-    took = time.perf_counter() - started
+        analyze.inserted(report.recorded)
+    took = time.perf_counter() - started - analyze.seconds
     assert recorded == min(sizes.events, sizes.sessions * max(2, sizes.events // sizes.sessions))
     assert started_sessions == sizes.sessions, started_sessions
     print(
@@ -160,6 +199,11 @@ def bench_presence(name: str, engine: Engine, sizes: Sizes) -> None:
         f"{sizes.sessions:,} sessions, batches of {sizes.batch:,}: sessionkit "
         f"{total / took:,.0f} events/s (first joins made {started_sessions:,} sessions ONGOING), "
         f"raw insert floor {total / floor:,.0f} events/s; ratio {took / floor:.1f}x"
+        + (
+            f" ({analyze.runs} ANALYZE of the presence table, {analyze.seconds:.1f} s, untimed)"
+            if analyze.enabled
+            else ""
+        )
     )
 
 
@@ -215,15 +259,20 @@ def bench_tick(name: str, engine: Engine, sizes: Sizes) -> None:
     )
 
 
-def run(sizes: Sizes) -> None:
-    """Both benchmarks on a SQLite file and, when configured, PostgreSQL."""
+PARTS = ("presence", "tick")
+
+
+def run(sizes: Sizes, parts: Sequence[str] = PARTS) -> None:
+    """The benchmarks named in ``parts`` on a SQLite file and, when configured, PostgreSQL."""
+    chosen = [bench_presence] if "presence" in parts else []
+    chosen += [bench_tick] if "tick" in parts else []
     started = time.perf_counter()
     print(
         "Presence events with kit.attendance.record_presence against a raw SQL insert floor; "
         "advance_due with presence facts; same run, same tables"
     )
     with tempfile.TemporaryDirectory(prefix="sessionkit-bench-") as directory:
-        for part in (bench_presence, bench_tick):
+        for part in chosen:
             engine = sqlite_engine(Path(directory) / f"{part.__name__}.sqlite3")
             create_schema(engine)
             try:
@@ -232,7 +281,7 @@ def run(sizes: Sizes) -> None:
                 engine.dispose()
     url = postgres_url()
     if url is not None:
-        for part in (bench_presence, bench_tick):
+        for part in chosen:
             with postgres_schema(url) as engine:
                 part("PostgreSQL", engine, sizes)
     print(f"  ({time.perf_counter() - started:.0f} s in all)")
@@ -251,8 +300,10 @@ def cli(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=DEFAULT.batch)
     parser.add_argument("--tick-sessions", type=int, default=DEFAULT.tick_sessions)
     parser.add_argument("--tenants", type=int, default=DEFAULT.tenants)
+    parser.add_argument("--part", choices=PARTS, help="run only this one (default: both)")
     args = parser.parse_args(argv)
-    run(Sizes(args.events, args.sessions, args.batch, args.tick_sessions, args.tenants))
+    sizes = Sizes(args.events, args.sessions, args.batch, args.tick_sessions, args.tenants)
+    run(sizes, [args.part] if args.part else PARTS)
 
 
 if __name__ == "__main__":
