@@ -20,19 +20,24 @@ import multiprocessing
 import os
 import sys
 import threading
+import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
+from sqlalchemy.engine import Connection
 
 from sessionkit import SessionCodes, SessionKit
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
+from sessionkit.adapters.sqlalchemy.testing import clear_tables
 from sessionkit.errors import ConcurrentModification, InvalidTransition
 from sessionkit.model import ResourceRef
 from sessionkit.model.session import Session
 from sessionkit.model.usage import CODE_FIELD
+from sessionkit.ports import COUNTERS
 from sessionkit.services._usage import assign_codes
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.timespan import TimeSpan
@@ -55,7 +60,7 @@ def _run(work: Callable[[int], str], n: int) -> str:
     try:
         return work(n)
     except BaseException as exc:  # noqa: BLE001  # reported to the test as a failure
-        return f"error: {exc!r}"
+        return f"error: {exc!r}\n{traceback.format_exc()}"
 
 
 def _race(work: Callable[[int], str], engine: Engine, *, processes: bool = False) -> list[str]:
@@ -216,3 +221,40 @@ def test_racing_creators_get_codes_without_duplicates_or_gaps(
     with race_engine.connect() as connection:
         stored = connection.execute(text("SELECT code FROM sessionkit_session_codes")).scalars()
         assert sorted(stored) == expected
+
+
+def test_a_counter_committed_between_the_update_and_the_read_is_bumped(
+    race_postgres: Engine,
+) -> None:
+    """READ COMMITTED: the row a rival commits after our UPDATE's snapshot is updated, not refused.
+
+    Found by the process race above: the UPDATE saw no row, the next read saw
+    the rival's, and the bump was taken for a refused limit (``None``).
+    """
+    clear_tables(race_postgres)
+    rival_commits: list[int] = []
+
+    def rival_commits_now(conn: Connection, cursor: Any, statement: str, *_: Any) -> None:
+        if rival_commits or not statement.lstrip().upper().startswith("UPDATE"):
+            return
+        if "sessionkit_counters" in statement and cursor.rowcount == 0:
+            rival_commits.append(1)
+            with race_postgres.begin() as rival:
+                rival.execute(
+                    text(
+                        "INSERT INTO sessionkit_counters (tenant, id, value, version) "
+                        "VALUES (:t, 'codes', 5, 1)"
+                    ),
+                    {"t": T},
+                )
+
+    event.listen(race_postgres, "after_cursor_execute", rival_commits_now)
+    try:
+        with SqlAlchemyStore(race_postgres).unit_of_work() as uow:
+            last = uow.repository(COUNTERS).bump(T, "codes", 2)
+            uow.commit()
+    finally:
+        event.remove(race_postgres, "after_cursor_execute", rival_commits_now)
+    assert rival_commits == [1]
+    assert last == 7
+    assert _scalar(race_postgres, "SELECT value FROM sessionkit_counters") == 7
