@@ -259,6 +259,23 @@ class PaymentEventIn(_In):
     amount: MoneyIn | None = None
     reason: str | None = None
 
+    @classmethod
+    def of(cls, event: PaymentEvent) -> PaymentEventIn:
+        """Return the wire shape of ``event`` (a relay forwarding verified events, a test)."""
+        amount = event.amount
+        return cls(
+            provider=event.provider,
+            event_id=event.event_id,
+            type=event.type,
+            occurred_at=event.occurred_at,
+            payment_id=event.payment_id,
+            intent_ref=event.intent_ref,
+            amount=None
+            if amount is None
+            else MoneyIn(amount=str(amount.amount), currency=amount.currency),
+            reason=event.reason,
+        )
+
     def to_event(self) -> PaymentEvent:
         """Return the domain event (``InvalidValue`` and friends for bad input)."""
         return PaymentEvent(
