@@ -14,7 +14,7 @@ from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.contrib.fastapi import Caller, sessionkit_router
 from sessionkit.contrib.fastapi.payment_schemas import PaymentEventIn
 from sessionkit.model.money import Money
-from sessionkit.policies import RefundPolicy, RefundTier
+from sessionkit.policies import NoticePolicy, NoticeRule, RefundPolicy, RefundTier
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
@@ -196,6 +196,28 @@ def test_a_kit_without_a_provider_refuses_a_paid_booking(client: TestClient) -> 
         f"/v1/sessions/{session_id}/paid-bookings", json={"participant": "student:ann"}
     )
     assert problem(refused, 422, "InvalidValue")["expected"] == "a PaymentGateway"
+
+
+@pytest.mark.parametrize("route", ["bookings", "paid-bookings"])
+def test_the_acting_role_is_what_the_notice_policy_judges(
+    client_for: ClientFor, clock: ManualClock, gateway: FakeGateway, route: str
+) -> None:
+    notice = NoticePolicy(rules=(NoticeRule("book", {"student"}, timedelta(days=2)),))
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work,
+        clock=clock,
+        booking_rules=RULES,
+        gateway=gateway,
+        pricing=HOURLY,
+        notice=notice,
+    )
+    client = client_for(kit)
+    url = f"/v1/sessions/{slot(client, hours=30)}/{route}"
+    asked = {"participant": "student:ann", "role": "student"}
+    refused = client.post(url, json=asked, headers=ANN)
+    assert problem(refused, 409, "BookingRefused")["rule"] == "notice"
+    for_her = client.post(url, json={**asked, "acting_role": "host"}, headers={"X-Actor": "desk"})
+    assert for_her.status_code == 201, for_her.text
 
 
 # -- refunds --------------------------------------------------------------------------

@@ -54,6 +54,7 @@ def add_booking_routes(
             actor=who.actor,
             seats=body.seats,
             role=body.role,
+            acting_role=body.acting_role,
             confirm=body.confirm,
             waitlist=body.waitlist,
             hold_for=None if body.hold_minutes is None else timedelta(minutes=body.hold_minutes),

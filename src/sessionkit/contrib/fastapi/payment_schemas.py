@@ -155,12 +155,10 @@ class PaidBookingCreate(BookingCreate):
 
     ``manual=true`` takes the money outside sessionkit (cash, invoice; no
     provider call); with ``confirm=true`` too the booking is confirmed at once
-    and its payment stays pending until marked paid. ``acting_role`` is the
-    role the booking rules judge (default: ``role``).
+    and its payment stays pending until marked paid.
     """
 
     manual: bool = False
-    acting_role: str | None = None
 
 
 NextAction = Literal["pay", "await_provider", "claim", "wait_for_offer", "collect", "retry", "none"]
