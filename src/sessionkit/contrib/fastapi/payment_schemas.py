@@ -46,12 +46,6 @@ __all__ = [
     "payment_out",
 ]
 
-AMOUNT = Field(
-    description="A decimal number as text (never a JSON number: no float touches money).",
-    examples=["40.00"],
-    max_length=40,
-)
-
 
 def money_text(amount: Decimal, currency: str) -> str:
     """Return ``amount`` as text in the currency's minor unit where exact: ``"9.50"``."""
@@ -61,7 +55,11 @@ def money_text(amount: Decimal, currency: str) -> str:
 class MoneyIn(_In):
     """An amount of one currency, e.g. ``{"amount": "10.00", "currency": "EUR"}``."""
 
-    amount: str = AMOUNT
+    amount: str = Field(
+        description="A decimal number as text (never a JSON number: no float touches money).",
+        examples=["40.00"],
+        max_length=40,
+    )
     currency: str = Field(examples=["EUR"], max_length=10)
 
     def to_money(self) -> Money:
@@ -201,7 +199,11 @@ class CheckoutOut(BaseModel):
 
     booking: BookingOut
     payment: PaymentOut
-    next_action: NextAction = Field(description="See the ``pay`` ... ``none`` list in the docs.")
+    next_action: NextAction = Field(
+        description="pay: with client_secret; await_provider: its webhook settles it; claim: "
+        "POST /bookings/{id}/claim; wait_for_offer: waitlisted; collect: a manual payment; "
+        "retry: with the same Idempotency-Key; none: nothing is open."
+    )
     client_secret: str | None = Field(
         description="The provider's secret for its browser flow (with next_action 'pay')."
     )

@@ -25,13 +25,13 @@ __all__ = [
     "reschedule_out",
 ]
 
-ROLE = Field(description="The role the caller acts in; the notice policy judges it.")
-
 
 class RescheduleAnswer(_In):
     """The role answering (declining, withdrawing) a reschedule request."""
 
-    role: str = Field(examples=["teacher"], description=ROLE.description)
+    role: str = Field(
+        examples=["teacher"], description="The role the caller acts in; the policy judges it."
+    )
 
 
 class RescheduleCreate(RescheduleAnswer):
