@@ -19,10 +19,12 @@ from fastapi import FastAPI, Header
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.contrib.fastapi import Caller, sessionkit_router
-from sessionkit.policies import BookingRules
+from sessionkit.model.money import Money
+from sessionkit.policies import BookingRules, Rate
 from sessionkit.ports import UnitOfWorkFactory
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.payments import FakeGateway
 
 with warnings.catch_warnings():
     # starlette.testclient prefers httpx2 and says so on import; httpx is what we have.
@@ -31,6 +33,8 @@ with warnings.catch_warnings():
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 RULES = BookingRules(max_horizon=timedelta(weeks=4), waitlist=True)
+HOURLY = Rate(Money.of(40, "EUR"))
+"""The paid kit's price: 40 EUR an hour per seat."""
 
 
 def caller(
@@ -75,6 +79,23 @@ def kit(clock: ManualClock) -> SessionKit:
 
 
 @pytest.fixture
+def gateway(clock: ManualClock) -> FakeGateway:
+    return FakeGateway(clock=clock.now)
+
+
+@pytest.fixture
+def paid_kit(clock: ManualClock, gateway: FakeGateway) -> SessionKit:
+    """A kit that sells seats at :data:`HOURLY` through the fake provider."""
+    return SessionKit(
+        uow=InMemoryStore().unit_of_work,
+        clock=clock,
+        booking_rules=RULES,
+        gateway=gateway,
+        pricing=HOURLY,
+    )
+
+
+@pytest.fixture
 def client_for() -> Iterator[ClientFor]:
     opened: list[TestClient] = []
 
@@ -97,5 +118,13 @@ def shared_client() -> Iterator[TestClient]:
 @pytest.fixture
 def client(kit: SessionKit, shared_client: TestClient) -> Iterator[TestClient]:
     _Current.kit = kit
+    yield shared_client
+    _Current.kit = None
+
+
+@pytest.fixture
+def paid_client(paid_kit: SessionKit, shared_client: TestClient) -> Iterator[TestClient]:
+    """The shared app serving :func:`paid_kit`."""
+    _Current.kit = paid_kit
     yield shared_client
     _Current.kit = None

@@ -17,7 +17,12 @@ contract checks it). See docs/fastapi.md.
 
 from __future__ import annotations
 
-from sessionkit.contrib.fastapi.paging import booking_cursor, read_booking_cursor
+from sessionkit.contrib.fastapi.paging import (
+    booking_cursor,
+    read_booking_cursor,
+    read_start_cursor,
+    start_cursor,
+)
 from sessionkit.contrib.fastapi.problems import (
     DEFAULT_TYPE_BASE,
     ERROR_STATUS,
@@ -50,4 +55,6 @@ __all__ = [
     "validation_problem",
     "booking_cursor",
     "read_booking_cursor",
+    "start_cursor",
+    "read_start_cursor",
 ]

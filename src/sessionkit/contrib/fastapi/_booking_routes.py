@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from sessionkit.contrib.fastapi import schemas as s
 from sessionkit.contrib.fastapi._common import READ, WRITE, Caller, IdempotencyKey, instant
-from sessionkit.contrib.fastapi.paging import booking_cursor, read_booking_cursor
+from sessionkit.contrib.fastapi.paging import keyset_page, read_start_cursor
 from sessionkit.contrib.fastapi.problems import problem_responses
 from sessionkit.services import SessionKit
 from sessionkit.services.booking_queries import MAX_BOOKINGS_PAGE
@@ -54,6 +54,7 @@ def add_booking_routes(
             actor=who.actor,
             seats=body.seats,
             role=body.role,
+            acting_role=body.acting_role,
             confirm=body.confirm,
             waitlist=body.waitlist,
             hold_for=None if body.hold_minutes is None else timedelta(minutes=body.hold_minutes),
@@ -137,15 +138,12 @@ def add_booking_routes(
             start=instant(start),  # type: ignore[arg-type]  # the service checks
             end=instant(end),  # type: ignore[arg-type]  # the service checks
             statuses=status,
-            after=None if cursor is None else read_booking_cursor(cursor),
+            after=None if cursor is None else read_start_cursor(cursor),
             limit=limit + 1,  # one more tells whether a next page exists
         )
-        items = found[:limit]
-        more = len(found) > limit
+        items, next_cursor = keyset_page(found, limit)
         return s.BookingPage(
-            items=[s.booking_out(b) for b in items],
-            limit=limit,
-            next_cursor=booking_cursor(items[-1]) if more else None,
+            items=[s.booking_out(b) for b in items], limit=limit, next_cursor=next_cursor
         )
 
     # -- queries ---------------------------------------------------------------------

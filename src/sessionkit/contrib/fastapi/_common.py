@@ -8,10 +8,11 @@ from typing import Annotated
 import attrs
 from fastapi import Header
 
+from sessionkit.errors import InvalidValue
 from sessionkit.model.booking import MAX_IDEMPOTENCY_KEY_LENGTH
 from sessionkit.model.text import check_text
 
-__all__ = ["READ", "WRITE", "Caller", "IdempotencyKey", "instant", "key_id"]
+__all__ = ["READ", "WRITE", "Caller", "IdempotencyKey", "actor_of", "instant", "key_id"]
 
 
 @attrs.frozen
@@ -24,6 +25,17 @@ class Caller:
 
     tenant: str
     actor: str | None = None
+
+
+def actor_of(who: Caller) -> str:
+    """Return the caller's actor, for commands that record who asked; ``InvalidValue`` without."""
+    if who.actor is None:
+        raise InvalidValue(
+            "this command records who acts: the caller dependency gave no actor",
+            value=None,
+            expected="Caller(tenant, actor=...)",
+        )
+    return who.actor
 
 
 def key_id(tenant: str, key: str) -> str:

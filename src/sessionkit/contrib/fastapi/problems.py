@@ -131,7 +131,9 @@ ERROR_STATUS: dict[type[e.SessionKitError], int] = {
 
 _STATUS_TEXT = {
     400: "Bad request",
+    401: "Unauthorized",
     402: "Payment required",
+    403: "Forbidden",
     404: "Not found",
     409: "Conflict",
     422: "Unprocessable content",
@@ -219,6 +221,14 @@ class Problem(BaseModel):
     detail: str = Field(description="What went wrong this time, in words a person can act on.")
     instance: str | None = Field(default=None, description="The path of the request.")
     error: str = Field(description="The sessionkit error class, e.g. CapacityExceeded.")
+    rule: str | None = Field(
+        default=None,
+        description="A refusal's rule (BookingRefused, RescheduleRefused, CancelRefused, ...).",
+    )
+    allows_at: str | None = Field(
+        default=None,
+        description="When a refused request would be allowed (ISO 8601); null: not by waiting.",
+    )
 
 
 def problem_body(

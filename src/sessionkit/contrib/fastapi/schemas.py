@@ -261,11 +261,16 @@ def series_out(series: Series) -> SeriesOut:
 
 
 class BookingCreate(_In):
-    """Seats of a session for a participant: held until confirmed, or confirmed at once."""
+    """Seats of a session for a participant: held until confirmed, or confirmed at once.
+
+    ``acting_role`` is the role the notice policy judges the booking in
+    (default: ``role``; a host's role bypasses).
+    """
 
     participant: str = Field(examples=["student:ann"])
     seats: int = 1
     role: str = "attendee"
+    acting_role: str | None = None
     confirm: bool = False
     waitlist: bool = False
     hold_minutes: int | None = Field(default=None, gt=0, le=MAX_MINUTES)
