@@ -183,13 +183,16 @@ def postgres_db() -> Iterator[str]:
 
 
 def clear(using: str) -> None:
-    """Delete every sessionkit row of the alias."""
-    from sessionkit.contrib.django.models import (
-        BookingRecord,
-        SeriesRecord,
-        SessionRecord,
-        SessionResource,
-    )
+    """Delete every sessionkit row of the alias (rows that point at others first)."""
+    from sessionkit.contrib.django import models
 
-    for model in (BookingRecord, SessionResource, SessionRecord, SeriesRecord):
-        model.objects.using(using).all()._raw_delete(using)
+    for model in (
+        models.PaymentEventRecord,
+        models.PaymentRecord,
+        models.RescheduleRecord,
+        models.BookingRecord,
+        models.SessionResource,
+        models.SessionRecord,
+        models.SeriesRecord,
+    ):
+        model._default_manager.using(using).all()._raw_delete(using)

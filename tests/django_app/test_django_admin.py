@@ -179,7 +179,7 @@ def test_sessionkit_tick_runs_one_tick_and_prints_each_kind(
     assert created > 0
     assert out.getvalue().splitlines() == [
         f"top_up: 1 series topped up, {created} sessions created, 0 failed",
-        "reschedules: skipped: the store keeps no reschedule records",
+        "reschedules: 0 requests approved, 0 lapsed, 0 failed",
         "advance: 1 sessions advanced, 0 failed",
         "expire_holds: 1 holds expired, 0 seats offered, 0 failed",
         (

@@ -7,15 +7,23 @@ two racing writers meet the exclusion constraint and the version check.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from types import TracebackType
 from typing import ClassVar
 
+import attrs
 import pytest
 
 from sessionkit.contrib.django.store import DjangoStore, DjangoUnitOfWork
-from sessionkit.ports import EventPublisher, UnitOfWorkFactory
+from sessionkit.model.payment import ReceivedEvent
+from sessionkit.ports import PAYMENT_EVENTS, EventPublisher, UnitOfWorkFactory
 from sessionkit.testing.contract import (
+    T0,
+    TENANT,
     BookingsRepositoryContract,
+    PaymentsRepositoryContract,
+    RepositoryContract,
+    ReschedulesRepositoryContract,
     SeriesRepositoryContract,
     SessionsRepositoryContract,
     StorageContract,
@@ -56,6 +64,27 @@ class DjangoFactory:
         return lambda: ClosingUnit(store)
 
 
+class PaymentEventsContract(RepositoryContract[ReceivedEvent]):
+    """Receipts of applied provider events: the generic rules (the kind ships no contract of its own)."""  # noqa: E501
+
+    kind = PAYMENT_EVENTS
+
+    def make_record(
+        self, record_id: str, *, tenant: str = TENANT, variant: int = 0
+    ) -> ReceivedEvent:
+        return ReceivedEvent(
+            id=record_id,
+            tenant=tenant,
+            payment_id=f"p{variant}",
+            type="succeeded",
+            outcome="applied",
+            received_at=T0 + timedelta(minutes=variant),
+        )
+
+    def change(self, record: ReceivedEvent) -> ReceivedEvent:
+        return attrs.evolve(record, outcome="stale")
+
+
 class TestSQLiteStore(DjangoFactory, StorageContract):
     concurrent_units = False
     unicode_search = True
@@ -70,6 +99,18 @@ class TestSQLiteSeries(DjangoFactory, SeriesRepositoryContract):
 
 
 class TestSQLiteBookings(DjangoFactory, BookingsRepositoryContract):
+    pass
+
+
+class TestSQLiteReschedules(DjangoFactory, ReschedulesRepositoryContract):
+    pass
+
+
+class TestSQLitePayments(DjangoFactory, PaymentsRepositoryContract):
+    pass
+
+
+class TestSQLitePaymentEvents(DjangoFactory, PaymentEventsContract):
     pass
 
 
@@ -89,8 +130,21 @@ class TestPostgresBookings(DjangoFactory, BookingsRepositoryContract):
     alias = "postgres"
 
 
+class TestPostgresReschedules(DjangoFactory, ReschedulesRepositoryContract):
+    alias = "postgres"
+
+
+class TestPostgresPayments(DjangoFactory, PaymentsRepositoryContract):
+    alias = "postgres"
+
+
+class TestPostgresPaymentEvents(DjangoFactory, PaymentEventsContract):
+    alias = "postgres"
+
+
 if not POSTGRES_URL:
     del TestPostgresStore, TestPostgresSessions, TestPostgresSeries, TestPostgresBookings
+    del TestPostgresReschedules, TestPostgresPayments, TestPostgresPaymentEvents
 
     def test_postgres_contract() -> None:
         pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to run the Django PostgreSQL contract")

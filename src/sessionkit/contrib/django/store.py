@@ -27,13 +27,28 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from sessionkit.contrib.django._bookings import DjangoBookingRepository
+from sessionkit.contrib.django._payments import (
+    DjangoPaymentEventRepository,
+    DjangoPaymentRepository,
+)
 from sessionkit.contrib.django._repository import DjangoRepository
+from sessionkit.contrib.django._reschedules import DjangoRescheduleRepository
 from sessionkit.contrib.django._series import DjangoSeriesRepository
 from sessionkit.contrib.django._sessions import DjangoSessionRepository
 from sessionkit.contrib.django.signals import events_committed
 from sessionkit.errors import InvalidValue, UnsupportedKind
 from sessionkit.model.events import DomainEvent
-from sessionkit.ports import BOOKINGS, SERIES, SESSIONS, EventPublisher, Kind, UnitOfWorkBase
+from sessionkit.ports import (
+    BOOKINGS,
+    PAYMENT_EVENTS,
+    PAYMENTS,
+    RESCHEDULES,
+    SERIES,
+    SESSIONS,
+    EventPublisher,
+    Kind,
+    UnitOfWorkBase,
+)
 from sessionkit.ports._storage import publish_batches
 
 __all__ = ["REPOSITORIES", "DjangoStore", "DjangoUnitOfWork"]
@@ -44,6 +59,9 @@ REPOSITORIES: dict[str, type[DjangoRepository[Any, Any]]] = {
     SESSIONS.name: DjangoSessionRepository,
     SERIES.name: DjangoSeriesRepository,
     BOOKINGS.name: DjangoBookingRepository,
+    RESCHEDULES.name: DjangoRescheduleRepository,
+    PAYMENTS.name: DjangoPaymentRepository,
+    PAYMENT_EVENTS.name: DjangoPaymentEventRepository,
 }
 """The repository class of each kind the Django adapter stores, by kind name."""
 
