@@ -187,6 +187,12 @@ def clear(using: str) -> None:
     from sessionkit.contrib.django import models
 
     for model in (
+        models.UsageRecord,
+        models.SubscriptionRecord,
+        models.CounterRecord,
+        models.SessionCodeRecord,
+        models.PresenceRecord,
+        models.AttendanceOverrideRecord,
         models.PaymentEventRecord,
         models.PaymentRecord,
         models.RescheduleRecord,

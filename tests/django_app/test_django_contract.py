@@ -21,12 +21,18 @@ from sessionkit.testing.contract import (
     T0,
     TENANT,
     BookingsRepositoryContract,
+    CountersRepositoryContract,
+    OverridesRepositoryContract,
     PaymentsRepositoryContract,
+    PresenceRepositoryContract,
     RepositoryContract,
     ReschedulesRepositoryContract,
     SeriesRepositoryContract,
+    SessionCodesRepositoryContract,
     SessionsRepositoryContract,
     StorageContract,
+    SubscriptionsRepositoryContract,
+    UsageRepositoryContract,
 )
 
 from .conftest import POSTGRES_URL, clear, close_thread_connections
@@ -114,6 +120,30 @@ class TestSQLitePaymentEvents(DjangoFactory, PaymentEventsContract):
     pass
 
 
+class TestSQLitePresence(DjangoFactory, PresenceRepositoryContract):
+    pass
+
+
+class TestSQLiteOverrides(DjangoFactory, OverridesRepositoryContract):
+    pass
+
+
+class TestSQLiteSubscriptions(DjangoFactory, SubscriptionsRepositoryContract):
+    pass
+
+
+class TestSQLiteUsage(DjangoFactory, UsageRepositoryContract):
+    pass
+
+
+class TestSQLiteCounters(DjangoFactory, CountersRepositoryContract):
+    pass
+
+
+class TestSQLiteSessionCodes(DjangoFactory, SessionCodesRepositoryContract):
+    pass
+
+
 class TestPostgresStore(DjangoFactory, StorageContract):
     alias = "postgres"
 
@@ -142,9 +172,35 @@ class TestPostgresPaymentEvents(DjangoFactory, PaymentEventsContract):
     alias = "postgres"
 
 
+class TestPostgresPresence(DjangoFactory, PresenceRepositoryContract):
+    alias = "postgres"
+
+
+class TestPostgresOverrides(DjangoFactory, OverridesRepositoryContract):
+    alias = "postgres"
+
+
+class TestPostgresSubscriptions(DjangoFactory, SubscriptionsRepositoryContract):
+    alias = "postgres"
+
+
+class TestPostgresUsage(DjangoFactory, UsageRepositoryContract):
+    alias = "postgres"
+
+
+class TestPostgresCounters(DjangoFactory, CountersRepositoryContract):
+    alias = "postgres"
+
+
+class TestPostgresSessionCodes(DjangoFactory, SessionCodesRepositoryContract):
+    alias = "postgres"
+
+
 if not POSTGRES_URL:
     del TestPostgresStore, TestPostgresSessions, TestPostgresSeries, TestPostgresBookings
     del TestPostgresReschedules, TestPostgresPayments, TestPostgresPaymentEvents
+    del TestPostgresPresence, TestPostgresOverrides, TestPostgresSubscriptions
+    del TestPostgresUsage, TestPostgresCounters, TestPostgresSessionCodes
 
     def test_postgres_contract() -> None:
         pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to run the Django PostgreSQL contract")
