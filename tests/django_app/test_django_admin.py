@@ -30,7 +30,8 @@ from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.testing.contract import OTHER_TENANT, TENANT, make_session
 from sessionkit.testing.contract.bookings import make_booking, make_booking_session
 
-from .conftest import KITS, clear
+from .conftest import clear
+from .django_settings import KITS
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 

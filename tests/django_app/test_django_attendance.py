@@ -27,7 +27,8 @@ from sessionkit.services.attendance import attendance_facts
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.contract import TENANT
 
-from .conftest import KITS, POSTGRES_URL, clear
+from .conftest import POSTGRES_URL, clear
+from .django_settings import KITS
 
 START = datetime(2026, 3, 2, 17, tzinfo=UTC)
 """The lesson's start; READY is due 15 minutes before it, ABSENT 15 minutes after."""
