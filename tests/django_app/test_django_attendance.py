@@ -1,11 +1,12 @@
-"""Attendance and usage on the Django store, through the kit: the academy's timers and credits.
+"""Attendance, usage and payments on the Django store, through the kit.
 
 The academy's individual lessons (capacity 1) go ABSENT 15 minutes past the
 start when nobody attended: the tick asks the stored presence log
 (``attendance_facts()``), on SQLite through ``manage.py sessionkit_tick``
 and on PostgreSQL through ``kit.tick``. A join moves a READY lesson ONGOING,
 and it then stays so. Session codes come from the store's counter, one
-after the other; a completed lesson consumes its credit once.
+after the other; a completed lesson consumes its credit once. A paid
+booking is confirmed by the provider's event, applied once.
 """
 
 from __future__ import annotations
@@ -19,13 +20,16 @@ from django.core.management import call_command
 
 from sessionkit.contrib.django.store import DjangoStore
 from sessionkit.model.attendance import JOIN, PresenceEvent
+from sessionkit.model.money import Money
 from sessionkit.model.session import Session
 from sessionkit.model.usage import SessionCodes
+from sessionkit.policies import Rate
 from sessionkit.ports import PRESENCE, USAGE
 from sessionkit.services import SessionKit
 from sessionkit.services.attendance import attendance_facts
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.contract import TENANT
+from sessionkit.testing.payments import FakeGateway
 
 from .conftest import POSTGRES_URL, clear
 from .django_settings import KITS
@@ -161,3 +165,29 @@ def test_session_codes_follow_one_another_and_usage_counts_once(
     assert [(e.session_id, e.participant.id, e.active) for e in entries] == [
         (first.id, "ana", True)
     ]
+
+
+def test_a_paid_booking_confirms_once_however_often_the_provider_says_so(
+    kit: tuple[SessionKit, ManualClock, str],
+) -> None:
+    """A checkout on the Django store: the provider's event applied once, then duplicates."""
+    made, clock, _ = kit
+    gateway = FakeGateway(clock=clock.now)
+    paying = SessionKit(
+        uow=made.context.uow,
+        clock=clock,
+        gateway=gateway,
+        pricing=Rate(Money.of("40.00", "EUR")),
+    )
+    slot = lesson(made, capacity=2)
+    checkout = paying.payments.book(TENANT, slot.id, "student:ana", actor="ana")
+    assert checkout.payment.amount == Money.of("30.00", "EUR")  # 45 minutes at 40 an hour
+    gateway.pay(checkout.payment.intent_ref or "")
+    events = gateway.drain(duplicate=True)
+    outcomes = [paying.payments.apply(TENANT, event).outcome for event in events]
+    assert outcomes.count("applied") == 1
+    assert set(outcomes) == {"applied", "duplicate"}
+    paid = paying.payments.get(TENANT, checkout.payment.id)
+    assert (paid.status, str(paid.kept)) == ("PAID", "30.00 EUR")
+    with paying.context.uow() as uow:
+        assert uow.bookings.get(TENANT, checkout.booking.id).status == "CONFIRMED"
