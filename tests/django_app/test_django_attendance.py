@@ -24,7 +24,7 @@ from sessionkit.model.money import Money
 from sessionkit.model.session import Session
 from sessionkit.model.usage import SessionCodes
 from sessionkit.policies import Rate
-from sessionkit.ports import PRESENCE, USAGE
+from sessionkit.ports import BOOKINGS, PRESENCE, USAGE
 from sessionkit.services import SessionKit
 from sessionkit.services.attendance import attendance_facts
 from sessionkit.testing.clocks import ManualClock
@@ -190,4 +190,4 @@ def test_a_paid_booking_confirms_once_however_often_the_provider_says_so(
     paid = paying.payments.get(TENANT, checkout.payment.id)
     assert (paid.status, str(paid.kept)) == ("PAID", "30.00 EUR")
     with paying.context.uow() as uow:
-        assert uow.bookings.get(TENANT, checkout.booking.id).status == "CONFIRMED"
+        assert uow.repository(BOOKINGS).get(TENANT, checkout.booking.id).status == "CONFIRMED"
