@@ -123,8 +123,10 @@ def test_an_ended_or_completed_session_refuses_for_good(a: Academy) -> None:
     a.kit.attendance.join_credential(T, a.lesson.id, TARA, now=START)
     a.kit.sessions.fire(T, a.lesson.id, "start", actor="tara")
     ended = a.refusal(ANA, START + timedelta(minutes=75))
-    assert (ended.rule, ended.allows_at) == (NOT_JOINABLE, None)  # completed on the way
-    assert a.status() == "COMPLETED"
+    assert (ended.rule, ended.allows_at) == (NOT_JOINABLE, None)  # completed on the way...
+    assert a.status() == "ONGOING"  # ...but a refusal writes nothing: the tick completes it
+    a.kit.advance_due(T, now=START + timedelta(minutes=75))
+    assert a.refusal(ANA, START + timedelta(minutes=75)).rule == NOT_JOINABLE
 
 
 def test_the_room_is_shut_after_the_end_plus_the_buffer_even_if_still_ongoing() -> None:

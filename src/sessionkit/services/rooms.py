@@ -260,11 +260,21 @@ class RoomAccess:
     def _admit(
         self, tenant: str, session_id: str, who: ResourceRef, role: str | None, now: datetime
     ) -> tuple[Session, str | None]:
-        """Move the session on by the clock; return it and the role to grant, or refuse."""
-        ctx, rules = self._ctx, self.rules
+        """Move the session on by the clock; return it and the role to grant, or refuse.
+
+        A refusal is raised inside the unit of work, so it writes nothing (the
+        clock's moves are left to the tick).
+        """
+        ctx = self._ctx
         with ctx.transaction(now) as tx:
             session = advanced(ctx, tx, tx.sessions.get(tenant, session_id), self._facts)
             own = self._role_of(tx, session, who)
+            self._check(session, who, own, now)
+        return session, own if role is None else role
+
+    def _check(self, session: Session, who: ResourceRef, own: str | None, now: datetime) -> None:
+        """Raise the ``ActionRefused`` of the first rule that keeps ``who`` out now."""
+        rules = self.rules
         if own is None:
             raise ActionRefused(
                 NOT_A_PARTICIPANT,
@@ -272,7 +282,7 @@ class RoomAccess:
                 "its resources",
             )
         if session.status not in rules.joinable:
-            machine = ctx.lifecycle(session.lifecycle)
+            machine = self._ctx.lifecycle(session.lifecycle)
             joinable = ", ".join(sorted(rules.joinable)) or "none"
             raise ActionRefused(
                 NOT_JOINABLE,
@@ -289,7 +299,6 @@ class RoomAccess:
             raise ActionRefused(
                 ROOM_ENDED, f"session {session.id!r} ended at {session.end.isoformat()}"
             )
-        return session, own if role is None else role
 
     @staticmethod
     def _role_of(tx: Tx, session: Session, who: ResourceRef) -> str | None:
