@@ -174,7 +174,7 @@ class JoinRules:
         return min(session.end + self.buffer, now + self.longest)
 
 
-def advanced(ctx: Context, tx: Tx, session: Session, facts: FactProvider) -> Session:
+def _advanced(ctx: Context, tx: Tx, session: Session, facts: FactProvider) -> Session:
     """Apply ``session``'s timed transitions due by ``tx.now``; return it (stored if it moved).
 
     ``facts`` are read only when a due timer's condition needs them (the
@@ -267,7 +267,7 @@ class RoomAccess:
         """
         ctx = self._ctx
         with ctx.transaction(now) as tx:
-            session = advanced(ctx, tx, tx.sessions.get(tenant, session_id), self._facts)
+            session = _advanced(ctx, tx, tx.sessions.get(tenant, session_id), self._facts)
             own = self._role_of(tx, session, who)
             self._check(session, who, own, now)
         return session, own if role is None else role
