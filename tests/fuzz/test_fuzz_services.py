@@ -51,6 +51,7 @@ from sessionkit.services import TICK_KINDS, SeriesSpec, SessionKit
 from sessionkit.testing import hostile
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
+from sessionkit.testing.rooms import FakeMeetingRooms
 
 POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
 MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
@@ -106,6 +107,7 @@ def _seed(store: Any, snapshot: Callable[[], list[str]]) -> Seeded:
         booking_rules=BookingRules(waitlist=True),
         gateway=FakeGateway(clock=lambda: NOW),
         pricing=lambda session: PRICE if session.title == "Paid" else None,
+        rooms=FakeMeetingRooms(),
     )
     tomorrow = NOW + timedelta(days=1)
     session = kit.sessions.create_extra(
@@ -1231,6 +1233,20 @@ COMMANDS: dict[str, tuple[Call, Args]] = {
     "attendance.presence": (
         lambda s, a: s.kit.attendance.presence(**a),
         lambda s: args(tenant=tenant(), session_id=an_id(s.session_id)),
+    ),
+    "attendance.outcomes": (
+        lambda s, a: s.kit.attendance.outcomes(**a),
+        lambda s: args(tenant=tenant(), session_id=an_id(s.paid_session_id)),
+    ),
+    "attendance.join_credential": (
+        lambda s, a: s.kit.attendance.join_credential(**a),
+        lambda s: args(
+            tenant=tenant(),
+            session_id=an_id(s.session_id),
+            participant=sometimes("student:ana", hostile.ids(), hostile.wrong_types()),
+            role=sometimes(None, hostile.text(), hostile.wrong_types()),
+            now=optional_instant(),
+        ),
     ),
     "run_payment_calls": (
         lambda s, a: s.kit.run_payment_calls(**a),
