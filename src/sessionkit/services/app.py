@@ -101,13 +101,13 @@ class SessionKit:
     The use cases are grouped: :attr:`sessions` (single-session commands),
     :attr:`series` (generation, schedule changes, closing), :attr:`queries`,
     :attr:`bookings` (seats, holds, waitlists), :attr:`payments` (paid
-    bookings, provider events, refunds) and :attr:`analytics` (figures the
-    store computes). :meth:`top_up`, :meth:`advance_due`, :meth:`expire_holds`
-    and :meth:`run_payment_calls` are the jobs a host schedules;
-    :meth:`tick` runs all but the payment calls at once, for many workers.
-    bookings, provider events, refunds) and :attr:`attendance` (presence,
-    teacher overrides). :meth:`top_up`, :meth:`advance_due`,
-    :meth:`expire_holds` and :meth:`run_payment_calls` are the jobs a host schedules.
+    bookings, provider events, refunds), :attr:`reschedules` (requests and
+    what an actor may do now), :attr:`attendance` (presence, teacher
+    overrides, outcomes, join credentials), :attr:`usage` (subscriptions and
+    the usage ledger) and :attr:`analytics` (figures the store computes).
+    :meth:`top_up`, :meth:`advance_due`, :meth:`expire_holds` and
+    :meth:`run_payment_calls` are the jobs a host schedules; :meth:`tick`
+    runs all but the payment calls at once, for many workers.
     """
 
     def __init__(
