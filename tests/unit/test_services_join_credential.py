@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.errors import ActionRefused, InvalidValue, SessionNotFound, WrongType
+from sessionkit.errors import ActionRefused, InvalidValue, JoinRefused, SessionNotFound, WrongType
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports import MeetingRooms
 from sessionkit.services import SessionKit
@@ -68,9 +68,11 @@ class Academy:
     def status(self) -> str:
         return self.kit.queries.get(T, self.lesson.id).status
 
-    def refusal(self, who: ResourceRef | str, at: datetime) -> ActionRefused:
-        with pytest.raises(ActionRefused) as refused:
+    def refusal(self, who: ResourceRef | str, at: datetime) -> JoinRefused:
+        with pytest.raises(JoinRefused) as refused:
             self.kit.attendance.join_credential(T, self.lesson.id, who, now=at)
+        assert isinstance(refused.value, ActionRefused)
+        assert (refused.value.session_id, refused.value.participant) == (self.lesson.id, str(who))
         return refused.value
 
 

@@ -47,6 +47,7 @@ message::
     ├── ActionRefused (ValueError)              a policy rule said no (``rule``, ``allows_at``)
     │   ├── BookingRefused                      a booking rule said no
     │   ├── CancelRefused                       a notice rule refused a cancel
+    │   ├── JoinRefused                         a join rule kept a participant out of a room
     │   ├── RescheduleRefused                   a reschedule rule said no
     │   └── UsageLimitReached                   a subscription has no credit left in the period
     ├── CurrencyMismatch (ValueError)           two currencies in one sum or comparison
@@ -139,6 +140,7 @@ from sessionkit.errors._policies import (
     ActionRefused,
     CancelRefused,
     DuplicateReschedule,
+    JoinRefused,
     RescheduleNotFound,
     RescheduleRefused,
 )
@@ -167,6 +169,7 @@ __all__ = [
     "CancelRefused",
     "DuplicateReschedule",
     "RescheduleNotFound",
+    "JoinRefused",
     "RescheduleRefused",
     "CurrencyMismatch",
     "DuplicatePayment",

@@ -39,6 +39,31 @@ class CancelRefused(ActionRefused):
         self.booking_id = booking_id
 
 
+class JoinRefused(ActionRefused):
+    """A join rule kept a participant out of a session's room.
+
+    ``rule`` is ``"not_a_participant"`` (no confirmed booking, none of the
+    resources), ``"not_joinable"`` (the session's status has no open room;
+    ``allows_at`` is when the lifecycle's timer opens it, if one does),
+    ``"too_early"`` (``allows_at`` is when joining opens) or ``"ended"``.
+    ``session_id`` and ``participant`` (``"kind:id"``) name who was kept out
+    of what.
+    """
+
+    def __init__(
+        self,
+        rule: str,
+        reason: str,
+        *,
+        session_id: str,
+        participant: str,
+        allows_at: datetime | None = None,
+    ) -> None:
+        super().__init__(rule, reason, allows_at=allows_at)
+        self.session_id = session_id
+        self.participant = participant
+
+
 class RescheduleRefused(ActionRefused):
     """A reschedule request, or its answer, was refused by a rule.
 

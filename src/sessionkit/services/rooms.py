@@ -13,7 +13,7 @@ checks that a participant may enter the session's room now (booked, or one
 of its resources; a joinable status; inside the time the
 :class:`JoinRules` allow), ensures the room and returns the provider's
 credential, valid to the session's end plus a buffer, never longer than a
-bound. A refusal is an :class:`~sessionkit.errors.ActionRefused` naming the
+bound. A refusal is a :class:`~sessionkit.errors.JoinRefused` naming the
 rule and, where waiting helps, ``allows_at``.
 
 >>> from sessionkit.testing.rooms import FakeMeetingRooms
@@ -33,9 +33,9 @@ from typing import Final
 import attrs
 
 from sessionkit.errors import (
-    ActionRefused,
     ConcurrentModification,
     InvalidValue,
+    JoinRefused,
     MissingFact,
     WrongType,
 )
@@ -273,10 +273,16 @@ class RoomAccess:
         return session, own if role is None else role
 
     def _check(self, session: Session, who: ResourceRef, own: str | None, now: datetime) -> None:
-        """Raise the ``ActionRefused`` of the first rule that keeps ``who`` out now."""
+        """Raise the ``JoinRefused`` of the first rule that keeps ``who`` out now."""
         rules = self.rules
+
+        def refused(rule: str, reason: str, allows_at: datetime | None = None) -> JoinRefused:
+            return JoinRefused(
+                rule, reason, session_id=session.id, participant=str(who), allows_at=allows_at
+            )
+
         if own is None:
-            raise ActionRefused(
+            raise refused(
                 NOT_A_PARTICIPANT,
                 f"{who} has no confirmed booking in session {session.id!r} and is none of "
                 "its resources",
@@ -284,21 +290,19 @@ class RoomAccess:
         if session.status not in rules.joinable:
             machine = self._ctx.lifecycle(session.lifecycle)
             joinable = ", ".join(sorted(rules.joinable)) or "none"
-            raise ActionRefused(
+            raise refused(
                 NOT_JOINABLE,
                 f"session {session.id!r} is {session.status}; its room is joined in {joinable}",
-                allows_at=_joinable_at(machine, session, rules, now),
+                _joinable_at(machine, session, rules, now),
             )
         if rules.early is not None and now < session.start - rules.early:
-            raise ActionRefused(
+            raise refused(
                 TOO_EARLY,
                 f"session {session.id!r} is joined from {rules.early} before its start",
-                allows_at=session.start - rules.early,
+                session.start - rules.early,
             )
         if now >= session.end + rules.buffer:
-            raise ActionRefused(
-                ROOM_ENDED, f"session {session.id!r} ended at {session.end.isoformat()}"
-            )
+            raise refused(ROOM_ENDED, f"session {session.id!r} ended at {session.end.isoformat()}")
 
     @staticmethod
     def _role_of(tx: Tx, session: Session, who: ResourceRef) -> str | None:

@@ -101,6 +101,7 @@ ERROR_STATUS: dict[type[e.SessionKitError], int] = {
     e.ActionRefused: 409,
     e.BookingRefused: 409,
     e.RescheduleRefused: 409,
+    e.JoinRefused: 409,
     e.CancelRefused: 409,
     e.UsageLimitReached: 409,
     e.SessionConflict: 409,
