@@ -333,7 +333,10 @@ class AttendanceCommands:
         actor: str | None,
         now: datetime | None = None,
     ) -> bool:
-        """Remove the teacher's report for ``participant``; return whether there was one."""
+        """Remove the teacher's report for ``participant``; return whether there was one.
+
+        Raises ``SessionNotFound`` for a session the tenant does not have.
+        """
         check_tenant(tenant)
         check_id(session_id, "session_id")
         check_actor(actor)
@@ -342,6 +345,7 @@ class AttendanceCommands:
             repo = _overrides(tx.uow)
             found = repo.get_many(tenant, [override_id(session_id, who)])
             if not found:
+                tx.sessions.get(tenant, session_id)  # SessionNotFound for an unknown session
                 return False
             repo.delete(tenant, found[0].id, expected_version=found[0].version)
             return True

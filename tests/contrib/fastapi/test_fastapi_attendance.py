@@ -98,6 +98,8 @@ def test_attendance_is_derived_and_the_teachers_word_wins(client: TestClient) ->
     cleared = client.delete(f"{url}/student:bob", headers={"X-Actor": "tina"})
     assert cleared.json() == {"cleared": True}
     assert client.delete(f"{url}/student:bob").json() == {"cleared": False}
+    unknown = client.delete("/sessions/no-such-session/attendance/student:bob")
+    assert unknown.status_code == 404, unknown.text
     again = {a["participant"]: a for a in client.get(url).json()}
     assert again["student:bob"]["effective_status"] == "absent"
 
