@@ -276,10 +276,16 @@ class Context:
         return machine
 
     def facts_for(self, tx: Tx, sessions: Sequence[Session]) -> Mapping[str, Mapping[str, object]]:
-        """Ask the host for the facts timed conditions read (attendance, counts), by session id."""
+        """Return the facts timed conditions read (attendance, the host's), by session id.
+
+        Only sessions whose lifecycle may ask a condition or guard on the way
+        forward from their status (:attr:`~sessionkit.lifecycle.Lifecycle.fact_statuses`)
+        are asked about; the others need none, and get none.
+        """
         if self.facts is None or not sessions:
             return {}
-        return self.facts.facts_for(sessions, tx.uow)
+        asked = [s for s in sessions if s.status in self.lifecycle(s.lifecycle).fact_statuses]
+        return self.facts.facts_for(asked, tx.uow) if asked else {}
 
     def blocking_links(self, tx: Tx, sessions: Sequence[Session]) -> Mapping[str, str]:
         """Return ``{session_id: reason}`` for ``sessions`` with dependents: bookings, the host's.

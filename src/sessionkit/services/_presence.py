@@ -35,6 +35,7 @@ __all__ = [
     "attendance_records",
     "facts_from",
     "session_attendance",
+    "with_attendance",
 ]
 
 
@@ -146,3 +147,13 @@ class AttendanceFacts(FactProvider):
 def attendance_facts(also: FactProvider | None = None) -> AttendanceFacts:
     """Return the attended-facts provider to pass as ``SessionKit(facts=...)``."""
     return AttendanceFacts(also)
+
+
+def with_attendance(facts: FactProvider | None) -> AttendanceFacts:
+    """Return ``facts`` as a provider that also gives the stored attended facts.
+
+    An :class:`AttendanceFacts` is returned as it is (asking the store once,
+    not twice); anything else (the host's provider, or ``None``) is wrapped,
+    the host's facts winning over the stored ones.
+    """
+    return facts if isinstance(facts, AttendanceFacts) else AttendanceFacts(facts)

@@ -58,7 +58,7 @@ from sessionkit.ports import (
 )
 from sessionkit.services._context import Context, Tx
 from sessionkit.services._outcomes import session_outcomes
-from sessionkit.services._presence import AttendanceFacts, attendance_facts
+from sessionkit.services._presence import AttendanceFacts, attendance_facts, with_attendance
 from sessionkit.services.commands import store_status
 from sessionkit.services.rooms import JoinRules, RoomAccess
 
@@ -160,7 +160,7 @@ class AttendanceCommands:
         self._ctx = ctx
         self.policy = AttendancePolicy() if policy is None else policy
         """The thresholds, the join transition and the join rules this service applies."""
-        self._access = RoomAccess(ctx, rooms, self.policy.join, AttendanceFacts(ctx.facts))
+        self._access = RoomAccess(ctx, rooms, self.policy.join, with_attendance(ctx.facts))
 
     # -- presence --------------------------------------------------------------------
 
@@ -232,7 +232,7 @@ class AttendanceCommands:
             try:
                 changed, changes = machine.advance(session, tx.now, facts={})
             except MissingFact:
-                facts = AttendanceFacts(ctx.facts).facts_for([session], tx.uow)
+                facts = with_attendance(ctx.facts).facts_for([session], tx.uow)
                 changed, changes = machine.advance(session, tx.now, facts=facts.get(session.id))
             steps: list[StatusChanged] = list(changes)
             if machine.can(changed, name, now=tx.now):
