@@ -1,4 +1,4 @@
-"""Analytics: counts, rates, revenue, progress and client statistics, computed by the store.
+"""Analytics: counts, rates, revenue, progress, clients, attendance and usage, by the store.
 
 ``kit.analytics`` asks the store's :class:`~sessionkit.ports.AnalyticsReader`
 for a few aggregate rows per figure (one or two ``GROUP BY`` statements in
@@ -33,13 +33,22 @@ from sessionkit.model.analytics import (
     RevenueBy,
     RevenueRow,
 )
-from sessionkit.model.booking import SEAT_STATUSES
+from sessionkit.model.analytics_use import (
+    USAGE_DIMENSIONS,
+    AttendanceStats,
+    SubscriptionUse,
+    UsageBy,
+)
+from sessionkit.model.booking import CONFIRMED, SEAT_STATUSES, participant_ref
 from sessionkit.model.payment import CANCELLED, FAILED, OPEN_PAYMENT_STATUSES, PAID_STATUSES
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.reschedule import MOVED_STATUSES
+from sessionkit.model.session import ResourceRef
 from sessionkit.model.text import check_actor, check_tenant
 from sessionkit.ports import ANALYTICS, AnalyticsReader
+from sessionkit.services._analytics_use import attendance_stats, subscription_use
 from sessionkit.services._context import Context, Tx
+from sessionkit.services.attendance import AttendancePolicy
 from sessionkit.zones import check_instant
 
 __all__ = ["Analytics"]
@@ -92,18 +101,21 @@ def _scope(query: object, start_from: object, start_to: object) -> SessionQuery:
 
 
 class Analytics:
-    """Figures over one tenant's sessions, bookings, payments and reschedule requests.
+    """Figures over one tenant's sessions, bookings, payments, requests, attendance and usage.
 
     Each method reads in one unit of work (a consistent snapshot where the
     database gives one) and returns a frozen value with ``to_records()``.
     Sessions are picked by ``scope`` (a :class:`~sessionkit.model.query.SessionQuery`:
     its filters, not its order or paging) and ``start_from``/``start_to``
     (a window on the session start, put into the scope). ``actor`` is
-    accepted for the services' common shape and not recorded.
+    accepted for the services' common shape and not recorded. ``attendance``
+    is the kit's :class:`~sessionkit.services.attendance.AttendancePolicy`,
+    whose thresholds :meth:`attendance` applies as ``kit.attendance`` does.
     """
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, attendance: AttendancePolicy | None = None) -> None:
         self._ctx = ctx
+        self._thresholds = (AttendancePolicy() if attendance is None else attendance).thresholds
 
     def _reader(self, tx: Tx) -> AnalyticsReader:
         return tx.uow.repository(ANALYTICS)
@@ -299,6 +311,68 @@ class Analytics:
                 )
             )
         return ClientStats(tenant=tenant, rows=tuple(rows))
+
+    def attendance(
+        self,
+        tenant: str,
+        *,
+        by: CountBy | None = None,
+        scope: SessionQuery | None = None,
+        start_from: datetime | None = None,
+        start_to: datetime | None = None,
+        outcomes: Outcomes | None = None,
+        actor: str | None = None,  # see class docstring
+    ) -> AttendanceStats:
+        """Return attendance per group: records by effective status, attended minutes, no-shows.
+
+        A record is one participant of one session in scope: whoever has
+        presence, a teacher's override or a confirmed booking there. The
+        store sums each record's presence (one statement); the status and
+        minutes are the teacher's when given, else derived by the kit's
+        attendance thresholds. ``outcomes`` says which session statuses are
+        held (completed or no-show) for the no-show rate.
+        """
+        check_tenant(tenant)
+        check_actor(actor)
+        _check_by(by, COUNT_DIMENSIONS)
+        chosen = _scope(scope, start_from, start_to)
+        kinds = _outcomes(outcomes)
+        with self._ctx.transaction() as tx:
+            totals = self._reader(tx).attendance_totals(
+                tenant, chosen, by=by, booked_statuses=(CONFIRMED,)
+            )
+        return attendance_stats(tenant, by, totals, self._thresholds, kinds)
+
+    def usage(
+        self,
+        tenant: str,
+        *,
+        by: UsageBy = "subscription",
+        subscriber: ResourceRef | str | None = None,
+        now: datetime | None = None,
+        actor: str | None = None,  # see class docstring
+    ) -> SubscriptionUse:
+        """Return credits granted, used, returned and left per subscription, period or subscriber.
+
+        Over the tenant's subscriptions (``subscriber``'s only, when given)
+        and their usage ledger, counted per subscription and period by the
+        store (one statement). The periods granted are those begun by ``now``
+        (default: the clock) and any other with entries.
+        """
+        check_tenant(tenant)
+        check_actor(actor)
+        if by is None:
+            raise InvalidValue(
+                f"cannot group usage by None; choose one of {', '.join(USAGE_DIMENSIONS)}",
+                value=by,
+                expected=", ".join(USAGE_DIMENSIONS),
+            )
+        _check_by(by, USAGE_DIMENSIONS)
+        who = None if subscriber is None else str(participant_ref(subscriber))
+        with self._ctx.transaction(now) as tx:
+            at = tx.now
+            totals = self._reader(tx).usage_totals(tenant, subscriber=who)
+        return subscription_use(tenant, by, totals, at)
 
 
 @attrs.define
