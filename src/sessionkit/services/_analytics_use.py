@@ -124,28 +124,56 @@ def attendance_stats(
     return AttendanceStats(tenant=tenant, by=by, rows=rows)
 
 
+def _month(period: str) -> int:
+    """Return the period ``"YYYY-MM"`` as a count of months (to subtract and compare)."""
+    year, month = period.split("-")
+    return int(year) * _MONTHS + int(month) - 1
+
+
 def _months(first: str, last: str) -> list[str]:
     """Return the periods ``"YYYY-MM"`` from ``first`` to ``last``, both included."""
-    year, month = (int(part) for part in first.split("-"))
-    end = tuple(int(part) for part in last.split("-"))
-    found: list[str] = []
-    while (year, month) <= end:
-        found.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == _MONTHS else (year, month + 1)
-    return found
+    return [
+        f"{n // _MONTHS:04d}-{n % _MONTHS + 1:02d}" for n in range(_month(first), _month(last) + 1)
+    ]
 
 
-def begun(subscription: Subscription, now: datetime) -> list[str]:
-    """Return the periods of ``subscription`` that have begun by ``now`` (inside its window)."""
+Span = tuple[str, str] | None
+"""The first and the last period a subscription has begun (``None``: none yet)."""
+
+
+def begun_span(subscription: Subscription, now: datetime) -> Span:
+    """Return the first and last periods of ``subscription`` begun by ``now`` (in its window)."""
     if now < subscription.starts:
-        return []
+        return None
     if subscription.per == TOTAL:
-        return [TOTAL]
+        return (TOTAL, TOTAL)
     last = now if subscription.active_at(now) else subscription.ends
     assert last is not None  # not active after its start: it has ended
     if last == subscription.ends:
         last -= timedelta(microseconds=1)  # its last instant: ends is exclusive
-    return _months(subscription.period_of(subscription.starts), subscription.period_of(last))
+    return (subscription.period_of(subscription.starts), subscription.period_of(last))
+
+
+def _listed(span: Span) -> list[str]:
+    if span is None:
+        return []
+    return [TOTAL] if span[0] == TOTAL else _months(*span)
+
+
+def _count(span: Span) -> int:
+    if span is None:
+        return 0
+    return 1 if span[0] == TOTAL else _month(span[1]) - _month(span[0]) + 1
+
+
+def _within(period: str, span: Span) -> bool:
+    # Zero-padded "YYYY-MM" compare as text in time order; "total" only equals itself.
+    return span is not None and span[0] <= period <= span[1]
+
+
+def begun(subscription: Subscription, now: datetime) -> list[str]:
+    """Return the periods of ``subscription`` that have begun by ``now`` (inside its window)."""
+    return _listed(begun_span(subscription, now))
 
 
 def _terms(tenant: str, total: UsageTotal) -> Subscription:
@@ -162,48 +190,80 @@ def _terms(tenant: str, total: UsageTotal) -> Subscription:
     )
 
 
-def _period_rows(tenant: str, totals: list[UsageTotal], now: datetime) -> list[UsageRow]:
-    """Return a row per subscription and period granted, sorted by subscriber, id, period."""
-    by_subscription: dict[str, list[UsageTotal]] = {}
+class _Spans:
+    """The periods begun by one instant, worked out once per set of terms (start, end, zone)."""
+
+    def __init__(self, tenant: str, now: datetime) -> None:
+        self._tenant = tenant
+        self._now = now
+        self._known: dict[tuple[str, str, datetime, datetime | None], Span] = {}
+
+    def of(self, total: UsageTotal) -> Span:
+        key = (total.per, total.tz, total.starts, total.ends)
+        if key not in self._known:
+            self._known[key] = begun_span(_terms(self._tenant, total), self._now)
+        return self._known[key]
+
+
+def _by_subscription(totals: Iterable[UsageTotal]) -> dict[str, list[UsageTotal]]:
+    found: dict[str, list[UsageTotal]] = {}
     for total in totals:
-        by_subscription.setdefault(total.subscription_id, []).append(total)
+        found.setdefault(total.subscription_id, []).append(total)
+    return found
+
+
+def _period_rows(mine: list[UsageTotal], span: Span) -> list[UsageRow]:
+    """Return a row per period one subscription was granted, in order."""
+    first = mine[0]
+    counted = {t.period: t for t in mine if t.period is not None}
     rows: list[UsageRow] = []
-    for mine in by_subscription.values():
-        terms = _terms(tenant, mine[0])
-        counted = {t.period: t for t in mine if t.period is not None}
-        for period in sorted({*begun(terms, now), *counted}):
-            found = counted.get(period)
-            rows.append(
-                UsageRow(
-                    subscriber=str(terms.subscriber),
-                    subscription_id=terms.id,
-                    period=period,
-                    periods=1,
-                    granted=terms.credits,
-                    used=0 if found is None else found.used,
-                    reversed=0 if found is None else found.reversed,
-                )
+    for period in sorted({*_listed(span), *counted}):
+        found = counted.get(period)
+        rows.append(
+            UsageRow(
+                subscriber=first.subscriber,
+                subscription_id=first.subscription_id,
+                period=period,
+                periods=1,
+                granted=first.credits,
+                used=0 if found is None else found.used,
+                reversed=0 if found is None else found.reversed,
             )
-    rows.sort(key=lambda r: (r.subscriber, r.subscription_id or "", r.period or ""))
+        )
     return rows
 
 
-def _summed(rows: Iterable[UsageRow], *, per_subscription: bool) -> list[UsageRow]:
-    groups: dict[tuple[str, str | None], list[UsageRow]] = {}
+def _subscription_row(mine: list[UsageTotal], span: Span) -> UsageRow:
+    """Return one subscription's periods summed, without listing them."""
+    first = mine[0]
+    outside = {t.period for t in mine if t.period is not None and not _within(t.period, span)}
+    periods = _count(span) + len(outside)
+    return UsageRow(
+        subscriber=first.subscriber,
+        subscription_id=first.subscription_id,
+        period=None,
+        periods=periods,
+        granted=first.credits * periods,
+        used=sum(t.used for t in mine),
+        reversed=sum(t.reversed for t in mine),
+    )
+
+
+def _per_subscriber(rows: Iterable[UsageRow]) -> list[UsageRow]:
+    groups: dict[str, list[UsageRow]] = {}
     for row in rows:
-        key = (row.subscriber, row.subscription_id if per_subscription else None)
-        groups.setdefault(key, []).append(row)
+        groups.setdefault(row.subscriber, []).append(row)
     return [
         UsageRow(
             subscriber=subscriber,
-            subscription_id=sub_id,
+            subscription_id=None,
             period=None,
             periods=sum(r.periods for r in mine),
             granted=sum(r.granted for r in mine),
             used=sum(r.used for r in mine),
             reversed=sum(r.reversed for r in mine),
         )
-        for (subscriber, sub_id), mine in groups.items()
+        for subscriber, mine in groups.items()
     ]
 
 
@@ -213,30 +273,18 @@ def subscription_use(
     """Return subscription use per ``by`` from the ledger's totals, as of ``now``.
 
     A subscription's periods are those begun by ``now`` and any other with
-    entries; its row sums theirs, and a subscriber's row sums her
-    subscriptions'. A subscription with no period yet has a row of zeros.
+    entries; its row sums theirs (a subscription with none yet has a row of
+    zeros), and a subscriber's row sums her subscriptions'. Rows are sorted
+    by subscriber, subscription, period.
     """
-    found = list(totals)
-    periods = _period_rows(tenant, found, now)
+    spans = _Spans(tenant, now)
+    grouped = _by_subscription(totals)
+    rows: list[UsageRow]
     if by == "period":
-        rows = periods
+        rows = [r for mine in grouped.values() for r in _period_rows(mine, spans.of(mine[0]))]
     else:
-        known = {r.subscription_id for r in periods}
-        idle = [
-            UsageRow(
-                subscriber=t.subscriber,
-                subscription_id=t.subscription_id,
-                period=None,
-                periods=0,
-                granted=0,
-                used=0,
-                reversed=0,
-            )
-            for t in found
-            if t.subscription_id not in known
-        ]
-        rows = _summed(periods, per_subscription=True) + idle
+        rows = [_subscription_row(mine, spans.of(mine[0])) for mine in grouped.values()]
         if by == "participant":
-            rows = _summed(rows, per_subscription=False)
-        rows.sort(key=lambda r: (r.subscriber, r.subscription_id or ""))
+            rows = _per_subscriber(rows)
+    rows.sort(key=lambda r: (r.subscriber, r.subscription_id or "", r.period or ""))
     return SubscriptionUse(tenant=tenant, by=by, now=now, rows=tuple(rows))
