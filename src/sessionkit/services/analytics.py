@@ -9,9 +9,7 @@ counts as held, rescheduled, kept, on track) is in ``docs/analytics.md``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
-from decimal import Decimal
 
 import attrs
 
@@ -19,7 +17,6 @@ from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.analytics import (
     COUNT_DIMENSIONS,
     REVENUE_DIMENSIONS,
-    ClientMoney,
     ClientRow,
     ClientStats,
     CountBy,
@@ -31,7 +28,6 @@ from sessionkit.model.analytics import (
     Rates,
     Revenue,
     RevenueBy,
-    RevenueRow,
 )
 from sessionkit.model.analytics_use import (
     USAGE_DIMENSIONS,
@@ -40,21 +36,18 @@ from sessionkit.model.analytics_use import (
     UsageBy,
 )
 from sessionkit.model.booking import CONFIRMED, SEAT_STATUSES, participant_ref
-from sessionkit.model.payment import CANCELLED, FAILED, OPEN_PAYMENT_STATUSES, PAID_STATUSES
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.reschedule import MOVED_STATUSES
 from sessionkit.model.session import ResourceRef
 from sessionkit.model.text import check_actor, check_tenant
 from sessionkit.ports import ANALYTICS, AnalyticsReader
+from sessionkit.services._analytics_money import client_money, revenue_row
 from sessionkit.services._analytics_use import attendance_stats, subscription_use
 from sessionkit.services._context import Context, Tx
 from sessionkit.services.attendance import AttendancePolicy
 from sessionkit.zones import check_instant
 
 __all__ = ["Analytics"]
-
-_NOT_BOOKED = frozenset({FAILED, CANCELLED})
-"""Payments that never stood for a booking: declined, or released before any money came in."""
 
 
 def _sort_key(key: str | None) -> tuple[bool, str]:
@@ -216,7 +209,7 @@ class Analytics:
         for total in totals:
             grouped.setdefault((total.key, total.currency), []).append(total)
         rows = [
-            _revenue_row(key, currency, mine)
+            revenue_row(key, currency, mine)
             for (key, currency), mine in sorted(
                 grouped.items(), key=lambda item: (_sort_key(item[0][0]), item[0][1])
             )
@@ -305,7 +298,7 @@ class Analytics:
                     first_session=None if seen is None else seen.first_session,
                     last_session=None if seen is None else seen.last_session,
                     money=tuple(
-                        _client_money(currency, totals)
+                        client_money(currency, totals)
                         for currency, totals in sorted(money.get(client, {}).items())
                     ),
                 )
@@ -373,57 +366,3 @@ class Analytics:
             at = tx.now
             totals = self._reader(tx).usage_totals(tenant, subscriber=who)
         return subscription_use(tenant, by, totals, at)
-
-
-@attrs.define
-class _Money:
-    """One group's figures, summed in one pass over its rows (one per payment status)."""
-
-    payments: int = 0
-    booked: Decimal = Decimal(0)
-    paid: Decimal = Decimal(0)
-    back: Decimal = Decimal(0)
-    refunded: Decimal = Decimal(0)
-    refund_due: Decimal = Decimal(0)
-    pending: Decimal = Decimal(0)
-
-    @classmethod
-    def of(cls, totals: Iterable[PaymentTotal]) -> _Money:
-        found = cls()
-        for t in totals:
-            found.payments += t.payments
-            found.refunded += t.refunded
-            found.refund_due += t.refund_due
-            if t.status not in _NOT_BOOKED:
-                found.booked += t.amount
-            if t.status in PAID_STATUSES:
-                found.paid += t.amount
-                found.back += t.refunded + t.refund_due
-            elif t.status in OPEN_PAYMENT_STATUSES:
-                found.pending += t.amount
-        return found
-
-
-def _revenue_row(key: str | None, currency: str, totals: list[PaymentTotal]) -> RevenueRow:
-    money = _Money.of(totals)
-    return RevenueRow(
-        key=key,
-        currency=currency,
-        payments=money.payments,
-        booked=money.booked,
-        paid=money.paid,
-        refunded=money.refunded,
-        refund_due=money.refund_due,
-        kept=money.paid - money.back,
-        pending=money.pending,
-    )
-
-
-def _client_money(currency: str, totals: list[PaymentTotal]) -> ClientMoney:
-    money = _Money.of(totals)
-    return ClientMoney(
-        currency=currency,
-        paid=money.paid - money.back,
-        pending=money.pending,
-        refunded=money.refunded,
-    )
