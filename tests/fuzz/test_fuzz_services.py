@@ -1053,6 +1053,28 @@ COMMANDS: dict[str, tuple[Call, Args]] = {
             actor=actor(),
         ),
     ),
+    "analytics.attendance": (
+        lambda s, a: s.kit.analytics.attendance(**{**a, "scope": built_query(a["scope"])}),
+        lambda s: args(
+            tenant=tenant(),
+            by=dimension("participant"),
+            scope=query(),
+            start_from=optional_instant(),
+            start_to=optional_instant(),
+            outcomes=sometimes(None, hostile.wrong_types()),
+        ),
+    ),
+    "analytics.usage": (
+        lambda s, a: s.kit.analytics.usage(**a),
+        lambda s: args(
+            tenant=tenant(),
+            by=dimension("period"),
+            subscriber=sometimes(
+                None, st.just("student:ana"), hostile.text(), hostile.wrong_types()
+            ),
+            now=optional_instant(),
+        ),
+    ),
     "approve_reschedules": (
         lambda s, a: s.kit.approve_reschedules(**a),
         lambda s: args(

@@ -168,7 +168,7 @@ class SessionKit:
         """Book and pay, apply provider events, refunds, manual payments, payment reads."""
         self.reschedules = RescheduleCommands(self.context)
         """Request, approve, decline, withdraw reschedules; auto-approval; what a role may do."""
-        self.analytics = Analytics(self.context)
+        self.analytics = Analytics(self.context, attendance)
         """Counts, rates, revenue, progress and client statistics, computed by the store."""
         self.usage = UsageCommands(self.context)
         """Subscriptions, balances, credits counted once per session, corrections, makeups."""
