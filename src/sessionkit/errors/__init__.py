@@ -51,6 +51,7 @@ message::
     │   └── UsageLimitReached                   a subscription has no credit left in the period
     ├── CurrencyMismatch (ValueError)           two currencies in one sum or comparison
     ├── RefundExceedsPayment (ValueError)       a refund above what is left of the payment
+    ├── RefundKeyReused (ValueError)            a refund's key replayed for another payment or sum
     ├── PaymentDeclined (ValueError)            the provider declined; the seats were released
     ├── PaymentRequired (ValueError)            a booking confirmed before its payment succeeded
     ├── PaymentGatewayError (ConnectionError)   the provider failed; safe to retry
@@ -73,6 +74,7 @@ message::
     │   ├── LifecycleNotApplicable              the lifecycle drives another kind of value
     │   └── UnknownLifecycle (LookupError)      no preset by that name
     ├── MissingFact (LookupError)               a timer's condition needs a fact not given
+    ├── RoleNotGranted (PermissionError)        a caller acting in a role the host did not grant
 """
 
 from __future__ import annotations
@@ -133,6 +135,7 @@ from sessionkit.errors._money import (
     PaymentNotFound,
     PaymentRequired,
     RefundExceedsPayment,
+    RefundKeyReused,
     UnknownCurrency,
 )
 from sessionkit.errors._policies import (
@@ -141,6 +144,7 @@ from sessionkit.errors._policies import (
     DuplicateReschedule,
     RescheduleNotFound,
     RescheduleRefused,
+    RoleNotGranted,
 )
 from sessionkit.errors._storage import (
     ConcurrentModification,
@@ -168,6 +172,7 @@ __all__ = [
     "DuplicateReschedule",
     "RescheduleNotFound",
     "RescheduleRefused",
+    "RoleNotGranted",
     "CurrencyMismatch",
     "DuplicatePayment",
     "PaymentDeclined",
@@ -175,6 +180,7 @@ __all__ = [
     "PaymentNotFound",
     "PaymentRequired",
     "RefundExceedsPayment",
+    "RefundKeyReused",
     "UnknownCurrency",
     "AlreadyBooked",
     "BookingNotFound",
