@@ -11,7 +11,12 @@ database (``postgresql+psycopg://user@host/db``, or ``memory``). On start-up the
 schema is migrated and the tutors' weekly slots are published (or topped up).
 
 The caller is the ``X-Actor`` header: this example has no authentication, and
-one tenant. A real host derives the :class:`Caller` from its own login.
+one tenant. A real host derives the :class:`Caller` from its own login. The
+roles the caller may act in are the example's (fake) login's to grant, never
+the request's to claim: a tutor (``X-Actor: tina`` or ``omar``) acts as
+``tutor`` and ``provider`` (a provider's cancel refunds in full), anyone else
+as a ``student``, and no one as ``host`` or ``admin``. A role not granted is a
+403 ``RoleNotGranted`` problem.
 
 Slots are paid: a student books with ``POST /v1/sessions/{id}/paid-bookings``
 at the tutor's hourly rate, the seat is held for 15 minutes, and the payment
@@ -81,11 +86,23 @@ def the_kit(request: Request) -> SessionKit:
     return kit
 
 
+TUTORS = frozenset(offer.tutor.id for offer in OFFERS)
+"""The actors the fake login knows as tutors; every other named actor is a student."""
+TUTOR_ROLES = frozenset({"tutor", "provider"})
+STUDENT_ROLES = frozenset({"student"})
+
+
 def the_caller(
     x_actor: Annotated[str | None, Header(description="Who is acting (no auth here)")] = None,
 ) -> Caller:
-    """The dependency the router asks who is calling: the one tenant, the X-Actor header."""
-    return Caller(TENANT, actor=x_actor)
+    """The dependency the router asks who is calling: the one tenant, the X-Actor header.
+
+    The fake login grants the roles: a real host reads them from its own
+    accounts. A caller without an actor acts in no role.
+    """
+    if x_actor is None:
+        return Caller(TENANT, roles=frozenset())
+    return Caller(TENANT, actor=x_actor, roles=TUTOR_ROLES if x_actor in TUTORS else STUDENT_ROLES)
 
 
 def the_provider() -> Caller:

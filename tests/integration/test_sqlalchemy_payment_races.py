@@ -4,6 +4,9 @@
   ``kit.payments.apply`` (a provider retrying a webhook while the first
   delivery is still running): exactly one ``"applied"``, every other
   ``"duplicate"``, the booking confirmed once, one ``BookingConfirmed``.
+- 4 retries of one goodwill refund at once, under one idempotency key (a
+  client retrying while its first request still runs): every one answers the
+  payment, and 10 EUR is refunded once, by sessionkit and by the provider.
 - 8 goodwill refunds of 10 EUR on a 60 EUR payment at once (admins clicking
   at once): each succeeds or raises ``RefundExceedsPayment`` or
   ``ConcurrentModification``; at most 60 EUR is ever refunded, and once the
@@ -122,11 +125,13 @@ def _run(work: Callable[[int], str], n: int) -> str:
         return f"error: {exc!r}"
 
 
-def _race(work: Callable[[int], str], engine: Engine, *, processes: bool) -> list[str]:
-    """Run ``work(n)`` for ``n`` in ``range(WRITERS)`` released together; return the outcomes."""
+def _race(
+    work: Callable[[int], str], engine: Engine, *, processes: bool, writers: int = WRITERS
+) -> list[str]:
+    """Run ``work(n)`` for ``n`` in ``range(writers)`` released together; return the outcomes."""
     if processes:
         context = multiprocessing.get_context("fork")
-        start = context.Barrier(WRITERS)
+        start = context.Barrier(writers)
         results = context.Queue()
 
         def child(n: int) -> None:
@@ -134,22 +139,22 @@ def _race(work: Callable[[int], str], engine: Engine, *, processes: bool) -> lis
             start.wait(timeout=60)
             results.put((n, _run(work, n)))
 
-        workers = [context.Process(target=child, args=(n,)) for n in range(WRITERS)]
+        workers = [context.Process(target=child, args=(n,)) for n in range(writers)]
         for worker in workers:
             worker.start()
         found = dict(results.get(timeout=120) for _ in workers)
         for worker in workers:
             worker.join(timeout=60)
             assert worker.exitcode == 0
-        return [found[n] for n in range(WRITERS)]
-    barrier = threading.Barrier(WRITERS)
-    outcomes = [""] * WRITERS
+        return [found[n] for n in range(writers)]
+    barrier = threading.Barrier(writers)
+    outcomes = [""] * writers
 
     def run(n: int) -> None:
         barrier.wait(timeout=60)
         outcomes[n] = _run(work, n)
 
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(WRITERS)]
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(writers)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -227,3 +232,22 @@ def test_refunds_clicked_at_once_never_give_back_more_than_was_paid(
             mine = after.gateway_key("refund")
             keys = {k for op, k in shop.gateway.calls if op == "refund" and k.startswith(mine)}
             assert len(keys) == after.refunds  # each refund call under a key of its own
+
+
+def test_retries_of_one_keyed_refund_at_once_refund_once(
+    race_engine: Engine, tmp_path: Path
+) -> None:
+    shop = Shop(race_engine, tmp_path / "events.txt")
+    for round_ in range(ROUNDS):
+        payment = shop.paid_booking(round_)
+
+        def retry(_n: int, payment_id: str = payment.id, key: str = f"refund-{round_}") -> str:
+            after = shop.kit.payments.refund(T, payment_id, TEN, actor="admin", idempotency_key=key)
+            return f"{after.refunded + after.refund_due}"
+
+        outcomes = _race(retry, race_engine, processes=False, writers=4)
+        assert outcomes == ["10.00"] * 4, outcomes
+        shop.kit.run_payment_calls()  # what a writer's provider call left due, if anything
+        after = shop.kit.payments.get(T, payment.id)
+        assert (after.refunded, after.refund_due, after.refunds) == (Decimal(10), Decimal(0), 1)
+        assert shop.gateway.intents[payment.intent_ref or ""].refunded == Decimal(10)

@@ -52,6 +52,7 @@ message::
     │   └── UsageLimitReached                   a subscription has no credit left in the period
     ├── CurrencyMismatch (ValueError)           two currencies in one sum or comparison
     ├── RefundExceedsPayment (ValueError)       a refund above what is left of the payment
+    ├── RefundKeyReused (ValueError)            a refund's key replayed for another payment or sum
     ├── PaymentDeclined (ValueError)            the provider declined; the seats were released
     ├── PaymentRequired (ValueError)            a booking confirmed before its payment succeeded
     ├── PaymentGatewayError (ConnectionError)   the provider failed; safe to retry
@@ -74,6 +75,7 @@ message::
     │   ├── LifecycleNotApplicable              the lifecycle drives another kind of value
     │   └── UnknownLifecycle (LookupError)      no preset by that name
     ├── MissingFact (LookupError)               a timer's condition needs a fact not given
+    ├── RoleNotGranted (PermissionError)        a caller acting in a role the host did not grant
 """
 
 from __future__ import annotations
@@ -134,6 +136,7 @@ from sessionkit.errors._money import (
     PaymentNotFound,
     PaymentRequired,
     RefundExceedsPayment,
+    RefundKeyReused,
     UnknownCurrency,
 )
 from sessionkit.errors._policies import (
@@ -143,6 +146,7 @@ from sessionkit.errors._policies import (
     JoinRefused,
     RescheduleNotFound,
     RescheduleRefused,
+    RoleNotGranted,
 )
 from sessionkit.errors._storage import (
     ConcurrentModification,
@@ -171,6 +175,7 @@ __all__ = [
     "RescheduleNotFound",
     "JoinRefused",
     "RescheduleRefused",
+    "RoleNotGranted",
     "CurrencyMismatch",
     "DuplicatePayment",
     "PaymentDeclined",
@@ -178,6 +183,7 @@ __all__ = [
     "PaymentNotFound",
     "PaymentRequired",
     "RefundExceedsPayment",
+    "RefundKeyReused",
     "UnknownCurrency",
     "AlreadyBooked",
     "BookingNotFound",

@@ -1,10 +1,11 @@
-"""Errors of policies: an action a rule refused, and the reschedule requests' own."""
+"""Errors of policies: actions a rule refused, reschedule requests' own, roles not granted."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sessionkit.errors._base import SessionKitError
+from sessionkit.errors._base import SessionKitError, shown
 from sessionkit.errors._storage import Duplicate, NotFound
 
 
@@ -101,3 +102,20 @@ class DuplicateReschedule(Duplicate):
     ``key`` is ``"id"`` or ``"pending"`` (at most one pending request per
     session, held by the database).
     """
+
+
+class RoleNotGranted(SessionKitError, PermissionError):
+    """The caller asked to act in a role the host did not grant it.
+
+    The notice, refund and reschedule policies judge a command by the role it
+    is made in; a role a client names is only believed when the host granted
+    it. ``role`` is the role asked for, ``granted`` the roles the caller holds
+    (sorted). Nothing was read or written.
+    """
+
+    def __init__(self, role: str, *, granted: Iterable[str]) -> None:
+        held = tuple(sorted(granted))
+        may = ", ".join(shown(r) for r in held) if held else "no role"
+        super().__init__(f"the caller may not act as {shown(role)}; it was granted {may}")
+        self.role = role
+        self.granted = held

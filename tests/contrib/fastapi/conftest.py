@@ -1,6 +1,7 @@
 """An app around ``sessionkit_router`` on the in-memory store, driven through httpx.
 
-The caller's tenant and actor come from the ``X-Tenant`` / ``X-Actor`` headers
+The caller's tenant, actor and granted roles come from the ``X-Tenant`` /
+``X-Actor`` / ``X-Roles`` (comma-separated; absent: the default roles) headers
 (the host's dependency; the router never reads headers itself).
 """
 
@@ -18,7 +19,7 @@ pytest.importorskip("fastapi")
 from fastapi import FastAPI, Header
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.contrib.fastapi import Caller, sessionkit_router
+from sessionkit.contrib.fastapi import DEFAULT_ROLES, Caller, sessionkit_router
 from sessionkit.model.money import Money
 from sessionkit.policies import BookingRules, Rate
 from sessionkit.ports import UnitOfWorkFactory
@@ -40,8 +41,10 @@ HOURLY = Rate(Money.of(40, "EUR"))
 def caller(
     x_tenant: Annotated[str, Header()] = "acme",
     x_actor: Annotated[str | None, Header()] = None,
+    x_roles: Annotated[str | None, Header()] = None,
 ) -> Caller:
-    return Caller(x_tenant, actor=x_actor)
+    roles = DEFAULT_ROLES if x_roles is None else {r for r in x_roles.split(",") if r}
+    return Caller(x_tenant, actor=x_actor, roles=roles)
 
 
 def make_app(kit: Callable[[], SessionKit]) -> FastAPI:

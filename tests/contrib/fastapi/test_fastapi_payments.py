@@ -214,9 +214,10 @@ def test_the_acting_role_is_what_the_notice_policy_judges(
     client = client_for(kit)
     url = f"/v1/sessions/{slot(client, hours=30)}/{route}"
     asked = {"participant": "student:ann", "role": "student"}
-    refused = client.post(url, json=asked, headers=ANN)
+    refused = client.post(url, json=asked, headers={**ANN, "X-Roles": "student"})
     assert problem(refused, 409, "BookingRefused")["rule"] == "notice"
-    for_her = client.post(url, json={**asked, "acting_role": "host"}, headers={"X-Actor": "desk"})
+    desk = {"X-Actor": "desk", "X-Roles": "host"}
+    for_her = client.post(url, json={**asked, "acting_role": "host"}, headers=desk)
     assert for_her.status_code == 201, for_her.text
 
 
@@ -252,7 +253,9 @@ def test_cancelling_refunds_by_the_policy_for_the_acting_role(
     checkout = paid(client, gateway, session_id)
     booking_id = checkout["booking"]["id"]
     done = client.post(
-        f"/v1/bookings/{booking_id}/cancel-and-refund", json={"role": role, "reason": "ill"}
+        f"/v1/bookings/{booking_id}/cancel-and-refund",
+        json={"role": role, "reason": "ill"},
+        headers={"X-Roles": role},
     )
     assert done.status_code == 200, done.text
     body = done.json()
@@ -289,6 +292,35 @@ def test_a_goodwill_refund_gives_part_back_and_never_more_than_is_left(
         paid_client.post(url, json={"amount": 1, "currency": "EUR"}), 422, "RequestValidationError"
     )
     assert paid_client.get(f"/v1/payments/{payment_id}").json()["refunded"] == "10.00"
+
+
+def test_a_goodwill_refund_retried_with_its_idempotency_key_refunds_once(
+    paid_client: TestClient, gateway: FakeGateway
+) -> None:
+    payment_id = paid(paid_client, gateway, slot(paid_client))["payment"]["id"]
+    url = f"/v1/payments/{payment_id}/refunds"
+    ten = {"amount": "10.00", "currency": "EUR"}
+    first = paid_client.post(url, json=ten, headers={"Idempotency-Key": "goodwill-1"})
+    assert first.status_code == 200, first.text
+    again = paid_client.post(url, json=ten, headers={"Idempotency-Key": "goodwill-1"})
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json()
+    assert (again.json()["refunded"], again.json()["refundable"]) == ("10.00", "30.00")
+    assert gateway.intents[first.json()["intent_ref"]].refunded == Decimal(10)
+
+    other = {"amount": "15.00", "currency": "EUR"}
+    reused = paid_client.post(url, json=other, headers={"Idempotency-Key": "goodwill-1"})
+    body = problem(reused, 422, "RefundKeyReused")
+    assert (body["key"], body["amount"], body["first_amount"]) == (
+        "goodwill-1",
+        "15.00 EUR",
+        "10.00 EUR",
+    )
+    assert (body["payment_id"], body["first_payment_id"]) == (payment_id, payment_id)
+    fresh = paid_client.post(url, json=ten, headers={"Idempotency-Key": "goodwill-2"})
+    assert fresh.json()["refunded"] == "20.00"  # another key is another refund
+    unkeyed = [paid_client.post(url, json=ten).json()["refunded"] for _ in range(2)]
+    assert unkeyed == ["30.00", "40.00"]  # without a key, each request refunds
 
 
 # -- reads ----------------------------------------------------------------------------

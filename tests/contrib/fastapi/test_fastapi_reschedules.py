@@ -16,8 +16,8 @@ from .conftest import RULES, ClientFor
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 PROBLEM = "application/problem+json"
-STUDENT = {"X-Actor": "ann"}
-TEACHER = {"X-Actor": "tina"}
+STUDENT = {"X-Actor": "ann", "X-Roles": "student"}
+TEACHER = {"X-Actor": "tina", "X-Roles": "teacher"}
 REASON = "I have an exam that morning"
 
 
@@ -90,7 +90,9 @@ def test_one_pending_request_per_session_says_when_it_is_answered(client: TestCl
     assert body["request_id"] == first["id"]
     assert datetime.fromisoformat(body["allows_at"]) == NOW + timedelta(hours=24)
 
-    options = client.get(f"/v1/sessions/{session_id}/options", params={"role": "student"}).json()
+    options = client.get(
+        f"/v1/sessions/{session_id}/options", params={"role": "student"}, headers=STUDENT
+    ).json()
     assert options["pending"]["id"] == first["id"]
     assert options["reschedule"]["rule"] == "one_pending"
     assert options["reschedule_until"] is None
@@ -130,7 +132,9 @@ def test_bad_requests_are_problems(client: TestClient) -> None:
     past = ask(client, session_id, proposed_start=iso(0.25))
     refusal(past, "min_lead")
     anonymous = client.post(
-        f"/v1/sessions/{session_id}/reschedules", json={"role": "student", "reason": REASON}
+        f"/v1/sessions/{session_id}/reschedules",
+        json={"role": "student", "reason": REASON},
+        headers={"X-Roles": "student"},
     )
     assert anonymous.status_code == 422
     assert anonymous.json()["error"] == "InvalidValue"
@@ -155,10 +159,14 @@ def test_a_notice_rule_refuses_and_the_options_say_until_when(
     body = refusal(ask(client, near), "notice")
     assert body["allows_at"] is None  # notice only shrinks: waiting never allows it
 
-    options = client.get(f"/v1/sessions/{far}/options", params={"role": "student"}).json()
+    options = client.get(
+        f"/v1/sessions/{far}/options", params={"role": "student"}, headers=STUDENT
+    ).json()
     assert options["reschedule"] is None
     assert options["reschedule_until"] == iso(96 - 48)
     assert (options["refund_percent"], options["cancel"]) == ("100", None)
     assert options["cancel_tiers"] == [{"percent": "100", "until": iso(96), "fee": None}]
-    host = client.get(f"/v1/sessions/{near}/options", params={"role": "host"}).json()
+    host = client.get(
+        f"/v1/sessions/{near}/options", params={"role": "host"}, headers={"X-Roles": "host"}
+    ).json()
     assert (host["reschedule"], host["reschedule_until"]) == (None, None)

@@ -68,7 +68,7 @@ def test_the_marketplace_api_books_a_tutors_slot() -> None:
             DEMO_NOW + timedelta(minutes=15)
         ).isoformat().replace("+00:00", "Z")
 
-        full = client.post(url, json={"participant": "student:bob"}, headers={"X-Actor": "bob"})
+        full = client.post(url, json={"participant": "student:bob", "role": "student"}, headers=BOB)
         assert full.status_code == 409
         assert full.json()["error"] == "CapacityExceeded"
 
@@ -81,7 +81,9 @@ def test_the_four_week_horizon_says_when_a_slot_opens() -> None:
         start = datetime.fromisoformat(last["start"])
         assert start - DEMO_NOW > timedelta(weeks=4)  # published a month ahead
         refused = client.post(
-            f"/v1/sessions/{last['id']}/bookings", json={"participant": "student:ann"}, headers=ANN
+            f"/v1/sessions/{last['id']}/bookings",
+            json={"participant": "student:ann", "role": "student"},
+            headers=ANN,
         )
         body = refused.json()
         assert (refused.status_code, body["error"], body["rule"]) == (
@@ -125,7 +127,7 @@ def test_a_student_pays_cancels_with_a_refund_and_the_slot_is_rescheduled() -> N
 
         cancelled = client.post(
             f"/v1/bookings/{booking_id}/cancel-and-refund",
-            json={"role": "participant", "reason": "found another tutor"},
+            json={"role": "student", "reason": "found another tutor"},
             headers=ANN,
         ).json()
         assert cancelled["booking"]["status"] == "CANCELLED"
@@ -175,7 +177,7 @@ def test_the_fake_provider_page_pays_an_intent() -> None:
         slot = first_slot(client, "omar-1to1")
         checkout = client.post(
             f"/v1/sessions/{slot['id']}/paid-bookings",
-            json={"participant": "student:ann"},
+            json={"participant": "student:ann", "role": "student"},
             headers=ANN,
         ).json()
         assert checkout["payment"]["amount"] == "30.00"  # Omar's hourly rate
@@ -183,3 +185,51 @@ def test_the_fake_provider_page_pays_an_intent() -> None:
         [applied] = client.post(f"/fake-provider/intents/{ref}/pay").json()
         assert (applied["outcome"], applied["payment"]["status"]) == ("applied", "PAID")
         assert client.post("/fake-provider/intents/nope/pay").status_code == 404
+
+
+def test_a_student_claiming_host_is_refused_and_changes_nothing() -> None:
+    with TestClient(create_app("memory", clock=ManualClock(DEMO_NOW))) as client:
+        slot = first_slot(client, "tina-1to1")
+        checkout = client.post(
+            f"/v1/sessions/{slot['id']}/paid-bookings",
+            json={"participant": "student:ann", "role": "student"},
+            headers=ANN,
+        ).json()
+        pays(client, checkout)
+        booking_id, payment_id = checkout["booking"]["id"], checkout["payment"]["id"]
+        before = client.get(f"/v1/payments/{payment_id}").json()
+        assert (before["status"], before["refunded"]) == ("PAID", "0.00")
+        booked = client.get(f"/v1/bookings/{booking_id}").json()
+        assert booked["status"] == "CONFIRMED"
+
+        claims = [
+            (f"/v1/bookings/{booking_id}/cancel-and-refund", {"role": "host"}),
+            (f"/v1/bookings/{booking_id}/cancel", {"role": "provider"}),
+            (
+                f"/v1/sessions/{first_slot(client, 'omar-1to1')['id']}/paid-bookings",
+                {"participant": "student:ann", "role": "student", "acting_role": "host"},
+            ),
+            (
+                f"/v1/sessions/{slot['id']}/reschedules",
+                {"role": "tutor", "reason": "the tutor asks, says the student"},
+            ),
+        ]
+        for url, body in claims:
+            refused = client.post(url, json=body, headers=ANN)
+            assert refused.status_code == 403, (url, refused.text)
+            assert refused.headers["content-type"] == "application/problem+json"
+            problem = refused.json()
+            assert (problem["error"], problem["granted"]) == ("RoleNotGranted", ["student"])
+            assert problem["role"] in {"host", "provider", "tutor"}
+
+        assert client.get(f"/v1/bookings/{booking_id}").json() == booked
+        assert client.get(f"/v1/payments/{payment_id}").json() == before
+        gateway: FakeGateway = client.app.state.gateway  # type: ignore[attr-defined]
+        assert [op for op, _ in gateway.calls if op == "refund"] == []
+        mine = client.get("/v1/participants/student:ann/bookings").json()["items"]
+        assert [b["id"] for b in mine] == [booking_id]  # the host's booking was not made
+        assert client.get(f"/v1/sessions/{slot['id']}/reschedules").json() == []
+        tutor = client.post(  # the tutor, granted "provider" by the login, refunds in full
+            f"/v1/bookings/{booking_id}/cancel-and-refund", json={"role": "provider"}, headers=TINA
+        )
+        assert tutor.json()["payment"]["status"] == "REFUNDED"

@@ -7,7 +7,10 @@
 
     app = FastAPI()
     app.include_router(
-        sessionkit_router(kit=lambda: my_kit, caller=lambda: Caller("acme", actor="u1")),
+        sessionkit_router(
+            kit=lambda: my_kit,
+            caller=lambda: Caller("acme", actor="u1", roles={"student"}),
+        ),
         prefix="/v1",
     )
 
@@ -36,9 +39,10 @@ from sessionkit.contrib.fastapi.problems import (
     status_of,
     validation_problem,
 )
-from sessionkit.contrib.fastapi.router import Caller, key_id, sessionkit_router
+from sessionkit.contrib.fastapi.router import DEFAULT_ROLES, Caller, key_id, sessionkit_router
 
 __all__ = [
+    "DEFAULT_ROLES",
     "Caller",
     "sessionkit_router",
     "key_id",

@@ -9,7 +9,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from sessionkit.contrib.fastapi import schemas as s
-from sessionkit.contrib.fastapi._common import READ, WRITE, Caller, IdempotencyKey, instant
+from sessionkit.contrib.fastapi._common import (
+    ACTING,
+    READ,
+    WRITE,
+    Caller,
+    IdempotencyKey,
+    acting_role,
+    instant,
+)
 from sessionkit.contrib.fastapi.paging import keyset_page, read_start_cursor
 from sessionkit.contrib.fastapi.problems import problem_responses
 from sessionkit.services import SessionKit
@@ -37,7 +45,7 @@ def add_booking_routes(
         status_code=201,
         response_model=s.BookingOut,
         tags=[*base_tags, "bookings"],
-        responses=problem_responses(402, *WRITE),
+        responses=problem_responses(402, *ACTING),
         summary="Book seats of a session",
     )
     def book(
@@ -54,7 +62,7 @@ def add_booking_routes(
             actor=who.actor,
             seats=body.seats,
             role=body.role,
-            acting_role=body.acting_role,
+            acting_role=acting_role(who, body.judged_role),
             confirm=body.confirm,
             waitlist=body.waitlist,
             hold_for=None if body.hold_minutes is None else timedelta(minutes=body.hold_minutes),
@@ -103,15 +111,16 @@ def add_booking_routes(
         "/bookings/{booking_id}/cancel",
         response_model=s.BookingOut,
         tags=[*base_tags, "bookings"],
-        responses=problem_responses(*WRITE),
+        responses=problem_responses(*ACTING),
         summary="Cancel a booking; its seats go to the waitlist",
     )
     def cancel_booking(
         app: Kit, who: Who, booking_id: str, body: s.BookingCancel | None = None
     ) -> s.BookingOut:
         given = body or s.BookingCancel()
+        role = acting_role(who, given.role)
         done = app.bookings.cancel(
-            who.tenant, booking_id, actor=who.actor, role=given.role, reason=given.reason
+            who.tenant, booking_id, actor=who.actor, role=role, reason=given.reason
         )
         return s.booking_out(done)
 

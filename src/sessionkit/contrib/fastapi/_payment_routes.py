@@ -15,7 +15,15 @@ from fastapi import APIRouter, Depends, Query
 
 from sessionkit.contrib.fastapi import payment_schemas as ps
 from sessionkit.contrib.fastapi import schemas as s
-from sessionkit.contrib.fastapi._common import READ, WRITE, Caller, IdempotencyKey, instant
+from sessionkit.contrib.fastapi._common import (
+    ACTING,
+    READ,
+    WRITE,
+    Caller,
+    IdempotencyKey,
+    acting_role,
+    instant,
+)
 from sessionkit.contrib.fastapi.paging import keyset_page, read_start_cursor
 from sessionkit.contrib.fastapi.problems import problem_responses
 from sessionkit.model.query import MAX_LIMIT
@@ -48,7 +56,7 @@ def add_payment_routes(
         status_code=201,
         response_model=ps.CheckoutOut,
         tags=[*base_tags, "payments"],
-        responses=problem_responses(*PAYING),
+        responses=problem_responses(403, *PAYING),
         summary="Book seats and open their payment at the session's price",
     )
     def book_paid(
@@ -65,7 +73,7 @@ def add_payment_routes(
             actor=who.actor,
             seats=body.seats,
             role=body.role,
-            acting_role=body.acting_role,
+            acting_role=acting_role(who, body.judged_role),
             hold_for=None if body.hold_minutes is None else timedelta(minutes=body.hold_minutes),
             waitlist=body.waitlist,
             idempotency_key=idempotency_key,
@@ -89,15 +97,16 @@ def add_payment_routes(
         "/bookings/{booking_id}/cancel-and-refund",
         response_model=ps.CancelledPaidOut,
         tags=[*base_tags, "payments"],
-        responses=problem_responses(*WRITE),
+        responses=problem_responses(*ACTING),
         summary="Cancel a booking as a role; its payment is refunded as the refund policy says",
     )
     def cancel_and_refund(
         app: Kit, who: Who, booking_id: str, body: s.BookingCancel | None = None
     ) -> ps.CancelledPaidOut:
         given = body or s.BookingCancel()
+        role = acting_role(who, given.role)
         payment = app.payments.cancel(
-            who.tenant, booking_id, actor=who.actor, role=given.role, reason=given.reason
+            who.tenant, booking_id, actor=who.actor, role=role, reason=given.reason
         )
         return ps.CancelledPaidOut(
             booking=s.booking_out(app.bookings.get(who.tenant, booking_id)),
@@ -185,11 +194,22 @@ def add_payment_routes(
         response_model=ps.PaymentOut,
         tags=[*base_tags, "payments"],
         responses=problem_responses(502, *WRITE),
-        summary="Give part or all of a paid payment back (a goodwill refund)",
+        summary="Give part or all of a paid payment back (a goodwill refund), once per key",
     )
-    def refund(app: Kit, who: Who, payment_id: str, body: ps.RefundCreate) -> ps.PaymentOut:
+    def refund(
+        app: Kit,
+        who: Who,
+        payment_id: str,
+        body: ps.RefundCreate,
+        idempotency_key: IdempotencyKey = None,
+    ) -> ps.PaymentOut:
         done = app.payments.refund(
-            who.tenant, payment_id, body.to_money(), actor=who.actor, reason=body.reason
+            who.tenant,
+            payment_id,
+            body.to_money(),
+            actor=who.actor,
+            reason=body.reason,
+            idempotency_key=idempotency_key,
         )
         return ps.payment_out(done)
 

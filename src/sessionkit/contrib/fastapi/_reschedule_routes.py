@@ -12,7 +12,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from sessionkit.contrib.fastapi import reschedule_schemas as rs
-from sessionkit.contrib.fastapi._common import READ, WRITE, Caller, actor_of
+from sessionkit.contrib.fastapi._common import (
+    ACTING,
+    READ,
+    READ_AS,
+    Caller,
+    acting_role,
+    actor_of,
+)
 from sessionkit.contrib.fastapi.problems import problem_responses
 from sessionkit.services import SessionKit
 
@@ -36,14 +43,14 @@ def add_reschedule_routes(
         status_code=201,
         response_model=rs.RescheduleOut,
         tags=[*base_tags, "reschedules"],
-        responses=problem_responses(*WRITE),
+        responses=problem_responses(*ACTING),
         summary="Ask to move a session; the other side answers by the deadline",
     )
     def request(app: Kit, who: Who, session_id: str, body: rs.RescheduleCreate) -> rs.RescheduleOut:
         made = app.reschedules.request(
             who.tenant,
             session_id,
-            role=body.role,
+            role=acting_role(who, body.role),
             actor=actor_of(who),
             reason=body.reason,
             proposed_start=body.proposed_start,
@@ -65,7 +72,7 @@ def add_reschedule_routes(
         "/sessions/{session_id}/options",
         response_model=rs.SessionOptionsOut,
         tags=[*base_tags, "reschedules"],
-        responses=problem_responses(*READ),
+        responses=problem_responses(*READ_AS),
         summary="What a role may do with a session now: reschedule until when, cancel for what",
     )
     def options(
@@ -74,7 +81,8 @@ def add_reschedule_routes(
         session_id: str,
         role: Annotated[str, Query(examples=["student"])],
     ) -> rs.SessionOptionsOut:
-        return rs.options_out(app.reschedules.options(who.tenant, session_id, role=role))
+        found = app.reschedules.options(who.tenant, session_id, role=acting_role(who, role))
+        return rs.options_out(found)
 
     @router.get(
         "/reschedules/{request_id}",
@@ -90,7 +98,7 @@ def add_reschedule_routes(
         "/reschedules/{request_id}/approve",
         response_model=rs.RescheduleOut,
         tags=[*base_tags, "reschedules"],
-        responses=problem_responses(*WRITE),
+        responses=problem_responses(*ACTING),
         summary="Approve a pending request and move its session (to start, or the proposed time)",
     )
     def approve(
@@ -99,7 +107,7 @@ def add_reschedule_routes(
         done = app.reschedules.approve(
             who.tenant,
             request_id,
-            role=body.role,
+            role=acting_role(who, body.role),
             actor=actor_of(who),
             start=body.start,
         )
@@ -109,14 +117,14 @@ def add_reschedule_routes(
         "/reschedules/{request_id}/decline",
         response_model=rs.RescheduleOut,
         tags=[*base_tags, "reschedules"],
-        responses=problem_responses(*WRITE),
+        responses=problem_responses(*ACTING),
         summary="Decline a pending request before its deadline",
     )
     def decline(app: Kit, who: Who, request_id: str, body: rs.RescheduleAnswer) -> rs.RescheduleOut:
         done = app.reschedules.decline(
             who.tenant,
             request_id,
-            role=body.role,
+            role=acting_role(who, body.role),
             actor=actor_of(who),
         )
         return rs.reschedule_out(done)
@@ -125,7 +133,7 @@ def add_reschedule_routes(
         "/reschedules/{request_id}/withdraw",
         response_model=rs.RescheduleOut,
         tags=[*base_tags, "reschedules"],
-        responses=problem_responses(*WRITE),
+        responses=problem_responses(*ACTING),
         summary="Withdraw one's own pending request before its deadline",
     )
     def withdraw(
@@ -134,7 +142,7 @@ def add_reschedule_routes(
         done = app.reschedules.withdraw(
             who.tenant,
             request_id,
-            role=body.role,
+            role=acting_role(who, body.role),
             actor=actor_of(who),
         )
         return rs.reschedule_out(done)

@@ -9,10 +9,12 @@ from fastapi import APIRouter, Depends, Query
 
 from sessionkit.contrib.fastapi import schemas as s
 from sessionkit.contrib.fastapi._common import (
+    ACTING,
     READ,
     WRITE,
     Caller,
     IdempotencyKey,
+    acting_role,
     instant,
     key_id,
 )
@@ -113,7 +115,7 @@ def add_session_routes(
         "/sessions/transitions",
         response_model=list[s.SessionOut],
         tags=[*base_tags, "sessions"],
-        responses=problem_responses(*WRITE),
+        responses=problem_responses(*ACTING),
         summary="Fire one transition on many sessions, all or nothing",
     )
     def fire_many(app: Kit, who: Who, body: s.BulkTransition) -> list[s.SessionOut]:
@@ -123,7 +125,7 @@ def add_session_routes(
             body.transition,
             actor=who.actor,
             reason=body.reason,
-            role=body.role,
+            role=acting_role(who, body.role),
         )
         return [s.session_out(x) for x in changed]
 
@@ -170,13 +172,14 @@ def add_session_routes(
         "/sessions/{session_id}/cancel",
         response_model=s.SessionOut,
         tags=[*base_tags, "sessions"],
-        responses=problem_responses(*WRITE),
+        responses=problem_responses(*ACTING),
         summary="Cancel a session",
     )
     def cancel_session(
         app: Kit, who: Who, session_id: str, body: s.SessionCancel | None = None
     ) -> s.SessionOut:
         given = body or s.SessionCancel()
+        acting_role(who, given.role)  # the lifecycle's guards judge it
         done = app.sessions.cancel(who.tenant, session_id, actor=who.actor, **given.model_dump())
         return s.session_out(done)
 
@@ -184,13 +187,14 @@ def add_session_routes(
         "/sessions/{session_id}/transitions/{transition}",
         response_model=s.SessionOut,
         tags=[*base_tags, "sessions"],
-        responses=problem_responses(*WRITE),
+        responses=problem_responses(*ACTING),
         summary="Fire a named transition of the session's lifecycle",
     )
     def fire(
         app: Kit, who: Who, session_id: str, transition: str, body: s.Transition | None = None
     ) -> s.SessionOut:
         given = body or s.Transition()
+        acting_role(who, given.role)  # the lifecycle's guards judge it
         done = app.sessions.fire(
             who.tenant, session_id, transition, actor=who.actor, **given.model_dump()
         )

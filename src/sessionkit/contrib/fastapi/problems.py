@@ -72,11 +72,14 @@ ERROR_STATUS: dict[type[e.SessionKitError], int] = {
     e.LimitExceeded: 422,
     e.ExpansionLimitExceeded: 422,
     e.IdempotencyKeyReused: 422,
+    e.RefundKeyReused: 422,  # as IdempotencyKeyReused: the same key with another request
     e.CurrencyMismatch: 422,
     e.RefundExceedsPayment: 422,
     e.UnknownLifecycle: 422,
     e.LifecycleNotApplicable: 422,
     e.MissingFact: 422,
+    # The host did not let the caller act so.
+    e.RoleNotGranted: 403,
     # Not there (another tenant's records look the same).
     e.NotFound: 404,
     e.SessionNotFound: 404,

@@ -2,7 +2,10 @@
 
 :func:`sessionkit_router` takes the host's dependencies (how to get the
 :class:`~sessionkit.services.SessionKit`, and who is calling: a
-:class:`Caller` with the tenant and the actor) and returns an ``APIRouter``.
+:class:`Caller` with the tenant, the actor and the roles the host granted it)
+and returns an ``APIRouter``. A route that acts in a role (the notice, refund
+and reschedule policies judge it) refuses a role the caller was not granted
+with a 403 ``RoleNotGranted`` problem.
 Provider webhooks (payment and presence events) take a ``webhook`` caller
 instead, where a host verifies the provider's signature.
 Every command is one call of a service, which is one unit of work: it has
@@ -24,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sessionkit.contrib.fastapi._attendance_routes import add_attendance_routes
 from sessionkit.contrib.fastapi._booking_routes import add_booking_routes
-from sessionkit.contrib.fastapi._common import Caller, key_id
+from sessionkit.contrib.fastapi._common import DEFAULT_ROLES, Caller, key_id
 from sessionkit.contrib.fastapi._payment_routes import add_payment_routes
 from sessionkit.contrib.fastapi._reschedule_routes import add_reschedule_routes
 from sessionkit.contrib.fastapi._session_routes import add_session_routes
@@ -38,7 +41,7 @@ from sessionkit.contrib.fastapi.problems import (
 from sessionkit.errors import SessionKitError
 from sessionkit.services import SessionKit
 
-__all__ = ["Caller", "key_id", "sessionkit_router"]
+__all__ = ["DEFAULT_ROLES", "Caller", "key_id", "sessionkit_router"]
 
 
 def _problem_route(type_base: str) -> type[APIRoute]:

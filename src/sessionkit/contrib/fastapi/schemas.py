@@ -276,6 +276,11 @@ class BookingCreate(_In):
     hold_minutes: int | None = Field(default=None, gt=0, le=MAX_MINUTES)
     metadata: dict[str, FieldValue] | None = None
 
+    @property
+    def judged_role(self) -> str:
+        """The role the notice policy judges the booking in: ``acting_role``, else ``role``."""
+        return self.role if self.acting_role is None else self.acting_role
+
 
 class BookingCancel(_In):
     """Who cancels a booking (``participant``, ``provider``, ``admin``) and why."""
