@@ -33,13 +33,13 @@ Processor = Callable[[Any], Any]
 class _Plan:
     """A table's positional ``INSERT`` for one column set and dialect, and its processors."""
 
-    __slots__ = ("getter", "processors", "sql")
+    __slots__ = ("getters", "processors", "sql")
 
     def __init__(
         self, sql: str, names: Sequence[str], processors: list[tuple[int, Processor, bool]]
     ) -> None:
         self.sql = sql
-        self.getter = itemgetter(*names)
+        self.getters = [itemgetter(name) for name in names]
         self.processors = processors
         """``(position, processor, by_distinct)``; ``by_distinct`` for instant columns."""
 
@@ -84,14 +84,13 @@ def insert_rows(db: OrmSession, table: Table, rows: Sequence[dict[str, Any]]) ->
         return
     connection = db.connection()
     names = tuple(rows[0])
-    plan = _plan(connection.dialect, table, names) if len(names) > 1 else None
+    plan = _plan(connection.dialect, table, names)
     if plan is None:
         connection.execute(insert(table), list(rows))
         return
-    tuples: list[tuple[Any, ...]] = list(map(plan.getter, rows))
-    if plan.processors:
-        columns: list[Sequence[Any]] = list(zip(*tuples, strict=True))
-        for position, process, by_distinct in plan.processors:
-            columns[position] = _converted(columns[position], process, by_distinct)
-        tuples = list(zip(*columns, strict=True))
+    # Column by column: one list per column and one tuple per row, no row-sized temporaries.
+    columns: list[list[Any]] = [list(map(get, rows)) for get in plan.getters]
+    for position, process, by_distinct in plan.processors:
+        columns[position] = _converted(columns[position], process, by_distinct)
+    tuples = list(zip(*columns, strict=True))
     connection.exec_driver_sql(plan.sql, tuples)
