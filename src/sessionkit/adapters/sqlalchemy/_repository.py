@@ -222,11 +222,12 @@ class SqlRepository(Generic[R]):
         db = self._unit.db()
         with savepoint(db, partial(self._refused, db, batch, False)):
             self._before_insert(db, batch)
-            insert_rows(db, self.table, [self.sql.values(r) for r in batch])
+            instants: dict[type, dict[Any, Any]] = {}  # converted once for all the tables
+            insert_rows(db, self.table, [self.sql.values(r) for r in batch], instants)
             for child in self.sql.children:
                 rows = [row for r in batch for row in child.values(r)]
                 if rows:
-                    insert_rows(db, child.table, rows)
+                    insert_rows(db, child.table, rows, instants)
 
     def update(self, record: R, *, expected_version: int) -> R:
         """Replace the stored record, returning it with ``version + 1``.
