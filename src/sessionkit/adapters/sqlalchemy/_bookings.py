@@ -99,17 +99,17 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
         params = {"tenant": tenant, "session_id": session_id}
         connection = self._unit.core()
         if bound is None:
-            row = connection.execute(sql.SESSION_FOR_UPDATE, params).mappings().first()
+            row = connection.execute(sql.SESSION_FOR_UPDATE, params).first()
         else:
             params["lock_timeout"] = bound
             statement = sql.SESSION_FOR_UPDATE_BOUNDED
-            row = connection.execute(statement, params).mappings().first()
+            row = connection.execute(statement, params).first()
             if row is None:
                 self._unit.backend.bound_waits(db)  # no row, so set_config never ran
         if row is None:
             raise self.kind.parents["session_id"].missing(session_id, tenant)
         self._locked(db).add((tenant, session_id))
-        return session_from_row(row)
+        return session_from_row(row._mapping)
 
     def lock_participant(self, tenant: str, participant: ResourceRef) -> None:
         """Queue writers booking for ``participant`` on a lock of the backend's own.
