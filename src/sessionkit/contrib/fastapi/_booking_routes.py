@@ -11,8 +11,13 @@ from sessionkit.contrib.fastapi._common import (
     ACTING,
     READ,
     WRITE,
+    Cursor,
     IdempotencyKey,
+    Instant,
+    MaybeInstant,
+    Names,
     acting_role,
+    cancelling,
     instant,
 )
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
@@ -69,7 +74,7 @@ def add_booking_routes(routes: Routes) -> None:
         app: Kit,
         who: Who,
         session_id: str,
-        status: Annotated[list[str] | None, Query()] = None,
+        status: Names = None,
     ) -> list[s.BookingOut]:
         found = app.bookings.for_session(who.tenant, session_id, statuses=status)
         return [s.booking_out(b) for b in found]
@@ -96,11 +101,7 @@ def add_booking_routes(routes: Routes) -> None:
     def cancel_booking(
         app: Kit, who: Who, booking_id: str, body: s.BookingCancel | None = None
     ) -> s.BookingOut:
-        given = body or s.BookingCancel()
-        role = acting_role(who, given.role)
-        done = app.bookings.cancel(
-            who.tenant, booking_id, actor=who.actor, role=role, reason=given.reason
-        )
+        done = app.bookings.cancel(who.tenant, booking_id, **cancelling(who, body))
         return s.booking_out(done)
 
     @bookings.get(
@@ -113,11 +114,11 @@ def add_booking_routes(routes: Routes) -> None:
         app: Kit,
         who: Who,
         participant: Annotated[str, Path(examples=["student:ann"])],
-        start: Annotated[str | None, Query(description="ISO 8601 with offset")] = None,
-        end: Annotated[str | None, Query(description="ISO 8601 with offset")] = None,
-        status: Annotated[list[str] | None, Query()] = None,
+        start: MaybeInstant = None,
+        end: MaybeInstant = None,
+        status: Names = None,
         limit: Annotated[int, Query(ge=1, le=MAX_BOOKINGS_PAGE - 1)] = 100,
-        cursor: Annotated[str | None, Query(description="next_cursor of the last page")] = None,
+        cursor: Cursor = None,
     ) -> s.BookingPage:
         found = app.bookings.for_participant(
             who.tenant,
@@ -145,9 +146,9 @@ def add_booking_routes(routes: Routes) -> None:
         app: Kit,
         who: Who,
         resource: Annotated[str, Query(examples=["tutor:tina"])],
-        start: Annotated[str, Query(description="ISO 8601 with offset")],
-        end: Annotated[str, Query(description="ISO 8601 with offset")],
-        status: Annotated[list[str] | None, Query()] = None,
+        start: Instant,
+        end: Instant,
+        status: Names = None,
     ) -> list[s.SessionOut]:
         found = app.queries.agenda(
             who.tenant,
@@ -168,8 +169,8 @@ def add_booking_routes(routes: Routes) -> None:
     def bookable(
         app: Kit,
         who: Who,
-        start: Annotated[str, Query(description="ISO 8601 with offset")],
-        end: Annotated[str, Query(description="ISO 8601 with offset")],
+        start: Instant,
+        end: Instant,
         resource: str | None = None,
         seats: int = 1,
     ) -> list[s.BookableOut]:

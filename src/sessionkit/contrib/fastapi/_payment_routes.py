@@ -17,8 +17,12 @@ from sessionkit.contrib.fastapi._common import (
     ACTING,
     READ,
     WRITE,
+    Cursor,
     IdempotencyKey,
+    MaybeInstant,
+    Names,
     acting_role,
+    cancelling,
     instant,
 )
 from sessionkit.contrib.fastapi._routing import Hook, Kit, Routes, Who
@@ -87,11 +91,7 @@ def add_payment_routes(routes: Routes) -> None:
     def cancel_and_refund(
         app: Kit, who: Who, booking_id: str, body: s.BookingCancel | None = None
     ) -> ps.CancelledPaidOut:
-        given = body or s.BookingCancel()
-        role = acting_role(who, given.role)
-        payment = app.payments.cancel(
-            who.tenant, booking_id, actor=who.actor, role=role, reason=given.reason
-        )
+        payment = app.payments.cancel(who.tenant, booking_id, **cancelling(who, body))
         return ps.CancelledPaidOut(
             booking=s.booking_out(app.bookings.get(who.tenant, booking_id)),
             payment=None if payment is None else ps.payment_out(payment),
@@ -105,13 +105,13 @@ def add_payment_routes(routes: Routes) -> None:
     def list_payments(
         app: Kit,
         who: Who,
-        status: Annotated[list[str] | None, Query()] = None,
+        status: Names = None,
         participant: Annotated[str | None, Query(examples=["student:ann"])] = None,
-        session_id: Annotated[list[str] | None, Query()] = None,
-        start_from: Annotated[str | None, Query(description="ISO 8601 with offset")] = None,
-        start_to: Annotated[str | None, Query(description="ISO 8601 with offset")] = None,
+        session_id: Names = None,
+        start_from: MaybeInstant = None,
+        start_to: MaybeInstant = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT - 1)] = 50,
-        cursor: Annotated[str | None, Query(description="next_cursor of the last page")] = None,
+        cursor: Cursor = None,
     ) -> ps.PaymentPage:
         return _page(
             app,
@@ -135,9 +135,9 @@ def add_payment_routes(routes: Routes) -> None:
         app: Kit,
         who: Who,
         session_id: str,
-        status: Annotated[list[str] | None, Query()] = None,
+        status: Names = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT - 1)] = 50,
-        cursor: Annotated[str | None, Query(description="next_cursor of the last page")] = None,
+        cursor: Cursor = None,
     ) -> ps.PaymentPage:
         app.queries.get(who.tenant, session_id, actor=who.actor)  # 404 for an unknown session
         return _page(

@@ -5,7 +5,7 @@ refused and ``allows_at``, when the same request would be allowed.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 from fastapi import Query
 
@@ -14,12 +14,23 @@ from sessionkit.contrib.fastapi._common import (
     ACTING,
     READ,
     READ_AS,
+    Caller,
     acting_role,
     actor_of,
 )
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
 
 __all__ = ["add_reschedule_routes"]
+
+
+class _Answering(TypedDict):
+    role: str
+    actor: str
+
+
+def answering(who: Caller, role: str) -> _Answering:
+    """Return the role ``who`` acts in (if granted) and the actor a request records."""
+    return {"role": acting_role(who, role), "actor": actor_of(who)}
 
 
 def add_reschedule_routes(routes: Routes) -> None:
@@ -37,8 +48,7 @@ def add_reschedule_routes(routes: Routes) -> None:
         made = app.reschedules.request(
             who.tenant,
             session_id,
-            role=acting_role(who, body.role),
-            actor=actor_of(who),
+            **answering(who, body.role),
             reason=body.reason,
             proposed_start=body.proposed_start,
         )
@@ -85,11 +95,7 @@ def add_reschedule_routes(routes: Routes) -> None:
         app: Kit, who: Who, request_id: str, body: rs.RescheduleApprove
     ) -> rs.RescheduleOut:
         done = app.reschedules.approve(
-            who.tenant,
-            request_id,
-            role=acting_role(who, body.role),
-            actor=actor_of(who),
-            start=body.start,
+            who.tenant, request_id, **answering(who, body.role), start=body.start
         )
         return rs.reschedule_out(done)
 
@@ -100,12 +106,7 @@ def add_reschedule_routes(routes: Routes) -> None:
         "Decline a pending request before its deadline",
     )
     def decline(app: Kit, who: Who, request_id: str, body: rs.RescheduleAnswer) -> rs.RescheduleOut:
-        done = app.reschedules.decline(
-            who.tenant,
-            request_id,
-            role=acting_role(who, body.role),
-            actor=actor_of(who),
-        )
+        done = app.reschedules.decline(who.tenant, request_id, **answering(who, body.role))
         return rs.reschedule_out(done)
 
     @reschedules.post(
@@ -117,10 +118,5 @@ def add_reschedule_routes(routes: Routes) -> None:
     def withdraw(
         app: Kit, who: Who, request_id: str, body: rs.RescheduleAnswer
     ) -> rs.RescheduleOut:
-        done = app.reschedules.withdraw(
-            who.tenant,
-            request_id,
-            role=acting_role(who, body.role),
-            actor=actor_of(who),
-        )
+        done = app.reschedules.withdraw(who.tenant, request_id, **answering(who, body.role))
         return rs.reschedule_out(done)

@@ -10,9 +10,10 @@ to this router's ``kit``, ``caller`` and ``webhook``.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the endpoints' annotations at runtime.
+import functools
 import inspect
 from collections.abc import Callable
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, Protocol, TypeVar
 
 import attrs
 from fastapi import APIRouter, Depends
@@ -82,6 +83,28 @@ class Routes:
         return endpoint
 
 
+class _Declaring(Protocol):
+    def __call__(
+        self,
+        path: str,
+        model: Any,
+        problems: tuple[int, ...],
+        summary: str,
+        *,
+        status_code: int | None = None,
+    ) -> Callable[[Endpoint], Endpoint]: ...
+
+
+@attrs.frozen
+class _Verb:
+    """A :class:`Tagged` method declaring routes of one HTTP method: ``get(path, model, ...)``."""
+
+    method: str
+
+    def __get__(self, tagged: "Tagged", owner: object = None) -> _Declaring:
+        return functools.partial(tagged.route, self.method)
+
+
 @attrs.frozen
 class Tagged:
     """Declares routes under one OpenAPI tag: ``get(path, model, problems, summary)`` and so on.
@@ -94,15 +117,18 @@ class Tagged:
     routes: Routes
     tag: str
 
-    def _route(
+    def route(
         self,
         method: str,
         path: str,
         model: Any,
         problems: tuple[int, ...],
         summary: str,
-        status_code: int | None,
+        *,
+        status_code: int | None = None,
     ) -> Callable[[Endpoint], Endpoint]:
+        """Declare a route of ``method`` (``get``, ``post``, ... say which)."""
+
         def declare(endpoint: Endpoint) -> Endpoint:
             self.routes.router.add_api_route(
                 path,
@@ -118,38 +144,8 @@ class Tagged:
 
         return declare
 
-    def get(
-        self, path: str, model: Any, problems: tuple[int, ...], summary: str
-    ) -> Callable[[Endpoint], Endpoint]:
-        """Declare a ``GET`` route (see :class:`Tagged`)."""
-        return self._route("GET", path, model, problems, summary, None)
-
-    def post(
-        self,
-        path: str,
-        model: Any,
-        problems: tuple[int, ...],
-        summary: str,
-        *,
-        status_code: int | None = None,
-    ) -> Callable[[Endpoint], Endpoint]:
-        """Declare a ``POST`` route (see :class:`Tagged`)."""
-        return self._route("POST", path, model, problems, summary, status_code)
-
-    def put(
-        self, path: str, model: Any, problems: tuple[int, ...], summary: str
-    ) -> Callable[[Endpoint], Endpoint]:
-        """Declare a ``PUT`` route (see :class:`Tagged`)."""
-        return self._route("PUT", path, model, problems, summary, None)
-
-    def patch(
-        self, path: str, model: Any, problems: tuple[int, ...], summary: str
-    ) -> Callable[[Endpoint], Endpoint]:
-        """Declare a ``PATCH`` route (see :class:`Tagged`)."""
-        return self._route("PATCH", path, model, problems, summary, None)
-
-    def delete(
-        self, path: str, model: Any, problems: tuple[int, ...], summary: str
-    ) -> Callable[[Endpoint], Endpoint]:
-        """Declare a ``DELETE`` route (see :class:`Tagged`)."""
-        return self._route("DELETE", path, model, problems, summary, None)
+    get = _Verb("GET")
+    post = _Verb("POST")
+    put = _Verb("PUT")
+    patch = _Verb("PATCH")
+    delete = _Verb("DELETE")
