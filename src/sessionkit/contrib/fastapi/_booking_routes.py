@@ -21,7 +21,7 @@ from sessionkit.contrib.fastapi._common import (
     instant,
 )
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
-from sessionkit.contrib.fastapi.paging import keyset_page, read_start_cursor
+from sessionkit.contrib.fastapi.paging import read_start_cursor
 from sessionkit.services.booking_queries import MAX_BOOKINGS_PAGE
 
 __all__ = ["add_booking_routes"]
@@ -129,10 +129,7 @@ def add_booking_routes(routes: Routes) -> None:
             after=None if cursor is None else read_start_cursor(cursor),
             limit=limit + 1,  # one more tells whether a next page exists
         )
-        items, next_cursor = keyset_page(found, limit)
-        return s.BookingPage(
-            items=[s.booking_out(b) for b in items], limit=limit, next_cursor=next_cursor
-        )
+        return s.BookingPage.read(found, limit, s.booking_out)
 
     # -- queries ---------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from sessionkit.contrib.fastapi._common import (
     instant,
 )
 from sessionkit.contrib.fastapi._routing import Hook, Kit, Routes, Who
-from sessionkit.contrib.fastapi.paging import keyset_page, read_start_cursor
+from sessionkit.contrib.fastapi.paging import read_start_cursor
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.services import SessionKit
 
@@ -229,7 +229,4 @@ def _page(
         after=None if cursor is None else read_start_cursor(cursor),
         limit=limit + 1,
     )
-    items, next_cursor = keyset_page(found, limit)
-    return ps.PaymentPage(
-        items=[ps.payment_out(p) for p in items], limit=limit, next_cursor=next_cursor
-    )
+    return ps.PaymentPage.read(found, limit, ps.payment_out)
