@@ -73,7 +73,7 @@ class Routes:
             (Who, Annotated[Caller, Depends(self.caller)]),
             (Hook, Annotated[Caller, Depends(self.webhook)]),
         )
-        signature = inspect.signature(endpoint)
+        signature = inspect.signature(endpoint, eval_str=True)  # as FastAPI reads it
         parameters = [
             p.replace(annotation=next((b for a, b in deps if p.annotation is a), p.annotation))
             for p in signature.parameters.values()
