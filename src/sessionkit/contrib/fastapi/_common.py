@@ -4,24 +4,31 @@
 import hashlib
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, overload
+from typing import Annotated, TypedDict, overload
 
 import attrs
-from fastapi import Header
+from fastapi import Header, Query
 
+from sessionkit.contrib.fastapi.schemas import BookingCancel
 from sessionkit.errors import InvalidValue, RoleNotGranted, WrongType
 from sessionkit.model.booking import MAX_IDEMPOTENCY_KEY_LENGTH
 from sessionkit.model.text import check_text
 
 __all__ = [
     "ACTING",
+    "Cursor",
+    "Instant",
+    "MaybeInstant",
+    "Names",
     "DEFAULT_ROLES",
     "READ",
     "READ_AS",
     "WRITE",
     "Caller",
     "IdempotencyKey",
+    "Cancelling",
     "acting_role",
+    "cancelling",
     "actor_of",
     "instant",
     "key_id",
@@ -86,6 +93,20 @@ def acting_role(who: Caller, role: str | None) -> str | None:
     raise RoleNotGranted(role, granted=who.roles)
 
 
+class Cancelling(TypedDict):
+    """How a booking is cancelled: the keywords of the services' ``cancel``."""
+
+    actor: str | None
+    role: str
+    reason: str | None
+
+
+def cancelling(who: Caller, body: BookingCancel | None) -> Cancelling:
+    """Return how ``who`` cancels a booking as ``body`` asks (default: as its participant)."""
+    given = body or BookingCancel()
+    return {"actor": who.actor, "role": acting_role(who, given.role), "reason": given.reason}
+
+
 def actor_of(who: Caller) -> str:
     """Return the caller's actor, for commands that record who asked; ``InvalidValue`` without."""
     if who.actor is None:
@@ -119,6 +140,16 @@ IdempotencyKey = Annotated[
         description="Replaying a command with the same key returns its first result.",
     ),
 ]
+
+
+Names = Annotated[list[str] | None, Query()]
+"""A query parameter naming any number of values (``?status=held&status=confirmed``)."""
+Instant = Annotated[str, Query(description="ISO 8601 with offset")]
+"""A query parameter naming an instant; the service checks it (see :func:`instant`)."""
+MaybeInstant = Annotated[str | None, Query(description="ISO 8601 with offset")]
+"""An optional query parameter naming an instant."""
+Cursor = Annotated[str | None, Query(description="next_cursor of the last page")]
+"""The keyset cursor continuing after the last page."""
 
 
 def instant(text: str | None) -> object:

@@ -5,13 +5,11 @@ a refund) are made by the service outside its unit of work, after it
 committed; the response says where the payment stands then.
 """
 
-# No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime,
-# and they name aliases local to the function adding them.
-from collections.abc import Callable
+# No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Query
 
 from sessionkit.contrib.fastapi import payment_schemas as ps
 from sessionkit.contrib.fastapi import schemas as s
@@ -19,13 +17,16 @@ from sessionkit.contrib.fastapi._common import (
     ACTING,
     READ,
     WRITE,
-    Caller,
+    Cursor,
     IdempotencyKey,
+    MaybeInstant,
+    Names,
     acting_role,
+    cancelling,
     instant,
 )
-from sessionkit.contrib.fastapi.paging import keyset_page, read_start_cursor
-from sessionkit.contrib.fastapi.problems import problem_responses
+from sessionkit.contrib.fastapi._routing import Hook, Kit, Routes, Who
+from sessionkit.contrib.fastapi.paging import read_start_cursor
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.services import SessionKit
 
@@ -35,29 +36,18 @@ PAYING = (402, 502, *WRITE)
 """A command that may call the provider: declined (402), or the provider down (502)."""
 
 
-def add_payment_routes(
-    router: APIRouter,
-    *,
-    kit: Callable[..., SessionKit],
-    caller: Callable[..., Caller],
-    webhook: Callable[..., Caller],
-    tags: tuple[str, ...] = (),
-) -> None:
-    """Add the routes of payments to ``router`` (see :func:`sessionkit_router`)."""
-    Kit = Annotated[SessionKit, Depends(kit)]  # noqa: N806  # a type alias
-    Who = Annotated[Caller, Depends(caller)]  # noqa: N806  # a type alias
-    Hook = Annotated[Caller, Depends(webhook)]  # noqa: N806  # a type alias
-    base_tags: list[str] = list(tags)
+def add_payment_routes(routes: Routes) -> None:
+    """Add the routes of payments to ``routes`` (see :func:`sessionkit_router`)."""
+    payments = routes.tagged("payments")
 
     # -- booking and paying ----------------------------------------------------------
 
-    @router.post(
+    @payments.post(
         "/sessions/{session_id}/paid-bookings",
+        ps.CheckoutOut,
+        (403, *PAYING),
+        "Book seats and open their payment at the session's price",
         status_code=201,
-        response_model=ps.CheckoutOut,
-        tags=[*base_tags, "payments"],
-        responses=problem_responses(403, *PAYING),
-        summary="Book seats and open their payment at the session's price",
     )
     def book_paid(
         app: Kit,
@@ -83,31 +73,25 @@ def add_payment_routes(
         )
         return ps.checkout_out(checkout)
 
-    @router.post(
+    @payments.post(
         "/bookings/{booking_id}/claim",
-        response_model=ps.CheckoutOut,
-        tags=[*base_tags, "payments"],
-        responses=problem_responses(*PAYING),
-        summary="Open the payment of a waitlist offer (the same payment when called again)",
+        ps.CheckoutOut,
+        PAYING,
+        "Open the payment of a waitlist offer (the same payment when called again)",
     )
     def claim(app: Kit, who: Who, booking_id: str) -> ps.CheckoutOut:
         return ps.checkout_out(app.payments.claim(who.tenant, booking_id, actor=who.actor))
 
-    @router.post(
+    @payments.post(
         "/bookings/{booking_id}/cancel-and-refund",
-        response_model=ps.CancelledPaidOut,
-        tags=[*base_tags, "payments"],
-        responses=problem_responses(*ACTING),
-        summary="Cancel a booking as a role; its payment is refunded as the refund policy says",
+        ps.CancelledPaidOut,
+        ACTING,
+        "Cancel a booking as a role; its payment is refunded as the refund policy says",
     )
     def cancel_and_refund(
         app: Kit, who: Who, booking_id: str, body: s.BookingCancel | None = None
     ) -> ps.CancelledPaidOut:
-        given = body or s.BookingCancel()
-        role = acting_role(who, given.role)
-        payment = app.payments.cancel(
-            who.tenant, booking_id, actor=who.actor, role=role, reason=given.reason
-        )
+        payment = app.payments.cancel(who.tenant, booking_id, **cancelling(who, body))
         return ps.CancelledPaidOut(
             booking=s.booking_out(app.bookings.get(who.tenant, booking_id)),
             payment=None if payment is None else ps.payment_out(payment),
@@ -115,23 +99,19 @@ def add_payment_routes(
 
     # -- reads -----------------------------------------------------------------------
 
-    @router.get(
-        "/payments",
-        response_model=ps.PaymentPage,
-        tags=[*base_tags, "payments"],
-        responses=problem_responses(*READ),
-        summary="The tenant's payments by session start (keyset pages)",
+    @payments.get(
+        "/payments", ps.PaymentPage, READ, "The tenant's payments by session start (keyset pages)"
     )
     def list_payments(
         app: Kit,
         who: Who,
-        status: Annotated[list[str] | None, Query()] = None,
+        status: Names = None,
         participant: Annotated[str | None, Query(examples=["student:ann"])] = None,
-        session_id: Annotated[list[str] | None, Query()] = None,
-        start_from: Annotated[str | None, Query(description="ISO 8601 with offset")] = None,
-        start_to: Annotated[str | None, Query(description="ISO 8601 with offset")] = None,
+        session_id: Names = None,
+        start_from: MaybeInstant = None,
+        start_to: MaybeInstant = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT - 1)] = 50,
-        cursor: Annotated[str | None, Query(description="next_cursor of the last page")] = None,
+        cursor: Cursor = None,
     ) -> ps.PaymentPage:
         return _page(
             app,
@@ -145,56 +125,47 @@ def add_payment_routes(
             cursor=cursor,
         )
 
-    @router.get(
+    @payments.get(
         "/sessions/{session_id}/payments",
-        response_model=ps.PaymentPage,
-        tags=[*base_tags, "payments"],
-        responses=problem_responses(*READ),
-        summary="A session's payments (keyset pages)",
+        ps.PaymentPage,
+        READ,
+        "A session's payments (keyset pages)",
     )
     def session_payments(
         app: Kit,
         who: Who,
         session_id: str,
-        status: Annotated[list[str] | None, Query()] = None,
+        status: Names = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT - 1)] = 50,
-        cursor: Annotated[str | None, Query(description="next_cursor of the last page")] = None,
+        cursor: Cursor = None,
     ) -> ps.PaymentPage:
         app.queries.get(who.tenant, session_id, actor=who.actor)  # 404 for an unknown session
         return _page(
             app, who.tenant, statuses=status, session_ids=[session_id], limit=limit, cursor=cursor
         )
 
-    @router.get(
+    @payments.get(
         "/bookings/{booking_id}/payments",
-        response_model=list[ps.PaymentOut],
-        tags=[*base_tags, "payments"],
-        responses=problem_responses(*READ),
-        summary="A booking's payment, if it has one (a list of none or one)",
+        list[ps.PaymentOut],
+        READ,
+        "A booking's payment, if it has one (a list of none or one)",
     )
     def booking_payments(app: Kit, who: Who, booking_id: str) -> list[ps.PaymentOut]:
         booking = app.bookings.get(who.tenant, booking_id)  # 404 for an unknown booking
         found = app.payments.for_booking(who.tenant, booking.id)
         return [] if found is None else [ps.payment_out(found)]
 
-    @router.get(
-        "/payments/{payment_id}",
-        response_model=ps.PaymentOut,
-        tags=[*base_tags, "payments"],
-        responses=problem_responses(*READ),
-        summary="Get a payment",
-    )
+    @payments.get("/payments/{payment_id}", ps.PaymentOut, READ, "Get a payment")
     def get_payment(app: Kit, who: Who, payment_id: str) -> ps.PaymentOut:
         return ps.payment_out(app.payments.get(who.tenant, payment_id))
 
     # -- refunds and manual payments -------------------------------------------------
 
-    @router.post(
+    @payments.post(
         "/payments/{payment_id}/refunds",
-        response_model=ps.PaymentOut,
-        tags=[*base_tags, "payments"],
-        responses=problem_responses(502, *WRITE),
-        summary="Give part or all of a paid payment back (a goodwill refund), once per key",
+        ps.PaymentOut,
+        (502, *WRITE),
+        "Give part or all of a paid payment back (a goodwill refund), once per key",
     )
     def refund(
         app: Kit,
@@ -213,12 +184,11 @@ def add_payment_routes(
         )
         return ps.payment_out(done)
 
-    @router.post(
+    @payments.post(
         "/payments/mark-paid",
-        response_model=list[ps.PaymentOut],
-        tags=[*base_tags, "payments"],
-        responses=problem_responses(*WRITE),
-        summary="Record manual payments as paid (cash, invoice), all or none",
+        list[ps.PaymentOut],
+        WRITE,
+        "Record manual payments as paid (cash, invoice), all or none",
     )
     def mark_paid(app: Kit, who: Who, body: ps.MarkPaid) -> list[ps.PaymentOut]:
         paid = app.payments.mark_paid(who.tenant, body.payment_ids, actor=who.actor)
@@ -226,12 +196,11 @@ def add_payment_routes(
 
     # -- the provider's webhook ------------------------------------------------------
 
-    @router.post(
+    @payments.post(
         "/payments/events",
-        response_model=ps.AppliedOut,
-        tags=[*base_tags, "payments"],
-        responses=problem_responses(*WRITE),
-        summary="Apply one payment provider event, once per provider and event id",
+        ps.AppliedOut,
+        WRITE,
+        "Apply one payment provider event, once per provider and event id",
     )
     def payment_event(app: Kit, hook: Hook, body: ps.PaymentEventIn) -> ps.AppliedOut:
         return ps.applied_out(app.payments.apply(hook.tenant, body.to_event()))
@@ -260,7 +229,4 @@ def _page(
         after=None if cursor is None else read_start_cursor(cursor),
         limit=limit + 1,
     )
-    items, next_cursor = keyset_page(found, limit)
-    return ps.PaymentPage(
-        items=[ps.payment_out(p) for p in items], limit=limit, next_cursor=next_cursor
-    )
+    return ps.PaymentPage.read(found, limit, ps.payment_out)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from sessionkit.contrib.fastapi.schemas import SessionOut, _In, session_out
+from sessionkit.contrib.fastapi.schemas import SessionOut, _In, _Out, session_out
 from sessionkit.model.attendance import Attendance, AttendanceOverride, PresenceEvent
 from sessionkit.services.attendance import PresenceReport
 
@@ -42,14 +42,7 @@ class PresenceEventIn(_In):
 
     def to_event(self) -> PresenceEvent:
         """Return the domain event (``InvalidValue`` and friends for bad input)."""
-        return PresenceEvent(
-            provider=self.provider,
-            event_id=self.event_id,
-            session_id=self.session_id,
-            participant=self.participant,
-            action=self.action,
-            at=self.at,
-        )
+        return PresenceEvent(**dict(self))
 
 
 class PresenceBatch(_In):
@@ -58,7 +51,7 @@ class PresenceBatch(_In):
     events: list[PresenceEventIn] = Field(min_length=1, max_length=MAX_PRESENCE_EVENTS)
 
 
-class PresenceReportOut(BaseModel):
+class PresenceReportOut(_Out):
     """What storing a batch did: new events, replays, unknown sessions, sessions started."""
 
     recorded: int
@@ -69,9 +62,8 @@ class PresenceReportOut(BaseModel):
 
 def presence_report_out(report: PresenceReport) -> PresenceReportOut:
     """Return the response schema of a presence report."""
-    return PresenceReportOut(
-        recorded=report.recorded,
-        duplicates=report.duplicates,
+    return PresenceReportOut.of(
+        report,
         unknown=list(report.unknown),
         started=[session_out(x) for x in report.started],
     )
@@ -85,7 +77,7 @@ class OverrideIn(_In):
     reason: str | None = None
 
 
-class OverrideOut(BaseModel):
+class OverrideOut(_Out):
     """The teacher's report as stored."""
 
     status: str
@@ -102,7 +94,7 @@ class IntervalOut(BaseModel):
     left: datetime | None
 
 
-class AttendanceOut(BaseModel):
+class AttendanceOut(_Out):
     """One participant's attendance: from presence, the teacher's override, and what counts."""
 
     session_id: str
@@ -119,26 +111,16 @@ class AttendanceOut(BaseModel):
 def _override_out(override: AttendanceOverride | None) -> OverrideOut | None:
     if override is None:
         return None
-    return OverrideOut(
-        status=override.status,
-        minutes=override.minutes,
-        reason=override.reason,
-        decided_by=override.decided_by,
-        decided_at=override.decided_at,
-    )
+    return OverrideOut.of(override)
 
 
 def attendance_out(attendance: Attendance) -> AttendanceOut:
     """Return the response schema of one participant's attendance."""
-    return AttendanceOut(
-        session_id=attendance.session_id,
+    return AttendanceOut.of(
+        attendance,
         participant=str(attendance.participant),
         intervals=[IntervalOut(joined=i.joined, left=i.left) for i in attendance.intervals],
-        minutes=attendance.minutes,
-        status=attendance.status,
         override=_override_out(attendance.override),
-        effective_status=attendance.effective_status,
-        effective_minutes=attendance.effective_minutes,
         attended=attendance.attended_effectively,
     )
 

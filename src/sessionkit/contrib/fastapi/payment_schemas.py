@@ -13,7 +13,14 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from sessionkit.contrib.fastapi.schemas import BookingCreate, BookingOut, _In, booking_out
+from sessionkit.contrib.fastapi.schemas import (
+    BookingCreate,
+    BookingOut,
+    _In,
+    _KeysetPage,
+    _Out,
+    booking_out,
+)
 from sessionkit.model.booking import OFFERED, WAITLISTED
 from sessionkit.model.money import Money
 from sessionkit.model.payment import (
@@ -82,7 +89,7 @@ def money_out(money: Money) -> MoneyOut:
 # -- payments ----------------------------------------------------------------------------
 
 
-class PaymentOut(BaseModel):
+class PaymentOut(_Out):
     """A booking's payment: its amount, status, refunds and the provider's reference.
 
     ``refunded`` is what the provider confirmed giving back, ``refund_due`` what
@@ -114,35 +121,19 @@ class PaymentOut(BaseModel):
 def payment_out(payment: Payment) -> PaymentOut:
     """Return the response schema of ``payment``."""
     currency = payment.currency
-    return PaymentOut(
-        id=payment.id,
-        booking_id=payment.booking_id,
-        session_id=payment.session_id,
+    return PaymentOut.of(
+        payment,
         participant=str(payment.participant),
-        session_start=payment.session_start,
         amount=money_text(payment.amount.amount, currency),
-        currency=currency,
-        provider=payment.provider,
-        status=payment.status,
-        intent_ref=payment.intent_ref,
         refunded=money_text(payment.refunded, currency),
         refund_due=money_text(payment.refund_due, currency),
         refundable=money_text(payment.refundable.amount, currency),
-        due=payment.due,
-        failure=payment.failure,
         metadata=dict(payment.metadata),
-        version=payment.version,
-        created_at=payment.created_at,
-        updated_at=payment.updated_at,
     )
 
 
-class PaymentPage(BaseModel):
+class PaymentPage(_KeysetPage[PaymentOut]):
     """One page of payments by session start; ``next_cursor`` continues."""
-
-    items: list[PaymentOut]
-    limit: int
-    next_cursor: str | None
 
 
 # -- booking and paying ------------------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import AwareDatetime, BaseModel, Field
 
 from sessionkit.contrib.fastapi.payment_schemas import MoneyOut, money_out
-from sessionkit.contrib.fastapi.schemas import _In
+from sessionkit.contrib.fastapi.schemas import _In, _Out
 from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.policies import Refusal
 from sessionkit.services.reschedules import SessionOptions
@@ -49,7 +49,7 @@ class RescheduleApprove(RescheduleAnswer):
     start: AwareDatetime | None = None
 
 
-class RescheduleOut(BaseModel):
+class RescheduleOut(_Out):
     """A reschedule request and where it stands (PENDING until answered or its deadline)."""
 
     id: str
@@ -71,26 +71,10 @@ class RescheduleOut(BaseModel):
 
 def reschedule_out(request: RescheduleRequest) -> RescheduleOut:
     """Return the response schema of ``request``."""
-    return RescheduleOut(
-        id=request.id,
-        session_id=request.session_id,
-        status=request.status,
-        role=request.role,
-        requested_by=request.requested_by,
-        reason=request.reason,
-        session_start=request.session_start,
-        proposed_start=request.proposed_start,
-        deadline=request.deadline,
-        decided_by=request.decided_by,
-        decided_role=request.decided_role,
-        new_start=request.new_start,
-        version=request.version,
-        created_at=request.created_at,
-        updated_at=request.updated_at,
-    )
+    return RescheduleOut.of(request)
 
 
-class RefusalOut(BaseModel):
+class RefusalOut(_Out):
     """Why a rule says no: its name, the reason, and when it allows again (``null``: never)."""
 
     rule: str
@@ -102,7 +86,7 @@ def refusal_out(refusal: Refusal | None) -> RefusalOut | None:
     """Return the response schema of a refusal (``None`` for none)."""
     if refusal is None:
         return None
-    return RefusalOut(rule=refusal.rule, reason=refusal.reason, allows_at=refusal.allows_at)
+    return RefusalOut.of(refusal)
 
 
 class CancelTierOut(BaseModel):

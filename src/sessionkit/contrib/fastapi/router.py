@@ -30,6 +30,7 @@ from sessionkit.contrib.fastapi._booking_routes import add_booking_routes
 from sessionkit.contrib.fastapi._common import DEFAULT_ROLES, Caller, key_id
 from sessionkit.contrib.fastapi._payment_routes import add_payment_routes
 from sessionkit.contrib.fastapi._reschedule_routes import add_reschedule_routes
+from sessionkit.contrib.fastapi._routing import Routes
 from sessionkit.contrib.fastapi._session_routes import add_session_routes
 from sessionkit.contrib.fastapi.problems import (
     DEFAULT_TYPE_BASE,
@@ -114,9 +115,10 @@ def sessionkit_router(
     """
     hook = caller if webhook is None else webhook
     router = APIRouter(route_class=_problem_route(type_base))
-    add_session_routes(router, kit=kit, caller=caller, tags=tags)
-    add_booking_routes(router, kit=kit, caller=caller, tags=tags)
-    add_payment_routes(router, kit=kit, caller=caller, webhook=hook, tags=tags)
-    add_reschedule_routes(router, kit=kit, caller=caller, tags=tags)
-    add_attendance_routes(router, kit=kit, caller=caller, webhook=hook, tags=tags)
+    routes = Routes(router, kit=kit, caller=caller, webhook=hook, tags=tags)
+    add_session_routes(routes)
+    add_booking_routes(routes)
+    add_payment_routes(routes)
+    add_reschedule_routes(routes)
+    add_attendance_routes(routes)
     return router
