@@ -7,8 +7,9 @@ order. A writer that raises is reported, not lost: its outcome starts with
 ``"error: "`` and carries the exception and its traceback, so a test's
 assertion on the outcomes shows where a forked writer failed.
 
-``WRITER_KINDS`` parametrises a test's ``processes`` argument over both kinds;
-``rounds`` reads ``SESSIONKIT_RACE_ROUNDS``; ``scalar`` reads one number back.
+``race_rounds`` races once per round; ``WRITER_KINDS`` parametrises a test's
+``processes`` argument over both kinds; ``rounds`` reads
+``SESSIONKIT_RACE_ROUNDS``; ``scalar`` reads one number back.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
+from functools import partial
 
 import pytest
 from sqlalchemy import Engine, TextClause, text
@@ -117,6 +119,28 @@ def race(
     outcomes = [found[n] for n in range(writers)]
     assert HUNG not in outcomes, ("a writer hung", outcomes)
     return outcomes
+
+
+def race_rounds(
+    work: Callable[[int, int], str],
+    engine: Engine,
+    *,
+    rounds: int,
+    writers: int,
+    processes: bool,
+    per_process: int = 1,
+) -> dict[int, list[str]]:
+    """Race ``work(round_, n)`` once per round, one round after another; the outcomes by round."""
+    return {
+        round_: race(
+            partial(work, round_),
+            engine,
+            writers=writers,
+            processes=processes,
+            per_process=per_process,
+        )
+        for round_ in range(rounds)
+    }
 
 
 def scalar(engine: Engine, sql: str | TextClause, **params: object) -> int:

@@ -32,10 +32,9 @@ from sessionkit.adapters.sqlalchemy.rows import sessions_table
 from sessionkit.errors import AlreadyBooked, CapacityExceeded
 from sessionkit.testing.contract.bookings import make_booking, make_booking_session
 
-from . import _racing
-from ._racing import WRITER_KINDS, WRITERS
+from ._racing import WRITER_KINDS, WRITERS, race_rounds, rounds
 
-ROUNDS = _racing.rounds(3)
+ROUNDS = rounds(3)
 PROCESSES = 2
 
 
@@ -126,16 +125,14 @@ def test_writers_booking_one_session_never_overbook(
 ) -> None:
     """Writers are 8 threads, or 2 forked processes of 4 threads each."""
     store = SqlAlchemyStore(engine)
-    outcomes = {
-        round_: _racing.race(
-            partial(_attempt, store, race, round_),
-            engine,
-            writers=WRITERS,
-            processes=processes,
-            per_process=WRITERS // PROCESSES,
-        )
-        for round_ in range(ROUNDS)
-    }
+    outcomes = race_rounds(
+        partial(_attempt, store, race),
+        engine,
+        rounds=ROUNDS,
+        writers=WRITERS,
+        processes=processes,
+        per_process=WRITERS // PROCESSES,
+    )
     _assert_capacity_held(engine, race, outcomes)
 
 

@@ -22,7 +22,7 @@ from sessionkit.adapters.sqlalchemy.testing import clear_tables
 from sessionkit.errors import ConcurrentModification, SessionConflict
 from sessionkit.testing.contract import TENANT, make_session
 
-from ._racing import WRITER_KINDS, WRITERS, race
+from ._racing import WRITER_KINDS, WRITERS, race, race_rounds
 
 ROUNDS = 4
 PROCESSES = 2
@@ -88,16 +88,14 @@ def _assert_no_overlap(engine: Engine, sessions: int) -> None:
 def test_writers_racing_for_one_teacher_book_once(engine: Engine, processes: bool) -> None:
     """Writers are 8 threads, or 2 forked processes of 4 threads each."""
     store = SqlAlchemyStore(engine)
-    outcomes = {
-        round_: race(
-            partial(_attempt, store, round_),
-            engine,
-            writers=WRITERS,
-            processes=processes,
-            per_process=WRITERS // PROCESSES,
-        )
-        for round_ in range(ROUNDS)
-    }
+    outcomes = race_rounds(
+        partial(_attempt, store),
+        engine,
+        rounds=ROUNDS,
+        writers=WRITERS,
+        processes=processes,
+        per_process=WRITERS // PROCESSES,
+    )
     _assert_one_winner_per_round(outcomes)
     _assert_no_overlap(engine, ROUNDS)
 

@@ -22,7 +22,7 @@ from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.errors import DuplicateSession
 from sessionkit.testing.contract import make_series, make_session
 
-from ._racing import WRITER_KINDS, WRITERS, race
+from ._racing import WRITER_KINDS, WRITERS, race_rounds
 
 ROUNDS = 3
 PROCESSES = 2
@@ -73,14 +73,12 @@ def _assert_one_per_round(engine: Engine, outcomes: dict[int, list[str]]) -> Non
 def test_writers_adding_one_series_start_store_one_session(engine: Engine, processes: bool) -> None:
     """Writers are 8 threads, or 2 forked processes of 4 threads each."""
     store = SqlAlchemyStore(engine)
-    outcomes = {
-        round_: race(
-            partial(_attempt, store, round_),
-            engine,
-            writers=WRITERS,
-            processes=processes,
-            per_process=WRITERS // PROCESSES,
-        )
-        for round_ in range(ROUNDS)
-    }
+    outcomes = race_rounds(
+        partial(_attempt, store),
+        engine,
+        rounds=ROUNDS,
+        writers=WRITERS,
+        processes=processes,
+        per_process=WRITERS // PROCESSES,
+    )
     _assert_one_per_round(engine, outcomes)
