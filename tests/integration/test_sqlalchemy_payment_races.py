@@ -22,12 +22,8 @@ URLs are set). ``SESSIONKIT_RACE_ROUNDS`` sets the rounds per test (default 3).
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import sys
-import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -48,8 +44,9 @@ from sessionkit.services.payments import Checkout
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
 
-ROUNDS = int(os.environ.get("SESSIONKIT_RACE_ROUNDS", "3"))
-WRITERS = 8
+from ._racing import WRITER_KINDS, WRITERS, race, rounds
+
+ROUNDS = rounds(3)
 T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 TEN = Money.of(10, "EUR")
@@ -118,61 +115,6 @@ class Shop:
         return self.kit.payments.get(T, pay_of(checkout).id)
 
 
-def _run(work: Callable[[int], str], n: int) -> str:
-    try:
-        return work(n)
-    except BaseException as exc:  # noqa: BLE001  # reported to the test as a failure
-        return f"error: {exc!r}"
-
-
-def _race(
-    work: Callable[[int], str], engine: Engine, *, processes: bool, writers: int = WRITERS
-) -> list[str]:
-    """Run ``work(n)`` for ``n`` in ``range(writers)`` released together; return the outcomes."""
-    if processes:
-        context = multiprocessing.get_context("fork")
-        start = context.Barrier(writers)
-        results = context.Queue()
-
-        def child(n: int) -> None:
-            engine.dispose(close=False)
-            start.wait(timeout=60)
-            results.put((n, _run(work, n)))
-
-        workers = [context.Process(target=child, args=(n,)) for n in range(writers)]
-        for worker in workers:
-            worker.start()
-        found = dict(results.get(timeout=120) for _ in workers)
-        for worker in workers:
-            worker.join(timeout=60)
-            assert worker.exitcode == 0
-        return [found[n] for n in range(writers)]
-    barrier = threading.Barrier(writers)
-    outcomes = [""] * writers
-
-    def run(n: int) -> None:
-        barrier.wait(timeout=60)
-        outcomes[n] = _run(work, n)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a writer hung"
-    return outcomes
-
-
-WRITER_KINDS = [
-    pytest.param(False, id="threads"),
-    pytest.param(
-        True,
-        id="processes",
-        marks=pytest.mark.skipif(sys.platform != "linux", reason="forks worker processes"),
-    ),
-]
-
-
 @pytest.mark.parametrize("processes", WRITER_KINDS)
 def test_one_event_delivered_at_once_applies_once(
     race_engine: Engine, processes: bool, tmp_path: Path
@@ -186,7 +128,7 @@ def test_one_event_delivered_at_once_applies_once(
         def deliver(_n: int, event: PaymentEvent = event) -> str:
             return shop.kit.payments.apply(T, event).outcome
 
-        outcomes = Counter(_race(deliver, race_engine, processes=processes))
+        outcomes = Counter(race(deliver, race_engine, writers=WRITERS, processes=processes))
         assert outcomes == {"applied": 1, "duplicate": WRITERS - 1}, outcomes
         paid = shop.kit.payments.get(T, payment.id)
         booking = shop.kit.bookings.get(T, payment.booking_id)
@@ -212,7 +154,7 @@ def test_refunds_clicked_at_once_never_give_back_more_than_was_paid(
             assert after.refunded + after.refund_due <= after.amount.amount
             return "refunded"
 
-        outcomes = Counter(_race(refund, race_engine, processes=processes))
+        outcomes = Counter(race(refund, race_engine, writers=WRITERS, processes=processes))
         assert set(outcomes) <= {"refunded", "RefundExceedsPayment", "ConcurrentModification"}, (
             outcomes
         )
@@ -245,7 +187,7 @@ def test_retries_of_one_keyed_refund_at_once_refund_once(
             after = shop.kit.payments.refund(T, payment_id, TEN, actor="admin", idempotency_key=key)
             return f"{after.refunded + after.refund_due}"
 
-        outcomes = _race(retry, race_engine, processes=False, writers=4)
+        outcomes = race(retry, race_engine, writers=4, processes=False)
         assert outcomes == ["10.00"] * 4, outcomes
         shop.kit.run_payment_calls()  # what a writer's provider call left due, if anything
         after = shop.kit.payments.get(T, payment.id)
