@@ -258,10 +258,14 @@ def materialise_in_batches(
     specs: Sequence[tuple[str, ScheduleItem]],
     batch: int,
     analyze_after: int | None = None,
+    *,
+    collect: bool = True,
 ) -> Materialised:
     """Create the series ``batch`` at a time with ``kit.series.create_many`` (a unit of work each).
 
-    A batch's time is spread evenly over its series. With ``analyze_after``,
+    Collects garbage (not timed; ``collect=False``: not at all, for a profile)
+    before each batch, as the references do. A
+    batch's time is spread evenly over its series. With ``analyze_after``,
     runs ``ANALYZE`` (not timed) before the first batch that finds at least
     that many series stored.
     """
@@ -279,6 +283,8 @@ def materialise_in_batches(
             SeriesSpec(title=f"Class {series_id}", items=[item], series_id=series_id)
             for series_id, item in chunk
         ]
+        if collect:
+            gc.collect()  # not timed; the references collect before each batch too
         started = clock()
         made = kit.series.create_many(TENANT, actor="bench", specs=wanted)
         took = clock() - started
@@ -465,7 +471,9 @@ def bench_materialise_on(
 
     Each contender gets a fresh database per round and one transaction per
     batch of ``BATCH`` series; with ``analyze_after``, ``ANALYZE`` (not timed)
-    runs once that many series are in, for every contender alike.
+    runs once that many series are in, for every contender alike. Every
+    contender also gets the same garbage collection: one ``gc.collect()``
+    (not timed) before each batch.
     """
     analyze_after = batch if analyze else None
     with database() as engine:
@@ -494,7 +502,6 @@ def bench_materialise_on(
 
     def sessionkit() -> float:
         with database() as engine:
-            gc.collect()
             return materialise_in_batches(engine, specs, batch, analyze_after).total
 
     found = interleave(
@@ -531,8 +538,9 @@ def bench_materialise_on(
             if analyze:
                 run_analyze(engine)
             last = specs[first : len(done.series)]
+            gc.collect()
             profile_materialise(
-                lambda: materialise_in_batches(engine, last, batch),
+                lambda: materialise_in_batches(engine, last, batch, collect=False),
                 f"the last batch of {len(last):,} series again, on top of"
                 f" {done.stored_before[first]:,} stored sessions",
             )
