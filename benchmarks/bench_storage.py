@@ -70,7 +70,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
-from benchmarks.compare import Contender, interleave
+from benchmarks.compare import Contender, Rounds, interleave
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.adapters.sqlalchemy.mapping import (
     resource_values,
@@ -217,6 +217,8 @@ class Materialised:
     """Per series, in order."""
     stored_before: list[int] = attrs.Factory(list)
     """Per series: how many sessions were stored when it started."""
+    cpu: float = 0.0
+    """This process's CPU seconds in the timed calls (the database's work included on SQLite)."""
 
     @property
     def total(self) -> float:
@@ -285,9 +287,10 @@ def materialise_in_batches(
         ]
         if collect:
             gc.collect()  # not timed; the references collect before each batch too
-        started = clock()
+        started, cpu_started = clock(), time.process_time()
         made = kit.series.create_many(TENANT, actor="bench", specs=wanted)
         took = clock() - started
+        done.cpu += time.process_time() - cpu_started
         for series, report in made:
             done.seconds.append(took / len(made))
             done.stored_before.append(len(done.sessions))
@@ -484,31 +487,39 @@ def bench_materialise_on(
         raw_batches = [driver_rows(engine, rows) for rows in core_batches]
     n_rows = sum(len(values) for rows in core_batches for _, values in rows)
 
-    def in_batches(write: Callable[[Engine, int], None]) -> Contender:
+    cpu: dict[str, list[float]] = {"sessionkit": [], "core": [], "driver": []}
+
+    def in_batches(name: str, write: Callable[[Engine, int], None]) -> Contender:
         def run() -> float:
-            spent = 0.0
+            spent = cpu_spent = 0.0
             with database() as engine:
                 for number in range(len(core_batches)):
                     if analyze and number == 1:
                         run_analyze(engine)
                     gc.collect()
-                    started = time.perf_counter()
+                    started, cpu_started = time.perf_counter(), time.process_time()
                     write(engine, number)
                     spent += time.perf_counter() - started
+                    cpu_spent += time.process_time() - cpu_started
                 assert count_sessions(engine) == len(done.sessions)
+            cpu[name].append(cpu_spent)
             return spent
 
         return run
 
     def sessionkit() -> float:
         with database() as engine:
-            return materialise_in_batches(engine, specs, batch, analyze_after).total
+            run = materialise_in_batches(engine, specs, batch, analyze_after)
+        cpu["sessionkit"].append(run.cpu)
+        return run.total
 
     found = interleave(
         {
             "sessionkit": sessionkit,
-            "core": in_batches(lambda engine, i: insert_with_core(engine, core_batches[i])),
-            "driver": in_batches(lambda engine, i: insert_with_driver(engine, raw_batches[i])),
+            "core": in_batches("core", lambda engine, i: insert_with_core(engine, core_batches[i])),
+            "driver": in_batches(
+                "driver", lambda engine, i: insert_with_driver(engine, raw_batches[i])
+            ),
         },
         rounds,
     )
@@ -527,6 +538,14 @@ def bench_materialise_on(
         f" {n_rows / found.median('driver'):,.0f} rows/s ({n_rows:,} rows in 4 tables);"
         f" aim within 1.3x Core: {'met' if to_core <= 1.3 else 'NOT met'},"
         f" within 3x driver: {'met' if to_driver <= 3 else 'NOT met'}"
+    )
+    by_cpu = Rounds(cpu)
+    print(
+        f"{pad}CPU time of this process (steadier on a shared machine): sessionkit"
+        f" {by_cpu.ratio('sessionkit', 'core'):.2f}x Core"
+        f" (range {by_cpu.spread('sessionkit', 'core')}),"
+        f" {by_cpu.ratio('sessionkit', 'driver'):.2f}x driver"
+        f" (range {by_cpu.spread('sessionkit', 'driver')})"
     )
     if analyze:
         print(f"{pad}ANALYZE (not timed) after the first batch, for each contender")
