@@ -86,6 +86,7 @@ from sessionkit.adapters.sqlalchemy.rows import (
     sessions_table,
 )
 from sessionkit.adapters.sqlalchemy.testing import postgres_schema
+from sessionkit.limits import Limits
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.series import ScheduleItem, Series
 from sessionkit.model.session import ResourceRef, Session
@@ -104,6 +105,9 @@ SHARED = 0.1
 
 BATCH = 1_000
 """Series per ``kit.series.create_many`` call (one unit of work each)."""
+
+LIMITS = Limits(sessions_per_materialisation=50_000)
+"""A batch of ``BATCH`` series asks for about 17,000 occurrences, over the default 10,000."""
 
 URL_VARIABLE = "SESSIONKIT_TEST_POSTGRES_URL"
 
@@ -272,7 +276,7 @@ def materialise_in_batches(
     that many series stored.
     """
     store = SqlAlchemyStore(engine)
-    kit = SessionKit(uow=store.unit_of_work, clock=ManualClock(NOW))
+    kit = SessionKit(uow=store.unit_of_work, clock=ManualClock(NOW), limits=LIMITS)
     done = Materialised()
     clock = time.perf_counter
     analyzed = False
