@@ -16,12 +16,22 @@ rounds, medians, ratios per round.
    SQLAlchemy's bind processors beforehand (not timed). On PostgreSQL,
    ``ANALYZE`` (not timed) runs after the first batch for every contender:
    fresh tables have no statistics and Core stalled on the foreign-key checks.
+   Every contender gets the same garbage collection, one ``gc.collect()``
+   (not timed) before each batch; the ratios are also given by this process's
+   CPU time, steadier than wall time on a shared machine. The kit's
+   ``sessions_per_materialisation`` limit is raised for the full-size batches.
    Aims: within 1.3x Core and 3x the driver; over the Core aim, a cProfile of
-   the last batch says where the time goes. Last measured (``--quick``, shared
-   2-core machine): SQLite 1.44x Core and 3.12x the driver, down from 1.9-2.0x
-   and 4.3-5.4x once ``add_many`` handed SQLite converted tuples
-   (:mod:`sessionkit.adapters.sqlalchemy._inserts`); PostgreSQL, whose path did
-   not change, 1.43x Core and 1.95x ``COPY``.
+   the last batch says where the time goes. Last measured (shared 2-core
+   machine), ``--quick``, two runs: SQLite 1.27-1.33x Core (CPU 1.29-1.35x) and
+   2.97-2.98x the driver (CPU 3.28-3.32x), from 1.44x / 3.12x (measured with
+   fewer collections for the references than for sessionkit), and 1.9-2.0x /
+   4.3-5.4x before ``add_many`` handed SQLite converted tuples
+   (:mod:`sessionkit.adapters.sqlalchemy._inserts`). Full size: SQLite 1.60x
+   Core (CPU 1.63x) and 3.03x the driver: at 17,000 sessions a batch, the
+   collector's full passes over what the batch keeps alive (its sessions,
+   their spans, the index entries, the rows) cost about a quarter of
+   sessionkit's CPU, which the references, handed their rows ready-made, do
+   not pay. PostgreSQL, analyzed (full size): 1.37x Core and 1.95x ``COPY``.
 2. **Conflict check** for one new session: ``busy_overlapping`` for one
    teacher and span, as a service would run it, in SQLite files with 10k and
    with 1M sessions stored (aim: within 2x of each other), against a bare Core
