@@ -6,8 +6,10 @@ cancelled, one in twenty no-shows, the rest scheduled; three lifecycles; a
 teacher among 200 each and a room among 50 for half of them), ``2N``
 bookings of 20,000 clients (80% confirmed, 15% cancelled, 5% waitlisted), a
 payment for every other booking (EUR and USD, card and manual, every status)
-and a reschedule request for one session in twenty; plus a second tenant
-with a tenth as much, which no figure may count.
+and a reschedule request for one session in twenty; presence, overrides,
+a monthly subscription per client and a ledger entry per confirmed seat of
+a completed or no-show session (:mod:`benchmarks.analytics_use_data`); plus
+a second tenant with a tenth as much, which no figure may count.
 
 Each figure is timed as ``kit.analytics`` answers it (a unit of work, one or
 two statements, the values built) and as the **floor**: the aggregate a
@@ -41,6 +43,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 
+from benchmarks import analytics_use_data as use
 from benchmarks.compare import clocked, interleave
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.adapters.sqlalchemy.booking_rows import booking_values, bookings_table
@@ -136,6 +139,7 @@ def _templates() -> tuple[dict[str, Any], ...]:
 def _rows(tenant: str, sessions: int, seed: int) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """Yield ``(table, rows)`` chunks of one tenant's data, parents before children."""
     rng = random.Random(seed)
+    use_rng = random.Random(seed + 100)  # its own draws: the other tables stay as they were
     s_row, r_row, b_row, p_row, q_row = _templates()
     for first in range(0, sessions, CHUNK // 2):
         chosen = range(first, min(first + CHUNK // 2, sessions))
@@ -217,6 +221,7 @@ def _rows(tenant: str, sessions: int, seed: int) -> Iterator[tuple[str, list[dic
             (bookings_table.name, bs),
             (payments_table.name, ps),
             (reschedules_table.name, qs),
+            *use.use_rows(use_rng, ss, bs),
         )
 
 
@@ -230,15 +235,20 @@ def load(engine: Engine, sessions: int) -> None:
             bookings_table,
             payments_table,
             reschedules_table,
+            *use.TABLES,
         )
     }
     with engine.begin() as connection:
         for tenant, size, seed in ((TENANT, sessions, 1), (OTHER, max(sessions // 10, 1), 2)):
+            connection.execute(use.SUBSCRIPTIONS.insert(), use.subscription_rows(tenant, 20_000))
             for name, rows in _rows(tenant, size, seed):
                 if rows:
                     connection.execute(tables[name].insert(), rows)
     if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
+        # Outside a transaction: SQLAlchemy begins one on connect, and statistics gathered in
+        # a transaction that is rolled back are lost (the planner then guesses a handful of
+        # rows per table and picks nested loops).
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("ANALYZE")
     else:
         with engine.begin() as connection:
@@ -293,7 +303,13 @@ FLOORS: dict[str, str] = {
         "sessionkit_session_resources WHERE tenant = :t AND resource = 'teacher:t7') "
         "GROUP BY status, CASE WHEN end_at <= :now THEN 1 ELSE 0 END"
     ),
+    "subscription use": use.usage_floor(),
 }
+
+
+def floors(dialect: str) -> dict[str, str]:
+    """The hand-written statements of every figure, in ``dialect``'s SQL where it differs."""
+    return FLOORS | {"attendance": use.attendance_floor(dialect)}
 
 
 def figures(kit: SessionKit) -> dict[str, Callable[[], object]]:
@@ -312,6 +328,8 @@ def figures(kit: SessionKit) -> dict[str, Callable[[], object]]:
         "progress of a teacher": lambda: a.progress(
             TENANT, SessionQuery(resources=["teacher:t7"]), now=NOW
         ),
+        "attendance": lambda: a.attendance(TENANT),
+        "subscription use": lambda: a.usage(TENANT, now=NOW),
     }
 
 
@@ -372,10 +390,11 @@ def measure(engine: Engine, label: str, sessions: int, rounds: int) -> None:
     )
     kit = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(NOW))
     calls = figures(kit)
+    statements = floors(engine.dialect.name)
     print(f"  {'figure':<24} {'queries':>7} {'sessionkit':>12} {'floor':>12} {'ratio':>7}  range")
     ratios = []
     for name, call in calls.items():
-        hand = floor(engine, FLOORS[name])
+        hand = floor(engine, statements[name])
         sent = queries(engine, call)  # also warms both up: statement caches, pages
         hand()
         result = interleave({"kit": clocked(call), "floor": clocked(hand)}, rounds)

@@ -18,13 +18,24 @@
    of one client booking alone says where sessionkit's time goes. Needs
    ``SESSIONKIT_TEST_POSTGRES_URL``; 16 processes on a 2-core machine measure
    contention for the CPU as much as for the rows, on both sides alike.
-   Measured here (2 shared cores): about 3.0x the floor, 500-620 against
-   1,450-1,800 bookings/s, with 3 statements between ``BEGIN`` and ``COMMIT``
-   on each side; before the single checked ``INSERT`` it was 4.8-5.3x with 8.
-   What is left is mostly client CPU per statement (SQLAlchemy's Core
-   execution and psycopg describing each result column: about 135 us for the
-   session's row lock against 41 us through psycopg alone), the ORM session
-   each unit of work opens, and the booking's domain values and event.
+   Measured here (2 shared cores): about 3.0x the floor on a quiet machine,
+   500-620 against 1,450-1,800 bookings/s, with 3 statements between
+   ``BEGIN`` and ``COMMIT`` on each side; before the single checked
+   ``INSERT`` it was 4.8-5.3x with 8. With other work loading the 2 cores
+   (load average 7-13) the same code measures 3.9-5.1x, so compare only
+   same-run ratios taken at one load. Where the rest goes, one client alone,
+   CPU per booking (``/proc`` of the PostgreSQL backend, ``process_time`` of
+   the client): about 950 us in the client and 450 us in the server for
+   sessionkit against 260 us and 290 us for the floor, so the aim asks for
+   about 825 us in all. The client's share: three statements through
+   SQLAlchemy Core (about 80, 70 and 80 us hot, against 15-25 us through
+   psycopg alone; psycopg describes every result column, 23 for the
+   session's row), the ORM session each unit of work opens and commits
+   (about 55 us hot over a Core connection), and the booking's domain
+   values, checks and event; after a wait for the database every step
+   runs on cold caches, at two to three times its hot cost. The server's
+   extra share is the seating read and the ``INSERT ... SELECT`` summing
+   the seats again (both run as generic prepared plans).
 2. **Bookable sessions** of one provider over 30 days (``kit.bookings.bookable``
    with ``resource=``), 500 sessions of that provider stored (made with
    ``kit.sessions.create_extra``) and 2,000 bookings and holds (confirmed,

@@ -11,27 +11,43 @@ database (``postgresql+psycopg://user@host/db``, or ``memory``). On start-up the
 schema is migrated and the tutors' weekly slots are published (or topped up).
 
 The caller is the ``X-Actor`` header: this example has no authentication, and
-one tenant. A real host derives the :class:`Caller` from its own login.
-Bookings are free here (seats confirmed by hand or by ``confirm: true``); the
-paid flow of the demo needs a payment provider's checkout and webhooks.
+one tenant. A real host derives the :class:`Caller` from its own login. The
+roles the caller may act in are the example's (fake) login's to grant, never
+the request's to claim: a tutor (``X-Actor: tina`` or ``omar``) acts as
+``tutor`` and ``provider`` (a provider's cancel refunds in full), anyone else
+as a ``student``, and no one as ``host`` or ``admin``. A role not granted is a
+403 ``RoleNotGranted`` problem.
+
+Slots are paid: a student books with ``POST /v1/sessions/{id}/paid-bookings``
+at the tutor's hourly rate, the seat is held for 15 minutes, and the payment
+provider's webhook (``POST /v1/payments/events``) confirms it. The provider
+here is sessionkit's fake (:class:`~sessionkit.testing.payments.FakeGateway`,
+kept in ``app.state.gateway``): ``POST /fake-provider/intents/{ref}/pay`` plays
+the student paying in the provider's page and delivers the provider's events
+to the webhook route. A real host wires its provider's SDK as a
+``PaymentGateway`` and verifies the webhook's signature in the ``webhook``
+dependency instead.
 """
 
 import os
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import FastAPI, Header, Request
+from fastapi import FastAPI, Header, HTTPException, Request
 from sqlalchemy import create_engine
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, upgrade
 from sessionkit.contrib.fastapi import Caller, sessionkit_router
-from sessionkit.demo.marketplace import OFFERS, RULES, TENANT, publish
+from sessionkit.contrib.fastapi.payment_schemas import AppliedOut, applied_out
+from sessionkit.demo.marketplace import OFFERS, RULES, TENANT, price, publish
 from sessionkit.errors import SeriesNotFound
 from sessionkit.ports import Clock, UnitOfWorkFactory
 from sessionkit.services import SessionKit
+from sessionkit.testing.payments import FakeGateway
 
 DEFAULT_DB = "sqlite:///sessionkit-marketplace-api.sqlite3"
 
@@ -52,9 +68,9 @@ def open_store(url: str) -> UnitOfWorkFactory:
     return SqlAlchemyStore(engine).unit_of_work
 
 
-def build_kit(uow: UnitOfWorkFactory, clock: Clock) -> SessionKit:
-    """Wire the marketplace's kit and publish the tutors' offers not stored yet."""
-    kit = SessionKit(uow=uow, clock=clock, booking_rules=RULES)
+def build_kit(uow: UnitOfWorkFactory, clock: Clock, gateway: FakeGateway) -> SessionKit:
+    """Wire the marketplace's paid kit and publish the tutors' offers not stored yet."""
+    kit = SessionKit(uow=uow, clock=clock, booking_rules=RULES, gateway=gateway, pricing=price)
     for offer in OFFERS:
         try:
             kit.queries.get_series(TENANT, offer.id)
@@ -70,11 +86,33 @@ def the_kit(request: Request) -> SessionKit:
     return kit
 
 
+TUTORS = frozenset(offer.tutor.id for offer in OFFERS)
+"""The actors the fake login knows as tutors; every other named actor is a student."""
+TUTOR_ROLES = frozenset({"tutor", "provider"})
+STUDENT_ROLES = frozenset({"student"})
+
+
 def the_caller(
     x_actor: Annotated[str | None, Header(description="Who is acting (no auth here)")] = None,
 ) -> Caller:
-    """The dependency the router asks who is calling: the one tenant, the X-Actor header."""
-    return Caller(TENANT, actor=x_actor)
+    """The dependency the router asks who is calling: the one tenant, the X-Actor header.
+
+    The fake login grants the roles: a real host reads them from its own
+    accounts. A caller without an actor acts in no role.
+    """
+    if x_actor is None:
+        return Caller(TENANT, roles=frozenset())
+    return Caller(TENANT, actor=x_actor, roles=TUTOR_ROLES if x_actor in TUTORS else STUDENT_ROLES)
+
+
+def the_provider() -> Caller:
+    """The dependency of the provider's webhooks: a real host verifies the signature here."""
+    return Caller(TENANT)
+
+
+def fake_provider_ids(url: str) -> Callable[[], str] | None:
+    """Provider ids no earlier run gave, for a database that outlives the app (else 1, 2, ...)."""
+    return None if url == "memory" else (lambda: uuid.uuid4().hex)
 
 
 def create_app(db_url: str | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -84,16 +122,35 @@ def create_app(db_url: str | None = None, *, clock: Clock | None = None) -> Fast
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.kit = build_kit(open_store(url), time_source)
+        gateway = FakeGateway(clock=time_source.now, ids=fake_provider_ids(url))
+        app.state.gateway = gateway
+        app.state.kit = build_kit(open_store(url), time_source, gateway)
         yield
 
     app = FastAPI(
         title="Tutoring marketplace",
-        summary="Tutors' weekly slots, seats, holds and waitlists over sessionkit.",
+        summary="Tutors' weekly slots: paid seats, holds, waitlists, reschedules over sessionkit.",
         version="1",
         lifespan=lifespan,
     )
-    app.include_router(sessionkit_router(kit=the_kit, caller=the_caller), prefix="/v1")
+    app.include_router(
+        sessionkit_router(kit=the_kit, caller=the_caller, webhook=the_provider), prefix="/v1"
+    )
+
+    @app.post(
+        "/fake-provider/intents/{intent_ref}/pay",
+        response_model=list[AppliedOut],
+        tags=["fake provider"],
+        summary="Play the student paying at the (fake) provider; its webhook events are applied",
+    )
+    def pay(request: Request, intent_ref: str) -> list[AppliedOut]:
+        gateway: FakeGateway = request.app.state.gateway
+        kit: SessionKit = request.app.state.kit
+        if intent_ref not in gateway.intents:
+            raise HTTPException(404, f"the fake provider has no intent {intent_ref!r}")
+        gateway.pay(intent_ref)
+        return [applied_out(kit.payments.apply(TENANT, event)) for event in gateway.drain()]
+
     return app
 
 

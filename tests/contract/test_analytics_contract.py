@@ -1,4 +1,4 @@
-"""Every store against the analytics contract: memory, SQLite, PostgreSQL and MySQL/MariaDB.
+"""Every store against the analytics contracts: memory, SQLite, PostgreSQL and MySQL/MariaDB.
 
 The server databases run when their URL is set, each in a schema (database)
 of its own for the run, emptied per test.
@@ -17,18 +17,18 @@ from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
 from sessionkit.ports import EventPublisher, UnitOfWorkFactory
-from sessionkit.testing.contract import AnalyticsContract
+from sessionkit.testing.contract import AnalyticsContract, AnalyticsUseContract
 
 POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
 MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
 
 
-class TestMemoryAnalytics(AnalyticsContract):
+class TestMemoryAnalytics(AnalyticsContract, AnalyticsUseContract):
     def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
         return InMemoryStore(publisher).unit_of_work
 
 
-class TestSQLiteAnalytics(AnalyticsContract):
+class TestSQLiteAnalytics(AnalyticsContract, AnalyticsUseContract):
     def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
         engine = create_engine(
             "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
@@ -53,7 +53,7 @@ def mysql() -> Iterator[Engine]:
         yield engine
 
 
-class TestPostgresAnalytics(AnalyticsContract):
+class TestPostgresAnalytics(AnalyticsContract, AnalyticsUseContract):
     @pytest.fixture(autouse=True)
     def _engine(self, postgres: Engine) -> None:
         self.engine = postgres
@@ -63,7 +63,7 @@ class TestPostgresAnalytics(AnalyticsContract):
         return SqlAlchemyStore(self.engine, publisher).unit_of_work
 
 
-class TestMySQLAnalytics(AnalyticsContract):
+class TestMySQLAnalytics(AnalyticsContract, AnalyticsUseContract):
     @pytest.fixture(autouse=True)
     def _engine(self, mysql: Engine) -> None:
         self.engine = mysql

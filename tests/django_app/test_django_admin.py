@@ -1,13 +1,16 @@
 """The admin through Django's test client, and ``manage.py sessionkit_tick``, on SQLite.
 
 The admin lists and filters; its actions go through the kit (a cancel is the
-lifecycle's transition, with its event); ``sessionkit_tick`` runs one tick of the due work.
+lifecycle's transition, an approved reschedule request moves its session,
+each with its event); payments are listed only. ``sessionkit_tick`` runs one
+tick of the due work.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from io import StringIO
 
 import attrs
@@ -18,19 +21,29 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.test.utils import setup_test_environment, teardown_test_environment
 
-from sessionkit.contrib.django.models import BookingRecord, SessionRecord
+from sessionkit.contrib.django.models import (
+    BookingRecord,
+    PaymentRecord,
+    RescheduleRecord,
+    SessionRecord,
+)
 from sessionkit.contrib.django.store import DjangoStore
 from sessionkit.model.booking import CONFIRMED, EXPIRED, HELD
 from sessionkit.model.events import SessionCanceled
+from sessionkit.model.payment import PAID
+from sessionkit.model.reschedule import RescheduleStatusChanged
 from sessionkit.model.series import ScheduleItem
 from sessionkit.model.session import ResourceRef
+from sessionkit.ports import PAYMENTS
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.testing.contract import OTHER_TENANT, TENANT, make_session
 from sessionkit.testing.contract.bookings import make_booking, make_booking_session
+from sessionkit.testing.contract.payments import make_payment
 
-from .conftest import KITS, clear
+from .conftest import clear
+from .django_settings import KITS
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -179,7 +192,7 @@ def test_sessionkit_tick_runs_one_tick_and_prints_each_kind(
     assert created > 0
     assert out.getvalue().splitlines() == [
         f"top_up: 1 series topped up, {created} sessions created, 0 failed",
-        "reschedules: skipped: the store keeps no reschedule records",
+        "reschedules: 0 requests approved, 0 lapsed, 0 failed",
         "advance: 1 sessions advanced, 0 failed",
         "expire_holds: 1 holds expired, 0 seats offered, 0 failed",
         (
@@ -220,3 +233,85 @@ def test_sessionkit_tick_lists_failed_items_and_exits_with_an_error(
     )
     with pytest.raises(CommandError, match="batch"):
         call_command("sessionkit_tick", "--batch", "0", stdout=StringIO())
+
+
+def _asked(made: SessionKit, n: int) -> str:
+    """A lesson four days ahead with a student's pending request to move it a day on; its id."""
+    start = NOW + timedelta(days=4, hours=n)
+    lesson = made.sessions.create_extra(
+        TENANT,
+        actor="test",
+        start=start,
+        end=start + timedelta(minutes=45),
+        resources=[f"teacher:t{n}"],
+        lifecycle="lms",
+    )
+    asked = made.reschedules.request(
+        TENANT,
+        lesson.id,
+        role="student",
+        actor="student:ana",
+        reason="I have an exam that morning",
+        proposed_start=start + timedelta(days=1),
+    )
+    return asked.id
+
+
+def test_the_reschedule_actions_approve_and_decline_through_the_kit(
+    client: Client, kit: tuple[SessionKit, RecordingPublisher, ManualClock]
+) -> None:
+    made, publisher, _ = kit
+    moved, kept = _asked(made, 0), _asked(made, 1)
+    rows = {row.record_id: row.pk for row in RescheduleRecord.objects.all()}
+    url = "/admin/sessionkit/reschedulerecord/"
+    listed = client.get(url, {"status__exact": "PENDING", "role__exact": "student"})
+    assert sorted(r.record_id for r in listed.context["cl"].result_list) == sorted([moved, kept])
+    client.post(url, {"action": "approve_requests", "_selected_action": [rows[moved]]})
+    answered = client.post(
+        url,
+        {"action": "decline_requests", "_selected_action": [rows[kept], rows[moved]]},
+        follow=True,
+    )
+    shown = [str(m) for m in answered.context["messages"]]
+    assert any(m.startswith(f"{moved}: ") for m in shown), shown  # answered already
+    assert "declined 1 of 2" in shown
+    statuses = dict(RescheduleRecord.objects.values_list("record_id", "status"))
+    assert statuses == {moved: "APPROVED", kept: "DECLINED"}
+    approved = RescheduleRecord.objects.get(record_id=moved)
+    assert approved.decided_by == "admin:root"
+    lesson = SessionRecord.objects.get(record_id=approved.session_ref)
+    assert lesson.start_at == approved.proposed_start
+    assert client.get(url, {"status__exact": "PENDING"}).context["cl"].result_count == 0
+    assert [e.change.transition for e in publisher.of_type(RescheduleStatusChanged)] == [
+        "request",
+        "request",
+        "approve",
+        "decline",
+    ]
+
+
+def test_the_payment_list_filters_and_changes_nothing(client: Client) -> None:
+    given(make_booking_session("s1", capacity=5))
+    given(make_booking("b-p1"), make_booking("b-p2"), make_booking("b-p3"))
+    with DjangoStore().unit_of_work() as uow:
+        payments = uow.repository(PAYMENTS)
+        payments.add(make_payment("p1", status=PAID, intent_ref="pi_1"))
+        payments.add(make_payment("p2", due="create"))
+        payments.add(make_payment("p3", amount="1050", currency="JPY", provider="manual"))
+        uow.commit()
+    url = "/admin/sessionkit/paymentrecord/"
+    assert client.get(url).context["cl"].result_count == 3
+    by_status = client.get(url, {"status__exact": PAID})
+    assert [p.record_id for p in by_status.context["cl"].result_list] == ["p1"]
+    by_currency = client.get(url, {"currency__exact": "JPY"})
+    assert [p.record_id for p in by_currency.context["cl"].result_list] == ["p3"]
+    due = client.get(url, {"due__exact": "create"})
+    assert [p.record_id for p in due.context["cl"].result_list] == ["p2"]
+    row = PaymentRecord.objects.get(record_id="p1")
+    change = f"{url}{row.pk}/change/"
+    assert client.get(change).status_code == 200
+    client.post(change, {"status": "REFUNDED", "amount": "1"})
+    row.refresh_from_db()
+    assert (row.status, row.amount, row.version) == (PAID, Decimal("60.000000"), 1)
+    assert client.get(f"{url}add/").status_code == 403
+    assert client.get(f"{url}{row.pk}/delete/").status_code == 403

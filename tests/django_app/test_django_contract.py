@@ -7,18 +7,32 @@ two racing writers meet the exclusion constraint and the version check.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from types import TracebackType
 from typing import ClassVar
 
+import attrs
 import pytest
 
 from sessionkit.contrib.django.store import DjangoStore, DjangoUnitOfWork
-from sessionkit.ports import EventPublisher, UnitOfWorkFactory
+from sessionkit.model.payment import ReceivedEvent
+from sessionkit.ports import PAYMENT_EVENTS, EventPublisher, UnitOfWorkFactory
 from sessionkit.testing.contract import (
+    T0,
+    TENANT,
     BookingsRepositoryContract,
+    CountersRepositoryContract,
+    OverridesRepositoryContract,
+    PaymentsRepositoryContract,
+    PresenceRepositoryContract,
+    RepositoryContract,
+    ReschedulesRepositoryContract,
     SeriesRepositoryContract,
+    SessionCodesRepositoryContract,
     SessionsRepositoryContract,
     StorageContract,
+    SubscriptionsRepositoryContract,
+    UsageRepositoryContract,
 )
 
 from .conftest import POSTGRES_URL, clear, close_thread_connections
@@ -56,6 +70,27 @@ class DjangoFactory:
         return lambda: ClosingUnit(store)
 
 
+class PaymentEventsContract(RepositoryContract[ReceivedEvent]):
+    """Receipts of applied provider events: the generic rules (the kind ships no contract of its own)."""  # noqa: E501
+
+    kind = PAYMENT_EVENTS
+
+    def make_record(
+        self, record_id: str, *, tenant: str = TENANT, variant: int = 0
+    ) -> ReceivedEvent:
+        return ReceivedEvent(
+            id=record_id,
+            tenant=tenant,
+            payment_id=f"p{variant}",
+            type="succeeded",
+            outcome="applied",
+            received_at=T0 + timedelta(minutes=variant),
+        )
+
+    def change(self, record: ReceivedEvent) -> ReceivedEvent:
+        return attrs.evolve(record, outcome="stale")
+
+
 class TestSQLiteStore(DjangoFactory, StorageContract):
     concurrent_units = False
     unicode_search = True
@@ -70,6 +105,42 @@ class TestSQLiteSeries(DjangoFactory, SeriesRepositoryContract):
 
 
 class TestSQLiteBookings(DjangoFactory, BookingsRepositoryContract):
+    pass
+
+
+class TestSQLiteReschedules(DjangoFactory, ReschedulesRepositoryContract):
+    pass
+
+
+class TestSQLitePayments(DjangoFactory, PaymentsRepositoryContract):
+    pass
+
+
+class TestSQLitePaymentEvents(DjangoFactory, PaymentEventsContract):
+    pass
+
+
+class TestSQLitePresence(DjangoFactory, PresenceRepositoryContract):
+    pass
+
+
+class TestSQLiteOverrides(DjangoFactory, OverridesRepositoryContract):
+    pass
+
+
+class TestSQLiteSubscriptions(DjangoFactory, SubscriptionsRepositoryContract):
+    pass
+
+
+class TestSQLiteUsage(DjangoFactory, UsageRepositoryContract):
+    pass
+
+
+class TestSQLiteCounters(DjangoFactory, CountersRepositoryContract):
+    pass
+
+
+class TestSQLiteSessionCodes(DjangoFactory, SessionCodesRepositoryContract):
     pass
 
 
@@ -89,8 +160,47 @@ class TestPostgresBookings(DjangoFactory, BookingsRepositoryContract):
     alias = "postgres"
 
 
+class TestPostgresReschedules(DjangoFactory, ReschedulesRepositoryContract):
+    alias = "postgres"
+
+
+class TestPostgresPayments(DjangoFactory, PaymentsRepositoryContract):
+    alias = "postgres"
+
+
+class TestPostgresPaymentEvents(DjangoFactory, PaymentEventsContract):
+    alias = "postgres"
+
+
+class TestPostgresPresence(DjangoFactory, PresenceRepositoryContract):
+    alias = "postgres"
+
+
+class TestPostgresOverrides(DjangoFactory, OverridesRepositoryContract):
+    alias = "postgres"
+
+
+class TestPostgresSubscriptions(DjangoFactory, SubscriptionsRepositoryContract):
+    alias = "postgres"
+
+
+class TestPostgresUsage(DjangoFactory, UsageRepositoryContract):
+    alias = "postgres"
+
+
+class TestPostgresCounters(DjangoFactory, CountersRepositoryContract):
+    alias = "postgres"
+
+
+class TestPostgresSessionCodes(DjangoFactory, SessionCodesRepositoryContract):
+    alias = "postgres"
+
+
 if not POSTGRES_URL:
     del TestPostgresStore, TestPostgresSessions, TestPostgresSeries, TestPostgresBookings
+    del TestPostgresReschedules, TestPostgresPayments, TestPostgresPaymentEvents
+    del TestPostgresPresence, TestPostgresOverrides, TestPostgresSubscriptions
+    del TestPostgresUsage, TestPostgresCounters, TestPostgresSessionCodes
 
     def test_postgres_contract() -> None:
         pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to run the Django PostgreSQL contract")

@@ -18,12 +18,19 @@ import attrs
 import pytest
 
 from sessionkit.contrib.django.store import DjangoStore
-from sessionkit.errors import AlreadyBooked, CapacityExceeded, SessionConflict
+from sessionkit.errors import (
+    AlreadyBooked,
+    CapacityExceeded,
+    DuplicateReschedule,
+    SessionConflict,
+)
 from sessionkit.model.booking import CONFIRMED
+from sessionkit.ports import RESCHEDULES
 from sessionkit.services import SessionKit, TickReport
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.contract import OTHER_TENANT, T0, TENANT, make_session
 from sessionkit.testing.contract.bookings import make_booking, make_booking_session
+from sessionkit.testing.contract.reschedules import make_reschedule
 
 from .conftest import POSTGRES_URL, clear, close_thread_connections
 
@@ -103,6 +110,30 @@ def test_racing_sessions_never_double_book_a_teacher(store: DjangoStore) -> None
     outcomes = race(8, add)
     assert sum(outcome is None for outcome in outcomes) == 1
     assert all(o is None or isinstance(o, SessionConflict) for o in outcomes), outcomes
+
+
+def test_racing_reschedule_requests_leave_one_pending(store: DjangoStore) -> None:
+    """Six writers ask to move one session at once: one request is pending, the rest duplicates.
+
+    On PostgreSQL nothing serialises the writers' checks: the conditional unique
+    constraint refuses the losers, explained as ``DuplicateReschedule``.
+    """
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_booking_session("s1"))
+        uow.commit()
+
+    def ask(n: int) -> None:
+        with store.unit_of_work() as uow:
+            uow.repository(RESCHEDULES).add(make_reschedule(f"r{n}"))
+            uow.commit()
+
+    outcomes = race(6, ask)
+    assert sum(outcome is None for outcome in outcomes) == 1
+    assert all(o is None or isinstance(o, DuplicateReschedule) for o in outcomes), outcomes
+    with store.unit_of_work() as uow:
+        assert [r.status for r in uow.repository(RESCHEDULES).for_session(TENANT, "s1")] == [
+            "PENDING"
+        ]
 
 
 def test_racing_ticks_advance_every_due_session_exactly_once(store: DjangoStore) -> None:

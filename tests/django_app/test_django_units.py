@@ -9,23 +9,29 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from io import StringIO
 from typing import Any
 
+import attrs
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.db import IntegrityError, connections, transaction
 from django.test import override_settings
 
 from sessionkit.contrib.django._sessions import DjangoSessionRepository
+from sessionkit.contrib.django.fields import AmountField
 from sessionkit.contrib.django.models import SessionResource
 from sessionkit.contrib.django.signals import events_committed
 from sessionkit.contrib.django.store import DjangoStore
 from sessionkit.errors import InvalidValue, SessionConflict, UnsupportedKind
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.session import Session
-from sessionkit.ports import PAYMENTS
+from sessionkit.ports import PAYMENTS, Kind
 from sessionkit.testing.clocks import RecordingPublisher
 from sessionkit.testing.contract import TENANT, _event, make_session
+from sessionkit.testing.contract.payments import make_payment
 
 from .conftest import POSTGRES_URL, clear, close_thread_connections
 
@@ -142,10 +148,24 @@ def test_a_unit_on_its_own_publishes_after_it_closed(
 
 
 def test_a_kind_without_tables_is_unsupported(using: str) -> None:
+    notes: Kind[Any] = Kind("note", dict)
     with DjangoStore(using=using).unit_of_work() as uow, pytest.raises(UnsupportedKind) as caught:
-        uow.repository(PAYMENTS)
-    assert caught.value.kind == "payment"
-    assert set(caught.value.known) == {"session", "series", "booking"}
+        uow.repository(notes)
+    assert caught.value.kind == "note"
+    assert set(caught.value.known) == {
+        "session",
+        "series",
+        "booking",
+        "reschedule",
+        "payment",
+        "payment_event",
+        "presence",
+        "attendance_override",
+        "subscription",
+        "usage",
+        "counter",
+        "session_code",
+    }
 
 
 def test_the_store_needs_time_zone_support() -> None:
@@ -248,3 +268,21 @@ def test_postgres_a_writer_losing_the_race_gets_the_session_conflict(
         assert [s.id for s in uow.sessions.get_many(TENANT, ["first", "second"])] == ["first"]
     clear(postgres_db)
     connections[postgres_db].close()
+
+
+def test_the_migrations_match_the_models() -> None:
+    """``makemigrations --check`` finds nothing to do: every table comes from a migration."""
+    out = StringIO()
+    call_command("makemigrations", "sessionkit", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()
+
+
+def test_an_amount_the_columns_would_round_is_refused(using: str) -> None:
+    """Seven decimal places: ``InvalidValue`` naming the payment, nothing written."""
+    payment = attrs.evolve(make_payment("p1"), refund_due=Decimal("0.0000001"))
+    with DjangoStore(using=using).unit_of_work() as uow:
+        with pytest.raises(InvalidValue, match="'p1'") as caught:
+            uow.repository(PAYMENTS).add(payment)
+        assert caught.value.value == Decimal("0.0000001")
+    with pytest.raises(TypeError, match="never a float"):
+        AmountField().to_python(0.1)

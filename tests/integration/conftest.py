@@ -2,7 +2,9 @@
 
 Each server engine lives in a throwaway schema (database) for one test module,
 with a pool big enough for every racing writer; ``race_engine`` empties its
-tables before each test. ``every_store`` is the same engines plus ``None`` for
+tables before each test. ``fresh_engine`` is a database of its own for one test (a
+SQLite file, a PostgreSQL schema, a MariaDB database), for tests that migrate or
+drop the schema. ``every_store`` is the same engines plus ``None`` for
 the in-memory store, one per module, for property tests that empty the tables
 per example themselves.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -52,6 +55,33 @@ def race_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engi
     create_schema(engine)
     yield engine
     engine.dispose()
+
+
+@contextmanager
+def _sqlite_file(path: Path) -> Iterator[Engine]:
+    engine = create_engine(f"sqlite:///{path / 'fresh.sqlite3'}")
+    create_schema(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres", "mysql"])
+def fresh_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    database: AbstractContextManager[Engine]
+    if request.param == "sqlite":
+        database = _sqlite_file(tmp_path)
+    elif request.param == "postgres":
+        if not POSTGRES_URL:
+            pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to run this on PostgreSQL")
+        database = postgres_schema(POSTGRES_URL)
+    else:
+        if not MYSQL_URL:
+            pytest.skip("set SESSIONKIT_TEST_MYSQL_URL to run this on MySQL/MariaDB")
+        database = mysql_database(MYSQL_URL)
+    with database as engine:
+        yield engine
 
 
 @pytest.fixture(scope="module", params=["memory", "sqlite", "postgres", "mysql"])

@@ -12,11 +12,6 @@ Writers are 8 threads, or 8 forked processes; engines as in ``conftest.py``.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import sys
-import threading
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,8 +24,9 @@ from sessionkit.model.events import SessionStatusChanged
 from sessionkit.services.attendance import attendance_facts
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 
-ROUNDS = int(os.environ.get("SESSIONKIT_RACE_ROUNDS", "2"))
-WRITERS = 8
+from ._racing import WRITER_KINDS, WRITERS, race, rounds, scalar
+
+ROUNDS = rounds(2)
 T = "acme"
 START = datetime(2026, 3, 2, 17, tzinfo=UTC)
 MIN = timedelta(minutes=1)
@@ -59,64 +55,6 @@ def _ready_lesson(kit: SessionKit, round_: int) -> str:
     kit.advance_due(T, now=start - 15 * MIN)
     assert kit.queries.get(T, session.id).status == "READY"
     return session.id
-
-
-def _race(work: Callable[[int], str], engine: Engine, *, processes: bool) -> list[str]:
-    """Run ``work(n)`` for ``n`` in ``range(WRITERS)`` released together; return the outcomes."""
-
-    def run_one(n: int) -> str:
-        try:
-            return work(n)
-        except BaseException as exc:  # noqa: BLE001  # reported to the test as a failure
-            return f"error: {exc!r}"
-
-    if processes:
-        context = multiprocessing.get_context("fork")
-        start = context.Barrier(WRITERS)
-        results = context.Queue()
-
-        def child(n: int) -> None:
-            engine.dispose(close=False)
-            start.wait(timeout=60)
-            results.put((n, run_one(n)))
-
-        workers = [context.Process(target=child, args=(n,)) for n in range(WRITERS)]
-        for worker in workers:
-            worker.start()
-        found = dict(results.get(timeout=120) for _ in workers)
-        for worker in workers:
-            worker.join(timeout=60)
-            assert worker.exitcode == 0
-        return [found[n] for n in range(WRITERS)]
-    barrier = threading.Barrier(WRITERS)
-    outcomes = [""] * WRITERS
-
-    def run(n: int) -> None:
-        barrier.wait(timeout=60)
-        outcomes[n] = run_one(n)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a writer hung"
-    return outcomes
-
-
-WRITER_KINDS = [
-    pytest.param(False, id="threads"),
-    pytest.param(
-        True,
-        id="processes",
-        marks=pytest.mark.skipif(sys.platform != "linux", reason="forks worker processes"),
-    ),
-]
-
-
-def _count(engine: Engine, sql: str, **params: object) -> int:
-    with engine.connect() as connection:
-        return int(connection.execute(text(sql), params).scalar_one())
 
 
 def _transitions(engine: Engine, session_id: str) -> str:
@@ -151,12 +89,12 @@ def test_one_presence_event_delivered_eight_times_at_once_is_stored_once(
             report = kit.attendance.record_presence(T, [event], now=event.at)
             return f"recorded={report.recorded} started={len(report.started)}"
 
-        outcomes = _race(deliver, race_engine, processes=processes)
+        outcomes = race(deliver, race_engine, writers=WRITERS, processes=processes)
         assert sorted(outcomes) == ["recorded=0 started=0"] * (WRITERS - 1) + [
             "recorded=1 started=1"
         ], outcomes
         assert (
-            _count(
+            scalar(
                 race_engine,
                 "SELECT count(*) FROM sessionkit_presence WHERE session_id = :s",
                 s=session_id,
@@ -188,7 +126,7 @@ def test_racing_ticks_mark_an_unattended_lesson_absent_once(
             report = kit.advance_due(T, now=due)
             return f"advanced={[s.status for s in report.advanced]}"
 
-        outcomes = _race(tick, race_engine, processes=processes)
+        outcomes = race(tick, race_engine, writers=WRITERS, processes=processes)
         assert outcomes.count("advanced=['ABSENT']") == 1, outcomes
         assert outcomes.count("advanced=[]") == WRITERS - 1, outcomes
         assert _transitions(race_engine, session_id) == "ABSENT"
@@ -212,9 +150,9 @@ def test_racing_overrides_of_one_student_leave_one_report(race_engine: Engine) -
         )
         return "ok" if told.override is not None else "none"
 
-    assert _race(report, race_engine, processes=False) == ["ok"] * WRITERS
+    assert race(report, race_engine, writers=WRITERS, processes=False) == ["ok"] * WRITERS
     assert (
-        _count(
+        scalar(
             race_engine,
             "SELECT count(*) FROM sessionkit_attendance_overrides WHERE session_id = :s",
             s=session_id,

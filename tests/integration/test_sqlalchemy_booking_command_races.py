@@ -15,15 +15,10 @@ sets the rounds per test (default 3).
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import sys
-import threading
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
@@ -32,8 +27,9 @@ from sessionkit.model import ResourceRef
 from sessionkit.policies import BookingRules
 from sessionkit.testing.clocks import ManualClock
 
-ROUNDS = int(os.environ.get("SESSIONKIT_RACE_ROUNDS", "3"))
-WRITERS = 8
+from ._racing import WRITER_KINDS, WRITERS, race, rounds, scalar
+
+ROUNDS = rounds(3)
 T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 
@@ -44,6 +40,7 @@ def _kit(engine: Engine, rules: BookingRules) -> SessionKit:
     )
 
 
+STORED = "SELECT count(*) FROM sessionkit_bookings"
 ROOM = max(WRITERS, ROUNDS)
 """Seats enough for every round's booking to land in one session (no session ever fills)."""
 
@@ -69,70 +66,6 @@ def _open(kit: SessionKit, count: int, *, capacity: int = ROOM) -> list[str]:
     ]
 
 
-def _run(work: Callable[[int], str], n: int) -> str:
-    try:
-        return work(n)
-    except BaseException as exc:  # noqa: BLE001  # reported to the test as a failure
-        return f"error: {exc!r}"
-
-
-def _race(work: Callable[[int], str], engine: Engine, *, processes: bool = False) -> list[str]:
-    """Run ``work(n)`` for ``n`` in ``range(WRITERS)`` released together; return the outcomes.
-
-    Writers are threads, or with ``processes`` forked processes (each drops
-    the parent's pooled connections first).
-    """
-    if processes:
-        context = multiprocessing.get_context("fork")
-        start = context.Barrier(WRITERS)
-        results = context.Queue()
-
-        def child(n: int) -> None:
-            engine.dispose(close=False)
-            start.wait(timeout=60)
-            results.put((n, _run(work, n)))
-
-        workers = [context.Process(target=child, args=(n,)) for n in range(WRITERS)]
-        for worker in workers:
-            worker.start()
-        found = dict(results.get(timeout=120) for _ in workers)
-        for worker in workers:
-            worker.join(timeout=60)
-            assert worker.exitcode == 0
-        return [found[n] for n in range(WRITERS)]
-    barrier = threading.Barrier(WRITERS)
-    outcomes = [""] * WRITERS
-
-    def run(n: int) -> None:
-        barrier.wait(timeout=60)
-        outcomes[n] = _run(work, n)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a writer hung"
-    return outcomes
-
-
-def _stored(engine: Engine) -> int:
-    with engine.connect() as connection:
-        return int(
-            connection.execute(text("SELECT count(*) FROM sessionkit_bookings")).scalar_one()
-        )
-
-
-WRITER_KINDS = [
-    pytest.param(False, id="threads"),
-    pytest.param(
-        True,
-        id="processes",
-        marks=pytest.mark.skipif(sys.platform != "linux", reason="forks worker processes"),
-    ),
-]
-
-
 @pytest.mark.parametrize("processes", WRITER_KINDS)
 def test_a_request_retried_at_once_makes_one_booking(race_engine: Engine, processes: bool) -> None:
     kit = _kit(race_engine, BookingRules())
@@ -145,10 +78,10 @@ def test_a_request_retried_at_once_makes_one_booking(race_engine: Engine, proces
             )
             return booking.id
 
-        outcomes = _race(book, race_engine, processes=processes)
+        outcomes = race(book, race_engine, writers=WRITERS, processes=processes)
         assert len(set(outcomes)) == 1, outcomes
         assert not outcomes[0].startswith("error"), outcomes
-    assert _stored(race_engine) == ROUNDS
+    assert scalar(race_engine, STORED) == ROUNDS
 
 
 @pytest.mark.parametrize("processes", WRITER_KINDS)
@@ -168,12 +101,12 @@ def test_a_key_reused_at_once_for_other_sessions_makes_one_booking(
                 return f"reused {reused.booking_id}"
             return f"made {booking.id}"
 
-        outcomes = sorted(_race(book, race_engine, processes=processes))
+        outcomes = sorted(race(book, race_engine, writers=WRITERS, processes=processes))
         made = [o for o in outcomes if o.startswith("made ")]
         assert len(made) == 1, outcomes
         winner = made[0].removeprefix("made ")
         assert sorted(o for o in outcomes if o not in made) == [f"reused {winner}"] * (WRITERS - 1)
-    assert _stored(race_engine) == ROUNDS
+    assert scalar(race_engine, STORED) == ROUNDS
 
 
 @pytest.mark.parametrize("processes", WRITER_KINDS)
@@ -191,6 +124,6 @@ def test_a_per_day_limit_holds_across_sessions_booked_at_once(
                 return refused.rule
             return "won"
 
-        outcomes = sorted(_race(book, race_engine, processes=processes))
+        outcomes = sorted(race(book, race_engine, writers=WRITERS, processes=processes))
         assert outcomes == ["per_day"] * (WRITERS - 1) + ["won"], outcomes
-    assert _stored(race_engine) == ROUNDS
+    assert scalar(race_engine, STORED) == ROUNDS

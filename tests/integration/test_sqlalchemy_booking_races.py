@@ -16,12 +16,8 @@ number of rounds per test (default 3; run 1000 by hand to stress the locks).
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
-import os
-import sys
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -36,8 +32,9 @@ from sessionkit.adapters.sqlalchemy.rows import sessions_table
 from sessionkit.errors import AlreadyBooked, CapacityExceeded
 from sessionkit.testing.contract.bookings import make_booking, make_booking_session
 
-ROUNDS = int(os.environ.get("SESSIONKIT_RACE_ROUNDS", "3"))
-WRITERS = 8
+from ._racing import WRITER_KINDS, WRITERS, race_rounds, rounds
+
+ROUNDS = rounds(3)
 PROCESSES = 2
 
 
@@ -81,9 +78,9 @@ def race(request: pytest.FixtureRequest, engine: Engine) -> Race:
     return chosen
 
 
-def _attempt(store: SqlAlchemyStore, race: Race, round_: int, first: int, n: int) -> str:
+def _attempt(store: SqlAlchemyStore, race: Race, round_: int, n: int) -> str:
     """Book the round's session once; say how it went."""
-    writer = f"r{round_}-w{first + n}"
+    writer = f"r{round_}-w{n}"
     booking = make_booking(
         writer,
         session_id=f"r{round_}",
@@ -103,25 +100,7 @@ def _attempt(store: SqlAlchemyStore, race: Race, round_: int, first: int, n: int
         if not race.same_participant or error.participant != "student:same":
             return f"wrong double: {error!r}"
         return "double"
-    except BaseException as exc:  # noqa: BLE001  # reported to the test as a failure
-        return f"error: {exc!r}"
     return "won"
-
-
-def _run_threads(count: int, barrier: Any, work: Callable[[int], str]) -> list[str]:
-    outcomes = [""] * count
-
-    def run(n: int) -> None:
-        barrier.wait(timeout=60)
-        outcomes[n] = work(n)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a writer hung"
-    return outcomes
 
 
 def _assert_capacity_held(engine: Engine, race: Race, outcomes: dict[int, list[str]]) -> None:
@@ -140,48 +119,20 @@ def _assert_capacity_held(engine: Engine, race: Race, outcomes: dict[int, list[s
     )
 
 
-def test_threads_booking_one_session_never_overbook(engine: Engine, race: Race) -> None:
-    store = SqlAlchemyStore(engine)
-    outcomes: dict[int, list[str]] = {}
-    for round_ in range(ROUNDS):
-        barrier = threading.Barrier(WRITERS)
-        outcomes[round_] = _run_threads(WRITERS, barrier, partial(_attempt, store, race, round_, 0))
-    _assert_capacity_held(engine, race, outcomes)
-
-
-def _process_writer(
-    engine: Engine, race: Race, barrier: Any, results: Any, first: int, count: int
+@pytest.mark.parametrize("processes", WRITER_KINDS)
+def test_writers_booking_one_session_never_overbook(
+    engine: Engine, race: Race, processes: bool
 ) -> None:
-    """One forked process: ``count`` threads, each booking once per round."""
-    engine.dispose(close=False)  # the parent's pooled connections are not ours to use
+    """Writers are 8 threads, or 2 forked processes of 4 threads each."""
     store = SqlAlchemyStore(engine)
-    for round_ in range(ROUNDS):
-        outcomes = _run_threads(count, barrier, partial(_attempt, store, race, round_, first))
-        results.put((round_, outcomes))
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="forks worker processes")
-def test_processes_booking_one_session_never_overbook(engine: Engine, race: Race) -> None:
-    context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(WRITERS)
-    results = context.Queue()
-    per_process = WRITERS // PROCESSES
-    workers = [
-        context.Process(
-            target=_process_writer,
-            args=(engine, race, barrier, results, p * per_process, per_process),
-        )
-        for p in range(PROCESSES)
-    ]
-    for worker in workers:
-        worker.start()
-    outcomes: dict[int, list[str]] = {}
-    for _ in range(PROCESSES * ROUNDS):
-        round_, found = results.get(timeout=120)
-        outcomes.setdefault(round_, []).extend(found)
-    for worker in workers:
-        worker.join(timeout=60)
-        assert worker.exitcode == 0
+    outcomes = race_rounds(
+        partial(_attempt, store, race),
+        engine,
+        rounds=ROUNDS,
+        writers=WRITERS,
+        processes=processes,
+        per_process=WRITERS // PROCESSES,
+    )
     _assert_capacity_held(engine, race, outcomes)
 
 

@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
-import sys
 import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -45,7 +44,9 @@ from sessionkit.recurrence import Recurrence
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.timespan import TimeSpan
 
-ROUNDS = int(os.environ.get("SESSIONKIT_RACE_ROUNDS", "3"))
+from ._racing import WRITER_KINDS, race, rounds, scalar
+
+ROUNDS = rounds(3)
 LOG = logging.getLogger(__name__)
 """Outcomes counted per test (``-o log_cli=true --log-cli-level=INFO`` shows them)."""
 T = "acme"
@@ -67,15 +68,6 @@ ASTRAY = text(
 )
 """Resource rows that disagree with their session's span: must always be none."""
 
-WRITER_KINDS = [
-    pytest.param(False, id="threads"),
-    pytest.param(
-        True,
-        id="processes",
-        marks=pytest.mark.skipif(sys.platform != "linux", reason="forks worker processes"),
-    ),
-]
-
 
 def _kit(store: SqlAlchemyStore | Callable[[], Any], events: RecordingPublisher) -> SessionKit:
     uow = store.unit_of_work if isinstance(store, SqlAlchemyStore) else store
@@ -96,50 +88,9 @@ def _outcome(work: Callable[[], object], events: RecordingPublisher) -> str:
     return f"{result}|{','.join(type(e).__name__ for e in events.events)}"
 
 
-def _race(engine: Engine, writers: int, work: Callable[[int], str], processes: bool) -> list[str]:
-    """Run ``work(n)`` for every writer ``n`` released together; return the outcomes."""
-    if processes:
-        context = multiprocessing.get_context("fork")
-        start = context.Barrier(writers)
-        results = context.Queue()
-
-        def child(n: int) -> None:
-            engine.dispose(close=False)  # the parent's pooled connections are not ours
-            start.wait(timeout=60)
-            results.put((n, work(n)))
-
-        workers = [context.Process(target=child, args=(n,)) for n in range(writers)]
-        for worker in workers:
-            worker.start()
-        found = dict(results.get(timeout=120) for _ in workers)
-        for worker in workers:
-            worker.join(timeout=60)
-            assert worker.exitcode == 0
-        return [found[n] for n in range(writers)]
-    barrier = threading.Barrier(writers)
-    outcomes = [""] * writers
-
-    def run(n: int) -> None:
-        barrier.wait(timeout=60)
-        outcomes[n] = work(n)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a writer hung"
-    return outcomes
-
-
-def _count(engine: Engine, statement: Any) -> int:
-    with engine.connect() as connection:
-        return int(connection.execute(statement).scalar_one())
-
-
 def _assert_consistent(engine: Engine) -> None:
-    assert _count(engine, OVERLAPS) == 0
-    assert _count(engine, ASTRAY) == 0
+    assert scalar(engine, OVERLAPS) == 0
+    assert scalar(engine, ASTRAY) == 0
 
 
 def _assert_clean(outcomes: list[str], allowed: set[str]) -> Counter[str]:
@@ -197,11 +148,11 @@ def test_an_update_racing_a_delete_of_one_session(race_engine: Engine, processes
     seen: Counter[str] = Counter()
     for round_ in range(ROUNDS):
         opened = _open(kit, round_)
-        outcomes = _race(
+        outcomes = race(
+            partial(_update_or_delete, race_engine, opened),
             race_engine,
-            2 * SESSIONS_PER_ROUND,
-            lambda n, o=opened: _update_or_delete(race_engine, o, n),  # type: ignore[misc]
-            processes,
+            writers=2 * SESSIONS_PER_ROUND,
+            processes=processes,
         )
         seen += _assert_clean(outcomes, allowed)
         for n, outcome in enumerate(outcomes):
@@ -210,11 +161,10 @@ def test_an_update_racing_a_delete_of_one_session(race_engine: Engine, processes
             assert published == (wanted if result == "ok" else ""), (n, outcome)
         for k, session_id in enumerate(s.id for s in opened):
             deleted = outcomes[2 * k + 1].startswith("ok|")
-            rows = _count(
+            rows = scalar(
                 race_engine,
-                text(
-                    "SELECT count(*) FROM sessionkit_session_resources WHERE session_id = :id"
-                ).bindparams(id=session_id),
+                "SELECT count(*) FROM sessionkit_session_resources WHERE session_id = :id",
+                id=session_id,
             )
             assert rows == (0 if deleted else 2), (session_id, outcomes)
         _assert_consistent(race_engine)
@@ -258,11 +208,11 @@ def test_schedule_changes_racing_on_one_series(race_engine: Engine, processes: b
             title="Chemistry",
             items=[ScheduleItem("slot", _weekly(("MO", "WE"), 90), [teacher])],
         )
-        outcomes = _race(
+        outcomes = race(
+            partial(_change, race_engine, series.id, teacher),
             race_engine,
-            2,
-            lambda n, s=series.id, t=teacher: _change(race_engine, s, t, n),  # type: ignore[misc]
-            processes,
+            writers=2,
+            processes=processes,
         )
         results = _assert_clean(outcomes, allowed)
         seen += results
@@ -349,7 +299,7 @@ def test_host_transactions_creating_for_two_teachers_in_opposite_order(
             steps = [_create(first, base + 2 * n), _create(second, base + 2 * n + 1)]
             return _in_host_transaction(race_engine, barrier, steps)
 
-        outcomes = _race(race_engine, 2, work, processes)
+        outcomes = race(work, race_engine, writers=2, processes=processes)
         results = _assert_clean(outcomes, allowed)
         seen += results
         assert results["ok"] >= 1, outcomes
@@ -397,7 +347,7 @@ def test_host_transactions_booking_two_teachers_in_opposite_order(
             order = ids if n == 0 else ids[::-1]
             return _in_host_transaction(race_engine, barrier, [book(i, n) for i in order])
 
-        outcomes = _race(race_engine, 2, work, processes)
+        outcomes = race(work, race_engine, writers=2, processes=processes)
         results = _assert_clean(outcomes, allowed)
         seen += results
         assert results["ok"] >= 1, outcomes
@@ -405,11 +355,10 @@ def test_host_transactions_booking_two_teachers_in_opposite_order(
             result, published = outcome.split("|")
             assert published == ("BookingConfirmed,BookingConfirmed" if result == "ok" else "")
         for session_id in ids:
-            stored = _count(
+            stored = scalar(
                 race_engine,
-                text("SELECT count(*) FROM sessionkit_bookings WHERE session_id = :id").bindparams(
-                    id=session_id
-                ),
+                "SELECT count(*) FROM sessionkit_bookings WHERE session_id = :id",
+                id=session_id,
             )
             assert stored == results["ok"], outcomes
     LOG.info("host transactions booking over %d rounds: %s", ROUNDS, dict(seen))

@@ -10,20 +10,17 @@ MySQL/MariaDB when their ``SESSIONKIT_TEST_*_URL`` is set.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
-from pathlib import Path
 
 import attrs
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 
-from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema, drop_schema, upgrade
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, drop_schema, upgrade
 from sessionkit.adapters.sqlalchemy.mapping import session_values
 from sessionkit.adapters.sqlalchemy.rows import LONG_SPAN, session_resources_table, sessions_table
-from sessionkit.adapters.sqlalchemy.testing import mysql_database, postgres_schema
+from sessionkit.adapters.sqlalchemy.testing import postgres_schema
 from sessionkit.errors import SessionConflict
 from sessionkit.model.session import ResourceRef
 from sessionkit.testing.contract import T0, TENANT, make_session
@@ -35,31 +32,9 @@ ANA = ResourceRef("teacher", "ana")  # make_session's default resource
 DAY_HOURS = LONG_SPAN / timedelta(hours=1)
 
 
-@contextmanager
-def _sqlite(path: Path) -> Iterator[Engine]:
-    engine = create_engine(f"sqlite:///{path / 'long.sqlite3'}")
-    create_schema(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgres", "mysql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    database: AbstractContextManager[Engine]
-    if request.param == "sqlite":
-        database = _sqlite(tmp_path)
-    elif request.param == "postgres":
-        if not POSTGRES_URL:
-            pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to run this on PostgreSQL")
-        database = postgres_schema(POSTGRES_URL)
-    else:
-        if not MYSQL_URL:
-            pytest.skip("set SESSIONKIT_TEST_MYSQL_URL to run this on MySQL/MariaDB")
-        database = mysql_database(MYSQL_URL)
-    with database as engine:
-        yield engine
+@pytest.fixture
+def engine(fresh_engine: Engine) -> Engine:
+    return fresh_engine
 
 
 def _span(at: float, hours: float) -> TimeSpan:

@@ -4,6 +4,9 @@
   ``kit.payments.apply`` (a provider retrying a webhook while the first
   delivery is still running): exactly one ``"applied"``, every other
   ``"duplicate"``, the booking confirmed once, one ``BookingConfirmed``.
+- 4 retries of one goodwill refund at once, under one idempotency key (a
+  client retrying while its first request still runs): every one answers the
+  payment, and 10 EUR is refunded once, by sessionkit and by the provider.
 - 8 goodwill refunds of 10 EUR on a 60 EUR payment at once (admins clicking
   at once): each succeeds or raises ``RefundExceedsPayment`` or
   ``ConcurrentModification``; at most 60 EUR is ever refunded, and once the
@@ -19,12 +22,8 @@ URLs are set). ``SESSIONKIT_RACE_ROUNDS`` sets the rounds per test (default 3).
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import sys
-import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -45,8 +44,9 @@ from sessionkit.services.payments import Checkout
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
 
-ROUNDS = int(os.environ.get("SESSIONKIT_RACE_ROUNDS", "3"))
-WRITERS = 8
+from ._racing import WRITER_KINDS, WRITERS, race, rounds
+
+ROUNDS = rounds(3)
 T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 TEN = Money.of(10, "EUR")
@@ -115,59 +115,6 @@ class Shop:
         return self.kit.payments.get(T, pay_of(checkout).id)
 
 
-def _run(work: Callable[[int], str], n: int) -> str:
-    try:
-        return work(n)
-    except BaseException as exc:  # noqa: BLE001  # reported to the test as a failure
-        return f"error: {exc!r}"
-
-
-def _race(work: Callable[[int], str], engine: Engine, *, processes: bool) -> list[str]:
-    """Run ``work(n)`` for ``n`` in ``range(WRITERS)`` released together; return the outcomes."""
-    if processes:
-        context = multiprocessing.get_context("fork")
-        start = context.Barrier(WRITERS)
-        results = context.Queue()
-
-        def child(n: int) -> None:
-            engine.dispose(close=False)
-            start.wait(timeout=60)
-            results.put((n, _run(work, n)))
-
-        workers = [context.Process(target=child, args=(n,)) for n in range(WRITERS)]
-        for worker in workers:
-            worker.start()
-        found = dict(results.get(timeout=120) for _ in workers)
-        for worker in workers:
-            worker.join(timeout=60)
-            assert worker.exitcode == 0
-        return [found[n] for n in range(WRITERS)]
-    barrier = threading.Barrier(WRITERS)
-    outcomes = [""] * WRITERS
-
-    def run(n: int) -> None:
-        barrier.wait(timeout=60)
-        outcomes[n] = _run(work, n)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a writer hung"
-    return outcomes
-
-
-WRITER_KINDS = [
-    pytest.param(False, id="threads"),
-    pytest.param(
-        True,
-        id="processes",
-        marks=pytest.mark.skipif(sys.platform != "linux", reason="forks worker processes"),
-    ),
-]
-
-
 @pytest.mark.parametrize("processes", WRITER_KINDS)
 def test_one_event_delivered_at_once_applies_once(
     race_engine: Engine, processes: bool, tmp_path: Path
@@ -181,7 +128,7 @@ def test_one_event_delivered_at_once_applies_once(
         def deliver(_n: int, event: PaymentEvent = event) -> str:
             return shop.kit.payments.apply(T, event).outcome
 
-        outcomes = Counter(_race(deliver, race_engine, processes=processes))
+        outcomes = Counter(race(deliver, race_engine, writers=WRITERS, processes=processes))
         assert outcomes == {"applied": 1, "duplicate": WRITERS - 1}, outcomes
         paid = shop.kit.payments.get(T, payment.id)
         booking = shop.kit.bookings.get(T, payment.booking_id)
@@ -207,7 +154,7 @@ def test_refunds_clicked_at_once_never_give_back_more_than_was_paid(
             assert after.refunded + after.refund_due <= after.amount.amount
             return "refunded"
 
-        outcomes = Counter(_race(refund, race_engine, processes=processes))
+        outcomes = Counter(race(refund, race_engine, writers=WRITERS, processes=processes))
         assert set(outcomes) <= {"refunded", "RefundExceedsPayment", "ConcurrentModification"}, (
             outcomes
         )
@@ -227,3 +174,22 @@ def test_refunds_clicked_at_once_never_give_back_more_than_was_paid(
             mine = after.gateway_key("refund")
             keys = {k for op, k in shop.gateway.calls if op == "refund" and k.startswith(mine)}
             assert len(keys) == after.refunds  # each refund call under a key of its own
+
+
+def test_retries_of_one_keyed_refund_at_once_refund_once(
+    race_engine: Engine, tmp_path: Path
+) -> None:
+    shop = Shop(race_engine, tmp_path / "events.txt")
+    for round_ in range(ROUNDS):
+        payment = shop.paid_booking(round_)
+
+        def retry(_n: int, payment_id: str = payment.id, key: str = f"refund-{round_}") -> str:
+            after = shop.kit.payments.refund(T, payment_id, TEN, actor="admin", idempotency_key=key)
+            return f"{after.refunded + after.refund_due}"
+
+        outcomes = race(retry, race_engine, writers=4, processes=False)
+        assert outcomes == ["10.00"] * 4, outcomes
+        shop.kit.run_payment_calls()  # what a writer's provider call left due, if anything
+        after = shop.kit.payments.get(T, payment.id)
+        assert (after.refunded, after.refund_due, after.refunds) == (Decimal(10), Decimal(0), 1)
+        assert shop.gateway.intents[payment.intent_ref or ""].refunded == Decimal(10)

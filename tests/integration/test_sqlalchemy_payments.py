@@ -21,15 +21,16 @@ import pytest
 from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, select
 
 from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, alembic_config, upgrade
-from sessionkit.errors import InvalidValue, PaymentNotFound
+from sessionkit.adapters.sqlalchemy.payment_rows import payment_events_table
+from sessionkit.errors import InvalidValue, PaymentNotFound, RefundKeyReused
 from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, OFFERED, WAITLISTED
 from sessionkit.model.booking_events import BookingConfirmed
 from sessionkit.model.money import Money, minor_unit
-from sessionkit.model.payment import FAILED, PAID, PENDING, REFUNDED, Payment
+from sessionkit.model.payment import FAILED, PAID, PARTIALLY_REFUNDED, PENDING, REFUNDED, Payment
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import BookingRules, Rate
 from sessionkit.ports import PAYMENTS
@@ -55,6 +56,7 @@ class Shop:
     """A kit over a SQL store with the fake provider, 40 EUR an hour, and shortcuts."""
 
     def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         self.clock = ManualClock(NOW)
         self.events = RecordingPublisher()
         self.store = SqlAlchemyStore(engine, self.events)
@@ -174,6 +176,26 @@ def test_a_refund_the_provider_missed_is_made_by_the_job(shop: Shop) -> None:
         None,
     )
     assert shop.kit.run_payment_calls().done == 0
+
+
+def test_a_refund_retried_with_its_key_refunds_once(shop: Shop) -> None:
+    payment = shop.kit.payments.for_booking(T, shop.paid(shop.slot(), "ana"))
+    assert payment is not None
+    ten = Money.of(10, "EUR")
+    first = shop.kit.payments.refund(T, payment.id, ten, actor="admin", idempotency_key="r1")
+    again = shop.kit.payments.refund(T, payment.id, ten, actor="admin", idempotency_key="r1")
+    assert (again, again.status, again.refunded) == (first, PARTIALLY_REFUNDED, Decimal(10))
+    with pytest.raises(RefundKeyReused):
+        shop.kit.payments.refund(
+            T, payment.id, Money.of(20, "EUR"), actor="admin", idempotency_key="r1"
+        )
+    assert shop.gateway.intents[payment.intent_ref or ""].refunded == Decimal(10)
+    table = payment_events_table  # the key's receipt sits beside the provider events'
+    with shop.engine.connect() as db:
+        rows = db.execute(
+            select(table.c.payment_id, table.c.outcome).where(table.c.type == "refund")
+        )
+        assert [tuple(row) for row in rows] == [(payment.id, "10.00 EUR")]
 
 
 def test_manual_payments_are_marked_paid_all_or_nothing(shop: Shop) -> None:

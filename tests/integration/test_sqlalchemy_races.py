@@ -8,9 +8,6 @@ at once, and exactly one may win.
 
 from __future__ import annotations
 
-import multiprocessing
-import sys
-import threading
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -25,8 +22,10 @@ from sessionkit.adapters.sqlalchemy.testing import clear_tables
 from sessionkit.errors import ConcurrentModification, SessionConflict
 from sessionkit.testing.contract import TENANT, make_session
 
+from ._racing import WRITER_KINDS, WRITERS, race, race_rounds
+
 ROUNDS = 4
-WRITERS = 8
+PROCESSES = 2
 
 # Any two busy rows of one resource that overlap: must always be empty.
 OVERLAPS = text(
@@ -57,8 +56,6 @@ def _outcome(work: Callable[[], None]) -> str:
         return "conflict"
     except ConcurrentModification:
         return "stale"
-    except BaseException as exc:  # noqa: BLE001  # reported to the test as a failure
-        return f"error: {exc!r}"
     return "won"
 
 
@@ -71,24 +68,8 @@ def _book(store: SqlAlchemyStore, round_: int, writer: int) -> Callable[[], None
     return work
 
 
-def _attempt(store: SqlAlchemyStore, round_: int, first: int, n: int) -> str:
-    return _outcome(_book(store, round_, first + n))
-
-
-def _run_threads(count: int, barrier: Any, work: Callable[[int], str]) -> list[str]:
-    outcomes = [""] * count
-
-    def run(n: int) -> None:
-        barrier.wait(timeout=60)
-        outcomes[n] = work(n)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a writer hung"
-    return outcomes
+def _attempt(store: SqlAlchemyStore, round_: int, n: int) -> str:
+    return _outcome(_book(store, round_, n))
 
 
 def _assert_one_winner_per_round(outcomes: dict[int, list[str]]) -> None:
@@ -103,46 +84,18 @@ def _assert_no_overlap(engine: Engine, sessions: int) -> None:
     assert stored == sessions
 
 
-def test_threads_racing_for_one_teacher_book_once(engine: Engine) -> None:
+@pytest.mark.parametrize("processes", WRITER_KINDS)
+def test_writers_racing_for_one_teacher_book_once(engine: Engine, processes: bool) -> None:
+    """Writers are 8 threads, or 2 forked processes of 4 threads each."""
     store = SqlAlchemyStore(engine)
-    outcomes: dict[int, list[str]] = {}
-    for round_ in range(ROUNDS):
-        barrier = threading.Barrier(WRITERS)
-        outcomes[round_] = _run_threads(WRITERS, barrier, partial(_attempt, store, round_, 0))
-    _assert_one_winner_per_round(outcomes)
-    _assert_no_overlap(engine, ROUNDS)
-
-
-def _process_writer(engine: Engine, barrier: Any, results: Any, first: int, count: int) -> None:
-    """One forked process: ``count`` threads, each booking once per round."""
-    engine.dispose(close=False)  # the parent's pooled connections are not ours to use
-    store = SqlAlchemyStore(engine)
-    for round_ in range(ROUNDS):
-        outcomes = _run_threads(count, barrier, partial(_attempt, store, round_, first))
-        results.put((round_, outcomes))
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="forks worker processes")
-def test_processes_racing_for_one_teacher_book_once(engine: Engine) -> None:
-    context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(WRITERS)
-    results = context.Queue()
-    per_process = WRITERS // 2
-    workers = [
-        context.Process(
-            target=_process_writer, args=(engine, barrier, results, p * per_process, per_process)
-        )
-        for p in range(2)
-    ]
-    for worker in workers:
-        worker.start()
-    outcomes: dict[int, list[str]] = {}
-    for _ in range(2 * ROUNDS):
-        round_, found = results.get(timeout=120)
-        outcomes.setdefault(round_, []).extend(found)
-    for worker in workers:
-        worker.join(timeout=60)
-        assert worker.exitcode == 0
+    outcomes = race_rounds(
+        partial(_attempt, store),
+        engine,
+        rounds=ROUNDS,
+        writers=WRITERS,
+        processes=processes,
+        per_process=WRITERS // PROCESSES,
+    )
     _assert_one_winner_per_round(outcomes)
     _assert_no_overlap(engine, ROUNDS)
 
@@ -166,7 +119,7 @@ def test_concurrent_updates_of_one_session_one_wins(engine: Engine) -> None:
 
             return _outcome(work)
 
-        outcomes = _run_threads(2, threading.Barrier(2), retitle)
+        outcomes = race(retitle, engine, writers=2, processes=False)
         assert sorted(outcomes) == ["stale", "won"], outcomes
     with store.unit_of_work() as uow:
         assert uow.sessions.get(TENANT, "a").version == ROUNDS + 1

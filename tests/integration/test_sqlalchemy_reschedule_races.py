@@ -12,11 +12,6 @@ Writers are 8 threads, or 8 forked processes; engines as in ``conftest.py``.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import sys
-import threading
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -30,8 +25,9 @@ from sessionkit.model.reschedule import AUTO_APPROVED, PENDING, RescheduleStatus
 from sessionkit.policies import coaching_notice
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 
-ROUNDS = int(os.environ.get("SESSIONKIT_RACE_ROUNDS", "3"))
-WRITERS = 8
+from ._racing import WRITER_KINDS, WRITERS, race, rounds, scalar
+
+ROUNDS = rounds(3)
 T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 REASON = "I have an exam that morning"
@@ -61,90 +57,6 @@ def _open(kit: SessionKit, count: int) -> list[str]:
     ]
 
 
-def _run(work: Callable[[int], str], n: int) -> str:
-    try:
-        return work(n)
-    except BaseException as exc:  # noqa: BLE001  # reported to the test as a failure
-        return f"error: {exc!r}"
-
-
-def _race(work: Callable[[int], str], engine: Engine, *, processes: bool = False) -> list[str]:
-    """Run ``work(n)`` for ``n`` in ``range(WRITERS)`` released together; return the outcomes.
-
-    Writers are threads, or with ``processes`` forked processes (each drops
-    the parent's pooled connections first).
-    """
-    if processes:
-        context = multiprocessing.get_context("fork")
-        start = context.Barrier(WRITERS)
-        results = context.Queue()
-
-        def child(n: int) -> None:
-            engine.dispose(close=False)
-            start.wait(timeout=60)
-            results.put((n, _run(work, n)))
-
-        workers = [context.Process(target=child, args=(n,)) for n in range(WRITERS)]
-        for worker in workers:
-            worker.start()
-        found = dict(results.get(timeout=120) for _ in workers)
-        for worker in workers:
-            worker.join(timeout=60)
-            assert worker.exitcode == 0
-        return [found[n] for n in range(WRITERS)]
-    barrier = threading.Barrier(WRITERS)
-    outcomes = [""] * WRITERS
-
-    def run(n: int) -> None:
-        barrier.wait(timeout=60)
-        outcomes[n] = _run(work, n)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a writer hung"
-    return outcomes
-
-
-def _stored(engine: Engine) -> int:
-    with engine.connect() as connection:
-        return int(
-            connection.execute(text("SELECT count(*) FROM sessionkit_bookings")).scalar_one()
-        )
-
-
-WRITER_KINDS = [
-    pytest.param(False, id="threads"),
-    pytest.param(
-        True,
-        id="processes",
-        marks=pytest.mark.skipif(sys.platform != "linux", reason="forks worker processes"),
-    ),
-]
-
-
-WRITER_KINDS = [
-    pytest.param(False, id="threads"),
-    pytest.param(
-        True,
-        id="processes",
-        marks=pytest.mark.skipif(sys.platform != "linux", reason="forks worker processes"),
-    ),
-]
-
-
-def _pending(engine: Engine) -> int:
-    with engine.connect() as connection:
-        return int(
-            connection.execute(
-                text("SELECT count(*) FROM sessionkit_reschedules WHERE status = :s"),
-                {"s": PENDING},
-            ).scalar_one()
-        )
-
-
 @pytest.mark.parametrize("processes", WRITER_KINDS)
 def test_racing_requests_leave_exactly_one_pending(race_engine: Engine, processes: bool) -> None:
     kit = _kit(race_engine)
@@ -158,11 +70,12 @@ def test_racing_requests_leave_exactly_one_pending(race_engine: Engine, processe
             except RescheduleRefused as refused:
                 return f"refused: {refused.rule}"
 
-        outcomes = _race(ask, race_engine, processes=processes)
+        outcomes = race(ask, race_engine, writers=WRITERS, processes=processes)
         made = [o for o in outcomes if not o.startswith(("refused", "error"))]
         assert len(made) == 1, outcomes
         assert sorted(set(outcomes) - set(made)) == ["refused: one_pending"], outcomes
-    assert _pending(race_engine) == ROUNDS
+    pending = "SELECT count(*) FROM sessionkit_reschedules WHERE status = :s"
+    assert scalar(race_engine, pending, s=PENDING) == ROUNDS
 
 
 @pytest.mark.parametrize("processes", WRITER_KINDS)
@@ -189,7 +102,7 @@ def test_racing_ticks_auto_approve_each_request_once(race_engine: Engine, proces
         assert not report.failed, report.failed
         return ",".join(sorted(r.id for r in report.approved))
 
-    outcomes = _race(tick, race_engine, processes=processes)
+    outcomes = race(tick, race_engine, writers=WRITERS, processes=processes)
     assert not [o for o in outcomes if o.startswith("error")], outcomes
     answered = [i for o in outcomes if o for i in o.split(",")]
     assert sorted(answered) == sorted(r.id for r in requests), outcomes

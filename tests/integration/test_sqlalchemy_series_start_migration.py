@@ -9,19 +9,15 @@ resolved. SQLite always; PostgreSQL and MySQL/MariaDB when their URLs are set.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 
-from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema, drop_schema, upgrade
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, drop_schema, upgrade
 from sessionkit.adapters.sqlalchemy.mapping import series_values, session_values
 from sessionkit.adapters.sqlalchemy.rows import series_table, sessions_table
-from sessionkit.adapters.sqlalchemy.testing import mysql_database, postgres_schema
 from sessionkit.errors import DuplicateSession
 from sessionkit.testing.contract import TENANT, make_series, make_session
 
@@ -29,31 +25,9 @@ POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
 MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
 
 
-@contextmanager
-def _sqlite(path: Path) -> Iterator[Engine]:
-    engine = create_engine(f"sqlite:///{path / 'migrate.sqlite3'}")
-    create_schema(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgres", "mysql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    database: AbstractContextManager[Engine]
-    if request.param == "sqlite":
-        database = _sqlite(tmp_path)
-    elif request.param == "postgres":
-        if not POSTGRES_URL:
-            pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to run this on PostgreSQL")
-        database = postgres_schema(POSTGRES_URL)
-    else:
-        if not MYSQL_URL:
-            pytest.skip("set SESSIONKIT_TEST_MYSQL_URL to run this on MySQL/MariaDB")
-        database = mysql_database(MYSQL_URL)
-    with database as engine:
-        yield engine
+@pytest.fixture
+def engine(fresh_engine: Engine) -> Engine:
+    return fresh_engine
 
 
 def _at_0003(row: dict[str, Any]) -> dict[str, Any]:

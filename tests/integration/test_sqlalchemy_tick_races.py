@@ -13,10 +13,8 @@ runs the workers' batches one at a time (``BEGIN IMMEDIATE``).
 from __future__ import annotations
 
 import json
-import multiprocessing
 import sys
 import threading
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -32,6 +30,8 @@ from sessionkit.recurrence import Recurrence
 from sessionkit.services import TickReport
 from sessionkit.services.attendance import attendance_facts
 from sessionkit.testing.clocks import ManualClock
+
+from ._racing import race
 
 WORKERS = 4
 TENANTS = ("acme", "globex", "initech")
@@ -133,30 +133,6 @@ def _counts(report: TickReport) -> str:
     )
 
 
-def _race(work: Callable[[], str], engine: Engine) -> list[str]:
-    """Run ``work()`` in WORKERS forked processes released together; their outcomes."""
-    context = multiprocessing.get_context("fork")
-    start = context.Barrier(WORKERS)
-    results = context.Queue()
-
-    def child(n: int) -> None:
-        engine.dispose(close=False)  # the parent's pooled connections stay the parent's
-        start.wait(timeout=60)
-        try:
-            results.put((n, work()))
-        except BaseException as exc:  # noqa: BLE001  # reported to the test
-            results.put((n, f"error: {exc!r}"))
-
-    workers = [context.Process(target=child, args=(n,)) for n in range(WORKERS)]
-    for worker in workers:
-        worker.start()
-    found = dict(results.get(timeout=180) for _ in workers)
-    for worker in workers:
-        worker.join(timeout=60)
-        assert worker.exitcode == 0
-    return [found[n] for n in range(WORKERS)]
-
-
 def _rows(engine: Engine, sql: str) -> list[tuple[object, ...]]:
     with engine.connect() as connection:
         return [tuple(row) for row in connection.execute(text(sql))]
@@ -169,7 +145,12 @@ def test_worker_processes_ticking_at_once_do_every_item_exactly_once(
     at = _seed(race_engine)
     kit = _kit(race_engine, ManualClock(at))
     # Small batches, so that the workers meet on many units of work.
-    outcomes = _race(lambda: _counts(kit.tick(now=at, batch=4)), race_engine)
+    outcomes = race(
+        lambda _n: _counts(kit.tick(now=at, batch=4)),
+        race_engine,
+        writers=WORKERS,
+        processes=True,
+    )
     assert not [o for o in outcomes if o.startswith("error")], outcomes
     totals = {key: sum(json.loads(o)[key] for o in outcomes) for key in json.loads(outcomes[0])}
     tenants = len(TENANTS)

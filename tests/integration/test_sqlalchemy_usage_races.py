@@ -16,29 +16,30 @@ Writers are 8 threads, or 8 forked processes; engines as in ``conftest.py``.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import sys
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
+from sqlalchemy.engine import Connection
 
 from sessionkit import SessionCodes, SessionKit
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
+from sessionkit.adapters.sqlalchemy.testing import clear_tables
 from sessionkit.errors import ConcurrentModification, InvalidTransition
 from sessionkit.model import ResourceRef
 from sessionkit.model.session import Session
 from sessionkit.model.usage import CODE_FIELD
+from sessionkit.ports import COUNTERS
 from sessionkit.services._usage import assign_codes
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.timespan import TimeSpan
 
-ROUNDS = int(os.environ.get("SESSIONKIT_RACE_ROUNDS", "3"))
-WRITERS = 8
+from ._racing import WRITER_KINDS, WRITERS, race, rounds, scalar
+
+ROUNDS = rounds(3)
 T = "1"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 
@@ -49,64 +50,6 @@ def _kit(engine: Engine) -> SessionKit:
         clock=ManualClock(NOW),
         codes=SessionCodes(prefix="QSE"),
     )
-
-
-def _run(work: Callable[[int], str], n: int) -> str:
-    try:
-        return work(n)
-    except BaseException as exc:  # noqa: BLE001  # reported to the test as a failure
-        return f"error: {exc!r}"
-
-
-def _race(work: Callable[[int], str], engine: Engine, *, processes: bool = False) -> list[str]:
-    """Run ``work(n)`` for ``n`` in ``range(WRITERS)`` released together; return the outcomes."""
-    if processes:
-        context = multiprocessing.get_context("fork")
-        start = context.Barrier(WRITERS)
-        results = context.Queue()
-
-        def child(n: int) -> None:
-            engine.dispose(close=False)
-            start.wait(timeout=60)
-            results.put((n, _run(work, n)))
-
-        workers = [context.Process(target=child, args=(n,)) for n in range(WRITERS)]
-        for worker in workers:
-            worker.start()
-        found = dict(results.get(timeout=120) for _ in workers)
-        for worker in workers:
-            worker.join(timeout=60)
-            assert worker.exitcode == 0
-        return [found[n] for n in range(WRITERS)]
-    barrier = threading.Barrier(WRITERS)
-    outcomes = [""] * WRITERS
-
-    def run(n: int) -> None:
-        barrier.wait(timeout=60)
-        outcomes[n] = _run(work, n)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a writer hung"
-    return outcomes
-
-
-WRITER_KINDS = [
-    pytest.param(False, id="threads"),
-    pytest.param(
-        True,
-        id="processes",
-        marks=pytest.mark.skipif(sys.platform != "linux", reason="forks worker processes"),
-    ),
-]
-
-
-def _scalar(engine: Engine, sql: str) -> int:
-    with engine.connect() as connection:
-        return int(connection.execute(text(sql)).scalar_one())
 
 
 def _ongoing(kit: SessionKit, n: int) -> str:
@@ -148,7 +91,7 @@ def test_racing_completions_and_replays_count_each_session_once(
                 return f"refused: {type(refused).__name__}"
             return "completed"
 
-        outcomes = _race(finish, race_engine, processes=processes)
+        outcomes = race(finish, race_engine, writers=WRITERS, processes=processes)
         assert not [o for o in outcomes if o.startswith("error")], outcomes
         entries = kit.usage.entries(T, session_id=session_id)
         assert [(e.participant, e.active) for e in entries] == [
@@ -157,7 +100,7 @@ def test_racing_completions_and_replays_count_each_session_once(
         consumed = {o for o in outcomes if o.startswith("consumed")}
         assert consumed <= {f"consumed {[entries[0].id]}"}, outcomes
         assert kit.queries.get(T, session_id).status == "COMPLETED"
-    assert _scalar(race_engine, "SELECT count(*) FROM sessionkit_usage") == ROUNDS
+    assert scalar(race_engine, "SELECT count(*) FROM sessionkit_usage") == ROUNDS
     assert kit.usage.balance(T, subscription.id).used == ROUNDS
 
 
@@ -207,7 +150,9 @@ def test_racing_creators_get_codes_without_duplicates_or_gaps(
 
     codes: list[str] = []
     for n in range(ROUNDS):
-        outcomes = _race(partial(_create_in_round, create, n), race_engine, processes=processes)
+        outcomes = race(
+            partial(_create_in_round, create, n), race_engine, writers=WRITERS, processes=processes
+        )
         assert not [o for o in outcomes if o.startswith("error")], outcomes
         assert outcomes.count("rolled back") == WRITERS // 4
         codes.extend(o for o in outcomes if o != "rolled back")
@@ -216,3 +161,40 @@ def test_racing_creators_get_codes_without_duplicates_or_gaps(
     with race_engine.connect() as connection:
         stored = connection.execute(text("SELECT code FROM sessionkit_session_codes")).scalars()
         assert sorted(stored) == expected
+
+
+def test_a_counter_committed_between_the_update_and_the_read_is_bumped(
+    race_postgres: Engine,
+) -> None:
+    """READ COMMITTED: the row a rival commits after our UPDATE's snapshot is updated, not refused.
+
+    Found by the process race above: the UPDATE saw no row, the next read saw
+    the rival's, and the bump was taken for a refused limit (``None``).
+    """
+    clear_tables(race_postgres)
+    rival_commits: list[int] = []
+
+    def rival_commits_now(conn: Connection, cursor: Any, statement: str, *_: Any) -> None:
+        if rival_commits or not statement.lstrip().upper().startswith("UPDATE"):
+            return
+        if "sessionkit_counters" in statement and cursor.rowcount == 0:
+            rival_commits.append(1)
+            with race_postgres.begin() as rival:
+                rival.execute(
+                    text(
+                        "INSERT INTO sessionkit_counters (tenant, id, value, version) "
+                        "VALUES (:t, 'codes', 5, 1)"
+                    ),
+                    {"t": T},
+                )
+
+    event.listen(race_postgres, "after_cursor_execute", rival_commits_now)
+    try:
+        with SqlAlchemyStore(race_postgres).unit_of_work() as uow:
+            last = uow.repository(COUNTERS).bump(T, "codes", 2)
+            uow.commit()
+    finally:
+        event.remove(race_postgres, "after_cursor_execute", rival_commits_now)
+    assert rival_commits == [1]
+    assert last == 7
+    assert scalar(race_postgres, "SELECT value FROM sessionkit_counters") == 7

@@ -180,3 +180,63 @@ def presence(session: Session, who: str, action: str, at: datetime) -> PresenceE
         action=action,
         at=at,
     )
+
+
+def test_the_academy_counts_attended_minutes_and_subscription_use(a: Academy) -> None:
+    """Issue 15: "the academy counts attended minutes and subscription use", by the store.
+
+    A circle of three (one late, one reported present by the teacher after a dropped
+    connection) and an individual lesson nobody joined: the figures agree with what
+    ``kit.attendance`` shows per session and with the balance ``kit.usage`` keeps.
+    """
+    for student in ("student:omar", "student:sara", "student:yusuf", "student:khalid"):
+        a.kit.usage.subscribe(
+            T,
+            actor="admin",
+            subscriber=student,
+            credits=8,
+            starts=NOW - timedelta(days=1),
+            tz=RIYADH,
+        )
+    circle = a.schedule("circle", time(16), 8)[0]
+    lesson = a.schedule("ind", time(18), 1, "student:khalid")[0]
+    for session, who in [(circle, s) for s in ("student:omar", "student:sara", "student:yusuf")] + [
+        (lesson, "student:khalid")
+    ]:
+        a.kit.bookings.book(T, session.id, who, actor="admin", confirm=True)
+    a.kit.advance_due(T, now=circle.start - 15 * MIN)
+    a.room_join(circle, "student:omar", 0)
+    a.room_join(circle, "student:sara", 10)
+    a.room_join(circle, "student:yusuf", 0)
+    a.rooms.leave(T, circle.id, "student:yusuf", at=circle.start + 20 * MIN)
+    a.deliver(circle.start + 20 * MIN)
+    a.kit.advance_due(T, now=circle.end + 10 * MIN)  # COMPLETED; the still-open stays end with it
+    a.kit.attendance.override(
+        T, circle.id, "student:yusuf", status=PRESENT, minutes=60, actor="ahmed"
+    )
+    a.kit.advance_due(T, now=lesson.start + 15 * MIN)  # nobody joined: ABSENT
+    assert (a.status(circle), a.status(lesson)) == ("COMPLETED", "ABSENT")
+
+    by_student = a.kit.analytics.attendance(T, by="participant")
+    assert [(r.key, r.minutes, r.by_status()) for r in by_student.rows if r.records] == [
+        ("student:khalid", 0, {**by_student.get().by_status(), ABSENT: 1}),
+        ("student:omar", 60, {**by_student.get().by_status(), PRESENT: 1}),
+        ("student:sara", 50, {**by_student.get().by_status(), "late": 1}),
+        ("student:yusuf", 60, {**by_student.get().by_status(), PRESENT: 1}),
+    ]
+    shown = [x for s in (circle, lesson) for x in a.kit.attendance.for_session(T, s.id)]
+    assert by_student.minutes == sum(x.effective_minutes for x in shown) == 170
+    whole = a.kit.analytics.attendance(T).get()
+    assert (whole.records, whole.held, whole.held_absent, whole.overridden) == (4, 4, 1, 1)
+    assert whole.no_show_rate == 0.25
+
+    use = a.kit.analytics.usage(T, by="period")
+    assert [(r.subscriber, r.period, r.used, r.remaining) for r in use.rows] == [
+        ("student:khalid", "2026-03", 1, 7),
+        ("student:omar", "2026-03", 1, 7),
+        ("student:sara", "2026-03", 1, 7),
+        ("student:yusuf", "2026-03", 1, 7),
+    ]
+    for row in use.rows:
+        assert row.subscription_id is not None
+        assert row.remaining == a.kit.usage.balance(T, row.subscription_id).remaining

@@ -16,6 +16,7 @@ from sessionkit.demo.coaching import (
     DEMO_NOW,
     TENANT,
     Coaching,
+    attendance,
     build_coaching,
     complete,
     contract_sessions,
@@ -24,7 +25,8 @@ from sessionkit.demo.coaching import (
     sign,
 )
 from sessionkit.demo.coaching_story import COACH, STUDENT, contract_for, play, run_story
-from sessionkit.errors import InvalidValue, RescheduleRefused, TransitionRefused
+from sessionkit.errors import ActionRefused, InvalidValue, RescheduleRefused, TransitionRefused
+from sessionkit.policies import ATTENDED, NO_SHOW
 from sessionkit.ports import UnitOfWorkFactory
 
 
@@ -100,6 +102,7 @@ def test_completion_by_either_side_after_the_start_with_bounded_notes(c: Coachin
 
 def test_a_session_nobody_joined_is_missed_30_minutes_after_its_start(c: Coaching) -> None:
     first, second = sign(c, contract_for())[:2]
+    c.clock.set(first.start)
     join(c, first, COACH)
     due = first.start + timedelta(minutes=30)
     assert c.kit.advance_due(TENANT, now=due - timedelta(seconds=1)).advanced == ()
@@ -108,15 +111,68 @@ def test_a_session_nobody_joined_is_missed_30_minutes_after_its_start(c: Coachin
     missed = c.kit.advance_due(TENANT, now=late).advanced
     assert [(s.id, s.status) for s in missed] == [(second.id, "MISSED")]
     assert c.kit.advance_due(TENANT, now=late).advanced == ()
+    nobody = attendance(c, missed[0])
+    assert {role: o.outcome for role, o in nobody.items()} == {"coach": NO_SHOW, "student": NO_SHOW}
+
+
+def test_the_room_opens_ten_minutes_before_the_start_for_coach_and_student(c: Coaching) -> None:
+    first = sign(c, contract_for())[0]
+    c.clock.set(first.start - timedelta(minutes=11))
+    with pytest.raises(ActionRefused) as early:
+        join(c, first, STUDENT)
+    assert (early.value.rule, early.value.allows_at) == (
+        "too_early",
+        first.start - timedelta(minutes=10),
+    )
+    c.clock.set(first.start - timedelta(minutes=10))
+    credential = join(c, first, STUDENT)
+    assert credential is not None
+    assert credential.expires_at == first.end + timedelta(minutes=15)
+    assert join(c, first, STUDENT) is None  # joined already: nothing twice
+    assert [p.action for p in c.kit.attendance.presence(TENANT, first.id)] == ["join"]
+
+
+def test_the_coach_waits_for_a_student_who_never_comes(c: Coaching) -> None:
+    first = sign(c, contract_for())[0]
+    c.clock.set(first.start)
+    join(c, first, COACH)
+    assert c.kit.advance_due(TENANT, now=first.start + timedelta(minutes=30)).advanced == ()
+    c.clock.set(first.end)
+    done = complete(c, first, COACH, "Mia did not come; waited the hour.")
+    came = attendance(c, done)
+    assert (done.status, came["coach"].outcome, came["student"].outcome) == (
+        "COMPLETED",
+        ATTENDED,
+        NO_SHOW,
+    )
+    assert (came["student"].attendance, came["student"].booking_id) == ("absent", None)
+    assert progress(c, contract_for()).no_shows == {"student": 1}
+
+
+def test_the_student_waits_for_a_coach_who_never_comes(c: Coaching) -> None:
+    first = sign(c, contract_for())[0]
+    c.clock.set(first.start)
+    join(c, first, STUDENT)
+    c.clock.set(first.start + timedelta(minutes=40))
+    missed = c.kit.sessions.fire(TENANT, first.id, "miss", actor="mia", role="student")
+    came = attendance(c, missed)
+    assert (missed.status, came["coach"].outcome, came["student"].outcome) == (
+        "MISSED",
+        NO_SHOW,
+        ATTENDED,
+    )
+    assert progress(c, contract_for()).no_shows == {"coach": 1}
 
 
 def test_the_story_gives_progress_and_rates_and_replays_without_duplicates(c: Coaching) -> None:
     contract = contract_for()
     run_story(c, contract)
     p = progress(c, contract)
-    assert (p.completed, p.held, p.moved, p.total) == (3, 4, 2, 6)
+    assert (p.completed, p.held, p.moved, p.total) == (4, 5, 2, 6)
     assert dict(p.requests) == {"APPROVED": 1, "AUTO_APPROVED": 1, "DECLINED": 1}
-    assert (p.progress, p.completion_rate, p.no_show_rate) == (0.5, 0.75, 0.25)
+    assert (p.progress, p.completion_rate, p.no_show_rate) == (4 / 6, 0.8, 0.2)
+    # Session 3 nobody came to; session 5 the coach waited for the student in vain.
+    assert dict(p.no_shows) == {"coach": 1, "student": 2}
     before = [(s.id, s.status, s.start, s.version) for s in contract_sessions(c, contract)]
     c.clock.set(DEMO_NOW)
     run_story(c, contract)

@@ -407,6 +407,79 @@ def test_write_ical_keeps_gap_and_fold_instants_exact() -> None:
     assert back.occurrences() == IcalCalendar(series=(series,)).occurrences()
 
 
+def test_an_unclosed_component_is_named_at_its_begin_line() -> None:
+    text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\n"
+    with pytest.raises(CalendarSyntaxError) as caught:
+        read_ical(text)
+    assert (caught.value.line, caught.value.text) == (3, "BEGIN:VEVENT")
+    with pytest.raises(CalendarSyntaxError) as unclosed:
+        read_ical("BEGIN:VCALENDAR\r\nBEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n")
+    assert (unclosed.value.line, unclosed.value.text) == (1, "BEGIN:VCALENDAR")
+
+
+@pytest.mark.parametrize("moved_to", ["99981231T100000Z", "00010105T100000Z"])
+def test_an_override_moved_centuries_away_is_found_without_overflow(moved_to: str) -> None:
+    text = ics(
+        *WEEKLY,
+        *event(
+            "UID:yoga",
+            "RECURRENCE-ID;TZID=Europe/Berlin:20260323T180000",
+            f"DTSTART:{moved_to}",
+            "DURATION:PT1H",
+        ),
+    )
+    cal = read_ical(text)
+    window = cal.occurrences(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+    assert [o.span.start.date().isoformat() for o in window] == [
+        "2026-03-16",
+        "2026-03-30",
+        "2026-04-06",
+    ]
+    moved = [o for o in cal.occurrences() if o.span.start.year != 2026]
+    y, m, d = int(moved_to[:4]), int(moved_to[4:6]), int(moved_to[6:8])
+    assert [o.span.start for o in moved] == [datetime(y, m, d, 10, tzinfo=UTC)]
+
+
+def test_an_exdate_at_the_edge_of_the_calendar_is_written_in_utc() -> None:
+    text = ics(
+        *event(
+            "UID:edge",
+            "DTSTART;TZID=America/New_York:20260302T090000",
+            "DURATION:PT1H",
+            "RRULE:FREQ=WEEKLY;COUNT=3",
+            "EXDATE:00010101T010000Z",  # 0000-12-31 in New York: outside the calendar
+        )
+    )
+    written = write_ical(read_ical(text), stamp=datetime(2026, 1, 1, tzinfo=UTC))
+    assert "EXDATE:00010101T010000Z" in written
+    again = read_ical(written).occurrences()
+    assert [o.span.start.date().isoformat() for o in again] == [
+        "2026-03-02",
+        "2026-03-09",
+        "2026-03-16",
+    ]
+
+
+@pytest.mark.parametrize(
+    "until", ["20260401T100000Z/20260301T100000Z", "20260301T100000Z/20260401T100000Z"]
+)
+def test_an_until_that_is_a_period_is_refused_on_the_rrule_line(until: str) -> None:
+    rrule = f"RRULE:FREQ=DAILY;UNTIL={until}"
+    text = ics(*event("UID:p", "DTSTART:20260302T100000Z", "DURATION:PT1H", rrule))
+    with pytest.raises(CalendarError) as caught:
+        read_ical(text)
+    assert (caught.value.line, caught.value.text) == (7, rrule)
+
+
+def test_line_numbers_count_crlf_lines_only() -> None:
+    """Characters ``str.splitlines`` breaks on (``\\x1e``, ``\\x85``) are text inside a value."""
+    text = ics(*event("UID:x", "SUMMARY:a\x1eb\x85c", "DTSTART:20260301T100000Z", "nonsense"))
+    with pytest.raises(CalendarSyntaxError) as caught:
+        read_ical(text)
+    assert caught.value.line == text.split("\r\n").index("nonsense") + 1
+    assert caught.value.text == "nonsense"
+
+
 @pytest.mark.parametrize(
     ("line", "error", "number"),
     [

@@ -33,6 +33,13 @@ def test_academy_plays_the_first_monday_from_the_clock_and_the_room(
         "student:mariam   used 2 of 4, 2 left",
         "student:khalid   used 1 of 4, 3 left",
         "student:omar     used 1 of 8, 7 left",
+        # The analytics: attended minutes by student, and subscription use per period.
+        "  student:khalid         1       0    0          0       0      1        0     100%",
+        "  student:sara           1       0    1          0       0      0       48       0%",
+        "  student:yusuf          1       1    0          0       0      0       60       0%",
+        "  all: 344 attended minutes in 8 records, no-show rate 12% of 8 held",
+        "  student:mariam   sub-mariam    2026-03        4     2         0          2",
+        "  all: 6 of 32 credits used",
         (
             "Meeting room calls (from lifecycle events): ensure Hifz circle, close Hifz circle, "
             "ensure Tajweed with Mariam, ensure Tajweed with Khalid, close Tajweed with Mariam, "
@@ -70,5 +77,9 @@ def test_a_rerun_on_the_same_database_writes_nothing_twice(tmp_path: Path) -> No
     assert (
         first.split("Sessions and attendance")[1].split("Meeting room")[0]
         == (second.split("Sessions and attendance")[1].split("Meeting room")[0])
+    )
+    # The analytics read what the first run wrote, and the rerun added nothing to count.
+    assert (
+        first.split("Attendance (kit.analytics")[1] == second.split("Attendance (kit.analytics")[1]
     )
     engine.dispose()

@@ -49,11 +49,15 @@ def test_coaching_prints_the_story_the_contract_and_its_rates(
     )
     assert "tick: student's request AUTO_APPROVED by silence; session 4 now Thu 26 Mar" in out
     assert "Mia Chen completes session 2: COMPLETED, student_notes 'Loved the role-play." in out
-    assert "  5  Tue 31 Mar 18:00 CEST / Tue 31 Mar 12:00 EDT   SCHEDULED" in out
-    assert "progress           3/6 completed (50%)" in out
-    assert "completion rate    75% of 4 held" in out
-    assert "no-show rate       25% of 4 held" in out
+    assert "Leo Brandt joins session 1 (credential until Tue 03 Mar 19:15 CET)" in out
+    assert "attendance of session 1: coach attended, student attended" in out
+    assert "attendance of session 5: coach attended, student no-show" in out
+    assert "  6  Tue 07 Apr 18:00 CEST / Tue 07 Apr 12:00 EDT   SCHEDULED" in out
+    assert "progress           4/6 completed (67%)" in out
+    assert "completion rate    80% of 5 held" in out
+    assert "no-show rate       20% of 5 held" in out
     assert "reschedule rate    33% (2 of 6 sessions moved)" in out
+    assert "no-shows by side   coach 1, student 2" in out
     assert out.rstrip().endswith("requests           1 APPROVED, 1 AUTO_APPROVED, 1 DECLINED")
 
 
@@ -75,5 +79,6 @@ def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice
     assert "Mia Chen's request for session 2 is APPROVED already" in second.stdout
     assert "Mia Chen's request for session 4 is AUTO_APPROVED already" in second.stdout
     assert "rule 'not_reschedulable'" in second.stdout  # session 1 is completed now
+    assert "joins session" not in second.stdout  # the joins were stored the first time
     report = first.stdout.split("\nContract C-1")[1]
     assert report == second.stdout.split("\nContract C-1")[1]

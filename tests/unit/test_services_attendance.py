@@ -198,6 +198,10 @@ def test_the_override_wins_and_the_automatic_record_stays_visible(w: World) -> N
     assert w.kit.attendance.clear_override(T, s.id, ANA, actor="tara") is True
     assert w.kit.attendance.clear_override(T, s.id, ANA, actor="tara") is False
     assert w.kit.attendance.for_session(T, s.id)[0].override is None
+    with pytest.raises(SessionNotFound):
+        w.kit.attendance.clear_override(T, "no-such-session", ANA, actor="tara")
+    with pytest.raises(SessionNotFound):
+        w.kit.attendance.clear_override("other-tenant", s.id, ANA, actor="tara")
 
 
 def test_booked_participants_who_never_came_are_absent(w: World) -> None:

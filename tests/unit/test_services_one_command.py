@@ -161,6 +161,35 @@ def test_coaching_misses_only_sessions_nobody_attended() -> None:
     assert done.status == "COMPLETED"
 
 
+def test_the_host_is_asked_for_facts_only_of_sessions_whose_way_forward_reads_them() -> None:
+    h = Harness.in_memory(NOW)
+    attendance = Attendance()
+    asked: list[list[str]] = []
+
+    class Counting(Attendance):
+        def facts_for(
+            self, sessions: Sequence[Session], uow: UnitOfWork
+        ) -> Mapping[str, Mapping[str, object]]:
+            asked.append(sorted(s.id for s in sessions))
+            return attendance.facts_for(sessions, uow)
+
+    h.kit = SessionKit(uow=h.store.unit_of_work, clock=h.clock, facts=Counting())
+    ongoing = _extra(h, hours=1, lifecycle="academy")  # ONGOING -> COMPLETED asks nothing
+    h.kit.sessions.fire(TENANT, ongoing.id, "ready", actor="teacher")
+    h.kit.sessions.fire(TENANT, ongoing.id, "start", actor="teacher")
+    coached = _extra(h, hours=3, lifecycle="coaching")  # MISSED asks "attended"
+    attendance.attended[coached.id] = False
+    asked.clear()
+    report = h.kit.advance_due(TENANT, actor="cron", now=NOW + timedelta(hours=12))
+    assert asked  # the scan and the advance ask; neither asks about the ongoing lesson
+    assert all(ids == [coached.id] for ids in asked), asked
+    assert {s.id: s.status for s in report.advanced} == {
+        coached.id: "MISSED",
+        ongoing.id: "COMPLETED",
+    }
+    assert report.failed == ()
+
+
 def test_academy_series_sessions_are_scheduled_busy_and_checked() -> None:
     from datetime import date, time
 

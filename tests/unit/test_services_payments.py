@@ -16,6 +16,7 @@ from sessionkit.errors import (
     PaymentNotFound,
     PaymentRequired,
     RefundExceedsPayment,
+    RefundKeyReused,
 )
 from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, OFFERED, WAITLISTED
 from sessionkit.model.booking_events import BookingCancelled, BookingConfirmed
@@ -332,6 +333,82 @@ def test_goodwill_refunds_are_bounded_and_in_the_payment_currency(shop: Shop) ->
     after = shop.kit.payments.refund(T, payment.id, Money.of(10, "EUR"), actor="admin")
     assert (after.status, after.refunded) == (PARTIALLY_REFUNDED, Decimal("10.00"))
     assert shop.kit.bookings.get(T, booking).status == CONFIRMED
+
+
+def _refund_calls(shop: Shop) -> int:
+    return sum(1 for operation, _ in shop.gateway.calls if operation == "refund")
+
+
+def test_a_refund_retried_with_its_key_refunds_once(shop: Shop) -> None:
+    booking = _paid(shop, shop.slot(), "ana")
+    payment = shop.kit.payments.for_booking(T, booking)
+    assert payment is not None
+    ten = Money.of(10, "EUR")
+    first = shop.kit.payments.refund(T, payment.id, ten, actor="admin", idempotency_key="r1")
+    assert (first.status, first.refunded, first.refunds) == (PARTIALLY_REFUNDED, Decimal(10), 1)
+    again = shop.kit.payments.refund(
+        T, payment.id, Money.of("10.00", "EUR"), actor="admin", idempotency_key="r1"
+    )
+    assert again == first == shop.kit.payments.get(T, payment.id)  # nothing written
+    assert _refund_calls(shop) == 1
+    other = shop.kit.payments.refund(T, payment.id, ten, actor="admin", idempotency_key="r2")
+    assert (other.refunded, _refund_calls(shop)) == (Decimal(20), 2)  # a new key, a new refund
+
+
+def test_a_refund_key_reused_for_another_refund_is_refused(shop: Shop) -> None:
+    ana = shop.kit.payments.for_booking(T, _paid(shop, shop.slot(), "ana"))
+    ben = shop.kit.payments.for_booking(T, _paid(shop, shop.slot(days=3), "ben"))
+    assert ana is not None
+    assert ben is not None
+    ten = Money.of(10, "EUR")
+    shop.kit.payments.refund(T, ana.id, ten, actor="admin", idempotency_key="r1")
+    with pytest.raises(RefundKeyReused) as more:
+        shop.kit.payments.refund(
+            T, ana.id, Money.of(15, "EUR"), actor="admin", idempotency_key="r1"
+        )
+    assert (more.value.key, more.value.amount, more.value.first_amount) == (
+        "r1",
+        "15.00 EUR",
+        "10.00 EUR",
+    )
+    with pytest.raises(RefundKeyReused) as elsewhere:
+        shop.kit.payments.refund(T, ben.id, ten, actor="admin", idempotency_key="r1")
+    assert (elsewhere.value.payment_id, elsewhere.value.first_payment_id) == (ben.id, ana.id)
+    assert "'r1'" in str(elsewhere.value)
+    assert shop.kit.payments.get(T, ben.id).refunded == Decimal(0)
+    assert shop.kit.payments.get(T, ana.id).refunded == Decimal(10)
+    shop.kit.payments.refund(T, ben.id, ten, actor="admin", idempotency_key="r1-ben")
+    assert shop.kit.payments.get(T, ben.id).refunded == Decimal(10)  # keys are per refund
+
+
+def test_a_full_refund_replayed_is_not_refused_and_a_refused_one_keeps_no_key(
+    shop: Shop,
+) -> None:
+    payment = shop.kit.payments.for_booking(T, _paid(shop, shop.slot(), "ana"))
+    assert payment is not None
+    with pytest.raises(RefundExceedsPayment):
+        shop.kit.payments.refund(
+            T, payment.id, Money.of(61, "EUR"), actor="admin", idempotency_key="all"
+        )
+    full = Money.of(60, "EUR")
+    done = shop.kit.payments.refund(T, payment.id, full, actor="admin", idempotency_key="all")
+    assert (done.status, done.refunded) == (REFUNDED, Decimal(60))
+    replay = shop.kit.payments.refund(T, payment.id, full, actor="admin", idempotency_key="all")
+    assert replay == done  # returned as it stands, not RefundExceedsPayment
+
+
+def test_a_keyed_refund_the_provider_missed_is_made_once_by_the_job(shop: Shop) -> None:
+    payment = shop.kit.payments.for_booking(T, _paid(shop, shop.slot(), "ana"))
+    assert payment is not None
+    ten = Money.of(10, "EUR")
+    shop.gateway.fail_next()
+    due = shop.kit.payments.refund(T, payment.id, ten, actor="admin", idempotency_key="r1")
+    assert (due.refunded, due.refund_due, due.due) == (Decimal(0), Decimal(10), "refund")
+    replay = shop.kit.payments.refund(T, payment.id, ten, actor="admin", idempotency_key="r1")
+    assert replay.refund_due == Decimal(10)  # not 20: the retry decided nothing more
+    assert shop.kit.run_payment_calls().done == 1
+    after = shop.kit.payments.get(T, payment.id)
+    assert (after.refunded, after.refund_due, after.due) == (Decimal(10), Decimal(0), None)
 
 
 # ---------------------------------------------------------------------- manual payments

@@ -5,6 +5,7 @@ from functools import cache
 
 from sessionkit.contrib.django.store import DjangoStore
 from sessionkit.services import SessionKit
+from sessionkit.services.attendance import attendance_facts
 
 
 class SystemClock:
@@ -16,4 +17,5 @@ class SystemClock:
 
 @cache
 def get_kit() -> SessionKit:
-    return SessionKit(uow=DjangoStore().unit_of_work, clock=SystemClock())
+    # The stored presence log gives the lifecycles' attended facts (the academy's ABSENT).
+    return SessionKit(uow=DjangoStore().unit_of_work, clock=SystemClock(), facts=attendance_facts())

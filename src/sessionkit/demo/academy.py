@@ -27,6 +27,10 @@ day and gives her a makeup on Thursday, charged as the lesson it replaces,
 so the pair uses one credit.
 Every session gets the academy's code when it is created ("QSE-1-000001").
 
+**Analytics.** At the end, ``kit.analytics`` counts attended minutes and
+attendance by student (the store sums the join / leave log; the teacher's
+report wins) and subscription use per period from the usage ledger.
+
 Every write is keyed (series by id, bookings by idempotency key, presence by
 the provider's event id, the override by session and student), and a step
 whose session has moved on is skipped, so a rerun on the same database
@@ -41,6 +45,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import attrs
 
+from sessionkit.demo._academy_figures import figures
 from sessionkit.demo._common import open_store
 from sessionkit.errors import DuplicateSession, DuplicateUsage, SeriesNotFound, SessionNotFound
 from sessionkit.model.attendance import JOIN, LEAVE, PRESENT
@@ -372,4 +377,5 @@ def render(now: datetime = DEMO_NOW, *, db: str = "memory") -> str:
     titles = {s.id: s.title for s in shown}
     calls = [f"{verb} {titles.get(sid, sid)}" for verb, _tenant, sid in academy.rooms.calls]
     lines += ["", "Meeting room calls (from lifecycle events): " + (", ".join(calls) or "none")]
+    lines += ["", *figures(academy.kit, TENANT, at=DEMO_NOW + timedelta(days=3))]
     return "\n".join(lines)

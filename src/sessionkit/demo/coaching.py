@@ -12,13 +12,21 @@ Sessions are kept in the coach's zone; the student reads them in her own.
 notice, coaches with 48, within 10 hours only students; the other side has
 24 hours to answer and silence approves (the tick ``kit.approve_reschedules``).
 
-**Completion and no-shows.** Either side completes a started session with
-notes (``kit.sessions.fire(..., "complete", role=..., notes=...)``, kept as the
-session's own field ``coach_notes`` or ``student_notes``). A session nobody
-completed becomes MISSED 30 minutes after its start, on the ``kit.advance_due``
-tick, if nobody attended: :class:`Attendance` answers the ``attended`` fact
-from who joined the session (its ``joined`` own field). Attendance here is
-per session; per-participant no-shows come with the attendance issue.
+**Joining, attendance and no-shows.** Coach and student enter the session's
+meeting room with a credential from ``kit.attendance.join_credential`` (while
+SCHEDULED, from ten minutes before the start: :data:`ATTENDANCE`); the
+provider (a :class:`~sessionkit.testing.rooms.FakeMeetingRooms` here) reports
+their joins, which ``kit.attendance.record_presence`` stores once each.
+Either side completes a started session with notes (``kit.sessions.fire(...,
+"complete", role=..., notes=...)``, kept as the session's own field
+``coach_notes`` or ``student_notes``). A session nobody completed becomes
+MISSED 30 minutes after its start, on the ``kit.advance_due`` tick, if nobody
+attended: sessionkit's :func:`~sessionkit.services.attendance.attendance_facts`
+answer the ``attended`` fact from the stored presence (and overrides).
+No-shows are per participant: ``kit.attendance.outcomes`` says who of coach
+and student came to each session (the coach who waited for a student who
+never came completes the session; the student is the no-show), and
+:func:`progress` counts them by side.
 
 Every write is keyed (a contract's sessions by number, a request by its role
 and reason), so running the demo again on the same database finds what it
@@ -29,7 +37,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 import attrs
@@ -39,21 +47,26 @@ from sessionkit.demo._common import every_session
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.policies import coaching_notice
-from sessionkit.ports import UnitOfWork, UnitOfWorkFactory
+from sessionkit.policies import NO_SHOW, AttendanceOutcome, coaching_notice
+from sessionkit.ports import JoinCredential, UnitOfWorkFactory
 from sessionkit.services import SessionKit
+from sessionkit.services.attendance import AttendancePolicy, attendance_facts
+from sessionkit.services.rooms import JoinRules
 from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.rooms import FakeMeetingRooms
 from sessionkit.zones import get_zone
 
 __all__ = [
+    "ATTENDANCE",
     "DEFAULT_DB",
     "DEMO_NOW",
+    "MEETINGS",
     "TENANT",
-    "Attendance",
     "Coaching",
     "Contract",
     "Person",
     "Progress",
+    "attendance",
     "build_coaching",
     "complete",
     "contract_sessions",
@@ -70,6 +83,18 @@ DEMO_NOW = datetime(2026, 3, 2, 14, tzinfo=UTC)
 
 TENANT = "skileez"
 """The platform's tenant."""
+
+MEETINGS = "skileez-meet"
+"""The meeting provider's name (the ``provider`` of its presence events)."""
+
+ATTENDANCE = AttendancePolicy(
+    join_transition=None,
+    attendee_kinds={"coach", "student"},
+    join=JoinRules(joinable={"SCHEDULED"}, early=timedelta(minutes=10)),
+)
+"""Coaching's attendance: no status for "someone joined"; coach and student are both expected
+(they are the session's resources, not bookings); the room opens ten minutes before the start.
+"""
 
 
 @attrs.frozen
@@ -104,28 +129,13 @@ class Contract:
     minutes: int = 60
 
 
-class Attendance:
-    """The ``attended`` fact of each session: whether anyone joined it (its ``joined`` field).
-
-    A :class:`~sessionkit.ports.FactProvider`: ``kit.advance_due`` asks it
-    before marking a session MISSED. It knows nothing per participant.
-    """
-
-    def facts_for(
-        self,
-        sessions: Sequence[Session],
-        uow: UnitOfWork,  # noqa: ARG002  # the port's signature; the sessions carry the fact
-    ) -> Mapping[str, Mapping[str, object]]:
-        """Return ``{session_id: {"attended": bool}}`` for every session asked about."""
-        return {s.id: {"attended": bool(s.metadata.get("joined"))} for s in sessions}
-
-
 @attrs.frozen
 class Coaching:
-    """The wired kit and its hand-driven clock."""
+    """The wired kit, its hand-driven clock and the meeting provider."""
 
     kit: SessionKit
     clock: ManualClock
+    rooms: FakeMeetingRooms
 
 
 def build_coaching(
@@ -140,10 +150,17 @@ def build_coaching(
         counter = (f"k{n:04d}" for n in itertools.count(1))
         ids = (lambda: next(counter)) if uow is None else (lambda: uuid.uuid4().hex)
     clock = ManualClock(now)
+    rooms = FakeMeetingRooms(MEETINGS)
     kit = SessionKit(
-        uow=factory, clock=clock, ids=ids, facts=Attendance(), notice=coaching_notice()
+        uow=factory,
+        clock=clock,
+        ids=ids,
+        facts=attendance_facts(),
+        notice=coaching_notice(),
+        attendance=ATTENDANCE,
+        rooms=rooms,
     )
-    return Coaching(kit=kit, clock=clock)
+    return Coaching(kit=kit, clock=clock, rooms=rooms)
 
 
 def contract_sessions(c: Coaching, contract: Contract) -> list[Session]:
@@ -176,14 +193,26 @@ def sign(c: Coaching, contract: Contract) -> list[Session]:
     return contract_sessions(c, contract)
 
 
-def join(c: Coaching, session: Session, who: Person) -> Session:
-    """Record that ``who`` joined ``session`` (what :class:`Attendance` reads)."""
-    joined = list(session.metadata.get("joined", []))
-    if who.role in joined:
-        return session
-    return c.kit.sessions.set_fields(
-        TENANT, session.id, actor=who.slug, set={"joined": [*joined, who.role]}
-    )
+def join(c: Coaching, session: Session, who: Person) -> JoinCredential | None:
+    """``who`` enters ``session``'s meeting room now; return their credential.
+
+    The credential comes from ``kit.attendance.join_credential`` (which refuses
+    with ``ActionRefused`` outside the join window), the provider reports the
+    join, and ``kit.attendance.record_presence`` stores it. ``None``: ``who``'s
+    join was stored before (a rerun), nothing is done.
+    """
+    event_id = f"{session.id}-{who.role}-join"
+    if any(p.id == f"{MEETINGS}:{event_id}" for p in c.kit.attendance.presence(TENANT, session.id)):
+        return None
+    credential = c.kit.attendance.join_credential(TENANT, session.id, who.ref)
+    c.rooms.join(TENANT, session.id, who.ref, at=c.clock.now(), event_id=event_id)
+    c.kit.attendance.record_presence(TENANT, c.rooms.drain())
+    return credential
+
+
+def attendance(c: Coaching, session: Session) -> dict[str, AttendanceOutcome]:
+    """Return who of coach and student came to ``session``, by role."""
+    return {o.participant.kind: o for o in c.kit.attendance.outcomes(TENANT, session.id)}
 
 
 def complete(c: Coaching, session: Session, who: Person, notes: str) -> Session:
@@ -205,7 +234,9 @@ class Progress:
     request moved (the reschedule rate is out of all sessions). ``due`` and
     ``on_track``: see :class:`sessionkit.model.analytics.Progress`.
     ``requests`` tallies the contract's requests by status (its history,
-    read session by session).
+    read session by session). ``no_shows`` counts, by side (``"coach"``,
+    ``"student"``), the held sessions that side did not come to (a MISSED
+    session nobody came to counts for both).
     """
 
     total: int
@@ -214,6 +245,7 @@ class Progress:
     moved: int
     due: int = 0
     on_track: bool = True
+    no_shows: Mapping[str, int] = attrs.field(factory=dict)
 
     @property
     def completed(self) -> int:
@@ -246,6 +278,10 @@ class Progress:
         return self.moved / self.total if self.total else 0.0
 
 
+_HELD = frozenset({"COMPLETED", "MISSED"})
+"""The statuses of sessions whose time came."""
+
+
 def progress(c: Coaching, contract: Contract) -> Progress:
     """Return the contract's progress: its figures from ``kit.analytics``, its request history."""
     scope = SessionQuery(fields={"contract": contract.key})
@@ -253,10 +289,15 @@ def progress(c: Coaching, contract: Contract) -> Progress:
     done = analytics.progress(TENANT, scope, total=contract.count)
     moved = analytics.rates(TENANT, scope=scope).get().rescheduled
     requests: dict[str, int] = {}
+    no_shows: dict[str, int] = {}
     for session in contract_sessions(c, contract):
         history: list[RescheduleRequest] = c.kit.reschedules.for_session(TENANT, session.id)
         for request in history:
             requests[request.status] = requests.get(request.status, 0) + 1
+        if session.status in _HELD:
+            for role, outcome in attendance(c, session).items():
+                if outcome.outcome == NO_SHOW:
+                    no_shows[role] = no_shows.get(role, 0) + 1
     return Progress(
         total=contract.count,
         statuses=analytics.counts(TENANT, scope=scope).by_status(),
@@ -264,4 +305,5 @@ def progress(c: Coaching, contract: Contract) -> Progress:
         moved=moved,
         due=done.due,
         on_track=done.on_track,
+        no_shows=no_shows,
     )

@@ -17,6 +17,7 @@ from sessionkit.demo.coaching import (
     Coaching,
     Contract,
     Person,
+    attendance,
     build_coaching,
     complete,
     contract_sessions,
@@ -50,6 +51,10 @@ def _both(at: datetime) -> str:
 
 def _pct(value: float) -> str:
     return f"{value:.0%}"
+
+
+def _outcome(value: str | None) -> str:
+    return "unknown" if value is None else value.replace("_", "-")
 
 
 class _Story:
@@ -131,16 +136,28 @@ class _Story:
             f"is at {_both(moved.start)}"
         )
 
-    def held(self, number: int, notes: tuple[Person, str] | None) -> None:
-        """Session ``number`` takes place: both join, one side completes it with notes."""
+    def held(
+        self, number: int, notes: tuple[Person, str] | None, *, student_comes: bool = True
+    ) -> None:
+        """Session ``number`` takes place: who comes joins, one side completes it with notes.
+
+        ``notes`` ``None``: nobody comes, and the tick marks it MISSED.
+        """
         session = self.session(number)
-        self.at(session.start)
+        self.at(session.start - timedelta(minutes=5))
         self.tick()
         if notes is None:
             self.at(session.start + timedelta(minutes=31))
             self.tick()
             return
-        session = join(self.c, join(self.c, session, COACH), STUDENT)
+        for who in (COACH, STUDENT) if student_comes else (COACH,):
+            credential = join(self.c, session, who)
+            if credential is not None:
+                assert credential.expires_at is not None
+                self.say(
+                    f"{who.name} joins session {number} (credential until "
+                    f"{COACH.local(credential.expires_at)})"
+                )
         self.at(session.end + timedelta(minutes=5))
         self.tick()
         who, text = notes
@@ -148,6 +165,11 @@ class _Story:
         self.say(
             f"{who.name} completes session {number}: {done.status}, "
             f"{who.role}_notes {done.metadata.get(f'{who.role}_notes')!r}"
+        )
+        came = attendance(self.c, done)
+        self.say(
+            f"attendance of session {number}: "
+            + ", ".join(f"{role} {_outcome(came[role].outcome)}" for role in ("coach", "student"))
         )
 
 
@@ -182,6 +204,7 @@ def run_story(c: Coaching, contract: Contract) -> list[str]:
     s.at(fourth_start - timedelta(days=5, hours=7))  # the student's request's deadline
     s.tick()
     s.held(4, (COACH, "Good session: perfect tense drilled; homework: chapter 5."))
+    s.held(5, (COACH, "Mia did not come; waited 50 minutes."), student_comes=False)
     return s.lines
 
 
@@ -212,6 +235,10 @@ def report(c: Coaching, contract: Contract) -> list[str]:
         f"completion rate    {_pct(p.completion_rate)} of {p.held} held",
         f"no-show rate       {_pct(p.no_show_rate)} of {p.held} held",
         f"reschedule rate    {_pct(p.reschedule_rate)} ({p.moved} of {p.total} sessions moved)",
+        (
+            "no-shows by side   "
+            + ", ".join(f"{role} {p.no_shows.get(role, 0)}" for role in ("coach", "student"))
+        ),
         f"requests           {requests or 'none'}",
     ]
     return out
@@ -236,7 +263,8 @@ def play(now: datetime = DEMO_NOW, *, uow: UnitOfWorkFactory | None = None, wher
         (
             f"{COACH.name} (coach, {COACH.zone}) and {STUDENT.name} (student, {STUDENT.zone}); "
             "reschedule notice: students 24 h, coaches 48 h, within 10 h students only; "
-            "24 h to answer, silence approves; MISSED 30 min after the start if nobody joined."
+            "24 h to answer, silence approves; the room opens 10 min before the start; "
+            "MISSED 30 min after the start if nobody joined."
         ),
         "",
         "What happened (Berlin time; times as coach / student):",

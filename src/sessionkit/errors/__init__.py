@@ -47,10 +47,12 @@ message::
     ├── ActionRefused (ValueError)              a policy rule said no (``rule``, ``allows_at``)
     │   ├── BookingRefused                      a booking rule said no
     │   ├── CancelRefused                       a notice rule refused a cancel
+    │   ├── JoinRefused                         a join rule kept a participant out of a room
     │   ├── RescheduleRefused                   a reschedule rule said no
     │   └── UsageLimitReached                   a subscription has no credit left in the period
     ├── CurrencyMismatch (ValueError)           two currencies in one sum or comparison
     ├── RefundExceedsPayment (ValueError)       a refund above what is left of the payment
+    ├── RefundKeyReused (ValueError)            a refund's key replayed for another payment or sum
     ├── PaymentDeclined (ValueError)            the provider declined; the seats were released
     ├── PaymentRequired (ValueError)            a booking confirmed before its payment succeeded
     ├── PaymentGatewayError (ConnectionError)   the provider failed; safe to retry
@@ -73,6 +75,7 @@ message::
     │   ├── LifecycleNotApplicable              the lifecycle drives another kind of value
     │   └── UnknownLifecycle (LookupError)      no preset by that name
     ├── MissingFact (LookupError)               a timer's condition needs a fact not given
+    ├── RoleNotGranted (PermissionError)        a caller acting in a role the host did not grant
 """
 
 from __future__ import annotations
@@ -133,14 +136,17 @@ from sessionkit.errors._money import (
     PaymentNotFound,
     PaymentRequired,
     RefundExceedsPayment,
+    RefundKeyReused,
     UnknownCurrency,
 )
 from sessionkit.errors._policies import (
     ActionRefused,
     CancelRefused,
     DuplicateReschedule,
+    JoinRefused,
     RescheduleNotFound,
     RescheduleRefused,
+    RoleNotGranted,
 )
 from sessionkit.errors._storage import (
     ConcurrentModification,
@@ -167,7 +173,9 @@ __all__ = [
     "CancelRefused",
     "DuplicateReschedule",
     "RescheduleNotFound",
+    "JoinRefused",
     "RescheduleRefused",
+    "RoleNotGranted",
     "CurrencyMismatch",
     "DuplicatePayment",
     "PaymentDeclined",
@@ -175,6 +183,7 @@ __all__ = [
     "PaymentNotFound",
     "PaymentRequired",
     "RefundExceedsPayment",
+    "RefundKeyReused",
     "UnknownCurrency",
     "AlreadyBooked",
     "BookingNotFound",

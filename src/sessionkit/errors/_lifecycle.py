@@ -103,7 +103,8 @@ class MissingFact(SessionKitError, LookupError):
     def __init__(self, *, fact: str, lifecycle: str, transition: str, value_id: object) -> None:
         super().__init__(
             f"the condition of {lifecycle!r} transition {transition!r} needs the fact {fact!r} "
-            f"for {value_id!r}; pass it, e.g. facts={{{fact!r}: ...}}, to advance() or next_due()"
+            f"for {value_id!r}; pass it, e.g. facts={{{fact!r}: ...}}, to advance() or next_due() "
+            "(a SessionKit asks its facts= provider: attendance_facts() reads stored attendance)"
         )
         self.fact = fact
         self.lifecycle = lifecycle

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sessionkit.errors._base import InvalidValue, SessionKitError
+from sessionkit.errors._base import InvalidValue, SessionKitError, shown
 from sessionkit.errors._storage import Duplicate, NotFound
 
 
@@ -129,3 +129,33 @@ class PaymentRequired(SessionKitError, ValueError):
     def at_once(cls, session_id: str) -> PaymentRequired:
         """The error for a booking of priced ``session_id`` asked to be confirmed at once."""
         return cls(None, None, "missing", session_id=session_id)
+
+
+class RefundKeyReused(SessionKitError, ValueError):
+    """A refund's idempotency key came back with another payment or amount than its first refund.
+
+    The refund sibling of ``IdempotencyKeyReused``: ``key`` is the key,
+    ``payment_id`` and ``amount`` what this request asked (``"10.00 EUR"``),
+    ``first_payment_id`` and ``first_amount`` what the key refunded first.
+    Nothing was refunded this time.
+    """
+
+    def __init__(
+        self,
+        key: str,
+        *,
+        payment_id: str,
+        amount: str,
+        first_payment_id: str | None,
+        first_amount: str,
+    ) -> None:
+        super().__init__(
+            f"idempotency key {shown(key)} already refunded {first_amount} of payment "
+            f"{first_payment_id!r}; this request asks {amount} of payment {payment_id!r}: "
+            "use a new key for a new refund"
+        )
+        self.key = key
+        self.payment_id = payment_id
+        self.amount = amount
+        self.first_payment_id = first_payment_id
+        self.first_amount = first_amount

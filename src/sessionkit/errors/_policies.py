@@ -1,10 +1,11 @@
-"""Errors of policies: an action a rule refused, and the reschedule requests' own."""
+"""Errors of policies: actions a rule refused, reschedule requests' own, roles not granted."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sessionkit.errors._base import SessionKitError
+from sessionkit.errors._base import SessionKitError, shown
 from sessionkit.errors._storage import Duplicate, NotFound
 
 
@@ -37,6 +38,31 @@ class CancelRefused(ActionRefused):
     def __init__(self, rule: str, reason: str, *, booking_id: str) -> None:
         super().__init__(rule, reason)
         self.booking_id = booking_id
+
+
+class JoinRefused(ActionRefused):
+    """A join rule kept a participant out of a session's room.
+
+    ``rule`` is ``"not_a_participant"`` (no confirmed booking, none of the
+    resources), ``"not_joinable"`` (the session's status has no open room;
+    ``allows_at`` is when the lifecycle's timer opens it, if one does),
+    ``"too_early"`` (``allows_at`` is when joining opens) or ``"ended"``.
+    ``session_id`` and ``participant`` (``"kind:id"``) name who was kept out
+    of what.
+    """
+
+    def __init__(
+        self,
+        rule: str,
+        reason: str,
+        *,
+        session_id: str,
+        participant: str,
+        allows_at: datetime | None = None,
+    ) -> None:
+        super().__init__(rule, reason, allows_at=allows_at)
+        self.session_id = session_id
+        self.participant = participant
 
 
 class RescheduleRefused(ActionRefused):
@@ -76,3 +102,20 @@ class DuplicateReschedule(Duplicate):
     ``key`` is ``"id"`` or ``"pending"`` (at most one pending request per
     session, held by the database).
     """
+
+
+class RoleNotGranted(SessionKitError, PermissionError):
+    """The caller asked to act in a role the host did not grant it.
+
+    The notice, refund and reschedule policies judge a command by the role it
+    is made in; a role a client names is only believed when the host granted
+    it. ``role`` is the role asked for, ``granted`` the roles the caller holds
+    (sorted). Nothing was read or written.
+    """
+
+    def __init__(self, role: str, *, granted: Iterable[str]) -> None:
+        held = tuple(sorted(granted))
+        may = ", ".join(shown(r) for r in held) if held else "no role"
+        super().__init__(f"the caller may not act as {shown(role)}; it was granted {may}")
+        self.role = role
+        self.granted = held

@@ -61,6 +61,23 @@ def _to_transitions(value: Iterable[Transition]) -> tuple[Transition, ...]:
     return tuple(value)
 
 
+def _fact_statuses(transitions: Iterable[Transition]) -> frozenset[str]:
+    """Return the statuses whose timed way forward meets a condition or a guard."""
+    timed = [t for t in transitions if t.timer is not None]
+    found = {
+        source
+        for t in timed
+        if t.guards or (t.timer is not None and t.timer.condition is not None)
+        for source in t.sources
+    }
+    grew = True
+    while grew:
+        before = len(found)
+        found.update(source for t in timed if t.target in found for source in t.sources)
+        grew = len(found) > before
+    return frozenset(found)
+
+
 @attrs.frozen(repr=False)
 class Lifecycle:
     """A validated status machine for sessions (or any other aggregate: see ``subject``).
@@ -86,6 +103,7 @@ class Lifecycle:
     scheduled: str | None = attrs.field(default=None, kw_only=True)
     description: str = attrs.field(default="", kw_only=True, eq=False, converter=inspect.cleandoc)
     _tables: Tables = attrs.field(init=False, repr=False, eq=False)
+    _fact_statuses: frozenset[str] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         transitions = validate(
@@ -101,6 +119,7 @@ class Lifecycle:
             object.__setattr__(self, "scheduled", tables.status_by_name[self.scheduled].name)
         object.__setattr__(self, "transitions", transitions)
         object.__setattr__(self, "_tables", tables)
+        object.__setattr__(self, "_fact_statuses", _fact_statuses(transitions))
 
     def __repr__(self) -> str:
         statuses = ", ".join(str(s.name) for s in self.statuses)
@@ -173,6 +192,17 @@ class Lifecycle:
     def no_show_statuses(self) -> frozenset[str]:
         """Statuses whose entry says the participants did not come (``NO_SHOW``, ``MISSED``)."""
         return self._names("no_show")
+
+    @property
+    def fact_statuses(self) -> frozenset[str]:
+        """Statuses from which advancing may ask a condition or guard, so may need facts.
+
+        Those a timed transition with a condition or guards leaves, and those
+        from which timed transitions lead to one (a session advanced from
+        SCHEDULED past READY to ABSENT in one call needs READY's facts). A
+        store is asked for facts only for sessions in these statuses.
+        """
+        return self._fact_statuses
 
     @property
     def cancelled_statuses(self) -> frozenset[str]:

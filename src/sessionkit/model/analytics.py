@@ -10,7 +10,8 @@ frozen values with ``to_records()``, a list of dicts with fixed columns, ready
 for a table, a JSON response or ``pandas.DataFrame(...)``.
 
 :class:`Outcomes` says which session statuses count as completed, no-show and
-cancelled; the rates are defined in ``docs/analytics.md``.
+cancelled; the rates are defined in ``docs/analytics.md``. Attendance and
+subscription use are in :mod:`sessionkit.model.analytics_use`.
 """
 
 from __future__ import annotations

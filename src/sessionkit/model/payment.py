@@ -322,6 +322,10 @@ class ReceivedEvent:
     ``outcome`` says what applying it did (``"applied"``, ``"stale"`` for an
     event that arrived after a later one had moved the payment on,
     ``"unknown"`` for a payment this store does not hold).
+
+    A goodwill refund's idempotency key is kept as a receipt too: ``id``
+    ``"sessionkit-refund:"`` and a digest of the key, ``type`` ``"refund"``,
+    ``outcome`` the amount it refunded (``"10.00 EUR"``).
     """
 
     id: str

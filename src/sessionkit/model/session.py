@@ -149,13 +149,16 @@ def check_group(value: object) -> None:
     check_text(value, "group", limit=MAX_ID_LENGTH, optional=True, empty=False)
 
 
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+"""No own fields: read-only and shared by every record without any."""
+
+
 def frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """Return a read-only copy of own fields (``None``: none), as records store them."""
-    return MappingProxyType(dict(value or {}))
+    # Most records have none: they share one empty mapping rather than build one each.
+    return MappingProxyType(dict(value)) if value else _EMPTY
 
 
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
-"""The metadata of a session built by :meth:`Session.unchecked` without any (read-only, shared)."""
 _new = object.__new__
 _set = object.__setattr__
 

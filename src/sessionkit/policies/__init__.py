@@ -16,6 +16,16 @@ from sessionkit.policies.money import (
     RefundTier,
     SeatPrice,
 )
+from sessionkit.policies.no_shows import (
+    ATTENDED,
+    HOST_NO_SHOW,
+    NO_SHOW,
+    AttendanceOutcome,
+    NoShowRefund,
+    Outcome,
+    outcome_of,
+    refund_for,
+)
 from sessionkit.policies.notice import (
     ACTIONS,
     Action,
@@ -32,6 +42,14 @@ __all__ = [
     "NoticeRule",
     "NoticeWindow",
     "coaching_notice",
+    "ATTENDED",
+    "HOST_NO_SHOW",
+    "NO_SHOW",
+    "AttendanceOutcome",
+    "NoShowRefund",
+    "Outcome",
+    "outcome_of",
+    "refund_for",
     "BookingRules",
     "FixedPrice",
     "Pricing",

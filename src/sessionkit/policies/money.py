@@ -174,9 +174,17 @@ class RefundPolicy:
       ``notice`` the cancel still gives (most notice first) sets the share;
       with none, ``late_percent`` (default: nothing back).
     - ``no_show_percent`` / ``no_show_fee``: what a confirmed, paid booking
-      gets back when its session enters a ``no_show`` status (NO_SHOW,
-      MISSED, ABSENT), less a no-show fee (never more than that refund).
-      The default keeps everything: a no-show pays in full.
+      of a participant who did not come gets back, less a no-show fee (never
+      more than that refund). The default keeps everything: a no-show pays
+      in full. Without attendance records that is every booking of a session
+      entering a ``no_show`` status (NO_SHOW, MISSED, ABSENT); with them,
+      each participant the attendance shows absent, whether the session
+      ends in a no-show status or is held (COMPLETED).
+    - ``host_no_show_percent``: what a confirmed, paid booking of a
+      participant the attendance shows *there* gets back when the session
+      still enters a no-show status (the student waited, the host never
+      came). No fee is kept. The default refunds it in full: a participant
+      who came is never charged for a session that did not happen.
 
     The default refunds a participant in full up to the start, which is the
     marketplace's "student cancel triggers a refund for that student".
@@ -191,9 +199,11 @@ class RefundPolicy:
     late_percent: Decimal = attrs.field(default=Decimal(0), converter=Decimal)
     no_show_percent: Decimal = attrs.field(default=Decimal(0), converter=Decimal)
     no_show_fee: Money | None = attrs.field(default=None)
+    host_no_show_percent: Decimal = attrs.field(default=Decimal(100), converter=Decimal)
 
     @late_percent.validator
     @no_show_percent.validator
+    @host_no_show_percent.validator
     def _check_percent(self, attribute: attrs.Attribute[Any], value: Decimal) -> None:
         if not value.is_finite() or not 0 <= value <= 100:
             raise InvalidValue(
@@ -239,6 +249,11 @@ class RefundPolicy:
         share = self.no_show_percent
         back = paid if share == 100 else paid.percent(share)
         return back if self.no_show_fee is None else _less_fee(back, self.no_show_fee)
+
+    def host_no_show_refund(self, paid: Money) -> Money:
+        """Return what someone who came gets back of ``paid`` when the session was a no-show."""
+        share = self.host_no_show_percent
+        return paid if share == 100 else paid.percent(share)
 
 
 def _less_fee(back: Money, fee: Money) -> Money:

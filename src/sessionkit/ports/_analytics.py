@@ -23,6 +23,7 @@ from sessionkit.model.analytics import (
     StatusCount,
     TimingCount,
 )
+from sessionkit.model.analytics_use import AttendanceTotal, UsageTotal
 from sessionkit.model.query import SessionQuery
 from sessionkit.ports._storage import Kind
 
@@ -30,7 +31,7 @@ __all__ = ["ANALYTICS", "AnalyticsReader"]
 
 
 class AnalyticsReader(Protocol):
-    """Aggregates over one tenant's sessions, bookings, payments and reschedule requests.
+    """Aggregates over one tenant's sessions, bookings, payments, requests, presence and usage.
 
     ``scope`` is a :class:`~sessionkit.model.query.SessionQuery` whose filters
     (window on the start, statuses, resources, series, group, own fields,
@@ -104,6 +105,31 @@ class AnalyticsReader(Protocol):
 
         With how many there are, in how many distinct sessions, and the
         earliest and latest session start.
+        """
+        ...
+
+    def attendance_totals(
+        self,
+        tenant: str,
+        scope: SessionQuery,
+        *,
+        by: CountBy | None,
+        booked_statuses: Collection[str],
+    ) -> list[AttendanceTotal]:
+        """Return one total per group of ``by``, session in ``scope`` and participant.
+
+        The participants of a session are whoever has presence in it, a
+        teacher's override, or a booking in ``booked_statuses``; each total
+        sums that participant's presence (aggregates, never the event rows)
+        and carries the override. ``by="participant"`` keys the participant,
+        ``"resource"`` each resource of the session, ``"kind"`` its lifecycle.
+        """
+        ...
+
+    def usage_totals(self, tenant: str, *, subscriber: str | None) -> list[UsageTotal]:
+        """Return per subscription (of ``subscriber``, or all) and period its ledger counts.
+
+        A subscription without entries comes once, with ``period`` ``None``.
         """
         ...
 

@@ -27,6 +27,7 @@ from sessionkit.errors import (
 )
 from sessionkit.lifecycle import Lifecycle, LifecycleRegistry
 from sessionkit.limits import DEFAULT_LIMITS, Limits
+from sessionkit.model.attendance import AttendanceThresholds
 from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.series import Series, add_months
@@ -99,6 +100,8 @@ class Tx:
     now: datetime
     refunds: RefundPolicy = attrs.field(factory=RefundPolicy)
     """How cancelled paid bookings are refunded (the kit's policy)."""
+    thresholds: AttendanceThresholds = attrs.field(factory=AttendanceThresholds)
+    """When attendance counts as absent (the kit's attendance policy): per-participant no-shows."""
     calls: list[tuple[str, str]] = attrs.field(factory=list)
     """``(tenant, payment_id)`` of payments with a provider call due once this unit commits."""
 
@@ -168,6 +171,8 @@ class Context:
     """How many times in all a command runs when the database aborts it in a race."""
     codes: SessionCodes | Callable[[Session], SessionCodes | None] | None = None
     """How new sessions are coded (``None``: not at all); a function picks per session."""
+    thresholds: AttendanceThresholds = attrs.field(factory=AttendanceThresholds)
+    """The attendance thresholds of the kit's attendance policy."""
 
     def price_of(self, session: Session) -> Pricing | None:
         """Return the pricing of ``session``, or ``None`` when it is free."""
@@ -220,7 +225,7 @@ class Context:
         """
         at = self.at(now, name)
         with self.uow() as uow:
-            tx = Tx(uow, at, refunds=self.refunds)
+            tx = Tx(uow, at, refunds=self.refunds, thresholds=self.thresholds)
             yield tx
             uow.commit()
             _COMMITS.set(_COMMITS.get() + 1)
@@ -271,10 +276,16 @@ class Context:
         return machine
 
     def facts_for(self, tx: Tx, sessions: Sequence[Session]) -> Mapping[str, Mapping[str, object]]:
-        """Ask the host for the facts timed conditions read (attendance, counts), by session id."""
+        """Return the facts timed conditions read (attendance, the host's), by session id.
+
+        Only sessions whose lifecycle may ask a condition or guard on the way
+        forward from their status (:attr:`~sessionkit.lifecycle.Lifecycle.fact_statuses`)
+        are asked about; the others need none, and get none.
+        """
         if self.facts is None or not sessions:
             return {}
-        return self.facts.facts_for(sessions, tx.uow)
+        asked = [s for s in sessions if s.status in self.lifecycle(s.lifecycle).fact_statuses]
+        return self.facts.facts_for(asked, tx.uow) if asked else {}
 
     def blocking_links(self, tx: Tx, sessions: Sequence[Session]) -> Mapping[str, str]:
         """Return ``{session_id: reason}`` for ``sessions`` with dependents: bookings, the host's.

@@ -14,7 +14,7 @@ from decimal import Decimal
 import attrs
 
 from sessionkit.errors import PaymentRequired
-from sessionkit.lifecycle import StatusChanged
+from sessionkit.lifecycle import Lifecycle, Status, StatusChanged
 from sessionkit.model.booking import CANCELLED, CONFIRMED, Booking
 from sessionkit.model.money import Money
 from sessionkit.model.payment import (
@@ -30,15 +30,18 @@ from sessionkit.model.payment import (
     PaymentChanged,
 )
 from sessionkit.model.session import Session
+from sessionkit.policies.no_shows import outcome_of, refund_for
 from sessionkit.services._context import Context, Tx
+from sessionkit.services._presence import session_attendance
 
 __all__ = [
+    "NO_SHOW_FIELD",
     "check_paid",
     "check_unpriced",
     "follow_booking",
     "give_back",
-    "refund_no_shows",
     "refunded_to",
+    "settle_no_shows",
     "store_payment",
 ]
 
@@ -136,25 +139,74 @@ def follow_booking(
             give_back(tx, payment, refund, actor=actor, reason=reason or "booking cancelled")
 
 
-def refund_no_shows(tx: Tx, session: Session, *, actor: str | None) -> int:
-    """Refund the paid, confirmed bookings of ``session``, which just became a no-show.
+NO_SHOW_FIELD = "no_show"
+"""The own field of a payment recording its no-show decision (see :func:`settle_no_shows`)."""
 
-    By the kit's refund policy (``no_show_percent`` less ``no_show_fee``;
-    the default keeps everything). Return how many refunds were decided.
-    Entering a no-show status happens once, so this runs once per session.
+
+def _held(status: Status) -> bool:
+    """Whether entering ``status`` means the session took place (COMPLETED, FINISHED)."""
+    return status.terminal and not status.cancelled and not status.no_show
+
+
+def settle_no_shows(
+    tx: Tx, machine: Lifecycle, before: Session, after: Session, *, actor: str | None
+) -> int:
+    """Decide the no-show refunds ``after``'s new status calls for; return how many were decided.
+
+    Entering a no-show status (``Status(no_show=True)``) decides every
+    confirmed, paid booking; entering a held status (terminal, neither
+    cancelled nor no-show: COMPLETED) decides those of participants the
+    attendance shows absent, when the session has attendance records. Each
+    participant's outcome and refund come from
+    :mod:`sessionkit.policies.no_shows` and the kit's refund policy.
+
+    Each decision is recorded on the payment (its own field ``no_show``:
+    outcome, rule, refund, status, instant) in this unit of work, and a
+    payment that carries one is never decided again: a status corrected back
+    and forth (``kit.usage.correct``), a replayed or retried command, refunds
+    nothing twice.
     """
+    status, was = machine.status(after.status), machine.status(before.status)
+    no_show = status.no_show and not was.no_show
+    if not no_show and not (_held(status) and not _held(was)):
+        return 0
     payments, bookings = tx.payments_or_none(), tx.bookings_or_none()
     if payments is None or bookings is None:
         return 0
-    decided = 0
-    for booking in bookings.for_session(session.tenant, session.id, statuses={CONFIRMED}):
+    paid: list[tuple[Booking, Payment]] = []
+    for booking in bookings.for_session(after.tenant, after.id, statuses={CONFIRMED}):
         payment = payments.for_booking(booking.tenant, booking.id)
         if payment is None or payment.status not in (PAID, PARTIALLY_REFUNDED):
             continue
-        refund = min(tx.refunds.no_show_refund(payment.amount), payment.refundable)
+        if NO_SHOW_FIELD not in payment.metadata:
+            paid.append((booking, payment))
+    if not paid:
+        return 0
+    attendance = session_attendance(tx.uow, after, {b.participant for b, _ in paid}, tx.thresholds)
+    if attendance is None and not no_show:
+        return 0  # held, and nothing recorded of who came: nobody is judged
+    decided = 0
+    for booking, payment in paid:
+        seen = None if attendance is None else attendance[booking.participant]
+        outcome = outcome_of(seen, no_show_session=no_show)
+        decision = refund_for(tx.refunds, outcome, no_show_session=no_show, paid=payment.amount)
+        if decision is None:
+            continue  # attended a held session: untouched
+        refund = min(decision.refund, payment.refundable)
+        record = {
+            "outcome": outcome,
+            "rule": decision.rule,
+            "refund": str(refund.amount),
+            "status": after.status,
+            "at": tx.now.isoformat(),
+        }
+        marked = attrs.evolve(payment, metadata={**payment.metadata, NO_SHOW_FIELD: record})
+        reason = f"{decision.rule}: {after.status}"
         if refund.is_positive:
-            give_back(tx, payment, refund, actor=actor, reason=f"no-show: {session.status}")
-            decided += 1
+            give_back(tx, marked, refund, actor=actor, reason=reason)
+        else:
+            store_payment(tx, payment, marked, None, actor=actor, reason=reason)
+        decided += 1
     return decided
 
 

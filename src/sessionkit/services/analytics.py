@@ -1,4 +1,4 @@
-"""Analytics: counts, rates, revenue, progress and client statistics, computed by the store.
+"""Analytics: counts, rates, revenue, progress, clients, attendance and usage, by the store.
 
 ``kit.analytics`` asks the store's :class:`~sessionkit.ports.AnalyticsReader`
 for a few aggregate rows per figure (one or two ``GROUP BY`` statements in
@@ -9,9 +9,7 @@ counts as held, rescheduled, kept, on track) is in ``docs/analytics.md``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
-from decimal import Decimal
 
 import attrs
 
@@ -19,7 +17,6 @@ from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.analytics import (
     COUNT_DIMENSIONS,
     REVENUE_DIMENSIONS,
-    ClientMoney,
     ClientRow,
     ClientStats,
     CountBy,
@@ -31,21 +28,26 @@ from sessionkit.model.analytics import (
     Rates,
     Revenue,
     RevenueBy,
-    RevenueRow,
 )
-from sessionkit.model.booking import SEAT_STATUSES
-from sessionkit.model.payment import CANCELLED, FAILED, OPEN_PAYMENT_STATUSES, PAID_STATUSES
+from sessionkit.model.analytics_use import (
+    USAGE_DIMENSIONS,
+    AttendanceStats,
+    SubscriptionUse,
+    UsageBy,
+)
+from sessionkit.model.booking import CONFIRMED, SEAT_STATUSES, participant_ref
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.reschedule import MOVED_STATUSES
+from sessionkit.model.session import ResourceRef
 from sessionkit.model.text import check_actor, check_tenant
 from sessionkit.ports import ANALYTICS, AnalyticsReader
+from sessionkit.services._analytics_money import client_money, revenue_row
+from sessionkit.services._analytics_use import attendance_stats, subscription_use
 from sessionkit.services._context import Context, Tx
+from sessionkit.services.attendance import AttendancePolicy
 from sessionkit.zones import check_instant
 
 __all__ = ["Analytics"]
-
-_NOT_BOOKED = frozenset({FAILED, CANCELLED})
-"""Payments that never stood for a booking: declined, or released before any money came in."""
 
 
 def _sort_key(key: str | None) -> tuple[bool, str]:
@@ -92,18 +94,21 @@ def _scope(query: object, start_from: object, start_to: object) -> SessionQuery:
 
 
 class Analytics:
-    """Figures over one tenant's sessions, bookings, payments and reschedule requests.
+    """Figures over one tenant's sessions, bookings, payments, requests, attendance and usage.
 
     Each method reads in one unit of work (a consistent snapshot where the
     database gives one) and returns a frozen value with ``to_records()``.
     Sessions are picked by ``scope`` (a :class:`~sessionkit.model.query.SessionQuery`:
     its filters, not its order or paging) and ``start_from``/``start_to``
     (a window on the session start, put into the scope). ``actor`` is
-    accepted for the services' common shape and not recorded.
+    accepted for the services' common shape and not recorded. ``attendance``
+    is the kit's :class:`~sessionkit.services.attendance.AttendancePolicy`,
+    whose thresholds :meth:`attendance` applies as ``kit.attendance`` does.
     """
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, attendance: AttendancePolicy | None = None) -> None:
         self._ctx = ctx
+        self._thresholds = (AttendancePolicy() if attendance is None else attendance).thresholds
 
     def _reader(self, tx: Tx) -> AnalyticsReader:
         return tx.uow.repository(ANALYTICS)
@@ -204,7 +209,7 @@ class Analytics:
         for total in totals:
             grouped.setdefault((total.key, total.currency), []).append(total)
         rows = [
-            _revenue_row(key, currency, mine)
+            revenue_row(key, currency, mine)
             for (key, currency), mine in sorted(
                 grouped.items(), key=lambda item: (_sort_key(item[0][0]), item[0][1])
             )
@@ -293,63 +298,71 @@ class Analytics:
                     first_session=None if seen is None else seen.first_session,
                     last_session=None if seen is None else seen.last_session,
                     money=tuple(
-                        _client_money(currency, totals)
+                        client_money(currency, totals)
                         for currency, totals in sorted(money.get(client, {}).items())
                     ),
                 )
             )
         return ClientStats(tenant=tenant, rows=tuple(rows))
 
+    def attendance(
+        self,
+        tenant: str,
+        *,
+        by: CountBy | None = None,
+        scope: SessionQuery | None = None,
+        start_from: datetime | None = None,
+        start_to: datetime | None = None,
+        outcomes: Outcomes | None = None,
+        actor: str | None = None,  # see class docstring
+    ) -> AttendanceStats:
+        """Return attendance per group: records by effective status, attended minutes, no-shows.
 
-@attrs.define
-class _Money:
-    """One group's figures, summed in one pass over its rows (one per payment status)."""
+        A record is one participant of one session in scope: whoever has
+        presence, a teacher's override or a confirmed booking there. The
+        store sums each record's presence (one statement); the status and
+        minutes are the teacher's when given, else derived by the kit's
+        attendance thresholds. ``outcomes`` says which session statuses are
+        held (completed or no-show) for the no-show rate.
+        """
+        check_tenant(tenant)
+        check_actor(actor)
+        _check_by(by, COUNT_DIMENSIONS)
+        chosen = _scope(scope, start_from, start_to)
+        kinds = _outcomes(outcomes)
+        with self._ctx.transaction() as tx:
+            totals = self._reader(tx).attendance_totals(
+                tenant, chosen, by=by, booked_statuses=(CONFIRMED,)
+            )
+        return attendance_stats(tenant, by, totals, self._thresholds, kinds)
 
-    payments: int = 0
-    booked: Decimal = Decimal(0)
-    paid: Decimal = Decimal(0)
-    back: Decimal = Decimal(0)
-    refunded: Decimal = Decimal(0)
-    refund_due: Decimal = Decimal(0)
-    pending: Decimal = Decimal(0)
+    def usage(
+        self,
+        tenant: str,
+        *,
+        by: UsageBy = "subscription",
+        subscriber: ResourceRef | str | None = None,
+        now: datetime | None = None,
+        actor: str | None = None,  # see class docstring
+    ) -> SubscriptionUse:
+        """Return credits granted, used, returned and left per subscription, period or subscriber.
 
-    @classmethod
-    def of(cls, totals: Iterable[PaymentTotal]) -> _Money:
-        found = cls()
-        for t in totals:
-            found.payments += t.payments
-            found.refunded += t.refunded
-            found.refund_due += t.refund_due
-            if t.status not in _NOT_BOOKED:
-                found.booked += t.amount
-            if t.status in PAID_STATUSES:
-                found.paid += t.amount
-                found.back += t.refunded + t.refund_due
-            elif t.status in OPEN_PAYMENT_STATUSES:
-                found.pending += t.amount
-        return found
-
-
-def _revenue_row(key: str | None, currency: str, totals: list[PaymentTotal]) -> RevenueRow:
-    money = _Money.of(totals)
-    return RevenueRow(
-        key=key,
-        currency=currency,
-        payments=money.payments,
-        booked=money.booked,
-        paid=money.paid,
-        refunded=money.refunded,
-        refund_due=money.refund_due,
-        kept=money.paid - money.back,
-        pending=money.pending,
-    )
-
-
-def _client_money(currency: str, totals: list[PaymentTotal]) -> ClientMoney:
-    money = _Money.of(totals)
-    return ClientMoney(
-        currency=currency,
-        paid=money.paid - money.back,
-        pending=money.pending,
-        refunded=money.refunded,
-    )
+        Over the tenant's subscriptions (``subscriber``'s only, when given)
+        and their usage ledger, counted per subscription and period by the
+        store (one statement). The periods granted are those begun by ``now``
+        (default: the clock) and any other with entries.
+        """
+        check_tenant(tenant)
+        check_actor(actor)
+        if by is None:
+            raise InvalidValue(
+                f"cannot group usage by None; choose one of {', '.join(USAGE_DIMENSIONS)}",
+                value=by,
+                expected=", ".join(USAGE_DIMENSIONS),
+            )
+        _check_by(by, USAGE_DIMENSIONS)
+        who = None if subscriber is None else str(participant_ref(subscriber))
+        with self._ctx.transaction(now) as tx:
+            at = tx.now
+            totals = self._reader(tx).usage_totals(tenant, subscriber=who)
+        return subscription_use(tenant, by, totals, at)

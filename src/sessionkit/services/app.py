@@ -29,7 +29,14 @@ from sessionkit.policies import (
     RefundPolicy,
     RulesFor,
 )
-from sessionkit.ports import Clock, FactProvider, LinkChecker, PaymentGateway, UnitOfWorkFactory
+from sessionkit.ports import (
+    Clock,
+    FactProvider,
+    LinkChecker,
+    MeetingRooms,
+    PaymentGateway,
+    UnitOfWorkFactory,
+)
 from sessionkit.services._context import Context
 from sessionkit.services.analytics import Analytics
 from sessionkit.services.attendance import AttendanceCommands, AttendancePolicy
@@ -82,7 +89,10 @@ class SessionKit:
     ``notice`` is the :class:`~sessionkit.policies.NoticePolicy` (notice by
     role and action, reschedule requests) :attr:`reschedules` enforce.
     ``attendance`` is the :class:`~sessionkit.services.attendance.AttendancePolicy`
-    (thresholds, the transition a first join fires) :attr:`attendance` applies.
+    (thresholds, the transition a first join fires, who is expected, the
+    join rules) :attr:`attendance` applies; ``rooms`` (optional) is the
+    :class:`~sessionkit.ports.MeetingRooms` provider whose join credentials
+    ``kit.attendance.join_credential`` issues.
     ``attempts`` is how many times in all a command runs when the database
     aborts it to break a deadlock (a ``retryable``
     :class:`~sessionkit.errors.TransientConflict`): the aborted attempt wrote
@@ -91,13 +101,13 @@ class SessionKit:
     The use cases are grouped: :attr:`sessions` (single-session commands),
     :attr:`series` (generation, schedule changes, closing), :attr:`queries`,
     :attr:`bookings` (seats, holds, waitlists), :attr:`payments` (paid
-    bookings, provider events, refunds) and :attr:`analytics` (figures the
-    store computes). :meth:`top_up`, :meth:`advance_due`, :meth:`expire_holds`
-    and :meth:`run_payment_calls` are the jobs a host schedules;
-    :meth:`tick` runs all but the payment calls at once, for many workers.
-    bookings, provider events, refunds) and :attr:`attendance` (presence,
-    teacher overrides). :meth:`top_up`, :meth:`advance_due`,
-    :meth:`expire_holds` and :meth:`run_payment_calls` are the jobs a host schedules.
+    bookings, provider events, refunds), :attr:`reschedules` (requests and
+    what an actor may do now), :attr:`attendance` (presence, teacher
+    overrides, outcomes, join credentials), :attr:`usage` (subscriptions and
+    the usage ledger) and :attr:`analytics` (figures the store computes).
+    :meth:`top_up`, :meth:`advance_due`, :meth:`expire_holds` and
+    :meth:`run_payment_calls` are the jobs a host schedules; :meth:`tick`
+    runs all but the payment calls at once, for many workers.
     """
 
     def __init__(
@@ -118,6 +128,7 @@ class SessionKit:
         limits: Limits | None = None,
         codes: SessionCodes | Callable[[Session], SessionCodes | None] | None = None,
         attendance: AttendancePolicy | None = None,
+        rooms: MeetingRooms | None = None,
     ) -> None:
         if isinstance(attempts, bool) or not isinstance(attempts, int):
             raise WrongType(attempts, name="attempts", expected="an int")
@@ -125,6 +136,9 @@ class SessionKit:
             raise InvalidValue(
                 f"attempts must be at least 1, got {attempts}", value=attempts, expected=">= 1"
             )
+        attendance = AttendancePolicy() if attendance is None else attendance
+        if not isinstance(attendance, AttendancePolicy):
+            raise WrongType(attendance, name="attendance", expected="an AttendancePolicy or None")
         self.context = Context(
             uow=uow,
             clock=clock,
@@ -140,6 +154,7 @@ class SessionKit:
             attempts=attempts,
             limits=check_limits(limits),
             codes=_check_codes(codes),
+            thresholds=attendance.thresholds,
         )
         self.sessions = SessionCommands(self.context)
         """Create extra sessions, update, delete, cancel, fire and advance."""
@@ -153,12 +168,12 @@ class SessionKit:
         """Book and pay, apply provider events, refunds, manual payments, payment reads."""
         self.reschedules = RescheduleCommands(self.context)
         """Request, approve, decline, withdraw reschedules; auto-approval; what a role may do."""
-        self.analytics = Analytics(self.context)
+        self.analytics = Analytics(self.context, attendance)
         """Counts, rates, revenue, progress and client statistics, computed by the store."""
         self.usage = UsageCommands(self.context)
         """Subscriptions, balances, credits counted once per session, corrections, makeups."""
-        self.attendance = AttendanceCommands(self.context, attendance)
-        """Record presence (the first join starts a session), override, read attendance."""
+        self.attendance = AttendanceCommands(self.context, attendance, rooms)
+        """Record presence (the first join starts a session), override, read attendance, outcomes and join credentials."""  # noqa: E501
 
     def top_up(
         self, tenant: str | None = None, *, actor: str | None = None, now: datetime | None = None

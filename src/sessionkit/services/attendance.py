@@ -10,12 +10,18 @@ events whenever it is read, so the order they arrived in never matters.
 
 :class:`AttendanceFacts` hands the attended facts to timed conditions (the
 academy's ABSENT, the coaching no-show) through the kit's ``facts=``.
+
+``outcomes`` says, per participant, attended or no-show and the consequence
+decided for their paid booking (:mod:`sessionkit.policies.no_shows`);
+``join_credential`` lets a session's people into its meeting room
+(:class:`~sessionkit.services.rooms.RoomAccess`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import attrs
 
@@ -28,7 +34,6 @@ from sessionkit.errors import (
 )
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.attendance import (
-    ABSENT,
     JOIN,
     Attendance,
     AttendanceOverride,
@@ -40,17 +45,22 @@ from sessionkit.model.attendance import (
 )
 from sessionkit.model.booking import CONFIRMED, participant_ref
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.model.text import check_actor, check_id, check_tenant, check_text
+from sessionkit.model.text import check_actor, check_id, check_names, check_tenant, check_text
+from sessionkit.policies.no_shows import AttendanceOutcome
 from sessionkit.ports import (
     ATTENDANCE_OVERRIDES,
     PRESENCE,
-    FactProvider,
+    JoinCredential,
+    MeetingRooms,
     OverrideRepository,
     PresenceRepository,
     UnitOfWork,
 )
 from sessionkit.services._context import Context, Tx
+from sessionkit.services._outcomes import session_outcomes
+from sessionkit.services._presence import AttendanceFacts, attendance_facts, with_attendance
 from sessionkit.services.commands import store_status
+from sessionkit.services.rooms import JoinRules, RoomAccess
 
 __all__ = [
     "AttendanceCommands",
@@ -66,18 +76,36 @@ MAX_PRESENCE_BATCH = 10_000
 """The most presence events one ``record_presence`` call takes."""
 
 
+def _kinds(value: object) -> frozenset[str]:
+    return frozenset(check_names(value, "attendee_kinds"))
+
+
 @attrs.frozen(kw_only=True)
 class AttendancePolicy:
     """How presence is read and what it drives.
 
-    ``thresholds`` classify attendance (late, left early, partial, absent).
+    ``thresholds`` classify attendance (late, left early, partial, absent);
+    absent is also what makes a participant a no-show.
     ``join_transition`` is fired, by the clock's actor ``None``, when a
     session gets its first join while that transition leaves its status
     (the academy's ``start``: READY -> ONGOING); ``None`` fires nothing.
+    ``attendee_kinds`` are the kinds of a session's resources expected in
+    the meeting besides its booked participants (coaching's ``"coach"`` and
+    ``"student"``): :meth:`AttendanceCommands.for_session` and
+    :meth:`AttendanceCommands.outcomes` list them too (default: none, only
+    who booked or was seen). ``join`` are the :class:`JoinRules` of join
+    credentials.
     """
 
     thresholds: AttendanceThresholds = attrs.field(factory=AttendanceThresholds)
     join_transition: str | None = "start"
+    attendee_kinds: frozenset[str] = attrs.field(default=frozenset(), converter=_kinds)
+    join: JoinRules = attrs.field(factory=JoinRules)
+
+    @join.validator
+    def _check_join(self, _attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, JoinRules):
+            raise WrongType(value, name="join", expected="JoinRules")
 
 
 @attrs.frozen(kw_only=True)
@@ -120,85 +148,19 @@ def _check_events(events: object) -> list[PresenceEvent]:
     return found
 
 
-def facts_from(
-    presence: Iterable[Presence], overrides: Iterable[AttendanceOverride]
-) -> dict[str, dict[str, object]]:
-    """Return ``{session_id: {"joined", "attendees", "attended"}}`` from presence and overrides.
-
-    ``joined``: someone's join was reported. ``attendees``: participants who
-    count as there (the teacher's word first; else a reported join).
-    ``attended``: ``attendees > 0``.
-    """
-    joined: dict[str, set[ResourceRef]] = {}
-    for record in presence:
-        if record.action == JOIN:
-            joined.setdefault(record.session_id, set()).add(record.participant)
-    told: dict[str, dict[ResourceRef, bool]] = {}
-    for override in overrides:
-        told.setdefault(override.session_id, {})[override.participant] = override.status != ABSENT
-    facts: dict[str, dict[str, object]] = {}
-    for session_id in joined.keys() | told.keys():
-        came = set(joined.get(session_id, ()))
-        for who, there in told.get(session_id, {}).items():
-            if there:
-                came.add(who)
-            else:
-                came.discard(who)
-        facts[session_id] = {
-            "joined": session_id in joined,
-            "attendees": len(came),
-            "attended": bool(came),
-        }
-    return facts
-
-
-_NOBODY: Mapping[str, object] = {"joined": False, "attendees": 0, "attended": False}
-
-
-@attrs.frozen
-class AttendanceFacts(FactProvider):
-    """A :class:`~sessionkit.ports.FactProvider` of the attended facts, from stored attendance.
-
-    Every session asked about gets ``attended`` (someone counts as there:
-    the teacher's override first, else a reported join), ``attendees`` (how
-    many) and ``joined`` (a join was reported at all). ``also`` is the
-    host's own provider, whose facts are kept beside these (the host's win
-    on a shared name).
-    """
-
-    also: FactProvider | None = None
-
-    def facts_for(
-        self, sessions: Sequence[Session], uow: UnitOfWork
-    ) -> Mapping[str, Mapping[str, object]]:
-        """Return the facts of every one of ``sessions``, by session id."""
-        by_tenant: dict[str, list[str]] = {}
-        for session in sessions:
-            by_tenant.setdefault(session.tenant, []).append(session.id)
-        found: dict[str, dict[str, object]] = {}
-        for tenant, ids in by_tenant.items():
-            found.update(
-                facts_from(
-                    _presence(uow).for_sessions(tenant, ids),
-                    _overrides(uow).for_sessions(tenant, ids),
-                )
-            )
-        host = {} if self.also is None else self.also.facts_for(sessions, uow)
-        return {s.id: {**found.get(s.id, _NOBODY), **host.get(s.id, {})} for s in sessions}
-
-
-def attendance_facts(also: FactProvider | None = None) -> AttendanceFacts:
-    """Return the attended-facts provider to pass as ``SessionKit(facts=...)``."""
-    return AttendanceFacts(also)
-
-
 class AttendanceCommands:
     """Record presence, override attendance and read it; see the module docstring."""
 
-    def __init__(self, ctx: Context, policy: AttendancePolicy | None = None) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        policy: AttendancePolicy | None = None,
+        rooms: MeetingRooms | None = None,
+    ) -> None:
         self._ctx = ctx
         self.policy = AttendancePolicy() if policy is None else policy
-        """The thresholds and the join transition this service applies."""
+        """The thresholds, the join transition and the join rules this service applies."""
+        self._access = RoomAccess(ctx, rooms, self.policy.join, with_attendance(ctx.facts))
 
     # -- presence --------------------------------------------------------------------
 
@@ -270,7 +232,7 @@ class AttendanceCommands:
             try:
                 changed, changes = machine.advance(session, tx.now, facts={})
             except MissingFact:
-                facts = AttendanceFacts(ctx.facts).facts_for([session], tx.uow)
+                facts = with_attendance(ctx.facts).facts_for([session], tx.uow)
                 changed, changes = machine.advance(session, tx.now, facts=facts.get(session.id))
             steps: list[StatusChanged] = list(changes)
             if machine.can(changed, name, now=tx.now):
@@ -371,7 +333,10 @@ class AttendanceCommands:
         actor: str | None,
         now: datetime | None = None,
     ) -> bool:
-        """Remove the teacher's report for ``participant``; return whether there was one."""
+        """Remove the teacher's report for ``participant``; return whether there was one.
+
+        Raises ``SessionNotFound`` for a session the tenant does not have.
+        """
         check_tenant(tenant)
         check_id(session_id, "session_id")
         check_actor(actor)
@@ -380,20 +345,62 @@ class AttendanceCommands:
             repo = _overrides(tx.uow)
             found = repo.get_many(tenant, [override_id(session_id, who)])
             if not found:
+                tx.sessions.get(tenant, session_id)  # SessionNotFound for an unknown session
                 return False
             repo.delete(tenant, found[0].id, expected_version=found[0].version)
             return True
 
+    # -- the meeting room ------------------------------------------------------------
+
+    def join_credential(
+        self,
+        tenant: str,
+        session_id: str,
+        participant: ResourceRef | str,
+        *,
+        role: str | None = None,
+        now: datetime | None = None,
+    ) -> JoinCredential:
+        """Return a credential for ``participant`` to enter the session's meeting room now.
+
+        The participant must hold a confirmed booking of the session or be one
+        of its resources (the teacher); the credential's ``role`` is ``role``,
+        else the resource's kind or the booking's role. First the session's
+        timed transitions due by ``now`` are applied (a student who clicks
+        "join" before the READY tick ran gets in). Its status must be one of
+        the policy's ``join.joinable``, ``now`` no earlier than ``join.early``
+        before the start and before the end plus ``join.buffer``. Then the
+        room is ensured (idempotent at the provider) and the provider's
+        credential returned, valid until the end plus ``join.buffer`` and at
+        most ``join.longest`` from now; no provider call is made inside a unit
+        of work.
+
+        Refusals are :class:`~sessionkit.errors.ActionRefused` with ``rule``
+        ``"not_a_participant"``, ``"not_joinable"`` (``allows_at``: when a timer
+        makes the session joinable, e.g. READY 15 minutes before the start;
+        ``None`` if none will), ``"too_early"`` (``allows_at``) or ``"ended"``.
+        Raises ``SessionNotFound``, ``InvalidValue`` when the kit has no
+        ``rooms``, and what the provider raises (``LookupError`` for a room
+        it closed).
+        """
+        return self._access.credential(tenant, session_id, participant, role=role, now=now)
+
     # -- reads -----------------------------------------------------------------------
+
+    def _expected(self, session: Session) -> set[ResourceRef]:
+        """The session's resources of the policy's attendee kinds."""
+        kinds = self.policy.attendee_kinds
+        return {r for r in session.resources if r.kind in kinds}
 
     def for_session(
         self, tenant: str, session_id: str, *, as_of: datetime | None = None
     ) -> list[Attendance]:
         """Return the attendance of everyone in the session, by participant.
 
-        Everyone is whoever has presence, an override or a confirmed booking
-        (booked and never there: absent). A stay still open runs to ``as_of``
-        (default: the session's end). Raises ``SessionNotFound``.
+        Everyone is whoever has presence, an override or a confirmed booking,
+        and the session's resources of the policy's ``attendee_kinds`` (booked
+        or expected and never there: absent). A stay still open runs to
+        ``as_of`` (default: the session's end). Raises ``SessionNotFound``.
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")
@@ -404,7 +411,7 @@ class AttendanceCommands:
             overrides = {
                 o.participant: o for o in _overrides(tx.uow).for_sessions(tenant, [session_id])
             }
-            people = {p.participant for p in presence} | set(overrides)
+            people = {p.participant for p in presence} | set(overrides) | self._expected(session)
             bookings = tx.bookings_or_none()
             if bookings is not None:
                 people.update(
@@ -424,6 +431,31 @@ class AttendanceCommands:
             )
             for who in sorted(people, key=str)
         ]
+
+    def outcomes(self, tenant: str, session_id: str) -> list[AttendanceOutcome]:
+        """Return, per participant, attended or no-show and its consequence; by participant.
+
+        The participants are the session's confirmed bookings and its
+        resources of the policy's ``attendee_kinds``. Each outcome comes from
+        the effective attendance (the teacher's override first) and the
+        session's status, as :func:`~sessionkit.policies.no_shows.outcome_of`
+        says; once the session entered a status that decides a paid booking's
+        no-show refund, the outcome, rule and refund are the ones decided then
+        (recorded on its payment), whatever was reported since. A pure read.
+        Raises ``SessionNotFound``.
+        """
+        check_tenant(tenant)
+        check_id(session_id, "session_id")
+        with self._ctx.transaction() as tx:
+            session = tx.sessions.get(tenant, session_id)
+            no_show = self._ctx.lifecycle(session.lifecycle).status(session.status).no_show
+            return session_outcomes(
+                tx,
+                session,
+                no_show_session=no_show,
+                expected=self._expected(session),
+                thresholds=self.policy.thresholds,
+            )
 
     def presence(self, tenant: str, session_id: str) -> list[Presence]:
         """Return the session's stored presence events, by instant then id."""

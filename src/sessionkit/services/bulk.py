@@ -188,12 +188,17 @@ def create_many_in(
     # One read for the whole batch: every resource, over the union of the windows.
     busy = _InOrder.load(tx, tenant, [w for *_, wanted in drafts for w in wanted])
     made: list[tuple[Series, TimeSpan, list[Session], list[Skipped]]] = []
-    for spec, draft, window, wanted in drafts:
+    # Planned drafts are dropped as we go: their occurrences are garbage once planned, and
+    # a batch's worth kept alive to the insert made the collector scan them again and again.
+    drafts.reverse()
+    while drafts:
+        spec, draft, window, wanted = drafts.pop()
         series_id = ctx.ids() if spec.series_id is None else spec.series_id
         series = attrs.evolve(draft, id=series_id, generated_until=window.end)
         busy.current = series.id
         # A new series has no sessions yet, so nothing can hold one of its occurrences.
         created, skipped = plan(ctx, series, wanted, holders=(), busy=busy, now=now, actor=actor)
+        del wanted
         made.append((series, window, created, skipped))
     tx.series.add_many([series for series, *_ in made])
     sessions = [s for *_, created, _ in made for s in created]

@@ -50,7 +50,7 @@ from sessionkit.services._context import (
     retried,
     series_zone,
 )
-from sessionkit.services._money import refund_no_shows
+from sessionkit.services._money import settle_no_shows
 from sessionkit.services._seats import cancel_session_bookings, move_session_bookings
 from sessionkit.services._usage import assign_codes, settle_usage
 from sessionkit.timespan import TimeSpan
@@ -497,6 +497,5 @@ def store_status(
     settle_usage(tx, machine, session, stored, actor=actor, reason=changes[-1].reason)
     if machine.status(stored.status).cancelled and not machine.status(session.status).cancelled:
         cancel_session_bookings(tx, stored, actor=actor, reason=changes[-1].reason)
-    if machine.status(stored.status).no_show and not machine.status(session.status).no_show:
-        refund_no_shows(tx, stored, actor=actor)
+    settle_no_shows(tx, machine, session, stored, actor=actor)
     return stored

@@ -12,6 +12,7 @@ decided and the provider has not confirmed is recorded on the payment
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -27,6 +28,7 @@ from sessionkit.errors import (
     PaymentDeclined,
     PaymentNotFound,
     RefundExceedsPayment,
+    RefundKeyReused,
     SessionKitError,
     WrongType,
 )
@@ -77,6 +79,7 @@ from sessionkit.services.bookings import (
     BookingRequest,
     booking_args,
     check_batch,
+    check_key,
 )
 from sessionkit.zones import check_instant
 
@@ -453,12 +456,20 @@ class PaymentCommands:
         *,
         actor: str | None,
         reason: str | None = None,
+        idempotency_key: str | None = None,
         now: datetime | None = None,
     ) -> Payment:
         """Give ``amount`` of a paid payment back (a goodwill refund); return the payment.
 
         The provider is asked at once; if it fails, the refund stays due
         (``refund_due``) for :meth:`run_due`.
+
+        With ``idempotency_key``, a receipt of the key (unique in the
+        database, beside the provider events' receipts) is stored in the
+        refund's own unit of work: the same key for the same payment and
+        amount again returns the payment as it stands and refunds nothing
+        more, even when two retries race; the same key with another payment or
+        amount raises ``RefundKeyReused``. A refused refund stores no receipt.
 
         Raises ``RefundExceedsPayment`` above what is left, ``CurrencyMismatch``
         for another currency, ``PaymentNotFound``; nothing is written then.
@@ -467,13 +478,35 @@ class PaymentCommands:
         check_id(payment_id, "payment_id")
         check_actor(actor)
         check_text(reason, "reason", limit=MAX_REF_LENGTH, optional=True)
+        key = check_key(idempotency_key)
         if not isinstance(amount, Money):
             raise WrongType(amount, name="amount", expected="Money above zero")
         if not amount.is_positive:
             raise InvalidValue(
                 f"a refund is Money above zero, got {amount!r}", value=amount, expected="Money > 0"
             )
+        try:
+            self._refund(tenant, payment_id, amount, actor, reason, key, now)
+        except Duplicate as taken:
+            if key is None or taken.kind != PAYMENT_EVENTS.name:
+                raise
+            # A retry with the same key committed its receipt first: run again to replay it.
+            self._refund(tenant, payment_id, amount, actor, reason, key, now)
+        return self.get(tenant, payment_id)  # as it stands after the provider's answer
+
+    def _refund(
+        self,
+        tenant: str,
+        payment_id: str,
+        amount: Money,
+        actor: str | None,
+        reason: str | None,
+        key: str | None,
+        now: datetime | None,
+    ) -> None:
         with self._ctx.transaction(now) as tx:
+            if key is not None and _replayed(tx, tenant, payment_id, amount, key):
+                return  # this key refunded this payment once already
             payment = tx.payments.get(tenant, payment_id)
             if payment.status not in (PAID, PARTIALLY_REFUNDED) or amount > payment.refundable:
                 raise RefundExceedsPayment(
@@ -483,8 +516,20 @@ class PaymentCommands:
                     asked=amount.amount,
                     currency=payment.currency,
                 )
+            if key is not None:
+                # Before the refund: of two requests racing with one key, the second waits
+                # on the receipt's primary key and fails as a duplicate, before the payment.
+                tx.repository(PAYMENT_EVENTS).add(
+                    ReceivedEvent(
+                        id=_receipt_id(key),
+                        tenant=tenant,
+                        payment_id=payment_id,
+                        type="refund",
+                        outcome=str(amount.rounded()),
+                        received_at=tx.now,
+                    )
+                )
             give_back(tx, payment, amount.rounded(), actor=actor, reason=reason)
-        return self.get(tenant, payment_id)  # as it stands after the provider's answer
 
     def mark_paid(
         self,
@@ -732,6 +777,37 @@ class PaymentCommands:
                 after=position,
                 limit=limit,
             )
+
+
+_REFUND_RECEIPT = "sessionkit-refund:"
+"""The receipts of refund keys share the provider events' store (``PAYMENT_EVENTS``) under
+this prefix, where a provider event's receipt is ``provider:event_id``; no provider is
+called ``sessionkit-refund``."""
+
+
+def _receipt_id(key: str) -> str:
+    """Return the id of refund key ``key``'s receipt: a digest, since keys outgrow ids."""
+    return _REFUND_RECEIPT + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _replayed(tx: Tx, tenant: str, payment_id: str, amount: Money, key: str) -> bool:
+    """Whether refund key ``key`` refunded ``amount`` of the payment already.
+
+    Raises ``RefundKeyReused`` when its receipt names another payment or amount.
+    """
+    found = tx.repository(PAYMENT_EVENTS).get_many(tenant, [_receipt_id(key)])
+    if not found:
+        return False
+    first, asked = found[0], str(amount.rounded())
+    if (first.payment_id, first.outcome) != (payment_id, asked):
+        raise RefundKeyReused(
+            key,
+            payment_id=payment_id,
+            amount=asked,
+            first_payment_id=first.payment_id,
+            first_amount=first.outcome,
+        )
+    return True
 
 
 def _done_by(intent: Intent) -> str | None:

@@ -1,4 +1,4 @@
-"""Meeting rooms follow the lifecycle: ensured when a session becomes READY, closed when it ends.
+"""Meeting rooms: follow the lifecycle, and let the session's people in with a credential.
 
 :class:`RoomKeeper` is an :class:`~sessionkit.ports.EventPublisher`: hand it
 to the store (``InMemoryStore(publisher=keeper)``, ``SqlAlchemyStore(...,
@@ -8,22 +8,67 @@ session at the provider (:class:`~sessionkit.ports.MeetingRooms`), so a
 replayed or repeated event opens or closes nothing twice. Events are passed
 on to ``then`` (the app's own publisher) first, unchanged.
 
+:class:`RoomAccess` is what ``kit.attendance.join_credential`` runs: it
+checks that a participant may enter the session's room now (booked, or one
+of its resources; a joinable status; inside the time the
+:class:`JoinRules` allow), ensures the room and returns the provider's
+credential, valid to the session's end plus a buffer, never longer than a
+bound. A refusal is a :class:`~sessionkit.errors.JoinRefused` naming the
+rule and, where waiting helps, ``allows_at``.
+
 >>> from sessionkit.testing.rooms import FakeMeetingRooms
 >>> keeper = RoomKeeper(FakeMeetingRooms())
 >>> sorted(keeper.open_on), sorted(keeper.close_on)
 (['READY'], ['ABSENT', 'CANCELLED', 'COMPLETED'])
+>>> sorted(JoinRules().joinable), JoinRules().buffer
+(['ONGOING', 'READY'], datetime.timedelta(seconds=900))
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Final
 
 import attrs
 
+from sessionkit.errors import (
+    ConcurrentModification,
+    InvalidValue,
+    JoinRefused,
+    MissingFact,
+    WrongType,
+)
+from sessionkit.lifecycle import Lifecycle
+from sessionkit.model.booking import CONFIRMED, participant_ref
 from sessionkit.model.events import DomainEvent, SessionStatusChanged
-from sessionkit.ports import EventPublisher, MeetingRooms
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.model.text import MAX_REF_LENGTH, check_id, check_names, check_tenant, check_text
+from sessionkit.ports import EventPublisher, FactProvider, JoinCredential, MeetingRooms
+from sessionkit.services._context import Context, Tx
+from sessionkit.services.commands import store_status
 
-__all__ = ["RoomKeeper"]
+__all__ = [
+    "NOT_A_PARTICIPANT",
+    "NOT_JOINABLE",
+    "ROOM_ENDED",
+    "TOO_EARLY",
+    "JoinRules",
+    "RoomAccess",
+    "RoomKeeper",
+]
+
+NOT_A_PARTICIPANT: Final = "not_a_participant"
+"""Refusal rule: neither a confirmed booking of the session nor one of its resources."""
+NOT_JOINABLE: Final = "not_joinable"
+"""Refusal rule: the session's status is not a joinable one (``allows_at``: when a timer makes it)."""  # noqa: E501
+TOO_EARLY: Final = "too_early"
+"""Refusal rule: earlier than ``JoinRules.early`` before the start (``allows_at`` says when)."""
+ROOM_ENDED: Final = "ended"
+"""Refusal rule: the session ended more than ``JoinRules.buffer`` ago."""
+
+_ATTEMPTS = 10
+"""Runs of one credential request when racing writers moved the session first."""
 
 
 def _names(values: Iterable[str]) -> frozenset[str]:
@@ -69,3 +114,203 @@ class RoomKeeper(EventPublisher):
             self.rooms.ensure_room(tenant=session.tenant, session_id=session.id, span=session.span)
         elif status in self.close_on:
             self.rooms.close_room(tenant=session.tenant, session_id=session.id)
+
+
+def _statuses(value: object) -> frozenset[str]:
+    return frozenset(check_names(value, "joinable"))
+
+
+def _check_span(name: str, value: object, *, positive: bool = False) -> timedelta:
+    if not isinstance(value, timedelta):
+        raise WrongType(value, name=name, expected="a timedelta")
+    if value < timedelta(0) or (positive and not value):
+        bound = "> 0" if positive else ">= 0"
+        raise InvalidValue(
+            f"JoinRules.{name} must be a timedelta {bound}, got {value!r}",
+            value=value,
+            expected=f"a timedelta {bound}",
+        )
+    return value
+
+
+def _early(value: object) -> timedelta | None:
+    return None if value is None else _check_span("early", value)
+
+
+def _buffer(value: object) -> timedelta:
+    return _check_span("buffer", value)
+
+
+def _longest(value: object) -> timedelta:
+    return _check_span("longest", value, positive=True)
+
+
+@attrs.frozen(kw_only=True)
+class JoinRules:
+    """When a session's people may get a join credential, and how long it lasts.
+
+    - ``joinable``: the statuses in which the room may be entered (default:
+      the academy's READY and ONGOING). A credential asked for earlier is
+      refused with ``allows_at`` the instant a timer takes the session into
+      one (READY's 15 minutes before the start), or ``None`` if none will.
+    - ``early``: if given, also not before ``start - early`` (a lifecycle
+      without a READY status: coaching's ``joinable={"SCHEDULED"}``,
+      ``early=timedelta(minutes=10)``).
+    - ``buffer``: a credential lasts until the session's end plus this, and
+      none is issued after that (default 15 minutes).
+    - ``longest``: and never longer than this after it is issued (default
+      12 hours), so a long session's credential does not live for days.
+    """
+
+    joinable: frozenset[str] = attrs.field(
+        default=frozenset({"READY", "ONGOING"}), converter=_statuses
+    )
+    early: timedelta | None = attrs.field(default=None, converter=_early)
+    buffer: timedelta = attrs.field(default=timedelta(minutes=15), converter=_buffer)
+    longest: timedelta = attrs.field(default=timedelta(hours=12), converter=_longest)
+
+    def expires_at(self, session: Session, now: datetime) -> datetime:
+        """Return when a credential issued at ``now`` for ``session`` stops working."""
+        return min(session.end + self.buffer, now + self.longest)
+
+
+def _advanced(ctx: Context, tx: Tx, session: Session, facts: FactProvider) -> Session:
+    """Apply ``session``'s timed transitions due by ``tx.now``; return it (stored if it moved).
+
+    ``facts`` are read only when a due timer's condition needs them (the
+    academy's ABSENT asks whether anyone attended).
+    """
+    machine = ctx.lifecycle(session.lifecycle)
+    try:
+        changed, changes = machine.advance(session, tx.now, facts={})
+    except MissingFact:
+        found = facts.facts_for([session], tx.uow)
+        changed, changes = machine.advance(session, tx.now, facts=found.get(session.id))
+    if not changes:
+        return session
+    return store_status(tx, machine, session, changed, list(changes), None)
+
+
+def _joinable_at(
+    machine: Lifecycle, session: Session, rules: JoinRules, now: datetime
+) -> datetime | None:
+    """Return when a timer takes ``session`` into a joinable status, if one will."""
+    due = [
+        t.timer.due(session)
+        for t in machine.transitions_from(session.status)
+        if t.timer is not None and t.target in rules.joinable
+    ]
+    later = [d for d in due if d > now]
+    return min(later) if later else None
+
+
+class RoomAccess:
+    """Issues join credentials for the kit's meeting rooms; see the module docstring."""
+
+    def __init__(
+        self, ctx: Context, rooms: MeetingRooms | None, rules: JoinRules, facts: FactProvider
+    ) -> None:
+        self._ctx = ctx
+        self._rooms = rooms
+        self.rules = rules
+        """When a credential is issued and how long it lasts."""
+        self._facts = facts
+
+    def credential(
+        self,
+        tenant: str,
+        session_id: str,
+        participant: ResourceRef | str,
+        *,
+        role: str | None = None,
+        now: datetime | None = None,
+    ) -> JoinCredential:
+        """Return the provider's credential for ``participant`` to enter the session's room.
+
+        See :meth:`~sessionkit.services.attendance.AttendanceCommands.join_credential`.
+        """
+        check_tenant(tenant)
+        check_id(session_id, "session_id")
+        check_text(role, "role", limit=MAX_REF_LENGTH, optional=True)
+        who = participant_ref(participant)
+        rooms = self._rooms
+        if rooms is None:
+            raise InvalidValue(
+                "this kit has no meeting rooms: pass SessionKit(rooms=...)",
+                value=None,
+                expected="a MeetingRooms",
+            )
+        at = self._ctx.at(now, "now")
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                session, granted = self._admit(tenant, session_id, who, role, at)
+                break
+            except ConcurrentModification:  # a racing writer moved the session: look again
+                if attempt == _ATTEMPTS:
+                    raise
+        room = rooms.ensure_room(tenant=tenant, session_id=session.id, span=session.span)
+        return rooms.issue_credential(
+            tenant=room.tenant,
+            session_id=room.session_id,
+            participant=who,
+            role=granted,
+            expires_at=self.rules.expires_at(session, at),
+        )
+
+    def _admit(
+        self, tenant: str, session_id: str, who: ResourceRef, role: str | None, now: datetime
+    ) -> tuple[Session, str | None]:
+        """Move the session on by the clock; return it and the role to grant, or refuse.
+
+        A refusal is raised inside the unit of work, so it writes nothing (the
+        clock's moves are left to the tick).
+        """
+        ctx = self._ctx
+        with ctx.transaction(now) as tx:
+            session = _advanced(ctx, tx, tx.sessions.get(tenant, session_id), self._facts)
+            own = self._role_of(tx, session, who)
+            self._check(session, who, own, now)
+        return session, own if role is None else role
+
+    def _check(self, session: Session, who: ResourceRef, own: str | None, now: datetime) -> None:
+        """Raise the ``JoinRefused`` of the first rule that keeps ``who`` out now."""
+        rules = self.rules
+
+        def refused(rule: str, reason: str, allows_at: datetime | None = None) -> JoinRefused:
+            return JoinRefused(
+                rule, reason, session_id=session.id, participant=str(who), allows_at=allows_at
+            )
+
+        if own is None:
+            raise refused(
+                NOT_A_PARTICIPANT,
+                f"{who} has no confirmed booking in session {session.id!r} and is none of "
+                "its resources",
+            )
+        if session.status not in rules.joinable:
+            machine = self._ctx.lifecycle(session.lifecycle)
+            joinable = ", ".join(sorted(rules.joinable)) or "none"
+            raise refused(
+                NOT_JOINABLE,
+                f"session {session.id!r} is {session.status}; its room is joined in {joinable}",
+                _joinable_at(machine, session, rules, now),
+            )
+        if rules.early is not None and now < session.start - rules.early:
+            raise refused(
+                TOO_EARLY,
+                f"session {session.id!r} is joined from {rules.early} before its start",
+                session.start - rules.early,
+            )
+        if now >= session.end + rules.buffer:
+            raise refused(ROOM_ENDED, f"session {session.id!r} ended at {session.end.isoformat()}")
+
+    @staticmethod
+    def _role_of(tx: Tx, session: Session, who: ResourceRef) -> str | None:
+        """Return the role ``who`` joins in (a resource's kind, a booking's role), or ``None``."""
+        if who in session.resources:
+            return who.kind
+        bookings = tx.bookings_or_none()
+        if bookings is None:
+            return None
+        found = bookings.for_session(session.tenant, session.id, statuses={CONFIRMED})
+        return next((b.role for b in found if b.participant == who), None)

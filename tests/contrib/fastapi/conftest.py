@@ -1,6 +1,7 @@
 """An app around ``sessionkit_router`` on the in-memory store, driven through httpx.
 
-The caller's tenant and actor come from the ``X-Tenant`` / ``X-Actor`` headers
+The caller's tenant, actor and granted roles come from the ``X-Tenant`` /
+``X-Actor`` / ``X-Roles`` (comma-separated; absent: the default roles) headers
 (the host's dependency; the router never reads headers itself).
 """
 
@@ -18,11 +19,13 @@ pytest.importorskip("fastapi")
 from fastapi import FastAPI, Header
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.contrib.fastapi import Caller, sessionkit_router
-from sessionkit.policies import BookingRules
+from sessionkit.contrib.fastapi import DEFAULT_ROLES, Caller, sessionkit_router
+from sessionkit.model.money import Money
+from sessionkit.policies import BookingRules, Rate
 from sessionkit.ports import UnitOfWorkFactory
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.payments import FakeGateway
 
 with warnings.catch_warnings():
     # starlette.testclient prefers httpx2 and says so on import; httpx is what we have.
@@ -31,13 +34,17 @@ with warnings.catch_warnings():
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 RULES = BookingRules(max_horizon=timedelta(weeks=4), waitlist=True)
+HOURLY = Rate(Money.of(40, "EUR"))
+"""The paid kit's price: 40 EUR an hour per seat."""
 
 
 def caller(
     x_tenant: Annotated[str, Header()] = "acme",
     x_actor: Annotated[str | None, Header()] = None,
+    x_roles: Annotated[str | None, Header()] = None,
 ) -> Caller:
-    return Caller(x_tenant, actor=x_actor)
+    roles = DEFAULT_ROLES if x_roles is None else {r for r in x_roles.split(",") if r}
+    return Caller(x_tenant, actor=x_actor, roles=roles)
 
 
 def make_app(kit: Callable[[], SessionKit]) -> FastAPI:
@@ -75,6 +82,23 @@ def kit(clock: ManualClock) -> SessionKit:
 
 
 @pytest.fixture
+def gateway(clock: ManualClock) -> FakeGateway:
+    return FakeGateway(clock=clock.now)
+
+
+@pytest.fixture
+def paid_kit(clock: ManualClock, gateway: FakeGateway) -> SessionKit:
+    """A kit that sells seats at :data:`HOURLY` through the fake provider."""
+    return SessionKit(
+        uow=InMemoryStore().unit_of_work,
+        clock=clock,
+        booking_rules=RULES,
+        gateway=gateway,
+        pricing=HOURLY,
+    )
+
+
+@pytest.fixture
 def client_for() -> Iterator[ClientFor]:
     opened: list[TestClient] = []
 
@@ -97,5 +121,13 @@ def shared_client() -> Iterator[TestClient]:
 @pytest.fixture
 def client(kit: SessionKit, shared_client: TestClient) -> Iterator[TestClient]:
     _Current.kit = kit
+    yield shared_client
+    _Current.kit = None
+
+
+@pytest.fixture
+def paid_client(paid_kit: SessionKit, shared_client: TestClient) -> Iterator[TestClient]:
+    """The shared app serving :func:`paid_kit`."""
+    _Current.kit = paid_kit
     yield shared_client
     _Current.kit = None

@@ -134,7 +134,7 @@ def test_a_hostile_value_still_renders() -> None:
 def test_the_openapi_document_declares_problem_bodies(client: TestClient) -> None:
     document = client.get("/openapi.json").json()
     operations = [op for path in document["paths"].values() for op in path.values()]
-    assert len(operations) == 19
+    assert len(operations) == 40
     for op in operations:
         errors_declared = {c: r for c, r in op["responses"].items() if c.startswith(("4", "5"))}
         assert {"422", "503"} <= set(errors_declared), op["operationId"]
@@ -144,6 +144,11 @@ def test_the_openapi_document_declares_problem_bodies(client: TestClient) -> Non
     book = document["paths"]["/v1/sessions/{session_id}/bookings"]["post"]
     assert {"402", "404", "409"} <= set(book["responses"])
     assert any(p["name"] == "Idempotency-Key" for p in book["parameters"])
+    paid = document["paths"]["/v1/sessions/{session_id}/paid-bookings"]["post"]
+    assert {"402", "409", "502"} <= set(paid["responses"])
+    refused = document["paths"]["/v1/sessions/{session_id}/reschedules"]["post"]["responses"]["409"]
+    members = refused["content"][PROBLEM_MEDIA_TYPE]["schema"]["properties"]
+    assert {"rule", "allows_at"} <= set(members)  # a refusal's fields are declared
 
 
 @pytest.mark.parametrize("status", [404, 409, 422])

@@ -1,7 +1,8 @@
 """schemathesis against the router's OpenAPI document: no 500s, and every response conforms.
 
 Stateless and bounded (a few examples per operation), so it runs in seconds. A
-session, a series and a booking are stored first so that some generated
+session, a series, a booking, a paid booking (the fake provider), a reschedule
+request and an attendance override are stored first so that some generated
 requests reach real records; most meet 404 or 422 problems, which must match
 the document too.
 """
@@ -22,17 +23,22 @@ from schemathesis import checks
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.contrib.fastapi import Caller, sessionkit_router
+from sessionkit.model.money import Money
 from sessionkit.model.series import ScheduleItem
-from sessionkit.policies import BookingRules
+from sessionkit.policies import BookingRules, Rate
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.payments import FakeGateway
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+CLOCK = ManualClock(NOW)
 KIT = SessionKit(
     uow=InMemoryStore().unit_of_work,
-    clock=ManualClock(NOW),
+    clock=CLOCK,
     booking_rules=BookingRules(max_horizon=timedelta(weeks=4), waitlist=True),
+    gateway=FakeGateway(clock=CLOCK.now),
+    pricing=Rate(Money.of(40, "EUR")),
 )
 SLOT = KIT.sessions.create_extra(
     "acme",
@@ -45,6 +51,9 @@ SLOT = KIT.sessions.create_extra(
     session_id="s1",
 )
 KIT.bookings.book("acme", "s1", "student:ann", actor="seed")
+KIT.payments.book("acme", "s1", "student:bob", actor="seed")
+KIT.reschedules.request("acme", "s1", role="student", actor="seed", reason="an exam that morning")
+KIT.attendance.override("acme", "s1", "student:ann", status="present", actor="seed")
 KIT.series.create(
     "acme",
     actor="seed",

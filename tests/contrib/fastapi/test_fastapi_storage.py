@@ -13,9 +13,12 @@ from starlette.testclient import TestClient
 
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.adapters.sqlalchemy.testing import postgres_schema
-from sessionkit.policies import BookingRules
+from sessionkit.contrib.fastapi.payment_schemas import PaymentEventIn
+from sessionkit.model.money import Money
+from sessionkit.policies import BookingRules, Rate
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.payments import FakeGateway
 
 ClientFor = Callable[[SessionKit], TestClient]
 
@@ -82,3 +85,32 @@ def test_a_failed_command_leaves_nothing(engine: Engine, client_for: ClientFor) 
     assert refused.json()["error"] == "SessionNotFound"
     reader = fresh_kit(engine)
     assert [reader.queries.get("acme", i).status for i in ids] == ["SCHEDULED", "SCHEDULED"]
+
+
+def test_a_webhook_event_is_applied_once_and_committed(
+    engine: Engine, client_for: ClientFor
+) -> None:
+    """The provider's event confirms the booking in the database; its replay changes nothing."""
+    gateway = FakeGateway(clock=lambda: NOW)
+    paid = SessionKit(
+        uow=SqlAlchemyStore(engine).unit_of_work,
+        clock=ManualClock(NOW),
+        booking_rules=BookingRules(),
+        gateway=gateway,
+        pricing=Rate(Money.of(40, "EUR")),
+    )
+    client = client_for(paid)
+    made = client.post("/v1/sessions", json={"start": at(24), "end": at(25), "lifecycle": "lms"})
+    checkout = client.post(
+        f"/v1/sessions/{made.json()['id']}/paid-bookings", json={"participant": "student:ann"}
+    ).json()
+    gateway.pay(checkout["payment"]["intent_ref"])
+    [event] = gateway.drain()
+    body = PaymentEventIn.of(event).model_dump(mode="json")
+    outcomes = [client.post("/v1/payments/events", json=body).json()["outcome"] for _ in "ab"]
+    assert outcomes == ["applied", "duplicate"]
+
+    reader = fresh_kit(engine)
+    assert reader.bookings.get("acme", checkout["booking"]["id"]).status == "CONFIRMED"
+    payment = reader.payments.get("acme", checkout["payment"]["id"])
+    assert (payment.status, payment.version) == ("PAID", checkout["payment"]["version"] + 1)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
+from sessionkit.contrib.fastapi.payment_schemas import PaymentEventIn
 from sessionkit.demo.marketplace import DEMO_NOW
 from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.payments import FakeGateway
 
 ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:  # the examples live beside src/, not inside the package
@@ -19,6 +22,29 @@ if str(ROOT) not in sys.path:  # the examples live beside src/, not inside the p
 from examples.marketplace_api.app import DEFAULT_DB, create_app  # noqa: E402  # after the path
 
 ANN = {"X-Actor": "ann"}
+BOB = {"X-Actor": "bob"}
+TINA = {"X-Actor": "tina"}
+
+
+def first_slot(client: TestClient, series_id: str) -> dict[str, Any]:
+    slots = client.get(
+        "/v1/sessions", params={"series_id": series_id, "start_from": DEMO_NOW.isoformat()}
+    ).json()
+    found: dict[str, Any] = slots["items"][0]
+    return found
+
+
+def pays(client: TestClient, checkout: dict[str, Any]) -> list[dict[str, Any]]:
+    """The student pays at the provider, whose webhook events reach the API."""
+    gateway: FakeGateway = client.app.state.gateway  # type: ignore[attr-defined]
+    gateway.pay(checkout["payment"]["intent_ref"])
+    answers = []
+    for event in gateway.drain():
+        body = PaymentEventIn.of(event).model_dump(mode="json")
+        answered = client.post("/v1/payments/events", json=body)
+        assert answered.status_code == 200, answered.text
+        answers.append(answered.json())
+    return answers
 
 
 def test_the_marketplace_api_books_a_tutors_slot() -> None:
@@ -42,7 +68,7 @@ def test_the_marketplace_api_books_a_tutors_slot() -> None:
             DEMO_NOW + timedelta(minutes=15)
         ).isoformat().replace("+00:00", "Z")
 
-        full = client.post(url, json={"participant": "student:bob"}, headers={"X-Actor": "bob"})
+        full = client.post(url, json={"participant": "student:bob", "role": "student"}, headers=BOB)
         assert full.status_code == 409
         assert full.json()["error"] == "CapacityExceeded"
 
@@ -55,7 +81,9 @@ def test_the_four_week_horizon_says_when_a_slot_opens() -> None:
         start = datetime.fromisoformat(last["start"])
         assert start - DEMO_NOW > timedelta(weeks=4)  # published a month ahead
         refused = client.post(
-            f"/v1/sessions/{last['id']}/bookings", json={"participant": "student:ann"}, headers=ANN
+            f"/v1/sessions/{last['id']}/bookings",
+            json={"participant": "student:ann", "role": "student"},
+            headers=ANN,
         )
         body = refused.json()
         assert (refused.status_code, body["error"], body["rule"]) == (
@@ -77,3 +105,131 @@ def test_the_database_is_kept_and_not_republished(
             counts.append(client.get("/v1/sessions", params={"limit": 1}).json()["total"])
     assert counts[0] == counts[1] > 10
     assert (tmp_path / "market.sqlite3").exists()
+
+
+def test_a_student_pays_cancels_with_a_refund_and_the_slot_is_rescheduled() -> None:
+    with TestClient(create_app("memory", clock=ManualClock(DEMO_NOW))) as client:
+        slot = first_slot(client, "tina-1to1")
+        booked = client.post(
+            f"/v1/sessions/{slot['id']}/paid-bookings",
+            json={"participant": "student:ann", "role": "student"},
+            headers={**ANN, "Idempotency-Key": "ann-order-1"},
+        )
+        assert booked.status_code == 201, booked.text
+        checkout = booked.json()
+        assert (checkout["booking"]["status"], checkout["next_action"]) == ("HELD", "pay")
+        assert (checkout["payment"]["amount"], checkout["payment"]["currency"]) == ("40.00", "EUR")
+
+        [paid] = pays(client, checkout)
+        assert (paid["outcome"], paid["payment"]["status"]) == ("applied", "PAID")
+        booking_id = checkout["booking"]["id"]
+        assert client.get(f"/v1/bookings/{booking_id}").json()["status"] == "CONFIRMED"
+
+        cancelled = client.post(
+            f"/v1/bookings/{booking_id}/cancel-and-refund",
+            json={"role": "student", "reason": "found another tutor"},
+            headers=ANN,
+        ).json()
+        assert cancelled["booking"]["status"] == "CANCELLED"
+        refund = cancelled["payment"]
+        assert (refund["status"], refund["refunded"], refund["refundable"]) == (
+            "REFUNDED",
+            "40.00",
+            "0.00",
+        )
+        [payment] = client.get(f"/v1/bookings/{booking_id}/payments").json()
+        assert payment == refund
+
+        bob = client.post(
+            f"/v1/sessions/{slot['id']}/paid-bookings",
+            json={"participant": "student:bob", "role": "student"},
+            headers=BOB,
+        ).json()
+        pays(client, bob)  # the freed seat is bob's now
+        new_start = datetime.fromisoformat(slot["start"]) + timedelta(days=1)  # Tuesday, same time
+        asked = client.post(
+            f"/v1/sessions/{slot['id']}/reschedules",
+            json={
+                "role": "student",
+                "reason": "I have an exam on Monday",
+                "proposed_start": new_start.isoformat(),
+            },
+            headers=BOB,
+        )
+        assert asked.status_code == 201, asked.text
+        request = asked.json()
+        approved = client.post(
+            f"/v1/reschedules/{request['id']}/approve", json={"role": "tutor"}, headers=TINA
+        )
+        assert approved.status_code == 200, approved.text
+        assert approved.json()["status"] == "APPROVED"
+        moved = client.get(f"/v1/sessions/{slot['id']}").json()
+        assert datetime.fromisoformat(moved["start"]) == new_start
+        bobs = client.get(f"/v1/bookings/{bob['booking']['id']}").json()
+        assert (bobs["status"], datetime.fromisoformat(bobs["session_start"])) == (
+            "CONFIRMED",
+            new_start,
+        )
+
+
+def test_the_fake_provider_page_pays_an_intent() -> None:
+    with TestClient(create_app("memory", clock=ManualClock(DEMO_NOW))) as client:
+        slot = first_slot(client, "omar-1to1")
+        checkout = client.post(
+            f"/v1/sessions/{slot['id']}/paid-bookings",
+            json={"participant": "student:ann", "role": "student"},
+            headers=ANN,
+        ).json()
+        assert checkout["payment"]["amount"] == "30.00"  # Omar's hourly rate
+        ref = checkout["payment"]["intent_ref"]
+        [applied] = client.post(f"/fake-provider/intents/{ref}/pay").json()
+        assert (applied["outcome"], applied["payment"]["status"]) == ("applied", "PAID")
+        assert client.post("/fake-provider/intents/nope/pay").status_code == 404
+
+
+def test_a_student_claiming_host_is_refused_and_changes_nothing() -> None:
+    with TestClient(create_app("memory", clock=ManualClock(DEMO_NOW))) as client:
+        slot = first_slot(client, "tina-1to1")
+        checkout = client.post(
+            f"/v1/sessions/{slot['id']}/paid-bookings",
+            json={"participant": "student:ann", "role": "student"},
+            headers=ANN,
+        ).json()
+        pays(client, checkout)
+        booking_id, payment_id = checkout["booking"]["id"], checkout["payment"]["id"]
+        before = client.get(f"/v1/payments/{payment_id}").json()
+        assert (before["status"], before["refunded"]) == ("PAID", "0.00")
+        booked = client.get(f"/v1/bookings/{booking_id}").json()
+        assert booked["status"] == "CONFIRMED"
+
+        claims = [
+            (f"/v1/bookings/{booking_id}/cancel-and-refund", {"role": "host"}),
+            (f"/v1/bookings/{booking_id}/cancel", {"role": "provider"}),
+            (
+                f"/v1/sessions/{first_slot(client, 'omar-1to1')['id']}/paid-bookings",
+                {"participant": "student:ann", "role": "student", "acting_role": "host"},
+            ),
+            (
+                f"/v1/sessions/{slot['id']}/reschedules",
+                {"role": "tutor", "reason": "the tutor asks, says the student"},
+            ),
+        ]
+        for url, body in claims:
+            refused = client.post(url, json=body, headers=ANN)
+            assert refused.status_code == 403, (url, refused.text)
+            assert refused.headers["content-type"] == "application/problem+json"
+            problem = refused.json()
+            assert (problem["error"], problem["granted"]) == ("RoleNotGranted", ["student"])
+            assert problem["role"] in {"host", "provider", "tutor"}
+
+        assert client.get(f"/v1/bookings/{booking_id}").json() == booked
+        assert client.get(f"/v1/payments/{payment_id}").json() == before
+        gateway: FakeGateway = client.app.state.gateway  # type: ignore[attr-defined]
+        assert [op for op, _ in gateway.calls if op == "refund"] == []
+        mine = client.get("/v1/participants/student:ann/bookings").json()["items"]
+        assert [b["id"] for b in mine] == [booking_id]  # the host's booking was not made
+        assert client.get(f"/v1/sessions/{slot['id']}/reschedules").json() == []
+        tutor = client.post(  # the tutor, granted "provider" by the login, refunds in full
+            f"/v1/bookings/{booking_id}/cancel-and-refund", json={"role": "provider"}, headers=TINA
+        )
+        assert tutor.json()["payment"]["status"] == "REFUNDED"

@@ -133,3 +133,12 @@ def test_facts_passed_are_copied_not_kept() -> None:
     context = TransitionContext(now=START, facts=facts)
     facts["attended"] = True
     assert context.fact("attended") is False
+
+
+def test_fact_statuses_are_those_whose_timed_way_forward_meets_a_condition_or_guard() -> None:
+    from sessionkit.lifecycle import PRESETS
+
+    # academy: READY -> ABSENT has a condition and a guard; SCHEDULED -> READY leads there.
+    assert PRESETS.get("academy").fact_statuses == frozenset({"SCHEDULED", "READY"})
+    assert PRESETS.get("coaching").fact_statuses == frozenset({"SCHEDULED"})
+    assert PRESETS.get("lms").fact_statuses == frozenset()

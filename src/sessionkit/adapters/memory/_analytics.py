@@ -1,7 +1,8 @@
 """Analytics in memory: the same aggregates the SQL adapter's ``GROUP BY`` computes, by looping.
 
-The reader owns no table; it reads the sessions, bookings, payments and
-reschedule requests tables of its unit of work (inside the ``with`` block).
+The reader owns no table; it reads the sessions, bookings, payments,
+reschedule requests, presence, overrides, subscriptions and usage tables of
+its unit of work (inside the ``with`` block).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+
+import attrs
 
 from sessionkit.adapters.memory._query import matches
 from sessionkit.adapters.memory._repository import MemoryRepository, register
@@ -23,12 +26,32 @@ from sessionkit.model.analytics import (
     StatusCount,
     TimingCount,
 )
+from sessionkit.model.analytics_use import AttendanceTotal, UsageTotal
+from sessionkit.model.attendance import (
+    JOIN,
+    AttendanceOverride,
+    Presence,
+    attended_within,
+    intervals_of,
+)
 from sessionkit.model.booking import Booking
 from sessionkit.model.payment import Payment
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.model.session import Session
-from sessionkit.ports import ANALYTICS, BOOKINGS, PAYMENTS, RESCHEDULES, SESSIONS, Kind
+from sessionkit.model.usage import Subscription, UsageEntry
+from sessionkit.ports import (
+    ANALYTICS,
+    ATTENDANCE_OVERRIDES,
+    BOOKINGS,
+    PAYMENTS,
+    PRESENCE,
+    RESCHEDULES,
+    SESSIONS,
+    SUBSCRIPTIONS,
+    USAGE,
+    Kind,
+)
 
 __all__ = ["InMemoryAnalytics"]
 
@@ -151,6 +174,62 @@ class InMemoryAnalytics(MemoryRepository[Any]):
                 found.setdefault(str(b.participant), []).append(b)
         return [_client(client, mine) for client, mine in found.items()]
 
+    def attendance_totals(
+        self,
+        tenant: str,
+        scope: SessionQuery,
+        *,
+        by: CountBy | None,
+        booked_statuses: Collection[str],
+    ) -> list[AttendanceTotal]:
+        """Return one total per group of ``by``, session in ``scope`` and participant."""
+        chosen = {s.id: s for s in self._sessions(tenant, scope)}
+        presence: dict[tuple[str, str], list[Presence]] = {}
+        records: Iterable[Presence] = self._rows(PRESENCE, tenant)
+        for record in records:
+            if record.session_id in chosen:
+                presence.setdefault((record.session_id, str(record.participant)), []).append(record)
+        told: dict[tuple[str, str], AttendanceOverride] = {}
+        overrides: Iterable[AttendanceOverride] = self._rows(ATTENDANCE_OVERRIDES, tenant)
+        for override in overrides:
+            if override.session_id in chosen:
+                told[(override.session_id, str(override.participant))] = override
+        people = set(presence) | set(told)
+        bookings: Iterable[Booking] = self._rows(BOOKINGS, tenant)
+        people.update(
+            (b.session_id, str(b.participant))
+            for b in bookings
+            if b.session_id in chosen and b.status in booked_statuses
+        )
+        found: list[AttendanceTotal] = []
+        for session_id, participant in people:
+            session = chosen[session_id]
+            total = _attendance(
+                session, participant, presence.get((session_id, participant), []), told
+            )
+            found.extend(attrs.evolve(total, key=key) for key in _keys(session, participant, by))
+        return found
+
+    def usage_totals(self, tenant: str, *, subscriber: str | None) -> list[UsageTotal]:
+        """Return per subscription (of ``subscriber``, or all) and period its ledger counts."""
+        subscriptions: Iterable[Subscription] = self._rows(SUBSCRIPTIONS, tenant)
+        mine = {
+            s.id: s for s in subscriptions if subscriber is None or str(s.subscriber) == subscriber
+        }
+        counted: dict[tuple[str, str], list[int]] = {}
+        entries: Iterable[UsageEntry] = self._rows(USAGE, tenant)
+        for entry in entries:
+            if entry.subscription_id in mine:
+                tally = counted.setdefault((entry.subscription_id, entry.period), [0, 0])
+                tally[0 if entry.active else 1] += 1
+        found = [
+            _usage(mine[sub_id], period, used, returned)
+            for (sub_id, period), (used, returned) in counted.items()
+        ]
+        seen = {sub_id for sub_id, _period in counted}
+        found.extend(_usage(s, None, 0, 0) for sub_id, s in mine.items() if sub_id not in seen)
+        return found
+
 
 def _payment_key(payment: Payment, by: RevenueBy | None) -> str | None:
     if by is None:
@@ -160,6 +239,56 @@ def _payment_key(payment: Payment, by: RevenueBy | None) -> str | None:
     if by == "client":
         return str(payment.participant)
     return payment.status
+
+
+def _keys(session: Session, participant: str, by: CountBy | None) -> list[str | None]:
+    if by is None:
+        return [None]
+    if by == "kind":
+        return [session.lifecycle]
+    if by == "resource":
+        return [str(r) for r in session.resources]
+    return [participant]
+
+
+def _attendance(
+    session: Session,
+    participant: str,
+    presence: list[Presence],
+    told: dict[tuple[str, str], AttendanceOverride],
+) -> AttendanceTotal:
+    """Sum one participant's presence in ``session`` as the SQL statement does (see there)."""
+    stays = intervals_of(presence)
+    override = told.get((session.id, participant))
+    joins = [p.at for p in presence if p.action == JOIN]
+    return AttendanceTotal(
+        key=None,
+        session_id=session.id,
+        participant=participant,
+        session_status=session.status,
+        start=session.start,
+        end=session.end,
+        first_join=min(joins) if joins else None,
+        last_leave=stays[-1].left if stays else None,
+        attended=attended_within(stays, session.span),
+        override_status=None if override is None else override.status,
+        override_minutes=None if override is None else override.minutes,
+    )
+
+
+def _usage(subscription: Subscription, period: str | None, used: int, returned: int) -> UsageTotal:
+    return UsageTotal(
+        subscription_id=subscription.id,
+        subscriber=str(subscription.subscriber),
+        credits=subscription.credits,
+        per=subscription.per,
+        tz=subscription.tz,
+        starts=subscription.starts,
+        ends=subscription.ends,
+        period=period,
+        used=used,
+        reversed=returned,
+    )
 
 
 def _client(client: str, bookings: list[Booking]) -> ClientBookings:

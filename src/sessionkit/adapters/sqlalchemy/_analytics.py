@@ -6,7 +6,8 @@ the same sessions here as in a listing. Amounts are summed exactly: NUMERIC
 sums on PostgreSQL and MySQL/MariaDB; on SQLite, whose amount column holds
 fixed-point text with six places (:class:`~._types.Amount`), the whole and
 fractional parts are summed as integers and put together in Python, so no
-float ever touches an amount.
+float ever touches an amount. The attendance and usage statements are in
+:mod:`._analytics_use`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, Select, case, cast, func, select
 from sqlalchemy.orm import Session as OrmSession
 
+from sessionkit.adapters.sqlalchemy._analytics_use import (
+    attendance_statement,
+    attendance_total,
+    usage_statement,
+    usage_total,
+)
 from sessionkit.adapters.sqlalchemy._kind import SqlUnit, register_reader
 from sessionkit.adapters.sqlalchemy._query import session_filters
 from sessionkit.adapters.sqlalchemy.booking_rows import bookings_table
@@ -34,6 +41,7 @@ from sessionkit.model.analytics import (
     StatusCount,
     TimingCount,
 )
+from sessionkit.model.analytics_use import AttendanceTotal, UsageTotal
 from sessionkit.model.query import SessionQuery
 from sessionkit.ports import ANALYTICS
 
@@ -234,6 +242,27 @@ class SqlAlchemyAnalytics:
             ClientBookings(f"{row[0]}:{row[1]}", row[2], row[3], row[4], row[5])
             for row in self._db().execute(statement)
         ]
+
+    # ------------------------------------------------------------------ attendance, usage
+
+    def attendance_totals(
+        self,
+        tenant: str,
+        scope: SessionQuery,
+        *,
+        by: CountBy | None,
+        booked_statuses: Collection[str],
+    ) -> list[AttendanceTotal]:
+        """Return one total per group of ``by``, session in ``scope`` and participant."""
+        db = self._db()
+        statement, width = attendance_statement(
+            self._unit.backend, db.get_bind().dialect, tenant, scope, by, booked_statuses
+        )
+        return [attendance_total(row, width) for row in db.execute(statement)]
+
+    def usage_totals(self, tenant: str, *, subscriber: str | None) -> list[UsageTotal]:
+        """Return per subscription (of ``subscriber``, or all) and period its ledger counts."""
+        return [usage_total(row) for row in self._db().execute(usage_statement(tenant, subscriber))]
 
     def _db(self) -> OrmSession:
         return self._unit.db()

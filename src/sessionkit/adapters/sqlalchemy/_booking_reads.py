@@ -67,14 +67,13 @@ class SqlBookingReads(SqlRepository[Booking]):
         params: dict[str, Any] = {"tenant": tenant, "session_id": session_id, "at": at}
         if participant is not None:
             params.update(kind=participant.kind, ident=participant.id)
-        db = self._unit.db()
         statement = sql.seating(participant is not None)
-        rows = db.connection().execute(statement, params).all()
+        rows = self._unit.core().execute(statement, params).all()
         taken = int(rows[0][0]) if rows else 0  # int(): MySQL sums integers as DECIMAL
         ids = [booking_id for _, booking_id in rows if booking_id is not None]
         if not ids:
             return Seating(taken=taken)
-        found = self._fetch(db, tenant, ids)
+        found = self._fetch(self._unit.db(), tenant, ids)
         lapsed: list[Booking] = []
         waiting: list[Booking] = []
         mine: list[Booking] = []

@@ -115,13 +115,24 @@ def bind(params: dict[str, Any], name: str, values: Sequence[Any]) -> dict[str, 
 TENANT: BindParameter[str] = bindparam("tenant")
 """The ``:tenant`` parameter every statement filters by."""
 
+_SESSION_COLUMNS = [column for column in S.c if column.key != "title_folded"]
+"""What a :class:`~sessionkit.model.session.Session` is built from (not the search column).
+
+The driver describes and loads every column of every result: one the
+booking never reads costs each booking command."""
+
 SESSION_FOR_UPDATE = (
-    select(S).where(S.c.tenant == TENANT, S.c.id == bindparam("session_id")).with_for_update()
+    select(*_SESSION_COLUMNS)
+    .where(S.c.tenant == TENANT, S.c.id == bindparam("session_id"))
+    .with_for_update()
 )
 """The session row by ``tenant`` and ``session_id``, locked until the transaction ends."""
 
 SESSION_FOR_UPDATE_BOUNDED = (
-    select(S, func.set_config("lock_timeout", bindparam("lock_timeout", type_=String), true()))
+    select(
+        *_SESSION_COLUMNS,
+        func.set_config("lock_timeout", bindparam("lock_timeout", type_=String), true()),
+    )
     .where(S.c.tenant == TENANT, S.c.id == bindparam("session_id"))
     .with_for_update()
 )

@@ -84,7 +84,7 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
         commit, a rollback or another savepoint starts an empty set, so a lock
         is only ever skipped while it is certainly held.
         """
-        db.connection()  # begin the transaction, so that it can be told apart from the next
+        self._unit.core()  # begin the transaction, so that it can be told apart from the next
         scope = db.get_nested_transaction() or db.get_transaction()
         if scope is not self._scope or scope is None or not scope.is_active:
             self._scope = scope
@@ -97,19 +97,19 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
         # transaction's lock waits, sparing a round trip (Backend.bound_in_statement).
         db, bound = self._unit.db_bounding()
         params = {"tenant": tenant, "session_id": session_id}
-        connection = db.connection()
+        connection = self._unit.core()
         if bound is None:
-            row = connection.execute(sql.SESSION_FOR_UPDATE, params).mappings().first()
+            row = connection.execute(sql.SESSION_FOR_UPDATE, params).first()
         else:
             params["lock_timeout"] = bound
             statement = sql.SESSION_FOR_UPDATE_BOUNDED
-            row = connection.execute(statement, params).mappings().first()
+            row = connection.execute(statement, params).first()
             if row is None:
                 self._unit.backend.bound_waits(db)  # no row, so set_config never ran
         if row is None:
             raise self.kind.parents["session_id"].missing(session_id, tenant)
         self._locked(db).add((tenant, session_id))
-        return session_from_row(row)
+        return session_from_row(row._mapping)
 
     def lock_participant(self, tenant: str, participant: ResourceRef) -> None:
         """Queue writers booking for ``participant`` on a lock of the backend's own.
@@ -131,7 +131,9 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
         """
         held = self._locked(db)
         wanted = sorted({i for i in session_ids if (tenant, i) not in held})
-        connection = db.connection()
+        if not wanted:
+            return
+        connection = self._unit.core()
         for chunk in chunks(wanted):
             params = bind({"tenant": tenant}, "s", chunk)
             locked = connection.execute(sql.locking(shape(chunk)), params).scalars()
@@ -307,7 +309,7 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
         statement = sql.insert_checked(backend, record.active, takes_seats)
         params = self.sql.values(record)
         params["at"] = at
-        connection = db.connection()
+        connection = self._unit.core()
         if backend != "mysql":
             return connection.execute(statement, params).rowcount == 1
         with savepoint(db, partial(self._refused, db, [record], False)):

@@ -92,6 +92,7 @@ def stored_blockers(
     names = sorted({str(r) for s in busy for r in s.resources})
     overall = TimeSpan(min(s.span.start for s in busy), max(s.span.end for s in busy))
     stored: dict[str, tuple[TimeSpan, list[str]]] = {}
+    taken: set[str] = set()
     statement = _ANY_BUSY_RESOURCE_ROWS if exhaustive else _BUSY_RESOURCE_ROWS
     for chunk in chunks(names):
         params = overlap_params(tenant, overall, chunk)
@@ -100,13 +101,17 @@ def stored_blockers(
                 continue
             entry = stored.setdefault(session_id, (TimeSpan(start, end), []))
             entry[1].append(resource)
+            taken.add(resource)
     if not stored:
         return {}
     index: ConflictIndex[str] = ConflictIndex()
     index.add_many((key, span, resources) for key, (span, resources) in stored.items())
     found: dict[str, list[str]] = {}
     for session in busy:
-        keys = index.conflicts_with(session.span, [str(r) for r in session.resources])
+        lanes = [str(r) for r in session.resources]
+        if taken.isdisjoint(lanes):
+            continue  # nothing stored on its resources: the index has nothing to say
+        keys = index.conflicts_with(session.span, lanes)
         if keys:
             found[session.id] = keys
     return found

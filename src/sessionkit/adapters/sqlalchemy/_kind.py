@@ -19,6 +19,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
 from sqlalchemy import Column, ForeignKeyConstraint, Table, UniqueConstraint
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 
 from sessionkit.adapters.sqlalchemy._backend import Backend
@@ -48,6 +49,10 @@ class SqlUnit(Protocol):
 
     def db(self) -> OrmSession:
         """Return the open ORM session; raise ``RuntimeError`` outside the ``with`` block."""
+        ...
+
+    def core(self) -> Connection:
+        """Return the Core connection of the open transaction (``db().connection()``, cheaper)."""
         ...
 
     def db_bounding(self) -> tuple[OrmSession, str | None]:

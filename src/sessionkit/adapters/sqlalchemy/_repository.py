@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
+from sessionkit.adapters.sqlalchemy._inserts import insert_rows
 from sessionkit.adapters.sqlalchemy._kind import SqlKind, SqlUnit, known_kinds, registered
 from sessionkit.adapters.sqlalchemy._query import CHUNK, chunks
 from sessionkit.adapters.sqlalchemy._versioned import (
@@ -221,11 +222,12 @@ class SqlRepository(Generic[R]):
         db = self._unit.db()
         with savepoint(db, partial(self._refused, db, batch, False)):
             self._before_insert(db, batch)
-            db.execute(insert(self.table), [self.sql.values(r) for r in batch])
+            instants: dict[type, dict[Any, Any]] = {}  # converted once for all the tables
+            insert_rows(db, self.table, [self.sql.values(r) for r in batch], instants)
             for child in self.sql.children:
                 rows = [row for r in batch for row in child.values(r)]
                 if rows:
-                    db.execute(insert(child.table), rows)
+                    insert_rows(db, child.table, rows, instants)
 
     def update(self, record: R, *, expected_version: int) -> R:
         """Replace the stored record, returning it with ``version + 1``.

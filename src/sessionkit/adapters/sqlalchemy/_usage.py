@@ -70,7 +70,7 @@ class SqlAlchemyUsageRepository(SqlRepository[UsageEntry]):
         return self._load(self._unit.db(), conditions, order_by=(_U.c.consumed_at, _U.c.id))
 
 
-_ATTEMPTS = 2
+_ATTEMPTS = 3
 """A bump of a counter nobody made yet: the update, the insert at 0, the update again."""
 
 
@@ -113,9 +113,13 @@ class SqlAlchemyCounterRepository(SqlRepository[Counter]):
         for _ in range(_ATTEMPTS):
             if rowcount(db, statement) == 1:
                 return int(db.connection().execute(current).scalar_one())
-            if db.connection().execute(current).first() is not None:
+            found = db.connection().execute(current).scalar()
+            if found is None:
+                db.execute(_insert_if_missing(db.get_bind().dialect.name, tenant, name))
+            elif most is not None and found + by > most:
                 return None  # the row is there: the limit refused the bump
-            db.execute(_insert_if_missing(db.get_bind().dialect.name, tenant, name))
+            # Otherwise the row was committed after the UPDATE's snapshot (READ COMMITTED
+            # takes one per statement): update again, now that it can be seen.
         raise ConcurrentModification(name, 0, None)
 
     def value(self, tenant: str, name: str) -> int:

@@ -250,6 +250,29 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
             self._store.backend.bound_waits(db)
         return db, value
 
+    def core(self) -> Connection:
+        """Return the Core connection of the unit's open transaction (begun if need be).
+
+        What ``db().connection()`` returns, without asking the ORM session
+        again while the transaction this unit began is still the active one
+        (a booking command asks several times; each ask walks the session's
+        transaction and bind machinery). Otherwise, and in a joined unit, the
+        session is asked as before, so a transaction that can no longer be used
+        is refused by the ORM as before.
+        """
+        db = self._db
+        if db is not None and self._host is None and not self._unbounded:
+            begun = self._begun
+            nested = db.get_nested_transaction()
+            if (
+                begun is not None
+                and self.connection is not None
+                and db.get_transaction() is begun
+                and (nested or begun).is_active
+            ):
+                return self.connection
+        return self.db().connection()
+
     def _begin(self) -> OrmSession:
         db = self._open()
         if self._host is None:

@@ -19,15 +19,36 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import attrs
 from django.db import IntegrityError, connections, models, transaction
+from django.db.models import F
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Collate
 
 from sessionkit.contrib.django.models import StoredRecord
-from sessionkit.errors import ConcurrentModification, TransientConflict
+from sessionkit.errors import ConcurrentModification, StillReferenced, TransientConflict
 from sessionkit.ports import Kind, Record
 
 if TYPE_CHECKING:
     from sessionkit.contrib.django.store import DjangoUnitOfWork
 
-__all__ = ["DjangoRepository"]
+__all__ = ["DjangoRepository", "kind_of", "model_of"]
+
+
+def model_of(kind_name: str) -> type[Any]:
+    """Return the model that stores kind ``kind_name`` (from the store's registry)."""
+    from sessionkit.contrib.django.store import REPOSITORIES  # the registry imports this module
+
+    return REPOSITORIES[kind_name].model
+
+
+def kind_of(model: type[Any]) -> str:
+    """Return the name of the kind ``model`` stores (its model name if none: a host's own)."""
+    from sessionkit.contrib.django.store import REPOSITORIES  # the registry imports this module
+
+    for name, repository in REPOSITORIES.items():
+        if repository.model is model:
+            return name
+    return str(model._meta.model_name)
+
 
 R = TypeVar("R", bound=Record)
 M = TypeVar("M", bound=StoredRecord)
@@ -38,11 +59,21 @@ class DjangoRepository(Generic[R, M]):
 
     Subclasses set :attr:`model` and implement :meth:`to_fields`,
     :meth:`from_row` and :meth:`lookup` (a unique key's field values); they
-    may override :meth:`check` (more refusals before a write),
-    :meth:`written` (rows beside the record's own) and :meth:`refuse_delete`.
+    may set :attr:`links` and override :meth:`check` (more refusals before a
+    write), :meth:`written` (rows beside the record's own) and
+    :meth:`refuse_delete`.
     """
 
     model: ClassVar[type[Any]]
+
+    links: ClassVar[dict[str, str]] = {}
+    """The kind's parent fields (``Kind.parents``) and the foreign key holding each.
+
+    ``{"booking_id": "booking_row"}``: a write looks the booking row up in the
+    record's tenant, raises the booking kind's ``NotFound`` when it is missing
+    and sets ``booking_row``. Repositories that find their parents themselves
+    (sessions, bookings) leave it empty.
+    """
 
     def __init__(self, uow: DjangoUnitOfWork, kind: Kind[Any]) -> None:
         self.kind = kind
@@ -69,7 +100,23 @@ class DjangoRepository(Generic[R, M]):
         """Write what belongs beside the record's row (``replaced``: an update)."""
 
     def refuse_delete(self, row: M) -> None:
-        """Raise if the row may not be deleted (records of other kinds point at it)."""
+        """Raise ``StillReferenced`` while rows of other kinds point at the row.
+
+        Every ``PROTECT`` foreign key to this kind's model is a referring kind
+        (a session's bookings, reschedule requests, presence); the error
+        counts the rows of each.
+        """
+        holders: dict[str, int] = {}
+        for relation in self.model._meta.related_objects:
+            if relation.on_delete is not models.PROTECT:
+                continue
+            referring = relation.related_model
+            manager = referring._default_manager.using(self.using)
+            count = manager.filter(**{relation.field.name: row}).count()
+            if count:
+                holders[kind_of(referring)] = count
+        if holders:
+            raise StillReferenced(self.kind.name, row.record_id, row.tenant, holders)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -86,6 +133,32 @@ class DjangoRepository(Generic[R, M]):
 
     def _row(self, tenant: str, record_id: str) -> M | None:
         return self.rows(tenant).filter(record_id=record_id).first()
+
+    def _exact(self, expression: Combinable | str) -> Any:
+        """``expression`` compared by code point (``COLLATE "C"`` on PostgreSQL)."""
+        value = F(expression) if isinstance(expression, str) else expression
+        if self._uow.vendor == "postgresql":
+            return Collate(value, "C")
+        return value
+
+    def _link(self, record: R, fields: dict[str, Any]) -> None:
+        """Set the :attr:`links` foreign keys in ``fields``; the parent kind's ``NotFound``."""
+        for field, column in self.links.items():
+            parent_id = getattr(record, field)
+            fields[f"{column}_id"] = None
+            if parent_id is None:
+                continue
+            parent = self.kind.parents[field]
+            found = (
+                model_of(parent.name)
+                ._default_manager.using(self.using)
+                .filter(tenant=record.tenant, record_id=parent_id)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if found is None:
+                raise parent.missing(parent_id, record.tenant)
+            fields[f"{column}_id"] = found
 
     def _refuse(self, record: R, fields: dict[str, Any], *, replacing: bool) -> None:
         """Raise the kind's ``Duplicate`` (or :meth:`check`'s error) if ``record`` may not be stored."""  # noqa: E501
@@ -105,6 +178,7 @@ class DjangoRepository(Generic[R, M]):
             )
             if owner is not None:
                 raise self.kind.taken(record, key, self.from_row(owner))
+        self._link(record, fields)
         self.check(record, fields)
 
     def _explain(self, record: R, error: IntegrityError, *, replacing: bool) -> TransientConflict:

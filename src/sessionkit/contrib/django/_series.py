@@ -6,8 +6,7 @@ from typing import Any
 
 from sessionkit.contrib.django._mapping import series_fields, series_from_record
 from sessionkit.contrib.django._repository import DjangoRepository
-from sessionkit.contrib.django.models import SeriesRecord, SessionRecord
-from sessionkit.errors import StillReferenced
+from sessionkit.contrib.django.models import SeriesRecord
 from sessionkit.model.series import Series, SeriesStatus
 
 __all__ = ["DjangoSeriesRepository"]
@@ -29,12 +28,6 @@ class DjangoSeriesRepository(DjangoRepository[Series, SeriesRecord]):
     def lookup(self, key: str, value: tuple[Any, ...]) -> dict[str, Any]:  # noqa: ARG002
         """Series have no unique key beside the id."""
         raise LookupError(f"series have no unique key {key!r}")
-
-    def refuse_delete(self, row: SeriesRecord) -> None:
-        """Raise ``StillReferenced`` while sessions point at the series."""
-        count = SessionRecord.objects.using(self.using).filter(series_row=row).count()
-        if count:
-            raise StillReferenced(self.kind.name, row.record_id, row.tenant, {"session": count})
 
     def active(self, tenant: str | None = None) -> list[Series]:
         """Return active series of ``tenant`` (all tenants for ``None``), by id then tenant."""

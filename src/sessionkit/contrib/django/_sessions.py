@@ -14,8 +14,8 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import BooleanField, F, Q, QuerySet, Subquery, Value
-from django.db.models.expressions import Combinable, RawSQL
-from django.db.models.functions import Coalesce, Collate
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 
 from sessionkit.contrib.django._mapping import (
     occurrence_text,
@@ -25,12 +25,11 @@ from sessionkit.contrib.django._mapping import (
 )
 from sessionkit.contrib.django._repository import DjangoRepository
 from sessionkit.contrib.django.models import (
-    BookingRecord,
     SeriesRecord,
     SessionRecord,
     SessionResource,
 )
-from sessionkit.errors import SessionConflict, StillReferenced
+from sessionkit.errors import SessionConflict
 from sessionkit.model.fields import FieldValue
 from sessionkit.model.query import Cursor, Page, SessionQuery, SortField, SortKey
 from sessionkit.model.session import ResourceRef, Session
@@ -75,13 +74,6 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
         if key == "occurrence":
             return {"series_ref": series_id, "occurrence_key": occurrence_text(second)}
         return {"series_ref": series_id, "start_at": second}
-
-    def _exact(self, expression: Combinable | str) -> Any:
-        """``expression`` compared by code point (``COLLATE "C"`` on PostgreSQL)."""
-        value = F(expression) if isinstance(expression, str) else expression
-        if self._uow.vendor == "postgresql":
-            return Collate(value, "C")
-        return value
 
     def _by_start(self, rows: QuerySet[SessionRecord]) -> list[Session]:
         ordered = rows.order_by("start_at", self._exact("record_id").asc())
@@ -136,12 +128,6 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
         with connections[self.using].cursor() as cursor:
             for key in keys:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
-
-    def refuse_delete(self, row: SessionRecord) -> None:
-        """Raise ``StillReferenced`` while bookings point at the session."""
-        count = BookingRecord.objects.using(self.using).filter(session_row=row).count()
-        if count:
-            raise StillReferenced(self.kind.name, row.record_id, row.tenant, {"booking": count})
 
     def written(self, record: Session, row: SessionRecord, *, replaced: bool) -> None:
         """Write the session's resource rows (replacing the old ones on an update)."""

@@ -1,11 +1,15 @@
-"""The admin: sessions, series and bookings to browse, changed only through sessionkit's services.
+"""The admin: sessionkit's records to browse, changed only through sessionkit's services.
 
-Every field is read-only and nothing is added or deleted here: a raw edit
-would skip the lifecycles, the conflict checks and the events. Changes are
-admin actions that call the host's kit (``SESSIONKIT_KIT``, see
+Sessions, series, bookings, reschedule requests and payments are listed with
+filters. Every field is read-only and nothing is added or deleted here: a raw
+edit would skip the lifecycles, the conflict checks and the events. Changes
+are admin actions that call the host's kit (``SESSIONKIT_KIT``, see
 :mod:`sessionkit.contrib.django.conf`): cancel sessions; confirm or cancel
-bookings. A refused change (a transition not allowed now, a run-out hold) is
-reported per row and the others still go through.
+bookings; approve (at the proposed time) or decline reschedule requests, as
+the role :data:`ADMIN_ROLE`. Payments have no actions: their changes are the
+provider's answers and refunds, which need amounts and provider calls. A
+refused change (a transition not allowed now, a run-out hold, an answered
+request) is reported per row and the others still go through.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from django.http import HttpRequest
 from sessionkit.contrib.django.conf import get_kit
 from sessionkit.contrib.django.models import (
     BookingRecord,
+    PaymentRecord,
+    RescheduleRecord,
     SeriesRecord,
     SessionRecord,
     SessionResource,
@@ -32,7 +38,19 @@ if TYPE_CHECKING:
 else:  # generic in django-stubs only
     ModelAdmin = admin.ModelAdmin
 
-__all__ = ["BookingAdmin", "ReadOnlyAdmin", "ResourceFilter", "SeriesAdmin", "SessionAdmin"]
+__all__ = [
+    "ADMIN_ROLE",
+    "BookingAdmin",
+    "PaymentAdmin",
+    "ReadOnlyAdmin",
+    "RescheduleAdmin",
+    "ResourceFilter",
+    "SeriesAdmin",
+    "SessionAdmin",
+]
+
+ADMIN_ROLE = "host"
+"""The role the admin answers reschedule requests as: the notice policy's default ``bypass``."""
 
 
 def _actor(request: HttpRequest) -> str:
@@ -178,3 +196,86 @@ class BookingAdmin(ReadOnlyAdmin):
                 row.tenant, row.record_id, actor=actor, role="admin"
             ),
         )
+
+
+@admin.register(RescheduleRecord)
+class RescheduleAdmin(ReadOnlyAdmin):
+    """Reschedule requests by deadline, filtered by status, role, deadline and tenant.
+
+    Approve (at the proposed time) or decline them through the kit.
+    """
+
+    list_display = (
+        "session_ref",
+        "status",
+        "role",
+        "requested_by",
+        "session_start",
+        "proposed_start",
+        "deadline",
+        "tenant",
+        "record_id",
+    )
+    list_filter = ("status", "role", ("deadline", admin.DateFieldListFilter), "tenant")
+    search_fields = ("session_ref", "record_id", "requested_by")
+    date_hierarchy = "deadline"
+    ordering = ("deadline", "record_id")
+    actions = ("approve_requests", "decline_requests")
+
+    @admin.action(
+        description="Approve the selected requests at their proposed time (through sessionkit)"
+    )
+    def approve_requests(self, request: HttpRequest, queryset: QuerySet[RescheduleRecord]) -> None:
+        """Approve each pending request, moving its session to the proposed start."""
+        _each(
+            self,
+            request,
+            queryset,
+            "approved",
+            lambda kit, row, actor: kit.reschedules.approve(
+                row.tenant, row.record_id, role=ADMIN_ROLE, actor=actor
+            ),
+        )
+
+    @admin.action(description="Decline the selected requests (through sessionkit)")
+    def decline_requests(self, request: HttpRequest, queryset: QuerySet[RescheduleRecord]) -> None:
+        """Decline each pending request; its session stays."""
+        _each(
+            self,
+            request,
+            queryset,
+            "declined",
+            lambda kit, row, actor: kit.reschedules.decline(
+                row.tenant, row.record_id, role=ADMIN_ROLE, actor=actor
+            ),
+        )
+
+
+@admin.register(PaymentRecord)
+class PaymentAdmin(ReadOnlyAdmin):
+    """Payments by session start, filtered by status, provider, currency, a due call, date, tenant."""  # noqa: E501
+
+    list_display = (
+        "booking_ref",
+        "participant",
+        "session_start",
+        "amount",
+        "currency",
+        "status",
+        "refunded",
+        "due",
+        "provider",
+        "tenant",
+        "record_id",
+    )
+    list_filter = (
+        "status",
+        "provider",
+        "currency",
+        "due",
+        ("session_start", admin.DateFieldListFilter),
+        "tenant",
+    )
+    search_fields = ("booking_ref", "participant", "record_id", "intent_ref", "session_ref")
+    date_hierarchy = "session_start"
+    ordering = ("session_start", "record_id")

@@ -11,6 +11,12 @@ the session's span and ``busy`` flag, so "who is busy on these resources at
 that time" is one indexed query; on PostgreSQL the exclusion constraint
 :data:`EXCLUSION_CONSTRAINT` (migration ``0002``) makes two overlapping busy
 rows of one resource impossible, whoever writes them.
+
+The rows of the other aggregates live in modules of their own, re-exported
+here (where Django looks for an app's models): reschedule requests, payments
+and payment event receipts in :mod:`._payment_models`; presence and
+attendance overrides in :mod:`._attendance_models`; subscriptions, the usage
+ledger, counters and session codes in :mod:`._usage_models`.
 """
 
 from __future__ import annotations
@@ -22,11 +28,20 @@ from django.db import models
 
 __all__ = [
     "EXCLUSION_CONSTRAINT",
+    "AttendanceOverrideRecord",
     "BookingRecord",
-    "StoredRecord",
+    "CounterRecord",
+    "PaymentEventRecord",
+    "PaymentRecord",
+    "PresenceRecord",
+    "RescheduleRecord",
     "SeriesRecord",
+    "SessionCodeRecord",
     "SessionRecord",
     "SessionResource",
+    "StoredRecord",
+    "SubscriptionRecord",
+    "UsageRecord",
 ]
 
 EXCLUSION_CONSTRAINT = "sessionkit_dj_no_double_booking"
@@ -269,3 +284,22 @@ class BookingRecord(StoredRecord):
 
     def __str__(self) -> str:
         return f"{self.participant} in {self.session_ref} ({self.tenant}/{self.record_id})"
+
+
+# The other aggregates' rows, defined beside this module (which they import) and
+# re-exported here, where Django looks for them; hence at the end.
+from sessionkit.contrib.django._attendance_models import (  # noqa: E402
+    AttendanceOverrideRecord,
+    PresenceRecord,
+)
+from sessionkit.contrib.django._payment_models import (  # noqa: E402
+    PaymentEventRecord,
+    PaymentRecord,
+    RescheduleRecord,
+)
+from sessionkit.contrib.django._usage_models import (  # noqa: E402
+    CounterRecord,
+    SessionCodeRecord,
+    SubscriptionRecord,
+    UsageRecord,
+)

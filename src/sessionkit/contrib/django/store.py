@@ -26,14 +26,45 @@ from typing import Any, Self, TypeVar
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
+from sessionkit.contrib.django._attendance import (
+    DjangoOverrideRepository,
+    DjangoPresenceRepository,
+)
 from sessionkit.contrib.django._bookings import DjangoBookingRepository
+from sessionkit.contrib.django._payments import (
+    DjangoPaymentEventRepository,
+    DjangoPaymentRepository,
+)
 from sessionkit.contrib.django._repository import DjangoRepository
+from sessionkit.contrib.django._reschedules import DjangoRescheduleRepository
 from sessionkit.contrib.django._series import DjangoSeriesRepository
 from sessionkit.contrib.django._sessions import DjangoSessionRepository
+from sessionkit.contrib.django._usage import (
+    DjangoCounterRepository,
+    DjangoSessionCodeRepository,
+    DjangoSubscriptionRepository,
+    DjangoUsageRepository,
+)
 from sessionkit.contrib.django.signals import events_committed
 from sessionkit.errors import InvalidValue, UnsupportedKind
 from sessionkit.model.events import DomainEvent
-from sessionkit.ports import BOOKINGS, SERIES, SESSIONS, EventPublisher, Kind, UnitOfWorkBase
+from sessionkit.ports import (
+    ATTENDANCE_OVERRIDES,
+    BOOKINGS,
+    COUNTERS,
+    PAYMENT_EVENTS,
+    PAYMENTS,
+    PRESENCE,
+    RESCHEDULES,
+    SERIES,
+    SESSION_CODES,
+    SESSIONS,
+    SUBSCRIPTIONS,
+    USAGE,
+    EventPublisher,
+    Kind,
+    UnitOfWorkBase,
+)
 from sessionkit.ports._storage import publish_batches
 
 __all__ = ["REPOSITORIES", "DjangoStore", "DjangoUnitOfWork"]
@@ -44,6 +75,15 @@ REPOSITORIES: dict[str, type[DjangoRepository[Any, Any]]] = {
     SESSIONS.name: DjangoSessionRepository,
     SERIES.name: DjangoSeriesRepository,
     BOOKINGS.name: DjangoBookingRepository,
+    RESCHEDULES.name: DjangoRescheduleRepository,
+    PAYMENTS.name: DjangoPaymentRepository,
+    PAYMENT_EVENTS.name: DjangoPaymentEventRepository,
+    PRESENCE.name: DjangoPresenceRepository,
+    ATTENDANCE_OVERRIDES.name: DjangoOverrideRepository,
+    SUBSCRIPTIONS.name: DjangoSubscriptionRepository,
+    USAGE.name: DjangoUsageRepository,
+    COUNTERS.name: DjangoCounterRepository,
+    SESSION_CODES.name: DjangoSessionCodeRepository,
 }
 """The repository class of each kind the Django adapter stores, by kind name."""
 

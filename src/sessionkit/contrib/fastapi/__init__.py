@@ -7,7 +7,10 @@
 
     app = FastAPI()
     app.include_router(
-        sessionkit_router(kit=lambda: my_kit, caller=lambda: Caller("acme", actor="u1")),
+        sessionkit_router(
+            kit=lambda: my_kit,
+            caller=lambda: Caller("acme", actor="u1", roles={"student"}),
+        ),
         prefix="/v1",
     )
 
@@ -17,7 +20,12 @@ contract checks it). See docs/fastapi.md.
 
 from __future__ import annotations
 
-from sessionkit.contrib.fastapi.paging import booking_cursor, read_booking_cursor
+from sessionkit.contrib.fastapi.paging import (
+    booking_cursor,
+    read_booking_cursor,
+    read_start_cursor,
+    start_cursor,
+)
 from sessionkit.contrib.fastapi.problems import (
     DEFAULT_TYPE_BASE,
     ERROR_STATUS,
@@ -31,9 +39,10 @@ from sessionkit.contrib.fastapi.problems import (
     status_of,
     validation_problem,
 )
-from sessionkit.contrib.fastapi.router import Caller, key_id, sessionkit_router
+from sessionkit.contrib.fastapi.router import DEFAULT_ROLES, Caller, key_id, sessionkit_router
 
 __all__ = [
+    "DEFAULT_ROLES",
     "Caller",
     "sessionkit_router",
     "key_id",
@@ -50,4 +59,6 @@ __all__ = [
     "validation_problem",
     "booking_cursor",
     "read_booking_cursor",
+    "start_cursor",
+    "read_start_cursor",
 ]

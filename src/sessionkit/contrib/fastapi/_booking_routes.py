@@ -1,44 +1,45 @@
 """The routes of bookings and the queries (added to the router by :func:`add_booking_routes`)."""
 
-# No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime,
-# and they name aliases local to the function adding them.
-from collections.abc import Callable
+# No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Path, Query
 
 from sessionkit.contrib.fastapi import schemas as s
-from sessionkit.contrib.fastapi._common import READ, WRITE, Caller, IdempotencyKey, instant
-from sessionkit.contrib.fastapi.paging import booking_cursor, read_booking_cursor
-from sessionkit.contrib.fastapi.problems import problem_responses
-from sessionkit.services import SessionKit
+from sessionkit.contrib.fastapi._common import (
+    ACTING,
+    READ,
+    WRITE,
+    Cursor,
+    IdempotencyKey,
+    Instant,
+    MaybeInstant,
+    Names,
+    acting_role,
+    cancelling,
+    instant,
+)
+from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
+from sessionkit.contrib.fastapi.paging import read_start_cursor
 from sessionkit.services.booking_queries import MAX_BOOKINGS_PAGE
 
 __all__ = ["add_booking_routes"]
 
 
-def add_booking_routes(
-    router: APIRouter,
-    *,
-    kit: Callable[..., SessionKit],
-    caller: Callable[..., Caller],
-    tags: tuple[str, ...] = (),
-) -> None:
-    """Add the routes of bookings and the queries to ``router`` (see :func:`sessionkit_router`)."""
-    Kit = Annotated[SessionKit, Depends(kit)]  # noqa: N806  # a type alias
-    Who = Annotated[Caller, Depends(caller)]  # noqa: N806  # a type alias
-    base_tags: list[str] = list(tags)
+def add_booking_routes(routes: Routes) -> None:
+    """Add the routes of bookings and the queries to ``routes`` (see :func:`sessionkit_router`)."""
+    bookings = routes.tagged("bookings")
+    queries = routes.tagged("queries")
 
     # -- bookings --------------------------------------------------------------------
 
-    @router.post(
+    @bookings.post(
         "/sessions/{session_id}/bookings",
+        s.BookingOut,
+        (402, *ACTING),
+        "Book seats of a session",
         status_code=201,
-        response_model=s.BookingOut,
-        tags=[*base_tags, "bookings"],
-        responses=problem_responses(402, *WRITE),
-        summary="Book seats of a session",
     )
     def book(
         app: Kit,
@@ -54,6 +55,7 @@ def add_booking_routes(
             actor=who.actor,
             seats=body.seats,
             role=body.role,
+            acting_role=acting_role(who, body.judged_role),
             confirm=body.confirm,
             waitlist=body.waitlist,
             hold_for=None if body.hold_minutes is None else timedelta(minutes=body.hold_minutes),
@@ -62,74 +64,61 @@ def add_booking_routes(
         )
         return s.booking_out(made)
 
-    @router.get(
+    @bookings.get(
         "/sessions/{session_id}/bookings",
-        response_model=list[s.BookingOut],
-        tags=[*base_tags, "bookings"],
-        responses=problem_responses(*READ),
-        summary="A session's bookings, waitlist order then creation",
+        list[s.BookingOut],
+        READ,
+        "A session's bookings, waitlist order then creation",
     )
     def session_bookings(
         app: Kit,
         who: Who,
         session_id: str,
-        status: Annotated[list[str] | None, Query()] = None,
+        status: Names = None,
     ) -> list[s.BookingOut]:
         found = app.bookings.for_session(who.tenant, session_id, statuses=status)
         return [s.booking_out(b) for b in found]
 
-    @router.get(
-        "/bookings/{booking_id}",
-        response_model=s.BookingOut,
-        tags=[*base_tags, "bookings"],
-        responses=problem_responses(*READ),
-        summary="Get a booking",
-    )
+    @bookings.get("/bookings/{booking_id}", s.BookingOut, READ, "Get a booking")
     def get_booking(app: Kit, who: Who, booking_id: str) -> s.BookingOut:
         return s.booking_out(app.bookings.get(who.tenant, booking_id))
 
-    @router.post(
+    @bookings.post(
         "/bookings/{booking_id}/confirm",
-        response_model=s.BookingOut,
-        tags=[*base_tags, "bookings"],
-        responses=problem_responses(402, *WRITE),
-        summary="Confirm a held or offered booking (a confirmed one is returned as it is)",
+        s.BookingOut,
+        (402, *WRITE),
+        "Confirm a held or offered booking (a confirmed one is returned as it is)",
     )
     def confirm(app: Kit, who: Who, booking_id: str) -> s.BookingOut:
         return s.booking_out(app.bookings.confirm(who.tenant, booking_id, actor=who.actor))
 
-    @router.post(
+    @bookings.post(
         "/bookings/{booking_id}/cancel",
-        response_model=s.BookingOut,
-        tags=[*base_tags, "bookings"],
-        responses=problem_responses(*WRITE),
-        summary="Cancel a booking; its seats go to the waitlist",
+        s.BookingOut,
+        ACTING,
+        "Cancel a booking; its seats go to the waitlist",
     )
     def cancel_booking(
         app: Kit, who: Who, booking_id: str, body: s.BookingCancel | None = None
     ) -> s.BookingOut:
-        given = body or s.BookingCancel()
-        done = app.bookings.cancel(
-            who.tenant, booking_id, actor=who.actor, role=given.role, reason=given.reason
-        )
+        done = app.bookings.cancel(who.tenant, booking_id, **cancelling(who, body))
         return s.booking_out(done)
 
-    @router.get(
+    @bookings.get(
         "/participants/{participant}/bookings",
-        response_model=s.BookingPage,
-        tags=[*base_tags, "bookings"],
-        responses=problem_responses(*READ),
-        summary="A participant's bookings by session start (keyset pages)",
+        s.BookingPage,
+        READ,
+        "A participant's bookings by session start (keyset pages)",
     )
     def participant_bookings(
         app: Kit,
         who: Who,
         participant: Annotated[str, Path(examples=["student:ann"])],
-        start: Annotated[str | None, Query(description="ISO 8601 with offset")] = None,
-        end: Annotated[str | None, Query(description="ISO 8601 with offset")] = None,
-        status: Annotated[list[str] | None, Query()] = None,
+        start: MaybeInstant = None,
+        end: MaybeInstant = None,
+        status: Names = None,
         limit: Annotated[int, Query(ge=1, le=MAX_BOOKINGS_PAGE - 1)] = 100,
-        cursor: Annotated[str | None, Query(description="next_cursor of the last page")] = None,
+        cursor: Cursor = None,
     ) -> s.BookingPage:
         found = app.bookings.for_participant(
             who.tenant,
@@ -137,33 +126,26 @@ def add_booking_routes(
             start=instant(start),  # type: ignore[arg-type]  # the service checks
             end=instant(end),  # type: ignore[arg-type]  # the service checks
             statuses=status,
-            after=None if cursor is None else read_booking_cursor(cursor),
+            after=None if cursor is None else read_start_cursor(cursor),
             limit=limit + 1,  # one more tells whether a next page exists
         )
-        items = found[:limit]
-        more = len(found) > limit
-        return s.BookingPage(
-            items=[s.booking_out(b) for b in items],
-            limit=limit,
-            next_cursor=booking_cursor(items[-1]) if more else None,
-        )
+        return s.BookingPage.read(found, limit, s.booking_out)
 
     # -- queries ---------------------------------------------------------------------
 
-    @router.get(
+    @queries.get(
         "/agenda",
-        response_model=list[s.SessionOut],
-        tags=[*base_tags, "queries"],
-        responses=problem_responses(*READ),
-        summary="A resource's sessions starting in [start, end), by start",
+        list[s.SessionOut],
+        READ,
+        "A resource's sessions starting in [start, end), by start",
     )
     def agenda(
         app: Kit,
         who: Who,
         resource: Annotated[str, Query(examples=["tutor:tina"])],
-        start: Annotated[str, Query(description="ISO 8601 with offset")],
-        end: Annotated[str, Query(description="ISO 8601 with offset")],
-        status: Annotated[list[str] | None, Query()] = None,
+        start: Instant,
+        end: Instant,
+        status: Names = None,
     ) -> list[s.SessionOut]:
         found = app.queries.agenda(
             who.tenant,
@@ -175,18 +157,17 @@ def add_booking_routes(
         )
         return [s.session_out(x) for x in found]
 
-    @router.get(
+    @queries.get(
         "/bookable",
-        response_model=list[s.BookableOut],
-        tags=[*base_tags, "queries"],
-        responses=problem_responses(*READ),
-        summary="Sessions starting in [start, end) with seats free now",
+        list[s.BookableOut],
+        READ,
+        "Sessions starting in [start, end) with seats free now",
     )
     def bookable(
         app: Kit,
         who: Who,
-        start: Annotated[str, Query(description="ISO 8601 with offset")],
-        end: Annotated[str, Query(description="ISO 8601 with offset")],
+        start: Instant,
+        end: Instant,
         resource: str | None = None,
         seats: int = 1,
     ) -> list[s.BookableOut]:

@@ -1,29 +1,121 @@
-"""What the route modules share: the caller, the idempotency key, problem statuses, instants."""
+"""What the route modules share: the caller and its roles, idempotency keys, statuses, instants."""
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypedDict, overload
 
 import attrs
-from fastapi import Header
+from fastapi import Header, Query
 
+from sessionkit.contrib.fastapi.schemas import BookingCancel
+from sessionkit.errors import InvalidValue, RoleNotGranted, WrongType
 from sessionkit.model.booking import MAX_IDEMPOTENCY_KEY_LENGTH
 from sessionkit.model.text import check_text
 
-__all__ = ["READ", "WRITE", "Caller", "IdempotencyKey", "instant", "key_id"]
+__all__ = [
+    "ACTING",
+    "Cursor",
+    "Instant",
+    "MaybeInstant",
+    "Names",
+    "DEFAULT_ROLES",
+    "READ",
+    "READ_AS",
+    "WRITE",
+    "Caller",
+    "IdempotencyKey",
+    "Cancelling",
+    "acting_role",
+    "cancelling",
+    "actor_of",
+    "instant",
+    "key_id",
+]
+
+DEFAULT_ROLES: frozenset[str] = frozenset({"participant", "attendee"})
+"""The roles of a caller the host grants none: the ones sessionkit's commands take by default
+(``"participant"`` cancels a booking, ``"attendee"`` is a booking's role), privileged in no
+default policy."""
+
+
+def _granted(value: object) -> frozenset[str]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise WrongType(value, name="Caller.roles", expected="a set of role names")
+    roles = frozenset(value)
+    if not all(isinstance(r, str) and r for r in roles):
+        raise InvalidValue(
+            f"Caller.roles are non-empty strings, got {sorted(map(repr, roles))}",
+            value=value,
+            expected="role names such as 'student'",
+        )
+    return roles
 
 
 @attrs.frozen
 class Caller:
-    """Who is calling: the ``tenant`` whose records the request sees, and the ``actor`` recorded.
+    """Who is calling: the tenant whose records it sees, the actor recorded, the roles granted.
 
     The host derives it from its own authentication (a dependency returning a
     ``Caller``); sessionkit never reads a header or a token itself.
+
+    ``roles`` are the only roles the caller may act in. The notice, refund and
+    reschedule policies (and lifecycle guards) judge a command by the role it
+    is made in, which the request names (``role``, ``acting_role``, or the
+    route's default); a role not in ``roles`` is refused with
+    ``RoleNotGranted`` (403) before anything is read. The default,
+    :data:`DEFAULT_ROLES`, is the roles sessionkit's commands take when none
+    is named: a host that grants nothing lets no caller claim ``host``,
+    ``admin`` or ``provider``. A host whose policies name roles grants them,
+    e.g. ``roles={"student"}`` for a student (then the default roles are not
+    granted too: a student cannot escape the student's notice by acting as
+    ``participant``) and ``{"tutor", "provider"}`` for the tutor.
     """
 
     tenant: str
     actor: str | None = None
+    roles: frozenset[str] = attrs.field(default=DEFAULT_ROLES, converter=_granted)
+
+
+@overload
+def acting_role(who: Caller, role: str) -> str: ...
+@overload
+def acting_role(who: Caller, role: None) -> None: ...
+def acting_role(who: Caller, role: str | None) -> str | None:
+    """Return ``role`` if the caller may act in it (``None``: in no role); else ``RoleNotGranted``.
+
+    Every route that acts in a role passes it here first: the one place the
+    role a request names meets the roles the host granted.
+    """
+    if role is None or role in who.roles:
+        return role
+    raise RoleNotGranted(role, granted=who.roles)
+
+
+class Cancelling(TypedDict):
+    """How a booking is cancelled: the keywords of the services' ``cancel``."""
+
+    actor: str | None
+    role: str
+    reason: str | None
+
+
+def cancelling(who: Caller, body: BookingCancel | None) -> Cancelling:
+    """Return how ``who`` cancels a booking as ``body`` asks (default: as its participant)."""
+    given = body or BookingCancel()
+    return {"actor": who.actor, "role": acting_role(who, given.role), "reason": given.reason}
+
+
+def actor_of(who: Caller) -> str:
+    """Return the caller's actor, for commands that record who asked; ``InvalidValue`` without."""
+    if who.actor is None:
+        raise InvalidValue(
+            "this command records who acts: the caller dependency gave no actor",
+            value=None,
+            expected="Caller(tenant, actor=...)",
+        )
+    return who.actor
 
 
 def key_id(tenant: str, key: str) -> str:
@@ -37,6 +129,10 @@ def key_id(tenant: str, key: str) -> str:
 
 READ = (404, 422, 503)
 WRITE = (400, 404, 409, 422, 503)
+ACTING = (403, *WRITE)
+"""A command made in a role the caller must be granted (:func:`acting_role`)."""
+READ_AS = (403, *READ)
+"""A read of what a role may do, for a role the caller must be granted."""
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -44,6 +140,16 @@ IdempotencyKey = Annotated[
         description="Replaying a command with the same key returns its first result.",
     ),
 ]
+
+
+Names = Annotated[list[str] | None, Query()]
+"""A query parameter naming any number of values (``?status=held&status=confirmed``)."""
+Instant = Annotated[str, Query(description="ISO 8601 with offset")]
+"""A query parameter naming an instant; the service checks it (see :func:`instant`)."""
+MaybeInstant = Annotated[str | None, Query(description="ISO 8601 with offset")]
+"""An optional query parameter naming an instant."""
+Cursor = Annotated[str | None, Query(description="next_cursor of the last page")]
+"""The keyset cursor continuing after the last page."""
 
 
 def instant(text: str | None) -> object:

@@ -1,66 +1,54 @@
 """The routes of sessions and series (added to the router by :func:`add_session_routes`)."""
 
-# No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime,
-# and they name aliases local to the function adding them.
-from collections.abc import Callable
+# No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Query
 
 from sessionkit.contrib.fastapi import schemas as s
 from sessionkit.contrib.fastapi._common import (
+    ACTING,
     READ,
     WRITE,
-    Caller,
+    Cursor,
     IdempotencyKey,
+    MaybeInstant,
+    Names,
+    acting_role,
     instant,
     key_id,
 )
-from sessionkit.contrib.fastapi.problems import problem_responses
+from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
 from sessionkit.errors import DuplicateSeries, DuplicateSession
 from sessionkit.model.query import MAX_LIMIT, SessionQuery, SortField
 from sessionkit.model.session import Session
-from sessionkit.services import SessionKit
 
 __all__ = ["add_session_routes"]
 
 
-def add_session_routes(
-    router: APIRouter,
-    *,
-    kit: Callable[..., SessionKit],
-    caller: Callable[..., Caller],
-    tags: tuple[str, ...] = (),
-) -> None:
-    """Add the routes of sessions and series to ``router`` (see :func:`sessionkit_router`)."""
-    Kit = Annotated[SessionKit, Depends(kit)]  # noqa: N806  # a type alias
-    Who = Annotated[Caller, Depends(caller)]  # noqa: N806  # a type alias
-    base_tags: list[str] = list(tags)
+def add_session_routes(routes: Routes) -> None:
+    """Add the routes of sessions and series to ``routes`` (see :func:`sessionkit_router`)."""
+    sessions = routes.tagged("sessions")
+    series = routes.tagged("series")
 
     # -- sessions --------------------------------------------------------------------
 
-    @router.get(
-        "/sessions",
-        response_model=s.SessionPage,
-        tags=[*base_tags, "sessions"],
-        responses=problem_responses(*READ),
-        summary="List sessions (keyset pages)",
-    )
+    @sessions.get("/sessions", s.SessionPage, READ, "List sessions (keyset pages)")
     def list_sessions(
         app: Kit,
         who: Who,
         series_id: str | None = None,
-        resource: Annotated[list[str] | None, Query()] = None,
-        status: Annotated[list[str] | None, Query()] = None,
-        start_from: Annotated[str | None, Query(description="ISO 8601 with offset")] = None,
-        start_to: Annotated[str | None, Query(description="ISO 8601 with offset")] = None,
+        resource: Names = None,
+        status: Names = None,
+        start_from: MaybeInstant = None,
+        start_to: MaybeInstant = None,
         search: str | None = None,
         group: str | None = None,
         is_extra: bool | None = None,
         sort: SortField = "start",
         descending: bool = False,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-        cursor: Annotated[str | None, Query(description="next_cursor of the last page")] = None,
+        cursor: Cursor = None,
     ) -> s.SessionPage:
         query = SessionQuery(
             series_id=series_id,
@@ -84,14 +72,7 @@ def add_session_routes(
             next_cursor=page.next_cursor,
         )
 
-    @router.post(
-        "/sessions",
-        status_code=201,
-        response_model=s.SessionOut,
-        tags=[*base_tags, "sessions"],
-        responses=problem_responses(*WRITE),
-        summary="Create an extra session",
-    )
+    @sessions.post("/sessions", s.SessionOut, WRITE, "Create an extra session", status_code=201)
     def create_session(
         app: Kit, who: Who, body: s.SessionCreate, idempotency_key: IdempotencyKey = None
     ) -> s.SessionOut:
@@ -109,12 +90,11 @@ def add_session_routes(
                 raise
         return s.session_out(made)
 
-    @router.post(
+    @sessions.post(
         "/sessions/transitions",
-        response_model=list[s.SessionOut],
-        tags=[*base_tags, "sessions"],
-        responses=problem_responses(*WRITE),
-        summary="Fire one transition on many sessions, all or nothing",
+        list[s.SessionOut],
+        ACTING,
+        "Fire one transition on many sessions, all or nothing",
     )
     def fire_many(app: Kit, who: Who, body: s.BulkTransition) -> list[s.SessionOut]:
         changed = app.sessions.fire_many(
@@ -123,37 +103,23 @@ def add_session_routes(
             body.transition,
             actor=who.actor,
             reason=body.reason,
-            role=body.role,
+            role=acting_role(who, body.role),
         )
         return [s.session_out(x) for x in changed]
 
-    @router.get(
-        "/sessions/{session_id}",
-        response_model=s.SessionOut,
-        tags=[*base_tags, "sessions"],
-        responses=problem_responses(*READ),
-        summary="Get a session",
-    )
+    @sessions.get("/sessions/{session_id}", s.SessionOut, READ, "Get a session")
     def get_session(app: Kit, who: Who, session_id: str) -> s.SessionOut:
         return s.session_out(app.queries.get(who.tenant, session_id, actor=who.actor))
 
-    @router.patch(
-        "/sessions/{session_id}",
-        response_model=s.SessionOut,
-        tags=[*base_tags, "sessions"],
-        responses=problem_responses(*WRITE),
-        summary="Change a session's title, time or resources",
+    @sessions.patch(
+        "/sessions/{session_id}", s.SessionOut, WRITE, "Change a session's title, time or resources"
     )
     def update_session(app: Kit, who: Who, session_id: str, body: s.SessionUpdate) -> s.SessionOut:
         changed = app.sessions.update(who.tenant, session_id, actor=who.actor, **body.model_dump())
         return s.session_out(changed)
 
-    @router.delete(
-        "/sessions/{session_id}",
-        response_model=s.SessionOut,
-        tags=[*base_tags, "sessions"],
-        responses=problem_responses(*WRITE),
-        summary="Delete a session (returns it as it was)",
+    @sessions.delete(
+        "/sessions/{session_id}", s.SessionOut, WRITE, "Delete a session (returns it as it was)"
     )
     def delete_session(
         app: Kit,
@@ -166,31 +132,26 @@ def add_session_routes(
         )
         return s.session_out(gone)
 
-    @router.post(
-        "/sessions/{session_id}/cancel",
-        response_model=s.SessionOut,
-        tags=[*base_tags, "sessions"],
-        responses=problem_responses(*WRITE),
-        summary="Cancel a session",
-    )
+    @sessions.post("/sessions/{session_id}/cancel", s.SessionOut, ACTING, "Cancel a session")
     def cancel_session(
         app: Kit, who: Who, session_id: str, body: s.SessionCancel | None = None
     ) -> s.SessionOut:
         given = body or s.SessionCancel()
+        acting_role(who, given.role)  # the lifecycle's guards judge it
         done = app.sessions.cancel(who.tenant, session_id, actor=who.actor, **given.model_dump())
         return s.session_out(done)
 
-    @router.post(
+    @sessions.post(
         "/sessions/{session_id}/transitions/{transition}",
-        response_model=s.SessionOut,
-        tags=[*base_tags, "sessions"],
-        responses=problem_responses(*WRITE),
-        summary="Fire a named transition of the session's lifecycle",
+        s.SessionOut,
+        ACTING,
+        "Fire a named transition of the session's lifecycle",
     )
     def fire(
         app: Kit, who: Who, session_id: str, transition: str, body: s.Transition | None = None
     ) -> s.SessionOut:
         given = body or s.Transition()
+        acting_role(who, given.role)  # the lifecycle's guards judge it
         done = app.sessions.fire(
             who.tenant, session_id, transition, actor=who.actor, **given.model_dump()
         )
@@ -198,13 +159,12 @@ def add_session_routes(
 
     # -- series ----------------------------------------------------------------------
 
-    @router.post(
+    @series.post(
         "/series",
+        s.SeriesOut,
+        WRITE,
+        "Create a series and generate its first sessions",
         status_code=201,
-        response_model=s.SeriesOut,
-        tags=[*base_tags, "series"],
-        responses=problem_responses(*WRITE),
-        summary="Create a series and generate its first sessions",
     )
     def create_series(
         app: Kit, who: Who, body: s.SeriesCreate, idempotency_key: IdempotencyKey = None
@@ -234,22 +194,15 @@ def add_session_routes(
                 raise
         return s.series_out(made)
 
-    @router.get(
-        "/series/{series_id}",
-        response_model=s.SeriesOut,
-        tags=[*base_tags, "series"],
-        responses=problem_responses(*READ),
-        summary="Get a series",
-    )
+    @series.get("/series/{series_id}", s.SeriesOut, READ, "Get a series")
     def get_series(app: Kit, who: Who, series_id: str) -> s.SeriesOut:
         return s.series_out(app.queries.get_series(who.tenant, series_id, actor=who.actor))
 
-    @router.post(
+    @series.post(
         "/series/{series_id}/close",
-        response_model=s.SeriesOut,
-        tags=[*base_tags, "series"],
-        responses=problem_responses(*WRITE),
-        summary="Close a series: its future sessions are removed where nothing holds them",
+        s.SeriesOut,
+        WRITE,
+        "Close a series: its future sessions are removed where nothing holds them",
     )
     def close_series(
         app: Kit, who: Who, series_id: str, expected_version: int | None = None

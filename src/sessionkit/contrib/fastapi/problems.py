@@ -72,11 +72,14 @@ ERROR_STATUS: dict[type[e.SessionKitError], int] = {
     e.LimitExceeded: 422,
     e.ExpansionLimitExceeded: 422,
     e.IdempotencyKeyReused: 422,
+    e.RefundKeyReused: 422,  # as IdempotencyKeyReused: the same key with another request
     e.CurrencyMismatch: 422,
     e.RefundExceedsPayment: 422,
     e.UnknownLifecycle: 422,
     e.LifecycleNotApplicable: 422,
     e.MissingFact: 422,
+    # The host did not let the caller act so.
+    e.RoleNotGranted: 403,
     # Not there (another tenant's records look the same).
     e.NotFound: 404,
     e.SessionNotFound: 404,
@@ -101,6 +104,7 @@ ERROR_STATUS: dict[type[e.SessionKitError], int] = {
     e.ActionRefused: 409,
     e.BookingRefused: 409,
     e.RescheduleRefused: 409,
+    e.JoinRefused: 409,
     e.CancelRefused: 409,
     e.UsageLimitReached: 409,
     e.SessionConflict: 409,
@@ -131,7 +135,9 @@ ERROR_STATUS: dict[type[e.SessionKitError], int] = {
 
 _STATUS_TEXT = {
     400: "Bad request",
+    401: "Unauthorized",
     402: "Payment required",
+    403: "Forbidden",
     404: "Not found",
     409: "Conflict",
     422: "Unprocessable content",
@@ -219,6 +225,14 @@ class Problem(BaseModel):
     detail: str = Field(description="What went wrong this time, in words a person can act on.")
     instance: str | None = Field(default=None, description="The path of the request.")
     error: str = Field(description="The sessionkit error class, e.g. CapacityExceeded.")
+    rule: str | None = Field(
+        default=None,
+        description="A refusal's rule (BookingRefused, RescheduleRefused, CancelRefused, ...).",
+    )
+    allows_at: str | None = Field(
+        default=None,
+        description="When a refused request would be allowed (ISO 8601); null: not by waiting.",
+    )
 
 
 def problem_body(

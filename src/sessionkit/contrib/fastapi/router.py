@@ -1,8 +1,13 @@
-"""The router factory: sessions, series, bookings and the queries of a ``SessionKit`` over HTTP.
+"""The router factory: sessions, series, bookings, payments, reschedules, attendance over HTTP.
 
 :func:`sessionkit_router` takes the host's dependencies (how to get the
 :class:`~sessionkit.services.SessionKit`, and who is calling: a
-:class:`Caller` with the tenant and the actor) and returns an ``APIRouter``.
+:class:`Caller` with the tenant, the actor and the roles the host granted it)
+and returns an ``APIRouter``. A route that acts in a role (the notice, refund
+and reschedule policies judge it) refuses a role the caller was not granted
+with a 403 ``RoleNotGranted`` problem.
+Provider webhooks (payment and presence events) take a ``webhook`` caller
+instead, where a host verifies the provider's signature.
 Every command is one call of a service, which is one unit of work: it has
 committed (or rolled back, leaving nothing) before the response is built.
 Every ``SessionKitError`` becomes an RFC 9457 problem+json response (see
@@ -20,8 +25,12 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sessionkit.contrib.fastapi._attendance_routes import add_attendance_routes
 from sessionkit.contrib.fastapi._booking_routes import add_booking_routes
-from sessionkit.contrib.fastapi._common import Caller, key_id
+from sessionkit.contrib.fastapi._common import DEFAULT_ROLES, Caller, key_id
+from sessionkit.contrib.fastapi._payment_routes import add_payment_routes
+from sessionkit.contrib.fastapi._reschedule_routes import add_reschedule_routes
+from sessionkit.contrib.fastapi._routing import Routes
 from sessionkit.contrib.fastapi._session_routes import add_session_routes
 from sessionkit.contrib.fastapi.problems import (
     DEFAULT_TYPE_BASE,
@@ -33,7 +42,7 @@ from sessionkit.contrib.fastapi.problems import (
 from sessionkit.errors import SessionKitError
 from sessionkit.services import SessionKit
 
-__all__ = ["Caller", "key_id", "sessionkit_router"]
+__all__ = ["DEFAULT_ROLES", "Caller", "key_id", "sessionkit_router"]
 
 
 def _problem_route(type_base: str) -> type[APIRoute]:
@@ -89,18 +98,27 @@ def sessionkit_router(
     *,
     kit: Callable[..., SessionKit],
     caller: Callable[..., Caller],
+    webhook: Callable[..., Caller] | None = None,
     type_base: str = DEFAULT_TYPE_BASE,
     tags: tuple[str, ...] = (),
 ) -> APIRouter:
-    """Return an ``APIRouter`` exposing sessions, series, bookings and queries.
+    """Return an ``APIRouter`` of sessions, series, bookings, payments, reschedules, attendance.
 
     ``kit`` and ``caller`` are FastAPI dependencies: ``kit`` returns the
     app's ``SessionKit``, ``caller`` the :class:`Caller` of the request (it may
-    itself depend on headers, a security scheme, ...). ``type_base`` prefixes
-    the problem type URIs. Include it with ``app.include_router(router,
-    prefix=...)``.
+    itself depend on headers, a security scheme, ...). ``webhook`` is the
+    dependency of the provider webhooks (``POST /payments/events``,
+    ``POST /presence-events``): it verifies the provider's signature (raising
+    ``HTTPException``, answered as a problem) and returns the tenant's
+    :class:`Caller`; default: ``caller``. ``type_base`` prefixes the problem
+    type URIs. Include it with ``app.include_router(router, prefix=...)``.
     """
+    hook = caller if webhook is None else webhook
     router = APIRouter(route_class=_problem_route(type_base))
-    add_session_routes(router, kit=kit, caller=caller, tags=tags)
-    add_booking_routes(router, kit=kit, caller=caller, tags=tags)
+    routes = Routes(router, kit=kit, caller=caller, webhook=hook, tags=tags)
+    add_session_routes(routes)
+    add_booking_routes(routes)
+    add_payment_routes(routes)
+    add_reschedule_routes(routes)
+    add_attendance_routes(routes)
     return router

@@ -8,11 +8,13 @@ built from the domain values by the ``*_out`` functions.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, Self, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from sessionkit.contrib.fastapi.paging import Started, keyset_page
 from sessionkit.model.booking import BookableSession, Booking
 from sessionkit.model.series import ScheduleItem, Series
 from sessionkit.model.session import Session
@@ -51,10 +53,38 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class _Out(BaseModel):
+    """A response schema read from a domain value: each field from its attribute of that name."""
+
+    @classmethod
+    def of(cls, value: object, **shown: Any) -> Self:
+        """Return the schema of ``value``; ``shown`` gives the fields its attributes do not."""
+        read = {name: getattr(value, name) for name in cls.model_fields if name not in shown}
+        return cls(**read, **shown)
+
+
+Item = TypeVar("Item", bound=BaseModel)
+Row = TypeVar("Row", bound=Started)
+
+
+class _KeysetPage(BaseModel, Generic[Item]):
+    """One keyset page: its items, the limit asked for, and the cursor of the next page."""
+
+    items: list[Item]
+    limit: int
+    next_cursor: str | None
+
+    @classmethod
+    def read(cls, found: Sequence[Row], limit: int, out: Callable[[Row], Item]) -> Self:
+        """Return the page of rows read with ``limit + 1`` (one more says a next page exists)."""
+        items, next_cursor = keyset_page(found, limit)
+        return cls(items=[out(row) for row in items], limit=limit, next_cursor=next_cursor)
+
+
 # -- sessions ------------------------------------------------------------------------
 
 
-class SessionOut(BaseModel):
+class SessionOut(_Out):
     """A session: its span in UTC, its zone, status and resources."""
 
     id: str
@@ -78,24 +108,12 @@ class SessionOut(BaseModel):
 
 def session_out(session: Session) -> SessionOut:
     """Return the response schema of ``session``."""
-    return SessionOut(
-        id=session.id,
-        title=session.title,
+    return SessionOut.of(
+        session,
         start=session.span.start,
         end=session.span.end,
-        tz=session.tz,
-        status=session.status,
-        lifecycle=session.lifecycle,
-        busy=session.busy,
         resources=[str(r) for r in session.resources],
-        capacity=session.capacity,
-        series_id=session.series_id,
-        is_extra=session.is_extra,
-        group=session.group,
         metadata=dict(session.metadata),
-        version=session.version,
-        created_at=session.created_at,
-        updated_at=session.updated_at,
     )
 
 
@@ -185,7 +203,7 @@ class ScheduleItemIn(_In):
         return ScheduleItem(self.id, recurrence, self.resources, self.title)
 
 
-class ScheduleItemOut(BaseModel):
+class ScheduleItemOut(_Out):
     """A schedule item as stored: its rule text, local start, zone and duration."""
 
     id: str
@@ -211,7 +229,7 @@ class SeriesCreate(_In):
     metadata: dict[str, FieldValue] | None = None
 
 
-class SeriesOut(BaseModel):
+class SeriesOut(_Out):
     """A series and how far its sessions are generated."""
 
     id: str
@@ -230,30 +248,21 @@ class SeriesOut(BaseModel):
 
 def series_out(series: Series) -> SeriesOut:
     """Return the response schema of ``series``."""
-    return SeriesOut(
-        id=series.id,
-        title=series.title,
-        lifecycle=series.lifecycle,
+    return SeriesOut.of(
+        series,
         status=str(series.status.value),
-        capacity=series.capacity,
-        group=series.group,
         items=[
-            ScheduleItemOut(
-                id=item.id,
+            ScheduleItemOut.of(
+                item,
                 rrule=item.recurrence.to_rrule(),
                 start=item.recurrence.start,
                 tz=item.recurrence.tz,
                 duration_minutes=item.recurrence.duration.total_seconds() / 60,
                 resources=[str(r) for r in item.resources],
-                title=item.title,
             )
             for item in series.items
         ],
-        generated_until=series.generated_until,
         metadata=dict(series.metadata),
-        version=series.version,
-        created_at=series.created_at,
-        updated_at=series.updated_at,
     )
 
 
@@ -261,15 +270,25 @@ def series_out(series: Series) -> SeriesOut:
 
 
 class BookingCreate(_In):
-    """Seats of a session for a participant: held until confirmed, or confirmed at once."""
+    """Seats of a session for a participant: held until confirmed, or confirmed at once.
+
+    ``acting_role`` is the role the notice policy judges the booking in
+    (default: ``role``; a host's role bypasses).
+    """
 
     participant: str = Field(examples=["student:ann"])
     seats: int = 1
     role: str = "attendee"
+    acting_role: str | None = None
     confirm: bool = False
     waitlist: bool = False
     hold_minutes: int | None = Field(default=None, gt=0, le=MAX_MINUTES)
     metadata: dict[str, FieldValue] | None = None
+
+    @property
+    def judged_role(self) -> str:
+        """The role the notice policy judges the booking in: ``acting_role``, else ``role``."""
+        return self.role if self.acting_role is None else self.acting_role
 
 
 class BookingCancel(_In):
@@ -279,7 +298,7 @@ class BookingCancel(_In):
     reason: str | None = None
 
 
-class BookingOut(BaseModel):
+class BookingOut(_Out):
     """A booking: its seats in a session and where it stands."""
 
     id: str
@@ -300,33 +319,16 @@ class BookingOut(BaseModel):
 
 def booking_out(booking: Booking) -> BookingOut:
     """Return the response schema of ``booking``."""
-    return BookingOut(
-        id=booking.id,
-        session_id=booking.session_id,
-        participant=str(booking.participant),
-        role=booking.role,
-        seats=booking.seats,
-        status=booking.status,
-        hold_expires_at=booking.hold_expires_at,
-        session_start=booking.session_start,
-        session_end=booking.session_end,
-        position=booking.position,
-        metadata=dict(booking.metadata),
-        version=booking.version,
-        created_at=booking.created_at,
-        updated_at=booking.updated_at,
+    return BookingOut.of(
+        booking, participant=str(booking.participant), metadata=dict(booking.metadata)
     )
 
 
-class BookingPage(BaseModel):
+class BookingPage(_KeysetPage[BookingOut]):
     """One page of a participant's bookings by session start; ``next_cursor`` continues."""
 
-    items: list[BookingOut]
-    limit: int
-    next_cursor: str | None
 
-
-class BookableOut(BaseModel):
+class BookableOut(_Out):
     """A session with free seats."""
 
     session_id: str
@@ -340,12 +342,4 @@ class BookableOut(BaseModel):
 
 def bookable_out(found: BookableSession) -> BookableOut:
     """Return the response schema of a bookable session."""
-    return BookableOut(
-        session_id=found.session_id,
-        title=found.title,
-        start=found.start,
-        end=found.end,
-        capacity=found.capacity,
-        taken=found.taken,
-        remaining=found.remaining,
-    )
+    return BookableOut.of(found)

@@ -179,7 +179,16 @@ def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
         k.replace(tzinfo=get_zone(tz)).astimezone(UTC) for k, o in by_key.items() if o is None
     )
     rules = listed(reader.comp.get("RRULE"))
-    texts = [r.to_ical().decode() for r in rules] or [ONLY_DTSTART]
+    texts: list[str] = []
+    for index, rule in enumerate(rules):
+        try:
+            texts.append(rule.to_ical().decode())
+        except ValueError as exc:  # icalendar parsed it, but cannot write it back (a bad UNTIL)
+            line, raw = reader.src.nth("RRULE", index)
+            raise CalendarError(
+                f"the RRULE cannot be read: {exc}", line=line, text=raw, uid=reader.uid
+            ) from exc
+    texts = texts or [ONLY_DTSTART]
     items: list[ScheduleItem] = []
     for index, text in enumerate(texts):
         try:

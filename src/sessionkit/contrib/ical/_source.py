@@ -39,10 +39,18 @@ class SourceMap:
     zones: dict[str, int]
 
 
+_LINE_BREAK = re.compile(r"\r\n|\n|\r")
+
+
 def _logical_lines(text: str) -> list[tuple[int, str]]:
-    """Unfold content lines (RFC 5545 3.1); return each with its first physical line number."""
+    r"""Unfold content lines (RFC 5545 3.1); return each with its first physical line number.
+
+    Lines end at CRLF (or a bare LF or CR), never at the other characters
+    ``str.splitlines`` breaks on (``\x1c``-``\x1e``, ``\x85``, ``\u2028``, ...):
+    inside a value they are text, and line numbers must match an editor's.
+    """
     lines: list[tuple[int, str]] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(_LINE_BREAK.split(text), start=1):
         if raw[:1] in (" ", "\t") and lines:
             first, so_far = lines[-1]
             lines[-1] = (first, so_far + raw[1:])
@@ -63,6 +71,7 @@ def scan(text: str) -> SourceMap:
             expected="BEGIN:VCALENDAR",
         )
     stack: list[str] = []
+    opened: list[tuple[int, str]] = []  # the BEGIN line of each component in ``stack``
     events: list[SourceEvent] = []
     zones: dict[str, int] = {}
     current: SourceEvent | None = None
@@ -75,6 +84,7 @@ def scan(text: str) -> SourceMap:
             )
         if name == "BEGIN":
             stack.append(value.strip().upper())
+            opened.append((number, line))
             if stack[-1] == "VEVENT":
                 current = SourceEvent(begin=number, props={})
                 events.append(current)
@@ -86,6 +96,7 @@ def scan(text: str) -> SourceMap:
                     text=line,
                     expected=f"END:{stack[-1]}" if stack else "no more lines",
                 )
+            opened.pop()
             if stack.pop() == "VEVENT":
                 current = None
         elif current is not None and stack[-1] == "VEVENT":
@@ -95,8 +106,8 @@ def scan(text: str) -> SourceMap:
     if stack:
         raise CalendarSyntaxError(
             f"BEGIN:{stack[-1]} is never closed",
-            line=lines[-1][0],
-            text=lines[-1][1],
+            line=opened[-1][0],
+            text=opened[-1][1],
             expected=f"END:{stack[-1]}",
         )
     return SourceMap(events=events, zones=zones)

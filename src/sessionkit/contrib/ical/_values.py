@@ -16,6 +16,17 @@ from sessionkit.zones import check_aware, get_zone
 __all__ = ["IcalCalendar", "IcalEvent", "IcalOccurrence", "IcalOverride", "IcalSeries"]
 
 _FAR = datetime(9999, 1, 1, tzinfo=UTC)
+_NEAR = datetime(1, 1, 3, tzinfo=UTC)
+"""The earliest instant a scan starts from (a day or two above ``datetime.min`` for any zone)."""
+
+
+def _moved(value: datetime, by: timedelta) -> datetime:
+    """Return ``value + by`` kept within ``[_NEAR, _FAR]`` (an override may lie centuries away)."""
+    try:
+        moved = value + by
+    except OverflowError:
+        return _NEAR if by < timedelta(0) else _FAR
+    return min(max(moved, _NEAR), _FAR)
 
 
 @attrs.frozen
@@ -83,8 +94,8 @@ class IcalSeries:
         # An override may move its occurrence into (or out of) the window: look that far around.
         shift = max((self._shift(o) for o in self.overrides), default=timedelta(0))
         first = self.items[0].recurrence
-        scan_lo = (lo - shift) if lo is not None else datetime(1, 1, 3, tzinfo=UTC)
-        scan_hi = (hi + shift) if hi is not None else _FAR
+        scan_lo = _NEAR if lo is None else _moved(lo, -shift)
+        scan_hi = _FAR if hi is None else _moved(hi, shift)
         by_key = {o.key: o for o in self.overrides}
         seen: dict[datetime, IcalOccurrence] = {}
         for occ in self._expand(scan_lo, scan_hi):

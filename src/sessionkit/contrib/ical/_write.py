@@ -28,9 +28,16 @@ def _stamp(value: datetime) -> str:
 
 
 def _when(instant: datetime, tz: str) -> datetime:
-    """The instant in ``tz`` where its wall time is unambiguous, else in UTC (a gap or fold)."""
+    """The instant in ``tz`` where its wall time is unambiguous, else in UTC (a gap or fold).
+
+    Also in UTC when the wall time would fall outside years 1-9999 (an EXDATE
+    at the very edge of the calendar).
+    """
     zone = get_zone(tz)
-    local = instant.astimezone(zone)
+    try:
+        local = instant.astimezone(zone)
+    except OverflowError:
+        return instant.astimezone(UTC)
     if tz == "UTC" or wall_time_kind(local.replace(tzinfo=None), zone) != "normal":
         return instant.astimezone(UTC)
     return local

@@ -53,6 +53,7 @@ from sessionkit.testing.contract._support import (
 # Not public: the sample event, which the adapters' own tests borrow.
 from sessionkit.testing.contract._support import _event as _event
 from sessionkit.testing.contract.analytics import AnalyticsContract, seed_analytics
+from sessionkit.testing.contract.analytics_use import AnalyticsUseContract, seed_analytics_use
 from sessionkit.testing.contract.attendance import (
     OverridesRepositoryContract,
     PresenceRepositoryContract,
@@ -82,6 +83,7 @@ __all__ = [
     "T0",
     "TENANT",
     "AnalyticsContract",
+    "AnalyticsUseContract",
     "BookingsRepositoryContract",
     "OverridesRepositoryContract",
     "PresenceRepositoryContract",
@@ -99,6 +101,7 @@ __all__ = [
     "make_series",
     "make_session",
     "seed_analytics",
+    "seed_analytics_use",
 ]
 
 

@@ -1,0 +1,278 @@
+"""The statements of attended minutes and subscription use: one ``GROUP BY`` statement each.
+
+**Attendance.** Presence is stored as raw join / leave events. Which of them
+count is decided the way :func:`~sessionkit.model.attendance.intervals_of`
+decides it, in order of (instant, a leave before a join, id): a join counts
+when the event before it (of that participant in that session) was not a
+join; a leave counts when the event before it was a join. So ``LAG`` over
+that order tells each event's part, and each stay is a counted join followed
+by a counted leave (or by nothing: still in). The time stays cover inside
+``[start, end]`` of the session is then a plain sum: with every instant
+clipped into the session, it is the clipped leaves minus the clipped joins,
+plus the end for a stay still open (an interval's overlap with the session is
+the difference of its clipped ends). Instants become integer microseconds
+for that sum, exactly on each database (:func:`micros`). One row comes back
+per group, session and participant (the pair's totals, never an event row);
+the status is derived from them in Python, by the same thresholds as
+``kit.attendance``.
+
+**Usage.** Subscriptions left-joined to their ledger entries, counted per
+subscription and period: active entries and returned ones.
+
+Participants are compared with the exact collation
+(:func:`~._types.exact_collation`): the presence and override tables keep
+them in columns of the database's default collation, which on MySQL/MariaDB
+may fold case, and a ``UNION`` of columns of two collations needs one named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    extract,
+    func,
+    literal_column,
+    or_,
+    select,
+    union,
+)
+from sqlalchemy.engine import Dialect, Row
+
+from sessionkit.adapters.sqlalchemy._backend import Backend
+from sessionkit.adapters.sqlalchemy._query import session_filters
+from sessionkit.adapters.sqlalchemy._types import exact_collation
+from sessionkit.adapters.sqlalchemy.attendance_rows import overrides_table, presence_table
+from sessionkit.adapters.sqlalchemy.booking_rows import bookings_table
+from sessionkit.adapters.sqlalchemy.rows import session_resources_table, sessions_table
+from sessionkit.adapters.sqlalchemy.usage_rows import subscriptions_table, usage_table
+from sessionkit.model.analytics import CountBy
+from sessionkit.model.analytics_use import AttendanceTotal, UsageTotal
+from sessionkit.model.attendance import JOIN, LEAVE
+from sessionkit.model.query import SessionQuery
+
+__all__ = [
+    "attendance_statement",
+    "attendance_total",
+    "micros",
+    "usage_statement",
+    "usage_total",
+]
+
+S = sessions_table
+R = session_resources_table.alias("attendance_resources")
+P = presence_table
+O = overrides_table  # noqa: E741  # the table, as SQL names it
+B = bookings_table
+SUB = subscriptions_table
+U = usage_table
+
+_MICRO = 1_000_000
+
+
+def micros(dialect: Dialect, instant: ColumnElement[Any]) -> ColumnElement[int]:
+    """Return ``instant`` (a UTC instant column) as integer microseconds since 1970, exactly.
+
+    SQLite keeps instants as ``YYYY-MM-DD HH:MM:SS.ffffff`` text: whole seconds
+    by ``strftime('%s')`` of the first 19 characters, the six digits after the
+    point as they are. PostgreSQL: ``EXTRACT(EPOCH ...)``, a numeric (exact)
+    since version 14. MySQL/MariaDB: ``TIMESTAMPDIFF(MICROSECOND, ...)``.
+    """
+    if dialect.name == "sqlite":
+        whole = cast(func.strftime("%s", func.substr(instant, 1, 19)), Integer)
+        return whole * _MICRO + cast(func.substr(instant, 21, 6), Integer)
+    if dialect.name == "postgresql":
+        return cast(func.round(extract("epoch", instant) * _MICRO), BigInteger)
+    return func.timestampdiff(
+        literal_column("MICROSECOND"), literal_column("'1970-01-01 00:00:00'"), instant
+    )
+
+
+def _exact(dialect: Dialect, text: ColumnElement[Any]) -> ColumnElement[Any]:
+    collation = exact_collation(dialect)
+    return text if collation is None else text.collate(collation)
+
+
+def attendance_statement(
+    backend: Backend,
+    dialect: Dialect,
+    tenant: str,
+    scope: SessionQuery,
+    by: CountBy | None,
+    booked_statuses: Collection[str],
+) -> tuple[Select[Any], int]:
+    """Return the statement of the attendance totals and how many key columns lead its rows."""
+    scoped = (
+        select(S.c.id, S.c.start_at, S.c.end_at, S.c.status, S.c.lifecycle)
+        .where(*session_filters(backend, tenant, scope))
+        .cte("attendance_sessions")
+    )
+    who = _exact(dialect, P.c.participant)
+    order = (P.c.at, case((P.c.action == LEAVE, 0), else_=1), P.c.id)
+    events = (
+        select(
+            P.c.session_id,
+            who.label("who"),
+            P.c.action,
+            P.c.at,
+            scoped.c.start_at,
+            scoped.c.end_at,
+            func.lag(P.c.action)
+            .over(partition_by=(P.c.session_id, who), order_by=order)
+            .label("before"),
+            func.lead(P.c.action)
+            .over(partition_by=(P.c.session_id, who), order_by=order)
+            .label("after"),
+        )
+        .select_from(P.join(scoped, P.c.session_id == scoped.c.id))
+        .where(P.c.tenant == tenant)
+        .subquery("attendance_events")
+    )
+    e = events.c
+    joins = e.action == JOIN
+    counted_join = and_(joins, or_(e.before.is_(None), e.before != JOIN))
+    counted_leave = and_(e.action == LEAVE, e.before == JOIN)
+    still_in = and_(joins, e.after.is_(None))
+    clipped = micros(
+        dialect,
+        case((e.at < e.start_at, e.start_at), (e.at > e.end_at, e.end_at), else_=e.at),
+    )
+    stays = (
+        select(
+            e.session_id,
+            e.who,
+            (
+                func.sum(case((counted_leave, clipped), (counted_join, -clipped), else_=0))
+                + func.sum(case((still_in, micros(dialect, e.end_at)), else_=0))
+            ).label("attended"),
+            func.min(case((joins, e.at))).label("first_join"),
+            func.max(case((counted_leave, e.at))).label("last_leave"),
+            func.max(case((still_in, 1), else_=0)).label("still_in"),
+        )
+        .group_by(e.session_id, e.who)
+        .subquery("attendance_stays")
+    )
+    booked = _exact(dialect, B.c.participant_kind + ":" + B.c.participant_id)
+    people = union(
+        select(stays.c.session_id, stays.c.who),
+        select(O.c.session_id, _exact(dialect, O.c.participant))
+        .select_from(O.join(scoped, O.c.session_id == scoped.c.id))
+        .where(O.c.tenant == tenant),
+        select(B.c.session_id, booked)
+        .select_from(B.join(scoped, B.c.session_id == scoped.c.id))
+        .where(B.c.tenant == tenant, B.c.status.in_(sorted(booked_statuses))),
+    ).subquery("attendance_people")
+    person = people.c.who
+    joined = (
+        people.join(scoped, people.c.session_id == scoped.c.id)
+        .outerjoin(stays, and_(stays.c.session_id == people.c.session_id, stays.c.who == person))
+        .outerjoin(
+            O,
+            and_(
+                O.c.tenant == tenant,
+                O.c.session_id == people.c.session_id,
+                _exact(dialect, O.c.participant) == person,
+            ),
+        )
+    )
+    keys: list[ColumnElement[Any]]
+    if by is None:
+        keys = []
+    elif by == "kind":
+        keys = [scoped.c.lifecycle]
+    elif by == "participant":
+        keys = [person]
+    else:
+        keys = [R.c.resource]
+        joined = joined.join(R, and_(R.c.tenant == tenant, R.c.session_id == people.c.session_id))
+    statement = select(
+        *keys,
+        people.c.session_id,
+        person,
+        scoped.c.status,
+        scoped.c.start_at,
+        scoped.c.end_at,
+        stays.c.attended,
+        stays.c.first_join,
+        stays.c.last_leave,
+        stays.c.still_in,
+        O.c.status,
+        O.c.minutes,
+    ).select_from(joined)
+    return statement, len(keys)
+
+
+def attendance_total(row: Row[Any], width: int) -> AttendanceTotal:
+    """Build the :class:`AttendanceTotal` of one row of :func:`attendance_statement`."""
+    values = tuple(row)
+    key = None if width == 0 else str(values[0])
+    (
+        session_id,
+        participant,
+        status,
+        start,
+        end,
+        attended,
+        first_join,
+        last_leave,
+        still_in,
+        told,
+        minutes,
+    ) = values[width:]
+    return AttendanceTotal(
+        key=key,
+        session_id=session_id,
+        participant=participant,
+        session_status=status,
+        start=start,
+        end=end,
+        first_join=first_join,
+        last_leave=None if still_in else last_leave,
+        attended=timedelta(microseconds=int(attended or 0)),
+        override_status=told,
+        override_minutes=minutes,
+    )
+
+
+def usage_statement(tenant: str, subscriber: str | None) -> Select[Any]:
+    """Return the statement of the usage totals: per subscription and period, two counts."""
+    used = func.sum(case((and_(U.c.id.is_not(None), U.c.reversed_at.is_(None)), 1), else_=0))
+    returned = func.sum(case((U.c.reversed_at.is_not(None), 1), else_=0))
+    terms = (SUB.c.id, SUB.c.subscriber, SUB.c.credits, SUB.c.per, SUB.c.tz, SUB.c.starts)
+    statement = (
+        select(*terms, SUB.c.ends, U.c.period, used, returned)
+        .select_from(
+            SUB.outerjoin(U, and_(U.c.tenant == SUB.c.tenant, U.c.subscription_id == SUB.c.id))
+        )
+        .where(SUB.c.tenant == tenant)
+        .group_by(*terms, SUB.c.ends, U.c.period)
+    )
+    if subscriber is not None:
+        statement = statement.where(SUB.c.subscriber == subscriber)
+    return statement
+
+
+def usage_total(row: Row[Any]) -> UsageTotal:
+    """Build the :class:`UsageTotal` of one row of :func:`usage_statement`."""
+    sub_id, subscriber, credits, per, tz, starts, ends, period, used, returned = tuple(row)
+    return UsageTotal(
+        subscription_id=sub_id,
+        subscriber=subscriber,
+        credits=credits,
+        per=per,
+        tz=tz,
+        starts=starts,
+        ends=ends,
+        period=period,
+        used=int(used or 0),
+        reversed=int(returned or 0),
+    )

@@ -1,0 +1,90 @@
+"""Model fields of the Django adapter: :class:`AmountField`, an exact money amount.
+
+Django's ``DecimalField`` is exact on PostgreSQL but not on SQLite, where its
+values come back through a float with 15 significant digits
+(``999999999999999.999999`` would not survive). An :class:`AmountField` is
+``numeric(21, 6)`` where the database has an exact decimal type and the
+fixed-point text of the value on SQLite; either way it reads back as a
+``Decimal`` equal to what was written. A value the column cannot hold
+exactly (more than six places, 1e15 and above) is refused, never rounded.
+Migrations refer to it by this module's path: it stays here.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+if TYPE_CHECKING:
+    _DecimalField = models.Field[Decimal, Decimal]
+else:  # generic in django-stubs only
+    _DecimalField = models.Field
+
+__all__ = ["AMOUNT_PRECISION", "AMOUNT_SCALE", "AmountField", "exact_amount"]
+
+AMOUNT_SCALE = 6
+"""Decimal places an amount column keeps: the minor unit (at most 4) and sub-units."""
+AMOUNT_PRECISION = 15 + AMOUNT_SCALE
+"""Digits an amount column keeps: 15 before the point (amounts are below 1e15)."""
+_STEP = Decimal(1).scaleb(-AMOUNT_SCALE)
+_LIMIT = Decimal(10) ** (AMOUNT_PRECISION - AMOUNT_SCALE)
+
+
+def exact_amount(value: Decimal) -> Decimal | None:
+    """Return ``value`` with :data:`AMOUNT_SCALE` places, or ``None`` if that would change it."""
+    try:
+        fixed = value.quantize(_STEP)
+    except InvalidOperation:  # more digits than the context's precision: far too big
+        return None
+    return fixed if fixed == value and abs(fixed) < _LIMIT else None
+
+
+class AmountField(_DecimalField):
+    """An exact decimal amount: ``numeric(21, 6)``, or its fixed-point text on SQLite."""
+
+    description = "An exact money amount (numeric(21, 6); text on SQLite)"
+
+    def db_type(self, connection: BaseDatabaseWrapper) -> str:
+        """``varchar`` on SQLite (its ``NUMERIC`` goes through floats), else ``numeric(21, 6)``."""
+        if connection.vendor == "sqlite":
+            return f"varchar({AMOUNT_PRECISION + 2})"  # the sign and the point
+        return f"numeric({AMOUNT_PRECISION}, {AMOUNT_SCALE})"
+
+    def get_db_prep_value(
+        self,
+        value: Any,
+        connection: BaseDatabaseWrapper,
+        prepared: bool = False,  # noqa: ARG002  # Django's signature
+    ) -> Any:
+        """Check the column holds ``value`` exactly; its text on SQLite."""
+        if value is None:
+            return None
+        amount = self.to_python(value)
+        assert amount is not None
+        fixed = exact_amount(amount)
+        if fixed is None:
+            raise ValueError(
+                f"{amount} does not fit an amount column exactly (at most {AMOUNT_SCALE} "
+                f"decimal places, below {_LIMIT:.0E})"
+            )
+        return format(fixed, "f") if connection.vendor == "sqlite" else fixed
+
+    def from_db_value(
+        self,
+        value: Any,
+        expression: Any,  # noqa: ARG002  # Django's signature
+        connection: BaseDatabaseWrapper,  # noqa: ARG002
+    ) -> Decimal | None:
+        """Read the column back as a ``Decimal`` (with the column's six places)."""
+        return None if value is None else self.to_python(value)
+
+    def to_python(self, value: Any) -> Decimal | None:
+        """Return ``value`` as a ``Decimal`` (``None`` stays ``None``); never from a float."""
+        if value is None or isinstance(value, Decimal):
+            return value
+        if isinstance(value, float):
+            raise TypeError(f"an amount is never a float, got {value!r}")
+        return Decimal(value)

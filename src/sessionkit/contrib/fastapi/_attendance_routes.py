@@ -1,0 +1,85 @@
+"""The routes of attendance: presence events, the teacher's override, a session's attendance.
+
+Added to the router by :func:`add_attendance_routes`. Presence comes from the
+meeting provider, so its route takes the router's ``webhook`` caller (where a
+host verifies the provider's signature).
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
+from typing import Annotated
+
+from fastapi import Path, Query
+
+from sessionkit.contrib.fastapi import attendance_schemas as ats
+from sessionkit.contrib.fastapi._common import READ, WRITE, instant
+from sessionkit.contrib.fastapi._routing import Hook, Kit, Routes, Who
+
+__all__ = ["add_attendance_routes"]
+
+Participant = Annotated[str, Path(examples=["student:ann"])]
+AsOf = Annotated[str | None, Query(description="ISO 8601 with offset; an open stay runs to it")]
+
+
+def add_attendance_routes(routes: Routes) -> None:
+    """Add the routes of attendance to ``routes`` (see :func:`sessionkit_router`)."""
+    attendance = routes.tagged("attendance")
+
+    @attendance.post(
+        "/presence-events",
+        ats.PresenceReportOut,
+        WRITE,
+        "Store the meeting provider's join / leave events, once each",
+    )
+    def presence_events(app: Kit, hook: Hook, body: ats.PresenceBatch) -> ats.PresenceReportOut:
+        events = [event.to_event() for event in body.events]
+        return ats.presence_report_out(app.attendance.record_presence(hook.tenant, events))
+
+    @attendance.get(
+        "/sessions/{session_id}/attendance",
+        list[ats.AttendanceOut],
+        READ,
+        "Everyone's attendance in a session, by participant",
+    )
+    def session_attendance(
+        app: Kit, who: Who, session_id: str, as_of: AsOf = None
+    ) -> list[ats.AttendanceOut]:
+        found = app.attendance.for_session(
+            who.tenant,
+            session_id,
+            as_of=instant(as_of),  # type: ignore[arg-type]  # the service checks
+        )
+        return [ats.attendance_out(a) for a in found]
+
+    @attendance.put(
+        "/sessions/{session_id}/attendance/{participant}",
+        ats.AttendanceOut,
+        WRITE,
+        "Record the teacher's report for a participant (it replaces an earlier one)",
+    )
+    def override(
+        app: Kit, who: Who, session_id: str, participant: Participant, body: ats.OverrideIn
+    ) -> ats.AttendanceOut:
+        found = app.attendance.override(
+            who.tenant,
+            session_id,
+            participant,
+            status=body.status,
+            actor=who.actor,
+            minutes=body.minutes,
+            reason=body.reason,
+        )
+        return ats.attendance_out(found)
+
+    @attendance.delete(
+        "/sessions/{session_id}/attendance/{participant}",
+        ats.OverrideCleared,
+        WRITE,
+        "Remove the teacher's report for a participant (presence counts again)",
+    )
+    def clear_override(
+        app: Kit, who: Who, session_id: str, participant: Participant
+    ) -> ats.OverrideCleared:
+        cleared = app.attendance.clear_override(
+            who.tenant, session_id, participant, actor=who.actor
+        )
+        return ats.OverrideCleared(cleared=cleared)

@@ -1,0 +1,232 @@
+"""The routes of paid bookings, payments, refunds and the provider's webhook.
+
+Added to the router by :func:`add_payment_routes`. Provider calls (an intent,
+a refund) are made by the service outside its unit of work, after it
+committed; the response says where the payment stands then.
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Query
+
+from sessionkit.contrib.fastapi import payment_schemas as ps
+from sessionkit.contrib.fastapi import schemas as s
+from sessionkit.contrib.fastapi._common import (
+    ACTING,
+    READ,
+    WRITE,
+    Cursor,
+    IdempotencyKey,
+    MaybeInstant,
+    Names,
+    acting_role,
+    cancelling,
+    instant,
+)
+from sessionkit.contrib.fastapi._routing import Hook, Kit, Routes, Who
+from sessionkit.contrib.fastapi.paging import read_start_cursor
+from sessionkit.model.query import MAX_LIMIT
+from sessionkit.services import SessionKit
+
+__all__ = ["add_payment_routes"]
+
+PAYING = (402, 502, *WRITE)
+"""A command that may call the provider: declined (402), or the provider down (502)."""
+
+
+def add_payment_routes(routes: Routes) -> None:
+    """Add the routes of payments to ``routes`` (see :func:`sessionkit_router`)."""
+    payments = routes.tagged("payments")
+
+    # -- booking and paying ----------------------------------------------------------
+
+    @payments.post(
+        "/sessions/{session_id}/paid-bookings",
+        ps.CheckoutOut,
+        (403, *PAYING),
+        "Book seats and open their payment at the session's price",
+        status_code=201,
+    )
+    def book_paid(
+        app: Kit,
+        who: Who,
+        session_id: str,
+        body: ps.PaidBookingCreate,
+        idempotency_key: IdempotencyKey = None,
+    ) -> ps.CheckoutOut:
+        checkout = app.payments.book(
+            who.tenant,
+            session_id,
+            body.participant,
+            actor=who.actor,
+            seats=body.seats,
+            role=body.role,
+            acting_role=acting_role(who, body.judged_role),
+            hold_for=None if body.hold_minutes is None else timedelta(minutes=body.hold_minutes),
+            waitlist=body.waitlist,
+            idempotency_key=idempotency_key,
+            metadata=body.metadata,
+            manual=body.manual,
+            confirm=body.confirm,
+        )
+        return ps.checkout_out(checkout)
+
+    @payments.post(
+        "/bookings/{booking_id}/claim",
+        ps.CheckoutOut,
+        PAYING,
+        "Open the payment of a waitlist offer (the same payment when called again)",
+    )
+    def claim(app: Kit, who: Who, booking_id: str) -> ps.CheckoutOut:
+        return ps.checkout_out(app.payments.claim(who.tenant, booking_id, actor=who.actor))
+
+    @payments.post(
+        "/bookings/{booking_id}/cancel-and-refund",
+        ps.CancelledPaidOut,
+        ACTING,
+        "Cancel a booking as a role; its payment is refunded as the refund policy says",
+    )
+    def cancel_and_refund(
+        app: Kit, who: Who, booking_id: str, body: s.BookingCancel | None = None
+    ) -> ps.CancelledPaidOut:
+        payment = app.payments.cancel(who.tenant, booking_id, **cancelling(who, body))
+        return ps.CancelledPaidOut(
+            booking=s.booking_out(app.bookings.get(who.tenant, booking_id)),
+            payment=None if payment is None else ps.payment_out(payment),
+        )
+
+    # -- reads -----------------------------------------------------------------------
+
+    @payments.get(
+        "/payments", ps.PaymentPage, READ, "The tenant's payments by session start (keyset pages)"
+    )
+    def list_payments(
+        app: Kit,
+        who: Who,
+        status: Names = None,
+        participant: Annotated[str | None, Query(examples=["student:ann"])] = None,
+        session_id: Names = None,
+        start_from: MaybeInstant = None,
+        start_to: MaybeInstant = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT - 1)] = 50,
+        cursor: Cursor = None,
+    ) -> ps.PaymentPage:
+        return _page(
+            app,
+            who.tenant,
+            statuses=status,
+            participant=participant,
+            session_ids=session_id,
+            start_from=start_from,
+            start_to=start_to,
+            limit=limit,
+            cursor=cursor,
+        )
+
+    @payments.get(
+        "/sessions/{session_id}/payments",
+        ps.PaymentPage,
+        READ,
+        "A session's payments (keyset pages)",
+    )
+    def session_payments(
+        app: Kit,
+        who: Who,
+        session_id: str,
+        status: Names = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT - 1)] = 50,
+        cursor: Cursor = None,
+    ) -> ps.PaymentPage:
+        app.queries.get(who.tenant, session_id, actor=who.actor)  # 404 for an unknown session
+        return _page(
+            app, who.tenant, statuses=status, session_ids=[session_id], limit=limit, cursor=cursor
+        )
+
+    @payments.get(
+        "/bookings/{booking_id}/payments",
+        list[ps.PaymentOut],
+        READ,
+        "A booking's payment, if it has one (a list of none or one)",
+    )
+    def booking_payments(app: Kit, who: Who, booking_id: str) -> list[ps.PaymentOut]:
+        booking = app.bookings.get(who.tenant, booking_id)  # 404 for an unknown booking
+        found = app.payments.for_booking(who.tenant, booking.id)
+        return [] if found is None else [ps.payment_out(found)]
+
+    @payments.get("/payments/{payment_id}", ps.PaymentOut, READ, "Get a payment")
+    def get_payment(app: Kit, who: Who, payment_id: str) -> ps.PaymentOut:
+        return ps.payment_out(app.payments.get(who.tenant, payment_id))
+
+    # -- refunds and manual payments -------------------------------------------------
+
+    @payments.post(
+        "/payments/{payment_id}/refunds",
+        ps.PaymentOut,
+        (502, *WRITE),
+        "Give part or all of a paid payment back (a goodwill refund), once per key",
+    )
+    def refund(
+        app: Kit,
+        who: Who,
+        payment_id: str,
+        body: ps.RefundCreate,
+        idempotency_key: IdempotencyKey = None,
+    ) -> ps.PaymentOut:
+        done = app.payments.refund(
+            who.tenant,
+            payment_id,
+            body.to_money(),
+            actor=who.actor,
+            reason=body.reason,
+            idempotency_key=idempotency_key,
+        )
+        return ps.payment_out(done)
+
+    @payments.post(
+        "/payments/mark-paid",
+        list[ps.PaymentOut],
+        WRITE,
+        "Record manual payments as paid (cash, invoice), all or none",
+    )
+    def mark_paid(app: Kit, who: Who, body: ps.MarkPaid) -> list[ps.PaymentOut]:
+        paid = app.payments.mark_paid(who.tenant, body.payment_ids, actor=who.actor)
+        return [ps.payment_out(p) for p in paid]
+
+    # -- the provider's webhook ------------------------------------------------------
+
+    @payments.post(
+        "/payments/events",
+        ps.AppliedOut,
+        WRITE,
+        "Apply one payment provider event, once per provider and event id",
+    )
+    def payment_event(app: Kit, hook: Hook, body: ps.PaymentEventIn) -> ps.AppliedOut:
+        return ps.applied_out(app.payments.apply(hook.tenant, body.to_event()))
+
+
+def _page(
+    app: SessionKit,
+    tenant: str,
+    *,
+    statuses: list[str] | None,
+    participant: str | None = None,
+    session_ids: list[str] | None = None,
+    start_from: str | None = None,
+    start_to: str | None = None,
+    limit: int,
+    cursor: str | None,
+) -> ps.PaymentPage:
+    """Read one page of the tenant's payments (one row more tells whether a next page exists)."""
+    found = app.payments.list(
+        tenant,
+        statuses=statuses,
+        participant=participant,
+        session_ids=session_ids,
+        start_from=instant(start_from),  # type: ignore[arg-type]  # the service checks
+        start_to=instant(start_to),  # type: ignore[arg-type]  # the service checks
+        after=None if cursor is None else read_start_cursor(cursor),
+        limit=limit + 1,
+    )
+    return ps.PaymentPage.read(found, limit, ps.payment_out)

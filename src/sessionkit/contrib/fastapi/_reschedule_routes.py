@@ -1,0 +1,122 @@
+"""The routes of reschedule requests and of a session's options (see :func:`add_reschedule_routes`).
+
+A refusal is a 409 ``RescheduleRefused`` problem carrying the ``rule`` that
+refused and ``allows_at``, when the same request would be allowed.
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
+from typing import Annotated, TypedDict
+
+from fastapi import Query
+
+from sessionkit.contrib.fastapi import reschedule_schemas as rs
+from sessionkit.contrib.fastapi._common import (
+    ACTING,
+    READ,
+    READ_AS,
+    Caller,
+    acting_role,
+    actor_of,
+)
+from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
+
+__all__ = ["add_reschedule_routes"]
+
+
+class _Answering(TypedDict):
+    role: str
+    actor: str
+
+
+def answering(who: Caller, role: str) -> _Answering:
+    """Return the role ``who`` acts in (if granted) and the actor a request records."""
+    return {"role": acting_role(who, role), "actor": actor_of(who)}
+
+
+def add_reschedule_routes(routes: Routes) -> None:
+    """Add the routes of reschedule requests to ``routes`` (see :func:`sessionkit_router`)."""
+    reschedules = routes.tagged("reschedules")
+
+    @reschedules.post(
+        "/sessions/{session_id}/reschedules",
+        rs.RescheduleOut,
+        ACTING,
+        "Ask to move a session; the other side answers by the deadline",
+        status_code=201,
+    )
+    def request(app: Kit, who: Who, session_id: str, body: rs.RescheduleCreate) -> rs.RescheduleOut:
+        made = app.reschedules.request(
+            who.tenant,
+            session_id,
+            **answering(who, body.role),
+            reason=body.reason,
+            proposed_start=body.proposed_start,
+        )
+        return rs.reschedule_out(made)
+
+    @reschedules.get(
+        "/sessions/{session_id}/reschedules",
+        list[rs.RescheduleOut],
+        READ,
+        "A session's reschedule requests in every status, oldest first",
+    )
+    def session_reschedules(app: Kit, who: Who, session_id: str) -> list[rs.RescheduleOut]:
+        app.queries.get(who.tenant, session_id, actor=who.actor)  # 404 for an unknown session
+        return [rs.reschedule_out(r) for r in app.reschedules.for_session(who.tenant, session_id)]
+
+    @reschedules.get(
+        "/sessions/{session_id}/options",
+        rs.SessionOptionsOut,
+        READ_AS,
+        "What a role may do with a session now: reschedule until when, cancel for what",
+    )
+    def options(
+        app: Kit,
+        who: Who,
+        session_id: str,
+        role: Annotated[str, Query(examples=["student"])],
+    ) -> rs.SessionOptionsOut:
+        found = app.reschedules.options(who.tenant, session_id, role=acting_role(who, role))
+        return rs.options_out(found)
+
+    @reschedules.get(
+        "/reschedules/{request_id}", rs.RescheduleOut, READ, "Get a reschedule request"
+    )
+    def get_reschedule(app: Kit, who: Who, request_id: str) -> rs.RescheduleOut:
+        return rs.reschedule_out(app.reschedules.get(who.tenant, request_id))
+
+    @reschedules.post(
+        "/reschedules/{request_id}/approve",
+        rs.RescheduleOut,
+        ACTING,
+        "Approve a pending request and move its session (to start, or the proposed time)",
+    )
+    def approve(
+        app: Kit, who: Who, request_id: str, body: rs.RescheduleApprove
+    ) -> rs.RescheduleOut:
+        done = app.reschedules.approve(
+            who.tenant, request_id, **answering(who, body.role), start=body.start
+        )
+        return rs.reschedule_out(done)
+
+    @reschedules.post(
+        "/reschedules/{request_id}/decline",
+        rs.RescheduleOut,
+        ACTING,
+        "Decline a pending request before its deadline",
+    )
+    def decline(app: Kit, who: Who, request_id: str, body: rs.RescheduleAnswer) -> rs.RescheduleOut:
+        done = app.reschedules.decline(who.tenant, request_id, **answering(who, body.role))
+        return rs.reschedule_out(done)
+
+    @reschedules.post(
+        "/reschedules/{request_id}/withdraw",
+        rs.RescheduleOut,
+        ACTING,
+        "Withdraw one's own pending request before its deadline",
+    )
+    def withdraw(
+        app: Kit, who: Who, request_id: str, body: rs.RescheduleAnswer
+    ) -> rs.RescheduleOut:
+        done = app.reschedules.withdraw(who.tenant, request_id, **answering(who, body.role))
+        return rs.reschedule_out(done)

@@ -1,0 +1,151 @@
+"""How a route module declares a route: once, with only what is its own.
+
+:func:`~sessionkit.contrib.fastapi.router.sessionkit_router` builds one
+:class:`Routes` (the router, the host's dependencies, the base tags) and hands
+it to each route module. A module takes a :class:`Tagged` view per OpenAPI tag
+and declares each route with its path, response model, problem statuses and
+summary; an endpoint names the host's dependencies by the module-level
+aliases :data:`Kit`, :data:`Who` and :data:`Hook`, which :class:`Routes` binds
+to this router's ``kit``, ``caller`` and ``webhook``.
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads the endpoints' annotations at runtime.
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any, NoReturn, Protocol, TypeVar
+
+import attrs
+from fastapi import APIRouter, Depends
+
+from sessionkit.contrib.fastapi._common import Caller
+from sessionkit.contrib.fastapi.problems import problem_responses
+from sessionkit.services import SessionKit
+
+__all__ = ["Hook", "Kit", "Routes", "Tagged", "Who"]
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def _unbound_kit() -> NoReturn:
+    raise RuntimeError("Kit is bound by Routes: declare the endpoint through Routes")
+
+
+def _unbound_caller() -> NoReturn:
+    raise RuntimeError("Who is bound by Routes: declare the endpoint through Routes")
+
+
+def _unbound_webhook() -> NoReturn:
+    raise RuntimeError("Hook is bound by Routes: declare the endpoint through Routes")
+
+
+Kit = Annotated[SessionKit, Depends(_unbound_kit)]
+"""An endpoint's ``SessionKit``: the router's ``kit`` dependency."""
+Who = Annotated[Caller, Depends(_unbound_caller)]
+"""An endpoint's caller: the router's ``caller`` dependency."""
+Hook = Annotated[Caller, Depends(_unbound_webhook)]
+"""A provider webhook's caller: the router's ``webhook`` dependency (it verifies the signature)."""
+
+
+@attrs.frozen
+class Routes:
+    """The router being built, the host's dependencies its endpoints take, and its base tags."""
+
+    router: APIRouter
+    kit: Callable[..., SessionKit]
+    caller: Callable[..., Caller]
+    webhook: Callable[..., Caller]
+    tags: tuple[str, ...] = ()
+
+    def tagged(self, tag: str) -> "Tagged":
+        """Return the view declaring routes under the OpenAPI tag ``tag`` (after the base tags)."""
+        return Tagged(self, tag)
+
+    def bound(self, endpoint: Endpoint) -> Endpoint:
+        """Return ``endpoint`` with :data:`Kit`, :data:`Who`, :data:`Hook` bound to this router's.
+
+        FastAPI reads an endpoint's signature when the route is added, so
+        the parameters are rewritten then (the endpoint is a fresh closure of
+        this router: no other router sees the change).
+        """
+        deps = (
+            (Kit, Annotated[SessionKit, Depends(self.kit)]),
+            (Who, Annotated[Caller, Depends(self.caller)]),
+            (Hook, Annotated[Caller, Depends(self.webhook)]),
+        )
+        signature = inspect.signature(endpoint, eval_str=True)  # as FastAPI reads it
+        parameters = [
+            p.replace(annotation=next((b for a, b in deps if p.annotation is a), p.annotation))
+            for p in signature.parameters.values()
+        ]
+        rewritten = signature.replace(parameters=parameters)
+        endpoint.__signature__ = rewritten  # type: ignore[attr-defined]  # inspect.signature reads it
+        return endpoint
+
+
+class _Declaring(Protocol):
+    def __call__(
+        self,
+        path: str,
+        model: Any,
+        problems: tuple[int, ...],
+        summary: str,
+        *,
+        status_code: int | None = None,
+    ) -> Callable[[Endpoint], Endpoint]: ...
+
+
+@attrs.frozen
+class _Verb:
+    """A :class:`Tagged` method declaring routes of one HTTP method: ``get(path, model, ...)``."""
+
+    method: str
+
+    def __get__(self, tagged: "Tagged", owner: object = None) -> _Declaring:
+        return functools.partial(tagged.route, self.method)
+
+
+@attrs.frozen
+class Tagged:
+    """Declares routes under one OpenAPI tag: ``get(path, model, problems, summary)`` and so on.
+
+    ``model`` is the response model, ``problems`` the HTTP statuses whose
+    problem+json bodies the route declares, ``summary`` the operation's
+    summary; ``status_code`` only where it is not 200 (a creation's 201).
+    """
+
+    routes: Routes
+    tag: str
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        model: Any,
+        problems: tuple[int, ...],
+        summary: str,
+        *,
+        status_code: int | None = None,
+    ) -> Callable[[Endpoint], Endpoint]:
+        """Declare a route of ``method`` (``get``, ``post``, ... say which)."""
+
+        def declare(endpoint: Endpoint) -> Endpoint:
+            self.routes.router.add_api_route(
+                path,
+                self.routes.bound(endpoint),
+                methods=[method],
+                status_code=status_code,
+                response_model=model,
+                tags=[*self.routes.tags, self.tag],
+                responses=problem_responses(*problems),
+                summary=summary,
+            )
+            return endpoint
+
+        return declare
+
+    get = _Verb("GET")
+    post = _Verb("POST")
+    put = _Verb("PUT")
+    patch = _Verb("PATCH")
+    delete = _Verb("DELETE")

@@ -1,0 +1,300 @@
+"""Pydantic v2 schemas of paid bookings, payments, refunds and the provider's events.
+
+Amounts travel as decimal text (``"40.00"``), never as JSON numbers, so no
+float ever touches money; :class:`~sessionkit.model.money.Money` checks them
+when the route builds its values (a bad amount is a 422 problem).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from sessionkit.contrib.fastapi.schemas import (
+    BookingCreate,
+    BookingOut,
+    _In,
+    _KeysetPage,
+    _Out,
+    booking_out,
+)
+from sessionkit.model.booking import OFFERED, WAITLISTED
+from sessionkit.model.money import Money
+from sessionkit.model.payment import (
+    MANUAL,
+    OPEN_PAYMENT_STATUSES,
+    Payment,
+    PaymentEvent,
+    PaymentEventType,
+)
+from sessionkit.services.payments import Applied, Checkout
+
+__all__ = [
+    "AppliedOut",
+    "CancelledPaidOut",
+    "CheckoutOut",
+    "MarkPaid",
+    "MoneyIn",
+    "MoneyOut",
+    "NextAction",
+    "PaidBookingCreate",
+    "PaymentEventIn",
+    "PaymentOut",
+    "PaymentPage",
+    "RefundCreate",
+    "applied_out",
+    "checkout_out",
+    "money_out",
+    "money_text",
+    "next_action",
+    "payment_out",
+]
+
+
+def money_text(amount: Decimal, currency: str) -> str:
+    """Return ``amount`` as text in the currency's minor unit where exact: ``"9.50"``."""
+    return str(Money.of(amount, currency)).rsplit(" ", 1)[0]
+
+
+class MoneyIn(_In):
+    """An amount of one currency, e.g. ``{"amount": "10.00", "currency": "EUR"}``."""
+
+    amount: str = Field(
+        description="A decimal number as text (never a JSON number: no float touches money).",
+        examples=["40.00"],
+        max_length=40,
+    )
+    currency: str = Field(examples=["EUR"], max_length=10)
+
+    def to_money(self) -> Money:
+        """Return the domain value (``InvalidValue`` / ``UnknownCurrency`` for bad input)."""
+        return Money.of(self.amount, self.currency)
+
+
+class MoneyOut(BaseModel):
+    """An amount of one currency, the amount as decimal text."""
+
+    amount: str
+    currency: str
+
+
+def money_out(money: Money) -> MoneyOut:
+    """Return the response schema of ``money``."""
+    return MoneyOut(amount=money_text(money.amount, money.currency), currency=money.currency)
+
+
+# -- payments ----------------------------------------------------------------------------
+
+
+class PaymentOut(_Out):
+    """A booking's payment: its amount, status, refunds and the provider's reference.
+
+    ``refunded`` is what the provider confirmed giving back, ``refund_due`` what
+    was decided and not confirmed yet, ``refundable`` what a refund may still
+    give back; ``due`` the provider call still to make, if any.
+    """
+
+    id: str
+    booking_id: str
+    session_id: str
+    participant: str
+    session_start: datetime
+    amount: str = Field(examples=["40.00"])
+    currency: str
+    provider: str
+    status: str
+    intent_ref: str | None
+    refunded: str
+    refund_due: str
+    refundable: str
+    due: str | None
+    failure: str | None
+    metadata: dict[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime | None
+
+
+def payment_out(payment: Payment) -> PaymentOut:
+    """Return the response schema of ``payment``."""
+    currency = payment.currency
+    return PaymentOut.of(
+        payment,
+        participant=str(payment.participant),
+        amount=money_text(payment.amount.amount, currency),
+        refunded=money_text(payment.refunded, currency),
+        refund_due=money_text(payment.refund_due, currency),
+        refundable=money_text(payment.refundable.amount, currency),
+        metadata=dict(payment.metadata),
+    )
+
+
+class PaymentPage(_KeysetPage[PaymentOut]):
+    """One page of payments by session start; ``next_cursor`` continues."""
+
+
+# -- booking and paying ------------------------------------------------------------------
+
+
+class PaidBookingCreate(BookingCreate):
+    """Seats held until their payment succeeds (or, ``manual``, paid outside sessionkit).
+
+    ``manual=true`` takes the money outside sessionkit (cash, invoice; no
+    provider call); with ``confirm=true`` too the booking is confirmed at once
+    and its payment stays pending until marked paid.
+    """
+
+    manual: bool = False
+
+
+NextAction = Literal["pay", "await_provider", "claim", "wait_for_offer", "collect", "retry", "none"]
+"""What the client does next with a checkout (see :func:`next_action`)."""
+
+
+def next_action(checkout: Checkout) -> NextAction:
+    """Return what the client does next.
+
+    ``pay``: complete the payment with ``client_secret`` (the provider's
+    browser flow). ``await_provider``: the intent is open at the provider
+    (a replayed request: the secret came with the first response); its
+    webhook will settle it. ``claim``: the booking is offered a seat and its
+    payment waits for ``POST /bookings/{id}/claim``. ``wait_for_offer``: the
+    booking is on the waitlist; it is paid when a seat is offered.
+    ``collect``: a manual payment to collect and mark paid. ``retry``: the
+    provider was not reached; send the request again with the same
+    ``Idempotency-Key``. ``none``: nothing is open (paid at once, or closed).
+    """
+    payment, booking = checkout.payment, checkout.booking
+    if checkout.client_secret is not None:
+        return "pay"
+    if payment.status not in OPEN_PAYMENT_STATUSES:
+        return "none"
+    if payment.provider == MANUAL:
+        return "collect"
+    if payment.intent_ref is not None:
+        return "await_provider"
+    if payment.due == "create":
+        return "retry"
+    if booking.status == OFFERED:
+        return "claim"
+    if booking.status == WAITLISTED:
+        return "wait_for_offer"
+    return "none"
+
+
+class CheckoutOut(BaseModel):
+    """A paid booking: the booking, its payment, and what the client does next."""
+
+    booking: BookingOut
+    payment: PaymentOut
+    next_action: NextAction = Field(
+        description="pay: with client_secret; await_provider: its webhook settles it; claim: "
+        "POST /bookings/{id}/claim; wait_for_offer: waitlisted; collect: a manual payment; "
+        "retry: with the same Idempotency-Key; none: nothing is open."
+    )
+    client_secret: str | None = Field(
+        description="The provider's secret for its browser flow (with next_action 'pay')."
+    )
+
+
+def checkout_out(checkout: Checkout) -> CheckoutOut:
+    """Return the response schema of a checkout."""
+    return CheckoutOut(
+        booking=booking_out(checkout.booking),
+        payment=payment_out(checkout.payment),
+        next_action=next_action(checkout),
+        client_secret=checkout.client_secret,
+    )
+
+
+class CancelledPaidOut(BaseModel):
+    """A cancelled booking and its payment as the refund policy left it (``None``: unpaid)."""
+
+    booking: BookingOut
+    payment: PaymentOut | None
+
+
+class RefundCreate(MoneyIn):
+    """A goodwill refund: ``amount`` of ``currency`` given back from a paid payment, and why."""
+
+    reason: str | None = None
+
+
+class MarkPaid(_In):
+    """Manual payments (cash, invoice) recorded as paid, all or none."""
+
+    payment_ids: list[str] = Field(min_length=1, max_length=1000)
+
+
+# -- the provider's events ---------------------------------------------------------------
+
+
+class PaymentEventIn(_In):
+    """One event of the payment provider, in sessionkit's shape, its signature verified.
+
+    ``payment_id`` is sessionkit's payment id (in every intent's metadata),
+    ``intent_ref`` the provider's reference: either finds the payment.
+    ``amount`` is what a ``refunded`` event gave back in all (default:
+    everything).
+    """
+
+    provider: str = Field(examples=["stripe"])
+    event_id: str = Field(examples=["evt_1"])
+    type: PaymentEventType
+    occurred_at: AwareDatetime
+    payment_id: str | None = None
+    intent_ref: str | None = None
+    amount: MoneyIn | None = None
+    reason: str | None = None
+
+    @classmethod
+    def of(cls, event: PaymentEvent) -> PaymentEventIn:
+        """Return the wire shape of ``event`` (a relay forwarding verified events, a test)."""
+        amount = event.amount
+        return cls(
+            provider=event.provider,
+            event_id=event.event_id,
+            type=event.type,
+            occurred_at=event.occurred_at,
+            payment_id=event.payment_id,
+            intent_ref=event.intent_ref,
+            amount=None
+            if amount is None
+            else MoneyIn(amount=str(amount.amount), currency=amount.currency),
+            reason=event.reason,
+        )
+
+    def to_event(self) -> PaymentEvent:
+        """Return the domain event (``InvalidValue`` and friends for bad input)."""
+        return PaymentEvent(
+            provider=self.provider,
+            event_id=self.event_id,
+            type=self.type,
+            occurred_at=self.occurred_at,
+            payment_id=self.payment_id,
+            intent_ref=self.intent_ref,
+            amount=None if self.amount is None else self.amount.to_money(),
+            reason=self.reason,
+        )
+
+
+class AppliedOut(BaseModel):
+    """What applying one provider event did.
+
+    ``outcome``: ``applied``; ``duplicate`` (seen before: nothing changed);
+    ``stale`` (the payment had moved past it); ``unknown`` (no such payment).
+    """
+
+    outcome: Literal["applied", "duplicate", "stale", "unknown"]
+    payment: PaymentOut | None
+
+
+def applied_out(applied: Applied) -> AppliedOut:
+    """Return the response schema of an applied event."""
+    found = applied.payment
+    return AppliedOut(
+        outcome=applied.outcome, payment=None if found is None else payment_out(found)
+    )

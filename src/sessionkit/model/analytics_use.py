@@ -1,0 +1,267 @@
+"""Analytics of use: attended minutes and attendance, and subscription use (the academy's figures).
+
+The companion of :mod:`sessionkit.model.analytics`, in two layers as there.
+The *aggregates* are what an :class:`~sessionkit.ports.AnalyticsReader` returns:
+:class:`AttendanceTotal` sums one participant's presence in one session
+(first join, last leave, attended time; never the join / leave rows
+themselves) beside the teacher's override, and :class:`UsageTotal` counts one
+subscription's ledger entries in one period. The *figures* are what
+``kit.analytics.attendance`` and ``kit.analytics.usage`` return:
+:class:`AttendanceStats` (status counts, attended minutes and the no-show rate
+per group) and :class:`SubscriptionUse` (credits granted, used, returned and
+remaining per subscription, period or participant), frozen values with
+``to_records()`` and a notebook table. Definitions are in ``docs/analytics.md``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import attrs
+
+from sessionkit.model.analytics import CountBy, ratio
+from sessionkit.model.html import html_of
+
+__all__ = [
+    "USAGE_DIMENSIONS",
+    "AttendanceRow",
+    "AttendanceStats",
+    "AttendanceTotal",
+    "SubscriptionUse",
+    "UsageBy",
+    "UsageRow",
+    "UsageTotal",
+]
+
+UsageBy = Literal["subscription", "period", "participant"]
+"""How subscription use is grouped: per subscription, per subscription and period, or per
+subscriber (all of a participant's subscriptions together)."""
+USAGE_DIMENSIONS: tuple[str, ...] = ("subscription", "period", "participant")
+"""The values :data:`UsageBy` allows."""
+
+
+# ---------------------------------------------------------------- what a store aggregates
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class AttendanceTotal:
+    """One participant's attendance in one session, summed by the store from its presence.
+
+    ``key`` is the group (``None``: the whole scope). ``first_join`` is the
+    first join reported (``None``: never joined); ``last_leave`` is when the
+    last stay ended (``None``: never joined, or still in when the log ends);
+    ``attended`` is the time the stays cover inside ``[start, end)`` of the
+    session, a stay still open running to its end. ``override_status`` and
+    ``override_minutes`` are the teacher's report, when there is one.
+    """
+
+    key: str | None
+    session_id: str
+    participant: str
+    session_status: str
+    start: datetime
+    end: datetime
+    first_join: datetime | None
+    last_leave: datetime | None
+    attended: timedelta
+    override_status: str | None = None
+    override_minutes: int | None = None
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class UsageTotal:
+    """One subscription's ledger entries in one period: active (used) and returned (reversed).
+
+    The subscription's own terms come along (``credits``, ``per``, ``tz``,
+    ``starts``, ``ends``) so that the credits granted can be counted.
+    ``period`` is ``None`` (and both counts 0) for a subscription without entries.
+    """
+
+    subscription_id: str
+    subscriber: str
+    credits: int
+    per: str
+    tz: str
+    starts: datetime
+    ends: datetime | None
+    period: str | None
+    used: int
+    reversed: int
+
+
+# ---------------------------------------------------------------- the figures
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class AttendanceRow:
+    """One group's attendance records counted by effective status, with attended minutes.
+
+    A *record* is one participant in one session (definitions in
+    ``docs/analytics.md``). ``held`` counts the records of held sessions
+    (completed or no-show), ``held_absent`` those of them that are absent.
+    """
+
+    key: str | None
+    records: int
+    present: int
+    late: int
+    left_early: int
+    partial: int
+    absent: int
+    minutes: int
+    overridden: int
+    held: int
+    held_absent: int
+
+    @property
+    def attended(self) -> int:
+        """Records whose participant counts as there at all (every status but absent)."""
+        return self.records - self.absent
+
+    @property
+    def no_show_rate(self) -> float | None:
+        """Absent out of the records of held sessions (``None`` when none was held)."""
+        return ratio(self.held_absent, self.held)
+
+    def by_status(self) -> dict[str, int]:
+        """Return ``{status: records}`` in the order of the attendance statuses."""
+        return {
+            "present": self.present,
+            "late": self.late,
+            "left_early": self.left_early,
+            "partial": self.partial,
+            "absent": self.absent,
+        }
+
+
+@attrs.frozen(kw_only=True)
+class AttendanceStats:
+    """Attendance per group (``by``; ``None``: the whole scope), sorted by key (``None`` first)."""
+
+    tenant: str
+    by: CountBy | None
+    rows: tuple[AttendanceRow, ...]
+
+    COLUMNS = (
+        "key",
+        "records",
+        "present",
+        "late",
+        "left_early",
+        "partial",
+        "absent",
+        "minutes",
+        "overridden",
+        "held",
+        "held_absent",
+        "no_show_rate",
+    )
+    """The columns of :meth:`to_records`."""
+
+    _repr_html_ = html_of
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Return one dict per row with :attr:`COLUMNS` (the rate is a float or ``None``)."""
+        return [{name: getattr(row, name) for name in self.COLUMNS} for row in self.rows]
+
+    def get(self, key: str | None = None) -> AttendanceRow:
+        """Return the row of ``key`` (an empty one when the group has no record)."""
+        for row in self.rows:
+            if row.key == key:
+                return row
+        return AttendanceRow(
+            key=key,
+            records=0,
+            present=0,
+            late=0,
+            left_early=0,
+            partial=0,
+            absent=0,
+            minutes=0,
+            overridden=0,
+            held=0,
+            held_absent=0,
+        )
+
+    @property
+    def minutes(self) -> int:
+        """Attended minutes of every row together (a record under two resources counts twice)."""
+        return sum(r.minutes for r in self.rows)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class UsageRow:
+    """Credits granted, used and returned for one subscription, period or subscriber.
+
+    ``subscription_id`` is ``None`` for a subscriber's row (``by="participant"``),
+    ``period`` for any row but a period's. ``periods`` counts the periods
+    granted (for ``per="total"``, one); ``granted`` is the credits per period
+    times ``periods``; ``used`` counts the active ledger entries, ``reversed``
+    the returned ones (not consumed again).
+    """
+
+    subscriber: str
+    subscription_id: str | None
+    period: str | None
+    periods: int
+    granted: int
+    used: int
+    reversed: int
+
+    @property
+    def remaining(self) -> int:
+        """``granted - used``: what is left of a period; over several, what went unused."""
+        return self.granted - self.used
+
+
+@attrs.frozen(kw_only=True)
+class SubscriptionUse:
+    """Subscription use per ``by``, as of ``now``, sorted by subscriber, subscription, period."""
+
+    tenant: str
+    by: UsageBy
+    now: datetime
+    rows: tuple[UsageRow, ...]
+
+    COLUMNS = (
+        "subscriber",
+        "subscription_id",
+        "period",
+        "periods",
+        "granted",
+        "used",
+        "reversed",
+        "remaining",
+    )
+    """The columns of :meth:`to_records`."""
+
+    _repr_html_ = html_of
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Return one dict per row with :attr:`COLUMNS`."""
+        return [{name: getattr(row, name) for name in self.COLUMNS} for row in self.rows]
+
+    def get(
+        self,
+        subscription_id: str | None = None,
+        *,
+        subscriber: str | None = None,
+        period: str | None = None,
+    ) -> UsageRow | None:
+        """Return the first row with the given subscription, subscriber and period, or ``None``.
+
+        An argument left ``None`` matches any value.
+        """
+        for row in self.rows:
+            if (
+                (subscription_id is None or row.subscription_id == subscription_id)
+                and (subscriber is None or row.subscriber == subscriber)
+                and (period is None or row.period == period)
+            ):
+                return row
+        return None
+
+    def total(self, figure: str) -> int:
+        """Return ``figure`` (``"granted"``, ``"used"``, ...) summed over the rows."""
+        return sum(int(getattr(row, figure)) for row in self.rows)

@@ -1,0 +1,74 @@
+"""Revenue and client money: each group's payment totals summed into the figures, in one pass.
+
+Private to the services package; :class:`~sessionkit.services.analytics.Analytics`
+reads the totals (one row per group, currency and payment status) and hands them here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+import attrs
+
+from sessionkit.model.analytics import ClientMoney, PaymentTotal, RevenueRow
+from sessionkit.model.payment import CANCELLED, FAILED, OPEN_PAYMENT_STATUSES, PAID_STATUSES
+
+__all__ = ["client_money", "revenue_row"]
+
+_NOT_BOOKED = frozenset({FAILED, CANCELLED})
+"""Payments that never stood for a booking: declined, or released before any money came in."""
+
+
+@attrs.define
+class _Money:
+    """One group's figures, summed in one pass over its rows (one per payment status)."""
+
+    payments: int = 0
+    booked: Decimal = Decimal(0)
+    paid: Decimal = Decimal(0)
+    back: Decimal = Decimal(0)
+    refunded: Decimal = Decimal(0)
+    refund_due: Decimal = Decimal(0)
+    pending: Decimal = Decimal(0)
+
+    @classmethod
+    def of(cls, totals: Iterable[PaymentTotal]) -> _Money:
+        found = cls()
+        for t in totals:
+            found.payments += t.payments
+            found.refunded += t.refunded
+            found.refund_due += t.refund_due
+            if t.status not in _NOT_BOOKED:
+                found.booked += t.amount
+            if t.status in PAID_STATUSES:
+                found.paid += t.amount
+                found.back += t.refunded + t.refund_due
+            elif t.status in OPEN_PAYMENT_STATUSES:
+                found.pending += t.amount
+        return found
+
+
+def revenue_row(key: str | None, currency: str, totals: list[PaymentTotal]) -> RevenueRow:
+    money = _Money.of(totals)
+    return RevenueRow(
+        key=key,
+        currency=currency,
+        payments=money.payments,
+        booked=money.booked,
+        paid=money.paid,
+        refunded=money.refunded,
+        refund_due=money.refund_due,
+        kept=money.paid - money.back,
+        pending=money.pending,
+    )
+
+
+def client_money(currency: str, totals: list[PaymentTotal]) -> ClientMoney:
+    money = _Money.of(totals)
+    return ClientMoney(
+        currency=currency,
+        paid=money.paid - money.back,
+        pending=money.pending,
+        refunded=money.refunded,
+    )

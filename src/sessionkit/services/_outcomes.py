@@ -1,0 +1,86 @@
+"""Per-participant outcomes of a session: attended or no-show, and what was decided for it.
+
+Private to the services; ``kit.attendance.outcomes`` reads through it. The
+decision recorded on a payment (:data:`~sessionkit.services._money.NO_SHOW_FIELD`,
+written once when the session entered the status that decided it) wins over
+what attendance says now, so the app shows what was really done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+import attrs
+
+from sessionkit.model.attendance import AttendanceThresholds, derive_attendance
+from sessionkit.model.booking import CONFIRMED, Booking
+from sessionkit.model.money import Money
+from sessionkit.model.payment import Payment
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.policies.no_shows import AttendanceOutcome, outcome_of
+from sessionkit.services._context import Tx
+from sessionkit.services._money import NO_SHOW_FIELD
+from sessionkit.services._presence import attendance_records
+
+__all__ = ["session_outcomes"]
+
+
+def _decided(outcome: AttendanceOutcome, payment: Payment | None) -> AttendanceOutcome:
+    """Return ``outcome`` with the no-show decision recorded on ``payment``, if there is one."""
+    record = None if payment is None else payment.metadata.get(NO_SHOW_FIELD)
+    if payment is None or not isinstance(record, Mapping):
+        return outcome
+    return attrs.evolve(
+        outcome,
+        outcome=record["outcome"],
+        rule=record["rule"],
+        refund=Money.of(record["refund"], payment.currency),
+        decided_at=datetime.fromisoformat(record["at"]),
+    )
+
+
+def session_outcomes(
+    tx: Tx,
+    session: Session,
+    *,
+    no_show_session: bool,
+    expected: set[ResourceRef],
+    thresholds: AttendanceThresholds,
+) -> list[AttendanceOutcome]:
+    """Return the outcome of each confirmed booking and each ``expected`` resource, by participant.
+
+    ``no_show_session`` says whether the session's status is a no-show one.
+    """
+    tenant = session.tenant
+    presence, overrides = attendance_records(tx.uow, session)
+    unbooked: tuple[Booking | None, Payment | None] = (None, None)
+    people = dict.fromkeys(expected, unbooked)
+    bookings, payments = tx.bookings_or_none(), tx.payments_or_none()
+    if bookings is not None:
+        for one in bookings.for_session(tenant, session.id, statuses=[CONFIRMED]):
+            paid = None if payments is None else payments.for_booking(tenant, one.id)
+            people[one.participant] = (one, paid)
+    recorded = bool(presence or overrides)
+    found: list[AttendanceOutcome] = []
+    for who in sorted(people, key=str):
+        booking, payment = people[who]
+        seen = None
+        if recorded:
+            seen = derive_attendance(
+                presence,
+                span=session.span,
+                session_id=session.id,
+                participant=who,
+                thresholds=thresholds,
+                override=overrides.get(who),
+            )
+        outcome = AttendanceOutcome(
+            participant=who,
+            booking_id=None if booking is None else booking.id,
+            attendance=None if seen is None else seen.effective_status,
+            outcome=outcome_of(seen, no_show_session=no_show_session),
+            payment_id=None if payment is None else payment.id,
+        )
+        found.append(_decided(outcome, payment))
+    return found

@@ -1,0 +1,159 @@
+"""Attendance read inside a unit of work: for the commands that act on it, and as facts.
+
+Private to the services (``sessionkit.services.attendance`` re-exports the
+public names). :func:`session_attendance` reads the stored presence and the
+teacher's overrides of one session and derives, for the participants asked
+about, the attendance that counts; ``None`` when the session has no
+attendance records at all (or the store keeps none), so callers can tell
+"absent" from "nobody recorded anything". :class:`AttendanceFacts` hands the
+attended facts to timed conditions (the academy's ABSENT, the coaching
+no-show) through the kit's ``facts=``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import attrs
+
+from sessionkit.errors import UnsupportedKind
+from sessionkit.model.attendance import (
+    ABSENT,
+    JOIN,
+    Attendance,
+    AttendanceOverride,
+    AttendanceThresholds,
+    Presence,
+    derive_attendance,
+)
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.ports import ATTENDANCE_OVERRIDES, PRESENCE, FactProvider, UnitOfWork
+
+__all__ = [
+    "AttendanceFacts",
+    "attendance_facts",
+    "attendance_records",
+    "facts_from",
+    "session_attendance",
+    "with_attendance",
+]
+
+
+def attendance_records(
+    uow: UnitOfWork, session: Session
+) -> tuple[list[Presence], dict[ResourceRef, AttendanceOverride]]:
+    """Return the session's stored presence and its overrides by participant (none: empty)."""
+    try:
+        presence = uow.repository(PRESENCE).for_sessions(session.tenant, [session.id])
+        overrides = uow.repository(ATTENDANCE_OVERRIDES).for_sessions(session.tenant, [session.id])
+    except UnsupportedKind:  # a store that keeps no attendance
+        return [], {}
+    return presence, {o.participant: o for o in overrides}
+
+
+def session_attendance(
+    uow: UnitOfWork,
+    session: Session,
+    participants: Iterable[ResourceRef],
+    thresholds: AttendanceThresholds,
+) -> dict[ResourceRef, Attendance] | None:
+    """Return the attendance of each of ``participants``; ``None`` when there are no records.
+
+    A stay still open runs to the session's end (the room closes then).
+    """
+    presence, overrides = attendance_records(uow, session)
+    if not presence and not overrides:
+        return None
+    return {
+        who: derive_attendance(
+            presence,
+            span=session.span,
+            session_id=session.id,
+            participant=who,
+            thresholds=thresholds,
+            override=overrides.get(who),
+        )
+        for who in participants
+    }
+
+
+def facts_from(
+    presence: Iterable[Presence], overrides: Iterable[AttendanceOverride]
+) -> dict[str, dict[str, object]]:
+    """Return ``{session_id: {"joined", "attendees", "attended"}}`` from presence and overrides.
+
+    ``joined``: someone's join was reported. ``attendees``: participants who
+    count as there (the teacher's word first; else a reported join).
+    ``attended``: ``attendees > 0``.
+    """
+    joined: dict[str, set[ResourceRef]] = {}
+    for record in presence:
+        if record.action == JOIN:
+            joined.setdefault(record.session_id, set()).add(record.participant)
+    told: dict[str, dict[ResourceRef, bool]] = {}
+    for override in overrides:
+        told.setdefault(override.session_id, {})[override.participant] = override.status != ABSENT
+    facts: dict[str, dict[str, object]] = {}
+    for session_id in joined.keys() | told.keys():
+        came = set(joined.get(session_id, ()))
+        for who, there in told.get(session_id, {}).items():
+            if there:
+                came.add(who)
+            else:
+                came.discard(who)
+        facts[session_id] = {
+            "joined": session_id in joined,
+            "attendees": len(came),
+            "attended": bool(came),
+        }
+    return facts
+
+
+_NOBODY: Mapping[str, object] = {"joined": False, "attendees": 0, "attended": False}
+
+
+@attrs.frozen
+class AttendanceFacts(FactProvider):
+    """A :class:`~sessionkit.ports.FactProvider` of the attended facts, from stored attendance.
+
+    Every session asked about gets ``attended`` (someone counts as there:
+    the teacher's override first, else a reported join), ``attendees`` (how
+    many) and ``joined`` (a join was reported at all). ``also`` is the
+    host's own provider, whose facts are kept beside these (the host's win
+    on a shared name).
+    """
+
+    also: FactProvider | None = None
+
+    def facts_for(
+        self, sessions: Sequence[Session], uow: UnitOfWork
+    ) -> Mapping[str, Mapping[str, object]]:
+        """Return the facts of every one of ``sessions``, by session id."""
+        by_tenant: dict[str, list[str]] = {}
+        for session in sessions:
+            by_tenant.setdefault(session.tenant, []).append(session.id)
+        found: dict[str, dict[str, object]] = {}
+        for tenant, ids in by_tenant.items():
+            found.update(
+                facts_from(
+                    uow.repository(PRESENCE).for_sessions(tenant, ids),
+                    uow.repository(ATTENDANCE_OVERRIDES).for_sessions(tenant, ids),
+                )
+            )
+        host = {} if self.also is None else self.also.facts_for(sessions, uow)
+        return {s.id: {**found.get(s.id, _NOBODY), **host.get(s.id, {})} for s in sessions}
+
+
+def attendance_facts(also: FactProvider | None = None) -> AttendanceFacts:
+    """Return the attended-facts provider to pass as ``SessionKit(facts=...)``."""
+    return AttendanceFacts(also)
+
+
+def with_attendance(facts: FactProvider | None) -> AttendanceFacts:
+    """Return ``facts`` as a provider that also gives the stored attended facts.
+
+    An :class:`AttendanceFacts` is returned as it is (asking the store once,
+    not twice); anything else (the host's provider, or ``None``) is wrapped,
+    the host's facts winning over the stored ones.
+    """
+    return facts if isinstance(facts, AttendanceFacts) else AttendanceFacts(facts)

@@ -1,0 +1,429 @@
+"""The contract of attended minutes and subscription use: the academy's figures, hand-counted.
+
+:class:`AnalyticsUseContract` stores a small data set through the
+repositories and checks ``kit.analytics.attendance`` and
+``kit.analytics.usage`` against the counts written out here. Subclass it
+beside :class:`~sessionkit.testing.contract.AnalyticsContract`, once per
+adapter (its fixture is named ``academy``, so the two mix without clashing).
+
+The data set (:func:`seed_analytics_use`), lessons of one hour from
+:data:`~sessionkit.testing.contract.T0`:
+
+- ``a1`` (+0 h, COMPLETED, teacher ana): ``student:p`` joins 2 minutes early,
+  joins again while in (ignored) and leaves a minute after the end: present,
+  60 min; ``student:l`` joins at 10:30 and stays: late, 49 min;
+  ``student:e`` leaves at 45: left early, 45 min; ``student:q`` is there
+  20 to 40: partial, 20 min; ``student:o`` joins at the start and never
+  leaves: present, 60 min (the open stay runs to the end); ``student:x`` is
+  booked and never comes: absent; ``teacher:ana`` reconnects at 30 (a leave
+  and a join at one instant) and sends a stray leave at the end: present,
+  60 min.
+- ``a2`` (+24 h, ABSENT, teacher ben): ``student:x`` booked, absent.
+- ``a3`` (+48 h, COMPLETED, ana and room r1): ``student:y`` is there 5 min
+  (partial) but the teacher reports present, 60 min; ``student:z`` only
+  leaves (never joined): absent; ``student:w`` has nothing but the teacher's
+  "absent".
+- ``a4`` (+72 h, CANCELLED, ben): ``student:p`` booked (absent, not held);
+  ``student:x``'s booking was cancelled (not a participant).
+- ``a5`` (+200 h, SCHEDULED, ana, the ``lms`` lifecycle): ``student:p`` booked.
+- Another tenant's completed lesson with presence, which must never count.
+
+Subscriptions (now: ``T0 + 100 h``, 6 March 2026): ``sub-p`` (4 a month from
+1 February: February 2 used and 1 returned, March 1 used), ``sub-x`` (10 in
+total from 1 March: 2 used, 1 returned), ``sub-x2`` (2 a month from 1 May:
+nothing begun), ``sub-y`` (3 a month, January and February only: 1 used in
+January), and another tenant's subscription with entries.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+import attrs
+import pytest
+
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.model.analytics_use import AttendanceRow, UsageRow
+from sessionkit.model.attendance import (
+    JOIN,
+    LEAVE,
+    PRESENT,
+    AttendanceOverride,
+    Presence,
+    override_id,
+)
+from sessionkit.model.booking import CANCELLED as BOOKING_CANCELLED
+from sessionkit.model.query import SessionQuery
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.model.usage import Subscription, UsageEntry
+from sessionkit.ports import (
+    ATTENDANCE_OVERRIDES,
+    BOOKINGS,
+    PRESENCE,
+    SUBSCRIPTIONS,
+    USAGE,
+    UnitOfWorkFactory,
+)
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.contract._support import (
+    ANA,
+    BEN,
+    OTHER_TENANT,
+    ROOM,
+    T0,
+    TENANT,
+    ContractBase,
+    make_session,
+)
+from sessionkit.testing.contract.analytics import make_seat
+
+__all__ = ["AnalyticsUseContract", "seed_analytics_use"]
+
+NOW = T0 + timedelta(hours=100)
+"""The contract's clock: Friday 6 March 2026, 13:00 UTC."""
+
+
+def _academy(session: Session, lifecycle: str = "academy") -> Session:
+    return attrs.evolve(session, lifecycle=lifecycle, capacity=8)
+
+
+def _moves(session: Session, who: str, *moves: tuple[str, float]) -> list[Presence]:
+    """Return ``who``'s presence in ``session``: (action, minutes from its start) each."""
+    return [
+        Presence(
+            id=f"meet:{session.id}-{who}-{n}",
+            tenant=session.tenant,
+            session_id=session.id,
+            participant=who,
+            action=action,
+            at=session.start + timedelta(minutes=minutes),
+            received_at=session.start,
+        )
+        for n, (action, minutes) in enumerate(moves)
+    ]
+
+
+def _told(
+    session: Session, who: str, status: str, minutes: int | None = None
+) -> AttendanceOverride:
+    return AttendanceOverride(
+        id=override_id(session.id, who),
+        tenant=session.tenant,
+        session_id=session.id,
+        participant=who,
+        status=status,
+        minutes=minutes,
+        decided_by="ana",
+        decided_at=session.end,
+    )
+
+
+def _plan(
+    sub_id: str,
+    who: str,
+    credits: int,
+    per: Literal["month", "total"],
+    starts: datetime,
+    *,
+    ends: datetime | None = None,
+    tenant: str = TENANT,
+) -> Subscription:
+    return Subscription(
+        id=sub_id,
+        tenant=tenant,
+        subscriber=who,
+        credits=credits,
+        per=per,
+        starts=starts,
+        ends=ends,
+        created_at=starts,
+    )
+
+
+def _entries(plan: Subscription, period: str, used: int, returned: int = 0) -> list[UsageEntry]:
+    return [
+        UsageEntry(
+            id=f"u-{plan.id}-{period}-{n}",
+            tenant=plan.tenant,
+            subscription_id=plan.id,
+            session_id=f"lesson-{period}-{n}",
+            participant=plan.subscriber,
+            period=period,
+            used_by=f"lesson-{period}-{n}",
+            consumed_at=plan.starts,
+            reversed_at=plan.starts if n >= used else None,
+        )
+        for n in range(used + returned)
+    ]
+
+
+def seed_analytics_use(store: UnitOfWorkFactory) -> None:
+    """Store the contract's data set (see the module docstring)."""
+    a1 = _academy(make_session("a1", at=0, status="COMPLETED"))
+    a2 = _academy(make_session("a2", at=24, status="ABSENT", resources=(BEN,)))
+    a3 = _academy(make_session("a3", at=48, status="COMPLETED", resources=(ANA, ROOM)))
+    a4 = _academy(make_session("a4", at=72, status="CANCELLED", resources=(BEN,), busy=False))
+    a5 = _academy(make_session("a5", at=200), "lms")
+    g1 = _academy(make_session("g1", tenant=OTHER_TENANT, at=0, status="COMPLETED"))
+    seats = [
+        *(make_seat(f"b1{who}", a1, f"student:{who}") for who in "pleqox"),
+        make_seat("b2x", a2, "student:x"),
+        make_seat("b3y", a3, "student:y"),
+        make_seat("b4p", a4, "student:p"),
+        make_seat("b4x", a4, "student:x", BOOKING_CANCELLED),
+        make_seat("b5p", a5, "student:p"),
+        make_seat("bg", g1, "student:p"),
+    ]
+    presence = [
+        *_moves(a1, "student:p", (JOIN, -2), (JOIN, 10), (LEAVE, 61)),
+        *_moves(a1, "student:l", (JOIN, 10.5), (LEAVE, 60)),
+        *_moves(a1, "student:e", (JOIN, 0), (LEAVE, 45)),
+        *_moves(a1, "student:q", (LEAVE, 40), (JOIN, 20)),  # stored out of order
+        *_moves(a1, "student:o", (JOIN, 0)),
+        *_moves(a1, "teacher:ana", (JOIN, -5), (LEAVE, 30), (JOIN, 30), (LEAVE, 62), (LEAVE, 63)),
+        *_moves(a3, "student:y", (JOIN, 30), (LEAVE, 35)),
+        *_moves(a3, "student:z", (LEAVE, 10)),
+        *_moves(g1, "student:p", (JOIN, 0), (LEAVE, 60)),
+    ]
+    overrides = [
+        _told(a3, "student:y", PRESENT, 60),
+        _told(a3, "student:w", "absent"),
+        _told(g1, "student:p", "late", 7),
+    ]
+    sub_p = _plan("sub-p", "student:p", 4, "month", datetime(2026, 2, 1, tzinfo=UTC))
+    sub_x = _plan("sub-x", "student:x", 10, "total", datetime(2026, 3, 1, tzinfo=UTC))
+    sub_x2 = _plan("sub-x2", "student:x", 2, "month", datetime(2026, 5, 1, tzinfo=UTC))
+    sub_y = _plan(
+        "sub-y",
+        "student:y",
+        3,
+        "month",
+        datetime(2026, 1, 1, tzinfo=UTC),
+        ends=datetime(2026, 3, 1, tzinfo=UTC),
+    )
+    sub_g = _plan(
+        "sub-g", "student:p", 4, "month", datetime(2026, 2, 1, tzinfo=UTC), tenant=OTHER_TENANT
+    )
+    entries = [
+        *_entries(sub_p, "2026-02", 2, 1),
+        *_entries(sub_p, "2026-03", 1),
+        *_entries(sub_x, "total", 2, 1),
+        *_entries(sub_y, "2026-01", 1),
+        *_entries(sub_g, "2026-03", 3),
+    ]
+    with store() as uow:
+        uow.sessions.add_many([a1, a2, a3, a4, a5, g1])
+        uow.repository(BOOKINGS).add_many(seats)
+        uow.repository(PRESENCE).add_many(presence)
+        uow.repository(ATTENDANCE_OVERRIDES).add_many(overrides)
+        uow.repository(SUBSCRIPTIONS).add_many([sub_p, sub_x, sub_x2, sub_y, sub_g])
+        uow.repository(USAGE).add_many(entries)
+        uow.commit()
+
+
+def _row(key: str | None, **counts: int) -> AttendanceRow:
+    zero = dict.fromkeys(
+        (
+            "records",
+            "present",
+            "late",
+            "left_early",
+            "partial",
+            "absent",
+            "minutes",
+            "overridden",
+            "held",
+            "held_absent",
+        ),
+        0,
+    )
+    return AttendanceRow(key=key, **(zero | counts))
+
+
+def _use(
+    who: str, sub: str | None, period: str | None, periods: int, granted: int, used: int, back: int
+) -> UsageRow:
+    return UsageRow(
+        subscriber=who,
+        subscription_id=sub,
+        period=period,
+        periods=periods,
+        granted=granted,
+        used=used,
+        reversed=back,
+    )
+
+
+class AnalyticsUseContract(ContractBase):
+    """Attended minutes, attendance and subscription use on the seeded data; implement ``make_store``."""  # noqa: E501
+
+    @pytest.fixture
+    def academy(self, store: UnitOfWorkFactory) -> SessionKit:
+        """A kit over the store, with the data set stored and the clock at ``T0 + 100h``."""
+        seed_analytics_use(store)
+        return SessionKit(uow=store, clock=ManualClock(NOW))
+
+    def test_attendance_of_the_whole_tenant(self, academy: SessionKit) -> None:
+        """Every record counted once by effective status; minutes summed; no-shows of held."""
+        stats = academy.analytics.attendance(TENANT)
+        assert stats.rows == (
+            _row(
+                None,
+                records=13,
+                present=4,
+                late=1,
+                left_early=1,
+                partial=1,
+                absent=6,
+                minutes=354,
+                overridden=2,
+                held=11,
+                held_absent=4,
+            ),
+        )
+        assert stats.get().no_show_rate == 4 / 11
+        assert stats.to_records()[0]["minutes"] == 354
+        other = academy.analytics.attendance(OTHER_TENANT).get()
+        assert (other.records, other.late, other.minutes) == (1, 1, 7)
+
+    def test_attendance_by_participant(self, academy: SessionKit) -> None:
+        """Each participant's records: booked, present, told by the teacher, or all three."""
+        stats = academy.analytics.attendance(TENANT, by="participant")
+        assert [r.key for r in stats.rows] == [
+            "student:e",
+            "student:l",
+            "student:o",
+            "student:p",
+            "student:q",
+            "student:w",
+            "student:x",
+            "student:y",
+            "student:z",
+            "teacher:ana",
+        ]
+        assert stats.get("student:p") == _row(
+            "student:p", records=3, present=1, absent=2, minutes=60, held=1
+        )
+        assert stats.get("student:x") == _row(
+            "student:x", records=2, absent=2, held=2, held_absent=2
+        )
+        assert stats.get("student:x").no_show_rate == 1.0
+        assert stats.get("student:y") == _row(
+            "student:y", records=1, present=1, minutes=60, overridden=1, held=1
+        )
+        assert stats.get("student:w") == _row(
+            "student:w", records=1, absent=1, overridden=1, held=1, held_absent=1
+        )
+        by_status = {r.key: (r.by_status(), r.minutes) for r in stats.rows}
+        assert by_status["student:l"] == ({**_row(None).by_status(), "late": 1}, 49)
+        assert by_status["student:e"][1] == 45
+        assert by_status["student:q"] == ({**_row(None).by_status(), "partial": 1}, 20)
+        assert by_status["student:o"] == ({**_row(None).by_status(), "present": 1}, 60)
+        assert by_status["student:z"] == ({**_row(None).by_status(), "absent": 1}, 0)
+        assert by_status["teacher:ana"] == ({**_row(None).by_status(), "present": 1}, 60)
+
+    def test_attendance_by_resource_and_kind_over_a_window_and_scope(
+        self, academy: SessionKit
+    ) -> None:
+        """Grouped by each resource of the session, by lifecycle; picked by window and scope."""
+        by_resource = academy.analytics.attendance(TENANT, by="resource")
+        assert [(r.key, r.records, r.minutes) for r in by_resource.rows] == [
+            ("room:r1", 3, 60),
+            ("teacher:ana", 11, 354),
+            ("teacher:ben", 2, 0),
+        ]
+        by_kind = academy.analytics.attendance(TENANT, by="kind")
+        assert [(r.key, r.records, r.held) for r in by_kind.rows] == [
+            ("academy", 12, 11),
+            ("lms", 1, 0),
+        ]
+        window = academy.analytics.attendance(
+            TENANT, start_from=T0 + timedelta(hours=24), start_to=T0 + timedelta(hours=72)
+        ).get()
+        assert (window.records, window.present, window.absent, window.minutes) == (4, 1, 3, 60)
+        ben = academy.analytics.attendance(TENANT, scope=SessionQuery(resources=[BEN])).get()
+        assert (ben.records, ben.absent, ben.held, ben.held_absent) == (2, 2, 1, 1)
+
+    def test_attendance_of_an_empty_scope(self, academy: SessionKit) -> None:
+        """No session in scope: no row, and a group's row is empty with an undefined rate."""
+        stats = academy.analytics.attendance(TENANT, scope=SessionQuery(statuses=["READY"]))
+        assert stats.rows == ()
+        assert stats.get().records == 0
+        assert stats.get().no_show_rate is None
+        assert academy.analytics.attendance("nobody").rows == ()
+
+    def test_usage_per_period(self, academy: SessionKit) -> None:
+        """Each period begun by now, and any with entries: granted, used, returned, remaining."""
+        use = academy.analytics.usage(TENANT, by="period")
+        assert use.rows == (
+            _use("student:p", "sub-p", "2026-02", 1, 4, 2, 1),
+            _use("student:p", "sub-p", "2026-03", 1, 4, 1, 0),
+            _use("student:x", "sub-x", "total", 1, 10, 2, 1),
+            _use("student:y", "sub-y", "2026-01", 1, 3, 1, 0),
+            _use("student:y", "sub-y", "2026-02", 1, 3, 0, 0),
+        )
+        march = use.get("sub-p", period="2026-03")
+        assert march is not None
+        assert march.remaining == 3
+        assert use.now == NOW
+
+    def test_usage_per_subscription_and_subscriber(self, academy: SessionKit) -> None:
+        """A subscription sums its periods; a subscriber her subscriptions; none begun is zeros."""
+        use = academy.analytics.usage(TENANT)
+        assert use.rows == (
+            _use("student:p", "sub-p", None, 2, 8, 3, 1),
+            _use("student:x", "sub-x", None, 1, 10, 2, 1),
+            _use("student:x", "sub-x2", None, 0, 0, 0, 0),
+            _use("student:y", "sub-y", None, 2, 6, 1, 0),
+        )
+        assert use.to_records()[0] == {
+            "subscriber": "student:p",
+            "subscription_id": "sub-p",
+            "period": None,
+            "periods": 2,
+            "granted": 8,
+            "used": 3,
+            "reversed": 1,
+            "remaining": 5,
+        }
+        people = academy.analytics.usage(TENANT, by="participant")
+        assert people.rows == (
+            _use("student:p", None, None, 2, 8, 3, 1),
+            _use("student:x", None, None, 1, 10, 2, 1),
+            _use("student:y", None, None, 2, 6, 1, 0),
+        )
+        assert people.total("used") == 6
+        only_x = academy.analytics.usage(TENANT, subscriber=ResourceRef("student", "x"))
+        assert [r.subscription_id for r in only_x.rows] == ["sub-x", "sub-x2"]
+        other = academy.analytics.usage(OTHER_TENANT)
+        assert [(r.subscription_id, r.used) for r in other.rows] == [("sub-g", 3)]
+
+    def test_usage_as_of_another_instant(self, academy: SessionKit) -> None:
+        """Later, more periods have begun (and sub-x2 with them); before any start, none."""
+        june = academy.analytics.usage(TENANT, now=datetime(2026, 6, 15, tzinfo=UTC))
+        assert [(r.subscription_id, r.periods, r.granted) for r in june.rows] == [
+            ("sub-p", 5, 20),
+            ("sub-x", 1, 10),
+            ("sub-x2", 2, 4),
+            ("sub-y", 2, 6),
+        ]
+        early = academy.analytics.usage(TENANT, by="period", now=datetime(2025, 12, 1, tzinfo=UTC))
+        assert [(r.subscription_id, r.period) for r in early.rows] == [
+            ("sub-p", "2026-02"),
+            ("sub-p", "2026-03"),
+            ("sub-x", "total"),
+            ("sub-y", "2026-01"),
+        ]
+
+    def test_bad_arguments_are_refused(self, academy: SessionKit) -> None:
+        """A bad grouping or subscriber is a SessionKitError naming it."""
+        with pytest.raises(InvalidValue):
+            academy.analytics.usage(TENANT, by="month")  # type: ignore[arg-type]
+        with pytest.raises(InvalidValue):
+            academy.analytics.usage(TENANT, by=None)  # type: ignore[arg-type]
+        with pytest.raises(InvalidValue):
+            academy.analytics.attendance(TENANT, by="subscription")  # type: ignore[arg-type]
+        with pytest.raises(WrongType):
+            academy.analytics.usage(TENANT, subscriber=42)  # type: ignore[arg-type]

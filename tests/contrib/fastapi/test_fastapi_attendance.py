@@ -1,0 +1,125 @@
+"""Presence events, the teacher's override and a session's attendance through httpx."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from starlette.testclient import TestClient
+
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+START = NOW + timedelta(hours=1)
+
+
+def iso(minutes: float) -> str:
+    """The instant ``minutes`` after the session's start."""
+    return (START + timedelta(minutes=minutes)).isoformat()
+
+
+def utc(minutes: float) -> str:
+    """The same instant as responses write it."""
+    return iso(minutes).replace("+00:00", "Z")
+
+
+def lesson(client: TestClient) -> str:
+    body = {"start": iso(0), "end": iso(60), "lifecycle": "lms", "capacity": 5}
+    made = client.post("/v1/sessions", json=body)
+    assert made.status_code == 201, made.text
+    session_id: str = made.json()["id"]
+    return session_id
+
+
+def event(session_id: str, n: int, who: str, action: str, minutes: float) -> dict[str, Any]:
+    return {
+        "provider": "meet",
+        "event_id": f"e{n}",
+        "session_id": session_id,
+        "participant": who,
+        "action": action,
+        "at": iso(minutes),
+    }
+
+
+def test_presence_is_stored_once_and_the_first_join_starts_the_session(
+    client: TestClient,
+) -> None:
+    session_id = lesson(client)
+    events = [
+        event(session_id, 1, "student:ann", "join", 8),
+        event(session_id, 2, "student:ann", "leave", 50),
+        event("nope", 3, "student:bob", "join", 0),
+    ]
+    report = client.post("/v1/presence-events", json={"events": events})
+    assert report.status_code == 200, report.text
+    body = report.json()
+    assert (body["recorded"], body["duplicates"], body["unknown"]) == (2, 0, ["meet:e3"])
+    assert [(s["id"], s["status"]) for s in body["started"]] == [(session_id, "CONDUCTING")]
+
+    replay = client.post("/v1/presence-events", json={"events": events[:2]}).json()
+    assert (replay["recorded"], replay["duplicates"], replay["started"]) == (0, 2, [])
+
+
+def test_attendance_is_derived_and_the_teachers_word_wins(client: TestClient) -> None:
+    session_id = lesson(client)
+    client.post(
+        f"/v1/sessions/{session_id}/bookings",
+        json={"participant": "student:bob", "confirm": True},
+    )
+    client.post(
+        "/v1/presence-events",
+        json={
+            "events": [
+                event(session_id, 1, "student:ann", "join", 8),
+                event(session_id, 2, "student:ann", "leave", 50),
+            ]
+        },
+    )
+    url = f"/v1/sessions/{session_id}/attendance"
+    found = {a["participant"]: a for a in client.get(url).json()}
+    ann, bob = found["student:ann"], found["student:bob"]
+    assert (ann["status"], ann["minutes"], ann["attended"]) == ("late", 42, True)
+    assert ann["intervals"] == [{"joined": utc(8), "left": utc(50)}]
+    assert (bob["status"], bob["attended"], bob["override"]) == ("absent", False, None)
+
+    told = client.put(
+        f"{url}/student:bob",
+        json={"status": "present", "minutes": 60, "reason": "camera off"},
+        headers={"X-Actor": "tina"},
+    )
+    assert told.status_code == 200, told.text
+    bob = told.json()
+    assert (bob["status"], bob["effective_status"], bob["effective_minutes"]) == (
+        "absent",
+        "present",
+        60,
+    )
+    assert (bob["override"]["decided_by"], bob["attended"]) == ("tina", True)
+
+    cleared = client.delete(f"{url}/student:bob", headers={"X-Actor": "tina"})
+    assert cleared.json() == {"cleared": True}
+    assert client.delete(f"{url}/student:bob").json() == {"cleared": False}
+    unknown = client.delete("/sessions/no-such-session/attendance/student:bob")
+    assert unknown.status_code == 404, unknown.text
+    again = {a["participant"]: a for a in client.get(url).json()}
+    assert again["student:bob"]["effective_status"] == "absent"
+
+    midway = client.get(url, params={"as_of": iso(20)}).json()
+    assert [a["minutes"] for a in midway if a["participant"] == "student:ann"] == [12]
+
+
+def test_bad_attendance_requests_are_problems(client: TestClient) -> None:
+    session_id = lesson(client)
+    url = f"/v1/sessions/{session_id}/attendance/student:ann"
+    wrong = client.put(url, json={"status": "asleep"})
+    assert (wrong.status_code, wrong.json()["error"]) == (422, "RequestValidationError")
+    missing = client.put("/v1/sessions/nope/attendance/student:ann", json={"status": "present"})
+    assert (missing.status_code, missing.json()["error"]) == (404, "SessionNotFound")
+    colon = client.post(
+        "/v1/presence-events",
+        json={"events": [{**event(session_id, 1, "student:ann", "join", 0), "provider": "a:b"}]},
+    )
+    assert (colon.status_code, colon.json()["error"]) == (422, "InvalidValue")
+    empty = client.post("/v1/presence-events", json={"events": []})
+    assert empty.json()["error"] == "RequestValidationError"
+    naive = client.get(f"/v1/sessions/{session_id}/attendance", params={"as_of": "2026-03-02T09"})
+    assert naive.json()["error"] == "NaiveDatetime"

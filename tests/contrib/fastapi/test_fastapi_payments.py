@@ -1,0 +1,422 @@
+"""Paid bookings, payments, refunds and the provider's webhook through httpx (in memory)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any
+
+import pytest
+from fastapi import FastAPI, Header, HTTPException
+from starlette.testclient import TestClient
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.contrib.fastapi import Caller, sessionkit_router
+from sessionkit.contrib.fastapi.payment_schemas import PaymentEventIn
+from sessionkit.model.money import Money
+from sessionkit.policies import NoticePolicy, NoticeRule, RefundPolicy, RefundTier
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.payments import FakeGateway
+
+from .conftest import HOURLY, RULES, ClientFor
+
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+PROBLEM = "application/problem+json"
+ANN = {"X-Actor": "ann"}
+
+
+def slot(client: TestClient, hours: float = 48, capacity: int = 1) -> str:
+    body = {
+        "start": (NOW + timedelta(hours=hours)).isoformat(),
+        "end": (NOW + timedelta(hours=hours + 1)).isoformat(),
+        "lifecycle": "lms",
+        "capacity": capacity,
+    }
+    made = client.post("/v1/sessions", json=body)
+    assert made.status_code == 201, made.text
+    session_id: str = made.json()["id"]
+    return session_id
+
+
+def book(client: TestClient, session_id: str, **body: Any) -> dict[str, Any]:
+    headers = {**ANN, **body.pop("headers", {})}
+    made = client.post(
+        f"/v1/sessions/{session_id}/paid-bookings",
+        json={"participant": "student:ann", **body},
+        headers=headers,
+    )
+    assert made.status_code == 201, made.text
+    checkout: dict[str, Any] = made.json()
+    return checkout
+
+
+def deliver(client: TestClient, gateway: FakeGateway) -> list[dict[str, Any]]:
+    """Post every event the provider queued to the webhook; return the answers."""
+    answers = []
+    for event in gateway.drain():
+        body = PaymentEventIn.of(event).model_dump(mode="json")
+        answered = client.post("/v1/payments/events", json=body)
+        assert answered.status_code == 200, answered.text
+        answers.append(answered.json())
+    return answers
+
+
+def problem(response: Any, status: int, error: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body: dict[str, Any] = response.json()
+    assert (body["status"], body["error"]) == (status, error)
+    return body
+
+
+def paid(client: TestClient, gateway: FakeGateway, session_id: str) -> dict[str, Any]:
+    """Book ``session_id`` for ann and let the provider's success confirm it."""
+    checkout = book(client, session_id)
+    gateway.pay(checkout["payment"]["intent_ref"])
+    [answer] = deliver(client, gateway)
+    assert answer["outcome"] == "applied"
+    return checkout
+
+
+# -- booking and paying ---------------------------------------------------------------
+
+
+def test_a_paid_booking_is_held_until_the_webhook_says_paid(
+    paid_client: TestClient, gateway: FakeGateway
+) -> None:
+    session_id = slot(paid_client)
+    checkout = book(paid_client, session_id)
+    booking, payment = checkout["booking"], checkout["payment"]
+    assert (booking["status"], payment["status"]) == ("HELD", "PENDING")
+    assert (payment["amount"], payment["currency"], payment["booking_id"]) == (
+        "40.00",
+        "EUR",
+        booking["id"],
+    )
+    assert checkout["next_action"] == "pay"
+    assert checkout["client_secret"] == f"{payment['intent_ref']}_secret"
+
+    gateway.pay(payment["intent_ref"])
+    events = gateway.drain()
+    body = PaymentEventIn.of(events[0]).model_dump(mode="json")
+    applied = paid_client.post("/v1/payments/events", json=body).json()
+    assert (applied["outcome"], applied["payment"]["status"]) == ("applied", "PAID")
+    assert paid_client.get(f"/v1/bookings/{booking['id']}").json()["status"] == "CONFIRMED"
+
+    again = paid_client.post("/v1/payments/events", json=body).json()
+    assert again == {"outcome": "duplicate", "payment": None}
+    got = paid_client.get(f"/v1/payments/{payment['id']}").json()
+    assert (got["status"], got["version"]) == ("PAID", applied["payment"]["version"])
+    assert got["refundable"] == "40.00"
+
+
+def test_a_replay_with_the_same_key_returns_the_same_checkout(
+    paid_client: TestClient, gateway: FakeGateway
+) -> None:
+    session_id = slot(paid_client)
+    first = book(paid_client, session_id, headers={"Idempotency-Key": "order-1"})
+    second = book(paid_client, session_id, headers={"Idempotency-Key": "order-1"})
+    assert second["booking"]["id"] == first["booking"]["id"]
+    assert second["payment"]["id"] == first["payment"]["id"]
+    # The intent is open at the provider; its secret came with the first answer only.
+    assert (second["next_action"], second["client_secret"]) == ("await_provider", None)
+    assert len(gateway.intents) == 1
+
+
+def test_a_declined_card_is_a_402_and_frees_the_seat(
+    paid_client: TestClient, gateway: FakeGateway
+) -> None:
+    session_id = slot(paid_client)
+    gateway.decline_next("insufficient_funds")
+    refused = paid_client.post(
+        f"/v1/sessions/{session_id}/paid-bookings",
+        json={"participant": "student:ann"},
+        headers=ANN,
+    )
+    body = problem(refused, 402, "PaymentDeclined")
+    assert body["reason"] == "insufficient_funds"
+    assert paid_client.get(f"/v1/payments/{body['payment_id']}").json()["status"] == "FAILED"
+    statuses = [b["status"] for b in paid_client.get(f"/v1/sessions/{session_id}/bookings").json()]
+    assert statuses == ["CANCELLED"]
+    assert book(paid_client, session_id)["booking"]["status"] == "HELD"  # the seat is free
+
+
+def test_a_provider_that_is_down_is_a_502_and_a_retry_succeeds(
+    paid_client: TestClient, gateway: FakeGateway
+) -> None:
+    session_id = slot(paid_client)
+    gateway.fail_next()
+    key = {"Idempotency-Key": "order-2"}
+    down = paid_client.post(
+        f"/v1/sessions/{session_id}/paid-bookings",
+        json={"participant": "student:ann"},
+        headers={**ANN, **key},
+    )
+    assert problem(down, 502, "PaymentGatewayError")["operation"] == "create_intent"
+    retried = book(paid_client, session_id, headers=key)
+    assert (retried["next_action"], retried["booking"]["status"]) == ("pay", "HELD")
+
+
+def test_a_waitlisted_booking_pays_when_it_claims_its_offer(
+    paid_client: TestClient, gateway: FakeGateway
+) -> None:
+    session_id = slot(paid_client)
+    first = book(paid_client, session_id)
+    queued = book(paid_client, session_id, participant="student:bob", waitlist=True)
+    assert (queued["booking"]["status"], queued["next_action"]) == ("WAITLISTED", "wait_for_offer")
+    assert queued["payment"]["intent_ref"] is None
+
+    gateway.decline(first["payment"]["intent_ref"])
+    [answer] = deliver(paid_client, gateway)
+    assert answer["payment"]["status"] == "FAILED"
+    offered = paid_client.get(f"/v1/bookings/{queued['booking']['id']}").json()
+    assert offered["status"] == "OFFERED"
+
+    claimed = paid_client.post(f"/v1/bookings/{offered['id']}/claim", headers=ANN)
+    assert claimed.status_code == 200, claimed.text
+    assert claimed.json()["next_action"] == "pay"
+    assert claimed.json()["payment"]["id"] == queued["payment"]["id"]
+
+
+def test_a_manual_payment_is_collected_and_marked_paid(paid_client: TestClient) -> None:
+    session_id = slot(paid_client)
+    checkout = book(paid_client, session_id, manual=True, confirm=True)
+    assert (checkout["booking"]["status"], checkout["next_action"]) == ("CONFIRMED", "collect")
+    payment_id = checkout["payment"]["id"]
+    marked = paid_client.post("/v1/payments/mark-paid", json={"payment_ids": [payment_id]})
+    assert [(p["id"], p["status"]) for p in marked.json()] == [(payment_id, "PAID")]
+    again = paid_client.post("/v1/payments/mark-paid", json={"payment_ids": [payment_id]})
+    assert problem(again, 422, "InvalidValue")["value"] == payment_id
+
+
+def test_a_kit_without_a_provider_refuses_a_paid_booking(client: TestClient) -> None:
+    session_id = slot(client)
+    refused = client.post(
+        f"/v1/sessions/{session_id}/paid-bookings", json={"participant": "student:ann"}
+    )
+    assert problem(refused, 422, "InvalidValue")["expected"] == "a PaymentGateway"
+
+
+@pytest.mark.parametrize("route", ["bookings", "paid-bookings"])
+def test_the_acting_role_is_what_the_notice_policy_judges(
+    client_for: ClientFor, clock: ManualClock, gateway: FakeGateway, route: str
+) -> None:
+    notice = NoticePolicy(rules=(NoticeRule("book", {"student"}, timedelta(days=2)),))
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work,
+        clock=clock,
+        booking_rules=RULES,
+        gateway=gateway,
+        pricing=HOURLY,
+        notice=notice,
+    )
+    client = client_for(kit)
+    url = f"/v1/sessions/{slot(client, hours=30)}/{route}"
+    asked = {"participant": "student:ann", "role": "student"}
+    refused = client.post(url, json=asked, headers={**ANN, "X-Roles": "student"})
+    assert problem(refused, 409, "BookingRefused")["rule"] == "notice"
+    desk = {"X-Actor": "desk", "X-Roles": "host"}
+    for_her = client.post(url, json={**asked, "acting_role": "host"}, headers=desk)
+    assert for_her.status_code == 201, for_her.text
+
+
+# -- refunds --------------------------------------------------------------------------
+
+
+def tiered_kit(clock: ManualClock, gateway: FakeGateway) -> SessionKit:
+    """Full refund with two days' notice, half after; a provider's cancel refunds all."""
+    return SessionKit(
+        uow=InMemoryStore().unit_of_work,
+        clock=clock,
+        booking_rules=RULES,
+        gateway=gateway,
+        pricing=HOURLY,
+        refunds=RefundPolicy(tiers=(RefundTier(timedelta(days=2), 100),), late_percent=50),
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "refunded", "status"),
+    [("participant", "20.00", "PARTIALLY_REFUNDED"), ("provider", "40.00", "REFUNDED")],
+)
+def test_cancelling_refunds_by_the_policy_for_the_acting_role(
+    client_for: ClientFor,
+    clock: ManualClock,
+    gateway: FakeGateway,
+    role: str,
+    refunded: str,
+    status: str,
+) -> None:
+    client = client_for(tiered_kit(clock, gateway))
+    session_id = slot(client, hours=30)  # less than two days' notice: a participant gets half
+    checkout = paid(client, gateway, session_id)
+    booking_id = checkout["booking"]["id"]
+    done = client.post(
+        f"/v1/bookings/{booking_id}/cancel-and-refund",
+        json={"role": role, "reason": "ill"},
+        headers={"X-Roles": role},
+    )
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert body["booking"]["status"] == "CANCELLED"
+    assert (body["payment"]["refunded"], body["payment"]["status"]) == (refunded, status)
+    assert gateway.collected("EUR") == Money.of(40, "EUR") - Money.of(refunded, "EUR")
+
+
+def test_cancelling_an_unpaid_booking_has_no_refund(client: TestClient) -> None:
+    session_id = slot(client)
+    held = client.post(f"/v1/sessions/{session_id}/bookings", json={"participant": "student:ann"})
+    done = client.post(f"/v1/bookings/{held.json()['id']}/cancel-and-refund")
+    assert (done.json()["booking"]["status"], done.json()["payment"]) == ("CANCELLED", None)
+
+
+def test_a_goodwill_refund_gives_part_back_and_never_more_than_is_left(
+    paid_client: TestClient, gateway: FakeGateway
+) -> None:
+    payment_id = paid(paid_client, gateway, slot(paid_client))["payment"]["id"]
+    url = f"/v1/payments/{payment_id}/refunds"
+    part = paid_client.post(url, json={"amount": "10.00", "currency": "EUR", "reason": "late"})
+    assert part.status_code == 200, part.text
+    assert (part.json()["status"], part.json()["refunded"], part.json()["refundable"]) == (
+        "PARTIALLY_REFUNDED",
+        "10.00",
+        "30.00",
+    )
+    too_much = paid_client.post(url, json={"amount": "50", "currency": "EUR"})
+    body = problem(too_much, 422, "RefundExceedsPayment")
+    assert (body["remaining"], body["asked"], body["currency"]) == ("30.00", "50", "EUR")
+    problem(paid_client.post(url, json={"amount": "ten", "currency": "EUR"}), 422, "InvalidValue")
+    problem(paid_client.post(url, json={"amount": "1", "currency": "USD"}), 422, "CurrencyMismatch")
+    problem(
+        paid_client.post(url, json={"amount": 1, "currency": "EUR"}), 422, "RequestValidationError"
+    )
+    assert paid_client.get(f"/v1/payments/{payment_id}").json()["refunded"] == "10.00"
+
+
+def test_a_goodwill_refund_retried_with_its_idempotency_key_refunds_once(
+    paid_client: TestClient, gateway: FakeGateway
+) -> None:
+    payment_id = paid(paid_client, gateway, slot(paid_client))["payment"]["id"]
+    url = f"/v1/payments/{payment_id}/refunds"
+    ten = {"amount": "10.00", "currency": "EUR"}
+    first = paid_client.post(url, json=ten, headers={"Idempotency-Key": "goodwill-1"})
+    assert first.status_code == 200, first.text
+    again = paid_client.post(url, json=ten, headers={"Idempotency-Key": "goodwill-1"})
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json()
+    assert (again.json()["refunded"], again.json()["refundable"]) == ("10.00", "30.00")
+    assert gateway.intents[first.json()["intent_ref"]].refunded == Decimal(10)
+
+    other = {"amount": "15.00", "currency": "EUR"}
+    reused = paid_client.post(url, json=other, headers={"Idempotency-Key": "goodwill-1"})
+    body = problem(reused, 422, "RefundKeyReused")
+    assert (body["key"], body["amount"], body["first_amount"]) == (
+        "goodwill-1",
+        "15.00 EUR",
+        "10.00 EUR",
+    )
+    assert (body["payment_id"], body["first_payment_id"]) == (payment_id, payment_id)
+    fresh = paid_client.post(url, json=ten, headers={"Idempotency-Key": "goodwill-2"})
+    assert fresh.json()["refunded"] == "20.00"  # another key is another refund
+    unkeyed = [paid_client.post(url, json=ten).json()["refunded"] for _ in range(2)]
+    assert unkeyed == ["30.00", "40.00"]  # without a key, each request refunds
+
+
+# -- reads ----------------------------------------------------------------------------
+
+
+def test_payments_are_read_by_booking_session_and_pages(
+    paid_client: TestClient, gateway: FakeGateway
+) -> None:
+    first, second = slot(paid_client, 24), slot(paid_client, 48)
+    ann = book(paid_client, first)
+    bob = book(paid_client, second, participant="student:bob")
+    by_booking = paid_client.get(f"/v1/bookings/{ann['booking']['id']}/payments").json()
+    assert [p["id"] for p in by_booking] == [ann["payment"]["id"]]
+    by_session = paid_client.get(f"/v1/sessions/{second}/payments").json()
+    assert [p["id"] for p in by_session["items"]] == [bob["payment"]["id"]]
+
+    page = paid_client.get("/v1/payments", params={"limit": 1}).json()
+    assert [p["id"] for p in page["items"]] == [ann["payment"]["id"]]  # the earlier session first
+    rest = paid_client.get("/v1/payments", params={"limit": 1, "cursor": page["next_cursor"]})
+    assert [p["id"] for p in rest.json()["items"]] == [bob["payment"]["id"]]
+    assert rest.json()["next_cursor"] is None
+    bobs = paid_client.get("/v1/payments", params={"participant": "student:bob"}).json()
+    assert [p["id"] for p in bobs["items"]] == [bob["payment"]["id"]]
+
+    problem(paid_client.get("/v1/payments/nope"), 404, "PaymentNotFound")
+    problem(paid_client.get("/v1/bookings/nope/payments"), 404, "BookingNotFound")
+    problem(paid_client.get("/v1/sessions/nope/payments"), 404, "SessionNotFound")
+    problem(paid_client.get("/v1/payments", params={"cursor": "x"}), 422, "InvalidValue")
+
+
+# -- the webhook ----------------------------------------------------------------------
+
+
+def test_an_event_for_no_payment_here_is_unknown_and_a_nameless_one_a_422(
+    paid_client: TestClient,
+) -> None:
+    event = {
+        "provider": "fake",
+        "event_id": "evt_x",
+        "type": "succeeded",
+        "occurred_at": NOW.isoformat(),
+        "intent_ref": "pi_elsewhere",
+    }
+    answer = paid_client.post("/v1/payments/events", json=event).json()
+    assert answer == {"outcome": "unknown", "payment": None}
+    nameless = {**event, "event_id": "evt_y", "intent_ref": None}
+    body = problem(paid_client.post("/v1/payments/events", json=nameless), 422, "InvalidValue")
+    assert body["expected"] == "payment_id or intent_ref"
+
+
+def test_a_refund_event_counts_the_providers_total(
+    paid_client: TestClient, gateway: FakeGateway
+) -> None:
+    payment = paid(paid_client, gateway, slot(paid_client))["payment"]
+    event = {
+        "provider": "fake",
+        "event_id": "evt_refund_1",
+        "type": "refunded",
+        "occurred_at": NOW.isoformat(),
+        "payment_id": payment["id"],
+        "amount": {"amount": "15.5", "currency": "EUR"},
+    }
+    applied = paid_client.post("/v1/payments/events", json=event).json()
+    assert (applied["payment"]["refunded"], applied["payment"]["status"]) == (
+        "15.50",
+        "PARTIALLY_REFUNDED",
+    )
+    assert Decimal(applied["payment"]["refundable"]) == Decimal("24.50")
+
+
+def test_the_webhook_caller_verifies_the_provider(paid_kit: SessionKit) -> None:
+    """The host's webhook dependency checks the signature and picks the tenant."""
+
+    def signed(x_signature: Annotated[str | None, Header()] = None) -> Caller:
+        if x_signature != "good":
+            raise HTTPException(401, "bad signature")
+        return Caller("acme")
+
+    app = FastAPI()
+    app.include_router(
+        sessionkit_router(
+            kit=lambda: paid_kit, caller=lambda: Caller("acme", actor="u"), webhook=signed
+        )
+    )
+    event = {
+        "provider": "fake",
+        "event_id": "evt_1",
+        "type": "succeeded",
+        "occurred_at": NOW.isoformat(),
+        "intent_ref": "pi_x",
+    }
+    with TestClient(app) as client:
+        refused = client.post("/payments/events", json=event)
+        body = problem(refused, 401, "HTTPException")
+        assert body["title"] == "Unauthorized"
+        answered = client.post("/payments/events", json=event, headers={"X-Signature": "good"})
+        assert answered.json()["outcome"] == "unknown"
+        presence = client.post("/presence-events", json={"events": []})
+        assert presence.status_code == 401  # the presence webhook takes it too

@@ -1,0 +1,172 @@
+"""Reschedule requests and a role's options through httpx (in memory)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.policies import NoticePolicy, NoticeRule
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock
+
+from .conftest import RULES, ClientFor
+
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+PROBLEM = "application/problem+json"
+STUDENT = {"X-Actor": "ann", "X-Roles": "student"}
+TEACHER = {"X-Actor": "tina", "X-Roles": "teacher"}
+REASON = "I have an exam that morning"
+
+
+def iso(hours: float) -> str:
+    return (NOW + timedelta(hours=hours)).isoformat().replace("+00:00", "Z")
+
+
+def slot(client: TestClient, hours: float = 72) -> str:
+    body = {"start": iso(hours), "end": iso(hours + 1), "lifecycle": "lms"}
+    made = client.post("/v1/sessions", json=body)
+    assert made.status_code == 201, made.text
+    session_id: str = made.json()["id"]
+    return session_id
+
+
+def ask(client: TestClient, session_id: str, **body: Any) -> Any:
+    return client.post(
+        f"/v1/sessions/{session_id}/reschedules",
+        json={"role": "student", "reason": REASON, **body},
+        headers=STUDENT,
+    )
+
+
+def refusal(response: Any, rule: str) -> dict[str, Any]:
+    assert response.status_code == 409, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body: dict[str, Any] = response.json()
+    assert (body["error"], body["rule"]) == ("RescheduleRefused", rule)
+    assert body["type"] == "urn:sessionkit:problem:reschedule-refused"
+    return body
+
+
+def test_a_request_is_approved_by_the_other_side_and_moves_the_session(
+    client: TestClient,
+) -> None:
+    session_id = slot(client)
+    asked = ask(client, session_id, proposed_start=iso(96))
+    assert asked.status_code == 201, asked.text
+    request = asked.json()
+    assert (request["status"], request["role"], request["requested_by"]) == (
+        "PENDING",
+        "student",
+        "ann",
+    )
+    assert (request["proposed_start"], request["deadline"]) == (iso(96), iso(24))
+    assert client.get(f"/v1/reschedules/{request['id']}").json() == request
+
+    url = f"/v1/reschedules/{request['id']}/approve"
+    own = client.post(url, json={"role": "student"}, headers=STUDENT)
+    assert refusal(own, "own_request")["request_id"] == request["id"]
+
+    approved = client.post(url, json={"role": "teacher", "start": iso(100)}, headers=TEACHER)
+    assert approved.status_code == 200, approved.text
+    assert (approved.json()["status"], approved.json()["new_start"]) == ("APPROVED", iso(100))
+    assert approved.json()["decided_by"] == "tina"
+    session = client.get(f"/v1/sessions/{session_id}").json()
+    assert (session["start"], session["end"]) == (iso(100), iso(101))
+
+    again = client.post(url, json={"role": "teacher"}, headers=TEACHER)
+    refusal(again, "not_pending")
+    history = client.get(f"/v1/sessions/{session_id}/reschedules").json()
+    assert [r["status"] for r in history] == ["APPROVED"]
+
+
+def test_one_pending_request_per_session_says_when_it_is_answered(client: TestClient) -> None:
+    session_id = slot(client)
+    first = ask(client, session_id).json()
+    second = ask(client, session_id, proposed_start=iso(90))
+    body = refusal(second, "one_pending")
+    assert body["request_id"] == first["id"]
+    assert datetime.fromisoformat(body["allows_at"]) == NOW + timedelta(hours=24)
+
+    options = client.get(
+        f"/v1/sessions/{session_id}/options", params={"role": "student"}, headers=STUDENT
+    ).json()
+    assert options["pending"]["id"] == first["id"]
+    assert options["reschedule"]["rule"] == "one_pending"
+    assert options["reschedule_until"] is None
+
+
+def test_a_request_without_a_time_is_approved_with_one(client: TestClient) -> None:
+    session_id = slot(client)
+    request = ask(client, session_id).json()
+    assert request["proposed_start"] is None
+    url = f"/v1/reschedules/{request['id']}/approve"
+    refusal(client.post(url, json={"role": "teacher"}, headers=TEACHER), "no_time")
+    soon = client.post(url, json={"role": "teacher", "start": iso(0.5)}, headers=TEACHER)
+    refusal(soon, "min_lead")
+    done = client.post(url, json={"role": "teacher", "start": iso(80)}, headers=TEACHER)
+    assert done.json()["status"] == "APPROVED"
+
+
+def test_decline_and_withdraw(client: TestClient) -> None:
+    first, second = slot(client, 72), slot(client, 120)
+    declined = ask(client, first).json()
+    url = f"/v1/reschedules/{declined['id']}/decline"
+    done = client.post(url, json={"role": "teacher"}, headers=TEACHER)
+    assert (done.json()["status"], done.json()["decided_role"]) == ("DECLINED", "teacher")
+    assert client.get(f"/v1/sessions/{first}").json()["start"] == iso(72)
+
+    mine = ask(client, second).json()
+    url = f"/v1/reschedules/{mine['id']}/withdraw"
+    theirs = client.post(url, json={"role": "teacher"}, headers=TEACHER)
+    refusal(theirs, "not_requester")
+    withdrawn = client.post(url, json={"role": "student"}, headers=STUDENT)
+    assert withdrawn.json()["status"] == "WITHDRAWN"
+
+
+def test_bad_requests_are_problems(client: TestClient) -> None:
+    session_id = slot(client)
+    refusal(ask(client, session_id, reason="soon"), "reason_length")
+    past = ask(client, session_id, proposed_start=iso(0.25))
+    refusal(past, "min_lead")
+    anonymous = client.post(
+        f"/v1/sessions/{session_id}/reschedules",
+        json={"role": "student", "reason": REASON},
+        headers={"X-Roles": "student"},
+    )
+    assert anonymous.status_code == 422
+    assert anonymous.json()["error"] == "InvalidValue"
+    assert anonymous.json()["expected"] == "Caller(tenant, actor=...)"
+    missing = client.get("/v1/reschedules/nope")
+    assert (missing.status_code, missing.json()["error"]) == (404, "RescheduleNotFound")
+    unknown = client.get("/v1/sessions/nope/reschedules")
+    assert (unknown.status_code, unknown.json()["error"]) == (404, "SessionNotFound")
+    naive = ask(client, session_id, proposed_start="2026-03-06T08:00:00")
+    assert naive.json()["error"] == "RequestValidationError"
+
+
+def test_a_notice_rule_refuses_and_the_options_say_until_when(
+    client_for: ClientFor, clock: ManualClock
+) -> None:
+    notice = NoticePolicy(rules=(NoticeRule("request_reschedule", {"student"}, timedelta(days=2)),))
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work, clock=clock, booking_rules=RULES, notice=notice
+    )
+    client = client_for(kit)
+    near, far = slot(client, 30), slot(client, 96)
+    body = refusal(ask(client, near), "notice")
+    assert body["allows_at"] is None  # notice only shrinks: waiting never allows it
+
+    options = client.get(
+        f"/v1/sessions/{far}/options", params={"role": "student"}, headers=STUDENT
+    ).json()
+    assert options["reschedule"] is None
+    assert options["reschedule_until"] == iso(96 - 48)
+    assert (options["refund_percent"], options["cancel"]) == ("100", None)
+    assert options["cancel_tiers"] == [{"percent": "100", "until": iso(96), "fee": None}]
+    host = client.get(
+        f"/v1/sessions/{near}/options", params={"role": "host"}, headers={"X-Roles": "host"}
+    ).json()
+    assert (host["reschedule"], host["reschedule_until"]) == (None, None)

@@ -1,0 +1,193 @@
+"""Attendance, usage and payments on the Django store, through the kit.
+
+The academy's individual lessons (capacity 1) go ABSENT 15 minutes past the
+start when nobody attended: the tick asks the stored presence log
+(``attendance_facts()``), on SQLite through ``manage.py sessionkit_tick``
+and on PostgreSQL through ``kit.tick``. A join moves a READY lesson ONGOING,
+and it then stays so. Session codes come from the store's counter, one
+after the other; a completed lesson consumes its credit once. A paid
+booking is confirmed by the provider's event, applied once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from sessionkit.contrib.django.store import DjangoStore
+from sessionkit.model.attendance import JOIN, PresenceEvent
+from sessionkit.model.money import Money
+from sessionkit.model.session import Session
+from sessionkit.model.usage import SessionCodes
+from sessionkit.policies import Rate
+from sessionkit.ports import BOOKINGS, PRESENCE, USAGE
+from sessionkit.services import SessionKit
+from sessionkit.services.attendance import attendance_facts
+from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.contract import TENANT
+from sessionkit.testing.payments import FakeGateway
+
+from .conftest import POSTGRES_URL, clear
+from .django_settings import KITS
+
+START = datetime(2026, 3, 2, 17, tzinfo=UTC)
+"""The lesson's start; READY is due 15 minutes before it, ABSENT 15 minutes after."""
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def kit(request: pytest.FixtureRequest) -> Iterator[tuple[SessionKit, ManualClock, str]]:
+    """A kit reading attended facts from the Django store, named by ``SESSIONKIT_KIT``."""
+    if request.param == "postgres" and not POSTGRES_URL:
+        pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to run the PostgreSQL tests")
+    using: str = request.getfixturevalue(
+        "postgres_db" if request.param == "postgres" else "sqlite_db"
+    )
+    clear(using)
+    clock = ManualClock(START - timedelta(days=1))
+    made = SessionKit(
+        uow=DjangoStore(using=using).unit_of_work, clock=clock, facts=attendance_facts()
+    )
+    KITS.append(made)
+    yield made, clock, using
+    KITS.remove(made)
+    clear(using)
+
+
+def lesson(kit: SessionKit, *, capacity: int = 1, teacher: str = "teacher:tara") -> Session:
+    return kit.sessions.create_extra(
+        TENANT,
+        actor="test",
+        start=START,
+        end=START + timedelta(minutes=45),
+        lifecycle="academy",
+        capacity=capacity,
+        resources=[teacher],
+    )
+
+
+def tick(kit: SessionKit, using: str) -> str:
+    """Tick once: the management command on SQLite's default alias, else ``kit.tick``."""
+    if using == "default":
+        out = StringIO()
+        call_command("sessionkit_tick", "--kind", "advance", stdout=out)
+        return out.getvalue().splitlines()[0]
+    report = kit.tick(kinds=["advance"])
+    return f"advance: {report.advanced} sessions advanced, {len(report.failed)} failed"
+
+
+def status(kit: SessionKit, session_id: str) -> str:
+    with kit.context.uow() as uow:
+        return uow.sessions.get(TENANT, session_id).status
+
+
+def test_an_individual_lesson_nobody_joins_becomes_absent(
+    kit: tuple[SessionKit, ManualClock, str],
+) -> None:
+    made, clock, using = kit
+    alone = lesson(made)
+    circle = lesson(
+        made, capacity=4, teacher="teacher:umar"
+    )  # ABSENT is for individual lessons only
+    clock._now = START - timedelta(minutes=10)
+    assert tick(made, using) == "advance: 2 sessions advanced, 0 failed"
+    assert (status(made, alone.id), status(made, circle.id)) == ("READY", "READY")
+    clock._now = START + timedelta(minutes=16)
+    assert tick(made, using) == "advance: 1 sessions advanced, 0 failed"
+    assert (status(made, alone.id), status(made, circle.id)) == ("ABSENT", "READY")
+
+
+def test_a_join_makes_a_lesson_ongoing_and_keeps_it_from_absent(
+    kit: tuple[SessionKit, ManualClock, str],
+) -> None:
+    made, clock, using = kit
+    alone = lesson(made)
+    clock._now = START - timedelta(minutes=10)
+    tick(made, using)
+    clock._now = START + timedelta(minutes=2)
+    join = PresenceEvent(
+        provider="meet",
+        event_id="e1",
+        session_id=alone.id,
+        participant="student:ana",
+        action=JOIN,
+        at=clock.now(),
+    )
+    report = made.attendance.record_presence(TENANT, [join])
+    assert (report.recorded, [s.status for s in report.started]) == (1, ["ONGOING"])
+    assert made.attendance.record_presence(TENANT, [join]).duplicates == 1
+    clock._now = START + timedelta(minutes=16)
+    assert tick(made, using) == "advance: 0 sessions advanced, 0 failed"
+    assert status(made, alone.id) == "ONGOING"
+    with made.context.uow() as uow:
+        stored = uow.repository(PRESENCE).for_sessions(TENANT, [alone.id])
+    assert [(p.id, p.participant.id) for p in stored] == [("meet:e1", "ana")]
+
+
+def test_session_codes_follow_one_another_and_usage_counts_once(
+    kit: tuple[SessionKit, ManualClock, str],
+) -> None:
+    made, clock, _ = kit
+    coded = SessionKit(
+        uow=made.context.uow,
+        clock=clock,
+        facts=attendance_facts(),
+        codes=SessionCodes(prefix="QSE"),
+    )
+    sessions = [
+        coded.sessions.create_extra(
+            TENANT,
+            actor="test",
+            start=START + timedelta(hours=n),
+            end=START + timedelta(hours=n, minutes=45),
+            lifecycle="academy",
+            capacity=1,
+        )
+        for n in range(3)
+    ]
+    codes = [coded.usage.code_of(TENANT, s.id) for s in sessions]
+    assert codes == [f"QSE-{TENANT}-{n:06d}" for n in (1, 2, 3)]
+    subscription = coded.usage.subscribe(
+        TENANT,
+        actor="test",
+        subscriber="student:ana",
+        credits=8,
+        starts=START - timedelta(days=1),
+    )
+    first = sessions[0]
+    for _ in range(2):  # a replayed consumption is the same entry
+        coded.usage.consume(TENANT, first.id, actor="test", participants=["student:ana"])
+    with coded.context.uow() as uow:
+        entries = uow.repository(USAGE).for_subscription(TENANT, subscription.id)
+    assert [(e.session_id, e.participant.id, e.active) for e in entries] == [
+        (first.id, "ana", True)
+    ]
+
+
+def test_a_paid_booking_confirms_once_however_often_the_provider_says_so(
+    kit: tuple[SessionKit, ManualClock, str],
+) -> None:
+    """A checkout on the Django store: the provider's event applied once, then duplicates."""
+    made, clock, _ = kit
+    gateway = FakeGateway(clock=clock.now)
+    paying = SessionKit(
+        uow=made.context.uow,
+        clock=clock,
+        gateway=gateway,
+        pricing=Rate(Money.of("40.00", "EUR")),
+    )
+    slot = lesson(made, capacity=2)
+    checkout = paying.payments.book(TENANT, slot.id, "student:ana", actor="ana")
+    assert checkout.payment.amount == Money.of("30.00", "EUR")  # 45 minutes at 40 an hour
+    gateway.pay(checkout.payment.intent_ref or "")
+    events = gateway.drain(duplicate=True)
+    outcomes = [paying.payments.apply(TENANT, event).outcome for event in events]
+    assert outcomes.count("applied") == 1
+    assert set(outcomes) == {"applied", "duplicate"}
+    paid = paying.payments.get(TENANT, checkout.payment.id)
+    assert (paid.status, str(paid.kept)) == ("PAID", "30.00 EUR")
+    with paying.context.uow() as uow:
+        assert uow.repository(BOOKINGS).get(TENANT, checkout.booking.id).status == "CONFIRMED"

@@ -1,0 +1,150 @@
+"""The race helper the integration race tests share: writers released together, their outcomes.
+
+``race(work, engine, writers=..., processes=...)`` runs ``work(n)`` for every
+writer ``n`` at once (a barrier holds them until all are ready) as threads of
+this process, or in forked processes, and returns what each said, in writer
+order. A writer that raises is reported, not lost: its outcome starts with
+``"error: "`` and carries the exception and its traceback, so a test's
+assertion on the outcomes shows where a forked writer failed.
+
+``race_rounds`` races once per round; ``WRITER_KINDS`` parametrises a test's
+``processes`` argument over both kinds; ``rounds`` reads
+``SESSIONKIT_RACE_ROUNDS``; ``scalar`` reads one number back.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from functools import partial
+
+import pytest
+from sqlalchemy import Engine, TextClause, text
+
+WRITERS = 8
+"""Writers of a race unless a test says otherwise."""
+START_TIMEOUT = 60
+"""Seconds a writer waits at the barrier for the others."""
+RACE_TIMEOUT = 180
+"""Seconds a race may take before its writers count as hung (a guard, not a measure)."""
+HUNG = "error: hung (still running when the race was given up)"
+
+WRITER_KINDS = [
+    pytest.param(False, id="threads"),
+    pytest.param(
+        True,
+        id="processes",
+        marks=pytest.mark.skipif(sys.platform != "linux", reason="forks worker processes"),
+    ),
+]
+"""Values of a race test's ``processes`` argument: threads, or forked processes."""
+
+
+def rounds(default: int) -> int:
+    """Return the rounds per race test: ``SESSIONKIT_RACE_ROUNDS``, else ``default``."""
+    return int(os.environ.get("SESSIONKIT_RACE_ROUNDS", str(default)))
+
+
+def outcome(work: Callable[[int], str], n: int) -> str:
+    """Return ``work(n)``, or ``"error: "`` with what it raised and the traceback."""
+    try:
+        return work(n)
+    except BaseException as exc:  # noqa: BLE001  # reported to the test as a failure
+        return f"error: {exc!r}\n{traceback.format_exc()}"
+
+
+def _in_threads(
+    work: Callable[[int], str], numbers: range, start: threading.Barrier
+) -> list[tuple[int, str]]:
+    """Run writers ``numbers`` as threads that meet at ``start``; return ``(n, outcome)`` pairs."""
+    outcomes = dict.fromkeys(numbers, HUNG)
+
+    def started(n: int) -> str:
+        start.wait(timeout=START_TIMEOUT)
+        return work(n)
+
+    def run(n: int) -> None:
+        outcomes[n] = outcome(started, n)
+
+    threads = [threading.Thread(target=run, args=(n,), daemon=True) for n in numbers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=RACE_TIMEOUT)
+    return [
+        (n, HUNG if t.is_alive() else outcomes[n]) for n, t in zip(numbers, threads, strict=True)
+    ]
+
+
+def race(
+    work: Callable[[int], str],
+    engine: Engine,
+    *,
+    writers: int,
+    processes: bool,
+    per_process: int = 1,
+) -> list[str]:
+    """Run ``work(n)`` for ``n`` in ``range(writers)`` released together; return the outcomes.
+
+    Writers are threads, or with ``processes`` forked processes of
+    ``per_process`` threads each (each process drops the parent's pooled
+    connections of ``engine`` first). Fails the test when a writer hangs or
+    a process dies; a writer that raises is an ``"error: "`` outcome.
+    """
+    if not processes:
+        found = dict(_in_threads(work, range(writers), threading.Barrier(writers)))
+    else:
+        context = multiprocessing.get_context("fork")
+        start = context.Barrier(writers)
+        results = context.Queue()
+
+        def child(numbers: range) -> None:
+            engine.dispose(close=False)  # the parent's pooled connections are not ours to use
+            results.put(_in_threads(work, numbers, start))
+
+        workers = [
+            context.Process(target=child, args=(range(first, min(first + per_process, writers)),))
+            for first in range(0, writers, per_process)
+        ]
+        for worker in workers:
+            worker.start()
+        found = {n: said for _ in workers for n, said in results.get(timeout=RACE_TIMEOUT)}
+        for worker in workers:
+            worker.join(timeout=START_TIMEOUT)
+            assert worker.exitcode == 0, f"a writer process ended with {worker.exitcode}"
+    outcomes = [found[n] for n in range(writers)]
+    assert HUNG not in outcomes, ("a writer hung", outcomes)
+    return outcomes
+
+
+def race_rounds(
+    work: Callable[[int, int], str],
+    engine: Engine,
+    *,
+    rounds: int,
+    writers: int,
+    processes: bool,
+    per_process: int = 1,
+) -> dict[int, list[str]]:
+    """Race ``work(round_, n)`` once per round, one round after another; the outcomes by round."""
+    return {
+        round_: race(
+            partial(work, round_),
+            engine,
+            writers=writers,
+            processes=processes,
+            per_process=per_process,
+        )
+        for round_ in range(rounds)
+    }
+
+
+def scalar(engine: Engine, sql: str | TextClause, **params: object) -> int:
+    """Return the one number ``sql`` selects (with ``params`` bound), read in its own connection."""
+    statement = text(sql) if isinstance(sql, str) else sql
+    with engine.connect() as connection:
+        return int(connection.execute(statement, params).scalar_one())

@@ -1,0 +1,254 @@
+"""Attendance and usage figures: the edge cases, on the in-memory store and as plain values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.model.analytics_use import (
+    AttendanceRow,
+    AttendanceStats,
+    AttendanceTotal,
+    SubscriptionUse,
+    UsageRow,
+)
+from sessionkit.model.attendance import (
+    ABSENT,
+    JOIN,
+    LATE,
+    LEAVE,
+    PRESENT,
+    AttendanceThresholds,
+    PresenceEvent,
+)
+from sessionkit.model.query import SessionQuery
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.model.usage import Subscription
+from sessionkit.services import SessionKit
+from sessionkit.services._analytics_use import begun, effective
+from sessionkit.services.attendance import AttendancePolicy
+from sessionkit.testing.clocks import ManualClock
+
+T = "acme"
+START = datetime(2026, 3, 2, 17, tzinfo=UTC)
+MIN = timedelta(minutes=1)
+
+
+def _kit(policy: AttendancePolicy | None = None) -> SessionKit:
+    return SessionKit(
+        uow=InMemoryStore().unit_of_work,
+        clock=ManualClock(START - timedelta(days=1)),
+        attendance=policy,
+    )
+
+
+def _lesson(kit: SessionKit, *students: str) -> Session:
+    lesson = kit.sessions.create_extra(
+        T,
+        actor="t",
+        start=START,
+        end=START + timedelta(hours=1),
+        lifecycle="academy",
+        resources=[ResourceRef("teacher", "ahmed")],
+        capacity=4,
+    )
+    for who in students:
+        kit.bookings.book(T, lesson.id, who, actor="admin", confirm=True)
+    return lesson
+
+
+def _moves(kit: SessionKit, lesson: Session, who: str, *moves: tuple[str, int]) -> None:
+    events = [
+        PresenceEvent(
+            provider="meet",
+            event_id=f"{who}-{n}",
+            session_id=lesson.id,
+            participant=who,
+            action=action,
+            at=lesson.start + minutes * MIN,
+        )
+        for n, (action, minutes) in enumerate(moves)
+    ]
+    kit.attendance.record_presence(T, events, now=lesson.start)
+
+
+def test_the_teachers_override_wins_over_presence_both_ways() -> None:
+    """Told absent though present (minutes kept), told present though never there."""
+    kit = _kit()
+    lesson = _lesson(kit, "student:ana", "student:ben")
+    _moves(kit, lesson, "student:ana", (JOIN, 0), (LEAVE, 60))
+    kit.attendance.override(T, lesson.id, "student:ana", status=ABSENT, actor="t")
+    kit.attendance.override(T, lesson.id, "student:ben", status=PRESENT, minutes=45, actor="t")
+    stats = kit.analytics.attendance(T, by="participant")
+    assert stats.get("student:ana").by_status()[ABSENT] == 1
+    assert stats.get("student:ben").by_status()[PRESENT] == 1
+    # The same as kit.attendance shows, minutes included: ana's measured 60 stay hers.
+    shown = {str(a.participant): a for a in kit.attendance.for_session(T, lesson.id)}
+    assert [stats.get(who).minutes for who in ("student:ana", "student:ben")] == [
+        shown["student:ana"].effective_minutes,
+        shown["student:ben"].effective_minutes,
+    ]
+    assert (stats.get("student:ana").minutes, stats.get("student:ben").minutes) == (60, 45)
+    assert stats.get().records == 0  # grouped by participant: no whole-scope row
+    assert kit.analytics.attendance(T).get().overridden == 2
+
+
+def test_booked_and_never_there_is_absent_and_a_cancelled_booking_is_nobody() -> None:
+    """A confirmed booking without presence is an absent record; a cancelled one is none."""
+    kit = _kit()
+    lesson = _lesson(kit, "student:ana", "student:ben")
+    [ben] = [
+        b for b in kit.bookings.for_session(T, lesson.id) if str(b.participant) == "student:ben"
+    ]
+    kit.bookings.cancel(T, ben.id, actor="admin")
+    row = kit.analytics.attendance(T).get()
+    assert (row.records, row.absent, row.minutes) == (1, 1, 0)
+    assert (row.held, row.no_show_rate) == (0, None)  # SCHEDULED: not held yet
+
+
+def test_the_kits_thresholds_are_the_ones_applied() -> None:
+    """A kit whose lessons allow 15 minutes' lateness counts a join at 10 as present."""
+    strict, lenient = (
+        _kit(),
+        _kit(AttendancePolicy(thresholds=AttendanceThresholds(late_after=15 * MIN))),
+    )
+    for kit in (strict, lenient):
+        lesson = _lesson(kit, "student:ana")
+        _moves(kit, lesson, "student:ana", (JOIN, 10), (LEAVE, 60))
+    assert strict.analytics.attendance(T).get().by_status()[LATE] == 1
+    assert lenient.analytics.attendance(T).get().by_status()[PRESENT] == 1
+
+
+def test_an_empty_scope_has_no_rows_and_undefined_rates() -> None:
+    kit = _kit()
+    _lesson(kit, "student:ana")
+    empty = kit.analytics.attendance(T, scope=SessionQuery(statuses=["COMPLETED"]))
+    assert empty.rows == ()
+    assert empty.minutes == 0
+    assert empty.get("student:ana").no_show_rate is None
+    assert kit.analytics.usage(T).rows == ()
+
+
+def _total(**changes: object) -> AttendanceTotal:
+    values: dict[str, object] = {
+        "key": None,
+        "session_id": "s1",
+        "participant": "student:ana",
+        "session_status": "COMPLETED",
+        "start": START,
+        "end": START + timedelta(hours=1),
+        "first_join": START,
+        "last_leave": START + timedelta(minutes=59, seconds=59),
+        "attended": timedelta(minutes=59, seconds=59),
+    }
+    return AttendanceTotal(**(values | changes))  # type: ignore[arg-type]
+
+
+def test_effective_status_and_minutes_from_totals() -> None:
+    """Minutes are whole minutes, floored; no join is absent; the override's minutes win."""
+    rules = AttendanceThresholds()
+    assert effective(_total(), rules) == (PRESENT, 59)
+    assert effective(_total(first_join=None, last_leave=None, attended=timedelta()), rules) == (
+        ABSENT,
+        0,
+    )
+    still_in = _total(first_join=START + 8 * MIN, last_leave=None, attended=52 * MIN)
+    assert effective(still_in, rules) == (LATE, 52)
+    told = _total(override_status=ABSENT, override_minutes=None)
+    assert effective(told, rules) == (ABSENT, 59)
+    assert effective(_total(override_status=LATE, override_minutes=12), rules) == (LATE, 12)
+
+
+def _plan(per: str = "month", **changes: object) -> Subscription:
+    values: dict[str, object] = {
+        "id": "sub",
+        "tenant": T,
+        "subscriber": "student:ana",
+        "credits": 4,
+        "per": per,
+        "starts": datetime(2025, 11, 15, tzinfo=UTC),
+        "created_at": datetime(2025, 11, 15, tzinfo=UTC),
+    }
+    return Subscription(**(values | changes))  # type: ignore[arg-type]
+
+
+def test_periods_begun_cross_a_year_and_stop_at_the_end() -> None:
+    now = datetime(2026, 2, 10, tzinfo=UTC)
+    assert begun(_plan(), now) == ["2025-11", "2025-12", "2026-01", "2026-02"]
+    # Ends exactly at a month's start (exclusive): that month never begins.
+    ended = _plan(ends=datetime(2026, 1, 1, tzinfo=UTC))
+    assert begun(ended, now) == ["2025-11", "2025-12"]
+    assert begun(_plan(), datetime(2025, 11, 1, tzinfo=UTC)) == []
+    assert begun(_plan("total"), now) == ["total"]
+    assert begun(_plan("total"), datetime(2025, 1, 1, tzinfo=UTC)) == []
+
+
+def test_periods_are_months_on_the_subscriptions_wall_clock() -> None:
+    """Riyadh's March starts at 21:00 UTC on 28 February: so does the first period."""
+    riyadh = _plan(tz="Asia/Riyadh", starts=datetime(2026, 2, 28, 21, tzinfo=UTC))
+    assert begun(riyadh, datetime(2026, 3, 31, 21, 30, tzinfo=UTC)) == ["2026-03", "2026-04"]
+    assert begun(riyadh, datetime(2026, 2, 28, 21, tzinfo=UTC)) == ["2026-03"]
+
+
+def test_the_values_have_fixed_columns_and_a_notebook_table() -> None:
+    row = AttendanceRow(
+        key="student:<b>",
+        records=4,
+        present=1,
+        late=1,
+        left_early=0,
+        partial=1,
+        absent=1,
+        minutes=100,
+        overridden=1,
+        held=2,
+        held_absent=1,
+    )
+    stats = AttendanceStats(tenant=T, by="participant", rows=(row,))
+    [record] = stats.to_records()
+    assert list(record) == list(AttendanceStats.COLUMNS)
+    assert (record["no_show_rate"], row.attended) == (0.5, 3)
+    assert "student:&lt;b&gt;" in stats._repr_html_()
+    use = SubscriptionUse(
+        tenant=T,
+        by="period",
+        now=START,
+        rows=(
+            UsageRow(
+                subscriber="student:ana",
+                subscription_id="sub",
+                period="2026-03",
+                periods=1,
+                granted=4,
+                used=5,
+                reversed=1,
+            ),
+        ),
+    )
+    assert list(use.to_records()[0]) == list(SubscriptionUse.COLUMNS)
+    assert use.rows[0].remaining == -1  # past its credits (on_limit="allow")
+    assert use.get("sub", period="2026-04") is None
+    assert use.get(subscriber="student:ana") is use.rows[0]
+    assert use.total("reversed") == 1
+    assert "2026-03" in use._repr_html_()
+
+
+@pytest.mark.parametrize("by", ["subscription", "period", "participant"])
+def test_usage_follows_the_ledger_through_a_correction(by: str) -> None:
+    """A completed lesson uses a credit; corrected to cancelled it is returned, not used."""
+    kit = _kit()
+    plan = kit.usage.subscribe(
+        T, actor="admin", subscriber="student:ana", credits=4, starts=START - timedelta(days=1)
+    )
+    lesson = _lesson(kit, "student:ana")
+    for transition in ("ready", "start", "complete"):
+        kit.sessions.fire(T, lesson.id, transition, actor="t")
+    used = kit.analytics.usage(T, by=by, now=START)  # type: ignore[arg-type]
+    assert [(r.granted, r.used, r.reversed, r.remaining) for r in used.rows] == [(4, 1, 0, 3)]
+    # The ledger's count agrees with the counter kit.usage.balance reads.
+    assert used.rows[0].remaining == kit.usage.balance(T, plan.id, at=START).remaining
+    kit.usage.correct(T, lesson.id, "CANCELLED", actor="admin")
+    back = kit.analytics.usage(T, by=by, now=START)  # type: ignore[arg-type]
+    assert [(r.used, r.reversed, r.remaining) for r in back.rows] == [(0, 1, 4)]
