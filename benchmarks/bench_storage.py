@@ -21,17 +21,18 @@ rounds, medians, ratios per round.
    CPU time, steadier than wall time on a shared machine. The kit's
    ``sessions_per_materialisation`` limit is raised for the full-size batches.
    Aims: within 1.3x Core and 3x the driver; over the Core aim, a cProfile of
-   the last batch says where the time goes. Last measured (shared 2-core
-   machine), ``--quick``, two runs: SQLite 1.27-1.33x Core (CPU 1.29-1.35x) and
-   2.97-2.98x the driver (CPU 3.28-3.32x), from 1.44x / 3.12x (measured with
-   fewer collections for the references than for sessionkit), and 1.9-2.0x /
-   4.3-5.4x before ``add_many`` handed SQLite converted tuples
-   (:mod:`sessionkit.adapters.sqlalchemy._inserts`). Full size: SQLite 1.60x
-   Core (CPU 1.63x) and 3.03x the driver: at 17,000 sessions a batch, the
-   collector's full passes over what the batch keeps alive (its sessions,
-   their spans, the index entries, the rows) cost about a quarter of
-   sessionkit's CPU, which the references, handed their rows ready-made, do
-   not pay. PostgreSQL, analyzed (full size): 1.37x Core and 1.95x ``COPY``.
+   the last batch says where the time goes. Last measured (2-core machine,
+   idle otherwise): full size, SQLite 1.23-1.25x Core (CPU 1.24x) and
+   2.37-2.46x the driver, analyzed PostgreSQL 1.18x Core and 1.56x ``COPY``;
+   ``--quick``, SQLite 1.27x Core and 2.91x the driver, PostgreSQL 1.27x and
+   1.64x. Full size was 1.60x Core and 3.03x the driver (PostgreSQL 1.37x /
+   1.95x) before ``create_many`` paused the cyclic garbage collector: at
+   17,000 sessions a batch its full passes over the heap, which the batch's
+   sessions, spans, index entries and rows keep growing, cost a fifth to a
+   quarter of sessionkit's CPU and freed nothing
+   (:mod:`sessionkit.services._collector`). Earlier, 1.9-2.0x / 4.3-5.4x at
+   ``--quick`` before ``add_many`` handed SQLite converted tuples
+   (:mod:`sessionkit.adapters.sqlalchemy._inserts`).
 2. **Conflict check** for one new session: ``busy_overlapping`` for one
    teacher and span, as a service would run it, in SQLite files with 10k and
    with 1M sessions stored (aim: within 2x of each other), against a bare Core

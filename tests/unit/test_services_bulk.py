@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import random
@@ -14,11 +15,12 @@ from sqlalchemy.pool import StaticPool
 
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
-from sessionkit.errors import DuplicateSeries, InvalidValue, UnknownLifecycle
+from sessionkit.errors import DuplicateSeries, InvalidValue, UnknownLifecycle, WrongType
 from sessionkit.model import ResourceRef, ScheduleItem, SessionQuery
 from sessionkit.model.series import Series
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import MaterialiseReport, SeriesSpec, SessionKit
+from sessionkit.services.bulk import create_many_in
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.testing.harness import Harness
 
@@ -253,3 +255,37 @@ def test_no_specs_create_nothing(make_world: Callable[[], World]) -> None:
     world = make_world()
     assert world.kit.series.create_many(T, actor="admin", specs=[]) == []
     assert world.sessions() == []
+
+
+@pytest.mark.parametrize("pause", [True, False])
+def test_create_many_pauses_the_collector_only_while_it_runs(
+    pause: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch runs with the cyclic collector off (unless told not to), restored after."""
+    world = memory_world()
+    seen: list[bool] = []
+
+    def watched(*args: object, **kwargs: object) -> Created:
+        seen.append(gc.isenabled())
+        return create_many_in(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("sessionkit.services.series.create_many_in", watched)
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        good = spec("good", ScheduleItem("mo", weekly(("MO",), 18), (ANA,)))
+        world.kit.series.create_many(T, actor="admin", specs=[good], pause_gc=pause)
+        assert seen == [not pause]
+        assert gc.isenabled()
+        with pytest.raises(DuplicateSeries):
+            world.kit.series.create_many(T, actor="admin", specs=[good], pause_gc=pause)
+        assert gc.isenabled()
+    finally:
+        if not was:
+            gc.disable()
+
+
+def test_create_many_refuses_a_pause_gc_that_is_not_a_flag() -> None:
+    world = memory_world()
+    with pytest.raises(WrongType, match="pause_gc"):
+        world.kit.series.create_many(T, actor="admin", specs=[], pause_gc="yes")  # type: ignore[arg-type]

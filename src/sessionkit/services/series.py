@@ -15,8 +15,15 @@ import attrs
 
 from sessionkit.errors import ConcurrentModification, SeriesClosedError
 from sessionkit.model.series import ScheduleItem, Series, WindowPolicy, item_tuple
-from sessionkit.model.text import check_actor, check_id, check_optional_id, check_tenant
+from sessionkit.model.text import (
+    check_actor,
+    check_flag,
+    check_id,
+    check_optional_id,
+    check_tenant,
+)
 from sessionkit.services import fields
+from sessionkit.services._collector import collector_paused
 from sessionkit.services._context import (
     Context,
     Tx,
@@ -156,7 +163,12 @@ class SeriesCommands:
 
     @retried
     def create_many(
-        self, tenant: str, *, actor: str | None, specs: Iterable[SeriesSpec]
+        self,
+        tenant: str,
+        *,
+        actor: str | None,
+        specs: Iterable[SeriesSpec],
+        pause_gc: bool = True,
     ) -> list[tuple[Series, MaterialiseReport]]:
         """Create many series and their initial windows in one unit of work; return each.
 
@@ -167,12 +179,20 @@ class SeriesCommands:
         or ``DuplicateSeries`` for an id that exists (or repeats in ``specs``),
         stores none of them. Storage sees one read of the busy sessions of
         every resource in the batch and one bulk insert of its sessions.
+
+        CPython's cyclic garbage collector is paused for the call (``pause_gc``,
+        default ``True``): everything a batch builds stays alive until it is
+        written, so the collector's full passes over the process's heap find
+        nothing to free and cost a fifth of a 17,000-session batch. The pause
+        is process-wide; pass ``pause_gc=False`` to leave the collector running
+        (see :mod:`sessionkit.services._collector`).
         """
         ctx = self._ctx
         check_tenant(tenant)
         check_actor(actor)
+        pause = check_flag(pause_gc, "pause_gc")
         batch = specs_list(specs)
-        with ctx.transaction() as tx:
+        with collector_paused(bool(pause)), ctx.transaction() as tx:
             return create_many_in(ctx, tx, tenant, batch, actor=actor)
 
     @retried
