@@ -62,7 +62,7 @@ from sessionkit.ports._attendance import (
     PresenceRepository,
     Room,
 )
-from sessionkit.ports._bookings import BOOKINGS, BookingRepository
+from sessionkit.ports._bookings import BOOKINGS, BookingRepository, add_settled_by_reading
 from sessionkit.ports._kinds import SERIES, SESSIONS, SeriesRepository, SessionRepository
 from sessionkit.ports._payments import (
     PAYMENT_EVENTS,
@@ -130,6 +130,7 @@ __all__ = [
     "RefundReceipt",
     "BOOKINGS",
     "BookingRepository",
+    "add_settled_by_reading",
     "SERIES",
     "SESSIONS",
     "Clock",

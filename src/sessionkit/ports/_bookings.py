@@ -6,8 +6,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
-from sessionkit.errors import BookingNotFound, Duplicate, DuplicateBooking
-from sessionkit.model.booking import BookableSession, Booking, Seating
+from sessionkit.errors import (
+    AlreadyBooked,
+    BookingNotFound,
+    CapacityExceeded,
+    Duplicate,
+    DuplicateBooking,
+)
+from sessionkit.model.booking import BookableSession, Booking, Seating, stamped_at
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports._kinds import SESSIONS
 from sessionkit.ports._storage import Kind, Repository, UniqueKey
@@ -27,6 +33,21 @@ class BookingRepository(Repository[Booking], Protocol):
 
     def lock_session(self, tenant: str, session_id: str) -> Session:
         """Lock the session's row until the unit of work ends and return it; ``SessionNotFound``."""
+        ...
+
+    def add_settled(self, booking: Booking) -> bool:
+        """Store a new booking in play only if its session needs no settling; return whether it did.
+
+        For a booking command that holds the session's lock (:meth:`lock_session`)
+        and has a booking that takes seats: it is stored when, at its instant
+        (:func:`~sessionkit.model.booking.stamped_at`), the session has no hold
+        or offer that ran out and nobody on its waitlist, its participant has no
+        booking in play there, its id and idempotency key are free, and its
+        seats fit the capacity. Otherwise nothing is written and ``False`` comes
+        back, with no error: the caller settles the session (:meth:`seating`)
+        and takes the long way (:meth:`add`), which raises what refuses it.
+        :func:`add_settled_by_reading` is an implementation for any repository.
+        """
         ...
 
     def lock_participant(self, tenant: str, participant: ResourceRef) -> None:
@@ -118,6 +139,25 @@ class BookingRepository(Repository[Booking], Protocol):
     def next_position(self, tenant: str, session_id: str) -> int:
         """Return the waitlist position after the session's last one (1 for the first)."""
         ...
+
+
+def add_settled_by_reading(repository: BookingRepository, booking: Booking) -> bool:
+    """:meth:`BookingRepository.add_settled` by a read of the seating and an ``add``.
+
+    For repositories whose ``add`` writes nothing when it refuses (the memory
+    store's, the Django app's); a SQL store does both in one statement.
+    """
+    at = stamped_at(booking)
+    seating = repository.seating(
+        booking.tenant, booking.session_id, at=at, participant=booking.participant
+    )
+    if seating.lapsed or seating.waiting or seating.mine:
+        return False
+    try:
+        repository.add(booking)
+    except (DuplicateBooking, AlreadyBooked, CapacityExceeded):
+        return False
+    return True
 
 
 def _duplicate_booking(record: Booking, key: UniqueKey | None, existing: object) -> Duplicate:

@@ -27,6 +27,7 @@ from sessionkit.errors import (
     StillReferenced,
     WrongType,
 )
+from sessionkit.lifecycle import StatusChanged
 from sessionkit.limits import CEILING
 from sessionkit.model.booking import (
     BOOKING_LIFECYCLE,
@@ -274,7 +275,7 @@ class BookingCommands(BookingReads):
             replayed = self._replay(tx, tenant, key, fingerprint)
             if replayed is not None:
                 return replayed, None
-        rules, free = self._open_seats(tx, session, ref, seats, actor, request.acting_role)
+        rules = self._admit(tx, session, seats, request.acting_role)
         new = Booking.new(
             id=ctx.ids(),
             tenant=tenant,
@@ -290,12 +291,16 @@ class BookingCommands(BookingReads):
             fingerprint=fingerprint,
             metadata=request.metadata,
         )
+        if rules.per_day is None and rules.per_week is None and seats <= session.capacity:
+            # The common case first: a session with nothing to settle (no hold run out,
+            # nobody waiting) takes the booking in one write, with no read before it.
+            entered, change = self._seated(new, request, rules, tx.now, actor)
+            if tx.bookings.add_settled(entered):
+                tx.collect([booking_event(entered, change, tenant=tenant, actor=actor)])
+                return entered, session
+        free = self._settled_seats(tx, session, rules, ref, actor)
         if seats <= free:
-            if request.confirm:
-                entered, change = BOOKING_LIFECYCLE.fire(new, "book", now=tx.now, actor=actor)
-            else:
-                held = new.holding(until=tx.now + (request.hold_for or rules.hold_for))
-                entered, change = BOOKING_LIFECYCLE.fire(held, "hold", now=tx.now, actor=actor)
+            entered, change = self._seated(new, request, rules, tx.now, actor)
         elif request.waitlist and rules.waitlist:
             position = tx.bookings.next_position(tenant, session.id)
             entered, change = BOOKING_LIFECYCLE.fire(
@@ -312,6 +317,20 @@ class BookingCommands(BookingReads):
         tx.collect([booking_event(entered, change, tenant=tenant, actor=actor)])
         return entered, session
 
+    @staticmethod
+    def _seated(
+        new: Booking,
+        request: BookingRequest,
+        rules: BookingRules,
+        now: datetime,
+        actor: str | None,
+    ) -> tuple[Booking, StatusChanged]:
+        """The new booking taking its seats: confirmed, or held for the request's or rules' time."""
+        if request.confirm:
+            return BOOKING_LIFECYCLE.fire(new, "book", now=now, actor=actor)
+        held = new.holding(until=now + (request.hold_for or rules.hold_for))
+        return BOOKING_LIFECYCLE.fire(held, "hold", now=now, actor=actor)
+
     def _open_seats(
         self,
         tx: Tx,
@@ -321,19 +340,35 @@ class BookingCommands(BookingReads):
         actor: str | None,
         acting_role: str,
     ) -> tuple[BookingRules, int]:
-        """Settle the locked session, run every check but capacity; return its rules, free seats.
+        """Settle the locked session, run every check but capacity; return its rules, free seats."""
+        rules = self._admit(tx, session, seats, acting_role)
+        return rules, self._settled_seats(tx, session, rules, ref, actor)
 
-        Seats the waitlist is owed are not free for a newcomer: with anyone
-        still waiting, none are.
-        """
+    def _admit(self, tx: Tx, session: Session, seats: int, acting_role: str) -> BookingRules:
+        """Run the checks that need no bookings read (the rules, the notice); return the rules."""
         rules = self._ctx.rules_for(session)
         self._check_bookable(session, rules, seats, tx.now)
         refusal = self._ctx.notice.notice_refusal("book", acting_role, session, tx.now)
         if refusal is not None:
             raise refusal.error()
+        return rules
+
+    def _settled_seats(
+        self,
+        tx: Tx,
+        session: Session,
+        rules: BookingRules,
+        ref: ResourceRef,
+        actor: str | None,
+    ) -> int:
+        """Settle the locked session, check the participant; return the seats free for them.
+
+        Seats the waitlist is owed are not free for a newcomer: with anyone
+        still waiting, none are.
+        """
         settled = settle(self._ctx, tx, session, actor=actor, participant=ref)
         self._check_participant(tx, session, rules, ref, settled.mine)
-        return rules, 0 if settled.queued else session.capacity - settled.taken
+        return 0 if settled.queued else session.capacity - settled.taken
 
     def _replay(self, tx: Tx, tenant: str, key: str, fingerprint: str) -> Booking | None:
         first = tx.bookings.by_key(tenant, key)

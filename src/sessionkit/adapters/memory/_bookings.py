@@ -17,7 +17,7 @@ from sessionkit.model.booking import (
     stamped_at,
 )
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.ports import BOOKINGS
+from sessionkit.ports import BOOKINGS, add_settled_by_reading
 from sessionkit.timespan import TimeSpan
 
 __all__ = ["InMemoryBookingRepository"]
@@ -106,6 +106,10 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
         if session is None:
             raise BOOKINGS.parents["session_id"].missing(session_id, tenant)
         return session
+
+    def add_settled(self, booking: Booking) -> bool:
+        """Store ``booking`` if its session needs no settling (see the protocol); whether it did."""
+        return add_settled_by_reading(self, booking)
 
     def lock_participant(self, tenant: str, participant: ResourceRef) -> None:
         """Do nothing: the store's lock already serialises units of work."""

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Insert,
     Select,
     String,
+    and_,
     bindparam,
     exists,
     func,
@@ -44,6 +45,7 @@ from sessionkit.model.booking import (
     HELD,
     OFFERED,
     SEAT_STATUSES,
+    WAITLISTED,
 )
 
 __all__ = [
@@ -192,7 +194,7 @@ def related_rows(
 
 
 @functools.cache
-def insert_checked(dialect: str, active: bool, seats: bool) -> Insert:
+def insert_checked(dialect: str, active: bool, seats: bool, settled: bool = False) -> Insert:
     """Insert one booking only if it passes the seat checks, in the statement itself.
 
     The row's values are the parameters named after the columns; it is
@@ -205,9 +207,12 @@ def insert_checked(dialect: str, active: bool, seats: bool) -> Insert:
     idempotency key inserts nothing too (``ON CONFLICT DO NOTHING``), so no
     refusal is an error and none needs a SAVEPOINT; on MySQL/MariaDB it
     stays a unique violation. Inserting no row means "find out why", which
-    the caller does the long way.
+    the caller does the long way. With ``settled``, also only when the session
+    needs no settling at ``:at``: no hold or offer in play that ran out by then,
+    nobody on its waitlist.
     """
     row = {column.key: bindparam(column.key, type_=column.type) for column in B.c}
+    at = bindparam("at", type_=B.c.created_at.type)
     conditions: list[ColumnElement[bool]] = [
         S.c.tenant == row["tenant"],
         S.c.id == row["session_id"],
@@ -227,11 +232,21 @@ def insert_checked(dialect: str, active: bool, seats: bool) -> Insert:
             .where(
                 B.c.tenant == S.c.tenant,
                 B.c.session_id == S.c.id,
-                *taking_seats(bindparam("at", type_=B.c.created_at.type)),
+                *taking_seats(at),
             )
             .scalar_subquery()
         )
         conditions.append(taken + row["seats"] <= S.c.capacity)
+    if settled:
+        unsettled = exists().where(
+            B.c.tenant == S.c.tenant,
+            B.c.session_id == S.c.id,
+            or_(
+                B.c.status == literal(WAITLISTED, B.c.status.type),
+                and_(status_in(EXPIRING), B.c.hold_expires_at <= at),
+            ),
+        )
+        conditions.append(~unsettled)
     source = select(*row.values()).where(*conditions)
     names = list(row)
     statement: Insert

@@ -50,7 +50,7 @@ from sessionkit.adapters.sqlalchemy._kind import SqlKind, SqlUnit
 from sessionkit.adapters.sqlalchemy._query import chunks
 from sessionkit.adapters.sqlalchemy._versioned import savepoint
 from sessionkit.adapters.sqlalchemy.mapping import session_from_row
-from sessionkit.errors import AlreadyBooked, CapacityExceeded
+from sessionkit.errors import AlreadyBooked, CapacityExceeded, DuplicateBooking
 from sessionkit.model.booking import (
     Booking,
     seats_taken,
@@ -291,7 +291,26 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
                 return
         super().add_many(batch)
 
-    def _inserted(self, db: OrmSession, record: Booking) -> bool:
+    def add_settled(self, booking: Booking) -> bool:
+        """Store ``booking`` if its session needs no settling; return whether it did.
+
+        One ``INSERT ... SELECT`` (:func:`~._booking_statements.insert_checked`
+        with ``settled``) that also inserts nothing while the session has a
+        run-out hold or offer or anyone waiting, so a booking command that
+        finds its session settled sends no read before it. On MySQL/MariaDB a
+        taken id or key is a unique violation in the statement's SAVEPOINT,
+        answered ``False`` like every other refusal.
+        """
+        if not booking.active:
+            return False
+        db = self._unit.db()
+        self._lock(db, booking.tenant, [booking.session_id])  # held already, as a rule
+        try:
+            return self._inserted(db, booking, settled=True)
+        except DuplicateBooking:
+            return False  # MySQL/MariaDB only: elsewhere a taken key inserts no row
+
+    def _inserted(self, db: OrmSession, record: Booking, *, settled: bool = False) -> bool:
         """Insert one booking if every check passes, in one statement; return whether it did.
 
         The common case of a booking command: the checks ride in the
@@ -306,7 +325,7 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
         backend = self._unit.backend.name
         at = stamped_at(record)
         takes_seats = record.active and record.takes_seats(at)
-        statement = sql.insert_checked(backend, record.active, takes_seats)
+        statement = sql.insert_checked(backend, record.active, takes_seats, settled)
         params = self.sql.values(record)
         params["at"] = at
         connection = self._unit.core()

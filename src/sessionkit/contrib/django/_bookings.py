@@ -40,7 +40,7 @@ from sessionkit.model.booking import (
     stamped_at,
 )
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.ports import SESSIONS
+from sessionkit.ports import SESSIONS, add_settled_by_reading
 from sessionkit.timespan import TimeSpan
 
 __all__ = ["DjangoBookingRepository"]
@@ -114,6 +114,10 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
         """Lock the session's row until the unit of work ends and return it; ``SessionNotFound``."""
         self._uow.require_open()
         return session_from_record(self._session_row(tenant, session_id, lock=True))
+
+    def add_settled(self, booking: Booking) -> bool:
+        """Store ``booking`` if its session needs no settling (see the protocol); whether it did."""
+        return add_settled_by_reading(self, booking)
 
     def lock_participant(self, tenant: str, participant: ResourceRef) -> None:
         """Serialise writers booking for ``participant`` (a transaction advisory lock on PostgreSQL)."""  # noqa: E501

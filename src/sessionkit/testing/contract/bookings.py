@@ -37,11 +37,12 @@ from sessionkit.testing.contract._booking_support import (
 )
 from sessionkit.testing.contract._support import OTHER_TENANT, TENANT
 from sessionkit.testing.contract.booking_reads import BookingReadsContract
+from sessionkit.testing.contract.booking_settled import SettledAddContract
 
 __all__ = ["ROOMY", "BookingsRepositoryContract", "make_booking", "make_booking_session"]
 
 
-class BookingsRepositoryContract(BookingReadsContract):
+class BookingsRepositoryContract(SettledAddContract, BookingReadsContract):
     """The contract of :data:`~sessionkit.ports.BOOKINGS`; implement ``make_store``."""
 
     # ------------------------------------------------------------------ seats
