@@ -934,11 +934,17 @@ def bench_lookups(quick: bool, tmp: Path) -> None:
             scaled = found.ratio(f"{key} large", f"{key} small")
             to_core_small = found.ratio(f"{key} small", "core small")
             to_core_large = found.ratio(f"{key} large", "core large")
+            # Like for like only inside an open unit: the reference opens no transaction,
+            # while a unit of its own adds BEGIN IMMEDIATE, a pool checkout and the ROLLBACK.
+            versus = (
+                f"aim within 2x: {'met' if to_core_large <= 2 else 'NOT met'}"
+                if key == "repo"
+                else "no aim: the transaction's own cost, which the reference does not pay"
+            )
             print(
                 f"  {label}: {large:,}/{small:,} {scaled:.2f}x (aim within 2x: "
                 f"{'met' if scaled <= 2 else 'NOT met'}); vs Core {to_core_small:.2f}x at"
-                f" {small:,}, {to_core_large:.2f}x at {large:,} (aim within 2x: "
-                f"{'met' if to_core_large <= 2 else 'NOT met'})"
+                f" {small:,}, {to_core_large:.2f}x at {large:,} ({versus})"
             )
         lookups = sizes["large"]
         print(f"  the adapter's conflict query at {large:,}, as the database plans it:")
