@@ -534,3 +534,19 @@ def test_between_with_bounds_in_a_named_zone_equals_utc_bounds() -> None:
     assert named[0].span.start == lo.astimezone(UTC)  # start bound inclusive
     assert all(o.span.start < hi for o in named)  # end bound exclusive
     assert len(named) == 4
+
+
+@pytest.mark.parametrize("part", ["rdates", "exdates"])
+def test_a_local_date_with_no_utc_equivalent_is_an_invalid_value(part: str) -> None:
+    """Year 1 at midnight in Berlin lies before UTC's first instant: a SessionKitError, named."""
+    with pytest.raises(InvalidValue, match=part[:-1]) as caught:
+        Recurrence.from_rrule(
+            "FREQ=WEEKLY;BYDAY=MO",
+            start=datetime(2026, 3, 2, 9),
+            tz="Europe/Berlin",
+            duration=timedelta(hours=1),
+            **{part: [datetime(1, 1, 1)]},  # type: ignore[arg-type]
+        )
+    bad = caught.value.value
+    assert isinstance(bad, datetime)
+    assert bad.year == 1

@@ -21,6 +21,7 @@ from sessionkit.zones import (
     check_aware,
     get_zone,
     resolve_local,
+    to_utc,
     to_zone,
     wall_time_kind,
 )
@@ -63,10 +64,16 @@ def _check_mix(values: Sequence[object], name: str) -> None:
         )
 
 
-def resolve_instant(local: datetime, tz: str, policy: RecurrenceDisambiguate) -> datetime:
-    """Return the UTC instant of local wall time ``local`` in ``tz`` under ``policy``."""
+def resolve_instant(
+    local: datetime, tz: str, policy: RecurrenceDisambiguate, name: str = "local time"
+) -> datetime:
+    """Return the UTC instant of local wall time ``local`` in ``tz`` under ``policy``.
+
+    A local time so close to year 1 or 9999 that it has no UTC equivalent is
+    an ``InvalidValue`` naming ``name``.
+    """
     resolved = resolve_local(local, tz, disambiguate="compatible" if policy == "skip" else policy)
-    return resolved.astimezone(UTC)
+    return to_utc(resolved, name)
 
 
 def normalise_exdates(
@@ -84,7 +91,7 @@ def normalise_exdates(
             if value.tzinfo is None:
                 if policy == "skip" and wall_time_kind(value, tz) == "skipped":
                     continue  # names an occurrence that "skip" never produces
-                out.add(resolve_instant(value, tz, policy))
+                out.add(resolve_instant(value, tz, policy, "exdate"))
             else:
                 out.add(check_aware(value, "exdate").astimezone(UTC))
         elif isinstance(value, date):
@@ -107,11 +114,11 @@ def normalise_rdates(
         if isinstance(value, datetime):
             check_whole_seconds(value, "RDATE")
             if value.tzinfo is None:
-                instant = resolve_instant(value, tz, policy)
+                instant = resolve_instant(value, tz, policy, "rdate")
             else:
                 instant = check_aware(value, "rdate").astimezone(UTC)
         elif isinstance(value, date):
-            instant = resolve_instant(datetime.combine(value, at), tz, policy)
+            instant = resolve_instant(datetime.combine(value, at), tz, policy, "rdate")
         else:
             raise NotADatetime(value, name="rdate", expected="datetime or date")
         to_zone(instant, tz, "rdate")  # an occurrence's local start must exist
@@ -134,7 +141,7 @@ def normalise_until(rule: Rule, tz: str, policy: RecurrenceDisambiguate) -> Rule
             return attrs.evolve(rule, until=until.astimezone(UTC))
         return rule
     if isinstance(until, datetime):
-        return attrs.evolve(rule, until=resolve_instant(until, tz, policy))
+        return attrs.evolve(rule, until=resolve_instant(until, tz, policy, "UNTIL"))
     return attrs.evolve(
         rule, until=resolve_local(datetime.combine(until, _END_OF_DAY), tz).astimezone(UTC)
     )
