@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Select, case, cast, func, select
-from sqlalchemy.orm import Session as OrmSession
 
 from sessionkit.adapters.sqlalchemy._analytics_use import (
     attendance_statement,
@@ -26,6 +25,7 @@ from sessionkit.adapters.sqlalchemy._analytics_use import (
     usage_statement,
     usage_total,
 )
+from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.adapters.sqlalchemy._kind import SqlUnit, register_reader
 from sessionkit.adapters.sqlalchemy._query import session_filters
 from sessionkit.adapters.sqlalchemy.booking_rows import bookings_table
@@ -223,7 +223,7 @@ class SqlAlchemyAnalytics:
     ) -> list[ClientBookings]:
         """Return per participant their bookings in ``statuses`` of sessions in the window."""
         keys = [B.c.participant_kind, B.c.participant_id]
-        statement = (
+        statement: Select[Any] = (
             select(
                 *keys,
                 func.count(),
@@ -264,7 +264,7 @@ class SqlAlchemyAnalytics:
         """Return per subscription (of ``subscriber``, or all) and period its ledger counts."""
         return [usage_total(row) for row in self._db().execute(usage_statement(tenant, subscriber))]
 
-    def _db(self) -> OrmSession:
+    def _db(self) -> Db:
         return self._unit.db()
 
 

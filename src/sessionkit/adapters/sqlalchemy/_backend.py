@@ -35,8 +35,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, event, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session as OrmSession
 
+from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.adapters.sqlalchemy._faults import install_fault_hook, replace_lost
 from sessionkit.adapters.sqlalchemy.rows import EXCLUSION_CONSTRAINT, SessionResourceRow
 from sessionkit.errors import StorageError, StorageTimeout
@@ -119,7 +119,7 @@ def _lock_key(namespace: str, tenant: str, resource: str) -> int:
 _NAMESPACE = "sessionkit.lock_namespace"
 
 
-def _namespace(db: OrmSession, query: str) -> str:
+def _namespace(db: Db, query: str) -> str:
     """Return where the tables live (PostgreSQL's schema, MySQL's database), once per connection.
 
     Advisory and named locks are shared by the whole PostgreSQL database or
@@ -176,7 +176,7 @@ class Backend:
         """Whether :meth:`bound_waits` has anything to set on this database."""
         return self.lock_timeout is not None and self.name in ("postgresql", "mysql")
 
-    def bound_waits(self, db: OrmSession) -> None:
+    def bound_waits(self, db: Db) -> None:
         """Bound the lock waits of ``db``'s current transaction by ``lock_timeout``.
 
         PostgreSQL: ``SET LOCAL lock_timeout``, for this transaction only.
@@ -206,7 +206,7 @@ class Backend:
         """
         return self._pg_timeout if self.name == "postgresql" else None
 
-    def constraint_guards(self, db: OrmSession) -> bool:
+    def constraint_guards(self, db: Db) -> bool:
         """Whether PostgreSQL's exclusion constraint is in place (checked once, then cached)."""
         if self._guarded_by_constraint is None:
             with self._probe:
@@ -214,7 +214,7 @@ class Backend:
                     self._guarded_by_constraint = self._has_constraint(db)
         return self._guarded_by_constraint
 
-    def _has_constraint(self, db: OrmSession) -> bool:
+    def _has_constraint(self, db: Db) -> bool:
         found = db.execute(
             text(
                 "SELECT 1 FROM pg_constraint WHERE conname = :name AND contype = 'x' "
@@ -232,11 +232,11 @@ class Backend:
             )
         return found is not None
 
-    def check_before_write(self, db: OrmSession) -> bool:
+    def check_before_write(self, db: Db) -> bool:
         """Whether writes must query for conflicts themselves (no constraint refuses them)."""
         return not self.constraint_guards(db)
 
-    def lock(self, db: OrmSession, tenant: str, resources: Iterable[str]) -> None:
+    def lock(self, db: Db, tenant: str, resources: Iterable[str]) -> None:
         """Take this database's write locks on ``resources`` until the transaction ends."""
         names = sorted(set(resources))
         if not names:

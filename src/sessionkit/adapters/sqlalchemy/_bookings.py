@@ -39,13 +39,11 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import SessionTransaction
-
 from sessionkit.adapters.sqlalchemy import _booking_statements as sql
 from sessionkit.adapters.sqlalchemy._backend import PARTICIPANT
 from sessionkit.adapters.sqlalchemy._booking_reads import SqlBookingReads
 from sessionkit.adapters.sqlalchemy._booking_statements import bind, shape
+from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.adapters.sqlalchemy._kind import SqlKind, SqlUnit
 from sessionkit.adapters.sqlalchemy._query import chunks
 from sessionkit.adapters.sqlalchemy._versioned import savepoint
@@ -71,12 +69,13 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
 
     def __init__(self, kind: Kind[Any], sql: SqlKind[Booking], unit: SqlUnit) -> None:
         super().__init__(kind, sql, unit)
-        self._scope: SessionTransaction | None = None
+        self._scope: object | None = None
+        """The transaction (or SAVEPOINT) ``_held`` belongs to."""
         self._held: set[tuple[str, str]] = set()
 
     # ------------------------------------------------------------------ locks
 
-    def _locked(self, db: OrmSession) -> set[tuple[str, str]]:
+    def _locked(self, db: Db) -> set[tuple[str, str]]:
         """Return the (tenant, session id) rows this repository locked in the open transaction.
 
         Keyed by the innermost transaction (a unit joined to a host's session
@@ -121,7 +120,7 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
         """
         self._unit.backend.lock(self._unit.db(), tenant, [f"{PARTICIPANT}{participant}"])
 
-    def _lock(self, db: OrmSession, tenant: str, session_ids: Iterable[str]) -> None:
+    def _lock(self, db: Db, tenant: str, session_ids: Iterable[str]) -> None:
         """Lock the sessions' rows (missing ones are skipped) until the transaction ends.
 
         Rows this unit already locked in the transaction are not asked for
@@ -143,7 +142,7 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
 
     @staticmethod
     def _seats(
-        db: OrmSession,
+        db: Db,
         tenant: str,
         session_ids: Sequence[str],
         at: datetime,
@@ -162,7 +161,7 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
         return found
 
     def _related(
-        self, db: OrmSession, tenant: str, records: Sequence[Booking], *, duplicates: bool
+        self, db: Db, tenant: str, records: Sequence[Booking], *, duplicates: bool
     ) -> list[Booking]:
         """Return the stored bookings that may refuse ``records``, earliest created first.
 
@@ -195,7 +194,7 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
 
     def _judge(
         self,
-        db: OrmSession,
+        db: Db,
         tenant: str,
         records: Sequence[Booking],
         related: Sequence[Booking],
@@ -310,7 +309,7 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
         except DuplicateBooking:
             return False  # MySQL/MariaDB only: elsewhere a taken key inserts no row
 
-    def _inserted(self, db: OrmSession, record: Booking, *, settled: bool = False) -> bool:
+    def _inserted(self, db: Db, record: Booking, *, settled: bool = False) -> bool:
         """Insert one booking if every check passes, in one statement; return whether it did.
 
         The common case of a booking command: the checks ride in the
@@ -334,7 +333,7 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
         with savepoint(db, partial(self._refused, db, [record], False)):
             return connection.execute(statement, params).rowcount == 1
 
-    def _before_insert(self, db: OrmSession, batch: Sequence[Booking]) -> None:
+    def _before_insert(self, db: Db, batch: Sequence[Booking]) -> None:
         """Refuse taken ids and keys, doubles and full sessions (the sessions are locked)."""
         for tenant in sorted({b.tenant for b in batch}):
             mine = [b for b in batch if b.tenant == tenant]
@@ -349,7 +348,7 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
 
     def _holders(
         self,
-        db: OrmSession,
+        db: Db,
         tenant: str,
         key: UniqueKey,
         records: Sequence[Booking],
@@ -393,7 +392,7 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
             self._lock(self._unit.db(), record.tenant, [record.session_id])
         return super().update(record, expected_version=expected_version)
 
-    def _before_children(self, db: OrmSession, new: Booking) -> None:
+    def _before_children(self, db: Db, new: Booking) -> None:
         """Refuse an updated booking in play that doubles its participant or overfills its session."""  # noqa: E501
         if not new.active:
             return

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from typing import NoReturn
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session as OrmSession
 
+from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.adapters.sqlalchemy._query import (
     busy_rows_overlapping,
     chunks,
@@ -67,7 +67,7 @@ def conflict_error(session: Session, blockers: list[Session]) -> SessionConflict
 
 
 def stored_blockers(
-    db: OrmSession,
+    db: Db,
     tenant: str,
     batch: Sequence[Session],
     exclude: set[str],
@@ -118,7 +118,7 @@ def stored_blockers(
 
 
 def raise_conflict(
-    db: OrmSession,
+    db: Db,
     session: Session,
     blocker_ids: Sequence[str],
     cause: BaseException | None = None,

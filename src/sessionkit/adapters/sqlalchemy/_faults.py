@@ -36,8 +36,8 @@ from typing import Any, Protocol
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine, ExceptionContext
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session as OrmSession
 
+from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.errors import (
     SessionKitError,
     StorageError,
@@ -61,7 +61,7 @@ __all__ = [
 ]
 
 _LOST = "sessionkit.lost"
-"""Where an ORM session keeps the error after which its transaction may be gone."""
+"""Where a unit's session keeps the error after which its transaction may be gone."""
 
 
 class OpenUnit(Protocol):
@@ -327,18 +327,18 @@ def translate(
 # ------------------------------------------------------------------ a lost transaction
 
 
-def lose(db: OrmSession, error: SessionKitError) -> None:
+def lose(db: Db, error: SessionKitError) -> None:
     """Remember on ``db`` that its transaction may be gone after ``error``."""
     db.info[_LOST] = error
 
 
-def lost(db: OrmSession) -> SessionKitError | None:
+def lost(db: Db) -> SessionKitError | None:
     """Return the error after which ``db``'s transaction may be gone, if any."""
     found: SessionKitError | None = db.info.get(_LOST)
     return found
 
 
-def forgive(db: OrmSession, error: BaseException | None = None) -> None:
+def forgive(db: Db, error: BaseException | None = None) -> None:
     """Forget the lost transaction: after a rollback, or one to a SAVEPOINT after ``error``.
 
     With ``error``, only that error is forgotten: one raised earlier, outside
@@ -348,7 +348,7 @@ def forgive(db: OrmSession, error: BaseException | None = None) -> None:
         db.info.pop(_LOST, None)
 
 
-def replace_lost(db: OrmSession, old: BaseException, new: SessionKitError) -> None:
+def replace_lost(db: Db, old: BaseException, new: SessionKitError) -> None:
     """Remember ``new`` instead of ``old`` (a more precise error for the same failure)."""
     if db.info.get(_LOST) is old:
         db.info[_LOST] = new

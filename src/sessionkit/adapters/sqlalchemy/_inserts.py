@@ -24,8 +24,8 @@ from typing import Any
 
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Session as OrmSession
 
+from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.adapters.sqlalchemy._types import LocalDateTime, UTCDateTime
 
 __all__ = ["insert_rows"]
@@ -103,7 +103,7 @@ def _converted(column: list[Any], process: Processor, done: dict[Any, Any] | Non
 
 
 def insert_rows(
-    db: OrmSession,
+    db: Db,
     table: Table,
     rows: Sequence[dict[str, Any]],
     instants: dict[type, dict[Any, Any]] | None = None,

@@ -20,9 +20,9 @@ from typing import Any, Generic, Protocol, TypeVar
 import attrs
 from sqlalchemy import Column, ForeignKeyConstraint, Table, UniqueConstraint
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session as OrmSession
 
 from sessionkit.adapters.sqlalchemy._backend import Backend
+from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.ports import Kind, Record
 
 __all__ = [
@@ -40,23 +40,23 @@ R = TypeVar("R", bound=Record)
 
 
 class SqlUnit(Protocol):
-    """What a repository needs of its unit of work: the open ORM session and the backend."""
+    """What a repository needs of its unit of work: its open session and the backend."""
 
     @property
     def backend(self) -> Backend:
         """How the database keeps double bookings out (locks, checks, text search)."""
         ...
 
-    def db(self) -> OrmSession:
-        """Return the open ORM session; raise ``RuntimeError`` outside the ``with`` block."""
+    def db(self) -> Db:
+        """Return the open session (a ``Db``); raise ``RuntimeError`` outside the ``with`` block."""
         ...
 
     def core(self) -> Connection:
         """Return the Core connection of the open transaction (``db().connection()``, cheaper)."""
         ...
 
-    def db_bounding(self) -> tuple[OrmSession, str | None]:
-        """Return the open ORM session and the lock bound (if any) the next statement must set.
+    def db_bounding(self) -> tuple[Db, str | None]:
+        """Return the open session and the lock bound (if any) the next statement must set.
 
         See :meth:`~.store.SqlAlchemyUnitOfWork.db_bounding`.
         """

@@ -30,9 +30,9 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects import mysql
-from sqlalchemy.orm import Session as OrmSession
 
 from sessionkit.adapters.sqlalchemy._backend import Backend
+from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.adapters.sqlalchemy.mapping import session_from_row
 from sessionkit.adapters.sqlalchemy.rows import LONG_SPAN, session_resources_table, sessions_table
 from sessionkit.model.fields import FieldValue
@@ -126,7 +126,7 @@ def overlap_params(
 
 
 def load_sessions(
-    db: OrmSession, statement: Select[Any], params: Mapping[str, Any] | None = None
+    db: Db, statement: Select[Any], params: Mapping[str, Any] | None = None
 ) -> list[Session]:
     """Return the sessions ``statement`` (a select of session rows) finds, in its order."""
     # Core statements through the connection: the ORM session's execute adds nothing here.
@@ -152,7 +152,7 @@ def _by_ids(count: int | None) -> Select[Any]:
     return select(S).where(S.c.tenant == bindparam("tenant"), ids)
 
 
-def fetch_sessions(db: OrmSession, tenant: str, ids: Sequence[str]) -> dict[str, Session]:
+def fetch_sessions(db: Db, tenant: str, ids: Sequence[str]) -> dict[str, Session]:
     """Return ``tenant``'s sessions among ``ids`` by id (an ``IN`` list per chunk of ids)."""
     found: dict[str, Session] = {}
     for chunk in chunks(ids):
@@ -281,7 +281,7 @@ def session_filters(
     return conditions
 
 
-def run_query(db: OrmSession, backend: Backend, tenant: str, query: SessionQuery) -> Page[Session]:
+def run_query(db: Db, backend: Backend, tenant: str, query: SessionQuery) -> Page[Session]:
     """Return the page of ``tenant``'s sessions that ``query`` asks for."""
     conditions = session_filters(backend, tenant, query)
     total = db.scalar(select(func.count()).select_from(S).where(*conditions)) or 0

@@ -23,8 +23,8 @@ from typing import Any, Generic, NoReturn, TypeVar
 import attrs
 from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session as OrmSession
 
+from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.adapters.sqlalchemy._inserts import insert_rows
 from sessionkit.adapters.sqlalchemy._kind import SqlKind, SqlUnit, known_kinds, registered
 from sessionkit.adapters.sqlalchemy._query import CHUNK, chunks
@@ -111,7 +111,7 @@ class SqlRepository(Generic[R]):
             locked.extend(connection.execute(statement).scalars())
         return sorted(self.get_many(tenant, locked), key=lambda record: record.id)
 
-    def _fetch(self, db: OrmSession, tenant: str, ids: Sequence[str]) -> dict[str, R]:
+    def _fetch(self, db: Db, tenant: str, ids: Sequence[str]) -> dict[str, R]:
         """Return ``tenant``'s records among ``ids`` by id (one ``IN`` list per chunk)."""
         table = self.table
         found: dict[str, R] = {}
@@ -122,7 +122,7 @@ class SqlRepository(Generic[R]):
 
     def _load(
         self,
-        db: OrmSession,
+        db: Db,
         conditions: Sequence[ColumnElement[bool]],
         order_by: Sequence[Any] = (),
     ) -> list[R]:
@@ -146,7 +146,7 @@ class SqlRepository(Generic[R]):
 
     def _load_once(
         self,
-        db: OrmSession,
+        db: Db,
         conditions: Sequence[ColumnElement[bool]],
         order_by: Sequence[Any],
     ) -> list[R] | tuple[str, int | None, int | None]:
@@ -295,21 +295,19 @@ class SqlRepository(Generic[R]):
                     if owner is not record:
                         raise kind.taken(record, key, owner)
 
-    def _before_insert(self, db: OrmSession, batch: Sequence[R]) -> None:
+    def _before_insert(self, db: Db, batch: Sequence[R]) -> None:
         """Run checks or take locks before ``batch`` is inserted (inside its savepoint)."""
 
-    def _before_children(self, db: OrmSession, new: R) -> None:
+    def _before_children(self, db: Db, new: R) -> None:
         """Run checks or take locks after ``new``'s row is updated, before its child rows."""
 
-    def _explain(
-        self, db: OrmSession, tenant: str, mine: Sequence[R], error: IntegrityError
-    ) -> None:
+    def _explain(self, db: Db, tenant: str, mine: Sequence[R], error: IntegrityError) -> None:
         """Raise the kind's own error for a refusal not caused by an id, key or parent."""
 
     # ------------------------------------------------------------------ refusals
 
     def _refused(
-        self, db: OrmSession, batch: Sequence[R], updating: bool, error: IntegrityError
+        self, db: Db, batch: Sequence[R], updating: bool, error: IntegrityError
     ) -> NoReturn:
         """Raise the kind's error behind a refused write (the savepoint is rolled back).
 
@@ -340,9 +338,7 @@ class SqlRepository(Generic[R]):
             self._missing_parents(db, tenant, mine, error)
         raise error
 
-    def _owners(
-        self, db: OrmSession, tenant: str, key: UniqueKey, records: Sequence[R]
-    ) -> dict[Any, R]:
+    def _owners(self, db: Db, tenant: str, key: UniqueKey, records: Sequence[R]) -> dict[Any, R]:
         """Return the stored records holding ``key`` values of ``records``, by value."""
         columns = [c for c in self.sql.unique_columns(key.name) if c.name != "tenant"]
         wanted = {
@@ -364,7 +360,7 @@ class SqlRepository(Generic[R]):
         return found
 
     def _still_referenced(
-        self, db: OrmSession, tenant: str, record_id: str, error: IntegrityError
+        self, db: Db, tenant: str, record_id: str, error: IntegrityError
     ) -> NoReturn:
         """Raise ``StillReferenced`` naming the kinds whose rows point at the record."""
         counts: dict[str, int] = {}
@@ -388,7 +384,7 @@ class SqlRepository(Generic[R]):
         raise error
 
     def _missing_parents(
-        self, db: OrmSession, tenant: str, mine: Sequence[R], error: IntegrityError
+        self, db: Db, tenant: str, mine: Sequence[R], error: IntegrityError
     ) -> None:
         for column, parent in self.sql.parents.items():
             ids = sorted({v for v in (self.sql.values(r)[column] for r in mine) if v is not None})

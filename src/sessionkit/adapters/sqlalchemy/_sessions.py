@@ -19,8 +19,8 @@ from typing import Any
 
 from sqlalchemy import CompoundSelect, and_, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session as OrmSession
 
+from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.adapters.sqlalchemy._diagnose import (
     by_start,
     conflict_error,
@@ -99,7 +99,7 @@ class SqlAlchemySessionRepository(SqlRepository[Session]):
 
     # ------------------------------------------------------------------ reads
 
-    def _fetch(self, db: OrmSession, tenant: str, ids: Sequence[str]) -> dict[str, Session]:
+    def _fetch(self, db: Db, tenant: str, ids: Sequence[str]) -> dict[str, Session]:
         return fetch_sessions(db, tenant, ids)
 
     def busy_overlapping(
@@ -126,7 +126,7 @@ class SqlAlchemySessionRepository(SqlRepository[Session]):
 
     @staticmethod
     def _busy(
-        db: OrmSession, tenant: str, names: Sequence[str], span: TimeSpan, excluded: list[str]
+        db: Db, tenant: str, names: Sequence[str], span: TimeSpan, excluded: list[str]
     ) -> list[Session]:
         # Two statements: the resource rows (index ranges), then those sessions by primary
         # key. In one statement (S.id IN (...)) planners without statistics walked every
@@ -239,7 +239,7 @@ class SqlAlchemySessionRepository(SqlRepository[Session]):
                 raise conflict_error(session, by_start([by_id[key] for key in keys]))
             index.add((session.tenant, session.id), session.span, lanes)
 
-    def _before_insert(self, db: OrmSession, batch: Sequence[Session]) -> None:
+    def _before_insert(self, db: Db, batch: Sequence[Session]) -> None:
         """Lock the batch's busy resources; without a constraint, check for stored overlaps.
 
         Duplicates and overlaps against stored sessions are left to the
@@ -265,7 +265,7 @@ class SqlAlchemySessionRepository(SqlRepository[Session]):
                         raise self.kind.taken(twin, None, self.get(tenant, twin.id))
                     raise_conflict(db, session, found)
 
-    def _before_children(self, db: OrmSession, new: Session) -> None:
+    def _before_children(self, db: Db, new: Session) -> None:
         """Lock the session's busy resources; check for overlaps where no constraint does."""
         backend = self._unit.backend
         names = {str(r) for r in new.resources} if new.busy else set()
@@ -275,9 +275,7 @@ class SqlAlchemySessionRepository(SqlRepository[Session]):
             if blockers:
                 raise_conflict(db, new, blockers[new.id])
 
-    def _explain(
-        self, db: OrmSession, tenant: str, mine: Sequence[Session], error: IntegrityError
-    ) -> None:
+    def _explain(self, db: Db, tenant: str, mine: Sequence[Session], error: IntegrityError) -> None:
         """A refusal that is no duplicate: a stored busy session in the way (the constraint).
 
         Rows written around sessionkit may carry a wrong ``long_span`` flag and

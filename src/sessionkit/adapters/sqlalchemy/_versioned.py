@@ -14,10 +14,11 @@ from contextlib import contextmanager
 from typing import Any, NoReturn, cast
 
 from sqlalchemy import CursorResult, Executable, Table, and_, delete, select, update
+from sqlalchemy.engine.base import NestedTransaction
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 
+from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.adapters.sqlalchemy._faults import forgive, from_database
 from sessionkit.errors import ConcurrentModification
 
@@ -38,7 +39,7 @@ Translate = Callable[[IntegrityError], NoReturn]
 
 
 @contextmanager
-def savepoint(db: OrmSession, translate: Translate | None = None) -> Iterator[None]:
+def savepoint(db: Db, translate: Translate | None = None) -> Iterator[None]:
     """Run the block in a SAVEPOINT: released on success, rolled back on any exception.
 
     An ``IntegrityError`` goes to ``translate`` after the rollback, so its
@@ -62,7 +63,7 @@ def savepoint(db: OrmSession, translate: Translate | None = None) -> Iterator[No
     point.commit()
 
 
-def _roll_back(db: OrmSession, point: SessionTransaction, error: BaseException) -> None:
+def _roll_back(db: Db, point: SessionTransaction | NestedTransaction, error: BaseException) -> None:
     """Roll ``point`` back after ``error``; if that fails because of ``error``, say nothing."""
     try:
         point.rollback()
@@ -73,13 +74,13 @@ def _roll_back(db: OrmSession, point: SessionTransaction, error: BaseException) 
     forgive(db, error)  # the transaction survived the failed statement
 
 
-def rowcount(db: OrmSession, statement: Executable) -> int:
+def rowcount(db: Db, statement: Executable) -> int:
     """Run an UPDATE or DELETE and return how many rows it matched."""
     return cast("CursorResult[Any]", db.execute(statement)).rowcount
 
 
 def raise_stale(
-    db: OrmSession,
+    db: Db,
     table: Table,
     tenant: str,
     record_id: str,
@@ -96,7 +97,7 @@ def raise_stale(
 
 
 def update_versioned(
-    db: OrmSession,
+    db: Db,
     table: Table,
     values: dict[str, Any],
     *,
@@ -118,7 +119,7 @@ def update_versioned(
 
 
 def delete_versioned(
-    db: OrmSession,
+    db: Db,
     table: Table,
     children: Sequence[tuple[Table, str]],
     *,

@@ -24,6 +24,7 @@ from typing import Self, TypeVar, cast
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine.base import NestedTransaction, RootTransaction
 from sqlalchemy.exc import UnboundExecutionError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction, sessionmaker
@@ -34,6 +35,7 @@ from sessionkit.adapters.sqlalchemy import (
     _kinds,  # noqa: F401  # registers sessions and series
 )
 from sessionkit.adapters.sqlalchemy._backend import Backend, backend_for
+from sessionkit.adapters.sqlalchemy._db import CoreSession, Db
 from sessionkit.adapters.sqlalchemy._kind import known_kinds, reader, registered
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
 from sessionkit.errors import (
@@ -120,9 +122,12 @@ class SqlAlchemyStore:
         if isinstance(bind, Engine):
             self._maker: sessionmaker[OrmSession] = sessionmaker(bind, expire_on_commit=False)
             self.engine = bind
+            self._units_engine: Engine | None = bind
+            """Where units get their Core connections (``None``: ORM sessions of ``_maker``)."""
         else:
             self._maker = bind
             self.engine = _engine_of(bind)
+            self._units_engine = None
         self.publisher = publisher
         self.backend: Backend = backend_for(self.engine, lock_timeout)
         if self.backend.name == "mysql":
@@ -131,6 +136,8 @@ class SqlAlchemyStore:
             committed = self.engine.execution_options(isolation_level="READ COMMITTED")
             options = {k: v for k, v in self._maker.kw.items() if k != "bind"}
             self._maker = sessionmaker(committed, class_=self._maker.class_, **options)
+            if self._units_engine is not None:
+                self._units_engine = committed
 
     def unit_of_work(self) -> SqlAlchemyUnitOfWork:
         """Return a new, not yet entered, unit of work with its own session and transaction."""
@@ -180,8 +187,8 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         self._store = store
         self._maker = maker
         self._host = host
-        self._db: OrmSession | None = None
-        self._savepoint: SessionTransaction | None = None
+        self._db: Db | None = None
+        self._savepoint: SessionTransaction | NestedTransaction | None = None
         self._lock: threading.Lock | None = None
         self._events: list[DomainEvent] = []
         self._committed: list[tuple[DomainEvent, ...]] = []
@@ -189,7 +196,7 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         self._repositories: dict[str, object] = {}
         self.connection: Connection | None = None
         """The connection of the unit's current transaction: its errors are translated."""
-        self._begun: SessionTransaction | None = None
+        self._begun: SessionTransaction | RootTransaction | None = None
         self._bounds = store.backend.bounds_waits
         self._unbounded = False
         """Whether the current transaction's lock waits are still to be bounded."""
@@ -218,21 +225,28 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         if self._db is not None:
             _faults.lose(self._db, error)
 
-    def _open(self) -> OrmSession:
+    def _open(self) -> Db:
         if self._db is None:
             raise RuntimeError("use the unit of work inside its `with` block")
         return self._db
 
-    def db(self) -> OrmSession:
-        """Return the open ORM session; raise ``RuntimeError`` outside the ``with`` block."""
+    def db(self) -> Db:
+        """Return the unit's open session; raise ``RuntimeError`` outside the ``with`` block.
+
+        The ORM session of a joined unit or of a store built over a
+        ``sessionmaker``; otherwise a :class:`~._db.CoreSession` over one Core
+        connection, which runs statements (``execute``, ``scalar``,
+        ``scalars``, ``connection()``) and SAVEPOINTs (``begin_nested``) the
+        same way but has no ORM (no ``add``, no identity map).
+        """
         db = self._begin()
         if self._unbounded:
             self._unbounded = False
             self._store.backend.bound_waits(db)
         return db
 
-    def db_bounding(self) -> tuple[OrmSession, str | None]:
-        """Return the open ORM session and the lock bound its caller's statement must set.
+    def db_bounding(self) -> tuple[Db, str | None]:
+        """Return the open session and the lock bound its caller's statement must set.
 
         For a statement that can set the bound itself, before it waits for any
         lock (see :meth:`Backend.bound_in_statement`): the value once per
@@ -273,7 +287,7 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
                 return self.connection
         return self.db().connection()
 
-    def _begin(self) -> OrmSession:
+    def _begin(self) -> Db:
         db = self._open()
         if self._host is None:
             current = db.get_transaction()
@@ -338,7 +352,8 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         _faults.opened(dialect, self)
         try:
             if self._host is None:
-                self._db = self._maker()
+                engine = self._store._units_engine
+                self._db = self._maker() if engine is None else CoreSession(engine)
             else:
                 self._db = self._host
                 self._savepoint = self._host.begin_nested()
@@ -418,8 +433,8 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         assert self._savepoint is not None
         self._savepoint.commit()
         if events:
-            _defer(db, self._store, events)
-        self._savepoint = db.begin_nested()
+            _defer(self._host, self._store, events)
+        self._savepoint = self._host.begin_nested()
 
     def rollback(self) -> None:
         """Discard every write and collected event since the last commit."""
