@@ -18,24 +18,23 @@
    of one client booking alone says where sessionkit's time goes. Needs
    ``SESSIONKIT_TEST_POSTGRES_URL``; 16 processes on a 2-core machine measure
    contention for the CPU as much as for the rows, on both sides alike.
-   Measured here (2 shared cores): about 3.0x the floor on a quiet machine,
-   500-620 against 1,450-1,800 bookings/s, with 3 statements between
-   ``BEGIN`` and ``COMMIT`` on each side; before the single checked
-   ``INSERT`` it was 4.8-5.3x with 8. With other work loading the 2 cores
-   (load average 7-13) the same code measures 3.9-5.1x, so compare only
-   same-run ratios taken at one load. Where the rest goes, one client alone,
-   CPU per booking (``/proc`` of the PostgreSQL backend, ``process_time`` of
-   the client): about 950 us in the client and 450 us in the server for
-   sessionkit against 260 us and 290 us for the floor, so the aim asks for
-   about 825 us in all. The client's share: three statements through
-   SQLAlchemy Core (about 80, 70 and 80 us hot, against 15-25 us through
-   psycopg alone; psycopg describes every result column, 23 for the
-   session's row), the ORM session each unit of work opens and commits
-   (about 55 us hot over a Core connection), and the booking's domain
-   values, checks and event; after a wait for the database every step
-   runs on cold caches, at two to three times its hot cost. The server's
-   extra share is the seating read and the ``INSERT ... SELECT`` summing
-   the seats again (both run as generic prepared plans).
+   Measured here (2 cores, idle otherwise): 2.5x the floor (2.51-2.69), 875
+   against 2,259 bookings/s, with 2 statements between ``BEGIN`` and
+   ``COMMIT`` for sessionkit (the session's row lock and one ``INSERT ...
+   SELECT`` that also checks the session has nothing to settle,
+   ``bookings.add_settled``) against the floor's 3. It was 3.6x at the start
+   of that work (3 statements, an ORM session per unit of work), 2.7x with
+   the single write, 2.5x once units of work ran on a Core connection; 4.8-5.3x
+   with 8 statements before that. With other work loading the 2 cores the
+   same code measures worse, so compare only same-run ratios taken at one
+   load. Where the rest goes: client CPU per attempt is about 0.53 ms with 1
+   to 4 clients and 1.3 ms with 16 (the floor: 0.19-0.23 and 0.36 ms), so
+   most of the gap at 16 is the larger code path run on caches the other
+   15 processes evicted. One client alone spends about 410 us of client CPU
+   per booking against the floor's 140-180 us: psycopg describing the 23
+   columns of the session's row (about a tenth), SQLAlchemy Core executing
+   the two statements (about 50-60 us each over psycopg alone), the unit of
+   work, and the booking's domain values, checks and event.
 2. **Bookable sessions** of one provider over 30 days (``kit.bookings.bookable``
    with ``resource=``), 500 sessions of that provider stored (made with
    ``kit.sessions.create_extra``) and 2,000 bookings and holds (confirmed,
@@ -468,12 +467,14 @@ def profile_one_client(engine: Engine, session_ids: list[str]) -> None:
             ("services/bookings.py", "book"),
             ("services/_context.py", "transaction"),
             ("sqlalchemy/_bookings.py", "lock_session"),
+            ("sqlalchemy/_bookings.py", "add_settled"),
             ("services/_seats.py", "settle"),
             ("sqlalchemy/_booking_reads.py", "seating"),
             ("sqlalchemy/_bookings.py", "add_many"),
             ("sqlalchemy/_bookings.py", "_inserted"),
             ("sqlalchemy/_bookings.py", "_before_insert"),
             ("sqlalchemy/store.py", "commit"),
+            ("sqlalchemy/_db.py", "commit"),
             ("sqlalchemy/store.py", "__exit__"),
         ),
     )
