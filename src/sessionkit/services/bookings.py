@@ -276,29 +276,37 @@ class BookingCommands(BookingReads):
             if replayed is not None:
                 return replayed, None
         rules = self._admit(tx, session, seats, request.acting_role)
-        new = Booking.new(
-            id=ctx.ids(),
-            tenant=tenant,
-            session_id=session.id,
-            participant=ref,
-            session_start=session.start,
-            session_end=session.end,
-            created_at=tx.now,
-            created_by=actor,
-            role=request.role,
-            seats=seats,
-            idempotency_key=key,
-            fingerprint=fingerprint,
-            metadata=request.metadata,
-        )
+
+        def draft() -> Booking:
+            return Booking.new(
+                id=ctx.ids(),
+                tenant=tenant,
+                session_id=session.id,
+                participant=ref,
+                session_start=session.start,
+                session_end=session.end,
+                created_at=tx.now,
+                created_by=actor,
+                role=request.role,
+                seats=seats,
+                idempotency_key=key,
+                fingerprint=fingerprint,
+                metadata=request.metadata,
+            )
+
+        new: Booking | None = None
         if rules.per_day is None and rules.per_week is None and seats <= session.capacity:
             # The common case first: a session with nothing to settle (no hold run out,
-            # nobody waiting) takes the booking in one write, with no read before it.
+            # nobody waiting) takes the booking in one write, with no read before it. Its
+            # id is drawn now, so a refusal found the long way has drawn one too.
+            new = draft()
             entered, change = self._seated(new, request, rules, tx.now, actor)
             if tx.bookings.add_settled(entered):
                 tx.collect([booking_event(entered, change, tenant=tenant, actor=actor)])
                 return entered, session
         free = self._settled_seats(tx, session, rules, ref, actor)
+        if new is None:
+            new = draft()  # after the checks, which draw no id when they refuse
         if seats <= free:
             entered, change = self._seated(new, request, rules, tx.now, actor)
         elif request.waitlist and rules.waitlist:

@@ -1,13 +1,14 @@
-"""What a unit of work runs its statements through: an ORM ``Session``, or one Core connection.
+"""What a unit of work runs its statements through: an ORM ``Session``, or Core connections.
 
 Every statement of the adapter is Core; the ORM session a unit of work opened
 was only its transaction's keeper, and a costly one: about 75 us of CPU per
 transaction over the Core connection underneath (its transaction records, the
 identity map it closes), a tenth of a booking command. A store built over an
 :class:`~sqlalchemy.engine.Engine` therefore gives each unit a
-:class:`CoreSession`, which keeps one Core :class:`~sqlalchemy.engine.Connection`
-for the unit and answers the part of the ORM session's interface the adapter
-uses, with the same meaning. A store built over a
+:class:`CoreSession`, which runs each transaction on a Core
+:class:`~sqlalchemy.engine.Connection` from the pool, as the ORM session did,
+and answers the part of the ORM session's interface the adapter uses, with
+the same meaning. A store built over a
 :class:`~sqlalchemy.orm.sessionmaker` (the host's own session class and
 options) and a unit joined to the host's session keep the ORM session.
 :data:`Db` is either.
@@ -28,13 +29,16 @@ __all__ = ["CoreSession", "Db"]
 
 
 class CoreSession:
-    """A unit of work's transaction on one Core connection, spoken to like an ORM session.
+    """A unit of work's transactions on Core connections, spoken to like an ORM session.
 
-    The connection is taken from the engine's pool at the first statement and
-    kept until :meth:`close`; each transaction begins at the first statement
-    after the last :meth:`commit` or :meth:`rollback` (as the ORM session's
-    autobegin does). ``info`` belongs to this object, not to the pooled
-    connection, so nothing a unit notes outlives it.
+    As with the ORM session, each transaction takes a connection from the
+    engine's pool at its first statement and gives it back when it ends
+    (:meth:`commit`, :meth:`rollback`, :meth:`close`), so the pool's
+    check-in runs after every transaction (MySQL's named locks are released
+    there) and resets what a failed transaction left. A COMMIT that fails
+    leaves the transaction inactive, as the ORM does: :meth:`commit` then
+    raises until :meth:`rollback`. ``info`` belongs to this object, not to the
+    pooled connection, so nothing a unit notes outlives it.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -47,7 +51,7 @@ class CoreSession:
         connection = self._connection
         if connection is None:
             connection = self._connection = self._engine.connect()
-        if not connection.in_transaction():
+        if connection.get_transaction() is None:
             connection.begin()
         return connection
 
@@ -76,7 +80,7 @@ class CoreSession:
         return self.connection().begin_nested()
 
     def get_transaction(self) -> RootTransaction | None:
-        """Return the transaction in progress, or ``None``."""
+        """Return the transaction in progress (or failed and not rolled back), or ``None``."""
         connection = self._connection
         return None if connection is None else connection.get_transaction()
 
@@ -94,25 +98,49 @@ class CoreSession:
         return self._connection is not None and self._connection.in_nested_transaction()
 
     def get_bind(self) -> Engine:
-        """Return the engine the connection comes from."""
+        """Return the engine the connections come from."""
         return self._engine
 
     def commit(self) -> None:
-        """Commit the transaction in progress, if any."""
+        """Commit the transaction, if any, and give the connection back.
+
+        Raises what the COMMIT raised; the connection is kept then, its
+        transaction inactive, and every later :meth:`commit` raises too
+        (SQLAlchemy's "rollback() fully") until :meth:`rollback`.
+        """
         connection = self._connection
-        if connection is not None and connection.in_transaction():
+        if connection is None:
+            return
+        if connection.get_transaction() is not None:
             connection.commit()
+        self._release()
 
     def rollback(self) -> None:
-        """Roll back the transaction in progress, if any."""
+        """Roll back the transaction, if any (a failed one too), and give the connection back."""
         connection = self._connection
-        if connection is not None and connection.in_transaction():
+        if connection is None:
+            return
+        transaction = connection.get_transaction()
+        if transaction is not None and transaction.is_active:
             connection.rollback()
+        self._release()
 
     def close(self) -> None:
         """Roll back what is in progress and give the connection back to the pool."""
+        self._release()
+
+    def _release(self) -> None:
         connection, self._connection = self._connection, None
-        if connection is not None:
+        if connection is None:
+            return
+        try:
+            transaction = connection.get_transaction()
+            if transaction is not None and not transaction.is_active:
+                # A failed COMMIT leaves its transaction inactive, and closing the connection
+                # with it would skip the pool's reset: the driver's connection would go back
+                # still inside the transaction. Ending it here lets the pool roll it back.
+                connection.rollback()
+        finally:
             connection.close()
 
 

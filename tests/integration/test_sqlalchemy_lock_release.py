@@ -1,0 +1,74 @@
+"""A unit of work's resource locks end with its transaction, also when the unit carries on.
+
+A unit may commit and keep working. Its locks must go with the committed
+transaction: PostgreSQL's advisory locks are transaction-scoped, and MariaDB's
+named locks (which belong to the connection) are released when the connection
+goes back to the pool, which a store over an engine does at every commit and
+rollback, as over a sessionmaker.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
+from sessionkit.adapters.sqlalchemy.testing import mysql_database, postgres_schema
+from sessionkit.testing.contract import make_session
+
+URLS = {
+    "postgres": os.environ.get("SESSIONKIT_TEST_POSTGRES_URL"),
+    "mysql": os.environ.get("SESSIONKIT_TEST_MYSQL_URL"),
+}
+MAKERS: dict[str, Callable[[str], AbstractContextManager[Engine]]] = {
+    "postgres": postgres_schema,
+    "mysql": mysql_database,
+}
+
+
+@pytest.fixture(params=sorted(URLS))
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    url = URLS[request.param]
+    if not url:
+        pytest.skip(f"set SESSIONKIT_TEST_{request.param.upper()}_URL to run this")
+    with MAKERS[request.param](url) as made:
+        yield made
+
+
+@pytest.mark.parametrize("bind", ["engine", "sessionmaker"])
+@pytest.mark.parametrize("end", ["commit", "rollback"])
+def test_locks_end_with_the_transaction_while_the_unit_stays_open(
+    engine: Engine, bind: str, end: str
+) -> None:
+    store = SqlAlchemyStore(
+        engine if bind == "engine" else sessionmaker(engine), lock_timeout=timedelta(seconds=2)
+    )
+    outcome: list[str] = []
+
+    def other_writer() -> None:
+        """Another unit on the same teacher, at another time: must not wait for the first."""
+        try:
+            with store.unit_of_work() as uow:
+                uow.sessions.add(make_session("later", at=10))
+                uow.commit()
+            outcome.append("stored")
+        except Exception as error:  # noqa: BLE001  # the assertion below shows it
+            outcome.append(repr(error))
+
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_session("first"))  # locks the session's teacher
+        if end == "commit":
+            uow.commit()
+        else:
+            uow.rollback()
+        writer = threading.Thread(target=other_writer)
+        writer.start()
+        writer.join(timeout=30)
+    assert outcome == ["stored"]
