@@ -295,7 +295,6 @@ def test_per_day_limit_counts_the_participants_other_sessions() -> None:
     assert h.kit.bookings.book(T, evening.id, ANA, actor=None).status == HELD
 
 
-
 def test_a_refusal_by_a_per_participant_limit_draws_no_booking_id() -> None:
     """Where the single write cannot be tried, the checks run before the booking's id is drawn."""
     h = Harness.in_memory(NOW, id_prefix="x", booking_rules=BookingRules(per_day=1))
@@ -305,6 +304,7 @@ def test_a_refusal_by_a_per_participant_limit_draws_no_booking_id() -> None:
         h.kit.bookings.book(T, evening.id, ANA, actor=None)
     after = h.kit.bookings.book(T, evening.id, BEN, actor=None)
     assert int(after.id.removeprefix("x")) == int(first.id.removeprefix("x")) + 1
+
 
 # ---------------------------------------------------------------------- removing unbooked slots
 
