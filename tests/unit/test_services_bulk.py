@@ -13,10 +13,12 @@ import pytest
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import StaticPool
 
+from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
 from sessionkit.errors import DuplicateSeries, InvalidValue, UnknownLifecycle, WrongType
 from sessionkit.model import ResourceRef, ScheduleItem, SessionQuery
+from sessionkit.model.events import DomainEvent
 from sessionkit.model.series import Series
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import MaterialiseReport, SeriesSpec, SessionKit
@@ -289,3 +291,25 @@ def test_create_many_refuses_a_pause_gc_that_is_not_a_flag() -> None:
     world = memory_world()
     with pytest.raises(WrongType, match="pause_gc"):
         world.kit.series.create_many(T, actor="admin", specs=[], pause_gc="yes")  # type: ignore[arg-type]
+
+
+def test_create_many_publishes_its_events_with_the_collector_running() -> None:
+    """The pause covers planning and writing; event handlers run as they would anyway."""
+    seen: list[bool] = []
+
+    class Watching(RecordingPublisher):
+        def publish(self, events: Sequence[DomainEvent]) -> None:
+            seen.append(gc.isenabled())
+            super().publish(events)
+
+    store = InMemoryStore(publisher=Watching())
+    kit = SessionKit(uow=store.unit_of_work, clock=ManualClock(NOW))
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        good = spec("good", ScheduleItem("mo", weekly(("MO",), 18), (ANA,)))
+        kit.series.create_many(T, actor="admin", specs=[good])
+    finally:
+        if not was:
+            gc.disable()
+    assert seen == [True]
