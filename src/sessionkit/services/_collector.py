@@ -15,6 +15,8 @@ once; cycles made meanwhile wait for the next collection after the pause.
 The collector is process-wide, so the pause is counted: overlapping pauses
 from several threads restore it when the last one ends, and only if it was
 enabled when the first one began (a host that disabled it keeps it disabled).
+A host that disables the collector *during* a pause cannot be told apart from
+the pause itself, and finds it enabled again when the pause ends.
 """
 
 from __future__ import annotations
