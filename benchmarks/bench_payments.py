@@ -521,23 +521,23 @@ def check_slice(engine: Engine, part: Slice, who: str) -> None:
 # ---------------------------------------------------------------------------------- the run
 
 PROFILE_STEPS = (
-    ("services/payments.py", "apply"),
+    ("services/_payment_events.py", "apply"),
     ("services/_context.py", "transaction"),
     ("sqlalchemy/store.py", "__enter__"),
     ("sqlalchemy/store.py", "commit"),
     ("sqlalchemy/store.py", "__exit__"),
     ("sqlalchemy/store.py", "repository"),
-    ("services/payments.py", "_find"),
+    ("services/_payment_events.py", "_find"),
     ("sqlalchemy/_repository.py", "get_many"),
     ("sqlalchemy/_repository.py", "get"),
     ("sqlalchemy/_bookings.py", "lock_session"),
-    ("services/payments.py", "_react"),
-    ("services/payments.py", "succeed"),
-    ("services/payments.py", "fail"),
+    ("services/_payment_events.py", "_react"),
+    ("services/_payment_answers.py", "succeed"),
+    ("services/_payment_answers.py", "fail"),
     ("services/_money.py", "store_payment"),
     ("sqlalchemy/_repository.py", "update"),
     ("sqlalchemy/_versioned.py", "savepoint"),
-    ("services/payments.py", "_receipt"),
+    ("services/_payment_events.py", "_receipt"),
 )
 
 

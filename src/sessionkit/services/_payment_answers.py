@@ -1,0 +1,102 @@
+"""The provider's answers inside one unit of work: paid, failed or cancelled, authorized.
+
+Private to the services. Each function takes what a provider said of a
+payment (by an event, by an answer to a call, or by a host marking a manual
+payment paid) and moves the payment and its booking on, with the booking's
+session locked; an answer the payment has moved past changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+
+from sessionkit.model.booking import BOOKING_LIFECYCLE, CONFIRMED, HELD, OFFERED
+from sessionkit.model.booking_events import booking_event
+from sessionkit.model.payment import (
+    OPEN_PAYMENT_STATUSES,
+    PAID_STATUSES,
+    PAYMENT_LIFECYCLE,
+    PENDING,
+    Payment,
+)
+from sessionkit.services._context import Context, Tx
+from sessionkit.services._money import give_back, store_payment
+from sessionkit.services._seats import settle, store_booking_change
+
+__all__ = ["authorized", "fail", "succeed"]
+
+
+def succeed(ctx: Context, tx: Tx, payment: Payment, *, actor: str | None) -> Payment:
+    """The money came in: mark ``payment`` PAID and confirm its booking, or refund it all.
+
+    The booking is confirmed only while it still holds its seats (held or
+    offered, not run out, at the command's instant); money for a booking that
+    expired or was cancelled is refunded at once, never kept over capacity.
+    Call with the booking's session locked.
+    """
+    if payment.status in PAID_STATUSES:
+        return payment
+    paid, change = PAYMENT_LIFECYCLE.fire(payment, "succeed", now=tx.now, actor=actor)
+    paid = attrs.evolve(paid, due=None, failure=None)
+    booking = tx.bookings.get(payment.tenant, payment.booking_id)
+    if booking.status in (HELD, OFFERED) and not booking.expired_at(tx.now):
+        confirmed, booked = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
+        stamped = attrs.evolve(confirmed, hold_expires_at=None, updated_at=tx.now, updated_by=actor)
+        stored = tx.bookings.update(stamped, expected_version=booking.version)
+        tx.collect([booking_event(stored, booked, tenant=stored.tenant, actor=actor)])
+        return store_payment(tx, payment, paid, change, actor=actor)
+    if booking.status == CONFIRMED:
+        return store_payment(tx, payment, paid, change, actor=actor)
+    late = "paid after the booking was released"
+    store_payment(tx, payment, paid, change, actor=actor, reason=late)
+    if booking.expired_at(tx.now):  # mark it EXPIRED and offer its seats on
+        settle(ctx, tx, tx.bookings.lock_session(booking.tenant, booking.session_id), actor=None)
+    now_paid = tx.payments.get(payment.tenant, payment.id)
+    return give_back(tx, now_paid, now_paid.refundable, actor=actor, reason=late)
+
+
+def fail(
+    ctx: Context,
+    tx: Tx,
+    payment: Payment,
+    transition: Literal["fail", "cancel"],
+    *,
+    actor: str | None,
+    reason: str | None,
+) -> Payment:
+    """The payment will not come in: close it and release its booking's seats.
+
+    Call with the booking's session locked; the freed seats go to the waitlist.
+    """
+    if payment.status not in OPEN_PAYMENT_STATUSES:
+        return payment
+    closed, change = PAYMENT_LIFECYCLE.fire(
+        payment, transition, now=tx.now, actor=actor, reason=reason
+    )
+    closed = attrs.evolve(closed, due=None, failure=reason)
+    stored = store_payment(tx, payment, closed, change, actor=actor, reason=reason)
+    booking = tx.bookings.get(payment.tenant, payment.booking_id)
+    if booking.status in (HELD, OFFERED):
+        session = tx.bookings.lock_session(booking.tenant, booking.session_id)
+        if not booking.expired_at(tx.now):
+            why = "payment failed" if transition == "fail" else "payment cancelled"
+            why += f": {reason}" if reason else ""
+            cancelled, moved = BOOKING_LIFECYCLE.fire(
+                booking, "cancel", now=tx.now, actor=actor, reason=why
+            )
+            store_booking_change(tx, booking, cancelled, [moved], actor=actor, reason=why)
+        settle(ctx, tx, session, actor=actor)
+    return stored
+
+
+def authorized(tx: Tx, payment: Payment, *, actor: str | None) -> Payment:
+    """The provider holds the money: capture it while the booking holds, else cancel it."""
+    if payment.status != PENDING:
+        return payment
+    held, change = PAYMENT_LIFECYCLE.fire(payment, "authorize", now=tx.now, actor=actor)
+    booking = tx.bookings.get(payment.tenant, payment.booking_id)
+    keep = booking.status in (HELD, OFFERED) and not booking.expired_at(tx.now)
+    held = attrs.evolve(held, due="capture" if keep else "cancel")
+    return store_payment(tx, payment, held, change, actor=actor)

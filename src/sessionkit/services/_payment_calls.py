@@ -1,0 +1,223 @@
+"""The provider calls a payment has due: intents, captures, cancels and refunds.
+
+Private to the services. A command decides a call and records it on the
+payment (``due``); the call itself is made here, outside every unit of work,
+with an idempotency key derived from the payment and the operation, and what
+the provider answered is stored in a unit of work of its own. A call that
+fails stays due for :meth:`DueCalls.run_due`; a command's calls are made as
+soon as its unit of work commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import attrs
+
+from sessionkit.errors import (
+    ConcurrentModification,
+    InvalidValue,
+    PaymentDeclined,
+    SessionKitError,
+)
+from sessionkit.model.booking import Booking
+from sessionkit.model.money import Money
+from sessionkit.model.payment import MANUAL, Payment
+from sessionkit.model.query import MAX_LIMIT
+from sessionkit.model.text import check_tenant
+from sessionkit.ports import Intent, PaymentGateway
+from sessionkit.services._context import Context
+from sessionkit.services._money import refunded_to, store_payment
+from sessionkit.services._payment_answers import authorized, fail, succeed
+from sessionkit.services.bookings import check_batch
+
+__all__ = [
+    "DueCalls",
+    "DueReport",
+    "create_intent",
+    "gateway_of",
+    "perform",
+    "record_intent",
+]
+
+_CLAIM_TRIES = 5
+"""How often a runner re-reads a payment whose refund claim another runner changed first."""
+
+
+@attrs.frozen(kw_only=True)
+class DueReport:
+    """What one run of :meth:`PaymentCommands.run_due` did: calls made, failed, and whether more."""
+
+    done: int = 0
+    failed: tuple[tuple[str, str, SessionKitError], ...] = ()
+    more: bool = False
+
+
+class DueCalls:
+    """The due provider calls of :class:`~sessionkit.services.payments.PaymentCommands`."""
+
+    _ctx: Context
+
+    def run_due(
+        self, tenant: str | None = None, *, limit: int = 100, now: datetime | None = None
+    ) -> DueReport:
+        """Make the provider calls that are due (intents, captures, cancels, refunds); a report.
+
+        Idempotent (every call carries its derived key) and batched: at most
+        ``limit`` payments per run (run again while ``report.more``). A
+        provider failure, or a runner that changed the payment first, is
+        reported and the call left due for the next run.
+        """
+        if tenant is not None:
+            check_tenant(tenant)
+        check_batch(limit, "limit", MAX_LIMIT)
+        with self._ctx.transaction(now) as tx:
+            due = tx.payments.with_due(tenant, limit=limit)
+        done = 0
+        failed: list[tuple[str, str, SessionKitError]] = []
+        for payment in due:
+            try:
+                perform(self._ctx, payment.tenant, payment.id)
+            except PaymentDeclined:
+                pass  # an answer, recorded: the call is done
+            except SessionKitError as error:  # the provider failed, or a racing runner won
+                failed.append((payment.tenant, payment.id, error))
+                continue
+            done += 1
+        return DueReport(done=done, failed=tuple(failed), more=len(due) >= limit)
+
+    def _after_commit(self, calls: list[tuple[str, str]]) -> None:
+        """Make the calls a committed command left due; a failure waits for :meth:`run_due`."""
+        if self._ctx.gateway is None:
+            return
+        for tenant, payment_id in dict.fromkeys(calls):
+            try:
+                perform(self._ctx, tenant, payment_id)
+            except SessionKitError:
+                continue  # still due: the command committed, so it does not fail now
+
+
+def perform(ctx: Context, tenant: str, payment_id: str) -> Payment:
+    """Make the call the payment has due, if any, and store the answer; return the payment."""
+    with ctx.transaction() as tx:
+        payment = tx.payments.get(tenant, payment_id)
+    if payment.due is None or payment.provider == MANUAL:
+        return payment
+    gateway = gateway_of(ctx)
+    ref = payment.intent_ref
+    if payment.due == "create" or ref is None:
+        intent = create_intent(ctx, payment)
+        stored, _ = record_intent(ctx, payment, intent)
+        if stored.due is None or stored.due == "create":
+            return stored
+        payment, ref = stored, intent.ref
+    if payment.due == "refund":
+        claimed = _claim_refund(ctx, payment)
+        if claimed.due != "refund" or not claimed.refund_sending:
+            return claimed
+        amount = Money.of(claimed.refund_sending, claimed.currency).rounded()
+        key = claimed.gateway_key("refund", claimed.refunds + 1)
+        gateway.refund(claimed.intent_ref or ref, amount, idempotency_key=key)
+        return _record_refund(ctx, claimed, amount)
+    if payment.due == "capture":
+        intent = gateway.capture(ref, idempotency_key=payment.gateway_key("capture"))
+    else:
+        intent = gateway.cancel(ref, idempotency_key=payment.gateway_key("cancel"))
+    return record_intent(ctx, payment, intent)[0]
+
+
+def create_intent(ctx: Context, payment: Payment) -> Intent:
+    """Ask the provider for the payment's intent (under its derived key); return it."""
+    return gateway_of(ctx).create_intent(
+        amount=payment.amount.rounded(),
+        idempotency_key=payment.gateway_key("create"),
+        metadata={
+            "payment_id": payment.id,
+            "booking_id": payment.booking_id,
+            "tenant": payment.tenant,
+        },
+    )
+
+
+def record_intent(ctx: Context, seen: Payment, intent: Intent) -> tuple[Payment, Booking]:
+    """Store what the provider said of the payment's intent; return it and its booking."""
+    with ctx.transaction() as tx:
+        booking = tx.bookings.get(seen.tenant, seen.booking_id)
+        tx.bookings.lock_session(seen.tenant, booking.session_id)
+        payment = tx.payments.get(seen.tenant, seen.id)
+        if payment.intent_ref is None:
+            due = None if payment.due == "create" else payment.due
+            payment = store_payment(
+                tx,
+                payment,
+                attrs.evolve(payment, intent_ref=intent.ref, due=due),
+                None,
+                actor=None,
+            )
+        elif payment.due in ("capture", "cancel") and payment.due == _done_by(intent):
+            payment = store_payment(tx, payment, attrs.evolve(payment, due=None), None, actor=None)
+        if intent.status == "succeeded":
+            payment = succeed(ctx, tx, payment, actor=None)
+        elif intent.status == "failed":
+            payment = fail(ctx, tx, payment, "fail", actor=None, reason=intent.reason)
+        elif intent.status == "canceled":
+            payment = fail(ctx, tx, payment, "cancel", actor=None, reason="canceled")
+        elif intent.status == "authorized":
+            payment = authorized(tx, payment, actor=None)
+        booking = tx.bookings.get(seen.tenant, seen.booking_id)
+    return payment, booking
+
+
+def _claim_refund(ctx: Context, seen: Payment) -> Payment:
+    """Fix the amount of refund call ``refunds + 1`` before it is made; return the payment.
+
+    The claim (``refund_sending``) is written in a unit of work of its own
+    and committed before the provider is asked. A claim already there (a
+    crashed run's, a racing runner's) is kept, so the call is sent again
+    with the same amount under the same key; a refund decided meanwhile
+    waits in ``refund_due`` for the next call. Of runners claiming at once
+    one writes; the others read its claim.
+    """
+    conflict: ConcurrentModification | None = None
+    for _ in range(_CLAIM_TRIES):
+        with ctx.transaction() as tx:
+            payment = tx.payments.get(seen.tenant, seen.id)
+            if payment.due != "refund" or payment.refund_sending or not payment.refund_due:
+                return payment
+            # Not store_payment: a claim is bookkeeping (no event, no call queued), and
+            # updated_at stays the decision's, which is what run_due orders by.
+            claim = attrs.evolve(payment, refund_sending=payment.refund_due)
+            try:
+                return tx.payments.update(claim, expected_version=payment.version)
+            except ConcurrentModification as error:
+                conflict = error
+    assert conflict is not None
+    raise conflict
+
+
+def _record_refund(ctx: Context, claimed: Payment, amount: Money) -> Payment:
+    """Record refund call ``claimed.refunds + 1`` as done (``amount`` went back); return it."""
+    with ctx.transaction() as tx:
+        payment = tx.payments.get(claimed.tenant, claimed.id)
+        if payment.refunds != claimed.refunds:
+            return payment  # recorded already: by a racing runner, or by the provider's event
+        counted = attrs.evolve(payment, refunds=payment.refunds + 1, refund_sending=Decimal(0))
+        moved, change = refunded_to(counted, payment.refunded + amount.amount, tx, actor=None)
+        return store_payment(tx, payment, moved, change, actor=None, reason="refunded")
+
+
+def gateway_of(ctx: Context) -> PaymentGateway:
+    """Return the kit's payment gateway; ``InvalidValue`` for a kit without one."""
+    gateway = ctx.gateway
+    if gateway is None:
+        raise InvalidValue(
+            "this kit has no payment gateway: pass SessionKit(gateway=...), or manual=True",
+            value=None,
+            expected="a PaymentGateway",
+        )
+    return gateway
+
+
+def _done_by(intent: Intent) -> str | None:
+    return {"succeeded": "capture", "canceled": "cancel"}.get(intent.status)

@@ -1,0 +1,234 @@
+"""Paid bookings: hold seats and open their payment, claim a waitlist offer's, check out.
+
+Private to the services. A paid booking is HELD with a PENDING payment in
+one unit of work; the provider's intent is asked for once that unit has
+committed, and what the browser needs to pay comes back in a
+:class:`Checkout`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+
+from sessionkit.errors import DuplicateBooking, InvalidValue, PaymentDeclined
+from sessionkit.model.booking import OFFERED, WAITLISTED, Booking
+from sessionkit.model.payment import FAILED, MANUAL, PENDING, Payment, PaymentChanged
+from sessionkit.model.session import ResourceRef
+from sessionkit.model.text import check_actor, check_flag, check_tenant
+from sessionkit.services._context import Context, Tx
+from sessionkit.services._money import store_payment
+from sessionkit.services._payment_calls import create_intent, gateway_of, record_intent
+from sessionkit.services.bookings import BookingCommands, BookingRequest, booking_args
+
+__all__ = ["Checkout", "CheckoutCommands"]
+
+
+@attrs.frozen(kw_only=True)
+class Checkout:
+    """What a paid booking gave: the booking, its payment, what the browser needs to pay.
+
+    ``client_secret`` is the provider's (``None`` for a manual payment, or
+    when the provider was down: retry with the same idempotency key).
+    A booking queued on the waitlist has a PENDING payment with no intent:
+    it is paid when offered a seat (:meth:`PaymentCommands.claim`).
+    """
+
+    booking: Booking
+    payment: Payment
+    client_secret: str | None = None
+
+
+class CheckoutCommands:
+    """The paid bookings of :class:`~sessionkit.services.payments.PaymentCommands`."""
+
+    _ctx: Context
+    _bookings: BookingCommands
+
+    def book(
+        self,
+        tenant: str,
+        session_id: str,
+        participant: ResourceRef | str,
+        *,
+        actor: str | None,
+        seats: int = 1,
+        role: str = "attendee",
+        acting_role: str | None = None,
+        hold_for: timedelta | None = None,
+        waitlist: bool = False,
+        idempotency_key: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        manual: bool = False,
+        confirm: bool = False,
+        now: datetime | None = None,
+    ) -> Checkout:
+        """Hold seats and open their payment at the session's price; return the checkout.
+
+        The booking is HELD (as :meth:`BookingCommands.book` holds it) with a
+        PENDING payment of the price the kit's pricing gives now, in one unit
+        of work; then the provider is asked for an intent. Its success (by
+        :meth:`apply`) confirms the booking. ``manual=True`` takes the money
+        outside sessionkit (:meth:`mark_paid`); no provider is called.
+        ``manual=True, confirm=True`` confirms the booking at once and leaves
+        its payment PENDING until :meth:`mark_paid` (cash at the session, an
+        invoice paid after it): a hold would run out first. It is the one way
+        a priced booking is confirmed unpaid, for money the host vouches for.
+        With ``waitlist=True`` a full session queues the booking with a
+        PENDING payment and no intent, until a seat is offered (then
+        :meth:`claim` asks the provider).
+
+        Raises what ``book`` raises, ``InvalidValue`` for a session the
+        pricing leaves free (or ``confirm`` without ``manual``),
+        ``PaymentDeclined`` when the provider declines at once (the seats are
+        released) and ``PaymentGatewayError`` when it cannot be reached (the
+        booking stays held: retry with the same ``idempotency_key``).
+        """
+        check_tenant(tenant)
+        check_actor(actor)
+        if check_flag(confirm, "confirm") and not check_flag(manual, "manual"):
+            raise InvalidValue(
+                "only a manual payment's booking is confirmed at once; a provider's payment "
+                "confirms its booking when it succeeds",
+                value=confirm,
+                expected="confirm=False, or manual=True",
+            )
+        request = BookingRequest.of(
+            session_id=session_id,
+            participant=participant,
+            seats=seats,
+            role=role,
+            acting_role=acting_role,
+            confirm=confirm,
+            waitlist=waitlist,
+            hold_for=hold_for,
+            idempotency_key=idempotency_key,
+            metadata=metadata,
+        )
+        if not check_flag(manual, "manual"):
+            gateway_of(self._ctx)
+        try:
+            booking, payment = self._hold(tenant, request, actor, manual, now)
+        except DuplicateBooking as taken:
+            if request.key is None or taken.key != "idempotency":
+                raise
+            booking, payment = self._hold(tenant, request, actor, manual, now)  # replay the winner
+        return self._checkout(booking, payment)
+
+    def _hold(
+        self,
+        tenant: str,
+        request: BookingRequest,
+        actor: str | None,
+        manual: bool,
+        now: datetime | None,
+    ) -> tuple[Booking, Payment]:
+        with self._ctx.transaction(now) as tx:
+            booking, made = self._bookings.book_in(tx, tenant, request, actor, paying=True)
+            payment = tx.payments.for_booking(tenant, booking.id)
+            if payment is None:
+                if made is None:
+                    raise InvalidValue(
+                        f"idempotency key {request.key!r} made booking {booking.id!r} without "
+                        "a payment (kit.bookings.book); use a new key for a paid booking",
+                        value=request.key,
+                        expected="a key kit.bookings.book has not used",
+                    )
+                # A queued booking's payment waits too: its intent is made when a seat is
+                # offered and claimed (the price is fixed now, as for any booking).
+                payment = self._open(
+                    tx,
+                    booking,
+                    made.id,
+                    actor=actor,
+                    manual=manual,
+                    waiting=booking.status == WAITLISTED,
+                )
+        return booking, payment
+
+    def claim(
+        self, tenant: str, booking_id: str, *, actor: str | None, now: datetime | None = None
+    ) -> Checkout:
+        """Open the payment of a waitlist offer (an OFFERED booking); return the checkout.
+
+        The offer's claim window is the hold; its payment's success confirms
+        it. A second call returns the same payment. Raises
+        ``BookingNotFound``, ``InvalidValue`` for a booking that is not
+        offered, and what :meth:`book` raises about the provider.
+        """
+        booking_args(tenant, booking_id, actor)
+        gateway_of(self._ctx)
+        with self._ctx.transaction(now) as tx:
+            booking = tx.bookings.get(tenant, booking_id)
+            payment = tx.payments.for_booking(tenant, booking.id)
+            waiting = (
+                payment is not None
+                and payment.status == PENDING
+                and payment.due is None
+                and payment.intent_ref is None
+                and payment.provider != MANUAL
+            )
+            if payment is None or waiting:
+                if booking.status != OFFERED:
+                    raise InvalidValue(
+                        f"booking {booking.id!r} is {booking.status}; only an OFFERED one is "
+                        "claimed",
+                        value=booking.status,
+                        expected=OFFERED,
+                    )
+                session = tx.bookings.lock_session(tenant, booking.session_id)
+                if payment is None:
+                    payment = self._open(tx, booking, session.id, actor=actor, manual=False)
+                else:
+                    opened = attrs.evolve(payment, due="create")
+                    payment = store_payment(tx, payment, opened, None, actor=actor)
+        return self._checkout(booking, payment)
+
+    def _open(
+        self,
+        tx: Tx,
+        booking: Booking,
+        session_id: str,
+        *,
+        actor: str | None,
+        manual: bool,
+        waiting: bool = False,
+    ) -> Payment:
+        ctx = self._ctx
+        session = tx.sessions.get(booking.tenant, session_id)
+        pricing = ctx.price_of(session)
+        if pricing is None:
+            raise InvalidValue(
+                f"session {session.id!r} has no price; book it with kit.bookings.book",
+                value=session.id,
+                expected="a session the kit's pricing prices",
+            )
+        payment = Payment(
+            id=ctx.ids(),
+            tenant=booking.tenant,
+            booking_id=booking.id,
+            session_id=session.id,
+            participant=booking.participant,
+            session_start=session.start,
+            amount=pricing.price(session, booking.seats),
+            provider=MANUAL if manual else gateway_of(self._ctx).name,
+            due=None if manual or waiting else "create",
+            created_at=tx.now,
+            created_by=actor,
+        )
+        tx.payments.add(payment)
+        tx.collect([PaymentChanged(tenant=booking.tenant, actor=actor, at=tx.now, payment=payment)])
+        return payment
+
+    def _checkout(self, booking: Booking, payment: Payment) -> Checkout:
+        """Make the intent (if due) now, outside any unit of work; return the checkout."""
+        if payment.due != "create":
+            return Checkout(booking=booking, payment=payment)
+        intent = create_intent(self._ctx, payment)
+        stored, booking = record_intent(self._ctx, payment, intent)
+        if stored.status == FAILED:
+            raise PaymentDeclined(stored.id, reason=intent.reason)
+        return Checkout(booking=booking, payment=stored, client_secret=intent.client_secret)

@@ -1,0 +1,147 @@
+"""The provider's events: apply each once, in any order, and keep a receipt of it.
+
+Private to the services. An event's payment is found by the payment id its
+intent carries (else by the intent) and moved on with the booking's session
+locked; the event's receipt (``provider:event_id``, in ``PAYMENT_EVENTS``) is
+stored in the same unit of work, so a repeat changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+import attrs
+
+from sessionkit.errors import Duplicate, InvalidValue, WrongType
+from sessionkit.model.payment import PAID_STATUSES, Payment, PaymentEvent, ReceivedEvent
+from sessionkit.model.text import check_tenant
+from sessionkit.ports import PAYMENT_EVENTS
+from sessionkit.services._context import Context, Tx
+from sessionkit.services._money import refunded_to, store_payment
+from sessionkit.services._payment_answers import authorized, fail, succeed
+
+__all__ = ["Applied", "ProviderEvents"]
+
+
+@attrs.frozen(kw_only=True)
+class Applied:
+    """What applying one provider event did.
+
+    ``outcome``: ``"applied"``, ``"duplicate"`` (seen before; nothing
+    changed), ``"stale"`` (the payment had moved past it), ``"unknown"`` (no
+    such payment here).
+    """
+
+    outcome: Literal["applied", "duplicate", "stale", "unknown"]
+    payment: Payment | None = None
+
+
+class ProviderEvents:
+    """The provider events of :class:`~sessionkit.services.payments.PaymentCommands`."""
+
+    _ctx: Context
+
+    def apply(self, tenant: str, event: PaymentEvent, *, now: datetime | None = None) -> Applied:
+        """Apply one provider event (verified by the app), once; return what it did.
+
+        Deduplicated by the provider's event id (a receipt is stored with the
+        effect, in one unit of work) and tolerant of order: an event the
+        payment has moved past is ``"stale"`` and changes nothing; a refund
+        heard before the success counts both. ``"succeeded"`` confirms the
+        booking while it holds, else refunds the money at once.
+        """
+        check_tenant(tenant)
+        if not isinstance(event, PaymentEvent):
+            raise WrongType(event, name="event", expected="a PaymentEvent")
+        try:
+            return self._apply(tenant, event, now)
+        except Duplicate as taken:
+            if taken.kind != PAYMENT_EVENTS.name:
+                raise
+            return Applied(outcome="duplicate")  # the same event, applied at the same time
+
+    def _apply(self, tenant: str, event: PaymentEvent, now: datetime | None) -> Applied:
+        ctx = self._ctx
+        with ctx.transaction(now) as tx:
+            receipts = tx.repository(PAYMENT_EVENTS)
+            if receipts.get_many(tenant, [event.key]):
+                return Applied(outcome="duplicate")
+            payment = self._find(tx, tenant, event)
+            if payment is None:
+                self._receipt(tx, tenant, event, None, "unknown")
+                return Applied(outcome="unknown")
+            booking = tx.bookings.get(tenant, payment.booking_id)
+            tx.bookings.lock_session(tenant, booking.session_id)  # sessions before payments
+            payment = tx.payments.get(tenant, payment.id)
+            if payment.intent_ref is None and event.intent_ref is not None:
+                payment = store_payment(
+                    tx,
+                    payment,
+                    attrs.evolve(
+                        payment,
+                        intent_ref=event.intent_ref,
+                        due=None if payment.due == "create" else payment.due,
+                    ),
+                    None,
+                    actor=None,
+                )
+            after = self._react(tx, payment, event)
+            outcome: Literal["applied", "stale"] = "stale" if after is payment else "applied"
+            self._receipt(tx, tenant, event, payment.id, outcome)
+        return Applied(outcome=outcome, payment=after)
+
+    def _react(self, tx: Tx, payment: Payment, event: PaymentEvent) -> Payment:
+        ctx, reason = self._ctx, event.reason
+        if event.type == "succeeded":
+            return succeed(ctx, tx, payment, actor=None)
+        if event.type == "failed":
+            return fail(ctx, tx, payment, "fail", actor=None, reason=reason or "declined")
+        if event.type == "canceled":
+            return fail(ctx, tx, payment, "cancel", actor=None, reason=reason or "canceled")
+        if event.type == "authorized":
+            return authorized(tx, payment, actor=None)
+        total = payment.amount.amount if event.amount is None else event.amount.amount
+        if event.amount is not None and event.amount.currency != payment.currency:
+            raise InvalidValue(
+                f"a refund event in {event.amount.currency} for a {payment.currency} payment",
+                value=event.amount,
+                expected=payment.currency,
+            )
+        if payment.status not in PAID_STATUSES:
+            payment = succeed(ctx, tx, payment, actor=None)  # refunded: it must have been paid
+        moved, change = refunded_to(payment, total, tx, actor=None)
+        sending = payment.refund_sending
+        if sending and total >= payment.refunded + sending:
+            # The provider's total covers the refund call under way (its webhook outran its
+            # answer): count that call now, so its runner finds it recorded, not adds it again.
+            moved = attrs.evolve(moved, refunds=payment.refunds + 1, refund_sending=Decimal(0))
+        if moved is payment:
+            return payment
+        return store_payment(tx, payment, moved, change, actor=None, reason="refunded")
+
+    @staticmethod
+    def _find(tx: Tx, tenant: str, event: PaymentEvent) -> Payment | None:
+        if event.payment_id is not None:
+            found = tx.payments.get_many(tenant, [event.payment_id])
+            if found:
+                return found[0]
+        if event.intent_ref is not None:
+            return tx.payments.by_intent(tenant, event.provider, event.intent_ref)
+        return None
+
+    @staticmethod
+    def _receipt(
+        tx: Tx, tenant: str, event: PaymentEvent, payment_id: str | None, outcome: str
+    ) -> None:
+        tx.repository(PAYMENT_EVENTS).add(
+            ReceivedEvent(
+                id=event.key,
+                tenant=tenant,
+                payment_id=payment_id,
+                type=event.type,
+                outcome=outcome,
+                received_at=tx.now,
+            )
+        )

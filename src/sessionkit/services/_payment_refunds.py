@@ -1,0 +1,225 @@
+"""Refunds and manual payments: cancel and settle, give money back, mark cash as paid.
+
+Private to the services. A refund is decided in a unit of work (``refund_due``)
+and sent to the provider once it commits; a refund asked for with an
+idempotency key stores a receipt of the key beside the provider events'
+receipts, so a retry refunds nothing more.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+
+from sessionkit.errors import (
+    Duplicate,
+    InvalidValue,
+    PaymentNotFound,
+    RefundExceedsPayment,
+    RefundKeyReused,
+    WrongType,
+)
+from sessionkit.model.money import Money
+from sessionkit.model.payment import (
+    MANUAL,
+    OPEN_PAYMENT_STATUSES,
+    PAID,
+    PARTIALLY_REFUNDED,
+    Payment,
+    ReceivedEvent,
+)
+from sessionkit.model.query import MAX_LIMIT
+from sessionkit.model.text import (
+    MAX_REF_LENGTH,
+    check_actor,
+    check_id,
+    check_ids,
+    check_tenant,
+    check_text,
+)
+from sessionkit.ports import PAYMENT_EVENTS
+from sessionkit.services._context import Context, Tx
+from sessionkit.services._money import give_back
+from sessionkit.services._payment_answers import succeed
+from sessionkit.services.bookings import BookingCommands, check_key
+
+__all__ = ["RefundCommands"]
+
+
+class RefundCommands:
+    """The refunds and manual payments of :class:`~sessionkit.services.payments.PaymentCommands`."""
+
+    _ctx: Context
+    _bookings: BookingCommands
+
+    def cancel(
+        self,
+        tenant: str,
+        booking_id: str,
+        *,
+        actor: str | None,
+        role: str = "participant",
+        reason: str | None = None,
+        now: datetime | None = None,
+    ) -> Payment | None:
+        """Cancel a booking and settle its payment by ``role``; return the payment (or ``None``).
+
+        The same as ``kit.bookings.cancel`` (which does the same to payments),
+        returning the payment: its ``refund_due`` or ``refunded`` say what
+        goes back.
+        """
+        self._bookings.cancel(tenant, booking_id, actor=actor, role=role, reason=reason, now=now)
+        with self._ctx.transaction(now) as tx:
+            return tx.payments.for_booking(tenant, booking_id)
+
+    def refund(
+        self,
+        tenant: str,
+        payment_id: str,
+        amount: Money,
+        *,
+        actor: str | None,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+        now: datetime | None = None,
+    ) -> Payment:
+        """Give ``amount`` of a paid payment back (a goodwill refund); return the payment.
+
+        The provider is asked at once; if it fails, the refund stays due
+        (``refund_due``) for :meth:`run_due`.
+
+        With ``idempotency_key``, a receipt of the key (unique in the
+        database, beside the provider events' receipts) is stored in the
+        refund's own unit of work: the same key for the same payment and
+        amount again returns the payment as it stands and refunds nothing
+        more, even when two retries race; the same key with another payment or
+        amount raises ``RefundKeyReused``. A refused refund stores no receipt.
+
+        Raises ``RefundExceedsPayment`` above what is left, ``CurrencyMismatch``
+        for another currency, ``PaymentNotFound``; nothing is written then.
+        """
+        check_tenant(tenant)
+        check_id(payment_id, "payment_id")
+        check_actor(actor)
+        check_text(reason, "reason", limit=MAX_REF_LENGTH, optional=True)
+        key = check_key(idempotency_key)
+        if not isinstance(amount, Money):
+            raise WrongType(amount, name="amount", expected="Money above zero")
+        if not amount.is_positive:
+            raise InvalidValue(
+                f"a refund is Money above zero, got {amount!r}", value=amount, expected="Money > 0"
+            )
+        try:
+            self._refund(tenant, payment_id, amount, actor, reason, key, now)
+        except Duplicate as taken:
+            if key is None or taken.kind != PAYMENT_EVENTS.name:
+                raise
+            # A retry with the same key committed its receipt first: run again to replay it.
+            self._refund(tenant, payment_id, amount, actor, reason, key, now)
+        with self._ctx.transaction() as tx:  # as it stands after the provider's answer
+            return tx.payments.get(tenant, payment_id)
+
+    def _refund(
+        self,
+        tenant: str,
+        payment_id: str,
+        amount: Money,
+        actor: str | None,
+        reason: str | None,
+        key: str | None,
+        now: datetime | None,
+    ) -> None:
+        with self._ctx.transaction(now) as tx:
+            if key is not None and _replayed(tx, tenant, payment_id, amount, key):
+                return  # this key refunded this payment once already
+            payment = tx.payments.get(tenant, payment_id)
+            if payment.status not in (PAID, PARTIALLY_REFUNDED) or amount > payment.refundable:
+                raise RefundExceedsPayment(
+                    payment.id,
+                    paid=payment.received.amount,
+                    refunded=payment.refunded + payment.refund_due,
+                    asked=amount.amount,
+                    currency=payment.currency,
+                )
+            if key is not None:
+                # Before the refund: of two requests racing with one key, the second waits
+                # on the receipt's primary key and fails as a duplicate, before the payment.
+                tx.repository(PAYMENT_EVENTS).add(
+                    ReceivedEvent(
+                        id=_receipt_id(key),
+                        tenant=tenant,
+                        payment_id=payment_id,
+                        type="refund",
+                        outcome=str(amount.rounded()),
+                        received_at=tx.now,
+                    )
+                )
+            give_back(tx, payment, amount.rounded(), actor=actor, reason=reason)
+
+    def mark_paid(
+        self,
+        tenant: str,
+        payment_ids: Iterable[str],
+        *,
+        actor: str | None,
+        now: datetime | None = None,
+    ) -> list[Payment]:
+        """Record manual payments as paid (cash, invoice), all or none; return them in order.
+
+        Each booking is confirmed as a provider's success would. Raises
+        ``PaymentNotFound`` or ``InvalidValue`` (a payment that is not a
+        pending manual one) and changes nothing then.
+        """
+        check_tenant(tenant)
+        check_actor(actor)
+        ids = check_ids(payment_ids, "payment_ids", most=MAX_LIMIT)
+        ctx = self._ctx
+        with ctx.transaction(now) as tx:
+            found = {p.id: p for p in tx.payments.get_many(tenant, ids)}
+            for payment_id in ids:
+                if payment_id not in found:
+                    raise PaymentNotFound(payment_id, tenant)
+                payment = found[payment_id]
+                if payment.provider != MANUAL or payment.status not in OPEN_PAYMENT_STATUSES:
+                    raise InvalidValue(
+                        f"payment {payment.id!r} is a {payment.status} {payment.provider} "
+                        "payment; only pending manual ones are marked paid",
+                        value=payment.id,
+                        expected="a PENDING manual payment",
+                    )
+            bookings = {p.booking_id: tx.bookings.get(tenant, p.booking_id) for p in found.values()}
+            for session_id in sorted({b.session_id for b in bookings.values()}):
+                tx.bookings.lock_session(tenant, session_id)
+            return [succeed(ctx, tx, tx.payments.get(tenant, i), actor=actor) for i in ids]
+
+
+_REFUND_RECEIPT = "sessionkit-refund:"
+"""The receipts of refund keys share the provider events' store (``PAYMENT_EVENTS``) under
+this prefix, where a provider event's receipt is ``provider:event_id``; no provider is
+called ``sessionkit-refund``."""
+
+
+def _receipt_id(key: str) -> str:
+    """Return the id of refund key ``key``'s receipt: a digest, since keys outgrow ids."""
+    return _REFUND_RECEIPT + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _replayed(tx: Tx, tenant: str, payment_id: str, amount: Money, key: str) -> bool:
+    """Whether refund key ``key`` refunded ``amount`` of the payment already.
+
+    Raises ``RefundKeyReused`` when its receipt names another payment or amount.
+    """
+    found = tx.repository(PAYMENT_EVENTS).get_many(tenant, [_receipt_id(key)])
+    if not found:
+        return False
+    first, asked = found[0], str(amount.rounded())
+    if (first.payment_id, first.outcome) != (payment_id, asked):
+        raise RefundKeyReused(
+            key,
+            payment_id=payment_id,
+            amount=asked,
+            first_payment_id=first.payment_id,
+            first_amount=first.outcome,
+        )
+    return True
