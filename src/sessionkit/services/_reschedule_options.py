@@ -1,0 +1,97 @@
+"""What an actor may do with a session now: the values and their computation.
+
+Private to the services package; the values are re-exported by (and
+documented as part of) :mod:`sessionkit.services.reschedules`, whose
+:meth:`~sessionkit.services.reschedules.RescheduleCommands.options` reads the
+session, its reschedule refusal and its pending request in one unit of work
+and hands them to :func:`session_options`. The refunds come from the kit's
+:class:`~sessionkit.policies.RefundPolicy`, the cancel refusal from its
+:class:`~sessionkit.policies.NoticePolicy`, both judged at the same instant.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import attrs
+
+from sessionkit.model.money import Money
+from sessionkit.model.reschedule import RescheduleRequest
+from sessionkit.model.session import Session
+from sessionkit.policies import Refusal
+from sessionkit.services._context import Context
+
+__all__ = ["CancelTier", "SessionOptions", "session_options"]
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class CancelTier:
+    """Cancelling until ``until`` refunds ``percent`` (of what was paid), less ``fee``."""
+
+    percent: Decimal
+    until: datetime
+    fee: Money | None = None
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class SessionOptions:
+    """What an actor in ``role`` may do with a session at ``at``.
+
+    ``reschedule`` is ``None`` when a reschedule request would be accepted
+    (``reschedule_until``: the last instant it would, ``None`` for no limit
+    but the start), else the :class:`~sessionkit.policies.Refusal`.
+    ``pending`` is the session's pending request, if any. ``cancel`` is
+    ``None`` when the notice policy lets ``role`` cancel, ``refund_percent``
+    what cancelling now refunds by the kit's
+    :class:`~sessionkit.policies.RefundPolicy`, and ``cancel_tiers`` the
+    refunds still to come, most first, each with its last instant.
+    """
+
+    at: datetime
+    reschedule: Refusal | None
+    reschedule_until: datetime | None
+    pending: RescheduleRequest | None
+    cancel: Refusal | None
+    refund_percent: Decimal
+    cancel_tiers: tuple[CancelTier, ...]
+
+
+def session_options(
+    ctx: Context,
+    session: Session,
+    role: str,
+    at: datetime,
+    *,
+    reschedule: Refusal | None,
+    pending: RescheduleRequest | None,
+) -> SessionOptions:
+    """Return what ``role`` may do with ``session`` at ``at``, given what the store said.
+
+    ``reschedule`` is why a reschedule request would be refused now (or
+    ``None``) and ``pending`` the session's pending request, both read at ``at``.
+    """
+    policy = ctx.notice
+    refunds = ctx.refunds
+    start = session.start
+    tiers: list[CancelTier] = []
+    if role in refunds.full_refund_roles:
+        tiers.append(CancelTier(percent=Decimal(100), until=start))
+    else:
+        for tier in refunds.tiers:
+            until = start - tier.notice
+            if until >= at:
+                tiers.append(CancelTier(percent=tier.percent, until=until, fee=tier.fee))
+    return SessionOptions(
+        at=at,
+        reschedule=reschedule,
+        reschedule_until=(
+            None
+            if reschedule is not None
+            else policy.deadline_for("request_reschedule", role, session)
+        ),
+        pending=pending,
+        cancel=policy.notice_refusal("cancel", role, session, at),
+        refund_percent=refunds.share(role=role, start=start, at=at),
+        cancel_tiers=tuple(tiers),
+    )

@@ -1,0 +1,265 @@
+"""The steps reschedule commands take inside one unit of work, shared by every command.
+
+Private to the services package; :class:`~sessionkit.services.reschedules.RescheduleCommands`
+composes them. Here are the argument checks, the ``RescheduleRefused`` errors
+built from a :class:`~sessionkit.policies.Refusal`, locking a request's
+session, the checks a request and an answer must pass, storing an answer with
+its event, moving the session when a request is approved, and answering one
+due request by silence. Each step reads the instant from its ``Tx``, so a
+command judges everything at one time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+from sessionkit.errors import DuplicateSession, RescheduleRefused, SessionConflict, SessionLocked
+from sessionkit.lifecycle import StatusChanged
+from sessionkit.model.events import SessionUpdated
+from sessionkit.model.reschedule import (
+    MOVED_STATUSES,
+    RESCHEDULE_LIFECYCLE,
+    RescheduleRequest,
+    RescheduleStatusChanged,
+)
+from sessionkit.model.session import Session
+from sessionkit.model.text import (
+    MAX_NAME_LENGTH,
+    MAX_REF_LENGTH,
+    check_id,
+    check_tenant,
+    check_text,
+)
+from sessionkit.policies import NoticePolicy, Refusal
+from sessionkit.ports import RESCHEDULES, RescheduleRepository
+from sessionkit.services._context import Context, Tx, check_free, status_lock
+from sessionkit.services._seats import move_session_bookings
+from sessionkit.timespan import TimeSpan
+
+__all__ = [
+    "answer_due",
+    "check_answer",
+    "check_args",
+    "lock_session",
+    "move_session",
+    "one_pending",
+    "refused",
+    "request_refusal",
+    "status_event",
+    "store_answer",
+]
+
+_NO_ACTOR = object()
+
+
+def check_args(
+    tenant: object, record_id: object, name: str, role: object, actor: object = _NO_ACTOR
+) -> None:
+    """Check the arguments every reschedule command takes (``actor``: when it takes one)."""
+    check_tenant(tenant)
+    check_id(record_id, name)
+    check_text(role, "role", limit=MAX_NAME_LENGTH, empty=False)
+    if actor is not _NO_ACTOR:  # required here: a request or an answer is someone's
+        check_text(actor, "actor", limit=MAX_REF_LENGTH, empty=False)
+
+
+def refused(refusal: Refusal, *, request_id: str | None = None) -> RescheduleRefused:
+    """Return the ``RescheduleRefused`` error that raises ``refusal`` (about ``request_id``)."""
+    return RescheduleRefused(
+        refusal.rule,
+        refusal.reason,
+        allows_at=refusal.allows_at,
+        request_id=request_id,
+    )
+
+
+def one_pending(pending: RescheduleRequest) -> RescheduleRefused:
+    """Return the error refusing a second request while ``pending`` awaits its answer."""
+    return RescheduleRefused(
+        "one_pending",
+        f"session {pending.session_id!r} already has pending reschedule request "
+        f"{pending.id!r}, answered by {pending.deadline.isoformat()} at the latest",
+        allows_at=pending.deadline,
+        request_id=pending.id,
+    )
+
+
+def lock_session(tx: Tx, tenant: str, session_id: str) -> Session:
+    """Return the session, locked for the rest of ``tx`` when the store keeps bookings."""
+    bookings = tx.bookings_or_none()
+    if bookings is not None:
+        return bookings.lock_session(tenant, session_id)
+    return tx.sessions.get(tenant, session_id)
+
+
+def request_refusal(
+    ctx: Context, tx: Tx, repo: RescheduleRepository, session: Session, role: str
+) -> Refusal | None:
+    """Return why ``role`` may not ask to move ``session`` at ``tx.now`` (inputs aside)."""
+    lifecycle = ctx.lifecycle(session.lifecycle)
+    if lifecycle.status(session.status).terminal:
+        return Refusal(
+            rule="not_reschedulable",
+            reason=f"session {session.id!r} is {session.status}, which is final",
+        )
+    history = repo.for_session(session.tenant, session.id)
+    moved = sum(1 for r in history if r.status in MOVED_STATUSES)
+    refusal = ctx.notice.may("request_reschedule", role, session, tx.now, reschedules=moved)
+    if refusal is not None:
+        return refusal
+    pending = next((r for r in history if r.pending), None)
+    if pending is not None:
+        error = one_pending(pending)
+        return Refusal(rule=error.rule, reason=error.reason, allows_at=error.allows_at)
+    return None
+
+
+def check_answer(
+    policy: NoticePolicy,
+    request: RescheduleRequest,
+    role: str,
+    actor: str,
+    action: str,
+    now: datetime,
+) -> None:
+    """Raise ``RescheduleRefused`` unless ``actor`` in ``role`` may ``action`` the request now."""
+    if not request.pending:
+        raise RescheduleRefused(
+            "not_pending",
+            f"request {request.id!r} is already {request.status}",
+            request_id=request.id,
+        )
+    host = role in policy.bypass
+    if action == "withdraw":
+        if actor != request.requested_by and not host:
+            raise RescheduleRefused(
+                "not_requester",
+                f"only {request.requested_by} (who asked) may withdraw request {request.id!r}",
+                request_id=request.id,
+            )
+    elif role == request.role and not host:
+        raise RescheduleRefused(
+            "own_request",
+            f"a {role}'s request is answered by the other side, not another {role}",
+            request_id=request.id,
+        )
+    if action != "approve" and now >= request.deadline:
+        raise RescheduleRefused(
+            "deadline_passed",
+            f"request {request.id!r} was answered by silence at {request.deadline.isoformat()}",
+            request_id=request.id,
+        )
+
+
+def store_answer(
+    tx: Tx,
+    repo: RescheduleRepository,
+    request: RescheduleRequest,
+    transition: str,
+    actor: str | None,
+    role: str | None,
+    *,
+    new_start: datetime | None = None,
+    reason: str | None = None,
+    timed: bool = False,
+) -> RescheduleRequest:
+    """Fire ``transition`` on ``request`` (``timed``: its timer), store it, collect the event."""
+    if timed:
+        answered, changes = RESCHEDULE_LIFECYCLE.advance(request, tx.now)
+        change = changes[-1]
+    else:
+        answered, change = RESCHEDULE_LIFECYCLE.fire(
+            request, transition, now=tx.now, actor=actor, role=role, reason=reason
+        )
+    answered = attrs.evolve(
+        answered,
+        decided_by=actor,
+        decided_role=role,
+        new_start=new_start,
+        updated_at=tx.now,
+    )
+    stored = repo.update(answered, expected_version=request.version)
+    tx.collect([status_event(stored, change, actor, reason=reason)])
+    return stored
+
+
+def move_session(
+    ctx: Context, tx: Tx, session: Session, new_start: datetime, actor: str | None
+) -> Session:
+    """Move ``session`` to start at ``new_start`` (same duration); the bookings follow."""
+    if new_start == session.start:
+        return session
+    reason = status_lock(ctx.lifecycle(session.lifecycle), session)
+    if reason is not None:
+        raise SessionLocked(session.id, reason)
+    span = TimeSpan(new_start, new_start + session.span.duration)
+    changed = attrs.evolve(session, span=span, detached=True, updated_at=tx.now, updated_by=actor)
+    check_free(tx, changed)
+    stored = tx.sessions.update(changed, expected_version=session.version)
+    move_session_bookings(tx, stored, actor=actor)
+    old = {"start": session.start, "end": session.end}
+    tx.collect(
+        [SessionUpdated(tenant=session.tenant, actor=actor, at=tx.now, session=stored, old=old)]
+    )
+    return stored
+
+
+def status_event(
+    request: RescheduleRequest,
+    change: StatusChanged,
+    actor: str | None,
+    *,
+    reason: str | None = None,
+) -> RescheduleStatusChanged:
+    """Return the event announcing ``change`` of ``request``."""
+    return RescheduleStatusChanged(
+        tenant=request.tenant,
+        actor=actor,
+        at=change.at,
+        request=request,
+        change=change,
+        reason=reason,
+    )
+
+
+def answer_due(
+    ctx: Context, tx: Tx, candidate: RescheduleRequest, at: datetime
+) -> RescheduleRequest | None:
+    """Answer ``candidate`` by silence inside ``tx`` if it is still pending past its deadline.
+
+    Locks its session first; returns the answered request (AUTO_APPROVED and
+    the session moved, or EXPIRED with the reason), or ``None`` when another
+    answer (a person, another tick) came first.
+    """
+    tenant = candidate.tenant
+    repo = tx.repository(RESCHEDULES)
+    session = lock_session(tx, tenant, candidate.session_id)
+    request = repo.get(tenant, candidate.id)
+    if not request.pending or request.deadline > at:
+        return None
+    target = request.proposed_start
+    if target is None:
+        return store_answer(tx, repo, request, "expire", None, None, timed=True)
+    problem = None
+    refusal = ctx.notice.new_time_refusal(target, tx.now)
+    if refusal is not None:
+        problem = refusal.reason
+    else:
+        try:
+            # Every check that can refuse the move runs before its first write.
+            move_session(ctx, tx, session, target, None)
+        except (SessionConflict, SessionLocked, DuplicateSession) as error:
+            problem = str(error)
+    if problem is not None:
+        return store_answer(
+            tx,
+            repo,
+            request,
+            "expire",
+            None,
+            None,
+            reason=f"the proposed time could not be applied: {problem}",
+        )
+    return store_answer(tx, repo, request, "auto_approve", None, None, new_start=target)
