@@ -464,7 +464,7 @@ def profile_one_client(engine: Engine, session_ids: list[str]) -> None:
         lambda: [book(session_id, f"student:p{n}") for n, session_id in enumerate(picks)],
         f"{wanted} bookings by one client",
         (
-            ("services/bookings.py", "book"),
+            ("services/booking_making.py", "book"),
             ("services/_context.py", "transaction"),
             ("sqlalchemy/_bookings.py", "lock_session"),
             ("sqlalchemy/_bookings.py", "add_settled"),

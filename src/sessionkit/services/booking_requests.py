@@ -1,0 +1,130 @@
+"""Booking command arguments: the checked :class:`BookingRequest` and the shared checks.
+
+A ``book`` call's arguments are checked once into a :class:`BookingRequest`,
+whose ``fingerprint`` tells an idempotent replay from a reuse of its key; the
+argument checks here (role, idempotency key, batch size, one-booking commands)
+are shared by the booking and payment commands.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+import attrs
+
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.limits import CEILING
+from sessionkit.model.booking import MAX_IDEMPOTENCY_KEY_LENGTH, check_seats, participant_ref
+from sessionkit.model.fields import check_fields
+from sessionkit.model.session import ResourceRef
+from sessionkit.model.text import (
+    MAX_NAME_LENGTH,
+    check_actor,
+    check_flag,
+    check_id,
+    check_tenant,
+    check_text,
+)
+from sessionkit.timespan import check_delta
+
+__all__ = ["BookingRequest", "booking_args", "check_batch", "check_key", "check_role"]
+
+
+def _fingerprint(*parts: object) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def check_key(key: object) -> str | None:
+    """Return ``key`` checked as an idempotency key (non-empty text), or ``None`` for none."""
+    if key is None:
+        return None
+    return check_text(
+        key, "idempotency_key", limit=MAX_IDEMPOTENCY_KEY_LENGTH, optional=True, empty=False
+    )
+
+
+def check_role(role: object) -> str:
+    """Return ``role`` if it is a role name (non-empty text, at most ``MAX_NAME_LENGTH``)."""
+    checked = check_text(role, "role", limit=MAX_NAME_LENGTH, empty=False)
+    assert checked is not None
+    return checked
+
+
+def check_batch(value: object, name: str, most: int) -> int:
+    """Return ``value`` if it is an integer 1..``most`` (a batch size or limit), else raise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WrongType(value, name=name, expected=f"an integer 1..{most}")
+    if not 1 <= value <= most:
+        raise InvalidValue(
+            f"{name} must be 1..{most:,}, got {value!r}", value=value, expected=f"1..{most}"
+        )
+    return value
+
+
+def booking_args(tenant: object, booking_id: object, actor: object) -> None:
+    """Check the arguments of a command on one booking: tenant, booking id, actor."""
+    check_tenant(tenant)
+    check_id(booking_id, "booking_id")
+    check_actor(actor)
+
+
+@attrs.frozen
+class BookingRequest:
+    """What a ``book`` call asks for, checked; ``fingerprint`` tells a replay from a reuse."""
+
+    session_id: str
+    participant: ResourceRef
+    seats: int
+    role: str
+    acting_role: str
+    confirm: bool
+    waitlist: bool
+    hold_for: timedelta | None
+    key: str | None
+    metadata: Mapping[str, Any]
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        session_id: object,
+        participant: object,
+        seats: object,
+        role: object,
+        confirm: object,
+        waitlist: object,
+        hold_for: object,
+        idempotency_key: object,
+        metadata: object,
+        acting_role: object = None,
+    ) -> BookingRequest:
+        """Check a booking command's arguments (``WrongType`` / ``InvalidValue``); the request."""
+        return cls(
+            session_id=check_id(session_id, "session_id"),
+            participant=participant_ref(participant),  # type: ignore[arg-type]  # it checks
+            seats=check_seats(seats),
+            role=check_role(role),
+            acting_role=check_role(role if acting_role is None else acting_role),
+            confirm=bool(check_flag(confirm, "confirm")),
+            waitlist=bool(check_flag(waitlist, "waitlist")),
+            hold_for=None
+            if hold_for is None
+            else check_delta(hold_for, "hold_for", positive=True, maximum=CEILING),
+            key=check_key(idempotency_key),
+            metadata=check_fields(metadata),
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of what is booked (session, participant, seats, role, confirm, waitlist)."""
+        return _fingerprint(
+            self.session_id,
+            str(self.participant),
+            self.seats,
+            self.role,
+            self.confirm,
+            self.waitlist,
+        )
