@@ -3,39 +3,27 @@
 Each command runs in its own unit of work, checks the rules the LMS seed left
 as TODOs (editable status, dependents, teacher conflicts, duplicate starts),
 writes with the version it read, and collects one domain event per change.
+The status commands (cancel, fire, fire_many, advance) live in
+:mod:`~sessionkit.services.session_statuses`, the in-transaction status steps
+in :mod:`~sessionkit.services._statuses`; this module adds creating, editing,
+deleting and own fields, and keeps the names other modules import from here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 import attrs
 
-from sessionkit.errors import (
-    ConcurrentModification,
-    DuplicateSession,
-    InvalidValue,
-    SeriesClosedError,
-)
-from sessionkit.lifecycle import Lifecycle, StatusChanged
-from sessionkit.model.events import (
-    SessionCanceled,
-    SessionCreated,
-    SessionDeleted,
-    SessionStatusChanged,
-    SessionUpdated,
-)
-from sessionkit.model.fields import check_fields, notes_field
-from sessionkit.model.query import MAX_LIMIT
+from sessionkit.errors import DuplicateSession, InvalidValue, SeriesClosedError
+from sessionkit.model.events import SessionCreated, SessionDeleted, SessionUpdated
+from sessionkit.model.fields import check_fields
 from sessionkit.model.session import ResourceRef, Session, resource_refs
 from sessionkit.model.text import (
-    MAX_REF_LENGTH,
     MAX_TITLE_LENGTH,
     check_actor,
-    check_id,
-    check_ids,
     check_optional_id,
     check_tenant,
     check_text,
@@ -43,43 +31,28 @@ from sessionkit.model.text import (
 from sessionkit.services import fields
 from sessionkit.services._context import (
     Context,
-    Tx,
     check_editable,
     check_free,
-    check_version,
     retried,
     series_zone,
 )
-from sessionkit.services._money import settle_no_shows
-from sessionkit.services._seats import cancel_session_bookings, move_session_bookings
-from sessionkit.services._usage import assign_codes, settle_usage
+from sessionkit.services._seats import move_session_bookings
+from sessionkit.services._statuses import advance_in as advance_in
+from sessionkit.services._statuses import status_event as status_event
+from sessionkit.services._statuses import store_status as store_status
+from sessionkit.services._usage import assign_codes
+from sessionkit.services.session_statuses import (
+    SessionStatusCommands,
+    check_session_version,
+    session_args,
+)
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_instant, get_zone
 
 __all__ = ["SessionCommands"]
 
 
-def _check_version(session: Session, expected_version: int | None) -> None:
-    expected = check_version(expected_version)
-    if expected is not None and expected != session.version:
-        raise ConcurrentModification(session.id, expected, session.version)
-
-
-_MAX_REASON = 4096
-"""Longest reason given for a status change (it travels in events, not in storage)."""
-
-
-def _session_args(
-    tenant: object, session_id: object, actor: object, expected_version: object
-) -> None:
-    """Check the arguments every single-session command takes."""
-    check_tenant(tenant)
-    check_id(session_id, "session_id")
-    check_actor(actor)
-    check_version(expected_version)
-
-
-class SessionCommands:
+class SessionCommands(SessionStatusCommands):
     """Commands on single sessions. Every method takes the tenant and the acting user."""
 
     def __init__(self, ctx: Context) -> None:
@@ -203,7 +176,7 @@ class SessionCommands:
         ``SessionUpdated`` with the old values. No change, no write, no event.
         """
         ctx = self._ctx
-        _session_args(tenant, session_id, actor, expected_version)
+        session_args(tenant, session_id, actor, expected_version)
         check_text(title, "title", limit=MAX_TITLE_LENGTH, optional=True)
         if start is not None:
             check_instant(start, "start")
@@ -212,7 +185,7 @@ class SessionCommands:
         refs = None if resources is None else resource_refs(resources)
         with ctx.transaction() as tx:
             session = tx.sessions.get(tenant, session_id)
-            _check_version(session, expected_version)
+            check_session_version(session, expected_version)
             span = session.span
             if start is not None or end is not None:
                 new_start = session.start if start is None else check_instant(start, "start")
@@ -268,151 +241,14 @@ class SessionCommands:
         a session that has dependents. Emits ``SessionDeleted``.
         """
         ctx = self._ctx
-        _session_args(tenant, session_id, actor, expected_version)
+        session_args(tenant, session_id, actor, expected_version)
         with ctx.transaction() as tx:
             session = tx.sessions.get(tenant, session_id)
-            _check_version(session, expected_version)
+            check_session_version(session, expected_version)
             check_editable(ctx, tx, session, deleting=True)
             tx.sessions.delete(tenant, session.id, expected_version=session.version)
             tx.collect([SessionDeleted(tenant=tenant, actor=actor, at=tx.now, session=session)])
         return session
-
-    # -- statuses ------------------------------------------------------------------
-
-    @retried
-    def cancel(
-        self,
-        tenant: str,
-        session_id: str,
-        *,
-        actor: str | None,
-        reason: str | None = None,
-        role: str | None = None,
-        transition: str = "cancel",
-        expected_version: int | None = None,
-    ) -> Session:
-        """Cancel a session through its lifecycle's ``transition``; return the stored session.
-
-        Raises ``InvalidTransition`` (with the transitions allowed now) or
-        ``TransitionRefused``. Dependents do not block a cancel: it is what a
-        host does instead of deleting (and where it triggers refunds, on the
-        ``SessionCanceled`` event, which carries ``reason``).
-        """
-        return self.fire(
-            tenant,
-            session_id,
-            transition,
-            actor=actor,
-            reason=reason,
-            role=role,
-            expected_version=expected_version,
-        )
-
-    @retried
-    def fire(
-        self,
-        tenant: str,
-        session_id: str,
-        transition: str,
-        *,
-        actor: str | None,
-        reason: str | None = None,
-        role: str | None = None,
-        expected_version: int | None = None,
-        notes: str | None = None,
-    ) -> Session:
-        """Fire a lifecycle transition by hand; return the stored session.
-
-        Keeps ``busy`` in step with the new status (a session becoming busy is
-        checked for conflicts). ``notes`` (at most ``MAX_NOTES_LENGTH``, 2,000
-        characters) are kept, with the change, as the session's own field
-        ``<role>_notes`` (``notes`` without a role): "complete, with notes,
-        by either side". Raises ``InvalidTransition``, ``TransitionRefused``,
-        ``SessionConflict`` or ``InvalidValue`` (notes too long). Emits
-        ``SessionStatusChanged``, or ``SessionCanceled`` (which is one) when
-        the new status is a cancelled one.
-        """
-        noted = None if notes is None else notes_field(role, notes)
-        ctx = self._ctx
-        _session_args(tenant, session_id, actor, expected_version)
-        check_text(reason, "reason", limit=_MAX_REASON, optional=True)
-        check_text(role, "role", limit=MAX_REF_LENGTH, optional=True)
-        with ctx.transaction() as tx:
-            session = tx.sessions.get(tenant, session_id)
-            _check_version(session, expected_version)
-            machine = ctx.lifecycle(session.lifecycle)
-            changed, change = machine.fire(
-                session, transition, now=tx.now, actor=actor, role=role, reason=reason
-            )
-            if noted is not None:
-                changed = attrs.evolve(changed, metadata={**changed.metadata, noted[0]: noted[1]})
-            return store_status(tx, machine, session, changed, [change], actor)
-
-    @retried
-    def fire_many(
-        self,
-        tenant: str,
-        session_ids: Iterable[str],
-        transition: str,
-        *,
-        actor: str | None,
-        reason: str | None = None,
-        role: str | None = None,
-    ) -> list[Session]:
-        """Fire ``transition`` on every session of ``session_ids``, all or none; return them.
-
-        A bulk status change ("mark completed"): one unit of work, each
-        session changed as :meth:`fire` changes one (its events, its bookings'
-        cancellation and refunds). If any one is refused, the error is raised
-        for that session (``SessionNotFound``, ``InvalidTransition``,
-        ``TransitionRefused``, ``SessionConflict``) and nothing is written.
-        Repeated ids count once; the sessions come back in the order given.
-        At most 1,000 sessions per call.
-        """
-        check_tenant(tenant)
-        check_actor(actor)
-        check_text(reason, "reason", limit=_MAX_REASON, optional=True)
-        check_text(role, "role", limit=MAX_REF_LENGTH, optional=True)
-        ids = check_ids(session_ids, "session_ids", most=MAX_LIMIT)
-        ctx = self._ctx
-        with ctx.transaction() as tx:
-            found = {s.id: s for s in tx.sessions.get_many(tenant, ids)}
-            for session_id in ids:
-                if session_id not in found:  # raises the kind's SessionNotFound
-                    found[session_id] = tx.sessions.get(tenant, session_id)
-            fired: dict[str, tuple[Lifecycle, Session, Session, StatusChanged]] = {}
-            for session_id in ids:  # refusals first, in the order given, before any write
-                session = found[session_id]
-                machine = ctx.lifecycle(session.lifecycle)
-                changed, change = machine.fire(
-                    session, transition, now=tx.now, actor=actor, role=role, reason=reason
-                )
-                fired[session_id] = (machine, session, changed, change)
-            stored: dict[str, Session] = {}
-            # Written in id order, so two bulk changes of the same sessions lock rows alike.
-            for session_id in sorted(ids):
-                machine, session, changed, change = fired[session_id]
-                stored[session_id] = store_status(tx, machine, session, changed, [change], actor)
-            return [stored[i] for i in ids]
-
-    @retried
-    def advance(
-        self,
-        tenant: str,
-        session_id: str,
-        *,
-        actor: str | None,
-        now: datetime | None = None,
-    ) -> Session:
-        """Apply the session's timed transitions due by ``now`` (default: the clock).
-
-        Emits one ``SessionStatusChanged`` per step; nothing is written when
-        nothing is due.
-        """
-        _session_args(tenant, session_id, actor, None)
-        with self._ctx.transaction(now) as tx:
-            session = tx.sessions.get(tenant, session_id)
-            return advance_in(self._ctx, tx, session, actor)
 
     # -- own fields ----------------------------------------------------------------
 
@@ -445,57 +281,3 @@ class SessionCommands:
             remove=remove,
             expected_version=expected_version,
         )
-
-
-def advance_in(ctx: Context, tx: Tx, session: Session, actor: str | None) -> Session:
-    """Advance ``session`` to ``tx.now`` inside ``tx``; return it (stored if anything was due)."""
-    machine = ctx.lifecycle(session.lifecycle)
-    facts = ctx.facts_for(tx, [session]).get(session.id) if ctx.facts is not None else None
-    changed, changes = machine.advance(session, tx.now, facts=facts)
-    if not changes:
-        return session
-    return store_status(tx, machine, session, changed, changes, actor)
-
-
-def status_event(
-    machine: Lifecycle, tenant: str, actor: str | None, session: Session, change: StatusChanged
-) -> SessionStatusChanged:
-    """Return the event of one status change: ``SessionCanceled`` into a cancelled status."""
-    if machine.status(change.to_status).cancelled:
-        return SessionCanceled(
-            tenant=tenant,
-            actor=actor,
-            at=change.at,
-            session=session,
-            change=change,
-            reason=change.reason,
-        )
-    return SessionStatusChanged(
-        tenant=tenant, actor=actor, at=change.at, session=session, change=change
-    )
-
-
-def store_status(
-    tx: Tx,
-    machine: Lifecycle,
-    session: Session,
-    changed: Session,
-    changes: Sequence[StatusChanged],
-    actor: str | None,
-) -> Session:
-    """Store status ``changes`` (``busy`` follows the new status), collect one event each.
-
-    A session that becomes busy is checked for conflicts first. Returns the
-    stored session.
-    """
-    busy = machine.status(changed.status).busy
-    changed = attrs.evolve(changed, busy=busy, updated_at=tx.now, updated_by=actor)
-    if busy and not session.busy:
-        check_free(tx, changed)
-    stored = tx.sessions.update(changed, expected_version=session.version)
-    tx.collect(status_event(machine, session.tenant, actor, stored, c) for c in changes)
-    settle_usage(tx, machine, session, stored, actor=actor, reason=changes[-1].reason)
-    if machine.status(stored.status).cancelled and not machine.status(session.status).cancelled:
-        cancel_session_bookings(tx, stored, actor=actor, reason=changes[-1].reason)
-    settle_no_shows(tx, machine, session, stored, actor=actor)
-    return stored
