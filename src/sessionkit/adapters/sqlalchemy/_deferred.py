@@ -1,0 +1,75 @@
+"""The events of units joined to a host's session, held back until the host commits.
+
+A unit of work joined with :meth:`~.store.SqlAlchemyStore.join` commits by
+releasing a SAVEPOINT; its writes are durable only when the host commits the
+real transaction. Its events wait in the host session's ``info`` until then:
+the host's commit publishes them, through the publisher of the store whose
+unit collected them, and a rollback of the host's transaction, or of any
+savepoint that enclosed the unit's, drops them.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
+
+from sessionkit.model.events import DomainEvent
+from sessionkit.ports import EventPublisher
+
+__all__ = ["Publishing", "defer"]
+
+_PENDING = "sessionkit.pending_events"
+"""Where a host session keeps the events of joined units until the host commits."""
+_LISTENING = "sessionkit.listening"
+
+
+class Publishing(Protocol):
+    """What holds the publisher of deferred events (a store), read when the host commits."""
+
+    @property
+    def publisher(self) -> EventPublisher | None:
+        """Where the events go; ``None`` drops them."""
+        ...
+
+
+_Pending = tuple[Publishing, list[DomainEvent], list[SessionTransaction]]
+
+
+def defer(db: OrmSession, store: Publishing, events: list[DomainEvent]) -> None:
+    """Publish ``events`` when the host commits its transaction; drop them on a rollback.
+
+    The batch remembers the transactions enclosing the released savepoint, so
+    rolling back any of them (the host's whole transaction, or an outer
+    savepoint) drops it.
+    """
+    if not db.info.get(_LISTENING):
+        event.listen(db, "after_commit", _publish_pending)
+        event.listen(db, "after_soft_rollback", _drop_pending)
+        db.info[_LISTENING] = True
+    chain: list[SessionTransaction] = []
+    transaction = db.get_nested_transaction() or db.get_transaction()
+    while transaction is not None:
+        chain.append(transaction)
+        transaction = transaction.parent
+    pending: list[_Pending] = db.info.setdefault(_PENDING, [])
+    pending.append((store, events, chain))
+
+
+def _publish_pending(session: OrmSession) -> None:
+    if session.in_nested_transaction():
+        return
+    batches: list[_Pending] = session.info.pop(_PENDING, [])
+    for store, events, _chain in batches:
+        if store.publisher is not None:
+            store.publisher.publish(tuple(events))
+
+
+def _drop_pending(session: OrmSession, previous: SessionTransaction) -> None:
+    pending: list[_Pending] | None = session.info.get(_PENDING)
+    if pending:
+        session.info[_PENDING] = [
+            batch for batch in pending if all(t is not previous for t in batch[2])
+        ]

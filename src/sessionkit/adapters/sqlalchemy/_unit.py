@@ -1,0 +1,329 @@
+"""The unit of work of a :class:`~.store.SqlAlchemyStore`: one transaction, or a SAVEPOINT.
+
+A unit opens its own session (:class:`~._db.CoreSession`, or an ORM session of
+the store's ``sessionmaker``) and transaction; a unit joined to the host's
+session (:meth:`~.store.SqlAlchemyStore.join`) runs as a SAVEPOINT in it and
+leaves its events to :mod:`._deferred` until the host commits. On SQLite a
+unit queues on the engine's in-process lock (:mod:`._locks`) while it is open.
+Import it from :mod:`.store` or the package; this module is private.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from datetime import timedelta
+from types import TracebackType
+from typing import TYPE_CHECKING, Self, TypeVar, cast
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine.base import NestedTransaction, RootTransaction
+from sqlalchemy.exc import UnboundExecutionError
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction, sessionmaker
+
+from sessionkit.adapters.sqlalchemy import _faults, _locks
+from sessionkit.adapters.sqlalchemy._backend import Backend
+from sessionkit.adapters.sqlalchemy._db import CoreSession, Db
+from sessionkit.adapters.sqlalchemy._deferred import defer
+from sessionkit.adapters.sqlalchemy._kind import known_kinds, reader, registered
+from sessionkit.adapters.sqlalchemy._repository import SqlRepository
+from sessionkit.errors import SessionKitError, StorageUnavailable, UnsupportedKind
+from sessionkit.model.events import DomainEvent
+from sessionkit.ports import Kind, UnitOfWorkBase, publish_batches
+
+if TYPE_CHECKING:
+    # The store makes its units: a runtime import would close a cycle.
+    from sessionkit.adapters.sqlalchemy.store import SqlAlchemyStore
+
+RepoT = TypeVar("RepoT")
+
+__all__ = ["SqlAlchemyUnitOfWork"]
+
+
+class SqlAlchemyUnitOfWork(UnitOfWorkBase):
+    """One transaction on a :class:`.SqlAlchemyStore` (see :class:`~sessionkit.ports.UnitOfWork`).
+
+    Every write runs in its own SAVEPOINT, so a refused write (a duplicate, a
+    conflict, a stale version) changes nothing and the unit stays usable.
+    :meth:`commit` commits; the block may carry on and commit again. Leaving
+    the block rolls back whatever was not committed, then publishes the events
+    of the commits, in order (a handler may open a unit of work of its own).
+    Repositories are made on first use, one per kind, from the registered
+    :class:`~sessionkit.adapters.sqlalchemy.SqlKind`.
+    """
+
+    def __init__(
+        self,
+        store: SqlAlchemyStore,
+        maker: sessionmaker[OrmSession],
+        host: OrmSession | None,
+    ) -> None:
+        self._store = store
+        self._maker = maker
+        self._host = host
+        self._db: Db | None = None
+        self._savepoint: SessionTransaction | NestedTransaction | None = None
+        self._lock: threading.Lock | None = None
+        self._events: list[DomainEvent] = []
+        self._committed: list[tuple[DomainEvent, ...]] = []
+        self._used = False
+        self._repositories: dict[str, object] = {}
+        self.connection: Connection | None = None
+        """The connection of the unit's current transaction: its errors are translated."""
+        self._begun: SessionTransaction | RootTransaction | None = None
+        self._bounds = store.backend.bounds_waits
+        self._unbounded = False
+        """Whether the current transaction's lock waits are still to be bounded."""
+
+    @property
+    def backend(self) -> Backend:
+        """How the store's database keeps double bookings out."""
+        return self._store.backend
+
+    @property
+    def joined(self) -> bool:
+        """Whether the unit runs inside the host's transaction (``store.join``)."""
+        return self._host is not None
+
+    @property
+    def lock_timeout(self) -> timedelta | None:
+        """How long the unit's statements wait for a lock (the store's ``lock_timeout``)."""
+        return self._store.lock_timeout
+
+    def lose(self, error: SessionKitError) -> None:
+        """Remember that the database may have lost the transaction with ``error``.
+
+        :meth:`commit` raises it then; a rollback (or a SAVEPOINT rolled back
+        cleanly) forgets it.
+        """
+        if self._db is not None:
+            _faults.lose(self._db, error)
+
+    def _open(self) -> Db:
+        if self._db is None:
+            raise RuntimeError("use the unit of work inside its `with` block")
+        return self._db
+
+    def db(self) -> Db:
+        """Return the unit's open session; raise ``RuntimeError`` outside the ``with`` block.
+
+        The ORM session of a joined unit or of a store built over a
+        ``sessionmaker``; otherwise a :class:`~._db.CoreSession` over one Core
+        connection, which runs statements (``execute``, ``scalar``,
+        ``scalars``, ``connection()``) and SAVEPOINTs (``begin_nested``) the
+        same way but has no ORM (no ``add``, no identity map).
+        """
+        db = self._begin()
+        if self._unbounded:
+            self._unbounded = False
+            self._store.backend.bound_waits(db)
+        return db
+
+    def db_bounding(self) -> tuple[Db, str | None]:
+        """Return the open session and the lock bound its caller's statement must set.
+
+        For a statement that can set the bound itself, before it waits for any
+        lock (see :meth:`Backend.bound_in_statement`): the value once per
+        transaction, while nothing else has bounded the transaction's waits
+        yet, else ``None`` (the waits are bounded, or are bounded by
+        :meth:`db`'s way here). A caller handed a value whose statement did
+        not run it must call ``backend.bound_waits`` itself.
+        """
+        db = self._begin()
+        if not self._unbounded:
+            return db, None
+        self._unbounded = False
+        value = self._store.backend.bound_in_statement()
+        if value is None:
+            self._store.backend.bound_waits(db)
+        return db, value
+
+    def core(self) -> Connection:
+        """Return the Core connection of the unit's open transaction (begun if need be).
+
+        What ``db().connection()`` returns, without asking the ORM session
+        again while the transaction this unit began is still the active one
+        (a booking command asks several times; each ask walks the session's
+        transaction and bind machinery). Otherwise, and in a joined unit, the
+        session is asked as before, so a transaction that can no longer be used
+        is refused by the ORM as before.
+        """
+        db = self._db
+        if db is not None and self._host is None and not self._unbounded:
+            begun = self._begun
+            nested = db.get_nested_transaction()
+            if (
+                begun is not None
+                and self.connection is not None
+                and db.get_transaction() is begun
+                and (nested or begun).is_active
+            ):
+                return self.connection
+        return self.db().connection()
+
+    def _begin(self) -> Db:
+        db = self._open()
+        if self._host is None:
+            current = db.get_transaction()
+            if current is None or current is not self._begun:
+                # A new transaction: take its connection now, to know its errors as ours.
+                self.connection = db.connection()
+                self._begun = db.get_transaction()
+                self._unbounded = self._bounds
+        return db
+
+    def repository(self, kind: Kind[RepoT]) -> RepoT:
+        """Return this unit's repository for ``kind`` (one per kind and unit).
+
+        Raises ``UnsupportedKind`` for a kind nobody registered
+        (:func:`~sessionkit.adapters.sqlalchemy.register`).
+        """
+        found = self._repositories.get(kind.name)
+        if found is None:
+            entry = registered(kind.name)
+            make_reader = reader(kind.name) if entry is None else None
+            if make_reader is not None:
+                found = self._repositories[kind.name] = make_reader(self)
+                return cast("RepoT", found)
+            if entry is None:
+                raise UnsupportedKind(kind.name, type(self._store).__name__, known_kinds())
+            stored, sql = entry
+            make = sql.repository or SqlRepository
+            found = self._repositories[kind.name] = make(stored, sql, self)
+        return cast("RepoT", found)
+
+    def __enter__(self) -> Self:
+        if self._used:
+            raise RuntimeError("a unit of work is used once; ask the factory for a new one")
+        self._used = True
+        if self._store.backend.serialise_in_process:
+            lock = _locks.engine_lock(self._store.engine)
+            _locks.refuse_nested(lock)
+            # A host transaction that has begun holds SQLite's write lock already: its
+            # units must not queue behind another thread's, which may be waiting for it.
+            if self._host is None or not self._host.in_transaction():
+                self._lock = _locks.acquire(lock, self._store.lock_timeout)
+        dialect = self._store.engine.dialect
+        if self._host is not None:
+            try:
+                bind = self._host.get_bind()
+            except UnboundExecutionError:  # bound per mapper: sessionkit's rows use the store's
+                bind = self._store.engine
+            dialect = bind.dialect
+            _faults.install_fault_hook(bind.engine)
+        _faults.opened(dialect, self)
+        try:
+            if self._host is None:
+                engine = self._store._units_engine
+                self._db = self._maker() if engine is None else CoreSession(engine)
+            else:
+                self._db = self._host
+                self._savepoint = self._host.begin_nested()
+                self.connection = self._host.connection()
+        except BaseException:
+            _faults.closed(self)
+            self._release()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        db = self._db
+        if db is None:
+            return
+        try:
+            self._events.clear()
+            if self._host is None:
+                db.rollback()
+            elif self._savepoint is not None and self._savepoint.is_active:
+                self._savepoint.rollback()
+        except Exception:
+            # Rolling back after the database failed may fail too (the connection is
+            # gone, the SAVEPOINT went with the transaction): the first error is the news.
+            if exc is None:
+                raise
+        finally:
+            if self._host is None:
+                db.close()
+            else:
+                _faults.forgive(db)  # the host learnt of the error; its rollback is its own
+            self._db = None
+            self._savepoint = None
+            _faults.closed(self)
+            self._release()
+        # Only now, with the connection back and the SQLite lock released, so that a
+        # handler may open a unit of work of its own and read what was committed.
+        self._publish_committed()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            _locks.release(self._lock)
+            self._lock = None
+
+    def commit(self) -> None:
+        """Commit every write so far; its events are published when the unit closes.
+
+        Events of several commits are published in commit order, after the
+        ``with`` block is left (and the SQLite lock released). In a joined unit
+        the savepoint is released and the events wait for the host's commit.
+        """
+        db = self._open()
+        lost = _faults.lost(db)
+        if lost is not None:
+            # The database may have rolled the transaction back already (MySQL after a
+            # deadlock): committing what is left would store half of the unit.
+            raise lost
+        events, self._events = self._events, []
+        if self._host is None:
+            try:
+                db.commit()
+            except StorageUnavailable as error:
+                error.add_note(
+                    "the connection was lost while committing: the commit may or may not "
+                    "have been applied; read before writing again"
+                )
+                raise
+            if events:
+                self._committed.append(tuple(events))
+            return
+        assert self._savepoint is not None
+        self._savepoint.commit()
+        if events:
+            defer(self._host, self._store, events)
+        self._savepoint = self._host.begin_nested()
+
+    def rollback(self) -> None:
+        """Discard every write and collected event since the last commit."""
+        db = self._open()
+        self._events.clear()
+        if self._host is None:
+            db.rollback()
+            _faults.forgive(db)
+            return
+        lost = _faults.lost(db)
+        try:
+            if self._savepoint is not None and self._savepoint.is_active:
+                self._savepoint.rollback()
+        except Exception:
+            if lost is None:
+                raise
+            raise lost from None  # the host's transaction is gone: the host must roll back
+        self._savepoint = db.begin_nested()
+
+    def collect(self, events: Iterable[DomainEvent]) -> None:
+        """Queue events to publish after the commit."""
+        self._open()
+        self._events.extend(events)
+
+    def _publish_committed(self) -> None:
+        """Publish each commit's events as one batch, in commit order; raise the first error after.
+
+        A publisher error does not undo the commit, nor keep later batches back.
+        """
+        batches, self._committed = self._committed, []
+        publish_batches(self._store.publisher, batches)
