@@ -1,0 +1,210 @@
+"""A tick's run: its report, and the runner that claims and does due items in batches.
+
+Private to the services package; :func:`sessionkit.services.tick.tick` drives
+it, and the passes in ``_tick_work`` hand it their batches. :class:`TickRun`
+does one batch in one unit of work that first claims its items, so the change
+that makes an item no longer due commits with the claim; a batch that fails
+is run again item by item, so one bad item is reported (:class:`TickFailure`)
+and stays due while the rest are done. Counts of a batch are added to the
+tick's (:class:`TickReport`) only once the batch committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import TypeVar
+
+import attrs
+
+from sessionkit.services._context import Context, Tx
+
+__all__ = [
+    "COUNT_FIELDS",
+    "Claim",
+    "Counts",
+    "TickFailure",
+    "TickReport",
+    "TickRun",
+    "Work",
+    "by_tenant",
+    "chunks",
+]
+
+R = TypeVar("R")
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class TickFailure:
+    """An item a tick could not do (it stays due), and the error it met.
+
+    ``kind`` is one of :data:`~sessionkit.services.tick.TICK_KINDS`;
+    ``item_id`` the series, session or reschedule request id.
+    """
+
+    kind: str
+    tenant: str
+    item_id: str
+    error: Exception
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class TickReport:
+    """What one tick did (so far, when handed to a progress callback).
+
+    ``topped_up`` series refilled with ``generated`` new sessions;
+    ``approved`` and ``lapsed`` reschedule requests (auto-approved, expired
+    without a usable time); ``advanced`` sessions moved by their timers;
+    ``expired`` holds and offers run out and ``offered`` freed seats passed to
+    waitlists. ``held`` counts due items another unit of work held (another
+    worker does them), ``failed`` the items left due by an error.
+    ``tenants`` were touched (something done), in ``batches`` units of work.
+    """
+
+    now: datetime
+    topped_up: int = 0
+    generated: int = 0
+    approved: int = 0
+    lapsed: int = 0
+    advanced: int = 0
+    expired: int = 0
+    offered: int = 0
+    held: int = 0
+    failed: tuple[TickFailure, ...] = ()
+    tenants: tuple[str, ...] = ()
+    batches: int = 0
+
+    @property
+    def done(self) -> int:
+        """How many items were done: series, requests, sessions and bookings."""
+        return self.topped_up + self.approved + self.lapsed + self.advanced + self.expired
+
+    @property
+    def idle(self) -> bool:
+        """Whether the tick found nothing to do (failed or held items aside)."""
+        return self.done == 0
+
+    def summary(self) -> str:
+        """Return the report as one line a person reads (the CLI prints it)."""
+        return (
+            f"{self.done:,} done in {self.batches:,} batches over {len(self.tenants):,} tenants: "
+            f"{self.topped_up:,} series topped up (+{self.generated:,} sessions), "
+            f"{self.approved:,} reschedules approved, {self.lapsed:,} lapsed, "
+            f"{self.advanced:,} sessions advanced, {self.expired:,} holds expired "
+            f"({self.offered:,} seats offered); {self.held:,} held elsewhere, "
+            f"{len(self.failed):,} failed"
+        )
+
+
+@attrs.define
+class Counts:
+    """Counts of one batch, added to the tick's only once the batch committed."""
+
+    topped_up: int = 0
+    generated: int = 0
+    approved: int = 0
+    lapsed: int = 0
+    advanced: int = 0
+    expired: int = 0
+    offered: int = 0
+
+
+COUNT_FIELDS = tuple(f.name for f in attrs.fields(Counts))
+"""The names of the counts, as :class:`TickReport` has them too."""
+
+Claim = Callable[[Tx, list[str]], Sequence[R]]
+"""Lock the items of a batch (by key) that no other unit of work holds; return them."""
+Work = Callable[[Tx, R, Counts], None]
+"""Do one claimed item inside the batch's unit of work, counting what it did."""
+
+
+class TickRun:
+    """One tick's run: its instant, batch size, tallies and progress callback."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        at: datetime,
+        batch: int,
+        actor: str | None,
+        progress: Callable[[TickReport], None] | None,
+    ) -> None:
+        self.ctx = ctx
+        self.at = at
+        self.batch = batch
+        self.actor = actor
+        self.progress = progress
+        self.counts = Counts()
+        self.held = 0
+        self.failed: list[TickFailure] = []
+        self.tenants: set[str] = set()
+        self.batches = 0
+
+    def report(self) -> TickReport:
+        """Return what the tick did so far."""
+        return TickReport(
+            now=self.at,
+            **{name: getattr(self.counts, name) for name in COUNT_FIELDS},
+            held=self.held,
+            failed=tuple(self.failed),
+            tenants=tuple(sorted(self.tenants)),
+            batches=self.batches,
+        )
+
+    def run(
+        self, kind: str, tenant: str, keys: Sequence[str], claim: Claim[R], work: Work[R]
+    ) -> None:
+        """Claim ``keys`` and do the claimed items in one unit of work; one by one on an error."""
+
+        def attempt(chunk: list[str]) -> tuple[Counts, int]:
+            counts = Counts()
+            with self.ctx.transaction(self.at) as tx:
+                claimed = claim(tx, chunk)
+                for record in claimed:
+                    work(tx, record, counts)
+            return counts, len(chunk) - len(claimed)
+
+        wanted = list(dict.fromkeys(keys))
+        try:
+            self._add(tenant, *self.ctx.retrying(attempt, wanted))
+        except Exception as error:  # noqa: BLE001  # one item must not stop the tick
+            if len(wanted) == 1:
+                self.fail(kind, tenant, wanted[0], error)
+            else:
+                for key in wanted:
+                    try:
+                        self._add(tenant, *self.ctx.retrying(attempt, [key]))
+                    except Exception as one:  # noqa: BLE001  # reported; the item stays due
+                        self.fail(kind, tenant, key, one)
+        if self.progress is not None:
+            self.progress(self.report())
+
+    def _add(self, tenant: str, counts: Counts, held: int) -> None:
+        self.batches += 1
+        self.held += held
+        done = False
+        for name in COUNT_FIELDS:
+            value = getattr(counts, name)
+            done = done or value > 0
+            setattr(self.counts, name, getattr(self.counts, name) + value)
+        if done:
+            self.tenants.add(tenant)
+
+    def fail(self, kind: str, tenant: str, item_id: str, error: Exception) -> None:
+        """Report ``item_id`` as not done (it stays due), with the error it met."""
+        self.failed.append(TickFailure(kind=kind, tenant=tenant, item_id=item_id, error=error))
+
+
+def chunks(items: Sequence[str], size: int) -> Iterable[list[str]]:
+    """Yield ``items`` in lists of at most ``size``, in order."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def by_tenant(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Group ``(tenant, key)`` pairs by tenant, tenants sorted, keys in the order given."""
+    grouped: dict[str, list[str]] = {}
+    for tenant, key in pairs:
+        grouped.setdefault(tenant, []).append(key)
+    return {tenant: grouped[tenant] for tenant in sorted(grouped)}

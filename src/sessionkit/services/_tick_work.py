@@ -1,0 +1,192 @@
+"""The four passes of a tick, one per kind of due work, and how each claims its items.
+
+Private to the services package; :func:`sessionkit.services.tick.tick` calls
+the passes in the order of :data:`~sessionkit.services.tick.TICK_KINDS`. Each
+pass finds its due items (series to top up, reschedule requests past their
+deadline, sessions whose timers fell due, sessions with holds or offers run
+out), groups them by tenant and hands them to :meth:`TickRun.run
+<sessionkit.services._tick_run.TickRun.run>` in batches, with how to claim
+them - the series for a top-up, the sessions for the rest - and what to do
+with each one claimed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sessionkit.errors import UnsupportedKind
+from sessionkit.model.reschedule import AUTO_APPROVED, RescheduleRequest
+from sessionkit.model.series import Series
+from sessionkit.model.session import Session
+from sessionkit.ports import RESCHEDULES
+from sessionkit.services._context import Tx
+from sessionkit.services._seats import settle
+from sessionkit.services._tick_run import Claim, Counts, TickRun, by_tenant, chunks
+from sessionkit.services.commands import advance_in
+from sessionkit.services.jobs import due_reach
+from sessionkit.services.reschedules import RescheduleCommands
+from sessionkit.services.series import SeriesCommands, top_up_window
+
+__all__ = ["advance_sessions", "answer_reschedules", "expire_holds", "top_up_series"]
+
+
+def _series_of(tenant: str) -> Claim[Series]:
+    def claim(tx: Tx, keys: list[str]) -> Sequence[Series]:
+        return tx.series.claim(tenant, keys)
+
+    return claim
+
+
+def _sessions_of(tenant: str) -> Claim[Session]:
+    def claim(tx: Tx, keys: list[str]) -> Sequence[Session]:
+        return tx.sessions.claim(tenant, keys)
+
+    return claim
+
+
+def _seats_of(tenant: str) -> Claim[Session]:
+    def claim(tx: Tx, keys: list[str]) -> Sequence[Session]:
+        claimed = tx.sessions.claim(tenant, keys)
+        # The booking repository's own lock too, which its seat checks trust
+        # (the row is already this unit's, so it does not wait).
+        return [tx.bookings.lock_session(tenant, s.id) for s in claimed]
+
+    return claim
+
+
+def _requests_of(tenant: str, requests: dict[str, RescheduleRequest]) -> Claim[RescheduleRequest]:
+    def claim(tx: Tx, keys: list[str]) -> Sequence[RescheduleRequest]:
+        # A request is claimed through its session: the lock every answer takes first.
+        claimed = {s.id for s in tx.sessions.claim(tenant, {requests[k].session_id for k in keys})}
+        return [requests[k] for k in keys if requests[k].session_id in claimed]
+
+    return claim
+
+
+def _top_up_due(run: TickRun, series: Series) -> bool:
+    try:
+        return top_up_window(series, run.at) is not None
+    except Exception as error:  # noqa: BLE001  # reported: one series must not stop the tick
+        run.fail("top_up", series.tenant, series.id, error)
+        return False
+
+
+def top_up_series(run: TickRun, tenant: str | None, series: SeriesCommands) -> None:
+    """Refill the rolling windows of the active series that need it (kind ``top_up``)."""
+    with run.ctx.transaction(run.at) as tx:
+        due = [(s.tenant, s.id) for s in tx.series.active(tenant) if _top_up_due(run, s)]
+
+    def work(tx: Tx, found: Series, counts: Counts) -> None:
+        report = series.top_up_in(tx, found, actor=run.actor)
+        if report is not None:
+            counts.topped_up += 1
+            counts.generated += len(report.created)
+
+    for owner, ids in by_tenant(due).items():
+        for chunk in chunks(ids, run.batch):
+            run.run("top_up", owner, chunk, _series_of(owner), work)
+
+
+def advance_sessions(run: TickRun, tenant: str | None) -> None:
+    """Move the sessions whose timed transitions fell due, page by page (kind ``advance``)."""
+    ctx = run.ctx
+    reach = due_reach(ctx.lifecycles, run.at)
+    if reach is None:
+        return
+    statuses, bound = reach
+    if tenant is None:
+        with ctx.transaction(run.at) as tx:
+            tenants = tx.sessions.due_tenants(statuses=statuses, start_before=bound)
+    else:
+        tenants = [tenant]
+
+    def work(tx: Tx, session: Session, counts: Counts) -> None:
+        if advance_in(ctx, tx, session, run.actor) is not session:
+            counts.advanced += 1
+
+    for owner in tenants:
+        after: tuple[datetime, str] | None = None
+        while True:
+            with ctx.transaction(run.at) as tx:
+                page = tx.sessions.due(
+                    owner, statuses=statuses, start_before=bound, after=after, limit=run.batch
+                )
+                facts = ctx.facts_for(tx, page) if ctx.facts is not None and page else None
+            if not page:
+                break
+            after = (page[-1].start, page[-1].id)
+            due: list[str] = []
+            for candidate in page:
+                try:
+                    known = None if facts is None else facts.get(candidate.id, {})
+                    when = ctx.lifecycle(candidate.lifecycle).next_due(candidate, facts=known)
+                except Exception as error:  # noqa: BLE001  # reported: one session must not stop the tick
+                    run.fail("advance", owner, candidate.id, error)
+                    continue
+                if when is not None and when <= run.at:
+                    due.append(candidate.id)
+            if due:
+                run.run("advance", owner, due, _sessions_of(owner), work)
+            if len(page) < run.batch:
+                break
+
+
+def expire_holds(run: TickRun, tenant: str | None) -> None:
+    """Expire the holds and offers that ran out, passing freed seats on (kind ``expire_holds``)."""
+    ctx = run.ctx
+    seen: set[tuple[str, str]] = set()
+
+    def work(tx: Tx, session: Session, counts: Counts) -> None:
+        settled = settle(ctx, tx, session, actor=None)
+        counts.expired += settled.expired
+        counts.offered += settled.offered
+
+    while True:
+        with ctx.transaction(run.at) as tx:
+            bookings = tx.bookings_or_none()
+            if bookings is None:
+                return
+            due = bookings.expiring(tenant, before=run.at, limit=run.batch)
+        # A session seen once in this tick is not tried again: what is still
+        # due there failed, or waits for the next tick.
+        fresh = sorted({(b.tenant, b.session_id) for b in due} - seen)
+        if not fresh:
+            break
+        seen.update(fresh)
+        for owner, session_ids in by_tenant(fresh).items():
+            run.run("expire_holds", owner, session_ids, _seats_of(owner), work)
+        if len(due) < run.batch:
+            break
+
+
+def answer_reschedules(run: TickRun, tenant: str | None, commands: RescheduleCommands) -> None:
+    """Answer the reschedule requests past their deadline (kind ``reschedules``)."""
+    ctx = run.ctx
+    seen: set[tuple[str, str]] = set()
+
+    def work(tx: Tx, request: RescheduleRequest, counts: Counts) -> None:
+        answered = commands.answer_due_in(tx, request, run.at)
+        if answered is None:
+            return
+        if answered.status == AUTO_APPROVED:
+            counts.approved += 1
+        else:
+            counts.lapsed += 1
+
+    while True:
+        with ctx.transaction(run.at) as tx:
+            try:
+                repo = tx.repository(RESCHEDULES)
+            except UnsupportedKind:
+                return
+            due = repo.due(tenant, before=run.at, limit=run.batch)
+        fresh = [r for r in due if (r.tenant, r.id) not in seen]
+        if not fresh:
+            break
+        seen.update((r.tenant, r.id) for r in fresh)
+        for owner, request_ids in by_tenant((r.tenant, r.id) for r in fresh).items():
+            requests = {r.id: r for r in fresh if r.tenant == owner}
+            run.run("reschedules", owner, request_ids, _requests_of(owner, requests), work)
+        if len(due) < run.batch:
+            break
