@@ -1,13 +1,14 @@
 """Attendance read inside a unit of work: for the commands that act on it, and as facts.
 
 Private to the services (``sessionkit.services.attendance`` re-exports the
-public names). :func:`session_attendance` reads the stored presence and the
-teacher's overrides of one session and derives, for the participants asked
-about, the attendance that counts; ``None`` when the session has no
-attendance records at all (or the store keeps none), so callers can tell
-"absent" from "nobody recorded anything". :class:`AttendanceFacts` hands the
-attended facts to timed conditions (the academy's ABSENT, the coaching
-no-show) through the kit's ``facts=``.
+public names). :func:`presence_repository` and :func:`override_repository`
+are a unit's stores of presence and of overrides. :func:`session_attendance`
+reads the stored presence and the teacher's overrides of one session and
+derives, for the participants asked about, the attendance that counts;
+``None`` when the session has no attendance records at all (or the store
+keeps none), so callers can tell "absent" from "nobody recorded anything".
+:class:`AttendanceFacts` hands the attended facts to timed conditions (the
+academy's ABSENT, the coaching no-show) through the kit's ``facts=``.
 """
 
 from __future__ import annotations
@@ -27,16 +28,35 @@ from sessionkit.model.attendance import (
     derive_attendance,
 )
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.ports import ATTENDANCE_OVERRIDES, PRESENCE, FactProvider, UnitOfWork
+from sessionkit.ports import (
+    ATTENDANCE_OVERRIDES,
+    PRESENCE,
+    FactProvider,
+    OverrideRepository,
+    PresenceRepository,
+    UnitOfWork,
+)
 
 __all__ = [
     "AttendanceFacts",
     "attendance_facts",
     "attendance_records",
     "facts_from",
+    "override_repository",
+    "presence_repository",
     "session_attendance",
     "with_attendance",
 ]
+
+
+def presence_repository(uow: UnitOfWork) -> PresenceRepository:
+    """Return the unit's repository of presence events."""
+    return uow.repository(PRESENCE)
+
+
+def override_repository(uow: UnitOfWork) -> OverrideRepository:
+    """Return the unit's repository of the teacher's attendance overrides."""
+    return uow.repository(ATTENDANCE_OVERRIDES)
 
 
 def attendance_records(

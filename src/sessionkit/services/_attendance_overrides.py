@@ -1,0 +1,143 @@
+"""The teacher's word: override a participant's attendance, or clear the override.
+
+Private to the services. :class:`OverrideCommands` is the ``override`` and
+``clear_override`` of :class:`~sessionkit.services.attendance.AttendanceCommands`.
+An override is stored apart from presence, which stays visible, and always
+wins when attendance is derived.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+from sessionkit.errors import ConcurrentModification, Duplicate
+from sessionkit.model.attendance import (
+    Attendance,
+    AttendanceOverride,
+    derive_attendance,
+    override_id,
+)
+from sessionkit.model.booking import participant_ref
+from sessionkit.model.session import ResourceRef
+from sessionkit.model.text import check_actor, check_id, check_tenant, check_text
+from sessionkit.ports import ATTENDANCE_OVERRIDES
+from sessionkit.services._attendance_policy import WRITE_ATTEMPTS, AttendancePolicy
+from sessionkit.services._context import Context
+from sessionkit.services._presence import override_repository, presence_repository
+
+__all__ = ["OverrideCommands"]
+
+
+class OverrideCommands:
+    """The overrides of :class:`~sessionkit.services.attendance.AttendanceCommands`."""
+
+    _ctx: Context
+    policy: AttendancePolicy
+
+    def override(
+        self,
+        tenant: str,
+        session_id: str,
+        participant: ResourceRef | str,
+        *,
+        status: str,
+        actor: str | None,
+        minutes: int | None = None,
+        reason: str | None = None,
+        now: datetime | None = None,
+    ) -> Attendance:
+        """Record the teacher's report for ``participant``; return their attendance with it.
+
+        Replaces an earlier override of the same participant; presence is kept
+        apart and stays visible. ``status`` is one of
+        :data:`~sessionkit.model.attendance.ATTENDANCE_STATUSES`. Raises
+        ``SessionNotFound`` and ``InvalidValue``. Racing overrides of one
+        participant: the last to commit wins, none fails.
+        """
+        check_tenant(tenant)
+        check_id(session_id, "session_id")
+        check_actor(actor)
+        check_text(reason, "reason", limit=2000, optional=True)
+        who = participant_ref(participant)
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                return self._override(tenant, session_id, who, status, actor, minutes, reason, now)
+            except Duplicate as taken:  # a racing first override was stored: replace it
+                if taken.kind != ATTENDANCE_OVERRIDES.name or attempt == WRITE_ATTEMPTS:
+                    raise
+            except ConcurrentModification:  # a racing override was stored: replace it
+                if attempt == WRITE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _override(
+        self,
+        tenant: str,
+        session_id: str,
+        who: ResourceRef,
+        status: str,
+        actor: str | None,
+        minutes: int | None,
+        reason: str | None,
+        now: datetime | None,
+    ) -> Attendance:
+        with self._ctx.transaction(now) as tx:
+            session = tx.sessions.get(tenant, session_id)
+            repo = override_repository(tx.uow)
+            record = AttendanceOverride(
+                id=override_id(session_id, who),
+                tenant=tenant,
+                session_id=session_id,
+                participant=who,
+                status=status,
+                minutes=minutes,
+                reason=reason,
+                decided_by=actor,
+                decided_at=tx.now,
+            )
+            found = repo.get_many(tenant, [record.id])
+            if found:
+                stored = repo.update(
+                    attrs.evolve(record, version=found[0].version),
+                    expected_version=found[0].version,
+                )
+            else:
+                repo.add(record)
+                stored = record
+            presence = presence_repository(tx.uow).for_sessions(tenant, [session_id])
+            return derive_attendance(
+                presence,
+                span=session.span,
+                session_id=session_id,
+                participant=who,
+                thresholds=self.policy.thresholds,
+                override=stored,
+            )
+
+    def clear_override(
+        self,
+        tenant: str,
+        session_id: str,
+        participant: ResourceRef | str,
+        *,
+        actor: str | None,
+        now: datetime | None = None,
+    ) -> bool:
+        """Remove the teacher's report for ``participant``; return whether there was one.
+
+        Raises ``SessionNotFound`` for a session the tenant does not have.
+        """
+        check_tenant(tenant)
+        check_id(session_id, "session_id")
+        check_actor(actor)
+        who = participant_ref(participant)
+        with self._ctx.transaction(now) as tx:
+            repo = override_repository(tx.uow)
+            found = repo.get_many(tenant, [override_id(session_id, who)])
+            if not found:
+                tx.sessions.get(tenant, session_id)  # SessionNotFound for an unknown session
+                return False
+            repo.delete(tenant, found[0].id, expected_version=found[0].version)
+            return True

@@ -1,0 +1,154 @@
+"""Presence recording: store a batch of provider events once each; a first join starts.
+
+Private to the services (``sessionkit.services.attendance`` re-exports
+:class:`PresenceReport`). :class:`PresenceRecording` is the
+``record_presence`` of :class:`~sessionkit.services.attendance.AttendanceCommands`:
+one unit of work stores the new events and fires, for each session whose
+first join is among them, its lifecycle's join transition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import attrs
+
+from sessionkit.errors import (
+    ConcurrentModification,
+    Duplicate,
+    InvalidValue,
+    MissingFact,
+    WrongType,
+)
+from sessionkit.lifecycle import StatusChanged
+from sessionkit.model.attendance import JOIN, Presence, PresenceEvent
+from sessionkit.model.session import Session
+from sessionkit.model.text import check_tenant
+from sessionkit.ports import PRESENCE
+from sessionkit.services._attendance_policy import WRITE_ATTEMPTS, AttendancePolicy
+from sessionkit.services._context import Context, Tx
+from sessionkit.services._presence import presence_repository, with_attendance
+from sessionkit.services.commands import store_status
+
+__all__ = ["MAX_PRESENCE_BATCH", "PresenceRecording", "PresenceReport"]
+
+MAX_PRESENCE_BATCH = 10_000
+"""The most presence events one ``record_presence`` call takes."""
+
+
+@attrs.frozen(kw_only=True)
+class PresenceReport:
+    """What one ``record_presence`` call did.
+
+    ``recorded`` events were stored; ``duplicates`` were stored before (or
+    twice in the batch); ``unknown`` are the keys of events naming a session
+    the tenant does not have (not stored); ``started`` are the sessions the
+    first join moved on, as stored.
+    """
+
+    recorded: int = 0
+    duplicates: int = 0
+    unknown: tuple[str, ...] = ()
+    started: tuple[Session, ...] = ()
+
+
+def _check_events(events: object) -> list[PresenceEvent]:
+    if isinstance(events, PresenceEvent | str | bytes) or not isinstance(events, Iterable):
+        raise WrongType(events, name="events", expected="an iterable of PresenceEvent")
+    found = list(events)
+    for event in found:
+        if not isinstance(event, PresenceEvent):
+            raise WrongType(event, name="events[...]", expected="a PresenceEvent")
+    if len(found) > MAX_PRESENCE_BATCH:
+        raise InvalidValue(
+            f"{len(found)} presence events in one call; at most {MAX_PRESENCE_BATCH}",
+            value=len(found),
+            expected=f"<= {MAX_PRESENCE_BATCH} events",
+        )
+    return found
+
+
+class PresenceRecording:
+    """The presence recording of :class:`~sessionkit.services.attendance.AttendanceCommands`."""
+
+    _ctx: Context
+    policy: AttendancePolicy
+
+    def record_presence(
+        self, tenant: str, events: Iterable[PresenceEvent], *, now: datetime | None = None
+    ) -> PresenceReport:
+        """Store a batch of provider presence events once each; return what it did.
+
+        All in one unit of work: the new events, and for every session whose
+        first join is among them, the timed transitions due by ``now`` and
+        then the policy's join transition (READY -> ONGOING), if it leaves
+        the session's status. Events already stored (a replay) and repeats
+        within the batch count as ``duplicates``; events naming no session of
+        the tenant are reported as ``unknown`` and not stored. When racing
+        writers store an event or move a session first, the batch runs again
+        (it wrote nothing), and then finds them stored.
+        """
+        check_tenant(tenant)
+        batch = _check_events(events)
+        at = self._ctx.at(now, "now")
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                return self._record(tenant, batch, at)
+            except Duplicate as taken:
+                if taken.kind != PRESENCE.name or attempt == WRITE_ATTEMPTS:
+                    raise
+            except ConcurrentModification:
+                if attempt == WRITE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _record(self, tenant: str, batch: list[PresenceEvent], now: datetime) -> PresenceReport:
+        ctx = self._ctx
+        with ctx.transaction(now) as tx:
+            repo = presence_repository(tx.uow)
+            unique: dict[str, PresenceEvent] = {}
+            for event in batch:
+                unique.setdefault(event.key, event)
+            stored = {p.id for p in repo.get_many(tenant, list(unique))}
+            fresh = [e for key, e in unique.items() if key not in stored]
+            sessions = {
+                s.id: s for s in tx.sessions.get_many(tenant, {e.session_id for e in fresh})
+            }
+            known = [e for e in fresh if e.session_id in sessions]
+            unknown = tuple(e.key for e in fresh if e.session_id not in sessions)
+            repo.add_many([Presence.of(tenant, e, tx.now) for e in known])
+            joined = sorted({e.session_id for e in known if e.action == JOIN})
+            started = self._start(tx, [sessions[i] for i in joined])
+            return PresenceReport(
+                recorded=len(known),
+                duplicates=len(batch) - len(fresh),
+                unknown=unknown,
+                started=tuple(started),
+            )
+
+    def _start(self, tx: Tx, sessions: list[Session]) -> list[Session]:
+        """Move each session on by the clock, then fire the join transition where it leaves.
+
+        Facts are read only for a session whose due timers need them (a READY
+        academy lesson past its ABSENT time): most sessions need none.
+        """
+        name = self.policy.join_transition
+        if name is None or not sessions:
+            return []
+        ctx = self._ctx
+        moved: list[Session] = []
+        for session in sessions:
+            machine = ctx.lifecycle(session.lifecycle)
+            try:
+                changed, changes = machine.advance(session, tx.now, facts={})
+            except MissingFact:
+                facts = with_attendance(ctx.facts).facts_for([session], tx.uow)
+                changed, changes = machine.advance(session, tx.now, facts=facts.get(session.id))
+            steps: list[StatusChanged] = list(changes)
+            if machine.can(changed, name, now=tx.now):
+                changed, change = machine.fire(changed, name, now=tx.now)
+                steps.append(change)
+            if steps:
+                moved.append(store_status(tx, machine, session, changed, steps, None))
+        return moved
