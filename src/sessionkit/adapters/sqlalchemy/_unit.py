@@ -14,9 +14,9 @@ import threading
 from collections.abc import Iterable
 from datetime import timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Self, TypeVar, cast
+from typing import Protocol, Self, TypeVar, cast
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.base import NestedTransaction, RootTransaction
 from sqlalchemy.exc import UnboundExecutionError
 from sqlalchemy.orm import Session as OrmSession
@@ -30,15 +30,30 @@ from sessionkit.adapters.sqlalchemy._kind import known_kinds, reader, registered
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
 from sessionkit.errors import SessionKitError, StorageUnavailable, UnsupportedKind
 from sessionkit.model.events import DomainEvent
-from sessionkit.ports import Kind, UnitOfWorkBase, publish_batches
-
-if TYPE_CHECKING:
-    # The store makes its units: a runtime import would close a cycle.
-    from sessionkit.adapters.sqlalchemy.store import SqlAlchemyStore
+from sessionkit.ports import EventPublisher, Kind, UnitOfWorkBase, publish_batches
 
 RepoT = TypeVar("RepoT")
 
-__all__ = ["SqlAlchemyUnitOfWork"]
+__all__ = ["SqlAlchemyUnitOfWork", "UnitSource"]
+
+
+class UnitSource(Protocol):
+    """What a unit of work reads of the store that made it (a :class:`.SqlAlchemyStore`).
+
+    A protocol, not the store's class: the store makes its units, so naming
+    the class here would close an import cycle.
+    """
+
+    backend: Backend
+    """How the store's database keeps double bookings out."""
+    engine: Engine
+    """The store's engine (the SQLite lock is per engine)."""
+    lock_timeout: timedelta | None
+    """How long a statement waits for a lock."""
+    publisher: EventPublisher | None
+    """Where committed events go."""
+    units_engine: Engine | None
+    """Where units get their Core connections; ``None``: ORM sessions of the maker."""
 
 
 class SqlAlchemyUnitOfWork(UnitOfWorkBase):
@@ -55,7 +70,7 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
 
     def __init__(
         self,
-        store: SqlAlchemyStore,
+        store: UnitSource,
         maker: sessionmaker[OrmSession],
         host: OrmSession | None,
     ) -> None:
@@ -215,7 +230,7 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         _faults.opened(dialect, self)
         try:
             if self._host is None:
-                engine = self._store._units_engine
+                engine = self._store.units_engine
                 self._db = self._maker() if engine is None else CoreSession(engine)
             else:
                 self._db = self._host

@@ -100,12 +100,12 @@ class SqlAlchemyStore:
         if isinstance(bind, Engine):
             self._maker: sessionmaker[OrmSession] = sessionmaker(bind, expire_on_commit=False)
             self.engine = bind
-            self._units_engine: Engine | None = bind
+            self.units_engine: Engine | None = bind
             """Where units get their Core connections (``None``: ORM sessions of ``_maker``)."""
         else:
             self._maker = bind
             self.engine = _engine_of(bind)
-            self._units_engine = None
+            self.units_engine = None
         self.publisher = publisher
         self.backend: Backend = backend_for(self.engine, lock_timeout)
         if self.backend.name == "mysql":
@@ -114,8 +114,8 @@ class SqlAlchemyStore:
             committed = self.engine.execution_options(isolation_level="READ COMMITTED")
             options = {k: v for k, v in self._maker.kw.items() if k != "bind"}
             self._maker = sessionmaker(committed, class_=self._maker.class_, **options)
-            if self._units_engine is not None:
-                self._units_engine = committed
+            if self.units_engine is not None:
+                self.units_engine = committed
 
     def unit_of_work(self) -> SqlAlchemyUnitOfWork:
         """Return a new, not yet entered, unit of work with its own session and transaction."""
