@@ -16,7 +16,9 @@ needs no registry. Anything else with a ``to_records()`` method returning a
 list of dicts (an analytics result, a report) is read through that method.
 
 This module imports nothing but the standard library, attrs and the errors;
-``sessionkit.contrib.frames`` turns records into pandas or polars frames.
+``sessionkit.contrib.frames`` turns records into pandas or polars frames. The
+column and schema types live in ``_record_types`` and the schemas in
+``_record_schemas``; every name is imported from here.
 
 >>> from datetime import UTC, datetime, timedelta
 >>> from sessionkit.model.session import Session
@@ -35,15 +37,31 @@ This module imports nothing but the standard library, attrs and the errors;
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from decimal import Decimal
-from operator import attrgetter
-from typing import Any, Literal
 
 import attrs
 
-from sessionkit.errors import InvalidValue, NaiveDatetime, WrongType
+from sessionkit.errors import NaiveDatetime, WrongType
+from sessionkit.model._record_schemas import (
+    BOOKING,
+    PAYMENT,
+    RESCHEDULE,
+    SCHEMAS,
+    SERIES,
+    SESSION,
+)
+
+# COLUMN_TYPES is re-exported (the tests read it) though, as before, not in __all__.
+from sessionkit.model._record_types import COLUMN_TYPES as COLUMN_TYPES
+from sessionkit.model._record_types import (
+    Column,
+    ColumnType,
+    Record,
+    Schema,
+    utc,
+)
 from sessionkit.model.text import MAX_TITLE_LENGTH, check_text
 
 __all__ = [
@@ -63,287 +81,13 @@ __all__ = [
     "to_records",
 ]
 
-Record = dict[str, Any]
-"""One row: column name to a plain value (see the module docs for the value types)."""
-
-ColumnType = Literal["text", "category", "int", "float", "bool", "decimal", "instant", "object"]
-"""What a column holds, and so how a frame types it.
-
-``text``: ``str``; ``category``: ``str`` from a small set (a status), a
-categorical column in a frame; ``int``; ``float``; ``bool``; ``decimal``: a
-:class:`~decimal.Decimal` (money, exact); ``instant``: an aware ``datetime``
-in UTC; ``object``: anything else (only ever inferred from records).
-"""
-
-COLUMN_TYPES: tuple[ColumnType, ...] = (
-    "text",
-    "category",
-    "int",
-    "float",
-    "bool",
-    "decimal",
-    "instant",
-    "object",
-)
-
-
-@attrs.frozen(slots=True)
-class Column:
-    """One column of a :class:`Schema`: its name, type, whether it may be ``None``, and meaning.
-
-    ``get`` reads the column's value from a domain value. ``path``, when set,
-    says that ``get`` is the attribute path (``"span.start"``) read as it is
-    (an instant converted to UTC), so a whole column can be read at C speed.
-    """
-
-    name: str
-    type: ColumnType
-    doc: str
-    get: Callable[[Any], object] = attrs.field(eq=False, repr=False)
-    nullable: bool = False
-    path: str | None = None
-
-    def __attrs_post_init__(self) -> None:
-        if self.type not in COLUMN_TYPES:
-            raise InvalidValue(
-                f"column {self.name!r} has type {self.type!r}; expected one of {COLUMN_TYPES}",
-                value=self.type,
-                expected=" | ".join(COLUMN_TYPES),
-            )
-
-
-@attrs.frozen(slots=True)
-class Schema:
-    """The fixed columns of one kind of value (``name``: ``"session"``, ``"booking"``, ...)."""
-
-    name: str
-    columns: tuple[Column, ...]
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """The column names, in order."""
-        return tuple(c.name for c in self.columns)
-
-    def column(self, name: str) -> Column:
-        """Return the column called ``name``; raise :class:`InvalidValue` naming the known ones."""
-        for column in self.columns:
-            if column.name == name:
-                return column
-        raise InvalidValue(
-            f"the {self.name} schema has no column {name!r}; its columns are {self.names}",
-            value=name,
-            expected=" | ".join(self.names),
-        )
-
-    def record(self, value: object) -> Record:
-        """Return ``value``'s record: one entry per column, in order."""
-        return {c.name: c.get(value) for c in self.columns}
-
-    def records(self, values: Iterable[object]) -> list[Record]:
-        """Return one record per value, in order."""
-        getters = [(c.name, c.get) for c in self.columns]
-        return [{name: get(value) for name, get in getters} for value in values]
-
-    def columns_of(self, values: Iterable[object]) -> dict[str, list[object]]:
-        """Return the values column by column (what a frame is built from), in order."""
-        seq = values if isinstance(values, list | tuple) else list(values)
-        out: dict[str, list[object]] = {}
-        for c in self.columns:
-            if c.path is None:
-                out[c.name] = list(map(c.get, seq))
-                continue
-            column: list[Any] = list(map(attrgetter(c.path), seq))
-            if c.type == "instant" and not all(v is None or v.tzinfo is UTC for v in column):
-                column = [_utc(v) for v in column]
-            out[c.name] = column
-        return out
-
-    def describe(self) -> str:
-        """Return the schema as a table a person reads: name, type, nullable, meaning."""
-        width = max(len(c.name) for c in self.columns)
-        lines = [f"{self.name} records:"]
-        for c in self.columns:
-            kind = f"{c.type}{'?' if c.nullable else ''}"
-            lines.append(f"  {c.name:<{width}}  {kind:<9}  {c.doc}")
-        return "\n".join(lines)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    # Stored instants are UTC already; this keeps a record's promise for any other aware value.
-    if value is None or value.tzinfo is UTC:
-        return value
-    return value.astimezone(UTC)
-
-
-def _instant(path: str) -> Callable[[Any], object]:
-    read = attrgetter(path)
-    return lambda value: _utc(read(value))
-
-
-def _text(path: str) -> Callable[[Any], object]:
-    read = attrgetter(path)
-    return lambda value: None if (v := read(value)) is None else str(v)
-
-
-def _refs(value: Any) -> str:
-    return ", ".join(map(str, value.resources))
-
-
-def _col(
-    name: str,
-    type: ColumnType,
-    doc: str,
-    get: Callable[[Any], object] | None = None,
-    *,
-    nullable: bool = False,
-    path: str | None = None,
-) -> Column:
-    if get is None:
-        path = path or name
-        get = _instant(path) if type == "instant" else attrgetter(path)
-    return Column(name, type, doc, get, nullable, path)
-
-
-_ID = _col("id", "text", "the record's id")
-_TENANT = _col("tenant", "text", "the tenant (organisation) it belongs to")
-_VERSION = _col("version", "int", "the optimistic-concurrency version, 1 when new")
-_CREATED = _col("created_at", "instant", "when it was created (UTC)")
-_UPDATED = _col("updated_at", "instant", "when it last changed (UTC); None if never", nullable=True)
-
-
-SESSION = Schema(
-    "session",
-    (
-        _ID,
-        _TENANT,
-        _col("title", "text", "the title"),
-        _col("start", "instant", "the start instant (UTC)", path="span.start"),
-        _col("end", "instant", "the end instant (UTC), after start", path="span.end"),
-        _col("tz", "text", "the IANA zone its wall-clock times are read in, e.g. Europe/Berlin"),
-        _col("status", "category", "the lifecycle status, e.g. scheduled"),
-        _col("lifecycle", "text", "the lifecycle's name"),
-        _col("busy", "bool", "whether it occupies its resources in this status"),
-        _col("resources", "text", "the resources it occupies, 'kind:id' joined by ', '", _refs),
-        _col("series_id", "text", "its series; None for a one-off session", nullable=True),
-        _col("group", "text", "the series' group key; None without one", nullable=True),
-        _col("capacity", "int", "how many seats it has"),
-        _col("is_extra", "bool", "added by hand, outside the series' schedule"),
-        _col("detached", "bool", "moved or edited by hand; regeneration leaves it alone"),
-        _CREATED,
-        _UPDATED,
-        _VERSION,
-    ),
-)
-"""The columns of a :class:`~sessionkit.model.session.Session` record."""
-
-SERIES = Schema(
-    "series",
-    (
-        _ID,
-        _TENANT,
-        _col("title", "text", "the title"),
-        _col("status", "category", "active or closed", _text("status")),
-        _col("lifecycle", "text", "the lifecycle its sessions follow"),
-        _col("items", "int", "how many schedule items it has", lambda s: len(s.items)),
-        _col("capacity", "int", "the seats of each session"),
-        _col("group", "text", "the group key; None without one", nullable=True),
-        _col(
-            "generated_until",
-            "instant",
-            "how far sessions are materialised (UTC); None before the first run",
-            nullable=True,
-        ),
-        _CREATED,
-        _UPDATED,
-        _VERSION,
-    ),
-)
-"""The columns of a :class:`~sessionkit.model.series.Series` record."""
-
-BOOKING = Schema(
-    "booking",
-    (
-        _ID,
-        _TENANT,
-        _col("session_id", "text", "the session booked"),
-        _col("participant", "text", "who holds the seats, 'kind:id'", _text("participant")),
-        _col("role", "text", "the participant's role, e.g. attendee"),
-        _col("seats", "int", "how many seats it holds"),
-        _col("status", "category", "the booking status, e.g. CONFIRMED"),
-        _col("session_start", "instant", "the session's start (UTC)"),
-        _col("session_end", "instant", "the session's end (UTC)"),
-        _col(
-            "hold_expires_at",
-            "instant",
-            "when a held seat or an offer lapses (UTC); None otherwise",
-            nullable=True,
-        ),
-        _col(
-            "position", "int", "its place on the waiting list; None if not waiting", nullable=True
-        ),
-        _CREATED,
-        _UPDATED,
-        _VERSION,
-    ),
-)
-"""The columns of a :class:`~sessionkit.model.booking.Booking` record."""
-
-PAYMENT = Schema(
-    "payment",
-    (
-        _ID,
-        _TENANT,
-        _col("booking_id", "text", "the booking paid for"),
-        _col("session_id", "text", "the booking's session"),
-        _col("participant", "text", "who pays, 'kind:id'", _text("participant")),
-        _col("session_start", "instant", "the session's start (UTC)"),
-        _col("amount", "decimal", "the price, in currency units (exact)", path="amount.amount"),
-        _col("currency", "text", "the ISO 4217 code", path="amount.currency"),
-        _col("provider", "text", "the payment provider"),
-        _col("status", "category", "the payment status, e.g. PAID"),
-        _col("refunded", "decimal", "what the provider confirmed giving back"),
-        _col("refund_due", "decimal", "what was decided to give back, not yet confirmed"),
-        _col("failure", "text", "why it failed; None unless it did", nullable=True),
-        _CREATED,
-        _UPDATED,
-        _VERSION,
-    ),
-)
-"""The columns of a :class:`~sessionkit.model.payment.Payment` record."""
-
-RESCHEDULE = Schema(
-    "reschedule",
-    (
-        _ID,
-        _TENANT,
-        _col("session_id", "text", "the session to move"),
-        _col("role", "text", "the asking party's role, e.g. student"),
-        _col("requested_by", "text", "who asked"),
-        _col("reason", "text", "why"),
-        _col("session_start", "instant", "the session's start when asked (UTC)"),
-        _col("proposed_start", "instant", "the start proposed (UTC); None if open", nullable=True),
-        _col("deadline", "instant", "when silence approves it (UTC)"),
-        _col("status", "category", "the request status, e.g. PENDING"),
-        _col("decided_by", "text", "who approved or declined; None if open", nullable=True),
-        _col("decided_role", "text", "their role; None if open", nullable=True),
-        _col("new_start", "instant", "the start agreed (UTC); None if not moved", nullable=True),
-        _CREATED,
-        _UPDATED,
-        _VERSION,
-    ),
-)
-"""The columns of a :class:`~sessionkit.model.reschedule.RescheduleRequest` record."""
-
-SCHEMAS: Mapping[str, Schema] = {s.name: s for s in (SESSION, SERIES, BOOKING, PAYMENT, RESCHEDULE)}
-"""Every schema by name."""
-
 _EXPECTED = "sessions, series, bookings, payments, reschedule requests, or records (dicts)"
 
 
 def schema_of(value: object) -> Schema | None:
     """Return the schema of ``value``'s class (``None`` if it has none)."""
     schema = getattr(type(value), "__record_schema__", None)
-    # Duck-typed: a doctest run may import this module twice, giving two Schema classes.
+    # Duck-typed: a doctest run may import a module twice, giving two Schema classes.
     return schema if hasattr(schema, "columns_of") else None
 
 
@@ -447,7 +191,7 @@ def _from_records(records: list[Record]) -> list[Values]:
         values = [record.get(name) for record in records]
         kind = _infer(name, values)
         if kind == "instant":
-            values = [_utc(v) for v in values]
+            values = [utc(v) for v in values]
         out.append(Values(name, kind, any(v is None for v in values), values))
     return out
 

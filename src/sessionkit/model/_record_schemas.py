@@ -1,0 +1,180 @@
+"""The fixed record schemas of the stored aggregates, and :data:`SCHEMAS`, all of them by name.
+
+One :class:`~sessionkit.model.records.Schema` per aggregate (:data:`SESSION`,
+:data:`SERIES`, :data:`BOOKING`, :data:`PAYMENT`, :data:`RESCHEDULE`), built
+from columns that read the value's attributes; instants are given in UTC.
+Import them from :mod:`sessionkit.model.records`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from operator import attrgetter
+from typing import Any
+
+from sessionkit.model._record_types import Column, ColumnType, Schema, utc
+
+__all__ = ["BOOKING", "PAYMENT", "RESCHEDULE", "SCHEMAS", "SERIES", "SESSION"]
+
+
+def _instant(path: str) -> Callable[[Any], object]:
+    read = attrgetter(path)
+    return lambda value: utc(read(value))
+
+
+def _text(path: str) -> Callable[[Any], object]:
+    read = attrgetter(path)
+    return lambda value: None if (v := read(value)) is None else str(v)
+
+
+def _refs(value: Any) -> str:
+    return ", ".join(map(str, value.resources))
+
+
+def _col(
+    name: str,
+    type: ColumnType,
+    doc: str,
+    get: Callable[[Any], object] | None = None,
+    *,
+    nullable: bool = False,
+    path: str | None = None,
+) -> Column:
+    if get is None:
+        path = path or name
+        get = _instant(path) if type == "instant" else attrgetter(path)
+    return Column(name, type, doc, get, nullable, path)
+
+
+_ID = _col("id", "text", "the record's id")
+_TENANT = _col("tenant", "text", "the tenant (organisation) it belongs to")
+_VERSION = _col("version", "int", "the optimistic-concurrency version, 1 when new")
+_CREATED = _col("created_at", "instant", "when it was created (UTC)")
+_UPDATED = _col("updated_at", "instant", "when it last changed (UTC); None if never", nullable=True)
+
+
+SESSION = Schema(
+    "session",
+    (
+        _ID,
+        _TENANT,
+        _col("title", "text", "the title"),
+        _col("start", "instant", "the start instant (UTC)", path="span.start"),
+        _col("end", "instant", "the end instant (UTC), after start", path="span.end"),
+        _col("tz", "text", "the IANA zone its wall-clock times are read in, e.g. Europe/Berlin"),
+        _col("status", "category", "the lifecycle status, e.g. scheduled"),
+        _col("lifecycle", "text", "the lifecycle's name"),
+        _col("busy", "bool", "whether it occupies its resources in this status"),
+        _col("resources", "text", "the resources it occupies, 'kind:id' joined by ', '", _refs),
+        _col("series_id", "text", "its series; None for a one-off session", nullable=True),
+        _col("group", "text", "the series' group key; None without one", nullable=True),
+        _col("capacity", "int", "how many seats it has"),
+        _col("is_extra", "bool", "added by hand, outside the series' schedule"),
+        _col("detached", "bool", "moved or edited by hand; regeneration leaves it alone"),
+        _CREATED,
+        _UPDATED,
+        _VERSION,
+    ),
+)
+"""The columns of a :class:`~sessionkit.model.session.Session` record."""
+
+SERIES = Schema(
+    "series",
+    (
+        _ID,
+        _TENANT,
+        _col("title", "text", "the title"),
+        _col("status", "category", "active or closed", _text("status")),
+        _col("lifecycle", "text", "the lifecycle its sessions follow"),
+        _col("items", "int", "how many schedule items it has", lambda s: len(s.items)),
+        _col("capacity", "int", "the seats of each session"),
+        _col("group", "text", "the group key; None without one", nullable=True),
+        _col(
+            "generated_until",
+            "instant",
+            "how far sessions are materialised (UTC); None before the first run",
+            nullable=True,
+        ),
+        _CREATED,
+        _UPDATED,
+        _VERSION,
+    ),
+)
+"""The columns of a :class:`~sessionkit.model.series.Series` record."""
+
+BOOKING = Schema(
+    "booking",
+    (
+        _ID,
+        _TENANT,
+        _col("session_id", "text", "the session booked"),
+        _col("participant", "text", "who holds the seats, 'kind:id'", _text("participant")),
+        _col("role", "text", "the participant's role, e.g. attendee"),
+        _col("seats", "int", "how many seats it holds"),
+        _col("status", "category", "the booking status, e.g. CONFIRMED"),
+        _col("session_start", "instant", "the session's start (UTC)"),
+        _col("session_end", "instant", "the session's end (UTC)"),
+        _col(
+            "hold_expires_at",
+            "instant",
+            "when a held seat or an offer lapses (UTC); None otherwise",
+            nullable=True,
+        ),
+        _col(
+            "position", "int", "its place on the waiting list; None if not waiting", nullable=True
+        ),
+        _CREATED,
+        _UPDATED,
+        _VERSION,
+    ),
+)
+"""The columns of a :class:`~sessionkit.model.booking.Booking` record."""
+
+PAYMENT = Schema(
+    "payment",
+    (
+        _ID,
+        _TENANT,
+        _col("booking_id", "text", "the booking paid for"),
+        _col("session_id", "text", "the booking's session"),
+        _col("participant", "text", "who pays, 'kind:id'", _text("participant")),
+        _col("session_start", "instant", "the session's start (UTC)"),
+        _col("amount", "decimal", "the price, in currency units (exact)", path="amount.amount"),
+        _col("currency", "text", "the ISO 4217 code", path="amount.currency"),
+        _col("provider", "text", "the payment provider"),
+        _col("status", "category", "the payment status, e.g. PAID"),
+        _col("refunded", "decimal", "what the provider confirmed giving back"),
+        _col("refund_due", "decimal", "what was decided to give back, not yet confirmed"),
+        _col("failure", "text", "why it failed; None unless it did", nullable=True),
+        _CREATED,
+        _UPDATED,
+        _VERSION,
+    ),
+)
+"""The columns of a :class:`~sessionkit.model.payment.Payment` record."""
+
+RESCHEDULE = Schema(
+    "reschedule",
+    (
+        _ID,
+        _TENANT,
+        _col("session_id", "text", "the session to move"),
+        _col("role", "text", "the asking party's role, e.g. student"),
+        _col("requested_by", "text", "who asked"),
+        _col("reason", "text", "why"),
+        _col("session_start", "instant", "the session's start when asked (UTC)"),
+        _col("proposed_start", "instant", "the start proposed (UTC); None if open", nullable=True),
+        _col("deadline", "instant", "when silence approves it (UTC)"),
+        _col("status", "category", "the request status, e.g. PENDING"),
+        _col("decided_by", "text", "who approved or declined; None if open", nullable=True),
+        _col("decided_role", "text", "their role; None if open", nullable=True),
+        _col("new_start", "instant", "the start agreed (UTC); None if not moved", nullable=True),
+        _CREATED,
+        _UPDATED,
+        _VERSION,
+    ),
+)
+"""The columns of a :class:`~sessionkit.model.reschedule.RescheduleRequest` record."""
+
+SCHEMAS: Mapping[str, Schema] = {s.name: s for s in (SESSION, SERIES, BOOKING, PAYMENT, RESCHEDULE)}
+"""Every schema by name."""
