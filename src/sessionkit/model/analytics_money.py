@@ -1,0 +1,186 @@
+"""Money analytics: revenue per group and currency, and per-client statistics.
+
+The companion of :mod:`sessionkit.model.analytics`, which re-exports every name
+here. :class:`Revenue` (rows of :class:`RevenueRow`, grouped by :data:`RevenueBy`)
+and :class:`ClientStats` (rows of :class:`ClientRow`, each with its
+:class:`ClientMoney` per currency) are what ``kit.analytics.revenue`` and
+``kit.analytics.clients`` return, built from the store's
+:class:`~sessionkit.model.analytics.PaymentTotal` and
+:class:`~sessionkit.model.analytics.ClientBookings` rows: frozen values with
+``to_records()`` and a notebook table. Definitions are in ``docs/analytics.md``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+import attrs
+
+from sessionkit.model.html import html_of
+from sessionkit.model.money import Money
+
+__all__ = [
+    "REVENUE_DIMENSIONS",
+    "ClientMoney",
+    "ClientRow",
+    "ClientStats",
+    "Revenue",
+    "RevenueBy",
+    "RevenueRow",
+]
+
+RevenueBy = Literal["provider", "client", "status"]
+"""How revenue is grouped beside the currency: the payment provider, the
+paying participant (``client:ana@example.com``) or the payment status."""
+REVENUE_DIMENSIONS: tuple[str, ...] = ("provider", "client", "status")
+"""The values :data:`RevenueBy` allows."""
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class RevenueRow:
+    """One group's payments in one currency (definitions in ``docs/analytics.md``)."""
+
+    key: str | None
+    currency: str
+    payments: int
+    booked: Decimal
+    paid: Decimal
+    refunded: Decimal
+    refund_due: Decimal
+    kept: Decimal
+    pending: Decimal
+
+    def money(self, figure: str) -> Money:
+        """Return one figure (``"paid"``, ``"kept"``, ...) as :class:`Money`."""
+        return Money.of(getattr(self, figure), self.currency)
+
+
+@attrs.frozen(kw_only=True)
+class Revenue:
+    """Revenue per group and currency, sorted by key (``None`` first) then currency."""
+
+    tenant: str
+    by: RevenueBy | None
+    rows: tuple[RevenueRow, ...]
+
+    COLUMNS = (
+        "key",
+        "currency",
+        "payments",
+        "booked",
+        "paid",
+        "refunded",
+        "refund_due",
+        "kept",
+        "pending",
+    )
+    """The columns of :meth:`to_records` (amounts are ``Decimal``)."""
+
+    _repr_html_ = html_of
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Return one dict per row with :attr:`COLUMNS`."""
+        return [{name: getattr(row, name) for name in self.COLUMNS} for row in self.rows]
+
+    def total(self, figure: str, currency: str, key: str | None = None) -> Money:
+        """Return ``figure`` of group ``key`` in ``currency`` (zero when there is no such row)."""
+        amount = sum(
+            (getattr(r, figure) for r in self.rows if r.key == key and r.currency == currency),
+            Decimal(0),
+        )
+        return Money.of(amount, currency)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ClientMoney:
+    """What one client paid (kept), still owes (pending) and got back, in one currency."""
+
+    currency: str
+    paid: Decimal
+    pending: Decimal
+    refunded: Decimal
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ClientRow:
+    """One client: sessions booked, first and last session start, and money per currency.
+
+    ``client`` is the participant reference (``client:ana@example.com``).
+    A client with payments but no seat booking left (all cancelled) has
+    ``sessions == 0`` and no first or last session.
+    """
+
+    client: str
+    sessions: int
+    first_session: datetime | None
+    last_session: datetime | None
+    money: tuple[ClientMoney, ...] = ()
+
+    @property
+    def repeat(self) -> bool:
+        """Whether the client booked more than one session."""
+        return self.sessions > 1
+
+
+_NO_MONEY = ClientMoney(currency="", paid=Decimal(0), pending=Decimal(0), refunded=Decimal(0))
+
+
+@attrs.frozen(kw_only=True)
+class ClientStats:
+    """Per-client statistics, sorted by client."""
+
+    tenant: str
+    rows: tuple[ClientRow, ...]
+
+    COLUMNS = (
+        "client",
+        "sessions",
+        "first_session",
+        "last_session",
+        "repeat",
+        "currency",
+        "paid",
+        "pending",
+        "refunded",
+    )
+    """The columns of :meth:`to_records`."""
+
+    @property
+    def repeat_clients(self) -> tuple[ClientRow, ...]:
+        """The clients with more than one session."""
+        return tuple(r for r in self.rows if r.repeat)
+
+    def get(self, client: str) -> ClientRow | None:
+        """Return the row of ``client`` (``"kind:id"``), or ``None``."""
+        return next((r for r in self.rows if r.client == client), None)
+
+    _repr_html_ = html_of
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Return one dict per client and currency with :attr:`COLUMNS`.
+
+        A client without payments gets one record with ``currency`` ``None``
+        and zero amounts.
+        """
+        out: list[dict[str, Any]] = []
+        for row in self.rows:
+            base = {
+                "client": row.client,
+                "sessions": row.sessions,
+                "first_session": row.first_session,
+                "last_session": row.last_session,
+                "repeat": row.repeat,
+            }
+            out.extend(
+                base
+                | {
+                    "currency": money.currency or None,
+                    "paid": money.paid,
+                    "pending": money.pending,
+                    "refunded": money.refunded,
+                }
+                for money in row.money or (_NO_MONEY,)
+            )
+        return out
