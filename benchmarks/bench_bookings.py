@@ -34,7 +34,12 @@
    per booking against the floor's 140-180 us: psycopg describing the 23
    columns of the session's row (about a tenth), SQLAlchemy Core executing
    the two statements (about 50-60 us each over psycopg alone), the unit of
-   work, and the booking's domain values, checks and event.
+   work, and the booking's domain values, checks and event. Two experiments
+   (not kept) bound what is left: running both statements on the psycopg
+   cursor beneath Core, with SQLAlchemy's bind and result processors applied
+   by hand, measured 2.1-2.3x against 2.4-2.7x in the same sittings, about a
+   tenth; ``gc.freeze()`` in every client changed nothing. The gap is the
+   whole per-booking code path, inflated about threefold at 16 processes.
 2. **Bookable sessions** of one provider over 30 days (``kit.bookings.bookable``
    with ``resource=``), 500 sessions of that provider stored (made with
    ``kit.sessions.create_extra``) and 2,000 bookings and holds (confirmed,
