@@ -1,9 +1,9 @@
 """What a unit of work runs its statements through: an ORM ``Session``, or Core connections.
 
 Every statement of the adapter is Core; the ORM session a unit of work opened
-was only its transaction's keeper, and a costly one: about 75 us of CPU per
+was only its transaction's keeper, and a costly one: about 40 us of CPU per
 transaction over the Core connection underneath (its transaction records, the
-identity map it closes), a tenth of a booking command. A store built over an
+identity map it closes). A store built over an
 :class:`~sqlalchemy.engine.Engine` therefore gives each unit a
 :class:`CoreSession`, which runs each transaction on a Core
 :class:`~sqlalchemy.engine.Connection` from the pool, as the ORM session did,
