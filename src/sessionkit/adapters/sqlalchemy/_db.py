@@ -20,7 +20,6 @@ from typing import Any, TypeAlias
 
 from sqlalchemy.engine import Connection, Engine, Result
 from sqlalchemy.engine.base import NestedTransaction, RootTransaction
-from sqlalchemy.engine.interfaces import CoreExecuteOptionsParameter
 from sqlalchemy.engine.result import ScalarResult
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.sql.base import Executable
@@ -55,17 +54,9 @@ class CoreSession:
             connection.begin()
         return connection
 
-    def execute(
-        self,
-        statement: Executable,
-        params: Any = None,
-        *,
-        execution_options: CoreExecuteOptionsParameter | None = None,
-    ) -> Result[Any]:
+    def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
         """Run ``statement`` in the transaction."""
-        if execution_options is None:
-            return self.connection().execute(statement, params)
-        return self.connection().execute(statement, params, execution_options=execution_options)
+        return self.connection().execute(statement, params)
 
     def scalar(self, statement: Executable, params: Any = None) -> Any:
         """Run ``statement`` and return the first column of its first row."""
