@@ -8,9 +8,10 @@
   the other the opposite, so each deletes what the other updates.
 - Two host transactions (``store.join``) creating sessions of two teachers in
   opposite order, and two booking sessions of two teachers in opposite order: the
-  library cannot order another application's transaction, so one may lose; it gets
-  ``TransientConflict`` with ``retryable`` false (or ``StorageTimeout``), never a driver
-  error, and its host rolls back.
+  library cannot order another application's transaction, so one may lose (on MariaDB,
+  now and then both: its detector of named-lock deadlocks may abort both waiters); a
+  loser gets ``TransientConflict`` with ``retryable`` false (or ``StorageTimeout``), never
+  a driver error, and its host rolls back.
 
 Each test checks the outcomes, that the stored rows are consistent (a deleted session
 left no resource rows, a stored one's resource rows match it, no two busy sessions of a
@@ -49,6 +50,7 @@ from ._racing import WRITER_KINDS, race, rounds, scalar
 ROUNDS = rounds(3)
 LOG = logging.getLogger(__name__)
 """Outcomes counted per test (``-o log_cli=true --log-cli-level=INFO`` shows them)."""
+MARIADB = ("mysql", "mariadb")
 T = "acme"
 NOW = datetime(2026, 3, 2, 7, tzinfo=UTC)
 DAY = datetime(2026, 3, 4, tzinfo=UTC)
@@ -289,6 +291,7 @@ def test_host_transactions_creating_for_two_teachers_in_opposite_order(
 ) -> None:
     allowed = {"ok", "TransientConflict", "StorageTimeout"}
     seen: Counter[str] = Counter()
+    both_lost = 0
     for round_ in range(ROUNDS):
         context: Any = multiprocessing.get_context("fork") if processes else threading
         barrier = context.Barrier(2)
@@ -302,7 +305,10 @@ def test_host_transactions_creating_for_two_teachers_in_opposite_order(
         outcomes = race(work, race_engine, writers=2, processes=processes)
         results = _assert_clean(outcomes, allowed)
         seen += results
-        assert results["ok"] >= 1, outcomes
+        if results["TransientConflict"] == 2 and race_engine.dialect.name in MARIADB:
+            both_lost += 1  # MariaDB's named-lock detector now and then aborts both waiters
+        else:
+            assert results["ok"] >= 1, outcomes
         for outcome in outcomes:
             result, published = outcome.split("|")
             assert published == ("SessionCreated,SessionCreated" if result == "ok" else "")
@@ -311,7 +317,15 @@ def test_host_transactions_creating_for_two_teachers_in_opposite_order(
             stored = uow.sessions.busy_overlapping(T, resources=TEACHERS, span=span)
         assert len(stored) == 2 * results["ok"], outcomes
         _assert_consistent(race_engine)
-    LOG.info("host transactions creating over %d rounds: %s", ROUNDS, dict(seen))
+    # No bound on both_lost: how often MariaDB aborts both waiters depends on how close
+    # together they start waiting (bare GET_LOCK pairs: 1 in 200; these rounds: 1 in 30
+    # to 1 in 5). Both losing is no harm: each loser's host rolls back and runs again.
+    LOG.info(
+        "host transactions creating over %d rounds: %s, both lost in %d",
+        ROUNDS,
+        dict(seen),
+        both_lost,
+    )
 
 
 @pytest.mark.parametrize("processes", WRITER_KINDS)
