@@ -76,6 +76,7 @@ message::
     │   └── UnknownLifecycle (LookupError)      no preset by that name
     ├── MissingFact (LookupError)               a timer's condition needs a fact not given
     ├── RoleNotGranted (PermissionError)        a caller acting in a role the host did not grant
+    ├── ParticipantNotGranted (PermissionError) the host named no participant for the caller
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ from sessionkit.errors._policies import (
     CancelRefused,
     DuplicateReschedule,
     JoinRefused,
+    ParticipantNotGranted,
     RescheduleNotFound,
     RescheduleRefused,
     RoleNotGranted,
@@ -175,6 +177,7 @@ __all__ = [
     "RescheduleNotFound",
     "JoinRefused",
     "RescheduleRefused",
+    "ParticipantNotGranted",
     "RoleNotGranted",
     "CurrencyMismatch",
     "DuplicatePayment",

@@ -119,3 +119,20 @@ class RoleNotGranted(SessionKitError, PermissionError):
         super().__init__(f"the caller may not act as {shown(role)}; it was granted {may}")
         self.role = role
         self.granted = held
+
+
+class ParticipantNotGranted(SessionKitError, PermissionError):
+    """The caller asked for what is only issued to its own participant, and the host named none.
+
+    A join credential lets its holder into a meeting room as a participant,
+    so the web surface issues one only for the participant the host says the
+    caller is (``Caller.participant``). ``asked`` names what was asked for.
+    Nothing was read or written.
+    """
+
+    def __init__(self, asked: str) -> None:
+        super().__init__(
+            f"{asked} is issued only for the caller's own participant, and the host named "
+            "none (Caller.participant)"
+        )
+        self.asked = asked

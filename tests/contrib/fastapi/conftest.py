@@ -1,8 +1,9 @@
 """An app around ``sessionkit_router`` on the in-memory store, driven through httpx.
 
-The caller's tenant, actor and granted roles come from the ``X-Tenant`` /
-``X-Actor`` / ``X-Roles`` (comma-separated; absent: the default roles) headers
-(the host's dependency; the router never reads headers itself).
+The caller's tenant, actor, granted roles and participant come from the
+``X-Tenant`` / ``X-Actor`` / ``X-Roles`` (comma-separated; absent: the default
+roles) / ``X-Participant`` headers (the host's dependency; the router never
+reads headers itself).
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ def caller(
     x_tenant: Annotated[str, Header()] = "acme",
     x_actor: Annotated[str | None, Header()] = None,
     x_roles: Annotated[str | None, Header()] = None,
+    x_participant: Annotated[str | None, Header()] = None,
 ) -> Caller:
     roles = DEFAULT_ROLES if x_roles is None else {r for r in x_roles.split(",") if r}
-    return Caller(x_tenant, actor=x_actor, roles=roles)
+    return Caller(x_tenant, actor=x_actor, roles=roles, participant=x_participant)
 
 
 def make_app(kit: Callable[[], SessionKit]) -> FastAPI:

@@ -88,8 +88,9 @@ def test_the_snapshot_holds_every_route_of_the_router() -> None:
         for method in item
         if path.startswith("/v1/")
     }
-    assert len(operations) == 40
+    assert len(operations) == 41
     assert ("post", "/v1/sessions/{session_id}/paid-bookings") in operations
+    assert ("post", "/v1/sessions/{session_id}/join") in operations
     assert ("delete", "/v1/sessions/{session_id}/attendance/{participant}") in operations
     problems = [
         response["content"][PROBLEM_MEDIA_TYPE]["schema"]
@@ -101,9 +102,13 @@ def test_the_snapshot_holds_every_route_of_the_router() -> None:
     assert len(problems) > len(operations)  # every route declares several
     assert set(problems) == {PROBLEM}  # each one the Problem schema, to the letter
     assert document["x-problem-schema"]["title"] == "Problem"
-    assert {"BookingOut", "PaymentOut", "RescheduleOut", "AttendanceOut"} <= set(
-        document["components"]["schemas"]
-    )
+    assert {
+        "BookingOut",
+        "PaymentOut",
+        "RescheduleOut",
+        "AttendanceOut",
+        "JoinCredentialOut",
+    } <= set(document["components"]["schemas"])
 
 
 def test_the_routers_tags_come_before_each_routes_own() -> None:

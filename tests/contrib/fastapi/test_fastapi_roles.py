@@ -178,6 +178,7 @@ def test_the_openapi_document_declares_403_on_every_route_acting_in_a_role(
         ("post", "/sessions/{session_id}/cancel"),
         ("post", "/sessions/{session_id}/transitions/{transition}"),
         ("post", "/sessions/transitions"),
+        ("post", "/sessions/{session_id}/join"),  # ParticipantNotGranted, not a role
     }
     schema = paths["/v1/bookings/{booking_id}/cancel"]["post"]["responses"]["403"]
     assert "application/problem+json" in schema["content"]

@@ -1,8 +1,10 @@
-"""The routes of attendance: presence events, the teacher's override, a session's attendance.
+"""The routes of attendance: joining the room, presence events, the teacher's override.
 
 Added to the router by :func:`add_attendance_routes`. Presence comes from the
 meeting provider, so its route takes the router's ``webhook`` caller (where a
-host verifies the provider's signature).
+host verifies the provider's signature). A join credential is issued only for
+the caller's own participant (``Caller.participant``): it lets its holder into
+the room as that participant.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
@@ -11,8 +13,9 @@ from typing import Annotated
 from fastapi import Path, Query
 
 from sessionkit.contrib.fastapi import attendance_schemas as ats
-from sessionkit.contrib.fastapi._common import READ, WRITE, instant
+from sessionkit.contrib.fastapi._common import ACTING, READ, WRITE, instant
 from sessionkit.contrib.fastapi._routing import Hook, Kit, Routes, Who
+from sessionkit.errors import ParticipantNotGranted
 
 __all__ = ["add_attendance_routes"]
 
@@ -23,6 +26,18 @@ AsOf = Annotated[str | None, Query(description="ISO 8601 with offset; an open st
 def add_attendance_routes(routes: Routes) -> None:
     """Add the routes of attendance to ``routes`` (see :func:`sessionkit_router`)."""
     attendance = routes.tagged("attendance")
+
+    @attendance.post(
+        "/sessions/{session_id}/join",
+        ats.JoinCredentialOut,
+        ACTING,
+        "A credential for the caller to enter the session's meeting room now",
+    )
+    def join(app: Kit, who: Who, session_id: str) -> ats.JoinCredentialOut:
+        if who.participant is None:
+            raise ParticipantNotGranted("a join credential")
+        found = app.attendance.join_credential(who.tenant, session_id, who.participant)
+        return ats.join_credential_out(found)
 
     @attendance.post(
         "/presence-events",

@@ -11,7 +11,7 @@ from fastapi import Header, Query
 
 from sessionkit.contrib.fastapi.schemas import BookingCancel
 from sessionkit.errors import InvalidValue, RoleNotGranted, WrongType
-from sessionkit.model.booking import MAX_IDEMPOTENCY_KEY_LENGTH
+from sessionkit.model.booking import MAX_IDEMPOTENCY_KEY_LENGTH, participant_ref
 from sessionkit.model.text import check_text
 
 __all__ = [
@@ -53,6 +53,10 @@ def _granted(value: object) -> frozenset[str]:
     return roles
 
 
+def _participant(value: object) -> str | None:
+    return None if value is None else str(participant_ref(value))  # type: ignore[arg-type]
+
+
 @attrs.frozen
 class Caller:
     """Who is calling: the tenant whose records it sees, the actor recorded, the roles granted.
@@ -71,11 +75,17 @@ class Caller:
     e.g. ``roles={"student"}`` for a student (then the default roles are not
     granted too: a student cannot escape the student's notice by acting as
     ``participant``) and ``{"tutor", "provider"}`` for the tutor.
+
+    ``participant`` is the participant the caller is (``"student:ann"``, or a
+    ``ResourceRef``; kept as text), when the host knows it. What is issued
+    only to a participant themself, a join credential, needs it; without it
+    such a route answers ``ParticipantNotGranted`` (403).
     """
 
     tenant: str
     actor: str | None = None
     roles: frozenset[str] = attrs.field(default=DEFAULT_ROLES, converter=_granted)
+    participant: str | None = attrs.field(default=None, converter=_participant)
 
 
 @overload

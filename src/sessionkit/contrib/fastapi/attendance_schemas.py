@@ -9,11 +9,13 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from sessionkit.contrib.fastapi.schemas import SessionOut, _In, _Out, session_out
 from sessionkit.model.attendance import Attendance, AttendanceOverride, PresenceEvent
+from sessionkit.ports import JoinCredential
 from sessionkit.services.attendance import PresenceReport
 
 __all__ = [
     "AttendanceOut",
     "IntervalOut",
+    "JoinCredentialOut",
     "OverrideCleared",
     "OverrideIn",
     "OverrideOut",
@@ -21,6 +23,7 @@ __all__ = [
     "PresenceEventIn",
     "PresenceReportOut",
     "attendance_out",
+    "join_credential_out",
     "presence_report_out",
 ]
 
@@ -129,3 +132,20 @@ class OverrideCleared(BaseModel):
     """Whether there was an override to remove."""
 
     cleared: bool
+
+
+class JoinCredentialOut(_Out):
+    """What the caller needs to enter the session's meeting room, from the meeting provider."""
+
+    room_ref: str = Field(description="The provider's room.")
+    participant: str = Field(examples=["student:ann"])
+    token: str = Field(description="The provider's credential: hand it to its client only.")
+    url: str | None = Field(description="The provider's link into the room, if it gives one.")
+    expires_at: datetime | None = Field(
+        description="Until when the credential lets the caller in (the provider's, if none)."
+    )
+
+
+def join_credential_out(credential: JoinCredential) -> JoinCredentialOut:
+    """Return the response schema of a join credential."""
+    return JoinCredentialOut.of(credential, participant=str(credential.participant))

@@ -80,6 +80,7 @@ ERROR_STATUS: dict[type[e.SessionKitError], int] = {
     e.MissingFact: 422,
     # The host did not let the caller act so.
     e.RoleNotGranted: 403,
+    e.ParticipantNotGranted: 403,
     # Not there (another tenant's records look the same).
     e.NotFound: 404,
     e.SessionNotFound: 404,

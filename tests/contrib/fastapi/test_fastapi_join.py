@@ -1,0 +1,131 @@
+"""Join credentials through httpx: only for the caller's own participant, when the rules allow."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.contrib.fastapi import Caller
+from sessionkit.errors import InvalidValue, ParticipantNotGranted
+from sessionkit.model.session import ResourceRef
+from sessionkit.services import SessionKit
+from sessionkit.services.attendance import attendance_facts
+from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.rooms import FakeMeetingRooms
+
+from .conftest import NOW, RULES, ClientFor
+
+START = NOW + timedelta(hours=1)
+END = START + timedelta(hours=1)
+MIN = timedelta(minutes=1)
+
+
+def utc(at: Any) -> str:
+    return str(at.isoformat()).replace("+00:00", "Z")
+
+
+@pytest.fixture
+def rooms() -> FakeMeetingRooms:
+    return FakeMeetingRooms()
+
+
+@pytest.fixture
+def academy(client_for: ClientFor, clock: ManualClock, rooms: FakeMeetingRooms) -> TestClient:
+    """A client of an academy kit with meeting rooms: READY (joinable) 15 minutes before."""
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work,
+        clock=clock,
+        booking_rules=RULES,
+        facts=attendance_facts(),
+        rooms=rooms,
+    )
+    return client_for(kit)
+
+
+def lesson(client: TestClient) -> str:
+    body = {
+        "start": START.isoformat(),
+        "end": END.isoformat(),
+        "lifecycle": "academy",
+        "capacity": 5,
+        "resources": ["teacher:tara"],
+    }
+    made = client.post("/v1/sessions", json=body)
+    assert made.status_code == 201, made.text
+    session_id: str = made.json()["id"]
+    booked = client.post(
+        f"/v1/sessions/{session_id}/bookings",
+        json={"participant": "student:ann", "confirm": True},
+    )
+    assert booked.status_code == 201, booked.text
+    return session_id
+
+
+def join(client: TestClient, session_id: str, participant: str | None) -> Any:
+    headers = {} if participant is None else {"X-Participant": participant}
+    return client.post(f"/v1/sessions/{session_id}/join", headers=headers)
+
+
+def test_the_booked_student_and_the_teacher_get_their_own_credentials(
+    academy: TestClient, clock: ManualClock, rooms: FakeMeetingRooms
+) -> None:
+    session_id = lesson(academy)
+    clock.set(START - timedelta(minutes=10))
+    ann = join(academy, session_id, "student:ann")
+    assert ann.status_code == 200, ann.text
+    body = ann.json()
+    assert (body["participant"], body["expires_at"]) == ("student:ann", utc(END + 15 * MIN))
+    assert body["token"] == f"token-{body['room_ref']}-student:ann-attendee"
+    tara = join(academy, session_id, "teacher:tara").json()
+    assert (tara["participant"], tara["room_ref"]) == ("teacher:tara", body["room_ref"])
+    assert tara["token"].endswith("-teacher:tara-teacher")
+    assert [c[0] for c in rooms.calls] == ["ensure", "credential", "ensure", "credential"]
+
+
+def test_too_early_says_when_and_a_stranger_is_refused(
+    academy: TestClient, rooms: FakeMeetingRooms
+) -> None:
+    session_id = lesson(academy)
+    early = join(academy, session_id, "student:ann")
+    assert early.status_code == 409, early.text
+    problem = early.json()
+    assert (problem["error"], problem["rule"]) == ("JoinRefused", "not_joinable")
+    assert problem["allows_at"] == (START - 15 * MIN).isoformat()  # problems keep the offset
+    stranger = join(academy, session_id, "student:bob").json()
+    assert (stranger["error"], stranger["rule"]) == ("JoinRefused", "not_a_participant")
+    assert join(academy, "nope", "student:ann").status_code == 404
+    assert rooms.calls == []  # no room is made for a refusal
+
+
+def test_a_caller_the_host_named_no_participant_for_gets_403(
+    academy: TestClient, clock: ManualClock, rooms: FakeMeetingRooms
+) -> None:
+    session_id = lesson(academy)
+    clock.set(START)
+    refused = join(academy, session_id, None)
+    assert refused.status_code == 403, refused.text
+    problem = refused.json()
+    assert (problem["error"], problem["asked"]) == ("ParticipantNotGranted", "a join credential")
+    assert rooms.calls == []
+
+
+def test_a_kit_without_meeting_rooms_answers_422(client: TestClient) -> None:
+    made = client.post(
+        "/v1/sessions",
+        json={"start": START.isoformat(), "end": END.isoformat(), "lifecycle": "lms"},
+    )
+    answer = join(client, made.json()["id"], "student:ann")
+    assert answer.status_code == 422, answer.text
+    assert "no meeting rooms" in answer.json()["detail"]
+
+
+def test_caller_participant_is_checked_and_kept_as_text() -> None:
+    assert Caller("acme", participant=ResourceRef("student", "ann")).participant == "student:ann"
+    assert Caller("acme").participant is None
+    with pytest.raises(InvalidValue):
+        Caller("acme", participant="ann")
+    assert "Caller.participant" in str(ParticipantNotGranted("a join credential"))
