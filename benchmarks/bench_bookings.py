@@ -63,6 +63,11 @@
    p50 about 4.1-4.6 ms on SQLite and 4.0-4.4 ms on PostgreSQL (one statement
    that sums the seats and sends listing rows), against 20-21 and 25-28 ms
    when it read whole sessions with a count and then their seats.
+   On the slower machine of item 1: 8.9 ms on SQLite and 9.1 ms on
+   PostgreSQL, where the statement alone, sent with the driver and its rows
+   fetched, takes 5.3-5.8 ms (SQLite) and 5.2 ms (PostgreSQL, planned per
+   call; 7.4 ms on a prepared generic plan): there the aim is out of reach of
+   any code above the same statement.
 3. **A participant's agenda** (``kit.bookings.agenda``, the next 7 days) in
    SQLite files with 10k and with 1M bookings stored (100k with ``--quick``),
    loaded straight into the adapter's tables with Core ``executemany`` (setup,
