@@ -142,7 +142,7 @@ class JoinCredentialOut(_Out):
     token: str = Field(description="The provider's credential: hand it to its client only.")
     url: str | None = Field(description="The provider's link into the room, if it gives one.")
     expires_at: datetime | None = Field(
-        description="Until when the credential lets the caller in (the provider's, if none)."
+        description="Until when the credential lets the caller in (null: the provider did not say)."
     )
 
 
