@@ -4,9 +4,10 @@ Each server engine lives in a throwaway schema (database) for one test module,
 with a pool big enough for every racing writer; ``race_engine`` empties its
 tables before each test. ``fresh_engine`` is a database of its own for one test (a
 SQLite file, a PostgreSQL schema, a MariaDB database), for tests that migrate or
-drop the schema. ``every_store`` is the same engines plus ``None`` for
-the in-memory store, one per module, for property tests that empty the tables
-per example themselves.
+drop the schema; ``server_engine`` the same on the two servers only, and
+:func:`server_database` makes one where a test needs several. ``every_store`` is
+the same engines plus ``None`` for the in-memory store, one per module, for
+property tests that empty the tables per example themselves.
 """
 
 from __future__ import annotations
@@ -26,6 +27,19 @@ POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
 MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
 RACE_POOL = 12
 """Connections per race engine: more than the writers of any race."""
+SERVERS = {
+    "postgres": (POSTGRES_URL, postgres_schema, "PostgreSQL"),
+    "mysql": (MYSQL_URL, mysql_database, "MySQL/MariaDB"),
+}
+"""Per server: its URL (``None`` when unset), what makes a throwaway database there, its name."""
+
+
+def server_database(server: str) -> AbstractContextManager[Engine]:
+    """Return a throwaway database on ``server`` (a key of :data:`SERVERS`); skip if unset."""
+    url, make, name = SERVERS[server]
+    if not url:
+        pytest.skip(f"set SESSIONKIT_TEST_{server.upper()}_URL to run this on {name}")
+    return make(url)
 
 
 @pytest.fixture(scope="module")
@@ -69,18 +83,14 @@ def _sqlite_file(path: Path) -> Iterator[Engine]:
 
 @pytest.fixture(params=["sqlite", "postgres", "mysql"])
 def fresh_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    database: AbstractContextManager[Engine]
-    if request.param == "sqlite":
-        database = _sqlite_file(tmp_path)
-    elif request.param == "postgres":
-        if not POSTGRES_URL:
-            pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to run this on PostgreSQL")
-        database = postgres_schema(POSTGRES_URL)
-    else:
-        if not MYSQL_URL:
-            pytest.skip("set SESSIONKIT_TEST_MYSQL_URL to run this on MySQL/MariaDB")
-        database = mysql_database(MYSQL_URL)
-    with database as engine:
+    sqlite = request.param == "sqlite"
+    with _sqlite_file(tmp_path) if sqlite else server_database(request.param) as engine:
+        yield engine
+
+
+@pytest.fixture(params=sorted(SERVERS))
+def server_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    with server_database(request.param) as engine:
         yield engine
 
 

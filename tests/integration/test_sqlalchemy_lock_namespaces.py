@@ -9,36 +9,22 @@ the two could deadlock. The lock names now include the schema (database).
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
 
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
-from sessionkit.adapters.sqlalchemy.testing import mysql_database, postgres_schema
 from sessionkit.testing.contract import make_session
 
-URLS = {
-    "postgres": os.environ.get("SESSIONKIT_TEST_POSTGRES_URL"),
-    "mysql": os.environ.get("SESSIONKIT_TEST_MYSQL_URL"),
-}
-MAKERS: dict[str, Callable[[str], AbstractContextManager[Engine]]] = {
-    "postgres": postgres_schema,
-    "mysql": mysql_database,
-}
+from .conftest import SERVERS, server_database
 
 
-@pytest.fixture(params=sorted(URLS))
+@pytest.fixture(params=sorted(SERVERS))
 def two_places(request: pytest.FixtureRequest) -> Iterator[tuple[Engine, Engine]]:
     """Two engines on one server, each with sessionkit's tables in a place of its own."""
-    url = URLS[request.param]
-    if not url:
-        pytest.skip(f"set SESSIONKIT_TEST_{request.param.upper()}_URL to run this")
-    make = MAKERS[request.param]
-    with make(url) as first, make(url) as second:
+    with server_database(request.param) as first, server_database(request.param) as second:
         yield first, second
 
 

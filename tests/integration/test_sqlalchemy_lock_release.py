@@ -9,10 +9,7 @@ rollback, as over a sessionmaker.
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from datetime import timedelta
 
 import pytest
@@ -20,33 +17,15 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
-from sessionkit.adapters.sqlalchemy.testing import mysql_database, postgres_schema
 from sessionkit.testing.contract import make_session
-
-URLS = {
-    "postgres": os.environ.get("SESSIONKIT_TEST_POSTGRES_URL"),
-    "mysql": os.environ.get("SESSIONKIT_TEST_MYSQL_URL"),
-}
-MAKERS: dict[str, Callable[[str], AbstractContextManager[Engine]]] = {
-    "postgres": postgres_schema,
-    "mysql": mysql_database,
-}
-
-
-@pytest.fixture(params=sorted(URLS))
-def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
-    url = URLS[request.param]
-    if not url:
-        pytest.skip(f"set SESSIONKIT_TEST_{request.param.upper()}_URL to run this")
-    with MAKERS[request.param](url) as made:
-        yield made
 
 
 @pytest.mark.parametrize("bind", ["engine", "sessionmaker"])
 @pytest.mark.parametrize("end", ["commit", "rollback"])
 def test_locks_end_with_the_transaction_while_the_unit_stays_open(
-    engine: Engine, bind: str, end: str
+    server_engine: Engine, bind: str, end: str
 ) -> None:
+    engine = server_engine
     store = SqlAlchemyStore(
         engine if bind == "engine" else sessionmaker(engine), lock_timeout=timedelta(seconds=2)
     )

@@ -29,6 +29,16 @@ def engine() -> Iterator[Engine]:
     engine.dispose()
 
 
+def deferred_child_table(engine: Engine) -> None:
+    """Create ``child``, whose foreign key is checked at COMMIT: a COMMIT to have refused."""
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+        connection.exec_driver_sql(
+            "CREATE TABLE child (id INTEGER PRIMARY KEY, p INTEGER REFERENCES parent(id)"
+            " DEFERRABLE INITIALLY DEFERRED)"
+        )
+
+
 def stored_ids(store: SqlAlchemyStore, *ids: str) -> list[str]:
     with store.unit_of_work() as uow:
         return [s.id for s in uow.sessions.get_many(TENANT, list(ids))]
@@ -108,12 +118,7 @@ def test_a_failed_commit_keeps_failing_until_rolled_back_and_leaves_the_pool_cle
     The connection then goes back to the pool rolled back: the next unit on the
     same (static) pool begins and commits as usual.
     """
-    with engine.begin() as connection:
-        connection.exec_driver_sql("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
-        connection.exec_driver_sql(
-            "CREATE TABLE child (id INTEGER PRIMARY KEY, p INTEGER REFERENCES parent(id)"
-            " DEFERRABLE INITIALLY DEFERRED)"
-        )
+    deferred_child_table(engine)
     store = SqlAlchemyStore(engine)
     with store.unit_of_work() as uow:
         uow.db().execute(text("INSERT INTO child VALUES (1, 42)"))  # refused only at COMMIT
@@ -135,12 +140,7 @@ def test_a_failed_commit_keeps_failing_until_rolled_back_and_leaves_the_pool_cle
 def test_a_failed_commit_left_behind_is_rolled_back_when_the_unit_closes(
     engine: Engine,
 ) -> None:
-    with engine.begin() as connection:
-        connection.exec_driver_sql("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
-        connection.exec_driver_sql(
-            "CREATE TABLE child (id INTEGER PRIMARY KEY, p INTEGER REFERENCES parent(id)"
-            " DEFERRABLE INITIALLY DEFERRED)"
-        )
+    deferred_child_table(engine)
     store = SqlAlchemyStore(engine)
     with store.unit_of_work() as uow:
         uow.db().execute(text("INSERT INTO child VALUES (1, 42)"))
