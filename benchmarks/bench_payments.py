@@ -64,9 +64,7 @@ own that is dropped afterwards.
 
 from __future__ import annotations
 
-import cProfile
 import gc
-import pstats
 import random
 import statistics
 import tempfile
@@ -85,9 +83,8 @@ from sqlalchemy.engine import Engine
 from benchmarks.bench_bookings import booking_row, session_row
 from benchmarks.bench_storage import (
     postgres_url,
-    profile_area,
+    profile_report,
     run_analyze,
-    short_path,
     sqlite_engine,
 )
 from benchmarks.compare import Contender, interleave
@@ -541,39 +538,6 @@ PROFILE_STEPS = (
 )
 
 
-FunctionStats = dict[tuple[str, int, str], tuple[int, int, float, float, Any]]
-"""pstats' raw table: (file, line, name) -> (primitive calls, calls, own s, cumulative s, ...)."""
-
-
-def profile_apply(run: Callable[[], object], what: str) -> None:
-    """Profile ``run()``; print own time by area, the top functions and the steps cumulated."""
-    profile = cProfile.Profile()
-    profile.enable()
-    run()
-    profile.disable()
-    raw: FunctionStats = pstats.Stats(profile).stats  # type: ignore[attr-defined]  # untyped in typeshed
-    total = sum(entry[2] for entry in raw.values())
-    areas: dict[str, float] = {}
-    for (path, _line, name), entry in raw.items():
-        area = profile_area(path, name)
-        areas[area] = areas.get(area, 0.0) + entry[2]
-    print(f"    cProfile of {what} ({total:.2f} s under the profiler); own time by area:")
-    for area, spent in sorted(areas.items(), key=lambda kv: -kv[1]):
-        if spent / total >= 0.02:
-            print(f"      {spent / total:6.1%}  {area}")
-    print("    top functions by own time (calls, share of the total):")
-    for (path, line, name), entry in sorted(raw.items(), key=lambda kv: -kv[1][2])[:10]:
-        print(f"      {entry[1]:>8} {entry[2] / total:6.1%}  {short_path(path)}:{line} {name}")
-    print("    cumulative time of the steps (share of the total, calls):")
-    for file_end, function in PROFILE_STEPS:
-        for (path, line, name), entry in raw.items():
-            if name == function and path.endswith(file_end):
-                print(
-                    f"      {entry[3] / total:6.1%}  {short_path(path)}:{line} {function}"
-                    f" ({entry[1]} calls)"
-                )
-
-
 @attrs.frozen
 class Sizes:
     """Events per slice: the timed ones, the two warm-ups, the profiled one; and the total."""
@@ -654,9 +618,10 @@ def bench_on(name: str, engine: Engine, sizes: Sizes) -> None:
     print(f"    sessionkit statements per event by outcome (median): {shown}")
     if ratio > THRESHOLD:
         apply = kit_side.kit.payments.apply
-        profile_apply(
+        profile_report(
             lambda: [apply(TENANT, delivered) for delivered in profiled.stream],
             f"kit.payments.apply for {len(profiled.stream):,} more events",
+            PROFILE_STEPS,
         )
         check_slice(engine, profiled, "sessionkit (profiled)")
     print(f"    ({time.perf_counter() - run_started:.0f} s for {name}, setup included)", flush=True)

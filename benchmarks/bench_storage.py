@@ -390,62 +390,74 @@ def count_sessions(engine: Engine) -> int:
     return int(found or 0)
 
 
-def profile_materialise(run: Callable[[], object], what: str) -> None:
-    """Profile ``run()`` and print where the time goes, by area and function."""
+FunctionStats = dict[tuple[str, int, str], tuple[int, int, float, float, Any]]
+"""pstats' raw table: (file, line, name) -> (primitive calls, calls, own s, cumulative s, ...)."""
+
+
+def profile_report(
+    run: Callable[[], object],
+    what: str,
+    steps: Sequence[tuple[str, str]] = (),
+    *,
+    top: int = 10,
+    threshold: float = 0.02,
+) -> None:
+    """Profile ``run()``; print own time by area, the ``top`` functions and ``steps`` cumulated.
+
+    Read from pstats' raw table, keyed by file, line and name:
+    ``get_stats_profile`` keys functions by bare name, so one module's ``get``
+    or ``__init__`` would hide another's. A step is (file name ending, function
+    name); every function matching it is printed.
+    """
     profile = cProfile.Profile()
     profile.enable()
     run()
     profile.disable()
-    stats = pstats.Stats(profile).get_stats_profile()
-    total = stats.total_tt
+    raw: FunctionStats = pstats.Stats(profile).stats  # type: ignore[attr-defined]  # untyped in typeshed
+    total = sum(entry[2] for entry in raw.values())
     areas: dict[str, float] = {}
-    for name, fp in stats.func_profiles.items():
-        area = profile_area(fp.file_name, name)
-        areas[area] = areas.get(area, 0.0) + fp.tottime
+    for (path, _line, name), entry in raw.items():
+        area = profile_area(path, name)
+        areas[area] = areas.get(area, 0.0) + entry[2]
     print(f"    cProfile of {what} ({total:.2f} s under the profiler); own time by area:")
     for area, spent in sorted(areas.items(), key=lambda kv: -kv[1]):
-        if spent / total >= 0.01:
+        if spent / total >= threshold:
             print(f"      {spent / total:6.1%}  {area}")
-    print("    top functions by own time (ncalls, own s, cumulative s):")
-    ranked = sorted(stats.func_profiles.items(), key=lambda kv: -kv[1].tottime)
-    for name, fp in ranked[:14]:
-        print(
-            f"      {fp.ncalls:>9} {fp.tottime:7.3f} {fp.cumtime:7.3f}  "
-            f"{short_path(fp.file_name)}:{fp.line_number} {name}"
-        )
-    print("    cumulative time of the steps (s, share of total):")
-    wanted = (
-        ("series.py", "create_many"),
-        ("bulk.py", "create_many_in"),
-        ("series.py", "create"),
-        ("store.py", "__enter__"),
-        ("store.py", "__exit__"),
-        ("store.py", "commit"),
-        ("_series.py", "add"),
-        ("_series.py", "add_many"),
-        ("generation.py", "wanted_occurrences"),
-        ("_sessions.py", "for_series"),
-        ("_sessions.py", "busy_overlapping"),
-        ("generation.py", "plan"),
-        ("_sessions.py", "add_many"),
-        ("_sessions.py", "_check_batch"),
-        ("_diagnose.py", "stored_blockers"),
-        ("_backend.py", "check_before_write"),
-        ("mapping.py", "session_values"),
-        ("session.py", "__init__"),
-    )
-    for file_end, function in wanted:
-        for name, fp in stats.func_profiles.items():
-            if (
-                name == function
-                and fp.file_name.endswith(file_end)
-                and "sessionkit" in fp.file_name
-            ):
+    print("    top functions by own time (calls, share of the total):")
+    for (path, line, name), entry in sorted(raw.items(), key=lambda kv: -kv[1][2])[:top]:
+        print(f"      {entry[1]:>8} {entry[2] / total:6.1%}  {short_path(path)}:{line} {name}")
+    if steps:
+        print("    cumulative time of the steps (share of the total, calls):")
+    for file_end, function in steps:
+        for (path, line, name), entry in raw.items():
+            if name == function and path.endswith(file_end) and "sessionkit" in path:
                 print(
-                    f"      {fp.cumtime:7.3f} {fp.cumtime / total:6.1%}  {file_end} {function}"
-                    f" ({fp.ncalls} calls)"
+                    f"      {entry[3] / total:6.1%}  {short_path(path)}:{line} {function}"
+                    f" ({entry[1]} calls)"
                 )
-                break
+
+
+MATERIALISE_STEPS = (
+    ("series.py", "create_many"),
+    ("bulk.py", "create_many_in"),
+    ("series.py", "create"),
+    ("store.py", "__enter__"),
+    ("store.py", "__exit__"),
+    ("store.py", "commit"),
+    ("_series.py", "add"),
+    ("_series.py", "add_many"),
+    ("generation.py", "wanted_occurrences"),
+    ("_sessions.py", "for_series"),
+    ("_sessions.py", "busy_overlapping"),
+    ("generation.py", "plan"),
+    ("_sessions.py", "add_many"),
+    ("_sessions.py", "_check_batch"),
+    ("_diagnose.py", "stored_blockers"),
+    ("_backend.py", "check_before_write"),
+    ("mapping.py", "session_values"),
+    ("session.py", "__init__"),
+)
+"""The steps of a materialisation whose cumulative time :func:`profile_report` prints."""
 
 
 def short_path(path: str) -> str:
@@ -573,10 +585,13 @@ def bench_materialise_on(
                 run_analyze(engine)
             last = specs[first : len(done.series)]
             gc.collect()
-            profile_materialise(
+            profile_report(
                 lambda: materialise_in_batches(engine, last, batch, collect=False),
                 f"the last batch of {len(last):,} series again, on top of"
                 f" {done.stored_before[first]:,} stored sessions",
+                MATERIALISE_STEPS,
+                top=14,
+                threshold=0.01,
             )
 
 
