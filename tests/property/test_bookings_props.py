@@ -3,8 +3,9 @@
 Whatever the order, the seats taken at any instant never pass the capacity,
 every participant has at most one booking in play per session, the waitlist
 is offered strictly in order, and the seats the store reports (free seats and
-the bookable sessions) equal the oracle's sum over bookings that take seats at
-that instant.
+the bookable sessions) equal the oracle's: the capacity less the bookings that
+take seats at that instant and the seats owed to the waitlist, and a
+newcomer's ``can_book`` agrees with the listing.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from sessionkit.testing.harness import Harness
 T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 PEOPLE = [f"student:p{i}" for i in range(6)]
+NEWCOMER = "student:new"
 RULES = BookingRules(waitlist=True, hold_for=timedelta(minutes=15), offer_for=timedelta(minutes=30))
 
 
@@ -103,10 +105,14 @@ class Seats(RuleBasedStateMachine):
             bookings = self._bookings(session.id)
             taken = sum(b.seats for b in bookings if b.takes_seats(now))
             assert taken <= session.capacity
-            assert remaining[session.id] == session.capacity - taken
-            free = session.capacity - taken
+            owed = sum(b.seats for b in bookings if b.status == WAITLISTED)
+            free = max(0, session.capacity - taken - owed)
+            assert remaining[session.id] == free
             expected = (taken, free) if free >= 1 and session.start > now else None
             assert bookable.get(session.id) == expected
+            # A newcomer's "book" button agrees with the listing.
+            refusal = self.h.kit.bookings.can_book(T, session.id, NEWCOMER)
+            assert (refusal is None) == (expected is not None), (refusal, expected)
 
     @invariant()
     def one_booking_in_play_per_participant_and_session(self) -> None:
@@ -129,4 +135,4 @@ class Seats(RuleBasedStateMachine):
 
 
 TestSeats = Seats.TestCase
-TestSeats.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
+TestSeats.settings = settings(max_examples=150, stateful_step_count=30, deadline=None)

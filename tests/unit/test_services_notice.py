@@ -176,10 +176,16 @@ def test_a_window_shuts_the_coach_out_but_not_the_student_or_the_host() -> None:
 
 def test_letting_a_hold_go_is_never_refused(h: Harness) -> None:
     session = lesson(h)
-    held = h.kit.bookings.book(
-        T, session.id, "student:ana", actor="cleo", role="student", acting_role="host"
-    )
     late = START - HOUR
+    held = h.kit.bookings.book(
+        T,
+        session.id,
+        "student:ana",
+        actor="cleo",
+        role="student",
+        acting_role="host",
+        hold_for=late - NOW + HOUR,  # still held when let go, an hour before the start
+    )
     assert h.kit.bookings.cancel(T, held.id, actor="ana", role="student", now=late).status == (
         CANCELLED
     )

@@ -25,18 +25,25 @@ class CapacityExceeded(SessionKitError, ValueError):
     """The session has fewer free seats than asked for.
 
     ``capacity`` is the session's, ``taken`` the seats held, offered or
-    confirmed at the command's instant, ``asked`` the seats wanted, so
-    ``remaining`` (``capacity - taken``) is what could still be booked.
+    confirmed at the command's instant, ``waiting`` the seats of waitlisted
+    bookings still queued (owed to them, not to a newcomer), ``asked`` the
+    seats wanted, so ``remaining`` (``capacity - taken - waiting``, at least
+    0) is what could still be booked.
     """
 
-    def __init__(self, *, session_id: str, capacity: int, taken: int, asked: int) -> None:
-        remaining = max(0, capacity - taken)
+    def __init__(
+        self, *, session_id: str, capacity: int, taken: int, asked: int, waiting: int = 0
+    ) -> None:
+        remaining = max(0, capacity - taken - waiting)
+        owed = f" ({waiting} owed to the waitlist)" if waiting else ""
         super().__init__(
-            f"session {session_id!r} has {remaining} of {capacity} seat(s) free; {asked} asked for"
+            f"session {session_id!r} has {remaining} of {capacity} seat(s) free{owed};"
+            f" {asked} asked for"
         )
         self.session_id = session_id
         self.capacity = capacity
         self.taken = taken
+        self.waiting = waiting
         self.asked = asked
         self.remaining = remaining
 

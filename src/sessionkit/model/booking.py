@@ -71,6 +71,7 @@ __all__ = [
     "Seating",
     "check_seats",
     "participant_ref",
+    "seats_owed",
     "seats_taken",
     "stamped_at",
 ]
@@ -146,10 +147,13 @@ def participant_ref(value: ResourceRef | str) -> ResourceRef:
 
 
 def check_seats(value: object) -> int:
-    """Return ``value`` if it is a whole number of seats (>= 1), else raise ``InvalidValue``."""
-    if not isinstance(value, int):
+    """Return ``value`` if it is a whole number of seats (>= 1), else raise ``InvalidValue``.
+
+    A value that is no integer (a bool included) raises ``WrongType``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
         raise WrongType(value, name="seats", expected="an integer >= 1")
-    if isinstance(value, bool) or not 1 <= value <= MAX_CAPACITY:
+    if not 1 <= value <= MAX_CAPACITY:
         raise InvalidValue(
             f"a booking takes 1..{MAX_CAPACITY:,} seats, got seats={value!r}",
             value=value,
@@ -307,13 +311,20 @@ def seats_taken(bookings: Iterable[Booking], at: datetime, *, excluding: str | N
     return sum(b.seats for b in bookings if b.id != excluding and b.takes_seats(at))
 
 
+def seats_owed(bookings: Iterable[Booking]) -> int:
+    """Return the seats of the waitlisted ``bookings``: owed to them, free for no newcomer."""
+    return sum(b.seats for b in bookings if b.status == WAITLISTED)
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class BookableSession:
     """A session open for booking as a listing shows it: what, when, and its seats at an instant.
 
     ``taken`` counts the seats of held, offered and confirmed bookings at the
     read's instant (a hold that ran out takes none, whether or not the expiry
-    job has run); ``remaining`` is ``capacity - taken``. The session itself is
+    job has run); ``remaining`` is what a newcomer can book: ``capacity -
+    taken``, less the seats of waitlisted bookings (the waitlist is served
+    first, so ``book`` would offer those seats to it). The session itself is
     one ``kit.sessions.get(tenant, session_id)`` away.
     """
 

@@ -182,9 +182,20 @@ class Context:
         return pricing(session)
 
     def rules_for(self, session: Session) -> BookingRules:
-        """Return the booking rules that apply to ``session``."""
+        """Return the booking rules that apply to ``session``.
+
+        A rules function that returns anything but ``BookingRules`` is the
+        host's mistake: ``WrongType`` names what it returned.
+        """
         rules = self.booking_rules
-        return rules if isinstance(rules, BookingRules) else rules(session)
+        if isinstance(rules, BookingRules):
+            return rules
+        found = rules(session)
+        if not isinstance(found, BookingRules):
+            raise WrongType(
+                found, name=f"booking_rules(session {session.id!r})", expected="BookingRules"
+            )
+        return found
 
     def check_capacity(self, session: Session) -> None:
         """Raise ``InvalidValue`` when ``session`` has more seats than its rules' ``max_capacity``.

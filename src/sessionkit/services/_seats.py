@@ -80,8 +80,9 @@ def expire(tx: Tx, booking: Booking) -> Booking:
 class Settled:
     """A session after settling: its seats taken, who still waits, and what changed.
 
-    ``mine`` holds the bookings in play of the participant the caller asked
-    about (offered ones as offered now).
+    ``owed`` is the seats of the bookings still waiting (``queued``: there are
+    some), which no newcomer may take. ``mine`` holds the bookings in play of
+    the participant the caller asked about (offered ones as offered now).
     """
 
     taken: int
@@ -89,6 +90,11 @@ class Settled:
     mine: tuple[Booking, ...] = ()
     expired: int = 0
     offered: int = 0
+    owed: int = 0
+
+    def free(self, capacity: int) -> int:
+        """The seats of a session of ``capacity`` a newcomer may book: none while anyone waits."""
+        return max(0, capacity - self.taken - self.owed)
 
 
 def settle(
@@ -118,6 +124,7 @@ def settle(
         mine=mine,
         expired=len(seating.lapsed),
         offered=len(offers),
+        owed=sum(b.seats for b in seating.waiting if b.id not in offers),
     )
 
 
@@ -132,10 +139,14 @@ def _offer_freed(
     """Offer ``free`` seats to the ``waiting`` bookings, first come first served; the offers by id.
 
     Strictly in order: when the first in line needs more seats than are free,
-    nobody behind it is offered any (no one jumps the queue).
+    nobody behind it is offered any (no one jumps the queue). A session that
+    takes no bookings any more (started, or not in a busy status) offers
+    none: its waitlist stays as it is.
     """
-    claim = ctx.rules_for(session).offer_for
     offers: dict[str, Booking] = {}
+    if not session.busy or session.start <= tx.now:
+        return offers
+    claim = ctx.rules_for(session).offer_for
     for booking in waiting:
         if booking.seats > free:
             break

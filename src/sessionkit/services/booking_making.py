@@ -31,6 +31,7 @@ from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.booking import (
     BOOKING_LIFECYCLE,
     SEAT_STATUSES,
+    WAITLISTED,
     Booking,
     check_seats,
     participant_ref,
@@ -41,11 +42,14 @@ from sessionkit.model.text import check_actor, check_id, check_tenant
 from sessionkit.policies import BookingRules, Refusal
 from sessionkit.services._context import Tx, retried
 from sessionkit.services._money import check_unpriced
-from sessionkit.services._seats import settle
+from sessionkit.services._seats import Settled, settle
 from sessionkit.services.booking_queries import BookingReads
 from sessionkit.services.booking_requests import BookingRequest, check_role
 
 __all__ = ["BookingMaking"]
+
+_LIMITED = SEAT_STATUSES | {WAITLISTED}
+"""The statuses a per-day or per-week limit counts: seats taken and waitlist places."""
 
 
 class BookingMaking(BookingReads):
@@ -183,7 +187,8 @@ class BookingMaking(BookingReads):
             if tx.bookings.add_settled(entered):
                 tx.collect([booking_event(entered, change, tenant=tenant, actor=actor)])
                 return entered, session
-        free = self._settled_seats(tx, session, rules, ref, actor)
+        settled = self._settled(tx, session, rules, ref, actor)
+        free = settled.free(session.capacity)
         if new is None:
             new = draft()  # after the checks, which draw no id when they refuse
         if seats <= free:
@@ -197,8 +202,9 @@ class BookingMaking(BookingReads):
             raise CapacityExceeded(
                 session_id=session.id,
                 capacity=session.capacity,
-                taken=session.capacity - max(free, 0),
+                taken=settled.taken,
                 asked=seats,
+                waiting=settled.owed,
             )
         tx.bookings.add(entered)
         tx.collect([booking_event(entered, change, tenant=tenant, actor=actor)])
@@ -229,7 +235,7 @@ class BookingMaking(BookingReads):
     ) -> tuple[BookingRules, int]:
         """Settle the locked session, run every check but capacity; return its rules, free seats."""
         rules = self._admit(tx, session, seats, acting_role)
-        return rules, self._settled_seats(tx, session, rules, ref, actor)
+        return rules, self._settled(tx, session, rules, ref, actor).free(session.capacity)
 
     def _admit(self, tx: Tx, session: Session, seats: int, acting_role: str) -> BookingRules:
         """Run the checks that need no bookings read (the rules, the notice); return the rules."""
@@ -240,22 +246,22 @@ class BookingMaking(BookingReads):
             raise refusal.error()
         return rules
 
-    def _settled_seats(
+    def _settled(
         self,
         tx: Tx,
         session: Session,
         rules: BookingRules,
         ref: ResourceRef,
         actor: str | None,
-    ) -> int:
-        """Settle the locked session, check the participant; return the seats free for them.
+    ) -> Settled:
+        """Settle the locked session and check the participant; return the settled seats.
 
         Seats the waitlist is owed are not free for a newcomer: with anyone
-        still waiting, none are.
+        still waiting, none are (``Settled.free``).
         """
         settled = settle(self._ctx, tx, session, actor=actor, participant=ref)
         self._check_participant(tx, session, rules, ref, settled.mine)
-        return 0 if settled.queued else session.capacity - settled.taken
+        return settled
 
     def _replay(self, tx: Tx, tenant: str, key: str, fingerprint: str) -> Booking | None:
         first = tx.bookings.by_key(tenant, key)
@@ -302,15 +308,15 @@ class BookingMaking(BookingReads):
                 continue
             tx.bookings.lock_participant(session.tenant, ref)  # both limits: one lock suffices
             span = window(session.start)
-            mine = tx.bookings.for_participant(
-                session.tenant, ref, window=span, statuses=SEAT_STATUSES
-            )
-            count = sum(1 for b in mine if b.takes_seats(tx.now))
+            mine = tx.bookings.for_participant(session.tenant, ref, window=span, statuses=_LIMITED)
+            # A waitlist place counts: its offer later takes a seat with no check of its own.
+            count = sum(1 for b in mine if b.status == WAITLISTED or b.takes_seats(tx.now))
             if count >= limit:
                 raise BookingRefused(
                     rule,
-                    f"{ref} already has {count} booking(s) in sessions starting between "
-                    f"{span.start.isoformat()} and {span.end.isoformat()} (at most {limit})",
+                    f"{ref} already has {count} booking(s) or waitlist place(s) in sessions "
+                    f"starting between {span.start.isoformat()} and {span.end.isoformat()} "
+                    f"(at most {limit})",
                 )
 
     @retried

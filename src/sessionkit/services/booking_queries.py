@@ -12,10 +12,12 @@ from datetime import datetime, timedelta
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.booking import (
     ACTIVE_BOOKING_STATUSES,
+    WAITLISTED,
     BookableSession,
     Booking,
     check_seats,
     participant_ref,
+    seats_owed,
 )
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.session import ResourceRef, resource_refs
@@ -149,14 +151,27 @@ class BookingReads:
     ) -> dict[str, int]:
         """Return the free seats of each of the tenant's sessions among ``session_ids``.
 
-        At most ``MAX_LIMIT`` (1,000) ids per call.
+        Free for a newcomer at ``now``: the capacity less the seats taken (a
+        hold that ran out takes none) and less the seats of waitlisted
+        bookings, which the waitlist is offered first. At most ``MAX_LIMIT``
+        (1,000) ids per call.
         """
         check_tenant(tenant)
         wanted = check_ids(session_ids, "session_ids", most=MAX_LIMIT)
         with self._ctx.transaction(now) as tx:
             sessions = tx.sessions.get_many(tenant, wanted)
-            taken = tx.bookings.seats_taken(tenant, [s.id for s in sessions], at=tx.now)
-        return {s.id: max(0, s.capacity - taken.get(s.id, 0)) for s in sessions}
+            ids = [s.id for s in sessions]
+            taken = tx.bookings.seats_taken(tenant, ids, at=tx.now)
+            owed = {
+                session_id: seats_owed(
+                    tx.bookings.for_session(tenant, session_id, statuses=(WAITLISTED,))
+                )
+                for session_id, waiting in tx.bookings.counts(
+                    tenant, ids, statuses=(WAITLISTED,)
+                ).items()
+                if waiting
+            }
+        return {s.id: max(0, s.capacity - taken.get(s.id, 0) - owed.get(s.id, 0)) for s in sessions}
 
     def bookable(
         self,

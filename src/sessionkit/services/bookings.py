@@ -102,8 +102,9 @@ class BookingCommands(BookingMaking):
         rule ``"notice"`` or ``"window"``; letting a hold, an offer or a
         waitlist place go is never refused), as ``kit.reschedules.options``
         tells in advance.
-        Raises ``InvalidTransition`` for a booking no longer in play and
-        ``BookingNotFound``.
+        Raises ``InvalidTransition`` for a booking no longer in play (a hold
+        or offer that ran out included, whether or not the expiry job has
+        marked it) and ``BookingNotFound``.
         """
         ctx = self._ctx
         booking_args(tenant, booking_id, actor)
@@ -115,8 +116,15 @@ class BookingCommands(BookingMaking):
             refusal = ctx.notice.notice_refusal("cancel", role, session, tx.now)
             if refusal is not None and booking.status == CONFIRMED:
                 raise CancelRefused(refusal.rule, refusal.reason, booking_id=booking.id)
+            # A hold or offer that ran out is EXPIRED now, whether or not the job has
+            # marked it: cancelling it is refused alike (InvalidTransition).
+            current = (
+                BOOKING_LIFECYCLE.advance(booking, tx.now)[0]
+                if booking.expired_at(tx.now)
+                else booking
+            )
             cancelled, change = BOOKING_LIFECYCLE.fire(
-                booking, "cancel", now=tx.now, actor=actor, reason=reason
+                current, "cancel", now=tx.now, actor=actor, reason=reason
             )
             stored = store_booking_change(
                 tx, booking, cancelled, [change], actor=actor, reason=reason, role=role

@@ -13,6 +13,7 @@ from sessionkit.model.booking import (
     BookableSession,
     Booking,
     Seating,
+    seats_owed,
     seats_taken,
     stamped_at,
 )
@@ -186,8 +187,10 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
                 or (after is not None and (start, session.id) <= after)
             ):
                 continue
-            taken = seats_taken(group.of(tenant, session.id), at)
-            if session.capacity - taken >= seats:
+            placed = group.of(tenant, session.id)
+            taken = seats_taken(placed, at)
+            free = session.capacity - taken - seats_owed(placed)
+            if free >= seats:
                 found.append(
                     BookableSession(
                         session_id=session.id,
@@ -196,7 +199,7 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
                         end=session.end,
                         capacity=session.capacity,
                         taken=taken,
-                        remaining=session.capacity - taken,
+                        remaining=free,
                     )
                 )
         found.sort(key=lambda b: (b.start, b.session_id))

@@ -23,7 +23,7 @@ from sessionkit.adapters.sqlalchemy._booking_statements import (
 )
 from sessionkit.adapters.sqlalchemy.booking_rows import bookings_table
 from sessionkit.adapters.sqlalchemy.rows import session_resources_table, sessions_table
-from sessionkit.model.booking import WAITLISTED
+from sessionkit.model.booking import SEAT_STATUSES, WAITLISTED
 
 __all__ = [
     "BY_KEY",
@@ -40,6 +40,9 @@ __all__ = [
 B = bookings_table
 S = sessions_table
 R = session_resources_table
+
+_PLACED = sorted(SEAT_STATUSES | {WAITLISTED})
+"""The statuses whose bookings have a claim on seats: taking them, or waiting for them."""
 
 
 @functools.cache
@@ -179,10 +182,12 @@ BY_KEY = select(B).where(B.c.tenant == TENANT, B.c.idempotency_key == bindparam(
 def bookable(resource: bool, after: bool, limit: bool) -> Select[Any]:
     """Busy sessions starting in ``[:start, :end)``, after ``:at``, with ``:seats`` free then.
 
-    Rows: id, title, start, end, capacity and the seats taken, by start then
-    id. The seats are summed by the database (the session's bookings joined
-    and grouped) and the full sessions left out there, so only what a listing
-    shows crosses the wire: no count, no session rows in full. With
+    Rows: id, title, start, end, capacity, the seats taken and the seats owed
+    to the waitlist, by start then id. Seats are free for a newcomer once
+    neither takes them (``capacity - taken - owed``). The seats are summed by
+    the database (the session's bookings joined and grouped) and the full
+    sessions left out there, so only what a listing shows crosses the wire:
+    no count, no session rows in full. With
     ``resource``, the sessions of ``:resource``, found by the resource rows
     (which carry their session's start) in the window, one index range
     whatever the resource's history; with ``after``, only those strictly
@@ -191,8 +196,9 @@ def bookable(resource: bool, after: bool, limit: bool) -> Select[Any]:
     at = bindparam("at", type_=S.c.start_at.type)
     start = bindparam("start", type_=S.c.start_at.type)
     end = bindparam("end", type_=S.c.start_at.type)
-    seats = and_(B.c.tenant == S.c.tenant, B.c.session_id == S.c.id, *taking_seats(at))
-    taken = func.coalesce(func.sum(B.c.seats), 0)
+    seats = and_(B.c.tenant == S.c.tenant, B.c.session_id == S.c.id, status_in(_PLACED))
+    taken = func.coalesce(func.sum(case((and_(*taking_seats(at)), B.c.seats), else_=0)), 0)
+    owed = func.coalesce(func.sum(case((B.c.status == WAITLISTED, B.c.seats), else_=0)), 0)
     conditions = [
         S.c.tenant == TENANT,
         S.c.start_at >= start,
@@ -215,11 +221,11 @@ def bookable(resource: bool, after: bool, limit: bool) -> Select[Any]:
         )
     shown = (S.c.id, S.c.title, S.c.start_at, S.c.end_at, S.c.capacity)
     statement = (
-        select(*shown, taken)
+        select(*shown, taken, owed)
         .select_from(S.outerjoin(B, seats))
         .where(*conditions)
         .group_by(*shown)
-        .having(S.c.capacity - taken >= bindparam("seats"))
+        .having(S.c.capacity - taken - owed >= bindparam("seats"))
         .order_by(S.c.start_at, S.c.id)
     )
     return statement.limit(bindparam("limit")) if limit else statement

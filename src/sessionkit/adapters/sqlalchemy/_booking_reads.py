@@ -122,8 +122,8 @@ class SqlBookingReads(SqlRepository[Booking]):
         """Return busy sessions in ``window`` starting after ``at`` with ``seats`` free, by start.
 
         One statement (:func:`~._booking_queries.bookable`): the database
-        sums the seats, leaves out the full sessions and sends five columns
-        per session.
+        sums the seats taken and owed to the waitlist, leaves out the full
+        sessions and sends seven columns per session.
         """
         params: dict[str, Any] = {
             "tenant": tenant,
@@ -154,9 +154,9 @@ class SqlBookingReads(SqlRepository[Booking]):
                 end=end,
                 capacity=capacity,
                 taken=int(n),
-                remaining=capacity - int(n),
+                remaining=capacity - int(n) - int(owed),
             )
-            for i, title, start, end, capacity, n in rows
+            for i, title, start, end, capacity, n, owed in rows
         ]
 
     def by_key(self, tenant: str, idempotency_key: str) -> Booking | None:

@@ -36,6 +36,7 @@ from sessionkit.model.booking import (
     BookableSession,
     Booking,
     Seating,
+    seats_owed,
     seats_taken,
     stamped_at,
 )
@@ -44,6 +45,9 @@ from sessionkit.ports import SESSIONS, add_settled_by_reading
 from sessionkit.timespan import TimeSpan
 
 __all__ = ["DjangoBookingRepository"]
+
+_PLACED = sorted(SEAT_STATUSES | {WAITLISTED})
+"""The statuses whose bookings take seats or wait for them."""
 
 
 def _ordered(bookings: Iterable[Booking]) -> list[Booking]:
@@ -132,11 +136,12 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
     # ------------------------------------------------------------------ reads
 
     def _of_sessions(self, tenant: str, session_ids: Iterable[str]) -> dict[str, list[Booking]]:
+        """The sessions' bookings taking seats or waiting for them, by session id."""
         wanted = list(dict.fromkeys(session_ids))
         found: dict[str, list[Booking]] = defaultdict(list)
         for start in range(0, len(wanted), 500):
             rows = self.rows(tenant).filter(
-                session_ref__in=wanted[start : start + 500], status__in=sorted(SEAT_STATUSES)
+                session_ref__in=wanted[start : start + 500], status__in=_PLACED
             )
             for row in rows:
                 found[row.session_ref].append(self.from_row(row))
@@ -226,8 +231,10 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
         taken_by = self._of_sessions(tenant, [entry[1] for entry in sessions])
         found: list[BookableSession] = []
         for start, session_id, row in sessions:
-            taken = seats_taken(taken_by.get(session_id, ()), at)
-            if row.capacity - taken < seats:
+            placed = taken_by.get(session_id, ())
+            taken = seats_taken(placed, at)
+            free = row.capacity - taken - seats_owed(placed)
+            if free < seats:
                 continue
             found.append(
                 BookableSession(
@@ -237,7 +244,7 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
                     end=row.end_at.astimezone(UTC),
                     capacity=row.capacity,
                     taken=taken,
-                    remaining=row.capacity - taken,
+                    remaining=free,
                 )
             )
             if limit is not None and len(found) >= limit:

@@ -1,0 +1,198 @@
+"""Bookings at the edges a new user met: seats owed to the waitlist, sessions over, lapsed holds.
+
+Each test replays what a first try of the library found (on the in-memory store;
+the store-level reads are in the contract suite, on every adapter).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from sessionkit.errors import (
+    BookingRefused,
+    CapacityExceeded,
+    InvalidTransition,
+    WrongType,
+)
+from sessionkit.model import Session
+from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, OFFERED, WAITLISTED
+from sessionkit.model.booking_events import BookingOffered, BookingStatusChanged
+from sessionkit.policies import BookingRules
+from sessionkit.testing.harness import Harness
+
+from ._bookings_support import ANA, BEN, CAI, DAN, NOW, T, harness, slot, statuses
+
+
+@pytest.fixture
+def h() -> Harness:
+    return harness()
+
+
+def offered(h: Harness) -> list[str]:
+    return [e.booking.id for e in h.events.events if isinstance(e, BookingOffered)]
+
+
+def listed(h: Harness, session: Session) -> list[tuple[str, int, int]]:
+    found = h.kit.bookings.bookable(T, start=NOW, end=session.end + timedelta(days=1))
+    return [(b.session_id, b.taken, b.remaining) for b in found]
+
+
+# ------------------------------------------------------------------ seats owed to the waitlist
+
+
+def test_seats_owed_to_the_waitlist_are_free_for_no_newcomer_in_any_read(h: Harness) -> None:
+    s = slot(h, capacity=3)
+    h.kit.bookings.book(T, s.id, ANA, actor=None, seats=2, confirm=True)
+    al = h.kit.bookings.book(T, s.id, CAI, actor=None, confirm=True)
+    ben = h.kit.bookings.book(T, s.id, BEN, actor=None, seats=2, waitlist=True)
+    assert ben.status == WAITLISTED
+    h.kit.bookings.cancel(T, al.id, actor="al")  # 1 seat frees; Ben needs 2 and keeps waiting
+    assert statuses(h, s.id) == {ANA: CONFIRMED, CAI: CANCELLED, BEN: WAITLISTED}
+    assert h.kit.bookings.remaining_seats(T, [s.id]) == {s.id: 0}
+    assert listed(h, s) == []
+    assert h.kit.bookings.can_book(T, s.id, DAN) is not None
+    with pytest.raises(CapacityExceeded) as caught:
+        h.kit.bookings.book(T, s.id, DAN, actor=None)
+    full = caught.value
+    assert (full.capacity, full.taken, full.waiting, full.asked, full.remaining) == (3, 2, 2, 1, 0)
+    assert "2 owed to the waitlist" in str(full)
+    # Ana lets one seat go: Ben is offered both, and nothing is left for a newcomer.
+    h.kit.bookings.cancel(T, h.kit.bookings.for_participant(T, ANA)[0].id, actor="ana")
+    assert statuses(h, s.id)[BEN] == OFFERED
+    assert h.kit.bookings.remaining_seats(T, [s.id]) == {s.id: 1}
+    assert listed(h, s) == [(s.id, 2, 1)]
+
+
+def test_a_hold_that_ran_out_while_someone_waits_frees_no_seat_for_a_newcomer(
+    h: Harness,
+) -> None:
+    s = slot(h, capacity=2)
+    h.kit.bookings.book(T, s.id, ANA, actor=None, confirm=True)
+    h.kit.bookings.book(T, s.id, BEN, actor=None)  # a hold for 15 minutes
+    h.kit.bookings.book(T, s.id, CAI, actor=None, waitlist=True)
+    h.clock.advance(timedelta(minutes=20))  # Ben's hold ran out; no job has run
+    assert h.kit.bookings.remaining_seats(T, [s.id]) == {s.id: 0}
+    assert listed(h, s) == []
+    with pytest.raises(CapacityExceeded) as caught:
+        h.kit.bookings.book(T, s.id, DAN, actor=None)
+    assert (caught.value.taken, caught.value.waiting, caught.value.remaining) == (2, 0, 0)
+    assert statuses(h, s.id) == {ANA: CONFIRMED, BEN: HELD, CAI: WAITLISTED}  # rolled back
+
+
+def test_a_waiting_booking_that_fits_leaves_the_rest_to_newcomers(h: Harness) -> None:
+    s = slot(h, capacity=4)
+    h.kit.bookings.book(T, s.id, ANA, actor=None, confirm=True, seats=2)
+    h.kit.bookings.book(T, s.id, BEN, actor=None, seats=2)  # a hold, full now
+    h.kit.bookings.book(T, s.id, CAI, actor=None, waitlist=True)
+    h.clock.advance(timedelta(minutes=20))  # Ben's 2 seats free; Cai is owed 1
+    assert h.kit.bookings.remaining_seats(T, [s.id]) == {s.id: 1}
+    assert listed(h, s) == [(s.id, 2, 1)]
+    dan = h.kit.bookings.book(T, s.id, DAN, actor=None)
+    assert dan.status == HELD
+    assert statuses(h, s.id) == {ANA: CONFIRMED, BEN: EXPIRED, CAI: OFFERED, DAN: HELD}
+
+
+# ------------------------------------------------------------------ sessions that take no bookings
+
+
+def test_a_seat_freed_after_the_start_is_offered_to_nobody(h: Harness) -> None:
+    s = slot(h, capacity=1)
+    ana = h.kit.bookings.book(T, s.id, ANA, actor=None, confirm=True)
+    ben = h.kit.bookings.book(T, s.id, BEN, actor=None, waitlist=True)
+    h.clock.set(s.start + timedelta(minutes=5))
+    h.kit.sessions.fire(T, s.id, "start", actor="tina")
+    h.clock.advance(timedelta(hours=1))
+    h.kit.sessions.fire(T, s.id, "finish", actor="tina")
+    h.kit.bookings.cancel(T, ana.id, actor="tina", role="provider")
+    assert statuses(h, s.id) == {ANA: CANCELLED, BEN: WAITLISTED}
+    assert offered(h) == []
+    with pytest.raises(InvalidTransition):
+        h.kit.bookings.confirm(T, ben.id, actor="ben")
+
+
+def test_a_hold_running_out_after_the_start_offers_nothing_to_the_waitlist(h: Harness) -> None:
+    s = slot(h, capacity=1)
+    h.kit.bookings.book(T, s.id, ANA, actor=None, hold_for=s.start - NOW + timedelta(minutes=10))
+    h.kit.bookings.book(T, s.id, BEN, actor=None, waitlist=True)
+    h.clock.set(s.start + timedelta(minutes=30))
+    report = h.kit.expire_holds(T)
+    assert (report.expired, report.offered) == (1, 0)
+    assert statuses(h, s.id) == {ANA: EXPIRED, BEN: WAITLISTED}
+    assert offered(h) == []
+
+
+def test_a_seat_freed_before_the_start_is_still_offered(h: Harness) -> None:
+    s = slot(h, capacity=1)
+    ana = h.kit.bookings.book(T, s.id, ANA, actor=None, confirm=True)
+    ben = h.kit.bookings.book(T, s.id, BEN, actor=None, waitlist=True)
+    h.clock.set(s.start - timedelta(minutes=1))
+    h.kit.bookings.cancel(T, ana.id, actor="ana")
+    assert offered(h) == [ben.id]
+
+
+# ------------------------------------------------------------------ cancelling a lapsed hold
+
+
+@pytest.mark.parametrize("job_ran", [False, True], ids=["no-job", "after-the-job"])
+def test_cancelling_a_hold_that_ran_out_is_refused_whether_or_not_the_job_ran(
+    h: Harness, job_ran: bool
+) -> None:
+    s = slot(h, capacity=1)
+    hold = h.kit.bookings.book(T, s.id, ANA, actor="ana")
+    h.clock.advance(timedelta(minutes=20))
+    if job_ran:
+        h.kit.expire_holds(T)
+    stored = h.kit.bookings.get(T, hold.id)
+    seen = len(h.events.events)
+    with pytest.raises(InvalidTransition) as caught:
+        h.kit.bookings.cancel(T, hold.id, actor="ana")
+    assert EXPIRED in str(caught.value)
+    assert h.kit.bookings.get(T, hold.id) == stored  # nothing written
+    assert len(h.events.events) == seen
+
+
+# ------------------------------------------------------------------ limits and waitlist places
+
+
+def test_a_waitlist_place_counts_in_the_per_day_limit() -> None:
+    rules = BookingRules(per_day=1, waitlist=True)
+    h = harness(rules)
+    morning, evening = slot(h, capacity=1, hour=8), slot(h, capacity=1, hour=16)
+    ben = h.kit.bookings.book(T, morning.id, BEN, actor=None, confirm=True)
+    place = h.kit.bookings.book(T, morning.id, ANA, actor=None, waitlist=True)
+    with pytest.raises(BookingRefused) as caught:
+        h.kit.bookings.book(T, evening.id, ANA, actor=None, confirm=True)
+    assert caught.value.rule == "per_day"
+    assert "waitlist place" in str(caught.value)
+    # So the offer Ana gets when Ben cancels keeps her within the limit.
+    h.kit.bookings.cancel(T, ben.id, actor="ben")
+    assert h.kit.bookings.confirm(T, place.id, actor="ana").status == CONFIRMED
+    assert [b.session_id for b in h.kit.bookings.for_participant(T, ANA)] == [morning.id]
+    # Letting the place go frees the day again.
+    h.kit.bookings.cancel(T, place.id, actor="ana")
+    assert h.kit.bookings.book(T, evening.id, ANA, actor=None).status == HELD
+
+
+def test_a_booking_rules_function_returning_no_rules_is_a_typed_error() -> None:
+    def broken(_session: Session) -> BookingRules:
+        return None  # type: ignore[return-value]  # the host's mistake under test
+
+    h = Harness.in_memory(NOW, booking_rules=broken)
+    with pytest.raises(WrongType) as caught:
+        slot(h)
+    assert caught.value.expected == "BookingRules"
+    assert "booking_rules(session" in str(caught.value)
+    assert [e for e in h.events.events if isinstance(e, BookingStatusChanged)] == []
+
+
+@pytest.mark.parametrize("seats", [True, False])
+def test_a_bool_is_no_number_of_seats(h: Harness, seats: bool) -> None:
+    s = slot(h, capacity=2)
+    with pytest.raises(WrongType) as caught:
+        h.kit.bookings.book(T, s.id, ANA, actor=None, seats=seats)
+    assert (caught.value.name, caught.value.value) == ("seats", seats)
+    with pytest.raises(WrongType):
+        h.kit.bookings.can_book(T, s.id, ANA, seats=seats)
+    assert h.kit.bookings.for_session(T, s.id) == []
