@@ -18,11 +18,22 @@ from sessionkit.errors import (
 )
 from sessionkit.model import Session
 from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, OFFERED, WAITLISTED
-from sessionkit.model.booking_events import BookingOffered, BookingStatusChanged
+from sessionkit.model.booking_events import BookingOffered
 from sessionkit.policies import BookingRules
 from sessionkit.testing.harness import Harness
 
-from ._bookings_support import ANA, BEN, CAI, DAN, NOW, T, harness, slot, statuses
+from ._bookings_support import (
+    ANA,
+    BEN,
+    CAI,
+    DAN,
+    NOW,
+    T,
+    booking_events,
+    harness,
+    slot,
+    statuses,
+)
 
 
 @pytest.fixture
@@ -184,7 +195,7 @@ def test_a_booking_rules_function_returning_no_rules_is_a_typed_error() -> None:
         slot(h)
     assert caught.value.expected == "BookingRules"
     assert "booking_rules(session" in str(caught.value)
-    assert [e for e in h.events.events if isinstance(e, BookingStatusChanged)] == []
+    assert booking_events(h) == []
 
 
 @pytest.mark.parametrize("seats", [True, False])

@@ -23,6 +23,7 @@ from sessionkit.model.booking import (
     HELD,
     OFFERED,
     Booking,
+    seats_owed,
 )
 from sessionkit.model.booking_events import booking_event
 from sessionkit.model.session import ResourceRef, Session
@@ -80,13 +81,12 @@ def expire(tx: Tx, booking: Booking) -> Booking:
 class Settled:
     """A session after settling: its seats taken, who still waits, and what changed.
 
-    ``owed`` is the seats of the bookings still waiting (``queued``: there are
-    some), which no newcomer may take. ``mine`` holds the bookings in play of
+    ``owed`` is the seats of the bookings still waiting, which no newcomer
+    may take. ``mine`` holds the bookings in play of
     the participant the caller asked about (offered ones as offered now).
     """
 
     taken: int
-    queued: bool
     mine: tuple[Booking, ...] = ()
     expired: int = 0
     offered: int = 0
@@ -120,11 +120,10 @@ def settle(
     offered = sum(b.seats for b in offers.values())
     return Settled(
         taken=seating.taken + offered,
-        queued=len(offers) < len(seating.waiting),
         mine=mine,
         expired=len(seating.lapsed),
         offered=len(offers),
-        owed=sum(b.seats for b in seating.waiting if b.id not in offers),
+        owed=seats_owed(b for b in seating.waiting if b.id not in offers),
     )
 
 

@@ -29,8 +29,8 @@ from sessionkit.errors import (
 )
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.booking import (
+    ACTIVE_BOOKING_STATUSES,
     BOOKING_LIFECYCLE,
-    SEAT_STATUSES,
     WAITLISTED,
     Booking,
     check_seats,
@@ -47,9 +47,6 @@ from sessionkit.services.booking_queries import BookingReads
 from sessionkit.services.booking_requests import BookingRequest, check_role
 
 __all__ = ["BookingMaking"]
-
-_LIMITED = SEAT_STATUSES | {WAITLISTED}
-"""The statuses a per-day or per-week limit counts: seats taken and waitlist places."""
 
 
 class BookingMaking(BookingReads):
@@ -308,7 +305,9 @@ class BookingMaking(BookingReads):
                 continue
             tx.bookings.lock_participant(session.tenant, ref)  # both limits: one lock suffices
             span = window(session.start)
-            mine = tx.bookings.for_participant(session.tenant, ref, window=span, statuses=_LIMITED)
+            mine = tx.bookings.for_participant(
+                session.tenant, ref, window=span, statuses=ACTIVE_BOOKING_STATUSES
+            )
             # A waitlist place counts: its offer later takes a seat with no check of its own.
             count = sum(1 for b in mine if b.status == WAITLISTED or b.takes_seats(tx.now))
             if count >= limit:

@@ -23,7 +23,7 @@ from sessionkit.adapters.sqlalchemy._booking_statements import (
 )
 from sessionkit.adapters.sqlalchemy.booking_rows import bookings_table
 from sessionkit.adapters.sqlalchemy.rows import session_resources_table, sessions_table
-from sessionkit.model.booking import SEAT_STATUSES, WAITLISTED
+from sessionkit.model.booking import WAITLISTED
 
 __all__ = [
     "BY_KEY",
@@ -40,9 +40,6 @@ __all__ = [
 B = bookings_table
 S = sessions_table
 R = session_resources_table
-
-_PLACED = sorted(SEAT_STATUSES | {WAITLISTED})
-"""The statuses whose bookings have a claim on seats: taking them, or waiting for them."""
 
 
 @functools.cache
@@ -196,7 +193,7 @@ def bookable(resource: bool, after: bool, limit: bool) -> Select[Any]:
     at = bindparam("at", type_=S.c.start_at.type)
     start = bindparam("start", type_=S.c.start_at.type)
     end = bindparam("end", type_=S.c.start_at.type)
-    seats = and_(B.c.tenant == S.c.tenant, B.c.session_id == S.c.id, status_in(_PLACED))
+    seats = and_(B.c.tenant == S.c.tenant, B.c.session_id == S.c.id, status_in(ACTIVE))
     taken = func.coalesce(func.sum(case((and_(*taking_seats(at)), B.c.seats), else_=0)), 0)
     owed = func.coalesce(func.sum(case((B.c.status == WAITLISTED, B.c.seats), else_=0)), 0)
     conditions = [

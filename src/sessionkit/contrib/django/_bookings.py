@@ -31,7 +31,6 @@ from sessionkit.model.booking import (
     ACTIVE_BOOKING_STATUSES,
     HELD,
     OFFERED,
-    SEAT_STATUSES,
     WAITLISTED,
     BookableSession,
     Booking,
@@ -45,9 +44,6 @@ from sessionkit.ports import SESSIONS, add_settled_by_reading
 from sessionkit.timespan import TimeSpan
 
 __all__ = ["DjangoBookingRepository"]
-
-_PLACED = sorted(SEAT_STATUSES | {WAITLISTED})
-"""The statuses whose bookings take seats or wait for them."""
 
 
 def _ordered(bookings: Iterable[Booking]) -> list[Booking]:
@@ -141,7 +137,8 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
         found: dict[str, list[Booking]] = defaultdict(list)
         for start in range(0, len(wanted), 500):
             rows = self.rows(tenant).filter(
-                session_ref__in=wanted[start : start + 500], status__in=_PLACED
+                session_ref__in=wanted[start : start + 500],
+                status__in=sorted(ACTIVE_BOOKING_STATUSES),
             )
             for row in rows:
                 found[row.session_ref].append(self.from_row(row))
