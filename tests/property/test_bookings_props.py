@@ -4,8 +4,10 @@ Whatever the order, the seats taken at any instant never pass the capacity,
 every participant has at most one booking in play per session, the waitlist
 is offered strictly in order, and the seats the store reports (free seats and
 the bookable sessions) equal the oracle's: the capacity less the bookings that
-take seats at that instant and the seats owed to the waitlist, and a
-newcomer's ``can_book`` agrees with the listing.
+take seats at that instant and the seats owed to the waitlist (none once the
+session started, as a started session takes no bookings), and a newcomer's
+``can_book`` agrees with the listing. The clock may jump past the sessions'
+starts: the expiry job then leaves no waitlist place of a started session.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from sessionkit.errors import (
     AlreadyBooked,
+    BookingRefused,
     CapacityExceeded,
     HoldExpired,
     InvalidTransition,
@@ -68,7 +71,7 @@ class Seats(RuleBasedStateMachine):
             booking = self.h.kit.bookings.book(
                 T, session.id, who, actor=None, seats=seats, confirm=confirm, waitlist=waitlist
             )
-        except (CapacityExceeded, AlreadyBooked):
+        except (CapacityExceeded, AlreadyBooked, BookingRefused):  # refused: it started
             return
         self.ids.append(booking.id)
 
@@ -88,9 +91,18 @@ class Seats(RuleBasedStateMachine):
     def tick(self, minutes: int) -> None:
         self.h.clock.advance(timedelta(minutes=minutes))
 
+    @rule(hours=st.integers(6, 30))
+    def jump(self, hours: int) -> None:
+        self.h.clock.advance(timedelta(hours=hours))
+
     @rule()
     def expire(self) -> None:
         self.h.kit.expire_holds(T)
+        now = self.h.clock.now()
+        for session in self.sessions:
+            if session.start <= now:
+                statuses = {b.status for b in self._bookings(session.id)}
+                assert WAITLISTED not in statuses, (session.start, now)
 
     def _bookings(self, session_id: str) -> list[Booking]:
         return self.h.kit.bookings.for_session(T, session_id)
@@ -106,9 +118,10 @@ class Seats(RuleBasedStateMachine):
             taken = sum(b.seats for b in bookings if b.takes_seats(now))
             assert taken <= session.capacity
             owed = sum(b.seats for b in bookings if b.status == WAITLISTED)
-            free = max(0, session.capacity - taken - owed)
+            started = session.start <= now
+            free = 0 if started else max(0, session.capacity - taken - owed)
             assert remaining[session.id] == free
-            expected = (taken, free) if free >= 1 and session.start > now else None
+            expected = (taken, free) if free >= 1 else None
             assert bookable.get(session.id) == expected
             # A newcomer's "book" button agrees with the listing.
             refusal = self.h.kit.bookings.can_book(T, session.id, NEWCOMER)

@@ -47,7 +47,7 @@ from sessionkit.errors import (
 )
 from sessionkit.model import ResourceRef, Session, SessionQuery
 from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, OFFERED, WAITLISTED
-from sessionkit.model.booking_events import BookingCancelled, BookingStatusChanged
+from sessionkit.model.booking_events import BookingCancelled, BookingExpired, BookingStatusChanged
 from sessionkit.model.money import Money
 from sessionkit.model.payment import PAID, PENDING, REFUNDED
 from sessionkit.ports import UnitOfWorkFactory
@@ -213,6 +213,23 @@ def test_the_waitlist_gets_an_offer_that_passes_on_when_unclaimed(market: Market
     assert (report.expired, report.offered) == (1, 1)
     assert (market.status(dan), market.status(eve)) == (EXPIRED, OFFERED)
     assert market.kit.bookings.confirm(TENANT, eve, actor="eve").status == CONFIRMED
+    assert market.kit.bookings.remaining_seats(TENANT, [group.id]) == {group.id: 0}
+
+
+def test_the_waitlist_hears_it_got_no_seat_when_the_class_starts(market: Market) -> None:
+    group = slot(market, "omar-group")
+    for student in ("ana", "ben", "cai"):
+        market.book(group, student, confirm=True)
+    dan = market.book(group, "dan", waitlist=True)
+    market.clock.set(group.start + timedelta(minutes=1))
+    report = market.kit.expire_holds(TENANT)
+    assert (report.expired, report.offered) == (1, 0)
+    assert market.status(dan) == EXPIRED
+    [told] = [e for e in market.events.events if isinstance(e, BookingExpired)]
+    assert (told.booking.participant, told.change.at) == (
+        ResourceRef("student", "dan"),
+        group.start,
+    )
     assert market.kit.bookings.remaining_seats(TENANT, [group.id]) == {group.id: 0}
 
 

@@ -1,5 +1,7 @@
 """Bookings at the edges a new user met: seats owed to the waitlist, sessions over, lapsed holds.
 
+And waitlist places, which run out when their session starts.
+
 Each test replays what a first try of the library found (on the in-memory store;
 the store-level reads are in the contract suite, on every adapter).
 """
@@ -18,7 +20,7 @@ from sessionkit.errors import (
 )
 from sessionkit.model import Session
 from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, OFFERED, WAITLISTED
-from sessionkit.model.booking_events import BookingOffered
+from sessionkit.model.booking_events import BookingExpired, BookingOffered
 from sessionkit.policies import BookingRules
 from sessionkit.testing.harness import Harness
 
@@ -117,7 +119,7 @@ def test_a_seat_freed_after_the_start_is_offered_to_nobody(h: Harness) -> None:
     h.clock.advance(timedelta(hours=1))
     h.kit.sessions.fire(T, s.id, "finish", actor="tina")
     h.kit.bookings.cancel(T, ana.id, actor="tina", role="provider")
-    assert statuses(h, s.id) == {ANA: CANCELLED, BEN: WAITLISTED}
+    assert statuses(h, s.id) == {ANA: CANCELLED, BEN: EXPIRED}  # the place ran out at the start
     assert offered(h) == []
     with pytest.raises(InvalidTransition):
         h.kit.bookings.confirm(T, ben.id, actor="ben")
@@ -129,8 +131,8 @@ def test_a_hold_running_out_after_the_start_offers_nothing_to_the_waitlist(h: Ha
     h.kit.bookings.book(T, s.id, BEN, actor=None, waitlist=True)
     h.clock.set(s.start + timedelta(minutes=30))
     report = h.kit.expire_holds(T)
-    assert (report.expired, report.offered) == (1, 0)
-    assert statuses(h, s.id) == {ANA: EXPIRED, BEN: WAITLISTED}
+    assert (report.expired, report.offered) == (2, 0)  # Ana's hold and Ben's place
+    assert statuses(h, s.id) == {ANA: EXPIRED, BEN: EXPIRED}
     assert offered(h) == []
 
 
@@ -207,3 +209,66 @@ def test_a_bool_is_no_number_of_seats(h: Harness, seats: bool) -> None:
     with pytest.raises(WrongType):
         h.kit.bookings.can_book(T, s.id, ANA, seats=seats)
     assert h.kit.bookings.for_session(T, s.id) == []
+
+
+# ------------------------------------------------------------------ waitlists end at the start
+
+
+def full_with_a_waitlist(h: Harness, **where: int) -> tuple[Session, str, str]:
+    """A 1-seat session booked by Ana, Ben waiting: the session and both booking ids."""
+    s = slot(h, capacity=1, **where)
+    ana = h.kit.bookings.book(T, s.id, ANA, actor=None, confirm=True)
+    ben = h.kit.bookings.book(T, s.id, BEN, actor=None, waitlist=True)
+    return s, ana.id, ben.id
+
+
+def test_the_tick_expires_a_waitlist_place_when_its_session_starts(h: Harness) -> None:
+    s, _, ben = full_with_a_waitlist(h)
+    h.clock.set(s.start - timedelta(seconds=1))
+    assert h.kit.expire_holds(T).expired == 0
+    assert statuses(h, s.id)[BEN] == WAITLISTED
+    h.clock.set(s.start + timedelta(minutes=3))
+    assert h.kit.expire_holds(T).expired == 1
+    assert statuses(h, s.id) == {ANA: CONFIRMED, BEN: EXPIRED}
+    [event] = [e for e in h.events.events if isinstance(e, BookingExpired)]
+    assert (event.booking.id, event.change.transition) == (ben, "lapse")
+    assert (event.change.from_status, event.change.to_status) == (WAITLISTED, EXPIRED)
+    assert event.change.timed
+    assert event.change.at == s.start  # dated when it ran out, not when the job ran
+    assert h.kit.expire_holds(T).expired == 0  # done once
+
+
+@pytest.mark.parametrize("job_ran", [False, True], ids=["no-job", "after-the-job"])
+def test_a_waitlist_place_of_a_started_session_is_out_of_play_whether_or_not_the_job_ran(
+    h: Harness, job_ran: bool
+) -> None:
+    s, _, ben = full_with_a_waitlist(h)
+    h.clock.set(s.start + timedelta(minutes=1))
+    if job_ran:
+        h.kit.expire_holds(T)
+    with pytest.raises(InvalidTransition) as caught:
+        h.kit.bookings.cancel(T, ben, actor="ben")
+    assert EXPIRED in str(caught.value)
+    with pytest.raises(InvalidTransition):
+        h.kit.bookings.confirm(T, ben, actor="ben")
+
+
+def test_a_waitlist_place_that_ran_out_no_longer_counts_in_the_per_day_limit() -> None:
+    h = harness(BookingRules(per_day=1, waitlist=True, min_notice=timedelta(0)))
+    morning, _, _ = full_with_a_waitlist(h, hour=8)
+    evening = slot(h, capacity=1, hour=16)
+    with pytest.raises(BookingRefused) as caught:
+        h.kit.bookings.book(T, evening.id, BEN, actor=None)
+    assert caught.value.rule == "per_day"
+    h.clock.set(morning.start + timedelta(minutes=5))  # Ben never got a seat that morning
+    assert h.kit.bookings.book(T, evening.id, BEN, actor=None).status == HELD
+
+
+def test_sessions_that_take_no_bookings_have_no_seats_free(h: Harness) -> None:
+    later, cancelled, started = slot(h, capacity=3, hour=12), slot(h, capacity=3), slot(h, day=3)
+    h.kit.sessions.cancel(T, cancelled.id, actor="tina")
+    h.clock.set(started.start + timedelta(minutes=1))
+    ids = [later.id, cancelled.id, started.id, "nope"]
+    assert h.kit.bookings.remaining_seats(T, ids) == {later.id: 3, cancelled.id: 0, started.id: 0}
+    listed_ids = [b.session_id for b in h.kit.bookings.bookable(T, start=NOW, end=later.end)]
+    assert listed_ids == [later.id]  # the reads agree

@@ -4,7 +4,8 @@ A session open for booking is simply a session with a ``capacity``; each
 :class:`Booking` takes ``seats`` of it (default 1) while it is held, offered or
 confirmed. A hold (and a waitlist offer) carries its expiry instant: past it,
 the booking takes no seat, at read time, whether or not any job has marked it
-expired yet (:meth:`Booking.takes_seats`).
+expired yet (:meth:`Booking.takes_seats`). A waitlist place runs out when its
+session starts: a seat can no longer be offered then (:meth:`Booking.expired_at`).
 
 :data:`BOOKING_LIFECYCLE` is an ordinary :class:`~sessionkit.lifecycle.Lifecycle`
 whose subject is ``"booking"``. A new booking starts in ``NEW`` (never stored)
@@ -15,6 +16,7 @@ machine like every later one::
     NEW -[book]-> CONFIRMED
     NEW -[queue]-> WAITLISTED -[offer]-> OFFERED -[confirm]-> CONFIRMED
     HELD, OFFERED -[expire, timed: hold_expires_at]-> EXPIRED
+    WAITLISTED -[lapse, timed: session_start]-> EXPIRED
     HELD, CONFIRMED, WAITLISTED, OFFERED -[cancel]-> CANCELLED
 
 >>> from datetime import UTC, datetime, timedelta
@@ -89,7 +91,7 @@ OFFERED = "OFFERED"
 CANCELLED = "CANCELLED"
 """Cancelled by the participant, the provider or the session's cancellation."""
 EXPIRED = "EXPIRED"
-"""A hold or offer that was not confirmed in time."""
+"""A hold or offer that was not confirmed in time, or a waitlist place its session's start ended."""
 
 SEAT_STATUSES = frozenset({HELD, CONFIRMED, OFFERED})
 """Statuses whose bookings take seats (held and offered ones only until they expire)."""
@@ -117,6 +119,7 @@ BOOKING_LIFECYCLE = Lifecycle(
         Transition("confirm", [HELD, OFFERED], CONFIRMED),
         Transition("offer", WAITLISTED, OFFERED),
         Transition("expire", [HELD, OFFERED], EXPIRED, timer=Timer.after("hold_expires_at")),
+        Transition("lapse", WAITLISTED, EXPIRED, timer=Timer.after("session_start")),
         Transition("cancel", [HELD, CONFIRMED, WAITLISTED, OFFERED], CANCELLED),
     ],
     subject="booking",
@@ -126,7 +129,8 @@ BOOKING_LIFECYCLE = Lifecycle(
       that is not confirmed in time EXPIRES and frees its seats.
     - A full session can keep a waitlist: when seats free, the first
       WAITLISTED booking is OFFERED them, held for a claim window; an
-      unclaimed offer EXPIRES and passes to the next.
+      unclaimed offer EXPIRES and passes to the next. A waitlist place
+      still waiting when the session starts EXPIRES with it.
     - Any booking still in play can be CANCELLED; cancelling a session
       cancels its bookings.
     - ``busy`` statuses (HELD, CONFIRMED, OFFERED) take seats.
@@ -285,13 +289,27 @@ class Booking:
             return False
         return self.hold_expires_at is None or self.hold_expires_at > at
 
+    @property
+    def runs_out_at(self) -> datetime | None:
+        """When the booking leaves play by itself, or ``None`` if it never does.
+
+        The end of a hold or offer; for a waitlist place, its session's start
+        (no seat is offered after it).
+        """
+        if self.status == WAITLISTED:
+            return self.session_start
+        if self.status in (HELD, OFFERED):
+            return self.hold_expires_at
+        return None
+
     def expired_at(self, at: datetime) -> bool:
-        """Whether a hold or offer has run out by ``at`` (it may still be stored as held)."""
-        return (
-            self.status in (HELD, OFFERED)
-            and self.hold_expires_at is not None
-            and self.hold_expires_at <= at
-        )
+        """Whether the booking ran out by ``at`` (:attr:`runs_out_at`), whatever its stored status.
+
+        A hold or offer past its expiry, or a waitlist place once its session
+        started: judged at read time, whether or not a job has marked it EXPIRED.
+        """
+        runs_out = self.runs_out_at
+        return runs_out is not None and runs_out <= at
 
     def holding(self, *, until: datetime) -> Booking:
         """Return the booking with its hold (or offer) running until ``until``."""
@@ -347,8 +365,10 @@ class Seating:
     """A session's seats at an instant, and the bookings in play a command must act on.
 
     ``taken`` is the seats held, offered and confirmed bookings take at the
-    instant. ``lapsed`` are the holds and offers that ran out by then (still
-    stored as held or offered), ``waiting`` the waitlist, and ``mine`` the
+    instant. ``lapsed`` are the bookings that ran out by then
+    (:meth:`Booking.expired_at`: holds and offers, and the waitlist once its
+    session started, still stored as before), ``waiting`` the waitlist still
+    waiting, and ``mine`` the
     bookings in play of one participant that had not run out; each in
     waitlist order, then by creation, then id (as ``for_session``).
     """

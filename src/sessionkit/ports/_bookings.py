@@ -76,8 +76,10 @@ class BookingRepository(Repository[Booking], Protocol):
     ) -> Seating:
         """Return the session's seats taken at ``at`` and the bookings a booking command acts on.
 
-        Those are its holds and offers run out by ``at``, its waitlist and
-        ``participant``'s bookings in play (each in ``for_session`` order);
+        Those are its bookings run out by ``at`` (holds and offers past their
+        expiry, and the waitlist once the session started), its waitlist
+        still waiting and ``participant``'s bookings in play that had not
+        run out (each in ``for_session`` order);
         a session with no bookings (or none stored) has ``Seating(taken=0)``.
         """
         ...
@@ -130,9 +132,12 @@ class BookingRepository(Repository[Booking], Protocol):
         ...
 
     def expiring(self, tenant: str | None, *, before: datetime, limit: int) -> list[Booking]:
-        """Return held and offered bookings whose hold ran out by ``before``, earliest first.
+        """Return the bookings in play that ran out by ``before``, earliest first.
 
-        ``tenant=None`` reads every tenant's (a system job).
+        Held and offered ones past their hold, and waitlist places whose
+        session started, by :attr:`~sessionkit.model.booking.Booking.runs_out_at`
+        (stored with their old status until settled). ``tenant=None`` reads
+        every tenant's (a system job).
         """
         ...
 

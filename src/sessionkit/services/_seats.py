@@ -2,12 +2,13 @@
 
 Every booking write to a session first locks the session's row
 (``bookings.lock_session``) and *settles* it at the command's instant: holds
-and offers that ran out become EXPIRED, and freed seats are offered to the
-waitlist in order. So an expired hold frees its seat for the waitlist at the
-next write to its session, whether or not the expiry job ever ran, and a
-newcomer never jumps the queue. The session hooks keep bookings in step with
-their session: a cancelled session cancels its bookings, and a moved one
-carries its bookings' copy of the time along.
+and offers that ran out become EXPIRED (as does the waitlist once the session
+started), and freed seats are offered to the waitlist in order. So an expired
+hold frees its seat for the waitlist at the next write to its session, whether
+or not the expiry job ever ran, and a newcomer never jumps the queue. The
+session hooks keep bookings in step with their session: a cancelled session
+cancels its bookings, and a moved one carries its bookings' copy of the time
+along.
 """
 
 from __future__ import annotations
@@ -72,7 +73,11 @@ def store_booking_change(
 
 
 def expire(tx: Tx, booking: Booking) -> Booking:
-    """Mark a hold or offer that ran out EXPIRED (its event dated when it ran out); return it."""
+    """Mark a booking that ran out EXPIRED (its event dated when it ran out); return it.
+
+    A hold or offer past its expiry (transition ``expire``), or a waitlist
+    place whose session started (``lapse``).
+    """
     ran_out, changes = BOOKING_LIFECYCLE.advance(booking, tx.now)
     return store_booking_change(tx, booking, ran_out, changes, actor=None)
 
@@ -105,7 +110,7 @@ def settle(
     actor: str | None,
     participant: ResourceRef | None = None,
 ) -> Settled:
-    """Expire the session's run-out holds and offers, then offer freed seats in order.
+    """Expire the session's run-out holds, offers and waitlist, then offer freed seats in order.
 
     Call with the session's row locked. Reads only the bookings it may act
     on (``bookings.seating``): the run-out ones, the waitlist, and
@@ -164,8 +169,9 @@ def cancel_session_bookings(
 ) -> int:
     """Cancel the bookings in play of a cancelled ``session`` (one event each); return how many.
 
-    A hold or offer that had already run out is marked EXPIRED instead, with
-    its ``BookingExpired`` event: nobody cancelled an unpaid hold.
+    A hold or offer that had already run out (or a waitlist place of a
+    session that started) is marked EXPIRED instead, with its
+    ``BookingExpired`` event: nobody cancelled an unpaid hold.
     """
     bookings = tx.bookings_or_none()
     if bookings is None:
@@ -175,7 +181,7 @@ def cancel_session_bookings(
     cancelled = 0
     for booking in active:
         if booking.expired_at(tx.now):
-            expire(tx, booking)  # a hold that ran out was never the session's to cancel
+            expire(tx, booking)  # what ran out was never the session's to cancel
             continue
         changed, change = BOOKING_LIFECYCLE.fire(
             booking, "cancel", now=tx.now, actor=actor, reason=why

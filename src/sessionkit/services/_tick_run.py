@@ -55,10 +55,11 @@ class TickReport:
     ``topped_up`` series refilled with ``generated`` new sessions;
     ``approved`` and ``lapsed`` reschedule requests (auto-approved, expired
     without a usable time); ``advanced`` sessions moved by their timers;
-    ``expired`` holds and offers run out and ``offered`` freed seats passed to
-    waitlists. ``held`` counts due items another unit of work held (another
-    worker does them), ``failed`` the items left due by an error.
-    ``tenants`` were touched (something done), in ``batches`` units of work.
+    ``expired`` holds and offers run out (and waitlist places of sessions that
+    started) and ``offered`` freed seats passed to waitlists. ``held`` counts
+    due items another unit of work held (another worker does them), ``failed``
+    the items left due by an error. ``tenants`` were touched (something done),
+    in ``batches`` units of work.
     """
 
     now: datetime

@@ -133,7 +133,10 @@ def advance_sessions(run: TickRun, tenant: str | None) -> None:
 
 
 def expire_holds(run: TickRun, tenant: str | None) -> None:
-    """Expire the holds and offers that ran out, passing freed seats on (kind ``expire_holds``)."""
+    """Expire the holds, offers and waitlist places that ran out, passing freed seats on.
+
+    Kind ``expire_holds``: a waitlist place runs out when its session starts.
+    """
     ctx = run.ctx
     seen: set[tuple[str, str]] = set()
 

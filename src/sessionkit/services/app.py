@@ -190,7 +190,7 @@ class SessionKit:
     def expire_holds(
         self, tenant: str | None = None, *, now: datetime | None = None, limit: int = 500
     ) -> ExpiryReport:
-        """Expire run-out holds and offers, passing seats to waitlists; see :meth:`BookingCommands.expire_due`."""  # noqa: E501
+        """Expire run-out holds, offers and waitlists; see :meth:`BookingCommands.expire_due`."""
         return self.bookings.expire_due(tenant, now=now, limit=limit)
 
     def approve_reschedules(

@@ -49,6 +49,11 @@ from sessionkit.services.booking_requests import BookingRequest, check_role
 __all__ = ["BookingMaking"]
 
 
+def _waiting(booking: Booking, at: datetime) -> bool:
+    """Whether ``booking`` is a waitlist place still waiting at ``at``."""
+    return booking.status == WAITLISTED and not booking.expired_at(at)
+
+
 class BookingMaking(BookingReads):
     """The booking-making commands of :class:`~sessionkit.services.bookings.BookingCommands`."""
 
@@ -308,8 +313,9 @@ class BookingMaking(BookingReads):
             mine = tx.bookings.for_participant(
                 session.tenant, ref, window=span, statuses=ACTIVE_BOOKING_STATUSES
             )
-            # A waitlist place counts: its offer later takes a seat with no check of its own.
-            count = sum(1 for b in mine if b.status == WAITLISTED or b.takes_seats(tx.now))
+            # A waitlist place counts (its offer later takes a seat with no check of its
+            # own) until its session starts: then it ran out without a seat.
+            count = sum(1 for b in mine if b.takes_seats(tx.now) or _waiting(b, tx.now))
             if count >= limit:
                 raise BookingRefused(
                     rule,

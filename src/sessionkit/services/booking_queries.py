@@ -153,13 +153,17 @@ class BookingReads:
 
         Free for a newcomer at ``now``: the capacity less the seats taken (a
         hold that ran out takes none) and less the seats of waitlisted
-        bookings, which the waitlist is offered first. At most ``MAX_LIMIT``
-        (1,000) ids per call.
+        bookings, which the waitlist is offered first. A session that takes
+        no bookings at ``now`` (it started, or is not in a busy status, such
+        as a cancelled one) has none free, as :meth:`bookable` leaves it out.
+        Sessions not found are left out. At most ``MAX_LIMIT`` (1,000) ids
+        per call.
         """
         check_tenant(tenant)
         wanted = check_ids(session_ids, "session_ids", most=MAX_LIMIT)
         with self._ctx.transaction(now) as tx:
-            sessions = tx.sessions.get_many(tenant, wanted)
+            found = tx.sessions.get_many(tenant, wanted)
+            sessions = [s for s in found if s.busy and s.start > tx.now]
             ids = [s.id for s in sessions]
             taken = tx.bookings.seats_taken(tenant, ids, at=tx.now)
             owed = {
@@ -171,7 +175,8 @@ class BookingReads:
                 ).items()
                 if waiting
             }
-        return {s.id: max(0, s.capacity - taken.get(s.id, 0) - owed.get(s.id, 0)) for s in sessions}
+        free = {s.id: max(0, s.capacity - taken.get(s.id, 0) - owed.get(s.id, 0)) for s in sessions}
+        return {s.id: free.get(s.id, 0) for s in found}
 
     def bookable(
         self,

@@ -18,7 +18,7 @@ from datetime import datetime
 import attrs
 
 from sessionkit.errors import CancelRefused, HoldExpired, SessionLocked, StillReferenced
-from sessionkit.model.booking import BOOKING_LIFECYCLE, CONFIRMED, Booking
+from sessionkit.model.booking import BOOKING_LIFECYCLE, CONFIRMED, HELD, OFFERED, Booking
 from sessionkit.model.events import SessionDeleted
 from sessionkit.model.query import MAX_LIMIT, SessionQuery
 from sessionkit.model.session import ResourceRef, Session, resource_refs
@@ -71,7 +71,7 @@ class BookingCommands(BookingMaking):
             booking = tx.bookings.get(tenant, booking_id)
             if booking.status == CONFIRMED:
                 return booking
-            if booking.expired_at(tx.now):
+            if booking.status in (HELD, OFFERED) and booking.expired_at(tx.now):
                 assert booking.hold_expires_at is not None
                 raise HoldExpired(booking.id, booking.hold_expires_at)
             session = tx.bookings.lock_session(tenant, booking.session_id)
@@ -103,8 +103,9 @@ class BookingCommands(BookingMaking):
         waitlist place go is never refused), as ``kit.reschedules.options``
         tells in advance.
         Raises ``InvalidTransition`` for a booking no longer in play (a hold
-        or offer that ran out included, whether or not the expiry job has
-        marked it) and ``BookingNotFound``.
+        or offer that ran out included, and a waitlist place whose session
+        started, whether or not the expiry job has marked it) and
+        ``BookingNotFound``.
         """
         ctx = self._ctx
         booking_args(tenant, booking_id, actor)
@@ -116,8 +117,9 @@ class BookingCommands(BookingMaking):
             refusal = ctx.notice.notice_refusal("cancel", role, session, tx.now)
             if refusal is not None and booking.status == CONFIRMED:
                 raise CancelRefused(refusal.rule, refusal.reason, booking_id=booking.id)
-            # A hold or offer that ran out is EXPIRED now, whether or not the job has
-            # marked it: cancelling it is refused alike (InvalidTransition).
+            # A hold or offer that ran out (or a waitlist place whose session started) is
+            # EXPIRED now, whether or not the job has marked it: cancelling it is refused
+            # alike (InvalidTransition).
             current = (
                 BOOKING_LIFECYCLE.advance(booking, tx.now)[0]
                 if booking.expired_at(tx.now)
@@ -138,11 +140,13 @@ class BookingCommands(BookingMaking):
     def expire_due(
         self, tenant: str | None = None, *, now: datetime | None = None, limit: int = 500
     ) -> ExpiryReport:
-        """Expire holds and offers that ran out by ``now`` and pass their seats on; a report.
+        """Expire what ran out by ``now`` and pass the seats on; return a report.
 
-        Idempotent and batched: each session is settled in a unit of work of
-        its own, at most ``limit`` expired bookings are read per call (run it
-        again while ``report.more``). ``tenant=None`` does every tenant's.
+        Holds and offers past their expiry, and the waitlist places of
+        sessions that started (``Booking.runs_out_at``). Idempotent and
+        batched: each session is settled in a unit of work of its own, at most
+        ``limit`` expired bookings are read per call (run it again while
+        ``report.more``). ``tenant=None`` does every tenant's.
         """
         ctx = self._ctx
         if tenant is not None:

@@ -189,7 +189,8 @@ class AdvanceReport:
 class ExpiryReport:
     """What one run of the hold-expiry job did.
 
-    ``expired`` holds and offers ran out, ``offered`` freed seats went to
+    ``expired`` holds, offers and waitlist places (of sessions that started)
+    ran out, ``offered`` freed seats went to
     waitlisted bookings, over ``sessions`` sessions; ``more`` says the batch
     limit was reached (run the job again).
     """

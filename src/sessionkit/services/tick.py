@@ -3,16 +3,17 @@
 One pass does four kinds of work, in this order: ``top_up`` (refill rolling
 windows), ``reschedules`` (answer requests past their deadline), ``advance``
 (timed status transitions) and ``expire_holds`` (holds and offers that ran
-out, seats passed to waitlists). Each batch is one unit of work that first
-*claims* its items with :meth:`~sessionkit.ports.Repository.claim` - the
-series for a top-up, the sessions for the rest - and then does them under
-those locks, so the change that makes an item no longer due commits in the
-same transaction as the claim. Workers ticking at once therefore never do an
-item twice: on PostgreSQL and MariaDB a held row is skipped (``FOR UPDATE
-SKIP LOCKED``) and its holder does it; on SQLite a second writer waits for
-the first to commit and then finds the item done. None is skipped: a worker
-only passes over items another unit of work holds, and those are done when it
-commits (or stay due for the next tick if it rolls back).
+out, seats passed to waitlists; waitlist places of sessions that started).
+Each batch is one unit of work that first *claims* its items with
+:meth:`~sessionkit.ports.Repository.claim` - the series for a top-up, the
+sessions for the rest - and then does them under those locks, so the change
+that makes an item no longer due commits in the same transaction as the claim.
+Workers ticking at once therefore never do an item twice: on PostgreSQL and
+MariaDB a held row is skipped (``FOR UPDATE SKIP LOCKED``) and its holder does
+it; on SQLite a second writer waits for the first to commit and then finds the
+item done. None is skipped: a worker only passes over items another unit of
+work holds, and those are done when it commits (or stay due for the next tick
+if it rolls back).
 
 A batch that fails is run again item by item, so one bad item is reported
 (:class:`TickFailure`) and stays due while the rest are done.

@@ -143,7 +143,7 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
         return Seating(
             taken=seats_taken(rows, at),
             lapsed=tuple(b for b in rows if b.expired_at(at)),
-            waiting=tuple(b for b in rows if b.status == WAITLISTED),
+            waiting=tuple(b for b in rows if b.status == WAITLISTED and not b.expired_at(at)),
             mine=tuple(b for b in rows if b.participant == participant and not b.expired_at(at)),
         )
 
@@ -235,11 +235,14 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
         return rows if limit is None else rows[:limit]
 
     def expiring(self, tenant: str | None, *, before: datetime, limit: int) -> list[Booking]:
-        """Return held and offered bookings whose hold ran out by ``before``, earliest first."""
+        """Return the bookings that ran out by ``before`` (``Booking.runs_out_at``), earliest first.
+
+        Held and offered ones, and waitlist places once their session started.
+        """
         table = self.table
         tenants = [tenant] if tenant is not None else sorted(table.rows)
         found = [b for t in tenants for b in table.of(t).values() if b.expired_at(before)]
-        found.sort(key=lambda b: (b.hold_expires_at, b.tenant, b.id))
+        found.sort(key=lambda b: (b.runs_out_at or before, b.tenant, b.id))
         return found[:limit]
 
     def next_position(self, tenant: str, session_id: str) -> int:

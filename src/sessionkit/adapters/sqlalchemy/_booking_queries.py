@@ -150,18 +150,28 @@ def of_participant(statuses: int | None, window: bool, after: bool, limit: bool)
 
 @functools.cache
 def expiring(tenant: bool) -> Select[Any]:
-    """Held and offered bookings run out by ``:before`` (of ``:tenant`` if ``tenant``), capped."""
+    """Bookings run out by ``:before`` (of ``:tenant`` if ``tenant``), by when, capped.
+
+    Held and offered ones past ``hold_expires_at``, and waitlist places whose
+    session started (:attr:`~sessionkit.model.booking.Booking.runs_out_at`);
+    both branches lead with ``status``, so the ``(status, hold_expires_at)``
+    index serves them, and the waitlisted rows are only the live waitlists.
+    """
+    before = bindparam("before", type_=B.c.created_at.type)
+    waitlisted = B.c.status == literal(WAITLISTED, B.c.status.type)
     conditions = [
-        B.c.status.in_([literal(status, B.c.status.type) for status in EXPIRING]),
-        B.c.hold_expires_at.is_not(None),
-        B.c.hold_expires_at <= bindparam("before"),
+        or_(
+            and_(status_in(EXPIRING), B.c.hold_expires_at <= before),
+            and_(waitlisted, B.c.session_start <= before),
+        )
     ]
     if tenant:
         conditions.append(B.c.tenant == TENANT)
+    runs_out = case((waitlisted, B.c.session_start), else_=B.c.hold_expires_at)
     return (
         select(B)
         .where(*conditions)
-        .order_by(B.c.hold_expires_at, B.c.tenant, B.c.id)
+        .order_by(runs_out, B.c.tenant, B.c.id)
         .limit(bindparam("limit"))
     )
 

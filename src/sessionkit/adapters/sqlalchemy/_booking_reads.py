@@ -84,7 +84,8 @@ class SqlBookingReads(SqlRepository[Booking]):
                 continue
             if booking.expired_at(at):
                 lapsed.append(booking)
-            elif booking.participant == participant:
+                continue
+            if booking.participant == participant:
                 mine.append(booking)
             if booking.status == WAITLISTED:
                 waiting.append(booking)
@@ -207,7 +208,7 @@ class SqlBookingReads(SqlRepository[Booking]):
         return self._rows(statement, params)
 
     def expiring(self, tenant: str | None, *, before: datetime, limit: int) -> list[Booking]:
-        """Return held and offered bookings whose hold ran out by ``before``, earliest first.
+        """Return the bookings that ran out by ``before`` (``Booking.runs_out_at``), earliest first.
 
         ``tenant=None`` reads every tenant's (a system job); ties go by tenant, then id.
         """

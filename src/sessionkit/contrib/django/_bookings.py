@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connections
-from django.db.models import Count, Subquery
+from django.db.models import Count, Q, Subquery
 
 from sessionkit.contrib.django._mapping import (
     booking_fields,
@@ -177,7 +177,7 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
         return Seating(
             taken=seats_taken(rows, at),
             lapsed=tuple(b for b in rows if b.expired_at(at)),
-            waiting=tuple(b for b in rows if b.status == WAITLISTED),
+            waiting=tuple(b for b in rows if b.status == WAITLISTED and not b.expired_at(at)),
             mine=tuple(b for b in rows if b.participant == participant and not b.expired_at(at)),
         )
 
@@ -282,15 +282,19 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
         return found if limit is None else found[:limit]
 
     def expiring(self, tenant: str | None, *, before: datetime, limit: int) -> list[Booking]:
-        """Return held and offered bookings whose hold ran out by ``before``, earliest first."""
+        """Return the bookings that ran out by ``before`` (``Booking.runs_out_at``), earliest first.
+
+        Held and offered ones, and waitlist places once their session started.
+        """
         self._uow.require_open()
         rows = BookingRecord.objects.using(self.using).filter(
-            status__in=[HELD, OFFERED], hold_expires_at__lte=before
+            Q(status__in=[HELD, OFFERED], hold_expires_at__lte=before)
+            | Q(status=WAITLISTED, session_start__lte=before)
         )
         if tenant is not None:
             rows = rows.filter(tenant=tenant)
         found = [self.from_row(row) for row in rows]
-        found.sort(key=lambda b: (b.hold_expires_at, b.tenant, b.id))
+        found.sort(key=lambda b: (b.runs_out_at or before, b.tenant, b.id))
         return found[:limit]
 
     def next_position(self, tenant: str, session_id: str) -> int:

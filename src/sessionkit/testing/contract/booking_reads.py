@@ -25,6 +25,9 @@ from sessionkit.testing.contract._booking_support import (
 from sessionkit.testing.contract._support import OTHER_TENANT, TENANT, make_session
 from sessionkit.timespan import TimeSpan
 
+BEFORE = at_hours(-0.5)
+"""Half an hour before ``T0``, when session ``s1`` starts."""
+
 __all__ = ["BookingReadsContract"]
 
 
@@ -108,7 +111,10 @@ class BookingReadsContract(BookingContractBase):
     def test_seating_reads_the_seats_and_the_bookings_a_command_acts_on(
         self, store: Factory
     ) -> None:
-        """Seats taken at the instant, run-out holds and offers, the waitlist, one's own."""
+        """Seats taken at the instant, run-out holds and offers, the waitlist, one's own.
+
+        s1 starts at ``T0``: just before, its waitlist waits; from then on, it ran out.
+        """
         self.open_sessions(
             store,
             make_booking_session("s1", capacity=10),
@@ -130,27 +136,31 @@ class BookingReadsContract(BookingContractBase):
         )
         with store() as uow:
             repo = self.bookings(uow)
-            seating = repo.seating(TENANT, "s1", at=at_hours(0), participant=ResourceRef.parse(ana))
+            seating = repo.seating(TENANT, "s1", at=BEFORE, participant=ResourceRef.parse(ana))
             assert seating.taken == 3
             assert booking_ids(seating.lapsed) == ["gone", "lapsed"]
             assert booking_ids(seating.waiting) == ["w1", "w2"]
             assert booking_ids(seating.mine) == ["c1"]
             assert seating.mine[0] == repo.get(TENANT, "c1")
-            eve = repo.seating(
-                TENANT, "s1", at=at_hours(0), participant=ResourceRef("student", "eve")
-            )
+            eve = repo.seating(TENANT, "s1", at=BEFORE, participant=ResourceRef("student", "eve"))
             assert booking_ids(eve.mine) == ["w2"]
             ran_out = repo.seating(
-                TENANT, "s1", at=at_hours(0), participant=ResourceRef("student", "lapsed")
+                TENANT, "s1", at=BEFORE, participant=ResourceRef("student", "lapsed")
             )
             assert ran_out.mine == ()  # a hold that ran out is the command's to expire
             earlier = repo.seating(TENANT, "s1", at=at_hours(-3))
             assert (earlier.taken, earlier.lapsed, earlier.mine) == (5, (), ())
             assert booking_ids(earlier.waiting) == ["w1", "w2"]
-            assert repo.seating(TENANT, "s2", at=at_hours(0)) == Seating(taken=1)
-            assert repo.seating(TENANT, "nowhere", at=at_hours(0)) == Seating(taken=0)
-            theirs = repo.seating(OTHER_TENANT, "s1", at=at_hours(0))
+            assert repo.seating(TENANT, "s2", at=BEFORE) == Seating(taken=1)
+            assert repo.seating(TENANT, "nowhere", at=BEFORE) == Seating(taken=0)
+            theirs = repo.seating(OTHER_TENANT, "s1", at=BEFORE)
             assert (theirs.taken, booking_ids(theirs.waiting)) == (0, ["theirs"])
+            started = repo.seating(
+                TENANT, "s1", at=at_hours(0), participant=ResourceRef("student", "eve")
+            )
+            assert started.taken == 3
+            assert booking_ids(started.lapsed) == ["gone", "w1", "w2", "lapsed"]
+            assert (started.waiting, started.mine) == ((), ())
 
     def test_counts_bookings_per_session_by_status(self, store: Factory) -> None:
         """``counts`` counts bookings of every status (or of ``statuses``) per session."""
@@ -253,6 +263,37 @@ class BookingReadsContract(BookingContractBase):
             assert booking_ids(repo.expiring(None, before=at_hours(-1), limit=2)) == ["h1", "h2"]
             assert booking_ids(repo.expiring(TENANT, before=at_hours(-2), limit=10)) == ["h1", "o1"]
             assert repo.expiring(OTHER_TENANT, before=at_hours(-4), limit=10) == []
+
+    def test_expiring_reads_waitlist_places_once_their_session_starts(self, store: Factory) -> None:
+        """A waitlist place runs out at its session's start, ordered with the holds by when."""
+        self.open_sessions(
+            store,
+            make_booking_session("s1"),
+            make_booking_session("s9", at=9),
+            make_booking_session("s1", tenant=OTHER_TENANT),
+        )
+        self.keep(
+            store,
+            make_booking("w1", status=WAITLISTED, position=1),
+            make_booking("w9", session_id="s9", at=9, status=WAITLISTED, position=1),
+            make_booking("h1", status=HELD, hold_until=-3),
+            make_booking("h2", session_id="s9", at=9, status=HELD, hold_until=2),
+            make_booking("c1", status=CONFIRMED),
+            make_booking("x1", status=CANCELLED, participant="student:w0"),
+            make_booking("theirs", tenant=OTHER_TENANT, status=WAITLISTED, position=1),
+        )
+        with store() as uow:
+            repo = self.bookings(uow)
+            assert booking_ids(repo.expiring(TENANT, before=at_hours(-1), limit=10)) == ["h1"]
+            everyone = repo.expiring(None, before=at_hours(0), limit=10)
+            assert [(b.tenant, b.id) for b in everyone] == [
+                (TENANT, "h1"),
+                (TENANT, "w1"),  # at the same instant, by tenant
+                (OTHER_TENANT, "theirs"),
+            ]
+            later = repo.expiring(TENANT, before=at_hours(9), limit=10)
+            assert booking_ids(later) == ["h1", "w1", "h2", "w9"]
+            assert booking_ids(repo.expiring(TENANT, before=at_hours(9), limit=2)) == ["h1", "w1"]
 
     def test_next_position_follows_the_last_one(self, store: Factory) -> None:
         """1 for an empty waitlist, then one after the highest position (whatever its status)."""

@@ -3,11 +3,12 @@
 The tick (:mod:`sessionkit.services.tick`) does, in order, ``top_up`` (refill
 rolling windows), ``reschedules`` (answer requests past their deadline),
 ``advance`` (timed status changes) and ``expire_holds`` (holds and offers that
-ran out), in batches that each claim their items in one transaction; several
-workers may tick at once and never do an item twice. The command prints one
-line per kind (what was done, what failed), a summary line, and each failed
-item; a kind whose records the store does not keep is reported as skipped.
-Items that failed stay due; the command then exits with status 1.
+ran out, waitlists of sessions that started), in batches that each claim their
+items in one transaction; several workers may tick at once and never do an
+item twice. The command prints one line per kind (what was done, what failed),
+a summary line, and each failed item; a kind whose records the store does not
+keep is reported as skipped. Items that failed stay due; the command then
+exits with status 1.
 
 Payment provider calls are not part of the tick (network calls, made outside
 any transaction): ``--payments`` makes those still due after the tick.
