@@ -272,3 +272,32 @@ def test_sessions_that_take_no_bookings_have_no_seats_free(h: Harness) -> None:
     assert h.kit.bookings.remaining_seats(T, ids) == {later.id: 3, cancelled.id: 0, started.id: 0}
     listed_ids = [b.session_id for b in h.kit.bookings.bookable(T, start=NOW, end=later.end)]
     assert listed_ids == [later.id]  # the reads agree
+
+
+@pytest.mark.parametrize("job_ran", [False, True], ids=["no-job", "after-the-job"])
+def test_moving_a_started_session_later_brings_no_waitlist_place_back(job_ran: bool) -> None:
+    h = harness(BookingRules(waitlist=True, lock_booked=False))
+    s, ana, ben = full_with_a_waitlist(h)
+    h.clock.set(s.start + timedelta(minutes=1))  # the lesson did not happen: it moves to noon
+    if job_ran:
+        h.kit.expire_holds(T)
+    h.kit.sessions.update(T, s.id, actor="tina", start=s.start + timedelta(hours=2))
+    assert statuses(h, s.id) == {ANA: CONFIRMED, BEN: EXPIRED}  # the same either way
+    assert h.kit.bookings.get(T, ben).session_start == s.start + timedelta(hours=2)
+    h.kit.bookings.cancel(T, ana, actor="ana")
+    assert offered(h) == []
+    [lapsed] = [e for e in h.events.events if isinstance(e, BookingExpired)]
+    assert (lapsed.booking.id, lapsed.change.at) == (ben, s.start)
+
+
+def test_a_waitlist_place_ends_at_the_move_of_its_session_to_a_start_already_past() -> None:
+    h = harness(BookingRules(waitlist=True, lock_booked=False))
+    s, _, ben = full_with_a_waitlist(h, day=4, hour=10)
+    h.clock.set(s.start - timedelta(minutes=30))
+    # Recorded late: the lesson really ran two hours earlier than published.
+    h.kit.sessions.update(T, s.id, actor="tina", start=s.start - timedelta(hours=2))
+    assert statuses(h, s.id) == {ANA: CONFIRMED, BEN: EXPIRED}
+    [lapsed] = [e for e in h.events.events if isinstance(e, BookingExpired)]
+    assert (lapsed.booking.id, lapsed.change.transition) == (ben, "lapse")
+    assert lapsed.change.at == h.clock.now()  # when it ended, not before Ben joined
+    assert lapsed.reason == "the session moved to a start already past"

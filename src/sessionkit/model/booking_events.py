@@ -70,7 +70,11 @@ class BookingCancelled(BookingStatusChanged):
 
 @attrs.frozen(slots=True, kw_only=True)
 class BookingExpired(BookingStatusChanged):
-    """A hold or offer ran out unconfirmed and freed its seats."""
+    """A hold or offer ran out unconfirmed and freed its seats, or a waitlist place ran out.
+
+    A waitlist place runs out when its session starts (transition ``lapse``):
+    the participant got no seat.
+    """
 
 
 _BY_STATUS: dict[str, type[BookingStatusChanged]] = {

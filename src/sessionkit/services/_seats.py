@@ -145,7 +145,7 @@ def _offer_freed(
     Strictly in order: when the first in line needs more seats than are free,
     nobody behind it is offered any (no one jumps the queue). A session that
     takes no bookings any more (started, or not in a busy status) offers
-    none: its waitlist stays as it is.
+    none (once it started, its waitlist has run out).
     """
     offers: dict[str, Booking] = {}
     if not session.busy or session.start <= tx.now:
@@ -194,17 +194,34 @@ def cancel_session_bookings(
 
 
 def move_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> None:
-    """Carry a moved ``session``'s new time into its bookings' copy of it."""
+    """Carry a moved ``session``'s new time into its bookings' copy of it.
+
+    What ran out at the old time stays over: a hold or offer past its
+    expiry, or a waitlist place of a session that had started, is marked
+    EXPIRED first, whether or not the job had run, so a move never brings
+    it back. A waitlist place of a session moved to a start already past
+    ends at the move (``lapse``, dated now: it was waiting until then).
+    """
     bookings = tx.bookings_or_none()
     if bookings is None:
         return
-    for booking in bookings.for_session(session.tenant, session.id):
-        if (booking.session_start, booking.session_end) != (session.start, session.end):
-            moved = attrs.evolve(
-                booking,
-                session_start=session.start,
-                session_end=session.end,
-                updated_at=tx.now,
-                updated_by=actor,
+    for stored in bookings.for_session(session.tenant, session.id):
+        # Judged on the old time: what ran out then is EXPIRED before it moves.
+        booking = expire(tx, stored) if stored.expired_at(tx.now) else stored
+        if (booking.session_start, booking.session_end) == (session.start, session.end):
+            continue
+        moved = attrs.evolve(
+            booking,
+            session_start=session.start,
+            session_end=session.end,
+            updated_at=tx.now,
+            updated_by=actor,
+        )
+        if moved.expired_at(tx.now):
+            why = "the session moved to a start already past"
+            ended, change = BOOKING_LIFECYCLE.fire(
+                moved, "lapse", now=tx.now, actor=actor, reason=why
             )
+            store_booking_change(tx, booking, ended, [change], actor=actor, reason=why)
+        else:
             bookings.update(moved, expected_version=booking.version)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connections
-from django.db.models import Count, Q, Subquery
+from django.db.models import Case, Count, F, Q, Subquery, When
 
 from sessionkit.contrib.django._mapping import (
     booking_fields,
@@ -287,15 +287,19 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
         Held and offered ones, and waitlist places once their session started.
         """
         self._uow.require_open()
+        if limit <= 0:
+            return []
         rows = BookingRecord.objects.using(self.using).filter(
             Q(status__in=[HELD, OFFERED], hold_expires_at__lte=before)
             | Q(status=WAITLISTED, session_start__lte=before)
         )
         if tenant is not None:
             rows = rows.filter(tenant=tenant)
-        found = [self.from_row(row) for row in rows]
-        found.sort(key=lambda b: (b.runs_out_at or before, b.tenant, b.id))
-        return found[:limit]
+        runs_out = Case(
+            When(status=WAITLISTED, then=F("session_start")), default=F("hold_expires_at")
+        )
+        ordered = rows.annotate(runs_out=runs_out).order_by("runs_out", "tenant", "record_id")
+        return [self.from_row(row) for row in ordered[:limit]]
 
     def next_position(self, tenant: str, session_id: str) -> int:
         """Return the waitlist position after the session's last one (1 for the first)."""
