@@ -368,9 +368,9 @@ class Seating:
     instant. ``lapsed`` are the bookings that ran out by then
     (:meth:`Booking.expired_at`: holds and offers, and the waitlist once its
     session started, still stored as before), ``waiting`` the waitlist still
-    waiting, and ``mine`` the
-    bookings in play of one participant that had not run out; each in
-    waitlist order, then by creation, then id (as ``for_session``).
+    waiting, and ``mine`` the bookings in play of one participant that had
+    not run out; each in waitlist order, then by creation, then id (as
+    ``for_session``).
     """
 
     taken: int
