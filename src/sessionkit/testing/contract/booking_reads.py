@@ -1,19 +1,15 @@
-"""The booking reads every adapter answers alike: by session, participant, key, and free seats.
+"""The booking reads every adapter answers alike: by session, participant, key, and seats.
 
 :class:`BookingReadsContract` is one topic of
 :class:`~sessionkit.testing.contract.BookingsRepositoryContract`: the reads of
-:class:`~sessionkit.ports.BookingRepository`, including ``bookable``, whose
-sessions are busy ones with resources (a listing of a provider's slots).
+:class:`~sessionkit.ports.BookingRepository` but ``bookable``, whose contract
+is :class:`~sessionkit.testing.contract.booking_listing.BookableContract`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
-import attrs
-
 from sessionkit.model.booking import CANCELLED, CONFIRMED, HELD, OFFERED, WAITLISTED, Seating
-from sessionkit.model.session import ResourceRef, Session
+from sessionkit.model.session import ResourceRef
 from sessionkit.ports import UnitOfWorkFactory as Factory
 from sessionkit.testing.contract._booking_support import (
     BookingContractBase,
@@ -22,7 +18,7 @@ from sessionkit.testing.contract._booking_support import (
     make_booking,
     make_booking_session,
 )
-from sessionkit.testing.contract._support import OTHER_TENANT, TENANT, make_session
+from sessionkit.testing.contract._support import OTHER_TENANT, TENANT
 from sessionkit.timespan import TimeSpan
 
 BEFORE = at_hours(-0.5)
@@ -31,24 +27,10 @@ BEFORE = at_hours(-0.5)
 __all__ = ["BookingReadsContract"]
 
 
-def slot(
-    session_id: str,
-    *,
-    at: float,
-    capacity: int = 1,
-    resource: ResourceRef | str = "teacher:ana",
-    busy: bool = True,
-    tenant: str = TENANT,
-) -> Session:
-    """Return a one-hour session of ``resource`` for the bookable tests, ``at`` hours after T0."""
-    made = make_session(session_id, tenant=tenant, at=at, resources=(resource,), busy=busy)
-    return attrs.evolve(made, capacity=capacity)
-
-
 class BookingReadsContract(BookingContractBase):
-    """The booking reads: ``for_session``, ``seats_taken``, ``counts``, ``by_key``, ...
+    """The booking reads: ``for_session``, ``seats_taken``, ``seating``, ``counts``, ...
 
-    ``for_participant``, ``expiring``, ``next_position`` and ``bookable``.
+    ``by_key``, ``for_participant``, ``expiring`` and ``next_position``.
     """
 
     def test_for_session_orders_by_position_creation_then_id(self, store: Factory) -> None:
@@ -311,134 +293,3 @@ class BookingReadsContract(BookingContractBase):
             assert repo.next_position(TENANT, "s1") == 5
             assert repo.next_position(TENANT, "s2") == 1
             assert repo.next_position(OTHER_TENANT, "s1") == 1
-
-    # ------------------------------------------------------------------ bookable
-
-    def open_slots(self, store: Factory) -> None:
-        """Store a provider's sessions around ``T0`` and their bookings (see the bookable tests).
-
-        On teacher ana, one hour each: ``before`` (-1 h), ``now`` (0 h, starts
-        at the read's instant), ``full`` (1 h, capacity 1, booked), ``open``
-        (2 h, capacity 3, two of its bookings taking seats at 0 h, one until 1 h, and
-        one waiting for a seat), ``idle``
-        (3 h, not busy), ``later`` (4 h, capacity 2), ``tie-b`` (6 h) and
-        ``past-end`` (10 h). On other resources: ``tie-a`` (6 h, room r1) and
-        ``ben`` (2 h, teacher ben). Another tenant has an ``open`` of its own.
-        """
-        ana, ben, room = "teacher:ana", ResourceRef("teacher", "ben"), ResourceRef("room", "r1")
-        self.open_sessions(
-            store,
-            slot("before", at=-1),
-            slot("now", at=0),
-            slot("full", at=1, capacity=1),
-            slot("open", at=2, capacity=3),
-            slot("idle", at=3, busy=False),
-            slot("later", at=4, capacity=2),
-            slot("tie-b", at=6, resource=ana),
-            slot("tie-a", at=6, resource=room),
-            slot("past-end", at=10),
-            slot("ben", at=2, resource=ben),
-            slot("open", at=2, capacity=3, tenant=OTHER_TENANT),
-        )
-        self.keep(
-            store,
-            make_booking("f1", session_id="full", at=1),
-            make_booking("o1", session_id="open", at=2),
-            make_booking("o2", session_id="open", at=2, status=HELD, hold_until=1),
-            make_booking("o3", session_id="open", at=2, status=HELD, hold_until=0),
-            make_booking(
-                "o4", session_id="open", at=2, status=OFFERED, hold_until=-1, seats=2, created=-0.5
-            ),
-            make_booking("o5", session_id="open", at=2, status=WAITLISTED, position=1),
-            make_booking("o6", session_id="open", at=2, status=CANCELLED, seats=3),
-            make_booking("theirs", tenant=OTHER_TENANT, session_id="open", at=2, seats=2),
-        )
-
-    def test_bookable_lists_sessions_with_seats_free_by_start(self, store: Factory) -> None:
-        """Busy, starting in the window and after the instant, with seats free at it; by start.
-
-        Holds and offers count until they run out (exclusive), whatever their
-        stored status; cancelled bookings never count. A waitlisted booking's
-        seats take no seat but are owed to it (``book`` offers them to the
-        waitlist first), so they are not free for a newcomer: at 0 h "open"
-        has 1 seat free of taken ones and 1 waiting, and is not listed.
-        """
-        self.open_slots(store)
-        window = TimeSpan(at_hours(-2), at_hours(8))
-        with store() as uow:
-            found = self.bookings(uow).bookable(TENANT, window=window, at=at_hours(0))
-            listed = [(b.session_id, b.taken, b.remaining) for b in found]
-            assert listed == [
-                ("ben", 0, 1),
-                ("later", 0, 2),
-                ("tie-a", 0, 1),
-                ("tie-b", 0, 1),
-            ]
-            # At 1.5 h the live hold ran out too: 3 seats, 1 taken, 1 owed, 1 free.
-            found = self.bookings(uow).bookable(TENANT, window=window, at=at_hours(1.5))
-            first = found[1]
-            assert (first.session_id, first.taken, first.remaining) == ("open", 1, 1)
-            assert (first.title, first.capacity) == ("open", 3)
-            assert (first.start, first.end) == (at_hours(2), at_hours(3))
-            assert first.span == TimeSpan(at_hours(2), at_hours(3))
-
-    def test_bookable_narrows_by_resource_seats_cursor_and_limit(self, store: Factory) -> None:
-        """``resource``, ``seats``, the keyset cursor ``(start, id)`` and ``limit``."""
-        self.open_slots(store)
-        window = TimeSpan(at_hours(-2), at_hours(8))
-        ana = ResourceRef("teacher", "ana")
-        with store() as uow:
-            repo = self.bookings(uow)
-
-            def ids(
-                *,
-                resource: ResourceRef | None = None,
-                seats: int = 1,
-                after: tuple[datetime, str] | None = None,
-                limit: int | None = None,
-            ) -> list[str]:
-                found = repo.bookable(
-                    TENANT,
-                    window=window,
-                    at=at_hours(0),
-                    seats=seats,
-                    resource=resource,
-                    after=after,
-                    limit=limit,
-                )
-                return [b.session_id for b in found]
-
-            assert ids(resource=ana) == ["later", "tie-b"]
-            assert ids(resource=ResourceRef("room", "r1")) == ["tie-a"]
-            assert ids(resource=ResourceRef("teacher", "nobody")) == []
-            assert ids(seats=2) == ["later"]
-            assert ids(seats=3) == []
-            assert ids(after=(at_hours(2), "ben")) == ["later", "tie-a", "tie-b"]
-            assert ids(after=(at_hours(6), "tie-a")) == ["tie-b"]
-            assert ids(limit=2) == ["ben", "later"]
-            assert ids(after=(at_hours(2), "open"), limit=2, resource=ana) == ["later", "tie-b"]
-            assert ids(limit=0) == []
-            # At 1.5 h the live hold has run out too; at -3 h every hold and the offer
-            # still ran, and "open" was over full (each write is judged at its own instant).
-            later = repo.bookable(TENANT, window=window, at=at_hours(1.5), resource=ana)
-            assert [(b.session_id, b.taken) for b in later] == [
-                ("open", 1),
-                ("later", 0),
-                ("tie-b", 0),
-            ]
-            earlier = repo.bookable(TENANT, window=window, at=at_hours(-3), resource=ana)
-            assert [(b.session_id, b.taken) for b in earlier] == [
-                ("before", 0),
-                ("now", 0),
-                ("later", 0),
-                ("tie-b", 0),
-            ]
-
-    def test_bookable_sees_one_tenant_only(self, store: Factory) -> None:
-        """Another tenant's sessions and bookings are invisible, even under the same ids."""
-        self.open_slots(store)
-        window = TimeSpan(at_hours(-2), at_hours(8))
-        with store() as uow:
-            theirs = self.bookings(uow).bookable(OTHER_TENANT, window=window, at=at_hours(0))
-            assert [(b.session_id, b.taken, b.remaining) for b in theirs] == [("open", 2, 1)]
-            assert self.bookings(uow).bookable("nobody", window=window, at=at_hours(0)) == []

@@ -36,13 +36,14 @@ from sessionkit.testing.contract._booking_support import (
     make_booking_session,
 )
 from sessionkit.testing.contract._support import OTHER_TENANT, TENANT
+from sessionkit.testing.contract.booking_listing import BookableContract
 from sessionkit.testing.contract.booking_reads import BookingReadsContract
 from sessionkit.testing.contract.booking_settled import SettledAddContract
 
 __all__ = ["ROOMY", "BookingsRepositoryContract", "make_booking", "make_booking_session"]
 
 
-class BookingsRepositoryContract(SettledAddContract, BookingReadsContract):
+class BookingsRepositoryContract(SettledAddContract, BookingReadsContract, BookableContract):
     """The contract of :data:`~sessionkit.ports.BOOKINGS`; implement ``make_store``."""
 
     # ------------------------------------------------------------------ seats
