@@ -311,6 +311,10 @@ class Booking:
         runs_out = self.runs_out_at
         return runs_out is not None and runs_out <= at
 
+    def waiting_at(self, at: datetime) -> bool:
+        """Whether the booking is a waitlist place still waiting at ``at`` (not run out)."""
+        return self.status == WAITLISTED and not self.expired_at(at)
+
     def holding(self, *, until: datetime) -> Booking:
         """Return the booking with its hold (or offer) running until ``until``."""
         return attrs.evolve(self, hold_expires_at=until)

@@ -14,6 +14,7 @@ along.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import attrs
 
@@ -35,12 +36,18 @@ _HOLDING = frozenset({HELD, OFFERED})
 
 __all__ = [
     "cancel_session_bookings",
+    "takes_bookings",
     "expire",
     "move_session_bookings",
     "Settled",
     "settle",
     "store_booking_change",
 ]
+
+
+def takes_bookings(session: Session, at: datetime) -> bool:
+    """Whether ``session`` takes bookings at ``at``: busy, and not started."""
+    return session.busy and session.start > at
 
 
 def store_booking_change(
@@ -148,7 +155,7 @@ def _offer_freed(
     none (once it started, its waitlist has run out).
     """
     offers: dict[str, Booking] = {}
-    if not session.busy or session.start <= tx.now:
+    if not takes_bookings(session, tx.now):
         return offers
     claim = ctx.rules_for(session).offer_for
     for booking in waiting:

@@ -31,7 +31,6 @@ from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.booking import (
     ACTIVE_BOOKING_STATUSES,
     BOOKING_LIFECYCLE,
-    WAITLISTED,
     Booking,
     check_seats,
     participant_ref,
@@ -47,11 +46,6 @@ from sessionkit.services.booking_queries import BookingReads
 from sessionkit.services.booking_requests import BookingRequest, check_role
 
 __all__ = ["BookingMaking"]
-
-
-def _waiting(booking: Booking, at: datetime) -> bool:
-    """Whether ``booking`` is a waitlist place still waiting at ``at``."""
-    return booking.status == WAITLISTED and not booking.expired_at(at)
 
 
 class BookingMaking(BookingReads):
@@ -315,7 +309,7 @@ class BookingMaking(BookingReads):
             )
             # A waitlist place counts (its offer later takes a seat with no check of its
             # own) until its session starts: then it ran out without a seat.
-            count = sum(1 for b in mine if b.takes_seats(tx.now) or _waiting(b, tx.now))
+            count = sum(1 for b in mine if b.takes_seats(tx.now) or b.waiting_at(tx.now))
             if count >= limit:
                 raise BookingRefused(
                     rule,

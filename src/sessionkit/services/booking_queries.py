@@ -23,6 +23,7 @@ from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.session import ResourceRef, resource_refs
 from sessionkit.model.text import check_id, check_ids, check_names, check_tenant
 from sessionkit.services._context import Context
+from sessionkit.services._seats import takes_bookings
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import EARLIEST, LATEST, check_instant
 
@@ -163,7 +164,7 @@ class BookingReads:
         wanted = check_ids(session_ids, "session_ids", most=MAX_LIMIT)
         with self._ctx.transaction(now) as tx:
             found = tx.sessions.get_many(tenant, wanted)
-            sessions = [s for s in found if s.busy and s.start > tx.now]
+            sessions = [s for s in found if takes_bookings(s, tx.now)]
             ids = [s.id for s in sessions]
             taken = tx.bookings.seats_taken(tenant, ids, at=tx.now)
             owed = {

@@ -9,7 +9,6 @@ from sessionkit.adapters.memory._repository import MemoryRepository, register
 from sessionkit.adapters.memory._table import Index, Table
 from sessionkit.errors import AlreadyBooked, CapacityExceeded
 from sessionkit.model.booking import (
-    WAITLISTED,
     BookableSession,
     Booking,
     Seating,
@@ -143,7 +142,7 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
         return Seating(
             taken=seats_taken(rows, at),
             lapsed=tuple(b for b in rows if b.expired_at(at)),
-            waiting=tuple(b for b in rows if b.status == WAITLISTED and not b.expired_at(at)),
+            waiting=tuple(b for b in rows if b.waiting_at(at)),
             mine=tuple(b for b in rows if b.participant == participant and not b.expired_at(at)),
         )
 

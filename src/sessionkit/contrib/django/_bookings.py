@@ -177,7 +177,7 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
         return Seating(
             taken=seats_taken(rows, at),
             lapsed=tuple(b for b in rows if b.expired_at(at)),
-            waiting=tuple(b for b in rows if b.status == WAITLISTED and not b.expired_at(at)),
+            waiting=tuple(b for b in rows if b.waiting_at(at)),
             mine=tuple(b for b in rows if b.participant == participant and not b.expired_at(at)),
         )
 
