@@ -97,6 +97,24 @@ def test_a_window_lets_only_its_roles_in_and_its_edge_is_still_outside() -> None
     assert policy.deadline_for("request_reschedule", "student", session) == START
 
 
+def test_the_lead_is_the_longer_of_a_roles_notice_and_the_windows_shutting_it_out() -> None:
+    policy = NoticePolicy(
+        rules=(NoticeRule("book", {"student", "coach"}, timedelta(hours=4)),),
+        windows=(
+            NoticeWindow("book", timedelta(hours=10), {"student"}),
+            NoticeWindow("cancel", timedelta(hours=30), set()),
+        ),
+    )
+    assert policy.lead_for("book", "coach") == timedelta(hours=10)  # the window's
+    assert policy.lead_for("book", "student") == timedelta(hours=4)  # the window lets it in
+    assert policy.lead_for("book", "parent") == timedelta(hours=10)
+    assert policy.lead_for("book", "host") == timedelta(0)
+    assert policy.lead_for("cancel", "student") == timedelta(hours=30)
+    session = lesson(START)
+    for role in ("coach", "student", "parent"):
+        assert policy.deadline_for("book", role, session) == START - policy.lead_for("book", role)
+
+
 def test_the_host_bypasses_notice_and_windows_but_not_the_start() -> None:
     session = lesson(START)
     assert rule_of(COACHING, "request_reschedule", "host", session, START - SECOND) == "ok"

@@ -199,15 +199,26 @@ class NoticePolicy:
         """
         if role in self.bypass:
             return None
-        start = session.start
-        ends = [start - self.notice(action, role)]
-        ends += [
-            start - w.within
+        # A window shuts a role out strictly inside it: its edge is still allowed, like a notice's.
+        return session.start - self.lead_for(action, role)
+
+    def lead_for(self, action: str, role: str) -> timedelta:
+        """Return how long before a start ``role`` must do ``action`` at the latest.
+
+        The role's notice or the widest window that shuts it out, whichever
+        is longer; zero for a role that bypasses notice. ``deadline_for`` is
+        a session's start less this, and a listing of what ``role`` may
+        still book leaves out the sessions starting sooner than this.
+        """
+        if role in self.bypass:
+            return timedelta(0)
+        leads = [self.notice(action, role)]
+        leads += [
+            w.within
             for w in self.windows
             if w.action == action and role not in w.only and w.within > timedelta(0)
         ]
-        # A window shuts a role out strictly inside it: its edge is still allowed, like a notice's.
-        return min(ends)
+        return max(leads)
 
     def notice_refusal(
         self, action: str, role: str, session: Session, now: datetime

@@ -22,8 +22,10 @@ from sessionkit.model.booking import (
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.session import ResourceRef, resource_refs
 from sessionkit.model.text import check_id, check_ids, check_names, check_tenant
-from sessionkit.services._context import Context
+from sessionkit.policies.booking import BookingRules
+from sessionkit.services._context import Context, Tx
 from sessionkit.services._seats import takes_bookings
+from sessionkit.services.booking_requests import check_role
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import EARLIEST, LATEST, check_instant
 
@@ -157,6 +159,8 @@ class BookingReads:
         bookings, which the waitlist is offered first. A session that takes
         no bookings at ``now`` (it started, or is not in a busy status, such
         as a cancelled one) has none free, as :meth:`bookable` leaves it out.
+        Seats only: the booking rules' times and the notice policy, which
+        ``bookable`` and ``can_book`` also apply, are not judged here.
         Sessions not found are left out. At most ``MAX_LIMIT`` (1,000) ids
         per call.
         """
@@ -187,25 +191,37 @@ class BookingReads:
         end: datetime,
         resource: ResourceRef | str | None = None,
         seats: int = 1,
+        acting_role: str = "attendee",
         now: datetime | None = None,
     ) -> list[BookableSession]:
-        """Return busy sessions starting in ``[start, end)`` with ``seats`` free now, by start.
+        """Return the sessions starting in ``[start, end)`` that ``book`` would take now, by start.
 
-        Sessions that start after ``now`` (default: the clock) only; each with
-        its id, title, time, capacity and the seats taken and remaining at
-        ``now`` (a hold that ran out is free). ``resource`` narrows to one
-        provider's (or room's) sessions. The store sums the seats and leaves
-        out full sessions itself, a page of :data:`MAX_BOOKINGS_PAGE` sessions
-        per query. Raises ``InvalidValue`` for ``seats`` below 1; the window
-        may be at most ``Limits.window`` long (``LimitExceeded``).
+        Busy sessions with ``seats`` free at ``now`` (default: the clock) that
+        the booking rules and the notice policy let ``acting_role`` book then,
+        as ``book`` and ``can_book`` judge it: a session that starts too soon
+        for ``min_notice`` or the role's notice, too far ahead for
+        ``max_horizon``, or above ``max_capacity`` is left out (the
+        per-participant limits are the booking's own). Each with its id,
+        title, time, capacity and the seats taken and remaining at ``now`` (a
+        hold that ran out is free). ``resource`` narrows to one provider's (or
+        room's) sessions. The store sums the seats and leaves out full
+        sessions itself, a page of :data:`MAX_BOOKINGS_PAGE` sessions per
+        query; with booking rules picked per session (a function), each
+        page's sessions are read too, to pick their rules. Raises
+        ``InvalidValue`` for ``seats`` below 1; the window may be at most
+        ``Limits.window`` long (``LimitExceeded``).
         """
         check_tenant(tenant)
         begin, finish = check_instant(start, "start"), check_instant(end, "end")
         wanted = check_seats(seats)
+        acting = check_role(acting_role)
         self._ctx.limits.check_window(begin, finish, "the window of bookable sessions")
         ref = None if resource is None else resource_refs((resource,))[0]
+        rules = self._ctx.booking_rules
+        fixed = rules if isinstance(rules, BookingRules) else None
         found: list[BookableSession] = []
         with self._ctx.transaction(now) as tx:
+            begin, finish = _open_starts(self._ctx, fixed, acting, begin, finish, tx.now)
             if begin >= finish:
                 return found
             window = TimeSpan(begin, finish)
@@ -220,7 +236,55 @@ class BookingReads:
                     after=after,
                     limit=MAX_BOOKINGS_PAGE,
                 )
-                found.extend(page)
+                found.extend(self._allowed(tx, tenant, fixed, page))
                 if len(page) < MAX_BOOKINGS_PAGE:
                     return found
                 after = (page[-1].start, page[-1].session_id)
+
+    def _allowed(
+        self, tx: Tx, tenant: str, fixed: BookingRules | None, page: list[BookableSession]
+    ) -> list[BookableSession]:
+        """Return the listed sessions whose booking rules refuse none at ``tx.now``.
+
+        One set of rules for every session judged the times already (the
+        window was narrowed to them); only ``max_capacity`` is left. Rules
+        picked per session need the sessions, read in one call per page.
+        """
+        if fixed is not None:
+            most = fixed.max_capacity
+            return page if most is None else [b for b in page if b.capacity <= most]
+        if not page:
+            return page
+        sessions = {s.id: s for s in tx.sessions.get_many(tenant, [b.session_id for b in page])}
+        return [
+            b
+            for b in page
+            if (session := sessions.get(b.session_id)) is not None
+            and self._ctx.rules_for(session).refusal(session, tx.now) is None
+        ]
+
+
+def _open_starts(
+    ctx: Context,
+    fixed: BookingRules | None,
+    role: str,
+    begin: datetime,
+    finish: datetime,
+    now: datetime,
+) -> tuple[datetime, datetime]:
+    """Narrow ``[begin, finish)`` to the starts ``role`` may book at ``now``.
+
+    The notice policy's lead for booking, and with one set of rules for every
+    session, its ``min_notice`` and ``max_horizon`` (a start exactly that far
+    ahead is allowed, as ``check_booking_time`` has it).
+    """
+    lead = ctx.notice.lead_for("book", role)
+    if fixed is not None:
+        lead = max(lead, fixed.min_notice)
+        if fixed.max_horizon is not None:
+            finish = min(finish, now + fixed.max_horizon + _INSTANT)
+    return max(begin, now + lead), finish
+
+
+_INSTANT = timedelta(microseconds=1)
+"""The finest step of an instant: a window's end past the last allowed start."""

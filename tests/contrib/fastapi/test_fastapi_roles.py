@@ -175,6 +175,7 @@ def test_the_openapi_document_declares_403_on_every_route_acting_in_a_role(
         ("post", "/reschedules/{request_id}/decline"),
         ("post", "/reschedules/{request_id}/withdraw"),
         ("get", "/sessions/{session_id}/options"),
+        ("get", "/bookable"),
         ("post", "/sessions/{session_id}/cancel"),
         ("post", "/sessions/{session_id}/transitions/{transition}"),
         ("post", "/sessions/transitions"),

@@ -378,6 +378,23 @@ def test_the_agenda_and_the_bookable_sessions(client: TestClient) -> None:
     assert problem(naive, 422, "NaiveDatetime")["name"] == "start"
 
 
+def test_bookable_leaves_out_what_the_rules_refuse_and_checks_the_role(
+    client: TestClient,
+) -> None:
+    soon = new_session(client, 24, resources=["tutor:tina"])
+    new_session(client, 24 * 7 * 5, resources=["tutor:tina"])  # past the 4-week horizon
+    window = {"start": at(0), "end": at(24 * 7 * 6)}
+    listed = client.get("/v1/bookable", params=window).json()
+    assert [b["session_id"] for b in listed] == [soon["id"]]
+    student = {"X-Roles": "student"}
+    as_student = client.get(
+        "/v1/bookable", params={**window, "acting_role": "student"}, headers=student
+    )
+    assert [b["session_id"] for b in as_student.json()] == [soon["id"]]
+    as_host = client.get("/v1/bookable", params={**window, "acting_role": "host"}, headers=student)
+    assert problem(as_host, 403, "RoleNotGranted")["role"] == "host"
+
+
 @pytest.mark.parametrize("path", ["/v1/agenda", "/v1/bookable"])
 def test_queries_need_their_window(client: TestClient, path: str) -> None:
     problem(client.get(path, params={"resource": "tutor:tina"}), 422, "RequestValidationError")

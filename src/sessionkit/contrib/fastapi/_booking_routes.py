@@ -10,6 +10,7 @@ from sessionkit.contrib.fastapi import schemas as s
 from sessionkit.contrib.fastapi._common import (
     ACTING,
     READ,
+    READ_AS,
     WRITE,
     Cursor,
     IdempotencyKey,
@@ -160,8 +161,8 @@ def add_booking_routes(routes: Routes) -> None:
     @queries.get(
         "/bookable",
         list[s.BookableOut],
-        READ,
-        "Sessions starting in [start, end) with seats free now",
+        READ_AS,
+        "Sessions starting in [start, end) a role may book now, with seats free",
     )
     def bookable(
         app: Kit,
@@ -170,12 +171,17 @@ def add_booking_routes(routes: Routes) -> None:
         end: Instant,
         resource: str | None = None,
         seats: int = 1,
+        role: Annotated[str | None, Query(alias="acting_role", examples=["student"])] = None,
     ) -> list[s.BookableOut]:
+        # The role a booking would be judged in (the notice policy); a role named must be
+        # granted, as for a booking; none named is the services' default, ``attendee``.
+        judged = "attendee" if role is None else acting_role(who, role)
         found = app.bookings.bookable(
             who.tenant,
             start=instant(start),  # type: ignore[arg-type]  # the service checks
             end=instant(end),  # type: ignore[arg-type]  # the service checks
             resource=resource,
             seats=seats,
+            acting_role=judged,
         )
         return [s.bookable_out(b) for b in found]

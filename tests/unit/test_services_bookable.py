@@ -1,0 +1,127 @@
+"""``bookable`` lists what ``book`` would take: the booking rules' times and the role's notice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sessionkit.errors import InvalidValue
+from sessionkit.model import ResourceRef, Session
+from sessionkit.policies import BookingRules, NoticePolicy, NoticeRule, NoticeWindow
+from sessionkit.services import SessionKit
+from sessionkit.testing.harness import Harness
+
+from ._bookings_support import ANA, BEN, NOW, TUTOR, T, slot
+
+TOM = ResourceRef("tutor", "tom")
+WEEK = timedelta(days=7)
+
+
+def listed(h: Harness, *, acting_role: str = "attendee") -> list[str]:
+    """The ids ``bookable`` lists over the next two weeks."""
+    found = h.kit.bookings.bookable(
+        T, start=NOW, end=NOW + timedelta(days=14), acting_role=acting_role
+    )
+    return [b.session_id for b in found]
+
+
+def refused(h: Harness, session: Session, acting_role: str = "attendee") -> str | None:
+    """The rule ``can_book`` names for a newcomer, or ``None``."""
+    refusal = h.kit.bookings.can_book(T, session.id, "student:new", acting_role=acting_role)
+    return None if refusal is None else refusal.rule
+
+
+def test_the_notice_and_horizon_of_the_rules_bound_the_listing() -> None:
+    rules = BookingRules(min_notice=timedelta(hours=2), max_horizon=WEEK)
+    h = Harness.in_memory(NOW, id_prefix="x", booking_rules=rules)
+    too_soon = slot(h, day=2, hour=9)  # an hour ahead
+    just_enough = slot(h, day=2, hour=10)  # exactly the notice
+    last = slot(h, day=9, hour=8)  # exactly the horizon
+    too_far = slot(h, day=9, hour=9)
+    assert listed(h) == [just_enough.id, last.id]
+    assert [refused(h, s) for s in (too_soon, just_enough, last, too_far)] == [
+        "min_notice",
+        None,
+        None,
+        "max_horizon",
+    ]
+    h.clock.advance(timedelta(hours=1, minutes=1))
+    assert listed(h) == [last.id, too_far.id]  # just_enough is now too soon
+    assert refused(h, just_enough) == "min_notice"
+
+
+def test_the_notice_policy_of_the_acting_role_bounds_the_listing() -> None:
+    notice = NoticePolicy(
+        rules=[NoticeRule("book", frozenset({"student"}), timedelta(hours=24))],
+        windows=[NoticeWindow("book", timedelta(hours=3), frozenset({"tutor"}))],
+    )
+    h = Harness.in_memory(NOW, id_prefix="x", notice=notice)
+    in_window = slot(h, day=2, hour=10)  # 2 hours ahead: only tutors (and the host)
+    tomorrow_early = slot(h, day=3, hour=7)  # 23 hours ahead
+    tomorrow_late = slot(h, day=3, hour=9)  # 25 hours ahead
+    everything = [in_window.id, tomorrow_early.id, tomorrow_late.id]
+    assert listed(h, acting_role="student") == [tomorrow_late.id]
+    assert listed(h) == [tomorrow_early.id, tomorrow_late.id]  # an attendee: the window only
+    assert listed(h, acting_role="tutor") == everything
+    assert listed(h, acting_role="host") == everything
+    for session in (in_window, tomorrow_early, tomorrow_late):
+        for role in ("student", "attendee", "tutor", "host"):
+            allowed = refused(h, session, role) is None
+            assert (session.id in listed(h, acting_role=role)) is allowed
+
+
+def test_rules_picked_per_provider_are_read_for_each_listed_session(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("sessionkit.services.booking_queries.MAX_BOOKINGS_PAGE", 2)
+    picky = BookingRules(min_notice=timedelta(hours=48), max_horizon=WEEK)
+
+    def rules_for(session: Session) -> BookingRules:
+        return picky if TUTOR in session.resources else BookingRules()
+
+    h = Harness.in_memory(NOW, id_prefix="x", booking_rules=rules_for)
+    made = [slot(h, day=day, hour=10) for day in (3, 5, 12)]  # tina: 26 h, 74 h, 10 days ahead
+    toms = [
+        h.kit.sessions.create_extra(
+            T,
+            actor="tom",
+            start=datetime(2026, 3, day, 14, tzinfo=UTC),
+            end=datetime(2026, 3, day, 15, tzinfo=UTC),
+            resources=[TOM],
+            lifecycle="lms",
+        )
+        for day in (3, 12)
+    ]
+    assert listed(h) == [toms[0].id, made[1].id, toms[1].id]
+    assert [refused(h, s) for s in (*made, *toms)] == [
+        "min_notice",
+        None,
+        "max_horizon",
+        None,
+        None,
+    ]
+
+
+def test_sessions_above_the_rules_capacity_are_not_listed() -> None:
+    """A session made before the host lowered ``max_capacity`` is not bookable, nor listed."""
+    h = Harness.in_memory(NOW, id_prefix="x")
+    big = slot(h, capacity=5, day=3)
+    small = slot(h, capacity=2, day=4)
+    h.kit.bookings.book(T, small.id, ANA, actor=None, confirm=True)
+    lowered = SessionKit(
+        uow=h.store.unit_of_work, clock=h.clock, booking_rules=BookingRules(max_capacity=3)
+    )
+    found = lowered.bookings.bookable(T, start=NOW, end=NOW + WEEK)
+    assert [(b.session_id, b.remaining) for b in found] == [(small.id, 1)]
+    assert lowered.bookings.can_book(T, big.id, BEN) is not None
+    assert listed(h) == [big.id, small.id]  # the kit that allowed it still lists it
+
+
+def test_a_window_the_rules_leave_nothing_of_is_empty_and_still_checked() -> None:
+    rules = BookingRules(min_notice=timedelta(days=3), max_horizon=timedelta(days=2))
+    h = Harness.in_memory(NOW, id_prefix="x", booking_rules=rules)
+    slot(h, day=4)
+    assert listed(h) == []
+    with pytest.raises(InvalidValue):
+        listed(h, acting_role="")
