@@ -194,10 +194,10 @@ def test_sessionkit_tick_runs_one_tick_and_prints_each_kind(
         f"top_up: 1 series topped up, {created} sessions created, 0 failed",
         "reschedules: 0 requests approved, 0 lapsed, 0 failed",
         "advance: 1 sessions advanced, 0 failed",
-        "expire_holds: 1 holds expired, 0 seats offered, 0 failed",
+        "expire_holds: 1 bookings expired, 0 seats offered, 0 failed",
         (
             f"tick: 3 done in 3 batches over 1 tenants: 1 series topped up (+{created} sessions), "
-            "0 reschedules approved, 0 lapsed, 1 sessions advanced, 1 holds expired "
+            "0 reschedules approved, 0 lapsed, 1 sessions advanced, 1 bookings expired "
             "(0 seats offered); 0 held elsewhere, 0 failed"
         ),
     ]

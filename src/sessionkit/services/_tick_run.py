@@ -91,7 +91,7 @@ class TickReport:
             f"{self.done:,} done in {self.batches:,} batches over {len(self.tenants):,} tenants: "
             f"{self.topped_up:,} series topped up (+{self.generated:,} sessions), "
             f"{self.approved:,} reschedules approved, {self.lapsed:,} lapsed, "
-            f"{self.advanced:,} sessions advanced, {self.expired:,} holds expired "
+            f"{self.advanced:,} sessions advanced, {self.expired:,} bookings expired "
             f"({self.offered:,} seats offered); {self.held:,} held elsewhere, "
             f"{len(self.failed):,} failed"
         )

@@ -51,7 +51,7 @@ def _lines(report: TickReport, kinds: list[str], skipped: dict[str, str]) -> lis
         "top_up": f"{report.topped_up} series topped up, {report.generated} sessions created",
         "reschedules": f"{report.approved} requests approved, {report.lapsed} lapsed",
         "advance": f"{report.advanced} sessions advanced",
-        "expire_holds": f"{report.expired} holds expired, {report.offered} seats offered",
+        "expire_holds": f"{report.expired} bookings expired, {report.offered} seats offered",
     }
     lines = []
     for kind in kinds:
