@@ -279,3 +279,63 @@ def test_close_deletes_future_initial_sessions_and_keeps_the_rest(world: World) 
     assert not kit.queries.get_series(T, series.id).is_active
     with pytest.raises(SeriesClosedError):
         kit.series.close(T, series.id, actor="u9")
+
+
+def berlin_weekly(days: Sequence[str], hour: int) -> Recurrence:
+    return Recurrence.weekly(
+        days=tuple(days),
+        at=time(hour),
+        duration=timedelta(hours=1),
+        tz="Europe/Berlin",
+        start=date(2026, 3, 1),
+    )
+
+
+def test_a_session_moved_onto_a_new_occurrences_start_is_the_one_kept_there(
+    world: World,
+) -> None:
+    """Occurrences match by wall-clock key: 9:00 in Berlin moves the 9:00 UTC session to 8:00 UTC.
+
+    The new 8:00 UTC item then finds that start taken and is skipped as
+    ``exists``, where it used to plan a second session at the start (a
+    ``DuplicateSession`` from the store). From 29 March Berlin is two hours
+    ahead, so there both sessions have a start of their own.
+    """
+    series = create(world, ScheduleItem("tu", weekly(["TU"], 9), [ANA]))
+    before = sessions(world, series)
+    assert [s.start.day for s in before] == [3, 10, 17, 24, 31]
+    report = world.kit.series.change_schedule(
+        T,
+        series.id,
+        actor="u2",
+        items=[
+            ScheduleItem("tu", berlin_weekly(["TU"], 9), [ANA]),
+            ScheduleItem("early", weekly(["TU"], 8), [BEN]),
+        ],
+    )
+    moved = {s.id: s.start for s in report.updated}
+    assert moved == {b.id: b.start - timedelta(hours=1 if b.start.day < 31 else 2) for b in before}
+    assert [s.start for s in report.created] == [at(3, 31, 8)]
+    exists = [s for s in report.skipped if s.item_id == "early"]
+    assert [(s.reason, s.blocking.id) for s in exists] == [("exists", b.id) for b in before[:4]]
+    starts = [s.start for s in sessions(world, series)]
+    assert len(starts) == len(set(starts)) == 6
+
+
+def test_a_move_onto_a_kept_sessions_start_is_skipped_and_kept(world: World) -> None:
+    series = create(
+        world,
+        ScheduleItem("nine", weekly(["TU"], 9), [ANA]),
+        ScheduleItem("eight", weekly(["TU"], 8), [BEN]),
+    )
+    eight = by_start(world, series)[at(3, 10, 8)]
+    world.kit.sessions.cancel(T, eight.id, actor="u1", reason="ill")  # kept: not SCHEDULED
+    report = world.kit.series.change_schedule(
+        T, series.id, actor="u2", items=[ScheduleItem("nine", berlin_weekly(["TU"], 9), [ANA])]
+    )
+    stays = by_start(world, series)[at(3, 10, 9)]  # its move to 8:00 UTC would double the start
+    assert (stays.start, stays.status) == (at(3, 10, 9), "SCHEDULED")
+    skipped = [s for s in report.skipped if s.span.start == at(3, 10, 8)]
+    assert [(s.reason, s.blocking.id) for s in skipped] == [("exists", eight.id)]
+    assert stays.id in {s.id for s in report.kept}
+    assert by_start(world, series)[at(3, 17, 8)].schedule_item_id == "nine"  # the others moved

@@ -23,7 +23,7 @@ from sessionkit.model.events import (
     SessionUpdated,
 )
 from sessionkit.model.series import Series, SeriesStatus
-from sessionkit.model.session import Session
+from sessionkit.model.session import ResourceRef, Session
 from sessionkit.services._context import Context, Tx
 from sessionkit.services._usage import assign_codes
 from sessionkit.services.generation import BusyIndex, Wanted, plan, wanted_occurrences
@@ -120,19 +120,33 @@ def _check(
     plan_: _Sorted,
     busy: BusyIndex,
     wanted_by_key: dict[datetime, Wanted],
+    staying: list[Session],
 ) -> tuple[list[tuple[Session, Session, dict[str, Any]]], list[Skipped]]:
-    """Keep the respecs that collide with a busy session (reported as skipped); return the rest."""
+    """Keep the respecs that would collide (reported as skipped); return the rest, in order.
+
+    A respec collides with a busy session, or with another session of the
+    series at its new start (``staying``: the series' sessions not deleted,
+    at their starts; a series has one session per start). A respec taken
+    frees its old start for the ones after it, as the updates run in order.
+    """
     updated: list[tuple[Session, Session, dict[str, Any]]] = []
     skipped: list[Skipped] = []
+    starts: dict[datetime, Session] = {}
+    for stays in staying:
+        starts.setdefault(stays.start, stays)
     for session, changed, old in plan_.respecs:
-        hit = (
-            busy.blocker(changed.span, changed.resources, exclude=session.id)
-            if changed.busy
-            else None
-        )
+        holder = starts.get(changed.start)
+        hit: tuple[Session, ResourceRef | None] | None = None
+        if holder is not None and holder.id != session.id:
+            hit = (holder, None)
+        elif changed.busy:
+            hit = busy.blocker(changed.span, changed.resources, exclude=session.id)
         if hit is None:
             busy.add(changed)
             updated.append((session, changed, old))
+            if starts.get(session.start) is session:
+                del starts[session.start]
+            starts[changed.start] = changed
             continue
         wish = wanted_by_key[session.occurrence_key]  # type: ignore[index]  # generated
         skipped.append(
@@ -141,7 +155,7 @@ def _check(
                 item_id=wish.item.id,
                 key=wish.key,
                 span=wish.span,
-                reason="conflict",
+                reason="exists" if hit[1] is None else "conflict",
                 blocking=hit[0],
                 resource=hit[1],
             )
@@ -227,10 +241,12 @@ def reconcile_in(
     plan_ = _classify(ctx, tx, after, future, wanted_by_key)
     deleted_ids = {s.id for s in plan_.deleted}
     busy = BusyIndex.load(tx, tenant, wanted, exclude=deleted_ids)
-    updated, skipped = _check(after, plan_, busy, wanted_by_key)
-
     keyed = tx.sessions.for_occurrences(tenant, before.id, list(wanted_by_key))
     known = {s.id: s for s in [*future, *keyed.values()] if s.id not in deleted_ids}
+    updated, skipped = _check(after, plan_, busy, wanted_by_key, list(known.values()))
+
+    # The occurrences still missing are planned around the sessions where they will be.
+    known.update((session.id, changed) for session, changed, _ in updated)
     holders = sorted(known.values(), key=lambda s: (s.start, s.id))
     held = {s.occurrence_key for s in holders}
     missing = [w for w in wanted if w.key not in held]
