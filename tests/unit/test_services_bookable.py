@@ -1,4 +1,4 @@
-"""``bookable`` lists what ``book`` would take: the booking rules' times and the role's notice."""
+"""Listing reads: ``bookable`` lists what ``book`` would take; a session's bookings in pages."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sessionkit.errors import InvalidValue
+from sessionkit.errors import InvalidValue, NaiveDatetime, SessionNotFound, WrongType
 from sessionkit.model import ResourceRef, Session
 from sessionkit.policies import BookingRules, NoticePolicy, NoticeRule, NoticeWindow
 from sessionkit.services import SessionKit
 from sessionkit.testing.harness import Harness
 
-from ._bookings_support import ANA, BEN, NOW, TUTOR, T, slot
+from ._bookings_support import ANA, BEN, CAI, DAN, NOW, RULES, TUTOR, T, slot
 
 TOM = ResourceRef("tutor", "tom")
 WEEK = timedelta(days=7)
@@ -125,3 +125,29 @@ def test_a_window_the_rules_leave_nothing_of_is_empty_and_still_checked() -> Non
     assert listed(h) == []
     with pytest.raises(InvalidValue):
         listed(h, acting_role="")
+
+
+def test_a_sessions_bookings_come_in_pages_continued_after_a_place() -> None:
+    h = Harness.in_memory(NOW, id_prefix="x", booking_rules=RULES)
+    s = slot(h, capacity=2)
+    made = []
+    for who in (ANA, BEN, CAI, DAN):
+        made.append(h.kit.bookings.book(T, s.id, who, actor=None, confirm=True, waitlist=True))
+        h.clock.advance(timedelta(minutes=1))
+    ids = [b.id for b in made]
+    order = [ids[2], ids[3], ids[0], ids[1]]  # the waitlist first, in its order
+    assert [b.id for b in h.kit.bookings.for_session(T, s.id)] == order
+    first = h.kit.bookings.for_session(T, s.id, limit=3)
+    rest = h.kit.bookings.for_session(T, s.id, after=first[-1].session_order, limit=3)
+    assert [b.id for b in first + rest] == order
+    assert first[-1].session_order == (None, made[0].created_at, ids[0])
+    with pytest.raises(InvalidValue):
+        h.kit.bookings.for_session(T, s.id, limit=501)
+    with pytest.raises(WrongType):
+        h.kit.bookings.for_session(T, s.id, after=(None, made[0].created_at))  # type: ignore[arg-type]
+    with pytest.raises(WrongType):
+        h.kit.bookings.for_session(T, s.id, after=("1", made[0].created_at, ids[0]))  # type: ignore[arg-type]
+    with pytest.raises(NaiveDatetime):
+        h.kit.bookings.for_session(T, s.id, after=(1, datetime(2026, 3, 2), ids[0]))
+    with pytest.raises(SessionNotFound):
+        h.kit.bookings.for_session(T, "nope")

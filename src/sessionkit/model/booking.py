@@ -71,7 +71,9 @@ __all__ = [
     "BookableSession",
     "Booking",
     "Seating",
+    "SessionOrder",
     "check_seats",
+    "in_session_order",
     "participant_ref",
     "seats_owed",
     "seats_taken",
@@ -318,6 +320,37 @@ class Booking:
     def holding(self, *, until: datetime) -> Booking:
         """Return the booking with its hold (or offer) running until ``until``."""
         return attrs.evolve(self, hold_expires_at=until)
+
+    @property
+    def session_order(self) -> SessionOrder:
+        """Where the booking stands in its session's list: ``(position, created_at, id)``.
+
+        A session's bookings are listed by waitlist position (those never
+        placed on it last), then creation, then id; this is the continuation
+        of a page of them that ends with this booking.
+        """
+        return (self.position, self.created_at, self.id)
+
+
+SessionOrder = tuple[int | None, datetime, str]
+"""Where a booking stands in its session's list (:attr:`Booking.session_order`)."""
+
+
+def session_order_key(order: SessionOrder) -> tuple[bool, int, datetime, str]:
+    """Return the sort key of a :data:`SessionOrder`: unplaced last, then position, creation, id."""
+    position, created_at, booking_id = order
+    return (position is None, position or 0, created_at, booking_id)
+
+
+def in_session_order(
+    bookings: Iterable[Booking], *, after: SessionOrder | None = None
+) -> list[Booking]:
+    """Return ``bookings`` in their session's order, those after ``after`` only (if given)."""
+    ordered = sorted(bookings, key=lambda b: session_order_key(b.session_order))
+    if after is None:
+        return ordered
+    last = session_order_key(after)
+    return [b for b in ordered if session_order_key(b.session_order) > last]
 
 
 def stamped_at(booking: Booking) -> datetime:

@@ -13,7 +13,13 @@ from sessionkit.errors import (
     Duplicate,
     DuplicateBooking,
 )
-from sessionkit.model.booking import BookableSession, Booking, Seating, stamped_at
+from sessionkit.model.booking import (
+    BookableSession,
+    Booking,
+    Seating,
+    SessionOrder,
+    stamped_at,
+)
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports._kinds import SESSIONS
 from sessionkit.ports._storage import Kind, Repository, UniqueKey
@@ -60,9 +66,22 @@ class BookingRepository(Repository[Booking], Protocol):
         ...
 
     def for_session(
-        self, tenant: str, session_id: str, *, statuses: Iterable[str] | None = None
+        self,
+        tenant: str,
+        session_id: str,
+        *,
+        statuses: Iterable[str] | None = None,
+        after: SessionOrder | None = None,
+        limit: int | None = None,
     ) -> list[Booking]:
-        """Return the session's bookings (in ``statuses``, if given) by position, creation, id."""
+        """Return the session's bookings (in ``statuses``, if given) by position, creation, id.
+
+        Waitlist position first (bookings never placed on the waitlist last),
+        then creation, then id: :func:`~sessionkit.model.booking.in_session_order`.
+        With ``after`` (the :attr:`~sessionkit.model.booking.Booking.session_order`
+        of the last booking of a page), only those after it; with ``limit``,
+        at most that many, both applied by the database.
+        """
         ...
 
     def seats_taken(

@@ -15,6 +15,7 @@ from sessionkit.model.booking import (
     WAITLISTED,
     BookableSession,
     Booking,
+    SessionOrder,
     check_seats,
     participant_ref,
     seats_owed,
@@ -29,7 +30,13 @@ from sessionkit.services.booking_requests import check_role
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import EARLIEST, LATEST, check_instant
 
-__all__ = ["BookableSession", "BookingReads", "MAX_BOOKINGS_PAGE", "continuation"]
+__all__ = [
+    "MAX_BOOKINGS_PAGE",
+    "BookableSession",
+    "BookingReads",
+    "continuation",
+    "order_continuation",
+]
 
 MAX_BOOKINGS_PAGE = 500
 """The most bookings one read returns; page on with ``after``."""
@@ -57,6 +64,20 @@ def continuation(after: object) -> tuple[datetime, str]:
     return check_instant(start, "after[0]"), check_id(last_id, "after[1]")
 
 
+def order_continuation(after: object) -> SessionOrder:
+    """Check a session page's continuation: ``last.session_order`` (position, created_at, id)."""
+    if not isinstance(after, tuple) or len(after) != 3:
+        raise WrongType(
+            after,
+            name="after",
+            expected="a (position, created_at, booking id) triple: the last booking's place",
+        )
+    position, created_at, last_id = after
+    if position is not None and (isinstance(position, bool) or not isinstance(position, int)):
+        raise WrongType(position, name="after[0]", expected="a waitlist position or None")
+    return position, check_instant(created_at, "after[1]"), check_id(last_id, "after[2]")
+
+
 class BookingReads:
     """The reads of :class:`~sessionkit.services.bookings.BookingCommands`."""
 
@@ -70,15 +91,31 @@ class BookingReads:
             return tx.bookings.get(tenant, booking_id)
 
     def for_session(
-        self, tenant: str, session_id: str, *, statuses: Iterable[str] | None = None
+        self,
+        tenant: str,
+        session_id: str,
+        *,
+        statuses: Iterable[str] | None = None,
+        after: SessionOrder | None = None,
+        limit: int = MAX_BOOKINGS_PAGE,
     ) -> list[Booking]:
-        """Return the session's bookings (in ``statuses``, if given) by waitlist order, creation."""
+        """Return one page of the session's bookings (in ``statuses``, if given), in order.
+
+        By waitlist position (bookings never on the waitlist last), then
+        creation, then id; at most ``limit`` (1 to :data:`MAX_BOOKINGS_PAGE`,
+        the default), continued with ``after=last.session_order``. The database
+        filters, orders and cuts the page.
+        """
         check_tenant(tenant)
         check_id(session_id, "session_id")
         wanted = None if statuses is None else check_names(statuses, "statuses")
+        position = None if after is None else order_continuation(after)
+        most = _limit(limit)
         with self._ctx.transaction() as tx:
             tx.sessions.get(tenant, session_id)  # SessionNotFound for an unknown session
-            return tx.bookings.for_session(tenant, session_id, statuses=wanted)
+            return tx.bookings.for_session(
+                tenant, session_id, statuses=wanted, after=position, limit=most
+            )
 
     def for_participant(
         self,

@@ -137,7 +137,8 @@ def test_a_declined_card_is_a_402_and_frees_the_seat(
     body = problem(refused, 402, "PaymentDeclined")
     assert body["reason"] == "insufficient_funds"
     assert paid_client.get(f"/v1/payments/{body['payment_id']}").json()["status"] == "FAILED"
-    statuses = [b["status"] for b in paid_client.get(f"/v1/sessions/{session_id}/bookings").json()]
+    listed = paid_client.get(f"/v1/sessions/{session_id}/bookings").json()["items"]
+    statuses = [b["status"] for b in listed]
     assert statuses == ["CANCELLED"]
     assert book(paid_client, session_id)["booking"]["status"] == "HELD"  # the seat is free
 

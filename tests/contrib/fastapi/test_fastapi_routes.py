@@ -290,14 +290,50 @@ def test_bookings_are_made_confirmed_listed_and_cancelled(client: TestClient) ->
 
     bob = client.post(url, json={"participant": "student:bob", "confirm": True}).json()
     # Both made at the clock's one instant: creation ties, so compare as a set.
-    assert {b["id"] for b in client.get(url).json()} == {held["id"], bob["id"]}
-    only_confirmed = client.get(url, params={"status": "CONFIRMED"}).json()
+    assert {b["id"] for b in client.get(url).json()["items"]} == {held["id"], bob["id"]}
+    only_confirmed = client.get(url, params={"status": "CONFIRMED"}).json()["items"]
     assert len(only_confirmed) == 2
 
     cancelled = client.post(f"/v1/bookings/{bob['id']}/cancel", json={"reason": "sick"}).json()
     assert cancelled["status"] == "CANCELLED"
     problem(client.post(f"/v1/bookings/{bob['id']}/cancel"), 409, "InvalidTransition")
     problem(client.get("/v1/bookings/nope"), 404, "BookingNotFound")
+
+
+def test_a_sessions_bookings_come_in_keyset_pages_waitlist_last(
+    client: TestClient, clock: ManualClock
+) -> None:
+    slot = new_session(client, capacity=3)
+    url = f"/v1/sessions/{slot['id']}/bookings"
+    made = []
+    for n, who in enumerate(["ann", "bob", "cid", "dee", "eve"]):
+        clock.set(NOW + timedelta(minutes=n))  # one creation instant each: one order
+        body = {"participant": f"student:{who}", "confirm": True, "waitlist": True}
+        made.append(client.post(url, json=body).json())
+    assert [b["status"] for b in made] == ["CONFIRMED"] * 3 + ["WAITLISTED"] * 2
+    pages, cursor = [], None
+    while True:
+        params = {"limit": 2} if cursor is None else {"limit": 2, "cursor": cursor}
+        page = client.get(url, params=params).json()
+        pages.append([b["participant"] for b in page["items"]])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    # The waitlist in its order first, then the others by creation.
+    assert pages == [
+        ["student:dee", "student:eve"],
+        ["student:ann", "student:bob"],
+        ["student:cid"],
+    ]
+    waiting = client.get(url, params={"status": "WAITLISTED", "limit": 1}).json()
+    assert [b["participant"] for b in waiting["items"]] == ["student:dee"]
+    rest = client.get(url, params={"status": "WAITLISTED", "cursor": waiting["next_cursor"]})
+    assert ([b["participant"] for b in rest.json()["items"]], rest.json()["next_cursor"]) == (
+        ["student:eve"],
+        None,
+    )
+    problem(client.get(url, params={"cursor": "%%%"}), 422, "InvalidValue")
+    problem(client.get(url, params={"limit": 500}), 422, "RequestValidationError")
 
 
 def test_a_full_session_is_capacity_exceeded(client: TestClient) -> None:

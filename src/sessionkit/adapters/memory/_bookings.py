@@ -12,6 +12,8 @@ from sessionkit.model.booking import (
     BookableSession,
     Booking,
     Seating,
+    SessionOrder,
+    in_session_order,
     seats_owed,
     seats_taken,
     stamped_at,
@@ -45,13 +47,6 @@ class _Grouped(Index[Booking]):
 
     def of(self, tenant: str, value: object) -> Iterable[Booking]:
         return self.groups.get((tenant, value), {}).values()
-
-
-def _ordered(bookings: Iterable[Booking]) -> list[Booking]:
-    return sorted(
-        bookings,
-        key=lambda b: (b.position is None, b.position or 0, b.created_at, b.id),
-    )
 
 
 class InMemoryBookingRepository(MemoryRepository[Booking]):
@@ -115,12 +110,21 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
         """Do nothing: the store's lock already serialises units of work."""
 
     def for_session(
-        self, tenant: str, session_id: str, *, statuses: Iterable[str] | None = None
+        self,
+        tenant: str,
+        session_id: str,
+        *,
+        statuses: Iterable[str] | None = None,
+        after: SessionOrder | None = None,
+        limit: int | None = None,
     ) -> list[Booking]:
         """Return the session's bookings (in ``statuses``) by position, creation, id."""
         wanted = None if statuses is None else frozenset(statuses)
         rows = self._group("session").of(tenant, session_id)
-        return _ordered(b for b in rows if wanted is None or b.status in wanted)
+        found = in_session_order(
+            (b for b in rows if wanted is None or b.status in wanted), after=after
+        )
+        return found if limit is None else found[:limit]
 
     def seats_taken(
         self, tenant: str, session_ids: Iterable[str], *, at: datetime
@@ -138,7 +142,8 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
         self, tenant: str, session_id: str, *, at: datetime, participant: ResourceRef | None = None
     ) -> Seating:
         """Return the seats taken at ``at`` and the run-out, waiting and participant's bookings."""
-        rows = _ordered(b for b in self._group("session").of(tenant, session_id) if b.active)
+        group = self._group("session")
+        rows = in_session_order(b for b in group.of(tenant, session_id) if b.active)
         return Seating(
             taken=seats_taken(rows, at),
             lapsed=tuple(b for b in rows if b.expired_at(at)),

@@ -43,12 +43,36 @@ R = session_resources_table
 
 
 @functools.cache
-def of_session(statuses: int | None) -> Select[Any]:
-    """A session's bookings (in ``statuses`` numbered statuses; ``None``: all), in order."""
+def of_session(statuses: int | None, after: bool | None = None, limit: bool = False) -> Select[Any]:
+    """A session's bookings (in ``statuses`` numbered statuses; ``None``: all), in order.
+
+    With ``after`` (whether the last booking of the page had a waitlist
+    position; ``None``: from the first), those after ``after_position``,
+    ``after_created`` and ``after_id``; with ``limit``, at most ``limit``.
+    """
     conditions = [B.c.tenant == TENANT, B.c.session_id == bindparam("session_id")]
     if statuses is not None:
         conditions.append(B.c.status.in_([bindparam(f"st{n}") for n in range(statuses)]))
-    return select(B).where(*conditions).order_by(*_waitlist_order())
+    if after is not None:
+        conditions.append(_after_in_order(placed=after))
+    statement = select(B).where(*conditions).order_by(*_waitlist_order())
+    return statement.limit(bindparam("limit")) if limit else statement
+
+
+def _after_in_order(*, placed: bool) -> ColumnElement[bool]:
+    """The bookings after the last one of a page in ``for_session``'s order."""
+    created = bindparam("after_created", type_=B.c.created_at.type)
+    later = or_(
+        B.c.created_at > created, and_(B.c.created_at == created, B.c.id > bindparam("after_id"))
+    )
+    if not placed:
+        return and_(B.c.position.is_(None), later)
+    position = bindparam("after_position", type_=B.c.position.type)
+    return or_(
+        B.c.position.is_(None),
+        B.c.position > position,
+        and_(B.c.position == position, later),
+    )
 
 
 def _waitlist_order() -> list[ColumnElement[Any]]:

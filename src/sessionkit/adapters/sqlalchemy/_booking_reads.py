@@ -17,7 +17,7 @@ from sessionkit.adapters.sqlalchemy import _booking_queries as sql
 from sessionkit.adapters.sqlalchemy._booking_statements import bind, shape
 from sessionkit.adapters.sqlalchemy._query import chunks
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
-from sessionkit.model.booking import WAITLISTED, BookableSession, Booking, Seating
+from sessionkit.model.booking import WAITLISTED, BookableSession, Booking, Seating, SessionOrder
 from sessionkit.model.session import ResourceRef
 from sessionkit.timespan import TimeSpan
 
@@ -28,17 +28,34 @@ class SqlBookingReads(SqlRepository[Booking]):
     """The reads of :class:`~sessionkit.ports.BookingRepository` over ``sessionkit_bookings``."""
 
     def for_session(
-        self, tenant: str, session_id: str, *, statuses: Iterable[str] | None = None
+        self,
+        tenant: str,
+        session_id: str,
+        *,
+        statuses: Iterable[str] | None = None,
+        after: SessionOrder | None = None,
+        limit: int | None = None,
     ) -> list[Booking]:
-        """Return the session's bookings (in ``statuses``, if given) by position, creation, id."""
+        """Return the session's bookings (in ``statuses``, if given) by position, creation, id.
+
+        Continued after ``after`` and cut to ``limit`` by the database.
+        """
         params: dict[str, Any] = {"tenant": tenant, "session_id": session_id}
-        if statuses is None:
-            return self._rows(sql.of_session(None), params)
-        wanted = sorted(set(statuses))
-        if not wanted:
-            return []
-        params.update((f"st{n}", status) for n, status in enumerate(wanted))
-        return self._rows(sql.of_session(len(wanted)), params)
+        numbered = None
+        if statuses is not None:
+            wanted = sorted(set(statuses))
+            if not wanted:
+                return []
+            params.update((f"st{n}", status) for n, status in enumerate(wanted))
+            numbered = len(wanted)
+        placed = None
+        if after is not None:
+            position, params["after_created"], params["after_id"] = after
+            placed = position is not None
+            params["after_position"] = position
+        if limit is not None:
+            params["limit"] = limit
+        return self._rows(sql.of_session(numbered, placed, limit is not None), params)
 
     def seats_taken(
         self, tenant: str, session_ids: Iterable[str], *, at: datetime

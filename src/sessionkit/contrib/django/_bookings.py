@@ -35,6 +35,8 @@ from sessionkit.model.booking import (
     BookableSession,
     Booking,
     Seating,
+    SessionOrder,
+    in_session_order,
     seats_owed,
     seats_taken,
     stamped_at,
@@ -46,8 +48,13 @@ from sessionkit.timespan import TimeSpan
 __all__ = ["DjangoBookingRepository"]
 
 
-def _ordered(bookings: Iterable[Booking]) -> list[Booking]:
-    return sorted(bookings, key=lambda b: (b.position is None, b.position or 0, b.created_at, b.id))
+def _after_in_order(after: SessionOrder) -> Q:
+    """The rows after ``after`` in a session's order: unplaced last, position, creation, id."""
+    position, created_at, booking_id = after
+    later = Q(created_at__gt=created_at) | Q(created_at=created_at, record_id__gt=booking_id)
+    if position is None:
+        return Q(position__isnull=True) & later
+    return Q(position__isnull=True) | Q(position__gt=position) | (Q(position=position) & later)
 
 
 class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
@@ -145,13 +152,28 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
         return found
 
     def for_session(
-        self, tenant: str, session_id: str, *, statuses: Iterable[str] | None = None
+        self,
+        tenant: str,
+        session_id: str,
+        *,
+        statuses: Iterable[str] | None = None,
+        after: SessionOrder | None = None,
+        limit: int | None = None,
     ) -> list[Booking]:
-        """Return the session's bookings (in ``statuses``) by position, creation, id."""
+        """Return the session's bookings (in ``statuses``) by position, creation, id.
+
+        Ordered, continued after ``after`` and cut to ``limit`` in the query.
+        """
         rows = self.rows(tenant).filter(session_ref=session_id)
         if statuses is not None:
             rows = rows.filter(status__in=list(statuses))
-        return _ordered(self.from_row(row) for row in rows)
+        if after is not None:
+            rows = rows.filter(_after_in_order(after))
+        unplaced = Case(When(position__isnull=True, then=1), default=0)
+        rows = rows.order_by(unplaced, "position", "created_at", "record_id")
+        if limit is not None:
+            rows = rows[:limit]
+        return [self.from_row(row) for row in rows]
 
     def seats_taken(
         self, tenant: str, session_ids: Iterable[str], *, at: datetime
@@ -168,7 +190,7 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
         self, tenant: str, session_id: str, *, at: datetime, participant: ResourceRef | None = None
     ) -> Seating:
         """Return the seats taken at ``at`` and the run-out, waiting and participant's bookings."""
-        rows = _ordered(
+        rows = in_session_order(
             self.from_row(row)
             for row in self.rows(tenant).filter(
                 session_ref=session_id, status__in=sorted(ACTIVE_BOOKING_STATUSES)

@@ -22,7 +22,11 @@ from sessionkit.contrib.fastapi._common import (
     instant,
 )
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
-from sessionkit.contrib.fastapi.paging import read_start_cursor
+from sessionkit.contrib.fastapi.paging import (
+    read_session_order_cursor,
+    read_start_cursor,
+    session_order_cursor,
+)
 from sessionkit.services.booking_queries import MAX_BOOKINGS_PAGE
 
 __all__ = ["add_booking_routes"]
@@ -67,18 +71,26 @@ def add_booking_routes(routes: Routes) -> None:
 
     @bookings.get(
         "/sessions/{session_id}/bookings",
-        list[s.BookingOut],
+        s.SessionBookingPage,
         READ,
-        "A session's bookings, waitlist order then creation",
+        "A session's bookings by waitlist position, then creation (keyset pages)",
     )
     def session_bookings(
         app: Kit,
         who: Who,
         session_id: str,
         status: Names = None,
-    ) -> list[s.BookingOut]:
-        found = app.bookings.for_session(who.tenant, session_id, statuses=status)
-        return [s.booking_out(b) for b in found]
+        limit: Annotated[int, Query(ge=1, le=MAX_BOOKINGS_PAGE - 1)] = 100,
+        cursor: Cursor = None,
+    ) -> s.SessionBookingPage:
+        found = app.bookings.for_session(
+            who.tenant,
+            session_id,
+            statuses=status,
+            after=None if cursor is None else read_session_order_cursor(cursor),
+            limit=limit + 1,  # one more tells whether a next page exists
+        )
+        return s.SessionBookingPage.read(found, limit, s.booking_out, session_order_cursor)
 
     @bookings.get("/bookings/{booking_id}", s.BookingOut, READ, "Get a booking")
     def get_booking(app: Kit, who: Who, booking_id: str) -> s.BookingOut:

@@ -4,7 +4,9 @@ Sessions page with the core's own keyset :class:`~sessionkit.model.query.Cursor`
 (the sort order travels inside it). A participant's bookings and a tenant's
 payments page by ``(session_start, id)``; :func:`start_cursor` wraps that pair
 in the same kind of opaque URL-safe text (:func:`booking_cursor` is its older
-name). Either way a page continues strictly after the last row it returned, so
+name). A session's bookings page by their place in its list
+(:attr:`~sessionkit.model.booking.Booking.session_order`, :func:`session_order_cursor`).
+Either way a page continues strictly after the last row it returned, so
 rows inserted meanwhile never shift or repeat a page.
 """
 
@@ -13,19 +15,22 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sessionkit.errors import InvalidValue
 from sessionkit.errors._base import shown
+from sessionkit.model.booking import Booking, SessionOrder
 from sessionkit.model.query import MAX_CURSOR_LENGTH
 
 __all__ = [
     "Started",
     "booking_cursor",
     "keyset_page",
+    "session_order_cursor",
     "read_booking_cursor",
+    "read_session_order_cursor",
     "read_start_cursor",
     "start_cursor",
 ]
@@ -54,24 +59,59 @@ def start_cursor(last: Started) -> str:
     return base64.urlsafe_b64encode(payload.encode()).decode()
 
 
+def _decoded(text: str) -> Any:
+    """Return the JSON a cursor holds; ``ValueError`` for text that is no cursor."""
+    if len(text) > MAX_CURSOR_LENGTH:
+        raise ValueError("too long")
+    try:
+        return json.loads(base64.urlsafe_b64decode(text.encode("ascii")))
+    except (binascii.Error, UnicodeError) as exc:
+        raise ValueError("not base64 JSON") from exc
+
+
+def _not_a_cursor(text: str) -> InvalidValue:
+    return InvalidValue(
+        f"not a cursor from a previous page: {shown(text)}",
+        value=text,
+        expected="the next_cursor of a previous page",
+    )
+
+
 def read_start_cursor(text: str) -> tuple[datetime, str]:
     """Return the ``(session_start, id)`` a cursor from :func:`start_cursor` holds.
 
     Raises ``InvalidValue`` for text that is not such a cursor.
     """
     try:
-        if len(text) > MAX_CURSOR_LENGTH:
-            raise ValueError("too long")
-        start, last_id = json.loads(base64.urlsafe_b64decode(text.encode("ascii")))
+        start, last_id = _decoded(text)
         if not isinstance(start, str) or not isinstance(last_id, str):
             raise TypeError("a (start, id) pair of strings")
         return datetime.fromisoformat(start), last_id
-    except (ValueError, TypeError, binascii.Error, UnicodeError) as exc:
-        raise InvalidValue(
-            f"not a cursor from a previous page: {shown(text)}",
-            value=text,
-            expected="the next_cursor of a previous page",
-        ) from exc
+    except (ValueError, TypeError) as exc:
+        raise _not_a_cursor(text) from exc
+
+
+def session_order_cursor(last: Booking) -> str:
+    """Return the cursor continuing after ``last`` in its session's bookings (``session_order``)."""
+    position, created_at, last_id = last.session_order
+    payload = json.dumps([position, created_at.isoformat(), last_id])
+    return base64.urlsafe_b64encode(payload.encode()).decode()
+
+
+def read_session_order_cursor(text: str) -> SessionOrder:
+    """Return the ``(position, created_at, id)`` a cursor from :func:`session_order_cursor` holds.
+
+    Raises ``InvalidValue`` for text that is not such a cursor.
+    """
+    try:
+        position, created_at, last_id = _decoded(text)
+        if position is not None and (isinstance(position, bool) or not isinstance(position, int)):
+            raise TypeError("a position: an integer or null")
+        if not isinstance(created_at, str) or not isinstance(last_id, str):
+            raise TypeError("an instant and an id, as strings")
+        return position, datetime.fromisoformat(created_at), last_id
+    except (ValueError, TypeError) as exc:
+        raise _not_a_cursor(text) from exc
 
 
 booking_cursor = start_cursor
@@ -80,12 +120,15 @@ read_booking_cursor = read_start_cursor
 """Read a cursor of :func:`booking_cursor` (:func:`read_start_cursor`)."""
 
 
-def keyset_page(found: Sequence[RowT], limit: int) -> tuple[list[RowT], str | None]:
+def keyset_page(
+    found: Sequence[RowT], limit: int, cursor: Callable[[RowT], str] = start_cursor
+) -> tuple[list[RowT], str | None]:
     """Split rows read with ``limit + 1`` into the page and the cursor of the next (or ``None``).
 
     Reading one row more than the page holds tells whether a next page exists
-    without counting.
+    without counting; ``cursor`` makes the next page's cursor of the page's
+    last row (default: :func:`start_cursor`).
     """
     items = list(found[:limit])
     more = len(found) > limit
-    return items, start_cursor(items[-1]) if more and items else None
+    return items, cursor(items[-1]) if more and items else None

@@ -14,7 +14,7 @@ from typing import Any, Generic, Self, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from sessionkit.contrib.fastapi.paging import Started, keyset_page
+from sessionkit.contrib.fastapi.paging import Started, keyset_page, start_cursor
 from sessionkit.model.booking import BookableSession, Booking
 from sessionkit.model.series import ScheduleItem, Series
 from sessionkit.model.session import Session
@@ -26,6 +26,7 @@ __all__ = [
     "BookingCreate",
     "BookingOut",
     "BookingPage",
+    "SessionBookingPage",
     "BulkTransition",
     "ScheduleItemIn",
     "ScheduleItemOut",
@@ -75,9 +76,15 @@ class _KeysetPage(BaseModel, Generic[Item]):
     next_cursor: str | None
 
     @classmethod
-    def read(cls, found: Sequence[Row], limit: int, out: Callable[[Row], Item]) -> Self:
+    def read(
+        cls,
+        found: Sequence[Row],
+        limit: int,
+        out: Callable[[Row], Item],
+        cursor: Callable[[Row], str] = start_cursor,
+    ) -> Self:
         """Return the page of rows read with ``limit + 1`` (one more says a next page exists)."""
-        items, next_cursor = keyset_page(found, limit)
+        items, next_cursor = keyset_page(found, limit, cursor)
         return cls(items=[out(row) for row in items], limit=limit, next_cursor=next_cursor)
 
 
@@ -326,6 +333,10 @@ def booking_out(booking: Booking) -> BookingOut:
 
 class BookingPage(_KeysetPage[BookingOut]):
     """One page of a participant's bookings by session start; ``next_cursor`` continues."""
+
+
+class SessionBookingPage(_KeysetPage[BookingOut]):
+    """One page of a session's bookings in waitlist order; ``next_cursor`` continues."""
 
 
 class BookableOut(_Out):

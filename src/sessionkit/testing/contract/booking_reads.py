@@ -8,7 +8,15 @@ is :class:`~sessionkit.testing.contract.booking_listing.BookableContract`.
 
 from __future__ import annotations
 
-from sessionkit.model.booking import CANCELLED, CONFIRMED, HELD, OFFERED, WAITLISTED, Seating
+from sessionkit.model.booking import (
+    CANCELLED,
+    CONFIRMED,
+    HELD,
+    OFFERED,
+    WAITLISTED,
+    Booking,
+    Seating,
+)
 from sessionkit.model.session import ResourceRef
 from sessionkit.ports import UnitOfWorkFactory as Factory
 from sessionkit.testing.contract._booking_support import (
@@ -33,8 +41,13 @@ class BookingReadsContract(BookingContractBase):
     ``by_key``, ``for_participant``, ``expiring`` and ``next_position``.
     """
 
-    def test_for_session_orders_by_position_creation_then_id(self, store: Factory) -> None:
-        """Positioned bookings first by position, then the rest by creation, ties by id."""
+    def keep_listed(self, store: Factory, cancelled: Booking) -> None:
+        """Store session ``s1``'s bookings of the listing tests, with ``cancelled`` among them.
+
+        ``w1`` and ``w2`` waitlisted (positions 1 and 2, made after others),
+        ``a`` and ``b`` made at one instant, ``late`` last; one booking of
+        ``s2`` beside them.
+        """
         self.open_sessions(store, make_booking_session("s1"), make_booking_session("s2", at=3))
         self.keep(
             store,
@@ -43,9 +56,13 @@ class BookingReadsContract(BookingContractBase):
             make_booking("w1", status=WAITLISTED, position=1, created=-30),
             make_booking("b", created=-20),
             make_booking("a", created=-20),
-            make_booking("off", status=CANCELLED, created=-60),
+            cancelled,
             make_booking("elsewhere", session_id="s2", at=3),
         )
+
+    def test_for_session_orders_by_position_creation_then_id(self, store: Factory) -> None:
+        """Positioned bookings first by position, then the rest by creation, ties by id."""
+        self.keep_listed(store, make_booking("off", status=CANCELLED, created=-60))
         with store() as uow:
             repo = self.bookings(uow)
             assert booking_ids(repo.for_session(TENANT, "s1")) == [
@@ -61,6 +78,31 @@ class BookingReadsContract(BookingContractBase):
             assert repo.for_session(TENANT, "s1", statuses=[]) == []
             assert repo.for_session(TENANT, "nowhere") == []
             assert repo.for_session(OTHER_TENANT, "s1") == []
+
+    def test_for_session_pages_in_that_order(self, store: Factory) -> None:
+        """``after`` a booking's ``session_order`` and ``limit`` page the order, ties included."""
+        self.keep_listed(store, make_booking("c", created=-20, status=CANCELLED))
+        order = ["w1", "w2", "a", "b", "c", "late"]
+        with store() as uow:
+            repo = self.bookings(uow)
+            for size in (1, 2, 4, 6, 7):
+                seen: list[str] = []
+                page = repo.for_session(TENANT, "s1", limit=size)
+                while page:
+                    seen += booking_ids(page)
+                    page = repo.for_session(TENANT, "s1", after=page[-1].session_order, limit=size)
+                assert seen == order, size
+            placed, unplaced = repo.for_session(TENANT, "s1", limit=3)[1:3]
+            after_placed = repo.for_session(TENANT, "s1", after=placed.session_order)
+            assert booking_ids(after_placed) == order[2:]
+            rest = repo.for_session(TENANT, "s1", after=unplaced.session_order, limit=2)
+            assert booking_ids(rest) == ["b", "c"]
+            kept = repo.for_session(
+                TENANT, "s1", statuses=[CONFIRMED], after=unplaced.session_order
+            )
+            assert booking_ids(kept) == ["b", "late"]
+            last = repo.for_session(TENANT, "s1")[-1]
+            assert repo.for_session(TENANT, "s1", after=last.session_order) == []
 
     def test_seats_taken_counts_per_session_at_an_instant(self, store: Factory) -> None:
         """Seats of held, offered and confirmed bookings; lapsed holds and empty sessions left out."""  # noqa: E501
