@@ -368,8 +368,9 @@ def test_bad_input_is_refused_by_name_and_writes_nothing(h: Harness) -> None:
         h.kit.bookings.book(T, s.id, ANA, actor=None, now=datetime(2026, 3, 2, 9))
     with pytest.raises(InvalidValue):
         h.kit.bookings.book(T, s.id, "ana", actor=None)
-    with pytest.raises(InvalidValue):
-        h.kit.bookings.book(T, s.id, ANA, actor=None, idempotency_key="")
+    for blank in ("", "   ", "\t\n"):
+        with pytest.raises(InvalidValue, match="idempotency_key"):
+            h.kit.bookings.book(T, s.id, ANA, actor=None, idempotency_key=blank)
     with pytest.raises(BookingNotFound):
         h.kit.bookings.confirm("other", "x1", actor=None)
     assert h.kit.bookings.for_session(T, s.id) == []

@@ -38,12 +38,23 @@ def _fingerprint(*parts: object) -> str:
 
 
 def check_key(key: object) -> str | None:
-    """Return ``key`` checked as an idempotency key (non-empty text), or ``None`` for none."""
+    """Return ``key`` checked as an idempotency key (text not only blanks), or ``None`` for none.
+
+    A key of spaces alone is refused like an empty one: it is a client that
+    sent a blank, never a key it means to replay.
+    """
     if key is None:
         return None
-    return check_text(
+    checked = check_text(
         key, "idempotency_key", limit=MAX_IDEMPOTENCY_KEY_LENGTH, optional=True, empty=False
     )
+    if checked is not None and not checked.strip():
+        raise InvalidValue(
+            f"idempotency_key must hold more than blanks, got {checked!r}",
+            value=checked,
+            expected="a key with a character other than whitespace",
+        )
+    return checked
 
 
 def check_role(role: object) -> str:
