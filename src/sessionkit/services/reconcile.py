@@ -71,6 +71,10 @@ def _respec(series: Series, session: Session, wanted: Wanted) -> tuple[Session, 
     return (attrs.evolve(session, **changes) if changes else session), old
 
 
+Respec = tuple[Session, Session, dict[str, Any]]
+"""A session, the same following its new slot, and the old values of what changed."""
+
+
 @attrs.define
 class _Sorted:
     """Where classification put each future session of the series."""
@@ -78,7 +82,7 @@ class _Sorted:
     deleted: list[Session] = attrs.Factory(list)
     kept: list[Session] = attrs.Factory(list)
     orphans: list[Orphan] = attrs.Factory(list)
-    respecs: list[tuple[Session, Session, dict[str, Any]]] = attrs.Factory(list)
+    respecs: list[Respec] = attrs.Factory(list)
 
 
 def _classify(
@@ -115,39 +119,66 @@ def _classify(
     return out
 
 
+def _clash(
+    respec: Respec, starts: dict[datetime, Session], busy: BusyIndex
+) -> tuple[Session, ResourceRef | None] | None:
+    """Return what is in the respec's way (a session, and the shared resource if busy), or ``None``.
+
+    Another session of the series at its new start (no resource), or a busy
+    session on one of its resources at its new time.
+    """
+    session, changed, _ = respec
+    holder = starts.get(changed.start)
+    if holder is not None and holder.id != session.id:
+        return holder, None
+    if changed.busy:
+        return busy.blocker(changed.span, changed.resources, exclude=session.id)
+    return None
+
+
 def _check(
     after: Series,
     plan_: _Sorted,
     busy: BusyIndex,
     wanted_by_key: dict[datetime, Wanted],
     staying: list[Session],
-) -> tuple[list[tuple[Session, Session, dict[str, Any]]], list[Skipped]]:
+) -> tuple[list[Respec], list[Skipped]]:
     """Keep the respecs that would collide (reported as skipped); return the rest, in order.
 
     A respec collides with a busy session, or with another session of the
-    series at its new start (``staying``: the series' sessions not deleted,
-    at their starts; a series has one session per start). A respec taken
-    frees its old start for the ones after it, as the updates run in order.
+    series at its new start (``staying``: the series' sessions not deleted;
+    a series has one session per start). A respec taken frees its old start
+    and time for the others, so they are taken in rounds until a round takes
+    none: one that waited for what another frees comes after it in the order
+    returned, the order the updates must run in. The rest (a true clash, or
+    moves that would swap starts) are kept where they are.
     """
-    updated: list[tuple[Session, Session, dict[str, Any]]] = []
-    skipped: list[Skipped] = []
+    updated: list[Respec] = []
     starts: dict[datetime, Session] = {}
     for stays in staying:
         starts.setdefault(stays.start, stays)
-    for session, changed, old in plan_.respecs:
-        holder = starts.get(changed.start)
-        hit: tuple[Session, ResourceRef | None] | None = None
-        if holder is not None and holder.id != session.id:
-            hit = (holder, None)
-        elif changed.busy:
-            hit = busy.blocker(changed.span, changed.resources, exclude=session.id)
-        if hit is None:
+    pending = list(plan_.respecs)
+    taken = True
+    while pending and taken:
+        waiting: list[Respec] = []
+        for respec in pending:
+            if _clash(respec, starts, busy) is not None:
+                waiting.append(respec)
+                continue
+            session, changed, _ = respec
             busy.add(changed)
-            updated.append((session, changed, old))
-            if starts.get(session.start) is session:
+            updated.append(respec)
+            held = starts.get(session.start)
+            if held is not None and held.id == session.id:
                 del starts[session.start]
             starts[changed.start] = changed
-            continue
+        taken = len(waiting) < len(pending)
+        pending = waiting
+    skipped: list[Skipped] = []
+    for respec in pending:
+        session = respec[0]
+        hit = _clash(respec, starts, busy)
+        assert hit is not None  # the last round took none
         wish = wanted_by_key[session.occurrence_key]  # type: ignore[index]  # generated
         skipped.append(
             Skipped(
@@ -169,7 +200,7 @@ def _write(
     before: Series,
     after: Series,
     plan_: _Sorted,
-    updated: list[tuple[Session, Session, dict[str, Any]]],
+    updated: list[Respec],
     created: list[Session],
     skipped: int,
     actor: str | None,
