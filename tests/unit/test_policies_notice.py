@@ -110,6 +110,8 @@ def test_the_lead_is_the_longer_of_a_roles_notice_and_the_windows_shutting_it_ou
     assert policy.lead_for("book", "parent") == timedelta(hours=10)
     assert policy.lead_for("book", "host") == timedelta(0)
     assert policy.lead_for("cancel", "student") == timedelta(hours=30)
+    with pytest.raises(InvalidValue):
+        policy.lead_for("bok", "student")  # a misspelt action is no zero lead
     session = lesson(START)
     for role in ("coach", "student", "parent"):
         assert policy.deadline_for("book", role, session) == START - policy.lead_for("book", role)

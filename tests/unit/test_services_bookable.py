@@ -149,5 +149,8 @@ def test_a_sessions_bookings_come_in_pages_continued_after_a_place() -> None:
         h.kit.bookings.for_session(T, s.id, after=("1", made[0].created_at, ids[0]))  # type: ignore[arg-type]
     with pytest.raises(NaiveDatetime):
         h.kit.bookings.for_session(T, s.id, after=(1, datetime(2026, 3, 2), ids[0]))
+    for position in (-1, 2**31):  # no store keeps it: a tampered cursor
+        with pytest.raises(InvalidValue, match="after\\[0\\]"):
+            h.kit.bookings.for_session(T, s.id, after=(position, made[0].created_at, ids[0]))
     with pytest.raises(SessionNotFound):
         h.kit.bookings.for_session(T, "nope")

@@ -210,6 +210,7 @@ class NoticePolicy:
         a session's start less this, and a listing of what ``role`` may
         still book leaves out the sessions starting sooner than this.
         """
+        _action(None, None, action)  # type: ignore[arg-type]  # the validator ignores both
         if role in self.bypass:
             return timedelta(0)
         leads = [self.notice(action, role)]

@@ -64,6 +64,10 @@ def continuation(after: object) -> tuple[datetime, str]:
     return check_instant(start, "after[0]"), check_id(last_id, "after[1]")
 
 
+MAX_POSITION = 2**31 - 1
+"""The largest waitlist position a store keeps (a 32-bit integer column)."""
+
+
 def order_continuation(after: object) -> SessionOrder:
     """Check a session page's continuation: ``last.session_order`` (position, created_at, id)."""
     if not isinstance(after, tuple) or len(after) != 3:
@@ -73,8 +77,15 @@ def order_continuation(after: object) -> SessionOrder:
             expected="a (position, created_at, booking id) triple: the last booking's place",
         )
     position, created_at, last_id = after
-    if position is not None and (isinstance(position, bool) or not isinstance(position, int)):
-        raise WrongType(position, name="after[0]", expected="a waitlist position or None")
+    if position is not None:
+        if isinstance(position, bool) or not isinstance(position, int):
+            raise WrongType(position, name="after[0]", expected="a waitlist position or None")
+        if not 0 <= position <= MAX_POSITION:
+            raise InvalidValue(
+                f"after[0] must be a waitlist position 0..{MAX_POSITION:,} or None, got {position}",
+                value=position,
+                expected=f"0..{MAX_POSITION} or None",
+            )
     return position, check_instant(created_at, "after[1]"), check_id(last_id, "after[2]")
 
 

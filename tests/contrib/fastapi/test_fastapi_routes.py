@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -334,6 +336,9 @@ def test_a_sessions_bookings_come_in_keyset_pages_waitlist_last(
     )
     problem(client.get(url, params={"cursor": "%%%"}), 422, "InvalidValue")
     problem(client.get(url, params={"limit": 500}), 422, "RequestValidationError")
+    forged = base64.urlsafe_b64encode(json.dumps([2**31, at(0), "x"]).encode()).decode()
+    refused = problem(client.get(url, params={"cursor": forged}), 422, "InvalidValue")
+    assert "after[0]" in refused["detail"]
 
 
 def test_a_full_session_is_capacity_exceeded(client: TestClient) -> None:
@@ -429,6 +434,12 @@ def test_bookable_leaves_out_what_the_rules_refuse_and_checks_the_role(
     assert [b["session_id"] for b in as_student.json()] == [soon["id"]]
     as_host = client.get("/v1/bookable", params={**window, "acting_role": "host"}, headers=student)
     assert problem(as_host, 403, "RoleNotGranted")["role"] == "host"
+    # No role named is the default, attendee, which this host's grant leaves out (as for a
+    # booking): the student's listing is never judged by a notice that is not hers.
+    unnamed = client.get("/v1/bookable", params=window, headers=student)
+    assert problem(unnamed, 403, "RoleNotGranted")["role"] == "attendee"
+    blank = client.get("/v1/bookable", params={**window, "acting_role": ""}, headers=student)
+    problem(blank, 422, "InvalidValue")
 
 
 @pytest.mark.parametrize("path", ["/v1/agenda", "/v1/bookable"])

@@ -49,9 +49,12 @@ __all__ = ["DjangoBookingRepository"]
 
 
 def _after_in_order(after: SessionOrder) -> Q:
-    """The rows after ``after`` in a session's order: unplaced last, position, creation, id."""
+    """The rows after ``after`` in a session's order: unplaced last, position, creation, id.
+
+    For rows annotated ``sk_id``, the id compared by code point.
+    """
     position, created_at, booking_id = after
-    later = Q(created_at__gt=created_at) | Q(created_at=created_at, record_id__gt=booking_id)
+    later = Q(created_at__gt=created_at) | Q(created_at=created_at, sk_id__gt=booking_id)
     if position is None:
         return Q(position__isnull=True) & later
     return Q(position__isnull=True) | Q(position__gt=position) | (Q(position=position) & later)
@@ -168,9 +171,9 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
         if statuses is not None:
             rows = rows.filter(status__in=list(statuses))
         if after is not None:
-            rows = rows.filter(_after_in_order(after))
+            rows = rows.annotate(sk_id=self._exact("record_id")).filter(_after_in_order(after))
         unplaced = Case(When(position__isnull=True, then=1), default=0)
-        rows = rows.order_by(unplaced, "position", "created_at", "record_id")
+        rows = rows.order_by(unplaced, "position", "created_at", self._exact("record_id").asc())
         if limit is not None:
             rows = rows[:limit]
         return [self.from_row(row) for row in rows]

@@ -28,6 +28,7 @@ from sessionkit.contrib.fastapi.paging import (
     session_order_cursor,
 )
 from sessionkit.services.booking_queries import MAX_BOOKINGS_PAGE
+from sessionkit.services.booking_requests import check_role
 
 __all__ = ["add_booking_routes"]
 
@@ -185,9 +186,10 @@ def add_booking_routes(routes: Routes) -> None:
         seats: int = 1,
         role: Annotated[str | None, Query(alias="acting_role", examples=["student"])] = None,
     ) -> list[s.BookableOut]:
-        # The role a booking would be judged in (the notice policy); a role named must be
-        # granted, as for a booking; none named is the services' default, ``attendee``.
-        judged = "attendee" if role is None else acting_role(who, role)
+        # The role a booking would be judged in (the notice policy), granted as a booking's
+        # must be: none named is the services' default, ``attendee``, which a host's own
+        # grant may leave out (a 403, as for a booking in it).
+        judged = acting_role(who, check_role("attendee" if role is None else role))
         found = app.bookings.bookable(
             who.tenant,
             start=instant(start),  # type: ignore[arg-type]  # the service checks
