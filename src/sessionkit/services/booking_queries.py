@@ -74,7 +74,7 @@ def order_continuation(after: object) -> SessionOrder:
         raise WrongType(
             after,
             name="after",
-            expected="a (position, created_at, booking id) triple: the last booking's place",
+            expected="the last booking's session_order: (position, created_at, id)",
         )
     position, created_at, last_id = after
     if position is not None:

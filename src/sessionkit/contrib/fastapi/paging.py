@@ -4,7 +4,7 @@ Sessions page with the core's own keyset :class:`~sessionkit.model.query.Cursor`
 (the sort order travels inside it). A participant's bookings and a tenant's
 payments page by ``(session_start, id)``; :func:`start_cursor` wraps that pair
 in the same kind of opaque URL-safe text (:func:`booking_cursor` is its older
-name). A session's bookings page by their place in its list
+name). A session's bookings page by where they stand in its list
 (:attr:`~sessionkit.model.booking.Booking.session_order`, :func:`session_order_cursor`).
 Either way a page continues strictly after the last row it returned, so
 rows inserted meanwhile never shift or repeat a page.
