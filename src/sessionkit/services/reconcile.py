@@ -158,12 +158,13 @@ def _check(
     for stays in staying:
         starts.setdefault(stays.start, stays)
     pending = list(plan_.respecs)
-    taken = True
-    while pending and taken:
-        waiting: list[Respec] = []
+    blocked: list[tuple[Respec, tuple[Session, ResourceRef | None]]] = []
+    while pending:
+        blocked = []
         for respec in pending:
-            if _clash(respec, starts, busy) is not None:
-                waiting.append(respec)
+            hit = _clash(respec, starts, busy)
+            if hit is not None:
+                blocked.append((respec, hit))
                 continue
             session, changed, _ = respec
             busy.add(changed)
@@ -172,13 +173,11 @@ def _check(
             if held is not None and held.id == session.id:
                 del starts[session.start]
             starts[changed.start] = changed
-        taken = len(waiting) < len(pending)
-        pending = waiting
+        if len(blocked) == len(pending):
+            break  # a round that took none changed nothing: its hits are what stays in the way
+        pending = [respec for respec, _ in blocked]
     skipped: list[Skipped] = []
-    for respec in pending:
-        session = respec[0]
-        hit = _clash(respec, starts, busy)
-        assert hit is not None  # the last round took none
+    for (session, _, _), hit in blocked:
         wish = wanted_by_key[session.occurrence_key]  # type: ignore[index]  # generated
         skipped.append(
             Skipped(
