@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime, time, timedelta
 
+import attrs
 import pytest
 
 from sessionkit.errors import (
@@ -33,6 +35,7 @@ from sessionkit.model.booking_events import (
 from sessionkit.model.events import SessionDeleted
 from sessionkit.policies import BookingRules
 from sessionkit.recurrence import Recurrence
+from sessionkit.services.booking_requests import BookingRequest
 from sessionkit.testing.harness import Harness
 
 from ._bookings_support import (
@@ -141,6 +144,65 @@ def test_a_replayed_key_returns_the_first_booking_and_writes_nothing(h: Harness)
     with pytest.raises(IdempotencyKeyReused) as caught:
         h.kit.bookings.book(T, s.id, ANA, actor=None, seats=2, idempotency_key="k1")
     assert (caught.value.key, caught.value.booking_id) == ("k1", first.id)
+
+
+def test_a_key_sent_again_with_other_metadata_or_hold_is_a_reuse(h: Harness) -> None:
+    s = slot(h, capacity=3)
+    first = h.kit.bookings.book(
+        T, s.id, ANA, actor=None, idempotency_key="k1", metadata={"a": 1, "b": [1, 2]}
+    )
+    # The same request, its metadata's keys in another order: a replay.
+    again = h.kit.bookings.book(
+        T, s.id, ANA, actor=None, idempotency_key="k1", metadata={"b": [1, 2], "a": 1}
+    )
+    assert again == first
+    changes: list[dict[str, object]] = [
+        {"metadata": {"a": 2, "b": [1, 2]}},
+        {"metadata": None},
+        {"metadata": {"a": 1, "b": [1, 2]}, "hold_for": timedelta(minutes=5)},
+    ]
+    for change in changes:
+        with pytest.raises(IdempotencyKeyReused) as caught:
+            h.kit.bookings.book(T, s.id, ANA, actor=None, idempotency_key="k1", **change)  # type: ignore[arg-type]
+        assert (caught.value.key, caught.value.booking_id) == ("k1", first.id), change
+    held = h.kit.bookings.book(
+        T, s.id, BEN, actor=None, idempotency_key="k2", hold_for=timedelta(minutes=5)
+    )
+    with pytest.raises(IdempotencyKeyReused):
+        h.kit.bookings.book(
+            T, s.id, BEN, actor=None, idempotency_key="k2", hold_for=timedelta(minutes=6)
+        )
+    assert (
+        h.kit.bookings.book(
+            T, s.id, BEN, actor=None, idempotency_key="k2", hold_for=timedelta(minutes=5)
+        )
+        == held
+    )
+    # No key, nothing to replay: no digest is kept.
+    assert h.kit.bookings.book(T, s.id, CAI, actor=None).fingerprint is None
+
+
+def test_a_booking_made_with_the_older_digest_still_replays() -> None:
+    request = BookingRequest.of(
+        session_id="s1",
+        participant=ANA,
+        seats=1,
+        role="attendee",
+        confirm=False,
+        waitlist=False,
+        hold_for=None,
+        idempotency_key="k1",
+        metadata={"a": 1},
+    )
+    older = hashlib.sha256(repr(("s1", str(ANA), 1, "attendee", False, False)).encode()).hexdigest()
+    assert request.fingerprint.startswith("v2:")
+    assert request.replays(request.fingerprint)
+    assert request.replays(older)
+    assert not request.replays(older.replace(older[0], "x", 1))
+    assert not request.replays(None)
+    other = attrs.evolve(request, metadata={"a": 2})
+    assert other.replays(older)  # the older digest knew no metadata
+    assert not other.replays(request.fingerprint)
 
 
 def test_a_cancelled_bookings_key_never_blocks_a_new_booking_of_the_seat(h: Harness) -> None:

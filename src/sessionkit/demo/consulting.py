@@ -338,7 +338,13 @@ def book_public(c: Consulting, request: Request) -> Booked:
     except PaymentDeclined:
         # The same request again replays the stored booking and its FAILED payment.
         checkout = c.kit.payments.book(
-            tenant, session.id, ref, actor=str(ref), role="client", idempotency_key=request.key
+            tenant,
+            session.id,
+            ref,
+            actor=str(ref),
+            role="client",
+            idempotency_key=request.key,
+            metadata=_contact(request),
         )
     booking, payment = checkout.booking, checkout.payment
     if payment.status == FAILED and session.status == "PENDING":

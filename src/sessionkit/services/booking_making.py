@@ -140,9 +140,8 @@ class BookingMaking(BookingReads):
         """
         ctx = self._ctx
         key, ref, seats = request.key, request.participant, request.seats
-        fingerprint = request.fingerprint
         if key is not None:
-            replayed = self._replay(tx, tenant, key, fingerprint)
+            replayed = self._replay(tx, tenant, key, request)
             if replayed is not None:
                 return replayed, None
         session = tx.bookings.lock_session(tenant, request.session_id)
@@ -151,7 +150,7 @@ class BookingMaking(BookingReads):
         if key is not None:
             # Read again under the lock: a first request with this key for this
             # session may have committed while this one waited for the lock.
-            replayed = self._replay(tx, tenant, key, fingerprint)
+            replayed = self._replay(tx, tenant, key, request)
             if replayed is not None:
                 return replayed, None
         rules = self._admit(tx, session, seats, request.acting_role)
@@ -169,7 +168,7 @@ class BookingMaking(BookingReads):
                 role=request.role,
                 seats=seats,
                 idempotency_key=key,
-                fingerprint=fingerprint,
+                fingerprint=None if key is None else request.fingerprint,
                 metadata=request.metadata,
             )
 
@@ -259,11 +258,11 @@ class BookingMaking(BookingReads):
         self._check_participant(tx, session, rules, ref, settled.mine)
         return settled
 
-    def _replay(self, tx: Tx, tenant: str, key: str, fingerprint: str) -> Booking | None:
+    def _replay(self, tx: Tx, tenant: str, key: str, request: BookingRequest) -> Booking | None:
         first = tx.bookings.by_key(tenant, key)
         if first is None:
             return None
-        if first.fingerprint != fingerprint:
+        if not request.replays(first.fingerprint):
             raise IdempotencyKeyReused(key, first.id)
         return first
 

@@ -9,6 +9,7 @@ are shared by the booking and payment commands.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -31,6 +32,10 @@ from sessionkit.model.text import (
 from sessionkit.timespan import check_delta
 
 __all__ = ["BookingRequest", "booking_args", "check_batch", "check_key", "check_role"]
+
+
+_V2 = "v2:"
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def _fingerprint(*parts: object) -> str:
@@ -130,8 +135,29 @@ class BookingRequest:
 
     @property
     def fingerprint(self) -> str:
-        """A digest of what is booked (session, participant, seats, role, confirm, waitlist)."""
-        return _fingerprint(
+        """A digest of the whole request, tagged ``v2:``.
+
+        What is booked (session, participant, seats, role), how (``confirm``,
+        ``waitlist``, ``hold_for``) and its ``metadata``: a key sent again with
+        any of them changed is a reuse, not a replay. ``acting_role`` is who
+        asks, not what, and is left out.
+        """
+        hold_for = None if self.hold_for is None else self.hold_for // _MICROSECOND
+        metadata = json.dumps(self.metadata, sort_keys=True, separators=(",", ":"))
+        return _V2 + _fingerprint(*self._booked(), hold_for, metadata)
+
+    def replays(self, fingerprint: str | None) -> bool:
+        """Whether the booking stored with ``fingerprint`` was made by this very request.
+
+        Bookings made before ``hold_for`` and ``metadata`` were digested carry
+        the older digest (no tag), compared as it was made.
+        """
+        if fingerprint is not None and not fingerprint.startswith(_V2):
+            return fingerprint == _fingerprint(*self._booked())
+        return fingerprint == self.fingerprint
+
+    def _booked(self) -> tuple[object, ...]:
+        return (
             self.session_id,
             str(self.participant),
             self.seats,
