@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, date, datetime, time, timedelta
 
 import attrs
@@ -196,4 +197,7 @@ def test_query_validation_and_cursors() -> None:
         Cursor.decode(cursor.encode(), (("end", "asc"),))
     with pytest.raises(InvalidValue, match="not a cursor"):
         SessionQuery(after="garbage")
+    nested = base64.urlsafe_b64encode(b"[" * 1500 + b"]" * 1500).decode()  # past recursion
+    with pytest.raises(InvalidValue, match="not a cursor"):
+        SessionQuery(after=nested)
     assert Page(items=(), total=101, page=1, limit=50, next_cursor=None).pages == 3

@@ -309,7 +309,8 @@ class Cursor:
                 for (f, _), v in zip(stored, raw, strict=True)
             )
             ident = check_id(payload["i"], "the cursor's id")
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
+            # RecursionError: JSON nested past the interpreter's limit (a forged cursor).
             raise InvalidValue(
                 f"not a cursor from a previous page: {shown(text)}", value=text, expected="a cursor"
             ) from exc

@@ -17,6 +17,8 @@ NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 """The clock fixture's instant."""
 
 PROBLEM = "application/problem+json"
+NESTED = base64.urlsafe_b64encode(b"[" * 1500 + b"]" * 1500).decode()
+"""A forged cursor: JSON nested past the interpreter's recursion limit."""
 
 
 def at(hours: float) -> str:
@@ -176,6 +178,7 @@ def test_session_pages_are_keyset_and_stable_under_inserts(client: TestClient) -
     )
     problem(wrong_order, 422, "InvalidValue")
     problem(client.get("/v1/sessions", params={"cursor": "garbage"}), 422, "InvalidValue")
+    problem(client.get("/v1/sessions", params={"cursor": NESTED}), 422, "InvalidValue")
 
 
 def test_session_filters(client: TestClient) -> None:
@@ -335,6 +338,7 @@ def test_a_sessions_bookings_come_in_keyset_pages_waitlist_last(
         None,
     )
     problem(client.get(url, params={"cursor": "%%%"}), 422, "InvalidValue")
+    problem(client.get(url, params={"cursor": NESTED}), 422, "InvalidValue")
     problem(client.get(url, params={"limit": 500}), 422, "RequestValidationError")
     forged = base64.urlsafe_b64encode(json.dumps([2**31, at(0), "x"]).encode()).decode()
     refused = problem(client.get(url, params={"cursor": forged}), 422, "InvalidValue")
@@ -395,6 +399,7 @@ def test_participant_pages_are_keyset_and_stable_under_inserts(client: TestClien
         cursor = page["next_cursor"]
     assert rest == booked[2:]
     problem(client.get(url, params={"cursor": "%%%"}), 422, "InvalidValue")
+    problem(client.get(url, params={"cursor": NESTED}), 422, "InvalidValue")
 
 
 # -- queries ----------------------------------------------------------------------------

@@ -65,7 +65,8 @@ def _decoded(text: str) -> Any:
         raise ValueError("too long")
     try:
         return json.loads(base64.urlsafe_b64decode(text.encode("ascii")))
-    except (binascii.Error, UnicodeError) as exc:
+    except (binascii.Error, UnicodeError, RecursionError) as exc:
+        # RecursionError: JSON nested past the interpreter's limit (a forged cursor).
         raise ValueError("not base64 JSON") from exc
 
 
