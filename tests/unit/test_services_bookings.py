@@ -519,6 +519,19 @@ def test_participant_reads_agenda_and_bookable_sessions(h: Harness) -> None:
     assert h.kit.bookings.remaining_seats(T, [wednesday.id, "nope"]) == {wednesday.id: 0}
 
 
+def test_the_agenda_is_whole_and_run_out_holds_push_nothing_out(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A page of the store as small as 2: the agenda is not one page of it.
+    monkeypatch.setattr("sessionkit.services.booking_queries.MAX_BOOKINGS_PAGE", 2)
+    made = [slot(h, capacity=1, day=3, hour=8 + n) for n in range(5)]
+    held = [h.kit.bookings.book(T, s.id, ANA, actor=None) for s in made[:3]]
+    confirmed = [h.kit.bookings.book(T, s.id, ANA, actor=None, confirm=True) for s in made[3:]]
+    assert h.kit.bookings.agenda(T, ANA) == held + confirmed
+    h.clock.advance(timedelta(minutes=16))  # the holds ran out; no job has marked them
+    assert h.kit.bookings.agenda(T, ANA) == confirmed
+
+
 def test_bookable_pages_through_the_store_and_checks_its_arguments(
     h: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:

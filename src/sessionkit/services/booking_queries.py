@@ -174,7 +174,9 @@ class BookingReads:
         """Return what the participant is booked into over the next ``days`` days, by start.
 
         Bookings in play only (held, offered, confirmed, waitlisted); a hold
-        that ran out is left out at once.
+        that ran out is left out at once. All of them, in one read: a
+        participant has at most one booking in play per session, and
+        ``days`` is at most ``Limits.window``.
         """
         check_tenant(tenant)
         most = self._ctx.limits.window.days
@@ -193,7 +195,7 @@ class BookingReads:
                 participant_ref(participant),
                 window=window,
                 statuses=ACTIVE_BOOKING_STATUSES,
-                limit=MAX_BOOKINGS_PAGE,
+                limit=None,
             )
             return [b for b in found if not b.expired_at(tx.now)]
 
