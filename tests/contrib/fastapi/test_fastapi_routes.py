@@ -124,6 +124,17 @@ def test_bad_input_is_a_problem_not_a_500(client: TestClient) -> None:
     body = problem(naive, 422, "RequestValidationError")
     assert body["errors"][0]["loc"] == ["body", "start"]
 
+    # JSON of another type is not coerced: the library refuses these too (WrongType).
+    slot = new_session(client, capacity=2)
+    url = f"/v1/sessions/{slot['id']}/bookings"
+    for field, value in [("seats", True), ("seats", "1"), ("seats", 1.0), ("confirm", "yes")]:
+        sent = {"participant": "student:ann", field: value}
+        body = problem(client.post(url, json=sent), 422, "RequestValidationError")
+        assert body["errors"][0]["loc"] == ["body", field], (field, value)
+    assert client.get(url).json()["items"] == []
+    capacity = {"start": at(30), "end": at(31), "lifecycle": "lms", "capacity": "3"}
+    problem(client.post("/v1/sessions", json=capacity), 422, "RequestValidationError")
+
     backwards = client.post(
         "/v1/sessions", json={"start": at(25), "end": at(24), "lifecycle": "lms"}
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, StrictInt
 
 from sessionkit.contrib.fastapi.schemas import SessionOut, _In, _Out, session_out
 from sessionkit.model.attendance import Attendance, AttendanceOverride, PresenceEvent
@@ -76,7 +76,7 @@ class OverrideIn(_In):
     """The teacher's report for one participant: it always wins over presence."""
 
     status: Status
-    minutes: int | None = Field(default=None, ge=0, le=100_000)
+    minutes: StrictInt | None = Field(default=None, ge=0, le=100_000)
     reason: str | None = None
 
 

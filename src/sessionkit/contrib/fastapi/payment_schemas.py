@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, StrictBool
 
 from sessionkit.contrib.fastapi.schemas import (
     BookingCreate,
@@ -147,7 +147,7 @@ class PaidBookingCreate(BookingCreate):
     and its payment stays pending until marked paid.
     """
 
-    manual: bool = False
+    manual: StrictBool = False
 
 
 NextAction = Literal["pay", "await_provider", "claim", "wait_for_offer", "collect", "retry", "none"]

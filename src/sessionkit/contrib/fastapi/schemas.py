@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Generic, Self, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from sessionkit.contrib.fastapi.paging import Started, keyset_page, start_cursor
 from sessionkit.model.booking import BookableSession, Booking
@@ -143,7 +143,7 @@ class SessionCreate(_In):
     resources: list[str] | None = Field(default=None, examples=[["teacher:t1", "room:r1"]])
     tz: str | None = Field(default=None, examples=["Europe/Berlin"])
     lifecycle: str | None = Field(default=None, description="Required without a series.")
-    capacity: int | None = None
+    capacity: StrictInt | None = None
     metadata: dict[str, FieldValue] | None = None
 
 
@@ -154,7 +154,7 @@ class SessionUpdate(_In):
     start: AwareDatetime | None = None
     end: AwareDatetime | None = None
     resources: list[str] | None = None
-    expected_version: int | None = None
+    expected_version: StrictInt | None = None
 
 
 class SessionCancel(_In):
@@ -162,7 +162,7 @@ class SessionCancel(_In):
 
     reason: str | None = None
     role: str | None = None
-    expected_version: int | None = None
+    expected_version: StrictInt | None = None
 
 
 class Transition(_In):
@@ -171,7 +171,7 @@ class Transition(_In):
     reason: str | None = None
     role: str | None = None
     notes: str | None = None
-    expected_version: int | None = None
+    expected_version: StrictInt | None = None
 
 
 class BulkTransition(_In):
@@ -195,7 +195,7 @@ class ScheduleItemIn(_In):
         description="The first occurrence's local wall time in tz (an offset is converted to tz)."
     )
     tz: str = Field(examples=["Europe/Berlin"])
-    duration_minutes: int = Field(gt=0, le=MAX_MINUTES)
+    duration_minutes: StrictInt = Field(gt=0, le=MAX_MINUTES)
     resources: list[str] = Field(default_factory=list)
     title: str | None = None
 
@@ -228,7 +228,7 @@ class SeriesCreate(_In):
     title: str
     items: list[ScheduleItemIn] = Field(min_length=1, max_length=100)
     lifecycle: str = "lms"
-    capacity: int = 1
+    capacity: StrictInt = 1
     group: str | None = None
     series_id: str | None = Field(
         default=None, description="The id to give it (default: made from Idempotency-Key, or new)."
@@ -284,12 +284,12 @@ class BookingCreate(_In):
     """
 
     participant: str = Field(examples=["student:ann"])
-    seats: int = 1
+    seats: StrictInt = 1
     role: str = "attendee"
     acting_role: str | None = None
-    confirm: bool = False
-    waitlist: bool = False
-    hold_minutes: int | None = Field(default=None, gt=0, le=MAX_MINUTES)
+    confirm: StrictBool = False
+    waitlist: StrictBool = False
+    hold_minutes: StrictInt | None = Field(default=None, gt=0, le=MAX_MINUTES)
     metadata: dict[str, FieldValue] | None = None
 
     @property
