@@ -301,3 +301,13 @@ def test_a_waitlist_place_ends_at_the_move_of_its_session_to_a_start_already_pas
     assert (lapsed.booking.id, lapsed.change.transition) == (ben, "lapse")
     assert lapsed.change.at == h.clock.now()  # when it ended, not before Ben joined
     assert lapsed.reason == "the session moved to a start already past"
+
+
+@pytest.mark.parametrize("field", ["waitlist", "lock_booked"])
+@pytest.mark.parametrize("value", ["false", 0, 1, None])
+def test_booking_rules_flags_are_booleans(field: str, value: object) -> None:
+    # "false" is truthy: taken as a flag, it would turn the waitlist on.
+    with pytest.raises(WrongType) as caught:
+        BookingRules(**{field: value})  # type: ignore[arg-type]
+    assert (caught.value.value, caught.value.name) == (value, f"BookingRules.{field}")
+    assert getattr(BookingRules(**{field: False}), field) is False  # type: ignore[arg-type]

@@ -26,6 +26,7 @@ import attrs
 from sessionkit.errors import BookingRefused, InvalidDuration, InvalidValue
 from sessionkit.limits import CEILING
 from sessionkit.model.session import Session
+from sessionkit.model.text import check_flag
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import get_zone, resolve_local
 
@@ -60,6 +61,10 @@ def _positive_count(_instance: object, attribute: attrs.Attribute[Any], value: o
             value=value,
             expected="None or an integer >= 1",
         )
+
+
+def _flag(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    check_flag(value, f"BookingRules.{attribute.name}")  # WrongType: "false" is not False
 
 
 def _zone(_instance: object, _attribute: attrs.Attribute[Any], value: object) -> None:
@@ -106,8 +111,8 @@ class BookingRules:
     zone: str = attrs.field(default="UTC", validator=_zone)
     hold_for: timedelta = attrs.field(default=timedelta(minutes=15), validator=_positive_duration)
     offer_for: timedelta = attrs.field(default=timedelta(hours=1), validator=_positive_duration)
-    waitlist: bool = False
-    lock_booked: bool = True
+    waitlist: bool = attrs.field(default=False, validator=_flag)
+    lock_booked: bool = attrs.field(default=True, validator=_flag)
 
     def refusal(self, session: Session, now: datetime) -> Refusal | None:
         """Return why ``session`` may not be booked at ``now`` by these rules, or ``None``.
