@@ -16,6 +16,7 @@ from sessionkit.errors import (
     BookingRefused,
     CapacityExceeded,
     InvalidTransition,
+    NaiveDatetime,
     WrongType,
 )
 from sessionkit.model import Session
@@ -311,3 +312,19 @@ def test_booking_rules_flags_are_booleans(field: str, value: object) -> None:
         BookingRules(**{field: value})  # type: ignore[arg-type]
     assert (caught.value.value, caught.value.name) == (value, f"BookingRules.{field}")
     assert getattr(BookingRules(**{field: False}), field) is False  # type: ignore[arg-type]
+
+
+def test_status_at_is_what_the_commands_judge_a_stored_booking_by(h: Harness) -> None:
+    s = slot(h, capacity=1)  # starts March 4, 10:00; holds last 15 minutes
+    held = h.kit.bookings.book(T, s.id, ANA, actor=None)
+    queued = h.kit.bookings.book(T, s.id, BEN, actor=None, waitlist=True)
+    assert (held.status_at(NOW), queued.status_at(NOW)) == (HELD, WAITLISTED)
+    h.clock.advance(timedelta(minutes=15))  # the hold ran out; no job has run
+    stored = h.kit.bookings.get(T, held.id)
+    assert (stored.status, stored.status_at(h.clock.now())) == (HELD, EXPIRED)
+    assert stored.status_at(h.clock.now() - timedelta(microseconds=1)) == HELD
+    assert queued.status_at(s.start) == EXPIRED  # a waitlist place runs out at the start
+    with pytest.raises(InvalidTransition):  # the commands agree
+        h.kit.bookings.cancel(T, held.id, actor="ana")
+    with pytest.raises(NaiveDatetime):
+        held.status_at(NOW.replace(tzinfo=None))

@@ -313,6 +313,16 @@ class Booking:
         runs_out = self.runs_out_at
         return runs_out is not None and runs_out <= at
 
+    def status_at(self, at: datetime) -> str:
+        """The status every command judges the booking by at ``at``: EXPIRED once it ran out.
+
+        The stored :attr:`status` until then. Reads (``get``, ``for_session``,
+        ``for_participant``) return bookings as stored, and filter by the
+        stored status, until a job or the next write to the session marks
+        them; show a booking's status with this.
+        """
+        return EXPIRED if self.expired_at(check_aware(at, "at")) else self.status
+
     def waiting_at(self, at: datetime) -> bool:
         """Whether the booking is a waitlist place still waiting at ``at`` (not run out)."""
         return self.status == WAITLISTED and not self.expired_at(at)
