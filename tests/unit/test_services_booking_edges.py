@@ -71,7 +71,10 @@ def test_seats_owed_to_the_waitlist_are_free_for_no_newcomer_in_any_read(h: Harn
         h.kit.bookings.book(T, s.id, DAN, actor=None)
     full = caught.value
     assert (full.capacity, full.taken, full.waiting, full.asked, full.remaining) == (3, 2, 2, 1, 0)
-    assert "2 owed to the waitlist" in str(full)
+    assert str(full) == (
+        f"session {s.id!r} has 0 of 3 seat(s) free (2 taken, 2 waited for on its waitlist"
+        " ahead of newcomers); 1 asked for"
+    )
     # Ana lets one seat go: Ben is offered both, and nothing is left for a newcomer.
     h.kit.bookings.cancel(T, h.kit.bookings.for_participant(T, ANA)[0].id, actor="ana")
     assert statuses(h, s.id)[BEN] == OFFERED

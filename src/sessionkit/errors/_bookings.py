@@ -26,7 +26,8 @@ class CapacityExceeded(SessionKitError, ValueError):
 
     ``capacity`` is the session's, ``taken`` the seats held, offered or
     confirmed at the command's instant, ``waiting`` the seats of waitlisted
-    bookings still queued (owed to them, not to a newcomer), ``asked`` the
+    bookings still queued (with anyone queued, no seat is free for a
+    newcomer, so ``taken + waiting`` may pass the capacity), ``asked`` the
     seats wanted, so ``remaining`` (``capacity - taken - waiting``, at least
     0) is what could still be booked.
     """
@@ -35,10 +36,12 @@ class CapacityExceeded(SessionKitError, ValueError):
         self, *, session_id: str, capacity: int, taken: int, asked: int, waiting: int = 0
     ) -> None:
         remaining = max(0, capacity - taken - waiting)
-        owed = f" ({waiting} owed to the waitlist)" if waiting else ""
+        # Seats waited for may be more than the capacity leaves (a 2-seat place first in
+        # line when 1 is free): say both counts, not a share of the capacity "owed".
+        ahead = f", {waiting} waited for on its waitlist ahead of newcomers" if waiting else ""
         super().__init__(
-            f"session {session_id!r} has {remaining} of {capacity} seat(s) free{owed};"
-            f" {asked} asked for"
+            f"session {session_id!r} has {remaining} of {capacity} seat(s) free"
+            f" ({taken} taken{ahead}); {asked} asked for"
         )
         self.session_id = session_id
         self.capacity = capacity
