@@ -205,6 +205,30 @@ def test_a_booking_made_with_the_older_digest_still_replays() -> None:
     assert not other.replays(request.fingerprint)
 
 
+def test_the_digest_is_of_ascii_json_and_stays_as_stored() -> None:
+    # Stored with every keyed booking: a change of its form breaks replays of stored keys.
+    request = BookingRequest.of(
+        session_id="s1",
+        participant="student:an\u00e5",
+        seats=2,
+        role="attendee",
+        confirm=False,
+        waitlist=True,
+        hold_for=timedelta(minutes=5),
+        idempotency_key="k",
+        metadata={"b": [1, "x\u00e9"], "a": 0.5},
+        manual=True,
+    )
+    text = (
+        '["s1","student:an\\u00e5",2,"attendee",false,true,300000000,'
+        '{"a":0.5,"b":[1,"x\\u00e9"]},"manual"]'
+    )
+    assert request.fingerprint == "v2:" + hashlib.sha256(text.encode()).hexdigest()
+    assert request.fingerprint == (
+        "v2:b868abfc1d16c0ff3b5ffe150a6ba6d052cb01f51e45f1480f702a7946173efb"
+    )
+
+
 def test_a_cancelled_bookings_key_never_blocks_a_new_booking_of_the_seat(h: Harness) -> None:
     s = slot(h, capacity=1)
     first = h.kit.bookings.book(T, s.id, ANA, actor=None, idempotency_key="k1")

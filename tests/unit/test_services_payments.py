@@ -10,6 +10,7 @@ import pytest
 
 from sessionkit.errors import (
     CurrencyMismatch,
+    IdempotencyKeyReused,
     InvalidValue,
     PaymentDeclined,
     PaymentGatewayError,
@@ -122,11 +123,26 @@ def test_the_price_is_fixed_when_booked(shop: Shop) -> None:
 
 
 def test_a_replayed_checkout_returns_the_same_booking_and_intent(shop: Shop) -> None:
-    s = shop.slot()
+    s = shop.slot(capacity=2)
     first = shop.kit.payments.book(T, s.id, "student:ana", actor="ana", idempotency_key="k1")
     again = shop.kit.payments.book(T, s.id, "student:ana", actor="ana", idempotency_key="k1")
     assert (again.booking.id, pay_of(again).id) == (first.booking.id, pay_of(first).id)
     assert len(shop.gateway.intents) == 1
+    # The key again for a manual payment is another request, not a replay of the card's.
+    with pytest.raises(IdempotencyKeyReused):
+        shop.kit.payments.book(
+            T, s.id, "student:ana", actor="ana", idempotency_key="k1", manual=True
+        )
+    paper = shop.kit.payments.book(
+        T, s.id, "student:bob", actor="bob", idempotency_key="k2", manual=True
+    )
+    assert pay_of(paper).provider == "manual"
+    with pytest.raises(IdempotencyKeyReused):
+        shop.kit.payments.book(T, s.id, "student:bob", actor="bob", idempotency_key="k2")
+    replayed = shop.kit.payments.book(
+        T, s.id, "student:bob", actor="bob", idempotency_key="k2", manual=True
+    )
+    assert pay_of(replayed).id == pay_of(paper).id
 
 
 def test_a_provider_down_at_checkout_leaves_the_hold_and_a_retry_finishes(shop: Shop) -> None:

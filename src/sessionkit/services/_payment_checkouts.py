@@ -107,6 +107,7 @@ class CheckoutCommands:
             hold_for=hold_for,
             idempotency_key=idempotency_key,
             metadata=metadata,
+            manual=manual,
         )
         if not check_flag(manual, "manual"):
             gateway_of(self._ctx)

@@ -174,9 +174,10 @@ class BookingReads:
         """Return what the participant is booked into over the next ``days`` days, by start.
 
         Bookings in play only (held, offered, confirmed, waitlisted); a hold
-        that ran out is left out at once. All of them, in one read: a
-        participant has at most one booking in play per session, and
-        ``days`` is at most ``Limits.window``.
+        that ran out is left out at once. All of them, in one read with no
+        page cap (a participant has at most one booking in play per session);
+        ``days`` is at most ``Limits.window``, so keep it to what a page of
+        yours shows.
         """
         check_tenant(tenant)
         most = self._ctx.limits.window.days
