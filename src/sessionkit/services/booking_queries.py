@@ -175,9 +175,9 @@ class BookingReads:
 
         Bookings in play only (held, offered, confirmed, waitlisted); a hold
         that ran out is left out at once. All of them, in one read with no
-        page cap (a participant has at most one booking in play per session);
-        ``days`` is at most ``Limits.window``, so keep it to what a page of
-        yours shows.
+        page cap: ``days`` (at most ``Limits.window``) bounds it, and a
+        participant has at most one booking in play per session. For a
+        long span, page :meth:`for_participant` instead.
         """
         check_tenant(tenant)
         most = self._ctx.limits.window.days
