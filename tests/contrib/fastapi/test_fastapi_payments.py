@@ -217,9 +217,22 @@ def test_the_acting_role_is_what_the_notice_policy_judges(
     asked = {"participant": "student:ann", "role": "student"}
     refused = client.post(url, json=asked, headers={**ANN, "X-Roles": "student"})
     assert problem(refused, 409, "BookingRefused")["rule"] == "notice"
-    desk = {"X-Actor": "desk", "X-Roles": "host"}
+    # The desk acts as host and gives the booking the student's role: it holds both.
+    desk = {"X-Actor": "desk", "X-Roles": "host,student"}
     for_her = client.post(url, json={**asked, "acting_role": "host"}, headers=desk)
     assert for_her.status_code == 201, for_her.text
+    # A role a booking is given is one its caller holds: acting as a plain attendee does not
+    # let a caller make someone (itself) the session's host.
+    grab = {"participant": "student:mal", "role": "host", "acting_role": "attendee"}
+    refused = problem(
+        client.post(url, json=grab, headers={"X-Actor": "mal"}), 403, "RoleNotGranted"
+    )
+    assert refused["role"] == "host"
+    hostless = {"participant": "student:bo", "role": "student", "acting_role": "host"}
+    refused = problem(
+        client.post(url, json=hostless, headers={**desk, "X-Roles": "host"}), 403, "RoleNotGranted"
+    )
+    assert refused["role"] == "student"
 
 
 # -- refunds --------------------------------------------------------------------------

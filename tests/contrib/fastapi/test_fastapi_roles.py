@@ -78,6 +78,17 @@ CLAIMS = [
     ("post", "/sessions/{s}/bookings", {"participant": "student:ben", "acting_role": "host"}),
     ("post", "/sessions/{s}/bookings", {"participant": "student:ben", "role": "host"}),
     ("post", "/sessions/{s}/paid-bookings", {"participant": "student:ben", "acting_role": "host"}),
+    # The booking's own role too, when the request acts in a role it holds.
+    (
+        "post",
+        "/sessions/{s}/bookings",
+        {"participant": "student:ben", "role": "host", "acting_role": "student"},
+    ),
+    (
+        "post",
+        "/sessions/{s}/paid-bookings",
+        {"participant": "student:ben", "role": "host", "acting_role": "student"},
+    ),
     ("post", "/bookings/{b}/cancel", {"role": "admin"}),
     ("post", "/bookings/{b}/cancel-and-refund", {"role": "provider"}),
     ("post", "/sessions/{s}/reschedules", {"role": "host", "reason": "the host wants it moved"}),
@@ -109,7 +120,9 @@ def test_a_student_claiming_a_role_not_granted_is_refused_and_changes_nothing(
     assert refused.status_code == 403, refused.text
     assert refused.headers["content-type"] == "application/problem+json"
     problem = refused.json()
-    claimed = (body or {}).get("acting_role") or (body or {}).get("role") or "host"
+    # The first role named that the student does not hold (the acting role, then the role).
+    named = [(body or {}).get(key) for key in ("acting_role", "role")]
+    claimed = next((r for r in named if r is not None and r != "student"), "host")
     assert (problem["error"], problem["role"], problem["granted"]) == (
         "RoleNotGranted",
         claimed,

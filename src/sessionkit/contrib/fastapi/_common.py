@@ -28,6 +28,7 @@ __all__ = [
     "IdempotencyKey",
     "Cancelling",
     "acting_role",
+    "booking_role",
     "cancelling",
     "actor_of",
     "instant",
@@ -101,6 +102,19 @@ def acting_role(who: Caller, role: str | None) -> str | None:
     if role is None or role in who.roles:
         return role
     raise RoleNotGranted(role, granted=who.roles)
+
+
+def booking_role(who: Caller, role: str, acting: str | None) -> str:
+    """Return the role a booking request acts in, once both of its roles are granted.
+
+    ``role`` is what the participant will be in the session (a meeting room
+    hands it on, ``host`` or ``student``), ``acting`` the role the booking is
+    judged in (``None``: ``role``). Either one not granted is
+    ``RoleNotGranted``: a caller may not give a booking a role it does not hold.
+    """
+    judged = acting_role(who, role if acting is None else acting)  # the one it names first
+    acting_role(who, role)
+    return judged
 
 
 class Cancelling(TypedDict):
