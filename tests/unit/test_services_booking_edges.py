@@ -16,11 +16,21 @@ from sessionkit.errors import (
     BookingRefused,
     CapacityExceeded,
     InvalidTransition,
+    InvalidValue,
     NaiveDatetime,
     WrongType,
 )
 from sessionkit.model import Session
-from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, OFFERED, WAITLISTED
+from sessionkit.model.booking import (
+    BOOKING_LIFECYCLE,
+    BOOKING_STATUSES,
+    CANCELLED,
+    CONFIRMED,
+    EXPIRED,
+    HELD,
+    OFFERED,
+    WAITLISTED,
+)
 from sessionkit.model.booking_events import BookingExpired, BookingOffered
 from sessionkit.policies import BookingRules
 from sessionkit.testing.harness import Harness
@@ -331,3 +341,18 @@ def test_status_at_is_what_the_commands_judge_a_stored_booking_by(h: Harness) ->
         h.kit.bookings.cancel(T, held.id, actor="ana")
     with pytest.raises(NaiveDatetime):
         held.status_at(NOW.replace(tzinfo=None))
+
+
+def test_a_status_filter_names_booking_statuses_only(h: Harness) -> None:
+    s = slot(h, capacity=1)
+    made = h.kit.bookings.book(T, s.id, ANA, actor=None, confirm=True)
+    assert h.kit.bookings.for_session(T, s.id, statuses=["CONFIRMED"]) == [made]
+    assert h.kit.bookings.for_participant(T, ANA, statuses="CONFIRMED") == [made]
+    for wrong in (["confirmed"], ["CONFIRMED", "BOOKED"], "NEW"):
+        with pytest.raises(InvalidValue) as caught:
+            h.kit.bookings.for_session(T, s.id, statuses=wrong)
+        assert caught.value.value in {"confirmed", "BOOKED", "NEW"}
+        with pytest.raises(InvalidValue):
+            h.kit.bookings.for_participant(T, ANA, statuses=wrong)
+    stored = {x.name for x in BOOKING_LIFECYCLE.statuses if not x.initial}
+    assert stored == BOOKING_STATUSES

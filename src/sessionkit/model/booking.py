@@ -59,6 +59,7 @@ from sessionkit.zones import check_aware
 __all__ = [
     "ACTIVE_BOOKING_STATUSES",
     "BOOKING_LIFECYCLE",
+    "BOOKING_STATUSES",
     "CANCELLED",
     "CONFIRMED",
     "EXPIRED",
@@ -99,6 +100,8 @@ SEAT_STATUSES = frozenset({HELD, CONFIRMED, OFFERED})
 """Statuses whose bookings take seats (held and offered ones only until they expire)."""
 ACTIVE_BOOKING_STATUSES = frozenset({HELD, CONFIRMED, OFFERED, WAITLISTED})
 """Statuses of bookings still in play: a participant has at most one such per session."""
+BOOKING_STATUSES = frozenset({HELD, CONFIRMED, WAITLISTED, OFFERED, CANCELLED, EXPIRED})
+"""Every status a stored booking can have (``NEW`` never is)."""
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 """Longest idempotency key any adapter must store."""

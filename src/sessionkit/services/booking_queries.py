@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.booking import (
     ACTIVE_BOOKING_STATUSES,
+    BOOKING_STATUSES,
     WAITLISTED,
     BookableSession,
     Booking,
@@ -52,6 +53,23 @@ def _limit(limit: int) -> int:
             expected=f"1..{MAX_BOOKINGS_PAGE}",
         )
     return limit
+
+
+def booking_statuses(statuses: object) -> tuple[str, ...]:
+    """Check a booking status filter: names, each a booking's status (``HELD``, ...).
+
+    A name no booking can have (``"confirmed"``, a typo) is an ``InvalidValue``,
+    not a filter that quietly matches nothing.
+    """
+    wanted = check_names(statuses, "statuses")
+    for name in wanted:
+        if name not in BOOKING_STATUSES:
+            raise InvalidValue(
+                f"statuses: {name!r} is no booking status",
+                value=name,
+                expected=f"one of {', '.join(sorted(BOOKING_STATUSES))}",
+            )
+    return wanted
 
 
 def continuation(after: object) -> tuple[datetime, str]:
@@ -119,7 +137,7 @@ class BookingReads:
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")
-        wanted = None if statuses is None else check_names(statuses, "statuses")
+        wanted = None if statuses is None else booking_statuses(statuses)
         position = None if after is None else order_continuation(after)
         most = _limit(limit)
         with self._ctx.transaction() as tx:
@@ -151,7 +169,7 @@ class BookingReads:
             begin = EARLIEST if start is None else check_instant(start, "start")
             finish = LATEST if end is None else check_instant(end, "end")
             window = TimeSpan(begin, finish)
-        wanted = None if statuses is None else check_names(statuses, "statuses")
+        wanted = None if statuses is None else booking_statuses(statuses)
         position = None if after is None else continuation(after)
         with self._ctx.transaction() as tx:
             return tx.bookings.for_participant(

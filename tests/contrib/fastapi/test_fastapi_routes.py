@@ -350,6 +350,7 @@ def test_a_sessions_bookings_come_in_keyset_pages_waitlist_last(
     )
     problem(client.get(url, params={"cursor": "%%%"}), 422, "InvalidValue")
     problem(client.get(url, params={"cursor": NESTED}), 422, "InvalidValue")
+    problem(client.get(url, params={"status": "waitlisted"}), 422, "InvalidValue")
     problem(client.get(url, params={"limit": 500}), 422, "RequestValidationError")
     forged = base64.urlsafe_b64encode(json.dumps([2**31, at(0), "x"]).encode()).decode()
     refused = problem(client.get(url, params={"cursor": forged}), 422, "InvalidValue")
