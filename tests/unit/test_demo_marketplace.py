@@ -112,6 +112,20 @@ def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice
     assert second.stdout.rstrip().endswith("0 removed, 0 kept (cancelled or completed)")
 
 
+def test_a_rerun_at_a_later_now_books_slots_the_earlier_play_left_free(tmp_path: Path) -> None:
+    later = ("--now", "2026-03-09T07:00+00:00")  # a week after the default
+    assert _run(tmp_path).returncode == 0
+    second = _run(tmp_path, *later)
+    assert second.returncode == 0, second.stderr
+    # Last week's group slot is the one the first play filled: that step is left out.
+    assert "-- last week" not in second.stdout
+    assert "ana books Maths 1-to-1" in second.stdout
+    third = _run(tmp_path, *later)
+    assert third.returncode == 0, third.stderr
+    story = second.stdout.split("Bookings in upcoming")[1].split("Expired unbooked")[0]
+    assert story == third.stdout.split("Bookings in upcoming")[1].split("Expired unbooked")[0]
+
+
 def test_until_sqlite_keeps_payments_the_default_run_fails_cleanly(tmp_path: Path) -> None:
     if _sqlite_keeps_payments(tmp_path):
         pytest.skip("SQLite keeps payments now: the default run is tested above")
