@@ -16,8 +16,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sessionkit.model import ResourceRef, Session
-from sessionkit.policies import BookingRules, NoticePolicy, NoticeRule, NoticeWindow
+from sessionkit.policies import (
+    BookingRules,
+    NoticePolicy,
+    NoticeRule,
+    NoticeWindow,
+    check_booking_time,
+)
 from sessionkit.services import SessionKit
+from sessionkit.testing import strategies as sks
 from sessionkit.testing.harness import Harness
 
 T = "acme"
@@ -120,3 +127,20 @@ def test_bookable_lists_exactly_what_can_book_allows(
         and kit.bookings.can_book(T, s.id, "student:new", seats=seats, acting_role=role) is None
     ]
     assert [b.session_id for b in listed] == allowed
+
+
+@given(rules=sks.booking_rules(), ahead=st.integers(0, 90 * 24).map(lambda n: timedelta(hours=n)))
+def test_the_shipped_rules_strategy_draws_rules_can_book_judges(
+    rules: BookingRules, ahead: timedelta
+) -> None:
+    # A user's property over sessionkit's own strategy: a start the rules' times allow is
+    # refused by no time rule, and one they refuse names the rule and when it allows.
+    at = NOW + ahead
+    refusal = check_booking_time(rules, at, NOW)
+    past = at <= NOW
+    too_soon = at - NOW < rules.min_notice
+    too_far = rules.max_horizon is not None and at - NOW > rules.max_horizon
+    assert (refusal is None) == (not past and not too_soon and not too_far)
+    if too_far and not too_soon and not past:
+        assert refusal is not None
+        assert (refusal.rule, refusal.allows_at) == ("max_horizon", at - rules.max_horizon)  # type: ignore[operator]

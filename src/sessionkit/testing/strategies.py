@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import strategies as st
 
 from sessionkit.availability import Availability
+from sessionkit.policies import BookingRules
 from sessionkit.recurrence import Recurrence, Rule, Weekday
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import RecurrenceDisambiguate, get_zone
@@ -25,6 +26,7 @@ __all__ = [
     "DST_ZONES",
     "availabilities",
     "aware_datetimes",
+    "booking_rules",
     "daily_hours",
     "recurrences",
     "rules",
@@ -273,3 +275,31 @@ def availabilities(
     for day in draw(st.lists(days, max_size=3)):
         result = result.with_extra_hours(day, draw(daily_hours(max_size=2)))
     return result
+
+
+def _minutes(low: int, high: int) -> st.SearchStrategy[timedelta]:
+    return st.integers(low, high).map(lambda n: timedelta(minutes=n))
+
+
+def booking_rules(*, zones: Sequence[str] = DST_ZONES) -> st.SearchStrategy[BookingRules]:
+    """Valid :class:`~sessionkit.policies.BookingRules`: every field drawn, limits often off.
+
+    Notice up to 3 days (0 included), a horizon of none or 1 to 60 days, a
+    capacity cap, per-day and per-week limits each ``None`` or small, the
+    per-day zone from ``zones``, holds of 1 minute to 2 hours, offers of 1
+    minute to 2 days, and both flags.
+    """
+    counts = st.none() | st.integers(1, 5)
+    return st.builds(
+        BookingRules,
+        min_notice=_minutes(0, 3 * 24 * 60),
+        max_horizon=st.none() | st.integers(1, 60).map(lambda n: timedelta(days=n)),
+        max_capacity=st.none() | st.integers(1, 50),
+        per_day=counts,
+        per_week=st.none() | st.integers(1, 10),
+        zone=st.sampled_from(list(zones)),
+        hold_for=_minutes(1, 120),
+        offer_for=_minutes(1, 2 * 24 * 60),
+        waitlist=st.booleans(),
+        lock_booked=st.booleans(),
+    )
