@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sessionkit.errors import InvalidValue, NaiveDatetime, SessionNotFound, WrongType
+from sessionkit.errors import (
+    InvalidTimeSpan,
+    InvalidValue,
+    NaiveDatetime,
+    SessionNotFound,
+    WrongType,
+)
 from sessionkit.model import ResourceRef, Session
 from sessionkit.policies import BookingRules, NoticePolicy, NoticeRule, NoticeWindow
 from sessionkit.services import SessionKit
@@ -125,6 +131,9 @@ def test_a_window_the_rules_leave_nothing_of_is_empty_and_still_checked() -> Non
     assert listed(h) == []
     with pytest.raises(InvalidValue):
         listed(h, acting_role="")
+    for end in (NOW, NOW - WEEK):  # a window ending where it starts, or before: bad input
+        with pytest.raises(InvalidTimeSpan):
+            h.kit.bookings.bookable(T, start=NOW, end=end)
 
 
 def test_a_sessions_bookings_come_in_pages_continued_after_a_place() -> None:

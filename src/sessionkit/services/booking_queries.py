@@ -277,11 +277,13 @@ class BookingReads:
         sessions itself, a page of :data:`MAX_BOOKINGS_PAGE` sessions per
         query; with booking rules picked per session (a function), each
         page's sessions are read too, to pick their rules. Raises
-        ``InvalidValue`` for ``seats`` below 1; the window may be at most
+        ``InvalidValue`` for ``seats`` below 1, ``InvalidTimeSpan`` for an
+        ``end`` not after ``start``; the window may be at most
         ``Limits.window`` long (``LimitExceeded``).
         """
         check_tenant(tenant)
         begin, finish = check_instant(start, "start"), check_instant(end, "end")
+        TimeSpan(begin, finish)  # InvalidTimeSpan for an end not after the start, as elsewhere
         wanted = check_seats(seats)
         acting = check_role(acting_role)
         self._ctx.limits.check_window(begin, finish, "the window of bookable sessions")
