@@ -39,6 +39,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 
 import attrs
 
@@ -325,27 +326,21 @@ def book_public(c: Consulting, request: Request) -> Booked:
     tenant, ref = request.who.tenant, client_ref(request.email)
     new_client = not c.kit.bookings.for_participant(tenant, ref, limit=1)
     session = _session(c, request, actor=str(ref))
+    send = partial(
+        c.kit.payments.book,
+        tenant,
+        session.id,
+        ref,
+        actor=str(ref),
+        role="client",
+        idempotency_key=request.key,
+        metadata=_contact(request),
+    )
     try:
-        checkout = c.kit.payments.book(
-            tenant,
-            session.id,
-            ref,
-            actor=str(ref),
-            role="client",
-            idempotency_key=request.key,
-            metadata=_contact(request),
-        )
+        checkout = send()
     except PaymentDeclined:
         # The same request again replays the stored booking and its FAILED payment.
-        checkout = c.kit.payments.book(
-            tenant,
-            session.id,
-            ref,
-            actor=str(ref),
-            role="client",
-            idempotency_key=request.key,
-            metadata=_contact(request),
-        )
+        checkout = send()
     booking, payment = checkout.booking, checkout.payment
     if payment.status == FAILED and session.status == "PENDING":
         session = c.kit.sessions.cancel(
