@@ -62,7 +62,7 @@ def add_booking_routes(routes: Routes) -> None:
             actor=who.actor,
             seats=body.seats,
             role=body.role,
-            acting_role=booking_role(who, body.role, body.acting_role),
+            acting_role=booking_role(who, body),
             confirm=body.confirm,
             waitlist=body.waitlist,
             hold_for=None if body.hold_minutes is None else timedelta(minutes=body.hold_minutes),

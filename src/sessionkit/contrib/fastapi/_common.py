@@ -9,7 +9,7 @@ from typing import Annotated, TypedDict, overload
 import attrs
 from fastapi import Header, Query
 
-from sessionkit.contrib.fastapi.schemas import BookingCancel
+from sessionkit.contrib.fastapi.schemas import BookingCancel, BookingCreate
 from sessionkit.errors import InvalidValue, RoleNotGranted, WrongType
 from sessionkit.model.booking import MAX_IDEMPOTENCY_KEY_LENGTH, participant_ref
 from sessionkit.model.text import check_text
@@ -104,16 +104,17 @@ def acting_role(who: Caller, role: str | None) -> str | None:
     raise RoleNotGranted(role, granted=who.roles)
 
 
-def booking_role(who: Caller, role: str, acting: str | None) -> str:
+def booking_role(who: Caller, body: BookingCreate) -> str:
     """Return the role a booking request acts in, once both of its roles are granted.
 
-    ``role`` is what the participant will be in the session (a meeting room
-    hands it on, ``host`` or ``student``), ``acting`` the role the booking is
-    judged in (``None``: ``role``). Either one not granted is
-    ``RoleNotGranted``: a caller may not give a booking a role it does not hold.
+    ``body.role`` is what the participant will be in the session (a meeting
+    room hands it on, ``host`` or ``student``), ``body.judged_role`` the role
+    the booking is judged in (``acting_role``, else ``role``). Either one not
+    granted is ``RoleNotGranted``: a caller may not give a booking a role it
+    does not hold.
     """
-    judged = acting_role(who, role if acting is None else acting)  # the one it names first
-    acting_role(who, role)
+    judged = acting_role(who, body.judged_role)  # the one the request names first
+    acting_role(who, body.role)
     return judged
 
 

@@ -63,7 +63,7 @@ def add_payment_routes(routes: Routes) -> None:
             actor=who.actor,
             seats=body.seats,
             role=body.role,
-            acting_role=booking_role(who, body.role, body.acting_role),
+            acting_role=booking_role(who, body),
             hold_for=None if body.hold_minutes is None else timedelta(minutes=body.hold_minutes),
             waitlist=body.waitlist,
             idempotency_key=idempotency_key,
