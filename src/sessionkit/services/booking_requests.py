@@ -8,6 +8,7 @@ are shared by the booking and payment commands.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -138,9 +139,9 @@ class BookingRequest:
             manual=bool(check_flag(manual, "manual")),
         )
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
-        """A digest of the whole request, tagged ``v2:``.
+        """A digest of the whole request, tagged ``v2:`` (computed once per request).
 
         What is booked (session, participant, seats, role), how (``confirm``,
         ``waitlist``, ``hold_for``, ``manual``) and its ``metadata``: a key sent
