@@ -48,10 +48,14 @@ class AnalyticsReader(Protocol):
         *,
         by: CountBy | None,
         seat_statuses: Collection[str],
+        at: datetime,
     ) -> list[StatusCount]:
         """Return how many sessions in ``scope`` have each status, per group of ``by``.
 
-        ``by="participant"`` counts bookings in ``seat_statuses``, keyed
+        ``by="participant"`` counts bookings in ``seat_statuses`` that take
+        their seats at ``at`` (a hold or offer whose ``hold_expires_at`` is at
+        or before it does not, whatever its stored status:
+        :meth:`~sessionkit.model.booking.Booking.takes_seats`), keyed
         ``"kind:id"`` of the participant; ``"resource"`` keys ``"kind:id"`` of
         the resource; ``"kind"`` the session's lifecycle.
         """
@@ -65,6 +69,7 @@ class AnalyticsReader(Protocol):
         by: CountBy | None,
         seat_statuses: Collection[str],
         moved_statuses: Collection[str],
+        at: datetime,
     ) -> list[KeyCount]:
         """Return, per group, how many sessions in ``scope`` have a request in ``moved_statuses``.
 
@@ -84,12 +89,15 @@ class AnalyticsReader(Protocol):
         by: RevenueBy | None,
         start_from: datetime | None,
         start_to: datetime | None,
+        at: datetime,
     ) -> list[PaymentTotal]:
         """Return count and exact sums of payments per group of ``by``, currency and status.
 
         Payments of sessions starting in ``[start_from, start_to)`` (either
         bound ``None``: open). ``by="client"`` keys ``"kind:id"`` of the
-        participant.
+        participant. An open payment (PENDING, AUTHORIZED) whose booking ran
+        out by ``at`` (:meth:`~sessionkit.model.booking.Booking.expired_at`)
+        counts as CANCELLED, as the expiry job leaves it.
         """
         ...
 
@@ -100,8 +108,13 @@ class AnalyticsReader(Protocol):
         statuses: Collection[str],
         start_from: datetime | None,
         start_to: datetime | None,
+        at: datetime,
     ) -> list[ClientBookings]:
         """Return per participant their bookings in ``statuses`` of sessions starting in the window.
+
+        Only those not run out by ``at``
+        (:meth:`~sessionkit.model.booking.Booking.expired_at`), whatever their
+        stored status.
 
         With how many there are, in how many distinct sessions, and the
         earliest and latest session start.

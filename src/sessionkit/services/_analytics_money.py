@@ -12,12 +12,24 @@ from decimal import Decimal
 import attrs
 
 from sessionkit.model.analytics import ClientMoney, PaymentTotal, RevenueRow
+from sessionkit.model.money import minor_unit
 from sessionkit.model.payment import CANCELLED, FAILED, OPEN_PAYMENT_STATUSES, PAID_STATUSES
 
 __all__ = ["client_money", "revenue_row"]
 
 _NOT_BOOKED = frozenset({FAILED, CANCELLED})
 """Payments that never stood for a booking: declined, or released before any money came in."""
+
+
+def _in_places(amount: Decimal, currency: str) -> Decimal:
+    """``amount`` written with the currency's decimal places, as every store gives it.
+
+    SQL sums come with the amount column's six places (``Decimal("60.000000")``)
+    where memory's keep the amounts' own; both are shown in the currency's
+    places. Never rounded: an amount finer than those keeps its own digits.
+    """
+    written = amount.quantize(Decimal(1).scaleb(-minor_unit(currency)))
+    return written if written == amount else amount
 
 
 @attrs.define
@@ -55,12 +67,12 @@ def revenue_row(key: str | None, currency: str, totals: list[PaymentTotal]) -> R
         key=key,
         currency=currency,
         payments=money.payments,
-        booked=money.booked,
-        paid=money.paid,
-        refunded=money.refunded,
-        refund_due=money.refund_due,
-        kept=money.paid - money.back,
-        pending=money.pending,
+        booked=_in_places(money.booked, currency),
+        paid=_in_places(money.paid, currency),
+        refunded=_in_places(money.refunded, currency),
+        refund_due=_in_places(money.refund_due, currency),
+        kept=_in_places(money.paid - money.back, currency),
+        pending=_in_places(money.pending, currency),
     )
 
 
@@ -68,7 +80,7 @@ def client_money(currency: str, totals: list[PaymentTotal]) -> ClientMoney:
     money = _Money.of(totals)
     return ClientMoney(
         currency=currency,
-        paid=money.paid - money.back,
-        pending=money.pending,
-        refunded=money.refunded,
+        paid=_in_places(money.paid - money.back, currency),
+        pending=_in_places(money.pending, currency),
+        refunded=_in_places(money.refunded, currency),
     )

@@ -130,7 +130,7 @@ class Analytics:
         chosen = _scope(scope, start_from, start_to)
         with self._ctx.transaction() as tx:
             rows = self._reader(tx).status_counts(
-                tenant, chosen, by=by, seat_statuses=SEAT_STATUSES
+                tenant, chosen, by=by, seat_statuses=SEAT_STATUSES, at=tx.now
             )
         rows.sort(key=lambda r: (_sort_key(r.key), r.status))
         return Counts(tenant=tenant, by=by, rows=tuple(rows))
@@ -158,13 +158,16 @@ class Analytics:
         kinds = _outcomes(outcomes)
         with self._ctx.transaction() as tx:
             reader = self._reader(tx)
-            counted = reader.status_counts(tenant, chosen, by=by, seat_statuses=SEAT_STATUSES)
+            counted = reader.status_counts(
+                tenant, chosen, by=by, seat_statuses=SEAT_STATUSES, at=tx.now
+            )
             moved = reader.rescheduled(
                 tenant,
                 chosen,
                 by=by,
                 seat_statuses=SEAT_STATUSES,
                 moved_statuses=MOVED_STATUSES,
+                at=tx.now,
             )
         groups: dict[str | None, dict[str, int]] = {}
         for row in counted:
@@ -204,7 +207,9 @@ class Analytics:
         lo = _optional_instant(start_from, "start_from")
         hi = _optional_instant(start_to, "start_to")
         with self._ctx.transaction() as tx:
-            totals = self._reader(tx).payment_totals(tenant, by=by, start_from=lo, start_to=hi)
+            totals = self._reader(tx).payment_totals(
+                tenant, by=by, start_from=lo, start_to=hi, at=tx.now
+            )
         grouped: dict[tuple[str | None, str], list[PaymentTotal]] = {}
         for total in totals:
             grouped.setdefault((total.key, total.currency), []).append(total)
@@ -280,9 +285,9 @@ class Analytics:
         with self._ctx.transaction() as tx:
             reader = self._reader(tx)
             booked = reader.client_bookings(
-                tenant, statuses=SEAT_STATUSES, start_from=lo, start_to=hi
+                tenant, statuses=SEAT_STATUSES, start_from=lo, start_to=hi, at=tx.now
             )
-            paid = reader.payment_totals(tenant, by="client", start_from=lo, start_to=hi)
+            paid = reader.payment_totals(tenant, by="client", start_from=lo, start_to=hi, at=tx.now)
         money: dict[str, dict[str, list[PaymentTotal]]] = {}
         for total in paid:
             assert total.key is not None  # by="client" keys every row

@@ -35,7 +35,7 @@ from sessionkit.model.attendance import (
     intervals_of,
 )
 from sessionkit.model.booking import Booking
-from sessionkit.model.payment import Payment
+from sessionkit.model.payment import CANCELLED, OPEN_PAYMENT_STATUSES, Payment
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.model.session import Session
@@ -60,6 +60,11 @@ def _in_window(at: datetime, start_from: datetime | None, start_to: datetime | N
     return (start_from is None or at >= start_from) and (start_to is None or at < start_to)
 
 
+def _counted(booking: Booking, statuses: Collection[str], at: datetime) -> bool:
+    """Whether ``booking`` is in ``statuses`` and has not run out by ``at``."""
+    return booking.status in statuses and not booking.expired_at(at)
+
+
 class InMemoryAnalytics(MemoryRepository[Any]):
     """The :class:`~sessionkit.ports.AnalyticsReader` of an in-memory unit of work.
 
@@ -77,7 +82,12 @@ class InMemoryAnalytics(MemoryRepository[Any]):
         return (s for s in rows if matches(s, scope, needle))
 
     def _keyed(
-        self, tenant: str, scope: SessionQuery, by: CountBy | None, seats: Collection[str]
+        self,
+        tenant: str,
+        scope: SessionQuery,
+        by: CountBy | None,
+        seats: Collection[str],
+        at: datetime,
     ) -> Iterator[tuple[str | None, Session]]:
         """Yield ``(key, session)`` once per group membership of each session in scope."""
         sessions = self._sessions(tenant, scope)
@@ -92,7 +102,7 @@ class InMemoryAnalytics(MemoryRepository[Any]):
             bookings: Iterable[Booking] = self._rows(BOOKINGS, tenant)
             for booking in bookings:
                 session = chosen.get(booking.session_id)
-                if session is not None and booking.status in seats:
+                if session is not None and _counted(booking, seats, at):
                     yield str(booking.participant), session
 
     def status_counts(
@@ -102,9 +112,10 @@ class InMemoryAnalytics(MemoryRepository[Any]):
         *,
         by: CountBy | None,
         seat_statuses: Collection[str],
+        at: datetime,
     ) -> list[StatusCount]:
         """Return how many sessions in ``scope`` have each status, per group of ``by``."""
-        keyed = self._keyed(tenant, scope, by, seat_statuses)
+        keyed = self._keyed(tenant, scope, by, seat_statuses, at)
         counted = Counter((key, s.status) for key, s in keyed)
         return [StatusCount(key, status, n) for (key, status), n in counted.items()]
 
@@ -116,13 +127,14 @@ class InMemoryAnalytics(MemoryRepository[Any]):
         by: CountBy | None,
         seat_statuses: Collection[str],
         moved_statuses: Collection[str],
+        at: datetime,
     ) -> list[KeyCount]:
         """Return, per group, how many sessions in ``scope`` were moved by a request."""
         requests: Iterable[RescheduleRequest] = self._rows(RESCHEDULES, tenant)
         moved = {r.session_id for r in requests if r.status in moved_statuses}
         # One count per group membership: a session once per resource, a booking per participant.
         counted = Counter(
-            key for key, s in self._keyed(tenant, scope, by, seat_statuses) if s.id in moved
+            key for key, s in self._keyed(tenant, scope, by, seat_statuses, at) if s.id in moved
         )
         return [KeyCount(key, n) for key, n in counted.items()]
 
@@ -138,16 +150,26 @@ class InMemoryAnalytics(MemoryRepository[Any]):
         by: RevenueBy | None,
         start_from: datetime | None,
         start_to: datetime | None,
+        at: datetime,
     ) -> list[PaymentTotal]:
-        """Return count and exact sums of payments per group of ``by``, currency and status."""
+        """Return count and exact sums of payments per group of ``by``, currency and status.
+
+        An open payment whose booking ran out by ``at`` is counted CANCELLED.
+        """
         sums: dict[tuple[str | None, str, str], list[Any]] = {}
         payments: Iterable[Payment] = self._rows(PAYMENTS, tenant)
+        booked: Iterable[Booking] = self._rows(BOOKINGS, tenant)
+        bookings = {b.id: b for b in booked}
         for p in payments:
             if not _in_window(p.session_start, start_from, start_to):
                 continue
-            key = _payment_key(p, by)
+            status = p.status
+            booking = bookings.get(p.booking_id)
+            if status in OPEN_PAYMENT_STATUSES and booking is not None and booking.expired_at(at):
+                status = CANCELLED
+            key = _payment_key(p, by, status)
             entry = sums.setdefault(
-                (key, p.currency, p.status), [0, Decimal(0), Decimal(0), Decimal(0)]
+                (key, p.currency, status), [0, Decimal(0), Decimal(0), Decimal(0)]
             )
             entry[0] += 1
             entry[1] += p.amount.amount
@@ -165,12 +187,16 @@ class InMemoryAnalytics(MemoryRepository[Any]):
         statuses: Collection[str],
         start_from: datetime | None,
         start_to: datetime | None,
+        at: datetime,
     ) -> list[ClientBookings]:
-        """Return per participant their bookings in ``statuses`` of sessions in the window."""
+        """Return per participant their bookings in ``statuses`` of sessions in the window.
+
+        Bookings run out by ``at`` are left out, whatever their stored status.
+        """
         found: dict[str, list[Booking]] = {}
         bookings: Iterable[Booking] = self._rows(BOOKINGS, tenant)
         for b in bookings:
-            if b.status in statuses and _in_window(b.session_start, start_from, start_to):
+            if _counted(b, statuses, at) and _in_window(b.session_start, start_from, start_to):
                 found.setdefault(str(b.participant), []).append(b)
         return [_client(client, mine) for client, mine in found.items()]
 
@@ -231,14 +257,14 @@ class InMemoryAnalytics(MemoryRepository[Any]):
         return found
 
 
-def _payment_key(payment: Payment, by: RevenueBy | None) -> str | None:
+def _payment_key(payment: Payment, by: RevenueBy | None, status: str) -> str | None:
     if by is None:
         return None
     if by == "provider":
         return payment.provider
     if by == "client":
         return str(payment.participant)
-    return payment.status
+    return status
 
 
 def _keys(session: Session, participant: str, by: CountBy | None) -> list[str | None]:

@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, case, cast, func, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, literal, or_, select
 
 from sessionkit.adapters.sqlalchemy._analytics_use import (
     attendance_statement,
@@ -42,6 +42,8 @@ from sessionkit.model.analytics import (
     TimingCount,
 )
 from sessionkit.model.analytics_use import AttendanceTotal, UsageTotal
+from sessionkit.model.booking import HELD, OFFERED, WAITLISTED
+from sessionkit.model.payment import CANCELLED, OPEN_PAYMENT_STATUSES
 from sessionkit.model.query import SessionQuery
 from sessionkit.ports import ANALYTICS
 
@@ -65,6 +67,21 @@ def _window(
     return found
 
 
+def _ran_out(at: datetime) -> ColumnElement[bool]:
+    """Bookings run out by ``at`` (:meth:`~sessionkit.model.booking.Booking.expired_at` in SQL).
+
+    Never NULL, so its negation keeps every booking that has not run out.
+    """
+    return or_(
+        and_(
+            B.c.status.in_([HELD, OFFERED]),
+            B.c.hold_expires_at.is_not(None),
+            B.c.hold_expires_at <= at,
+        ),
+        and_(B.c.status == WAITLISTED, B.c.session_start <= at),
+    )
+
+
 class SqlAlchemyAnalytics:
     """The :class:`~sessionkit.ports.AnalyticsReader` of a SQLAlchemy unit of work."""
 
@@ -79,6 +96,7 @@ class SqlAlchemyAnalytics:
         scope: SessionQuery,
         by: CountBy | None,
         seat_statuses: Collection[str],
+        at: datetime,
         columns: Sequence[ColumnElement[Any]],
     ) -> tuple[Select[Any], list[ColumnElement[Any]]]:
         """Return ``SELECT keys, *columns FROM sessions [JOIN ...] WHERE scope`` and the keys."""
@@ -98,7 +116,7 @@ class SqlAlchemyAnalytics:
             keys = [B.c.participant_kind, B.c.participant_id]
             joined = S.join(B, (B.c.tenant == S.c.tenant) & (B.c.session_id == S.c.id))
             statement = select(*keys, *columns).select_from(joined)
-            conditions.append(B.c.status.in_(sorted(seat_statuses)))
+            conditions += [B.c.status.in_(sorted(seat_statuses)), ~_ran_out(at)]
         return statement.where(*conditions), keys
 
     @staticmethod
@@ -116,10 +134,11 @@ class SqlAlchemyAnalytics:
         *,
         by: CountBy | None,
         seat_statuses: Collection[str],
+        at: datetime,
     ) -> list[StatusCount]:
         """Return how many sessions in ``scope`` have each status, per group of ``by``."""
         statement, keys = self._grouped(
-            tenant, scope, by, seat_statuses, [S.c.status, func.count()]
+            tenant, scope, by, seat_statuses, at, [S.c.status, func.count()]
         )
         rows = self._db().execute(statement.group_by(*keys, S.c.status))
         width = len(keys)
@@ -133,9 +152,10 @@ class SqlAlchemyAnalytics:
         by: CountBy | None,
         seat_statuses: Collection[str],
         moved_statuses: Collection[str],
+        at: datetime,
     ) -> list[KeyCount]:
         """Return, per group, how many sessions in ``scope`` were moved by a request."""
-        statement, keys = self._grouped(tenant, scope, by, seat_statuses, [func.count()])
+        statement, keys = self._grouped(tenant, scope, by, seat_statuses, at, [func.count()])
         moved = select(Q.c.session_id).where(
             Q.c.tenant == tenant, Q.c.status.in_(sorted(moved_statuses))
         )
@@ -189,20 +209,43 @@ class SqlAlchemyAnalytics:
         by: RevenueBy | None,
         start_from: datetime | None,
         start_to: datetime | None,
+        at: datetime,
     ) -> list[PaymentTotal]:
-        """Return count and exact sums of payments per group of ``by``, currency and status."""
+        """Return count and exact sums of payments per group of ``by``, currency and status.
+
+        An open payment whose booking ran out by ``at`` is counted CANCELLED.
+        """
+        # Each payment with its status as judged at ``at``, then grouped on that status (a
+        # subquery, so the CASE and its bound values are not repeated in the GROUP BY).
+        cancelled = and_(P.c.status.in_(sorted(OPEN_PAYMENT_STATUSES)), _ran_out(at))
+        status = case((cancelled, literal(CANCELLED, P.c.status.type)), else_=P.c.status)
+        joined = P.outerjoin(B, and_(B.c.tenant == P.c.tenant, B.c.id == P.c.booking_id))
+        judged = (
+            select(
+                P.c.provider,
+                P.c.participant_kind,
+                P.c.participant_id,
+                P.c.currency,
+                P.c.amount,
+                P.c.refunded,
+                P.c.refund_due,
+                status.label("status"),
+            )
+            .select_from(joined)
+            .where(P.c.tenant == tenant, *_window(P.c.session_start, start_from, start_to))
+            .subquery("judged")
+        )
+        j = judged.c
         keys: list[ColumnElement[Any]]
         if by is None or by == "status":
             keys = []
         elif by == "provider":
-            keys = [P.c.provider]
+            keys = [j.provider]
         else:
-            keys = [P.c.participant_kind, P.c.participant_id]
-        sums = self._sums(P.c.amount, P.c.refunded, P.c.refund_due)
-        statement = (
-            select(*keys, P.c.currency, P.c.status, func.count(), *sums)
-            .where(P.c.tenant == tenant, *_window(P.c.session_start, start_from, start_to))
-            .group_by(*keys, P.c.currency, P.c.status)
+            keys = [j.participant_kind, j.participant_id]
+        sums = self._sums(j.amount, j.refunded, j.refund_due)
+        statement = select(*keys, j.currency, j.status, func.count(), *sums).group_by(
+            *keys, j.currency, j.status
         )
         width = len(keys)
         found: list[PaymentTotal] = []
@@ -220,8 +263,12 @@ class SqlAlchemyAnalytics:
         statuses: Collection[str],
         start_from: datetime | None,
         start_to: datetime | None,
+        at: datetime,
     ) -> list[ClientBookings]:
-        """Return per participant their bookings in ``statuses`` of sessions in the window."""
+        """Return per participant their bookings in ``statuses`` of sessions in the window.
+
+        Bookings run out by ``at`` are left out, whatever their stored status.
+        """
         keys = [B.c.participant_kind, B.c.participant_id]
         statement: Select[Any] = (
             select(
@@ -234,6 +281,7 @@ class SqlAlchemyAnalytics:
             .where(
                 B.c.tenant == tenant,
                 B.c.status.in_(sorted(statuses)),
+                ~_ran_out(at),
                 *_window(B.c.session_start, start_from, start_to),
             )
             .group_by(*keys)

@@ -20,9 +20,11 @@ import pytest
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.analytics import ClientMoney, ClientRow, RateRow
 from sessionkit.model.booking import CANCELLED as BOOKING_CANCELLED
-from sessionkit.model.booking import CONFIRMED, Booking
+from sessionkit.model.booking import CONFIRMED, HELD, OFFERED, Booking
 from sessionkit.model.money import Money
 from sessionkit.model.payment import (
+    AUTHORIZED,
+    CANCELLED,
     FAILED,
     PAID,
     PARTIALLY_REFUNDED,
@@ -238,6 +240,8 @@ class AnalyticsContract(ContractBase):
             },
         ]
         assert revenue.total("kept", "EUR") == Money.of("100.00", "EUR")
+        # In the currency's places whichever store summed them (SQL sums carry six).
+        assert [str(revenue.rows[0].booked), str(revenue.rows[1].pending)] == ["200.00", "0.00"]
         by_provider = kit.analytics.revenue(TENANT, by="provider")
         assert [(r.key, r.currency, r.payments, r.kept, r.pending) for r in by_provider.rows] == [
             ("card", "EUR", 3, Decimal(100), Decimal(0)),
@@ -292,6 +296,64 @@ class AnalyticsContract(ContractBase):
         assert [r.client for r in stats.repeat_clients] == ["client:x"]
         assert stats.to_records()[0]["repeat"] is True
         assert len(stats.to_records()) == 3
+
+    def test_holds_that_ran_out_count_in_no_figure(
+        self, kit: SessionKit, store: UnitOfWorkFactory
+    ) -> None:
+        """A hold or offer past its expiry counts nowhere, whether or not a job marked it.
+
+        At the clock's ``T0 + 100h``, w's hold ran out an hour ago and u's offer
+        runs out at that very instant; v's hold runs another hour. Their
+        payments are open; those of w and u count as CANCELLED, as the expiry
+        job leaves them, so they are neither booked nor pending.
+        """
+        group = attrs.evolve(make_session("s6", at=150, resources=(BEN,)), capacity=4)
+        with store() as uow:
+            uow.sessions.add(group)
+            seats = [
+                attrs.evolve(make_seat("bw", group, "client:w", HELD), hold_expires_at=_at(99)),
+                attrs.evolve(make_seat("bu", group, "client:u", OFFERED), hold_expires_at=_at(100)),
+                attrs.evolve(make_seat("bv", group, "client:v", HELD), hold_expires_at=_at(101)),
+            ]
+            uow.repository(BOOKINGS).add_many(seats)
+            bw, bu, bv = seats
+            uow.repository(PAYMENTS).add_many(
+                [
+                    make_payment("pw", bw, "30.00", status=PENDING),
+                    make_payment("pu", bu, "20.00", status=AUTHORIZED),
+                    make_payment("pv", bv, "25.00", status=PENDING),
+                ]
+            )
+            uow.commit()
+        by_participant = kit.analytics.counts(TENANT, by="participant")
+        assert by_participant.keys() == ["client:v", "client:x", "client:y", "client:z"]
+        rates = kit.analytics.rates(TENANT, by="participant")
+        assert [r.key for r in rates.rows] == ["client:v", "client:x", "client:y", "client:z"]
+        (revenue,) = [r for r in kit.analytics.revenue(TENANT).rows if r.currency == "EUR"]
+        assert (revenue.payments, revenue.booked, revenue.pending) == (
+            7,
+            Decimal(225),
+            Decimal(65),
+        )
+        by_status = {r.key: r.payments for r in kit.analytics.revenue(TENANT, by="status").rows}
+        assert (by_status[CANCELLED], by_status[PENDING]) == (2, 2)
+        assert AUTHORIZED not in by_status
+        clients = {r.client: r for r in kit.analytics.clients(TENANT).rows}
+        assert (clients["client:v"].sessions, clients["client:w"].sessions) == (1, 0)
+        assert clients["client:w"].money == (
+            ClientMoney(currency="EUR", paid=Decimal(0), pending=Decimal(0), refunded=Decimal(0)),
+        )
+        assert str(clients["client:v"].money[0].pending) == "25.00"
+        earlier = SessionKit(uow=store, clock=ManualClock(_at(98)))
+        assert earlier.analytics.counts(TENANT, by="participant").keys() == [
+            "client:u",
+            "client:v",
+            "client:w",
+            "client:x",
+            "client:y",
+            "client:z",
+        ]
+        assert earlier.analytics.revenue(TENANT).total("pending", "EUR") == Money.of("115", "EUR")
 
     def test_progress_of_a_package(self, kit: SessionKit) -> None:
         """Completed of total, what was due by now, and on track or not."""
