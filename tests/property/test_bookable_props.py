@@ -33,10 +33,15 @@ TUTORS = ["tina", "tom"]
 HOURS = st.integers(0, 72).map(lambda n: timedelta(hours=n))
 
 rules_values = st.builds(
-    BookingRules,
-    min_notice=HOURS,
-    max_horizon=st.none() | st.integers(1, 10).map(lambda n: timedelta(days=n)),
-    max_capacity=st.sampled_from([None, 1, 2]),
+    lambda notice, horizon, cap: BookingRules(
+        min_notice=notice,
+        # Never shorter than the notice: such rules refuse every start and are invalid.
+        max_horizon=None if horizon is None else max(horizon, notice),
+        max_capacity=cap,
+    ),
+    HOURS,
+    st.none() | st.integers(1, 10).map(lambda n: timedelta(days=n)),
+    st.sampled_from([None, 1, 2]),
 )
 notices = st.builds(
     lambda student, within: NoticePolicy(
@@ -144,3 +149,6 @@ def test_the_shipped_rules_strategy_draws_rules_can_book_judges(
     if too_far and not too_soon and not past:
         assert refusal is not None
         assert (refusal.rule, refusal.allows_at) == ("max_horizon", at - rules.max_horizon)  # type: ignore[operator]
+    if refusal is not None and refusal.allows_at is not None:
+        # When it allows again, it does: no other rule refuses at that instant.
+        assert check_booking_time(rules, at, refusal.allows_at) is None

@@ -214,6 +214,17 @@ def test_a_booking_rules_function_returning_no_rules_is_a_typed_error() -> None:
     assert booking_events(h) == []
 
 
+def test_rules_whose_notice_outlasts_their_horizon_are_refused() -> None:
+    # Such rules refuse every start, and the horizon's allows_at would name an instant the
+    # notice refuses: a user would chase a booking that can never be made.
+    with pytest.raises(InvalidValue) as caught:
+        BookingRules(min_notice=timedelta(days=2), max_horizon=timedelta(days=1))
+    assert caught.value.value == timedelta(days=2)
+    assert "max_horizon (1 day, 0:00:00)" in str(caught.value)
+    edge = BookingRules(min_notice=timedelta(days=1), max_horizon=timedelta(days=1))
+    assert edge.min_notice == edge.max_horizon  # one instant per session: allowed
+
+
 @pytest.mark.parametrize("seats", [True, False])
 def test_a_bool_is_no_number_of_seats(h: Harness, seats: bool) -> None:
     s = slot(h, capacity=2)

@@ -114,6 +114,17 @@ class BookingRules:
     waitlist: bool = attrs.field(default=False, validator=_flag)
     lock_booked: bool = attrs.field(default=True, validator=_flag)
 
+    def __attrs_post_init__(self) -> None:
+        if self.max_horizon is not None and self.min_notice > self.max_horizon:
+            # Every start would be refused, one rule or the other, and the horizon's
+            # ``allows_at`` would point to an instant the notice refuses.
+            raise InvalidValue(
+                f"BookingRules.min_notice ({self.min_notice}) is longer than max_horizon"
+                f" ({self.max_horizon}): no session could ever be booked",
+                value=self.min_notice,
+                expected=f"a min_notice of at most max_horizon ({self.max_horizon})",
+            )
+
     def refusal(self, session: Session, now: datetime) -> Refusal | None:
         """Return why ``session`` may not be booked at ``now`` by these rules, or ``None``.
 

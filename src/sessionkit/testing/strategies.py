@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
@@ -284,14 +285,15 @@ def _minutes(low: int, high: int) -> st.SearchStrategy[timedelta]:
 def booking_rules(*, zones: Sequence[str] = DST_ZONES) -> st.SearchStrategy[BookingRules]:
     """Valid :class:`~sessionkit.policies.BookingRules`: every field drawn, limits often off.
 
-    Notice up to 3 days (0 included), a horizon of none or 1 to 60 days, a
-    capacity cap, per-day and per-week limits each ``None`` or small, the
+    Notice up to 3 days (0 included), a horizon of none or 1 to 60 days (never
+    shorter than the notice: such rules refuse every start and are invalid),
+    a capacity cap, per-day and per-week limits each ``None`` or small, the
     per-day zone from ``zones``, holds of 1 minute to 2 hours, offers of 1
     minute to 2 days, and both flags.
     """
     counts = st.none() | st.integers(1, 5)
     return st.builds(
-        BookingRules,
+        _rules,
         min_notice=_minutes(0, 3 * 24 * 60),
         max_horizon=st.none() | st.integers(1, 60).map(lambda n: timedelta(days=n)),
         max_capacity=st.none() | st.integers(1, 50),
@@ -303,3 +305,10 @@ def booking_rules(*, zones: Sequence[str] = DST_ZONES) -> st.SearchStrategy[Book
         waitlist=st.booleans(),
         lock_booked=st.booleans(),
     )
+
+
+def _rules(*, min_notice: timedelta, max_horizon: timedelta | None, **rest: Any) -> BookingRules:
+    """The rules drawn, a horizon shorter than the notice lengthened by the notice."""
+    if max_horizon is not None and max_horizon < min_notice:
+        max_horizon += min_notice
+    return BookingRules(min_notice=min_notice, max_horizon=max_horizon, **rest)
