@@ -70,6 +70,12 @@ def _configure() -> None:
             "NAME": os.path.join(SQLITE_DIRECTORY, "sessionkit.sqlite3"),
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30},
         },
+        # The same file, waiting a tenth of a second for its lock: the lock-timeout test's.
+        "sqlite_busy": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.path.join(SQLITE_DIRECTORY, "sessionkit.sqlite3"),
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 0.1},
+        },
     }
     if POSTGRES_URL:
         databases["postgres"] = _postgres_settings(POSTGRES_URL)

@@ -28,7 +28,6 @@ transaction survived and clears it (:func:`forgive`).
 
 from __future__ import annotations
 
-import re
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any, Protocol
@@ -37,14 +36,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine, ExceptionContext
 from sqlalchemy.exc import DBAPIError
 
+from sessionkit.adapters._driver_faults import translate
 from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.errors import (
     SessionKitError,
     StorageError,
-    StorageFull,
-    StorageReadOnly,
-    StorageTimeout,
-    StorageUnavailable,
     TransientConflict,
 )
 
@@ -146,182 +142,6 @@ def _ours(unit: OpenUnit, dialect: Dialect, context: ExceptionContext) -> bool:
 
 def _backend_name(dialect: Dialect) -> str:
     return "mysql" if dialect.name in ("mysql", "mariadb") else dialect.name
-
-
-# ------------------------------------------------------------------ the translation
-
-_TABLE = re.compile(r"\b(?:UPDATE|INTO|FROM|JOIN)\s+[`\"]?(\w+)", re.IGNORECASE)
-
-
-def _waited_for(statement: str | None) -> str:
-    """Say what a statement that timed out waiting for a lock was waiting for."""
-    if statement is None:
-        return "a lock"
-    if "pg_advisory_xact_lock" in statement or "GET_LOCK" in statement:
-        return "a resource or participant lock of sessionkit"
-    found = _TABLE.search(statement)
-    return f"a row lock on {found.group(1)}" if found else "a lock"
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
-def _code(error: BaseException, backend: str) -> str | int | None:
-    if backend == "postgresql":
-        found = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
-        return found if isinstance(found, str) else None
-    if backend == "mysql":
-        first = error.args[0] if error.args else None
-        return first if isinstance(first, int) else None
-    if backend == "sqlite":
-        found = getattr(error, "sqlite_errorcode", None)
-        return found & 0xFF if isinstance(found, int) else None
-    return None
-
-
-# Error kinds: what a driver code means.
-_DEADLOCK, _SERIAL, _LOCK_WAIT, _STATEMENT, _IDLE = "dl", "ser", "lock", "stmt", "idle"
-_GONE, _FULL, _READ_ONLY, _OTHER = "gone", "full", "ro", "other"
-
-_POSTGRES: dict[str, str] = {
-    "40P01": _DEADLOCK,  # deadlock_detected
-    "40001": _SERIAL,  # serialization_failure
-    "55P03": _LOCK_WAIT,  # lock_not_available (lock_timeout, NOWAIT)
-    "57014": _STATEMENT,  # query_canceled (statement_timeout, or a cancel request)
-    "25P03": _IDLE,  # idle_in_transaction_session_timeout
-    "25P04": _IDLE,  # transaction_timeout (PostgreSQL 17)
-    "57P01": _GONE,  # admin_shutdown (pg_terminate_backend, a fast shutdown)
-    "57P02": _GONE,  # crash_shutdown
-    "57P03": _GONE,  # cannot_connect_now
-    "53300": _GONE,  # too_many_connections
-    "53100": _FULL,  # disk_full
-    "25006": _READ_ONLY,  # read_only_sql_transaction
-    "XX001": _OTHER,  # data_corrupted
-}
-_MYSQL: dict[int, str] = {
-    1213: _DEADLOCK,  # ER_LOCK_DEADLOCK
-    1020: _SERIAL,  # ER_CHECKREAD: record changed since last read (snapshot isolation)
-    1205: _LOCK_WAIT,  # ER_LOCK_WAIT_TIMEOUT (innodb_lock_wait_timeout)
-    3572: _LOCK_WAIT,  # ER_LOCK_NOWAIT
-    1969: _STATEMENT,  # ER_STATEMENT_TIMEOUT (MariaDB max_statement_time)
-    3024: _STATEMENT,  # ER_QUERY_TIMEOUT (MySQL max_execution_time)
-    1927: _GONE,  # ER_CONNECTION_KILLED
-    1053: _GONE,  # ER_SERVER_SHUTDOWN
-    1040: _GONE,  # ER_CON_COUNT_ERROR: too many connections
-    2002: _GONE,  # CR_CONNECTION_ERROR
-    2003: _GONE,  # CR_CONN_HOST_ERROR
-    2006: _GONE,  # CR_SERVER_GONE_ERROR
-    2013: _GONE,  # CR_SERVER_LOST
-    2055: _GONE,  # CR_SERVER_LOST_EXTENDED
-    4031: _GONE,  # ER_CLIENT_INTERACTION_TIMEOUT
-    1021: _FULL,  # ER_DISK_FULL
-    1114: _FULL,  # ER_RECORD_FILE_FULL: the table is full
-    1290: _READ_ONLY,  # ER_OPTION_PREVENTS_STATEMENT (--read-only)
-    1036: _READ_ONLY,  # ER_OPEN_AS_READONLY
-    1792: _READ_ONLY,  # ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
-    1317: _OTHER,  # ER_QUERY_INTERRUPTED (KILL QUERY)
-}
-_SQLITE: dict[int, str] = {
-    13: _FULL,  # SQLITE_FULL
-    8: _READ_ONLY,  # SQLITE_READONLY
-    5: _LOCK_WAIT,  # SQLITE_BUSY: the write lock, past the busy timeout
-    6: _LOCK_WAIT,  # SQLITE_LOCKED
-    14: _GONE,  # SQLITE_CANTOPEN
-    10: _GONE,  # SQLITE_IOERR
-    11: _OTHER,  # SQLITE_CORRUPT
-    26: _OTHER,  # SQLITE_NOTADB
-}
-
-
-def _kind(error: BaseException, backend: str, code: str | int | None, disconnect: bool) -> str:
-    found: str | None = None
-    if isinstance(code, str):
-        found = _POSTGRES.get(code) or (_GONE if code.startswith("08") else None)
-    elif isinstance(code, int):
-        found = (_MYSQL if backend == "mysql" else _SQLITE).get(code)
-    if found is None and disconnect:
-        found = _GONE
-    if found is None and backend == "postgresql" and code is None:
-        # libpq's own failures (refused, closed under it) come without a SQLSTATE.
-        operational = any(c.__name__ == "OperationalError" for c in type(error).__mro__)
-        found = _GONE if operational else None
-    return found or ""
-
-
-def translate(
-    error: BaseException,
-    *,
-    backend: str,
-    statement: str | None = None,
-    disconnect: bool = False,
-    joined: bool = False,
-    lock_timeout: timedelta | None = None,
-) -> SessionKitError | None:
-    """Return the sessionkit error that the driver's ``error`` means, or ``None`` to keep it.
-
-    ``statement`` is what was running (it names what a lock wait waited for),
-    ``disconnect`` whether SQLAlchemy found the connection dead, ``joined``
-    whether the unit is part of the host's transaction (a transient conflict
-    is then not ``retryable``), ``lock_timeout`` the limit the unit set.
-    """
-    code = _code(error, backend)
-    kind = _kind(error, backend, code, disconnect)
-    said = _first_line(error)
-    shown = None if code is None else str(code)
-    if kind in (_DEADLOCK, _SERIAL):
-        reason = "deadlock" if kind == _DEADLOCK else "serialization"
-        return TransientConflict.aborted(reason, backend, joined=joined)
-    if kind == _LOCK_WAIT:
-        if backend == "sqlite":
-            return StorageTimeout.waiting(
-                "the database's write lock",
-                backend=backend,
-                timeout=None,
-                code=shown,
-                setting="sqlite3 connect timeout",
-            )
-        setting = "innodb_lock_wait_timeout" if backend == "mysql" else "lock_timeout"
-        return StorageTimeout.waiting(
-            _waited_for(statement),
-            backend=backend,
-            timeout=lock_timeout,
-            code=shown,
-            setting=setting,
-        )
-    if kind == _STATEMENT and (backend != "postgresql" or "statement timeout" in said):
-        setting = "statement_timeout" if backend == "postgresql" else "max_statement_time"
-        return StorageTimeout.waiting(
-            "the statement to finish", backend=backend, timeout=None, code=shown, setting=setting
-        )
-    if kind == _IDLE:
-        return StorageTimeout(
-            f"{backend} ended the transaction, idle or open for longer than it allows: {said}",
-            backend=backend,
-            code=shown,
-            waited_for="the transaction to finish",
-        )
-    if kind == _GONE:
-        return StorageUnavailable(
-            f"the connection to {backend} failed or was lost ({said}); the unit of work "
-            "was rolled back",
-            backend=backend,
-            code=shown,
-        )
-    if kind == _FULL:
-        return StorageFull(
-            f"{backend} has no room for the write ({said}); nothing of it was stored",
-            backend=backend,
-            code=shown,
-        )
-    if kind == _READ_ONLY:
-        return StorageReadOnly(
-            f"{backend} refuses writes ({said}); nothing was stored", backend=backend, code=shown
-        )
-    if kind in (_OTHER, _STATEMENT):
-        return StorageError(f"{backend} failed: {said}", backend=backend, code=shown)
-    return None
 
 
 # ------------------------------------------------------------------ a lost transaction

@@ -18,14 +18,16 @@ Wire it like any store::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
 
+from sessionkit.adapters._driver_faults import translate
 from sessionkit.contrib.django._attendance import (
     DjangoOverrideRepository,
     DjangoPresenceRepository,
@@ -46,7 +48,7 @@ from sessionkit.contrib.django._usage import (
     DjangoUsageRepository,
 )
 from sessionkit.contrib.django.signals import events_committed
-from sessionkit.errors import InvalidValue, UnsupportedKind
+from sessionkit.errors import InvalidValue, SessionKitError, UnsupportedKind, WrongType
 from sessionkit.model.events import DomainEvent
 from sessionkit.ports import (
     ATTENDANCE_OVERRIDES,
@@ -70,6 +72,15 @@ from sessionkit.ports._storage import publish_batches
 __all__ = ["REPOSITORIES", "DjangoStore", "DjangoUnitOfWork"]
 
 RepoT = TypeVar("RepoT")
+
+VENDORS = ("postgresql", "sqlite")
+"""The database vendors the Django store keeps its guarantees on.
+
+MySQL/MariaDB is refused: there the store would take no resource or
+participant lock (PostgreSQL takes advisory locks, SQLite's writers queue on
+the database's lock) and compare keys without regard to case; sessionkit's
+SQLAlchemy store supports it.
+"""
 
 REPOSITORIES: dict[str, type[DjangoRepository[Any, Any]]] = {
     SESSIONS.name: DjangoSessionRepository,
@@ -116,8 +127,26 @@ class DjangoStore:
                 value=settings.USE_TZ,
                 expected="USE_TZ = True",
             )
+        if not isinstance(using, str):
+            raise WrongType(using, name="DjangoStore(using=...)", expected="a database alias (str)")
+        if using not in connections.settings:
+            raise InvalidValue(
+                f"DjangoStore(using={using!r}): no such database alias in DATABASES"
+                f" (has: {', '.join(map(repr, connections.settings))})",
+                value=using,
+                expected=f"one of {', '.join(map(repr, connections.settings))}",
+            )
         self.publisher = publisher
         self.using = using
+        if self.vendor not in VENDORS:
+            raise InvalidValue(
+                f"sessionkit's Django store runs on PostgreSQL and SQLite, and the database"
+                f" {using!r} is {self.vendor}: there it would not lock resources and"
+                " participants nor tell keys apart by case. Use sessionkit's SQLAlchemy store"
+                " for MySQL/MariaDB",
+                value=self.vendor,
+                expected=" or ".join(VENDORS),
+            )
         self._signals = _Signals(self)
 
     @property
@@ -172,6 +201,30 @@ class DjangoUnitOfWork(UnitOfWorkBase):
 
     # ------------------------------------------------------------------ the transaction
 
+    def _fault(self, error: BaseException) -> SessionKitError | None:
+        """The sessionkit error a database fault raised through Django means, or ``None``.
+
+        Django raises its own ``DatabaseError`` with the driver's beneath it
+        (``__cause__``), which :func:`~sessionkit.adapters._driver_faults.translate`
+        reads as the SQLAlchemy store does. Integrity errors are the
+        repositories' to explain; anything else passes unchanged.
+        """
+        if not isinstance(error, DatabaseError) or isinstance(error, IntegrityError):
+            return None
+        driver = error.__cause__ if error.__cause__ is not None else error
+        return translate(driver, backend=self.vendor, joined=self.joined)
+
+    @contextmanager
+    def _translating(self) -> Iterator[None]:
+        """Raise a database fault inside the block as the sessionkit error it means."""
+        try:
+            yield
+        except DatabaseError as error:
+            fault = self._fault(error)
+            if fault is None:
+                raise
+            raise fault from error
+
     def _begin(self) -> None:
         self._atomic = transaction.atomic(using=self.using)
         self._atomic.__enter__()
@@ -188,7 +241,8 @@ class DjangoUnitOfWork(UnitOfWorkBase):
         if self._open:
             raise RuntimeError("this unit of work is already open")
         self.joined = connections[self.using].in_atomic_block
-        self._begin()
+        with self._translating():
+            self._begin()
         self._open = True
         return self
 
@@ -199,13 +253,24 @@ class DjangoUnitOfWork(UnitOfWorkBase):
         tb: TracebackType | None,
     ) -> None:
         self._pending.clear()
+        closing: DatabaseError | None = None
         try:
             self._end(keep=False)
+        except DatabaseError as error:  # the rollback failed too: the connection is gone
+            closing = error
         finally:
             self._open = False
             ready, self._ready = self._ready, []
         if ready:
             self.store.publish(ready)
+        cause = exc if exc is not None else closing
+        fault = None if cause is None else self._fault(cause)
+        if fault is not None:
+            # A deadlock, a lock wait past its timeout, a lost connection: the error
+            # reliability.md names, the driver's chained, as the SQLAlchemy store has it.
+            raise fault from cause
+        if exc is None and closing is not None:
+            raise closing
 
     def commit(self) -> None:
         """Release the writes to the enclosing transaction (commit it, when there is none)."""
@@ -214,8 +279,9 @@ class DjangoUnitOfWork(UnitOfWorkBase):
         self._pending.clear()
         if batch:
             transaction.on_commit(partial(self._committed, batch), using=self.using)
-        self._end(keep=True)
-        self._begin()
+        with self._translating():
+            self._end(keep=True)
+            self._begin()
 
     def rollback(self) -> None:
         """Discard every write and collected event since the last commit."""

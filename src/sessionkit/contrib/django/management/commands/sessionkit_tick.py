@@ -98,14 +98,17 @@ class Command(BaseCommand):
         kit = get_kit()
         tenants: list[str | None] = list(options.get("tenant") or [None])
         kinds = [kind for kind in TICK_KINDS if kind in (options.get("kind") or TICK_KINDS)]
-        skipped = _skipped(kit, kinds)
+        try:
+            skipped = _skipped(kit, kinds)
+        except SessionKitError as error:  # the database is locked, or gone
+            raise CommandError(str(error)) from error
         failed = 0
         for tenant in tenants:
             where = "" if tenant is None else f"{tenant}: "
             while True:
                 try:
                     report = kit.tick(tenant, batch=options["batch"], kinds=kinds)
-                except SessionKitError as error:  # a bad --tenant or --batch
+                except SessionKitError as error:  # a bad --tenant or --batch, a storage fault
                     raise CommandError(str(error)) from error
                 for line in _lines(report, kinds, skipped):
                     self.stdout.write(f"{where}{line}")
@@ -124,6 +127,8 @@ class Command(BaseCommand):
                     calls = kit.run_payment_calls(tenant)
                 except UnsupportedKind as error:
                     line = f"skipped: the store keeps no {error.kind} records"
+                except SessionKitError as error:  # a storage fault
+                    raise CommandError(str(error)) from error
                 else:
                     more = " (more due: run again)" if calls.more else ""
                     line = f"{calls.done} payment calls made{more}"

@@ -1,0 +1,100 @@
+"""The Django store's own checks and its database faults, as sessionkit's errors.
+
+A store made for a database alias that does not exist, or for a database it
+keeps no guarantees on (MySQL/MariaDB), is refused when made. A fault of the
+database under a unit of work (a lock waited for too long, a connection
+killed) comes out as the error docs/reliability.md names, the driver's
+chained, as it does from the SQLAlchemy store.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from io import StringIO
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.db import OperationalError, connections
+
+from sessionkit.contrib.django.store import DjangoStore
+from sessionkit.errors import InvalidValue, StorageTimeout, StorageUnavailable, WrongType
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.contract import TENANT
+
+from .conftest import POSTGRES_URL, _server
+from .django_settings import KITS
+
+NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+def test_an_alias_that_is_no_database_is_refused_when_the_store_is_made() -> None:
+    with pytest.raises(InvalidValue) as unknown:
+        DjangoStore(using="nope")
+    assert unknown.value.value == "nope"
+    assert "'default'" in str(unknown.value)
+    with pytest.raises(WrongType) as wrong:
+        DjangoStore(using=None)  # type: ignore[arg-type]  # the mistake under test
+    assert wrong.value.value is None
+
+
+def test_mysql_is_refused_rather_than_run_without_its_locks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No MySQL driver for Django here: the vendor the alias would report, stood in.
+    monkeypatch.setattr(DjangoStore, "vendor", property(lambda _store: "mysql"))
+    with pytest.raises(InvalidValue) as caught:
+        DjangoStore()
+    assert (caught.value.value, caught.value.expected) == ("mysql", "postgresql or sqlite")
+    assert "SQLAlchemy store" in str(caught.value)
+
+
+def test_a_sqlite_lock_held_too_long_is_a_storage_timeout(sqlite_file_db: str) -> None:
+    """Another writer holds the file's lock past the alias's timeout: StorageTimeout."""
+    holder = sqlite3.connect(settings.DATABASES["sqlite_busy"]["NAME"], isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    store = DjangoStore(using="sqlite_busy")
+    KITS.append(SessionKit(uow=store.unit_of_work, clock=ManualClock(NOW)))
+    try:
+        with pytest.raises(StorageTimeout) as caught, store.unit_of_work() as uow:
+            uow.sessions.get_many(TENANT, ["s1"])
+        assert caught.value.backend == "sqlite"
+        assert "write lock" in str(caught.value)
+        assert isinstance(caught.value.__cause__, OperationalError)
+        with pytest.raises(StorageTimeout):
+            KITS[-1].tick()
+        # The tick command says so in one line, with no traceback.
+        with pytest.raises(CommandError) as command:
+            call_command("sessionkit_tick", stdout=StringIO(), stderr=StringIO())
+        assert "write lock" in str(command.value)
+    finally:
+        KITS.pop()
+        holder.rollback()
+        holder.close()
+        connections["sqlite_busy"].close()
+    with store.unit_of_work() as uow:  # the lock released, the store works again
+        assert uow.sessions.get_many(TENANT, ["s1"]) == []
+
+
+def test_a_killed_postgres_connection_is_storage_unavailable(postgres_db: str) -> None:
+    """The server ends the connection under the store: StorageUnavailable, then it recovers."""
+    assert POSTGRES_URL is not None
+    store = DjangoStore(using=postgres_db)
+    connection = connections[postgres_db]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    with psycopg.connect(_server(POSTGRES_URL), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    try:
+        with pytest.raises(StorageUnavailable) as caught, store.unit_of_work() as uow:
+            uow.sessions.get_many(TENANT, ["s1"])
+        assert caught.value.backend == "postgresql"
+        assert isinstance(caught.value.__cause__, OperationalError)
+    finally:
+        connection.close()  # as Django does between requests with an unusable connection
+    with store.unit_of_work() as uow:
+        assert uow.sessions.get_many(TENANT, ["s1"]) == []
