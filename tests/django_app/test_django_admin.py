@@ -20,6 +20,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 from django.test.utils import setup_test_environment, teardown_test_environment
+from django.utils.html import escape
 
 from sessionkit.contrib.django.models import (
     BookingRecord,
@@ -130,7 +131,7 @@ def test_the_cancel_action_goes_through_the_lifecycle(
         follow=True,
     )
     shown = [str(m) for m in response.context["messages"]]
-    assert any(m.startswith("b: ") for m in shown), shown  # a finished session cannot be
+    assert any(m.startswith("'b': ") for m in shown), shown  # a finished session cannot be
     assert "cancelled 1 of 2" in shown
     statuses = dict(SessionRecord.objects.values_list("record_id", "status"))
     assert statuses == {"a": "CANCELED", "b": "FINISHED"}
@@ -273,7 +274,9 @@ def test_the_reschedule_actions_approve_and_decline_through_the_kit(
         follow=True,
     )
     shown = [str(m) for m in answered.context["messages"]]
-    assert any(m.startswith(f"{moved}: ") for m in shown), shown  # answered already
+    assert any(m.startswith(f"{moved!r}: ") for m in shown), shown  # answered already
+    # The page shows the id as it is (the template capitalises a message's first letter).
+    assert escape(f"{moved!r}: ").encode() in answered.content
     assert "declined 1 of 2" in shown
     statuses = dict(RescheduleRecord.objects.values_list("record_id", "status"))
     assert statuses == {moved: "APPROVED", kept: "DECLINED"}

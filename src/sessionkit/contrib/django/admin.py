@@ -74,7 +74,9 @@ def _each(
         try:
             call(kit, row, actor)
         except SessionKitError as error:
-            admin_.message_user(request, f"{row.record_id}: {error}", messages.ERROR)
+            # Quoted: the admin's template capitalises a message's first letter, and an
+            # id shown as "S1" would name another record.
+            admin_.message_user(request, f"{row.record_id!r}: {error}", messages.ERROR)
         else:
             done += 1
     if done:
