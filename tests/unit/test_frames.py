@@ -9,6 +9,7 @@ import pytest
 
 from sessionkit import InvalidValue, NaiveDatetime, TimeSpan, WrongType
 from sessionkit.model import Page, Session
+from sessionkit.model.analytics import Counts, StatusCount
 from sessionkit.model.records import PAYMENT, SESSION
 from sessionkit.testing.contract.payments import make_payment
 
@@ -121,6 +122,17 @@ def test_records_of_an_analytics_result_get_inferred_dtypes() -> None:
     assert pf.schema["sessions"] == pl.Int64
     assert pf.schema["at"] == pl.Datetime("us", "UTC")
     assert pf["sessions"].to_list() == [3, None]
+
+
+def test_an_empty_analytics_result_keeps_its_columns() -> None:
+    # An empty tenant or window: the frame still has the result's columns, so a notebook's
+    # groupby("status") finds its column instead of a KeyError.
+    empty = Counts(tenant="acme", by=None, rows=())
+    assert list(to_pandas(empty).columns) == ["key", "status", "sessions"]
+    assert to_polars(empty).columns == ["key", "status", "sessions"]
+    assert to_pandas(empty).groupby("status").size().empty
+    counted = Counts(tenant="acme", by=None, rows=(StatusCount(None, "DONE", 2),))
+    assert to_pandas(counted)["sessions"].tolist() == [2]  # a full result as before
 
 
 @pytest.mark.parametrize("convert", [to_pandas, to_polars])

@@ -231,4 +231,21 @@ def column_values(values: object, *, schema: Schema | None = None) -> list[Value
             data = use.columns_of(seq)
             return [Values(c.name, c.type, c.nullable, data[c.name]) for c in use.columns]
         source = seq
-    return _from_records(to_records(source))
+    return _with_declared(_from_records(to_records(source)), getattr(source, "COLUMNS", None))
+
+
+def _with_declared(found: list[Values], declared: object) -> list[Values]:
+    """``found`` with every column an analytics result declares (``COLUMNS``), in its order.
+
+    An empty result then still has its columns (``df.groupby("status")``
+    works on an empty tenant); its values are none, typed ``object``.
+    """
+    if not isinstance(declared, tuple) or not all(isinstance(n, str) for n in declared):
+        return found
+    by_name = {v.name: v for v in found}
+    rows = len(found[0].values) if found else 0
+    ordered = [
+        by_name.pop(n) if n in by_name else Values(n, "object", rows > 0, [None] * rows)
+        for n in declared
+    ]
+    return ordered + list(by_name.values())
