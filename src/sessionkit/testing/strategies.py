@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import strategies as st
 
 from sessionkit.availability import Availability
+from sessionkit.errors import InvalidValue, WallTimeError
 from sessionkit.policies import BookingRules
 from sessionkit.recurrence import Recurrence, Rule, Weekday
 from sessionkit.timespan import TimeSpan
@@ -52,6 +53,8 @@ DST_ZONES: tuple[str, ...] = (
 
 _MIN = datetime(2000, 1, 1)
 _MAX = datetime(2040, 12, 31)
+_LAST = datetime(9999, 12, 31, 23, 59, 59, 999999)
+"""The last naive datetime (``datetime.max``)."""
 
 
 def timezones(names: Sequence[str] = DST_ZONES) -> st.SearchStrategy[ZoneInfo]:
@@ -65,9 +68,13 @@ def aware_datetimes(
     max_value: datetime = _MAX,
     zones: st.SearchStrategy[ZoneInfo] | None = None,
 ) -> st.SearchStrategy[datetime]:
-    """Aware datetimes (whole seconds) in a zone from ``zones``, including DST edge cases.
+    """Aware datetimes (whole seconds) in a zone from ``zones``, folds included.
 
-    ``min_value`` and ``max_value`` are naive wall-clock bounds.
+    ``min_value`` and ``max_value`` are naive wall-clock bounds. Instants in a
+    fold (either side) are drawn, those in a gap never (they do not exist);
+    both are rare among uniform draws, so a property about transitions
+    should draw near them itself (e.g. :func:`recurrences`, whose starts
+    favour the small hours).
     """
     return st.datetimes(
         min_value=min_value,
@@ -84,11 +91,32 @@ def timespans(
     min_duration: timedelta = timedelta(minutes=1),
     max_duration: timedelta = timedelta(days=2),
 ) -> st.SearchStrategy[TimeSpan]:
-    """TimeSpans whose start lies between the naive UTC bounds and whose length is in range."""
+    """TimeSpans whose start lies between the naive UTC bounds and whose length is in range.
+
+    Starts and lengths are whole seconds, so the length range must hold one
+    (``InvalidValue`` otherwise, as for bounds whose spans would end past
+    the last instant a datetime holds).
+    """
+    shortest = -(-min_duration // timedelta(seconds=1))  # rounded up
+    longest = max_duration // timedelta(seconds=1)
+    if min_duration <= timedelta(0) or shortest > longest:
+        raise InvalidValue(
+            f"timespans(min_duration={min_duration}, max_duration={max_duration}): the lengths"
+            " must be positive and hold a whole second",
+            value=min_duration,
+            expected="0 < min_duration <= max_duration, a whole second between them",
+        )
+    if max_start > _LAST - max_duration:
+        raise InvalidValue(
+            f"timespans(max_start={max_start}, max_duration={max_duration}): such spans would"
+            " end past the last datetime",
+            value=max_start,
+            expected=f"max_start <= {_LAST - max_duration}",
+        )
     starts = st.datetimes(min_value=min_start, max_value=max_start).map(
         lambda dt: dt.replace(microsecond=0, tzinfo=UTC)
     )
-    seconds = st.integers(int(min_duration.total_seconds()), int(max_duration.total_seconds()))
+    seconds = st.integers(shortest, longest)
     return st.builds(
         lambda start, secs: TimeSpan(start, start + timedelta(seconds=secs)), starts, seconds
     )
@@ -202,13 +230,16 @@ def recurrences(
     )
     if with_exdates and draw(st.booleans()):
         window_end = start + timedelta(days=400)
-        sample = [
-            occ.span.start
-            for occ in rec.between(
-                datetime.combine(day, time()).replace(tzinfo=UTC) - timedelta(days=1),
-                window_end.replace(tzinfo=UTC),
-            )
-        ][:50]
+        try:
+            sample = [
+                occ.span.start
+                for occ in rec.between(
+                    datetime.combine(day, time()).replace(tzinfo=UTC) - timedelta(days=1),
+                    window_end.replace(tzinfo=UTC),
+                )
+            ][:50]
+        except WallTimeError:  # disambiguate="raise" meeting a gap or fold: no exdates drawn
+            sample = []
         if sample:
             chosen = draw(st.lists(st.sampled_from(sample), max_size=3, unique=True))
             rec = Recurrence.from_rrule(
