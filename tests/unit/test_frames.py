@@ -152,6 +152,10 @@ def test_values_a_library_cannot_hold_are_refused_naming_the_column() -> None:
     assert caught.value.value == "n"
     with pytest.raises(InvalidValue, match="column 'n'"):
         to_pandas(huge)
+    for odd in ("NaN", "Infinity"):
+        # polars panics on these with an exception no `except Exception` catches.
+        with pytest.raises(InvalidValue, match="column 'amount'"):
+            to_polars([{"amount": Decimal(odd)}])
 
 
 def test_a_column_name_must_be_storable_text() -> None:

@@ -117,6 +117,10 @@ def _polars_column(column: Values) -> pl.Series:
     if kind == "bool":
         return pl.Series(name, values, dtype=pl.Boolean)
     if kind == "decimal":
+        for value in values:
+            # polars panics on these (a pyo3 PanicException, no Exception): refuse them first.
+            if isinstance(value, Decimal) and not value.is_finite():
+                raise ValueError(f"{value} is no amount polars can hold")
         return pl.Series(name, values, dtype=pl.Decimal(38, _scale(values)))
     return pl.Series(name, values, dtype=pl.Object)
 
