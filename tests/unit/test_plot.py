@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sessionkit import InvalidValue, TimeSpan, UnknownTimeZone, WrongType
-from sessionkit.model import Session
+from sessionkit.model import Page, Session
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
@@ -140,3 +140,21 @@ def test_bad_arguments_are_refused() -> None:
         timeline(SESSIONS, tz="Mars/Olympus")
     with pytest.raises(InvalidValue, match="width"):
         timeline(SESSIONS, width=0)
+
+
+def test_output_options_matplotlib_would_fail_on_are_refused_by_name(tmp_path: Path) -> None:
+    with pytest.raises(InvalidValue, match="dpi") as dpi:
+        timeline(SESSIONS, dpi=0)
+    assert dpi.value.value == 0
+    with pytest.raises(InvalidValue, match="suffix") as suffix:
+        timeline(SESSIONS, save=tmp_path / "x.xyz")
+    assert str(suffix.value.value).endswith("x.xyz")
+    assert not (tmp_path / "x.xyz").exists()
+    with pytest.raises(InvalidValue, match="colour") as colour:
+        timeline(SESSIONS, colors={"SCHEDULED": "notacolor"})
+    assert colour.value.value == "notacolor"
+
+
+def test_a_page_of_sessions_is_drawn_as_its_sessions() -> None:
+    page = Page(items=tuple(SESSIONS), total=len(SESSIONS), page=1, limit=50, next_cursor=None)
+    assert lanes(timeline(page)) == lanes(timeline(SESSIONS))

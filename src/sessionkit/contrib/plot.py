@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sessionkit.conflicts import find_conflicts
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.model.query import Page
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.zones import get_zone
 
@@ -61,7 +62,9 @@ _SPARE = ("#eeca3b", "#ff9da6", "#79706e", "#d67195", "#1b9e77", "#7570b3", "#66
 _NONE = "(none)"
 
 
-def _check(sessions: Iterable[Session]) -> list[Session]:
+def _check(sessions: Iterable[Session] | Page[Session]) -> list[Session]:
+    if isinstance(sessions, Page):
+        sessions = sessions.items  # a Page stands for its sessions, as in to_pandas
     if isinstance(sessions, str | bytes | Mapping) or not isinstance(sessions, Iterable):
         raise WrongType(sessions, name="sessions", expected="an iterable of Session")
     found = list(sessions)
@@ -88,6 +91,38 @@ def _zone(sessions: list[Session], tz: str | None) -> str:
     return zones.pop() if len(zones) == 1 else "UTC"
 
 
+def _check_output(colors: Mapping[str, str] | None, save: object, dpi: object) -> None:
+    """Refuse a colour, file format or resolution matplotlib would fail on later, by name."""
+    from matplotlib.backend_bases import FigureCanvasBase
+    from matplotlib.colors import is_color_like
+
+    if colors is not None:
+        if not isinstance(colors, Mapping):
+            raise WrongType(colors, name="colors", expected="a mapping of status to colour")
+        for status, colour in colors.items():
+            if not isinstance(status, str) or not is_color_like(colour):
+                raise InvalidValue(
+                    f"colors[{status!r}] must be a matplotlib colour, got {colour!r}",
+                    value=colour,
+                    expected='a colour such as "#4c78a8" or "tab:blue"',
+                )
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or not 1 <= dpi <= 1200:
+        raise InvalidValue(
+            f"dpi must be 1 <= dpi <= 1200, got {dpi!r}", value=dpi, expected="1..1200"
+        )
+    if save is not None:
+        if not isinstance(save, str | os.PathLike):
+            raise WrongType(save, name="save", expected="a path (str or os.PathLike)")
+        suffix = os.path.splitext(os.fspath(save))[1].lstrip(".").lower()
+        formats = FigureCanvasBase.get_supported_filetypes()
+        if suffix not in formats:
+            raise InvalidValue(
+                f"save={os.fspath(save)!r}: its suffix names no format matplotlib writes",
+                value=os.fspath(save),
+                expected=f"a path ending in one of .{', .'.join(sorted(formats))}",
+            )
+
+
 def _colors(statuses: Iterable[str], colors: Mapping[str, str] | None) -> dict[str, str]:
     chosen = {**STATUS_COLORS, **{k.upper(): v for k, v in (colors or {}).items()}}
     out: dict[str, str] = {}
@@ -109,7 +144,7 @@ def _num(value: datetime) -> float:
 
 
 def timeline(
-    sessions: Iterable[Session],
+    sessions: Iterable[Session] | Page[Session],
     *,
     by: Literal["resource", "teacher", "room"] | str = "resource",
     tz: str | None = None,
@@ -155,6 +190,7 @@ def timeline(
             value=width,
             expected="0 < width <= 100",
         )
+    _check_output(colors, save, dpi)
     zone = _zone(found, tz)
 
     lanes = sorted({lane for s in found for lane in _lanes_of(s, by)} - {_NONE})
