@@ -122,7 +122,9 @@ class StorageContract(
     Capability flags (override as class attributes):
 
     - ``concurrent_units``: units of work may run in several threads at once
-      against one store (the race tests start threads).
+      against one store (the race tests start threads; the booking race also
+      stores bookings, and skips where the adapter raises ``UnsupportedKind``
+      for them).
     - ``unicode_search``: title search folds case beyond ASCII, as
       ``str.casefold`` does (``LIKE`` and ``lower()`` in a database do not).
 

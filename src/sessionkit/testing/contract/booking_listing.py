@@ -163,6 +163,24 @@ class BookableContract(BookingContractBase):
                 ("tie-b", 0),
             ]
 
+    def test_bookable_windows_include_their_start_and_exclude_their_end(
+        self, store: Factory
+    ) -> None:
+        """The window is half-open: a session starting at ``window.end`` is not listed.
+
+        One starting exactly at ``window.start`` is, and the next window,
+        starting where this one ends, lists the session this one left out.
+        """
+        self.open_sessions(store, slot("first", at=2), slot("inside", at=3), slot("edge", at=4))
+        with store() as uow:
+            repo = self.bookings(uow)
+            window = TimeSpan(at_hours(2), at_hours(4))
+            found = repo.bookable(TENANT, window=window, at=at_hours(0))
+            assert [b.session_id for b in found] == ["first", "inside"]
+            following = TimeSpan(at_hours(4), at_hours(5))
+            found = repo.bookable(TENANT, window=following, at=at_hours(0))
+            assert [(b.session_id, b.start) for b in found] == [("edge", at_hours(4))]
+
     def test_bookable_sees_one_tenant_only(self, store: Factory) -> None:
         """Another tenant's sessions and bookings are invisible, even under the same ids."""
         self.open_slots(store)

@@ -26,7 +26,7 @@ from sessionkit.errors import (
     DuplicateBooking,
     SessionNotFound,
 )
-from sessionkit.model.booking import CANCELLED, CONFIRMED, HELD, OFFERED, WAITLISTED
+from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, OFFERED, WAITLISTED
 from sessionkit.ports import UnitOfWorkFactory as Factory
 from sessionkit.testing.contract._booking_support import (
     ROOMY,
@@ -95,6 +95,27 @@ class BookingsRepositoryContract(SettledAddContract, BookingReadsContract, Booka
             self.bookings(uow).add(make_booking("b", created=-9))
             uow.commit()
 
+    def test_an_expired_offer_takes_no_seat_an_unexpired_one_does(self, store: Factory) -> None:
+        """Waitlist offers count until ``hold_expires_at`` (exclusive), as holds do."""
+        self.open_sessions(store, make_booking_session("s1", capacity=2))
+        # Both still stored as OFFERED: no job has expired the first one.
+        lapsed = make_booking("lapsed", status=OFFERED, hold_until=-10, created=-20, position=1)
+        live = make_booking("live", status=OFFERED, hold_until=-9, created=-20, position=2)
+        self.keep(store, lapsed, live)
+        with store() as uow:
+            # At -10 the first offer has just run out: one seat taken, one free.
+            self.bookings(uow).add(make_booking("a", created=-10))
+            with pytest.raises(CapacityExceeded) as caught:
+                self.bookings(uow).add(make_booking("b", created=-10))
+            assert (caught.value.taken, caught.value.remaining) == (2, 0)
+            uow.commit()
+        with store() as uow:
+            # Later the second offer has run out too: judged at b's instant, it fits.
+            self.bookings(uow).add(make_booking("b", created=-9))
+            uow.commit()
+        with store() as uow:
+            assert self.bookings(uow).seats_taken(TENANT, ["s1"], at=at_hours(-9)) == {"s1": 2}
+
     def test_a_waitlisted_booking_takes_no_seat(self, store: Factory) -> None:
         """A full session still takes waitlisted bookings; they count for nothing."""
         self.open_sessions(store, make_booking_session("s1", capacity=1))
@@ -136,6 +157,63 @@ class BookingsRepositoryContract(SettledAddContract, BookingReadsContract, Booka
             uow.commit()
         with store() as uow:
             assert self.bookings(uow).get(TENANT, "b").seats == 2
+
+    @pytest.mark.parametrize(
+        ("before", "after"),
+        [
+            (WAITLISTED, CONFIRMED),
+            (CANCELLED, CONFIRMED),
+            (CANCELLED, HELD),
+            (CANCELLED, OFFERED),
+            (EXPIRED, CONFIRMED),
+            (EXPIRED, HELD),
+            (EXPIRED, OFFERED),
+        ],
+    )
+    def test_an_update_into_a_seat_in_a_full_session_is_refused(
+        self, store: Factory, before: str, after: str
+    ) -> None:
+        """A status change alone that takes a seat counts too: ``CapacityExceeded``, unchanged.
+
+        Confirming a waitlisted booking, or putting a cancelled or expired one
+        back in play (held, offered, confirmed), takes its seats like a new
+        booking; in a full session ``update`` refuses it and writes nothing,
+        and the same update fits once another booking frees a seat.
+        """
+        self.open_sessions(store, make_booking_session("s1", capacity=2))
+        waiting = make_booking(
+            "w",
+            status=before,
+            position=1 if before == WAITLISTED else None,
+            hold_until=-45 if before == EXPIRED else None,
+        )
+        self.keep(store, make_booking("a"), make_booking("b"), waiting)
+        seated = attrs.evolve(
+            waiting,
+            status=after,
+            position=None,
+            hold_expires_at=at_hours(10) if after in (HELD, OFFERED) else None,
+            updated_at=at_hours(-40),
+            updated_by="contract",
+        )
+        with store() as uow:
+            repo = self.bookings(uow)
+            with pytest.raises(CapacityExceeded) as caught:
+                repo.update(seated, expected_version=1)
+            error = caught.value
+            assert (error.session_id, error.capacity, error.taken) == ("s1", 2, 2)
+            assert (error.asked, error.remaining) == (1, 0)
+            assert repo.get(TENANT, "w") == waiting
+            assert repo.seats_taken(TENANT, ["s1"], at=at_hours(-40)) == {"s1": 2}
+            # The unit stays usable: with a seat freed the same change fits.
+            a = repo.get(TENANT, "a")
+            repo.update(
+                attrs.evolve(a, status=CANCELLED, updated_at=at_hours(-41)), expected_version=1
+            )
+            repo.update(seated, expected_version=1)
+            uow.commit()
+        with store() as uow:
+            assert self.bookings(uow).get(TENANT, "w") == attrs.evolve(seated, version=2)
 
     def test_a_participant_has_one_booking_in_play_per_session(self, store: Factory) -> None:
         """A second held, confirmed, waitlisted or offered booking: ``AlreadyBooked``."""

@@ -1,20 +1,40 @@
 """The contract under concurrency: units of work racing in threads.
 
-Skipped where the capability ``concurrent_units`` is off.
+Sessions racing for a teacher, updates racing for a version, bookings racing
+for the last seats. Skipped where the capability ``concurrent_units`` is off.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 
 import attrs
 import pytest
 
-from sessionkit.errors import ConcurrentModification, SessionConflict
+from sessionkit.errors import (
+    CapacityExceeded,
+    ConcurrentModification,
+    SessionConflict,
+    UnsupportedKind,
+)
 from sessionkit.model.query import SessionQuery
-from sessionkit.ports import UnitOfWorkFactory
+from sessionkit.ports import BOOKINGS, UnitOfWorkFactory
+from sessionkit.testing.contract._booking_support import (
+    at_hours,
+    make_booking,
+    make_booking_session,
+)
 from sessionkit.testing.contract._support import TENANT, ContractBase, make_session
+
+OVERLAP = 0.25
+"""How long (seconds) a racing writer waits inside its unit of work for the others to read.
+
+Where the store lets units of work overlap, all of them arrive at once; where
+it runs them in turn (one lock for the store, SQLite's write lock), the first
+waits this long, once, and the rest go on without waiting.
+"""
 
 
 class ConcurrencyContract(ContractBase):
@@ -96,3 +116,43 @@ class ConcurrencyContract(ContractBase):
         outcomes = self._race(2, work)
         assert outcomes == [None, None]
         assert seen == [0]
+
+    def test_racing_bookings_fill_a_session_exactly(self, store: UnitOfWorkFactory) -> None:
+        """Threads booking a session with fewer seats: capacity-many win, the rest are refused.
+
+        Each writer reads the session's seats in its unit of work, then waits
+        (up to :data:`OVERLAP`) until every writer has read before it adds
+        its booking and commits, so no unit commits before all have read:
+        exactly ``capacity`` bookings are stored, every one of them a
+        writer's that succeeded, and every other writer got
+        ``CapacityExceeded``.
+        """
+        capacity, late = 3, 3
+        count = capacity + late
+        with store() as uow:
+            try:
+                uow.repository(BOOKINGS)
+            except UnsupportedKind:
+                pytest.skip("this adapter stores no bookings")
+            uow.sessions.add(make_booking_session("s1", capacity=capacity))
+            uow.commit()
+        everyone_read = threading.Barrier(count, timeout=OVERLAP)
+
+        def book(n: int) -> None:
+            with store() as uow:
+                bookings = uow.repository(BOOKINGS)
+                bookings.seats_taken(TENANT, ["s1"], at=at_hours(-50))
+                # Broken (timed out) where the store runs its units of work in turn.
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    everyone_read.wait()
+                bookings.add(make_booking(f"b{n}"))
+                uow.commit()
+
+        outcomes = self._race(count, book)
+        won = sorted(f"b{n}" for n, outcome in enumerate(outcomes) if outcome is None)
+        assert len(won) == capacity, outcomes
+        assert all(o is None or isinstance(o, CapacityExceeded) for o in outcomes), outcomes
+        with store() as uow:
+            bookings = uow.repository(BOOKINGS)
+            assert sorted(b.id for b in bookings.for_session(TENANT, "s1")) == won
+            assert bookings.seats_taken(TENANT, ["s1"], at=at_hours(-50)) == {"s1": capacity}

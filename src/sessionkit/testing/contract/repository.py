@@ -335,6 +335,22 @@ class RepositoryContract(ContractBase, Generic[R]):
             assert self.repo(uow).get_many(TENANT, ["a", "m", "t"]) == [mine, only_mine]
             assert self.repo(uow).get_many(OTHER_TENANT, ["a", "m", "t"]) == [only_theirs]
 
+    def test_claim_is_scoped_by_tenant(self, store: Factory) -> None:
+        """``claim`` returns the tenant's own records asked for, by id, as stored; no other's.
+
+        Another tenant's records are left out even under the same ids, and a
+        claim by the other tenant returns its own.
+        """
+        mine_b, mine_a = self.make_record("b"), self.make_record("a", variant=1)
+        theirs_a = self.make_record("a", tenant=OTHER_TENANT, variant=2)
+        theirs_c = self.make_record("c", tenant=OTHER_TENANT, variant=3)
+        self.keep(store, mine_b, mine_a, theirs_a, theirs_c)
+        with store() as uow:
+            assert self.repo(uow).claim(TENANT, ["c", "b", "missing", "a"]) == [mine_a, mine_b]
+            assert self.repo(uow).claim(TENANT, ["c"]) == []
+        with store() as uow:
+            assert self.repo(uow).claim(OTHER_TENANT, ["b", "c", "a"]) == [theirs_a, theirs_c]
+
     def test_a_failed_write_leaves_the_unit_usable(self, store: Factory) -> None:
         """Refused writes change nothing; earlier and later writes of the unit still commit."""
         first = self.make_record("a")
