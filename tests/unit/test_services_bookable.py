@@ -125,10 +125,14 @@ def test_sessions_above_the_rules_capacity_are_not_listed() -> None:
 
 
 def test_a_window_the_rules_leave_nothing_of_is_empty_and_still_checked() -> None:
-    rules = BookingRules(min_notice=timedelta(days=3), max_horizon=timedelta(days=2))
-    h = Harness.in_memory(NOW, id_prefix="x", booking_rules=rules)
-    slot(h, day=4)
-    assert listed(h) == []
+    # Rules whose own notice outlasts their horizon are refused when made; a role's notice
+    # (3 days for students) past the rules' horizon (2 days) still leaves nothing.
+    rules = BookingRules(max_horizon=timedelta(days=2))
+    notice = NoticePolicy(rules=[NoticeRule("book", frozenset({"student"}), timedelta(days=3))])
+    h = Harness.in_memory(NOW, id_prefix="x", booking_rules=rules, notice=notice)
+    early = slot(h, day=3)  # 26 hours ahead
+    assert listed(h, acting_role="student") == []
+    assert listed(h) == [early.id]  # an attendee needs no notice
     with pytest.raises(InvalidValue):
         listed(h, acting_role="")
     for end in (NOW, NOW - WEEK):  # a window ending where it starts, or before: bad input
