@@ -7,7 +7,7 @@ Each file's expected result: (series, single events, overrides, all occurrences 
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -104,3 +104,33 @@ def test_specific_dates_of_real_calendars() -> None:
     assert [(o.span.start.isoformat(), o.span.end.isoformat()) for o in dec] == [
         ("2023-12-13T20:00:00+00:00", "2023-12-13T23:00:00+00:00")
     ]
+
+
+def test_all_day_overrides_of_exchange_move_their_occurrences() -> None:
+    """RECURRENCE-ID;TZID=GMT Standard Time:20200416T000000 names the 16th (the 15th in UTC)."""
+    path = CALENDARS / "rie" / "issue_28_rrule_with_UTC_endinginZ.ics"
+    if not path.exists():
+        pytest.skip("issue_28_rrule_with_UTC_endinginZ.ics is not there")
+    cal, _ = _read(path)
+    (refuse,) = [s for s in cal.series if s.title == "Refuse black bin"]
+    assert [(o.key.date().isoformat(), o.span.start.isoformat()) for o in refuse.overrides] == [
+        ("2020-04-16", "2020-04-17T00:00:00+00:00"),
+        ("2020-05-28", "2020-05-29T00:00:00+00:00"),
+        ("2020-09-03", "2020-09-04T00:00:00+00:00"),
+    ]
+    days = [o.span.start.date().isoformat() for o in refuse.occurrences()]
+    assert days == [
+        "2020-04-02",
+        "2020-04-17",  # moved from Thursday the 16th to the Friday
+        "2020-04-30",
+        "2020-05-14",
+        "2020-05-29",  # from the 28th
+        "2020-06-11",
+        "2020-06-25",
+        "2020-07-09",
+        "2020-07-23",
+        "2020-08-06",
+        "2020-08-20",
+        "2020-09-04",  # from the 3rd
+    ]
+    assert all(o.span.duration == timedelta(days=1) for o in refuse.occurrences())

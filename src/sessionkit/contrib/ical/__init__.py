@@ -3,7 +3,7 @@
 The only part of sessionkit that imports ``icalendar`` (an import-linter
 contract checks it). :func:`read_ical` reads a calendar into plain values
 (:class:`IcalCalendar`: recurring :class:`IcalSeries` with their
-overrides (:class:`IcalOverride`), single single events (:class:`IcalEvent`)) that an application
+overrides (:class:`IcalOverride`), single events (:class:`IcalEvent`)) that an application
 stores through the services, or all at once with :func:`store_ical`.
 :func:`write_ical` writes such values, :func:`export_series` a stored series
 with its moved and extra sessions, :func:`sessions_feed` and
@@ -20,6 +20,7 @@ from sessionkit.contrib.ical._errors import (
     UnknownCalendarZone,
     UnsupportedCalendar,
 )
+from sessionkit.contrib.ical._export import calendar_of, export_series, sessions_feed
 from sessionkit.contrib.ical._feed import resource_feed
 from sessionkit.contrib.ical._read import read_ical
 from sessionkit.contrib.ical._store import StoredCalendar, store_ical
@@ -30,7 +31,7 @@ from sessionkit.contrib.ical._values import (
     IcalOverride,
     IcalSeries,
 )
-from sessionkit.contrib.ical._write import calendar_of, export_series, sessions_feed, write_ical
+from sessionkit.contrib.ical._write import write_ical
 
 __all__ = [
     "CalendarError",

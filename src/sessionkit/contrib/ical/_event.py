@@ -140,8 +140,15 @@ class EventReader:
         line, text = self.src.first(name)
         return kind(message, line=line, text=text, uid=self.uid, expected=expected)
 
-    def wall(self, value: Any, params: Any, name: str, index: int = 0) -> Wall:
-        """Return ``value`` (a date, or a datetime read with ``params``) as a wall time and zone."""
+    def wall(
+        self, value: Any, params: Any, name: str, index: int = 0, *, floating: str | None = None
+    ) -> Wall:
+        """Return ``value`` (a date, or a datetime read with ``params``) as a wall time and zone.
+
+        A floating date-time (no TZID, no ``Z``) is in ``floating``, else in the
+        calendar's zone: a series' EXDATE, RDATE or RECURRENCE-ID passes the
+        series' zone (such a value is the series' local time, as its DTSTART's).
+        """
         if not isinstance(value, date):
             line, text = self.src.nth(name, index)
             raise CalendarSyntaxError(
@@ -157,7 +164,7 @@ class EventReader:
         if value.tzinfo is not None and tzid is None:
             return value.astimezone(UTC).replace(tzinfo=None), "UTC"
         if tzid is None:
-            return value, self.zones.floating
+            return value, floating or self.zones.floating
         key = self.zones.key(str(tzid), self.src.nth(name, index), self.uid, value)
         return value.replace(tzinfo=None), key
 
@@ -187,28 +194,58 @@ class EventReader:
             raise self.fail(MissingProperty, "an event needs a DTSTART", "DTSTART", "DTSTART")
         return found
 
+    def length(self) -> timedelta | None:
+        """Return the DURATION (``None`` if absent); refuse one that is no duration."""
+        if self.one("DURATION") is None:
+            return None
+        length = self.comp["DURATION"].dt
+        if not isinstance(length, timedelta):
+            raise self.fail(
+                CalendarSyntaxError, "DURATION must be a duration", "DURATION", "e.g. PT1H"
+            )
+        return length
+
+    def days(self, start: Wall) -> timedelta | None:
+        """Return the whole days an all-day event lasts, else ``None`` (a timed end or length).
+
+        DTEND's date minus DTSTART's, a DURATION of whole days, or one day
+        without either (RFC 5545): a nominal length, midnight to midnight.
+        """
+        if isinstance(start[0], datetime):
+            return None
+        end = self.prop("DTEND")
+        if end is not None:
+            if isinstance(end[0], datetime):
+                return None
+            return end[0] - start[0]
+        length = self.length()
+        if length is None:
+            return timedelta(days=1)
+        return length if length % timedelta(days=1) == timedelta(0) else None
+
     def span(self, start: Wall, default: timedelta | None) -> TimeSpan:
-        """Return the event's span from ``start`` and its DTEND or DURATION (else ``default``)."""
+        """Return the event's span from ``start`` and its DTEND or DURATION (else ``default``).
+
+        An all-day event of whole days lasts from local midnight to local
+        midnight, however long those days are (23 or 25 hours at a DST change).
+        """
         begin = instant(start)
         end = self.prop("DTEND")
         if end is not None:
             finish = instant(end)
-        elif self.one("DURATION") is not None:
-            length = self.comp["DURATION"].dt
-            if not isinstance(length, timedelta):
-                raise self.fail(
-                    CalendarSyntaxError, "DURATION must be a duration", "DURATION", "e.g. PT1H"
-                )
-            finish = begin + length
-        elif isinstance(start[0], datetime) and default is None:
-            raise self.fail(
-                MissingProperty,
-                "a timed event needs a DTEND or a DURATION (sessions last)",
-                "DTSTART",
-                "DTEND or DURATION",
-            )
         else:
-            finish = begin + (default or timedelta(days=1))
+            length = self.length()
+            if length is None:
+                if isinstance(start[0], datetime) and default is None:
+                    raise self.fail(
+                        MissingProperty,
+                        "a timed event needs a DTEND or a DURATION (sessions last)",
+                        "DTSTART",
+                        "DTEND or DURATION",
+                    )
+                length = default or timedelta(days=1)
+            whole = _whole_days(start, length)
+            finish = instant((start[0] + length, start[1])) if whole else begin + length
         if finish <= begin:
             raise self.fail(
                 CalendarError,
@@ -218,20 +255,35 @@ class EventReader:
             )
         return TimeSpan(begin, finish)
 
-    def dates(self, name: str) -> list[tuple[Wall, Wall | timedelta | None]]:
-        """Return the EXDATE or RDATE values, each with its PERIOD end (or duration), if any."""
+    def dates(self, name: str, floating: str) -> list[tuple[Wall, Wall | timedelta | None]]:
+        """Return the EXDATE or RDATE values, each with its PERIOD end (or duration), if any.
+
+        Floating date-times are read in ``floating`` (the series' zone).
+        """
         found: list[tuple[Wall, Wall | timedelta | None]] = []
         for index, lst in enumerate(listed(self.comp.get(name))):
             for item in lst.dts:
                 value = item.dt
+                params = lst.params
                 if isinstance(value, tuple):
                     first, second = value
                     tail = second if isinstance(second, timedelta) else None
-                    other = None if tail is not None else self.wall(second, lst.params, name, index)
-                    found.append((self.wall(first, lst.params, name, index), tail or other))
+                    other = (
+                        None
+                        if tail is not None
+                        else self.wall(second, params, name, index, floating=floating)
+                    )
+                    found.append(
+                        (self.wall(first, params, name, index, floating=floating), tail or other)
+                    )
                 else:
-                    found.append((self.wall(value, lst.params, name, index), None))
+                    found.append((self.wall(value, params, name, index, floating=floating), None))
         return found
+
+
+def _whole_days(start: Wall, length: timedelta) -> bool:
+    """Whether ``length`` from an all-day ``start`` is nominal days (RFC 5545 3.3.6)."""
+    return not isinstance(start[0], datetime) and length % timedelta(days=1) == timedelta(0)
 
 
 def instant(wall: Wall) -> datetime:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sessionkit.contrib.ical._write import sessions_feed
+from sessionkit.contrib.ical._export import sessions_feed
 from sessionkit.model.session import ResourceRef
 from sessionkit.services.app import SessionKit
 
@@ -25,7 +25,14 @@ def resource_feed(
 
     The sessions are :meth:`~sessionkit.services.SessionQueries.agenda`'s (all
     statuses unless ``statuses`` narrows them), one VEVENT each with the
-    session id as UID and the series id as RELATED-TO; DTSTAMP is the kit's now.
+    session id (or the UID it was imported with) as UID and the series id as
+    RELATED-TO; cancelled ones (by the kit's lifecycles) say
+    ``STATUS:CANCELLED``. DTSTAMP is the kit's now.
     """
     sessions = kit.queries.agenda(tenant, resource, start=start, end=end, statuses=statuses)
-    return sessions_feed(sessions, stamp=kit.context.now(), name=name or str(resource))
+    return sessions_feed(
+        sessions,
+        stamp=kit.context.now(),
+        name=name or str(resource),
+        lifecycles=kit.context.lifecycles,
+    )

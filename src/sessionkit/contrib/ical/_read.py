@@ -14,7 +14,15 @@ from sessionkit.contrib.ical._errors import (
     MissingProperty,
     UnsupportedCalendar,
 )
-from sessionkit.contrib.ical._event import EventReader, Zones, iana_key, instant, listed, local_wall
+from sessionkit.contrib.ical._event import (
+    EventReader,
+    Wall,
+    Zones,
+    iana_key,
+    instant,
+    listed,
+    local_wall,
+)
 from sessionkit.contrib.ical._source import scan
 from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride, IcalSeries
 from sessionkit.errors import InvalidValue, WrongType
@@ -35,10 +43,11 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
     VEVENTs with RRULE or RDATE become :class:`IcalSeries` (one schedule item
     per RRULE), VEVENTs with RECURRENCE-ID their overrides (:class:`IcalOverride`;
     ``STATUS:CANCELLED`` ones become EXDATEs), the rest single events
-    (:class:`IcalEvent`).
+    (:class:`IcalEvent`; ``STATUS:CANCELLED`` ones are kept with ``cancelled`` set).
     Floating times and all-day dates are read in ``default_tz`` (or the
-    calendar's ``X-WR-TIMEZONE``, if it is an IANA name). Raises a
-    :class:`CalendarError` naming the line.
+    calendar's ``X-WR-TIMEZONE``, if it is an IANA name), except a series'
+    floating EXDATEs, RDATEs and RECURRENCE-IDs, which are in the series'
+    zone. Raises a :class:`CalendarError` naming the line.
     """
     if isinstance(source, bytes):
         try:
@@ -122,6 +131,7 @@ def _single(reader: EventReader) -> IcalEvent:
         all_day=not isinstance(start[0], datetime),
         series_uid=str(related) if related is not None else None,
         line=reader.src.begin,
+        cancelled=_cancelled(reader),
     )
 
 
@@ -130,13 +140,15 @@ def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
     all_day = not isinstance(start[0], datetime)
     tz = start[1]
     local_start = local_wall(start, tz)
-    duration = reader.span(start, None).duration
+    span = reader.span(start, None)
+    # All-day: whole days (each occurrence midnight to midnight), not the first day's hours.
+    duration = reader.days(start) or span.duration
     exdates: list[datetime | date] = []
-    for wall, _ in reader.dates("EXDATE"):
+    for wall, _ in reader.dates("EXDATE", tz):
         exdates.append(wall[0] if not isinstance(wall[0], datetime) else instant(wall))
     rdates: list[datetime | date] = []
     overrides: list[IcalOverride] = []
-    for wall, tail in reader.dates("RDATE"):
+    for wall, tail in reader.dates("RDATE", tz):
         if not isinstance(wall[0], datetime):
             rdates.append(wall[0])
             continue
@@ -160,13 +172,9 @@ def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
                 "RECURRENCE-ID",
                 "a RECURRENCE-ID of one occurrence",
             )
-        key_wall = other.wall(rid.dt, rid.params, "RECURRENCE-ID")
-        key = local_wall(key_wall, tz)
-        if all_day:
-            key = datetime.combine(key.date(), time())
-        elif not isinstance(key_wall[0], datetime):
-            key = datetime.combine(key_wall[0], local_start.time())
-        if str(other.comp.get("STATUS", "")).upper() == "CANCELLED":
+        key_wall = other.wall(rid.dt, rid.params, "RECURRENCE-ID", floating=tz)
+        key = _key(key_wall, tz, local_start, all_day=all_day)
+        if _cancelled(other):
             by_key[key] = None
             continue
         own = other.prop("DTSTART")
@@ -219,6 +227,27 @@ def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
         line=reader.src.begin,
         rule_lines=rule_lines or (reader.src.begin,),
     )
+
+
+def _key(wall: Wall, tz: str, local_start: datetime, *, all_day: bool) -> datetime:
+    """Return the occurrence key a RECURRENCE-ID names, a naive local time in ``tz``.
+
+    Of an all-day series, the RECURRENCE-ID's own date, in whatever zone it
+    is written (Exchange writes ``TZID=...:20200416T000000``: converting that
+    midnight to another zone would name the day before); a DATE one of a
+    timed series, that day at the series' local start time.
+    """
+    value = wall[0]
+    if all_day:
+        return datetime.combine(value.date() if isinstance(value, datetime) else value, time())
+    if not isinstance(value, datetime):
+        return datetime.combine(value, local_start.time())
+    return local_wall(wall, tz)
+
+
+def _cancelled(reader: EventReader) -> bool:
+    """Whether the event says ``STATUS:CANCELLED``."""
+    return str(reader.comp.get("STATUS", "")).strip().upper() == "CANCELLED"
 
 
 def _sequence(reader: EventReader) -> int:

@@ -50,7 +50,10 @@ def store_ical(
     materialised like :meth:`~sessionkit.services.SeriesCommands.create`; each
     override a detached session with its occurrence key, which generation
     leaves alone; each single event an extra session (of the series its
-    RELATED-TO names, if imported here). Every session occupies ``resources``;
+    RELATED-TO names, if imported here; its UID in ``metadata["ical_uid"]``),
+    except a cancelled one (``STATUS:CANCELLED``), which gets no session: a
+    lifecycle enters a cancelled status only by a transition. The UIDs are
+    what :func:`export_series` writes again. Every session occupies ``resources``;
     an override or extra that collides raises ``SessionConflict`` and stores
     nothing, while colliding generated occurrences are skipped and reported.
     """
@@ -98,6 +101,7 @@ def _store(
         extras.extend(
             _extra(ctx, tx, tenant, event, stored, lifecycle, refs, capacity, actor)
             for event in calendar.events
+            if not event.cancelled  # a session cannot start cancelled; none is stored
         )
     return StoredCalendar(
         series=stored, reports=tuple(reports), overrides=tuple(overrides), extras=tuple(extras)

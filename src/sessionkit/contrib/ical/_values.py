@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import attrs
 
 from sessionkit.contrib.ical._errors import UnboundedRule
 from sessionkit.model.series import ScheduleItem
-from sessionkit.recurrence import Occurrence
+from sessionkit.recurrence import Occurrence, Recurrence
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware, get_zone
 
 __all__ = ["IcalCalendar", "IcalEvent", "IcalOccurrence", "IcalOverride", "IcalSeries"]
 
+_DAY = timedelta(days=1)
 _FAR = datetime(9999, 1, 1, tzinfo=UTC)
 _NEAR = datetime(1, 1, 3, tzinfo=UTC)
 """The earliest instant a scan starts from (a day or two above ``datetime.min`` for any zone)."""
@@ -49,7 +50,9 @@ class IcalSeries:
 
     Every item has the EXDATEs; the RDATEs (and a DTSTART its rules do not
     produce) are on the first. ``all_day`` marks an event of whole days (read
-    as midnight to midnight in the calendar's zone). ``line`` and
+    as midnight to midnight in the calendar's zone): each item's duration is
+    its days of 24 hours, and :meth:`occurrences` gives each occurrence its
+    local days however long they are (23 or 25 hours at a DST change). ``line`` and
     ``rule_lines`` say where the VEVENT and each item's RRULE were in the
     text (``None``: not read from text).
     """
@@ -98,11 +101,11 @@ class IcalSeries:
         scan_hi = _FAR if hi is None else _moved(hi, shift)
         by_key = {o.key: o for o in self.overrides}
         seen: dict[datetime, IcalOccurrence] = {}
-        for occ in self._expand(scan_lo, scan_hi):
+        for rec, occ in self._expand(scan_lo, scan_hi):
             if occ.span.start in seen:
                 continue  # the same instant from two rules: a union holds it once
             override = by_key.get(occ.key)
-            span = occ.span if override is None else override.span
+            span = self._span(rec, occ) if override is None else override.span
             title = self.title if override is None or override.title is None else override.title
             seen[occ.span.start] = IcalOccurrence(
                 uid=self.uid, key=occ.key, span=span, title=title, tz=first.tz
@@ -114,20 +117,39 @@ class IcalSeries:
         ]
         return sorted(found, key=lambda o: (o.span.start, o.key or o.span.start))
 
+    def _span(self, rec: Recurrence, occ: Occurrence) -> TimeSpan:
+        """The occurrence's span; of an all-day series, midnight to midnight of its local days.
+
+        A :class:`Recurrence` lasts an exact duration, which is one hour off
+        for an all-day occurrence on a day with a DST change.
+        """
+        length = rec.duration
+        if not self.all_day or occ.key.time() != time() or length % _DAY:
+            return occ.span
+        zone = get_zone(rec.tz)
+        try:
+            last = datetime.combine(occ.key.date() + length, time(), tzinfo=zone).astimezone(UTC)
+        except OverflowError:  # the last local day of the calendar: keep the exact length
+            return occ.span
+        return TimeSpan(occ.span.start, last)
+
     def _shift(self, override: IcalOverride) -> timedelta:
         key_instant = override.key.replace(tzinfo=get_zone(self.tz)).astimezone(UTC)
         return abs(override.span.start - key_instant) + timedelta(days=1)
 
-    def _expand(self, lo: datetime, hi: datetime) -> Iterator[Occurrence]:
+    def _expand(self, lo: datetime, hi: datetime) -> Iterator[tuple[Recurrence, Occurrence]]:
         for item in self.items:
-            yield from item.recurrence.between(lo, hi)
+            for occ in item.recurrence.between(lo, hi):
+                yield item.recurrence, occ
 
 
 @attrs.frozen
 class IcalEvent:
     """A single event (a VEVENT without RRULE, RDATE or a master to override).
 
-    ``series_uid`` is the UID its RELATED-TO names: an extra session of that series.
+    ``series_uid`` is the UID its RELATED-TO names: an extra session of that
+    series. ``cancelled`` marks ``STATUS:CANCELLED``: the event does not take
+    place, so it has no occurrence and :func:`store_ical` stores no session for it.
     """
 
     uid: str
@@ -137,6 +159,7 @@ class IcalEvent:
     all_day: bool = False
     series_uid: str | None = None
     line: int | None = attrs.field(default=None, eq=False)
+    cancelled: bool = attrs.field(default=False, kw_only=True)
 
 
 @attrs.frozen
@@ -163,7 +186,8 @@ class IcalCalendar:
     ) -> list[IcalOccurrence]:
         """Return every occurrence (single events too) starting in ``[start, end)``, by start.
 
-        Without a window, a series whose rule never ends raises :class:`UnboundedRule`.
+        Cancelled single events have none. Without a window, a series whose
+        rule never ends raises :class:`UnboundedRule`.
         """
         lo = check_aware(start, "start") if start is not None else None
         hi = check_aware(end, "end") if end is not None else None
@@ -173,6 +197,8 @@ class IcalCalendar:
         found.extend(
             IcalOccurrence(uid=e.uid, key=None, span=e.span, title=e.title, tz=e.tz)
             for e in self.events
-            if (lo is None or e.span.start >= lo) and (hi is None or e.span.start < hi)
+            if not e.cancelled
+            and (lo is None or e.span.start >= lo)
+            and (hi is None or e.span.start < hi)
         )
         return sorted(found, key=lambda o: (o.span.start, o.uid))

@@ -1,4 +1,4 @@
-"""Writing plain values (or a stored series and its sessions) as iCalendar text."""
+"""Writing plain values (:class:`IcalCalendar`) as iCalendar text."""
 
 from __future__ import annotations
 
@@ -11,16 +11,18 @@ import icalendar
 
 from sessionkit.contrib.ical._read import ONLY_DTSTART
 from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride, IcalSeries
-from sessionkit.model.series import ScheduleItem, Series
-from sessionkit.model.session import Session
+from sessionkit.model.series import ScheduleItem
 from sessionkit.recurrence import Recurrence
 from sessionkit.zones import check_aware, get_zone, wall_time_kind
 
-__all__ = ["calendar_of", "export_series", "sessions_feed", "write_ical"]
+__all__ = ["write_ical"]
 
 PRODID = "-//sessionkit//sessionkit.contrib.ical//EN"
 _OPEN_ENDED_YEARS = 10
 """How many years a VTIMEZONE covers after the start of a rule that never ends."""
+_FIRST_COVERED = date.min + timedelta(days=1)
+_LAST_COVERED = date.max - timedelta(days=70)
+"""The dates a VTIMEZONE may start and end on: icalendar steps up to 64 days past its end."""
 
 
 def _stamp(value: datetime) -> str:
@@ -31,14 +33,19 @@ def _when(instant: datetime, tz: str) -> datetime:
     """The instant in ``tz`` where its wall time is unambiguous, else in UTC (a gap or fold).
 
     Also in UTC when the wall time would fall outside years 1-9999 (an EXDATE
-    at the very edge of the calendar).
+    at the very edge of the calendar), or after the last date a VTIMEZONE can
+    cover (late in year 9999).
     """
     zone = get_zone(tz)
     try:
         local = instant.astimezone(zone)
     except OverflowError:
         return instant.astimezone(UTC)
-    if tz == "UTC" or wall_time_kind(local.replace(tzinfo=None), zone) != "normal":
+    if (
+        tz == "UTC"
+        or local.date() > _LAST_COVERED
+        or wall_time_kind(local.replace(tzinfo=None), zone) != "normal"
+    ):
         return instant.astimezone(UTC)
     return local
 
@@ -68,14 +75,13 @@ class _Ranges:
 def _vtimezone(tz: str, first: date, last: date) -> icalendar.Timezone:
     """The VTIMEZONE of ``tz`` from ``first`` to ``last`` (cached: icalendar scans the zone).
 
-    Shared between calendars, so never changed after it is built.
+    A day more on each side, within the calendar (years 1 to 9999): an
+    event of year 1 starts its VTIMEZONE on 1 January of year 1. Shared
+    between calendars, so never changed after it is built.
     """
-    return icalendar.Timezone.from_tzinfo(
-        ZoneInfo(tz),
-        tzid=tz,
-        first_date=first - timedelta(days=1),
-        last_date=last + timedelta(days=2),
-    )
+    lo = min(max(first, _FIRST_COVERED), _LAST_COVERED) - timedelta(days=1)
+    hi = max(min(last, _LAST_COVERED) + timedelta(days=2), lo + timedelta(days=1))
+    return icalendar.Timezone.from_tzinfo(ZoneInfo(tz), tzid=tz, first_date=lo, last_date=hi)
 
 
 def _last_date(rec: Recurrence) -> date:
@@ -192,6 +198,8 @@ def _single(e: IcalEvent, stamp: str, ranges: _Ranges) -> icalendar.Event:
     event.add("DTEND", _when(e.span.end, e.tz))
     if e.series_uid is not None:
         event.add("RELATED-TO", e.series_uid)
+    if e.cancelled:
+        event.add("STATUS", "CANCELLED")
     ranges.add(e.tz, e.span.start.date(), e.span.end.date())
     return event
 
@@ -224,59 +232,3 @@ def write_ical(calendar: IcalCalendar, *, stamp: datetime, name: str | None = No
     for event in events:
         cal.add_component(event)
     return str(cal.to_ical().decode("utf-8"))
-
-
-def calendar_of(series: Series, sessions: Iterable[Session] = ()) -> IcalCalendar:
-    """Return a stored series as plain values: its items, detached sessions as overrides.
-
-    Of ``sessions`` (the series' sessions; others are ignored), the detached
-    generated ones become overrides (:class:`IcalOverride`) and the extra ones
-    single events (:class:`IcalEvent`) related to the series.
-    """
-    mine = [s for s in sessions if s.series_id == series.id]
-    overrides = tuple(
-        sorted(
-            (
-                IcalOverride(
-                    key=s.occurrence_key,
-                    span=s.span,
-                    title=None if s.title == series.title else s.title,
-                )
-                for s in mine
-                if s.detached and not s.is_extra and s.occurrence_key is not None
-            ),
-            key=lambda o: o.key,
-        )
-    )
-    extras = tuple(
-        IcalEvent(uid=s.id, title=s.title, span=s.span, tz=s.tz, series_uid=series.id)
-        for s in sorted(mine, key=lambda s: (s.start, s.id))
-        if s.is_extra
-    )
-    return IcalCalendar(
-        series=(
-            IcalSeries(uid=series.id, title=series.title, items=series.items, overrides=overrides),
-        ),
-        events=extras,
-        name=series.title,
-    )
-
-
-def export_series(
-    series: Series, sessions: Iterable[Session] = (), *, stamp: datetime | None = None
-) -> str:
-    """Return one stored series (and its moved, edited and extra sessions) as iCalendar text.
-
-    ``stamp`` (DTSTAMP) defaults to when the series was last changed.
-    """
-    when = stamp or series.updated_at or series.created_at
-    return write_ical(calendar_of(series, sessions), stamp=when)
-
-
-def sessions_feed(sessions: Iterable[Session], *, stamp: datetime, name: str | None = None) -> str:
-    """Return sessions as plain VEVENTs (UID: the session id), a feed of a resource's agenda."""
-    events = tuple(
-        IcalEvent(uid=s.id, title=s.title, span=s.span, tz=s.tz, series_uid=s.series_id)
-        for s in sorted(sessions, key=lambda s: (s.start, s.id))
-    )
-    return write_ical(IcalCalendar(events=events), stamp=stamp, name=name)

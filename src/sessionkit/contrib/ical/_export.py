@@ -1,0 +1,184 @@
+"""A stored series and its sessions, or a resource's sessions, as iCalendar text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+
+import attrs
+
+from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride, IcalSeries
+from sessionkit.contrib.ical._write import write_ical
+from sessionkit.lifecycle import PRESETS, LifecycleRegistry
+from sessionkit.model.series import ScheduleItem, Series
+from sessionkit.model.session import Session
+from sessionkit.recurrence import Recurrence
+
+__all__ = ["calendar_of", "export_series", "sessions_feed"]
+
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+def calendar_of(
+    series: Series, sessions: Iterable[Session] = (), *, lifecycles: LifecycleRegistry = PRESETS
+) -> IcalCalendar:
+    """Return a stored series as plain values: its items, detached sessions as overrides.
+
+    Of ``sessions`` (the series' sessions; others are ignored), the detached
+    generated ones become overrides (:class:`IcalOverride`) and the extra ones
+    single events (:class:`IcalEvent`) related to the series. A cancelled
+    generated session (its status is ``cancelled`` in its lifecycle, looked up
+    in ``lifecycles``) becomes an EXDATE of every item, a cancelled extra one
+    an event with ``cancelled`` set. The UIDs are the ones the series and
+    sessions were imported with (``metadata["ical_uid"]``, see
+    :func:`store_ical`), else their ids. Raises ``UnknownLifecycle`` for a
+    session whose lifecycle ``lifecycles`` does not know.
+    """
+    mine = [s for s in sessions if s.series_id == series.id]
+    off = {s.id for s in mine if lifecycles.get(s.lifecycle).status(s.status).cancelled}
+    uid = _uid(series.metadata, series.id, set())
+    overrides = tuple(
+        sorted(
+            (
+                IcalOverride(
+                    key=s.occurrence_key,
+                    span=s.span,
+                    title=None if s.title == series.title else s.title,
+                )
+                for s in mine
+                if s.detached
+                and not s.is_extra
+                and s.occurrence_key is not None
+                and s.id not in off
+            ),
+            key=lambda o: o.key,
+        )
+    )
+    cancelled = [
+        s.occurrence_key
+        for s in mine
+        if s.id in off and not s.is_extra and s.occurrence_key is not None
+    ]
+    used = {uid}
+    extras = tuple(
+        IcalEvent(
+            uid=_uid(s.metadata, s.id, used),
+            title=s.title,
+            span=s.span,
+            tz=s.tz,
+            series_uid=uid,
+            cancelled=s.id in off,
+        )
+        for s in sorted(mine, key=lambda s: (s.start, s.id))
+        if s.is_extra
+    )
+    items = _excluding(series.items, cancelled)
+    return IcalCalendar(
+        series=(IcalSeries(uid=uid, title=series.title, items=items, overrides=overrides),),
+        events=extras,
+        name=series.title,
+    )
+
+
+def _uid(metadata: Mapping[str, object], own_id: str, used: set[str]) -> str:
+    """The UID a stored value was imported with (``metadata["ical_uid"]``), else its id.
+
+    Its id too when another event of the calendar has that UID already (the
+    same calendar imported twice): one UID, one event. Adds the UID to ``used``.
+    """
+    imported = metadata.get("ical_uid")
+    uid = imported if isinstance(imported, str) and imported and imported not in used else own_id
+    used.add(uid)
+    return uid
+
+
+def _excluding(items: Sequence[ScheduleItem], keys: Sequence[datetime]) -> tuple[ScheduleItem, ...]:
+    """Return ``items`` with the occurrences of ``keys`` (cancelled sessions) as EXDATEs.
+
+    Every item gets every such instant (one session stands for an instant,
+    whichever items give it), so items that shared their EXDATEs still do.
+    """
+    instants: list[datetime] = []
+    for key in keys:
+        around = key.replace(tzinfo=UTC)
+        lo, hi = _clamped(around, -timedelta(days=2)), _clamped(around, timedelta(days=2))
+        for item in items:
+            instants.extend(o.span.start for o in item.recurrence.between(lo, hi) if o.key == key)
+    if not instants:
+        return tuple(items)
+    found = sorted(set(instants))
+    changed: list[ScheduleItem] = []
+    for item in items:
+        rec = item.recurrence
+        new = [i for i in found if i not in rec.exdates]
+        changed.append(
+            attrs.evolve(
+                item,
+                recurrence=Recurrence.from_rrule(
+                    rec.rule,
+                    start=rec.start,
+                    tz=rec.tz,
+                    duration=rec.duration,
+                    exdates=[*rec.exdates, *new],
+                    rdates=rec.rdates,
+                    disambiguate=rec.disambiguate,
+                ),
+            )
+        )
+    return tuple(changed)
+
+
+def _clamped(value: datetime, by: timedelta) -> datetime:
+    """``value + by``, kept within the calendar (a key may lie at year 1 or 9999)."""
+    try:
+        return value + by
+    except OverflowError:
+        return _EARLIEST if by < timedelta(0) else _LATEST
+
+
+def export_series(
+    series: Series,
+    sessions: Iterable[Session] = (),
+    *,
+    stamp: datetime | None = None,
+    lifecycles: LifecycleRegistry = PRESETS,
+) -> str:
+    """Return one stored series (and its moved, edited and extra sessions) as iCalendar text.
+
+    Cancelled sessions are EXDATEs (of generated ones) or ``STATUS:CANCELLED``
+    events (of extra ones); ``lifecycles`` says which statuses are cancelled
+    (pass the kit's if it has lifecycles of its own). ``stamp`` (DTSTAMP)
+    defaults to when the series was last changed.
+    """
+    when = stamp or series.updated_at or series.created_at
+    return write_ical(calendar_of(series, sessions, lifecycles=lifecycles), stamp=when)
+
+
+def sessions_feed(
+    sessions: Iterable[Session],
+    *,
+    stamp: datetime,
+    name: str | None = None,
+    lifecycles: LifecycleRegistry = PRESETS,
+) -> str:
+    """Return sessions as plain VEVENTs, a feed of a resource's agenda.
+
+    The UID of each is the one it was imported with (``metadata["ical_uid"]``),
+    else its id; RELATED-TO is its series' id. A session whose status is
+    ``cancelled`` in its lifecycle (looked up in ``lifecycles``) is written
+    with ``STATUS:CANCELLED``, so subscribed calendars drop it.
+    """
+    used: set[str] = set()
+    events = tuple(
+        IcalEvent(
+            uid=_uid(s.metadata, s.id, used),
+            title=s.title,
+            span=s.span,
+            tz=s.tz,
+            series_uid=s.series_id,
+            cancelled=lifecycles.get(s.lifecycle).status(s.status).cancelled,
+        )
+        for s in sorted(sessions, key=lambda s: (s.start, s.id))
+    )
+    return write_ical(IcalCalendar(events=events), stamp=stamp, name=name)

@@ -1,0 +1,143 @@
+"""sessionkit.contrib.ical: all-day events are local days, and their overrides keep their dates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from sessionkit.contrib.ical import read_ical
+from sessionkit.timespan import TimeSpan
+
+
+def utc(year: int, month: int, day: int, hour: int = 0) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=UTC)
+
+
+def ics(*body: str) -> str:
+    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", *body, "END:VCALENDAR", ""])
+
+
+def event(*lines: str) -> list[str]:
+    return ["BEGIN:VEVENT", *lines, "END:VEVENT"]
+
+
+GMT_STANDARD_TIME = [  # as Exchange writes it: London's offsets
+    "BEGIN:VTIMEZONE",
+    "TZID:GMT Standard Time",
+    "BEGIN:STANDARD",
+    "DTSTART:16010101T020000",
+    "TZOFFSETFROM:+0100",
+    "TZOFFSETTO:+0000",
+    "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10",
+    "END:STANDARD",
+    "BEGIN:DAYLIGHT",
+    "DTSTART:16010101T010000",
+    "TZOFFSETFROM:+0000",
+    "TZOFFSETTO:+0100",
+    "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=3",
+    "END:DAYLIGHT",
+    "END:VTIMEZONE",
+]
+
+
+@pytest.mark.parametrize("default_tz", ["UTC", "America/New_York", "Europe/Berlin"])
+def test_an_all_day_override_with_a_zoned_recurrence_id_replaces_that_day(
+    default_tz: str,
+) -> None:
+    """Midnight of 16 April in London is the 15th in UTC and New York: the key is the 16th."""
+    cal = read_ical(
+        ics(
+            *GMT_STANDARD_TIME,
+            *event(
+                "UID:bin",
+                "SUMMARY:Bin",
+                "DTSTART;VALUE=DATE:20200402",
+                "DTEND;VALUE=DATE:20200403",
+                "RRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=3",
+            ),
+            *event(
+                "UID:bin",
+                "SUMMARY:Bin",
+                "RECURRENCE-ID;TZID=GMT Standard Time:20200416T000000",
+                "DTSTART;VALUE=DATE:20200417",
+                "DTEND;VALUE=DATE:20200418",
+            ),
+        ),
+        default_tz=default_tz,
+    )
+    (series,) = cal.series
+    assert [o.key for o in series.overrides] == [datetime(2020, 4, 16)]
+    zone = ZoneInfo(default_tz)
+    assert [(o.key, o.span.start.astimezone(zone).date()) for o in series.occurrences()] == [
+        (datetime(2020, 4, 2), date(2020, 4, 2)),
+        (datetime(2020, 4, 16), date(2020, 4, 17)),  # moved a day on
+        (datetime(2020, 4, 30), date(2020, 4, 30)),
+    ]
+
+
+def test_a_cancelled_all_day_occurrence_with_a_zoned_recurrence_id_is_excluded() -> None:
+    cal = read_ical(
+        ics(
+            *GMT_STANDARD_TIME,
+            *event(
+                "UID:bin",
+                "DTSTART;VALUE=DATE:20200402",
+                "RRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=3",
+            ),
+            *event(
+                "UID:bin",
+                "STATUS:CANCELLED",
+                "RECURRENCE-ID;TZID=GMT Standard Time:20200416T000000",
+                "DTSTART;VALUE=DATE:20200416",
+            ),
+        )
+    )
+    assert [o.span.start for o in cal.occurrences()] == [utc(2020, 4, 2), utc(2020, 4, 30)]
+
+
+def test_a_recurring_all_day_event_spans_its_local_day_across_dst() -> None:
+    cal = read_ical(
+        ics(
+            "X-WR-TIMEZONE:Europe/Berlin",
+            *event(
+                "UID:day",
+                "DTSTART;VALUE=DATE:20260329",
+                "DTEND;VALUE=DATE:20260330",
+                "RRULE:FREQ=WEEKLY;COUNT=2",
+            ),
+        )
+    )
+    (series,) = cal.series
+    assert series.all_day
+    assert series.items[0].recurrence.duration == timedelta(days=1)  # nominal, not 23 hours
+    assert [o.span for o in cal.occurrences()] == [
+        TimeSpan(utc(2026, 3, 28, 23), utc(2026, 3, 29, 22)),  # the 23-hour day
+        TimeSpan(utc(2026, 4, 4, 22), utc(2026, 4, 5, 22)),  # midnight to midnight CEST
+    ]
+
+
+def test_a_recurring_all_day_event_of_two_days_ends_at_local_midnight_in_autumn() -> None:
+    cal = read_ical(
+        ics(
+            *event(
+                "UID:camp",
+                "DTSTART;VALUE=DATE:20261017",
+                "DURATION:P2D",
+                "RRULE:FREQ=WEEKLY;COUNT=2",
+            ),
+        ),
+        default_tz="Europe/Berlin",
+    )
+    assert [o.span for o in cal.occurrences()] == [
+        TimeSpan(utc(2026, 10, 16, 22), utc(2026, 10, 18, 22)),
+        TimeSpan(utc(2026, 10, 23, 22), utc(2026, 10, 25, 23)),  # 49 hours: the 25th is long
+    ]
+
+
+@pytest.mark.parametrize("length", ["DURATION:P1D", None])
+def test_a_single_all_day_event_of_a_day_ends_at_local_midnight(length: str | None) -> None:
+    lines = ["UID:d", "DTSTART;VALUE=DATE:20260329", *([length] if length else [])]
+    (single,) = read_ical(ics(*event(*lines)), default_tz="Europe/Berlin").events
+    assert single.span == TimeSpan(utc(2026, 3, 28, 23), utc(2026, 3, 29, 22))

@@ -1,0 +1,237 @@
+"""sessionkit.contrib.ical: cancelled sessions and STATUS:CANCELLED events, both ways."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from sessionkit import ScheduleItem, Series, SessionKit
+from sessionkit.contrib.ical import (
+    IcalCalendar,
+    IcalEvent,
+    export_series,
+    read_ical,
+    resource_feed,
+    sessions_feed,
+    store_ical,
+    write_ical,
+)
+from sessionkit.errors import UnknownLifecycle
+from sessionkit.lifecycle import PRESETS, Lifecycle, Status, Transition
+from sessionkit.recurrence import Recurrence
+from sessionkit.testing.harness import Harness
+from sessionkit.timespan import TimeSpan
+
+NOW = datetime(2026, 3, 1, 8, tzinfo=UTC)
+
+
+def utc(year: int, month: int, day: int, hour: int = 0) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=UTC)
+
+
+def ics(*body: str) -> str:
+    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", *body, "END:VCALENDAR", ""])
+
+
+def event(*lines: str) -> list[str]:
+    return ["BEGIN:VEVENT", *lines, "END:VEVENT"]
+
+
+def lines_of(text: str, *prefixes: str) -> list[str]:
+    return [line for line in text.split("\r\n") if line.startswith(prefixes)]
+
+
+def _mondays(kit: SessionKit) -> Series:
+    """Choir, Mondays at 18:00 in Berlin, 2 to 23 March 2026, in room r1."""
+    item = ScheduleItem(
+        id="mon",
+        recurrence=Recurrence.weekly(
+            days=("MO",),
+            at=time(18),
+            duration=timedelta(hours=1),
+            tz="Europe/Berlin",
+            start=date(2026, 3, 2),
+            count=4,
+        ),
+        resources=("room:r1",),
+    )
+    series, _ = kit.series.create("acme", actor="a", title="Choir", items=[item])
+    return series
+
+
+def _session_at(kit: SessionKit, start: datetime) -> str:
+    (found,) = [s for s in kit.queries.list("acme").items if s.start == start]
+    return found.id
+
+
+def test_a_cancelled_session_is_exported_as_an_exdate_and_not_imported_again() -> None:
+    h = Harness.in_memory(NOW)
+    series = _mondays(h.kit)
+    h.kit.sessions.cancel("acme", _session_at(h.kit, utc(2026, 3, 9, 17)), actor="a")
+    sessions = h.kit.queries.list("acme").items
+    text = export_series(series, sessions)
+    assert lines_of(text, "EXDATE") == ["EXDATE;TZID=Europe/Berlin:20260309T180000"]
+    back = read_ical(text)
+    assert [o.span.start for o in back.occurrences()] == [
+        utc(2026, 3, 2, 17),
+        utc(2026, 3, 16, 17),
+        utc(2026, 3, 23, 17),
+    ]
+    assert write_ical(back, stamp=series.created_at) == text  # a fixed point, as before
+    again = Harness.in_memory(NOW)
+    store_ical(again.kit, "acme", back, actor="a")
+    assert [(s.start, s.status) for s in again.kit.queries.list("acme").items] == [
+        (utc(2026, 3, 2, 17), "SCHEDULED"),
+        (utc(2026, 3, 16, 17), "SCHEDULED"),
+        (utc(2026, 3, 23, 17), "SCHEDULED"),
+    ]
+
+
+def test_a_moved_then_cancelled_session_is_an_exdate_not_an_override() -> None:
+    h = Harness.in_memory(NOW)
+    series = _mondays(h.kit)
+    moved = h.kit.sessions.update(
+        "acme", _session_at(h.kit, utc(2026, 3, 16, 17)), actor="a", start=utc(2026, 3, 17, 17)
+    )
+    h.kit.sessions.cancel("acme", moved.id, actor="a")
+    text = export_series(series, h.kit.queries.list("acme").items)
+    assert lines_of(text, "RECURRENCE-ID") == []
+    assert lines_of(text, "EXDATE") == ["EXDATE;TZID=Europe/Berlin:20260316T180000"]
+    starts = [o.span.start.day for o in read_ical(text).occurrences()]
+    assert starts == [2, 9, 23]
+
+
+def test_a_cancelled_extra_session_is_exported_with_status_cancelled() -> None:
+    h = Harness.in_memory(NOW)
+    series = _mondays(h.kit)
+    extra = h.kit.sessions.create_extra(
+        "acme", actor="a", series_id=series.id, start=utc(2026, 4, 20, 9), end=utc(2026, 4, 20, 10)
+    )
+    h.kit.sessions.cancel("acme", extra.id, actor="a")
+    text = export_series(series, h.kit.queries.list("acme").items)
+    assert lines_of(text, "STATUS") == ["STATUS:CANCELLED"]
+    back = read_ical(text)
+    assert [(e.uid, e.cancelled) for e in back.events] == [(extra.id, True)]
+    assert utc(2026, 4, 20, 9) not in [o.span.start for o in back.occurrences()]
+    assert write_ical(back, stamp=series.created_at) == text
+
+
+def test_the_resource_feed_marks_cancelled_sessions_cancelled() -> None:
+    h = Harness.in_memory(NOW)
+    _mondays(h.kit)
+    cancelled = h.kit.sessions.cancel("acme", _session_at(h.kit, utc(2026, 3, 9, 17)), actor="a")
+    feed = resource_feed(h.kit, "acme", "room:r1", start=utc(2026, 3, 1), end=utc(2026, 4, 1))
+    assert lines_of(feed, "STATUS") == ["STATUS:CANCELLED"]
+    back = read_ical(feed)
+    assert [(e.span.start, e.cancelled) for e in back.events] == [
+        (utc(2026, 3, 2, 17), False),
+        (utc(2026, 3, 9, 17), True),
+        (utc(2026, 3, 16, 17), False),
+        (utc(2026, 3, 23, 17), False),
+    ]
+    assert [e.uid for e in back.events if e.cancelled] == [cancelled.id]
+
+
+PARKING = Lifecycle(
+    "parking",
+    statuses=[
+        Status("PARKED", initial=True, busy=True, editable=True),
+        Status("DROPPED", terminal=True, cancelled=True),
+    ],
+    transitions=[Transition("cancel", "PARKED", "DROPPED")],
+)
+
+
+def test_a_lifecycle_of_the_kit_says_which_status_is_cancelled() -> None:
+    h = Harness.in_memory(NOW)
+    kit = SessionKit(
+        uow=h.store.unit_of_work,
+        clock=h.clock,
+        lifecycles=PRESETS.with_lifecycle(PARKING),
+        ids=h.kit.context.ids,
+    )
+    made = kit.sessions.create_extra(
+        "acme",
+        actor="a",
+        lifecycle="parking",
+        start=utc(2026, 3, 5, 9),
+        end=utc(2026, 3, 5, 10),
+        resources=["room:r1"],
+    )
+    dropped = kit.sessions.cancel("acme", made.id, actor="a")
+    assert dropped.status == "DROPPED"
+    feed = resource_feed(kit, "acme", "room:r1", start=utc(2026, 3, 1), end=utc(2026, 4, 1))
+    assert lines_of(feed, "STATUS") == ["STATUS:CANCELLED"]
+    with pytest.raises(UnknownLifecycle) as caught:  # the presets do not know "parking"
+        sessions_feed([dropped], stamp=NOW)
+    assert caught.value.name == "parking"
+    text = sessions_feed([dropped], stamp=NOW, lifecycles=kit.context.lifecycles)
+    assert lines_of(text, "STATUS") == ["STATUS:CANCELLED"]
+
+
+CANCELLED_TALK = event(
+    "UID:talk",
+    "SUMMARY:Talk",
+    "STATUS:CANCELLED",
+    "DTSTART:20260401T100000Z",
+    "DTEND:20260401T110000Z",
+)
+
+
+def test_a_cancelled_single_event_is_read_as_cancelled_and_has_no_occurrence() -> None:
+    cal = read_ical(ics(*CANCELLED_TALK))
+    assert cal.events == (
+        IcalEvent(
+            uid="talk",
+            title="Talk",
+            span=TimeSpan(utc(2026, 4, 1, 10), utc(2026, 4, 1, 11)),
+            tz="UTC",
+            cancelled=True,
+        ),
+    )
+    assert cal.occurrences() == []
+    text = write_ical(cal, stamp=NOW)
+    assert lines_of(text, "STATUS") == ["STATUS:CANCELLED"]
+    assert read_ical(text) == cal
+
+
+def test_store_ical_stores_no_session_for_a_cancelled_event() -> None:
+    h = Harness.in_memory(NOW)
+    cal = read_ical(
+        ics(*CANCELLED_TALK, *event("UID:chat", "DTSTART:20260402T100000Z", "DURATION:PT1H"))
+    )
+    stored = store_ical(h.kit, "acme", cal, actor="a", resources=["room:r1"])
+    assert [s.metadata["ical_uid"] for s in stored.extras] == ["chat"]
+    assert [s.start for s in h.kit.queries.list("acme").items] == [utc(2026, 4, 2, 10)]
+
+
+def test_a_cancelled_override_without_its_master_is_a_cancelled_event() -> None:
+    cal = read_ical(
+        ics(
+            *event(
+                "UID:gone",
+                "RECURRENCE-ID:20260401T100000Z",
+                "STATUS:CANCELLED",
+                "DTSTART:20260401T100000Z",
+                "DURATION:PT1H",
+            )
+        )
+    )
+    assert [(e.uid, e.cancelled) for e in cal.events] == [("gone", True)]
+    assert cal.occurrences() == []
+
+
+def test_a_cancelled_event_value_is_written_cancelled() -> None:
+    talk = IcalEvent(
+        uid="t",
+        title="Talk",
+        span=TimeSpan(utc(2026, 4, 1, 10), utc(2026, 4, 1, 11)),
+        tz="Europe/Berlin",
+        cancelled=True,
+    )
+    text = write_ical(IcalCalendar(events=(talk,)), stamp=NOW)
+    assert lines_of(text, "STATUS", "DTSTART;") == [
+        "DTSTART;TZID=Europe/Berlin:20260401T120000",
+        "STATUS:CANCELLED",
+    ]

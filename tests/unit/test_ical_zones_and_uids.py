@@ -1,0 +1,157 @@
+"""sessionkit.contrib.ical: floating values of zoned series, the calendar's edges, kept UIDs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sessionkit.contrib.ical import (
+    IcalCalendar,
+    IcalEvent,
+    export_series,
+    read_ical,
+    sessions_feed,
+    store_ical,
+    write_ical,
+)
+from sessionkit.testing.harness import Harness
+from sessionkit.timespan import TimeSpan
+
+NOW = datetime(2026, 3, 1, 8, tzinfo=UTC)
+
+
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+def ics(*body: str) -> str:
+    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", *body, "END:VCALENDAR", ""])
+
+
+def event(*lines: str) -> list[str]:
+    return ["BEGIN:VEVENT", *lines, "END:VEVENT"]
+
+
+BERLIN_WEEKLY = [
+    "UID:yoga",
+    "SUMMARY:Yoga",
+    "DTSTART;TZID=Europe/Berlin:20260316T180000",
+    "DURATION:PT1H",
+    "RRULE:FREQ=WEEKLY;COUNT=3",
+]
+
+
+def test_a_floating_exdate_of_a_zoned_series_is_in_the_series_zone() -> None:
+    cal = read_ical(ics(*event(*BERLIN_WEEKLY, "EXDATE:20260323T180000")))
+    assert [o.span.start for o in cal.occurrences()] == [
+        utc(2026, 3, 16, 17),
+        utc(2026, 3, 30, 16),
+    ]
+    (item,) = cal.series[0].items
+    assert item.recurrence.exdates == (utc(2026, 3, 23, 17),)
+
+
+def test_a_floating_rdate_and_recurrence_id_of_a_zoned_series_are_in_its_zone() -> None:
+    cal = read_ical(
+        ics(
+            *event(*BERLIN_WEEKLY, "RDATE:20260325T090000"),
+            *event(
+                "UID:yoga",
+                "RECURRENCE-ID:20260330T180000",
+                "DTSTART;TZID=Europe/Berlin:20260331T180000",
+                "DURATION:PT1H",
+            ),
+        ),
+        default_tz="America/New_York",  # the calendar's floating zone is not the series'
+    )
+    assert [o.key for o in cal.series[0].overrides] == [datetime(2026, 3, 30, 18)]
+    assert [o.span.start for o in cal.occurrences()] == [
+        utc(2026, 3, 16, 17),
+        utc(2026, 3, 23, 17),
+        utc(2026, 3, 25, 8),  # 09:00 in Berlin
+        utc(2026, 3, 31, 16),  # the 30th, moved a day on
+    ]
+
+
+def test_a_floating_exdate_of_a_floating_series_stays_in_the_calendar_zone() -> None:
+    cal = read_ical(
+        ics(
+            *event(
+                "UID:f",
+                "DTSTART:20260316T180000",
+                "DURATION:PT1H",
+                "RRULE:FREQ=WEEKLY;COUNT=3",
+                "EXDATE:20260323T180000",
+            )
+        ),
+        default_tz="America/New_York",
+    )
+    assert [o.span.start for o in cal.occurrences()] == [utc(2026, 3, 16, 22), utc(2026, 3, 30, 22)]
+
+
+@pytest.mark.parametrize(
+    ("start", "tz"),
+    [
+        (utc(1, 1, 1, 5), "America/New_York"),
+        (utc(1, 1, 1), "America/New_York"),  # 31 December of year 0 in New York
+        (utc(1, 1, 1, 5), "Europe/Berlin"),
+        (utc(9999, 12, 30, 5), "America/New_York"),
+        (utc(9999, 11, 30, 5), "Pacific/Kiritimati"),
+    ],
+)
+def test_events_at_the_edges_of_the_calendar_are_written_and_read_back(
+    start: datetime, tz: str
+) -> None:
+    single = IcalEvent(
+        uid="edge", title="Edge", span=TimeSpan(start, start + timedelta(hours=1)), tz=tz
+    )
+    text = write_ical(IcalCalendar(events=(single,)), stamp=NOW)
+    # Where the local time leaves the calendar (or a VTIMEZONE's reach), it is written in UTC.
+    assert [e.span for e in read_ical(text).events] == [single.span]
+
+
+def test_a_year_one_event_in_new_york_is_read_and_written_again() -> None:
+    cal = read_ical(
+        ics(*event("UID:y", "DTSTART;TZID=America/New_York:00010101T000000", "DURATION:PT1H"))
+    )
+    (single,) = cal.events
+    assert single.span.start == datetime(1, 1, 1, 4, 56, 2, tzinfo=UTC)  # New York's LMT
+    text = write_ical(cal, stamp=NOW)
+    assert "DTSTART;TZID=America/New_York:00010101T000000" in text
+    assert read_ical(text) == cal
+
+
+IMPORTED = ics(
+    *event(*BERLIN_WEEKLY),
+    *event(
+        "UID:yoga",
+        "RECURRENCE-ID;TZID=Europe/Berlin:20260323T180000",
+        "DTSTART;TZID=Europe/Berlin:20260324T190000",
+        "DURATION:PT1H",
+    ),
+    *event("UID:talk", "RELATED-TO:yoga", "DTSTART:20260401T100000Z", "DTEND:20260401T110000Z"),
+)
+
+
+def test_an_imported_series_is_exported_with_the_uids_it_came_with() -> None:
+    h = Harness.in_memory(NOW)
+    stored = store_ical(h.kit, "acme", read_ical(IMPORTED), actor="a")
+    series = stored.series["yoga"]
+    assert series.id != "yoga"
+    text = export_series(series, h.kit.queries.list("acme").items)
+    uids = [line for line in text.split("\r\n") if line.startswith(("UID", "RELATED-TO"))]
+    assert uids == ["UID:yoga", "UID:yoga", "UID:talk", "RELATED-TO:yoga"]
+    back = read_ical(text)
+    assert [(s.uid, len(s.overrides)) for s in back.series] == [("yoga", 1)]
+    assert [(e.uid, e.series_uid) for e in back.events] == [("talk", "yoga")]
+
+
+def test_a_uid_imported_twice_is_written_once_and_the_other_session_keeps_its_id() -> None:
+    h = Harness.in_memory(NOW)
+    talk = ics(*event("UID:talk", "DTSTART:20260401T100000Z", "DTEND:20260401T110000Z"))
+    first = store_ical(h.kit, "acme", read_ical(talk), actor="a").extras[0]
+    second = store_ical(h.kit, "acme", read_ical(talk), actor="a").extras[0]
+    feed = sessions_feed(h.kit.queries.list("acme").items, stamp=NOW)
+    assert [e.uid for e in read_ical(feed).events] == ["talk", second.id]
+    assert first.metadata["ical_uid"] == second.metadata["ical_uid"] == "talk"
