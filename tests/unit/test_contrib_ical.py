@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -28,20 +28,7 @@ from sessionkit.recurrence import Recurrence
 from sessionkit.testing.harness import Harness
 from sessionkit.timespan import TimeSpan
 
-NOW = datetime(2026, 3, 1, 8, tzinfo=UTC)
-
-
-def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=UTC)
-
-
-def ics(*body: str) -> str:
-    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", *body, "END:VCALENDAR", ""])
-
-
-def event(*lines: str) -> list[str]:
-    return ["BEGIN:VEVENT", *lines, "END:VEVENT"]
-
+from ._ical_support import NOW, choir, event, ics, utc
 
 WEEKLY = event(
     "UID:yoga",
@@ -279,19 +266,7 @@ def test_an_unreadable_rule_is_a_calendar_error_on_its_line() -> None:
 
 
 def _stored_series(h: Harness) -> Series:
-    item = ScheduleItem(
-        id="mon",
-        recurrence=Recurrence.weekly(
-            days=("MO",),
-            at=time(18),
-            duration=timedelta(hours=1),
-            tz="Europe/Berlin",
-            start=date(2026, 3, 2),
-            count=6,
-        ),
-        resources=("room:r1",),
-    )
-    series, report = h.kit.series.create("acme", actor="a", title="Choir", items=[item])
+    series, report = choir(h.kit, count=6)
     h.kit.sessions.update(
         "acme", report.created[2].id, actor="a", start=utc(2026, 3, 17, 17), title="Choir (Tue)"
     )

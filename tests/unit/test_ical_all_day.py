@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,18 +10,7 @@ import pytest
 from sessionkit.contrib.ical import read_ical
 from sessionkit.timespan import TimeSpan
 
-
-def utc(year: int, month: int, day: int, hour: int = 0) -> datetime:
-    return datetime(year, month, day, hour, tzinfo=UTC)
-
-
-def ics(*body: str) -> str:
-    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", *body, "END:VCALENDAR", ""])
-
-
-def event(*lines: str) -> list[str]:
-    return ["BEGIN:VEVENT", *lines, "END:VEVENT"]
-
+from ._ical_support import event, ics, utc
 
 GMT_STANDARD_TIME = [  # as Exchange writes it: London's offsets
     "BEGIN:VTIMEZONE",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 
 import pytest
 
-from sessionkit import ScheduleItem, Series, SessionKit
+from sessionkit import Series, SessionKit
 from sessionkit.contrib.ical import (
     IcalCalendar,
     IcalEvent,
@@ -19,23 +19,10 @@ from sessionkit.contrib.ical import (
 )
 from sessionkit.errors import UnknownLifecycle
 from sessionkit.lifecycle import PRESETS, Lifecycle, Status, Transition
-from sessionkit.recurrence import Recurrence
 from sessionkit.testing.harness import Harness
 from sessionkit.timespan import TimeSpan
 
-NOW = datetime(2026, 3, 1, 8, tzinfo=UTC)
-
-
-def utc(year: int, month: int, day: int, hour: int = 0) -> datetime:
-    return datetime(year, month, day, hour, tzinfo=UTC)
-
-
-def ics(*body: str) -> str:
-    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", *body, "END:VCALENDAR", ""])
-
-
-def event(*lines: str) -> list[str]:
-    return ["BEGIN:VEVENT", *lines, "END:VEVENT"]
+from ._ical_support import NOW, choir, event, ics, utc
 
 
 def lines_of(text: str, *prefixes: str) -> list[str]:
@@ -44,20 +31,7 @@ def lines_of(text: str, *prefixes: str) -> list[str]:
 
 def _mondays(kit: SessionKit) -> Series:
     """Choir, Mondays at 18:00 in Berlin, 2 to 23 March 2026, in room r1."""
-    item = ScheduleItem(
-        id="mon",
-        recurrence=Recurrence.weekly(
-            days=("MO",),
-            at=time(18),
-            duration=timedelta(hours=1),
-            tz="Europe/Berlin",
-            start=date(2026, 3, 2),
-            count=4,
-        ),
-        resources=("room:r1",),
-    )
-    series, _ = kit.series.create("acme", actor="a", title="Choir", items=[item])
-    return series
+    return choir(kit, count=4)[0]
 
 
 def _session_at(kit: SessionKit, start: datetime) -> str:

@@ -18,20 +18,7 @@ from sessionkit.contrib.ical import (
 from sessionkit.testing.harness import Harness
 from sessionkit.timespan import TimeSpan
 
-NOW = datetime(2026, 3, 1, 8, tzinfo=UTC)
-
-
-def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=UTC)
-
-
-def ics(*body: str) -> str:
-    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", *body, "END:VCALENDAR", ""])
-
-
-def event(*lines: str) -> list[str]:
-    return ["BEGIN:VEVENT", *lines, "END:VEVENT"]
-
+from ._ical_support import NOW, event, ics, utc
 
 BERLIN_WEEKLY = [
     "UID:yoga",
