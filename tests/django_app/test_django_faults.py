@@ -19,11 +19,11 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import OperationalError, connections
 
-from sessionkit.contrib.django.store import DjangoStore
+from sessionkit.contrib.django.store import DjangoStore, DjangoUnitOfWork
 from sessionkit.errors import InvalidValue, StorageTimeout, StorageUnavailable, WrongType
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
-from sessionkit.testing.contract import TENANT
+from sessionkit.testing.contract import TENANT, make_session
 
 from .conftest import POSTGRES_URL, _server
 from .django_settings import KITS
@@ -98,3 +98,69 @@ def test_a_killed_postgres_connection_is_storage_unavailable(postgres_db: str) -
         connection.close()  # as Django does between requests with an unusable connection
     with store.unit_of_work() as uow:
         assert uow.sessions.get_many(TENANT, ["s1"]) == []
+
+
+def test_a_commit_whose_next_transaction_cannot_begin_stands(
+    sqlite_file_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """COMMIT went through; another writer took the lock before the unit's next BEGIN.
+
+    The commit is not reported as failed (a retry would write it twice): the
+    next use of the unit meets the lock and says so, and once it is free the
+    unit goes on.
+    """
+    holder = sqlite3.connect(settings.DATABASES["sqlite_busy"]["NAME"], isolation_level=None)
+    ended = DjangoUnitOfWork._end
+
+    def end_then_lose_the_lock(self: DjangoUnitOfWork, *, keep: bool) -> None:
+        ended(self, keep=keep)
+        if keep:
+            holder.execute("BEGIN IMMEDIATE")
+
+    store = DjangoStore(using="sqlite_busy")
+    try:
+        with store.unit_of_work() as uow:
+            uow.sessions.add(make_session("s1"))
+            monkeypatch.setattr(DjangoUnitOfWork, "_end", end_then_lose_the_lock)
+            uow.commit()  # applied: no error
+            monkeypatch.setattr(DjangoUnitOfWork, "_end", ended)
+            with pytest.raises(StorageTimeout):
+                uow.sessions.get_many(TENANT, ["s1"])
+            holder.execute("ROLLBACK")
+            assert [s.id for s in uow.sessions.get_many(TENANT, ["s1"])] == ["s1"]
+        with store.unit_of_work() as uow:
+            assert [s.id for s in uow.sessions.get_many(TENANT, ["s1"])] == ["s1"]
+            uow.sessions.delete(TENANT, "s1", expected_version=1)
+            uow.commit()
+    finally:
+        holder.close()
+        connections["sqlite_busy"].close()
+
+
+def test_a_connection_lost_during_commit_says_the_commit_may_have_been_applied(
+    postgres_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server applied the COMMIT, its answer never came: StorageUnavailable, with a note."""
+    store = DjangoStore(using=postgres_db)
+    connection = connections[postgres_db]
+    committed = connection._commit  # type: ignore[attr-defined]  # the backend's own COMMIT
+
+    def lost_after_commit() -> None:
+        committed()
+        with connection.wrap_database_errors:
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(connection, "_commit", lost_after_commit)
+    try:
+        with store.unit_of_work() as uow:
+            uow.sessions.add(make_session("s1"))
+            with pytest.raises(StorageUnavailable) as caught:
+                uow.commit()
+        assert "may or may not have been applied" in " ".join(caught.value.__notes__)
+    finally:
+        monkeypatch.undo()
+        connection.close()
+    with store.unit_of_work() as uow:
+        assert [s.id for s in uow.sessions.get_many(TENANT, ["s1"])] == ["s1"]
+        uow.sessions.delete(TENANT, "s1", expected_version=1)
+        uow.commit()

@@ -48,7 +48,13 @@ from sessionkit.contrib.django._usage import (
     DjangoUsageRepository,
 )
 from sessionkit.contrib.django.signals import events_committed
-from sessionkit.errors import InvalidValue, SessionKitError, UnsupportedKind, WrongType
+from sessionkit.errors import (
+    InvalidValue,
+    SessionKitError,
+    StorageUnavailable,
+    UnsupportedKind,
+    WrongType,
+)
 from sessionkit.model.events import DomainEvent
 from sessionkit.ports import (
     ATTENDANCE_OVERRIDES,
@@ -69,7 +75,7 @@ from sessionkit.ports import (
 )
 from sessionkit.ports._storage import publish_batches
 
-__all__ = ["REPOSITORIES", "DjangoStore", "DjangoUnitOfWork"]
+__all__ = ["REPOSITORIES", "VENDORS", "DjangoStore", "DjangoUnitOfWork"]
 
 RepoT = TypeVar("RepoT")
 
@@ -185,9 +191,18 @@ class DjangoUnitOfWork(UnitOfWorkBase):
         self._repositories: dict[str, DjangoRepository[Any, Any]] = {}
 
     def require_open(self) -> None:
-        """Raise ``RuntimeError`` outside the ``with`` block."""
+        """Raise ``RuntimeError`` outside the ``with`` block; begin a transaction if none is open.
+
+        After a commit or rollback the next transaction begins at once; if that
+        failed (SQLite's write lock taken meanwhile, the connection lost), it is
+        begun again here, on the unit's next use, and a fault then is that
+        use's: the commit before it stands.
+        """
         if not self._open:
             raise RuntimeError("use the unit of work inside its `with` block")
+        if self._atomic is None:
+            with self._translating():
+                self._begin()
 
     def repository(self, kind: Kind[RepoT]) -> RepoT:
         """Return this unit's repository for ``kind``; ``UnsupportedKind`` if it has no tables."""
@@ -226,8 +241,16 @@ class DjangoUnitOfWork(UnitOfWorkBase):
             raise fault from error
 
     def _begin(self) -> None:
-        self._atomic = transaction.atomic(using=self.using)
-        self._atomic.__enter__()
+        atomic = transaction.atomic(using=self.using)
+        atomic.__enter__()
+        self._atomic = atomic  # only once begun: a failed BEGIN leaves none to end
+
+    def _begin_next(self) -> None:
+        """Begin the transaction after a commit or rollback, or leave it to the next use."""
+        try:
+            self._begin()
+        except DatabaseError:
+            self._atomic = None  # require_open begins it again, and raises what it meets then
 
     def _end(self, *, keep: bool) -> None:
         atomic, self._atomic = self._atomic, None
@@ -263,6 +286,8 @@ class DjangoUnitOfWork(UnitOfWorkBase):
             ready, self._ready = self._ready, []
         if ready:
             self.store.publish(ready)
+        if exc is not None and closing is not None:
+            exc.add_note(f"and closing the unit of work failed too: {closing!r}")
         cause = exc if exc is not None else closing
         fault = None if cause is None else self._fault(cause)
         if fault is not None:
@@ -279,16 +304,24 @@ class DjangoUnitOfWork(UnitOfWorkBase):
         self._pending.clear()
         if batch:
             transaction.on_commit(partial(self._committed, batch), using=self.using)
-        with self._translating():
-            self._end(keep=True)
-            self._begin()
+        try:
+            with self._translating():
+                self._end(keep=True)
+        except StorageUnavailable as error:
+            error.add_note(
+                "the connection was lost while committing: the commit may or may not "
+                "have been applied; read before writing again"
+            )
+            raise
+        self._begin_next()
 
     def rollback(self) -> None:
         """Discard every write and collected event since the last commit."""
         self.require_open()
         self._pending.clear()
-        self._end(keep=False)
-        self._begin()
+        with self._translating():
+            self._end(keep=False)
+        self._begin_next()
 
     def collect(self, events: Iterable[DomainEvent]) -> None:
         """Queue events to publish once the commit is the host's too."""
