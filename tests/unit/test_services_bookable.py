@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sessionkit.errors import (
+    BookingRefused,
     InvalidTimeSpan,
     InvalidValue,
     NaiveDatetime,
@@ -167,3 +168,23 @@ def test_a_sessions_bookings_come_in_pages_continued_after_a_place() -> None:
             h.kit.bookings.for_session(T, s.id, after=(position, made[0].created_at, ids[0]))
     with pytest.raises(SessionNotFound):
         h.kit.bookings.for_session(T, "nope")
+
+
+def test_a_horizon_refusal_names_no_time_the_role_s_notice_refuses() -> None:
+    # Bookings open 2 days ahead, students must book 3 days ahead: a student never can, and
+    # the horizon's allows_at must not send them back to be refused by the notice.
+    rules = BookingRules(max_horizon=timedelta(days=2))
+    notice = NoticePolicy(rules=[NoticeRule("book", frozenset({"student"}), timedelta(days=3))])
+    h = Harness.in_memory(NOW, id_prefix="x", booking_rules=rules, notice=notice)
+    far = slot(h, day=9)  # a week ahead
+    student = h.kit.bookings.can_book(T, far.id, "student:a", acting_role="student")
+    assert student is not None
+    assert (student.rule, student.allows_at) == ("max_horizon", None)
+    assert "student" in student.reason
+    with pytest.raises(BookingRefused) as caught:
+        h.kit.bookings.book(T, far.id, "student:a", actor=None, role="student")
+    assert caught.value.allows_at is None
+    attendee = h.kit.bookings.can_book(T, far.id, "student:a")  # no notice: opens in time
+    assert attendee is not None
+    assert attendee.allows_at == far.start - timedelta(days=2)
+    assert h.kit.bookings.can_book(T, far.id, "student:a", now=attendee.allows_at) is None

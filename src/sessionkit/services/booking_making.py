@@ -235,7 +235,19 @@ class BookingMaking(BookingReads):
     def _admit(self, tx: Tx, session: Session, seats: int, acting_role: str) -> BookingRules:
         """Run the checks that need no bookings read (the rules, the notice); return the rules."""
         rules = self._ctx.rules_for(session)
-        self._check_bookable(session, rules, seats, tx.now)
+        try:
+            self._check_bookable(session, rules, seats, tx.now)
+        except BookingRefused as refused:
+            if refused.allows_at is None:
+                raise
+            # Too far ahead: allowed from allows_at, unless the role's notice shuts the
+            # session by then (a notice never opens again nearer the start), and then never.
+            shut = self._ctx.notice.notice_refusal("book", acting_role, session, refused.allows_at)
+            if shut is None:
+                raise
+            raise BookingRefused(
+                refused.rule, f"{refused.reason}, and by then: {shut.reason}"
+            ) from refused
         refusal = self._ctx.notice.notice_refusal("book", acting_role, session, tx.now)
         if refusal is not None:
             raise refusal.error()
