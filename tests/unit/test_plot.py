@@ -153,6 +153,12 @@ def test_output_options_matplotlib_would_fail_on_are_refused_by_name(tmp_path: P
     with pytest.raises(InvalidValue, match="colour") as colour:
         timeline(SESSIONS, colors={"SCHEDULED": "notacolor"})
     assert colour.value.value == "notacolor"
+    with pytest.raises(WrongType, match="key of colors"):
+        timeline(SESSIONS, colors={1: "red"})  # type: ignore[dict-item]  # the mistake under test
+    # What matplotlib takes stays allowed: a float or numpy dpi, a path without a suffix.
+    timeline(SESSIONS, dpi=np.int64(80), save=tmp_path / "chart")  # type: ignore[arg-type]
+    assert (tmp_path / "chart.png").exists()
+    timeline(SESSIONS, dpi=72.5)
 
 
 def test_a_page_of_sessions_is_drawn_as_its_sessions() -> None:

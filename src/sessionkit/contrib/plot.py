@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from numbers import Real
 from typing import TYPE_CHECKING, Any, Literal
 
 from sessionkit.conflicts import find_conflicts
@@ -100,26 +101,30 @@ def _check_output(colors: Mapping[str, str] | None, save: object, dpi: object) -
         if not isinstance(colors, Mapping):
             raise WrongType(colors, name="colors", expected="a mapping of status to colour")
         for status, colour in colors.items():
-            if not isinstance(status, str) or not is_color_like(colour):
+            if not isinstance(status, str):
+                raise WrongType(status, name="a key of colors", expected="a status (str)")
+            if not is_color_like(colour):
                 raise InvalidValue(
                     f"colors[{status!r}] must be a matplotlib colour, got {colour!r}",
                     value=colour,
                     expected='a colour such as "#4c78a8" or "tab:blue"',
                 )
-    if isinstance(dpi, bool) or not isinstance(dpi, int) or not 1 <= dpi <= 1200:
+    if isinstance(dpi, bool) or not isinstance(dpi, Real) or not 0 < float(dpi) <= 1200:
         raise InvalidValue(
-            f"dpi must be 1 <= dpi <= 1200, got {dpi!r}", value=dpi, expected="1..1200"
+            f"dpi must be a number, 0 < dpi <= 1200, got {dpi!r}",
+            value=dpi,
+            expected="0 < dpi <= 1200",
         )
     if save is not None:
         if not isinstance(save, str | os.PathLike):
             raise WrongType(save, name="save", expected="a path (str or os.PathLike)")
         suffix = os.path.splitext(os.fspath(save))[1].lstrip(".").lower()
         formats = FigureCanvasBase.get_supported_filetypes()
-        if suffix not in formats:
+        if suffix and suffix not in formats:  # no suffix: matplotlib's savefig.format
             raise InvalidValue(
                 f"save={os.fspath(save)!r}: its suffix names no format matplotlib writes",
                 value=os.fspath(save),
-                expected=f"a path ending in one of .{', .'.join(sorted(formats))}",
+                expected=f"a path ending in one of .{', .'.join(sorted(formats))}, or none",
             )
 
 
@@ -152,7 +157,7 @@ def timeline(
     colors: Mapping[str, str] | None = None,
     width: float = 12.0,
     save: str | os.PathLike[str] | None = None,
-    dpi: int = 100,
+    dpi: float = 100,
 ) -> Figure:
     """Return a timeline of ``sessions``: a lane per resource, statuses as colours, conflicts red.
 
