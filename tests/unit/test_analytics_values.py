@@ -14,6 +14,7 @@ from sessionkit.model.analytics import (
     ClientStats,
     Counts,
     Outcomes,
+    PaymentTotal,
     Progress,
     RateRow,
     Rates,
@@ -22,6 +23,7 @@ from sessionkit.model.analytics import (
     StatusCount,
 )
 from sessionkit.model.money import Money
+from sessionkit.services._analytics_money import revenue_row
 
 AT = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
@@ -141,3 +143,15 @@ def test_analytics_results_show_as_html_tables_of_their_records() -> None:
             assert str(value) in page
     rates = h.kit.analytics.rates("acme")
     assert "<table" in rates._repr_html_()
+
+
+def test_revenue_figures_come_in_the_currency_s_places_whatever_the_store_summed() -> None:
+    # SQL stores sum with the amount column's six places, memory with the amounts' own.
+    sql = PaymentTotal(
+        None, "EUR", "PAID", 2, Decimal("60.000000"), Decimal("20.005000"), Decimal(0)
+    )
+    row = revenue_row(None, "EUR", [sql])
+    assert [str(row.paid), str(row.refunded), str(row.pending)] == ["60.00", "20.005", "0.00"]
+    memory = PaymentTotal(None, "EUR", "PAID", 2, Decimal(60), Decimal("20.005"), Decimal(0))
+    assert revenue_row(None, "EUR", [memory]) == row
+    assert str(revenue_row(None, "JPY", [memory]).paid) == "60"

@@ -26,10 +26,11 @@ def _in_places(amount: Decimal, currency: str) -> Decimal:
 
     SQL sums come with the amount column's six places (``Decimal("60.000000")``)
     where memory's keep the amounts' own; both are shown in the currency's
-    places. Never rounded: an amount finer than those keeps its own digits.
+    places. Never rounded: an amount finer than those keeps its own digits,
+    and no more (``Decimal("20.005000")`` is ``20.005`` from every store).
     """
     written = amount.quantize(Decimal(1).scaleb(-minor_unit(currency)))
-    return written if written == amount else amount
+    return written if written == amount else amount.normalize()
 
 
 @attrs.define
