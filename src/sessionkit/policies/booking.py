@@ -91,7 +91,7 @@ class BookingRules:
     - ``min_notice``: book at least this long before the start (a start in the
       past is always refused, rule ``in_the_past``).
     - ``max_horizon``: book at most this far ahead (the marketplace: 4 weeks);
-      ``None`` for no limit.
+      ``None`` for no limit; never shorter than ``min_notice`` (``InvalidValue``).
     - ``max_capacity``: the largest capacity a bookable session may have (the
       marketplace: 20); ``None`` for no limit.
     - ``per_day`` / ``per_week``: the most seat-taking bookings one participant
