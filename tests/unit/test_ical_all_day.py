@@ -130,3 +130,45 @@ def test_a_single_all_day_event_of_a_day_ends_at_local_midnight(length: str | No
     lines = ["UID:d", "DTSTART;VALUE=DATE:20260329", *([length] if length else [])]
     (single,) = read_ical(ics(*event(*lines)), default_tz="Europe/Berlin").events
     assert single.span == TimeSpan(utc(2026, 3, 28, 23), utc(2026, 3, 29, 22))
+
+
+def test_an_all_day_override_with_a_utc_recurrence_id_keys_the_series_local_day() -> None:
+    # 23:00 UTC on 8 and 15 March is midnight of the 9th and 16th in Berlin: the local days,
+    # not the UTC dates, are the occurrences moved and cancelled.
+    text = "\r\n".join(
+        [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "X-WR-TIMEZONE:Europe/Berlin",
+            *event(
+                "UID:a",
+                "SUMMARY:Holiday",
+                "DTSTART;VALUE=DATE:20260302",
+                "DTEND;VALUE=DATE:20260303",
+                "RRULE:FREQ=WEEKLY;COUNT=3",
+            ),
+            *event(
+                "UID:a",
+                "SUMMARY:Moved",
+                "RECURRENCE-ID:20260308T230000Z",
+                "DTSTART;VALUE=DATE:20260311",
+                "DTEND;VALUE=DATE:20260312",
+            ),
+            *event(
+                "UID:a",
+                "RECURRENCE-ID:20260315T230000Z",
+                "STATUS:CANCELLED",
+                "DTSTART;VALUE=DATE:20260316",
+                "DTEND;VALUE=DATE:20260317",
+            ),
+            "END:VCALENDAR",
+            "",
+        ]
+    )
+    (series,) = read_ical(text).series
+    assert [o.key for o in series.overrides] == [datetime(2026, 3, 9)]
+    shown = [(o.key, o.span.start, o.title) for o in series.occurrences()]
+    assert shown == [
+        (datetime(2026, 3, 2), utc(2026, 3, 1, 23), "Holiday"),
+        (datetime(2026, 3, 9), utc(2026, 3, 10, 23), "Moved"),
+    ]

@@ -142,3 +142,24 @@ def test_a_uid_imported_twice_is_written_once_and_the_other_session_keeps_its_id
     feed = sessions_feed(h.kit.queries.list("acme").items, stamp=NOW)
     assert [e.uid for e in read_ical(feed).events] == ["talk", second.id]
     assert first.metadata["ical_uid"] == second.metadata["ical_uid"] == "talk"
+
+
+def test_a_feed_imported_back_keeps_every_uid_apart() -> None:
+    # A feed of this kit imported again: the new session's imported UID is the id of the
+    # session it came from, which the same feed writes too. One UID, one event.
+    h = Harness.in_memory(NOW)
+    original = h.kit.sessions.create_extra(
+        "acme",
+        actor="a",
+        start=utc(2026, 4, 1, 10),
+        end=utc(2026, 4, 1, 11),
+        title="Talk",
+        lifecycle="lms",
+        session_id="z-talk",  # sorts after the copy's id: the copy is written first
+    )
+    feed = sessions_feed([original], stamp=NOW)
+    copy = store_ical(h.kit, "acme", read_ical(feed), actor="a").extras[0]
+    assert copy.metadata["ical_uid"] == original.id
+    both = sessions_feed(h.kit.queries.list("acme").items, stamp=NOW)
+    uids = sorted(e.uid for e in read_ical(both).events)
+    assert uids == sorted([original.id, copy.id])

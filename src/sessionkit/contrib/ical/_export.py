@@ -37,7 +37,8 @@ def calendar_of(
     """
     mine = [s for s in sessions if s.series_id == series.id]
     off = {s.id for s in mine if lifecycles.get(s.lifecycle).status(s.status).cancelled}
-    uid = _uid(series.metadata, series.id, set())
+    ids = frozenset({series.id, *(s.id for s in mine if s.is_extra)})
+    uid = _uid(series.metadata, series.id, set(), ids)
     overrides = tuple(
         sorted(
             (
@@ -63,7 +64,7 @@ def calendar_of(
     used = {uid}
     extras = tuple(
         IcalEvent(
-            uid=_uid(s.metadata, s.id, used),
+            uid=_uid(s.metadata, s.id, used, ids),
             title=s.title,
             span=s.span,
             tz=s.tz,
@@ -81,14 +82,17 @@ def calendar_of(
     )
 
 
-def _uid(metadata: Mapping[str, object], own_id: str, used: set[str]) -> str:
+def _uid(metadata: Mapping[str, object], own_id: str, used: set[str], ids: frozenset[str]) -> str:
     """The UID a stored value was imported with (``metadata["ical_uid"]``), else its id.
 
     Its id too when another event of the calendar has that UID already (the
-    same calendar imported twice): one UID, one event. Adds the UID to ``used``.
+    same calendar imported twice) or will have it as its own id (a feed of
+    this kit imported back): one UID, one event. ``ids`` are the ids of every
+    value written; adds the UID to ``used``.
     """
     imported = metadata.get("ical_uid")
-    uid = imported if isinstance(imported, str) and imported and imported not in used else own_id
+    usable = isinstance(imported, str) and imported and imported not in used
+    uid = str(imported) if usable and (imported == own_id or imported not in ids) else own_id
     used.add(uid)
     return uid
 
@@ -169,16 +173,18 @@ def sessions_feed(
     ``cancelled`` in its lifecycle (looked up in ``lifecycles``) is written
     with ``STATUS:CANCELLED``, so subscribed calendars drop it.
     """
+    chosen = sorted(sessions, key=lambda s: (s.start, s.id))
+    ids = frozenset(s.id for s in chosen)
     used: set[str] = set()
     events = tuple(
         IcalEvent(
-            uid=_uid(s.metadata, s.id, used),
+            uid=_uid(s.metadata, s.id, used, ids),
             title=s.title,
             span=s.span,
             tz=s.tz,
             series_uid=s.series_id,
             cancelled=lifecycles.get(s.lifecycle).status(s.status).cancelled,
         )
-        for s in sorted(sessions, key=lambda s: (s.start, s.id))
+        for s in chosen
     )
     return write_ical(IcalCalendar(events=events), stamp=stamp, name=name)

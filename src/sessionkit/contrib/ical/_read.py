@@ -239,7 +239,12 @@ def _key(wall: Wall, tz: str, local_start: datetime, *, all_day: bool) -> dateti
     """
     value = wall[0]
     if all_day:
-        return datetime.combine(value.date() if isinstance(value, datetime) else value, time())
+        if not isinstance(value, datetime):
+            return datetime.combine(value, time())
+        # A midnight names its own date, whatever its zone (Exchange writes the day's local
+        # midnight with a TZID); any other instant (a UTC "Z" value) is the series' local day.
+        day = value.date() if value.time() == time() else local_wall(wall, tz).date()
+        return datetime.combine(day, time())
     if not isinstance(value, datetime):
         return datetime.combine(value, local_start.time())
     return local_wall(wall, tz)
