@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, literal, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, literal, select
 
 from sessionkit.adapters.sqlalchemy._analytics_use import (
     attendance_statement,
@@ -25,6 +25,7 @@ from sessionkit.adapters.sqlalchemy._analytics_use import (
     usage_statement,
     usage_total,
 )
+from sessionkit.adapters.sqlalchemy._booking_statements import ran_out
 from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.adapters.sqlalchemy._kind import SqlUnit, register_reader
 from sessionkit.adapters.sqlalchemy._query import session_filters
@@ -42,7 +43,6 @@ from sessionkit.model.analytics import (
     TimingCount,
 )
 from sessionkit.model.analytics_use import AttendanceTotal, UsageTotal
-from sessionkit.model.booking import HELD, OFFERED, WAITLISTED
 from sessionkit.model.payment import CANCELLED, OPEN_PAYMENT_STATUSES
 from sessionkit.model.query import SessionQuery
 from sessionkit.ports import ANALYTICS
@@ -65,21 +65,6 @@ def _window(
     if start_to is not None:
         found.append(column < start_to)
     return found
-
-
-def _ran_out(at: datetime) -> ColumnElement[bool]:
-    """Bookings run out by ``at`` (:meth:`~sessionkit.model.booking.Booking.expired_at` in SQL).
-
-    Never NULL, so its negation keeps every booking that has not run out.
-    """
-    return or_(
-        and_(
-            B.c.status.in_([HELD, OFFERED]),
-            B.c.hold_expires_at.is_not(None),
-            B.c.hold_expires_at <= at,
-        ),
-        and_(B.c.status == WAITLISTED, B.c.session_start <= at),
-    )
 
 
 class SqlAlchemyAnalytics:
@@ -116,7 +101,7 @@ class SqlAlchemyAnalytics:
             keys = [B.c.participant_kind, B.c.participant_id]
             joined = S.join(B, (B.c.tenant == S.c.tenant) & (B.c.session_id == S.c.id))
             statement = select(*keys, *columns).select_from(joined)
-            conditions += [B.c.status.in_(sorted(seat_statuses)), ~_ran_out(at)]
+            conditions += [B.c.status.in_(sorted(seat_statuses)), ~ran_out(at)]
         return statement.where(*conditions), keys
 
     @staticmethod
@@ -217,7 +202,7 @@ class SqlAlchemyAnalytics:
         """
         # Each payment with its status as judged at ``at``, then grouped on that status (a
         # subquery, so the CASE and its bound values are not repeated in the GROUP BY).
-        cancelled = and_(P.c.status.in_(sorted(OPEN_PAYMENT_STATUSES)), _ran_out(at))
+        cancelled = and_(P.c.status.in_(sorted(OPEN_PAYMENT_STATUSES)), ran_out(at))
         status = case((cancelled, literal(CANCELLED, P.c.status.type)), else_=P.c.status)
         joined = P.outerjoin(B, and_(B.c.tenant == P.c.tenant, B.c.id == P.c.booking_id))
         judged = (
@@ -281,7 +266,7 @@ class SqlAlchemyAnalytics:
             .where(
                 B.c.tenant == tenant,
                 B.c.status.in_(sorted(statuses)),
-                ~_ran_out(at),
+                ~ran_out(at),
                 *_window(B.c.session_start, start_from, start_to),
             )
             .group_by(*keys)

@@ -18,6 +18,7 @@ from sessionkit.adapters.sqlalchemy._booking_statements import (
     EXPIRING,
     TENANT,
     one_of,
+    ran_out,
     status_in,
     taking_seats,
 )
@@ -183,12 +184,7 @@ def expiring(tenant: bool) -> Select[Any]:
     """
     before = bindparam("before", type_=B.c.created_at.type)
     waitlisted = B.c.status == literal(WAITLISTED, B.c.status.type)
-    conditions = [
-        or_(
-            and_(status_in(EXPIRING), B.c.hold_expires_at <= before),
-            and_(waitlisted, B.c.session_start <= before),
-        )
-    ]
+    conditions = [ran_out(before)]
     if tenant:
         conditions.append(B.c.tenant == TENANT)
     runs_out = case((waitlisted, B.c.session_start), else_=B.c.hold_expires_at)

@@ -60,6 +60,7 @@ __all__ = [
     "insert_checked",
     "locking",
     "one_of",
+    "ran_out",
     "related_rows",
     "seat_counts",
     "shape",
@@ -83,6 +84,23 @@ GROUP = CHUNK // 4
 def status_in(statuses: Sequence[str]) -> ColumnElement[bool]:
     """``status IN`` the ``statuses``, one bound value each (a list is rendered anew per call)."""
     return B.c.status.in_([literal(status, B.c.status.type) for status in statuses])
+
+
+def ran_out(at: ColumnElement[datetime] | datetime) -> ColumnElement[bool]:
+    """Rows whose bookings ran out by ``at`` (:meth:`Booking.expired_at` in SQL).
+
+    Held and offered ones past ``hold_expires_at``, waitlist places whose
+    session started. Never NULL (a hold without an expiry has not run out),
+    so its negation keeps every booking still in play.
+    """
+    return or_(
+        and_(
+            status_in(EXPIRING),
+            B.c.hold_expires_at.is_not(None),
+            B.c.hold_expires_at <= at,
+        ),
+        and_(B.c.status == literal(WAITLISTED, B.c.status.type), B.c.session_start <= at),
+    )
 
 
 def taking_seats(at: ColumnElement[datetime]) -> list[ColumnElement[bool]]:
