@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sessionkit.contrib.ical import read_ical
+from sessionkit.contrib.ical import IcalCalendar, read_ical, write_ical
 from sessionkit.timespan import TimeSpan
 
 from ._ical_support import event, ics, utc
@@ -172,3 +172,76 @@ def test_an_all_day_override_with_a_utc_recurrence_id_keys_the_series_local_day(
         (datetime(2026, 3, 2), utc(2026, 3, 1, 23), "Holiday"),
         (datetime(2026, 3, 9), utc(2026, 3, 10, 23), "Moved"),
     ]
+
+
+ROUND_TRIP = ics(
+    "X-WR-TIMEZONE:Europe/Berlin",
+    *event(
+        "UID:hol",
+        "SUMMARY:Holiday",
+        "DTSTART;VALUE=DATE:20260322",
+        "DURATION:P1D",
+        "RRULE:FREQ=WEEKLY;UNTIL=20260426",
+        "EXDATE;VALUE=DATE:20260405",
+        "RDATE;VALUE=DATE:20260401",
+    ),
+    *event(  # moved to another whole day
+        "UID:hol",
+        "RECURRENCE-ID;VALUE=DATE:20260412",
+        "DTSTART;VALUE=DATE:20260413",
+        "DTEND;VALUE=DATE:20260414",
+    ),
+    *event(  # made a timed event
+        "UID:hol",
+        "RECURRENCE-ID;VALUE=DATE:20260419",
+        "DTSTART;TZID=Europe/Berlin:20260419T100000",
+        "DTEND;TZID=Europe/Berlin:20260419T120000",
+    ),
+)
+
+
+@pytest.mark.parametrize("default_tz", ["UTC", "Europe/Berlin", "America/New_York"])
+def test_an_all_day_series_is_written_in_dates_and_read_back_all_day(default_tz: str) -> None:
+    cal = read_ical(ROUND_TRIP)
+    text = write_ical(cal, stamp=utc(2026, 1, 1))
+    lines = text.splitlines()
+    assert "X-WR-TIMEZONE:Europe/Berlin" in lines
+    assert "DTSTART;VALUE=DATE:20260322" in lines
+    assert "RRULE:FREQ=WEEKLY;UNTIL=20260426" in lines
+    assert "EXDATE;VALUE=DATE:20260405" in lines
+    assert "RDATE;VALUE=DATE:20260401" in lines
+    assert "RECURRENCE-ID;VALUE=DATE:20260412" in lines
+    assert "DTSTART;VALUE=DATE:20260413" in lines
+    assert "RECURRENCE-ID;VALUE=DATE:20260419" in lines
+    assert "DTSTART;TZID=Europe/Berlin:20260419T100000" in lines
+    again = read_ical(text, default_tz=default_tz)  # X-WR-TIMEZONE names the days' zone
+    assert again.series[0].all_day
+    assert again.occurrences() == cal.occurrences()
+    assert write_ical(again, stamp=utc(2026, 1, 1)) == text
+    # The 29 March (CEST starts) is 23 hours, the RDATE's day and the moved day whole days.
+    assert [o.span for o in again.occurrences()][:3] == [
+        TimeSpan(utc(2026, 3, 21, 23), utc(2026, 3, 22, 23)),
+        TimeSpan(utc(2026, 3, 28, 23), utc(2026, 3, 29, 22)),
+        TimeSpan(utc(2026, 3, 31, 22), utc(2026, 4, 1, 22)),
+    ]
+
+
+def test_an_all_day_series_of_another_zone_is_written_timed_and_keeps_its_instants() -> None:
+    """DATEs are read in the calendar's one zone: the first all-day series' zone."""
+    berlin = read_ical(
+        ics(*event("UID:b", "DTSTART;VALUE=DATE:20260328", "RRULE:FREQ=DAILY;COUNT=3")),
+        default_tz="Europe/Berlin",
+    )
+    tokyo = read_ical(
+        ics(*event("UID:t", "DTSTART;VALUE=DATE:20260328", "RRULE:FREQ=DAILY;COUNT=3")),
+        default_tz="Asia/Tokyo",
+    )
+    both = IcalCalendar(series=(*berlin.series, *tokyo.series))
+    text = write_ical(both, stamp=utc(2026, 1, 1))
+    assert "DTSTART;VALUE=DATE:20260328" in text.splitlines()
+    assert "DTSTART;TZID=Asia/Tokyo:20260328T000000" in text.splitlines()
+    again = read_ical(text)
+    assert [s.all_day for s in again.series] == [True, False]
+    assert again.occurrences() == both.occurrences()
+    # The Tokyo series keeps calendar days for other programs: its days are local days.
+    assert text.splitlines().count("DURATION:P1D") == 2

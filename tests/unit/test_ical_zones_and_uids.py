@@ -163,3 +163,42 @@ def test_a_feed_imported_back_keeps_every_uid_apart() -> None:
     both = sessions_feed(h.kit.queries.list("acme").items, stamp=NOW)
     uids = sorted(e.uid for e in read_ical(both).events)
     assert uids == sorted([original.id, copy.id])
+
+
+@pytest.mark.parametrize(
+    ("length", "written"),
+    [
+        ("PT24H", "PT24H"),
+        ("P1D", "PT24H"),  # read as exact 24 hours, so written as such
+        ("P2DT30M", "PT48H30M"),
+        ("PT1H0M5S", "PT1H0M5S"),
+        ("PT45S", "PT45S"),
+    ],
+)
+def test_a_timed_series_is_written_with_an_exact_duration(length: str, written: str) -> None:
+    """A day of a DURATION is a calendar day to other apps (23 hours on 29 March in Berlin)."""
+    cal = read_ical(
+        ics(
+            *event(
+                "UID:long",
+                "DTSTART;TZID=Europe/Berlin:20260328T100000",
+                f"DURATION:{length}",
+                "RRULE:FREQ=DAILY;COUNT=2",
+            )
+        )
+    )
+    text = write_ical(cal, stamp=NOW)
+    assert [line for line in text.splitlines() if line.startswith("DURATION")] == [
+        f"DURATION:{written}"
+    ]
+    again = read_ical(text)
+    assert again.series[0].occurrences() == cal.series[0].occurrences()
+
+
+def test_an_all_day_series_is_still_written_with_days() -> None:
+    """Its days are local days, which is what a DURATION's days are to other apps."""
+    cal = read_ical(
+        ics(*event("UID:days", "DTSTART;VALUE=DATE:20260328", "RRULE:FREQ=DAILY;COUNT=3"))
+    )
+    text = write_ical(cal, stamp=NOW)
+    assert [line for line in text.splitlines() if line.startswith("DURATION")] == ["DURATION:P1D"]

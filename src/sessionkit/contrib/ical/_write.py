@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,28 @@ _OPEN_ENDED_YEARS = 10
 _FIRST_COVERED = date.min + timedelta(days=1)
 _LAST_COVERED = date.max - timedelta(days=70)
 """The dates a VTIMEZONE may start and end on: icalendar steps up to 64 days past its end."""
+
+
+class _ExactDuration(icalendar.vDuration):
+    """A DURATION in hours, minutes and seconds: RFC 5545 reads ``P1D`` as a calendar day.
+
+    A day of a DURATION is nominal (23 or 25 hours across a DST change, as
+    other calendar apps read it), while a session lasts an exact length, so a
+    24-hour session is written ``PT24H``.
+    """
+
+    def to_ical(self) -> bytes:
+        """Return the exact length (never negative here: sessions last)."""
+        whole = int(self.td.total_seconds())
+        hours, rest = divmod(whole, 3600)
+        minutes, seconds = divmod(rest, 60)
+        # RFC 5545's grammar has no seconds straight after hours: PT1H0M5S.
+        parts = [
+            f"{hours}H" if hours else "",
+            f"{minutes}M" if minutes or (hours and seconds) else "",
+        ]
+        parts.append(f"{seconds}S" if seconds or not (hours or minutes) else "")
+        return f"PT{''.join(parts)}".encode()
 
 
 def _stamp(value: datetime) -> str:
@@ -126,30 +148,105 @@ def _same_frame(items: Sequence[ScheduleItem]) -> bool:
     )
 
 
-def _series_events(series: IcalSeries, stamp: str, ranges: _Ranges) -> list[icalendar.Event]:
+def _series_events(
+    series: IcalSeries, stamp: str, ranges: _Ranges, floating: str | None
+) -> list[icalendar.Event]:
     groups = [series.items] if _same_frame(series.items) else [(i,) for i in series.items]
     events: list[icalendar.Event] = []
     for group in groups:
         rec = group[0].recurrence
         uid = series.uid if len(groups) == 1 else f"{series.uid}/{group[0].id}"
+        days = _days_of(series, group, floating)
         master = icalendar.Event()
         master.add("UID", uid)
         master.add("DTSTAMP", icalendar.vText(stamp))
         master.add("SUMMARY", series.title)
-        master.add("DTSTART", _local(rec.start, rec.tz))
-        master.add("DURATION", rec.duration)
+        if days is not None:
+            master.add("DTSTART", rec.start.date())  # VALUE=DATE, in the calendar's zone
+            master.add("DURATION", rec.duration)  # whole days: P1D, as calendars count days
+        else:
+            master.add("DTSTART", _local(rec.start, rec.tz))
+            # An all-day series of another zone keeps its days nominal: calendar days.
+            exact = not series.all_day or rec.duration % timedelta(days=1)
+            master.add("DURATION", _ExactDuration(rec.duration) if exact else rec.duration)
         for item in group:
             text = item.recurrence.to_rrule()
             if text != ONLY_DTSTART or not rec.rdates:
-                master.add("RRULE", icalendar.vRecur.from_ical(text))
-            ranges.add(rec.tz, rec.start.date(), _last_date(item.recurrence))
-        _add_dates(master, "EXDATE", _exdates(group), rec.tz)
-        _add_dates(master, "RDATE", rec.rdates, rec.tz)
+                rule = icalendar.vRecur.from_ical(text)
+                if days is not None and "UNTIL" in rule:  # a DATE start wants a DATE UNTIL
+                    rule["UNTIL"] = [_last_day(rule["UNTIL"][0], rec.tz)]
+                master.add("RRULE", rule)
+            if days is None:
+                ranges.add(rec.tz, rec.start.date(), _last_date(item.recurrence))
+        if days is not None:
+            exdates, rdates = days
+            if exdates:
+                master.add("EXDATE", exdates)
+            if rdates:
+                master.add("RDATE", rdates)
+        else:
+            _add_dates(master, "EXDATE", _exdates(group), rec.tz)
+            _add_dates(master, "RDATE", rec.rdates, rec.tz)
         events.append(master)
         keys = {o.key for item in group for o in item.recurrence.between(*_key_window(series))}
         mine = [o for o in series.overrides if len(groups) == 1 or o.key in keys]
-        events.extend(_override(uid, series, o, stamp, rec.tz, ranges) for o in mine)
+        events.extend(
+            _override(uid, series, o, stamp, rec.tz, ranges, days=days is not None) for o in mine
+        )
     return events
+
+
+def _day(value: datetime | date, tz: str) -> date | None:
+    """The local date whose midnight ``value`` is (a date is itself), else ``None``."""
+    if not isinstance(value, datetime):
+        return value
+    zone = get_zone(tz)
+    try:
+        day = value.astimezone(zone).date()
+        midnight = datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+    except OverflowError:
+        return None
+    return day if midnight == value else None
+
+
+def _last_day(until: datetime, tz: str) -> date:
+    """The last local date whose midnight is not after ``until`` (an all-day rule's UNTIL)."""
+    zone = get_zone(tz)
+    day = until.astimezone(zone).date()
+    if datetime.combine(day, time(), tzinfo=zone) > until:
+        day -= timedelta(days=1)
+    return day
+
+
+def _days_of(
+    series: IcalSeries, group: Sequence[ScheduleItem], floating: str | None
+) -> tuple[list[date], list[date]] | None:
+    """An all-day series' EXDATEs and RDATEs as local dates, if it can be written in DATEs.
+
+    It can when its zone is the calendar's (``X-WR-TIMEZONE``, which DATE values
+    are read in), it starts at midnight and lasts whole days, and every
+    EXDATE, RDATE and override key is a local midnight. Else ``None``: it is
+    written timed, from midnight, which keeps its instants but not its days.
+    """
+    rec = group[0].recurrence
+    if not series.all_day or rec.tz != floating:
+        return None
+    if rec.start.time() != time() or rec.duration % timedelta(days=1):
+        return None
+    if any(o.key.time() != time() for o in series.overrides):
+        return None
+    for item in group:
+        until = item.recurrence.rule.until
+        if isinstance(until, datetime):
+            try:
+                _last_day(until, rec.tz)
+            except OverflowError:  # the last days of the calendar: written timed, as ever
+                return None
+    exdates = [_day(v, rec.tz) for v in _exdates(group)]
+    rdates = [_day(v, rec.tz) for v in rec.rdates]
+    if None in exdates or None in rdates:
+        return None
+    return sorted(d for d in exdates if d is not None), sorted(d for d in rdates if d is not None)
 
 
 def _exdates(group: Sequence[ScheduleItem]) -> list[datetime | date]:
@@ -176,13 +273,26 @@ def _key_window(series: IcalSeries) -> tuple[datetime, datetime]:
 
 
 def _override(
-    uid: str, series: IcalSeries, o: IcalOverride, stamp: str, tz: str, ranges: _Ranges
+    uid: str,
+    series: IcalSeries,
+    o: IcalOverride,
+    stamp: str,
+    tz: str,
+    ranges: _Ranges,
+    *,
+    days: bool = False,
 ) -> icalendar.Event:
+    """An override's VEVENT; in a series of DATEs, keyed by date, and in DATEs if whole days."""
     event = icalendar.Event()
     event.add("UID", uid)
     event.add("DTSTAMP", icalendar.vText(stamp))
-    event.add("RECURRENCE-ID", _local(o.key, tz))
+    event.add("RECURRENCE-ID", o.key.date() if days else _local(o.key, tz))
     event.add("SUMMARY", series.title if o.title is None else o.title)
+    first, last = _day(o.span.start, tz), _day(o.span.end, tz)
+    if days and first is not None and last is not None:
+        event.add("DTSTART", first)
+        event.add("DTEND", last)
+        return event
     event.add("DTSTART", _when(o.span.start, tz))
     event.add("DTEND", _when(o.span.end, tz))
     ranges.add(tz, min(o.key.date(), o.span.start.date()), o.span.end.date())
@@ -208,7 +318,9 @@ def write_ical(calendar: IcalCalendar, *, stamp: datetime, name: str | None = No
     """Return ``calendar`` as iCalendar text (CRLF lines), with a VTIMEZONE per zone used.
 
     A series is one VEVENT with its RRULEs, EXDATEs and RDATEs (DTSTART with
-    TZID, exact DURATION), followed by one VEVENT per override
+    TZID, exact DURATION such as ``PT24H``; the all-day series of the first
+    one's zone in DATE values, that zone the calendar's ``X-WR-TIMEZONE``),
+    followed by one VEVENT per override
     (RECURRENCE-ID); items that differ in start, zone, duration or EXDATEs
     get a VEVENT each (UID ``<uid>/<item id>``). Each zone's VTIMEZONE covers
     the dates it is used on (a rule that never ends: ten years). ``stamp``
@@ -222,10 +334,14 @@ def write_ical(calendar: IcalCalendar, *, stamp: datetime, name: str | None = No
     label = name if name is not None else calendar.name
     if label is not None:
         cal.add("X-WR-CALNAME", label)
+    # All-day series in this zone are written in DATEs, which are read in the calendar's zone.
+    floating = next((s.tz for s in calendar.series if s.all_day), None)
+    if floating is not None:
+        cal.add("X-WR-TIMEZONE", floating)
     ranges = _Ranges()
     events: list[icalendar.Event] = []
     for series in calendar.series:
-        events.extend(_series_events(series, text_stamp, ranges))
+        events.extend(_series_events(series, text_stamp, ranges, floating))
     events.extend(_single(e, text_stamp, ranges) for e in calendar.events)
     for component in ranges.components():
         cal.add_component(component)
