@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -19,6 +19,8 @@ from sessionkit.contrib.ical import (
 )
 from sessionkit.errors import UnknownLifecycle
 from sessionkit.lifecycle import PRESETS, Lifecycle, Status, Transition
+from sessionkit.model.series import ScheduleItem
+from sessionkit.recurrence import Recurrence
 from sessionkit.testing.harness import Harness
 from sessionkit.timespan import TimeSpan
 
@@ -209,3 +211,57 @@ def test_a_cancelled_event_value_is_written_cancelled() -> None:
         "DTSTART;TZID=Europe/Berlin:20260401T120000",
         "STATUS:CANCELLED",
     ]
+
+
+def _weekly(kit: SessionKit, *, count: int | None) -> Series:
+    """Choir, Mondays at 18:00 in Berlin from 2 March 2026 (open-ended without ``count``)."""
+    rec = Recurrence.weekly(
+        days=("MO",),
+        at=time(18),
+        duration=timedelta(hours=1),
+        tz="Europe/Berlin",
+        start=date(2026, 3, 2),
+        count=count,
+    )
+    item = ScheduleItem(id="mon", recurrence=rec, resources=("room:r1",))
+    return kit.series.create("acme", actor="a", title="Choir", items=[item])[0]
+
+
+@pytest.mark.parametrize("count", [None, 20])
+def test_a_closed_series_is_exported_as_the_sessions_it_kept(count: int | None) -> None:
+    """Closing deletes the sessions from then on: the export ends where the series did."""
+    h = Harness.in_memory(NOW)
+    series = _weekly(h.kit, count=count)
+    kept = _session_at(h.kit, utc(2026, 4, 13, 16))  # under way when the series closes
+    h.kit.sessions.fire("acme", kept, "start", actor="a")
+    h.clock.set(utc(2026, 3, 20))
+    report = h.kit.series.close("acme", series.id, actor="a")
+    assert [s.start.date() for s in report.deleted] == [
+        date(2026, 3, 23),
+        date(2026, 3, 30),
+        date(2026, 4, 6),
+        date(2026, 4, 20),
+        date(2026, 4, 27),
+    ]
+    closed = h.kit.queries.get_series("acme", series.id)
+    sessions = h.kit.queries.list("acme").items
+    text = export_series(closed, sessions)
+    assert lines_of(text, "RRULE") == ["RRULE:FREQ=WEEKLY;UNTIL=20260413T160000Z;BYDAY=MO"]
+    back = read_ical(text)
+    assert [o.span.start for o in back.occurrences()] == [s.start for s in sessions]
+    assert [o.span.start.date() for o in back.occurrences()] == [
+        date(2026, 3, 2),
+        date(2026, 3, 9),
+        date(2026, 3, 16),
+        date(2026, 4, 13),
+    ]
+
+
+def test_a_closed_series_without_sessions_exports_no_series() -> None:
+    h = Harness.in_memory(NOW)
+    series = _weekly(h.kit, count=None)
+    h.kit.series.close("acme", series.id, actor="a")  # before its first session
+    closed = h.kit.queries.get_series("acme", series.id)
+    text = export_series(closed, h.kit.queries.list("acme").items)
+    assert lines_of(text, "BEGIN:VEVENT", "RRULE") == []
+    assert read_ical(text).occurrences() == []

@@ -10,7 +10,7 @@ import attrs
 from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride, IcalSeries
 from sessionkit.contrib.ical._write import write_ical
 from sessionkit.lifecycle import PRESETS, LifecycleRegistry
-from sessionkit.model.series import ScheduleItem, Series
+from sessionkit.model.series import ScheduleItem, Series, SeriesStatus
 from sessionkit.model.session import Session
 from sessionkit.recurrence import Recurrence
 
@@ -32,8 +32,11 @@ def calendar_of(
     in ``lifecycles``) becomes an EXDATE of every item, a cancelled extra one
     an event with ``cancelled`` set. The UIDs are the ones the series and
     sessions were imported with (``metadata["ical_uid"]``, see
-    :func:`store_ical`), else their ids. Raises ``UnknownLifecycle`` for a
-    session whose lifecycle ``lifecycles`` does not know.
+    :func:`store_ical`), else their ids. A closed series ends at its last
+    generated session, with an EXDATE for each occurrence before that without
+    one (closing deleted them), and is left out if it has none. Raises
+    ``UnknownLifecycle`` for a session whose lifecycle ``lifecycles`` does
+    not know.
     """
     mine = [s for s in sessions if s.series_id == series.id]
     off = {s.id for s in mine if lifecycles.get(s.lifecycle).status(s.status).cancelled}
@@ -75,8 +78,15 @@ def calendar_of(
         if s.is_extra
     )
     items = _excluding(series.items, cancelled)
+    if series.status == SeriesStatus.CLOSED:
+        generated = {s.occurrence_key for s in mine if not s.is_extra}
+        items = _ended(items, {k for k in generated if k is not None})
     return IcalCalendar(
-        series=(IcalSeries(uid=uid, title=series.title, items=items, overrides=overrides),),
+        series=(
+            (IcalSeries(uid=uid, title=series.title, items=items, overrides=overrides),)
+            if items
+            else ()
+        ),
         events=extras,
         name=series.title,
     )
@@ -131,6 +141,52 @@ def _excluding(items: Sequence[ScheduleItem], keys: Sequence[datetime]) -> tuple
             )
         )
     return tuple(changed)
+
+
+def _ended(items: Sequence[ScheduleItem], kept: set[datetime]) -> tuple[ScheduleItem, ...]:
+    """A closed series' items as what it still has: up to its last session, none missing.
+
+    A closed series generates nothing more, and closing it deleted its
+    sessions from then on (those with bookings or a later status were kept).
+    Each item's rule ends at the series' last session (``kept``: the keys of
+    its generated sessions), and an occurrence up to there without a session
+    is an EXDATE. An item with no occurrence left is dropped; so is the series
+    (no VEVENT) when it has no session at all.
+    """
+    if not kept:
+        return ()
+    horizon = _clamped(max(kept).replace(tzinfo=UTC), timedelta(days=2))
+    found = {item.id: list(item.recurrence.between(_EARLIEST, horizon)) for item in items}
+    last = max(o.span.start for occs in found.values() for o in occs if o.key in kept)
+    ended: list[ScheduleItem] = []
+    for item in items:
+        rec = item.recurrence
+        up_to = [o for o in found[item.id] if o.span.start <= last]
+        if not up_to:
+            continue
+        bare = Recurrence.from_rrule(
+            rec.rule,
+            start=rec.start,
+            tz=rec.tz,
+            duration=rec.duration,
+            disambiguate=rec.disambiguate,
+        )
+        after = _clamped(last, timedelta(microseconds=1))
+        rule = rec.rule
+        if next(bare.between(after, _LATEST), None) is not None:  # the rule goes on: stop it
+            rule = attrs.evolve(rule, count=None, until=last)
+        missing = [o.span.start for o in up_to if o.key not in kept]
+        recurrence = Recurrence.from_rrule(
+            rule,
+            start=rec.start,
+            tz=rec.tz,
+            duration=rec.duration,
+            exdates=[*rec.exdates, *(m for m in missing if m not in rec.exdates)],
+            rdates=[r for r in rec.rdates if r <= last],
+            disambiguate=rec.disambiguate,
+        )
+        ended.append(attrs.evolve(item, recurrence=recurrence))
+    return tuple(ended)
 
 
 def _clamped(value: datetime, by: timedelta) -> datetime:
