@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from sessionkit import InvalidValue, NaiveDatetime, TimeSpan, WrongType
 from sessionkit.model import Page, Session
-from sessionkit.model.analytics import Counts, StatusCount
-from sessionkit.model.records import PAYMENT, SESSION
+from sessionkit.model.analytics import Counts, Progress, RateRow, Rates, StatusCount
+from sessionkit.model.analytics_money import (
+    ClientMoney,
+    ClientRow,
+    ClientStats,
+    Revenue,
+    RevenueRow,
+)
+from sessionkit.model.analytics_use import AttendanceRow, AttendanceStats, SubscriptionUse, UsageRow
+from sessionkit.model.records import PAYMENT, SESSION, column_values
 from sessionkit.testing.contract.payments import make_payment
 
 pd = pytest.importorskip("pandas")
@@ -163,3 +172,106 @@ def test_a_column_name_must_be_storable_text() -> None:
         to_pandas([{1: "x"}])
     with pytest.raises(InvalidValue, match="column name"):
         to_polars([{"a\ud800": "x"}])
+
+
+AT = datetime(2026, 3, 2, 9, tzinfo=UTC)
+MONEY = Decimal("12.50")
+FULL_RESULTS = [  # every column holding a value, so each type is inferred, not declared
+    Counts(tenant="t", by="resource", rows=(StatusCount("room:a", "DONE", 2),)),
+    Rates(
+        tenant="t",
+        by="kind",
+        rows=(RateRow(key="k", sessions=4, completed=2, no_show=1, cancelled=1, rescheduled=1),),
+    ),
+    Progress(tenant="t", now=AT, total=2, sessions=3, completed=1, no_show=1, cancelled=0, due=2),
+    Revenue(
+        tenant="t",
+        by="provider",
+        rows=(
+            RevenueRow(
+                key="teacher:ana",
+                currency="EUR",
+                payments=1,
+                booked=MONEY,
+                paid=MONEY,
+                refunded=MONEY,
+                refund_due=MONEY,
+                kept=MONEY,
+                pending=MONEY,
+            ),
+        ),
+    ),
+    ClientStats(
+        tenant="t",
+        rows=(
+            ClientRow(
+                client="client:a",
+                sessions=2,
+                first_session=AT,
+                last_session=AT,
+                money=(ClientMoney(currency="EUR", paid=MONEY, pending=MONEY, refunded=MONEY),),
+            ),
+        ),
+    ),
+    AttendanceStats(
+        tenant="t",
+        by="resource",
+        rows=(
+            AttendanceRow(
+                key="room:a",
+                records=9,
+                present=3,
+                late=1,
+                left_early=1,
+                partial=1,
+                absent=3,
+                minutes=90,
+                overridden=1,
+                held=9,
+                held_absent=3,
+            ),
+        ),
+    ),
+    SubscriptionUse(
+        tenant="t",
+        by="period",
+        now=AT,
+        rows=(
+            UsageRow(
+                subscriber="s:a",
+                subscription_id="sub1",
+                period="2026-03",
+                periods=1,
+                granted=4,
+                used=2,
+                reversed=0,
+            ),
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("result", FULL_RESULTS, ids=lambda r: type(r).__name__)
+def test_an_analytics_result_declares_the_types_its_columns_have(result: Any) -> None:
+    assert list(result.TYPES) == list(result.COLUMNS)
+    found = {c.name: c.type for c in column_values(result.to_records())}
+    assert found == dict(result.TYPES)
+
+
+def test_a_column_of_nulls_takes_its_declared_type() -> None:
+    # No session held yet: every rate is None, and the whole-scope key too. They were
+    # object columns (polars Object), which a notebook can neither average nor group on.
+    rates = Rates(
+        tenant="t",
+        by=None,
+        rows=(RateRow(key=None, sessions=3, completed=0, no_show=0, cancelled=3, rescheduled=0),),
+    )
+    pf = to_polars(rates)
+    assert pf.schema["completion_rate"] == pl.Float64
+    assert pf.schema["key"] == pl.String
+    assert pf.group_by("key").agg(pl.col("completion_rate").mean()).height == 1
+    df = to_pandas(rates)
+    assert df["completion_rate"].dtype == "float64"
+    assert df["completion_rate"].isna().all()
+    empty = to_polars(Counts(tenant="t", by=None, rows=()))
+    assert dict(empty.schema) == {"key": pl.String, "status": pl.Categorical, "sessions": pl.Int64}

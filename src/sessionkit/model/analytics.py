@@ -18,14 +18,15 @@ attendance and subscription use are in :mod:`sessionkit.model.analytics_use`.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.model._record_types import ColumnType
 from sessionkit.model.analytics_money import (
     REVENUE_DIMENSIONS,
     ClientMoney,
@@ -186,6 +187,12 @@ class Counts:
 
     COLUMNS = ("key", "status", "sessions")
     """The columns of :meth:`to_records`."""
+    TYPES: ClassVar[Mapping[str, ColumnType]] = {
+        "key": "text",
+        "status": "category",
+        "sessions": "int",
+    }
+    """Each column's type, so a frame types a column even when it holds only ``None``."""
 
     _repr_html_ = html_of
 
@@ -266,6 +273,20 @@ class Rates:
         "reschedule_rate",
     )
     """The columns of :meth:`to_records`."""
+    TYPES: ClassVar[Mapping[str, ColumnType]] = {
+        "key": "text",
+        "sessions": "int",
+        "held": "int",
+        "completed": "int",
+        "no_show": "int",
+        "cancelled": "int",
+        "rescheduled": "int",
+        "completion_rate": "float",
+        "no_show_rate": "float",
+        "cancellation_rate": "float",
+        "reschedule_rate": "float",
+    }
+    """Each column's type, so a frame types a column even when it holds only ``None``."""
 
     _repr_html_ = html_of
 
@@ -312,6 +333,18 @@ class Progress:
         "on_track",
     )
     """The columns of :meth:`to_records`."""
+    TYPES: ClassVar[Mapping[str, ColumnType]] = {
+        "total": "int",
+        "sessions": "int",
+        "completed": "int",
+        "no_show": "int",
+        "cancelled": "int",
+        "due": "int",
+        "remaining": "int",
+        "ratio": "float",
+        "on_track": "bool",
+    }
+    """Each column's type, so a frame types a column even when it holds only ``None``."""
 
     @property
     def remaining(self) -> int:

@@ -12,12 +12,14 @@ and :class:`ClientStats` (rows of :class:`ClientRow`, each with its
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import attrs
 
+from sessionkit.model._record_types import ColumnType
 from sessionkit.model.html import html_of
 from sessionkit.model.money import Money
 
@@ -77,6 +79,18 @@ class Revenue:
         "pending",
     )
     """The columns of :meth:`to_records` (amounts are ``Decimal``)."""
+    TYPES: ClassVar[Mapping[str, ColumnType]] = {
+        "key": "text",
+        "currency": "text",
+        "payments": "int",
+        "booked": "decimal",
+        "paid": "decimal",
+        "refunded": "decimal",
+        "refund_due": "decimal",
+        "kept": "decimal",
+        "pending": "decimal",
+    }
+    """Each column's type, so a frame types a column even when it holds only ``None``."""
 
     _repr_html_ = html_of
 
@@ -146,6 +160,18 @@ class ClientStats:
         "refunded",
     )
     """The columns of :meth:`to_records`."""
+    TYPES: ClassVar[Mapping[str, ColumnType]] = {
+        "client": "text",
+        "sessions": "int",
+        "first_session": "instant",
+        "last_session": "instant",
+        "repeat": "bool",
+        "currency": "text",
+        "paid": "decimal",
+        "pending": "decimal",
+        "refunded": "decimal",
+    }
+    """Each column's type, so a frame types a column even when it holds only ``None``."""
 
     @property
     def repeat_clients(self) -> tuple[ClientRow, ...]:

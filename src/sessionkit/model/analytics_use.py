@@ -15,11 +15,13 @@ remaining per subscription, period or participant), frozen values with
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import attrs
 
+from sessionkit.model._record_types import ColumnType
 from sessionkit.model.analytics import CountBy, ratio
 from sessionkit.model.html import html_of
 
@@ -158,6 +160,21 @@ class AttendanceStats:
         "no_show_rate",
     )
     """The columns of :meth:`to_records`."""
+    TYPES: ClassVar[Mapping[str, ColumnType]] = {
+        "key": "text",
+        "records": "int",
+        "present": "int",
+        "late": "int",
+        "left_early": "int",
+        "partial": "int",
+        "absent": "int",
+        "minutes": "int",
+        "overridden": "int",
+        "held": "int",
+        "held_absent": "int",
+        "no_show_rate": "float",
+    }
+    """Each column's type, so a frame types a column even when it holds only ``None``."""
 
     _repr_html_ = html_of
 
@@ -235,6 +252,17 @@ class SubscriptionUse:
         "remaining",
     )
     """The columns of :meth:`to_records`."""
+    TYPES: ClassVar[Mapping[str, ColumnType]] = {
+        "subscriber": "text",
+        "subscription_id": "text",
+        "period": "text",
+        "periods": "int",
+        "granted": "int",
+        "used": "int",
+        "reversed": "int",
+        "remaining": "int",
+    }
+    """Each column's type, so a frame types a column even when it holds only ``None``."""
 
     _repr_html_ = html_of
 

@@ -231,21 +231,35 @@ def column_values(values: object, *, schema: Schema | None = None) -> list[Value
             data = use.columns_of(seq)
             return [Values(c.name, c.type, c.nullable, data[c.name]) for c in use.columns]
         source = seq
-    return _with_declared(_from_records(to_records(source)), getattr(source, "COLUMNS", None))
+    columns = _from_records(to_records(source))
+    return _with_declared(columns, getattr(source, "COLUMNS", None), getattr(source, "TYPES", None))
 
 
-def _with_declared(found: list[Values], declared: object) -> list[Values]:
+def _with_declared(found: list[Values], declared: object, types: object) -> list[Values]:
     """``found`` with every column an analytics result declares (``COLUMNS``), in its order.
 
     An empty result then still has its columns (``df.groupby("status")``
-    works on an empty tenant); its values are none, typed ``object``.
+    works on an empty tenant). A column with no value but ``None`` takes its
+    type from the result's ``TYPES`` (a rate of no held session is a float
+    column of nulls, not ``object``); without one it is ``object``.
     """
     if not isinstance(declared, tuple) or not all(isinstance(n, str) for n in declared):
         return found
+    typed: Mapping[object, object] = types if isinstance(types, Mapping) else {}
     by_name = {v.name: v for v in found}
     rows = len(found[0].values) if found else 0
-    ordered = [
-        by_name.pop(n) if n in by_name else Values(n, "object", rows > 0, [None] * rows)
-        for n in declared
-    ]
-    return ordered + list(by_name.values())
+
+    def column(name: str) -> Values:
+        known = by_name.pop(name, None)
+        kind = typed.get(name)
+        if known is not None and (known.type != "object" or kind not in COLUMN_TYPES):
+            return known
+        if known is not None and any(v is not None for v in known.values):
+            return known
+        nulls: list[object] = [None] * rows
+        for allowed in COLUMN_TYPES:
+            if kind == allowed:
+                return Values(name, allowed, rows > 0, nulls)
+        return Values(name, "object", rows > 0, nulls)
+
+    return [column(n) for n in declared] + list(by_name.values())
