@@ -127,3 +127,26 @@ def test_a_per_day_limit_holds_across_sessions_booked_at_once(
         outcomes = sorted(race(book, race_engine, writers=WRITERS, processes=processes))
         assert outcomes == ["per_day"] * (WRITERS - 1) + ["won"], outcomes
     assert scalar(race_engine, STORED) == ROUNDS
+
+
+@pytest.mark.parametrize("processes", WRITER_KINDS)
+def test_a_waitlisted_booking_leaving_as_a_seat_frees_is_cancelled(
+    race_engine: Engine, processes: bool
+) -> None:
+    # One writer cancels the confirmed booking, which offers its seat to the waitlisted one;
+    # the other cancels the waitlisted one. Both read their booking before the lock used to,
+    # so on PostgreSQL and MariaDB the second failed with ConcurrentModification and the
+    # booking that asked to leave was left holding the seat as an offer.
+    kit = _kit(race_engine, BookingRules(waitlist=True))
+    for session_id in _open(kit, ROUNDS, capacity=1):
+        seated = kit.bookings.book(T, session_id, "student:ana", actor="ana", confirm=True)
+        queued = kit.bookings.book(T, session_id, "student:ben", actor="ben", waitlist=True)
+        leaving = [seated.id, queued.id]
+
+        def cancel(n: int, leaving: list[str] = leaving) -> str:
+            return kit.bookings.cancel(T, leaving[n], actor="x").status
+
+        outcomes = race(cancel, race_engine, writers=2, processes=processes)
+        assert outcomes == ["CANCELLED", "CANCELLED"]
+        statuses = {b.id: b.status for b in kit.bookings.for_session(T, session_id)}
+        assert statuses == {seated.id: "CANCELLED", queued.id: "CANCELLED"}

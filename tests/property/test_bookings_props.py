@@ -22,6 +22,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from sessionkit.errors import (
     AlreadyBooked,
     BookingRefused,
+    CancelRefused,
     CapacityExceeded,
     HoldExpired,
     InvalidTransition,
@@ -84,8 +85,15 @@ class Seats(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.ids))
     @rule(pick=st.integers(0, 10_000))
     def cancel(self, pick: int) -> None:
-        with contextlib.suppress(InvalidTransition):
-            self.h.kit.bookings.cancel(T, self.ids[pick % len(self.ids)], actor=None)
+        booking_id = self.ids[pick % len(self.ids)]
+        try:
+            self.h.kit.bookings.cancel(T, booking_id, actor=None)
+        except InvalidTransition:
+            pass
+        except CancelRefused as refused:  # only a confirmed seat of a session that is over
+            booking = self.h.kit.bookings.get(T, booking_id)
+            over = (refused.rule, booking.session_end <= self.h.clock.now())
+            assert over == ("ended", True)
 
     @rule(minutes=st.integers(1, 40))
     def tick(self, minutes: int) -> None:

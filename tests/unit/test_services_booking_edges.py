@@ -104,7 +104,8 @@ def test_a_hold_that_ran_out_while_someone_waits_frees_no_seat_for_a_newcomer(
     assert listed(h, s) == []
     with pytest.raises(CapacityExceeded) as caught:
         h.kit.bookings.book(T, s.id, DAN, actor=None)
-    assert (caught.value.taken, caught.value.waiting, caught.value.remaining) == (2, 0, 0)
+    # Ana's seat is taken and Cai is owed Ben's (the offer made while settling is rolled back).
+    assert (caught.value.taken, caught.value.waiting, caught.value.remaining) == (1, 1, 0)
     assert statuses(h, s.id) == {ANA: CONFIRMED, BEN: HELD, CAI: WAITLISTED}  # rolled back
 
 
@@ -130,9 +131,7 @@ def test_a_seat_freed_after_the_start_is_offered_to_nobody(h: Harness) -> None:
     ben = h.kit.bookings.book(T, s.id, BEN, actor=None, waitlist=True)
     h.clock.set(s.start + timedelta(minutes=5))
     h.kit.sessions.fire(T, s.id, "start", actor="tina")
-    h.clock.advance(timedelta(hours=1))
-    h.kit.sessions.fire(T, s.id, "finish", actor="tina")
-    h.kit.bookings.cancel(T, ana.id, actor="tina", role="provider")
+    h.kit.bookings.cancel(T, ana.id, actor="tina", role="provider")  # while it runs
     assert statuses(h, s.id) == {ANA: CANCELLED, BEN: EXPIRED}  # the place ran out at the start
     assert offered(h) == []
     with pytest.raises(InvalidTransition):

@@ -609,3 +609,27 @@ def test_a_run_out_hold_expires_rather_than_cancels_with_its_session(h: Harness)
     assert statuses(h, s.id) == {ANA: CANCELLED, BEN: EXPIRED}
     last = {e.booking.id: type(e) for e in booking_events(h)}
     assert last == {paid.id: BookingCancelled, unpaid.id: BookingExpired}
+
+
+def test_confirming_a_hold_the_job_marked_expired_is_still_hold_expired(h: Harness) -> None:
+    s = slot(h, capacity=2)
+    held = h.kit.bookings.book(T, s.id, ANA, actor="ana")
+    h.clock.advance(timedelta(minutes=20))
+    assert h.kit.expire_holds(T).expired == 1
+    with pytest.raises(HoldExpired) as caught:  # was InvalidTransition once the job had run
+        h.kit.bookings.confirm(T, held.id, actor="ana")
+    assert caught.value.expired_at == NOW + timedelta(minutes=15)
+
+
+def test_a_refused_newcomer_is_told_the_seats_as_they_stay(h: Harness) -> None:
+    # Ana's hold ran out and Cai waits: settling offers Cai the seat inside the command, but
+    # the refusal rolls that back, so the error says 1 taken and 1 owed, not 2 taken.
+    s = slot(h, capacity=2)
+    h.kit.bookings.book(T, s.id, ANA, actor="ana")
+    h.kit.bookings.book(T, s.id, BEN, actor="ben", confirm=True)
+    h.kit.bookings.book(T, s.id, CAI, actor="cai", waitlist=True)
+    h.clock.advance(timedelta(minutes=20))
+    with pytest.raises(CapacityExceeded) as caught:
+        h.kit.bookings.book(T, s.id, DAN, actor="dan")
+    assert (caught.value.taken, caught.value.waiting, caught.value.remaining) == (1, 1, 0)
+    assert statuses(h, s.id)[CAI] == WAITLISTED

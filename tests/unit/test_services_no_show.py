@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from sessionkit.errors import InvalidValue
+from sessionkit.errors import CancelRefused, InvalidValue
 from sessionkit.lifecycles import coaching, consulting
+from sessionkit.model.booking import CANCELLED, CONFIRMED
 from sessionkit.model.money import Money
 from sessionkit.model.payment import PAID, PARTIALLY_REFUNDED, PaymentChanged
 from sessionkit.model.session import ResourceRef
@@ -95,3 +96,48 @@ def test_bad_no_show_terms_are_refused() -> None:
         RefundPolicy(no_show_fee=Money.zero("EUR"))
     policy = RefundPolicy(no_show_percent=10, no_show_fee=Money.of(50, "EUR"))
     assert policy.no_show_refund(PRICE) == Money.zero("EUR")
+
+
+@pytest.mark.parametrize("when", [timedelta(minutes=30), timedelta(hours=2)])
+def test_a_no_show_then_a_cancel_refunds_nothing_more(when: timedelta) -> None:
+    # The no-show decided the refund (50 % less 5); a cancel afterwards used to be refunded
+    # again by the late tier, giving back more than the no-show rule allows.
+    policy = RefundPolicy(no_show_percent=50, no_show_fee=Money.of("5", "EUR"), late_percent=50)
+    h, session_id, payment_id, _ = paid_session(policy)
+    start = NOW + timedelta(days=1)
+    h.clock.set(start + timedelta(minutes=20))
+    h.kit.sessions.fire(T, session_id, "no_show", actor="priya")
+    (booking,) = h.kit.bookings.for_session(T, session_id)
+    with pytest.raises(CancelRefused) as refused:
+        h.kit.bookings.cancel(T, booking.id, actor="rohan", role="client", now=start + when)
+    assert (refused.value.rule, refused.value.booking_id) == ("ended", booking.id)
+    assert h.kit.bookings.get(T, booking.id).status == CONFIRMED
+    payment = h.kit.payments.get(T, payment_id)
+    assert payment.refunded + payment.refund_due == Decimal("25.00")
+
+
+def test_a_booking_of_a_held_session_is_not_cancelled_and_refunded_afterwards() -> None:
+    h, session_id, payment_id, _ = paid_session(RefundPolicy(late_percent=50))
+    start = NOW + timedelta(days=1)
+    h.clock.set(start + timedelta(hours=1))
+    h.kit.sessions.fire(T, session_id, "complete", actor="priya")
+    (booking,) = h.kit.bookings.for_session(T, session_id)
+    for role in ("client", "provider"):
+        with pytest.raises(CancelRefused, match="is over"):
+            h.kit.bookings.cancel(
+                T, booking.id, actor="x", role=role, now=start + timedelta(days=2)
+            )
+    payment = h.kit.payments.get(T, payment_id)
+    assert (payment.status, payment.refunded, payment.refund_due) == (PAID, Decimal(0), Decimal(0))
+
+
+def test_a_participant_may_still_cancel_late_while_the_session_runs() -> None:
+    h, session_id, payment_id, _ = paid_session(RefundPolicy(late_percent=50))
+    start = NOW + timedelta(days=1)
+    (booking,) = h.kit.bookings.for_session(T, session_id)
+    h.kit.bookings.cancel(
+        T, booking.id, actor="rohan", role="client", now=start + timedelta(minutes=5)
+    )
+    assert h.kit.bookings.get(T, booking.id).status == CANCELLED
+    payment = h.kit.payments.get(T, payment_id)
+    assert payment.refunded + payment.refund_due == Decimal("30.00")

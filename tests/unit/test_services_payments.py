@@ -6,11 +6,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from sessionkit.errors import (
     CurrencyMismatch,
+    HoldExpired,
     IdempotencyKeyReused,
+    InvalidTransition,
     InvalidValue,
     PaymentDeclined,
     PaymentGatewayError,
@@ -192,6 +195,37 @@ def test_a_later_decline_releases_the_seat_to_the_waitlist(shop: Shop) -> None:
     assert pay_of(shop.kit.payments.claim(T, ben.id, actor="ben")).id == pay_of(claim).id
 
 
+def test_claiming_an_offer_that_ran_out_is_hold_expired_and_opens_no_payment(shop: Shop) -> None:
+    # The offer ran out at 09:00 (an hour's claim window) but no expiry job has run: a claim
+    # used to open a payment, charged the card and refunded it when the job came.
+    s = shop.slot()
+    ana = shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
+    ben = shop.kit.bookings.book(T, s.id, "student:ben", actor="ben", waitlist=True)
+    shop.gateway.decline(pay_of(ana).intent_ref or "", "expired_card")
+    shop.deliver()
+    offered = shop.kit.bookings.get(T, ben.id)
+    assert offered.status == OFFERED
+    assert offered.hold_expires_at is not None
+    later = offered.hold_expires_at + timedelta(minutes=5)
+    with pytest.raises(HoldExpired) as caught:
+        shop.kit.payments.claim(T, ben.id, actor="ben", now=later)
+    assert caught.value.expired_at == offered.hold_expires_at
+    assert shop.kit.payments.for_booking(T, ben.id) is None
+    assert [c for c in shop.gateway.calls if c[0] == "create_intent"] == [
+        ("create_intent", pay_of(ana).gateway_key("create"))
+    ]
+
+
+def test_claiming_a_booking_that_is_not_offered_is_an_invalid_transition(shop: Shop) -> None:
+    s = shop.slot()
+    shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
+    ben = shop.kit.bookings.book(T, s.id, "student:ben", actor="ben", waitlist=True)
+    with pytest.raises(InvalidTransition) as caught:  # a state conflict (409), not bad input
+        shop.kit.payments.claim(T, ben.id, actor="ben")
+    assert (caught.value.status, caught.value.subject) == (WAITLISTED, "booking")
+    assert shop.kit.payments.for_booking(T, ben.id) is None
+
+
 def test_an_expired_hold_cancels_the_intent_and_late_money_is_refunded(shop: Shop) -> None:
     s = shop.slot()
     ana = shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
@@ -230,9 +264,8 @@ def test_a_confirm_without_payment_is_refused(shop: Shop) -> None:
     with pytest.raises(PaymentRequired) as caught:
         shop.kit.bookings.confirm(T, ana.booking.id, actor="tina")
     assert (caught.value.payment_id, caught.value.status) == (pay_of(ana).id, PENDING)
-    free = shop.kit.bookings.book(T, shop.slot(days=3).id, "student:ben", actor="ben")
-    with pytest.raises(PaymentRequired):
-        shop.kit.bookings.confirm(T, free.id, actor="tina")
+    with pytest.raises(PaymentRequired):  # nor held without paying, which nothing confirms
+        shop.kit.bookings.book(T, shop.slot(days=3).id, "student:ben", actor="ben")
 
 
 # ---------------------------------------------------------------------- events
@@ -349,6 +382,73 @@ def test_goodwill_refunds_are_bounded_and_in_the_payment_currency(shop: Shop) ->
     after = shop.kit.payments.refund(T, payment.id, Money.of(10, "EUR"), actor="admin")
     assert (after.status, after.refunded) == (PARTIALLY_REFUNDED, Decimal("10.00"))
     assert shop.kit.bookings.get(T, booking).status == CONFIRMED
+
+
+@pytest.mark.parametrize("amount", ["0.001", "0.005", "10.004"])
+def test_a_refund_finer_than_a_cent_is_refused_not_rounded(shop: Shop, amount: str) -> None:
+    # 0.001 was stored as a refund of 0.00 left due for ever, 0.005 refunded 0.01.
+    booking = _paid(shop, shop.slot(), "ana")
+    payment = shop.kit.payments.for_booking(T, booking)
+    assert payment is not None
+    with pytest.raises(InvalidValue, match="2 decimal places") as caught:
+        shop.kit.payments.refund(T, payment.id, Money.of(amount, "EUR"), actor="admin")
+    assert caught.value.value == Money.of(amount, "EUR")
+    after = shop.kit.payments.get(T, payment.id)
+    assert (after.status, after.refunded, after.refund_due, after.due) == (
+        PAID,
+        Decimal(0),
+        Decimal(0),
+        None,
+    )
+    assert _refund_calls(shop) == 0
+
+
+def test_a_priced_seat_is_not_held_without_paying_but_its_waitlist_is_joined(
+    shop: Shop,
+) -> None:
+    # A hold made by kit.bookings.book on a priced session could never be confirmed (its
+    # payment confirms it), yet it kept the seat from paying students until it ran out.
+    s = shop.slot()
+    with pytest.raises(PaymentRequired) as caught:
+        shop.kit.bookings.book(T, s.id, "student:ana", actor="ana")
+    assert (caught.value.session_id, caught.value.booking_id) == (s.id, None)
+    assert shop.kit.bookings.for_session(T, s.id) == []
+    paid = shop.kit.payments.book(T, s.id, "student:ben", actor="ben")
+    assert paid.booking.status == HELD
+    queued = shop.kit.bookings.book(T, s.id, "student:cai", actor="cai", waitlist=True)
+    assert queued.status == WAITLISTED
+
+
+@pytest.mark.parametrize("status", ["pending", "BOGUS"])
+def test_a_payment_status_filter_names_statuses_payments_have(shop: Shop, status: str) -> None:
+    # "pending" matched nothing, so a list of open payments looked empty.
+    shop.kit.payments.book(T, shop.slot().id, "student:ana", actor="ana")
+    with pytest.raises(InvalidValue, match="no payment status") as caught:
+        shop.kit.payments.list(T, statuses=[status])
+    assert caught.value.value == status
+    assert [p.status for p in shop.kit.payments.list(T, statuses=[PENDING])] == [PENDING]
+
+
+def test_a_moved_session_carries_its_new_start_into_its_payments() -> None:
+    # Payment lists and revenue windows go by the payment's copy of the session's start.
+    shop = Shop()
+    shop.h = Harness.in_memory(
+        NOW,
+        id_prefix="x",
+        booking_rules=attrs.evolve(RULES, lock_booked=False),
+        gateway=shop.gateway,
+        pricing=lambda _session: Rate(EUR40),
+    )
+    shop.kit = shop.h.kit
+    s = shop.slot(capacity=2)
+    ana = shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
+    shop.gateway.pay(pay_of(ana).intent_ref or "")
+    shop.deliver()
+    moved = shop.kit.sessions.update(T, s.id, actor="tina", start=s.start + timedelta(days=7))
+    payment = shop.kit.payments.get(T, pay_of(ana).id)
+    assert payment.session_start == moved.start
+    assert [p.id for p in shop.kit.payments.list(T, start_from=moved.start)] == [payment.id]
+    assert shop.kit.payments.list(T, start_from=s.start, start_to=s.end) == []
 
 
 def _refund_calls(shop: Shop) -> int:

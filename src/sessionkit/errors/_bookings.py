@@ -56,7 +56,7 @@ class HoldExpired(SessionKitError, ValueError):
 
     def __init__(self, booking_id: str, expired_at: datetime) -> None:
         super().__init__(
-            f"booking {booking_id!r}'s hold expired at {expired_at.isoformat()}; book again"
+            f"the hold of booking {booking_id!r} expired at {expired_at.isoformat()}; book again"
         )
         self.booking_id = booking_id
         self.expired_at = expired_at

@@ -95,8 +95,9 @@ class PaymentRequired(SessionKitError, ValueError):
     """A booking of a priced session is confirmed by its payment's success, not by hand.
 
     ``booking_id`` and ``payment_id`` name the booking and its payment, ``status``
-    the payment's status (``"missing"`` without one). A booking asked to be
-    confirmed at once (:meth:`at_once`) has neither yet: both are ``None`` and
+    the payment's status (``"missing"`` without one). A seat of a priced
+    session asked for without paying (:meth:`at_once`: held or confirmed by
+    ``kit.bookings.book``) has neither yet: both are ``None`` and
     ``session_id`` names the priced session.
     """
 
@@ -110,9 +111,9 @@ class PaymentRequired(SessionKitError, ValueError):
     ) -> None:
         if booking_id is None:
             message = (
-                f"session {session_id!r} is priced: a booking of it is confirmed by its "
-                "payment, so book it with kit.payments.book (manual=True, confirm=True for "
-                "money the host collects itself), not confirmed at once"
+                f"session {session_id!r} is priced: a seat in it is taken by paying, so "
+                "book it with kit.payments.book (manual=True, confirm=True for money the "
+                "host collects itself); kit.bookings.book only joins its waitlist"
             )
         else:
             message = (
@@ -127,7 +128,7 @@ class PaymentRequired(SessionKitError, ValueError):
 
     @classmethod
     def at_once(cls, session_id: str) -> PaymentRequired:
-        """The error for a booking of priced ``session_id`` asked to be confirmed at once."""
+        """The error for a seat of priced ``session_id`` asked for without paying."""
         return cls(None, None, "missing", session_id=session_id)
 
 

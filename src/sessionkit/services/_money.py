@@ -37,7 +37,7 @@ from sessionkit.services._presence import session_attendance
 __all__ = [
     "NO_SHOW_FIELD",
     "check_paid",
-    "check_unpriced",
+    "priced",
     "follow_booking",
     "give_back",
     "refunded_to",
@@ -93,14 +93,13 @@ def check_paid(ctx: Context, tx: Tx, session: Session, booking: Booking) -> None
         raise PaymentRequired(booking.id, payment.id, payment.status)
 
 
-def check_unpriced(ctx: Context, tx: Tx, session: Session) -> None:
-    """Refuse to confirm a new booking of ``session`` at once when it is priced.
+def priced(ctx: Context, tx: Tx, session: Session) -> bool:
+    """Whether a seat of ``session`` is taken by paying for it (``kit.payments.book``).
 
-    Its payment confirms it (``kit.payments.book``); ``PaymentRequired`` otherwise.
-    A store that keeps no payments has nothing to pay with, so it is not refused.
+    True when the kit prices it; a store that keeps no payments has nothing to
+    pay with, so its seats are booked as free ones.
     """
-    if ctx.price_of(session) is not None and tx.payments_or_none() is not None:
-        raise PaymentRequired.at_once(session.id)
+    return ctx.price_of(session) is not None and tx.payments_or_none() is not None
 
 
 def _due_after_close(payment: Payment) -> Due | None:

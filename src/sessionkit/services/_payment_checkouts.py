@@ -14,15 +14,26 @@ from typing import Any
 
 import attrs
 
-from sessionkit.errors import DuplicateBooking, InvalidValue, PaymentDeclined
-from sessionkit.model.booking import OFFERED, WAITLISTED, Booking
+from sessionkit.errors import (
+    DuplicateBooking,
+    HoldExpired,
+    InvalidTransition,
+    InvalidValue,
+    PaymentDeclined,
+)
+from sessionkit.model.booking import BOOKING_LIFECYCLE, OFFERED, WAITLISTED, Booking
 from sessionkit.model.payment import FAILED, MANUAL, PENDING, Payment, PaymentChanged
 from sessionkit.model.session import ResourceRef
 from sessionkit.model.text import check_actor, check_flag, check_tenant
 from sessionkit.services._context import Context, Tx
 from sessionkit.services._money import store_payment
 from sessionkit.services._payment_calls import create_intent, gateway_of, record_intent
-from sessionkit.services.bookings import BookingCommands, BookingRequest, booking_args
+from sessionkit.services.bookings import (
+    BookingCommands,
+    BookingRequest,
+    booking_args,
+    locked_booking,
+)
 
 __all__ = ["Checkout", "CheckoutCommands"]
 
@@ -157,13 +168,14 @@ class CheckoutCommands:
 
         The offer's claim window is the hold; its payment's success confirms
         it. A second call returns the same payment. Raises
-        ``BookingNotFound``, ``InvalidValue`` for a booking that is not
-        offered, and what :meth:`book` raises about the provider.
+        ``BookingNotFound``, ``HoldExpired`` for an offer that ran out (whether
+        or not the expiry job has run), ``InvalidTransition`` for a booking
+        that is not offered, and what :meth:`book` raises about the provider.
         """
         booking_args(tenant, booking_id, actor)
         gateway_of(self._ctx)
         with self._ctx.transaction(now) as tx:
-            booking = tx.bookings.get(tenant, booking_id)
+            booking, session = locked_booking(tx, tenant, booking_id)
             payment = tx.payments.for_booking(tenant, booking.id)
             waiting = (
                 payment is not None
@@ -173,14 +185,17 @@ class CheckoutCommands:
                 and payment.provider != MANUAL
             )
             if payment is None or waiting:
+                if booking.status == OFFERED and booking.expired_at(tx.now):
+                    assert booking.hold_expires_at is not None
+                    raise HoldExpired(booking.id, booking.hold_expires_at)
                 if booking.status != OFFERED:
-                    raise InvalidValue(
-                        f"booking {booking.id!r} is {booking.status}; only an OFFERED one is "
-                        "claimed",
-                        value=booking.status,
-                        expected=OFFERED,
+                    raise InvalidTransition(
+                        session_id=booking.id,
+                        status=booking.status_at(tx.now),
+                        transition="claim",
+                        allowed=BOOKING_LIFECYCLE.allowed(booking, now=tx.now),
+                        subject="booking",
                     )
-                session = tx.bookings.lock_session(tenant, booking.session_id)
                 if payment is None:
                     payment = self._open(tx, booking, session.id, actor=actor, manual=False)
                 else:

@@ -20,7 +20,7 @@ from sessionkit.errors import (
     RefundKeyReused,
     WrongType,
 )
-from sessionkit.model.money import Money
+from sessionkit.model.money import Money, minor_unit
 from sessionkit.model.payment import (
     MANUAL,
     OPEN_PAYMENT_STATUSES,
@@ -97,7 +97,9 @@ class RefundCommands:
         amount raises ``RefundKeyReused``. A refused refund stores no receipt.
 
         Raises ``RefundExceedsPayment`` above what is left, ``CurrencyMismatch``
-        for another currency, ``PaymentNotFound``; nothing is written then.
+        for another currency, ``InvalidValue`` for an amount finer than the
+        currency's minor unit (a refund is never rounded), ``PaymentNotFound``;
+        nothing is written then.
         """
         check_tenant(tenant)
         check_id(payment_id, "payment_id")
@@ -109,6 +111,14 @@ class RefundCommands:
         if not amount.is_positive:
             raise InvalidValue(
                 f"a refund is Money above zero, got {amount!r}", value=amount, expected="Money > 0"
+            )
+        if amount.rounded() != amount:  # a provider refunds whole minor units: never rounded
+            places = minor_unit(amount.currency)
+            raise InvalidValue(
+                f"a refund is whole {amount.currency} minor units ({places} decimal places), "
+                f"got {amount.amount}",
+                value=amount,
+                expected=f"an amount with at most {places} decimal places",
             )
         try:
             self._refund(tenant, payment_id, amount, actor, reason, key, now)

@@ -22,6 +22,7 @@ from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.booking import (
     ACTIVE_BOOKING_STATUSES,
     BOOKING_LIFECYCLE,
+    EXPIRED,
     HELD,
     OFFERED,
     Booking,
@@ -62,12 +63,15 @@ def store_booking_change(
 ) -> Booking:
     """Store ``after`` (a new state of ``before``) stamped now, and collect one event per change.
 
-    A booking no longer held or offered keeps no expiry. A booking that
+    A booking no longer held or offered keeps no expiry, but for a hold or
+    offer that ran out (EXPIRED by ``expire``), which keeps when it did
+    (``HoldExpired`` names it to a late confirm). A booking that
     leaves play (cancelled, expired) takes its payment along: an unpaid one
     is cancelled, a paid one refunded as the refund policy says for ``role``
     (:func:`~sessionkit.services._money.follow_booking`).
     """
-    expires = after.hold_expires_at if after.status in _HOLDING else None
+    ran_out = after.status == EXPIRED and before.status in _HOLDING
+    expires = after.hold_expires_at if after.status in _HOLDING or ran_out else None
     stamped = attrs.evolve(after, hold_expires_at=expires, updated_at=tx.now, updated_by=actor)
     stored = tx.bookings.update(stamped, expected_version=before.version)
     tx.collect(
@@ -103,6 +107,8 @@ class Settled:
     expired: int = 0
     offered: int = 0
     owed: int = 0
+    offered_seats: int = 0
+    """The seats of this settling's offers: counted in ``taken``, no longer in ``owed``."""
 
     def free(self, capacity: int) -> int:
         """The seats of a session of ``capacity`` a newcomer may book: none while anyone waits."""
@@ -136,6 +142,7 @@ def settle(
         expired=len(seating.lapsed),
         offered=len(offers),
         owed=seats_owed(b for b in seating.waiting if b.id not in offers),
+        offered_seats=offered,
     )
 
 
@@ -201,7 +208,7 @@ def cancel_session_bookings(
 
 
 def move_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> None:
-    """Carry a moved ``session``'s new time into its bookings' copy of it.
+    """Carry a moved ``session``'s new time into its bookings' and payments' copy of it.
 
     What ran out at the old time stays over: a hold or offer past its
     expiry, or a waitlist place of a session that had started, is marked
@@ -232,3 +239,18 @@ def move_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> Non
             store_booking_change(tx, booking, ended, [change], actor=actor, reason=why)
         else:
             bookings.update(moved, expected_version=booking.version)
+    _move_payments(tx, session, actor=actor)
+
+
+def _move_payments(tx: Tx, session: Session, *, actor: str | None) -> None:
+    """Carry a moved ``session``'s new start into its payments' copy of it (no event)."""
+    payments, bookings = tx.payments_or_none(), tx.bookings_or_none()
+    if payments is None or bookings is None:
+        return
+    ids = [b.id for b in bookings.for_session(session.tenant, session.id)]
+    for payment in payments.for_bookings(session.tenant, ids).values():
+        if payment.session_start != session.start:
+            moved = attrs.evolve(
+                payment, session_start=session.start, updated_at=tx.now, updated_by=actor
+            )
+            payments.update(moved, expected_version=payment.version)

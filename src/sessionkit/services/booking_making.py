@@ -26,6 +26,7 @@ from sessionkit.errors import (
     DuplicateBooking,
     IdempotencyKeyReused,
     InvalidValue,
+    PaymentRequired,
 )
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.booking import (
@@ -40,7 +41,7 @@ from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import check_actor, check_id, check_tenant
 from sessionkit.policies import BookingRules, Refusal
 from sessionkit.services._context import Tx, retried
-from sessionkit.services._money import check_unpriced
+from sessionkit.services._money import priced
 from sessionkit.services._seats import Settled, settle
 from sessionkit.services.booking_queries import BookingReads
 from sessionkit.services.booking_requests import BookingRequest, check_role
@@ -72,9 +73,11 @@ class BookingMaking(BookingReads):
         """Book ``seats`` of a session for ``participant``; return the stored booking.
 
         The booking is HELD until ``now + hold_for`` (default: the rules'
-        ``hold_for``), or CONFIRMED at once with ``confirm=True`` (refused with
-        ``PaymentRequired`` for a session the kit's pricing prices: its payment
-        confirms it, see ``kit.payments.book``). A full
+        ``hold_for``), or CONFIRMED at once with ``confirm=True``. A seat of a
+        session the kit's pricing prices is taken with ``kit.payments.book``,
+        whose payment confirms it: here it is refused with ``PaymentRequired``,
+        held or confirmed alike (such a hold could never be confirmed), and
+        only the session's waitlist is joined. A full
         session (or one with a waitlist already) queues it as WAITLISTED when
         ``waitlist=True`` and its rules keep a waitlist, else raises
         ``CapacityExceeded``. Raises ``SessionNotFound``, ``BookingRefused``
@@ -145,8 +148,11 @@ class BookingMaking(BookingReads):
             if replayed is not None:
                 return replayed, None
         session = tx.bookings.lock_session(tenant, request.session_id)
-        if request.confirm and not paying:
-            check_unpriced(ctx, tx, session)
+        # A seat of a priced session is taken by its payment (kit.payments.book): held
+        # here, it could never be confirmed. Only its waitlist is joined without paying.
+        unpaid = not paying and priced(ctx, tx, session)
+        if request.confirm and unpaid:
+            raise PaymentRequired.at_once(session.id)
         if key is not None:
             # Read again under the lock: a first request with this key for this
             # session may have committed while this one waited for the lock.
@@ -173,7 +179,12 @@ class BookingMaking(BookingReads):
             )
 
         new: Booking | None = None
-        if rules.per_day is None and rules.per_week is None and seats <= session.capacity:
+        if (
+            not unpaid
+            and rules.per_day is None
+            and rules.per_week is None
+            and seats <= session.capacity
+        ):
             # The common case first: a session with nothing to settle (no hold run out,
             # nobody waiting) takes the booking in one write, with no read before it. Its
             # id is drawn now, so a refusal found the long way has drawn one too.
@@ -187,6 +198,8 @@ class BookingMaking(BookingReads):
         if new is None:
             new = draft()  # after the checks, which draw no id when they refuse
         if seats <= free:
+            if unpaid:
+                raise PaymentRequired.at_once(session.id)
             entered, change = self._seated(new, request, rules, tx.now, actor)
         elif request.waitlist and rules.waitlist:
             position = tx.bookings.next_position(tenant, session.id)
@@ -194,12 +207,14 @@ class BookingMaking(BookingReads):
                 attrs.evolve(new, position=position), "queue", now=tx.now, actor=actor
             )
         else:
+            # The refusal rolls this settling's offers back: their seats are still owed to
+            # the waitlist, not taken.
             raise CapacityExceeded(
                 session_id=session.id,
                 capacity=session.capacity,
-                taken=settled.taken,
+                taken=settled.taken - settled.offered_seats,
                 asked=seats,
-                waiting=settled.owed,
+                waiting=settled.owed + settled.offered_seats,
             )
         tx.bookings.add(entered)
         tx.collect([booking_event(entered, change, tenant=tenant, actor=actor)])
@@ -287,7 +302,8 @@ class BookingMaking(BookingReads):
             )
         if seats > session.capacity:
             raise InvalidValue(
-                f"seats={seats} is more than session {session.id!r}'s capacity {session.capacity}",
+                f"seats={seats} is more than the capacity {session.capacity} of session "
+                f"{session.id!r}",
                 value=seats,
                 expected=f"1..{session.capacity}",
             )

@@ -18,7 +18,14 @@ from datetime import datetime
 import attrs
 
 from sessionkit.errors import CancelRefused, HoldExpired, SessionLocked, StillReferenced
-from sessionkit.model.booking import BOOKING_LIFECYCLE, CONFIRMED, HELD, OFFERED, Booking
+from sessionkit.model.booking import (
+    BOOKING_LIFECYCLE,
+    CONFIRMED,
+    EXPIRED,
+    HELD,
+    OFFERED,
+    Booking,
+)
 from sessionkit.model.events import SessionDeleted
 from sessionkit.model.query import MAX_LIMIT, SessionQuery
 from sessionkit.model.session import ResourceRef, Session, resource_refs
@@ -29,7 +36,7 @@ from sessionkit.model.text import (
     check_tenant,
     check_text,
 )
-from sessionkit.services._context import Context, check_editable, retried
+from sessionkit.services._context import Context, Tx, check_editable, retried
 from sessionkit.services._money import check_paid
 from sessionkit.services._seats import settle, store_booking_change
 from sessionkit.services.booking_making import BookingMaking
@@ -68,13 +75,13 @@ class BookingCommands(BookingMaking):
         """
         booking_args(tenant, booking_id, actor)
         with self._ctx.transaction(now) as tx:
-            booking = tx.bookings.get(tenant, booking_id)
+            booking, session = locked_booking(tx, tenant, booking_id)
             if booking.status == CONFIRMED:
                 return booking
-            if booking.status in (HELD, OFFERED) and booking.expired_at(tx.now):
-                assert booking.hold_expires_at is not None
+            ran_out = booking.status in (HELD, OFFERED) and booking.expired_at(tx.now)
+            if ran_out or (booking.status == EXPIRED and booking.hold_expires_at is not None):
+                assert booking.hold_expires_at is not None  # a hold or offer ran out
                 raise HoldExpired(booking.id, booking.hold_expires_at)
-            session = tx.bookings.lock_session(tenant, booking.session_id)
             check_paid(self._ctx, tx, session, booking)
             confirmed, change = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
             return store_booking_change(tx, booking, confirmed, [change], actor=actor)
@@ -101,7 +108,10 @@ class BookingCommands(BookingMaking):
         that shuts ``role`` out, for a confirmed booking (``CancelRefused``,
         rule ``"notice"`` or ``"window"``; letting a hold, an offer or a
         waitlist place go is never refused), as ``kit.reschedules.options``
-        tells in advance.
+        tells in advance. A confirmed booking of a session that is over (its
+        end passed, or its status is terminal) is refused in every role
+        (rule ``"ended"``): it took place or was decided, and its payment's
+        no-show refund with it.
         Raises ``InvalidTransition`` for a booking no longer in play (a hold
         or offer that ran out included, and a waitlist place whose session
         started, whether or not the expiry job has marked it) and
@@ -112,11 +122,17 @@ class BookingCommands(BookingMaking):
         check_text(role, "role", limit=MAX_NAME_LENGTH, empty=False)
         check_text(reason, "reason", limit=_MAX_REASON, optional=True)
         with ctx.transaction(now) as tx:
-            booking = tx.bookings.get(tenant, booking_id)
-            session = tx.bookings.lock_session(tenant, booking.session_id)
+            booking, session = locked_booking(tx, tenant, booking_id)
             refusal = ctx.notice.notice_refusal("cancel", role, session, tx.now)
             if refusal is not None and booking.status == CONFIRMED:
                 raise CancelRefused(refusal.rule, refusal.reason, booking_id=booking.id)
+            if booking.status == CONFIRMED and _over(ctx, session, tx.now):
+                raise CancelRefused(
+                    "ended",
+                    f"session {session.id!r} is over (ended {session.end.isoformat()}, status "
+                    f"{session.status}); its bookings stand, a refund is kit.payments.refund",
+                    booking_id=booking.id,
+                )
             # A hold or offer that ran out (or a waitlist place whose session started) is
             # EXPIRED now, whether or not the job has marked it: cancelling it is refused
             # alike (InvalidTransition).
@@ -232,3 +248,21 @@ class BookingCommands(BookingMaking):
             if page.next_cursor is None:
                 return CleanupReport(removed=tuple(removed), kept=tuple(kept))
             query = attrs.evolve(query, after=page.next_cursor)
+
+
+def locked_booking(tx: Tx, tenant: str, booking_id: str) -> tuple[Booking, Session]:
+    """Lock the booking's session, then read the booking as it stands under that lock.
+
+    Every writer of a session's bookings locks the session first, so a
+    booking read before the lock may be stale by the time it is written (a
+    cancel freeing a seat offers it to this waitlisted booking meanwhile):
+    the read after the lock is the one the command acts on.
+    """
+    found = tx.bookings.get(tenant, booking_id)
+    session = tx.bookings.lock_session(tenant, found.session_id)
+    return tx.bookings.get(tenant, booking_id), session
+
+
+def _over(ctx: Context, session: Session, now: datetime) -> bool:
+    """Whether ``session`` is over at ``now``: its end passed, or its status is terminal."""
+    return session.end <= now or ctx.lifecycle(session.lifecycle).status(session.status).terminal

@@ -21,8 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from sessionkit.errors import InvalidValue
 from sessionkit.model.booking import participant_ref
-from sessionkit.model.payment import Payment
+from sessionkit.model.payment import PAYMENT_LIFECYCLE, Payment
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.session import ResourceRef
 from sessionkit.model.text import check_id, check_ids, check_names, check_tenant
@@ -76,11 +77,13 @@ class PaymentCommands(CheckoutCommands, ProviderEvents, RefundCommands, DueCalls
     ) -> list[Payment]:
         """Return the tenant's payments by session start then id, filtered at the database.
 
-        ``after=(last.session_start, last.id)`` continues a page.
+        ``after=(last.session_start, last.id)`` continues a page. A status no
+        payment can have (``"pending"``, a typo) is an ``InvalidValue``, not a
+        filter that quietly matches nothing.
         """
         check_tenant(tenant)
         ref = None if participant is None else participant_ref(participant)
-        wanted = None if statuses is None else list(check_names(statuses, "statuses"))
+        wanted = None if statuses is None else payment_statuses(statuses)
         ids = (
             None
             if session_ids is None
@@ -101,3 +104,19 @@ class PaymentCommands(CheckoutCommands, ProviderEvents, RefundCommands, DueCalls
                 after=position,
                 limit=limit,
             )
+
+
+_PAYMENT_STATUSES = frozenset(str(s.name) for s in PAYMENT_LIFECYCLE.statuses)
+
+
+def payment_statuses(statuses: object) -> list[str]:
+    """Check a payment status filter: names, each a payment's status (``PAID``, ...)."""
+    wanted = list(check_names(statuses, "statuses"))
+    for name in wanted:
+        if name not in _PAYMENT_STATUSES:
+            raise InvalidValue(
+                f"statuses: {name!r} is no payment status",
+                value=name,
+                expected=f"one of {', '.join(sorted(_PAYMENT_STATUSES))}",
+            )
+    return wanted
