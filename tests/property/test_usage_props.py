@@ -105,7 +105,7 @@ def _play(
         status[session_id] = new
 
     def consume(session_id: str) -> None:
-        for who in booked[session_id] | holders[session_id]:
+        for who in booked[session_id]:  # only confirmed participants are charged
             holders[session_id].add(who)
             active.add((session_id, who))
 

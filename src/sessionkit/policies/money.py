@@ -30,14 +30,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors import InvalidDuration, InvalidValue, WrongType
+from sessionkit.limits import CEILING
 from sessionkit.model.money import Money
 from sessionkit.model.session import Session
+from sessionkit.policies.notice import role_set
+from sessionkit.zones import check_aware
 
 __all__ = [
     "FixedPrice",
@@ -63,6 +66,44 @@ def _positive_money(_instance: object, attribute: attrs.Attribute[Any], value: o
 
 def _micros(span: timedelta) -> int:
     return span // _MICROSECOND
+
+
+def _percent(value: object, name: str) -> Decimal:
+    """Return the percent ``value`` as a Decimal (its range is the validators'), else raise."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise WrongType(
+            value, name=name, expected="a number from 0 to 100 (an int, a Decimal or a string)"
+        )
+    try:
+        return Decimal(value.strip() if isinstance(value, str) else value)
+    except InvalidOperation:
+        raise InvalidValue(
+            f"{name} must be a number from 0 to 100, got {value!r}",
+            value=value,
+            expected="0..100",
+        ) from None
+
+
+# One named converter per field: the error names the argument, and mypy's attrs plugin
+# reads only named functions as converters.
+def _tier_percent(value: object) -> Decimal:
+    return _percent(value, "percent")
+
+
+def _late_percent(value: object) -> Decimal:
+    return _percent(value, "late_percent")
+
+
+def _no_show_percent(value: object) -> Decimal:
+    return _percent(value, "no_show_percent")
+
+
+def _host_no_show_percent(value: object) -> Decimal:
+    return _percent(value, "host_no_show_percent")
+
+
+def _full_refund_roles(value: object) -> frozenset[str]:
+    return role_set(value, "full_refund_roles")
 
 
 @runtime_checkable
@@ -133,7 +174,7 @@ class RefundTier:
     """
 
     notice: timedelta = attrs.field()
-    percent: Decimal = attrs.field(converter=Decimal)
+    percent: Decimal = attrs.field(converter=_tier_percent)
     fee: Money | None = attrs.field(default=None, kw_only=True)
 
     @fee.validator
@@ -143,11 +184,11 @@ class RefundTier:
 
     @notice.validator
     def _check_notice(self, _attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, timedelta) or value < timedelta(0):
-            raise InvalidValue(
-                f"RefundTier.notice must be a timedelta >= 0, got {value!r}",
+        if not isinstance(value, timedelta) or not timedelta(0) <= value <= CEILING:
+            raise InvalidDuration(
+                f"RefundTier.notice must be a timedelta from 0 to a century, got {value!r}",
                 value=value,
-                expected="a timedelta >= 0",
+                expected=f"a timedelta >= 0 and <= {CEILING.days:,} days",
             )
 
     @percent.validator
@@ -169,7 +210,11 @@ class RefundPolicy:
     """Who gets what back when a paid booking is cancelled.
 
     - ``full_refund_roles``: roles whose cancel refunds everything, whenever
-      (a provider cancelling, an admin).
+      (the session's host or provider cancelling, an admin; the default is
+      ``host``, ``provider``, ``admin`` and ``system``, ``host`` being the role
+      the default :class:`~sessionkit.policies.NoticePolicy` lets bypass
+      notice); a collection of role names (a single string is refused with
+      ``WrongType``, never read as letters).
     - ``tiers``: for any other role (the participant), the first tier whose
       ``notice`` the cancel still gives (most notice first) sets the share;
       with none, ``late_percent`` (default: nothing back).
@@ -191,15 +236,17 @@ class RefundPolicy:
     """
 
     full_refund_roles: frozenset[str] = attrs.field(
-        default=frozenset({"provider", "admin", "system"}), converter=frozenset
+        default=frozenset({"host", "provider", "admin", "system"}), converter=_full_refund_roles
     )
     tiers: tuple[RefundTier, ...] = attrs.field(
         default=(RefundTier(timedelta(0), 100),), converter=_tiers
     )
-    late_percent: Decimal = attrs.field(default=Decimal(0), converter=Decimal)
-    no_show_percent: Decimal = attrs.field(default=Decimal(0), converter=Decimal)
+    late_percent: Decimal = attrs.field(default=Decimal(0), converter=_late_percent)
+    no_show_percent: Decimal = attrs.field(default=Decimal(0), converter=_no_show_percent)
     no_show_fee: Money | None = attrs.field(default=None)
-    host_no_show_percent: Decimal = attrs.field(default=Decimal(100), converter=Decimal)
+    host_no_show_percent: Decimal = attrs.field(
+        default=Decimal(100), converter=_host_no_show_percent
+    )
 
     @late_percent.validator
     @no_show_percent.validator
@@ -222,24 +269,25 @@ class RefundPolicy:
 
         The first tier whose notice the cancel still gives (exactly the notice
         is enough); ``None`` for a full-refund role and after every tier.
+        ``start`` and ``at`` are aware datetimes (``NaiveDatetime`` otherwise).
         """
+        notice = check_aware(start, "start") - check_aware(at, "at")
         if role in self.full_refund_roles:
             return None
-        notice = start - at
         return next((t for t in self.tiers if notice >= t.notice), None)
 
     def share(self, *, role: str | None, start: datetime, at: datetime) -> Decimal:
         """Return the percent of the payment that cancelling at ``at`` in ``role`` gives back."""
+        tier = self.tier(role=role, start=start, at=at)
         if role in self.full_refund_roles:
             return Decimal(100)
-        tier = self.tier(role=role, start=start, at=at)
         return self.late_percent if tier is None else tier.percent
 
     def refund(self, paid: Money, *, role: str | None, start: datetime, at: datetime) -> Money:
         """Return what cancelling at ``at`` in ``role`` refunds of ``paid``, less a tier's fee."""
+        tier = self.tier(role=role, start=start, at=at)
         if role in self.full_refund_roles:
             return paid
-        tier = self.tier(role=role, start=start, at=at)
         share = self.late_percent if tier is None else tier.percent
         back = paid if share == 100 else paid.percent(share)
         return back if tier is None or tier.fee is None else _less_fee(back, tier.fee)

@@ -45,6 +45,7 @@ from typing import Any, Literal
 import attrs
 
 from sessionkit.errors import InvalidDuration, InvalidValue, WrongType
+from sessionkit.limits import CEILING
 from sessionkit.model.session import Session
 from sessionkit.policies.booking import Refusal
 from sessionkit.zones import check_aware
@@ -74,25 +75,43 @@ def _action(_instance: object, _attribute: attrs.Attribute[Any], value: object) 
 
 
 def _duration(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, timedelta) or value < timedelta(0):
+    # At most a century, like every other duration: a start less it stays a datetime.
+    if not isinstance(value, timedelta) or not timedelta(0) <= value <= CEILING:
         raise InvalidDuration(
-            f"{attribute.name} must be a timedelta >= 0, got {value!r}",
+            f"{attribute.name} must be a timedelta from 0 to a century, got {value!r}",
             value=value,
-            expected="a timedelta >= 0",
+            expected=f"a timedelta >= 0 and <= {CEILING.days:,} days",
         )
 
 
-def _roles(value: object) -> frozenset[str]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise WrongType(value, name="roles", expected="a collection of role names")
+def role_set(value: object, name: str) -> frozenset[str]:
+    """Return the roles in ``value`` (a collection of role names), else raise naming ``name``.
+
+    A single string is refused (``WrongType``), not read as a set of letters;
+    an empty or non-string role is an ``InvalidValue``.
+    """
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise WrongType(value, name=name, expected="a collection of role names")
     roles = frozenset(value)
     if not all(isinstance(r, str) and r for r in roles):
         raise InvalidValue(
-            f"roles are non-empty strings, got {sorted(map(repr, roles))}",
+            f"{name}: roles are non-empty strings, got {sorted(map(repr, roles))}",
             value=value,
             expected="role names such as 'student'",
         )
     return roles
+
+
+def _roles(value: object) -> frozenset[str]:
+    return role_set(value, "roles")
+
+
+def _only(value: object) -> frozenset[str]:
+    return role_set(value, "only")
+
+
+def _bypass(value: object) -> frozenset[str]:
+    return role_set(value, "bypass")
 
 
 @attrs.frozen
@@ -110,7 +129,7 @@ class NoticeWindow:
 
     action: str = attrs.field(validator=_action)
     within: timedelta = attrs.field(validator=_duration)
-    only: frozenset[str] = attrs.field(converter=_roles)
+    only: frozenset[str] = attrs.field(converter=_only)
 
 
 def _rules(value: object) -> tuple[NoticeRule, ...]:
@@ -126,11 +145,12 @@ def _windows(value: object) -> tuple[NoticeWindow, ...]:
 
 
 def _positive(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, timedelta) or value <= timedelta(0):
+    if not isinstance(value, timedelta) or not timedelta(0) < value <= CEILING:
         raise InvalidDuration(
-            f"NoticePolicy.{attribute.name} must be a timedelta > 0, got {value!r}",
+            f"NoticePolicy.{attribute.name} must be a timedelta longer than 0 and at most a "
+            f"century, got {value!r}",
             value=value,
-            expected="a timedelta > 0",
+            expected=f"a timedelta > 0 and <= {CEILING.days:,} days",
         )
 
 
@@ -179,7 +199,7 @@ class NoticePolicy:
 
     rules: tuple[NoticeRule, ...] = attrs.field(default=(), converter=_rules)
     windows: tuple[NoticeWindow, ...] = attrs.field(default=(), converter=_windows)
-    bypass: frozenset[str] = attrs.field(default=frozenset({"host"}), converter=_roles)
+    bypass: frozenset[str] = attrs.field(default=frozenset({"host"}), converter=_bypass)
     answer_within: timedelta = attrs.field(default=timedelta(hours=24), validator=_positive)
     min_lead: timedelta = attrs.field(default=timedelta(hours=1), validator=_duration)
     reason_length: tuple[int, int] = attrs.field(default=(10, 500), converter=_reason_length)

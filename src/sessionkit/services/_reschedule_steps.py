@@ -47,6 +47,7 @@ __all__ = [
     "one_pending",
     "refused",
     "request_refusal",
+    "settle_overdue",
     "status_event",
     "store_answer",
 ]
@@ -94,10 +95,38 @@ def lock_session(tx: Tx, tenant: str, session_id: str) -> Session:
     return tx.sessions.get(tenant, session_id)
 
 
+def settle_overdue(ctx: Context, tx: Tx, repo: RescheduleRepository, session: Session) -> Session:
+    """Answer ``session``'s pending request by silence if due at ``tx.now``; return the session.
+
+    Silence answers a request at its deadline, whether or not the tick has
+    run yet: a command that asks about the session's
+    requests (``request``, ``can_request``, ``options``) first does in its
+    own unit of work exactly what the tick would at ``tx.now``
+    (:func:`answer_due`: AUTO_APPROVED and the session moved, or EXPIRED),
+    so it never refuses with ``one_pending`` for a request that is no
+    longer waiting, nor names an ``allows_at`` in the past. Call it with the
+    session locked (:func:`lock_session`); the session it returns is as it
+    is after the answer (moved, when approved). A command that then refuses,
+    or only reads, rolls the answer back with everything else; the tick
+    gives it again.
+    """
+    pending = repo.pending_for(session.tenant, session.id)
+    if pending is None or pending.deadline > tx.now:
+        return session
+    answered = answer_due(ctx, tx, pending, tx.now)
+    if answered is None or answered.new_start is None:
+        return session
+    return tx.sessions.get(session.tenant, session.id)
+
+
 def request_refusal(
     ctx: Context, tx: Tx, repo: RescheduleRepository, session: Session, role: str
 ) -> Refusal | None:
-    """Return why ``role`` may not ask to move ``session`` at ``tx.now`` (inputs aside)."""
+    """Return why ``role`` may not ask to move ``session`` at ``tx.now`` (inputs aside).
+
+    A pending request past its deadline is expected answered already
+    (:func:`settle_overdue`); one that is not still refuses (``one_pending``).
+    """
     lifecycle = ctx.lifecycle(session.lifecycle)
     if lifecycle.status(session.status).terminal:
         return Refusal(

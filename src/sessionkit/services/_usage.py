@@ -87,13 +87,10 @@ def _limit_error(
     used = tx.repository(COUNTERS).value(
         subscription.tenant, usage_counter(subscription.id, period)
     )
+    # No ``allows_at``: the credit is charged to the period of the session's start, which
+    # waiting never changes (the next period's credits do not pay for this session).
     return UsageLimitReached.for_period(
-        subscription.id,
-        str(participant),
-        period,
-        subscription.credits,
-        used,
-        resets_at(subscription, period),
+        subscription.id, str(participant), period, subscription.credits, used, None
     )
 
 
@@ -105,13 +102,19 @@ def _bump(tx: Tx, subscription: Subscription, participant: ResourceRef, period: 
 
 
 def _participants(tx: Tx, session: Session, entries: Sequence[UsageEntry]) -> list[ResourceRef]:
-    """The session's confirmed participants, and those of its returned credits (a correction)."""
-    found = {e.participant for e in entries if e.used_by == session.id}
+    """The session's participants whose booking is confirmed now.
+
+    Only them: a correction back into a counting status re-consumes a returned
+    entry of a participant still confirmed, never of one whose booking was
+    cancelled meanwhile, so what is charged does not depend on the path the
+    session took. A store that keeps no bookings has only the ledger to go
+    by: the participants of the session's entries.
+    """
     bookings = tx.bookings_or_none()
-    if bookings is not None:
-        confirmed = bookings.for_session(session.tenant, session.id, statuses=(CONFIRMED,))
-        found.update(b.participant for b in confirmed)
-    return sorted(found)
+    if bookings is None:
+        return sorted({e.participant for e in entries if e.used_by == session.id})
+    confirmed = bookings.for_session(session.tenant, session.id, statuses=(CONFIRMED,))
+    return sorted({b.participant for b in confirmed})
 
 
 def consume_in(

@@ -6,7 +6,7 @@ instant, so a hold that ran out is free whether or not the expiry job ran.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
 from sessionkit.errors import InvalidValue, WrongType
@@ -56,18 +56,23 @@ def _limit(limit: int) -> int:
 
 
 def booking_statuses(statuses: object) -> tuple[str, ...]:
-    """Check a booking status filter: names, each a booking's status (``HELD``, ...).
+    """Check a booking status filter: names, each a booking's status (``HELD``, ...)."""
+    return known_statuses(statuses, BOOKING_STATUSES, "booking")
 
-    A name no booking can have (``"confirmed"``, a typo) is an ``InvalidValue``,
+
+def known_statuses(statuses: object, known: Collection[str], what: str) -> tuple[str, ...]:
+    """Check a status filter: names (``check_names``), each one of ``known``.
+
+    A name no ``what`` can have (``"confirmed"``, a typo) is an ``InvalidValue``,
     not a filter that quietly matches nothing.
     """
     wanted = check_names(statuses, "statuses")
     for name in wanted:
-        if name not in BOOKING_STATUSES:
+        if name not in known:
             raise InvalidValue(
-                f"statuses: {name!r} is no booking status",
+                f"statuses: {name!r} is no {what} status",
                 value=name,
-                expected=f"one of {', '.join(sorted(BOOKING_STATUSES))}",
+                expected=f"one of {', '.join(sorted(known))}",
             )
     return wanted
 

@@ -101,8 +101,8 @@ class BookingCommands(BookingMaking):
 
         ``role`` says who cancels (``"participant"``, ``"provider"``,
         ``"admin"``): with payments, it decides the refund by the kit's
-        :class:`~sessionkit.policies.RefundPolicy` (a provider's or admin's
-        cancel refunds in full); an unpaid payment's intent is cancelled.
+        :class:`~sessionkit.policies.RefundPolicy` (a host's, provider's or
+        admin's cancel refunds in full); an unpaid payment's intent is cancelled.
         The kit's :class:`~sessionkit.policies.NoticePolicy` refuses a
         ``"cancel"`` with less notice than ``role`` needs, or inside a window
         that shuts ``role`` out, for a confirmed booking (``CancelRefused``,

@@ -21,18 +21,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sessionkit.errors import InvalidValue
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.payment import PAYMENT_LIFECYCLE, Payment
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.session import ResourceRef
-from sessionkit.model.text import check_id, check_ids, check_names, check_tenant
+from sessionkit.model.text import check_id, check_ids, check_tenant
 from sessionkit.services._context import Context
 from sessionkit.services._payment_calls import DueCalls, DueReport
 from sessionkit.services._payment_checkouts import Checkout, CheckoutCommands
 from sessionkit.services._payment_events import Applied, ProviderEvents
 from sessionkit.services._payment_refunds import RefundCommands
-from sessionkit.services.booking_queries import continuation
+from sessionkit.services.booking_queries import continuation, known_statuses
 from sessionkit.services.bookings import BookingCommands, check_batch
 from sessionkit.zones import check_instant
 
@@ -83,7 +82,11 @@ class PaymentCommands(CheckoutCommands, ProviderEvents, RefundCommands, DueCalls
         """
         check_tenant(tenant)
         ref = None if participant is None else participant_ref(participant)
-        wanted = None if statuses is None else payment_statuses(statuses)
+        wanted = (
+            None
+            if statuses is None
+            else list(known_statuses(statuses, _PAYMENT_STATUSES, "payment"))
+        )
         ids = (
             None
             if session_ids is None
@@ -107,16 +110,3 @@ class PaymentCommands(CheckoutCommands, ProviderEvents, RefundCommands, DueCalls
 
 
 _PAYMENT_STATUSES = frozenset(str(s.name) for s in PAYMENT_LIFECYCLE.statuses)
-
-
-def payment_statuses(statuses: object) -> list[str]:
-    """Check a payment status filter: names, each a payment's status (``PAID``, ...)."""
-    wanted = list(check_names(statuses, "statuses"))
-    for name in wanted:
-        if name not in _PAYMENT_STATUSES:
-            raise InvalidValue(
-                f"statuses: {name!r} is no payment status",
-                value=name,
-                expected=f"one of {', '.join(sorted(_PAYMENT_STATUSES))}",
-            )
-    return wanted

@@ -45,6 +45,7 @@ from sessionkit.services._reschedule_steps import (
     one_pending,
     refused,
     request_refusal,
+    settle_overdue,
     status_event,
     store_answer,
 )
@@ -142,7 +143,7 @@ class RescheduleCommands:
             None if proposed_start is None else check_instant(proposed_start, "proposed_start")
         )
         with self._tx(now) as (tx, repo):
-            session = lock_session(tx, tenant, session_id)
+            session = settle_overdue(self._ctx, tx, repo, lock_session(tx, tenant, session_id))
             refusal = request_refusal(self._ctx, tx, repo, session, role)
             refusal = refusal or policy.reason_refusal(reason)
             if refusal is None and proposed is not None:
@@ -188,7 +189,7 @@ class RescheduleCommands:
         """
         check_args(tenant, session_id, "session_id", role)
         with self._tx(now) as (tx, repo):
-            session = lock_session(tx, tenant, session_id)
+            session = settle_overdue(self._ctx, tx, repo, lock_session(tx, tenant, session_id))
             found = request_refusal(self._ctx, tx, repo, session, role)
             tx.uow.rollback()
         return found
@@ -352,7 +353,7 @@ class RescheduleCommands:
         """
         check_args(tenant, session_id, "session_id", role)
         with self._tx(now) as (tx, repo):
-            session = lock_session(tx, tenant, session_id)
+            session = settle_overdue(self._ctx, tx, repo, lock_session(tx, tenant, session_id))
             reschedule = request_refusal(self._ctx, tx, repo, session, role)
             pending = repo.pending_for(tenant, session_id)
             tx.uow.rollback()

@@ -1,0 +1,141 @@
+"""Policy values refuse bad arguments with sessionkit errors that name the argument.
+
+Role sets are never split into letters (``full_refund_roles="admin"``), percents
+that are not numbers are ``WrongType`` / ``InvalidValue`` (not ``decimal``'s
+errors), refunds refuse naive datetimes, and notices are at most a century.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from sessionkit.errors import InvalidDuration, InvalidValue, NaiveDatetime, WrongType
+from sessionkit.limits import CEILING
+from sessionkit.model.money import Money
+from sessionkit.policies import NoticePolicy, NoticeRule, NoticeWindow, RefundPolicy, RefundTier
+
+Build = Callable[[], object]
+HOUR = timedelta(hours=1)
+START = datetime(2026, 3, 2, 8, tzinfo=UTC)
+PAID = Money.of(40, "EUR")
+
+
+@pytest.mark.parametrize(
+    ("build", "name"),
+    [
+        (lambda: RefundPolicy(full_refund_roles="admin"), "full_refund_roles"),
+        (lambda: NoticePolicy(bypass="host"), "bypass"),
+        (lambda: NoticeRule("cancel", "student", HOUR), "roles"),
+        (lambda: NoticeWindow("cancel", HOUR, "student"), "only"),
+        (lambda: RefundPolicy(full_refund_roles=b"admin"), "full_refund_roles"),
+        (lambda: RefundPolicy(full_refund_roles=None), "full_refund_roles"),
+    ],
+)
+def test_a_single_string_is_not_a_role_set(build: Build, name: str) -> None:
+    with pytest.raises(WrongType) as caught:
+        build()
+    assert caught.value.name == name
+    assert caught.value.expected == "a collection of role names"
+    assert str(caught.value).startswith(f"{name} must be a collection of role names")
+
+
+def test_role_sets_still_take_collections_and_refuse_empty_names() -> None:
+    policy = RefundPolicy(full_refund_roles=["admin", "provider"])
+    assert policy.full_refund_roles == frozenset({"admin", "provider"})
+    assert policy.refund(PAID, role="admin", start=START, at=START + HOUR) == PAID
+    assert policy.refund(PAID, role="a", start=START, at=START + HOUR) == Money.zero("EUR")
+    assert NoticePolicy(bypass=("host", "admin")).bypass == frozenset({"host", "admin"})
+    with pytest.raises(InvalidValue, match="full_refund_roles"):
+        RefundPolicy(full_refund_roles={""})
+
+
+@pytest.mark.parametrize(
+    ("build", "name", "value"),
+    [
+        (lambda: RefundTier(HOUR, None), "percent", None),
+        (lambda: RefundTier(HOUR, True), "percent", True),
+        (lambda: RefundTier(HOUR, [50]), "percent", [50]),
+        (lambda: RefundPolicy(late_percent=None), "late_percent", None),
+        (lambda: RefundPolicy(no_show_percent=object), "no_show_percent", object),
+        (lambda: RefundPolicy(host_no_show_percent=()), "host_no_show_percent", ()),
+    ],
+)
+def test_a_percent_of_the_wrong_type_is_wrong_type(build: Build, name: str, value: object) -> None:
+    with pytest.raises(WrongType) as caught:
+        build()
+    assert caught.value.name == name
+    assert caught.value.value == value
+
+
+@pytest.mark.parametrize(
+    ("build", "value"),
+    [
+        (lambda: RefundTier(HOUR, "abc"), "abc"),
+        (lambda: RefundPolicy(late_percent="x"), "x"),
+        (lambda: RefundPolicy(no_show_percent=""), ""),
+    ],
+)
+def test_a_percent_that_is_no_number_is_invalid_value(build: Build, value: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        build()
+    assert caught.value.value == value
+    assert caught.value.expected == "0..100"
+
+
+def test_percents_still_take_numbers_and_numeric_strings() -> None:
+    assert RefundTier(HOUR, " 50 ").percent == Decimal(50)
+    assert RefundTier(HOUR, Decimal("12.5")).percent == Decimal("12.5")
+    assert RefundPolicy(late_percent="25", no_show_percent=10).late_percent == Decimal(25)
+    with pytest.raises(InvalidValue, match="late_percent"):
+        RefundPolicy(late_percent="101")
+
+
+@pytest.mark.parametrize("method", ["tier", "share", "refund"])
+@pytest.mark.parametrize("role", ["participant", "admin"])
+def test_refunds_refuse_naive_datetimes(method: str, role: str) -> None:
+    policy = RefundPolicy()
+    naive = datetime(2026, 3, 1, 8)  # the mistake under test
+    args = (PAID,) if method == "refund" else ()
+    with pytest.raises(NaiveDatetime) as caught:
+        getattr(policy, method)(*args, role=role, start=START, at=naive)
+    assert caught.value.name == "at"
+    with pytest.raises(NaiveDatetime) as caught:
+        getattr(policy, method)(*args, role=role, start=naive, at=START)
+    assert caught.value.name == "start"
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: NoticeRule("request_reschedule", {"student"}, timedelta(days=999_999_999)),
+        lambda: NoticeRule("cancel", {"student"}, CEILING + timedelta(microseconds=1)),
+        lambda: NoticeWindow("cancel", CEILING * 2, {"host"}),
+        lambda: NoticePolicy(min_lead=CEILING * 2),
+        lambda: NoticePolicy(answer_within=timedelta.max),
+        lambda: RefundTier(timedelta(days=999_999_999), 50),
+    ],
+)
+def test_notices_are_at_most_a_century(build: Build) -> None:
+    with pytest.raises(InvalidDuration) as caught:
+        build()
+    assert caught.value.expected.endswith(f"<= {CEILING.days:,} days")
+
+
+def test_a_century_of_notice_is_still_accepted() -> None:
+    assert NoticeRule("cancel", {"student"}, CEILING).notice == CEILING
+    assert NoticePolicy(answer_within=CEILING, min_lead=CEILING).min_lead == CEILING
+    assert RefundTier(CEILING, 100).notice == CEILING
+
+
+def test_a_host_cancel_refunds_in_full_by_default() -> None:
+    # The host bypasses notice by default; its cancel refunded nothing after the tiers.
+    start = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    paid = Money.of(40, "EUR")
+    policy = RefundPolicy(tiers=(RefundTier(timedelta(hours=24), 100),))
+    late = start - timedelta(hours=10)
+    assert policy.refund(paid, role="host", start=start, at=late) == paid
+    assert policy.refund(paid, role="participant", start=start, at=late) == Money.of(0, "EUR")

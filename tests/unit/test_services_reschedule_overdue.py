@@ -1,0 +1,156 @@
+"""A pending reschedule request past its deadline is answered by silence before it refuses.
+
+``settle_overdue`` does at a command's instant what the tick would: a request
+past its deadline with a proposed time is AUTO_APPROVED (the session moved),
+one without EXPIRES, so ``one_pending`` never names an ``allows_at`` in the past.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sessionkit.errors import RescheduleRefused
+from sessionkit.model import ResourceRef, Session
+from sessionkit.model.reschedule import AUTO_APPROVED, EXPIRED, PENDING, RescheduleStatusChanged
+from sessionkit.policies import coaching_notice
+from sessionkit.ports import RESCHEDULES
+from sessionkit.services._reschedule_steps import lock_session, request_refusal, settle_overdue
+from sessionkit.testing.harness import Harness
+
+T = "acme"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+START = datetime(2026, 3, 6, 10, tzinfo=UTC)
+DEADLINE = NOW + timedelta(hours=24)  # answer_within
+MOVED = START + timedelta(days=1)
+ASK = "I have an exam that morning"
+ROOM = "The room is taken that day"
+
+
+@pytest.fixture
+def h() -> Harness:
+    return Harness.in_memory(NOW, id_prefix="x", notice=coaching_notice())
+
+
+def lesson(h: Harness) -> Session:
+    return h.kit.sessions.create_extra(
+        T,
+        actor="cleo",
+        title="Maths",
+        lifecycle="lms",
+        start=START,
+        end=START + timedelta(hours=1),
+        resources=[ResourceRef("coach", "cleo")],
+    )
+
+
+def asked(h: Harness, session: Session, *, proposed: bool = True) -> str:
+    request = h.kit.reschedules.request(
+        T,
+        session.id,
+        role="student",
+        actor="ana",
+        reason=ASK,
+        proposed_start=MOVED if proposed else None,
+    )
+    assert request.deadline == DEADLINE
+    return request.id
+
+
+def transitions(h: Harness) -> list[str]:
+    return [e.change.transition for e in h.events.events if isinstance(e, RescheduleStatusChanged)]
+
+
+# -- the step ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("late", [timedelta(0), timedelta(hours=1)])
+def test_settle_overdue_approves_a_due_request_as_the_tick_would(
+    h: Harness, late: timedelta
+) -> None:
+    session = lesson(h)
+    first = asked(h, session)
+    ctx = h.kit.context
+    with ctx.transaction(DEADLINE + late) as tx:
+        repo = tx.repository(RESCHEDULES)
+        settled = settle_overdue(ctx, tx, repo, lock_session(tx, T, session.id))
+        assert settled.start == MOVED
+        assert repo.pending_for(T, session.id) is None
+        assert request_refusal(ctx, tx, repo, settled, "coach") is None
+    answered = h.kit.reschedules.get(T, first)
+    assert (answered.status, answered.new_start, answered.decided_by) == (
+        AUTO_APPROVED,
+        MOVED,
+        None,
+    )
+    assert h.kit.queries.get(T, session.id).start == MOVED
+    assert transitions(h) == ["request", "auto_approve"]
+
+
+def test_settle_overdue_lets_a_request_without_a_time_expire(h: Harness) -> None:
+    session = lesson(h)
+    first = asked(h, session, proposed=False)
+    ctx = h.kit.context
+    with ctx.transaction(DEADLINE) as tx:
+        settled = settle_overdue(
+            ctx, tx, tx.repository(RESCHEDULES), lock_session(tx, T, session.id)
+        )
+        assert settled == session
+    assert h.kit.reschedules.get(T, first).status == EXPIRED
+    assert h.kit.queries.get(T, session.id).start == START
+
+
+def test_settle_overdue_leaves_a_request_before_its_deadline(h: Harness) -> None:
+    session = lesson(h)
+    first = asked(h, session)
+    ctx = h.kit.context
+    with ctx.transaction(DEADLINE - timedelta(microseconds=1)) as tx:
+        repo = tx.repository(RESCHEDULES)
+        assert settle_overdue(ctx, tx, repo, lock_session(tx, T, session.id)) == session
+        refusal = request_refusal(ctx, tx, repo, session, "coach")
+        assert refusal is not None
+        assert (refusal.rule, refusal.allows_at) == ("one_pending", DEADLINE)
+    assert h.kit.reschedules.get(T, first).status == PENDING
+
+
+# -- the commands (once wired) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("late", [timedelta(0), timedelta(hours=1)])
+def test_a_request_after_the_deadline_is_judged_after_silence_answered(
+    h: Harness, late: timedelta
+) -> None:
+    session = lesson(h)
+    first = asked(h, session)
+    at = DEADLINE + late
+    assert h.kit.reschedules.can_request(T, session.id, role="coach", now=at) is None
+    options = h.kit.reschedules.options(T, session.id, role="coach", now=at)
+    assert (options.reschedule, options.pending) == (None, None)
+    assert h.kit.reschedules.get(T, first).status == PENDING  # the reads wrote nothing
+    second = h.kit.reschedules.request(
+        T, session.id, role="coach", actor="cleo", reason=ROOM, now=at
+    )
+    assert (second.status, second.session_start, second.deadline) == (
+        PENDING,
+        MOVED,
+        at + timedelta(hours=24),
+    )
+    assert h.kit.reschedules.get(T, first).status == AUTO_APPROVED
+    assert h.kit.queries.get(T, session.id).start == MOVED
+    assert transitions(h) == ["request", "auto_approve", "request"]
+
+
+def test_a_refusal_after_the_deadline_names_no_past_allows_at(h: Harness) -> None:
+    session = lesson(h)
+    asked(h, session)
+    at = DEADLINE + timedelta(hours=1)
+    h.kit.reschedules.request(T, session.id, role="coach", actor="cleo", reason=ROOM, now=at)
+    later = at + timedelta(hours=1)
+    with pytest.raises(RescheduleRefused) as caught:
+        h.kit.reschedules.request(T, session.id, role="student", actor="ana", reason=ASK, now=later)
+    assert caught.value.rule == "one_pending"
+    assert caught.value.allows_at == at + timedelta(hours=24)
+    refusal = h.kit.reschedules.can_request(T, session.id, role="student", now=later)
+    assert refusal is not None
+    assert (refusal.rule, refusal.allows_at) == ("one_pending", at + timedelta(hours=24))
