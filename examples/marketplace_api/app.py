@@ -14,9 +14,13 @@ The caller is the ``X-Actor`` header: this example has no authentication, and
 one tenant. A real host derives the :class:`Caller` from its own login. The
 roles the caller may act in are the example's (fake) login's to grant, never
 the request's to claim: a tutor (``X-Actor: tina`` or ``omar``) acts as
-``tutor`` and ``provider`` (a provider's cancel refunds in full), anyone else
-as a ``student``, and no one as ``host`` or ``admin``. A role not granted is a
-403 ``RoleNotGranted`` problem.
+``tutor`` and ``provider`` (a provider's cancel refunds in full; ``provider``
+is a staff role, so a tutor runs the schedule: sessions, series, goodwill
+refunds, manual payments, attendance), anyone else as a ``student``, and no one
+as ``host`` or ``admin``. A role not granted is a 403 ``RoleNotGranted``
+problem. The login also says who the caller is (``Caller.participant``): a
+student ``ann`` is ``student:ann`` and acts on her own bookings and payments
+only (another's is a 403 ``ParticipantNotGranted``); a tutor is ``tutor:tina``.
 
 Slots are paid: a student books with ``POST /v1/sessions/{id}/paid-bookings``
 at the tutor's hourly rate, the seat is held for 15 minutes, and the payment
@@ -97,12 +101,16 @@ def the_caller(
 ) -> Caller:
     """The dependency the router asks who is calling: the one tenant, the X-Actor header.
 
-    The fake login grants the roles: a real host reads them from its own
-    accounts. A caller without an actor acts in no role.
+    The fake login grants the roles and says which participant the caller is:
+    a real host reads both from its own accounts. A caller without an actor
+    acts in no role (it may read the schedule and what the host lets anyone
+    read; it books and changes nothing).
     """
     if x_actor is None:
         return Caller(TENANT, roles=frozenset())
-    return Caller(TENANT, actor=x_actor, roles=TUTOR_ROLES if x_actor in TUTORS else STUDENT_ROLES)
+    if x_actor in TUTORS:
+        return Caller(TENANT, actor=x_actor, roles=TUTOR_ROLES, participant=f"tutor:{x_actor}")
+    return Caller(TENANT, actor=x_actor, roles=STUDENT_ROLES, participant=f"student:{x_actor}")
 
 
 def the_provider() -> Caller:

@@ -204,6 +204,26 @@ def test_the_override_wins_and_the_automatic_record_stays_visible(w: World) -> N
         w.kit.attendance.clear_override("other-tenant", s.id, ANA, actor="tara")
 
 
+def test_an_override_names_who_decided_it_and_stays_within_the_session(w: World) -> None:
+    s = w.lesson()  # one hour
+    with pytest.raises(InvalidValue) as nobody:
+        w.kit.attendance.override(T, s.id, ANA, status=PRESENT, actor=None)
+    assert (nobody.value.value, nobody.value.expected) == (None, "the deciding user's id")
+    for minutes in (99_999, 61, -1):
+        with pytest.raises(InvalidValue) as beyond:
+            w.kit.attendance.override(T, s.id, ANA, status=PRESENT, minutes=minutes, actor="tara")
+        assert (beyond.value.value, beyond.value.expected) == (minutes, "0..60")
+        assert str(minutes) in str(beyond.value)
+    assert w.kit.attendance.for_session(T, s.id) == []  # nothing was stored
+    with pytest.raises(SessionNotFound):
+        w.kit.attendance.override(T, "nope", ANA, status=PRESENT, minutes=5, actor="tara")
+    whole = w.kit.attendance.override(T, s.id, ANA, status=PRESENT, minutes=60, actor="tara")
+    assert whole.override is not None
+    assert (whole.effective_minutes, whole.override.decided_by) == (60, "tara")
+    none = w.kit.attendance.override(T, s.id, ANA, status=ABSENT, minutes=0, actor="tara")
+    assert none.effective_minutes == 0
+
+
 def test_booked_participants_who_never_came_are_absent(w: World) -> None:
     s = w.lesson(capacity=4)
     w.kit.bookings.book(T, s.id, "student:zoe", actor="zoe", confirm=True)

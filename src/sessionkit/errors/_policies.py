@@ -122,17 +122,37 @@ class RoleNotGranted(SessionKitError, PermissionError):
 
 
 class ParticipantNotGranted(SessionKitError, PermissionError):
-    """The caller asked for what is only issued to its own participant, and the host named none.
+    """The caller asked for what is its own participant's only, and is not that participant.
 
-    A join credential lets its holder into a meeting room as a participant,
-    so the web surface issues one only for the participant the host says the
-    caller is (``Caller.participant``). ``asked`` names what was asked for.
-    Nothing was read or written.
+    ``asked`` names what was asked for. Without ``granted`` the host named no
+    participant for the caller (``Caller.participant``), so nothing that is
+    issued only to a participant themself (a join credential) can be; with
+    it, ``granted`` is the caller's participant and ``participant`` the one
+    the request concerns (``None``: every participant, a list of all).
+    ``reason``, if given, says why instead of the default. Nothing was read
+    or written.
     """
 
-    def __init__(self, asked: str) -> None:
-        super().__init__(
-            f"{asked} is issued only for the caller's own participant, and the host named "
-            "none (Caller.participant)"
-        )
+    def __init__(
+        self,
+        asked: str,
+        *,
+        participant: str | None = None,
+        granted: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        if granted is None:
+            message = (
+                f"{asked} is issued only for the caller's own participant, and the host named "
+                "none (Caller.participant)"
+            )
+        else:
+            whose = "every participant" if participant is None else repr(participant)
+            first = reason or (
+                f"{asked} is for {whose}, not for the caller's participant {granted!r}"
+            )
+            message = f"{first}; acting for another participant takes a staff role"
+        super().__init__(message)
         self.asked = asked
+        self.participant = participant
+        self.granted = granted

@@ -8,11 +8,11 @@ wins when attendance is derived.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
-from sessionkit.errors import ConcurrentModification, Duplicate
+from sessionkit.errors import ConcurrentModification, Duplicate, InvalidValue
 from sessionkit.model.attendance import (
     Attendance,
     AttendanceOverride,
@@ -52,12 +52,21 @@ class OverrideCommands:
 
         Replaces an earlier override of the same participant; presence is kept
         apart and stays visible. ``status`` is one of
-        :data:`~sessionkit.model.attendance.ATTENDANCE_STATUSES`. Raises
-        ``SessionNotFound`` and ``InvalidValue``. Racing overrides of one
-        participant: the last to commit wins, none fails.
+        :data:`~sessionkit.model.attendance.ATTENDANCE_STATUSES`; ``actor``,
+        who decided it, is required (it is recorded as ``decided_by``);
+        ``minutes``, if given, lie in 0 up to the session's length in whole
+        minutes. Raises ``SessionNotFound`` and ``InvalidValue`` (naming the
+        value); nothing is written then. Racing overrides of one participant:
+        the last to commit wins, none fails.
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")
+        if actor is None:
+            raise InvalidValue(
+                "an attendance override records who decided it: actor is required",
+                value=None,
+                expected="the deciding user's id",
+            )
         check_actor(actor)
         check_text(reason, "reason", limit=2000, optional=True)
         who = participant_ref(participant)
@@ -85,6 +94,14 @@ class OverrideCommands:
     ) -> Attendance:
         with self._ctx.transaction(now) as tx:
             session = tx.sessions.get(tenant, session_id)
+            most = session.span.duration // timedelta(minutes=1)
+            if isinstance(minutes, int) and not 0 <= minutes <= most:  # other types: the record
+                raise InvalidValue(
+                    f"minutes must be 0..{most} (session {session_id!r} lasts {most} whole "
+                    f"minutes), got {minutes!r}",
+                    value=minutes,
+                    expected=f"0..{most}",
+                )
             repo = override_repository(tx.uow)
             record = AttendanceOverride(
                 id=override_id(session_id, who),

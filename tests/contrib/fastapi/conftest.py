@@ -1,9 +1,10 @@
 """An app around ``sessionkit_router`` on the in-memory store, driven through httpx.
 
 The caller's tenant, actor, granted roles and participant come from the
-``X-Tenant`` / ``X-Actor`` / ``X-Roles`` (comma-separated; absent: the default
-roles) / ``X-Participant`` headers (the host's dependency; the router never
-reads headers itself).
+``X-Tenant`` / ``X-Actor`` / ``X-Roles`` (comma-separated; absent: :data:`DESK`,
+the default roles and ``admin``, a staff role: the schedule's owner) /
+``X-Participant`` headers (the host's dependency; the router never reads
+headers itself).
 """
 
 from __future__ import annotations
@@ -39,13 +40,18 @@ HOURLY = Rate(Money.of(40, "EUR"))
 """The paid kit's price: 40 EUR an hour per seat."""
 
 
+DESK = DEFAULT_ROLES | {"admin"}
+"""The roles of a caller sending no ``X-Roles``: staff (it runs the schedule), who also books
+and cancels in the default roles."""
+
+
 def caller(
     x_tenant: Annotated[str, Header()] = "acme",
     x_actor: Annotated[str | None, Header()] = None,
     x_roles: Annotated[str | None, Header()] = None,
     x_participant: Annotated[str | None, Header()] = None,
 ) -> Caller:
-    roles = DEFAULT_ROLES if x_roles is None else {r for r in x_roles.split(",") if r}
+    roles = DESK if x_roles is None else {r for r in x_roles.split(",") if r}
     return Caller(x_tenant, actor=x_actor, roles=roles, participant=x_participant)
 
 

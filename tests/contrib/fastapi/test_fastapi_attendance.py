@@ -112,7 +112,11 @@ def test_bad_attendance_requests_are_problems(client: TestClient) -> None:
     url = f"/v1/sessions/{session_id}/attendance/student:ann"
     wrong = client.put(url, json={"status": "asleep"})
     assert (wrong.status_code, wrong.json()["error"]) == (422, "RequestValidationError")
-    missing = client.put("/v1/sessions/nope/attendance/student:ann", json={"status": "present"})
+    missing = client.put(
+        "/v1/sessions/nope/attendance/student:ann",
+        json={"status": "present"},
+        headers={"X-Actor": "tina"},
+    )
     assert (missing.status_code, missing.json()["error"]) == (404, "SessionNotFound")
     colon = client.post(
         "/v1/presence-events",

@@ -89,7 +89,9 @@ def per_request_app(engine: Engine, log: list[str]) -> FastAPI:
         return SessionKit(uow=lambda: store.join(db), clock=clock)
 
     app = FastAPI()
-    router = sessionkit_router(kit=get_kit, caller=lambda: Caller("acme", actor="u1"))
+    router = sessionkit_router(
+        kit=get_kit, caller=lambda: Caller("acme", actor="u1", roles={"admin"})
+    )
 
     @router.post("/sessions-then-fail", status_code=201)
     def create_then_fail(kit: Annotated[SessionKit, Depends(get_kit)]) -> dict[str, Any]:

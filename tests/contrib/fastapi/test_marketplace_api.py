@@ -61,10 +61,10 @@ def test_the_marketplace_api_books_a_tutors_slot() -> None:
             ["tutor:tina"],
             1,
         )
-        url = f"/v1/sessions/{slot['id']}/bookings"
+        url = f"/v1/sessions/{slot['id']}/paid-bookings"  # the slots are paid
         held = client.post(url, json={"participant": "student:ann", "role": "student"}, headers=ANN)
-        assert held.status_code == 201
-        assert held.json()["hold_expires_at"] == (
+        assert held.status_code == 201, held.text
+        assert held.json()["booking"]["hold_expires_at"] == (
             DEMO_NOW + timedelta(minutes=15)
         ).isoformat().replace("+00:00", "Z")
 
@@ -233,3 +233,68 @@ def test_a_student_claiming_host_is_refused_and_changes_nothing() -> None:
             f"/v1/bookings/{booking_id}/cancel-and-refund", json={"role": "provider"}, headers=TINA
         )
         assert tutor.json()["payment"]["status"] == "REFUNDED"
+
+
+def test_a_student_acts_for_herself_and_a_tutor_runs_the_schedule() -> None:
+    with TestClient(create_app("memory", clock=ManualClock(DEMO_NOW))) as client:
+        slot = first_slot(client, "tina-1to1")
+        group = first_slot(client, "tina-group")
+        checkout = client.post(
+            f"/v1/sessions/{slot['id']}/paid-bookings",
+            json={"participant": "student:ann", "role": "student"},
+            headers=ANN,
+        ).json()
+        pays(client, checkout)
+        booking_id, payment_id = checkout["booking"]["id"], checkout["payment"]["id"]
+        booked = client.get(f"/v1/bookings/{booking_id}", headers=ANN).json()
+        paid = client.get(f"/v1/payments/{payment_id}", headers=ANN).json()
+        assert (booked["status"], paid["status"]) == ("CONFIRMED", "PAID")
+
+        # bob is student:bob: ann's records are not his to read or change.
+        for method, url, body in [
+            ("get", f"/v1/bookings/{booking_id}", None),
+            ("get", "/v1/participants/student:ann/bookings", None),
+            ("get", f"/v1/payments/{payment_id}", None),
+            ("post", f"/v1/bookings/{booking_id}/cancel-and-refund", {"role": "student"}),
+            (
+                "post",
+                f"/v1/sessions/{group['id']}/paid-bookings",
+                {"participant": "student:ann", "role": "student"},
+            ),
+        ]:
+            refused = client.request(method, url, json=body, headers=BOB)
+            assert refused.status_code == 403, (url, refused.text)
+            assert refused.json()["error"] == "ParticipantNotGranted"
+            assert (refused.json()["participant"], refused.json()["granted"]) == (
+                "student:ann",
+                "student:bob",
+            )
+        # Nor does a student run the schedule, or move money by hand.
+        commands: list[tuple[str, dict[str, Any]]] = [
+            (f"/v1/payments/{payment_id}/refunds", {"amount": "40.00", "currency": "EUR"}),
+            ("/v1/payments/mark-paid", {"payment_ids": [payment_id]}),
+            (f"/v1/sessions/{slot['id']}/cancel", {"reason": "I'd rather not"}),
+            (
+                f"/v1/sessions/{group['id']}/paid-bookings",
+                {"participant": "student:bob", "role": "student", "manual": True, "confirm": True},
+            ),
+            ("/v1/sessions", {"start": slot["start"], "end": slot["end"], "lifecycle": "lms"}),
+        ]
+        for url, command in commands:
+            for who in (BOB, {}):
+                refused = client.post(url, json=command, headers=who)
+                assert refused.status_code == 403, (url, refused.text)
+                assert refused.json()["error"] == "RoleNotGranted"
+        assert client.get(f"/v1/bookings/{booking_id}", headers=ANN).json() == booked
+        assert client.get(f"/v1/payments/{payment_id}", headers=ANN).json() == paid
+        assert client.get(f"/v1/sessions/{slot['id']}").json()["status"] == slot["status"]
+
+        # The tutor (a provider: staff) reads ann's booking and gives some money back.
+        assert client.get(f"/v1/bookings/{booking_id}", headers=TINA).json() == booked
+        goodwill = client.post(
+            f"/v1/payments/{payment_id}/refunds",
+            json={"amount": "10.00", "currency": "EUR", "reason": "late start"},
+            headers=TINA,
+        )
+        assert goodwill.status_code == 200, goodwill.text
+        assert goodwill.json()["refunded"] == "10.00"

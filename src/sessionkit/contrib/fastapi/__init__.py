@@ -10,6 +10,7 @@
         sessionkit_router(
             kit=lambda: my_kit,
             caller=lambda: Caller("acme", actor="u1", roles={"student"}),
+            staff_roles={"host", "admin"},  # the roles that act as the schedule's owner
         ),
         prefix="/v1",
     )
@@ -39,10 +40,17 @@ from sessionkit.contrib.fastapi.problems import (
     status_of,
     validation_problem,
 )
-from sessionkit.contrib.fastapi.router import DEFAULT_ROLES, Caller, key_id, sessionkit_router
+from sessionkit.contrib.fastapi.router import (
+    DEFAULT_ROLES,
+    DEFAULT_STAFF_ROLES,
+    Caller,
+    key_id,
+    sessionkit_router,
+)
 
 __all__ = [
     "DEFAULT_ROLES",
+    "DEFAULT_STAFF_ROLES",
     "Caller",
     "sessionkit_router",
     "key_id",

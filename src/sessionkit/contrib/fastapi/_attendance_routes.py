@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Path, Query
 
 from sessionkit.contrib.fastapi import attendance_schemas as ats
-from sessionkit.contrib.fastapi._common import ACTING, READ, WRITE, instant
+from sessionkit.contrib.fastapi._common import ACTING, READ, WRITE, actor_of, instant
 from sessionkit.contrib.fastapi._routing import Hook, Kit, Routes, Who
 from sessionkit.errors import ParticipantNotGranted
 
@@ -26,6 +26,7 @@ AsOf = Annotated[str | None, Query(description="ISO 8601 with offset; an open st
 def add_attendance_routes(routes: Routes) -> None:
     """Add the routes of attendance to ``routes`` (see :func:`sessionkit_router`)."""
     attendance = routes.tagged("attendance")
+    access = routes.access
 
     @attendance.post(
         "/sessions/{session_id}/join",
@@ -42,7 +43,7 @@ def add_attendance_routes(routes: Routes) -> None:
     @attendance.post(
         "/presence-events",
         ats.PresenceReportOut,
-        WRITE,
+        (*routes.hook_problems, *WRITE),
         "Store the meeting provider's join / leave events, once each",
     )
     def presence_events(app: Kit, hook: Hook, body: ats.PresenceBatch) -> ats.PresenceReportOut:
@@ -68,18 +69,19 @@ def add_attendance_routes(routes: Routes) -> None:
     @attendance.put(
         "/sessions/{session_id}/attendance/{participant}",
         ats.AttendanceOut,
-        WRITE,
+        ACTING,
         "Record the teacher's report for a participant (it replaces an earlier one)",
     )
     def override(
         app: Kit, who: Who, session_id: str, participant: Participant, body: ats.OverrideIn
     ) -> ats.AttendanceOut:
+        access.staff(who)
         found = app.attendance.override(
             who.tenant,
             session_id,
             participant,
             status=body.status,
-            actor=who.actor,
+            actor=actor_of(who),
             minutes=body.minutes,
             reason=body.reason,
         )
@@ -88,12 +90,13 @@ def add_attendance_routes(routes: Routes) -> None:
     @attendance.delete(
         "/sessions/{session_id}/attendance/{participant}",
         ats.OverrideCleared,
-        WRITE,
+        ACTING,
         "Remove the teacher's report for a participant (presence counts again)",
     )
     def clear_override(
         app: Kit, who: Who, session_id: str, participant: Participant
     ) -> ats.OverrideCleared:
+        access.staff(who)
         cleared = app.attendance.clear_override(
             who.tenant, session_id, participant, actor=who.actor
         )

@@ -11,7 +11,6 @@ from sessionkit.contrib.fastapi._common import (
     ACTING,
     READ,
     READ_AS,
-    WRITE,
     Cursor,
     IdempotencyKey,
     Instant,
@@ -38,6 +37,7 @@ def add_booking_routes(routes: Routes) -> None:
     """Add the routes of bookings and the queries to ``routes`` (see :func:`sessionkit_router`)."""
     bookings = routes.tagged("bookings")
     queries = routes.tagged("queries")
+    access = routes.access
 
     # -- bookings --------------------------------------------------------------------
 
@@ -55,6 +55,9 @@ def add_booking_routes(routes: Routes) -> None:
         body: s.BookingCreate,
         idempotency_key: IdempotencyKey = None,
     ) -> s.BookingOut:
+        judged = booking_role(who, body)
+        access.staff_if(who, confirm=body.confirm, hold=body.hold_minutes is not None)
+        access.own(who, body.participant, asked="a new booking")
         made = app.bookings.book(
             who.tenant,
             session_id,
@@ -62,7 +65,7 @@ def add_booking_routes(routes: Routes) -> None:
             actor=who.actor,
             seats=body.seats,
             role=body.role,
-            acting_role=booking_role(who, body),
+            acting_role=judged,
             confirm=body.confirm,
             waitlist=body.waitlist,
             hold_for=None if body.hold_minutes is None else timedelta(minutes=body.hold_minutes),
@@ -74,7 +77,7 @@ def add_booking_routes(routes: Routes) -> None:
     @bookings.get(
         "/sessions/{session_id}/bookings",
         s.SessionBookingPage,
-        READ,
+        READ_AS,
         "A session's bookings by waitlist position, then creation (keyset pages)",
     )
     def session_bookings(
@@ -85,6 +88,7 @@ def add_booking_routes(routes: Routes) -> None:
         limit: Annotated[int, Query(ge=1, le=MAX_BOOKINGS_PAGE - 1)] = 100,
         cursor: Cursor = None,
     ) -> s.SessionBookingPage:
+        access.everyone(who, asked="a session's booking list")
         found = app.bookings.for_session(
             who.tenant,
             session_id,
@@ -94,17 +98,18 @@ def add_booking_routes(routes: Routes) -> None:
         )
         return s.SessionBookingPage.read(found, limit, s.booking_out, session_order_cursor)
 
-    @bookings.get("/bookings/{booking_id}", s.BookingOut, READ, "Get a booking")
+    @bookings.get("/bookings/{booking_id}", s.BookingOut, READ_AS, "Get a booking")
     def get_booking(app: Kit, who: Who, booking_id: str) -> s.BookingOut:
-        return s.booking_out(app.bookings.get(who.tenant, booking_id))
+        return s.booking_out(access.own_booking(app, who, booking_id))
 
     @bookings.post(
         "/bookings/{booking_id}/confirm",
         s.BookingOut,
-        (402, *WRITE),
+        (402, *ACTING),
         "Confirm a held or offered booking (a confirmed one is returned as it is)",
     )
     def confirm(app: Kit, who: Who, booking_id: str) -> s.BookingOut:
+        access.own_booking(app, who, booking_id)
         return s.booking_out(app.bookings.confirm(who.tenant, booking_id, actor=who.actor))
 
     @bookings.post(
@@ -116,13 +121,15 @@ def add_booking_routes(routes: Routes) -> None:
     def cancel_booking(
         app: Kit, who: Who, booking_id: str, body: s.BookingCancel | None = None
     ) -> s.BookingOut:
-        done = app.bookings.cancel(who.tenant, booking_id, **cancelling(who, body))
+        how = cancelling(who, body)
+        access.own_booking(app, who, booking_id)
+        done = app.bookings.cancel(who.tenant, booking_id, **how)
         return s.booking_out(done)
 
     @bookings.get(
         "/participants/{participant}/bookings",
         s.BookingPage,
-        READ,
+        READ_AS,
         "A participant's bookings by session start (keyset pages)",
     )
     def participant_bookings(
@@ -135,6 +142,7 @@ def add_booking_routes(routes: Routes) -> None:
         limit: Annotated[int, Query(ge=1, le=MAX_BOOKINGS_PAGE - 1)] = 100,
         cursor: Cursor = None,
     ) -> s.BookingPage:
+        access.own(who, participant, asked="a participant's booking list")
         found = app.bookings.for_participant(
             who.tenant,
             participant,

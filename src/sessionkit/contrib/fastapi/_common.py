@@ -33,6 +33,7 @@ __all__ = [
     "actor_of",
     "instant",
     "key_id",
+    "role_names",
 ]
 
 DEFAULT_ROLES: frozenset[str] = frozenset({"participant", "attendee"})
@@ -41,17 +42,22 @@ DEFAULT_ROLES: frozenset[str] = frozenset({"participant", "attendee"})
 default policy."""
 
 
-def _granted(value: object) -> frozenset[str]:
+def role_names(value: object, *, name: str) -> frozenset[str]:
+    """Return ``value`` as a set of role names (non-empty strings); ``name`` says whose they are."""
     if isinstance(value, str) or not isinstance(value, Iterable):
-        raise WrongType(value, name="Caller.roles", expected="a set of role names")
+        raise WrongType(value, name=name, expected="a set of role names")
     roles = frozenset(value)
     if not all(isinstance(r, str) and r for r in roles):
         raise InvalidValue(
-            f"Caller.roles are non-empty strings, got {sorted(map(repr, roles))}",
+            f"{name} are non-empty strings, got {sorted(map(repr, roles))}",
             value=value,
             expected="role names such as 'student'",
         )
     return roles
+
+
+def _granted(value: object) -> frozenset[str]:
+    return role_names(value, name="Caller.roles")
 
 
 def _participant(value: object) -> str | None:
@@ -77,10 +83,18 @@ class Caller:
     granted too: a student cannot escape the student's notice by acting as
     ``participant``) and ``{"tutor", "provider"}`` for the tutor.
 
+    A caller holding one of the router's ``staff_roles`` (default
+    ``{"host", "provider", "admin"}``) is staff: it acts as the schedule's
+    owner (sessions, series, money moved by hand, attendance overrides);
+    those routes refuse anyone else with ``RoleNotGranted`` (403).
+
     ``participant`` is the participant the caller is (``"student:ann"``, or a
     ``ResourceRef``; kept as text), when the host knows it. What is issued
     only to a participant themself, a join credential, needs it; without it
-    such a route answers ``ParticipantNotGranted`` (403).
+    such a route answers ``ParticipantNotGranted`` (403). A caller with one
+    that is not staff acts for that participant alone: another participant's
+    bookings, payments and reschedules are ``ParticipantNotGranted`` too.
+    Without one, the host answers for whose bookings the caller may touch.
     """
 
     tenant: str
@@ -155,9 +169,11 @@ def key_id(tenant: str, key: str) -> str:
 READ = (404, 422, 503)
 WRITE = (400, 404, 409, 422, 503)
 ACTING = (403, *WRITE)
-"""A command made in a role the caller must be granted (:func:`acting_role`)."""
+"""A command made in a role the caller must be granted (:func:`acting_role`), as staff, or
+for a participant the caller may act for."""
 READ_AS = (403, *READ)
-"""A read of what a role may do, for a role the caller must be granted."""
+"""A read the caller may be refused: what a role may do (the role must be granted), or
+records of a participant (another's, for a caller kept to its own: ``ParticipantNotGranted``)."""
 IdempotencyKey = Annotated[
     str | None,
     Header(

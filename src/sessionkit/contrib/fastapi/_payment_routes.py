@@ -15,7 +15,7 @@ from sessionkit.contrib.fastapi import payment_schemas as ps
 from sessionkit.contrib.fastapi import schemas as s
 from sessionkit.contrib.fastapi._common import (
     ACTING,
-    READ,
+    READ_AS,
     WRITE,
     Cursor,
     IdempotencyKey,
@@ -39,6 +39,7 @@ PAYING = (402, 502, *WRITE)
 def add_payment_routes(routes: Routes) -> None:
     """Add the routes of payments to ``routes`` (see :func:`sessionkit_router`)."""
     payments = routes.tagged("payments")
+    access = routes.access
 
     # -- booking and paying ----------------------------------------------------------
 
@@ -56,6 +57,11 @@ def add_payment_routes(routes: Routes) -> None:
         body: ps.PaidBookingCreate,
         idempotency_key: IdempotencyKey = None,
     ) -> ps.CheckoutOut:
+        judged = booking_role(who, body)
+        access.staff_if(
+            who, manual=body.manual, confirm=body.confirm, hold=body.hold_minutes is not None
+        )
+        access.own(who, body.participant, asked="a new booking")
         checkout = app.payments.book(
             who.tenant,
             session_id,
@@ -63,7 +69,7 @@ def add_payment_routes(routes: Routes) -> None:
             actor=who.actor,
             seats=body.seats,
             role=body.role,
-            acting_role=booking_role(who, body),
+            acting_role=judged,
             hold_for=None if body.hold_minutes is None else timedelta(minutes=body.hold_minutes),
             waitlist=body.waitlist,
             idempotency_key=idempotency_key,
@@ -71,16 +77,18 @@ def add_payment_routes(routes: Routes) -> None:
             manual=body.manual,
             confirm=body.confirm,
         )
-        return ps.checkout_out(checkout)
+        return ps.checkout_out(checkout, now=app.context.now())
 
     @payments.post(
         "/bookings/{booking_id}/claim",
         ps.CheckoutOut,
-        PAYING,
+        (403, *PAYING),
         "Open the payment of a waitlist offer (the same payment when called again)",
     )
     def claim(app: Kit, who: Who, booking_id: str) -> ps.CheckoutOut:
-        return ps.checkout_out(app.payments.claim(who.tenant, booking_id, actor=who.actor))
+        access.own_booking(app, who, booking_id)
+        claimed = app.payments.claim(who.tenant, booking_id, actor=who.actor)
+        return ps.checkout_out(claimed, now=app.context.now())
 
     @payments.post(
         "/bookings/{booking_id}/cancel-and-refund",
@@ -91,7 +99,9 @@ def add_payment_routes(routes: Routes) -> None:
     def cancel_and_refund(
         app: Kit, who: Who, booking_id: str, body: s.BookingCancel | None = None
     ) -> ps.CancelledPaidOut:
-        payment = app.payments.cancel(who.tenant, booking_id, **cancelling(who, body))
+        how = cancelling(who, body)
+        access.own_booking(app, who, booking_id)
+        payment = app.payments.cancel(who.tenant, booking_id, **how)
         return ps.CancelledPaidOut(
             booking=s.booking_out(app.bookings.get(who.tenant, booking_id)),
             payment=None if payment is None else ps.payment_out(payment),
@@ -100,7 +110,10 @@ def add_payment_routes(routes: Routes) -> None:
     # -- reads -----------------------------------------------------------------------
 
     @payments.get(
-        "/payments", ps.PaymentPage, READ, "The tenant's payments by session start (keyset pages)"
+        "/payments",
+        ps.PaymentPage,
+        READ_AS,
+        "The tenant's payments by session start (keyset pages)",
     )
     def list_payments(
         app: Kit,
@@ -113,6 +126,10 @@ def add_payment_routes(routes: Routes) -> None:
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT - 1)] = 50,
         cursor: Cursor = None,
     ) -> ps.PaymentPage:
+        if participant is None:
+            access.everyone(who, asked="the payment list")
+        else:
+            access.own(who, participant, asked="a participant's payment list")
         return _page(
             app,
             who.tenant,
@@ -128,7 +145,7 @@ def add_payment_routes(routes: Routes) -> None:
     @payments.get(
         "/sessions/{session_id}/payments",
         ps.PaymentPage,
-        READ,
+        READ_AS,
         "A session's payments (keyset pages)",
     )
     def session_payments(
@@ -139,6 +156,7 @@ def add_payment_routes(routes: Routes) -> None:
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT - 1)] = 50,
         cursor: Cursor = None,
     ) -> ps.PaymentPage:
+        access.everyone(who, asked="a session's payment list")
         app.queries.get(who.tenant, session_id, actor=who.actor)  # 404 for an unknown session
         return _page(
             app, who.tenant, statuses=status, session_ids=[session_id], limit=limit, cursor=cursor
@@ -147,24 +165,26 @@ def add_payment_routes(routes: Routes) -> None:
     @payments.get(
         "/bookings/{booking_id}/payments",
         list[ps.PaymentOut],
-        READ,
+        READ_AS,
         "A booking's payment, if it has one (a list of none or one)",
     )
     def booking_payments(app: Kit, who: Who, booking_id: str) -> list[ps.PaymentOut]:
-        booking = app.bookings.get(who.tenant, booking_id)  # 404 for an unknown booking
+        booking = access.own_booking(app, who, booking_id)  # 404 for an unknown booking
         found = app.payments.for_booking(who.tenant, booking.id)
         return [] if found is None else [ps.payment_out(found)]
 
-    @payments.get("/payments/{payment_id}", ps.PaymentOut, READ, "Get a payment")
+    @payments.get("/payments/{payment_id}", ps.PaymentOut, READ_AS, "Get a payment")
     def get_payment(app: Kit, who: Who, payment_id: str) -> ps.PaymentOut:
-        return ps.payment_out(app.payments.get(who.tenant, payment_id))
+        found = app.payments.get(who.tenant, payment_id)
+        access.own(who, found.participant, asked=f"payment {found.id!r}")
+        return ps.payment_out(found)
 
     # -- refunds and manual payments -------------------------------------------------
 
     @payments.post(
         "/payments/{payment_id}/refunds",
         ps.PaymentOut,
-        (502, *WRITE),
+        (502, *ACTING),
         "Give part or all of a paid payment back (a goodwill refund), once per key",
     )
     def refund(
@@ -174,6 +194,7 @@ def add_payment_routes(routes: Routes) -> None:
         body: ps.RefundCreate,
         idempotency_key: IdempotencyKey = None,
     ) -> ps.PaymentOut:
+        access.staff(who)
         done = app.payments.refund(
             who.tenant,
             payment_id,
@@ -187,10 +208,11 @@ def add_payment_routes(routes: Routes) -> None:
     @payments.post(
         "/payments/mark-paid",
         list[ps.PaymentOut],
-        WRITE,
+        ACTING,
         "Record manual payments as paid (cash, invoice), all or none",
     )
     def mark_paid(app: Kit, who: Who, body: ps.MarkPaid) -> list[ps.PaymentOut]:
+        access.staff(who)
         paid = app.payments.mark_paid(who.tenant, body.payment_ids, actor=who.actor)
         return [ps.payment_out(p) for p in paid]
 
@@ -199,7 +221,7 @@ def add_payment_routes(routes: Routes) -> None:
     @payments.post(
         "/payments/events",
         ps.AppliedOut,
-        WRITE,
+        (*routes.hook_problems, *WRITE),
         "Apply one payment provider event, once per provider and event id",
     )
     def payment_event(app: Kit, hook: Hook, body: ps.PaymentEventIn) -> ps.AppliedOut:

@@ -19,6 +19,7 @@ from sessionkit.contrib.fastapi._common import (
     actor_of,
 )
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
+from sessionkit.services import SessionKit
 
 __all__ = ["add_reschedule_routes"]
 
@@ -36,6 +37,14 @@ def answering(who: Caller, role: str) -> _Answering:
 def add_reschedule_routes(routes: Routes) -> None:
     """Add the routes of reschedule requests to ``routes`` (see :func:`sessionkit_router`)."""
     reschedules = routes.tagged("reschedules")
+    access = routes.access
+
+    def answerable(app: SessionKit, who: Caller, request_id: str) -> None:
+        """Refuse an answer to a request on a session the caller's participant has no part in."""
+        if access.kept_to(who) is None:
+            return  # nothing to read: booked_in would let it through
+        found = app.reschedules.get(who.tenant, request_id)
+        access.booked_in(app, who, found.session_id, asked="an answer to a reschedule request")
 
     @reschedules.post(
         "/sessions/{session_id}/reschedules",
@@ -45,10 +54,12 @@ def add_reschedule_routes(routes: Routes) -> None:
         status_code=201,
     )
     def request(app: Kit, who: Who, session_id: str, body: rs.RescheduleCreate) -> rs.RescheduleOut:
+        how = answering(who, body.role)
+        access.booked_in(app, who, session_id, asked="a reschedule request")
         made = app.reschedules.request(
             who.tenant,
             session_id,
-            **answering(who, body.role),
+            **how,
             reason=body.reason,
             proposed_start=body.proposed_start,
         )
@@ -94,9 +105,9 @@ def add_reschedule_routes(routes: Routes) -> None:
     def approve(
         app: Kit, who: Who, request_id: str, body: rs.RescheduleApprove
     ) -> rs.RescheduleOut:
-        done = app.reschedules.approve(
-            who.tenant, request_id, **answering(who, body.role), start=body.start
-        )
+        how = answering(who, body.role)
+        answerable(app, who, request_id)
+        done = app.reschedules.approve(who.tenant, request_id, **how, start=body.start)
         return rs.reschedule_out(done)
 
     @reschedules.post(
@@ -106,7 +117,9 @@ def add_reschedule_routes(routes: Routes) -> None:
         "Decline a pending request before its deadline",
     )
     def decline(app: Kit, who: Who, request_id: str, body: rs.RescheduleAnswer) -> rs.RescheduleOut:
-        done = app.reschedules.decline(who.tenant, request_id, **answering(who, body.role))
+        how = answering(who, body.role)
+        answerable(app, who, request_id)
+        done = app.reschedules.decline(who.tenant, request_id, **how)
         return rs.reschedule_out(done)
 
     @reschedules.post(
@@ -118,5 +131,7 @@ def add_reschedule_routes(routes: Routes) -> None:
     def withdraw(
         app: Kit, who: Who, request_id: str, body: rs.RescheduleAnswer
     ) -> rs.RescheduleOut:
-        done = app.reschedules.withdraw(who.tenant, request_id, **answering(who, body.role))
+        how = answering(who, body.role)
+        answerable(app, who, request_id)
+        done = app.reschedules.withdraw(who.tenant, request_id, **how)
         return rs.reschedule_out(done)

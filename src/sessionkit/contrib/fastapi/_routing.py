@@ -6,7 +6,8 @@ it to each route module. A module takes a :class:`Tagged` view per OpenAPI tag
 and declares each route with its path, response model, problem statuses and
 summary; an endpoint names the host's dependencies by the module-level
 aliases :data:`Kit`, :data:`Who` and :data:`Hook`, which :class:`Routes` binds
-to this router's ``kit``, ``caller`` and ``webhook``.
+to this router's ``kit``, ``caller`` and ``webhook``. :attr:`Routes.access`
+holds the router's staff roles and the checks its endpoints make with them.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the endpoints' annotations at runtime.
@@ -18,11 +19,12 @@ from typing import Annotated, Any, NoReturn, Protocol, TypeVar
 import attrs
 from fastapi import APIRouter, Depends
 
+from sessionkit.contrib.fastapi._access import Access
 from sessionkit.contrib.fastapi._common import Caller
 from sessionkit.contrib.fastapi.problems import problem_responses
 from sessionkit.services import SessionKit
 
-__all__ = ["Hook", "Kit", "Routes", "Tagged", "Who"]
+__all__ = ["Hook", "Kit", "Routes", "Tagged", "Who", "staff_caller"]
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
@@ -47,15 +49,36 @@ Hook = Annotated[Caller, Depends(_unbound_webhook)]
 """A provider webhook's caller: the router's ``webhook`` dependency (it verifies the signature)."""
 
 
+def staff_caller(caller: Callable[..., Caller], access: Access) -> Callable[..., Caller]:
+    """Return a dependency answering ``caller``'s :class:`Caller` when it is staff.
+
+    The provider webhooks take it when the host gives no ``webhook``: a
+    caller that may post a provider's events confirms bookings as paid, so
+    only staff may (``RoleNotGranted`` otherwise).
+    """
+
+    def staff(who: Annotated[Caller, Depends(caller)]) -> Caller:
+        return access.staff(who)
+
+    return staff
+
+
 @attrs.frozen
 class Routes:
-    """The router being built, the host's dependencies its endpoints take, and its base tags."""
+    """The router being built, the host's dependencies its endpoints take, and its base tags.
+
+    ``access`` holds the router's staff roles; ``hook_problems`` are the
+    statuses the ``webhook`` dependency answers with (the host's 401 for a
+    bad signature; a 403 from :func:`staff_caller`).
+    """
 
     router: APIRouter
     kit: Callable[..., SessionKit]
     caller: Callable[..., Caller]
     webhook: Callable[..., Caller]
     tags: tuple[str, ...] = ()
+    access: Access = attrs.field(factory=Access)
+    hook_problems: tuple[int, ...] = (401,)
 
     def tagged(self, tag: str) -> "Tagged":
         """Return the view declaring routes under the OpenAPI tag ``tag`` (after the base tags)."""

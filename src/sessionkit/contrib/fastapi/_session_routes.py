@@ -9,19 +9,21 @@ from sessionkit.contrib.fastapi import schemas as s
 from sessionkit.contrib.fastapi._common import (
     ACTING,
     READ,
-    WRITE,
     Cursor,
     IdempotencyKey,
     MaybeInstant,
     Names,
-    acting_role,
     instant,
     key_id,
 )
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
-from sessionkit.errors import DuplicateSeries, DuplicateSession
+from sessionkit.contrib.fastapi.problems import unstored
+from sessionkit.errors import DuplicateSeries, DuplicateSession, SessionConflict
 from sessionkit.model.query import MAX_LIMIT, SessionQuery, SortField
-from sessionkit.model.session import Session
+from sessionkit.model.series import ScheduleItem, Series
+from sessionkit.model.session import Session, resource_refs
+from sessionkit.services import SessionKit
+from sessionkit.zones import get_zone
 
 __all__ = ["add_session_routes"]
 
@@ -30,6 +32,7 @@ def add_session_routes(routes: Routes) -> None:
     """Add the routes of sessions and series to ``routes`` (see :func:`sessionkit_router`)."""
     sessions = routes.tagged("sessions")
     series = routes.tagged("series")
+    access = routes.access
 
     # -- sessions --------------------------------------------------------------------
 
@@ -72,21 +75,24 @@ def add_session_routes(routes: Routes) -> None:
             next_cursor=page.next_cursor,
         )
 
-    @sessions.post("/sessions", s.SessionOut, WRITE, "Create an extra session", status_code=201)
+    @sessions.post("/sessions", s.SessionOut, ACTING, "Create an extra session", status_code=201)
     def create_session(
         app: Kit, who: Who, body: s.SessionCreate, idempotency_key: IdempotencyKey = None
     ) -> s.SessionOut:
+        access.staff(who)
         session_id = None if idempotency_key is None else key_id(who.tenant, idempotency_key)
         args: dict[str, Any] = body.model_dump()
         try:
             made = app.sessions.create_extra(
                 who.tenant, actor=who.actor, session_id=session_id, **args
             )
+        except SessionConflict as conflict:
+            raise unstored(conflict) from conflict
         except DuplicateSession as taken:
             if session_id is None or taken.key != "id":
                 raise
             made = app.queries.get(who.tenant, session_id, actor=who.actor)
-            if not _same_session(made, body):
+            if _asked_session(app, who.tenant, body, made) != _stored_session(made):
                 raise
         return s.session_out(made)
 
@@ -103,7 +109,7 @@ def add_session_routes(routes: Routes) -> None:
             body.transition,
             actor=who.actor,
             reason=body.reason,
-            role=acting_role(who, body.role),
+            role=access.staff_unless_named(who, body.role),
         )
         return [s.session_out(x) for x in changed]
 
@@ -112,14 +118,18 @@ def add_session_routes(routes: Routes) -> None:
         return s.session_out(app.queries.get(who.tenant, session_id, actor=who.actor))
 
     @sessions.patch(
-        "/sessions/{session_id}", s.SessionOut, WRITE, "Change a session's title, time or resources"
+        "/sessions/{session_id}",
+        s.SessionOut,
+        ACTING,
+        "Change a session's title, time or resources",
     )
     def update_session(app: Kit, who: Who, session_id: str, body: s.SessionUpdate) -> s.SessionOut:
+        access.staff(who)
         changed = app.sessions.update(who.tenant, session_id, actor=who.actor, **body.model_dump())
         return s.session_out(changed)
 
     @sessions.delete(
-        "/sessions/{session_id}", s.SessionOut, WRITE, "Delete a session (returns it as it was)"
+        "/sessions/{session_id}", s.SessionOut, ACTING, "Delete a session (returns it as it was)"
     )
     def delete_session(
         app: Kit,
@@ -127,6 +137,7 @@ def add_session_routes(routes: Routes) -> None:
         session_id: str,
         expected_version: int | None = None,
     ) -> s.SessionOut:
+        access.staff(who)
         gone = app.sessions.delete(
             who.tenant, session_id, actor=who.actor, expected_version=expected_version
         )
@@ -137,7 +148,7 @@ def add_session_routes(routes: Routes) -> None:
         app: Kit, who: Who, session_id: str, body: s.SessionCancel | None = None
     ) -> s.SessionOut:
         given = body or s.SessionCancel()
-        acting_role(who, given.role)  # the lifecycle's guards judge it
+        access.staff_unless_named(who, given.role)  # a named role: the lifecycle's guards judge
         done = app.sessions.cancel(who.tenant, session_id, actor=who.actor, **given.model_dump())
         return s.session_out(done)
 
@@ -151,7 +162,7 @@ def add_session_routes(routes: Routes) -> None:
         app: Kit, who: Who, session_id: str, transition: str, body: s.Transition | None = None
     ) -> s.SessionOut:
         given = body or s.Transition()
-        acting_role(who, given.role)  # the lifecycle's guards judge it
+        access.staff_unless_named(who, given.role)  # a named role: the lifecycle's guards judge
         done = app.sessions.fire(
             who.tenant, session_id, transition, actor=who.actor, **given.model_dump()
         )
@@ -162,13 +173,14 @@ def add_session_routes(routes: Routes) -> None:
     @series.post(
         "/series",
         s.SeriesOut,
-        WRITE,
+        ACTING,
         "Create a series and generate its first sessions",
         status_code=201,
     )
     def create_series(
         app: Kit, who: Who, body: s.SeriesCreate, idempotency_key: IdempotencyKey = None
     ) -> s.SeriesOut:
+        access.staff(who)
         series_id = body.series_id
         if series_id is None and idempotency_key is not None:
             series_id = key_id(who.tenant, idempotency_key)
@@ -185,12 +197,13 @@ def add_session_routes(routes: Routes) -> None:
                 series_id=series_id,
                 group=body.group,
             )
+        except SessionConflict as conflict:
+            raise unstored(conflict) from conflict
         except DuplicateSeries:
             if idempotency_key is None or series_id is None:
                 raise
             made = app.queries.get_series(who.tenant, series_id, actor=who.actor)
-            asked = (body.title, body.lifecycle, body.capacity, body.group, tuple(items))
-            if asked != (made.title, made.lifecycle, made.capacity, made.group, made.items):
+            if _asked_series(body, items) != _stored_series(made):
                 raise
         return s.series_out(made)
 
@@ -201,32 +214,86 @@ def add_session_routes(routes: Routes) -> None:
     @series.post(
         "/series/{series_id}/close",
         s.SeriesOut,
-        WRITE,
+        ACTING,
         "Close a series: its future sessions are removed where nothing holds them",
     )
     def close_series(
         app: Kit, who: Who, series_id: str, expected_version: int | None = None
     ) -> s.SeriesOut:
+        access.staff(who)
         app.series.close(who.tenant, series_id, actor=who.actor, expected_version=expected_version)
         return s.series_out(app.queries.get_series(who.tenant, series_id, actor=who.actor))
 
 
-def _same_session(made: Session, body: s.SessionCreate) -> bool:
-    """Whether ``made`` is what ``body`` asks for (a replay, not another request)."""
-    asked: dict[str, object] = {"start": body.start, "end": body.end}
-    found: dict[str, object] = {"start": made.span.start, "end": made.span.end}
-    optional = {
+def _stored_session(made: Session) -> dict[str, object]:
+    """The fields of a stored session a ``POST /sessions`` names, to compare with a replay's."""
+    return {
+        "start": made.span.start,
+        "end": made.span.end,
         "title": made.title,
         "series_id": made.series_id,
         "tz": made.tz,
         "lifecycle": made.lifecycle,
         "capacity": made.capacity,
-        "resources": sorted(str(r) for r in made.resources),
+        "resources": [str(r) for r in made.resources],
         "metadata": dict(made.metadata),
     }
-    for name, value in optional.items():
-        given = getattr(body, name)
-        if given is not None:
-            asked[name] = sorted(given) if name == "resources" else given
-            found[name] = value
-    return asked == found
+
+
+def _asked_session(
+    app: SessionKit, tenant: str, body: s.SessionCreate, made: Session
+) -> dict[str, object] | None:
+    """What ``body`` asks for, each omitted field as ``create_extra`` fills it in.
+
+    ``None`` when it names another series than ``made``'s (so it is not a
+    replay of it). In a series, an omitted field is the series' (as it is now).
+    """
+    if body.series_id != made.series_id:
+        return None
+    found: Series | None = None
+    if body.series_id is not None:
+        found = app.queries.get_series(tenant, body.series_id)
+    title, resources, tz = body.title, body.resources, body.tz
+    lifecycle, capacity = body.lifecycle, body.capacity
+    if found is not None:
+        title = found.title if title is None else title
+        if resources is None:
+            resources = [str(r) for item in found.items for r in item.resources]
+        tz = found.items[0].recurrence.tz if tz is None else tz  # the series' zone
+        lifecycle = found.lifecycle if lifecycle is None else lifecycle
+        capacity = found.capacity if capacity is None else capacity
+    return {
+        "start": body.start,
+        "end": body.end,
+        "title": title or "",
+        "series_id": body.series_id,
+        "tz": get_zone(tz or "UTC").key,
+        "lifecycle": lifecycle,
+        "capacity": 1 if capacity is None else capacity,
+        "resources": [str(r) for r in resource_refs(resources or ())],
+        "metadata": dict(body.metadata or {}),
+    }
+
+
+def _stored_series(made: Series) -> dict[str, object]:
+    """The fields of a stored series a ``POST /series`` names, to compare with a replay's."""
+    return {
+        "title": made.title,
+        "lifecycle": made.lifecycle,
+        "capacity": made.capacity,
+        "group": made.group,
+        "items": made.items,
+        "metadata": dict(made.metadata),
+    }
+
+
+def _asked_series(body: s.SeriesCreate, items: list[ScheduleItem]) -> dict[str, object]:
+    """What ``body`` asks for (an omitted field is its default, as the schema gives it)."""
+    return {
+        "title": body.title,
+        "lifecycle": body.lifecycle,
+        "capacity": body.capacity,
+        "group": body.group,
+        "items": tuple(items),
+        "metadata": dict(body.metadata or {}),
+    }

@@ -21,7 +21,7 @@ from sessionkit.contrib.fastapi.schemas import (
     _Out,
     booking_out,
 )
-from sessionkit.model.booking import OFFERED, WAITLISTED
+from sessionkit.model.booking import EXPIRED, OFFERED, WAITLISTED
 from sessionkit.model.money import Money
 from sessionkit.model.payment import (
     MANUAL,
@@ -150,12 +150,14 @@ class PaidBookingCreate(BookingCreate):
     manual: StrictBool = False
 
 
-NextAction = Literal["pay", "await_provider", "claim", "wait_for_offer", "collect", "retry", "none"]
+NextAction = Literal[
+    "pay", "await_provider", "claim", "wait_for_offer", "collect", "retry", "expired", "none"
+]
 """What the client does next with a checkout (see :func:`next_action`)."""
 
 
-def next_action(checkout: Checkout) -> NextAction:
-    """Return what the client does next.
+def next_action(checkout: Checkout, *, now: datetime | None = None) -> NextAction:
+    """Return what the client does next, judging the booking at ``now``.
 
     ``pay``: complete the payment with ``client_secret`` (the provider's
     browser flow). ``await_provider``: the intent is open at the provider
@@ -165,13 +167,19 @@ def next_action(checkout: Checkout) -> NextAction:
     booking is on the waitlist; it is paid when a seat is offered.
     ``collect``: a manual payment to collect and mark paid. ``retry``: the
     provider was not reached; send the request again with the same
-    ``Idempotency-Key``. ``none``: nothing is open (paid at once, or closed).
+    ``Idempotency-Key``. ``expired``: the booking ran out by ``now`` (its
+    hold or offer ended, or its session started while it waited): it will
+    not be confirmed, and paying is no use; book again with a new key.
+    ``none``: nothing is open (paid at once, or closed). ``now`` is the
+    kit's (``kit.context.now()``); ``None`` judges the stored status.
     """
     payment, booking = checkout.payment, checkout.booking
+    if payment.status not in OPEN_PAYMENT_STATUSES:
+        return "pay" if checkout.client_secret is not None else "none"
+    if (booking.status if now is None else booking.status_at(now)) == EXPIRED:
+        return "expired"  # before "pay": a booking that ran out is not paid for
     if checkout.client_secret is not None:
         return "pay"
-    if payment.status not in OPEN_PAYMENT_STATUSES:
-        return "none"
     if payment.provider == MANUAL:
         return "collect"
     if payment.intent_ref is not None:
@@ -193,20 +201,25 @@ class CheckoutOut(BaseModel):
     next_action: NextAction = Field(
         description="pay: with client_secret; await_provider: its webhook settles it; claim: "
         "POST /bookings/{id}/claim; wait_for_offer: waitlisted; collect: a manual payment; "
-        "retry: with the same Idempotency-Key; none: nothing is open."
+        "retry: with the same Idempotency-Key; expired: the booking ran out, book again with "
+        "a new key; none: nothing is open."
     )
     client_secret: str | None = Field(
         description="The provider's secret for its browser flow (with next_action 'pay')."
     )
 
 
-def checkout_out(checkout: Checkout) -> CheckoutOut:
-    """Return the response schema of a checkout."""
+def checkout_out(checkout: Checkout, *, now: datetime | None = None) -> CheckoutOut:
+    """Return the response schema of a checkout, its ``next_action`` judged at ``now``.
+
+    A booking that ran out shows no ``client_secret``: nothing is to be paid.
+    """
+    action = next_action(checkout, now=now)
     return CheckoutOut(
         booking=booking_out(checkout.booking),
         payment=payment_out(checkout.payment),
-        next_action=next_action(checkout),
-        client_secret=checkout.client_secret,
+        next_action=action,
+        client_secret=None if action == "expired" else checkout.client_secret,
     )
 
 

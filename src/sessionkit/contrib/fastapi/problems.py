@@ -43,6 +43,7 @@ __all__ = [
     "problem_responses",
     "problem_type",
     "status_of",
+    "unstored",
     "validation_problem",
 ]
 
@@ -175,6 +176,33 @@ def _title(cls: type) -> str:
     return words[:1].upper() + words[1:]
 
 
+def _session_fields(session: Session, *, stored: bool = True) -> dict[str, Any]:
+    """What a problem shows of a session: ``id`` (``None`` for one never stored), time, status."""
+    return {
+        "id": session.id if stored else None,
+        "title": session.title,
+        "start": session.span.start.isoformat(),
+        "end": session.span.end.isoformat(),
+        "status": session.status,
+        "resources": [str(r) for r in session.resources],
+    }
+
+
+def unstored(conflict: e.SessionConflict) -> e.SessionConflict:
+    """Return ``conflict`` as told of a new session that was refused, so never stored.
+
+    Its ``session`` is shown with ``id`` null (a client reading the id would
+    find nothing there); the ``conflicts``, stored sessions, keep theirs.
+    """
+    if not isinstance(conflict.session, Session):
+        return conflict
+    return e.SessionConflict(
+        str(conflict),
+        session=_session_fields(conflict.session, stored=False),
+        conflicts=conflict.conflicts,
+    )
+
+
 def _jsonable(value: object, depth: int = 0) -> Any:
     if value is None or isinstance(value, bool):
         return value
@@ -195,14 +223,7 @@ def _jsonable(value: object, depth: int = 0) -> Any:
     if isinstance(value, ResourceRef):
         return str(value)
     if isinstance(value, Session):
-        return {
-            "id": value.id,
-            "title": value.title,
-            "start": value.span.start.isoformat(),
-            "end": value.span.end.isoformat(),
-            "status": value.status,
-            "resources": [str(r) for r in value.resources],
-        }
+        return _session_fields(value)
     if depth >= 3:
         return shown(value)
     if isinstance(value, Mapping):

@@ -5,7 +5,11 @@
 :class:`Caller` with the tenant, the actor and the roles the host granted it)
 and returns an ``APIRouter``. A route that acts in a role (the notice, refund
 and reschedule policies judge it) refuses a role the caller was not granted
-with a 403 ``RoleNotGranted`` problem.
+with a 403 ``RoleNotGranted`` problem; so does a route that acts as the
+schedule's owner (sessions, series, money moved by hand, attendance
+overrides) for a caller holding none of the router's ``staff_roles``. A caller
+that is not staff acts only for its own participant (``Caller.participant``,
+when the host names it): another's is a 403 ``ParticipantNotGranted``.
 Provider webhooks (payment and presence events) take a ``webhook`` caller
 instead, where a host verifies the provider's signature.
 Every command is one call of a service, which is one unit of work: it has
@@ -16,7 +20,7 @@ Every ``SessionKitError`` becomes an RFC 9457 problem+json response (see
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -25,12 +29,13 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sessionkit.contrib.fastapi._access import DEFAULT_STAFF_ROLES, Access
 from sessionkit.contrib.fastapi._attendance_routes import add_attendance_routes
 from sessionkit.contrib.fastapi._booking_routes import add_booking_routes
 from sessionkit.contrib.fastapi._common import DEFAULT_ROLES, Caller, key_id
 from sessionkit.contrib.fastapi._payment_routes import add_payment_routes
 from sessionkit.contrib.fastapi._reschedule_routes import add_reschedule_routes
-from sessionkit.contrib.fastapi._routing import Routes
+from sessionkit.contrib.fastapi._routing import Routes, staff_caller
 from sessionkit.contrib.fastapi._session_routes import add_session_routes
 from sessionkit.contrib.fastapi.problems import (
     DEFAULT_TYPE_BASE,
@@ -42,7 +47,7 @@ from sessionkit.contrib.fastapi.problems import (
 from sessionkit.errors import SessionKitError
 from sessionkit.services import SessionKit
 
-__all__ = ["DEFAULT_ROLES", "Caller", "key_id", "sessionkit_router"]
+__all__ = ["DEFAULT_ROLES", "DEFAULT_STAFF_ROLES", "Caller", "key_id", "sessionkit_router"]
 
 
 def _problem_route(type_base: str) -> type[APIRoute]:
@@ -101,6 +106,7 @@ def sessionkit_router(
     webhook: Callable[..., Caller] | None = None,
     type_base: str = DEFAULT_TYPE_BASE,
     tags: tuple[str, ...] = (),
+    staff_roles: Iterable[str] = DEFAULT_STAFF_ROLES,
 ) -> APIRouter:
     """Return an ``APIRouter`` of sessions, series, bookings, payments, reschedules, attendance.
 
@@ -110,12 +116,27 @@ def sessionkit_router(
     dependency of the provider webhooks (``POST /payments/events``,
     ``POST /presence-events``): it verifies the provider's signature (raising
     ``HTTPException``, answered as a problem) and returns the tenant's
-    :class:`Caller`; default: ``caller``. ``type_base`` prefixes the problem
-    type URIs. Include it with ``app.include_router(router, prefix=...)``.
+    :class:`Caller`; without it, those routes take ``caller`` and only staff
+    may post to them. ``staff_roles`` (default :data:`DEFAULT_STAFF_ROLES`)
+    are the roles that act as the schedule's owner: a caller holding one of
+    them is staff (see docs/fastapi.md, "Roles"). ``type_base`` prefixes the
+    problem type URIs. Include it with ``app.include_router(router, prefix=...)``.
     """
-    hook = caller if webhook is None else webhook
+    access = Access(staff_roles)  # its converter checks the value, as Caller.roles
+    if webhook is None:
+        hook, hook_problems = staff_caller(caller, access), (403,)
+    else:
+        hook, hook_problems = webhook, (401,)
     router = APIRouter(route_class=_problem_route(type_base))
-    routes = Routes(router, kit=kit, caller=caller, webhook=hook, tags=tags)
+    routes = Routes(
+        router,
+        kit=kit,
+        caller=caller,
+        webhook=hook,
+        tags=tags,
+        access=access,
+        hook_problems=hook_problems,
+    )
     add_session_routes(routes)
     add_booking_routes(routes)
     add_payment_routes(routes)

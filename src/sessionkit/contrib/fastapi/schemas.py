@@ -217,7 +217,9 @@ class ScheduleItemOut(_Out):
     rrule: str
     start: datetime = Field(description="The local wall time of the first occurrence.")
     tz: str
-    duration_minutes: float
+    duration_minutes: int | float = Field(
+        description="Whole minutes as an integer (as ScheduleItemIn takes them); a number else."
+    )
     resources: list[str]
     title: str | None
 
@@ -253,6 +255,12 @@ class SeriesOut(_Out):
     updated_at: datetime | None
 
 
+def _minutes(duration: timedelta) -> int | float:
+    """``duration`` in minutes: an ``int`` when whole, so a series read can be posted back."""
+    whole, rest = divmod(duration, timedelta(minutes=1))
+    return whole if not rest else duration / timedelta(minutes=1)
+
+
 def series_out(series: Series) -> SeriesOut:
     """Return the response schema of ``series``."""
     return SeriesOut.of(
@@ -264,7 +272,7 @@ def series_out(series: Series) -> SeriesOut:
                 rrule=item.recurrence.to_rrule(),
                 start=item.recurrence.start,
                 tz=item.recurrence.tz,
-                duration_minutes=item.recurrence.duration.total_seconds() / 60,
+                duration_minutes=_minutes(item.recurrence.duration),
                 resources=[str(r) for r in item.resources],
             )
             for item in series.items

@@ -1,0 +1,162 @@
+"""Who may act as the schedule's owner (staff), and on whose bookings a caller may act.
+
+:class:`Access` is the router's answer to both. A caller holding one of the
+router's ``staff_roles`` is staff: it creates, changes and cancels sessions and
+series, moves money by hand and overrides attendance. Any other caller acts
+for itself only: when the host names its participant (``Caller.participant``),
+a booking, payment or reschedule of another participant is refused with a 403
+``ParticipantNotGranted``; when it names none, the host answers for that.
+Every check runs before the route reads or writes what it guards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+import attrs
+
+from sessionkit.contrib.fastapi._common import Caller, acting_role, role_names
+from sessionkit.errors import ParticipantNotGranted, RoleNotGranted
+from sessionkit.errors._base import shown
+from sessionkit.model.booking import CONFIRMED, Booking, participant_ref
+from sessionkit.model.session import ResourceRef
+from sessionkit.services import SessionKit
+
+__all__ = ["DEFAULT_STAFF_ROLES", "Access", "not_granted"]
+
+DEFAULT_STAFF_ROLES: frozenset[str] = frozenset({"host", "provider", "admin"})
+"""The roles that act as the schedule's owner unless the router names others: the ones the
+default policies privilege (a ``host`` bypasses notice; a ``host``, ``provider`` or ``admin``
+cancel refunds in full)."""
+
+
+def _staff_roles(value: object) -> frozenset[str]:
+    return role_names(value, name="staff_roles")
+
+
+def _either(names: Iterable[str]) -> str:
+    """``"a"``, ``"a or b"``, ``"a, b or c"``: the roles any one of which would do."""
+    ordered = sorted(names)
+    if not ordered:
+        return "a staff role (the router names none)"
+    if len(ordered) == 1:
+        return ordered[0]
+    return f"{', '.join(ordered[:-1])} or {ordered[-1]}"
+
+
+def not_granted(
+    asked: str, *, participant: str | None, granted: str, why: str | None = None
+) -> ParticipantNotGranted:
+    """Return the refusal of ``asked``, which concerns ``participant`` (``None``: every one).
+
+    ``granted`` is the caller's own participant; ``why`` replaces the
+    message's first half.
+    """
+    return ParticipantNotGranted(asked, participant=participant, granted=granted, reason=why)
+
+
+@attrs.frozen
+class Access:
+    """The router's staff roles, and the checks that keep callers to what they may do."""
+
+    staff_roles: frozenset[str] = attrs.field(default=DEFAULT_STAFF_ROLES, converter=_staff_roles)
+
+    @property
+    def needed(self) -> str:
+        """The staff roles as a ``RoleNotGranted`` names them: ``"admin, host or provider"``."""
+        return _either(self.staff_roles)
+
+    def is_staff(self, who: Caller) -> bool:
+        """Whether ``who`` holds at least one staff role."""
+        return not who.roles.isdisjoint(self.staff_roles)
+
+    def staff(self, who: Caller) -> Caller:
+        """Return ``who`` if it is staff; else ``RoleNotGranted`` naming the staff roles."""
+        if not self.is_staff(who):
+            raise RoleNotGranted(self.needed, granted=who.roles)
+        return who
+
+    def staff_unless_named(self, who: Caller, role: str | None) -> str | None:
+        """Return the role a session command acts in: staff's when none is named.
+
+        A named role must be granted (the lifecycle's guards judge it then);
+        none named is the schedule's owner acting, which only staff may.
+        """
+        if role is None:
+            self.staff(who)
+            return None
+        return acting_role(who, role)
+
+    def staff_if(
+        self, who: Caller, *, manual: bool = False, confirm: bool = False, hold: bool = False
+    ) -> None:
+        """Refuse a non-staff caller a booking taken outside the usual flow.
+
+        ``confirm`` gives a seat without a hold (or a payment, when paid),
+        ``manual`` takes the money outside sessionkit, ``hold`` sets how long
+        the seat is held instead of the booking rules (a student holding a
+        paid seat for a year keeps everyone else out): all the schedule's
+        owner's to decide.
+        """
+        if manual or confirm or hold:
+            self.staff(who)
+
+    def kept_to(self, who: Caller) -> str | None:
+        """Return the participant ``who`` acts for alone; ``None`` when it is not kept to one.
+
+        Staff is not; nor is a caller the host named no participant for (the
+        host answers for what it may touch).
+        """
+        return None if self.is_staff(who) else who.participant
+
+    def own(self, who: Caller, participant: ResourceRef | str, *, asked: str) -> None:
+        """Refuse ``asked``, concerning ``participant``, unless it is the caller's own."""
+        own = self.kept_to(who)
+        if own is None:
+            return
+        theirs = str(participant_ref(participant))
+        if theirs != own:
+            raise not_granted(asked, participant=theirs, granted=own)
+
+    def own_booking(self, app: SessionKit, who: Caller, booking_id: str) -> Booking:
+        """Return the booking, refused unless the caller may act on it (it is its participant's)."""
+        booking = app.bookings.get(who.tenant, booking_id)
+        self.own(who, booking.participant, asked=f"booking {shown(booking_id)}")
+        return booking
+
+    def everyone(self, who: Caller, *, asked: str) -> None:
+        """Refuse ``asked``, which shows every participant's records, to one kept to its own."""
+        own = self.kept_to(who)
+        if own is not None:
+            raise not_granted(asked, participant=None, granted=own)
+
+    def booked_in(self, app: SessionKit, who: Caller, session_id: str, *, asked: str) -> None:
+        """Refuse ``asked`` on a session the caller's participant has no part in.
+
+        Its part is a confirmed booking of the session, or being one of its
+        resources (as for a join credential).
+        """
+        own = self.kept_to(who)
+        if own is None:
+            return
+        session = app.queries.get(who.tenant, session_id, actor=who.actor)
+        me = participant_ref(own)
+        if me in session.resources:
+            return
+        found = app.bookings.for_participant(
+            who.tenant,
+            me,
+            start=session.start,
+            end=session.start + timedelta(microseconds=1),  # the sessions starting then
+            statuses=[CONFIRMED],
+        )
+        if any(b.session_id == session.id for b in found):
+            return
+        raise not_granted(
+            asked,
+            participant=None,
+            granted=own,
+            why=f"the caller's participant {shown(own)} holds no confirmed booking of "
+            f"session {shown(session.id)}, so {asked} is another participant's to make",
+        )
