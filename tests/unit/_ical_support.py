@@ -25,8 +25,11 @@ def event(*lines: str) -> list[str]:
     return ["BEGIN:VEVENT", *lines, "END:VEVENT"]
 
 
-def choir(kit: SessionKit, *, count: int) -> tuple[Series, MaterialiseReport]:
-    """Choir, Mondays at 18:00 in Berlin from 2 March 2026, ``count`` of them, in room r1."""
+def choir(kit: SessionKit, *, count: int | None) -> tuple[Series, MaterialiseReport]:
+    """Choir, Mondays at 18:00 in Berlin from 2 March 2026, ``count`` of them, in room r1.
+
+    ``count=None``: a rule that never ends.
+    """
     item = ScheduleItem(
         id="mon",
         recurrence=Recurrence.weekly(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 import pytest
 
@@ -19,8 +19,6 @@ from sessionkit.contrib.ical import (
 )
 from sessionkit.errors import UnknownLifecycle
 from sessionkit.lifecycle import PRESETS, Lifecycle, Status, Transition
-from sessionkit.model.series import ScheduleItem
-from sessionkit.recurrence import Recurrence
 from sessionkit.testing.harness import Harness
 from sessionkit.timespan import TimeSpan
 
@@ -215,16 +213,7 @@ def test_a_cancelled_event_value_is_written_cancelled() -> None:
 
 def _weekly(kit: SessionKit, *, count: int | None) -> Series:
     """Choir, Mondays at 18:00 in Berlin from 2 March 2026 (open-ended without ``count``)."""
-    rec = Recurrence.weekly(
-        days=("MO",),
-        at=time(18),
-        duration=timedelta(hours=1),
-        tz="Europe/Berlin",
-        start=date(2026, 3, 2),
-        count=count,
-    )
-    item = ScheduleItem(id="mon", recurrence=rec, resources=("room:r1",))
-    return kit.series.create("acme", actor="a", title="Choir", items=[item])[0]
+    return choir(kit, count=count)[0]
 
 
 @pytest.mark.parametrize("count", [None, 20])
