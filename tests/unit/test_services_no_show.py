@@ -141,3 +141,31 @@ def test_a_participant_may_still_cancel_late_while_the_session_runs() -> None:
     assert h.kit.bookings.get(T, booking.id).status == CANCELLED
     payment = h.kit.payments.get(T, payment_id)
     assert payment.refunded + payment.refund_due == Decimal("30.00")
+
+
+def test_an_unpaid_invoice_is_written_off_after_the_session() -> None:
+    # Only a paid booking of a session that is over stands: an invoice never paid is cancelled
+    # with its booking, as before.
+    gateway = FakeGateway(clock=lambda: NOW, instant=True)
+    h = Harness.in_memory(
+        NOW, id_prefix="x", gateway=gateway, pricing=lambda _session: FixedPrice(PRICE)
+    )
+    start = NOW + timedelta(days=1)
+    session = h.kit.sessions.create_extra(
+        T,
+        actor="priya",
+        start=start,
+        end=start + timedelta(hours=1),
+        resources=[ResourceRef("consultant", "priya")],
+        lifecycle="consulting",
+        capacity=1,
+        title="Strategy",
+    )
+    invoice = h.kit.payments.book(
+        T, session.id, "client:rohan", actor="priya", role="client", manual=True, confirm=True
+    )
+    h.clock.set(start + timedelta(days=40))
+    h.kit.bookings.cancel(T, invoice.booking.id, actor="admin", role="admin", reason="written off")
+    assert h.kit.bookings.get(T, invoice.booking.id).status == CANCELLED
+    assert invoice.payment is not None
+    assert h.kit.payments.get(T, invoice.payment.id).status == "CANCELLED"

@@ -211,6 +211,9 @@ def test_claiming_an_offer_that_ran_out_is_hold_expired_and_opens_no_payment(sho
         shop.kit.payments.claim(T, ben.id, actor="ben", now=later)
     assert caught.value.expired_at == offered.hold_expires_at
     assert shop.kit.payments.for_booking(T, ben.id) is None
+    assert shop.kit.expire_holds(T, now=later).expired == 1  # and once the job marked it
+    with pytest.raises(HoldExpired):
+        shop.kit.payments.claim(T, ben.id, actor="ben", now=later)
     assert [c for c in shop.gateway.calls if c[0] == "create_intent"] == [
         ("create_intent", pay_of(ana).gateway_key("create"))
     ]

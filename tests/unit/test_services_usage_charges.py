@@ -172,3 +172,33 @@ def test_a_confirmed_participants_returned_credit_is_consumed_again_once(world: 
         (circle.id, BO, "reversed"),
         (circle.id, ANA, "consumed"),
     ]
+
+
+def test_a_participant_charged_without_a_booking_is_charged_again_after_a_correction() -> None:
+    # A 1-to-1 lesson whose student is one of its resources: the host charges her by name.
+    # Charging only confirmed bookings would have dropped her credit on the way back.
+    now = datetime(2026, 3, 2, 8, tzinfo=UTC)
+    kit = SessionKit(uow=InMemoryStore().unit_of_work, clock=ManualClock(now))
+    plan = kit.usage.subscribe(
+        "1", actor="admin", subscriber="student:mariam", credits=4, starts=now, tz="UTC"
+    )
+    start = now + timedelta(hours=2)
+    lesson = kit.sessions.create_extra(
+        "1",
+        actor="admin",
+        start=start,
+        end=start + timedelta(minutes=45),
+        lifecycle="academy",
+        resources=[ResourceRef("teacher", "t1"), ResourceRef("student", "mariam")],
+    )
+    for transition in ("ready", "start", "complete"):
+        kit.sessions.fire("1", lesson.id, transition, actor="teacher")
+    kit.usage.consume("1", lesson.id, actor="admin", participants=["student:mariam"])
+    kit.usage.correct("1", lesson.id, "SCHEDULED", actor="admin", reason="wrong button")
+    assert kit.usage.balance("1", plan.id).used == 0
+    kit.usage.correct("1", lesson.id, "COMPLETED", actor="admin", reason="it took place")
+    assert kit.usage.balance("1", plan.id).used == 1
+    entries = kit.usage.entries("1", session_id=lesson.id)
+    assert [(e.participant, e.active) for e in entries] == [
+        (ResourceRef("student", "mariam"), True)
+    ]

@@ -25,7 +25,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Protocol, TypeAlias
 
@@ -38,6 +38,7 @@ __all__ = [
     "Condition",
     "Guard",
     "Verdict",
+    "guard_roles",
     "has_started",
     "individual_only",
     "nobody_attended",
@@ -162,6 +163,19 @@ def roles(*allowed: str) -> Guard:
     A missing role (``None``) is refused too, so the clock cannot pass it.
     """
     return _RoleGuard(frozenset(allowed), "role in " + "/".join(sorted(allowed)))
+
+
+def guard_roles(guards: Iterable[Guard]) -> frozenset[str] | None:
+    """Return the roles ``guards`` let through (:func:`roles` guards), ``None`` without any.
+
+    ``None`` means the guards judge no role: any caller may pass them as far
+    as roles go. With several role guards, only the roles all allow.
+    """
+    found: frozenset[str] | None = None
+    for guard in guards:
+        if isinstance(guard, _RoleGuard):
+            found = guard.allowed if found is None else found & guard.allowed
+    return found
 
 
 def _started(session: Any, now: datetime) -> bool:

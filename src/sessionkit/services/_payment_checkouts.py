@@ -21,7 +21,7 @@ from sessionkit.errors import (
     InvalidValue,
     PaymentDeclined,
 )
-from sessionkit.model.booking import BOOKING_LIFECYCLE, OFFERED, WAITLISTED, Booking
+from sessionkit.model.booking import BOOKING_LIFECYCLE, EXPIRED, OFFERED, WAITLISTED, Booking
 from sessionkit.model.payment import FAILED, MANUAL, PENDING, Payment, PaymentChanged
 from sessionkit.model.session import ResourceRef
 from sessionkit.model.text import check_actor, check_flag, check_tenant
@@ -185,8 +185,9 @@ class CheckoutCommands:
                 and payment.provider != MANUAL
             )
             if payment is None or waiting:
-                if booking.status == OFFERED and booking.expired_at(tx.now):
-                    assert booking.hold_expires_at is not None
+                ran_out = booking.status == OFFERED and booking.expired_at(tx.now)
+                if ran_out or (booking.status == EXPIRED and booking.hold_expires_at is not None):
+                    assert booking.hold_expires_at is not None  # the offer ran out
                     raise HoldExpired(booking.id, booking.hold_expires_at)
                 if booking.status != OFFERED:
                     raise InvalidTransition(

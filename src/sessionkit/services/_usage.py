@@ -102,19 +102,23 @@ def _bump(tx: Tx, subscription: Subscription, participant: ResourceRef, period: 
 
 
 def _participants(tx: Tx, session: Session, entries: Sequence[UsageEntry]) -> list[ResourceRef]:
-    """The session's participants whose booking is confirmed now.
+    """Who a session's credit is charged to now: its confirmed participants, and its ledger's.
 
-    Only them: a correction back into a counting status re-consumes a returned
-    entry of a participant still confirmed, never of one whose booking was
-    cancelled meanwhile, so what is charged does not depend on the path the
-    session took. A store that keeps no bookings has only the ledger to go
-    by: the participants of the session's entries.
+    A correction back into a counting status re-consumes a returned entry of a
+    participant still confirmed, never of one whose booking was cancelled
+    meanwhile, so what is charged does not depend on the path the session
+    took. A participant charged without a booking (``consume`` naming them,
+    a store that keeps no bookings) has only the ledger to go by, and is
+    charged again.
     """
+    ledger = {e.participant for e in entries if e.used_by == session.id}
     bookings = tx.bookings_or_none()
     if bookings is None:
-        return sorted({e.participant for e in entries if e.used_by == session.id})
-    confirmed = bookings.for_session(session.tenant, session.id, statuses=(CONFIRMED,))
-    return sorted({b.participant for b in confirmed})
+        return sorted(ledger)
+    held = bookings.for_session(session.tenant, session.id)
+    confirmed = {b.participant for b in held if b.status == CONFIRMED}
+    booked = {b.participant for b in held}
+    return sorted(confirmed | (ledger - booked))
 
 
 def consume_in(

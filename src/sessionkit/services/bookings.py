@@ -27,6 +27,7 @@ from sessionkit.model.booking import (
     Booking,
 )
 from sessionkit.model.events import SessionDeleted
+from sessionkit.model.payment import PAID, PARTIALLY_REFUNDED
 from sessionkit.model.query import MAX_LIMIT, SessionQuery
 from sessionkit.model.session import ResourceRef, Session, resource_refs
 from sessionkit.model.text import (
@@ -108,10 +109,12 @@ class BookingCommands(BookingMaking):
         that shuts ``role`` out, for a confirmed booking (``CancelRefused``,
         rule ``"notice"`` or ``"window"``; letting a hold, an offer or a
         waitlist place go is never refused), as ``kit.reschedules.options``
-        tells in advance. A confirmed booking of a session that is over (its
-        end passed, or its status is terminal) is refused in every role
-        (rule ``"ended"``): it took place or was decided, and its payment's
-        no-show refund with it.
+        tells in advance. A confirmed, paid booking of a session that is over
+        (its end passed, or its status is terminal) is refused in every role
+        (rule ``"ended"``): the session took place or was decided, and the
+        payment's refund (a no-show's) with it; a goodwill refund is
+        ``kit.payments.refund``. An unpaid one (an invoice written off) is
+        cancelled, its payment with it.
         Raises ``InvalidTransition`` for a booking no longer in play (a hold
         or offer that ran out included, and a waitlist place whose session
         started, whether or not the expiry job has marked it) and
@@ -126,11 +129,12 @@ class BookingCommands(BookingMaking):
             refusal = ctx.notice.notice_refusal("cancel", role, session, tx.now)
             if refusal is not None and booking.status == CONFIRMED:
                 raise CancelRefused(refusal.rule, refusal.reason, booking_id=booking.id)
-            if booking.status == CONFIRMED and _over(ctx, session, tx.now):
+            if booking.status == CONFIRMED and _over(ctx, session, tx.now) and _paid(tx, booking):
                 raise CancelRefused(
                     "ended",
                     f"session {session.id!r} is over (ended {session.end.isoformat()}, status "
-                    f"{session.status}); its bookings stand, a refund is kit.payments.refund",
+                    f"{session.status}) and booking {booking.id!r} is paid; its refund was "
+                    "decided with the session, a goodwill refund is kit.payments.refund",
                     booking_id=booking.id,
                 )
             # A hold or offer that ran out (or a waitlist place whose session started) is
@@ -261,6 +265,13 @@ def locked_booking(tx: Tx, tenant: str, booking_id: str) -> tuple[Booking, Sessi
     found = tx.bookings.get(tenant, booking_id)
     session = tx.bookings.lock_session(tenant, found.session_id)
     return tx.bookings.get(tenant, booking_id), session
+
+
+def _paid(tx: Tx, booking: Booking) -> bool:
+    """Whether ``booking``'s payment has money in that a cancel would refund."""
+    payments = tx.payments_or_none()
+    payment = None if payments is None else payments.for_booking(booking.tenant, booking.id)
+    return payment is not None and payment.status in (PAID, PARTIALLY_REFUNDED)
 
 
 def _over(ctx: Context, session: Session, now: datetime) -> bool:

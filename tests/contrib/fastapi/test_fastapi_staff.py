@@ -20,6 +20,7 @@ from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.contrib.fastapi import DEFAULT_STAFF_ROLES, sessionkit_router
 from sessionkit.contrib.fastapi.payment_schemas import PaymentEventIn
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.lifecycle import PRESETS, roles
 from sessionkit.model.session import Session
 from sessionkit.policies import Pricing
 from sessionkit.services import SessionKit
@@ -302,18 +303,51 @@ def test_only_staff_acts_as_the_schedules_owner_and_a_refusal_writes_nothing(
     assert done.status_code == status, done.text  # staff is let through
 
 
-def test_a_session_command_naming_a_granted_role_is_the_lifecycles_to_judge(
-    world: World,
+def test_a_named_role_passes_only_where_the_lifecycle_guards_by_role(
+    world: World, clock: ManualClock, gateway: FakeGateway
 ) -> None:
-    # The lms lifecycle guards no transition by role: a teacher cancels in the role it holds.
+    # The lms lifecycle guards no transition by role: naming a granted role does not make a
+    # student the schedule's owner (a student cancelled a tutor's slot by naming "student",
+    # and everyone in it was refunded).
     teacher = {"X-Actor": "kim", "X-Roles": "teacher"}
     url = world.url("/sessions/{e}/cancel")
-    unnamed = problem(
-        world.client.post(url, json={"reason": "ill"}, headers=teacher), 403, "RoleNotGranted"
+    before = world.stored()
+    for body in ({"reason": "ill"}, {"reason": "ill", "role": "teacher"}):
+        refused = problem(world.client.post(url, json=body, headers=teacher), 403, "RoleNotGranted")
+        assert (refused["role"], refused["granted"]) == (STAFF_NEEDED, ["teacher"])
+    fired = world.client.post(
+        world.url("/sessions/{e}/transitions/start"), json={"role": "teacher"}, headers=teacher
     )
-    assert (unnamed["role"], unnamed["granted"]) == (STAFF_NEEDED, ["teacher"])
-    named = world.client.post(url, json={"reason": "ill", "role": "teacher"}, headers=teacher)
-    assert (named.status_code, named.json()["status"]) == (200, "CANCELED")
+    problem(fired, 403, "RoleNotGranted")
+    assert world.stored() == before
+    # A lifecycle whose cancel is guarded by role lets that role cancel, and no other.
+    guarded = PRESETS.get("lms").replace_transition("cancel", guards=[roles("teacher")])
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work,
+        clock=clock,
+        gateway=gateway,
+        lifecycles=PRESETS.with_lifecycle(guarded),
+    )
+    lesson = kit.sessions.create_extra(
+        "acme",
+        actor="desk",
+        start=NOW + timedelta(days=3),
+        end=NOW + timedelta(days=3, hours=1),
+        lifecycle="lms",
+    )
+    from fastapi import FastAPI
+
+    from .conftest import caller
+
+    app = FastAPI()
+    app.include_router(sessionkit_router(kit=lambda: kit, caller=caller), prefix="/v1")
+    student = {"X-Actor": "sam", "X-Roles": "student,teacher"}
+    with TestClient(app) as client:
+        cancel = f"/v1/sessions/{lesson.id}/cancel"
+        as_student = client.post(cancel, json={"role": "student"}, headers=student)
+        problem(as_student, 403, "RoleNotGranted")
+        as_teacher = client.post(cancel, json={"role": "teacher"}, headers=teacher)
+        assert (as_teacher.status_code, as_teacher.json()["status"]) == (200, "CANCELED")
 
 
 def test_the_routers_staff_roles_are_the_hosts_to_name(

@@ -17,8 +17,9 @@ from datetime import timedelta
 import attrs
 
 from sessionkit.contrib.fastapi._common import Caller, acting_role, role_names
-from sessionkit.errors import ParticipantNotGranted, RoleNotGranted
+from sessionkit.errors import ParticipantNotGranted, RoleNotGranted, SessionKitError
 from sessionkit.errors._base import shown
+from sessionkit.lifecycle import guard_roles
 from sessionkit.model.booking import CONFIRMED, Booking, participant_ref
 from sessionkit.model.session import ResourceRef
 from sessionkit.services import SessionKit
@@ -77,16 +78,39 @@ class Access:
             raise RoleNotGranted(self.needed, granted=who.roles)
         return who
 
-    def staff_unless_named(self, who: Caller, role: str | None) -> str | None:
-        """Return the role a session command acts in: staff's when none is named.
+    def staff_unless_guarded(
+        self,
+        app: SessionKit,
+        who: Caller,
+        role: str | None,
+        *,
+        session_ids: Iterable[str],
+        transition: str,
+    ) -> str | None:
+        """Return the role a session command acts in, once the caller may fire ``transition``.
 
-        A named role must be granted (the lifecycle's guards judge it then);
-        none named is the schedule's owner acting, which only staff may.
+        Staff may, in any role it holds (``None``: the schedule's owner). Any
+        other caller only in a role it holds that the transition's own
+        ``roles(...)`` guards let through on every session's lifecycle: a
+        transition those guards do not judge by role (the presets' cancel and
+        start) is the schedule owner's, whatever role the request names.
         """
+        if role is not None:
+            acting_role(who, role)  # a role not granted: RoleNotGranted naming it
+        if self.is_staff(who):
+            return role
         if role is None:
             self.staff(who)
-            return None
-        return acting_role(who, role)
+        for session_id in session_ids:
+            session = app.queries.get(who.tenant, session_id, actor=who.actor)
+            try:
+                guards = app.context.lifecycle(session.lifecycle).transition(transition).guards
+            except SessionKitError:
+                continue  # no such transition: the command itself says so
+            allowed = guard_roles(guards)
+            if allowed is None or role not in allowed:
+                raise RoleNotGranted(self.needed, granted=who.roles)
+        return role
 
     def staff_if(
         self, who: Caller, *, manual: bool = False, confirm: bool = False, hold: bool = False

@@ -109,7 +109,9 @@ def add_session_routes(routes: Routes) -> None:
             body.transition,
             actor=who.actor,
             reason=body.reason,
-            role=access.staff_unless_named(who, body.role),
+            role=access.staff_unless_guarded(
+                app, who, body.role, session_ids=body.session_ids, transition=body.transition
+            ),
         )
         return [s.session_out(x) for x in changed]
 
@@ -148,7 +150,10 @@ def add_session_routes(routes: Routes) -> None:
         app: Kit, who: Who, session_id: str, body: s.SessionCancel | None = None
     ) -> s.SessionOut:
         given = body or s.SessionCancel()
-        access.staff_unless_named(who, given.role)  # a named role: the lifecycle's guards judge
+        # A named role passes only where the lifecycle's own roles(...) guards cancel by role.
+        access.staff_unless_guarded(
+            app, who, given.role, session_ids=[session_id], transition="cancel"
+        )
         done = app.sessions.cancel(who.tenant, session_id, actor=who.actor, **given.model_dump())
         return s.session_out(done)
 
@@ -162,7 +167,9 @@ def add_session_routes(routes: Routes) -> None:
         app: Kit, who: Who, session_id: str, transition: str, body: s.Transition | None = None
     ) -> s.SessionOut:
         given = body or s.Transition()
-        access.staff_unless_named(who, given.role)  # a named role: the lifecycle's guards judge
+        access.staff_unless_guarded(
+            app, who, given.role, session_ids=[session_id], transition=transition
+        )
         done = app.sessions.fire(
             who.tenant, session_id, transition, actor=who.actor, **given.model_dump()
         )
