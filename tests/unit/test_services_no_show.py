@@ -12,7 +12,7 @@ from sessionkit.lifecycles import coaching, consulting
 from sessionkit.model.booking import CANCELLED, CONFIRMED
 from sessionkit.model.money import Money
 from sessionkit.model.payment import PAID, PARTIALLY_REFUNDED, PaymentChanged
-from sessionkit.model.session import ResourceRef
+from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import FixedPrice, RefundPolicy
 from sessionkit.testing.harness import Harness
 from sessionkit.testing.payments import FakeGateway
@@ -20,6 +20,21 @@ from sessionkit.testing.payments import FakeGateway
 T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 PRICE = Money.of("60", "EUR")
+
+
+def strategy(h: Harness) -> Session:
+    """Priya's one-hour consulting session for one client, a day from now."""
+    start = NOW + timedelta(days=1)
+    return h.kit.sessions.create_extra(
+        T,
+        actor="priya",
+        start=start,
+        end=start + timedelta(hours=1),
+        resources=[ResourceRef("consultant", "priya")],
+        lifecycle="consulting",
+        capacity=1,
+        title="Strategy",
+    )
 
 
 def paid_session(refunds: RefundPolicy) -> tuple[Harness, str, str, FakeGateway]:
@@ -34,17 +49,7 @@ def paid_session(refunds: RefundPolicy) -> tuple[Harness, str, str, FakeGateway]
         refunds=refunds,
     )
     holder.append(h)
-    start = NOW + timedelta(days=1)
-    session = h.kit.sessions.create_extra(
-        T,
-        actor="priya",
-        start=start,
-        end=start + timedelta(hours=1),
-        resources=[ResourceRef("consultant", "priya")],
-        lifecycle="consulting",
-        capacity=1,
-        title="Strategy",
-    )
+    session = strategy(h)
     checkout = h.kit.payments.book(T, session.id, "client:rohan", actor="rohan", role="client")
     for event in gateway.drain():
         h.kit.payments.apply(T, event)
@@ -150,21 +155,11 @@ def test_an_unpaid_invoice_is_written_off_after_the_session() -> None:
     h = Harness.in_memory(
         NOW, id_prefix="x", gateway=gateway, pricing=lambda _session: FixedPrice(PRICE)
     )
-    start = NOW + timedelta(days=1)
-    session = h.kit.sessions.create_extra(
-        T,
-        actor="priya",
-        start=start,
-        end=start + timedelta(hours=1),
-        resources=[ResourceRef("consultant", "priya")],
-        lifecycle="consulting",
-        capacity=1,
-        title="Strategy",
-    )
+    session = strategy(h)
     invoice = h.kit.payments.book(
         T, session.id, "client:rohan", actor="priya", role="client", manual=True, confirm=True
     )
-    h.clock.set(start + timedelta(days=40))
+    h.clock.set(session.start + timedelta(days=40))
     h.kit.bookings.cancel(T, invoice.booking.id, actor="admin", role="admin", reason="written off")
     assert h.kit.bookings.get(T, invoice.booking.id).status == CANCELLED
     assert invoice.payment is not None

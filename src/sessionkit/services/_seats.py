@@ -219,7 +219,8 @@ def move_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> Non
     bookings = tx.bookings_or_none()
     if bookings is None:
         return
-    for stored in bookings.for_session(session.tenant, session.id):
+    held = bookings.for_session(session.tenant, session.id)
+    for stored in held:
         # Judged on the old time: what ran out then is EXPIRED before it moves.
         booking = expire(tx, stored) if stored.expired_at(tx.now) else stored
         if (booking.session_start, booking.session_end) == (session.start, session.end):
@@ -239,16 +240,15 @@ def move_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> Non
             store_booking_change(tx, booking, ended, [change], actor=actor, reason=why)
         else:
             bookings.update(moved, expected_version=booking.version)
-    _move_payments(tx, session, actor=actor)
+    _move_payments(tx, session, [b.id for b in held], actor=actor)
 
 
-def _move_payments(tx: Tx, session: Session, *, actor: str | None) -> None:
-    """Carry a moved ``session``'s new start into its payments' copy of it (no event)."""
-    payments, bookings = tx.payments_or_none(), tx.bookings_or_none()
-    if payments is None or bookings is None:
+def _move_payments(tx: Tx, session: Session, booking_ids: list[str], *, actor: str | None) -> None:
+    """Carry a moved ``session``'s new start into its bookings' payments (no event)."""
+    payments = tx.payments_or_none()
+    if payments is None:
         return
-    ids = [b.id for b in bookings.for_session(session.tenant, session.id)]
-    for payment in payments.for_bookings(session.tenant, ids).values():
+    for payment in payments.for_bookings(session.tenant, booking_ids).values():
         if payment.session_start != session.start:
             moved = attrs.evolve(
                 payment, session_start=session.start, updated_at=tx.now, updated_by=actor
