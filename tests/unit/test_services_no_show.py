@@ -150,7 +150,8 @@ def test_a_participant_may_still_cancel_late_while_the_session_runs() -> None:
 
 def test_an_unpaid_invoice_is_written_off_after_the_session() -> None:
     # Only a paid booking of a session that is over stands: an invoice never paid is cancelled
-    # with its booking, as before.
+    # with its booking, as before, but by the host's side only: the client who had the session
+    # cannot cancel their own invoice away.
     gateway = FakeGateway(clock=lambda: NOW, instant=True)
     h = Harness.in_memory(
         NOW, id_prefix="x", gateway=gateway, pricing=lambda _session: FixedPrice(PRICE)
@@ -160,6 +161,12 @@ def test_an_unpaid_invoice_is_written_off_after_the_session() -> None:
         T, session.id, "client:rohan", actor="priya", role="client", manual=True, confirm=True
     )
     h.clock.set(session.start + timedelta(days=40))
+    for role in ("client", "participant"):
+        with pytest.raises(CancelRefused) as refused:
+            h.kit.bookings.cancel(T, invoice.booking.id, actor="rohan", role=role)
+        assert (refused.value.rule, refused.value.booking_id) == ("ended", invoice.booking.id)
+        assert repr(role) in str(refused.value)
+    assert h.kit.bookings.get(T, invoice.booking.id).status == CONFIRMED
     h.kit.bookings.cancel(T, invoice.booking.id, actor="admin", role="admin", reason="written off")
     assert h.kit.bookings.get(T, invoice.booking.id).status == CANCELLED
     assert invoice.payment is not None

@@ -142,9 +142,10 @@ class ParticipantNotGranted(SessionKitError, PermissionError):
         reason: str | None = None,
     ) -> None:
         if granted is None:
+            first = reason or f"{asked} is for the caller's own participant only"
             message = (
-                f"{asked} is issued only for the caller's own participant, and the host named "
-                "none (Caller.participant)"
+                f"{first}, and the host named none for the caller (Caller.participant); "
+                "acting for another participant takes a staff role"
             )
         else:
             whose = "every participant" if participant is None else repr(participant)

@@ -113,8 +113,10 @@ class BookingCommands(BookingMaking):
         (its end passed, or its status is terminal) is refused in every role
         (rule ``"ended"``): the session took place or was decided, and the
         payment's refund (a no-show's) with it; a goodwill refund is
-        ``kit.payments.refund``. An unpaid one (an invoice written off) is
-        cancelled, its payment with it.
+        ``kit.payments.refund``. An unpaid one (an invoice written off, a free
+        seat) is cancelled, its payment with it, only in one of the
+        ``RefundPolicy.full_refund_roles`` (host, provider, admin by default);
+        any other role is refused (rule ``"ended"``).
         Raises ``InvalidTransition`` for a booking no longer in play (a hold
         or offer that ran out included, and a waitlist place whose session
         started, whether or not the expiry job has marked it) and
@@ -129,14 +131,8 @@ class BookingCommands(BookingMaking):
             refusal = ctx.notice.notice_refusal("cancel", role, session, tx.now)
             if refusal is not None and booking.status == CONFIRMED:
                 raise CancelRefused(refusal.rule, refusal.reason, booking_id=booking.id)
-            if booking.status == CONFIRMED and _over(ctx, session, tx.now) and _paid(tx, booking):
-                raise CancelRefused(
-                    "ended",
-                    f"session {session.id!r} is over (ended {session.end.isoformat()}, status "
-                    f"{session.status}) and booking {booking.id!r} is paid; its refund was "
-                    "decided with the session, a goodwill refund is kit.payments.refund",
-                    booking_id=booking.id,
-                )
+            if booking.status == CONFIRMED and _over(ctx, session, tx.now):
+                _check_over_cancel(ctx, tx, session, booking, role)
             # A hold or offer that ran out (or a waitlist place whose session started) is
             # EXPIRED now, whether or not the job has marked it: cancelling it is refused
             # alike (InvalidTransition).
@@ -272,6 +268,34 @@ def _paid(tx: Tx, booking: Booking) -> bool:
     payments = tx.payments_or_none()
     payment = None if payments is None else payments.for_booking(booking.tenant, booking.id)
     return payment is not None and payment.status in (PAID, PARTIALLY_REFUNDED)
+
+
+def _check_over_cancel(ctx: Context, tx: Tx, session: Session, booking: Booking, role: str) -> None:
+    """Refuse cancelling ``booking`` of ``session``, which is over, unless it is a write-off.
+
+    A paid booking stands in every role: its refund was decided with the
+    session. An unpaid one (an invoice never paid, a free seat) is written off
+    only by a host-side role, one of the kit's ``RefundPolicy.full_refund_roles``;
+    a participant does not cancel a session they had.
+    """
+    over = (
+        f"session {session.id!r} is over (ended {session.end.isoformat()}, status {session.status})"
+    )
+    if _paid(tx, booking):
+        raise CancelRefused(
+            "ended",
+            f"{over} and booking {booking.id!r} is paid; its refund was decided with the "
+            "session, a goodwill refund is kit.payments.refund",
+            booking_id=booking.id,
+        )
+    staff = ctx.refunds.full_refund_roles
+    if role not in staff:
+        raise CancelRefused(
+            "ended",
+            f"{over}; role {role!r} cannot cancel booking {booking.id!r} after it, only one of "
+            f"{sorted(staff)} writes it off",
+            booking_id=booking.id,
+        )
 
 
 def _over(ctx: Context, session: Session, now: datetime) -> bool:

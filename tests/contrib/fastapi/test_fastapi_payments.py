@@ -269,7 +269,7 @@ def test_cancelling_refunds_by_the_policy_for_the_acting_role(
     done = client.post(
         f"/v1/bookings/{booking_id}/cancel-and-refund",
         json={"role": role, "reason": "ill"},
-        headers={"X-Roles": role},
+        headers={"X-Roles": role, "X-Participant": "student:ann"},
     )
     assert done.status_code == 200, done.text
     body = done.json()

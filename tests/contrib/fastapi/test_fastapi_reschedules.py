@@ -16,8 +16,8 @@ from .conftest import RULES, ClientFor
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 PROBLEM = "application/problem+json"
-STUDENT = {"X-Actor": "ann", "X-Roles": "student"}
-TEACHER = {"X-Actor": "tina", "X-Roles": "teacher"}
+STUDENT = {"X-Actor": "ann", "X-Roles": "student", "X-Participant": "student:ann"}
+TEACHER = {"X-Actor": "tina", "X-Roles": "teacher", "X-Participant": "teacher:tina"}
 REASON = "I have an exam that morning"
 
 
@@ -26,7 +26,12 @@ def iso(hours: float) -> str:
 
 
 def slot(client: TestClient, hours: float = 72) -> str:
-    body = {"start": iso(hours), "end": iso(hours + 1), "lifecycle": "lms"}
+    body = {
+        "start": iso(hours),
+        "end": iso(hours + 1),
+        "lifecycle": "lms",
+        "resources": ["teacher:tina", "student:ann"],  # a lesson of the two: each may ask
+    }
     made = client.post("/v1/sessions", json=body)
     assert made.status_code == 201, made.text
     session_id: str = made.json()["id"]

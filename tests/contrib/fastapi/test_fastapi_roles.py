@@ -19,7 +19,7 @@ from sessionkit.errors import InvalidValue, RoleNotGranted, WrongType
 from sessionkit.testing.payments import FakeGateway
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-STUDENT = {"X-Actor": "ann", "X-Roles": "student"}
+STUDENT = {"X-Actor": "ann", "X-Roles": "student", "X-Participant": "student:ann"}
 
 
 def iso(hours: float) -> str:
@@ -147,7 +147,7 @@ def test_a_caller_the_host_grants_nothing_acts_in_the_default_roles(
     paid_client: TestClient, gateway: FakeGateway
 ) -> None:
     world = World(paid_client, gateway)
-    plain = {"X-Roles": ",".join(sorted(DEFAULT_ROLES))}
+    plain = {"X-Roles": ",".join(sorted(DEFAULT_ROLES)), "X-Participant": "student:ben"}
     held = paid_client.post(
         f"/v1/sessions/{world.session_id}/paid-bookings",
         json={"participant": "student:ben"},

@@ -123,7 +123,7 @@ def test_a_student_pays_cancels_with_a_refund_and_the_slot_is_rescheduled() -> N
         [paid] = pays(client, checkout)
         assert (paid["outcome"], paid["payment"]["status"]) == ("applied", "PAID")
         booking_id = checkout["booking"]["id"]
-        assert client.get(f"/v1/bookings/{booking_id}").json()["status"] == "CONFIRMED"
+        assert client.get(f"/v1/bookings/{booking_id}", headers=ANN).json()["status"] == "CONFIRMED"
 
         cancelled = client.post(
             f"/v1/bookings/{booking_id}/cancel-and-refund",
@@ -137,7 +137,7 @@ def test_a_student_pays_cancels_with_a_refund_and_the_slot_is_rescheduled() -> N
             "40.00",
             "0.00",
         )
-        [payment] = client.get(f"/v1/bookings/{booking_id}/payments").json()
+        [payment] = client.get(f"/v1/bookings/{booking_id}/payments", headers=ANN).json()
         assert payment == refund
 
         bob = client.post(
@@ -165,7 +165,7 @@ def test_a_student_pays_cancels_with_a_refund_and_the_slot_is_rescheduled() -> N
         assert approved.json()["status"] == "APPROVED"
         moved = client.get(f"/v1/sessions/{slot['id']}").json()
         assert datetime.fromisoformat(moved["start"]) == new_start
-        bobs = client.get(f"/v1/bookings/{bob['booking']['id']}").json()
+        bobs = client.get(f"/v1/bookings/{bob['booking']['id']}", headers=BOB).json()
         assert (bobs["status"], datetime.fromisoformat(bobs["session_start"])) == (
             "CONFIRMED",
             new_start,
@@ -197,9 +197,9 @@ def test_a_student_claiming_host_is_refused_and_changes_nothing() -> None:
         ).json()
         pays(client, checkout)
         booking_id, payment_id = checkout["booking"]["id"], checkout["payment"]["id"]
-        before = client.get(f"/v1/payments/{payment_id}").json()
+        before = client.get(f"/v1/payments/{payment_id}", headers=ANN).json()
         assert (before["status"], before["refunded"]) == ("PAID", "0.00")
-        booked = client.get(f"/v1/bookings/{booking_id}").json()
+        booked = client.get(f"/v1/bookings/{booking_id}", headers=ANN).json()
         assert booked["status"] == "CONFIRMED"
 
         claims = [
@@ -222,17 +222,47 @@ def test_a_student_claiming_host_is_refused_and_changes_nothing() -> None:
             assert (problem["error"], problem["granted"]) == ("RoleNotGranted", ["student"])
             assert problem["role"] in {"host", "provider", "tutor"}
 
-        assert client.get(f"/v1/bookings/{booking_id}").json() == booked
-        assert client.get(f"/v1/payments/{payment_id}").json() == before
+        assert client.get(f"/v1/bookings/{booking_id}", headers=ANN).json() == booked
+        assert client.get(f"/v1/payments/{payment_id}", headers=ANN).json() == before
         gateway: FakeGateway = client.app.state.gateway  # type: ignore[attr-defined]
         assert [op for op, _ in gateway.calls if op == "refund"] == []
-        mine = client.get("/v1/participants/student:ann/bookings").json()["items"]
+        mine = client.get("/v1/participants/student:ann/bookings", headers=ANN).json()["items"]
         assert [b["id"] for b in mine] == [booking_id]  # the host's booking was not made
         assert client.get(f"/v1/sessions/{slot['id']}/reschedules").json() == []
         tutor = client.post(  # the tutor, granted "provider" by the login, refunds in full
             f"/v1/bookings/{booking_id}/cancel-and-refund", json={"role": "provider"}, headers=TINA
         )
         assert tutor.json()["payment"]["status"] == "REFUNDED"
+
+
+def test_a_request_without_a_login_reads_no_ones_bookings_or_payments() -> None:
+    # The example's caller without X-Actor is staff of nothing and no participant: it used to
+    # read every student's bookings and payments.
+    with TestClient(create_app("memory", clock=ManualClock(DEMO_NOW))) as client:
+        slot = first_slot(client, "tina-1to1")
+        checkout = client.post(
+            f"/v1/sessions/{slot['id']}/paid-bookings",
+            json={"participant": "student:ann", "role": "student"},
+            headers=ANN,
+        ).json()
+        booking_id, payment_id = checkout["booking"]["id"], checkout["payment"]["id"]
+        for url in (
+            f"/v1/bookings/{booking_id}",
+            f"/v1/bookings/{booking_id}/payments",
+            f"/v1/payments/{payment_id}",
+            "/v1/payments",
+            "/v1/payments?participant=student:ann",
+            "/v1/participants/student:ann/bookings",
+            f"/v1/sessions/{slot['id']}/bookings",
+            f"/v1/sessions/{slot['id']}/payments",
+        ):
+            refused = client.get(url)
+            assert refused.status_code == 403, (url, refused.text)
+            assert (refused.json()["error"], refused.json()["granted"]) == (
+                "ParticipantNotGranted",
+                None,
+            )
+        assert client.get(f"/v1/sessions/{slot['id']}").status_code == 200  # the schedule is open
 
 
 def test_a_student_acts_for_herself_and_a_tutor_runs_the_schedule() -> None:

@@ -3,9 +3,11 @@
 :class:`Access` is the router's answer to both. A caller holding one of the
 router's ``staff_roles`` is staff: it creates, changes and cancels sessions and
 series, moves money by hand and overrides attendance. Any other caller acts
-for itself only: when the host names its participant (``Caller.participant``),
-a booking, payment or reschedule of another participant is refused with a 403
-``ParticipantNotGranted``; when it names none, the host answers for that.
+for its own participant only (``Caller.participant``): a booking, payment or
+reschedule of another participant, or a list of everyone's, is refused with a
+403 ``ParticipantNotGranted``. A caller the host named no participant for may
+make a new booking for anyone (a public booking form), and reads or changes no
+participant's bookings, payments or reschedules.
 Every check runs before the route reads or writes what it guards.
 """
 
@@ -126,22 +128,29 @@ class Access:
         if manual or confirm or hold:
             self.staff(who)
 
-    def kept_to(self, who: Caller) -> str | None:
-        """Return the participant ``who`` acts for alone; ``None`` when it is not kept to one.
+    def kept(self, who: Caller) -> bool:
+        """Whether ``who`` acts for its own participant alone (any caller that is not staff).
 
-        Staff is not; nor is a caller the host named no participant for (the
-        host answers for what it may touch).
+        Its participant is ``Caller.participant``; a caller the host named
+        none for acts for no participant at all.
         """
-        return None if self.is_staff(who) else who.participant
+        return not self.is_staff(who)
 
-    def own(self, who: Caller, participant: ResourceRef | str, *, asked: str) -> None:
-        """Refuse ``asked``, concerning ``participant``, unless it is the caller's own."""
-        own = self.kept_to(who)
-        if own is None:
+    def own(
+        self, who: Caller, participant: ResourceRef | str, *, asked: str, new: bool = False
+    ) -> None:
+        """Refuse ``asked``, concerning ``participant``, unless it is the caller's own.
+
+        ``new``: ``asked`` is a new booking, which a caller the host named no
+        participant for may make for anyone (a public booking form: the host
+        vouches for who books). Reading or changing what a participant has
+        takes being that participant.
+        """
+        if not self.kept(who) or (new and who.participant is None):
             return
         theirs = str(participant_ref(participant))
-        if theirs != own:
-            raise not_granted(asked, participant=theirs, granted=own)
+        if theirs != who.participant:
+            raise not_granted(asked, participant=theirs, granted=who.participant)
 
     def own_booking(self, app: SessionKit, who: Caller, booking_id: str) -> Booking:
         """Return the booking, refused unless the caller may act on it (it is its participant's)."""
@@ -150,10 +159,9 @@ class Access:
         return booking
 
     def everyone(self, who: Caller, *, asked: str) -> None:
-        """Refuse ``asked``, which shows every participant's records, to one kept to its own."""
-        own = self.kept_to(who)
-        if own is not None:
-            raise not_granted(asked, participant=None, granted=own)
+        """Refuse ``asked``, which shows every participant's records, to a caller not staff."""
+        if self.kept(who):
+            raise not_granted(asked, participant=None, granted=who.participant)
 
     def booked_in(self, app: SessionKit, who: Caller, session_id: str, *, asked: str) -> None:
         """Refuse ``asked`` on a session the caller's participant has no part in.
@@ -161,9 +169,11 @@ class Access:
         Its part is a confirmed booking of the session, or being one of its
         resources (as for a join credential).
         """
-        own = self.kept_to(who)
-        if own is None:
+        if not self.kept(who):
             return
+        own = who.participant
+        if own is None:
+            raise not_granted(asked, participant=None, granted=None)
         session = app.queries.get(who.tenant, session_id, actor=who.actor)
         me = participant_ref(own)
         if me in session.resources:

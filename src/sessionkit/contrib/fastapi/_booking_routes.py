@@ -57,7 +57,7 @@ def add_booking_routes(routes: Routes) -> None:
     ) -> s.BookingOut:
         judged = booking_role(who, body)
         access.staff_if(who, confirm=body.confirm, hold=body.hold_minutes is not None)
-        access.own(who, body.participant, asked="a new booking")
+        access.own(who, body.participant, asked="a new booking", new=True)
         made = app.bookings.book(
             who.tenant,
             session_id,

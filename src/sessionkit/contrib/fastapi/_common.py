@@ -91,10 +91,12 @@ class Caller:
     ``participant`` is the participant the caller is (``"student:ann"``, or a
     ``ResourceRef``; kept as text), when the host knows it. What is issued
     only to a participant themself, a join credential, needs it; without it
-    such a route answers ``ParticipantNotGranted`` (403). A caller with one
-    that is not staff acts for that participant alone: another participant's
-    bookings, payments and reschedules are ``ParticipantNotGranted`` too.
-    Without one, the host answers for whose bookings the caller may touch.
+    such a route answers ``ParticipantNotGranted`` (403). A caller that is not
+    staff acts for that participant alone: another participant's bookings,
+    payments and reschedules are ``ParticipantNotGranted`` too. Without one it
+    acts for none: it may make a new booking for anyone (a public booking
+    form), and reads or changes no participant's bookings, payments or
+    reschedules.
     """
 
     tenant: str

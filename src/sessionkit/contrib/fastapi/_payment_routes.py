@@ -61,7 +61,7 @@ def add_payment_routes(routes: Routes) -> None:
         access.staff_if(
             who, manual=body.manual, confirm=body.confirm, hold=body.hold_minutes is not None
         )
-        access.own(who, body.participant, asked="a new booking")
+        access.own(who, body.participant, asked="a new booking", new=True)
         checkout = app.payments.book(
             who.tenant,
             session_id,
