@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from sessionkit import Series, SessionKit
+from sessionkit import Recurrence, ScheduleItem, Series, SessionKit, WindowPolicy
 from sessionkit.contrib.ical import (
     IcalCalendar,
     IcalEvent,
@@ -233,7 +233,7 @@ def test_a_closed_series_is_exported_as_the_sessions_it_kept(count: int | None) 
         date(2026, 4, 27),
     ]
     closed = h.kit.queries.get_series("acme", series.id)
-    sessions = h.kit.queries.list("acme").items
+    sessions = h.kit.queries.series_sessions("acme", series.id)
     text = export_series(closed, sessions)
     assert lines_of(text, "RRULE") == ["RRULE:FREQ=WEEKLY;UNTIL=20260413T160000Z;BYDAY=MO"]
     back = read_ical(text)
@@ -251,6 +251,61 @@ def test_a_closed_series_without_sessions_exports_no_series() -> None:
     series = _weekly(h.kit, count=None)
     h.kit.series.close("acme", series.id, actor="a")  # before its first session
     closed = h.kit.queries.get_series("acme", series.id)
-    text = export_series(closed, h.kit.queries.list("acme").items)
+    text = export_series(closed, h.kit.queries.series_sessions("acme", series.id))
     assert lines_of(text, "BEGIN:VEVENT", "RRULE") == []
     assert read_ical(text).occurrences() == []
+
+
+def _daily(kit: SessionKit, start: date) -> Series:
+    """Daily at 08:00 UTC from ``start``, generated three months ahead: over a page of sessions."""
+    item = ScheduleItem(
+        id="day",
+        recurrence=Recurrence.weekly(
+            days=("MO", "TU", "WE", "TH", "FR", "SA", "SU"),
+            at=time(8),
+            duration=timedelta(hours=1),
+            tz="UTC",
+            start=start,
+        ),
+        resources=("room:r1",),
+    )
+    window = WindowPolicy(initial_months=3)
+    return kit.series.create("acme", actor="a", title="Drill", items=[item], window=window)[0]
+
+
+def test_a_closed_series_with_more_sessions_than_a_page_is_exported_whole() -> None:
+    h = Harness.in_memory(NOW)
+    series = _daily(h.kit, NOW.date())
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    assert len(sessions) > len(h.kit.queries.list("acme").items) == 50
+    late = sessions[70]  # under way when the series closes: kept
+    h.kit.sessions.fire("acme", late.id, "start", actor="a")
+    h.clock.set(utc(2026, 3, 20, 12))
+    h.kit.series.close("acme", series.id, actor="a")
+    closed = h.kit.queries.get_series("acme", series.id)
+    kept = h.kit.queries.series_sessions("acme", series.id)
+    back = read_ical(export_series(closed, kept))
+    assert [o.span.start for o in back.occurrences()] == [s.start for s in kept]
+    assert kept[-1].id == late.id
+
+
+def test_closing_a_series_exports_its_occurrences_before_generation_began_as_it_did() -> None:
+    # The rule starts a year before the series was created, so its first sessions are from
+    # creation on: the export of the open series writes the earlier occurrences, and the closed
+    # series' export used to strike each of them out with an EXDATE.
+    h = Harness.in_memory(NOW)
+    series = _daily(h.kit, date(2025, 3, 1))
+    first = h.kit.queries.series_sessions("acme", series.id)[0].start
+    assert first == NOW
+    before = [
+        o.span.start for o in read_ical(export_series(series)).occurrences(utc(2025, 1, 1), first)
+    ]
+    assert len(before) == 365
+    h.clock.set(utc(2026, 3, 20, 12))
+    h.kit.series.close("acme", series.id, actor="a")
+    closed = h.kit.queries.get_series("acme", series.id)
+    text = export_series(closed, h.kit.queries.series_sessions("acme", series.id))
+    assert lines_of(text, "EXDATE") == []
+    back = [o.span.start for o in read_ical(text).occurrences()]
+    assert back[: len(before)] == before
+    assert back[len(before) :] == [utc(2026, 3, d, 8) for d in range(1, 21)]

@@ -60,6 +60,27 @@ class SessionQueries:
         with self._ctx.transaction() as tx:
             return tx.series.get(tenant, series_id)
 
+    def series_sessions(
+        self,
+        tenant: str,
+        series_id: str,
+        *,
+        actor: str | None = None,  # see class docstring
+    ) -> tuple[Session, ...]:
+        """Return every session of the series, in every status, by start then id.
+
+        Generated, detached and extra ones alike, read in one unit of work:
+        what :func:`sessionkit.contrib.ical.export_series` needs to write the
+        series whole (a page of :meth:`list` leaves later ones out). Raises
+        ``SeriesNotFound`` (also for another tenant's id).
+        """
+        check_tenant(tenant)
+        check_id(series_id, "series_id")
+        check_actor(actor)
+        with self._ctx.transaction() as tx:
+            tx.series.get(tenant, series_id)
+            return tuple(tx.sessions.for_series(tenant, series_id))
+
     def agenda(
         self,
         tenant: str,

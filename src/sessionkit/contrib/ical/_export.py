@@ -25,7 +25,9 @@ def calendar_of(
 ) -> IcalCalendar:
     """Return a stored series as plain values: its items, detached sessions as overrides.
 
-    Of ``sessions`` (the series' sessions; others are ignored), the detached
+    ``sessions`` are the series' sessions, all of them
+    (``kit.queries.series_sessions``; others are ignored): a session left out
+    is not written, and for a closed series counts as deleted. Of them, the detached
     generated ones become overrides (:class:`IcalOverride`) and the extra ones
     single events (:class:`IcalEvent`) related to the series. A cancelled
     generated session (its status is ``cancelled`` in its lifecycle, looked up
@@ -33,8 +35,9 @@ def calendar_of(
     an event with ``cancelled`` set. The UIDs are the ones the series and
     sessions were imported with (``metadata["ical_uid"]``, see
     :func:`store_ical`), else their ids. A closed series ends at its last
-    generated session, with an EXDATE for each occurrence before that without
-    one (closing deleted them), and is left out if it has none. Raises
+    generated session, with an EXDATE for each occurrence from its first one
+    up to there without one (closing deleted them), and is left out if it has
+    none. Raises
     ``UnknownLifecycle`` for a session whose lifecycle ``lifecycles`` does
     not know.
     """
@@ -149,15 +152,18 @@ def _ended(items: Sequence[ScheduleItem], kept: set[datetime]) -> tuple[Schedule
     A closed series generates nothing more, and closing it deleted its
     sessions from then on (those with bookings or a later status were kept).
     Each item's rule ends at the series' last session (``kept``: the keys of
-    its generated sessions), and an occurrence up to there without a session
-    is an EXDATE. An item with no occurrence left is dropped; so is the series
-    (no VEVENT) when it has no session at all.
+    its generated sessions), and an occurrence from its first session up to
+    there without a session is an EXDATE (the occurrences before the first
+    session, which generation never reached, stay as an open series writes
+    them). An item with no occurrence left is dropped; so is the series (no
+    VEVENT) when it has no session at all.
     """
     if not kept:
         return ()
     horizon = _clamped(max(kept).replace(tzinfo=UTC), timedelta(days=2))
     found = {item.id: list(item.recurrence.between(_EARLIEST, horizon)) for item in items}
-    last = max(o.span.start for occs in found.values() for o in occs if o.key in kept)
+    starts = [o.span.start for occs in found.values() for o in occs if o.key in kept]
+    first, last = min(starts), max(starts)
     ended: list[ScheduleItem] = []
     for item in items:
         rec = item.recurrence
@@ -175,7 +181,7 @@ def _ended(items: Sequence[ScheduleItem], kept: set[datetime]) -> tuple[Schedule
         rule = rec.rule
         if next(bare.between(after, _LATEST), None) is not None:  # the rule goes on: stop it
             rule = attrs.evolve(rule, count=None, until=last)
-        missing = [o.span.start for o in up_to if o.key not in kept]
+        missing = [o.span.start for o in up_to if o.key not in kept and o.span.start >= first]
         recurrence = Recurrence.from_rrule(
             rule,
             start=rec.start,
@@ -205,6 +211,9 @@ def export_series(
     lifecycles: LifecycleRegistry = PRESETS,
 ) -> str:
     """Return one stored series (and its moved, edited and extra sessions) as iCalendar text.
+
+    ``sessions`` are all of the series' sessions, as
+    ``kit.queries.series_sessions`` reads them (see :func:`calendar_of`).
 
     Cancelled sessions are EXDATEs (of generated ones) or ``STATUS:CANCELLED``
     events (of extra ones); ``lifecycles`` says which statuses are cancelled
