@@ -8,16 +8,19 @@ one without EXPIRES, so ``one_pending`` never names an ``allows_at`` in the past
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
 from sessionkit.errors import RescheduleRefused
 from sessionkit.model import ResourceRef, Session
+from sessionkit.model.money import Money
 from sessionkit.model.reschedule import AUTO_APPROVED, EXPIRED, PENDING, RescheduleStatusChanged
-from sessionkit.policies import coaching_notice
+from sessionkit.policies import FixedPrice, RefundPolicy, RefundTier, coaching_notice
 from sessionkit.ports import RESCHEDULES
 from sessionkit.services._reschedule_steps import lock_session, request_refusal, settle_overdue
 from sessionkit.testing.harness import Harness
+from sessionkit.testing.payments import FakeGateway
 
 T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -154,3 +157,37 @@ def test_a_refusal_after_the_deadline_names_no_past_allows_at(h: Harness) -> Non
     refusal = h.kit.reschedules.can_request(T, session.id, role="student", now=later)
     assert refusal is not None
     assert (refusal.rule, refusal.allows_at) == ("one_pending", at + timedelta(hours=24))
+
+
+def test_a_cancel_after_the_deadline_refunds_what_the_options_said() -> None:
+    # The request's silence moved the lesson a day later, into the full-refund tier again:
+    # options answered the request (and rolled it back) and promised 100 %, while a cancel
+    # judged the session at its old start and refunded nothing.
+    holder: list[Harness] = []
+    gateway = FakeGateway(clock=lambda: holder[0].clock.now(), instant=True)
+    h = Harness.in_memory(
+        NOW,
+        id_prefix="x",
+        notice=coaching_notice(),
+        gateway=gateway,
+        pricing=lambda _session: FixedPrice(Money.of(40, "EUR")),
+        refunds=RefundPolicy(tiers=(RefundTier(timedelta(days=3), 100),)),
+    )
+    holder.append(h)
+    session = lesson(h)
+    checkout = h.kit.payments.book(T, session.id, "student:ana", actor="ana", role="student")
+    for event in gateway.drain():
+        h.kit.payments.apply(T, event)
+    first = asked(h, session)
+    at = DEADLINE + timedelta(hours=4)  # 3 days less 2 hours before START, 4 days before MOVED
+    options = h.kit.reschedules.options(T, session.id, role="student", now=at)
+    assert options.refund_percent == Decimal(100)
+    assert h.kit.reschedules.get(T, first).status == PENDING
+    payment = h.kit.payments.cancel(
+        T, checkout.booking.id, actor="ana", role="student", reason="ill", now=at
+    )
+    assert payment is not None
+    assert (payment.refunded + payment.refund_due, payment.status) == (Decimal(40), "REFUNDED")
+    assert h.kit.reschedules.get(T, first).status == AUTO_APPROVED
+    assert h.kit.queries.get(T, session.id).start == MOVED
+    assert h.kit.bookings.get(T, checkout.booking.id).session_start == MOVED

@@ -15,7 +15,13 @@ from datetime import datetime
 
 import attrs
 
-from sessionkit.errors import DuplicateSession, RescheduleRefused, SessionConflict, SessionLocked
+from sessionkit.errors import (
+    DuplicateSession,
+    RescheduleRefused,
+    SessionConflict,
+    SessionLocked,
+    UnsupportedKind,
+)
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.events import SessionUpdated
 from sessionkit.model.reschedule import (
@@ -48,6 +54,7 @@ __all__ = [
     "refused",
     "request_refusal",
     "settle_overdue",
+    "settle_overdue_kept",
     "status_event",
     "store_answer",
 ]
@@ -117,6 +124,20 @@ def settle_overdue(ctx: Context, tx: Tx, repo: RescheduleRepository, session: Se
     if answered is None or answered.new_start is None:
         return session
     return tx.sessions.get(session.tenant, session.id)
+
+
+def settle_overdue_kept(ctx: Context, tx: Tx, session: Session) -> Session:
+    """:func:`settle_overdue` in a store that keeps reschedule requests; else ``session``.
+
+    For the commands outside the reschedules whose answer depends on when the
+    session is (a booking's cancel and its refund), so they judge the session
+    where ``kit.reschedules.options`` says it is.
+    """
+    try:
+        repo = tx.repository(RESCHEDULES)
+    except UnsupportedKind:
+        return session
+    return settle_overdue(ctx, tx, repo, session)
 
 
 def request_refusal(

@@ -39,6 +39,7 @@ from sessionkit.model.text import (
 )
 from sessionkit.services._context import Context, Tx, check_editable, retried
 from sessionkit.services._money import check_paid
+from sessionkit.services._reschedule_steps import settle_overdue_kept
 from sessionkit.services._seats import settle, store_booking_change
 from sessionkit.services.booking_making import BookingMaking
 from sessionkit.services.booking_requests import BookingRequest as BookingRequest
@@ -116,7 +117,10 @@ class BookingCommands(BookingMaking):
         ``kit.payments.refund``. An unpaid one (an invoice written off, a free
         seat) is cancelled, its payment with it, only in one of the
         ``RefundPolicy.full_refund_roles`` (host, provider, admin by default);
-        any other role is refused (rule ``"ended"``).
+        any other role is refused (rule ``"ended"``). A reschedule request of
+        the session past its deadline is answered by silence first, as the tick
+        would (and as ``kit.reschedules.options`` judges it), so a session that
+        silence moved is cancelled, and refunded, at its new time.
         Raises ``InvalidTransition`` for a booking no longer in play (a hold
         or offer that ran out included, and a waitlist place whose session
         started, whether or not the expiry job has marked it) and
@@ -128,6 +132,9 @@ class BookingCommands(BookingMaking):
         check_text(reason, "reason", limit=_MAX_REASON, optional=True)
         with ctx.transaction(now) as tx:
             booking, session = locked_booking(tx, tenant, booking_id)
+            settled = settle_overdue_kept(ctx, tx, session)  # as options and the tick judge it
+            if settled is not session:  # a request answered by silence moved it
+                booking, session = tx.bookings.get(tenant, booking_id), settled
             refusal = ctx.notice.notice_refusal("cancel", role, session, tx.now)
             if refusal is not None and booking.status == CONFIRMED:
                 raise CancelRefused(refusal.rule, refusal.reason, booking_id=booking.id)
