@@ -171,3 +171,23 @@ def test_an_unpaid_invoice_is_written_off_after_the_session() -> None:
     assert h.kit.bookings.get(T, invoice.booking.id).status == CANCELLED
     assert invoice.payment is not None
     assert h.kit.payments.get(T, invoice.payment.id).status == "CANCELLED"
+
+
+def test_a_no_show_corrected_then_cancelled_refunds_no_more_than_the_larger_share() -> None:
+    # The no-show gave back 25 (50 % less 5). Corrected back to CONFIRMED while the session
+    # still runs, a late cancel's share (50 %, 30) counts what the no-show gave: 5 more, not 30.
+    policy = RefundPolicy(no_show_percent=50, no_show_fee=Money.of("5", "EUR"), late_percent=50)
+    h, session_id, payment_id, _ = paid_session(policy)
+    start = NOW + timedelta(days=1)
+    h.clock.set(start + timedelta(minutes=20))
+    h.kit.sessions.fire(T, session_id, "no_show", actor="priya")
+    assert h.kit.payments.get(T, payment_id).refunded == Decimal("25.00")
+    h.kit.usage.correct(T, session_id, "CONFIRMED", actor="admin", reason="he was there")
+    (booking,) = h.kit.bookings.for_session(T, session_id)
+    h.clock.set(start + timedelta(minutes=30))
+    h.kit.bookings.cancel(T, booking.id, actor="rohan", role="client")
+    payment = h.kit.payments.get(T, payment_id)
+    assert (payment.refunded + payment.refund_due, payment.status) == (
+        Decimal("30.00"),
+        PARTIALLY_REFUNDED,
+    )

@@ -9,6 +9,7 @@ committed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 import attrs
@@ -117,7 +118,9 @@ def follow_booking(
     An unpaid payment is CANCELLED (and its intent cancelled at the
     provider). A paid one of a CANCELLED booking is refunded as the kit's
     refund policy says for ``role`` (nothing for an expired booking: it never
-    had a payment that came in).
+    had a payment that came in). A no-show refund decided for the payment
+    before (a session marked a no-show, then corrected) counts toward that
+    share: the two together never give back more than the larger.
     """
     payments = tx.payments_or_none()
     if payments is None:
@@ -133,6 +136,9 @@ def follow_booking(
         store_payment(tx, payment, closed, change, actor=actor, reason=reason)
     elif booking.status == CANCELLED and payment.status in (PAID, PARTIALLY_REFUNDED):
         share = tx.refunds.refund(payment.amount, role=role, start=booking.session_start, at=tx.now)
+        decided = payment.metadata.get(NO_SHOW_FIELD)
+        if isinstance(decided, Mapping):  # a no-show refund was given: it counts toward share
+            share = share - Money.of(decided["refund"], payment.currency)
         refund = min(share, payment.refundable)
         if refund.is_positive:
             give_back(tx, payment, refund, actor=actor, reason=reason or "booking cancelled")
