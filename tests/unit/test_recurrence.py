@@ -280,6 +280,10 @@ def test_minutely_rule_over_a_century_hits_the_candidate_cap() -> None:
         "FREQ=DAILY;BYMONTH=4,6;BYMONTHDAY=31",
         "FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=30,-30",
         "FREQ=YEARLY;BYMONTH=11;BYMONTHDAY=31;BYDAY=MO",
+        # BYSETPOS past every period's set: one instant an hour, two a day, two a minute.
+        "FREQ=HOURLY;BYDAY=MO;BYSETPOS=-153,319,73,-300",
+        "FREQ=DAILY;BYHOUR=9,17;BYSETPOS=3,-3",
+        "FREQ=MINUTELY;BYSECOND=0,30;BYSETPOS=5",
     ],
 )
 def test_rules_that_can_never_match_yield_nothing_at_once(rule: str) -> None:
@@ -287,6 +291,22 @@ def test_rules_that_can_never_match_yield_nothing_at_once(rule: str) -> None:
         rule, start=datetime(2026, 1, 1), tz=BERLIN, duration=timedelta(minutes=1)
     )
     assert list(rec.between(utc(2026, 1, 1), utc(9999, 1, 1), max_candidates=10)) == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "first", "count"),
+    [
+        ("FREQ=HOURLY;BYMINUTE=0,30;BYSETPOS=-1", datetime(2026, 1, 1, 0, 30), 24),
+        ("FREQ=DAILY;BYHOUR=9,17;BYSETPOS=2,-3", datetime(2026, 1, 1, 17), 1),
+        ("FREQ=MINUTELY;BYSECOND=0,30;BYSETPOS=-2", datetime(2026, 1, 1, 0, 0), 1440),
+    ],
+)
+def test_a_bysetpos_within_the_periods_set_still_selects(
+    rule: str, first: datetime, count: int
+) -> None:
+    rec = Recurrence.from_rrule(rule, start=datetime(2026, 1, 1), tz="UTC", duration=timedelta(1))
+    found = list(rec.between(utc(2026, 1, 1), utc(2026, 1, 2)))
+    assert (found[0].key, len(found)) == (first, count)
 
 
 def test_window_end_before_start_is_rejected() -> None:

@@ -94,14 +94,17 @@ _CYCLE: Final = {"YEARLY": 400, "MONTHLY": 4800, "WEEKLY": 20871}
 
 
 def _never(plan: Plan) -> bool:
-    """Whether a YEARLY, MONTHLY or WEEKLY rule on the dateutil path can never match.
+    """Whether a rule on the dateutil path can never match.
+
+    A YEARLY, MONTHLY or WEEKLY rule is probed over one calendar cycle; a
+    finer one never matches when its BYSETPOS reaches past every period's set.
 
     dateutil stops at UNTIL only when a result passes it: a rule that never
     matches makes it scan every period up to year 9999 (seconds of work), so
     such rules are found once here and expand to nothing.
     """
     if plan.freq not in _CYCLE:
-        return False
+        return _setpos_unreachable(plan)
     return _never_matches(
         plan.freq,
         plan.interval,
@@ -117,6 +120,25 @@ def _never(plan: Plan) -> bool:
         plan.bysecond,
         plan.start.replace(year=2000 + plan.start.year % 400),
     )
+
+
+_SET_PARTS: Final = {"DAILY": 3, "HOURLY": 2, "MINUTELY": 1, "SECONDLY": 0}
+"""How many of BYSECOND, BYMINUTE, BYHOUR (in that order) expand a period's set, by FREQ."""
+
+
+def _setpos_unreachable(plan: Plan) -> bool:
+    """Whether no BYSETPOS value of a DAILY or finer rule reaches into a period's set.
+
+    Such a period's set holds at most the product of the BYxxx parts below
+    the frequency (one instant an hour for ``FREQ=HOURLY`` at a fixed minute
+    and second), so ``BYSETPOS=319`` there selects nothing, ever, and dateutil
+    would scan every hour to year 9999.
+    """
+    if not plan.bysetpos:
+        return False
+    parts = (plan.bysecond, plan.byminute, plan.byhour)[: _SET_PARTS[plan.freq]]
+    size = math.prod(len(part) or 1 for part in parts)
+    return all(abs(position) > size for position in plan.bysetpos)
 
 
 @lru_cache(maxsize=1024)
