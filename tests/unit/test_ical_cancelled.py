@@ -309,3 +309,16 @@ def test_closing_a_series_exports_its_occurrences_before_generation_began_as_it_
     back = [o.span.start for o in read_ical(text).occurrences()]
     assert back[: len(before)] == before
     assert back[len(before) :] == [utc(2026, 3, d, 8) for d in range(1, 21)]
+
+
+def test_sessions_deleted_before_the_first_kept_one_stay_excluded() -> None:
+    # Closed before its first session, the choir keeps only a booked one on 13 April: the
+    # deleted Mondays from 2 March on are EXDATEs, not live events again.
+    h = Harness.in_memory(NOW)
+    series = _weekly(h.kit, count=None)
+    kept = _session_at(h.kit, utc(2026, 4, 13, 16))
+    h.kit.bookings.book("acme", kept, "student:ann", actor="ann", confirm=True)
+    h.kit.series.close("acme", series.id, actor="a")
+    closed = h.kit.queries.get_series("acme", series.id)
+    text = export_series(closed, h.kit.queries.series_sessions("acme", series.id))
+    assert [o.span.start for o in read_ical(text).occurrences()] == [utc(2026, 4, 13, 16)]

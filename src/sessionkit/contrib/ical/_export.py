@@ -35,9 +35,9 @@ def calendar_of(
     an event with ``cancelled`` set. The UIDs are the ones the series and
     sessions were imported with (``metadata["ical_uid"]``, see
     :func:`store_ical`), else their ids. A closed series ends at its last
-    generated session, with an EXDATE for each occurrence from its first one
-    up to there without one (closing deleted them), and is left out if it has
-    none. Raises
+    generated session, with an EXDATE for each occurrence from the series'
+    creation (where generation began) up to there without one (closing or
+    removing unbooked sessions deleted them), and is left out if it has none. Raises
     ``UnknownLifecycle`` for a session whose lifecycle ``lifecycles`` does
     not know.
     """
@@ -83,7 +83,7 @@ def calendar_of(
     items = _excluding(series.items, cancelled)
     if series.status == SeriesStatus.CLOSED:
         generated = {s.occurrence_key for s in mine if not s.is_extra}
-        items = _ended(items, {k for k in generated if k is not None})
+        items = _ended(items, {k for k in generated if k is not None}, series.created_at)
     return IcalCalendar(
         series=(
             (IcalSeries(uid=uid, title=series.title, items=items, overrides=overrides),)
@@ -146,24 +146,26 @@ def _excluding(items: Sequence[ScheduleItem], keys: Sequence[datetime]) -> tuple
     return tuple(changed)
 
 
-def _ended(items: Sequence[ScheduleItem], kept: set[datetime]) -> tuple[ScheduleItem, ...]:
+def _ended(
+    items: Sequence[ScheduleItem], kept: set[datetime], since: datetime
+) -> tuple[ScheduleItem, ...]:
     """A closed series' items as what it still has: up to its last session, none missing.
 
     A closed series generates nothing more, and closing it deleted its
     sessions from then on (those with bookings or a later status were kept).
     Each item's rule ends at the series' last session (``kept``: the keys of
-    its generated sessions), and an occurrence from its first session up to
-    there without a session is an EXDATE (the occurrences before the first
-    session, which generation never reached, stay as an open series writes
-    them). An item with no occurrence left is dropped; so is the series (no
+    its generated sessions), and an occurrence from ``since`` (the series'
+    creation, where generation began) up to there without a session is an
+    EXDATE: closing, or removing unbooked sessions, deleted it. Occurrences
+    before ``since`` never had a session and stay as an open series writes
+    them. An item with no occurrence left is dropped; so is the series (no
     VEVENT) when it has no session at all.
     """
     if not kept:
         return ()
     horizon = _clamped(max(kept).replace(tzinfo=UTC), timedelta(days=2))
     found = {item.id: list(item.recurrence.between(_EARLIEST, horizon)) for item in items}
-    starts = [o.span.start for occs in found.values() for o in occs if o.key in kept]
-    first, last = min(starts), max(starts)
+    last = max(o.span.start for occs in found.values() for o in occs if o.key in kept)
     ended: list[ScheduleItem] = []
     for item in items:
         rec = item.recurrence
@@ -181,7 +183,7 @@ def _ended(items: Sequence[ScheduleItem], kept: set[datetime]) -> tuple[Schedule
         rule = rec.rule
         if next(bare.between(after, _LATEST), None) is not None:  # the rule goes on: stop it
             rule = attrs.evolve(rule, count=None, until=last)
-        missing = [o.span.start for o in up_to if o.key not in kept and o.span.start >= first]
+        missing = [o.span.start for o in up_to if o.key not in kept and o.span.start >= since]
         recurrence = Recurrence.from_rrule(
             rule,
             start=rec.start,
