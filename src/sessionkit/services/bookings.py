@@ -116,7 +116,7 @@ class BookingCommands(BookingMaking):
         payment's refund (a no-show's) with it; a goodwill refund is
         ``kit.payments.refund``. An unpaid one (an invoice written off, a free
         seat) is cancelled, its payment with it, only in one of the
-        ``RefundPolicy.full_refund_roles`` (host, provider, admin by default);
+        ``RefundPolicy.full_refund_roles`` (host, provider, admin, system by default);
         any other role is refused (rule ``"ended"``). A reschedule request of
         the session past its deadline is answered by silence first, as the tick
         would (and as ``kit.reschedules.options`` judges it), so a session that

@@ -480,3 +480,29 @@ def test_a_caller_of_many_roles_is_staff_when_one_of_them_is(world: World) -> No
     done = world.client.post(url, json=body, headers={**DAN, "X-Roles": "student,host"})
     assert done.status_code == 200, done.text
     assert [p["status"] for p in done.json()] == ["PAID"]
+
+
+def test_a_public_form_confirms_the_bookings_it_made_and_touches_no_other(world: World) -> None:
+    # The form's caller is no participant: it books for whoever fills it in and completes
+    # that hold; another caller of its kind, and every read, is refused.
+    c = world.client
+    form = {"X-Actor": "web-form", "X-Roles": "participant,attendee"}
+    other = {"X-Actor": "kiosk", "X-Roles": "participant,attendee"}
+    held = world.ok(
+        c.post(
+            f"/v1/sessions/{world.e}/bookings", json={"participant": "student:fay"}, headers=form
+        )
+    )
+    assert held["status"] == "HELD"
+    url = f"/v1/bookings/{held['id']}"
+    assert (
+        problem(c.post(f"{url}/confirm", headers=other), 403, "ParticipantNotGranted")["granted"]
+        is None
+    )
+    problem(c.get(url, headers=form), 403, "ParticipantNotGranted")
+    problem(c.post(f"{url}/cancel", headers=form), 403, "ParticipantNotGranted")
+    confirmed = c.post(f"{url}/confirm", headers=form)
+    assert (confirmed.status_code, confirmed.json()["status"]) == (200, "CONFIRMED")
+    problem(
+        c.post(world.url("/bookings/{dan}/confirm"), headers=form), 403, "ParticipantNotGranted"
+    )

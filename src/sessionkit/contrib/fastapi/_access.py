@@ -6,7 +6,8 @@ series, moves money by hand and overrides attendance. Any other caller acts
 for its own participant only (``Caller.participant``): a booking, payment or
 reschedule of another participant, or a list of everyone's, is refused with a
 403 ``ParticipantNotGranted``. A caller the host named no participant for may
-make a new booking for anyone (a public booking form), and reads or changes no
+make a new booking for anyone (a public booking form) and confirm or claim the
+bookings it made (the same actor), and reads or changes nothing else of any
 participant's bookings, payments or reschedules.
 Every check runs before the route reads or writes what it guards.
 """
@@ -152,11 +153,30 @@ class Access:
         if theirs != who.participant:
             raise not_granted(asked, participant=theirs, granted=who.participant)
 
-    def own_booking(self, app: SessionKit, who: Caller, booking_id: str) -> Booking:
-        """Return the booking, refused unless the caller may act on it (it is its participant's)."""
+    def own_booking(
+        self, app: SessionKit, who: Caller, booking_id: str, *, made: bool = False
+    ) -> Booking:
+        """Return the booking, refused unless the caller may act on it (it is its participant's).
+
+        ``made``: the command completes a booking (confirms a hold, claims an
+        offer), which a caller the host named no participant for may do to a
+        booking it made itself (its actor is the booking's ``created_by``): a
+        public booking form finishes what it started, and touches nothing else.
+        """
         booking = app.bookings.get(who.tenant, booking_id)
+        if made and self._made_by(who, booking):
+            return booking
         self.own(who, booking.participant, asked=f"booking {shown(booking_id)}")
         return booking
+
+    def _made_by(self, who: Caller, booking: Booking) -> bool:
+        """Whether ``who``, kept to no participant, made ``booking`` (the same actor)."""
+        return (
+            self.kept(who)
+            and who.participant is None
+            and who.actor is not None
+            and booking.created_by == who.actor
+        )
 
     def everyone(self, who: Caller, *, asked: str) -> None:
         """Refuse ``asked``, which shows every participant's records, to a caller not staff."""

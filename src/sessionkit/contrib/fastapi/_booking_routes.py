@@ -109,7 +109,7 @@ def add_booking_routes(routes: Routes) -> None:
         "Confirm a held or offered booking (a confirmed one is returned as it is)",
     )
     def confirm(app: Kit, who: Who, booking_id: str) -> s.BookingOut:
-        access.own_booking(app, who, booking_id)
+        access.own_booking(app, who, booking_id, made=True)
         return s.booking_out(app.bookings.confirm(who.tenant, booking_id, actor=who.actor))
 
     @bookings.post(

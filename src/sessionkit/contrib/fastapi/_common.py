@@ -95,7 +95,8 @@ class Caller:
     staff acts for that participant alone: another participant's bookings,
     payments and reschedules are ``ParticipantNotGranted`` too. Without one it
     acts for none: it may make a new booking for anyone (a public booking
-    form), and reads or changes no participant's bookings, payments or
+    form) and confirm or claim the bookings its actor made, and reads or
+    changes nothing else of any participant's bookings, payments or
     reschedules.
     """
 

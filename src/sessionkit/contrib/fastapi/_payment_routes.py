@@ -86,7 +86,7 @@ def add_payment_routes(routes: Routes) -> None:
         "Open the payment of a waitlist offer (the same payment when called again)",
     )
     def claim(app: Kit, who: Who, booking_id: str) -> ps.CheckoutOut:
-        access.own_booking(app, who, booking_id)
+        access.own_booking(app, who, booking_id, made=True)
         claimed = app.payments.claim(who.tenant, booking_id, actor=who.actor)
         return ps.checkout_out(claimed, now=app.context.now())
 
