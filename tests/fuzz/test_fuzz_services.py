@@ -607,6 +607,9 @@ COMMANDS: dict[str, Args | tuple[Call, Args]] = {
     "series.close_group": lambda s: args(tenant=tenant(), group=text_arg("g1"), actor=actor()),
     "queries.get": lambda s: args(tenant=tenant(), session_id=an_id(s.session_id), actor=actor()),
     "queries.get_series": lambda s: args(tenant=tenant(), series_id=an_id(s.series_id)),
+    "queries.series_sessions": lambda s: args(
+        tenant=tenant(), series_id=an_id(s.series_id), actor=actor()
+    ),
     "queries.list": (
         lambda s, a: s.kit.queries.list(a["tenant"], built_query(a["query"])),
         lambda s: args(tenant=tenant(), query=query()),
