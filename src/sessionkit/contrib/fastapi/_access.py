@@ -50,12 +50,12 @@ def _either(names: Iterable[str]) -> str:
 
 
 def not_granted(
-    asked: str, *, participant: str | None, granted: str, why: str | None = None
+    asked: str, *, participant: str | None, granted: str | None, why: str | None = None
 ) -> ParticipantNotGranted:
     """Return the refusal of ``asked``, which concerns ``participant`` (``None``: every one).
 
-    ``granted`` is the caller's own participant; ``why`` replaces the
-    message's first half.
+    ``granted`` is the caller's own participant (``None``: the host named
+    none); ``why`` replaces the message's first half.
     """
     return ParticipantNotGranted(asked, participant=participant, granted=granted, reason=why)
 
