@@ -202,3 +202,56 @@ def test_an_all_day_series_is_still_written_with_days() -> None:
     )
     text = write_ical(cal, stamp=NOW)
     assert [line for line in text.splitlines() if line.startswith("DURATION")] == ["DURATION:P1D"]
+
+
+def _outlook(std: str, dst: str, back: str, forward: str) -> str:
+    """An Outlook export: its own rules under the TZID it gives every custom zone."""
+    return "\r\n".join(
+        [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//Microsoft Corporation//Outlook 16.0//EN",
+            "BEGIN:VTIMEZONE",
+            "TZID:Customized Time Zone",
+            "BEGIN:STANDARD",
+            "DTSTART:16010101T020000",
+            f"TZOFFSETFROM:{dst}",
+            f"TZOFFSETTO:{std}",
+            f"RRULE:FREQ=YEARLY;{back}",
+            "END:STANDARD",
+            "BEGIN:DAYLIGHT",
+            "DTSTART:16010101T020000",
+            f"TZOFFSETFROM:{std}",
+            f"TZOFFSETTO:{dst}",
+            f"RRULE:FREQ=YEARLY;{forward}",
+            "END:DAYLIGHT",
+            "END:VTIMEZONE",
+            "BEGIN:VEVENT",
+            "UID:standup",
+            "SUMMARY:Standup",
+            "DTSTART;TZID=Customized Time Zone:20260316T090000",
+            "DTEND;TZID=Customized Time Zone:20260316T093000",
+            "END:VEVENT",
+            "END:VCALENDAR",
+            "",
+        ]
+    )
+
+
+BERLIN_RULES = _outlook("+0100", "+0200", "BYDAY=-1SU;BYMONTH=10", "BYDAY=-1SU;BYMONTH=3")
+NEW_YORK_RULES = _outlook("-0500", "-0400", "BYDAY=1SU;BYMONTH=11", "BYDAY=2SU;BYMONTH=3")
+
+
+def test_two_calendars_with_one_custom_tzid_are_each_read_by_their_own_rules() -> None:
+    # icalendar caches a VTIMEZONE by TZID for the whole process: the second calendar was read
+    # with the first one's offsets, five hours off.
+    berlin, new_york = (read_ical(text).events[0] for text in (BERLIN_RULES, NEW_YORK_RULES))
+    assert (berlin.span.start, berlin.tz) == (utc(2026, 3, 16, 8), "Europe/Berlin")
+    assert (new_york.span.start, new_york.tz) == (utc(2026, 3, 16, 13), "America/New_York")
+
+
+def test_a_custom_zone_takes_the_calendars_own_name_for_it_when_the_rules_agree() -> None:
+    named = BERLIN_RULES.replace("VERSION:2.0", "VERSION:2.0\r\nX-WR-TIMEZONE:Europe/Vienna")
+    assert read_ical(named).events[0].tz == "Europe/Vienna"
+    wrong = BERLIN_RULES.replace("VERSION:2.0", "VERSION:2.0\r\nX-WR-TIMEZONE:Asia/Tokyo")
+    assert read_ical(wrong).events[0].tz == "Europe/Berlin"  # a hint that disagrees is passed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -32,6 +33,7 @@ class Zones:
 
     def __init__(self, cal: icalendar.Calendar, floating: str) -> None:
         self.floating = floating
+        self._hint = iana_key(str(cal.get("X-WR-TIMEZONE", "")))
         self._vtimezones = {
             str(tz.get("TZID", "")): tz
             for tz in cal.walk("VTIMEZONE")
@@ -45,7 +47,11 @@ class Zones:
         found = iana_key(tzid) or iana_key(WINDOWS_TO_OLSON.get(tzid, ""))
         vtz = self._vtimezones.get(tzid)
         if found is None and vtz is not None:
-            found = _matching_zone(vtz.to_tz(), near)
+            # lookup_tzid=False: this calendar's own VTIMEZONE, never icalendar's
+            # process-wide cache entry for the same TZID (Outlook names every custom
+            # zone "Customized Time Zone": the first calendar read would win).
+            hints = (iana_key(str(vtz.get("X-LIC-LOCATION", ""))), self._hint)
+            found = _matching_zone(vtz.to_tz(lookup_tzid=False), near, hints)
         if found is None:
             why = "its VTIMEZONE matches no IANA zone" if vtz else "the calendar has no VTIMEZONE"
             raise UnknownCalendarZone(
@@ -68,8 +74,60 @@ def iana_key(name: str) -> str | None:
         return None
 
 
-def _matching_zone(custom: tzinfo, near: datetime) -> str | None:
-    """Return an IANA zone with ``custom``'s offsets around ``near`` (two years, twice a month)."""
+_PREFERRED: tuple[str, ...] = (
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "Europe/Helsinki",
+    "Europe/Moscow",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "America/Halifax",
+    "America/Sao_Paulo",
+    "America/Mexico_City",
+    "Pacific/Honolulu",
+    "Asia/Kolkata",
+    "Asia/Dubai",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+    "Asia/Singapore",
+    "Australia/Sydney",
+    "Australia/Adelaide",
+    "Australia/Brisbane",
+    "Australia/Perth",
+    "Pacific/Auckland",
+    "Africa/Johannesburg",
+    "Africa/Lagos",
+)
+"""The zones an offsets-only match tries first: the common names for the common rules."""
+
+
+def _legacy(name: str) -> bool:
+    """Whether ``name`` is an alias kept for old software (``US/Eastern``, ``EST5EDT``)."""
+    area = name.split("/", 1)[0]
+    return "/" not in name or area in {
+        "US",
+        "Etc",
+        "SystemV",
+        "Brazil",
+        "Canada",
+        "Mexico",
+        "Chile",
+    }
+
+
+def _matching_zone(custom: tzinfo, near: datetime, hints: Sequence[str | None] = ()) -> str | None:
+    """Return an IANA zone with ``custom``'s offsets around ``near`` (two years, twice a month).
+
+    Tried in order: the zones ``hints`` name (the VTIMEZONE's ``X-LIC-LOCATION``,
+    the calendar's ``X-WR-TIMEZONE``), common zones, then every other zone by
+    name with the old aliases last, so Berlin's rules come back as
+    ``Europe/Berlin``, not ``Africa/Ceuta``.
+    """
     names = [n for n in tzids_from_tzinfo(custom) if iana_key(n)]
     if names:
         return names[0]
@@ -80,7 +138,8 @@ def _matching_zone(custom: tzinfo, near: datetime) -> str | None:
         for d in (1, 15)
     ]
     wanted = [s.astimezone(custom).utcoffset() for s in samples]
-    for name in sorted(zoneinfo.available_timezones()):
+    rest = sorted(zoneinfo.available_timezones(), key=lambda n: (_legacy(n), n))
+    for name in (*(h for h in hints if h), *_PREFERRED, *rest):
         zone = zoneinfo.ZoneInfo(name)
         if all(s.astimezone(zone).utcoffset() == w for s, w in zip(samples, wanted, strict=True)):
             return name
