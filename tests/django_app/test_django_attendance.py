@@ -11,6 +11,7 @@ booking is confirmed by the provider's event, applied once.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from io import StringIO
@@ -191,3 +192,43 @@ def test_a_paid_booking_confirms_once_however_often_the_provider_says_so(
     assert (paid.status, str(paid.kept)) == ("PAID", "30.00 EUR")
     with paying.context.uow() as uow:
         assert uow.repository(BOOKINGS).get(TENANT, checkout.booking.id).status == "CONFIRMED"
+
+
+@pytest.mark.parametrize("host", ["commits", "rolls back"])
+def test_a_refund_inside_the_hosts_transaction_waits_for_its_commit(
+    kit: tuple[SessionKit, ManualClock, str], host: str
+) -> None:
+    """A cancel inside ``transaction.atomic()`` refunds only once the host commits.
+
+    The refund went to the provider when sessionkit's savepoint was released: a host that
+    then rolled back kept a confirmed, paid seat whose money was already back.
+    """
+    from django.db import transaction
+
+    made, clock, using = kit
+    gateway = FakeGateway(clock=clock.now)
+    paying = SessionKit(
+        uow=made.context.uow, clock=clock, gateway=gateway, pricing=Rate(Money.of(40, "EUR"))
+    )
+    checkout = paying.payments.book(TENANT, lesson(made).id, "student:ana", actor="ana")
+    gateway.pay(checkout.payment.intent_ref or "")
+    for event in gateway.drain():
+        paying.payments.apply(TENANT, event)
+    inside = None
+    with contextlib.suppress(RuntimeError), transaction.atomic(using=using):
+        paying.bookings.cancel(TENANT, checkout.booking.id, actor="ana")
+        inside = str(gateway.collected("EUR"))
+        if host == "rolls back":
+            raise RuntimeError("the host's own write failed")
+    assert inside == "30.00 EUR"  # nothing went back before the host's commit
+    payment = paying.payments.get(TENANT, checkout.payment.id)
+    booking = paying.bookings.get(TENANT, checkout.booking.id)
+    if host == "commits":
+        assert (booking.status, payment.status, str(gateway.collected("EUR"))) == (
+            "CANCELLED",
+            "REFUNDED",
+            "0.00 EUR",
+        )
+    else:
+        assert (booking.status, payment.status, payment.due) == ("CONFIRMED", "PAID", None)
+        assert str(gateway.collected("EUR")) == "30.00 EUR"

@@ -334,3 +334,41 @@ def test_migration_0009_goes_down_and_up_over_stored_bookings(race_engine: Engin
         uow.commit()
     with store.unit_of_work() as uow:
         assert uow.repository(PAYMENTS).for_booking(TENANT, "b1") is not None
+
+
+@pytest.mark.parametrize("host", ["commits", "rolls back"])
+def test_a_refund_in_a_joined_unit_is_left_due_until_the_host_commits(
+    shop: Shop, host: str
+) -> None:
+    """A cancel in the host's session (``store.join``) never refunds before the host commits.
+
+    The refund went to the provider when the savepoint was released: a host that then rolled
+    back kept a confirmed, paid seat whose money was already back. It stays due, for
+    ``run_due``, once the host's commit made it durable.
+    """
+    from sqlalchemy.orm import Session as OrmSession
+
+    booking_id = shop.paid(shop.slot(), "ana")
+    with OrmSession(shop.engine) as db:
+        joined = SessionKit(
+            uow=lambda: shop.store.join(db),
+            clock=shop.clock,
+            gateway=shop.gateway,
+            pricing=Rate(Money.of(40, "EUR")),
+        )
+        joined.bookings.cancel(T, booking_id, actor="ana")
+        assert str(shop.gateway.collected("EUR")) == "60.00 EUR"
+        if host == "commits":
+            db.commit()
+        else:
+            db.rollback()
+    [payment] = shop.kit.payments.list(T)
+    assert str(shop.gateway.collected("EUR")) == "60.00 EUR"
+    if host == "rolls back":
+        assert (shop.kit.bookings.get(T, booking_id).status, payment.status) == (CONFIRMED, PAID)
+        assert payment.due is None
+        return
+    assert (payment.status, payment.due) == (PAID, "refund")
+    assert shop.kit.payments.run_due().done == 1
+    assert shop.kit.payments.get(T, payment.id).status == REFUNDED
+    assert str(shop.gateway.collected("EUR")) == "0.00 EUR"

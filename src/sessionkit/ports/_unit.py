@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Protocol, Self, TypeVar, runtime_checkable
 
@@ -91,6 +91,19 @@ class UnitOfWorkBase:
     def repository(self, kind: Kind[RepoT]) -> RepoT:
         """Return the repository for ``kind`` (implemented by the adapter)."""
         raise NotImplementedError
+
+    def defer_to_host(self, action: Callable[[], object]) -> bool:
+        """Run ``action`` when the host's transaction this closed unit joined commits.
+
+        Return ``False`` when the unit joined none (its commit was the real
+        one): the caller runs ``action`` now. An adapter whose units can join
+        a host's transaction (Django's ``atomic``, a host's SQLAlchemy
+        session) returns ``True`` and runs ``action`` after the host commits,
+        never after a rollback. sessionkit defers the payment provider's
+        calls so: a refund or an intent must not outlive a rolled-back write.
+        """
+        del action
+        return False
 
     @property
     def sessions(self) -> SessionRepository:

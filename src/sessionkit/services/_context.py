@@ -241,8 +241,24 @@ class Context:
             uow.commit()
             _COMMITS.set(_COMMITS.get() + 1)
         if tx.calls:
-            for hook in self.after_commit:
-                hook(tx.calls)
+            self.when_durable(uow, functools.partial(self._after_commit, list(tx.calls)))
+
+    def _after_commit(self, calls: list[tuple[str, str]]) -> None:
+        for hook in self.after_commit:
+            hook(calls)
+
+    def when_durable(self, uow: UnitOfWork, action: Callable[[], object]) -> bool:
+        """Run ``action`` once the closed ``uow``'s writes are durable; return if it waits.
+
+        Now, when the unit's commit was the real one (``False``); when the
+        host's transaction it joined commits, and never after its rollback,
+        when it joined one (``True``, see ``UnitOfWorkBase.defer_to_host``).
+        """
+        defer = getattr(uow, "defer_to_host", None)
+        if defer is not None and defer(action):
+            return True
+        action()
+        return False
 
     def retrying(self, command: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """Return ``command(*args, **kwargs)``, run again if the database aborted it in a race.

@@ -11,7 +11,7 @@ Import it from :mod:`.store` or the package; this module is private.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from types import TracebackType
 from typing import Protocol, Self, TypeVar, cast
@@ -311,6 +311,18 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         if events:
             defer(self._host, self._store, events)
         self._savepoint = self._host.begin_nested()
+
+    def defer_to_host(self, action: Callable[[], object]) -> bool:
+        """Leave ``action`` undone if this unit joined the host's session (``join``).
+
+        What sessionkit defers is provider calls, which stay due in the
+        database: once the host commits, ``kit.payments.run_due`` (the
+        payments' job) makes them; a rollback takes them back with the rest.
+        They cannot run from the host's commit itself, where the session
+        emits no SQL.
+        """
+        del action
+        return self._host is not None
 
     def rollback(self) -> None:
         """Discard every write and collected event since the last commit."""

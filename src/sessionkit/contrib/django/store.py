@@ -18,7 +18,7 @@ Wire it like any store::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from types import TracebackType
@@ -314,6 +314,17 @@ class DjangoUnitOfWork(UnitOfWorkBase):
             )
             raise
         self._begin_next()
+
+    def defer_to_host(self, action: Callable[[], object]) -> bool:
+        """Run ``action`` on the host's commit (``transaction.on_commit``) if this unit joined one.
+
+        Call it once the unit closed: a callback registered inside the unit's
+        own savepoint would be dropped with it.
+        """
+        if not self.joined:
+            return False
+        transaction.on_commit(action, using=self.using)
+        return True
 
     def rollback(self) -> None:
         """Discard every write and collected event since the last commit."""
