@@ -29,7 +29,9 @@ def calendar_of(
     (``kit.queries.series_sessions``; others are ignored): a session left out
     is not written, and for a closed series counts as deleted. Of them, the detached
     generated ones become overrides (:class:`IcalOverride`) and the extra ones
-    single events (:class:`IcalEvent`) related to the series. A cancelled
+    single events (:class:`IcalEvent`) related to the series, as do generated
+    ones whose occurrence no current item gives (from before a schedule
+    change). A cancelled
     generated session (its status is ``cancelled`` in its lifecycle, looked up
     in ``lifecycles``) becomes an EXDATE of every item, a cancelled extra one
     an event with ``cancelled`` set. The UIDs are the ones the series and
@@ -43,7 +45,9 @@ def calendar_of(
     """
     mine = [s for s in sessions if s.series_id == series.id]
     off = {s.id for s in mine if lifecycles.get(s.lifecycle).status(s.status).cancelled}
-    ids = frozenset({series.id, *(s.id for s in mine if s.is_extra)})
+    loose = _loose(series.items, mine)
+    mine = [s for s in mine if s.id not in loose]
+    ids = frozenset({series.id, *(s.id for s in mine if s.is_extra), *loose})
     uid = _uid(series.metadata, series.id, set(), ids)
     overrides = tuple(
         sorted(
@@ -77,8 +81,8 @@ def calendar_of(
             series_uid=uid,
             cancelled=s.id in off,
         )
-        for s in sorted(mine, key=lambda s: (s.start, s.id))
-        if s.is_extra
+        for s in sorted([*mine, *loose.values()], key=lambda s: (s.start, s.id))
+        if s.is_extra or s.id in loose
     )
     items = _excluding(series.items, cancelled)
     if series.status == SeriesStatus.CLOSED:
@@ -93,6 +97,24 @@ def calendar_of(
         events=extras,
         name=series.title,
     )
+
+
+def _loose(items: Sequence[ScheduleItem], sessions: Sequence[Session]) -> dict[str, Session]:
+    """The generated sessions whose occurrence no current item gives, by id.
+
+    Sessions from before a schedule change (the old items' past ones), or an
+    imported override of an occurrence the rule does not give: the series'
+    rules cannot name them, so they are written as single events related to
+    the series, never dropped.
+    """
+    generated = [s for s in sessions if not s.is_extra and s.occurrence_key is not None]
+    if not generated:
+        return {}
+    keys = [s.occurrence_key for s in generated if s.occurrence_key is not None]
+    lo = _clamped(min(keys).replace(tzinfo=UTC), -timedelta(days=2))
+    hi = _clamped(max(keys).replace(tzinfo=UTC), timedelta(days=2))
+    given = {o.key for item in items for o in item.recurrence.between(lo, hi)}
+    return {s.id: s for s in generated if s.occurrence_key not in given}
 
 
 def _uid(metadata: Mapping[str, object], own_id: str, used: set[str], ids: frozenset[str]) -> str:

@@ -110,12 +110,30 @@ class IcalSeries:
             seen[occ.span.start] = IcalOccurrence(
                 uid=self.uid, key=occ.key, span=span, title=title, tz=first.tz
             )
+        given = {o.key for o in seen.values()}
+        for override in self.overrides:
+            if override.key not in given and not self._gives(override.key):
+                # Its RECURRENCE-ID names no occurrence (an EXDATE'd one, or one the rule
+                # never gives): it still takes place, as store_ical stores it.
+                title = self.title if override.title is None else override.title
+                seen.setdefault(
+                    override.span.start,
+                    IcalOccurrence(
+                        uid=self.uid, key=override.key, span=override.span, title=title, tz=first.tz
+                    ),
+                )
         found = [
             o
             for o in seen.values()
             if (lo is None or o.span.start >= lo) and (hi is None or o.span.start < hi)
         ]
         return sorted(found, key=lambda o: (o.span.start, o.key or o.span.start))
+
+    def _gives(self, key: datetime) -> bool:
+        """Whether a rule of the series gives the occurrence ``key`` (looked for around it)."""
+        around = key.replace(tzinfo=UTC)
+        lo, hi = _moved(around, -timedelta(days=2)), _moved(around, timedelta(days=2))
+        return any(occ.key == key for _rec, occ in self._expand(lo, hi))
 
     def _span(self, rec: Recurrence, occ: Occurrence) -> TimeSpan:
         """The occurrence's span; of an all-day series, midnight to midnight of its local days.

@@ -153,9 +153,10 @@ def _series_events(
 ) -> list[icalendar.Event]:
     groups = [series.items] if _same_frame(series.items) else [(i,) for i in series.items]
     events: list[icalendar.Event] = []
-    for group in groups:
+    for index, group in enumerate(groups):
         rec = group[0].recurrence
-        uid = series.uid if len(groups) == 1 else f"{series.uid}/{group[0].id}"
+        # The first keeps the series' UID, which its extra events' RELATED-TO name.
+        uid = series.uid if index == 0 else f"{series.uid}/{group[0].id}"
         days = _days_of(series, group, floating)
         master = icalendar.Event()
         master.add("UID", uid)

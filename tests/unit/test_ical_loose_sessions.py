@@ -1,0 +1,109 @@
+"""sessionkit.contrib.ical: what a series' current rules cannot name is still written.
+
+Sessions from before a schedule change, overrides of occurrences the rule does
+not give, and the extra events of a series of several schedule items: each was
+dropped by an export or by ``occurrences()``, though ``store_ical`` kept it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from sessionkit import Recurrence, ScheduleItem
+from sessionkit.contrib.ical import export_series, read_ical, store_ical
+from sessionkit.testing.harness import Harness
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+BERLIN = "Europe/Berlin"
+
+
+def weekly(day: str, at: time, start: date, count: int) -> Recurrence:
+    return Recurrence.weekly(
+        days=(day,), at=at, duration=timedelta(hours=1), tz=BERLIN, start=start, count=count
+    )
+
+
+def starts(text: str) -> list[str]:
+    return [o.span.start.strftime("%a %d") for o in read_ical(text).occurrences()]
+
+
+def test_sessions_from_before_a_schedule_change_are_exported() -> None:
+    # Yoga moves from Mondays to Tuesdays on 17 March: the two Mondays held are still sessions.
+    h = Harness.in_memory(NOW)
+    monday = ScheduleItem("slot", weekly("MO", time(18), date(2026, 3, 2), 6))
+    h.kit.series.create("acme", actor="admin", title="Yoga", series_id="yoga", items=[monday])
+    h.clock.advance(timedelta(days=14))
+    tuesday = ScheduleItem("slot", weekly("TU", time(18), date(2026, 3, 17), 4))
+    h.kit.series.change_schedule("acme", "yoga", actor="admin", items=[tuesday])
+    sessions = h.kit.queries.series_sessions("acme", "yoga")
+    text = export_series(h.kit.queries.get_series("acme", "yoga"), sessions)
+    assert starts(text) == [s.start.strftime("%a %d") for s in sessions]
+    assert starts(text) == ["Mon 02", "Mon 09", "Tue 17", "Tue 24", "Tue 31", "Tue 07"]
+    again = Harness.in_memory(NOW)
+    stored = store_ical(again.kit, "acme", read_ical(text), actor="admin")
+    assert [e.start for e in stored.extras] == [s.start for s in sessions[:2]]
+
+
+OVERRIDDEN = "\r\n".join(
+    [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:x",
+        "BEGIN:VEVENT",
+        "UID:u",
+        "SUMMARY:Yoga",
+        "DTSTART;TZID=Europe/Berlin:20260316T180000",
+        "DURATION:PT1H",
+        "RRULE:FREQ=WEEKLY;COUNT=3",
+        "EXDATE;TZID=Europe/Berlin:20260323T180000",
+        "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:u",
+        "SUMMARY:Yoga moved",
+        "RECURRENCE-ID;TZID=Europe/Berlin:20260323T180000",
+        "DTSTART;TZID=Europe/Berlin:20260324T180000",
+        "DURATION:PT1H",
+        "END:VEVENT",
+        "END:VCALENDAR",
+        "",
+    ]
+)
+
+
+def test_an_override_of_an_excluded_occurrence_takes_place_as_it_is_stored() -> None:
+    cal = read_ical(OVERRIDDEN)
+    expected = [("Mon 16", "Yoga"), ("Tue 24", "Yoga moved"), ("Mon 30", "Yoga")]
+    assert [(o.span.start.strftime("%a %d"), o.title) for o in cal.occurrences()] == expected
+    h = Harness.in_memory(NOW)
+    series = store_ical(h.kit, "acme", cal, actor="a").series["u"]
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    assert [(s.start.strftime("%a %d"), s.title) for s in sessions] == expected
+    back = read_ical(export_series(series, sessions)).occurrences()
+    assert [(o.span.start.strftime("%a %d"), o.title) for o in back] == expected
+
+
+def test_the_extra_events_of_a_series_of_two_items_stay_related_to_it() -> None:
+    h = Harness.in_memory(NOW)
+    items = [
+        ScheduleItem("mon", weekly("MO", time(17, 30), date(2026, 3, 2), 2)),
+        ScheduleItem("wed", weekly("WE", time(9), date(2026, 3, 4), 2)),
+    ]
+    series, _ = h.kit.series.create(
+        "acme", actor="admin", title="Chem", series_id="chem", items=items
+    )
+    h.kit.sessions.create_extra(
+        "acme",
+        actor="admin",
+        series_id="chem",
+        title="Chem extra",
+        start=datetime(2026, 3, 20, 14, tzinfo=UTC),
+        end=datetime(2026, 3, 20, 15, tzinfo=UTC),
+    )
+    text = export_series(series, h.kit.queries.series_sessions("acme", "chem"), stamp=NOW)
+    uids = [line for line in text.split("\r\n") if line.startswith(("UID", "RELATED-TO"))]
+    assert uids[0] == "UID:chem"  # the first item keeps the series' UID ...
+    assert "RELATED-TO:chem" in uids  # ... which the extra names
+    again = Harness.in_memory(NOW)
+    stored = store_ical(again.kit, "acme", read_ical(text), actor="admin")
+    [extra] = stored.extras
+    assert extra.series_id == stored.series["chem"].id
