@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model import ResourceRef, ScheduleItem, SessionStatusChanged, WindowPolicy
 from sessionkit.model.booking import EXPIRED, OFFERED
 from sessionkit.model.reschedule import AUTO_APPROVED, RescheduleStatusChanged
+from sessionkit.model.session import Session
 from sessionkit.policies import BookingRules, coaching_notice
 from sessionkit.recurrence import Recurrence
-from sessionkit.services import TICK_KINDS, TickReport, _tick_work, commands
+from sessionkit.services import TICK_KINDS, SessionKit, TickReport, _tick_work, commands
+from sessionkit.services.attendance import attendance_facts
+from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.harness import Harness
 
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -165,6 +170,46 @@ def test_a_failing_item_is_reported_and_the_rest_of_its_batch_done(
     assert h.kit.queries.get("acme", bad.id).status == "SCHEDULED"  # still due
     monkeypatch.undo()
     assert h.kit.tick(now=at, kinds=["advance"]).advanced == 1
+
+
+class _Flaky:
+    """A host's fact provider that fails for any batch holding a session titled "bad"."""
+
+    def facts_for(self, sessions: Sequence[Session], uow: object) -> dict[str, dict[str, object]]:
+        del uow
+        if any(s.title == "bad" for s in sessions):
+            raise RuntimeError("the fact service is down")
+        return {}
+
+
+def test_a_fact_provider_failing_for_one_session_holds_back_only_that_one() -> None:
+    # The provider's error left the whole tick: the other tenants, and the rest of the
+    # failing one's batch, were not advanced.
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work, clock=ManualClock(NOW), facts=attendance_facts(_Flaky())
+    )
+    for tenant in ("acme", "globex"):
+        for n in range(3):
+            start = NOW + timedelta(hours=1, minutes=5 * n)
+            kit.sessions.create_extra(
+                tenant,
+                actor="u",
+                title="bad" if (tenant, n) == ("acme", 0) else "ok",
+                start=start,
+                end=start + timedelta(minutes=45),
+                lifecycle="academy",
+            )
+    report = kit.tick(now=NOW + timedelta(minutes=60), batch=2, kinds=["advance"])
+    [failure] = report.failed
+    assert (failure.tenant, str(failure.error)) == ("acme", "the fact service is down")
+    assert report.advanced == 5
+    statuses = {
+        t: [(s.title, s.status) for s in kit.queries.list(t).items] for t in ("acme", "globex")
+    }
+    assert statuses == {
+        "acme": [("bad", "SCHEDULED"), ("ok", "READY"), ("ok", "READY")],
+        "globex": [("ok", "READY")] * 3,
+    }
 
 
 def test_bad_arguments_are_refused_with_what_was_expected(h: Harness) -> None:

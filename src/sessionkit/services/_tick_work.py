@@ -12,7 +12,7 @@ with each one claimed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sessionkit.errors import UnsupportedKind
@@ -20,7 +20,7 @@ from sessionkit.model.reschedule import AUTO_APPROVED, RescheduleRequest
 from sessionkit.model.series import Series
 from sessionkit.model.session import Session
 from sessionkit.ports import RESCHEDULES
-from sessionkit.services._context import Tx
+from sessionkit.services._context import Context, Tx
 from sessionkit.services._seats import settle
 from sessionkit.services._tick_run import Claim, Counts, TickRun, by_tenant, chunks
 from sessionkit.services.commands import advance_in
@@ -112,14 +112,16 @@ def advance_sessions(run: TickRun, tenant: str | None) -> None:
                 page = tx.sessions.due(
                     owner, statuses=statuses, start_before=bound, after=after, limit=run.batch
                 )
-                facts = ctx.facts_for(tx, page) if ctx.facts is not None and page else None
             if not page:
                 break
             after = (page[-1].start, page[-1].id)
+            facts = _page_facts(run, owner, page)
             due: list[str] = []
             for candidate in page:
+                if facts is not None and candidate.id not in facts:
+                    continue  # its facts failed: reported
                 try:
-                    known = None if facts is None else facts.get(candidate.id, {})
+                    known = None if facts is None else facts[candidate.id]
                     when = ctx.lifecycle(candidate.lifecycle).next_due(candidate, facts=known)
                 except Exception as error:  # noqa: BLE001  # reported: one session must not stop the tick
                     run.fail("advance", owner, candidate.id, error)
@@ -130,6 +132,41 @@ def advance_sessions(run: TickRun, tenant: str | None) -> None:
                 run.run("advance", owner, due, _sessions_of(owner), work)
             if len(page) < run.batch:
                 break
+
+
+def _facts(
+    ctx: Context, at: datetime, page: Sequence[Session]
+) -> Mapping[str, Mapping[str, object]]:
+    """The fact provider's answers for ``page``, in a unit of work of their own."""
+    with ctx.transaction(at) as tx:
+        return ctx.facts_for(tx, page)
+
+
+def _page_facts(
+    run: TickRun, owner: str, page: Sequence[Session]
+) -> dict[str, Mapping[str, object]] | None:
+    """The facts of each session of ``page`` (``None``: the kit asks none), by session id.
+
+    The provider is the host's: when it fails for the page, each session is
+    asked alone, and one that still fails is reported (``TickReport.failed``)
+    and left out, so one bad session holds back neither its batch nor the tick.
+    """
+    ctx = run.ctx
+    if ctx.facts is None:
+        return None
+    try:
+        found: Mapping[str, Mapping[str, object]] | None = _facts(ctx, run.at, page)
+    except Exception:  # noqa: BLE001  # asked again one by one, below
+        found = None
+    if found is not None:
+        return {s.id: found.get(s.id, {}) for s in page}
+    facts: dict[str, Mapping[str, object]] = {}
+    for session in page:
+        try:
+            facts[session.id] = _facts(ctx, run.at, [session]).get(session.id, {})
+        except Exception as error:  # noqa: BLE001  # the host's provider: reported, not raised
+            run.fail("advance", owner, session.id, error)
+    return facts
 
 
 def expire_holds(run: TickRun, tenant: str | None) -> None:
