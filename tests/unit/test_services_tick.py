@@ -11,13 +11,14 @@ from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model import ResourceRef, ScheduleItem, SessionStatusChanged, WindowPolicy
 from sessionkit.model.booking import EXPIRED, OFFERED
+from sessionkit.model.events import DomainEvent
 from sessionkit.model.reschedule import AUTO_APPROVED, RescheduleStatusChanged
 from sessionkit.model.session import Session
 from sessionkit.policies import BookingRules, coaching_notice
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import TICK_KINDS, SessionKit, TickReport, _tick_work, commands
 from sessionkit.services.attendance import attendance_facts
-from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.testing.harness import Harness
 
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -210,6 +211,42 @@ def test_a_fact_provider_failing_for_one_session_holds_back_only_that_one() -> N
         "acme": [("bad", "SCHEDULED"), ("ok", "READY"), ("ok", "READY")],
         "globex": [("ok", "READY")] * 3,
     }
+
+
+class _MailerDown(RecordingPublisher):
+    """A publisher whose first batch while ``armed`` raises (a mailer that is down)."""
+
+    armed = False
+
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        super().publish(events)
+        if self.armed:
+            self.armed = False
+            raise RuntimeError("the mailer is down")
+
+
+def test_a_handler_failing_after_a_batch_committed_is_raised_once_the_tick_is_done() -> None:
+    # The error after the commit read as a failed batch: its items, done, were run again one
+    # by one, found not due, and the tick reported nothing done and nothing failed.
+    mailer = _MailerDown()
+    kit = SessionKit(uow=InMemoryStore(publisher=mailer).unit_of_work, clock=ManualClock(NOW))
+    for tenant in ("acme", "globex"):
+        for n in range(3):
+            start = NOW + timedelta(minutes=10 + n)
+            kit.sessions.create_extra(
+                tenant,
+                actor="u",
+                start=start,
+                end=start + timedelta(minutes=30),
+                lifecycle="academy",
+            )
+    mailer.armed = True
+    with pytest.raises(RuntimeError, match="the mailer is down") as raised:
+        kit.tick(kinds=["advance"])
+    assert "6 sessions advanced" in "".join(raised.value.__notes__)
+    statuses = {s.status for t in ("acme", "globex") for s in kit.queries.list(t).items}
+    assert statuses == {"READY"}
+    assert kit.tick(kinds=["advance"]).idle
 
 
 def test_bad_arguments_are_refused_with_what_was_expected(h: Harness) -> None:

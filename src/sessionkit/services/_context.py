@@ -65,6 +65,13 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _COMMITS: ContextVar[int] = ContextVar("sessionkit_commits", default=0)
+
+
+def commits() -> int:
+    """How many units of work this context has committed: a command compares before and after."""
+    return _COMMITS.get()
+
+
 """How many units of work :meth:`Context.transaction` committed in this context, ever."""
 _GAVE_UP = "_sessionkit_gave_up"
 """Set on a ``TransientConflict`` a retry gave up on, so that no outer command retries it."""

@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import attrs
 
-from sessionkit.services._context import Context, Tx
+from sessionkit.services._context import Context, Tx, commits
 
 __all__ = [
     "COUNT_FIELDS",
@@ -141,6 +141,8 @@ class TickRun:
         self.failed: list[TickFailure] = []
         self.tenants: set[str] = set()
         self.batches = 0
+        self.published: list[Exception] = []
+        """Errors raised after a batch committed (an event handler's): raised by :meth:`done`."""
 
     def report(self) -> TickReport:
         """Return what the tick did so far."""
@@ -153,6 +155,22 @@ class TickRun:
             batches=self.batches,
         )
 
+    def done(self) -> TickReport:
+        """Return the report, or raise the first error met after a batch committed.
+
+        Such an error (an event handler's, a publisher's) reaches the caller,
+        as after any command, once every batch has been done and counted;
+        the report is in its notes.
+        """
+        report = self.report()
+        if self.published:
+            first = self.published[0]
+            first.add_note(f"the tick committed its work: {report.summary()}")
+            for other in self.published[1:]:
+                first.add_note(f"after another batch committed: {other!r}")
+            raise first
+        return report
+
     def run(
         self, kind: str, tenant: str, keys: Sequence[str], claim: Claim[R], work: Work[R]
     ) -> None:
@@ -160,10 +178,19 @@ class TickRun:
 
         def attempt(chunk: list[str]) -> tuple[Counts, int]:
             counts = Counts()
-            with self.ctx.transaction(self.at) as tx:
-                claimed = claim(tx, chunk)
-                for record in claimed:
-                    work(tx, record, counts)
+            claimed: Sequence[R] = ()
+            before = commits()
+            try:
+                with self.ctx.transaction(self.at) as tx:
+                    claimed = claim(tx, chunk)
+                    for record in claimed:
+                        work(tx, record, counts)
+            except Exception as error:
+                if commits() == before:
+                    raise
+                # Committed, then publishing its events (or a provider call) raised: the
+                # batch is done; the error is raised once the tick has done the rest.
+                self.published.append(error)
             return counts, len(chunk) - len(claimed)
 
         wanted = list(dict.fromkeys(keys))

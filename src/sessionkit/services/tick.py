@@ -125,7 +125,9 @@ def tick(
     ``kinds`` picks among :data:`TICK_KINDS`; ``batch`` (1..1000) is how many
     items one unit of work claims and does; ``progress`` is called with the
     report so far after every batch. Idempotent: a second tick at the same
-    instant does nothing, and ticks running at once split the work.
+    instant does nothing, and ticks running at once split the work. An error
+    raised after a batch committed (by an event handler) is raised once the
+    whole tick is done, its report in the error's notes; the batch counts.
     """
     if tenant is not None:
         check_tenant(tenant)
@@ -146,4 +148,4 @@ def tick(
             advance_sessions(run, tenant)
         else:
             expire_holds(run, tenant)
-    return run.report()
+    return run.done()
