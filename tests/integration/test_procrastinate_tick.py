@@ -20,6 +20,7 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.adapters.sqlalchemy.testing import postgres_schema
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.booking import EXPIRED
 from sessionkit.testing.clocks import ManualClock
 
@@ -150,3 +151,58 @@ def test_the_periodic_tick_fans_out_a_job_per_tenant_and_does_all_due_work(
     assert {tuple(row) for row in holds} == {(EXPIRED,)}
     assert public == 0  # procrastinate stayed in its own schema
     assert kit.tick(now=at).idle
+
+
+def test_a_job_left_doing_by_a_killed_worker_holds_back_no_later_tick(
+    engine: Engine, jobs_schema: tuple[str, str]
+) -> None:
+    # A worker killed mid-job leaves it "doing". With a procrastinate lock on the tenant's
+    # jobs, every later job of that tenant waited behind it for good.
+    conninfo, schema = jobs_schema
+    seeding = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(NOW))
+    at = _seed(seeding)
+    kit = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(at))
+    app = procrastinate.App(
+        connector=procrastinate.PsycopgConnector(
+            conninfo=conninfo, kwargs={"options": f"-c search_path={schema}"}
+        )
+    )
+    app.add_tasks_from(tick_blueprint(kit, batch=2), namespace="sessionkit")
+
+    async def scenario() -> list[tuple[str, str, dict[str, Any]]]:
+        async with app.open_async():
+            await app.schema_manager.apply_schema_async()
+            await app.tasks["sessionkit:tick_tenant"].defer_async(tenant="acme")
+            async with app.connector.pool.connection() as connection:
+                await connection.execute(  # as the fan-out made it, the killed worker's
+                    "UPDATE procrastinate_jobs SET status = 'doing', lock = 'sessionkit-tick:acme'"
+                )
+            await app.tasks["sessionkit:tick"].defer_async(timestamp=0)
+            for _ in range(3):
+                await app.run_worker_async(
+                    queues=["sessionkit"], wait=False, install_signal_handlers=False, concurrency=2
+                )
+            return await _jobs(app)
+
+    jobs = asyncio.run(scenario())
+    acme = [status for name, status, args in jobs if args.get("tenant") == "acme"]
+    assert acme[0] == "doing"  # the killed worker's
+    assert "succeeded" in acme[1:], jobs
+    assert kit.tick(now=at).idle
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        ({"kit": "not a kit"}, WrongType),
+        ({"batch": 0}, InvalidValue),
+        ({"cron": "every minute"}, InvalidValue),
+        ({"queue": ""}, InvalidValue),
+    ],
+)
+def test_bad_blueprint_arguments_are_refused_when_it_is_made(
+    arguments: dict[str, Any], error: type[Exception]
+) -> None:
+    given: dict[str, Any] = {"kit": lambda: None, **arguments}
+    with pytest.raises(error):
+        tick_blueprint(**given)

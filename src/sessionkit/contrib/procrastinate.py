@@ -5,10 +5,14 @@
 - ``tick``, periodic (every minute by default), which lists the tenants with
   work due (:meth:`SessionKit.due_tenants <sessionkit.services.SessionKit.due_tenants>`)
   and defers one ``tick_tenant`` job each; with ``fan_out=False`` it ticks
-  every tenant itself. Its ``queueing_lock`` keeps at most one tick waiting
-  and its ``lock`` runs one at a time, so ticks never pile up.
+  every tenant itself. Its ``queueing_lock`` keeps at most one tick waiting,
+  so ticks never pile up.
 - ``tick_tenant(tenant)``, which runs :meth:`SessionKit.tick` for one tenant;
   a queueing lock per tenant keeps one such job waiting per tenant.
+
+Neither takes a procrastinate ``lock``: a worker killed in a job leaves it
+``doing``, and its lock would hold every later job of that name for good. The
+tick needs none: its claims make overlapping jobs safe.
 
 Any number of procrastinate workers can run them: the tick claims its items
 (``FOR UPDATE SKIP LOCKED``), so overlapping jobs never do an item twice. ::
@@ -28,15 +32,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from croniter import croniter  # type: ignore[import-untyped]  # procrastinate's own cron parser
 from procrastinate import Blueprint
 from procrastinate.exceptions import AlreadyEnqueued
 
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.model.text import MAX_NAME_LENGTH, check_text
 from sessionkit.services import SessionKit, TickReport
+from sessionkit.services.booking_requests import check_batch
+from sessionkit.services.tick import MAX_TICK_BATCH
 
 __all__ = ["TICK_LOCK", "tick_blueprint"]
 
 TICK_LOCK = "sessionkit-tick"
-"""The lock and queueing lock of the periodic tick; a tenant's job adds ``:<tenant>``."""
+"""The queueing lock of the periodic tick; a tenant's job adds ``:<tenant>``."""
 
 _log = logging.getLogger(__name__)
 
@@ -70,8 +79,20 @@ def tick_blueprint(
     function returning it (called in each job: build it once per process and
     return it). ``cron`` schedules the periodic tick, ``queue`` is both
     tasks' queue, ``batch`` the tick's batch size; ``fan_out=False`` ticks
-    all tenants in the periodic job instead of a job per tenant.
+    all tenants in the periodic job instead of a job per tenant. A bad
+    argument is refused here (``WrongType``, ``InvalidValue``), not in the
+    worker's first job.
     """
+    if not isinstance(kit, SessionKit) and not callable(kit):
+        raise WrongType(kit, name="kit", expected="a SessionKit, or a function returning one")
+    check_batch(batch, "batch", MAX_TICK_BATCH)
+    if not isinstance(cron, str) or not croniter.is_valid(cron):
+        raise InvalidValue(
+            f"cron must be a cron expression such as '* * * * *', got {cron!r}",
+            value=cron,
+            expected="a cron expression ('minute hour day month weekday')",
+        )
+    check_text(queue, "queue", limit=MAX_NAME_LENGTH, empty=False)
     blueprint = Blueprint()
 
     def current() -> SessionKit:
@@ -83,7 +104,7 @@ def tick_blueprint(
         return _counts(current().tick(tenant, batch=batch))
 
     @blueprint.periodic(cron=cron, periodic_id="tick")
-    @blueprint.task(name="tick", queue=queue, queueing_lock=TICK_LOCK, lock=TICK_LOCK)
+    @blueprint.task(name="tick", queue=queue, queueing_lock=TICK_LOCK)
     def tick(timestamp: int) -> dict[str, int]:  # noqa: ARG001  # procrastinate passes the schedule's instant
         """Tick every tenant: defer one ``tick_tenant`` job per tenant with work due."""
         ticking = current()
@@ -94,7 +115,7 @@ def tick_blueprint(
         for tenant in tenants:
             lock = f"{TICK_LOCK}:{tenant}"
             try:
-                tick_tenant.configure(queueing_lock=lock, lock=lock).defer(tenant=tenant)
+                tick_tenant.configure(queueing_lock=lock).defer(tenant=tenant)
             except AlreadyEnqueued:
                 continue  # that tenant's job is still waiting: it will do the work
             queued += 1
