@@ -232,3 +232,31 @@ def test_a_refund_inside_the_hosts_transaction_waits_for_its_commit(
     else:
         assert (booking.status, payment.status, payment.due) == ("CONFIRMED", "PAID", None)
         assert str(gateway.collected("EUR")) == "30.00 EUR"
+
+
+def test_the_tick_command_reports_payment_calls_that_failed(
+    kit: tuple[SessionKit, ManualClock, str],
+) -> None:
+    """``sessionkit_tick --payments``: a call the provider refused is listed and exits 1."""
+    from django.core.management.base import CommandError
+
+    made, clock, using = kit
+    if using != "default":
+        pytest.skip("the management command runs on the default alias")
+    gateway = FakeGateway(clock=clock.now)
+    paying = SessionKit(
+        uow=made.context.uow, clock=clock, gateway=gateway, pricing=Rate(Money.of(40, "EUR"))
+    )
+    checkout = paying.payments.book(TENANT, lesson(made).id, "student:ana", actor="ana")
+    gateway.fail_next(2)  # the cancel's own call, then the command's
+    paying.bookings.cancel(TENANT, checkout.booking.id, actor="ana")
+    assert paying.payments.get(TENANT, checkout.payment.id).due == "cancel"
+    KITS.append(paying)
+    try:
+        out, err = StringIO(), StringIO()
+        with pytest.raises(CommandError, match="1 due items failed"):
+            call_command("sessionkit_tick", "--payments", stdout=out, stderr=err)
+    finally:
+        KITS.remove(paying)
+    assert "payments: 0 payment calls made, 1 failed" in out.getvalue()
+    assert f"failed payment call {TENANT}/{checkout.payment.id}" in err.getvalue()

@@ -131,7 +131,12 @@ class Command(BaseCommand):
                     raise CommandError(str(error)) from error
                 else:
                     more = " (more due: run again)" if calls.more else ""
-                    line = f"{calls.done} payment calls made{more}"
+                    line = f"{calls.done} payment calls made, {len(calls.failed)} failed{more}"
+                    for tenant_of, payment_id, refusal in calls.failed:
+                        self.stderr.write(
+                            f"failed payment call {tenant_of}/{payment_id}: {refusal}"
+                        )
+                    failed += len(calls.failed)
                 self.stdout.write(f"{where}payments: {line}")
         if failed:
             raise CommandError(f"{failed} due items failed and stay due (listed above)")
