@@ -24,6 +24,7 @@ from sessionkit.model.analytics import (
 )
 from sessionkit.model.money import Money
 from sessionkit.services._analytics_money import revenue_row
+from sessionkit.testing.contract.payments import make_payment
 
 AT = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
@@ -79,6 +80,18 @@ def test_revenue_totals_stay_in_their_currency() -> None:
     assert revenue.total("kept", "USD") == Money.of(0, "USD")
     assert row.money("refunded") == Money.of(4, "EUR")
     assert list(revenue.to_records()[0]) == list(Revenue.COLUMNS)
+    with pytest.raises(InvalidValue, match="'kpet'") as refused:  # was an AttributeError
+        revenue.total("kpet", "EUR")
+    assert refused.value.value == "kpet"
+
+
+def test_a_payments_refund_figures_have_the_currencys_places_as_a_store_reads_them() -> None:
+    fresh = make_payment("p1", amount="60.00")
+    assert [str(v) for v in (fresh.refunded, fresh.refund_due, fresh.refund_sending)] == [
+        "0.00"
+    ] * 3
+    assert str(make_payment("p2", amount="6000", currency="JPY").refunded) == "0"
+    assert str(make_payment("p3", refunded="12.5").refunded) == "12.50"
 
 
 def test_progress_remaining_never_below_zero_and_on_track() -> None:

@@ -1,4 +1,4 @@
-"""sessionkit.contrib.ical: what a series' current rules cannot name is still written.
+"""sessionkit.contrib.ical: what a series' rules cannot name is kept; what is no session is refused.
 
 Sessions from before a schedule change, overrides of occurrences the rule does
 not give, and the extra events of a series of several schedule items: each was
@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
+
 from sessionkit import Recurrence, ScheduleItem
-from sessionkit.contrib.ical import export_series, read_ical, store_ical
+from sessionkit.contrib.ical import CalendarError, export_series, read_ical, store_ical
 from sessionkit.testing.harness import Harness
+
+from ._ical_support import event, ics
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 BERLIN = "Europe/Berlin"
@@ -107,3 +111,29 @@ def test_the_extra_events_of_a_series_of_two_items_stay_related_to_it() -> None:
     stored = store_ical(again.kit, "acme", read_ical(text), actor="admin")
     [extra] = stored.extras
     assert extra.series_id == stored.series["chem"].id
+
+
+@pytest.mark.parametrize(
+    ("length", "message"),
+    [
+        ("DTEND:20260316T100000Z", "has no length"),
+        ("DURATION:PT0S", "has no length"),
+        ("DTEND:20260316T090000Z", "ends before it starts"),
+    ],
+)
+def test_an_event_without_length_is_refused_for_what_it_is(length: str, message: str) -> None:
+    text = ics(*event("UID:r", "SUMMARY:Reminder", "DTSTART:20260316T100000Z", length))
+    with pytest.raises(CalendarError, match=message) as refused:
+        read_ical(text)
+    assert (refused.value.line, refused.value.uid) == (7, "r")
+
+
+def test_a_summary_too_long_for_a_title_is_refused_at_its_line() -> None:
+    # It was read, then refused by store_ical without a line or UID.
+    text = ics(
+        *event("UID:long", "SUMMARY:" + "x" * 300, "DTSTART:20260316T100000Z", "DURATION:PT1H")
+    )
+    with pytest.raises(CalendarError, match="300 characters") as refused:
+        read_ical(text)
+    assert (refused.value.line, refused.value.uid) == (5, "long")
+    assert len(str(refused.value)) < 300

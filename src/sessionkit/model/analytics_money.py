@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Literal
 
 import attrs
 
+from sessionkit.errors import InvalidValue
 from sessionkit.model._record_types import ColumnType
 from sessionkit.model.html import html_of
 from sessionkit.model.money import Money
@@ -57,6 +58,10 @@ class RevenueRow:
     def money(self, figure: str) -> Money:
         """Return one figure (``"paid"``, ``"kept"``, ...) as :class:`Money`."""
         return Money.of(getattr(self, figure), self.currency)
+
+
+_FIGURES = ("booked", "paid", "refunded", "refund_due", "kept", "pending")
+"""The amount columns of :class:`Revenue` that :meth:`Revenue.total` sums."""
 
 
 @attrs.frozen(kw_only=True)
@@ -99,7 +104,18 @@ class Revenue:
         return [{name: getattr(row, name) for name in self.COLUMNS} for row in self.rows]
 
     def total(self, figure: str, currency: str, key: str | None = None) -> Money:
-        """Return ``figure`` of group ``key`` in ``currency`` (zero when there is no such row)."""
+        """Return ``figure`` of group ``key`` in ``currency`` (zero when there is no such row).
+
+        ``figure`` is one of the amount columns (``booked``, ``paid``,
+        ``refunded``, ``refund_due``, ``kept``, ``pending``); another name is
+        ``InvalidValue``.
+        """
+        if figure not in _FIGURES:
+            raise InvalidValue(
+                f"no revenue figure {figure!r}; the figures are {', '.join(_FIGURES)}",
+                value=figure,
+                expected=f"one of {', '.join(_FIGURES)}",
+            )
         amount = sum(
             (getattr(r, figure) for r in self.rows if r.key == key and r.currency == currency),
             Decimal(0),

@@ -217,6 +217,11 @@ class Payment:
                 value=self.amount,
                 expected="an amount > 0",
             )
+        for name in ("refunded", "refund_due", "refund_sending"):  # 0 -> 0.00, as stored
+            value: Decimal = getattr(self, name)
+            shaped = value.quantize(self.amount.amount) if value.is_finite() else value
+            if shaped == value and shaped.as_tuple().exponent != value.as_tuple().exponent:
+                object.__setattr__(self, name, shaped)
         if not 0 <= self.refunded + self.refund_due <= self.amount.amount:
             raise InvalidValue(
                 f"payment {self.id!r} refunds {self.refunded} + {self.refund_due} due "

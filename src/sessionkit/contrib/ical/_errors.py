@@ -32,7 +32,7 @@ class CalendarError(InvalidValue):
         expected: str = "",
     ) -> None:
         where = f"line {line}: " if line is not None else ""
-        shown = f" in {text!r}" if text else ""
+        shown = f" in {text if len(text) <= 120 else text[:117] + '...'!r}" if text else ""
         super().__init__(f"{where}{message}{shown}", value=text, expected=expected)
         self.line = line
         self.text = text
