@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from sessionkit.errors import InvalidValue, WrongType
@@ -92,6 +93,10 @@ def test_a_payments_refund_figures_have_the_currencys_places_as_a_store_reads_th
     ] * 3
     assert str(make_payment("p2", amount="6000", currency="JPY").refunded) == "0"
     assert str(make_payment("p3", refunded="12.5").refunded) == "12.50"
+    assert str(attrs.evolve(fresh, refunded=0).refunded) == "0.00"  # type: ignore[arg-type]  # an int
+    for bad in (Decimal("NaN"), Decimal("1E+30")):
+        with pytest.raises(InvalidValue, match="not an amount of EUR"):
+            attrs.evolve(fresh, refunded=bad)
 
 
 def test_progress_remaining_never_below_zero_and_on_track() -> None:

@@ -128,12 +128,16 @@ def test_an_event_without_length_is_refused_for_what_it_is(length: str, message:
     assert (refused.value.line, refused.value.uid) == (7, "r")
 
 
-def test_a_summary_too_long_for_a_title_is_refused_at_its_line() -> None:
-    # It was read, then refused by store_ical without a line or UID.
-    text = ics(
-        *event("UID:long", "SUMMARY:" + "x" * 300, "DTSTART:20260316T100000Z", "DURATION:PT1H")
-    )
+def test_a_summary_too_long_for_a_title_is_refused_by_the_store_at_its_event() -> None:
+    # store_ical refused it with no line or UID, after writing nothing; read_ical reads it (a
+    # calendar read only to show it needs no session title), and a cancelled one is no session.
+    title = "SUMMARY:" + "x" * 300
+    text = ics(*event("UID:long", title, "DTSTART:20260316T100000Z", "DURATION:PT1H"))
+    assert len(read_ical(text).events[0].title) == 300
+    h = Harness.in_memory(NOW)
     with pytest.raises(CalendarError, match="300 characters") as refused:
-        read_ical(text)
-    assert (refused.value.line, refused.value.uid) == (5, "long")
-    assert len(str(refused.value)) < 300
+        store_ical(h.kit, "acme", read_ical(text), actor="a")
+    assert (refused.value.line, refused.value.uid) == (3, "long")
+    assert h.kit.queries.list("acme").total == 0
+    cancelled = text.replace("DURATION:PT1H", "DURATION:PT1H\r\nSTATUS:CANCELLED")
+    assert store_ical(h.kit, "acme", read_ical(cancelled), actor="a").extras == ()

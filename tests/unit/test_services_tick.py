@@ -244,6 +244,9 @@ def test_a_handler_failing_after_a_batch_committed_is_raised_once_the_tick_is_do
     with pytest.raises(RuntimeError, match="the mailer is down") as raised:
         kit.tick(kinds=["advance"])
     assert "6 sessions advanced" in "".join(raised.value.__notes__)
+    report = getattr(raised.value, "tick_report", None)
+    assert isinstance(report, TickReport)
+    assert (report.advanced, report.failed) == (6, ())
     statuses = {s.status for t in ("acme", "globex") for s in kit.queries.list(t).items}
     assert statuses == {"READY"}
     assert kit.tick(kinds=["advance"]).idle

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Literal
 
 import attrs
@@ -47,7 +47,7 @@ from sessionkit.lifecycle import Lifecycle, Status, StatusChanged, Transition
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.html import html_of
-from sessionkit.model.money import Money
+from sessionkit.model.money import Money, minor_unit
 from sessionkit.model.records import PAYMENT, Schema
 from sessionkit.model.session import (
     MAX_ID_LENGTH,
@@ -217,10 +217,22 @@ class Payment:
                 value=self.amount,
                 expected="an amount > 0",
             )
+        places = Decimal(1).scaleb(-minor_unit(self.currency))
         for name in ("refunded", "refund_due", "refund_sending"):  # 0 -> 0.00, as stored
-            value: Decimal = getattr(self, name)
-            shaped = value.quantize(self.amount.amount) if value.is_finite() else value
-            if shaped == value and shaped.as_tuple().exponent != value.as_tuple().exponent:
+            value = getattr(self, name)
+            if not isinstance(value, Decimal | int) or isinstance(value, bool):
+                raise WrongType(value, name=f"Payment.{name}", expected="a Decimal amount")
+            try:
+                if not Decimal(value).is_finite():
+                    raise InvalidOperation
+                shaped = Decimal(value).quantize(places)
+            except InvalidOperation:  # NaN, infinite, or too large to have cents
+                raise InvalidValue(
+                    f"payment {self.id!r} has {name} {value}, not an amount of {self.currency}",
+                    value=value,
+                    expected=f"an amount of {self.currency}",
+                ) from None
+            if shaped == value:  # never rounds: a finer amount is refused below, as it was
                 object.__setattr__(self, name, shaped)
         if not 0 <= self.refunded + self.refund_due <= self.amount.amount:
             raise InvalidValue(

@@ -65,13 +65,6 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _COMMITS: ContextVar[int] = ContextVar("sessionkit_commits", default=0)
-
-
-def commits() -> int:
-    """How many units of work this context has committed: a command compares before and after."""
-    return _COMMITS.get()
-
-
 """How many units of work :meth:`Context.transaction` committed in this context, ever."""
 _GAVE_UP = "_sessionkit_gave_up"
 """Set on a ``TransientConflict`` a retry gave up on, so that no outer command retries it."""
@@ -79,6 +72,11 @@ _BACKOFF = 0.01
 """Seconds: the first retry waits up to this long (at random), each later one twice as long."""
 
 _DAY = timedelta(days=1)
+
+
+def commits() -> int:
+    """How many units of work this context has committed: a command compares before and after."""
+    return _COMMITS.get()
 
 
 def check_version(value: object) -> int | None:

@@ -119,6 +119,10 @@ Work = Callable[[Tx, R, Counts], None]
 """Do one claimed item inside the batch's unit of work, counting what it did."""
 
 
+REPORT_ATTRIBUTE = "tick_report"
+"""The attribute of an error raised after a tick's batches committed: the tick's report."""
+
+
 class TickRun:
     """One tick's run: its instant, batch size, tallies and progress callback."""
 
@@ -160,14 +164,20 @@ class TickRun:
 
         Such an error (an event handler's, a publisher's) reaches the caller,
         as after any command, once every batch has been done and counted;
-        the report is in its notes.
+        the :class:`TickReport` is its ``tick_report`` attribute, and its
+        summary and failures are in its notes.
         """
         report = self.report()
         if self.published:
             first = self.published[0]
             first.add_note(f"the tick committed its work: {report.summary()}")
+            for failure in report.failed[:20]:
+                first.add_note(
+                    f"failed {failure.kind} {failure.tenant}/{failure.item_id}: {failure.error}"
+                )
             for other in self.published[1:]:
                 first.add_note(f"after another batch committed: {other!r}")
+            setattr(first, REPORT_ATTRIBUTE, report)  # any exception type
             raise first
         return report
 

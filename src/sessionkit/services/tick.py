@@ -127,7 +127,8 @@ def tick(
     report so far after every batch. Idempotent: a second tick at the same
     instant does nothing, and ticks running at once split the work. An error
     raised after a batch committed (by an event handler) is raised once the
-    whole tick is done, its report in the error's notes; the batch counts.
+    whole tick is done, the batch counted: the report is the error's
+    ``tick_report`` attribute, its summary and failures in the error's notes.
     """
     if tenant is not None:
         check_tenant(tenant)

@@ -19,7 +19,6 @@ from sessionkit.contrib.ical._errors import (
 )
 from sessionkit.contrib.ical._source import SourceEvent
 from sessionkit.errors import UnknownTimeZone
-from sessionkit.model.text import MAX_TITLE_LENGTH
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import get_zone
 
@@ -173,14 +172,6 @@ class EventReader:
             )
         self.uid = str(self.one("UID") or "") or self.uid
         self.title = str(self.one("SUMMARY") or "")
-        if len(self.title) > MAX_TITLE_LENGTH:  # a session's title: refused here, with its line
-            raise self.fail(
-                CalendarError,
-                f"the SUMMARY is {len(self.title)} characters long, a session's title at most "
-                f"{MAX_TITLE_LENGTH}",
-                "SUMMARY",
-                f"a SUMMARY of at most {MAX_TITLE_LENGTH} characters",
-            )
 
     def _broken(self, name: str, comp: icalendar.Component, problem: str) -> tuple[int, str]:
         """Return the line of the value of ``name`` icalendar could not read (else the first).

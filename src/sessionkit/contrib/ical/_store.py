@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 
+from sessionkit.contrib.ical._errors import CalendarError
 from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride
 from sessionkit.model.events import SessionCreated
 from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
 from sessionkit.model.session import ResourceRef, Session, resource_refs
-from sessionkit.model.text import check_actor, check_tenant
+from sessionkit.model.text import MAX_TITLE_LENGTH, check_actor, check_tenant
 from sessionkit.services import SeriesSpec
 from sessionkit.services._context import Context, Tx, check_free
 from sessionkit.services.app import SessionKit
@@ -59,6 +60,7 @@ def store_ical(
     """
     check_tenant(tenant)
     check_actor(actor)
+    _check_titles(calendar)
     refs = resource_refs(resources)
     ctx = kit.context
     ctx.session_lifecycle(lifecycle)  # an unknown lifecycle fails before any write
@@ -106,6 +108,29 @@ def _store(
     return StoredCalendar(
         series=stored, reports=tuple(reports), overrides=tuple(overrides), extras=tuple(extras)
     )
+
+
+def _check_titles(calendar: IcalCalendar) -> None:
+    """Refuse a SUMMARY too long for a session's title, at its event's line, before any write."""
+    for series in calendar.series:
+        titles = [series.title, *(o.title for o in series.overrides if o.title is not None)]
+        for title in titles:
+            _check_title(title, series.line, series.uid)
+    for event in calendar.events:
+        if not event.cancelled:  # a cancelled event gets no session
+            _check_title(event.title, event.line, event.uid)
+
+
+def _check_title(title: str, line: int | None, uid: str) -> None:
+    if len(title) > MAX_TITLE_LENGTH:
+        raise CalendarError(
+            f"the SUMMARY is {len(title)} characters long, a session's title at most "
+            f"{MAX_TITLE_LENGTH}",
+            line=line,
+            text=None,
+            uid=uid,
+            expected=f"a SUMMARY of at most {MAX_TITLE_LENGTH} characters",
+        )
 
 
 def _item_of(series: Series, key: datetime) -> ScheduleItem:

@@ -22,7 +22,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sessionkit.contrib.django.conf import get_kit
-from sessionkit.errors import SessionKitError, UnsupportedKind
+from sessionkit.errors import ConcurrentModification, SessionKitError, UnsupportedKind
 from sessionkit.ports import BOOKINGS, RESCHEDULES, Kind
 from sessionkit.services.app import SessionKit
 from sessionkit.services.tick import MAX_TICK_BATCH, TICK_KINDS, TickReport
@@ -93,6 +93,18 @@ class Command(BaseCommand):
             help="also make the payment provider calls still due (not part of the tick)",
         )
 
+    def _report(
+        self, where: str, report: TickReport, kinds: list[str], skipped: dict[str, str]
+    ) -> None:
+        """Write what the tick did, and each item that failed (on stderr)."""
+        for line in _lines(report, kinds, skipped):
+            self.stdout.write(f"{where}{line}")
+        self.stdout.write(f"{where}tick: {report.summary()}")
+        for failure in report.failed:
+            self.stderr.write(
+                f"failed {failure.kind} {failure.tenant}/{failure.item_id}: {failure.error}"
+            )
+
     def handle(self, *args: Any, **options: Any) -> None:  # noqa: ARG002
         """Tick each tenant given (else all at once); print per-kind lines and the failures."""
         kit = get_kit()
@@ -108,15 +120,18 @@ class Command(BaseCommand):
             while True:
                 try:
                     report = kit.tick(tenant, batch=options["batch"], kinds=kinds)
-                except SessionKitError as error:  # a bad --tenant or --batch, a storage fault
+                except Exception as error:
+                    done: TickReport | None = getattr(error, "tick_report", None)
+                    if done is None and not isinstance(error, SessionKitError):
+                        raise
+                    if done is not None:  # committed, then an event handler raised
+                        self._report(where, done, kinds, skipped)
+                        raise CommandError(
+                            f"the tick's work committed, then an event handler raised: {error!r}"
+                        ) from error
+                    # a bad --tenant or --batch, a storage fault
                     raise CommandError(str(error)) from error
-                for line in _lines(report, kinds, skipped):
-                    self.stdout.write(f"{where}{line}")
-                self.stdout.write(f"{where}tick: {report.summary()}")
-                for failure in report.failed:
-                    self.stderr.write(
-                        f"failed {failure.kind} {failure.tenant}/{failure.item_id}: {failure.error}"
-                    )
+                self._report(where, report, kinds, skipped)
                 failed += len(report.failed)
                 if not options["until_idle"] or report.idle:
                     break
@@ -131,12 +146,14 @@ class Command(BaseCommand):
                     raise CommandError(str(error)) from error
                 else:
                     more = " (more due: run again)" if calls.more else ""
-                    line = f"{calls.done} payment calls made, {len(calls.failed)} failed{more}"
-                    for tenant_of, payment_id, refusal in calls.failed:
+                    # A ConcurrentModification: another runner made the call first.
+                    lost = [f for f in calls.failed if not isinstance(f[2], ConcurrentModification)]
+                    line = f"{calls.done} payment calls made, {len(lost)} failed{more}"
+                    for tenant_of, payment_id, refusal in lost:
                         self.stderr.write(
                             f"failed payment call {tenant_of}/{payment_id}: {refusal}"
                         )
-                    failed += len(calls.failed)
+                    failed += len(lost)
                 self.stdout.write(f"{where}payments: {line}")
         if failed:
             raise CommandError(f"{failed} due items failed and stay due (listed above)")
