@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -255,3 +256,23 @@ def test_a_custom_zone_takes_the_calendars_own_name_for_it_when_the_rules_agree(
     assert read_ical(named).events[0].tz == "Europe/Vienna"
     wrong = BERLIN_RULES.replace("VERSION:2.0", "VERSION:2.0\r\nX-WR-TIMEZONE:Asia/Tokyo")
     assert read_ical(wrong).events[0].tz == "Europe/Berlin"  # a hint that disagrees is passed
+
+
+@pytest.mark.parametrize(
+    ("zone", "named"),
+    [
+        ("Asia/Jerusalem", "Asia/Jerusalem"),  # was Helsinki: DST begins two days earlier
+        ("UTC", "UTC"),  # was Africa/Abidjan
+        ("Europe/Madrid", "Europe/Berlin"),  # the same rules: the common name
+    ],
+)
+def test_a_custom_zone_is_named_by_offsets_on_every_day(zone: str, named: str) -> None:
+    import icalendar
+
+    custom = icalendar.Timezone.from_tzinfo(
+        ZoneInfo(zone), first_date=date(2025, 1, 1), last_date=date(2029, 1, 1)
+    )
+    custom["TZID"] = "Customized Time Zone"
+    head, tail = NEW_YORK_RULES.split("BEGIN:VTIMEZONE")[0], NEW_YORK_RULES.split("BEGIN:VEVENT")[1]
+    text = head + custom.to_ical().decode() + "BEGIN:VEVENT" + tail
+    assert read_ical(text).events[0].tz == named

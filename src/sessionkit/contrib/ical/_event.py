@@ -75,6 +75,7 @@ def iana_key(name: str) -> str | None:
 
 
 _PREFERRED: tuple[str, ...] = (
+    "UTC",
     "Europe/London",
     "Europe/Berlin",
     "Europe/Paris",
@@ -102,6 +103,11 @@ _PREFERRED: tuple[str, ...] = (
     "Pacific/Auckland",
     "Africa/Johannesburg",
     "Africa/Lagos",
+    "Africa/Nairobi",
+    "Asia/Karachi",
+    "Asia/Dhaka",
+    "Asia/Bangkok",
+    "America/Bogota",
 )
 """The zones an offsets-only match tries first: the common names for the common rules."""
 
@@ -121,7 +127,7 @@ def _legacy(name: str) -> bool:
 
 
 def _matching_zone(custom: tzinfo, near: datetime, hints: Sequence[str | None] = ()) -> str | None:
-    """Return an IANA zone with ``custom``'s offsets around ``near`` (two years, twice a month).
+    """Return an IANA zone with ``custom``'s offsets around ``near`` (two years, every day).
 
     Tried in order: the zones ``hints`` name (the VTIMEZONE's ``X-LIC-LOCATION``,
     the calendar's ``X-WR-TIMEZONE``), common zones, then every other zone by
@@ -131,12 +137,10 @@ def _matching_zone(custom: tzinfo, near: datetime, hints: Sequence[str | None] =
     names = [n for n in tzids_from_tzinfo(custom) if iana_key(n)]
     if names:
         return names[0]
-    samples = [
-        datetime(near.year + y, m, d, 12, tzinfo=UTC)
-        for y in (0, 1)
-        for m in range(1, 13)
-        for d in (1, 15)
-    ]
+    # Every day at noon UTC: zones that change on other days (Jerusalem on a Friday, Helsinki
+    # on the Sunday after) differ on one of them.
+    first = datetime(near.year, 1, 1, 12, tzinfo=UTC)
+    samples = [first + timedelta(days=n) for n in range(731)]
     wanted = [s.astimezone(custom).utcoffset() for s in samples]
     rest = sorted(zoneinfo.available_timezones(), key=lambda n: (_legacy(n), n))
     for name in (*(h for h in hints if h), *_PREFERRED, *rest):
