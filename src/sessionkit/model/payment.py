@@ -30,7 +30,7 @@ runner racing it, sends that amount under that key, never another.
 ...             provider="fake", created_at=at)
 >>> paid, _ = PAYMENT_LIFECYCLE.fire(p, "succeed", now=at)
 >>> paid.status, paid.kept, paid.gateway_key("refund", 1)
-('PAID', Money(amount=Decimal('60'), currency='EUR'), 'sessionkit:acme:p1:refund:1')
+('PAID', Money(amount=Decimal('60.00'), currency='EUR'), 'sessionkit:acme:p1:refund:1')
 """
 
 from __future__ import annotations
