@@ -86,6 +86,21 @@ def _seed(kit: SessionKit) -> datetime:
     return at
 
 
+def _ticking(engine: Engine, jobs_schema: tuple[str, str]) -> tuple[SessionKit, datetime, Any]:
+    """Seeded due work, a kit at the instant it is due, and a procrastinate app with the tasks."""
+    conninfo, schema = jobs_schema
+    seeding = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(NOW))
+    at = _seed(seeding)
+    kit = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(at))
+    app = procrastinate.App(
+        connector=procrastinate.PsycopgConnector(
+            conninfo=conninfo, kwargs={"options": f"-c search_path={schema}"}
+        )
+    )
+    app.add_tasks_from(tick_blueprint(kit, batch=2), namespace="sessionkit")
+    return kit, at, app
+
+
 async def _jobs(app: Any) -> list[tuple[str, str, dict[str, Any]]]:
     async with app.connector.pool.connection() as connection, connection.cursor() as cursor:
         await cursor.execute(
@@ -97,16 +112,8 @@ async def _jobs(app: Any) -> list[tuple[str, str, dict[str, Any]]]:
 def test_the_periodic_tick_fans_out_a_job_per_tenant_and_does_all_due_work(
     engine: Engine, jobs_schema: tuple[str, str]
 ) -> None:
-    conninfo, schema = jobs_schema
-    seeding = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(NOW))
-    at = _seed(seeding)
-    kit = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(at))
-    app = procrastinate.App(
-        connector=procrastinate.PsycopgConnector(
-            conninfo=conninfo, kwargs={"options": f"-c search_path={schema}"}
-        )
-    )
-    app.add_tasks_from(tick_blueprint(kit, batch=2), namespace="sessionkit")
+    schema = jobs_schema[1]
+    kit, at, app = _ticking(engine, jobs_schema)
 
     async def scenario() -> list[tuple[str, str, dict[str, Any]]]:
         async with app.open_async():
@@ -158,16 +165,7 @@ def test_a_job_left_doing_by_a_killed_worker_holds_back_no_later_tick(
 ) -> None:
     # A worker killed mid-job leaves it "doing". With a procrastinate lock on the tenant's
     # jobs, every later job of that tenant waited behind it for good.
-    conninfo, schema = jobs_schema
-    seeding = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(NOW))
-    at = _seed(seeding)
-    kit = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(at))
-    app = procrastinate.App(
-        connector=procrastinate.PsycopgConnector(
-            conninfo=conninfo, kwargs={"options": f"-c search_path={schema}"}
-        )
-    )
-    app.add_tasks_from(tick_blueprint(kit, batch=2), namespace="sessionkit")
+    kit, at, app = _ticking(engine, jobs_schema)
 
     async def scenario() -> list[tuple[str, str, dict[str, Any]]]:
         async with app.open_async():
