@@ -222,17 +222,18 @@ class Payment:
             value = getattr(self, name)
             if not isinstance(value, Decimal | int) or isinstance(value, bool):
                 raise WrongType(value, name=f"Payment.{name}", expected="a Decimal amount")
+            amount = Decimal(value)
             try:
-                if not Decimal(value).is_finite():
-                    raise InvalidOperation
-                shaped = Decimal(value).quantize(places)
-            except InvalidOperation:  # NaN, infinite, or too large to have cents
+                shaped = amount.quantize(places) if amount.is_finite() else None
+            except InvalidOperation:  # too large to have cents
+                shaped = None
+            if shaped is None:
                 raise InvalidValue(
                     f"payment {self.id!r} has {name} {value}, not an amount of {self.currency}",
                     value=value,
                     expected=f"an amount of {self.currency}",
-                ) from None
-            if shaped == value:  # never rounds: a finer amount is refused below, as it was
+                )
+            if shaped == amount:  # never rounds: a finer amount is refused below, as it was
                 object.__setattr__(self, name, shaped)
         if not 0 <= self.refunded + self.refund_due <= self.amount.amount:
             raise InvalidValue(

@@ -127,10 +127,7 @@ class Tx:
 
     def bookings_or_none(self) -> BookingRepository | None:
         """The unit's booking repository, or ``None`` for a store that keeps no bookings."""
-        try:
-            return self.uow.repository(BOOKINGS)
-        except UnsupportedKind:
-            return None
+        return self.repository_or_none(BOOKINGS)
 
     @property
     def payments(self) -> PaymentRepository:
@@ -139,14 +136,18 @@ class Tx:
 
     def payments_or_none(self) -> PaymentRepository | None:
         """The unit's payment repository, or ``None`` for a store that keeps no payments."""
-        try:
-            return self.uow.repository(PAYMENTS)
-        except UnsupportedKind:
-            return None
+        return self.repository_or_none(PAYMENTS)
 
     def repository(self, kind: Kind[RepoT]) -> RepoT:
         """The unit's repository for ``kind``."""
         return self.uow.repository(kind)
+
+    def repository_or_none(self, kind: Kind[RepoT]) -> RepoT | None:
+        """The unit's repository for ``kind``, or ``None`` for a store that keeps none."""
+        try:
+            return self.uow.repository(kind)
+        except UnsupportedKind:
+            return None
 
     def collect(self, events: Iterable[DomainEvent]) -> None:
         """Queue events to publish once the unit of work committed and closed."""
@@ -252,18 +253,16 @@ class Context:
         for hook in self.after_commit:
             hook(calls)
 
-    def when_durable(self, uow: UnitOfWork, action: Callable[[], object]) -> bool:
-        """Run ``action`` once the closed ``uow``'s writes are durable; return if it waits.
+    def when_durable(self, uow: UnitOfWork, action: Callable[[], object]) -> None:
+        """Run ``action`` once the closed ``uow``'s writes are durable.
 
-        Now, when the unit's commit was the real one (``False``); when the
-        host's transaction it joined commits, and never after its rollback,
-        when it joined one (``True``, see ``UnitOfWorkBase.defer_to_host``).
+        Now, when the unit's commit was the real one; when the host's
+        transaction it joined commits, and never after its rollback, when it
+        joined one (see ``UnitOfWorkBase.defer_to_host``).
         """
         defer = getattr(uow, "defer_to_host", None)
-        if defer is not None and defer(action):
-            return True
-        action()
-        return False
+        if defer is None or not defer(action):
+            action()
 
     def retrying(self, command: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """Return ``command(*args, **kwargs)``, run again if the database aborted it in a race.

@@ -16,18 +16,18 @@ import attrs
 
 from sessionkit.errors import (
     DuplicateBooking,
-    HoldExpired,
     InvalidTransition,
     InvalidValue,
     PaymentDeclined,
 )
-from sessionkit.model.booking import BOOKING_LIFECYCLE, EXPIRED, OFFERED, WAITLISTED, Booking
+from sessionkit.model.booking import BOOKING_LIFECYCLE, OFFERED, WAITLISTED, Booking
 from sessionkit.model.payment import FAILED, MANUAL, PENDING, Payment, PaymentChanged
 from sessionkit.model.session import ResourceRef
 from sessionkit.model.text import check_actor, check_flag, check_tenant
 from sessionkit.services._context import Context, Tx
 from sessionkit.services._money import store_payment
 from sessionkit.services._payment_calls import create_intent, gateway_of, record_intent
+from sessionkit.services._seats import refuse_run_out
 from sessionkit.services.bookings import (
     BookingCommands,
     BookingRequest,
@@ -185,10 +185,7 @@ class CheckoutCommands:
                 and payment.provider != MANUAL
             )
             if payment is None or waiting:
-                ran_out = booking.status == OFFERED and booking.expired_at(tx.now)
-                if ran_out or (booking.status == EXPIRED and booking.hold_expires_at is not None):
-                    assert booking.hold_expires_at is not None  # the offer ran out
-                    raise HoldExpired(booking.id, booking.hold_expires_at)
+                refuse_run_out(booking, tx.now, running=(OFFERED,))
                 if booking.status != OFFERED:
                     raise InvalidTransition(
                         session_id=booking.id,

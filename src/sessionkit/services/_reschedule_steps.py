@@ -15,13 +15,7 @@ from datetime import datetime
 
 import attrs
 
-from sessionkit.errors import (
-    DuplicateSession,
-    RescheduleRefused,
-    SessionConflict,
-    SessionLocked,
-    UnsupportedKind,
-)
+from sessionkit.errors import DuplicateSession, RescheduleRefused, SessionConflict, SessionLocked
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.events import SessionUpdated
 from sessionkit.model.reschedule import (
@@ -133,11 +127,8 @@ def settle_overdue_kept(ctx: Context, tx: Tx, session: Session) -> Session:
     session is (a booking's cancel and its refund), so they judge the session
     where ``kit.reschedules.options`` says it is.
     """
-    try:
-        repo = tx.repository(RESCHEDULES)
-    except UnsupportedKind:
-        return session
-    return settle_overdue(ctx, tx, repo, session)
+    repo = tx.repository_or_none(RESCHEDULES)
+    return session if repo is None else settle_overdue(ctx, tx, repo, session)
 
 
 def request_refusal(

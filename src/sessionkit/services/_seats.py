@@ -13,11 +13,12 @@ along.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 import attrs
 
+from sessionkit.errors import HoldExpired
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.booking import (
     ACTIVE_BOOKING_STATUSES,
@@ -40,10 +41,24 @@ __all__ = [
     "takes_bookings",
     "expire",
     "move_session_bookings",
+    "refuse_run_out",
     "Settled",
     "settle",
     "store_booking_change",
 ]
+
+
+def refuse_run_out(booking: Booking, now: datetime, running: Collection[str] = _HOLDING) -> None:
+    """Raise ``HoldExpired`` for a booking whose hold or offer ran out by ``now``.
+
+    One in ``running`` past its expiry, whether or not the expiry job has run,
+    or one the job marked EXPIRED (which keeps when it ran out); a waitlist
+    place that expired never had a hold to name.
+    """
+    ran_out = booking.status in running and booking.expired_at(now)
+    if ran_out or (booking.status == EXPIRED and booking.hold_expires_at is not None):
+        assert booking.hold_expires_at is not None  # a hold or offer ran out
+        raise HoldExpired(booking.id, booking.hold_expires_at)
 
 
 def takes_bookings(session: Session, at: datetime) -> bool:

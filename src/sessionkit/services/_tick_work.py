@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sessionkit.errors import UnsupportedKind
 from sessionkit.model.reschedule import AUTO_APPROVED, RescheduleRequest
 from sessionkit.model.series import Series
 from sessionkit.model.session import Session
@@ -216,9 +215,8 @@ def answer_reschedules(run: TickRun, tenant: str | None, commands: RescheduleCom
 
     while True:
         with ctx.transaction(run.at) as tx:
-            try:
-                repo = tx.repository(RESCHEDULES)
-            except UnsupportedKind:
+            repo = tx.repository_or_none(RESCHEDULES)
+            if repo is None:
                 return
             due = repo.due(tenant, before=run.at, limit=run.batch)
         fresh = [r for r in due if (r.tenant, r.id) not in seen]

@@ -23,7 +23,6 @@ import attrs
 from sessionkit.errors import (
     ConcurrentModification,
     DuplicateUsage,
-    UnsupportedKind,
     UsageLimitReached,
 )
 from sessionkit.lifecycle import Lifecycle
@@ -57,10 +56,7 @@ __all__ = [
 
 def usage_or_none(tx: Tx) -> UsageRepository | None:
     """The unit's usage ledger, or ``None`` for a store that keeps none."""
-    try:
-        return tx.repository(USAGE)
-    except UnsupportedKind:
-        return None
+    return tx.repository_or_none(USAGE)
 
 
 def active_subscription(

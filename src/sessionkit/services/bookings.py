@@ -17,13 +17,10 @@ from datetime import datetime
 
 import attrs
 
-from sessionkit.errors import CancelRefused, HoldExpired, SessionLocked, StillReferenced
+from sessionkit.errors import CancelRefused, SessionLocked, StillReferenced
 from sessionkit.model.booking import (
     BOOKING_LIFECYCLE,
     CONFIRMED,
-    EXPIRED,
-    HELD,
-    OFFERED,
     Booking,
 )
 from sessionkit.model.events import SessionDeleted
@@ -40,7 +37,7 @@ from sessionkit.model.text import (
 from sessionkit.services._context import Context, Tx, check_editable, retried
 from sessionkit.services._money import check_paid
 from sessionkit.services._reschedule_steps import settle_overdue_kept
-from sessionkit.services._seats import settle, store_booking_change
+from sessionkit.services._seats import refuse_run_out, settle, store_booking_change
 from sessionkit.services.booking_making import BookingMaking
 from sessionkit.services.booking_requests import BookingRequest as BookingRequest
 from sessionkit.services.booking_requests import booking_args as booking_args
@@ -80,10 +77,7 @@ class BookingCommands(BookingMaking):
             booking, session = locked_booking(tx, tenant, booking_id)
             if booking.status == CONFIRMED:
                 return booking
-            ran_out = booking.status in (HELD, OFFERED) and booking.expired_at(tx.now)
-            if ran_out or (booking.status == EXPIRED and booking.hold_expires_at is not None):
-                assert booking.hold_expires_at is not None  # a hold or offer ran out
-                raise HoldExpired(booking.id, booking.hold_expires_at)
+            refuse_run_out(booking, tx.now)
             check_paid(self._ctx, tx, session, booking)
             confirmed, change = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
             return store_booking_change(tx, booking, confirmed, [change], actor=actor)

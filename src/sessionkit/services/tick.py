@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from sessionkit.errors import InvalidValue, UnsupportedKind, WrongType
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.text import check_actor, check_tenant
 from sessionkit.ports import RESCHEDULES
 from sessionkit.services._context import Context
@@ -79,11 +79,8 @@ def due_tenants(ctx: Context, *, now: datetime | None = None, limit: int = 10_00
         bookings = tx.bookings_or_none()
         if bookings is not None:
             found.update(b.tenant for b in bookings.expiring(None, before=at, limit=limit))
-        try:
-            requests = tx.repository(RESCHEDULES)
-        except UnsupportedKind:
-            pass
-        else:
+        requests = tx.repository_or_none(RESCHEDULES)
+        if requests is not None:
             found.update(r.tenant for r in requests.due(None, before=at, limit=limit))
     return sorted(found)
 
