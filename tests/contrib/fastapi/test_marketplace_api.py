@@ -34,6 +34,16 @@ def first_slot(client: TestClient, series_id: str) -> dict[str, Any]:
     return found
 
 
+def ann_books(client: TestClient, slot: dict[str, Any]) -> dict[str, Any]:
+    """Ann, a student, books ``slot``: the checkout (a held seat and its payment)."""
+    checkout: dict[str, Any] = client.post(
+        f"/v1/sessions/{slot['id']}/paid-bookings",
+        json={"participant": "student:ann", "role": "student"},
+        headers=ANN,
+    ).json()
+    return checkout
+
+
 def pays(client: TestClient, checkout: dict[str, Any]) -> list[dict[str, Any]]:
     """The student pays at the provider, whose webhook events reach the API."""
     gateway: FakeGateway = client.app.state.gateway  # type: ignore[attr-defined]
@@ -175,11 +185,7 @@ def test_a_student_pays_cancels_with_a_refund_and_the_slot_is_rescheduled() -> N
 def test_the_fake_provider_page_pays_an_intent() -> None:
     with TestClient(create_app("memory", clock=ManualClock(DEMO_NOW))) as client:
         slot = first_slot(client, "omar-1to1")
-        checkout = client.post(
-            f"/v1/sessions/{slot['id']}/paid-bookings",
-            json={"participant": "student:ann", "role": "student"},
-            headers=ANN,
-        ).json()
+        checkout = ann_books(client, slot)
         assert checkout["payment"]["amount"] == "30.00"  # Omar's hourly rate
         ref = checkout["payment"]["intent_ref"]
         [applied] = client.post(f"/fake-provider/intents/{ref}/pay").json()
@@ -190,11 +196,7 @@ def test_the_fake_provider_page_pays_an_intent() -> None:
 def test_a_student_claiming_host_is_refused_and_changes_nothing() -> None:
     with TestClient(create_app("memory", clock=ManualClock(DEMO_NOW))) as client:
         slot = first_slot(client, "tina-1to1")
-        checkout = client.post(
-            f"/v1/sessions/{slot['id']}/paid-bookings",
-            json={"participant": "student:ann", "role": "student"},
-            headers=ANN,
-        ).json()
+        checkout = ann_books(client, slot)
         pays(client, checkout)
         booking_id, payment_id = checkout["booking"]["id"], checkout["payment"]["id"]
         before = client.get(f"/v1/payments/{payment_id}", headers=ANN).json()
@@ -240,11 +242,7 @@ def test_a_request_without_a_login_reads_no_ones_bookings_or_payments() -> None:
     # read every student's bookings and payments.
     with TestClient(create_app("memory", clock=ManualClock(DEMO_NOW))) as client:
         slot = first_slot(client, "tina-1to1")
-        checkout = client.post(
-            f"/v1/sessions/{slot['id']}/paid-bookings",
-            json={"participant": "student:ann", "role": "student"},
-            headers=ANN,
-        ).json()
+        checkout = ann_books(client, slot)
         booking_id, payment_id = checkout["booking"]["id"], checkout["payment"]["id"]
         for url in (
             f"/v1/bookings/{booking_id}",
@@ -269,11 +267,7 @@ def test_a_student_acts_for_herself_and_a_tutor_runs_the_schedule() -> None:
     with TestClient(create_app("memory", clock=ManualClock(DEMO_NOW))) as client:
         slot = first_slot(client, "tina-1to1")
         group = first_slot(client, "tina-group")
-        checkout = client.post(
-            f"/v1/sessions/{slot['id']}/paid-bookings",
-            json={"participant": "student:ann", "role": "student"},
-            headers=ANN,
-        ).json()
+        checkout = ann_books(client, slot)
         pays(client, checkout)
         booking_id, payment_id = checkout["booking"]["id"], checkout["payment"]["id"]
         booked = client.get(f"/v1/bookings/{booking_id}", headers=ANN).json()
