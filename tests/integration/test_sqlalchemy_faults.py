@@ -357,6 +357,68 @@ def test_a_unit_that_locks_a_missing_session_still_bounds_its_waits(server: Engi
         holder.__exit__(None, None, None)
 
 
+def _sent_by(engine: Engine, read: Any) -> list[str]:
+    """The statements ``read()`` hands the driver (BEGIN and COMMIT are not among them)."""
+    sent: list[str] = []
+
+    def seen(_c: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        read()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    return sent
+
+
+def test_a_unit_that_only_lists_sends_its_select_alone(server: Engine) -> None:
+    """A plain SELECT waits for no row lock: before, PostgreSQL's set_config went first."""
+    store = SqlAlchemyStore(server, lock_timeout=SHORT)
+    kit = _kit(store)
+    end = NOW + timedelta(days=30)
+    kit.bookings.bookable(TENANT, start=NOW, end=end)  # MySQL sets its wait once per connection
+    sent = _sent_by(server, lambda: kit.bookings.bookable(TENANT, start=NOW, end=end))
+    assert [statement.split()[0] for statement in sent] == ["SELECT"]
+    assert "lock_timeout" not in sent[0]
+    sent = _sent_by(server, lambda: kit.bookings.agenda(TENANT, "student:bo", days=30))
+    assert [statement.split()[0] for statement in sent] == ["SELECT"]
+
+
+def test_a_unit_that_reads_before_it_locks_still_bounds_its_waits(server: Engine) -> None:
+    """The bound is left to the first statement that can wait, not dropped."""
+    store = SqlAlchemyStore(server, lock_timeout=SHORT)
+    for locks in ("the booking's lock", "an update"):
+        holder = _hold_row(store)
+        fired = threading.Event()
+
+        def let_go(holder: Any = holder, fired: threading.Event = fired) -> None:
+            fired.set()
+            holder.__exit__(None, None, None)
+
+        # Unbounded, the wait would last forever: the holder lets go after 8 s, and the
+        # statement then finds the row free instead of timing out.
+        timer = threading.Timer(8, let_go)
+        timer.start()
+        try:
+            with store.unit_of_work() as uow:
+                bookings = uow.repository(BOOKINGS)
+                bookings.for_participant(TENANT, ResourceRef("student", "bo"))
+                if locks == "an update":
+                    session = uow.sessions.get(TENANT, "s1")
+                    with pytest.raises(StorageTimeout):
+                        uow.sessions.update(session, expected_version=session.version)
+                else:
+                    with pytest.raises(StorageTimeout):
+                        bookings.lock_session(TENANT, "s1")
+        finally:
+            timer.cancel()
+            timer.join()
+            if not fired.is_set():
+                holder.__exit__(None, None, None)
+        assert not fired.is_set(), f"{locks}: the wait outlasted 8 s"
+
+
 def test_a_resource_held_by_an_open_unit_of_work_is_storage_timeout(server: Engine) -> None:
     store = SqlAlchemyStore(server, lock_timeout=SHORT)
     before = snapshot(server)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
@@ -594,3 +597,78 @@ def test_instants_bind_alike_whether_already_utc_or_not() -> None:
         assert bound.tzinfo is UTC
     with pytest.raises(ValueError, match="timezone-aware"):
         instant.process_bind_param(datetime(2026, 3, 29, 1, 30), lite)
+
+
+_ZONES = st.sampled_from(
+    [
+        None,
+        UTC,
+        ZoneInfo("UTC"),
+        ZoneInfo("Etc/UTC"),
+        ZoneInfo("Europe/Berlin"),
+        timezone(timedelta(hours=5, minutes=30)),
+    ]
+)
+
+
+@given(st.datetimes(timezones=_ZONES))
+def test_instants_read_back_as_utc_by_the_plain_rule(value: datetime) -> None:
+    """The quick conversions (no ``replace``) give what the plain rule gives, zone ``UTC``."""
+    from sessionkit.adapters.sqlalchemy._types import UTCDateTime
+
+    lite = create_engine("sqlite://").dialect
+    read = UTCDateTime().process_result_value(value, lite)
+    expected = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    assert read == expected
+    assert read is not None
+    assert read.tzinfo is UTC
+    assert (read.year, read.hour, read.minute, read.microsecond) == (
+        expected.year,
+        expected.hour,
+        expected.minute,
+        expected.microsecond,
+    )
+    if value.tzinfo is not None:
+        bound = UTCDateTime().process_bind_param(value, lite)
+        assert bound == value.astimezone(UTC).replace(tzinfo=None)
+        assert bound is not None
+        assert bound.tzinfo is None
+
+
+@pytest.mark.parametrize("resource", [None, ResourceRef("teacher", "ana")])
+def test_bookable_sessions_are_grouped_as_the_index_walks(
+    store: SqlAlchemyStore, engine: Engine, resource: ResourceRef | None
+) -> None:
+    """No sort of the tenant's window before the limit.
+
+    Grouped by every column shown, SQLite sorted a tenant's whole window before
+    cutting a page (330 ms against 11 ms for 30,000 sessions in 30 days). One
+    resource's sessions are grouped by key and only they are sorted (walking
+    the tenant's window for them took twice as long for one of 60 teachers
+    with no statistics gathered).
+    """
+    from sessionkit.ports import BOOKINGS
+
+    _fill(store, 20)
+    sent: list[tuple[str, Any]] = []
+
+    def seen(_c: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        sent.append((statement, parameters))
+
+    window = TimeSpan(T0 - timedelta(days=1), T0 + timedelta(days=30))
+    with store.unit_of_work() as uow:
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            found = uow.repository(BOOKINGS).bookable(
+                TENANT, window=window, at=window.start, resource=resource, limit=5
+            )
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        assert len(found) == 5
+        [(statement, parameters)] = [s for s in sent if "sessionkit_bookings" in s[0]]
+        plan = uow.db().connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+        details = [row[-1] for row in plan]
+    assert not [d for d in details if "FOR GROUP BY" in d], details
+    if resource is None:
+        assert not [d for d in details if "TEMP B-TREE" in d], details
+        assert any("ix_sessionkit_sessions_tenant_start_at_id" in d for d in details), details
