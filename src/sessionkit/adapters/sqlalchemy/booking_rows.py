@@ -28,6 +28,7 @@ from sessionkit.model.session import ResourceRef
 __all__ = [
     "AGENDA_INDEX",
     "IDEMPOTENCY_CONSTRAINT",
+    "SEATS_INDEX",
     "BookingRow",
     "booking_from_row",
     "booking_values",
@@ -40,6 +41,10 @@ IDEMPOTENCY_CONSTRAINT = "uq_sessionkit_bookings_tenant_idempotency_key"
 AGENDA_INDEX = "ix_sessionkit_bookings_agenda"
 """A participant's bookings by session start then id (named by hand: the conventional
 name passes PostgreSQL's 63 characters)."""
+
+SEATS_INDEX = "ix_sessionkit_bookings_seats"
+"""A session's bookings by status, with the seats they take and a hold's expiry: the
+seat sums read no table rows (named by hand, as :data:`AGENDA_INDEX`)."""
 
 _NAME = String(255)
 _LABEL = String(64)
@@ -77,8 +82,9 @@ class BookingRow(Base):
         ForeignKeyConstraint(
             ["tenant", "session_id"], ["sessionkit_sessions.tenant", "sessionkit_sessions.id"]
         ),
-        # The session's bookings, and the seats they take (also the foreign key's index).
-        Index(None, "tenant", "session_id", "status"),
+        # The session's bookings, and the seats they take (also the foreign key's index):
+        # seats and expiry in the index, so the seat sums read no table rows.
+        Index(SEATS_INDEX, "tenant", "session_id", "status", "seats", "hold_expires_at"),
         # A participant's agenda by start, with the id for keyset pages.
         Index(AGENDA_INDEX, "tenant", "participant_kind", "participant_id", "session_start", "id"),
         # Holds and offers that ran out, across tenants (the expiry job).
