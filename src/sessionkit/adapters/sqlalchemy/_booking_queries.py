@@ -246,30 +246,27 @@ def bookable(resource: bool, after: bool, limit: bool) -> Select[Any]:
         conditions.append(
             or_(S.c.start_at > last, and_(S.c.start_at == last, S.c.id > bindparam("after_id")))
         )
-    # A session per group, grouped by its key alone; the other columns are the
-    # session's own, one value per group, and min() names them in every dialect.
-    # A tenant's window is grouped in the listing's order, which the (tenant,
-    # start_at, id) index gives: SQLite and MariaDB group as they walk the index
-    # and stop at the limit, where grouping by every column shown sorted the whole
-    # window first (330 against 11 ms on SQLite, 960 against 20 ms on MariaDB, for
-    # 30,000 sessions in 30 days). One resource's sessions come by key from its
-    # rows, few enough to sort: grouped by id first, SQLite keeps that plan (in the
-    # listing's order it walked the tenant's window instead, twice as slow for one
-    # teacher of 60 with no statistics gathered).
-    capacity = func.min(S.c.capacity)
+    shown: tuple[ColumnElement[Any], ...] = (S.c.id, S.c.title, S.c.start_at, S.c.end_at)
+    capacity: ColumnElement[int] = S.c.capacity
+    grouped: tuple[ColumnElement[Any], ...] = (*shown, capacity)
+    if not resource:
+        # A tenant's window is grouped in the listing's order alone, which the
+        # (tenant, start_at, id) index gives: SQLite and MariaDB group as they walk the
+        # index and stop at the limit, where grouping by every column shown sorted the
+        # whole window first (330 against 11 ms on SQLite, 960 against 20 ms on
+        # MariaDB, for 30,000 sessions in 30 days). The other columns are the session's
+        # own, one value per group: min() names them in every dialect. One resource's
+        # sessions come by key from its rows, few enough to sort, and keep the plain
+        # grouping (in the listing's order SQLite walked the tenant's window for them,
+        # twice as slow for one teacher of 60 with no statistics gathered).
+        shown = (S.c.id, func.min(S.c.title), S.c.start_at, func.min(S.c.end_at))
+        capacity = func.min(S.c.capacity)
+        grouped = (S.c.start_at, S.c.id)
     statement = (
-        select(
-            S.c.id,
-            func.min(S.c.title),
-            S.c.start_at,
-            func.min(S.c.end_at),
-            capacity,
-            taken,
-            owed,
-        )
+        select(*shown, capacity, taken, owed)
         .select_from(S.outerjoin(B, seats))
         .where(*conditions)
-        .group_by(*((S.c.id, S.c.start_at) if resource else (S.c.start_at, S.c.id)))
+        .group_by(*grouped)
         .having(capacity - taken - owed >= bindparam("seats"))
         .order_by(S.c.start_at, S.c.id)
     )
