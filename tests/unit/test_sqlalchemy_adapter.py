@@ -12,6 +12,7 @@ import attrs
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from dateutil import tz as dateutil_tz
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
@@ -607,6 +608,8 @@ _ZONES = st.sampled_from(
         ZoneInfo("Etc/UTC"),
         ZoneInfo("Europe/Berlin"),
         timezone(timedelta(hours=5, minutes=30)),
+        dateutil_tz.tzutc(),  # not hashable: a driver's own tzinfo need not be
+        dateutil_tz.tzoffset(None, -3600),
     ]
 )
 

@@ -159,7 +159,7 @@ class SqlBookingReads(SqlRepository[Booking]):
                 return []
             params["limit"] = limit
         statement = sql.bookable(resource is not None, after is not None, limit is not None)
-        connection = self._unit.reading()
+        connection = self._unit.db().connection()
         with self._unit.backend.planned_per_call(connection):
             # all(): fetched at once, not row by row (the driver's fetchall is a C loop).
             rows = connection.execute(statement, params).all()
@@ -243,6 +243,6 @@ class SqlBookingReads(SqlRepository[Booking]):
         return (last or 0) + 1
 
     def _rows(self, statement: Any, params: dict[str, Any] | None = None) -> list[Booking]:
-        rows = self._unit.reading().execute(statement, params).mappings()
+        rows = self._unit.db().connection().execute(statement, params).mappings()
         make = self.sql.from_row
         return [make(row) for row in rows]

@@ -62,13 +62,6 @@ class SqlUnit(Protocol):
         """
         ...
 
-    def reading(self) -> Connection:
-        """Return the Core connection of the open transaction for a ``SELECT`` that locks nothing.
-
-        See :meth:`~.store.SqlAlchemyUnitOfWork.reading`.
-        """
-        ...
-
 
 @attrs.frozen
 class ChildTable:

@@ -151,10 +151,12 @@ costs four times as much as this (about 0.7 against 0.17 us), and
 ``astimezone`` from a ``ZoneInfo`` twice as much.
 """
 
-_UTC_ZONES = frozenset({ZoneInfo("UTC"), ZoneInfo("Etc/UTC")})
+_UTC_ZONE = ZoneInfo("UTC")
+_ETC_UTC = ZoneInfo("Etc/UTC")
 """Zones that are UTC under another name: psycopg reads ``timestamptz`` in the
 connection's ``TimeZone``, by default the server's, often ``Etc/UTC``. ``ZoneInfo``
-returns one cached object per key, so membership is by identity."""
+returns one cached object per key, so they are compared by identity (a driver's
+own tzinfo need not even be hashable); any other zone goes through ``astimezone``."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -190,7 +192,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         zone = value.tzinfo
         if zone is UTC:
             return value
-        if zone is None or zone in _UTC_ZONES:  # naive UTC (SQLite, MySQL); psycopg's Etc/UTC
+        if zone is None or zone is _ETC_UTC or zone is _UTC_ZONE:  # naive UTC; psycopg's Etc/UTC
             return _combine(value, value.time(), UTC)
         return value.astimezone(UTC)
 

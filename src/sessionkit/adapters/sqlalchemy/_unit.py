@@ -135,17 +135,6 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
             self._store.backend.bound_waits(db)
         return db
 
-    def reading(self) -> Connection:
-        """Return the Core connection of the unit's open transaction for a plain ``SELECT``.
-
-        A read that locks nothing (no ``FOR UPDATE``, no named lock) waits for
-        no row lock, so it leaves the transaction's lock bound to the first
-        statement that can wait (:meth:`db`, :meth:`db_bounding`): a unit that
-        only lists (bookable sessions, an agenda) spares PostgreSQL's
-        ``set_config`` round trip, a quarter of its round trips.
-        """
-        return self._begin().connection()
-
     def db_bounding(self) -> tuple[Db, str | None]:
         """Return the open session and the lock bound its caller's statement must set.
 
