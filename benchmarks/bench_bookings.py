@@ -1,4 +1,4 @@
-"""Bookings: seats under contention, the bookable-sessions read and a participant's agenda.
+"""Bookings: seats under contention, the bookable-sessions reads and a participant's agenda.
 
 1. **Booking throughput** on PostgreSQL: 16 client processes (forked once,
    after the parent's engine was disposed, each then with its own pool and
@@ -64,10 +64,24 @@
    much of a figure is the machine's and how much the code above the
    statement. There is no capacity-aware free-slots query
    (``sessionkit.availability.free_slots`` knows working hours and busy
-   spans, not seats), so ``bookable`` is the read measured. Measured here:
-   p50 about 4.1-4.6 ms on SQLite and 4.0-4.4 ms on PostgreSQL (one statement
-   that sums the seats and sends listing rows), against 20-21 and 25-28 ms
-   when it read whole sessions with a count and then their seats.
+   spans, not seats), so ``bookable`` is the read measured. Measured here (2
+   cores, one run of ``python -m benchmarks bookings`` on 643d4a3): SQLite
+   file p50 4.82 ms (p95 7.68), the same SELECT from the driver alone 3.20
+   ms, 1.49x; PostgreSQL p50 6.60 ms (p95 8.16), the statement alone 5.20
+   ms, 1.30x, with 1 SQL statement per call (on that commit the listing sent
+   no ``set_config('lock_timeout')`` first; 937776c sends it again, one
+   round trip more). In the same sitting, separate runs of this item gave
+   4.35-4.65 ms on SQLite and 5.96-6.54 ms on PostgreSQL; earlier that day,
+   before the covering index, 4.37 ms on SQLite and 4.61 ms on PostgreSQL
+   (the listing then sent no lock bound). The machine's speed drifted during the day (the
+   bare PostgreSQL statement measured 2.9 ms hot at 05:20 and 4.7 ms hot at
+   06:15), so compare only same-run ratios. What changed before those
+   figures: the bookings' session index carries ``seats`` and
+   ``hold_expires_at`` (migration 0013; on SQLite the statement alone went
+   from about 3.7 to 2.95 ms in the same sitting), instants are converted
+   without ``datetime.replace``, and the read sent no lock bound (undone by
+   937776c). It took 20-21 ms on SQLite and 25-28 ms on PostgreSQL when it
+   read whole sessions with a count and then their seats.
    On the slower machine of item 1: 8.9 ms on SQLite and 9.1 ms on
    PostgreSQL, where the statement alone, sent with the driver and its rows
    fetched, takes 5.3-5.8 ms (SQLite) and 5.2 ms (PostgreSQL, planned per
@@ -91,12 +105,52 @@
    of each, interleaved rounds, and their ratio; aim within 2x (the agenda
    index bounds the read). ``EXPLAIN QUERY PLAN`` of the statement the adapter
    sends shows which index serves it.
+4. **A tenant's bookable sessions, no resource: one page**: the booking
+   repository's ``bookable`` without ``resource``, ``limit=500`` (the page
+   ``kit.bookings.bookable`` reads), in a unit of work of its own, over 60
+   teachers x 500 sessions in 30 days (30,000 sessions, 16,775 with a seat
+   free) and 120,000 bookings and holds (15 teachers and 30,000 with
+   ``--quick``), loaded with Core ``executemany`` (setup, not timed). In a
+   SQLite file before and after ``ANALYZE``, and without ``--quick`` in
+   PostgreSQL and MariaDB (analyzed) when ``SESSIONKIT_TEST_POSTGRES_URL``
+   and ``SESSIONKIT_TEST_MYSQL_URL`` are set. The page must be the 500
+   sessions the rows say, by start then id, each with a seat remaining. In
+   interleaved rounds: its p50 and p95, the same SELECT from the driver
+   alone (as in 2), and one teacher's page (``resource=``, 294 sessions),
+   which comes by key from the teacher's resource rows whatever the plan of
+   the tenant's window. Aim: the page walks the ``(tenant, start_at, id)``
+   index and stops at its end, no sort of the window: p50 within 3x of the
+   teacher's page; SQLite's ``EXPLAIN QUERY PLAN`` and MariaDB's ``EXPLAIN``
+   are printed and must show no temporary B-tree (filesort). Measured here
+   (2 cores, two runs of this item alone on 937776c), as the page's p50 (p95),
+   the statement alone (sessionkit / it), the teacher's page (tenant /
+   teacher): SQLite without ``ANALYZE`` 7.73 and 7.90 ms (12.07, 11.51), 5.78
+   and 5.82 ms (1.34x), 4.54 and 4.61 ms (1.70x); SQLite analyzed 6.68 and
+   6.53 ms (8.60, 11.06), 4.78 and 4.63 ms (1.39x), 4.10 and 3.91 ms (1.63x,
+   1.67x), 2 SQL statements per call (``BEGIN IMMEDIATE``, the page);
+   PostgreSQL 14.96 and 14.00 ms (18.16, 17.55), 12.88 and 11.50 ms (1.19x,
+   1.20x), 17.71 and 15.63 ms (0.85x, 0.86x), 2 SQL statements per call (the
+   lock bound, the page); MariaDB 14.38 and 16.90 ms (20.98, 21.90), 12.43
+   and 13.96 ms (1.20x, 1.23x), 10.38 and 12.73 ms (1.37x), 1 SQL statement
+   per call. Every plan printed walked the start index with no sort. The
+   statement of 4fbd180, which grouped by every column shown, sorted the
+   whole window: patched in for one run of this item, SQLite 158 ms without
+   ``ANALYZE`` (29.7x the teacher's page; it walked the tenant's sessions in
+   primary-key order and sorted them, ``USE TEMP B-TREE FOR ORDER BY``) and
+   196 ms analyzed (44.8x; ``USE TEMP B-TREE FOR GROUP BY`` and ``FOR ORDER
+   BY``), MariaDB 784 ms (71.6x; ``Using temporary; Using filesort``),
+   PostgreSQL 15.7 ms (0.88x, as now). Measured ad hoc on 30,000 sessions
+   with another mix of bookings, before and after 9e45bd7: 330 against 11 ms
+   on SQLite, 960 against 20 ms on MariaDB, about 10 ms both on PostgreSQL.
+   The item takes about 80 s, PostgreSQL and MariaDB (loading included) just
+   under 60 s of it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import random
 import statistics
 import tempfile
@@ -123,12 +177,14 @@ from benchmarks.bench_storage import (
 from benchmarks.compare import clocked, interleave, percentiles
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.adapters.sqlalchemy.booking_rows import AGENDA_INDEX, bookings_table
-from sessionkit.adapters.sqlalchemy.rows import sessions_table
-from sessionkit.adapters.sqlalchemy.testing import postgres_schema
+from sessionkit.adapters.sqlalchemy.rows import session_resources_table, sessions_table
+from sessionkit.adapters.sqlalchemy.testing import mysql_database, postgres_schema
 from sessionkit.errors import CapacityExceeded
-from sessionkit.model.booking import SEAT_STATUSES
+from sessionkit.model.booking import SEAT_STATUSES, BookableSession
+from sessionkit.model.session import ResourceRef
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
+from sessionkit.timespan import TimeSpan
 
 TENANT = "acme"
 NOW = datetime(2026, 3, 2, 6, tzinfo=UTC)
@@ -209,6 +265,7 @@ def check_columns() -> None:
     assert set(booking_row("b", "s", "k:i", span, "CONFIRMED")) == set(bookings_table.c.keys())
     missing = set(sessions_table.c.keys()) - set(session_row("s", span, 1))
     assert missing <= {"group_key"}, missing
+    assert set(resource_row("s", "k:i", span)) == set(session_resources_table.c.keys())
 
 
 def seats_per_session(engine: Engine) -> dict[str, int]:
@@ -872,6 +929,232 @@ def bench_agenda(quick: bool, tmp: Path) -> None:
             print(f"    {line}")
 
 
+# ---------------------------------------------------------------------------------- 4. tenant page
+
+TEACHERS = 60
+PER_TEACHER = 500
+PER_DAY = 17
+"""A teacher's sessions a day, half an hour apart from 07:00 UTC: 500 in 30 days."""
+PAGE = 500
+"""Sessions per page, as ``kit.bookings.bookable`` reads them (its ``MAX_BOOKINGS_PAGE``)."""
+PROBED = 7
+"""The teacher whose page is the reference: it comes by key from the teacher's rows."""
+MYSQL_VARIABLE = "SESSIONKIT_TEST_MYSQL_URL"
+
+Made = list[tuple[str, tuple[datetime, datetime], int]]
+"""Sessions as (id, span, capacity), as :func:`bookings_for` takes them."""
+Listing = list[tuple[str, int, int]]
+"""Bookable sessions by start then id: (session id, seats taken, seats remaining)."""
+
+
+def teacher(t: int) -> str:
+    """The resource of teacher number ``t``."""
+    return f"teacher:t{t:04d}"
+
+
+def tenant_rows(teachers: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Made]:
+    """Every teacher's sessions: session rows, their resource rows, (id, span, capacity)."""
+    rng = random.Random(teachers)
+    sessions: list[dict[str, Any]] = []
+    resources: list[dict[str, Any]] = []
+    made: Made = []
+    for t in range(teachers):
+        for n in range(PER_TEACHER):
+            start = NOW + timedelta(days=n // PER_DAY, hours=1, minutes=30 * (n % PER_DAY))
+            span = (start, start + timedelta(minutes=25))
+            session_id = f"s{t:03d}-{n:04d}"
+            capacity = rng.choice((1, 2, 4, 6, 8))
+            row = session_row(session_id, span, capacity)
+            row["resources"] = [teacher(t)]
+            sessions.append(row)
+            resources.append(resource_row(session_id, teacher(t), span))
+            made.append((session_id, span, capacity))
+    return sessions, resources, made
+
+
+def resource_row(session_id: str, resource: str, span: tuple[datetime, datetime]) -> dict[str, Any]:
+    """A ``sessionkit_session_resources`` row of a busy session shorter than ``LONG_SPAN``."""
+    return {
+        "tenant": TENANT,
+        "session_id": session_id,
+        "resource": resource,
+        "start_at": span[0],
+        "end_at": span[1],
+        "busy": True,
+        "long_span": False,
+    }
+
+
+def load_tenant(engine: Engine, teachers: int, bookings: int) -> Listing:
+    """Insert the tenant's sessions and ``bookings`` bookings with Core executemany (setup).
+
+    Returns what a listing of the whole window must show, worked out from the rows.
+    """
+    sessions, resources, made = tenant_rows(teachers)
+    rows, taken = bookings_for(made, bookings)
+    with engine.begin() as connection:
+        for table, batch in (
+            (sessions_table, sessions),
+            (session_resources_table, resources),
+            (bookings_table, rows),
+        ):
+            for first in range(0, len(batch), 20_000):
+                connection.execute(insert(table), batch[first : first + 20_000])
+    owed = bookings_owed(rows)
+    return [
+        (session_id, taken[session_id], capacity - taken[session_id] - owed.get(session_id, 0))
+        for session_id, _, capacity in sorted(made, key=lambda s: (s[1][0], s[0]))
+        if taken[session_id] + owed.get(session_id, 0) < capacity
+    ]
+
+
+def analyze(engine: Engine) -> None:
+    """Gather the tables' statistics, as a live database has them."""
+    if engine.dialect.name != "mysql":
+        run_analyze(engine)
+        return
+    names = ", ".join(t.name for t in (sessions_table, session_resources_table, bookings_table))
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"ANALYZE TABLE {names}").all()
+
+
+def query_plan(reader: Engine, statement: str, parameters: Any) -> list[str]:
+    """How the database plans ``statement``: SQLite's ``EXPLAIN QUERY PLAN`` lines; MariaDB's
+    ``EXPLAIN`` rows as table, index and extra."""
+    with reader.connect() as connection:
+        if reader.dialect.name == "sqlite":
+            rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            return [str(row[3]) for row in rows]
+        rows = connection.exec_driver_sql("EXPLAIN " + statement, parameters)
+        return [f"{row.table}: {row.type} on {row.key}; {row.Extra}" for row in rows]
+
+
+def bench_tenant_page_on(
+    name: str, engine: Engine, expected: Listing, rounds: int, reader: Engine | None = None
+) -> None:
+    """Time one page of the tenant's window against the statement alone and a teacher's page.
+
+    With ``reader`` (a plain engine on the same database), the database's plan
+    of the page's statement is printed too.
+    """
+    store = SqlAlchemyStore(engine)
+    window = TimeSpan(NOW, NOW + timedelta(days=WINDOW_DAYS))
+
+    def page(resource: ResourceRef | None = None) -> list[BookableSession]:
+        with store.unit_of_work() as uow:
+            return uow.bookings.bookable(
+                TENANT, window=window, at=NOW, resource=resource, limit=PAGE
+            )
+
+    def teacher_page() -> list[BookableSession]:
+        return page(ResourceRef.parse(teacher(PROBED)))
+
+    found = page()
+    assert len(found) == PAGE, (name, len(found))
+    assert all(b.remaining >= 1 for b in found), name
+    keys = [(b.start, b.session_id) for b in found]
+    assert keys == sorted(keys), name
+    shown = [(b.session_id, b.taken, b.remaining) for b in found]
+    assert shown == expected[:PAGE], name
+    own = [row for row in expected if row[0].startswith(f"s{PROBED:03d}-")]
+    assert [(b.session_id, b.taken, b.remaining) for b in teacher_page()] == own[:PAGE], name
+    counter = StatementCounter(engine)
+    before = counter.count
+    page()
+    statements = counter.count - before
+    sent = captured_read(engine, page)
+    statement = driver_reader(engine, *sent)
+    assert len(statement()) == PAGE, name
+    measured = interleave(
+        {
+            "sessionkit": clocked(page),
+            "statement": clocked(statement),
+            "teacher": clocked(teacher_page),
+        },
+        rounds=rounds,
+    )
+    p50, p95 = percentiles(measured.samples["sessionkit"])
+    alone = measured.median("statement")
+    mine = measured.median("teacher")
+    ratio = measured.ratio("sessionkit", "teacher")
+    print(
+        f"  {name:<24} page of {PAGE} of {len(expected):,} bookable   p50 {p50 * 1e3:6.2f} ms"
+        f"   p95 {p95 * 1e3:6.2f} ms   {statements} SQL statements per call\n"
+        f"  {'':<24} the same SELECT from the driver alone (rows fetched) p50"
+        f" {alone * 1e3:6.2f} ms; sessionkit / it {measured.ratio('sessionkit', 'statement'):.2f}x"
+        f" ({measured.spread('sessionkit', 'statement')})\n"
+        f"  {'':<24} one teacher's page ({len(own)} sessions) p50 {mine * 1e3:6.2f} ms;"
+        f" tenant / teacher {ratio:.2f}x ({measured.spread('sessionkit', 'teacher')} over"
+        f" {measured.rounds} rounds); aim within 3x: {'met' if ratio <= 3 else 'NOT met'}",
+        flush=True,
+    )
+    if reader is not None:
+        plan = query_plan(reader, *sent)
+        if reader.dialect.name == "sqlite":
+            sorts = [line for line in plan if "TEMP B-TREE" in line]
+            verdict = "none, as aimed" if not sorts else "NOT as aimed: " + "; ".join(sorts)
+        else:
+            sorts = [line for line in plan if "filesort" in line or "temporary" in line]
+            verdict = "none, as aimed" if not sorts else "NOT as aimed"
+        print(f"  {'':<24} the page's SELECT as planned (sorts: {verdict}):")
+        for line in plan:
+            print(f"  {'':<24}   {line}")
+
+
+def mysql_url() -> str | None:
+    """MariaDB's (or MySQL's) URL, or ``None`` (with a note) when it is not set."""
+    url = os.environ.get(MYSQL_VARIABLE)
+    if not url:
+        print(f"  (MariaDB skipped: set {MYSQL_VARIABLE}, e.g. mysql+pymysql://...)")
+    return url or None
+
+
+def bench_tenant_page(quick: bool, tmp: Path) -> None:
+    teachers, bookings = (15, 30_000) if quick else (TEACHERS, 120_000)
+    rounds = 30 if quick else 60
+    print(
+        f"\n4. A tenant's bookable sessions, no resource: one page of {PAGE} of {teachers}"
+        f" teachers x {PER_TEACHER} sessions over {WINDOW_DAYS} days, {bookings:,} bookings and"
+        " holds stored; the same SELECT from the driver alone and one teacher's page as"
+        " references (aim: the page walks the start index, no sort of the window: within 3x"
+        " of the teacher's page)"
+    )
+    path = tmp / "tenant.sqlite3"
+    engine = sqlite_engine(path)
+    create_schema(engine)
+    loader = fast_loader(path)
+    try:
+        started = time.perf_counter()
+        expected = load_tenant(loader, teachers, bookings)
+        print(
+            f"  {teachers * PER_TEACHER:,} sessions and {bookings:,} bookings loaded with Core"
+            f" executemany in {time.perf_counter() - started:.1f} s (setup)"
+        )
+        bench_tenant_page_on("SQLite file, no ANALYZE", engine, expected, rounds, loader)
+        analyze(loader)
+        engine.dispose()  # new connections, which read the statistics
+        bench_tenant_page_on("SQLite file, analyzed", engine, expected, rounds, loader)
+    finally:
+        loader.dispose()
+        engine.dispose()
+        path.unlink()
+    if quick:
+        print("  (PostgreSQL and MariaDB not run with --quick)")
+        return
+    url = postgres_url()
+    if url is not None:
+        with postgres_schema(url) as server:
+            expected = load_tenant(server, teachers, bookings)
+            analyze(server)
+            bench_tenant_page_on("PostgreSQL, analyzed", server, expected, rounds)
+    url = mysql_url()
+    if url is not None:
+        with mysql_database(url) as server:
+            expected = load_tenant(server, teachers, bookings)
+            analyze(server)
+            bench_tenant_page_on("MariaDB, analyzed", server, expected, rounds, server)
+
+
 def main(quick: bool) -> None:
     check_columns()
     bench_throughput(quick)
@@ -879,3 +1162,4 @@ def main(quick: bool) -> None:
         tmp = Path(directory)
         bench_bookable(quick, tmp)
         bench_agenda(quick, tmp)
+        bench_tenant_page(quick, tmp)
