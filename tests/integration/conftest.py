@@ -4,7 +4,8 @@ Each server engine lives in a throwaway schema (database) for one test module,
 with a pool big enough for every racing writer; ``race_engine`` empties its
 tables before each test. ``fresh_engine`` is a database of its own for one test (a
 SQLite file, a PostgreSQL schema, a MariaDB database), for tests that migrate or
-drop the schema; ``server_engine`` the same on the two servers only, and
+drop the schema, and ``blank_engine`` the same with no tables at all, for tests
+that migrate from the first revision; ``server_engine`` the same on the two servers only, and
 :func:`server_database` makes one where a test needs several. ``every_store`` is
 the same engines plus ``None`` for the in-memory store, one per module, for
 property tests that empty the tables per example themselves.
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine
 
-from sessionkit.adapters.sqlalchemy import create_schema
+from sessionkit.adapters.sqlalchemy import create_schema, drop_schema
 from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
 
 POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
@@ -85,6 +86,20 @@ def _sqlite_file(path: Path) -> Iterator[Engine]:
 def fresh_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     sqlite = request.param == "sqlite"
     with _sqlite_file(tmp_path) if sqlite else server_database(request.param) as engine:
+        yield engine
+
+
+@pytest.fixture(params=["sqlite", "postgres", "mysql"])
+def blank_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        engine = create_engine(f"sqlite:///{tmp_path / 'blank.sqlite3'}")
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+        return
+    with server_database(request.param) as engine:
+        drop_schema(engine)
         yield engine
 
 

@@ -26,8 +26,10 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -357,32 +359,40 @@ def test_a_unit_that_locks_a_missing_session_still_bounds_its_waits(server: Engi
         holder.__exit__(None, None, None)
 
 
+@contextmanager
+def _let_go_after(seconds: float, release: Callable[[], object]) -> Iterator[threading.Event]:
+    """Run ``release`` after ``seconds`` if the block is still running, else when it ends.
+
+    A lock wait left unbounded would last forever: the holder lets go instead, and
+    the waiting statement then goes through, which the test sees (the event is set).
+    """
+    fired = threading.Event()
+
+    def let_go() -> None:
+        fired.set()
+        release()
+
+    timer = threading.Timer(seconds, let_go)
+    timer.start()
+    try:
+        yield fired
+    finally:
+        timer.cancel()
+        timer.join()
+        if not fired.is_set():
+            release()
+
+
 def test_a_listing_behind_a_table_lock_is_storage_timeout(server: Engine) -> None:
     """A plain SELECT waits for no row lock, but it waits behind a lock on its table."""
     if server.dialect.name != "postgresql":
         pytest.skip("MySQL's table locks wait by lock_wait_timeout, which the store leaves alone")
     store = SqlAlchemyStore(server, lock_timeout=SHORT)
-    holder = server.connect()
-    holder.begin()
-    holder.exec_driver_sql("LOCK TABLE sessionkit_bookings IN ACCESS EXCLUSIVE MODE")
-    fired = threading.Event()
-
-    def let_go() -> None:
-        fired.set()
-        holder.rollback()
-
-    # Unbounded, the listing would wait forever: the holder lets go after 8 s.
-    timer = threading.Timer(8, let_go)
-    timer.start()
-    try:
-        with pytest.raises(StorageTimeout):
+    with server.connect() as holder:
+        holder.begin()
+        holder.exec_driver_sql("LOCK TABLE sessionkit_bookings IN ACCESS EXCLUSIVE MODE")
+        with _let_go_after(8, holder.rollback) as fired, pytest.raises(StorageTimeout):
             _kit(store).bookings.bookable(TENANT, start=NOW, end=NOW + timedelta(days=30))
-    finally:
-        timer.cancel()
-        timer.join()
-        if not fired.is_set():
-            holder.rollback()
-        holder.close()
     assert not fired.is_set(), "the listing waited past 8 s"
 
 
@@ -391,32 +401,19 @@ def test_a_unit_that_reads_before_it_locks_still_bounds_its_waits(server: Engine
     store = SqlAlchemyStore(server, lock_timeout=SHORT)
     for locks in ("the booking's lock", "an update"):
         holder = _hold_row(store)
-        fired = threading.Event()
-
-        def let_go(holder: Any = holder, fired: threading.Event = fired) -> None:
-            fired.set()
-            holder.__exit__(None, None, None)
-
-        # Unbounded, the wait would last forever: the holder lets go after 8 s, and the
-        # statement then finds the row free instead of timing out.
-        timer = threading.Timer(8, let_go)
-        timer.start()
-        try:
-            with store.unit_of_work() as uow:
-                bookings = uow.repository(BOOKINGS)
-                bookings.for_participant(TENANT, ResourceRef("student", "bo"))
-                if locks == "an update":
-                    session = uow.sessions.get(TENANT, "s1")
-                    with pytest.raises(StorageTimeout):
-                        uow.sessions.update(session, expected_version=session.version)
-                else:
-                    with pytest.raises(StorageTimeout):
-                        bookings.lock_session(TENANT, "s1")
-        finally:
-            timer.cancel()
-            timer.join()
-            if not fired.is_set():
-                holder.__exit__(None, None, None)
+        with (
+            _let_go_after(8, partial(holder.__exit__, None, None, None)) as fired,
+            store.unit_of_work() as uow,
+        ):
+            bookings = uow.repository(BOOKINGS)
+            bookings.for_participant(TENANT, ResourceRef("student", "bo"))
+            if locks == "an update":
+                session = uow.sessions.get(TENANT, "s1")
+                with pytest.raises(StorageTimeout):
+                    uow.sessions.update(session, expected_version=session.version)
+            else:
+                with pytest.raises(StorageTimeout):
+                    bookings.lock_session(TENANT, "s1")
         assert not fired.is_set(), f"{locks}: the wait outlasted 8 s"
 
 

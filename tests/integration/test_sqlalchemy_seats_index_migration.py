@@ -1,50 +1,26 @@
 """Migration 0013 swaps the session's bookings index for one with their seats, both ways.
 
-Each test gets an empty schema (PostgreSQL), database (MariaDB) or file. On
-MySQL the index also serves the bookings' foreign key to their session, so the
-migration must create the new index before it drops the old one.
+Each test gets an empty schema (PostgreSQL), database (MariaDB) or file
+(``blank_engine``). On MySQL the index also serves the bookings' foreign key
+to their session, so the migration must create the new index before it drops
+the old one.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
-
 import attrs
-import pytest
 from alembic import command
-from sqlalchemy import Engine, create_engine, inspect
+from sqlalchemy import Engine, inspect
 
 from sessionkit import SessionKit
-from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, drop_schema, upgrade
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, upgrade
 from sessionkit.adapters.sqlalchemy.booking_rows import SEATS_INDEX
 from sessionkit.adapters.sqlalchemy.migrations import alembic_config
-from sessionkit.adapters.sqlalchemy.testing import mysql_database, postgres_schema
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.contract import T0, TENANT, make_session
 
-POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
-MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
 OLD = "ix_sessionkit_bookings_tenant_session_id_status"
 BEFORE = "0012_attendance"
-
-
-@pytest.fixture(params=["sqlite", "postgres", "mysql"])
-def blank(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An engine on an empty schema, database or file."""
-    if request.param == "sqlite":
-        engine = create_engine(f"sqlite:///{tmp_path / 'migrate.db'}")
-        yield engine
-        engine.dispose()
-        return
-    url = POSTGRES_URL if request.param == "postgres" else MYSQL_URL
-    if not url:
-        pytest.skip(f"set the {request.param} test URL to migrate it")
-    helper = postgres_schema if request.param == "postgres" else mysql_database
-    with helper(url) as engine:
-        drop_schema(engine)
-        yield engine
 
 
 def _indexes(engine: Engine) -> dict[str, list[str]]:
@@ -65,27 +41,27 @@ def _book(engine: Engine, who: str) -> int:
     return listed.taken
 
 
-def test_0013_carries_the_seats_and_downgrades_and_upgrades_again(blank: Engine) -> None:
-    upgrade(blank, BEFORE)
-    assert _indexes(blank)[OLD] == ["tenant", "session_id", "status"]
-    keys = _foreign_keys(blank)
-    with SqlAlchemyStore(blank).unit_of_work() as uow:
+def test_0013_carries_the_seats_and_downgrades_and_upgrades_again(blank_engine: Engine) -> None:
+    upgrade(blank_engine, BEFORE)
+    assert _indexes(blank_engine)[OLD] == ["tenant", "session_id", "status"]
+    keys = _foreign_keys(blank_engine)
+    with SqlAlchemyStore(blank_engine).unit_of_work() as uow:
         uow.sessions.add(attrs.evolve(make_session("s1", at=24), capacity=5))
         uow.commit()
 
-    upgrade(blank)
-    indexes = _indexes(blank)
+    upgrade(blank_engine)
+    indexes = _indexes(blank_engine)
     assert indexes[SEATS_INDEX] == ["tenant", "session_id", "status", "seats", "hold_expires_at"]
     assert OLD not in indexes
-    assert _foreign_keys(blank) == keys
-    assert _book(blank, "ana") == 1
+    assert _foreign_keys(blank_engine) == keys
+    assert _book(blank_engine, "ana") == 1
 
-    command.downgrade(alembic_config(blank), BEFORE)
-    indexes = _indexes(blank)
+    command.downgrade(alembic_config(blank_engine), BEFORE)
+    indexes = _indexes(blank_engine)
     assert indexes[OLD] == ["tenant", "session_id", "status"]
     assert SEATS_INDEX not in indexes
-    assert _foreign_keys(blank) == keys
+    assert _foreign_keys(blank_engine) == keys
 
-    upgrade(blank)
-    assert SEATS_INDEX in _indexes(blank)
-    assert _book(blank, "bo") == 2
+    upgrade(blank_engine)
+    assert SEATS_INDEX in _indexes(blank_engine)
+    assert _book(blank_engine, "bo") == 2
