@@ -15,23 +15,43 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import attrs
 from hypothesis import strategies as st
 
 from sessionkit.availability import Availability
 from sessionkit.errors import InvalidValue, WallTimeError
+from sessionkit.lifecycle import PRESETS, Lifecycle
+from sessionkit.model.booking import (
+    BOOKING_STATUSES,
+    CANCELLED,
+    CONFIRMED,
+    EXPIRED,
+    HELD,
+    OFFERED,
+    SEAT_STATUSES,
+    WAITLISTED,
+    Booking,
+    seats_owed,
+    seats_taken,
+)
+from sessionkit.model.session import MAX_CAPACITY, ResourceRef, Session
 from sessionkit.policies import BookingRules
 from sessionkit.recurrence import Recurrence, Rule, Weekday
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import RecurrenceDisambiguate, get_zone
+from sessionkit.zones import RecurrenceDisambiguate, check_aware, get_zone
 
 __all__ = [
     "DST_ZONES",
+    "BookedSession",
     "availabilities",
     "aware_datetimes",
+    "booked_sessions",
     "booking_rules",
+    "bookings",
     "daily_hours",
     "recurrences",
     "rules",
+    "sessions",
     "timespans",
     "timezones",
     "weekly_hours",
@@ -343,3 +363,332 @@ def _rules(*, min_notice: timedelta, max_horizon: timedelta | None, **rest: Any)
     if max_horizon is not None and max_horizon < min_notice:
         max_horizon += min_notice
     return BookingRules(min_notice=min_notice, max_horizon=max_horizon, **rest)
+
+
+# ----------------------------------------------------------------------- sessions and bookings
+
+_TITLES = st.text(st.characters(categories=("L", "N", "P", "S", "Zs")), max_size=60)
+_SESSION_MIN = datetime(2026, 1, 1)
+_SESSION_MAX = datetime(2027, 12, 31)
+
+
+def _lifecycle_pool(lifecycles: Sequence[Lifecycle | str] | None) -> list[Lifecycle]:
+    chosen = list(PRESETS) if lifecycles is None else list(lifecycles)
+    pool = [PRESETS.get(one) if isinstance(one, str) else one for one in chosen]
+    if not pool:
+        raise InvalidValue(
+            "sessions(lifecycles=[]): there is no lifecycle to draw a session of",
+            value=lifecycles,
+            expected="one lifecycle (or preset name) or more, or None for every preset",
+        )
+    return pool
+
+
+def sessions(
+    *,
+    tenant: str = "acme",
+    lifecycles: Sequence[Lifecycle | str] | None = None,
+    taking_bookings: bool = False,
+    zones: Sequence[str] = DST_ZONES,
+    min_start: datetime = _SESSION_MIN,
+    max_start: datetime = _SESSION_MAX,
+    max_capacity: int = 20,
+    resource_kinds: Sequence[str] = ("teacher", "room"),
+    generated: bool | None = None,
+) -> st.SearchStrategy[Session]:
+    """Valid :class:`~sessionkit.model.Session` values, as a store holds them.
+
+    Of a lifecycle from ``lifecycles`` (``Lifecycle`` values or preset names;
+    default: every preset), in one of its statuses, ``busy`` as that status
+    says; with ``taking_bookings``, only statuses that are busy and not
+    terminal (a session the booking commands accept, if it has not started),
+    of the lifecycles that have one. Starts on whole minutes between the
+    naive UTC bounds, 15 minutes to 4 hours long, a zone from ``zones``,
+    capacity 1..``max_capacity`` (1 often: one-to-one), up to three
+    resources of ``resource_kinds`` (``t1``, ``r2``...), any storable title
+    (empty included). Loose sessions (``is_extra``) and sessions generated
+    from series ``"series-1"`` (its id and occurrence key set), or only one
+    kind (``generated=False`` / ``True``): a store keeps a generated session
+    only once its series is stored. Options that leave nothing to draw raise
+    ``InvalidValue`` naming the option.
+    """
+    pool = _lifecycle_pool(lifecycles)
+    if max_start < min_start:
+        raise InvalidValue(
+            f"sessions(min_start={min_start}, max_start={max_start}): no start lies between",
+            value=max_start,
+            expected=f"max_start >= {min_start}",
+        )
+    if not 1 <= max_capacity <= MAX_CAPACITY:
+        raise InvalidValue(
+            f"sessions(max_capacity={max_capacity!r}): a session has 1..{MAX_CAPACITY:,} seats",
+            value=max_capacity,
+            expected=f"1..{MAX_CAPACITY}",
+        )
+    choices = [
+        (lifecycle, status)
+        for lifecycle in pool
+        for status in lifecycle.statuses
+        if not taking_bookings or (status.busy and not status.terminal)
+    ]
+    if not choices:
+        names = [lifecycle.name for lifecycle in pool]
+        raise InvalidValue(
+            f"sessions(taking_bookings=True): no lifecycle of {names} has a busy status that"
+            " is not terminal",
+            value=names,
+            expected="a lifecycle whose sessions can take bookings",
+        )
+    minutes = int((max_start - min_start).total_seconds() // 60)
+    first = min_start.replace(tzinfo=UTC)
+    kinds = list(resource_kinds)
+
+    @st.composite
+    def one(draw: st.DrawFn) -> Session:
+        lifecycle, status = draw(st.sampled_from(choices))
+        start = first + timedelta(minutes=draw(st.integers(0, minutes)))
+        span = TimeSpan(start, start + timedelta(minutes=draw(st.integers(15, 240))))
+        zone = draw(st.sampled_from(list(zones)))
+        refs = st.builds(
+            lambda kind, n: ResourceRef(kind, f"{kind[0]}{n}"),
+            st.sampled_from(kinds),
+            st.integers(1, 5),
+        )
+        resources = draw(st.lists(refs, max_size=3)) if kinds else []
+        from_series = draw(st.booleans()) if generated is None else generated
+        local = span.start.astimezone(get_zone(zone)).replace(tzinfo=None)
+        return Session(
+            id=f"s{draw(st.integers(1, 10**6))}",
+            tenant=tenant,
+            title=draw(_TITLES),
+            span=span,
+            tz=zone,
+            status=status.name,
+            lifecycle=lifecycle.name,
+            busy=status.busy,
+            created_at=span.start - timedelta(days=draw(st.integers(1, 90))),
+            created_by=draw(st.sampled_from([None, "admin", "teacher:t1"])),
+            resources=tuple(resources),
+            series_id="series-1" if from_series else None,
+            occurrence_key=local if from_series else None,
+            is_extra=not from_series,
+            capacity=draw(st.just(1) | st.integers(1, max_capacity)),
+        )
+
+    return one()
+
+
+def _drawn_booking(
+    draw: st.DrawFn,
+    session: Session,
+    at: datetime,
+    status: str,
+    *,
+    booking_id: str,
+    participant: ResourceRef,
+    roles: Sequence[str],
+) -> Booking:
+    """A booking of ``session`` made before ``at`` (and before the start), in ``status``."""
+    latest = min(at, session.start) - timedelta(minutes=1)
+    room = int((latest - session.created_at).total_seconds() // 60)
+    made = latest - timedelta(minutes=draw(st.integers(0, min(room, 30 * 24 * 60))))
+    expires = None
+    position = None
+    if status in (HELD, OFFERED) or (status == EXPIRED and draw(st.booleans())):
+        # A hold or offer of 1 minute to 2 hours: live at ``at``, or run out (no job ran yet).
+        expires = made + timedelta(minutes=draw(st.integers(1, 120)))
+        if status == EXPIRED and expires > at:  # the expiry job marked it: it ran out by ``at``
+            expires = at
+    if status in (WAITLISTED, OFFERED) or (status in (CANCELLED, EXPIRED) and draw(st.booleans())):
+        position = 1  # renumbered in creation order by the caller
+    return Booking(
+        id=booking_id,
+        tenant=session.tenant,
+        session_id=session.id,
+        participant=participant,
+        role=draw(st.sampled_from(list(roles))),
+        seats=draw(st.integers(1, min(3, session.capacity))),
+        status=status,
+        hold_expires_at=expires,
+        session_start=session.start,
+        session_end=session.end,
+        position=position,
+        created_at=made,
+        created_by=draw(st.sampled_from([None, str(participant)])),
+    )
+
+
+def bookings(
+    session: Session,
+    *,
+    at: datetime | None = None,
+    statuses: Sequence[str] = tuple(sorted(BOOKING_STATUSES)),
+    roles: Sequence[str] = ("student", "client", "attendee"),
+) -> st.SearchStrategy[Booking]:
+    """A :class:`~sessionkit.model.booking.Booking` of ``session``, as it is stored at ``at``.
+
+    ``at`` defaults to a minute before the session starts. The booking was made
+    before both, in a status from ``statuses`` with the fields that status
+    carries: a hold or offer has its expiry, live at ``at`` or run out (a
+    booking whose expiry job has not run yet); an ``EXPIRED`` one keeps the
+    instant it ran out (or none: a waitlist place its session's start ended);
+    waitlisted and offered bookings have a waitlist ``position``. Seats are
+    1..3, never above the capacity. For several bookings of one session that
+    fit its capacity together, draw :func:`booked_sessions`.
+    """
+    when = session.start - timedelta(minutes=1) if at is None else check_aware(at, "at")
+    if min(when, session.start) - timedelta(minutes=1) < session.created_at:
+        raise InvalidValue(
+            f"bookings(at={when.isoformat()}): session {session.id!r} was created at"
+            f" {session.created_at.isoformat()}, too late for a booking made before then",
+            value=when,
+            expected="an instant at least a minute after the session was created",
+        )
+    unknown = sorted(set(statuses) - BOOKING_STATUSES)
+    if unknown or not statuses:
+        raise InvalidValue(
+            f"bookings(statuses={list(statuses)!r}): a stored booking's status is one of"
+            f" {sorted(BOOKING_STATUSES)}",
+            value=list(statuses),
+            expected=f"one or more of {sorted(BOOKING_STATUSES)}",
+        )
+
+    @st.composite
+    def one(draw: st.DrawFn) -> Booking:
+        return _drawn_booking(
+            draw,
+            session,
+            when,
+            draw(st.sampled_from(sorted(set(statuses)))),
+            booking_id=f"b{draw(st.integers(1, 10**6))}",
+            participant=ResourceRef("student", f"p{draw(st.integers(1, 50))}"),
+            roles=roles,
+        )
+
+    return one()
+
+
+@attrs.frozen(kw_only=True)
+class BookedSession:
+    """A session and its stored bookings as they stand at instant ``at``; the oracle of its seats.
+
+    ``bookings`` are in creation order. ``taken`` and ``remaining`` are what
+    sessionkit's reads must say at ``at`` (``kit.bookings.remaining_seats``,
+    ``bookable``): the seats held, offered and confirmed bookings take then (a
+    hold that ran out takes none), and what a newcomer could book (none once
+    the session has started, or if it is not busy; the waitlist's seats are
+    owed to it).
+    """
+
+    session: Session
+    bookings: tuple[Booking, ...]
+    at: datetime
+
+    @property
+    def taken(self) -> int:
+        """The seats the bookings take at :attr:`at`."""
+        return seats_taken(self.bookings, self.at)
+
+    @property
+    def remaining(self) -> int:
+        """The seats a newcomer could book at :attr:`at`."""
+        if not self.session.busy or self.session.start <= self.at:
+            return 0
+        return max(0, self.session.capacity - self.taken - seats_owed(self.bookings))
+
+
+def booked_sessions(
+    *,
+    at: datetime | None = None,
+    max_bookings: int = 12,
+    lifecycles: Sequence[Lifecycle | str] | None = None,
+    roles: Sequence[str] = ("student", "client", "attendee"),
+) -> st.SearchStrategy[BookedSession]:
+    """A session taking bookings and up to ``max_bookings`` bookings of it, consistent at ``at``.
+
+    What the booking commands could have left: at most one booking in play
+    (held, confirmed, waitlisted, offered) per participant, cancelled and
+    expired ones besides; never more seats taken than the capacity, when
+    each booking was made (as the stores check a written booking) and so at
+    ``at`` too (a booking that would overflow it is waitlisted, as ``book``
+    does);
+    waitlist positions 1, 2, ... in creation order; holds and offers live or
+    run out at ``at``. ``at`` is an aware instant (default: drawn); the
+    session, a loose one (no series, so it can be stored as it is), starts
+    from 2 days before it (started and past sessions come too) to 30 days
+    after it. :attr:`BookedSession.taken` and :attr:`BookedSession.remaining`
+    are the oracle of its seats at ``at``. Options that leave nothing to draw
+    raise ``InvalidValue`` naming the option.
+    """
+    if max_bookings < 0:
+        raise InvalidValue(
+            f"booked_sessions(max_bookings={max_bookings!r}): a session has 0 bookings or more",
+            value=max_bookings,
+            expected="max_bookings >= 0",
+        )
+    fixed = None if at is None else check_aware(at, "at").astimezone(UTC)
+    sessions(lifecycles=lifecycles, taking_bookings=True)  # refuses lifecycles that draw none
+    return _booked_sessions(fixed, max_bookings, lifecycles, roles)
+
+
+@st.composite
+def _booked_sessions(
+    draw: st.DrawFn,
+    at: datetime | None,
+    max_bookings: int,
+    lifecycles: Sequence[Lifecycle | str] | None,
+    roles: Sequence[str],
+) -> BookedSession:
+    when = (
+        draw(aware_datetimes(min_value=_SESSION_MIN, max_value=_SESSION_MAX)).astimezone(UTC)
+        if at is None
+        else at
+    )
+    offset = draw(st.integers(-2 * 24 * 60, 30 * 24 * 60))
+    lowest = (when + timedelta(minutes=offset)).replace(tzinfo=None, second=0)
+    session = draw(
+        sessions(
+            lifecycles=lifecycles,
+            taking_bookings=True,
+            generated=False,
+            min_start=lowest,
+            max_start=lowest,
+        )
+    )
+    # The session existed before anything was booked: made 1 to 90 days before ``at``.
+    created = min(session.created_at, when - timedelta(days=draw(st.integers(1, 90))))
+    session = attrs.evolve(session, created_at=created)
+    statuses = st.sampled_from(
+        (CONFIRMED, CONFIRMED, HELD, WAITLISTED, OFFERED, CANCELLED, EXPIRED)
+    )
+    made: list[Booking] = []
+    for n in range(draw(st.integers(0, max_bookings))):
+        status = draw(statuses)
+        playing = status not in (CANCELLED, EXPIRED)
+        # In play: a participant of its own. Out of play: anyone, a player included.
+        who = n + 1 if playing else draw(st.integers(1, n + 1))
+        made.append(
+            _drawn_booking(
+                draw,
+                session,
+                when,
+                status,
+                booking_id=f"b{n + 1}",
+                participant=ResourceRef("student", f"p{who}"),
+                roles=roles,
+            )
+        )
+    made.sort(key=lambda b: (b.created_at, b.id))
+    fitted: list[Booking] = []
+    queue = 0
+    for booking in made:
+        # Judged when it was made, as the stores judge a written booking (at its stamp):
+        # then it fits at ``at`` too, where only bookings live since then take seats.
+        overflows = seats_taken(fitted, booking.created_at) + booking.seats > session.capacity
+        if booking.status in SEAT_STATUSES and overflows:
+            booking = attrs.evolve(booking, status=WAITLISTED, hold_expires_at=None)
+        if booking.position is not None or booking.status == WAITLISTED:
+            queue += 1
+            booking = attrs.evolve(booking, position=queue)
+        fitted.append(booking)
+    return BookedSession(session=session, bookings=tuple(fitted), at=when)
