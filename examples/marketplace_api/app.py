@@ -45,7 +45,7 @@ from sqlalchemy import create_engine
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, upgrade
-from sessionkit.contrib.fastapi import Caller, sessionkit_router
+from sessionkit.contrib.fastapi import Caller, install_problem_handlers, sessionkit_router
 from sessionkit.contrib.fastapi.payment_schemas import AppliedOut, applied_out
 from sessionkit.demo.marketplace import OFFERS, RULES, TENANT, price, publish
 from sessionkit.errors import SeriesNotFound
@@ -144,6 +144,8 @@ def create_app(db_url: str | None = None, *, clock: Clock | None = None) -> Fast
     app.include_router(
         sessionkit_router(kit=the_kit, caller=the_caller, webhook=the_provider), prefix="/v1"
     )
+    # Unknown paths and the app's own routes answer problem+json too, as the router's do.
+    install_problem_handlers(app)
 
     @app.post(
         "/fake-provider/intents/{intent_ref}/pay",

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from fastapi import FastAPI, HTTPException
 from starlette.testclient import TestClient
 
 import sessionkit
@@ -18,11 +19,15 @@ from sessionkit.contrib.fastapi import (
     ERROR_STATUS,
     PROBLEM_MEDIA_TYPE,
     ProblemResponse,
+    install_problem_handlers,
     problem_body,
     problem_type,
     status_of,
 )
 from sessionkit.model.session import ResourceRef
+from sessionkit.services import SessionKit
+
+from .conftest import make_app
 
 WHEN = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
 
@@ -164,3 +169,66 @@ def test_problem_responses_are_problem_json(client: TestClient, status: int) -> 
         return
     assert response.status_code == status
     assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
+
+
+def _app_with_own_routes(kit: SessionKit, *, installed: bool) -> FastAPI:
+    app = make_app(lambda: kit)
+
+    @app.get("/own/{n}")
+    def own(n: int) -> dict[str, int]:
+        if n == 0:
+            raise HTTPException(404, "no such thing", headers={"X-Why": "zero"})
+        if n == 1:
+            kit.queries.get("acme", "nope")  # SessionNotFound, from the app's own route
+        return {"n": n}
+
+    if installed:
+        install_problem_handlers(app, type_base="https://docs.example.com/problems/")
+    return app
+
+
+def test_installed_handlers_answer_every_error_of_the_app_as_problem_json(
+    kit: SessionKit,
+) -> None:
+    with TestClient(_app_with_own_routes(kit, installed=True)) as client:
+        unknown = client.get("/v1/nowhere")
+        assert unknown.status_code == 404
+        assert unknown.headers["content-type"] == PROBLEM_MEDIA_TYPE
+        assert unknown.json() == {
+            "type": "https://docs.example.com/problems/not-found",
+            "title": "Not found",
+            "status": 404,
+            "detail": "Not Found",
+            "instance": "/v1/nowhere",
+            "error": "HTTPException",
+        }
+        wrong_method = client.delete("/v1/sessions")
+        assert wrong_method.status_code == 405
+        assert wrong_method.headers["content-type"] == PROBLEM_MEDIA_TYPE
+        assert "GET" in wrong_method.headers["allow"]
+        assert wrong_method.json()["title"] == "Method not allowed"
+        raised = client.get("/own/0")
+        assert (raised.status_code, raised.headers["x-why"]) == (404, "zero")
+        assert raised.json()["detail"] == "no such thing"
+        invalid = client.get("/own/x")
+        assert invalid.status_code == 422
+        assert invalid.json()["error"] == "RequestValidationError"
+        assert invalid.json()["errors"][0]["loc"] == ["path", "n"]
+        theirs = client.get("/own/1")
+        assert theirs.status_code == 404
+        assert theirs.headers["content-type"] == PROBLEM_MEDIA_TYPE
+        assert theirs.json()["error"] == "SessionNotFound"
+        assert theirs.json()["type"] == "https://docs.example.com/problems/session-not-found"
+        assert client.get("/own/2").json() == {"n": 2}
+        # The router's own routes answer as before.
+        assert client.get("/v1/sessions/nope").json()["error"] == "SessionNotFound"
+
+
+def test_without_the_handlers_the_app_answers_its_own_errors_as_fastapi_does(
+    kit: SessionKit,
+) -> None:
+    with TestClient(_app_with_own_routes(kit, installed=False)) as client:
+        unknown = client.get("/v1/nowhere")
+        assert (unknown.status_code, unknown.json()) == (404, {"detail": "Not Found"})
+        assert unknown.headers["content-type"] == "application/json"
+        assert client.get("/v1/sessions/nope").headers["content-type"] == PROBLEM_MEDIA_TYPE

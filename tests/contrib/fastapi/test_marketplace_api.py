@@ -190,7 +190,10 @@ def test_the_fake_provider_page_pays_an_intent() -> None:
         ref = checkout["payment"]["intent_ref"]
         [applied] = client.post(f"/fake-provider/intents/{ref}/pay").json()
         assert (applied["outcome"], applied["payment"]["status"]) == ("applied", "PAID")
-        assert client.post("/fake-provider/intents/nope/pay").status_code == 404
+        unknown = client.post("/fake-provider/intents/nope/pay")
+        assert unknown.status_code == 404
+        assert unknown.headers["content-type"] == "application/problem+json"
+        assert unknown.json()["detail"] == "the fake provider has no intent 'nope'"
 
 
 def test_a_student_claiming_host_is_refused_and_changes_nothing() -> None:

@@ -18,15 +18,16 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
+from http import HTTPStatus
 from typing import Any
 
 import attrs
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from sessionkit import errors as e
 from sessionkit.errors._base import shown
@@ -39,6 +40,7 @@ __all__ = [
     "Problem",
     "ProblemResponse",
     "http_problem",
+    "install_problem_handlers",
     "problem_body",
     "problem_responses",
     "problem_type",
@@ -313,8 +315,12 @@ def validation_problem(
 def http_problem(
     exc: HTTPException, request: Request, *, type_base: str = DEFAULT_TYPE_BASE
 ) -> ProblemResponse:
-    """Return the problem for an HTTP error FastAPI raised itself (a body that is not JSON)."""
-    title = _STATUS_TEXT.get(exc.status_code, "HTTP error")
+    """Return the problem for an HTTP error, raised by FastAPI or by a route.
+
+    FastAPI raises one for a body that is not JSON, a path no route has or a
+    method the path does not take; a route, an ``HTTPException`` of its own.
+    """
+    title = _STATUS_TEXT.get(exc.status_code) or _phrase(exc.status_code)
     return ProblemResponse(
         {
             "type": type_base + title.lower().replace(" ", "-"),
@@ -327,6 +333,44 @@ def http_problem(
         status_code=exc.status_code,
         headers=exc.headers,
     )
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase.capitalize()
+    except ValueError:
+        return "HTTP error"
+
+
+def install_problem_handlers(app: FastAPI, *, type_base: str = DEFAULT_TYPE_BASE) -> None:
+    """Answer every error of ``app`` as problem+json, not only those of sessionkit's routes.
+
+    ``sessionkit_router`` answers its own routes' errors so. A request that
+    reaches none of them is the app's to answer: a path no route has (404),
+    a method the path does not take (405, with its ``Allow`` header), and the
+    app's own routes (an ``HTTPException`` they raise, a request FastAPI
+    could not read, a ``SessionKitError`` from a kit they call). This
+    registers handlers for those on ``app``, so every error a client of the
+    app sees has the same shape. It changes the app's other routes too: call
+    it only if that is what you want.
+    """
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return http_problem(exc, request, type_base=type_base)
+
+    async def on_invalid(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return validation_problem(exc, request, type_base=type_base)
+
+    async def on_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, e.SessionKitError)
+        body = problem_body(exc, instance=request.url.path, type_base=type_base)
+        return ProblemResponse(body, status_code=body["status"])
+
+    app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(RequestValidationError, on_invalid)
+    app.add_exception_handler(e.SessionKitError, on_error)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
