@@ -63,7 +63,11 @@ def close_thread_connections() -> None:
 def _configure() -> None:
     """Configure Django for this directory, unless something configured it already."""
     databases: dict[str, Any] = {
-        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": ":memory:",
+            "OPTIONS": {"transaction_mode": "IMMEDIATE"},  # as docs/django.md asks
+        },
         # A file, shared by threads and processes; writers take the lock when they begin.
         "sqlite_file": {
             "ENGINE": "django.db.backends.sqlite3",

@@ -16,11 +16,14 @@ from typing import Any
 import attrs
 import pytest
 from django.contrib.auth.models import User
+from django.core.checks import ERROR
 from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 from django.db import IntegrityError, connections, transaction
 from django.test import override_settings
 
 from sessionkit.contrib.django._sessions import DjangoSessionRepository
+from sessionkit.contrib.django.checks import TAG, check_settings
 from sessionkit.contrib.django.fields import AmountField
 from sessionkit.contrib.django.models import SessionResource
 from sessionkit.contrib.django.signals import events_committed
@@ -172,6 +175,44 @@ def test_the_store_needs_time_zone_support() -> None:
     with override_settings(USE_TZ=False), pytest.raises(InvalidValue) as caught:
         DjangoStore()
     assert caught.value.expected == "USE_TZ = True"
+
+
+def test_the_settings_checks_pass_on_settings_as_the_docs_ask() -> None:
+    assert check_settings() == []
+    out = StringIO()
+    call_command("check", "--fail-level", "WARNING", tags=[TAG], stdout=out)
+    assert "no issues" in out.getvalue()
+
+
+@pytest.mark.parametrize("mode", [None, "DEFERRED", "deferred"])
+def test_sqlite_without_the_lock_at_begin_is_a_warning(
+    monkeypatch: pytest.MonkeyPatch, mode: str | None
+) -> None:
+    options = connections.settings["default"]["OPTIONS"]
+    if mode is None:
+        monkeypatch.delitem(options, "transaction_mode")
+    else:
+        monkeypatch.setitem(options, "transaction_mode", mode)
+    [warning] = check_settings()
+    assert warning.id == "sessionkit.W001"
+    assert "'default'" in warning.msg
+    assert repr(mode) in warning.msg
+    assert warning.hint is not None
+    assert '"IMMEDIATE"' in warning.hint
+    with pytest.raises(SystemCheckError, match=r"sessionkit\.W001"):
+        call_command("check", "--fail-level", "WARNING", tags=[TAG], stdout=StringIO())
+
+
+@pytest.mark.parametrize("mode", ["IMMEDIATE", "immediate", "EXCLUSIVE"])
+def test_sqlite_taking_the_lock_at_begin_passes(monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    monkeypatch.setitem(connections.settings["default"]["OPTIONS"], "transaction_mode", mode)
+    assert check_settings() == []
+
+
+def test_no_time_zone_support_is_an_error() -> None:
+    with override_settings(USE_TZ=False):
+        found = check_settings()
+    assert [(m.id, m.level) for m in found] == [("sessionkit.E001", ERROR)]
 
 
 # ---------------------------------------------------------------------- PostgreSQL's guard

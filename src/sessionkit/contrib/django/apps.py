@@ -12,3 +12,7 @@ class SessionKitConfig(AppConfig):
     label = "sessionkit"
     verbose_name = "Sessions"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Register the system checks (``sessionkit.E001``, ``sessionkit.W001``)."""
+        from sessionkit.contrib.django import checks  # noqa: F401  # registers them
