@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sessionkit import InvalidValue, NotADatetime, TimeSpan, UnknownTimeZone, WrongType
 from sessionkit.model import (
@@ -21,6 +23,7 @@ from sessionkit.model import (
     WindowPolicy,
     add_months,
 )
+from sessionkit.model.booking import BookableSession
 from sessionkit.model.query import SortKey
 from sessionkit.recurrence import Recurrence
 
@@ -201,3 +204,36 @@ def test_query_validation_and_cursors() -> None:
     with pytest.raises(InvalidValue, match="not a cursor"):
         SessionQuery(after=nested)
     assert Page(items=(), total=101, page=1, limit=50, next_cursor=None).pages == 3
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.text(min_size=1, max_size=8),
+            st.text(max_size=8),
+            st.datetimes(timezones=st.just(UTC)),
+            st.datetimes(timezones=st.just(UTC)),
+            st.integers(1, 50),
+            st.integers(0, 50),
+            st.integers(0, 50),
+        ),
+        max_size=5,
+    )
+)
+def test_a_listing_built_unchecked_equals_one_built_field_by_field(
+    rows: list[tuple[str, str, datetime, datetime, int, int, int]],
+) -> None:
+    built = BookableSession.unchecked_many(rows)
+    # Equality reads every field: one the builder did not set fails here (AttributeError).
+    assert built == [
+        BookableSession(
+            session_id=i,
+            title=title,
+            start=start,
+            end=end,
+            capacity=capacity,
+            taken=taken,
+            remaining=capacity - taken - owed,
+        )
+        for i, title, start, end, capacity, taken, owed in rows
+    ]

@@ -9,7 +9,7 @@ there are bookings to act on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -162,20 +162,10 @@ class SqlBookingReads(SqlRepository[Booking]):
         connection = self._unit.db().connection()
         with self._unit.backend.planned_per_call(connection):
             # all(): fetched at once, not row by row (the driver's fetchall is a C loop).
-            rows = connection.execute(statement, params).all()
-        # int(): MySQL sums integers as DECIMAL.
-        return [
-            BookableSession(
-                session_id=i,
-                title=title,
-                start=start,
-                end=end,
-                capacity=capacity,
-                taken=int(n),
-                remaining=capacity - int(n) - int(owed),
-            )
-            for i, title, start, end, capacity, n, owed in rows
-        ]
+            rows: Sequence[Any] = connection.execute(statement, params).all()
+        if self._unit.backend.name == "mysql":  # it sums integers as DECIMAL
+            rows = [(i, t, s, e, c, int(n), int(o)) for i, t, s, e, c, n, o in rows]
+        return BookableSession.unchecked_many(rows)
 
     def by_key(self, tenant: str, idempotency_key: str) -> Booking | None:
         """Return the booking made with ``idempotency_key``, or ``None``."""
