@@ -146,7 +146,14 @@ def _lock_names(tenant: str, names: Iterable[str]) -> str:
 
 
 _MYSQL_WAIT = "sessionkit.innodb_lock_wait_timeout"
-_SET_LOCK_TIMEOUT = text("SELECT set_config('lock_timeout', :timeout, true)")
+_SET_LOCK_TIMEOUT = text(
+    "SELECT set_config('lock_timeout', :timeout, true), set_config('TimeZone', 'UTC', true)"
+)
+"""The transaction's lock bound, and its ``TimeZone`` in the same round trip: psycopg then
+reads every ``timestamptz`` as :data:`datetime.UTC` itself, which :class:`~._types.UTCDateTime`
+returns as it is, instead of in the server's zone (``Etc/UTC``, or a local one, read back
+by ``astimezone``: about 1 us an instant). sessionkit's SQL never depends on the session's
+zone (it compares instants and takes epochs), so nothing else changes."""
 _FOREVER = 365 * 24 * 3600
 """GET_LOCK's timeout when the store sets none: a year (MariaDB has no "infinite")."""
 
@@ -179,7 +186,8 @@ class Backend:
     def bound_waits(self, db: Db) -> None:
         """Bound the lock waits of ``db``'s current transaction by ``lock_timeout``.
 
-        PostgreSQL: ``SET LOCAL lock_timeout``, for this transaction only.
+        PostgreSQL: ``SET LOCAL lock_timeout``, for this transaction only (and
+        ``TimeZone`` to UTC in the same statement: see :data:`_SET_LOCK_TIMEOUT`).
         MySQL/MariaDB: ``innodb_lock_wait_timeout`` for the connection (once per
         pooled connection; it keeps the value). Only for units that own their
         transaction: a host's transaction keeps its own settings.
