@@ -79,6 +79,20 @@ def test_instants_read_back_in_utc_on_a_server_in_another_zone(
     assert booking.created_at.tzinfo is UTC
 
 
+def test_a_booking_command_sets_the_zone_with_its_lock_of_the_session(berlin: Engine) -> None:
+    store = SqlAlchemyStore(berlin, lock_timeout=timedelta(seconds=5))
+    kit = SessionKit(uow=store.unit_of_work, clock=ManualClock(NOW))
+    session_id = _booked(kit, 20)
+    with store.unit_of_work() as uow:
+        # The command's first statement bounds the waits itself (no set_config before it).
+        uow.bookings.lock_session("acme", session_id)
+        connection = uow.db().connection()
+        assert connection.execute(text("SHOW lock_timeout")).scalar() == "5s"
+        assert connection.execute(text("SHOW TimeZone")).scalar() == "UTC"
+        [booking] = uow.bookings.for_session("acme", session_id)
+        assert booking.created_at == NOW
+
+
 def test_the_zone_is_the_transaction_s_alone(berlin: Engine) -> None:
     store = SqlAlchemyStore(berlin, lock_timeout=timedelta(seconds=5))
     with store.unit_of_work() as uow:

@@ -209,8 +209,9 @@ class Backend:
         select list of a ``SELECT ... FOR UPDATE`` runs in the scan, for the
         row found, before the row is locked, so the wait for that lock is
         bounded already, and the transaction spares the round trip of
-        :meth:`bound_waits`. A statement that finds no row runs nothing: its
-        caller then calls :meth:`bound_waits`.
+        :meth:`bound_waits`. Such a statement sets ``TimeZone`` to UTC too, as
+        :meth:`bound_waits` does. A statement that finds no row runs nothing:
+        its caller then calls :meth:`bound_waits`.
         """
         return self._pg_timeout if self.name == "postgresql" else None
 

@@ -152,6 +152,7 @@ SESSION_FOR_UPDATE_BOUNDED = (
     select(
         *_SESSION_COLUMNS,
         func.set_config("lock_timeout", bindparam("lock_timeout", type_=String), true()),
+        func.set_config("TimeZone", "UTC", true()),
     )
     .where(S.c.tenant == TENANT, S.c.id == bindparam("session_id"))
     .with_for_update()
@@ -159,7 +160,8 @@ SESSION_FOR_UPDATE_BOUNDED = (
 """:data:`SESSION_FOR_UPDATE` setting PostgreSQL's ``lock_timeout`` for the transaction first.
 
 ``set_config`` is computed with the scanned row, below the lock (``LockRows``),
-so the wait for the row is bounded; see ``Backend.bound_in_statement``.
+so the wait for the row is bounded; see ``Backend.bound_in_statement``. The
+transaction's ``TimeZone`` is set to UTC with it, as ``Backend.bound_waits`` does.
 """
 
 
