@@ -49,7 +49,12 @@
    There, building the session from its row costs 28 us and the booking with
    its lifecycle step 32 us, about 4% of a booking; with the services and the
    unit of work sessionkit's own code is under a fifth of the profile, the
-   rest SQLAlchemy, the pool and psycopg.
+   rest SQLAlchemy, the pool and psycopg. Latest, on 86beb48 (this machine,
+   idle, a full run of ``python -m benchmarks bookings``): 2.20x (2.16-2.35),
+   712 against 1,584 bookings/s, client CPU per attempt 1.39 against 0.45 ms;
+   item 1 alone in the same sitting 2.20x (2.11-2.41), 1.34 against 0.45 ms.
+   On eede9f8, before the transactions read instants in UTC (``TimeZone``
+   set with the lock bound), a full run gave 2.30x, 1.45 against 0.46 ms.
 2. **Bookable sessions** of one provider over 30 days (``kit.bookings.bookable``
    with ``resource=``), 500 sessions of that provider stored (made with
    ``kit.sessions.create_extra``) and 2,000 bookings and holds (confirmed,
@@ -64,8 +69,22 @@
    much of a figure is the machine's and how much the code above the
    statement. There is no capacity-aware free-slots query
    (``sessionkit.availability.free_slots`` knows working hours and busy
-   spans, not seats), so ``bookable`` is the read measured. Measured here (2
-   cores, one run of ``python -m benchmarks bookings`` on 643d4a3): SQLite
+   spans, not seats), so ``bookable`` is the read measured. Latest, on
+   86beb48 (2 cores, idle): a full run of ``python -m benchmarks bookings``,
+   SQLite file p50 4.21 ms (p95 4.33), the statement alone 3.02 ms, 1.40x;
+   PostgreSQL p50 5.00 ms (p95 5.83), the statement alone 3.92 ms, 1.28x, 2
+   SQL statements per call (the lock bound, which also sets the
+   transaction's ``TimeZone`` to UTC, and the listing): at the aim, not
+   under it. Item 2 alone in the same sitting, where the bare statement
+   takes 3.78-3.79 ms: PostgreSQL 4.79-4.86 ms (1.28x), SQLite 4.02-4.21 ms.
+   The two changes of that day, each measured by runs of item 2 alone:
+   building the listing straight into ``BookableSession``'s slots
+   (``unchecked_many``: PostgreSQL 5.21-5.27 to 4.98-5.10 ms, SQLite 4.22 to
+   4.02 ms) and the ``TimeZone`` (psycopg then reads UTC itself and nothing
+   converts the 582 instants: PostgreSQL to 4.84-4.86 ms). Tried and
+   dropped that day: grouping by the sessions' key alone (no change), and a
+   ``LATERAL`` sum of each session's bookings (0.35 ms slower). Earlier
+   (2 cores, one run of ``python -m benchmarks bookings`` on 643d4a3): SQLite
    file p50 4.82 ms (p95 7.68), the same SELECT from the driver alone 3.20
    ms, 1.49x; PostgreSQL p50 6.60 ms (p95 8.16), the statement alone 5.20
    ms, 1.30x, with 1 SQL statement per call (on that commit the listing sent
