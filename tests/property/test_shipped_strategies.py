@@ -125,6 +125,8 @@ def test_sessions_taking_bookings_are_busy_live_and_in_their_bounds(session: Ses
         (sks.booked_sessions, {"max_bookings": -1}, "max_bookings"),
         (sks.booked_sessions, {"lifecycles": [_NEVER_BUSY]}, "never_busy"),
         (sks.booked_sessions, {"at": datetime(2026, 3, 2, 8)}, "at"),
+        (sks.booked_sessions, {"at": datetime(9999, 12, 30, tzinfo=UTC)}, "at="),
+        (sks.booked_sessions, {"at": datetime(1, 1, 2, tzinfo=UTC)}, "at="),
     ],
 )
 def test_session_strategies_refuse_options_that_draw_nothing_valid(
@@ -180,6 +182,18 @@ def test_bookings_refuse_an_unknown_status_and_an_instant_before_the_session() -
     with pytest.raises(InvalidValue) as too_early:
         sks.bookings(session, at=session.created_at)
     assert session.id in str(too_early.value)
+
+
+@settings(max_examples=20)
+@given(
+    st.sampled_from(
+        [datetime(1, 4, 11, tzinfo=UTC), datetime(9999, 11, 21, 23, 59, 59, tzinfo=UTC)]
+    ).flatmap(lambda at: sks.booked_sessions(at=at))
+)
+def test_booked_sessions_draw_at_the_ends_of_the_range_they_take(
+    booked: sks.BookedSession,
+) -> None:
+    assert booked.session.created_at <= booked.at
 
 
 @given(sks.booked_sessions())

@@ -597,6 +597,11 @@ class BookedSession:
         return max(0, self.session.capacity - self.taken - seats_owed(self.bookings))
 
 
+_BOOKED_FIRST = datetime(1, 1, 1) + timedelta(days=100)
+_BOOKED_LAST = _LAST - timedelta(days=40)
+"""The ``at`` of a booked session: room for its creation before and its session after."""
+
+
 def booked_sessions(
     *,
     at: datetime | None = None,
@@ -627,6 +632,14 @@ def booked_sessions(
             expected="max_bookings >= 0",
         )
     fixed = None if at is None else check_aware(at, "at").astimezone(UTC)
+    # The session starts up to 30 days after ``at``, and was made up to 90 days before it.
+    if fixed is not None and not _BOOKED_FIRST <= fixed.replace(tzinfo=None) <= _BOOKED_LAST:
+        raise InvalidValue(
+            f"booked_sessions(at={fixed.isoformat()}): the session and its bookings would lie"
+            " outside the instants a datetime holds",
+            value=at,
+            expected=f"an instant from {_BOOKED_FIRST} to {_BOOKED_LAST} UTC",
+        )
     sessions(lifecycles=lifecycles, taking_bookings=True)  # refuses lifecycles that draw none
     return _booked_sessions(fixed, max_bookings, lifecycles, roles)
 
