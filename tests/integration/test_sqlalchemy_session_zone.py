@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm.session import JoinTransactionMode
 
 from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
@@ -102,3 +104,29 @@ def test_the_zone_is_the_transaction_s_alone(berlin: Engine) -> None:
         assert inner.execute("SELECT now()").fetchone()[0].tzinfo is UTC
     with berlin.connect() as after:
         assert after.execute(text("SHOW TimeZone")).scalar() == "Europe/Berlin"
+
+
+@pytest.mark.parametrize("mode", ["conditional_savepoint", "create_savepoint"])
+def test_a_unit_in_the_transaction_of_a_host_s_connection_leaves_its_settings_alone(
+    berlin: Engine, mode: JoinTransactionMode
+) -> None:
+    with berlin.connect() as host:
+        outer = host.begin()
+        maker = sessionmaker(bind=host, join_transaction_mode=mode, expire_on_commit=False)
+        kit = SessionKit(uow=SqlAlchemyStore(maker).unit_of_work, clock=ManualClock(NOW))
+        session_id = _booked(kit, 30)
+        assert kit.queries.get("acme", session_id).start == NOW + timedelta(hours=30)
+        settings = "SELECT current_setting('TimeZone'), current_setting('lock_timeout')"
+        assert tuple(host.execute(text(settings)).one()) == ("Europe/Berlin", "0")
+        outer.rollback()
+
+
+def test_a_unit_on_a_host_s_idle_connection_bounds_its_own_transaction(berlin: Engine) -> None:
+    with berlin.connect() as host:
+        maker = sessionmaker(bind=host, expire_on_commit=False)
+        store = SqlAlchemyStore(maker, lock_timeout=timedelta(seconds=5))
+        with store.unit_of_work() as uow:
+            connection = uow.db().connection()
+            settings = "SELECT current_setting('TimeZone'), current_setting('lock_timeout')"
+            assert tuple(connection.execute(text(settings)).one()) == ("UTC", "5s")
+        host.rollback()

@@ -54,6 +54,8 @@ class UnitSource(Protocol):
     """Where committed events go."""
     units_engine: Engine | None
     """Where units get their Core connections; ``None``: ORM sessions of the maker."""
+    host_connection: Connection | None
+    """The host's connection the maker is bound to, if it is bound to one."""
 
 
 class SqlAlchemyUnitOfWork(UnitOfWorkBase):
@@ -182,10 +184,14 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         if self._host is None:
             current = db.get_transaction()
             if current is None or current is not self._begun:
+                # A host's connection already in a transaction: the session joins the
+                # host's, whose settings (lock bound, zone) are the host's to make.
+                host = self._store.host_connection
+                hosts = host is not None and host.in_transaction()
                 # A new transaction: take its connection now, to know its errors as ours.
                 self.connection = db.connection()
                 self._begun = db.get_transaction()
-                self._unbounded = self._bounds
+                self._unbounded = self._bounds and not hosts
         return db
 
     def repository(self, kind: Kind[RepoT]) -> RepoT:

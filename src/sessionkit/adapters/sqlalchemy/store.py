@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
@@ -78,7 +78,9 @@ class SqlAlchemyStore:
     SQLite (where sqlite3's ``timeout`` connect argument bounds the wait for
     another process). A wait that runs out raises
     :class:`~sessionkit.errors.StorageTimeout` naming what it waited for. A
-    unit joined to the host's session keeps the host transaction's settings.
+    unit joined to the host's session keeps the host transaction's settings, and so
+    does a unit of a ``sessionmaker`` bound to a host's connection that is in a
+    transaction when the unit begins one (the host's, then).
     """
 
     def __init__(
@@ -106,6 +108,10 @@ class SqlAlchemyStore:
             self._maker = bind
             self.engine = _engine_of(bind)
             self.units_engine = None
+        host = self._maker.kw.get("bind")
+        self.host_connection: Connection | None = host if isinstance(host, Connection) else None
+        """The host's connection a ``sessionmaker`` is bound to: a unit that finds it in a
+        transaction runs in the host's transaction and leaves its settings alone."""
         self.publisher = publisher
         self.backend: Backend = backend_for(self.engine, lock_timeout)
         if self.backend.name == "mysql":
@@ -114,6 +120,7 @@ class SqlAlchemyStore:
             committed = self.engine.execution_options(isolation_level="READ COMMITTED")
             options = {k: v for k, v in self._maker.kw.items() if k != "bind"}
             self._maker = sessionmaker(committed, class_=self._maker.class_, **options)
+            self.host_connection = None  # units get connections of their own now
             if self.units_engine is not None:
                 self.units_engine = committed
 
