@@ -180,6 +180,10 @@ def _app_with_own_routes(kit: SessionKit, *, installed: bool) -> FastAPI:
             raise HTTPException(404, "no such thing", headers={"X-Why": "zero"})
         if n == 1:
             kit.queries.get("acme", "nope")  # SessionNotFound, from the app's own route
+        if n == 3:
+            raise HTTPException(304, headers={"ETag": '"v1"'})
+        if n == 4:
+            raise HTTPException(409, detail={"reason": "taken", "ids": [1, 2]})
         return {"n": n}
 
     if installed:
@@ -220,8 +224,16 @@ def test_installed_handlers_answer_every_error_of_the_app_as_problem_json(
         assert theirs.json()["error"] == "SessionNotFound"
         assert theirs.json()["type"] == "https://docs.example.com/problems/session-not-found"
         assert client.get("/own/2").json() == {"n": 2}
-        # The router's own routes answer as before.
-        assert client.get("/v1/sessions/nope").json()["error"] == "SessionNotFound"
+        not_modified = client.get("/own/3")
+        assert (not_modified.status_code, not_modified.content) == (304, b"")
+        assert not_modified.headers["etag"] == '"v1"'
+        structured = client.get("/own/4").json()
+        assert structured["detail"] == "Conflict; see errors"
+        assert structured["errors"] == {"reason": "taken", "ids": [1, 2]}
+        # The router's own routes answer as before, with the router's type_base.
+        routers = client.get("/v1/sessions/nope").json()
+        assert routers["error"] == "SessionNotFound"
+        assert routers["type"] == "urn:sessionkit:problem:session-not-found"
 
 
 def test_without_the_handlers_the_app_answers_its_own_errors_as_fastapi_does(

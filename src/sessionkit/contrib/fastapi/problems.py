@@ -50,6 +50,8 @@ __all__ = [
 ]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_BASE_KEY = "sessionkit.type_base"
+"""Where a sessionkit route leaves its router's ``type_base`` in the ASGI scope."""
 DEFAULT_TYPE_BASE = "urn:sessionkit:problem:"
 """Prefix of the problem type URIs; pass ``type_base=`` your documentation's URL to resolve them."""
 
@@ -319,20 +321,26 @@ def http_problem(
 
     FastAPI raises one for a body that is not JSON, a path no route has or a
     method the path does not take; a route, an ``HTTPException`` of its own.
+    A ``detail`` that is not text (a route's dict or list) goes out as JSON in
+    ``errors``, since a problem's ``detail`` is text.
     """
     title = _STATUS_TEXT.get(exc.status_code) or _phrase(exc.status_code)
-    return ProblemResponse(
-        {
-            "type": type_base + title.lower().replace(" ", "-"),
-            "title": title,
-            "status": exc.status_code,
-            "detail": str(exc.detail),
-            "instance": request.url.path,
-            "error": "HTTPException",
-        },
-        status_code=exc.status_code,
-        headers=exc.headers,
-    )
+    detail: object = exc.detail  # FastAPI's own HTTPException takes any value
+    body: dict[str, Any] = {
+        "type": type_base + title.lower().replace(" ", "-"),
+        "title": title,
+        "status": exc.status_code,
+        "detail": detail if isinstance(detail, str) else f"{title}; see errors",
+        "instance": request.url.path,
+        "error": "HTTPException",
+    }
+    if not isinstance(detail, str):
+        body["errors"] = _jsonable(detail)
+    return ProblemResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+_NO_BODY = frozenset({204, 205, 304})
+"""Statuses whose responses carry no body (RFC 9110), problem or other."""
 
 
 def _phrase(status: int) -> str:
@@ -357,6 +365,8 @@ def install_problem_handlers(app: FastAPI, *, type_base: str = DEFAULT_TYPE_BASE
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        if exc.status_code < 200 or exc.status_code in _NO_BODY:  # as Starlette answers them
+            return Response(status_code=exc.status_code, headers=exc.headers)
         return http_problem(exc, request, type_base=type_base)
 
     async def on_invalid(request: Request, exc: Exception) -> Response:
@@ -365,7 +375,10 @@ def install_problem_handlers(app: FastAPI, *, type_base: str = DEFAULT_TYPE_BASE
 
     async def on_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, e.SessionKitError)
-        body = problem_body(exc, instance=request.url.path, type_base=type_base)
+        # FastAPI answers a route's exception with the app's handler before the route can:
+        # a sessionkit route's problem keeps its router's type_base.
+        base = request.scope.get(TYPE_BASE_KEY, type_base)
+        body = problem_body(exc, instance=request.url.path, type_base=base)
         return ProblemResponse(body, status_code=body["status"])
 
     app.add_exception_handler(HTTPException, on_http)

@@ -39,6 +39,7 @@ from sessionkit.contrib.fastapi._routing import Routes, staff_caller
 from sessionkit.contrib.fastapi._session_routes import add_session_routes
 from sessionkit.contrib.fastapi.problems import (
     DEFAULT_TYPE_BASE,
+    TYPE_BASE_KEY,
     ProblemResponse,
     http_problem,
     problem_body,
@@ -60,6 +61,8 @@ def _problem_route(type_base: str) -> type[APIRoute]:
         """
 
         async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+            # An app-wide handler (install_problem_handlers) may answer first: it reads this.
+            scope[TYPE_BASE_KEY] = type_base
             await _answering_problems(super().handle, type_base)(scope, receive, send)
 
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
