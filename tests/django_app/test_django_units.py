@@ -203,6 +203,17 @@ def test_sqlite_without_the_lock_at_begin_is_a_warning(
         call_command("check", "--fail-level", "WARNING", tags=[TAG], stdout=StringIO())
 
 
+def test_every_sqlite_database_that_may_hold_the_tables_is_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # DjangoStore(using=...) may write to any of them: each without the lock at BEGIN warns.
+    for alias in ("default", "sqlite_busy"):
+        monkeypatch.setitem(connections.settings[alias]["OPTIONS"], "transaction_mode", "DEFERRED")
+    found = check_settings()
+    assert [m.id for m in found] == ["sessionkit.W001", "sessionkit.W001"]
+    assert ["'default'" in found[0].msg, "'sqlite_busy'" in found[1].msg] == [True, True]
+
+
 @pytest.mark.parametrize("mode", ["IMMEDIATE", "immediate", "EXCLUSIVE"])
 def test_sqlite_taking_the_lock_at_begin_passes(monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
     monkeypatch.setitem(connections.settings["default"]["OPTIONS"], "transaction_mode", mode)

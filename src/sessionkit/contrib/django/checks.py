@@ -1,8 +1,10 @@
 """Django system checks: the settings sessionkit's guarantees rest on (``manage.py check``).
 
 - ``sessionkit.E001``: ``USE_TZ`` is off (the store refuses to start without it).
-- ``sessionkit.W001``: the database sessionkit's tables are written to is SQLite
-  without ``OPTIONS["transaction_mode"]`` ``"IMMEDIATE"`` (or ``"EXCLUSIVE"``).
+- ``sessionkit.W001``: a database that may hold sessionkit's tables (the
+  routers allow migrating them there) is SQLite (or a backend built on it,
+  such as SpatiaLite) without ``OPTIONS["transaction_mode"]`` ``"IMMEDIATE"``
+  (or ``"EXCLUSIVE"``).
   Then a unit of work takes SQLite's write lock only at its first write, after
   its checks have read: racing writers still never double-book (SQLite lets
   one commit), but the others wait on each other's locks until one gives up
@@ -17,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import django
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
@@ -49,22 +52,29 @@ def check_settings(
         )
     from sessionkit.contrib.django.models import SessionRecord  # apps ready
 
-    alias = router.db_for_write(SessionRecord) or "default"
-    database = connections.settings.get(alias, {})
-    if "sqlite3" in str(database.get("ENGINE", "")):
-        mode = (database.get("OPTIONS") or {}).get("transaction_mode")
-        if str(mode).upper() not in _TAKING_THE_LOCK:
-            found.append(
-                Warning(
-                    f"database {alias!r} (where sessionkit's tables are written) is SQLite with"
-                    f" transaction_mode {mode!r}: a unit of work takes the write lock only at"
-                    " its first write, so racing writers wait on each other until one fails"
-                    ' with "database is locked" instead of taking turns',
-                    hint=(
-                        f'set DATABASES[{alias!r}]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"'
-                        " (Django 5.1 and later)"
-                    ),
-                    id="sessionkit.W001",
-                )
+    # Every SQLite database sessionkit's tables may be in (DjangoStore(using=...) picks one).
+    for alias in connections:
+        if not router.allow_migrate_model(alias, SessionRecord):
+            continue
+        if connections[alias].vendor != "sqlite":  # settings only: no connection is opened
+            continue
+        options = connections.settings[alias].get("OPTIONS") or {}
+        mode = options.get("transaction_mode")
+        if str(mode).upper() in _TAKING_THE_LOCK:
+            continue
+        found.append(
+            Warning(
+                f"database {alias!r} (which may hold sessionkit's tables) is SQLite with"
+                f" transaction_mode {mode!r}: a unit of work takes the write lock only at its"
+                " first write, so racing writers wait on each other until one fails with"
+                ' "database is locked" instead of taking turns',
+                hint=(
+                    f'set DATABASES[{alias!r}]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"'
+                    if django.VERSION >= (5, 1)
+                    else "Django 5.1 and later take OPTIONS['transaction_mode'] = 'IMMEDIATE';"
+                    " before it, silence sessionkit.W001 or use PostgreSQL"
+                ),
+                id="sessionkit.W001",
             )
+        )
     return found
