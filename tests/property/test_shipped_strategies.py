@@ -121,6 +121,14 @@ def test_sessions_taking_bookings_are_busy_live_and_in_their_bounds(session: Ses
             "max_start",
         ),
         (sks.sessions, {"max_capacity": 0}, "max_capacity"),
+        (sks.sessions, {"zones": ()}, "zones"),
+        (sks.sessions, {"zones": "UTC"}, "zones"),
+        (sks.sessions, {"resource_kinds": ("",)}, "''"),
+        (sks.sessions, {"resource_kinds": "teacher"}, "resource_kinds"),
+        (sks.sessions, {"min_start": datetime(1, 1, 1)}, "min_start"),
+        (sks.sessions, {"max_start": datetime(9999, 12, 31, 22)}, "max_start"),
+        (sks.sessions, {"min_start": "2026-01-01"}, "min_start"),
+        (sks.booked_sessions, {"roles": ()}, "roles"),
         (sks.sessions, {"lifecycles": [_NEVER_BUSY], "taking_bookings": True}, "never_busy"),
         (sks.booked_sessions, {"max_bookings": -1}, "max_bookings"),
         (sks.booked_sessions, {"lifecycles": [_NEVER_BUSY]}, "never_busy"),
@@ -163,6 +171,30 @@ def test_a_booking_carries_what_its_status_does(data: st.DataObject) -> None:
         assert booking.position is None
 
 
+@given(
+    sks.sessions(
+        min_start=datetime(2026, 5, 1, 10, tzinfo=ZoneInfo("Europe/Berlin")),
+        max_start=datetime(2026, 5, 1, 8, 0, 30, tzinfo=UTC),
+    )
+)
+def test_aware_start_bounds_are_read_as_the_instants_they_are(session: Session) -> None:
+    assert session.start == datetime(2026, 5, 1, 8, tzinfo=UTC)
+
+
+@given(st.data())
+def test_an_expired_booking_ran_out_as_a_hold_an_offer_or_a_waitlist_place(
+    data: st.DataObject,
+) -> None:
+    session = data.draw(sks.sessions(min_start=datetime(2026, 5, 1)))
+    at = data.draw(st.sampled_from([session.start - timedelta(hours=1), session.end]))
+    booking = data.draw(sks.bookings(session, at=at, statuses=[EXPIRED]))
+    if booking.hold_expires_at is None:  # a waitlist place, ended by its session's start
+        assert booking.position is not None
+        assert session.start <= at
+    else:
+        assert booking.hold_expires_at <= at
+
+
 def test_bookings_refuse_an_unknown_status_and_an_instant_before_the_session() -> None:
     start = datetime(2026, 5, 4, 9, tzinfo=UTC)
     session = Session(
@@ -182,6 +214,8 @@ def test_bookings_refuse_an_unknown_status_and_an_instant_before_the_session() -
     with pytest.raises(InvalidValue) as too_early:
         sks.bookings(session, at=session.created_at)
     assert session.id in str(too_early.value)
+    with pytest.raises(InvalidValue, match="roles"):
+        sks.bookings(session, roles=[])
 
 
 @settings(max_examples=20)

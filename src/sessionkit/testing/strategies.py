@@ -19,7 +19,7 @@ import attrs
 from hypothesis import strategies as st
 
 from sessionkit.availability import Availability
-from sessionkit.errors import InvalidValue, WallTimeError
+from sessionkit.errors import InvalidValue, WallTimeError, WrongType
 from sessionkit.lifecycle import PRESETS, Lifecycle
 from sessionkit.model.booking import (
     BOOKING_STATUSES,
@@ -372,6 +372,36 @@ _SESSION_MIN = datetime(2026, 1, 1)
 _SESSION_MAX = datetime(2027, 12, 31)
 
 
+_FIRST_START = datetime(1, 1, 1) + timedelta(days=91)
+_LAST_START = _LAST - timedelta(hours=5)
+"""The starts :func:`sessions` draws between: room for ``created_at`` and the session's end."""
+
+
+def _start_bound(value: object, name: str) -> datetime:
+    """Return a start bound as naive UTC (an aware one converted), within what can be drawn."""
+    if not isinstance(value, datetime):
+        raise WrongType(value, name=name, expected="a datetime (naive UTC, or aware)")
+    naive = value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+    if not _FIRST_START <= naive <= _LAST_START:
+        raise InvalidValue(
+            f"sessions({name}={value}): a session made up to 90 days before it, or ending up"
+            " to 4 hours after it, would lie outside the instants a datetime holds",
+            value=value,
+            expected=f"{_FIRST_START} to {_LAST_START} (UTC)",
+        )
+    return naive
+
+
+def _some(values: Sequence[str], name: str) -> None:
+    """Refuse an empty sequence, or a bare string, where names are drawn from."""
+    if isinstance(values, str) or not values:
+        raise InvalidValue(
+            f"{name}={values!r}: give a sequence of names to draw from",
+            value=values,
+            expected=f"a sequence of one {name[:-1]} or more",
+        )
+
+
 def _lifecycle_pool(lifecycles: Sequence[Lifecycle | str] | None) -> list[Lifecycle]:
     chosen = list(PRESETS) if lifecycles is None else list(lifecycles)
     pool = [PRESETS.get(one) if isinstance(one, str) else one for one in chosen]
@@ -413,6 +443,13 @@ def sessions(
     ``InvalidValue`` naming the option.
     """
     pool = _lifecycle_pool(lifecycles)
+    min_start = _start_bound(min_start, "min_start")
+    max_start = _start_bound(max_start, "max_start")
+    _some(zones, "zones")
+    if isinstance(resource_kinds, str):
+        _some(resource_kinds, "resource_kinds")  # a name, not a sequence of them
+    for kind in resource_kinds:
+        ResourceRef(kind, "x1")  # a kind a reference can have, else InvalidValue naming it
     if max_start < min_start:
         raise InvalidValue(
             f"sessions(min_start={min_start}, max_start={max_start}): no start lies between",
@@ -494,12 +531,17 @@ def _drawn_booking(
     made = latest - timedelta(minutes=draw(st.integers(0, min(room, 30 * 24 * 60))))
     expires = None
     position = None
-    if status in (HELD, OFFERED) or (status == EXPIRED and draw(st.booleans())):
+    # What an EXPIRED booking was: a hold or an offer that ran out, or a waitlist place its
+    # session's start ended (only once the session started). Each keeps what it had.
+    was = status
+    if status == EXPIRED:
+        was = draw(st.sampled_from([HELD, OFFERED] + ([WAITLISTED] if session.start <= at else [])))
+    if was in (HELD, OFFERED):
         # A hold or offer of 1 minute to 2 hours: live at ``at``, or run out (no job ran yet).
         expires = made + timedelta(minutes=draw(st.integers(1, 120)))
         if status == EXPIRED and expires > at:  # the expiry job marked it: it ran out by ``at``
             expires = at
-    if status in (WAITLISTED, OFFERED) or (status in (CANCELLED, EXPIRED) and draw(st.booleans())):
+    if was in (WAITLISTED, OFFERED) or (status == CANCELLED and draw(st.booleans())):
         position = 1  # renumbered in creation order by the caller
     return Booking(
         id=booking_id,
@@ -530,12 +572,15 @@ def bookings(
     ``at`` defaults to a minute before the session starts. The booking was made
     before both, in a status from ``statuses`` with the fields that status
     carries: a hold or offer has its expiry, live at ``at`` or run out (a
-    booking whose expiry job has not run yet); an ``EXPIRED`` one keeps the
-    instant it ran out (or none: a waitlist place its session's start ended);
-    waitlisted and offered bookings have a waitlist ``position``. Seats are
+    booking whose expiry job has not run yet); an ``EXPIRED`` one was a hold
+    or an offer and keeps the instant it ran out, or, once the session has
+    started at ``at``, a waitlist place its start ended (no expiry); waitlisted
+    and offered bookings (and those that were) have a waitlist ``position``.
+    Options that leave nothing to draw raise ``InvalidValue``. Seats are
     1..3, never above the capacity. For several bookings of one session that
     fit its capacity together, draw :func:`booked_sessions`.
     """
+    _some(roles, "roles")
     when = session.start - timedelta(minutes=1) if at is None else check_aware(at, "at")
     if min(when, session.start) - timedelta(minutes=1) < session.created_at:
         raise InvalidValue(
@@ -631,6 +676,7 @@ def booked_sessions(
             value=max_bookings,
             expected="max_bookings >= 0",
         )
+    _some(roles, "roles")
     fixed = None if at is None else check_aware(at, "at").astimezone(UTC)
     # The session starts up to 30 days after ``at``, and was made up to 90 days before it.
     if fixed is not None and not _BOOKED_FIRST <= fixed.replace(tzinfo=None) <= _BOOKED_LAST:
@@ -658,7 +704,7 @@ def _booked_sessions(
         else at
     )
     offset = draw(st.integers(-2 * 24 * 60, 30 * 24 * 60))
-    lowest = (when + timedelta(minutes=offset)).replace(tzinfo=None, second=0)
+    lowest = (when + timedelta(minutes=offset)).replace(tzinfo=None, second=0, microsecond=0)
     session = draw(
         sessions(
             lifecycles=lifecycles,
