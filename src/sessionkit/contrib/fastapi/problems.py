@@ -37,6 +37,7 @@ __all__ = [
     "DEFAULT_TYPE_BASE",
     "ERROR_STATUS",
     "PROBLEM_MEDIA_TYPE",
+    "TYPE_BASE_KEY",
     "Problem",
     "ProblemResponse",
     "http_problem",
