@@ -29,6 +29,8 @@ from sessionkit.testing.clocks import ManualClock
 
 POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
 NOW = datetime(2026, 3, 28, 12, tzinfo=UTC)  # the night of the 29th moves Berlin's clocks
+SETTINGS = text("SELECT current_setting('TimeZone'), current_setting('lock_timeout')")
+"""The zone and lock bound of the connection's transaction."""
 pytestmark = pytest.mark.skipif(
     not POSTGRES_URL, reason="set SESSIONKIT_TEST_POSTGRES_URL to run on PostgreSQL"
 )
@@ -116,8 +118,7 @@ def test_a_unit_in_the_transaction_of_a_host_s_connection_leaves_its_settings_al
         kit = SessionKit(uow=SqlAlchemyStore(maker).unit_of_work, clock=ManualClock(NOW))
         session_id = _booked(kit, 30)
         assert kit.queries.get("acme", session_id).start == NOW + timedelta(hours=30)
-        settings = "SELECT current_setting('TimeZone'), current_setting('lock_timeout')"
-        assert tuple(host.execute(text(settings)).one()) == ("Europe/Berlin", "0")
+        assert tuple(host.execute(SETTINGS).one()) == ("Europe/Berlin", "0")
         outer.rollback()
 
 
@@ -127,6 +128,5 @@ def test_a_unit_on_a_host_s_idle_connection_bounds_its_own_transaction(berlin: E
         store = SqlAlchemyStore(maker, lock_timeout=timedelta(seconds=5))
         with store.unit_of_work() as uow:
             connection = uow.db().connection()
-            settings = "SELECT current_setting('TimeZone'), current_setting('lock_timeout')"
-            assert tuple(connection.execute(text(settings)).one()) == ("UTC", "5s")
+            assert tuple(connection.execute(SETTINGS).one()) == ("UTC", "5s")
         host.rollback()

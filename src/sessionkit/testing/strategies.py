@@ -22,6 +22,7 @@ from sessionkit.availability import Availability
 from sessionkit.errors import InvalidValue, WallTimeError, WrongType
 from sessionkit.lifecycle import PRESETS, Lifecycle
 from sessionkit.model.booking import (
+    ACTIVE_BOOKING_STATUSES,
     BOOKING_STATUSES,
     CANCELLED,
     CONFIRMED,
@@ -597,6 +598,7 @@ def bookings(
             value=list(statuses),
             expected=f"one or more of {sorted(BOOKING_STATUSES)}",
         )
+    drawn_status = st.sampled_from(sorted(set(statuses)))
 
     @st.composite
     def one(draw: st.DrawFn) -> Booking:
@@ -604,7 +606,7 @@ def bookings(
             draw,
             session,
             when,
-            draw(st.sampled_from(sorted(set(statuses)))),
+            draw(drawn_status),
             booking_id=f"b{draw(st.integers(1, 10**6))}",
             participant=ResourceRef("student", f"p{draw(st.integers(1, 50))}"),
             roles=roles,
@@ -723,9 +725,8 @@ def _booked_sessions(
     made: list[Booking] = []
     for n in range(draw(st.integers(0, max_bookings))):
         status = draw(statuses)
-        playing = status not in (CANCELLED, EXPIRED)
         # In play: a participant of its own. Out of play: anyone, a player included.
-        who = n + 1 if playing else draw(st.integers(1, n + 1))
+        who = n + 1 if status in ACTIVE_BOOKING_STATUSES else draw(st.integers(1, n + 1))
         made.append(
             _drawn_booking(
                 draw,
