@@ -11,50 +11,49 @@
    on the very same tables: a hand-written psycopg loop, ``SELECT ... FOR
    UPDATE`` of the session, ``SELECT sum(seats)`` of its bookings taking
    seats, ``INSERT`` of the booking row, ``COMMIT`` (``ROLLBACK`` when full).
-   The tables are analyzed once the sessions are made (a live database has
-   statistics; without them both contenders' row lock scanned the tenant's
-   every session, not the primary key). The bookings are emptied
-   (``TRUNCATE``, not timed) before every run, and
-   after it every session must hold exactly 20 seats and the clients must
-   report exactly 4,000 successes. Reported: bookings/s of both, client CPU per
-   attempt, the ratio; aim within 1.5x of the floor. Over the aim, a cProfile
-   of one client booking alone says where sessionkit's time goes. Needs
-   ``SESSIONKIT_TEST_POSTGRES_URL``; 16 processes on a 2-core machine measure
-   contention for the CPU as much as for the rows, on both sides alike.
-   Measured here (2 cores, idle otherwise): 2.5x the floor (2.51-2.69), 875
-   against 2,259 bookings/s, with 2 statements between ``BEGIN`` and
-   ``COMMIT`` for sessionkit (the session's row lock and one ``INSERT ...
-   SELECT`` that also checks the session has nothing to settle,
-   ``bookings.add_settled``) against the floor's 3. It was 3.6x at the start
-   of that work (3 statements, an ORM session per unit of work), 2.7x with
-   the single write, 2.5x once units of work ran on a Core connection; 4.8-5.3x
-   with 8 statements before that. With other work loading the 2 cores the
-   same code measures worse, so compare only same-run ratios taken at one
-   load. Where the rest goes: client CPU per attempt is about 0.53 ms with 1
-   to 4 clients and 1.3 ms with 16 (the floor: 0.19-0.23 and 0.36 ms), so
-   most of the gap at 16 is the larger code path run on caches the other
-   15 processes evicted. One client alone spends about 410 us of client CPU
-   per booking against the floor's 140-180 us: psycopg describing the 23
-   columns of the session's row (about a tenth), SQLAlchemy Core executing
-   the two statements (about 50-60 us each over psycopg alone), the unit of
-   work, and the booking's domain values, checks and event. Two experiments
-   (not kept) bound what is left: running both statements on the psycopg
-   cursor beneath Core, with SQLAlchemy's bind and result processors applied
-   by hand, measured 2.1-2.3x against 2.4-2.7x in the same sittings, about a
-   tenth; ``gc.freeze()`` in every client changed nothing. The gap is the
-   whole per-booking code path, inflated about threefold at 16 processes.
-   On a slower 2-core machine (the floor 811-1,211 bookings/s), analyzed:
-   1.8-2.4x, client CPU per attempt 2.0-2.4 ms against 0.7-0.9 ms, of which
-   user time 2.0 against 0.6 ms; one client alone 1.3-1.5 against 0.7 ms.
-   There, building the session from its row costs 28 us and the booking with
-   its lifecycle step 32 us, about 4% of a booking; with the services and the
-   unit of work sessionkit's own code is under a fifth of the profile, the
-   rest SQLAlchemy, the pool and psycopg. Latest, on 86beb48 (this machine,
-   idle, a full run of ``python -m benchmarks bookings``): 2.20x (2.16-2.35),
-   712 against 1,584 bookings/s, client CPU per attempt 1.39 against 0.45 ms;
-   item 1 alone in the same sitting 2.20x (2.11-2.41), 1.34 against 0.45 ms.
-   On eede9f8, before the transactions read instants in UTC (``TimeZone``
-   set with the lock bound), a full run gave 2.30x, 1.45 against 0.46 ms.
+   A third contender splits the gap: sessionkit's own two statements (caught
+   from one ``kit.bookings.book``: the session's row lock with its
+   ``set_config``, and the ``INSERT ... SELECT`` that checks seats,
+   participant and settling) sent on psycopg alone, so ``its statements /
+   floor`` is the SQL's share and ``sessionkit / its statements`` the Python's.
+   The bookings table holds a history first: 5,000 past sessions, full, so
+   100,000 bookings, vacuumed and analyzed, as a live table is. Before every
+   run (not timed) the bench sessions' bookings are deleted and the table
+   vacuumed; after it every session must hold exactly 20 seats and the
+   clients must report exactly 4,000 successes. Until 2026-12-01 each run
+   began on a ``TRUNCATE``-d table instead: PostgreSQL then planned every
+   prepared statement (psycopg prepares a statement after its fifth run) for
+   a table of one page, and every check scanned the whole table as it filled,
+   at every booking, three scans for sessionkit's ``INSERT ... SELECT``
+   against the floor's one. Reported: bookings/s of each, client CPU per
+   attempt, the ratios; aim within 1.5x of the floor. Over the aim, a
+   cProfile of one client booking alone says where sessionkit's time goes.
+   Needs ``SESSIONKIT_TEST_POSTGRES_URL``; 16 processes on a 2-core machine
+   measure contention for the CPU as much as for the rows, on both sides
+   alike (the CPU stays busy through every run of every contender).
+   Measured on 2026-12-01 (2 cores, idle otherwise, item 1 alone): 2.19x
+   (1.99-2.76), 709 against 1,596 bookings/s, client CPU per attempt 1.73
+   against 0.60 ms; sessionkit's statements alone 1,388 bookings/s, 1.13x the
+   floor (1.08-1.34) with 0.57 ms of client CPU, so sessionkit's Python makes
+   1.94x. The SQL is at the floor; the gap is the code path per booking:
+   SQLAlchemy Core executing two statements and the transaction, psycopg
+   describing the 25 columns of the lock's row at each call (SQLAlchemy reads
+   the description of every result), the unit of work, and the booking's
+   domain values, checks and event, all run again on caches the other 15
+   processes evicted (one client alone spends about 1.0 ms of CPU per booking
+   against the floor's 0.55 ms; at 16 clients 1.4-1.7 ms against 0.6 ms).
+   Ad hoc, with the CPU of the server's processes read from ``/proc``
+   (emptied table): PostgreSQL spent 1.5-1.7 ms per sessionkit booking, 1.3
+   ms for its statements alone and 0.9-1.1 ms for the floor's. Earlier
+   figures, on the emptied table: 2.20x on 86beb48 (712 against 1,584
+   bookings/s, client CPU 1.39 against 0.45 ms), 2.30x on eede9f8, 2.5x once
+   units of work ran on a Core connection, 2.7x with the single write, 3.6x
+   with 3 statements and an ORM session per unit of work, 4.8-5.3x with 8
+   statements. Two experiments (not kept) bound what is left: running both
+   statements on the psycopg cursor beneath Core, with SQLAlchemy's bind and
+   result processors applied by hand, gained about a tenth; ``gc.freeze()``
+   in every client changed nothing. On a slower 2-core machine: 1.8-2.4x,
+   client CPU per attempt 2.0-2.4 ms against 0.7-0.9 ms.
 2. **Bookable sessions** of one provider over 30 days (``kit.bookings.bookable``
    with ``resource=``), 500 sessions of that provider stored (made with
    ``kit.sessions.create_extra``) and 2,000 bookings and holds (confirmed,
@@ -182,7 +181,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 
 from benchmarks.bench_storage import (
@@ -287,11 +286,15 @@ def check_columns() -> None:
     assert set(resource_row("s", "k:i", span)) == set(session_resources_table.c.keys())
 
 
-def seats_per_session(engine: Engine) -> dict[str, int]:
-    """The seats every session's bookings take (all bookings here are confirmed)."""
+def seats_per_session(engine: Engine, session_ids: Sequence[str]) -> dict[str, int]:
+    """The seats the sessions' bookings take (all bookings here are confirmed)."""
     statement = (
         select(B.session_id, func.sum(B.seats))
-        .where(B.tenant == TENANT, B.status.in_(sorted(SEAT_STATUSES)))
+        .where(
+            B.tenant == TENANT,
+            B.session_id.in_(session_ids),
+            B.status.in_(sorted(SEAT_STATUSES)),
+        )
         .group_by(B.session_id)
     )
     with engine.connect() as connection:
@@ -302,6 +305,8 @@ def seats_per_session(engine: Engine) -> dict[str, int]:
 
 CLIENTS = 16
 CAPACITY = 20
+HISTORY = 5_000
+"""Past sessions, each full: 100,000 bookings in the table before any run."""
 
 
 @attrs.frozen
@@ -376,6 +381,80 @@ def raw_booker(engine: Engine) -> Iterator[Booker]:
         fairy.close()
 
 
+@attrs.frozen
+class Statements:
+    """The two statements one ``kit.bookings.book`` hands the driver, with their parameters."""
+
+    lock: str
+    lock_parameters: dict[str, Any]
+    insert: str
+    insert_parameters: dict[str, Any]
+
+
+def caught_statements(engine: Engine, session_id: str) -> Statements:
+    """Book one seat of ``session_id`` through sessionkit and keep what it sent."""
+    sent: list[tuple[str, Any]] = []
+
+    def seen(_c: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        sent.append((statement, parameters))
+
+    kit = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(NOW))
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert kit_booker(kit)(session_id, "student:caught")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(sent) == 2, [statement[:60] for statement, _ in sent]
+    (lock, lock_parameters), (insert_sql, insert_parameters) = sent
+    assert lock.rstrip().endswith("FOR UPDATE"), lock
+    assert insert_sql.startswith("INSERT"), insert_sql
+    return Statements(lock, dict(lock_parameters), insert_sql, dict(insert_parameters))
+
+
+@contextlib.contextmanager
+def statements_booker(engine: Engine, statements: Statements) -> Iterator[Booker]:
+    """sessionkit's own two statements on psycopg alone: its SQL without its Python.
+
+    The lock with its ``set_config`` and the ``INSERT ... SELECT`` that checks
+    the seats, the participant and the settling, sent as ``kit.bookings.book``
+    sent them, with the new booking's id, session, span and participant put
+    in; no row inserted means the session is full (nothing else refuses here).
+    """
+    fairy = engine.raw_connection()
+    try:
+        connection: Any = fairy.driver_connection
+        cursor = connection.cursor()
+        span_at: list[int] = []  # where the session's start and end are in the lock's row
+
+        def book(session_id: str, participant: str) -> bool:
+            lock_parameters = {**statements.lock_parameters, "session_id": session_id}
+            cursor.execute(statements.lock, lock_parameters)
+            row = cursor.fetchone()
+            if not span_at:
+                names = [column.name for column in cursor.description]
+                span_at.extend((names.index("start_at"), names.index("end_at")))
+            kind, _, ident = participant.partition(":")
+            parameters = {
+                **statements.insert_parameters,
+                "id": uuid.uuid4().hex,
+                "session_id": session_id,
+                "participant_kind": kind,
+                "participant_id": ident,
+                "session_start": row[span_at[0]],
+                "session_end": row[span_at[1]],
+            }
+            cursor.execute(statements.insert, parameters)
+            if cursor.rowcount != 1:
+                connection.rollback()
+                return False
+            connection.commit()
+            return True
+
+        yield book
+    finally:
+        fairy.close()
+
+
 def fill(
     book: Booker, session_ids: Sequence[str], full: Any, rng: random.Random, client: int
 ) -> Outcome:
@@ -411,6 +490,7 @@ class Pool:
     start: Any
     full: Any
     """One flag per session, shared: 1 once a client was refused a seat in it."""
+    statements: Statements
 
 
 def client_main(client: int, engine: Engine, session_ids: list[str], pool: Pool) -> None:
@@ -426,8 +506,11 @@ def client_main(client: int, engine: Engine, session_ids: list[str], pool: Pool)
         rng = random.Random(round_number * 1000 + client)
         try:
             with contextlib.ExitStack() as stack:
-                book = kit_booker(kit) if contender == "sessionkit" else None
-                if book is None:
+                if contender == "sessionkit":
+                    book = kit_booker(kit)
+                elif contender == "statements":
+                    book = stack.enter_context(statements_booker(engine, pool.statements))
+                else:
                     book = stack.enter_context(raw_booker(engine))
                 pool.start.wait()
                 outcome = fill(book, session_ids, pool.full, rng, client)
@@ -436,13 +519,13 @@ def client_main(client: int, engine: Engine, session_ids: list[str], pool: Pool)
         pool.results.put(outcome)
 
 
-def start_clients(engine: Engine, session_ids: list[str]) -> Pool:
+def start_clients(engine: Engine, session_ids: list[str], statements: Statements) -> Pool:
     context = multiprocessing.get_context("fork")
     engine.dispose()  # no connection of the parent's may be shared with a child
     tasks = [context.Queue() for _ in range(CLIENTS)]
     results = context.Queue()
     full = context.Array("b", len(session_ids), lock=False)
-    pool = Pool([], tasks, results, context.Barrier(CLIENTS + 1), full)
+    pool = Pool([], tasks, results, context.Barrier(CLIENTS + 1), full, statements)
     for client in range(CLIENTS):
         process = context.Process(
             target=client_main, args=(client, engine, session_ids, pool), daemon=True
@@ -476,8 +559,7 @@ def timed_run(
     rounds = iter(range(1_000_000))
 
     def run() -> float:
-        with engine.begin() as connection:
-            connection.execute(text("TRUNCATE sessionkit_bookings CASCADE"))
+        empty_sessions(engine, session_ids)
         number = next(rounds)
         pool.full[:] = bytes(len(session_ids))
         for task_queue in pool.tasks:
@@ -489,7 +571,7 @@ def timed_run(
         errors = [o.error for o in outcomes if o.error is not None]
         if errors:
             raise RuntimeError(f"a {contender} client failed:\n{errors[0]}")
-        seats = seats_per_session(engine)
+        seats = seats_per_session(engine, session_ids)
         booked = sum(o.booked for o in outcomes)
         # Exactness: no session over its capacity, and every seat taken (clients stop
         # only once they saw every session full).
@@ -502,6 +584,54 @@ def timed_run(
         return elapsed
 
     return run
+
+
+def load_history(engine: Engine, sessions: int) -> None:
+    """``sessions`` past sessions, each full of confirmed bookings, vacuumed and analyzed.
+
+    A live bookings table has history and statistics. On an emptied one,
+    PostgreSQL plans the prepared statements of both contenders for a table of
+    one page and then scans the whole table as it fills, at every booking.
+    """
+    first = NOW - timedelta(days=400)
+    with engine.begin() as connection:
+        for batch in range(0, sessions, 1_000):
+            session_rows: list[dict[str, Any]] = []
+            booking_rows: list[dict[str, Any]] = []
+            for n in range(batch, min(batch + 1_000, sessions)):
+                start = first + timedelta(hours=n)
+                span = (start, start + timedelta(minutes=50))
+                session_id = f"past{n:05d}"
+                session_rows.append(session_row(session_id, span, CAPACITY))
+                booking_rows.extend(
+                    booking_row(
+                        f"{session_id}-{seat:02d}",
+                        session_id,
+                        f"student:h{(n * CAPACITY + seat) % 5_000:04d}",
+                        span,
+                        "CONFIRMED",
+                    )
+                    for seat in range(CAPACITY)
+                )
+            connection.execute(insert(sessions_table), session_rows)
+            connection.execute(insert(bookings_table), booking_rows)
+    vacuum(engine, "VACUUM ANALYZE")
+
+
+def vacuum(engine: Engine, command: str = "VACUUM") -> None:
+    """Run ``command`` on the bookings table (outside a transaction, as VACUUM must)."""
+    with engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.exec_driver_sql(f"{command} sessionkit_bookings")
+
+
+def empty_sessions(engine: Engine, session_ids: Sequence[str]) -> None:
+    """Delete the sessions' bookings and vacuum (not timed): every run starts on the same table."""
+    with engine.begin() as connection:
+        connection.execute(
+            delete(bookings_table).where(B.tenant == TENANT, B.session_id.in_(session_ids))
+        )
+    vacuum(engine)
 
 
 def make_sessions(engine: Engine, count: int, capacity: int) -> list[str]:
@@ -525,8 +655,7 @@ def make_sessions(engine: Engine, count: int, capacity: int) -> list[str]:
 
 def profile_one_client(engine: Engine, session_ids: list[str]) -> None:
     """Where one client's booking time goes, alone, on the same (emptied) tables."""
-    with engine.begin() as connection:
-        connection.execute(text("TRUNCATE sessionkit_bookings CASCADE"))
+    empty_sessions(engine, session_ids)
     kit = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(NOW))
     counter = StatementCounter(engine)
     book = kit_booker(kit)
@@ -572,13 +701,15 @@ def bench_throughput(quick: bool) -> None:
         return
     with postgres_schema(url) as engine:
         session_ids = make_sessions(engine, count, CAPACITY)
+        load_history(engine, HISTORY)
         # Statistics, as autovacuum keeps them on a live database: without them PostgreSQL
         # guesses that ``tenant = ...`` alone picks one row, and both contenders' lock of
         # the session scanned the tenant's every session instead of the primary key.
         run_analyze(engine)
-        pool = start_clients(engine, session_ids)
+        statements = caught_statements(engine, session_ids[0])
+        pool = start_clients(engine, session_ids, statements)
         try:
-            tallies = {"sessionkit": Tally(), "floor": Tally()}
+            tallies = {"sessionkit": Tally(), "statements": Tally(), "floor": Tally()}
             found = interleave(
                 {
                     name: timed_run(engine, pool, name, session_ids, tally)
@@ -590,6 +721,7 @@ def bench_throughput(quick: bool) -> None:
         ratio = found.ratio("sessionkit", "floor")
         labels = {
             "sessionkit": "kit.bookings.book (one unit of work each)",
+            "statements": "its 2 statements alone, raw psycopg",
             "floor": "raw psycopg: FOR UPDATE, sum, INSERT, COMMIT",
         }
         print(f"  {'contender':<46} {'bookings/s':>10} {'refused':>8} {'client CPU/attempt':>19}")
@@ -606,6 +738,13 @@ def bench_throughput(quick: bool) -> None:
             f"  sessionkit / floor (time to fill): {ratio:.2f}x ({spread} over {found.rounds}"
             f" rounds); aim within 1.5x: {verdict}; every run left exactly {CAPACITY} seats"
             " in each session"
+        )
+        print(
+            "  its statements alone / floor (the SQL's share):"
+            f" {found.ratio('statements', 'floor'):.2f}x"
+            f" ({found.spread('statements', 'floor')});"
+            " sessionkit / its statements alone (the Python's share):"
+            f" {found.ratio('sessionkit', 'statements'):.2f}x"
         )
         if ratio > 1.5:
             profile_one_client(engine, session_ids)
