@@ -79,6 +79,28 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def begin_begun(connection: Connection) -> None:
+    """SQLite: send ``BEGIN IMMEDIATE`` for a transaction begun before the hooks were installed.
+
+    A host's connection whose transaction began before any store installed
+    :func:`install_sqlite_hooks` on its engine is in a transaction for
+    SQLAlchemy, but pysqlite sent nothing: a unit's SAVEPOINT would begin the
+    database's transaction and its RELEASE commit it, outside the host's
+    rollback. The transaction the host began is made a real one now, holding
+    the write lock as those the hooks begin do. Elsewhere, and when the driver
+    is in a transaction already, nothing is done.
+    """
+    if connection.dialect.name != "sqlite" or not connection.in_transaction():
+        return
+    proxied = connection.connection
+    if getattr(proxied.dbapi_connection, "in_transaction", True):
+        return
+    if not proxied.info.get(_PREPARED):
+        _prepare(proxied.dbapi_connection)
+        proxied.info[_PREPARED] = True
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def install_sqlite_hooks(engine: Engine) -> None:
     """Make every transaction on ``engine`` start with ``BEGIN IMMEDIATE`` and enforce FKs.
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction, sessionmaker
 
 from sessionkit.adapters.sqlalchemy import _faults, _locks
-from sessionkit.adapters.sqlalchemy._backend import Backend
+from sessionkit.adapters.sqlalchemy._backend import Backend, begin_begun
 from sessionkit.adapters.sqlalchemy._db import CoreSession, Db
 from sessionkit.adapters.sqlalchemy._deferred import defer
 from sessionkit.adapters.sqlalchemy._kind import known_kinds, reader, registered
@@ -188,6 +188,8 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
                 # host's, whose settings (lock bound, zone) are the host's to make.
                 host = self._store.host_connection
                 hosts = host is not None and host.in_transaction()
+                if host is not None and hosts:
+                    begin_begun(host)  # before the session's SAVEPOINT
                 # A new transaction: take its connection now, to know its errors as ours.
                 self.connection = db.connection()
                 self._begun = db.get_transaction()
@@ -240,6 +242,7 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
                 self._db = self._maker() if engine is None else CoreSession(engine)
             else:
                 self._db = self._host
+                begin_begun(self._host.connection())
                 self._savepoint = self._host.begin_nested()
                 self.connection = self._host.connection()
         except BaseException:

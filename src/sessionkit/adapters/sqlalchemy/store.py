@@ -19,6 +19,7 @@ SQLite units in :mod:`._locks` and the events held for the host's commit in
 
 from __future__ import annotations
 
+import warnings
 from datetime import timedelta
 
 from sqlalchemy.engine import Connection, Engine
@@ -29,7 +30,7 @@ from sessionkit.adapters.sqlalchemy import (
     _analytics,  # noqa: F401  # registers the analytics reader
     _kinds,  # noqa: F401  # registers sessions and series
 )
-from sessionkit.adapters.sqlalchemy._backend import Backend, backend_for
+from sessionkit.adapters.sqlalchemy._backend import Backend, SchemaWarning, backend_for
 from sessionkit.adapters.sqlalchemy._unit import SqlAlchemyUnitOfWork
 from sessionkit.errors import InvalidDuration, WrongType
 from sessionkit.ports import EventPublisher
@@ -81,6 +82,14 @@ class SqlAlchemyStore:
     unit joined to the host's session keeps the host transaction's settings, and so
     does a unit of a ``sessionmaker`` bound to a host's connection that is in a
     transaction when the unit begins one (the host's, then).
+
+    On MySQL/MariaDB a ``sessionmaker`` bound to a host's connection is not
+    used as bound: units run on connections of their own from the same engine,
+    in ``READ COMMITTED``, and commit whatever the host's transaction does
+    (the store warns with :class:`SchemaWarning`). The named locks of a unit
+    are released when its connection goes back to the pool, and its checks
+    need the latest commits; on a host's connection neither would hold. To
+    write in the host's transaction, use :meth:`join` with the host's session.
     """
 
     def __init__(
@@ -120,6 +129,15 @@ class SqlAlchemyStore:
             committed = self.engine.execution_options(isolation_level="READ COMMITTED")
             options = {k: v for k, v in self._maker.kw.items() if k != "bind"}
             self._maker = sessionmaker(committed, class_=self._maker.class_, **options)
+            if self.host_connection is not None:
+                warnings.warn(
+                    "on MySQL/MariaDB the store's units of work run on connections of their "
+                    "own (READ COMMITTED), not on the Connection the sessionmaker is bound to, "
+                    "and commit whatever that connection's transaction does; use "
+                    "store.join(session) to write in your transaction",
+                    SchemaWarning,
+                    stacklevel=2,
+                )
             self.host_connection = None  # units get connections of their own now
             if self.units_engine is not None:
                 self.units_engine = committed
