@@ -193,6 +193,10 @@ def test_a_later_decline_releases_the_seat_to_the_waitlist(shop: Shop) -> None:
     shop.deliver()
     assert shop.kit.bookings.get(T, ben.id).status == CONFIRMED
     assert pay_of(shop.kit.payments.claim(T, ben.id, actor="ben")).id == pay_of(claim).id
+    shop.kit.payments.cancel(T, ben.id, actor="ben")
+    with pytest.raises(InvalidTransition) as caught:  # a claim replayed once it was cancelled
+        shop.kit.payments.claim(T, ben.id, actor="ben")
+    assert caught.value.status == CANCELLED
 
 
 def test_claiming_an_offer_that_ran_out_is_hold_expired_and_opens_no_payment(shop: Shop) -> None:
@@ -227,6 +231,26 @@ def test_claiming_a_booking_that_is_not_offered_is_an_invalid_transition(shop: S
         shop.kit.payments.claim(T, ben.id, actor="ben")
     assert (caught.value.status, caught.value.subject) == (WAITLISTED, "booking")
     assert shop.kit.payments.for_booking(T, ben.id) is None
+
+
+def test_a_booking_with_a_payment_but_no_offer_is_not_claimed(shop: Shop) -> None:
+    # A booking that already had a payment skipped the check: a hold of kit.payments.book,
+    # and a claimed offer cancelled and refunded since, each answered a checkout.
+    s = shop.slot(capacity=2)
+    held = shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
+    with pytest.raises(InvalidTransition) as caught:
+        shop.kit.payments.claim(T, held.booking.id, actor="ana")
+    assert (caught.value.status, caught.value.transition) == (HELD, "claim")
+    shop.gateway.pay(pay_of(held).intent_ref or "")
+    shop.deliver()
+    assert shop.kit.bookings.get(T, held.booking.id).status == CONFIRMED
+    with pytest.raises(InvalidTransition):  # paid, but never an offer
+        shop.kit.payments.claim(T, held.booking.id, actor="ana")
+    shop.kit.payments.cancel(T, held.booking.id, actor="ana", role="participant")
+    with pytest.raises(InvalidTransition) as cancelled:
+        shop.kit.payments.claim(T, held.booking.id, actor="ana")
+    assert cancelled.value.status == CANCELLED
+    assert [c[0] for c in shop.gateway.calls].count("create_intent") == 1
 
 
 def test_an_expired_hold_cancels_the_intent_and_late_money_is_refunded(shop: Shop) -> None:

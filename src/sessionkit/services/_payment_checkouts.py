@@ -20,7 +20,7 @@ from sessionkit.errors import (
     InvalidValue,
     PaymentDeclined,
 )
-from sessionkit.model.booking import BOOKING_LIFECYCLE, OFFERED, WAITLISTED, Booking
+from sessionkit.model.booking import BOOKING_LIFECYCLE, CONFIRMED, OFFERED, WAITLISTED, Booking
 from sessionkit.model.payment import FAILED, MANUAL, PENDING, Payment, PaymentChanged
 from sessionkit.model.session import ResourceRef
 from sessionkit.model.text import check_actor, check_flag, check_tenant
@@ -167,24 +167,27 @@ class CheckoutCommands:
         """Open the payment of a waitlist offer (an OFFERED booking); return the checkout.
 
         The offer's claim window is the hold; its payment's success confirms
-        it. A second call returns the same payment. Raises
-        ``BookingNotFound``, ``HoldExpired`` for an offer that ran out (whether
-        or not the expiry job has run), ``InvalidTransition`` for a booking
-        that is not offered, and what :meth:`book` raises about the provider.
+        it. A second call returns the same payment, while the booking is
+        offered and once the payment confirmed it. Raises ``BookingNotFound``,
+        ``HoldExpired`` for an offer that ran out (whether or not the expiry
+        job has run), ``InvalidTransition`` for a booking that is not offered
+        (held by :meth:`book`, or cancelled or refunded since a claim, whatever
+        its payment), and what :meth:`book` raises about the provider.
         """
         booking_args(tenant, booking_id, actor)
         gateway_of(self._ctx)
         with self._ctx.transaction(now) as tx:
             booking, session = locked_booking(tx, tenant, booking_id)
             payment = tx.payments.for_booking(tenant, booking.id)
-            waiting = (
-                payment is not None
-                and payment.status == PENDING
-                and payment.due is None
-                and payment.intent_ref is None
-                and payment.provider != MANUAL
+            # A claim made and paid is answered again (a retried request); anything else
+            # that is not an offer, paid for or not, is no offer to claim: a booking held
+            # by kit.payments.book, or one cancelled or refunded since.
+            claimed = (
+                booking.status == CONFIRMED
+                and booking.position is not None  # it came from the waitlist
+                and payment is not None
             )
-            if payment is None or waiting:
+            if not claimed:
                 refuse_run_out(booking, tx.now, running=(OFFERED,))
                 if booking.status != OFFERED:
                     raise InvalidTransition(
@@ -194,11 +197,18 @@ class CheckoutCommands:
                         allowed=BOOKING_LIFECYCLE.allowed(booking, now=tx.now),
                         subject="booking",
                     )
-                if payment is None:
-                    payment = self._open(tx, booking, session.id, actor=actor, manual=False)
-                else:
-                    opened = attrs.evolve(payment, due="create")
-                    payment = store_payment(tx, payment, opened, None, actor=actor)
+            waiting = (
+                payment is not None
+                and payment.status == PENDING
+                and payment.due is None
+                and payment.intent_ref is None
+                and payment.provider != MANUAL
+            )
+            if payment is None:
+                payment = self._open(tx, booking, session.id, actor=actor, manual=False)
+            elif waiting:
+                opened = attrs.evolve(payment, due="create")
+                payment = store_payment(tx, payment, opened, None, actor=actor)
         return self._checkout(booking, payment)
 
     def _open(
