@@ -21,6 +21,7 @@ from sessionkit.errors import (
     PaymentRequired,
     RefundExceedsPayment,
     RefundKeyReused,
+    WrongType,
 )
 from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, OFFERED, WAITLISTED
 from sessionkit.model.booking_events import BookingCancelled, BookingConfirmed
@@ -251,6 +252,51 @@ def test_a_booking_with_a_payment_but_no_offer_is_not_claimed(shop: Shop) -> Non
         shop.kit.payments.claim(T, held.booking.id, actor="ana")
     assert cancelled.value.status == CANCELLED
     assert [c[0] for c in shop.gateway.calls].count("create_intent") == 1
+
+
+def test_can_book_agrees_with_the_command_that_takes_a_priced_seat(shop: Shop) -> None:
+    # can_book answered None for a priced session, where kit.bookings.book refuses it.
+    s = shop.slot(capacity=1)
+    refusal = shop.kit.bookings.can_book(T, s.id, "student:ana")
+    assert refusal is not None
+    assert refusal.rule == "payment"
+    assert s.id in refusal.reason
+    with pytest.raises(PaymentRequired):
+        shop.kit.bookings.book(T, s.id, "student:ana", actor="ana")
+    assert shop.kit.bookings.can_book(T, s.id, "student:ana", paying=True) is None
+    shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
+    # Full: capacity before payment, as the command raises CapacityExceeded first.
+    for paying in (False, True):
+        full = shop.kit.bookings.can_book(T, s.id, "student:ben", paying=paying)
+        assert full is not None
+        assert full.rule == "capacity"
+    with pytest.raises(WrongType):
+        shop.kit.bookings.can_book(T, s.id, "student:ben", paying="yes")  # type: ignore[arg-type]
+
+
+def test_can_book_paying_for_a_free_session_is_invalid_as_the_command_is() -> None:
+    gateway = FakeGateway(clock=lambda: NOW)
+    h = Harness.in_memory(
+        NOW,
+        gateway=gateway,
+        pricing=lambda session: None if session.title == "Free" else Rate(EUR40),
+    )
+    start = NOW + timedelta(days=2)
+    free = h.kit.sessions.create_extra(
+        T,
+        actor="tina",
+        start=start,
+        end=start + timedelta(hours=1),
+        lifecycle="marketplace",
+        capacity=2,
+        title="Free",
+    )
+    assert h.kit.bookings.can_book(T, free.id, "student:ana") is None
+    with pytest.raises(InvalidValue) as caught:
+        h.kit.bookings.can_book(T, free.id, "student:ana", paying=True)
+    assert caught.value.value == free.id
+    with pytest.raises(InvalidValue):
+        h.kit.payments.book(T, free.id, "student:ana", actor="ana")
 
 
 def test_an_expired_hold_cancels_the_intent_and_late_money_is_refunded(shop: Shop) -> None:

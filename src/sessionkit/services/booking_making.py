@@ -38,7 +38,7 @@ from sessionkit.model.booking import (
 )
 from sessionkit.model.booking_events import booking_event
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.model.text import check_actor, check_id, check_tenant
+from sessionkit.model.text import check_actor, check_flag, check_id, check_tenant
 from sessionkit.policies import BookingRules, Refusal
 from sessionkit.services._context import Tx, retried
 from sessionkit.services._money import priced
@@ -354,6 +354,7 @@ class BookingMaking(BookingReads):
         *,
         seats: int = 1,
         acting_role: str = "attendee",
+        paying: bool = False,
         now: datetime | None = None,
     ) -> Refusal | None:
         """Return why ``book`` would refuse now (a ``Refusal``), or ``None`` if it would not.
@@ -362,20 +363,37 @@ class BookingMaking(BookingReads):
         booking's ``role`` when the participant books), read only: for a
         "book" button.
         A full session answers rule ``"capacity"`` (with a waitlist, the
-        booking would be queued instead).
+        booking would be queued instead). A seat of a session the kit's pricing
+        prices is taken with ``kit.payments.book``, so there ``book`` refuses
+        and this answers rule ``"payment"`` once every other check passes;
+        ``paying=True`` answers for ``kit.payments.book`` instead, which raises
+        ``InvalidValue`` for a session the pricing leaves free, as this does.
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")
         check_seats(seats)
         acting = check_role(acting_role)
+        check_flag(paying, "paying")
         try:
             with self._ctx.transaction(now) as tx:
                 ref = participant_ref(participant)
                 session = tx.bookings.lock_session(tenant, session_id)
+                is_priced = priced(self._ctx, tx, session)
+                if paying and not is_priced:
+                    raise InvalidValue(
+                        f"session {session.id!r} has no price; book it with kit.bookings.book",
+                        value=session.id,
+                        expected="a session the kit's pricing prices",
+                    )
                 free = self._open_seats(tx, session, ref, check_seats(seats), None, acting)[1]
                 tx.uow.rollback()
                 if seats > free:
                     return Refusal(rule="capacity", reason=f"{max(free, 0)} seat(s) free")
+                if is_priced and not paying:
+                    return Refusal(
+                        rule="payment",
+                        reason=f"session {session.id!r} is priced: book it with kit.payments.book",
+                    )
         except BookingRefused as refused:
             return Refusal(rule=refused.rule, reason=refused.reason, allows_at=refused.allows_at)
         except AlreadyBooked as booked:
