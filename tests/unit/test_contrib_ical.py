@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -506,3 +506,77 @@ def test_a_byte_order_mark_and_a_windows_zone_name_are_understood() -> None:
     for source in (text, text.encode("utf-8")):
         (series,) = read_ical(source).series
         assert series.tz == "Europe/Berlin"
+
+
+@pytest.mark.parametrize(
+    ("line", "number"),
+    [
+        ("DTEND;VALUE=BINARY:MjAyNjAzMDI=", 6),
+        ("DTEND;VALUE=RECUR:FREQ=DAILY", 6),
+        ("DURATION;VALUE=RECUR:FREQ=DAILY", 6),
+    ],
+)
+def test_a_value_declared_of_another_type_is_refused_on_its_line(line: str, number: int) -> None:
+    # icalendar parses such a value as the type declared, with no date in it: an
+    # AttributeError used to escape instead of a CalendarError.
+    text = ics(*event("UID:x", "DTSTART:20260301T100000Z", line))
+    with pytest.raises(CalendarSyntaxError) as caught:
+        read_ical(text)
+    assert (caught.value.line, caught.value.text, caught.value.uid) == (number, line, "x")
+
+
+def test_a_recurrence_id_of_another_type_is_refused_on_its_line() -> None:
+    line = "RECURRENCE-ID;VALUE=RECUR:FREQ=DAILY"
+    text = ics(*WEEKLY, *event("UID:yoga", line, "DTSTART:20260323T180000Z"))
+    with pytest.raises(CalendarSyntaxError) as caught:
+        read_ical(text)
+    assert caught.value.text == line
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["RRULE:FREQ=WEEKLY;UNTIL=201912", "CATEGORIES;VALUE=DATE:other", "CATEGORIES;VALUE=INTEGER:x"],
+)
+def test_values_icalendar_cannot_type_are_calendar_errors(line: str) -> None:
+    # Each let a TypeError out of icalendar (found by mutating real calendars).
+    text = ics(*event("UID:x", "DTSTART:20260301T100000Z", "DURATION:PT1H", line))
+    with pytest.raises(CalendarError):
+        read_ical(text)
+
+
+def test_an_exrule_is_refused_rather_than_ignored() -> None:
+    # Ignored, it brought back the weekend the source calendar leaves out.
+    line = "EXRULE:FREQ=WEEKLY;BYDAY=SA,SU"
+    text = ics(
+        *event(
+            "UID:x", "DTSTART:20260302T100000Z", "DURATION:PT1H", "RRULE:FREQ=DAILY;COUNT=7", line
+        )
+    )
+    with pytest.raises(UnsupportedCalendar) as caught:
+        read_ical(text)
+    assert (caught.value.line, caught.value.text) == (8, line)
+
+
+def test_a_calendar_name_with_a_newline_is_escaped_and_read_back() -> None:
+    # X-WR-CALNAME was written as given: a newline ended the line and the rest of the
+    # title became a property of its own (icalendar refused it with an AssertionError).
+    h = Harness.in_memory(NOW)
+    title = "Yoga\nRRULE:FREQ=DAILY;COUNT=50, a; b\\c"
+    item = ScheduleItem(
+        id="mon",
+        recurrence=Recurrence.weekly(
+            days=("MO",),
+            at=time(18),
+            duration=timedelta(hours=1),
+            tz="Europe/Berlin",
+            start=date(2026, 3, 2),
+            count=3,
+        ),
+    )
+    series, _ = h.kit.series.create("acme", actor="a", title=title, items=[item])
+    text = export_series(series, h.kit.queries.series_sessions("acme", series.id))
+    assert "\r\nRRULE:FREQ=DAILY;COUNT=50" not in text
+    back = read_ical(text)
+    assert back.name == title
+    assert len(back.occurrences()) == 3
+    assert write_ical(back, stamp=series.created_at) == text

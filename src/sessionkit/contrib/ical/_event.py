@@ -245,8 +245,24 @@ class EventReader:
             )
         return found
 
-    def prop(self, name: str) -> Wall | None:
+    def timed(self, name: str) -> Any:
+        """Return the property ``name`` (``None`` if absent); refuse one of another type.
+
+        A value declared another type (``VALUE=BINARY``, ``RECUR``, ...) is
+        parsed as that type by icalendar, which then has no ``dt``.
+        """
         found = self.one(name)
+        if found is not None and not hasattr(found, "dt"):
+            raise self.fail(
+                CalendarSyntaxError,
+                f"{name} is not a date, date-time or duration",
+                name,
+                f"{name} of its own type (no VALUE of another)",
+            )
+        return found
+
+    def prop(self, name: str) -> Wall | None:
+        found = self.timed(name)
         if found is None:
             return None
         return self.wall(found.dt, found.params, name)
@@ -259,9 +275,10 @@ class EventReader:
 
     def length(self) -> timedelta | None:
         """Return the DURATION (``None`` if absent); refuse one that is no duration."""
-        if self.one("DURATION") is None:
+        found = self.timed("DURATION")
+        if found is None:
             return None
-        length = self.comp["DURATION"].dt
+        length = found.dt
         if not isinstance(length, timedelta):
             raise self.fail(
                 CalendarSyntaxError, "DURATION must be a duration", "DURATION", "e.g. PT1H"

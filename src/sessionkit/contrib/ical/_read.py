@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 
 import icalendar
+from icalendar.parser import unescape_backslash
 
 from sessionkit.contrib.ical._errors import (
     CalendarError,
@@ -63,7 +64,7 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
     outline = scan(source)
     try:
         cal = icalendar.Calendar.from_ical(source)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:  # TypeError: a value of the wrong declared type
         raise CalendarSyntaxError(f"unreadable calendar: {exc}", line=None, text=None) from None
     floating = iana_key(str(cal.get("X-WR-TIMEZONE", ""))) or floating
     zones = Zones(cal, floating)
@@ -74,6 +75,15 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
     masters: dict[str, EventReader] = {}
     changed: dict[str, list[EventReader]] = {}
     for reader in readers:
+        if reader.comp.get("EXRULE") is not None:
+            # RFC 2445's exclusion rule, dropped by RFC 5545: ignored, it would bring back
+            # the occurrences it takes out.
+            raise reader.fail(
+                UnsupportedCalendar,
+                "EXRULE is not supported (RFC 5545 dropped it); list the dates as EXDATEs",
+                "EXRULE",
+                "EXDATEs instead of an EXRULE",
+            )
         if reader.comp.get("RECURRENCE-ID") is not None:
             changed.setdefault(reader.uid, []).append(reader)
         elif reader.uid in masters:
@@ -102,8 +112,17 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
     return IcalCalendar(
         series=tuple(series),
         events=tuple(events),
-        name=str(cal["X-WR-CALNAME"]) if cal.get("X-WR-CALNAME") is not None else None,
+        name=_calendar_name(cal.get("X-WR-CALNAME")),
     )
+
+
+def _calendar_name(value: object) -> str | None:
+    """``X-WR-CALNAME`` as text: an X- property of no declared type is kept escaped."""
+    if value is None:
+        return None
+    if isinstance(value, icalendar.vText):
+        return str(value)
+    return str(unescape_backslash(str(value)))
 
 
 @contextmanager
@@ -164,7 +183,7 @@ def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
     # One override per occurrence: the highest SEQUENCE wins, then the later in the file.
     by_key: dict[datetime, IcalOverride | None] = {o.key: o for o in overrides}
     for other in sorted(changed, key=_sequence):
-        rid = other.one("RECURRENCE-ID")
+        rid = other.timed("RECURRENCE-ID")
         if str(rid.params.get("RANGE", "")).upper() == "THISANDFUTURE":
             raise other.fail(
                 UnsupportedCalendar,
@@ -191,7 +210,7 @@ def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
     for index, rule in enumerate(rules):
         try:
             texts.append(rule.to_ical().decode())
-        except ValueError as exc:  # icalendar parsed it, but cannot write it back (a bad UNTIL)
+        except (ValueError, TypeError) as exc:  # parsed, but cannot be written back (an UNTIL)
             line, raw = reader.src.nth("RRULE", index)
             raise CalendarError(
                 f"the RRULE cannot be read: {exc}", line=line, text=raw, uid=reader.uid

@@ -334,7 +334,9 @@ def write_ical(calendar: IcalCalendar, *, stamp: datetime, name: str | None = No
     cal.add("VERSION", "2.0")
     label = name if name is not None else calendar.name
     if label is not None:
-        cal.add("X-WR-CALNAME", label)
+        # As text, escaped: an X- property is written as given, so a newline in the
+        # name would end the line and start a property of its own.
+        cal.add("X-WR-CALNAME", icalendar.vText(label))
     # All-day series in this zone are written in DATEs, which are read in the calendar's zone.
     floating = next((s.tz for s in calendar.series if s.all_day), None)
     if floating is not None:
