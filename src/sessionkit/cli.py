@@ -1,6 +1,6 @@
 """Command line: ``python -m sessionkit expand RULE --start ... --tz ... --duration ...``.
 
-``python -m sessionkit demo [--db URL] [--now ISO]`` schedules a small academy
+``python -m sessionkit demo [--db URL] [--now ISO]`` schedules a small school (the LMS)
 in a SQLite file (or any SQLAlchemy URL, or ``memory``) and prints its conflict
 report and next week's agenda; running it again only tops up (sessionkit.demo).
 ``python -m sessionkit demo marketplace`` runs the tutoring marketplace instead
@@ -9,12 +9,17 @@ report and next week's agenda; running it again only tops up (sessionkit.demo).
 manual booking, payment status, bulk changes; sessionkit.demo.consulting) and
 ``python -m sessionkit demo coaching`` the coaching platform (contracts of N
 sessions, reschedule requests both ways, completion with notes, no-shows,
-progress; sessionkit.demo.coaching), each in its own SQLite file.
+progress; sessionkit.demo.coaching) and ``python -m sessionkit demo academy`` the
+academy (a Quran circle and individual lessons whose statuses come from the
+clock and the meeting room's joins; sessionkit.demo.academy), each in its own
+SQLite file.
 
 ``python -m sessionkit tick --db URL [--tenant T] [--batch N] [--until-idle]``
 does all due work once (for cron): rolling-window top-ups, reschedule
 auto-approvals, timed transitions and hold expiry, with a progress line on
 stderr and a summary on stdout; it exits 1 if some item failed (it stays due).
+It works on a database that holds sessionkit's tables: a SQLite file that does
+not exist, or a database without them, is refused (status 2), not created.
 
 Bad arguments print one line to stderr and exit with status 2.
 """
@@ -29,12 +34,18 @@ import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from sessionkit.errors import SessionKitError
+from sessionkit.model.text import check_tenant
 from sessionkit.recurrence import Occurrence, Recurrence
-from sessionkit.services.tick import TICK_KINDS, TickReport
+from sessionkit.services.bookings import check_batch
+from sessionkit.services.tick import MAX_TICK_BATCH, TICK_KINDS, TickReport
 from sessionkit.zones import get_zone, local_date_start
+
+if TYPE_CHECKING:  # the sqlalchemy extra, imported by the tick command alone
+    from sqlalchemy.engine import Engine
 
 __all__ = ["main", "parse_duration"]
 
@@ -126,8 +137,8 @@ def _build_parser() -> _Parser:
     expand.add_argument("--format", choices=("table", "json", "csv"), default="table")
     demo = commands.add_parser(
         "demo",
-        help="schedule a small academy (or a tutoring marketplace, or a consulting "
-        "platform) in a database and report",
+        help="schedule a small school (or one of the rebuilt platforms: marketplace, "
+        "consulting, coaching, academy) in a database and report",
         description="lms (the default): build three teachers and six groups in two time "
         "zones, materialise two months, and print the conflict report and next week's agenda. "
         "marketplace: tutors publish weekly 1-to-1 and group slots, students hold and pay for "
@@ -194,6 +205,37 @@ class _WallClock:
         return datetime.now(UTC)
 
 
+def _check_tables(engine: Engine, url: str) -> None:
+    """Refuse a database without sessionkit's tables (a mistyped path, say) in one line.
+
+    A SQLite file that does not exist is refused before connecting, which
+    would create it empty. A database that cannot be reached is left to the
+    tick, which says so as the store does.
+    """
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import DBAPIError
+
+    from sessionkit.adapters.sqlalchemy.rows import sessions_table
+
+    database = engine.url.database
+    file = engine.dialect.name == "sqlite" and not engine.url.query.get("uri")
+    if file and (not database or database == ":memory:" or not Path(database).is_file()):
+        raise _UsageError(
+            f"--db {url!r}: no such SQLite file; tick works on a database that holds "
+            "sessionkit's tables"
+        )
+    try:
+        with engine.connect() as connection:
+            present = inspect(connection).has_table(sessions_table.name)
+    except DBAPIError:
+        return
+    if not present:
+        raise _UsageError(
+            f"--db {url!r} holds no sessionkit tables ({sessions_table.name} is missing): "
+            "create them first (sessionkit.adapters.sqlalchemy.upgrade, or your migrations)"
+        )
+
+
 def _tick(args: argparse.Namespace) -> tuple[str, int]:
     try:
         from sqlalchemy import create_engine
@@ -216,6 +258,15 @@ def _tick(args: argparse.Namespace) -> tuple[str, int]:
         engine = create_engine(args.db)
     except (ArgumentError, ValueError) as exc:
         raise _UsageError(f"--db {args.db!r} is not a SQLAlchemy database URL ({exc})") from None
+    try:
+        # The arguments first, as the tick checks them, then the database they name.
+        if args.tenant is not None:
+            check_tenant(args.tenant)
+        check_batch(args.batch, "batch", MAX_TICK_BATCH)
+        _check_tables(engine, args.db)
+    except BaseException:
+        engine.dispose()
+        raise
     # The stored presence log gives the lifecycles' attended facts (the academy's ABSENT,
     # the coaching no-show): without them a timer that asks would fail its item.
     kit = SessionKit(

@@ -74,3 +74,28 @@ def test_bad_arguments_exit_2_with_one_line(
 def test_a_bad_url_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tick", "--db", "not a url"]) == 2
     assert "is not a SQLAlchemy database URL" in capsys.readouterr().err
+
+
+def test_a_missing_sqlite_file_exits_2_and_is_not_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A mistyped path printed a traceback ("no such table") and left an empty file behind.
+    typo = tmp_path / "typo.sqlite3"
+    assert main(["tick", "--db", f"sqlite:///{typo}"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sessionkit: error:")
+    assert "no such SQLite file" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not typo.exists()
+
+
+def test_a_database_without_sessionkit_s_tables_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty.sqlite3"
+    create_engine(f"sqlite:///{empty}").connect().close()  # a file, no tables
+    assert empty.is_file()
+    assert main(["tick", "--db", f"sqlite:///{empty}"]) == 2
+    err = capsys.readouterr().err
+    assert "holds no sessionkit tables (sessionkit_sessions is missing)" in err
+    assert len(err.strip().splitlines()) == 1
