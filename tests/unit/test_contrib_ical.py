@@ -580,3 +580,36 @@ def test_a_calendar_name_with_a_newline_is_escaped_and_read_back() -> None:
     assert back.name == title
     assert len(back.occurrences()) == 3
     assert write_ical(back, stamp=series.created_at) == text
+
+
+def test_an_open_series_after_a_schedule_change_exports_only_its_sessions() -> None:
+    # The new rule starts before the change: written alone, it read back as a 19:00
+    # class on every March Monday, next to the 18:00 sessions the series had then.
+    h = Harness.in_memory(NOW)
+
+    def mondays(hour: int) -> ScheduleItem:
+        rule = Recurrence.weekly(
+            days=("MO",),
+            at=time(hour),
+            duration=timedelta(hours=1),
+            tz="Europe/Berlin",
+            start=date(2026, 3, 1),
+            until=date(2026, 4, 30),
+        )
+        return ScheduleItem(id="mo", recurrence=rule, resources=("teacher:ana",))
+
+    series, _ = h.kit.series.create("acme", actor="a", title="Yoga", items=[mondays(18)])
+    h.kit.series.change_schedule(
+        "acme", series.id, actor="a", items=[mondays(19)], effective_from=utc(2026, 4, 1)
+    )
+    series = h.kit.queries.get_series("acme", series.id)
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    assert len(sessions) == 9
+    text = export_series(series, sessions)
+    back = read_ical(text)
+    assert [o.span.start for o in back.occurrences()] == sorted(s.start for s in sessions)
+    again = Harness.in_memory(NOW)
+    store_ical(again.kit, "acme", back, actor="a")
+    assert sorted(s.start for s in again.kit.queries.list("acme").items) == sorted(
+        s.start for s in sessions
+    )

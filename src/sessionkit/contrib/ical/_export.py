@@ -85,9 +85,12 @@ def calendar_of(
         if s.is_extra or s.id in loose
     )
     items = _excluding(series.items, cancelled)
+    generated = {s.occurrence_key for s in mine if not s.is_extra}
+    kept = {k for k in generated if k is not None}
     if series.status == SeriesStatus.CLOSED:
-        generated = {s.occurrence_key for s in mine if not s.is_extra}
-        items = _ended(items, {k for k in generated if k is not None}, series.created_at)
+        items = _ended(items, kept, series.created_at)
+    elif series.generated_until is not None:
+        items = _passed(items, kept, series.created_at, series.generated_until)
     return IcalCalendar(
         series=(
             (IcalSeries(uid=uid, title=series.title, items=items, overrides=overrides),)
@@ -217,6 +220,43 @@ def _ended(
         )
         ended.append(attrs.evolve(item, recurrence=recurrence))
     return tuple(ended)
+
+
+def _passed(
+    items: Sequence[ScheduleItem], kept: set[datetime], since: datetime, until: datetime
+) -> tuple[ScheduleItem, ...]:
+    """An open series' items with an EXDATE for each occurrence generation passed without a session.
+
+    Generation has covered ``[since, until)`` (the series' creation to its
+    ``generated_until``): an occurrence of a current item there with no
+    session (``kept``: the keys of the generated sessions) has none because
+    it came before a schedule change, lost a conflict, or was removed. Written
+    as the rule alone it would read back as a session that never was. Later
+    occurrences are the rule's to come; earlier ones, which generation never
+    reached, are written as the rule gives them.
+    """
+    changed: list[ScheduleItem] = []
+    for item in items:
+        rec = item.recurrence
+        missing = [
+            o.span.start
+            for o in rec.between(since, until)
+            if o.key not in kept and o.span.start not in rec.exdates
+        ]
+        if not missing:
+            changed.append(item)
+            continue
+        recurrence = Recurrence.from_rrule(
+            rec.rule,
+            start=rec.start,
+            tz=rec.tz,
+            duration=rec.duration,
+            exdates=[*rec.exdates, *missing],
+            rdates=rec.rdates,
+            disambiguate=rec.disambiguate,
+        )
+        changed.append(attrs.evolve(item, recurrence=recurrence))
+    return tuple(changed)
 
 
 def _clamped(value: datetime, by: timedelta) -> datetime:
