@@ -613,3 +613,50 @@ def test_an_open_series_after_a_schedule_change_exports_only_its_sessions() -> N
     assert sorted(s.start for s in again.kit.queries.list("acme").items) == sorted(
         s.start for s in sessions
     )
+
+
+def test_overrides_read_without_their_master_are_written_with_a_uid_each() -> None:
+    # Kept as single events with one UID, they were written as two VEVENTs of that UID
+    # and no RECURRENCE-ID, which read_ical itself refuses.
+    text = ics(
+        *event(
+            "UID:lost",
+            "RECURRENCE-ID:20260302T100000Z",
+            "DTSTART:20260303T100000Z",
+            "DURATION:PT1H",
+            "SUMMARY:moved 1",
+        ),
+        *event(
+            "UID:lost",
+            "RECURRENCE-ID:20260309T100000Z",
+            "DTSTART:20260310T100000Z",
+            "DURATION:PT1H",
+            "SUMMARY:moved 2",
+        ),
+    )
+    first = read_ical(text)
+    assert [e.uid for e in first.events] == ["lost", "lost"]
+    written = write_ical(first, stamp=NOW)
+    back = read_ical(written)
+    assert [(e.uid, e.title, e.span) for e in back.events] == [
+        ("lost", "moved 1", first.events[0].span),
+        ("lost/2", "moved 2", first.events[1].span),
+    ]
+    assert write_ical(back, stamp=NOW) == written
+
+
+def test_a_rule_that_never_ends_from_a_29_february_is_written() -> None:
+    # Its VTIMEZONE covered ten years from 29 February 2028: a date that does not exist.
+    rule = Recurrence.weekly(
+        days=("TU",),
+        at=time(9),
+        duration=timedelta(hours=1),
+        tz="Europe/Berlin",
+        start=date(2028, 2, 29),
+    )
+    cal = IcalCalendar(
+        series=(IcalSeries(uid="leap", title="Leap", items=(ScheduleItem("tu", rule),)),)
+    )
+    text = write_ical(cal, stamp=NOW)
+    assert "DTSTART;TZID=Europe/Berlin:20280229T090000" in text
+    assert read_ical(text).series[0].items[0].recurrence.rule == rule.rule

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+import attrs
 import icalendar
 
 from sessionkit.contrib.ical._read import ONLY_DTSTART
@@ -116,7 +117,10 @@ def _last_date(rec: Recurrence) -> date:
         found = list(rec.between(lo, datetime(9999, 1, 1, tzinfo=UTC)))
         ends.extend(o.span.end.date() for o in found[-1:])
     else:
-        ends.append(rec.start.date().replace(year=min(rec.start.year + _OPEN_ENDED_YEARS, 9998)))
+        first = rec.start.date()
+        year = min(first.year + _OPEN_ENDED_YEARS, 9998)
+        leap_day = (first.month, first.day) == (2, 29)  # no 29 February in most years
+        ends.append(first.replace(year=year, day=28) if leap_day else first.replace(year=year))
     return max([rec.start.date(), *ends])
 
 
@@ -345,7 +349,16 @@ def write_ical(calendar: IcalCalendar, *, stamp: datetime, name: str | None = No
     events: list[icalendar.Event] = []
     for series in calendar.series:
         events.extend(_series_events(series, text_stamp, ranges, floating))
-    events.extend(_single(e, text_stamp, ranges) for e in calendar.events)
+    # One VEVENT per UID without RECURRENCE-ID: a single event whose UID is taken (two
+    # overrides read without their master, say) is written as ``<uid>/<n>``.
+    taken = {str(e["UID"]) for e in events if "RECURRENCE-ID" not in e}
+    for single in calendar.events:
+        uid, n = single.uid, 1
+        while uid in taken:
+            n += 1
+            uid = f"{single.uid}/{n}"
+        taken.add(uid)
+        events.append(_single(attrs.evolve(single, uid=uid), text_stamp, ranges))
     for component in ranges.components():
         cal.add_component(component)
     for event in events:
