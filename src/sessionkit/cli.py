@@ -214,11 +214,13 @@ def _check_tables(engine: Engine, url: str) -> None:
     """
     from sqlalchemy import inspect
     from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.util import asbool
 
     from sessionkit.adapters.sqlalchemy.rows import sessions_table
 
     database = engine.url.database
-    file = engine.dialect.name == "sqlite" and not engine.url.query.get("uri")
+    uri = asbool(engine.url.query.get("uri", False))  # as SQLAlchemy's pysqlite reads it
+    file = engine.dialect.name == "sqlite" and not uri
     if file and (not database or database == ":memory:" or not Path(database).is_file()):
         raise _UsageError(
             f"--db {url!r}: no such SQLite file; tick works on a database that holds "

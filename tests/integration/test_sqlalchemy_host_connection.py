@@ -12,6 +12,8 @@ host does, and the store warns when it is built so (docs/sqlalchemy.md).
 
 from __future__ import annotations
 
+import threading
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.session import JoinTransactionMode
@@ -49,7 +51,11 @@ def _engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
 
 
 def _create(kit: SessionKit) -> str:
-    start = NOW + timedelta(days=1)
+    return _create_at(kit, days=1)
+
+
+def _create_at(kit: SessionKit, *, days: int) -> str:
+    start = NOW + timedelta(days=days)
     session = kit.sessions.create_extra(
         "acme",
         actor="admin",
@@ -129,3 +135,76 @@ def test_on_mysql_units_run_on_connections_of_their_own_and_the_store_says_so(
         with warnings.catch_warnings():
             warnings.simplefilter("error", SchemaWarning)
             SqlAlchemyStore(sessionmaker(bind=engine))
+
+
+@pytest.mark.parametrize("hooked", [False, True])
+@pytest.mark.parametrize("how", ["maker", "join"])
+def test_on_sqlite_a_host_connection_in_autocommit_keeps_each_unit_s_writes(
+    how: str, hooked: bool, tmp_path: Path
+) -> None:
+    # The unit sent BEGIN IMMEDIATE for the transaction SQLAlchemy autobegan, which the
+    # host never commits (its statements commit themselves): closing it lost the rows.
+    with _engine("sqlite", tmp_path) as engine:
+        if hooked:
+            SqlAlchemyStore(engine)
+        with engine.connect() as plain:
+            host = plain.execution_options(isolation_level="AUTOCOMMIT")
+            host.execute(text("SELECT 1"))  # autobegun for SQLAlchemy only
+            if how == "maker":
+                kit = SessionKit(
+                    uow=SqlAlchemyStore(sessionmaker(bind=host)).unit_of_work,
+                    clock=ManualClock(NOW),
+                )
+                session_id = _create(kit)
+            else:
+                with OrmSession(bind=host) as session:
+                    store = SqlAlchemyStore(engine)
+                    kit = SessionKit(uow=lambda: store.join(session), clock=ManualClock(NOW))
+                    session_id = _create(kit)
+        assert _stored(engine, session_id)
+
+
+def test_on_sqlite_units_in_a_host_s_transaction_do_not_queue_behind_its_waiters(
+    tmp_path: Path,
+) -> None:
+    # The host's transaction holds the write lock; another thread's unit, holding the
+    # in-process queue, waits for it. The host's next unit queued behind that one, so
+    # neither moved until the other's wait for the write lock ran out ("database is
+    # locked", after sqlite3's 5 seconds).
+    with _engine("sqlite", tmp_path) as engine, engine.connect() as host:
+        outer = host.begin()
+        mine = SessionKit(
+            uow=SqlAlchemyStore(sessionmaker(bind=host)).unit_of_work, clock=ManualClock(NOW)
+        )
+        _create(mine)
+        errors: list[BaseException] = []
+        started = threading.Event()
+
+        def other() -> None:
+            kit = SessionKit(
+                uow=SqlAlchemyStore(engine, lock_timeout=timedelta(seconds=20)).unit_of_work,
+                clock=ManualClock(NOW),
+            )
+            started.set()
+            try:
+                start = NOW + timedelta(days=3)
+                kit.sessions.create_extra(
+                    "acme",
+                    actor="b",
+                    start=start,
+                    end=start + timedelta(hours=1),
+                    resources=["teacher:b"],
+                    lifecycle="lms",
+                )
+            except BaseException as error:  # noqa: BLE001  # asserted below
+                errors.append(error)
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        started.wait()
+        time.sleep(0.3)  # the other unit is queued on the database's write lock now
+        second = _create_at(mine, days=2)
+        outer.commit()
+        thread.join(timeout=30)
+        assert errors == []  # the other unit got the write lock once the host committed
+        assert _stored(engine, second)

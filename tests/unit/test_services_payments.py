@@ -10,6 +10,7 @@ import attrs
 import pytest
 
 from sessionkit.errors import (
+    CapacityExceeded,
     CurrencyMismatch,
     HoldExpired,
     IdempotencyKeyReused,
@@ -297,6 +298,14 @@ def test_can_book_paying_for_a_free_session_is_invalid_as_the_command_is() -> No
     assert caught.value.value == free.id
     with pytest.raises(InvalidValue):
         h.kit.payments.book(T, free.id, "student:ana", actor="ana")
+    # Full, the command refuses the seat before it asks for a price, and so does this.
+    for who in ("ana", "ben"):
+        h.kit.bookings.book(T, free.id, f"student:{who}", actor=who)
+    with pytest.raises(CapacityExceeded):
+        h.kit.payments.book(T, free.id, "student:cy", actor="cy")
+    full = h.kit.bookings.can_book(T, free.id, "student:cy", paying=True)
+    assert full is not None
+    assert full.rule == "capacity"
 
 
 def test_an_expired_hold_cancels_the_intent_and_late_money_is_refunded(shop: Shop) -> None:

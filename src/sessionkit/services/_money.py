@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import attrs
 
-from sessionkit.errors import PaymentRequired
+from sessionkit.errors import InvalidValue, PaymentRequired
 from sessionkit.lifecycle import Lifecycle, Status, StatusChanged
 from sessionkit.model.booking import CANCELLED, CONFIRMED, Booking
 from sessionkit.model.money import Money
@@ -92,6 +92,15 @@ def check_paid(ctx: Context, tx: Tx, session: Session, booking: Booking) -> None
         return
     if payment.status not in PAID_STATUSES:
         raise PaymentRequired(booking.id, payment.id, payment.status)
+
+
+def unpriced(session_id: str) -> InvalidValue:
+    """The error of taking a seat of a free session by paying (``kit.payments.book``)."""
+    return InvalidValue(
+        f"session {session_id!r} has no price; book it with kit.bookings.book",
+        value=session_id,
+        expected="a session the kit's pricing prices",
+    )
 
 
 def priced(ctx: Context, tx: Tx, session: Session) -> bool:

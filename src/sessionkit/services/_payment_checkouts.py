@@ -25,7 +25,7 @@ from sessionkit.model.payment import FAILED, MANUAL, PENDING, Payment, PaymentCh
 from sessionkit.model.session import ResourceRef
 from sessionkit.model.text import check_actor, check_flag, check_tenant
 from sessionkit.services._context import Context, Tx
-from sessionkit.services._money import store_payment
+from sessionkit.services._money import store_payment, unpriced
 from sessionkit.services._payment_calls import create_intent, gateway_of, record_intent
 from sessionkit.services._seats import refuse_run_out
 from sessionkit.services.bookings import (
@@ -171,8 +171,8 @@ class CheckoutCommands:
         offered and once the payment confirmed it. Raises ``BookingNotFound``,
         ``HoldExpired`` for an offer that ran out (whether or not the expiry
         job has run), ``InvalidTransition`` for a booking that is not offered
-        (held by :meth:`book`, or cancelled or refunded since a claim, whatever
-        its payment), and what :meth:`book` raises about the provider.
+        (held by :meth:`book`, or cancelled since a claim, whatever its
+        payment), and what :meth:`book` raises about the provider.
         """
         booking_args(tenant, booking_id, actor)
         gateway_of(self._ctx)
@@ -225,11 +225,7 @@ class CheckoutCommands:
         session = tx.sessions.get(booking.tenant, session_id)
         pricing = ctx.price_of(session)
         if pricing is None:
-            raise InvalidValue(
-                f"session {session.id!r} has no price; book it with kit.bookings.book",
-                value=session.id,
-                expected="a session the kit's pricing prices",
-            )
+            raise unpriced(session.id)
         payment = Payment(
             id=ctx.ids(),
             tenant=booking.tenant,

@@ -41,7 +41,7 @@ from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import check_actor, check_flag, check_id, check_tenant
 from sessionkit.policies import BookingRules, Refusal
 from sessionkit.services._context import Tx, retried
-from sessionkit.services._money import priced
+from sessionkit.services._money import priced, unpriced
 from sessionkit.services._seats import Settled, settle
 from sessionkit.services.booking_queries import BookingReads
 from sessionkit.services.booking_requests import BookingRequest, check_role
@@ -367,7 +367,8 @@ class BookingMaking(BookingReads):
         prices is taken with ``kit.payments.book``, so there ``book`` refuses
         and this answers rule ``"payment"`` once every other check passes;
         ``paying=True`` answers for ``kit.payments.book`` instead, which raises
-        ``InvalidValue`` for a session the pricing leaves free, as this does.
+        ``InvalidValue`` for a session the pricing leaves free once every
+        other check passes, as this does.
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")
@@ -379,16 +380,12 @@ class BookingMaking(BookingReads):
                 ref = participant_ref(participant)
                 session = tx.bookings.lock_session(tenant, session_id)
                 is_priced = priced(self._ctx, tx, session)
-                if paying and not is_priced:
-                    raise InvalidValue(
-                        f"session {session.id!r} has no price; book it with kit.bookings.book",
-                        value=session.id,
-                        expected="a session the kit's pricing prices",
-                    )
                 free = self._open_seats(tx, session, ref, check_seats(seats), None, acting)[1]
                 tx.uow.rollback()
                 if seats > free:
                     return Refusal(rule="capacity", reason=f"{max(free, 0)} seat(s) free")
+                if paying and not is_priced:  # asked last, as kit.payments.book asks it
+                    raise unpriced(session.id)
                 if is_priced and not paying:
                     return Refusal(
                         rule="payment",

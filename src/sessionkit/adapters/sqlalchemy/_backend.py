@@ -44,7 +44,10 @@ from sessionkit.errors import StorageError, StorageTimeout
 __all__ = [
     "Backend",
     "SchemaWarning",
+    "autocommits",
     "backend_for",
+    "begin_begun",
+    "holds_write_lock",
     "install_mysql_hooks",
     "install_sqlite_hooks",
 ]
@@ -70,13 +73,35 @@ def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
     record.info[_PREPARED] = True
 
 
+def autocommits(connection: Connection) -> bool:
+    """Whether ``connection`` runs in SQLAlchemy's AUTOCOMMIT (each statement commits itself).
+
+    Set on the connection (``execution_options(isolation_level="AUTOCOMMIT")``)
+    or for the engine (``create_engine(..., isolation_level="AUTOCOMMIT")``).
+    """
+    level = connection.get_execution_options().get("isolation_level")
+    if level is None:
+        level = getattr(connection.dialect, "_on_connect_isolation_level", None)
+    return level == "AUTOCOMMIT"
+
+
+def holds_write_lock(connection: Connection) -> bool:
+    """SQLite: whether a transaction of ``connection`` has begun that holds the write lock.
+
+    Or will, at its unit's first statement (:func:`begin_begun`): one in
+    AUTOCOMMIT never does.
+    """
+    return connection.in_transaction() and not autocommits(connection)
+
+
 def _sqlite_begin(connection: Connection) -> None:
     proxied = connection.connection
     if not proxied.info.get(_PREPARED):
         # A connection opened before the hooks were installed (a StaticPool's, say).
         _prepare(proxied.dbapi_connection)
         proxied.info[_PREPARED] = True
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if not autocommits(connection):  # there each statement commits: no transaction to begin
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def begin_begun(connection: Connection) -> None:
@@ -87,10 +112,10 @@ def begin_begun(connection: Connection) -> None:
     SQLAlchemy, but pysqlite sent nothing: a unit's SAVEPOINT would begin the
     database's transaction and its RELEASE commit it, outside the host's
     rollback. The transaction the host began is made a real one now, holding
-    the write lock as those the hooks begin do. Elsewhere, and when the driver
-    is in a transaction already, nothing is done.
+    the write lock as those the hooks begin do. Elsewhere, in AUTOCOMMIT, and
+    when the driver is in a transaction already, nothing is done.
     """
-    if connection.dialect.name != "sqlite" or not connection.in_transaction():
+    if connection.dialect.name != "sqlite" or not holds_write_lock(connection):
         return
     proxied = connection.connection
     if getattr(proxied.dbapi_connection, "in_transaction", True):

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction, sessionmaker
 
 from sessionkit.adapters.sqlalchemy import _faults, _locks
-from sessionkit.adapters.sqlalchemy._backend import Backend, begin_begun
+from sessionkit.adapters.sqlalchemy._backend import Backend, begin_begun, holds_write_lock
 from sessionkit.adapters.sqlalchemy._db import CoreSession, Db
 from sessionkit.adapters.sqlalchemy._deferred import defer
 from sessionkit.adapters.sqlalchemy._kind import known_kinds, reader, registered
@@ -225,7 +225,10 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
             _locks.refuse_nested(lock)
             # A host transaction that has begun holds SQLite's write lock already: its
             # units must not queue behind another thread's, which may be waiting for it.
-            if self._host is None or not self._host.in_transaction():
+            # So does the transaction of the connection a store's sessionmaker is bound to.
+            host = self._store.host_connection
+            hosted = self._host is not None and self._host.in_transaction()
+            if not hosted and (host is None or not holds_write_lock(host)):
                 self._lock = _locks.acquire(lock, self._store.lock_timeout)
         dialect = self._store.engine.dialect
         if self._host is not None:

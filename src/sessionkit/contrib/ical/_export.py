@@ -39,11 +39,16 @@ def calendar_of(
     :func:`store_ical`), else their ids. A closed series ends at its last
     generated session, with an EXDATE for each occurrence from the series'
     creation (where generation began) up to there without one (closing or
-    removing unbooked sessions deleted them), and is left out if it has none. Raises
+    removing unbooked sessions deleted them), and is left out if it has none.
+    An open series has an EXDATE for each occurrence of its items from its
+    creation to its ``generated_until`` without a session (one before a
+    schedule change, lost to a conflict, removed): generation passed it. With
+    no sessions given, an open series' rule is written as it is. Raises
     ``UnknownLifecycle`` for a session whose lifecycle ``lifecycles`` does
     not know.
     """
     mine = [s for s in sessions if s.series_id == series.id]
+    given = bool(mine)
     off = {s.id for s in mine if lifecycles.get(s.lifecycle).status(s.status).cancelled}
     loose = _loose(series.items, mine)
     mine = [s for s in mine if s.id not in loose]
@@ -89,7 +94,8 @@ def calendar_of(
     kept = {k for k in generated if k is not None}
     if series.status == SeriesStatus.CLOSED:
         items = _ended(items, kept, series.created_at)
-    elif series.generated_until is not None:
+    elif series.generated_until is not None and given:
+        # With no session given, the rule is written as it is (see the docstring).
         items = _passed(items, kept, series.created_at, series.generated_until)
     return IcalCalendar(
         series=(
@@ -147,9 +153,20 @@ def _excluding(items: Sequence[ScheduleItem], keys: Sequence[datetime]) -> tuple
         lo, hi = _clamped(around, -timedelta(days=2)), _clamped(around, timedelta(days=2))
         for item in items:
             instants.extend(o.span.start for o in item.recurrence.between(lo, hi) if o.key == key)
-    if not instants:
-        return tuple(items)
+    return _exdated(items, instants)
+
+
+def _exdated(
+    items: Sequence[ScheduleItem], instants: Iterable[datetime]
+) -> tuple[ScheduleItem, ...]:
+    """Return ``items`` with each of ``instants`` as an EXDATE of every one of them.
+
+    One session stands for an instant, whichever items give it, so items that
+    shared their EXDATEs (and so one VEVENT) still do.
+    """
     found = sorted(set(instants))
+    if not found:
+        return tuple(items)
     changed: list[ScheduleItem] = []
     for item in items:
         rec = item.recurrence
@@ -233,30 +250,15 @@ def _passed(
     it came before a schedule change, lost a conflict, or was removed. Written
     as the rule alone it would read back as a session that never was. Later
     occurrences are the rule's to come; earlier ones, which generation never
-    reached, are written as the rule gives them.
+    reached, are written as the rule gives them. Every item gets every such
+    instant (:func:`_exdated`), unless a session stands at it.
     """
-    changed: list[ScheduleItem] = []
+    missing: set[datetime] = set()
+    held: set[datetime] = set()
     for item in items:
-        rec = item.recurrence
-        missing = [
-            o.span.start
-            for o in rec.between(since, until)
-            if o.key not in kept and o.span.start not in rec.exdates
-        ]
-        if not missing:
-            changed.append(item)
-            continue
-        recurrence = Recurrence.from_rrule(
-            rec.rule,
-            start=rec.start,
-            tz=rec.tz,
-            duration=rec.duration,
-            exdates=[*rec.exdates, *missing],
-            rdates=rec.rdates,
-            disambiguate=rec.disambiguate,
-        )
-        changed.append(attrs.evolve(item, recurrence=recurrence))
-    return tuple(changed)
+        for occurrence in item.recurrence.between(since, until):
+            (held if occurrence.key in kept else missing).add(occurrence.span.start)
+    return _exdated(items, missing - held)
 
 
 def _clamped(value: datetime, by: timedelta) -> datetime:

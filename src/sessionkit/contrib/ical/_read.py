@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 
 import icalendar
-from icalendar.parser import unescape_backslash
 
 from sessionkit.contrib.ical._errors import (
     CalendarError,
@@ -116,13 +116,17 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
     )
 
 
+_ESCAPED = re.compile(r"\\([\\;,nN])")
+"""A TEXT escape of RFC 5545 (3.3.11): a backslash before another, ``;``, ``,``, ``n`` or ``N``."""
+
+
 def _calendar_name(value: object) -> str | None:
     """``X-WR-CALNAME`` as text: an X- property of no declared type is kept escaped."""
     if value is None:
         return None
     if isinstance(value, icalendar.vText):
         return str(value)
-    return str(unescape_backslash(str(value)))
+    return _ESCAPED.sub(lambda m: "\n" if m[1] in "nN" else m[1], str(value))
 
 
 @contextmanager
