@@ -249,6 +249,39 @@ def test_a_makeup_is_charged_as_the_session_it_replaces(world: World) -> None:
         world.kit.usage.mark_makeup(T, another.id, replaces=cancelled.id, actor="admin")
 
 
+def test_a_cancelled_session_has_one_makeup_even_before_it_is_held(world: World) -> None:
+    # The check looked at the ledger only: a second makeup marked before the first was
+    # held was accepted, and both were then held against the one cancelled session.
+    sub = world.subscribe()
+    cancelled = world.run(world.lesson(ANA), "cancel")
+    first = world.lesson(ANA, start=datetime(2026, 4, 10, 9, tzinfo=UTC))
+    second = world.lesson(ANA, start=datetime(2026, 4, 17, 9, tzinfo=UTC))
+    world.kit.usage.mark_makeup(T, first.id, replaces=cancelled.id, actor="admin")
+    again = world.kit.usage.mark_makeup(T, first.id, replaces=cancelled.id, actor="admin")
+    assert again.metadata[MAKEUP_FIELD] == cancelled.id  # marking twice is one mark
+    with pytest.raises(InvalidValue, match="already made up by session") as caught:
+        world.kit.usage.mark_makeup(T, second.id, replaces=cancelled.id, actor="admin")
+    assert caught.value.value == cancelled.id
+    assert MAKEUP_FIELD not in world.kit.queries.get(T, second.id).metadata
+    world.complete(world.kit.queries.get(T, first.id))
+    world.complete(world.kit.queries.get(T, second.id))
+    entries = world.kit.usage.entries(T, subscription_id=sub)
+    # The makeup's, charged as the cancelled session, and the second lesson's own.
+    assert sorted((e.session_id, e.used_by) for e in entries) == sorted(
+        [(cancelled.id, first.id), (second.id, second.id)]
+    )
+
+
+def test_a_cancelled_makeup_leaves_its_session_to_another(world: World) -> None:
+    cancelled = world.run(world.lesson(ANA), "cancel")
+    first = world.lesson(ANA, start=datetime(2026, 4, 10, 9, tzinfo=UTC))
+    world.kit.usage.mark_makeup(T, first.id, replaces=cancelled.id, actor="admin")
+    world.run(world.kit.queries.get(T, first.id), "cancel")
+    second = world.lesson(ANA, start=datetime(2026, 4, 17, 9, tzinfo=UTC))
+    marked = world.kit.usage.mark_makeup(T, second.id, replaces=cancelled.id, actor="admin")
+    assert marked.metadata[MAKEUP_FIELD] == cancelled.id
+
+
 def test_a_held_session_corrected_then_made_up_consumes_one_credit(world: World) -> None:
     sub = world.subscribe()
     held = world.complete(world.lesson(ANA))

@@ -48,6 +48,7 @@ from sessionkit.zones import check_aware, get_zone, resolve_local
 __all__ = [
     "Balance",
     "CODE_FIELD",
+    "MADE_UP_BY_FIELD",
     "MAKEUP_FIELD",
     "MAX_CREDITS",
     "MAX_REASON_LENGTH",
@@ -83,6 +84,9 @@ MAX_REASON_LENGTH: Final = 2000
 
 MAKEUP_FIELD: Final = "makeup_of"
 """The session's own field naming the cancelled session a makeup session replaces."""
+
+MADE_UP_BY_FIELD: Final = "made_up_by"
+"""The cancelled session's own field naming the session marked as its makeup."""
 
 CODE_FIELD: Final = "session_code"
 """The session's own field showing its code (the codes table holds it unique)."""

@@ -31,6 +31,7 @@ from sessionkit.model.text import (
     check_text,
 )
 from sessionkit.model.usage import (
+    MADE_UP_BY_FIELD,
     MAKEUP_FIELD,
     Balance,
     Per,
@@ -315,7 +316,8 @@ class UsageCommands:
 
         A makeup is charged as the session it replaces (same ledger entry,
         that session's period): the pair never consumes more than one
-        credit. Sets the own field ``makeup_of``. Raises ``SessionNotFound``
+        credit. Sets the own field ``makeup_of``, and ``made_up_by`` on the
+        cancelled session. Raises ``SessionNotFound``
         and ``InvalidValue`` when ``replaces`` is the session itself, is not
         in a cancelled status, or is already replaced by another session.
         """
@@ -346,33 +348,58 @@ class UsageCommands:
                 for e in tx.repository(USAGE).for_session(tenant, replaces)
                 if e.used_by not in (replaces, session_id) and e.active
             ]
+            # A makeup marked but not held yet has no ledger entry: the cancelled session
+            # names it (made_up_by) while it still makes it up, not cancelled itself.
+            claimant = original.metadata.get(MADE_UP_BY_FIELD)
+            if claimant not in (None, session_id) and self._makes_up(tx, claimant, original):
+                taken.append(str(claimant))
             if taken:
                 raise InvalidValue(
                     f"session {replaces!r} is already made up by session {taken[0]!r}",
                     value=replaces,
                     expected="a cancelled session not made up yet",
                 )
-            if session.metadata.get(MAKEUP_FIELD) == replaces:
+            marked = session.metadata.get(MAKEUP_FIELD) == replaces
+            if marked and claimant == session_id:
                 return session
-            changed = attrs.evolve(
-                session,
-                metadata={**session.metadata, MAKEUP_FIELD: replaces},
-                updated_at=tx.now,
-                updated_by=actor,
-            )
-            stored = tx.sessions.update(changed, expected_version=session.version)
-            tx.collect(
-                [
-                    SessionUpdated(
-                        tenant=tenant,
-                        actor=actor,
-                        at=tx.now,
-                        session=stored,
-                        old={"metadata": dict(session.metadata)},
-                    )
-                ]
-            )
+            stored = session
+            if not marked:
+                stored = self._own_field(tx, session, MAKEUP_FIELD, replaces, actor)
+            # Written on the cancelled session too (its version checked): of two marks
+            # racing for it, the second fails instead of both holding one credit.
+            self._own_field(tx, original, MADE_UP_BY_FIELD, session_id, actor)
             return stored
+
+    def _makes_up(self, tx: Tx, claimant: object, original: Session) -> bool:
+        """Whether session ``claimant`` is still the makeup of ``original`` (not cancelled)."""
+        listed = tx.sessions.get_many(original.tenant, [str(claimant)])
+        found = listed[0] if listed else None  # deleted since: it makes up nothing
+        if found is None or found.metadata.get(MAKEUP_FIELD) != original.id:
+            return False
+        return not self._ctx.lifecycle(found.lifecycle).status(found.status).cancelled
+
+    @staticmethod
+    def _own_field(tx: Tx, session: Session, field: str, value: str, actor: str | None) -> Session:
+        """Set one own field of ``session`` (its version checked); say so in an event."""
+        changed = attrs.evolve(
+            session,
+            metadata={**session.metadata, field: value},
+            updated_at=tx.now,
+            updated_by=actor,
+        )
+        stored = tx.sessions.update(changed, expected_version=session.version)
+        tx.collect(
+            [
+                SessionUpdated(
+                    tenant=session.tenant,
+                    actor=actor,
+                    at=tx.now,
+                    session=stored,
+                    old={"metadata": dict(session.metadata)},
+                )
+            ]
+        )
+        return stored
 
     def code_of(self, tenant: str, session_id: str) -> str | None:
         """Return the session's code, or ``None`` if it was created without one."""
