@@ -161,6 +161,24 @@ def test_coaching_misses_only_sessions_nobody_attended() -> None:
     assert done.status == "COMPLETED"
 
 
+def test_a_timer_not_due_yet_needs_no_fact_to_tick_or_advance() -> None:
+    # Asked when the next step falls due, each READY academy session's mark_absent
+    # condition wanted the "attended" fact 15 minutes before its timer: every tick in
+    # between reported a MissingFact failure for it.
+    h = Harness.in_memory(NOW)
+    lesson = _extra(h, hours=1, lifecycle="academy")
+    start = lesson.start
+    ready = h.kit.tick(TENANT, now=start - timedelta(minutes=5))
+    assert ready.failed == ()
+    assert h.kit.queries.get(TENANT, lesson.id).status == "READY"
+    again = h.kit.tick(TENANT, now=start - timedelta(minutes=5))
+    assert (again.failed, again.idle) == ((), True)
+    assert h.kit.advance_due(TENANT, actor="cron", now=start).failed == ()
+    # Once mark_absent is due, the missing fact is a failure, as before.
+    late = h.kit.advance_due(TENANT, actor="cron", now=start + timedelta(hours=2))
+    assert {type(f.error) for f in late.failed} == {MissingFact}
+
+
 def test_the_host_is_asked_for_facts_only_of_sessions_whose_way_forward_reads_them() -> None:
     h = Harness.in_memory(NOW)
     attendance = Attendance()

@@ -317,7 +317,13 @@ class Lifecycle:
         leaving = self._tables.leaving[self._current(session)]
         return next_step(self.name, leaving, session, limit, facts)
 
-    def next_due(self, session: SessionLike, *, facts: Facts | None = None) -> datetime | None:
+    def next_due(
+        self,
+        session: SessionLike,
+        *,
+        facts: Facts | None = None,
+        by: datetime | None = None,
+    ) -> datetime | None:
         """Return when the next timed transition from the current status falls due (UTC).
 
         Only timed transitions whose condition and guards pass (asked as of
@@ -325,9 +331,11 @@ class Lifecycle:
         this value. The instant may be in the past: call :meth:`advance`.
         ``facts`` are handed to the conditions (see :meth:`advance`); a
         condition needing a fact not given raises
-        :class:`~sessionkit.errors.MissingFact`.
+        :class:`~sessionkit.errors.MissingFact`. With ``by``, only the
+        transitions due by then count and only their conditions are asked:
+        "is anything due now?" needs no fact of a timer still to come.
         """
-        step = self._next_step(session, None, facts)
+        step = self._next_step(session, None if by is None else utc(by), facts)
         return None if step is None else step[1]
 
     def advance(

@@ -121,7 +121,9 @@ def advance_sessions(run: TickRun, tenant: str | None) -> None:
                     continue  # its facts failed: reported
                 try:
                     known = None if facts is None else facts[candidate.id]
-                    when = ctx.lifecycle(candidate.lifecycle).next_due(candidate, facts=known)
+                    machine = ctx.lifecycle(candidate.lifecycle)
+                    # Only timers due by now are asked: a later one's facts do not exist yet.
+                    when = machine.next_due(candidate, facts=known, by=run.at)
                 except Exception as error:  # noqa: BLE001  # reported: one session must not stop the tick
                     run.fail("advance", owner, candidate.id, error)
                     continue

@@ -84,8 +84,9 @@ def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) 
     for candidate in candidates:
         try:
             known = None if facts is None else facts.get(candidate.id, {})
-            due = ctx.lifecycle(candidate.lifecycle).next_due(candidate, facts=known)
-            if due is None or due > now:
+            # Only timers due by now are asked: a later one's facts do not exist yet.
+            due = ctx.lifecycle(candidate.lifecycle).next_due(candidate, facts=known, by=now)
+            if due is None:
                 continue
             with ctx.transaction(now) as tx:
                 session = tx.sessions.get(tenant, candidate.id)
