@@ -393,6 +393,10 @@ def test_sessions_are_not_coded_without_codes(world: World) -> None:
         {"format": "{prefix}-{n"},
         {"format": "{prefix}"},
         {"format": "{n}-{year}"},
+        # Accepted until a session was coded, which then raised a bare ValueError.
+        {"format": "{prefix:d}-{n}"},
+        {"format": "{n:s}"},
+        {"format": "{n!z}"},
         {"prefix": ""},
         {"counter": "x" * 33},
     ],

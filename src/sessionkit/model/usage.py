@@ -286,6 +286,14 @@ def _check_format(_instance: object, _attribute: attrs.Attribute[str], value: ob
             value=value,
             expected="a template with {n} and only {prefix}, {tenant}, {group}, {n}",
         )
+    try:  # a format spec or conversion its value does not take ({prefix:d}, {n!z})
+        value.format(prefix="P", tenant="t", group="g", n=1)
+    except (ValueError, TypeError) as error:
+        raise InvalidValue(
+            f"format {value!r} cannot render a code: {error}",
+            value=value,
+            expected="text fields as text and {n} as an integer, e.g. '{prefix}-{n:06d}'",
+        ) from error
 
 
 def _check_name(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
