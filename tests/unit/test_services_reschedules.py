@@ -180,6 +180,40 @@ def test_a_late_answer_after_the_deadline_is_refused_but_approval_is_not(h: Harn
     assert approved.status == APPROVED
 
 
+def test_a_late_approve_may_only_agree_with_what_silence_answered(h: Harness) -> None:
+    # Exempt from the deadline, a late approve moved a request that had expired (no
+    # time) and overrode the proposed time silence had approved.
+    timeless = h.kit.reschedules.request(
+        T, lesson(h).id, role="student", actor="ana", reason=REASON
+    )
+    with pytest.raises(RescheduleRefused) as expired:
+        h.kit.reschedules.approve(
+            T,
+            timeless.id,
+            role="coach",
+            actor="cleo",
+            start=START + timedelta(days=2),
+            now=timeless.deadline + timedelta(hours=1),
+        )
+    assert (expired.value.rule, expired.value.request_id) == ("deadline_passed", timeless.id)
+    other = lesson(h, START + timedelta(days=10))
+    proposed = START + timedelta(days=11)
+    timed = h.kit.reschedules.request(
+        T, other.id, role="student", actor="ana", reason=REASON, proposed_start=proposed
+    )
+    late = timed.deadline + timedelta(hours=1)
+    with pytest.raises(RescheduleRefused) as overridden:
+        h.kit.reschedules.approve(
+            T, timed.id, role="coach", actor="cleo", start=START + timedelta(days=12), now=late
+        )
+    assert overridden.value.rule == "deadline_passed"
+    assert h.kit.queries.get(T, other.id).start == other.start  # nothing moved
+    agreed = h.kit.reschedules.approve(
+        T, timed.id, role="coach", actor="cleo", start=proposed, now=late
+    )
+    assert (agreed.status, agreed.new_start) == (APPROVED, proposed)
+
+
 def test_an_auto_approval_whose_time_is_taken_expires_with_the_reason(h: Harness) -> None:
     session = lesson(h)
     target = START + timedelta(days=1)

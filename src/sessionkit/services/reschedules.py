@@ -209,9 +209,13 @@ class RescheduleCommands:
 
         ``start`` (default: the proposed one) is the session's new start; the
         duration is kept. Only the other side (another role) or a role that
-        bypasses notice answers (rule ``"own_request"``). Refused with rule
-        ``"not_pending"``, ``"no_time"`` (neither given nor proposed) and
-        ``"min_lead"``; the move raises ``SessionConflict`` or
+        bypasses notice answers (rule ``"own_request"``). At or after the
+        request's deadline silence has answered it: only an approve of the
+        proposed time is taken (before a tick applies silence's answer); one
+        of another time, or of a request without a time (it expired), is
+        refused with rule ``"deadline_passed"``.
+        Refused with rule ``"not_pending"``, ``"no_time"`` (neither given nor
+        proposed) and ``"min_lead"``; the move raises ``SessionConflict`` or
         ``SessionLocked`` (a final status) and ``CapacityExceeded`` from the
         store. ``RescheduleNotFound`` for an unknown id.
         """
@@ -222,7 +226,18 @@ class RescheduleCommands:
             session = lock_session(tx, tenant, request.session_id)
             request = repo.get(tenant, request_id)  # again, under the session's lock
             check_answer(self.policy, request, role, actor, "approve", tx.now)
-            new_start = moving or request.proposed_start
+            proposed = request.proposed_start
+            if tx.now >= request.deadline and (proposed is None or moving not in (None, proposed)):
+                # Silence answered at the deadline: it let a request without a time expire,
+                # and approved the proposed time, which a late approve may only agree with.
+                raise RescheduleRefused(
+                    "deadline_passed",
+                    f"request {request.id!r} was answered by silence at "
+                    f"{request.deadline.isoformat()}: "
+                    + ("it expired" if proposed is None else "the proposed time stands"),
+                    request_id=request.id,
+                )
+            new_start = moving or proposed
             if new_start is None:
                 raise RescheduleRefused(
                     "no_time",
