@@ -263,6 +263,37 @@ def test_bad_input_is_refused_with_what_was_expected(w: World) -> None:
         w.kit.attendance.override(T, "nope", ANA, status=PRESENT, actor="tara")
     with pytest.raises(InvalidValue):
         AttendanceThresholds(partial_below=1.5)
+    with pytest.raises(InvalidValue, match="actor is required"):  # '' was stored as who decided
+        w.kit.attendance.override(T, s.id, ANA, status=PRESENT, actor="")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("session_id", 5, WrongType),
+        ("session_id", "s\x00", InvalidValue),
+        ("session_id", "x" * 129, InvalidValue),
+        ("event_id", "e\x00", InvalidValue),
+        ("event_id", "e\ud800", InvalidValue),
+        ("provider", "m\x00", InvalidValue),
+    ],
+)
+def test_a_presence_event_refuses_what_no_store_can_keep(
+    field: str, value: object, error: type[Exception]
+) -> None:
+    # Accepted here, these reached the SQL stores and came back as the driver's errors
+    # (ProgrammingError, DataError, UnicodeEncodeError).
+    fields: dict[str, object] = {
+        "provider": "meet",
+        "event_id": "e1",
+        "session_id": "s1",
+        "participant": ANA,
+        "action": JOIN,
+        "at": START,
+    }
+    with pytest.raises(error) as caught:
+        PresenceEvent(**{**fields, field: value})  # type: ignore[arg-type]
+    assert caught.value.value == value  # type: ignore[attr-defined]
 
 
 def test_the_rooms_follow_cancel_once_per_session(w: World) -> None:

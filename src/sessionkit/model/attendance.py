@@ -48,6 +48,7 @@ from sessionkit.model.session import (
     check_identity,
     check_lengths,
 )
+from sessionkit.model.text import check_id, storable
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_instant
 
@@ -119,7 +120,7 @@ def _text(value: object, name: str, limit: int) -> str:
             value=value,
             expected=f"1..{limit} characters without ':'",
         )
-    return value
+    return storable(value, name)
 
 
 def _provider(value: object) -> str:
@@ -150,6 +151,8 @@ class PresenceEvent:
                 value=self.event_id,
                 expected="a non-empty string",
             )
+        storable(self.event_id, "event_id")  # the stores keep it: no NUL, no lone surrogate
+        check_id(self.session_id, "session_id")
         if len(self.key) > MAX_ID_LENGTH:
             raise InvalidValue(
                 f"presence event key {self.key!r} is longer than {MAX_ID_LENGTH} characters",

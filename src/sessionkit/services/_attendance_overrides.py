@@ -61,10 +61,10 @@ class OverrideCommands:
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")
-        if actor is None:
+        if actor is None or actor == "":
             raise InvalidValue(
                 "an attendance override records who decided it: actor is required",
-                value=None,
+                value=actor,
                 expected="the deciding user's id",
             )
         check_actor(actor)
