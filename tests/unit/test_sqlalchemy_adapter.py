@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from dateutil import tz as dateutil_tz
@@ -24,6 +25,7 @@ from sqlalchemy.pool import StaticPool
 from sessionkit.adapters.sqlalchemy import (
     SqlAlchemyStore,
     SqlKind,
+    alembic_config,
     create_schema,
     drop_schema,
     metadata,
@@ -36,6 +38,7 @@ from sessionkit.errors import (
     ConcurrentModification,
     DuplicateSeries,
     DuplicateSession,
+    InvalidValue,
     NestedUnitOfWork,
     SeriesNotFound,
     SessionConflict,
@@ -136,6 +139,19 @@ def test_alembic_migrations_produce_the_create_schema_schema() -> None:
         assert left.get_foreign_keys(table) == right.get_foreign_keys(table)
         assert left.get_unique_constraints(table) == right.get_unique_constraints(table)
     assert VERSION_TABLE in left.get_table_names()
+
+
+def test_upgrade_over_create_schema_tables_says_to_stamp_them_first() -> None:
+    # The first migration created the tables again and failed on the database's own
+    # "table sessionkit_series already exists".
+    engine = _memory_engine()
+    create_schema(engine)
+    with pytest.raises(InvalidValue, match="stamp") as caught:
+        upgrade(engine)
+    assert caught.value.value == sessions_table.name
+    command.stamp(alembic_config(engine), "head")  # as the message says
+    upgrade(engine)
+    assert VERSION_TABLE in inspect(engine).get_table_names()
 
 
 def test_drop_schema_removes_every_table(engine: Engine) -> None:

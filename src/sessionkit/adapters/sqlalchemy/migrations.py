@@ -13,9 +13,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import inspect
 from sqlalchemy.engine import Connection, Engine
 
+from sessionkit.adapters.sqlalchemy.rows import sessions_table
 from sessionkit.adapters.sqlalchemy.schema import check_character_set
+from sessionkit.errors import InvalidValue
 
 __all__ = ["SCRIPT_LOCATION", "VERSION_TABLE", "alembic_config", "upgrade"]
 
@@ -41,11 +44,33 @@ def upgrade(bind: Engine | Connection, revision: str = "head") -> None:
     """Migrate sessionkit's tables in ``bind``'s database to ``revision`` (default: the latest).
 
     On MySQL/MariaDB a database whose default character set is not ``utf8mb4``
-    is refused first (``InvalidValue``; see :func:`~.schema.check_character_set`).
+    is refused first (``InvalidValue``; see :func:`~.schema.check_character_set`),
+    and so is one whose tables :func:`~.schema.create_schema` made, with no
+    migration recorded (``InvalidValue``: stamp their revision first).
     """
     if isinstance(bind, Connection):
-        check_character_set(bind)
+        _check_before(bind)
     else:
         with bind.connect() as connection:
-            check_character_set(connection)
+            _check_before(connection)
     command.upgrade(alembic_config(bind), revision)
+
+
+def _check_before(connection: Connection) -> None:
+    """Refuse what the migrations cannot start from: the character set, unrecorded tables.
+
+    Tables made by :func:`~.schema.create_schema` have no version recorded, so
+    the first migration would create them again and fail on the database's
+    own "already exists".
+    """
+    check_character_set(connection)
+    found = inspect(connection)
+    if found.has_table(sessions_table.name) and not found.has_table(VERSION_TABLE):
+        raise InvalidValue(
+            f"the database holds sessionkit's tables ({sessions_table.name}) but no record of "
+            f"a migration ({VERSION_TABLE}): create_schema made them. Record the revision "
+            "they are at first, e.g. alembic.command.stamp(alembic_config(engine), 'head') "
+            "when this sessionkit version made them, then upgrade",
+            value=sessions_table.name,
+            expected=f"no sessionkit tables, or tables with {VERSION_TABLE}",
+        )
