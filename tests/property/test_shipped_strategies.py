@@ -129,6 +129,15 @@ def test_sessions_taking_bookings_are_busy_live_and_in_their_bounds(session: Ses
         (sks.sessions, {"max_start": datetime(9999, 12, 31, 22)}, "max_start"),
         (sks.sessions, {"min_start": "2026-01-01"}, "min_start"),
         (sks.booked_sessions, {"roles": ()}, "roles"),
+        # A name was read as a sequence of letters ("unknown lifecycle 'a'"), and the two
+        # below raised Hypothesis's InvalidArgument.
+        (sks.sessions, {"lifecycles": "academy"}, "lifecycles='academy'"),
+        (sks.timezones, {"names": []}, "names"),
+        (
+            sks.aware_datetimes,
+            {"min_value": datetime(2027, 1, 1), "max_value": datetime(2026, 1, 1)},
+            "max_value",
+        ),
         (sks.sessions, {"lifecycles": [_NEVER_BUSY], "taking_bookings": True}, "never_busy"),
         (sks.booked_sessions, {"max_bookings": -1}, "max_bookings"),
         (sks.booked_sessions, {"lifecycles": [_NEVER_BUSY]}, "never_busy"),

@@ -80,6 +80,7 @@ _LAST = datetime(9999, 12, 31, 23, 59, 59, 999999)
 
 def timezones(names: Sequence[str] = DST_ZONES) -> st.SearchStrategy[ZoneInfo]:
     """Zones drawn from ``names`` (by default zones with gaps, folds and odd offsets)."""
+    _some(names, "names")
     return st.sampled_from([get_zone(name) for name in names])
 
 
@@ -97,6 +98,12 @@ def aware_datetimes(
     should draw near them itself (e.g. :func:`recurrences`, whose starts
     favour the small hours).
     """
+    if max_value < min_value:
+        raise InvalidValue(
+            f"aware_datetimes(min_value={min_value}, max_value={max_value}): nothing lies between",
+            value=max_value,
+            expected=f"max_value >= {min_value}",
+        )
     return st.datetimes(
         min_value=min_value,
         max_value=max_value,
@@ -404,6 +411,8 @@ def _some(values: Sequence[str], name: str) -> None:
 
 
 def _lifecycle_pool(lifecycles: Sequence[Lifecycle | str] | None) -> list[Lifecycle]:
+    if isinstance(lifecycles, str):  # a name, not a sequence of them
+        _some(lifecycles, "lifecycles")
     chosen = list(PRESETS) if lifecycles is None else list(lifecycles)
     pool = [PRESETS.get(one) if isinstance(one, str) else one for one in chosen]
     if not pool:
