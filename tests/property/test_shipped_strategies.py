@@ -138,6 +138,8 @@ def test_sessions_taking_bookings_are_busy_live_and_in_their_bounds(session: Ses
             {"min_value": datetime(2027, 1, 1), "max_value": datetime(2026, 1, 1)},
             "max_value",
         ),
+        (sks.aware_datetimes, {"min_value": datetime(2026, 1, 1, tzinfo=UTC)}, "min_value"),
+        (sks.aware_datetimes, {"max_value": "2026-01-01"}, "max_value"),
         (sks.sessions, {"lifecycles": [_NEVER_BUSY], "taking_bookings": True}, "never_busy"),
         (sks.booked_sessions, {"max_bookings": -1}, "max_bookings"),
         (sks.booked_sessions, {"lifecycles": [_NEVER_BUSY]}, "never_busy"),

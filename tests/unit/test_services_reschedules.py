@@ -212,6 +212,19 @@ def test_a_late_approve_may_only_agree_with_what_silence_answered(h: Harness) ->
         T, timed.id, role="coach", actor="cleo", start=proposed, now=late
     )
     assert (agreed.status, agreed.new_start) == (APPROVED, proposed)
+    # A proposed time silence could not apply (taken meanwhile): the request expired.
+    third = lesson(h, START + timedelta(days=20))
+    wanted = START + timedelta(days=21)
+    taken = h.kit.reschedules.request(
+        T, third.id, role="student", actor="ana", reason=REASON, proposed_start=wanted
+    )
+    lesson(h, wanted)  # the coach's hour is gone
+    with pytest.raises(RescheduleRefused) as gone:
+        h.kit.reschedules.approve(
+            T, taken.id, role="coach", actor="cleo", now=taken.deadline + timedelta(hours=1)
+        )
+    assert gone.value.rule == "deadline_passed"
+    assert "expired" in str(gone.value)
 
 
 def test_an_auto_approval_whose_time_is_taken_expires_with_the_reason(h: Harness) -> None:

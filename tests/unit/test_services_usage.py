@@ -272,6 +272,16 @@ def test_a_cancelled_session_has_one_makeup_even_before_it_is_held(world: World)
     )
 
 
+def test_a_makeup_marked_before_made_up_by_existed_still_counts(world: World) -> None:
+    # Marks of earlier versions wrote makeup_of alone: the cancelled session names none.
+    cancelled = world.run(world.lesson(ANA), "cancel")
+    old = world.lesson(ANA, start=datetime(2026, 4, 10, 9, tzinfo=UTC))
+    world.kit.sessions.set_fields(T, old.id, actor="admin", set={MAKEUP_FIELD: cancelled.id})
+    newer = world.lesson(ANA, start=datetime(2026, 4, 17, 9, tzinfo=UTC))
+    with pytest.raises(InvalidValue, match=f"already made up by session '{old.id}'"):
+        world.kit.usage.mark_makeup(T, newer.id, replaces=cancelled.id, actor="admin")
+
+
 def test_a_cancelled_makeup_leaves_its_session_to_another(world: World) -> None:
     cancelled = world.run(world.lesson(ANA), "cancel")
     first = world.lesson(ANA, start=datetime(2026, 4, 10, 9, tzinfo=UTC))
@@ -397,6 +407,10 @@ def test_sessions_are_not_coded_without_codes(world: World) -> None:
         {"format": "{prefix:d}-{n}"},
         {"format": "{n:s}"},
         {"format": "{n!z}"},
+        {"format": "{n:{year}}"},  # a nested field: KeyError, AttributeError, IndexError
+        {"format": "{n:{prefix.real}}"},
+        {"format": "{n:{tenant[3]}}"},
+        {"format": "{n:0200d}"},  # every code longer than an id may be
         {"prefix": ""},
         {"counter": "x" * 33},
     ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import partial
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -152,6 +153,29 @@ def test_upgrade_over_create_schema_tables_says_to_stamp_them_first() -> None:
     command.stamp(alembic_config(engine), "head")  # as the message says
     upgrade(engine)
     assert VERSION_TABLE in inspect(engine).get_table_names()
+
+
+def test_upgrade_on_an_idle_connection_commits_its_migrations(tmp_path: Path) -> None:
+    # The check's read began a transaction on the connection, so Alembic took it for the
+    # caller's and committed nothing: closed, the database kept a third of the tables.
+    url = f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+    with create_engine(url).connect() as connection:
+        upgrade(connection)
+        assert not connection.in_transaction()
+    after = create_engine(url)
+    assert set(metadata.tables) <= set(inspect(after).get_table_names())
+    with after.connect() as connection:
+        assert connection.scalar(text(f"SELECT count(*) FROM {VERSION_TABLE}")) == 1
+    upgrade(after)  # at head: nothing to do
+
+
+def test_upgrade_counts_an_empty_version_table_as_no_record() -> None:
+    engine = _memory_engine()
+    upgrade(engine)
+    command.downgrade(alembic_config(engine), "base")  # leaves the table, with no row
+    create_schema(engine)
+    with pytest.raises(InvalidValue, match="stamp"):
+        upgrade(engine)
 
 
 def test_drop_schema_removes_every_table(engine: Engine) -> None:

@@ -153,6 +153,8 @@ class PresenceEvent:
             )
         storable(self.event_id, "event_id")  # the stores keep it: no NUL, no lone surrogate
         check_id(self.session_id, "session_id")
+        if len(self.key) <= MAX_ID_LENGTH:
+            check_id(self.key, "provider:event_id")  # the stored event's id, by the id rule
         if len(self.key) > MAX_ID_LENGTH:
             raise InvalidValue(
                 f"presence event key {self.key!r} is longer than {MAX_ID_LENGTH} characters",

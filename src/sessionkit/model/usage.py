@@ -86,7 +86,10 @@ MAKEUP_FIELD: Final = "makeup_of"
 """The session's own field naming the cancelled session a makeup session replaces."""
 
 MADE_UP_BY_FIELD: Final = "made_up_by"
-"""The cancelled session's own field naming the session marked as its makeup."""
+"""The cancelled session's own field naming the session last marked as its makeup.
+
+Written by ``mark_makeup`` and not cleared: whether that session still is the
+makeup is its own ``makeup_of`` (and its status: a cancelled one is not)."""
 
 CODE_FIELD: Final = "session_code"
 """The session's own field showing its code (the codes table holds it unique)."""
@@ -286,14 +289,20 @@ def _check_format(_instance: object, _attribute: attrs.Attribute[str], value: ob
             value=value,
             expected="a template with {n} and only {prefix}, {tenant}, {group}, {n}",
         )
-    try:  # a format spec or conversion its value does not take ({prefix:d}, {n!z})
-        value.format(prefix="P", tenant="t", group="g", n=1)
-    except (ValueError, TypeError) as error:
+    try:  # a spec or conversion its value does not take ({prefix:d}, {n!z}), a nested field
+        sample = value.format(prefix="P", tenant="t", group="g", n=1)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as error:
         raise InvalidValue(
-            f"format {value!r} cannot render a code: {error}",
+            f"format {value!r} cannot render a code: {error!r}",
             value=value,
             expected="text fields as text and {n} as an integer, e.g. '{prefix}-{n:06d}'",
         ) from error
+    if len(sample) > MAX_ID_LENGTH:
+        raise InvalidValue(
+            f"format {value!r} renders codes longer than {MAX_ID_LENGTH} characters",
+            value=value,
+            expected=f"codes of at most {MAX_ID_LENGTH} characters",
+        )
 
 
 def _check_name(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:

@@ -21,6 +21,7 @@ from sessionkit.errors import ConcurrentModification, InvalidValue, UsageLimitRe
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.events import SessionUpdated
+from sessionkit.model.query import SessionQuery
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import (
     MAX_REF_LENGTH,
@@ -349,10 +350,9 @@ class UsageCommands:
                 if e.used_by not in (replaces, session_id) and e.active
             ]
             # A makeup marked but not held yet has no ledger entry: the cancelled session
-            # names it (made_up_by) while it still makes it up, not cancelled itself.
-            claimant = original.metadata.get(MADE_UP_BY_FIELD)
-            if claimant not in (None, session_id) and self._makes_up(tx, claimant, original):
-                taken.append(str(claimant))
+            # names it (made_up_by), and one marked before that field existed names the
+            # cancelled session in its own makeup_of; either counts while not cancelled.
+            taken.extend(self._marked(tx, original, session_id))
             if taken:
                 raise InvalidValue(
                     f"session {replaces!r} is already made up by session {taken[0]!r}",
@@ -360,7 +360,7 @@ class UsageCommands:
                     expected="a cancelled session not made up yet",
                 )
             marked = session.metadata.get(MAKEUP_FIELD) == replaces
-            if marked and claimant == session_id:
+            if marked and original.metadata.get(MADE_UP_BY_FIELD) == session_id:
                 return session
             stored = session
             if not marked:
@@ -370,13 +370,19 @@ class UsageCommands:
             self._own_field(tx, original, MADE_UP_BY_FIELD, session_id, actor)
             return stored
 
-    def _makes_up(self, tx: Tx, claimant: object, original: Session) -> bool:
-        """Whether session ``claimant`` is still the makeup of ``original`` (not cancelled)."""
-        listed = tx.sessions.get_many(original.tenant, [str(claimant)])
-        found = listed[0] if listed else None  # deleted since: it makes up nothing
-        if found is None or found.metadata.get(MAKEUP_FIELD) != original.id:
-            return False
-        return not self._ctx.lifecycle(found.lifecycle).status(found.status).cancelled
+    def _marked(self, tx: Tx, original: Session, session_id: str) -> list[str]:
+        """The ids of other sessions marked as ``original``'s makeup, not cancelled."""
+        claimant = original.metadata.get(MADE_UP_BY_FIELD)
+        found = [] if claimant is None else tx.sessions.get_many(original.tenant, [str(claimant)])
+        query = SessionQuery(fields={MAKEUP_FIELD: original.id}, limit=2)
+        found.extend(tx.sessions.query(original.tenant, query).items)
+        return [
+            s.id
+            for s in found
+            if s.id != session_id
+            and s.metadata.get(MAKEUP_FIELD) == original.id
+            and not self._ctx.lifecycle(s.lifecycle).status(s.status).cancelled
+        ]
 
     @staticmethod
     def _own_field(tx: Tx, session: Session, field: str, value: str, actor: str | None) -> Session:

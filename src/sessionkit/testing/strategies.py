@@ -98,6 +98,13 @@ def aware_datetimes(
     should draw near them itself (e.g. :func:`recurrences`, whose starts
     favour the small hours).
     """
+    for name, bound in (("min_value", min_value), ("max_value", max_value)):
+        if not isinstance(bound, datetime) or bound.tzinfo is not None:
+            raise InvalidValue(
+                f"aware_datetimes({name}={bound!r}): the bounds are naive wall-clock times",
+                value=bound,
+                expected="a naive datetime",
+            )
     if max_value < min_value:
         raise InvalidValue(
             f"aware_datetimes(min_value={min_value}, max_value={max_value}): nothing lies between",

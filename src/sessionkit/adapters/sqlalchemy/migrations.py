@@ -13,7 +13,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import inspect
+from sqlalchemy import column, inspect, select, table
 from sqlalchemy.engine import Connection, Engine
 
 from sessionkit.adapters.sqlalchemy.rows import sessions_table
@@ -49,11 +49,24 @@ def upgrade(bind: Engine | Connection, revision: str = "head") -> None:
     migration recorded (``InvalidValue``: stamp their revision first).
     """
     if isinstance(bind, Connection):
+        begun = bind.in_transaction()
         _check_before(bind)
+        if not begun and bind.in_transaction():
+            # The checks' reads began a transaction: end it, so that Alembic runs the
+            # migrations in one of its own and commits them, as on an idle connection.
+            bind.rollback()
     else:
         with bind.connect() as connection:
             _check_before(connection)
     command.upgrade(alembic_config(bind), revision)
+
+
+def _recorded(connection: Connection, schema: str | None) -> bool:
+    """Whether a sessionkit revision is recorded (a version table with a row)."""
+    if not inspect(connection).has_table(VERSION_TABLE, schema=schema):
+        return False
+    versions = table(VERSION_TABLE, column("version_num"), schema=schema)
+    return connection.execute(select(versions.c.version_num).limit(1)).first() is not None
 
 
 def _check_before(connection: Connection) -> None:
@@ -65,7 +78,9 @@ def _check_before(connection: Connection) -> None:
     """
     check_character_set(connection)
     found = inspect(connection)
-    if found.has_table(sessions_table.name) and not found.has_table(VERSION_TABLE):
+    schema = found.default_schema_name  # where the migrations write (PostgreSQL: the first
+    # schema of the search path), not any schema the path shows
+    if found.has_table(sessions_table.name, schema=schema) and not _recorded(connection, schema):
         raise InvalidValue(
             f"the database holds sessionkit's tables ({sessions_table.name}) but no record of "
             f"a migration ({VERSION_TABLE}): create_schema made them. Record the revision "
