@@ -31,11 +31,13 @@
    Needs ``SESSIONKIT_TEST_POSTGRES_URL``; 16 processes on a 2-core machine
    measure contention for the CPU as much as for the rows, on both sides
    alike (the CPU stays busy through every run of every contender).
-   Measured on 2026-12-01 (2 cores, idle otherwise, item 1 alone): 2.19x
-   (1.99-2.76), 709 against 1,596 bookings/s, client CPU per attempt 1.73
-   against 0.60 ms; sessionkit's statements alone 1,388 bookings/s, 1.13x the
-   floor (1.08-1.34) with 0.57 ms of client CPU, so sessionkit's Python makes
-   1.94x. The SQL is at the floor; the gap is the code path per booking:
+   Measured on 2026-12-01 (2 cores, idle otherwise), a full run of ``python
+   -m benchmarks bookings`` on b2d46fc: 2.19x (1.93-2.30), 771 against 1,718
+   bookings/s, client CPU per attempt 1.56 against 0.53 ms; sessionkit's
+   statements alone 1,478 bookings/s, 1.08x the floor (1.04-1.17) with 0.52
+   ms of client CPU, so sessionkit's Python makes 1.97x. Item 1 alone earlier
+   that day: 2.19x (1.99-2.76), statements alone 1.13x. The SQL is at the
+   floor; the gap is the code path per booking:
    SQLAlchemy Core executing two statements and the transaction, psycopg
    describing the 25 columns of the lock's row at each call (SQLAlchemy reads
    the description of every result), the unit of work, and the booking's
@@ -68,7 +70,13 @@
    much of a figure is the machine's and how much the code above the
    statement. There is no capacity-aware free-slots query
    (``sessionkit.availability.free_slots`` knows working hours and busy
-   spans, not seats), so ``bookable`` is the read measured. Latest, on
+   spans, not seats), so ``bookable`` is the read measured. On 2026-12-01
+   the machine ran slower all afternoon (the bare statement took 3.7 ms on
+   SQLite and 4.7-7.3 ms on PostgreSQL, against 2.9-3.0 and 3.8-3.9 ms the
+   day before): a full run on b2d46fc gave SQLite 5.10 ms (1.38x the
+   statement) and PostgreSQL 5.85 ms (1.24x), not under the aim; da50e7f
+   and b2d46fc run alternately in one sitting gave the same ratios (SQLite
+   1.36-1.40x, PostgreSQL 1.22-1.24x). Before, on
    86beb48 (2 cores, idle): a full run of ``python -m benchmarks bookings``,
    SQLite file p50 4.21 ms (p95 4.33), the statement alone 3.02 ms, 1.40x;
    PostgreSQL p50 5.00 ms (p95 5.83), the statement alone 3.92 ms, 1.28x, 2
