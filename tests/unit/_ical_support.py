@@ -25,7 +25,9 @@ def event(*lines: str) -> list[str]:
     return ["BEGIN:VEVENT", *lines, "END:VEVENT"]
 
 
-def choir(kit: SessionKit, *, count: int | None) -> tuple[Series, MaterialiseReport]:
+def choir(
+    kit: SessionKit, *, count: int | None, title: str = "Choir"
+) -> tuple[Series, MaterialiseReport]:
     """Choir, Mondays at 18:00 in Berlin from 2 March 2026, ``count`` of them, in room r1.
 
     ``count=None``: a rule that never ends.
@@ -42,4 +44,4 @@ def choir(kit: SessionKit, *, count: int | None) -> tuple[Series, MaterialiseRep
         ),
         resources=("room:r1",),
     )
-    return kit.series.create("acme", actor="a", title="Choir", items=[item])
+    return kit.series.create("acme", actor="a", title=title, items=[item])

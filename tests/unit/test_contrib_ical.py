@@ -567,18 +567,7 @@ def test_a_calendar_name_with_a_newline_is_escaped_and_read_back() -> None:
     # title became a property of its own (icalendar refused it with an AssertionError).
     h = Harness.in_memory(NOW)
     title = "Yoga\nRRULE:FREQ=DAILY;COUNT=50, a; b\\c"
-    item = ScheduleItem(
-        id="mon",
-        recurrence=Recurrence.weekly(
-            days=("MO",),
-            at=time(18),
-            duration=timedelta(hours=1),
-            tz="Europe/Berlin",
-            start=date(2026, 3, 2),
-            count=3,
-        ),
-    )
-    series, _ = h.kit.series.create("acme", actor="a", title=title, items=[item])
+    series, _ = choir(h.kit, count=3, title=title)
     text = export_series(series, h.kit.queries.series_sessions("acme", series.id))
     assert "\r\nRRULE:FREQ=DAILY;COUNT=50" not in text
     back = read_ical(text)
