@@ -265,6 +265,25 @@ def status_event(
     )
 
 
+def apply_proposed(
+    ctx: Context, tx: Tx, session: Session, target: datetime, actor: str | None
+) -> str | None:
+    """Move ``session`` to a request's proposed ``target`` as silence does; why not, or ``None``.
+
+    The notice's new-time rule first, then the move: a conflict, a final
+    status or a taken series start is the reason, and nothing was written
+    (every check that can refuse the move runs before its first write).
+    """
+    refusal = ctx.notice.new_time_refusal(target, tx.now)
+    if refusal is not None:
+        return refusal.reason
+    try:
+        move_session(ctx, tx, session, target, actor)
+    except (SessionConflict, SessionLocked, DuplicateSession) as error:
+        return str(error)
+    return None
+
+
 def answer_due(
     ctx: Context, tx: Tx, candidate: RescheduleRequest, at: datetime
 ) -> RescheduleRequest | None:
@@ -283,16 +302,7 @@ def answer_due(
     target = request.proposed_start
     if target is None:
         return store_answer(tx, repo, request, "expire", None, None, timed=True)
-    problem = None
-    refusal = ctx.notice.new_time_refusal(target, tx.now)
-    if refusal is not None:
-        problem = refusal.reason
-    else:
-        try:
-            # Every check that can refuse the move runs before its first write.
-            move_session(ctx, tx, session, target, None)
-        except (SessionConflict, SessionLocked, DuplicateSession) as error:
-            problem = str(error)
+    problem = apply_proposed(ctx, tx, session, target, None)
     if problem is not None:
         return store_answer(
             tx,

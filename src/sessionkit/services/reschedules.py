@@ -27,10 +27,7 @@ import attrs
 from sessionkit.errors import (
     ConcurrentModification,
     DuplicateReschedule,
-    DuplicateSession,
     RescheduleRefused,
-    SessionConflict,
-    SessionLocked,
     WrongType,
 )
 from sessionkit.model.reschedule import AUTO_APPROVED, RESCHEDULE_LIFECYCLE, RescheduleRequest
@@ -42,6 +39,7 @@ from sessionkit.services._context import Context, Tx, retried
 from sessionkit.services._reschedule_options import CancelTier, SessionOptions, session_options
 from sessionkit.services._reschedule_steps import (
     answer_due,
+    apply_proposed,
     check_answer,
     check_args,
     lock_session,
@@ -272,13 +270,9 @@ class RescheduleCommands:
         """
         target = request.proposed_start
         assert target is not None
-        refusal = self.policy.new_time_refusal(target, tx.now)
-        if refusal is not None:
-            raise self._answered(request, f"it expired ({refusal.reason})")
-        try:
-            move_session(self._ctx, tx, session, target, actor)
-        except (SessionConflict, SessionLocked, DuplicateSession) as error:
-            raise self._answered(request, f"it expired ({error})") from error
+        problem = apply_proposed(self._ctx, tx, session, target, actor)
+        if problem is not None:
+            raise self._answered(request, f"it expired ({problem})")
         return store_answer(tx, repo, request, "approve", actor, role, new_start=target)
 
     @staticmethod

@@ -117,13 +117,9 @@ def begin_begun(connection: Connection) -> None:
     """
     if connection.dialect.name != "sqlite" or not holds_write_lock(connection):
         return
-    proxied = connection.connection
-    if getattr(proxied.dbapi_connection, "in_transaction", True):
+    if getattr(connection.connection.dbapi_connection, "in_transaction", True):
         return
-    if not proxied.info.get(_PREPARED):
-        _prepare(proxied.dbapi_connection)
-        proxied.info[_PREPARED] = True
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    _sqlite_begin(connection)  # what the hook would have sent, had it been installed
 
 
 def install_sqlite_hooks(engine: Engine) -> None:
