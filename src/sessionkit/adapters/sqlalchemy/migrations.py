@@ -14,7 +14,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import column, inspect, select, table
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, Inspector
 
 from sessionkit.adapters.sqlalchemy.rows import sessions_table
 from sessionkit.adapters.sqlalchemy.schema import check_character_set
@@ -61,9 +61,9 @@ def upgrade(bind: Engine | Connection, revision: str = "head") -> None:
     command.upgrade(alembic_config(bind), revision)
 
 
-def _recorded(connection: Connection, schema: str | None) -> bool:
+def _recorded(connection: Connection, found: Inspector, schema: str | None) -> bool:
     """Whether a sessionkit revision is recorded (a version table with a row)."""
-    if not inspect(connection).has_table(VERSION_TABLE, schema=schema):
+    if not found.has_table(VERSION_TABLE, schema=schema):
         return False
     versions = table(VERSION_TABLE, column("version_num"), schema=schema)
     return connection.execute(select(versions.c.version_num).limit(1)).first() is not None
@@ -80,7 +80,8 @@ def _check_before(connection: Connection) -> None:
     found = inspect(connection)
     schema = found.default_schema_name  # where the migrations write (PostgreSQL: the first
     # schema of the search path), not any schema the path shows
-    if found.has_table(sessions_table.name, schema=schema) and not _recorded(connection, schema):
+    tables = found.has_table(sessions_table.name, schema=schema)
+    if tables and not _recorded(connection, found, schema):
         raise InvalidValue(
             f"the database holds sessionkit's tables ({sessions_table.name}) but no record of "
             f"a migration ({VERSION_TABLE}): create_schema made them. Record the revision "
