@@ -40,6 +40,8 @@ from sessionkit.timespan import TimeSpan
 
 __all__ = [
     "answer_due",
+    "apply_proposed",
+    "approve_late",
     "check_answer",
     "check_args",
     "lock_session",
@@ -314,3 +316,42 @@ def answer_due(
             reason=f"the proposed time could not be applied: {problem}",
         )
     return store_answer(tx, repo, request, "auto_approve", None, None, new_start=target)
+
+
+def approve_late(
+    ctx: Context,
+    tx: Tx,
+    repo: RescheduleRepository,
+    request: RescheduleRequest,
+    session: Session,
+    moving: datetime | None,
+    actor: str,
+    role: str,
+) -> RescheduleRequest:
+    """Approve ``request`` at or after its deadline, as silence did, or refuse.
+
+    Silence answered at the deadline: it let a request without a time
+    expire, and approved the proposed time, which a late approve may only
+    agree with (``moving`` is ``None`` or that time). A proposed time that
+    cannot be applied (too soon now, taken, a final status) expired, so a
+    late approve of it is refused too, with rule ``"deadline_passed"``.
+    """
+    target = request.proposed_start
+    if target is None or moving not in (None, target):
+        raise _answered(
+            request,
+            "it expired" if target is None else "only the proposed time may be approved now",
+        )
+    problem = apply_proposed(ctx, tx, session, target, actor)
+    if problem is not None:
+        raise _answered(request, f"it expired ({problem})")
+    return store_answer(tx, repo, request, "approve", actor, role, new_start=target)
+
+
+def _answered(request: RescheduleRequest, outcome: str) -> RescheduleRefused:
+    return RescheduleRefused(
+        "deadline_passed",
+        f"request {request.id!r} was answered by silence at "
+        f"{request.deadline.isoformat()}: {outcome}",
+        request_id=request.id,
+    )

@@ -31,7 +31,6 @@ from sessionkit.errors import (
     WrongType,
 )
 from sessionkit.model.reschedule import AUTO_APPROVED, RESCHEDULE_LIFECYCLE, RescheduleRequest
-from sessionkit.model.session import Session
 from sessionkit.model.text import check_id, check_tenant, storable
 from sessionkit.policies import NoticePolicy, Refusal
 from sessionkit.ports import RESCHEDULES, RescheduleRepository
@@ -39,7 +38,7 @@ from sessionkit.services._context import Context, Tx, retried
 from sessionkit.services._reschedule_options import CancelTier, SessionOptions, session_options
 from sessionkit.services._reschedule_steps import (
     answer_due,
-    apply_proposed,
+    approve_late,
     check_answer,
     check_args,
     lock_session,
@@ -228,20 +227,9 @@ class RescheduleCommands:
             session = lock_session(tx, tenant, request.session_id)
             request = repo.get(tenant, request_id)  # again, under the session's lock
             check_answer(self.policy, request, role, actor, "approve", tx.now)
-            proposed = request.proposed_start
-            late = tx.now >= request.deadline
-            if late and (proposed is None or moving not in (None, proposed)):
-                # Silence answered at the deadline: it let a request without a time expire,
-                # and approved the proposed time, which a late approve may only agree with.
-                raise self._answered(
-                    request,
-                    "it expired"
-                    if proposed is None
-                    else "only the proposed time may be approved now",
-                )
-            if late:
-                return self._approve_proposed(tx, repo, request, session, actor, role)
-            new_start = moving or proposed
+            if tx.now >= request.deadline:
+                return approve_late(self._ctx, tx, repo, request, session, moving, actor, role)
+            new_start = moving or request.proposed_start
             if new_start is None:
                 raise RescheduleRefused(
                     "no_time",
@@ -253,36 +241,6 @@ class RescheduleCommands:
                 raise refused(refusal, request_id=request.id)
             move_session(self._ctx, tx, session, new_start, actor)
             return store_answer(tx, repo, request, "approve", actor, role, new_start=new_start)
-
-    def _approve_proposed(
-        self,
-        tx: Tx,
-        repo: RescheduleRepository,
-        request: RescheduleRequest,
-        session: Session,
-        actor: str,
-        role: str,
-    ) -> RescheduleRequest:
-        """Approve the proposed time after the deadline, as silence did, or say it expired.
-
-        Silence expires a request whose proposed time cannot be applied (too
-        soon now, taken, a final status): so does a late approve of it.
-        """
-        target = request.proposed_start
-        assert target is not None
-        problem = apply_proposed(self._ctx, tx, session, target, actor)
-        if problem is not None:
-            raise self._answered(request, f"it expired ({problem})")
-        return store_answer(tx, repo, request, "approve", actor, role, new_start=target)
-
-    @staticmethod
-    def _answered(request: RescheduleRequest, outcome: str) -> RescheduleRefused:
-        return RescheduleRefused(
-            "deadline_passed",
-            f"request {request.id!r} was answered by silence at "
-            f"{request.deadline.isoformat()}: {outcome}",
-            request_id=request.id,
-        )
 
     @retried
     def decline(

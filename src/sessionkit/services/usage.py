@@ -20,8 +20,6 @@ import attrs
 from sessionkit.errors import ConcurrentModification, InvalidValue, UsageLimitReached, WrongType
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.booking import participant_ref
-from sessionkit.model.events import SessionUpdated
-from sessionkit.model.query import SessionQuery
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import (
     MAX_REF_LENGTH,
@@ -32,8 +30,6 @@ from sessionkit.model.text import (
     check_text,
 )
 from sessionkit.model.usage import (
-    MADE_UP_BY_FIELD,
-    MAKEUP_FIELD,
     Balance,
     Per,
     SessionCode,
@@ -43,6 +39,7 @@ from sessionkit.model.usage import (
 )
 from sessionkit.ports import COUNTERS, SESSION_CODES, SUBSCRIPTIONS, USAGE
 from sessionkit.services._context import Context, Tx, check_version, retried
+from sessionkit.services._makeups import mark_makeup
 from sessionkit.services._usage import active_subscription, consume_in, resets_at, reverse_in
 from sessionkit.services.commands import store_status
 from sessionkit.zones import check_instant
@@ -322,90 +319,7 @@ class UsageCommands:
         and ``InvalidValue`` when ``replaces`` is the session itself, is not
         in a cancelled status, or is already replaced by another session.
         """
-        ctx = self._ctx
-        check_tenant(tenant)
-        check_id(session_id, "session_id")
-        check_id(replaces, "replaces")
-        check_actor(actor)
-        if replaces == session_id:
-            raise InvalidValue(
-                f"session {session_id!r} cannot replace itself",
-                value=replaces,
-                expected="another, cancelled session",
-            )
-        with ctx.transaction() as tx:
-            session = tx.sessions.get(tenant, session_id)
-            original = tx.sessions.get(tenant, replaces)
-            machine = ctx.lifecycle(original.lifecycle)
-            if not machine.status(original.status).cancelled:
-                raise InvalidValue(
-                    f"session {replaces!r} is {original.status}, not cancelled: only a "
-                    "cancelled session is made up",
-                    value=original.status,
-                    expected=", ".join(sorted(machine.cancelled_statuses)),
-                )
-            taken = [
-                e.used_by
-                for e in tx.repository(USAGE).for_session(tenant, replaces)
-                if e.used_by not in (replaces, session_id) and e.active
-            ]
-            # A makeup marked but not held yet has no ledger entry: the cancelled session
-            # names it (made_up_by), and one marked before that field existed names the
-            # cancelled session in its own makeup_of; either counts while not cancelled.
-            taken.extend(self._marked(tx, original, session_id))
-            if taken:
-                raise InvalidValue(
-                    f"session {replaces!r} is already made up by session {taken[0]!r}",
-                    value=replaces,
-                    expected="a cancelled session not made up yet",
-                )
-            marked = session.metadata.get(MAKEUP_FIELD) == replaces
-            if marked and original.metadata.get(MADE_UP_BY_FIELD) == session_id:
-                return session
-            stored = session
-            if not marked:
-                stored = self._own_field(tx, session, MAKEUP_FIELD, replaces, actor)
-            # Written on the cancelled session too (its version checked): of two marks
-            # racing for it, the second fails instead of both holding one credit.
-            self._own_field(tx, original, MADE_UP_BY_FIELD, session_id, actor)
-            return stored
-
-    def _marked(self, tx: Tx, original: Session, session_id: str) -> list[str]:
-        """The ids of other sessions marked as ``original``'s makeup, not cancelled."""
-        claimant = original.metadata.get(MADE_UP_BY_FIELD)
-        found = [] if claimant is None else tx.sessions.get_many(original.tenant, [str(claimant)])
-        query = SessionQuery(fields={MAKEUP_FIELD: original.id}, limit=2)
-        found.extend(tx.sessions.query(original.tenant, query).items)
-        return [
-            s.id
-            for s in found
-            if s.id != session_id
-            and s.metadata.get(MAKEUP_FIELD) == original.id
-            and not self._ctx.lifecycle(s.lifecycle).status(s.status).cancelled
-        ]
-
-    @staticmethod
-    def _own_field(tx: Tx, session: Session, field: str, value: str, actor: str | None) -> Session:
-        """Set one own field of ``session`` (its version checked); say so in an event."""
-        changed = attrs.evolve(
-            session,
-            metadata={**session.metadata, field: value},
-            updated_at=tx.now,
-            updated_by=actor,
-        )
-        stored = tx.sessions.update(changed, expected_version=session.version)
-        tx.collect(
-            [
-                SessionUpdated(
-                    tenant=session.tenant,
-                    actor=actor,
-                    at=tx.now,
-                    session=stored,
-                    old={"metadata": dict(session.metadata)},
-                )
-            ]
-        )
-        return stored
+        return mark_makeup(self._ctx, tenant, session_id, replaces=replaces, actor=actor)
 
     def code_of(self, tenant: str, session_id: str) -> str | None:
         """Return the session's code, or ``None`` if it was created without one."""

@@ -1,0 +1,113 @@
+"""Makeup sessions: one cancelled session made up by one other, charged once.
+
+Private to the services package: ``kit.usage.mark_makeup`` calls
+:func:`mark_makeup`. The makeup's own field ``makeup_of`` names the
+cancelled session and the cancelled session's ``made_up_by`` names the
+makeup, both written with their versions checked, so of two marks racing
+for one cancelled session the second fails.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from sessionkit.errors import InvalidValue
+from sessionkit.model.events import SessionUpdated
+from sessionkit.model.query import SessionQuery
+from sessionkit.model.session import Session
+from sessionkit.model.text import check_actor, check_id, check_tenant
+from sessionkit.model.usage import MADE_UP_BY_FIELD, MAKEUP_FIELD
+from sessionkit.ports import USAGE
+from sessionkit.services._context import Context, Tx
+
+__all__ = ["mark_makeup"]
+
+
+def mark_makeup(
+    ctx: Context, tenant: str, session_id: str, *, replaces: str, actor: str | None
+) -> Session:
+    """Mark ``session_id`` as the makeup of cancelled ``replaces`` (see ``kit.usage``)."""
+    check_tenant(tenant)
+    check_id(session_id, "session_id")
+    check_id(replaces, "replaces")
+    check_actor(actor)
+    if replaces == session_id:
+        raise InvalidValue(
+            f"session {session_id!r} cannot replace itself",
+            value=replaces,
+            expected="another, cancelled session",
+        )
+    with ctx.transaction() as tx:
+        session = tx.sessions.get(tenant, session_id)
+        original = tx.sessions.get(tenant, replaces)
+        machine = ctx.lifecycle(original.lifecycle)
+        if not machine.status(original.status).cancelled:
+            raise InvalidValue(
+                f"session {replaces!r} is {original.status}, not cancelled: only a "
+                "cancelled session is made up",
+                value=original.status,
+                expected=", ".join(sorted(machine.cancelled_statuses)),
+            )
+        taken = [
+            e.used_by
+            for e in tx.repository(USAGE).for_session(tenant, replaces)
+            if e.used_by not in (replaces, session_id) and e.active
+        ]
+        # A makeup marked but not held yet has no ledger entry: the cancelled session
+        # names it (made_up_by), and one marked before that field existed names the
+        # cancelled session in its own makeup_of; either counts while not cancelled.
+        taken.extend(_marked(ctx, tx, original, session_id))
+        if taken:
+            raise InvalidValue(
+                f"session {replaces!r} is already made up by session {taken[0]!r}",
+                value=replaces,
+                expected="a cancelled session not made up yet",
+            )
+        marked = session.metadata.get(MAKEUP_FIELD) == replaces
+        if marked and original.metadata.get(MADE_UP_BY_FIELD) == session_id:
+            return session
+        stored = session
+        if not marked:
+            stored = _own_field(tx, session, MAKEUP_FIELD, replaces, actor)
+        # Written on the cancelled session too (its version checked): of two marks
+        # racing for it, the second fails instead of both holding one credit.
+        _own_field(tx, original, MADE_UP_BY_FIELD, session_id, actor)
+        return stored
+
+
+def _marked(ctx: Context, tx: Tx, original: Session, session_id: str) -> list[str]:
+    """The ids of other sessions marked as ``original``'s makeup, not cancelled."""
+    claimant = original.metadata.get(MADE_UP_BY_FIELD)
+    found = [] if claimant is None else tx.sessions.get_many(original.tenant, [str(claimant)])
+    query = SessionQuery(fields={MAKEUP_FIELD: original.id}, limit=2)
+    found.extend(tx.sessions.query(original.tenant, query).items)
+    return [
+        s.id
+        for s in found
+        if s.id != session_id
+        and s.metadata.get(MAKEUP_FIELD) == original.id
+        and not ctx.lifecycle(s.lifecycle).status(s.status).cancelled
+    ]
+
+
+def _own_field(tx: Tx, session: Session, field: str, value: str, actor: str | None) -> Session:
+    """Set one own field of ``session`` (its version checked); say so in an event."""
+    changed = attrs.evolve(
+        session,
+        metadata={**session.metadata, field: value},
+        updated_at=tx.now,
+        updated_by=actor,
+    )
+    stored = tx.sessions.update(changed, expected_version=session.version)
+    tx.collect(
+        [
+            SessionUpdated(
+                tenant=session.tenant,
+                actor=actor,
+                at=tx.now,
+                session=stored,
+                old={"metadata": dict(session.metadata)},
+            )
+        ]
+    )
+    return stored
