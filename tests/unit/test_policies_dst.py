@@ -15,7 +15,14 @@ import pytest
 from sessionkit.model import ResourceRef, Session
 from sessionkit.model.money import Money
 from sessionkit.model.reschedule import AUTO_APPROVED, PENDING
-from sessionkit.policies import NoticePolicy, NoticeWindow, RefundPolicy, RefundTier
+from sessionkit.policies import (
+    BookingRules,
+    NoticePolicy,
+    NoticeWindow,
+    RefundPolicy,
+    RefundTier,
+    check_booking_time,
+)
 from sessionkit.testing.harness import Harness
 from sessionkit.timespan import TimeSpan
 
@@ -128,3 +135,56 @@ def test_silence_approves_exactly_at_a_deadline_across_a_dst_change(start: datet
     done = h.kit.reschedules.approve_due(now=request.deadline).approved
     assert [(r.id, r.status) for r in done] == [(request.id, AUTO_APPROVED)]
     assert h.kit.queries.get("acme", session.id).start == begins + timedelta(days=1)
+
+
+# Both instants given on Berlin's wall clock (one tzinfo): Python subtracts and adds such
+# datetimes as wall clocks, so a rule that forgot to count in UTC is an hour off here.
+
+
+@STARTS
+def test_a_refund_tier_counts_elapsed_time_between_two_local_instants(start: datetime) -> None:
+    policy = RefundPolicy(
+        tiers=(RefundTier(timedelta(hours=48), 100), RefundTier(timedelta(hours=24), 50))
+    )
+    paid = Money.of(60, "EUR")
+    limit = (start.astimezone(UTC) - timedelta(hours=48)).astimezone(BERLIN)
+    assert wall(limit, start) != timedelta(hours=48)  # the change lies inside
+    got = [
+        (
+            str(policy.refund(paid, role="student", start=start, at=limit + d)),
+            policy.share(role="student", start=start, at=limit + d),
+        )
+        for d in (-SECOND, SECOND)
+    ]
+    assert got == [("60.00 EUR", 100), ("30.00 EUR", 50)]
+    tier = policy.tier(role="student", start=start, at=limit + SECOND)
+    assert tier is not None
+    assert tier.notice == timedelta(hours=24)
+
+
+@STARTS
+def test_booking_times_count_elapsed_time_between_two_local_instants(start: datetime) -> None:
+    rules = BookingRules(min_notice=timedelta(hours=24), max_horizon=timedelta(days=2))
+    closes = (start.astimezone(UTC) - timedelta(hours=24)).astimezone(BERLIN)
+    assert wall(closes, start) != timedelta(hours=24)
+    answers = [
+        None if (r := check_booking_time(rules, start, closes + d)) is None else r.rule
+        for d in (-SECOND, timedelta(0), SECOND)
+    ]
+    assert answers == [None, None, "min_notice"]
+    far = check_booking_time(rules, start, start - timedelta(days=3))
+    assert far is not None
+    assert far.rule == "max_horizon"
+    assert far.allows_at == start.astimezone(UTC) - timedelta(days=2)
+
+
+@STARTS
+def test_the_new_time_lead_and_deadline_count_elapsed_local_time(start: datetime) -> None:
+    policy = NoticePolicy(min_lead=timedelta(hours=3), answer_within=timedelta(hours=24))
+    now = (start.astimezone(UTC) - timedelta(hours=11)).astimezone(BERLIN)  # before the change
+    lead = (now.astimezone(UTC) + timedelta(hours=3)).astimezone(BERLIN)
+    assert wall(now, lead) != timedelta(hours=3)
+    assert policy.new_time_refusal(lead - SECOND, now) is not None
+    assert policy.new_time_refusal(lead, now) is None
+    session = lesson(start + timedelta(days=3))
+    assert policy.deadline(session, now) == now.astimezone(UTC) + timedelta(hours=24)

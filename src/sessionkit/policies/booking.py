@@ -28,7 +28,7 @@ from sessionkit.limits import CEILING
 from sessionkit.model.session import Session
 from sessionkit.model.text import check_flag
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import get_zone, resolve_local
+from sessionkit.zones import get_zone, resolve_local, to_utc
 
 __all__ = ["BookingRules", "Refusal", "RulesFor", "check_booking_time"]
 
@@ -168,7 +168,9 @@ def check_booking_time(rules: BookingRules, start: datetime, now: datetime) -> R
     ``in_the_past`` (the start is not after ``now``; never allowed again),
     ``min_notice`` (too close to the start; never allowed again) and
     ``max_horizon`` (too far ahead; allowed from ``start - max_horizon``).
+    Durations are elapsed time: both instants are compared in UTC.
     """
+    start, now = to_utc(start, "start"), to_utc(now, "now")
     if start <= now:
         return Refusal(
             rule="in_the_past", reason=f"the session started at {start.isoformat()}, in the past"

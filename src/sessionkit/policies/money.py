@@ -40,7 +40,7 @@ from sessionkit.limits import CEILING
 from sessionkit.model.money import Money
 from sessionkit.model.session import Session
 from sessionkit.policies.notice import role_set
-from sessionkit.zones import check_aware
+from sessionkit.zones import to_utc
 
 __all__ = [
     "FixedPrice",
@@ -271,7 +271,8 @@ class RefundPolicy:
         is enough); ``None`` for a full-refund role and after every tier.
         ``start`` and ``at`` are aware datetimes (``NaiveDatetime`` otherwise).
         """
-        notice = check_aware(start, "start") - check_aware(at, "at")
+        # In UTC: two datetimes of one zone subtract as wall clocks, an hour off across DST.
+        notice = to_utc(start, "start") - to_utc(at, "at")
         if role in self.full_refund_roles:
             return None
         return next((t for t in self.tiers if notice >= t.notice), None)

@@ -48,7 +48,7 @@ from sessionkit.errors import InvalidDuration, InvalidValue, WrongType
 from sessionkit.limits import CEILING
 from sessionkit.model.session import Session
 from sessionkit.policies.booking import Refusal
-from sessionkit.zones import check_aware
+from sessionkit.zones import check_aware, to_utc
 
 __all__ = [
     "ACTIONS",
@@ -328,6 +328,7 @@ class NoticePolicy:
 
     def new_time_refusal(self, new_start: datetime, now: datetime) -> Refusal | None:
         """Return why ``new_start`` is too soon after ``now`` (``min_lead``), or ``None``."""
+        new_start, now = to_utc(new_start, "new_start"), to_utc(now, "now")
         if new_start - now < self.min_lead:
             return Refusal(
                 rule="min_lead",
@@ -338,7 +339,7 @@ class NoticePolicy:
 
     def deadline(self, session: Session, now: datetime) -> datetime:
         """Return when a reschedule request made at ``now`` is answered by silence."""
-        return min(now + self.answer_within, session.start)
+        return min(to_utc(now, "now") + self.answer_within, session.start)
 
 
 def coaching_notice() -> NoticePolicy:
