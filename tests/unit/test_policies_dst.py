@@ -8,6 +8,7 @@ so a limit lands on a wall-clock time an hour off a naive local subtraction.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -156,7 +157,7 @@ def test_a_refund_tier_counts_elapsed_time_between_two_local_instants(start: dat
         )
         for d in (-SECOND, SECOND)
     ]
-    assert got == [("60.00 EUR", 100), ("30.00 EUR", 50)]
+    assert got == [("60.00 EUR", Decimal(100)), ("30.00 EUR", Decimal(50))]
     tier = policy.tier(role="student", start=start, at=limit + SECOND)
     assert tier is not None
     assert tier.notice == timedelta(hours=24)
