@@ -409,6 +409,25 @@ def test_a_provider_cancelling_the_session_refunds_everyone_in_full() -> None:
     )
 
 
+@pytest.mark.parametrize("late", [False, True], ids=["inside-the-tiers", "after-every-tier"])
+def test_a_cancelled_session_refunds_in_full_whatever_the_policy_calls_its_roles(
+    late: bool,
+) -> None:
+    """A platform names its own roles (no "provider"): its session's cancel still refunds all."""
+    policy = RefundPolicy(
+        full_refund_roles={"coach", "admin"},
+        tiers=(RefundTier(timedelta(hours=48), 100), RefundTier(timedelta(hours=24), 50)),
+    )
+    shop = Shop(refunds=policy)
+    s = shop.slot(capacity=2, days=5)
+    booked = _paid(shop, s, "ana")
+    shop.h.clock.set(s.start - timedelta(hours=1 if late else 30))
+    shop.kit.sessions.cancel(T, s.id, actor="cleo", reason="coach ill")
+    payment = shop.kit.payments.for_booking(T, booked)
+    assert payment is not None
+    assert (payment.status, payment.refunded) == (REFUNDED, Decimal("60.00"))
+
+
 def test_a_participant_cancel_follows_the_notice_tiers_and_refunds_once() -> None:
     tiers = (RefundTier(timedelta(hours=48), 100), RefundTier(timedelta(hours=24), 50))
     shop = Shop(refunds=RefundPolicy(tiers=tiers))

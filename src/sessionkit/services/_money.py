@@ -120,14 +120,21 @@ def _due_after_close(payment: Payment) -> Due | None:
 
 
 def follow_booking(
-    tx: Tx, booking: Booking, *, role: str | None, actor: str | None, reason: str | None
+    tx: Tx,
+    booking: Booking,
+    *,
+    role: str | None,
+    actor: str | None,
+    reason: str | None,
+    in_full: bool = False,
 ) -> None:
     """Bring the payment of a booking that left play along with it.
 
     An unpaid payment is CANCELLED (and its intent cancelled at the
     provider). A paid one of a CANCELLED booking is refunded as the kit's
-    refund policy says for ``role`` (nothing for an expired booking: it never
-    had a payment that came in). A no-show refund decided for the payment
+    refund policy says for ``role``, or wholly with ``in_full`` (its session
+    was cancelled); nothing for an expired booking: it never had a payment
+    that came in. A no-show refund decided for the payment
     before (a session marked a no-show, then corrected) counts toward that
     share: the two together never give back more than the larger.
     """
@@ -144,7 +151,12 @@ def follow_booking(
         closed = attrs.evolve(closed, due=_due_after_close(payment))
         store_payment(tx, payment, closed, change, actor=actor, reason=reason)
     elif booking.status == CANCELLED and payment.status in (PAID, PARTIALLY_REFUNDED):
-        share = tx.refunds.refund(payment.amount, role=role, start=booking.session_start, at=tx.now)
+        policy, start = tx.refunds, booking.session_start
+        share = (
+            payment.amount
+            if in_full
+            else policy.refund(payment.amount, role=role, start=start, at=tx.now)
+        )
         decided = payment.metadata.get(NO_SHOW_FIELD)
         if isinstance(decided, Mapping):  # a no-show refund was given: it counts toward share
             share = share - Money.of(decided["refund"], payment.currency)

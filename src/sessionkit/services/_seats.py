@@ -75,6 +75,7 @@ def store_booking_change(
     actor: str | None,
     reason: str | None = None,
     role: str | None = None,
+    in_full: bool = False,
 ) -> Booking:
     """Store ``after`` (a new state of ``before``) stamped now, and collect one event per change.
 
@@ -82,8 +83,8 @@ def store_booking_change(
     offer that ran out (EXPIRED by ``expire``), which keeps when it did
     (``HoldExpired`` names it to a late confirm). A booking that
     leaves play (cancelled, expired) takes its payment along: an unpaid one
-    is cancelled, a paid one refunded as the refund policy says for ``role``
-    (:func:`~sessionkit.services._money.follow_booking`).
+    is cancelled, a paid one refunded as the refund policy says for ``role``,
+    or wholly with ``in_full`` (:func:`~sessionkit.services._money.follow_booking`).
     """
     ran_out = after.status == EXPIRED and before.status in _HOLDING
     expires = after.hold_expires_at if after.status in _HOLDING or ran_out else None
@@ -94,7 +95,7 @@ def store_booking_change(
         for change in changes
     )
     if before.active and not stored.active:
-        follow_booking(tx, stored, role=role, actor=actor, reason=reason)
+        follow_booking(tx, stored, role=role, actor=actor, reason=reason, in_full=in_full)
     return stored
 
 
@@ -215,9 +216,8 @@ def cancel_session_bookings(
         changed, change = BOOKING_LIFECYCLE.fire(
             booking, "cancel", now=tx.now, actor=actor, reason=why
         )
-        store_booking_change(
-            tx, booking, changed, [change], actor=actor, reason=why, role="provider"
-        )
+        # In full whatever the policy calls its roles: nobody who booked cancelled.
+        store_booking_change(tx, booking, changed, [change], actor=actor, reason=why, in_full=True)
         cancelled += 1
     return cancelled
 
