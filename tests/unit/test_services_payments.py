@@ -201,6 +201,38 @@ def test_a_later_decline_releases_the_seat_to_the_waitlist(shop: Shop) -> None:
     assert caught.value.status == CANCELLED
 
 
+def test_a_retried_checkout_or_claim_gets_the_same_intents_secret_while_it_lasts(
+    shop: Shop,
+) -> None:
+    """A client whose first answer was lost retries with the same key, and can still pay."""
+    s = shop.slot()
+    first = shop.kit.payments.book(T, s.id, "student:ana", actor="ana", idempotency_key="k1")
+    again = shop.kit.payments.book(T, s.id, "student:ana", actor="ana", idempotency_key="k1")
+    assert first.client_secret is not None
+    assert (pay_of(again).intent_ref, again.client_secret) == (
+        pay_of(first).intent_ref,
+        first.client_secret,
+    )
+    key = pay_of(first).gateway_key("create")
+    assert shop.gateway.calls == [("create_intent", key)] * 2  # asked again under one key
+    assert len(shop.gateway.intents) == 1
+
+    ben = shop.kit.bookings.book(T, s.id, "student:ben", actor="ben", waitlist=True)
+    shop.kit.payments.cancel(T, first.booking.id, actor="ana")
+    claim = shop.kit.payments.claim(T, ben.id, actor="ben")
+    retried = shop.kit.payments.claim(T, ben.id, actor="ben")
+    assert claim.client_secret is not None
+    assert (pay_of(retried).id, retried.client_secret) == (pay_of(claim).id, claim.client_secret)
+
+    shop.h.clock.advance(timedelta(hours=2))  # the offer ran out: nothing to pay, nothing asked
+    asked = len(shop.gateway.calls)
+    with pytest.raises(HoldExpired):
+        shop.kit.payments.claim(T, ben.id, actor="ben")
+    late = shop.kit.payments.book(T, s.id, "student:ana", actor="ana", idempotency_key="k1")
+    assert late.client_secret is None
+    assert len(shop.gateway.calls) == asked
+
+
 def test_claiming_an_offer_that_ran_out_is_hold_expired_and_opens_no_payment(shop: Shop) -> None:
     # The offer ran out at 09:00 (an hour's claim window) but no expiry job has run: a claim
     # used to open a payment, charged the card and refunded it when the job came.

@@ -20,7 +20,14 @@ from sessionkit.errors import (
     InvalidValue,
     PaymentDeclined,
 )
-from sessionkit.model.booking import BOOKING_LIFECYCLE, CONFIRMED, OFFERED, WAITLISTED, Booking
+from sessionkit.model.booking import (
+    BOOKING_LIFECYCLE,
+    CONFIRMED,
+    EXPIRED,
+    OFFERED,
+    WAITLISTED,
+    Booking,
+)
 from sessionkit.model.payment import FAILED, MANUAL, PENDING, Payment, PaymentChanged
 from sessionkit.model.session import ResourceRef
 from sessionkit.model.text import check_actor, check_flag, check_tenant
@@ -244,11 +251,31 @@ class CheckoutCommands:
         return payment
 
     def _checkout(self, booking: Booking, payment: Payment) -> Checkout:
-        """Make the intent (if due) now, outside any unit of work; return the checkout."""
+        """Make the intent (if due) now, outside any unit of work; return the checkout.
+
+        A replay of a checkout whose intent is still open asks the provider
+        for it again under the same key (which returns the first intent, by
+        the port's contract) only for its ``client_secret``: a client whose
+        first answer was lost can still pay while the hold lasts.
+        """
         if payment.due != "create":
-            return Checkout(booking=booking, payment=payment)
+            if not _awaits_paying(payment) or booking.status_at(self._ctx.now()) == EXPIRED:
+                return Checkout(booking=booking, payment=payment)
+            known = create_intent(self._ctx, payment)
+            secret = known.client_secret if known.ref == payment.intent_ref else None
+            return Checkout(booking=booking, payment=payment, client_secret=secret)
         intent = create_intent(self._ctx, payment)
         stored, booking = record_intent(self._ctx, payment, intent)
         if stored.status == FAILED:
             raise PaymentDeclined(stored.id, reason=intent.reason)
         return Checkout(booking=booking, payment=stored, client_secret=intent.client_secret)
+
+
+def _awaits_paying(payment: Payment) -> bool:
+    """Whether the payment's intent was made and the browser may still pay it."""
+    return (
+        payment.status == PENDING
+        and payment.due is None
+        and payment.intent_ref is not None
+        and payment.provider != MANUAL
+    )

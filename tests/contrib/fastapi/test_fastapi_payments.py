@@ -119,8 +119,9 @@ def test_a_replay_with_the_same_key_returns_the_same_checkout(
     second = book(paid_client, session_id, headers={"Idempotency-Key": "order-1"})
     assert second["booking"]["id"] == first["booking"]["id"]
     assert second["payment"]["id"] == first["payment"]["id"]
-    # The intent is open at the provider; its secret came with the first answer only.
-    assert (second["next_action"], second["client_secret"]) == ("await_provider", None)
+    # A client whose first answer was lost still pays: the same intent, its secret again.
+    assert (second["next_action"], second["client_secret"]) == ("pay", first["client_secret"])
+    assert second["payment"]["intent_ref"] == first["payment"]["intent_ref"]
     assert len(gateway.intents) == 1
 
 

@@ -160,11 +160,11 @@ def next_action(checkout: Checkout, *, now: datetime | None = None) -> NextActio
     """Return what the client does next, judging the booking at ``now``.
 
     ``pay``: complete the payment with ``client_secret`` (the provider's
-    browser flow). ``await_provider``: the intent is open at the provider
-    (a replayed request: the secret came with the first response); its
-    webhook will settle it. ``claim``: the booking is offered a seat and its
-    payment waits for ``POST /bookings/{id}/claim``. ``wait_for_offer``: the
-    booking is on the waitlist; it is paid when a seat is offered.
+    browser flow). ``await_provider``: the intent is open at the provider,
+    which gave no ``client_secret`` for it; its webhook will settle it.
+    ``claim``: the booking is offered a seat and its payment waits for
+    ``POST /bookings/{id}/claim``. ``wait_for_offer``: the booking is on
+    the waitlist; it is paid when a seat is offered.
     ``collect``: a manual payment to collect and mark paid. ``retry``: the
     provider was not reached; send the request again with the same
     ``Idempotency-Key``. ``expired``: the booking ran out by ``now`` (its
