@@ -34,8 +34,8 @@ from sessionkit.model.attendance import (
     attended_within,
     intervals_of,
 )
-from sessionkit.model.booking import Booking
-from sessionkit.model.payment import CANCELLED, OPEN_PAYMENT_STATUSES, Payment
+from sessionkit.model.booking import OFFERED, WAITLISTED, Booking
+from sessionkit.model.payment import CANCELLED, MANUAL, OPEN_PAYMENT_STATUSES, PENDING, Payment
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.model.session import Session
@@ -54,6 +54,25 @@ from sessionkit.ports import (
 )
 
 __all__ = ["InMemoryAnalytics"]
+
+
+def _waiting(payment: Payment, booking: Booking | None) -> bool:
+    """Whether ``payment`` only fixed a price for a booking waiting for a seat.
+
+    A waitlisted booking's payment, and an offer's not claimed yet (no intent
+    asked; a manual one is claimed by being marked paid): it asks for no
+    money until the seat is the participant's, so no figure counts it.
+    """
+    return (
+        booking is not None
+        and payment.status == PENDING
+        and payment.intent_ref is None
+        and payment.due is None
+        and (
+            booking.status == WAITLISTED
+            or (booking.status == OFFERED and payment.provider != MANUAL)
+        )
+    )
 
 
 def _in_window(at: datetime, start_from: datetime | None, start_to: datetime | None) -> bool:
@@ -154,7 +173,8 @@ class InMemoryAnalytics(MemoryRepository[Any]):
     ) -> list[PaymentTotal]:
         """Return count and exact sums of payments per group of ``by``, currency and status.
 
-        An open payment whose booking ran out by ``at`` is counted CANCELLED.
+        An open payment whose booking ran out by ``at`` is counted CANCELLED;
+        one that only waits for a seat (:func:`_waiting`) is no payment yet.
         """
         sums: dict[tuple[str | None, str, str], list[Any]] = {}
         payments: Iterable[Payment] = self._rows(PAYMENTS, tenant)
@@ -165,6 +185,8 @@ class InMemoryAnalytics(MemoryRepository[Any]):
                 continue
             status = p.status
             booking = bookings.get(p.booking_id)
+            if _waiting(p, booking):
+                continue
             if status in OPEN_PAYMENT_STATUSES and booking is not None and booking.expired_at(at):
                 status = CANCELLED
             key = _payment_key(p, by, status)

@@ -17,7 +17,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
 
 from sessionkit.adapters.sqlalchemy._analytics_use import (
     attendance_statement,
@@ -43,7 +54,8 @@ from sessionkit.model.analytics import (
     TimingCount,
 )
 from sessionkit.model.analytics_use import AttendanceTotal, UsageTotal
-from sessionkit.model.payment import CANCELLED, OPEN_PAYMENT_STATUSES
+from sessionkit.model.booking import OFFERED, WAITLISTED
+from sessionkit.model.payment import CANCELLED, MANUAL, OPEN_PAYMENT_STATUSES, PENDING
 from sessionkit.model.query import SessionQuery
 from sessionkit.ports import ANALYTICS
 
@@ -54,6 +66,27 @@ R = session_resources_table.alias("analytics_resources")
 B = bookings_table
 P = payments_table
 Q = reschedules_table
+
+
+def _waiting() -> ColumnElement[bool]:
+    """Payments that only fixed a price for a booking waiting for a seat (memory's ``_waiting``).
+
+    Never NULL (the booking's columns are compared only where it was found),
+    so its negation keeps every other payment.
+    """
+    return and_(
+        P.c.status == literal(PENDING, P.c.status.type),
+        P.c.intent_ref.is_(None),
+        P.c.due.is_(None),
+        B.c.id.is_not(None),
+        or_(
+            B.c.status == literal(WAITLISTED, B.c.status.type),
+            and_(
+                B.c.status == literal(OFFERED, B.c.status.type),
+                P.c.provider != literal(MANUAL, P.c.provider.type),
+            ),
+        ),
+    )
 
 
 def _window(
@@ -198,7 +231,8 @@ class SqlAlchemyAnalytics:
     ) -> list[PaymentTotal]:
         """Return count and exact sums of payments per group of ``by``, currency and status.
 
-        An open payment whose booking ran out by ``at`` is counted CANCELLED.
+        An open payment whose booking ran out by ``at`` is counted CANCELLED;
+        one that only waits for a seat (:func:`_waiting`) is no payment yet.
         """
         # Each payment with its status as judged at ``at``, then grouped on that status (a
         # subquery, so the CASE and its bound values are not repeated in the GROUP BY).
@@ -217,7 +251,11 @@ class SqlAlchemyAnalytics:
                 status.label("status"),
             )
             .select_from(joined)
-            .where(P.c.tenant == tenant, *_window(P.c.session_start, start_from, start_to))
+            .where(
+                P.c.tenant == tenant,
+                *_window(P.c.session_start, start_from, start_to),
+                ~_waiting(),
+            )
             .subquery("judged")
         )
         j = judged.c

@@ -20,7 +20,7 @@ import pytest
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.analytics import ClientMoney, ClientRow, RateRow
 from sessionkit.model.booking import CANCELLED as BOOKING_CANCELLED
-from sessionkit.model.booking import CONFIRMED, HELD, OFFERED, Booking
+from sessionkit.model.booking import CONFIRMED, HELD, OFFERED, WAITLISTED, Booking
 from sessionkit.model.money import Money
 from sessionkit.model.payment import (
     AUTHORIZED,
@@ -354,6 +354,65 @@ class AnalyticsContract(ContractBase):
             "client:z",
         ]
         assert earlier.analytics.revenue(TENANT).total("pending", "EUR") == Money.of("115", "EUR")
+
+    def test_a_payment_waiting_for_a_seat_counts_in_no_figure(
+        self, kit: SessionKit, store: UnitOfWorkFactory
+    ) -> None:
+        """A waitlisted booking's payment, or an unclaimed offer's, asks for no money yet.
+
+        ``kit.payments.book(waitlist=True)`` fixes the price in a PENDING
+        payment without an intent: w's (card) and m's (manual) wait on the
+        waitlist, o's offer is not claimed. c claimed hers (its intent is
+        due), and n's manual offer is collected by hand: those two count.
+        """
+        group = attrs.evolve(make_session("s7", at=150, resources=(BEN,)), capacity=3)
+        with store() as uow:
+            uow.sessions.add(group)
+            ends = _at(120)
+            seats = [
+                attrs.evolve(make_seat("bw", group, "client:w", WAITLISTED), position=1),
+                attrs.evolve(make_seat("bm", group, "client:m", WAITLISTED), position=2),
+                attrs.evolve(
+                    make_seat("bo", group, "client:o", OFFERED), position=3, hold_expires_at=ends
+                ),
+                attrs.evolve(
+                    make_seat("bc", group, "client:c", OFFERED), position=4, hold_expires_at=ends
+                ),
+                attrs.evolve(
+                    make_seat("bn", group, "client:n", OFFERED), position=5, hold_expires_at=ends
+                ),
+            ]
+            uow.repository(BOOKINGS).add_many(seats)
+            bw, bm, bo, bc, bn = seats
+            uow.repository(PAYMENTS).add_many(
+                [
+                    make_payment("pw", bw, "30.00", status=PENDING),
+                    make_payment("pm", bm, "30.00", status=PENDING, provider="manual"),
+                    make_payment("po", bo, "30.00", status=PENDING),
+                    attrs.evolve(make_payment("pc", bc, "25.00", status=PENDING), due="create"),
+                    make_payment("pn", bn, "15.00", status=PENDING, provider="manual"),
+                ]
+            )
+            uow.commit()
+        (revenue,) = [r for r in kit.analytics.revenue(TENANT).rows if r.currency == "EUR"]
+        assert (revenue.payments, revenue.booked, revenue.pending) == (
+            6,
+            Decimal(240),
+            Decimal(80),
+        )
+        by_status = {r.key: r.payments for r in kit.analytics.revenue(TENANT, by="status").rows}
+        assert by_status[PENDING] == 3
+        money = {
+            r.client: [(m.currency, m.pending) for m in r.money]
+            for r in kit.analytics.clients(TENANT).rows
+            if r.client in {"client:w", "client:m", "client:o", "client:c", "client:n"}
+        }
+        # o's offer holds a seat, so she is a client of the session, with nothing to pay yet.
+        assert money == {
+            "client:o": [],
+            "client:c": [("EUR", Decimal(25))],
+            "client:n": [("EUR", Decimal(15))],
+        }
 
     def test_progress_of_a_package(self, kit: SessionKit) -> None:
         """Completed of total, what was due by now, and on track or not."""
