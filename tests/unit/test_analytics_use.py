@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.analytics_use import (
     AttendanceRow,
     AttendanceStats,
@@ -232,7 +234,20 @@ def test_the_values_have_fixed_columns_and_a_notebook_table() -> None:
     assert use.get("sub", period="2026-04") is None
     assert use.get(subscriber="student:ana") is use.rows[0]
     assert use.total("reversed") == 1
+    assert (use.total("remaining"), use.total("periods")) == (-1, 1)
+    assert use.get(subscriber=ResourceRef("student", "ana")) is use.rows[0]
+    assert stats.get(ResourceRef("student", "<b>")) is row
     assert "2026-03" in use._repr_html_()
+    # A name that is no figure is refused, with rows or without (was AttributeError,
+    # ValueError, TypeError, or a silent 0 on an empty result).
+    empty = attrs.evolve(use, rows=())
+    for bad in ("credits", "subscriber", "period", None):
+        for result in (use, empty):
+            with pytest.raises(InvalidValue) as refused:
+                result.total(bad)  # type: ignore[arg-type]  # None on purpose
+            assert refused.value.value == bad
+    with pytest.raises(WrongType):
+        stats.get(5)  # type: ignore[arg-type]  # not a key
 
 
 @pytest.mark.parametrize("by", ["subscription", "period", "participant"])

@@ -24,6 +24,7 @@ from sessionkit.model.analytics import (
     StatusCount,
 )
 from sessionkit.model.money import Money
+from sessionkit.model.session import ResourceRef
 from sessionkit.services._analytics_money import revenue_row
 from sessionkit.testing.contract.payments import make_payment
 
@@ -46,6 +47,8 @@ def test_rates_without_a_denominator_are_none_not_zero() -> None:
         key="k", sessions=2, completed=0, no_show=0, cancelled=2, rescheduled=1
     )
     assert only_cancelled.completion_rate is None
+    rates = Rates(tenant="t", by="participant", rows=(attrs.evolve(only_cancelled, key="s:k"),))
+    assert rates.get(ResourceRef("s", "k")).sessions == 2
     assert (only_cancelled.cancellation_rate, only_cancelled.reschedule_rate) == (1.0, 0.5)
     records = Rates(tenant="t", by="kind", rows=(only_cancelled,)).to_records()
     assert list(records[0]) == list(Rates.COLUMNS)
@@ -61,6 +64,9 @@ def test_counts_records_and_groups() -> None:
     assert counts.keys() == ["room:a", "room:b"]
     assert counts.total == 3
     assert counts.by_status("room:b") == {"DONE": 1}
+    assert counts.by_status(ResourceRef("room", "b")) == {"DONE": 1}
+    with pytest.raises(WrongType):
+        counts.by_status(("room", "b"))  # type: ignore[arg-type]  # not a key
     assert [list(r) for r in counts.to_records()] == [list(Counts.COLUMNS)] * 2
 
 
@@ -79,6 +85,9 @@ def test_revenue_totals_stay_in_their_currency() -> None:
     revenue = Revenue(tenant="t", by=None, rows=(row,))
     assert revenue.total("kept", "EUR") == Money.of(5, "EUR")
     assert revenue.total("kept", "USD") == Money.of(0, "USD")
+    assert revenue.total("kept", "eur") == Money.of(5, "EUR")  # was a silent zero
+    with pytest.raises(InvalidValue):
+        revenue.total("kept", "euro")
     assert row.money("refunded") == Money.of(4, "EUR")
     assert list(revenue.to_records()[0]) == list(Revenue.COLUMNS)
     with pytest.raises(InvalidValue, match="'kpet'") as refused:  # was an AttributeError
@@ -131,6 +140,7 @@ def test_client_records_one_per_currency_and_one_without_payments() -> None:
     ]
     assert all(list(r) == list(ClientStats.COLUMNS) for r in records)
     assert stats.get("c:b") is stats.rows[1]
+    assert stats.get(ResourceRef("c", "b")) is stats.rows[1]
     assert stats.get("c:z") is None
     assert stats.repeat_clients == (stats.rows[0],)
 

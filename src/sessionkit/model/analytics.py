@@ -35,8 +35,10 @@ from sessionkit.model.analytics_money import (
     Revenue,
     RevenueBy,
     RevenueRow,
+    group_key,
 )
 from sessionkit.model.html import html_of
+from sessionkit.model.session import ResourceRef
 
 __all__ = [
     "COUNT_DIMENSIONS",
@@ -205,9 +207,10 @@ class Counts:
         """All sessions counted (a session under two resources counts twice)."""
         return sum(r.sessions for r in self.rows)
 
-    def by_status(self, key: str | None = None) -> dict[str, int]:
+    def by_status(self, key: str | ResourceRef | None = None) -> dict[str, int]:
         """Return ``{status: sessions}`` of the group ``key`` (``None``: the whole scope)."""
-        return {r.status: r.sessions for r in self.rows if r.key == key}
+        wanted = group_key(key)
+        return {r.status: r.sessions for r in self.rows if r.key == wanted}
 
     def keys(self) -> list[str | None]:
         """Return the groups, in order, each once."""
@@ -294,12 +297,13 @@ class Rates:
         """Return one dict per row with :attr:`COLUMNS` (rates are floats or ``None``)."""
         return [{name: getattr(row, name) for name in self.COLUMNS} for row in self.rows]
 
-    def get(self, key: str | None = None) -> RateRow:
+    def get(self, key: str | ResourceRef | None = None) -> RateRow:
         """Return the row of ``key`` (an empty one when the group has no session)."""
+        wanted = group_key(key)
         for row in self.rows:
-            if row.key == key:
+            if row.key == wanted:
                 return row
-        return RateRow(key=key, sessions=0, completed=0, no_show=0, cancelled=0, rescheduled=0)
+        return RateRow(key=wanted, sessions=0, completed=0, no_show=0, cancelled=0, rescheduled=0)
 
 
 @attrs.frozen(kw_only=True)

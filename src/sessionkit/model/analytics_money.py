@@ -19,12 +19,14 @@ from typing import Any, ClassVar, Literal
 
 import attrs
 
-from sessionkit.errors import InvalidValue
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model._record_types import ColumnType
 from sessionkit.model.html import html_of
 from sessionkit.model.money import Money
+from sessionkit.model.session import ResourceRef
 
 __all__ = [
+    "group_key",
     "REVENUE_DIMENSIONS",
     "ClientMoney",
     "ClientRow",
@@ -39,6 +41,20 @@ RevenueBy = Literal["provider", "client", "status"]
 paying participant (``client:ana@example.com``) or the payment status."""
 REVENUE_DIMENSIONS: tuple[str, ...] = ("provider", "client", "status")
 """The values :data:`RevenueBy` allows."""
+
+
+def group_key(value: object, name: str = "key") -> str | None:
+    """Return a result's group key as its rows write it: text, a ``ResourceRef`` as text, or None.
+
+    The services take a participant or resource as a ``ResourceRef`` and
+    the rows key it by its text (``"student:ana"``): a lookup by either
+    finds the row. Anything else is ``WrongType``, never a silent miss.
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, ResourceRef):
+        return str(value)
+    raise WrongType(value, name=name, expected="a group key (text or a ResourceRef) or None")
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -103,7 +119,7 @@ class Revenue:
         """Return one dict per row with :attr:`COLUMNS`."""
         return [{name: getattr(row, name) for name in self.COLUMNS} for row in self.rows]
 
-    def total(self, figure: str, currency: str, key: str | None = None) -> Money:
+    def total(self, figure: str, currency: str, key: str | ResourceRef | None = None) -> Money:
         """Return ``figure`` of group ``key`` in ``currency`` (zero when there is no such row).
 
         ``figure`` is one of the amount columns (``booked``, ``paid``,
@@ -116,11 +132,13 @@ class Revenue:
                 value=figure,
                 expected=f"one of {', '.join(_FIGURES)}",
             )
+        code = Money.zero(currency).currency  # checked and written as the rows write it ("eur")
+        wanted = group_key(key)
         amount = sum(
-            (getattr(r, figure) for r in self.rows if r.key == key and r.currency == currency),
+            (getattr(r, figure) for r in self.rows if r.key == wanted and r.currency == code),
             Decimal(0),
         )
-        return Money.of(amount, currency)
+        return Money.of(amount, code)
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -194,9 +212,10 @@ class ClientStats:
         """The clients with more than one session."""
         return tuple(r for r in self.rows if r.repeat)
 
-    def get(self, client: str) -> ClientRow | None:
-        """Return the row of ``client`` (``"kind:id"``), or ``None``."""
-        return next((r for r in self.rows if r.client == client), None)
+    def get(self, client: str | ResourceRef) -> ClientRow | None:
+        """Return the row of ``client`` (``"kind:id"`` or its ``ResourceRef``), or ``None``."""
+        wanted = group_key(client, "client")
+        return next((r for r in self.rows if r.client == wanted), None)
 
     _repr_html_ = html_of
 

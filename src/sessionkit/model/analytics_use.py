@@ -21,11 +21,15 @@ from typing import Any, ClassVar, Literal
 
 import attrs
 
+from sessionkit.errors import InvalidValue
 from sessionkit.model._record_types import ColumnType
 from sessionkit.model.analytics import CountBy, ratio
+from sessionkit.model.analytics_money import group_key
 from sessionkit.model.html import html_of
+from sessionkit.model.session import ResourceRef
 
 __all__ = [
+    "USAGE_FIGURES",
     "USAGE_DIMENSIONS",
     "AttendanceRow",
     "AttendanceStats",
@@ -182,13 +186,14 @@ class AttendanceStats:
         """Return one dict per row with :attr:`COLUMNS` (the rate is a float or ``None``)."""
         return [{name: getattr(row, name) for name in self.COLUMNS} for row in self.rows]
 
-    def get(self, key: str | None = None) -> AttendanceRow:
+    def get(self, key: str | ResourceRef | None = None) -> AttendanceRow:
         """Return the row of ``key`` (an empty one when the group has no record)."""
+        wanted = group_key(key)
         for row in self.rows:
-            if row.key == key:
+            if row.key == wanted:
                 return row
         return AttendanceRow(
-            key=key,
+            key=wanted,
             records=0,
             present=0,
             late=0,
@@ -230,6 +235,10 @@ class UsageRow:
     def remaining(self) -> int:
         """``granted - used``: what is left of a period; over several, what went unused."""
         return self.granted - self.used
+
+
+USAGE_FIGURES = ("periods", "granted", "used", "reversed", "remaining")
+"""The figures :meth:`SubscriptionUse.total` sums."""
 
 
 @attrs.frozen(kw_only=True)
@@ -274,22 +283,33 @@ class SubscriptionUse:
         self,
         subscription_id: str | None = None,
         *,
-        subscriber: str | None = None,
+        subscriber: str | ResourceRef | None = None,
         period: str | None = None,
     ) -> UsageRow | None:
         """Return the first row with the given subscription, subscriber and period, or ``None``.
 
         An argument left ``None`` matches any value.
         """
+        who = group_key(subscriber, "subscriber")
         for row in self.rows:
             if (
                 (subscription_id is None or row.subscription_id == subscription_id)
-                and (subscriber is None or row.subscriber == subscriber)
+                and (who is None or row.subscriber == who)
                 and (period is None or row.period == period)
             ):
                 return row
         return None
 
     def total(self, figure: str) -> int:
-        """Return ``figure`` (``"granted"``, ``"used"``, ...) summed over the rows."""
+        """Return ``figure`` summed over the rows: one of :data:`USAGE_FIGURES`.
+
+        Another name (``"credits"``, ``"subscriber"``) is ``InvalidValue``,
+        with rows or without.
+        """
+        if figure not in USAGE_FIGURES:
+            raise InvalidValue(
+                f"no usage figure {figure!r}; the figures are {', '.join(USAGE_FIGURES)}",
+                value=figure,
+                expected=f"one of {', '.join(USAGE_FIGURES)}",
+            )
         return sum(int(getattr(row, figure)) for row in self.rows)
