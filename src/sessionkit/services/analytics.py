@@ -80,16 +80,22 @@ def _outcomes(value: object) -> Outcomes:
 
 
 def _scope(query: object, start_from: object, start_to: object) -> SessionQuery:
-    """Return the scope: ``query`` (all sessions for ``None``) with the window put in."""
+    """Return the scope: ``query`` (all sessions for ``None``) narrowed by the window.
+
+    The window only narrows: a scope with bounds of its own keeps the later
+    start and the earlier end of the two, never sessions it left out.
+    """
     if query is not None and not isinstance(query, SessionQuery):
         raise WrongType(query, name="scope", expected="a SessionQuery or None")
     scope = SessionQuery() if query is None else query
     lo = _optional_instant(start_from, "start_from")
     hi = _optional_instant(start_to, "start_to")
     if lo is not None:
-        scope = attrs.evolve(scope, start_from=lo)
+        own = scope.start_from
+        scope = attrs.evolve(scope, start_from=lo if own is None else max(own, lo))
     if hi is not None:
-        scope = attrs.evolve(scope, start_to=hi)
+        own = scope.start_to
+        scope = attrs.evolve(scope, start_to=hi if own is None else min(own, hi))
     return scope
 
 
@@ -100,7 +106,7 @@ class Analytics:
     database gives one) and returns a frozen value with ``to_records()``.
     Sessions are picked by ``scope`` (a :class:`~sessionkit.model.query.SessionQuery`:
     its filters, not its order or paging) and ``start_from``/``start_to``
-    (a window on the session start, put into the scope). ``actor`` is
+    (a window on the session start, narrowing the scope's own bounds). ``actor`` is
     accepted for the services' common shape and not recorded. ``attendance``
     is the kit's :class:`~sessionkit.services.attendance.AttendancePolicy`,
     whose thresholds :meth:`attendance` applies as ``kit.attendance`` does.

@@ -191,6 +191,15 @@ class AnalyticsContract(ContractBase):
         scoped = kit.analytics.counts(TENANT, scope=SessionQuery(resources=[BEN]))
         assert scoped.by_status() == {"CANCELLED": 1, "NO_SHOW": 1}
         assert scoped.total == 2
+        # A wider window never brings back what the scope's own bounds left out.
+        bounded = SessionQuery(start_from=_at(24), start_to=_at(72))
+        lo, hi = _at(-100), _at(1000)
+        wide = kit.analytics.counts(TENANT, scope=bounded, start_from=lo, start_to=hi)
+        assert wide.by_status() == {"COMPLETED": 1, "NO_SHOW": 1}
+        rates = kit.analytics.rates(TENANT, scope=bounded, start_from=lo, start_to=hi)
+        assert rates.get().sessions == 2
+        narrower = kit.analytics.counts(TENANT, scope=bounded, start_from=_at(48))
+        assert narrower.by_status() == {"NO_SHOW": 1}
 
     def test_rates_count_a_rescheduled_session_once_and_not_as_cancelled(
         self, kit: SessionKit
