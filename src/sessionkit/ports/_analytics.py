@@ -128,11 +128,13 @@ class AnalyticsReader(Protocol):
         *,
         by: CountBy | None,
         booked_statuses: Collection[str],
+        attendee_kinds: Collection[str] = (),
     ) -> list[AttendanceTotal]:
         """Return one total per group of ``by``, session in ``scope`` and participant.
 
         The participants of a session are whoever has presence in it, a
-        teacher's override, or a booking in ``booked_statuses``; each total
+        teacher's override, a booking in ``booked_statuses``, or is one of
+        its resources of a kind in ``attendee_kinds`` (expected there); each total
         sums that participant's presence (aggregates, never the event rows)
         and carries the override. ``by="participant"`` keys the participant,
         ``"resource"`` each resource of the session, ``"kind"`` its lifecycle.

@@ -109,12 +109,15 @@ class Analytics:
     (a window on the session start, narrowing the scope's own bounds). ``actor`` is
     accepted for the services' common shape and not recorded. ``attendance``
     is the kit's :class:`~sessionkit.services.attendance.AttendancePolicy`,
-    whose thresholds :meth:`attendance` applies as ``kit.attendance`` does.
+    whose thresholds and attendee kinds :meth:`attendance` applies as
+    ``kit.attendance`` does.
     """
 
     def __init__(self, ctx: Context, attendance: AttendancePolicy | None = None) -> None:
         self._ctx = ctx
-        self._thresholds = (AttendancePolicy() if attendance is None else attendance).thresholds
+        policy = AttendancePolicy() if attendance is None else attendance
+        self._thresholds = policy.thresholds
+        self._attendee_kinds = policy.attendee_kinds
 
     def _reader(self, tx: Tx) -> AnalyticsReader:
         return tx.uow.repository(ANALYTICS)
@@ -330,7 +333,9 @@ class Analytics:
         """Return attendance per group: records by effective status, attended minutes, no-shows.
 
         A record is one participant of one session in scope: whoever has
-        presence, a teacher's override or a confirmed booking there. The
+        presence, a teacher's override or a confirmed booking there, and the
+        session's resources of the policy's ``attendee_kinds`` (expected, so
+        absent when never there), as ``kit.attendance.for_session`` lists them. The
         store sums each record's presence (one statement); the status and
         minutes are the teacher's when given, else derived by the kit's
         attendance thresholds. ``outcomes`` says which session statuses are
@@ -343,7 +348,11 @@ class Analytics:
         kinds = _outcomes(outcomes)
         with self._ctx.transaction() as tx:
             totals = self._reader(tx).attendance_totals(
-                tenant, chosen, by=by, booked_statuses=(CONFIRMED,)
+                tenant,
+                chosen,
+                by=by,
+                booked_statuses=(CONFIRMED,),
+                attendee_kinds=self._attendee_kinds,
             )
         return attendance_stats(tenant, by, totals, self._thresholds, kinds)
 

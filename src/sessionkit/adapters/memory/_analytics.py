@@ -229,6 +229,7 @@ class InMemoryAnalytics(MemoryRepository[Any]):
         *,
         by: CountBy | None,
         booked_statuses: Collection[str],
+        attendee_kinds: Collection[str] = (),
     ) -> list[AttendanceTotal]:
         """Return one total per group of ``by``, session in ``scope`` and participant."""
         chosen = {s.id: s for s in self._sessions(tenant, scope)}
@@ -248,6 +249,9 @@ class InMemoryAnalytics(MemoryRepository[Any]):
             (b.session_id, str(b.participant))
             for b in bookings
             if b.session_id in chosen and b.status in booked_statuses
+        )
+        people.update(
+            (s.id, str(r)) for s in chosen.values() for r in s.resources if r.kind in attendee_kinds
         )
         found: list[AttendanceTotal] = []
         for session_id, participant in people:

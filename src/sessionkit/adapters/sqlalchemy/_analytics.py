@@ -323,11 +323,18 @@ class SqlAlchemyAnalytics:
         *,
         by: CountBy | None,
         booked_statuses: Collection[str],
+        attendee_kinds: Collection[str] = (),
     ) -> list[AttendanceTotal]:
         """Return one total per group of ``by``, session in ``scope`` and participant."""
         db = self._db()
         statement, width = attendance_statement(
-            self._unit.backend, db.get_bind().dialect, tenant, scope, by, booked_statuses
+            self._unit.backend,
+            db.get_bind().dialect,
+            tenant,
+            scope,
+            by,
+            booked_statuses,
+            attendee_kinds,
         )
         return [attendance_total(row, width) for row in db.execute(statement)]
 

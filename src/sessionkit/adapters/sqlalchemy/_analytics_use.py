@@ -109,8 +109,13 @@ def attendance_statement(
     scope: SessionQuery,
     by: CountBy | None,
     booked_statuses: Collection[str],
+    attendee_kinds: Collection[str] = (),
 ) -> tuple[Select[Any], int]:
-    """Return the statement of the attendance totals and how many key columns lead its rows."""
+    """Return the statement of the attendance totals and how many key columns lead its rows.
+
+    The people of a session: its stays, overrides, bookings in
+    ``booked_statuses`` and resources of a kind in ``attendee_kinds``.
+    """
     scoped = (
         select(S.c.id, S.c.start_at, S.c.end_at, S.c.status, S.c.lifecycle)
         .where(*session_filters(backend, tenant, scope))
@@ -162,6 +167,17 @@ def attendance_statement(
         .subquery("attendance_stays")
     )
     booked = _exact(dialect, B.c.participant_kind + ":" + B.c.participant_id)
+    resource = _exact(dialect, R.c.resource)
+    expected = [
+        select(R.c.session_id, resource.label("who"))
+        .select_from(R.join(scoped, R.c.session_id == scoped.c.id))
+        .where(
+            R.c.tenant == tenant,
+            or_(*(resource.startswith(f"{kind}:", autoescape=True) for kind in kinds)),
+        )
+        for kinds in [sorted(attendee_kinds)]
+        if kinds
+    ]
     people = union(
         select(stays.c.session_id, stays.c.who),
         select(O.c.session_id, _exact(dialect, O.c.participant))
@@ -170,6 +186,7 @@ def attendance_statement(
         select(B.c.session_id, booked)
         .select_from(B.join(scoped, B.c.session_id == scoped.c.id))
         .where(B.c.tenant == tenant, B.c.status.in_(sorted(booked_statuses))),
+        *expected,
     ).subquery("attendance_people")
     person = people.c.who
     joined = (

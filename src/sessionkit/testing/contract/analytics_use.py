@@ -66,6 +66,7 @@ from sessionkit.ports import (
     UnitOfWorkFactory,
 )
 from sessionkit.services import SessionKit
+from sessionkit.services.attendance import AttendancePolicy
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.contract._support import (
     ANA,
@@ -345,6 +346,38 @@ class AnalyticsUseContract(ContractBase):
         assert (window.records, window.present, window.absent, window.minutes) == (4, 1, 3, 60)
         ben = academy.analytics.attendance(TENANT, scope=SessionQuery(resources=[BEN])).get()
         assert (ben.records, ben.absent, ben.held, ben.held_absent) == (2, 2, 1, 1)
+
+    def test_attendance_counts_expected_resources_as_kit_attendance_lists_them(
+        self, academy: SessionKit, store: UnitOfWorkFactory
+    ) -> None:
+        """With ``attendee_kinds``, a session's teachers and rooms are records, absent if away.
+
+        The oracle is ``kit.attendance.for_session``, session by session: each
+        participant's records and effective statuses agree with the figures.
+        """
+        expects = SessionKit(
+            uow=store,
+            clock=ManualClock(NOW),
+            attendance=AttendancePolicy(attendee_kinds={"teacher", "room"}),
+        )
+        stats = expects.analytics.attendance(TENANT, by="participant")
+        listed: dict[str, list[str]] = {}
+        for session_id in ("a1", "a2", "a3", "a4", "a5"):
+            for record in expects.attendance.for_session(TENANT, session_id):
+                listed.setdefault(str(record.participant), []).append(record.effective_status)
+        counted = {
+            r.key: sorted(s for s, n in r.by_status().items() for _ in range(n))
+            for r in stats.rows
+        }
+        assert counted == {who: sorted(statuses) for who, statuses in listed.items()}
+        # ben taught a2 and a4 and never joined; ana missed a3 and a5; the room, a3.
+        assert stats.get("teacher:ben") == _row(
+            "teacher:ben", records=2, absent=2, held=1, held_absent=1
+        )
+        assert stats.get("room:r1") == _row("room:r1", records=1, absent=1, held=1, held_absent=1)
+        assert stats.get("teacher:ana").records == 3
+        # The default policy expects nobody: the resources are records only when present.
+        assert academy.analytics.attendance(TENANT, by="participant").get("room:r1").records == 0
 
     def test_attendance_of_an_empty_scope(self, academy: SessionKit) -> None:
         """No session in scope: no row, and a group's row is empty with an undefined rate."""
