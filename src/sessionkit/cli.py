@@ -260,6 +260,10 @@ def _tick(args: argparse.Namespace) -> tuple[str, int]:
         engine = create_engine(args.db)
     except (ArgumentError, ValueError) as exc:
         raise _UsageError(f"--db {args.db!r} is not a SQLAlchemy database URL ({exc})") from None
+    except ImportError as exc:  # SQLAlchemy imports the URL's driver here
+        raise _UsageError(
+            f"--db {args.db!r}: its database driver is not installed ({exc})"
+        ) from None
     try:
         # The arguments first, as the tick checks them, then the database they name.
         if args.tenant is not None:

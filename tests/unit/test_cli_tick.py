@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -74,6 +75,21 @@ def test_bad_arguments_exit_2_with_one_line(
 def test_a_bad_url_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tick", "--db", "not a url"]) == 2
     assert "is not a SQLAlchemy database URL" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["tick", "demo"])
+def test_a_url_whose_driver_is_not_installed_exits_2(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SQLAlchemy imports the driver in create_engine: its ModuleNotFoundError left main()
+    # as a traceback with exit 1, which the docs give to "an item failed".
+    if importlib.util.find_spec("oracledb") is not None:  # pragma: no cover - the URL's driver
+        pytest.skip("oracledb is installed here")
+    assert main([command, "--db", "oracle+oracledb://x@127.0.0.1:1/test"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sessionkit: error:")
+    assert "driver is not installed (No module named 'oracledb')" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_a_missing_sqlite_file_exits_2_and_is_not_created(

@@ -267,3 +267,82 @@ def test_bad_arguments_are_refused_with_what_was_expected(h: Harness) -> None:
     with pytest.raises(WrongType):
         h.kit.tick(progress=42)  # type: ignore[arg-type]
     assert TICK_KINDS == ("top_up", "reschedules", "advance", "expire_holds")
+
+
+def test_failing_holds_at_the_front_of_the_queue_never_hide_the_later_ones() -> None:
+    # The queue is earliest first, and what failed stays due at its front: each page read
+    # the same failing rows again, found no session it had not tried, and stopped, so at
+    # a batch smaller than the failing rows no later hold ever expired, tick after tick.
+    broken: set[str] = set()
+
+    def rules(session: Session) -> BookingRules:
+        if session.id in broken:
+            raise RuntimeError(f"rules service down for {session.id}")
+        return BookingRules(waitlist=True)
+
+    kit = SessionKit(uow=InMemoryStore().unit_of_work, clock=ManualClock(NOW), booking_rules=rules)
+    starts = [NOW + timedelta(days=d) for d in (1, 2, 3)]
+    slots = [
+        kit.sessions.create_extra(
+            "acme", actor="t", start=s, end=s + timedelta(hours=1), lifecycle="lms", capacity=2
+        )
+        for s in starts
+    ]
+    holds = [
+        kit.bookings.book(
+            "acme", slot.id, f"student:{who}{n}", actor=None, hold_for=timedelta(minutes=5 + n)
+        )
+        for n, slot in enumerate(slots)
+        for who in ("a", "b")
+    ]
+    broken.add(slots[0].id)  # its two holds run out first
+    report = kit.tick(now=NOW + timedelta(hours=1), batch=1, kinds=["expire_holds"])
+    assert [(f.kind, f.item_id) for f in report.failed] == [("expire_holds", slots[0].id)]
+    assert report.expired == 4
+    statuses = [kit.bookings.get("acme", b.id).status for b in holds]
+    assert statuses == ["HELD", "HELD", EXPIRED, EXPIRED, EXPIRED, EXPIRED]
+
+
+def test_failing_reschedule_answers_never_hide_the_later_ones(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kit = h.kit
+    requests = []
+    for n in range(3):
+        start = datetime(2026, 3, 10 + n, 9, tzinfo=UTC)
+        lesson = kit.sessions.create_extra(
+            "acme",
+            actor="cleo",
+            start=start,
+            end=start + timedelta(minutes=45),
+            resources=[ResourceRef("coach", "c1")],
+            lifecycle="lms",
+        )
+        requests.append(
+            kit.reschedules.request(
+                "acme",
+                lesson.id,
+                role="student",
+                actor="ana",
+                reason="an exam that morning",
+                proposed_start=start + timedelta(hours=3),
+                now=NOW + timedelta(minutes=n),
+            )
+        )
+    real = kit.reschedules.answer_due_in
+
+    def answer(tx, candidate, at):  # type: ignore[no-untyped-def]  # a stand-in
+        if candidate.id == requests[0].id:
+            raise RuntimeError("the host's hook broke")
+        return real(tx, candidate, at)
+
+    monkeypatch.setattr(kit.reschedules, "answer_due_in", answer)
+    later = max(r.deadline for r in requests) + timedelta(minutes=1)
+    report = kit.tick(now=later, batch=1, kinds=["reschedules"])
+    assert [f.item_id for f in report.failed] == [requests[0].id]
+    assert report.approved == 2
+    assert [kit.reschedules.get("acme", r.id).status for r in requests] == [
+        "PENDING",
+        AUTO_APPROVED,
+        AUTO_APPROVED,
+    ]

@@ -63,6 +63,12 @@ def open_store(
             value=db,
             expected="e.g. sqlite:///academy.sqlite3 or postgresql+psycopg://user@host/db",
         ) from None
+    except ImportError as exc:  # SQLAlchemy imports the URL's driver here
+        raise InvalidValue(
+            f"--db {db!r}: its database driver is not installed ({exc})",
+            value=db,
+            expected="a URL whose driver is installed (psycopg, pymysql, the standard sqlite3)",
+        ) from None
     upgrade(engine)
     store = SqlAlchemyStore(engine, publisher=publisher)
     return store.unit_of_work, engine.url.render_as_string(hide_password=True)

@@ -12,7 +12,7 @@ with each one claimed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 
 from sessionkit.model.reschedule import AUTO_APPROVED, RescheduleRequest
@@ -170,41 +170,62 @@ def _page_facts(
     return facts
 
 
+def unseen(
+    due: Callable[[int], Sequence[tuple[str, str]] | None], batch: int
+) -> Iterator[list[tuple[str, str]]]:
+    """Yield the due items (``(tenant, id)``, earliest first) not yielded before, page by page.
+
+    ``due(limit)`` reads the first ``limit`` due rows (``None``: the store
+    keeps none of them). An item tried once in this tick is not tried
+    again: what is still due there failed, or waits for the next tick. Those
+    rows stay at the front of the queue, so each read asks for as many more
+    as it found already tried: a batch of failing items never hides the
+    items due after them.
+    """
+    seen: set[tuple[str, str]] = set()
+    limit = batch
+    while True:
+        found = due(limit)
+        if found is None:
+            return
+        fresh = list(dict.fromkeys(item for item in found if item not in seen))
+        if fresh:
+            seen.update(fresh)
+            yield fresh
+        if len(found) < limit:
+            return  # every due row was read
+        limit = sum(1 for item in found if item not in fresh) + batch
+
+
 def expire_holds(run: TickRun, tenant: str | None) -> None:
     """Expire the holds, offers and waitlist places that ran out, passing freed seats on.
 
     Kind ``expire_holds``: a waitlist place runs out when its session starts.
     """
     ctx = run.ctx
-    seen: set[tuple[str, str]] = set()
 
     def work(tx: Tx, session: Session, counts: Counts) -> None:
         settled = settle(ctx, tx, session, actor=None)
         counts.expired += settled.expired
         counts.offered += settled.offered
 
-    while True:
+    def due(limit: int) -> Sequence[tuple[str, str]] | None:
         with ctx.transaction(run.at) as tx:
             bookings = tx.bookings_or_none()
             if bookings is None:
-                return
-            due = bookings.expiring(tenant, before=run.at, limit=run.batch)
-        # A session seen once in this tick is not tried again: what is still
-        # due there failed, or waits for the next tick.
-        fresh = sorted({(b.tenant, b.session_id) for b in due} - seen)
-        if not fresh:
-            break
-        seen.update(fresh)
-        for owner, session_ids in by_tenant(fresh).items():
+                return None
+            found = bookings.expiring(tenant, before=run.at, limit=limit)
+        return [(b.tenant, b.session_id) for b in found]
+
+    for fresh in unseen(due, run.batch):
+        for owner, session_ids in by_tenant(sorted(set(fresh))).items():
             run.run("expire_holds", owner, session_ids, _seats_of(owner), work)
-        if len(due) < run.batch:
-            break
 
 
 def answer_reschedules(run: TickRun, tenant: str | None, commands: RescheduleCommands) -> None:
     """Answer the reschedule requests past their deadline (kind ``reschedules``)."""
     ctx = run.ctx
-    seen: set[tuple[str, str]] = set()
+    pending: dict[tuple[str, str], RescheduleRequest] = {}
 
     def work(tx: Tx, request: RescheduleRequest, counts: Counts) -> None:
         answered = commands.answer_due_in(tx, request, run.at)
@@ -215,18 +236,16 @@ def answer_reschedules(run: TickRun, tenant: str | None, commands: RescheduleCom
         else:
             counts.lapsed += 1
 
-    while True:
+    def due(limit: int) -> Sequence[tuple[str, str]] | None:
         with ctx.transaction(run.at) as tx:
             repo = tx.repository_or_none(RESCHEDULES)
             if repo is None:
-                return
-            due = repo.due(tenant, before=run.at, limit=run.batch)
-        fresh = [r for r in due if (r.tenant, r.id) not in seen]
-        if not fresh:
-            break
-        seen.update((r.tenant, r.id) for r in fresh)
-        for owner, request_ids in by_tenant((r.tenant, r.id) for r in fresh).items():
-            requests = {r.id: r for r in fresh if r.tenant == owner}
+                return None
+            found = repo.due(tenant, before=run.at, limit=limit)
+        pending.update(((r.tenant, r.id), r) for r in found)
+        return [(r.tenant, r.id) for r in found]
+
+    for fresh in unseen(due, run.batch):
+        for owner, request_ids in by_tenant(fresh).items():
+            requests = {i: pending[(owner, i)] for i in request_ids}
             run.run("reschedules", owner, request_ids, _requests_of(owner, requests), work)
-        if len(due) < run.batch:
-            break

@@ -366,8 +366,7 @@ class AnalyticsUseContract(ContractBase):
             for record in expects.attendance.for_session(TENANT, session_id):
                 listed.setdefault(str(record.participant), []).append(record.effective_status)
         counted = {
-            r.key: sorted(s for s, n in r.by_status().items() for _ in range(n))
-            for r in stats.rows
+            r.key: sorted(s for s, n in r.by_status().items() for _ in range(n)) for r in stats.rows
         }
         assert counted == {who: sorted(statuses) for who, statuses in listed.items()}
         # ben taught a2 and a4 and never joined; ana missed a3 and a5; the room, a3.
