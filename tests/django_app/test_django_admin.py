@@ -15,6 +15,8 @@ from io import StringIO
 
 import attrs
 import pytest
+from django.contrib.admin import site
+from django.contrib.admin.utils import label_for_field
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -22,6 +24,7 @@ from django.test import Client
 from django.test.utils import setup_test_environment, teardown_test_environment
 from django.utils.html import escape
 
+from sessionkit.contrib.django.admin import PaymentAdmin
 from sessionkit.contrib.django.models import (
     BookingRecord,
     PaymentRecord,
@@ -31,7 +34,7 @@ from sessionkit.contrib.django.models import (
 from sessionkit.contrib.django.store import DjangoStore
 from sessionkit.model.booking import CONFIRMED, EXPIRED, HELD
 from sessionkit.model.events import SessionCanceled
-from sessionkit.model.payment import PAID
+from sessionkit.model.payment import PAID, PARTIALLY_REFUNDED
 from sessionkit.model.reschedule import RescheduleStatusChanged
 from sessionkit.model.series import ScheduleItem
 from sessionkit.model.session import ResourceRef
@@ -236,6 +239,24 @@ def test_sessionkit_tick_lists_failed_items_and_exits_with_an_error(
         call_command("sessionkit_tick", "--batch", "0", stdout=StringIO())
 
 
+def test_sessionkit_tick_until_idle_counts_an_item_failing_each_round_once(
+    kit: tuple[SessionKit, RecordingPublisher, ManualClock],
+) -> None:
+    """The broken session stays due, so both rounds meet it: still one failed item."""
+    _, _, clock = kit
+    broken = attrs.evolve(make_session("bad", at=-1, resources=()), lifecycle="nope")
+    given(broken, make_booking_session("s1", capacity=5))
+    given(make_booking("held", status=HELD, hold_until=1))  # round one expires it
+    clock._now = NOW + timedelta(days=2)
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError, match=r"^1 due items failed"):
+        call_command("sessionkit_tick", "--until-idle", stdout=out, stderr=err)
+    rounds = [line for line in out.getvalue().splitlines() if line.startswith("tick: ")]
+    assert len(rounds) == 2
+    assert err.getvalue().count(f"failed advance {TENANT}/bad: ") == 2  # listed in each round
+    assert BookingRecord.objects.get(record_id="held").status == EXPIRED
+
+
 def _asked(made: SessionKit, n: int) -> str:
     """A lesson four days ahead with a student's pending request to move it a day on; its id."""
     start = NOW + timedelta(days=4, hours=n)
@@ -293,6 +314,41 @@ def test_the_reschedule_actions_approve_and_decline_through_the_kit(
     ]
 
 
+@pytest.mark.parametrize(
+    ("model", "action", "listed", "said"),
+    [
+        ("sessionrecord", "cancel_sessions", "SCHEDULED", "cancelled 1 of 1"),
+        ("bookingrecord", "confirm_bookings", HELD, "confirmed 1 of 1"),
+        ("bookingrecord", "cancel_bookings", CONFIRMED, "cancelled 1 of 1"),
+        ("reschedulerecord", "approve_requests", "PENDING", "approved 1 of 1"),
+        ("reschedulerecord", "decline_requests", "PENDING", "declined 1 of 1"),
+    ],
+)
+def test_an_action_on_a_filtered_list_counts_the_rows_selected(
+    client: Client,
+    kit: tuple[SessionKit, RecordingPublisher, ManualClock],
+    model: str,
+    action: str,
+    listed: str,
+    said: str,
+) -> None:
+    """The action moves its rows out of the filter; the total is still what was selected."""
+    made, _, clock = kit
+    if model == "sessionrecord":
+        given(make_session("a"))
+    elif model == "bookingrecord":
+        given(make_booking_session("s1", capacity=5))
+        hold_until = (clock.now() + timedelta(hours=1) - make_session("x").start).total_seconds()
+        given(make_booking("held", status=HELD, hold_until=hold_until / 3600), make_booking("kept"))
+    else:
+        _asked(made, 0)
+    url = f"/admin/sessionkit/{model}/?status__exact={listed}"
+    [pk] = client.get(url).context["cl"].result_list.values_list("pk", flat=True)
+    answered = client.post(url, {"action": action, "_selected_action": [pk]}, follow=True)
+    assert [str(m) for m in answered.context["messages"]] == [said]
+    assert client.get(url).context["cl"].result_count == 0  # moved out of the filter
+
+
 def test_the_payment_list_filters_and_changes_nothing(client: Client) -> None:
     given(make_booking_session("s1", capacity=5))
     given(make_booking("b-p1"), make_booking("b-p2"), make_booking("b-p3"))
@@ -318,3 +374,31 @@ def test_the_payment_list_filters_and_changes_nothing(client: Client) -> None:
     assert (row.status, row.amount, row.version) == (PAID, Decimal("60.000000"), 1)
     assert client.get(f"{url}add/").status_code == 403
     assert client.get(f"{url}{row.pk}/delete/").status_code == 403
+
+
+def test_the_payment_list_sorts_amounts_by_value(client: Client) -> None:
+    """Amounts are text on SQLite; sorted by the column, "10" would come before "9"."""
+    amounts = {"p1": ("9", "9"), "p2": ("10", "2.5"), "p3": ("100", "10"), "p4": ("2.5", "0")}
+    given(make_booking_session("s1", capacity=5))
+    given(*(make_booking(f"b-{payment_id}") for payment_id in amounts))
+    with DjangoStore().unit_of_work() as uow:
+        payments = uow.repository(PAYMENTS)
+        for payment_id, (amount, refunded) in amounts.items():
+            status = PARTIALLY_REFUNDED if refunded != "0" else PAID
+            payments.add(make_payment(payment_id, amount=amount, refunded=refunded, status=status))
+        uow.commit()
+    url = "/admin/sessionkit/paymentrecord/"
+    admin_ = PaymentAdmin(PaymentRecord, site)
+    headers = [str(label_for_field(name, PaymentRecord, admin_)) for name in admin_.list_display]
+
+    def listed(header: str, order: str = "") -> list[str]:
+        page = client.get(url, {"o": f"{order}{headers.index(header)}"})
+        return [p.record_id for p in page.context["cl"].result_list]
+
+    assert listed("amount") == ["p4", "p1", "p2", "p3"]  # 2.5, 9, 10, 100
+    assert listed("amount", "-") == ["p3", "p2", "p1", "p4"]
+    assert listed("refunded") == ["p4", "p2", "p1", "p3"]  # 0, 2.5, 9, 10
+    page = client.get(url)
+    assert b">Amount<" in page.content
+    assert b">Refunded<" in page.content
+    assert b"2.500000" in page.content

@@ -24,8 +24,8 @@ from django.test import override_settings
 
 from sessionkit.contrib.django._sessions import DjangoSessionRepository
 from sessionkit.contrib.django.checks import TAG, check_settings
-from sessionkit.contrib.django.fields import AmountField
-from sessionkit.contrib.django.models import SessionResource
+from sessionkit.contrib.django.fields import AmountField, numeric_amount
+from sessionkit.contrib.django.models import PaymentRecord, SessionResource
 from sessionkit.contrib.django.signals import events_committed
 from sessionkit.contrib.django.store import DjangoStore
 from sessionkit.errors import InvalidValue, SessionConflict, UnsupportedKind
@@ -34,6 +34,7 @@ from sessionkit.model.session import Session
 from sessionkit.ports import PAYMENTS, Kind
 from sessionkit.testing.clocks import RecordingPublisher
 from sessionkit.testing.contract import TENANT, _event, make_session
+from sessionkit.testing.contract.bookings import make_booking, make_booking_session
 from sessionkit.testing.contract.payments import make_payment
 
 from .conftest import POSTGRES_URL, clear, close_thread_connections
@@ -338,3 +339,18 @@ def test_an_amount_the_columns_would_round_is_refused(using: str) -> None:
         assert caught.value.value == Decimal("0.0000001")
     with pytest.raises(TypeError, match="never a float"):
         AmountField().to_python(0.1)
+
+
+def test_numeric_amount_compares_and_orders_amounts_by_value(using: str) -> None:
+    """On SQLite the column is text: by the field, "9" > "50" and "10" sorts before "9"."""
+    given = {"p1": "9", "p2": "10", "p3": "100", "p4": "2.5"}
+    with DjangoStore(using=using).unit_of_work() as uow:
+        uow.sessions.add(make_booking_session("s1", capacity=5))
+        for payment_id, amount in given.items():
+            uow.bookings.add(make_booking(f"b-{payment_id}"))
+            uow.repository(PAYMENTS).add(make_payment(payment_id, amount=amount))
+        uow.commit()
+    rows = PaymentRecord.objects.using(using).alias(value=numeric_amount("amount"))
+    assert sorted(rows.filter(value__gt=9).values_list("record_id", flat=True)) == ["p2", "p3"]
+    ordered = rows.order_by(numeric_amount("amount").desc()).values_list("record_id", flat=True)
+    assert list(ordered) == ["p3", "p2", "p1", "p4"]

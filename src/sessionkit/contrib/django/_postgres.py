@@ -3,8 +3,11 @@
 Built with Django's own :class:`~django.contrib.postgres.constraints.ExclusionConstraint`,
 but applied by a migration operation that runs on PostgreSQL alone (other
 databases have no exclusion constraints; there the store's check-then-write
-under SQLite's serialised writers keeps the rule). The operation leaves the
-migration state alone, so ``makemigrations`` never proposes to add or drop it.
+under SQLite's serialised writers keeps the rule). Like Django's own
+operations it also asks the database routers: ``migrate --database`` on an
+alias the routers keep sessionkit's tables off does nothing (there is no
+table to constrain). The operation leaves the migration state alone, so
+``makemigrations`` never proposes to add or drop it.
 ``django.contrib.postgres`` is imported only when the operation runs on
 PostgreSQL, so a SQLite host needs no PostgreSQL driver.
 """
@@ -47,7 +50,11 @@ def exclusion_constraint() -> Any:
 
 
 class ExcludeDoubleBooking(migrations.operations.base.Operation):
-    """Install ``btree_gist`` and the exclusion constraint on PostgreSQL; elsewhere nothing."""
+    """Install ``btree_gist`` and the exclusion constraint on PostgreSQL; elsewhere nothing.
+
+    "Elsewhere" includes an alias the routers do not migrate ``SessionResource``
+    to (``allow_migrate``): its table was never created there.
+    """
 
     reversible = True
     reduces_to_sql = True
@@ -62,11 +69,11 @@ class ExcludeDoubleBooking(migrations.operations.base.Operation):
         from_state: ProjectState,  # noqa: ARG002  # the operation's signature
         to_state: ProjectState,
     ) -> None:
-        """Add the constraint (and the extension it needs) on PostgreSQL."""
-        if schema_editor.connection.vendor != "postgresql":
+        """Add the constraint (and the extension it needs) on PostgreSQL, where the table is."""
+        model = to_state.apps.get_model(app_label, "SessionResource")
+        if not self._applies(schema_editor, model):
             return
         schema_editor.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
-        model = to_state.apps.get_model(app_label, "SessionResource")
         schema_editor.add_constraint(model, exclusion_constraint())
 
     def database_backwards(
@@ -76,11 +83,23 @@ class ExcludeDoubleBooking(migrations.operations.base.Operation):
         from_state: ProjectState,
         to_state: ProjectState,  # noqa: ARG002  # the operation's signature
     ) -> None:
-        """Drop the constraint on PostgreSQL (the extension stays: others may use it)."""
-        if schema_editor.connection.vendor != "postgresql":
-            return
+        """Drop the constraint where it was added (the extension stays: others may use it)."""
         model = from_state.apps.get_model(app_label, "SessionResource")
+        if not self._applies(schema_editor, model):
+            return
         schema_editor.remove_constraint(model, exclusion_constraint())
+
+    def _applies(self, schema_editor: BaseDatabaseSchemaEditor, model: type[Any]) -> bool:
+        """Whether the constraint belongs on the editor's database.
+
+        PostgreSQL only, and only where the routers migrate ``model`` (as
+        Django's ``AddConstraint`` asks): elsewhere the table does not exist
+        and adding the constraint would fail.
+        """
+        connection = schema_editor.connection
+        return connection.vendor == "postgresql" and self.allow_migrate_model(
+            connection.alias, model
+        )
 
     def describe(self) -> str:
         """Say what the operation does, for ``manage.py migrate``'s output."""

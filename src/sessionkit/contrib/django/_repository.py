@@ -14,6 +14,7 @@ error the check would have raised.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -49,6 +50,9 @@ def kind_of(model: type[Any]) -> str:
             return name
     return str(model._meta.model_name)
 
+
+_REFUSING = (models.PROTECT, models.RESTRICT)
+"""The ``on_delete`` handlers that keep a row from being deleted while others point at it."""
 
 R = TypeVar("R", bound=Record)
 M = TypeVar("M", bound=StoredRecord)
@@ -102,19 +106,32 @@ class DjangoRepository(Generic[R, M]):
     def refuse_delete(self, row: M) -> None:
         """Raise ``StillReferenced`` while rows of other kinds point at the row.
 
-        Every ``PROTECT`` foreign key to this kind's model is a referring kind
-        (a session's bookings, reschedule requests, presence); the error
-        counts the rows of each.
+        Every ``PROTECT`` or ``RESTRICT`` foreign key to this kind's model is a
+        referring kind (a session's bookings, reschedule requests, presence,
+        and a host's own models); the error counts the rows of each. Hidden
+        relations (``related_name="+"``) count too, since Django's delete
+        visits them all the same, and rows are counted through each model's
+        base manager, as Django's delete sees them (a host's default manager
+        may leave some out).
         """
-        holders: dict[str, int] = {}
-        for relation in self.model._meta.related_objects:
-            if relation.on_delete is not models.PROTECT:
+        pointing: dict[type[Any], models.Q] = {}
+        for relation in self.model._meta.get_fields(include_hidden=True):
+            # The reverse side of a foreign key or one-to-one field, as Django's delete picks.
+            reverse = relation.auto_created and not relation.concrete
+            if not (reverse and (relation.one_to_many or relation.one_to_one)):
+                continue
+            if relation.on_delete not in _REFUSING:
                 continue
             referring = relation.related_model
-            manager = referring._default_manager.using(self.using)
-            count = manager.filter(**{relation.field.name: row}).count()
+            # One row pointing twice (two foreign keys to the model) is one row.
+            found = pointing.get(referring, models.Q())
+            pointing[referring] = found | models.Q(**{relation.field.name: row})
+        holders: dict[str, int] = {}
+        for referring, where in pointing.items():
+            count = referring._base_manager.using(self.using).filter(where).count()
             if count:
-                holders[kind_of(referring)] = count
+                kind = kind_of(referring)
+                holders[kind] = holders.get(kind, 0) + count
         if holders:
             raise StillReferenced(self.kind.name, row.record_id, row.tenant, holders)
 
@@ -284,17 +301,37 @@ class DjangoRepository(Generic[R, M]):
         return stored
 
     def delete(self, tenant: str, record_id: str, *, expected_version: int) -> None:
-        """Delete the record; raise the kind's ``NotFound`` or ``ConcurrentModification``."""
-        with transaction.atomic(using=self.using):
-            row = self._row(tenant, record_id)
-            if row is None:
-                raise self.kind.missing(record_id, tenant)
-            if row.version != expected_version:
-                raise ConcurrentModification(record_id, expected_version, row.version)
-            self.refuse_delete(row)
-            deleted, _ = self.rows(tenant).filter(pk=row.pk, version=expected_version).delete()
-            if not deleted:
-                raise self._lost(tenant, record_id, expected_version)
+        """Delete the record; raise the kind's ``NotFound`` or ``ConcurrentModification``.
+
+        A record other rows point at raises ``StillReferenced``:
+        :meth:`refuse_delete` counts the referring rows first, and should
+        Django's delete refuse all the same (a host row protecting a row the
+        delete cascades to), its ``ProtectedError`` or ``RestrictedError`` is
+        raised as ``StillReferenced`` counting the rows it names, per kind.
+        """
+        try:
+            with transaction.atomic(using=self.using):
+                row = self._row(tenant, record_id)
+                if row is None:
+                    raise self.kind.missing(record_id, tenant)
+                if row.version != expected_version:
+                    raise ConcurrentModification(record_id, expected_version, row.version)
+                self.refuse_delete(row)
+                rows = self.rows(tenant).filter(pk=row.pk, version=expected_version)
+                deleted, _ = rows.delete()
+                if not deleted:
+                    raise self._lost(tenant, record_id, expected_version)
+        except models.ProtectedError as error:
+            raise self._referenced(tenant, record_id, error.protected_objects) from error
+        except models.RestrictedError as error:
+            raise self._referenced(tenant, record_id, error.restricted_objects) from error
+
+    def _referenced(
+        self, tenant: str, record_id: str, holders: Iterable[models.Model]
+    ) -> StillReferenced:
+        """The error for a delete Django refused: the rows it named, counted per kind."""
+        counts = Counter(kind_of(type(holder)) for holder in holders)
+        return StillReferenced(self.kind.name, record_id, tenant, counts)
 
     def _lost(self, tenant: str, record_id: str, expected: int) -> ConcurrentModification:
         """The error for a row another unit changed or deleted between the read and the write."""

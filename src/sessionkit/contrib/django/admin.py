@@ -15,6 +15,7 @@ request) is reported per row and the others still go through.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
@@ -22,6 +23,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from sessionkit.contrib.django.conf import get_kit
+from sessionkit.contrib.django.fields import numeric_amount
 from sessionkit.contrib.django.models import (
     BookingRecord,
     PaymentRecord,
@@ -66,11 +68,17 @@ def _each(
     verb: str,
     call: Callable[[SessionKit, Any, str], object],
 ) -> None:
-    """Run ``call(kit, row, actor)`` per selected row; report what went through and what not."""
+    """Run ``call(kit, row, actor)`` per selected row; report what went through and what not.
+
+    The rows are read once, before the first change: ``rows`` is the
+    changelist's filtered queryset, and read again after the changes it
+    would miss the rows they moved out of the filter ("confirmed 1 of 0").
+    """
     kit = get_kit()
     actor = _actor(request)
+    selected = list(rows.order_by("pk"))
     done = 0
-    for row in rows.order_by("pk"):
+    for row in selected:
         try:
             call(kit, row, actor)
         except SessionKitError as error:
@@ -80,7 +88,7 @@ def _each(
         else:
             done += 1
     if done:
-        admin_.message_user(request, f"{verb} {done} of {len(rows)}", messages.SUCCESS)
+        admin_.message_user(request, f"{verb} {done} of {len(selected)}", messages.SUCCESS)
 
 
 class ReadOnlyAdmin(ModelAdmin):
@@ -261,10 +269,10 @@ class PaymentAdmin(ReadOnlyAdmin):
         "booking_ref",
         "participant",
         "session_start",
-        "amount",
+        "payment_amount",
         "currency",
         "status",
-        "refunded",
+        "refunded_amount",
         "due",
         "provider",
         "tenant",
@@ -281,3 +289,14 @@ class PaymentAdmin(ReadOnlyAdmin):
     search_fields = ("booking_ref", "participant", "record_id", "intent_ref", "session_ref")
     date_hierarchy = "session_start"
     ordering = ("session_start", "record_id")
+
+    # Amounts are text on SQLite: sorted by the field, "10" would come before "9".
+    @admin.display(description="amount", ordering=numeric_amount("amount"))
+    def payment_amount(self, payment: PaymentRecord) -> Decimal:
+        """The amount, sorted by value on every backend (the column is text on SQLite)."""
+        return payment.amount
+
+    @admin.display(description="refunded", ordering=numeric_amount("refunded"))
+    def refunded_amount(self, payment: PaymentRecord) -> Decimal:
+        """The amount refunded so far, sorted by value on every backend."""
+        return payment.refunded

@@ -8,6 +8,10 @@ fixed-point text of the value on SQLite; either way it reads back as a
 ``Decimal`` equal to what was written. A value the column cannot hold
 exactly (more than six places, 1e15 and above) is refused, never rounded.
 Migrations refer to it by this module's path: it stays here.
+
+Being text on SQLite, the column compares and sorts as text there in the ORM
+(``"10" < "100" < "2.5" < "9"``): :func:`numeric_amount` is the amount as a
+number, to filter and order by on every backend (the admin sorts by it).
 """
 
 from __future__ import annotations
@@ -17,13 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Cast
 
 if TYPE_CHECKING:
     _DecimalField = models.Field[Decimal, Decimal]
 else:  # generic in django-stubs only
     _DecimalField = models.Field
 
-__all__ = ["AMOUNT_PRECISION", "AMOUNT_SCALE", "AmountField", "exact_amount"]
+__all__ = ["AMOUNT_PRECISION", "AMOUNT_SCALE", "AmountField", "exact_amount", "numeric_amount"]
 
 AMOUNT_SCALE = 6
 """Decimal places an amount column keeps: the minor unit (at most 4) and sub-units."""
@@ -88,3 +94,22 @@ class AmountField(_DecimalField):
         if isinstance(value, float):
             raise TypeError(f"an amount is never a float, got {value!r}")
         return Decimal(value)
+
+
+def numeric_amount(expression: str | Combinable) -> Cast:
+    """Return the :class:`AmountField` ``expression`` as a number, to compare and order by.
+
+    SQLite holds an amount as its text, so there ``amount__gt`` and
+    ``order_by("amount")`` compare text (``"9.000000" > "10.000000"``); the
+    cast makes them numeric (through a float on SQLite: amounts that differ
+    only past the 15th significant digit compare equal). Elsewhere the column
+    is ``numeric(21, 6)`` already and the cast changes nothing. Read amounts
+    from the field itself, which alone is exact on SQLite::
+
+        PaymentRecord.objects.alias(value=numeric_amount("amount")).filter(value__gt=50)
+        PaymentRecord.objects.order_by(numeric_amount("amount").desc())
+    """
+    number: models.DecimalField[Decimal, Decimal] = models.DecimalField(
+        max_digits=AMOUNT_PRECISION, decimal_places=AMOUNT_SCALE
+    )
+    return Cast(expression, output_field=number)

@@ -8,7 +8,8 @@ items in one transaction; several workers may tick at once and never do an
 item twice. The command prints one line per kind (what was done, what failed),
 a summary line, and each failed item; a kind whose records the store does not
 keep is reported as skipped. Items that failed stay due; the command then
-exits with status 1.
+exits with status 1, counting each failed item once (``--until-idle`` may
+meet one in every round).
 
 Payment provider calls are not part of the tick (network calls, made outside
 any transaction): ``--payments`` makes those still due after the tick.
@@ -114,7 +115,8 @@ class Command(BaseCommand):
             skipped = _skipped(kit, kinds)
         except SessionKitError as error:  # the database is locked, or gone
             raise CommandError(str(error)) from error
-        failed = 0
+        # Each failing item once: --until-idle meets an item that stays due in every round.
+        failing: set[tuple[str, str, str]] = set()
         for tenant in tenants:
             where = "" if tenant is None else f"{tenant}: "
             while True:
@@ -132,7 +134,7 @@ class Command(BaseCommand):
                     # a bad --tenant or --batch, a storage fault
                     raise CommandError(str(error)) from error
                 self._report(where, report, kinds, skipped)
-                failed += len(report.failed)
+                failing.update((f.kind, f.tenant, f.item_id) for f in report.failed)
                 if not options["until_idle"] or report.idle:
                     break
         if options["payments"]:
@@ -153,7 +155,9 @@ class Command(BaseCommand):
                         self.stderr.write(
                             f"failed payment call {tenant_of}/{payment_id}: {refusal}"
                         )
-                    failed += len(lost)
+                    failing.update(
+                        ("payments", tenant_of, payment_id) for tenant_of, payment_id, _ in lost
+                    )
                 self.stdout.write(f"{where}payments: {line}")
-        if failed:
-            raise CommandError(f"{failed} due items failed and stay due (listed above)")
+        if failing:
+            raise CommandError(f"{len(failing)} due items failed and stay due (listed above)")
