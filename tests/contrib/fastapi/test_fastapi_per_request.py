@@ -2,12 +2,14 @@
 response starts, and rolls back everything when the request fails after a command.
 
 FastAPI runs the exit code of a ``yield`` dependency after the response is sent unless it is
-declared with ``scope="function"``; docs/fastapi.md shows this wiring.
+declared with ``scope="function"``; docs/fastapi.md and docs/sqlalchemy.md show this wiring,
+and their code is run here as printed.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the local aliases at runtime.
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -145,3 +147,81 @@ def test_an_error_after_the_command_leaves_nothing(engine: Engine, run: Run) -> 
     assert failed.json()["error"] == SessionNotFound.__name__
     assert log == ["rollback", "response 404"]
     assert stored_sessions(engine) == 0
+
+
+# -- the wiring the docs print -------------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parents[3] / "docs"
+
+
+def printed(doc: str, defines: str) -> str:
+    """The one python block of ``docs/<doc>`` that defines ``defines`` (not a doctest)."""
+    text = (DOCS / doc).read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+    [block] = [str(b) for b in blocks if f"def {defines}(" in b and ">>>" not in b]
+    return block
+
+
+class RecordCommitted:
+    """ASGI middleware noting in ``log``, as a response starts, the sessions committed by then
+    (read on a connection of its own, which sees only what was committed)."""
+
+    def __init__(self, app: ASGIApp, engine: Engine, log: list[str]) -> None:
+        self.app = app
+        self.engine = engine
+        self.log = log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                stored = stored_sessions(self.engine)
+                self.log.append(f"response {message['status']}, {stored} stored")
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
+@pytest.mark.parametrize(
+    ("doc", "kit_name"), [("sqlalchemy.md", "get_kit"), ("fastapi.md", "request_kit")]
+)
+def test_the_docs_request_transaction_commits_before_the_response(
+    engine: Engine, doc: str, kit_name: str
+) -> None:
+    maker = sessionmaker(engine)
+    wiring: dict[str, Any] = {
+        "engine": engine,  # what docs/fastapi.md's block takes from the page before it
+        "Maker": maker,  # and docs/sqlalchemy.md's
+        "store": SqlAlchemyStore(maker),
+        "SessionKit": SessionKit,
+        "current_caller": lambda: Caller("acme", actor="u1", roles={"admin"}),
+    }
+    exec(compile(printed(doc, kit_name), f"docs/{doc}", "exec"), wiring)  # the docs' own code
+    router = sessionkit_router(kit=wiring[kit_name], caller=wiring["current_caller"])
+
+    @router.post("/sessions-then-fail", status_code=201)
+    def create_then_fail(
+        kit: Annotated[SessionKit, Depends(wiring[kit_name])],
+    ) -> dict[str, Any]:
+        start = datetime.now(UTC) + timedelta(days=1)
+        kit.sessions.create_extra(
+            "acme", actor="u1", start=start, end=start + timedelta(hours=1), lifecycle="lms"
+        )
+        kit.queries.get("acme", "missing")  # raises SessionNotFound after the command
+        return {}
+
+    app = FastAPI()
+    app.include_router(router, prefix="/v1")
+    log: list[str] = []
+    app.add_middleware(RecordCommitted, engine=engine, log=log)
+    start = datetime.now(UTC) + timedelta(days=1)  # the docs' clock is the system's
+    body = {
+        "start": start.isoformat(),
+        "end": (start + timedelta(hours=1)).isoformat(),
+        "lifecycle": "lms",
+    }
+    with TestClient(app) as client:
+        assert client.post("/v1/sessions", json=body).status_code == 201
+        failed = client.post("/v1/sessions-then-fail")
+        assert (failed.status_code, failed.json()["error"]) == (404, "SessionNotFound")
+    assert log == ["response 201, 1 stored", "response 404, 1 stored"]
+    assert stored_sessions(engine) == 1  # the failed request's session rolled back

@@ -24,6 +24,7 @@ from sessionkit.contrib.fastapi import (
     problem_type,
     status_of,
 )
+from sessionkit.contrib.fastapi.problems import member_name
 from sessionkit.model.session import ResourceRef
 from sessionkit.services import SessionKit
 
@@ -123,6 +124,79 @@ def test_structured_fields_become_json() -> None:
     )
     assert "guard" not in guarded
     assert guarded["reason"] == "no"
+
+
+def test_a_field_named_as_a_member_goes_out_under_its_subjects_name() -> None:
+    """``status`` stays the HTTP status, ``detail`` the message; the error's own are kept too."""
+    cases = [
+        (
+            errors.InvalidTransition(
+                session_id="s1", status="CANCELED", transition="start", allowed=()
+            ),
+            {"status": 409, "session_status": "CANCELED"},
+        ),
+        (
+            errors.InvalidTransition(
+                session_id="b1",
+                status="HELD",
+                transition="claim",
+                allowed=["confirm"],
+                subject="booking",
+            ),
+            {"status": 409, "booking_status": "HELD"},
+        ),
+        (
+            errors.TransitionRefused(
+                session_id="s1", status="SCHEDULED", transition="start", reason="too early"
+            ),
+            {"status": 409, "session_status": "SCHEDULED"},
+        ),
+        (
+            errors.AlreadyBooked(
+                session_id="s1", participant="student:ann", booking_id="b1", status="HELD"
+            ),
+            {"status": 409, "booking_status": "HELD"},
+        ),
+        (
+            errors.PaymentRequired("b1", "p1", "PENDING"),
+            {"status": 402, "payment_status": "PENDING"},
+        ),
+        (errors.PaymentRequired.at_once("s1"), {"status": 402, "payment_status": "missing"}),
+        (
+            errors.PaymentGatewayError("refund", "p1", detail="processor unavailable"),
+            {"status": 502, "provider_detail": "processor unavailable"},
+        ),
+    ]
+    for error, expected in cases:
+        body = problem_body(error)
+        assert {name: body[name] for name in expected} == expected
+        assert body["detail"] == str(error)
+        kept = {member_name(error, name) for name in vars(error) if name != "guard"}
+        assert kept <= set(body), f"{type(error).__name__} dropped {kept - set(body)}"
+
+
+def test_a_client_reads_the_status_of_what_refused_it(client: TestClient) -> None:
+    start = {"start": "2026-03-03T10:00:00Z", "end": "2026-03-03T11:00:00Z", "lifecycle": "lms"}
+    session_id = client.post("/v1/sessions", json={**start, "capacity": 2}).json()["id"]
+    booked = {"participant": "student:ann"}
+    held = client.post(f"/v1/sessions/{session_id}/bookings", json=booked).json()
+    twice = client.post(f"/v1/sessions/{session_id}/bookings", json=booked)
+    body = twice.json()
+    assert (twice.status_code, body["error"]) == (409, "AlreadyBooked")
+    assert (body["status"], body["booking_id"], body["booking_status"]) == (409, held["id"], "HELD")
+
+    client.post(f"/v1/sessions/{session_id}/cancel", json={})
+    started = client.post(f"/v1/sessions/{session_id}/transitions/start", json={})
+    body = started.json()
+    assert (started.status_code, body["error"]) == (409, "InvalidTransition")
+    assert (body["status"], body["subject"], body["session_status"]) == (409, "session", "CANCELED")
+
+    document = client.get("/openapi.json").json()
+    declared = document["paths"]["/v1/sessions/{session_id}/bookings"]["post"]["responses"]
+    members = declared["409"]["content"][PROBLEM_MEDIA_TYPE]["schema"]["properties"]
+    renamed = {"session_status", "booking_status", "payment_status", "provider_detail"}
+    assert renamed <= set(members)
+    assert members["status"]["type"] == "integer"
 
 
 def test_a_hostile_value_still_renders() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
+import pytest
 from fastapi import FastAPI, Header, HTTPException
 from starlette.testclient import TestClient
 
@@ -129,6 +130,57 @@ def test_a_session_replayed_with_fields_left_out_is_another_request(client: Test
     first = client.post("/v1/sessions", json=bare, headers=key).json()
     spelled = {**bare, "title": "", "capacity": 1, "tz": "UTC", "resources": [], "metadata": {}}
     assert client.post("/v1/sessions", json=spelled, headers=key).json() == first
+
+
+@pytest.mark.parametrize(
+    ("first", "then"), [(1, True), (True, 1), (0, False), (False, 0), ("1", 1)]
+)
+def test_a_replay_whose_metadata_differs_as_json_is_another_request(
+    client: TestClient, first: object, then: object
+) -> None:
+    """``1`` and ``true`` are one value to Python's ``==``, two to JSON: as a booking's replay."""
+    key = {"Idempotency-Key": "meta-1"}
+    body = {"start": at(24), "end": at(25), "lifecycle": "lms"}
+    made = client.post("/v1/sessions", json={**body, "metadata": {"paid": first}}, headers=key)
+    assert made.status_code == 201, made.text
+    same = client.post("/v1/sessions", json={**body, "metadata": {"paid": first}}, headers=key)
+    assert same.json() == made.json()
+    other = client.post("/v1/sessions", json={**body, "metadata": {"paid": then}}, headers=key)
+    problem(other, 409, "DuplicateSession")
+
+    made = client.post("/v1/series", json={**SERIES, "metadata": {"n": first}}, headers=key)
+    assert made.status_code == 201, made.text
+    same = client.post("/v1/series", json={**SERIES, "metadata": {"n": first}}, headers=key)
+    assert same.json() == made.json()
+    other = client.post("/v1/series", json={**SERIES, "metadata": {"n": then}}, headers=key)
+    problem(other, 409, "DuplicateSeries")
+
+    booked = {"participant": "student:ann", "metadata": {"paid": first}}
+    url = f"/v1/sessions/{new_session(client)}/bookings"
+    assert client.post(url, json=booked, headers=key).status_code == 201
+    reused = client.post(url, json={**booked, "metadata": {"paid": then}}, headers=key)
+    problem(reused, 422, "IdempotencyKeyReused")  # as a booking's replay always was
+
+
+@pytest.mark.parametrize("blank", ["", " ", "   ", "\t "])
+def test_a_blank_idempotency_key_is_refused_on_every_route(client: TestClient, blank: str) -> None:
+    """A key of blanks is a client that sent none by mistake: 422 on every route, as bookings."""
+    key = {"Idempotency-Key": blank}
+    body = {"start": at(24), "end": at(25), "lifecycle": "lms"}
+    refused = [
+        client.post("/v1/sessions", json=body, headers=key),
+        client.post("/v1/series", json=SERIES, headers=key),
+        client.post("/v1/series", json={**SERIES, "series_id": "named"}, headers=key),
+        client.post(
+            f"/v1/sessions/{new_session(client)}/bookings",
+            json={"participant": "student:ann"},
+            headers=key,
+        ),
+    ]
+    for response in refused:
+        assert problem(response, 422, "InvalidValue")["value"] == blank
+    assert client.get("/v1/sessions").json()["total"] == 1  # new_session's alone
+    assert client.get("/v1/series/named").status_code == 404
 
 
 def test_a_session_of_a_series_replayed_takes_the_series_fields_for_those_left_out(

@@ -1,4 +1,5 @@
-"""On SQLite and PostgreSQL: a command has committed when its response arrives, or left nothing."""
+"""On SQLite, PostgreSQL and MySQL: a command has committed when its response arrives, or left
+nothing; a replay compares the request with the record as the database gives it back."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import Engine, create_engine
 from starlette.testclient import TestClient
 
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
-from sessionkit.adapters.sqlalchemy.testing import postgres_schema
+from sessionkit.adapters.sqlalchemy.testing import mysql_database, postgres_schema
 from sessionkit.contrib.fastapi.payment_schemas import PaymentEventIn
 from sessionkit.model.money import Money
 from sessionkit.policies import BookingRules, Rate
@@ -25,13 +26,20 @@ ClientFor = Callable[[SessionKit], TestClient]
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
         made = create_engine(f"sqlite:///{tmp_path / 'api.sqlite3'}")
         create_schema(made)
         yield made
         made.dispose()
+        return
+    if request.param == "mysql":
+        url = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
+        if not url:
+            pytest.skip("set SESSIONKIT_TEST_MYSQL_URL to run on MySQL/MariaDB")
+        with mysql_database(url) as made:
+            yield made
         return
     url = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
     if not url:
@@ -114,3 +122,22 @@ def test_a_webhook_event_is_applied_once_and_committed(
     assert reader.bookings.get("acme", checkout["booking"]["id"]).status == "CONFIRMED"
     payment = reader.payments.get("acme", checkout["payment"]["id"])
     assert (payment.status, payment.version) == ("PAID", checkout["payment"]["version"] + 1)
+
+
+def test_a_replay_compares_metadata_as_json_after_the_round_trip(
+    engine: Engine, client_for: ClientFor
+) -> None:
+    """The stored record's metadata, as the database's JSON gives it back, is what is compared:
+    the same request replays, ``1`` for ``true`` (or ``true`` for ``1``) is another."""
+    client = client_for(fresh_kit(engine))
+    key = {"Idempotency-Key": "replay-1"}
+    body = {"start": at(24), "end": at(25), "lifecycle": "lms"}
+    metadata = {"paid": True, "seats": 1, "level": "b1"}
+    made = client.post("/v1/sessions", json={**body, "metadata": metadata}, headers=key)
+    assert made.status_code == 201, made.text
+    client = client_for(fresh_kit(engine))  # what the database kept, not what a kit remembers
+    replay = client.post("/v1/sessions", json={**body, "metadata": metadata}, headers=key)
+    assert replay.json() == made.json()
+    for other in ({**metadata, "paid": 1}, {**metadata, "seats": True}):
+        reused = client.post("/v1/sessions", json={**body, "metadata": other}, headers=key)
+        assert (reused.status_code, reused.json()["error"]) == (409, "DuplicateSession")

@@ -14,6 +14,7 @@ from fastapi import Path, Query
 
 from sessionkit.contrib.fastapi import attendance_schemas as ats
 from sessionkit.contrib.fastapi._common import ACTING, READ, WRITE, actor_of, instant
+from sessionkit.contrib.fastapi._paths import PARTICIPANT
 from sessionkit.contrib.fastapi._routing import Hook, Kit, Routes, Who
 from sessionkit.errors import ParticipantNotGranted
 
@@ -67,7 +68,7 @@ def add_attendance_routes(routes: Routes) -> None:
         return [ats.attendance_out(a) for a in found]
 
     @attendance.put(
-        "/sessions/{session_id}/attendance/{participant}",
+        f"/sessions/{{session_id}}/attendance/{PARTICIPANT}",
         ats.AttendanceOut,
         ACTING,
         "Record the teacher's report for a participant (it replaces an earlier one)",
@@ -88,7 +89,7 @@ def add_attendance_routes(routes: Routes) -> None:
         return ats.attendance_out(found)
 
     @attendance.delete(
-        "/sessions/{session_id}/attendance/{participant}",
+        f"/sessions/{{session_id}}/attendance/{PARTICIPANT}",
         ats.OverrideCleared,
         ACTING,
         "Remove the teacher's report for a participant (presence counts again)",

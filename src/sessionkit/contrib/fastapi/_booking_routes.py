@@ -21,6 +21,7 @@ from sessionkit.contrib.fastapi._common import (
     cancelling,
     instant,
 )
+from sessionkit.contrib.fastapi._paths import PARTICIPANT
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
 from sessionkit.contrib.fastapi.paging import (
     read_session_order_cursor,
@@ -127,7 +128,7 @@ def add_booking_routes(routes: Routes) -> None:
         return s.booking_out(done)
 
     @bookings.get(
-        "/participants/{participant}/bookings",
+        f"/participants/{PARTICIPANT}/bookings",
         s.BookingPage,
         READ_AS,
         "A participant's bookings by session start (keyset pages)",

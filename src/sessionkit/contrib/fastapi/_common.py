@@ -2,7 +2,8 @@
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
 import hashlib
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Annotated, TypedDict, overload
 
@@ -11,8 +12,8 @@ from fastapi import Header, Query
 
 from sessionkit.contrib.fastapi.schemas import BookingCancel, BookingCreate
 from sessionkit.errors import InvalidValue, RoleNotGranted, WrongType
-from sessionkit.model.booking import MAX_IDEMPOTENCY_KEY_LENGTH, participant_ref
-from sessionkit.model.text import check_text
+from sessionkit.model.booking import participant_ref
+from sessionkit.services.booking_requests import check_key
 
 __all__ = [
     "ACTING",
@@ -31,6 +32,7 @@ __all__ = [
     "booking_role",
     "cancelling",
     "actor_of",
+    "as_json",
     "instant",
     "key_id",
     "role_names",
@@ -161,12 +163,36 @@ def actor_of(who: Caller) -> str:
 
 
 def key_id(tenant: str, key: str) -> str:
-    """Return the record id an ``Idempotency-Key`` stands for: the same key, the same record."""
-    checked = check_text(
-        key, "Idempotency-Key", limit=MAX_IDEMPOTENCY_KEY_LENGTH, optional=False, empty=False
-    )
+    """Return the record id an ``Idempotency-Key`` stands for: the same key, the same record.
+
+    The key is checked as a booking's is (:func:`check_key`): empty, blanks only or too
+    long is ``InvalidValue``, so one header means the same on every route.
+    """
+    checked = check_key(key)
+    if checked is None:  # check_key reads None as "no key"; an id needs one
+        raise WrongType(key, name="Idempotency-Key", expected="a string (text)")
     digest = hashlib.sha256(f"{tenant}\x00{checked}".encode("utf-8", "surrogatepass"))
     return "k" + digest.hexdigest()[:32]
+
+
+def as_json(value: object) -> str:
+    """Return ``value`` as JSON text, keys sorted: how an idempotent replay compares metadata.
+
+    Two requests are the same when their JSON is: ``1`` and ``true``, ``0`` and
+    ``false``, ``1`` and ``1.0`` are other values in JSON (and to a client that
+    filters by them), though Python's ``==`` holds them equal. It is the
+    encoding a booking's replay is compared in (``BookingRequest.fingerprint``).
+    A stored record's frozen mapping is written as the object it is.
+    """
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=_json_object
+    )
+
+
+def _json_object(value: object) -> dict[str, object]:
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 READ = (404, 422, 503)

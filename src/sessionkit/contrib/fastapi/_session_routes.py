@@ -13,6 +13,7 @@ from sessionkit.contrib.fastapi._common import (
     IdempotencyKey,
     MaybeInstant,
     Names,
+    as_json,
     instant,
     key_id,
 )
@@ -188,9 +189,9 @@ def add_session_routes(routes: Routes) -> None:
         app: Kit, who: Who, body: s.SeriesCreate, idempotency_key: IdempotencyKey = None
     ) -> s.SeriesOut:
         access.staff(who)
-        series_id = body.series_id
-        if series_id is None and idempotency_key is not None:
-            series_id = key_id(who.tenant, idempotency_key)
+        # The key is checked even where the body names the id: a blank one is refused here too.
+        keyed = None if idempotency_key is None else key_id(who.tenant, idempotency_key)
+        series_id = keyed if body.series_id is None else body.series_id
         items = [item.to_item() for item in body.items]
         try:
             made, _ = app.series.create(
@@ -243,7 +244,7 @@ def _stored_session(made: Session) -> dict[str, object]:
         "lifecycle": made.lifecycle,
         "capacity": made.capacity,
         "resources": [str(r) for r in made.resources],
-        "metadata": dict(made.metadata),
+        "metadata": as_json(made.metadata),
     }
 
 
@@ -278,7 +279,7 @@ def _asked_session(
         "lifecycle": lifecycle,
         "capacity": 1 if capacity is None else capacity,
         "resources": [str(r) for r in resource_refs(resources or ())],
-        "metadata": dict(body.metadata or {}),
+        "metadata": as_json(body.metadata or {}),
     }
 
 
@@ -290,7 +291,7 @@ def _stored_series(made: Series) -> dict[str, object]:
         "capacity": made.capacity,
         "group": made.group,
         "items": made.items,
-        "metadata": dict(made.metadata),
+        "metadata": as_json(made.metadata),
     }
 
 
@@ -302,5 +303,5 @@ def _asked_series(body: s.SeriesCreate, items: list[ScheduleItem]) -> dict[str, 
         "capacity": body.capacity,
         "group": body.group,
         "items": tuple(items),
-        "metadata": dict(body.metadata or {}),
+        "metadata": as_json(body.metadata or {}),
     }

@@ -7,6 +7,10 @@ a problem carries the members RFC 9457 defines (``type``, ``title``,
 class name) and the error's structured fields: the conflicting sessions of a
 ``SessionConflict``, the ``rule`` and ``allows_at`` of a refusal, the
 ``capacity``, ``taken`` and ``remaining`` seats of a full session, and so on.
+A field named as one of the body's own members (an ``InvalidTransition``'s
+``status``, the session's; a ``PaymentGatewayError``'s ``detail``, the
+provider's) goes out as ``<subject>_<name>`` (see :func:`member_name`), so
+neither hides the other.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ __all__ = [
     "ProblemResponse",
     "http_problem",
     "install_problem_handlers",
+    "member_name",
     "problem_body",
     "problem_responses",
     "problem_type",
@@ -154,8 +159,37 @@ _STATUS_TEXT = {
     507: "Insufficient storage",
 }
 _HIDDEN = frozenset({"guard"})  # a callable: nothing a client could use
+_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "error"})
+"""The members every problem body has: RFC 9457's and sessionkit's ``error``."""
+_SUBJECTS: dict[type[e.SessionKitError], str] = {
+    e.AlreadyBooked: "booking",  # the status of the booking already in play
+    e.PaymentRequired: "payment",  # the status of the payment that confirms the booking
+    e.PaymentGatewayError: "provider",  # the provider's own words for what failed
+}
+"""What the clashing fields of an error without a ``subject`` field describe."""
 _MAX_ITEMS = 50
 _MAX_TEXT = 500
+
+
+def member_name(error: e.SessionKitError, name: str) -> str:
+    """Return the member of ``error``'s problem body that holds its structured field ``name``.
+
+    The field's own name, unless the body already has a member of that name
+    (``type``, ``title``, ``status``, ``detail``, ``instance``, ``error``):
+    then ``<subject>_<name>``, named by what the field describes, since a
+    client reads ``status`` as the HTTP status and ``detail`` as the message.
+    The subject is the error's own ``subject`` field where it has one (an
+    ``InvalidTransition`` of a session gives ``session_status``, of a booking
+    ``booking_status``), else its class's (``AlreadyBooked``: ``booking``,
+    ``PaymentRequired``: ``payment``, ``PaymentGatewayError``: ``provider``),
+    else ``error``.
+    """
+    if name not in _MEMBERS:
+        return name
+    subject = getattr(error, "subject", None)
+    if not isinstance(subject, str) or not subject:
+        subject = next((_SUBJECTS[c] for c in type(error).__mro__ if c in _SUBJECTS), "error")
+    return f"{subject}_{name}"
 
 
 def status_of(error: e.SessionKitError) -> int:
@@ -260,12 +294,34 @@ class Problem(BaseModel):
         default=None,
         description="When a refused request would be allowed (ISO 8601); null: not by waiting.",
     )
+    # An error's field named as a member, renamed by member_name(): the statuses a client
+    # acts on (InvalidTransition, TransitionRefused, AlreadyBooked, PaymentRequired).
+    session_status: str | None = Field(
+        default=None,
+        description="The session's status (InvalidTransition, TransitionRefused).",
+    )
+    booking_status: str | None = Field(
+        default=None,
+        description="The booking's status (AlreadyBooked, InvalidTransition, TransitionRefused).",
+    )
+    payment_status: str | None = Field(
+        default=None,
+        description="The payment's status (PaymentRequired: 'missing' without one; "
+        "InvalidTransition, TransitionRefused).",
+    )
+    provider_detail: str | None = Field(
+        default=None,
+        description="What the payment provider said went wrong (PaymentGatewayError).",
+    )
 
 
 def problem_body(
     error: e.SessionKitError, *, instance: str | None = None, type_base: str = DEFAULT_TYPE_BASE
 ) -> dict[str, Any]:
-    """Return the problem+json body of ``error``: RFC 9457 members plus its structured fields."""
+    """Return the problem+json body of ``error``: RFC 9457 members plus its structured fields.
+
+    A field named as a member goes out under :func:`member_name`'s name, never dropped.
+    """
     cls = type(error)
     body: dict[str, Any] = {
         "type": problem_type(cls, type_base),
@@ -276,9 +332,9 @@ def problem_body(
         "error": cls.__name__,
     }
     for name, value in vars(error).items():
-        if name.startswith("_") or name in _HIDDEN or name in body:
+        if name.startswith("_") or name in _HIDDEN:
             continue
-        body[name] = _jsonable(value)
+        body.setdefault(member_name(error, name), _jsonable(value))
     return body
 
 

@@ -33,6 +33,7 @@ from sessionkit.contrib.fastapi._access import DEFAULT_STAFF_ROLES, Access
 from sessionkit.contrib.fastapi._attendance_routes import add_attendance_routes
 from sessionkit.contrib.fastapi._booking_routes import add_booking_routes
 from sessionkit.contrib.fastapi._common import DEFAULT_ROLES, Caller, key_id
+from sessionkit.contrib.fastapi._paths import SegmentRoute
 from sessionkit.contrib.fastapi._payment_routes import add_payment_routes
 from sessionkit.contrib.fastapi._reschedule_routes import add_reschedule_routes
 from sessionkit.contrib.fastapi._routing import Routes, staff_caller
@@ -52,12 +53,13 @@ __all__ = ["DEFAULT_ROLES", "DEFAULT_STAFF_ROLES", "Caller", "key_id", "sessionk
 
 
 def _problem_route(type_base: str) -> type[APIRoute]:
-    class ProblemRoute(APIRoute):
+    class ProblemRoute(SegmentRoute):
         """A route whose sessionkit errors and unreadable requests answer as problem+json.
 
         A ``SessionKitError`` is answered outside FastAPI's exit stacks, so a
         ``yield`` dependency holding the request's transaction sees the error
-        and rolls back; only then is the problem sent.
+        and rolls back; only then is the problem sent. Its path parameters may
+        hold an encoded ``/`` (``%2F``): ids may have one (see ``_paths``).
         """
 
         async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
