@@ -213,6 +213,12 @@ class Backend:
         self.name = "mysql" if name in ("mysql", "mariadb") else name
         self.lock_timeout = lock_timeout
         self.serialise_in_process = self.name == "sqlite"
+        self.isolation: str | None = (
+            "READ COMMITTED" if self.name in ("postgresql", "mysql") else None
+        )
+        """The isolation level the store's own units set on their connections (see
+        :class:`~sessionkit.adapters.sqlalchemy.SqlAlchemyStore`): the counts and
+        conflict checks that follow a lock must see the commits made before it."""
         self._guarded_by_constraint: bool | None = None if self.name == "postgresql" else False
         self._probe = threading.Lock()
         seconds = None if lock_timeout is None else lock_timeout.total_seconds()

@@ -40,16 +40,24 @@ class CoreSession:
     pooled connection, so nothing a unit notes outlives it.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, isolation: str | None = None) -> None:
         self._engine = engine
+        self._isolation = isolation
         self._connection: Connection | None = None
         self.info: dict[str, Any] = {}
 
     def connection(self) -> Connection:
-        """Return the connection, in a transaction (begun now if none is)."""
+        """Return the connection, in a transaction (begun now if none is).
+
+        With ``isolation``, each connection taken from the pool is set to that
+        level before its transaction begins, whatever the engine or the
+        database's default says (the pool's check-in resets it).
+        """
         connection = self._connection
         if connection is None:
             connection = self._connection = self._engine.connect()
+            if self._isolation is not None:
+                connection.execution_options(isolation_level=self._isolation)
         if connection.get_transaction() is None:
             connection.begin()
         return connection

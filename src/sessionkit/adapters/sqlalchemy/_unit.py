@@ -190,8 +190,15 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
                 hosts = host is not None and host.in_transaction()
                 if host is not None and hosts:
                     begin_begun(host)  # before the session's SAVEPOINT
-                # A new transaction: take its connection now, to know its errors as ours.
-                self.connection = db.connection()
+                # A new transaction: take its connection now, to know its errors as ours,
+                # in the store's isolation level (an ORM session of the store's maker;
+                # a CoreSession sets it itself), unless it is the host's connection.
+                isolation = self._store.backend.isolation
+                if isolation is None or host is not None or isinstance(db, CoreSession):
+                    self.connection = db.connection()
+                else:
+                    options = {"isolation_level": isolation}
+                    self.connection = db.connection(execution_options=options)
                 self._begun = db.get_transaction()
                 self._unbounded = self._bounds and not hosts
         return db
@@ -242,7 +249,11 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         try:
             if self._host is None:
                 engine = self._store.units_engine
-                self._db = self._maker() if engine is None else CoreSession(engine)
+                self._db = (
+                    self._maker()
+                    if engine is None
+                    else CoreSession(engine, self._store.backend.isolation)
+                )
             else:
                 self._db = self._host
                 begin_begun(self._host.connection())

@@ -83,6 +83,12 @@ class SqlAlchemyStore:
     does a unit of a ``sessionmaker`` bound to a host's connection that is in a
     transaction when the unit begins one (the host's, then).
 
+    On PostgreSQL and MySQL/MariaDB the store's own units run in
+    ``READ COMMITTED``, set on each connection they take from the pool,
+    whatever level or ``AUTOCOMMIT`` the engine (or the database's default)
+    gives: a seat count or conflict check after a lock must see what the
+    lock's previous holder committed. A host's connection keeps its own level.
+
     On MySQL/MariaDB a ``sessionmaker`` bound to a host's connection is not
     used as bound: units run on connections of their own from the same engine,
     in ``READ COMMITTED``, and commit whatever the host's transaction does
@@ -123,12 +129,13 @@ class SqlAlchemyStore:
         transaction runs in the host's transaction and leaves its settings alone."""
         self.publisher = publisher
         self.backend: Backend = backend_for(self.engine, lock_timeout)
+        # Units of work set READ COMMITTED on their connections (backend.isolation), on
+        # PostgreSQL and MySQL alike, whatever the engine's level: under REPEATABLE READ a
+        # count or conflict check would read a snapshot taken before its lock was granted.
         if self.backend.name == "mysql":
-            # InnoDB's REPEATABLE READ would check for conflicts in a snapshot taken before
-            # the named lock was granted; each statement must see the latest commits.
-            committed = self.engine.execution_options(isolation_level="READ COMMITTED")
+            # The units' named locks go with their own pooled connections, never a host's.
             options = {k: v for k, v in self._maker.kw.items() if k != "bind"}
-            self._maker = sessionmaker(committed, class_=self._maker.class_, **options)
+            self._maker = sessionmaker(self.engine, class_=self._maker.class_, **options)
             if self.host_connection is not None:
                 warnings.warn(
                     "on MySQL/MariaDB the store's units of work run on connections of their "
@@ -139,8 +146,6 @@ class SqlAlchemyStore:
                     stacklevel=2,
                 )
             self.host_connection = None  # units get connections of their own now
-            if self.units_engine is not None:
-                self.units_engine = committed
 
     def unit_of_work(self) -> SqlAlchemyUnitOfWork:
         """Return a new, not yet entered, unit of work with its own session and transaction."""
