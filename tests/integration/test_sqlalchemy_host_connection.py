@@ -28,8 +28,8 @@ from sqlalchemy.orm.session import JoinTransactionMode
 
 from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SchemaWarning, SqlAlchemyStore, create_schema
-from sessionkit.errors import SessionNotFound
-from sessionkit.testing.clocks import ManualClock
+from sessionkit.errors import SessionConflict, SessionNotFound
+from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 
 from .conftest import server_database
 
@@ -99,6 +99,58 @@ def test_units_run_in_the_transaction_of_the_host_s_connection(
             assert kit.bookings.remaining_seats("acme", [session_id]) == {session_id: 2}
             outer.rollback()
         assert not _stored(engine, session_id)
+
+
+@pytest.mark.parametrize("mode", [None, "conditional_savepoint", "rollback_only"])
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_refused_command_leaves_the_host_s_transaction_and_earlier_units_alone(
+    backend: str, mode: JoinTransactionMode | None, tmp_path: Path
+) -> None:
+    # These modes hand the session's rollback to the host's transaction: the unit of the
+    # refused create rolled back the host's own row and the session created before it.
+    with _engine(backend, tmp_path) as engine:
+        with engine.connect() as host:
+            outer = host.begin()
+            host.execute(text("CREATE TABLE host_orders (id INTEGER PRIMARY KEY)"))
+            host.execute(text("INSERT INTO host_orders (id) VALUES (1)"))
+            maker = (
+                sessionmaker(bind=host)
+                if mode is None
+                else sessionmaker(bind=host, join_transaction_mode=mode)
+            )
+            kit = SessionKit(uow=SqlAlchemyStore(maker).unit_of_work, clock=ManualClock(NOW))
+            first = _create(kit)
+            with pytest.raises(SessionConflict):
+                _create(kit)  # the same teacher at the same time
+            assert outer.is_active
+            assert host.execute(text("SELECT count(*) FROM host_orders")).scalar() == 1
+            assert _stored_in(kit, first)
+            outer.rollback()
+        assert not _stored(engine, first)
+
+
+@pytest.mark.parametrize("discard", ["close", "reset"])
+def test_a_joined_unit_s_events_go_with_a_host_transaction_closed_uncommitted(
+    discard: str, tmp_path: Path
+) -> None:
+    # close() and reset() end the host's transaction without a rollback event: the events
+    # of a unit joined to it waited, and the next, unrelated commit published them.
+    with _engine("sqlite", tmp_path) as engine:
+        published = RecordingPublisher()
+        store = SqlAlchemyStore(engine, published)
+        db = OrmSession(engine)
+        kit = SessionKit(uow=lambda: store.join(db), clock=ManualClock(NOW))
+        session_id = _create(kit)
+        getattr(db, discard)()
+        db.execute(text("SELECT 1"))
+        db.commit()
+        db.close()
+        assert published.events == []
+        assert not _stored(engine, session_id)
+        kept = _create_at(kit, days=2)  # the same session object, used again and committed
+        db.commit()
+        assert {type(e).__name__ for e in published.events} >= {"SessionCreated"}
+        assert _stored(engine, kept)
 
 
 @pytest.mark.parametrize("mode", ["conditional_savepoint", "create_savepoint"])

@@ -5,7 +5,8 @@ releasing a SAVEPOINT; its writes are durable only when the host commits the
 real transaction. Its events wait in the host session's ``info`` until then:
 the host's commit publishes them, through the publisher of the store whose
 unit collected them, and a rollback of the host's transaction, or of any
-savepoint that enclosed the unit's, drops them.
+savepoint that enclosed the unit's, drops them, as does the end of the
+host's transaction by any other way than a commit (``close()``, ``reset()``).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def defer(db: OrmSession, store: Publishing, events: list[DomainEvent]) -> None:
     if not db.info.get(_LISTENING):
         event.listen(db, "after_commit", _publish_pending)
         event.listen(db, "after_soft_rollback", _drop_pending)
+        event.listen(db, "after_transaction_end", _drop_uncommitted)
         db.info[_LISTENING] = True
     chain: list[SessionTransaction] = []
     transaction = db.get_nested_transaction() or db.get_transaction()
@@ -73,3 +75,16 @@ def _drop_pending(session: OrmSession, previous: SessionTransaction) -> None:
         session.info[_PENDING] = [
             batch for batch in pending if all(t is not previous for t in batch[2])
         ]
+
+
+def _drop_uncommitted(session: OrmSession, transaction: SessionTransaction) -> None:
+    """Drop the batches of a host transaction that ended without a commit (``close``, ``reset``).
+
+    A commit published and removed its batches before the transaction ended
+    (``after_commit`` comes first); any of its batches left now were never
+    committed. A SAVEPOINT ending is left to the rollback listener: released,
+    its batches wait for the real commit.
+    """
+    if transaction.parent is not None:
+        return
+    _drop_pending(session, transaction)

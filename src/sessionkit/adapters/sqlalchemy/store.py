@@ -127,6 +127,14 @@ class SqlAlchemyStore:
         self.host_connection: Connection | None = host if isinstance(host, Connection) else None
         """The host's connection a ``sessionmaker`` is bound to: a unit that finds it in a
         transaction runs in the host's transaction and leaves its settings alone."""
+        if self.host_connection is not None and self._maker.kw.get(
+            "join_transaction_mode", "conditional_savepoint"
+        ) in ("conditional_savepoint", "rollback_only"):
+            # Those modes hand the session's rollback to the host's transaction: a unit
+            # leaving a refused command would roll back all of the host's work. In a
+            # SAVEPOINT of its own a unit's rollback undoes only the unit.
+            options = {**self._maker.kw, "join_transaction_mode": "create_savepoint"}
+            self._maker = sessionmaker(class_=self._maker.class_, **options)
         self.publisher = publisher
         self.backend: Backend = backend_for(self.engine, lock_timeout)
         # Units of work set READ COMMITTED on their connections (backend.isolation), on
