@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sessionkit.errors import InvalidValue, SessionKitError
+from sessionkit.errors import (
+    HoldExpired,
+    InvalidTransition,
+    InvalidValue,
+    SessionKitError,
+    WrongType,
+)
 from sessionkit.lifecycle import PRESETS, Lifecycle, Status, Transition
 from sessionkit.model import Session
 from sessionkit.model.booking import (
@@ -19,11 +26,15 @@ from sessionkit.model.booking import (
     EXPIRED,
     HELD,
     OFFERED,
+    SEAT_STATUSES,
     WAITLISTED,
     seats_taken,
 )
-from sessionkit.recurrence import Recurrence
+from sessionkit.policies import BookingRules
+from sessionkit.recurrence import Recurrence, Rule
 from sessionkit.testing import strategies as sks
+from sessionkit.testing._booking_replay import Replay
+from sessionkit.testing.harness import Harness
 from sessionkit.timespan import TimeSpan
 
 _NEVER_BUSY = Lifecycle(
@@ -297,3 +308,351 @@ def test_booked_sessions_draw_each_shape_a_seat_property_needs() -> None:
         "offer",
         "participant again",
     }
+
+
+# ----------------------------------------------------------------- a booked session's waitlist
+
+
+def _check_settled_as_last_written(booked: sks.BookedSession) -> None:
+    """The oracle of a waitlist the commands leave: a settled session, unless a run-out waits.
+
+    Every command but a confirm settles the session (what ran out expires; freed seats go
+    to the first in line, strictly in order), and so does the expiry job. After the last
+    settling only the clock moved (and confirms, which free no seat), so the bookings
+    stored as holding seats held them then, whether or not they ran out since.
+    """
+    found, session, at = booked.bookings, booked.session, booked.at
+    holding = sum(b.seats for b in found if b.status in SEAT_STATUSES)
+    waiting = sorted((b for b in found if b.status == WAITLISTED), key=lambda b: b.position or 0)
+    if waiting:  # its first in line did not fit then (the seats free were offered)
+        assert waiting[0].seats > session.capacity - holding, (holding, waiting[0])
+    # Offers go to the first in line: nobody offered a seat stood behind anyone still waiting.
+    ran_out = [b for b in found if b.status == EXPIRED and b.hold_expires_at is not None]
+    offered = [
+        b.position
+        for b in [*ran_out, *(b for b in found if b.status in (OFFERED, CONFIRMED))]
+        if b.position is not None  # a hold, or a seat booked at once, never stood in line
+    ]
+    assert all(p < w.position for p in offered for w in waiting if w.position is not None)
+    # What ran out after the last settling write still stands as it was; nothing before it.
+    settling = [b.created_at for b in found] + [
+        b.updated_at for b in found if b.updated_at is not None and b.status != CONFIRMED
+    ]
+    last = max(settling, default=session.created_at)
+    for b in found:
+        if b.status in (HELD, OFFERED) and not b.takes_seats(at):
+            assert b.hold_expires_at is not None
+            assert b.hold_expires_at > last, ("settled after it ran out", b, last)
+        if b.status == WAITLISTED and session.start <= at:
+            assert session.start > last, ("settled after its session started", b, last)
+
+
+@settings(max_examples=300)
+@given(sks.booked_sessions(max_bookings=20))
+def test_a_booked_sessions_waitlist_waits_only_for_seats_its_first_in_line_does_not_fit(
+    booked: sks.BookedSession,
+) -> None:
+    _check_settled_as_last_written(booked)
+
+
+@given(sks.booked_sessions(max_bookings=1))
+def test_the_only_booking_of_a_session_not_started_has_its_seat(booked: sks.BookedSession) -> None:
+    # It was drawn WAITLISTED at position 1 in front of its free seat, which no command
+    # leaves: book(..., waitlist=True) holds or confirms the seat.
+    if booked.session.start > booked.at:
+        assert [b.status for b in booked.bookings if b.status == WAITLISTED] == []
+
+
+@given(sks.booked_sessions(max_bookings=8))
+def test_a_booked_session_is_settled_as_the_kit_settles_it(booked: sks.BookedSession) -> None:
+    # A newcomer's booking settles the session first: in a drawn one where nothing ran out,
+    # that changes no booking (no seat free in front of the waitlist, nothing to expire).
+    session, at = booked.session, booked.at
+    if session.start <= at:
+        return
+    h = Harness.in_memory(at, booking_rules=BookingRules(waitlist=True))
+    with h.kit.context.transaction() as tx:
+        tx.sessions.add(session)
+        tx.bookings.add_many(list(booked.bookings))
+    h.kit.bookings.book(session.tenant, session.id, "student:newcomer", actor=None, waitlist=True)
+    with h.kit.context.transaction() as tx:
+        stored = {b.id: b for b in tx.bookings.for_session(session.tenant, session.id)}
+    if not any(b.active and b.expired_at(at) for b in booked.bookings):
+        assert [stored[b.id] for b in booked.bookings] == list(booked.bookings)
+    else:  # the settling expired what ran out and passed the seats on; the rest held still
+        _check_settled_as_last_written(
+            sks.BookedSession(session=session, bookings=tuple(stored.values()), at=at)
+        )
+
+
+class _OnKit(Replay):
+    """The replay a booked session is drawn by, each command also run on a kit at its instant.
+
+    After every command the kit's bookings must be the replay's: the drawn state is one
+    the commands and the job leave, not one that merely resembles it.
+    """
+
+    def __init__(self, session: Session, offer_for: timedelta) -> None:
+        super().__init__(session, offer_for)
+        rules = BookingRules(waitlist=True, offer_for=offer_for)
+        self.harness = Harness.in_memory(session.created_at, booking_rules=rules)
+        with self.harness.kit.context.transaction() as tx:
+            tx.sessions.add(session)
+        self.kit_ids: dict[str, str] = {}
+
+    def _book(self, booking_id: str, when: datetime) -> None:
+        super()._book(booking_id, when)
+        drawn, request = self.bookings[booking_id], self.requests[booking_id]
+        made = self.harness.kit.bookings.book(
+            self.session.tenant,
+            self.session.id,
+            drawn.participant,
+            actor=drawn.created_by,
+            seats=drawn.seats,
+            role=drawn.role,
+            confirm=request.confirm,
+            waitlist=True,
+            hold_for=request.hold_for,
+            now=when,
+        )
+        self.kit_ids[booking_id] = made.id
+        self._agree()
+
+    def _cancel(self, booking_id: str, when: datetime) -> None:
+        before = self.bookings[booking_id]
+        super()._cancel(booking_id, when)
+        try:
+            self.harness.kit.bookings.cancel(
+                self.session.tenant,
+                self.kit_ids[booking_id],
+                actor=self._actor(booking_id),
+                now=when,
+            )
+        except InvalidTransition:
+            assert self.bookings[booking_id] is before  # the replay refused it too
+        self._agree()
+
+    def _claim(self, booking_id: str, when: datetime) -> None:
+        before = self.bookings[booking_id]
+        super()._claim(booking_id, when)
+        try:
+            self.harness.kit.bookings.confirm(
+                self.session.tenant,
+                self.kit_ids[booking_id],
+                actor=self._actor(booking_id),
+                now=when,
+            )
+        except (InvalidTransition, HoldExpired):
+            assert self.bookings[booking_id] is before  # the replay refused it too
+        self._agree()
+
+    def _tick(self, when: datetime) -> None:
+        super()._tick(when)
+        self.harness.kit.bookings.expire_due(now=when)
+        self._agree()
+
+    def _agree(self) -> None:
+        with self.harness.kit.context.transaction() as tx:
+            stored = {
+                b.id: b for b in tx.bookings.for_session(self.session.tenant, self.session.id)
+            }
+        on_kit = {
+            mine: attrs.evolve(stored[theirs], id=mine) for mine, theirs in self.kit_ids.items()
+        }
+        assert on_kit == self.bookings
+
+
+@settings(max_examples=200)
+@given(st.data())
+def test_a_booked_session_is_what_the_commands_leave_when_replayed_on_a_kit(
+    data: st.DataObject,
+) -> None:
+    booked = data.draw(sks._booked_sessions(None, 12, None, ["student", "client"], _OnKit))
+    _check_settled_as_last_written(booked)
+
+
+# ------------------------------------------------------------------------- every option checked
+
+_START = datetime(2026, 5, 4, 9, tzinfo=UTC)
+_A_SESSION = Session(
+    id="s1",
+    tenant="acme",
+    title="Maths",
+    span=TimeSpan(_START, _START + timedelta(hours=1)),
+    tz="Europe/Berlin",
+    status="SCHEDULED",
+    lifecycle="lms",
+    busy=True,
+    created_at=_START - timedelta(days=3),
+)
+
+
+def _of_a_session(**options: object) -> object:
+    return sks.bookings(_A_SESSION, **options)  # type: ignore[arg-type]  # each option's bad value
+
+
+_BAD_OPTIONS: list[tuple[Callable[..., object], dict[str, object], type[Exception], str]] = [
+    # Each (strategy, options, error, what the message or a note names). Hypothesis's
+    # InvalidArgument or a builtin TypeError, AttributeError or OverflowError came out of
+    # these, most of them only once a test drew.
+    (sks.timezones, {"names": None}, WrongType, "timezones(names)"),
+    (sks.timezones, {"names": 5}, WrongType, "timezones(names)"),
+    (sks.timezones, {"names": "UTC"}, InvalidValue, "names='UTC'"),
+    (sks.timezones, {"names": ["Mars/Base"]}, InvalidValue, "timezones(names="),
+    (sks.aware_datetimes, {"min_value": "2026-01-01"}, WrongType, "aware_datetimes(min_value)"),
+    (sks.aware_datetimes, {"zones": "UTC"}, WrongType, "aware_datetimes(zones)"),
+    (
+        sks.timespans,
+        {"min_start": datetime(2030, 1, 1), "max_start": datetime(2020, 1, 1)},
+        InvalidValue,
+        "max_start=2020",
+    ),
+    (
+        sks.timespans,
+        {"min_start": datetime(2030, 1, 1, tzinfo=UTC), "max_start": datetime(2020, 1, 1)},
+        InvalidValue,
+        "max_start=2020",
+    ),
+    (sks.timespans, {"min_start": "2026-01-01"}, WrongType, "timespans(min_start)"),
+    (sks.timespans, {"max_start": 2026}, WrongType, "timespans(max_start)"),
+    (sks.timespans, {"min_duration": 60}, WrongType, "timespans(min_duration)"),
+    (sks.timespans, {"max_duration": None}, WrongType, "timespans(max_duration)"),
+    (sks.timespans, {"max_duration": timedelta.max}, InvalidValue, "max_duration="),
+    (
+        sks.timespans,
+        {"min_start": datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))},
+        InvalidValue,
+        "timespans(min_start)",
+    ),
+    (sks.rules, {"frequencies": []}, InvalidValue, "rules(frequencies=[])"),
+    (sks.rules, {"frequencies": "DAILY"}, InvalidValue, "rules(frequencies='DAILY')"),
+    (sks.rules, {"frequencies": ["FORTNIGHTLY"]}, InvalidValue, "'FORTNIGHTLY'"),
+    (sks.rules, {"frequencies": None}, WrongType, "rules(frequencies)"),
+    (sks.rules, {"allow_count": "no"}, WrongType, "rules(allow_count)"),
+    (sks.rules, {"allow_until": None}, WrongType, "rules(allow_until)"),
+    (sks.recurrences, {"zones": "UTC"}, WrongType, "recurrences(zones)"),
+    (sks.recurrences, {"rule_strategy": "FREQ=DAILY"}, WrongType, "recurrences(rule_strategy)"),
+    (sks.recurrences, {"disambiguate": []}, InvalidValue, "recurrences(disambiguate=[])"),
+    (sks.recurrences, {"disambiguate": "raise"}, InvalidValue, "disambiguate='raise'"),
+    (sks.recurrences, {"disambiguate": ["nearest"]}, InvalidValue, "recurrences(disambiguate="),
+    (sks.recurrences, {"with_exdates": 1}, WrongType, "recurrences(with_exdates)"),
+    (sks.daily_hours, {"max_size": 0}, InvalidValue, "daily_hours(max_size=0)"),
+    (sks.daily_hours, {"max_size": "3"}, WrongType, "daily_hours(max_size)"),
+    (sks.daily_hours, {"max_size": True}, WrongType, "daily_hours(max_size)"),
+    (sks.weekly_hours, {"min_days": 8}, InvalidValue, "weekly_hours(min_days=8)"),
+    (sks.weekly_hours, {"min_days": -1}, InvalidValue, "weekly_hours(min_days=-1)"),
+    (sks.weekly_hours, {"min_days": "2"}, WrongType, "weekly_hours(min_days)"),
+    (sks.availabilities, {"zones": "UTC"}, WrongType, "availabilities(zones)"),
+    (
+        sks.availabilities,
+        {"first_day": date(2027, 1, 1), "last_day": date(2026, 1, 1)},
+        InvalidValue,
+        "last_day=2026-01-01",
+    ),
+    (sks.availabilities, {"first_day": "2026-01-01"}, WrongType, "availabilities(first_day)"),
+    (sks.availabilities, {"last_day": datetime(2026, 12, 31)}, WrongType, "(last_day)"),
+    (
+        sks.availabilities,
+        {"first_day": date(9999, 12, 1), "last_day": date.max},
+        InvalidValue,
+        "availabilities(last_day=9999-12-31)",
+    ),
+    (sks.availabilities, {"with_overrides": "yes"}, WrongType, "availabilities(with_overrides)"),
+    (sks.booking_rules, {"zones": []}, InvalidValue, "booking_rules(zones=[])"),
+    (sks.booking_rules, {"zones": "UTC"}, InvalidValue, "booking_rules(zones='UTC')"),
+    (sks.booking_rules, {"zones": None}, WrongType, "booking_rules(zones)"),
+    (sks.booking_rules, {"zones": ["Mars/Base"]}, InvalidValue, "booking_rules(zones="),
+    (sks.sessions, {"tenant": ""}, InvalidValue, "sessions(tenant=''"),
+    (sks.sessions, {"tenant": 5}, WrongType, "sessions(tenant=5"),
+    (sks.sessions, {"lifecycles": 5}, WrongType, "sessions(lifecycles)"),
+    (sks.sessions, {"lifecycles": [5]}, WrongType, "sessions(lifecycles) item"),
+    (sks.sessions, {"lifecycles": ["nope"]}, SessionKitError, "sessions(lifecycles=['nope'])"),
+    (sks.sessions, {"taking_bookings": "yes"}, WrongType, "sessions(taking_bookings)"),
+    (sks.sessions, {"zones": None}, WrongType, "sessions(zones)"),
+    (sks.sessions, {"zones": ["Mars/Base"]}, InvalidValue, "sessions(zones="),
+    (sks.sessions, {"max_capacity": "5"}, WrongType, "sessions(max_capacity)"),
+    (sks.sessions, {"max_capacity": 2.5}, WrongType, "sessions(max_capacity)"),
+    (sks.sessions, {"max_capacity": True}, WrongType, "sessions(max_capacity)"),
+    (sks.sessions, {"max_capacity": 10**7}, InvalidValue, "sessions(max_capacity=10000000)"),
+    (sks.sessions, {"resource_kinds": None}, WrongType, "sessions(resource_kinds)"),
+    (sks.sessions, {"resource_kinds": [5]}, WrongType, "sessions(resource_kinds="),
+    (sks.sessions, {"generated": "x"}, WrongType, "sessions(generated)"),
+    (sks.bookings, {"session": None}, WrongType, "bookings(session)"),
+    (_of_a_session, {"at": "2026-05-04"}, WrongType, "bookings(at)"),
+    (_of_a_session, {"at": datetime(2026, 5, 4, 8)}, InvalidValue, "bookings(at)"),
+    (_of_a_session, {"statuses": None}, WrongType, "bookings(statuses)"),
+    (_of_a_session, {"statuses": "HELD"}, InvalidValue, "bookings(statuses='HELD')"),
+    (_of_a_session, {"statuses": [5]}, InvalidValue, "bookings(statuses=[5])"),
+    (_of_a_session, {"roles": None}, WrongType, "bookings(roles)"),
+    (_of_a_session, {"roles": [""]}, InvalidValue, "bookings(roles) item"),
+    (_of_a_session, {"roles": [5]}, WrongType, "bookings(roles) item"),
+    (sks.booked_sessions, {"max_bookings": "3"}, WrongType, "booked_sessions(max_bookings)"),
+    (sks.booked_sessions, {"max_bookings": 1.5}, WrongType, "booked_sessions(max_bookings)"),
+    (sks.booked_sessions, {"max_bookings": None}, WrongType, "booked_sessions(max_bookings)"),
+    (sks.booked_sessions, {"at": "2026-03-02"}, WrongType, "booked_sessions(at)"),
+    (sks.booked_sessions, {"roles": [""]}, InvalidValue, "booked_sessions(roles) item"),
+    (sks.booked_sessions, {"roles": None}, WrongType, "booked_sessions(roles)"),
+    (sks.booked_sessions, {"lifecycles": 5}, WrongType, "booked_sessions(lifecycles)"),
+]
+
+
+@pytest.mark.parametrize(("strategy", "options", "error", "named"), _BAD_OPTIONS)
+def test_every_strategy_refuses_a_bad_option_when_built(
+    strategy: Callable[..., object],
+    options: dict[str, object],
+    error: type[Exception],
+    named: str,
+) -> None:
+    # Built, never drawn: the error comes before a test runs, naming the option.
+    with pytest.raises(error) as caught:
+        strategy(**options)
+    assert isinstance(caught.value, SessionKitError)
+    assert isinstance(caught.value, TypeError) is (error is WrongType)
+    told = "\n".join([str(caught.value), *getattr(caught.value, "__notes__", [])])
+    assert named in told
+
+
+@given(
+    sks.timespans(
+        min_start=datetime(2026, 5, 1, 10, tzinfo=ZoneInfo("Europe/Berlin")),
+        max_start=datetime(2026, 5, 1, 8, 0, 30, tzinfo=UTC),
+    )
+)
+def test_aware_timespans_bounds_are_read_as_the_instants_they_are(span: TimeSpan) -> None:
+    assert (
+        datetime(2026, 5, 1, 8, tzinfo=UTC)
+        <= span.start
+        <= datetime(2026, 5, 1, 8, 0, 30, tzinfo=UTC)
+    )
+
+
+@settings(max_examples=20)
+@given(
+    st.tuples(
+        sks.timezones(("UTC", "Asia/Kolkata")),
+        sks.rules(frequencies=("MINUTELY", "SECONDLY"), allow_count=False, allow_until=False),
+        sks.recurrences(disambiguate=("skip", "raise"), with_exdates=False),
+        sks.daily_hours(max_size=1),
+        sks.weekly_hours(min_days=7),
+        sks.availabilities(first_day=date(2026, 3, 29), last_day=date(2026, 3, 29)),
+        sks.booking_rules(zones=["UTC"]),
+        sks.sessions(lifecycles=(PRESETS.get("lms"),), resource_kinds=(), generated=True),
+        sks.booked_sessions(max_bookings=0, roles=("coach",)),
+    )
+)
+def test_the_edges_of_every_option_still_draw(values: tuple[object, ...]) -> None:
+    zone, rule, _, hours, week, _, rules, session, booked = values
+    assert str(zone) in ("UTC", "Asia/Kolkata")
+    assert isinstance(rule, Rule)
+    assert rule.freq in ("MINUTELY", "SECONDLY")
+    assert (rule.count, rule.until) == (None, None)
+    assert isinstance(hours, list)
+    assert len(hours) == 1
+    assert isinstance(week, dict)
+    assert len(week) == 7
+    assert isinstance(rules, BookingRules)
+    assert rules.zone == "UTC"
+    assert isinstance(session, Session)
+    assert (session.resources, session.lifecycle) == ((), "lms")
+    assert isinstance(booked, sks.BookedSession)
+    assert booked.bookings == ()

@@ -20,26 +20,26 @@ from hypothesis import strategies as st
 
 from sessionkit.availability import Availability
 from sessionkit.errors import InvalidValue, WallTimeError, WrongType
-from sessionkit.lifecycle import PRESETS, Lifecycle
+from sessionkit.lifecycle import Lifecycle
 from sessionkit.model.booking import (
-    ACTIVE_BOOKING_STATUSES,
     BOOKING_STATUSES,
     CANCELLED,
-    CONFIRMED,
     EXPIRED,
     HELD,
     OFFERED,
-    SEAT_STATUSES,
     WAITLISTED,
     Booking,
     seats_owed,
     seats_taken,
 )
 from sessionkit.model.session import MAX_CAPACITY, ResourceRef, Session
+from sessionkit.model.text import check_tenant
 from sessionkit.policies import BookingRules
-from sessionkit.recurrence import Recurrence, Rule, Weekday
+from sessionkit.recurrence import FREQUENCIES, Recurrence, Rule, Weekday
+from sessionkit.testing import _strategy_args as _args
+from sessionkit.testing._booking_replay import Replay, Request
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import RecurrenceDisambiguate, check_aware, get_zone
+from sessionkit.zones import RecurrenceDisambiguate, check_aware, check_disambiguate, get_zone
 
 __all__ = [
     "DST_ZONES",
@@ -80,8 +80,8 @@ _LAST = datetime(9999, 12, 31, 23, 59, 59, 999999)
 
 def timezones(names: Sequence[str] = DST_ZONES) -> st.SearchStrategy[ZoneInfo]:
     """Zones drawn from ``names`` (by default zones with gaps, folds and odd offsets)."""
-    _some(names, "names")
-    return st.sampled_from([get_zone(name) for name in names])
+    chosen = _args.zone_names(names, "names", strategy="timezones")
+    return st.sampled_from([get_zone(name) for name in chosen])
 
 
 def aware_datetimes(
@@ -99,18 +99,18 @@ def aware_datetimes(
     favour the small hours).
     """
     for name, bound in (("min_value", min_value), ("max_value", max_value)):
-        if not isinstance(bound, datetime) or bound.tzinfo is not None:
+        if not isinstance(bound, datetime):
+            raise WrongType(bound, name=f"aware_datetimes({name})", expected="a naive datetime")
+        if bound.tzinfo is not None:
             raise InvalidValue(
                 f"aware_datetimes({name}={bound!r}): the bounds are naive wall-clock times",
                 value=bound,
                 expected="a naive datetime",
             )
-    if max_value < min_value:
-        raise InvalidValue(
-            f"aware_datetimes(min_value={min_value}, max_value={max_value}): nothing lies between",
-            value=max_value,
-            expected=f"max_value >= {min_value}",
-        )
+    _args.not_after(
+        min_value, max_value, strategy="aware_datetimes", called=("min_value", "max_value")
+    )
+    _args.strategy_or_none(zones, "zones", strategy="aware_datetimes")
     return st.datetimes(
         min_value=min_value,
         max_value=max_value,
@@ -126,12 +126,20 @@ def timespans(
     min_duration: timedelta = timedelta(minutes=1),
     max_duration: timedelta = timedelta(days=2),
 ) -> st.SearchStrategy[TimeSpan]:
-    """TimeSpans whose start lies between the naive UTC bounds and whose length is in range.
+    """TimeSpans whose start lies between the UTC bounds and whose length is in range.
 
-    Starts and lengths are whole seconds, so the length range must hold one
-    (``InvalidValue`` otherwise, as for bounds whose spans would end past
-    the last instant a datetime holds).
+    The bounds are naive UTC, or aware (read as the instants they are, as
+    :func:`sessions` reads its own). Starts and lengths are whole seconds, so
+    the length range must hold one (``InvalidValue`` otherwise, as for
+    bounds with no start between them or whose spans would end past the last
+    instant a datetime holds; ``WrongType`` for a bound or length of another
+    type).
     """
+    low = _args.naive_utc(min_start, "min_start", strategy="timespans")
+    high = _args.naive_utc(max_start, "max_start", strategy="timespans")
+    _args.duration(min_duration, "min_duration", strategy="timespans")
+    _args.duration(max_duration, "max_duration", strategy="timespans")
+    _args.not_after(low, high, strategy="timespans")
     shortest = -(-min_duration // timedelta(seconds=1))  # rounded up
     longest = max_duration // timedelta(seconds=1)
     if min_duration <= timedelta(0) or shortest > longest:
@@ -141,14 +149,14 @@ def timespans(
             value=min_duration,
             expected="0 < min_duration <= max_duration, a whole second between them",
         )
-    if max_start > _LAST - max_duration:
+    if max_duration > _LAST - high:  # so compared, no bound overflows a datetime
         raise InvalidValue(
             f"timespans(max_start={max_start}, max_duration={max_duration}): such spans would"
             " end past the last datetime",
             value=max_start,
-            expected=f"max_start <= {_LAST - max_duration}",
+            expected=f"max_start + max_duration <= {_LAST}",
         )
-    starts = st.datetimes(min_value=min_start, max_value=max_start).map(
+    starts = st.datetimes(min_value=low, max_value=high).map(
         lambda dt: dt.replace(microsecond=0, tzinfo=UTC)
     )
     seconds = st.integers(shortest, longest)
@@ -157,19 +165,36 @@ def timespans(
     )
 
 
-@st.composite
 def rules(
-    draw: st.DrawFn,
     *,
     frequencies: Sequence[str] = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY", "HOURLY"),
     allow_count: bool = True,
     allow_until: bool = True,
-) -> Rule:
+) -> st.SearchStrategy[Rule]:
     """Valid RFC 5545 rules mixing the fast arithmetic paths and the general one.
 
-    UNTIL, when drawn, is an aware UTC instant between 2000 and 2045.
+    Of a frequency from ``frequencies`` (each one of
+    :data:`~sessionkit.recurrence.FREQUENCIES`). UNTIL, when drawn, is an
+    aware UTC instant between 2000 and 2045.
     """
-    freq = draw(st.sampled_from(list(frequencies)))
+    chosen = _args.names(frequencies, "frequencies", strategy="rules")
+    for freq in chosen:
+        if freq not in FREQUENCIES:
+            raise InvalidValue(
+                f"rules(frequencies={frequencies!r}): {freq!r} is not a frequency",
+                value=freq,
+                expected=f"some of {', '.join(FREQUENCIES)}",
+            )
+    _args.flag(allow_count, "allow_count", strategy="rules")
+    _args.flag(allow_until, "allow_until", strategy="rules")
+    return _drawn_rules(chosen, allow_count=allow_count, allow_until=allow_until)
+
+
+@st.composite
+def _drawn_rules(
+    draw: st.DrawFn, frequencies: list[str], *, allow_count: bool, allow_until: bool
+) -> Rule:
+    freq = draw(st.sampled_from(frequencies))
     interval = draw(st.integers(1, 3))
     days = st.lists(st.integers(0, 6), min_size=1, max_size=3, unique=True)
     byday: tuple[Weekday, ...] = ()
@@ -230,19 +255,36 @@ def rules(
     )
 
 
-@st.composite
 def recurrences(
-    draw: st.DrawFn,
     *,
     zones: st.SearchStrategy[ZoneInfo] | None = None,
     rule_strategy: st.SearchStrategy[Rule] | None = None,
     disambiguate: Sequence[RecurrenceDisambiguate] = ("compatible",),
     with_exdates: bool = True,
-) -> Recurrence:
+) -> st.SearchStrategy[Recurrence]:
     """Recurrences in zones with DST gaps and folds, starting between 2000 and 2035.
 
     Start times favour the small hours, where DST transitions happen.
     """
+    _args.strategy_or_none(zones, "zones", strategy="recurrences")
+    _args.strategy_or_none(rule_strategy, "rule_strategy", strategy="recurrences")
+    chosen = _args.names(disambiguate, "disambiguate", strategy="recurrences", what="policies")
+    with _args.naming("disambiguate", disambiguate, strategy="recurrences"):
+        for policy in chosen:
+            check_disambiguate(policy, allow_skip=True)
+    _args.flag(with_exdates, "with_exdates", strategy="recurrences")
+    return _drawn_recurrences(zones, rule_strategy, chosen, with_exdates=with_exdates)
+
+
+@st.composite
+def _drawn_recurrences(
+    draw: st.DrawFn,
+    zones: st.SearchStrategy[ZoneInfo] | None,
+    rule_strategy: st.SearchStrategy[Rule] | None,
+    disambiguate: list[RecurrenceDisambiguate],
+    *,
+    with_exdates: bool,
+) -> Recurrence:
     zone = draw(zones if zones is not None else timezones())
     day = draw(
         st.dates(min_value=datetime(2000, 1, 1).date(), max_value=datetime(2035, 1, 1).date())
@@ -261,7 +303,7 @@ def recurrences(
         start=start,
         tz=zone.key,
         duration=duration,
-        disambiguate=draw(st.sampled_from(list(disambiguate))),
+        disambiguate=draw(st.sampled_from(disambiguate)),
     )
     if with_exdates and draw(st.booleans()):
         window_end = start + timedelta(days=400)
@@ -293,13 +335,17 @@ def _quarter(index: int) -> time:
     return time((index // 4) % 24, (index % 4) * 15)
 
 
-@st.composite
-def daily_hours(draw: st.DrawFn, *, max_size: int = 3) -> list[tuple[time, time]]:
-    """Lists of ``(start, end)`` wall times on the quarter hour, possibly overlapping.
+def daily_hours(*, max_size: int = 3) -> st.SearchStrategy[list[tuple[time, time]]]:
+    """Lists of 1 to ``max_size`` ``(start, end)`` wall times on the quarter hour (may overlap).
 
     Start times favour the small hours, where DST transitions happen; an end of
     ``time(0)`` means midnight at the end of the day.
     """
+    return _drawn_hours(_args.count(max_size, "max_size", strategy="daily_hours", least=1))
+
+
+@st.composite
+def _drawn_hours(draw: st.DrawFn, max_size: int) -> list[tuple[time, time]]:
     pairs: list[tuple[time, time]] = []
     for _ in range(draw(st.integers(1, max_size))):
         start = draw(st.one_of(st.integers(0, 16), st.integers(0, 95)))
@@ -309,7 +355,11 @@ def daily_hours(draw: st.DrawFn, *, max_size: int = 3) -> list[tuple[time, time]
 
 
 def weekly_hours(*, min_days: int = 0) -> st.SearchStrategy[dict[str, list[tuple[time, time]]]]:
-    """Mappings for :meth:`~sessionkit.availability.Availability.weekly`: ``{"MO": [...], ...}``."""
+    """Mappings for :meth:`~sessionkit.availability.Availability.weekly`: ``{"MO": [...], ...}``.
+
+    Of ``min_days`` to 7 days.
+    """
+    _args.count(min_days, "min_days", strategy="weekly_hours", least=0, most=7)
     return st.dictionaries(
         st.sampled_from(["MO", "TU", "WE", "TH", "FR", "SA", "SU"]),
         daily_hours(),
@@ -317,19 +367,48 @@ def weekly_hours(*, min_days: int = 0) -> st.SearchStrategy[dict[str, list[tuple
     )
 
 
-@st.composite
 def availabilities(
-    draw: st.DrawFn,
     *,
     zones: st.SearchStrategy[ZoneInfo] | None = None,
     first_day: date = date(2026, 1, 1),
     last_day: date = date(2026, 12, 31),
     with_overrides: bool = True,
-) -> Availability:
+) -> st.SearchStrategy[Availability]:
     """Weekly availabilities in zones with DST, with blocked dates, ranges and extra hours.
 
-    Overrides fall between ``first_day`` and ``last_day``.
+    Overrides fall between ``first_day`` and ``last_day`` (a blocked range
+    may run up to 5 days past it).
     """
+    _args.strategy_or_none(zones, "zones", strategy="availabilities")
+    _args.day(first_day, "first_day", strategy="availabilities")
+    _args.day(last_day, "last_day", strategy="availabilities")
+    _args.not_after(
+        first_day, last_day, strategy="availabilities", called=("first_day", "last_day")
+    )
+    if last_day > _LAST_DAY:
+        raise InvalidValue(
+            f"availabilities(last_day={last_day}): a blocked range from it would end past the"
+            " last date",
+            value=last_day,
+            expected=f"last_day <= {_LAST_DAY}",
+        )
+    _args.flag(with_overrides, "with_overrides", strategy="availabilities")
+    return _drawn_availabilities(zones, first_day, last_day, with_overrides=with_overrides)
+
+
+_LAST_DAY = date.max - timedelta(days=5)
+"""The last ``last_day`` of :func:`availabilities`: room for a blocked range of 5 days."""
+
+
+@st.composite
+def _drawn_availabilities(
+    draw: st.DrawFn,
+    zones: st.SearchStrategy[ZoneInfo] | None,
+    first_day: date,
+    last_day: date,
+    *,
+    with_overrides: bool,
+) -> Availability:
     zone = draw(zones if zones is not None else timezones())
     result = Availability.weekly(draw(weekly_hours()), tz=zone)
     if not with_overrides:
@@ -357,6 +436,7 @@ def booking_rules(*, zones: Sequence[str] = DST_ZONES) -> st.SearchStrategy[Book
     per-day zone from ``zones``, holds of 1 minute to 2 hours, offers of 1
     minute to 2 days, and both flags.
     """
+    chosen = _args.zone_names(zones, "zones", strategy="booking_rules")
     counts = st.none() | st.integers(1, 5)
     return st.builds(
         _rules,
@@ -365,7 +445,7 @@ def booking_rules(*, zones: Sequence[str] = DST_ZONES) -> st.SearchStrategy[Book
         max_capacity=st.none() | st.integers(1, 50),
         per_day=counts,
         per_week=st.none() | st.integers(1, 10),
-        zone=st.sampled_from(list(zones)),
+        zone=st.sampled_from(chosen),
         hold_for=_minutes(1, 120),
         offer_for=_minutes(1, 2 * 24 * 60),
         waitlist=st.booleans(),
@@ -394,9 +474,7 @@ _LAST_START = _LAST - timedelta(hours=5)
 
 def _start_bound(value: object, name: str) -> datetime:
     """Return a start bound as naive UTC (an aware one converted), within what can be drawn."""
-    if not isinstance(value, datetime):
-        raise WrongType(value, name=name, expected="a datetime (naive UTC, or aware)")
-    naive = value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+    naive = _args.naive_utc(value, name, strategy="sessions")
     if not _FIRST_START <= naive <= _LAST_START:
         raise InvalidValue(
             f"sessions({name}={value}): a session made up to 90 days before it, or ending up"
@@ -405,30 +483,6 @@ def _start_bound(value: object, name: str) -> datetime:
             expected=f"{_FIRST_START} to {_LAST_START} (UTC)",
         )
     return naive
-
-
-def _some(values: Sequence[str], name: str) -> None:
-    """Refuse an empty sequence, or a bare string, where names are drawn from."""
-    if isinstance(values, str) or not values:
-        raise InvalidValue(
-            f"{name}={values!r}: give a sequence of names to draw from",
-            value=values,
-            expected=f"a sequence of one {name[:-1]} or more",
-        )
-
-
-def _lifecycle_pool(lifecycles: Sequence[Lifecycle | str] | None) -> list[Lifecycle]:
-    if isinstance(lifecycles, str):  # a name, not a sequence of them
-        _some(lifecycles, "lifecycles")
-    chosen = list(PRESETS) if lifecycles is None else list(lifecycles)
-    pool = [PRESETS.get(one) if isinstance(one, str) else one for one in chosen]
-    if not pool:
-        raise InvalidValue(
-            "sessions(lifecycles=[]): there is no lifecycle to draw a session of",
-            value=lifecycles,
-            expected="one lifecycle (or preset name) or more, or None for every preset",
-        )
-    return pool
 
 
 def sessions(
@@ -457,28 +511,25 @@ def sessions(
     from series ``"series-1"`` (its id and occurrence key set), or only one
     kind (``generated=False`` / ``True``): a store keeps a generated session
     only once its series is stored. Options that leave nothing to draw raise
-    ``InvalidValue`` naming the option.
+    ``InvalidValue`` naming the option, and options of the wrong type
+    ``WrongType``.
     """
-    pool = _lifecycle_pool(lifecycles)
+    with _args.naming("tenant", tenant, strategy="sessions"):
+        check_tenant(tenant)
+    pool = _args.lifecycle_pool(lifecycles)
+    _args.flag(taking_bookings, "taking_bookings", strategy="sessions")
+    zone_pool = _args.zone_names(zones, "zones", strategy="sessions")
     min_start = _start_bound(min_start, "min_start")
     max_start = _start_bound(max_start, "max_start")
-    _some(zones, "zones")
-    if isinstance(resource_kinds, str):
-        _some(resource_kinds, "resource_kinds")  # a name, not a sequence of them
-    for kind in resource_kinds:
-        ResourceRef(kind, "x1")  # a kind a reference can have, else InvalidValue naming it
-    if max_start < min_start:
-        raise InvalidValue(
-            f"sessions(min_start={min_start}, max_start={max_start}): no start lies between",
-            value=max_start,
-            expected=f"max_start >= {min_start}",
-        )
-    if not 1 <= max_capacity <= MAX_CAPACITY:
-        raise InvalidValue(
-            f"sessions(max_capacity={max_capacity!r}): a session has 1..{MAX_CAPACITY:,} seats",
-            value=max_capacity,
-            expected=f"1..{MAX_CAPACITY}",
-        )
+    kinds = _args.names(
+        resource_kinds, "resource_kinds", strategy="sessions", what="kinds", empty=True
+    )
+    with _args.naming("resource_kinds", resource_kinds, strategy="sessions"):
+        for kind in kinds:
+            ResourceRef(kind, "x1")  # a kind a reference can have, else InvalidValue naming it
+    _args.not_after(min_start, max_start, strategy="sessions")
+    _args.count(max_capacity, "max_capacity", strategy="sessions", least=1, most=MAX_CAPACITY)
+    _args.flag(generated, "generated", strategy="sessions", optional=True)
     choices = [
         (lifecycle, status)
         for lifecycle in pool
@@ -495,14 +546,13 @@ def sessions(
         )
     minutes = int((max_start - min_start).total_seconds() // 60)
     first = min_start.replace(tzinfo=UTC)
-    kinds = list(resource_kinds)
 
     @st.composite
     def one(draw: st.DrawFn) -> Session:
         lifecycle, status = draw(st.sampled_from(choices))
         start = first + timedelta(minutes=draw(st.integers(0, minutes)))
         span = TimeSpan(start, start + timedelta(minutes=draw(st.integers(15, 240))))
-        zone = draw(st.sampled_from(list(zones)))
+        zone = draw(st.sampled_from(zone_pool))
         refs = st.builds(
             lambda kind, n: ResourceRef(kind, f"{kind[0]}{n}"),
             st.sampled_from(kinds),
@@ -593,12 +643,15 @@ def bookings(
     or an offer and keeps the instant it ran out, or, once the session has
     started at ``at``, a waitlist place its start ended (no expiry); waitlisted
     and offered bookings (and those that were) have a waitlist ``position``.
-    Options that leave nothing to draw raise ``InvalidValue``. Seats are
-    1..3, never above the capacity. For several bookings of one session that
-    fit its capacity together, draw :func:`booked_sessions`.
+    Options that leave nothing to draw raise ``InvalidValue``, options of the
+    wrong type ``WrongType``. Seats are 1..3, never above the capacity. For
+    several bookings of one session that fit its capacity together, draw
+    :func:`booked_sessions`.
     """
-    _some(roles, "roles")
-    when = session.start - timedelta(minutes=1) if at is None else check_aware(at, "at")
+    if not isinstance(session, Session):
+        raise WrongType(session, name="bookings(session)", expected="a Session")
+    role_pool = _args.roles(roles, strategy="bookings")
+    when = session.start - timedelta(minutes=1) if at is None else check_aware(at, "bookings(at)")
     if min(when, session.start) - timedelta(minutes=1) < session.created_at:
         raise InvalidValue(
             f"bookings(at={when.isoformat()}): session {session.id!r} was created at"
@@ -606,15 +659,15 @@ def bookings(
             value=when,
             expected="an instant at least a minute after the session was created",
         )
-    unknown = sorted(set(statuses) - BOOKING_STATUSES)
-    if unknown or not statuses:
+    chosen = _args.names(statuses, "statuses", strategy="bookings")
+    if not all(isinstance(status, str) and status in BOOKING_STATUSES for status in chosen):
         raise InvalidValue(
-            f"bookings(statuses={list(statuses)!r}): a stored booking's status is one of"
+            f"bookings(statuses={chosen!r}): a stored booking's status is one of"
             f" {sorted(BOOKING_STATUSES)}",
-            value=list(statuses),
+            value=chosen,
             expected=f"one or more of {sorted(BOOKING_STATUSES)}",
         )
-    drawn_status = st.sampled_from(sorted(set(statuses)))
+    drawn_status = st.sampled_from(sorted(set(chosen)))
 
     @st.composite
     def one(draw: st.DrawFn) -> Booking:
@@ -625,7 +678,7 @@ def bookings(
             draw(drawn_status),
             booking_id=f"b{draw(st.integers(1, 10**6))}",
             participant=ResourceRef("student", f"p{draw(st.integers(1, 50))}"),
-            roles=roles,
+            roles=role_pool,
         )
 
     return one()
@@ -674,28 +727,35 @@ def booked_sessions(
 ) -> st.SearchStrategy[BookedSession]:
     """A session taking bookings and up to ``max_bookings`` bookings of it, consistent at ``at``.
 
-    What the booking commands could have left: at most one booking in play
-    (held, confirmed, waitlisted, offered) per participant, cancelled and
-    expired ones besides; never more seats taken than the capacity, when
-    each booking was made (as the stores check a written booking) and so at
-    ``at`` too (a booking that would overflow it is waitlisted, as ``book``
-    does);
-    waitlist positions 1, 2, ... in creation order; holds and offers live or
-    run out at ``at``. ``at`` is an aware instant (default: drawn); the
+    What the booking commands and the expiry job leave, replayed in time
+    order as the services run them: requests made one after another, each
+    seated (held or confirmed) when its seats fit beside those taken and
+    those owed to the waitlist, else queued (``book(..., waitlist=True)``);
+    holds and offers confirmed in time or left to run out; some bookings
+    cancelled; the job run at none to two instants up to ``at``. Every
+    command but a confirm settles the session first, as the services do:
+    what ran out is EXPIRED, and freed seats are offered to the waitlist in
+    order. So: at most one booking in play (held, confirmed, waitlisted,
+    offered) per participant, cancelled and expired ones besides (a
+    participant books again once theirs left play); never more seats taken
+    than the capacity; waitlist positions 1, 2, ... in creation order, and
+    a waitlist only while its first in line needs more seats than were
+    free when the session was last settled (no command leaves a seat free
+    in front of it); holds and offers live or run out at ``at``, one that
+    ran out after the last write to its session still stored as it was (no
+    job ran since: a tick would still settle it). A changed booking is
+    stamped as the store stamps it (``updated_at``, ``updated_by``,
+    ``version``). ``at`` is an aware instant (default: drawn); the
     session, a loose one (no series, so it can be stored as it is), starts
     from 2 days before it (started and past sessions come too) to 30 days
     after it. :attr:`BookedSession.taken` and :attr:`BookedSession.remaining`
     are the oracle of its seats at ``at``. Options that leave nothing to draw
-    raise ``InvalidValue`` naming the option.
+    raise ``InvalidValue`` naming the option, and options of the wrong type
+    ``WrongType``.
     """
-    if max_bookings < 0:
-        raise InvalidValue(
-            f"booked_sessions(max_bookings={max_bookings!r}): a session has 0 bookings or more",
-            value=max_bookings,
-            expected="max_bookings >= 0",
-        )
-    _some(roles, "roles")
-    fixed = None if at is None else check_aware(at, "at").astimezone(UTC)
+    _args.count(max_bookings, "max_bookings", strategy="booked_sessions", least=0)
+    role_pool = _args.roles(roles, strategy="booked_sessions")
+    fixed = None if at is None else check_aware(at, "booked_sessions(at)").astimezone(UTC)
     # The session starts up to 30 days after ``at``, and was made up to 90 days before it.
     if fixed is not None and not _BOOKED_FIRST <= fixed.replace(tzinfo=None) <= _BOOKED_LAST:
         raise InvalidValue(
@@ -704,8 +764,9 @@ def booked_sessions(
             value=at,
             expected=f"an instant from {_BOOKED_FIRST} to {_BOOKED_LAST} UTC",
         )
+    _args.lifecycle_pool(lifecycles, strategy="booked_sessions")
     sessions(lifecycles=lifecycles, taking_bookings=True)  # refuses lifecycles that draw none
-    return _booked_sessions(fixed, max_bookings, lifecycles, roles)
+    return _booked_sessions(fixed, max_bookings, lifecycles, role_pool)
 
 
 @st.composite
@@ -715,6 +776,7 @@ def _booked_sessions(
     max_bookings: int,
     lifecycles: Sequence[Lifecycle | str] | None,
     roles: Sequence[str],
+    replay_by: type[Replay] = Replay,
 ) -> BookedSession:
     when = (
         draw(aware_datetimes(min_value=_SESSION_MIN, max_value=_SESSION_MAX)).astimezone(UTC)
@@ -735,36 +797,36 @@ def _booked_sessions(
     # The session existed before anything was booked: made 1 to 90 days before ``at``.
     created = min(session.created_at, when - timedelta(days=draw(st.integers(1, 90))))
     session = attrs.evolve(session, created_at=created)
-    statuses = st.sampled_from(
-        (CONFIRMED, CONFIRMED, HELD, WAITLISTED, OFFERED, CANCELLED, EXPIRED)
-    )
-    made: list[Booking] = []
-    for n in range(draw(st.integers(0, max_bookings))):
-        status = draw(statuses)
-        # In play: a participant of its own. Out of play: anyone, a player included.
-        who = n + 1 if status in ACTIVE_BOOKING_STATUSES else draw(st.integers(1, n + 1))
-        made.append(
-            _drawn_booking(
-                draw,
-                session,
-                when,
-                status,
-                booking_id=f"b{n + 1}",
-                participant=ResourceRef("student", f"p{who}"),
-                roles=roles,
+    replay = replay_by(session, offer_for=draw(_minutes(1, 2 * 24 * 60)))
+    # Requests are made before ``at`` and before the start; cancels too.
+    latest = min(when, session.start) - timedelta(minutes=1)
+    room = int((latest - created).total_seconds() // 60)
+    count = draw(st.integers(0, max_bookings))
+    # Half of them in the last two hours, where holds and offers still run at ``at``.
+    back = st.integers(0, min(room, 120)) | st.integers(0, min(room, 30 * 24 * 60))
+    made = sorted(latest - timedelta(minutes=draw(back)) for _ in range(count))
+    for n, instant in enumerate(made):
+        cancel = None
+        if draw(st.integers(0, 3)) == 3:
+            cancel = instant + timedelta(
+                minutes=draw(st.integers(0, int((latest - instant).total_seconds() // 60)))
             )
+        replay.request(
+            f"b{n + 1}",
+            Request(
+                made=instant,
+                seats=draw(st.integers(1, min(3, session.capacity))),
+                role=draw(st.sampled_from(list(roles))),
+                again=draw(st.integers(0, n)),
+                confirm=draw(st.integers(0, 2)) == 2,
+                hold_for=draw(_minutes(1, 120)),
+                claim_after=draw(st.none() | _minutes(0, 180)),
+                cancel_at=cancel,
+                by_self=draw(st.booleans()),
+            ),
         )
-    made.sort(key=lambda b: (b.created_at, b.id))
-    fitted: list[Booking] = []
-    queue = 0
-    for booking in made:
-        # Judged when it was made, as the stores judge a written booking (at its stamp):
-        # then it fits at ``at`` too, where only bookings live since then take seats.
-        overflows = seats_taken(fitted, booking.created_at) + booking.seats > session.capacity
-        if booking.status in SEAT_STATUSES and overflows:
-            booking = attrs.evolve(booking, status=WAITLISTED, hold_expires_at=None)
-        if booking.position is not None or booking.status == WAITLISTED:
-            queue += 1
-            booking = attrs.evolve(booking, position=queue)
-        fitted.append(booking)
-    return BookedSession(session=session, bookings=tuple(fitted), at=when)
+    # The expiry job ran at none to two instants up to ``at`` (included).
+    since = int((when - created).total_seconds() // 60)
+    for _ in range(draw(st.integers(0, 2))):
+        replay.tick(when - timedelta(minutes=draw(st.integers(0, since))))
+    return BookedSession(session=session, bookings=replay.run(until=when), at=when)

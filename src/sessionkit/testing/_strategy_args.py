@@ -1,0 +1,177 @@
+"""The checks of the shipped strategies' options, run when a strategy is built.
+
+Private to :mod:`sessionkit.testing.strategies`. An option that leaves
+nothing to draw raises ``InvalidValue``, one of the wrong type ``WrongType``
+(also a ``TypeError``), each naming the strategy and the option and saying
+what it takes, before anything is drawn: not Hypothesis's ``InvalidArgument``
+or a builtin error from the middle of a draw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from hypothesis import strategies as st
+
+from sessionkit.errors import InvalidValue, SessionKitError, WrongType
+from sessionkit.errors._base import shown
+from sessionkit.lifecycle import PRESETS, Lifecycle
+from sessionkit.model.session import MAX_NAME_LENGTH
+from sessionkit.model.text import check_flag, check_text
+from sessionkit.zones import check_aware, get_zone
+
+__all__ = [
+    "count",
+    "day",
+    "duration",
+    "flag",
+    "lifecycle_pool",
+    "naive_utc",
+    "names",
+    "naming",
+    "not_after",
+    "roles",
+    "strategy_or_none",
+    "zone_names",
+]
+
+
+@contextmanager
+def naming(option: str, value: object, *, strategy: str) -> Iterator[None]:
+    """Name the option in a note on a sessionkit error raised inside (which names the value)."""
+    try:
+        yield
+    except SessionKitError as error:
+        error.add_note(f"from the option {strategy}({option}={shown(value)})")
+        raise
+
+
+def names(
+    values: object, option: str, *, strategy: str, what: str = "", empty: bool = False
+) -> list[Any]:
+    """Return the items of ``values`` to draw from: a sequence of one or more, not a bare name.
+
+    A bare string would be drawn from letter by letter (``"UTC"``: ``"U"``,
+    ``"T"``, ``"C"``), and no item (unless ``empty``) leaves nothing to draw:
+    ``InvalidValue``. Anything that is no collection is ``WrongType``; the
+    items (``what``, by default ``option``) are the caller's to check.
+    """
+    what = what or option
+    if isinstance(values, (bytes, Mapping)) or not isinstance(values, Iterable):
+        raise WrongType(values, name=f"{strategy}({option})", expected=f"a sequence of {what}")
+    chosen = [] if isinstance(values, str) else list(values)
+    if isinstance(values, str) or not (chosen or empty):
+        raise InvalidValue(
+            f"{strategy}({option}={values!r}): give a sequence of one or more {what} to draw from",
+            value=values,
+            expected=f"a sequence of one or more {what}",
+        )
+    return chosen
+
+
+def zone_names(values: object, option: str, *, strategy: str) -> list[str]:
+    """Return :func:`names` that are all time zones (``UnknownTimeZone`` naming one that is not)."""
+    chosen = names(values, option, strategy=strategy)
+    with naming(option, values, strategy=strategy):
+        for name in chosen:
+            get_zone(name)
+    return chosen
+
+
+def roles(values: object, *, strategy: str) -> list[str]:
+    """Return the :func:`names` of ``roles``, each one a booking can have (1 to 64 characters)."""
+    chosen = names(values, "roles", strategy=strategy)
+    for role in chosen:
+        check_text(role, f"{strategy}(roles) item", limit=MAX_NAME_LENGTH, empty=False)
+    return chosen
+
+
+def lifecycle_pool(lifecycles: object, *, strategy: str = "sessions") -> list[Lifecycle]:
+    """Return the lifecycles to draw sessions of: ``None`` for every preset, else the ones named.
+
+    Each is a :class:`~sessionkit.lifecycle.Lifecycle` or a preset's name
+    (``UnknownLifecycle`` for an unknown one).
+    """
+    if lifecycles is None:
+        return [PRESETS.get(name) for name in PRESETS]
+    pool: list[Lifecycle] = []
+    what = "lifecycles or preset names"
+    for one in names(lifecycles, "lifecycles", strategy=strategy, what=what):
+        if isinstance(one, str):
+            with naming("lifecycles", lifecycles, strategy=strategy):
+                pool.append(PRESETS.get(one))
+        elif isinstance(one, Lifecycle):
+            pool.append(one)
+        else:
+            raise WrongType(
+                one, name=f"{strategy}(lifecycles) item", expected="a Lifecycle or a preset name"
+            )
+    return pool
+
+
+def flag(value: object, option: str, *, strategy: str, optional: bool = False) -> bool | None:
+    """Return ``value`` if it is ``True`` or ``False`` (or ``None`` when ``optional``)."""
+    return check_flag(value, f"{strategy}({option})", optional=optional)
+
+
+def count(value: object, option: str, *, strategy: str, least: int, most: int | None = None) -> int:
+    """Return ``value`` if it is an integer (not a bool) from ``least`` to ``most``."""
+    span = f"{least}..{most:,}" if most is not None else f">= {least}"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WrongType(value, name=f"{strategy}({option})", expected=f"an integer {span}")
+    if value < least or (most is not None and value > most):
+        raise InvalidValue(
+            f"{strategy}({option}={value!r}): expected an integer {span}",
+            value=value,
+            expected=f"an integer {span}",
+        )
+    return value
+
+
+def strategy_or_none(value: object, option: str, *, strategy: str) -> None:
+    """Refuse anything but a Hypothesis strategy or ``None`` (the default) for ``option``."""
+    if value is not None and not isinstance(value, st.SearchStrategy):
+        raise WrongType(
+            value, name=f"{strategy}({option})", expected="a Hypothesis strategy or None"
+        )
+
+
+def naive_utc(value: object, option: str, *, strategy: str) -> datetime:
+    """Return a UTC bound as a naive datetime: a naive one as it is, an aware one converted."""
+    if not isinstance(value, datetime):
+        raise WrongType(
+            value, name=f"{strategy}({option})", expected="a datetime (naive UTC, or aware)"
+        )
+    if value.tzinfo is None:
+        return value
+    return check_aware(value, f"{strategy}({option})").astimezone(UTC).replace(tzinfo=None)
+
+
+def duration(value: object, option: str, *, strategy: str) -> timedelta:
+    """Return ``value`` if it is a ``timedelta``."""
+    if not isinstance(value, timedelta):
+        raise WrongType(value, name=f"{strategy}({option})", expected="a timedelta")
+    return value
+
+
+def day(value: object, option: str, *, strategy: str) -> date:
+    """Return ``value`` if it is a ``date`` (a ``datetime`` is not one here)."""
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise WrongType(value, name=f"{strategy}({option})", expected="a date")
+    return value
+
+
+def not_after(
+    low: date, high: date, *, strategy: str, called: tuple[str, str] = ("min_start", "max_start")
+) -> None:
+    """Refuse bounds ``low`` > ``high`` (``datetime`` or ``date`` alike): nothing lies between."""
+    if high < low:
+        low_name, high_name = called
+        raise InvalidValue(
+            f"{strategy}({low_name}={low}, {high_name}={high}): nothing lies between",
+            value=high,
+            expected=f"{high_name} >= {low}",
+        )
