@@ -224,6 +224,15 @@ def test_a_retried_checkout_or_claim_gets_the_same_intents_secret_while_it_lasts
     assert claim.client_secret is not None
     assert (pay_of(retried).id, retried.client_secret) == (pay_of(claim).id, claim.client_secret)
 
+    # Judged at the command's own instant: a replay dated inside the hold still pays.
+    shop.h.clock.advance(timedelta(hours=5))
+    dated = shop.kit.payments.book(
+        T, s.id, "student:ana", actor="ana", idempotency_key="k1", now=NOW + timedelta(minutes=1)
+    )
+    assert dated.client_secret is None  # ana's booking was cancelled above: nothing open
+    early = shop.kit.payments.claim(T, ben.id, actor="ben", now=NOW + timedelta(minutes=2))
+    assert early.client_secret == claim.client_secret
+    shop.h.clock.set(NOW)
     shop.h.clock.advance(timedelta(hours=2))  # the offer ran out: nothing to pay, nothing asked
     asked = len(shop.gateway.calls)
     with pytest.raises(HoldExpired):

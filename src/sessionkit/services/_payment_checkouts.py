@@ -135,7 +135,7 @@ class CheckoutCommands:
             if request.key is None or taken.key != "idempotency":
                 raise
             booking, payment = self._hold(tenant, request, actor, manual, now)  # replay the winner
-        return self._checkout(booking, payment)
+        return self._checkout(booking, payment, now)
 
     def _hold(
         self,
@@ -216,7 +216,7 @@ class CheckoutCommands:
             elif waiting:
                 opened = attrs.evolve(payment, due="create")
                 payment = store_payment(tx, payment, opened, None, actor=actor)
-        return self._checkout(booking, payment)
+        return self._checkout(booking, payment, now)
 
     def _open(
         self,
@@ -250,16 +250,20 @@ class CheckoutCommands:
         tx.collect([PaymentChanged(tenant=booking.tenant, actor=actor, at=tx.now, payment=payment)])
         return payment
 
-    def _checkout(self, booking: Booking, payment: Payment) -> Checkout:
+    def _checkout(self, booking: Booking, payment: Payment, now: datetime | None) -> Checkout:
         """Make the intent (if due) now, outside any unit of work; return the checkout.
 
         A replay of a checkout whose intent is still open asks the provider
         for it again under the same key (which returns the first intent, by
         the port's contract) only for its ``client_secret``: a client whose
-        first answer was lost can still pay while the hold lasts.
+        first answer was lost can still pay while the hold lasts (at the
+        command's ``now``).
         """
         if payment.due != "create":
-            if not _awaits_paying(payment) or booking.status_at(self._ctx.now()) == EXPIRED:
+            if (
+                not _awaits_paying(payment)
+                or booking.status_at(self._ctx.at(now, "now")) == EXPIRED
+            ):
                 return Checkout(booking=booking, payment=payment)
             known = create_intent(self._ctx, payment)
             secret = known.client_secret if known.ref == payment.intent_ref else None
