@@ -4,23 +4,52 @@ The scripts live in the package's ``alembic/`` directory and record their
 revision in their own version table, ``sessionkit_alembic_version``, so they
 never collide with a host application's ``alembic_version``. A host that keeps
 one migration history instead adds :data:`~sessionkit.adapters.sqlalchemy.metadata`
-to its own ``target_metadata`` (see ``docs/sqlalchemy.md``).
+to its own ``target_metadata`` (see ``docs/sqlalchemy.md``); :func:`render_item`
+and :func:`include_object` are the two hooks its ``env.py`` passes to
+``context.configure`` for either arrangement.
+
+Migrations of one schema (PostgreSQL) or database (MySQL/MariaDB, SQLite) run
+one at a time: apps call :func:`upgrade` at startup in every worker, and two
+runs at once would each create the same tables.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import Any, Literal
 
 from alembic import command
+from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
-from sqlalchemy import column, inspect, select, table
+from alembic.runtime.environment import NameFilterType
+from sqlalchemy import column, inspect, select, table, text
 from sqlalchemy.engine import Connection, Engine, Inspector
+from sqlalchemy.schema import SchemaItem
+from sqlalchemy.sql.elements import TextClause
 
-from sessionkit.adapters.sqlalchemy.rows import sessions_table
-from sessionkit.adapters.sqlalchemy.schema import check_character_set
-from sessionkit.errors import InvalidValue
+from sessionkit.adapters.sqlalchemy._types import (
+    Amount,
+    ExactText,
+    JSONValue,
+    LocalDateTime,
+    UTCDateTime,
+)
+from sessionkit.adapters.sqlalchemy.rows import metadata, sessions_table
+from sessionkit.adapters.sqlalchemy.schema import check_character_set, target_schema
+from sessionkit.errors import InvalidValue, StorageError
 
-__all__ = ["SCRIPT_LOCATION", "VERSION_TABLE", "alembic_config", "upgrade"]
+__all__ = [
+    "SCRIPT_LOCATION",
+    "VERSION_TABLE",
+    "alembic_config",
+    "include_object",
+    "migration_lock",
+    "render_item",
+    "upgrade",
+]
 
 SCRIPT_LOCATION = Path(__file__).with_name("alembic")
 """The directory holding ``env.py`` and ``versions/``."""
@@ -32,7 +61,9 @@ def alembic_config(bind: Engine | Connection) -> Config:
     """Return an Alembic :class:`~alembic.config.Config` for sessionkit's scripts over ``bind``.
 
     Use it with :mod:`alembic.command` for anything beyond :func:`upgrade`
-    (``command.current``, ``command.downgrade``, ``command.history``).
+    (``command.current``, ``command.downgrade``, ``command.history``). Commands
+    that run the scripts wait for any other run on the same schema, as
+    :func:`upgrade` does.
     """
     config = Config()
     config.set_main_option("script_location", str(SCRIPT_LOCATION))
@@ -43,22 +74,155 @@ def alembic_config(bind: Engine | Connection) -> Config:
 def upgrade(bind: Engine | Connection, revision: str = "head") -> None:
     """Migrate sessionkit's tables in ``bind``'s database to ``revision`` (default: the latest).
 
+    The tables are those of the connection's own schema
+    (:func:`~.schema.target_schema`): on PostgreSQL, a schema later on the
+    search path that has them already does not count. One run at a time per
+    schema (database), under :func:`migration_lock`: apps call this at startup
+    in every worker, and a second process waits for the first, then finds the
+    revision it reached and does only what is left. On an engine or an idle
+    connection the whole run is one transaction of its own, committed at the
+    end (on MySQL/MariaDB each DDL statement commits itself anyway); in a
+    transaction the caller began, it runs inside that one.
+
     On MySQL/MariaDB a database whose default character set is not ``utf8mb4``
     is refused first (``InvalidValue``; see :func:`~.schema.check_character_set`),
     and so is one whose tables :func:`~.schema.create_schema` made, with no
     migration recorded (``InvalidValue``: stamp their revision first).
     """
     if isinstance(bind, Connection):
-        begun = bind.in_transaction()
-        _check_before(bind)
-        if not begun and bind.in_transaction():
-            # The checks' reads began a transaction: end it, so that Alembic runs the
+        _upgrade(bind, revision)
+        return
+    with bind.connect() as connection:
+        _upgrade(connection, revision)
+
+
+def _upgrade(connection: Connection, revision: str) -> None:
+    # The check runs under the lock too: on MySQL another run's tables exist before the
+    # revision that made them is recorded, which the check would take for create_schema's.
+    with migration_lock(connection):
+        begun = connection.in_transaction()
+        _check_before(connection)
+        if not begun and connection.in_transaction():
+            # The check's reads began a transaction: end it, so that Alembic runs the
             # migrations in one of its own and commits them, as on an idle connection.
-            bind.rollback()
-    else:
-        with bind.connect() as connection:
-            _check_before(connection)
-    command.upgrade(alembic_config(bind), revision)
+            connection.rollback()
+        command.upgrade(alembic_config(connection), revision)
+
+
+_HELD = "sessionkit.migration_lock"
+"""``connection.info`` key: this connection holds the migration lock (``env.py`` asks again)."""
+_MYSQL_WAIT = 365 * 24 * 3600
+"""GET_LOCK's timeout in seconds: a year, for "as long as it takes" (MariaDB has no forever)."""
+_SQLITE_WAIT_MS = 2**31 - 1
+"""SQLite's busy timeout while a migration waits for another's write lock: the most it takes."""
+
+
+@contextmanager
+def migration_lock(connection: Connection) -> Iterator[None]:
+    """Run the block as the only sessionkit migration of ``connection``'s schema (database).
+
+    :func:`upgrade` and the Alembic commands over :func:`alembic_config` run
+    in it. PostgreSQL: an advisory lock keyed by the schema
+    (:func:`~.schema.target_schema`); MySQL/MariaDB: a named lock
+    (``GET_LOCK``) keyed by the database; SQLite: the database's write lock
+    (``BEGIN IMMEDIATE``). Migrations of other schemas or databases do not
+    wait. On an idle connection the PostgreSQL and MySQL locks are the
+    session's: taken and committed before the block, so that Alembic's own
+    transaction begins after the run before it ended and reads what it did
+    (under ``REPEATABLE READ`` too), and given back after the block, which
+    leaves the connection idle. On SQLite the block is one transaction, the
+    one holding the write lock, committed at its end. In a transaction the
+    caller began the block runs in it; PostgreSQL's lock is then that
+    transaction's, held until the caller commits what the block did, and
+    SQLite's write lock is too. MySQL commits DDL as it runs, so there the
+    lock is given back at the end of the block, and only the caller's own
+    commit makes the last revision's record visible. A connection that holds
+    the lock already takes it once.
+    """
+    if connection.info.get(_HELD):
+        yield
+        return
+    idle = not connection.in_transaction()
+    release = _lock(connection, idle=idle)
+    connection.info[_HELD] = True
+    try:
+        if connection.dialect.name == "sqlite":
+            with _write_locked(connection, idle=idle):
+                yield
+        else:
+            if idle:
+                connection.commit()  # the session's lock stays; the block begins afresh
+            yield
+            if idle and connection.in_transaction():
+                connection.commit()  # what Alembic left open (a version table, nothing to run)
+    finally:
+        connection.info.pop(_HELD, None)
+        if not connection.closed and not connection.invalidated:
+            if idle and connection.in_transaction():
+                connection.rollback()  # the block failed: keep none of it, and no aborted state
+            if release is not None:
+                connection.execute(release)
+                if idle:
+                    connection.commit()
+
+
+def _lock_digest(scope: str | None) -> bytes:
+    return hashlib.blake2b(
+        f"sessionkit.migrations\x1f{scope or ''}".encode(), digest_size=8
+    ).digest()
+
+
+def _lock(connection: Connection, *, idle: bool) -> TextClause | None:
+    """Take the server's migration lock; return the statement that gives it back, if any."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        key = int.from_bytes(_lock_digest(target_schema(connection)), "big", signed=True)
+        if not idle:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            return None
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        return text("SELECT pg_advisory_unlock(:key)").bindparams(key=key)
+    if dialect in ("mysql", "mariadb"):
+        database = connection.exec_driver_sql("SELECT DATABASE()").scalar()
+        # Names are the server's, at most 64 characters: the database's, hashed.
+        name = f"sessionkit_migrations:{_lock_digest(str(database)).hex()}"
+        got = connection.execute(
+            text("SELECT GET_LOCK(:name, :seconds)"), {"name": name, "seconds": _MYSQL_WAIT}
+        ).scalar()
+        if got != 1:
+            raise StorageError(
+                f"{dialect} could not take the lock on sessionkit's migrations of database "
+                f"{database!r} (GET_LOCK returned {got!r}: it waited a year, or the "
+                "connection was killed)",
+                backend=dialect,
+            )
+        return text("SELECT RELEASE_LOCK(:name)").bindparams(name=name)
+    return None
+
+
+@contextmanager
+def _write_locked(connection: Connection, *, idle: bool) -> Iterator[None]:
+    """SQLite: run the block holding the database's write lock, in one transaction.
+
+    pysqlite begins a transaction only before DML, so each ``CREATE TABLE``
+    of Alembic's would commit alone and a second process would create the
+    tables again: ``BEGIN IMMEDIATE`` takes the write lock first (sessionkit's
+    hooks, when a store installed them, send it themselves), and Alembic,
+    finding the transaction begun, leaves the commit to its end. The wait
+    lasts as long as the other migration does, not the connection's busy
+    timeout (5 seconds by default), which is restored afterwards.
+    """
+    driver: Any = connection.connection.dbapi_connection
+    waited = int(driver.execute("PRAGMA busy_timeout").fetchone()[0])
+    driver.execute(f"PRAGMA busy_timeout = {_SQLITE_WAIT_MS}")
+    try:
+        with connection.begin() if idle else nullcontext():
+            if not driver.in_transaction:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            yield
+    finally:
+        if not connection.closed and not connection.invalidated:
+            driver.execute(f"PRAGMA busy_timeout = {waited}")
 
 
 def _recorded(connection: Connection, found: Inspector, schema: str | None) -> bool:
@@ -78,8 +242,7 @@ def _check_before(connection: Connection) -> None:
     """
     check_character_set(connection)
     found = inspect(connection)
-    schema = found.default_schema_name  # where the migrations write (PostgreSQL: the first
-    # schema of the search path), not any schema the path shows
+    schema = target_schema(connection)  # where the migrations write, not what the path shows
     tables = found.has_table(sessions_table.name, schema=schema)
     if tables and not _recorded(connection, found, schema):
         raise InvalidValue(
@@ -90,3 +253,75 @@ def _check_before(connection: Connection) -> None:
             value=sessions_table.name,
             expected=f"no sessionkit tables, or tables with {VERSION_TABLE}",
         )
+
+
+# ------------------------------------------------------------ a host's own Alembic environment
+
+_TYPES = "sessionkit_schema"
+_TYPES_IMPORT = f"from sessionkit.adapters.sqlalchemy import schema as {_TYPES}"
+
+
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    """Alembic's ``render_item`` hook: write sessionkit's column types so the script runs.
+
+    Left to itself, autogenerate writes them as
+    ``sessionkit.adapters.sqlalchemy._types._ExactString(length=128)``, a
+    private path and with no import (``NameError`` on upgrade), and the JSON
+    column's PostgreSQL variant as ``JSONB(astext_type=Text())``, with
+    ``Text`` undefined too. This writes the public names of
+    :mod:`~sessionkit.adapters.sqlalchemy.schema` (``sessionkit_schema.key_type(128)``,
+    ``sessionkit_schema.UTCDateTime()``, ``sessionkit_schema.JSONValue``)
+    and adds their import to the script. The types choose their column type
+    per database when the script runs, as sessionkit's own migrations do:
+    the exact collation differs between MySQL and MariaDB. Everything else
+    is left to Alembic (``False``). Pass it as ``context.configure(...,
+    render_item=render_item)``; a host with a hook of its own calls this one
+    first.
+    """
+    if type_ != "type":
+        return False
+    rendered = _rendered_type(obj)
+    if rendered is None:
+        return False
+    autogen_context.imports.add(_TYPES_IMPORT)
+    return f"{_TYPES}.{rendered}"
+
+
+def _rendered_type(type_: object) -> str | None:
+    """Return sessionkit's public spelling of ``type_``, or ``None`` for any other type.
+
+    Exact classes only: a host's subclass of one of them is the host's type.
+    """
+    if type_ is JSONValue:
+        return "JSONValue"
+    if type(type_) is type(ExactText):  # key_type(n) too: one class
+        length: int | None = getattr(type_, "length", None)
+        return "ExactText" if length is None else f"key_type({length})"
+    for kind in (UTCDateTime, LocalDateTime, Amount):
+        if type(type_) is kind:
+            return f"{kind.__name__}()"
+    return None
+
+
+def include_object(
+    _object: SchemaItem,
+    name: str | None,
+    type_: NameFilterType,
+    reflected: bool,
+    compare_to: SchemaItem | None,
+) -> bool:
+    """Alembic's ``include_object`` hook: leave sessionkit's tables to sessionkit.
+
+    Autogenerate proposes dropping every table in the database that the
+    ``target_metadata`` lacks. This keeps it from dropping
+    ``sessionkit_alembic_version`` ever (it is :func:`upgrade`'s record,
+    never in any metadata), and sessionkit's tables when the host's
+    ``target_metadata`` does not hold them, because :func:`upgrade` manages
+    them. A host whose ``target_metadata`` includes
+    :data:`~sessionkit.adapters.sqlalchemy.metadata` keeps them in its own
+    history: there they are compared as its own tables are. Pass it as
+    ``context.configure(..., include_object=include_object)``.
+    """
+    if type_ != "table" or not reflected or compare_to is not None:
+        return True
+    return name != VERSION_TABLE and name not in metadata.tables

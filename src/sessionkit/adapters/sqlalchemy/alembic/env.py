@@ -1,8 +1,12 @@
 """Alembic environment for sessionkit's own migrations (run through ``migrations.upgrade``).
 
 The engine or connection arrives in ``config.attributes["connection"]``;
-revisions are recorded in ``sessionkit_alembic_version``. Importing this module
-outside Alembic (pytest's doctest collection does) does nothing.
+revisions are recorded in ``sessionkit_alembic_version``, in the connection's
+own schema (``schema.target_schema``): found through PostgreSQL's search path,
+another schema's version table at head would make the run do nothing. Every
+run holds ``migrations.migration_lock``, so two processes never migrate one
+schema at once. Importing this module outside Alembic (pytest's doctest
+collection does) does nothing.
 """
 
 from __future__ import annotations
@@ -10,8 +14,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection, Engine
 
-from sessionkit.adapters.sqlalchemy.migrations import VERSION_TABLE
+from sessionkit.adapters.sqlalchemy.migrations import VERSION_TABLE, migration_lock
 from sessionkit.adapters.sqlalchemy.rows import metadata
+from sessionkit.adapters.sqlalchemy.schema import target_schema
 
 
 def _run(connection: Connection) -> None:
@@ -19,6 +24,7 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=metadata,
         version_table=VERSION_TABLE,
+        version_table_schema=target_schema(connection),
         compare_type=True,
     )
     with context.begin_transaction():
@@ -29,11 +35,11 @@ def run_migrations() -> None:
     """Run the migrations on the connection (or engine) the caller handed over."""
     bind = context.config.attributes.get("connection")
     if isinstance(bind, Engine):
-        with bind.connect() as connection:
+        with bind.connect() as connection, migration_lock(connection):
             _run(connection)
-            connection.commit()
     elif isinstance(bind, Connection):
-        _run(bind)
+        with migration_lock(bind):
+            _run(bind)
     else:
         raise RuntimeError(
             "run sessionkit's migrations through sessionkit.adapters.sqlalchemy.upgrade(engine)"
