@@ -16,7 +16,8 @@ from collections import Counter
 from functools import partial
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.pool import NullPool
 
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.errors import CapacityExceeded
@@ -64,6 +65,38 @@ def test_a_unit_runs_in_read_committed_whatever_the_engine_says(engine: Engine, 
         if engine.dialect.name == "postgresql" and level != "AUTOCOMMIT":
             shown = connection.execute(text("SHOW transaction_isolation")).scalar_one()
             assert str(shown).upper() == level
+
+
+@pytest.mark.parametrize("level", ["REPEATABLE READ", "AUTOCOMMIT"])
+def test_an_engine_created_with_another_level_runs_units_in_read_committed(
+    engine: Engine, level: str
+) -> None:
+    arguments = {}
+    if engine.dialect.name == "postgresql":  # the throwaway schema, which a hook sets
+        with engine.connect() as connection:
+            schema = connection.execute(text("SELECT current_schema()")).scalar_one()
+        arguments = {"options": f"-c search_path={schema}"}
+    made = create_engine(
+        engine.url, isolation_level=level, poolclass=NullPool, connect_args=arguments
+    )
+    try:
+        assert _isolation(SqlAlchemyStore(made)) == ("READ COMMITTED", True)
+    finally:
+        made.dispose()
+
+
+def test_a_connection_in_read_committed_already_is_left_alone(engine: Engine) -> None:
+    # Setting the level costs each unit two driver calls and the pool's reset: skipped
+    # where SQLAlchemy knows the connection runs in READ COMMITTED (PostgreSQL's default).
+    store = SqlAlchemyStore(engine.execution_options(isolation_level="READ COMMITTED"))
+    with store.unit_of_work() as uow:
+        connection = uow.db().connection()
+        assert "isolation_level" not in connection.get_execution_options() or (
+            connection.get_execution_options()["isolation_level"] == "READ COMMITTED"
+        )
+    assert store.backend.isolation_to_set({}, engine.dialect) == (
+        None if engine.dialect.default_isolation_level == "READ COMMITTED" else "READ COMMITTED"
+    )
 
 
 def _book(store: SqlAlchemyStore, round_: int, n: int) -> str:

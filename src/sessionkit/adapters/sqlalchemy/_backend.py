@@ -28,13 +28,13 @@ import hashlib
 import math
 import threading
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, event, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 
 from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.adapters.sqlalchemy._faults import install_fault_hook, replace_lost
@@ -83,6 +83,21 @@ def autocommits(connection: Connection) -> bool:
     if level is None:
         level = getattr(connection.dialect, "_on_connect_isolation_level", None)
     return level == "AUTOCOMMIT"
+
+
+def isolation_of(options: Mapping[str, Any], dialect: Dialect) -> str | None:
+    """The isolation level a connection with ``options`` runs in, as far as SQLAlchemy knows.
+
+    The connection's (or its engine's) ``execution_options``, else the
+    engine's ``create_engine(isolation_level=...)``, else the database's
+    default (read at the engine's first connect; ``None`` before it).
+    """
+    level = options.get("isolation_level")
+    if level is None:
+        level = getattr(dialect, "_on_connect_isolation_level", None)
+    if level is None:
+        level = dialect.default_isolation_level
+    return None if level is None else str(level)
 
 
 def holds_write_lock(connection: Connection) -> bool:
@@ -216,7 +231,7 @@ class Backend:
         self.isolation: str | None = (
             "READ COMMITTED" if self.name in ("postgresql", "mysql") else None
         )
-        """The isolation level the store's own units set on their connections (see
+        """The isolation level the store's own units run in (see
         :class:`~sessionkit.adapters.sqlalchemy.SqlAlchemyStore`): the counts and
         conflict checks that follow a lock must see the commits made before it."""
         self._guarded_by_constraint: bool | None = None if self.name == "postgresql" else False
@@ -226,6 +241,23 @@ class Backend:
         # InnoDB counts whole seconds, and 0 would mean "do not wait at all".
         self._innodb_seconds = None if seconds is None else max(1, math.ceil(seconds))
         self._pg_timeout = None if seconds is None else f"{max(1, round(seconds * 1000))}ms"
+
+    def isolation_to_set(self, options: Mapping[str, Any], dialect: Dialect) -> str | None:
+        """The level a unit must set on a connection with ``options``, or ``None``.
+
+        ``None`` when the connection runs in :attr:`isolation` already (the
+        usual PostgreSQL engine: setting it would cost each unit two calls
+        into the driver and the pool's reset), or the database needs none.
+        """
+        if self.isolation is None or isolation_of(options, dialect) == self.isolation:
+            return None
+        return self.isolation
+
+    def isolate(self, connection: Connection) -> None:
+        """Set :attr:`isolation` on ``connection`` (not in a transaction yet) if it lacks it."""
+        level = self.isolation_to_set(connection.get_execution_options(), connection.dialect)
+        if level is not None:
+            connection.execution_options(isolation_level=level)
 
     @property
     def bounds_waits(self) -> bool:

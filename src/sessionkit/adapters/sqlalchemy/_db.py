@@ -16,6 +16,7 @@ options) and a unit joined to the host's session keep the ORM session.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeAlias
 
 from sqlalchemy.engine import Connection, Engine, Result
@@ -40,24 +41,24 @@ class CoreSession:
     pooled connection, so nothing a unit notes outlives it.
     """
 
-    def __init__(self, engine: Engine, isolation: str | None = None) -> None:
+    def __init__(self, engine: Engine, prepare: Callable[[Connection], None] | None = None) -> None:
         self._engine = engine
-        self._isolation = isolation
+        self._prepare = prepare
         self._connection: Connection | None = None
         self.info: dict[str, Any] = {}
 
     def connection(self) -> Connection:
         """Return the connection, in a transaction (begun now if none is).
 
-        With ``isolation``, each connection taken from the pool is set to that
-        level before its transaction begins, whatever the engine or the
-        database's default says (the pool's check-in resets it).
+        ``prepare`` is called with each connection taken from the pool, before
+        its transaction begins (the store sets its isolation level there; the
+        pool's check-in resets it).
         """
         connection = self._connection
         if connection is None:
             connection = self._connection = self._engine.connect()
-            if self._isolation is not None:
-                connection.execution_options(isolation_level=self._isolation)
+            if self._prepare is not None:
+                self._prepare(connection)
         if connection.get_transaction() is None:
             connection.begin()
         return connection

@@ -193,12 +193,15 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
                 # A new transaction: take its connection now, to know its errors as ours,
                 # in the store's isolation level (an ORM session of the store's maker;
                 # a CoreSession sets it itself), unless it is the host's connection.
-                isolation = self._store.backend.isolation
-                if isolation is None or host is not None or isinstance(db, CoreSession):
-                    self.connection = db.connection()
+                level = None
+                if host is None and isinstance(db, OrmSession):
+                    bind = db.get_bind()
+                    options = bind.get_execution_options()
+                    level = self._store.backend.isolation_to_set(options, bind.dialect)
+                if level is not None and isinstance(db, OrmSession):
+                    self.connection = db.connection(execution_options={"isolation_level": level})
                 else:
-                    options = {"isolation_level": isolation}
-                    self.connection = db.connection(execution_options=options)
+                    self.connection = db.connection()
                 self._begun = db.get_transaction()
                 self._unbounded = self._bounds and not hosts
         return db
@@ -252,7 +255,7 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
                 self._db = (
                     self._maker()
                     if engine is None
-                    else CoreSession(engine, self._store.backend.isolation)
+                    else CoreSession(engine, self._store.backend.isolate)
                 )
             else:
                 self._db = self._host

@@ -84,10 +84,11 @@ class SqlAlchemyStore:
     transaction when the unit begins one (the host's, then).
 
     On PostgreSQL and MySQL/MariaDB the store's own units run in
-    ``READ COMMITTED``, set on each connection they take from the pool,
-    whatever level or ``AUTOCOMMIT`` the engine (or the database's default)
-    gives: a seat count or conflict check after a lock must see what the
-    lock's previous holder committed. A host's connection keeps its own level.
+    ``READ COMMITTED``, set on each connection they take from the pool
+    whenever the engine (or the database's default) gives another level or
+    ``AUTOCOMMIT``: a seat count or conflict check after a lock must see what
+    the lock's previous holder committed. A host's connection keeps its own
+    level.
 
     On MySQL/MariaDB a ``sessionmaker`` bound to a host's connection is not
     used as bound: units run on connections of their own from the same engine,
