@@ -32,6 +32,7 @@ from sessionkit.model.booking import (
 )
 from sessionkit.policies import BookingRules
 from sessionkit.recurrence import Recurrence, Rule
+from sessionkit.testing import _session_strategies
 from sessionkit.testing import strategies as sks
 from sessionkit.testing._booking_replay import Replay
 from sessionkit.testing.harness import Harness
@@ -467,7 +468,9 @@ class _OnKit(Replay):
 def test_a_booked_session_is_what_the_commands_leave_when_replayed_on_a_kit(
     data: st.DataObject,
 ) -> None:
-    booked = data.draw(sks._booked_sessions(None, 12, None, ["student", "client"], _OnKit))
+    booked = data.draw(
+        _session_strategies._booked_sessions(None, 12, None, ["student", "client"], _OnKit)
+    )
     _check_settled_as_last_written(booked)
 
 

@@ -1,0 +1,411 @@
+"""The session and booking strategies of :mod:`sessionkit.testing.strategies`.
+
+Private: import them from :mod:`sessionkit.testing.strategies`, which
+re-exports every public name. :func:`booked_sessions` replays what the
+booking commands do (:mod:`sessionkit.testing._booking_replay`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import attrs
+from hypothesis import strategies as st
+
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.lifecycle import Lifecycle
+from sessionkit.model.booking import (
+    BOOKING_STATUSES,
+    CANCELLED,
+    EXPIRED,
+    HELD,
+    OFFERED,
+    WAITLISTED,
+    Booking,
+    seats_owed,
+    seats_taken,
+)
+from sessionkit.model.session import MAX_CAPACITY, ResourceRef, Session
+from sessionkit.model.text import check_tenant
+from sessionkit.testing import _strategy_args as _args
+from sessionkit.testing._booking_replay import Replay, Request
+from sessionkit.testing._value_strategies import DST_ZONES, LAST, aware_datetimes, minutes
+from sessionkit.timespan import TimeSpan
+from sessionkit.zones import check_aware, get_zone
+
+__all__ = [
+    "BookedSession",
+    "booked_sessions",
+    "bookings",
+    "sessions",
+]
+
+_TITLES = st.text(st.characters(categories=("L", "N", "P", "S", "Zs")), max_size=60)
+_SESSION_MIN = datetime(2026, 1, 1)
+_SESSION_MAX = datetime(2027, 12, 31)
+
+
+_FIRST_START = datetime(1, 1, 1) + timedelta(days=91)
+_LAST_START = LAST - timedelta(hours=5)
+"""The starts :func:`sessions` draws between: room for ``created_at`` and the session's end."""
+
+
+def _start_bound(value: object, name: str) -> datetime:
+    """Return a start bound as naive UTC (an aware one converted), within what can be drawn."""
+    naive = _args.naive_utc(value, name, strategy="sessions")
+    if not _FIRST_START <= naive <= _LAST_START:
+        raise InvalidValue(
+            f"sessions({name}={value}): a session made up to 90 days before it, or ending up"
+            " to 4 hours after it, would lie outside the instants a datetime holds",
+            value=value,
+            expected=f"{_FIRST_START} to {_LAST_START} (UTC)",
+        )
+    return naive
+
+
+def sessions(
+    *,
+    tenant: str = "acme",
+    lifecycles: Sequence[Lifecycle | str] | None = None,
+    taking_bookings: bool = False,
+    zones: Sequence[str] = DST_ZONES,
+    min_start: datetime = _SESSION_MIN,
+    max_start: datetime = _SESSION_MAX,
+    max_capacity: int = 20,
+    resource_kinds: Sequence[str] = ("teacher", "room"),
+    generated: bool | None = None,
+) -> st.SearchStrategy[Session]:
+    """Valid :class:`~sessionkit.model.Session` values, as a store holds them.
+
+    Of a lifecycle from ``lifecycles`` (``Lifecycle`` values or preset names;
+    default: every preset), in one of its statuses, ``busy`` as that status
+    says; with ``taking_bookings``, only statuses that are busy and not
+    terminal (a session the booking commands accept, if it has not started),
+    of the lifecycles that have one. Starts on whole minutes between the
+    naive UTC bounds, 15 minutes to 4 hours long, a zone from ``zones``,
+    capacity 1..``max_capacity`` (1 often: one-to-one), up to three
+    resources of ``resource_kinds`` (``t1``, ``r2``...), any storable title
+    (empty included). Loose sessions (``is_extra``) and sessions generated
+    from series ``"series-1"`` (its id and occurrence key set), or only one
+    kind (``generated=False`` / ``True``): a store keeps a generated session
+    only once its series is stored. Options that leave nothing to draw raise
+    ``InvalidValue`` naming the option, and options of the wrong type
+    ``WrongType``.
+    """
+    with _args.naming("tenant", tenant, strategy="sessions"):
+        check_tenant(tenant)
+    pool = _args.lifecycle_pool(lifecycles)
+    _args.flag(taking_bookings, "taking_bookings", strategy="sessions")
+    zone_pool = _args.zone_names(zones, "zones", strategy="sessions")
+    min_start = _start_bound(min_start, "min_start")
+    max_start = _start_bound(max_start, "max_start")
+    kinds = _args.names(
+        resource_kinds, "resource_kinds", strategy="sessions", what="kinds", empty=True
+    )
+    with _args.naming("resource_kinds", resource_kinds, strategy="sessions"):
+        for kind in kinds:
+            ResourceRef(kind, "x1")  # a kind a reference can have, else InvalidValue naming it
+    _args.not_after(min_start, max_start, strategy="sessions")
+    _args.count(max_capacity, "max_capacity", strategy="sessions", least=1, most=MAX_CAPACITY)
+    _args.flag(generated, "generated", strategy="sessions", optional=True)
+    choices = [
+        (lifecycle, status)
+        for lifecycle in pool
+        for status in lifecycle.statuses
+        if not taking_bookings or (status.busy and not status.terminal)
+    ]
+    if not choices:
+        names = [lifecycle.name for lifecycle in pool]
+        raise InvalidValue(
+            f"sessions(taking_bookings=True): no lifecycle of {names} has a busy status that"
+            " is not terminal",
+            value=names,
+            expected="a lifecycle whose sessions can take bookings",
+        )
+    minutes = int((max_start - min_start).total_seconds() // 60)
+    first = min_start.replace(tzinfo=UTC)
+
+    @st.composite
+    def one(draw: st.DrawFn) -> Session:
+        lifecycle, status = draw(st.sampled_from(choices))
+        start = first + timedelta(minutes=draw(st.integers(0, minutes)))
+        span = TimeSpan(start, start + timedelta(minutes=draw(st.integers(15, 240))))
+        zone = draw(st.sampled_from(zone_pool))
+        refs = st.builds(
+            lambda kind, n: ResourceRef(kind, f"{kind[0]}{n}"),
+            st.sampled_from(kinds),
+            st.integers(1, 5),
+        )
+        resources = draw(st.lists(refs, max_size=3)) if kinds else []
+        from_series = draw(st.booleans()) if generated is None else generated
+        local = span.start.astimezone(get_zone(zone)).replace(tzinfo=None)
+        return Session(
+            id=f"s{draw(st.integers(1, 10**6))}",
+            tenant=tenant,
+            title=draw(_TITLES),
+            span=span,
+            tz=zone,
+            status=status.name,
+            lifecycle=lifecycle.name,
+            busy=status.busy,
+            created_at=span.start - timedelta(days=draw(st.integers(1, 90))),
+            created_by=draw(st.sampled_from([None, "admin", "teacher:t1"])),
+            resources=tuple(resources),
+            series_id="series-1" if from_series else None,
+            occurrence_key=local if from_series else None,
+            is_extra=not from_series,
+            capacity=draw(st.just(1) | st.integers(1, max_capacity)),
+        )
+
+    return one()
+
+
+def _drawn_booking(
+    draw: st.DrawFn,
+    session: Session,
+    at: datetime,
+    status: str,
+    *,
+    booking_id: str,
+    participant: ResourceRef,
+    roles: Sequence[str],
+) -> Booking:
+    """A booking of ``session`` made before ``at`` (and before the start), in ``status``."""
+    latest = min(at, session.start) - timedelta(minutes=1)
+    room = int((latest - session.created_at).total_seconds() // 60)
+    made = latest - timedelta(minutes=draw(st.integers(0, min(room, 30 * 24 * 60))))
+    expires = None
+    position = None
+    # What an EXPIRED booking was: a hold or an offer that ran out, or a waitlist place its
+    # session's start ended (only once the session started). Each keeps what it had.
+    was = status
+    if status == EXPIRED:
+        was = draw(st.sampled_from([HELD, OFFERED] + ([WAITLISTED] if session.start <= at else [])))
+    if was in (HELD, OFFERED):
+        # A hold or offer of 1 minute to 2 hours: live at ``at``, or run out (no job ran yet).
+        expires = made + timedelta(minutes=draw(st.integers(1, 120)))
+        if status == EXPIRED and expires > at:  # the expiry job marked it: it ran out by ``at``
+            expires = at
+    if was in (WAITLISTED, OFFERED) or (status == CANCELLED and draw(st.booleans())):
+        position = 1  # renumbered in creation order by the caller
+    return Booking(
+        id=booking_id,
+        tenant=session.tenant,
+        session_id=session.id,
+        participant=participant,
+        role=draw(st.sampled_from(list(roles))),
+        seats=draw(st.integers(1, min(3, session.capacity))),
+        status=status,
+        hold_expires_at=expires,
+        session_start=session.start,
+        session_end=session.end,
+        position=position,
+        created_at=made,
+        created_by=draw(st.sampled_from([None, str(participant)])),
+    )
+
+
+def bookings(
+    session: Session,
+    *,
+    at: datetime | None = None,
+    statuses: Sequence[str] = tuple(sorted(BOOKING_STATUSES)),
+    roles: Sequence[str] = ("student", "client", "attendee"),
+) -> st.SearchStrategy[Booking]:
+    """A :class:`~sessionkit.model.booking.Booking` of ``session``, as it is stored at ``at``.
+
+    ``at`` defaults to a minute before the session starts. The booking was made
+    before both, in a status from ``statuses`` with the fields that status
+    carries: a hold or offer has its expiry, live at ``at`` or run out (a
+    booking whose expiry job has not run yet); an ``EXPIRED`` one was a hold
+    or an offer and keeps the instant it ran out, or, once the session has
+    started at ``at``, a waitlist place its start ended (no expiry); waitlisted
+    and offered bookings (and those that were) have a waitlist ``position``.
+    Options that leave nothing to draw raise ``InvalidValue``, options of the
+    wrong type ``WrongType``. Seats are 1..3, never above the capacity. For
+    several bookings of one session that fit its capacity together, draw
+    :func:`booked_sessions`.
+    """
+    if not isinstance(session, Session):
+        raise WrongType(session, name="bookings(session)", expected="a Session")
+    role_pool = _args.roles(roles, strategy="bookings")
+    when = session.start - timedelta(minutes=1) if at is None else check_aware(at, "bookings(at)")
+    if min(when, session.start) - timedelta(minutes=1) < session.created_at:
+        raise InvalidValue(
+            f"bookings(at={when.isoformat()}): session {session.id!r} was created at"
+            f" {session.created_at.isoformat()}, too late for a booking made before then",
+            value=when,
+            expected="an instant at least a minute after the session was created",
+        )
+    chosen = _args.names(statuses, "statuses", strategy="bookings")
+    if not all(isinstance(status, str) and status in BOOKING_STATUSES for status in chosen):
+        raise InvalidValue(
+            f"bookings(statuses={chosen!r}): a stored booking's status is one of"
+            f" {sorted(BOOKING_STATUSES)}",
+            value=chosen,
+            expected=f"one or more of {sorted(BOOKING_STATUSES)}",
+        )
+    drawn_status = st.sampled_from(sorted(set(chosen)))
+
+    @st.composite
+    def one(draw: st.DrawFn) -> Booking:
+        return _drawn_booking(
+            draw,
+            session,
+            when,
+            draw(drawn_status),
+            booking_id=f"b{draw(st.integers(1, 10**6))}",
+            participant=ResourceRef("student", f"p{draw(st.integers(1, 50))}"),
+            roles=role_pool,
+        )
+
+    return one()
+
+
+@attrs.frozen(kw_only=True)
+class BookedSession:
+    """A session and its stored bookings as they stand at instant ``at``; the oracle of its seats.
+
+    ``bookings`` are in creation order. ``taken`` and ``remaining`` are what
+    sessionkit's reads must say at ``at`` (``kit.bookings.remaining_seats``,
+    ``bookable``): the seats held, offered and confirmed bookings take then (a
+    hold that ran out takes none), and what a newcomer could book (none once
+    the session has started, or if it is not busy; the waitlist's seats are
+    owed to it).
+    """
+
+    session: Session
+    bookings: tuple[Booking, ...]
+    at: datetime
+
+    @property
+    def taken(self) -> int:
+        """The seats the bookings take at :attr:`at`."""
+        return seats_taken(self.bookings, self.at)
+
+    @property
+    def remaining(self) -> int:
+        """The seats a newcomer could book at :attr:`at`."""
+        if not self.session.busy or self.session.start <= self.at:
+            return 0
+        return max(0, self.session.capacity - self.taken - seats_owed(self.bookings))
+
+
+_BOOKED_FIRST = datetime(1, 1, 1) + timedelta(days=100)
+_BOOKED_LAST = LAST - timedelta(days=40)
+"""The ``at`` of a booked session: room for its creation before and its session after."""
+
+
+def booked_sessions(
+    *,
+    at: datetime | None = None,
+    max_bookings: int = 12,
+    lifecycles: Sequence[Lifecycle | str] | None = None,
+    roles: Sequence[str] = ("student", "client", "attendee"),
+) -> st.SearchStrategy[BookedSession]:
+    """A session taking bookings and up to ``max_bookings`` bookings of it, consistent at ``at``.
+
+    What the booking commands and the expiry job leave, replayed in time
+    order as the services run them: requests made one after another, each
+    seated (held or confirmed) when its seats fit beside those taken and
+    those owed to the waitlist, else queued (``book(..., waitlist=True)``);
+    holds and offers confirmed in time or left to run out; some bookings
+    cancelled; the job run at none to two instants up to ``at``. Every
+    command but a confirm settles the session first, as the services do:
+    what ran out is EXPIRED, and freed seats are offered to the waitlist in
+    order. So: at most one booking in play (held, confirmed, waitlisted,
+    offered) per participant, cancelled and expired ones besides (a
+    participant books again once theirs left play); never more seats taken
+    than the capacity; waitlist positions 1, 2, ... in creation order, and
+    a waitlist only while its first in line needs more seats than were
+    free when the session was last settled (no command leaves a seat free
+    in front of it); holds and offers live or run out at ``at``, one that
+    ran out after the last write to its session still stored as it was (no
+    job ran since: a tick would still settle it). A changed booking is
+    stamped as the store stamps it (``updated_at``, ``updated_by``,
+    ``version``). ``at`` is an aware instant (default: drawn); the
+    session, a loose one (no series, so it can be stored as it is), starts
+    from 2 days before it (started and past sessions come too) to 30 days
+    after it. :attr:`BookedSession.taken` and :attr:`BookedSession.remaining`
+    are the oracle of its seats at ``at``. Options that leave nothing to draw
+    raise ``InvalidValue`` naming the option, and options of the wrong type
+    ``WrongType``.
+    """
+    _args.count(max_bookings, "max_bookings", strategy="booked_sessions", least=0)
+    role_pool = _args.roles(roles, strategy="booked_sessions")
+    fixed = None if at is None else check_aware(at, "booked_sessions(at)").astimezone(UTC)
+    # The session starts up to 30 days after ``at``, and was made up to 90 days before it.
+    if fixed is not None and not _BOOKED_FIRST <= fixed.replace(tzinfo=None) <= _BOOKED_LAST:
+        raise InvalidValue(
+            f"booked_sessions(at={fixed.isoformat()}): the session and its bookings would lie"
+            " outside the instants a datetime holds",
+            value=at,
+            expected=f"an instant from {_BOOKED_FIRST} to {_BOOKED_LAST} UTC",
+        )
+    _args.lifecycle_pool(lifecycles, strategy="booked_sessions")
+    sessions(lifecycles=lifecycles, taking_bookings=True)  # refuses lifecycles that draw none
+    return _booked_sessions(fixed, max_bookings, lifecycles, role_pool)
+
+
+@st.composite
+def _booked_sessions(
+    draw: st.DrawFn,
+    at: datetime | None,
+    max_bookings: int,
+    lifecycles: Sequence[Lifecycle | str] | None,
+    roles: Sequence[str],
+    replay_by: type[Replay] = Replay,
+) -> BookedSession:
+    when = (
+        draw(aware_datetimes(min_value=_SESSION_MIN, max_value=_SESSION_MAX)).astimezone(UTC)
+        if at is None
+        else at
+    )
+    offset = draw(st.integers(-2 * 24 * 60, 30 * 24 * 60))
+    lowest = (when + timedelta(minutes=offset)).replace(tzinfo=None, second=0, microsecond=0)
+    session = draw(
+        sessions(
+            lifecycles=lifecycles,
+            taking_bookings=True,
+            generated=False,
+            min_start=lowest,
+            max_start=lowest,
+        )
+    )
+    # The session existed before anything was booked: made 1 to 90 days before ``at``.
+    created = min(session.created_at, when - timedelta(days=draw(st.integers(1, 90))))
+    session = attrs.evolve(session, created_at=created)
+    replay = replay_by(session, offer_for=draw(minutes(1, 2 * 24 * 60)))
+    # Requests are made before ``at`` and before the start; cancels too.
+    latest = min(when, session.start) - timedelta(minutes=1)
+    room = int((latest - created).total_seconds() // 60)
+    count = draw(st.integers(0, max_bookings))
+    # Half of them in the last two hours, where holds and offers still run at ``at``.
+    back = st.integers(0, min(room, 120)) | st.integers(0, min(room, 30 * 24 * 60))
+    made = sorted(latest - timedelta(minutes=draw(back)) for _ in range(count))
+    for n, instant in enumerate(made):
+        cancel = None
+        if draw(st.integers(0, 3)) == 3:
+            cancel = instant + timedelta(
+                minutes=draw(st.integers(0, int((latest - instant).total_seconds() // 60)))
+            )
+        replay.request(
+            f"b{n + 1}",
+            Request(
+                made=instant,
+                seats=draw(st.integers(1, min(3, session.capacity))),
+                role=draw(st.sampled_from(list(roles))),
+                again=draw(st.integers(0, n)),
+                confirm=draw(st.integers(0, 2)) == 2,
+                hold_for=draw(minutes(1, 120)),
+                claim_after=draw(st.none() | minutes(0, 180)),
+                cancel_at=cancel,
+                by_self=draw(st.booleans()),
+            ),
+        )
+    # The expiry job ran at none to two instants up to ``at`` (included).
+    since = int((when - created).total_seconds() // 60)
+    for _ in range(draw(st.integers(0, 2))):
+        replay.tick(when - timedelta(minutes=draw(st.integers(0, since))))
+    return BookedSession(session=session, bookings=replay.run(until=when), at=when)

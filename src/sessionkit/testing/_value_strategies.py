@@ -1,0 +1,439 @@
+"""The value strategies of :mod:`sessionkit.testing.strategies`: zones, instants, spans, rules.
+
+Private: import them from :mod:`sessionkit.testing.strategies`, which
+re-exports every public name. The session and booking strategies, which draw
+on these, are in :mod:`sessionkit.testing._session_strategies`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hypothesis import strategies as st
+
+from sessionkit.availability import Availability
+from sessionkit.errors import InvalidValue, WallTimeError, WrongType
+from sessionkit.policies import BookingRules
+from sessionkit.recurrence import FREQUENCIES, Recurrence, Rule, Weekday
+from sessionkit.testing import _strategy_args as _args
+from sessionkit.timespan import TimeSpan
+from sessionkit.zones import RecurrenceDisambiguate, check_disambiguate, get_zone
+
+__all__ = [
+    "DST_ZONES",
+    "LAST",
+    "availabilities",
+    "aware_datetimes",
+    "booking_rules",
+    "daily_hours",
+    "minutes",
+    "recurrences",
+    "rules",
+    "timespans",
+    "timezones",
+    "weekly_hours",
+]
+
+DST_ZONES: tuple[str, ...] = (
+    "Europe/Berlin",
+    "America/New_York",
+    "Australia/Lord_Howe",  # 30-minute DST
+    "America/Sao_Paulo",  # DST changes at midnight (until 2019)
+    "Pacific/Apia",  # skipped 2011-12-30 entirely
+    "America/Caracas",  # standard offset changed in 2007 and 2016
+    "Asia/Kolkata",
+    "UTC",
+    "Pacific/Chatham",  # +12:45 / +13:45
+    "Africa/Casablanca",  # DST suspended during Ramadan
+)
+"""Zones with interesting transitions: the default pool of :func:`timezones`."""
+
+_MIN = datetime(2000, 1, 1)
+_MAX = datetime(2040, 12, 31)
+LAST = datetime(9999, 12, 31, 23, 59, 59, 999999)
+"""The last naive datetime (``datetime.max``)."""
+
+
+def timezones(names: Sequence[str] = DST_ZONES) -> st.SearchStrategy[ZoneInfo]:
+    """Zones drawn from ``names`` (by default zones with gaps, folds and odd offsets)."""
+    chosen = _args.zone_names(names, "names", strategy="timezones")
+    return st.sampled_from([get_zone(name) for name in chosen])
+
+
+def aware_datetimes(
+    *,
+    min_value: datetime = _MIN,
+    max_value: datetime = _MAX,
+    zones: st.SearchStrategy[ZoneInfo] | None = None,
+) -> st.SearchStrategy[datetime]:
+    """Aware datetimes (whole seconds) in a zone from ``zones``, folds included.
+
+    ``min_value`` and ``max_value`` are naive wall-clock bounds. Instants in a
+    fold (either side) are drawn, those in a gap never (they do not exist);
+    both are rare among uniform draws, so a property about transitions
+    should draw near them itself (e.g. :func:`recurrences`, whose starts
+    favour the small hours).
+    """
+    for name, bound in (("min_value", min_value), ("max_value", max_value)):
+        if not isinstance(bound, datetime):
+            raise WrongType(bound, name=f"aware_datetimes({name})", expected="a naive datetime")
+        if bound.tzinfo is not None:
+            raise InvalidValue(
+                f"aware_datetimes({name}={bound!r}): the bounds are naive wall-clock times",
+                value=bound,
+                expected="a naive datetime",
+            )
+    _args.not_after(
+        min_value, max_value, strategy="aware_datetimes", called=("min_value", "max_value")
+    )
+    _args.strategy_or_none(zones, "zones", strategy="aware_datetimes")
+    return st.datetimes(
+        min_value=min_value,
+        max_value=max_value,
+        timezones=zones if zones is not None else timezones(),
+        allow_imaginary=False,
+    ).map(lambda dt: dt.replace(microsecond=0))
+
+
+def timespans(
+    *,
+    min_start: datetime = _MIN,
+    max_start: datetime = _MAX,
+    min_duration: timedelta = timedelta(minutes=1),
+    max_duration: timedelta = timedelta(days=2),
+) -> st.SearchStrategy[TimeSpan]:
+    """TimeSpans whose start lies between the UTC bounds and whose length is in range.
+
+    The bounds are naive UTC, or aware (read as the instants they are, as
+    :func:`sessions` reads its own). Starts and lengths are whole seconds, so
+    the length range must hold one (``InvalidValue`` otherwise, as for
+    bounds with no start between them or whose spans would end past the last
+    instant a datetime holds; ``WrongType`` for a bound or length of another
+    type).
+    """
+    low = _args.naive_utc(min_start, "min_start", strategy="timespans")
+    high = _args.naive_utc(max_start, "max_start", strategy="timespans")
+    _args.duration(min_duration, "min_duration", strategy="timespans")
+    _args.duration(max_duration, "max_duration", strategy="timespans")
+    _args.not_after(low, high, strategy="timespans")
+    shortest = -(-min_duration // timedelta(seconds=1))  # rounded up
+    longest = max_duration // timedelta(seconds=1)
+    if min_duration <= timedelta(0) or shortest > longest:
+        raise InvalidValue(
+            f"timespans(min_duration={min_duration}, max_duration={max_duration}): the lengths"
+            " must be positive and hold a whole second",
+            value=min_duration,
+            expected="0 < min_duration <= max_duration, a whole second between them",
+        )
+    if max_duration > LAST - high:  # so compared, no bound overflows a datetime
+        raise InvalidValue(
+            f"timespans(max_start={max_start}, max_duration={max_duration}): such spans would"
+            " end past the last datetime",
+            value=max_start,
+            expected=f"max_start + max_duration <= {LAST}",
+        )
+    starts = st.datetimes(min_value=low, max_value=high).map(
+        lambda dt: dt.replace(microsecond=0, tzinfo=UTC)
+    )
+    seconds = st.integers(shortest, longest)
+    return st.builds(
+        lambda start, secs: TimeSpan(start, start + timedelta(seconds=secs)), starts, seconds
+    )
+
+
+def rules(
+    *,
+    frequencies: Sequence[str] = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY", "HOURLY"),
+    allow_count: bool = True,
+    allow_until: bool = True,
+) -> st.SearchStrategy[Rule]:
+    """Valid RFC 5545 rules mixing the fast arithmetic paths and the general one.
+
+    Of a frequency from ``frequencies`` (each one of
+    :data:`~sessionkit.recurrence.FREQUENCIES`). UNTIL, when drawn, is an
+    aware UTC instant between 2000 and 2045.
+    """
+    chosen = _args.names(frequencies, "frequencies", strategy="rules")
+    for freq in chosen:
+        if freq not in FREQUENCIES:
+            raise InvalidValue(
+                f"rules(frequencies={frequencies!r}): {freq!r} is not a frequency",
+                value=freq,
+                expected=f"some of {', '.join(FREQUENCIES)}",
+            )
+    _args.flag(allow_count, "allow_count", strategy="rules")
+    _args.flag(allow_until, "allow_until", strategy="rules")
+    return _drawn_rules(chosen, allow_count=allow_count, allow_until=allow_until)
+
+
+@st.composite
+def _drawn_rules(
+    draw: st.DrawFn, frequencies: list[str], *, allow_count: bool, allow_until: bool
+) -> Rule:
+    freq = draw(st.sampled_from(frequencies))
+    interval = draw(st.integers(1, 3))
+    days = st.lists(st.integers(0, 6), min_size=1, max_size=3, unique=True)
+    byday: tuple[Weekday, ...] = ()
+    bymonthday: tuple[int, ...] = ()
+    bymonth: tuple[int, ...] = ()
+    byhour: tuple[int, ...] = ()
+    bysetpos: tuple[int, ...] = ()
+    if freq in ("DAILY", "WEEKLY") and draw(st.booleans()):
+        byday = tuple(Weekday(d) for d in draw(days))
+    elif freq == "MONTHLY":
+        choice = draw(st.sampled_from(["default", "monthday", "nth", "setpos"]))
+        if choice == "monthday":
+            bymonthday = tuple(
+                draw(
+                    st.lists(
+                        st.sampled_from([1, 2, 15, 28, 29, 30, 31, -1, -3]),
+                        min_size=1,
+                        max_size=3,
+                        unique=True,
+                    )
+                )
+            )
+        elif choice == "nth":
+            byday = tuple(Weekday(d, draw(st.sampled_from([1, 2, -1]))) for d in draw(days))
+        elif choice == "setpos":
+            byday = tuple(Weekday(d) for d in draw(days))
+            bysetpos = (draw(st.sampled_from([1, 2, -1])),)
+    elif freq == "YEARLY":
+        if draw(st.booleans()):
+            bymonth = tuple(draw(st.lists(st.integers(1, 12), min_size=1, max_size=3, unique=True)))
+            if draw(st.booleans()):
+                byday = tuple(Weekday(d) for d in draw(days))
+    elif freq == "HOURLY":
+        interval = draw(st.integers(1, 7))
+        if draw(st.booleans()):
+            byhour = tuple(draw(st.lists(st.integers(0, 23), min_size=1, max_size=4, unique=True)))
+    if freq == "DAILY" and draw(st.booleans()):
+        byhour = tuple(draw(st.lists(st.integers(0, 23), min_size=1, max_size=3, unique=True)))
+    count = until = None
+    ending = draw(st.sampled_from(["none", "count", "until"]))
+    if ending == "count" and allow_count:
+        count = draw(st.integers(1, 60))
+    elif ending == "until" and allow_until:
+        until = draw(
+            st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2045, 1, 1))
+        ).replace(microsecond=0, tzinfo=UTC)
+    return Rule(
+        freq=freq,  # type: ignore[arg-type]  # drawn from valid frequencies
+        interval=interval,
+        count=count,
+        until=until,
+        byday=byday,
+        bymonthday=bymonthday,
+        bymonth=bymonth,
+        byhour=byhour,
+        bysetpos=bysetpos,
+        wkst=draw(st.sampled_from([0, 0, 6])),
+    )
+
+
+def recurrences(
+    *,
+    zones: st.SearchStrategy[ZoneInfo] | None = None,
+    rule_strategy: st.SearchStrategy[Rule] | None = None,
+    disambiguate: Sequence[RecurrenceDisambiguate] = ("compatible",),
+    with_exdates: bool = True,
+) -> st.SearchStrategy[Recurrence]:
+    """Recurrences in zones with DST gaps and folds, starting between 2000 and 2035.
+
+    Start times favour the small hours, where DST transitions happen.
+    """
+    _args.strategy_or_none(zones, "zones", strategy="recurrences")
+    _args.strategy_or_none(rule_strategy, "rule_strategy", strategy="recurrences")
+    chosen = _args.names(disambiguate, "disambiguate", strategy="recurrences", what="policies")
+    with _args.naming("disambiguate", disambiguate, strategy="recurrences"):
+        for policy in chosen:
+            check_disambiguate(policy, allow_skip=True)
+    _args.flag(with_exdates, "with_exdates", strategy="recurrences")
+    return _drawn_recurrences(zones, rule_strategy, chosen, with_exdates=with_exdates)
+
+
+@st.composite
+def _drawn_recurrences(
+    draw: st.DrawFn,
+    zones: st.SearchStrategy[ZoneInfo] | None,
+    rule_strategy: st.SearchStrategy[Rule] | None,
+    disambiguate: list[RecurrenceDisambiguate],
+    *,
+    with_exdates: bool,
+) -> Recurrence:
+    zone = draw(zones if zones is not None else timezones())
+    day = draw(
+        st.dates(min_value=datetime(2000, 1, 1).date(), max_value=datetime(2035, 1, 1).date())
+    )
+    at = draw(
+        st.one_of(
+            st.builds(time, st.integers(0, 3), st.sampled_from([0, 15, 30, 45])),
+            st.builds(time, st.integers(0, 23), st.integers(0, 59)),
+        )
+    )
+    rule = draw(rule_strategy if rule_strategy is not None else rules())
+    duration = timedelta(minutes=draw(st.integers(1, 240)))
+    start = datetime.combine(day, at)
+    rec = Recurrence.from_rrule(
+        rule,
+        start=start,
+        tz=zone.key,
+        duration=duration,
+        disambiguate=draw(st.sampled_from(disambiguate)),
+    )
+    if with_exdates and draw(st.booleans()):
+        window_end = start + timedelta(days=400)
+        try:
+            sample = [
+                occ.span.start
+                for occ in rec.between(
+                    datetime.combine(day, time()).replace(tzinfo=UTC) - timedelta(days=1),
+                    window_end.replace(tzinfo=UTC),
+                )
+            ][:50]
+        except WallTimeError:  # disambiguate="raise" meeting a gap or fold: no exdates drawn
+            sample = []
+        if sample:
+            chosen = draw(st.lists(st.sampled_from(sample), max_size=3, unique=True))
+            rec = Recurrence.from_rrule(
+                rule,
+                start=start,
+                tz=zone.key,
+                duration=duration,
+                exdates=chosen,
+                disambiguate=rec.disambiguate,
+            )
+    return rec
+
+
+def _quarter(index: int) -> time:
+    """The wall time ``index`` quarter hours after midnight (96 is midnight at the day's end)."""
+    return time((index // 4) % 24, (index % 4) * 15)
+
+
+def daily_hours(*, max_size: int = 3) -> st.SearchStrategy[list[tuple[time, time]]]:
+    """Lists of 1 to ``max_size`` ``(start, end)`` wall times on the quarter hour (may overlap).
+
+    Start times favour the small hours, where DST transitions happen; an end of
+    ``time(0)`` means midnight at the end of the day.
+    """
+    return _drawn_hours(_args.count(max_size, "max_size", strategy="daily_hours", least=1))
+
+
+@st.composite
+def _drawn_hours(draw: st.DrawFn, max_size: int) -> list[tuple[time, time]]:
+    pairs: list[tuple[time, time]] = []
+    for _ in range(draw(st.integers(1, max_size))):
+        start = draw(st.one_of(st.integers(0, 16), st.integers(0, 95)))
+        end = draw(st.integers(start + 1, min(96, start + 48)))
+        pairs.append((_quarter(start), _quarter(end)))
+    return pairs
+
+
+def weekly_hours(*, min_days: int = 0) -> st.SearchStrategy[dict[str, list[tuple[time, time]]]]:
+    """Mappings for :meth:`~sessionkit.availability.Availability.weekly`: ``{"MO": [...], ...}``.
+
+    Of ``min_days`` to 7 days.
+    """
+    _args.count(min_days, "min_days", strategy="weekly_hours", least=0, most=7)
+    return st.dictionaries(
+        st.sampled_from(["MO", "TU", "WE", "TH", "FR", "SA", "SU"]),
+        daily_hours(),
+        min_size=min_days,
+    )
+
+
+def availabilities(
+    *,
+    zones: st.SearchStrategy[ZoneInfo] | None = None,
+    first_day: date = date(2026, 1, 1),
+    last_day: date = date(2026, 12, 31),
+    with_overrides: bool = True,
+) -> st.SearchStrategy[Availability]:
+    """Weekly availabilities in zones with DST, with blocked dates, ranges and extra hours.
+
+    Overrides fall between ``first_day`` and ``last_day`` (a blocked range
+    may run up to 5 days past it).
+    """
+    _args.strategy_or_none(zones, "zones", strategy="availabilities")
+    _args.day(first_day, "first_day", strategy="availabilities")
+    _args.day(last_day, "last_day", strategy="availabilities")
+    _args.not_after(
+        first_day, last_day, strategy="availabilities", called=("first_day", "last_day")
+    )
+    if last_day > _LAST_DAY:
+        raise InvalidValue(
+            f"availabilities(last_day={last_day}): a blocked range from it would end past the"
+            " last date",
+            value=last_day,
+            expected=f"last_day <= {_LAST_DAY}",
+        )
+    _args.flag(with_overrides, "with_overrides", strategy="availabilities")
+    return _drawn_availabilities(zones, first_day, last_day, with_overrides=with_overrides)
+
+
+_LAST_DAY = date.max - timedelta(days=5)
+"""The last ``last_day`` of :func:`availabilities`: room for a blocked range of 5 days."""
+
+
+@st.composite
+def _drawn_availabilities(
+    draw: st.DrawFn,
+    zones: st.SearchStrategy[ZoneInfo] | None,
+    first_day: date,
+    last_day: date,
+    *,
+    with_overrides: bool,
+) -> Availability:
+    zone = draw(zones if zones is not None else timezones())
+    result = Availability.weekly(draw(weekly_hours()), tz=zone)
+    if not with_overrides:
+        return result
+    days = st.dates(min_value=first_day, max_value=last_day)
+    for day in draw(st.lists(days, max_size=3)):
+        result = result.with_blocked_date(day)
+    for day in draw(st.lists(days, max_size=2)):
+        result = result.with_blocked_range(day, day + timedelta(days=draw(st.integers(0, 5))))
+    for day in draw(st.lists(days, max_size=3)):
+        result = result.with_extra_hours(day, draw(daily_hours(max_size=2)))
+    return result
+
+
+def minutes(low: int, high: int) -> st.SearchStrategy[timedelta]:
+    return st.integers(low, high).map(lambda n: timedelta(minutes=n))
+
+
+def booking_rules(*, zones: Sequence[str] = DST_ZONES) -> st.SearchStrategy[BookingRules]:
+    """Valid :class:`~sessionkit.policies.BookingRules`: every field drawn, limits often off.
+
+    Notice up to 3 days (0 included), a horizon of none or 1 to 60 days (never
+    shorter than the notice: such rules refuse every start and are invalid),
+    a capacity cap, per-day and per-week limits each ``None`` or small, the
+    per-day zone from ``zones``, holds of 1 minute to 2 hours, offers of 1
+    minute to 2 days, and both flags.
+    """
+    chosen = _args.zone_names(zones, "zones", strategy="booking_rules")
+    counts = st.none() | st.integers(1, 5)
+    return st.builds(
+        _rules,
+        min_notice=minutes(0, 3 * 24 * 60),
+        max_horizon=st.none() | st.integers(1, 60).map(lambda n: timedelta(days=n)),
+        max_capacity=st.none() | st.integers(1, 50),
+        per_day=counts,
+        per_week=st.none() | st.integers(1, 10),
+        zone=st.sampled_from(chosen),
+        hold_for=minutes(1, 120),
+        offer_for=minutes(1, 2 * 24 * 60),
+        waitlist=st.booleans(),
+        lock_booked=st.booleans(),
+    )
+
+
+def _rules(*, min_notice: timedelta, max_horizon: timedelta | None, **rest: Any) -> BookingRules:
+    """The rules drawn, a horizon shorter than the notice lengthened by the notice."""
+    if max_horizon is not None and max_horizon < min_notice:
+        max_horizon += min_notice
+    return BookingRules(min_notice=min_notice, max_horizon=max_horizon, **rest)
