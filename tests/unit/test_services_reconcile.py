@@ -181,6 +181,34 @@ def test_effective_from_leaves_earlier_sessions_alone(world: World) -> None:
     assert past.cutoff == NOW  # never earlier than now
 
 
+def test_a_change_from_beyond_the_generated_weeks_keeps_the_old_schedule_until_then(
+    world: World,
+) -> None:
+    # Generated to 2 April; the new time holds from 1 June. The change touched nothing and
+    # the top-ups then generated April and May from the new items, at the new time.
+    series = create(world)
+    effective = at(6, 1, 0)
+    report = world.kit.series.change_schedule(
+        T,
+        series.id,
+        actor="u2",
+        items=[ScheduleItem("mw", weekly(["MO", "WE"], 15), [ANA])],
+        effective_from=effective,
+    )
+    assert (report.created, report.deleted) == ((), ())
+    for _ in range(14):
+        world.clock.advance(timedelta(days=7))
+        world.kit.top_up(actor="cron")
+    starts = sorted(by_start(world, series))
+    assert starts[0] == at(3, 2, 10)
+    assert starts[-1] > at(6, 1, 0)
+    assert [d for d in starts if d < effective and d.hour != 10] == []
+    assert [d for d in starts if d >= effective and d.hour != 15] == []
+    assert at(5, 27, 10) in starts  # the last Wednesday of the old schedule
+    assert at(6, 1, 15) in starts  # the first Monday of the new one
+    assert world.kit.queries.get_series(T, series.id).items[0].recurrence.start.hour == 15
+
+
 def test_a_changed_duration_updates_in_place(world: World) -> None:
     series = create(world)
     before = by_start(world, series)

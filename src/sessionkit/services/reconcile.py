@@ -24,12 +24,19 @@ from sessionkit.model.events import (
 )
 from sessionkit.model.series import Series, SeriesStatus
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.services._context import Context, Tx
+from sessionkit.services._context import Context, Tx, series_start
 from sessionkit.services._usage import assign_codes
-from sessionkit.services.generation import BusyIndex, Wanted, plan, wanted_occurrences
+from sessionkit.services.generation import (
+    BusyIndex,
+    Wanted,
+    materialise_in,
+    plan,
+    wanted_occurrences,
+)
 from sessionkit.services.reports import CloseReport, Orphan, ReconcileReport, Skipped
+from sessionkit.timespan import TimeSpan
 
-__all__ = ["close_in", "reconcile_in"]
+__all__ = ["close_in", "keep_schedule_until", "reconcile_in"]
 
 _TICK = timedelta(microseconds=1)
 
@@ -238,6 +245,29 @@ def _write(
     )
     tx.collect(events)
     return stored_updates
+
+
+def keep_schedule_until(
+    ctx: Context, tx: Tx, series: Series, cutoff: datetime, actor: str | None
+) -> Series:
+    """Generate ``series``' own schedule up to ``cutoff`` where it stops short; return it stored.
+
+    A change from a future ``cutoff`` leaves the weeks before it to the
+    schedule in force: a top-up after the change would generate them from
+    the new items.
+    """
+    if not series.is_active:
+        return series
+    reached = series.generated_until
+    begin = max(tx.now, series_start(series))
+    lo = begin if reached is None else max(reached, begin)
+    if lo >= cutoff:
+        return series
+    ctx.limits.check_window(lo, cutoff, f"series {series.id!r}'s schedule up to effective_from")
+    materialise_in(ctx, tx, series, TimeSpan(lo, cutoff), actor=actor)
+    return tx.series.update(
+        attrs.evolve(series, generated_until=cutoff), expected_version=series.version
+    )
 
 
 def reconcile_in(

@@ -42,7 +42,7 @@ from sessionkit.services.bulk import (
     specs_list,
 )
 from sessionkit.services.generation import materialise_in
-from sessionkit.services.reconcile import close_in, reconcile_in
+from sessionkit.services.reconcile import close_in, keep_schedule_until, reconcile_in
 from sessionkit.services.reports import (
     CloseReport,
     MaterialiseReport,
@@ -307,6 +307,10 @@ class SeriesCommands:
         else kept and reported as orphans; missing ones are created (skipping
         conflicts). Sessions before the cutoff (the later of
         ``effective_from`` and now) and in any other status are never touched.
+        Until a future cutoff the old schedule stands: weeks before it that
+        were not generated yet are generated with the old items first (their
+        ``SessionCreated`` events go out; the report is the reconcile's), so no
+        later top-up fills them from the new ones.
         """
         ctx = self._ctx
         _series_args(tenant, series_id, actor, expected_version)
@@ -315,6 +319,7 @@ class SeriesCommands:
             cutoff = max(tx.now, ctx.at(effective_from, "effective_from"))
             before = _active(tx, tenant, series_id)
             _check_version(before, expected_version)
+            before = keep_schedule_until(ctx, tx, before, cutoff, actor)
             after = attrs.evolve(
                 before,
                 items=new_items,
