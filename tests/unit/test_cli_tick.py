@@ -115,3 +115,17 @@ def test_a_database_without_sessionkit_s_tables_exits_2(
     err = capsys.readouterr().err
     assert "holds no sessionkit tables (sessionkit_sessions is missing)" in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("platform", [[], ["marketplace"]])
+def test_a_demo_database_that_cannot_be_opened_exits_2(
+    platform: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # upgrade() met the unreachable database outside any store: its OperationalError left
+    # main() as an 80-line traceback with exit 1.
+    url = f"sqlite:///{tmp_path / 'no-such-dir' / 'demo.db'}"
+    assert main(["demo", *platform, "--db", url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sessionkit: error:")
+    assert "cannot be opened or reached (unable to open database file)" in err
+    assert len(err.strip().splitlines()) == 1

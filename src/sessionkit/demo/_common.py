@@ -45,7 +45,7 @@ def open_store(
         return InMemoryStore(publisher).unit_of_work, "memory"
     try:
         from sqlalchemy import create_engine
-        from sqlalchemy.exc import ArgumentError
+        from sqlalchemy.exc import ArgumentError, DBAPIError
 
         from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, upgrade
     except ImportError as exc:
@@ -69,7 +69,16 @@ def open_store(
             value=db,
             expected="a URL whose driver is installed (psycopg, pymysql, the standard sqlite3)",
         ) from None
-    upgrade(engine)
+    try:
+        upgrade(engine)
+    except DBAPIError as exc:  # cannot be opened or reached: a bad --db, said in one line
+        engine.dispose()
+        said = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+        raise InvalidValue(
+            f"--db {db!r}: the database cannot be opened or reached ({said})",
+            value=db,
+            expected="a database URL sessionkit can connect to",
+        ) from None
     store = SqlAlchemyStore(engine, publisher=publisher)
     return store.unit_of_work, engine.url.render_as_string(hide_password=True)
 
