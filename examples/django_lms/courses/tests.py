@@ -48,6 +48,10 @@ class LmsTest(TestCase):
         assert len(clash["skipped"]) > 4
         refused = self.client.post("/groups/", {"title": "x", "teacher": "ana"})
         assert refused.status_code == 400
+        for days in ("abc", "0", "100000"):  # each was a 500 with a debug page
+            bad = self.client.get("/agenda/ana/", {"days": days})
+            assert bad.status_code == 400, (days, bad.status_code)
+            assert "error" in bad.json()
 
     def test_the_admin_lists_and_cancels_through_sessionkit(self) -> None:
         self.create()

@@ -58,10 +58,15 @@ def agenda(request: HttpRequest, teacher: str) -> HttpResponse:
     """The teacher's sessions in the next ``days`` (14) days, by start."""
     kit = get_kit()
     now = kit.context.clock.now()
-    days = int(request.GET.get("days", "14"))
-    sessions = kit.queries.agenda(
-        TENANT, ResourceRef("teacher", teacher), start=now, end=now + timedelta(days=days)
-    )
+    try:
+        days = int(request.GET.get("days", "14"))
+        if not 1 <= days <= 366:
+            raise ValueError(f"days must be 1..366, got {days}")
+        sessions = kit.queries.agenda(
+            TENANT, ResourceRef("teacher", teacher), start=now, end=now + timedelta(days=days)
+        )
+    except (ValueError, SessionKitError) as error:
+        return JsonResponse({"error": str(error)}, status=400)
     return JsonResponse(
         {
             "sessions": [
