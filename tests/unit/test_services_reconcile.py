@@ -367,3 +367,24 @@ def test_a_move_onto_a_kept_sessions_start_is_skipped_and_kept(world: World) -> 
     assert [(s.reason, s.blocking.id) for s in skipped] == [("exists", eight.id)]
     assert stays.id in {s.id for s in report.kept}
     assert by_start(world, series)[at(3, 17, 8)].schedule_item_id == "nine"  # the others moved
+
+
+def test_an_rdate_before_the_weekly_start_is_generated(world: World) -> None:
+    # The generation began at the rule's first start, so an introductory session given as
+    # an RDATE before it was in the recurrence and never in the series, by create or top-up.
+    intro = date(2026, 3, 4)  # a Wednesday; the weekly class begins Monday 9 March
+    rec = Recurrence.weekly(
+        days=("MO",),
+        at=time(10),
+        duration=timedelta(hours=1),
+        tz="Europe/Berlin",
+        start=date(2026, 3, 9),
+        until=date(2026, 3, 31),
+        rdates=[intro],
+    )
+    series, report = world.kit.series.create(
+        T, actor="u1", title="Chem", items=[ScheduleItem("mo", rec, [ANA])]
+    )
+    wanted = [o.span.start for o in rec.between(at(3, 1, 0), at(4, 1, 0))]
+    assert [s.start for s in report.created] == wanted
+    assert min(by_start(world, series)) == datetime(2026, 3, 4, 9, tzinfo=UTC)

@@ -433,10 +433,14 @@ def series_zone(series: Series) -> str:
 def series_start(series: Series) -> datetime:
     """Return the earliest instant any schedule item of ``series`` may start (UTC).
 
-    A start before :data:`~sessionkit.zones.EARLIEST` counts as that instant; one
-    after :data:`~sessionkit.zones.LATEST` as a day after it (see :func:`check_begin`).
+    An item's first start, or an earlier RDATE of it (an introductory
+    session before the weekly ones begin). A start before
+    :data:`~sessionkit.zones.EARLIEST` counts as that instant; one after
+    :data:`~sessionkit.zones.LATEST` as a day after it (see :func:`check_begin`).
     """
-    return min(_item_start(item.recurrence.start, item.recurrence.tz) for item in series.items)
+    starts = [_item_start(item.recurrence.start, item.recurrence.tz) for item in series.items]
+    extra = [r.astimezone(UTC) for item in series.items for r in item.recurrence.rdates]
+    return min(starts + [max(EARLIEST, r) for r in extra])
 
 
 def _item_start(start: datetime, tz: str) -> datetime:
