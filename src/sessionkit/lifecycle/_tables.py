@@ -64,10 +64,18 @@ class Tables:
     def current(self, value: object, field: str) -> str:
         """Return the status ``value`` holds in ``field``; raise ``UnknownStatus`` if foreign.
 
-        Raises ``NotASession`` first if ``value`` is not a value the machine can copy.
+        Raises ``NotASession`` first if ``value`` is not a value the machine can copy,
+        and ``WrongType`` naming the field if it holds no name at all (a list, say,
+        which could not even be looked up).
         """
         check_value(value, field)
         status = getattr(value, field)
+        if not isinstance(status, str):
+            raise WrongType(
+                status,
+                name=f"{type(value).__name__}.{field}",
+                expected=f"a status name of lifecycle {self.lifecycle!r} (str)",
+            )
         if status not in self.status_by_name:
             raise self.unknown_status(status)
         return self.status_by_name[status].name

@@ -1,17 +1,68 @@
 """The soundness checks a lifecycle definition passes when it is built.
 
 Each failure raises :class:`~sessionkit.errors.InvalidLifecycle` with a
-``problem`` code and the offending ``subject`` (a name, or names).
+``problem`` code and the offending ``subject`` (a name, or names); a part of
+the wrong type (a statuses entry that is no :class:`Status`, a ``scheduled``
+that is no name) raises :class:`~sessionkit.errors.WrongType` naming it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import inspect
+from collections.abc import Iterable, Sequence
+from typing import cast
 
 import attrs
 
-from sessionkit.errors import InvalidLifecycle
+from sessionkit.errors import InvalidLifecycle, WrongType
+from sessionkit.lifecycle._checks import check_text, items
 from sessionkit.lifecycle.definition import Status, Transition
+
+
+def to_statuses(value: Iterable[Status]) -> tuple[Status, ...]:
+    """Return the statuses as a tuple; each one's type is checked by :func:`validate`."""
+    found = items(value, "Lifecycle.statuses", "a collection of Status values")
+    return cast("tuple[Status, ...]", found)
+
+
+def to_transitions(value: Iterable[Transition]) -> tuple[Transition, ...]:
+    """Return the transitions as a tuple; each one's type is checked by :func:`validate`."""
+    found = items(value, "Lifecycle.transitions", "a collection of Transition values")
+    return cast("tuple[Transition, ...]", found)
+
+
+def to_description(value: str) -> str:
+    """Return the description with its indentation cleaned, refusing anything but text."""
+    check_text(value, "Lifecycle.description")
+    return inspect.cleandoc(value)
+
+
+def _check_parts(
+    lifecycle: str,
+    statuses: Sequence[object],
+    transitions: Sequence[object],
+    field: object,
+    scheduled: object,
+) -> None:
+    """Check the type of each part before the parts are read as statuses and transitions."""
+    owner = f"Lifecycle({lifecycle!r})"
+    for index, status in enumerate(statuses):
+        if not isinstance(status, Status):
+            raise WrongType(status, name=f"{owner}.statuses[{index}]", expected="a Status")
+    for index, transition in enumerate(transitions):
+        if not isinstance(transition, Transition):
+            raise WrongType(
+                transition, name=f"{owner}.transitions[{index}]", expected="a Transition"
+            )
+    if not isinstance(field, str) or not field.isidentifier():
+        raise _fail(
+            lifecycle,
+            "invalid_field",
+            field,
+            f"field {field!r} must be an identifier naming the attribute holding the status",
+        )
+    if scheduled is not None:
+        check_text(scheduled, f"{owner}.scheduled", "a status name (str) or None")
 
 
 def _fail(lifecycle: str, problem: str, subject: object, message: str) -> InvalidLifecycle:
@@ -159,6 +210,7 @@ def validate(
     any_source: str,
     subject: str = "session",
     scheduled: str | None = None,
+    field: str = "status",
 ) -> tuple[Transition, ...]:
     """Check a definition and return its transitions with ``any_source`` expanded."""
     if not isinstance(lifecycle, str) or not lifecycle.isidentifier():
@@ -175,6 +227,7 @@ def validate(
             subject,
             f"subject {subject!r} must be an identifier naming what it drives, e.g. 'session'",
         )
+    _check_parts(lifecycle, statuses, transitions, field, scheduled)
     if not statuses:
         raise _fail(lifecycle, "no_statuses", None, "declares no statuses")
     _check_names(lifecycle, "status", [s.name for s in statuses])

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias, cast
 
 import attrs
 
-from sessionkit.errors import InvalidValue, NaiveDatetime, NotADatetime, NotASession
+from sessionkit.errors import InvalidValue, NaiveDatetime, NotADatetime, NotASession, WrongType
+from sessionkit.lifecycle._checks import (
+    check_callable,
+    check_flag,
+    check_text,
+    check_timedelta,
+    items,
+)
 from sessionkit.lifecycle.context import TransitionContext
 from sessionkit.lifecycle.guards import Condition, Guard
 
@@ -43,6 +50,8 @@ or a callable ``value -> datetime``.
 
 _SPAN_ANCHORS: Final = ("start", "end")
 
+_FLAGS: Final = ("initial", "terminal", "busy", "editable", "counts_usage", "cancelled", "no_show")
+
 
 @attrs.frozen
 class Status:
@@ -69,6 +78,13 @@ class Status:
     cancelled: bool = attrs.field(default=False, kw_only=True)
     no_show: bool = attrs.field(default=False, kw_only=True)
     description: str = attrs.field(default="", kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        # The name is left to the Lifecycle, which refuses it as ``invalid_name`` with the
+        # transition names; a flag must be a real bool, as the sets of statuses are read off it.
+        for flag in _FLAGS:
+            check_flag(getattr(self, flag), f"Status({self.name!r}).{flag}")
+        check_text(self.description, f"Status({self.name!r}).description")
 
 
 def _format_delta(delta: timedelta) -> str:
@@ -122,6 +138,13 @@ class Timer:
         _check_anchor(self.anchor)
         if not isinstance(self.offset, timedelta):
             raise NotADatetime(self.offset, name="offset", expected="timedelta")
+        if self.condition is not None:
+            # Asked only when the clock would fire, which may be weeks after the definition.
+            check_callable(
+                self.condition,
+                "Timer.condition",
+                "a callable condition(value, context) -> bool, or None",
+            )
 
     @classmethod
     def after(
@@ -135,6 +158,7 @@ class Timer:
         cls, anchor: Anchor, delta: timedelta, *, condition: Condition | None = None
     ) -> Timer:
         """Return a timer due ``delta`` before ``anchor``."""
+        check_timedelta(delta, "delta")
         return cls(anchor, -delta, condition=condition)
 
     @classmethod
@@ -145,6 +169,7 @@ class Timer:
     @classmethod
     def before_start(cls, delta: timedelta, *, condition: Condition | None = None) -> Timer:
         """Return a timer due ``delta`` before the start."""
+        check_timedelta(delta, "delta")
         return cls("start", -delta, condition=condition)
 
     @classmethod
@@ -235,13 +260,17 @@ def _missing(value: object, field: str, timer: Timer) -> NotASession:
 
 
 def _to_sources(value: str | Iterable[str]) -> tuple[str, ...]:
+    # One string is one status (the common case), not a collection of one-letter statuses.
     if isinstance(value, str):
         return (value,)
-    return tuple(value)
+    # Each member is checked by Transition.__attrs_post_init__, which knows the transition.
+    found = items(value, "Transition.sources", "a status name, a collection of them, or ANY")
+    return cast("tuple[str, ...]", found)
 
 
 def _to_guards(value: Iterable[Guard]) -> tuple[Guard, ...]:
-    return tuple(value)
+    found = items(value, "Transition.guards", "a collection of guards, e.g. [has_started]")
+    return cast("tuple[Guard, ...]", found)
 
 
 def _label(thing: object) -> str:
@@ -264,6 +293,28 @@ class Transition:
     guards: tuple[Guard, ...] = attrs.field(default=(), converter=_to_guards, kw_only=True)
     timer: Timer | None = attrs.field(default=None, kw_only=True)
     description: str = attrs.field(default="", kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        # Guards and timers are only used on a fire or a tick, so a wrong one would
+        # otherwise surface there as a bare TypeError or AttributeError. The name is left
+        # to the Lifecycle, which refuses it as ``invalid_name`` with the status names.
+        owner = f"Transition({self.name!r})"
+        for index, source in enumerate(self.sources):
+            check_text(source, f"{owner}.sources[{index}]", "a status name (str) or ANY")
+        check_text(self.target, f"{owner}.target", "a status name (str)")
+        for index, guard in enumerate(self.guards):
+            check_callable(
+                guard,
+                f"{owner}.guards[{index}]",
+                "a guard: guard(session, *, now, actor, role) -> Verdict",
+            )
+        if self.timer is not None and not isinstance(self.timer, Timer):
+            raise WrongType(
+                self.timer,
+                name=f"{owner}.timer",
+                expected="a Timer (e.g. Timer.after_start(timedelta(minutes=5))) or None",
+            )
+        check_text(self.description, f"{owner}.description")
 
     @property
     def timed(self) -> bool:

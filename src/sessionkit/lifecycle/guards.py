@@ -32,6 +32,7 @@ from typing import Any, Protocol, TypeAlias
 import attrs
 from typing_extensions import override
 
+from sessionkit.lifecycle._checks import check_callable, check_text
 from sessionkit.lifecycle.context import TransitionContext
 
 __all__ = [
@@ -154,14 +155,22 @@ def when(
     >>> weekday(None, now=datetime(2026, 3, 7, tzinfo=UTC), actor=None, role=None)
     Verdict(allowed=False, reason='not on weekends')
     """
+    # Checked here, as a Transition checks its guards: the guard is first asked on a fire.
+    check_callable(predicate, "when(predicate)", "a callable predicate(session, now) -> bool")
+    if not isinstance(reason, str):
+        check_callable(reason, "when(reason)", "a str or a callable reason(session, now) -> str")
+    check_text(label, "when(label)")
     return _PredicateGuard(predicate, reason, label)
 
 
 def roles(*allowed: str) -> Guard:
     """Build a guard that allows only actors whose ``role`` is one of ``allowed``.
 
-    A missing role (``None``) is refused too, so the clock cannot pass it.
+    A missing role (``None``) is refused too, so the clock cannot pass it. Each
+    role is a separate argument: ``roles("coach", "admin")``, not a list.
     """
+    for index, role in enumerate(allowed):
+        check_text(role, f"roles()[{index}]", "a role name (str)")
     return _RoleGuard(frozenset(allowed), "role in " + "/".join(sorted(allowed)))
 
 

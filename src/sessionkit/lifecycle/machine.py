@@ -15,7 +15,6 @@ The package docstring (:mod:`sessionkit.lifecycle`) walks through a small exampl
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Literal
@@ -27,7 +26,7 @@ from sessionkit.lifecycle._clock import Facts, next_step
 from sessionkit.lifecycle._diagram import mermaid
 from sessionkit.lifecycle._firing import allowed_names, apply_step, checked, verdict
 from sessionkit.lifecycle._tables import Tables
-from sessionkit.lifecycle._validate import validate
+from sessionkit.lifecycle._validate import to_description, to_statuses, to_transitions, validate
 from sessionkit.lifecycle._values import SessionLike, SessionT, utc
 from sessionkit.lifecycle.definition import (
     ANY,
@@ -51,14 +50,6 @@ __all__ = [
     "Timer",
     "Transition",
 ]
-
-
-def _to_statuses(value: Iterable[Status]) -> tuple[Status, ...]:
-    return tuple(value)
-
-
-def _to_transitions(value: Iterable[Transition]) -> tuple[Transition, ...]:
-    return tuple(value)
 
 
 def _fact_statuses(transitions: Iterable[Transition]) -> frozenset[str]:
@@ -87,7 +78,10 @@ class Lifecycle:
     ``problem`` is one of ``invalid_name``, ``no_statuses``, ``duplicate_status``,
     ``no_initial``, ``several_initial``, ``duplicate_transition``, ``no_sources``,
     ``unknown_status``, ``transition_from_terminal``, ``dead_end``, ``unreachable``,
-    ``timed_cycle``, ``invalid_subject``, ``terminal_entry`` or ``cancelled_entry``.
+    ``timed_cycle``, ``invalid_subject``, ``invalid_field``, ``terminal_entry`` or
+    ``cancelled_entry``. A part of the wrong type (a guard that cannot be called, a
+    timer that is no :class:`Timer`, a single string where a collection belongs)
+    raises :class:`~sessionkit.errors.WrongType` naming the field, when built.
 
     ``field`` names the attribute holding the status. ``subject`` names the
     kind of aggregate the lifecycle drives (``"session"``, ``"payment"``, ...;
@@ -96,12 +90,12 @@ class Lifecycle:
     """
 
     name: str
-    statuses: tuple[Status, ...] = attrs.field(converter=_to_statuses)
-    transitions: tuple[Transition, ...] = attrs.field(converter=_to_transitions)
+    statuses: tuple[Status, ...] = attrs.field(converter=to_statuses)
+    transitions: tuple[Transition, ...] = attrs.field(converter=to_transitions)
     field: str = attrs.field(default="status", kw_only=True)
     subject: str = attrs.field(default="session", kw_only=True)
     scheduled: str | None = attrs.field(default=None, kw_only=True)
-    description: str = attrs.field(default="", kw_only=True, eq=False, converter=inspect.cleandoc)
+    description: str = attrs.field(default="", kw_only=True, eq=False, converter=to_description)
     _tables: Tables = attrs.field(init=False, repr=False, eq=False)
     _fact_statuses: frozenset[str] = attrs.field(init=False, repr=False, eq=False)
 
@@ -113,6 +107,7 @@ class Lifecycle:
             any_source=ANY,
             subject=self.subject,
             scheduled=self.scheduled,
+            field=self.field,
         )
         tables = Tables.build(self.name, self.statuses, transitions)
         if self.scheduled is not None:
@@ -388,13 +383,15 @@ class Lifecycle:
     ) -> Lifecycle:
         """Return a copy with transition ``name`` given new guards, timer or description.
 
-        ``timer=None`` makes the transition manual only. The copy is validated again.
+        ``timer=None`` makes the transition manual only. The copy is validated again,
+        and the new parts are checked as :class:`Transition` checks them (a single
+        string for ``guards`` is refused, not read as letters).
         """
         old = self.transition(name)
         new = attrs.evolve(
             old,
-            guards=old.guards if guards is None else tuple(guards),
-            timer=old.timer if isinstance(timer, str) else timer,
+            guards=old.guards if guards is None else guards,
+            timer=old.timer if isinstance(timer, str) and timer == "keep" else timer,
             description=old.description if description is None else description,
         )
         transitions = tuple(new if t.name == name else t for t in self.transitions)

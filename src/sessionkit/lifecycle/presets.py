@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
+from typing import cast
 
 import attrs
 
 from sessionkit.errors import UnknownLifecycle, WrongType
+from sessionkit.lifecycle._checks import items
 from sessionkit.lifecycle.context import TransitionContext
 from sessionkit.lifecycle.guards import has_started, individual_only, nobody_attended
 from sessionkit.lifecycle.machine import ANY, Lifecycle, Status, Timer, Transition
@@ -294,7 +296,12 @@ marketplace = Lifecycle(
 
 
 def _index(lifecycles: Iterable[Lifecycle]) -> dict[str, Lifecycle]:
-    return {lifecycle.name: lifecycle for lifecycle in lifecycles}
+    found = items(lifecycles, "lifecycles", "a collection of Lifecycle values")
+    for index, lifecycle in enumerate(found):
+        # Refused here, not when a series first asks the registry for its lifecycle.
+        if not isinstance(lifecycle, Lifecycle):
+            raise WrongType(lifecycle, name=f"lifecycles[{index}]", expected="a Lifecycle")
+    return {lifecycle.name: lifecycle for lifecycle in cast("tuple[Lifecycle, ...]", found)}
 
 
 @attrs.frozen
@@ -321,7 +328,7 @@ class LifecycleRegistry:
         return LifecycleRegistry([*self._by_name.values(), lifecycle])
 
     def __contains__(self, name: object) -> bool:
-        return name in self._by_name
+        return isinstance(name, str) and name in self._by_name
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._by_name)

@@ -14,7 +14,7 @@ from typing import Final
 
 import attrs
 
-from sessionkit.errors import InvalidRecurrence, NotADatetime
+from sessionkit.errors import InvalidRecurrence, NotADatetime, WrongType
 from sessionkit.recurrence.rule import Rule
 from sessionkit.zones import (
     RecurrenceDisambiguate,
@@ -64,6 +64,19 @@ def _check_mix(values: Sequence[object], name: str) -> None:
         )
 
 
+def _members(values: object, name: str) -> list[object]:
+    """Return the EXDATEs or RDATEs as a list; ``None`` or a single value is ``WrongType``.
+
+    The parameters take a collection (``()`` for none), as ``days`` does; a
+    single string is refused rather than read as letters.
+    """
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise WrongType(
+            values, name=name, expected="a collection of datetimes or dates (() for none)"
+        )
+    return list(values)
+
+
 def resolve_instant(
     local: datetime, tz: str, policy: RecurrenceDisambiguate, name: str = "local time"
 ) -> datetime:
@@ -80,7 +93,7 @@ def normalise_exdates(
     values: Iterable[object], tz: str, policy: RecurrenceDisambiguate
 ) -> tuple[datetime | date, ...]:
     """Return EXDATEs as sorted, unique UTC instants (local ones resolved) and local dates."""
-    items = list(values)
+    items = _members(values, "exdates")
     if not items:
         return ()
     _check_mix(items, "exdates")
@@ -105,7 +118,7 @@ def normalise_rdates(
     values: Iterable[object], tz: str, at: time, policy: RecurrenceDisambiguate
 ) -> tuple[datetime, ...]:
     """Return RDATEs as sorted, unique UTC instants; a date means local time ``at`` that day."""
-    items = list(values)
+    items = _members(values, "rdates")
     if not items:
         return ()
     _check_mix(items, "rdates")
