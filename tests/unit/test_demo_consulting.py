@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +45,25 @@ def _run(cwd: Path, *extra: str) -> subprocess.CompletedProcess[str]:
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": path},
     )
+
+
+def _story(out: str) -> str:
+    return out.split("own zone):\n")[1].split("\n\nDashboard of")[0]
+
+
+PLAYED_BEFORE = (
+    "  played before on this database: each step finds what it made then, writes nothing "
+    "twice and shows it as it is stored now"
+)
+
+
+def _rows(db: Path) -> tuple[int, ...]:
+    tables = ("sessions", "bookings", "payments", "payment_events")
+    with contextlib.closing(sqlite3.connect(db)) as c:
+        return tuple(
+            c.execute(f"SELECT count(*) FROM sessionkit_{t}").fetchone()[0]  # fixed names
+            for t in tables
+        )
 
 
 def test_consulting_prints_the_story_and_each_consultants_dashboard(
@@ -103,6 +124,46 @@ def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice
     assert second.returncode == 0, second.stderr
     assert "Asha Rao's payment is PAID already" in second.stdout
     assert "mark completed: 0 COMPLETED" in second.stdout
+    board = first.stdout.split("\nDashboard of")[1:]
+    assert board == second.stdout.split("\nDashboard of")[1:]
+
+
+def test_a_rerun_says_the_story_was_played_and_tells_each_step_as_stored(
+    tmp_path: Path,
+) -> None:
+    if not _sqlite_keeps_payments(tmp_path):
+        pytest.skip("SQLite storage keeps no payments yet (UnsupportedKind); runs once it does")
+    first = _run(tmp_path)
+    assert first.returncode == 0, first.stderr
+    rows = _rows(tmp_path / "sessionkit-consulting.sqlite3")
+    second = _run(tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert _rows(tmp_path / "sessionkit-consulting.sqlite3") == rows
+    assert PLAYED_BEFORE not in first.stdout
+    assert "the card was declined; free again: Tue 03 Mar 11:00" in first.stdout
+    story = _story(second.stdout)
+    assert story.startswith(PLAYED_BEFORE + "\n")
+    # No step tells a stored status as what it did, nor today's showcase as the story's.
+    for contradiction in (
+        " books ",
+        "Priya adds",
+        "Priya cancels",
+        "showcase offers",
+        "free again",
+    ):
+        assert contradiction not in story
+    assert "the card was declined; Tue 03 Mar 11:00 was freed" in story
+    assert (
+        "Vikram Iyer's booking of Tue 03 Mar 11:00 IST (60 min) with Priya is stored: "
+        "session CANCELLED, payment FAILED 2000.00 INR"
+    ) in story
+    assert (
+        "Meera Nair's booking of Tue 03 Mar 11:00 IST (90 min) with Priya is stored: "
+        "session COMPLETED, payment PAID 3000.00 INR"
+    ) in story
+    assert "Asha's Tue 03 Mar 14:00 IST (60 min) is stored CANCELLED: payment REFUNDED" in story
+    assert "for Rohan Gupta is stored: session NO_SHOW, payment PENDING 2000.00 INR" in story
+    # Nothing written twice: every session, payment and client as the first run left them.
     board = first.stdout.split("\nDashboard of")[1:]
     assert board == second.stdout.split("\nDashboard of")[1:]
 

@@ -6,7 +6,9 @@ until then the default run fails cleanly and the rerun test skips, saying why.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -48,6 +50,28 @@ def _run(cwd: Path, *extra: str) -> subprocess.CompletedProcess[str]:
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": path},
     )
+
+
+def _story(out: str) -> str:
+    return out.split("What happened (Berlin time):\n")[1].split("\n\nSlots per tutor")[0]
+
+
+def _stored(out: str) -> str:
+    return out.split("\nSlots per tutor")[1].split("\nExpired unbooked")[0]
+
+
+ALREADY_PLAYED = (
+    "  already played at this --now: replayed on the stored bookings (nothing written twice)"
+)
+
+
+def _rows(db: Path) -> tuple[int, ...]:
+    tables = ("sessions", "bookings", "payments", "payment_events")
+    with contextlib.closing(sqlite3.connect(db)) as c:
+        return tuple(
+            c.execute(f"SELECT count(*) FROM sessionkit_{t}").fetchone()[0]  # fixed names
+            for t in tables
+        )
 
 
 def test_marketplace_prints_slots_story_bookings_seats_and_an_agenda(
@@ -112,6 +136,35 @@ def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice
     assert second.stdout.rstrip().endswith("0 removed, 0 kept (cancelled or completed)")
 
 
+def test_a_rerun_says_the_story_was_played_instead_of_replaying_stored_states(
+    tmp_path: Path,
+) -> None:
+    if not _sqlite_keeps_payments(tmp_path):
+        pytest.skip("SQLite storage keeps no payments yet (UnsupportedKind); runs once it does")
+    first = _run(tmp_path)
+    assert first.returncode == 0, first.stderr
+    rows = _rows(tmp_path / "sessionkit-marketplace.sqlite3")
+    second = _run(tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert _rows(tmp_path / "sessionkit-marketplace.sqlite3") == rows
+    assert "ben books Maths 1-to-1 Mon 09 Mar 16:00: HELD until 08:15" in _story(first.stdout)
+    assert "has 1 seat free again" in _story(first.stdout)
+    assert ALREADY_PLAYED not in first.stdout
+    # The steps replay on bookings whose statuses moved on: none of them is told as its result.
+    assert _story(second.stdout) == ALREADY_PLAYED
+    for contradiction in (
+        "EXPIRED until",
+        "0 seat free again",
+        "payment succeeded: CANCELLED",
+        "fay is EXPIRED",
+        "expiry job: 0 expired",
+    ):
+        assert contradiction not in second.stdout
+    # Nothing written twice: the same slots, bookings, seats and payments.
+    assert _stored(first.stdout) == _stored(second.stdout)
+    assert "  1 CANCELLED, 6 PAID, 3 REFUNDED\n" in second.stdout
+
+
 def test_a_rerun_at_a_later_now_books_slots_the_earlier_play_left_free(tmp_path: Path) -> None:
     later = ("--now", "2026-03-09T07:00+00:00")  # a week after the default
     assert _run(tmp_path).returncode == 0
@@ -120,8 +173,10 @@ def test_a_rerun_at_a_later_now_books_slots_the_earlier_play_left_free(tmp_path:
     # Last week's group slot is the one the first play filled: that step is left out.
     assert "-- last week" not in second.stdout
     assert "ana books Maths 1-to-1" in second.stdout
+    assert ALREADY_PLAYED not in second.stdout  # a new play, told in full
     third = _run(tmp_path, *later)
     assert third.returncode == 0, third.stderr
+    assert _story(third.stdout) == ALREADY_PLAYED
     story = second.stdout.split("Bookings in upcoming")[1].split("Expired unbooked")[0]
     assert story == third.stdout.split("Bookings in upcoming")[1].split("Expired unbooked")[0]
 

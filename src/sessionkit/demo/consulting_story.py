@@ -5,7 +5,9 @@
 :mod:`sessionkit.demo.consulting`, the figures printed after the story
 :mod:`sessionkit.demo.consulting_dashboard`. Every step is safe to run
 again: requests are keyed, a step that changes something already changed
-looks first, and a bulk change that is refused changes nothing.
+looks first, and a bulk change that is refused changes nothing. A rerun says
+it was played before and tells each step that found its request stored as
+stored, with today's statuses, not as made again.
 """
 
 from __future__ import annotations
@@ -56,6 +58,13 @@ class _Story:
         self.kit = c.kit
         self.start = c.clock.now()
         self.lines: list[str] = []
+        # The story's first request ("web-1"), stored: a rerun, which says so before anything.
+        self.rerun = find_request(c, PRIYA.tenant, "web-1") is not None
+        if self.rerun:
+            self.lines.append(
+                "  played before on this database: each step finds what it made then, "
+                "writes nothing twice and shows it as it is stored now"
+            )
 
     def at(self, minutes: int) -> None:
         self.c.clock.set(self.start + timedelta(minutes=minutes))
@@ -90,16 +99,23 @@ class _Story:
             fee=fee,
         )
 
+    def made(self, request: Request) -> bool:
+        """Whether ``request`` was made before (by an earlier run)."""
+        return find_request(self.c, request.who.tenant, request.key) is not None
+
     def public(self, request: Request, *, declined: bool = False) -> Booked:
-        if declined and find_request(self.c, request.who.tenant, request.key) is None:
+        made = self.made(request)
+        if declined and not made:
             self.c.gateway.decline_next("card_declined")
         booked = book_public(self.c, request)
+        slot = f"{when(booked.session)} with {request.who.name.split()[0]}"
+        payment = booked.payment
+        state = f"session {booked.session.status}, payment {payment.status} {payment.amount}"
+        if made:  # a rerun: booked the first time; the statuses have moved on since
+            self.say(f"{request.name}'s booking of {slot} is stored: {state}")
+            return booked
         client = "new client" if booked.new_client else "existing client"
-        self.say(
-            f"{request.name} books {when(booked.session)} with {request.who.name.split()[0]}: "
-            f"{client}; session {booked.session.status}, payment {booked.payment.status} "
-            f"{booked.payment.amount}"
-        )
+        self.say(f"{request.name} books {slot}: {client}; {state}")
         return booked
 
     def pays(self, booked: Booked) -> Booked:
@@ -115,26 +131,37 @@ class _Story:
         return paid
 
     def manual(self, request: Request) -> Booked:
+        made = self.made(request)
         booked = create_manual(self.c, request)
-        client = "new client" if booked.new_client else "existing client"
-        self.say(
-            f"Priya adds {when(booked.session)} for {request.name} ({client}): session "
-            f"{booked.session.status}, payment {booked.payment.status} {booked.payment.amount} "
-            f"({booked.payment.provider})"
+        state = (
+            f"session {booked.session.status}, payment {booked.payment.status} "
+            f"{booked.payment.amount} ({booked.payment.provider})"
         )
+        if made:  # a rerun: added the first time
+            self.say(f"Priya's {when(booked.session)} for {request.name} is stored: {state}")
+            return booked
+        client = "new client" if booked.new_client else "existing client"
+        self.say(f"Priya adds {when(booked.session)} for {request.name} ({client}): {state}")
         return booked
 
 
 def _public_booking(story: _Story) -> dict[str, Booked]:
     c = story.c
-    free = ", ".join(_local(s.start) for s in showcase(c, PRIYA)[:3])
-    story.say(f"-- public booking: Priya's showcase offers {free}, ...")
+    if story.rerun:  # the showcase shows today's free times, not those the story booked
+        story.say("-- public booking on Priya's showcase")
+    else:
+        free = ", ".join(_local(s.start) for s in showcase(c, PRIYA)[:3])
+        story.say(f"-- public booking: Priya's showcase offers {free}, ...")
     asha = story.request("web-1", PRIYA, "asha.rao@example.com", "Asha Rao")
     booked = {"asha": story.pays(story.public(asha))}
     story.at(10)
     vikram = story.request("web-2", PRIYA, "vikram@example.com", "Vikram Iyer", phone="+91 98200")
+    declined = story.made(vikram)
     booked["vikram"] = story.public(vikram, declined=True)
-    story.say(f"  the card was declined; free again: {_local(showcase(c, PRIYA)[0].start)}")
+    if declined:  # a rerun: its time was freed then, and booked since
+        story.say(f"  the card was declined; {_local(booked['vikram'].session.start)} was freed")
+    else:
+        story.say(f"  the card was declined; free again: {_local(showcase(c, PRIYA)[0].start)}")
     story.at(20)
     meera = story.request("web-3", PRIYA, "meera.nair@example.com", "Meera Nair", minutes=90)
     story.pays(story.public(meera))
@@ -184,11 +211,14 @@ def _consultant_cancels(story: _Story, follow_up: Booked) -> None:
     story.at(90)
     story.say("-- the consultant cancels a paid session: a full refund; the client rebooks")
     session = kit.queries.get(tenant, follow_up.session.id)
+    cancels = f"Priya cancels Asha's {when(session)}"
     if session.status != "CANCELLED":
         session = kit.sessions.cancel(tenant, session.id, actor="priya", reason="unwell")
+    else:  # a rerun: cancelled the first time
+        cancels = f"Asha's {when(session)} is stored CANCELLED"
     refunded = kit.payments.get(tenant, follow_up.payment.id)
     back = Money.of(refunded.refunded, refunded.currency)
-    story.say(f"Priya cancels Asha's {when(session)}: payment {refunded.status}, {back} back")
+    story.say(f"{cancels}: payment {refunded.status}, {back} back")
     rebook = story.request("web-5", PRIYA, "asha.rao@example.com", "Asha Rao")
     story.pays(story.public(rebook))
     confirm_paid(story.c, PRIYA)
