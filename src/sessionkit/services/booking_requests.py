@@ -32,11 +32,38 @@ from sessionkit.model.text import (
 )
 from sessionkit.timespan import check_delta
 
-__all__ = ["BookingRequest", "booking_args", "check_batch", "check_key", "check_role"]
+__all__ = [
+    "BookingRequest",
+    "booking_args",
+    "canonical_json",
+    "check_batch",
+    "check_key",
+    "check_role",
+]
 
 
 _V2 = "v2:"
 _MICROSECOND = timedelta(microseconds=1)
+
+
+def canonical_json(value: object) -> str:
+    """Return ``value`` as compact ASCII JSON, keys sorted: how a replay's request is compared.
+
+    Two requests are the same when their JSON is: ``1`` and ``true``, ``0`` and
+    ``false``, ``1`` and ``1.0`` are other values in JSON (and to a client that
+    filters by them), though Python's ``==`` holds them equal. ASCII, not
+    ``repr``, whose escapes follow the Unicode version of the running Python.
+    A stored record's frozen mapping is written as the object it is.
+    """
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=_json_object
+    )
+
+
+def _json_object(value: object) -> dict[str, object]:
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _fingerprint(*parts: object) -> str:
@@ -146,9 +173,8 @@ class BookingRequest:
         What is booked (session, participant, seats, role), how (``confirm``,
         ``waitlist``, ``hold_for``, ``manual``) and its ``metadata``: a key sent
         again with any of them changed is a reuse, not a replay. ``acting_role``
-        is who asks, not what, and is left out. The digest is of ASCII JSON
-        (not ``repr``, whose escapes follow the Unicode version of the running
-        Python), so an upgraded interpreter computes the same one.
+        is who asks, not what, and is left out. The digest is of
+        :func:`canonical_json`, so an upgraded interpreter computes the same one.
         """
         hold_for = None if self.hold_for is None else self.hold_for // _MICROSECOND
         asked: list[object] = [*self._booked(), hold_for, self.metadata]
@@ -156,8 +182,7 @@ class BookingRequest:
         # call used gets the error saying it made a booking without a payment.
         if self.manual:
             asked.append("manual")
-        text = json.dumps(asked, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-        return _V2 + hashlib.sha256(text.encode()).hexdigest()
+        return _V2 + hashlib.sha256(canonical_json(asked).encode()).hexdigest()
 
     def replays(self, fingerprint: str | None) -> bool:
         """Whether the booking stored with ``fingerprint`` was made by this very request.

@@ -2,8 +2,7 @@
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
 import hashlib
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, TypedDict, overload
 
@@ -32,7 +31,6 @@ __all__ = [
     "booking_role",
     "cancelling",
     "actor_of",
-    "as_json",
     "instant",
     "key_id",
     "role_names",
@@ -173,26 +171,6 @@ def key_id(tenant: str, key: str) -> str:
         raise WrongType(key, name="Idempotency-Key", expected="a string (text)")
     digest = hashlib.sha256(f"{tenant}\x00{checked}".encode("utf-8", "surrogatepass"))
     return "k" + digest.hexdigest()[:32]
-
-
-def as_json(value: object) -> str:
-    """Return ``value`` as JSON text, keys sorted: how an idempotent replay compares metadata.
-
-    Two requests are the same when their JSON is: ``1`` and ``true``, ``0`` and
-    ``false``, ``1`` and ``1.0`` are other values in JSON (and to a client that
-    filters by them), though Python's ``==`` holds them equal. It is the
-    encoding a booking's replay is compared in (``BookingRequest.fingerprint``).
-    A stored record's frozen mapping is written as the object it is.
-    """
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=_json_object
-    )
-
-
-def _json_object(value: object) -> dict[str, object]:
-    if isinstance(value, Mapping):
-        return dict(value)
-    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 READ = (404, 422, 503)

@@ -13,7 +13,6 @@ from sessionkit.contrib.fastapi._common import (
     IdempotencyKey,
     MaybeInstant,
     Names,
-    as_json,
     instant,
     key_id,
 )
@@ -24,6 +23,7 @@ from sessionkit.model.query import MAX_LIMIT, SessionQuery, SortField
 from sessionkit.model.series import ScheduleItem, Series
 from sessionkit.model.session import Session, resource_refs
 from sessionkit.services import SessionKit
+from sessionkit.services.booking_requests import canonical_json
 from sessionkit.zones import get_zone
 
 __all__ = ["add_session_routes"]
@@ -244,7 +244,7 @@ def _stored_session(made: Session) -> dict[str, object]:
         "lifecycle": made.lifecycle,
         "capacity": made.capacity,
         "resources": [str(r) for r in made.resources],
-        "metadata": as_json(made.metadata),
+        "metadata": canonical_json(made.metadata),
     }
 
 
@@ -279,7 +279,7 @@ def _asked_session(
         "lifecycle": lifecycle,
         "capacity": 1 if capacity is None else capacity,
         "resources": [str(r) for r in resource_refs(resources or ())],
-        "metadata": as_json(body.metadata or {}),
+        "metadata": canonical_json(body.metadata or {}),
     }
 
 
@@ -291,7 +291,7 @@ def _stored_series(made: Series) -> dict[str, object]:
         "capacity": made.capacity,
         "group": made.group,
         "items": made.items,
-        "metadata": as_json(made.metadata),
+        "metadata": canonical_json(made.metadata),
     }
 
 
@@ -303,5 +303,5 @@ def _asked_series(body: s.SeriesCreate, items: list[ScheduleItem]) -> dict[str, 
         "capacity": body.capacity,
         "group": body.group,
         "items": tuple(items),
-        "metadata": as_json(body.metadata or {}),
+        "metadata": canonical_json(body.metadata or {}),
     }
