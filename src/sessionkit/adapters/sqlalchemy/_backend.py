@@ -77,12 +77,10 @@ def autocommits(connection: Connection) -> bool:
     """Whether ``connection`` runs in SQLAlchemy's AUTOCOMMIT (each statement commits itself).
 
     Set on the connection (``execution_options(isolation_level="AUTOCOMMIT")``)
-    or for the engine (``create_engine(..., isolation_level="AUTOCOMMIT")``).
+    or for the engine (``create_engine(..., isolation_level="AUTOCOMMIT")``); a
+    database's own default is never AUTOCOMMIT.
     """
-    level = connection.get_execution_options().get("isolation_level")
-    if level is None:
-        level = getattr(connection.dialect, "_on_connect_isolation_level", None)
-    return level == "AUTOCOMMIT"
+    return isolation_of(connection.get_execution_options(), connection.dialect) == "AUTOCOMMIT"
 
 
 def isolation_of(options: Mapping[str, Any], dialect: Dialect) -> str | None:
