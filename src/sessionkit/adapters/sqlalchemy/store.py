@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import warnings
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session as OrmSession
@@ -52,6 +53,11 @@ def _engine_of(maker: sessionmaker[OrmSession]) -> Engine:
         "the sessionmaker must be bound to an Engine (or a Connection): "
         f"sessionmaker(bind=engine), got bind={bind!r}"
     )
+
+
+def _remade(maker: sessionmaker[OrmSession], **changes: Any) -> sessionmaker[OrmSession]:
+    """A copy of the host's ``maker`` with ``changes`` to its arguments (the host's is kept)."""
+    return sessionmaker(class_=maker.class_, **{**maker.kw, **changes})
 
 
 class SqlAlchemyStore:
@@ -134,17 +140,15 @@ class SqlAlchemyStore:
             # Those modes hand the session's rollback to the host's transaction: a unit
             # leaving a refused command would roll back all of the host's work. In a
             # SAVEPOINT of its own a unit's rollback undoes only the unit.
-            options = {**self._maker.kw, "join_transaction_mode": "create_savepoint"}
-            self._maker = sessionmaker(class_=self._maker.class_, **options)
+            self._maker = _remade(self._maker, join_transaction_mode="create_savepoint")
         self.publisher = publisher
         self.backend: Backend = backend_for(self.engine, lock_timeout)
-        # Units of work set READ COMMITTED on their connections (backend.isolation), on
-        # PostgreSQL and MySQL alike, whatever the engine's level: under REPEATABLE READ a
-        # count or conflict check would read a snapshot taken before its lock was granted.
+        # Units of work run in READ COMMITTED (backend.isolate sets it on a connection in
+        # another level), on PostgreSQL and MySQL alike: under REPEATABLE READ a count or
+        # conflict check would read a snapshot taken before its lock was granted.
         if self.backend.name == "mysql":
             # The units' named locks go with their own pooled connections, never a host's.
-            options = {k: v for k, v in self._maker.kw.items() if k != "bind"}
-            self._maker = sessionmaker(self.engine, class_=self._maker.class_, **options)
+            self._maker = _remade(self._maker, bind=self.engine)
             if self.host_connection is not None:
                 warnings.warn(
                     "on MySQL/MariaDB the store's units of work run on connections of their "
