@@ -9,7 +9,8 @@ assertion on the outcomes shows where a forked writer failed.
 
 ``race_rounds`` races once per round; ``WRITER_KINDS`` parametrises a test's
 ``processes`` argument over both kinds; ``rounds`` reads
-``SESSIONKIT_RACE_ROUNDS``; ``scalar`` reads one number back.
+``SESSIONKIT_RACE_ROUNDS``; ``scalar`` reads one number back;
+``sqlite_race_file`` makes the SQLite file engine the races share.
 """
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ import threading
 import traceback
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, TextClause, text
+from sqlalchemy import Engine, TextClause, create_engine, text
+
+from sessionkit.adapters.sqlalchemy import create_schema
 
 WRITERS = 8
 """Writers of a race unless a test says otherwise."""
@@ -31,6 +35,14 @@ START_TIMEOUT = 60
 """Seconds a writer waits at the barrier for the others."""
 RACE_TIMEOUT = 180
 """Seconds a race may take before its writers count as hung (a guard, not a measure)."""
+SQLITE_BUSY_TIMEOUT = 60
+"""Seconds a writer on a race's SQLite file waits for another process's write lock.
+
+sqlite3's default, 5 s, is a bound a user may choose. The races check who
+wins, not how long a loser waits, and on a loaded machine (a CI run beside
+other work, a slow fsync) eight forked writers taking the lock in turn have
+passed 5 s.
+"""
 HUNG = "error: hung (still running when the race was given up)"
 
 WRITER_KINDS = [
@@ -42,6 +54,15 @@ WRITER_KINDS = [
     ),
 ]
 """Values of a race test's ``processes`` argument: threads, or forked processes."""
+
+
+def sqlite_race_file(path: Path, pool_size: int) -> Engine:
+    """Return an engine on a new SQLite file at ``path`` with sessionkit's tables, for races."""
+    engine = create_engine(
+        f"sqlite:///{path}", pool_size=pool_size, connect_args={"timeout": SQLITE_BUSY_TIMEOUT}
+    )
+    create_schema(engine)
+    return engine
 
 
 def rounds(default: int) -> int:

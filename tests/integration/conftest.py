@@ -24,6 +24,8 @@ from sqlalchemy import Engine, create_engine
 from sessionkit.adapters.sqlalchemy import create_schema, drop_schema
 from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
 
+from ._racing import sqlite_race_file
+
 POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
 MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
 RACE_POOL = 12
@@ -66,8 +68,7 @@ def race_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engi
         clear_tables(shared)
         yield shared
         return
-    engine = create_engine(f"sqlite:///{tmp_path / 'race.db'}", pool_size=RACE_POOL)
-    create_schema(engine)
+    engine = sqlite_race_file(tmp_path / "race.db", RACE_POOL)
     yield engine
     engine.dispose()
 

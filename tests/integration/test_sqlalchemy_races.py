@@ -15,14 +15,14 @@ from typing import Any
 
 import attrs
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
-from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.adapters.sqlalchemy.testing import clear_tables
 from sessionkit.errors import ConcurrentModification, SessionConflict
 from sessionkit.testing.contract import TENANT, make_session
 
-from ._racing import WRITER_KINDS, WRITERS, race, race_rounds
+from ._racing import WRITER_KINDS, WRITERS, race, race_rounds, sqlite_race_file
 
 ROUNDS = 4
 PROCESSES = 2
@@ -43,8 +43,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         clear_tables(shared)
         yield shared
         return
-    engine = create_engine(f"sqlite:///{tmp_path / 'race.db'}", pool_size=12)
-    create_schema(engine)
+    engine = sqlite_race_file(tmp_path / "race.db", 12)
     yield engine
     engine.dispose()
 
