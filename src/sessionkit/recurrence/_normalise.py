@@ -111,7 +111,7 @@ def normalise_exdates(
             out.add(value)
         else:
             raise NotADatetime(value, name="exdate", expected="datetime or date")
-    return tuple(sorted(out, key=lambda v: (isinstance(v, datetime), v.isoformat())))
+    return _exdate_order(out)
 
 
 def normalise_rdates(
@@ -137,6 +137,42 @@ def normalise_rdates(
         to_zone(instant, tz, "rdate")  # an occurrence's local start must exist
         out.add(instant)
     return tuple(sorted(out))
+
+
+def utc_exdates(values: object) -> tuple[datetime | date, ...]:
+    """Return a ``Recurrence``'s own EXDATEs, UTC instants or local dates, sorted and unique.
+
+    What :func:`normalise_exdates` makes of a caller's values, checked when
+    a ``Recurrence`` is made directly: ``None``, a string or anything but a
+    UTC datetime or a date is refused, naming it.
+    """
+    out: set[datetime | date] = set()
+    for value in _members(values, "exdates"):
+        if isinstance(value, datetime):
+            if value.tzinfo is not UTC:
+                raise InvalidRecurrence(
+                    "exdates must be UTC datetimes or dates here", value=value, part="EXDATE"
+                )
+            out.add(check_whole_seconds(value, "EXDATE"))
+        elif isinstance(value, date):
+            out.add(value)
+        else:
+            raise NotADatetime(value, name="exdate", expected="UTC datetime or date")
+    return _exdate_order(out)
+
+
+def utc_rdates(values: object) -> tuple[datetime, ...]:
+    """Return a ``Recurrence``'s own RDATEs: UTC instants, sorted and unique (see utc_exdates)."""
+    out: set[datetime] = set()
+    for value in _members(values, "rdates"):
+        if not isinstance(value, datetime) or value.tzinfo is not UTC:
+            raise InvalidRecurrence("rdates must be UTC datetimes here", value=value, part="RDATE")
+        out.add(check_whole_seconds(value, "RDATE"))
+    return tuple(sorted(out))
+
+
+def _exdate_order(values: set[datetime | date]) -> tuple[datetime | date, ...]:
+    return tuple(sorted(values, key=lambda v: (isinstance(v, datetime), v.isoformat())))
 
 
 def normalise_until(rule: Rule, tz: str, policy: RecurrenceDisambiguate) -> Rule:
@@ -201,6 +237,8 @@ def check_whole_seconds(value: datetime, part: str) -> datetime:
 
 def check_start(start: datetime) -> datetime:
     """Return ``start`` if it is a naive local DTSTART in whole seconds, else raise."""
+    if not isinstance(start, datetime):
+        raise NotADatetime(start, name="start", expected="naive local datetime")
     if start.tzinfo is not None:
         raise InvalidRecurrence(
             "Recurrence.start is the naive local wall time; pass aware starts through "

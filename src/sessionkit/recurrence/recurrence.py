@@ -48,6 +48,8 @@ from sessionkit.recurrence._normalise import (
     normalise_exdates,
     normalise_rdates,
     normalise_until,
+    utc_exdates,
+    utc_rdates,
     zone_key,
 )
 from sessionkit.recurrence._plan import MAX_CANDIDATES, Occurrence, Plan
@@ -96,15 +98,18 @@ class Recurrence:
     local DTSTART), ``tz`` (IANA key), ``duration`` (elapsed time of every
     occurrence), ``rule``, ``exdates`` (UTC instants, or local dates that remove
     every occurrence on that day), ``rdates`` (UTC instants) and
-    ``disambiguate`` (the policy for local times in DST gaps and folds).
+    ``disambiguate`` (the policy for local times in DST gaps and folds). Made
+    directly, every field is checked as the builders check theirs (a sessionkit
+    error names a bad value), and ``exdates``/``rdates`` of any collection are
+    kept sorted and unique, as the builders keep them.
     """
 
     start: datetime = attrs.field(converter=check_start)
     tz: str = attrs.field(converter=zone_key)
     duration: timedelta = attrs.field(converter=check_duration)
     rule: Rule
-    exdates: tuple[datetime | date, ...] = ()
-    rdates: tuple[datetime, ...] = ()
+    exdates: tuple[datetime | date, ...] = attrs.field(default=(), converter=utc_exdates)
+    rdates: tuple[datetime, ...] = attrs.field(default=(), converter=utc_rdates)
     disambiguate: RecurrenceDisambiguate = "compatible"
     _plan: Plan = attrs.field(init=False, eq=False, hash=False, repr=False)
 
@@ -125,17 +130,6 @@ class Recurrence:
             )
         if until is not None:
             check_whole_seconds(until, "UNTIL")
-        for ex in self.exdates:
-            if isinstance(ex, datetime):
-                if ex.tzinfo is not UTC:
-                    raise InvalidRecurrence(
-                        "exdates must be UTC datetimes or dates here", value=ex, part="EXDATE"
-                    )
-                check_whole_seconds(ex, "EXDATE")
-        for rd in self.rdates:
-            if not isinstance(rd, datetime) or rd.tzinfo is not UTC:
-                raise InvalidRecurrence("rdates must be UTC datetimes here", value=rd, part="RDATE")
-            check_whole_seconds(rd, "RDATE")
         object.__setattr__(
             self,
             "_plan",
