@@ -71,10 +71,19 @@ def start(barrier: Barrier) -> None:
 
 def migrate(url: str, connect_args: dict[str, Any], revision: str) -> str:
     """In a worker: wait for the others, upgrade to ``revision``; ``"ok"`` or the error."""
+    return _released(url, connect_args, lambda engine: upgrade(engine, revision))
+
+
+def create(url: str, connect_args: dict[str, Any]) -> str:
+    """In a worker: wait for the others, ``create_schema``; ``"ok"`` or the error."""
+    return _released(url, connect_args, create_schema)
+
+
+def _released(url: str, connect_args: dict[str, Any], work: Callable[[Engine], None]) -> str:
     engine = create_engine(url, connect_args=connect_args, poolclass=NullPool)
     try:
         _barrier[0].wait(timeout=WAIT)
-        upgrade(engine, revision)
+        work(engine)
     except Exception as error:  # noqa: BLE001  # reported to the test as a failure
         return f"error: {error!r}"
     finally:
@@ -144,8 +153,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="module")
-def workers() -> Iterator[tuple[Callable[..., str], ProcessPoolExecutor]]:
-    """The workers' ``migrate`` (from this module imported by name) and their pool."""
+def workers() -> Iterator[tuple[Any, ProcessPoolExecutor]]:
+    """This module imported by name (the workers' ``migrate`` and ``create``) and their pool."""
     with pytest.MonkeyPatch.context() as patch:
         patch.syspath_prepend(os.path.dirname(__file__))
         module = importlib.import_module(Path(__file__).stem)
@@ -157,7 +166,7 @@ def workers() -> Iterator[tuple[Callable[..., str], ProcessPoolExecutor]]:
             initargs=(context.Barrier(WORKERS),),
         )
         try:
-            yield module.migrate, pool
+            yield module, pool
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -187,25 +196,44 @@ def assert_migrated(engine: Engine) -> None:
 
 @pytest.mark.parametrize("start_at", [None, "0006_bookings"], ids=["blank", "at-0006"])
 def test_processes_upgrading_at_once_all_succeed(
-    workers: tuple[Callable[..., str], ProcessPoolExecutor],
+    workers: tuple[Any, ProcessPoolExecutor],
     backend: str,
     start_at: str | None,
     tmp_path: Path,
 ) -> None:
-    migrate, pool = workers
+    module, pool = workers
     with _blank(backend, tmp_path) as database:
         engine = database.engine()
         try:
             if start_at is not None:
                 upgrade(engine, start_at)
             futures = [
-                pool.submit(migrate, database.url, database.connect_args, "head")
+                pool.submit(module.migrate, database.url, database.connect_args, "head")
                 for _ in range(WORKERS)
             ]
             outcomes = [future.result(timeout=2 * WAIT) for future in futures]
             assert outcomes == ["ok"] * WORKERS
             assert_migrated(engine)
             upgrade(engine)  # at head: nothing to do
+        finally:
+            engine.dispose()
+
+
+def test_processes_creating_the_schema_at_once_all_succeed(
+    workers: tuple[Any, ProcessPoolExecutor], backend: str, tmp_path: Path
+) -> None:
+    # Each used to find no tables, and all but the first failed on the database's own
+    # "already exists" (PostgreSQL: a duplicate key in pg_type).
+    module, pool = workers
+    with _blank(backend, tmp_path) as database:
+        engine = database.engine()
+        try:
+            futures = [
+                pool.submit(module.create, database.url, database.connect_args)
+                for _ in range(WORKERS)
+            ]
+            assert [future.result(timeout=2 * WAIT) for future in futures] == ["ok"] * WORKERS
+            assert set(inspect(engine).get_table_names()) == set(metadata.tables)
         finally:
             engine.dispose()
 

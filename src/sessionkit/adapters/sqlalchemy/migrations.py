@@ -15,9 +15,6 @@ runs at once would each create the same tables.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,10 +22,9 @@ from alembic import command
 from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
 from alembic.runtime.environment import NameFilterType
-from sqlalchemy import column, inspect, select, table, text
+from sqlalchemy import column, inspect, select, table
 from sqlalchemy.engine import Connection, Engine, Inspector
 from sqlalchemy.schema import SchemaItem
-from sqlalchemy.sql.elements import TextClause
 
 from sessionkit.adapters.sqlalchemy._types import (
     Amount,
@@ -38,8 +34,12 @@ from sessionkit.adapters.sqlalchemy._types import (
     UTCDateTime,
 )
 from sessionkit.adapters.sqlalchemy.rows import metadata, sessions_table
-from sessionkit.adapters.sqlalchemy.schema import check_character_set, target_schema
-from sessionkit.errors import InvalidValue, StorageError
+from sessionkit.adapters.sqlalchemy.schema import (
+    check_character_set,
+    migration_lock,
+    target_schema,
+)
+from sessionkit.errors import InvalidValue
 
 __all__ = [
     "SCRIPT_LOCATION",
@@ -107,122 +107,6 @@ def _upgrade(connection: Connection, revision: str) -> None:
             # migrations in one of its own and commits them, as on an idle connection.
             connection.rollback()
         command.upgrade(alembic_config(connection), revision)
-
-
-_HELD = "sessionkit.migration_lock"
-"""``connection.info`` key: this connection holds the migration lock (``env.py`` asks again)."""
-_MYSQL_WAIT = 365 * 24 * 3600
-"""GET_LOCK's timeout in seconds: a year, for "as long as it takes" (MariaDB has no forever)."""
-_SQLITE_WAIT_MS = 2**31 - 1
-"""SQLite's busy timeout while a migration waits for another's write lock: the most it takes."""
-
-
-@contextmanager
-def migration_lock(connection: Connection) -> Iterator[None]:
-    """Run the block as the only sessionkit migration of ``connection``'s schema (database).
-
-    :func:`upgrade` and the Alembic commands over :func:`alembic_config` run
-    in it. PostgreSQL: an advisory lock keyed by the schema
-    (:func:`~.schema.target_schema`); MySQL/MariaDB: a named lock
-    (``GET_LOCK``) keyed by the database; SQLite: the database's write lock
-    (``BEGIN IMMEDIATE``). Migrations of other schemas or databases do not
-    wait. On an idle connection the PostgreSQL and MySQL locks are the
-    session's: taken and committed before the block, so that Alembic's own
-    transaction begins after the run before it ended and reads what it did
-    (under ``REPEATABLE READ`` too), and given back after the block, which
-    leaves the connection idle. On SQLite the block is one transaction, the
-    one holding the write lock, committed at its end. In a transaction the
-    caller began the block runs in it; PostgreSQL's lock is then that
-    transaction's, held until the caller commits what the block did, and
-    SQLite's write lock is too. MySQL commits DDL as it runs, so there the
-    lock is given back at the end of the block, and only the caller's own
-    commit makes the last revision's record visible. A connection that holds
-    the lock already takes it once.
-    """
-    if connection.info.get(_HELD):
-        yield
-        return
-    idle = not connection.in_transaction()
-    release = _lock(connection, idle=idle)
-    connection.info[_HELD] = True
-    try:
-        if connection.dialect.name == "sqlite":
-            with _write_locked(connection, idle=idle):
-                yield
-        else:
-            if idle:
-                connection.commit()  # the session's lock stays; the block begins afresh
-            yield
-            if idle and connection.in_transaction():
-                connection.commit()  # what Alembic left open (a version table, nothing to run)
-    finally:
-        connection.info.pop(_HELD, None)
-        if not connection.closed and not connection.invalidated:
-            if idle and connection.in_transaction():
-                connection.rollback()  # the block failed: keep none of it, and no aborted state
-            if release is not None:
-                connection.execute(release)
-                if idle:
-                    connection.commit()
-
-
-def _lock_digest(scope: str | None) -> bytes:
-    return hashlib.blake2b(
-        f"sessionkit.migrations\x1f{scope or ''}".encode(), digest_size=8
-    ).digest()
-
-
-def _lock(connection: Connection, *, idle: bool) -> TextClause | None:
-    """Take the server's migration lock; return the statement that gives it back, if any."""
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        key = int.from_bytes(_lock_digest(target_schema(connection)), "big", signed=True)
-        if not idle:
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-            return None
-        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
-        return text("SELECT pg_advisory_unlock(:key)").bindparams(key=key)
-    if dialect in ("mysql", "mariadb"):
-        database = connection.exec_driver_sql("SELECT DATABASE()").scalar()
-        # Names are the server's, at most 64 characters: the database's, hashed.
-        name = f"sessionkit_migrations:{_lock_digest(str(database)).hex()}"
-        got = connection.execute(
-            text("SELECT GET_LOCK(:name, :seconds)"), {"name": name, "seconds": _MYSQL_WAIT}
-        ).scalar()
-        if got != 1:
-            raise StorageError(
-                f"{dialect} could not take the lock on sessionkit's migrations of database "
-                f"{database!r} (GET_LOCK returned {got!r}: it waited a year, or the "
-                "connection was killed)",
-                backend=dialect,
-            )
-        return text("SELECT RELEASE_LOCK(:name)").bindparams(name=name)
-    return None
-
-
-@contextmanager
-def _write_locked(connection: Connection, *, idle: bool) -> Iterator[None]:
-    """SQLite: run the block holding the database's write lock, in one transaction.
-
-    pysqlite begins a transaction only before DML, so each ``CREATE TABLE``
-    of Alembic's would commit alone and a second process would create the
-    tables again: ``BEGIN IMMEDIATE`` takes the write lock first (sessionkit's
-    hooks, when a store installed them, send it themselves), and Alembic,
-    finding the transaction begun, leaves the commit to its end. The wait
-    lasts as long as the other migration does, not the connection's busy
-    timeout (5 seconds by default), which is restored afterwards.
-    """
-    driver: Any = connection.connection.dbapi_connection
-    waited = int(driver.execute("PRAGMA busy_timeout").fetchone()[0])
-    driver.execute(f"PRAGMA busy_timeout = {_SQLITE_WAIT_MS}")
-    try:
-        with connection.begin() if idle else nullcontext():
-            if not driver.in_transaction:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
-            yield
-    finally:
-        if not connection.closed and not connection.invalidated:
-            driver.execute(f"PRAGMA busy_timeout = {waited}")
 
 
 def _recorded(connection: Connection, found: Inspector, schema: str | None) -> bool:
