@@ -22,13 +22,14 @@ from sessionkit.contrib.fastapi import (
     install_problem_handlers,
     problem_body,
     problem_type,
+    sessionkit_router,
     status_of,
 )
 from sessionkit.contrib.fastapi.problems import member_name
 from sessionkit.model.session import ResourceRef
 from sessionkit.services import SessionKit
 
-from .conftest import make_app
+from .conftest import caller, make_app
 
 WHEN = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
 
@@ -318,3 +319,54 @@ def test_without_the_handlers_the_app_answers_its_own_errors_as_fastapi_does(
         assert (unknown.status_code, unknown.json()) == (404, {"detail": "Not Found"})
         assert unknown.headers["content-type"] == "application/json"
         assert client.get("/v1/sessions/nope").headers["content-type"] == PROBLEM_MEDIA_TYPE
+
+
+ALLOWED = [
+    ("PUT", "/v1/sessions/s1", "DELETE, GET, PATCH"),
+    ("POST", "/v1/sessions/a%2Fb", "DELETE, GET, PATCH"),  # an id with an encoded /
+    ("DELETE", "/v1/sessions", "GET, POST"),
+    ("GET", "/v1/sessions/a%2Fb/cancel", "POST"),
+    ("GET", "/v1/sessions/a%2Fb/attendance/user:acme.com%2Fann", "DELETE, PUT"),
+    ("POST", "/v1/sessions/a%2Fb/attendance/user:acme.com/ann", "DELETE, PUT"),
+    ("PUT", "/v1/sessions/s1/bookings", "GET, POST"),
+    # Two paths in one: session "transitions" answers GET, PATCH and DELETE.
+    ("PUT", "/v1/sessions/transitions", "DELETE, GET, PATCH, POST"),
+    ("PUT", "/v1/payments/events", "GET, POST"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "allow"), ALLOWED)
+def test_a_405_allows_every_method_of_its_path(
+    kit: SessionKit, method: str, path: str, allow: str
+) -> None:
+    """RFC 9110 section 15.5.6: ``Allow`` lists every method the resource takes."""
+    with TestClient(_app_with_own_routes(kit, installed=True)) as client:
+        refused = client.request(method, path)
+    assert refused.status_code == 405
+    assert refused.headers["allow"] == allow
+    assert refused.headers["content-type"] == PROBLEM_MEDIA_TYPE
+    assert refused.json() == {
+        "type": "https://docs.example.com/problems/method-not-allowed",
+        "title": "Method not allowed",
+        "status": 405,
+        "detail": "Method Not Allowed",
+        "instance": path,
+        "error": "HTTPException",
+    }
+
+
+@pytest.mark.parametrize(("method", "path", "allow"), ALLOWED[:3])
+def test_without_the_handlers_a_405_allows_every_method_too(
+    client: TestClient, method: str, path: str, allow: str
+) -> None:
+    refused = client.request(method, path)
+    assert (refused.status_code, refused.json()) == (405, {"detail": "Method Not Allowed"})
+    assert refused.headers["allow"] == allow
+
+
+def test_a_router_served_without_an_app_answers_its_405_in_plain_text(kit: SessionKit) -> None:
+    router = sessionkit_router(kit=lambda: kit, caller=caller)
+    with TestClient(router) as client:
+        refused = client.put("/sessions/a%2Fb")
+    assert (refused.status_code, refused.text) == (405, "Method Not Allowed")
+    assert refused.headers["allow"] == "DELETE, GET, PATCH"

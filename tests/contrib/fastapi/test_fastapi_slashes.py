@@ -20,13 +20,14 @@ from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.contrib.fastapi import sessionkit_router
 from sessionkit.contrib.fastapi._paths import segment_path
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
 from sessionkit.testing.rooms import FakeMeetingRooms
 
-from .conftest import HOURLY, NOW, RULES, ClientFor, make_app
+from .conftest import HOURLY, NOW, RULES, ClientFor, caller, make_app
 
 PROBLEM = "application/problem+json"
 ANN = "user:acme.com/ann"
@@ -279,9 +280,81 @@ def test_a_mounted_app_reaches_ids_with_a_slash(kit: SessionKit) -> None:
         ),
         # Starlette's TestClient(root_path=...): neither does
         ({"path": "/v1/s/a/b", "raw_path": b"/v1/s/a%2Fb", "root_path": "/api"}, "/v1/s/a%2Fb"),
+        # The router's trailing-slash probe strips the decoded path: the raw one is read so too
+        ({"path": "/v1/s/a/b", "raw_path": b"/v1/s/a%2Fb/"}, "/v1/s/a%2Fb"),
+        ({"path": "/v1/s/a", "raw_path": b"/v1/s/a%2F/"}, "/v1/s/a%2F"),
+        ({"path": "/v1/s/a/b/", "raw_path": b"/v1/s/a%2Fb"}, "/v1/s/a%2Fb/"),
         ({"path": "/v1/s/a/b"}, None),  # no raw path: matched as Starlette does
         ({"path": "/v1/s/other", "raw_path": b"/v1/s/a%2Fb"}, None),  # not the same path
     ],
 )
 def test_the_path_a_route_matches(scope: dict[str, Any], expected: str | None) -> None:
     assert segment_path({"type": "http", **scope}) == expected
+
+
+def _with_ids(kit: SessionKit, *session_ids: str) -> SessionKit:
+    for session_id in session_ids:
+        kit.sessions.create_extra(
+            "acme",
+            actor="t",
+            start=NOW + timedelta(days=1),
+            end=NOW + timedelta(days=1, hours=1),
+            lifecycle="lms",
+            session_id=session_id,
+        )
+    return kit
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/v1/sessions/a/", "/v1/sessions/a"),
+        ("/v1/sessions/a%2Fb/", "/v1/sessions/a%2Fb"),
+        ("/v1/sessions/a%2F/", "/v1/sessions/a%2F"),  # session "a/", not session "a"
+        ("/v1/sessions/50%25%2Foff/", "/v1/sessions/50%25%2Foff"),
+        ("/v1/sessions/a%2Fb/bookings/?limit=1", "/v1/sessions/a%2Fb/bookings?limit=1"),
+        ("/v1/participants/user:acme.com%2Fann/bookings/", None),
+    ],
+)
+def test_a_trailing_slash_redirects_alike_with_an_encoded_slash_or_without(
+    client: TestClient, kit: SessionKit, path: str, location: str | None
+) -> None:
+    _with_ids(kit, "a", "a/", "a/b", "50%/off")
+    moved = client.get(path, follow_redirects=False)
+    target = location or path.removesuffix("/")
+    assert (moved.status_code, moved.headers["location"]) == (307, f"http://testserver{target}")
+    assert client.get(target).status_code == 200
+
+
+def test_a_mounted_app_redirects_a_trailing_slash_after_an_encoded_one(kit: SessionKit) -> None:
+    outer = Starlette(routes=[Mount("/api", app=make_app(lambda: _with_ids(kit, "a/b")))])
+    with TestClient(outer) as client:
+        moved = client.get("/api/v1/sessions/a%2Fb/", follow_redirects=False)
+        assert moved.headers["location"] == "http://testserver/api/v1/sessions/a%2Fb"
+        assert ok(client.get("/api/v1/sessions/a%2Fb/"))["id"] == "a/b"
+
+
+def test_without_redirect_slashes_both_are_not_found(kit: SessionKit) -> None:
+    _with_ids(kit, "a", "a/b")
+    app = FastAPI(redirect_slashes=False)
+    app.include_router(sessionkit_router(kit=lambda: kit, caller=caller), prefix="/v1")
+    with TestClient(app) as client:
+        for path in ("/v1/sessions/a/", "/v1/sessions/a%2Fb/"):
+            gone = client.get(path, follow_redirects=False)
+            assert (gone.status_code, gone.json()) == (404, {"detail": "Not Found"})
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "error"),
+    [
+        ("/v1/sessions/nope%2Fx", 404, "SessionNotFound"),
+        ("/v1/sessions/nope", 404, "SessionNotFound"),
+        ("/v1/sessions/50%25%2Foff/bookings?limit=0", 422, "RequestValidationError"),
+        ("/v1/sessions/caf%C3%A9%2Fx", 404, "SessionNotFound"),
+    ],
+)
+def test_a_problems_instance_is_the_path_as_requested(
+    client: TestClient, path: str, status: int, error: str
+) -> None:
+    """A client can send the ``instance`` back: an id's ``%2F`` stays encoded."""
+    assert problem(client.get(path), status, error)["instance"] == path.partition("?")[0]

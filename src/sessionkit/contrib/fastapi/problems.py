@@ -34,6 +34,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
 from sessionkit import errors as e
+from sessionkit.contrib.fastapi._paths import requested_path
 from sessionkit.errors._base import shown
 from sessionkit.model.session import ResourceRef, Session
 
@@ -363,7 +364,7 @@ def validation_problem(
             "title": "Request validation",
             "status": 422,
             "detail": "the request does not match the API's schema; see errors",
-            "instance": request.url.path,
+            "instance": requested_path(request.scope),
             "error": "RequestValidationError",
             "errors": errors,
         },
@@ -388,7 +389,7 @@ def http_problem(
         "title": title,
         "status": exc.status_code,
         "detail": detail if isinstance(detail, str) else f"{title}; see errors",
-        "instance": request.url.path,
+        "instance": requested_path(request.scope),
         "error": "HTTPException",
     }
     if not isinstance(detail, str):
@@ -435,7 +436,7 @@ def install_problem_handlers(app: FastAPI, *, type_base: str = DEFAULT_TYPE_BASE
         # FastAPI answers a route's exception with the app's handler before the route can:
         # a sessionkit route's problem keeps its router's type_base.
         base = request.scope.get(TYPE_BASE_KEY, type_base)
-        body = problem_body(exc, instance=request.url.path, type_base=base)
+        body = problem_body(exc, instance=requested_path(request.scope), type_base=base)
         return ProblemResponse(body, status_code=body["status"])
 
     app.add_exception_handler(HTTPException, on_http)

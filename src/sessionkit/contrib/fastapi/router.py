@@ -33,7 +33,7 @@ from sessionkit.contrib.fastapi._access import DEFAULT_STAFF_ROLES, Access
 from sessionkit.contrib.fastapi._attendance_routes import add_attendance_routes
 from sessionkit.contrib.fastapi._booking_routes import add_booking_routes
 from sessionkit.contrib.fastapi._common import DEFAULT_ROLES, Caller, key_id
-from sessionkit.contrib.fastapi._paths import SegmentRoute
+from sessionkit.contrib.fastapi._paths import SegmentRoute, requested_path
 from sessionkit.contrib.fastapi._payment_routes import add_payment_routes
 from sessionkit.contrib.fastapi._reschedule_routes import add_reschedule_routes
 from sessionkit.contrib.fastapi._routing import Routes, staff_caller
@@ -97,8 +97,7 @@ def _answering_problems(app: ASGIApp, type_base: str) -> ASGIApp:
         except SessionKitError as error:
             if started:  # too late for a problem: let the server log it
                 raise
-            request = Request(scope)
-            body = problem_body(error, instance=request.url.path, type_base=type_base)
+            body = problem_body(error, instance=requested_path(scope), type_base=type_base)
             await ProblemResponse(body, status_code=body["status"])(scope, receive, send)
 
     return answer
