@@ -31,9 +31,9 @@ Wall = tuple[datetime | date, str]
 class Zones:
     """Turns TZIDs into IANA keys: IANA names, Windows names, or a VTIMEZONE matched by offsets."""
 
-    def __init__(self, cal: icalendar.Calendar, floating: str) -> None:
+    def __init__(self, cal: icalendar.Calendar, floating: str, hint: str | None) -> None:
         self.floating = floating
-        self._hint = iana_key(str(cal.get("X-WR-TIMEZONE", "")))
+        self._hint = hint  # the calendar's X-WR-TIMEZONE, if an IANA name
         self._vtimezones = {
             str(tz.get("TZID", "")): tz
             for tz in cal.walk("VTIMEZONE")

@@ -9,6 +9,7 @@ import attrs
 
 from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride, IcalSeries
 from sessionkit.contrib.ical._write import write_ical
+from sessionkit.errors import WrongType
 from sessionkit.lifecycle import PRESETS, LifecycleRegistry
 from sessionkit.model.series import ScheduleItem, Series, SeriesStatus
 from sessionkit.model.session import Session
@@ -45,9 +46,11 @@ def calendar_of(
     schedule change, lost to a conflict, removed): generation passed it. With
     no sessions given, an open series' rule is written as it is. Raises
     ``UnknownLifecycle`` for a session whose lifecycle ``lifecycles`` does
-    not know.
+    not know, ``WrongType`` for a ``series`` or session of another type.
     """
-    mine = [s for s in sessions if s.series_id == series.id]
+    if not isinstance(series, Series):
+        raise WrongType(series, name="series", expected="a Series")
+    mine = [s for s in _sessions(sessions) if s.series_id == series.id]
     given = bool(mine)
     off = {s.id for s in mine if lifecycles.get(s.lifecycle).status(s.status).cancelled}
     loose = _loose(series.items, mine)
@@ -106,6 +109,19 @@ def calendar_of(
         events=extras,
         name=series.title,
     )
+
+
+def _sessions(sessions: Iterable[Session]) -> list[Session]:
+    """Return ``sessions`` as a list; raise ``WrongType`` for anything that is no Session."""
+    given: object = sessions  # typed, but a caller's value may be anything
+    if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
+        raise WrongType(given, name="sessions", expected="an iterable of Sessions")
+    found: list[Session] = []
+    for session in given:
+        if not isinstance(session, Session):
+            raise WrongType(session, name="a session", expected="a Session")
+        found.append(session)
+    return found
 
 
 def _loose(items: Sequence[ScheduleItem], sessions: Sequence[Session]) -> dict[str, Session]:
@@ -286,6 +302,8 @@ def export_series(
     (pass the kit's if it has lifecycles of its own). ``stamp`` (DTSTAMP)
     defaults to when the series was last changed.
     """
+    if not isinstance(series, Series):
+        raise WrongType(series, name="series", expected="a Series")
     when = stamp or series.updated_at or series.created_at
     return write_ical(calendar_of(series, sessions, lifecycles=lifecycles), stamp=when)
 
@@ -304,7 +322,7 @@ def sessions_feed(
     ``cancelled`` in its lifecycle (looked up in ``lifecycles``) is written
     with ``STATUS:CANCELLED``, so subscribed calendars drop it.
     """
-    chosen = sorted(sessions, key=lambda s: (s.start, s.id))
+    chosen = sorted(_sessions(sessions), key=lambda s: (s.start, s.id))
     ids = frozenset(s.id for s in chosen)
     used: set[str] = set()
     events = tuple(

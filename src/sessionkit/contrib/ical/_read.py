@@ -44,7 +44,10 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
     VEVENTs with RRULE or RDATE become :class:`IcalSeries` (one schedule item
     per RRULE), VEVENTs with RECURRENCE-ID their overrides (:class:`IcalOverride`;
     ``STATUS:CANCELLED`` ones become EXDATEs), the rest single events
-    (:class:`IcalEvent`; ``STATUS:CANCELLED`` ones are kept with ``cancelled`` set).
+    (:class:`IcalEvent`; ``STATUS:CANCELLED`` ones, recurring or single, are kept
+    with ``cancelled`` set; an event's series is the UID its RELATED-TO of
+    RELTYPE=PARENT names). A calendar property given twice (``X-WR-TIMEZONE``,
+    ``X-WR-CALNAME``) is read from its first line.
     Floating times and all-day dates are read in ``default_tz`` (or the
     calendar's ``X-WR-TIMEZONE``, if it is an IANA name), except a series'
     floating EXDATEs, RDATEs and RECURRENCE-IDs, which are in the series'
@@ -66,8 +69,8 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
         cal = icalendar.Calendar.from_ical(source)
     except (ValueError, TypeError) as exc:  # TypeError: a value of the wrong declared type
         raise CalendarSyntaxError(f"unreadable calendar: {exc}", line=None, text=None) from None
-    floating = iana_key(str(cal.get("X-WR-TIMEZONE", ""))) or floating
-    zones = Zones(cal, floating)
+    hint = iana_key(str(_first(cal.get("X-WR-TIMEZONE", ""))))
+    zones = Zones(cal, hint or floating, hint)
     vevents = cal.walk("VEVENT")
     if len(vevents) != len(outline.events):  # pragma: no cover - the outline and icalendar agree
         raise CalendarSyntaxError("VEVENTs could not be matched to lines", line=None, text=None)
@@ -101,8 +104,10 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
         overrides = changed.pop(uid, [])
         with _in_range(reader):
             if reader.comp.get("RRULE") is None and reader.comp.get("RDATE") is None:
-                # A single event: an override of it is its newer version.
-                events.append(_single(overrides[-1] if overrides else reader))
+                # A single event: an override of it is its newer version; of several, the
+                # highest SEQUENCE wins, then the later in the file (as for a series).
+                newest = max(reversed(overrides), key=_sequence) if overrides else reader
+                events.append(_single(newest))
             else:
                 series.append(_series(reader, overrides))
     for orphans in changed.values():
@@ -112,12 +117,17 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
     return IcalCalendar(
         series=tuple(series),
         events=tuple(events),
-        name=_calendar_name(cal.get("X-WR-CALNAME")),
+        name=_calendar_name(_first(cal.get("X-WR-CALNAME"))),
     )
 
 
 _ESCAPED = re.compile(r"\\([\\;,nN])")
 """A TEXT escape of RFC 5545 (3.3.11): a backslash before another, ``;``, ``,``, ``n`` or ``N``."""
+
+
+def _first(value: object) -> object:
+    """The first of a calendar property given more than once (icalendar's list), else itself."""
+    return value[0] if isinstance(value, list) and value else value
 
 
 def _calendar_name(value: object) -> str | None:
@@ -145,14 +155,13 @@ def _in_range(reader: EventReader) -> Iterator[None]:
 
 def _single(reader: EventReader) -> IcalEvent:
     start = reader.start()
-    related = reader.comp.get("RELATED-TO")
     return IcalEvent(
         uid=reader.uid,
         title=reader.title,
         span=reader.span(start, None),
         tz=start[1],
         all_day=not isinstance(start[0], datetime),
-        series_uid=str(related) if related is not None else None,
+        series_uid=_parent(reader),
         line=reader.src.begin,
         cancelled=_cancelled(reader),
     )
@@ -249,6 +258,7 @@ def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
         all_day=all_day,
         line=reader.src.begin,
         rule_lines=rule_lines or (reader.src.begin,),
+        cancelled=_cancelled(reader),
     )
 
 
@@ -271,6 +281,19 @@ def _key(wall: Wall, tz: str, local_start: datetime, *, all_day: bool) -> dateti
     if not isinstance(value, datetime):
         return datetime.combine(value, local_start.time())
     return local_wall(wall, tz)
+
+
+def _parent(reader: EventReader) -> str | None:
+    """The UID the first RELATED-TO of RELTYPE=PARENT (the default) names, if any.
+
+    An event may have several RELATED-TO; a CHILD or SIBLING one names no series
+    the event belongs to.
+    """
+    for related in listed(reader.comp.get("RELATED-TO")):
+        params = getattr(related, "params", {})
+        if str(params.get("RELTYPE", "PARENT")).upper() == "PARENT":
+            return str(related)
+    return None
 
 
 def _cancelled(reader: EventReader) -> bool:

@@ -9,6 +9,7 @@ import attrs
 
 from sessionkit.contrib.ical._errors import CalendarError
 from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride
+from sessionkit.errors import WrongType
 from sessionkit.model.events import SessionCreated
 from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
 from sessionkit.model.session import ResourceRef, Session, resource_refs
@@ -53,13 +54,17 @@ def store_ical(
     leaves alone; each single event an extra session (of the series its
     RELATED-TO names, if imported here; its UID in ``metadata["ical_uid"]``),
     except a cancelled one (``STATUS:CANCELLED``), which gets no session: a
-    lifecycle enters a cancelled status only by a transition. The UIDs are
+    lifecycle enters a cancelled status only by a transition. A cancelled
+    series is not stored either (nor its overrides). Raises ``WrongType`` for
+    a ``calendar`` that is no :class:`IcalCalendar`. The UIDs are
     what :func:`export_series` writes again. Every session occupies ``resources``;
     an override or extra that collides raises ``SessionConflict`` and stores
     nothing, while colliding generated occurrences are skipped and reported.
     """
     check_tenant(tenant)
     check_actor(actor)
+    if not isinstance(calendar, IcalCalendar):
+        raise WrongType(calendar, name="calendar", expected="an IcalCalendar (read_ical's)")
     _check_titles(calendar)
     refs = resource_refs(resources)
     ctx = kit.context
@@ -83,6 +88,8 @@ def _store(
     extras: list[Session] = []
     with ctx.transaction() as tx:
         for imported in calendar.series:
+            if imported.cancelled:
+                continue  # none of it takes place: no series, as no session for an event
             spec = SeriesSpec(
                 title=imported.title,
                 items=[attrs.evolve(i, resources=refs) for i in imported.items],
@@ -113,6 +120,8 @@ def _store(
 def _check_titles(calendar: IcalCalendar) -> None:
     """Refuse a SUMMARY too long for a session's title, at its event's line, before any write."""
     for series in calendar.series:
+        if series.cancelled:  # a cancelled series gets no series stored
+            continue
         titles = [series.title, *(o.title for o in series.overrides if o.title is not None)]
         for title in titles:
             _check_title(title, series.line, series.uid)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 import attrs
 
 from sessionkit.contrib.ical._errors import UnboundedRule
+from sessionkit.errors import InvalidValue, NotADatetime
 from sessionkit.model.series import ScheduleItem
 from sessionkit.recurrence import Occurrence, Recurrence
 from sessionkit.timespan import TimeSpan
@@ -39,9 +40,22 @@ class IcalOverride:
     when it now takes place; ``title`` is set when it differs from the series'.
     """
 
-    key: datetime
+    key: datetime = attrs.field()
     span: TimeSpan
     title: str | None = None
+
+    @key.validator
+    def _naive_key(self, _attribute: attrs.Attribute[datetime], key: datetime) -> None:
+        # An aware key equals no occurrence key: the override would be dropped unnoticed.
+        if not isinstance(key, datetime):
+            raise NotADatetime(key, name="IcalOverride.key")
+        if key.tzinfo is not None:
+            raise InvalidValue(
+                f"IcalOverride.key must be a naive local time in the series' zone, "
+                f"got {key.isoformat()!r}",
+                value=key,
+                expected="a naive datetime (an occurrence key)",
+            )
 
 
 @attrs.frozen
@@ -54,16 +68,30 @@ class IcalSeries:
     its days of 24 hours, and :meth:`occurrences` gives each occurrence its
     local days however long they are (23 or 25 hours at a DST change). ``line`` and
     ``rule_lines`` say where the VEVENT and each item's RRULE were in the
-    text (``None``: not read from text).
+    text (``None``: not read from text). ``cancelled`` marks ``STATUS:CANCELLED``
+    on the recurring event: none of it takes place, so it has no occurrence and
+    :func:`store_ical` stores no series for it.
     """
 
     uid: str
     title: str
-    items: tuple[ScheduleItem, ...]
+    items: tuple[ScheduleItem, ...] = attrs.field()
     overrides: tuple[IcalOverride, ...] = ()
     all_day: bool = False
     line: int | None = attrs.field(default=None, eq=False)
     rule_lines: tuple[int | None, ...] = attrs.field(default=(), eq=False)
+    cancelled: bool = attrs.field(default=False, kw_only=True)
+
+    @items.validator
+    def _some_items(
+        self, _attribute: attrs.Attribute[tuple[ScheduleItem, ...]], items: tuple[ScheduleItem, ...]
+    ) -> None:
+        if not items:
+            raise InvalidValue(
+                f"the series {self.uid!r} needs at least one schedule item",
+                value=items,
+                expected=">= 1 item",
+            )
 
     @property
     def tz(self) -> str:
@@ -77,7 +105,12 @@ class IcalSeries:
 
         Without a window every occurrence is returned, which a rule without
         COUNT or UNTIL refuses with :class:`UnboundedRule` naming its line.
+        A cancelled series has none.
         """
+        lo = check_aware(start, "start") if start is not None else None
+        hi = check_aware(end, "end") if end is not None else None
+        if self.cancelled:
+            return []
         windowed = start is not None and end is not None
         if not windowed:
             for index, item in enumerate(self.items):
@@ -92,8 +125,6 @@ class IcalSeries:
                         uid=self.uid,
                         expected="COUNT or UNTIL, or a window",
                     )
-        lo = check_aware(start, "start") if start is not None else None
-        hi = check_aware(end, "end") if end is not None else None
         # An override may move its occurrence into (or out of) the window: look that far around.
         shift = max((self._shift(o) for o in self.overrides), default=timedelta(0))
         first = self.items[0].recurrence
@@ -204,8 +235,8 @@ class IcalCalendar:
     ) -> list[IcalOccurrence]:
         """Return every occurrence (single events too) starting in ``[start, end)``, by start.
 
-        Cancelled single events have none. Without a window, a series whose
-        rule never ends raises :class:`UnboundedRule`.
+        Cancelled series and single events have none. Without a window, a
+        series whose rule never ends raises :class:`UnboundedRule`.
         """
         lo = check_aware(start, "start") if start is not None else None
         hi = check_aware(end, "end") if end is not None else None

@@ -12,6 +12,7 @@ import icalendar
 
 from sessionkit.contrib.ical._read import ONLY_DTSTART
 from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride, IcalSeries
+from sessionkit.errors import WrongType
 from sessionkit.model.series import ScheduleItem
 from sessionkit.recurrence import Recurrence
 from sessionkit.zones import check_aware, get_zone, wall_time_kind
@@ -166,6 +167,8 @@ def _series_events(
         master.add("UID", uid)
         master.add("DTSTAMP", icalendar.vText(stamp))
         master.add("SUMMARY", series.title)
+        if series.cancelled:
+            master.add("STATUS", "CANCELLED")
         if days is not None:
             master.add("DTSTART", rec.start.date())  # VALUE=DATE, in the calendar's zone
             master.add("DURATION", rec.duration)  # whole days: P1D, as calendars count days
@@ -304,18 +307,27 @@ def _override(
     return event
 
 
-def _single(e: IcalEvent, stamp: str, ranges: _Ranges) -> icalendar.Event:
+def _single(e: IcalEvent, stamp: str, ranges: _Ranges, floating: str | None) -> icalendar.Event:
+    """A single event's VEVENT; an all-day one of the calendar's zone in DATEs, as it was read."""
     event = icalendar.Event()
     event.add("UID", e.uid)
     event.add("DTSTAMP", icalendar.vText(stamp))
     event.add("SUMMARY", e.title)
-    event.add("DTSTART", _when(e.span.start, e.tz))
-    event.add("DTEND", _when(e.span.end, e.tz))
+    first, last = _day(e.span.start, e.tz), _day(e.span.end, e.tz)
+    if e.all_day and e.tz == floating and first is not None:
+        event.add("DTSTART", first)
+        if last is not None:
+            event.add("DTEND", last)
+        else:  # it ends at another time than midnight (a DTEND of a time): its exact length
+            event.add("DURATION", _ExactDuration(e.span.duration))
+    else:
+        event.add("DTSTART", _when(e.span.start, e.tz))
+        event.add("DTEND", _when(e.span.end, e.tz))
+        ranges.add(e.tz, e.span.start.date(), e.span.end.date())
     if e.series_uid is not None:
         event.add("RELATED-TO", e.series_uid)
     if e.cancelled:
         event.add("STATUS", "CANCELLED")
-    ranges.add(e.tz, e.span.start.date(), e.span.end.date())
     return event
 
 
@@ -327,11 +339,17 @@ def write_ical(calendar: IcalCalendar, *, stamp: datetime, name: str | None = No
     one's zone in DATE values, that zone the calendar's ``X-WR-TIMEZONE``),
     followed by one VEVENT per override
     (RECURRENCE-ID); items that differ in start, zone, duration or EXDATEs
-    get a VEVENT each (UID ``<uid>/<item id>``). Each zone's VTIMEZONE covers
+    get a VEVENT each (UID ``<uid>/<item id>``). All-day single events of
+    that zone (of the first all-day event's, without an all-day series) are
+    written in DATE values too. A cancelled series or event says
+    ``STATUS:CANCELLED``. Each zone's VTIMEZONE covers
     the dates it is used on (a rule that never ends: ten years). ``stamp``
     is the DTSTAMP of every event; ``name`` (or the calendar's) becomes
-    ``X-WR-CALNAME``.
+    ``X-WR-CALNAME``. Raises ``WrongType`` for a ``calendar`` that is no
+    :class:`IcalCalendar`.
     """
+    if not isinstance(calendar, IcalCalendar):
+        raise WrongType(calendar, name="calendar", expected="an IcalCalendar")
     text_stamp = _stamp(stamp)
     cal = icalendar.Calendar()
     cal.add("PRODID", PRODID)
@@ -341,8 +359,11 @@ def write_ical(calendar: IcalCalendar, *, stamp: datetime, name: str | None = No
         # As text, escaped: an X- property is written as given, so a newline in the
         # name would end the line and start a property of its own.
         cal.add("X-WR-CALNAME", icalendar.vText(label))
-    # All-day series in this zone are written in DATEs, which are read in the calendar's zone.
-    floating = next((s.tz for s in calendar.series if s.all_day), None)
+    # All-day series and events in this zone are written in DATEs, which are read in the
+    # calendar's zone: the first all-day series' zone, else the first all-day event's.
+    floating = next((s.tz for s in calendar.series if s.all_day), None) or next(
+        (e.tz for e in calendar.events if e.all_day), None
+    )
     if floating is not None:
         cal.add("X-WR-TIMEZONE", floating)
     ranges = _Ranges()
@@ -358,7 +379,7 @@ def write_ical(calendar: IcalCalendar, *, stamp: datetime, name: str | None = No
             n += 1
             uid = f"{single.uid}/{n}"
         taken.add(uid)
-        events.append(_single(attrs.evolve(single, uid=uid), text_stamp, ranges))
+        events.append(_single(attrs.evolve(single, uid=uid), text_stamp, ranges, floating))
     for component in ranges.components():
         cal.add_component(component)
     for event in events:

@@ -1,0 +1,228 @@
+"""sessionkit.contrib.ical as a new user meets it: all-day events, RELATED-TO, cancelled series."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from sessionkit import Recurrence, ScheduleItem
+from sessionkit.contrib.ical import (
+    IcalCalendar,
+    IcalOverride,
+    IcalSeries,
+    calendar_of,
+    export_series,
+    read_ical,
+    sessions_feed,
+    store_ical,
+    write_ical,
+)
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.testing.harness import Harness
+from sessionkit.timespan import TimeSpan
+
+from ._ical_support import NOW, event, ics, utc
+
+STAMP = utc(2026, 1, 1)
+
+
+def test_a_single_all_day_event_is_written_in_dates_and_read_back_all_day() -> None:
+    """A birthday on the day Berlin moves to summer time stays a day: 23 hours, all-day."""
+    cal = read_ical(
+        ics(
+            "X-WR-TIMEZONE:Europe/Berlin",
+            *event("UID:bday", "SUMMARY:Birthday", "DTSTART;VALUE=DATE:20260329"),
+        )
+    )
+    text = write_ical(cal, stamp=STAMP)
+    lines = text.splitlines()
+    assert "X-WR-TIMEZONE:Europe/Berlin" in lines
+    assert "DTSTART;VALUE=DATE:20260329" in lines
+    assert "DTEND;VALUE=DATE:20260330" in lines
+    again = read_ical(text)
+    assert [(e.all_day, e.tz, e.span) for e in again.events] == [
+        (True, "Europe/Berlin", TimeSpan(utc(2026, 3, 28, 23), utc(2026, 3, 29, 22)))
+    ]
+    assert again.events == cal.events
+    assert write_ical(again, stamp=STAMP) == text
+
+
+def test_an_all_day_event_of_another_zone_than_the_series_is_written_timed() -> None:
+    """DATEs are read in the calendar's one zone: the first all-day series' zone wins."""
+    berlin = read_ical(
+        ics(*event("UID:b", "DTSTART;VALUE=DATE:20260328", "RRULE:FREQ=DAILY;COUNT=2")),
+        default_tz="Europe/Berlin",
+    )
+    tokyo = read_ical(ics(*event("UID:t", "DTSTART;VALUE=DATE:20260328")), default_tz="Asia/Tokyo")
+    both = IcalCalendar(series=berlin.series, events=tokyo.events)
+    text = write_ical(both, stamp=STAMP)
+    assert "DTSTART;TZID=Asia/Tokyo:20260328T000000" in text.splitlines()
+    again = read_ical(text)
+    assert [e.all_day for e in again.events] == [False]
+    assert again.occurrences() == both.occurrences()
+
+
+def test_related_to_names_the_parent_only() -> None:
+    """RFC 5545 allows several RELATED-TO; RELTYPE=CHILD or SIBLING names no parent series."""
+    cal = read_ical(
+        ics(
+            *event(
+                "UID:talk",
+                "DTSTART:20260401T100000Z",
+                "DURATION:PT1H",
+                "RELATED-TO;RELTYPE=CHILD:notes",
+                "RELATED-TO:yoga",
+                "RELATED-TO;RELTYPE=PARENT:later",
+            ),
+            *event(
+                "UID:chat",
+                "DTSTART:20260402T100000Z",
+                "DURATION:PT1H",
+                "RELATED-TO;RELTYPE=SIBLING:talk",
+            ),
+        )
+    )
+    assert [(e.uid, e.series_uid) for e in cal.events] == [("talk", "yoga"), ("chat", None)]
+
+
+CANCELLED_YOGA = event(
+    "UID:yoga",
+    "SUMMARY:Yoga",
+    "DTSTART;TZID=Europe/Berlin:20260302T180000",
+    "DURATION:PT1H",
+    "RRULE:FREQ=WEEKLY",
+    "STATUS:CANCELLED",
+)
+
+
+def test_a_cancelled_recurring_event_has_no_occurrence() -> None:
+    cal = read_ical(ics(*CANCELLED_YOGA))
+    (series,) = cal.series
+    assert series.cancelled
+    assert cal.occurrences() == []  # no UnboundedRule: nothing takes place
+    assert cal.occurrences(utc(2026, 3, 1), utc(2026, 4, 1)) == []
+    text = write_ical(cal, stamp=STAMP)
+    assert "STATUS:CANCELLED" in text.splitlines()
+    assert read_ical(text) == cal
+
+
+def test_store_ical_stores_no_series_for_a_cancelled_recurring_event() -> None:
+    h = Harness.in_memory(NOW)
+    cal = read_ical(
+        ics(
+            *CANCELLED_YOGA,
+            *event("UID:talk", "SUMMARY:Talk", "DTSTART:20260401T100000Z", "DURATION:PT1H"),
+        )
+    )
+    stored = store_ical(h.kit, "acme", cal, actor="a")
+    assert stored.series == {}
+    assert [s.title for s in h.kit.queries.list("acme").items] == ["Talk"]
+
+
+def test_calendar_properties_given_twice_are_read_from_the_first() -> None:
+    cal = read_ical(
+        ics(
+            "X-WR-CALNAME:Studio",
+            "X-WR-CALNAME:Other",
+            "X-WR-TIMEZONE:Europe/Berlin",
+            "X-WR-TIMEZONE:Asia/Tokyo",
+            *event("UID:a", "DTSTART:20260302T180000", "DURATION:PT1H"),
+        )
+    )
+    assert cal.name == "Studio"
+    assert [(e.tz, e.span.start) for e in cal.events] == [("Europe/Berlin", utc(2026, 3, 2, 17))]
+
+
+def test_the_writers_and_the_store_refuse_values_of_the_wrong_type() -> None:
+    h = Harness.in_memory(NOW)
+    with pytest.raises(WrongType) as written:
+        write_ical("BEGIN:VCALENDAR", stamp=STAMP)  # type: ignore[arg-type]
+    assert (written.value.name, written.value.value) == ("calendar", "BEGIN:VCALENDAR")
+    with pytest.raises(WrongType) as stored:
+        store_ical(h.kit, "acme", None, actor="a")  # type: ignore[arg-type]
+    assert stored.value.name == "calendar"
+    with pytest.raises(WrongType) as exported:
+        export_series(None)  # type: ignore[arg-type]
+    assert exported.value.name == "series"
+    with pytest.raises(WrongType) as of:
+        calendar_of("s1")  # type: ignore[arg-type]
+    assert of.value.name == "series"
+    with pytest.raises(WrongType) as fed:
+        sessions_feed(["s1"], stamp=STAMP)  # type: ignore[list-item]
+    assert (fed.value.name, fed.value.value) == ("a session", "s1")
+
+
+def _monday() -> ScheduleItem:
+    return ScheduleItem(
+        id="mon",
+        recurrence=Recurrence.weekly(
+            days=("MO",),
+            at=time(18),
+            duration=timedelta(hours=1),
+            tz="Europe/Berlin",
+            start=date(2026, 3, 2),
+            count=3,
+        ),
+    )
+
+
+def test_a_series_value_needs_an_item() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        IcalSeries(uid="s", title="S", items=())
+    assert caught.value.value == ()
+
+
+def test_an_override_key_is_a_local_wall_time() -> None:
+    """An aware key would match no occurrence and the override would be lost unnoticed."""
+    span = TimeSpan(utc(2026, 3, 10, 17), utc(2026, 3, 10, 18))
+    with pytest.raises(InvalidValue) as caught:
+        IcalOverride(key=datetime(2026, 3, 9, 18, tzinfo=UTC), span=span)
+    assert caught.value.value == utc(2026, 3, 9, 18)
+    series = IcalSeries(
+        uid="s",
+        title="S",
+        items=(_monday(),),
+        overrides=(IcalOverride(datetime(2026, 3, 9, 18), span),),
+    )
+    assert [o.span.start for o in series.occurrences()][1] == utc(2026, 3, 10, 17)
+
+
+@pytest.mark.parametrize(
+    "end", ["DURATION:PT5H", "DTEND;TZID=Europe/Berlin:20260328T050000", "DURATION:P2D"]
+)
+def test_an_all_day_event_of_other_than_whole_days_is_written_as_it_was_read(end: str) -> None:
+    cal = read_ical(
+        ics(*event("UID:a", "DTSTART;VALUE=DATE:20260328", end)), default_tz="Europe/Berlin"
+    )
+    text = write_ical(cal, stamp=STAMP)
+    assert "DTSTART;VALUE=DATE:20260328" in text.splitlines()
+    again = read_ical(text)
+    assert again.events == cal.events
+    assert write_ical(again, stamp=STAMP) == text
+
+
+def test_of_two_revisions_of_a_single_event_the_higher_sequence_wins() -> None:
+    """As for an occurrence of a series: the highest SEQUENCE, then the later in the file."""
+    cal = read_ical(
+        ics(
+            *event("UID:a", "SUMMARY:A", "DTSTART:20260302T180000Z", "DURATION:PT1H"),
+            *event(
+                "UID:a",
+                "SUMMARY:v2",
+                "SEQUENCE:2",
+                "RECURRENCE-ID:20260302T180000Z",
+                "DTSTART:20260309T200000Z",
+                "DURATION:PT1H",
+            ),
+            *event(
+                "UID:a",
+                "SUMMARY:v1",
+                "SEQUENCE:1",
+                "RECURRENCE-ID:20260302T180000Z",
+                "DTSTART:20260309T190000Z",
+                "DURATION:PT1H",
+            ),
+        )
+    )
+    assert [(e.title, e.span.start) for e in cal.events] == [("v2", utc(2026, 3, 9, 20))]
