@@ -254,7 +254,8 @@ class Counter:
 class SessionCode:
     """The code of session ``id`` (``"QSE-1-000001"``), number ``number`` of counter ``counter``.
 
-    Unique per tenant in every store; a deleted session's code stays taken.
+    Unique per tenant in every store; a deleted session's code stays taken until a
+    session is created again under its id (the record then holds that session's code).
     """
 
     id: str

@@ -83,7 +83,8 @@ class PresenceRecording:
         All in one unit of work: the new events, and for every session whose
         first join is among them, the timed transitions due by ``now`` and
         then the policy's join transition (READY -> ONGOING), if it leaves
-        the session's status. Events already stored (a replay) and repeats
+        the session's status; a session it does not leave is left to the
+        tick, unmoved. Events already stored (a replay) and repeats
         within the batch count as ``duplicates``; events naming no session of
         the tenant are reported as ``unknown`` and not stored. When racing
         writers store an event or move a session first, the batch runs again
@@ -130,8 +131,11 @@ class PresenceRecording:
     def _start(self, tx: Tx, sessions: list[Session]) -> list[Session]:
         """Move each session on by the clock, then fire the join transition where it leaves.
 
-        Facts are read only for a session whose due timers need them (a READY
-        academy lesson past its ABSENT time): most sessions need none.
+        A session the join transition does not leave is not moved at all: its
+        due timers are the tick's, so a refusal they meet (a credit over the
+        limit on completing) never refuses the batch's presence. Facts are
+        read only for a session whose due timers need them (a READY academy
+        lesson past its ABSENT time): most sessions need none.
         """
         name = self.policy.join_transition
         if name is None or not sessions:
@@ -145,10 +149,9 @@ class PresenceRecording:
             except MissingFact:
                 facts = with_attendance(ctx.facts).facts_for([session], tx.uow)
                 changed, changes = machine.advance(session, tx.now, facts=facts.get(session.id))
-            steps: list[StatusChanged] = list(changes)
-            if machine.can(changed, name, now=tx.now):
-                changed, change = machine.fire(changed, name, now=tx.now)
-                steps.append(change)
-            if steps:
-                moved.append(store_status(tx, machine, session, changed, steps, None))
+            if not machine.can(changed, name, now=tx.now):
+                continue
+            changed, change = machine.fire(changed, name, now=tx.now)
+            steps: list[StatusChanged] = [*changes, change]
+            moved.append(store_status(tx, machine, session, changed, steps, None))
         return moved

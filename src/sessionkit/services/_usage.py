@@ -24,6 +24,7 @@ from sessionkit.errors import (
     ConcurrentModification,
     DuplicateUsage,
     UsageLimitReached,
+    WrongType,
 )
 from sessionkit.lifecycle import Lifecycle
 from sessionkit.model.booking import CONFIRMED
@@ -142,6 +143,19 @@ def consume_in(
     who = _participants(tx, session, known) if participants is None else sorted(set(participants))
     done: list[UsageEntry] = []
     for participant in who:
+        # Already counted, under whichever subscription: one added since (say, starting
+        # earlier) would otherwise be chosen below and charge the session a second time.
+        counted = next(
+            (
+                e
+                for e in known
+                if e.active and e.session_id == charged_id and e.participant == participant
+            ),
+            None,
+        )
+        if counted is not None:
+            done.append(counted)
+            continue
         subscription = active_subscription(tx, tenant, participant, charged.start)
         if subscription is None:
             continue
@@ -278,7 +292,12 @@ def _codes_for(ctx: Context, session: Session) -> SessionCodes | None:
     codes = ctx.codes
     if codes is None or isinstance(codes, SessionCodes):
         return codes
-    return codes(session)
+    chosen = codes(session)
+    if chosen is not None and not isinstance(chosen, SessionCodes):
+        raise WrongType(
+            chosen, name=f"codes(session {session.id!r})", expected="SessionCodes or None"
+        )
+    return chosen
 
 
 def assign_codes(ctx: Context, tx: Tx, sessions: Sequence[Session]) -> list[Session]:
@@ -312,5 +331,25 @@ def assign_codes(ctx: Context, tx: Tx, sessions: Sequence[Session]) -> list[Sess
                 )
             )
     if records:
-        tx.repository(SESSION_CODES).add_many(records)
+        _store_codes(tx, records)
     return [coded.get(s.id, s) for s in sessions]
+
+
+def _store_codes(tx: Tx, records: Sequence[SessionCode]) -> None:
+    """Add the code records; one a deleted session of the same id left is given the new code.
+
+    A record's id is its session's, and a deleted session's record stays (its
+    number is never issued again): a session created again under that id
+    takes the record over instead of being refused as a duplicate code.
+    """
+    repo = tx.repository(SESSION_CODES)
+    by_tenant: dict[str, list[SessionCode]] = {}
+    for record in records:
+        by_tenant.setdefault(record.tenant, []).append(record)
+    for tenant, mine in by_tenant.items():
+        left = {c.id: c for c in repo.get_many(tenant, [r.id for r in mine])}
+        repo.add_many([r for r in mine if r.id not in left])
+        for record in mine:
+            old = left.get(record.id)
+            if old is not None:
+                repo.update(attrs.evolve(record, version=old.version), expected_version=old.version)

@@ -71,8 +71,12 @@ _ATTEMPTS = 10
 """Runs of one credential request when racing writers moved the session first."""
 
 
-def _names(values: Iterable[str]) -> frozenset[str]:
-    return frozenset(values)
+def _open_on(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(check_names(values, "open_on"))
+
+
+def _close_on(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(check_names(values, "close_on"))
 
 
 @attrs.frozen
@@ -80,15 +84,16 @@ class RoomKeeper(EventPublisher):
     """Ensures a session's room on entering ``open_on``, closes it on entering ``close_on``.
 
     The defaults are the academy's statuses (READY; COMPLETED, ABSENT,
-    CANCELLED). ``then`` receives every event first. A provider error is
-    raised after the other events were handled (the commit stands; the next
-    change, or a host's retry, calls again).
+    CANCELLED); either takes one status name or several. ``then`` receives
+    every event first. A provider error is raised after the other events
+    were handled (the commit stands; the next change, or a host's retry,
+    calls again).
     """
 
     rooms: MeetingRooms
-    open_on: frozenset[str] = attrs.field(default=frozenset({"READY"}), converter=_names)
+    open_on: frozenset[str] = attrs.field(default=frozenset({"READY"}), converter=_open_on)
     close_on: frozenset[str] = attrs.field(
-        default=frozenset({"COMPLETED", "ABSENT", "CANCELLED"}), converter=_names
+        default=frozenset({"COMPLETED", "ABSENT", "CANCELLED"}), converter=_close_on
     )
     then: EventPublisher | None = None
 
@@ -174,9 +179,14 @@ class JoinRules:
         return min(session.end + self.buffer, now + self.longest)
 
 
-def _advanced(ctx: Context, tx: Tx, session: Session, facts: FactProvider) -> Session:
+def _advanced(
+    ctx: Context, tx: Tx, session: Session, facts: FactProvider, rules: JoinRules
+) -> Session:
     """Apply ``session``'s timed transitions due by ``tx.now``; return it (stored if it moved).
 
+    Stored only when they make it joinable: otherwise the credential is refused
+    (``not_joinable``) and the moves are the tick's, so a refusal they would
+    meet (a credit over the limit on completing) is not the join's answer.
     ``facts`` are read only when a due timer's condition needs them (the
     academy's ABSENT asks whether anyone attended).
     """
@@ -186,8 +196,8 @@ def _advanced(ctx: Context, tx: Tx, session: Session, facts: FactProvider) -> Se
     except MissingFact:
         found = facts.facts_for([session], tx.uow)
         changed, changes = machine.advance(session, tx.now, facts=found.get(session.id))
-    if not changes:
-        return session
+    if not changes or changed.status not in rules.joinable:
+        return changed
     return store_status(tx, machine, session, changed, list(changes), None)
 
 
@@ -267,7 +277,8 @@ class RoomAccess:
         """
         ctx = self._ctx
         with ctx.transaction(now) as tx:
-            session = _advanced(ctx, tx, tx.sessions.get(tenant, session_id), self._facts)
+            found = tx.sessions.get(tenant, session_id)
+            session = _advanced(ctx, tx, found, self._facts, self.rules)
             own = self._role_of(tx, session, who)
             self._check(session, who, own, now)
         return session, own if role is None else role
