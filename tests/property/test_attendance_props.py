@@ -60,20 +60,22 @@ def oracle(log: list[PresenceEvent], who: str) -> tuple[str, int]:
     )
     inside = False
     since = START
-    first_join: datetime | None = None
-    last_leave: datetime | None = None
+    stays: list[tuple[datetime, datetime | None]] = []
     seconds = 0.0
     for event in mine:
         if event.action == JOIN and not inside:
             inside, since = True, event.at
-            first_join = first_join or event.at
         elif event.action == LEAVE and inside:
             inside = False
             seconds += max(0.0, (min(event.at, END) - max(since, START)).total_seconds())
-            last_leave = event.at
+            stays.append((since, event.at))
     if inside:
         seconds += max(0.0, (END - max(since, START)).total_seconds())
-        last_leave = None
+        stays.append((since, None))
+    # Lateness and leaving early read only the stays that overlap the session.
+    during = [(j, left) for j, left in stays if j < END and (left is None or left > START)]
+    first_join = during[0][0] if during else None
+    last_leave = during[-1][1] if during else None
     attended = timedelta(seconds=seconds)
     if first_join is None or attended < RULES.absent_below:
         status = ABSENT

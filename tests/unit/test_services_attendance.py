@@ -183,6 +183,30 @@ def test_attendance_is_derived_from_intervals_under_the_thresholds(w: World) -> 
     assert {str(a.participant): a.minutes for a in mid}["student:ben"] == 20
 
 
+def test_a_visit_outside_the_session_hides_no_lateness_nor_an_early_leave(w: World) -> None:
+    # ana pops in before the start and comes back 20 minutes late; ben leaves at 30 of 60
+    # minutes and pops back after the end. They used to read present: the first join and
+    # the last leave were taken over every stay, those wholly outside the session too.
+    s = w.lesson(capacity=8)
+    events = [
+        w.event(s, ANA, JOIN, START - 10 * MIN),
+        w.event(s, ANA, LEAVE, START - 5 * MIN),
+        w.event(s, ANA, JOIN, START + 20 * MIN),
+        w.event(s, ANA, LEAVE, START + 60 * MIN),
+        w.event(s, BEN, JOIN, START),
+        w.event(s, BEN, LEAVE, START + 40 * MIN),
+        w.event(s, BEN, JOIN, START + 62 * MIN),
+        w.event(s, BEN, LEAVE, START + 64 * MIN),
+    ]
+    w.kit.attendance.record_presence(T, events, now=START + 65 * MIN)
+    found = {str(a.participant): a for a in w.kit.attendance.for_session(T, s.id)}
+    assert {k: (a.status, a.minutes) for k, a in found.items()} == {
+        "student:ana": (LATE, 40),
+        "student:ben": (LEFT_EARLY, 40),
+    }
+    assert [len(a.intervals) for a in found.values()] == [2, 2]
+
+
 def test_the_override_wins_and_the_automatic_record_stays_visible(w: World) -> None:
     s = w.lesson()
     w.kit.attendance.record_presence(T, [w.event(s, ANA, JOIN, START + 20 * MIN)], now=START)

@@ -283,7 +283,10 @@ class AttendanceThresholds:
     - ``absent_below``: attended less than this (and never at all) is absent.
 
     Partial is judged before late, and late before left early: a participant
-    who came late *and* stayed a fraction is partial.
+    who came late *and* stayed a fraction is partial. Late and left early
+    read the stays that overlap the session: a visit wholly before its start
+    or after its end does not make a late arrival punctual or an early
+    leaver present.
     """
 
     late_after: timedelta = attrs.field(default=timedelta(minutes=5), converter=_delta)
@@ -293,7 +296,11 @@ class AttendanceThresholds:
 
     def status(self, intervals: Iterable[Interval], span: TimeSpan, attended: timedelta) -> str:
         """Return the status of someone present in ``intervals`` for ``attended`` of ``span``."""
-        found = list(intervals)
+        found = [
+            stay
+            for stay in intervals
+            if stay.joined < span.end and (stay.left is None or stay.left > span.start)
+        ]
         if not found or attended < self.absent_below:
             return ABSENT
         length = span.end - span.start
