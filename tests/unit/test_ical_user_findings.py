@@ -226,3 +226,32 @@ def test_of_two_revisions_of_a_single_event_the_higher_sequence_wins() -> None:
         )
     )
     assert [(e.title, e.span.start) for e in cal.events] == [("v2", utc(2026, 3, 9, 20))]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "written"),
+    [
+        # Under a second: both ends used to be cut to 10:00:00, a span no reader takes.
+        (timedelta(microseconds=400_000), timedelta(microseconds=900_000), ("100000", "100001")),
+        (timedelta(0), timedelta(microseconds=500_000), ("100000", "100001")),
+        (timedelta(microseconds=999_999), timedelta(seconds=1), ("100000", "100001")),
+        (
+            timedelta(microseconds=300_000),
+            timedelta(minutes=30, microseconds=1),
+            ("100000", "103001"),
+        ),
+    ],
+)
+def test_a_session_s_fractions_of_a_second_are_written_outward(
+    start: timedelta, end: timedelta, written: tuple[str, str]
+) -> None:
+    h = Harness.in_memory(datetime(2026, 3, 1, tzinfo=UTC))
+    at = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    session = h.kit.sessions.create_extra(
+        "acme", actor="a", start=at + start, end=at + end, tz="UTC", lifecycle="lms"
+    )
+    feed = sessions_feed([session], stamp=NOW)
+    lines = [line for line in feed.splitlines() if line.startswith(("DTSTART", "DTEND"))]
+    assert lines == [f"DTSTART:20260302T{written[0]}Z", f"DTEND:20260302T{written[1]}Z"]
+    [read] = read_ical(feed).events
+    assert read.span.start <= session.start < session.end <= read.span.end

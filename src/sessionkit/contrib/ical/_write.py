@@ -15,6 +15,7 @@ from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverrid
 from sessionkit.errors import WrongType
 from sessionkit.model.series import ScheduleItem
 from sessionkit.recurrence import Recurrence
+from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware, get_zone, wall_time_kind
 
 __all__ = ["write_ical"]
@@ -51,6 +52,22 @@ class _ExactDuration(icalendar.vDuration):
 
 def _stamp(value: datetime) -> str:
     return check_aware(value, "stamp").astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _outward(span: TimeSpan) -> tuple[datetime, datetime]:
+    """``span``'s start cut to its second and its end raised to the next whole one.
+
+    RFC 5545 writes times in whole seconds: cutting both (as icalendar does)
+    could make a span shorter than a second end where it starts, which no
+    reader takes. The written span covers the session's.
+    """
+    start, end = span.start.replace(microsecond=0), span.end
+    if end.microsecond:
+        try:
+            end = end.replace(microsecond=0) + timedelta(seconds=1)
+        except OverflowError:  # the last second of year 9999: nothing later to write
+            end = end.replace(microsecond=0)
+    return start, end
 
 
 def _when(instant: datetime, tz: str) -> datetime:
@@ -301,8 +318,9 @@ def _override(
         event.add("DTSTART", first)
         event.add("DTEND", last)
         return event
-    event.add("DTSTART", _when(o.span.start, tz))
-    event.add("DTEND", _when(o.span.end, tz))
+    start, end = _outward(o.span)
+    event.add("DTSTART", _when(start, tz))
+    event.add("DTEND", _when(end, tz))
     ranges.add(tz, min(o.key.date(), o.span.start.date()), o.span.end.date())
     return event
 
@@ -321,8 +339,9 @@ def _single(e: IcalEvent, stamp: str, ranges: _Ranges, floating: str | None) -> 
         else:  # it ends at another time than midnight (a DTEND of a time): its exact length
             event.add("DURATION", _ExactDuration(e.span.duration))
     else:
-        event.add("DTSTART", _when(e.span.start, e.tz))
-        event.add("DTEND", _when(e.span.end, e.tz))
+        start, end = _outward(e.span)
+        event.add("DTSTART", _when(start, e.tz))
+        event.add("DTEND", _when(end, e.tz))
         ranges.add(e.tz, e.span.start.date(), e.span.end.date())
     if e.series_uid is not None:
         event.add("RELATED-TO", e.series_uid)
