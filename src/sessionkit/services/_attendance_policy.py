@@ -12,9 +12,9 @@ from typing import Any
 
 import attrs
 
-from sessionkit.errors import WrongType
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.attendance import AttendanceThresholds
-from sessionkit.model.text import check_names
+from sessionkit.model.text import MAX_NAME_LENGTH, check_id, check_names
 from sessionkit.services.rooms import JoinRules
 
 __all__ = ["WRITE_ATTEMPTS", "AttendancePolicy"]
@@ -24,7 +24,40 @@ WRITE_ATTEMPTS = 10
 
 
 def _kinds(value: object) -> frozenset[str]:
-    return frozenset(check_names(value, "attendee_kinds"))
+    kinds = check_names(value, "attendee_kinds")
+    for kind in kinds:
+        # A kind is compared with a ResourceRef's, so one that no ResourceRef can have
+        # (surrounding whitespace, a control character, a ':') would never match anyone.
+        check_id(kind, "attendee_kinds item", limit=MAX_NAME_LENGTH)
+        if ":" in kind:
+            raise InvalidValue(
+                f"attendee_kinds item {kind!r} cannot be a resource kind: it holds ':'",
+                value=kind,
+                expected="a resource kind without ':' (e.g. 'teacher')",
+            )
+    return frozenset(kinds)
+
+
+def _check_transition(_policy: object, _attribute: object, value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise WrongType(value, name="join_transition", expected="a transition name (str) or None")
+    # Every lifecycle's transition names are identifiers (its definition refuses others), so
+    # a name that is not one can never be fired; whether the session's lifecycle has it is
+    # known only per session, when a join arrives.
+    if not value.isidentifier() or len(value) > MAX_NAME_LENGTH:
+        raise InvalidValue(
+            f"AttendancePolicy.join_transition must name a transition (an identifier of "
+            f"1..{MAX_NAME_LENGTH} letters, digits and underscores) or be None, got {value!r}",
+            value=value,
+            expected="a transition name or None",
+        )
+
+
+def _check_thresholds(_policy: object, _attribute: object, value: object) -> None:
+    if not isinstance(value, AttendanceThresholds):
+        raise WrongType(value, name="thresholds", expected="AttendanceThresholds")
 
 
 @attrs.frozen(kw_only=True)
@@ -43,10 +76,17 @@ class AttendancePolicy:
     and :meth:`~sessionkit.services.attendance.AttendanceCommands.outcomes`
     list them too (default: none, only who booked or was seen). ``join`` are
     the :class:`JoinRules` of join credentials.
+
+    Every field is checked when the policy is built: a value of the wrong
+    type is a :class:`~sessionkit.errors.WrongType` naming the field, one
+    that can never work (a ``join_transition`` that is not an identifier, an
+    attendee kind no resource can have) an :class:`~sessionkit.errors.InvalidValue`.
     """
 
-    thresholds: AttendanceThresholds = attrs.field(factory=AttendanceThresholds)
-    join_transition: str | None = "start"
+    thresholds: AttendanceThresholds = attrs.field(
+        factory=AttendanceThresholds, validator=_check_thresholds
+    )
+    join_transition: str | None = attrs.field(default="start", validator=_check_transition)
     attendee_kinds: frozenset[str] = attrs.field(default=frozenset(), converter=_kinds)
     join: JoinRules = attrs.field(factory=JoinRules)
 

@@ -7,8 +7,10 @@ the same room, closing twice does nothing. :meth:`~FakeMeetingRooms.join` and
 open room (joining a closed or missing one raises ``LookupError``, as the
 provider refuses a late student), and queue the
 :class:`~sessionkit.model.attendance.PresenceEvent` the provider would send;
-:meth:`~FakeMeetingRooms.drain` hands them over, duplicated and shuffled when
-asked to, for ``kit.attendance.record_presence``.
+:meth:`~FakeMeetingRooms.close_room` sends everyone still inside out, queueing
+their leave events at the close. :meth:`~FakeMeetingRooms.drain` hands the
+queued events over, one tenant's (``tenant=``) or every tenant's, duplicated
+and shuffled when asked to, for ``kit.attendance.record_presence``.
 
 >>> from datetime import UTC, datetime, timedelta
 >>> from sessionkit.timespan import TimeSpan
@@ -18,11 +20,13 @@ asked to, for ``kit.attendance.record_presence``.
 >>> room == rooms.ensure_room(tenant="acme", session_id="s1", span=TimeSpan(at, at + timedelta(hours=1)))
 True
 >>> rooms.join("acme", "s1", "student:ana", at=at)
->>> [(e.action, str(e.participant)) for e in rooms.drain()]
+>>> [(e.action, str(e.participant)) for e in rooms.drain(tenant="acme")]
 [('join', 'student:ana')]
->>> rooms.close_room(tenant="acme", session_id="s1")
->>> rooms.is_open("acme", "s1")
-False
+>>> rooms.close_room(tenant="acme", session_id="s1", at=at + timedelta(minutes=40))
+>>> rooms.is_open("acme", "s1"), rooms.inside("acme", "s1")
+(False, frozenset())
+>>> [(e.action, str(e.participant), f"{e.at:%H:%M}") for e in rooms.drain()]
+[('leave', 'student:ana', '17:40')]
 """  # noqa: E501
 
 from __future__ import annotations
@@ -37,8 +41,10 @@ import attrs
 from sessionkit.model.attendance import JOIN, LEAVE, PresenceEvent
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.session import ResourceRef
-from sessionkit.ports import JoinCredential, MeetingRooms, Room
+from sessionkit.model.text import check_tenant
+from sessionkit.ports import Clock, JoinCredential, MeetingRooms, Room
 from sessionkit.timespan import TimeSpan
+from sessionkit.zones import check_aware
 
 __all__ = ["FakeMeetingRooms", "FakeRoom"]
 
@@ -58,13 +64,21 @@ class FakeMeetingRooms(MeetingRooms):
 
     ``calls`` lists every call made (``("ensure", tenant, session_id)``,
     ``("close", ...)``, ``("credential", ...)``) for tests to assert on;
-    ``created`` counts the rooms really created.
+    ``created`` counts the rooms really created. ``clock``, if given (share
+    the kit's), says when a room closed through the port (by
+    :class:`~sessionkit.services.rooms.RoomKeeper`, which does not say when):
+    see :meth:`close_room`.
     """
 
-    def __init__(self, name: str = "fakemeet", *, seed: int = 0) -> None:
+    def __init__(
+        self, name: str = "fakemeet", *, seed: int = 0, clock: Clock | None = None
+    ) -> None:
         self._name = name
+        self._clock = clock
         self._rooms: dict[tuple[str, str], FakeRoom] = {}
-        self._events: list[PresenceEvent] = []
+        # Each event with its tenant: a PresenceEvent does not name one (a provider's webhook
+        # is per account), and drain(tenant=...) hands over one tenant's only.
+        self._events: list[tuple[str, PresenceEvent]] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._random = random.Random(seed)  # noqa: S311  # shuffles test events, not a secret
@@ -111,13 +125,28 @@ class FakeMeetingRooms(MeetingRooms):
                 expires_at=expires_at,
             )
 
-    def close_room(self, *, tenant: str, session_id: str) -> None:
-        """Close the session's room (everyone inside leaves); nothing if closed or absent."""
+    def close_room(self, *, tenant: str, session_id: str, at: datetime | None = None) -> None:
+        """Close the session's room: everyone inside leaves; nothing if closed or absent.
+
+        A leave event at the close is queued for each participant still
+        inside (in participant order), and the room is left empty. The close
+        is at ``at``, else the fake's ``clock``'s now, else the room's end
+        (the port does not say when, so a room closed by ``RoomKeeper``
+        without a clock closes at the end of the span it was ensured with).
+        """
+        if at is not None:
+            at = check_aware(at, "at")
         with self._lock:
             self.calls.append(("close", tenant, session_id))
             found = self._rooms.get((tenant, session_id))
-            if found is not None:
-                found.open = False
+            if found is None or not found.open:
+                return
+            found.open = False
+            if at is None:
+                at = found.span.end if self._clock is None else self._clock.now()
+            for who in sorted(found.inside, key=str):
+                self._queue(tenant, session_id, who, LEAVE, at, None)
+            found.inside.clear()
 
     def _open(self, tenant: str, session_id: str) -> FakeRoom:
         found = self._rooms.get((tenant, session_id))
@@ -131,6 +160,12 @@ class FakeMeetingRooms(MeetingRooms):
         """Return whether the session has an open room."""
         found = self._rooms.get((tenant, session_id))
         return found is not None and found.open
+
+    def inside(self, tenant: str, session_id: str) -> frozenset[ResourceRef]:
+        """Return who is in the session's room now (nobody when it is closed or absent)."""
+        with self._lock:
+            found = self._rooms.get((tenant, session_id))
+            return frozenset() if found is None else frozenset(found.inside)
 
     def join(
         self,
@@ -148,7 +183,7 @@ class FakeMeetingRooms(MeetingRooms):
         who = participant_ref(participant)
         with self._lock:
             self._open(tenant, session_id).inside.add(who)
-            self._queue(session_id, who, JOIN, at, event_id)
+            self._queue(tenant, session_id, who, JOIN, at, event_id)
 
     def leave(
         self,
@@ -165,26 +200,47 @@ class FakeMeetingRooms(MeetingRooms):
             found = self._rooms.get((tenant, session_id))
             if found is not None:
                 found.inside.discard(who)
-            self._queue(session_id, who, LEAVE, at, event_id)
+            self._queue(tenant, session_id, who, LEAVE, at, event_id)
 
     def _queue(
-        self, session_id: str, who: ResourceRef, action: str, at: datetime, event_id: str | None
+        self,
+        tenant: str,
+        session_id: str,
+        who: ResourceRef,
+        action: str,
+        at: datetime,
+        event_id: str | None,
     ) -> None:
-        self._events.append(
-            PresenceEvent(
-                provider=self._name,
-                event_id=f"ev{next(self._ids)}" if event_id is None else event_id,
-                session_id=session_id,
-                participant=who,
-                action=action,
-                at=at,
-            )
+        event = PresenceEvent(
+            provider=self._name,
+            event_id=f"ev{next(self._ids)}" if event_id is None else event_id,
+            session_id=session_id,
+            participant=who,
+            action=action,
+            at=at,
         )
+        self._events.append((tenant, event))
 
-    def drain(self, *, duplicate: bool = False, shuffle: bool = False) -> list[PresenceEvent]:
-        """Return the queued presence events and forget them; maybe each twice, maybe shuffled."""
+    def drain(
+        self, *, tenant: str | None = None, duplicate: bool = False, shuffle: bool = False
+    ) -> list[PresenceEvent]:
+        """Return the queued presence events and forget them; maybe each twice, maybe shuffled.
+
+        With ``tenant``, only that tenant's events are taken (in the order they
+        were queued) and the other tenants' stay queued: a
+        :class:`~sessionkit.model.attendance.PresenceEvent` does not name its
+        tenant, and ``record_presence`` reports another tenant's as ``unknown``.
+        Without it, every tenant's are taken.
+        """
+        if tenant is not None:
+            tenant = check_tenant(tenant)
         with self._lock:
-            events, self._events = self._events, []
+            if tenant is None:
+                taken, self._events = self._events, []
+            else:
+                taken = [q for q in self._events if q[0] == tenant]
+                self._events = [q for q in self._events if q[0] != tenant]
+        events = [event for _tenant, event in taken]
         if duplicate:
             events = [e for e in events for _ in (0, 1)]
         if shuffle:
