@@ -27,6 +27,7 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
+import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -51,11 +52,12 @@ from sessionkit.adapters.sqlalchemy import (
     SqlAlchemyStore,
     alembic_config,
     create_schema,
+    drop_schema,
     metadata,
     upgrade,
 )
 from sessionkit.adapters.sqlalchemy.migrations import VERSION_TABLE, migration_lock
-from sessionkit.errors import InvalidValue
+from sessionkit.errors import InvalidValue, StorageTimeout
 
 WORKERS = 3
 WAIT = 60
@@ -236,6 +238,40 @@ def test_processes_creating_the_schema_at_once_all_succeed(
             assert set(inspect(engine).get_table_names()) == set(metadata.tables)
         finally:
             engine.dispose()
+
+
+@pytest.mark.parametrize("step", [create_schema, drop_schema])
+def test_on_sqlite_create_and_drop_wait_the_busy_timeout_then_time_out(
+    step: Callable[[Engine], None], tmp_path: Path
+) -> None:
+    # SQLite's migration lock is the database's write lock, which any writer holds: the
+    # two used to wait for it without end (as upgrade does for another migration), and
+    # failed, before they took the lock, with the driver's raw "database is locked".
+    path = tmp_path / "busy.sqlite3"
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 0.3}, poolclass=NullPool)
+    create_schema(engine)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # an app's writer, or a stuck process
+    said: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            step(engine)
+        except BaseException as error:  # noqa: BLE001  # reported to the test below
+            said.append(error)
+
+    try:
+        waiter = threading.Thread(target=run, daemon=True)
+        waiter.start()
+        waiter.join(timeout=WAIT)
+        assert not waiter.is_alive()
+        assert [type(error) for error in said] == [StorageTimeout]
+        assert said[0].waited_for == "the database's write lock"  # type: ignore[attr-defined]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        engine.dispose()
+    assert set(inspect(engine).get_table_names()) == set(metadata.tables)  # nothing dropped
 
 
 def _upgrade_in_thread(engine: Engine) -> tuple[threading.Thread, list[str]]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import TextClause
 
+from sessionkit.adapters._driver_faults import translate
 from sessionkit.adapters.sqlalchemy._backend import SchemaWarning
 from sessionkit.adapters.sqlalchemy._types import (
     Amount,
@@ -173,15 +174,43 @@ def create_schema(engine: Engine | Connection) -> None:
 
     One run at a time per schema (database), under :func:`migration_lock`:
     workers that all call it at startup wait for one another, and those after
-    the first find the tables made. On an engine or an idle connection the
-    run commits itself; in a transaction the caller began, it runs in that one.
+    the first find the tables made. On an engine the run is one transaction
+    of its own (on PostgreSQL in ``READ COMMITTED``, so that a run after
+    another sees its tables; MySQL/MariaDB commit each DDL statement anyway);
+    on an idle connection it commits itself; in a transaction the caller
+    began, it runs in that one. On SQLite the wait for the database's write
+    lock (held by any writer, not only another run) is the connection's busy
+    timeout, and a wait past it raises ``StorageTimeout``.
     """
-    if isinstance(engine, Connection):
-        with migration_lock(engine):
-            _create(engine)
-        return
-    with engine.connect() as connection, migration_lock(connection):
-        _create(connection)
+    _run_locked(engine, _create)
+
+
+def _run_locked(bind: Engine | Connection, work: Callable[[Connection], None]) -> None:
+    """Run ``work`` under the migration lock, bounded on SQLite (see :func:`create_schema`)."""
+    try:
+        if isinstance(bind, Connection):
+            with _migration_lock(bind, patient=False):
+                work(bind)
+            return
+        with bind.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execution_options(isolation_level="READ COMMITTED")
+            with connection.begin(), _migration_lock(connection, patient=False):
+                work(connection)
+    except DBAPIError as error:
+        name = bind.dialect.name
+        said = (
+            None
+            if error.orig is None
+            else translate(
+                error.orig,
+                backend="mysql" if name in ("mysql", "mariadb") else name,
+                disconnect=error.connection_invalidated,
+            )
+        )
+        if said is None:
+            raise
+        raise said from error
 
 
 def check_character_set(connection: Connection) -> None:
@@ -224,12 +253,7 @@ def drop_schema(engine: Engine | Connection) -> None:
     never the tables of another schema the search path shows. Under
     :func:`migration_lock`, as :func:`create_schema`.
     """
-    if isinstance(engine, Connection):
-        with migration_lock(engine):
-            _drop(engine)
-        return
-    with engine.connect() as connection, migration_lock(connection):
-        _drop(connection)
+    _run_locked(engine, _drop)
 
 
 # ------------------------------------------------- one run at a time per schema (database)
@@ -263,8 +287,17 @@ def migration_lock(connection: Connection) -> Iterator[None]:
     SQLite's write lock is too. MySQL commits DDL as it runs, so there the
     lock is given back at the end of the block, and only the caller's own
     commit makes the last revision's record visible. A connection that holds
-    the lock already takes it once.
+    the lock already takes it once. On SQLite the wait for the write lock
+    (held by any writer of the database, not only another migration) lasts
+    as long as the writer holds it, whatever the connection's busy timeout.
     """
+    with _migration_lock(connection, patient=True):
+        yield
+
+
+@contextmanager
+def _migration_lock(connection: Connection, *, patient: bool) -> Iterator[None]:
+    """:func:`migration_lock`; on SQLite ``patient`` waits past the busy timeout."""
     if connection.info.get(_HELD):
         yield
         return
@@ -273,7 +306,7 @@ def migration_lock(connection: Connection) -> Iterator[None]:
     connection.info[_HELD] = True
     try:
         if connection.dialect.name == "sqlite":
-            with _write_locked(connection, idle=idle):
+            with _write_locked(connection, idle=idle, patient=patient):
                 yield
         else:
             if idle:
@@ -327,20 +360,22 @@ def _lock(connection: Connection, *, idle: bool) -> TextClause | None:
 
 
 @contextmanager
-def _write_locked(connection: Connection, *, idle: bool) -> Iterator[None]:
+def _write_locked(connection: Connection, *, idle: bool, patient: bool) -> Iterator[None]:
     """SQLite: run the block holding the database's write lock, in one transaction.
 
     pysqlite begins a transaction only before DML, so each ``CREATE TABLE``
     of Alembic's would commit alone and a second process would create the
     tables again: ``BEGIN IMMEDIATE`` takes the write lock first (sessionkit's
     hooks, when a store installed them, send it themselves), and Alembic,
-    finding the transaction begun, leaves the commit to its end. The wait
-    lasts as long as the other migration does, not the connection's busy
-    timeout (5 seconds by default), which is restored afterwards.
+    finding the transaction begun, leaves the commit to its end. ``patient``:
+    the wait lasts as long as the writer holding the lock does, not the
+    connection's busy timeout (5 seconds by default), which is restored
+    afterwards; else the busy timeout bounds it.
     """
     driver: Any = connection.connection.dbapi_connection
     waited = int(driver.execute("PRAGMA busy_timeout").fetchone()[0])
-    driver.execute(f"PRAGMA busy_timeout = {_SQLITE_WAIT_MS}")
+    if patient:
+        driver.execute(f"PRAGMA busy_timeout = {_SQLITE_WAIT_MS}")
     try:
         with connection.begin() if idle else nullcontext():
             if not driver.in_transaction:
