@@ -184,7 +184,7 @@ def test_attendance_is_derived_from_intervals_under_the_thresholds(w: World) -> 
 
 
 def test_a_visit_outside_the_session_hides_no_lateness_nor_an_early_leave(w: World) -> None:
-    # ana pops in before the start and comes back 20 minutes late; ben leaves at 30 of 60
+    # ana pops in before the start and comes back 20 minutes late; ben leaves at 40 of 60
     # minutes and pops back after the end. They used to read present: the first join and
     # the last leave were taken over every stay, those wholly outside the session too.
     s = w.lesson(capacity=8)

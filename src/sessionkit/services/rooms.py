@@ -26,7 +26,7 @@ rule and, where waiting helps, ``allows_at``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -71,12 +71,22 @@ _ATTEMPTS = 10
 """Runs of one credential request when racing writers moved the session first."""
 
 
-def _open_on(values: Iterable[str]) -> frozenset[str]:
-    return frozenset(check_names(values, "open_on"))
+def _statuses(value: object, name: str) -> frozenset[str]:
+    """A field of status names ``name``: one name or several, checked."""
+    return frozenset(check_names(value, name))
 
 
-def _close_on(values: Iterable[str]) -> frozenset[str]:
-    return frozenset(check_names(values, "close_on"))
+# Named converters: mypy's attrs plugin reads no converter a factory returns.
+def _open_on(value: object) -> frozenset[str]:
+    return _statuses(value, "open_on")
+
+
+def _close_on(value: object) -> frozenset[str]:
+    return _statuses(value, "close_on")
+
+
+def _joinable(value: object) -> frozenset[str]:
+    return _statuses(value, "joinable")
 
 
 @attrs.frozen
@@ -119,10 +129,6 @@ class RoomKeeper(EventPublisher):
             self.rooms.ensure_room(tenant=session.tenant, session_id=session.id, span=session.span)
         elif status in self.close_on:
             self.rooms.close_room(tenant=session.tenant, session_id=session.id)
-
-
-def _statuses(value: object) -> frozenset[str]:
-    return frozenset(check_names(value, "joinable"))
 
 
 def _check_span(name: str, value: object, *, positive: bool = False) -> timedelta:
@@ -168,7 +174,7 @@ class JoinRules:
     """
 
     joinable: frozenset[str] = attrs.field(
-        default=frozenset({"READY", "ONGOING"}), converter=_statuses
+        default=frozenset({"READY", "ONGOING"}), converter=_joinable
     )
     early: timedelta | None = attrs.field(default=None, converter=_early)
     buffer: timedelta = attrs.field(default=timedelta(minutes=15), converter=_buffer)
