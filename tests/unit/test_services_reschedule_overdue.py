@@ -18,7 +18,8 @@ from sessionkit.model.money import Money
 from sessionkit.model.reschedule import AUTO_APPROVED, EXPIRED, PENDING, RescheduleStatusChanged
 from sessionkit.policies import FixedPrice, RefundPolicy, RefundTier, coaching_notice
 from sessionkit.ports import RESCHEDULES
-from sessionkit.services._reschedule_steps import lock_session, request_refusal, settle_overdue
+from sessionkit.services._reschedule_refusals import request_refusal
+from sessionkit.services._reschedule_steps import lock_session, settle_overdue
 from sessionkit.testing.harness import Harness
 from sessionkit.testing.payments import FakeGateway
 

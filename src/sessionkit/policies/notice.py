@@ -46,6 +46,7 @@ import attrs
 
 from sessionkit.errors import InvalidDuration, InvalidValue, WrongType
 from sessionkit.limits import CEILING
+from sessionkit.model.reschedule import MAX_REASON_LENGTH
 from sessionkit.model.session import Session
 from sessionkit.policies.booking import Refusal
 from sessionkit.zones import check_aware, to_utc
@@ -164,16 +165,19 @@ def _limit(_instance: object, attribute: attrs.Attribute[Any], value: object) ->
 
 
 def _reason_length(value: object) -> tuple[int, int]:
+    # A request always has a reason, stored at most MAX_REASON_LENGTH long: bounds past
+    # those would pass a reason the request's own checks then refuse, unnamed by the rule.
+    bounds = f"1 <= shortest <= longest <= {MAX_REASON_LENGTH}"
     if (
         not isinstance(value, tuple | list)
         or len(value) != 2
         or not all(isinstance(n, int) and not isinstance(n, bool) for n in value)
-        or not 0 <= value[0] <= value[1]
+        or not 1 <= value[0] <= value[1] <= MAX_REASON_LENGTH
     ):
         raise InvalidValue(
-            f"reason_length is (shortest, longest) with 0 <= shortest <= longest, got {value!r}",
+            f"reason_length is (shortest, longest) with {bounds}, got {value!r}",
             value=value,
-            expected="(shortest, longest)",
+            expected=f"(shortest, longest) with {bounds}",
         )
     return (value[0], value[1])
 
@@ -190,7 +194,8 @@ class NoticePolicy:
       request (the deadline is that, or the start if sooner); silence approves.
     - ``min_lead``: a new time must start at least this long after the request
       (and after the approval).
-    - ``reason_length``: the shortest and longest reason, in characters.
+    - ``reason_length``: the shortest and longest reason, in characters
+      (from 1 to ``MAX_REASON_LENGTH``, 2,000: what a request stores).
     - ``max_reschedules``: how many times a session may be moved by approved
       requests (``None``: no limit).
 

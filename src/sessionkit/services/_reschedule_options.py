@@ -21,6 +21,7 @@ from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.model.session import Session
 from sessionkit.policies import Refusal
 from sessionkit.services._context import Context
+from sessionkit.services.bookings import session_over
 
 __all__ = ["CancelTier", "SessionOptions", "session_options"]
 
@@ -45,7 +46,12 @@ class SessionOptions:
     ``None`` when the notice policy lets ``role`` cancel, ``refund_percent``
     what cancelling now refunds by the kit's
     :class:`~sessionkit.policies.RefundPolicy`, and ``cancel_tiers`` the
-    refunds still to come, most first, each with its last instant.
+    refunds still to come, most first, each with its last instant. Once the
+    session is over (its end passed, or its status is terminal) a cancel
+    refunds nothing (``refund_percent`` 0, no tiers) and ``cancel`` refuses
+    every role but the refund policy's ``full_refund_roles`` (rule
+    ``"ended"``), as ``kit.bookings.cancel`` does; those may still write off an
+    unpaid booking (a paid one's cancel is refused in every role).
     """
 
     at: datetime
@@ -74,8 +80,20 @@ def session_options(
     policy = ctx.notice
     refunds = ctx.refunds
     start = session.start
+    cancel = policy.notice_refusal("cancel", role, session, at)
+    refund = refunds.share(role=role, start=start, at=at)
     tiers: list[CancelTier] = []
-    if role in refunds.full_refund_roles:
+    if session_over(ctx, session, at):
+        # As kit.bookings.cancel judges it: a paid booking stands in every role, an unpaid
+        # one is written off by a full-refund role alone; either way nothing goes back.
+        refund = Decimal(0)
+        if cancel is None and role not in refunds.full_refund_roles:
+            cancel = Refusal(
+                rule="ended",
+                reason=f"session {session.id!r} is over (ended {session.end.isoformat()}, "
+                f"status {session.status}); role {role!r} cannot cancel a booking of it",
+            )
+    elif role in refunds.full_refund_roles:
         tiers.append(CancelTier(percent=Decimal(100), until=start))
     else:
         for tier in refunds.tiers:
@@ -91,7 +109,7 @@ def session_options(
             else policy.deadline_for("request_reschedule", role, session)
         ),
         pending=pending,
-        cancel=policy.notice_refusal("cancel", role, session, at),
-        refund_percent=refunds.share(role=role, start=start, at=at),
+        cancel=cancel,
+        refund_percent=refund,
         cancel_tiers=tuple(tiers),
     )

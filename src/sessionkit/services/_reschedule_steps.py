@@ -1,9 +1,9 @@
 """The steps reschedule commands take inside one unit of work, shared by every command.
 
 Private to the services package; :class:`~sessionkit.services.reschedules.RescheduleCommands`
-composes them. Here are the argument checks, the ``RescheduleRefused`` errors
-built from a :class:`~sessionkit.policies.Refusal`, locking a request's
-session, the checks a request and an answer must pass, storing an answer with
+composes them (why a request is refused is in
+:mod:`~sessionkit.services._reschedule_refusals`). Here are the argument checks,
+locking a request's session, the checks an answer must pass, storing an answer with
 its event, moving the session when a request is approved, and answering one
 due request by silence. Each step reads the instant from its ``Tx``, so a
 command judges everything at one time.
@@ -19,7 +19,6 @@ from sessionkit.errors import DuplicateSession, RescheduleRefused, SessionConfli
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.events import SessionUpdated
 from sessionkit.model.reschedule import (
-    MOVED_STATUSES,
     RESCHEDULE_LIFECYCLE,
     RescheduleRequest,
     RescheduleStatusChanged,
@@ -32,7 +31,7 @@ from sessionkit.model.text import (
     check_tenant,
     check_text,
 )
-from sessionkit.policies import NoticePolicy, Refusal
+from sessionkit.policies import NoticePolicy
 from sessionkit.ports import RESCHEDULES, RescheduleRepository
 from sessionkit.services._context import Context, Tx, check_free, status_lock
 from sessionkit.services._seats import move_session_bookings
@@ -46,9 +45,6 @@ __all__ = [
     "check_args",
     "lock_session",
     "move_session",
-    "one_pending",
-    "refused",
-    "request_refusal",
     "settle_overdue",
     "settle_overdue_kept",
     "status_event",
@@ -67,27 +63,6 @@ def check_args(
     check_text(role, "role", limit=MAX_NAME_LENGTH, empty=False)
     if actor is not _NO_ACTOR:  # required here: a request or an answer is someone's
         check_text(actor, "actor", limit=MAX_REF_LENGTH, empty=False)
-
-
-def refused(refusal: Refusal, *, request_id: str | None = None) -> RescheduleRefused:
-    """Return the ``RescheduleRefused`` error that raises ``refusal`` (about ``request_id``)."""
-    return RescheduleRefused(
-        refusal.rule,
-        refusal.reason,
-        allows_at=refusal.allows_at,
-        request_id=request_id,
-    )
-
-
-def one_pending(pending: RescheduleRequest) -> RescheduleRefused:
-    """Return the error refusing a second request while ``pending`` awaits its answer."""
-    return RescheduleRefused(
-        "one_pending",
-        f"session {pending.session_id!r} already has pending reschedule request "
-        f"{pending.id!r}, answered by {pending.deadline.isoformat()} at the latest",
-        allows_at=pending.deadline,
-        request_id=pending.id,
-    )
 
 
 def lock_session(tx: Tx, tenant: str, session_id: str) -> Session:
@@ -131,32 +106,6 @@ def settle_overdue_kept(ctx: Context, tx: Tx, session: Session) -> Session:
     """
     repo = tx.repository_or_none(RESCHEDULES)
     return session if repo is None else settle_overdue(ctx, tx, repo, session)
-
-
-def request_refusal(
-    ctx: Context, tx: Tx, repo: RescheduleRepository, session: Session, role: str
-) -> Refusal | None:
-    """Return why ``role`` may not ask to move ``session`` at ``tx.now`` (inputs aside).
-
-    A pending request past its deadline is expected answered already
-    (:func:`settle_overdue`); one that is not still refuses (``one_pending``).
-    """
-    lifecycle = ctx.lifecycle(session.lifecycle)
-    if lifecycle.status(session.status).terminal:
-        return Refusal(
-            rule="not_reschedulable",
-            reason=f"session {session.id!r} is {session.status}, which is final",
-        )
-    history = repo.for_session(session.tenant, session.id)
-    moved = sum(1 for r in history if r.status in MOVED_STATUSES)
-    refusal = ctx.notice.may("request_reschedule", role, session, tx.now, reschedules=moved)
-    if refusal is not None:
-        return refusal
-    pending = next((r for r in history if r.pending), None)
-    if pending is not None:
-        error = one_pending(pending)
-        return Refusal(rule=error.rule, reason=error.reason, allows_at=error.allows_at)
-    return None
 
 
 def check_answer(

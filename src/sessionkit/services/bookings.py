@@ -132,7 +132,7 @@ class BookingCommands(BookingMaking):
             refusal = ctx.notice.notice_refusal("cancel", role, session, tx.now)
             if refusal is not None and booking.status == CONFIRMED:
                 raise CancelRefused(refusal.rule, refusal.reason, booking_id=booking.id)
-            if booking.status == CONFIRMED and _over(ctx, session, tx.now):
+            if booking.status == CONFIRMED and session_over(ctx, session, tx.now):
                 _check_over_cancel(ctx, tx, session, booking, role)
             # A hold or offer that ran out (or a waitlist place whose session started) is
             # EXPIRED now, whether or not the job has marked it: cancelling it is refused
@@ -299,6 +299,10 @@ def _check_over_cancel(ctx: Context, tx: Tx, session: Session, booking: Booking,
         )
 
 
-def _over(ctx: Context, session: Session, now: datetime) -> bool:
-    """Whether ``session`` is over at ``now``: its end passed, or its status is terminal."""
+def session_over(ctx: Context, session: Session, now: datetime) -> bool:
+    """Whether ``session`` is over at ``now``: its end passed, or its status is terminal.
+
+    A confirmed booking of a session that is over is cancelled only as a write-off
+    (:meth:`BookingCommands.cancel`); ``kit.reschedules.options`` says so in advance.
+    """
     return session.end <= now or ctx.lifecycle(session.lifecycle).status(session.status).terminal

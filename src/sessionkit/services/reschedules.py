@@ -36,6 +36,7 @@ from sessionkit.policies import NoticePolicy, Refusal
 from sessionkit.ports import RESCHEDULES, RescheduleRepository
 from sessionkit.services._context import Context, Tx, retried
 from sessionkit.services._reschedule_options import CancelTier, SessionOptions, session_options
+from sessionkit.services._reschedule_refusals import refused, request_refusal, waiting_on
 from sessionkit.services._reschedule_steps import (
     answer_due,
     approve_late,
@@ -43,9 +44,6 @@ from sessionkit.services._reschedule_steps import (
     check_args,
     lock_session,
     move_session,
-    one_pending,
-    refused,
-    request_refusal,
     settle_overdue,
     status_event,
     store_answer,
@@ -152,7 +150,7 @@ class RescheduleCommands:
             if refusal is not None:
                 pending = repo.pending_for(tenant, session.id)
                 if refusal.rule == "one_pending" and pending is not None:
-                    raise one_pending(pending)
+                    raise refused(refusal, request_id=pending.id)
                 raise refused(refusal)
             new = RescheduleRequest.new(
                 id=self._ctx.ids(),
@@ -174,7 +172,7 @@ class RescheduleCommands:
             except DuplicateReschedule as taken:
                 if taken.key != "pending" or not isinstance(taken.existing, RescheduleRequest):
                     raise
-                raise one_pending(taken.existing) from taken
+                raise waiting_on(self._ctx, repo, session, taken.existing, role) from taken
             tx.collect([status_event(pending, change, actor)])
         return pending
 

@@ -1,0 +1,118 @@
+"""Why a reschedule request is refused: the errors, the one-pending rule, the count of moves.
+
+Private to the services package, beside :mod:`~sessionkit.services._reschedule_steps`:
+``RescheduleRefused`` built from a :class:`~sessionkit.policies.Refusal`, the
+refusal of a request at ``tx.now`` (inputs aside), and the ``one_pending``
+error, whose ``allows_at`` is when the asker may really ask again.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from sessionkit.errors import RescheduleRefused
+from sessionkit.model.reschedule import MOVED_STATUSES, RescheduleRequest
+from sessionkit.model.session import Session
+from sessionkit.policies import Refusal
+from sessionkit.ports import RescheduleRepository
+from sessionkit.services._context import Context, Tx
+from sessionkit.timespan import TimeSpan
+
+__all__ = ["moves", "one_pending", "refused", "request_refusal", "shut_after", "waiting_on"]
+
+
+def refused(refusal: Refusal, *, request_id: str | None = None) -> RescheduleRefused:
+    """Return the ``RescheduleRefused`` error that raises ``refusal`` (about ``request_id``)."""
+    return RescheduleRefused(
+        refusal.rule,
+        refusal.reason,
+        allows_at=refusal.allows_at,
+        request_id=request_id,
+    )
+
+
+def one_pending(pending: RescheduleRequest, *, shut: Refusal | None = None) -> RescheduleRefused:
+    """Return the error refusing a second request while ``pending`` awaits its answer.
+
+    ``allows_at`` is ``pending``'s deadline, when silence answers it at the
+    latest; ``None`` when ``shut`` says the asker is refused by then anyway
+    (see :func:`shut_after`): waiting never helps.
+    """
+    reason = (
+        f"session {pending.session_id!r} already has pending reschedule request "
+        f"{pending.id!r}, answered by {pending.deadline.isoformat()} at the latest"
+    )
+    return RescheduleRefused(
+        "one_pending",
+        reason if shut is None else f"{reason}, and by then: {shut.reason}",
+        allows_at=pending.deadline if shut is None else None,
+        request_id=pending.id,
+    )
+
+
+def shut_after(
+    ctx: Context, session: Session, pending: RescheduleRequest, role: str, moved: int
+) -> Refusal | None:
+    """Return why ``role`` may still not ask once silence answered ``pending``, or ``None``.
+
+    Judged at ``pending``'s deadline with the session where silence leaves it:
+    at the proposed time (one more reschedule of the ``moved`` so far) when
+    that time can still be applied then, else where it is.
+    """
+    at, target = pending.deadline, pending.proposed_start
+    if target is not None and ctx.notice.new_time_refusal(target, at) is None:
+        session = attrs.evolve(session, span=TimeSpan(target, target + session.span.duration))
+        moved += 1
+    return ctx.notice.may("request_reschedule", role, session, at, reschedules=moved)
+
+
+def waiting_on(
+    ctx: Context,
+    repo: RescheduleRepository,
+    session: Session,
+    pending: RescheduleRequest,
+    role: str,
+) -> RescheduleRefused:
+    """Return the ``one_pending`` error for ``role`` asking while ``pending`` waits.
+
+    For a request that lost the insert to ``pending`` (a race): it reads the
+    session's history again, for the reschedules ``shut_after`` counts.
+    """
+    moved = moves(repo.for_session(session.tenant, session.id))
+    return one_pending(pending, shut=shut_after(ctx, session, pending, role, moved))
+
+
+def request_refusal(
+    ctx: Context, tx: Tx, repo: RescheduleRepository, session: Session, role: str
+) -> Refusal | None:
+    """Return why ``role`` may not ask to move ``session`` at ``tx.now`` (inputs aside).
+
+    A pending request past its deadline is expected answered already
+    (:func:`settle_overdue`); one that is not still refuses (``one_pending``,
+    whose ``allows_at`` is ``None`` when ``role`` is refused by then anyway).
+    """
+    lifecycle = ctx.lifecycle(session.lifecycle)
+    if lifecycle.status(session.status).terminal:
+        return Refusal(
+            rule="not_reschedulable",
+            reason=f"session {session.id!r} is {session.status}, which is final",
+        )
+    history = repo.for_session(session.tenant, session.id)
+    moved = moves(history)
+    refusal = ctx.notice.may("request_reschedule", role, session, tx.now, reschedules=moved)
+    if refusal is not None:
+        return refusal
+    pending = next((r for r in history if r.pending), None)
+    if pending is not None:
+        error = one_pending(pending, shut=shut_after(ctx, session, pending, role, moved))
+        return Refusal(rule=error.rule, reason=error.reason, allows_at=error.allows_at)
+    return None
+
+
+def moves(history: list[RescheduleRequest]) -> int:
+    """Return how many of a session's requests moved it (what ``max_reschedules`` counts).
+
+    Approved or auto-approved to another start than the one asked about: one
+    approved at the start the session already had moved nothing.
+    """
+    return sum(1 for r in history if r.status in MOVED_STATUSES and r.new_start != r.session_start)

@@ -1,0 +1,200 @@
+"""Findings of a new user's walk through the policies: what ``options`` and ``request`` promise.
+
+Each test runs on the in-memory store and on SQLite (``SqlAlchemyStore``), as a
+user of either would see it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.pool import StaticPool
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
+from sessionkit.errors import CancelRefused, RescheduleRefused
+from sessionkit.model import ResourceRef, Session
+from sessionkit.policies import NoticePolicy, RefundPolicy, coaching_notice
+from sessionkit.ports import UnitOfWork
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock
+
+T = "acme"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+REASON = "I have an exam that morning"
+
+
+def _memory() -> Callable[[], UnitOfWork]:
+    return InMemoryStore().unit_of_work
+
+
+def _sqlite() -> Callable[[], UnitOfWork]:
+    engine = create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+    )
+    create_schema(engine)
+    return SqlAlchemyStore(engine).unit_of_work
+
+
+@pytest.fixture(params=[_memory, _sqlite], ids=["memory", "sqlite"])
+def kit(request: pytest.FixtureRequest) -> SessionKit:
+    counter = itertools.count(1)
+    return SessionKit(
+        uow=request.param(),
+        clock=ManualClock(NOW),
+        ids=lambda: f"x{next(counter)}",
+        notice=coaching_notice(),
+        refunds=RefundPolicy(late_percent=30),
+    )
+
+
+def lesson(kit: SessionKit, start: datetime) -> Session:
+    return kit.sessions.create_extra(
+        T,
+        actor="cleo",
+        start=start,
+        end=start + timedelta(hours=1),
+        resources=[ResourceRef("coach", "cleo")],
+        lifecycle="lms",
+        capacity=1,
+        title="Maths",
+    )
+
+
+def test_options_after_the_end_refuse_a_participants_cancel_as_cancel_does(kit: SessionKit) -> None:
+    # options said cancel=None and refund_percent=30 for a session that was over, while
+    # kit.bookings.cancel refused the very cancel with rule "ended".
+    start = NOW + timedelta(days=2)
+    session = lesson(kit, start)
+    seat = kit.bookings.book(
+        T, session.id, "student:ana", actor="ana", role="student", confirm=True
+    )
+    after = start + timedelta(hours=2)
+    options = kit.reschedules.options(T, session.id, role="student", now=after)
+    with pytest.raises(CancelRefused) as refused:
+        kit.bookings.cancel(T, seat.id, actor="ana", role="student", now=after)
+    assert refused.value.rule == "ended"
+    assert options.cancel is not None
+    assert (options.cancel.rule, options.cancel.allows_at) == ("ended", None)
+    assert (options.refund_percent, options.cancel_tiers) == (Decimal(0), ())
+
+
+def test_options_after_the_end_leave_a_host_the_write_off_but_promise_no_refund(
+    kit: SessionKit,
+) -> None:
+    start = NOW + timedelta(days=2)
+    session = lesson(kit, start)
+    seat = kit.bookings.book(
+        T, session.id, "student:ana", actor="ana", role="student", confirm=True
+    )
+    after = start + timedelta(hours=2)
+    options = kit.reschedules.options(T, session.id, role="host", now=after)
+    assert (options.cancel, options.refund_percent, options.cancel_tiers) == (None, Decimal(0), ())
+    # An unpaid booking: the host writes it off, and nothing is refunded.
+    assert kit.bookings.cancel(T, seat.id, actor="cleo", role="host", now=after).status == (
+        "CANCELLED"
+    )
+
+
+def test_options_before_the_end_are_unchanged(kit: SessionKit) -> None:
+    start = NOW + timedelta(days=2)
+    session = lesson(kit, start)
+    during = start + timedelta(minutes=30)  # started, not over: a cancel is still taken
+    options = kit.reschedules.options(T, session.id, role="student", now=during)
+    assert (options.cancel, options.refund_percent) == (None, Decimal(30))
+
+
+def test_one_pending_names_no_allows_at_when_the_roles_notice_has_passed_by_then(
+    kit: SessionKit,
+) -> None:
+    # A host's request (no time) is answered by silence 24 hours on; a student's own
+    # notice (24 hours before the start) passes 8 hours earlier. allows_at pointed to
+    # the pending request's deadline, where request refused again with rule "notice".
+    start = NOW + timedelta(hours=40)
+    session = lesson(kit, start)
+    pending = kit.reschedules.request(T, session.id, role="host", actor="admin", reason=REASON)
+    assert pending.deadline == NOW + timedelta(hours=24)
+    refusal = kit.reschedules.can_request(T, session.id, role="student")
+    assert refusal is not None
+    assert (refusal.rule, refusal.allows_at) == ("one_pending", None)
+    assert "student must request reschedule at least 1 day, 0:00:00" in refusal.reason
+    options = kit.reschedules.options(T, session.id, role="student")
+    assert options.reschedule == refusal
+    with pytest.raises(RescheduleRefused) as refused:
+        kit.reschedules.request(T, session.id, role="student", actor="ana", reason=REASON)
+    assert (refused.value.rule, refused.value.allows_at) == ("one_pending", None)
+    assert refused.value.request_id == pending.id
+    with pytest.raises(RescheduleRefused) as later:
+        kit.reschedules.request(
+            T, session.id, role="student", actor="ana", reason=REASON, now=pending.deadline
+        )
+    assert later.value.rule == "notice"
+
+
+def test_one_pending_keeps_allows_at_when_silence_moves_the_session_out_of_the_notice(
+    kit: SessionKit,
+) -> None:
+    # With a proposed time a week on, silence moves the session there at the deadline:
+    # then the student may ask again, so the deadline is when it allows.
+    start = NOW + timedelta(hours=40)
+    session = lesson(kit, start)
+    pending = kit.reschedules.request(
+        T,
+        session.id,
+        role="host",
+        actor="admin",
+        reason=REASON,
+        proposed_start=start + timedelta(days=7),
+    )
+    refusal = kit.reschedules.can_request(T, session.id, role="student")
+    assert refusal is not None
+    assert (refusal.rule, refusal.allows_at) == ("one_pending", pending.deadline)
+    asked = kit.reschedules.request(
+        T, session.id, role="student", actor="ana", reason=REASON, now=pending.deadline
+    )
+    assert asked.status == "PENDING"
+
+
+@pytest.fixture(params=[_memory, _sqlite], ids=["memory", "sqlite"])
+def capped(request: pytest.FixtureRequest) -> SessionKit:
+    counter = itertools.count(1)
+    return SessionKit(
+        uow=request.param(),
+        clock=ManualClock(NOW),
+        ids=lambda: f"x{next(counter)}",
+        notice=NoticePolicy(max_reschedules=1),
+    )
+
+
+def test_an_approval_that_keeps_the_start_is_no_reschedule_for_max_reschedules(
+    capped: SessionKit,
+) -> None:
+    # max_reschedules caps how often a session is *moved*; a request approved at the
+    # start it already had (a form's default time) moved nothing, yet used the one move.
+    start = NOW + timedelta(days=3)
+    session = lesson(capped, start)
+    kept = capped.reschedules.request(
+        T, session.id, role="student", actor="ana", reason=REASON, proposed_start=start
+    )
+    approved = capped.reschedules.approve(T, kept.id, role="coach", actor="cleo")
+    assert (approved.status, approved.new_start) == ("APPROVED", start)
+    assert capped.queries.get(T, session.id).start == start
+    assert capped.reschedules.can_request(T, session.id, role="student") is None
+    moved = capped.reschedules.request(
+        T,
+        session.id,
+        role="student",
+        actor="ana",
+        reason=REASON,
+        proposed_start=start + timedelta(days=1),
+    )
+    capped.reschedules.approve(T, moved.id, role="coach", actor="cleo")
+    refusal = capped.reschedules.can_request(T, session.id, role="student")
+    assert refusal is not None
+    assert (refusal.rule, refusal.allows_at) == ("max_reschedules", None)
+    assert "rescheduled 1 time(s)" in refusal.reason
