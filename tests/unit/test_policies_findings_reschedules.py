@@ -198,3 +198,30 @@ def test_an_approval_that_keeps_the_start_is_no_reschedule_for_max_reschedules(
     assert refusal is not None
     assert (refusal.rule, refusal.allows_at) == ("max_reschedules", None)
     assert "rescheduled 1 time(s)" in refusal.reason
+
+
+def test_silence_does_not_move_a_session_the_host_moved_since_the_request(
+    kit: SessionKit,
+) -> None:
+    # The host moved the session to this afternoon, before the request's deadline; at the
+    # deadline silence used to approve the request and move the session (held by then) to
+    # the proposed day. A request made against another start expires instead.
+    start = NOW + timedelta(days=3)
+    session = lesson(kit, start)
+    asked = kit.reschedules.request(
+        T,
+        session.id,
+        role="student",
+        actor="ana",
+        reason=REASON,
+        proposed_start=start + timedelta(days=2),
+    )
+    moved = kit.sessions.update(T, session.id, actor="cleo", start=NOW + timedelta(hours=5))
+    with pytest.raises(RescheduleRefused) as late:  # a late approve agrees with silence
+        kit.reschedules.approve(T, asked.id, role="coach", actor="cleo", now=asked.deadline)
+    assert late.value.rule == "deadline_passed"
+    report = kit.approve_reschedules(now=asked.deadline)
+    assert [r.id for r in report.approved] == []
+    [expired] = report.expired
+    assert (expired.id, expired.status) == (asked.id, "EXPIRED")
+    assert kit.queries.get(T, session.id).start == moved.start == NOW + timedelta(hours=5)

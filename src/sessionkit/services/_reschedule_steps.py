@@ -242,7 +242,10 @@ def answer_due(
 
     Locks its session first; returns the answered request (AUTO_APPROVED and
     the session moved, or EXPIRED with the reason), or ``None`` when another
-    answer (a person, another tick) came first.
+    answer (a person, another tick) came first. Silence approves only what
+    was asked: a request made against another start than the session's now
+    (the host moved it since, perhaps to before the deadline, so that it has
+    taken place) expires, saying so.
     """
     tenant = candidate.tenant
     repo = tx.repository(RESCHEDULES)
@@ -253,6 +256,17 @@ def answer_due(
     target = request.proposed_start
     if target is None:
         return store_answer(tx, repo, request, "expire", None, None, timed=True)
+    if session.start != request.session_start:
+        return store_answer(
+            tx,
+            repo,
+            request,
+            "expire",
+            None,
+            None,
+            reason=f"the session was moved since the request, from "
+            f"{request.session_start.isoformat()} to {session.start.isoformat()}",
+        )
     problem = apply_proposed(ctx, tx, session, target, None)
     if problem is not None:
         return store_answer(
@@ -283,7 +297,8 @@ def approve_late(
     expire, and approved the proposed time, which a late approve may only
     agree with (``moving`` is ``None`` or that time). A proposed time that
     cannot be applied (too soon now, taken, a final status) expired, so a
-    late approve of it is refused too, with rule ``"deadline_passed"``.
+    late approve of it is refused too, with rule ``"deadline_passed"``, and
+    so is one of a request whose session was moved since it was made.
     """
     target = request.proposed_start
     if target is None or moving not in (None, target):
@@ -291,6 +306,8 @@ def approve_late(
             request,
             "it expired" if target is None else "only the proposed time may be approved now",
         )
+    if session.start != request.session_start:
+        raise _answered(request, "it expired (the session was moved since the request)")
     problem = apply_proposed(ctx, tx, session, target, actor)
     if problem is not None:
         raise _answered(request, f"it expired ({problem})")
