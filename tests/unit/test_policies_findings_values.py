@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from sessionkit.errors import InvalidValue
+from sessionkit.errors import CurrencyMismatch, InvalidValue
+from sessionkit.model.money import Money
 from sessionkit.model.reschedule import MAX_REASON_LENGTH
-from sessionkit.policies import NoticePolicy
+from sessionkit.policies import NoticePolicy, RefundPolicy, RefundTier
+
+START = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("bounds", [(0, 10), (1, MAX_REASON_LENGTH + 1), (0, 0)])
@@ -27,3 +33,28 @@ def test_a_reason_length_the_store_cannot_keep_is_refused_when_made(
 
 def test_the_widest_reason_length_the_store_keeps_is_taken() -> None:
     assert NoticePolicy(reason_length=(1, MAX_REASON_LENGTH)).reason_length == (1, 2000)
+
+
+@pytest.mark.parametrize(
+    ("policy", "name", "refund"),
+    [
+        (
+            RefundPolicy(no_show_percent=50, no_show_fee=Money.of(5, "USD")),
+            "RefundPolicy.no_show_fee",
+            lambda p, paid: p.no_show_refund(paid),
+        ),
+        (
+            RefundPolicy(tiers=[RefundTier(timedelta(0), 100, fee=Money.of(5, "USD"))]),
+            "RefundTier.fee",
+            lambda p, paid: p.refund(paid, role="student", start=START, at=START),
+        ),
+    ],
+)
+def test_a_fee_in_another_currency_is_refused_naming_the_fee(
+    policy: RefundPolicy, name: str, refund: Callable[[RefundPolicy, Money], Money]
+) -> None:
+    # It said "cannot compare EUR with USD", naming neither fee nor field.
+    with pytest.raises(CurrencyMismatch) as refused:
+        refund(policy, Money.of(60, "EUR"))
+    assert (refused.value.left, refused.value.right) == ("EUR", "USD")
+    assert name in str(refused.value)

@@ -35,7 +35,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from sessionkit.errors import InvalidDuration, InvalidValue, WrongType
+from sessionkit.errors import CurrencyMismatch, InvalidDuration, InvalidValue, WrongType
 from sessionkit.limits import CEILING
 from sessionkit.model.money import Money
 from sessionkit.model.session import Session
@@ -291,13 +291,21 @@ class RefundPolicy:
             return paid
         share = self.late_percent if tier is None else tier.percent
         back = paid if share == 100 else paid.percent(share)
-        return back if tier is None or tier.fee is None else _less_fee(back, tier.fee)
+        return (
+            back
+            if tier is None or tier.fee is None
+            else _less_fee(back, tier.fee, "RefundTier.fee")
+        )
 
     def no_show_refund(self, paid: Money) -> Money:
         """Return what a no-show's booking gets back of ``paid``: the share less the fee."""
         share = self.no_show_percent
         back = paid if share == 100 else paid.percent(share)
-        return back if self.no_show_fee is None else _less_fee(back, self.no_show_fee)
+        return (
+            back
+            if self.no_show_fee is None
+            else _less_fee(back, self.no_show_fee, "RefundPolicy.no_show_fee")
+        )
 
     def host_no_show_refund(self, paid: Money) -> Money:
         """Return what someone who came gets back of ``paid`` when the session was a no-show."""
@@ -305,7 +313,15 @@ class RefundPolicy:
         return paid if share == 100 else paid.percent(share)
 
 
-def _less_fee(back: Money, fee: Money) -> Money:
-    """Return ``back`` less ``fee`` (rounded), never below zero (``CurrencyMismatch``: other)."""
+def _less_fee(back: Money, fee: Money, name: str) -> Money:
+    """Return ``back`` less ``fee`` (rounded), never below zero.
+
+    A fee in another currency is a ``CurrencyMismatch`` naming the policy's
+    field ``name``: the payment's currency alone would not say which fee.
+    """
+    if fee.currency != back.currency:
+        raise CurrencyMismatch(
+            back.currency, fee.currency, operation=f"keep {name} from a refund in"
+        )
     kept = fee.rounded()
     return back - kept if back > kept else Money.zero(back.currency)
