@@ -91,7 +91,10 @@ class QueryContract(ContractBase):
             assert uow.sessions.due(TENANT, statuses=[], start_before=_at(9)) == []
 
     def test_due_pages_and_due_tenants(self, store: UnitOfWorkFactory) -> None:
-        """``after`` and ``limit`` page ``due`` by (start, id); ``due_tenants`` names the owners."""
+        """``after`` and ``limit`` page ``due`` by (start, id); ``due_tenants`` names the owners.
+
+        A cursor inside a tie on the start continues with the tie's later ids.
+        """
         self.given(
             store,
             make_session("s2", at=1, status="SCHEDULED", resources=(BEN,)),
@@ -109,6 +112,10 @@ class QueryContract(ContractBase):
                 TENANT, statuses=["SCHEDULED"], start_before=_at(9), after=(_at(1), "s2")
             )
             assert _ids(rest) == ["s3", "s4"]
+            tied = sessions.due(
+                TENANT, statuses=["SCHEDULED"], start_before=_at(9), after=(_at(1), "s1")
+            )
+            assert _ids(tied) == ["s2", "s3", "s4"]
             assert (
                 sessions.due(
                     TENANT, statuses=["SCHEDULED"], start_before=_at(9), after=(_at(3), "s4")

@@ -121,14 +121,23 @@ class ReschedulesRepositoryContract(ParentsContract[RescheduleRequest]):
             assert found.id == "r1"
 
     def test_tenants_have_their_own_pending_keys(self, store: Factory) -> None:
-        """Another tenant's pending request for a session of the same id does not collide."""
-        self.keep(store, make_reschedule("r1"), make_reschedule("r1", tenant=OTHER_TENANT))
+        """Another tenant's pending request for a session of the same id does not collide.
+
+        Nor is it found: a session only the other tenant has a request for has none.
+        """
+        self.keep(
+            store,
+            make_reschedule("r1"),
+            make_reschedule("r1", tenant=OTHER_TENANT),
+            make_reschedule("r2", tenant=OTHER_TENANT, session_id="s2"),
+        )
         with store() as uow:
             repo = self.requests(uow)
             assert repo.pending_for(OTHER_TENANT, "s1") == make_reschedule(
                 "r1", tenant=OTHER_TENANT
             )
             assert repo.pending_for(TENANT, "s2") is None
+            assert repo.for_session(TENANT, "s2") == []
 
     def test_for_session_is_oldest_first_then_by_id(self, store: Factory) -> None:
         """A session's requests of any status, by creation then id; others' left out."""
@@ -155,11 +164,18 @@ class ReschedulesRepositoryContract(ParentsContract[RescheduleRequest]):
             make_reschedule("c", session_id="s3", deadline=3, status=DECLINED),
             make_reschedule("d", session_id="s4", deadline=9),
             make_reschedule("e", session_id="s1", deadline=4, tenant=OTHER_TENANT),
+            # Ties with "b" on the deadline: the tenant comes before the id.
+            make_reschedule("a0", session_id="s5", deadline=3, tenant=OTHER_TENANT),
         )
         with store() as uow:
             repo = self.requests(uow)
             assert [r.id for r in repo.due(TENANT, before=_at(5), limit=10)] == ["b", "a"]
-            assert [r.id for r in repo.due(None, before=_at(5), limit=10)] == ["b", "e", "a"]
+            assert [r.id for r in repo.due(None, before=_at(5), limit=10)] == [
+                "b",
+                "a0",
+                "e",
+                "a",
+            ]
             assert [r.id for r in repo.due(None, before=_at(5), limit=1)] == ["b"]
             assert repo.due(None, before=_at(2), limit=10) == []
             assert repo.due(None, before=_at(9), limit=0) == []

@@ -23,20 +23,29 @@ class SeriesContract(ContractBase):
     # ------------------------------------------------------------------ series
 
     def test_series_add_get_update(self, store: UnitOfWorkFactory) -> None:
-        """Series round-trip; ``update`` returns and stores version + 1."""
+        """Series round-trip, timestamps aware; ``update`` returns and stores version + 1."""
         series = make_series("series-1", title="Algebra")
         with store() as uow:
             uow.series.add(series)
             uow.commit()
         with store() as uow:
             assert uow.series.get(TENANT, "series-1") == series
-            changed = attrs.evolve(series, title="Algebra II", generated_until=_at(24 * 60))
+            changed = attrs.evolve(
+                series,
+                title="Algebra II",
+                generated_until=_at(24 * 60),
+                updated_at=_at(-50),
+                updated_by="contract",
+            )
             returned = uow.series.update(changed, expected_version=1)
             assert returned == attrs.evolve(changed, version=2)
             uow.commit()
         with store() as uow:
-            assert uow.series.get(TENANT, "series-1") == returned
-            assert uow.series.get(TENANT, "series-1").generated_until == _at(24 * 60)
+            got = uow.series.get(TENANT, "series-1")
+            assert got.updated_at is not None
+            assert got.updated_at.utcoffset() is not None, "updated_at came back naive"
+            assert got == returned
+            assert got.generated_until == _at(24 * 60)
 
     def test_series_errors(self, store: UnitOfWorkFactory) -> None:
         """SeriesNotFound, DuplicateSeries and ConcurrentModification for series."""

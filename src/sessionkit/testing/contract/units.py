@@ -173,6 +173,45 @@ class UnitOfWorkContract(ContractBase):
         finally:
             self.dispose_store(factory)
 
+    def test_a_failing_publisher_keeps_the_commit_and_its_error_reaches_the_caller(
+        self, publisher: RecordingPublisher
+    ) -> None:
+        """A raising publisher: the commits stand, later batches go out, the caller gets the error.
+
+        Swallowing the publisher's error would lose events silently; undoing the
+        commit would lose the writes the events describe.
+        """
+
+        class BrokerDown(Exception):
+            pass
+
+        class Failing:
+            def publish(self, events: Sequence[DomainEvent]) -> None:
+                publisher.publish(events)
+                raise BrokerDown("the broker is down")
+
+        def commit_twice() -> None:
+            with factory() as uow:
+                uow.sessions.add(make_session("a"))
+                uow.collect([_event()])
+                uow.commit()
+                # Where events go out at the commit, the error has already left the block.
+                uow.sessions.add(make_session("b", at=1))
+                uow.collect([_event(OTHER_TENANT)])
+                uow.commit()
+
+        factory = self.make_store(Failing())
+        try:
+            with pytest.raises(BrokerDown):
+                commit_twice()
+            if "events_after_close" in self.pending:
+                assert (publisher.batches, self.stored(factory)) == ([(_event(),)], ["a"])
+            else:
+                assert publisher.batches == [(_event(),), (_event(OTHER_TENANT),)]
+                assert self.stored(factory) == ["a", "b"]
+        finally:
+            self.dispose_store(factory)
+
     def test_events_of_earlier_commits_survive_a_later_exception(
         self, store: UnitOfWorkFactory, publisher: RecordingPublisher
     ) -> None:

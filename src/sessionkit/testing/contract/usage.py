@@ -296,12 +296,14 @@ class SessionCodesRepositoryContract(RepositoryContract[SessionCode]):
         """``by_code`` returns the record holding a code, per tenant; ``None`` for none."""
         mine = self.make_record("s1")
         theirs = self.make_record("s7", tenant=OTHER_TENANT)
-        self.keep(store, mine, theirs)
+        only_theirs = self.make_record("s8", tenant=OTHER_TENANT, variant=1)
+        self.keep(store, mine, theirs, only_theirs)
         with store() as uow:
             codes = self.codes(uow)
             assert codes.by_code(TENANT, "QSE-1-000001") == mine
             assert codes.by_code(OTHER_TENANT, "QSE-1-000001") == theirs
-            assert codes.by_code(TENANT, "QSE-1-000002") is None
+            assert codes.by_code(TENANT, only_theirs.code) is None
+            assert codes.by_code(TENANT, "QSE-1-000009") is None
             with pytest.raises(DuplicateUsage) as caught:
                 codes.add(self.make_record("s2"))
             assert (caught.value.key, caught.value.existing) == ("code", mine)
