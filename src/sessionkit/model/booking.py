@@ -238,6 +238,8 @@ class Booking:
                 expected="a role name such as 'student'",
             )
         TimeSpan(self.session_start, self.session_end)
+        if self.updated_at is not None:
+            check_aware(self.updated_at, "updated_at")
 
     @classmethod
     def new(

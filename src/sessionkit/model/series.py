@@ -187,6 +187,8 @@ class Series:
         check_aware(self.created_at, "created_at")
         if self.generated_until is not None:
             check_aware(self.generated_until, "generated_until")
+        if self.updated_at is not None:
+            check_aware(self.updated_at, "updated_at")
 
     @property
     def is_active(self) -> bool:

@@ -246,6 +246,8 @@ class Session:
 
     def __attrs_post_init__(self) -> None:
         check_identity(self, "series_id", "schedule_item_id")
+        if self.updated_at is not None:
+            check_aware(self.updated_at, "updated_at")
         check_lengths(
             self,
             status=MAX_NAME_LENGTH,

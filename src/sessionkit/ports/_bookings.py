@@ -106,7 +106,10 @@ class BookingRepository(Repository[Booking], Protocol):
     def counts(
         self, tenant: str, session_ids: Iterable[str], *, statuses: Iterable[str] | None = None
     ) -> dict[str, int]:
-        """Return how many bookings (in ``statuses``, if given) each session has; none left out."""
+        """Return how many bookings (in ``statuses``, if given) each session has.
+
+        A session with none is left out of the mapping (read a missing id as 0).
+        """
         ...
 
     def bookable(

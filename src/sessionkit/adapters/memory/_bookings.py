@@ -154,7 +154,10 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
     def counts(
         self, tenant: str, session_ids: Iterable[str], *, statuses: Iterable[str] | None = None
     ) -> dict[str, int]:
-        """Return how many bookings (in ``statuses``, if given) each session has; none left out."""
+        """Return how many bookings (in ``statuses``, if given) each session has.
+
+        A session with none is left out of the mapping (read a missing id as 0).
+        """
         wanted = None if statuses is None else frozenset(statuses)
         group = self._group("session")
         found: dict[str, int] = {}

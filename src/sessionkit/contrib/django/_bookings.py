@@ -209,7 +209,10 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
     def counts(
         self, tenant: str, session_ids: Iterable[str], *, statuses: Iterable[str] | None = None
     ) -> dict[str, int]:
-        """Return how many bookings (in ``statuses``, if given) each session has (none left out)."""
+        """Return how many bookings (in ``statuses``, if given) each session has.
+
+        A session with none is left out of the mapping (read a missing id as 0).
+        """
         wanted = list(dict.fromkeys(session_ids))
         rows = self.rows(tenant).filter(session_ref__in=wanted)
         if statuses is not None:
