@@ -344,6 +344,33 @@ def test_without_redirect_slashes_both_are_not_found(kit: SessionKit) -> None:
             assert (gone.status_code, gone.json()) == (404, {"detail": "Not Found"})
 
 
+def test_a_mounted_app_without_redirect_slashes_is_not_found_either(kit: SessionKit) -> None:
+    """The router that holds the routes decides, not the outer one around its mount."""
+    _with_ids(kit, "a", "a/b")
+    app = FastAPI(redirect_slashes=False)
+    app.include_router(sessionkit_router(kit=lambda: kit, caller=caller), prefix="/v1")
+    with TestClient(Starlette(routes=[Mount("/api", app=app)])) as client:
+        for path in ("/api/v1/sessions/a/", "/api/v1/sessions/a%2Fb/"):
+            gone = client.get(path, follow_redirects=False)
+            assert (gone.status_code, gone.json()) == (404, {"detail": "Not Found"})
+
+
+def test_a_route_that_takes_the_path_with_its_slash_answers_it(kit: SessionKit) -> None:
+    """As with Starlette's redirect: it is only for a path no route takes."""
+    _with_ids(kit, "a/b")
+    app = make_app(lambda: kit)
+
+    @app.get("/v1/sessions/{first}/{second}/")
+    def both(first: str, second: str) -> list[str]:
+        return [first, second]
+
+    with TestClient(app) as client:
+        taken = client.get("/v1/sessions/a%2Fb/", follow_redirects=False)
+        assert (taken.status_code, taken.json()) == (200, ["a", "b"])
+        moved = client.get("/v1/sessions/a%2Fb/bookings/", follow_redirects=False)
+        assert moved.headers["location"] == "http://testserver/v1/sessions/a%2Fb/bookings"
+
+
 @pytest.mark.parametrize(
     ("path", "status", "error"),
     [
