@@ -18,7 +18,7 @@ from typing import Self
 import attrs
 
 from sessionkit.conflicts import ConflictIndex
-from sessionkit.errors import LimitExceeded
+from sessionkit.errors import InvalidValue, LimitExceeded
 from sessionkit.lifecycle import Lifecycle
 from sessionkit.limits import DEFAULT_LIMITS, Limits
 from sessionkit.model.events import DomainEvent, SessionCreated, SessionsRegenerated
@@ -87,7 +87,33 @@ def wanted_occurrences(
                 f"{end.isoformat()} (counted so far)",
             )
     found.sort(key=lambda row: (row[0], row[1]))
-    return [row[2] for row in found]
+    wanted = [row[2] for row in found]
+    _check_keys(series, wanted)
+    return wanted
+
+
+def _check_keys(series: Series, wanted: Sequence[Wanted]) -> None:
+    """Refuse two occurrences of one local start at different instants (``InvalidValue``).
+
+    A generated session is keyed by its occurrence's local start (RFC 5545's
+    RECURRENCE-ID), unique in its series: items in two zones at the same
+    local time (18:00 in Berlin and in New York) would give one key to two
+    sessions, and the second would never be made. Two items giving the very
+    same occurrence (same instant) are one session, as before.
+    """
+    seen: dict[datetime, Wanted] = {}
+    for wish in wanted:
+        first = seen.setdefault(wish.key, wish)
+        if first.span.start != wish.span.start:
+            raise InvalidValue(
+                f"schedule items {first.item.id!r} ({first.item.recurrence.tz}) and "
+                f"{wish.item.id!r} ({wish.item.recurrence.tz}) of series {series.id!r} both "
+                f"give an occurrence at local {wish.key.isoformat()}, at two instants; a "
+                "series keys its sessions by local start, so put them in two series or at "
+                "other times",
+                value=(first.item.id, wish.item.id),
+                expected="one instant per local start in a series",
+            )
 
 
 class BusyIndex:

@@ -1,0 +1,71 @@
+"""A series keys its sessions by local start: two zones at one local time are refused, not lost.
+
+Items at 18:00 in Berlin and at 18:00 in New York gave one occurrence key
+(``2026-03-02T18:00``) to two instants; the second item's sessions were never
+made, reported as skipped because the first's "exists". Now creating or
+changing such a series is refused with ``InvalidValue`` naming both items,
+and nothing is stored.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from sessionkit import Recurrence, ScheduleItem
+from sessionkit.errors import InvalidValue, SeriesNotFound
+from sessionkit.testing.harness import Harness
+
+T = "acme"
+
+
+def _item(item_id: str, tz: str, at: time = time(18)) -> ScheduleItem:
+    return ScheduleItem(
+        id=item_id,
+        recurrence=Recurrence.weekly(
+            days=("MO",), at=at, duration=timedelta(hours=1), tz=tz, start=date(2026, 3, 2), count=3
+        ),
+    )
+
+
+@pytest.fixture
+def h() -> Harness:
+    return Harness.in_memory(datetime(2026, 3, 1, tzinfo=UTC))
+
+
+def test_two_zones_at_one_local_time_are_refused_naming_both_items(h: Harness) -> None:
+    items = [_item("eu", "Europe/Berlin"), _item("us", "America/New_York")]
+    with pytest.raises(InvalidValue) as refused:
+        h.kit.series.create(T, actor="a", title="Online", items=items, series_id="online")
+    assert refused.value.value == ("eu", "us")
+    assert "2026-03-02T18:00:00" in str(refused.value)
+    with pytest.raises(SeriesNotFound):
+        h.kit.queries.get_series(T, "online")
+
+
+def test_two_zones_at_one_instant_are_one_session_each_week(h: Harness) -> None:
+    # Berlin and Paris share their offset: one occurrence, given twice, as before.
+    items = [_item("de", "Europe/Berlin"), _item("fr", "Europe/Paris")]
+    _, report = h.kit.series.create(T, actor="a", title="Choir", items=items)
+    assert [s.start for s in report.created] == [
+        datetime(2026, 3, d, 17, tzinfo=UTC) for d in (2, 9, 16)
+    ]
+    assert {s.schedule_item_id for s in report.created} == {"de"}
+
+
+def test_a_change_that_would_collide_is_refused_and_changes_nothing(h: Harness) -> None:
+    series, report = h.kit.series.create(
+        T, actor="a", title="Online", items=[_item("eu", "Europe/Berlin")]
+    )
+    with pytest.raises(InvalidValue):
+        h.kit.series.change_schedule(
+            T,
+            series.id,
+            actor="a",
+            items=[_item("eu", "Europe/Berlin"), _item("us", "America/New_York")],
+        )
+    assert h.kit.queries.get_series(T, series.id) == series
+    assert [s.id for s in h.kit.queries.series_sessions(T, series.id)] == [
+        s.id for s in report.created
+    ]
