@@ -24,8 +24,8 @@ from sessionkit.model.fields import check_field_key, field_value
 from sessionkit.model.series import Series
 from sessionkit.model.session import Session, check_group
 from sessionkit.model.text import check_actor, check_id, check_tenant
+from sessionkit.services._closing import close_in
 from sessionkit.services._context import Context, check_version
-from sessionkit.services.reconcile import close_in
 from sessionkit.services.reports import CloseReport
 
 __all__ = ["GroupCloseReport", "changed_fields", "close_group", "set_fields"]

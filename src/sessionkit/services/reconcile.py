@@ -1,9 +1,11 @@
-"""Schedule changes and closing: reconcile a series' future sessions instead of recreating them.
+"""Schedule changes: reconcile a series' future sessions instead of recreating them.
 
 Only future sessions (starting at or after the cutoff) in the lifecycle's
 initial status, generated (not extra), not detached and without dependents
 are ever changed or deleted here; everything else is kept, and a kept session
-the new schedule no longer wants is reported as an orphan with the reason.
+the new schedule no longer wants is reported as an orphan with the reason. It
+still stands for its item's occurrence on its local day, which is not made
+again. Closing a series is :mod:`~sessionkit.services._closing`'s.
 """
 
 from __future__ import annotations
@@ -16,13 +18,12 @@ import attrs
 from sessionkit.lifecycle import Lifecycle
 from sessionkit.model.events import (
     DomainEvent,
-    SeriesClosed,
     SessionCreated,
     SessionDeleted,
     SessionsRegenerated,
     SessionUpdated,
 )
-from sessionkit.model.series import Series, SeriesStatus
+from sessionkit.model.series import Series
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.services._context import Context, Tx, series_start
 from sessionkit.services._usage import assign_codes
@@ -33,10 +34,10 @@ from sessionkit.services.generation import (
     plan,
     wanted_occurrences,
 )
-from sessionkit.services.reports import CloseReport, Orphan, ReconcileReport, Skipped
+from sessionkit.services.reports import Orphan, ReconcileReport, Skipped
 from sessionkit.timespan import TimeSpan
 
-__all__ = ["close_in", "keep_schedule_until", "reconcile_in"]
+__all__ = ["keep_schedule_until", "reconcile_in"]
 
 _TICK = timedelta(microseconds=1)
 
@@ -270,6 +271,51 @@ def keep_schedule_until(
     )
 
 
+def _stood_for(
+    series: Series, missing: list[Wanted], orphans: list[Orphan]
+) -> tuple[list[Wanted], list[Skipped]]:
+    """Leave out the occurrences kept sessions still stand for; return the rest and those.
+
+    A session the change may not touch (cancelled, moved by hand, booked) and
+    whose occurrence the new schedule no longer gives is kept as an orphan,
+    and it still is its item's occurrence on its local day: the new
+    occurrence of that item on that day (the nearest, if it gives several)
+    is skipped as ``"exists"``, held by the kept session. Otherwise a class
+    moved to 18:00 would be back on its cancelled holiday, or twice in the
+    week of a lesson moved by hand.
+    """
+    taken: set[int] = set()
+    standing: list[Skipped] = []
+    for orphan in orphans:
+        kept = orphan.session
+        key = kept.occurrence_key
+        if key is None or kept.schedule_item_id is None:
+            continue
+        near = [
+            (abs(wish.key - key), n)
+            for n, wish in enumerate(missing)
+            if n not in taken
+            and wish.item.id == kept.schedule_item_id
+            and wish.key.date() == key.date()
+        ]
+        if not near:
+            continue
+        n = min(near)[1]
+        taken.add(n)
+        wish = missing[n]
+        standing.append(
+            Skipped(
+                series_id=series.id,
+                item_id=wish.item.id,
+                key=wish.key,
+                span=wish.span,
+                reason="exists",
+                blocking=kept,
+            )
+        )
+    return [wish for n, wish in enumerate(missing) if n not in taken], standing
+
+
 def reconcile_in(
     ctx: Context,
     tx: Tx,
@@ -309,7 +355,8 @@ def reconcile_in(
     known.update((session.id, changed) for session, changed, _ in updated)
     holders = sorted(known.values(), key=lambda s: (s.start, s.id))
     held = {s.occurrence_key for s in holders}
-    missing = [w for w in wanted if w.key not in held]
+    missing, standing = _stood_for(after, [w for w in wanted if w.key not in held], plan_.orphans)
+    skipped.extend(standing)
     created, more_skipped = plan(
         ctx, after, missing, holders=holders, busy=busy, now=tx.now, actor=actor
     )
@@ -328,53 +375,3 @@ def reconcile_in(
         orphans=tuple(plan_.orphans),
         skipped=tuple(skipped),
     )
-
-
-def close_in(
-    ctx: Context,
-    tx: Tx,
-    series: Series,
-    cutoff: datetime,
-    *,
-    actor: str | None,
-) -> CloseReport:
-    """Close ``series`` inside ``tx``: delete its removable sessions from ``cutoff`` on.
-
-    Removable: in the lifecycle's initial status and without dependents
-    (extra and detached sessions included, as the LMS seed does).
-    """
-    tenant, now = series.tenant, tx.now
-    machine = ctx.lifecycle(series.lifecycle)
-    future = tx.sessions.for_series(tenant, series.id, start_from=cutoff)
-    candidates = [s for s in future if s.status == machine.entry_status]
-    linked = ctx.blocking_links(tx, candidates)
-    deleted: list[Session] = []
-    kept: list[Orphan] = []
-    events: list[DomainEvent] = []
-    for session in future:
-        if session.status != machine.entry_status:
-            reason = (
-                f"its status {session.status!r} is not the entry status {machine.entry_status!r}"
-            )
-        elif session.id in linked:
-            reason = f"it has dependents ({linked[session.id]})"
-        else:
-            tx.sessions.delete(tenant, session.id, expected_version=session.version)
-            deleted.append(session)
-            events.append(SessionDeleted(tenant=tenant, actor=actor, at=now, session=session))
-            continue
-        kept.append(Orphan(session=session, reason=reason))
-    closed = attrs.evolve(series, status=SeriesStatus.CLOSED, updated_at=now, updated_by=actor)
-    tx.series.update(closed, expected_version=series.version)
-    events.append(
-        SeriesClosed(
-            tenant=tenant,
-            actor=actor,
-            at=now,
-            series_id=series.id,
-            deleted=len(deleted),
-            kept=len(kept),
-        )
-    )
-    tx.collect(events)
-    return CloseReport(tenant=tenant, series_id=series.id, deleted=tuple(deleted), kept=tuple(kept))

@@ -41,7 +41,8 @@ class Skipped:
     ``reason`` is ``"conflict"`` when ``blocking`` is a busy session on
     ``resource`` overlapping ``span``, and ``"exists"`` when ``blocking``
     already holds the occurrence (same occurrence key, or an extra session of
-    the series starting at the same instant).
+    the series starting at the same instant, or, in a schedule change, a
+    kept session of the same item on the same local day).
     """
 
     _repr_html_ = html_of

@@ -23,6 +23,7 @@ from sessionkit.model.text import (
     check_tenant,
 )
 from sessionkit.services import fields
+from sessionkit.services._closing import close_in
 from sessionkit.services._collector import collector_paused
 from sessionkit.services._context import (
     Context,
@@ -42,7 +43,7 @@ from sessionkit.services.bulk import (
     specs_list,
 )
 from sessionkit.services.generation import materialise_in
-from sessionkit.services.reconcile import close_in, keep_schedule_until, reconcile_in
+from sessionkit.services.reconcile import keep_schedule_until, reconcile_in
 from sessionkit.services.reports import (
     CloseReport,
     MaterialiseReport,
