@@ -175,6 +175,14 @@ def _instant(value: datetime) -> datetime:
     return check_aware(value, "instant").astimezone(UTC)
 
 
+def _check_at(at: datetime) -> None:
+    """Refuse an ``at`` that is no aware datetime (the aware one passes at the cost of a test)."""
+    # Compared with a stored aware instant, a naive one raised a bare TypeError for a hold
+    # and answered silently for a confirmed booking.
+    if type(at) is not datetime or at.tzinfo is None:
+        check_aware(at, "at")
+
+
 def _optional_instant(value: datetime | None) -> datetime | None:
     return None if value is None else check_aware(value, "hold_expires_at").astimezone(UTC)
 
@@ -290,8 +298,10 @@ class Booking:
         """Whether the booking occupies its seats at instant ``at``.
 
         Confirmed bookings do; held and offered ones until ``hold_expires_at``
-        (exclusive), whatever their stored status says after that.
+        (exclusive), whatever their stored status says after that. A naive
+        ``at`` raises ``NaiveDatetime``.
         """
+        _check_at(at)
         if self.status not in SEAT_STATUSES:
             return False
         return self.hold_expires_at is None or self.hold_expires_at > at
@@ -314,7 +324,9 @@ class Booking:
 
         A hold or offer past its expiry, or a waitlist place once its session
         started: judged at read time, whether or not a job has marked it EXPIRED.
+        A naive ``at`` raises ``NaiveDatetime``.
         """
+        _check_at(at)
         runs_out = self.runs_out_at
         return runs_out is not None and runs_out <= at
 
@@ -330,6 +342,7 @@ class Booking:
 
     def waiting_at(self, at: datetime) -> bool:
         """Whether the booking is a waitlist place still waiting at ``at`` (not run out)."""
+        _check_at(at)
         return self.status == WAITLISTED and not self.expired_at(at)
 
     def holding(self, *, until: datetime) -> Booking:

@@ -28,7 +28,7 @@ from sessionkit.limits import CEILING
 from sessionkit.model.session import Session
 from sessionkit.model.text import check_flag
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import get_zone, resolve_local, to_utc
+from sessionkit.zones import check_aware, get_zone, resolve_local, to_utc
 
 __all__ = ["BookingRules", "Refusal", "RulesFor", "check_booking_time"]
 
@@ -141,13 +141,20 @@ class BookingRules:
         return check_booking_time(self, session.start, now)
 
     def day_of(self, start: datetime) -> TimeSpan:
-        """Return the local day (in ``zone``) that ``start`` falls on, as a span."""
-        local = start.astimezone(get_zone(self.zone)).date()
+        """Return the local day (in ``zone``) that ``start`` falls on, as a span.
+
+        A naive ``start`` raises ``NaiveDatetime`` (``astimezone`` would read it
+        in the machine's own zone).
+        """
+        local = check_aware(start, "start").astimezone(get_zone(self.zone)).date()
         return self._local_span(local, days=1)
 
     def week_of(self, start: datetime) -> TimeSpan:
-        """Return the local ISO week (Monday to Monday, in ``zone``) that ``start`` falls on."""
-        local = start.astimezone(get_zone(self.zone)).date()
+        """Return the local ISO week (Monday to Monday, in ``zone``) that ``start`` falls on.
+
+        A naive ``start`` raises ``NaiveDatetime``, as for :meth:`day_of`.
+        """
+        local = check_aware(start, "start").astimezone(get_zone(self.zone)).date()
         monday = local - timedelta(days=local.weekday())
         return self._local_span(monday, days=7)
 

@@ -68,6 +68,10 @@ class BookingCommands(BookingMaking):
     ) -> Booking:
         """Confirm a held or offered booking; return it. A confirmed one is returned unchanged.
 
+        The session is settled first, as by every write to it: holds and
+        offers that ran out are marked EXPIRED and their seats offered to the
+        waitlist in order, so a waitlist place first in line for seats a hold
+        freed is offered them and confirmed, whether or not the expiry job ran.
         Raises ``HoldExpired`` when its hold ran out (whether or not the expiry
         job has run), ``InvalidTransition`` from another status and
         ``BookingNotFound``.
@@ -77,6 +81,9 @@ class BookingCommands(BookingMaking):
             booking, session = locked_booking(tx, tenant, booking_id)
             if booking.status == CONFIRMED:
                 return booking
+            settled = settle(self._ctx, tx, session, actor=actor)
+            if settled.expired or settled.offered:  # this booking may be one of them
+                booking = tx.bookings.get(tenant, booking_id)
             refuse_run_out(booking, tx.now)
             check_paid(self._ctx, tx, session, booking)
             confirmed, change = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
