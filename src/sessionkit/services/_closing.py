@@ -14,6 +14,7 @@ from sessionkit.model.events import DomainEvent, SeriesClosed, SessionDeleted
 from sessionkit.model.series import Series, SeriesStatus
 from sessionkit.model.session import Session
 from sessionkit.services._context import Context, Tx
+from sessionkit.services._editing import lock_sessions
 from sessionkit.services.reports import CloseReport, Orphan
 
 __all__ = ["close_in"]
@@ -35,6 +36,9 @@ def close_in(
     tenant, now = series.tenant, tx.now
     machine = ctx.lifecycle(series.lifecycle)
     future = tx.sessions.for_series(tenant, series.id, start_from=cutoff)
+    # Locked before their bookings are counted, as a booking locks its session first.
+    locked = lock_sessions(tx, [s for s in future if s.status == machine.entry_status])
+    future = [locked.get(session.id, session) for session in future]
     candidates = [s for s in future if s.status == machine.entry_status]
     linked = ctx.blocking_links(tx, candidates)
     deleted: list[Session] = []

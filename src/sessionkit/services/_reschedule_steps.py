@@ -34,6 +34,7 @@ from sessionkit.model.text import (
 from sessionkit.policies import NoticePolicy
 from sessionkit.ports import RESCHEDULES, RescheduleRepository
 from sessionkit.services._context import Context, Tx, check_free, status_lock
+from sessionkit.services._editing import lock_session
 from sessionkit.services._seats import move_session_bookings
 from sessionkit.timespan import TimeSpan
 
@@ -63,14 +64,6 @@ def check_args(
     check_text(role, "role", limit=MAX_NAME_LENGTH, empty=False)
     if actor is not _NO_ACTOR:  # required here: a request or an answer is someone's
         check_text(actor, "actor", limit=MAX_REF_LENGTH, empty=False)
-
-
-def lock_session(tx: Tx, tenant: str, session_id: str) -> Session:
-    """Return the session, locked for the rest of ``tx`` when the store keeps bookings."""
-    bookings = tx.bookings_or_none()
-    if bookings is not None:
-        return bookings.lock_session(tenant, session_id)
-    return tx.sessions.get(tenant, session_id)
 
 
 def settle_overdue(ctx: Context, tx: Tx, repo: RescheduleRepository, session: Session) -> Session:

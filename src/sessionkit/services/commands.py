@@ -36,6 +36,7 @@ from sessionkit.services._context import (
     retried,
     series_zone,
 )
+from sessionkit.services._editing import lock_session
 from sessionkit.services._seats import move_session_bookings
 from sessionkit.services._statuses import advance_in as advance_in
 from sessionkit.services._statuses import status_event as status_event
@@ -184,7 +185,9 @@ class SessionCommands(SessionStatusCommands):
             check_instant(end, "end")
         refs = None if resources is None else resource_refs(resources)
         with ctx.transaction() as tx:
-            session = tx.sessions.get(tenant, session_id)
+            # Locked as a booking locks it: else one committed after the check below would
+            # be moved along with the session, though booked sessions are locked.
+            session = lock_session(tx, tenant, session_id)
             check_session_version(session, expected_version)
             span = session.span
             if start is not None or end is not None:
@@ -243,7 +246,7 @@ class SessionCommands(SessionStatusCommands):
         ctx = self._ctx
         session_args(tenant, session_id, actor, expected_version)
         with ctx.transaction() as tx:
-            session = tx.sessions.get(tenant, session_id)
+            session = lock_session(tx, tenant, session_id)  # before bookings are counted
             check_session_version(session, expected_version)
             check_editable(ctx, tx, session, deleting=True)
             tx.sessions.delete(tenant, session.id, expected_version=session.version)

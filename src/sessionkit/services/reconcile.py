@@ -26,6 +26,7 @@ from sessionkit.model.events import (
 from sessionkit.model.series import Series
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.services._context import Context, Tx, series_start
+from sessionkit.services._editing import lock_sessions
 from sessionkit.services._usage import assign_codes
 from sessionkit.services.generation import (
     BusyIndex,
@@ -91,6 +92,19 @@ class _Sorted:
     kept: list[Session] = attrs.Factory(list)
     orphans: list[Orphan] = attrs.Factory(list)
     respecs: list[Respec] = attrs.Factory(list)
+
+
+def _locked_touchable(ctx: Context, tx: Tx, after: Series, future: list[Session]) -> list[Session]:
+    """Return ``future`` with the sessions the change may touch locked (and read again).
+
+    Their bookings are counted next, to keep the booked ones: a booking takes
+    the session's lock first, so one cannot commit between the count and the
+    change (which would re-time a booked session without its bookings' copy of
+    the time, or fail to delete it on the database's foreign key).
+    """
+    machine = ctx.lifecycle(after.lifecycle)
+    locked = lock_sessions(tx, [s for s in future if _untouchable(machine, s) is None])
+    return [locked.get(session.id, session) for session in future]
 
 
 def _classify(
@@ -335,6 +349,7 @@ def reconcile_in(
     """
     tenant = before.tenant
     future = tx.sessions.for_series(tenant, before.id, start_from=cutoff)
+    future = _locked_touchable(ctx, tx, after, future)
     horizon = max(
         [cutoff, *([] if after.generated_until is None else [after.generated_until])]
         + [s.start + _TICK for s in future]
