@@ -824,3 +824,21 @@ def test_a_fake_gateway_takes_the_ids_a_lasting_store_needs() -> None:
     receipt = gateway.refund(intent.ref, EUR40, idempotency_key="k2")
     assert (intent.ref, receipt.ref) == ("pi_a", "re_d")
     assert [e.event_id for e in gateway.drain()] == ["evt_b", "evt_c"]
+
+
+def test_a_success_settles_the_session_as_every_write_to_it_does(shop: Shop) -> None:
+    # Ben's payment confirmed his seat while Ana's hold had run out: Ana stayed HELD and
+    # Cai, first on the waitlist, heard nothing until the expiry job ran.
+    s = shop.slot(capacity=2)
+    ana = shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
+    shop.h.clock.advance(timedelta(minutes=10))
+    ben = shop.kit.payments.book(T, s.id, "student:ben", actor="ben")
+    cai = shop.kit.bookings.book(T, s.id, "student:cai", actor="cai", waitlist=True)
+    assert cai.status == WAITLISTED
+    shop.h.clock.advance(timedelta(minutes=10))  # Ana's 15 minutes ran out
+    shop.gateway.pay(pay_of(ben).intent_ref or "")
+    assert shop.deliver() == ["applied"]
+    statuses = {
+        b.id: shop.kit.bookings.get(T, b.id).status for b in (ana.booking, ben.booking, cai)
+    }
+    assert statuses == {ana.booking.id: EXPIRED, ben.booking.id: CONFIRMED, cai.id: OFFERED}

@@ -42,6 +42,10 @@ def succeed(ctx: Context, tx: Tx, payment: Payment, *, actor: str | None) -> Pay
     paid = attrs.evolve(paid, due=None, failure=None)
     booking = tx.bookings.get(payment.tenant, payment.booking_id)
     if booking.status in (HELD, OFFERED) and not booking.expired_at(tx.now):
+        # The session is settled first, as by every write to it (holds that ran out are
+        # marked, their seats offered on); this booking, in time, is left as it is.
+        settle(ctx, tx, tx.bookings.lock_session(booking.tenant, booking.session_id), actor=None)
+        booking = tx.bookings.get(payment.tenant, payment.booking_id)
         confirmed, booked = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
         stamped = attrs.evolve(confirmed, hold_expires_at=None, updated_at=tx.now, updated_by=actor)
         stored = tx.bookings.update(stamped, expected_version=booking.version)

@@ -187,6 +187,7 @@ class Replay:
     def _claim(self, booking_id: str, when: datetime) -> None:
         booking = self.bookings[booking_id]
         if booking.status in (HELD, OFFERED) and not booking.expired_at(when):
-            self._change(
-                booking, when, self._actor(booking_id), status=CONFIRMED, hold_expires_at=None
-            )
+            actor = self._actor(booking_id)
+            self._settle(when, actor)  # confirm settles the session first, as every write
+            booking = self.bookings[booking_id]
+            self._change(booking, when, actor, status=CONFIRMED, hold_expires_at=None)
