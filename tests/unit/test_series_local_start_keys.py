@@ -69,3 +69,35 @@ def test_a_change_that_would_collide_is_refused_and_changes_nothing(h: Harness) 
     assert [s.id for s in h.kit.queries.series_sessions(T, series.id)] == [
         s.id for s in report.created
     ]
+
+
+def test_items_that_collide_only_in_summer_keep_topping_up() -> None:
+    # Berlin and Lagos share UTC+1 in winter: created then, the series passes the check. A
+    # top-up into Berlin's summer must not refuse the whole series (the review found the
+    # check first ran at every top-up, and the series stopped generating): the colliding
+    # occurrence is skipped as before.
+    h = Harness.in_memory(datetime(2026, 1, 1, tzinfo=UTC))
+    items = [
+        ScheduleItem(
+            id=item_id,
+            recurrence=Recurrence.weekly(
+                days=("MO",),
+                at=time(18),
+                duration=timedelta(hours=1),
+                tz=tz,
+                start=date(2026, 1, 5),
+            ),
+        )
+        for item_id, tz in (("de", "Europe/Berlin"), ("ng", "Africa/Lagos"))
+    ]
+    series, _ = h.kit.series.create(T, actor="a", title="Choir", items=items)
+    for month in (3, 4, 5, 6):
+        report = h.kit.series.top_up(T, actor="t", now=datetime(2026, month, 1, tzinfo=UTC))
+        assert report.failed == ()
+    summer = [
+        s
+        for s in h.kit.queries.series_sessions(T, series.id)
+        if s.start >= datetime(2026, 6, 1, tzinfo=UTC)
+    ]
+    assert summer != []
+    assert {s.schedule_item_id for s in summer} == {"de"}  # Lagos' 18:00 shares Berlin's key

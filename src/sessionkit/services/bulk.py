@@ -26,15 +26,13 @@ from sessionkit.model.session import Session
 from sessionkit.services._context import (
     Context,
     Tx,
-    check_begin,
-    months_after,
-    series_start,
-    series_zone,
 )
+from sessionkit.services._series_time import check_begin, months_after, series_start, series_zone
 from sessionkit.services._usage import assign_codes
 from sessionkit.services.generation import (
     BusyIndex,
     Wanted,
+    check_keys,
     plan,
     record_materialised,
     wanted_occurrences,
@@ -178,6 +176,7 @@ def create_many_in(
         )
         window = initial_window(draft, now, ctx.limits)
         wanted = wanted_occurrences(draft, window.start, window.end, ctx.limits)
+        check_keys(draft, wanted)
         drafts.append((spec, draft, window, wanted))
         total += len(wanted)
         ctx.limits.check_count(

@@ -37,6 +37,7 @@ __all__ = [
     "materialise_in",
     "plan",
     "record_materialised",
+    "check_keys",
     "wanted_occurrences",
 ]
 
@@ -87,19 +88,20 @@ def wanted_occurrences(
                 f"{end.isoformat()} (counted so far)",
             )
     found.sort(key=lambda row: (row[0], row[1]))
-    wanted = [row[2] for row in found]
-    _check_keys(series, wanted)
-    return wanted
+    return [row[2] for row in found]
 
 
-def _check_keys(series: Series, wanted: Sequence[Wanted]) -> None:
+def check_keys(series: Series, wanted: Sequence[Wanted]) -> None:
     """Refuse two occurrences of one local start at different instants (``InvalidValue``).
 
     A generated session is keyed by its occurrence's local start (RFC 5545's
     RECURRENCE-ID), unique in its series: items in two zones at the same
     local time (18:00 in Berlin and in New York) would give one key to two
     sessions, and the second would never be made. Two items giving the very
-    same occurrence (same instant) are one session, as before.
+    same occurrence (same instant) are one session, as before. Creating or
+    changing a series checks the window it generates; a top-up does not
+    (a series stored before, or items that collide only in some seasons,
+    keep generating, the colliding occurrence skipped as ``"exists"``).
     """
     seen: dict[datetime, Wanted] = {}
     for wish in wanted:
@@ -327,12 +329,17 @@ def materialise_in(
     window: TimeSpan,
     *,
     actor: str | None,
+    check: bool = False,
 ) -> MaterialiseReport:
     """Create the sessions of ``series`` starting in ``window`` inside ``tx``, with events.
 
     The series itself is not written; callers move ``generated_until``.
+    ``check``: refuse occurrence keys two items share (:func:`check_keys`), as
+    creating a series does.
     """
     wanted = wanted_occurrences(series, window.start, window.end, ctx.limits)
+    if check:
+        check_keys(series, wanted)
     created: list[Session] = []
     skipped: list[Skipped] = []
     if wanted:

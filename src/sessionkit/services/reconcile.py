@@ -25,12 +25,14 @@ from sessionkit.model.events import (
 )
 from sessionkit.model.series import Series
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.services._context import Context, Tx, series_start
+from sessionkit.services._context import Context, Tx
 from sessionkit.services._editing import lock_sessions
+from sessionkit.services._series_time import series_start
 from sessionkit.services._usage import assign_codes
 from sessionkit.services.generation import (
     BusyIndex,
     Wanted,
+    check_keys,
     materialise_in,
     plan,
     wanted_occurrences,
@@ -355,6 +357,7 @@ def reconcile_in(
         + [s.start + _TICK for s in future]
     )
     wanted = wanted_occurrences(after, cutoff, horizon, ctx.limits)
+    check_keys(after, wanted)
     wanted_by_key: dict[datetime, Wanted] = {}
     for w in wanted:
         wanted_by_key.setdefault(w.key, w)

@@ -28,13 +28,10 @@ from sessionkit.services._collector import collector_paused
 from sessionkit.services._context import (
     Context,
     Tx,
-    check_begin,
     check_version,
-    months_after,
     retried,
-    series_start,
-    series_zone,
 )
+from sessionkit.services._series_time import check_begin, months_after, series_start, series_zone
 from sessionkit.services.bulk import (
     SeriesSpec,
     create_many_in,
@@ -159,7 +156,7 @@ class SeriesCommands:
             span = initial_window(series, tx.now, ctx.limits)
             series = attrs.evolve(series, generated_until=span.end)
             tx.series.add(series)
-            report = materialise_in(ctx, tx, series, span, actor=actor)
+            report = materialise_in(ctx, tx, series, span, actor=actor, check=True)
         return series, report
 
     @retried
