@@ -139,3 +139,20 @@ def paid_client(paid_kit: SessionKit, shared_client: TestClient) -> Iterator[Tes
     _Current.kit = paid_kit
     yield shared_client
     _Current.kit = None
+
+
+def with_session_ids(kit: SessionKit, *session_ids: str) -> SessionKit:
+    """Store an LMS session a day from now under each of ``session_ids``; return the kit.
+
+    For ids a path must carry encoded (``a/b``, ``50%``).
+    """
+    for session_id in session_ids:
+        kit.sessions.create_extra(
+            "acme",
+            actor="t",
+            start=NOW + timedelta(days=1),
+            end=NOW + timedelta(days=1, hours=1),
+            lifecycle="lms",
+            session_id=session_id,
+        )
+    return kit

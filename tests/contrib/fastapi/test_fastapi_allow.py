@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import weakref
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -30,7 +29,7 @@ from sessionkit.contrib.fastapi import (
 )
 from sessionkit.services import SessionKit
 
-from .conftest import NOW, caller
+from .conftest import caller, with_session_ids
 
 
 def _without_delete(router: APIRouter) -> APIRouter:
@@ -59,19 +58,6 @@ def _app(kit: SessionKit, *, delete: bool = True, own_put: bool = False) -> Fast
     return app
 
 
-def _stored(kit: SessionKit, *session_ids: str) -> SessionKit:
-    for session_id in session_ids:
-        kit.sessions.create_extra(
-            "acme",
-            actor="t",
-            start=NOW + timedelta(days=1),
-            end=NOW + timedelta(days=1, hours=1),
-            lifecycle="lms",
-            session_id=session_id,
-        )
-    return kit
-
-
 def _refused(response: Any, allow: str) -> None:
     assert (response.status_code, response.headers.get("allow")) == (405, allow), response.text
     assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
@@ -79,7 +65,7 @@ def _refused(response: Any, allow: str) -> None:
 
 @pytest.mark.parametrize("path", ["/v1/sessions/s1", "/v1/sessions/a%2Fb"])
 def test_a_route_the_host_took_out_is_not_allowed(kit: SessionKit, path: str) -> None:
-    _stored(kit, "s1", "a/b")
+    with_session_ids(kit, "s1", "a/b")
     with TestClient(_app(kit, delete=False)) as client:
         _refused(client.put(path), "GET, PATCH")
         _refused(client.delete(path), "GET, PATCH")  # refused, so not named as allowed
@@ -90,7 +76,7 @@ def test_a_route_the_host_took_out_is_not_allowed(kit: SessionKit, path: str) ->
 def test_a_hosts_own_route_on_the_path_is_allowed_where_it_takes_the_path(
     kit: SessionKit,
 ) -> None:
-    _stored(kit, "s1", "a/b")
+    with_session_ids(kit, "s1", "a/b")
     with TestClient(_app(kit, own_put=True)) as client:
         assert client.put("/v1/sessions/s1").json() == {"replaced": "s1"}
         _refused(client.post("/v1/sessions/s1"), "DELETE, GET, PATCH, PUT")

@@ -27,7 +27,7 @@ from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
 from sessionkit.testing.rooms import FakeMeetingRooms
 
-from .conftest import HOURLY, NOW, RULES, ClientFor, caller, make_app
+from .conftest import HOURLY, NOW, RULES, ClientFor, caller, make_app, with_session_ids
 
 PROBLEM = "application/problem+json"
 ANN = "user:acme.com/ann"
@@ -292,19 +292,6 @@ def test_the_path_a_route_matches(scope: dict[str, Any], expected: str | None) -
     assert segment_path({"type": "http", **scope}) == expected
 
 
-def _with_ids(kit: SessionKit, *session_ids: str) -> SessionKit:
-    for session_id in session_ids:
-        kit.sessions.create_extra(
-            "acme",
-            actor="t",
-            start=NOW + timedelta(days=1),
-            end=NOW + timedelta(days=1, hours=1),
-            lifecycle="lms",
-            session_id=session_id,
-        )
-    return kit
-
-
 @pytest.mark.parametrize(
     ("path", "location"),
     [
@@ -319,7 +306,7 @@ def _with_ids(kit: SessionKit, *session_ids: str) -> SessionKit:
 def test_a_trailing_slash_redirects_alike_with_an_encoded_slash_or_without(
     client: TestClient, kit: SessionKit, path: str, location: str | None
 ) -> None:
-    _with_ids(kit, "a", "a/", "a/b", "50%/off")
+    with_session_ids(kit, "a", "a/", "a/b", "50%/off")
     moved = client.get(path, follow_redirects=False)
     target = location or path.removesuffix("/")
     assert (moved.status_code, moved.headers["location"]) == (307, f"http://testserver{target}")
@@ -327,7 +314,7 @@ def test_a_trailing_slash_redirects_alike_with_an_encoded_slash_or_without(
 
 
 def test_a_mounted_app_redirects_a_trailing_slash_after_an_encoded_one(kit: SessionKit) -> None:
-    outer = Starlette(routes=[Mount("/api", app=make_app(lambda: _with_ids(kit, "a/b")))])
+    outer = Starlette(routes=[Mount("/api", app=make_app(lambda: with_session_ids(kit, "a/b")))])
     with TestClient(outer) as client:
         moved = client.get("/api/v1/sessions/a%2Fb/", follow_redirects=False)
         assert moved.headers["location"] == "http://testserver/api/v1/sessions/a%2Fb"
@@ -335,7 +322,7 @@ def test_a_mounted_app_redirects_a_trailing_slash_after_an_encoded_one(kit: Sess
 
 
 def test_without_redirect_slashes_both_are_not_found(kit: SessionKit) -> None:
-    _with_ids(kit, "a", "a/b")
+    with_session_ids(kit, "a", "a/b")
     app = FastAPI(redirect_slashes=False)
     app.include_router(sessionkit_router(kit=lambda: kit, caller=caller), prefix="/v1")
     with TestClient(app) as client:
@@ -346,7 +333,7 @@ def test_without_redirect_slashes_both_are_not_found(kit: SessionKit) -> None:
 
 def test_a_mounted_app_without_redirect_slashes_is_not_found_either(kit: SessionKit) -> None:
     """The router that holds the routes decides, not the outer one around its mount."""
-    _with_ids(kit, "a", "a/b")
+    with_session_ids(kit, "a", "a/b")
     app = FastAPI(redirect_slashes=False)
     app.include_router(sessionkit_router(kit=lambda: kit, caller=caller), prefix="/v1")
     with TestClient(Starlette(routes=[Mount("/api", app=app)])) as client:
@@ -357,7 +344,7 @@ def test_a_mounted_app_without_redirect_slashes_is_not_found_either(kit: Session
 
 def test_a_route_that_takes_the_path_with_its_slash_answers_it(kit: SessionKit) -> None:
     """As with Starlette's redirect: it is only for a path no route takes."""
-    _with_ids(kit, "a/b")
+    with_session_ids(kit, "a/b")
     app = make_app(lambda: kit)
 
     @app.get("/v1/sessions/{first}/{second}/")

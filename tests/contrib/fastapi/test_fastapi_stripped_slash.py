@@ -7,7 +7,6 @@ path without its ``/``) and never writes to the request's scope: no later route 
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from sessionkit.contrib.fastapi import install_problem_handlers, sessionkit_router
 from sessionkit.services import SessionKit
 
-from .conftest import NOW, caller
+from .conftest import caller, with_session_ids
 
 
 class StripSlash:
@@ -34,19 +33,6 @@ class StripSlash:
         await self.app(scope, receive, send)
 
 
-def _stored(kit: SessionKit, *session_ids: str) -> SessionKit:
-    for session_id in session_ids:
-        kit.sessions.create_extra(
-            "acme",
-            actor="t",
-            start=NOW + timedelta(days=1),
-            end=NOW + timedelta(days=1, hours=1),
-            lifecycle="lms",
-            session_id=session_id,
-        )
-    return kit
-
-
 def _app(kit: SessionKit) -> FastAPI:
     app = FastAPI()
     app.include_router(sessionkit_router(kit=lambda: kit, caller=caller), prefix="/v1")
@@ -59,7 +45,7 @@ def _ids(kit: SessionKit) -> list[str]:
 
 
 def test_a_stripped_path_deletes_the_session_it_names(kit: SessionKit) -> None:
-    _stored(kit, "a/b", "a%2Fb")
+    with_session_ids(kit, "a/b", "a%2Fb")
     with TestClient(StripSlash(_app(kit))) as client:
         read = client.get("/v1/sessions/a%2Fb/", follow_redirects=False)
         assert (read.status_code, read.json()["id"]) == (200, "a/b")
@@ -80,7 +66,7 @@ def test_a_stripped_path_deletes_the_session_it_names(kit: SessionKit) -> None:
 def test_a_stripped_path_reads_what_the_client_named(
     kit: SessionKit, path: str, expected: dict[str, Any]
 ) -> None:
-    _stored(kit, "a", "a/", "a/bookings", "50%/off", "50%2Foff")
+    with_session_ids(kit, "a", "a/", "a/bookings", "50%/off", "50%2Foff")
     with TestClient(StripSlash(_app(kit))) as client:
         read = client.get(path, follow_redirects=False)
     assert read.status_code == 200, read.text
@@ -88,7 +74,7 @@ def test_a_stripped_path_reads_what_the_client_named(
 
 
 def test_an_unknown_stripped_id_is_not_found_and_named_as_sent(kit: SessionKit) -> None:
-    _stored(kit, "a%2Fb")
+    with_session_ids(kit, "a%2Fb")
     with TestClient(StripSlash(_app(kit))) as client:
         for method in ("GET", "PATCH", "DELETE"):
             missing = client.request(method, "/v1/sessions/a%2Fb/", json={})
