@@ -139,3 +139,33 @@ def test_a_schedule_change_keeps_booked_sessions_as_they_are(
         outcomes = race(work, race_engine, writers=BOOKERS + 1, processes=processes)
         assert outcomes == ["change-ok"] + ["book-ok"] * BOOKERS, outcomes
         assert _stale(race_engine) == [], ("a booked session was re-timed", outcomes)
+
+
+@pytest.mark.parametrize("processes", WRITER_KINDS)
+def test_two_cleanups_at_once_remove_every_unbooked_slot_once(
+    race_engine: Engine, processes: bool
+) -> None:
+    # The second cleanup to reach a slot failed with SessionNotFound, losing its report.
+    kit = _kit(race_engine)
+    for round_ in range(ROUNDS):
+        for n in range(10):
+            start = NOW - timedelta(days=round_ + 1, hours=n + 1)
+            kit.sessions.create_extra(
+                T,
+                actor="tina",
+                start=start,
+                end=start + timedelta(minutes=45),
+                resources=[ResourceRef("tutor", f"c{round_}")],
+                lifecycle="lms",
+                title="Slot",
+            )
+        before = NOW - timedelta(days=round_)
+
+        def work(n: int, before: datetime = before) -> str:
+            report = kit.bookings.remove_unbooked(T, actor=f"w{n}", before=before, batch=1 + n)
+            return f"{len(report.removed)}/{len(report.kept)}"
+
+        outcomes = race(work, race_engine, writers=2, processes=processes)
+        removed = sum(int(said.split("/")[0]) for said in outcomes if not said.startswith("error"))
+        assert [said for said in outcomes if said.startswith("error")] == [], outcomes
+        assert removed == 10, outcomes

@@ -6,6 +6,7 @@ run :func:`close_in` inside their unit of work.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import attrs
@@ -17,7 +18,36 @@ from sessionkit.services._context import Context, Tx
 from sessionkit.services._editing import lock_sessions
 from sessionkit.services.reports import CloseReport, Orphan
 
-__all__ = ["close_in"]
+__all__ = ["close_all_in", "close_in"]
+
+
+def close_all_in(
+    ctx: Context, tx: Tx, many: Sequence[Series], cutoff: datetime, *, actor: str | None
+) -> list[CloseReport]:
+    """Close each of ``many`` inside ``tx`` (see :func:`close_in`), their sessions locked at once.
+
+    The sessions a close may delete are locked before their bookings are
+    counted, as a booking locks its session first; all of them in one pass
+    by id, the order every writer locks several sessions in (series by series
+    would not be, across series, and could deadlock with one that is).
+    """
+    futures = {s.id: tx.sessions.for_series(s.tenant, s.id, start_from=cutoff) for s in many}
+    removable = [
+        session
+        for series in many
+        for session in futures[series.id]
+        if session.status == ctx.lifecycle(series.lifecycle).entry_status
+    ]
+    locked = lock_sessions(tx, removable)
+    asked = {session.id for session in removable}
+    reports = []
+    for series in many:
+        # A session deleted meanwhile is gone from the lock's answer: not this close's.
+        future = [
+            locked.get(s.id, s) for s in futures[series.id] if s.id in locked or s.id not in asked
+        ]
+        reports.append(_close(ctx, tx, series, future, actor=actor))
+    return reports
 
 
 def close_in(
@@ -33,12 +63,14 @@ def close_in(
     Removable: in the lifecycle's initial status and without dependents
     (extra and detached sessions included, as the LMS seed does).
     """
+    return close_all_in(ctx, tx, [series], cutoff, actor=actor)[0]
+
+
+def _close(
+    ctx: Context, tx: Tx, series: Series, future: list[Session], *, actor: str | None
+) -> CloseReport:
     tenant, now = series.tenant, tx.now
     machine = ctx.lifecycle(series.lifecycle)
-    future = tx.sessions.for_series(tenant, series.id, start_from=cutoff)
-    # Locked before their bookings are counted, as a booking locks its session first.
-    locked = lock_sessions(tx, [s for s in future if s.status == machine.entry_status])
-    future = [locked.get(session.id, session) for session in future]
     candidates = [s for s in future if s.status == machine.entry_status]
     linked = ctx.blocking_links(tx, candidates)
     deleted: list[Session] = []

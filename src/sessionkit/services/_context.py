@@ -12,7 +12,7 @@ import time as _time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 import attrs
@@ -20,7 +20,6 @@ import attrs
 from sessionkit.errors import (
     InvalidValue,
     SessionConflict,
-    SessionLocked,
     TransientConflict,
     UnsupportedKind,
     WrongType,
@@ -28,9 +27,7 @@ from sessionkit.errors import (
 from sessionkit.lifecycle import Lifecycle, LifecycleRegistry
 from sessionkit.limits import DEFAULT_LIMITS, Limits
 from sessionkit.model.attendance import AttendanceThresholds
-from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES
 from sessionkit.model.events import DomainEvent
-from sessionkit.model.series import Series, add_months
 from sessionkit.model.session import Session
 from sessionkit.model.usage import SessionCodes
 from sessionkit.policies import (
@@ -56,7 +53,7 @@ from sessionkit.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from sessionkit.zones import EARLIEST, LATEST, check_instant, get_zone, resolve_local
+from sessionkit.zones import check_instant
 
 __all__ = ["Context", "Tx", "check_version", "retried"]
 
@@ -70,8 +67,6 @@ _GAVE_UP = "_sessionkit_gave_up"
 """Set on a ``TransientConflict`` a retry gave up on, so that no outer command retries it."""
 _BACKOFF = 0.01
 """Seconds: the first retry waits up to this long (at random), each later one twice as long."""
-
-_DAY = timedelta(days=1)
 
 
 def commits() -> int:
@@ -359,53 +354,6 @@ def retried(command: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, 
     return run
 
 
-def status_lock(lifecycle: Lifecycle, session: Session) -> str | None:
-    """Return why ``session``'s status forbids editing or deleting it, or ``None``."""
-    if lifecycle.status(session.status).editable:
-        return None
-    editable = ", ".join(sorted(lifecycle.editable_statuses)) or "none"
-    return f"status {session.status!r} is not editable (editable: {editable})"
-
-
-def check_editable(ctx: Context, tx: Tx, session: Session, *, deleting: bool = False) -> None:
-    """Raise ``SessionLocked`` unless ``session`` may be changed (or, ``deleting``, deleted).
-
-    Its status must be editable and the host must report no dependents. A
-    session with bookings is never deleted (cancel it instead); one with
-    bookings in play is not changed while the booking rules lock booked
-    sessions (``lock_booked``).
-    """
-    reason = status_lock(ctx.lifecycle(session.lifecycle), session)
-    if reason is None and deleting:
-        dependents = ctx.blocking_links(tx, [session]).get(session.id)
-        if dependents is not None:
-            reason = f"it has dependents ({dependents})"
-    elif reason is None:
-        if ctx.links is not None:
-            dependents = ctx.links.blocking_links([session], tx.uow).get(session.id)
-            if dependents is not None:
-                reason = f"it has dependents ({dependents})"
-        if reason is None:
-            reason = booked_lock(ctx, tx, session)
-    if reason is not None:
-        raise SessionLocked(session.id, reason)
-
-
-def booked_lock(ctx: Context, tx: Tx, session: Session) -> str | None:
-    """Return why the booking rules forbid changing ``session`` (it has bookings), or ``None``."""
-    if not ctx.rules_for(session).lock_booked:
-        return None
-    bookings = tx.bookings_or_none()
-    if bookings is None:
-        return None
-    found = bookings.for_session(session.tenant, session.id, statuses=ACTIVE_BOOKING_STATUSES)
-    # A hold or offer that ran out is no longer in play, whether or not it was settled yet.
-    active = [b for b in found if not b.expired_at(tx.now)]
-    if not active:
-        return None
-    return f"it has {len(active)} booking(s) in play and the booking rules lock booked sessions"
-
-
 def check_free(tx: Tx, session: Session) -> None:
     """Raise ``SessionConflict`` if busy ``session`` overlaps another busy session of a resource."""
     if not session.busy or not session.resources:
@@ -423,51 +371,3 @@ def check_free(tx: Tx, session: Session) -> None:
             session=session,
             conflicts=blockers,
         )
-
-
-def series_zone(series: Series) -> str:
-    """Return the zone a series counts calendar months in: its first schedule item's."""
-    return series.items[0].recurrence.tz
-
-
-def series_start(series: Series) -> datetime:
-    """Return the earliest instant any schedule item of ``series`` may start (UTC).
-
-    An item's first start, or an earlier RDATE of it (an introductory
-    session before the weekly ones begin). A start before
-    :data:`~sessionkit.zones.EARLIEST` counts as that instant; one after
-    :data:`~sessionkit.zones.LATEST` as a day after it (see :func:`check_begin`).
-    """
-    starts = [_item_start(item.recurrence.start, item.recurrence.tz) for item in series.items]
-    extra = [r.astimezone(UTC) for item in series.items for r in item.recurrence.rdates]
-    return min(starts + [max(EARLIEST, r) for r in extra])
-
-
-def _item_start(start: datetime, tz: str) -> datetime:
-    # Far from the supported range the zone's offset cannot matter, and near year 1
-    # or 9999 converting to UTC could leave what a datetime holds.
-    if start.year < EARLIEST.year:
-        return EARLIEST
-    if start.year > LATEST.year:
-        return LATEST + _DAY
-    return resolve_local(start, tz).astimezone(UTC)
-
-
-def check_begin(series: Series, begin: datetime) -> datetime:
-    """Return ``begin`` (where generation starts) unless it is after ``LATEST``; else raise."""
-    if begin > LATEST:
-        raise InvalidValue(
-            f"series {series.id!r} starts after {LATEST.date().isoformat()}, the latest "
-            "instant sessionkit schedules at; nothing can be generated for it",
-            value=series.items[0].recurrence.start,
-            expected=f"a schedule starting before {LATEST.isoformat()}",
-        )
-    return begin
-
-
-def months_after(instant: datetime, months: int, tz: str) -> datetime:
-    """Return ``instant`` moved by calendar months on the wall clock of ``tz`` (UTC)."""
-    local = instant.astimezone(get_zone(tz))
-    day: date = add_months(local.date(), months)
-    wall: time = local.time().replace(tzinfo=None)
-    return resolve_local(datetime.combine(day, wall), tz).astimezone(UTC)

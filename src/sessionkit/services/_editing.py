@@ -1,6 +1,8 @@
-"""Locking a session before deciding it may be changed: what booking commands lock, first.
+"""Whether a session may be changed, and its lock taken before that is decided.
 
-Private to the services package. A booking command takes its session's row
+Private to the services package. :func:`check_editable` says whether a
+session may be changed or deleted (its status, the host's dependents, its
+bookings under ``lock_booked``). A booking command takes its session's row
 lock (``BookingRepository.lock_session``) before it counts or adds bookings; a
 command that changes, moves or deletes a session because it has no bookings
 must take the same lock before it counts them, or a booking committed between
@@ -13,10 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sessionkit.errors import SessionLocked, SessionNotFound
+from sessionkit.lifecycle import Lifecycle
+from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES
 from sessionkit.model.session import Session
-from sessionkit.services._context import Tx
+from sessionkit.services._context import Context, Tx
 
-__all__ = ["lock_session", "lock_sessions"]
+__all__ = ["booked_lock", "check_editable", "lock_session", "lock_sessions", "status_lock"]
 
 
 def lock_session(tx: Tx, tenant: str, session_id: str) -> Session:
@@ -30,14 +35,65 @@ def lock_session(tx: Tx, tenant: str, session_id: str) -> Session:
 def lock_sessions(tx: Tx, sessions: Iterable[Session]) -> dict[str, Session]:
     """Lock each of ``sessions`` (by id, the order writers lock several in); return them by id.
 
-    As read under the lock, which may be newer than the given ones. Without a
-    bookings repository the given sessions are returned as they are.
+    As read under the lock, which may be newer than the given ones; one
+    deleted meanwhile is left out. Without a bookings repository the given
+    sessions are returned as they are.
     """
     chosen = {session.id: session for session in sessions}
     bookings = tx.bookings_or_none()
     if bookings is None:
         return chosen
-    return {
-        session_id: bookings.lock_session(chosen[session_id].tenant, session_id)
-        for session_id in sorted(chosen)
-    }
+    locked: dict[str, Session] = {}
+    for session_id in sorted(chosen):
+        try:
+            locked[session_id] = bookings.lock_session(chosen[session_id].tenant, session_id)
+        except SessionNotFound:
+            continue  # deleted by a writer that held its lock before us
+    return locked
+
+
+def status_lock(lifecycle: Lifecycle, session: Session) -> str | None:
+    """Return why ``session``'s status forbids editing or deleting it, or ``None``."""
+    if lifecycle.status(session.status).editable:
+        return None
+    editable = ", ".join(sorted(lifecycle.editable_statuses)) or "none"
+    return f"status {session.status!r} is not editable (editable: {editable})"
+
+
+def check_editable(ctx: Context, tx: Tx, session: Session, *, deleting: bool = False) -> None:
+    """Raise ``SessionLocked`` unless ``session`` may be changed (or, ``deleting``, deleted).
+
+    Its status must be editable and the host must report no dependents. A
+    session with bookings is never deleted (cancel it instead); one with
+    bookings in play is not changed while the booking rules lock booked
+    sessions (``lock_booked``).
+    """
+    reason = status_lock(ctx.lifecycle(session.lifecycle), session)
+    if reason is None and deleting:
+        dependents = ctx.blocking_links(tx, [session]).get(session.id)
+        if dependents is not None:
+            reason = f"it has dependents ({dependents})"
+    elif reason is None:
+        if ctx.links is not None:
+            dependents = ctx.links.blocking_links([session], tx.uow).get(session.id)
+            if dependents is not None:
+                reason = f"it has dependents ({dependents})"
+        if reason is None:
+            reason = booked_lock(ctx, tx, session)
+    if reason is not None:
+        raise SessionLocked(session.id, reason)
+
+
+def booked_lock(ctx: Context, tx: Tx, session: Session) -> str | None:
+    """Return why the booking rules forbid changing ``session`` (it has bookings), or ``None``."""
+    if not ctx.rules_for(session).lock_booked:
+        return None
+    bookings = tx.bookings_or_none()
+    if bookings is None:
+        return None
+    found = bookings.for_session(session.tenant, session.id, statuses=ACTIVE_BOOKING_STATUSES)
+    # A hold or offer that ran out is no longer in play, whether or not it was settled yet.
+    active = [b for b in found if not b.expired_at(tx.now)]
+    if not active:
+        return None
+    return f"it has {len(active)} booking(s) in play and the booking rules lock booked sessions"

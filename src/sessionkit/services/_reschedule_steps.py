@@ -33,8 +33,8 @@ from sessionkit.model.text import (
 )
 from sessionkit.policies import NoticePolicy
 from sessionkit.ports import RESCHEDULES, RescheduleRepository
-from sessionkit.services._context import Context, Tx, check_free, status_lock
-from sessionkit.services._editing import lock_session
+from sessionkit.services._context import Context, Tx, check_free
+from sessionkit.services._editing import lock_session, status_lock
 from sessionkit.services._seats import move_session_bookings
 from sessionkit.timespan import TimeSpan
 

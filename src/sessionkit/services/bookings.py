@@ -17,7 +17,7 @@ from datetime import datetime
 
 import attrs
 
-from sessionkit.errors import CancelRefused, SessionLocked, StillReferenced
+from sessionkit.errors import CancelRefused, SessionLocked, SessionNotFound, StillReferenced
 from sessionkit.model.booking import (
     BOOKING_LIFECYCLE,
     CONFIRMED,
@@ -34,7 +34,8 @@ from sessionkit.model.text import (
     check_tenant,
     check_text,
 )
-from sessionkit.services._context import Context, Tx, check_editable, retried
+from sessionkit.services._context import Context, Tx, retried
+from sessionkit.services._editing import check_editable
 from sessionkit.services._money import check_paid
 from sessionkit.services._reschedule_steps import settle_overdue_kept
 from sessionkit.services._seats import refuse_run_out, settle, store_booking_change
@@ -248,6 +249,8 @@ class BookingCommands(BookingMaking):
                         continue
                     except StillReferenced as referenced:  # booked since the count
                         kept.append((session, str(referenced)))
+                        continue
+                    except SessionNotFound:  # another cleanup removed it first: not ours
                         continue
                     removed.append(session)
                     tx.collect(

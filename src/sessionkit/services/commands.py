@@ -31,13 +31,12 @@ from sessionkit.model.text import (
 from sessionkit.services import fields
 from sessionkit.services._context import (
     Context,
-    check_editable,
     check_free,
     retried,
-    series_zone,
 )
-from sessionkit.services._editing import lock_session
+from sessionkit.services._editing import check_editable, lock_session
 from sessionkit.services._seats import move_session_bookings
+from sessionkit.services._series_time import series_zone
 from sessionkit.services._statuses import advance_in as advance_in
 from sessionkit.services._statuses import status_event as status_event
 from sessionkit.services._statuses import store_status as store_status

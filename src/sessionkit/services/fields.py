@@ -24,7 +24,7 @@ from sessionkit.model.fields import check_field_key, field_value
 from sessionkit.model.series import Series
 from sessionkit.model.session import Session, check_group
 from sessionkit.model.text import check_actor, check_id, check_tenant
-from sessionkit.services._closing import close_in
+from sessionkit.services._closing import close_all_in
 from sessionkit.services._context import Context, check_version
 from sessionkit.services.reports import CloseReport
 
@@ -142,9 +142,6 @@ def close_group(ctx: Context, tenant: str, group: str, *, actor: str | None) -> 
     check_group(group)
     check_actor(actor)
     with ctx.transaction() as tx:
-        reports = [
-            close_in(ctx, tx, series, tx.now, actor=actor)
-            for series in tx.series.in_group(tenant, group)
-            if series.is_active
-        ]
+        active = [series for series in tx.series.in_group(tenant, group) if series.is_active]
+        reports = close_all_in(ctx, tx, active, tx.now, actor=actor)
     return GroupCloseReport(tenant=tenant, group=group, closed=tuple(reports))

@@ -96,17 +96,31 @@ class _Sorted:
     respecs: list[Respec] = attrs.Factory(list)
 
 
-def _locked_touchable(ctx: Context, tx: Tx, after: Series, future: list[Session]) -> list[Session]:
-    """Return ``future`` with the sessions the change may touch locked (and read again).
+def _locked_plan(
+    ctx: Context,
+    tx: Tx,
+    after: Series,
+    future: list[Session],
+    wanted_by_key: dict[datetime, Wanted],
+) -> tuple[list[Session], _Sorted]:
+    """Classify ``future``, with the sessions the change would write locked and read again.
 
-    Their bookings are counted next, to keep the booked ones: a booking takes
-    the session's lock first, so one cannot commit between the count and the
-    change (which would re-time a booked session without its bookings' copy of
-    the time, or fail to delete it on the database's foreign key).
+    A first look finds the sessions to delete or re-time; those are locked
+    (by id; one deleted meanwhile drops out) and the sessions classified
+    again, their bookings counted under the lock. A booking takes the
+    session's lock first, so none can commit between that count and the
+    change (which would re-time a booked session without its bookings' copy
+    of the time, or fail to delete it on the database's foreign key). The
+    rest are not locked: the change leaves them as they are.
     """
-    machine = ctx.lifecycle(after.lifecycle)
-    locked = lock_sessions(tx, [s for s in future if _untouchable(machine, s) is None])
-    return [locked.get(session.id, session) for session in future]
+    guess = _classify(ctx, tx, after, future, wanted_by_key)
+    writing = [*guess.deleted, *(session for session, _, _ in guess.respecs)]
+    if not writing or tx.bookings_or_none() is None:
+        return future, guess
+    locked = lock_sessions(tx, writing)
+    asked = {session.id for session in writing}
+    future = [locked.get(s.id, s) for s in future if s.id in locked or s.id not in asked]
+    return future, _classify(ctx, tx, after, future, wanted_by_key)
 
 
 def _classify(
@@ -351,7 +365,6 @@ def reconcile_in(
     """
     tenant = before.tenant
     future = tx.sessions.for_series(tenant, before.id, start_from=cutoff)
-    future = _locked_touchable(ctx, tx, after, future)
     horizon = max(
         [cutoff, *([] if after.generated_until is None else [after.generated_until])]
         + [s.start + _TICK for s in future]
@@ -362,7 +375,7 @@ def reconcile_in(
     for w in wanted:
         wanted_by_key.setdefault(w.key, w)
 
-    plan_ = _classify(ctx, tx, after, future, wanted_by_key)
+    future, plan_ = _locked_plan(ctx, tx, after, future, wanted_by_key)
     deleted_ids = {s.id for s in plan_.deleted}
     busy = BusyIndex.load(tx, tenant, wanted, exclude=deleted_ids)
     keyed = tx.sessions.for_occurrences(tenant, before.id, list(wanted_by_key))
