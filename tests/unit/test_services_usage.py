@@ -24,7 +24,7 @@ from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import DuplicateSession, DuplicateUsage, UnknownStatus, WrongType
 from sessionkit.model import ResourceRef, Session
 from sessionkit.model.events import SessionCanceled
-from sessionkit.model.usage import CODE_FIELD, MAKEUP_FIELD, UsageRecorded
+from sessionkit.model.usage import CODE_FIELD, MADE_UP_BY_FIELD, MAKEUP_FIELD, UsageRecorded
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 
 T = "1"
@@ -270,6 +270,38 @@ def test_a_cancelled_session_has_one_makeup_even_before_it_is_held(world: World)
     assert sorted((e.session_id, e.used_by) for e in entries) == sorted(
         [(cancelled.id, first.id), (second.id, second.id)]
     )
+
+
+def test_a_held_makeup_is_not_marked_for_a_second_session(world: World) -> None:
+    # A makeup held as one cancelled lesson's was re-marked for another: its own field
+    # named the second while the ledger charged the first, and both were blocked for
+    # any other makeup with one credit used.
+    sub = world.subscribe()
+    first = world.run(world.lesson(ANA), "cancel")
+    second = world.run(world.lesson(ANA), "cancel")
+    makeup = world.lesson(ANA, start=datetime(2026, 4, 10, 9, tzinfo=UTC))
+    world.kit.usage.mark_makeup(T, makeup.id, replaces=first.id, actor="admin")
+    world.complete(world.kit.queries.get(T, makeup.id))
+    with pytest.raises(InvalidValue, match="held as the makeup of") as refused:
+        world.kit.usage.mark_makeup(T, makeup.id, replaces=second.id, actor="admin")
+    assert refused.value.value == second.id
+    assert world.kit.queries.get(T, makeup.id).metadata[MAKEUP_FIELD] == first.id
+    assert MADE_UP_BY_FIELD not in world.kit.queries.get(T, second.id).metadata
+    assert world.used(sub) == 1
+
+
+def test_a_makeup_not_held_yet_moves_to_another_session(world: World) -> None:
+    # Marked for the wrong lesson, before it was held: the mark moves, the first is free.
+    first = world.run(world.lesson(ANA), "cancel")
+    second = world.run(world.lesson(ANA), "cancel")
+    makeup = world.lesson(ANA, start=datetime(2026, 4, 10, 9, tzinfo=UTC))
+    world.kit.usage.mark_makeup(T, makeup.id, replaces=first.id, actor="admin")
+    moved = world.kit.usage.mark_makeup(T, makeup.id, replaces=second.id, actor="admin")
+    assert moved.metadata[MAKEUP_FIELD] == second.id
+    assert MADE_UP_BY_FIELD not in world.kit.queries.get(T, first.id).metadata
+    other = world.lesson(ANA, start=datetime(2026, 4, 17, 9, tzinfo=UTC))
+    taken = world.kit.usage.mark_makeup(T, other.id, replaces=first.id, actor="admin")
+    assert taken.metadata[MAKEUP_FIELD] == first.id
 
 
 def test_a_makeup_marked_before_made_up_by_existed_still_counts(world: World) -> None:

@@ -66,6 +66,9 @@ def mark_makeup(
         marked = session.metadata.get(MAKEUP_FIELD) == replaces
         if marked and original.metadata.get(MADE_UP_BY_FIELD) == session_id:
             return session
+        previous = session.metadata.get(MAKEUP_FIELD)
+        if previous is not None and not marked:
+            _unmark(tx, session, str(previous), replaces, actor)
         stored = session
         if not marked:
             stored = _own_field(tx, session, MAKEUP_FIELD, replaces, actor)
@@ -90,11 +93,38 @@ def _marked(ctx: Context, tx: Tx, original: Session, session_id: str) -> list[st
     ]
 
 
-def _own_field(tx: Tx, session: Session, field: str, value: str, actor: str | None) -> Session:
-    """Set one own field of ``session`` (its version checked); say so in an event."""
+def _unmark(tx: Tx, session: Session, previous: str, replaces: str, actor: str | None) -> None:
+    """Move ``session``'s mark off ``previous``; refuse once its credit is charged there.
+
+    A makeup held (its credit charged as ``previous``'s) stays ``previous``'s:
+    marked for ``replaces`` too, it would block both cancelled sessions with
+    one credit. One not held yet is moved, and ``previous`` is free again.
+    """
+    charged = [
+        e
+        for e in tx.repository(USAGE).for_session(session.tenant, previous)
+        if e.active and e.used_by == session.id
+    ]
+    if charged:
+        raise InvalidValue(
+            f"session {session.id!r} was held as the makeup of {previous!r} (a credit is "
+            f"charged there); it cannot make up {replaces!r} too",
+            value=replaces,
+            expected=f"{previous!r}, the session it made up",
+        )
+    found = tx.sessions.get_many(session.tenant, [previous])
+    if found and found[0].metadata.get(MADE_UP_BY_FIELD) == session.id:
+        _own_field(tx, found[0], MADE_UP_BY_FIELD, None, actor)
+
+
+def _own_field(
+    tx: Tx, session: Session, field: str, value: str | None, actor: str | None
+) -> Session:
+    """Set one own field of ``session`` (``None``: drop it), its version checked; say so."""
+    kept = {k: v for k, v in session.metadata.items() if k != field}
     changed = attrs.evolve(
         session,
-        metadata={**session.metadata, field: value},
+        metadata=kept if value is None else {**kept, field: value},
         updated_at=tx.now,
         updated_by=actor,
     )
