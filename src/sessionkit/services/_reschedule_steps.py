@@ -250,27 +250,15 @@ def answer_due(
     if target is None:
         return store_answer(tx, repo, request, "expire", None, None, timed=True)
     if session.start != request.session_start:
-        return store_answer(
-            tx,
-            repo,
-            request,
-            "expire",
-            None,
-            None,
-            reason=f"the session was moved since the request, from "
-            f"{request.session_start.isoformat()} to {session.start.isoformat()}",
+        why: str | None = (
+            f"the session was moved since the request, from "
+            f"{request.session_start.isoformat()} to {session.start.isoformat()}"
         )
-    problem = apply_proposed(ctx, tx, session, target, None)
-    if problem is not None:
-        return store_answer(
-            tx,
-            repo,
-            request,
-            "expire",
-            None,
-            None,
-            reason=f"the proposed time could not be applied: {problem}",
-        )
+    else:
+        problem = apply_proposed(ctx, tx, session, target, None)
+        why = None if problem is None else f"the proposed time could not be applied: {problem}"
+    if why is not None:
+        return store_answer(tx, repo, request, "expire", None, None, reason=why)
     return store_answer(tx, repo, request, "auto_approve", None, None, new_start=target)
 
 

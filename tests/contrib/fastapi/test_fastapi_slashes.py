@@ -228,15 +228,7 @@ def test_an_encoded_slash_is_part_of_the_id_and_a_plain_one_a_separator(
 ) -> None:
     """Session ``a/bookings`` and session ``a``'s bookings; ``x/transitions``' cancel and
     session ``x``'s ``cancel`` transition: each path names one of them."""
-    for session_id in ("a", "a/bookings", "x", "x/transitions", "50%/off"):
-        kit.sessions.create_extra(
-            "acme",
-            actor="t",
-            start=NOW + timedelta(days=1),
-            end=NOW + timedelta(days=1, hours=1),
-            lifecycle="lms",
-            session_id=session_id,
-        )
+    with_session_ids(kit, "a", "a/bookings", "x", "x/transitions", "50%/off")
     assert ok(client.get("/v1/sessions/a%2Fbookings"))["id"] == "a/bookings"
     assert ok(client.get("/v1/sessions/a/bookings"))["items"] == []  # session a's bookings
     assert ok(client.get("/v1/sessions/a%2Fbookings/bookings"))["items"] == []
