@@ -21,6 +21,7 @@ from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import (
     DuplicateSession,
     InvalidTransition,
+    InvalidValue,
     SeriesClosedError,
     SessionConflict,
     SessionLocked,
@@ -43,6 +44,8 @@ from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.testing.harness import StaticLinks
 
 T = "acme"
+SHARED_KEY = "one instant per local start in a series"
+"""What a series refused for items in two zones at one local time expects (its InvalidValue)."""
 START = datetime(2026, 3, 2, 6, tzinfo=UTC)
 TEACHERS = (ResourceRef("teacher", "ana"), ResourceRef("teacher", "ben"))
 ZONES = ("UTC", "Europe/Berlin")
@@ -110,13 +113,21 @@ class ServiceCalls(RuleBasedStateMachine):
 
     @rule(spec=items)
     def create_series(self, spec: list[tuple[set[str], int, int, ResourceRef, str]]) -> None:
-        series, _ = self.kit.series.create(
-            T,
-            actor="u",
-            title="S",
-            items=schedule(spec),
-            window=WindowPolicy(initial_months=1, buffer=timedelta(weeks=2)),
-        )
+        before = self.stored()
+        try:
+            series, _ = self.kit.series.create(
+                T,
+                actor="u",
+                title="S",
+                items=schedule(spec),
+                window=WindowPolicy(initial_months=1, buffer=timedelta(weeks=2)),
+            )
+        except InvalidValue as refused:
+            if refused.expected != SHARED_KEY:
+                raise
+            # Items in two zones at one local time: refused whole, nothing stored.
+            assert self.stored() == before
+            return
         self.series_ids.append(series.id)
 
     @rule(
@@ -191,6 +202,11 @@ class ServiceCalls(RuleBasedStateMachine):
                 T, series_id, actor="u", items=schedule(spec), effective_from=effective
             )
         except SeriesClosedError:
+            return
+        except InvalidValue as refused:
+            if refused.expected != SHARED_KEY:
+                raise
+            assert {s.id: s for s in self.stored() if s.series_id == series_id} == before
             return
         after = {s.id: s for s in self.stored()}
         for session in before.values():
