@@ -38,6 +38,7 @@ __all__ = [
     "plan",
     "record_materialised",
     "check_keys",
+    "skipped_occurrence",
     "wanted_occurrences",
 ]
 
@@ -265,7 +266,7 @@ def plan(
     for item in wanted:
         holder = by_key.get(item.key) or by_start.get(item.span.start)
         if holder is not None:
-            skipped.append(_skip(series, item, "exists", holder, None))
+            skipped.append(skipped_occurrence(series, item, "exists", holder, None))
             continue
         like = first_of.get(item.item.id)
         session = new_session(ctx, series, machine, item, now=now, actor=actor, like=like)
@@ -275,7 +276,7 @@ def plan(
         if session.busy:
             hit = busy.blocker(session.span, session.resources)
             if hit is not None:
-                skipped.append(_skip(series, item, "conflict", hit[0], hit[1]))
+                skipped.append(skipped_occurrence(series, item, "conflict", hit[0], hit[1]))
                 continue
             busy.add(session)
         by_key[item.key] = session
@@ -284,13 +285,14 @@ def plan(
     return created, skipped
 
 
-def _skip(
+def skipped_occurrence(
     series: Series,
     wanted: Wanted,
     reason: str,
     blocking: Session,
     resource: ResourceRef | None,
 ) -> Skipped:
+    """Report ``wanted`` not made: ``"conflict"`` (busy ``resource``) or ``"exists"`` (held)."""
     return Skipped(
         series_id=series.id,
         item_id=wanted.item.id,

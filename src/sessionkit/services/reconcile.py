@@ -35,6 +35,7 @@ from sessionkit.services.generation import (
     check_keys,
     materialise_in,
     plan,
+    skipped_occurrence,
     wanted_occurrences,
 )
 from sessionkit.services.reports import Orphan, ReconcileReport, Skipped
@@ -217,17 +218,8 @@ def _check(
     skipped: list[Skipped] = []
     for (session, _, _), hit in blocked:
         wish = wanted_by_key[session.occurrence_key]  # type: ignore[index]  # generated
-        skipped.append(
-            Skipped(
-                series_id=after.id,
-                item_id=wish.item.id,
-                key=wish.key,
-                span=wish.span,
-                reason="exists" if hit[1] is None else "conflict",
-                blocking=hit[0],
-                resource=hit[1],
-            )
-        )
+        reason = "exists" if hit[1] is None else "conflict"
+        skipped.append(skipped_occurrence(after, wish, reason, hit[0], hit[1]))
         plan_.kept.append(session)
     return updated, skipped
 
@@ -332,17 +324,7 @@ def _stood_for(
             continue
         n = min(near)[1]
         taken.add(n)
-        wish = missing[n]
-        standing.append(
-            Skipped(
-                series_id=series.id,
-                item_id=wish.item.id,
-                key=wish.key,
-                span=wish.span,
-                reason="exists",
-                blocking=kept,
-            )
-        )
+        standing.append(skipped_occurrence(series, missing[n], "exists", kept, None))
     return [wish for n, wish in enumerate(missing) if n not in taken], standing
 
 
