@@ -13,7 +13,6 @@ from typing import Literal
 import attrs
 
 from sessionkit.model.booking import BOOKING_LIFECYCLE, CONFIRMED, HELD, OFFERED
-from sessionkit.model.booking_events import booking_event
 from sessionkit.model.payment import (
     OPEN_PAYMENT_STATUSES,
     PAID_STATUSES,
@@ -44,12 +43,12 @@ def succeed(ctx: Context, tx: Tx, payment: Payment, *, actor: str | None) -> Pay
     if booking.status in (HELD, OFFERED) and not booking.expired_at(tx.now):
         # The session is settled first, as by every write to it (holds that ran out are
         # marked, their seats offered on); this booking, in time, is left as it is.
-        settle(ctx, tx, tx.bookings.lock_session(booking.tenant, booking.session_id), actor=None)
-        booking = tx.bookings.get(payment.tenant, payment.booking_id)
+        session = tx.bookings.lock_session(booking.tenant, booking.session_id)
+        settled = settle(ctx, tx, session, actor=None)
+        if settled.expired or settled.offered:  # as confirm: read it again once changed
+            booking = tx.bookings.get(payment.tenant, payment.booking_id)
         confirmed, booked = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
-        stamped = attrs.evolve(confirmed, hold_expires_at=None, updated_at=tx.now, updated_by=actor)
-        stored = tx.bookings.update(stamped, expected_version=booking.version)
-        tx.collect([booking_event(stored, booked, tenant=stored.tenant, actor=actor)])
+        store_booking_change(tx, booking, confirmed, [booked], actor=actor)
         return store_payment(tx, payment, paid, change, actor=actor)
     if booking.status == CONFIRMED:
         return store_payment(tx, payment, paid, change, actor=actor)
