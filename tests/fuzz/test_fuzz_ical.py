@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sessionkit.contrib.ical import CalendarError, read_ical, write_ical
 from sessionkit.errors import SessionKitError
 
-CALL_BOUND = 10.0
+CALL_BOUND = 30.0
 _EXAMPLES = 400 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else 60
 LO, HI = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)
 
