@@ -1,20 +1,25 @@
-"""A command the database aborted to break a deadlock runs again, a bounded number of times.
+"""A command that lost a race runs again, a bounded number of times.
+
+Lost races: the database aborted the transaction to break a deadlock, or a
+concurrent writer moved a record on between the command's read and its write.
 
 The store here is the in-memory one, whose unit of work is made to lose its
-commit like a SQL database that picked it as a deadlock's victim: it raises
-:class:`TransientConflict` and keeps nothing. The SQL adapter's own races are
-in ``tests/integration/test_sqlalchemy_deadlock_races.py``.
+commit like a SQL database that picked it as a deadlock's victim (it raises
+:class:`TransientConflict` and keeps nothing), or like a SQL store whose
+versioned write found the record moved on (``ConcurrentModification``). The SQL
+adapter's own races are in ``tests/integration/test_sqlalchemy_deadlock_races.py``.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.memory._store import InMemoryUnitOfWork
-from sessionkit.errors import InvalidValue, TransientConflict, WrongType
+from sessionkit.errors import ConcurrentModification, InvalidValue, TransientConflict, WrongType
 from sessionkit.model.events import SessionCreated
 from sessionkit.model.query import SessionQuery
 from sessionkit.services import SessionKit
@@ -27,25 +32,47 @@ TENANT = "acme"
 class Deadlocks:
     """A unit-of-work factory whose first ``losses`` commits lose a deadlock."""
 
-    def __init__(self, losses: int, *, joined: bool = False) -> None:
+    def __init__(self, losses: int, *, joined: bool | None = False) -> None:
         self.events = RecordingPublisher()
         self.store = InMemoryStore(publisher=self.events)
         self.losses = losses
         self.joined = joined
         self.commits = 0
+        self.units = 0
+
+    def lose(self) -> ConcurrentModification:
+        return TransientConflict.aborted("deadlock", "postgresql", joined=bool(self.joined))
 
     def __call__(self) -> InMemoryUnitOfWork:
         factory = self
+        self.units += 1
 
         class Losing(InMemoryUnitOfWork):
+            @property
+            def joined(self) -> bool:
+                if factory.joined is None:  # an adapter that does not say
+                    raise AttributeError("joined")
+                return factory.joined
+
             def commit(self) -> None:
                 factory.commits += 1
                 if factory.losses > 0:
                     factory.losses -= 1
-                    raise TransientConflict.aborted("deadlock", "postgresql", joined=factory.joined)
+                    raise factory.lose()
                 super().commit()
 
         return Losing(self.store)
+
+
+class Races(Deadlocks):
+    """A unit-of-work factory whose first ``losses`` units find a record moved on meanwhile.
+
+    As a SQL store's versioned write does when a concurrent writer committed
+    between the unit's read of the record and its write.
+    """
+
+    def lose(self) -> ConcurrentModification:
+        return ConcurrentModification("s1", 1, 2)
 
 
 def _kit(units: Deadlocks, attempts: int = 3) -> SessionKit:
@@ -122,3 +149,48 @@ def test_attempts_must_be_a_positive_int() -> None:
         _kit(Deadlocks(0), attempts=0)
     with pytest.raises(WrongType):
         _kit(Deadlocks(0), attempts="3")  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------- a record moved on
+
+
+def test_a_record_moved_on_between_read_and_write_runs_the_command_again() -> None:
+    units = Races(losses=2)
+    _create(_kit(units))
+    assert units.commits == 3
+    assert _stored(units) == 1
+    assert [type(e) for e in units.events.events] == [SessionCreated]
+
+
+def test_a_record_moved_on_at_every_attempt_gives_up_after_the_attempts() -> None:
+    units = Races(losses=5)
+    with pytest.raises(ConcurrentModification) as caught:
+        _create(_kit(units, attempts=3))
+    assert (caught.value.retryable, caught.value.attempts) == (True, 3)
+    assert units.commits == 3
+    assert _stored(units) == 0
+    assert units.events.events == []
+
+
+def test_the_callers_stale_expected_version_is_not_run_again() -> None:
+    units = Races(losses=0)
+    kit = _kit(units)
+    session: Any = _create(kit)
+    before = units.units
+    with pytest.raises(ConcurrentModification) as caught:
+        kit.sessions.update(TENANT, session.id, actor="tina", title="B", expected_version=7)
+    assert (caught.value.expected, caught.value.actual) == (7, session.version)
+    assert (caught.value.retryable, caught.value.attempts) == (False, 1)
+    assert units.units == before + 1  # one unit: read once, refused once
+
+
+@pytest.mark.parametrize("joined", [True, None], ids=["joined", "adapter-does-not-say"])
+def test_a_record_moved_on_in_a_unit_that_may_not_be_whole_is_not_run_again(
+    joined: bool | None,
+) -> None:
+    units = Races(losses=1, joined=joined)
+    with pytest.raises(ConcurrentModification) as caught:
+        _create(_kit(units))
+    assert (caught.value.retryable, caught.value.attempts) == (False, 1)
+    assert units.commits == 1
+    assert _stored(units) == 0

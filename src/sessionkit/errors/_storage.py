@@ -205,6 +205,13 @@ class ConcurrentModification(SessionKitError, RuntimeError):
     record and its versions. The subclass
     :class:`~sessionkit.errors.TransientConflict` is a transaction the database
     aborted in a race (no record or version to name: those are ``None``).
+
+    ``retryable`` is true when a command of
+    :class:`~sessionkit.services.SessionKit` read the record itself and a
+    concurrent writer moved it on before the command wrote, in a unit of work
+    the store owned: the command then ran again by itself on the fresh record,
+    up to ``attempts`` times in all, and raises this only when every attempt
+    lost. A stale ``expected_version`` the caller gave is never retried.
     """
 
     def __init__(self, record_id: object, expected: int | None, actual: int | None) -> None:
@@ -215,6 +222,8 @@ class ConcurrentModification(SessionKitError, RuntimeError):
         self.record_id = record_id
         self.expected = expected
         self.actual = actual
+        self.retryable = False
+        self.attempts = 1
 
 
 class SeriesClosedError(SessionKitError, ValueError):

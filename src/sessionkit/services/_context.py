@@ -18,6 +18,7 @@ from typing import Concatenate, ParamSpec, Protocol, TypeVar
 import attrs
 
 from sessionkit.errors import (
+    ConcurrentModification,
     InvalidValue,
     SessionConflict,
     TransientConflict,
@@ -64,9 +65,26 @@ R = TypeVar("R")
 _COMMITS: ContextVar[int] = ContextVar("sessionkit_commits", default=0)
 """How many units of work :meth:`Context.transaction` committed in this context, ever."""
 _GAVE_UP = "_sessionkit_gave_up"
-"""Set on a ``TransientConflict`` a retry gave up on, so that no outer command retries it."""
+"""Set on a conflict a retry gave up on, so that no outer command retries it."""
+_CALLERS = "_sessionkit_callers_version"
+"""Set on a ``ConcurrentModification`` for a stale version the caller gave: never retried."""
 _BACKOFF = 0.01
 """Seconds: the first retry waits up to this long (at random), each later one twice as long."""
+
+
+def check_record_version(record_id: object, version: int, expected_version: int | None) -> None:
+    """Raise ``ConcurrentModification`` if the caller's ``expected_version`` is not ``version``.
+
+    ``expected_version`` ``None`` checks nothing. Running the command again
+    would read the same record, so this error is never retried (unlike a
+    record a concurrent writer moved on between a command's read and its
+    write).
+    """
+    expected = check_version(expected_version)
+    if expected is not None and expected != version:
+        error = ConcurrentModification(record_id, expected, version)
+        setattr(error, _CALLERS, True)
+        raise error
 
 
 def commits() -> int:
@@ -238,8 +256,20 @@ class Context:
         at = self.at(now, name)
         with self.uow() as uow:
             tx = Tx(uow, at, refunds=self.refunds, thresholds=self.thresholds)
-            yield tx
-            uow.commit()
+            try:
+                yield tx
+                uow.commit()
+            except ConcurrentModification as error:
+                # A record moved on between this unit's read and its write: running the
+                # command again reads it afresh, if the unit was the whole transaction
+                # (an adapter that cannot say so is never run again).
+                if (
+                    not isinstance(error, TransientConflict)  # the adapter said already
+                    and not getattr(error, _CALLERS, False)
+                    and getattr(uow, "joined", None) is False
+                ):
+                    error.retryable = True
+                raise
             _COMMITS.set(_COMMITS.get() + 1)
         if tx.calls:
             self.when_durable(uow, functools.partial(self._after_commit, list(tx.calls)))
@@ -260,21 +290,24 @@ class Context:
             action()
 
     def retrying(self, command: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-        """Return ``command(*args, **kwargs)``, run again if the database aborted it in a race.
+        """Return ``command(*args, **kwargs)``, run again if it lost a race.
 
-        A :class:`~sessionkit.errors.TransientConflict` that is ``retryable``
-        (the store owned the whole transaction, and rolled it back) runs the
-        command again, up to :attr:`attempts` runs in all, after a short
-        random pause; so does nothing else. Never once a unit of work of the
-        command has committed: running it again would repeat that unit. The
-        events of an attempt that did not commit were never published.
+        A :class:`~sessionkit.errors.ConcurrentModification` that is
+        ``retryable`` (the database aborted the transaction in a race, or a
+        concurrent writer moved a record on between the command's read and
+        its write; the store owned the whole transaction, and rolled it back)
+        runs the command again, up to :attr:`attempts` runs in all, after a
+        short random pause; so does nothing else. Never once a unit of work
+        of the command has committed: running it again would repeat that
+        unit. The events of an attempt that did not commit were never
+        published.
         """
         attempt = 1
         while True:
             committed = _COMMITS.get()
             try:
                 return command(*args, **kwargs)
-            except TransientConflict as error:
+            except ConcurrentModification as error:
                 error.attempts = attempt
                 if (
                     not error.retryable

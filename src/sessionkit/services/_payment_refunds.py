@@ -120,13 +120,15 @@ class RefundCommands:
                 value=amount,
                 expected=f"an amount with at most {places} decimal places",
             )
+        # Run again when a concurrent writer moved the payment on (see SessionKit.retrying).
+        run = self._ctx.retrying
         try:
-            self._refund(tenant, payment_id, amount, actor, reason, key, now)
+            run(self._refund, tenant, payment_id, amount, actor, reason, key, now)
         except Duplicate as taken:
             if key is None or taken.kind != PAYMENT_EVENTS.name:
                 raise
             # A retry with the same key committed its receipt first: run again to replay it.
-            self._refund(tenant, payment_id, amount, actor, reason, key, now)
+            run(self._refund, tenant, payment_id, amount, actor, reason, key, now)
         with self._ctx.transaction() as tx:  # as it stands after the provider's answer
             return tx.payments.get(tenant, payment_id)
 

@@ -18,14 +18,14 @@ from typing import Any, TypeVar
 
 import attrs
 
-from sessionkit.errors import ConcurrentModification, InvalidValue, WrongType
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.events import SeriesUpdated, SessionUpdated
 from sessionkit.model.fields import check_field_key, field_value
 from sessionkit.model.series import Series
 from sessionkit.model.session import Session, check_group
 from sessionkit.model.text import check_actor, check_id, check_tenant
 from sessionkit.services._closing import close_all_in
-from sessionkit.services._context import Context, check_version
+from sessionkit.services._context import Context, check_record_version, check_version
 from sessionkit.services.reports import CloseReport
 
 __all__ = ["GroupCloseReport", "changed_fields", "close_group", "set_fields"]
@@ -112,8 +112,7 @@ def set_fields(
         now = tx.now
         repository: Any = tx.sessions if kind is Session else tx.series
         record: R = repository.get(tenant, record_id)
-        if expected_version is not None and expected_version != record.version:
-            raise ConcurrentModification(record.id, expected_version, record.version)
+        check_record_version(record.id, record.version, expected_version)
         after = changed_fields(record.metadata, set, remove)
         if after is None:
             return record

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from sessionkit.errors import ConcurrentModification, SeriesClosedError
+from sessionkit.errors import SeriesClosedError
 from sessionkit.model.series import ScheduleItem, Series, WindowPolicy, item_tuple
 from sessionkit.model.text import (
     check_actor,
@@ -28,6 +28,7 @@ from sessionkit.services._collector import collector_paused
 from sessionkit.services._context import (
     Context,
     Tx,
+    check_record_version,
     check_version,
     retried,
 )
@@ -55,9 +56,7 @@ __all__ = ["SeriesCommands"]
 
 
 def _check_version(series: Series, expected_version: int | None) -> None:
-    expected = check_version(expected_version)
-    if expected is not None and expected != series.version:
-        raise ConcurrentModification(series.id, expected, series.version)
+    check_record_version(series.id, series.version, expected_version)
 
 
 def _active(tx: Tx, tenant: str, series_id: str) -> Series:

@@ -15,7 +15,6 @@ from datetime import datetime
 
 import attrs
 
-from sessionkit.errors import ConcurrentModification
 from sessionkit.lifecycle import Lifecycle, StatusChanged
 from sessionkit.model.fields import notes_field
 from sessionkit.model.query import MAX_LIMIT
@@ -28,7 +27,7 @@ from sessionkit.model.text import (
     check_tenant,
     check_text,
 )
-from sessionkit.services._context import Context, check_version, retried
+from sessionkit.services._context import Context, check_record_version, check_version, retried
 from sessionkit.services._statuses import advance_in, store_status
 
 __all__ = ["SessionStatusCommands", "check_session_version", "session_args"]
@@ -36,9 +35,7 @@ __all__ = ["SessionStatusCommands", "check_session_version", "session_args"]
 
 def check_session_version(session: Session, expected_version: int | None) -> None:
     """Raise ``ConcurrentModification`` if ``expected_version`` is given and not the session's."""
-    expected = check_version(expected_version)
-    if expected is not None and expected != session.version:
-        raise ConcurrentModification(session.id, expected, session.version)
+    check_record_version(session.id, session.version, expected_version)
 
 
 _MAX_REASON = 4096

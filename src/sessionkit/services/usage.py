@@ -17,7 +17,7 @@ from typing import Literal
 
 import attrs
 
-from sessionkit.errors import ConcurrentModification, InvalidValue, UsageLimitReached, WrongType
+from sessionkit.errors import InvalidValue, UsageLimitReached, WrongType
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.session import ResourceRef, Session
@@ -38,7 +38,13 @@ from sessionkit.model.usage import (
     usage_counter,
 )
 from sessionkit.ports import COUNTERS, SESSION_CODES, SUBSCRIPTIONS, USAGE
-from sessionkit.services._context import Context, Tx, check_version, retried
+from sessionkit.services._context import (
+    Context,
+    Tx,
+    check_record_version,
+    check_version,
+    retried,
+)
 from sessionkit.services._makeups import mark_makeup
 from sessionkit.services._usage import active_subscription, consume_in, resets_at, reverse_in
 from sessionkit.services.commands import store_status
@@ -253,8 +259,7 @@ class UsageCommands:
         expected = check_version(expected_version)
         with ctx.transaction() as tx:
             session = tx.sessions.get(tenant, session_id)
-            if expected is not None and expected != session.version:
-                raise ConcurrentModification(session.id, expected, session.version)
+            check_record_version(session.id, session.version, expected)
             machine = ctx.lifecycle(session.lifecycle)
             target = machine.status(status).name
             if target == session.status:

@@ -87,6 +87,11 @@ class InMemoryUnitOfWork(UnitOfWorkBase):
         self._used = False
         self._repositories: dict[str, MemoryRepository[Any]] = {}
 
+    @property
+    def joined(self) -> bool:
+        """Always false: an in-memory unit is a whole transaction, never part of a host's."""
+        return False
+
     def repository(self, kind: Kind[RepoT]) -> RepoT:
         """Return this unit's repository for ``kind`` (the same object each time).
 
