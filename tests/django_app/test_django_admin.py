@@ -17,11 +17,16 @@ import attrs
 import pytest
 from django.contrib.admin import site
 from django.contrib.admin.utils import label_for_field
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.test import Client
-from django.test.utils import setup_test_environment, teardown_test_environment
+from django.test.utils import (
+    CaptureQueriesContext,
+    setup_test_environment,
+    teardown_test_environment,
+)
 from django.utils.html import escape
 
 from sessionkit.contrib.django.admin import PaymentAdmin
@@ -115,11 +120,39 @@ def test_the_admin_changes_nothing_by_hand(client: Client) -> None:
     row = SessionRecord.objects.get()
     url = f"/admin/sessionkit/sessionrecord/{row.pk}/change/"
     assert client.get(url).status_code == 200
-    client.post(url, {"title": "renamed", "status": "FINISHED"})
+    # Save wrote the whole row back as read, without the version check, undoing a change
+    # committed meanwhile (on PostgreSQL a cancelled booking came back over the next one).
+    with CaptureQueriesContext(connection) as sent:
+        answer = client.post(url, {"title": "renamed", "status": "FINISHED"})
+    assert answer.status_code == 403
+    assert [q["sql"] for q in sent.captured_queries if q["sql"].startswith("UPDATE")] == []
     row.refresh_from_db()
     assert (row.title, row.status, row.version) == ("a", "SCHEDULED", 1)
     assert client.get("/admin/sessionkit/sessionrecord/add/").status_code == 403
     assert client.get(f"/admin/sessionkit/sessionrecord/{row.pk}/delete/").status_code == 403
+
+
+def test_the_actions_need_the_change_permission(kit: object) -> None:
+    given(make_session("a"))
+    row = SessionRecord.objects.get()
+    viewer = User.objects.create_user("viewer", password="pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_sessionrecord"))
+    url = "/admin/sessionkit/sessionrecord/"
+    client = Client()
+    client.force_login(viewer)
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "cancel_sessions" not in page.context["cl"].model_admin.get_actions(page.wsgi_request)
+    client.post(url, {"action": "cancel_sessions", "_selected_action": [row.pk]})
+    row.refresh_from_db()
+    assert row.status == "SCHEDULED"
+    editor = User.objects.create_user("editor", password="pw", is_staff=True)
+    editor.user_permissions.add(Permission.objects.get(codename="change_sessionrecord"))
+    client.force_login(editor)
+    assert client.get(f"{url}{row.pk}/change/").status_code == 200  # viewed, not saved
+    client.post(url, {"action": "cancel_sessions", "_selected_action": [row.pk]})
+    row.refresh_from_db()
+    assert row.status == "CANCELED"
 
 
 def test_the_cancel_action_goes_through_the_lifecycle(

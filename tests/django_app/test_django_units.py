@@ -221,6 +221,25 @@ def test_sqlite_taking_the_lock_at_begin_passes(monkeypatch: pytest.MonkeyPatch,
     assert check_settings() == []
 
 
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York"])
+def test_a_local_time_zone_of_a_sqlite_database_is_an_error_and_refused(
+    monkeypatch: pytest.MonkeyPatch, zone: str
+) -> None:
+    # Django stores naive local times on SQLite then: 00:30 and 01:30 UTC on 25 October
+    # 2026 are both 02:30 in Berlin, and a session read back an hour off.
+    monkeypatch.setitem(connections.settings["default"], "TIME_ZONE", zone)
+    [error] = check_settings()
+    assert (error.id, error.level) == ("sessionkit.E002", ERROR)
+    assert "'default'" in error.msg
+    assert repr(zone) in error.msg
+    with pytest.raises(InvalidValue) as caught:
+        DjangoStore()
+    assert caught.value.value == zone
+    monkeypatch.setitem(connections.settings["default"], "TIME_ZONE", "UTC")
+    assert check_settings() == []
+    DjangoStore()
+
+
 def test_no_time_zone_support_is_an_error() -> None:
     with override_settings(USE_TZ=False):
         found = check_settings()

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_permission_codename
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
@@ -92,11 +93,31 @@ def _each(
 
 
 class ReadOnlyAdmin(ModelAdmin):
-    """Browse only: no add, no delete, every field read-only (changes go through actions)."""
+    """Browse only: no add, no change, no delete (changes go through actions).
+
+    The actions need the model's change permission (``has_kit_permission``);
+    a user who may only view sees no actions.
+    """
 
     def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002
         """Nothing is added here: sessionkit's services create records."""
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:  # noqa: ARG002
+        """Nothing is saved here: the change page is the view page, and a POST to it is refused.
+
+        Django's Save writes the whole row back as it read it, without the
+        version check, so it undid a change committed meanwhile (a booking
+        cancelled and its seat taken came back confirmed: two in one seat).
+        """
+        return False
+
+    def has_kit_permission(self, request: HttpRequest) -> bool:
+        """Whether ``request``'s user may run the actions: the model's change permission."""
+        opts = self.opts
+        codename = get_permission_codename("change", opts)
+        has_perm = getattr(request.user, "has_perm", None)  # a user model without permissions
+        return has_perm is not None and bool(has_perm(f"{opts.app_label}.{codename}"))
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:  # noqa: ARG002
         """Nothing is deleted here: sessionkit's services delete (or cancel) records."""
@@ -141,9 +162,16 @@ class SessionAdmin(ReadOnlyAdmin):
     ordering = ("start_at", "record_id")
     actions = ("cancel_sessions",)
 
-    @admin.action(description="Cancel the selected sessions (through sessionkit)")
+    @admin.action(
+        description="Cancel the selected sessions (through sessionkit)", permissions=["kit"]
+    )
     def cancel_sessions(self, request: HttpRequest, queryset: QuerySet[SessionRecord]) -> None:
-        """Cancel each through its lifecycle, at the version shown."""
+        """Cancel each through its lifecycle, as it stands when the action runs.
+
+        The changelist's form sends the rows' keys, not the versions it
+        showed: a session changed since the list was shown is cancelled as it
+        now stands (a change racing the action itself is refused).
+        """
         _each(
             self,
             request,
@@ -183,7 +211,9 @@ class BookingAdmin(ReadOnlyAdmin):
     ordering = ("session_start", "record_id")
     actions = ("confirm_bookings", "cancel_bookings")
 
-    @admin.action(description="Confirm the selected bookings (through sessionkit)")
+    @admin.action(
+        description="Confirm the selected bookings (through sessionkit)", permissions=["kit"]
+    )
     def confirm_bookings(self, request: HttpRequest, queryset: QuerySet[BookingRecord]) -> None:
         """Confirm each held or offered booking."""
         _each(
@@ -194,7 +224,9 @@ class BookingAdmin(ReadOnlyAdmin):
             lambda kit, row, actor: kit.bookings.confirm(row.tenant, row.record_id, actor=actor),
         )
 
-    @admin.action(description="Cancel the selected bookings (through sessionkit)")
+    @admin.action(
+        description="Cancel the selected bookings (through sessionkit)", permissions=["kit"]
+    )
     def cancel_bookings(self, request: HttpRequest, queryset: QuerySet[BookingRecord]) -> None:
         """Cancel each booking as the admin (its seat goes to the waitlist)."""
         _each(
@@ -233,7 +265,8 @@ class RescheduleAdmin(ReadOnlyAdmin):
     actions = ("approve_requests", "decline_requests")
 
     @admin.action(
-        description="Approve the selected requests at their proposed time (through sessionkit)"
+        description="Approve the selected requests at their proposed time (through sessionkit)",
+        permissions=["kit"],
     )
     def approve_requests(self, request: HttpRequest, queryset: QuerySet[RescheduleRecord]) -> None:
         """Approve each pending request, moving its session to the proposed start."""
@@ -247,7 +280,9 @@ class RescheduleAdmin(ReadOnlyAdmin):
             ),
         )
 
-    @admin.action(description="Decline the selected requests (through sessionkit)")
+    @admin.action(
+        description="Decline the selected requests (through sessionkit)", permissions=["kit"]
+    )
     def decline_requests(self, request: HttpRequest, queryset: QuerySet[RescheduleRecord]) -> None:
         """Decline each pending request; its session stays."""
         _each(

@@ -1,6 +1,10 @@
 """Django system checks: the settings sessionkit's guarantees rest on (``manage.py check``).
 
 - ``sessionkit.E001``: ``USE_TZ`` is off (the store refuses to start without it).
+- ``sessionkit.E002``: a database that may hold sessionkit's tables stores
+  naive datetimes (SQLite) and has a ``TIME_ZONE`` other than UTC: Django then
+  writes local wall-clock times, and the hour the clocks go back holds two
+  instants alike (the store refuses to start on it).
 - ``sessionkit.W001``: a database that may hold sessionkit's tables (the
   routers allow migrating them there) is SQLite (or a backend built on it,
   such as SpatiaLite) without ``OPTIONS["transaction_mode"]`` ``"IMMEDIATE"``
@@ -25,10 +29,22 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 from django.db import connections, router
 
-__all__ = ["TAG", "check_settings"]
+__all__ = ["TAG", "check_settings", "local_time_zone"]
 
 TAG = "sessionkit"
 _TAKING_THE_LOCK = frozenset({"IMMEDIATE", "EXCLUSIVE"})
+
+
+def local_time_zone(alias: str) -> str | None:
+    """Return the ``TIME_ZONE`` database ``alias`` would store local times in, or ``None``.
+
+    ``None`` for a backend that stores aware datetimes (PostgreSQL: there the
+    setting only names the connection's zone) and for no zone or UTC.
+    """
+    zone = connections.settings[alias].get("TIME_ZONE")
+    if zone in (None, "UTC") or connections[alias].features.supports_timezones:
+        return None
+    return str(zone)
 
 
 @register(TAG)
@@ -52,10 +68,21 @@ def check_settings(
         )
     from sessionkit.contrib.django.models import SessionRecord  # apps ready
 
-    # Every SQLite database sessionkit's tables may be in (DjangoStore(using=...) picks one).
+    # Every database sessionkit's tables may be in (DjangoStore(using=...) picks one).
     for alias in connections:
         if not router.allow_migrate_model(alias, SessionRecord):
             continue
+        zone = local_time_zone(alias)
+        if zone is not None:
+            found.append(
+                Error(
+                    f"database {alias!r} (which may hold sessionkit's tables) has TIME_ZONE"
+                    f" {zone!r}: Django stores naive local times there, and the hour the clocks"
+                    " go back holds two instants alike, so sessionkit's store refuses to start",
+                    hint=f"remove DATABASES[{alias!r}]['TIME_ZONE'] (or set it to 'UTC')",
+                    id="sessionkit.E002",
+                )
+            )
         if connections[alias].vendor != "sqlite":  # settings only: no connection is opened
             continue
         options = connections.settings[alias].get("OPTIONS") or {}

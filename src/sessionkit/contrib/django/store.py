@@ -47,6 +47,7 @@ from sessionkit.contrib.django._usage import (
     DjangoSubscriptionRepository,
     DjangoUsageRepository,
 )
+from sessionkit.contrib.django.checks import local_time_zone
 from sessionkit.contrib.django.signals import events_committed
 from sessionkit.errors import (
     InvalidValue,
@@ -120,7 +121,8 @@ class DjangoStore:
 
     ``publisher`` receives each committed batch of events, before the
     :data:`~sessionkit.contrib.django.signals.events_committed` signal. Needs
-    ``USE_TZ = True`` (sessionkit stores instants, never wall-clock times).
+    ``USE_TZ = True`` and, on SQLite, no ``TIME_ZONE`` of the database other
+    than UTC (sessionkit stores instants, never wall-clock times).
     """
 
     def __init__(
@@ -152,6 +154,15 @@ class DjangoStore:
                 " for MySQL/MariaDB",
                 value=self.vendor,
                 expected=" or ".join(VENDORS),
+            )
+        zone = local_time_zone(using)
+        if zone is not None:
+            raise InvalidValue(
+                f"DATABASES[{using!r}]['TIME_ZONE'] is {zone!r}: on {self.vendor} Django then"
+                " stores naive local times, and the hour the clocks go back holds two instants"
+                " alike (a session read back an hour off). Leave TIME_ZONE unset (UTC)",
+                value=zone,
+                expected="no TIME_ZONE (or 'UTC') for the database",
             )
         self._signals = _Signals(self)
 
