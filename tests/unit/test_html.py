@@ -11,6 +11,8 @@ import pytest
 from sessionkit import InvalidValue, WrongType
 from sessionkit.model import Page, Session
 from sessionkit.model.html import cell, html_of, html_table
+from sessionkit.services._payment_calls import DueReport
+from sessionkit.services._tick_run import TickFailure, TickReport
 from sessionkit.services.reports import (
     CleanupReport,
     ExpiryReport,
@@ -227,6 +229,51 @@ def test_every_report_shows_a_table() -> None:
     assert ["s2", "locked"] in found[1].rows
     assert ["#1", "#2"] in found[1].rows
     assert ["s3", "started"] in found[2].rows
+
+
+def _report_classes() -> list[type]:
+    """Every report class a service returns: the attrs classes named ``...Report``."""
+    import importlib
+    import pkgutil
+
+    import sessionkit.services
+
+    found: dict[str, type] = {}
+    for module in pkgutil.iter_modules(sessionkit.services.__path__):
+        loaded = importlib.import_module(f"sessionkit.services.{module.name}")
+        for name, value in vars(loaded).items():
+            if name.endswith("Report") and isinstance(value, type) and attrs.has(value):
+                found[f"{value.__module__}.{name}"] = value
+    return [found[key] for key in sorted(found)]
+
+
+def test_every_report_of_the_services_is_a_notebook_table() -> None:
+    # docs/notebooks.md: "the services' reports show themselves as HTML tables". A tick's,
+    # the due payment calls', approve_due's, record_presence's and close_group's did not.
+    classes = _report_classes()
+    assert {"TickReport", "DueReport", "RescheduleReport", "PresenceReport"} <= {
+        c.__name__ for c in classes
+    }
+    assert [c.__name__ for c in classes if "_repr_html_" not in dir(c)] == []
+    tick = TickReport(
+        now=NOW,
+        expired=2,
+        failed=(
+            TickFailure(
+                kind="expire_holds",
+                tenant="acme",
+                item_id="b1",
+                error=InvalidValue("boom", value=1),
+            ),
+        ),
+    )
+    shown = parse(tick._repr_html_())
+    assert ["expired", "2"] in shown.rows
+    assert ["expire_holds", "acme", "b1", "InvalidValue: boom"] in shown.rows
+    due = parse(
+        DueReport(done=1, failed=(("p1", "refund", InvalidValue("<b>", value=1)),))._repr_html_()
+    )
+    assert ["p1", "refund", "InvalidValue: <b>"] in due.rows
 
 
 def test_the_one_line_repr_for_anything_with_records() -> None:

@@ -22,6 +22,7 @@ from sessionkit.errors import (
     SessionKitError,
 )
 from sessionkit.model.booking import Booking
+from sessionkit.model.html import html_of
 from sessionkit.model.money import Money
 from sessionkit.model.payment import MANUAL, Payment
 from sessionkit.model.query import MAX_LIMIT
@@ -48,6 +49,8 @@ _CLAIM_TRIES = 5
 @attrs.frozen(kw_only=True)
 class DueReport:
     """What one run of :meth:`PaymentCommands.run_due` did: calls made, failed, and whether more."""
+
+    _repr_html_ = html_of
 
     done: int = 0
     failed: tuple[tuple[str, str, SessionKitError], ...] = ()

@@ -23,6 +23,7 @@ from sessionkit.errors import (
 )
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.attendance import JOIN, Presence, PresenceEvent
+from sessionkit.model.html import html_of
 from sessionkit.model.session import Session
 from sessionkit.model.text import check_tenant
 from sessionkit.ports import PRESENCE
@@ -46,6 +47,8 @@ class PresenceReport:
     the tenant does not have (not stored); ``started`` are the sessions the
     first join moved on, as stored.
     """
+
+    _repr_html_ = html_of
 
     recorded: int = 0
     duplicates: int = 0

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 import attrs
 
+from sessionkit.model.html import html_of
 from sessionkit.services._context import Context, Tx, commits
 
 __all__ = [
@@ -42,6 +43,8 @@ class TickFailure:
     ``item_id`` the series, session or reschedule request id.
     """
 
+    _repr_html_ = html_of
+
     kind: str
     tenant: str
     item_id: str
@@ -61,6 +64,8 @@ class TickReport:
     the items left due by an error. ``tenants`` were touched (something done),
     in ``batches`` units of work.
     """
+
+    _repr_html_ = html_of
 
     now: datetime
     topped_up: int = 0

@@ -21,6 +21,7 @@ import attrs
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.events import SeriesUpdated, SessionUpdated
 from sessionkit.model.fields import check_field_key, field_value
+from sessionkit.model.html import html_of
 from sessionkit.model.series import Series
 from sessionkit.model.session import Session, check_group
 from sessionkit.model.text import check_actor, check_id, check_tenant
@@ -36,6 +37,8 @@ R = TypeVar("R", Session, Series)
 @attrs.frozen(slots=True, kw_only=True)
 class GroupCloseReport:
     """What closing a group did: one :class:`CloseReport` per series it closed, by series id."""
+
+    _repr_html_ = html_of
 
     tenant: str
     group: str

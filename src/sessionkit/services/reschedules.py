@@ -30,6 +30,7 @@ from sessionkit.errors import (
     RescheduleRefused,
     WrongType,
 )
+from sessionkit.model.html import html_of
 from sessionkit.model.reschedule import AUTO_APPROVED, RESCHEDULE_LIFECYCLE, RescheduleRequest
 from sessionkit.model.text import check_id, check_tenant, storable
 from sessionkit.policies import NoticePolicy, Refusal
@@ -66,6 +67,8 @@ class RescheduleReport:
     requests left pending by an unexpected error (the next run retries
     them); ``more``: the batch limit was reached.
     """
+
+    _repr_html_ = html_of
 
     approved: tuple[RescheduleRequest, ...] = ()
     expired: tuple[RescheduleRequest, ...] = ()
