@@ -24,12 +24,18 @@ NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
 def session(
-    sid: str, hour: float, resources: list[str], status: str = "SCHEDULED", *, busy: bool = True
+    sid: str,
+    hour: float,
+    resources: list[str],
+    status: str = "SCHEDULED",
+    *,
+    busy: bool = True,
+    tenant: str = "acme",
 ) -> Session:
     start = NOW + timedelta(hours=hour)
     return Session(
         id=sid,
-        tenant="acme",
+        tenant=tenant,
         title=sid,
         span=TimeSpan(start, start + timedelta(hours=1)),
         tz="Europe/Berlin",
@@ -80,6 +86,51 @@ def test_a_lane_per_resource_and_a_none_lane_last() -> None:
 def test_lanes_of_one_kind_are_labelled_by_id() -> None:
     assert lanes(timeline(SESSIONS, by="teacher")) == ["ana", "ben", "(none)"]
     assert lanes(timeline(SESSIONS, by="room")) == ["r1", "(none)"]
+
+
+def test_one_tenants_lanes_and_axis_label_carry_no_tenant() -> None:
+    fig = timeline(SESSIONS, by="teacher")
+    assert lanes(fig) == ["ana", "ben", "(none)"]
+    assert fig.axes[0].get_ylabel() == "teacher"
+    assert timeline(SESSIONS).axes[0].get_ylabel() == "resource"
+
+
+def test_sessions_of_two_tenants_get_a_lane_per_tenant_and_resource() -> None:
+    two = [
+        session("a1", 0, ["teacher:ana", "room:r1"]),
+        session("b1", 0, ["teacher:ana", "room:r1"], tenant="beta"),  # same time, same names
+        session("b2", 2, [], tenant="beta"),
+    ]
+    fig = timeline(two, by="teacher")
+    assert lanes(fig) == ["acme · ana", "beta · ana", "(none)"]
+    assert fig.axes[0].get_ylabel() == "tenant · teacher"
+    assert outlined(fig) == 0  # another tenant's ana is another teacher
+    assert legend(fig) == ["SCHEDULED"]
+    everything = timeline(two)
+    assert lanes(everything) == [
+        "acme · room:r1",
+        "acme · teacher:ana",
+        "beta · room:r1",
+        "beta · teacher:ana",
+        "(none)",
+    ]
+    assert outlined(everything) == 0
+
+
+def test_conflicts_among_several_tenants_are_found_within_each() -> None:
+    mixed = [
+        session("b1", 0, ["teacher:ana"], tenant="beta"),
+        session("a1", 0, ["teacher:ana"]),
+        session("a2", 0.5, ["teacher:ana"]),  # clashes with a1 only
+    ]
+    fig = timeline(mixed, by="teacher")
+    assert lanes(fig) == ["acme · ana", "beta · ana"]
+    assert outlined(fig) == 2
+    assert legend(fig)[-1] == "conflict"
+    shaded = [bars for bars in fig.axes[0].collections if bars.get_alpha() is not None]
+    assert len(shaded) == 1
+    ys = np.asarray(shaded[0].get_paths()[0].vertices, dtype=float)[:, 1]
+    assert (float(ys.min()), float(ys.max())) == pytest.approx((-0.45, 0.45))  # acme's lane
 
 
 def test_statuses_are_coloured_and_listed_with_conflicts() -> None:
@@ -159,6 +210,27 @@ def test_output_options_matplotlib_would_fail_on_are_refused_by_name(tmp_path: P
     timeline(SESSIONS, dpi=np.int64(80), save=tmp_path / "chart")  # type: ignore[arg-type]
     assert (tmp_path / "chart.png").exists()
     timeline(SESSIONS, dpi=72.5)
+
+
+def test_a_save_path_in_a_missing_directory_is_refused_before_drawing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def never(*_: object, **__: object) -> None:
+        raise AssertionError("drew a figure that cannot be saved")
+
+    monkeypatch.setattr(Figure, "add_subplot", never)
+    missing = tmp_path / "no-such-dir" / "week.png"
+    with pytest.raises(InvalidValue, match="does not exist") as caught:
+        timeline(SESSIONS, save=missing)
+    assert caught.value.value == str(missing)
+    assert caught.value.expected == "a path in an existing directory"
+    assert str(tmp_path / "no-such-dir") in str(caught.value)
+    assert not missing.parent.exists()
+    afile = tmp_path / "notes.txt"
+    afile.write_text("")
+    with pytest.raises(InvalidValue, match="is not a directory") as under_a_file:
+        timeline(SESSIONS, save=str(afile / "week.svg"))
+    assert under_a_file.value.value == str(afile / "week.svg")
 
 
 def test_a_page_of_sessions_is_drawn_as_its_sessions() -> None:

@@ -17,11 +17,26 @@ from alembic.migration import MigrationContext
 from dateutil import tz as dateutil_tz
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import Engine, create_engine, event, inspect, select, text
+from sqlalchemy import (
+    Column,
+    Engine,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.schema import SchemaItem
 
 from sessionkit.adapters.sqlalchemy import (
     SqlAlchemyStore,
@@ -29,10 +44,12 @@ from sessionkit.adapters.sqlalchemy import (
     alembic_config,
     create_schema,
     drop_schema,
+    key_type,
     metadata,
     register,
     upgrade,
 )
+from sessionkit.adapters.sqlalchemy._kind import registered
 from sessionkit.adapters.sqlalchemy.migrations import VERSION_TABLE
 from sessionkit.adapters.sqlalchemy.rows import sessions_table
 from sessionkit.errors import (
@@ -563,14 +580,71 @@ def test_an_unregistered_kind_is_unsupported(store: SqlAlchemyStore) -> None:
     assert {"session", "series"} <= set(caught.value.known)
 
 
+def _rooms_table(name: str, *extra: SchemaItem, version: bool = True) -> Table:
+    """A kind's table of its own (not in the adapter's metadata), with ``extra`` constraints."""
+    columns: list[SchemaItem] = [
+        Column("tenant", key_type(), primary_key=True),
+        Column("id", key_type(), primary_key=True),
+        Column("title", String(255)),
+        *([Column("version", Integer)] if version else []),
+    ]
+    return Table(name, MetaData(), *columns, *extra)
+
+
 def test_register_refuses_a_unique_key_without_a_constraint() -> None:
     keyed: Kind[Repository[Session]] = Kind(
         "keyed", Session, unique=(UniqueKey("title", ("title",)),)
     )
-    with pytest.raises(ValueError, match="unique keys"):
+    with pytest.raises(InvalidValue, match="unique keys") as unmapped:
         register(keyed, SqlKind(sessions_table, dict, dict))
-    with pytest.raises(LookupError, match="no unique constraint or index 'nope'"):
+    assert unmapped.value.value == ("title",)
+    assert "['title']" in unmapped.value.expected
+    with pytest.raises(InvalidValue, match="unique keys") as unknown:
+        register(keyed, SqlKind(sessions_table, dict, dict, unique={"title": "t", "name": "n"}))
+    assert unknown.value.value == ("name",)
+    with pytest.raises(InvalidValue, match="no unique constraint or index 'nope'") as missing:
         register(keyed, SqlKind(sessions_table, dict, dict, unique={"title": "nope"}))
+    assert missing.value.value == "nope"
+    assert "'sessionkit_sessions'" in missing.value.expected
+    assert not isinstance(missing.value, LookupError)  # a refused description, not a lookup
+    assert registered("keyed") is None
+
+
+def test_register_refuses_a_table_without_the_key_and_version_columns() -> None:
+    rooms: Kind[Repository[Session]] = Kind("unversioned_rooms", Session)
+    with pytest.raises(InvalidValue, match="lacks the columns") as caught:
+        register(rooms, SqlKind(_rooms_table("unversioned_rooms", version=False), dict, dict))
+    assert caught.value.value == ("version",)
+    assert "'version'" in caught.value.expected
+    assert registered("unversioned_rooms") is None
+
+
+def test_register_refuses_a_parent_without_a_foreign_key() -> None:
+    orphans: Kind[Repository[Session]] = Kind("orphan_rooms", Session)
+    sql: SqlKind[Any] = SqlKind(_rooms_table("orphan_rooms"), dict, dict, parents={"title": SERIES})
+    with pytest.raises(InvalidValue, match="no foreign key through 'title'") as caught:
+        register(orphans, sql)
+    assert caught.value.value == "title"
+    assert "kind 'series'" in str(caught.value)
+    assert "foreign key" in caught.value.expected
+    assert not isinstance(caught.value, LookupError)
+    assert registered("orphan_rooms") is None
+
+
+def test_a_unique_index_and_a_foreign_key_describe_a_kind() -> None:
+    table = _rooms_table(
+        "fitting_rooms",
+        Index("ix_fitting_rooms_title", "tenant", "title", unique=True),
+        ForeignKeyConstraint(["tenant", "title"], ["other.tenant", "other.id"]),
+    )
+    sql: SqlKind[Any] = SqlKind(
+        table, dict, dict, unique={"title": "ix_fitting_rooms_title"}, parents={"title": SERIES}
+    )
+    assert [c.name for c in sql.unique_columns("title")] == ["tenant", "title"]
+    assert sql.parent_key("title").column_keys == ["tenant", "title"]
+    with pytest.raises(InvalidValue, match="unique key 'name' is not mapped") as caught:
+        sql.unique_columns("name")
+    assert caught.value.value == "name"
 
 
 def test_for_occurrences_reads_only_the_keys_asked_in_one_query_per_chunk(

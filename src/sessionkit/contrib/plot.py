@@ -4,7 +4,10 @@
 kind: teachers, rooms, students), a bar per session in each lane it occupies,
 coloured by status with a legend, and outlines in red the sessions that
 overlap another busy session on the same lane, with the overlap itself shaded
-(found by :func:`sessionkit.conflicts.find_conflicts`). It returns a
+(found by :func:`sessionkit.conflicts.find_conflicts`). Sessions of several
+tenants get a lane per tenant and resource, labelled with the tenant: like
+every conflict check in sessionkit, the picture never lets one tenant's
+resource clash with another's. It returns a
 :class:`matplotlib.figure.Figure`, which a notebook shows inline; ``save``
 writes it to a file as well (PNG, SVG, PDF: by the suffix).
 
@@ -19,7 +22,7 @@ import os
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from numbers import Real
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from sessionkit.conflicts import find_conflicts
 from sessionkit.errors import InvalidValue, WrongType
@@ -61,6 +64,10 @@ CONFLICT_COLOR = "#e45756"
 
 _SPARE = ("#eeca3b", "#ff9da6", "#79706e", "#d67195", "#1b9e77", "#7570b3", "#66a61e")
 _NONE = "(none)"
+_TENANT_SEP = " · "
+
+_Lane = tuple[str, str] | None
+"""A lane: ``(tenant, label)`` of a resource, or ``None`` for the sessions with no resource."""
 
 
 def _check(sessions: Iterable[Session] | Page[Session]) -> list[Session]:
@@ -75,9 +82,16 @@ def _check(sessions: Iterable[Session] | Page[Session]) -> list[Session]:
     return found
 
 
-def _lanes_of(session: Session, by: str) -> list[str]:
+def _lanes_of(session: Session, by: str) -> list[_Lane]:
     refs = [r for r in session.resources if by == "resource" or r.kind == by]
-    return [_label(r, by) for r in refs] or [_NONE]
+    return [(session.tenant, _label(r, by)) for r in refs] or [None]
+
+
+def _lane_label(lane: _Lane, *, tenants: bool) -> str:
+    if lane is None:
+        return _NONE
+    tenant, label = lane
+    return f"{tenant}{_TENANT_SEP}{label}" if tenants else label
 
 
 def _label(ref: ResourceRef, by: str) -> str:
@@ -118,13 +132,22 @@ def _check_output(colors: Mapping[str, str] | None, save: object, dpi: object) -
     if save is not None:
         if not isinstance(save, str | os.PathLike):
             raise WrongType(save, name="save", expected="a path (str or os.PathLike)")
-        suffix = os.path.splitext(os.fspath(save))[1].lstrip(".").lower()
+        path = os.fspath(save)
+        suffix = os.path.splitext(path)[1].lstrip(".").lower()
         formats = FigureCanvasBase.get_supported_filetypes()
         if suffix and suffix not in formats:  # no suffix: matplotlib's savefig.format
             raise InvalidValue(
-                f"save={os.fspath(save)!r}: its suffix names no format matplotlib writes",
-                value=os.fspath(save),
+                f"save={path!r}: its suffix names no format matplotlib writes",
+                value=path,
                 expected=f"a path ending in one of .{', .'.join(sorted(formats))}, or none",
+            )
+        folder = os.path.dirname(path) or os.curdir
+        if not os.path.isdir(folder):  # else matplotlib fails only after the whole drawing
+            problem = "is not a directory" if os.path.exists(folder) else "does not exist"
+            raise InvalidValue(
+                f"save={path!r}: its directory {folder!r} {problem}; create it first",
+                value=path,
+                expected="a path in an existing directory",
             )
 
 
@@ -165,15 +188,20 @@ def timeline(
     ``kind:id``; any other text is a resource kind (``"teacher"``,
     ``"room"``, ``"student"``) and gives a lane per resource of that kind,
     labelled by id. A session with no such resource goes to a ``(none)`` lane
-    at the bottom. Two busy sessions overlapping on one lane are outlined in
-    red and their overlap is shaded. ``tz`` is the zone of the time axis
-    (default: the sessions' zone when they share one, else UTC). ``colors``
-    maps statuses to colours over :data:`STATUS_COLORS`. ``save`` also writes
-    the figure to that path (format by suffix) at ``dpi``.
+    at the bottom. When the sessions belong to more than one tenant, each
+    tenant's resources have lanes of their own, labelled ``tenant · kind:id``
+    (or ``tenant · id``). Two busy sessions overlapping on one lane (of one
+    tenant, then) are outlined in red and their overlap is shaded. ``tz`` is
+    the zone of the time axis (default: the sessions' zone when they share
+    one, else UTC). ``colors`` maps statuses to colours over
+    :data:`STATUS_COLORS`. ``save`` also writes the figure to that path
+    (format by suffix) at ``dpi``.
 
     Raises :class:`~sessionkit.errors.WrongType` for a value that is not a
-    session, :class:`~sessionkit.errors.InvalidValue` for an empty ``by`` or a
-    ``width`` that is not positive, and
+    session, :class:`~sessionkit.errors.InvalidValue` for an empty ``by``, a
+    ``width`` that is not positive, a colour, ``dpi`` or file suffix matplotlib
+    would refuse or a ``save`` path whose directory does not exist (all before
+    drawing), and
     :class:`~sessionkit.errors.UnknownTimeZone` for an unknown ``tz``.
     """
     from matplotlib import dates as mdates  # imported on use: the extra is optional
@@ -198,15 +226,18 @@ def timeline(
     _check_output(colors, save, dpi)
     zone = _zone(found, tz)
 
-    lanes = sorted({lane for s in found for lane in _lanes_of(s, by)} - {_NONE})
-    if any(_NONE in _lanes_of(s, by) for s in found):
-        lanes.append(_NONE)
+    # A lane is (tenant, resource), so conflicts are per tenant; the tenant is
+    # shown only when there is more than one, so one tenant's picture is unchanged.
+    tenants = len({s.tenant for s in found}) > 1
+    occupied = {lane for s in found for lane in _lanes_of(s, by)}
+    named = sorted(lane for lane in occupied if lane is not None)
+    lanes: list[_Lane] = [*named, None] if None in occupied else [*named]
     row = {lane: n for n, lane in enumerate(lanes)}
     palette = _colors(sorted({s.status for s in found}), colors)
 
     conflicts = find_conflicts(
         found,
-        resources=lambda s: tuple(lane for lane in _lanes_of(s, by) if lane != _NONE),
+        resources=lambda s: tuple(lane for lane in _lanes_of(s, by) if lane is not None),
         busy=lambda s: s.busy,
     )
     clashing = {(id(c.first), c.resource) for c in conflicts}
@@ -228,7 +259,7 @@ def timeline(
                 zorder=3 if clash else 2,
             )
     for c in conflicts:
-        y = row[str(c.resource)]
+        y = row[cast("_Lane", c.resource)]  # find_conflicts hands back the lanes it was given
         left = _num(c.overlap.start)
         ax.broken_barh(
             [(left, _num(c.overlap.end) - left)],
@@ -238,7 +269,7 @@ def timeline(
             zorder=4,
         )
 
-    ax.set_yticks(range(len(lanes)), labels=lanes)
+    ax.set_yticks(range(len(lanes)), labels=[_lane_label(lane, tenants=tenants) for lane in lanes])
     ax.set_ylim(max(len(lanes), 1) - 0.5, -0.5)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6, zorder=0)
     ax.set_axisbelow(True)
@@ -254,7 +285,7 @@ def timeline(
     else:
         ax.text(0.5, 0.5, "no sessions", ha="center", va="center", transform=ax.transAxes)
     ax.set_xlabel(f"time ({zone})")
-    ax.set_ylabel(by if by != "resource" else "resource")
+    ax.set_ylabel(f"tenant{_TENANT_SEP}{by}" if tenants else by)
     handles: list[Any] = [Patch(facecolor=c, label=status) for status, c in palette.items()]
     if conflicts:
         handles.append(

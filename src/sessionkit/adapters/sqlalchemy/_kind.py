@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 
 from sessionkit.adapters.sqlalchemy._backend import Backend
 from sessionkit.adapters.sqlalchemy._db import Db
+from sessionkit.errors import InvalidValue
 from sessionkit.ports import Kind, Record
 
 __all__ = [
@@ -108,7 +109,19 @@ class SqlKind(Generic[R]):
     repository: Callable[[Kind[Any], SqlKind[Any], SqlUnit], object] | None = None
 
     def unique_columns(self, key: str) -> list[Column[Any]]:
-        """Return the columns of the unique constraint (or index) enforcing the key ``key``."""
+        """Return the columns of the unique constraint (or index) enforcing the key ``key``.
+
+        Raises :class:`~sessionkit.errors.InvalidValue` when ``unique`` does
+        not map ``key``, or maps it to a name the table has no unique
+        constraint or index by.
+        """
+        if key not in self.unique:
+            raise InvalidValue(
+                f"unique key {key!r} is not mapped to a unique constraint of table "
+                f"{self.table.name!r}; unique= maps {sorted(self.unique)}",
+                value=key,
+                expected=f"one of the mapped unique keys {sorted(self.unique)}",
+            )
         name = self.unique[key]
         for constraint in self.table.constraints:
             if isinstance(constraint, UniqueConstraint) and constraint.name == name:
@@ -116,14 +129,35 @@ class SqlKind(Generic[R]):
         for index in self.table.indexes:
             if index.unique and index.name == name:
                 return [c for c in index.columns if isinstance(c, Column)]
-        raise LookupError(f"table {self.table.name!r} has no unique constraint or index {name!r}")
+        names = sorted(
+            str(c.name)
+            for c in self.table.constraints
+            if isinstance(c, UniqueConstraint) and c.name
+        ) + sorted(str(i.name) for i in self.table.indexes if i.unique and i.name)
+        raise InvalidValue(
+            f"table {self.table.name!r} has no unique constraint or index {name!r} "
+            f"(mapped to the unique key {key!r}); it has {names or 'none'}",
+            value=name,
+            expected=f"the name of a unique constraint or index of {self.table.name!r}, "
+            "tenant among its columns",
+        )
 
     def parent_key(self, column: str) -> ForeignKeyConstraint:
-        """Return the foreign key through ``column`` (a parent kind's id)."""
+        """Return the foreign key through ``column`` (a parent kind's id).
+
+        Raises :class:`~sessionkit.errors.InvalidValue` when the table has none.
+        """
         for foreign in self.table.foreign_key_constraints:
             if column in foreign.column_keys:
                 return foreign
-        raise LookupError(f"table {self.table.name!r} has no foreign key through {column!r}")
+        parent = self.parents.get(column)
+        of = "" if parent is None else f" to the table of kind {parent.name!r}"
+        raise InvalidValue(
+            f"table {self.table.name!r} has no foreign key through {column!r}; a parent "
+            f"column needs one{of}, over (tenant, {column})",
+            value=column,
+            expected=f"a column of {self.table.name!r} in a foreign key to its parent's table",
+        )
 
 
 _KINDS: dict[str, tuple[Kind[Any], SqlKind[Any]]] = {}
@@ -136,16 +170,32 @@ def register(kind: Kind[Any], sql: SqlKind[Any]) -> None:
     unique constraint on the table (else a race could store two records with
     one key), and each parent a foreign key. Registering a kind's name again
     replaces the earlier description.
+
+    Raises :class:`~sessionkit.errors.InvalidValue` naming what does not fit
+    (``value``: the missing columns, the unmapped or unknown unique keys, the
+    missing constraint, the parent column without a foreign key) and what was
+    expected; nothing is registered then.
     """
     columns = set(sql.table.c.keys())
-    missing_columns = {"tenant", "id", "version"} - columns
+    missing_columns = tuple(sorted({"tenant", "id", "version"} - columns))
     if missing_columns:
-        raise ValueError(f"table {sql.table.name!r} lacks the columns {sorted(missing_columns)}")
+        raise InvalidValue(
+            f"table {sql.table.name!r} lacks the columns {list(missing_columns)}; a kind's "
+            "table is keyed by (tenant, id) and has an integer version",
+            value=missing_columns,
+            expected="the columns 'tenant', 'id' and 'version'",
+        )
     wanted = {key.name for key in kind.unique}
     if set(sql.unique) != wanted:
-        raise ValueError(
+        unmapped = tuple(sorted(wanted - set(sql.unique)))
+        unknown = tuple(sorted(set(sql.unique) - wanted))
+        problems = [f"{list(unmapped)} not mapped"] if unmapped else []
+        problems += [f"{list(unknown)} not keys of the kind"] if unknown else []
+        raise InvalidValue(
             f"kind {kind.name!r} has the unique keys {sorted(wanted)}; map each to a unique "
-            f"constraint of {sql.table.name!r}, got {sorted(sql.unique)}"
+            f"constraint (or unique index) of {sql.table.name!r}: {', '.join(problems)}",
+            value=unmapped or unknown,
+            expected=f"unique= mapping exactly {sorted(wanted)} to constraint names",
         )
     for key in sql.unique:
         sql.unique_columns(key)
