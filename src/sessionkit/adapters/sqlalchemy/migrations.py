@@ -37,6 +37,8 @@ from sessionkit.adapters.sqlalchemy.rows import metadata, sessions_table
 from sessionkit.adapters.sqlalchemy.schema import (
     check_character_set,
     migration_lock,
+    own_connection,
+    refuse_autocommit,
     target_schema,
 )
 from sessionkit.errors import InvalidValue
@@ -82,7 +84,10 @@ def upgrade(bind: Engine | Connection, revision: str = "head") -> None:
     revision it reached and does only what is left. On an engine or an idle
     connection the whole run is one transaction of its own, committed at the
     end (on MySQL/MariaDB each DDL statement commits itself anyway); in a
-    transaction the caller began, it runs inside that one.
+    transaction the caller began, it runs inside that one. On PostgreSQL an
+    engine in ``AUTOCOMMIT`` gets a connection that runs transactions, and a
+    connection in ``AUTOCOMMIT`` is refused (``InvalidValue``) before anything
+    is written.
 
     On MySQL/MariaDB a database whose default character set is not ``utf8mb4``
     is refused first (``InvalidValue``; see :func:`~.schema.check_character_set`),
@@ -90,9 +95,10 @@ def upgrade(bind: Engine | Connection, revision: str = "head") -> None:
     migration recorded (``InvalidValue``: stamp their revision first).
     """
     if isinstance(bind, Connection):
+        refuse_autocommit(bind)
         _upgrade(bind, revision)
         return
-    with bind.connect() as connection:
+    with own_connection(bind) as connection:
         _upgrade(connection, revision)
 
 

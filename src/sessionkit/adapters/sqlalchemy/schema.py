@@ -185,18 +185,56 @@ def create_schema(engine: Engine | Connection) -> None:
     _run_locked(engine, _create)
 
 
+@contextmanager
+def own_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection of ``engine`` that runs transactions, whatever the engine's isolation.
+
+    On PostgreSQL an engine made with ``isolation_level="AUTOCOMMIT"`` (an
+    admin engine that creates databases, say) commits each statement alone:
+    a migration would be half-written when one fails, and its savepoints are
+    refused. Its connection here is ``READ COMMITTED`` (given back to the
+    pool as it was).
+    """
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="READ COMMITTED")
+        yield connection
+
+
+def refuse_autocommit(connection: Connection) -> None:
+    """Raise ``InvalidValue`` for a PostgreSQL connection that commits each statement alone.
+
+    A migration on it would be half-written when a statement fails, and the
+    savepoints some migrations take are refused; checked before anything is
+    written. Pass the engine instead, or a connection not in ``AUTOCOMMIT``.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    if getattr(connection.connection.dbapi_connection, "autocommit", False):
+        raise InvalidValue(
+            "the connection is in AUTOCOMMIT: each statement of the migration would commit "
+            "alone, and a failure would leave it half-written. Pass the engine (its "
+            "connection is made to run one transaction), or a connection without "
+            'isolation_level="AUTOCOMMIT"',
+            value="AUTOCOMMIT",
+            expected="a connection that runs transactions",
+        )
+
+
 def _run_locked(bind: Engine | Connection, work: Callable[[Connection], None]) -> None:
     """Run ``work`` under the migration lock, bounded on SQLite (see :func:`create_schema`)."""
     try:
         if isinstance(bind, Connection):
+            refuse_autocommit(bind)
             with _migration_lock(bind, patient=False):
                 work(bind)
             return
-        with bind.connect() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execution_options(isolation_level="READ COMMITTED")
-            with connection.begin(), _migration_lock(connection, patient=False):
-                work(connection)
+        with (
+            own_connection(bind) as connection,
+            connection.begin(),
+            _migration_lock(connection, patient=False),
+        ):
+            work(connection)
     except DBAPIError as error:
         name = bind.dialect.name
         said = (
