@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors import InvalidValue, StorageTimeout, WrongType
 from sessionkit.model import ResourceRef, ScheduleItem, SessionStatusChanged, WindowPolicy
 from sessionkit.model.booking import EXPIRED, OFFERED
 from sessionkit.model.events import DomainEvent
@@ -17,6 +17,7 @@ from sessionkit.model.session import Session
 from sessionkit.policies import BookingRules, coaching_notice
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import TICK_KINDS, SessionKit, TickReport, _tick_work, commands
+from sessionkit.services import tick as tick_module
 from sessionkit.services.attendance import attendance_facts
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.testing.harness import Harness
@@ -171,6 +172,30 @@ def test_a_failing_item_is_reported_and_the_rest_of_its_batch_done(
     assert h.kit.queries.get("acme", bad.id).status == "SCHEDULED"  # still due
     monkeypatch.undo()
     assert h.kit.tick(now=at, kinds=["advance"]).advanced == 1
+
+
+def test_a_failed_read_of_what_is_due_is_reported_and_the_other_kinds_are_done(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A busy SQLite file (docs/jobs.md): the read before a batch waited past the busy timeout,
+    # and kit.tick raised StorageTimeout out of the whole tick, after batches had committed,
+    # with no report and the later kinds never tried.
+    at = max(seed(h, tenant) for tenant in TENANTS)
+    real = _tick_work.advance_sessions
+
+    def busy(run: object, tenant: object) -> None:
+        raise StorageTimeout.waiting("the database's write lock", backend="sqlite", timeout=None)
+
+    monkeypatch.setattr(tick_module, "advance_sessions", busy)
+    report = h.kit.tick(now=at)
+    [failure] = report.failed
+    assert (failure.kind, failure.tenant, failure.item_id) == ("advance", "*", "*")
+    assert isinstance(failure.error, StorageTimeout)
+    assert (report.topped_up, report.approved, report.expired, report.advanced) == (2, 2, 2, 0)
+    one = h.kit.tick("acme", now=at)
+    assert [(f.kind, f.tenant, f.item_id) for f in one.failed] == [("advance", "acme", "*")]
+    monkeypatch.setattr(tick_module, "advance_sessions", real)
+    assert h.kit.tick(now=at).advanced == 6  # it stayed due
 
 
 class _Flaky:

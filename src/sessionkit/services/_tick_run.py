@@ -21,6 +21,7 @@ from sessionkit.model.html import html_of
 from sessionkit.services._context import Context, Tx, commits
 
 __all__ = [
+    "ALL",
     "COUNT_FIELDS",
     "Claim",
     "Counts",
@@ -35,12 +36,18 @@ __all__ = [
 R = TypeVar("R")
 
 
+ALL = "*"
+"""The ``item_id`` (and ``tenant``) of a failure to read what is due: the kind's every item."""
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class TickFailure:
     """An item a tick could not do (it stays due), and the error it met.
 
     ``kind`` is one of :data:`~sessionkit.services.tick.TICK_KINDS`;
-    ``item_id`` the series, session or reschedule request id.
+    ``item_id`` the series, session or reschedule request id, or :data:`ALL`
+    (``"*"``) when reading which items are due failed (``tenant`` is ``"*"``
+    too when the tick was for every tenant).
     """
 
     _repr_html_ = html_of

@@ -28,11 +28,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors import InvalidValue, StorageError, WrongType
 from sessionkit.model.text import check_actor, check_tenant
 from sessionkit.ports import RESCHEDULES
 from sessionkit.services._context import Context
-from sessionkit.services._tick_run import TickFailure, TickReport, TickRun
+from sessionkit.services._tick_run import ALL, TickFailure, TickReport, TickRun
 from sessionkit.services._tick_work import (
     advance_sessions,
     answer_reschedules,
@@ -121,7 +121,10 @@ def tick(
 
     ``kinds`` picks among :data:`TICK_KINDS`; ``batch`` (1..1000) is how many
     items one unit of work claims and does; ``progress`` is called with the
-    report so far after every batch. Idempotent: a second tick at the same
+    report so far after every batch. A database fault (``StorageError``) in a
+    batch reports its items in ``failed``; one in reading what is due reports
+    the kind with item id ``"*"`` (tenant ``"*"`` for every tenant), and the
+    tick goes on with the other kinds; all of it stays due. Idempotent: a second tick at the same
     instant does nothing, and ticks running at once split the work. An error
     raised after a batch committed (by an event handler) is raised once the
     whole tick is done, the batch counted: the report is the error's
@@ -138,12 +141,17 @@ def tick(
     for kind in TICK_KINDS:
         if kind not in wanted:
             continue
-        if kind == "top_up":
-            top_up_series(run, tenant, series)
-        elif kind == "reschedules":
-            answer_reschedules(run, tenant, reschedules)
-        elif kind == "advance":
-            advance_sessions(run, tenant)
-        else:
-            expire_holds(run, tenant)
+        try:
+            if kind == "top_up":
+                top_up_series(run, tenant, series)
+            elif kind == "reschedules":
+                answer_reschedules(run, tenant, reschedules)
+            elif kind == "advance":
+                advance_sessions(run, tenant)
+            else:
+                expire_holds(run, tenant)
+        except StorageError as error:
+            # Reading what is due failed (a busy SQLite file, a lost connection): the rest
+            # of this kind stays due, and the other kinds are still done.
+            run.fail(kind, tenant or ALL, ALL, error)
     return run.done()
