@@ -36,7 +36,7 @@ dependency instead.
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -48,7 +48,7 @@ from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, upgrade
 from sessionkit.contrib.fastapi import Caller, install_problem_handlers, sessionkit_router
 from sessionkit.contrib.fastapi.payment_schemas import AppliedOut, applied_out
 from sessionkit.demo.marketplace import OFFERS, RULES, TENANT, price, publish
-from sessionkit.errors import SeriesNotFound
+from sessionkit.errors import DuplicateSeries, SeriesNotFound
 from sessionkit.ports import Clock, UnitOfWorkFactory
 from sessionkit.services import SessionKit
 from sessionkit.testing.payments import FakeGateway
@@ -73,13 +73,19 @@ def open_store(url: str) -> UnitOfWorkFactory:
 
 
 def build_kit(uow: UnitOfWorkFactory, clock: Clock, gateway: FakeGateway) -> SessionKit:
-    """Wire the marketplace's paid kit and publish the tutors' offers not stored yet."""
+    """Wire the marketplace's paid kit and publish the tutors' offers not stored yet.
+
+    Workers starting at once on a fresh database (``uvicorn --workers 2``) may
+    all find an offer missing: the first to publish it wins, and the others take
+    their ``DuplicateSeries`` as the offer published.
+    """
     kit = SessionKit(uow=uow, clock=clock, booking_rules=RULES, gateway=gateway, pricing=price)
     for offer in OFFERS:
         try:
             kit.queries.get_series(TENANT, offer.id)
         except SeriesNotFound:
-            publish(kit, offer)
+            with suppress(DuplicateSeries):  # another worker published it since the check
+                publish(kit, offer)
     kit.top_up(TENANT, actor="marketplace-api")
     return kit
 

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
+from urllib.parse import unquote
 
 from sessionkit.errors import SessionKitError
 from sessionkit.model.text import check_tenant
@@ -79,8 +80,13 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION_RE.match(raw.lower())
     if not raw or match is None or not any(match.groups()):
         raise _UsageError(f"--duration {text!r}: expected e.g. 90m, 1h30m or PT1H30M")
-    hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
-    value = timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    try:
+        hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+        value = timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    except (OverflowError, ValueError):  # past timedelta's range, or too many digits for int()
+        raise _UsageError(
+            f"--duration {text!r}: too long, at most {timedelta.max.days} days"
+        ) from None
     if value <= timedelta(0):
         raise _UsageError(f"--duration {text!r}: must be positive")
     return value
@@ -205,12 +211,39 @@ class _WallClock:
         return datetime.now(UTC)
 
 
+def _sqlite_uri_file(name: str) -> str | None:
+    """The file SQLite opens for ``name`` in URI mode; ``None`` for a database in memory.
+
+    As SQLite reads it (https://www.sqlite.org/uri.html): a name that does not
+    start with ``file:`` is a plain file name; else an optional ``//authority``,
+    then the path up to ``?`` or ``#`` and ``key=value`` pairs joined by ``&``,
+    all %-escaped. ``mode=memory``, the path ``:memory:`` and an empty path (a
+    private temporary database) open no file of that name.
+    """
+    path, mode = name, None
+    if name.startswith("file:"):
+        rest = name.removeprefix("file:").partition("#")[0]
+        if rest.startswith("//"):  # the authority, empty or localhost, ends at the path's "/"
+            slash = rest.find("/", 2)
+            rest = rest[slash:] if slash >= 0 else ""
+        path, _, query = rest.partition("?")
+        path = unquote(path)
+        for pair in query.split("&"):
+            key, _, value = pair.partition("=")
+            if unquote(key) == "mode":
+                mode = unquote(value)
+    if mode == "memory" or path in ("", ":memory:"):
+        return None
+    return path
+
+
 def _check_tables(engine: Engine, url: str) -> None:
     """Refuse a database without sessionkit's tables (a mistyped path, say) in one line.
 
-    A SQLite file that does not exist is refused before connecting, which
-    would create it empty. A database that cannot be reached is left to the
-    tick, which says so as the store does.
+    A SQLite file that does not exist (named by its path, or by a ``file:``
+    URI with ``uri=true``) is refused before connecting, which would create it
+    empty. A database that cannot be reached is left to the tick, which says
+    so as the store does.
     """
     from sqlalchemy import inspect
     from sqlalchemy.exc import DBAPIError
@@ -220,8 +253,15 @@ def _check_tables(engine: Engine, url: str) -> None:
 
     database = engine.url.database
     uri = asbool(engine.url.query.get("uri", False))  # as SQLAlchemy's pysqlite reads it
-    file = engine.dialect.name == "sqlite" and not uri
-    if file and (not database or database == ":memory:" or not Path(database).is_file()):
+    if engine.dialect.name != "sqlite":
+        missing = False
+    elif uri:  # a file: URI opens (and creates) the file its path names, unless in memory
+        arguments, _ = engine.dialect.create_connect_args(engine.url)  # what sqlite3 is given
+        path = _sqlite_uri_file(arguments[0])
+        missing = path is not None and not Path(path).is_file()
+    else:
+        missing = not database or database == ":memory:" or not Path(database).is_file()
+    if missing:
         raise _UsageError(
             f"--db {url!r}: no such SQLite file; tick works on a database that holds "
             "sessionkit's tables"

@@ -204,3 +204,24 @@ def test_bad_blueprint_arguments_are_refused_when_it_is_made(
     given: dict[str, Any] = {"kit": lambda: None, **arguments}
     with pytest.raises(error):
         tick_blueprint(**given)
+
+
+def _no_kit() -> SessionKit:
+    raise AssertionError("the blueprint's jobs do not run here")
+
+
+@pytest.mark.parametrize("cron", ["0 0 31 2 *", "0 0 30 2 *", "0 0 31 4 *"])
+def test_a_cron_that_never_fires_is_refused_when_the_blueprint_is_made(cron: str) -> None:
+    # croniter.is_valid accepts these dates that never come; procrastinate's periodic
+    # deferrer then raises CroniterBadDateError and the worker stops.
+    with pytest.raises(InvalidValue, match="never fires") as refused:
+        tick_blueprint(_no_kit, cron=cron)
+    assert refused.value.value == cron
+    assert repr(cron) in str(refused.value)
+    assert "fires" in refused.value.expected
+
+
+@pytest.mark.parametrize("cron", ["* * * * *", "0 0 29 2 *", "0 0 L 2 *", "*/5 9-17 * * mon-fri"])
+def test_a_cron_that_fires_rarely_is_accepted(cron: str) -> None:
+    blueprint = tick_blueprint(_no_kit, cron=cron)
+    assert {task.cron for task in blueprint.periodic_registry.periodic_tasks.values()} == {cron}

@@ -77,6 +77,20 @@ def test_bad_arguments_give_one_line_and_status_2(
     assert message in err
 
 
+@pytest.mark.parametrize(
+    "duration", ["99999999999999h", "99999999999999999m", "PT999999999999999999S", "9" * 5000 + "s"]
+)
+def test_a_duration_past_timedelta_range_gives_one_line_and_status_2(
+    duration: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # timedelta() raised OverflowError (int() a ValueError past 4300 digits): a traceback, status 1
+    argv = [duration if a == "90m" else a for a in ARGS]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"sessionkit: error: --duration {duration!r}: too long")
+
+
 def test_missing_arguments_and_python_dash_m() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "sessionkit", "expand"], capture_output=True, text=True, check=False

@@ -105,6 +105,68 @@ def test_a_missing_sqlite_file_exits_2_and_is_not_created(
     assert not typo.exists()
 
 
+@pytest.mark.parametrize(
+    "database",
+    [
+        "file:typo.sqlite3?uri=true",
+        "file:typo.sqlite3?uri=true&mode=rwc",
+        "file:{tmp}/typo.sqlite3?uri=true",
+        "file://localhost{tmp}/typo.sqlite3?uri=true&cache=shared",
+        "file:typo.sqlite3?uri=true&timeout=1",
+    ],
+)
+def test_a_missing_sqlite_file_named_by_a_uri_exits_2_and_is_not_created(
+    database: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # With uri=true the existence check was skipped: connecting created an empty typo.sqlite3.
+    monkeypatch.chdir(tmp_path)
+    url = "sqlite:///" + database.format(tmp=tmp_path)
+    assert main(["tick", "--db", url]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"sessionkit: error: --db {url!r}: no such SQLite file; tick works on a database "
+        "that holds sessionkit's tables\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "database",
+    [
+        "file::memory:?uri=true",
+        pytest.param(
+            "file:typo.sqlite3?mode=memory&uri=true",
+            # SQLAlchemy 2.1 warns that mode=memory will stop choosing its pool
+            marks=pytest.mark.filterwarnings("ignore:Selection of the SingletonThreadPool"),
+        ),
+    ],
+)
+def test_an_in_memory_sqlite_uri_is_opened_and_refused_for_its_missing_tables(
+    database: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["tick", "--db", f"sqlite:///{database}"]) == 2
+    assert "holds no sessionkit tables (sessionkit_sessions is missing)" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_existing_sqlite_file_named_by_a_uri_is_ticked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stored = Path(_database(tmp_path).removeprefix("sqlite:///"))
+    spaced = stored.rename(tmp_path / "tick 1.sqlite3")  # %20 in the URI, as SQLite decodes it
+    url = f"sqlite:///file:{tmp_path}/tick%25201.sqlite3?uri=true&mode=rw"
+    assert main(["tick", "--db", url, "--now", "2026-03-02T09:00+00:00"]) == 0
+    assert "3 done in 2 batches over 2 tenants" in capsys.readouterr().out
+    assert sorted(tmp_path.iterdir()) == [spaced]
+
+
 def test_a_database_without_sessionkit_s_tables_exits_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

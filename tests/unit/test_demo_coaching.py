@@ -82,3 +82,15 @@ def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice
     assert "joins session" not in second.stdout  # the joins were stored the first time
     report = first.stdout.split("\nContract C-1")[1]
     assert report == second.stdout.split("\nContract C-1")[1]
+
+
+def test_a_now_near_year_9999_is_refused_in_one_line_like_the_other_demos(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The contract's dates, a day past --now, overflowed first (a traceback, status 1).
+    assert main(["demo", "coaching", "--db", "memory", "--now", "9999-12-31T23:00Z"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(
+        "sessionkit: error: clock.now() 9999-12-31T23:00:00+00:00 is outside the instants"
+    )

@@ -11,15 +11,16 @@ import os
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 import sessionkit
 from sessionkit.cli import main
-from sessionkit.demo.marketplace import require_payments
+from sessionkit.demo.marketplace import build_marketplace, require_payments
 from sessionkit.demo.marketplace_story import render
-from sessionkit.errors import UnsupportedKind
+from sessionkit.errors import InvalidValue, UnsupportedKind
 
 
 def _sqlite_keeps_payments(tmp_path: Path) -> bool:
@@ -111,6 +112,30 @@ def test_a_later_now_publishes_and_books_around_it(capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     assert "published Mon 30 Mar 09:00" in out
     assert "ana books Maths 1-to-1 Wed 08 Apr 16:00: HELD until 09:15" in out
+
+
+@pytest.mark.parametrize("now", ["0001-01-01T00:00Z", "0001-01-07T23:59+00:00"])
+def test_a_now_near_year_1_is_refused_in_one_line_like_the_other_demos(
+    now: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The tutors publish a week before --now: that subtraction overflowed (a traceback, status 1).
+    assert main(["demo", "marketplace", "--db", "memory", "--now", now]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    instant = datetime.fromisoformat(now).isoformat()
+    assert err.startswith(
+        f"sessionkit: error: clock.now() {instant} is outside the instants sessionkit schedules at"
+    )
+
+
+def test_build_marketplace_refuses_a_now_near_year_1_with_a_sessionkit_error() -> None:
+    now = datetime(1, 1, 1, tzinfo=UTC)
+    with pytest.raises(
+        InvalidValue, match="outside the instants sessionkit schedules at"
+    ) as refused:
+        build_marketplace(now)
+    assert refused.value.value == now
+    assert "0001-01-01T00:00:00+00:00" in str(refused.value)
 
 
 def test_bad_platform_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -31,8 +31,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 
-from croniter import croniter  # type: ignore[import-untyped]  # procrastinate's own cron parser
+from croniter import (  # type: ignore[import-untyped]  # procrastinate's own cron parser
+    CroniterError,
+    croniter,
+)
 from procrastinate import Blueprint
 from procrastinate.exceptions import AlreadyEnqueued
 
@@ -65,6 +69,35 @@ def _counts(report: TickReport) -> dict[str, int]:
     }
 
 
+_CRON_BASE = datetime(2000, 1, 1, tzinfo=UTC)
+"""The instant a cron's first fire time is sought from, so the check does not read a clock."""
+
+
+def _check_cron(cron: object) -> None:
+    """Refuse what procrastinate's periodic deferrer could not schedule.
+
+    ``croniter.is_valid`` accepts a date that never comes ('0 0 31 2 *', Feb 31st);
+    the deferrer would raise ``CroniterBadDateError`` and stop the worker, so the
+    expression must also name a next fire time.
+    """
+    if not isinstance(cron, str) or not croniter.is_valid(cron):
+        raise InvalidValue(
+            f"cron must be a cron expression such as '* * * * *', got {cron!r}",
+            value=cron,
+            expected="a cron expression ('minute hour day month weekday')",
+        )
+    try:
+        croniter(cron, _CRON_BASE).get_next(datetime)
+    except (CroniterError, ValueError, OverflowError) as error:
+        raise InvalidValue(
+            f"cron {cron!r} never fires (croniter: {error}); "
+            "procrastinate's worker would stop on it",
+            value=cron,
+            expected="a cron expression that fires ('minute hour day month weekday'), "
+            "not one naming a date that never comes such as Feb 31st",
+        ) from error
+
+
 def tick_blueprint(
     kit: SessionKit | Callable[[], SessionKit],
     *,
@@ -86,12 +119,7 @@ def tick_blueprint(
     if not isinstance(kit, SessionKit) and not callable(kit):
         raise WrongType(kit, name="kit", expected="a SessionKit, or a function returning one")
     check_batch(batch, "batch", MAX_TICK_BATCH)
-    if not isinstance(cron, str) or not croniter.is_valid(cron):
-        raise InvalidValue(
-            f"cron must be a cron expression such as '* * * * *', got {cron!r}",
-            value=cron,
-            expected="a cron expression ('minute hour day month weekday')",
-        )
+    _check_cron(cron)
     check_text(queue, "queue", limit=MAX_NAME_LENGTH, empty=False)
     blueprint = Blueprint()
 

@@ -29,7 +29,7 @@ from sessionkit.errors import RescheduleRefused
 from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.model.session import Session
 from sessionkit.ports import UnitOfWorkFactory
-from sessionkit.zones import get_zone
+from sessionkit.zones import check_instant, get_zone
 
 __all__ = ["COACH", "STUDENT", "contract_for", "play", "render", "run_story"]
 
@@ -252,6 +252,7 @@ def render(now: datetime = DEMO_NOW, *, db: str = "memory") -> str:
 
 def play(now: datetime = DEMO_NOW, *, uow: UnitOfWorkFactory | None = None, where: str = "") -> str:
     """Run the demo on ``uow`` (a fresh in-memory store for ``None``); return the report."""
+    check_instant(now, "clock.now()")  # before the contract's dates can overflow near 9999
     c = build_coaching(now, uow=uow)
     contract = contract_for(now)
     out = [

@@ -54,6 +54,7 @@ from sessionkit.recurrence import Recurrence
 from sessionkit.services import MaterialiseReport, SessionKit
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
+from sessionkit.zones import check_instant
 
 __all__ = [
     "DEFAULT_DB",
@@ -179,6 +180,9 @@ def build_marketplace(
     top-up (or nothing) for an offer already stored. ``paid=False`` wires no
     payment provider and no prices: seats are confirmed by hand.
     """
+    # Refused before ``now - PUBLISHED_BEFORE`` can overflow (near year 1), as the
+    # other demos' kits refuse such a clock.now().
+    check_instant(now, "clock.now()")
     factory = InMemoryStore().unit_of_work if uow is None else uow
     (require_payments if paid else require_bookings)(factory)
     if ids is None:

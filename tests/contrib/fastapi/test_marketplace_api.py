@@ -10,8 +10,12 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.contrib.fastapi.payment_schemas import PaymentEventIn
-from sessionkit.demo.marketplace import DEMO_NOW
+from sessionkit.demo.marketplace import DEMO_NOW, OFFERS, RULES, TENANT, Offer, publish
+from sessionkit.errors import DuplicateSeries
+from sessionkit.model.query import MAX_LIMIT, SessionQuery
+from sessionkit.services import MaterialiseReport, SessionKit
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
 
@@ -19,7 +23,11 @@ ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:  # the examples live beside src/, not inside the package
     sys.path.insert(0, str(ROOT))
 
-from examples.marketplace_api.app import DEFAULT_DB, create_app  # noqa: E402  # after the path
+from examples.marketplace_api.app import (  # noqa: E402  # after the path
+    DEFAULT_DB,
+    build_kit,
+    create_app,
+)
 
 ANN = {"X-Actor": "ann"}
 BOB = {"X-Actor": "bob"}
@@ -115,6 +123,38 @@ def test_the_database_is_kept_and_not_republished(
             counts.append(client.get("/v1/sessions", params={"limit": 1}).json()["total"])
     assert counts[0] == counts[1] > 10
     assert (tmp_path / "market.sqlite3").exists()
+
+
+def _slots(kit: SessionKit) -> list[tuple[str | None, datetime, datetime]]:
+    page = kit.queries.list(TENANT, SessionQuery(limit=MAX_LIMIT))
+    return sorted((slot.series_id, slot.start, slot.end) for slot in page.items)
+
+
+def test_a_worker_that_loses_the_start_up_race_takes_the_offers_as_published(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two workers on a fresh database both found every offer missing; the one whose
+    # publish came second died at start-up with DuplicateSeries.
+    store, clock = InMemoryStore(), ManualClock(DEMO_NOW)
+    first = SessionKit(
+        uow=store.unit_of_work, clock=clock, booking_rules=RULES, gateway=None, pricing=None
+    )
+    lost: list[str] = []
+
+    def publish_second(kit: SessionKit, offer: Offer) -> MaterialiseReport:
+        publish(first, offer)  # the other worker, between this one's check and its publish
+        try:
+            return publish(kit, offer)
+        except DuplicateSeries as duplicate:
+            lost.append(str(duplicate.series_id))
+            raise
+
+    alone = build_kit(InMemoryStore().unit_of_work, clock, FakeGateway(clock=clock.now))
+    monkeypatch.setattr("examples.marketplace_api.app.publish", publish_second)
+    kit = build_kit(store.unit_of_work, clock, FakeGateway(clock=clock.now))
+    assert lost == [offer.id for offer in OFFERS]
+    assert _slots(kit) == _slots(alone)  # the winner's slots, no more, topped up as usual
+    assert len(_slots(kit)) > 10
 
 
 def test_a_student_pays_cancels_with_a_refund_and_the_slot_is_rescheduled() -> None:
