@@ -29,6 +29,7 @@ from sqlalchemy.orm.session import JoinTransactionMode
 from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SchemaWarning, SqlAlchemyStore, create_schema
 from sessionkit.errors import SessionConflict, SessionNotFound
+from sessionkit.model.query import SessionQuery
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 
 from .conftest import server_database
@@ -260,3 +261,23 @@ def test_on_sqlite_units_in_a_host_s_transaction_do_not_queue_behind_its_waiters
         thread.join(timeout=30)
         assert errors == []  # the other unit got the write lock once the host committed
         assert _stored(engine, second)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_unit_in_the_transaction_of_the_host_s_connection_says_it_is_joined(
+    backend: str, tmp_path: Path
+) -> None:
+    # Only the host can run its transaction again: a unit that says it is not joined would
+    # be run again by SessionKit after a lost race (a deadlock, a record moved on), inside
+    # a host transaction that a MySQL deadlock, say, had already rolled back.
+    with _engine(backend, tmp_path) as engine, engine.connect() as connection:
+        store = SqlAlchemyStore(sessionmaker(bind=connection))
+        with store.unit_of_work() as idle:
+            idle.sessions.query("acme", SessionQuery())
+            assert idle.joined is False  # the unit's own transaction: sessionkit may retry it
+        connection.commit()
+        connection.begin()
+        with store.unit_of_work() as hosted:
+            hosted.sessions.query("acme", SessionQuery())
+            assert hosted.joined is True
+        connection.rollback()

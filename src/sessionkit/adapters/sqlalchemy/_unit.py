@@ -92,6 +92,8 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         self._bounds = store.backend.bounds_waits
         self._unbounded = False
         """Whether the current transaction's lock waits are still to be bounded."""
+        self._in_hosts = False
+        """Whether the unit runs in the transaction of the host's connection (a bound maker's)."""
 
     @property
     def backend(self) -> Backend:
@@ -100,8 +102,13 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
 
     @property
     def joined(self) -> bool:
-        """Whether the unit runs inside the host's transaction (``store.join``)."""
-        return self._host is not None
+        """Whether the unit runs inside the host's transaction.
+
+        Joined with ``store.join``, or a unit of a store over a ``sessionmaker``
+        bound to the host's ``Connection`` that was in a transaction: only the
+        host can run that transaction again, so sessionkit never does.
+        """
+        return self._host is not None or self._in_hosts
 
     @property
     def lock_timeout(self) -> timedelta | None:
@@ -190,6 +197,7 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
                 hosts = host is not None and host.in_transaction()
                 if host is not None and hosts:
                     begin_begun(host)  # before the session's SAVEPOINT
+                self._in_hosts = hosts
                 # A new transaction: take its connection now, to know its errors as ours,
                 # in the store's isolation level (an ORM session of the store's maker;
                 # a CoreSession sets it itself), unless it is the host's connection.
