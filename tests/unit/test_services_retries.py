@@ -12,16 +12,25 @@ adapter's own races are in ``tests/integration/test_sqlalchemy_deadlock_races.py
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.memory._store import InMemoryUnitOfWork
-from sessionkit.errors import ConcurrentModification, InvalidValue, TransientConflict, WrongType
+from sessionkit.errors import (
+    ConcurrentModification,
+    InvalidValue,
+    SessionConflict,
+    SessionKitError,
+    TransientConflict,
+    WrongType,
+)
+from sessionkit.model import ResourceRef, ScheduleItem
 from sessionkit.model.events import SessionCreated
 from sessionkit.model.query import SessionQuery
+from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 
@@ -40,7 +49,7 @@ class Deadlocks:
         self.commits = 0
         self.units = 0
 
-    def lose(self) -> ConcurrentModification:
+    def lose(self) -> SessionKitError:
         return TransientConflict.aborted("deadlock", "postgresql", joined=bool(self.joined))
 
     def __call__(self) -> InMemoryUnitOfWork:
@@ -71,7 +80,7 @@ class Races(Deadlocks):
     between the unit's read of the record and its write.
     """
 
-    def lose(self) -> ConcurrentModification:
+    def lose(self) -> SessionKitError:
         return ConcurrentModification("s1", 1, 2)
 
 
@@ -193,4 +202,65 @@ def test_a_record_moved_on_in_a_unit_that_may_not_be_whole_is_not_run_again(
         _create(_kit(units))
     assert (caught.value.retryable, caught.value.attempts) == (False, 1)
     assert units.commits == 1
+    assert _stored(units) == 0
+
+
+# ----------------------------------------------------------------- a resource taken
+
+
+class Taken(Deadlocks):
+    """A unit-of-work factory whose first ``losses`` units find a teacher taken meanwhile.
+
+    As a SQL store's write does when a concurrent writer stored a session on the
+    same resource after the unit's read of the busy sessions.
+    """
+
+    def lose(self) -> SessionKitError:
+        return SessionConflict("teacher:ana is busy", conflicts=())
+
+
+def _series(kit: SessionKit) -> object:
+    return kit.series.create(
+        TENANT,
+        actor="tina",
+        title="Algebra",
+        items=[
+            ScheduleItem(
+                "mon",
+                Recurrence.weekly(
+                    days=("MO",),
+                    at=time(17),
+                    duration=timedelta(hours=1),
+                    tz="UTC",
+                    start=date(2026, 3, 2),
+                ),
+                (ResourceRef("teacher", "ana"),),
+            )
+        ],
+    )
+
+
+def test_a_series_that_met_a_session_stored_after_its_read_runs_again() -> None:
+    # The next attempt reads the session and skips its occurrence, as a series always does
+    # with the busy sessions it finds.
+    units = Taken(losses=1)
+    _series(_kit(units))
+    assert units.commits == 2
+    assert _stored(units) > 0
+
+
+def test_a_single_session_s_conflict_is_the_answer_not_a_race() -> None:
+    units = Taken(losses=1)
+    with pytest.raises(SessionConflict) as caught:
+        _create(_kit(units))
+    assert (caught.value.retryable, caught.value.attempts) == (False, 1)
+    assert units.commits == 1
+
+
+def test_a_series_that_meets_taken_resources_at_every_attempt_gives_up() -> None:
+    units = Taken(losses=5)
+    with pytest.raises(SessionConflict) as caught:
+        _series(_kit(units, attempts=2))
+    assert (caught.value.retryable, caught.value.attempts) == (True, 2)
+    assert units.commits == 2
     assert _stored(units) == 0

@@ -179,7 +179,14 @@ class DuplicateSeries(Duplicate):
 
 
 class SessionConflict(SessionKitError, ValueError):
-    """A resource the session occupies is busy at that time; ``conflicts`` holds the blockers."""
+    """A resource the session occupies is busy at that time; ``conflicts`` holds the blockers.
+
+    ``retryable`` is true when a series command (which skips the occurrences
+    whose resources its read found busy) met a session a concurrent writer
+    stored after that read: the command then ran again by itself, up to
+    ``attempts`` times in all, skipping it, and raises this only when every
+    attempt lost.
+    """
 
     def __init__(
         self, message: str, *, session: object = None, conflicts: Sequence[Any] = ()
@@ -187,6 +194,8 @@ class SessionConflict(SessionKitError, ValueError):
         super().__init__(message)
         self.session = session
         self.conflicts = tuple(conflicts)
+        self.retryable = False
+        self.attempts = 1
 
 
 class SessionLocked(SessionKitError, ValueError):

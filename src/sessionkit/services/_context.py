@@ -246,12 +246,18 @@ class Context:
         return check_instant(value, name)
 
     @contextmanager
-    def transaction(self, now: datetime | None = None, *, name: str = "now") -> Iterator[Tx]:
+    def transaction(
+        self, now: datetime | None = None, *, name: str = "now", planned: bool = False
+    ) -> Iterator[Tx]:
         """Open a unit of work for one command; commit it if the block finishes, else roll back.
 
         ``now`` (default: the clock) is checked once and is the command's
         instant throughout (:class:`Tx`). Events collected in the block are
-        published after the unit of work closed.
+        published after the unit of work closed. A record moved on between
+        the block's read and its write makes the command retryable (see
+        :meth:`retrying`); with ``planned`` (the block skips what its read
+        found busy, as generating a series does) so does a ``SessionConflict``,
+        which only a concurrent writer's session can cause then.
         """
         at = self.at(now, name)
         with self.uow() as uow:
@@ -259,12 +265,14 @@ class Context:
             try:
                 yield tx
                 uow.commit()
-            except ConcurrentModification as error:
-                # A record moved on between this unit's read and its write: running the
-                # command again reads it afresh, if the unit was the whole transaction
-                # (an adapter that cannot say so is never run again).
+            except (ConcurrentModification, SessionConflict) as error:
+                # A record moved on between this unit's read and its write (or, planned,
+                # a resource taken): running the command again reads it afresh, if the unit
+                # was the whole transaction (an adapter that cannot say so never runs again).
+                raced = planned if isinstance(error, SessionConflict) else True
                 if (
-                    not isinstance(error, TransientConflict)  # the adapter said already
+                    raced
+                    and not isinstance(error, TransientConflict)  # the adapter said already
                     and not getattr(error, _CALLERS, False)
                     and getattr(uow, "joined", None) is False
                 ):
@@ -295,19 +303,20 @@ class Context:
         A :class:`~sessionkit.errors.ConcurrentModification` that is
         ``retryable`` (the database aborted the transaction in a race, or a
         concurrent writer moved a record on between the command's read and
-        its write; the store owned the whole transaction, and rolled it back)
-        runs the command again, up to :attr:`attempts` runs in all, after a
-        short random pause; so does nothing else. Never once a unit of work
-        of the command has committed: running it again would repeat that
-        unit. The events of an attempt that did not commit were never
-        published.
+        its write; the store owned the whole transaction, and rolled it back),
+        or a ``retryable`` :class:`~sessionkit.errors.SessionConflict` (a
+        series command met a session stored after its read), runs the command
+        again, up to :attr:`attempts` runs in all, after a short random pause;
+        so does nothing else. Never once a unit of work of the command has
+        committed: running it again would repeat that unit. The events of an
+        attempt that did not commit were never published.
         """
         attempt = 1
         while True:
             committed = _COMMITS.get()
             try:
                 return command(*args, **kwargs)
-            except ConcurrentModification as error:
+            except (ConcurrentModification, SessionConflict) as error:
                 error.attempts = attempt
                 if (
                     not error.retryable

@@ -203,7 +203,8 @@ class TickRun:
             claimed: Sequence[R] = ()
             before = commits()
             try:
-                with self.ctx.transaction(self.at) as tx:
+                # A top-up skips the occurrences its read found busy (planned).
+                with self.ctx.transaction(self.at, planned=kind == "top_up") as tx:
                     claimed = claim(tx, chunk)
                     for record in claimed:
                         work(tx, record, counts)

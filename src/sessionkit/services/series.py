@@ -143,7 +143,7 @@ class SeriesCommands:
             group=group,
         )
         ctx.session_lifecycle(lifecycle)  # an unknown or unfit lifecycle costs no id
-        with ctx.transaction() as tx:
+        with ctx.transaction(planned=True) as tx:
             series = new_series(
                 ctx,
                 tenant,
@@ -190,7 +190,7 @@ class SeriesCommands:
         check_actor(actor)
         pause = check_flag(pause_gc, "pause_gc")
         batch = specs_list(specs)
-        with ctx.transaction() as tx, collector_paused(bool(pause)):
+        with ctx.transaction(planned=True) as tx, collector_paused(bool(pause)):
             # Planning and writing only: the commit's event handlers run as usual.
             return create_many_in(ctx, tx, tenant, batch, actor=actor)
 
@@ -216,7 +216,7 @@ class SeriesCommands:
         _series_args(tenant, series_id, actor, None)
         window = TimeSpan(check_instant(start, "start"), check_instant(end, "end"))
         ctx.limits.check_window(window.start, window.end, "the window to materialise")
-        with ctx.transaction() as tx:
+        with ctx.transaction(planned=True) as tx:
             series = _active(tx, tenant, series_id)
             report = materialise_in(ctx, tx, series, window, actor=actor)
             reached = series.generated_until
@@ -263,7 +263,7 @@ class SeriesCommands:
     def _top_up_one(
         self, tenant: str, series_id: str, at: datetime, actor: str | None
     ) -> MaterialiseReport | None:
-        with self._ctx.transaction(at) as tx:
+        with self._ctx.transaction(at, planned=True) as tx:
             return self.top_up_in(tx, tx.series.get(tenant, series_id), actor=actor)
 
     def top_up_in(self, tx: Tx, series: Series, *, actor: str | None) -> MaterialiseReport | None:
@@ -312,7 +312,7 @@ class SeriesCommands:
         ctx = self._ctx
         _series_args(tenant, series_id, actor, expected_version)
         new_items = item_tuple(items)
-        with ctx.transaction() as tx:
+        with ctx.transaction(planned=True) as tx:
             cutoff = max(tx.now, ctx.at(effective_from, "effective_from"))
             before = _active(tx, tenant, series_id)
             _check_version(before, expected_version)
