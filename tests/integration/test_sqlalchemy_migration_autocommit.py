@@ -20,9 +20,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import Connection, Engine, create_engine, inspect, text
 
-from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema, upgrade
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, alembic_config, create_schema, upgrade
 from sessionkit.adapters.sqlalchemy.migrations import VERSION_TABLE
 from sessionkit.errors import InvalidValue
 from sessionkit.testing.contract import TENANT, make_session
@@ -106,6 +107,19 @@ def test_create_schema_on_an_autocommit_engine_makes_every_table(schema: str) ->
     engine = _engine(schema, isolation_level="AUTOCOMMIT")
     try:
         create_schema(engine)
+    finally:
+        engine.dispose()
+    assert "sessionkit_sessions" in _tables(schema)
+
+
+def test_alembic_commands_over_alembic_config_take_the_same_care(schema: str) -> None:
+    # alembic_config(engine) is the documented route "for anything beyond upgrade": its
+    # env.py connected as the engine did, AUTOCOMMIT included, and left 5 tables behind.
+    engine = _engine(schema, isolation_level="AUTOCOMMIT")
+    try:
+        command.upgrade(alembic_config(engine), "head")
+        with engine.connect() as connection, pytest.raises(InvalidValue):
+            command.downgrade(alembic_config(connection), "base")
     finally:
         engine.dispose()
     assert "sessionkit_sessions" in _tables(schema)

@@ -21,6 +21,7 @@ from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.memory._store import InMemoryUnitOfWork
 from sessionkit.errors import (
     ConcurrentModification,
+    DuplicateSession,
     InvalidValue,
     SessionConflict,
     SessionKitError,
@@ -264,3 +265,29 @@ def test_a_series_that_meets_taken_resources_at_every_attempt_gives_up() -> None
     assert (caught.value.retryable, caught.value.attempts) == (True, 2)
     assert units.commits == 2
     assert _stored(units) == 0
+
+
+def test_an_occurrence_stored_after_a_series_read_runs_it_again() -> None:
+    # PostgreSQL refuses the series' (series, start) key before any conflict check: the
+    # same race as a resource taken, and the next attempt skips what exists.
+    units = Taken(losses=1)
+    units.lose = lambda: DuplicateSession("taken", key="series_start")  # type: ignore[method-assign]
+    _series(_kit(units))
+    assert units.commits == 2
+    by_id = Taken(losses=1)  # a duplicate id is no race: never the case for generated ids
+    by_id.lose = lambda: DuplicateSession("taken", key="id")  # type: ignore[method-assign]
+    with pytest.raises(DuplicateSession) as caught:
+        _series(_kit(by_id))
+    assert (caught.value.retryable, caught.value.attempts) == (False, 1)
+
+
+def test_an_inner_command_s_attempts_are_the_count_an_outer_one_reports() -> None:
+    # cancel runs fire, both retried: the outer one set attempts=1 over the inner's 3.
+    units = Races(losses=0)
+    kit = _kit(units)
+    session: Any = _create(kit)
+    units.losses = 10
+    with pytest.raises(ConcurrentModification) as caught:
+        kit.sessions.cancel(TENANT, session.id, actor="tina")
+    assert (caught.value.retryable, caught.value.attempts) == (True, 3)
+    assert units.losses == 10 - 3  # three runs, not nine

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.adapters.memory._sessions import InMemorySessionRepository
 from sessionkit.errors import InvalidValue, StorageTimeout, WrongType
 from sessionkit.model import ResourceRef, ScheduleItem, SessionStatusChanged, WindowPolicy
 from sessionkit.model.booking import EXPIRED, OFFERED
@@ -196,6 +198,24 @@ def test_a_failed_read_of_what_is_due_is_reported_and_the_other_kinds_are_done(
     assert [(f.kind, f.tenant, f.item_id) for f in one.failed] == [("advance", "acme", "*")]
     monkeypatch.setattr(tick_module, "advance_sessions", real)
     assert h.kit.tick(now=at).advanced == 6  # it stayed due
+
+
+def test_one_tenant_s_failed_read_holds_back_only_that_tenant(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = max(seed(h, tenant) for tenant in TENANTS)
+    real = InMemorySessionRepository.due
+
+    def due(self: InMemorySessionRepository, tenant: str, **options: Any) -> Any:
+        if tenant == "acme":
+            raise StorageTimeout.waiting("a row lock", backend="sqlite", timeout=None)
+        return real(self, tenant, **options)
+
+    monkeypatch.setattr(InMemorySessionRepository, "due", due)
+    report = h.kit.tick(now=at, kinds=["advance"])
+    [failure] = report.failed
+    assert (failure.kind, failure.tenant, failure.item_id) == ("advance", "acme", "*")
+    assert (report.advanced, report.tenants) == (3, ("globex",))  # globex's are done
 
 
 class _Flaky:

@@ -141,7 +141,12 @@ class SeriesNotFound(NotFound):
 
 
 class DuplicateSession(Duplicate):
-    """A session with that id, (series, occurrence key) or (series, start) exists."""
+    """A session with that id, (series, occurrence key) or (series, start) exists.
+
+    ``retryable`` is true when a series command met an occurrence a concurrent
+    writer stored after its read (a series command skips what exists): it ran
+    again by itself, up to ``attempts`` times in all.
+    """
 
     def __init__(
         self,
@@ -161,6 +166,8 @@ class DuplicateSession(Duplicate):
             existing=existing,
         )
         self.session_id = session_id
+        self.retryable = False
+        self.attempts = 1
 
 
 class DuplicateSeries(Duplicate):

@@ -19,6 +19,7 @@ import attrs
 
 from sessionkit.errors import (
     ConcurrentModification,
+    DuplicateSession,
     InvalidValue,
     SessionConflict,
     TransientConflict,
@@ -256,7 +257,8 @@ class Context:
         published after the unit of work closed. A record moved on between
         the block's read and its write makes the command retryable (see
         :meth:`retrying`); with ``planned`` (the block skips what its read
-        found busy, as generating a series does) so does a ``SessionConflict``,
+        found busy or generated, as generating a series does) so does a
+        ``SessionConflict``, or a ``DuplicateSession`` of a series' occurrence,
         which only a concurrent writer's session can cause then.
         """
         at = self.at(now, name)
@@ -265,11 +267,14 @@ class Context:
             try:
                 yield tx
                 uow.commit()
-            except (ConcurrentModification, SessionConflict) as error:
+            except (ConcurrentModification, SessionConflict, DuplicateSession) as error:
                 # A record moved on between this unit's read and its write (or, planned,
-                # a resource taken): running the command again reads it afresh, if the unit
-                # was the whole transaction (an adapter that cannot say so never runs again).
-                raced = planned if isinstance(error, SessionConflict) else True
+                # a resource or an occurrence taken): running the command again reads it
+                # afresh, if the unit was the whole transaction (an adapter that cannot say
+                # so never runs again).
+                raced = isinstance(error, ConcurrentModification) or (
+                    planned and (isinstance(error, SessionConflict) or error.key != "id")
+                )
                 if (
                     raced
                     and not isinstance(error, TransientConflict)  # the adapter said already
@@ -304,8 +309,9 @@ class Context:
         ``retryable`` (the database aborted the transaction in a race, or a
         concurrent writer moved a record on between the command's read and
         its write; the store owned the whole transaction, and rolled it back),
-        or a ``retryable`` :class:`~sessionkit.errors.SessionConflict` (a
-        series command met a session stored after its read), runs the command
+        or a ``retryable`` :class:`~sessionkit.errors.SessionConflict` or
+        ``DuplicateSession`` (a series command met a session stored after its
+        read), runs the command
         again, up to :attr:`attempts` runs in all, after a short random pause;
         so does nothing else. Never once a unit of work of the command has
         committed: running it again would repeat that unit. The events of an
@@ -316,14 +322,11 @@ class Context:
             committed = _COMMITS.get()
             try:
                 return command(*args, **kwargs)
-            except (ConcurrentModification, SessionConflict) as error:
+            except (ConcurrentModification, SessionConflict, DuplicateSession) as error:
+                if getattr(error, _GAVE_UP, False):
+                    raise  # an inner command's: its attempts are the count
                 error.attempts = attempt
-                if (
-                    not error.retryable
-                    or getattr(error, _GAVE_UP, False)
-                    or _COMMITS.get() != committed
-                    or attempt >= self.attempts
-                ):
+                if not error.retryable or _COMMITS.get() != committed or attempt >= self.attempts:
                     setattr(error, _GAVE_UP, True)
                     raise
             _time.sleep(random.uniform(0, _BACKOFF * 2 ** (attempt - 1)))  # noqa: S311  # jitter, not a secret

@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 
+from sessionkit.errors import ConcurrentModification, StorageError
 from sessionkit.model.reschedule import AUTO_APPROVED, RescheduleRequest
 from sessionkit.model.series import Series
 from sessionkit.model.session import Session
 from sessionkit.ports import RESCHEDULES
 from sessionkit.services._context import Context, Tx
 from sessionkit.services._seats import settle
-from sessionkit.services._tick_run import Claim, Counts, TickRun, by_tenant, chunks
+from sessionkit.services._tick_run import ALL, Claim, Counts, TickRun, by_tenant, chunks
 from sessionkit.services.commands import advance_in
 from sessionkit.services.jobs import due_reach
 from sessionkit.services.reschedules import RescheduleCommands
@@ -107,10 +108,14 @@ def advance_sessions(run: TickRun, tenant: str | None) -> None:
     for owner in tenants:
         after: tuple[datetime, str] | None = None
         while True:
-            with ctx.transaction(run.at) as tx:
-                page = tx.sessions.due(
-                    owner, statuses=statuses, start_before=bound, after=after, limit=run.batch
-                )
+            try:
+                with ctx.transaction(run.at) as tx:
+                    page = tx.sessions.due(
+                        owner, statuses=statuses, start_before=bound, after=after, limit=run.batch
+                    )
+            except (StorageError, ConcurrentModification) as error:
+                run.fail("advance", owner, ALL, error)  # the tenant's rest stays due
+                break
             if not page:
                 break
             after = (page[-1].start, page[-1].id)

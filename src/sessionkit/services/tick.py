@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from sessionkit.errors import InvalidValue, StorageError, WrongType
+from sessionkit.errors import ConcurrentModification, InvalidValue, StorageError, WrongType
 from sessionkit.model.text import check_actor, check_tenant
 from sessionkit.ports import RESCHEDULES
 from sessionkit.services._context import Context
@@ -123,9 +123,11 @@ def tick(
     items one unit of work claims and does; ``progress`` is called with the
     report so far after every batch. A database fault (``StorageError``) in a
     batch reports its items in ``failed``; one in reading what is due reports
-    the kind with item id ``"*"`` (tenant ``"*"`` for every tenant), and the
-    tick goes on with the other kinds; all of it stays due. Idempotent: a second tick at the same
-    instant does nothing, and ticks running at once split the work. An error
+    the kind with item id ``"*"`` (for the tenant whose due sessions could not
+    be read, or tenant ``"*"`` when the read was of every tenant's), and the
+    tick goes on with the other tenants and kinds; all of it stays due.
+    Idempotent: a second tick at the same instant does nothing, and ticks
+    running at once split the work. An error
     raised after a batch committed (by an event handler) is raised once the
     whole tick is done, the batch counted: the report is the error's
     ``tick_report`` attribute, its summary and failures in the error's notes.
@@ -150,8 +152,9 @@ def tick(
                 advance_sessions(run, tenant)
             else:
                 expire_holds(run, tenant)
-        except StorageError as error:
-            # Reading what is due failed (a busy SQLite file, a lost connection): the rest
-            # of this kind stays due, and the other kinds are still done.
+        except (StorageError, ConcurrentModification) as error:
+            # Reading what is due failed (a busy SQLite file, a lost connection, rows that
+            # kept changing under a consistent read): the rest of this kind stays due, and
+            # the other kinds are still done.
             run.fail(kind, tenant or ALL, ALL, error)
     return run.done()

@@ -33,6 +33,11 @@ __all__ = ["TAG", "check_settings", "local_time_zone"]
 
 TAG = "sessionkit"
 _TAKING_THE_LOCK = frozenset({"IMMEDIATE", "EXCLUSIVE"})
+_UTC = frozenset(
+    {"UTC", "Etc/UTC", "UCT", "Etc/UCT", "Zulu", "Etc/Zulu", "Universal", "Etc/Universal"}
+    | {"GMT", "Etc/GMT", "GMT0", "Etc/GMT0", "GMT+0", "Etc/GMT+0", "GMT-0", "Etc/GMT-0"}
+)
+"""Names of UTC itself: local time there is UTC, so Django's naive values lose nothing."""
 
 
 def local_time_zone(alias: str) -> str | None:
@@ -42,7 +47,7 @@ def local_time_zone(alias: str) -> str | None:
     setting only names the connection's zone) and for no zone or UTC.
     """
     zone = connections.settings[alias].get("TIME_ZONE")
-    if zone in (None, "UTC") or connections[alias].features.supports_timezones:
+    if zone is None or str(zone) in _UTC or connections[alias].features.supports_timezones:
         return None
     return str(zone)
 

@@ -16,7 +16,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from sessionkit.adapters.sqlalchemy.migrations import VERSION_TABLE, migration_lock
 from sessionkit.adapters.sqlalchemy.rows import metadata
-from sessionkit.adapters.sqlalchemy.schema import target_schema
+from sessionkit.adapters.sqlalchemy.schema import (
+    own_connection,
+    refuse_autocommit,
+    target_schema,
+)
 
 
 def _run(connection: Connection) -> None:
@@ -34,10 +38,11 @@ def _run(connection: Connection) -> None:
 def run_migrations() -> None:
     """Run the migrations on the connection (or engine) the caller handed over."""
     bind = context.config.attributes.get("connection")
-    if isinstance(bind, Engine):
-        with bind.connect() as connection, migration_lock(connection):
+    if isinstance(bind, Engine):  # in AUTOCOMMIT too: the run is one transaction
+        with own_connection(bind) as connection, migration_lock(connection):
             _run(connection)
     elif isinstance(bind, Connection):
+        refuse_autocommit(bind)  # each statement would commit alone: refused before any
         with migration_lock(bind):
             _run(bind)
     else:
