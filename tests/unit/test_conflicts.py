@@ -310,3 +310,27 @@ def test_index_rejects_bad_input() -> None:
     with pytest.raises(InvalidValue, match="'ana'"):
         index.add("a", span(0, 1), "ana")
     assert len(index) == 0
+
+
+# -------------------------------------------------------------- far-future instants
+
+
+def test_the_index_is_exact_where_instants_round_to_one_float() -> None:
+    # Past the year 2255 a float of POSIX seconds no longer tells microseconds apart: a
+    # series in the year 8000 was stored over a session it overlapped by 1 us (the memory
+    # store; PostgreSQL's constraint refused it with a raw IntegrityError).
+    at = datetime(8000, 1, 3, 10, tzinfo=UTC)
+    micro = timedelta(microseconds=1)
+    assert at.timestamp() == (at + micro).timestamp()  # the premise
+    index: ConflictIndex[str] = ConflictIndex()
+    index.add("later", TimeSpan(at + micro, at + timedelta(hours=1)), ("ana",))
+    index.add("overlaps", TimeSpan(at - timedelta(hours=1), at + micro), ("ana",))
+    index.add("touches", TimeSpan(at - timedelta(hours=2), at), ("ben",))
+    hour = TimeSpan(at, at + timedelta(hours=1))
+    assert index.conflicts_with(hour, ("ana",)) == ["overlaps", "later"]  # by start
+    assert index.conflicts_with(hour, ("ben",)) == []  # ends where the hour starts
+    assert index.conflicts_with(TimeSpan(at - micro, at), ("ben",)) == ["touches"]
+    index.remove("overlaps")
+    index.remove("later")
+    assert index.conflicts_with(hour, ("ana",)) == []
+    assert len(index) == 1

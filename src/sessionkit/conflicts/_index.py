@@ -25,6 +25,8 @@ __all__ = ["ConflictIndex"]
 K = TypeVar("K", bound=Hashable)
 
 _ONE_SECOND = timedelta(seconds=1)
+_SLACK = 1.0
+"""Seconds a query's float window is widened by: far more than a float's rounding of an instant."""
 
 
 @attrs.define(slots=True)
@@ -34,8 +36,10 @@ class _Lane:
     ``starts`` and ``ends`` mirror the entries' instants as POSIX seconds in
     contiguous ``array('d')`` buffers, so a binary search over a big lane reads
     neighbouring memory instead of chasing a pointer to a datetime at every
-    step (floats keep microsecond order for any instant a TimeSpan can hold
-    in this era). ``longest`` is in seconds too.
+    step. ``longest`` is in seconds too. Floats are a coarse guide only: past
+    the year 2255 two instants a few microseconds apart are one float, so the
+    entries keep their exact order by datetime, and a query widens its float
+    window by :data:`_SLACK` and decides every candidate on the datetimes.
     """
 
     entries: list[tuple[datetime, int, datetime, Any]] = attrs.field(factory=list)
@@ -98,10 +102,10 @@ class ConflictIndex(Generic[K]):
     def add(self, key: K, span: TimeSpan, resources: Iterable[Hashable]) -> None:
         """Index ``key`` as occupying ``resources`` over ``span`` (replacing any previous entry)."""
         for lane, entry in self._place(key, span, resources):
-            # seq only grows, so a new entry goes after every equal start.
-            start = entry[0].timestamp()
-            position = bisect_right(lane.starts, start)
-            lane.starts.insert(position, start)
+            # seq only grows, so a new entry goes after every equal start; placed by the
+            # datetime, exact where two instants round to one float.
+            position = bisect_right(lane.entries, (entry[0], entry[1]))
+            lane.starts.insert(position, entry[0].timestamp())
             lane.ends.insert(position, entry[2].timestamp())
             lane.entries.insert(position, entry)
 
@@ -166,9 +170,7 @@ class ConflictIndex(Generic[K]):
             by_class = self._lanes[resource]
             lane = by_class[length_class]
             entries = lane.entries
-            position = bisect_left(lane.starts, span.start.timestamp())
-            while entries[position][1] != seq:  # past other entries with the same start
-                position += 1
+            position = bisect_left(entries, (span.start, seq))  # exact: by datetime and seq
             del entries[position]
             del lane.starts[position]
             del lane.ends[position]
@@ -215,7 +217,8 @@ class ConflictIndex(Generic[K]):
             else:
                 gap = pad[0] + pad[1]
                 low, high = span.start - gap, span.end + gap
-            low_s, high_s = low.timestamp(), high.timestamp()
+            # The float window, widened by _SLACK; each candidate is decided exactly.
+            low_s, high_s = low.timestamp() - _SLACK, high.timestamp() + _SLACK
             for lane in by_class.values():
                 starts = lane.starts
                 # A span in this lane that starts at or before low - longest ends by low.
@@ -230,8 +233,9 @@ class ConflictIndex(Generic[K]):
                 entries = lane.entries
                 while position < count and starts[position] < high_s:
                     if ends[position] > low_s:
-                        start, seq, _, key = entries[position]
-                        hits.append((start, seq, key))
+                        start, seq, end, key = entries[position]
+                        if start < high and end > low:
+                            hits.append((start, seq, key))
                     position += 1
         if not hits:
             return []
