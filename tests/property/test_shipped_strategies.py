@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import base64
+import itertools
+import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
-from hypothesis import given, settings
+from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
 from sessionkit.errors import (
+    ExpansionLimitExceeded,
     HoldExpired,
     InvalidTransition,
     InvalidValue,
+    LifecycleNotApplicable,
     SessionKitError,
     WrongType,
 )
@@ -32,7 +37,7 @@ from sessionkit.model.booking import (
 )
 from sessionkit.policies import BookingRules
 from sessionkit.recurrence import Recurrence, Rule
-from sessionkit.testing import _session_strategies
+from sessionkit.testing import _session_strategies, hostile
 from sessionkit.testing import strategies as sks
 from sessionkit.testing._booking_replay import Replay
 from sessionkit.testing.harness import Harness
@@ -659,3 +664,291 @@ def test_the_edges_of_every_option_still_draw(values: tuple[object, ...]) -> Non
     assert (session.resources, session.lifecycle) == ((), "lms")
     assert isinstance(booked, sks.BookedSession)
     assert booked.bookings == ()
+
+
+# ----------------------------------------------------- lifecycles, bounds, gaps and expansion
+
+_PAYMENT_LIKE = Lifecycle(
+    "refund_flow",
+    statuses=[Status("OPEN", initial=True, busy=True), Status("DONE", terminal=True)],
+    transitions=[Transition("close", "OPEN", "DONE")],
+    subject="payment",
+)
+
+
+@given(sks.sessions())
+def test_sessions_are_drawn_only_of_lifecycles_that_drive_sessions(session: Session) -> None:
+    assert PRESETS.get(session.lifecycle).subject == "session"
+    assert session.lifecycle != "consulting_payment"
+
+
+def test_the_default_lifecycles_are_the_session_presets() -> None:
+    drawn: set[str] = set()
+
+    @settings(max_examples=300, database=None)
+    @given(sks.sessions(generated=False))
+    def collect(session: Session) -> None:
+        drawn.add(session.lifecycle)
+
+    collect()
+    assert drawn == {"lms", "academy", "consulting", "coaching", "marketplace"}
+
+
+@pytest.mark.parametrize("strategy", [sks.sessions, sks.booked_sessions])
+@pytest.mark.parametrize("lifecycle", ["consulting_payment", _PAYMENT_LIKE])
+def test_a_lifecycle_of_another_subject_is_refused_as_the_services_refuse_it(
+    strategy: Callable[..., object], lifecycle: Lifecycle | str
+) -> None:
+    with pytest.raises(LifecycleNotApplicable) as caught:
+        strategy(lifecycles=["lms", lifecycle])
+    name = lifecycle if isinstance(lifecycle, str) else lifecycle.name
+    assert (caught.value.lifecycle, caught.value.subject, caught.value.expected) == (
+        name,
+        "payment",
+        "session",
+    )
+    assert caught.value.__notes__ == [
+        f"from the option {strategy.__name__}(lifecycles={['lms', lifecycle]!r})"
+    ]
+
+
+_BERLIN = ZoneInfo("Europe/Berlin")
+_HALF = datetime(2026, 1, 1, 0, 0, 0, 500_000)
+
+
+@pytest.mark.parametrize(
+    ("strategy", "options"),
+    [
+        (
+            sks.aware_datetimes,
+            {"min_value": _HALF, "max_value": _HALF.replace(microsecond=900_000)},
+        ),
+        (sks.timespans, {"min_start": _HALF, "max_start": _HALF.replace(microsecond=900_000)}),
+        (sks.aware_datetimes, {"min_value": datetime.max, "max_value": datetime.max}),
+        (
+            sks.sessions,
+            {
+                "min_start": datetime(2026, 5, 1, 8, 0, 30),
+                "max_start": datetime(2026, 5, 1, 8, 0, 50),
+            },
+        ),
+    ],
+)
+def test_bounds_with_no_whole_step_between_them_are_refused_when_built(
+    strategy: Callable[..., object], options: dict[str, object]
+) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        strategy(**options)
+    unit = "minute" if strategy is sks.sessions else "second"
+    assert f"no whole {unit} lies between" in str(caught.value)
+
+
+@given(
+    sks.aware_datetimes(
+        min_value=_HALF, max_value=_HALF + timedelta(seconds=2), zones=st.just(ZoneInfo("UTC"))
+    )
+)
+def test_aware_datetimes_with_fractional_bounds_draw_the_whole_seconds_between(
+    value: datetime,
+) -> None:
+    assert value.replace(tzinfo=None) in (
+        datetime(2026, 1, 1, 0, 0, 1),
+        datetime(2026, 1, 1, 0, 0, 2),
+    )
+
+
+@given(sks.timespans(min_start=_HALF, max_start=_HALF + timedelta(seconds=2)))
+def test_timespans_with_fractional_bounds_start_on_the_whole_seconds_between(
+    span: TimeSpan,
+) -> None:
+    assert span.start in (
+        datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC),
+        datetime(2026, 1, 1, 0, 0, 2, tzinfo=UTC),
+    )
+
+
+@given(
+    sks.sessions(min_start=datetime(2026, 5, 1, 8, 0, 30), max_start=datetime(2026, 5, 1, 8, 2, 30))
+)
+def test_sessions_start_on_whole_minutes_inside_bounds_that_are_not(session: Session) -> None:
+    assert session.start in (
+        datetime(2026, 5, 1, 8, 1, tzinfo=UTC),
+        datetime(2026, 5, 1, 8, 2, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize(
+    "zones", [st.just(_BERLIN), sks.timezones(["Europe/Berlin"]), st.sampled_from([_BERLIN])]
+)
+def test_bounds_holding_only_a_dst_gap_are_refused_when_built(
+    zones: st.SearchStrategy[ZoneInfo],
+) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        sks.aware_datetimes(
+            min_value=datetime(2026, 3, 29, 2), max_value=datetime(2026, 3, 29, 2, 59), zones=zones
+        )
+    assert "DST gap" in str(caught.value)
+    assert "Europe/Berlin" in str(caught.value)
+
+
+@settings(max_examples=20)
+@given(
+    sks.aware_datetimes(
+        min_value=datetime(2026, 3, 29, 2),
+        max_value=datetime(2026, 3, 29, 3),
+        zones=st.just(_BERLIN),
+    )
+)
+def test_bounds_holding_a_gap_and_its_end_draw_the_end(value: datetime) -> None:
+    assert value == datetime(2026, 3, 29, 3, tzinfo=_BERLIN)
+    assert value.utcoffset() == timedelta(hours=2)
+
+
+@given(
+    sks.aware_datetimes(
+        min_value=datetime(2026, 3, 29, 2),
+        max_value=datetime(2026, 3, 29, 2, 59),
+        zones=st.sampled_from([_BERLIN, ZoneInfo("UTC")]),
+    )
+)
+def test_a_zone_whose_gap_covers_the_bounds_is_left_out_of_the_pool(value: datetime) -> None:
+    assert value.tzinfo == ZoneInfo("UTC")
+    assert datetime(2026, 3, 29, 2) <= value.replace(tzinfo=None) <= datetime(2026, 3, 29, 2, 59)
+
+
+@given(
+    sks.aware_datetimes(
+        min_value=datetime(2026, 3, 29, 1, 59, 58),
+        max_value=datetime(2026, 3, 29, 2, 30),
+        zones=st.sampled_from([_BERLIN]).map(lambda zone: zone),  # zones it cannot list
+    )
+)
+def test_a_wall_time_in_a_gap_is_moved_to_the_last_second_before_it(value: datetime) -> None:
+    # From 02:00 to 02:30 nothing exists in Berlin that night: only 01:59:58 and :59 are drawn.
+    assert value.replace(tzinfo=None) in (
+        datetime(2026, 3, 29, 1, 59, 58),
+        datetime(2026, 3, 29, 1, 59, 59),
+    )
+    assert value.utcoffset() == timedelta(hours=1)
+
+
+_EDGE_FOR_ALL = datetime(9999, 12, 31, 5, 14)  # LAST - 5 hours - 13:45 (Chatham), in minutes
+
+
+@pytest.mark.parametrize(
+    ("bound", "zones"),
+    [
+        (datetime(9999, 12, 31, 18), ["Pacific/Chatham"]),
+        (datetime(9999, 12, 31, 18), sks.DST_ZONES),
+        (_EDGE_FOR_ALL + timedelta(minutes=1), sks.DST_ZONES),
+        (datetime(9999, 12, 31, 5), ["Pacific/Kiritimati"]),
+    ],
+)
+def test_a_start_bound_with_no_room_for_a_zone_ahead_of_utc_is_refused(
+    bound: datetime, zones: list[str]
+) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        sks.sessions(min_start=bound, max_start=bound, zones=zones)
+    assert "min_start=9999-12-31" in str(caught.value)
+    assert ("Pacific/Kiritimati" if zones == ["Pacific/Kiritimati"] else "Pacific/Chatham") in str(
+        caught.value
+    )
+
+
+@settings(max_examples=30)
+@given(sks.sessions(min_start=_EDGE_FOR_ALL, max_start=_EDGE_FOR_ALL, generated=True))
+def test_sessions_draw_at_the_last_start_they_take_in_every_zone(session: Session) -> None:
+    assert session.start == _EDGE_FOR_ALL.replace(tzinfo=UTC)
+    local = session.start.astimezone(ZoneInfo(session.tz)).replace(tzinfo=None)
+    assert session.occurrence_key == local
+
+
+@settings(max_examples=30)
+@given(
+    sks.sessions(
+        min_start=datetime(9999, 12, 31, 18), max_start=datetime(9999, 12, 31, 18), zones=["UTC"]
+    )
+)
+def test_sessions_in_utc_alone_keep_the_room_they_had(session: Session) -> None:
+    assert session.start == datetime(9999, 12, 31, 18, tzinfo=UTC)
+
+
+_SUB_DAILY = sks.recurrences(
+    rule_strategy=sks.rules(frequencies=("MINUTELY", "SECONDLY")), zones=sks.timezones()
+)
+
+
+def _first_starts(rec: Recurrence, start: datetime, end: datetime) -> set[datetime]:
+    """The starts of ``rec``'s first 50 occurrences in ``[start, end)`` (those found in budget)."""
+    found: set[datetime] = set()
+    try:
+        for occ in itertools.islice(rec.between(start, end), 50):
+            found.add(occ.span.start)
+    except ExpansionLimitExceeded:  # a rule that ends early leaves seconds to look through
+        pass
+    return found
+
+
+@settings(max_examples=40, deadline=None)
+@given(_SUB_DAILY)
+def test_recurrences_of_sub_daily_rules_draw_with_exdates_among_their_first_occurrences(
+    rec: Recurrence,
+) -> None:
+    assert rec.rule.freq in ("MINUTELY", "SECONDLY")
+    assert len(rec.exdates) <= 3
+    plain = Recurrence.from_rrule(
+        rec.rule, start=rec.start, tz=rec.tz, duration=rec.duration, disambiguate=rec.disambiguate
+    )
+    first_day = datetime.combine(rec.start.date(), datetime.min.time(), tzinfo=UTC)
+    window = (first_day - timedelta(days=1), first_day + timedelta(days=400))
+    assert set(rec.exdates) <= _first_starts(plain, *window)
+    assert not _first_starts(rec, *window) & set(rec.exdates)
+
+
+def test_recurrences_of_sub_daily_rules_draw_exdates() -> None:
+    found = find(_SUB_DAILY, lambda rec: len(rec.exdates) >= 2, settings=settings(database=None))
+    assert len(found.exdates) >= 2
+
+
+# ------------------------------------------------------------------------------ hostile values
+
+
+_VALUES = settings(max_examples=5000, database=None)
+
+
+@pytest.mark.parametrize(
+    "expected", ["x" * 129, "FREQ=SECONDLY", "FREQ=DAILY;INTERVAL=" + "9" * 5000, "s\u0131"]
+)
+def test_hostile_values_draw_the_ids_and_rules_the_table_lists(expected: str) -> None:
+    # docs/testing.md: values() draws "any of the above": ids() and rules() among them.
+    assert find(hostile.values(), lambda value: value == expected, settings=_VALUES) == expected
+
+
+def _depth(value: object) -> int:
+    depth = 0
+    while isinstance(value, list) and value:
+        value, depth = value[0], depth + 1
+    return depth
+
+
+def test_hostile_values_draw_metadata_and_cursors() -> None:
+    def nested(value: object) -> bool:  # 31 or 33 deep: 5,000 deep is more than find() shows
+        return isinstance(value, dict) and _depth(value.get("deep")) in (31, 33)
+
+    deep = find(hostile.values(), nested, settings=_VALUES)
+    expected: object = 1
+    for _ in range(31):
+        expected = [expected]
+    assert deep == {"deep": expected}
+
+    def crafted(value: object) -> bool:
+        if not isinstance(value, str):
+            return False
+        try:
+            decoded = json.loads(base64.urlsafe_b64decode(value))
+        except ValueError:
+            return False
+        return isinstance(decoded, dict) and set(decoded) == {"o", "v", "i"}
+
+    cursor = find(hostile.values(), crafted, settings=_VALUES)
+    assert set(json.loads(base64.urlsafe_b64decode(cursor))) == {"o", "v", "i"}

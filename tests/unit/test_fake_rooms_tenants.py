@@ -1,4 +1,5 @@
-"""FakeMeetingRooms: draining one tenant's presence, and a closed room emptied by leave events."""
+"""FakeMeetingRooms: draining one tenant's presence, a closed room emptied by leave events,
+and refused joins and leaves that change nothing."""
 
 from __future__ import annotations
 
@@ -205,6 +206,40 @@ def test_close_checks_its_instant() -> None:
     with pytest.raises(InvalidValue):
         rooms.close_room(tenant="acme", session_id="s1", at=naive)
     assert rooms.is_open("acme", "s1")
+
+
+# -- a refused join or leave changes nothing -----------------------------------------------
+
+
+_NAIVE = datetime(2026, 3, 2, 17, 10)  # naive on purpose: refused
+
+
+@pytest.mark.parametrize(("at", "event_id"), [(_NAIVE, None), (START, ""), (START, 5)])
+def test_a_refused_join_leaves_nobody_inside_and_queues_nothing(
+    at: datetime, event_id: object
+) -> None:
+    rooms = FakeMeetingRooms()
+    _room(rooms)
+    with pytest.raises(InvalidValue):
+        rooms.join("acme", "s1", ANA, at=at, event_id=event_id)  # type: ignore[arg-type]  # the point
+    assert rooms.inside("acme", "s1") == frozenset()
+    rooms.close_room(tenant="acme", session_id="s1", at=START + 30 * MIN)
+    assert rooms.drain() == []  # no leave for a join that never happened
+
+
+@pytest.mark.parametrize(("at", "event_id"), [(_NAIVE, None), (START + 10 * MIN, "")])
+def test_a_refused_leave_keeps_the_participant_inside(at: datetime, event_id: str | None) -> None:
+    rooms = FakeMeetingRooms()
+    _room(rooms)
+    rooms.join("acme", "s1", BEN, at=START)
+    with pytest.raises(InvalidValue):
+        rooms.leave("acme", "s1", BEN, at=at, event_id=event_id)
+    assert rooms.inside("acme", "s1") == frozenset({BEN})
+    rooms.close_room(tenant="acme", session_id="s1", at=START + 30 * MIN)
+    assert [(e.event_id, e.action, e.at) for e in rooms.drain()] == [
+        ("ev1", JOIN, START),
+        ("ev2", LEAVE, START + 30 * MIN),  # numbered on: the refused leave took no number
+    ]
 
 
 def test_a_session_cancelled_midway_ends_the_stays_at_the_cancel() -> None:

@@ -8,8 +8,9 @@ import json
 import random
 import threading
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import cast
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
@@ -279,6 +280,71 @@ def test_manual_clock_is_aware_only_and_moves_when_told() -> None:
         clock.advance(1)  # type: ignore[arg-type]
     assert repr(clock) == "ManualClock(2026-03-02T09:00:00+00:00)"
     assert ManualClock().now().tzinfo is not None
+
+
+_BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.mark.parametrize(
+    ("start", "delta", "then"),
+    [
+        # Spring forward: 24 hours later the wall clock reads 13:00, not 12:00.
+        (datetime(2026, 3, 28, 12, tzinfo=_BERLIN), timedelta(hours=24), (2026, 3, 29, 13, 0, 0)),
+        # Fall back: two hours from 01:30 CEST is 02:30 CET, the second 02:30 of the night.
+        (
+            datetime(2026, 10, 25, 1, 30, tzinfo=_BERLIN),
+            timedelta(hours=2),
+            (2026, 10, 25, 2, 30, 1),
+        ),
+        (datetime(2026, 10, 25, 3, tzinfo=_BERLIN), timedelta(hours=-2), (2026, 10, 25, 2, 0, 0)),
+    ],
+)
+def test_manual_clock_advances_by_elapsed_time_across_a_dst_change(
+    start: datetime, delta: timedelta, then: tuple[int, int, int, int, int, int]
+) -> None:
+    clock = ManualClock(start)
+    moved = clock.advance(delta)
+    assert moved.astimezone(UTC) - start.astimezone(UTC) == delta
+    assert (moved.year, moved.month, moved.day, moved.hour, moved.minute, moved.fold) == then
+    assert moved.tzinfo is _BERLIN
+    assert clock.now() == moved
+
+
+@pytest.mark.parametrize(
+    ("start", "delta"),
+    [
+        (T0, timedelta(days=3_000_000)),
+        (T0, -timedelta(days=800_000)),
+        (T0, timedelta.max),
+        (datetime.max.replace(tzinfo=UTC), timedelta(microseconds=1)),
+        # In UTC the instant exists, but not on Kiritimati's wall clock (+14:00).
+        (datetime(9999, 12, 31, 20, tzinfo=ZoneInfo("Pacific/Kiritimati")), timedelta(hours=4)),
+    ],
+)
+def test_manual_clock_refuses_to_leave_the_datetimes_and_stays_put(
+    start: datetime, delta: timedelta
+) -> None:
+    clock = ManualClock(start)
+    with pytest.raises(InvalidValue) as caught:
+        clock.advance(delta)
+    assert caught.value.value == delta
+    assert repr(delta) in str(caught.value)
+    assert start.isoformat() in str(caught.value)
+    assert clock.now() == start
+    assert clock.now().tzinfo is start.tzinfo
+
+
+def test_manual_clock_holds_only_instants_its_constructor_and_set_accept() -> None:
+    # set() and the constructor refuse an instant with no UTC equivalent; advance never makes one.
+    edge = datetime(1, 1, 1, 15, tzinfo=timezone(timedelta(hours=14)))  # 01:00 UTC
+    clock = ManualClock(edge)
+    with pytest.raises(InvalidValue):
+        clock.advance(-timedelta(hours=2))
+    with pytest.raises(InvalidValue):
+        clock.set(edge - timedelta(hours=2))
+    with pytest.raises(InvalidValue):
+        ManualClock(edge - timedelta(hours=2))
+    assert clock.advance(-timedelta(hours=1)) == datetime(1, 1, 1, 0, tzinfo=UTC)
 
 
 def test_recording_publisher_clears() -> None:

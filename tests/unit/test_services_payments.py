@@ -826,6 +826,58 @@ def test_a_fake_gateway_takes_the_ids_a_lasting_store_needs() -> None:
     assert [e.event_id for e in gateway.drain()] == ["evt_b", "evt_c"]
 
 
+def _fails(gateway: FakeGateway, calls: int) -> int:
+    """Return how many of ``calls`` new intents the gateway fails (``PaymentGatewayError``)."""
+    failed = 0
+    for n in range(calls):
+        try:
+            gateway.create_intent(amount=EUR40, idempotency_key=f"f{n}", metadata={})
+        except PaymentGatewayError:
+            failed += 1
+    return failed
+
+
+def test_a_fake_gateway_fails_as_many_next_calls_as_it_is_told() -> None:
+    gateway = FakeGateway(clock=lambda: NOW)
+    gateway.fail_next(0)
+    gateway.fail_next(2)
+    assert _fails(gateway, 5) == 2
+
+
+@pytest.mark.parametrize(
+    ("calls", "error"),
+    [(-1, InvalidValue), ("2", WrongType), (True, WrongType), (1.0, WrongType), (None, WrongType)],
+)
+def test_a_fake_gateway_refuses_a_count_of_failures_it_cannot_play(
+    calls: object, error: type[Exception]
+) -> None:
+    gateway = FakeGateway(clock=lambda: NOW)
+    with pytest.raises(error) as caught:
+        gateway.fail_next(calls)  # type: ignore[arg-type]  # the point
+    assert "fail_next" in str(caught.value)
+    assert _fails(gateway, 3) == 0  # refused: nothing changed
+
+
+@pytest.mark.parametrize(
+    ("reason", "error"), [(5, WrongType), ("", InvalidValue), ("x" * 256, InvalidValue)]
+)
+def test_a_fake_gateway_refuses_a_decline_reason_no_event_can_carry(
+    reason: object, error: type[Exception]
+) -> None:
+    gateway = FakeGateway(clock=lambda: NOW)
+    with pytest.raises(error):
+        gateway.decline_next(reason)  # type: ignore[arg-type]  # the point
+    intent = gateway.create_intent(amount=EUR40, idempotency_key="k1", metadata={})
+    assert (intent.status, intent.reason) == ("pending", None)
+    with pytest.raises(error):
+        gateway.decline(intent.ref, reason)  # type: ignore[arg-type]  # the point
+    assert (gateway.intents[intent.ref].status, gateway.intents[intent.ref].reason) == (
+        "pending",
+        None,
+    )
+    assert gateway.drain() == []
+
+
 def test_a_success_settles_the_session_as_every_write_to_it_does(shop: Shop) -> None:
     # Ben's payment confirmed his seat while Ana's hold had run out: Ana stayed HELD and
     # Cai, first on the waitlist, heard nothing until the expiry job ran.

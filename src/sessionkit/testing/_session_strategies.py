@@ -48,18 +48,42 @@ _SESSION_MAX = datetime(2027, 12, 31)
 
 _FIRST_START = datetime(1, 1, 1) + timedelta(days=91)
 _LAST_START = LAST - timedelta(hours=5)
-"""The starts :func:`sessions` draws between: room for ``created_at`` and the session's end."""
+"""The starts :func:`sessions` draws between: room for ``created_at`` and the session's end.
+
+A start is also read in its zone (the ``occurrence_key`` of a generated
+session): the zone furthest ahead of UTC in a pool takes that much room more
+(:func:`_last_start`).
+"""
 
 
-def _start_bound(value: object, name: str) -> datetime:
+def _last_start(zone_pool: Sequence[str]) -> tuple[datetime, str, timedelta]:
+    """Return the last start drawn in ``zone_pool``, the zone furthest ahead of UTC and its offset.
+
+    The offset is the zone's in the last year a datetime holds (the larger
+    one, in DST or not): a session starting at the bound, read in that zone,
+    still ends before the last datetime.
+    """
+    ahead, zone = max((_ahead(name), name) for name in zone_pool)
+    return _LAST_START - ahead, zone, ahead
+
+
+def _ahead(zone: str) -> timedelta:
+    """Return how far ``zone`` is ahead of UTC in the year 9999, summer or winter (0 if behind)."""
+    offsets = [get_zone(zone).utcoffset(datetime(9999, month, 1)) for month in (1, 7)]
+    return max([timedelta(0)] + [offset for offset in offsets if offset is not None])
+
+
+def _start_bound(value: object, name: str, zone_pool: Sequence[str]) -> datetime:
     """Return a start bound as naive UTC (an aware one converted), within what can be drawn."""
     naive = _args.naive_utc(value, name, strategy="sessions")
-    if not _FIRST_START <= naive <= _LAST_START:
+    last, zone, ahead = _last_start(zone_pool)
+    if not _FIRST_START <= naive <= last:
         raise InvalidValue(
             f"sessions({name}={value}): a session made up to 90 days before it, or ending up"
-            " to 4 hours after it, would lie outside the instants a datetime holds",
+            f" to 4 hours after it and read in {zone} (UTC+{ahead}), would lie outside the"
+            " instants a datetime holds",
             value=value,
-            expected=f"{_FIRST_START} to {_LAST_START} (UTC)",
+            expected=f"{_FIRST_START} to {last} (UTC), for zones in {list(zone_pool)}",
         )
     return naive
 
@@ -79,27 +103,31 @@ def sessions(
     """Valid :class:`~sessionkit.model.Session` values, as a store holds them.
 
     Of a lifecycle from ``lifecycles`` (``Lifecycle`` values or preset names;
-    default: every preset), in one of its statuses, ``busy`` as that status
-    says; with ``taking_bookings``, only statuses that are busy and not
-    terminal (a session the booking commands accept, if it has not started),
-    of the lifecycles that have one. Starts on whole minutes between the
-    naive UTC bounds, 15 minutes to 4 hours long, a zone from ``zones``,
-    capacity 1..``max_capacity`` (1 often: one-to-one), up to three
-    resources of ``resource_kinds`` (``t1``, ``r2``...), any storable title
-    (empty included). Loose sessions (``is_extra``) and sessions generated
-    from series ``"series-1"`` (its id and occurrence key set), or only one
-    kind (``generated=False`` / ``True``): a store keeps a generated session
-    only once its series is stored. Options that leave nothing to draw raise
-    ``InvalidValue`` naming the option, and options of the wrong type
-    ``WrongType``.
+    default: every preset whose subject is ``"session"``; a lifecycle of
+    another subject, such as ``consulting_payment``, is refused with
+    ``LifecycleNotApplicable``), in one of its statuses, ``busy`` as that
+    status says; with ``taking_bookings``, only statuses that are busy and
+    not terminal (a session the booking commands accept, if it has not
+    started), of the lifecycles that have one. Starts on whole minutes
+    between the UTC bounds (naive, or aware and read as the instants they
+    are; a bound near the last datetime must leave room for the end, read
+    in the zone of ``zones`` furthest ahead of UTC), 15 minutes to 4 hours
+    long, a zone from ``zones``, capacity 1..``max_capacity`` (1 often:
+    one-to-one), up to three resources of ``resource_kinds`` (``t1``,
+    ``r2``...), any storable title (empty included). Loose sessions
+    (``is_extra``) and sessions generated from series ``"series-1"`` (its
+    id and occurrence key set), or only one kind (``generated=False`` /
+    ``True``): a store keeps a generated session only once its series is
+    stored. Options that leave nothing to draw raise ``InvalidValue`` naming
+    the option, and options of the wrong type ``WrongType``.
     """
     with _args.naming("tenant", tenant, strategy="sessions"):
         check_tenant(tenant)
     pool = _args.lifecycle_pool(lifecycles)
     _args.flag(taking_bookings, "taking_bookings", strategy="sessions")
     zone_pool = _args.zone_names(zones, "zones", strategy="sessions")
-    min_start = _start_bound(min_start, "min_start")
-    max_start = _start_bound(max_start, "max_start")
+    min_start = _start_bound(min_start, "min_start", zone_pool)
+    max_start = _start_bound(max_start, "max_start", zone_pool)
     kinds = _args.names(
         resource_kinds, "resource_kinds", strategy="sessions", what="kinds", empty=True
     )
@@ -107,6 +135,7 @@ def sessions(
         for kind in kinds:
             ResourceRef(kind, "x1")  # a kind a reference can have, else InvalidValue naming it
     _args.not_after(min_start, max_start, strategy="sessions")
+    min_start, max_start = _args.whole(min_start, max_start, strategy="sessions", unit="minute")
     _args.count(max_capacity, "max_capacity", strategy="sessions", least=1, most=MAX_CAPACITY)
     _args.flag(generated, "generated", strategy="sessions", optional=True)
     choices = [

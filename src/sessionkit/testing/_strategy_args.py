@@ -35,8 +35,13 @@ __all__ = [
     "not_after",
     "roles",
     "strategy_or_none",
+    "whole",
     "zone_names",
 ]
+
+_FIRST = datetime(1, 1, 1)
+_LAST = datetime(9999, 12, 31, 23, 59, 59, 999999)
+"""The first and last naive datetimes (``datetime.min`` and ``max``)."""
 
 
 @contextmanager
@@ -90,25 +95,28 @@ def roles(values: object, *, strategy: str) -> list[str]:
 
 
 def lifecycle_pool(lifecycles: object, *, strategy: str = "sessions") -> list[Lifecycle]:
-    """Return the lifecycles to draw sessions of: ``None`` for every preset, else the ones named.
+    """Return the lifecycles to draw sessions of: the session presets (``None``), or those named.
 
     Each is a :class:`~sessionkit.lifecycle.Lifecycle` or a preset's name
-    (``UnknownLifecycle`` for an unknown one).
+    (``UnknownLifecycle`` for an unknown one). Only lifecycles whose subject
+    is ``"session"`` drive sessions: the default leaves the others out
+    (``consulting_payment`` drives a payment), and one named is refused with
+    ``LifecycleNotApplicable``, as the services refuse it.
     """
     if lifecycles is None:
-        return [PRESETS.get(name) for name in PRESETS]
+        presets = [PRESETS.get(name) for name in PRESETS]
+        return [lifecycle for lifecycle in presets if lifecycle.subject == "session"]
     pool: list[Lifecycle] = []
     what = "lifecycles or preset names"
     for one in names(lifecycles, "lifecycles", strategy=strategy, what=what):
-        if isinstance(one, str):
-            with naming("lifecycles", lifecycles, strategy=strategy):
-                pool.append(PRESETS.get(one))
-        elif isinstance(one, Lifecycle):
-            pool.append(one)
-        else:
+        if not isinstance(one, (str, Lifecycle)):
             raise WrongType(
                 one, name=f"{strategy}(lifecycles) item", expected="a Lifecycle or a preset name"
             )
+        with naming("lifecycles", lifecycles, strategy=strategy):
+            lifecycle = PRESETS.get(one) if isinstance(one, str) else one
+            lifecycle.check_subject("session")
+        pool.append(lifecycle)
     return pool
 
 
@@ -175,3 +183,33 @@ def not_after(
             value=high,
             expected=f"{high_name} >= {low}",
         )
+
+
+def whole(
+    low: datetime,
+    high: datetime,
+    *,
+    strategy: str,
+    unit: str = "second",
+    called: tuple[str, str] = ("min_start", "max_start"),
+) -> tuple[datetime, datetime]:
+    """Return naive bounds ``low <= high`` on whole ``unit``s (seconds, minutes): low up, high down.
+
+    A value drawn on a whole ``unit`` between them lies between the bounds
+    given (one rounded down after it is drawn may fall below ``low``). When no
+    whole ``unit`` lies between (``00:00:00.5`` to ``00:00:00.9`` for a
+    second), nothing can be drawn: ``InvalidValue``.
+    """
+    step = timedelta(minutes=1) if unit == "minute" else timedelta(seconds=1)
+    first: datetime | None = low - (low - _FIRST) % step
+    if first is not None and first < low:
+        first = first + step if first <= _LAST - step else None  # past the last one
+    last = high - (high - _FIRST) % step
+    if first is None or last < first:
+        low_name, high_name = called
+        raise InvalidValue(
+            f"{strategy}({low_name}={low}, {high_name}={high}): no whole {unit} lies between",
+            value=(low, high),
+            expected=f"bounds with a whole {unit} between them",
+        )
+    return first, last

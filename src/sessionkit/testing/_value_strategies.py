@@ -7,15 +7,17 @@ on these, are in :mod:`sessionkit.testing._session_strategies`.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hypothesis import reject
 from hypothesis import strategies as st
 
 from sessionkit.availability import Availability
-from sessionkit.errors import InvalidValue, WallTimeError, WrongType
+from sessionkit.errors import ExpansionLimitExceeded, InvalidValue, WallTimeError, WrongType
 from sessionkit.policies import BookingRules
 from sessionkit.recurrence import FREQUENCIES, Recurrence, Rule, Weekday
 from sessionkit.testing import _strategy_args as _args
@@ -72,10 +74,17 @@ def aware_datetimes(
     """Aware datetimes (whole seconds) in a zone from ``zones``, folds included.
 
     ``min_value`` and ``max_value`` are naive wall-clock bounds. Instants in a
-    fold (either side) are drawn, those in a gap never (they do not exist);
-    both are rare among uniform draws, so a property about transitions
-    should draw near them itself (e.g. :func:`recurrences`, whose starts
-    favour the small hours).
+    fold (either side) are drawn, those in a gap never (they do not exist: a
+    wall time drawn in one is moved to the end of the gap, or to the second
+    before it when the end lies past ``max_value``); both are rare among
+    uniform draws, so a property about transitions should draw near them
+    itself (e.g. :func:`recurrences`, whose starts favour the small hours).
+    Bounds that hold no whole second, or (in every zone of ``zones``) only
+    wall times a DST gap skips, leave nothing to draw: ``InvalidValue``. That
+    is known when the strategy is built if ``zones`` lists its zones (the
+    default, :func:`timezones`, ``st.sampled_from``, ``st.just``); a zone
+    drawn from another strategy whose gap covers the bounds is rejected as it
+    is drawn.
     """
     for name, bound in (("min_value", min_value), ("max_value", max_value)):
         if not isinstance(bound, datetime):
@@ -86,16 +95,93 @@ def aware_datetimes(
                 value=bound,
                 expected="a naive datetime",
             )
-    _args.not_after(
-        min_value, max_value, strategy="aware_datetimes", called=("min_value", "max_value")
-    )
+    called = ("min_value", "max_value")
+    _args.not_after(min_value, max_value, strategy="aware_datetimes", called=called)
     _args.strategy_or_none(zones, "zones", strategy="aware_datetimes")
-    return st.datetimes(
-        min_value=min_value,
-        max_value=max_value,
-        timezones=zones if zones is not None else timezones(),
-        allow_imaginary=False,
-    ).map(lambda dt: dt.replace(microsecond=0))
+    low, high = _args.whole(min_value, max_value, strategy="aware_datetimes", called=called)
+    pool = zones if zones is not None else timezones()
+    listed = _listed_zones(pool)
+    if listed is not None:
+        fitting = [zone for zone in listed if _first_existing(zone, low) <= high]
+        if not fitting:
+            raise InvalidValue(
+                f"aware_datetimes(min_value={min_value}, max_value={max_value}): every wall time"
+                f" between them is skipped (a DST gap) in each zone of {_zone_keys(listed)}",
+                value=(min_value, max_value),
+                expected="bounds holding a wall time that exists in one of the zones",
+            )
+        if len(fitting) < len(listed):
+            pool = st.sampled_from(fitting)
+    walls = st.datetimes(min_value=low, max_value=high, timezones=pool, allow_imaginary=True)
+    return _existing(walls, low, high)
+
+
+@st.composite
+def _existing(
+    draw: st.DrawFn, walls: st.SearchStrategy[datetime], low: datetime, high: datetime
+) -> datetime:
+    """A datetime from ``walls``, on a whole second, moved out of a DST gap within the bounds."""
+    drawn = draw(walls).replace(microsecond=0)  # the bounds are whole seconds: still within
+    zone = drawn.tzinfo
+    assert zone is not None  # drawn with zones
+    gap = _gap(zone, drawn.replace(tzinfo=None))
+    if gap is None:
+        return drawn
+    skipped, end = gap
+    if end <= high:
+        return end.replace(tzinfo=zone)
+    if skipped - timedelta(seconds=1) >= low:
+        return (skipped - timedelta(seconds=1)).replace(tzinfo=zone)
+    reject()  # only a gap lies between the bounds in this zone; another zone may draw
+    raise AssertionError  # unreachable: reject() raises
+
+
+def _gap(zone: tzinfo, wall: datetime) -> tuple[datetime, datetime] | None:
+    """Return the DST gap naive ``wall`` (whole seconds) lies in: its first wall time and its end.
+
+    ``None`` if ``wall`` exists in ``zone``. In a gap, ``fold=0`` reads a wall
+    time with the offset before the transition and ``fold=1`` with the one
+    after (PEP 495); the transition is found between the two instants.
+    """
+    before = zone.utcoffset(wall.replace(fold=0))
+    after = zone.utcoffset(wall.replace(fold=1))
+    if before is None or after is None or after <= before:
+        return None  # an ordinary wall time, or one in a fold
+    # UTC instants: the offset before the transition is in force at ``low``, not at ``high``.
+    low, high = wall - after, wall - before
+    while high - low > timedelta(seconds=1):
+        middle = low + timedelta(seconds=(high - low) // timedelta(seconds=1) // 2)
+        if middle.replace(tzinfo=UTC).astimezone(zone).utcoffset() == before:
+            low = middle
+        else:
+            high = middle
+    return high + before, high + after
+
+
+def _first_existing(zone: tzinfo, wall: datetime) -> datetime:
+    """Return the first wall time at or after naive ``wall`` (whole seconds) that ``zone`` has."""
+    gap = _gap(zone, wall)
+    return wall if gap is None else gap[1]
+
+
+def _listed_zones(zones: st.SearchStrategy[Any]) -> list[tzinfo] | None:
+    """Return the zones ``zones`` draws from, if it lists them (``sampled_from``, ``just``).
+
+    Read from the attributes Hypothesis keeps them in: ``None`` for any other
+    strategy (a mapped or filtered one, ``one_of``), whose zones are known
+    only as they are drawn.
+    """
+    inner = getattr(zones, "wrapped_strategy", zones)  # a lazy strategy, built
+    elements = getattr(inner, "elements", None)
+    if getattr(inner, "_transformations", None) != () or not isinstance(elements, Sequence):
+        return None
+    found = list(elements)
+    return found if found and all(isinstance(zone, tzinfo) for zone in found) else None
+
+
+def _zone_keys(zones: list[tzinfo]) -> list[str]:
+    """The zones' names (``key``), for a message."""
+    return [str(getattr(zone, "key", zone)) for zone in zones]
 
 
 def timespans(
@@ -109,16 +195,16 @@ def timespans(
 
     The bounds are naive UTC, or aware (read as the instants they are, as
     :func:`sessions` reads its own). Starts and lengths are whole seconds, so
-    the length range must hold one (``InvalidValue`` otherwise, as for
-    bounds with no start between them or whose spans would end past the last
-    instant a datetime holds; ``WrongType`` for a bound or length of another
-    type).
+    the start bounds and the length range must each hold one (``InvalidValue``
+    otherwise, as for bounds whose spans would end past the last instant a
+    datetime holds; ``WrongType`` for a bound or length of another type).
     """
     low = _args.naive_utc(min_start, "min_start", strategy="timespans")
     high = _args.naive_utc(max_start, "max_start", strategy="timespans")
     _args.duration(min_duration, "min_duration", strategy="timespans")
     _args.duration(max_duration, "max_duration", strategy="timespans")
     _args.not_after(low, high, strategy="timespans")
+    low, high = _args.whole(low, high, strategy="timespans")
     shortest = -(-min_duration // timedelta(seconds=1))  # rounded up
     longest = max_duration // timedelta(seconds=1)
     if min_duration <= timedelta(0) or shortest > longest:
@@ -135,7 +221,7 @@ def timespans(
             value=max_start,
             expected=f"max_start + max_duration <= {LAST}",
         )
-    starts = st.datetimes(min_value=low, max_value=high).map(
+    starts = st.datetimes(min_value=low, max_value=high).map(  # rounded down: still in bounds
         lambda dt: dt.replace(microsecond=0, tzinfo=UTC)
     )
     seconds = st.integers(shortest, longest)
@@ -285,17 +371,7 @@ def _drawn_recurrences(
         disambiguate=draw(st.sampled_from(disambiguate)),
     )
     if with_exdates and draw(st.booleans()):
-        window_end = start + timedelta(days=400)
-        try:
-            sample = [
-                occ.span.start
-                for occ in rec.between(
-                    datetime.combine(day, time()).replace(tzinfo=UTC) - timedelta(days=1),
-                    window_end.replace(tzinfo=UTC),
-                )
-            ][:50]
-        except WallTimeError:  # disambiguate="raise" meeting a gap or fold: no exdates drawn
-            sample = []
+        sample = _exdate_sample(rec, datetime.combine(day, time()).replace(tzinfo=UTC))
         if sample:
             chosen = draw(st.lists(st.sampled_from(sample), max_size=3, unique=True))
             rec = Recurrence.from_rrule(
@@ -307,6 +383,37 @@ def _drawn_recurrences(
                 disambiguate=rec.disambiguate,
             )
     return rec
+
+
+_EXDATE_SAMPLE = 50
+"""The first occurrences an EXDATE of :func:`recurrences` is drawn from."""
+_EXDATE_DAYS = 400
+"""The days after its start a recurrence's EXDATEs are drawn from (a sparse rule has few)."""
+_EXDATE_CANDIDATES = 10_000
+"""The candidate dates looked at to find them (``between``'s ``max_candidates``)."""
+
+
+def _exdate_sample(rec: Recurrence, start: datetime) -> list[datetime]:
+    """Return the starts of ``rec``'s first occurrences (from the day before ``start``), to exclude.
+
+    Up to :data:`_EXDATE_SAMPLE` of them, within :data:`_EXDATE_DAYS` days,
+    expanded lazily so that a rule of any frequency (one a minute, one a
+    second) costs only the occurrences taken; what is found before the
+    expansion meets its candidate limit or a wall time ``rec`` refuses
+    (``disambiguate="raise"`` meeting a gap or fold) is the sample.
+    """
+    sample: list[datetime] = []
+    occurrences = rec.between(
+        start - timedelta(days=1),
+        start + timedelta(days=_EXDATE_DAYS),
+        max_candidates=_EXDATE_CANDIDATES,
+    )
+    try:
+        for occurrence in itertools.islice(occurrences, _EXDATE_SAMPLE):
+            sample.append(occurrence.span.start)  # noqa: PERF401  # kept if the next one raises
+    except (WallTimeError, ExpansionLimitExceeded):
+        pass  # the occurrences found so far are the sample
+    return sample
 
 
 def _quarter(index: int) -> time:

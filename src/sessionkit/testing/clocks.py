@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from sessionkit.errors import NotADatetime
+from sessionkit.errors import InvalidValue, NotADatetime
 from sessionkit.model.events import DomainEvent
 from sessionkit.zones import check_aware
 
@@ -22,12 +22,16 @@ __all__ = ["ManualClock", "RecordingPublisher"]
 
 E = TypeVar("E", bound=DomainEvent)
 
+_FIRST = datetime.min.replace(tzinfo=UTC)
+_LAST = datetime.max.replace(tzinfo=UTC)
+
 
 class ManualClock:
     """A :class:`~sessionkit.ports.Clock` that stands still until it is set or advanced.
 
     Only aware datetimes are accepted (``NaiveDatetime`` otherwise); the time
-    is kept as given, so ``now()`` returns the zone it was set in.
+    is kept as given, so ``now()`` returns the zone it was set in, and
+    :meth:`advance` moves it by elapsed time in that zone.
     """
 
     def __init__(self, start: datetime | None = None) -> None:
@@ -44,11 +48,29 @@ class ManualClock:
         self._now = check_aware(instant, "instant")
 
     def advance(self, delta: timedelta) -> datetime:
-        """Move the clock by ``delta`` (negative goes back) and return the new instant."""
+        """Move the clock by ``delta`` of elapsed time (negative goes back); return the new instant.
+
+        The instant moves by ``delta`` whatever the zone does meanwhile: 24
+        hours across a spring-forward night in Europe/Berlin read 25 hours
+        later on the wall clock. The result is in the clock's zone.
+        ``InvalidValue`` (nothing changes) if it would leave the datetimes
+        Python holds (years 1 to 9999), in UTC or in the clock's zone: the
+        instants the constructor and :meth:`set` accept.
+        """
         if not isinstance(delta, timedelta):
             raise NotADatetime(delta, name="delta", expected="timedelta")
-        self._now += delta
-        return self._now
+        now = self._now
+        try:  # in UTC, which every instant the clock accepts has (check_aware)
+            moved = (now.astimezone(UTC) + delta).astimezone(now.tzinfo)
+        except OverflowError:
+            raise InvalidValue(
+                f"ManualClock.advance({delta!r}): from {now.isoformat()} the clock would leave"
+                " the datetimes Python holds (0001-01-01 to 9999-12-31)",
+                value=delta,
+                expected=f"a delta from {_FIRST - now} to {_LAST - now}",
+            ) from None
+        self._now = moved
+        return moved
 
     def __repr__(self) -> str:
         return f"ManualClock({self._now.isoformat()})"

@@ -347,11 +347,21 @@ def cursors() -> st.SearchStrategy[Any]:
 
 
 def values() -> st.SearchStrategy[Any]:
-    """Any of the above: for an argument whose type does not matter to the test."""
+    """Any of the above: for an argument whose type does not matter to the test.
+
+    What :func:`wrong_types`, :func:`text`, :func:`ids`,
+    :func:`extreme_datetimes`, :func:`extreme_timedeltas`,
+    :func:`hostile_ints`, :func:`rules`, :func:`metadata` and :func:`cursors`
+    draw.
+    """
     return st.one_of(
         wrong_types(),
         text(),
+        ids(),
         extreme_datetimes(),
         extreme_timedeltas(),
         hostile_ints(),
+        rules(),
+        metadata(),
+        cursors(),
     )

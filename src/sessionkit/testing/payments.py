@@ -39,14 +39,22 @@ from typing import TypeVar, cast
 
 import attrs
 
-from sessionkit.errors import PaymentGatewayError
+from sessionkit.errors import InvalidValue, PaymentGatewayError, WrongType
 from sessionkit.model.money import Money
 from sessionkit.model.payment import PaymentEvent, PaymentEventType
+from sessionkit.model.text import MAX_REF_LENGTH, check_text
 from sessionkit.ports import Intent, IntentStatus, RefundReceipt
 
 __all__ = ["FakeGateway", "FakeIntent"]
 
 T = TypeVar("T")
+
+
+def _reason(reason: object, method: str) -> str:
+    """Return ``reason`` if a provider's event can carry it (text of 1 to 255 characters)."""
+    checked = check_text(reason, f"FakeGateway.{method}(reason)", limit=MAX_REF_LENGTH, empty=False)
+    assert checked is not None  # not optional
+    return checked
 
 
 @attrs.define
@@ -111,11 +119,24 @@ class FakeGateway:
     # -- what the test scripts ----------------------------------------------------------
 
     def decline_next(self, reason: str = "card_declined") -> None:
-        """Make the next new intent fail at once with ``reason``."""
-        self._declines.append(reason)
+        """Make the next new intent fail at once with ``reason`` (text of 1 to 255 characters)."""
+        self._declines.append(_reason(reason, "decline_next"))
 
     def fail_next(self, calls: int = 1) -> None:
-        """Make the next ``calls`` calls raise ``PaymentGatewayError`` (nothing happens)."""
+        """Make the next ``calls`` calls raise ``PaymentGatewayError`` (nothing happens).
+
+        ``calls`` is an integer >= 0 (0 adds no failure): ``WrongType`` for
+        another type (a bool included), ``InvalidValue`` for a negative one.
+        """
+        if isinstance(calls, bool) or not isinstance(calls, int):
+            raise WrongType(calls, name="FakeGateway.fail_next(calls)", expected="an integer >= 0")
+        if calls < 0:
+            raise InvalidValue(
+                f"FakeGateway.fail_next(calls={calls}): the number of calls to fail cannot be"
+                " negative",
+                value=calls,
+                expected="an integer >= 0",
+            )
         self._failures += calls
 
     def pay(self, ref: str) -> None:
@@ -133,7 +154,8 @@ class FakeGateway:
             self._announce(intent, "authorized")
 
     def decline(self, ref: str, reason: str = "card_declined") -> None:
-        """The customer's payment failed (an event is queued)."""
+        """The customer's payment failed (an event is queued); ``reason`` is 1 to 255 characters."""
+        reason = _reason(reason, "decline")
         intent = self.intents[ref]
         if intent.status in ("pending", "authorized"):
             intent.status, intent.reason = "failed", reason

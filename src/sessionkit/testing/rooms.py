@@ -31,7 +31,6 @@ True
 
 from __future__ import annotations
 
-import itertools
 import random
 import threading
 from datetime import datetime
@@ -79,7 +78,7 @@ class FakeMeetingRooms(MeetingRooms):
         # Each event with its tenant: a PresenceEvent does not name one (a provider's webhook
         # is per account), and drain(tenant=...) hands over one tenant's only.
         self._events: list[tuple[str, PresenceEvent]] = []
-        self._ids = itertools.count(1)
+        self._numbered = 0  # the ev<n> ids given so far
         self._lock = threading.Lock()
         self._random = random.Random(seed)  # noqa: S311  # shuffles test events, not a secret
         self.calls: list[tuple[str, str, str]] = []
@@ -145,7 +144,7 @@ class FakeMeetingRooms(MeetingRooms):
             if at is None:
                 at = found.span.end if self._clock is None else self._clock.now()
             for who in sorted(found.inside, key=str):
-                self._queue(tenant, session_id, who, LEAVE, at, None)
+                self._queue(tenant, self._event(session_id, who, LEAVE, at, None), numbered=True)
             found.inside.clear()
 
     def _open(self, tenant: str, session_id: str) -> FakeRoom:
@@ -178,12 +177,18 @@ class FakeMeetingRooms(MeetingRooms):
     ) -> None:
         """Let ``participant`` enter the open room at ``at``; queue the join event.
 
-        ``event_id`` is the event's id at the provider (default: the next ``ev<n>``).
+        ``event_id`` is the event's id at the provider (default: the next
+        ``ev<n>``). Everything is checked before anything changes: a refused
+        call (``LookupError`` for a closed room, ``NaiveDatetime`` for a naive
+        ``at``, a bad ``event_id``) leaves nobody inside and queues nothing.
         """
         who = participant_ref(participant)
         with self._lock:
-            self._open(tenant, session_id).inside.add(who)
-            self._queue(tenant, session_id, who, JOIN, at, event_id)
+            found = self._open(tenant, session_id)
+            # Checked first: a refused join changes nothing.
+            event = self._event(session_id, who, JOIN, at, event_id)
+            found.inside.add(who)
+            self._queue(tenant, event, numbered=event_id is None)
 
     def leave(
         self,
@@ -194,31 +199,42 @@ class FakeMeetingRooms(MeetingRooms):
         at: datetime,
         event_id: str | None = None,
     ) -> None:
-        """Let ``participant`` leave the room at ``at``; queue the leave event."""
+        """Let ``participant`` leave the room at ``at``; queue the leave event.
+
+        A refused call (a naive ``at``, a bad ``event_id``) changes nothing, as
+        for :meth:`join`: who is inside stays so.
+        """
         who = participant_ref(participant)
         with self._lock:
+            # Checked first (a refused leave changes nothing), as in join.
+            event = self._event(session_id, who, LEAVE, at, event_id)
             found = self._rooms.get((tenant, session_id))
             if found is not None:
                 found.inside.discard(who)
-            self._queue(tenant, session_id, who, LEAVE, at, event_id)
+            self._queue(tenant, event, numbered=event_id is None)
 
-    def _queue(
+    def _event(
         self,
-        tenant: str,
         session_id: str,
         who: ResourceRef,
         action: str,
         at: datetime,
         event_id: str | None,
-    ) -> None:
-        event = PresenceEvent(
+    ) -> PresenceEvent:
+        """Return the presence event the provider would send (checking it; nothing is queued)."""
+        return PresenceEvent(
             provider=self._name,
-            event_id=f"ev{next(self._ids)}" if event_id is None else event_id,
+            event_id=f"ev{self._numbered + 1}" if event_id is None else event_id,
             session_id=session_id,
             participant=who,
             action=action,
             at=at,
         )
+
+    def _queue(self, tenant: str, event: PresenceEvent, *, numbered: bool) -> None:
+        """Queue ``event`` for ``tenant``; ``numbered`` if it took the next ``ev<n>`` id."""
+        if numbered:
+            self._numbered += 1
         self._events.append((tenant, event))
 
     def drain(
