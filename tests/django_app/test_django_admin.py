@@ -115,6 +115,28 @@ def test_the_session_list_filters_by_status_resource_and_date(client: Client) ->
     assert [s.record_id for s in by_date.context["cl"].result_list] == ["b"]
 
 
+def test_the_session_search_folds_case_beyond_ascii(client: Client) -> None:
+    # SQLite's LIKE folds ASCII letters only: "ÉCOLE" found no "École ..." before.
+    given(
+        make_session("a", at=0, title="École d'été"),
+        make_session("b", at=30, title="STRASSE und Straße"),
+        make_session("c", at=60, title="Algebra"),
+    )
+    url = "/admin/sessionkit/sessionrecord/"
+
+    def found(term: str) -> list[str]:
+        page = client.get(url, {"q": term})
+        assert page.status_code == 200
+        return sorted(s.record_id for s in page.context["cl"].result_list)
+
+    assert found("ÉCOLE") == ["a"]
+    assert found("école D'ÉTÉ") == ["a"]
+    assert found("straße") == ["b"]
+    assert found("ALGEBRA") == ["c"]
+    assert found("b") == ["b", "c"]  # record ids are searched too
+    assert found("nowhere") == []
+
+
 def test_the_admin_changes_nothing_by_hand(client: Client) -> None:
     given(make_session("a"))
     row = SessionRecord.objects.get()
