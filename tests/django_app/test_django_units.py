@@ -28,7 +28,7 @@ from sessionkit.contrib.django.fields import AmountField, numeric_amount
 from sessionkit.contrib.django.models import PaymentRecord, SessionResource
 from sessionkit.contrib.django.signals import events_committed
 from sessionkit.contrib.django.store import DjangoStore
-from sessionkit.errors import InvalidValue, SessionConflict, UnsupportedKind
+from sessionkit.errors import InvalidValue, SessionConflict, UnsupportedKind, WrongType
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.session import Session
 from sessionkit.ports import PAYMENTS, Kind
@@ -374,3 +374,11 @@ def test_numeric_amount_compares_and_orders_amounts_by_value(using: str) -> None
     assert sorted(rows.filter(value__gt=9).values_list("record_id", flat=True)) == ["p2", "p3"]
     ordered = rows.order_by(numeric_amount("amount").desc()).values_list("record_id", flat=True)
     assert list(ordered) == ["p3", "p2", "p1", "p4"]
+
+
+def test_the_store_refuses_a_publisher_that_cannot_publish() -> None:
+    bad = object()
+    with pytest.raises(WrongType) as caught:
+        DjangoStore(bad)  # type: ignore[arg-type]
+    assert caught.value.name == "publisher"
+    assert caught.value.value is bad

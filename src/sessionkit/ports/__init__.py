@@ -81,6 +81,7 @@ from sessionkit.ports._storage import (
     Record,
     Repository,
     UniqueKey,
+    check_publisher,
     publish_batches,
 )
 from sessionkit.ports._unit import (
@@ -146,5 +147,6 @@ __all__ = [
     "UnitOfWork",
     "UnitOfWorkBase",
     "UnitOfWorkFactory",
+    "check_publisher",
     "publish_batches",
 ]

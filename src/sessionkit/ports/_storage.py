@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from operator import attrgetter
-from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, cast, runtime_checkable
 
 import attrs
 
-from sessionkit.errors import Duplicate, NotFound
+from sessionkit.errors import Duplicate, NotFound, WrongType
 from sessionkit.model.events import DomainEvent
 
 RecordT = TypeVar("RecordT", bound="Record")
@@ -169,6 +169,21 @@ class EventPublisher(Protocol):
     def publish(self, events: Sequence[DomainEvent]) -> None:
         """Deliver ``events`` in the order they happened; raising does not undo the commit."""
         ...
+
+
+def check_publisher(publisher: object, *, name: str = "publisher") -> EventPublisher | None:
+    """Return ``publisher`` if it can publish (or is ``None``); else raise ``WrongType``.
+
+    Stores check it when they are made: a publisher found wrong only when the
+    first unit of work closes would fail after that unit had committed.
+    """
+    if publisher is None or callable(getattr(publisher, "publish", None)):
+        return cast("EventPublisher | None", publisher)
+    raise WrongType(
+        publisher,
+        name=name,
+        expected="an EventPublisher (an object with a publish(events) method) or None",
+    )
 
 
 def publish_batches(

@@ -11,7 +11,7 @@ from sessionkit.adapters.memory._repository import MemoryRepository, repository_
 from sessionkit.adapters.memory._table import Journal, Table
 from sessionkit.errors import NestedUnitOfWork
 from sessionkit.model.events import DomainEvent
-from sessionkit.ports import EventPublisher, Kind, UnitOfWorkBase, publish_batches
+from sessionkit.ports import EventPublisher, Kind, UnitOfWorkBase, check_publisher, publish_batches
 
 RepoT = TypeVar("RepoT")
 
@@ -41,7 +41,7 @@ class InMemoryStore:
     """
 
     def __init__(self, publisher: EventPublisher | None = None) -> None:
-        self._publisher = publisher
+        self._publisher = check_publisher(publisher)
         self._lock = threading.RLock()
         self._tables: dict[str, Table[Any]] = {}
         self._owner: InMemoryUnitOfWork | None = None

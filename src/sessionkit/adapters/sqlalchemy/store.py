@@ -34,7 +34,7 @@ from sessionkit.adapters.sqlalchemy import (
 from sessionkit.adapters.sqlalchemy._backend import Backend, SchemaWarning, backend_for
 from sessionkit.adapters.sqlalchemy._unit import SqlAlchemyUnitOfWork
 from sessionkit.errors import InvalidDuration, WrongType
-from sessionkit.ports import EventPublisher
+from sessionkit.ports import EventPublisher, check_publisher
 
 __all__ = ["DEFAULT_LOCK_TIMEOUT", "SqlAlchemyStore", "SqlAlchemyUnitOfWork"]
 
@@ -141,7 +141,7 @@ class SqlAlchemyStore:
             # leaving a refused command would roll back all of the host's work. In a
             # SAVEPOINT of its own a unit's rollback undoes only the unit.
             self._maker = _remade(self._maker, join_transaction_mode="create_savepoint")
-        self.publisher = publisher
+        self.publisher = check_publisher(publisher)
         self.backend: Backend = backend_for(self.engine, lock_timeout)
         # Units of work run in READ COMMITTED (backend.isolate sets it on a connection in
         # another level), on PostgreSQL and MySQL alike: under REPEATABLE READ a count or

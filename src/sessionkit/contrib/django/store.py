@@ -74,7 +74,7 @@ from sessionkit.ports import (
     Kind,
     UnitOfWorkBase,
 )
-from sessionkit.ports._storage import publish_batches
+from sessionkit.ports._storage import check_publisher, publish_batches
 
 __all__ = ["REPOSITORIES", "VENDORS", "DjangoStore", "DjangoUnitOfWork"]
 
@@ -144,7 +144,7 @@ class DjangoStore:
                 value=using,
                 expected=f"one of {', '.join(map(repr, connections.settings))}",
             )
-        self.publisher = publisher
+        self.publisher = check_publisher(publisher)
         self.using = using
         if self.vendor not in VENDORS:
             raise InvalidValue(
