@@ -80,6 +80,12 @@ def _configure() -> None:
             "NAME": os.path.join(SQLITE_DIRECTORY, "sessionkit.sqlite3"),
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 0.1},
         },
+        # A file never migrated: a host that forgot ``manage.py migrate``.
+        "sqlite_unmigrated": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.path.join(SQLITE_DIRECTORY, "unmigrated.sqlite3"),
+            "OPTIONS": {"transaction_mode": "IMMEDIATE"},
+        },
     }
     if POSTGRES_URL:
         databases["postgres"] = _postgres_settings(POSTGRES_URL)

@@ -20,7 +20,13 @@ from django.core.management import CommandError, call_command
 from django.db import OperationalError, connections
 
 from sessionkit.contrib.django.store import DjangoStore, DjangoUnitOfWork
-from sessionkit.errors import InvalidValue, StorageTimeout, StorageUnavailable, WrongType
+from sessionkit.errors import (
+    InvalidValue,
+    SchemaMissing,
+    StorageTimeout,
+    StorageUnavailable,
+    WrongType,
+)
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.contract import TENANT, make_session
@@ -80,6 +86,27 @@ def test_a_sqlite_lock_held_too_long_is_a_storage_timeout(sqlite_file_db: str) -
         connections["sqlite_busy"].close()
     with store.unit_of_work() as uow:  # the lock released, the store works again
         assert uow.sessions.get_many(TENANT, ["s1"]) == []
+
+
+def test_a_database_never_migrated_says_so() -> None:
+    store = DjangoStore(using="sqlite_unmigrated")
+    KITS.append(SessionKit(uow=store.unit_of_work, clock=ManualClock(NOW)))
+    try:
+        with pytest.raises(SchemaMissing) as caught, store.unit_of_work() as uow:
+            uow.sessions.add(make_session("s1"))
+        assert caught.value.missing is not None
+        assert caught.value.missing.startswith("sessionkit_")
+        assert "manage.py migrate" in str(caught.value)
+        assert isinstance(caught.value.__cause__, OperationalError)
+        report = KITS[-1].tick()
+        assert len(report.failed) == 4
+        assert all(isinstance(f.error, SchemaMissing) for f in report.failed)
+        with pytest.raises(CommandError) as command:
+            call_command("sessionkit_tick", stdout=StringIO(), stderr=StringIO())
+        assert "manage.py migrate" in str(command.value)
+    finally:
+        KITS.pop()
+        connections["sqlite_unmigrated"].close()
 
 
 def test_a_killed_postgres_connection_is_storage_unavailable(postgres_db: str) -> None:

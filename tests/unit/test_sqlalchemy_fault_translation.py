@@ -15,6 +15,7 @@ import pytest
 from sessionkit.adapters.sqlalchemy._faults import translate
 from sessionkit.errors import (
     ConcurrentModification,
+    SchemaMissing,
     SessionKitError,
     StorageError,
     StorageFull,
@@ -104,6 +105,42 @@ def test_a_fault_becomes_its_error(
     assert isinstance(translated, builtin)
     assert translated.backend == backend  # type: ignore[attr-defined]
     assert backend in str(translated)
+
+
+@pytest.mark.parametrize(
+    ("backend", "error", "missing"),
+    [
+        (
+            "postgresql",
+            PgError("42P01", 'relation "sessionkit_series" does not exist'),
+            "sessionkit_series",
+        ),
+        ("postgresql", PgError("42703", 'column "fingerprint" does not exist'), "fingerprint"),
+        (
+            "mysql",
+            MyError(1146, "Table 'app.sessionkit_series' doesn't exist"),
+            "app.sessionkit_series",
+        ),
+        ("mysql", MyError(1054, "Unknown column 'fingerprint' in 'field list'"), "fingerprint"),
+        ("sqlite", LiteError(1, "no such table: sessionkit_series"), "sessionkit_series"),
+        ("sqlite", LiteError(1, "no such column: fingerprint"), "fingerprint"),
+        (
+            "sqlite",
+            LiteError(1, "table sessionkit_bookings has no column named fingerprint"),
+            "fingerprint",
+        ),
+        ("postgresql", PgError("42P01", "it failed"), None),
+    ],
+)
+def test_tables_never_made_or_not_upgraded_are_schema_missing(
+    backend: str, error: Exception, missing: str | None
+) -> None:
+    translated = translate(error, backend=backend)
+    assert type(translated) is SchemaMissing
+    assert isinstance(translated, LookupError)
+    assert translated.missing == missing
+    assert "upgrade(engine)" in str(translated)
+    assert "manage.py migrate" in str(translated)
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ import re
 from datetime import timedelta
 
 from sessionkit.errors import (
+    SchemaMissing,
     SessionKitError,
     StorageError,
     StorageFull,
@@ -60,6 +61,7 @@ def _code(error: BaseException, backend: str) -> str | int | None:
 # Error kinds: what a driver code means.
 _DEADLOCK, _SERIAL, _LOCK_WAIT, _STATEMENT, _IDLE = "dl", "ser", "lock", "stmt", "idle"
 _GONE, _FULL, _READ_ONLY, _OTHER = "gone", "full", "ro", "other"
+_MISSING = "missing"
 
 _POSTGRES: dict[str, str] = {
     "40P01": _DEADLOCK,  # deadlock_detected
@@ -75,6 +77,8 @@ _POSTGRES: dict[str, str] = {
     "53100": _FULL,  # disk_full
     "25006": _READ_ONLY,  # read_only_sql_transaction
     "XX001": _OTHER,  # data_corrupted
+    "42P01": _MISSING,  # undefined_table
+    "42703": _MISSING,  # undefined_column
 }
 _MYSQL: dict[int, str] = {
     1213: _DEADLOCK,  # ER_LOCK_DEADLOCK
@@ -98,6 +102,8 @@ _MYSQL: dict[int, str] = {
     1036: _READ_ONLY,  # ER_OPEN_AS_READONLY
     1792: _READ_ONLY,  # ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
     1317: _OTHER,  # ER_QUERY_INTERRUPTED (KILL QUERY)
+    1146: _MISSING,  # ER_NO_SUCH_TABLE
+    1054: _MISSING,  # ER_BAD_FIELD_ERROR: unknown column
 }
 _SQLITE: dict[int, str] = {
     13: _FULL,  # SQLITE_FULL
@@ -111,8 +117,28 @@ _SQLITE: dict[int, str] = {
 }
 
 
+_SQLITE_MISSING = re.compile(
+    r"^(?:no such (?:table|column): (\S+)|table \S+ has no column named (\S+))"
+)
+"""SQLite's messages for a missing table or column (its code, SQLITE_ERROR, says no more)."""
+_QUOTED = {"postgresql": re.compile(r'"([^"]+)"'), "mysql": re.compile(r"'([^']+)'")}
+"""Where PostgreSQL and MySQL quote the missing name in their messages."""
+
+
+def _missing_name(said: str, backend: str) -> str | None:
+    """The table or column a "does not exist" message names."""
+    if backend == "sqlite":
+        found = _SQLITE_MISSING.match(said)
+        return None if found is None else found.group(1) or found.group(2)
+    pattern = _QUOTED.get(backend)
+    quoted = None if pattern is None else pattern.search(said)
+    return None if quoted is None else quoted.group(1)
+
+
 def _kind(error: BaseException, backend: str, code: str | int | None, disconnect: bool) -> str:
     found: str | None = None
+    if backend == "sqlite" and code == 1 and _SQLITE_MISSING.match(_first_line(error)):
+        return _MISSING
     if isinstance(code, str):
         found = _POSTGRES.get(code) or (_GONE if code.startswith("08") else None)
     elif isinstance(code, int):
@@ -194,6 +220,17 @@ def translate(
     if kind == _READ_ONLY:
         return StorageReadOnly(
             f"{backend} refuses writes ({said}); nothing was stored", backend=backend, code=shown
+        )
+    if kind == _MISSING:
+        missing = _missing_name(said, backend)
+        return SchemaMissing(
+            f"{backend} has no {missing or 'such table or column'} ({said}): sessionkit's "
+            "tables are not in this database, or are older than this sessionkit. Make or "
+            "upgrade them first: sessionkit.adapters.sqlalchemy.upgrade(engine), or manage.py "
+            "migrate with Django; nothing was written",
+            backend=backend,
+            code=shown,
+            missing=missing,
         )
     if kind in (_OTHER, _STATEMENT):
         return StorageError(f"{backend} failed: {said}", backend=backend, code=shown)

@@ -63,6 +63,7 @@ message::
     ├── ConcurrentModification (RuntimeError)   the stored version moved on
     │   └── TransientConflict                   the database broke a deadlock (``retryable``)
     ├── StorageError (OSError)                  the database itself failed (``backend``, ``code``)
+    │   ├── SchemaMissing (LookupError)         sessionkit's tables not made or not upgraded
     │   ├── StorageUnavailable (ConnectionError) connection refused, lost or killed
     │   ├── StorageFull                         no room left in the database or on its disk
     │   ├── StorageReadOnly (PermissionError)   a read-only file, server or transaction
@@ -113,6 +114,7 @@ from sessionkit.errors._bookings import (
     IdempotencyKeyReused,
 )
 from sessionkit.errors._faults import (
+    SchemaMissing,
     StorageError,
     StorageFull,
     StorageReadOnly,
@@ -203,6 +205,7 @@ __all__ = [
     "ConcurrentModification",
     "TransientConflict",
     "StorageError",
+    "SchemaMissing",
     "StorageUnavailable",
     "StorageFull",
     "StorageReadOnly",

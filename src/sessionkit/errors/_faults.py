@@ -80,6 +80,28 @@ class StorageError(SessionKitError, OSError):
         self.code = code
 
 
+class SchemaMissing(StorageError, LookupError):
+    """sessionkit's tables, or a column of them, are not in the database.
+
+    They were never made (no ``upgrade(engine)`` or ``create_schema(engine)``,
+    no ``manage.py migrate``), the store looks in another schema than the one
+    they were made in, or they are older than this sessionkit and were not
+    upgraded. ``missing`` names the table or column the database did not find
+    (``None`` when it said none). Nothing was written.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        backend: str | None = None,
+        code: str | None = None,
+        missing: str | None = None,
+    ) -> None:
+        super().__init__(message, backend=backend, code=code)
+        self.missing = missing
+
+
 class StorageUnavailable(StorageError, ConnectionError):
     """The connection to the database failed or was lost (shut down, killed, unreachable).
 

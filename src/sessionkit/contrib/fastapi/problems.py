@@ -141,6 +141,7 @@ ERROR_STATUS: dict[type[e.SessionKitError], int] = {
     # The host's wiring is wrong: a server error, not the client's.
     e.SessionKitError: 500,
     e.UnsupportedKind: 500,
+    e.SchemaMissing: 500,
     e.NestedUnitOfWork: 500,
     e.InvalidLifecycle: 500,
 }

@@ -7,7 +7,8 @@ ran out, waitlists of sessions that started), in batches that each claim their
 items in one transaction; several workers may tick at once and never do an
 item twice. The command prints one line per kind (what was done, what failed),
 a summary line, and each failed item; a kind whose records the store does not
-keep is reported as skipped. Items that failed stay due; the command then
+keep is reported as skipped. A database without sessionkit's tables (never
+migrated) stops the command with one error saying so. Items that failed stay due; the command then
 exits with status 1, counting each failed item once (``--until-idle`` may
 meet one in every round).
 
@@ -23,7 +24,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sessionkit.contrib.django.conf import get_kit
-from sessionkit.errors import ConcurrentModification, SessionKitError, UnsupportedKind
+from sessionkit.errors import (
+    ConcurrentModification,
+    SchemaMissing,
+    SessionKitError,
+    UnsupportedKind,
+)
 from sessionkit.ports import BOOKINGS, RESCHEDULES, Kind
 from sessionkit.services.app import SessionKit
 from sessionkit.services.tick import MAX_TICK_BATCH, TICK_KINDS, TickReport
@@ -134,6 +140,9 @@ class Command(BaseCommand):
                     # a bad --tenant or --batch, a storage fault
                     raise CommandError(str(error)) from error
                 self._report(where, report, kinds, skipped)
+                missing = [f.error for f in report.failed if isinstance(f.error, SchemaMissing)]
+                if missing:  # no later round or tenant can do better: say what to do once
+                    raise CommandError(str(missing[0])) from missing[0]
                 failing.update((f.kind, f.tenant, f.item_id) for f in report.failed)
                 if not options["until_idle"] or report.idle:
                     break
