@@ -37,7 +37,6 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import FastAPI, Header, HTTPException, Request
@@ -49,18 +48,11 @@ from sessionkit.contrib.fastapi import Caller, install_problem_handlers, session
 from sessionkit.contrib.fastapi.payment_schemas import AppliedOut, applied_out
 from sessionkit.demo.marketplace import OFFERS, RULES, TENANT, price, publish
 from sessionkit.errors import DuplicateSeries, SeriesNotFound
-from sessionkit.ports import Clock, UnitOfWorkFactory
+from sessionkit.ports import Clock, SystemClock, UnitOfWorkFactory
 from sessionkit.services import SessionKit
 from sessionkit.testing.payments import FakeGateway
 
 DEFAULT_DB = "sqlite:///sessionkit-marketplace-api.sqlite3"
-
-
-class SystemClock:
-    """The real time, in UTC."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 def open_store(url: str) -> UnitOfWorkFactory:

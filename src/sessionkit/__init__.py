@@ -112,6 +112,7 @@ from sessionkit.model import (
 )
 from sessionkit.model.money import Money
 from sessionkit.model.usage import SessionCodes, Subscription
+from sessionkit.ports import SystemClock
 from sessionkit.recurrence import Occurrence, Recurrence, Rule, parse_rule
 from sessionkit.services import (
     AdvanceReport,
@@ -169,6 +170,7 @@ __all__ = [
     "Page",
     "Money",
     "SessionKit",
+    "SystemClock",
     "MaterialiseReport",
     "TopUpReport",
     "ReconcileReport",

@@ -33,13 +33,14 @@ import json
 import re
 import sys
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import unquote
 
 from sessionkit.errors import SessionKitError
 from sessionkit.model.text import check_tenant
+from sessionkit.ports import SystemClock
 from sessionkit.recurrence import Occurrence, Recurrence
 from sessionkit.services.bookings import check_batch
 from sessionkit.services.tick import MAX_TICK_BATCH, TICK_KINDS, TickReport
@@ -206,11 +207,6 @@ def _build_parser() -> _Parser:
     return parser
 
 
-class _WallClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
 def _sqlite_uri_file(name: str) -> str | None:
     """The file SQLite opens for ``name`` in URI mode; ``None`` for a database in memory.
 
@@ -316,7 +312,7 @@ def _tick(args: argparse.Namespace) -> tuple[str, int]:
     # The stored presence log gives the lifecycles' attended facts (the academy's ABSENT,
     # the coaching no-show): without them a timer that asks would fail its item.
     kit = SessionKit(
-        uow=SqlAlchemyStore(engine).unit_of_work, clock=_WallClock(), facts=attendance_facts()
+        uow=SqlAlchemyStore(engine).unit_of_work, clock=SystemClock(), facts=attendance_facts()
     )
     live = sys.stderr.isatty()
 

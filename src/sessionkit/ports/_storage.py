@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from operator import attrgetter
 from typing import Any, Generic, Protocol, TypeVar, cast, runtime_checkable
 
@@ -160,6 +160,19 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """Return the current instant, timezone-aware."""
         ...
+
+
+class SystemClock:
+    """The :class:`Clock` of a running application: the system's time, in UTC.
+
+    sessionkit reads the time only from the clock it is given: pass this one
+    in production, and a :class:`~sessionkit.testing.clocks.ManualClock` in
+    tests. ``SessionKit(uow=store.unit_of_work, clock=SystemClock())``.
+    """
+
+    def now(self) -> datetime:
+        """Return the current instant, in UTC."""
+        return datetime.now(UTC)
 
 
 @runtime_checkable
