@@ -210,7 +210,15 @@ def _no_kit() -> SessionKit:
     raise AssertionError("the blueprint's jobs do not run here")
 
 
-@pytest.mark.parametrize("cron", ["0 0 31 2 *", "0 0 30 2 *", "0 0 31 4 *"])
+@pytest.mark.parametrize(
+    "cron",
+    [
+        "0 0 31 2 *",
+        "0 0 30 2 *",
+        "0 0 31 4 *",
+        "0 0 1 1 * 0 2010",  # a year already past: the deferrer looks from now
+    ],
+)
 def test_a_cron_that_never_fires_is_refused_when_the_blueprint_is_made(cron: str) -> None:
     # croniter.is_valid accepts these dates that never come; procrastinate's periodic
     # deferrer then raises CroniterBadDateError and the worker stops.

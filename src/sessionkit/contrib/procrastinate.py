@@ -69,16 +69,13 @@ def _counts(report: TickReport) -> dict[str, int]:
     }
 
 
-_CRON_BASE = datetime(2000, 1, 1, tzinfo=UTC)
-"""The instant a cron's first fire time is sought from, so the check does not read a clock."""
-
-
 def _check_cron(cron: object) -> None:
     """Refuse what procrastinate's periodic deferrer could not schedule.
 
     ``croniter.is_valid`` accepts a date that never comes ('0 0 31 2 *', Feb 31st);
     the deferrer would raise ``CroniterBadDateError`` and stop the worker, so the
-    expression must also name a next fire time.
+    expression must also name a next fire time, sought from now as the
+    deferrer does (a cron whose years are past never fires again).
     """
     if not isinstance(cron, str) or not croniter.is_valid(cron):
         raise InvalidValue(
@@ -87,7 +84,7 @@ def _check_cron(cron: object) -> None:
             expected="a cron expression ('minute hour day month weekday')",
         )
     try:
-        croniter(cron, _CRON_BASE).get_next(datetime)
+        croniter(cron, datetime.now(UTC)).get_next(datetime)
     except (CroniterError, ValueError, OverflowError) as error:
         raise InvalidValue(
             f"cron {cron!r} never fires (croniter: {error}); "
