@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import attrs
 import pytest
@@ -894,3 +895,63 @@ def test_a_success_settles_the_session_as_every_write_to_it_does(shop: Shop) -> 
         b.id: shop.kit.bookings.get(T, b.id).status for b in (ana.booking, ben.booking, cai)
     }
     assert statuses == {ana.booking.id: EXPIRED, ben.booking.id: CONFIRMED, cai.id: OFFERED}
+
+
+class SdkError(Exception):
+    """What a provider's SDK raises: no sessionkit error."""
+
+
+class LeakyGateway(FakeGateway):
+    """A provider adapter whose next calls let the SDK's own exception through."""
+
+    leaks = 0
+
+    def _leak(self) -> None:
+        if self.leaks:
+            self.leaks -= 1
+            raise SdkError("HTTP 500 from the provider")
+
+    def create_intent(self, **given: Any) -> Any:
+        self._leak()
+        return super().create_intent(**given)
+
+    def refund(self, intent_ref: str, amount: Money, *, idempotency_key: str) -> RefundReceipt:
+        self._leak()
+        return super().refund(intent_ref, amount, idempotency_key=idempotency_key)
+
+
+def test_a_provider_error_outside_sessionkit_s_is_a_gateway_error_and_the_call_stays_due() -> None:
+    shop = Shop()
+    leaky = LeakyGateway(clock=lambda: shop.h.clock.now())
+    shop.gateway = leaky
+    shop.h = Harness.in_memory(
+        NOW, id_prefix="x", booking_rules=RULES, gateway=leaky, pricing=lambda _s: Rate(EUR40)
+    )
+    shop.kit = shop.h.kit
+    s = shop.slot(capacity=2)
+    # At checkout: the command's caller gets a PaymentGatewayError, the SDK's error chained.
+    leaky.leaks = 1
+    with pytest.raises(PaymentGatewayError) as caught:
+        shop.kit.payments.book(T, s.id, "student:ana", actor="ana", idempotency_key="k1")
+    assert caught.value.operation == "create_intent"
+    assert isinstance(caught.value.__cause__, SdkError)
+    assert "SdkError: HTTP 500 from the provider" in str(caught.value)
+    retried = shop.kit.payments.book(T, s.id, "student:ana", actor="ana", idempotency_key="k1")
+    assert pay_of(retried).due is None  # the replay made the intent
+    booking = _paid(shop, s, "bob")
+    # After a committed cancel: the cancel stands and returns, the refund stays due.
+    leaky.leaks = 1
+    payment = shop.kit.payments.cancel(T, booking, actor="tina", role="provider")
+    assert payment is not None
+    assert (payment.due, payment.refund_due) == ("refund", Decimal("60.00"))  # 90 minutes
+    assert shop.kit.bookings.get(T, booking).status == CANCELLED
+    leaky.leaks = 1
+    report = shop.kit.run_payment_calls()
+    [(_, failed_id, error)] = report.failed
+    assert (failed_id, type(error), type(error.__cause__)) == (
+        payment.id,
+        PaymentGatewayError,
+        SdkError,
+    )
+    assert shop.kit.run_payment_calls().done == 1
+    assert shop.kit.payments.get(T, payment.id).status == REFUNDED

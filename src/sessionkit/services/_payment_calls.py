@@ -10,6 +10,8 @@ soon as its unit of work commits.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 
@@ -19,6 +21,7 @@ from sessionkit.errors import (
     ConcurrentModification,
     InvalidValue,
     PaymentDeclined,
+    PaymentGatewayError,
     SessionKitError,
 )
 from sessionkit.model.booking import Booking
@@ -121,26 +124,50 @@ def perform(ctx: Context, tenant: str, payment_id: str) -> Payment:
             return claimed
         amount = Money.of(claimed.refund_sending, claimed.currency).rounded()
         key = claimed.gateway_key("refund", claimed.refunds + 1)
-        gateway.refund(claimed.intent_ref or ref, amount, idempotency_key=key)
+        with _provider("refund", claimed.id):
+            gateway.refund(claimed.intent_ref or ref, amount, idempotency_key=key)
         return _record_refund(ctx, claimed, amount)
     if payment.due == "capture":
-        intent = gateway.capture(ref, idempotency_key=payment.gateway_key("capture"))
+        with _provider("capture", payment.id):
+            intent = gateway.capture(ref, idempotency_key=payment.gateway_key("capture"))
     else:
-        intent = gateway.cancel(ref, idempotency_key=payment.gateway_key("cancel"))
+        with _provider("cancel", payment.id):
+            intent = gateway.cancel(ref, idempotency_key=payment.gateway_key("cancel"))
     return record_intent(ctx, payment, intent)[0]
+
+
+@contextmanager
+def _provider(operation: str, payment_id: str) -> Iterator[None]:
+    """Raise any error of the provider's adapter that is not sessionkit's as PaymentGatewayError.
+
+    The port asks adapters for ``PaymentGatewayError``; one that lets its
+    SDK's own exception through would otherwise fail a command after it
+    committed, and stop :meth:`DueCalls.run_due` at that payment. Each call
+    carries its idempotency key, so the retry the error invites is safe.
+    """
+    try:
+        yield
+    except SessionKitError:
+        raise
+    except Exception as error:  # the adapter's raw error, as the port's
+        raise PaymentGatewayError(
+            operation, payment_id, detail=f"{type(error).__name__}: {error}"
+        ) from error
 
 
 def create_intent(ctx: Context, payment: Payment) -> Intent:
     """Ask the provider for the payment's intent (under its derived key); return it."""
-    return gateway_of(ctx).create_intent(
-        amount=payment.amount.rounded(),
-        idempotency_key=payment.gateway_key("create"),
-        metadata={
-            "payment_id": payment.id,
-            "booking_id": payment.booking_id,
-            "tenant": payment.tenant,
-        },
-    )
+    gateway = gateway_of(ctx)
+    with _provider("create_intent", payment.id):
+        return gateway.create_intent(
+            amount=payment.amount.rounded(),
+            idempotency_key=payment.gateway_key("create"),
+            metadata={
+                "payment_id": payment.id,
+                "booking_id": payment.booking_id,
+                "tenant": payment.tenant,
+            },
+        )
 
 
 def record_intent(ctx: Context, seen: Payment, intent: Intent) -> tuple[Payment, Booking]:
