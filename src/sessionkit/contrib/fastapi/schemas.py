@@ -233,7 +233,13 @@ class SeriesCreate(_In):
     capacity: StrictInt = 1
     group: str | None = None
     series_id: str | None = Field(
-        default=None, description="The id to give it (default: made from Idempotency-Key, or new)."
+        default=None,
+        description=(
+            "The id to give it (default: made from Idempotency-Key, or new). Named, it is the"
+            " request's identity instead of the key: the same id and request return the first"
+            " series, another request with that id is a 409 DuplicateSeries, and an"
+            " Idempotency-Key beside it is not stored."
+        ),
     )
     metadata: dict[str, FieldValue] | None = None
 
