@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.errors import SeriesNotFound, SessionNotFound
+from sessionkit.errors import SeriesNotFound, SessionNotFound, UnknownStatus
 from sessionkit.model import ResourceRef, ScheduleItem, SessionQuery, WindowPolicy
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
@@ -103,3 +103,26 @@ def test_reads_are_scoped_to_the_tenant(kit: SessionKit) -> None:
     with pytest.raises(SeriesNotFound):
         kit.queries.get_series("other", some.series_id)
     assert kit.queries.agenda("other", ANA, start=NOW, end=NOW + timedelta(weeks=9)) == ()
+
+
+@pytest.mark.parametrize("status", ["scheduled", "CANCELLED ", "PAID?", "NOPE"])
+def test_a_status_no_lifecycle_has_is_refused_not_matched_by_nothing(
+    kit: SessionKit, status: str
+) -> None:
+    # "scheduled" for "SCHEDULED" found no session and said nothing.
+    with pytest.raises(UnknownStatus) as listing:
+        kit.queries.list(T, SessionQuery(statuses=["SCHEDULED", status]))
+    assert listing.value.value == status
+    assert "SCHEDULED" in listing.value.expected
+    with pytest.raises(UnknownStatus):
+        kit.queries.agenda(T, ANA, start=NOW, end=NOW + timedelta(days=7), statuses=(status,))
+
+
+def test_a_status_of_any_of_the_kit_s_lifecycles_filters(kit: SessionKit) -> None:
+    assert kit.queries.list(T, SessionQuery(statuses=["SCHEDULED"])).total == 15
+    # The academy's CANCELLED and the lms' CANCELED are both known; no session has either.
+    assert kit.queries.list(T, SessionQuery(statuses=["CANCELLED", "CANCELED"])).total == 0
+    week = kit.queries.agenda(
+        T, ANA, start=NOW, end=NOW + timedelta(days=7), statuses=("SCHEDULED",)
+    )
+    assert len(week) == 2

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import attrs
 
-from sessionkit.errors import WrongType
+from sessionkit.errors import UnknownStatus, WrongType
 from sessionkit.model.query import MAX_LIMIT, Page, SessionQuery
 from sessionkit.model.series import Series
 from sessionkit.model.session import ResourceRef, Session
@@ -109,6 +109,7 @@ class SessionQueries:
             start_to=hi,
             limit=MAX_LIMIT,
         )
+        self._known(query.statuses)
         found: list[Session] = []
         with self._ctx.transaction() as tx:
             while True:
@@ -118,6 +119,27 @@ class SessionQueries:
                     break
                 query = attrs.evolve(query, after=page.next_cursor)
         return tuple(found)
+
+    def _known(self, statuses: tuple[str, ...] | None) -> None:
+        """Refuse a status no lifecycle of the kit has (``UnknownStatus``), as a typo would be.
+
+        Filtering by it would find nothing and say nothing: ``"scheduled"``
+        for ``"SCHEDULED"``, a status of another application's lifecycles.
+        """
+        if not statuses:
+            return
+        known = {
+            status.name
+            for name in self._ctx.lifecycles
+            for status in self._ctx.lifecycles.get(name).statuses
+        }
+        for status in statuses:
+            if status not in known:
+                raise UnknownStatus(
+                    f"{status!r} is not a status of any lifecycle of this kit",
+                    value=status,
+                    expected=", ".join(sorted(known)),
+                )
 
     def list(
         self,
@@ -131,5 +153,7 @@ class SessionQueries:
         check_actor(actor)
         if query is not None and not isinstance(query, SessionQuery):
             raise WrongType(query, name="query", expected="a SessionQuery or None")
+        if query is not None:
+            self._known(query.statuses)
         with self._ctx.transaction() as tx:
             return tx.sessions.query(tenant, SessionQuery() if query is None else query)

@@ -151,6 +151,9 @@ def test_bad_input_is_a_problem_not_a_500(client: TestClient) -> None:
     naive_query = client.get("/v1/sessions", params={"start_from": "2026-03-03T08:00"})
     assert problem(naive_query, 422, "NaiveDatetime")["name"] == "start_from"
 
+    typo = client.get("/v1/sessions", params={"status": "scheduled"})  # found nothing before
+    assert problem(typo, 422, "UnknownStatus")["value"] == "scheduled"
+
 
 def test_the_tenant_comes_from_the_caller(client: TestClient) -> None:
     mine = new_session(client)
