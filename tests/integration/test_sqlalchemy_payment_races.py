@@ -33,13 +33,18 @@ from sqlalchemy import Engine
 
 from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
-from sessionkit.errors import ConcurrentModification, RefundExceedsPayment
-from sessionkit.model.booking import CONFIRMED
+from sessionkit.errors import (
+    ConcurrentModification,
+    InvalidTransition,
+    InvalidValue,
+    RefundExceedsPayment,
+)
+from sessionkit.model.booking import CANCELLED, CONFIRMED
 from sessionkit.model.booking_events import BookingConfirmed
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.money import Money
 from sessionkit.model.payment import PAID, PARTIALLY_REFUNDED, REFUNDED, Payment, PaymentEvent
-from sessionkit.policies import Rate
+from sessionkit.policies import FixedPrice, Rate, RefundPolicy, RefundTier
 from sessionkit.services.payments import Checkout
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
@@ -193,3 +198,64 @@ def test_retries_of_one_keyed_refund_at_once_refund_once(
         after = shop.kit.payments.get(T, payment.id)
         assert (after.refunded, after.refund_due, after.refunds) == (Decimal(10), Decimal(0), 1)
         assert shop.gateway.intents[payment.intent_ref or ""].refunded == Decimal(10)
+
+
+@pytest.mark.parametrize("processes", WRITER_KINDS)
+def test_a_cashier_marking_paid_while_the_client_cancels_gives_a_serial_outcome(
+    race_engine: Engine, processes: bool
+) -> None:
+    # A consultation on invoice (manual, confirmed at once); a client's cancel refunds half.
+    # Serially: paid, then the cancel refunds 30 of 60; or cancelled, and mark_paid refused.
+    # mark_paid checked the payment before it locked the session, then took a payment the
+    # cancel had just made CANCELLED for late money and refunded all 60.
+    kit = SessionKit(
+        uow=SqlAlchemyStore(race_engine).unit_of_work,
+        clock=ManualClock(NOW),
+        gateway=FakeGateway(),
+        pricing=FixedPrice(Money.of(60, "EUR")),
+        refunds=RefundPolicy(tiers=(RefundTier(timedelta(0), 50),)),
+    )
+    seen: set[tuple[str, Decimal]] = set()
+    for round_ in range(ROUNDS * 2):
+        start = NOW + timedelta(days=3, hours=round_)
+        session = kit.sessions.create_extra(
+            T,
+            actor="priya",
+            title="Consultation",
+            start=start,
+            end=start + timedelta(hours=1),
+            resources=[f"consultant:p{round_}"],
+            lifecycle="consulting",
+        )
+        checkout = kit.payments.book(
+            T,
+            session.id,
+            f"client:c{round_}",
+            actor="priya",
+            role="client",
+            manual=True,
+            confirm=True,
+        )
+        payment_id, booking_id = pay_of(checkout).id, checkout.booking.id
+
+        def settle(w: int, payment_id: str = payment_id, booking_id: str = booking_id) -> str:
+            try:
+                if w % 2:
+                    kit.payments.cancel(T, booking_id, actor="client", role="participant")
+                    return "cancelled"
+                kit.payments.mark_paid(T, [payment_id], actor="cashier")
+            except (InvalidValue, InvalidTransition, ConcurrentModification) as refused:
+                return f"refused: {type(refused).__name__}"
+            return "paid"
+
+        outcomes = race(settle, race_engine, writers=4, processes=processes)
+        assert not [o for o in outcomes if o.startswith("error")], outcomes
+        payment = kit.payments.get(T, payment_id)
+        assert kit.bookings.get(T, booking_id).status == CANCELLED, outcomes
+        assert (payment.status, payment.refunded) in {
+            ("CANCELLED", Decimal(0)),  # cancelled first: nothing was paid
+            (PARTIALLY_REFUNDED, Decimal("30.00")),  # paid first: the client's half back
+        }, (outcomes, payment)
+        assert ("paid" in outcomes) == (payment.status == PARTIALLY_REFUNDED), outcomes
+        seen.add((payment.status, payment.refunded))
+    assert seen  # every round ended in one of the two serial outcomes

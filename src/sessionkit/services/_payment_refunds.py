@@ -192,18 +192,28 @@ class RefundCommands:
             for payment_id in ids:
                 if payment_id not in found:
                     raise PaymentNotFound(payment_id, tenant)
-                payment = found[payment_id]
-                if payment.provider != MANUAL or payment.status not in OPEN_PAYMENT_STATUSES:
-                    raise InvalidValue(
-                        f"payment {payment.id!r} is a {payment.status} {payment.provider} "
-                        "payment; only pending manual ones are marked paid",
-                        value=payment.id,
-                        expected="a PENDING manual payment",
-                    )
+                _check_markable(found[payment_id])
             bookings = {p.booking_id: tx.bookings.get(tenant, p.booking_id) for p in found.values()}
             for session_id in sorted({b.session_id for b in bookings.values()}):
                 tx.bookings.lock_session(tenant, session_id)
-            return [succeed(ctx, tx, tx.payments.get(tenant, i), actor=actor) for i in ids]
+            # Read again under the locks: a cancel or an expiry that committed while this
+            # waited made the payment CANCELLED, and succeed() would take this as late
+            # money and refund it all.
+            locked = [tx.payments.get(tenant, i) for i in ids]
+            for payment in locked:
+                _check_markable(payment)
+            return [succeed(ctx, tx, payment, actor=actor) for payment in locked]
+
+
+def _check_markable(payment: Payment) -> None:
+    """Refuse a payment ``mark_paid`` may not mark: one that is not a pending manual one."""
+    if payment.provider != MANUAL or payment.status not in OPEN_PAYMENT_STATUSES:
+        raise InvalidValue(
+            f"payment {payment.id!r} is a {payment.status} {payment.provider} "
+            "payment; only pending manual ones are marked paid",
+            value=payment.id,
+            expected="a PENDING manual payment",
+        )
 
 
 _REFUND_RECEIPT = "sessionkit-refund:"
