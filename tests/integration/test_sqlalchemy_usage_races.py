@@ -203,3 +203,38 @@ def test_a_counter_committed_between_the_update_and_the_read_is_bumped(
     assert rival_commits == [1]
     assert last == 7
     assert scalar(race_postgres, "SELECT value FROM sessionkit_counters") == 7
+
+
+@pytest.mark.parametrize("processes", WRITER_KINDS)
+def test_a_replayed_consume_racing_a_correction_to_cancelled_leaves_nothing_charged(
+    race_engine: Engine, processes: bool
+) -> None:
+    # A completed lesson whose credit was given back by hand; then at once an admin
+    # corrects it to CANCELLED and a replayed event consumes it. Serially it ends
+    # uncharged either way (the cancel leaves nobody to charge, or returns the credit);
+    # consume took no lock and charged a booking the correction was cancelling.
+    kit = _kit(race_engine)
+    subscription = kit.usage.subscribe(
+        T, actor="admin", subscriber="student:ana", credits=1_000, per="total", starts=NOW
+    )
+    for n in range(ROUNDS * 2):
+        session_id = _ongoing(kit, n)
+        kit.sessions.fire(T, session_id, "complete", actor="admin")
+        kit.usage.reverse(T, session_id, actor="admin", reason="given back by hand")
+
+        def settle(w: int, session_id: str = session_id) -> str:
+            try:
+                if w % 2:
+                    kit.usage.consume(T, session_id, actor=f"w{w}")
+                    return "consumed"
+                kit.usage.correct(T, session_id, "CANCELLED", actor=f"w{w}")
+            except ConcurrentModification as refused:
+                return f"refused: {type(refused).__name__}"
+            return "corrected"
+
+        outcomes = race(settle, race_engine, writers=4, processes=processes)
+        assert not [o for o in outcomes if o.startswith("error")], outcomes
+        assert kit.queries.get(T, session_id).status == "CANCELLED", outcomes
+        entries = kit.usage.entries(T, session_id=session_id)
+        assert [e.active for e in entries] == [False], (outcomes, entries)
+    assert kit.usage.balance(T, subscription.id).used == 0

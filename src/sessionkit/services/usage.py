@@ -45,6 +45,7 @@ from sessionkit.services._context import (
     check_version,
     retried,
 )
+from sessionkit.services._editing import lock_session
 from sessionkit.services._makeups import mark_makeup
 from sessionkit.services._usage import active_subscription, consume_in, resets_at, reverse_in
 from sessionkit.services.commands import store_status
@@ -206,7 +207,9 @@ class UsageCommands:
         check_actor(actor)
         who = _participants(participants)
         with self._ctx.transaction() as tx:
-            session = tx.sessions.get(tenant, session_id)
+            # Under the session's lock, as its status changes run: a correction to a
+            # cancelled status racing this one either sees its entries or is seen.
+            session = lock_session(tx, tenant, session_id)
             return consume_in(tx, session, actor=actor, participants=who)
 
     @retried
@@ -226,7 +229,7 @@ class UsageCommands:
         check_text(reason, "reason", limit=_MAX_REASON, optional=True)
         who = _participants(participants)
         with self._ctx.transaction() as tx:
-            session = tx.sessions.get(tenant, session_id)
+            session = lock_session(tx, tenant, session_id)
             return reverse_in(tx, session, actor=actor, reason=reason, participants=who)
 
     @retried
