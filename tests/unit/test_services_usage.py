@@ -249,6 +249,26 @@ def test_a_makeup_is_charged_as_the_session_it_replaces(world: World) -> None:
         world.kit.usage.mark_makeup(T, another.id, replaces=cancelled.id, actor="admin")
 
 
+def test_a_makeup_marked_after_it_was_held_keeps_one_credit_through_replays(
+    world: World,
+) -> None:
+    # Held first (charged as itself), marked after: a replayed consume then charged the
+    # cancelled session's entry again, and the pair used two credits.
+    sub = world.subscribe()
+    cancelled = world.complete(world.lesson(ANA))
+    world.kit.usage.correct(T, cancelled.id, "CANCELLED", actor="admin", reason="teacher ill")
+    makeup = world.complete(world.lesson(ANA, start=datetime(2026, 4, 10, 9, tzinfo=UTC)))
+    april = makeup.start
+    assert (world.used(sub), world.used(sub, at=april)) == (0, 1)
+    world.kit.usage.mark_makeup(T, makeup.id, replaces=cancelled.id, actor="admin")
+    for _replay in range(2):
+        [kept] = world.kit.usage.consume(T, makeup.id, actor="replay")
+        assert (kept.session_id, kept.used_by, kept.active) == (makeup.id, makeup.id, True)
+        assert (world.used(sub), world.used(sub, at=april)) == (0, 1)
+    active = [e for e in world.kit.usage.entries(T, subscription_id=sub) if e.active]
+    assert [(e.session_id, e.used_by) for e in active] == [(makeup.id, makeup.id)]
+
+
 def test_a_cancelled_session_has_one_makeup_even_before_it_is_held(world: World) -> None:
     # The check looked at the ledger only: a second makeup marked before the first was
     # held was accepted, and both were then held against the one cancelled session.

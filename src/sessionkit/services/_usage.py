@@ -145,11 +145,14 @@ def consume_in(
     for participant in who:
         # Already counted, under whichever subscription: one added since (say, starting
         # earlier) would otherwise be chosen below and charge the session a second time.
+        # A makeup held before it was marked was charged as itself: that credit counts.
         counted = next(
             (
                 e
                 for e in known
-                if e.active and e.session_id == charged_id and e.participant == participant
+                if e.active
+                and e.session_id in (charged_id, session.id)
+                and e.participant == participant
             ),
             None,
         )
