@@ -6,8 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.pool import StaticPool
 
 from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.analytics_use import (
     AttendanceRow,
@@ -21,6 +24,7 @@ from sessionkit.model.attendance import (
     JOIN,
     LATE,
     LEAVE,
+    LEFT_EARLY,
     PRESENT,
     AttendanceThresholds,
     PresenceEvent,
@@ -28,6 +32,7 @@ from sessionkit.model.attendance import (
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.usage import Subscription
+from sessionkit.ports import UnitOfWorkFactory
 from sessionkit.services import SessionKit
 from sessionkit.services._analytics_use import begun, effective
 from sessionkit.services.attendance import AttendancePolicy
@@ -46,7 +51,7 @@ def _kit(policy: AttendancePolicy | None = None) -> SessionKit:
     )
 
 
-def _lesson(kit: SessionKit, *students: str) -> Session:
+def _lesson(kit: SessionKit, *students: str, capacity: int = 4) -> Session:
     lesson = kit.sessions.create_extra(
         T,
         actor="t",
@@ -54,7 +59,7 @@ def _lesson(kit: SessionKit, *students: str) -> Session:
         end=START + timedelta(hours=1),
         lifecycle="academy",
         resources=[ResourceRef("teacher", "ahmed")],
-        capacity=4,
+        capacity=capacity,
     )
     for who in students:
         kit.bookings.book(T, lesson.id, who, actor="admin", confirm=True)
@@ -95,6 +100,59 @@ def test_the_teachers_override_wins_over_presence_both_ways() -> None:
     assert (stats.get("student:ana").minutes, stats.get("student:ben").minutes) == (60, 45)
     assert stats.get().records == 0  # grouped by participant: no whole-scope row
     assert kit.analytics.attendance(T).get().overridden == 2
+
+
+VISITS: dict[str, tuple[tuple[str, int], ...]] = {
+    # A microphone test before the start, then 20 minutes late: late, not punctual.
+    "student:ana": ((JOIN, -14), (LEAVE, -12), (JOIN, 20), (LEAVE, 60)),
+    # Left at 40, back for a question after the end: left early, not present.
+    "student:ben": ((JOIN, 0), (LEAVE, 40), (JOIN, 65), (LEAVE, 68)),
+    "student:cy": ((JOIN, -5),),  # in from before the start, never left
+    "student:dee": ((JOIN, 70), (LEAVE, 75)),  # only after the end
+    "student:eve": ((JOIN, -30), (LEAVE, -20)),  # only before the start
+    "student:fay": ((JOIN, -5), (LEAVE, 30), (JOIN, 31)),  # out for a minute
+    "student:gus": ((JOIN, 10), (JOIN, 12), (LEAVE, 50)),  # a join reported twice
+}
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_visits_outside_the_session_change_neither_figure(store: str) -> None:
+    # The figures took the first join and the last leave of every stay, so a visit
+    # before the start or after the end hid a late arrival or an early leave.
+    uow: UnitOfWorkFactory = InMemoryStore().unit_of_work
+    if store == "sqlite":
+        engine = create_engine("sqlite://", poolclass=StaticPool)
+        create_schema(engine)
+        uow = SqlAlchemyStore(engine).unit_of_work
+    kit = SessionKit(
+        uow=uow,
+        clock=ManualClock(START - timedelta(days=1)),
+        attendance=AttendancePolicy(join_transition=None),
+    )
+    lesson = _lesson(kit, *VISITS, capacity=len(VISITS))
+    for who, moves in VISITS.items():
+        _moves(kit, lesson, who, *moves)
+    shown = {
+        str(a.participant): (a.effective_status, a.effective_minutes)
+        for a in kit.attendance.for_session(T, lesson.id)
+    }
+    assert shown == {
+        "student:ana": (LATE, 40),
+        "student:ben": (LEFT_EARLY, 40),
+        "student:cy": (PRESENT, 60),
+        "student:dee": (ABSENT, 0),
+        "student:eve": (ABSENT, 0),
+        "student:fay": (PRESENT, 59),
+        "student:gus": (LATE, 40),
+    }
+    stats = kit.analytics.attendance(T, by="participant")
+    figures = {}
+    for who in VISITS:
+        row = stats.get(who)
+        [(status, count)] = [(k, v) for k, v in row.by_status().items() if v]
+        figures[who] = (status, row.minutes)
+        assert count == 1
+    assert figures == shown
 
 
 def test_booked_and_never_there_is_absent_and_a_cancelled_booking_is_nobody() -> None:

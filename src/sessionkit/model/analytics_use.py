@@ -54,9 +54,12 @@ USAGE_DIMENSIONS: tuple[str, ...] = ("subscription", "period", "participant")
 class AttendanceTotal:
     """One participant's attendance in one session, summed by the store from its presence.
 
-    ``key`` is the group (``None``: the whole scope). ``first_join`` is the
-    first join reported (``None``: never joined); ``last_leave`` is when the
-    last stay ended (``None``: never joined, or still in when the log ends);
+    ``key`` is the group (``None``: the whole scope). Only the stays that
+    overlap ``[start, end)`` count for these two, as they do for the derived
+    status: ``first_join`` is the first such stay's join, or ``start`` when it
+    began before (``None``: no stay overlaps); ``last_leave`` is when the last
+    such stay ended, if inside the session (``None``: no stay overlaps, or the
+    last one lasts to the end or past it);
     ``attended`` is the time the stays cover inside ``[start, end)`` of the
     session, a stay still open running to its end. ``override_status`` and
     ``override_minutes`` are the teacher's report, when there is one.

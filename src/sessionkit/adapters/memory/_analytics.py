@@ -28,7 +28,6 @@ from sessionkit.model.analytics import (
 )
 from sessionkit.model.analytics_use import AttendanceTotal, UsageTotal
 from sessionkit.model.attendance import (
-    JOIN,
     AttendanceOverride,
     Presence,
     attended_within,
@@ -312,7 +311,9 @@ def _attendance(
     """Sum one participant's presence in ``session`` as the SQL statement does (see there)."""
     stays = intervals_of(presence)
     override = told.get((session.id, participant))
-    joins = [p.at for p in presence if p.action == JOIN]
+    span = session.span
+    found = [s for s in stays if s.joined < span.end and (s.left is None or s.left > span.start)]
+    last = found[-1].left if found else None
     return AttendanceTotal(
         key=None,
         session_id=session.id,
@@ -320,8 +321,8 @@ def _attendance(
         session_status=session.status,
         start=session.start,
         end=session.end,
-        first_join=min(joins) if joins else None,
-        last_leave=stays[-1].left if stays else None,
+        first_join=max(found[0].joined, span.start) if found else None,
+        last_leave=last if last is not None and last < span.end else None,
         attended=attended_within(stays, session.span),
         override_status=None if override is None else override.status,
         override_minutes=None if override is None else override.minutes,

@@ -137,6 +137,9 @@ def attendance_statement(
             func.lead(P.c.action)
             .over(partition_by=(P.c.session_id, who), order_by=order)
             .label("after"),
+            func.lead(P.c.at)
+            .over(partition_by=(P.c.session_id, who), order_by=order)
+            .label("next_at"),
         )
         .select_from(P.join(scoped, P.c.session_id == scoped.c.id))
         .where(P.c.tenant == tenant)
@@ -147,6 +150,11 @@ def attendance_statement(
     counted_join = and_(joins, or_(e.before.is_(None), e.before != JOIN))
     counted_leave = and_(e.action == LEAVE, e.before == JOIN)
     still_in = and_(joins, e.after.is_(None))
+    # Only the stays that overlap the session make it punctual or not, left early or not:
+    # in at its start (the last event at or before it is a join), a first join inside it;
+    # in just before its end (the last event before it is a join), a last leave inside it.
+    in_at_start = and_(joins, e.at <= e.start_at, or_(e.next_at.is_(None), e.next_at > e.start_at))
+    in_before_end = and_(joins, e.at < e.end_at, or_(e.next_at.is_(None), e.next_at >= e.end_at))
     clipped = micros(
         dialect,
         case((e.at < e.start_at, e.start_at), (e.at > e.end_at, e.end_at), else_=e.at),
@@ -159,9 +167,14 @@ def attendance_statement(
                 func.sum(case((counted_leave, clipped), (counted_join, -clipped), else_=0))
                 + func.sum(case((still_in, micros(dialect, e.end_at)), else_=0))
             ).label("attended"),
-            func.min(case((joins, e.at))).label("first_join"),
-            func.max(case((counted_leave, e.at))).label("last_leave"),
-            func.max(case((still_in, 1), else_=0)).label("still_in"),
+            func.min(case((and_(counted_join, e.at >= e.start_at, e.at < e.end_at), e.at))).label(
+                "first_join"
+            ),
+            func.max(case((and_(counted_leave, e.at > e.start_at, e.at < e.end_at), e.at))).label(
+                "last_leave"
+            ),
+            func.max(case((in_at_start, 1), else_=0)).label("in_at_start"),
+            func.max(case((in_before_end, 1), else_=0)).label("in_before_end"),
         )
         .group_by(e.session_id, e.who)
         .subquery("attendance_stays")
@@ -221,7 +234,8 @@ def attendance_statement(
         stays.c.attended,
         stays.c.first_join,
         stays.c.last_leave,
-        stays.c.still_in,
+        stays.c.in_at_start,
+        stays.c.in_before_end,
         O.c.status,
         O.c.minutes,
     ).select_from(joined)
@@ -241,7 +255,8 @@ def attendance_total(row: Row[Any], width: int) -> AttendanceTotal:
         attended,
         first_join,
         last_leave,
-        still_in,
+        in_at_start,
+        in_before_end,
         told,
         minutes,
     ) = values[width:]
@@ -252,8 +267,8 @@ def attendance_total(row: Row[Any], width: int) -> AttendanceTotal:
         session_status=status,
         start=start,
         end=end,
-        first_join=first_join,
-        last_leave=None if still_in else last_leave,
+        first_join=start if in_at_start else first_join,
+        last_leave=None if in_before_end else last_leave,
         attended=timedelta(microseconds=int(attended or 0)),
         override_status=told,
         override_minutes=minutes,
