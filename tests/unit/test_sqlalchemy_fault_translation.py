@@ -116,6 +116,19 @@ def test_a_fault_becomes_its_error(
             "sessionkit_series",
         ),
         ("postgresql", PgError("42703", 'column "fingerprint" does not exist'), "fingerprint"),
+        # A SELECT's qualified column comes unquoted; an INSERT's names the relation.
+        (
+            "postgresql",
+            PgError("42703", "column sessionkit_sessions.title_folded does not exist"),
+            "sessionkit_sessions.title_folded",
+        ),
+        (
+            "postgresql",
+            PgError(
+                "42703", 'column "fingerprint" of relation "sessionkit_bookings" does not exist'
+            ),
+            "fingerprint",
+        ),
         (
             "mysql",
             MyError(1146, "Table 'app.sessionkit_series' doesn't exist"),
@@ -129,7 +142,6 @@ def test_a_fault_becomes_its_error(
             LiteError(1, "table sessionkit_bookings has no column named fingerprint"),
             "fingerprint",
         ),
-        ("postgresql", PgError("42P01", "it failed"), None),
     ],
 )
 def test_tables_never_made_or_not_upgraded_are_schema_missing(
@@ -141,6 +153,26 @@ def test_tables_never_made_or_not_upgraded_are_schema_missing(
     assert translated.missing == missing
     assert "upgrade(engine)" in str(translated)
     assert "manage.py migrate" in str(translated)
+
+
+@pytest.mark.parametrize(
+    ("backend", "error", "statement"),
+    [
+        # The host's own tables, on a unit's connection: its error stays its own.
+        ("postgresql", PgError("42P01", 'relation "host_invoices" does not exist'), None),
+        ("mysql", MyError(1146, "Table 'app.host_invoices' doesn't exist"), None),
+        ("sqlite", LiteError(1, "no such table: host_invoices"), None),
+        ("sqlite", LiteError(1, "table host_invoices has no column named total"), None),
+        ("sqlite", LiteError(1, "no such column: total"), "SELECT total FROM host_invoices"),
+        # 42P01 that is no missing table: a bad query, a bug.
+        ("postgresql", PgError("42P01", 'missing FROM-clause entry for table "s"'), None),
+        ("postgresql", PgError("42P01", "it failed"), None),
+    ],
+)
+def test_a_missing_table_or_column_not_of_sessionkit_passes_unchanged(
+    backend: str, error: Exception, statement: str | None
+) -> None:
+    assert translate(error, backend=backend, statement=statement) is None
 
 
 @pytest.mark.parametrize(

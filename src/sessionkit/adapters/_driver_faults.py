@@ -61,7 +61,6 @@ def _code(error: BaseException, backend: str) -> str | int | None:
 # Error kinds: what a driver code means.
 _DEADLOCK, _SERIAL, _LOCK_WAIT, _STATEMENT, _IDLE = "dl", "ser", "lock", "stmt", "idle"
 _GONE, _FULL, _READ_ONLY, _OTHER = "gone", "full", "ro", "other"
-_MISSING = "missing"
 
 _POSTGRES: dict[str, str] = {
     "40P01": _DEADLOCK,  # deadlock_detected
@@ -77,8 +76,6 @@ _POSTGRES: dict[str, str] = {
     "53100": _FULL,  # disk_full
     "25006": _READ_ONLY,  # read_only_sql_transaction
     "XX001": _OTHER,  # data_corrupted
-    "42P01": _MISSING,  # undefined_table
-    "42703": _MISSING,  # undefined_column
 }
 _MYSQL: dict[int, str] = {
     1213: _DEADLOCK,  # ER_LOCK_DEADLOCK
@@ -102,8 +99,6 @@ _MYSQL: dict[int, str] = {
     1036: _READ_ONLY,  # ER_OPEN_AS_READONLY
     1792: _READ_ONLY,  # ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
     1317: _OTHER,  # ER_QUERY_INTERRUPTED (KILL QUERY)
-    1146: _MISSING,  # ER_NO_SUCH_TABLE
-    1054: _MISSING,  # ER_BAD_FIELD_ERROR: unknown column
 }
 _SQLITE: dict[int, str] = {
     13: _FULL,  # SQLITE_FULL
@@ -117,28 +112,59 @@ _SQLITE: dict[int, str] = {
 }
 
 
-_SQLITE_MISSING = re.compile(
-    r"^(?:no such (?:table|column): (\S+)|table \S+ has no column named (\S+))"
-)
-"""SQLite's messages for a missing table or column (its code, SQLITE_ERROR, says no more)."""
-_QUOTED = {"postgresql": re.compile(r'"([^"]+)"'), "mysql": re.compile(r"'([^']+)'")}
-"""Where PostgreSQL and MySQL quote the missing name in their messages."""
+_PREFIX = "sessionkit_"
+"""The prefix of sessionkit's tables, on every store."""
 
 
-def _missing_name(said: str, backend: str) -> str | None:
-    """The table or column a "does not exist" message names."""
-    if backend == "sqlite":
-        found = _SQLITE_MISSING.match(said)
-        return None if found is None else found.group(1) or found.group(2)
-    pattern = _QUOTED.get(backend)
-    quoted = None if pattern is None else pattern.search(said)
-    return None if quoted is None else quoted.group(1)
+_TABLE_MISSING: dict[str, dict[str | int, re.Pattern[str]]] = {
+    "postgresql": {"42P01": re.compile(r'^relation "([^"]+)" does not exist')},
+    "mysql": {1146: re.compile(r"Table '([^']+)' doesn't exist")},
+    "sqlite": {1: re.compile(r"^no such table: (\S+)|^table (\S+) has no column named")},
+}
+"""How each database says a table is missing (a code, and a message naming the table)."""
+_COLUMN_MISSING: dict[str, dict[str | int, re.Pattern[str]]] = {
+    "postgresql": {
+        "42703": re.compile(r'^column (?:"([^"]+)"|(\S+)) (?:of relation .* )?does not')
+    },
+    "mysql": {1054: re.compile(r"Unknown column '([^']+)'")},
+    "sqlite": {1: re.compile(r"^no such column: (\S+)|^table \S+ has no column named (\S+)")},
+}
+"""How each database says a column is missing."""
+
+
+def _named(
+    patterns: dict[str | int, re.Pattern[str]], code: str | int | None, said: str
+) -> str | None:
+    """The name a matching message gives, or ``None`` when the code or the message is another."""
+    pattern = None if code is None else patterns.get(code)
+    found = None if pattern is None else pattern.search(said)
+    return None if found is None else next(group for group in found.groups() if group)
+
+
+def _schema_missing(
+    backend: str, code: str | int | None, said: str, statement: str | None
+) -> str | None:
+    """The table or column of sessionkit's that the database did not find, or ``None``.
+
+    Only sessionkit's own: a table whose name starts with ``sessionkit_``, a
+    column of a statement on such a table (a host's statement run on a
+    unit's connection keeps its own error).
+    """
+    table = _named(_TABLE_MISSING.get(backend, {}), code, said)
+    if table is not None:
+        # SQLite's "table T has no column named C" names the table; the column is missing.
+        if not table.rsplit(".", 1)[-1].startswith(_PREFIX):
+            return None
+        if not said.startswith(f"table {table} has no column"):
+            return table
+    column = _named(_COLUMN_MISSING.get(backend, {}), code, said)
+    if column is None or (statement is not None and _PREFIX not in statement):
+        return None
+    return column
 
 
 def _kind(error: BaseException, backend: str, code: str | int | None, disconnect: bool) -> str:
     found: str | None = None
-    if backend == "sqlite" and code == 1 and _SQLITE_MISSING.match(_first_line(error)):
-        return _MISSING
     if isinstance(code, str):
         found = _POSTGRES.get(code) or (_GONE if code.startswith("08") else None)
     elif isinstance(code, int):
@@ -172,6 +198,17 @@ def translate(
     kind = _kind(error, backend, code, disconnect)
     said = _first_line(error)
     shown = None if code is None else str(code)
+    missing = _schema_missing(backend, code, said, statement)
+    if missing is not None:
+        return SchemaMissing(
+            f"{backend} has no {missing} ({said}): sessionkit's tables are not in this "
+            "database, or are older than this sessionkit. Make or upgrade them first: "
+            "sessionkit.adapters.sqlalchemy.upgrade(engine), or manage.py migrate with "
+            "Django; nothing was written",
+            backend=backend,
+            code=shown,
+            missing=missing,
+        )
     if kind in (_DEADLOCK, _SERIAL):
         reason = "deadlock" if kind == _DEADLOCK else "serialization"
         return TransientConflict.aborted(reason, backend, joined=joined)
@@ -220,17 +257,6 @@ def translate(
     if kind == _READ_ONLY:
         return StorageReadOnly(
             f"{backend} refuses writes ({said}); nothing was stored", backend=backend, code=shown
-        )
-    if kind == _MISSING:
-        missing = _missing_name(said, backend)
-        return SchemaMissing(
-            f"{backend} has no {missing or 'such table or column'} ({said}): sessionkit's "
-            "tables are not in this database, or are older than this sessionkit. Make or "
-            "upgrade them first: sessionkit.adapters.sqlalchemy.upgrade(engine), or manage.py "
-            "migrate with Django; nothing was written",
-            backend=backend,
-            code=shown,
-            missing=missing,
         )
     if kind in (_OTHER, _STATEMENT):
         return StorageError(f"{backend} failed: {said}", backend=backend, code=shown)
