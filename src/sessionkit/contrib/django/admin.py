@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
+from django.utils.text import smart_split, unescape_string_literal
 
 from sessionkit.contrib.django.conf import get_kit
 from sessionkit.contrib.django.fields import numeric_amount
@@ -157,21 +158,36 @@ class SessionAdmin(ReadOnlyAdmin):
 
     list_display = ("title", "start_at", "end_at", "status", "tenant", "record_id", "series_ref")
     list_filter = ("status", ResourceFilter, ("start_at", admin.DateFieldListFilter), "tenant")
-    search_fields = ("title_folded", "record_id", "series_ref")
+    search_fields = ("title", "record_id", "series_ref")
     date_hierarchy = "start_at"
     ordering = ("start_at", "record_id")
     actions = ("cancel_sessions",)
 
     def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+        self,
+        request: HttpRequest,  # noqa: ARG002  # Django's signature
+        queryset: QuerySet[Any],
+        search_term: str,
     ) -> tuple[QuerySet[Any], bool]:
-        """Search the titles as ``kit.sessions.query(search=...)`` does: case folded in Python.
+        """Search as Django does, but the titles as ``kit.sessions.query(search=...)`` does.
 
-        The terms are folded with :meth:`str.casefold` and matched against the
-        stored folded title, so the search ignores case beyond ASCII on every
-        database (SQLite's ``LIKE`` folds ASCII letters only).
+        Each word (or quoted phrase) must be in the title, the id or the
+        series. The title is matched case folded in Python (the stored
+        folded title against the folded word), so case is ignored beyond
+        ASCII on every database (SQLite's ``LIKE`` folds ASCII letters only);
+        ids and series are matched as Django matches them.
         """
-        return super().get_search_results(request, queryset, search_term.casefold())
+        if not search_term:
+            return queryset, False
+        for word in smart_split(search_term):
+            if word[:1] in ('"', "'") and word[-1:] == word[:1] and len(word) > 1:
+                word = unescape_string_literal(word)
+            queryset = queryset.filter(
+                Q(title_folded__contains=word.casefold())
+                | Q(record_id__icontains=word)
+                | Q(series_ref__icontains=word)
+            )
+        return queryset, False
 
     @admin.action(
         description="Cancel the selected sessions (through sessionkit)", permissions=["kit"]
