@@ -235,10 +235,11 @@ class SeriesCreate(_In):
     series_id: str | None = Field(
         default=None,
         description=(
-            "The id to give it (default: made from Idempotency-Key, or new). Named, it is the"
-            " request's identity instead of the key: the same id and request return the first"
-            " series, another request with that id is a 409 DuplicateSeries, and an"
-            " Idempotency-Key beside it is not stored."
+            "The id to give it (default: made from Idempotency-Key, or new). Named beside an"
+            " Idempotency-Key, it is the request's identity instead of the key: the same id and"
+            " request return the first series, another request with that id is a 409"
+            " DuplicateSeries, and the key is not stored. Without a key, a second request"
+            " naming it is a 409."
         ),
     )
     metadata: dict[str, FieldValue] | None = None
