@@ -33,7 +33,7 @@ from functools import partial
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
@@ -440,3 +440,80 @@ def test_host_transactions_booking_two_teachers_in_opposite_order(
             )
             assert stored == results["ok"], outcomes
     LOG.info("host transactions booking over %d rounds: %s", ROUNDS, dict(seen))
+
+
+def test_a_bulk_completion_and_a_consume_of_one_of_its_sessions_queue(
+    race_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # fire_many wrote its sessions one by one, charging each credit (a bump of the
+    # subscription's counter) before locking the next; a consume of a later one locks
+    # it and then bumps the same counter: each waited for the other (PostgreSQL broke
+    # it, 40P01). fire_many now locks all its sessions first. The pause after the first
+    # session's charge is what made the cross certain.
+    from sessionkit.services import _usage
+
+    deadlocks: list[str] = []
+
+    def seen(context: Any) -> None:
+        error = context.original_exception
+        code = getattr(error, "sqlstate", None) or (error.args[0] if error.args else None)
+        if code in ("40P01", 1213):
+            deadlocks.append(str(error).splitlines()[0])
+
+    event.listen(race_engine, "handle_error", seen)
+    try:
+        kit = SessionKit(uow=SqlAlchemyStore(race_engine).unit_of_work, clock=ManualClock(NOW))
+        kit.usage.subscribe(
+            T, actor="admin", subscriber="student:ana", credits=100, per="total", starts=NOW
+        )
+
+        def lesson(n: int) -> str:
+            start = NOW + timedelta(hours=n + 1)
+            made = kit.sessions.create_extra(
+                T,
+                actor="admin",
+                start=start,
+                end=start + timedelta(minutes=45),
+                resources=[ResourceRef("teacher", f"t{n}")],
+                lifecycle="academy",
+                session_id=f"s{n}",
+            )
+            kit.bookings.book(T, made.id, "student:ana", actor="admin", confirm=True)
+            for transition in ("ready", "start"):
+                kit.sessions.fire(T, made.id, transition, actor="admin")
+            return made.id
+
+        kit.sessions.fire(T, lesson(0), "complete", actor="admin")  # the counter row exists
+        first, second = lesson(1), lesson(2)
+        paused = threading.Event()
+        real = _usage.consume_in
+
+        def slow(tx: Any, session: Session, **given: Any) -> Any:
+            done = real(tx, session, **given)
+            if threading.current_thread().name == "bulk" and session.id == first:
+                paused.set()
+                threading.Event().wait(1.5)  # the consume below starts meanwhile
+            return done
+
+        monkeypatch.setattr(_usage, "consume_in", slow)
+        outcomes: dict[str, object] = {}
+
+        def bulk() -> None:
+            outcomes["bulk"] = [
+                s.status for s in kit.sessions.fire_many(T, [first, second], "complete", actor="a")
+            ]
+
+        def replay() -> None:
+            assert paused.wait(10)
+            outcomes["consume"] = len(kit.usage.consume(T, second, actor="replay"))
+
+        threads = [threading.Thread(target=bulk, name="bulk"), threading.Thread(target=replay)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert outcomes == {"bulk": ["COMPLETED", "COMPLETED"], "consume": 1}
+        assert deadlocks == []
+        assert [e.active for e in kit.usage.entries(T, session_id=second)] == [True]
+    finally:
+        event.remove(race_engine, "handle_error", seen)

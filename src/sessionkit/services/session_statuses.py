@@ -28,6 +28,7 @@ from sessionkit.model.text import (
     check_text,
 )
 from sessionkit.services._context import Context, check_record_version, check_version, retried
+from sessionkit.services._editing import lock_sessions
 from sessionkit.services._statuses import advance_in, store_status
 
 __all__ = ["SessionStatusCommands", "check_session_version", "session_args"]
@@ -158,6 +159,10 @@ class SessionStatusCommands:
             for session_id in ids:
                 if session_id not in found:  # raises the kind's SessionNotFound
                     found[session_id] = tx.sessions.get(tenant, session_id)
+            # Every row locked first, in id order, as read under the locks: a command
+            # locking one of them and then writing what a status change writes too (a
+            # consume bumping the same usage counter) queues instead of deadlocking.
+            found.update(lock_sessions(tx, found.values()))
             fired: dict[str, tuple[Lifecycle, Session, Session, StatusChanged]] = {}
             for session_id in ids:  # refusals first, in the order given, before any write
                 session = found[session_id]
