@@ -55,15 +55,17 @@ from sessionkit.ports import (
 __all__ = ["InMemoryAnalytics"]
 
 
-def _waiting(payment: Payment, booking: Booking | None) -> bool:
-    """Whether ``payment`` only fixed a price for a booking waiting for a seat.
+def _waiting(payment: Payment, booking: Booking | None, at: datetime) -> bool:
+    """Whether ``payment`` only fixed a price for a booking waiting for a seat at ``at``.
 
     A waitlisted booking's payment, and an offer's not claimed yet (no intent
     asked; a manual one is claimed by being marked paid): it asks for no
-    money until the seat is the participant's, so no figure counts it.
+    money until the seat is the participant's, so no figure counts it. Once
+    the offer or the place ran out it is a cancelled payment, job or no job.
     """
     return (
         booking is not None
+        and not booking.expired_at(at)
         and payment.status == PENDING
         and payment.intent_ref is None
         and payment.due is None
@@ -184,7 +186,7 @@ class InMemoryAnalytics(MemoryRepository[Any]):
                 continue
             status = p.status
             booking = bookings.get(p.booking_id)
-            if _waiting(p, booking):
+            if _waiting(p, booking, at):
                 continue
             if status in OPEN_PAYMENT_STATUSES and booking is not None and booking.expired_at(at):
                 status = CANCELLED

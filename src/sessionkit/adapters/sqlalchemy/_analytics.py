@@ -68,11 +68,12 @@ P = payments_table
 Q = reschedules_table
 
 
-def _waiting() -> ColumnElement[bool]:
+def _waiting(at: datetime) -> ColumnElement[bool]:
     """Payments that only fixed a price for a booking waiting for a seat (memory's ``_waiting``).
 
-    Never NULL (the booking's columns are compared only where it was found),
-    so its negation keeps every other payment.
+    Still waiting at ``at``: an offer or a waitlist place that ran out is a
+    cancelled payment, job or no job. Never NULL (the booking's columns are
+    compared only where it was found), so its negation keeps every other payment.
     """
     return and_(
         P.c.status == literal(PENDING, P.c.status.type),
@@ -86,6 +87,7 @@ def _waiting() -> ColumnElement[bool]:
                 P.c.provider != literal(MANUAL, P.c.provider.type),
             ),
         ),
+        ~ran_out(at),
     )
 
 
@@ -254,7 +256,7 @@ class SqlAlchemyAnalytics:
             .where(
                 P.c.tenant == tenant,
                 *_window(P.c.session_start, start_from, start_to),
-                ~_waiting(),
+                ~_waiting(at),
             )
             .subquery("judged")
         )

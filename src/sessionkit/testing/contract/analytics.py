@@ -423,6 +423,50 @@ class AnalyticsContract(ContractBase):
             "client:n": [("EUR", Decimal(15))],
         }
 
+    def test_a_waiting_payment_whose_place_ran_out_counts_as_the_job_leaves_it(
+        self, kit: SessionKit, store: UnitOfWorkFactory
+    ) -> None:
+        """Offers past their claim window and waitlist places of a started session.
+
+        Their payments count CANCELLED at once, as the expiry job leaves them:
+        the figures are the same before the job runs and after.
+        """
+        group = attrs.evolve(make_session("s8", at=150, resources=(BEN,)), capacity=3)
+        with store() as uow:
+            uow.sessions.add(group)
+            seats = [
+                attrs.evolve(make_seat("qw", group, "client:qw", WAITLISTED), position=1),
+                attrs.evolve(
+                    make_seat("qo", group, "client:qo", OFFERED),
+                    position=2,
+                    hold_expires_at=_at(120),
+                ),
+            ]
+            uow.repository(BOOKINGS).add_many(seats)
+            uow.repository(PAYMENTS).add_many(
+                [
+                    make_payment("xw", seats[0], "30.00", status=PENDING),
+                    make_payment("xo", seats[1], "30.00", status=PENDING),
+                ]
+            )
+            uow.commit()
+
+        def figures(at: float) -> object:
+            analytics = SessionKit(uow=store, clock=ManualClock(_at(at))).analytics
+            return (
+                analytics.revenue(TENANT, by="status").rows,
+                analytics.revenue(TENANT, by="client").rows,
+                analytics.clients(TENANT).rows,
+            )
+
+        waiting = {r.key for r in kit.analytics.revenue(TENANT, by="client").rows}
+        assert {"client:qw", "client:qo"}.isdisjoint(waiting)  # both still wait at 100h
+        ran_out = figures(151)  # the offer ran out at 120h, the session started at 150h
+        clients = {r.key for r in ran_out[1]}  # type: ignore[index]  # the tuple above
+        assert {"client:qw", "client:qo"} <= clients
+        SessionKit(uow=store, clock=ManualClock(_at(151))).expire_holds(TENANT)
+        assert figures(151) == ran_out
+
     def test_progress_of_a_package(self, kit: SessionKit) -> None:
         """Completed of total, what was due by now, and on track or not."""
         ana = kit.analytics.progress(TENANT, SessionQuery(resources=[TEACHER_ANA]))
