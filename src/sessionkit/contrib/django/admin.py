@@ -169,7 +169,7 @@ class SessionAdmin(ReadOnlyAdmin):
         queryset: QuerySet[Any],
         search_term: str,
     ) -> tuple[QuerySet[Any], bool]:
-        """Search as Django does, but the titles as ``kit.sessions.query(search=...)`` does.
+        """Search as Django does, but the titles as ``SessionQuery(search=...)`` does.
 
         Each word (or quoted phrase) must be in the title, the id or the
         series. The title is matched case folded in Python (the stored
