@@ -225,3 +225,57 @@ def test_silence_does_not_move_a_session_the_host_moved_since_the_request(
     [expired] = report.expired
     assert (expired.id, expired.status) == (asked.id, "EXPIRED")
     assert kit.queries.get(T, session.id).start == moved.start == NOW + timedelta(hours=5)
+
+
+def test_one_pending_judges_a_session_the_host_moved_where_the_host_put_it(
+    kit: SessionKit,
+) -> None:
+    # The allows_at assumed silence would move the session to the proposed time; a
+    # session the host moved since stays where it is (the request expires), so the coach,
+    # whose 48 h notice has passed by then, was told to wait for a deadline that frees
+    # nothing.
+    start = NOW + timedelta(days=5)
+    session = lesson(kit, start)
+    pending = kit.reschedules.request(
+        T,
+        session.id,
+        role="student",
+        actor="ana",
+        reason=REASON,
+        proposed_start=NOW + timedelta(days=10),
+    )
+    kit.sessions.update(T, session.id, actor="cleo", start=NOW + timedelta(days=2, hours=12))
+    refusal = kit.reschedules.can_request(T, session.id, role="coach")
+    assert refusal is not None
+    assert (refusal.rule, refusal.allows_at) == ("one_pending", None)
+    with pytest.raises(RescheduleRefused) as at_deadline:
+        kit.reschedules.request(
+            T, session.id, role="coach", actor="cleo", reason=REASON, now=pending.deadline
+        )
+    assert at_deadline.value.rule == "notice"
+
+
+def test_one_pending_names_the_deadline_when_silence_leaves_the_moved_session_askable(
+    capped: SessionKit,
+) -> None:
+    # max_reschedules=1: the allows_at counted the move silence would make, and said None,
+    # but silence expires a request made against another start and moves nothing.
+    start = NOW + timedelta(days=5)
+    session = lesson(capped, start)
+    pending = capped.reschedules.request(
+        T,
+        session.id,
+        role="student",
+        actor="ana",
+        reason=REASON,
+        proposed_start=NOW + timedelta(days=10),
+    )
+    capped.sessions.update(T, session.id, actor="cleo", start=NOW + timedelta(days=4))
+    refusal = capped.reschedules.can_request(T, session.id, role="coach")
+    assert refusal is not None
+    assert (refusal.rule, refusal.allows_at) == ("one_pending", pending.deadline)
+    asked = capped.reschedules.request(
+        T, session.id, role="coach", actor="cleo", reason=REASON, now=pending.deadline
+    )
+    assert asked.status == "PENDING"
+    assert capped.reschedules.get(T, pending.id).status == "EXPIRED"

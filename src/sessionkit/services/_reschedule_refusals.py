@@ -57,10 +57,16 @@ def shut_after(
 
     Judged at ``pending``'s deadline with the session where silence leaves it:
     at the proposed time (one more reschedule of the ``moved`` so far) when
-    that time can still be applied then, else where it is.
+    that time can still be applied then, else where it is. Silence applies
+    it only to the start the request was made against: a session the host
+    moved since stays where it is, and the request expires.
     """
     at, target = pending.deadline, pending.proposed_start
-    if target is not None and ctx.notice.new_time_refusal(target, at) is None:
+    if (
+        target is not None
+        and session.start == pending.session_start
+        and ctx.notice.new_time_refusal(target, at) is None
+    ):
         session = attrs.evolve(session, span=TimeSpan(target, target + session.span.duration))
         moved += 1
     return ctx.notice.may("request_reschedule", role, session, at, reschedules=moved)
