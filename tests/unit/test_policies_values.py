@@ -17,6 +17,7 @@ from sessionkit.errors import InvalidDuration, InvalidValue, NaiveDatetime, Wron
 from sessionkit.limits import CEILING
 from sessionkit.model.money import Money
 from sessionkit.policies import NoticePolicy, NoticeRule, NoticeWindow, RefundPolicy, RefundTier
+from sessionkit.testing.contract import make_session
 
 Build = Callable[[], object]
 HOUR = timedelta(hours=1)
@@ -106,6 +107,26 @@ def test_refunds_refuse_naive_datetimes(method: str, role: str) -> None:
     with pytest.raises(NaiveDatetime) as caught:
         getattr(policy, method)(*args, role=role, start=naive, at=START)
     assert caught.value.name == "start"
+
+
+@pytest.mark.parametrize("role", [["student"], {"student"}, 5, b"student"])
+def test_a_role_that_is_no_name_is_wrong_type(role: object) -> None:
+    # A list gave a raw "unhashable type" from the membership tests.
+    policy = NoticePolicy(rules=[NoticeRule("cancel", {"student"}, timedelta(hours=24))])
+    lesson = make_session("s1", at=48)
+    for call in (
+        lambda: policy.may("cancel", role, lesson, START),  # type: ignore[arg-type]
+        lambda: policy.notice_refusal("cancel", role, lesson, START),  # type: ignore[arg-type]
+        lambda: policy.notice("cancel", role),  # type: ignore[arg-type]
+        lambda: policy.deadline_for("cancel", role, lesson),  # type: ignore[arg-type]
+        lambda: RefundPolicy().refund(PAID, role=role, start=START, at=START),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(WrongType) as caught:
+            call()
+        assert (caught.value.name, caught.value.value) == ("role", role)
+    with pytest.raises(InvalidValue):
+        policy.deadline_for("dance", "host", lesson)
+    assert RefundPolicy().refund(PAID, role=None, start=START, at=START).amount >= 0
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,7 @@ from sessionkit.errors import CurrencyMismatch, InvalidDuration, InvalidValue, W
 from sessionkit.limits import CEILING
 from sessionkit.model.money import Money
 from sessionkit.model.session import Session
-from sessionkit.policies.notice import role_set
+from sessionkit.policies.notice import check_role, role_set
 from sessionkit.zones import to_utc
 
 __all__ = [
@@ -271,6 +271,7 @@ class RefundPolicy:
         is enough); ``None`` for a full-refund role and after every tier.
         ``start`` and ``at`` are aware datetimes (``NaiveDatetime`` otherwise).
         """
+        check_role(role, optional=True)
         # In UTC: two datetimes of one zone subtract as wall clocks, an hour off across DST.
         notice = to_utc(start, "start") - to_utc(at, "at")
         if role in self.full_refund_roles:

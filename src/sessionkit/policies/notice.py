@@ -67,7 +67,7 @@ ACTIONS: frozenset[str] = frozenset({"request_reschedule", "cancel", "book"})
 
 
 def _action(_instance: object, _attribute: attrs.Attribute[Any], value: object) -> None:
-    if value not in ACTIONS:
+    if not isinstance(value, str) or value not in ACTIONS:
         raise InvalidValue(
             f"an action is one of {sorted(ACTIONS)}, got {value!r}",
             value=value,
@@ -83,6 +83,15 @@ def _duration(_instance: object, attribute: attrs.Attribute[Any], value: object)
             value=value,
             expected=f"a timedelta >= 0 and <= {CEILING.days:,} days",
         )
+
+
+def check_role(role: object, *, optional: bool = False) -> None:
+    """Refuse a ``role`` that is no role name (``WrongType``); ``None`` too unless ``optional``."""
+    if isinstance(role, str) or (optional and role is None):
+        return
+    raise WrongType(
+        role, name="role", expected="a role name (str)" + (" or None" if optional else "")
+    )
 
 
 def role_set(value: object, name: str) -> frozenset[str]:
@@ -212,6 +221,8 @@ class NoticePolicy:
 
     def notice(self, action: str, role: str) -> timedelta:
         """Return the notice ``role`` needs for ``action`` (zero when no rule names it)."""
+        _action(None, None, action)  # type: ignore[arg-type]  # the validator ignores both
+        check_role(role)
         found = [r.notice for r in self.rules if r.action == action and role in r.roles]
         return max(found, default=timedelta(0))
 
@@ -222,6 +233,8 @@ class NoticePolicy:
         earliest; a role that bypasses notice has none. The instant itself is
         still allowed (exactly the notice is enough notice).
         """
+        _action(None, None, action)  # type: ignore[arg-type]  # the validator ignores both
+        check_role(role)
         if role in self.bypass:
             return None
         # A window shuts a role out strictly inside it: its edge is still allowed, like a notice's.
@@ -236,6 +249,7 @@ class NoticePolicy:
         still book leaves out the sessions starting sooner than this.
         """
         _action(None, None, action)  # type: ignore[arg-type]  # the validator ignores both
+        check_role(role)
         if role in self.bypass:
             return timedelta(0)
         leads = [self.notice(action, role)]
@@ -259,6 +273,7 @@ class NoticePolicy:
         and book commands enforce exactly this.
         """
         _action(None, None, action)  # type: ignore[arg-type]  # the validator ignores both
+        check_role(role)
         at = check_aware(now, "now")
         if role in self.bypass:
             return None
@@ -298,6 +313,7 @@ class NoticePolicy:
         started session.
         """
         _action(None, None, action)  # type: ignore[arg-type]  # the validator ignores both
+        check_role(role)
         at = check_aware(now, "now")
         start = session.start
         if start <= at:
