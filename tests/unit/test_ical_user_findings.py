@@ -255,3 +255,33 @@ def test_a_session_s_fractions_of_a_second_are_written_outward(
     assert lines == [f"DTSTART:20260302T{written[0]}Z", f"DTEND:20260302T{written[1]}Z"]
     [read] = read_ical(feed).events
     assert read.span.start <= session.start < session.end <= read.span.end
+
+
+def test_an_override_moved_onto_another_occurrence_takes_its_place_as_stored() -> None:
+    # occurrences() listed both the 2 March class and the 9 March one moved onto it, while
+    # store_ical stores one session of a series per instant (the override), as docs say
+    # the two agree.
+    cal = read_ical(
+        ics(
+            *event(
+                "UID:a",
+                "SUMMARY:Class",
+                "DTSTART;TZID=Europe/Berlin:20260302T183000",
+                "DURATION:PT1H",
+                "RRULE:FREQ=WEEKLY;COUNT=3",
+            ),
+            *event(
+                "UID:a",
+                "SUMMARY:Moved",
+                "RECURRENCE-ID;TZID=Europe/Berlin:20260309T183000",
+                "DTSTART;TZID=Europe/Berlin:20260302T183000",
+                "DURATION:PT1H",
+            ),
+        )
+    )
+    listed = [(o.span.start, o.title) for o in cal.occurrences()]
+    assert listed == [(utc(2026, 3, 2, 17, 30), "Moved"), (utc(2026, 3, 16, 17, 30), "Class")]
+    h = Harness.in_memory(NOW)
+    stored = store_ical(h.kit, "acme", cal, actor="a")
+    sessions = h.kit.queries.series_sessions("acme", stored.series["a"].id)
+    assert [(s.start, s.title) for s in sessions] == listed

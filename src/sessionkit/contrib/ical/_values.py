@@ -153,10 +153,15 @@ class IcalSeries:
                         uid=self.uid, key=override.key, span=override.span, title=title, tz=first.tz
                     ),
                 )
+        # An override moved onto the start of another occurrence takes its place, as
+        # store_ical stores it (one session of a series per instant; the override's first).
+        moved_onto = {o.span.start for o in seen.values() if o.key in by_key}
         found = [
             o
             for o in seen.values()
-            if (lo is None or o.span.start >= lo) and (hi is None or o.span.start < hi)
+            if (o.key in by_key or o.span.start not in moved_onto)
+            and (lo is None or o.span.start >= lo)
+            and (hi is None or o.span.start < hi)
         ]
         return sorted(found, key=lambda o: (o.span.start, o.key or o.span.start))
 
