@@ -67,8 +67,8 @@ def _refused(response: Any, allow: str) -> None:
 def test_a_route_the_host_took_out_is_not_allowed(kit: SessionKit, path: str) -> None:
     with_session_ids(kit, "s1", "a/b")
     with TestClient(_app(kit, delete=False)) as client:
-        _refused(client.put(path), "GET, PATCH")
-        _refused(client.delete(path), "GET, PATCH")  # refused, so not named as allowed
+        _refused(client.put(path), "GET, HEAD, PATCH")
+        _refused(client.delete(path), "GET, HEAD, PATCH")  # refused, so not named as allowed
         assert client.get(path).status_code == 200
     assert {s.id for s in kit.queries.list("acme").items} == {"s1", "a/b"}
 
@@ -79,10 +79,10 @@ def test_a_hosts_own_route_on_the_path_is_allowed_where_it_takes_the_path(
     with_session_ids(kit, "s1", "a/b")
     with TestClient(_app(kit, own_put=True)) as client:
         assert client.put("/v1/sessions/s1").json() == {"replaced": "s1"}
-        _refused(client.post("/v1/sessions/s1"), "DELETE, GET, PATCH, PUT")
+        _refused(client.post("/v1/sessions/s1"), "DELETE, GET, HEAD, PATCH, PUT")
         # The host's route reads the decoded path, where a%2Fb is two segments: not its path.
-        _refused(client.put("/v1/sessions/a%2Fb"), "DELETE, GET, PATCH")
-        _refused(client.post("/v1/sessions/a%2Fb"), "DELETE, GET, PATCH")
+        _refused(client.put("/v1/sessions/a%2Fb"), "DELETE, GET, HEAD, PATCH")
+        _refused(client.post("/v1/sessions/a%2Fb"), "DELETE, GET, HEAD, PATCH")
 
 
 class _ServedUnder:
@@ -110,7 +110,7 @@ class _ServedUnder:
 def test_a_mounted_app_allows_what_it_serves(kit: SessionKit, root_path: str, path: str) -> None:
     outer = Starlette(routes=[Mount("/api", app=_app(kit, delete=False, own_put=True))])
     with TestClient(_ServedUnder(outer, root_path)) as client:
-        allow = "GET, PATCH, PUT" if path.endswith("s1") else "GET, PATCH"
+        allow = "GET, HEAD, PATCH, PUT" if path.endswith("s1") else "GET, HEAD, PATCH"
         _refused(client.post(path), allow)
         _refused(client.delete(path), allow)
         assert client.get(path).status_code == 404  # no such session: routed all the same
@@ -123,8 +123,8 @@ def test_two_routers_in_one_app_allow_their_own_paths(kit: SessionKit) -> None:
         _without_delete(sessionkit_router(kit=lambda: kit, caller=caller)), prefix="/v2"
     )
     with TestClient(app) as client:
-        assert client.put("/v1/sessions/s1").headers["allow"] == "DELETE, GET, PATCH"
-        assert client.put("/v2/sessions/s1").headers["allow"] == "GET, PATCH"
+        assert client.put("/v1/sessions/s1").headers["allow"] == "DELETE, GET, HEAD, PATCH"
+        assert client.put("/v2/sessions/s1").headers["allow"] == "GET, HEAD, PATCH"
 
 
 def test_a_route_taken_out_of_the_router_is_not_kept_alive(kit: SessionKit) -> None:
@@ -157,6 +157,23 @@ def test_routes_mounted_in_a_starlette_app_allow_what_it_serves(
     with TestClient(app) as client:
         assert client.put("/api/v1/sessions/s1").json() == {"replaced": "s1"}
         refused = client.post("/api/v1/sessions/s1")
-        assert (refused.status_code, refused.headers["allow"]) == (405, "GET, PATCH, PUT")
+        assert (refused.status_code, refused.headers["allow"]) == (405, "GET, HEAD, PATCH, PUT")
         refused = client.post("/api/v1/sessions/a%2Fb")
-        assert (refused.status_code, refused.headers["allow"]) == (405, "GET, PATCH")
+        assert (refused.status_code, refused.headers["allow"]) == (405, "GET, HEAD, PATCH")
+
+
+def test_head_answers_wherever_get_does_without_a_body(kit: SessionKit) -> None:
+    # RFC 9110 9.3.2: HEAD was a 405 on every read.
+    with_session_ids(kit, "s1", "a/b")
+    with TestClient(_app(kit)) as client:
+        for path in ("/v1/sessions/s1", "/v1/sessions/a%2Fb", "/v1/sessions"):
+            got, head = client.get(path), client.head(path)
+            assert (head.status_code, head.content) == (200, b""), path
+            assert head.headers["content-type"] == got.headers["content-type"]
+            assert head.headers["content-length"] == got.headers["content-length"]
+        missing = client.head("/v1/sessions/nope")
+        assert (missing.status_code, missing.content) == (404, b"")
+        assert missing.headers["content-type"] == PROBLEM_MEDIA_TYPE
+        _refused(client.head("/v1/sessions/s1/cancel"), "POST")  # no GET there: no HEAD
+    document = _app(kit).openapi()
+    assert not [p for p, ops in document["paths"].items() if "head" in ops]

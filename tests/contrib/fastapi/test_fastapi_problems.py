@@ -322,16 +322,16 @@ def test_without_the_handlers_the_app_answers_its_own_errors_as_fastapi_does(
 
 
 ALLOWED = [
-    ("PUT", "/v1/sessions/s1", "DELETE, GET, PATCH"),
-    ("POST", "/v1/sessions/a%2Fb", "DELETE, GET, PATCH"),  # an id with an encoded /
-    ("DELETE", "/v1/sessions", "GET, POST"),
+    ("PUT", "/v1/sessions/s1", "DELETE, GET, HEAD, PATCH"),
+    ("POST", "/v1/sessions/a%2Fb", "DELETE, GET, HEAD, PATCH"),  # an id with an encoded /
+    ("DELETE", "/v1/sessions", "GET, HEAD, POST"),
     ("GET", "/v1/sessions/a%2Fb/cancel", "POST"),
     ("GET", "/v1/sessions/a%2Fb/attendance/user:acme.com%2Fann", "DELETE, PUT"),
     ("POST", "/v1/sessions/a%2Fb/attendance/user:acme.com/ann", "DELETE, PUT"),
-    ("PUT", "/v1/sessions/s1/bookings", "GET, POST"),
+    ("PUT", "/v1/sessions/s1/bookings", "GET, HEAD, POST"),
     # Two paths in one: session "transitions" answers GET, PATCH and DELETE.
-    ("PUT", "/v1/sessions/transitions", "DELETE, GET, PATCH, POST"),
-    ("PUT", "/v1/payments/events", "GET, POST"),
+    ("PUT", "/v1/sessions/transitions", "DELETE, GET, HEAD, PATCH, POST"),
+    ("PUT", "/v1/payments/events", "GET, HEAD, POST"),
 ]
 
 
@@ -369,4 +369,4 @@ def test_a_router_served_without_an_app_answers_its_405_in_plain_text(kit: Sessi
     with TestClient(router) as client:
         refused = client.put("/sessions/a%2Fb")
     assert (refused.status_code, refused.text) == (405, "Method Not Allowed")
-    assert refused.headers["allow"] == "DELETE, GET, PATCH"
+    assert refused.headers["allow"] == "DELETE, GET, HEAD, PATCH"

@@ -153,9 +153,10 @@ class Tagged:
         """Declare a route of ``method`` (``get``, ``post``, ... say which)."""
 
         def declare(endpoint: Endpoint) -> Endpoint:
+            bound = self.routes.bound(endpoint)
             self.routes.router.add_api_route(
                 path,
-                self.routes.bound(endpoint),
+                bound,
                 methods=[method],
                 status_code=status_code,
                 response_model=model,
@@ -163,6 +164,17 @@ class Tagged:
                 responses=problem_responses(*problems),
                 summary=summary,
             )
+            if method == "GET":
+                # HEAD wherever GET works (RFC 9110 9.3.2): the GET run, its body not sent.
+                # Kept out of the OpenAPI document, which would repeat every read.
+                self.routes.router.add_api_route(
+                    path,
+                    bound,
+                    methods=["HEAD"],
+                    status_code=status_code,
+                    response_model=model,
+                    include_in_schema=False,
+                )
             return endpoint
 
         return declare
