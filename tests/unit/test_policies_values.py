@@ -16,7 +16,15 @@ import pytest
 from sessionkit.errors import InvalidDuration, InvalidValue, NaiveDatetime, WrongType
 from sessionkit.limits import CEILING
 from sessionkit.model.money import Money
-from sessionkit.policies import NoticePolicy, NoticeRule, NoticeWindow, RefundPolicy, RefundTier
+from sessionkit.policies import (
+    FixedPrice,
+    NoticePolicy,
+    NoticeRule,
+    NoticeWindow,
+    RefundPolicy,
+    RefundTier,
+    SeatPrice,
+)
 from sessionkit.testing.contract import make_session
 
 Build = Callable[[], object]
@@ -160,3 +168,24 @@ def test_a_host_cancel_refunds_in_full_by_default() -> None:
     late = start - timedelta(hours=10)
     assert policy.refund(paid, role="host", start=start, at=late) == paid
     assert policy.refund(paid, role="participant", start=start, at=late) == Money.of(0, "EUR")
+
+
+@pytest.mark.parametrize("pricing", [FixedPrice, SeatPrice])
+@pytest.mark.parametrize(
+    ("amount", "currency"), [("0.004", "EUR"), ("0.4", "JPY"), ("0.0004", "BHD")]
+)
+def test_a_price_that_rounds_to_nothing_is_refused_when_made(
+    pricing: Callable[[Money], object], amount: str, currency: str
+) -> None:
+    # Before, it was accepted and every booking of a priced session then failed with
+    # "a payment's amount must be above zero".
+    with pytest.raises(InvalidValue) as caught:
+        pricing(Money.of(amount, currency))
+    assert caught.value.value == Money.of(amount, currency)
+    assert caught.value.expected == f"an amount of at least one minor unit of {currency}"
+
+
+def test_a_price_of_one_minor_unit_is_accepted() -> None:
+    session = make_session("s1")
+    assert FixedPrice(Money.of("0.005", "EUR")).price(session, 1) == Money.of("0.01", "EUR")
+    assert SeatPrice(Money.of(1, "JPY")).price(session, 2) == Money.of(2, "JPY")

@@ -64,6 +64,18 @@ def _positive_money(_instance: object, attribute: attrs.Attribute[Any], value: o
         )
 
 
+def _priced_money(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A fixed price must be at least one minor unit once rounded, as every price is."""
+    _positive_money(instance, attribute, value)
+    if isinstance(value, Money) and not value.rounded().is_positive:
+        raise InvalidValue(
+            f"a price must be at least one minor unit once rounded, got {value}"
+            f" (rounds to {value.rounded()})",
+            value=value,
+            expected=f"an amount of at least one minor unit of {value.currency}",
+        )
+
+
 def _micros(span: timedelta) -> int:
     return span // _MICROSECOND
 
@@ -141,7 +153,7 @@ class Rate:
 class FixedPrice:
     """One price per booking, whatever its length or seats (a consultation)."""
 
-    amount: Money = attrs.field(validator=_positive_money)
+    amount: Money = attrs.field(validator=_priced_money)
 
     def price(self, session: Session, seats: int) -> Money:  # noqa: ARG002  # the protocol's
         """Return ``amount``, rounded."""
@@ -152,7 +164,7 @@ class FixedPrice:
 class SeatPrice:
     """A price per seat (a group class)."""
 
-    amount: Money = attrs.field(validator=_positive_money)
+    amount: Money = attrs.field(validator=_priced_money)
 
     def price(self, session: Session, seats: int) -> Money:  # noqa: ARG002  # the protocol's
         """Return ``amount`` x ``seats``, rounded."""
