@@ -19,7 +19,13 @@ from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.errors import CancelRefused, RescheduleRefused
 from sessionkit.model import ResourceRef, Session
-from sessionkit.policies import NoticePolicy, RefundPolicy, coaching_notice
+from sessionkit.policies import (
+    NoticePolicy,
+    NoticeRule,
+    RefundPolicy,
+    Refusal,
+    coaching_notice,
+)
 from sessionkit.ports import UnitOfWork
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
@@ -98,6 +104,37 @@ def test_options_after_the_end_leave_a_host_the_write_off_but_promise_no_refund(
     # An unpaid booking: the host writes it off, and nothing is refunded.
     assert kit.bookings.cancel(T, seat.id, actor="cleo", role="host", now=after).status == (
         "CANCELLED"
+    )
+
+
+@pytest.mark.parametrize("uow", [_memory, _sqlite], ids=["memory", "sqlite"])
+def test_a_cancel_after_the_end_says_ended_also_where_a_notice_rule_covers_the_role(
+    uow: Callable[[], Callable[[], UnitOfWork]],
+) -> None:
+    # With a cancel notice for students, a student's cancel after the end was refused
+    # with rule "notice" ("at least 1 day before the start"), by options and by cancel:
+    # true, but the reason that stands is that the session is over.
+    notice = NoticePolicy(rules=(NoticeRule("cancel", {"student"}, timedelta(hours=24)),))
+    kit = SessionKit(uow=uow(), clock=ManualClock(NOW), notice=notice)
+    start = NOW + timedelta(days=2)
+    session = lesson(kit, start)
+    seat = kit.bookings.book(
+        T, session.id, "student:ana", actor="ana", role="student", confirm=True
+    )
+    after = start + timedelta(hours=2)
+    with pytest.raises(CancelRefused) as refused:
+        kit.bookings.cancel(T, seat.id, actor="ana", role="student", now=after)
+    assert (refused.value.rule, refused.value.allows_at) == ("ended", None)
+    options = kit.reschedules.options(T, session.id, role="student", now=after)
+    assert options.cancel is not None
+    assert (options.cancel.rule, options.cancel.allows_at) == ("ended", None)
+    # Before the end, inside the notice, the notice still refuses.
+    late = start - timedelta(hours=1)
+    with pytest.raises(CancelRefused) as inside:
+        kit.bookings.cancel(T, seat.id, actor="ana", role="student", now=late)
+    assert inside.value.rule == "notice"
+    assert kit.reschedules.options(T, session.id, role="student", now=late).cancel == Refusal(
+        rule="notice", reason=inside.value.reason, allows_at=None
     )
 
 

@@ -87,7 +87,7 @@ def session_options(
         # As kit.bookings.cancel judges it: a paid booking stands in every role, an unpaid
         # one is written off by a full-refund role alone; either way nothing goes back.
         refund = Decimal(0)
-        if cancel is None and role not in refunds.full_refund_roles:
+        if role not in refunds.full_refund_roles:  # whatever the notice says, as cancel has it
             cancel = Refusal(
                 rule="ended",
                 reason=f"session {session.id!r} is over (ended {session.end.isoformat()}, "

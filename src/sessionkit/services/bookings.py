@@ -137,11 +137,13 @@ class BookingCommands(BookingMaking):
             settled = settle_overdue_kept(ctx, tx, session)  # as options and the tick judge it
             if settled is not session:  # a request answered by silence moved it
                 booking, session = tx.bookings.get(tenant, booking_id), settled
-            refusal = ctx.notice.notice_refusal("cancel", role, session, tx.now)
-            if refusal is not None and booking.status == CONFIRMED:
-                raise CancelRefused(refusal.rule, refusal.reason, booking_id=booking.id)
-            if booking.status == CONFIRMED and session_over(ctx, session, tx.now):
-                _check_over_cancel(ctx, tx, session, booking, role)
+            if booking.status == CONFIRMED:
+                # Over first: after the end "ended" is what stands, whatever the notice says.
+                if session_over(ctx, session, tx.now):
+                    _check_over_cancel(ctx, tx, session, booking, role)
+                refusal = ctx.notice.notice_refusal("cancel", role, session, tx.now)
+                if refusal is not None:
+                    raise CancelRefused(refusal.rule, refusal.reason, booking_id=booking.id)
             # A hold or offer that ran out (or a waitlist place whose session started) is
             # EXPIRED now, whether or not the job has marked it: cancelling it is refused
             # alike (InvalidTransition).
