@@ -2,7 +2,8 @@
 
 Any permutation and duplication of a presence log, recorded in any batches,
 yields the attendance a plain oracle computes from the deduplicated log:
-walk the events in time order (a leave before a join at one instant), count
+walk the events in time order (leaving out the instants where a participant
+both joins and leaves: they change nothing), count
 the time "in" inside the session, and classify it under the thresholds.
 """
 
@@ -54,9 +55,14 @@ def logs(draw: st.DrawFn) -> list[PresenceEvent]:
 
 def oracle(log: list[PresenceEvent], who: str) -> tuple[str, int]:
     """The status and whole minutes of ``who``, computed the plain way, minute by minute."""
+    kinds: dict[datetime, set[str]] = {}
+    for e in log:
+        if str(e.participant) == who:
+            kinds.setdefault(e.at, set()).add(e.action)
+    # A join and a leave at one instant change nothing: such instants are dropped.
     mine = sorted(
-        (e for e in log if str(e.participant) == who),
-        key=lambda e: (e.at, e.action == JOIN, e.event_id),
+        (e for e in log if str(e.participant) == who and len(kinds[e.at]) == 1),
+        key=lambda e: (e.at, e.event_id),
     )
     inside = False
     since = START

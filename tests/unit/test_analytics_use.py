@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import attrs
 import pytest
 from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
+from sessionkit.adapters.sqlalchemy.testing import mysql_database, postgres_schema
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.analytics_use import (
     AttendanceRow,
@@ -25,6 +30,7 @@ from sessionkit.model.attendance import (
     LATE,
     LEAVE,
     LEFT_EARLY,
+    PARTIAL,
     PRESENT,
     AttendanceThresholds,
     PresenceEvent,
@@ -112,18 +118,41 @@ VISITS: dict[str, tuple[tuple[str, int], ...]] = {
     "student:eve": ((JOIN, -30), (LEAVE, -20)),  # only before the start
     "student:fay": ((JOIN, -5), (LEAVE, 30), (JOIN, 31)),  # out for a minute
     "student:gus": ((JOIN, 10), (JOIN, 12), (LEAVE, 50)),  # a join reported twice
+    # A join that failed at once (join and leave in one second) is no stay: it counted
+    # as in for the rest of the session, the leave sorted first and ignored.
+    "student:hal": ((JOIN, 5), (LEAVE, 5)),
+    "student:ivy": ((JOIN, 0), (LEAVE, 20), (JOIN, 40), (LEAVE, 40)),
+    "student:jon": ((JOIN, 0), (LEAVE, 30), (JOIN, 30)),  # a reconnect: one stay
 }
 
 
-@pytest.mark.parametrize("store", ["memory", "sqlite"])
+@pytest.mark.parametrize("store", ["memory", "sqlite", "postgres", "mysql"])
 def test_visits_outside_the_session_change_neither_figure(store: str) -> None:
     # The figures took the first join and the last leave of every stay, so a visit
     # before the start or after the end hid a late arrival or an early leave.
-    uow: UnitOfWorkFactory = InMemoryStore().unit_of_work
+    with contextlib.ExitStack() as stack:
+        uow: UnitOfWorkFactory = InMemoryStore().unit_of_work
+        if store != "memory":
+            uow = SqlAlchemyStore(stack.enter_context(_engine(store))).unit_of_work
+        _check_visits(uow)
+
+
+@contextlib.contextmanager
+def _engine(store: str) -> Iterator[Engine]:
+    """A fresh SQLite database, or a schema / database of its own on a server."""
     if store == "sqlite":
         engine = create_engine("sqlite://", poolclass=StaticPool)
         create_schema(engine)
-        uow = SqlAlchemyStore(engine).unit_of_work
+        yield engine
+        return
+    url = os.environ.get(f"SESSIONKIT_TEST_{store.upper()}_URL")
+    if not url:
+        pytest.skip(f"set SESSIONKIT_TEST_{store.upper()}_URL to run the figures on {store}")
+    with (postgres_schema if store == "postgres" else mysql_database)(url) as engine:
+        yield engine
+
+
+def _check_visits(uow: UnitOfWorkFactory) -> None:
     kit = SessionKit(
         uow=uow,
         clock=ManualClock(START - timedelta(days=1)),
@@ -144,6 +173,9 @@ def test_visits_outside_the_session_change_neither_figure(store: str) -> None:
         "student:eve": (ABSENT, 0),
         "student:fay": (PRESENT, 59),
         "student:gus": (LATE, 40),
+        "student:hal": (ABSENT, 0),
+        "student:ivy": (PARTIAL, 20),
+        "student:jon": (PRESENT, 60),
     }
     stats = kit.analytics.attendance(T, by="participant")
     figures = {}

@@ -362,26 +362,28 @@ class Attendance:
         return self.effective_status != ABSENT
 
 
-def _order(record: Presence) -> tuple[datetime, int, str]:
-    # A leave and a join at one instant: the leave first, so a reconnect stays one stay.
-    return (record.at, 0 if record.action == LEAVE else 1, record.id)
-
-
 def intervals_of(records: Iterable[Presence]) -> tuple[Interval, ...]:
     """Return the stays ``records`` add up to, deduplicated by id and in time order.
 
-    A join while already in and a leave while not in are ignored, so the result
+    A join while already in and a leave while not in are ignored, and a join
+    and a leave at one instant change nothing: a reconnect (in) stays one
+    stay, and a join that failed at once (out) makes none. So the result
     depends on the set of events only, never on the order they arrived in.
     """
-    unique = {r.id: r for r in records}
+    actions: dict[datetime, set[str]] = {}
+    for record in {r.id: r for r in records}.values():
+        actions.setdefault(record.at, set()).add(record.action)
     stays: list[Interval] = []
     since: datetime | None = None
-    for record in sorted(unique.values(), key=_order):
-        if record.action == JOIN:
+    for at in sorted(actions):
+        done = actions[at]
+        if len(done) > 1:
+            continue  # a join and a leave at one instant: a reconnect, or a failed join
+        if JOIN in done:
             if since is None:
-                since = record.at
+                since = at
         elif since is not None:
-            stays.append(Interval(since, record.at))
+            stays.append(Interval(since, at))
             since = None
     if since is not None:
         stays.append(Interval(since, None))

@@ -2,7 +2,8 @@
 
 **Attendance.** Presence is stored as raw join / leave events. Which of them
 count is decided the way :func:`~sessionkit.model.attendance.intervals_of`
-decides it, in order of (instant, a leave before a join, id): a join counts
+decides it, in order of (instant, id), with the instants where a participant
+both joined and left left out (they change nothing): a join counts
 when the event before it (of that participant in that session) was not a
 join; a leave counts when the event before it was a join. So ``LAG`` over
 that order tells each event's part, and each stay is a counted join followed
@@ -122,27 +123,41 @@ def attendance_statement(
         .cte("attendance_sessions")
     )
     who = _exact(dialect, P.c.participant)
-    order = (P.c.at, case((P.c.action == LEAVE, 0), else_=1), P.c.id)
-    events = (
+    instant = (P.c.session_id, who, P.c.at)
+    # A join and a leave at one instant change nothing (a reconnect, a failed join):
+    # the instants where a participant has both are left out before the walk.
+    presence = (
         select(
             P.c.session_id,
             who.label("who"),
             P.c.action,
             P.c.at,
+            P.c.id,
             scoped.c.start_at,
             scoped.c.end_at,
-            func.lag(P.c.action)
-            .over(partition_by=(P.c.session_id, who), order_by=order)
-            .label("before"),
-            func.lead(P.c.action)
-            .over(partition_by=(P.c.session_id, who), order_by=order)
-            .label("after"),
-            func.lead(P.c.at)
-            .over(partition_by=(P.c.session_id, who), order_by=order)
-            .label("next_at"),
+            func.min(P.c.action).over(partition_by=instant).label("least"),
+            func.max(P.c.action).over(partition_by=instant).label("most"),
         )
         .select_from(P.join(scoped, P.c.session_id == scoped.c.id))
         .where(P.c.tenant == tenant)
+        .subquery("attendance_presence")
+    )
+    p = presence.c
+    walk = (p.session_id, p.who)
+    order = (p.at, p.id)
+    events = (
+        select(
+            p.session_id,
+            p.who,
+            p.action,
+            p.at,
+            p.start_at,
+            p.end_at,
+            func.lag(p.action).over(partition_by=walk, order_by=order).label("before"),
+            func.lead(p.action).over(partition_by=walk, order_by=order).label("after"),
+            func.lead(p.at).over(partition_by=walk, order_by=order).label("next_at"),
+        )
+        .where(p.least == p.most)
         .subquery("attendance_events")
     )
     e = events.c
