@@ -71,6 +71,10 @@ def test_role_sets_still_take_collections_and_refuse_empty_names() -> None:
         (lambda: RefundPolicy(late_percent=None), "late_percent", None),
         (lambda: RefundPolicy(no_show_percent=object), "no_show_percent", object),
         (lambda: RefundPolicy(host_no_show_percent=()), "host_no_show_percent", ()),
+        # A float was taken as its binary value: 33.3 refunded 4.99 of 15.00 EUR.
+        (lambda: RefundTier(HOUR, 33.3), "percent", 33.3),
+        (lambda: RefundPolicy(no_show_percent=33.3), "no_show_percent", 33.3),
+        (lambda: RefundPolicy(late_percent=50.0), "late_percent", 50.0),
     ],
 )
 def test_a_percent_of_the_wrong_type_is_wrong_type(build: Build, name: str, value: object) -> None:

@@ -82,9 +82,13 @@ def _micros(span: timedelta) -> int:
 
 def _percent(value: object, name: str) -> Decimal:
     """Return the percent ``value`` as a Decimal (its range is the validators'), else raise."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+    # A float is refused as Money refuses it: 33.3 is 33.29999... and a refund of it
+    # rounds a cent short.
+    if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
         raise WrongType(
-            value, name=name, expected="a number from 0 to 100 (an int, a Decimal or a string)"
+            value,
+            name=name,
+            expected="a number from 0 to 100 (an int, a Decimal or a string, never a float)",
         )
     try:
         return Decimal(value.strip() if isinstance(value, str) else value)
