@@ -99,7 +99,7 @@ def aware_datetimes(
     _args.not_after(min_value, max_value, strategy="aware_datetimes", called=called)
     _args.strategy_or_none(zones, "zones", strategy="aware_datetimes")
     low, high = _args.whole(min_value, max_value, strategy="aware_datetimes", called=called)
-    pool = zones if zones is not None else timezones()
+    pool = timezones() if zones is None else _checked_zones(zones, "aware_datetimes", keyed=False)
     listed = _listed_zones(pool)
     if listed is not None:
         fitting = [zone for zone in listed if _first_existing(zone, low) <= high]
@@ -164,19 +164,54 @@ def _first_existing(zone: tzinfo, wall: datetime) -> datetime:
     return wall if gap is None else gap[1]
 
 
-def _listed_zones(zones: st.SearchStrategy[Any]) -> list[tzinfo] | None:
-    """Return the zones ``zones`` draws from, if it lists them (``sampled_from``, ``just``).
+def _listed(strategy: st.SearchStrategy[Any]) -> list[Any] | None:
+    """Return what ``strategy`` draws from, if it lists it (``sampled_from``, ``just``).
 
     Read from the attributes Hypothesis keeps them in: ``None`` for any other
-    strategy (a mapped or filtered one, ``one_of``), whose zones are known
+    strategy (a mapped or filtered one, ``one_of``), whose values are known
     only as they are drawn.
     """
-    inner = getattr(zones, "wrapped_strategy", zones)  # a lazy strategy, built
+    inner = getattr(strategy, "wrapped_strategy", strategy)  # a lazy strategy, built
     elements = getattr(inner, "elements", None)
     if getattr(inner, "_transformations", None) != () or not isinstance(elements, Sequence):
         return None
-    found = list(elements)
+    return list(elements) or None
+
+
+def _listed_zones(zones: st.SearchStrategy[Any]) -> list[tzinfo] | None:
+    """Return the zones ``zones`` draws from, if it lists them (see :func:`_listed`)."""
+    found = _listed(zones)
     return found if found and all(isinstance(zone, tzinfo) for zone in found) else None
+
+
+def _checked_zones(
+    zones: st.SearchStrategy[Any], strategy: str, *, keyed: bool
+) -> st.SearchStrategy[Any]:
+    """``zones``, every zone a tzinfo (a ``ZoneInfo`` if ``keyed``): listed ones checked now.
+
+    Zones of a strategy that does not list them are checked as they are drawn.
+
+    A strategy of zone names (what ``sessions(zones=...)`` takes) is refused
+    with ``WrongType`` naming the option, not a builtin error mid-draw.
+    """
+    kind = ZoneInfo if keyed else tzinfo
+    expected = (
+        "a strategy of ZoneInfo zones (timezones(), st.sampled_from or st.just of ZoneInfo)"
+        if keyed
+        else "a strategy of tzinfo zones (timezones(), st.sampled_from or st.just of zones)"
+    )
+
+    def check(zone: object) -> object:
+        if not isinstance(zone, kind):
+            raise WrongType(zone, name=f"{strategy}(zones)", expected=expected)
+        return zone
+
+    listed = _listed(zones)
+    if listed is None:
+        return zones.map(check)
+    for zone in listed:
+        check(zone)
+    return zones
 
 
 def _zone_keys(zones: list[tzinfo]) -> list[str]:
@@ -338,7 +373,8 @@ def recurrences(
         for policy in chosen:
             check_disambiguate(policy, allow_skip=True)
     _args.flag(with_exdates, "with_exdates", strategy="recurrences")
-    return _drawn_recurrences(zones, rule_strategy, chosen, with_exdates=with_exdates)
+    pool = None if zones is None else _checked_zones(zones, "recurrences", keyed=True)
+    return _drawn_recurrences(pool, rule_strategy, chosen, with_exdates=with_exdates)
 
 
 @st.composite
