@@ -16,6 +16,7 @@ from sessionkit.services.attendance import AttendancePolicy, attendance_facts
 from sessionkit.services.rooms import (
     NOT_A_PARTICIPANT,
     NOT_JOINABLE,
+    ROOM_CLOSED,
     ROOM_ENDED,
     TOO_EARLY,
     JoinRules,
@@ -129,6 +130,21 @@ def test_an_ended_or_completed_session_refuses_for_good(a: Academy) -> None:
     assert a.status() == "ONGOING"  # ...but a refusal writes nothing: the tick completes it
     a.kit.advance_due(T, now=START + timedelta(minutes=75))
     assert a.refusal(ANA, START + timedelta(minutes=75)).rule == NOT_JOINABLE
+
+
+def test_a_status_corrected_back_to_ongoing_finds_the_room_closed(a: Academy) -> None:
+    # The port's LookupError (no open room) came out raw: no SessionKitError, no rule.
+    a.kit.attendance.join_credential(T, a.lesson.id, ANA, now=START - 10 * MIN)  # READY
+    a.clock.set(START)
+    a.kit.sessions.fire(T, a.lesson.id, "start", actor="tara")
+    a.clock.set(START + timedelta(minutes=70))
+    a.kit.sessions.fire(T, a.lesson.id, "complete", actor="tara")
+    assert not a.rooms.is_open(T, a.lesson.id)
+    a.kit.usage.correct(T, a.lesson.id, "ONGOING", actor="admin", reason="still in class")
+    assert a.status() == "ONGOING"
+    closed = a.refusal(ANA, START + 10 * MIN)
+    assert (closed.rule, closed.allows_at) == (ROOM_CLOSED, None)
+    assert "room was closed" in closed.reason
 
 
 def test_the_room_is_shut_after_the_end_plus_the_buffer_even_if_still_ongoing() -> None:

@@ -51,6 +51,7 @@ from sessionkit.services.commands import store_status
 __all__ = [
     "NOT_A_PARTICIPANT",
     "NOT_JOINABLE",
+    "ROOM_CLOSED",
     "ROOM_ENDED",
     "TOO_EARLY",
     "JoinRules",
@@ -66,6 +67,8 @@ TOO_EARLY: Final = "too_early"
 """Refusal rule: earlier than ``JoinRules.early`` before the start (``allows_at`` says when)."""
 ROOM_ENDED: Final = "ended"
 """Refusal rule: the session ended more than ``JoinRules.buffer`` ago."""
+ROOM_CLOSED: Final = "room_closed"
+"""Refusal rule: the session is joinable but its room was closed (a status corrected back)."""
 
 _ATTEMPTS = 10
 """Runs of one credential request when racing writers moved the session first."""
@@ -265,13 +268,24 @@ class RoomAccess:
                 if attempt == _ATTEMPTS:
                     raise
         room = rooms.ensure_room(tenant=tenant, session_id=session.id, span=session.span)
-        return rooms.issue_credential(
-            tenant=room.tenant,
-            session_id=room.session_id,
-            participant=who,
-            role=granted,
-            expires_at=self.rules.expires_at(session, at),
-        )
+        try:
+            return rooms.issue_credential(
+                tenant=room.tenant,
+                session_id=room.session_id,
+                participant=who,
+                role=granted,
+                expires_at=self.rules.expires_at(session, at),
+            )
+        except LookupError:  # the port's answer for a room that is not open
+            # A room is closed once, when its session is over; ensure_room never reopens
+            # it. A status corrected back to a joinable one (kit.usage.correct) finds it so.
+            raise JoinRefused(
+                ROOM_CLOSED,
+                f"session {session.id!r} is {session.status} but its room was closed; "
+                "a closed room is not opened again",
+                session_id=session.id,
+                participant=str(who),
+            ) from None
 
     def _admit(
         self, tenant: str, session_id: str, who: ResourceRef, role: str | None, now: datetime
