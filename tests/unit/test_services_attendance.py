@@ -136,12 +136,32 @@ def test_a_circle_nobody_joined_is_never_absent(w: World) -> None:
     assert w.status(s) == "READY"
 
 
-def test_the_teachers_present_keeps_a_lesson_from_absent(w: World) -> None:
+def test_the_teachers_present_starts_a_lesson_no_join_was_heard_of(w: World) -> None:
+    # The teacher's report is the primary source: it kept the lesson from ABSENT but
+    # left it READY for good (only a join fired start), its room open and no credit used.
     s = w.lesson()
     w.kit.advance_due(T, now=START - 15 * MIN)
-    w.kit.attendance.override(T, s.id, ANA, status=PRESENT, actor="tara", now=START)
+    w.kit.attendance.override(T, s.id, ANA, status=PRESENT, actor="tara", now=START + 10 * MIN)
+    assert w.status(s) == "ONGOING"
     assert w.kit.advance_due(T, now=START + 20 * MIN).advanced == ()
-    assert w.status(s) == "READY"
+    report = w.kit.advance_due(T, now=START + 70 * MIN)
+    assert [x.status for x in report.advanced] == ["COMPLETED"]
+    assert not w.rooms.is_open(T, s.id)
+    changes = [e.change.transition for e in w.events.events if isinstance(e, SessionStatusChanged)]
+    assert changes == ["ready", "start", "complete"]
+
+
+def test_an_override_moves_nothing_before_the_start_nor_when_it_says_absent(w: World) -> None:
+    early, absent = w.lesson(), w.lesson(start=START + timedelta(days=1))
+    w.kit.advance_due(T, now=START - 15 * MIN)
+    w.kit.attendance.override(T, early.id, ANA, status=PRESENT, actor="tara", now=START - MIN)
+    assert w.status(early) == "READY"  # a report of a lesson not begun is no join
+    day = timedelta(days=1)
+    w.kit.advance_due(T, now=START + day - 15 * MIN)
+    w.kit.attendance.override(T, absent.id, ANA, status=ABSENT, actor="tara", now=START + day)
+    assert w.status(absent) == "READY"
+    report = w.kit.advance_due(T, now=START + day + 20 * MIN)
+    assert [x.status for x in report.advanced] == ["ABSENT"]
 
 
 def test_ongoing_completes_after_the_end_and_closes_the_room(w: World) -> None:

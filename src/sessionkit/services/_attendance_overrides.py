@@ -26,6 +26,7 @@ from sessionkit.ports import ATTENDANCE_OVERRIDES
 from sessionkit.services._attendance_policy import WRITE_ATTEMPTS, AttendancePolicy
 from sessionkit.services._context import Context
 from sessionkit.services._presence import override_repository, presence_repository
+from sessionkit.services._presence_recording import start_on_join
 
 __all__ = ["OverrideCommands"]
 
@@ -124,7 +125,7 @@ class OverrideCommands:
                 repo.add(record)
                 stored = record
             presence = presence_repository(tx.uow).for_sessions(tenant, [session_id])
-            return derive_attendance(
+            attendance = derive_attendance(
                 presence,
                 span=session.span,
                 session_id=session_id,
@@ -132,6 +133,12 @@ class OverrideCommands:
                 thresholds=self.policy.thresholds,
                 override=stored,
             )
+            if attendance.attended_effectively and tx.now >= session.start:
+                # The teacher's word that someone was there moves a session on as a
+                # first join does (READY -> ONGOING, then the clock completes it):
+                # with no join heard (the provider missed it) it stayed READY for good.
+                start_on_join(self._ctx, self.policy, tx, [session])
+            return attendance
 
     def clear_override(
         self,

@@ -32,7 +32,7 @@ from sessionkit.services._context import Context, Tx
 from sessionkit.services._presence import presence_repository, with_attendance
 from sessionkit.services.commands import store_status
 
-__all__ = ["MAX_PRESENCE_BATCH", "PresenceRecording", "PresenceReport"]
+__all__ = ["MAX_PRESENCE_BATCH", "PresenceRecording", "PresenceReport", "start_on_join"]
 
 MAX_PRESENCE_BATCH = 10_000
 """The most presence events one ``record_presence`` call takes."""
@@ -123,7 +123,7 @@ class PresenceRecording:
             unknown = tuple(e.key for e in fresh if e.session_id not in sessions)
             repo.add_many([Presence.of(tenant, e, tx.now) for e in known])
             joined = sorted({e.session_id for e in known if e.action == JOIN})
-            started = self._start(tx, [sessions[i] for i in joined])
+            started = start_on_join(self._ctx, self.policy, tx, [sessions[i] for i in joined])
             return PresenceReport(
                 recorded=len(known),
                 duplicates=len(batch) - len(fresh),
@@ -131,30 +131,33 @@ class PresenceRecording:
                 started=tuple(started),
             )
 
-    def _start(self, tx: Tx, sessions: list[Session]) -> list[Session]:
-        """Move each session on by the clock, then fire the join transition where it leaves.
 
-        A session the join transition does not leave is not moved at all: its
-        due timers are the tick's, so a refusal they meet (a credit over the
-        limit on completing) never refuses the batch's presence. Facts are
-        read only for a session whose due timers need them (a READY academy
-        lesson past its ABSENT time): most sessions need none.
-        """
-        name = self.policy.join_transition
-        if name is None or not sessions:
-            return []
-        ctx = self._ctx
-        moved: list[Session] = []
-        for session in sessions:
-            machine = ctx.lifecycle(session.lifecycle)
-            try:
-                changed, changes = machine.advance(session, tx.now, facts={})
-            except MissingFact:
-                facts = with_attendance(ctx.facts).facts_for([session], tx.uow)
-                changed, changes = machine.advance(session, tx.now, facts=facts.get(session.id))
-            if not machine.can(changed, name, now=tx.now):
-                continue
-            changed, change = machine.fire(changed, name, now=tx.now)
-            steps: list[StatusChanged] = [*changes, change]
-            moved.append(store_status(tx, machine, session, changed, steps, None))
-        return moved
+def start_on_join(
+    ctx: Context, policy: AttendancePolicy, tx: Tx, sessions: list[Session]
+) -> list[Session]:
+    """Move each session on by the clock, then fire the join transition where it leaves.
+
+    A session the join transition does not leave is not moved at all: its
+    due timers are the tick's, so a refusal they meet (a credit over the
+    limit on completing) never refuses the batch's presence. Facts are
+    read only for a session whose due timers need them (a READY academy
+    lesson past its ABSENT time): most sessions need none. A first join
+    heard, and a teacher's override that someone was there, both call it.
+    """
+    name = policy.join_transition
+    if name is None or not sessions:
+        return []
+    moved: list[Session] = []
+    for session in sessions:
+        machine = ctx.lifecycle(session.lifecycle)
+        try:
+            changed, changes = machine.advance(session, tx.now, facts={})
+        except MissingFact:
+            facts = with_attendance(ctx.facts).facts_for([session], tx.uow)
+            changed, changes = machine.advance(session, tx.now, facts=facts.get(session.id))
+        if not machine.can(changed, name, now=tx.now):
+            continue
+        changed, change = machine.fire(changed, name, now=tx.now)
+        steps: list[StatusChanged] = [*changes, change]
+        moved.append(store_status(tx, machine, session, changed, steps, None))
+    return moved
