@@ -21,6 +21,7 @@ from sessionkit.model.query import Cursor, SortKey
         (True, True),
         (-(2**63), -(2**63)),
         (2.5, 2.5),
+        (9999999999999998.0, 9999999999999998.0),  # the largest float below the limit
         ((1, [2, (3,)]), [1, [2, [3]]]),
         ({"a": {"b": [None, False]}}, {"a": {"b": [None, False]}}),
     ],
@@ -40,6 +41,10 @@ def test_json_values_are_copied(value: Any, stored: Any) -> None:
         b"bytes",
         {"a": {3: "x"}},
         [object()],
+        # Read back as ints on PostgreSQL (jsonb keeps "1e+16" as 10000000000000000).
+        1e16,
+        -1.5e20,
+        [1e300],
     ],
 )
 def test_other_values_are_refused_naming_the_key(value: Any) -> None:

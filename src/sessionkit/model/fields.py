@@ -55,6 +55,8 @@ FieldFilter: TypeAlias = tuple[str, tuple[FieldValue, ...]]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _INT64 = (-(2**63), 2**63 - 1)
+_FLOAT_LIMIT = 1e16
+"""Floats from here on are printed with an exponent, which PostgreSQL's jsonb reads as integers."""
 _MANY = (list, tuple, set, frozenset)
 
 
@@ -121,7 +123,7 @@ def field_value(key: str, value: object, depth: int = 0) -> Any:
     """Return a JSON-safe copy of ``value`` for field ``key``, or raise ``InvalidValue`` naming it.
 
     Accepted: ``None``, ``str`` (without NUL or lone surrogates), ``bool``,
-    64-bit ``int``, finite ``float``, lists and tuples (copied as lists) and
+    64-bit ``int``, finite ``float`` under 1e16 in magnitude, lists and tuples (copied as lists) and
     dicts with string keys, nested at most :data:`MAX_FIELD_DEPTH` deep.
     """
     if value is None or isinstance(value, bool):
@@ -142,6 +144,15 @@ def field_value(key: str, value: object, depth: int = 0) -> Any:
                 f"field {key!r}: {value!r} is not a finite number (JSON has no NaN or infinity)",
                 value=value,
                 expected="a finite float",
+            )
+        if abs(value) >= _FLOAT_LIMIT:
+            # Written as "1e+16", PostgreSQL's jsonb keeps it as the number 10000000000000000
+            # and reads it back as an int: kept on one store, changed on another.
+            raise InvalidValue(
+                f"field {key!r}: the float {value!r} is 1e16 or more in magnitude, which "
+                "PostgreSQL reads back as an integer; store it as an int or a string",
+                value=value,
+                expected="a finite float under 1e16 in magnitude",
             )
         return float(value)
     if isinstance(value, (list, tuple)):

@@ -275,12 +275,14 @@ def rules() -> st.SearchStrategy[str]:
 
 
 def metadata() -> st.SearchStrategy[Any]:
-    """Own fields (``metadata``): NaN, infinities, huge integers, bad keys, deep nesting."""
+    """Own fields (``metadata``): NaN, infinities, huge numbers, bad keys, deep nesting."""
     leaves = st.one_of(
         st.none(),
         st.booleans(),
         st.integers(),
-        st.sampled_from([2**63, -(2**63) - 1, float("nan"), float("inf"), -float("inf")]),
+        st.sampled_from(
+            [2**63, -(2**63) - 1, float("nan"), float("inf"), -float("inf"), 1e16, -1.5e20]
+        ),
         st.floats(),
         text(huge=False),
         st.builds(object),

@@ -123,6 +123,35 @@ class FieldsContract(ContractBase):
                 "tags": ["x", None],
             }
 
+    def test_numbers_keep_their_type_at_the_edges(self, store: UnitOfWorkFactory) -> None:
+        """Floats up to the limit (and tiny ones) come back floats, big ints ints."""
+        # PostgreSQL's jsonb read a float written with an exponent ("1e+16") back as an
+        # int; floats from 1e16 on are refused for that (field_value), these are not.
+        edges: dict[str, Any] = {
+            "below": 9999999999999998.0,
+            "minus": -9.999999999999998e15,
+            "tiny": 1e-300,
+            "least": 5e-324,
+            "whole": 1e15,
+            "int": _BIG,
+            "nested": [2.0, {"x": -0.0}],
+        }
+        session = attrs.evolve(make_session("edges", resources=()), metadata=edges)
+        with store() as uow:
+            uow.sessions.add(session)
+            uow.commit()
+        with store() as uow:
+            got = dict(uow.sessions.get(TENANT, "edges").metadata)
+
+        def typed(value: Any) -> Any:
+            if isinstance(value, list):
+                return [typed(item) for item in value]
+            if isinstance(value, dict):
+                return {key: typed(item) for key, item in value.items()}
+            return (type(value).__name__, value)
+
+        assert typed(got) == typed(edges)
+
     def test_series_in_group(self, store: UnitOfWorkFactory) -> None:
         """``in_group`` returns a tenant's series of one group, any status, by id."""
         with store() as uow:
