@@ -29,6 +29,7 @@ from sessionkit.demo.consulting import (
     client_ref,
     confirm_paid,
     create_manual,
+    deliver,
     find_request,
     pay,
     require_payments,
@@ -44,7 +45,8 @@ from sessionkit.errors import (
     UnsupportedKind,
 )
 from sessionkit.model import SessionQuery
-from sessionkit.model.booking import CANCELLED, CONFIRMED, HELD
+from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD
+from sessionkit.model.events import SessionCanceled
 from sessionkit.model.money import Money
 from sessionkit.model.payment import FAILED, PAID, PARTIALLY_REFUNDED, PENDING, REFUNDED
 from sessionkit.ports import UnitOfWorkFactory
@@ -197,6 +199,44 @@ def test_a_declined_card_cancels_the_session_and_frees_its_time(desk: Desk) -> N
     retry = desk.paid(email="vikram@example.com")  # a new request, another card
     assert retry.session.start == request.start
     assert desk.status(retry) == ("PENDING", CONFIRMED, PAID)
+
+
+def test_a_card_declined_later_cancels_the_session_and_frees_its_time(desk: Desk) -> None:
+    # The webhook's decline, an abandoned checkout and a client's cancel left the
+    # consultation PENDING and its time blocked (only a decline at once was handled).
+    request = desk.request(email="vikram@example.com")
+    booked = book_public(desk.c, request)
+    assert desk.status(booked) == ("PENDING", HELD, PENDING)
+    desk.c.gateway.decline(booked.payment.intent_ref or "")
+    deliver(desk.c)
+    assert desk.status(booked) == ("CANCELLED", CANCELLED, FAILED)
+    assert showcase(desk.c, PRIYA)[0].start == request.start
+
+
+def _busy(desk: Desk, booked: Booked) -> list[str]:
+    """Priya's busy sessions over the booked consultation's time (its showcase leaves them out)."""
+    span = booked.session.span
+    agenda = desk.c.kit.queries.agenda(PRIYA.tenant, PRIYA.ref, start=span.start, end=span.end)
+    return [s.id for s in agenda if s.busy]
+
+
+def test_an_abandoned_checkout_frees_its_time_when_its_hold_runs_out(desk: Desk) -> None:
+    booked = book_public(desk.c, desk.request(email="vikram@example.com"))
+    assert _busy(desk, booked) == [booked.session.id]
+    desk.c.clock.advance(timedelta(minutes=31))  # the checkout is held 30 minutes
+    desk.c.kit.tick(PRIYA.tenant)
+    assert desk.status(booked)[:2] == ("CANCELLED", EXPIRED)
+    assert _busy(desk, booked) == []
+    reasons = [e.reason for e in desk.events.events if isinstance(e, SessionCanceled)]
+    assert reasons == ["its last booking ran out"]
+
+
+def test_a_client_cancelling_frees_the_consultants_time(desk: Desk) -> None:
+    booked = desk.paid()
+    desk.c.clock.set(booked.session.start - timedelta(hours=10))
+    desk.c.kit.payments.cancel(PRIYA.tenant, booked.booking.id, actor="asha", role="client")
+    assert desk.status(booked) == ("CANCELLED", CANCELLED, PARTIALLY_REFUNDED)
+    assert _busy(desk, booked) == []
 
 
 # ---------------------------------------------------------------------- manual creation

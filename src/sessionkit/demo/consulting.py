@@ -49,7 +49,7 @@ from sessionkit.demo._common import every_payment, every_session
 from sessionkit.errors import InvalidValue, PaymentDeclined
 from sessionkit.model.booking import Booking
 from sessionkit.model.money import Money
-from sessionkit.model.payment import FAILED, Payment
+from sessionkit.model.payment import Payment
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import BookingRules, FixedPrice, Pricing, Rate, RefundPolicy, RefundTier
@@ -89,9 +89,17 @@ DEMO_NOW = datetime(2026, 3, 2, 4, 30, tzinfo=UTC)
 """The demo's "now": Monday 2 March 2026, 10:00 in Kolkata."""
 
 RULES = BookingRules(
-    max_horizon=timedelta(weeks=8), hold_for=timedelta(minutes=30), lock_booked=False
+    max_horizon=timedelta(weeks=8),
+    hold_for=timedelta(minutes=30),
+    lock_booked=False,
+    when_emptied="cancel",
 )
-"""Bookings: up to 8 weeks ahead, a card checkout held 30 minutes, booked sessions editable."""
+"""Bookings: up to 8 weeks ahead, a card checkout held 30 minutes, booked sessions editable.
+
+A consultation exists for its client's booking: when that ends (the client
+cancels, the checkout's hold runs out, the card is declined at once or
+later), the session is cancelled with it and its time is free again.
+"""
 
 REFUNDS = RefundPolicy(tiers=(RefundTier(timedelta(hours=24), 100),), late_percent=Decimal(50))
 """A consultant's cancel refunds in full; a client's, in full a day ahead, else half."""
@@ -320,8 +328,9 @@ def book_public(c: Consulting, request: Request) -> Booked:
 
     Makes the session (PENDING) and the client's held booking with its
     payment; the client is new to the consultant if she never booked her
-    before. A card declined at once cancels the session, so its time is free
-    again. Run again, it returns what the first run made.
+    before. A card declined at once ends the booking, and so cancels the
+    session (``RULES.when_emptied``): its time is free again. Run again, it
+    returns what the first run made.
     """
     tenant, ref = request.who.tenant, client_ref(request.email)
     new_client = not c.kit.bookings.for_participant(tenant, ref, limit=1)
@@ -342,10 +351,7 @@ def book_public(c: Consulting, request: Request) -> Booked:
         # The same request again replays the stored booking and its FAILED payment.
         checkout = send()
     booking, payment = checkout.booking, checkout.payment
-    if payment.status == FAILED and session.status == "PENDING":
-        session = c.kit.sessions.cancel(
-            tenant, session.id, actor=str(ref), reason=f"payment failed: {payment.failure}"
-        )
+    session = c.kit.queries.get(tenant, session.id)  # cancelled with a declined booking
     return Booked(
         session=session,
         booking=booking,

@@ -49,6 +49,7 @@ __all__ = [
     "check_optional_id",
     "check_tenant",
     "check_text",
+    "check_transition_name",
     "storable",
 ]
 
@@ -238,5 +239,27 @@ def check_flag(value: object, name: str, *, optional: bool = False) -> bool | No
     if not isinstance(value, bool):
         raise WrongType(
             value, name=name, expected="True or False" + (" or None" if optional else "")
+        )
+    return value
+
+
+def check_transition_name(value: object, name: str, *, owner: str) -> str | None:
+    """Return ``value`` if it can name a lifecycle transition (or is ``None``), else raise.
+
+    Every lifecycle's transition names are identifiers (its definition refuses
+    others), so a name that is not one could never be fired: ``InvalidValue``;
+    a value that is no string: ``WrongType``. Whether a session's lifecycle has
+    it is known only per session. ``name`` is the field, ``owner`` its class.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise WrongType(value, name=name, expected="a transition name (str) or None")
+    if not value.isidentifier() or len(value) > MAX_NAME_LENGTH:
+        raise InvalidValue(
+            f"{owner}.{name} must name a transition (an identifier of 1..{MAX_NAME_LENGTH} "
+            f"letters, digits and underscores) or be None, got {value!r}",
+            value=value,
+            expected="a transition name or None",
         )
     return value

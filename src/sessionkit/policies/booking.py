@@ -26,7 +26,7 @@ import attrs
 from sessionkit.errors import BookingRefused, InvalidDuration, InvalidValue
 from sessionkit.limits import CEILING
 from sessionkit.model.session import Session
-from sessionkit.model.text import check_flag
+from sessionkit.model.text import check_flag, check_transition_name
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware, get_zone, resolve_local, to_utc
 
@@ -67,6 +67,10 @@ def _flag(_instance: object, attribute: attrs.Attribute[Any], value: object) -> 
     check_flag(value, f"BookingRules.{attribute.name}")  # WrongType: "false" is not False
 
 
+def _transition(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    check_transition_name(value, attribute.name, owner="BookingRules")
+
+
 def _zone(_instance: object, _attribute: attrs.Attribute[Any], value: object) -> None:
     get_zone(value)  # type: ignore[arg-type]  # raises UnknownTimeZone naming the value
 
@@ -101,6 +105,11 @@ class BookingRules:
     - ``waitlist``: whether a full session keeps a waitlist.
     - ``lock_booked``: whether a session with bookings in play may no longer be
       moved, edited or deleted (the marketplace: only without bookings).
+    - ``when_emptied``: the session transition fired when its last booking in
+      play ends (cancelled, run out, its payment declined) and nobody waits:
+      ``"cancel"`` for a session made for its one booking (a consultation
+      booked on a showcase), whose time is then free again. ``None`` (the
+      default): a session keeps its status, free for the next booking.
     """
 
     min_notice: timedelta = attrs.field(default=timedelta(0), validator=_non_negative)
@@ -113,6 +122,7 @@ class BookingRules:
     offer_for: timedelta = attrs.field(default=timedelta(hours=1), validator=_positive_duration)
     waitlist: bool = attrs.field(default=False, validator=_flag)
     lock_booked: bool = attrs.field(default=True, validator=_flag)
+    when_emptied: str | None = attrs.field(default=None, validator=_transition)
 
     def __attrs_post_init__(self) -> None:
         if self.max_horizon is not None and self.min_notice > self.max_horizon:

@@ -14,7 +14,7 @@ import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.attendance import AttendanceThresholds
-from sessionkit.model.text import MAX_NAME_LENGTH, check_id, check_names
+from sessionkit.model.text import MAX_NAME_LENGTH, check_id, check_names, check_transition_name
 from sessionkit.services.rooms import JoinRules
 
 __all__ = ["WRITE_ATTEMPTS", "AttendancePolicy"]
@@ -39,20 +39,7 @@ def _kinds(value: object) -> frozenset[str]:
 
 
 def _check_transition(_policy: object, _attribute: object, value: object) -> None:
-    if value is None:
-        return
-    if not isinstance(value, str):
-        raise WrongType(value, name="join_transition", expected="a transition name (str) or None")
-    # Every lifecycle's transition names are identifiers (its definition refuses others), so
-    # a name that is not one can never be fired; whether the session's lifecycle has it is
-    # known only per session, when a join arrives.
-    if not value.isidentifier() or len(value) > MAX_NAME_LENGTH:
-        raise InvalidValue(
-            f"AttendancePolicy.join_transition must name a transition (an identifier of "
-            f"1..{MAX_NAME_LENGTH} letters, digits and underscores) or be None, got {value!r}",
-            value=value,
-            expected="a transition name or None",
-        )
+    check_transition_name(value, "join_transition", owner="AttendancePolicy")
 
 
 def _check_thresholds(_policy: object, _attribute: object, value: object) -> None:

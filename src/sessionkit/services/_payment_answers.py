@@ -22,6 +22,7 @@ from sessionkit.model.payment import (
 )
 from sessionkit.services._context import Context, Tx
 from sessionkit.services._money import give_back, store_payment
+from sessionkit.services._release import RAN_OUT, release_emptied
 from sessionkit.services._seats import settle, store_booking_change
 
 __all__ = ["authorized", "fail", "succeed"]
@@ -55,7 +56,9 @@ def succeed(ctx: Context, tx: Tx, payment: Payment, *, actor: str | None) -> Pay
     late = "paid after the booking was released"
     store_payment(tx, payment, paid, change, actor=actor, reason=late)
     if booking.expired_at(tx.now):  # mark it EXPIRED and offer its seats on
-        settle(ctx, tx, tx.bookings.lock_session(booking.tenant, booking.session_id), actor=None)
+        session = tx.bookings.lock_session(booking.tenant, booking.session_id)
+        settled = settle(ctx, tx, session, actor=None)
+        release_emptied(ctx, tx, session, settled, actor=None, why=RAN_OUT)
     now_paid = tx.payments.get(payment.tenant, payment.id)
     return give_back(tx, now_paid, now_paid.refundable, actor=actor, reason=late)
 
@@ -83,6 +86,7 @@ def fail(
     booking = tx.bookings.get(payment.tenant, payment.booking_id)
     if booking.status in (HELD, OFFERED):
         session = tx.bookings.lock_session(booking.tenant, booking.session_id)
+        released = RAN_OUT
         if not booking.expired_at(tx.now):
             why = "payment failed" if transition == "fail" else "payment cancelled"
             why += f": {reason}" if reason else ""
@@ -90,7 +94,9 @@ def fail(
                 booking, "cancel", now=tx.now, actor=actor, reason=why
             )
             store_booking_change(tx, booking, cancelled, [moved], actor=actor, reason=why)
-        settle(ctx, tx, session, actor=actor)
+            released = f"its last booking's {why}"
+        settled = settle(ctx, tx, session, actor=actor)
+        release_emptied(ctx, tx, session, settled, actor=actor, why=released)
     return stored
 
 

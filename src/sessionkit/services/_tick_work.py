@@ -21,6 +21,7 @@ from sessionkit.model.series import Series
 from sessionkit.model.session import Session
 from sessionkit.ports import RESCHEDULES
 from sessionkit.services._context import Context, Tx
+from sessionkit.services._release import RAN_OUT, release_emptied
 from sessionkit.services._seats import settle
 from sessionkit.services._tick_run import ALL, Claim, Counts, TickRun, by_tenant, chunks
 from sessionkit.services.commands import advance_in
@@ -211,6 +212,8 @@ def expire_holds(run: TickRun, tenant: str | None) -> None:
 
     def work(tx: Tx, session: Session, counts: Counts) -> None:
         settled = settle(ctx, tx, session, actor=None)
+        if settled.expired:
+            release_emptied(ctx, tx, session, settled, actor=None, why=RAN_OUT)
         counts.expired += settled.expired
         counts.offered += settled.offered
 

@@ -37,6 +37,7 @@ from sessionkit.model.text import (
 from sessionkit.services._context import Context, Tx, retried
 from sessionkit.services._editing import check_editable
 from sessionkit.services._money import check_paid
+from sessionkit.services._release import RAN_OUT, release_emptied
 from sessionkit.services._reschedule_steps import settle_overdue_kept
 from sessionkit.services._seats import refuse_run_out, settle, store_booking_change
 from sessionkit.services.booking_making import BookingMaking
@@ -158,7 +159,10 @@ class BookingCommands(BookingMaking):
             stored = store_booking_change(
                 tx, booking, cancelled, [change], actor=actor, reason=reason, role=role
             )
-            settle(ctx, tx, session, actor=actor)
+            seats = settle(ctx, tx, session, actor=actor)
+            release_emptied(
+                ctx, tx, session, seats, actor=actor, why="its last booking was cancelled"
+            )
         return stored
 
     # -- the job -------------------------------------------------------------------
@@ -188,6 +192,8 @@ class BookingCommands(BookingMaking):
             with ctx.transaction(at) as tx:
                 session = tx.bookings.lock_session(session_tenant, session_id)
                 settled = settle(ctx, tx, session, actor=None)
+                if settled.expired:
+                    release_emptied(ctx, tx, session, settled, actor=None, why=RAN_OUT)
                 expired += settled.expired
                 offered += settled.offered
         return ExpiryReport(
