@@ -8,11 +8,12 @@ session locked; an answer the payment has moved past changes nothing.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 import attrs
 
-from sessionkit.model.booking import BOOKING_LIFECYCLE, CONFIRMED, HELD, OFFERED
+from sessionkit.model.booking import BOOKING_LIFECYCLE, CONFIRMED, HELD, OFFERED, Booking
 from sessionkit.model.payment import (
     OPEN_PAYMENT_STATUSES,
     PAID_STATUSES,
@@ -28,13 +29,23 @@ from sessionkit.services._seats import settle, store_booking_change
 __all__ = ["authorized", "fail", "succeed"]
 
 
-def succeed(ctx: Context, tx: Tx, payment: Payment, *, actor: str | None) -> Payment:
+def succeed(
+    ctx: Context,
+    tx: Tx,
+    payment: Payment,
+    *,
+    actor: str | None,
+    paid_at: datetime | None = None,
+) -> Payment:
     """The money came in: mark ``payment`` PAID and confirm its booking, or refund it all.
 
-    The booking is confirmed only while it still holds its seats (held or
-    offered, not run out, at the command's instant); money for a booking that
-    expired or was cancelled is refunded at once, never kept over capacity.
-    Call with the booking's session locked.
+    The booking is confirmed while it still holds its seats (held or offered,
+    not run out, at the command's instant), and also when its hold ran out
+    only after ``paid_at`` (the provider's instant of the payment, never
+    later than the command's; a notice that arrived late) while its expiry
+    was not yet processed and its seats are still free (:func:`_paid_in_time`).
+    Money for a booking that expired or was cancelled is refunded at once,
+    never kept over capacity. Call with the booking's session locked.
     """
     if payment.status in PAID_STATUSES:
         return payment
@@ -51,6 +62,12 @@ def succeed(ctx: Context, tx: Tx, payment: Payment, *, actor: str | None) -> Pay
         confirmed, booked = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
         store_booking_change(tx, booking, confirmed, [booked], actor=actor)
         return store_payment(tx, payment, paid, change, actor=actor)
+    if _paid_in_time(tx, booking, paid_at):
+        # Confirmed first, so that settling does not take it for a run-out hold.
+        confirmed, booked = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
+        store_booking_change(tx, booking, confirmed, [booked], actor=actor, reason=_IN_TIME)
+        settle(ctx, tx, tx.bookings.lock_session(booking.tenant, booking.session_id), actor=None)
+        return store_payment(tx, payment, paid, change, actor=actor)
     if booking.status == CONFIRMED:
         return store_payment(tx, payment, paid, change, actor=actor)
     late = "paid after the booking was released"
@@ -61,6 +78,27 @@ def succeed(ctx: Context, tx: Tx, payment: Payment, *, actor: str | None) -> Pay
         release_emptied(ctx, tx, session, settled, actor=None, why=RAN_OUT)
     now_paid = tx.payments.get(payment.tenant, payment.id)
     return give_back(tx, now_paid, now_paid.refundable, actor=actor, reason=late)
+
+
+_IN_TIME = "paid before its hold ran out; the provider's notice came later"
+
+
+def _paid_in_time(tx: Tx, booking: Booking, paid_at: datetime | None) -> bool:
+    """Whether a hold that ran out by now was paid before it did, its seats still free.
+
+    Its expiry not yet processed (still HELD or OFFERED: nothing was offered
+    in its place), paid at ``paid_at`` (at most now) before it ran out, and
+    its seats not taken since by the session's other bookings in play. The
+    waitlist had no claim on them yet: a seat is offered on only when an
+    expiry is processed.
+    """
+    if paid_at is None or booking.status not in (HELD, OFFERED):
+        return False
+    if booking.expired_at(min(paid_at, tx.now)):
+        return False
+    session = tx.bookings.lock_session(booking.tenant, booking.session_id)
+    seating = tx.bookings.seating(booking.tenant, booking.session_id, at=tx.now)
+    return session.capacity - seating.taken >= booking.seats
 
 
 def fail(

@@ -95,7 +95,7 @@ class ProviderEvents:
     def _react(self, tx: Tx, payment: Payment, event: PaymentEvent) -> Payment:
         ctx, reason = self._ctx, event.reason
         if event.type == "succeeded":
-            return succeed(ctx, tx, payment, actor=None)
+            return succeed(ctx, tx, payment, actor=None, paid_at=event.occurred_at)
         if event.type == "failed":
             return fail(ctx, tx, payment, "fail", actor=None, reason=reason or "declined")
         if event.type == "canceled":

@@ -1,0 +1,150 @@
+"""A payment made before its hold ran out, whose notice came after, confirms the booking.
+
+A student who paid at 07:14:50 for a hold until 07:15 lost the seat and got the
+money back when the provider's webhook arrived at 07:16:50: the success was
+judged at the notice's instant. It is judged at the payment's own instant
+(``PaymentEvent.occurred_at``) now, as long as nobody took the seats meanwhile
+and the expiry was not processed. Each case runs on memory and SQLite.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import attrs
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.pool import StaticPool
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
+from sessionkit.model.booking import CONFIRMED, EXPIRED, HELD
+from sessionkit.model.booking_events import BookingConfirmed
+from sessionkit.model.money import Money
+from sessionkit.model.payment import PAID, REFUNDED, PaymentEvent
+from sessionkit.model.session import Session
+from sessionkit.policies import BookingRules, Rate
+from sessionkit.ports import EventPublisher, UnitOfWorkFactory
+from sessionkit.services import SessionKit
+from sessionkit.services.payments import Checkout
+from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+from sessionkit.testing.payments import FakeGateway
+
+T = "acme"
+NOW = datetime(2026, 3, 2, 7, tzinfo=UTC)
+HOLD = timedelta(minutes=15)
+
+
+def _memory(publisher: EventPublisher) -> UnitOfWorkFactory:
+    return InMemoryStore(publisher=publisher).unit_of_work
+
+
+def _sqlite(publisher: EventPublisher) -> UnitOfWorkFactory:
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    create_schema(engine)
+    return SqlAlchemyStore(engine, publisher).unit_of_work
+
+
+class Market:
+    def __init__(self, store: Callable[[EventPublisher], UnitOfWorkFactory]) -> None:
+        self.events = RecordingPublisher()
+        self.clock = ManualClock(NOW)
+        self.gateway = FakeGateway(clock=self.clock.now)
+        counter = itertools.count(1)
+        self.kit = SessionKit(
+            uow=store(self.events),
+            clock=self.clock,
+            ids=lambda: f"x{next(counter)}",
+            booking_rules=BookingRules(hold_for=HOLD, waitlist=True),
+            gateway=self.gateway,
+            pricing=Rate(Money.of(40, "EUR")),
+        )
+        start = NOW + timedelta(days=2)
+        self.slot: Session = self.kit.sessions.create_extra(
+            T,
+            actor="tina",
+            start=start,
+            end=start + timedelta(hours=1),
+            resources=["tutor:tina"],
+            lifecycle="marketplace",
+            capacity=1,
+        )
+
+    def checkout(self, who: str) -> Checkout:
+        return self.kit.payments.book(T, self.slot.id, who, actor=who)
+
+    def pays_at(self, checkout: Checkout, at: datetime) -> list[PaymentEvent]:
+        """The student pays at ``at``; the provider's events, not yet delivered."""
+        self.clock.set(at)
+        self.gateway.pay(checkout.payment.intent_ref or "")
+        return self.gateway.drain()
+
+    def state(self, checkout: Checkout) -> tuple[str, str, Decimal]:
+        booking = self.kit.bookings.get(T, checkout.booking.id)
+        payment = self.kit.payments.get(T, checkout.payment.id)
+        return booking.status, payment.status, payment.refunded
+
+
+@pytest.fixture(params=[_memory, _sqlite], ids=["memory", "sqlite"])
+def market(request: pytest.FixtureRequest) -> Market:
+    return Market(request.param)
+
+
+def test_a_payment_before_the_hold_ran_out_confirms_though_its_notice_came_later(
+    market: Market,
+) -> None:
+    ann = market.checkout("student:ann")
+    events = market.pays_at(ann, NOW + HOLD - timedelta(seconds=10))
+    market.clock.set(NOW + HOLD + timedelta(minutes=2))  # the webhook arrives late
+    assert [market.kit.payments.apply(T, e).outcome for e in events] == ["applied"]
+    assert market.state(ann) == (CONFIRMED, PAID, Decimal(0))
+    assert market.kit.bookings.remaining_seats(T, [market.slot.id]) == {market.slot.id: 0}
+    confirmed = [e for e in market.events.events if isinstance(e, BookingConfirmed)]
+    assert [e.booking.id for e in confirmed] == [ann.booking.id]
+    assert market.gateway.collected("EUR") == Money.of(40, "EUR")
+
+
+def test_a_seat_taken_meanwhile_is_not_taken_back(market: Market) -> None:
+    ann = market.checkout("student:ann")
+    events = market.pays_at(ann, NOW + HOLD - timedelta(seconds=10))
+    market.clock.set(NOW + HOLD + timedelta(minutes=1))
+    ben = market.checkout("student:ben")  # the seat read as free: ann's hold had run out
+    market.clock.set(NOW + HOLD + timedelta(minutes=2))
+    for event in events:
+        market.kit.payments.apply(T, event)
+    assert market.state(ann) == (EXPIRED, REFUNDED, Decimal("40.00"))
+    assert market.kit.bookings.get(T, ben.booking.id).status == HELD
+
+
+def test_an_expiry_processed_before_the_notice_stands(market: Market) -> None:
+    ann = market.checkout("student:ann")
+    events = market.pays_at(ann, NOW + HOLD - timedelta(seconds=10))
+    market.clock.set(NOW + HOLD + timedelta(minutes=1))
+    market.kit.tick(T, kinds=["expire_holds"])
+    market.clock.set(NOW + HOLD + timedelta(minutes=2))
+    for event in events:
+        market.kit.payments.apply(T, event)
+    assert market.state(ann) == (EXPIRED, REFUNDED, Decimal("40.00"))
+
+
+def test_a_payment_after_the_hold_ran_out_is_refunded(market: Market) -> None:
+    ann = market.checkout("student:ann")
+    events = market.pays_at(ann, NOW + HOLD + timedelta(seconds=1))
+    for event in events:
+        market.kit.payments.apply(T, event)
+    assert market.state(ann) == (EXPIRED, REFUNDED, Decimal("40.00"))
+
+
+def test_a_payment_instant_past_the_notice_counts_as_the_notice(market: Market) -> None:
+    # A provider clock ahead of ours does not date a payment after it was heard of: the
+    # notice's instant is the latest a payment can have been made.
+    ann = market.checkout("student:ann")
+    events = market.pays_at(ann, NOW + HOLD - timedelta(seconds=10))
+    skewed = [attrs.evolve(e, occurred_at=NOW + timedelta(hours=5)) for e in events]
+    market.clock.set(NOW + HOLD + timedelta(minutes=2))
+    for event in skewed:
+        market.kit.payments.apply(T, event)
+    assert market.state(ann) == (EXPIRED, REFUNDED, Decimal("40.00"))
