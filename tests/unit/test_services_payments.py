@@ -267,6 +267,30 @@ def test_claiming_an_offer_that_ran_out_is_hold_expired_and_opens_no_payment(sho
     ]
 
 
+def test_the_next_in_line_claims_once_the_offer_ahead_ran_out_job_or_no_job(
+    shop: Shop,
+) -> None:
+    # ben's offer ran out and no expiry job ran: cy, next in line, was refused a claim
+    # (InvalidTransition, not offered) where kit.bookings.confirm would have settled first.
+    s = shop.slot()
+    ana = shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
+    ben = shop.kit.bookings.book(T, s.id, "student:ben", actor="ben", waitlist=True)
+    cy = shop.kit.bookings.book(T, s.id, "student:cy", actor="cy", waitlist=True)
+    shop.gateway.decline(pay_of(ana).intent_ref or "", "expired_card")
+    shop.deliver()
+    offered = shop.kit.bookings.get(T, ben.id)
+    assert offered.status == OFFERED
+    assert offered.hold_expires_at is not None
+    later = offered.hold_expires_at + timedelta(minutes=5)
+    checkout = shop.kit.payments.claim(T, cy.id, actor="cy", now=later)
+    assert (checkout.booking.status, pay_of(checkout).status) == (OFFERED, PENDING)
+    assert [b.status for b in shop.kit.bookings.for_session(T, s.id)] == [
+        EXPIRED,
+        OFFERED,
+        CANCELLED,
+    ]
+
+
 def test_claiming_a_booking_that_is_not_offered_is_an_invalid_transition(shop: Shop) -> None:
     s = shop.slot()
     shop.kit.payments.book(T, s.id, "student:ana", actor="ana")

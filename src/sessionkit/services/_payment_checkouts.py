@@ -34,7 +34,7 @@ from sessionkit.model.text import check_actor, check_flag, check_tenant
 from sessionkit.services._context import Context, Tx
 from sessionkit.services._money import store_payment, unpriced
 from sessionkit.services._payment_calls import create_intent, gateway_of, record_intent
-from sessionkit.services._seats import refuse_run_out
+from sessionkit.services._seats import refuse_run_out, settle
 from sessionkit.services.bookings import (
     BookingCommands,
     BookingRequest,
@@ -179,12 +179,20 @@ class CheckoutCommands:
         ``HoldExpired`` for an offer that ran out (whether or not the expiry
         job has run), ``InvalidTransition`` for a booking that is not offered
         (held by :meth:`book`, or cancelled since a claim, whatever its
-        payment), and what :meth:`book` raises about the provider.
+        payment), and what :meth:`book` raises about the provider. A waitlist
+        place whose turn came when an offer ahead of it ran out is offered
+        first, whether or not the expiry job has run.
         """
         booking_args(tenant, booking_id, actor)
         gateway_of(self._ctx)
         with self._ctx.transaction(now) as tx:
             booking, session = locked_booking(tx, tenant, booking_id)
+            if booking.status == WAITLISTED:
+                # An offer ahead of it may have run out with no job run since: the
+                # session is settled first, as confirm settles it, and may offer it now.
+                settled = settle(self._ctx, tx, session, actor=actor)
+                if settled.offered:
+                    booking = tx.bookings.get(tenant, booking_id)
             payment = tx.payments.for_booking(tenant, booking.id)
             # A claim made and paid is answered again (a retried request); anything else
             # that is not an offer, paid for or not, is no offer to claim: a booking held
