@@ -89,9 +89,14 @@ RULES = BookingRules(
     offer_for=timedelta(hours=1),
     waitlist=True,
     lock_booked=True,
+    publish_in_horizon=True,
     zone=BERLIN,
 )
-"""The marketplace's booking rules: 4-week horizon, groups up to 20, 15-minute holds."""
+"""The marketplace's booking rules: 4-week horizon, groups up to 20, 15-minute holds.
+
+A slot published (or moved) by hand must start after now and within the 4
+weeks, as the seed's slot creation asks ("no past dates, max 4 weeks ahead").
+"""
 
 PUBLISHED_BEFORE = timedelta(days=7)
 """The demo's tutors published their availability this long before "now"."""

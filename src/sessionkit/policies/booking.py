@@ -105,6 +105,12 @@ class BookingRules:
     - ``waitlist``: whether a full session keeps a waitlist.
     - ``lock_booked``: whether a session with bookings in play may no longer be
       moved, edited or deleted (the marketplace: only without bookings).
+    - ``publish_in_horizon``: a session published one by one
+      (``kit.sessions.create_extra``, or moved by ``kit.sessions.update``) must
+      start after now and, with ``max_horizon``, no further ahead (the
+      marketplace's "no past dates, 4 weeks ahead" for a tutor's slot);
+      :meth:`publishing_refusal` says why not. Series are exempt: their
+      rolling windows publish ahead of the horizon, which booking keeps.
     - ``when_emptied``: the session transition fired when its last booking in
       play ends (cancelled, run out, its payment declined) and nobody waits:
       ``"cancel"`` for a session made for its one booking (a consultation
@@ -122,6 +128,7 @@ class BookingRules:
     offer_for: timedelta = attrs.field(default=timedelta(hours=1), validator=_positive_duration)
     waitlist: bool = attrs.field(default=False, validator=_flag)
     lock_booked: bool = attrs.field(default=True, validator=_flag)
+    publish_in_horizon: bool = attrs.field(default=False, validator=_flag)
     when_emptied: str | None = attrs.field(default=None, validator=_transition)
 
     def __attrs_post_init__(self) -> None:
@@ -149,6 +156,18 @@ class BookingRules:
                 f"above the {self.max_capacity} these rules allow",
             )
         return check_booking_time(self, session.start, now)
+
+    def publishing_refusal(self, start: datetime, now: datetime) -> Refusal | None:
+        """Return why a session starting at ``start`` may not be published at ``now``, or ``None``.
+
+        Only with ``publish_in_horizon``: ``in_the_past`` (the start is not
+        after ``now``) and ``max_horizon`` (further ahead than the horizon;
+        ``allows_at`` is when it comes within it). The notice is a booking's
+        rule, not a slot's: a slot may be published inside it.
+        """
+        if not self.publish_in_horizon:
+            return None
+        return check_booking_time(attrs.evolve(self, min_notice=timedelta(0)), start, now)
 
     def day_of(self, start: datetime) -> TimeSpan:
         """Return the local day (in ``zone``) that ``start`` falls on, as a span.

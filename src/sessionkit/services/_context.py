@@ -232,6 +232,16 @@ class Context:
                 expected=f"1..{limit}",
             )
 
+    def check_publishing(self, session: Session, now: datetime) -> None:
+        """Raise ``BookingRefused`` when its rules' ``publish_in_horizon`` refuse ``session``.
+
+        Run when a session is published one by one (created as an extra, or
+        moved), not for a series' sessions.
+        """
+        refusal = self.rules_for(session).publishing_refusal(session.start, now)
+        if refusal is not None:
+            raise refusal.error()
+
     def now(self) -> datetime:
         """Return the clock's instant in UTC (a naive clock value is an error)."""
         return check_instant(self.clock.now(), "clock.now()")

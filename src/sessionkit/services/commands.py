@@ -85,8 +85,10 @@ class SessionCommands(SessionStatusCommands):
         Without one, ``lifecycle`` is required. Raises ``SeriesNotFound``,
         ``SeriesClosedError``, ``SessionConflict`` (with the busy sessions in
         the way), ``DuplicateSession`` (the series already has a session
-        starting then, or ``session_id`` is taken) and ``InvalidValue`` for bad
-        input. ``session_id`` gives the session that id instead of a new one (a
+        starting then, or ``session_id`` is taken), ``BookingRefused`` when
+        the booking rules' ``publish_in_horizon`` refuse its start, and
+        ``InvalidValue`` for bad input (a capacity above ``max_capacity``
+        included). ``session_id`` gives the session that id instead of a new one (a
         host's idempotency key can name it, so a replay is refused as a
         duplicate rather than creating a second session).
         """
@@ -135,6 +137,7 @@ class SessionCommands(SessionStatusCommands):
                 group=None if series_id is None else series.group,
             )
             ctx.check_capacity(session)
+            ctx.check_publishing(session, tx.now)
             if session_id is not None and tx.sessions.get_many(tenant, [session_id]):
                 # Before a code is drawn for it: a taken id is the session's duplicate.
                 raise DuplicateSession(
@@ -170,8 +173,9 @@ class SessionCommands(SessionStatusCommands):
 
         ``None`` leaves a field as it is; a new ``start`` alone keeps the
         duration. Allowed only in an editable status and without dependents
-        (``SessionLocked`` names why). Re-checks conflicts (``SessionConflict``)
-        and the series' unique start (``DuplicateSession``), marks the session
+        (``SessionLocked`` names why). A new start is checked by the booking
+        rules' ``publish_in_horizon`` (``BookingRefused``). Re-checks conflicts
+        (``SessionConflict``) and the series' unique start (``DuplicateSession``), marks the session
         ``detached`` so regeneration leaves it alone, and emits
         ``SessionUpdated`` with the old values. No change, no write, no event.
         """
@@ -218,6 +222,8 @@ class SessionCommands(SessionStatusCommands):
             changed = attrs.evolve(
                 session, **changes, detached=True, updated_at=tx.now, updated_by=actor
             )
+            if "span" in changes and changed.start != session.start:
+                ctx.check_publishing(changed, tx.now)
             if "span" in changes or "resources" in changes:
                 check_free(tx, changed)
             stored = tx.sessions.update(changed, expected_version=session.version)
