@@ -221,6 +221,20 @@ def test_sqlite_taking_the_lock_at_begin_passes(monkeypatch: pytest.MonkeyPatch,
     assert check_settings() == []
 
 
+@pytest.mark.parametrize("vendor", ["mysql", "oracle"])
+def test_a_database_of_a_vendor_the_store_refuses_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, vendor: str
+) -> None:
+    # manage.py check said nothing on MariaDB, where DjangoStore() then refused to start.
+    monkeypatch.setattr(connections["default"], "vendor", vendor)
+    [error] = check_settings()
+    assert (error.id, error.level) == ("sessionkit.E003", ERROR)
+    assert f"'default' (which may hold sessionkit's tables) is {vendor}" in error.msg
+    with pytest.raises(InvalidValue) as caught:
+        DjangoStore()
+    assert caught.value.value == vendor
+
+
 @pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York"])
 def test_a_local_time_zone_of_a_sqlite_database_is_an_error_and_refused(
     monkeypatch: pytest.MonkeyPatch, zone: str

@@ -5,6 +5,10 @@
   naive datetimes (SQLite) and has a ``TIME_ZONE`` other than UTC: Django then
   writes local wall-clock times, and the hour the clocks go back holds two
   instants alike (the store refuses to start on it).
+- ``sessionkit.E003``: a database that may hold sessionkit's tables is of a
+  vendor the store refuses (MySQL/MariaDB, Oracle: see
+  :data:`VENDORS`); ``migrate`` would make
+  the tables there and the store refuse to start on them.
 - ``sessionkit.W001``: a database that may hold sessionkit's tables (the
   routers allow migrating them there) is SQLite (or a backend built on it,
   such as SpatiaLite) without ``OPTIONS["transaction_mode"]`` ``"IMMEDIATE"``
@@ -29,9 +33,17 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 from django.db import connections, router
 
-__all__ = ["TAG", "check_settings", "local_time_zone"]
+__all__ = ["TAG", "VENDORS", "check_settings", "local_time_zone"]
 
 TAG = "sessionkit"
+VENDORS = ("postgresql", "sqlite")
+"""The database vendors the Django store keeps its guarantees on.
+
+MySQL/MariaDB is refused: there the store would take no resource or
+participant lock (PostgreSQL takes advisory locks, SQLite's writers queue on
+the database's lock) and compare keys without regard to case; sessionkit's
+SQLAlchemy store supports it.
+"""
 _TAKING_THE_LOCK = frozenset({"IMMEDIATE", "EXCLUSIVE"})
 _UTC = frozenset(
     {"UTC", "Etc/UTC", "UCT", "Etc/UCT", "Zulu", "Etc/Zulu", "Universal", "Etc/Universal"}
@@ -88,7 +100,20 @@ def check_settings(
                     id="sessionkit.E002",
                 )
             )
-        if connections[alias].vendor != "sqlite":  # settings only: no connection is opened
+        vendor = connections[alias].vendor  # settings only: no connection is opened
+        if vendor not in VENDORS:
+            found.append(
+                Error(
+                    f"database {alias!r} (which may hold sessionkit's tables) is {vendor}:"
+                    " sessionkit's Django store keeps its guarantees on"
+                    f" {' and '.join(VENDORS)} only, and refuses to start on it",
+                    hint="keep sessionkit's tables on PostgreSQL (a router can send them"
+                    " there), or use sessionkit's SQLAlchemy store, which supports MySQL/MariaDB",
+                    id="sessionkit.E003",
+                )
+            )
+            continue
+        if vendor != "sqlite":
             continue
         options = connections.settings[alias].get("OPTIONS") or {}
         mode = options.get("transaction_mode")

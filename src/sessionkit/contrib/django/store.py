@@ -47,7 +47,7 @@ from sessionkit.contrib.django._usage import (
     DjangoSubscriptionRepository,
     DjangoUsageRepository,
 )
-from sessionkit.contrib.django.checks import local_time_zone
+from sessionkit.contrib.django.checks import VENDORS, local_time_zone
 from sessionkit.contrib.django.signals import events_committed
 from sessionkit.errors import (
     InvalidValue,
@@ -79,15 +79,6 @@ from sessionkit.ports._storage import check_publisher, publish_batches
 __all__ = ["REPOSITORIES", "VENDORS", "DjangoStore", "DjangoUnitOfWork"]
 
 RepoT = TypeVar("RepoT")
-
-VENDORS = ("postgresql", "sqlite")
-"""The database vendors the Django store keeps its guarantees on.
-
-MySQL/MariaDB is refused: there the store would take no resource or
-participant lock (PostgreSQL takes advisory locks, SQLite's writers queue on
-the database's lock) and compare keys without regard to case; sessionkit's
-SQLAlchemy store supports it.
-"""
 
 REPOSITORIES: dict[str, type[DjangoRepository[Any, Any]]] = {
     SESSIONS.name: DjangoSessionRepository,

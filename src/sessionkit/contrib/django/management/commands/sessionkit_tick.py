@@ -139,9 +139,10 @@ class Command(BaseCommand):
                         ) from error
                     # a bad --tenant or --batch, a storage fault
                     raise CommandError(str(error)) from error
-                self._report(where, report, kinds, skipped)
                 missing = [f.error for f in report.failed if isinstance(f.error, SchemaMissing)]
-                if missing:  # no later round or tenant can do better: say what to do once
+                if not missing or report.done:  # work that committed is reported
+                    self._report(where, report, kinds, skipped)
+                if missing:  # no later round or tenant can do better: say what to do, once
                     raise CommandError(str(missing[0])) from missing[0]
                 failing.update((f.kind, f.tenant, f.item_id) for f in report.failed)
                 if not options["until_idle"] or report.idle:
