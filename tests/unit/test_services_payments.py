@@ -298,6 +298,8 @@ def test_claiming_a_booking_that_is_not_offered_is_an_invalid_transition(shop: S
     with pytest.raises(InvalidTransition) as caught:  # a state conflict (409), not bad input
         shop.kit.payments.claim(T, ben.id, actor="ben")
     assert (caught.value.status, caught.value.subject) == (WAITLISTED, "booking")
+    # The id is the booking's: subject_id says so, where session_id misled.
+    assert caught.value.subject_id == caught.value.session_id == ben.id
     assert shop.kit.payments.for_booking(T, ben.id) is None
 
 

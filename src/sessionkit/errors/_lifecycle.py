@@ -25,7 +25,9 @@ class InvalidTransition(LifecycleError):
     """The transition asked for is not allowed from the value's current status.
 
     ``subject`` says what the value is (``"session"``, ``"booking"``: the
-    lifecycle's subject) and ``session_id`` is its id, whatever the subject.
+    lifecycle's subject) and ``subject_id`` its id; ``session_id`` is the same
+    id, whatever the subject (a booking's id for a booking), kept for the
+    sessions it was first named for.
     """
 
     def __init__(
@@ -43,6 +45,7 @@ class InvalidTransition(LifecycleError):
             f"allowed now: {allowed_text}"
         )
         self.subject = subject
+        self.subject_id = session_id
         self.session_id = session_id
         self.status = status
         self.transition = transition
@@ -50,7 +53,10 @@ class InvalidTransition(LifecycleError):
 
 
 class TransitionRefused(LifecycleError):
-    """A guard refused the transition; ``reason`` says why (``subject``: see InvalidTransition)."""
+    """A guard refused the transition; ``reason`` says why.
+
+    ``subject``, ``subject_id`` and ``session_id``: as for :class:`InvalidTransition`.
+    """
 
     def __init__(
         self,
@@ -66,6 +72,7 @@ class TransitionRefused(LifecycleError):
             f"cannot {transition!r} {subject} {session_id!r} in status {status!r}: {reason}"
         )
         self.subject = subject
+        self.subject_id = session_id
         self.session_id = session_id
         self.status = status
         self.transition = transition
