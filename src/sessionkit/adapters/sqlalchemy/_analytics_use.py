@@ -207,7 +207,11 @@ def attendance_statement(
         if kinds
     ]
     people = union(
-        select(stays.c.session_id, stays.c.who),
+        # Whoever has presence, also a participant whose every event fell on an instant
+        # left out of the walk (a failed join): absent, with no stay, but a record.
+        select(P.c.session_id, who.label("who"))
+        .select_from(P.join(scoped, P.c.session_id == scoped.c.id))
+        .where(P.c.tenant == tenant),
         select(O.c.session_id, _exact(dialect, O.c.participant))
         .select_from(O.join(scoped, O.c.session_id == scoped.c.id))
         .where(O.c.tenant == tenant),
