@@ -187,6 +187,31 @@ def test_a_session_its_lifecycle_cannot_cancel_is_left_as_it_is(desk: Desk) -> N
     assert (desk.status(s), desk.cancellations()) == ("COMPLETED", [])
 
 
+def test_a_write_off_after_the_consultation_took_place_leaves_it(desk: Desk) -> None:
+    # Still CONFIRMED (the consultant marks it completed by hand): the write-off of its
+    # unpaid invoice after the end cancelled the consultation that had happened.
+    s = desk.consultation()
+    invoice = desk.kit.payments.book(
+        T, s.id, "client:ravi", actor="asha", role="client", manual=True, confirm=True
+    )
+    desk.kit.sessions.fire(T, s.id, "confirm", actor="asha")
+    desk.clock.set(START + timedelta(hours=2))
+    desk.kit.bookings.cancel(T, invoice.booking.id, actor="asha", role="host")
+    assert (desk.status(s), desk.cancellations()) == ("CONFIRMED", [])
+    assert desk.kit.sessions.fire(T, s.id, "complete", actor="asha").status == "COMPLETED"
+
+
+def test_a_move_that_finds_its_only_hold_run_out_releases_it(desk: Desk) -> None:
+    # The move marks the run-out hold EXPIRED itself, so the tick found nothing left to
+    # expire and the session stayed PENDING for good.
+    s = desk.consultation()
+    desk.kit.payments.book(T, s.id, "client:ravi", actor="ravi", role="client")
+    desk.clock.advance(timedelta(hours=1))
+    moved = desk.kit.sessions.update(T, s.id, actor="asha", start=START + timedelta(hours=5))
+    assert (moved.status, desk.status(s)) == ("CANCELLED", "CANCELLED")
+    assert desk.cancellations() == [(s.id, "asha", "its last booking ran out")]
+
+
 @pytest.mark.parametrize(
     ("value", "error"), [(5, WrongType), ("cancel now", InvalidValue), ("", InvalidValue)]
 )

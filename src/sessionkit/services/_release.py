@@ -7,6 +7,7 @@ expiry of holds, offers and waitlist places, a payment that failed) call
 
 from __future__ import annotations
 
+from sessionkit.model.booking import seats_owed
 from sessionkit.model.session import Session
 from sessionkit.services._context import Context, Tx
 from sessionkit.services._seats import Settled
@@ -19,17 +20,31 @@ RAN_OUT = "its last booking ran out"
 
 
 def release_emptied(
-    ctx: Context, tx: Tx, session: Session, settled: Settled, *, actor: str | None, why: str
+    ctx: Context,
+    tx: Tx,
+    session: Session,
+    settled: Settled | None,
+    *,
+    actor: str | None,
+    why: str,
 ) -> Session:
     """Fire the rules' ``when_emptied`` transition of ``session`` if no booking is left in play.
 
-    Call with the session locked, right after a booking of it ended and it was
-    settled (``settled``: nothing taking seats, nobody waiting). A session
-    whose lifecycle cannot fire the transition now (completed, already
-    cancelled) is left as it is. Returns the session, stored if it changed.
+    Call with the session locked, right after a booking of it ended, with the
+    session settled (``settled``; ``None`` reads its seats now). Nothing is
+    fired while a booking takes seats or waits, nor once the session has
+    started (it took place, or is taking place: a write-off of its unpaid
+    booking after it is no reason to cancel it), nor where its lifecycle
+    cannot fire the transition now (completed, already cancelled). Returns
+    the session, stored if it changed.
     """
     name = ctx.rules_for(session).when_emptied
-    if name is None or settled.taken or settled.owed:
+    if name is None or session.start <= tx.now:
+        return session
+    if settled is None:
+        seating = tx.bookings.seating(session.tenant, session.id, at=tx.now)
+        settled = Settled(taken=seating.taken, owed=seats_owed(seating.waiting))
+    if settled.taken or settled.owed:
         return session
     machine = ctx.lifecycle(session.lifecycle)
     if not machine.can(session, name, now=tx.now, actor=actor):

@@ -35,6 +35,7 @@ from sessionkit.policies import NoticePolicy
 from sessionkit.ports import RESCHEDULES, RescheduleRepository
 from sessionkit.services._context import Context, Tx, check_free
 from sessionkit.services._editing import lock_session, status_lock
+from sessionkit.services._release import RAN_OUT, release_emptied
 from sessionkit.services._seats import move_session_bookings
 from sessionkit.timespan import TimeSpan
 
@@ -183,11 +184,13 @@ def move_session(
     changed = attrs.evolve(session, span=span, detached=True, updated_at=tx.now, updated_by=actor)
     check_free(tx, changed)
     stored = tx.sessions.update(changed, expected_version=session.version)
-    move_session_bookings(tx, stored, actor=actor)
+    ended = move_session_bookings(tx, stored, actor=actor)
     old = {"start": session.start, "end": session.end}
     tx.collect(
         [SessionUpdated(tenant=session.tenant, actor=actor, at=tx.now, session=stored, old=old)]
     )
+    if ended:  # a hold that had run out, marked at the move: its session may go too
+        stored = release_emptied(ctx, tx, stored, None, actor=actor, why=RAN_OUT)
     return stored
 
 

@@ -222,7 +222,7 @@ def cancel_session_bookings(
     return cancelled
 
 
-def move_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> None:
+def move_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> int:
     """Carry a moved ``session``'s new time into its bookings' and payments' copy of it.
 
     What ran out at the old time stays over: a hold or offer past its
@@ -230,14 +230,18 @@ def move_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> Non
     EXPIRED first, whether or not the job had run, so a move never brings
     it back. A waitlist place of a session moved to a start already past
     ends at the move (``lapse``, dated now: it was waiting until then).
+    Returns how many bookings ended so (the caller may release the session).
     """
     bookings = tx.bookings_or_none()
     if bookings is None:
-        return
+        return 0
+    ended = 0
     held = bookings.for_session(session.tenant, session.id)
     for stored in held:
         # Judged on the old time: what ran out then is EXPIRED before it moves.
-        booking = expire(tx, stored) if stored.expired_at(tx.now) else stored
+        booking = stored
+        if stored.expired_at(tx.now):
+            booking, ended = expire(tx, stored), ended + 1
         if (booking.session_start, booking.session_end) == (session.start, session.end):
             continue
         moved = attrs.evolve(
@@ -249,13 +253,15 @@ def move_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> Non
         )
         if moved.expired_at(tx.now):
             why = "the session moved to a start already past"
-            ended, change = BOOKING_LIFECYCLE.fire(
+            lapsed, change = BOOKING_LIFECYCLE.fire(
                 moved, "lapse", now=tx.now, actor=actor, reason=why
             )
-            store_booking_change(tx, booking, ended, [change], actor=actor, reason=why)
+            store_booking_change(tx, booking, lapsed, [change], actor=actor, reason=why)
+            ended += 1
         else:
             bookings.update(moved, expected_version=booking.version)
     _move_payments(tx, session, [b.id for b in held], actor=actor)
+    return ended
 
 
 def _move_payments(tx: Tx, session: Session, booking_ids: list[str], *, actor: str | None) -> None:

@@ -35,6 +35,7 @@ from sessionkit.services._context import (
     retried,
 )
 from sessionkit.services._editing import check_editable, lock_session
+from sessionkit.services._release import RAN_OUT, release_emptied
 from sessionkit.services._seats import move_session_bookings
 from sessionkit.services._series_time import series_zone
 from sessionkit.services._statuses import advance_in as advance_in
@@ -227,11 +228,12 @@ class SessionCommands(SessionStatusCommands):
             if "span" in changes or "resources" in changes:
                 check_free(tx, changed)
             stored = tx.sessions.update(changed, expected_version=session.version)
-            if "span" in changes:
-                move_session_bookings(tx, stored, actor=actor)
+            ended = move_session_bookings(tx, stored, actor=actor) if "span" in changes else 0
             tx.collect(
                 [SessionUpdated(tenant=tenant, actor=actor, at=tx.now, session=stored, old=old)]
             )
+            if ended:  # a hold that had run out, marked at the move: its session may go too
+                stored = release_emptied(ctx, tx, stored, None, actor=actor, why=RAN_OUT)
         return stored
 
     @retried
