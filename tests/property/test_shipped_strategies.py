@@ -558,6 +558,9 @@ _BAD_OPTIONS: list[tuple[Callable[..., object], dict[str, object], type[Exceptio
     (sks.weekly_hours, {"min_days": -1}, InvalidValue, "weekly_hours(min_days=-1)"),
     (sks.weekly_hours, {"min_days": "2"}, WrongType, "weekly_hours(min_days)"),
     (sks.availabilities, {"zones": "UTC"}, WrongType, "availabilities(zones)"),
+    # Built, then a raw UnknownTimeZone mid-draw that named no option.
+    (sks.availabilities, {"zones": st.just("Mars/Base")}, InvalidValue, "availabilities(zones="),
+    (sks.availabilities, {"zones": st.just(42)}, WrongType, "availabilities(zones)"),
     (
         sks.availabilities,
         {"first_day": date(2027, 1, 1), "last_day": date(2026, 1, 1)},

@@ -185,11 +185,13 @@ def _listed_zones(zones: st.SearchStrategy[Any]) -> list[tzinfo] | None:
 
 
 def _checked_zones(
-    zones: st.SearchStrategy[Any], strategy: str, *, keyed: bool
+    zones: st.SearchStrategy[Any], strategy: str, *, keyed: bool, names: bool = False
 ) -> st.SearchStrategy[Any]:
     """``zones``, every zone a tzinfo (a ``ZoneInfo`` if ``keyed``): listed ones checked now.
 
-    Zones of a strategy that does not list them are checked as they are drawn.
+    With ``names``, a zone name or any zone :func:`~sessionkit.zones.get_zone`
+    knows is taken (``UnknownTimeZone`` noting the option, else). Zones of a strategy that
+    does not list them are checked as they are drawn.
 
     A strategy of zone names (what ``sessions(zones=...)`` takes) is refused
     with ``WrongType`` naming the option, not a builtin error mid-draw.
@@ -202,6 +204,10 @@ def _checked_zones(
     )
 
     def check(zone: object) -> object:
+        if names and isinstance(zone, str | tzinfo):
+            with _args.naming("zones", zone, strategy=strategy):
+                get_zone(zone)  # what the strategy's values take: a name, or a zone it knows
+            return zone
         if not isinstance(zone, kind):
             raise WrongType(zone, name=f"{strategy}(zones)", expected=expected)
         return zone
@@ -515,7 +521,10 @@ def availabilities(
             expected=f"last_day <= {_LAST_DAY}",
         )
     _args.flag(with_overrides, "with_overrides", strategy="availabilities")
-    return _drawn_availabilities(zones, first_day, last_day, with_overrides=with_overrides)
+    pool = (
+        None if zones is None else _checked_zones(zones, "availabilities", keyed=True, names=True)
+    )
+    return _drawn_availabilities(pool, first_day, last_day, with_overrides=with_overrides)
 
 
 _LAST_DAY = date.max - timedelta(days=5)
