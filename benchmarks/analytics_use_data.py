@@ -174,14 +174,18 @@ def attendance_floor(dialect: str) -> str:
         "CAST(x.attended AS DOUBLE PRECISION)" if dialect == "postgresql" else "x.attended * 1.0"
     )
     return f"""
-WITH e AS (
-  SELECT p.session_id, p.participant, p.action, p.at, s.start_at, s.end_at,
-         LAG(p.action) OVER w AS before, LEAD(p.action) OVER w AS after
+WITH p0 AS (
+  SELECT p.session_id, p.participant, p.action, p.at, p.id, s.start_at, s.end_at,
+         MIN(p.action) OVER i AS lo, MAX(p.action) OVER i AS hi
   FROM sessionkit_presence p
   JOIN sessionkit_sessions s ON s.tenant = p.tenant AND s.id = p.session_id
   WHERE p.tenant = :t
-  WINDOW w AS (PARTITION BY p.session_id, p.participant
-               ORDER BY p.at, CASE WHEN p.action = 'leave' THEN 0 ELSE 1 END, p.id)
+  WINDOW i AS (PARTITION BY p.session_id, p.participant, p.at)
+), e AS (
+  SELECT session_id, participant, action, at, start_at, end_at,
+         LAG(action) OVER w AS before, LEAD(action) OVER w AS after
+  FROM p0 WHERE lo = hi
+  WINDOW w AS (PARTITION BY session_id, participant ORDER BY at, id)
 ), x AS (
   SELECT session_id, participant,
     SUM(CASE WHEN action = 'leave' AND before = 'join' THEN {clipped}
@@ -194,7 +198,7 @@ WITH e AS (
     MIN({start}) AS s0, MIN({end}) AS s1
   FROM e GROUP BY session_id, participant
 ), people AS (
-  SELECT session_id, participant FROM x
+  SELECT session_id, participant FROM p0
   UNION SELECT session_id, participant FROM sessionkit_attendance_overrides WHERE tenant = :t
   UNION SELECT session_id, participant_kind || ':' || participant_id FROM sessionkit_bookings
         WHERE tenant = :t AND status = 'CONFIRMED'
