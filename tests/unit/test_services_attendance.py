@@ -164,6 +164,21 @@ def test_an_override_moves_nothing_before_the_start_nor_when_it_says_absent(w: W
     assert [x.status for x in report.advanced] == ["ABSENT"]
 
 
+def test_a_join_that_failed_at_once_is_no_attendance_for_the_timer() -> None:
+    # A join and a leave in one second make no stay (kit.attendance says absent), yet the
+    # attended fact counted the join: a lesson whose presence starts nothing stayed READY
+    # for good, kept from ABSENT by a student who was never there.
+    w = World(policy=AttendancePolicy(join_transition=None))
+    s = w.lesson()
+    w.kit.advance_due(T, now=START - 15 * MIN)
+    blip = [w.event(s, ANA, JOIN, START + 2 * MIN), w.event(s, ANA, LEAVE, START + 2 * MIN)]
+    w.kit.attendance.record_presence(T, blip, now=START + 2 * MIN)
+    [ana] = w.kit.attendance.for_session(T, s.id)
+    assert ana.effective_status == ABSENT
+    report = w.kit.advance_due(T, now=START + 20 * MIN)
+    assert [x.status for x in report.advanced] == ["ABSENT"]
+
+
 def test_ongoing_completes_after_the_end_and_closes_the_room(w: World) -> None:
     s = w.lesson()
     w.kit.advance_due(T, now=START - 15 * MIN)

@@ -26,6 +26,7 @@ from sessionkit.model.attendance import (
     AttendanceThresholds,
     Presence,
     derive_attendance,
+    intervals_of,
 )
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports import (
@@ -103,13 +104,18 @@ def facts_from(
     """Return ``{session_id: {"joined", "attendees", "attended"}}`` from presence and overrides.
 
     ``joined``: someone's join was reported. ``attendees``: participants who
-    count as there (the teacher's word first; else a reported join).
+    count as there (the teacher's word first; else a stay of theirs, as
+    :func:`~sessionkit.model.attendance.intervals_of` walks the events: a join
+    and a leave at one instant, a join that failed at once, make none).
     ``attended``: ``attendees > 0``.
     """
-    joined: dict[str, set[ResourceRef]] = {}
+    reported: dict[str, dict[ResourceRef, list[Presence]]] = {}
     for record in presence:
-        if record.action == JOIN:
-            joined.setdefault(record.session_id, set()).add(record.participant)
+        reported.setdefault(record.session_id, {}).setdefault(record.participant, []).append(record)
+    joined: dict[str, set[ResourceRef]] = {}
+    for session_id, people in reported.items():
+        if any(r.action == JOIN for records in people.values() for r in records):
+            joined[session_id] = {who for who, records in people.items() if intervals_of(records)}
     told: dict[str, dict[ResourceRef, bool]] = {}
     for override in overrides:
         told.setdefault(override.session_id, {})[override.participant] = override.status != ABSENT
@@ -122,7 +128,7 @@ def facts_from(
             else:
                 came.discard(who)
         facts[session_id] = {
-            "joined": session_id in joined,
+            "joined": session_id in joined,  # a join reported, a stay or not
             "attendees": len(came),
             "attended": bool(came),
         }
@@ -137,7 +143,8 @@ class AttendanceFacts(FactProvider):
     """A :class:`~sessionkit.ports.FactProvider` of the attended facts, from stored attendance.
 
     Every session asked about gets ``attended`` (someone counts as there:
-    the teacher's override first, else a reported join), ``attendees`` (how
+    the teacher's override first, else a stay of theirs: a join not undone by
+    a leave at the same instant), ``attendees`` (how
     many) and ``joined`` (a join was reported at all). ``also`` is the
     host's own provider, whose facts are kept beside these (the host's win
     on a shared name).
