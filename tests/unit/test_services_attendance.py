@@ -179,6 +179,22 @@ def test_a_join_that_failed_at_once_is_no_attendance_for_the_timer() -> None:
     assert [x.status for x in report.advanced] == ["ABSENT"]
 
 
+def test_a_join_that_failed_at_once_in_one_batch_starts_nothing(w: World) -> None:
+    s = w.lesson()
+    w.kit.advance_due(T, now=START - 15 * MIN)
+    blip = [w.event(s, ANA, JOIN, START + 2 * MIN), w.event(s, ANA, LEAVE, START + 2 * MIN)]
+    assert w.kit.attendance.record_presence(T, blip, now=START + 2 * MIN).started == ()
+    report = w.kit.advance_due(T, now=START + 20 * MIN)
+    assert [x.status for x in report.advanced] == ["ABSENT"]
+    # A reconnect of one who is in, or a join beside another's leave, still starts.
+    other = w.lesson(start=START + timedelta(days=1))
+    day = timedelta(days=1)
+    w.kit.advance_due(T, now=START + day - 15 * MIN)
+    mixed = [w.event(other, ANA, JOIN, START + day), w.event(other, BEN, LEAVE, START + day)]
+    started = w.kit.attendance.record_presence(T, mixed, now=START + day).started
+    assert [x.status for x in started] == ["ONGOING"]
+
+
 def test_ongoing_completes_after_the_end_and_closes_the_room(w: World) -> None:
     s = w.lesson()
     w.kit.advance_due(T, now=START - 15 * MIN)

@@ -22,7 +22,7 @@ from sessionkit.errors import (
     WrongType,
 )
 from sessionkit.lifecycle import StatusChanged
-from sessionkit.model.attendance import JOIN, Presence, PresenceEvent
+from sessionkit.model.attendance import JOIN, LEAVE, Presence, PresenceEvent
 from sessionkit.model.html import html_of
 from sessionkit.model.session import Session
 from sessionkit.model.text import check_tenant
@@ -122,7 +122,16 @@ class PresenceRecording:
             known = [e for e in fresh if e.session_id in sessions]
             unknown = tuple(e.key for e in fresh if e.session_id not in sessions)
             repo.add_many([Presence.of(tenant, e, tx.now) for e in known])
-            joined = sorted({e.session_id for e in known if e.action == JOIN})
+            # A join with a leave of the same participant at the same instant in the batch
+            # (a join that failed at once) makes no stay, so it starts nothing.
+            left = {(e.session_id, e.participant, e.at) for e in known if e.action == LEAVE}
+            joined = sorted(
+                {
+                    e.session_id
+                    for e in known
+                    if e.action == JOIN and (e.session_id, e.participant, e.at) not in left
+                }
+            )
             started = start_on_join(self._ctx, self.policy, tx, [sessions[i] for i in joined])
             return PresenceReport(
                 recorded=len(known),
