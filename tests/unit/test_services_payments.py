@@ -303,6 +303,19 @@ def test_claiming_a_booking_that_is_not_offered_is_an_invalid_transition(shop: S
     assert shop.kit.payments.for_booking(T, ben.id) is None
 
 
+def test_claiming_a_hold_that_ran_out_allows_what_an_expired_booking_allows(
+    shop: Shop,
+) -> None:
+    # The status said EXPIRED and allowed listed the stored HELD's moves (confirm,
+    # expire, cancel), each refused when tried.
+    s = shop.slot()
+    ana = shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
+    later = NOW + timedelta(minutes=16)
+    with pytest.raises(InvalidTransition) as caught:
+        shop.kit.payments.claim(T, ana.booking.id, actor="ana", now=later)
+    assert (caught.value.status, caught.value.allowed) == (EXPIRED, ())
+
+
 def test_a_booking_with_a_payment_but_no_offer_is_not_claimed(shop: Shop) -> None:
     # A booking that already had a payment skipped the check: a hold of kit.payments.book,
     # and a claimed offer cancelled and refunded since, each answered a checkout.

@@ -205,11 +205,18 @@ class CheckoutCommands:
             if not claimed:
                 refuse_run_out(booking, tx.now, running=(OFFERED,))
                 if booking.status != OFFERED:
+                    # As it is now: a hold that ran out is EXPIRED, job or no job, and
+                    # what it still allows is what an EXPIRED booking allows (nothing).
+                    now_is = (
+                        BOOKING_LIFECYCLE.advance(booking, tx.now)[0]
+                        if booking.expired_at(tx.now)
+                        else booking
+                    )
                     raise InvalidTransition(
                         session_id=booking.id,
-                        status=booking.status_at(tx.now),
+                        status=now_is.status,
                         transition="claim",
-                        allowed=BOOKING_LIFECYCLE.allowed(booking, now=tx.now),
+                        allowed=BOOKING_LIFECYCLE.allowed(now_is, now=tx.now),
                         subject="booking",
                     )
             waiting = (
