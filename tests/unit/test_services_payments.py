@@ -566,6 +566,12 @@ def test_goodwill_refunds_are_bounded_and_in_the_payment_currency(shop: Shop) ->
     after = shop.kit.payments.refund(T, payment.id, Money.of(10, "EUR"), actor="admin")
     assert (after.status, after.refunded) == (PARTIALLY_REFUNDED, Decimal("10.00"))
     assert shop.kit.bookings.get(T, booking).status == CONFIRMED
+    # A payment never paid has received 0.00 EUR, written as every amount is (it said 0).
+    unpaid = shop.kit.payments.book(T, shop.slot(days=3).id, "student:ben", actor="ben")
+    with pytest.raises(RefundExceedsPayment) as never:
+        shop.kit.payments.refund(T, pay_of(unpaid).id, Money.of(1, "EUR"), actor="admin")
+    assert str(never.value.paid) == "0.00"
+    assert str(pay_of(unpaid).received) == "0.00 EUR"
 
 
 @pytest.mark.parametrize("amount", ["0.001", "0.005", "10.004"])

@@ -259,7 +259,7 @@ class Payment:
         """What came in: the amount once paid (also when refunded since), else nothing."""
         if self.status in (PAID, PARTIALLY_REFUNDED, REFUNDED):
             return self.amount
-        return Money.zero(self.currency)
+        return Money.zero(self.currency).rounded()  # 0.00 EUR, as the amounts are written
 
     @property
     def kept(self) -> Money:
