@@ -32,6 +32,7 @@ from typing import Any, Final
 import attrs
 
 from sessionkit.errors import InvalidValue, LimitExceeded, NotADatetime, WrongType
+from sessionkit.errors._base import shown
 
 __all__ = ["CEILING", "DEFAULT_LIMITS", "Limits", "check_limits"]
 
@@ -42,7 +43,7 @@ CEILING: Final = timedelta(days=36_600)
 def _count(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidValue(
-            f"Limits.{attribute.name} must be an integer >= 1, got {value!r}",
+            f"Limits.{attribute.name} must be an integer >= 1, got {shown(value)}",
             value=value,
             expected="an integer >= 1",
         )

@@ -23,6 +23,7 @@ from typing import cast
 import attrs
 
 from sessionkit.errors import InvalidDuration, InvalidTimeSpan, InvalidValue, NotADatetime
+from sessionkit.errors._base import shown
 from sessionkit.zones import check_aware, get_zone, to_zone
 
 __all__ = ["TimeSpan", "check_buffer_pair", "check_delta"]
@@ -89,7 +90,8 @@ def check_buffer_pair(
         before, after = cast("tuple[object, object]", pair)  # unpacking is the check
     except (TypeError, ValueError):
         raise InvalidValue(
-            f"buffers[{resource!r}] must be a (before, after) pair of timedeltas, got {pair!r}",
+            f"buffers[{shown(resource)}] must be a (before, after) pair of timedeltas, got "
+            f"{shown(pair)}",
             value=pair,
             expected="(timedelta, timedelta)",
         ) from None

@@ -43,6 +43,7 @@ from sessionkit.errors import (
     UnknownTimeZone,
     WrongType,
 )
+from sessionkit.errors._base import shown
 
 __all__ = [
     "LATEST",
@@ -120,7 +121,7 @@ def check_disambiguate(value: object, *, allow_skip: bool = False) -> None:
         raise WrongType(value, name="disambiguate", expected=" | ".join(sorted(allowed)))
     if value not in allowed:
         raise InvalidValue(
-            f"disambiguate must be one of {sorted(allowed)}, got {value!r}",
+            f"disambiguate must be one of {sorted(allowed)}, got {shown(value)}",
             value=value,
             expected=" | ".join(sorted(allowed)),
         )

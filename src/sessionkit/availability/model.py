@@ -12,6 +12,7 @@ import attrs
 
 from sessionkit.availability._wall import ONE_DAY, ZERO, day_offset, local_date, wall_to_utc
 from sessionkit.errors import InvalidAvailability, InvalidWindow, NotADatetime
+from sessionkit.errors._base import shown
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_instant, get_zone
 
@@ -117,7 +118,7 @@ def _hours(pairs: object, where: str) -> Hours:
     """Validate ``[(start, end), ...]`` wall times and return them merged, as offsets."""
     if isinstance(pairs, str | bytes) or not isinstance(pairs, Iterable):
         raise InvalidAvailability(
-            f"hours for {where} must be a list of (start, end) times, got {pairs!r}",
+            f"hours for {where} must be a list of (start, end) times, got {shown(pairs)}",
             value=pairs,
             expected="[(time, time), ...]",
         )
@@ -127,7 +128,7 @@ def _hours(pairs: object, where: str) -> Hours:
             start, end = pair
         except (TypeError, ValueError):
             raise InvalidAvailability(
-                f"hours for {where} must be (start, end) pairs of times, got {pair!r}",
+                f"hours for {where} must be (start, end) pairs of times, got {shown(pair)}",
                 value=pair,
                 expected="(time, time)",
             ) from None
@@ -161,7 +162,7 @@ def _weekday_index(code: object) -> int:
     key = code.upper() if isinstance(code, str) else code
     if key not in WEEKDAY_CODES:
         raise InvalidAvailability(
-            f"unknown weekday {code!r}; expected one of {', '.join(WEEKDAY_CODES)}",
+            f"unknown weekday {shown(code)}; expected one of {', '.join(WEEKDAY_CODES)}",
             value=code,
             expected=" | ".join(WEEKDAY_CODES),
         )
@@ -227,7 +228,7 @@ class Availability:
         zone = get_zone(tz)
         if not isinstance(hours, Mapping):
             raise InvalidAvailability(
-                f"weekly hours must map weekday codes to hours, got {hours!r}",
+                f"weekly hours must map weekday codes to hours, got {shown(hours)}",
                 value=hours,
                 expected='{"MO": [(time, time), ...], ...}',
             )

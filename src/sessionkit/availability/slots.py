@@ -17,6 +17,7 @@ from sessionkit.availability._wall import (
 )
 from sessionkit.availability.model import Availability, Window, check_window, merge_pairs
 from sessionkit.errors import InvalidDuration, InvalidValue, LimitExceeded, NotADatetime, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.limits import CEILING, Limits, check_limits
 from sessionkit.timespan import TimeSpan, check_buffer_pair, check_delta
 from sessionkit.zones import check_instant, get_zone
@@ -108,7 +109,7 @@ def _free_pairs(
 ) -> Pairs:
     if not isinstance(availability, Availability):
         raise InvalidValue(
-            f"availability must be an Availability, got {availability!r}",
+            f"availability must be an Availability, got {shown(availability)}",
             value=availability,
             expected="Availability",
         )
@@ -137,7 +138,8 @@ def _unpack(
 ) -> list[tuple[Hashable, Availability, Iterable[TimeSpan]]]:
     if not isinstance(resources, Mapping) or not resources:
         raise InvalidValue(
-            f"resources must map at least one resource to (availability, busy), got {resources!r}",
+            "resources must map at least one resource to (availability, busy), got "
+            f"{shown(resources)}",
             value=resources,
             expected="{resource: (Availability, [TimeSpan, ...])}",
         )
@@ -147,7 +149,8 @@ def _unpack(
             availability, busy = calendar
         except (TypeError, ValueError):
             raise InvalidValue(
-                f"resources[{resource!r}] must be an (availability, busy) pair, got {calendar!r}",
+                f"resources[{shown(resource)}] must be an (availability, busy) pair, got "
+                f"{shown(calendar)}",
                 value=calendar,
                 expected="(Availability, [TimeSpan, ...])",
             ) from None
@@ -274,7 +277,7 @@ def free_slots(
     length, grid, first, stop = _slot_rules(lo, duration, step, min_notice, horizon, now)
     if not isinstance(availability, Availability):
         raise InvalidValue(
-            f"availability must be an Availability, got {availability!r}",
+            f"availability must be an Availability, got {shown(availability)}",
             value=availability,
             expected="Availability",
         )

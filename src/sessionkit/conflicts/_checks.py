@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from sessionkit.errors import InvalidValue, NotADatetime, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.timespan import TimeSpan, check_buffer_pair
 
 __all__ = ["Buffers", "check_buffers", "check_span", "resource_ids"]
@@ -49,7 +50,7 @@ def resource_ids(value: object) -> Iterable[Hashable]:
     """Return the distinct resource ids of one item, in the order given."""
     if isinstance(value, str | bytes):
         raise InvalidValue(
-            f"resources must be a collection of resource ids such as ('ana',), got {value!r}",
+            f"resources must be a collection of resource ids such as ('ana',), got {shown(value)}",
             value=value,
             expected="an iterable of hashable ids (not a bare string)",
         )

@@ -33,6 +33,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
 from sessionkit.errors import InvalidValue
+from sessionkit.errors._base import shown
 from sessionkit.model.records import Schema, Values, column_values
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ def _built(build: Callable[[Values], T], column: Values, library: str) -> T:
         return build(column)
     except Exception as error:  # re-raised as InvalidValue, chained
         raise InvalidValue(
-            f"{library} cannot hold column {column.name!r} ({column.type}): {error}",
+            f"{library} cannot hold column {shown(column.name)} ({column.type}): {error}",
             value=column.name,
             expected=f"values {library} stores as {column.type}",
         ) from error

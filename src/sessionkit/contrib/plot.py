@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from sessionkit.conflicts import find_conflicts
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.model.query import Page
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.zones import get_zone
@@ -119,13 +120,13 @@ def _check_output(colors: Mapping[str, str] | None, save: object, dpi: object) -
                 raise WrongType(status, name="a key of colors", expected="a status (str)")
             if not is_color_like(colour):
                 raise InvalidValue(
-                    f"colors[{status!r}] must be a matplotlib colour, got {colour!r}",
+                    f"colors[{shown(status)}] must be a matplotlib colour, got {shown(colour)}",
                     value=colour,
                     expected='a colour such as "#4c78a8" or "tab:blue"',
                 )
     if isinstance(dpi, bool) or not isinstance(dpi, Real) or not 0 < float(dpi) <= 1200:
         raise InvalidValue(
-            f"dpi must be a number, 0 < dpi <= 1200, got {dpi!r}",
+            f"dpi must be a number, 0 < dpi <= 1200, got {shown(dpi)}",
             value=dpi,
             expected="0 < dpi <= 1200",
         )
@@ -137,7 +138,7 @@ def _check_output(colors: Mapping[str, str] | None, save: object, dpi: object) -
         formats = FigureCanvasBase.get_supported_filetypes()
         if suffix and suffix not in formats:  # no suffix: matplotlib's savefig.format
             raise InvalidValue(
-                f"save={path!r}: its suffix names no format matplotlib writes",
+                f"save={shown(path)}: its suffix names no format matplotlib writes",
                 value=path,
                 expected=f"a path ending in one of .{', .'.join(sorted(formats))}, or none",
             )
@@ -145,7 +146,7 @@ def _check_output(colors: Mapping[str, str] | None, save: object, dpi: object) -
         if not os.path.isdir(folder):  # else matplotlib fails only after the whole drawing
             problem = "is not a directory" if os.path.exists(folder) else "does not exist"
             raise InvalidValue(
-                f"save={path!r}: its directory {folder!r} {problem}; create it first",
+                f"save={shown(path)}: its directory {shown(folder)} {problem}; create it first",
                 value=path,
                 expected="a path in an existing directory",
             )
@@ -213,13 +214,13 @@ def timeline(
         raise WrongType(by, name="by", expected='"resource" or a resource kind such as "teacher"')
     if not by or ":" in by:
         raise InvalidValue(
-            f'by must be "resource" or a resource kind such as "teacher", got {by!r}',
+            f'by must be "resource" or a resource kind such as "teacher", got {shown(by)}',
             value=by,
             expected='"resource" | "teacher" | "room" | another kind',
         )
     if isinstance(width, bool) or not isinstance(width, int | float) or not 0 < width <= 100:
         raise InvalidValue(
-            f"width must be 0 < width <= 100 inches, got {width!r}",
+            f"width must be 0 < width <= 100 inches, got {shown(width)}",
             value=width,
             expected="0 < width <= 100",
         )

@@ -41,6 +41,7 @@ from procrastinate import Blueprint
 from procrastinate.exceptions import AlreadyEnqueued
 
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.model.text import MAX_NAME_LENGTH, check_text
 from sessionkit.services import SessionKit, TickReport
 from sessionkit.services.booking_requests import check_batch
@@ -79,7 +80,7 @@ def _check_cron(cron: object) -> None:
     """
     if not isinstance(cron, str) or not croniter.is_valid(cron):
         raise InvalidValue(
-            f"cron must be a cron expression such as '* * * * *', got {cron!r}",
+            f"cron must be a cron expression such as '* * * * *', got {shown(cron)}",
             value=cron,
             expected="a cron expression ('minute hour day month weekday')",
         )
@@ -87,7 +88,7 @@ def _check_cron(cron: object) -> None:
         croniter(cron, datetime.now(UTC)).get_next(datetime)
     except (CroniterError, ValueError, OverflowError) as error:
         raise InvalidValue(
-            f"cron {cron!r} never fires (croniter: {error}); "
+            f"cron {shown(cron)} never fires (croniter: {error}); "
             "procrastinate's worker would stop on it",
             value=cron,
             expected="a cron expression that fires ('minute hour day month weekday'), "

@@ -6,12 +6,17 @@ import reprlib
 from datetime import datetime
 
 _REPR = reprlib.Repr()
-_REPR.maxstring = _REPR.maxother = 80
+_REPR.maxstring = _REPR.maxother = 132  # an id (128 characters) is shown whole
 _REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 8
 
 
 def _amount(value: object) -> str:
-    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return f"{value:,}"
+        except ValueError:  # more digits than int turns into text
+            return shown(value)
+    return str(value)
 
 
 def shown(value: object) -> str:
@@ -44,7 +49,7 @@ class NaiveDatetime(InvalidValue):
 
     def __init__(self, value: datetime, *, name: str = "datetime") -> None:
         super().__init__(
-            f"{name} must be timezone-aware, got naive {value.isoformat()!r}; "
+            f"{name} must be timezone-aware, got naive {shown(value.isoformat())}; "
             "attach a zone (e.g. .replace(tzinfo=ZoneInfo('Europe/Berlin')) or UTC)",
             value=value,
             expected="an aware datetime",
@@ -103,7 +108,7 @@ class NotIndexed(SessionKitError, KeyError):
     """A key that is not in the :class:`~sessionkit.conflicts.ConflictIndex`."""
 
     def __init__(self, key: object) -> None:
-        super().__init__(f"{key!r} is not in the index")
+        super().__init__(f"{shown(key)} is not in the index")
         self.key = key
 
     def __str__(self) -> str:
@@ -123,7 +128,8 @@ class UnknownTimeZone(InvalidValue):
 
     def __init__(self, name: object) -> None:
         super().__init__(
-            f"unknown time zone {name!r}; expected an IANA name such as 'Europe/Berlin' or 'UTC'",
+            f"unknown time zone {shown(name)}; expected an IANA name such as 'Europe/Berlin' or "
+            "'UTC'",
             value=name,
             expected="an IANA time zone name",
         )

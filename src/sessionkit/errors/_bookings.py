@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sessionkit.errors._base import SessionKitError
+from sessionkit.errors._base import SessionKitError, shown
 from sessionkit.errors._policies import ActionRefused
 from sessionkit.errors._storage import Duplicate, NotFound
 
@@ -40,7 +40,7 @@ class CapacityExceeded(SessionKitError, ValueError):
         # line when 1 is free): say both counts, not a share of the capacity "owed".
         ahead = f", {waiting} waited for on its waitlist ahead of newcomers" if waiting else ""
         super().__init__(
-            f"session {session_id!r} has {remaining} of {capacity} seat(s) free"
+            f"session {shown(session_id)} has {remaining} of {capacity} seat(s) free"
             f" ({taken} taken{ahead}); {asked} asked for"
         )
         self.session_id = session_id
@@ -56,7 +56,8 @@ class HoldExpired(SessionKitError, ValueError):
 
     def __init__(self, booking_id: str, expired_at: datetime) -> None:
         super().__init__(
-            f"the hold of booking {booking_id!r} expired at {expired_at.isoformat()}; book again"
+            f"the hold of booking {shown(booking_id)} expired at {expired_at.isoformat()}; book "
+            "again"
         )
         self.booking_id = booking_id
         self.expired_at = expired_at
@@ -70,7 +71,7 @@ class IdempotencyKeyReused(SessionKitError, ValueError):
 
     def __init__(self, key: str, booking_id: str) -> None:
         super().__init__(
-            f"idempotency key {key!r} already made booking {booking_id!r} with another "
+            f"idempotency key {shown(key)} already made booking {shown(booking_id)} with another "
             "request; use a new key for a new request"
         )
         self.key = key
@@ -82,7 +83,8 @@ class AlreadyBooked(SessionKitError, ValueError):
 
     def __init__(self, *, session_id: str, participant: str, booking_id: str, status: str) -> None:
         super().__init__(
-            f"{participant} already has booking {booking_id!r} ({status}) in session {session_id!r}"
+            f"{participant} already has booking {shown(booking_id)} ({status}) in session "
+            f"{shown(session_id)}"
         )
         self.session_id = session_id
         self.participant = participant

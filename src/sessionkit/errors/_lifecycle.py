@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sessionkit.errors._base import SessionKitError
+from sessionkit.errors._base import SessionKitError, shown
 
 
 class LifecycleError(SessionKitError, ValueError):
@@ -41,7 +41,7 @@ class InvalidTransition(LifecycleError):
     ) -> None:
         allowed_text = ", ".join(allowed) if allowed else "none"
         super().__init__(
-            f"cannot {transition!r} {subject} {session_id!r} in status {status!r}; "
+            f"cannot {shown(transition)} {subject} {shown(session_id)} in status {shown(status)}; "
             f"allowed now: {allowed_text}"
         )
         self.subject = subject
@@ -69,7 +69,8 @@ class TransitionRefused(LifecycleError):
         subject: str = "session",
     ) -> None:
         super().__init__(
-            f"cannot {transition!r} {subject} {session_id!r} in status {status!r}: {reason}"
+            f"cannot {shown(transition)} {subject} {shown(session_id)} in status {shown(status)}: "
+            f"{reason}"
         )
         self.subject = subject
         self.subject_id = session_id
@@ -89,10 +90,10 @@ class LifecycleNotApplicable(LifecycleError):
     """
 
     def __init__(self, *, lifecycle: str, subject: str, expected: str, field: str = "") -> None:
-        drives = f", driving their {field!r} field" if field else ""
+        drives = f", driving their {shown(field)} field" if field else ""
         super().__init__(
-            f"lifecycle {lifecycle!r} is for {subject} values{drives}, not for {expected} "
-            f"values; choose a lifecycle whose subject is {expected!r}"
+            f"lifecycle {shown(lifecycle)} is for {subject} values{drives}, not for {expected} "
+            f"values; choose a lifecycle whose subject is {shown(expected)}"
         )
         self.lifecycle = lifecycle
         self.subject = subject
@@ -109,8 +110,10 @@ class MissingFact(SessionKitError, LookupError):
 
     def __init__(self, *, fact: str, lifecycle: str, transition: str, value_id: object) -> None:
         super().__init__(
-            f"the condition of {lifecycle!r} transition {transition!r} needs the fact {fact!r} "
-            f"for {value_id!r}; pass it, e.g. facts={{{fact!r}: ...}}, to advance() or next_due() "
+            f"the condition of {shown(lifecycle)} transition {shown(transition)} needs the fact "
+            f"{shown(fact)} "
+            f"for {shown(value_id)}; pass it, e.g. facts={{{shown(fact)}: ...}}, to advance() or "
+            "next_due() "
             "(a SessionKit asks its facts= provider: attendance_facts() reads stored attendance)"
         )
         self.fact = fact
@@ -123,6 +126,6 @@ class UnknownLifecycle(SessionKitError, LookupError):
     """No lifecycle is registered under the name asked for."""
 
     def __init__(self, name: str, known: Sequence[str]) -> None:
-        super().__init__(f"unknown lifecycle {name!r}; known: {', '.join(sorted(known))}")
+        super().__init__(f"unknown lifecycle {shown(name)}; known: {', '.join(sorted(known))}")
         self.name = name
         self.known = tuple(known)

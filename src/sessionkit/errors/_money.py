@@ -13,7 +13,8 @@ class UnknownCurrency(InvalidValue):
 
     def __init__(self, value: object) -> None:
         super().__init__(
-            f"{value!r} is not an ISO 4217 currency code with a minor unit (e.g. 'EUR', 'USD')",
+            f"{shown(value)} is not an ISO 4217 currency code with a minor unit (e.g. 'EUR', "
+            "'USD')",
             value=value,
             expected="an ISO 4217 code such as 'EUR'",
         )
@@ -49,7 +50,7 @@ class RefundExceedsPayment(SessionKitError, ValueError):
     ) -> None:
         left = paid - refunded
         super().__init__(
-            f"payment {payment_id!r} has {left} {currency} left to refund "
+            f"payment {shown(payment_id)} has {left} {currency} left to refund "
             f"({paid} paid, {refunded} refunded); {asked} asked for"
         )
         self.payment_id = payment_id
@@ -67,7 +68,9 @@ class PaymentDeclined(SessionKitError, ValueError):
     """
 
     def __init__(self, payment_id: str, *, reason: str | None = None) -> None:
-        super().__init__(f"payment {payment_id!r} was declined" + (f": {reason}" if reason else ""))
+        super().__init__(
+            f"payment {shown(payment_id)} was declined" + (f": {reason}" if reason else "")
+        )
         self.payment_id = payment_id
         self.reason = reason
 
@@ -82,7 +85,7 @@ class PaymentGatewayError(SessionKitError, ConnectionError):
 
     def __init__(self, operation: str, payment_id: str, *, detail: str = "") -> None:
         super().__init__(
-            f"the payment provider failed to {operation} payment {payment_id!r}"
+            f"the payment provider failed to {operation} payment {shown(payment_id)}"
             + (f": {detail}" if detail else "")
             + "; it is safe to retry"
         )
@@ -111,13 +114,13 @@ class PaymentRequired(SessionKitError, ValueError):
     ) -> None:
         if booking_id is None:
             message = (
-                f"session {session_id!r} is priced: a seat in it is taken by paying, so "
+                f"session {shown(session_id)} is priced: a seat in it is taken by paying, so "
                 "book it with kit.payments.book (manual=True, confirm=True for money the "
                 "host collects itself); kit.bookings.book only joins its waitlist"
             )
         else:
             message = (
-                f"booking {booking_id!r} is confirmed by its payment {payment_id!r}, "
+                f"booking {shown(booking_id)} is confirmed by its payment {shown(payment_id)}, "
                 f"which is {status}, not PAID"
             )
         super().__init__(message)
@@ -152,7 +155,8 @@ class RefundKeyReused(SessionKitError, ValueError):
     ) -> None:
         super().__init__(
             f"idempotency key {shown(key)} already refunded {first_amount} of payment "
-            f"{first_payment_id!r}; this request asks {amount} of payment {payment_id!r}: "
+            f"{shown(first_payment_id)}; this request asks {amount} of payment "
+            f"{shown(payment_id)}: "
             "use a new key for a new refund"
         )
         self.key = key

@@ -151,7 +151,7 @@ class ParticipantNotGranted(SessionKitError, PermissionError):
         else:
             whose = "every participant" if participant is None else repr(participant)
             first = reason or (
-                f"{asked} is for {whose}, not for the caller's participant {granted!r}"
+                f"{asked} is for {whose}, not for the caller's participant {shown(granted)}"
             )
             message = f"{first}; acting for another participant takes a staff role"
         super().__init__(message)

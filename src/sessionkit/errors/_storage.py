@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sessionkit.errors._base import SessionKitError
+from sessionkit.errors._base import SessionKitError, shown
 
 
 class NotFound(SessionKitError, LookupError):
@@ -16,7 +16,7 @@ class NotFound(SessionKitError, LookupError):
     """
 
     def __init__(self, kind: str, record_id: object, tenant: object) -> None:
-        super().__init__(f"no {kind} {record_id!r} for tenant {tenant!r}")
+        super().__init__(f"no {kind} {shown(record_id)} for tenant {shown(tenant)}")
         self.kind = kind
         self.record_id = record_id
         self.tenant = tenant
@@ -86,7 +86,8 @@ class StillReferenced(SessionKitError, ValueError):
     ) -> None:
         holders = ", ".join(f"{count} {name}(s)" for name, count in sorted(referenced_by.items()))
         super().__init__(
-            f"{kind} {record_id!r} of tenant {tenant!r} is still referenced by {holders}; "
+            f"{kind} {shown(record_id)} of tenant {shown(tenant)} is still referenced by "
+            f"{holders}; "
             "delete or move those first"
         )
         self.kind = kind
@@ -100,7 +101,7 @@ class UnsupportedKind(SessionKitError, LookupError):
 
     def __init__(self, kind: str, adapter: str, known: Sequence[str] = ()) -> None:
         listed = f"; it stores: {', '.join(sorted(known))}" if known else ""
-        super().__init__(f"{adapter} has no repository for kind {kind!r}{listed}")
+        super().__init__(f"{adapter} has no repository for kind {shown(kind)}{listed}")
         self.kind = kind
         self.adapter = adapter
         self.known = tuple(known)
@@ -175,7 +176,7 @@ class DuplicateSeries(Duplicate):
 
     def __init__(self, series_id: object, tenant: object, *, existing: object = None) -> None:
         super().__init__(
-            f"series {series_id!r} already exists for tenant {tenant!r}; "
+            f"series {shown(series_id)} already exists for tenant {shown(tenant)}; "
             "choose another id, or update the stored series",
             kind="series",
             record_id=series_id,
@@ -209,7 +210,7 @@ class SessionLocked(SessionKitError, ValueError):
     """The session may not be changed or deleted; ``reason`` says why (status, dependents)."""
 
     def __init__(self, session_id: object, reason: str) -> None:
-        super().__init__(f"session {session_id!r} is locked: {reason}")
+        super().__init__(f"session {shown(session_id)} is locked: {reason}")
         self.session_id = session_id
         self.reason = reason
 
@@ -231,9 +232,9 @@ class ConcurrentModification(SessionKitError, RuntimeError):
     """
 
     def __init__(self, record_id: object, expected: int | None, actual: int | None) -> None:
-        found = "it is gone" if actual is None else f"found version {actual}"
+        found = "it is gone" if actual is None else f"found version {shown(actual)}"
         super().__init__(
-            f"{record_id!r} changed concurrently: expected version {expected}, {found}"
+            f"{shown(record_id)} changed concurrently: expected version {shown(expected)}, {found}"
         )
         self.record_id = record_id
         self.expected = expected
@@ -246,5 +247,5 @@ class SeriesClosedError(SessionKitError, ValueError):
     """The series is closed: no sessions are generated or changed through it any more."""
 
     def __init__(self, series_id: object) -> None:
-        super().__init__(f"series {series_id!r} is closed")
+        super().__init__(f"series {shown(series_id)} is closed")
         self.series_id = series_id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sessionkit.errors._base import shown
 from sessionkit.errors._policies import ActionRefused
 from sessionkit.errors._storage import Duplicate, NotFound
 
@@ -47,7 +48,7 @@ class UsageLimitReached(ActionRefused):
     ) -> None:
         super().__init__(
             "credits",
-            f"subscription {subscription_id!r} of {participant} has {remaining} of {credits} "
+            f"subscription {shown(subscription_id)} of {participant} has {remaining} of {credits} "
             f"credit(s) left in period {period}",
             allows_at=allows_at,
         )

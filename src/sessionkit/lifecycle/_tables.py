@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import attrs
 
 from sessionkit.errors import UnknownStatus, UnknownTransitionName, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.lifecycle._values import check_value
 from sessionkit.lifecycle.definition import Status, Transition
 
@@ -56,7 +57,7 @@ class Tables:
             return self.transition_by_name[name]
         except KeyError:
             raise UnknownTransitionName(
-                f"lifecycle {self.lifecycle!r} has no transition {name!r}",
+                f"lifecycle {shown(self.lifecycle)} has no transition {shown(name)}",
                 value=name,
                 expected=", ".join(self.transition_by_name),
             ) from None
@@ -74,7 +75,7 @@ class Tables:
             raise WrongType(
                 status,
                 name=f"{type(value).__name__}.{field}",
-                expected=f"a status name of lifecycle {self.lifecycle!r} (str)",
+                expected=f"a status name of lifecycle {shown(self.lifecycle)} (str)",
             )
         if status not in self.status_by_name:
             raise self.unknown_status(status)

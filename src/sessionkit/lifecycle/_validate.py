@@ -15,6 +15,7 @@ from typing import cast
 import attrs
 
 from sessionkit.errors import InvalidLifecycle, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.lifecycle._checks import check_text, items
 from sessionkit.lifecycle.definition import Status, Transition
 
@@ -59,7 +60,7 @@ def _check_parts(
             lifecycle,
             "invalid_field",
             field,
-            f"field {field!r} must be an identifier naming the attribute holding the status",
+            f"field {shown(field)} must be an identifier naming the attribute holding the status",
         )
     if scheduled is not None:
         check_text(scheduled, f"{owner}.scheduled", "a status name (str) or None")
@@ -76,12 +77,14 @@ def _check_names(lifecycle: str, kind: str, names: Sequence[object]) -> None:
                 lifecycle,
                 "invalid_name",
                 name,
-                f"{kind} name {name!r} must be an identifier (letters, digits, underscores)",
+                f"{kind} name {shown(name)} must be an identifier (letters, digits, underscores)",
             )
     seen: set[object] = set()
     for name in names:
         if name in seen:
-            raise _fail(lifecycle, f"duplicate_{kind}", name, f"{kind} {name!r} is declared twice")
+            raise _fail(
+                lifecycle, f"duplicate_{kind}", name, f"{kind} {shown(name)} is declared twice"
+            )
         seen.add(name)
 
 
@@ -96,7 +99,8 @@ def _expand(
             lifecycle,
             "unknown_status",
             (transition.name, transition.target),
-            f"transition {transition.name!r} goes to unknown status {transition.target!r}",
+            f"transition {shown(transition.name)} goes to unknown status "
+            f"{shown(transition.target)}",
         )
     sources: list[str] = []
     for source in transition.sources:
@@ -111,7 +115,7 @@ def _expand(
                 lifecycle,
                 "unknown_status",
                 (transition.name, source),
-                f"transition {transition.name!r} leaves unknown status {source!r}",
+                f"transition {shown(transition.name)} leaves unknown status {shown(source)}",
             )
         sources.extend(c for c in candidates if c not in sources)
     if not sources:
@@ -119,7 +123,7 @@ def _expand(
             lifecycle,
             "no_sources",
             transition.name,
-            f"transition {transition.name!r} leaves no status",
+            f"transition {shown(transition.name)} leaves no status",
         )
     for source in sources:
         if known[source].terminal:
@@ -127,7 +131,7 @@ def _expand(
                 lifecycle,
                 "transition_from_terminal",
                 (transition.name, source),
-                f"transition {transition.name!r} leaves terminal status {source!r}; "
+                f"transition {shown(transition.name)} leaves terminal status {shown(source)}; "
                 "terminal statuses are final",
             )
     return attrs.evolve(transition, sources=tuple(sources), target=known[transition.target].name)
@@ -182,14 +186,14 @@ def _check_entry(lifecycle: str, known: dict[str, Status], entry: str) -> None:
             lifecycle,
             "unknown_status",
             ("scheduled", entry),
-            f"scheduled={entry!r} is not one of its statuses ({', '.join(known)})",
+            f"scheduled={shown(entry)} is not one of its statuses ({', '.join(known)})",
         )
     if known[entry].terminal:
         raise _fail(
             lifecycle,
             "terminal_entry",
             entry,
-            f"scheduled={entry!r} is terminal; a new value could never leave it",
+            f"scheduled={shown(entry)} is terminal; a new value could never leave it",
         )
     for status in known.values():
         if status.cancelled and (status.initial or status.name == entry):
@@ -197,7 +201,7 @@ def _check_entry(lifecycle: str, known: dict[str, Status], entry: str) -> None:
                 lifecycle,
                 "cancelled_entry",
                 status.name,
-                f"{status.name!r} is marked cancelled=True but new values start in it; "
+                f"{shown(status.name)} is marked cancelled=True but new values start in it; "
                 "only a transition into a status can be a cancellation",
             )
 
@@ -225,7 +229,7 @@ def validate(
             lifecycle,
             "invalid_subject",
             subject,
-            f"subject {subject!r} must be an identifier naming what it drives, e.g. 'session'",
+            f"subject {shown(subject)} must be an identifier naming what it drives, e.g. 'session'",
         )
     _check_parts(lifecycle, statuses, transitions, field, scheduled)
     if not statuses:
@@ -251,7 +255,7 @@ def validate(
                 lifecycle,
                 "dead_end",
                 status.name,
-                f"no transition leaves {status.name!r}; mark it terminal=True or add one",
+                f"no transition leaves {shown(status.name)}; mark it terminal=True or add one",
             )
     reachable = _reachable(initial[0], expanded)
     unreachable = [s.name for s in statuses if s.name not in reachable]
@@ -260,7 +264,7 @@ def validate(
             lifecycle,
             "unreachable",
             tuple(unreachable),
-            f"no path from {initial[0]!r} reaches {', '.join(unreachable)}",
+            f"no path from {shown(initial[0])} reaches {', '.join(unreachable)}",
         )
     _check_entry(lifecycle, known, initial[0] if scheduled is None else scheduled)
     cycle = _timed_cycle(expanded)

@@ -13,6 +13,7 @@ from typing import Any, Protocol, TypeVar
 import attrs
 
 from sessionkit.errors import NotASession
+from sessionkit.errors._base import shown
 from sessionkit.zones import check_aware
 
 __all__ = ["SessionLike", "SessionT", "check_value", "replace_status", "utc"]
@@ -56,9 +57,9 @@ def check_value(value: object, field: str) -> None:
         )
     if not hasattr(value, field):
         raise NotASession(
-            f"{kind.__name__} has no {field!r} field for this lifecycle to change",
+            f"{kind.__name__} has no {shown(field)} field for this lifecycle to change",
             value=value,
-            expected=f"a {field!r} field",
+            expected=f"a {shown(field)} field",
         )
 
 

@@ -14,6 +14,7 @@ from typing import Any, Final, Literal, TypeAlias, cast
 import attrs
 
 from sessionkit.errors import InvalidValue, NaiveDatetime, NotADatetime, NotASession, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.lifecycle._checks import (
     check_callable,
     check_flag,
@@ -99,7 +100,7 @@ def _check_anchor(anchor: object) -> None:
     if callable(anchor) or (isinstance(anchor, str) and anchor.isidentifier()):
         return
     raise InvalidValue(
-        f"a timer counts from 'start', 'end', a field name or a callable, got {anchor!r}",
+        f"a timer counts from 'start', 'end', a field name or a callable, got {shown(anchor)}",
         value=anchor,
         expected="'start', 'end', a field name or a callable value -> datetime",
     )

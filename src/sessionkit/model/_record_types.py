@@ -19,6 +19,7 @@ from typing import Any, Literal
 import attrs
 
 from sessionkit.errors import InvalidValue
+from sessionkit.errors._base import shown
 
 __all__ = ["COLUMN_TYPES", "Column", "ColumnType", "Record", "Schema", "utc"]
 
@@ -65,7 +66,8 @@ class Column:
     def __attrs_post_init__(self) -> None:
         if self.type not in COLUMN_TYPES:
             raise InvalidValue(
-                f"column {self.name!r} has type {self.type!r}; expected one of {COLUMN_TYPES}",
+                f"column {shown(self.name)} has type {shown(self.type)}; expected one of "
+                f"{COLUMN_TYPES}",
                 value=self.type,
                 expected=" | ".join(COLUMN_TYPES),
             )
@@ -89,7 +91,7 @@ class Schema:
             if column.name == name:
                 return column
         raise InvalidValue(
-            f"the {self.name} schema has no column {name!r}; its columns are {self.names}",
+            f"the {self.name} schema has no column {shown(name)}; its columns are {self.names}",
             value=name,
             expected=" | ".join(self.names),
         )

@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Literal
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.model._record_types import ColumnType
 from sessionkit.model.html import html_of
 from sessionkit.model.money import Money
@@ -128,7 +129,7 @@ class Revenue:
         """
         if figure not in _FIGURES:
             raise InvalidValue(
-                f"no revenue figure {figure!r}; the figures are {', '.join(_FIGURES)}",
+                f"no revenue figure {shown(figure)}; the figures are {', '.join(_FIGURES)}",
                 value=figure,
                 expected=f"one of {', '.join(_FIGURES)}",
             )

@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Literal
 import attrs
 
 from sessionkit.errors import InvalidValue
+from sessionkit.errors._base import shown
 from sessionkit.model._record_types import ColumnType
 from sessionkit.model.analytics import CountBy, ratio
 from sessionkit.model.analytics_money import group_key
@@ -311,7 +312,7 @@ class SubscriptionUse:
         """
         if figure not in USAGE_FIGURES:
             raise InvalidValue(
-                f"no usage figure {figure!r}; the figures are {', '.join(USAGE_FIGURES)}",
+                f"no usage figure {shown(figure)}; the figures are {', '.join(USAGE_FIGURES)}",
                 value=figure,
                 expected=f"one of {', '.join(USAGE_FIGURES)}",
             )

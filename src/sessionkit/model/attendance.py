@@ -39,6 +39,7 @@ from typing import Final, Literal
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.session import (
     MAX_ID_LENGTH,
@@ -103,7 +104,7 @@ def _instant(value: datetime) -> datetime:
 def _action(value: object) -> str:
     if value not in (JOIN, LEAVE):
         raise InvalidValue(
-            f"a presence action must be 'join' or 'leave', got {value!r}",
+            f"a presence action must be 'join' or 'leave', got {shown(value)}",
             value=value,
             expected="'join' or 'leave'",
         )
@@ -116,7 +117,8 @@ def _text(value: object, name: str, limit: int) -> str:
         raise WrongType(value, name=name, expected="a non-empty string")
     if not value or value.strip() != value or len(value) > limit or ":" in value:
         raise InvalidValue(
-            f"{name} must be 1..{limit} characters, no ':' nor surrounding spaces, got {value!r}",
+            f"{name} must be 1..{limit} characters, no ':' nor surrounding spaces, got "
+            f"{shown(value)}",
             value=value,
             expected=f"1..{limit} characters without ':'",
         )
@@ -147,7 +149,7 @@ class PresenceEvent:
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.event_id, str) or not self.event_id:
             raise InvalidValue(
-                f"a presence event_id must be a non-empty string, got {self.event_id!r}",
+                f"a presence event_id must be a non-empty string, got {shown(self.event_id)}",
                 value=self.event_id,
                 expected="a non-empty string",
             )
@@ -157,7 +159,7 @@ class PresenceEvent:
             check_id(self.key, "provider:event_id")  # the stored event's id, by the id rule
         if len(self.key) > MAX_ID_LENGTH:
             raise InvalidValue(
-                f"presence event key {self.key!r} is longer than {MAX_ID_LENGTH} characters",
+                f"presence event key {shown(self.key)} is longer than {MAX_ID_LENGTH} characters",
                 value=self.event_id,
                 expected=f"provider and event_id of at most {MAX_ID_LENGTH - 1} characters",
             )
@@ -207,7 +209,8 @@ def override_id(session_id: str, participant: ResourceRef | str) -> str:
 def _status(value: object) -> str:
     if value not in ATTENDANCE_STATUSES:
         raise InvalidValue(
-            f"attendance status must be one of {', '.join(ATTENDANCE_STATUSES)}, got {value!r}",
+            f"attendance status must be one of {', '.join(ATTENDANCE_STATUSES)}, got "
+            f"{shown(value)}",
             value=value,
             expected=" / ".join(ATTENDANCE_STATUSES),
         )
@@ -220,7 +223,7 @@ def _minutes(value: object) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000:
         raise InvalidValue(
-            f"attended minutes must be a whole number 0..100000 or None, got {value!r}",
+            f"attended minutes must be a whole number 0..100000 or None, got {shown(value)}",
             value=value,
             expected="an int 0..100000 or None",
         )
@@ -257,7 +260,7 @@ class AttendanceOverride:
 def _delta(value: object) -> timedelta:
     if not isinstance(value, timedelta) or value < timedelta(0):
         raise InvalidValue(
-            f"an attendance threshold must be a timedelta >= 0, got {value!r}",
+            f"an attendance threshold must be a timedelta >= 0, got {shown(value)}",
             value=value,
             expected="a timedelta >= 0",
         )
@@ -267,7 +270,9 @@ def _delta(value: object) -> timedelta:
 def _fraction(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
         raise InvalidValue(
-            f"partial_below must be a fraction 0..1, got {value!r}", value=value, expected="0..1"
+            f"partial_below must be a fraction 0..1, got {shown(value)}",
+            value=value,
+            expected="0..1",
         )
     return float(value)
 

@@ -40,6 +40,7 @@ from typing import Any, ClassVar
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.lifecycle import Lifecycle, Status, Timer, Transition
 from sessionkit.model.html import html_of
 from sessionkit.model.records import BOOKING, Schema
@@ -164,7 +165,7 @@ def check_seats(value: object) -> int:
         raise WrongType(value, name="seats", expected="an integer >= 1")
     if not 1 <= value <= MAX_CAPACITY:
         raise InvalidValue(
-            f"a booking takes 1..{MAX_CAPACITY:,} seats, got seats={value!r}",
+            f"a booking takes 1..{MAX_CAPACITY:,} seats, got seats={shown(value)}",
             value=value,
             expected=f"an integer 1..{MAX_CAPACITY}",
         )
@@ -241,7 +242,7 @@ class Booking:
         )
         if not isinstance(self.role, str) or not self.role:
             raise InvalidValue(
-                f"a booking's role must be a non-empty string, got {self.role!r}",
+                f"a booking's role must be a non-empty string, got {shown(self.role)}",
                 value=self.role,
                 expected="a role name such as 'student'",
             )

@@ -112,7 +112,7 @@ def check_fields(fields: object) -> dict[str, Any]:
 def _int64(key: str, value: int) -> int:
     if not _INT64[0] <= value <= _INT64[1]:
         raise InvalidValue(
-            f"field {key!r}: the integer {value} does not fit in 64 bits",
+            f"field {shown(key)}: the integer {value} does not fit in 64 bits",
             value=value,
             expected="a 64-bit integer",
         )
@@ -132,7 +132,7 @@ def field_value(key: str, value: object, depth: int = 0) -> Any:
         return storable(value, f"field {key!r}")
     if depth >= MAX_FIELD_DEPTH and isinstance(value, (list, tuple, Mapping)):
         raise InvalidValue(
-            f"field {key!r}: lists and objects nest more than {MAX_FIELD_DEPTH} deep",
+            f"field {shown(key)}: lists and objects nest more than {MAX_FIELD_DEPTH} deep",
             value=shown(value),
             expected=f"at most {MAX_FIELD_DEPTH} levels",
         )
@@ -141,7 +141,8 @@ def field_value(key: str, value: object, depth: int = 0) -> Any:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise InvalidValue(
-                f"field {key!r}: {value!r} is not a finite number (JSON has no NaN or infinity)",
+                f"field {shown(key)}: {shown(value)} is not a finite number (JSON has no NaN or "
+                "infinity)",
                 value=value,
                 expected="a finite float",
             )
@@ -149,7 +150,7 @@ def field_value(key: str, value: object, depth: int = 0) -> Any:
             # Written as "1e+16", PostgreSQL's jsonb keeps it as the number 10000000000000000
             # and reads it back as an int: kept on one store, changed on another.
             raise InvalidValue(
-                f"field {key!r}: the float {value!r} is 1e16 or more in magnitude, which "
+                f"field {shown(key)}: the float {shown(value)} is 1e16 or more in magnitude, which "
                 "PostgreSQL reads back as an integer; store it as an int or a string",
                 value=value,
                 expected="a finite float under 1e16 in magnitude",
@@ -162,7 +163,7 @@ def field_value(key: str, value: object, depth: int = 0) -> Any:
         for inner, item in value.items():
             if not isinstance(inner, str):
                 raise InvalidValue(
-                    f"field {key!r}: a nested key must be a string, got {shown(inner)}",
+                    f"field {shown(key)}: a nested key must be a string, got {shown(inner)}",
                     value=inner,
                     expected="str keys",
                 )
@@ -171,7 +172,7 @@ def field_value(key: str, value: object, depth: int = 0) -> Any:
             )
         return copied
     raise InvalidValue(
-        f"field {key!r}: {type(value).__name__} {shown(value)} is not JSON-representable",
+        f"field {shown(key)}: {type(value).__name__} {shown(value)} is not JSON-representable",
         value=value,
         expected="str, int, bool, None, a finite float, or lists/dicts of them",
     )
@@ -185,7 +186,8 @@ def _filter_value(key: str, value: object) -> FieldValue:
     if isinstance(value, int):
         return _int64(key, int(value))
     raise InvalidValue(
-        f"field filter {key!r}: compare with strings, integers or booleans, got {shown(value)}",
+        f"field filter {shown(key)}: compare with strings, integers or booleans, got "
+        f"{shown(value)}",
         value=value,
         expected="str | int | bool, or a list, tuple or set of them",
     )
@@ -228,11 +230,12 @@ def field_filters(
         many = list(wanted) if isinstance(wanted, _MANY) else [wanted]
         if not many:
             raise InvalidValue(
-                f"field filter {key!r}: give at least one value", value=wanted, expected=">= 1"
+                f"field filter {shown(key)}: give at least one value", value=wanted, expected=">= 1"
             )
         if len(many) > MAX_FILTER_VALUES:
             raise InvalidValue(
-                f"field filter {key!r}: give at most {MAX_FILTER_VALUES} values, got {len(many):,}",
+                f"field filter {shown(key)}: give at most {MAX_FILTER_VALUES} values, got "
+                f"{len(many):,}",
                 value=shown(wanted),
                 expected=f"1..{MAX_FILTER_VALUES} values",
             )

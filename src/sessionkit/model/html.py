@@ -37,6 +37,7 @@ from typing import Any, cast
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.model.records import Record, Schema, schema_of, to_records
 
 __all__ = ["DEFAULT_LIMIT", "cell", "html_of", "html_table"]
@@ -78,7 +79,9 @@ def _check_limit(limit: object) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int):
         raise WrongType(limit, name="limit", expected="an int >= 1")
     if limit < 1:
-        raise InvalidValue(f"limit must be at least 1, got {limit}", value=limit, expected=">= 1")
+        raise InvalidValue(
+            f"limit must be at least 1, got {shown(limit)}", value=limit, expected=">= 1"
+        )
     return limit
 
 

@@ -29,6 +29,7 @@ import attrs
 from iso4217 import Currency
 
 from sessionkit.errors import CurrencyMismatch, InvalidValue, UnknownCurrency, WrongType
+from sessionkit.errors._base import shown
 
 __all__ = ["MAX_AMOUNT", "Money", "Rounding", "check_currency", "minor_unit", "sum_money"]
 
@@ -71,11 +72,11 @@ def _amount(value: object) -> Decimal:
         amount = Decimal(value.strip() if isinstance(value, str) else value)
     except InvalidOperation:
         raise InvalidValue(
-            f"amount {value!r} is not a number", value=value, expected="a decimal number"
+            f"amount {shown(value)} is not a number", value=value, expected="a decimal number"
         ) from None
     if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
         raise InvalidValue(
-            f"amount {value!r} is not a finite number below {MAX_AMOUNT:.0E}",
+            f"amount {shown(value)} is not a finite number below {MAX_AMOUNT:.0E}",
             value=value,
             expected=f"a finite decimal below {MAX_AMOUNT:.0E} in absolute value",
         )

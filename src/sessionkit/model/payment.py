@@ -43,6 +43,7 @@ from typing import Any, ClassVar, Literal
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.lifecycle import Lifecycle, Status, StatusChanged, Transition
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.events import DomainEvent
@@ -151,7 +152,7 @@ def _optional_instant(value: datetime | None) -> datetime | None:
 
 def _money(value: object) -> Money:
     if not isinstance(value, Money):
-        raise InvalidValue(f"expected Money, got {value!r}", value=value, expected="Money")
+        raise InvalidValue(f"expected Money, got {shown(value)}", value=value, expected="Money")
     return value
 
 
@@ -229,7 +230,8 @@ class Payment:
                 shaped = None
             if shaped is None:
                 raise InvalidValue(
-                    f"payment {self.id!r} has {name} {value}, not an amount of {self.currency}",
+                    f"payment {shown(self.id)} has {name} {value}, not an amount of "
+                    f"{self.currency}",
                     value=value,
                     expected=f"an amount of {self.currency}",
                 )
@@ -237,14 +239,15 @@ class Payment:
                 object.__setattr__(self, name, shaped)
         if not 0 <= self.refunded + self.refund_due <= self.amount.amount:
             raise InvalidValue(
-                f"payment {self.id!r} refunds {self.refunded} + {self.refund_due} due "
+                f"payment {shown(self.id)} refunds {self.refunded} + {self.refund_due} due "
                 f"of {self.amount}",
                 value=self.refunded + self.refund_due,
                 expected=f"0..{self.amount.amount}",
             )
         if not 0 <= self.refund_sending <= self.amount.amount:
             raise InvalidValue(
-                f"payment {self.id!r} sends a refund of {self.refund_sending} of {self.amount}",
+                f"payment {shown(self.id)} sends a refund of {self.refund_sending} of "
+                f"{self.amount}",
                 value=self.refund_sending,
                 expected=f"0..{self.amount.amount}",
             )
@@ -308,7 +311,7 @@ class PaymentEvent:
             raise WrongType(self.type, name="PaymentEvent.type", expected="an event type (str)")
         if self.type not in ("authorized", "succeeded", "failed", "canceled", "refunded"):
             raise InvalidValue(
-                f"unknown payment event type {self.type!r}",
+                f"unknown payment event type {shown(self.type)}",
                 value=self.type,
                 expected="authorized, succeeded, failed, canceled or refunded",
             )
@@ -322,7 +325,7 @@ class PaymentEvent:
             raise WrongType(self.amount, name="PaymentEvent.amount", expected="Money or None")
         if self.payment_id is None and self.intent_ref is None:
             raise InvalidValue(
-                f"payment event {self.event_id!r} names neither a payment nor an intent",
+                f"payment event {shown(self.event_id)} names neither a payment nor an intent",
                 value=self.event_id,
                 expected="payment_id or intent_ref",
             )

@@ -156,7 +156,9 @@ def _order(value: Iterable[tuple[str, str]] | None) -> tuple[SortKey, ...]:
             )
         if any(field == seen for seen, _ in keys):
             raise InvalidValue(
-                f"{field!r} appears twice in the order", value=field, expected="each field once"
+                f"{shown(field)} appears twice in the order",
+                value=field,
+                expected="each field once",
             )
         keys.append((field, direction))  # type: ignore[arg-type]  # checked just above
     return tuple(keys)
@@ -223,13 +225,13 @@ class SessionQuery:
                 raise WrongType(value, name=name, expected="a positive integer")
         if not 1 <= self.limit <= MAX_LIMIT:
             raise InvalidValue(
-                f"limit must be between 1 and {MAX_LIMIT}, got {self.limit!r}",
+                f"limit must be between 1 and {MAX_LIMIT}, got {shown(self.limit)}",
                 value=self.limit,
                 expected=f"1..{MAX_LIMIT}",
             )
         if self.page < 1:
             raise InvalidValue(
-                f"page must be a positive integer, got {self.page!r}",
+                f"page must be a positive integer, got {shown(self.page)}",
                 value=self.page,
                 expected=">= 1",
             )

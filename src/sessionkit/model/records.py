@@ -44,6 +44,7 @@ from decimal import Decimal
 import attrs
 
 from sessionkit.errors import NaiveDatetime, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.model._record_schemas import (
     BOOKING,
     PAYMENT,
@@ -171,7 +172,7 @@ def _infer(name: str, values: list[object]) -> ColumnType:
     if len(stamps) == len(present):
         for stamp in stamps:
             if stamp.utcoffset() is None:
-                raise NaiveDatetime(stamp, name=f"column {name!r}")
+                raise NaiveDatetime(stamp, name=f"column {shown(name)}")
         return "instant"
     if all(isinstance(v, str) for v in present):
         named = name in _CATEGORY_NAMES or name.endswith(tuple(f"_{n}" for n in _CATEGORY_NAMES))

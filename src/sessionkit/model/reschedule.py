@@ -36,6 +36,7 @@ from typing import Any, ClassVar
 import attrs
 
 from sessionkit.errors import InvalidValue
+from sessionkit.errors._base import shown
 from sessionkit.lifecycle import (
     Lifecycle,
     Status,
@@ -195,7 +196,7 @@ class RescheduleRequest:
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
                 raise InvalidValue(
-                    f"a reschedule request's {name} must be a non-empty string, got {value!r}",
+                    f"a reschedule request's {name} must be a non-empty string, got {shown(value)}",
                     value=value,
                     expected="a non-empty string",
                 )

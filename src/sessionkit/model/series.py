@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.limits import CEILING
 from sessionkit.model.html import html_of
 from sessionkit.model.records import SERIES, Schema
@@ -79,7 +80,7 @@ class WindowPolicy:
             raise WrongType(months, name="initial_months", expected="a positive integer")
         if not 1 <= months <= _MAX_MONTHS:
             raise InvalidValue(
-                f"initial_months must be 1..{_MAX_MONTHS} (100 years), got {months!r}; "
+                f"initial_months must be 1..{_MAX_MONTHS} (100 years), got {shown(months)}; "
                 "Limits.window bounds it further when a series is created",
                 value=months,
                 expected=f"1..{_MAX_MONTHS}",
@@ -201,7 +202,7 @@ class Series:
             if item.id == item_id:
                 return item
         raise InvalidValue(
-            f"series {self.id!r} has no schedule item {item_id!r}",
+            f"series {shown(self.id)} has no schedule item {shown(item_id)}",
             value=item_id,
             expected=", ".join(i.id for i in self.items),
         )

@@ -59,13 +59,13 @@ class ResourceRef:
         check_id(self.id, "ResourceRef.id", limit=MAX_REF_LENGTH)
         if ":" in self.kind:
             raise InvalidValue(
-                f"ResourceRef.kind must be a non-empty string without ':', got {self.kind!r}",
+                f"ResourceRef.kind must be a non-empty string without ':', got {shown(self.kind)}",
                 value=self.kind,
                 expected="a non-empty string without ':'",
             )
         if len(self.kind) + len(self.id) + 1 > MAX_REF_LENGTH:
             raise InvalidValue(
-                f"resource reference {self.kind}:{self.id!r} is longer than "
+                f"resource reference {self.kind}:{shown(self.id)} is longer than "
                 f"{MAX_REF_LENGTH} characters",
                 value=f"{self.kind}:{self.id}",
                 expected=f"<= {MAX_REF_LENGTH} characters",
@@ -186,7 +186,7 @@ def check_capacity(value: object) -> int:
         raise WrongType(value, name="capacity", expected="a positive integer")
     if isinstance(value, bool) or not 1 <= value <= MAX_CAPACITY:
         raise InvalidValue(
-            f"capacity must be a positive integer of at most {MAX_CAPACITY:,}, got {value!r}",
+            f"capacity must be a positive integer of at most {MAX_CAPACITY:,}, got {shown(value)}",
             value=value,
             expected=f"1..{MAX_CAPACITY}",
         )

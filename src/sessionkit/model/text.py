@@ -258,7 +258,7 @@ def check_transition_name(value: object, name: str, *, owner: str) -> str | None
     if not value.isidentifier() or len(value) > MAX_NAME_LENGTH:
         raise InvalidValue(
             f"{owner}.{name} must name a transition (an identifier of 1..{MAX_NAME_LENGTH} "
-            f"letters, digits and underscores) or be None, got {value!r}",
+            f"letters, digits and underscores) or be None, got {shown(value)}",
             value=value,
             expected="a transition name or None",
         )

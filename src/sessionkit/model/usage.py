@@ -34,6 +34,7 @@ from typing import Any, Final, Literal
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.session import (
@@ -114,7 +115,7 @@ def _check_credits(_instance: object, _attribute: attrs.Attribute[int], value: o
         raise WrongType(value, name="credits", expected="an integer 1..1,000,000")
     if not 1 <= value <= MAX_CREDITS:
         raise InvalidValue(
-            f"credits must be 1..{MAX_CREDITS:,}, got {value}",
+            f"credits must be 1..{MAX_CREDITS:,}, got {shown(value)}",
             value=value,
             expected=f"1..{MAX_CREDITS}",
         )
@@ -123,14 +124,16 @@ def _check_credits(_instance: object, _attribute: attrs.Attribute[int], value: o
 def _check_per(_instance: object, _attribute: attrs.Attribute[str], value: object) -> None:
     if value not in ("month", "total"):
         raise InvalidValue(
-            f"per must be 'month' or 'total', got {value!r}", value=value, expected="month, total"
+            f"per must be 'month' or 'total', got {shown(value)}",
+            value=value,
+            expected="month, total",
         )
 
 
 def _check_on_limit(_instance: object, _attribute: attrs.Attribute[str], value: object) -> None:
     if value not in ("refuse", "allow"):
         raise InvalidValue(
-            f"on_limit must be 'refuse' or 'allow', got {value!r}",
+            f"on_limit must be 'refuse' or 'allow', got {shown(value)}",
             value=value,
             expected="refuse, allow",
         )
@@ -280,13 +283,13 @@ def _check_format(_instance: object, _attribute: attrs.Attribute[str], value: ob
         names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
     except ValueError as error:
         raise InvalidValue(
-            f"format {value!r} is not a str.format template: {error}",
+            f"format {shown(value)} is not a str.format template: {error}",
             value=value,
             expected="a template such as '{prefix}-{tenant}-{n:06d}'",
         ) from error
     if "n" not in names or not names <= _FIELDS:
         raise InvalidValue(
-            f"format {value!r} must use {{n}} and only {sorted(_FIELDS)}, got {sorted(names)}",
+            f"format {shown(value)} must use {{n}} and only {sorted(_FIELDS)}, got {sorted(names)}",
             value=value,
             expected="a template with {n} and only {prefix}, {tenant}, {group}, {n}",
         )
@@ -294,13 +297,13 @@ def _check_format(_instance: object, _attribute: attrs.Attribute[str], value: ob
         sample = value.format(prefix="P", tenant="t", group="g", n=1)
     except (ValueError, TypeError, KeyError, AttributeError, IndexError) as error:
         raise InvalidValue(
-            f"format {value!r} cannot render a code: {error!r}",
+            f"format {shown(value)} cannot render a code: {shown(error)}",
             value=value,
             expected="text fields as text and {n} as an integer, e.g. '{prefix}-{n:06d}'",
         ) from error
     if len(sample) > MAX_ID_LENGTH:
         raise InvalidValue(
-            f"format {value!r} renders codes longer than {MAX_ID_LENGTH} characters",
+            f"format {shown(value)} renders codes longer than {MAX_ID_LENGTH} characters",
             value=value,
             expected=f"codes of at most {MAX_ID_LENGTH} characters",
         )
@@ -309,7 +312,7 @@ def _check_format(_instance: object, _attribute: attrs.Attribute[str], value: ob
 def _check_name(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not value or len(value) > 32:
         raise InvalidValue(
-            f"{attribute.name} must be text of 1..32 characters, got {value!r}",
+            f"{attribute.name} must be text of 1..32 characters, got {shown(value)}",
             value=value,
             expected="1..32 characters",
         )

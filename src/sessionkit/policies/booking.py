@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 
 from sessionkit.errors import BookingRefused, InvalidDuration, InvalidValue
+from sessionkit.errors._base import shown
 from sessionkit.limits import CEILING
 from sessionkit.model.session import Session
 from sessionkit.model.text import check_flag, check_transition_name
@@ -38,7 +39,8 @@ def _non_negative(_instance: object, attribute: attrs.Attribute[Any], value: obj
         not isinstance(value, timedelta) or not timedelta(0) <= value <= CEILING
     ):
         raise InvalidDuration(
-            f"BookingRules.{attribute.name} must be a timedelta from 0 to a century, got {value!r}",
+            f"BookingRules.{attribute.name} must be a timedelta from 0 to a century, got "
+            f"{shown(value)}",
             value=value,
             expected="a timedelta >= 0 and <= 36,600 days",
         )
@@ -48,7 +50,7 @@ def _positive_duration(_instance: object, attribute: attrs.Attribute[Any], value
     if not isinstance(value, timedelta) or not timedelta(0) < value <= CEILING:
         raise InvalidDuration(
             f"BookingRules.{attribute.name} must be a timedelta longer than 0 and at most a "
-            f"century, got {value!r}",
+            f"century, got {shown(value)}",
             value=value,
             expected="a timedelta > 0 and <= 36,600 days",
         )
@@ -57,7 +59,7 @@ def _positive_duration(_instance: object, attribute: attrs.Attribute[Any], value
 def _positive_count(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         raise InvalidValue(
-            f"BookingRules.{attribute.name} must be None or an integer >= 1, got {value!r}",
+            f"BookingRules.{attribute.name} must be None or an integer >= 1, got {shown(value)}",
             value=value,
             expected="None or an integer >= 1",
         )

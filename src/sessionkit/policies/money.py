@@ -36,6 +36,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from sessionkit.errors import CurrencyMismatch, InvalidDuration, InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.limits import CEILING
 from sessionkit.model.money import Money
 from sessionkit.model.session import Session
@@ -94,7 +95,7 @@ def _percent(value: object, name: str) -> Decimal:
         return Decimal(value.strip() if isinstance(value, str) else value)
     except InvalidOperation:
         raise InvalidValue(
-            f"{name} must be a number from 0 to 100, got {value!r}",
+            f"{name} must be a number from 0 to 100, got {shown(value)}",
             value=value,
             expected="0..100",
         ) from None
@@ -142,7 +143,7 @@ class Rate:
     def _check_per(self, _attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, timedelta) or value <= timedelta(0):
             raise InvalidValue(
-                f"Rate.per must be a timedelta > 0, got {value!r}",
+                f"Rate.per must be a timedelta > 0, got {shown(value)}",
                 value=value,
                 expected="a timedelta > 0",
             )
@@ -202,7 +203,7 @@ class RefundTier:
     def _check_notice(self, _attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, timedelta) or not timedelta(0) <= value <= CEILING:
             raise InvalidDuration(
-                f"RefundTier.notice must be a timedelta from 0 to a century, got {value!r}",
+                f"RefundTier.notice must be a timedelta from 0 to a century, got {shown(value)}",
                 value=value,
                 expected=f"a timedelta >= 0 and <= {CEILING.days:,} days",
             )

@@ -45,6 +45,7 @@ from typing import Any, Literal
 import attrs
 
 from sessionkit.errors import InvalidDuration, InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.limits import CEILING
 from sessionkit.model.reschedule import MAX_REASON_LENGTH
 from sessionkit.model.session import Session
@@ -69,7 +70,7 @@ ACTIONS: frozenset[str] = frozenset({"request_reschedule", "cancel", "book"})
 def _action(_instance: object, _attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or value not in ACTIONS:
         raise InvalidValue(
-            f"an action is one of {sorted(ACTIONS)}, got {value!r}",
+            f"an action is one of {sorted(ACTIONS)}, got {shown(value)}",
             value=value,
             expected=" | ".join(sorted(ACTIONS)),
         )
@@ -79,7 +80,7 @@ def _duration(_instance: object, attribute: attrs.Attribute[Any], value: object)
     # At most a century, like every other duration: a start less it stays a datetime.
     if not isinstance(value, timedelta) or not timedelta(0) <= value <= CEILING:
         raise InvalidDuration(
-            f"{attribute.name} must be a timedelta from 0 to a century, got {value!r}",
+            f"{attribute.name} must be a timedelta from 0 to a century, got {shown(value)}",
             value=value,
             expected=f"a timedelta >= 0 and <= {CEILING.days:,} days",
         )
@@ -158,7 +159,7 @@ def _positive(_instance: object, attribute: attrs.Attribute[Any], value: object)
     if not isinstance(value, timedelta) or not timedelta(0) < value <= CEILING:
         raise InvalidDuration(
             f"NoticePolicy.{attribute.name} must be a timedelta longer than 0 and at most a "
-            f"century, got {value!r}",
+            f"century, got {shown(value)}",
             value=value,
             expected=f"a timedelta > 0 and <= {CEILING.days:,} days",
         )
@@ -167,7 +168,7 @@ def _positive(_instance: object, attribute: attrs.Attribute[Any], value: object)
 def _limit(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
         raise InvalidValue(
-            f"NoticePolicy.{attribute.name} must be None or an integer >= 0, got {value!r}",
+            f"NoticePolicy.{attribute.name} must be None or an integer >= 0, got {shown(value)}",
             value=value,
             expected="None or an integer >= 0",
         )
@@ -184,7 +185,7 @@ def _reason_length(value: object) -> tuple[int, int]:
         or not 1 <= value[0] <= value[1] <= MAX_REASON_LENGTH
     ):
         raise InvalidValue(
-            f"reason_length is (shortest, longest) with {bounds}, got {value!r}",
+            f"reason_length is (shortest, longest) with {bounds}, got {shown(value)}",
             value=value,
             expected=f"(shortest, longest) with {bounds}",
         )

@@ -10,6 +10,7 @@ from typing import Any, Generic, Protocol, TypeVar, cast, runtime_checkable
 import attrs
 
 from sessionkit.errors import Duplicate, NotFound, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.model.events import DomainEvent
 
 RecordT = TypeVar("RecordT", bound="Record")
@@ -106,7 +107,7 @@ class Kind(Generic[RepoT]):
         for key in self.unique:
             if key.name == name:
                 return key
-        raise LookupError(f"kind {self.name!r} has no unique key {name!r}")
+        raise LookupError(f"kind {shown(self.name)} has no unique key {shown(name)}")
 
 
 class Repository(Protocol[RecordT]):

@@ -15,6 +15,8 @@ import re
 from datetime import UTC, date, datetime
 from typing import Final
 
+from sessionkit.errors._base import shown
+
 __all__ = ["format_date", "format_local", "format_utc", "parse_date", "parse_local"]
 
 _DATE: Final = re.compile(r"(\d{1,4})(\d{2})(\d{2})")
@@ -43,7 +45,7 @@ def parse_date(text: str) -> date:
     """Read ``YYYYMMDD`` (or the unpadded year older versions wrote); raise ``ValueError``."""
     match = _DATE.fullmatch(text)
     if match is None:
-        raise ValueError(f"{text!r} is not YYYYMMDD")
+        raise ValueError(f"{shown(text)} is not YYYYMMDD")
     year, month, day = (int(part) for part in match.groups())
     return date(year, month, day)
 
@@ -52,6 +54,6 @@ def parse_local(text: str) -> datetime:
     """Read ``YYYYMMDDTHHMMSS`` as a naive datetime; raise ``ValueError``."""
     match = _DATE_TIME.fullmatch(text)
     if match is None:
-        raise ValueError(f"{text!r} is not YYYYMMDDTHHMMSS")
+        raise ValueError(f"{shown(text)} is not YYYYMMDDTHHMMSS")
     year, month, day, hour, minute, second = (int(part) for part in match.groups())
     return datetime(year, month, day, hour, minute, second)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from sessionkit.errors import InvalidRecurrence
+from sessionkit.errors._base import shown
 from sessionkit.recurrence._normalise import resolve_instant
 from sessionkit.recurrence._stamps import (
     format_date,
@@ -68,7 +69,7 @@ def parse_ical_lines(
             continue
         head, sep, value = line.partition(":")
         if not sep:
-            raise InvalidRecurrence(f"cannot read iCalendar line {raw!r}", value=raw)
+            raise InvalidRecurrence(f"cannot read iCalendar line {shown(raw)}", value=raw)
         name, *param_texts = head.split(";")
         params = dict(p.split("=", 1) for p in param_texts if "=" in p)
         name = name.upper()
@@ -82,7 +83,7 @@ def parse_ical_lines(
                 # Several RRULEs are a union (RFC 5545); a Recurrence holds one rule, and
                 # keeping the last one silently dropped the others' occurrences.
                 raise InvalidRecurrence(
-                    f"a second RRULE line {raw!r}: several RRULEs are a union of rules, and "
+                    f"a second RRULE line {shown(raw)}: several RRULEs are a union of rules, and "
                     "a Recurrence holds one; give each rule its own schedule item "
                     "(sessionkit.contrib.ical reads such events so)",
                     value=raw,
@@ -100,7 +101,7 @@ def parse_ical_lines(
             (exdates if name == "EXDATE" else rdates).extend(values)
         else:
             raise InvalidRecurrence(
-                f"unsupported iCalendar property {name!r}", value=raw, part=name
+                f"unsupported iCalendar property {shown(name)}", value=raw, part=name
             )
     if not isinstance(start, datetime) or rule is None or duration is None:
         raise InvalidRecurrence(
@@ -129,14 +130,14 @@ def _parse_ical_value(text: str, params: dict[str, str]) -> datetime | date:
         return parse_local(text)
     except ValueError:
         raise InvalidRecurrence(
-            f"cannot read iCalendar date-time {text!r}", value=text, part="DTSTART"
+            f"cannot read iCalendar date-time {shown(text)}", value=text, part="DTSTART"
         ) from None
 
 
 def _parse_ical_duration(text: str) -> timedelta:
     match = re.fullmatch(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?", text)
     if match is None or not any(match.groups()):
-        raise InvalidRecurrence(f"cannot read DURATION {text!r}", value=text, part="DURATION")
+        raise InvalidRecurrence(f"cannot read DURATION {shown(text)}", value=text, part="DURATION")
     weeks, days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
     return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
 

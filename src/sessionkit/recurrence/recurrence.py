@@ -118,7 +118,7 @@ class Recurrence:
         _check_dtstart(self.start, self.tz)
         if not isinstance(self.rule, Rule):
             raise InvalidRecurrence(
-                f"rule must be a Rule (use Recurrence.from_rrule for text), got {self.rule!r}",
+                f"rule must be a Rule (use Recurrence.from_rrule for text), got {shown(self.rule)}",
                 value=self.rule,
             )
         until = self.rule.until
@@ -232,7 +232,7 @@ class Recurrence:
             raise NotADatetime(until, name="until", expected="date")
         if week_start not in WEEKDAYS:
             raise InvalidRecurrence(
-                f"unknown week_start {week_start!r}", value=week_start, part="WKST"
+                f"unknown week_start {shown(week_start)}", value=week_start, part="WKST"
             )
         rule = Rule(
             freq="WEEKLY",
@@ -296,7 +296,7 @@ class Recurrence:
             raise WrongType(max_candidates, name="max_candidates", expected="an integer >= 1")
         if max_candidates < 1:
             raise InvalidValue(
-                f"max_candidates must be >= 1, got {max_candidates}",
+                f"max_candidates must be >= 1, got {shown(max_candidates)}",
                 value=max_candidates,
                 expected=">= 1",
             )

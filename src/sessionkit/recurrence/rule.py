@@ -185,13 +185,13 @@ def _validate(rule: Rule) -> None:
         )
     if isinstance(rule.interval, bool) or not isinstance(rule.interval, int) or rule.interval < 1:
         raise InvalidRecurrence(
-            f"INTERVAL={rule.interval!r} must be a positive integer",
+            f"INTERVAL={shown(rule.interval)} must be a positive integer",
             value=rule.interval,
             part="INTERVAL",
         )
     if rule.interval > MAX_INTERVAL[rule.freq]:
         raise InvalidRecurrence(
-            f"INTERVAL={rule.interval} is more than {MAX_INTERVAL[rule.freq]:,} for "
+            f"INTERVAL={shown(rule.interval)} is more than {MAX_INTERVAL[rule.freq]:,} for "
             f"FREQ={rule.freq}: one period would last over ten thousand years",
             value=rule.interval,
             part="INTERVAL",
@@ -202,7 +202,7 @@ def _validate(rule: Rule) -> None:
         or not 1 <= rule.count <= MAX_COUNT
     ):
         raise InvalidRecurrence(
-            f"COUNT={rule.count!r} must be an integer 1..{MAX_COUNT:,}",
+            f"COUNT={shown(rule.count)} must be an integer 1..{MAX_COUNT:,}",
             value=rule.count,
             part="COUNT",
         )
@@ -300,7 +300,7 @@ def _parse_until(text: str) -> datetime | date:
     match = _UNTIL_RE.match(text)
     if match is None:
         raise InvalidRecurrence(
-            f"UNTIL={text!r} is not a DATE (YYYYMMDD) or DATE-TIME (YYYYMMDDTHHMMSS[Z])",
+            f"UNTIL={shown(text)} is not a DATE (YYYYMMDD) or DATE-TIME (YYYYMMDDTHHMMSS[Z])",
             value=text,
             part="UNTIL",
         )
@@ -311,7 +311,7 @@ def _parse_until(text: str) -> datetime | date:
         moment = parse_local(f"{day_text}T{time_text}")
     except ValueError as exc:
         raise InvalidRecurrence(
-            f"UNTIL={text!r} is not a valid date: {exc}", value=text, part="UNTIL"
+            f"UNTIL={shown(text)} is not a valid date: {exc}", value=text, part="UNTIL"
         ) from None
     return moment.replace(tzinfo=UTC) if zulu else moment
 
@@ -342,21 +342,24 @@ def parse_rule(text: str) -> Rule:
         value = value.strip().upper()
         if not sep or not _PART_RE.match(name) or not value:
             raise InvalidRecurrence(
-                f"cannot read {chunk!r} in {text!r}; expected NAME=VALUE parts separated by ';'",
+                f"cannot read {shown(chunk)} in {shown(text)}; expected NAME=VALUE parts "
+                "separated by ';'",
                 value=chunk,
                 part=name if sep and _PART_RE.match(name) else None,
             )
         if name in seen:
-            raise InvalidRecurrence(f"{name} is given twice in {text!r}", value=chunk, part=name)
+            raise InvalidRecurrence(
+                f"{name} is given twice in {shown(text)}", value=chunk, part=name
+            )
         seen[name] = value
     known = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "WKST", *_INT_LISTS}
     for name in seen:
         if name not in known:
             raise InvalidRecurrence(
-                f"unknown rule part {name!r} in {text!r}", value=seen[name], part=name
+                f"unknown rule part {shown(name)} in {shown(text)}", value=seen[name], part=name
             )
     if "FREQ" not in seen:
-        raise InvalidRecurrence(f"FREQ is missing in {text!r}", value=text, part="FREQ")
+        raise InvalidRecurrence(f"FREQ is missing in {shown(text)}", value=text, part="FREQ")
     freq = seen["FREQ"]
     if freq not in FREQUENCIES:
         raise InvalidRecurrence(
@@ -374,7 +377,7 @@ def parse_rule(text: str) -> Rule:
             match = _BYDAY_RE.match(item)
             if match is None:
                 raise InvalidRecurrence(
-                    f"BYDAY={item!r} is not a weekday; expected e.g. MO, 1FR or -1SU",
+                    f"BYDAY={shown(item)} is not a weekday; expected e.g. MO, 1FR or -1SU",
                     value=item,
                     part="BYDAY",
                 )

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from sessionkit.errors import ConcurrentModification, Duplicate, InvalidValue
+from sessionkit.errors._base import shown
 from sessionkit.model.attendance import (
     Attendance,
     AttendanceOverride,
@@ -98,8 +99,8 @@ class OverrideCommands:
             most = session.span.duration // timedelta(minutes=1)
             if isinstance(minutes, int) and not 0 <= minutes <= most:  # other types: the record
                 raise InvalidValue(
-                    f"minutes must be 0..{most} (session {session_id!r} lasts {most} whole "
-                    f"minutes), got {minutes!r}",
+                    f"minutes must be 0..{most} (session {shown(session_id)} lasts {most} whole "
+                    f"minutes), got {shown(minutes)}",
                     value=minutes,
                     expected=f"0..{most}",
                 )

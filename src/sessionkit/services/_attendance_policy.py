@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.model.attendance import AttendanceThresholds
 from sessionkit.model.text import MAX_NAME_LENGTH, check_id, check_names, check_transition_name
 from sessionkit.services.rooms import JoinRules
@@ -31,7 +32,7 @@ def _kinds(value: object) -> frozenset[str]:
         check_id(kind, "attendee_kinds item", limit=MAX_NAME_LENGTH)
         if ":" in kind:
             raise InvalidValue(
-                f"attendee_kinds item {kind!r} cannot be a resource kind: it holds ':'",
+                f"attendee_kinds item {shown(kind)} cannot be a resource kind: it holds ':'",
                 value=kind,
                 expected="a resource kind without ':' (e.g. 'teacher')",
             )

@@ -26,6 +26,7 @@ from sessionkit.errors import (
     UnsupportedKind,
     WrongType,
 )
+from sessionkit.errors._base import shown
 from sessionkit.lifecycle import Lifecycle, LifecycleRegistry
 from sessionkit.limits import DEFAULT_LIMITS, Limits
 from sessionkit.model.attendance import AttendanceThresholds
@@ -101,7 +102,7 @@ def check_version(value: object) -> int | None:
         raise WrongType(value, name="expected_version", expected="None or an integer >= 1")
     if value < 1:
         raise InvalidValue(
-            f"expected_version must be >= 1, got {value}", value=value, expected=">= 1"
+            f"expected_version must be >= 1, got {shown(value)}", value=value, expected=">= 1"
         )
     return value
 
@@ -213,7 +214,7 @@ class Context:
         found = rules(session)
         if not isinstance(found, BookingRules):
             raise WrongType(
-                found, name=f"booking_rules(session {session.id!r})", expected="BookingRules"
+                found, name=f"booking_rules(session {shown(session.id)})", expected="BookingRules"
             )
         return found
 
@@ -227,7 +228,7 @@ class Context:
         if limit is not None and session.capacity > limit:
             raise InvalidValue(
                 f"capacity={session.capacity} is above the {limit} seats the booking rules "
-                f"allow for session {session.title!r} at {session.start.isoformat()}",
+                f"allow for session {shown(session.title)} at {session.start.isoformat()}",
                 value=session.capacity,
                 expected=f"1..{limit}",
             )
@@ -422,7 +423,7 @@ def check_free(tx: Tx, session: Session) -> None:
         who = ", ".join(str(r) for r in shared) or "a resource"
         raise SessionConflict(
             f"{who} is busy from {first.start.isoformat()} to {first.end.isoformat()} "
-            f"with {first.title!r} ({first.id}); {len(blockers)} session(s) in the way",
+            f"with {shown(first.title)} ({first.id}); {len(blockers)} session(s) in the way",
             session=session,
             conflicts=blockers,
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import attrs
 
 from sessionkit.errors import InvalidValue
+from sessionkit.errors._base import shown
 from sessionkit.model.events import SessionUpdated
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.session import Session
@@ -33,7 +34,7 @@ def mark_makeup(
     check_actor(actor)
     if replaces == session_id:
         raise InvalidValue(
-            f"session {session_id!r} cannot replace itself",
+            f"session {shown(session_id)} cannot replace itself",
             value=replaces,
             expected="another, cancelled session",
         )
@@ -43,7 +44,7 @@ def mark_makeup(
         machine = ctx.lifecycle(original.lifecycle)
         if not machine.status(original.status).cancelled:
             raise InvalidValue(
-                f"session {replaces!r} is {original.status}, not cancelled: only a "
+                f"session {shown(replaces)} is {original.status}, not cancelled: only a "
                 "cancelled session is made up",
                 value=original.status,
                 expected=", ".join(sorted(machine.cancelled_statuses)),
@@ -59,7 +60,7 @@ def mark_makeup(
         taken.extend(_marked(ctx, tx, original, session_id))
         if taken:
             raise InvalidValue(
-                f"session {replaces!r} is already made up by session {taken[0]!r}",
+                f"session {shown(replaces)} is already made up by session {shown(taken[0])}",
                 value=replaces,
                 expected="a cancelled session not made up yet",
             )
@@ -107,10 +108,10 @@ def _unmark(tx: Tx, session: Session, previous: str, replaces: str, actor: str |
     ]
     if charged:
         raise InvalidValue(
-            f"session {session.id!r} was held as the makeup of {previous!r} (a credit is "
-            f"charged there); it cannot make up {replaces!r} too",
+            f"session {shown(session.id)} was held as the makeup of {shown(previous)} (a credit is "
+            f"charged there); it cannot make up {shown(replaces)} too",
             value=replaces,
-            expected=f"{previous!r}, the session it made up",
+            expected=f"{shown(previous)}, the session it made up",
         )
     found = tx.sessions.get_many(session.tenant, [previous])
     if found and found[0].metadata.get(MADE_UP_BY_FIELD) == session.id:

@@ -20,6 +20,7 @@ from sessionkit.errors import (
     InvalidValue,
     PaymentDeclined,
 )
+from sessionkit.errors._base import shown
 from sessionkit.model.booking import (
     BOOKING_LIFECYCLE,
     CONFIRMED,
@@ -151,7 +152,8 @@ class CheckoutCommands:
             if payment is None:
                 if made is None:
                     raise InvalidValue(
-                        f"idempotency key {request.key!r} made booking {booking.id!r} without "
+                        f"idempotency key {shown(request.key)} made booking {shown(booking.id)} "
+                        "without "
                         "a payment (kit.bookings.book); use a new key for a paid booking",
                         value=request.key,
                         expected="a key kit.bookings.book has not used",

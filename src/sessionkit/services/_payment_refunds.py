@@ -20,6 +20,7 @@ from sessionkit.errors import (
     RefundKeyReused,
     WrongType,
 )
+from sessionkit.errors._base import shown
 from sessionkit.model.money import Money, minor_unit
 from sessionkit.model.payment import (
     MANUAL,
@@ -110,7 +111,9 @@ class RefundCommands:
             raise WrongType(amount, name="amount", expected="Money above zero")
         if not amount.is_positive:
             raise InvalidValue(
-                f"a refund is Money above zero, got {amount!r}", value=amount, expected="Money > 0"
+                f"a refund is Money above zero, got {shown(amount)}",
+                value=amount,
+                expected="Money > 0",
             )
         if amount.rounded() != amount:  # a provider refunds whole minor units: never rounded
             places = minor_unit(amount.currency)
@@ -209,7 +212,7 @@ def _check_markable(payment: Payment) -> None:
     """Refuse a payment ``mark_paid`` may not mark: one that is not a pending manual one."""
     if payment.provider != MANUAL or payment.status not in OPEN_PAYMENT_STATUSES:
         raise InvalidValue(
-            f"payment {payment.id!r} is a {payment.status} {payment.provider} "
+            f"payment {shown(payment.id)} is a {payment.status} {payment.provider} "
             "payment; only pending manual ones are marked paid",
             value=payment.id,
             expected="a PENDING manual payment",

@@ -16,6 +16,7 @@ from datetime import datetime
 import attrs
 
 from sessionkit.errors import DuplicateSession, RescheduleRefused, SessionConflict, SessionLocked
+from sessionkit.errors._base import shown
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.events import SessionUpdated
 from sessionkit.model.reschedule import (
@@ -114,7 +115,7 @@ def check_answer(
     if not request.pending:
         raise RescheduleRefused(
             "not_pending",
-            f"request {request.id!r} is already {request.status}",
+            f"request {shown(request.id)} is already {request.status}",
             request_id=request.id,
         )
     host = role in policy.bypass
@@ -122,7 +123,7 @@ def check_answer(
         if actor != request.requested_by and not host:
             raise RescheduleRefused(
                 "not_requester",
-                f"only {request.requested_by} (who asked) may withdraw request {request.id!r}",
+                f"only {request.requested_by} (who asked) may withdraw request {shown(request.id)}",
                 request_id=request.id,
             )
     elif role == request.role and not host:
@@ -134,7 +135,8 @@ def check_answer(
     if action != "approve" and now >= request.deadline:
         raise RescheduleRefused(
             "deadline_passed",
-            f"request {request.id!r} was answered by silence at {request.deadline.isoformat()}",
+            f"request {shown(request.id)} was answered by silence at "
+            f"{request.deadline.isoformat()}",
             request_id=request.id,
         )
 

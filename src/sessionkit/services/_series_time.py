@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from sessionkit.errors import InvalidValue
+from sessionkit.errors._base import shown
 from sessionkit.model.series import Series, add_months
 from sessionkit.zones import EARLIEST, LATEST, get_zone, resolve_local
 
@@ -49,7 +50,7 @@ def check_begin(series: Series, begin: datetime) -> datetime:
     """Return ``begin`` (where generation starts) unless it is after ``LATEST``; else raise."""
     if begin > LATEST:
         raise InvalidValue(
-            f"series {series.id!r} starts after {LATEST.date().isoformat()}, the latest "
+            f"series {shown(series.id)} starts after {LATEST.date().isoformat()}, the latest "
             "instant sessionkit schedules at; nothing can be generated for it",
             value=series.items[0].recurrence.start,
             expected=f"a schedule starting before {LATEST.isoformat()}",

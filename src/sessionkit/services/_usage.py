@@ -26,6 +26,7 @@ from sessionkit.errors import (
     UsageLimitReached,
     WrongType,
 )
+from sessionkit.errors._base import shown
 from sessionkit.lifecycle import Lifecycle
 from sessionkit.model.booking import CONFIRMED
 from sessionkit.model.session import ResourceRef, Session
@@ -298,7 +299,7 @@ def _codes_for(ctx: Context, session: Session) -> SessionCodes | None:
     chosen = codes(session)
     if chosen is not None and not isinstance(chosen, SessionCodes):
         raise WrongType(
-            chosen, name=f"codes(session {session.id!r})", expected="SessionCodes or None"
+            chosen, name=f"codes(session {shown(session.id)})", expected="SessionCodes or None"
         )
     return chosen
 

@@ -14,6 +14,7 @@ from datetime import datetime
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.model.analytics import (
     COUNT_DIMENSIONS,
     REVENUE_DIMENSIONS,
@@ -61,7 +62,7 @@ def _check_by(value: object, allowed: tuple[str, ...]) -> None:
         raise WrongType(value, name="by", expected=f"None or one of {', '.join(allowed)}")
     if value not in allowed:
         raise InvalidValue(
-            f"cannot group by {value!r}; choose one of {', '.join(allowed)} (or None)",
+            f"cannot group by {shown(value)}; choose one of {', '.join(allowed)} (or None)",
             value=value,
             expected=", ".join(allowed),
         )
@@ -253,7 +254,7 @@ class Analytics:
             isinstance(total, bool) or not isinstance(total, int) or total < 0
         ):
             raise InvalidValue(
-                f"total must be None or a whole number of sessions >= 0, got {total!r}",
+                f"total must be None or a whole number of sessions >= 0, got {shown(total)}",
                 value=total,
                 expected="None or an int >= 0",
             )

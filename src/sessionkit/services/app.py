@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.lifecycle import PRESETS, LifecycleRegistry
 from sessionkit.limits import Limits, check_limits
 from sessionkit.model.session import Session
@@ -134,7 +135,9 @@ class SessionKit:
             raise WrongType(attempts, name="attempts", expected="an int")
         if attempts < 1:
             raise InvalidValue(
-                f"attempts must be at least 1, got {attempts}", value=attempts, expected=">= 1"
+                f"attempts must be at least 1, got {shown(attempts)}",
+                value=attempts,
+                expected=">= 1",
             )
         attendance = AttendancePolicy() if attendance is None else attendance
         if not isinstance(attendance, AttendancePolicy):

@@ -28,6 +28,7 @@ from sessionkit.errors import (
     InvalidValue,
     PaymentRequired,
 )
+from sessionkit.errors._base import shown
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.booking import (
     ACTIVE_BOOKING_STATUSES,
@@ -298,12 +299,12 @@ class BookingMaking(BookingReads):
         if not session.busy:
             raise BookingRefused(
                 "not_bookable",
-                f"session {session.id!r} is {session.status} and takes no bookings",
+                f"session {shown(session.id)} is {session.status} and takes no bookings",
             )
         if seats > session.capacity:
             raise InvalidValue(
                 f"seats={seats} is more than the capacity {session.capacity} of session "
-                f"{session.id!r}",
+                f"{shown(session.id)}",
                 value=seats,
                 expected=f"1..{session.capacity}",
             )

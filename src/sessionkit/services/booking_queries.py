@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.model.booking import (
     ACTIVE_BOOKING_STATUSES,
     BOOKING_STATUSES,
@@ -48,7 +49,7 @@ def _limit(limit: int) -> int:
         raise WrongType(limit, name="limit", expected=f"an integer 1..{MAX_BOOKINGS_PAGE}")
     if not 1 <= limit <= MAX_BOOKINGS_PAGE:
         raise InvalidValue(
-            f"limit must be 1..{MAX_BOOKINGS_PAGE}, got {limit!r}",
+            f"limit must be 1..{MAX_BOOKINGS_PAGE}, got {shown(limit)}",
             value=limit,
             expected=f"1..{MAX_BOOKINGS_PAGE}",
         )
@@ -70,7 +71,7 @@ def known_statuses(statuses: object, known: Collection[str], what: str) -> tuple
     for name in wanted:
         if name not in known:
             raise InvalidValue(
-                f"statuses: {name!r} is no {what} status",
+                f"statuses: {shown(name)} is no {what} status",
                 value=name,
                 expected=f"one of {', '.join(sorted(known))}",
             )
@@ -105,7 +106,8 @@ def order_continuation(after: object) -> SessionOrder:
             raise WrongType(position, name="after[0]", expected="a waitlist position or None")
         if not 0 <= position <= MAX_POSITION:
             raise InvalidValue(
-                f"after[0] must be a waitlist position 0..{MAX_POSITION:,} or None, got {position}",
+                f"after[0] must be a waitlist position 0..{MAX_POSITION:,} or None, got "
+                f"{shown(position)}",
                 value=position,
                 expected=f"0..{MAX_POSITION} or None",
             )
@@ -208,7 +210,7 @@ class BookingReads:
             raise WrongType(days, name="days", expected=f"an integer 1..{most}")
         if not 1 <= days <= most:
             raise InvalidValue(
-                f"days must be 1..{most} (Limits.window), got {days!r}",
+                f"days must be 1..{most} (Limits.window), got {shown(days)}",
                 value=days,
                 expected=f"1..{most}",
             )

@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.limits import CEILING
 from sessionkit.model.booking import MAX_IDEMPOTENCY_KEY_LENGTH, check_seats, participant_ref
 from sessionkit.model.fields import check_fields
@@ -84,7 +85,7 @@ def check_key(key: object) -> str | None:
     )
     if checked is not None and not checked.strip():
         raise InvalidValue(
-            f"idempotency_key must hold more than blanks, got {checked!r}",
+            f"idempotency_key must hold more than blanks, got {shown(checked)}",
             value=checked,
             expected="a key with a character other than whitespace",
         )
@@ -104,7 +105,7 @@ def check_batch(value: object, name: str, most: int) -> int:
         raise WrongType(value, name=name, expected=f"an integer 1..{most}")
     if not 1 <= value <= most:
         raise InvalidValue(
-            f"{name} must be 1..{most:,}, got {value!r}", value=value, expected=f"1..{most}"
+            f"{name} must be 1..{most:,}, got {shown(value)}", value=value, expected=f"1..{most}"
         )
     return value
 

@@ -18,6 +18,7 @@ from datetime import datetime
 import attrs
 
 from sessionkit.errors import CancelRefused, SessionLocked, SessionNotFound, StillReferenced
+from sessionkit.errors._base import shown
 from sessionkit.model.booking import (
     BOOKING_LIFECYCLE,
     CONFIRMED,
@@ -303,7 +304,7 @@ def _check_over_cancel(ctx: Context, tx: Tx, session: Session, booking: Booking,
     if _paid(tx, booking):
         raise CancelRefused(
             "ended",
-            f"{over} and booking {booking.id!r} is paid; its refund was decided with the "
+            f"{over} and booking {shown(booking.id)} is paid; its refund was decided with the "
             "session, a goodwill refund is kit.payments.refund",
             booking_id=booking.id,
         )
@@ -311,7 +312,8 @@ def _check_over_cancel(ctx: Context, tx: Tx, session: Session, booking: Booking,
     if role not in staff:
         raise CancelRefused(
             "ended",
-            f"{over}; role {role!r} cannot cancel booking {booking.id!r} after it, only one of "
+            f"{over}; role {shown(role)} cannot cancel booking {shown(booking.id)} after it, only "
+            "one of "
             f"{sorted(staff)} writes it off",
             booking_id=booking.id,
         )

@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from sessionkit.errors import DuplicateSession, InvalidValue, SeriesClosedError
+from sessionkit.errors._base import shown
 from sessionkit.model.events import SessionCreated, SessionDeleted, SessionUpdated
 from sessionkit.model.fields import check_fields
 from sessionkit.model.session import ResourceRef, Session, resource_refs
@@ -142,7 +143,7 @@ class SessionCommands(SessionStatusCommands):
             if session_id is not None and tx.sessions.get_many(tenant, [session_id]):
                 # Before a code is drawn for it: a taken id is the session's duplicate.
                 raise DuplicateSession(
-                    f"session {session_id!r} already exists for tenant {tenant!r}",
+                    f"session {shown(session_id)} already exists for tenant {shown(tenant)}",
                     session_id=session_id,
                     key="id",
                     tenant=tenant,

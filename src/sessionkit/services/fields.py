@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.model.events import SeriesUpdated, SessionUpdated
 from sessionkit.model.fields import check_field_key, field_value
 from sessionkit.model.html import html_of
@@ -71,7 +72,7 @@ def changed_fields(
         check_field_key(key)
         if key in setting:
             raise InvalidValue(
-                f"field {key!r} is both set and removed", value=key, expected="one of the two"
+                f"field {shown(key)} is both set and removed", value=key, expected="one of the two"
             )
     after = dict(current)
     for key in removing:

@@ -19,6 +19,7 @@ import attrs
 
 from sessionkit.conflicts import ConflictIndex
 from sessionkit.errors import InvalidValue, LimitExceeded
+from sessionkit.errors._base import shown
 from sessionkit.lifecycle import Lifecycle
 from sessionkit.limits import DEFAULT_LIMITS, Limits
 from sessionkit.model.events import DomainEvent, SessionCreated, SessionsRegenerated
@@ -85,7 +86,7 @@ def wanted_occurrences(
                 "sessions_per_materialisation",
                 len(found),
                 most,
-                what=f"occurrences of series {series.id!r} from {start.isoformat()} to "
+                what=f"occurrences of series {shown(series.id)} from {start.isoformat()} to "
                 f"{end.isoformat()} (counted so far)",
             )
     found.sort(key=lambda row: (row[0], row[1]))
@@ -109,8 +110,9 @@ def check_keys(series: Series, wanted: Sequence[Wanted]) -> None:
         first = seen.setdefault(wish.key, wish)
         if first.span.start != wish.span.start:
             raise InvalidValue(
-                f"schedule items {first.item.id!r} ({first.item.recurrence.tz}) and "
-                f"{wish.item.id!r} ({wish.item.recurrence.tz}) of series {series.id!r} both "
+                f"schedule items {shown(first.item.id)} ({first.item.recurrence.tz}) and "
+                f"{shown(wish.item.id)} ({wish.item.recurrence.tz}) of series {shown(series.id)} "
+                "both "
                 f"give an occurrence at local {wish.key.isoformat()}, at two instants; a "
                 "series keys its sessions by local start, so put them in two series or at "
                 "other times",

@@ -11,6 +11,7 @@ from datetime import datetime
 import attrs
 
 from sessionkit.errors import UnknownStatus, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.model.query import MAX_LIMIT, Page, SessionQuery
 from sessionkit.model.series import Series
 from sessionkit.model.session import ResourceRef, Session
@@ -136,7 +137,7 @@ class SessionQueries:
         for status in statuses:
             if status not in known:
                 raise UnknownStatus(
-                    f"{status!r} is not a status of any lifecycle of this kit",
+                    f"{shown(status)} is not a status of any lifecycle of this kit",
                     value=status,
                     expected=", ".join(sorted(known)),
                 )

@@ -30,6 +30,7 @@ from sessionkit.errors import (
     RescheduleRefused,
     WrongType,
 )
+from sessionkit.errors._base import shown
 from sessionkit.model.html import html_of
 from sessionkit.model.reschedule import AUTO_APPROVED, RESCHEDULE_LIFECYCLE, RescheduleRequest
 from sessionkit.model.text import check_id, check_tenant, storable
@@ -234,7 +235,7 @@ class RescheduleCommands:
             if new_start is None:
                 raise RescheduleRefused(
                     "no_time",
-                    f"request {request.id!r} proposes no time; approve it with start=...",
+                    f"request {shown(request.id)} proposes no time; approve it with start=...",
                     request_id=request.id,
                 )
             refusal = self.policy.new_time_refusal(new_start, tx.now)

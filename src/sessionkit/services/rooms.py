@@ -39,6 +39,7 @@ from sessionkit.errors import (
     MissingFact,
     WrongType,
 )
+from sessionkit.errors._base import shown
 from sessionkit.lifecycle import Lifecycle
 from sessionkit.model.booking import CONFIRMED, participant_ref
 from sessionkit.model.events import DomainEvent, SessionStatusChanged
@@ -140,7 +141,7 @@ def _check_span(name: str, value: object, *, positive: bool = False) -> timedelt
     if value < timedelta(0) or (positive and not value):
         bound = "> 0" if positive else ">= 0"
         raise InvalidValue(
-            f"JoinRules.{name} must be a timedelta {bound}, got {value!r}",
+            f"JoinRules.{name} must be a timedelta {bound}, got {shown(value)}",
             value=value,
             expected=f"a timedelta {bound}",
         )
@@ -281,7 +282,7 @@ class RoomAccess:
             # it. A status corrected back to a joinable one (kit.usage.correct) finds it so.
             raise JoinRefused(
                 ROOM_CLOSED,
-                f"session {session.id!r} is {session.status} but its room was closed; "
+                f"session {shown(session.id)} is {session.status} but its room was closed; "
                 "a closed room is not opened again",
                 session_id=session.id,
                 participant=str(who),
@@ -315,7 +316,7 @@ class RoomAccess:
         if own is None:
             raise refused(
                 NOT_A_PARTICIPANT,
-                f"{who} has no confirmed booking in session {session.id!r} and is none of "
+                f"{who} has no confirmed booking in session {shown(session.id)} and is none of "
                 "its resources",
             )
         if session.status not in rules.joinable:
@@ -323,17 +324,20 @@ class RoomAccess:
             joinable = ", ".join(sorted(rules.joinable)) or "none"
             raise refused(
                 NOT_JOINABLE,
-                f"session {session.id!r} is {session.status}; its room is joined in {joinable}",
+                f"session {shown(session.id)} is {session.status}; its room is joined in "
+                f"{joinable}",
                 _joinable_at(machine, session, rules, now),
             )
         if rules.early is not None and now < session.start - rules.early:
             raise refused(
                 TOO_EARLY,
-                f"session {session.id!r} is joined from {rules.early} before its start",
+                f"session {shown(session.id)} is joined from {rules.early} before its start",
                 session.start - rules.early,
             )
         if now >= session.end + rules.buffer:
-            raise refused(ROOM_ENDED, f"session {session.id!r} ended at {session.end.isoformat()}")
+            raise refused(
+                ROOM_ENDED, f"session {shown(session.id)} ended at {session.end.isoformat()}"
+            )
 
     @staticmethod
     def _role_of(tx: Tx, session: Session, who: ResourceRef) -> str | None:

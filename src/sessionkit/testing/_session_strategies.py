@@ -14,6 +14,7 @@ import attrs
 from hypothesis import strategies as st
 
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.lifecycle import Lifecycle
 from sessionkit.model.booking import (
     BOOKING_STATUSES,
@@ -262,7 +263,7 @@ def bookings(
     when = session.start - timedelta(minutes=1) if at is None else check_aware(at, "bookings(at)")
     if min(when, session.start) - timedelta(minutes=1) < session.created_at:
         raise InvalidValue(
-            f"bookings(at={when.isoformat()}): session {session.id!r} was created at"
+            f"bookings(at={when.isoformat()}): session {shown(session.id)} was created at"
             f" {session.created_at.isoformat()}, too late for a booking made before then",
             value=when,
             expected="an instant at least a minute after the session was created",
@@ -270,7 +271,7 @@ def bookings(
     chosen = _args.names(statuses, "statuses", strategy="bookings")
     if not all(isinstance(status, str) and status in BOOKING_STATUSES for status in chosen):
         raise InvalidValue(
-            f"bookings(statuses={chosen!r}): a stored booking's status is one of"
+            f"bookings(statuses={shown(chosen)}): a stored booking's status is one of"
             f" {sorted(BOOKING_STATUSES)}",
             value=chosen,
             expected=f"one or more of {sorted(BOOKING_STATUSES)}",

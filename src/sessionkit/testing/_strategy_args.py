@@ -70,7 +70,8 @@ def names(
     chosen = [] if isinstance(values, str) else list(values)
     if isinstance(values, str) or not (chosen or empty):
         raise InvalidValue(
-            f"{strategy}({option}={values!r}): give a sequence of one or more {what} to draw from",
+            f"{strategy}({option}={shown(values)}): give a sequence of one or more {what} to draw "
+            "from",
             value=values,
             expected=f"a sequence of one or more {what}",
         )
@@ -132,7 +133,7 @@ def count(value: object, option: str, *, strategy: str, least: int, most: int | 
         raise WrongType(value, name=f"{strategy}({option})", expected=f"an integer {span}")
     if value < least or (most is not None and value > most):
         raise InvalidValue(
-            f"{strategy}({option}={value!r}): expected an integer {span}",
+            f"{strategy}({option}={shown(value)}): expected an integer {span}",
             value=value,
             expected=f"an integer {span}",
         )

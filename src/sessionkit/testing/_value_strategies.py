@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from sessionkit.availability import Availability
 from sessionkit.errors import ExpansionLimitExceeded, InvalidValue, WallTimeError, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.policies import BookingRules
 from sessionkit.recurrence import FREQUENCIES, Recurrence, Rule, Weekday
 from sessionkit.testing import _strategy_args as _args
@@ -91,7 +92,7 @@ def aware_datetimes(
             raise WrongType(bound, name=f"aware_datetimes({name})", expected="a naive datetime")
         if bound.tzinfo is not None:
             raise InvalidValue(
-                f"aware_datetimes({name}={bound!r}): the bounds are naive wall-clock times",
+                f"aware_datetimes({name}={shown(bound)}): the bounds are naive wall-clock times",
                 value=bound,
                 expected="a naive datetime",
             )
@@ -287,7 +288,7 @@ def rules(
     for freq in chosen:
         if freq not in FREQUENCIES:
             raise InvalidValue(
-                f"rules(frequencies={frequencies!r}): {freq!r} is not a frequency",
+                f"rules(frequencies={shown(frequencies)}): {shown(freq)} is not a frequency",
                 value=freq,
                 expected=f"some of {', '.join(FREQUENCIES)}",
             )

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from sessionkit.errors import InvalidValue, NotADatetime
+from sessionkit.errors._base import shown
 from sessionkit.model.events import DomainEvent
 from sessionkit.zones import check_aware
 
@@ -64,7 +65,7 @@ class ManualClock:
             moved = (now.astimezone(UTC) + delta).astimezone(now.tzinfo)
         except OverflowError:
             raise InvalidValue(
-                f"ManualClock.advance({delta!r}): from {now.isoformat()} the clock would leave"
+                f"ManualClock.advance({shown(delta)}): from {now.isoformat()} the clock would leave"
                 " the datetimes Python holds (0001-01-01 to 9999-12-31)",
                 value=delta,
                 expected=f"a delta from {_FIRST - now} to {_LAST - now}",

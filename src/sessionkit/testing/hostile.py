@@ -117,6 +117,14 @@ def ids() -> st.SearchStrategy[str]:
     )
 
 
+def _nested(depth: int) -> list[Any]:
+    """A list nested ``depth`` deep: ``[[[...[1]...]]]``."""
+    value: list[Any] = [1]
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
 def wrong_types() -> st.SearchStrategy[Any]:
     """Values of the wrong type for most arguments: None, numbers, bytes, containers, objects."""
     return st.one_of(
@@ -124,6 +132,11 @@ def wrong_types() -> st.SearchStrategy[Any]:
         st.booleans(),
         st.integers(),
         st.sampled_from([2**62, 2**63, 2**64, -(2**63) - 1, 10**100]),
+        # 10**5000 has more digits than int turns into text: a message that shows it raw
+        # fails with ValueError; a list nested 5,000 deep makes a raw repr recurse too far.
+        # Built, not listed: Hypothesis shows a strategy's listed values in its own repr.
+        st.builds(pow, st.just(10), st.just(5000)),
+        st.builds(_nested, st.just(5000)),
         st.floats(),
         st.just(Decimal("NaN")),
         st.binary(max_size=20),

@@ -40,6 +40,7 @@ from typing import TypeVar, cast
 import attrs
 
 from sessionkit.errors import InvalidValue, PaymentGatewayError, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.model.money import Money
 from sessionkit.model.payment import PaymentEvent, PaymentEventType
 from sessionkit.model.text import MAX_REF_LENGTH, check_text
@@ -267,7 +268,8 @@ class FakeGateway:
             first = self._asked.setdefault(key, asked)
             if first != asked:
                 raise ValueError(
-                    f"idempotency key {key!r} was first sent with {first!r}, now with {asked!r}; "
+                    f"idempotency key {shown(key)} was first sent with {shown(first)}, now with "
+                    f"{shown(asked)}; "
                     "a provider refuses a key reused with other parameters"
                 )
             if key in self._answers:

@@ -37,6 +37,7 @@ from datetime import datetime
 
 import attrs
 
+from sessionkit.errors._base import shown
 from sessionkit.model.attendance import JOIN, LEAVE, PresenceEvent
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.session import ResourceRef
@@ -150,7 +151,7 @@ class FakeMeetingRooms(MeetingRooms):
     def _open(self, tenant: str, session_id: str) -> FakeRoom:
         found = self._rooms.get((tenant, session_id))
         if found is None or not found.open:
-            raise LookupError(f"session {session_id!r} of {tenant!r} has no open room")
+            raise LookupError(f"session {shown(session_id)} of {shown(tenant)} has no open room")
         return found
 
     # -- what the test makes participants do -------------------------------------------

@@ -17,6 +17,7 @@ from sessionkit.adapters.memory._repository import MemoryRepository, register
 from sessionkit.adapters.memory._table import Index, Table, UniqueIndex
 from sessionkit.conflicts import ConflictIndex
 from sessionkit.errors import SessionConflict
+from sessionkit.errors._base import shown
 from sessionkit.model.query import Page, SessionQuery
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports import SESSIONS
@@ -125,9 +126,9 @@ class InMemorySessionRepository(MemoryRepository[Session]):
         blockers = _by_start(rows[session_id] for session_id in ids)
         shared = sorted({str(r) for b in blockers for r in b.resources if r in record.resources})
         raise SessionConflict(
-            f"session {record.id!r} ({record.span.isoformat()}) needs "
+            f"session {shown(record.id)} ({record.span.isoformat()}) needs "
             f"{', '.join(shared)}, already busy with "
-            + ", ".join(f"{b.id!r} ({b.span.isoformat()})" for b in blockers),
+            + ", ".join(f"{shown(b.id)} ({b.span.isoformat()})" for b in blockers),
             session=record,
             conflicts=blockers,
         )

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from sessionkit.adapters.sqlalchemy._backend import Backend
 from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.errors import InvalidValue
+from sessionkit.errors._base import shown
 from sessionkit.ports import Kind, Record
 
 __all__ = [
@@ -117,8 +118,8 @@ class SqlKind(Generic[R]):
         """
         if key not in self.unique:
             raise InvalidValue(
-                f"unique key {key!r} is not mapped to a unique constraint of table "
-                f"{self.table.name!r}; unique= maps {sorted(self.unique)}",
+                f"unique key {shown(key)} is not mapped to a unique constraint of table "
+                f"{shown(self.table.name)}; unique= maps {sorted(self.unique)}",
                 value=key,
                 expected=f"one of the mapped unique keys {sorted(self.unique)}",
             )
@@ -135,10 +136,10 @@ class SqlKind(Generic[R]):
             if isinstance(c, UniqueConstraint) and c.name
         ) + sorted(str(i.name) for i in self.table.indexes if i.unique and i.name)
         raise InvalidValue(
-            f"table {self.table.name!r} has no unique constraint or index {name!r} "
-            f"(mapped to the unique key {key!r}); it has {names or 'none'}",
+            f"table {shown(self.table.name)} has no unique constraint or index {shown(name)} "
+            f"(mapped to the unique key {shown(key)}); it has {names or 'none'}",
             value=name,
-            expected=f"the name of a unique constraint or index of {self.table.name!r}, "
+            expected=f"the name of a unique constraint or index of {shown(self.table.name)}, "
             "tenant among its columns",
         )
 
@@ -153,10 +154,10 @@ class SqlKind(Generic[R]):
         parent = self.parents.get(column)
         of = "" if parent is None else f" to the table of kind {parent.name!r}"
         raise InvalidValue(
-            f"table {self.table.name!r} has no foreign key through {column!r}; a parent "
+            f"table {shown(self.table.name)} has no foreign key through {shown(column)}; a parent "
             f"column needs one{of}, over (tenant, {column})",
             value=column,
-            expected=f"a column of {self.table.name!r} in a foreign key to its parent's table",
+            expected=f"a column of {shown(self.table.name)} in a foreign key to its parent's table",
         )
 
 
@@ -180,7 +181,7 @@ def register(kind: Kind[Any], sql: SqlKind[Any]) -> None:
     missing_columns = tuple(sorted({"tenant", "id", "version"} - columns))
     if missing_columns:
         raise InvalidValue(
-            f"table {sql.table.name!r} lacks the columns {list(missing_columns)}; a kind's "
+            f"table {shown(sql.table.name)} lacks the columns {list(missing_columns)}; a kind's "
             "table is keyed by (tenant, id) and has an integer version",
             value=missing_columns,
             expected="the columns 'tenant', 'id' and 'version'",
@@ -192,8 +193,8 @@ def register(kind: Kind[Any], sql: SqlKind[Any]) -> None:
         problems = [f"{list(unmapped)} not mapped"] if unmapped else []
         problems += [f"{list(unknown)} not keys of the kind"] if unknown else []
         raise InvalidValue(
-            f"kind {kind.name!r} has the unique keys {sorted(wanted)}; map each to a unique "
-            f"constraint (or unique index) of {sql.table.name!r}: {', '.join(problems)}",
+            f"kind {shown(kind.name)} has the unique keys {sorted(wanted)}; map each to a unique "
+            f"constraint (or unique index) of {shown(sql.table.name)}: {', '.join(problems)}",
             value=unmapped or unknown,
             expected=f"unique= mapping exactly {sorted(wanted)} to constraint names",
         )

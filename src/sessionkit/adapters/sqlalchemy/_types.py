@@ -34,6 +34,8 @@ from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from sessionkit.errors._base import shown
+
 __all__ = [
     "AMOUNT_PRECISION",
     "AMOUNT_SCALE",
@@ -179,7 +181,9 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is not UTC:
             if value.tzinfo is None:
-                raise ValueError(f"an instant must be timezone-aware, got {value.isoformat()!r}")
+                raise ValueError(
+                    f"an instant must be timezone-aware, got {shown(value.isoformat())}"
+                )
             value = value.astimezone(UTC)
         # The domain's instants (TimeSpan ends, clock readings) are UTC already: no
         # conversion, only SQLite and MySQL want the zone dropped.
@@ -212,7 +216,9 @@ class LocalDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, _dialect: Dialect) -> datetime | None:
         """Refuse aware values: a key is the local time as written, not an instant."""
         if value is not None and value.tzinfo is not None:
-            raise ValueError(f"an occurrence key is naive local time, got {value.isoformat()!r}")
+            raise ValueError(
+                f"an occurrence key is naive local time, got {shown(value.isoformat())}"
+            )
         return value
 
     def process_result_value(self, value: datetime | None, _dialect: Dialect) -> datetime | None:

@@ -49,6 +49,7 @@ from sessionkit.adapters.sqlalchemy._types import (
 )
 from sessionkit.adapters.sqlalchemy.rows import Base
 from sessionkit.errors import InvalidValue
+from sessionkit.errors._base import shown
 from sessionkit.model.money import Money, minor_unit
 from sessionkit.model.payment import Payment, ReceivedEvent
 from sessionkit.model.session import MAX_NAME_LENGTH, MAX_REF_LENGTH, ResourceRef
@@ -159,7 +160,7 @@ def _stored(payment: Payment, name: str, value: Decimal) -> Decimal:
     fixed = exact_amount(value)
     if fixed is None:
         raise InvalidValue(
-            f"payment {payment.id!r}: {name} {value} {payment.currency} has more than "
+            f"payment {shown(payment.id)}: {name} {value} {payment.currency} has more than "
             f"{AMOUNT_SCALE} decimal places, which SQL storage would round",
             value=value,
             expected=f"at most {AMOUNT_SCALE} decimal places",

@@ -44,6 +44,7 @@ from sessionkit.adapters.sqlalchemy.rows import (
     metadata,
 )
 from sessionkit.errors import InvalidValue, StorageError
+from sessionkit.errors._base import shown
 
 __all__ = [
     "EXCLUSION_DDL",
@@ -263,7 +264,7 @@ def check_character_set(connection: Connection) -> None:
     charset = connection.execute(text("SELECT @@character_set_database")).scalar()
     if not isinstance(charset, str) or not charset.startswith("utf8mb4"):
         raise InvalidValue(
-            f"the database's default character set is {charset!r}; sessionkit stores text "
+            f"the database's default character set is {shown(charset)}; sessionkit stores text "
             "in utf8mb4, so create the database with CHARACTER SET utf8mb4 (or ALTER DATABASE "
             "... CHARACTER SET utf8mb4) before creating its tables",
             value=charset,
@@ -389,7 +390,7 @@ def _lock(connection: Connection, *, idle: bool) -> TextClause | None:
         if got != 1:
             raise StorageError(
                 f"{dialect} could not take the lock on sessionkit's migrations of database "
-                f"{database!r} (GET_LOCK returned {got!r}: it waited a year, or the "
+                f"{shown(database)} (GET_LOCK returned {shown(got)}: it waited a year, or the "
                 "connection was killed)",
                 backend=dialect,
             )

@@ -34,6 +34,7 @@ from sessionkit.adapters.sqlalchemy import (
 from sessionkit.adapters.sqlalchemy._backend import Backend, SchemaWarning, backend_for
 from sessionkit.adapters.sqlalchemy._unit import SqlAlchemyUnitOfWork
 from sessionkit.errors import InvalidDuration, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.ports import EventPublisher, check_publisher
 
 __all__ = ["DEFAULT_LOCK_TIMEOUT", "SqlAlchemyStore", "SqlAlchemyUnitOfWork"]
@@ -51,7 +52,7 @@ def _engine_of(maker: sessionmaker[OrmSession]) -> Engine:
         return engine
     raise TypeError(
         "the sessionmaker must be bound to an Engine (or a Connection): "
-        f"sessionmaker(bind=engine), got bind={bind!r}"
+        f"sessionmaker(bind=engine), got bind={shown(bind)}"
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sessionkit.contrib.django._repository import DjangoRepository
 from sessionkit.contrib.django.models import AttendanceOverrideRecord, PresenceRecord
+from sessionkit.errors._base import shown
 from sessionkit.model.attendance import AttendanceOverride, Presence
 from sessionkit.model.session import ResourceRef
 
@@ -59,7 +60,7 @@ class DjangoPresenceRepository(DjangoRepository[Presence, PresenceRecord]):
 
     def lookup(self, key: str, value: tuple[Any, ...]) -> dict[str, Any]:  # noqa: ARG002
         """Presence has no unique key beside the id."""
-        raise LookupError(f"presence has no unique key {key!r}")
+        raise LookupError(f"presence has no unique key {shown(key)}")
 
     def for_sessions(self, tenant: str, session_ids: Iterable[str]) -> list[Presence]:
         """Return the presence of those sessions, by session id, instant, then id (code points)."""
@@ -107,7 +108,7 @@ class DjangoOverrideRepository(DjangoRepository[AttendanceOverride, AttendanceOv
 
     def lookup(self, key: str, value: tuple[Any, ...]) -> dict[str, Any]:  # noqa: ARG002
         """Overrides have no unique key beside the id (derived from session and participant)."""
-        raise LookupError(f"attendance overrides have no unique key {key!r}")
+        raise LookupError(f"attendance overrides have no unique key {shown(key)}")
 
     def for_sessions(self, tenant: str, session_ids: Iterable[str]) -> list[AttendanceOverride]:
         """Return the overrides of those sessions, by session id, then id (code points)."""

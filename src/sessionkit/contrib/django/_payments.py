@@ -25,6 +25,7 @@ from sessionkit.contrib.django._repository import DjangoRepository
 from sessionkit.contrib.django.fields import AMOUNT_SCALE, exact_amount
 from sessionkit.contrib.django.models import PaymentEventRecord, PaymentRecord
 from sessionkit.errors import InvalidValue
+from sessionkit.errors._base import shown
 from sessionkit.model.money import Money, minor_unit
 from sessionkit.model.payment import Payment, ReceivedEvent
 from sessionkit.model.session import ResourceRef
@@ -46,7 +47,7 @@ def _stored(payment: Payment, name: str, value: Decimal) -> Decimal:
     fixed = exact_amount(value)
     if fixed is None:
         raise InvalidValue(
-            f"payment {payment.id!r}: {name} {value} {payment.currency} has more than "
+            f"payment {shown(payment.id)}: {name} {value} {payment.currency} has more than "
             f"{AMOUNT_SCALE} decimal places, which the amount columns would round",
             value=value,
             expected=f"at most {AMOUNT_SCALE} decimal places",
@@ -267,4 +268,4 @@ class DjangoPaymentEventRepository(DjangoRepository[ReceivedEvent, PaymentEventR
 
     def lookup(self, key: str, value: tuple[Any, ...]) -> dict[str, Any]:  # noqa: ARG002
         """Receipts have no unique key beside the id."""
-        raise LookupError(f"payment events have no unique key {key!r}")
+        raise LookupError(f"payment events have no unique key {shown(key)}")

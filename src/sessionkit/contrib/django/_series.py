@@ -7,6 +7,7 @@ from typing import Any
 from sessionkit.contrib.django._mapping import series_fields, series_from_record
 from sessionkit.contrib.django._repository import DjangoRepository
 from sessionkit.contrib.django.models import SeriesRecord
+from sessionkit.errors._base import shown
 from sessionkit.model.series import Series, SeriesStatus
 
 __all__ = ["DjangoSeriesRepository"]
@@ -27,7 +28,7 @@ class DjangoSeriesRepository(DjangoRepository[Series, SeriesRecord]):
 
     def lookup(self, key: str, value: tuple[Any, ...]) -> dict[str, Any]:  # noqa: ARG002
         """Series have no unique key beside the id."""
-        raise LookupError(f"series have no unique key {key!r}")
+        raise LookupError(f"series have no unique key {shown(key)}")
 
     def active(self, tenant: str | None = None) -> list[Series]:
         """Return active series of ``tenant`` (all tenants for ``None``), by id then tenant."""

@@ -30,6 +30,7 @@ from sessionkit.contrib.django.models import (
     SessionResource,
 )
 from sessionkit.errors import SessionConflict
+from sessionkit.errors._base import shown
 from sessionkit.model.fields import FieldValue
 from sessionkit.model.query import Cursor, Page, SessionQuery, SortField, SortKey
 from sessionkit.model.session import ResourceRef, Session
@@ -106,9 +107,9 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
             return
         shared = sorted({str(r) for b in blockers for r in b.resources if r in record.resources})
         raise SessionConflict(
-            f"session {record.id!r} ({record.span.isoformat()}) needs "
+            f"session {shown(record.id)} ({record.span.isoformat()}) needs "
             f"{', '.join(shared)}, already busy with "
-            + ", ".join(f"{b.id!r} ({b.span.isoformat()})" for b in blockers),
+            + ", ".join(f"{shown(b.id)} ({b.span.isoformat()})" for b in blockers),
             session=record,
             conflicts=blockers,
         )

@@ -27,6 +27,7 @@ from sessionkit.contrib.django.models import (
     UsageRecord,
 )
 from sessionkit.errors import ConcurrentModification
+from sessionkit.errors._base import shown
 from sessionkit.model.session import ResourceRef
 from sessionkit.model.usage import Counter, SessionCode, Subscription, UsageEntry
 
@@ -83,7 +84,7 @@ class DjangoSubscriptionRepository(DjangoRepository[Subscription, SubscriptionRe
 
     def lookup(self, key: str, value: tuple[Any, ...]) -> dict[str, Any]:  # noqa: ARG002
         """Subscriptions have no unique key beside the id."""
-        raise LookupError(f"subscriptions have no unique key {key!r}")
+        raise LookupError(f"subscriptions have no unique key {shown(key)}")
 
     def for_subscriber(self, tenant: str, subscriber: ResourceRef) -> list[Subscription]:
         """Return the subscriber's subscriptions (any window), by ``starts`` then id."""
@@ -177,7 +178,7 @@ class DjangoCounterRepository(DjangoRepository[Counter, CounterRecord]):
 
     def lookup(self, key: str, value: tuple[Any, ...]) -> dict[str, Any]:  # noqa: ARG002
         """Counters have no unique key beside the name."""
-        raise LookupError(f"counters have no unique key {key!r}")
+        raise LookupError(f"counters have no unique key {shown(key)}")
 
     def bump(self, tenant: str, name: str, by: int = 1, *, most: int | None = None) -> int | None:
         """Add ``by`` to counter ``name`` (made at 0 first); ``None`` past ``most``, unchanged.

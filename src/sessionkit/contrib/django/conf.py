@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
+from sessionkit.errors._base import shown
 from sessionkit.services.app import SessionKit
 
 __all__ = ["get_kit"]
@@ -29,6 +30,6 @@ def get_kit() -> SessionKit:
     kit = found if isinstance(found, SessionKit) else found()
     if not isinstance(kit, SessionKit):
         raise ImproperlyConfigured(
-            f"SESSIONKIT_KIT = {path!r} gave {type(kit).__name__}, not a SessionKit"
+            f"SESSIONKIT_KIT = {shown(path)} gave {type(kit).__name__}, not a SessionKit"
         )
     return kit

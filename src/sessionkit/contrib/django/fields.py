@@ -24,6 +24,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast
 
+from sessionkit.errors._base import shown
+
 if TYPE_CHECKING:
     _DecimalField = models.Field[Decimal, Decimal]
 else:  # generic in django-stubs only
@@ -92,7 +94,7 @@ class AmountField(_DecimalField):
         if value is None or isinstance(value, Decimal):
             return value
         if isinstance(value, float):
-            raise TypeError(f"an amount is never a float, got {value!r}")
+            raise TypeError(f"an amount is never a float, got {shown(value)}")
         return Decimal(value)
 
 

@@ -56,6 +56,7 @@ from sessionkit.errors import (
     UnsupportedKind,
     WrongType,
 )
+from sessionkit.errors._base import shown
 from sessionkit.model.events import DomainEvent
 from sessionkit.ports import (
     ATTENDANCE_OVERRIDES,
@@ -130,7 +131,7 @@ class DjangoStore:
             raise WrongType(using, name="DjangoStore(using=...)", expected="a database alias (str)")
         if using not in connections.settings:
             raise InvalidValue(
-                f"DjangoStore(using={using!r}): no such database alias in DATABASES"
+                f"DjangoStore(using={shown(using)}): no such database alias in DATABASES"
                 f" (has: {', '.join(map(repr, connections.settings))})",
                 value=using,
                 expected=f"one of {', '.join(map(repr, connections.settings))}",
@@ -140,7 +141,7 @@ class DjangoStore:
         if self.vendor not in VENDORS:
             raise InvalidValue(
                 f"sessionkit's Django store runs on PostgreSQL and SQLite, and the database"
-                f" {using!r} is {self.vendor}: there it would not lock resources and"
+                f" {shown(using)} is {self.vendor}: there it would not lock resources and"
                 " participants nor tell keys apart by case. Use sessionkit's SQLAlchemy store"
                 " for MySQL/MariaDB",
                 value=self.vendor,
@@ -149,7 +150,8 @@ class DjangoStore:
         zone = local_time_zone(using)
         if zone is not None:
             raise InvalidValue(
-                f"DATABASES[{using!r}]['TIME_ZONE'] is {zone!r}: on {self.vendor} Django then"
+                f"DATABASES[{shown(using)}]['TIME_ZONE'] is {shown(zone)}: on {self.vendor} "
+                "Django then"
                 " stores naive local times, and the hour the clocks go back holds two instants"
                 " alike (a session read back an hour off). Leave TIME_ZONE unset (UTC)",
                 value=zone,

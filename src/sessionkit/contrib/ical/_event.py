@@ -19,6 +19,7 @@ from sessionkit.contrib.ical._errors import (
 )
 from sessionkit.contrib.ical._source import SourceEvent
 from sessionkit.errors import UnknownTimeZone
+from sessionkit.errors._base import shown
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import get_zone
 
@@ -55,7 +56,7 @@ class Zones:
         if found is None:
             why = "its VTIMEZONE matches no IANA zone" if vtz else "the calendar has no VTIMEZONE"
             raise UnknownCalendarZone(
-                f"unknown time zone {tzid!r}: not an IANA name, and {why}",
+                f"unknown time zone {shown(tzid)}: not an IANA name, and {why}",
                 line=where[0],
                 text=where[1],
                 uid=uid,

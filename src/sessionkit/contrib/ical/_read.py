@@ -27,6 +27,7 @@ from sessionkit.contrib.ical._event import (
 from sessionkit.contrib.ical._source import scan
 from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride, IcalSeries
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.model.series import ScheduleItem
 from sessionkit.recurrence import Recurrence
 from sessionkit.timespan import TimeSpan
@@ -92,7 +93,7 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
         elif reader.uid in masters:
             raise reader.fail(
                 UnsupportedCalendar,
-                f"a second event with UID {reader.uid!r} and no RECURRENCE-ID",
+                f"a second event with UID {shown(reader.uid)} and no RECURRENCE-ID",
                 "UID",
                 "one event per UID, plus its overrides",
             )

@@ -9,6 +9,7 @@ import attrs
 
 from sessionkit.contrib.ical._errors import UnboundedRule
 from sessionkit.errors import InvalidValue, NotADatetime
+from sessionkit.errors._base import shown
 from sessionkit.model.series import ScheduleItem
 from sessionkit.recurrence import Occurrence, Recurrence
 from sessionkit.timespan import TimeSpan
@@ -52,7 +53,7 @@ class IcalOverride:
         if key.tzinfo is not None:
             raise InvalidValue(
                 f"IcalOverride.key must be a naive local time in the series' zone, "
-                f"got {key.isoformat()!r}",
+                f"got {shown(key.isoformat())}",
                 value=key,
                 expected="a naive datetime (an occurrence key)",
             )
@@ -88,7 +89,7 @@ class IcalSeries:
     ) -> None:
         if not items:
             raise InvalidValue(
-                f"the series {self.uid!r} needs at least one schedule item",
+                f"the series {shown(self.uid)} needs at least one schedule item",
                 value=items,
                 expected=">= 1 item",
             )
@@ -118,7 +119,8 @@ class IcalSeries:
                 if rule.count is None and rule.until is None:
                     line = self.rule_lines[index] if index < len(self.rule_lines) else self.line
                     raise UnboundedRule(
-                        f"the rule {item.recurrence.to_rrule()!r} of {self.uid!r} never ends; "
+                        f"the rule {shown(item.recurrence.to_rrule())} of {shown(self.uid)} never "
+                        "ends; "
                         "give a window",
                         line=line,
                         text=f"RRULE:{item.recurrence.to_rrule()}",

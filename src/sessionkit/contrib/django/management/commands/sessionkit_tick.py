@@ -30,6 +30,7 @@ from sessionkit.errors import (
     SessionKitError,
     UnsupportedKind,
 )
+from sessionkit.errors._base import shown
 from sessionkit.ports import BOOKINGS, RESCHEDULES, Kind
 from sessionkit.services.app import SessionKit
 from sessionkit.services.tick import MAX_TICK_BATCH, TICK_KINDS, TickReport
@@ -135,7 +136,8 @@ class Command(BaseCommand):
                     if done is not None:  # committed, then an event handler raised
                         self._report(where, done, kinds, skipped)
                         raise CommandError(
-                            f"the tick's work committed, then an event handler raised: {error!r}"
+                            "the tick's work committed, then an event handler raised: "
+                            f"{shown(error)}"
                         ) from error
                     # a bad --tenant or --batch, a storage fault
                     raise CommandError(str(error)) from error
