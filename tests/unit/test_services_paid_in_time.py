@@ -10,46 +10,32 @@ and the expiry was not processed. Each case runs on memory and SQLite.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import attrs
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.pool import StaticPool
 
-from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.model.booking import CONFIRMED, EXPIRED, HELD
 from sessionkit.model.booking_events import BookingConfirmed
 from sessionkit.model.money import Money
 from sessionkit.model.payment import PAID, REFUNDED, PaymentEvent
 from sessionkit.model.session import Session
 from sessionkit.policies import BookingRules, Rate
-from sessionkit.ports import EventPublisher, UnitOfWorkFactory
 from sessionkit.services import SessionKit
 from sessionkit.services.payments import Checkout
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.testing.payments import FakeGateway
+
+from ._store_support import STORES, StoreMaker
 
 T = "acme"
 NOW = datetime(2026, 3, 2, 7, tzinfo=UTC)
 HOLD = timedelta(minutes=15)
 
 
-def _memory(publisher: EventPublisher) -> UnitOfWorkFactory:
-    return InMemoryStore(publisher=publisher).unit_of_work
-
-
-def _sqlite(publisher: EventPublisher) -> UnitOfWorkFactory:
-    engine = create_engine("sqlite://", poolclass=StaticPool)
-    create_schema(engine)
-    return SqlAlchemyStore(engine, publisher).unit_of_work
-
-
 class Market:
-    def __init__(self, store: Callable[[EventPublisher], UnitOfWorkFactory]) -> None:
+    def __init__(self, store: StoreMaker) -> None:
         self.events = RecordingPublisher()
         self.clock = ManualClock(NOW)
         self.gateway = FakeGateway(clock=self.clock.now)
@@ -88,7 +74,7 @@ class Market:
         return booking.status, payment.status, payment.refunded
 
 
-@pytest.fixture(params=[_memory, _sqlite], ids=["memory", "sqlite"])
+@pytest.fixture(params=list(STORES.values()), ids=list(STORES))
 def market(request: pytest.FixtureRequest) -> Market:
     return Market(request.param)
 

@@ -9,26 +9,22 @@ good. Each case runs on the in-memory store and on SQLite.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.pool import StaticPool
 
-from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.errors import InvalidValue, PaymentDeclined, WrongType
 from sessionkit.model.booking import CANCELLED, EXPIRED, HELD
 from sessionkit.model.events import SessionCanceled
 from sessionkit.model.money import Money
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import BookingRules, FixedPrice, RefundPolicy, RefundTier
-from sessionkit.ports import EventPublisher, UnitOfWorkFactory
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.testing.payments import FakeGateway
+
+from ._store_support import STORES, StoreMaker
 
 T = "naksha"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -37,20 +33,10 @@ ASHA = ResourceRef("consultant", "asha")
 RULES = BookingRules(when_emptied="cancel", hold_for=timedelta(minutes=30))
 
 
-def _memory(publisher: EventPublisher) -> UnitOfWorkFactory:
-    return InMemoryStore(publisher=publisher).unit_of_work
-
-
-def _sqlite(publisher: EventPublisher) -> UnitOfWorkFactory:
-    engine = create_engine("sqlite://", poolclass=StaticPool)
-    create_schema(engine)
-    return SqlAlchemyStore(engine, publisher).unit_of_work
-
-
 class Desk:
     """A consultant's kit: priced one-seat consultations, cancelled when their booking ends."""
 
-    def __init__(self, store: Callable[[EventPublisher], UnitOfWorkFactory], rules: BookingRules):
+    def __init__(self, store: StoreMaker, rules: BookingRules):
         self.events = RecordingPublisher()
         self.clock = ManualClock(NOW)
         self.gateway = FakeGateway(clock=self.clock.now)
@@ -92,7 +78,7 @@ class Desk:
             self.kit.payments.apply(T, event)
 
 
-@pytest.fixture(params=[_memory, _sqlite], ids=["memory", "sqlite"])
+@pytest.fixture(params=list(STORES.values()), ids=list(STORES))
 def desk(request: pytest.FixtureRequest) -> Desk:
     return Desk(request.param, RULES)
 
@@ -161,9 +147,9 @@ def test_a_group_session_stays_while_a_booking_is_in_play(desk: Desk) -> None:
     assert desk.status(s) == "CANCELLED"
 
 
-@pytest.mark.parametrize("store", [_memory, _sqlite], ids=["memory", "sqlite"])
+@pytest.mark.parametrize("store", list(STORES.values()), ids=list(STORES))
 def test_without_the_rule_a_session_keeps_its_status(
-    store: Callable[[EventPublisher], UnitOfWorkFactory],
+    store: StoreMaker,
 ) -> None:
     desk = Desk(store, BookingRules(hold_for=timedelta(minutes=30)))
     s = desk.consultation()
