@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from sessionkit.availability import Availability
-from sessionkit.errors import SessionKitError
+from sessionkit.errors import IdempotencyKeyReused, SessionKitError
+from sessionkit.errors._base import shown
 from sessionkit.model import SessionQuery
 from sessionkit.model.money import Money
 from sessionkit.policies import BookingRules, NoticePolicy, NoticeWindow, Rate, RefundTier
@@ -126,3 +127,17 @@ def test_a_value_refuses_an_unprintable_argument(make: Callable[[], object]) -> 
     with pytest.raises(SessionKitError) as caught:
         make()
     assert str(caught.value)
+
+
+def test_long_keys_and_paths_are_shown_whole_and_only_giants_cut() -> None:
+    # The first cut of this change kept 132 characters: a 148-character folder a save
+    # must be told to create, or a 174-character idempotency key, lost their middles.
+    folder = "/srv/reports/" + "/".join(f"part-{n:02d}" for n in range(17))
+    assert len(folder) >= 148
+    assert shown(folder) == repr(folder)
+    key = "order-" + "x" * 250
+    refused = IdempotencyKeyReused(key, "s2")
+    assert key in str(refused)
+    giant = "y" * 10_000_000
+    assert len(shown(giant)) < 1_100
+    assert shown(list(range(50))) == repr(list(range(50)))

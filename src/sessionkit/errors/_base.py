@@ -6,8 +6,9 @@ import reprlib
 from datetime import datetime
 
 _REPR = reprlib.Repr()
-_REPR.maxstring = _REPR.maxother = 132  # an id (128 characters) is shown whole
-_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 8
+# Ids, keys, titles, paths, URLs and exceptions whole; only hostile giants are cut.
+_REPR.maxstring = _REPR.maxother = 1000
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 50
 
 
 def _amount(value: object) -> str:
