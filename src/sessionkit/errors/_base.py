@@ -6,8 +6,8 @@ import reprlib
 from datetime import datetime
 
 _REPR = reprlib.Repr()
-# Ids, keys, titles, paths, URLs and exceptions whole; only hostile giants are cut.
-_REPR.maxstring = _REPR.maxother = 1000
+# Ids, keys (255), titles, paths, URLs and exceptions whole; hostile giants are cut.
+_REPR.maxstring = _REPR.maxother = 300
 _REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 50
 
 
