@@ -21,9 +21,10 @@ from sessionkit.model.payment import (
     PENDING,
     Payment,
 )
+from sessionkit.model.session import Session
 from sessionkit.services._context import Context, Tx
 from sessionkit.services._money import give_back, store_payment
-from sessionkit.services._release import RAN_OUT, release_emptied
+from sessionkit.services._release import RAN_OUT, release_emptied, settle_run_out
 from sessionkit.services._seats import settle, store_booking_change
 
 __all__ = ["authorized", "fail", "succeed"]
@@ -62,20 +63,19 @@ def succeed(
         confirmed, booked = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
         store_booking_change(tx, booking, confirmed, [booked], actor=actor)
         return store_payment(tx, payment, paid, change, actor=actor)
-    if _paid_in_time(tx, booking, paid_at):
+    kept_for = _paid_in_time(tx, booking, paid_at)
+    if kept_for is not None:
         # Confirmed first, so that settling does not take it for a run-out hold.
         confirmed, booked = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
         store_booking_change(tx, booking, confirmed, [booked], actor=actor, reason=_IN_TIME)
-        settle(ctx, tx, tx.bookings.lock_session(booking.tenant, booking.session_id), actor=None)
+        settle(ctx, tx, kept_for, actor=None)
         return store_payment(tx, payment, paid, change, actor=actor)
     if booking.status == CONFIRMED:
         return store_payment(tx, payment, paid, change, actor=actor)
     late = "paid after the booking was released"
     store_payment(tx, payment, paid, change, actor=actor, reason=late)
     if booking.expired_at(tx.now):  # mark it EXPIRED and offer its seats on
-        session = tx.bookings.lock_session(booking.tenant, booking.session_id)
-        settled = settle(ctx, tx, session, actor=None)
-        release_emptied(ctx, tx, session, settled, actor=None, why=RAN_OUT)
+        settle_run_out(ctx, tx, tx.bookings.lock_session(booking.tenant, booking.session_id))
     now_paid = tx.payments.get(payment.tenant, payment.id)
     return give_back(tx, now_paid, now_paid.refundable, actor=actor, reason=late)
 
@@ -83,8 +83,8 @@ def succeed(
 _IN_TIME = "paid before its hold ran out; the provider's notice came later"
 
 
-def _paid_in_time(tx: Tx, booking: Booking, paid_at: datetime | None) -> bool:
-    """Whether a hold that ran out by now was paid before it did, its seats still free.
+def _paid_in_time(tx: Tx, booking: Booking, paid_at: datetime | None) -> Session | None:
+    """The session, locked, if a hold that ran out by now was paid before it did; else ``None``.
 
     Its expiry not yet processed (still HELD or OFFERED: nothing was offered
     in its place), paid at ``paid_at`` (at most now) before it ran out, and
@@ -93,12 +93,12 @@ def _paid_in_time(tx: Tx, booking: Booking, paid_at: datetime | None) -> bool:
     expiry is processed.
     """
     if paid_at is None or booking.status not in (HELD, OFFERED):
-        return False
+        return None
     if booking.expired_at(min(paid_at, tx.now)):
-        return False
+        return None
     session = tx.bookings.lock_session(booking.tenant, booking.session_id)
     seating = tx.bookings.seating(booking.tenant, booking.session_id, at=tx.now)
-    return session.capacity - seating.taken >= booking.seats
+    return session if session.capacity - seating.taken >= booking.seats else None
 
 
 def fail(

@@ -35,7 +35,7 @@ from sessionkit.model.text import check_actor, check_flag, check_tenant
 from sessionkit.services._context import Context, Tx
 from sessionkit.services._money import store_payment, unpriced
 from sessionkit.services._payment_calls import create_intent, gateway_of, record_intent
-from sessionkit.services._seats import refuse_run_out, settle
+from sessionkit.services._seats import as_judged, refuse_run_out, settle
 from sessionkit.services.bookings import (
     BookingCommands,
     BookingRequest,
@@ -209,11 +209,7 @@ class CheckoutCommands:
                 if booking.status != OFFERED:
                     # As it is now: a hold that ran out is EXPIRED, job or no job, and
                     # what it still allows is what an EXPIRED booking allows (nothing).
-                    now_is = (
-                        BOOKING_LIFECYCLE.advance(booking, tx.now)[0]
-                        if booking.expired_at(tx.now)
-                        else booking
-                    )
+                    now_is = as_judged(booking, tx.now)
                     raise InvalidTransition(
                         session_id=booking.id,
                         status=now_is.status,

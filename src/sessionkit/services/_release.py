@@ -10,10 +10,10 @@ from __future__ import annotations
 from sessionkit.model.booking import seats_owed
 from sessionkit.model.session import Session
 from sessionkit.services._context import Context, Tx
-from sessionkit.services._seats import Settled
+from sessionkit.services._seats import Settled, settle
 from sessionkit.services._statuses import store_status
 
-__all__ = ["RAN_OUT", "release_emptied"]
+__all__ = ["RAN_OUT", "release_emptied", "settle_run_out"]
 
 RAN_OUT = "its last booking ran out"
 """The reason of a release after a hold, an offer or a waitlist place ran out."""
@@ -51,3 +51,14 @@ def release_emptied(
         return session
     changed, change = machine.fire(session, name, now=tx.now, actor=actor, reason=why)
     return store_status(tx, machine, session, changed, [change], actor)
+
+
+def settle_run_out(ctx: Context, tx: Tx, session: Session) -> Settled:
+    """Settle ``session`` for what ran out (the expiry job's work); release it if that emptied it.
+
+    Call with the session locked. Returns the settling.
+    """
+    settled = settle(ctx, tx, session, actor=None)
+    if settled.expired:
+        release_emptied(ctx, tx, session, settled, actor=None, why=RAN_OUT)
+    return settled

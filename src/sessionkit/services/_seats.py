@@ -37,6 +37,7 @@ from sessionkit.services._money import follow_booking
 _HOLDING = frozenset({HELD, OFFERED})
 
 __all__ = [
+    "as_judged",
     "cancel_session_bookings",
     "takes_bookings",
     "expire",
@@ -97,6 +98,14 @@ def store_booking_change(
     if before.active and not stored.active:
         follow_booking(tx, stored, role=role, actor=actor, reason=reason, in_full=in_full)
     return stored
+
+
+def as_judged(booking: Booking, now: datetime) -> Booking:
+    """``booking`` as every command judges it at ``now``: EXPIRED once it ran out, job or no job.
+
+    Not stored: what its next transition (or refusal) starts from.
+    """
+    return BOOKING_LIFECYCLE.advance(booking, now)[0] if booking.expired_at(now) else booking
 
 
 def expire(tx: Tx, booking: Booking) -> Booking:

@@ -21,8 +21,7 @@ from sessionkit.model.series import Series
 from sessionkit.model.session import Session
 from sessionkit.ports import RESCHEDULES
 from sessionkit.services._context import Context, Tx
-from sessionkit.services._release import RAN_OUT, release_emptied
-from sessionkit.services._seats import settle
+from sessionkit.services._release import settle_run_out
 from sessionkit.services._tick_run import ALL, Claim, Counts, TickRun, by_tenant, chunks
 from sessionkit.services.commands import advance_in
 from sessionkit.services.jobs import due_reach
@@ -211,9 +210,7 @@ def expire_holds(run: TickRun, tenant: str | None) -> None:
     ctx = run.ctx
 
     def work(tx: Tx, session: Session, counts: Counts) -> None:
-        settled = settle(ctx, tx, session, actor=None)
-        if settled.expired:
-            release_emptied(ctx, tx, session, settled, actor=None, why=RAN_OUT)
+        settled = settle_run_out(ctx, tx, session)
         counts.expired += settled.expired
         counts.offered += settled.offered
 

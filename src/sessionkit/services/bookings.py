@@ -38,9 +38,9 @@ from sessionkit.model.text import (
 from sessionkit.services._context import Context, Tx, retried
 from sessionkit.services._editing import check_editable
 from sessionkit.services._money import check_paid
-from sessionkit.services._release import RAN_OUT, release_emptied
+from sessionkit.services._release import release_emptied, settle_run_out
 from sessionkit.services._reschedule_steps import settle_overdue_kept
-from sessionkit.services._seats import refuse_run_out, settle, store_booking_change
+from sessionkit.services._seats import as_judged, refuse_run_out, settle, store_booking_change
 from sessionkit.services.booking_making import BookingMaking
 from sessionkit.services.booking_requests import BookingRequest as BookingRequest
 from sessionkit.services.booking_requests import booking_args as booking_args
@@ -149,13 +149,8 @@ class BookingCommands(BookingMaking):
             # A hold or offer that ran out (or a waitlist place whose session started) is
             # EXPIRED now, whether or not the job has marked it: cancelling it is refused
             # alike (InvalidTransition).
-            current = (
-                BOOKING_LIFECYCLE.advance(booking, tx.now)[0]
-                if booking.expired_at(tx.now)
-                else booking
-            )
             cancelled, change = BOOKING_LIFECYCLE.fire(
-                current, "cancel", now=tx.now, actor=actor, reason=reason
+                as_judged(booking, tx.now), "cancel", now=tx.now, actor=actor, reason=reason
             )
             stored = store_booking_change(
                 tx, booking, cancelled, [change], actor=actor, reason=reason, role=role
@@ -192,9 +187,7 @@ class BookingCommands(BookingMaking):
         for session_tenant, session_id in sessions:
             with ctx.transaction(at) as tx:
                 session = tx.bookings.lock_session(session_tenant, session_id)
-                settled = settle(ctx, tx, session, actor=None)
-                if settled.expired:
-                    release_emptied(ctx, tx, session, settled, actor=None, why=RAN_OUT)
+                settled = settle_run_out(ctx, tx, session)
                 expired += settled.expired
                 offered += settled.offered
         return ExpiryReport(
