@@ -134,3 +134,64 @@ def test_a_payment_instant_past_the_notice_counts_as_the_notice(market: Market) 
     for event in skewed:
         market.kit.payments.apply(T, event)
     assert market.state(ann) == (EXPIRED, REFUNDED, Decimal("40.00"))
+
+
+def authorized_at(market: Market, checkout: Checkout, at: datetime) -> None:
+    """The bank holds the money at ``at``; the capture call that follows fails (left due)."""
+    market.clock.set(at)
+    market.gateway.authorize(checkout.payment.intent_ref or "")
+    market.gateway.fail_next()
+    for event in market.gateway.drain():
+        assert market.kit.payments.apply(T, event).outcome == "applied"
+    assert market.kit.payments.get(T, checkout.payment.id).due in ("capture", "cancel")
+
+
+def test_an_authorization_in_time_captured_after_the_hold_ran_out_confirms(
+    market: Market,
+) -> None:
+    # The bank held the money at 07:14:50 and sessionkit decided to capture it; the
+    # provider was down, so the runner captured a minute after the hold ran out.
+    ann = market.checkout("student:ann")
+    authorized_at(market, ann, NOW + HOLD - timedelta(seconds=10))
+    market.clock.set(NOW + HOLD + timedelta(minutes=1))
+    assert market.kit.run_payment_calls().failed == ()
+    assert market.state(ann) == (CONFIRMED, PAID, Decimal(0))
+    assert market.gateway.collected("EUR") == Money.of(40, "EUR")
+    # The capture's own webhook, arriving after, changes nothing.
+    assert [market.kit.payments.apply(T, e).outcome for e in market.gateway.drain()] == ["stale"]
+    assert market.state(ann) == (CONFIRMED, PAID, Decimal(0))
+
+
+def test_an_authorization_in_time_whose_capture_notice_outran_the_runner_confirms(
+    market: Market,
+) -> None:
+    ann = market.checkout("student:ann")
+    authorized_at(market, ann, NOW + HOLD - timedelta(seconds=10))
+    market.clock.set(NOW + HOLD + timedelta(minutes=1))
+    # The provider captured on its own; its webhook came before the runner.
+    market.gateway.pay(ann.payment.intent_ref or "")
+    for event in market.gateway.drain():
+        market.kit.payments.apply(T, event)
+    assert market.state(ann) == (CONFIRMED, PAID, Decimal(0))
+
+
+def test_an_authorization_in_time_does_not_undo_an_expiry_already_processed(
+    market: Market,
+) -> None:
+    ann = market.checkout("student:ann")
+    authorized_at(market, ann, NOW + HOLD - timedelta(seconds=10))
+    market.clock.set(NOW + HOLD + timedelta(minutes=1))
+    market.kit.tick(T, kinds=["expire_holds"])
+    market.kit.run_payment_calls()
+    assert market.kit.bookings.get(T, ann.booking.id).status == EXPIRED
+    assert market.gateway.collected("EUR") == Money.of(0, "EUR")
+
+
+def test_an_authorization_after_the_hold_ran_out_is_cancelled_not_captured(
+    market: Market,
+) -> None:
+    ann = market.checkout("student:ann")
+    authorized_at(market, ann, NOW + HOLD + timedelta(seconds=1))
+    market.kit.run_payment_calls()
+    assert market.state(ann) == (EXPIRED, "CANCELLED", Decimal(0))
+    assert market.gateway.collected("EUR") == Money.of(0, "EUR")

@@ -15,6 +15,7 @@ import attrs
 
 from sessionkit.model.booking import BOOKING_LIFECYCLE, CONFIRMED, HELD, OFFERED, Booking
 from sessionkit.model.payment import (
+    AUTHORIZED,
     OPEN_PAYMENT_STATUSES,
     PAID_STATUSES,
     PAYMENT_LIFECYCLE,
@@ -37,6 +38,7 @@ def succeed(
     *,
     actor: str | None,
     paid_at: datetime | None = None,
+    capturing: bool = False,
 ) -> Payment:
     """The money came in: mark ``payment`` PAID and confirm its booking, or refund it all.
 
@@ -45,6 +47,10 @@ def succeed(
     only after ``paid_at`` (the provider's instant of the payment, never
     later than the command's; a notice that arrived late) while its expiry
     was not yet processed and its seats are still free (:func:`_paid_in_time`).
+    A payment authorized while its booking held, whose capture sessionkit
+    decided then (``due == "capture"``; ``capturing``: the caller just saw
+    that capture done), was secured at its authorization: it counts as paid
+    in time however late the capture came.
     Money for a booking that expired or was cancelled is refunded at once,
     never kept over capacity. Call with the booking's session locked.
     """
@@ -63,7 +69,8 @@ def succeed(
         confirmed, booked = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
         store_booking_change(tx, booking, confirmed, [booked], actor=actor)
         return store_payment(tx, payment, paid, change, actor=actor)
-    kept_for = _paid_in_time(tx, booking, paid_at)
+    secured = capturing or (payment.status == AUTHORIZED and payment.due == "capture")
+    kept_for = _paid_in_time(tx, booking, paid_at, secured=secured)
     if kept_for is not None:
         # Confirmed first, so that settling does not take it for a run-out hold.
         confirmed, booked = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
@@ -83,18 +90,21 @@ def succeed(
 _IN_TIME = "paid before its hold ran out; the provider's notice came later"
 
 
-def _paid_in_time(tx: Tx, booking: Booking, paid_at: datetime | None) -> Session | None:
+def _paid_in_time(
+    tx: Tx, booking: Booking, paid_at: datetime | None, *, secured: bool
+) -> Session | None:
     """The session, locked, if a hold that ran out by now was paid before it did; else ``None``.
 
     Its expiry not yet processed (still HELD or OFFERED: nothing was offered
-    in its place), paid at ``paid_at`` (at most now) before it ran out, and
-    its seats not taken since by the session's other bookings in play. The
-    waitlist had no claim on them yet: a seat is offered on only when an
-    expiry is processed.
+    in its place), paid at ``paid_at`` (at most now) before it ran out, or
+    ``secured`` by an authorization made while it held, and its seats not
+    taken since by the session's other bookings in play. The waitlist had
+    no claim on them yet: a seat is offered on only when an expiry is
+    processed.
     """
-    if paid_at is None or booking.status not in (HELD, OFFERED):
+    if booking.status not in (HELD, OFFERED):
         return None
-    if booking.expired_at(min(paid_at, tx.now)):
+    if not secured and (paid_at is None or booking.expired_at(min(paid_at, tx.now))):
         return None
     session = tx.bookings.lock_session(booking.tenant, booking.session_id)
     seating = tx.bookings.seating(booking.tenant, booking.session_id, at=tx.now)

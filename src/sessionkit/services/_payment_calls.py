@@ -27,7 +27,7 @@ from sessionkit.errors import (
 from sessionkit.model.booking import Booking
 from sessionkit.model.html import html_of
 from sessionkit.model.money import Money
-from sessionkit.model.payment import MANUAL, Payment
+from sessionkit.model.payment import AUTHORIZED, MANUAL, Payment
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.text import check_tenant
 from sessionkit.ports import Intent, PaymentGateway
@@ -176,6 +176,9 @@ def record_intent(ctx: Context, seen: Payment, intent: Intent) -> tuple[Payment,
         booking = tx.bookings.get(seen.tenant, seen.booking_id)
         tx.bookings.lock_session(seen.tenant, booking.session_id)
         payment = tx.payments.get(seen.tenant, seen.id)
+        # A capture sessionkit decided on an authorization in time, now done: the money
+        # was secured then, however late the capture (see ``succeed``).
+        capturing = payment.status == AUTHORIZED and payment.due == "capture"
         if payment.intent_ref is None:
             due = None if payment.due == "create" else payment.due
             payment = store_payment(
@@ -188,7 +191,7 @@ def record_intent(ctx: Context, seen: Payment, intent: Intent) -> tuple[Payment,
         elif payment.due in ("capture", "cancel") and payment.due == _done_by(intent):
             payment = store_payment(tx, payment, attrs.evolve(payment, due=None), None, actor=None)
         if intent.status == "succeeded":
-            payment = succeed(ctx, tx, payment, actor=None)
+            payment = succeed(ctx, tx, payment, actor=None, capturing=capturing)
         elif intent.status == "failed":
             payment = fail(ctx, tx, payment, "fail", actor=None, reason=intent.reason)
         elif intent.status == "canceled":
