@@ -94,7 +94,9 @@ def test_a_window_lets_only_its_roles_in_and_its_edge_is_still_outside() -> None
     assert rule_of(policy, "request_reschedule", "coach", session, edge + SECOND) == "window"
     assert rule_of(policy, "request_reschedule", "student", session, edge + SECOND) == "ok"
     assert policy.deadline_for("request_reschedule", "coach", session) == edge
-    assert policy.deadline_for("request_reschedule", "student", session) == START
+    # Nothing shuts the student out but the start, which is itself refused: no last instant.
+    assert policy.deadline_for("request_reschedule", "student", session) is None
+    assert rule_of(policy, "request_reschedule", "student", session, START) == "in_the_past"
 
 
 def test_the_lead_is_the_longer_of_a_roles_notice_and_the_windows_shutting_it_out() -> None:

@@ -295,6 +295,18 @@ def test_options_say_until_when_and_for_how_much(h: Harness) -> None:
     assert pending.reschedule.rule == "one_pending"
 
 
+def test_options_name_no_last_instant_for_a_role_no_notice_names() -> None:
+    # The default notice names nobody: a coach is bound only by the start, which is itself
+    # refused. reschedule_until was the start, an instant a request fails at.
+    h = Harness.in_memory(NOW, id_prefix="x")
+    session = lesson(h)
+    coach = h.kit.reschedules.options(T, session.id, role="coach")
+    assert (coach.reschedule, coach.reschedule_until) == (None, None)
+    refusal = h.kit.reschedules.can_request(T, session.id, role="coach", now=START)
+    assert refusal is not None
+    assert refusal.rule == "in_the_past"
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     role=st.sampled_from(["student", "coach", "host"]),

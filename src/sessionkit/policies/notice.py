@@ -232,14 +232,20 @@ class NoticePolicy:
 
         The notice and the windows that shut ``role`` out, whichever ends
         earliest; a role that bypasses notice has none. The instant itself is
-        still allowed (exactly the notice is enough notice).
+        still allowed (exactly the notice is enough notice). ``None`` too when
+        no notice or window applies to ``role``: only the start bounds it then,
+        and the start itself is refused (``in_the_past``), so no instant is the
+        last one allowed.
         """
         _action(None, None, action)  # type: ignore[arg-type]  # the validator ignores both
         check_role(role)
         if role in self.bypass:
             return None
+        lead = self.lead_for(action, role)
+        if not lead:
+            return None
         # A window shuts a role out strictly inside it: its edge is still allowed, like a notice's.
-        return session.start - self.lead_for(action, role)
+        return session.start - lead
 
     def lead_for(self, action: str, role: str) -> timedelta:
         """Return how long before a start ``role`` must do ``action`` at the latest.
