@@ -8,9 +8,12 @@ import pytest
 
 from sessionkit import Recurrence, ScheduleItem
 from sessionkit.contrib.ical import (
+    CalendarSyntaxError,
     IcalCalendar,
+    IcalEvent,
     IcalOverride,
     IcalSeries,
+    UnknownCalendarZone,
     calendar_of,
     export_series,
     read_ical,
@@ -285,3 +288,34 @@ def test_an_override_moved_onto_another_occurrence_takes_its_place_as_stored() -
     stored = store_ical(h.kit, "acme", cal, actor="a")
     sessions = h.kit.queries.series_sessions("acme", stored.series["a"].id)
     assert [(s.start, s.title) for s in sessions] == listed
+
+
+@pytest.mark.parametrize("tzid", ["Europe", "America/Argentina", "Europe/", "A" * 300])
+def test_a_tzid_naming_a_folder_of_the_zone_database_is_an_unknown_zone(tzid: str) -> None:
+    """icalendar loads such a name as a file and raised OSError through read_ical."""
+    text = ics(*event("UID:u", "SUMMARY:S", f"DTSTART;TZID={tzid}:20260301T100000"))
+    with pytest.raises(UnknownCalendarZone) as caught:
+        read_ical(text)
+    assert caught.value.line == 6
+    assert caught.value.text == f"DTSTART;TZID={tzid}:20260301T100000"
+
+
+def test_a_lone_surrogate_is_refused_on_its_line_not_when_written_back() -> None:
+    text = ics(*event("UID:u", "SUMMARY:a\ud800b", "DTSTART:20260301T100000Z"))
+    with pytest.raises(CalendarSyntaxError) as caught:
+        read_ical(text)
+    assert (caught.value.line, caught.value.text) == (5, "SUMMARY:a\ud800b")
+    # Values built by hand that hold one are refused by write_ical with sessionkit's error.
+    made = IcalCalendar(
+        series=(),
+        events=(
+            IcalEvent(
+                uid="u",
+                title="a\ud800b",
+                span=TimeSpan(utc(2026, 3, 1, 10), utc(2026, 3, 1, 11)),
+                tz="UTC",
+            ),
+        ),
+    )
+    with pytest.raises(InvalidValue, match="lone surrogate"):
+        write_ical(made, stamp=STAMP)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -13,6 +13,7 @@ from sessionkit.contrib.ical._errors import (
     CalendarError,
     CalendarSyntaxError,
     MissingProperty,
+    UnknownCalendarZone,
     UnsupportedCalendar,
 )
 from sessionkit.contrib.ical._event import (
@@ -24,7 +25,7 @@ from sessionkit.contrib.ical._event import (
     listed,
     local_wall,
 )
-from sessionkit.contrib.ical._source import scan
+from sessionkit.contrib.ical._source import scan, tzid_lines
 from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride, IcalSeries
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
@@ -70,6 +71,10 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
         cal = icalendar.Calendar.from_ical(source)
     except (ValueError, TypeError) as exc:  # TypeError: a value of the wrong declared type
         raise CalendarSyntaxError(f"unreadable calendar: {exc}", line=None, text=None) from None
+    except OSError as exc:
+        # icalendar loads each TZID with zoneinfo as it parses: a name that is a folder
+        # of the zone database ("Europe") or too long for a file name raises OSError.
+        raise _unloadable_zone(source, outline.zones, exc) from None
     hint = iana_key(str(_first(cal.get("X-WR-TIMEZONE", ""))))
     zones = Zones(cal, hint or floating, hint)
     vevents = cal.walk("VEVENT")
@@ -338,4 +343,20 @@ def _with_dtstart(
             exdates=rec.exdates,
             rdates=sorted([*rec.rdates, begin]),
         ),
+    )
+
+
+def _unloadable_zone(source: str, defined: Mapping[str, int], error: OSError) -> CalendarError:
+    """The error for the first TZID that names no zone and no VTIMEZONE (``error``'s cause)."""
+    for number, line, tzid in tzid_lines(source):
+        if tzid not in defined and iana_key(tzid) is None:
+            return UnknownCalendarZone(
+                f"unknown time zone {shown(tzid)}: not an IANA name, and the calendar has no"
+                " VTIMEZONE for it",
+                line=number,
+                text=line,
+                expected="an IANA TZID, or a VTIMEZONE for it",
+            )
+    return CalendarSyntaxError(  # pragma: no cover - icalendar reads zones only by TZID
+        f"unreadable calendar: {type(error).__name__}", line=None, text=None
     )

@@ -8,9 +8,11 @@ import attrs
 
 from sessionkit.contrib.ical._errors import CalendarSyntaxError
 
-__all__ = ["SourceEvent", "SourceMap", "scan"]
+__all__ = ["SourceEvent", "SourceMap", "scan", "tzid_lines"]
 
 _NAME = re.compile(r"[A-Za-z0-9-]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_TZID = re.compile(r';TZID=(?:"([^"]*)"|([^;:]*))', re.IGNORECASE)
 
 
 @attrs.frozen
@@ -76,6 +78,15 @@ def scan(text: str) -> SourceMap:
     zones: dict[str, int] = {}
     current: SourceEvent | None = None
     for number, line in lines:
+        if _SURROGATE.search(line):
+            # Text, not UTF-8 bytes (bytes that hold one do not decode): such a value could
+            # be read but never written back, nor stored.
+            raise CalendarSyntaxError(
+                "a lone surrogate, which is no character",
+                line=number,
+                text=line,
+                expected="Unicode text",
+            )
         head, sep, value = line.partition(":")
         name = re.split(r"[;:]", head, maxsplit=1)[0].upper()
         if not sep or not _NAME.fullmatch(name):
@@ -111,3 +122,12 @@ def scan(text: str) -> SourceMap:
             expected=f"END:{stack[-1]}",
         )
     return SourceMap(events=events, zones=zones)
+
+
+def tzid_lines(text: str) -> list[tuple[int, str, str]]:
+    """Each ``TZID`` parameter of the calendar: its line number, the line, the name."""
+    return [
+        (number, line, match.group(1) or match.group(2) or "")
+        for number, line in _logical_lines(text)
+        for match in _TZID.finditer(line.partition(":")[0])
+    ]

@@ -12,7 +12,8 @@ import icalendar
 
 from sessionkit.contrib.ical._read import ONLY_DTSTART
 from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride, IcalSeries
-from sessionkit.errors import WrongType
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.model.series import ScheduleItem
 from sessionkit.recurrence import Recurrence
 from sessionkit.timespan import TimeSpan
@@ -403,4 +404,12 @@ def write_ical(calendar: IcalCalendar, *, stamp: datetime, name: str | None = No
         cal.add_component(component)
     for event in events:
         cal.add_component(event)
-    return str(cal.to_ical().decode("utf-8"))
+    try:
+        return str(cal.to_ical().decode("utf-8"))
+    except UnicodeEncodeError as exc:  # a lone surrogate in a value built by hand
+        bad = exc.object[max(exc.start - 20, 0) : exc.end + 20]
+        raise InvalidValue(
+            f"text with a lone surrogate, which is no character, near {shown(bad)}",
+            value=bad,
+            expected="Unicode text",
+        ) from None
