@@ -90,3 +90,93 @@ def test_the_other_day_of_a_two_day_item_is_still_made(h: Harness) -> None:
     ]
     assert [status for _, status in ninth_to_twelfth] == ["CANCELED", "SCHEDULED"]
     assert ninth_to_twelfth[1][0] == _utc(12, 17)
+
+
+# The day a kept session stands for stays spoken for after the change: a later run of
+# generation over it (the rolling top-up, the tick, materialise again) made the new hour's
+# lesson there after all, a second lesson on the booked day, a class on the holiday.
+
+
+def _open_weekly(at: time, days: tuple[str, ...] = ("MO",)) -> ScheduleItem:
+    return ScheduleItem(
+        id="class",
+        recurrence=Recurrence.weekly(
+            days=days, at=at, duration=timedelta(hours=1), tz=BERLIN, start=date(2026, 3, 2)
+        ),
+    )
+
+
+def test_generation_run_again_over_kept_days_makes_nothing_there(h: Harness) -> None:
+    series, made = h.kit.series.create(T, actor="t", title="Choir", items=[_weekly(time(17))])
+    booked, holiday = made.created[1], made.created[2]  # 9 and 16 March
+    h.kit.bookings.book(T, booked.id, "student:ann", actor="ann", confirm=True)
+    h.kit.sessions.cancel(T, holiday.id, actor="t", reason="holiday")
+    changed = h.kit.series.change_schedule(T, series.id, actor="t", items=[_weekly(time(18))])
+    assert sorted(s.blocking.id for s in changed.skipped) == sorted([booked.id, holiday.id])
+    before = _live(h, series.id)
+    again = h.kit.series.materialise(
+        T, series.id, actor="t", start=_utc(1, 0), end=datetime(2026, 4, 1, tzinfo=UTC)
+    )
+    assert again.created == ()
+    assert sorted((s.key, s.blocking.id) for s in again.skipped if s.key.day in (9, 16)) == [
+        (datetime(2026, 3, 9, 18), booked.id),
+        (datetime(2026, 3, 16, 18), holiday.id),
+    ]
+    assert _live(h, series.id) == before
+
+
+def test_the_rolling_top_up_leaves_a_kept_day_at_the_window_s_edge_alone() -> None:
+    # Created Monday 2 March 09:00 Berlin: the window ends 2 May 09:00, so Saturday 2 May's
+    # 07:00 lesson is the last made. Booked, it is kept when the class moves to 10:00, whose
+    # 2 May lesson lies beyond the change's horizon: the next top-up must not make it.
+    h = Harness.in_memory(datetime(2026, 3, 2, 8, tzinfo=UTC))
+    series, _ = h.kit.series.create(
+        T, actor="t", title="Choir", items=[_open_weekly(time(7), ("SA",))]
+    )
+    last = max(h.kit.queries.series_sessions(T, series.id), key=lambda s: s.start)
+    assert last.occurrence_key == datetime(2026, 5, 2, 7)
+    h.kit.bookings.book(T, last.id, "student:ann", actor="ann", confirm=True)
+    changed = h.kit.series.change_schedule(
+        T, series.id, actor="t", items=[_open_weekly(time(10), ("SA",))]
+    )
+    assert [o.session.id for o in changed.orphans] == [last.id]
+    h.clock.advance(timedelta(weeks=5))
+    h.kit.top_up(T, actor="cron")
+    second_may = [
+        s.occurrence_key
+        for s in h.kit.queries.series_sessions(T, series.id)
+        if s.occurrence_key is not None and s.occurrence_key.date() == date(2026, 5, 2)
+    ]
+    assert second_may == [datetime(2026, 5, 2, 7)]
+    following = [
+        s.occurrence_key
+        for s in h.kit.queries.series_sessions(T, series.id)
+        if s.occurrence_key is not None and s.occurrence_key.date() == date(2026, 5, 9)
+    ]
+    assert following == [datetime(2026, 5, 9, 10)]
+
+
+def test_a_day_with_two_lessons_of_one_item_gets_its_second_at_the_next_top_up() -> None:
+    # Only a session off the schedule stands for its day: the 09:00 lesson, on it, does
+    # not hold the same day's 15:00 one when the window's edge falls between them.
+    item = ScheduleItem(
+        id="twice",
+        recurrence=Recurrence.from_rrule(
+            "FREQ=WEEKLY;BYDAY=SA;BYHOUR=9,15;BYMINUTE=0;BYSECOND=0",
+            start=datetime(2026, 2, 28, 9),
+            duration=timedelta(hours=1),
+            tz=BERLIN,
+        ),
+    )
+    h = Harness.in_memory(datetime(2026, 3, 2, 10, tzinfo=UTC))  # the window: to 2 May, 11:00
+    series, made = h.kit.series.create(T, actor="t", title="Choir", items=[item])
+    ends = max(s.occurrence_key for s in made.created if s.occurrence_key is not None)
+    assert ends.hour == 9  # the window ends between the day's two lessons
+    h.clock.advance(timedelta(weeks=5))
+    h.kit.top_up(T, actor="cron")
+    that_day = sorted(
+        s.occurrence_key
+        for s in h.kit.queries.series_sessions(T, series.id)
+        if s.occurrence_key is not None and s.occurrence_key.date() == ends.date()
+    )
+    assert that_day == [ends, ends.replace(hour=15)]

@@ -293,41 +293,6 @@ def keep_schedule_until(
     )
 
 
-def _stood_for(
-    series: Series, missing: list[Wanted], orphans: list[Orphan]
-) -> tuple[list[Wanted], list[Skipped]]:
-    """Leave out the occurrences kept sessions still stand for; return the rest and those.
-
-    A session the change may not touch (cancelled, moved by hand, booked) and
-    whose occurrence the new schedule no longer gives is kept as an orphan,
-    and it still is its item's occurrence on its local day: the new
-    occurrence of that item on that day (the nearest, if it gives several)
-    is skipped as ``"exists"``, held by the kept session. Otherwise a class
-    moved to 18:00 would be back on its cancelled holiday, or twice in the
-    week of a lesson moved by hand.
-    """
-    taken: set[int] = set()
-    standing: list[Skipped] = []
-    for orphan in orphans:
-        kept = orphan.session
-        key = kept.occurrence_key
-        if key is None or kept.schedule_item_id is None:
-            continue
-        near = [
-            (abs(wish.key - key), n)
-            for n, wish in enumerate(missing)
-            if n not in taken
-            and wish.item.id == kept.schedule_item_id
-            and wish.key.date() == key.date()
-        ]
-        if not near:
-            continue
-        n = min(near)[1]
-        taken.add(n)
-        standing.append(skipped_occurrence(series, missing[n], "exists", kept, None))
-    return [wish for n, wish in enumerate(missing) if n not in taken], standing
-
-
 def reconcile_in(
     ctx: Context,
     tx: Tx,
@@ -368,8 +333,9 @@ def reconcile_in(
     known.update((session.id, changed) for session, changed, _ in updated)
     holders = sorted(known.values(), key=lambda s: (s.start, s.id))
     held = {s.occurrence_key for s in holders}
-    missing, standing = _stood_for(after, [w for w in wanted if w.key not in held], plan_.orphans)
-    skipped.extend(standing)
+    # A kept session the new schedule no longer gives stands for its item's occurrence on
+    # its day (generation.DayHolders): a class moved to 19:00 is not back on its holiday.
+    missing = [w for w in wanted if w.key not in held]
     created, more_skipped = plan(
         ctx, after, missing, holders=holders, busy=busy, now=tx.now, actor=actor
     )
