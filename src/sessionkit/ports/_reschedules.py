@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
@@ -31,6 +32,15 @@ class RescheduleRepository(Repository[RescheduleRequest], Protocol):
         """Return pending requests whose deadline is at or before ``before``, earliest first.
 
         Ties go by tenant, then id; ``tenant=None`` reads every tenant's (a system job).
+        """
+        ...
+
+    def counts(self, tenant: str, session_ids: Iterable[str]) -> dict[str, int]:
+        """Return how many requests (any status) each session has.
+
+        A session with none is left out of the mapping (read a missing id as 0).
+        Requests are a session's dependents: a series' change or close keeps
+        a session that has any.
         """
         ...
 

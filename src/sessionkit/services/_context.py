@@ -44,6 +44,7 @@ from sessionkit.policies import (
 from sessionkit.ports import (
     BOOKINGS,
     PAYMENTS,
+    RESCHEDULES,
     BookingRepository,
     Clock,
     FactProvider,
@@ -370,11 +371,12 @@ class Context:
         return self.facts.facts_for(asked, tx.uow) if asked else {}
 
     def blocking_links(self, tx: Tx, sessions: Sequence[Session]) -> Mapping[str, str]:
-        """Return ``{session_id: reason}`` for ``sessions`` with dependents: bookings, the host's.
+        """Return ``{session_id: reason}`` for ``sessions`` with dependents.
 
-        The link checker reads through the command's own unit of work, so it
-        sees the command's writes so far and never opens a second one. A
-        session with bookings (of any status) is never deleted or moved by
+        Dependents: the host's links, bookings, reschedule requests. The link
+        checker reads through the command's own unit of work, so it sees the
+        command's writes so far and never opens a second one. A session with
+        bookings or requests (of any status) is never deleted or moved by
         regeneration.
         """
         if not sessions:
@@ -382,14 +384,18 @@ class Context:
         found: dict[str, str] = {}
         if self.links is not None:
             found.update(self.links.blocking_links(sessions, tx.uow))
+        by_tenant: dict[str, list[str]] = {}
+        for session in sessions:
+            by_tenant.setdefault(session.tenant, []).append(session.id)
         bookings = tx.bookings_or_none()
-        if bookings is not None:
-            by_tenant: dict[str, list[str]] = {}
-            for session in sessions:
-                by_tenant.setdefault(session.tenant, []).append(session.id)
-            for tenant, ids in by_tenant.items():
+        requests = tx.repository_or_none(RESCHEDULES)
+        for tenant, ids in by_tenant.items():
+            if bookings is not None:
                 for session_id, count in bookings.counts(tenant, ids).items():
                     found.setdefault(session_id, f"{count} booking(s)")
+            if requests is not None:
+                for session_id, count in requests.counts(tenant, ids).items():
+                    found.setdefault(session_id, f"{count} reschedule request(s)")
         return found
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sessionkit.adapters.memory._repository import MemoryRepository, register
@@ -24,6 +25,15 @@ class InMemoryRescheduleRepository(MemoryRepository[RescheduleRequest]):
         """Return the session's requests (any status), oldest first (by creation, then id)."""
         found = [r for r in self.table.of(tenant).values() if r.session_id == session_id]
         return sorted(found, key=lambda r: (r.created_at, r.id))
+
+    def counts(self, tenant: str, session_ids: Iterable[str]) -> dict[str, int]:
+        """Return how many requests (any status) each session has; none: left out."""
+        wanted = dict.fromkeys(session_ids)
+        found: dict[str, int] = {}
+        for request in self.table.of(tenant).values():
+            if request.session_id in wanted:
+                found[request.session_id] = found.get(request.session_id, 0) + 1
+        return {session_id: found[session_id] for session_id in wanted if session_id in found}
 
     def due(self, tenant: str | None, *, before: datetime, limit: int) -> list[RescheduleRequest]:
         """Return pending requests whose deadline is at or before ``before``, earliest first."""

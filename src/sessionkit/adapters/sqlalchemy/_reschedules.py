@@ -8,10 +8,12 @@ versioned ``UPDATE`` refuses a stale answer, so a request is answered once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from sessionkit.adapters.sqlalchemy._query import chunks
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
 from sessionkit.adapters.sqlalchemy.reschedule_rows import reschedules_table
 from sessionkit.model.reschedule import PENDING, RescheduleRequest
@@ -38,6 +40,20 @@ class SqlAlchemyRescheduleRepository(SqlRepository[RescheduleRequest]):
             [R.c.tenant == tenant, R.c.session_id == session_id],
             order_by=(R.c.created_at, R.c.id),
         )
+
+    def counts(self, tenant: str, session_ids: Iterable[str]) -> dict[str, int]:
+        """Return how many requests (any status) each session has; none: left out."""
+        wanted = list(dict.fromkeys(session_ids))
+        found: dict[str, int] = {}
+        connection = self._unit.db().connection()
+        for chunk in chunks(wanted):
+            statement = (
+                select(R.c.session_id, func.count())
+                .where(R.c.tenant == tenant, R.c.session_id.in_(chunk))
+                .group_by(R.c.session_id)
+            )
+            found.update((i, int(n)) for i, n in connection.execute(statement))
+        return {session_id: found[session_id] for session_id in wanted if session_id in found}
 
     def due(self, tenant: str | None, *, before: datetime, limit: int) -> list[RescheduleRequest]:
         """Return pending requests whose deadline is at or before ``before``, earliest first."""

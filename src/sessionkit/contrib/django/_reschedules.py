@@ -8,8 +8,11 @@ the versioned ``UPDATE`` refuses a stale answer, so a request is answered once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
+
+from django.db.models import Count
 
 from sessionkit.contrib.django._repository import DjangoRepository
 from sessionkit.contrib.django.models import RescheduleRecord
@@ -94,6 +97,16 @@ class DjangoRescheduleRepository(DjangoRepository[RescheduleRequest, RescheduleR
         rows = self.rows(tenant).filter(session_ref=session_id)
         ordered = rows.order_by("created_at", self._exact("record_id").asc())
         return [self.from_row(row) for row in ordered]
+
+    def counts(self, tenant: str, session_ids: Iterable[str]) -> dict[str, int]:
+        """Return how many requests (any status) each session has; none: left out."""
+        wanted = list(dict.fromkeys(session_ids))
+        rows = self.rows(tenant).filter(session_ref__in=wanted)
+        counted = {
+            entry["session_ref"]: entry["n"]
+            for entry in rows.values("session_ref").annotate(n=Count("pk")).order_by()
+        }
+        return {session_id: counted[session_id] for session_id in wanted if session_id in counted}
 
     def due(self, tenant: str | None, *, before: datetime, limit: int) -> list[RescheduleRequest]:
         """Return pending requests whose deadline is at or before ``before``, earliest first.

@@ -7,7 +7,7 @@ session must exist, and a session with requests is not deleted) for
 :data:`~sessionkit.ports.RESCHEDULES`, and adds what
 :class:`~sessionkit.ports.RescheduleRepository` promises beyond it: at most
 one pending request per session (answered ones pile up), and the reads
-``pending_for``, ``for_session`` and ``due``. Subclass it once per adapter and
+``pending_for``, ``for_session``, ``counts`` and ``due``. Subclass it once per adapter and
 implement ``make_store``.
 """
 
@@ -154,6 +154,22 @@ class ReschedulesRepositoryContract(ParentsContract[RescheduleRequest]):
                 "r1",
                 "r3",
             ]
+
+    def test_counts_are_per_session_of_any_status_and_tenant_bound(self, store: Factory) -> None:
+        """Requests of any status per asked session; none (or another tenant's) is left out."""
+        self.keep(
+            store,
+            make_reschedule("r1", status=DECLINED),
+            make_reschedule("r2", status=APPROVED),
+            make_reschedule("r3"),
+            make_reschedule("x", session_id="s2"),
+            make_reschedule("y", session_id="s3", tenant=OTHER_TENANT),
+        )
+        with store() as uow:
+            repo = self.requests(uow)
+            assert repo.counts(TENANT, ["s3", "s2", "s1", "s1", "s9"]) == {"s2": 1, "s1": 3}
+            assert repo.counts(OTHER_TENANT, ["s1", "s3"]) == {"s3": 1}
+            assert repo.counts(TENANT, []) == {}
 
     def test_due_is_pending_past_the_deadline_earliest_first(self, store: Factory) -> None:
         """Pending requests with ``deadline <= before``, by deadline, tenant, id; limited."""

@@ -1,0 +1,95 @@
+"""A session with reschedule requests is a dependent-holding session to a series' change or close.
+
+A student asked to move one lesson of a weekly class, then withdrew. The next
+schedule change or close of the series failed whole with ``StillReferenced``
+(the store's foreign key refused to delete the lesson the request points at),
+for good, as no command deletes requests. Requests now count as the session's
+dependents, as bookings do: the lesson is kept, reported with the reason, and
+the rest of the change goes through. Each case runs on memory and SQLite.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from sessionkit import Recurrence, ScheduleItem
+from sessionkit.model.session import Session
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+
+from ._store_support import STORES, StoreMaker
+
+T = "acme"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+
+
+def weekly(hour: int) -> ScheduleItem:
+    return ScheduleItem(
+        "class",
+        Recurrence.weekly(
+            days=("MO", "WE"),
+            at=time(hour),
+            duration=timedelta(hours=1),
+            tz="Europe/Berlin",
+            start=date(2026, 3, 2),
+            until=date(2026, 3, 31),
+        ),
+        ("teacher:ana",),
+    )
+
+
+@pytest.fixture(params=list(STORES.values()), ids=list(STORES))
+def kit(request: pytest.FixtureRequest) -> SessionKit:
+    store: StoreMaker = request.param
+    counter = itertools.count(1)
+    return SessionKit(
+        uow=store(RecordingPublisher()),
+        clock=ManualClock(NOW),
+        ids=lambda: f"x{next(counter)}",
+    )
+
+
+def asked_and_withdrawn(kit: SessionKit) -> Session:
+    kit.series.create(T, actor="admin", title="Chem", series_id="chem", items=[weekly(17)])
+    lesson = kit.queries.series_sessions(T, "chem")[2]
+    request = kit.reschedules.request(
+        T, lesson.id, role="student", actor="mia", reason="I have an exam that day"
+    )
+    kit.reschedules.withdraw(T, request.id, role="student", actor="mia")
+    return lesson
+
+
+def test_a_schedule_change_keeps_a_lesson_with_a_request_and_moves_the_rest(
+    kit: SessionKit,
+) -> None:
+    lesson = asked_and_withdrawn(kit)
+    report = kit.series.change_schedule(T, "chem", actor="admin", items=[weekly(18)])
+    assert [(o.session.id, o.reason) for o in report.orphans] == [
+        (lesson.id, "it has dependents (1 reschedule request(s))")
+    ]
+    # Its day is still its own; every other lesson moved to 18:00 Berlin.
+    kept_day = lesson.occurrence_key.date() if lesson.occurrence_key else None
+    hours = {
+        s.id: (s.occurrence_key.date(), s.occurrence_key.hour)
+        for s in kit.queries.series_sessions(T, "chem")
+        if s.occurrence_key is not None
+    }
+    assert hours.pop(lesson.id) == (kept_day, 17)
+    assert sorted({hour for _, hour in hours.values()}) == [18]
+    assert kept_day not in {day for day, _ in hours.values()}
+    assert len(hours) == len(report.created) + len(report.updated)
+
+
+def test_closing_the_series_keeps_the_lesson_with_a_request_and_deletes_the_rest(
+    kit: SessionKit,
+) -> None:
+    lesson = asked_and_withdrawn(kit)
+    report = kit.series.close(T, "chem", actor="admin")
+    assert [(o.session.id, o.reason) for o in report.kept] == [
+        (lesson.id, "it has dependents (1 reschedule request(s))")
+    ]
+    assert [s.id for s in kit.queries.series_sessions(T, "chem")] == [lesson.id]
+    assert len(report.deleted) == 8
