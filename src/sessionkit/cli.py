@@ -118,6 +118,23 @@ def _parse_bound(text: str, flag: str, tz: str) -> datetime:
     return value
 
 
+def _parse_exdate(text: str) -> datetime | date:
+    """An excluded occurrence: a date, a local date-time, or an aware date-time.
+
+    The forms of a window bound (:func:`_parse_bound`), told apart the same way,
+    but a date stays a date and a local date-time stays local.
+    """
+    try:
+        if "T" not in text and " " not in text:
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise _UsageError(
+            f"--exdate {text!r}: expected a date (2026-03-02) or a local date-time"
+            " (2026-03-02T18:00 or 2026-03-02 18:00)"
+        ) from None
+
+
 def _build_parser() -> _Parser:
     parser = _Parser(prog="python -m sessionkit", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -393,10 +410,7 @@ def _render(occurrences: Sequence[Occurrence], fmt: str) -> str:
 
 def _expand(args: argparse.Namespace) -> str:
     tz = get_zone(args.tz).key
-    exdates: list[datetime | date] = [
-        _parse_local(text, "--exdate") if "T" in text else _parse_date(text, "--exdate")
-        for text in args.exdate
-    ]
+    exdates = [_parse_exdate(text) for text in args.exdate]
     rec = Recurrence.from_rrule(
         args.rule,
         start=_parse_local(args.start, "--start"),
@@ -441,13 +455,6 @@ def _demo(args: argparse.Namespace) -> str:
     if args.platform == "academy":
         return academy.render(now, db=db)
     return render(now, db=db)
-
-
-def _parse_date(text: str, flag: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise _UsageError(f"{flag} {text!r}: expected a date such as 2026-04-01") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

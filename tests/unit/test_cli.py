@@ -98,3 +98,28 @@ def test_missing_arguments_and_python_dash_m() -> None:
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "required" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "exdate", ["2026-03-02 18:00", "2026-03-02T18:00", "2026-03-02", "2026-03-02T17:00+00:00"]
+)
+def test_exdate_takes_the_forms_of_from_and_to(
+    exdate: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A date-time with a space, as --from and --to take it, was refused as "not a date".
+    argv = [exdate if a == "2026-03-01" else a for a in ARGS]  # that form in --from too
+    assert main([*argv, "--format", "json", "--exdate", exdate]) == 0
+    keys = [row["key"] for row in json.loads(capsys.readouterr().out)]
+    assert len(keys) == 17
+    assert keys[:2] == ["2026-03-04T18:00:00", "2026-03-09T18:00:00"]
+
+
+@pytest.mark.parametrize("exdate", ["2026-03-02 6pm", "2026-02-30", "March 2", "2026-03-02T25:00"])
+def test_a_bad_exdate_gives_one_line_naming_both_forms(
+    exdate: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*ARGS, "--exdate", exdate]) == 2
+    assert capsys.readouterr().err == (
+        f"sessionkit: error: --exdate {exdate!r}: expected a date (2026-03-02) or a local"
+        " date-time (2026-03-02T18:00 or 2026-03-02 18:00)\n"
+    )

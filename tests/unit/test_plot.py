@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -65,6 +67,15 @@ def legend(fig: Figure) -> list[str]:
     found = fig.axes[0].get_legend()
     assert found is not None
     return [t.get_text() for t in found.get_texts()]
+
+
+def drawn(fig: Figure) -> list[str]:
+    """The texts the figure draws, read back from an SVG that keeps text as text."""
+    buffer = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        fig.savefig(buffer, format="svg")
+    svg = ElementTree.fromstring(buffer.getvalue())
+    return ["".join(t.itertext()) for t in svg.iter("{http://www.w3.org/2000/svg}text")]
 
 
 def outlined(fig: Figure) -> int:
@@ -236,3 +247,36 @@ def test_a_save_path_in_a_missing_directory_is_refused_before_drawing(
 def test_a_page_of_sessions_is_drawn_as_its_sessions() -> None:
     page = Page(items=tuple(SESSIONS), total=len(SESSIONS), page=1, limit=50, next_cursor=None)
     assert lanes(timeline(page)) == lanes(timeline(SESSIONS))
+
+
+DOLLARS = [
+    session("m1", 0, ["room:$5$10 room", "teacher:a$_$"], "$x_$", tenant="co$t$"),
+    session("m2", 0, ["$k$:x"], "PAID$"),
+]
+
+
+def test_dollar_signs_in_data_are_drawn_as_stored_not_as_mathtext() -> None:
+    # '$5$10' was drawn as mathtext ('510', in italics); 'a$_$' and '$x_$' made savefig,
+    # and a notebook showing the figure, fail with matplotlib's own ValueError.
+    fig = timeline(DOLLARS, title="Fees $5$10 a$_$")
+    stored = ["acme · $k$:x", "co$t$ · room:$5$10 room", "co$t$ · teacher:a$_$"]
+    assert lanes(fig) == stored
+    assert legend(fig) == ["$x_$", "PAID$"]
+    assert fig.axes[0].get_title() == "Fees $5$10 a$_$"
+    fig.savefig(io.BytesIO(), format="png")  # Agg, as a notebook shows it
+    assert {*stored, "$x_$", "PAID$", "Fees $5$10 a$_$"} <= set(drawn(fig))
+    by_kind = timeline(DOLLARS, by="$k$")
+    assert lanes(by_kind) == ["acme · x", "(none)"]
+    assert "tenant · $k$" in drawn(by_kind)
+
+
+def test_data_text_is_never_handed_to_latex() -> None:
+    # Under text.usetex a status such as NO_SHOW ('_' outside math) stops LaTeX.
+    with matplotlib.rc_context({"text.usetex": True}):
+        fig = timeline([*SESSIONS, session("n", 7, ["room:r_2"], "NO_SHOW")], title="Week_10")
+    ax = fig.axes[0]
+    key = ax.get_legend()
+    assert key is not None
+    texts = [*ax.get_yticklabels(), *key.get_texts(), ax.title, ax.xaxis.label, ax.yaxis.label]
+    assert "NO_SHOW" in [t.get_text() for t in texts]
+    assert [t for t in texts if t.get_usetex()] == []

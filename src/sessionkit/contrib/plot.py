@@ -33,6 +33,7 @@ from sessionkit.zones import get_zone
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+    from matplotlib.text import Text
 
 __all__ = ["CONFLICT_COLOR", "STATUS_COLORS", "timeline"]
 
@@ -97,6 +98,19 @@ def _lane_label(lane: _Lane, *, tenants: bool) -> str:
 
 def _label(ref: ResourceRef, by: str) -> str:
     return str(ref) if by == "resource" else ref.id
+
+
+def _plain(*texts: Text) -> None:
+    """Have ``texts`` (ids, tenants, statuses, kinds, a title) drawn exactly as they read.
+
+    Else matplotlib takes a text with two ``$`` for mathtext (``room:$5$10`` is
+    drawn ``room:510`` in italics, ``a$_$`` fails at draw time) and, under
+    ``text.usetex``, any text for LaTeX (``NO_SHOW`` fails). Turning parsing off
+    rather than escaping ``$`` keeps ``get_text()`` the stored text as well.
+    """
+    for text in texts:
+        text.set_parse_math(False)
+        text.set_usetex(False)
 
 
 def _zone(sessions: list[Session], tz: str | None) -> str:
@@ -196,7 +210,9 @@ def timeline(
     the zone of the time axis (default: the sessions' zone when they share
     one, else UTC). ``colors`` maps statuses to colours over
     :data:`STATUS_COLORS`. ``save`` also writes the figure to that path
-    (format by suffix) at ``dpi``.
+    (format by suffix) at ``dpi``. Labels and ``title`` are drawn as given:
+    a ``$`` is a dollar sign, not the start of mathtext, and no text goes
+    through LaTeX, whatever ``text.usetex`` says.
 
     Raises :class:`~sessionkit.errors.WrongType` for a value that is not a
     session, :class:`~sessionkit.errors.InvalidValue` for an empty ``by``, a
@@ -271,6 +287,7 @@ def timeline(
         )
 
     ax.set_yticks(range(len(lanes)), labels=[_lane_label(lane, tenants=tenants) for lane in lanes])
+    _plain(*(tick.label1 for tick in ax.yaxis.get_major_ticks()))  # every lane's, in view or not
     ax.set_ylim(max(len(lanes), 1) - 0.5, -0.5)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6, zorder=0)
     ax.set_axisbelow(True)
@@ -285,17 +302,20 @@ def timeline(
         ax.xaxis.set_major_formatter(concise)
     else:
         ax.text(0.5, 0.5, "no sessions", ha="center", va="center", transform=ax.transAxes)
-    ax.set_xlabel(f"time ({zone})")
-    ax.set_ylabel(f"tenant{_TENANT_SEP}{by}" if tenants else by)
+    _plain(
+        ax.set_xlabel(f"time ({zone})"),
+        ax.set_ylabel(f"tenant{_TENANT_SEP}{by}" if tenants else by),
+    )
     handles: list[Any] = [Patch(facecolor=c, label=status) for status, c in palette.items()]
     if conflicts:
         handles.append(
             Patch(facecolor=CONFLICT_COLOR, alpha=0.5, edgecolor=CONFLICT_COLOR, label="conflict")
         )
     if handles:
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        key = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        _plain(*key.get_texts())
     if title is not None:
-        ax.set_title(title)
+        _plain(ax.set_title(title))
     if save is not None:
         fig.savefig(save, dpi=dpi)
     return fig
