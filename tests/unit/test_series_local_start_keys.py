@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from sessionkit import Recurrence, ScheduleItem
-from sessionkit.errors import InvalidValue, SeriesNotFound
+from sessionkit.errors import InvalidValue, LimitExceeded, SeriesNotFound
 from sessionkit.testing.harness import Harness
 
 T = "acme"
@@ -101,3 +101,59 @@ def test_items_that_collide_only_in_summer_keep_topping_up() -> None:
     ]
     assert summer != []
     assert {s.schedule_item_id for s in summer} == {"de"}  # Lagos' 18:00 shares Berlin's key
+
+
+def _open(item_id: str, tz: str) -> ScheduleItem:
+    return ScheduleItem(
+        id=item_id,
+        recurrence=Recurrence.weekly(
+            days=("MO",), at=time(18), duration=timedelta(hours=1), tz=tz, start=date(2026, 3, 2)
+        ),
+    )
+
+
+def test_a_change_effective_past_all_generated_is_checked_as_one_effective_now(
+    h: Harness,
+) -> None:
+    # Its cutoff lies past the generated window: nothing to reconcile, and nothing was
+    # checked. The next top-up made only Berlin's sessions, New York's skipped as "exists".
+    series, _ = h.kit.series.create(
+        T, actor="a", title="Online", items=[_open("eu", "Europe/Berlin")]
+    )
+    assert series.generated_until is not None
+    later = series.generated_until + timedelta(days=30)
+    with pytest.raises(InvalidValue) as refused:
+        h.kit.series.change_schedule(
+            T,
+            series.id,
+            actor="a",
+            items=[_open("eu", "Europe/Berlin"), _open("us", "America/New_York")],
+            effective_from=later,
+        )
+    assert refused.value.value == ("eu", "us")
+    assert h.kit.queries.get_series(T, series.id) == series
+
+
+def test_a_rule_too_dense_for_a_window_is_refused_however_far_its_cutoff(h: Harness) -> None:
+    series, _ = h.kit.series.create(
+        T, actor="a", title="Online", items=[_open("eu", "Europe/Berlin")]
+    )
+    assert series.generated_until is not None
+    minutely = ScheduleItem(
+        id="eu",
+        recurrence=Recurrence.from_rrule(
+            "FREQ=MINUTELY",
+            start=datetime(2026, 3, 2, 18),
+            duration=timedelta(seconds=30),
+            tz="Europe/Berlin",
+        ),
+    )
+    with pytest.raises(LimitExceeded):
+        h.kit.series.change_schedule(
+            T,
+            series.id,
+            actor="a",
+            items=[minutely],
+            effective_from=series.generated_until + timedelta(days=30),
+        )
+    assert h.kit.queries.get_series(T, series.id) == series

@@ -40,7 +40,7 @@ from sessionkit.services.bulk import (
     new_series,
     specs_list,
 )
-from sessionkit.services.generation import materialise_in
+from sessionkit.services.generation import check_keys, materialise_in, wanted_occurrences
 from sessionkit.services.reconcile import keep_schedule_until, reconcile_in
 from sessionkit.services.reports import (
     CloseReport,
@@ -96,6 +96,23 @@ def top_up_window(series: Series, now: datetime) -> tuple[datetime, datetime] | 
     if lo >= target:
         return None
     return lo, target
+
+
+def _check_ahead(ctx: Context, series: Series, cutoff: datetime) -> None:
+    """Check the window the first top-up of ``series`` from ``cutoff`` on will generate.
+
+    A change whose cutoff lies past all that is generated has nothing to
+    reconcile, so nothing checked its items: two zones at one local time
+    (:func:`check_keys`) or a rule too dense for a window (``LimitExceeded``)
+    went through, to be skipped silently or fail every top-up. They are
+    refused now, as for a change effective at once.
+    """
+    begin = check_begin(series, max(cutoff, series_start(series)))
+    end = max(
+        months_after(begin, series.window.initial_months, series_zone(series)),
+        begin + series.window.buffer,
+    )
+    check_keys(series, wanted_occurrences(series, begin, end, ctx.limits))
 
 
 class SeriesCommands:
@@ -323,6 +340,8 @@ class SeriesCommands:
                 updated_at=tx.now,
                 updated_by=actor,
             )
+            if before.generated_until is None or before.generated_until <= cutoff:
+                _check_ahead(ctx, after, cutoff)
             return reconcile_in(ctx, tx, before, after, cutoff, actor=actor)
 
     @retried
