@@ -32,7 +32,7 @@ from sessionkit.model.booking import (
     WAITLISTED,
 )
 from sessionkit.model.booking_events import BookingExpired, BookingOffered
-from sessionkit.policies import BookingRules
+from sessionkit.policies import BookingRules, Pricing
 from sessionkit.testing.harness import Harness
 
 from ._bookings_support import (
@@ -211,6 +211,23 @@ def test_a_booking_rules_function_returning_no_rules_is_a_typed_error() -> None:
     assert caught.value.expected == "BookingRules"
     assert "booking_rules(session" in str(caught.value)
     assert booking_events(h) == []
+
+
+def test_a_pricing_function_returning_no_pricing_is_a_typed_error() -> None:
+    # It raised AttributeError ('str' object has no attribute 'price') from inside a booking.
+    def broken(_session: Session) -> Pricing | None:
+        return "40 EUR"  # type: ignore[return-value]  # the host's mistake under test
+
+    h = Harness.in_memory(NOW, pricing=broken)
+    session = slot(h)
+    with pytest.raises(WrongType) as caught:
+        h.kit.bookings.book(T, session.id, ANA, actor=None)
+    assert caught.value.expected == "a Pricing or None"
+    assert f"pricing(session '{session.id}')" in str(caught.value)
+    assert booking_events(h) == []
+    assert h.kit.bookings.for_session(T, session.id) == []
+    free = Harness.in_memory(NOW, pricing=lambda _session: None)
+    assert free.kit.bookings.book(T, slot(free).id, ANA, actor=None).status == HELD
 
 
 def test_rules_whose_notice_outlasts_their_horizon_are_refused() -> None:

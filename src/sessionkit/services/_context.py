@@ -197,11 +197,20 @@ class Context:
     """The attendance thresholds of the kit's attendance policy."""
 
     def price_of(self, session: Session) -> Pricing | None:
-        """Return the pricing of ``session``, or ``None`` when it is free."""
+        """Return the pricing of ``session``, or ``None`` when it is free.
+
+        A pricing function that returns anything but a ``Pricing`` or ``None``
+        is the host's mistake: ``WrongType`` names what it returned.
+        """
         pricing = self.pricing
         if pricing is None or isinstance(pricing, Pricing):
             return pricing
-        return pricing(session)
+        found = pricing(session)
+        if found is not None and not isinstance(found, Pricing):
+            raise WrongType(
+                found, name=f"pricing(session {shown(session.id)})", expected="a Pricing or None"
+            )
+        return found
 
     def rules_for(self, session: Session) -> BookingRules:
         """Return the booking rules that apply to ``session``.
