@@ -19,7 +19,13 @@ from sessionkit.model.reschedule import (
     PENDING,
     RescheduleStatusChanged,
 )
-from sessionkit.policies import NoticePolicy, RefundPolicy, RefundTier, coaching_notice
+from sessionkit.policies import (
+    BookingRules,
+    NoticePolicy,
+    RefundPolicy,
+    RefundTier,
+    coaching_notice,
+)
 from sessionkit.testing.harness import Harness
 
 T = "acme"
@@ -328,3 +334,26 @@ def test_can_request_says_yes_exactly_when_request_succeeds(
     except RescheduleRefused as refused:
         outcome = (refused.rule, refused.allows_at)
     assert outcome == (None if answer is None else (answer.rule, answer.allows_at))
+
+
+def test_a_new_time_beyond_the_publishing_horizon_is_refused_like_a_moved_session() -> None:
+    # update() refuses to move a session past the rules' max_horizon with publish_in_horizon;
+    # a reschedule moved it there all the same, asked, approved or by silence.
+    rules = BookingRules(max_horizon=timedelta(weeks=4), publish_in_horizon=True)
+    h = Harness.in_memory(NOW, id_prefix="x", notice=coaching_notice(), booking_rules=rules)
+    session = lesson(h)
+    far = NOW + timedelta(weeks=6)
+    with pytest.raises(RescheduleRefused) as caught:
+        h.kit.reschedules.request(
+            T, session.id, role="student", actor="ana", reason=REASON, proposed_start=far
+        )
+    assert (caught.value.rule, caught.value.allows_at) == ("max_horizon", far - timedelta(weeks=4))
+    request = h.kit.reschedules.request(T, session.id, role="student", actor="ana", reason=REASON)
+    with pytest.raises(RescheduleRefused) as approving:
+        h.kit.reschedules.approve(T, request.id, role="coach", actor="cleo", start=far)
+    assert approving.value.rule == "max_horizon"
+    assert h.kit.queries.get(T, session.id).start == START
+    within = NOW + timedelta(weeks=3)
+    approved = h.kit.reschedules.approve(T, request.id, role="coach", actor="cleo", start=within)
+    assert approved.status == APPROVED
+    assert h.kit.queries.get(T, session.id).start == within

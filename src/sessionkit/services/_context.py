@@ -39,6 +39,7 @@ from sessionkit.policies import (
     Pricing,
     PricingFor,
     RefundPolicy,
+    Refusal,
     RulesFor,
 )
 from sessionkit.ports import (
@@ -252,6 +253,20 @@ class Context:
         refusal = self.rules_for(session).publishing_refusal(session.start, now)
         if refusal is not None:
             raise refusal.error()
+
+    def new_time_refusal(
+        self, session: Session, new_start: datetime, now: datetime
+    ) -> Refusal | None:
+        """Return why ``session`` may not be moved to ``new_start`` at ``now``, or ``None``.
+
+        The notice's ``min_lead`` for a new time, then the session's booking
+        rules' ``publish_in_horizon`` (a moved session is published anew, as
+        ``update`` checks): a reschedule's proposed or approved time.
+        """
+        refusal = self.notice.new_time_refusal(new_start, now)
+        if refusal is None:
+            refusal = self.rules_for(session).publishing_refusal(new_start, now)
+        return refusal
 
     def now(self) -> datetime:
         """Return the clock's instant in UTC (a naive clock value is an error)."""

@@ -65,7 +65,7 @@ def shut_after(
     if (
         target is not None
         and session.start == pending.session_start
-        and ctx.notice.new_time_refusal(target, at) is None
+        and ctx.new_time_refusal(session, target, at) is None
     ):
         session = attrs.evolve(session, span=TimeSpan(target, target + session.span.duration))
         moved += 1

@@ -219,11 +219,12 @@ def apply_proposed(
 ) -> str | None:
     """Move ``session`` to a request's proposed ``target`` as silence does; why not, or ``None``.
 
-    The notice's new-time rule first, then the move: a conflict, a final
-    status or a taken series start is the reason, and nothing was written
-    (every check that can refuse the move runs before its first write).
+    The new-time rules first (the notice's, the rules' publishing horizon),
+    then the move: a conflict, a final status or a taken series start is the
+    reason, and nothing was written (every check that can refuse the move
+    runs before its first write).
     """
-    refusal = ctx.notice.new_time_refusal(target, tx.now)
+    refusal = ctx.new_time_refusal(session, target, tx.now)
     if refusal is not None:
         return refusal.reason
     try:

@@ -150,7 +150,7 @@ class RescheduleCommands:
             refusal = request_refusal(self._ctx, tx, repo, session, role)
             refusal = refusal or policy.reason_refusal(reason)
             if refusal is None and proposed is not None:
-                refusal = policy.new_time_refusal(proposed, tx.now)
+                refusal = self._ctx.new_time_refusal(session, proposed, tx.now)
             if refusal is not None:
                 pending = repo.pending_for(tenant, session.id)
                 if refusal.rule == "one_pending" and pending is not None:
@@ -238,7 +238,7 @@ class RescheduleCommands:
                     f"request {shown(request.id)} proposes no time; approve it with start=...",
                     request_id=request.id,
                 )
-            refusal = self.policy.new_time_refusal(new_start, tx.now)
+            refusal = self._ctx.new_time_refusal(session, new_start, tx.now)
             if refusal is not None:
                 raise refused(refusal, request_id=request.id)
             move_session(self._ctx, tx, session, new_start, actor)
