@@ -202,3 +202,37 @@ def test_a_participant_charged_without_a_booking_is_charged_again_after_a_correc
     assert [(e.participant, e.active) for e in entries] == [
         (ResourceRef("student", "mariam"), True)
     ]
+
+
+def test_a_returned_credit_charged_again_after_a_move_counts_in_the_new_month() -> None:
+    # The entry came back with its old month while the new month's counter was bumped; a
+    # cancel then took the old month to -1, and its one credit paid for two more lessons.
+    clock = ManualClock(datetime(2026, 3, 2, 8, tzinfo=UTC))
+    kit = SessionKit(uow=InMemoryStore().unit_of_work, clock=clock)
+    plan = kit.usage.subscribe(
+        T, actor="admin", subscriber=ANA, credits=1, starts=clock.now(), tz="Europe/Berlin"
+    )
+    at = datetime(2026, 3, 30, 10, tzinfo=UTC)
+    lesson = kit.sessions.create_extra(
+        T,
+        actor="admin",
+        start=at,
+        end=at + timedelta(minutes=45),
+        lifecycle="academy",
+        resources=[ResourceRef("teacher", "t1")],
+    )
+    kit.usage.correct(T, lesson.id, "COMPLETED", actor="admin")
+    kit.usage.consume(T, lesson.id, actor="admin", participants=[ANA])
+    kit.usage.correct(T, lesson.id, "SCHEDULED", actor="admin")  # the credit goes back
+    kit.sessions.update(T, lesson.id, actor="admin", start=datetime(2026, 4, 6, 10, tzinfo=UTC))
+    kit.usage.correct(T, lesson.id, "COMPLETED", actor="admin")
+
+    def used(day: int, month: int) -> int:
+        return kit.usage.balance(T, plan.id, at=datetime(2026, month, day, tzinfo=UTC)).used
+
+    assert [(e.period, e.active) for e in kit.usage.entries(T, session_id=lesson.id)] == [
+        ("2026-04", True)
+    ]
+    assert (used(15, 3), used(15, 4)) == (0, 1)
+    kit.usage.correct(T, lesson.id, "CANCELLED", actor="admin")
+    assert (used(15, 3), used(15, 4)) == (0, 0)

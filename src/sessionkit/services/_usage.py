@@ -211,7 +211,11 @@ def _consume_one(
             raise
         stored = entry
     else:
-        again = attrs.evolve(existing, reversed_at=None, reason=None, used_by=session.id)
+        # Charged again in the period of its session's start now (it may have moved since):
+        # the counter bumped below and the one reversing decrements must be the same.
+        again = attrs.evolve(
+            existing, reversed_at=None, reason=None, used_by=session.id, period=period
+        )
         try:
             stored = usage.update(again, expected_version=existing.version)
         except ConcurrentModification:  # a concurrent writer consumed it again first
