@@ -12,10 +12,13 @@ already held.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 
 from sessionkit import Recurrence, ScheduleItem
+from sessionkit.model.events import SessionUpdated
 from sessionkit.testing.harness import Harness
 
 T = "acme"
@@ -94,7 +97,8 @@ def test_the_other_day_of_a_two_day_item_is_still_made(h: Harness) -> None:
 
 # The day a kept session stands for stays spoken for after the change: a later run of
 # generation over it (the rolling top-up, the tick, materialise again) made the new hour's
-# lesson there after all, a second lesson on the booked day, a class on the holiday.
+# lesson there after all, a second lesson on the booked day, a class on the holiday. The
+# kept session now takes the key of the occurrence it stands for, so every run finds it.
 
 
 def _open_weekly(at: time, days: tuple[str, ...] = ("MO",)) -> ScheduleItem:
@@ -106,6 +110,29 @@ def _open_weekly(at: time, days: tuple[str, ...] = ("MO",)) -> ScheduleItem:
     )
 
 
+def _twice_on_saturdays(exdates: tuple[datetime, ...] = ()) -> ScheduleItem:
+    return ScheduleItem(
+        id="twice",
+        recurrence=Recurrence.from_rrule(
+            "FREQ=WEEKLY;BYDAY=SA;BYHOUR=9,15;BYMINUTE=0;BYSECOND=0",
+            start=datetime(2026, 2, 28, 9),
+            duration=timedelta(hours=1),
+            tz=BERLIN,
+            exdates=exdates,
+        ),
+    )
+
+
+def _local_starts(h: Harness, series_id: str, day: date) -> list[tuple[str, str]]:
+    """The series' sessions starting on ``day`` in Berlin: local start and status."""
+    zone = ZoneInfo(BERLIN)
+    return sorted(
+        (s.start.astimezone(zone).strftime("%H:%M"), s.status)
+        for s in h.kit.queries.series_sessions(T, series_id)
+        if s.start.astimezone(zone).date() == day
+    )
+
+
 def test_generation_run_again_over_kept_days_makes_nothing_there(h: Harness) -> None:
     series, made = h.kit.series.create(T, actor="t", title="Choir", items=[_weekly(time(17))])
     booked, holiday = made.created[1], made.created[2]  # 9 and 16 March
@@ -113,6 +140,15 @@ def test_generation_run_again_over_kept_days_makes_nothing_there(h: Harness) -> 
     h.kit.sessions.cancel(T, holiday.id, actor="t", reason="holiday")
     changed = h.kit.series.change_schedule(T, series.id, actor="t", items=[_weekly(time(18))])
     assert sorted(s.blocking.id for s in changed.skipped) == sorted([booked.id, holiday.id])
+    # Each now is the new schedule's occurrence of its day, where it was.
+    assert sorted((o.session.id, o.session.occurrence_key) for o in changed.orphans) == sorted(
+        [(booked.id, datetime(2026, 3, 9, 18)), (holiday.id, datetime(2026, 3, 16, 18))]
+    )
+    rekeyed = [e.old for e in h.events.events if isinstance(e, SessionUpdated)]
+    assert rekeyed == [
+        {"occurrence_key": datetime(2026, 3, 9, 17)},
+        {"occurrence_key": datetime(2026, 3, 16, 17)},
+    ]
     before = _live(h, series.id)
     again = h.kit.series.materialise(
         T, series.id, actor="t", start=_utc(1, 0), end=datetime(2026, 4, 1, tzinfo=UTC)
@@ -142,41 +178,108 @@ def test_the_rolling_top_up_leaves_a_kept_day_at_the_window_s_edge_alone() -> No
     assert [o.session.id for o in changed.orphans] == [last.id]
     h.clock.advance(timedelta(weeks=5))
     h.kit.top_up(T, actor="cron")
-    second_may = [
-        s.occurrence_key
-        for s in h.kit.queries.series_sessions(T, series.id)
-        if s.occurrence_key is not None and s.occurrence_key.date() == date(2026, 5, 2)
-    ]
-    assert second_may == [datetime(2026, 5, 2, 7)]
-    following = [
-        s.occurrence_key
-        for s in h.kit.queries.series_sessions(T, series.id)
-        if s.occurrence_key is not None and s.occurrence_key.date() == date(2026, 5, 9)
-    ]
-    assert following == [datetime(2026, 5, 9, 10)]
+    assert _local_starts(h, series.id, date(2026, 5, 2)) == [("07:00", "SCHEDULED")]
+    assert _local_starts(h, series.id, date(2026, 5, 9)) == [("10:00", "SCHEDULED")]
 
 
 def test_a_day_with_two_lessons_of_one_item_gets_its_second_at_the_next_top_up() -> None:
-    # Only a session off the schedule stands for its day: the 09:00 lesson, on it, does
-    # not hold the same day's 15:00 one when the window's edge falls between them.
-    item = ScheduleItem(
-        id="twice",
-        recurrence=Recurrence.from_rrule(
-            "FREQ=WEEKLY;BYDAY=SA;BYHOUR=9,15;BYMINUTE=0;BYSECOND=0",
-            start=datetime(2026, 2, 28, 9),
-            duration=timedelta(hours=1),
-            tz=BERLIN,
-        ),
-    )
+    # Nothing was kept: the 09:00 lesson, on the schedule, does not hold the same day's
+    # 15:00 one when the window's edge falls between them.
     h = Harness.in_memory(datetime(2026, 3, 2, 10, tzinfo=UTC))  # the window: to 2 May, 11:00
-    series, made = h.kit.series.create(T, actor="t", title="Choir", items=[item])
+    series, made = h.kit.series.create(T, actor="t", title="Choir", items=[_twice_on_saturdays()])
     ends = max(s.occurrence_key for s in made.created if s.occurrence_key is not None)
-    assert ends.hour == 9  # the window ends between the day's two lessons
+    assert ends == datetime(2026, 5, 2, 9)  # the window ends between the day's two lessons
     h.clock.advance(timedelta(weeks=5))
     h.kit.top_up(T, actor="cron")
-    that_day = sorted(
-        s.occurrence_key
-        for s in h.kit.queries.series_sessions(T, series.id)
-        if s.occurrence_key is not None and s.occurrence_key.date() == ends.date()
+    assert _local_starts(h, series.id, ends.date()) == [
+        ("09:00", "SCHEDULED"),
+        ("15:00", "SCHEDULED"),
+    ]
+
+
+def test_a_kept_lesson_the_schedule_drops_holds_none_of_its_day_s_other_lessons() -> None:
+    # An EXDATE takes the booked 09:00 lesson of 2 May off the schedule: it moved nowhere,
+    # and the day's 15:00 lesson (not generated yet) is the schedule's own.
+    h = Harness.in_memory(datetime(2026, 3, 2, 10, tzinfo=UTC))
+    series, made = h.kit.series.create(T, actor="t", title="Choir", items=[_twice_on_saturdays()])
+    edge = max(made.created, key=lambda s: s.start)
+    assert edge.occurrence_key == datetime(2026, 5, 2, 9)
+    h.kit.bookings.book(T, edge.id, "student:ann", actor="ann", confirm=True)
+    changed = h.kit.series.change_schedule(
+        T, series.id, actor="t", items=[_twice_on_saturdays((datetime(2026, 5, 2, 9),))]
     )
-    assert that_day == [ends, ends.replace(hour=15)]
+    assert [o.session.occurrence_key for o in changed.orphans] == [datetime(2026, 5, 2, 9)]
+    h.clock.advance(timedelta(weeks=5))
+    h.kit.top_up(T, actor="cron")
+    assert _local_starts(h, series.id, date(2026, 5, 2)) == [
+        ("09:00", "SCHEDULED"),
+        ("15:00", "SCHEDULED"),
+    ]
+
+
+@pytest.mark.parametrize("cutoff_day", [date(2026, 4, 4), date(2026, 5, 16)])
+def test_a_change_from_midday_makes_that_day_s_new_lesson_generated_or_not(
+    cutoff_day: date,
+) -> None:
+    # From Saturday noon on the class is at 15:00: that day has its 07:00 lesson (before
+    # the cutoff, the old schedule's) and its 15:00 one, whether the day had been generated
+    # when the change was made (4 April) or lay past the window (16 May).
+    h = Harness.in_memory(datetime(2026, 3, 2, 8, tzinfo=UTC))
+    series, _ = h.kit.series.create(
+        T, actor="t", title="Choir", items=[_open_weekly(time(7), ("SA",))]
+    )
+    noon = datetime.combine(cutoff_day, time(12), ZoneInfo(BERLIN))
+    h.kit.series.change_schedule(
+        T, series.id, actor="t", items=[_open_weekly(time(15), ("SA",))], effective_from=noon
+    )
+    h.clock.advance(timedelta(weeks=10))
+    h.kit.top_up(T, actor="cron")
+    assert _local_starts(h, series.id, cutoff_day) == [
+        ("07:00", "SCHEDULED"),
+        ("15:00", "SCHEDULED"),
+    ]
+
+
+def test_a_lesson_moved_by_hand_days_away_still_holds_its_week_at_a_later_run(
+    h: Harness,
+) -> None:
+    series, made = h.kit.series.create(T, actor="t", title="Choir", items=[_weekly(time(17))])
+    moved = h.kit.sessions.update(T, made.created[1].id, actor="t", start=_utc(12, 16))
+    h.kit.series.change_schedule(T, series.id, actor="t", items=[_weekly(time(18))])
+    again = h.kit.series.materialise(T, series.id, actor="t", start=_utc(9, 0), end=_utc(10, 0))
+    assert again.created == ()
+    assert [s.blocking.id for s in again.skipped] == [moved.id]
+    starts = [start for start, _ in _live(h, series.id)]
+    assert starts == [_utc(2, 17), moved.start, _utc(16, 17), _utc(23, 17)]
+
+
+def test_a_kept_lesson_holds_its_day_s_new_hour_on_the_25_hour_day() -> None:
+    # Berlin's clocks go back on Sunday 25 October: 00:15 and 23:30 that day are 24 h 15 min
+    # apart. The cancelled 00:15 lesson stands for the new 23:30 one at every run.
+    h = Harness.in_memory(datetime(2026, 10, 1, tzinfo=UTC))
+    item = ScheduleItem(
+        id="late",
+        recurrence=Recurrence.weekly(
+            days=("SU",),
+            at=time(0, 15),
+            duration=timedelta(minutes=30),
+            tz=BERLIN,
+            start=date(2026, 10, 4),
+        ),
+    )
+    series, made = h.kit.series.create(T, actor="t", title="Night", items=[item])
+    sunday = next(s for s in made.created if s.occurrence_key == datetime(2026, 10, 25, 0, 15))
+    h.kit.sessions.cancel(T, sunday.id, actor="t", reason="clocks change")
+    later = attrs.evolve(
+        item, recurrence=attrs.evolve(item.recurrence, start=datetime(2026, 10, 4, 23, 30))
+    )
+    h.kit.series.change_schedule(T, series.id, actor="t", items=[later])
+    again = h.kit.series.materialise(
+        T,
+        series.id,
+        actor="t",
+        start=datetime(2026, 10, 25, 12, tzinfo=UTC),
+        end=datetime(2026, 10, 26, 12, tzinfo=UTC),
+    )
+    assert again.created == ()
+    assert _local_starts(h, series.id, date(2026, 10, 25)) == [("00:15", "CANCELED")]

@@ -11,7 +11,7 @@ planned earlier in the same batch.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from itertools import islice
 from typing import Self
 
@@ -33,7 +33,6 @@ from sessionkit.timespan import TimeSpan
 
 __all__ = [
     "BusyIndex",
-    "DayHolders",
     "Wanted",
     "holders_of",
     "materialise_in",
@@ -255,21 +254,19 @@ def plan(
     """Decide which wanted occurrences become sessions; nothing is stored.
 
     An occurrence is skipped as ``"exists"`` when one of ``holders`` (the
-    series' sessions) has its key or starts at the same instant, or stands
-    for its item's day (:class:`DayHolders`), and as ``"conflict"`` when
-    ``busy`` holds a colliding session. Sessions planned here join ``busy``,
-    so the batch cannot double-book itself.
+    series' sessions) has its key or starts at the same instant, and as
+    ``"conflict"`` when ``busy`` holds a colliding session. Sessions planned
+    here join ``busy``, so the batch cannot double-book itself.
     """
     machine = ctx.lifecycle(series.lifecycle)
     by_key = {s.occurrence_key: s for s in holders if s.occurrence_key is not None}
     by_start = {s.start: s for s in holders}
-    days = DayHolders(series, holders, ctx.limits)
     created: list[Session] = []
     skipped: list[Skipped] = []
     # Per schedule item, its first session, built with every check; the rest copy its fields.
     first_of: dict[str, Session] = {}
     for item in wanted:
-        holder = by_key.get(item.key) or by_start.get(item.span.start) or days.take(item)
+        holder = by_key.get(item.key) or by_start.get(item.span.start)
         if holder is not None:
             skipped.append(skipped_occurrence(series, item, "exists", holder, None))
             continue
@@ -288,70 +285,6 @@ def plan(
         by_start[session.start] = session
         created.append(session)
     return created, skipped
-
-
-class DayHolders:
-    """The series' sessions kept off its schedule, each still its item's occurrence on its day.
-
-    A session the schedule no longer gives (its key is no occurrence of its
-    item now: the class moved to 19:00, and this one was booked, cancelled
-    or moved by hand, so the change kept it) still stands for its item on
-    its local day: :meth:`take` hands it to that item's occurrence of the
-    same day (the nearest, if there are several), once. Otherwise a class
-    moved to 19:00 would be back on its cancelled holiday, or twice on the
-    day of a booked lesson, at the change and at every later top-up.
-    """
-
-    def __init__(self, series: Series, holders: Sequence[Session], limits: Limits) -> None:
-        self._series = series
-        self._limits = limits
-        self._items = {item.id: item for item in series.items}
-        self._by_day: dict[tuple[str, date], list[Session]] = {}
-        for session in holders:
-            key, item_id = session.occurrence_key, session.schedule_item_id
-            if key is not None and item_id is not None and item_id in self._items:
-                self._by_day.setdefault((item_id, key.date()), []).append(session)
-        self._current: dict[str, bool] = {}
-        self._taken: set[str] = set()
-
-    def take(self, wanted: Wanted) -> Session | None:
-        """The session standing for ``wanted``'s item on its day, now taken; else ``None``."""
-        found = self._by_day.get((wanted.item.id, wanted.key.date()))
-        if not found:
-            return None
-        free = [
-            (abs(s.occurrence_key - wanted.key), s.id, s)
-            for s in found
-            if s.occurrence_key is not None
-            and s.id not in self._taken
-            and s.occurrence_key != wanted.key
-            and not self._is_current(s)
-        ]
-        if not free:
-            return None
-        holder = min(free)[2]
-        self._taken.add(holder.id)
-        return holder
-
-    def _is_current(self, session: Session) -> bool:
-        """Whether the session's key is an occurrence of its item's schedule now."""
-        known = self._current.get(session.id)
-        if known is None:
-            key = session.occurrence_key
-            assert key is not None  # see __init__
-            assert session.schedule_item_id is not None
-            item = self._items[session.schedule_item_id]
-            # The key is a local time: its instant lies within a day of it read as UTC.
-            near = key.replace(tzinfo=UTC)
-            occurrences = item.recurrence.between(
-                near - _DAY, near + _DAY, max_candidates=self._limits.candidates
-            )
-            known = any(o.key == key for o in occurrences)
-            self._current[session.id] = known
-        return known
-
-
-_DAY = timedelta(days=1)
 
 
 def skipped_occurrence(
@@ -381,10 +314,8 @@ def holders_of(tx: Tx, series: Series, wanted: Sequence[Wanted]) -> list[Session
     """
     if not wanted:
         return []
-    # A day on either side: a session kept off the schedule may stand for its item's
-    # occurrence on its local day (:class:`DayHolders`), at another hour of it.
-    first = min(w.span.start for w in wanted) - _DAY
-    last = max(w.span.start for w in wanted) + _DAY
+    first = min(w.span.start for w in wanted)
+    last = max(w.span.start for w in wanted)
     found = {
         s.id: s
         for s in tx.sessions.for_series(series.tenant, series.id, start_from=first)

@@ -4,18 +4,20 @@ Only future sessions (starting at or after the cutoff) in the lifecycle's
 initial status, generated (not extra), not detached and without dependents
 are ever changed or deleted here; everything else is kept, and a kept session
 the new schedule no longer wants is reported as an orphan with the reason. It
-still stands for its item's occurrence on its local day, which is not made
-again. Closing a series is :mod:`~sessionkit.services._closing`'s.
+still stands for the occurrence its item moved to on its local day, which is
+not made again: the orphan takes its key. Closing a series is
+:mod:`~sessionkit.services._closing`'s.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import attrs
 
 from sessionkit.lifecycle import Lifecycle
+from sessionkit.limits import Limits
 from sessionkit.model.events import (
     DomainEvent,
     SessionCreated,
@@ -23,8 +25,9 @@ from sessionkit.model.events import (
     SessionsRegenerated,
     SessionUpdated,
 )
-from sessionkit.model.series import Series
+from sessionkit.model.series import ScheduleItem, Series
 from sessionkit.model.session import ResourceRef, Session
+from sessionkit.recurrence import Occurrence
 from sessionkit.services._context import Context, Tx
 from sessionkit.services._editing import lock_sessions
 from sessionkit.services._series_time import series_start
@@ -40,6 +43,7 @@ from sessionkit.services.generation import (
 )
 from sessionkit.services.reports import Orphan, ReconcileReport, Skipped
 from sessionkit.timespan import TimeSpan
+from sessionkit.zones import get_zone
 
 __all__ = ["keep_schedule_until", "reconcile_in"]
 
@@ -293,6 +297,79 @@ def keep_schedule_until(
     )
 
 
+def _day_keys(item: ScheduleItem, day: date, limits: Limits) -> dict[datetime, Occurrence]:
+    """``item``'s occurrences on the local ``day`` (by their keys, which are local starts)."""
+    zone = get_zone(item.recurrence.tz)
+    # A few hours either side: a local midnight may be skipped or repeated by a DST change.
+    lo = datetime.combine(day, time(0), zone).astimezone(UTC) - _SLACK
+    hi = datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(UTC) + _SLACK
+    found = item.recurrence.between(lo, hi, max_candidates=limits.candidates)
+    return {o.key: o for o in found if o.key.date() == day}
+
+
+_SLACK = timedelta(hours=3)
+
+
+def _stand_ins(
+    ctx: Context,
+    tx: Tx,
+    before: Series,
+    after: Series,
+    orphans: list[Orphan],
+    holders: list[Session],
+) -> list[tuple[Session, Occurrence]]:
+    """Pair kept sessions off the new schedule with the new occurrence each stands for.
+
+    A session the change may not touch (cancelled, moved by hand, booked)
+    and whose occurrence the new schedule no longer gives is kept as an
+    orphan, and it still is its item's occurrence on its local day: the
+    occurrence of that item the new schedule *moved* it to on that day (one
+    the old schedule did not give there; the nearest, if several), when no
+    other session holds it. An occurrence the new schedule drops (an EXDATE)
+    moved nowhere, and the day's other lessons are its own. Each pair is
+    recorded on the kept session, which takes the new occurrence's key, so
+    every later run of generation over that day (a top-up, the tick, a
+    window materialised again) finds it held. Otherwise a class moved to
+    18:00 would be back on its cancelled holiday, or twice in the week of a
+    lesson moved by hand.
+    """
+    old_items = {item.id: item for item in before.items}
+    new_items = {item.id: item for item in after.items}
+    asked: list[tuple[Session, dict[datetime, Occurrence]]] = []
+    for orphan in sorted(orphans, key=lambda o: (o.session.start, o.session.id)):
+        kept = orphan.session
+        key, item_id = kept.occurrence_key, kept.schedule_item_id
+        if key is None or item_id is None or item_id not in new_items:
+            continue
+        day = key.date()
+        old = _day_keys(old_items[item_id], day, ctx.limits) if item_id in old_items else {}
+        moved = {
+            k: o for k, o in _day_keys(new_items[item_id], day, ctx.limits).items() if k not in old
+        }
+        if moved:
+            asked.append((kept, moved))
+    if not asked:
+        return []
+    by_key = {s.occurrence_key: s for s in holders if s.occurrence_key is not None}
+    unknown = sorted({k for _, moved in asked for k in moved if k not in by_key})
+    if unknown:  # held by a session before the cutoff, say, moved there by hand
+        by_key.update(tx.sessions.for_occurrences(after.tenant, after.id, unknown))
+    by_start = {s.start: s for s in holders}
+    taken: set[datetime] = set()
+    pairs: list[tuple[Session, Occurrence]] = []
+    for kept, moved in asked:
+        free = []
+        for k, occurrence in moved.items():
+            holder = by_key.get(k) or by_start.get(occurrence.span.start)
+            if k not in taken and (holder is None or holder.id == kept.id):
+                free.append((abs(k - (kept.occurrence_key or k)), k, occurrence))
+        if free:
+            _, k, occurrence = min(free)
+            taken.add(k)
+            pairs.append((kept, occurrence))
+    return pairs
+
+
 def reconcile_in(
     ctx: Context,
     tx: Tx,
@@ -332,10 +409,15 @@ def reconcile_in(
     # The occurrences still missing are planned around the sessions where they will be.
     known.update((session.id, changed) for session, changed, _ in updated)
     holders = sorted(known.values(), key=lambda s: (s.start, s.id))
+    stand_ins = _stand_ins(ctx, tx, before, after, plan_.orphans, holders)
+    standing = {occurrence.key: kept for kept, occurrence in stand_ins}
     held = {s.occurrence_key for s in holders}
-    # A kept session the new schedule no longer gives stands for its item's occurrence on
-    # its day (generation.DayHolders): a class moved to 19:00 is not back on its holiday.
-    missing = [w for w in wanted if w.key not in held]
+    missing: list[Wanted] = []
+    for wish in wanted:
+        if wish.key in standing:
+            skipped.append(skipped_occurrence(after, wish, "exists", standing[wish.key], None))
+        elif wish.key not in held:
+            missing.append(wish)
     created, more_skipped = plan(
         ctx, after, missing, holders=holders, busy=busy, now=tx.now, actor=actor
     )
@@ -343,6 +425,7 @@ def reconcile_in(
 
     created = assign_codes(ctx, tx, created)
     stored_updates = _write(tx, before, after, plan_, updated, created, len(skipped), actor)
+    rekeyed = _rekey(tx, stand_ins, actor)
     return ReconcileReport(
         tenant=tenant,
         series_id=after.id,
@@ -350,7 +433,38 @@ def reconcile_in(
         created=tuple(created),
         updated=tuple(stored_updates),
         deleted=tuple(plan_.deleted),
-        kept=tuple(sorted(plan_.kept, key=lambda s: (s.start, s.id))),
-        orphans=tuple(plan_.orphans),
+        kept=tuple(
+            sorted((rekeyed.get(s.id, s) for s in plan_.kept), key=lambda s: (s.start, s.id))
+        ),
+        orphans=tuple(
+            attrs.evolve(o, session=rekeyed.get(o.session.id, o.session)) for o in plan_.orphans
+        ),
         skipped=tuple(skipped),
     )
+
+
+def _rekey(
+    tx: Tx, stand_ins: list[tuple[Session, Occurrence]], actor: str | None
+) -> dict[str, Session]:
+    """Give each kept session the key of the occurrence it stands for; return them, by id."""
+    stored: dict[str, Session] = {}
+    events: list[DomainEvent] = []
+    for kept, occurrence in stand_ins:
+        if kept.occurrence_key == occurrence.key:
+            continue
+        after = tx.sessions.update(
+            attrs.evolve(kept, occurrence_key=occurrence.key, updated_at=tx.now, updated_by=actor),
+            expected_version=kept.version,
+        )
+        stored[after.id] = after
+        events.append(
+            SessionUpdated(
+                tenant=after.tenant,
+                actor=actor,
+                at=tx.now,
+                session=after,
+                old={"occurrence_key": kept.occurrence_key},
+            )
+        )
+    tx.collect(events)
+    return stored
