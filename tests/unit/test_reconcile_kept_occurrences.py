@@ -283,3 +283,76 @@ def test_a_kept_lesson_holds_its_day_s_new_hour_on_the_25_hour_day() -> None:
     )
     assert again.created == ()
     assert _local_starts(h, series.id, date(2026, 10, 25)) == [("00:15", "CANCELED")]
+
+
+def _monday(at: time, item_id: str, tz: str = BERLIN) -> ScheduleItem:
+    return ScheduleItem(
+        id=item_id,
+        recurrence=Recurrence.weekly(
+            days=("MO",), at=at, duration=timedelta(hours=1), tz=tz, start=date(2026, 3, 2)
+        ),
+    )
+
+
+def test_a_key_freed_by_the_same_change_is_taken_by_the_kept_lesson() -> None:
+    # Item y (19:00 Berlin) goes, item x moves to 19:00 New York. On 4 May, x's new key
+    # (19:00) was y's, whose session this change deletes: the booked x lesson of that day
+    # stands for it all the same, and no later run makes a second x lesson there.
+    h = Harness.in_memory(datetime(2026, 3, 4, 19, tzinfo=UTC))
+    series, _ = h.kit.series.create(
+        T, actor="t", title="Choir", items=[_monday(time(17), "x"), _monday(time(19), "y")]
+    )
+    booked = max(
+        (s for s in h.kit.queries.series_sessions(T, series.id) if s.schedule_item_id == "x"),
+        key=lambda s: s.start,
+    )
+    assert booked.occurrence_key == datetime(2026, 5, 4, 17)
+    h.kit.bookings.book(T, booked.id, "student:ann", actor="ann", confirm=True)
+    changed = h.kit.series.change_schedule(
+        T, series.id, actor="t", items=[_monday(time(19), "x", "America/New_York")]
+    )
+    assert [(o.session.id, o.session.occurrence_key) for o in changed.orphans] == [
+        (booked.id, datetime(2026, 5, 4, 19))
+    ]
+    again = h.kit.series.materialise(
+        T,
+        series.id,
+        actor="t",
+        start=datetime(2026, 5, 4, tzinfo=UTC),
+        end=datetime(2026, 5, 6, tzinfo=UTC),
+    )
+    assert again.created == ()
+    assert [s.blocking.id for s in again.skipped] == [booked.id]
+
+
+def test_the_report_shows_the_kept_lesson_as_stored(h: Harness) -> None:
+    series, made = h.kit.series.create(T, actor="t", title="Choir", items=[_weekly(time(17))])
+    holiday = h.kit.sessions.cancel(T, made.created[1].id, actor="t", reason="holiday")
+    report = h.kit.series.change_schedule(T, series.id, actor="t", items=[_weekly(time(18))])
+    stored = h.kit.queries.get(T, holiday.id)
+    assert stored.occurrence_key == datetime(2026, 3, 9, 18)
+    assert [o.session for o in report.orphans] == [stored]
+    assert [s.blocking for s in report.skipped] == [stored]
+    assert stored in report.kept
+
+
+def test_a_kept_lesson_stands_for_nothing_before_the_cutoff() -> None:
+    # From Saturday 21 March 12:00 the class is at 07:00, not 15:00: that day's 07:00 is
+    # before the cutoff, where the old schedule still holds, so the booked 15:00 lesson
+    # keeps its key, and 28 March gets its 07:00 lesson as usual.
+    h = Harness.in_memory(datetime(2026, 3, 2, tzinfo=UTC))
+    series, made = h.kit.series.create(
+        T, actor="t", title="Choir", items=[_open_weekly(time(15), ("SA",))]
+    )
+    booked = next(s for s in made.created if s.occurrence_key == datetime(2026, 3, 21, 15))
+    h.kit.bookings.book(T, booked.id, "student:ann", actor="ann", confirm=True)
+    report = h.kit.series.change_schedule(
+        T,
+        series.id,
+        actor="t",
+        items=[_open_weekly(time(7), ("SA",))],
+        effective_from=datetime(2026, 3, 21, 11, tzinfo=UTC),
+    )
+    assert [o.session.occurrence_key for o in report.orphans] == [datetime(2026, 3, 21, 15)]
+    assert _local_starts(h, series.id, date(2026, 3, 21)) == [("15:00", "SCHEDULED")]
+    assert _local_starts(h, series.id, date(2026, 3, 28)) == [("07:00", "SCHEDULED")]

@@ -317,8 +317,15 @@ def _stand_ins(
     after: Series,
     orphans: list[Orphan],
     holders: list[Session],
+    *,
+    cutoff: datetime,
+    deleted: set[str],
 ) -> list[tuple[Session, Occurrence]]:
     """Pair kept sessions off the new schedule with the new occurrence each stands for.
+
+    ``holders`` are the series' sessions the change leaves (``deleted``: the
+    ids of those it deletes); only occurrences from ``cutoff`` on, where the
+    new schedule applies, are paired.
 
     A session the change may not touch (cancelled, moved by hand, booked)
     and whose occurrence the new schedule no longer gives is kept as an
@@ -344,7 +351,9 @@ def _stand_ins(
         day = key.date()
         old = _day_keys(old_items[item_id], day, ctx.limits) if item_id in old_items else {}
         moved = {
-            k: o for k, o in _day_keys(new_items[item_id], day, ctx.limits).items() if k not in old
+            k: o
+            for k, o in _day_keys(new_items[item_id], day, ctx.limits).items()
+            if k not in old and o.span.start >= cutoff
         }
         if moved:
             asked.append((kept, moved))
@@ -353,7 +362,8 @@ def _stand_ins(
     by_key = {s.occurrence_key: s for s in holders if s.occurrence_key is not None}
     unknown = sorted({k for _, moved in asked for k in moved if k not in by_key})
     if unknown:  # held by a session before the cutoff, say, moved there by hand
-        by_key.update(tx.sessions.for_occurrences(after.tenant, after.id, unknown))
+        found = tx.sessions.for_occurrences(after.tenant, after.id, unknown)
+        by_key.update((k, s) for k, s in found.items() if s.id not in deleted)
     by_start = {s.start: s for s in holders}
     taken: set[datetime] = set()
     pairs: list[tuple[Session, Occurrence]] = []
@@ -409,7 +419,9 @@ def reconcile_in(
     # The occurrences still missing are planned around the sessions where they will be.
     known.update((session.id, changed) for session, changed, _ in updated)
     holders = sorted(known.values(), key=lambda s: (s.start, s.id))
-    stand_ins = _stand_ins(ctx, tx, before, after, plan_.orphans, holders)
+    stand_ins = _stand_ins(
+        ctx, tx, before, after, plan_.orphans, holders, cutoff=cutoff, deleted=deleted_ids
+    )
     standing = {occurrence.key: kept for kept, occurrence in stand_ins}
     held = {s.occurrence_key for s in holders}
     missing: list[Wanted] = []
@@ -439,7 +451,9 @@ def reconcile_in(
         orphans=tuple(
             attrs.evolve(o, session=rekeyed.get(o.session.id, o.session)) for o in plan_.orphans
         ),
-        skipped=tuple(skipped),
+        skipped=tuple(
+            attrs.evolve(k, blocking=rekeyed.get(k.blocking.id, k.blocking)) for k in skipped
+        ),
     )
 
 
