@@ -196,6 +196,7 @@ def test_a_job_left_doing_by_a_killed_worker_holds_back_no_later_tick(
         ({"batch": 0}, InvalidValue),
         ({"cron": "every minute"}, InvalidValue),
         ({"queue": ""}, InvalidValue),
+        ({"fan_out": "no"}, WrongType),  # a non-empty text is true: it fanned out
     ],
 )
 def test_bad_blueprint_arguments_are_refused_when_it_is_made(
@@ -204,6 +205,14 @@ def test_bad_blueprint_arguments_are_refused_when_it_is_made(
     given: dict[str, Any] = {"kit": lambda: None, **arguments}
     with pytest.raises(error):
         tick_blueprint(**given)
+
+
+def test_a_kit_function_returning_no_kit_is_named_in_the_job() -> None:
+    blueprint = tick_blueprint(lambda: "not a kit")  # type: ignore[arg-type, return-value]
+    job = blueprint.tasks["tick_tenant"]
+    with pytest.raises(WrongType) as caught:
+        job("acme")
+    assert (caught.value.name, caught.value.expected) == ("kit()", "a SessionKit")
 
 
 def _no_kit() -> SessionKit:

@@ -42,7 +42,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
-from sessionkit.model.text import MAX_NAME_LENGTH, check_text
+from sessionkit.model.text import MAX_NAME_LENGTH, check_flag, check_text
 from sessionkit.services import SessionKit, TickReport
 from sessionkit.services.booking_requests import check_batch
 from sessionkit.services.tick import MAX_TICK_BATCH
@@ -117,12 +117,18 @@ def tick_blueprint(
     if not isinstance(kit, SessionKit) and not callable(kit):
         raise WrongType(kit, name="kit", expected="a SessionKit, or a function returning one")
     check_batch(batch, "batch", MAX_TICK_BATCH)
+    check_flag(fan_out, "fan_out")
     _check_cron(cron)
     check_text(queue, "queue", limit=MAX_NAME_LENGTH, empty=False)
     blueprint = Blueprint()
 
     def current() -> SessionKit:
-        return kit if isinstance(kit, SessionKit) else kit()
+        if isinstance(kit, SessionKit):
+            return kit
+        made = kit()
+        if not isinstance(made, SessionKit):  # the host's function: say so, not AttributeError
+            raise WrongType(made, name="kit()", expected="a SessionKit")
+        return made
 
     @blueprint.task(name="tick_tenant", queue=queue)
     def tick_tenant(tenant: str) -> dict[str, int]:
