@@ -38,8 +38,11 @@ __all__ = [
 
 MAX_FIELD_KEY_LENGTH = 64
 """Longest own-field key."""
-MAX_FIELD_DEPTH = 32
-"""Deepest nesting of lists and objects in one own field's value."""
+MAX_FIELD_DEPTH = 30
+"""Deepest nesting of lists and objects in one own field's value.
+
+MariaDB's JSON check refuses a document deeper than 32 levels: the fields'
+object and a scalar at the bottom leave 30 for a value's lists and objects."""
 MAX_FILTER_KEYS = 32
 """The most own-field filters one query has."""
 MAX_FILTER_VALUES = 100
@@ -155,7 +158,9 @@ def field_value(key: str, value: object, depth: int = 0) -> Any:
                 value=value,
                 expected="a finite float under 1e16 in magnitude",
             )
-        return float(value)
+        # PostgreSQL's jsonb keeps numbers as numeric, which has no negative zero: one
+        # value on every store, as -0.0 == 0.0 anyway.
+        return float(value) + 0.0
     if isinstance(value, (list, tuple)):
         return [field_value(key, item, depth + 1) for item in value]
     if isinstance(value, Mapping):
