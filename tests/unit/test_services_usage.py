@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
+import attrs
 import pytest
 
 from sessionkit import (
@@ -25,6 +26,7 @@ from sessionkit.errors import DuplicateSession, DuplicateUsage, UnknownStatus, W
 from sessionkit.model import ResourceRef, Session
 from sessionkit.model.events import SessionCanceled
 from sessionkit.model.usage import CODE_FIELD, MADE_UP_BY_FIELD, MAKEUP_FIELD, UsageRecorded
+from sessionkit.ports import SESSIONS
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 
 T = "1"
@@ -328,7 +330,12 @@ def test_a_makeup_marked_before_made_up_by_existed_still_counts(world: World) ->
     # Marks of earlier versions wrote makeup_of alone: the cancelled session names none.
     cancelled = world.run(world.lesson(ANA), "cancel")
     old = world.lesson(ANA, start=datetime(2026, 4, 10, 9, tzinfo=UTC))
-    world.kit.sessions.set_fields(T, old.id, actor="admin", set={MAKEUP_FIELD: cancelled.id})
+    with world.kit.context.uow() as uow:  # as such a mark left it: set_fields refuses the field
+        repository = uow.repository(SESSIONS)
+        stored = repository.get(T, old.id)
+        marked = attrs.evolve(stored, metadata={MAKEUP_FIELD: cancelled.id})
+        repository.update(marked, expected_version=stored.version)
+        uow.commit()
     newer = world.lesson(ANA, start=datetime(2026, 4, 17, 9, tzinfo=UTC))
     with pytest.raises(InvalidValue, match=f"already made up by session '{old.id}'"):
         world.kit.usage.mark_makeup(T, newer.id, replaces=cancelled.id, actor="admin")
@@ -492,3 +499,29 @@ def test_bad_codes_and_subscriptions_are_refused(world: World) -> None:
         world.kit.usage.entries(T)
     assert world.kit.usage.get(T, "sub1").credits == 8
     assert [s.id for s in world.kit.usage.subscriptions(T, "student:ana")] == ["sub1"]
+
+
+@pytest.mark.parametrize("field", [MAKEUP_FIELD, MADE_UP_BY_FIELD, CODE_FIELD])
+def test_the_fields_sessionkit_keeps_are_not_written_by_hand(world: World, field: str) -> None:
+    # set_fields(makeup_of=<a held lesson>) made a second lesson ride on its credit; a
+    # makeup_of naming no session made the lesson's completion fail for good.
+    sub = world.subscribe()
+    held = world.complete(world.lesson(ANA))
+    other = world.lesson(ANA)
+    with pytest.raises(InvalidValue, match=f"field '{field}' is kept by sessionkit") as caught:
+        world.kit.sessions.set_fields(T, other.id, actor="admin", set={field: held.id})
+    assert caught.value.value == field
+    with pytest.raises(InvalidValue, match="kept by sessionkit"):
+        world.kit.sessions.set_fields(T, held.id, actor="admin", remove=[field])
+    with pytest.raises(InvalidValue, match="kept by sessionkit"):
+        world.kit.sessions.create_extra(
+            T,
+            actor="admin",
+            start=NOW + timedelta(days=9),
+            end=NOW + timedelta(days=9, hours=1),
+            lifecycle="academy",
+            metadata={field: held.id},
+        )
+    assert world.kit.queries.get(T, other.id).metadata == other.metadata
+    world.complete(world.kit.queries.get(T, other.id))
+    assert world.used(sub) == 2

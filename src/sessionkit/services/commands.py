@@ -102,6 +102,7 @@ class SessionCommands(SessionStatusCommands):
         check_text(title, "title", limit=MAX_TITLE_LENGTH, optional=True)
         span = TimeSpan(check_instant(start, "start"), check_instant(end, "end"))
         own_fields = check_fields(metadata)
+        fields.check_unkept(own_fields or ())
         with ctx.transaction() as tx:
             if series_id is not None:
                 series = tx.series.get(tenant, series_id)

@@ -26,6 +26,7 @@ from sessionkit.model.html import html_of
 from sessionkit.model.series import Series
 from sessionkit.model.session import Session, check_group
 from sessionkit.model.text import check_actor, check_id, check_tenant
+from sessionkit.model.usage import CODE_FIELD, MADE_UP_BY_FIELD, MAKEUP_FIELD
 from sessionkit.services._closing import close_all_in
 from sessionkit.services._context import Context, check_record_version, check_version
 from sessionkit.services.reports import CloseReport
@@ -51,13 +52,42 @@ class GroupCloseReport:
         return tuple(report.series_id for report in self.closed)
 
 
+_KEPT_BY: dict[str, str] = {
+    MAKEUP_FIELD: "kit.usage.mark_makeup",
+    MADE_UP_BY_FIELD: "kit.usage.mark_makeup",
+    CODE_FIELD: "the kit's session codes",
+}
+"""A session's own fields sessionkit keeps, and what writes each.
+
+The credit a makeup is charged as and a session's code rest on them: written
+by hand, one lesson would ride on another's credit, or show a code the codes
+table does not hold."""
+
+
+def check_unkept(keys: Iterable[str]) -> None:
+    """Refuse (``InvalidValue``) any of ``keys`` that is a session field sessionkit keeps."""
+    for key in keys:
+        writer = _KEPT_BY.get(key)
+        if writer is not None:
+            raise InvalidValue(
+                f"field {shown(key)} is kept by sessionkit (written by {writer}), not set by hand",
+                value=key,
+                expected=f"a field name other than {', '.join(sorted(_KEPT_BY))}",
+            )
+
+
 def changed_fields(
-    current: Mapping[str, Any], set: Mapping[str, Any] | None, remove: Iterable[str]
+    current: Mapping[str, Any],
+    set: Mapping[str, Any] | None,
+    remove: Iterable[str],
+    *,
+    session: bool = False,
 ) -> dict[str, Any] | None:
     """Return the fields after setting ``set`` and removing ``remove``, or ``None`` if unchanged.
 
     Raises ``InvalidValue`` naming the key for a bad key, a value that is not
-    JSON-representable, or a key both set and removed.
+    JSON-representable, or a key both set and removed; for a ``session``, for a
+    field sessionkit keeps (:func:`check_unkept`).
     """
     if isinstance(remove, str):
         removing = [remove]
@@ -70,6 +100,9 @@ def changed_fields(
     setting = {check_field_key(key): field_value(key, value) for key, value in (set or {}).items()}
     for key in removing:
         check_field_key(key)
+    if session:
+        check_unkept([*setting, *removing])
+    for key in removing:
         if key in setting:
             raise InvalidValue(
                 f"field {shown(key)} is both set and removed", value=key, expected="one of the two"
@@ -117,7 +150,7 @@ def set_fields(
         repository: Any = tx.sessions if kind is Session else tx.series
         record: R = repository.get(tenant, record_id)
         check_record_version(record.id, record.version, expected_version)
-        after = changed_fields(record.metadata, set, remove)
+        after = changed_fields(record.metadata, set, remove, session=kind is Session)
         if after is None:
             return record
         changed = attrs.evolve(record, metadata=after, updated_at=now, updated_by=actor)
