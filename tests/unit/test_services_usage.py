@@ -525,3 +525,43 @@ def test_the_fields_sessionkit_keeps_are_not_written_by_hand(world: World, field
     assert world.kit.queries.get(T, other.id).metadata == other.metadata
     world.complete(world.kit.queries.get(T, other.id))
     assert world.used(sub) == 2
+
+
+def test_a_cancelled_lesson_made_up_does_not_come_back_beside_its_makeup(world: World) -> None:
+    # Corrected back to SCHEDULED and held, it rode on the credit its makeup was charged.
+    sub = world.subscribe()
+    cancelled = world.run(world.lesson(ANA), "cancel")
+    makeup = world.lesson(ANA, start=datetime(2026, 4, 10, 9, tzinfo=UTC))
+    world.kit.usage.mark_makeup(T, makeup.id, replaces=cancelled.id, actor="admin")
+    world.complete(world.kit.queries.get(T, makeup.id))
+    with pytest.raises(InvalidValue, match=f"session '{makeup.id}' is its makeup") as caught:
+        world.kit.usage.correct(T, cancelled.id, "SCHEDULED", actor="admin")
+    assert caught.value.value == "SCHEDULED"
+    assert world.kit.queries.get(T, cancelled.id).status == "CANCELLED"
+    # Once its makeup is cancelled (its credit returned), it may come back.
+    world.kit.usage.correct(T, makeup.id, "CANCELLED", actor="admin")
+    assert world.used(sub) == 0
+    back = world.kit.usage.correct(T, cancelled.id, "SCHEDULED", actor="admin")
+    assert back.status == "SCHEDULED"
+
+
+def test_a_cancelled_makeup_does_not_come_back_beside_the_one_that_replaced_it(
+    world: World,
+) -> None:
+    sub = world.subscribe()
+    cancelled = world.run(world.lesson(ANA), "cancel")
+    first = world.lesson(ANA, start=datetime(2026, 4, 10, 9, tzinfo=UTC))
+    world.kit.usage.mark_makeup(T, first.id, replaces=cancelled.id, actor="admin")
+    world.kit.usage.correct(T, first.id, "CANCELLED", actor="admin")
+    second = world.lesson(ANA, start=datetime(2026, 4, 17, 9, tzinfo=UTC))
+    world.kit.usage.mark_makeup(T, second.id, replaces=cancelled.id, actor="admin")
+    world.complete(world.kit.queries.get(T, second.id))
+    with pytest.raises(
+        InvalidValue, match=f"session '{second.id}' makes up session '{cancelled.id}' in its place"
+    ):
+        world.kit.usage.correct(T, first.id, "SCHEDULED", actor="admin")
+    assert world.kit.queries.get(T, first.id).status == "CANCELLED"
+    assert world.used(sub) == 1
+    # A cancelled makeup with no rival comes back as the makeup it was.
+    world.kit.usage.correct(T, second.id, "CANCELLED", actor="admin")
+    assert world.kit.usage.correct(T, first.id, "SCHEDULED", actor="admin").status == "SCHEDULED"

@@ -21,7 +21,7 @@ from sessionkit.model.usage import MADE_UP_BY_FIELD, MAKEUP_FIELD
 from sessionkit.ports import USAGE
 from sessionkit.services._context import Context, Tx
 
-__all__ = ["mark_makeup"]
+__all__ = ["check_revival", "mark_makeup"]
 
 
 def mark_makeup(
@@ -142,3 +142,42 @@ def _own_field(
         ]
     )
     return stored
+
+
+def check_revival(ctx: Context, tx: Tx, session: Session, target: str) -> None:
+    """Refuse bringing cancelled ``session`` back to ``target`` when a makeup stands for it.
+
+    One cancelled session is made up by one other, on one credit: back in
+    play, the session would be held beside its makeup (or, itself a makeup,
+    beside the other makeup of the session they both replace), two lessons
+    on that credit. The makeup is cancelled (or ``session`` marked for
+    another) first.
+    """
+    machine = ctx.lifecycle(session.lifecycle)
+    if not machine.status(session.status).cancelled or machine.status(target).cancelled:
+        return
+    original = session
+    replaced = session.metadata.get(MAKEUP_FIELD)
+    if isinstance(replaced, str) and replaced:
+        found = tx.sessions.get_many(session.tenant, [replaced])
+        if not found:
+            return
+        original = found[0]
+    taken = [
+        e.used_by
+        for e in tx.repository(USAGE).for_session(session.tenant, original.id)
+        if e.used_by not in (original.id, session.id) and e.active
+    ]
+    taken.extend(_marked(ctx, tx, original, session.id))
+    if taken:
+        why = (
+            f"session {shown(taken[0])} is its makeup, on the same credit"
+            if original is session
+            else f"session {shown(taken[0])} makes up session {shown(original.id)} in its place"
+        )
+        raise InvalidValue(
+            f"session {shown(session.id)} cannot go back to {target}: {why}; cancel that "
+            "makeup first",
+            value=target,
+            expected=f"{session.status}, until session {shown(taken[0])} is cancelled",
+        )

@@ -46,7 +46,7 @@ from sessionkit.services._context import (
     retried,
 )
 from sessionkit.services._editing import lock_session
-from sessionkit.services._makeups import mark_makeup
+from sessionkit.services._makeups import check_revival, mark_makeup
 from sessionkit.services._usage import active_subscription, consume_in, resets_at, reverse_in
 from sessionkit.services.commands import store_status
 from sessionkit.zones import check_instant
@@ -278,6 +278,7 @@ class UsageCommands:
                 role=role,
                 reason=reason,
             )
+            check_revival(ctx, tx, session, target)
             changed = attrs.evolve(session, status=target)
             return store_status(tx, machine, session, changed, [change], actor)
 
