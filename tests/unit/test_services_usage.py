@@ -565,3 +565,21 @@ def test_a_cancelled_makeup_does_not_come_back_beside_the_one_that_replaced_it(
     # A cancelled makeup with no rival comes back as the makeup it was.
     world.kit.usage.correct(T, second.id, "CANCELLED", actor="admin")
     assert world.kit.usage.correct(T, first.id, "SCHEDULED", actor="admin").status == "SCHEDULED"
+
+
+def test_a_makeup_of_a_cancelled_makeup_is_marked_for_the_session_both_replace(
+    world: World,
+) -> None:
+    # Marked for the cancelled makeup, it was charged in that makeup's period (outside the
+    # plan: nothing charged), and the first lesson could be made up once more.
+    cancelled = world.run(world.lesson(ANA), "cancel")
+    first = world.lesson(ANA, start=datetime(2026, 4, 10, 9, tzinfo=UTC))
+    world.kit.usage.mark_makeup(T, first.id, replaces=cancelled.id, actor="admin")
+    world.kit.usage.correct(T, first.id, "CANCELLED", actor="admin")
+    second = world.lesson(ANA, start=datetime(2026, 4, 17, 9, tzinfo=UTC))
+    with pytest.raises(InvalidValue, match=f"itself the makeup of session '{cancelled.id}'") as e:
+        world.kit.usage.mark_makeup(T, second.id, replaces=first.id, actor="admin")
+    assert (e.value.value, e.value.expected) == (first.id, cancelled.id)
+    assert MAKEUP_FIELD not in world.kit.queries.get(T, second.id).metadata
+    marked = world.kit.usage.mark_makeup(T, second.id, replaces=cancelled.id, actor="admin")
+    assert marked.metadata[MAKEUP_FIELD] == cancelled.id

@@ -49,6 +49,16 @@ def mark_makeup(
                 value=original.status,
                 expected=", ".join(sorted(machine.cancelled_statuses)),
             )
+        root = original.metadata.get(MAKEUP_FIELD)
+        if isinstance(root, str) and root:
+            # Charged as the session it replaced, a makeup of it would be charged in that
+            # one's period, and the session it replaced could be made up once more.
+            raise InvalidValue(
+                f"session {shown(replaces)} was itself the makeup of session {shown(root)}: mark "
+                f"session {shown(session_id)} as the makeup of {shown(root)}",
+                value=replaces,
+                expected=root,
+            )
         taken = [
             e.used_by
             for e in tx.repository(USAGE).for_session(tenant, replaces)
