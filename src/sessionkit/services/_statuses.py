@@ -11,9 +11,11 @@ through it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import attrs
 
+from sessionkit.errors import SessionKitError, SessionNotFound
 from sessionkit.lifecycle import Lifecycle, StatusChanged
 from sessionkit.model.events import SessionCanceled, SessionStatusChanged
 from sessionkit.model.session import Session
@@ -22,17 +24,56 @@ from sessionkit.services._money import settle_no_shows
 from sessionkit.services._seats import cancel_session_bookings
 from sessionkit.services._usage import settle_usage
 
-__all__ = ["advance_in", "status_event", "store_status"]
+__all__ = ["advance_before_refusal", "advance_in", "status_event", "store_status"]
 
 
-def advance_in(ctx: Context, tx: Tx, session: Session, actor: str | None) -> Session:
-    """Advance ``session`` to ``tx.now`` inside ``tx``; return it (stored if anything was due)."""
+def advance_in(
+    ctx: Context, tx: Tx, session: Session, actor: str | None, *, short: int = 0
+) -> Session:
+    """Advance ``session`` to ``tx.now`` inside ``tx``; return it (stored if anything was due).
+
+    ``short`` leaves out that many of the last steps due (see
+    :func:`advance_before_refusal`).
+    """
     machine = ctx.lifecycle(session.lifecycle)
     facts = ctx.facts_for(tx, [session]).get(session.id) if ctx.facts is not None else None
     changed, changes = machine.advance(session, tx.now, facts=facts)
+    if short:
+        changes = changes[: max(len(changes) - short, 0)]
+        if changes:  # a step changes the status alone
+            changed = attrs.evolve(changed, status=changes[-1].to_status)
     if not changes:
         return session
     return store_status(tx, machine, session, changed, changes, actor)
+
+
+def advance_before_refusal(
+    ctx: Context, tenant: str, session_id: str, now: datetime, actor: str | None
+) -> Session | None:
+    """Store the steps due before the one refused when a session's advance failed; or ``None``.
+
+    A catch-up advance stores every due step in one unit of work, so a step
+    refused (ABSENT, its credit missing) took the steps before it (READY,
+    its room) down with it, where a tick at each step would have stored
+    them: the state hung on how often the tick ran. Each shorter chain is
+    tried in a unit of work of its own, longest first; the refused step stays
+    due (and fails again, reported, as it would have).
+    """
+    for short in range(1, _MOST_STEPS):
+        try:
+            with ctx.transaction(now) as tx:
+                session = tx.sessions.get(tenant, session_id)
+                stored = advance_in(ctx, tx, session, actor, short=short)
+        except SessionNotFound:
+            return None
+        except SessionKitError:
+            continue
+        return None if stored is session else stored
+    return None
+
+
+_MOST_STEPS = 32
+"""More timed steps than a catch-up walks through at once in any lifecycle sessionkit knows."""
 
 
 def status_event(

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 import attrs
 
+from sessionkit.errors import SessionKitError
 from sessionkit.model.html import html_of
 from sessionkit.services._context import Context, Tx, commits
 
@@ -194,9 +195,21 @@ class TickRun:
         return report
 
     def run(
-        self, kind: str, tenant: str, keys: Sequence[str], claim: Claim[R], work: Work[R]
+        self,
+        kind: str,
+        tenant: str,
+        keys: Sequence[str],
+        claim: Claim[R],
+        work: Work[R],
+        *,
+        partly: Callable[[str], Counts] | None = None,
     ) -> None:
-        """Claim ``keys`` and do the claimed items in one unit of work; one by one on an error."""
+        """Claim ``keys`` and do the claimed items in one unit of work; one by one on an error.
+
+        ``partly`` is asked, for an item that failed alone with a
+        ``SessionKitError``, to do what of it can be done (in units of work of
+        its own); the item is still reported failed.
+        """
 
         def attempt(chunk: list[str]) -> tuple[Counts, int]:
             counts = Counts()
@@ -222,14 +235,32 @@ class TickRun:
         except Exception as error:  # noqa: BLE001  # one item must not stop the tick
             if len(wanted) == 1:
                 self.fail(kind, tenant, wanted[0], error)
+                self._partly(partly, tenant, wanted[0], error)
             else:
                 for key in wanted:
                     try:
                         self._add(tenant, *self.ctx.retrying(attempt, [key]))
                     except Exception as one:  # noqa: BLE001  # reported; the item stays due
                         self.fail(kind, tenant, key, one)
+                        self._partly(partly, tenant, key, one)
         if self.progress is not None:
             self.progress(self.report())
+
+    def _partly(
+        self,
+        partly: Callable[[str], Counts] | None,
+        tenant: str,
+        key: str,
+        error: Exception,
+    ) -> None:
+        """Have ``partly`` do what of failed item ``key`` can be done; count it."""
+        if partly is None or not isinstance(error, SessionKitError):
+            return
+        try:
+            counts = partly(key)
+        except Exception:  # noqa: BLE001  # the item's failure is reported already
+            return
+        self._add(tenant, counts, 0)
 
     def _add(self, tenant: str, counts: Counts, held: int) -> None:
         self.batches += 1

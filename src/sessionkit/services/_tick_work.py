@@ -22,6 +22,7 @@ from sessionkit.model.session import Session
 from sessionkit.ports import RESCHEDULES
 from sessionkit.services._context import Context, Tx
 from sessionkit.services._release import settle_run_out
+from sessionkit.services._statuses import advance_before_refusal
 from sessionkit.services._tick_run import ALL, Claim, Counts, TickRun, by_tenant, chunks
 from sessionkit.services.commands import advance_in
 from sessionkit.services.jobs import due_reach
@@ -135,7 +136,9 @@ def advance_sessions(run: TickRun, tenant: str | None) -> None:
                 if when is not None and when <= run.at:
                     due.append(candidate.id)
             if due:
-                run.run("advance", owner, due, _sessions_of(owner), work)
+                run.run(
+                    "advance", owner, due, _sessions_of(owner), work, partly=_before(run, owner)
+                )
             if len(page) < run.batch:
                 break
 
@@ -254,3 +257,13 @@ def answer_reschedules(run: TickRun, tenant: str | None, commands: RescheduleCom
         for owner, request_ids in by_tenant(fresh).items():
             requests = {i: pending[(owner, i)] for i in request_ids}
             run.run("reschedules", owner, request_ids, _requests_of(owner, requests), work)
+
+
+def _before(run: TickRun, tenant: str) -> Callable[[str], Counts]:
+    """Store the steps of a session due before the one refused (``advance_before_refusal``)."""
+
+    def partly(session_id: str) -> Counts:
+        done = advance_before_refusal(run.ctx, tenant, session_id, run.at, run.actor)
+        return Counts(advanced=0 if done is None else 1)
+
+    return partly

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sessionkit.errors import SessionKitError
 from sessionkit.lifecycle import LifecycleRegistry
 from sessionkit.model.text import check_actor, check_tenant
 from sessionkit.services._context import Context
+from sessionkit.services._statuses import advance_before_refusal
 from sessionkit.services.commands import advance_in
 from sessionkit.services.reports import AdvanceFailure, AdvanceReport
 
@@ -93,6 +95,10 @@ def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) 
                 stored = advance_in(ctx, tx, session, actor)
         except Exception as exc:  # noqa: BLE001  # reported: one session must not stop the job
             failed.append(AdvanceFailure(session_id=candidate.id, error=exc))
+            if isinstance(exc, SessionKitError):  # a step refused: the ones before it stand
+                before = advance_before_refusal(ctx, tenant, candidate.id, now, actor)
+                if before is not None:
+                    advanced.append(before)
             continue
         if stored is not session:
             advanced.append(stored)

@@ -1,0 +1,99 @@
+"""A catch-up advance keeps the steps due before one that is refused, as frequent ticks do.
+
+An individual academy lesson nobody joins, for a student whose credits are
+used up: its READY step (15 minutes before) is stored, its ABSENT step (15
+minutes after the start) is refused (``UsageLimitReached``). A tick every
+minute left it READY with its room open; one tick after both fell due stored
+both steps in one unit of work, and the refusal took READY down too: the
+lesson stayed SCHEDULED, its room never opened. Now the steps before the
+refused one are stored in a unit of work of their own; the refused step stays
+due and is reported, at every tick, either way. Each case runs on memory and
+SQLite.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sessionkit import SessionKit, UsageLimitReached
+from sessionkit.model import ResourceRef, Session
+from sessionkit.model.events import SessionStatusChanged
+from sessionkit.services.attendance import attendance_facts
+from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+
+from ._store_support import STORES, StoreMaker
+
+T = "acme"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+START = datetime(2026, 3, 10, 16, tzinfo=UTC)
+BO = ResourceRef("student", "bo")
+
+
+class Academy:
+    def __init__(self, store: StoreMaker) -> None:
+        self.events = RecordingPublisher()
+        counter = itertools.count(1)
+        self.kit = SessionKit(
+            uow=store(self.events),
+            clock=ManualClock(NOW),
+            facts=attendance_facts(),
+            ids=lambda: f"x{next(counter)}",
+        )
+        self.kit.usage.subscribe(T, actor="admin", subscriber=BO, credits=1, starts=NOW)
+        spent = self.lesson(datetime(2026, 3, 5, 9, tzinfo=UTC), "t1")
+        for transition in ("ready", "start", "complete"):  # the month's only credit
+            self.kit.sessions.fire(T, spent.id, transition, actor="teacher")
+        self.solo = self.lesson(START, "t2")
+
+    def lesson(self, start: datetime, teacher: str) -> Session:
+        made = self.kit.sessions.create_extra(
+            T,
+            actor="admin",
+            start=start,
+            end=start + timedelta(minutes=45),
+            lifecycle="academy",
+            resources=[ResourceRef("teacher", teacher)],
+        )
+        self.kit.bookings.book(T, made.id, BO, actor="admin", confirm=True)
+        return made
+
+    def steps(self) -> list[tuple[str, str]]:
+        return [
+            (e.change.from_status, e.change.to_status)
+            for e in self.events.of_type(SessionStatusChanged)
+            if e.session.id == self.solo.id
+        ]
+
+
+@pytest.fixture(params=list(STORES.values()), ids=list(STORES))
+def academy(request: pytest.FixtureRequest) -> Academy:
+    return Academy(request.param)
+
+
+@pytest.mark.parametrize("every_minute", [True, False], ids=["every minute", "once"])
+def test_the_tick_keeps_ready_whatever_its_rhythm(academy: Academy, every_minute: bool) -> None:
+    last = START + timedelta(minutes=39)
+    ticks = [START + timedelta(minutes=m) for m in range(-20, 40)] if every_minute else [last]
+    for at in ticks:
+        report = academy.kit.tick(T, now=at)
+    assert [(f.item_id, type(f.error)) for f in report.failed] == [
+        (academy.solo.id, UsageLimitReached)
+    ]
+    assert academy.kit.queries.get(T, academy.solo.id).status == "READY"
+    assert academy.steps() == [("SCHEDULED", "READY")]
+    again = academy.kit.tick(T, now=last)  # the refused step stays due, and is refused again
+    assert [f.item_id for f in again.failed] == [academy.solo.id]
+    assert again.advanced == 0
+    assert academy.steps() == [("SCHEDULED", "READY")]
+
+
+def test_advance_due_keeps_ready_and_reports_the_refusal(academy: Academy) -> None:
+    report = academy.kit.advance_due(T, now=START + timedelta(minutes=39))
+    assert [(s.id, s.status) for s in report.advanced] == [(academy.solo.id, "READY")]
+    assert [(f.session_id, type(f.error)) for f in report.failed] == [
+        (academy.solo.id, UsageLimitReached)
+    ]
+    assert academy.steps() == [("SCHEDULED", "READY")]
