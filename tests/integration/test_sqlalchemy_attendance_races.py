@@ -146,7 +146,7 @@ def test_racing_overrides_of_one_student_leave_one_report(race_engine: Engine) -
 
     def report(n: int) -> str:
         told = kit.attendance.override(
-            T, session_id, "student:ana", status=statuses[n % 4], actor=f"t{n}"
+            T, session_id, "student:ana", status=statuses[n % 4], actor=f"t{n}", now=START + MIN
         )
         return "ok" if told.override is not None else "none"
 

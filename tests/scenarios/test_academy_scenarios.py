@@ -124,8 +124,11 @@ def test_the_teachers_report_wins_over_the_meeting_log(a: Academy) -> None:
     a.room_join(circle, "student:omar", 0)
     a.deliver(circle.start + 15 * MIN)
     # "Always check StudentSessionReport FIRST": both sources visible, the report counts.
-    a.kit.attendance.override(T, circle.id, "student:yusuf", status=PRESENT, actor="ahmed")
-    a.kit.attendance.override(T, circle.id, "student:omar", status=ABSENT, actor="ahmed")
+    after = circle.end  # the teacher files the report after the circle
+    a.kit.attendance.override(
+        T, circle.id, "student:yusuf", status=PRESENT, actor="ahmed", now=after
+    )
+    a.kit.attendance.override(T, circle.id, "student:omar", status=ABSENT, actor="ahmed", now=after)
     found = {str(x.participant): x for x in a.kit.attendance.for_session(T, circle.id)}
     assert (found["student:yusuf"].status, found["student:yusuf"].effective_status) == (
         PARTIAL,
@@ -212,7 +215,13 @@ def test_the_academy_counts_attended_minutes_and_subscription_use(a: Academy) ->
     a.deliver(circle.start + 20 * MIN)
     a.kit.advance_due(T, now=circle.end + 10 * MIN)  # COMPLETED; the still-open stays end with it
     a.kit.attendance.override(
-        T, circle.id, "student:yusuf", status=PRESENT, minutes=60, actor="ahmed"
+        T,
+        circle.id,
+        "student:yusuf",
+        status=PRESENT,
+        minutes=60,
+        actor="ahmed",
+        now=circle.end + 10 * MIN,
     )
     a.kit.advance_due(T, now=lesson.start + 15 * MIN)  # nobody joined: ABSENT
     assert (a.status(circle), a.status(lesson)) == ("COMPLETED", "ABSENT")

@@ -93,7 +93,9 @@ def test_the_teachers_override_wins_over_presence_both_ways() -> None:
     lesson = _lesson(kit, "student:ana", "student:ben")
     _moves(kit, lesson, "student:ana", (JOIN, 0), (LEAVE, 60))
     kit.attendance.override(T, lesson.id, "student:ana", status=ABSENT, actor="t")
-    kit.attendance.override(T, lesson.id, "student:ben", status=PRESENT, minutes=45, actor="t")
+    kit.attendance.override(
+        T, lesson.id, "student:ben", status=PRESENT, minutes=45, actor="t", now=lesson.end
+    )
     stats = kit.analytics.attendance(T, by="participant")
     assert stats.get("student:ana").by_status()[ABSENT] == 1
     assert stats.get("student:ben").by_status()[PRESENT] == 1

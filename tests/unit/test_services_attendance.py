@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.errors import InvalidValue, SessionNotFound, WrongType
+from sessionkit.errors import ActionRefused, InvalidValue, SessionNotFound, WrongType
 from sessionkit.model import ResourceRef, Session
 from sessionkit.model.attendance import (
     ABSENT,
@@ -154,8 +154,16 @@ def test_the_teachers_present_starts_a_lesson_no_join_was_heard_of(w: World) -> 
 def test_an_override_moves_nothing_before_the_start_nor_when_it_says_absent(w: World) -> None:
     early, absent = w.lesson(), w.lesson(start=START + timedelta(days=1))
     w.kit.advance_due(T, now=START - 15 * MIN)
-    w.kit.attendance.override(T, early.id, ANA, status=PRESENT, actor="tara", now=START - MIN)
-    assert w.status(early) == "READY"  # a report of a lesson not begun is no join
+    # That someone was there is no report before the start: stored, it started nothing, and
+    # blocked the ABSENT timer: the lesson stayed READY for good, no credit counted.
+    with pytest.raises(ActionRefused) as refused:
+        w.kit.attendance.override(T, early.id, ANA, status=PRESENT, actor="tara", now=START - MIN)
+    assert (refused.value.rule, refused.value.allows_at) == ("not_started", START)
+    assert all(a.override is None for a in w.kit.attendance.for_session(T, early.id))
+    assert w.status(early) == "READY"
+    told = w.kit.attendance.override(T, early.id, ANA, status=ABSENT, actor="tara", now=START - MIN)
+    assert told.effective_status == ABSENT  # that nobody will come may be said before
+    assert w.status(early) == "READY"
     day = timedelta(days=1)
     w.kit.advance_due(T, now=START + day - 15 * MIN)
     w.kit.attendance.override(T, absent.id, ANA, status=ABSENT, actor="tara", now=START + day)
@@ -261,6 +269,7 @@ def test_a_visit_outside_the_session_hides_no_lateness_nor_an_early_leave(w: Wor
 def test_the_override_wins_and_the_automatic_record_stays_visible(w: World) -> None:
     s = w.lesson()
     w.kit.attendance.record_presence(T, [w.event(s, ANA, JOIN, START + 20 * MIN)], now=START)
+    w.clock.set(START + 70 * MIN)  # the teacher reports after the lesson
     told = w.kit.attendance.override(
         T, s.id, ANA, status=PRESENT, minutes=55, reason="camera trouble", actor="tara"
     )
@@ -281,6 +290,7 @@ def test_the_override_wins_and_the_automatic_record_stays_visible(w: World) -> N
 
 def test_an_override_names_who_decided_it_and_stays_within_the_session(w: World) -> None:
     s = w.lesson()  # one hour
+    w.clock.set(START + 70 * MIN)  # the teacher reports after the lesson
     with pytest.raises(InvalidValue) as nobody:
         w.kit.attendance.override(T, s.id, ANA, status=PRESENT, actor=None)
     assert (nobody.value.value, nobody.value.expected) == (None, "the deciding user's id")
@@ -332,6 +342,7 @@ def test_bad_input_is_refused_with_what_was_expected(w: World) -> None:
             provider="meet", event_id="x", session_id=s.id, participant=ANA, action="wave", at=START
         )
     assert bad.value.expected == "'join' or 'leave'"
+    w.clock.set(START + 70 * MIN)  # the teacher reports after the lesson
     with pytest.raises(InvalidValue):
         w.kit.attendance.override(T, s.id, ANA, status="sleepy", actor="tara")
     with pytest.raises(SessionNotFound):

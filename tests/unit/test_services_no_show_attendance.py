@@ -228,7 +228,9 @@ def test_the_teachers_word_decides_who_was_there(circle: Circle) -> None:
     circle.kit.advance_due(T, now=START - timedelta(minutes=15))
     circle.presence(ANA, JOIN, 0)  # seen, but the teacher says she was not there
     circle.kit.attendance.override(T, circle.session.id, ANA, status="absent", actor="tara")
-    circle.kit.attendance.override(T, circle.session.id, BEN, status="present", actor="tara")
+    circle.kit.attendance.override(
+        T, circle.session.id, BEN, status="present", actor="tara", now=START + timedelta(minutes=5)
+    )
     circle.complete()
     assert [circle.payment(w).refunded for w in (ANA, BEN, CY)] == [
         Decimal("25.00"),

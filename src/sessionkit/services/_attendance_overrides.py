@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from sessionkit.errors import ConcurrentModification, Duplicate, InvalidValue
+from sessionkit.errors import ActionRefused, ConcurrentModification, Duplicate, InvalidValue
 from sessionkit.errors._base import shown
 from sessionkit.model.attendance import (
+    ABSENT,
     Attendance,
     AttendanceOverride,
     derive_attendance,
@@ -116,6 +117,15 @@ class OverrideCommands:
                 decided_by=actor,
                 decided_at=tx.now,
             )
+            if record.status != ABSENT and tx.now < session.start:
+                # Nothing would move the session on at its start: READY would hold for good,
+                # its ABSENT timer blocked by the word that someone came.
+                raise ActionRefused(
+                    "not_started",
+                    f"session {shown(session_id)} has not started: that {who} was there "
+                    f"({record.status}) is reported from its start on",
+                    allows_at=session.start,
+                )
             found = repo.get_many(tenant, [record.id])
             if found:
                 stored = repo.update(

@@ -7,6 +7,8 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
+from sessionkit.testing.clocks import ManualClock
+
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 START = NOW + timedelta(hours=1)
 
@@ -59,7 +61,9 @@ def test_presence_is_stored_once_and_the_first_join_starts_the_session(
     assert (replay["recorded"], replay["duplicates"], replay["started"]) == (0, 2, [])
 
 
-def test_attendance_is_derived_and_the_teachers_word_wins(client: TestClient) -> None:
+def test_attendance_is_derived_and_the_teachers_word_wins(
+    client: TestClient, clock: ManualClock
+) -> None:
     session_id = lesson(client)
     client.post(
         f"/v1/sessions/{session_id}/bookings",
@@ -81,6 +85,12 @@ def test_attendance_is_derived_and_the_teachers_word_wins(client: TestClient) ->
     assert ann["intervals"] == [{"joined": utc(8), "left": utc(50)}]
     assert (bob["status"], bob["attended"], bob["override"]) == ("absent", False, None)
 
+    early = client.put(
+        f"{url}/student:bob", json={"status": "present"}, headers={"X-Actor": "tina"}
+    )
+    assert early.status_code == 409, early.text  # not before the start: it would start nothing
+    assert (early.json()["rule"], early.json()["allows_at"]) == ("not_started", iso(0))
+    clock.set(START + timedelta(minutes=70))  # the teacher reports after the lesson
     told = client.put(
         f"{url}/student:bob",
         json={"status": "present", "minutes": 60, "reason": "camera off"},

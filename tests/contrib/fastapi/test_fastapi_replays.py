@@ -272,8 +272,11 @@ def test_the_webhook_routes_declare_the_401_of_the_webhook_dependency(
 # -- the teacher's override --------------------------------------------------------------
 
 
-def test_an_override_needs_an_actor_and_minutes_within_the_session(client: TestClient) -> None:
+def test_an_override_needs_an_actor_and_minutes_within_the_session(
+    client: TestClient, clock: ManualClock
+) -> None:
     session_id = new_session(client, 24)  # one hour
+    clock.advance(timedelta(hours=26))  # the teacher reports after the lesson
     url = f"/v1/sessions/{session_id}/attendance/student:sara"
     anonymous = client.put(url, json={"status": "present"})
     assert problem(anonymous, 422, "InvalidValue")["expected"] == "Caller(tenant, actor=...)"

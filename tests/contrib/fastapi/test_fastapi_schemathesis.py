@@ -53,7 +53,7 @@ SLOT = KIT.sessions.create_extra(
 KIT.payments.book("acme", "s1", "student:ann", actor="seed", manual=True, confirm=True)
 KIT.payments.book("acme", "s1", "student:bob", actor="seed")
 KIT.reschedules.request("acme", "s1", role="student", actor="seed", reason="an exam that morning")
-KIT.attendance.override("acme", "s1", "student:ann", status="present", actor="seed")
+KIT.attendance.override("acme", "s1", "student:ann", status="absent", actor="seed")
 KIT.series.create(
     "acme",
     actor="seed",

@@ -117,7 +117,7 @@ def test_a_session_booking_and_participant_with_a_slash_reach_every_route(
 
     for participant in (encoded(ANN), ANN):
         report = client.put(
-            f"{url}/attendance/{participant}", json={"status": "present"}, headers=TEACHER
+            f"{url}/attendance/{participant}", json={"status": "absent"}, headers=TEACHER
         )
         assert (ok(report)["session_id"], ok(report)["participant"]) == (sid, ANN)
         assert [a["participant"] for a in ok(client.get(f"{url}/attendance"))] == [ANN]

@@ -119,7 +119,7 @@ class World:
         self.ok(
             client.put(
                 f"/v1/sessions/{self.f}/attendance/student:cai",
-                json={"status": "present"},
+                json={"status": "absent"},  # before the start: only "absent" is reported
                 headers=TINA,
             )
         )
@@ -271,7 +271,7 @@ STAFF_ONLY: list[tuple[str, str, Any, int]] = [
         {"participant": "student:dan", "role": "student", "hold_minutes": 527040},
         201,
     ),
-    ("put", "/sessions/{f}/attendance/student:dan", {"status": "present", "minutes": 60}, 200),
+    ("put", "/sessions/{f}/attendance/student:dan", {"status": "absent", "minutes": 0}, 200),
     ("delete", "/sessions/{f}/attendance/student:cai", None, 200),
     # The provider webhooks, in a router given no ``webhook=`` dependency.
     ("post", "/payments/events", PAYMENT_EVENT, 200),
