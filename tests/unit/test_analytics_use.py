@@ -363,3 +363,16 @@ def test_usage_follows_the_ledger_through_a_correction(by: str) -> None:
     kit.usage.correct(T, lesson.id, "CANCELLED", actor="admin")
     back = kit.analytics.usage(T, by=by, now=START)  # type: ignore[arg-type]
     assert [(r.used, r.reversed, r.remaining) for r in back.rows] == [(0, 1, 4)]
+
+
+def test_usage_by_names_only_what_it_accepts() -> None:
+    # The message offered "(or None)", which usage() then refused.
+    kit = _kit()
+    with pytest.raises(InvalidValue) as bad:
+        kit.analytics.usage(T, by="teacher")  # type: ignore[arg-type]
+    assert "(or None)" not in str(bad.value)
+    with pytest.raises(WrongType) as wrong:
+        kit.analytics.usage(T, by=3)  # type: ignore[arg-type]
+    assert not wrong.value.expected.startswith("None")
+    with pytest.raises(InvalidValue, match="cannot group usage by None"):
+        kit.analytics.usage(T, by=None)  # type: ignore[arg-type]

@@ -55,14 +55,18 @@ def _sort_key(key: str | None) -> tuple[bool, str]:
     return (key is not None, key or "")
 
 
-def _check_by(value: object, allowed: tuple[str, ...]) -> None:
-    if value is None:
+def _check_by(value: object, allowed: tuple[str, ...], *, optional: bool = True) -> None:
+    if value is None and optional:
         return
+    choices = ", ".join(allowed)
     if not isinstance(value, str):
-        raise WrongType(value, name="by", expected=f"None or one of {', '.join(allowed)}")
+        raise WrongType(
+            value, name="by", expected=f"None or one of {choices}" if optional else choices
+        )
     if value not in allowed:
         raise InvalidValue(
-            f"cannot group by {shown(value)}; choose one of {', '.join(allowed)} (or None)",
+            f"cannot group by {shown(value)}; choose one of {choices}"
+            + (" (or None)" if optional else ""),
             value=value,
             expected=", ".join(allowed),
         )
@@ -381,7 +385,7 @@ class Analytics:
                 value=by,
                 expected=", ".join(USAGE_DIMENSIONS),
             )
-        _check_by(by, USAGE_DIMENSIONS)
+        _check_by(by, USAGE_DIMENSIONS, optional=False)
         who = None if subscriber is None else str(participant_ref(subscriber))
         with self._ctx.transaction(now) as tx:
             at = tx.now
