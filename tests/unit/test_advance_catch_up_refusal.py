@@ -14,13 +14,15 @@ SQLite.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from sessionkit import SessionKit, UsageLimitReached
+from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.model import ResourceRef, Session
-from sessionkit.model.events import SessionStatusChanged
+from sessionkit.model.events import DomainEvent, SessionStatusChanged
 from sessionkit.services.attendance import attendance_facts
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 
@@ -97,3 +99,55 @@ def test_advance_due_keeps_ready_and_reports_the_refusal(academy: Academy) -> No
         (academy.solo.id, UsageLimitReached)
     ]
     assert academy.steps() == [("SCHEDULED", "READY")]
+
+
+class RoomsDown(Exception):
+    """A meeting provider that is down, raised by an event handler after the commit."""
+
+
+class FailingOnReady(RecordingPublisher):
+    """Records events, then raises when the lesson's READY is published (after its commit)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lesson_id = ""
+
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        super().publish(events)
+        if any(
+            isinstance(e, SessionStatusChanged)
+            and e.session.id == self.lesson_id
+            and e.change.to_status == "READY"
+            for e in events
+        ):
+            raise RoomsDown("the meeting provider is down")
+
+
+def test_a_handler_failing_after_the_steps_before_were_stored_is_reported_as_usual() -> None:
+    publisher = FailingOnReady()
+    academy = Academy(lambda _events: InMemoryStore(publisher).unit_of_work)
+    publisher.lesson_id = academy.solo.id
+    healthy = academy.kit.sessions.create_extra(
+        T,
+        actor="admin",
+        start=START + timedelta(minutes=5),
+        end=START + timedelta(minutes=50),
+        lifecycle="academy",
+        resources=[ResourceRef("teacher", "t9")],
+    )
+    report = academy.kit.advance_due(T, now=START + timedelta(minutes=39))
+    assert [type(f.error) for f in report.failed] == [UsageLimitReached, RoomsDown]
+    assert [s.id for s in report.advanced] == [healthy.id]  # the job went on
+    assert academy.kit.queries.get(T, academy.solo.id).status == "READY"
+
+
+def test_the_tick_raises_a_handler_s_failure_after_the_steps_before_were_stored() -> None:
+    publisher = FailingOnReady()
+    academy = Academy(lambda _events: InMemoryStore(publisher).unit_of_work)
+    publisher.lesson_id = academy.solo.id
+    with pytest.raises(RoomsDown) as raised:
+        academy.kit.tick(T, now=START + timedelta(minutes=39))
+    report = getattr(raised.value, "tick_report")  # noqa: B009  # set on any exception type
+    assert report.advanced == 1
+    assert [type(f.error) for f in report.failed] == [UsageLimitReached]
+    assert academy.kit.queries.get(T, academy.solo.id).status == "READY"

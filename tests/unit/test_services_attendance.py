@@ -172,6 +172,17 @@ def test_an_override_moves_nothing_before_the_start_nor_when_it_says_absent(w: W
     assert [x.status for x in report.advanced] == ["ABSENT"]
 
 
+def test_a_lesson_an_early_join_started_takes_the_report_before_its_start(w: World) -> None:
+    s = w.lesson(capacity=2)
+    w.kit.advance_due(T, now=START - 15 * MIN)
+    w.kit.attendance.record_presence(T, [w.event(s, ANA, JOIN, START - 2 * MIN)], now=START)
+    assert w.status(s) == "ONGOING"  # the join started it, early
+    told = w.kit.attendance.override(
+        T, s.id, "student:ben", status=PRESENT, actor="tara", now=START - MIN
+    )
+    assert told.effective_status == PRESENT
+
+
 def test_a_join_that_failed_at_once_is_no_attendance_for_the_timer() -> None:
     # A join and a leave in one second make no stay (kit.attendance says absent), yet the
     # attended fact counted the join: a lesson whose presence starts nothing stayed READY

@@ -583,3 +583,20 @@ def test_a_makeup_of_a_cancelled_makeup_is_marked_for_the_session_both_replace(
     assert MAKEUP_FIELD not in world.kit.queries.get(T, second.id).metadata
     marked = world.kit.usage.mark_makeup(T, second.id, replaces=cancelled.id, actor="admin")
     assert marked.metadata[MAKEUP_FIELD] == cancelled.id
+
+
+def test_a_cancelled_makeup_does_not_come_back_beside_the_lesson_brought_back_first(
+    world: World,
+) -> None:
+    sub = world.subscribe()
+    cancelled = world.run(world.lesson(ANA), "cancel")
+    makeup = world.lesson(ANA, start=datetime(2026, 4, 10, 9, tzinfo=UTC))
+    world.kit.usage.mark_makeup(T, makeup.id, replaces=cancelled.id, actor="admin")
+    world.kit.usage.correct(T, makeup.id, "CANCELLED", actor="admin")
+    world.kit.usage.correct(T, cancelled.id, "SCHEDULED", actor="admin")  # allowed: no makeup
+    world.kit.bookings.book(T, cancelled.id, ANA, actor="admin", confirm=True)
+    world.complete(world.kit.queries.get(T, cancelled.id))
+    with pytest.raises(InvalidValue, match=f"the session it made up, '{cancelled.id}'"):
+        world.kit.usage.correct(T, makeup.id, "SCHEDULED", actor="admin")
+    assert world.kit.queries.get(T, makeup.id).status == "CANCELLED"
+    assert world.used(sub) == 1

@@ -22,7 +22,7 @@ from sessionkit.model.attendance import (
     override_id,
 )
 from sessionkit.model.booking import participant_ref
-from sessionkit.model.session import ResourceRef
+from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import check_actor, check_id, check_tenant, check_text
 from sessionkit.ports import ATTENDANCE_OVERRIDES
 from sessionkit.services._attendance_policy import WRITE_ATTEMPTS, AttendancePolicy
@@ -117,7 +117,7 @@ class OverrideCommands:
                 decided_by=actor,
                 decided_at=tx.now,
             )
-            if record.status != ABSENT and tx.now < session.start:
+            if record.status != ABSENT and tx.now < session.start and self._awaits_join(session):
                 # Nothing would move the session on at its start: READY would hold for good,
                 # its ABSENT timer blocked by the word that someone came.
                 raise ActionRefused(
@@ -150,6 +150,28 @@ class OverrideCommands:
                 # with no join heard (the provider missed it) it stayed READY for good.
                 start_on_join(self._ctx, self.policy, tx, [session])
             return attendance
+
+    def _awaits_join(self, session: Session) -> bool:
+        """Whether the join transition still lies ahead of ``session`` (it has not started).
+
+        From its status or one its transitions lead to. A lesson a join already
+        started (early) is past it; with no join transition nothing starts on
+        a report either way.
+        """
+        name = self.policy.join_transition
+        if name is None:
+            return False
+        machine = self._ctx.lifecycle(session.lifecycle)
+        seen = {session.status}
+        ahead = [session.status]
+        while ahead:
+            for transition in machine.transitions_from(ahead.pop()):
+                if transition.name == name:
+                    return True
+                if transition.target not in seen:
+                    seen.add(transition.target)
+                    ahead.append(transition.target)
+        return False
 
     def clear_override(
         self,

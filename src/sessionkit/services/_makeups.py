@@ -160,8 +160,9 @@ def check_revival(ctx: Context, tx: Tx, session: Session, target: str) -> None:
     One cancelled session is made up by one other, on one credit: back in
     play, the session would be held beside its makeup (or, itself a makeup,
     beside the other makeup of the session they both replace), two lessons
-    on that credit. The makeup is cancelled (or ``session`` marked for
-    another) first.
+    on that credit; a makeup whose session is back in play (corrected back
+    first) would be held beside it. The makeup is cancelled (or ``session``
+    marked for another) first.
     """
     machine = ctx.lifecycle(session.lifecycle)
     if not machine.status(session.status).cancelled or machine.status(target).cancelled:
@@ -173,6 +174,14 @@ def check_revival(ctx: Context, tx: Tx, session: Session, target: str) -> None:
         if not found:
             return
         original = found[0]
+        if not ctx.lifecycle(original.lifecycle).status(original.status).cancelled:
+            # The session it made up is back in play (corrected first): nothing to make up.
+            raise InvalidValue(
+                f"session {shown(session.id)} cannot go back to {target}: the session it made "
+                f"up, {shown(original.id)}, is {original.status} again, held on the same credit",
+                value=target,
+                expected=f"{session.status}, while session {shown(original.id)} is in play",
+            )
     taken = [
         e.used_by
         for e in tx.repository(USAGE).for_session(session.tenant, original.id)

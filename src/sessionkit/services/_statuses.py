@@ -15,11 +15,17 @@ from datetime import datetime
 
 import attrs
 
-from sessionkit.errors import SessionKitError, SessionNotFound
+from sessionkit.errors import (
+    ConcurrentModification,
+    MissingFact,
+    SessionKitError,
+    SessionNotFound,
+    StorageError,
+)
 from sessionkit.lifecycle import Lifecycle, StatusChanged
 from sessionkit.model.events import SessionCanceled, SessionStatusChanged
 from sessionkit.model.session import Session
-from sessionkit.services._context import Context, Tx, check_free
+from sessionkit.services._context import Context, Tx, check_free, commits
 from sessionkit.services._money import settle_no_shows
 from sessionkit.services._seats import cancel_session_bookings
 from sessionkit.services._usage import settle_usage
@@ -48,18 +54,29 @@ def advance_in(
 
 
 def advance_before_refusal(
-    ctx: Context, tenant: str, session_id: str, now: datetime, actor: str | None
+    ctx: Context,
+    tenant: str,
+    session_id: str,
+    now: datetime,
+    actor: str | None,
+    error: Exception,
 ) -> Session | None:
     """Store the steps due before the one refused when a session's advance failed; or ``None``.
 
     A catch-up advance stores every due step in one unit of work, so a step
     refused (ABSENT, its credit missing) took the steps before it (READY,
     its room) down with it, where a tick at each step would have stored
-    them: the state hung on how often the tick ran. Each shorter chain is
-    tried in a unit of work of its own, longest first; the refused step stays
-    due (and fails again, reported, as it would have).
+    them: the state hung on how often the tick ran. After ``error``, a
+    refusal, each shorter chain is tried in a unit of work of its own,
+    longest first; the refused step stays due (and fails again, reported, as
+    it would have). An error no chain length changes (a missing fact, a
+    race, the store) tries nothing. One raised after a chain committed (by
+    an event handler) is raised: the steps are stored.
     """
+    if not isinstance(error, SessionKitError) or isinstance(error, _NOT_REFUSALS):
+        return None
     for short in range(1, _MOST_STEPS):
+        before = commits()
         try:
             with ctx.transaction(now) as tx:
                 session = tx.sessions.get(tenant, session_id)
@@ -67,9 +84,15 @@ def advance_before_refusal(
         except SessionNotFound:
             return None
         except SessionKitError:
+            if commits() != before:
+                raise
             continue
         return None if stored is session else stored
     return None
+
+
+_NOT_REFUSALS = (MissingFact, ConcurrentModification, StorageError)
+"""Errors of an advance that a shorter chain of steps would meet just the same."""
 
 
 _MOST_STEPS = 32

@@ -17,7 +17,6 @@ from typing import TypeVar
 
 import attrs
 
-from sessionkit.errors import SessionKitError
 from sessionkit.model.html import html_of
 from sessionkit.services._context import Context, Tx, commits
 
@@ -202,13 +201,13 @@ class TickRun:
         claim: Claim[R],
         work: Work[R],
         *,
-        partly: Callable[[str], Counts] | None = None,
+        partly: Callable[[str, Exception], Counts] | None = None,
     ) -> None:
         """Claim ``keys`` and do the claimed items in one unit of work; one by one on an error.
 
-        ``partly`` is asked, for an item that failed alone with a
-        ``SessionKitError``, to do what of it can be done (in units of work of
-        its own); the item is still reported failed.
+        ``partly`` is asked, for an item that failed alone, to do what of it
+        can be done despite the error (in units of work of its own); the item
+        is still reported failed.
         """
 
         def attempt(chunk: list[str]) -> tuple[Counts, int]:
@@ -248,17 +247,26 @@ class TickRun:
 
     def _partly(
         self,
-        partly: Callable[[str], Counts] | None,
+        partly: Callable[[str, Exception], Counts] | None,
         tenant: str,
         key: str,
         error: Exception,
     ) -> None:
-        """Have ``partly`` do what of failed item ``key`` can be done; count it."""
-        if partly is None or not isinstance(error, SessionKitError):
+        """Have ``partly`` do what of failed item ``key`` can be done; count it.
+
+        An error it meets before committing is the item's, reported already;
+        one raised after it committed (an event handler's) is raised once the
+        tick has done the rest, as for a batch, and what it stored counts.
+        """
+        if partly is None:
             return
+        before = commits()
         try:
-            counts = partly(key)
-        except Exception:  # noqa: BLE001  # the item's failure is reported already
+            counts = partly(key, error)
+        except Exception as late:  # noqa: BLE001  # see above
+            if commits() != before:
+                self.published.append(late)
+                self._add(tenant, Counts(advanced=1), 0)
             return
         self._add(tenant, counts, 0)
 

@@ -259,11 +259,11 @@ def answer_reschedules(run: TickRun, tenant: str | None, commands: RescheduleCom
             run.run("reschedules", owner, request_ids, _requests_of(owner, requests), work)
 
 
-def _before(run: TickRun, tenant: str) -> Callable[[str], Counts]:
+def _before(run: TickRun, tenant: str) -> Callable[[str, Exception], Counts]:
     """Store the steps of a session due before the one refused (``advance_before_refusal``)."""
 
-    def partly(session_id: str) -> Counts:
-        done = advance_before_refusal(run.ctx, tenant, session_id, run.at, run.actor)
+    def partly(session_id: str, error: Exception) -> Counts:
+        done = advance_before_refusal(run.ctx, tenant, session_id, run.at, run.actor, error)
         return Counts(advanced=0 if done is None else 1)
 
     return partly

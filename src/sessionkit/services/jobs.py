@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sessionkit.errors import SessionKitError
 from sessionkit.lifecycle import LifecycleRegistry
 from sessionkit.model.text import check_actor, check_tenant
 from sessionkit.services._context import Context
@@ -95,10 +94,13 @@ def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) 
                 stored = advance_in(ctx, tx, session, actor)
         except Exception as exc:  # noqa: BLE001  # reported: one session must not stop the job
             failed.append(AdvanceFailure(session_id=candidate.id, error=exc))
-            if isinstance(exc, SessionKitError):  # a step refused: the ones before it stand
-                before = advance_before_refusal(ctx, tenant, candidate.id, now, actor)
-                if before is not None:
-                    advanced.append(before)
+            try:  # a step refused: the ones due before it stand
+                before = advance_before_refusal(ctx, tenant, candidate.id, now, actor, exc)
+            except Exception as late:  # noqa: BLE001  # stored, then an event handler raised
+                failed.append(AdvanceFailure(session_id=candidate.id, error=late))
+                continue
+            if before is not None:
+                advanced.append(before)
             continue
         if stored is not session:
             advanced.append(stored)
