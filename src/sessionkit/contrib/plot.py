@@ -211,8 +211,9 @@ def timeline(
     one, else UTC). ``colors`` maps statuses to colours over
     :data:`STATUS_COLORS`. ``save`` also writes the figure to that path
     (format by suffix) at ``dpi``. Labels and ``title`` are drawn as given:
-    a ``$`` is a dollar sign, not the start of mathtext, and no text goes
-    through LaTeX, whatever ``text.usetex`` says.
+    a ``$`` is a dollar sign, not the start of mathtext, and no data text
+    (ids, tenants, statuses, kinds, the title) goes through LaTeX, whatever
+    ``text.usetex`` says.
 
     Raises :class:`~sessionkit.errors.WrongType` for a value that is not a
     session, :class:`~sessionkit.errors.InvalidValue` for an empty ``by``, a

@@ -49,7 +49,9 @@ class SessionCreated(DomainEvent):
 class SessionUpdated(DomainEvent):
     """A session's title, time, resources or own fields changed; ``old`` maps each changed field to its old value.
 
-    Own fields come as one entry, ``old["metadata"]``: the whole mapping before.
+    Own fields come as one entry, ``old["metadata"]``: the whole mapping before. A schedule
+    change gives a session it keeps off the new schedule the key of the occurrence it stands
+    for: ``old["occurrence_key"]``.
     """  # noqa: E501
 
     session: Session

@@ -111,8 +111,9 @@ class BookingRules:
       (``kit.sessions.create_extra``, or moved by ``kit.sessions.update``) must
       start after now and, with ``max_horizon``, no further ahead (the
       marketplace's "no past dates, 4 weeks ahead" for a tutor's slot);
-      :meth:`publishing_refusal` says why not. Series are exempt: their
-      rolling windows publish ahead of the horizon, which booking keeps.
+      :meth:`publishing_refusal` says why not; a reschedule's new time is
+      held to it too. Series are exempt: their rolling windows publish ahead
+      of the horizon, which booking keeps.
     - ``when_emptied``: the session transition fired when its last booking in
       play ends (cancelled, run out, its payment declined) and nobody waits:
       ``"cancel"`` for a session made for its one booking (a consultation

@@ -58,9 +58,12 @@ class OverrideCommands:
         :data:`~sessionkit.model.attendance.ATTENDANCE_STATUSES`; ``actor``,
         who decided it, is required (it is recorded as ``decided_by``);
         ``minutes``, if given, lie in 0 up to the session's length in whole
-        minutes. Raises ``SessionNotFound`` and ``InvalidValue`` (naming the
-        value); nothing is written then. Racing overrides of one participant:
-        the last to commit wins, none fails.
+        minutes. A status but ``absent`` before the start, while the join
+        transition still lies ahead, raises ``ActionRefused`` (rule
+        ``"not_started"``, ``allows_at`` the start). Raises ``SessionNotFound``
+        and ``InvalidValue`` (naming the value); nothing is written then.
+        Racing overrides of one participant: the last to commit wins, none
+        fails.
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")

@@ -131,8 +131,10 @@ class RescheduleCommands:
 
         Checks, at ``now``: the session is not in a final status, the notice
         policy lets ``role`` ask (notice, windows, ``max_reschedules``), the
-        reason's length, a ``proposed_start`` at least ``min_lead`` ahead,
-        and no other pending request for the session. The deadline is
+        reason's length, a ``proposed_start`` at least ``min_lead`` ahead
+        (and, with the session's booking rules' ``publish_in_horizon``, within
+        ``max_horizon``: rules ``"max_horizon"``, ``"in_the_past"``), and no
+        other pending request for the session. The deadline is
         ``answer_within`` from now, or the start if sooner. Raises
         ``RescheduleRefused`` (``rule``, ``allows_at``), ``SessionNotFound``
         and ``NaiveDatetime``; nothing is written then.
@@ -188,7 +190,8 @@ class RescheduleCommands:
 
         The same checks, read only, for a "request reschedule" button (the
         reason and the new time are the caller's to check: see the policy's
-        ``reason_refusal`` and ``new_time_refusal``).
+        ``reason_refusal``, and ``new_time_refusal`` with the session's booking
+        rules' ``publishing_refusal``).
         """
         check_args(tenant, session_id, "session_id", role)
         with self._tx(now) as (tx, repo):
@@ -218,9 +221,11 @@ class RescheduleCommands:
         of another time, or of a request without a time (it expired), is
         refused with rule ``"deadline_passed"``.
         Refused with rule ``"not_pending"``, ``"no_time"`` (neither given nor
-        proposed) and ``"min_lead"``; the move raises ``SessionConflict`` or
-        ``SessionLocked`` (a final status) and ``CapacityExceeded`` from the
-        store. ``RescheduleNotFound`` for an unknown id.
+        proposed), ``"min_lead"`` and, with the booking rules'
+        ``publish_in_horizon``, ``"max_horizon"`` or ``"in_the_past"``; the
+        move raises ``SessionConflict`` or ``SessionLocked`` (a final status)
+        and ``CapacityExceeded`` from the store. ``RescheduleNotFound`` for an
+        unknown id.
         """
         check_args(tenant, request_id, "request_id", role, actor)
         moving = None if start is None else check_instant(start, "start")

@@ -324,7 +324,10 @@ class SeriesCommands:
         Until a future cutoff the old schedule stands: weeks before it that
         were not generated yet are generated with the old items first (their
         ``SessionCreated`` events go out; the report is the reconcile's), so no
-        later top-up fills them from the new ones.
+        later top-up fills them from the new ones, and the new items are
+        checked over the window their first top-up will generate. A kept
+        session the new schedule no longer gives takes the key of the
+        occurrence it stands for on its local day (``SessionUpdated``).
         """
         ctx = self._ctx
         _series_args(tenant, series_id, actor, expected_version)

@@ -251,7 +251,9 @@ class UsageCommands:
         the credits, entering one consumes them (again), each once. The event
         is a ``SessionStatusChanged`` (``SessionCanceled`` into a cancelled
         status) with transition ``"correct"``. Raises ``UnknownStatus``,
-        ``SessionNotFound``, ``ConcurrentModification``, ``UsageLimitReached``.
+        ``SessionNotFound``, ``ConcurrentModification``, ``UsageLimitReached``,
+        and ``InvalidValue`` bringing a cancelled session back while a makeup
+        stands for it, or a cancelled makeup whose session is back in play.
         """
         ctx = self._ctx
         check_tenant(tenant)
@@ -326,7 +328,8 @@ class UsageCommands:
         credit. Sets the own field ``makeup_of``, and ``made_up_by`` on the
         cancelled session. Raises ``SessionNotFound``
         and ``InvalidValue`` when ``replaces`` is the session itself, is not
-        in a cancelled status, or is already replaced by another session.
+        in a cancelled status, is already replaced by another session, or was
+        itself a makeup (mark this one for the session both replace).
         """
         return mark_makeup(self._ctx, tenant, session_id, replaces=replaces, actor=actor)
 

@@ -366,7 +366,7 @@ def write_ical(calendar: IcalCalendar, *, stamp: datetime, name: str | None = No
     the dates it is used on (a rule that never ends: ten years). ``stamp``
     is the DTSTAMP of every event; ``name`` (or the calendar's) becomes
     ``X-WR-CALNAME``. Raises ``WrongType`` for a ``calendar`` that is no
-    :class:`IcalCalendar`.
+    :class:`IcalCalendar`, ``InvalidValue`` for text with a lone surrogate.
     """
     if not isinstance(calendar, IcalCalendar):
         raise WrongType(calendar, name="calendar", expected="an IcalCalendar")
