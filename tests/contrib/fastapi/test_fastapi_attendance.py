@@ -85,11 +85,11 @@ def test_attendance_is_derived_and_the_teachers_word_wins(
     assert ann["intervals"] == [{"joined": utc(8), "left": utc(50)}]
     assert (bob["status"], bob["attended"], bob["override"]) == ("absent", False, None)
 
+    # Ann's join started the lesson: a report is taken from then on, the start not yet come.
     early = client.put(
         f"{url}/student:bob", json={"status": "present"}, headers={"X-Actor": "tina"}
     )
-    assert early.status_code == 409, early.text  # not before the start: it would start nothing
-    assert (early.json()["rule"], early.json()["allows_at"]) == ("not_started", iso(0))
+    assert early.status_code == 200, early.text
     clock.set(START + timedelta(minutes=70))  # the teacher reports after the lesson
     told = client.put(
         f"{url}/student:bob",
@@ -115,6 +115,16 @@ def test_attendance_is_derived_and_the_teachers_word_wins(
 
     midway = client.get(url, params={"as_of": iso(20)}).json()
     assert [a["minutes"] for a in midway if a["participant"] == "student:ann"] == [12]
+
+
+def test_a_report_that_someone_came_waits_for_the_start(client: TestClient) -> None:
+    session_id = lesson(client)  # not started: nothing would start it on the report
+    url = f"/v1/sessions/{session_id}/attendance/student:bob"
+    early = client.put(url, json={"status": "present"}, headers={"X-Actor": "tina"})
+    assert early.status_code == 409, early.text
+    assert (early.json()["rule"], early.json()["allows_at"]) == ("not_started", iso(0))
+    ahead = client.put(url, json={"status": "absent"}, headers={"X-Actor": "tina"})
+    assert ahead.status_code == 200, ahead.text  # that nobody will come may be said ahead
 
 
 def test_bad_attendance_requests_are_problems(client: TestClient) -> None:
