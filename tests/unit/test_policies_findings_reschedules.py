@@ -316,3 +316,16 @@ def test_one_pending_names_the_deadline_when_silence_leaves_the_moved_session_as
     )
     assert asked.status == "PENDING"
     assert capped.reschedules.get(T, pending.id).status == "EXPIRED"
+
+
+def test_the_reschedule_rate_counts_only_sessions_a_request_moved(kit: SessionKit) -> None:
+    # An approval at the start the session already had moved nothing (as max_reschedules
+    # reads it), yet the rates counted the session as rescheduled.
+    kept, moved = lesson(kit, NOW + timedelta(days=3)), lesson(kit, NOW + timedelta(days=4))
+    for session, new in ((kept, kept.start), (moved, moved.start + timedelta(days=1))):
+        request = kit.reschedules.request(
+            T, session.id, role="student", actor="ana", reason=REASON, proposed_start=new
+        )
+        kit.reschedules.approve(T, request.id, role="coach", actor="cleo")
+    [row] = kit.analytics.rates(T).rows
+    assert (row.sessions, row.rescheduled) == (2, 1)

@@ -71,7 +71,10 @@ class AnalyticsReader(Protocol):
         moved_statuses: Collection[str],
         at: datetime,
     ) -> list[KeyCount]:
-        """Return, per group, how many sessions in ``scope`` have a request in ``moved_statuses``.
+        """Return, per group, how many sessions in ``scope`` a request in ``moved_statuses`` moved.
+
+        A request approved at the start the session already had moved nothing
+        and does not count (as for ``max_reschedules``).
 
         Grouped as :meth:`status_counts` groups (a participant's count is of
         their seat bookings in such sessions); groups with none are left out.

@@ -151,7 +151,12 @@ class InMemoryAnalytics(MemoryRepository[Any]):
     ) -> list[KeyCount]:
         """Return, per group, how many sessions in ``scope`` were moved by a request."""
         requests: Iterable[RescheduleRequest] = self._rows(RESCHEDULES, tenant)
-        moved = {r.session_id for r in requests if r.status in moved_statuses}
+        # Approved at the start the session already had: nothing moved (as max_reschedules).
+        moved = {
+            r.session_id
+            for r in requests
+            if r.status in moved_statuses and r.new_start != r.session_start
+        }
         # One count per group membership: a session once per resource, a booking per participant.
         counted = Counter(
             key for key, s in self._keyed(tenant, scope, by, seat_statuses, at) if s.id in moved

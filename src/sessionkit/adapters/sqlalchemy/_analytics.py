@@ -177,7 +177,10 @@ class SqlAlchemyAnalytics:
         """Return, per group, how many sessions in ``scope`` were moved by a request."""
         statement, keys = self._grouped(tenant, scope, by, seat_statuses, at, [func.count()])
         moved = select(Q.c.session_id).where(
-            Q.c.tenant == tenant, Q.c.status.in_(sorted(moved_statuses))
+            Q.c.tenant == tenant,
+            Q.c.status.in_(sorted(moved_statuses)),
+            # Approved at the start the session already had: nothing moved.
+            or_(Q.c.new_start.is_(None), Q.c.new_start != Q.c.session_start),
         )
         statement = statement.where(S.c.id.in_(moved))
         if keys:
