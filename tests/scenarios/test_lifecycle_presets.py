@@ -288,7 +288,11 @@ def test_coaching_completion_only_after_the_start() -> None:
     with pytest.raises(TransitionRefused) as info:
         coaching.fire(s, "complete", now=COACH_START - MIN, actor="student-3", role="student")
     assert info.value.reason.startswith("the session has not started yet")
-    assert coaching.allowed(s, now=COACH_START - MIN) == ("cancel", "miss")
+    assert coaching.allowed(s, now=COACH_START - MIN) == ("cancel",)
+    # Nor is it missed before its time: "session past scheduled time but not completed".
+    with pytest.raises(TransitionRefused):
+        coaching.fire(s, "miss", now=COACH_START - MIN, role="coach")
+    assert coaching.allowed(s, now=COACH_START) == ("complete", "cancel", "miss")
     s, event = coaching.fire(s, "complete", now=COACH_START + 65 * MIN, role="coach")
     assert (s.status, event.role) == ("COMPLETED", "coach")
     assert s.status in coaching.usage_statuses

@@ -220,6 +220,7 @@ coaching = Lifecycle(
             "miss",
             "SCHEDULED",
             "MISSED",
+            guards=[has_started],
             timer=Timer.after_start(COACHING_MISSED_AFTER, condition=nobody_attended),
         ),
     ],
@@ -246,7 +247,9 @@ coaching = Lifecycle(
       than mark an attended session MISSED. A host with no attendance data
       uses the seed's plain rule instead:
       ``coaching.replace_transition("miss", timer=Timer.after_start(COACHING_MISSED_AFTER))``.
-      Also POST /sessions/<id>/missed by hand (``fire("miss")``, no condition).
+      Also POST /sessions/<id>/missed by hand (``fire("miss")``, no condition
+      but ``has_started``: a session is missed only once its time has come,
+      "session past scheduled time but not completed").
     - "No payment for missed sessions": MISSED counts no usage.
     - MISSED is terminal and ``complete`` does not leave it: "only scheduled
       sessions can be completed", and a no-show is by definition a session
