@@ -127,3 +127,18 @@ def test_the_routers_tags_come_before_each_routes_own() -> None:
     found = json.loads(normalised(app.openapi()))
     assert found["paths"] == expected["paths"]
     assert found["components"] == expected["components"]
+
+
+def test_every_write_declares_the_statuses_storage_errors_answer() -> None:
+    # StorageFull answers 507 (docs/fastapi.md) but no route declared it: a generated
+    # client could not read the problem body of a full disk.
+    document = create_app("memory").openapi()
+    undeclared = sorted(
+        (method, path)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if path.startswith("/v1/")
+        and method in ("post", "put", "patch", "delete")
+        and not {"503", "507"} <= set(operation["responses"])
+    )
+    assert undeclared == []

@@ -174,7 +174,7 @@ def key_id(tenant: str, key: str) -> str:
 
 
 READ = (404, 422, 503)
-WRITE = (400, 404, 409, 422, 503)
+WRITE = (400, 404, 409, 422, 503, 507)
 ACTING = (403, *WRITE)
 """A command made in a role the caller must be granted (:func:`acting_role`), as staff, or
 for a participant the caller may act for."""
