@@ -13,6 +13,7 @@ import contextlib
 import itertools
 from datetime import UTC, date, datetime, time, timedelta
 
+import attrs
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -217,9 +218,29 @@ class ServiceCalls(RuleBasedStateMachine):
                 or session.detached
                 or session.id in self.links.blocked
             )
-            if protected:
-                assert after.get(session.id) == session, session
-                assert after[session.id].version == session.version
+            if not protected:
+                continue
+            kept = after.get(session.id)
+            assert kept is not None, session
+            if kept.occurrence_key == session.occurrence_key:
+                assert kept == session, session
+                assert kept.version == session.version
+                continue
+            # A kept session off the new schedule stands for the occurrence the new schedule
+            # moved it to on its local day: it takes that key, and nothing else of it changes.
+            assert session.id in {o.session.id for o in report.orphans}
+            assert kept.occurrence_key is not None
+            assert session.occurrence_key is not None
+            assert kept.occurrence_key.date() == session.occurrence_key.date()
+            assert kept.version == session.version + 1
+            unkeyed = attrs.evolve(
+                kept,
+                occurrence_key=session.occurrence_key,
+                version=session.version,
+                updated_at=session.updated_at,
+                updated_by=session.updated_by,
+            )
+            assert unkeyed == session, session
 
     @precondition(lambda self: bool(self.series_ids))
     @rule(data=st.data())
