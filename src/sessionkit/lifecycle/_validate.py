@@ -137,7 +137,8 @@ def _expand(
     return attrs.evolve(transition, sources=tuple(sources), target=known[transition.target].name)
 
 
-def _reachable(initial: str, transitions: Sequence[Transition]) -> set[str]:
+def reachable(initial: str, transitions: Sequence[Transition]) -> set[str]:
+    """The statuses ``initial`` and those some path of ``transitions`` leads to from it."""
     seen = {initial}
     frontier = [initial]
     while frontier:
@@ -257,8 +258,8 @@ def validate(
                 status.name,
                 f"no transition leaves {shown(status.name)}; mark it terminal=True or add one",
             )
-    reachable = _reachable(initial[0], expanded)
-    unreachable = [s.name for s in statuses if s.name not in reachable]
+    reached = reachable(initial[0], expanded)
+    unreachable = [s.name for s in statuses if s.name not in reached]
     if unreachable:
         raise _fail(
             lifecycle,

@@ -26,7 +26,13 @@ from sessionkit.lifecycle._clock import Facts, next_step
 from sessionkit.lifecycle._diagram import mermaid
 from sessionkit.lifecycle._firing import allowed_names, apply_step, checked, verdict
 from sessionkit.lifecycle._tables import Tables
-from sessionkit.lifecycle._validate import to_description, to_statuses, to_transitions, validate
+from sessionkit.lifecycle._validate import (
+    reachable,
+    to_description,
+    to_statuses,
+    to_transitions,
+    validate,
+)
 from sessionkit.lifecycle._values import SessionLike, SessionT, utc
 from sessionkit.lifecycle.definition import (
     ANY,
@@ -159,6 +165,11 @@ class Lifecycle:
         """Return the transitions leaving ``status``, in declaration order."""
         self.status(status)
         return self._tables.leaving[status]
+
+    def reachable_from(self, status: str) -> frozenset[str]:
+        """Return ``status`` and every status some path of transitions leads to from it."""
+        self.status(status)
+        return frozenset(reachable(status, tuple(self._tables.transition_by_name.values())))
 
     def _names(self, flag: str) -> frozenset[str]:
         return frozenset(s.name for s in self.statuses if getattr(s, flag))

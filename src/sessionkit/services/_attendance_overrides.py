@@ -165,16 +165,11 @@ class OverrideCommands:
         if name is None:
             return False
         machine = self._ctx.lifecycle(session.lifecycle)
-        seen = {session.status}
-        ahead = [session.status]
-        while ahead:
-            for transition in machine.transitions_from(ahead.pop()):
-                if transition.name == name:
-                    return True
-                if transition.target not in seen:
-                    seen.add(transition.target)
-                    ahead.append(transition.target)
-        return False
+        return any(
+            transition.name == name
+            for status in machine.reachable_from(session.status)
+            for transition in machine.transitions_from(status)
+        )
 
     def clear_override(
         self,

@@ -296,6 +296,8 @@ def test_reading_the_definition() -> None:
     assert lms.status("FINISHED").counts_usage is True
     assert lms.transition("cancel").target == "CANCELED"
     assert [t.name for t in lms.transitions_from("CONDUCTING")] == ["finish", "cancel"]
+    assert lms.reachable_from("CONDUCTING") == {"CONDUCTING", "FINISHED", "CANCELED"}
+    assert lms.reachable_from("FINISHED") == {"FINISHED"}
     assert lms.terminal_statuses == {"FINISHED", "CANCELED"}
     assert lms.busy_statuses == {"SCHEDULED", "CONDUCTING", "FINISHED"}
     assert lms.editable_statuses == {"SCHEDULED"}
@@ -314,3 +316,5 @@ def test_looking_up_unknown_names() -> None:
     assert transition_info.value.expected == "start, finish, cancel"
     with pytest.raises(InvalidValue):
         lms.transitions_from("NOPE")
+    with pytest.raises(UnknownStatus):
+        lms.reachable_from("NOPE")
