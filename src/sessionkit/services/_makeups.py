@@ -59,15 +59,7 @@ def mark_makeup(
                 value=replaces,
                 expected=root,
             )
-        taken = [
-            e.used_by
-            for e in tx.repository(USAGE).for_session(tenant, replaces)
-            if e.used_by not in (replaces, session_id) and e.active
-        ]
-        # A makeup marked but not held yet has no ledger entry: the cancelled session
-        # names it (made_up_by), and one marked before that field existed names the
-        # cancelled session in its own makeup_of; either counts while not cancelled.
-        taken.extend(_marked(ctx, tx, original, session_id))
+        taken = _made_up_by(ctx, tx, original, session_id)
         if taken:
             raise InvalidValue(
                 f"session {shown(replaces)} is already made up by session {shown(taken[0])}",
@@ -87,6 +79,23 @@ def mark_makeup(
         # racing for it, the second fails instead of both holding one credit.
         _own_field(tx, original, MADE_UP_BY_FIELD, session_id, actor)
         return stored
+
+
+def _made_up_by(ctx: Context, tx: Tx, original: Session, session_id: str) -> list[str]:
+    """The ids of sessions other than ``session_id`` that make ``original`` up.
+
+    Held ones (a credit charged as ``original`` and used by another session)
+    and ones only marked: a makeup marked but not held yet has no ledger
+    entry, so the cancelled session names it (made_up_by), and one marked
+    before that field existed names the cancelled session in its own
+    makeup_of; either counts while not cancelled.
+    """
+    held = [
+        e.used_by
+        for e in tx.repository(USAGE).for_session(original.tenant, original.id)
+        if e.used_by not in (original.id, session_id) and e.active
+    ]
+    return held + _marked(ctx, tx, original, session_id)
 
 
 def _marked(ctx: Context, tx: Tx, original: Session, session_id: str) -> list[str]:
@@ -182,12 +191,7 @@ def check_revival(ctx: Context, tx: Tx, session: Session, target: str) -> None:
                 value=target,
                 expected=f"{session.status}, while session {shown(original.id)} is in play",
             )
-    taken = [
-        e.used_by
-        for e in tx.repository(USAGE).for_session(session.tenant, original.id)
-        if e.used_by not in (original.id, session.id) and e.active
-    ]
-    taken.extend(_marked(ctx, tx, original, session.id))
+    taken = _made_up_by(ctx, tx, original, session.id)
     if taken:
         why = (
             f"session {shown(taken[0])} is its makeup, on the same credit"
