@@ -254,19 +254,14 @@ class TickRun:
     ) -> None:
         """Have ``partly`` do what of failed item ``key`` can be done; count it.
 
-        An error it meets before committing is the item's, reported already;
-        one raised after it committed (an event handler's) is raised once the
-        tick has done the rest, as for a batch, and what it stored counts.
+        An error it raises is the item's, reported already: ``partly`` itself
+        hands one met after it committed to :attr:`published`.
         """
         if partly is None:
             return
-        before = commits()
         try:
             counts = partly(key, error)
-        except Exception as late:  # noqa: BLE001  # see above
-            if commits() != before:
-                self.published.append(late)
-                self._add(tenant, Counts(advanced=1), 0)
+        except Exception:  # noqa: BLE001  # see above
             return
         self._add(tenant, counts, 0)
 

@@ -20,7 +20,7 @@ from sessionkit.model.reschedule import AUTO_APPROVED, RescheduleRequest
 from sessionkit.model.series import Series
 from sessionkit.model.session import Session
 from sessionkit.ports import RESCHEDULES
-from sessionkit.services._context import Context, Tx
+from sessionkit.services._context import Context, Tx, commits
 from sessionkit.services._release import settle_run_out
 from sessionkit.services._statuses import advance_before_refusal
 from sessionkit.services._tick_run import ALL, Claim, Counts, TickRun, by_tenant, chunks
@@ -263,7 +263,16 @@ def _before(run: TickRun, tenant: str) -> Callable[[str, Exception], Counts]:
     """Store the steps of a session due before the one refused (``advance_before_refusal``)."""
 
     def partly(session_id: str, error: Exception) -> Counts:
-        done = advance_before_refusal(run.ctx, tenant, session_id, run.at, run.actor, error)
+        before = commits()
+        try:
+            done = advance_before_refusal(run.ctx, tenant, session_id, run.at, run.actor, error)
+        except Exception as late:
+            if commits() == before:
+                raise
+            # Stored, then an event handler raised: raised once the tick has done the rest,
+            # as for a batch, and the steps stored count.
+            run.published.append(late)
+            return Counts(advanced=1)
         return Counts(advanced=0 if done is None else 1)
 
     return partly
