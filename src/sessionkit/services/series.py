@@ -88,14 +88,19 @@ def top_up_window(series: Series, now: datetime) -> tuple[datetime, datetime] | 
     reached = series.generated_until
     if reached is not None and reached - begin >= series.window.buffer:
         return None
-    target = max(
-        months_after(begin, series.window.initial_months, series_zone(series)),
-        begin + series.window.buffer,
-    )
+    target = _refill_end(series, begin)
     lo = begin if reached is None else max(reached, begin)
     if lo >= target:
         return None
     return lo, target
+
+
+def _refill_end(series: Series, begin: datetime) -> datetime:
+    """Where a top-up from ``begin`` fills ``series`` to: its months ahead, or its buffer."""
+    return max(
+        months_after(begin, series.window.initial_months, series_zone(series)),
+        begin + series.window.buffer,
+    )
 
 
 def _check_ahead(ctx: Context, series: Series, cutoff: datetime) -> None:
@@ -108,10 +113,7 @@ def _check_ahead(ctx: Context, series: Series, cutoff: datetime) -> None:
     refused now, as for a change effective at once.
     """
     begin = check_begin(series, max(cutoff, series_start(series)))
-    end = max(
-        months_after(begin, series.window.initial_months, series_zone(series)),
-        begin + series.window.buffer,
-    )
+    end = _refill_end(series, begin)
     check_keys(series, wanted_occurrences(series, begin, end, ctx.limits))
 
 
