@@ -26,6 +26,7 @@ from sessionkit.policies import (
     RefundTier,
     coaching_notice,
 )
+from sessionkit.services.reschedules import RescheduleReport
 from sessionkit.testing.harness import Harness
 
 T = "acme"
@@ -357,3 +358,29 @@ def test_a_new_time_beyond_the_publishing_horizon_is_refused_like_a_moved_sessio
     approved = h.kit.reschedules.approve(T, request.id, role="coach", actor="cleo", start=within)
     assert approved.status == APPROVED
     assert h.kit.queries.get(T, session.id).start == within
+
+
+def test_cancelling_a_session_expires_its_pending_request_with_the_reason(h: Harness) -> None:
+    session = lesson(h)
+    request = h.kit.reschedules.request(
+        T,
+        session.id,
+        role="student",
+        actor="ana",
+        reason=REASON,
+        proposed_start=START + timedelta(days=1),
+    )
+    h.kit.sessions.cancel(T, session.id, actor="cleo", reason="coach ill")
+    expired = h.kit.reschedules.get(T, request.id)
+    assert (expired.status, expired.decided_by, expired.new_start) == (EXPIRED, None, None)
+    assert reschedule_events(h) == ["request", "expire"]
+    (event,) = [
+        e
+        for e in h.events.events
+        if isinstance(e, RescheduleStatusChanged) and e.change.transition == "expire"
+    ]
+    assert (event.reason, event.actor) == ("the session was cancelled: coach ill", "cleo")
+    with pytest.raises(RescheduleRefused) as caught:  # not SessionLocked from the move
+        h.kit.reschedules.approve(T, request.id, role="coach", actor="cleo")
+    assert caught.value.rule == "not_pending"
+    assert h.kit.reschedules.approve_due(now=request.deadline) == RescheduleReport()

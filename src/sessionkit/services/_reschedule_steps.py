@@ -17,13 +17,8 @@ import attrs
 
 from sessionkit.errors import DuplicateSession, RescheduleRefused, SessionConflict, SessionLocked
 from sessionkit.errors._base import shown
-from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.events import SessionUpdated
-from sessionkit.model.reschedule import (
-    RESCHEDULE_LIFECYCLE,
-    RescheduleRequest,
-    RescheduleStatusChanged,
-)
+from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.model.session import Session
 from sessionkit.model.text import (
     MAX_NAME_LENGTH,
@@ -37,6 +32,7 @@ from sessionkit.ports import RESCHEDULES, RescheduleRepository
 from sessionkit.services._context import Context, Tx, check_free
 from sessionkit.services._editing import lock_session, status_lock
 from sessionkit.services._release import RAN_OUT, release_emptied
+from sessionkit.services._reschedule_answers import status_event, store_answer
 from sessionkit.services._seats import move_session_bookings
 from sessionkit.timespan import TimeSpan
 
@@ -141,38 +137,6 @@ def check_answer(
         )
 
 
-def store_answer(
-    tx: Tx,
-    repo: RescheduleRepository,
-    request: RescheduleRequest,
-    transition: str,
-    actor: str | None,
-    role: str | None,
-    *,
-    new_start: datetime | None = None,
-    reason: str | None = None,
-    timed: bool = False,
-) -> RescheduleRequest:
-    """Fire ``transition`` on ``request`` (``timed``: its timer), store it, collect the event."""
-    if timed:
-        answered, changes = RESCHEDULE_LIFECYCLE.advance(request, tx.now)
-        change = changes[-1]
-    else:
-        answered, change = RESCHEDULE_LIFECYCLE.fire(
-            request, transition, now=tx.now, actor=actor, role=role, reason=reason
-        )
-    answered = attrs.evolve(
-        answered,
-        decided_by=actor,
-        decided_role=role,
-        new_start=new_start,
-        updated_at=tx.now,
-    )
-    stored = repo.update(answered, expected_version=request.version)
-    tx.collect([status_event(stored, change, actor, reason=reason)])
-    return stored
-
-
 def move_session(
     ctx: Context, tx: Tx, session: Session, new_start: datetime, actor: str | None
 ) -> Session:
@@ -194,24 +158,6 @@ def move_session(
     if ended:  # a hold that had run out, marked at the move: its session may go too
         stored = release_emptied(ctx, tx, stored, None, actor=actor, why=RAN_OUT)
     return stored
-
-
-def status_event(
-    request: RescheduleRequest,
-    change: StatusChanged,
-    actor: str | None,
-    *,
-    reason: str | None = None,
-) -> RescheduleStatusChanged:
-    """Return the event announcing ``change`` of ``request``."""
-    return RescheduleStatusChanged(
-        tenant=request.tenant,
-        actor=actor,
-        at=change.at,
-        request=request,
-        change=change,
-        reason=reason,
-    )
 
 
 def apply_proposed(

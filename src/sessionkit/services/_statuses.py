@@ -27,6 +27,7 @@ from sessionkit.model.events import SessionCanceled, SessionStatusChanged
 from sessionkit.model.session import Session
 from sessionkit.services._context import Context, Tx, check_free, commits
 from sessionkit.services._money import settle_no_shows
+from sessionkit.services._reschedule_answers import expire_for_cancel
 from sessionkit.services._seats import cancel_session_bookings
 from sessionkit.services._usage import settle_usage
 
@@ -139,5 +140,6 @@ def store_status(
     settle_usage(tx, machine, session, stored, actor=actor, reason=changes[-1].reason)
     if machine.status(stored.status).cancelled and not machine.status(session.status).cancelled:
         cancel_session_bookings(tx, stored, actor=actor, reason=changes[-1].reason)
+        expire_for_cancel(tx, stored, actor=actor, reason=changes[-1].reason)
     settle_no_shows(tx, machine, session, stored, actor=actor)
     return stored
