@@ -127,12 +127,35 @@ def test_refusals_name_their_rule(h: Harness) -> None:
         h.kit.reschedules.approve(T, "nope", role="host", actor="hal")
 
 
-def test_approval_rechecks_conflicts_and_writes_nothing_when_refused(h: Harness) -> None:
+def test_a_proposed_time_the_coach_is_busy_at_is_refused_and_nothing_is_written(
+    h: Harness,
+) -> None:
     session = lesson(h)
     other = lesson(h, START + timedelta(days=1))
-    request = h.kit.reschedules.request(
-        T, session.id, role="student", actor="ana", reason=REASON, proposed_start=other.start
+    for proposed in (other.start, other.start - timedelta(minutes=59)):
+        with pytest.raises(SessionConflict) as caught:
+            h.kit.reschedules.request(
+                T, session.id, role="student", actor="ana", reason=REASON, proposed_start=proposed
+            )
+        assert [c.id for c in caught.value.conflicts] == [other.id]
+        assert caught.value.session is not None
+        assert caught.value.session.start == proposed
+    assert h.kit.reschedules.for_session(T, session.id) == []
+    assert reschedule_events(h) == []
+    touching = other.start - timedelta(hours=1)  # ends as the other begins: free
+    asked = h.kit.reschedules.request(
+        T, session.id, role="student", actor="ana", reason=REASON, proposed_start=touching
     )
+    assert asked.status == PENDING
+
+
+def test_approval_rechecks_conflicts_and_writes_nothing_when_refused(h: Harness) -> None:
+    session = lesson(h)
+    target = START + timedelta(days=1)
+    request = h.kit.reschedules.request(
+        T, session.id, role="student", actor="ana", reason=REASON, proposed_start=target
+    )
+    other = lesson(h, target)  # the coach took that hour after the request
     with pytest.raises(SessionConflict):
         h.kit.reschedules.approve(T, request.id, role="coach", actor="cleo")
     assert h.kit.queries.get(T, session.id).start == START

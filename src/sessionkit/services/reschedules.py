@@ -36,7 +36,7 @@ from sessionkit.model.reschedule import AUTO_APPROVED, RESCHEDULE_LIFECYCLE, Res
 from sessionkit.model.text import check_id, check_tenant, storable
 from sessionkit.policies import NoticePolicy, Refusal
 from sessionkit.ports import RESCHEDULES, RescheduleRepository
-from sessionkit.services._context import Context, Tx, retried
+from sessionkit.services._context import Context, Tx, check_free, retried
 from sessionkit.services._reschedule_options import CancelTier, SessionOptions, session_options
 from sessionkit.services._reschedule_refusals import refused, request_refusal, waiting_on
 from sessionkit.services._reschedule_steps import (
@@ -51,6 +51,7 @@ from sessionkit.services._reschedule_steps import (
     store_answer,
 )
 from sessionkit.services.bookings import check_batch
+from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_instant
 
 __all__ = ["CancelTier", "RescheduleCommands", "RescheduleReport", "SessionOptions"]
@@ -136,7 +137,10 @@ class RescheduleCommands:
         ``max_horizon``: rules ``"max_horizon"``, ``"in_the_past"``), and no
         other pending request for the session. The deadline is
         ``answer_within`` from now, or the start if sooner. Raises
-        ``RescheduleRefused`` (``rule``, ``allows_at``), ``SessionNotFound``
+        ``RescheduleRefused`` (``rule``, ``allows_at``), ``SessionConflict``
+        (a resource of the session, the coach say, is busy at the proposed
+        time: ``conflicts`` names the sessions in the way; the approval checks
+        again, as the resources may be taken meanwhile), ``SessionNotFound``
         and ``NaiveDatetime``; nothing is written then.
         """
         check_args(tenant, session_id, "session_id", role, actor)
@@ -158,6 +162,9 @@ class RescheduleCommands:
                 if refusal.rule == "one_pending" and pending is not None:
                     raise refused(refusal, request_id=pending.id)
                 raise refused(refusal)
+            if proposed is not None:  # a time its resources are busy at could not be approved
+                span = TimeSpan.from_start(proposed, session.span.duration)
+                check_free(tx, attrs.evolve(session, span=span))
             new = RescheduleRequest.new(
                 id=self._ctx.ids(),
                 tenant=tenant,
