@@ -138,7 +138,7 @@ def test_a_proposed_time_the_coach_is_busy_at_is_refused_and_nothing_is_written(
                 T, session.id, role="student", actor="ana", reason=REASON, proposed_start=proposed
             )
         assert [c.id for c in caught.value.conflicts] == [other.id]
-        assert caught.value.session is not None
+        assert isinstance(caught.value.session, Session)
         assert caught.value.session.start == proposed
     assert h.kit.reschedules.for_session(T, session.id) == []
     assert reschedule_events(h) == []
