@@ -7,6 +7,7 @@ two racing writers meet the exclusion constraint and the version check.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from types import TracebackType
 from typing import ClassVar
@@ -20,6 +21,8 @@ from sessionkit.ports import PAYMENT_EVENTS, EventPublisher, UnitOfWorkFactory
 from sessionkit.testing.contract import (
     T0,
     TENANT,
+    AnalyticsContract,
+    AnalyticsUseContract,
     BookingsRepositoryContract,
     CountersRepositoryContract,
     OverridesRepositoryContract,
@@ -59,10 +62,12 @@ class DjangoFactory:
     alias: ClassVar[str] = "default"
 
     @pytest.fixture(autouse=True)
-    def _database(self, request: pytest.FixtureRequest) -> None:
+    def _database(self, request: pytest.FixtureRequest) -> Iterator[None]:
         self.using = request.getfixturevalue(
             "postgres_db" if self.alias == "postgres" else "sqlite_db"
         )
+        yield
+        clear(self.using)  # no rows left for the next module's tests on the same database
 
     def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
         clear(self.using)
@@ -144,6 +149,14 @@ class TestSQLiteSessionCodes(DjangoFactory, SessionCodesRepositoryContract):
     pass
 
 
+class TestSQLiteAnalytics(DjangoFactory, AnalyticsContract):
+    pass
+
+
+class TestSQLiteAnalyticsUse(DjangoFactory, AnalyticsUseContract):
+    pass
+
+
 class TestPostgresStore(DjangoFactory, StorageContract):
     alias = "postgres"
 
@@ -196,11 +209,20 @@ class TestPostgresSessionCodes(DjangoFactory, SessionCodesRepositoryContract):
     alias = "postgres"
 
 
+class TestPostgresAnalytics(DjangoFactory, AnalyticsContract):
+    alias = "postgres"
+
+
+class TestPostgresAnalyticsUse(DjangoFactory, AnalyticsUseContract):
+    alias = "postgres"
+
+
 if not POSTGRES_URL:
     del TestPostgresStore, TestPostgresSessions, TestPostgresSeries, TestPostgresBookings
     del TestPostgresReschedules, TestPostgresPayments, TestPostgresPaymentEvents
     del TestPostgresPresence, TestPostgresOverrides, TestPostgresSubscriptions
     del TestPostgresUsage, TestPostgresCounters, TestPostgresSessionCodes
+    del TestPostgresAnalytics, TestPostgresAnalyticsUse
 
     def test_postgres_contract() -> None:
         pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to run the Django PostgreSQL contract")

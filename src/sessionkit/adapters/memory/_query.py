@@ -4,33 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sessionkit.model.fields import field_matches
+from sessionkit.adapters._session_match import matches
 from sessionkit.model.query import Cursor, Page, SessionQuery, SortKey, SortValue, sort_value
 from sessionkit.model.session import Session
 
 __all__ = ["matches", "run_query", "sort_value"]
-
-
-def matches(session: Session, query: SessionQuery, needle: str | None) -> bool:
-    """Return whether ``session`` passes ``query``'s filters (``needle``: the folded search)."""
-    if query.series_id is not None and session.series_id != query.series_id:
-        return False
-    if query.statuses and session.status not in query.statuses:
-        return False
-    if query.is_extra is not None and session.is_extra != query.is_extra:
-        return False
-    if query.group is not None and session.group != query.group:
-        return False
-    start = session.span.start
-    if query.start_from is not None and start < query.start_from:
-        return False
-    if query.start_to is not None and start >= query.start_to:
-        return False
-    if query.resources and not set(query.resources).intersection(session.resources):
-        return False
-    if not all(field_matches(session.metadata, key, values) for key, values in query.fields):
-        return False
-    return needle is None or needle in session.title.casefold()
 
 
 def _sort(sessions: list[Session], order: tuple[SortKey, ...]) -> None:

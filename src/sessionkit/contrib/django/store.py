@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
 
 from sessionkit.adapters._driver_faults import translate
+from sessionkit.contrib.django._analytics import DjangoAnalytics
 from sessionkit.contrib.django._attendance import (
     DjangoOverrideRepository,
     DjangoPresenceRepository,
@@ -59,6 +60,7 @@ from sessionkit.errors import (
 from sessionkit.errors._base import shown
 from sessionkit.model.events import DomainEvent
 from sessionkit.ports import (
+    ANALYTICS,
     ATTENDANCE_OVERRIDES,
     BOOKINGS,
     COUNTERS,
@@ -77,7 +79,7 @@ from sessionkit.ports import (
 )
 from sessionkit.ports._storage import check_publisher, publish_batches
 
-__all__ = ["REPOSITORIES", "VENDORS", "DjangoStore", "DjangoUnitOfWork"]
+__all__ = ["READERS", "REPOSITORIES", "VENDORS", "DjangoStore", "DjangoUnitOfWork"]
 
 RepoT = TypeVar("RepoT")
 
@@ -96,6 +98,11 @@ REPOSITORIES: dict[str, type[DjangoRepository[Any, Any]]] = {
     SESSION_CODES.name: DjangoSessionCodeRepository,
 }
 """The repository class of each kind the Django adapter stores, by kind name."""
+
+READERS: dict[str, Callable[[DjangoUnitOfWork, Kind[Any]], Any]] = {
+    ANALYTICS.name: DjangoAnalytics,
+}
+"""The reader kinds the Django adapter answers (they own no rows), by kind name."""
 
 
 class _Signals:
@@ -192,7 +199,7 @@ class DjangoUnitOfWork(UnitOfWorkBase):
         self._open = False
         self._pending: list[DomainEvent] = []
         self._ready: list[tuple[DomainEvent, ...]] = []
-        self._repositories: dict[str, DjangoRepository[Any, Any]] = {}
+        self._repositories: dict[str, Any] = {}
 
     def require_open(self) -> None:
         """Raise ``RuntimeError`` outside the ``with`` block; begin a transaction if none is open.
@@ -212,9 +219,10 @@ class DjangoUnitOfWork(UnitOfWorkBase):
         """Return this unit's repository for ``kind``; ``UnsupportedKind`` if it has no tables."""
         found = self._repositories.get(kind.name)
         if found is None:
-            cls = REPOSITORIES.get(kind.name)
+            cls = READERS.get(kind.name) or REPOSITORIES.get(kind.name)
             if cls is None:
-                raise UnsupportedKind(kind.name, "the Django store", known=list(REPOSITORIES))
+                known = [*REPOSITORIES, *READERS]
+                raise UnsupportedKind(kind.name, "the Django store", known=known)
             found = self._repositories[kind.name] = cls(self, kind)
         return found  # type: ignore[return-value]  # the registry pairs each kind with its class
 
