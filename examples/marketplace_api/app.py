@@ -46,7 +46,7 @@ from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, upgrade
 from sessionkit.contrib.fastapi import Caller, install_problem_handlers, sessionkit_router
 from sessionkit.contrib.fastapi.payment_schemas import AppliedOut, applied_out
-from sessionkit.demo.marketplace import OFFERS, RULES, TENANT, price, publish
+from sessionkit.demo.marketplace import ATTENDANCE, OFFERS, RULES, TENANT, price, publish
 from sessionkit.errors import DuplicateSeries, SeriesNotFound
 from sessionkit.ports import Clock, SystemClock, UnitOfWorkFactory
 from sessionkit.services import SessionKit
@@ -71,7 +71,14 @@ def build_kit(uow: UnitOfWorkFactory, clock: Clock, gateway: FakeGateway) -> Ses
     all find an offer missing: the first to publish it wins, and the others take
     their ``DuplicateSeries`` as the offer published.
     """
-    kit = SessionKit(uow=uow, clock=clock, booking_rules=RULES, gateway=gateway, pricing=price)
+    kit = SessionKit(
+        uow=uow,
+        clock=clock,
+        booking_rules=RULES,
+        attendance=ATTENDANCE,
+        gateway=gateway,
+        pricing=price,
+    )
     for offer in OFFERS:
         try:
             kit.queries.get_series(TENANT, offer.id)

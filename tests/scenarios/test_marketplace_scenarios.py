@@ -46,6 +46,7 @@ from sessionkit.errors import (
     UnsupportedKind,
 )
 from sessionkit.model import ResourceRef, Session, SessionQuery
+from sessionkit.model.attendance import PresenceEvent
 from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, OFFERED, WAITLISTED
 from sessionkit.model.booking_events import BookingCancelled, BookingExpired, BookingStatusChanged
 from sessionkit.model.money import Money
@@ -447,3 +448,32 @@ def test_running_the_demo_again_on_the_same_store_is_idempotent(paid: Market) ->
     assert tail == again.split("Bookings in upcoming")[1].split("Expired unbooked")[0]
     assert first.rstrip().endswith("5 removed, 0 kept (cancelled or completed)")
     assert again.rstrip().endswith("0 removed, 0 kept (cancelled or completed)")
+
+
+# ---------------------------------------------------------------------- attendance
+
+
+def test_a_join_starts_no_slot_the_tutor_starts_it(market: Market) -> None:
+    """ "Instructor starts session -> IN_PROGRESS": a join, early or by anyone, starts nothing."""
+    one = slot(market, "tina-1to1")
+    booking = market.book(one, "ana", confirm=True)
+    assert market.status(booking) == CONFIRMED
+    market.clock.set(one.start - timedelta(minutes=20))
+    now = market.clock.now()
+    early = PresenceEvent(
+        provider="meet",
+        event_id="e1",
+        session_id=one.id,
+        participant="student:ana",
+        action="join",
+        at=now,
+    )
+    report = market.kit.attendance.record_presence(TENANT, [early])
+    assert (report.recorded, report.started) == (1, ())
+    assert market.kit.queries.get(TENANT, one.id).status == "OPEN"
+    spare = slot(market, "tina-1to1", days=8)
+    stranger = attrs.evolve(early, event_id="e2", session_id=spare.id, participant="student:x")
+    assert market.kit.attendance.record_presence(TENANT, [stranger]).started == ()
+    assert market.kit.queries.get(TENANT, spare.id).status == "OPEN"
+    started = market.kit.sessions.fire(TENANT, one.id, "start", actor="tina")
+    assert started.status == "IN_PROGRESS"

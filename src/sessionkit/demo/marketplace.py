@@ -52,11 +52,13 @@ from sessionkit.policies import BookingRules, Pricing, Rate
 from sessionkit.ports import BOOKINGS, PAYMENTS, UnitOfWorkFactory
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import MaterialiseReport, SessionKit
+from sessionkit.services.attendance import AttendancePolicy
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
 from sessionkit.zones import check_instant
 
 __all__ = [
+    "ATTENDANCE",
     "DEFAULT_DB",
     "DEMO_NOW",
     "OFFERS",
@@ -96,6 +98,15 @@ RULES = BookingRules(
 
 A slot published (or moved) by hand must start after now and within the 4
 weeks, as the seed's slot creation asks ("no past dates, max 4 weeks ahead").
+"""
+
+ATTENDANCE = AttendancePolicy(join_transition=None)
+"""The marketplace's attendance: joins are recorded and start nothing.
+
+"Instructor starts session -> Status IN_PROGRESS": the tutor fires ``start``
+(the preset's ``start`` leaves OPEN at any time, so the default policy's
+start-on-join let a student's join, or a stranger's, start a slot a week
+ahead and lock it against edits).
 """
 
 PUBLISHED_BEFORE = timedelta(days=7)
@@ -203,6 +214,7 @@ def build_marketplace(
         clock=clock,
         ids=ids,
         booking_rules=RULES,
+        attendance=ATTENDANCE,
         gateway=gateway,
         pricing=price if paid else None,
     )
