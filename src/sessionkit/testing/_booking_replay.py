@@ -59,8 +59,8 @@ class Replay:
     strictly: nobody passes a first in line who needs more seats than are
     free), then seats the newcomer if the seats fit beside those taken and
     owed to the waitlist, else queues it; ``cancel`` cancels a booking still
-    in play and settles; ``confirm`` claims a hold or offer that still runs
-    and settles nothing; the job settles. Every change is stamped
+    in play and settles; ``confirm`` settles the session first and then
+    claims a hold or offer that still runs; the job settles. Every change is stamped
     (``updated_at``, ``updated_by``, ``version``) as the store stamps it.
     """
 

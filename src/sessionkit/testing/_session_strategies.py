@@ -342,7 +342,7 @@ def booked_sessions(
     those owed to the waitlist, else queued (``book(..., waitlist=True)``);
     holds and offers confirmed in time or left to run out; some bookings
     cancelled; the job run at none to two instants up to ``at``. Every
-    command but a confirm settles the session first, as the services do:
+    command settles the session first, as the services do:
     what ran out is EXPIRED, and freed seats are offered to the waitlist in
     order. So: at most one booking in play (held, confirmed, waitlisted,
     offered) per participant, cancelled and expired ones besides (a
@@ -392,8 +392,14 @@ def _booked_sessions(
         if at is None
         else at
     )
-    offset = draw(st.integers(-2 * 24 * 60, 30 * 24 * 60))
-    lowest = (when + timedelta(minutes=offset)).replace(tzinfo=None, second=0, microsecond=0)
+    # Sessions start on whole minutes: from the first at or after ``when``, so that the
+    # earliest is not before ``when - 2 days`` nor the latest after ``when + 30 days``.
+    base = when.replace(tzinfo=None, second=0, microsecond=0)
+    off_the_minute = base != when.replace(tzinfo=None)
+    if off_the_minute:
+        base += timedelta(minutes=1)
+    offset = draw(st.integers(-2 * 24 * 60, 30 * 24 * 60 - off_the_minute))
+    lowest = base + timedelta(minutes=offset)
     session = draw(
         sessions(
             lifecycles=lifecycles,

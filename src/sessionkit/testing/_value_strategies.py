@@ -247,7 +247,8 @@ def timespans(
     _args.duration(max_duration, "max_duration", strategy="timespans")
     _args.not_after(low, high, strategy="timespans")
     low, high = _args.whole(low, high, strategy="timespans")
-    shortest = -(-min_duration // timedelta(seconds=1))  # rounded up
+    whole, part = divmod(min_duration, timedelta(seconds=1))
+    shortest = whole + (part > timedelta(0))  # rounded up (negating timedelta.max overflows)
     longest = max_duration // timedelta(seconds=1)
     if min_duration <= timedelta(0) or shortest > longest:
         raise InvalidValue(
@@ -566,7 +567,9 @@ def booking_rules(*, zones: Sequence[str] = DST_ZONES) -> st.SearchStrategy[Book
     shorter than the notice: such rules refuse every start and are invalid),
     a capacity cap, per-day and per-week limits each ``None`` or small, the
     per-day zone from ``zones``, holds of 1 minute to 2 hours, offers of 1
-    minute to 2 days, and both flags.
+    minute to 2 days, the three flags (``waitlist``, ``lock_booked``,
+    ``publish_in_horizon``) and ``when_emptied`` ``None`` or ``"cancel"``
+    (a transition every preset has).
     """
     chosen = _args.zone_names(zones, "zones", strategy="booking_rules")
     counts = st.none() | st.integers(1, 5)
@@ -582,6 +585,8 @@ def booking_rules(*, zones: Sequence[str] = DST_ZONES) -> st.SearchStrategy[Book
         offer_for=minutes(1, 2 * 24 * 60),
         waitlist=st.booleans(),
         lock_booked=st.booleans(),
+        publish_in_horizon=st.booleans(),
+        when_emptied=st.none() | st.just("cancel"),
     )
 
 
