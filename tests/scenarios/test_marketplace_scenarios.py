@@ -477,3 +477,44 @@ def test_a_join_starts_no_slot_the_tutor_starts_it(market: Market) -> None:
     assert market.kit.queries.get(TENANT, spare.id).status == "OPEN"
     started = market.kit.sessions.fire(TENANT, one.id, "start", actor="tina")
     assert started.status == "IN_PROGRESS"
+
+
+def test_the_tutor_ending_a_slot_seals_its_attendance(market: Market) -> None:
+    """ "Instructor ends session -> COMPLETED -> Attendance logs sealed", at its actual end."""
+    group = slot(market, "omar-group")
+    for student in ("ana", "ben"):
+        market.book(group, student, confirm=True)
+    start = group.start
+
+    def event(n: int, who: str, action: str, minutes: int) -> PresenceEvent:
+        at = start + timedelta(minutes=minutes)
+        return PresenceEvent(
+            provider="meet",
+            event_id=f"e{n}",
+            session_id=group.id,
+            participant=who,
+            action=action,
+            at=at,
+        )
+
+    market.clock.set(start)
+    market.kit.sessions.fire(TENANT, group.id, "start", actor="omar")
+    joins = [event(1, "tutor:omar", "join", 0), event(2, "student:ana", "join", 0)]
+    market.kit.attendance.record_presence(TENANT, joins)
+    market.clock.set(start + timedelta(minutes=30))
+    ended = market.kit.sessions.fire(TENANT, group.id, "end", actor="omar")
+    assert ended.status == "COMPLETED"
+    market.clock.set(start + timedelta(minutes=65))
+    late = [
+        event(3, "student:ben", "join", 40),  # after the end: sealed out
+        event(4, "student:ana", "leave", 60),  # after the end: sealed out
+        event(5, "tutor:omar", "leave", 25),  # before the end, heard late: kept
+    ]
+    report = market.kit.attendance.record_presence(TENANT, late)
+    assert (report.recorded, report.sealed) == (1, ("meet:e3", "meet:e4"))
+    minutes = {
+        str(a.participant): a.minutes for a in market.kit.attendance.for_session(TENANT, group.id)
+    }
+    assert minutes == {"student:ana": 30, "student:ben": 0, "tutor:omar": 25}
+    totals = market.kit.analytics.attendance(TENANT, start_from=start, start_to=group.end)
+    assert totals.rows[0].minutes == 55  # the database's sums read the same stays

@@ -30,6 +30,7 @@ from sessionkit.ports import PRESENCE
 from sessionkit.services._attendance_policy import WRITE_ATTEMPTS, AttendancePolicy
 from sessionkit.services._context import Context, Tx
 from sessionkit.services._presence import presence_repository, with_attendance
+from sessionkit.services._presence_seal import close_open_stays, seal_instant
 from sessionkit.services.commands import store_status
 
 __all__ = ["MAX_PRESENCE_BATCH", "PresenceRecording", "PresenceReport", "start_on_join"]
@@ -44,8 +45,10 @@ class PresenceReport:
 
     ``recorded`` events were stored; ``duplicates`` were stored before (or
     twice in the batch); ``unknown`` are the keys of events naming a session
-    the tenant does not have (not stored); ``started`` are the sessions the
-    first join moved on, as stored.
+    the tenant does not have (not stored); ``sealed`` the keys of events
+    later than the end of a session that has ended (not stored: its
+    attendance is sealed); ``started`` are the sessions the first join moved
+    on, as stored.
     """
 
     _repr_html_ = html_of
@@ -54,6 +57,7 @@ class PresenceReport:
     duplicates: int = 0
     unknown: tuple[str, ...] = ()
     started: tuple[Session, ...] = ()
+    sealed: tuple[str, ...] = ()
 
 
 def _check_events(events: object) -> list[PresenceEvent]:
@@ -89,7 +93,11 @@ class PresenceRecording:
         the session's status; a session it does not leave is left to the
         tick, unmoved. Events already stored (a replay) and repeats
         within the batch count as ``duplicates``; events naming no session of
-        the tenant are reported as ``unknown`` and not stored. When racing
+        the tenant are reported as ``unknown`` and not stored. A session that
+        has ended (a terminal status) is sealed at its end (its last change,
+        at most its scheduled end): an event later than that is reported as
+        ``sealed`` and not stored, and a join heard late that leaves a stay
+        open at an end before the scheduled one is closed there. When racing
         writers store an event or move a session first, the batch runs again
         (it wrote nothing), and then finds them stored.
         """
@@ -119,9 +127,16 @@ class PresenceRecording:
             sessions = {
                 s.id: s for s in tx.sessions.get_many(tenant, {e.session_id for e in fresh})
             }
-            known = [e for e in fresh if e.session_id in sessions]
+            seals = {i: seal_instant(ctx.lifecycle(s.lifecycle), s) for i, s in sessions.items()}
             unknown = tuple(e.key for e in fresh if e.session_id not in sessions)
+            sealed = tuple(e.key for e in fresh if _after(e, seals))
+            known = [e for e in fresh if e.session_id in sessions and not _after(e, seals)]
             repo.add_many([Presence.of(tenant, e, tx.now) for e in known])
+            for session_id in sorted({e.session_id for e in known if seals[e.session_id]}):
+                # A join heard after its session ended opened a stay the end closes.
+                ended, at = sessions[session_id], seals[session_id]
+                assert at is not None
+                close_open_stays(repo, ended, at, repo.for_sessions(tenant, [session_id]))
             # A join with a leave of the same participant at the same instant in the batch
             # (a join that failed at once) makes no stay, so it starts nothing.
             left = {(e.session_id, e.participant, e.at) for e in known if e.action == LEAVE}
@@ -137,8 +152,15 @@ class PresenceRecording:
                 recorded=len(known),
                 duplicates=len(batch) - len(fresh),
                 unknown=unknown,
+                sealed=sealed,
                 started=tuple(started),
             )
+
+
+def _after(event: PresenceEvent, seals: dict[str, datetime | None]) -> bool:
+    """Whether ``event`` comes after the end of its session (known, and ended)."""
+    at = seals.get(event.session_id)
+    return at is not None and event.at > at
 
 
 def start_on_join(

@@ -27,6 +27,7 @@ from sessionkit.model.events import SessionCanceled, SessionStatusChanged
 from sessionkit.model.session import Session
 from sessionkit.services._context import Context, Tx, check_free, commits
 from sessionkit.services._money import settle_no_shows
+from sessionkit.services._presence_seal import seal_ended
 from sessionkit.services._reschedule_answers import expire_for_cancel
 from sessionkit.services._seats import cancel_session_bookings
 from sessionkit.services._usage import settle_usage
@@ -137,6 +138,7 @@ def store_status(
         check_free(tx, changed)
     stored = tx.sessions.update(changed, expected_version=session.version)
     tx.collect(status_event(machine, session.tenant, actor, stored, c) for c in changes)
+    seal_ended(tx, machine, session, stored)  # before anything reads its attendance
     settle_usage(tx, machine, session, stored, actor=actor, reason=changes[-1].reason)
     if machine.status(stored.status).cancelled and not machine.status(session.status).cancelled:
         cancel_session_bookings(tx, stored, actor=actor, reason=changes[-1].reason)

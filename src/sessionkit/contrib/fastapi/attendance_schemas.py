@@ -61,6 +61,9 @@ class PresenceReportOut(_Out):
     duplicates: int
     unknown: list[str] = Field(description="provider:event_id of events naming no session.")
     started: list[SessionOut] = Field(description="Sessions the first join moved on.")
+    sealed: list[str] = Field(
+        description="provider:event_id of events later than the end of an ended session."
+    )
 
 
 def presence_report_out(report: PresenceReport) -> PresenceReportOut:
@@ -69,6 +72,7 @@ def presence_report_out(report: PresenceReport) -> PresenceReportOut:
         report,
         unknown=list(report.unknown),
         started=[session_out(x) for x in report.started],
+        sealed=list(report.sealed),
     )
 
 
