@@ -115,6 +115,22 @@ def test_a_session_nobody_joined_is_missed_30_minutes_after_its_start(c: Coachin
     assert {role: o.outcome for role, o in nobody.items()} == {"coach": NO_SHOW, "student": NO_SHOW}
 
 
+def test_a_join_before_the_session_moved_counts_nothing_at_its_new_time(c: Coaching) -> None:
+    first = sign(c, contract_for())[0]
+    c.clock.set(first.start - timedelta(minutes=5))
+    join(c, first, COACH)  # in the room early; then the lesson is put off by a day
+    moved = c.kit.sessions.update(
+        TENANT, first.id, actor="coach", start=first.start + timedelta(days=1)
+    )
+    due = moved.start + timedelta(minutes=30)
+    missed = c.kit.advance_due(TENANT, now=due).advanced
+    assert [(s.id, s.status) for s in missed] == [(first.id, "MISSED")]
+    nobody = attendance(c, missed[0])
+    assert {role: o.outcome for role, o in nobody.items()} == {"coach": NO_SHOW, "student": NO_SHOW}
+    minutes = [a.minutes for a in c.kit.attendance.for_session(TENANT, first.id)]
+    assert minutes == [0, 0]
+
+
 def test_the_room_opens_ten_minutes_before_the_start_for_coach_and_student(c: Coaching) -> None:
     first = sign(c, contract_for())[0]
     c.clock.set(first.start - timedelta(minutes=11))

@@ -24,6 +24,7 @@ from sessionkit.model.attendance import (
     Attendance,
     AttendanceOverride,
     AttendanceThresholds,
+    Interval,
     Presence,
     derive_attendance,
     intervals_of,
@@ -37,6 +38,7 @@ from sessionkit.ports import (
     PresenceRepository,
     UnitOfWork,
 )
+from sessionkit.timespan import TimeSpan
 
 __all__ = [
     "AttendanceFacts",
@@ -99,14 +101,18 @@ def session_attendance(
 
 
 def facts_from(
-    presence: Iterable[Presence], overrides: Iterable[AttendanceOverride]
+    presence: Iterable[Presence],
+    overrides: Iterable[AttendanceOverride],
+    spans: Mapping[str, TimeSpan] | None = None,
 ) -> dict[str, dict[str, object]]:
     """Return ``{session_id: {"joined", "attendees", "attended"}}`` from presence and overrides.
 
     ``joined``: someone's join was reported. ``attendees``: participants who
     count as there (the teacher's word first; else a stay of theirs, as
     :func:`~sessionkit.model.attendance.intervals_of` walks the events: a join
-    and a leave at one instant, a join that failed at once, make none).
+    and a leave at one instant, a join that failed at once, make none; with
+    the sessions' ``spans``, only a stay reaching into its session's span:
+    one that ended before the start, as at a move, counts nothing).
     ``attended``: ``attendees > 0``.
     """
     reported: dict[str, dict[ResourceRef, list[Presence]]] = {}
@@ -115,7 +121,10 @@ def facts_from(
     joined: dict[str, set[ResourceRef]] = {}
     for session_id, people in reported.items():
         if any(r.action == JOIN for records in people.values() for r in records):
-            joined[session_id] = {who for who, records in people.items() if intervals_of(records)}
+            span = None if spans is None else spans.get(session_id)
+            joined[session_id] = {
+                who for who, records in people.items() if _stayed(intervals_of(records), span)
+            }
     told: dict[str, dict[ResourceRef, bool]] = {}
     for override in overrides:
         told.setdefault(override.session_id, {})[override.participant] = override.status != ABSENT
@@ -133,6 +142,13 @@ def facts_from(
             "attended": bool(came),
         }
     return facts
+
+
+def _stayed(stays: Sequence[Interval], span: TimeSpan | None) -> bool:
+    """Whether ``stays`` hold a stay (inside ``span``, when given)."""
+    if span is None:
+        return bool(stays)
+    return any(s.joined < span.end and (s.left is None or s.left > span.start) for s in stays)
 
 
 _NOBODY: Mapping[str, object] = {"joined": False, "attendees": 0, "attended": False}
@@ -165,6 +181,7 @@ class AttendanceFacts(FactProvider):
                 facts_from(
                     uow.repository(PRESENCE).for_sessions(tenant, ids),
                     uow.repository(ATTENDANCE_OVERRIDES).for_sessions(tenant, ids),
+                    {s.id: s.span for s in sessions},
                 )
             )
         host = {} if self.also is None else self.also.facts_for(sessions, uow)

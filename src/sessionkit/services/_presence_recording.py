@@ -30,7 +30,7 @@ from sessionkit.ports import PRESENCE
 from sessionkit.services._attendance_policy import WRITE_ATTEMPTS, AttendancePolicy
 from sessionkit.services._context import Context, Tx
 from sessionkit.services._presence import presence_repository, with_attendance
-from sessionkit.services._presence_seal import close_open_stays, seal_instant
+from sessionkit.services._presence_seal import close_open_stays, ends_early, seal_instant
 from sessionkit.services.commands import store_status
 
 __all__ = ["MAX_PRESENCE_BATCH", "PresenceRecording", "PresenceReport", "start_on_join"]
@@ -135,8 +135,8 @@ class PresenceRecording:
             for session_id in sorted({e.session_id for e in known if seals[e.session_id]}):
                 # A join heard after its session ended opened a stay the end closes.
                 ended, at = sessions[session_id], seals[session_id]
-                assert at is not None
-                close_open_stays(repo, ended, at, repo.for_sessions(tenant, [session_id]))
+                if at is not None and ends_early(ended, at):
+                    close_open_stays(repo, ended, at, repo.for_sessions(tenant, [session_id]))
             # A join with a leave of the same participant at the same instant in the batch
             # (a join that failed at once) makes no stay, so it starts nothing.
             left = {(e.session_id, e.participant, e.at) for e in known if e.action == LEAVE}

@@ -13,13 +13,17 @@ scheduled end. Two things keep the seal, so that every reading of presence
 - ``record_presence`` stores no event of an ended session later than the end
   instant (the report's ``sealed``), and closes a stay one of its late-heard
   joins opened before the end.
+
+A session that moves (``update``, a reschedule) closes its open stays at the
+move the same way (:func:`seal_moved`): who was in the room then was there
+for the old time.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sessionkit.lifecycle import Lifecycle
 from sessionkit.model.attendance import LEAVE, Presence, intervals_of
@@ -27,7 +31,14 @@ from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports import PRESENCE, PresenceRepository
 from sessionkit.services._context import Tx
 
-__all__ = ["SEAL_PROVIDER", "close_open_stays", "seal_ended", "seal_instant"]
+__all__ = [
+    "SEAL_PROVIDER",
+    "close_open_stays",
+    "ends_early",
+    "seal_ended",
+    "seal_instant",
+    "seal_moved",
+]
 
 SEAL_PROVIDER = "sessionkit"
 """The provider of the LEAVE events a seal writes (their ids are ``sessionkit:seal-...``)."""
@@ -54,12 +65,8 @@ def close_open_stays(
 ) -> int:
     """Store a LEAVE at ``at`` for each stay among ``records`` still open then; return how many.
 
-    ``records`` are the session's stored presence events. Only a seal before
-    the scheduled end writes anything: after it, the span's end already
-    bounds every open stay.
+    ``records`` are the session's stored presence events.
     """
-    if not session.start < at < session.end:
-        return 0
     stored = list(records)
     known = {r.id for r in stored}
     by_participant: dict[ResourceRef, list[Presence]] = {}
@@ -67,9 +74,18 @@ def close_open_stays(
         by_participant.setdefault(record.participant, []).append(record)
     leaves = []
     for participant in sorted(by_participant, key=str):
-        stays = intervals_of(r for r in by_participant[participant] if r.at <= at)
-        record_id = _seal_id(session.id, participant, at)
-        if stays and stays[-1].left is None and stays[-1].joined < at and record_id not in known:
+        theirs = [r for r in by_participant[participant] if r.at <= at]
+        stays = intervals_of(theirs)
+        if not stays or stays[-1].left is not None:
+            continue
+        # A join and a leave at one instant change nothing (intervals_of): a stay that
+        # began exactly at ``at`` is undone by a leave there, but one that began before,
+        # with a reconnect at ``at``, would stay open; its leave goes a microsecond later.
+        leave_at = at
+        if stays[-1].joined < at and any(r.at == at for r in theirs):
+            leave_at = at + timedelta(microseconds=1)
+        record_id = _seal_id(session.id, participant, leave_at)
+        if record_id not in known:
             leaves.append(
                 Presence(
                     id=record_id,
@@ -77,7 +93,7 @@ def close_open_stays(
                     session_id=session.id,
                     participant=participant,
                     action=LEAVE,
-                    at=at,
+                    at=leave_at,
                     received_at=at,
                 )
             )
@@ -85,14 +101,36 @@ def close_open_stays(
     return len(leaves)
 
 
+def ends_early(session: Session, at: datetime) -> bool:
+    """Whether a seal of ``session`` at ``at`` cuts it short (after its start, before its end).
+
+    Only then does closing its open stays change anything: a stay open at
+    the scheduled end is bounded by it already, one before the start counts
+    nothing.
+    """
+    return session.start < at < session.end
+
+
 def seal_ended(tx: Tx, machine: Lifecycle, before: Session, stored: Session) -> None:
     """Close the open stays of ``stored`` if this change ended it before its scheduled end."""
     if machine.status(before.status).terminal or not machine.status(stored.status).terminal:
         return
-    at = tx.now
-    if not stored.start < at < stored.end:
-        return
+    if ends_early(stored, tx.now):
+        _close_at_now(tx, stored)
+
+
+def seal_moved(tx: Tx, before: Session, stored: Session) -> None:
+    """Close the stays open in ``stored`` if this change moved it: they were at the old time.
+
+    Whoever was in the room before a session moved was there for its old
+    time: their stay ends at the move, so it counts nothing at the new time
+    (an open stay would have run into it), in every reading of presence.
+    """
+    if before.span != stored.span:
+        _close_at_now(tx, stored)
+
+
+def _close_at_now(tx: Tx, session: Session) -> None:
     repo = tx.repository_or_none(PRESENCE)
-    if repo is None:
-        return
-    close_open_stays(repo, stored, at, repo.for_sessions(stored.tenant, [stored.id]))
+    if repo is not None:
+        close_open_stays(repo, session, tx.now, repo.for_sessions(session.tenant, [session.id]))

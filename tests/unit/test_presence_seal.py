@@ -1,0 +1,89 @@
+"""Closing the stays open when a session ends early or moves: the LEAVEs a seal writes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sessionkit.model.attendance import JOIN, LEAVE, Presence, intervals_of
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.services._presence_seal import SEAL_PROVIDER, close_open_stays
+from sessionkit.timespan import TimeSpan
+
+START = datetime(2026, 3, 2, 9, tzinfo=UTC)
+SESSION = Session(
+    id="s1",
+    tenant="acme",
+    title="Maths",
+    span=TimeSpan(START, START + timedelta(hours=1)),
+    tz="UTC",
+    status="IN_PROGRESS",
+    lifecycle="marketplace",
+    busy=True,
+    created_at=START - timedelta(days=1),
+)
+ANA = ResourceRef("student", "ana")
+
+
+class Kept:
+    """A presence repository's ``add_many``, keeping what it was given."""
+
+    def __init__(self) -> None:
+        self.added: list[Presence] = []
+
+    def add_many(self, records: Sequence[Presence]) -> None:
+        self.added.extend(records)
+
+
+def event(n: int, action: str, minutes: float, who: ResourceRef = ANA) -> Presence:
+    at = START + timedelta(minutes=minutes)
+    return Presence(
+        id=f"meet:e{n}",
+        tenant="acme",
+        session_id="s1",
+        participant=who,
+        action=action,
+        at=at,
+        received_at=at,
+    )
+
+
+@pytest.mark.parametrize(
+    ("records", "stays"),
+    [
+        # An open stay ends at the seal.
+        ([event(1, JOIN, 0)], [(0, 30)]),
+        # A closed one is left alone; so is nobody's.
+        ([event(1, JOIN, 0), event(2, LEAVE, 10)], [(0, 10)]),
+        ([], []),
+        # A stay that began at the seal's very instant is undone (it counts nothing).
+        ([event(1, JOIN, 30)], []),
+        # A reconnect at the seal's instant: the stay from before still ends there.
+        ([event(1, JOIN, 0), event(2, LEAVE, 30), event(3, JOIN, 30)], [(0, 30, 1)]),
+        # A stay after the seal is not the seal's to close.
+        ([event(1, JOIN, 40)], [(40, None)]),
+    ],
+)
+def test_a_seal_closes_each_stay_open_at_its_instant(
+    records: list[Presence], stays: list[tuple[int, int | None] | tuple[int, int, int]]
+) -> None:
+    repo = Kept()
+    at = START + timedelta(minutes=30)
+    close_open_stays(repo, SESSION, at, records)  # type: ignore[arg-type]  # add_many only
+    found = intervals_of([*records, *repo.added])
+    expected = [
+        (
+            START + timedelta(minutes=joined),
+            None
+            if left is None
+            else START + timedelta(minutes=left, microseconds=rest[0] if rest else 0),
+        )
+        for joined, left, *rest in stays
+    ]
+    assert [(s.joined, s.left) for s in found] == expected
+    assert all(r.id.startswith(f"{SEAL_PROVIDER}:seal-") for r in repo.added)
+    again = Kept()
+    close_open_stays(again, SESSION, at, [*records, *repo.added])  # type: ignore[arg-type]
+    assert again.added == []  # sealed once
