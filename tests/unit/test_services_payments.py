@@ -50,6 +50,7 @@ NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 TUTOR = ResourceRef("tutor", "tina")
 RULES = BookingRules(waitlist=True, hold_for=timedelta(minutes=15), offer_for=timedelta(hours=1))
 EUR40 = Money.of(40, "EUR")
+EUR0 = Money.of(0, "EUR")
 
 
 def pay_of(checkout: Checkout) -> Payment:
@@ -549,6 +550,32 @@ def test_a_refund_is_retried_by_the_job_when_the_provider_is_down(shop: Shop) ->
     again = shop.kit.payments.get(T, payment.id)
     assert (again.status, again.refund_due, again.due) == (REFUNDED, Decimal(0), None)
     assert shop.kit.run_payment_calls().done == 0
+
+
+def test_a_refund_claimed_in_an_outage_is_refitted_after_one_made_at_the_provider(
+    shop: Shop,
+) -> None:
+    s = shop.slot()
+    booking = _paid(shop, s, "ana")
+    shop.gateway.fail_next()
+    payment = shop.kit.payments.cancel(T, booking, actor="tina", role="provider")
+    assert payment is not None
+    assert (payment.refund_due, payment.refund_sending) == (Decimal("60.00"), Decimal("60.00"))
+    # Support refunds 10 EUR at the provider's dashboard meanwhile; its webhook comes in.
+    shop.gateway.refund(payment.intent_ref or "", Money.of(10, "EUR"), idempotency_key="desk-1")
+    assert shop.deliver() == ["applied"]
+    # The claimed 60 can no longer go through (50 are left): the call is given up, its key
+    # with it, and the 50 still due go at once in a fresh call.
+    assert (shop.kit.run_payment_calls().done, shop.gateway.collected("EUR")) == (0, EUR0)
+    done = shop.kit.payments.get(T, payment.id)
+    assert (done.status, done.refunded, done.due, done.kept) == (
+        REFUNDED,
+        Decimal("60.00"),
+        None,
+        Money.of(0, "EUR"),
+    )
+    keys = [key for call, key in shop.gateway.calls if call == "refund"]
+    assert keys[-1] != keys[0]  # a fresh key for the refitted amount
 
 
 def test_goodwill_refunds_are_bounded_and_in_the_payment_currency(shop: Shop) -> None:

@@ -165,10 +165,11 @@ class Payment:
     to give back and the provider has not confirmed yet, ``refund_sending``
     the part of it claimed for refund call number ``refunds + 1`` (fixed
     before that call is made, zero when no refund call is under way) and
-    ``refunds`` how many refund calls were confirmed. ``intent_ref`` is the
-    provider's reference of the payment intent (unique per tenant and
-    provider). ``session_start`` repeats the session's start so payments are
-    listed by date at the database.
+    ``refunds`` how many refund calls were confirmed or given up (a claim a
+    refund made elsewhere left no room for), so each call has a key of its
+    own. ``intent_ref`` is the provider's reference of the payment intent
+    (unique per tenant and provider). ``session_start`` repeats the session's
+    start so payments are listed by date at the database.
     """
 
     __record_schema__: ClassVar[Schema] = PAYMENT

@@ -117,6 +117,12 @@ class ProviderEvents:
             # The provider's total covers the refund call under way (its webhook outran its
             # answer): count that call now, so its runner finds it recorded, not adds it again.
             moved = attrs.evolve(moved, refunds=payment.refunds + 1, refund_sending=Decimal(0))
+        elif sending and total + sending > payment.amount.amount:
+            # A refund made elsewhere (the provider's dashboard) leaves less than the claimed
+            # call to give back, and the provider's total only grows: that call was never
+            # made and never can be. Give it up with its key; what is still due goes in a
+            # fresh call (every retry of the old one was refused, for good).
+            moved = attrs.evolve(moved, refunds=payment.refunds + 1, refund_sending=Decimal(0))
         if moved is payment:
             return payment
         return store_payment(tx, payment, moved, change, actor=None, reason="refunded")
