@@ -21,6 +21,7 @@ Money(amount=Decimal('13.20'), currency='EUR')
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Literal
@@ -63,10 +64,22 @@ def check_currency(value: object) -> str:
     return code
 
 
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+"""The text of an amount: a sign, ASCII digits with a point, an exponent (what Decimal reads)."""
+
+
 def _amount(value: object) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
         raise WrongType(
             value, name="amount", expected="a Decimal, an int or a numeric string (never a float)"
+        )
+    if isinstance(value, str) and not _DECIMAL_TEXT.fullmatch(value.strip()):
+        # Decimal also reads other scripts' digits and skips underscores ("1_000"): a price
+        # typed or sent as text must be a plain number.
+        raise InvalidValue(
+            f"amount {shown(value)} is not a decimal number in ASCII digits",
+            value=value,
+            expected="a decimal number such as '60', '-1.5' or '2.5E-2'",
         )
     try:
         amount = Decimal(value.strip() if isinstance(value, str) else value)

@@ -1,0 +1,52 @@
+"""Amounts written as text: ASCII decimal numbers only, as a price field or a webhook sends them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.model.money import Money
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("60", Decimal(60)),
+        (" 60.50 ", Decimal("60.50")),
+        ("-1.5", Decimal("-1.5")),
+        ("+2", Decimal(2)),
+        (".5", Decimal("0.5")),
+        ("5.", Decimal(5)),
+        ("1e3", Decimal(1000)),
+        ("2.5E-2", Decimal("0.025")),
+    ],
+)
+def test_a_decimal_number_in_ascii_is_an_amount(text: str, amount: Decimal) -> None:
+    assert Money.of(text, "EUR").amount == amount
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u0661\u0662",  # Arabic-Indic digits, which Decimal reads as 12
+        "\uff16\uff10",  # full-width digits
+        "1_000",  # an underscore, which Decimal skips
+        "1 000",
+        "NaN",
+        "Infinity",
+        "",
+        "1,5",
+        "0x10",
+    ],
+)
+def test_other_text_is_refused_naming_it(text: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        Money.of(text, "EUR")
+    assert caught.value.value == text
+
+
+def test_a_float_is_still_the_wrong_type() -> None:
+    with pytest.raises(WrongType):
+        Money.of(1.5, "EUR")  # type: ignore[arg-type]  # the refusal under test
