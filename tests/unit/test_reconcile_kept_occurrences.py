@@ -356,3 +356,21 @@ def test_a_kept_lesson_stands_for_nothing_before_the_cutoff() -> None:
     assert [o.session.occurrence_key for o in report.orphans] == [datetime(2026, 3, 21, 15)]
     assert _local_starts(h, series.id, date(2026, 3, 21)) == [("15:00", "SCHEDULED")]
     assert _local_starts(h, series.id, date(2026, 3, 28)) == [("07:00", "SCHEDULED")]
+
+
+def test_a_kept_lesson_the_class_moves_back_to_is_no_orphan_any_more(h: Harness) -> None:
+    series, made = h.kit.series.create(T, actor="t", title="Choir", items=[_weekly(time(17))])
+    holiday = made.created[1]  # Monday 9 March, 17:00 Berlin
+    h.kit.sessions.cancel(T, holiday.id, actor="t", reason="holiday")
+    away = h.kit.series.change_schedule(T, series.id, actor="t", items=[_weekly(time(18))])
+    assert [o.session.id for o in away.orphans] == [holiday.id]
+    back = h.kit.series.change_schedule(T, series.id, actor="t", items=[_weekly(time(17))])
+    # The cancelled lesson is exactly where the schedule wants its day's class again.
+    assert back.orphans == ()
+    assert [s.id for s in back.kept] == [holiday.id]
+    assert h.kit.queries.get(T, holiday.id).occurrence_key == datetime(2026, 3, 9, 17)
+    assert [(s.key, s.reason, s.blocking.id) for s in back.skipped] == [
+        (datetime(2026, 3, 9, 17), "exists", holiday.id)
+    ]
+    regenerated = [e for e in h.events.events if type(e).__name__ == "SessionsRegenerated"]
+    assert [e.orphaned for e in regenerated] == [0, 1, 0]  # type: ignore[attr-defined]

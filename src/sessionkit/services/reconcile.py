@@ -423,6 +423,10 @@ def reconcile_in(
         ctx, tx, before, after, plan_.orphans, holders, cutoff=cutoff, deleted=deleted_ids
     )
     standing = {occurrence.key: kept for kept, occurrence in stand_ins}
+    # A kept session the new schedule puts back where it is (a class moved back) is no
+    # orphan: it stands for that occurrence exactly, as a session of the first generation.
+    back = {kept.id for kept, occurrence in stand_ins if kept.span == occurrence.span}
+    plan_.orphans = [o for o in plan_.orphans if o.session.id not in back]
     held = {s.occurrence_key for s in holders}
     missing: list[Wanted] = []
     for wish in wanted:
