@@ -23,6 +23,8 @@ from sessionkit import (
 )
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import DuplicateSession, DuplicateUsage, UnknownStatus, WrongType
+from sessionkit.lifecycle import Lifecycle, Status, Transition
+from sessionkit.lifecycles import PRESETS
 from sessionkit.model import ResourceRef, Session
 from sessionkit.model.events import SessionCanceled
 from sessionkit.model.usage import CODE_FIELD, MADE_UP_BY_FIELD, MAKEUP_FIELD, UsageRecorded
@@ -600,3 +602,49 @@ def test_a_cancelled_makeup_does_not_come_back_beside_the_lesson_brought_back_fi
         world.kit.usage.correct(T, makeup.id, "SCHEDULED", actor="admin")
     assert world.kit.queries.get(T, makeup.id).status == "CANCELLED"
     assert world.used(sub) == 1
+
+
+RESTORABLE = Lifecycle(
+    "restorable",
+    statuses=[
+        Status("SCHEDULED", initial=True, busy=True, editable=True),
+        Status("DONE", terminal=True, busy=True, counts_usage=True),
+        Status("CANCELLED", cancelled=True),
+    ],
+    transitions=[
+        Transition("finish", "SCHEDULED", "DONE"),
+        Transition("cancel", "SCHEDULED", "CANCELLED"),
+        Transition("restore", "CANCELLED", "SCHEDULED"),
+    ],
+)
+
+
+@pytest.mark.parametrize("many", [False, True])
+def test_a_lifecycle_s_own_way_back_from_cancelled_is_refused_while_a_makeup_stands(
+    many: bool,
+) -> None:
+    # usage.correct refused it; a transition out of a cancelled status fired by hand did
+    # not, and the lesson came back beside its makeup, two lessons on one credit.
+    clock = ManualClock(NOW)
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work,
+        clock=clock,
+        lifecycles=PRESETS.with_lifecycle(RESTORABLE),
+    )
+
+    def lesson(day: int) -> Session:
+        at = NOW + timedelta(days=day)
+        return kit.sessions.create_extra(
+            T, actor="admin", start=at, end=at + timedelta(minutes=45), lifecycle="restorable"
+        )
+
+    cancelled = kit.sessions.cancel(T, lesson(1).id, actor="admin")
+    makeup = lesson(2)
+    kit.usage.mark_makeup(T, makeup.id, replaces=cancelled.id, actor="admin")
+    fire = kit.sessions.fire_many if many else kit.sessions.fire
+    target = [cancelled.id] if many else cancelled.id
+    with pytest.raises(InvalidValue, match=f"session '{makeup.id}' is its makeup"):
+        fire(T, target, "restore", actor="admin")  # type: ignore[arg-type]
+    assert kit.queries.get(T, cancelled.id).status == "CANCELLED"
+    kit.sessions.cancel(T, makeup.id, actor="admin")  # the makeup goes: the lesson may come back
+    assert kit.sessions.fire(T, cancelled.id, "restore", actor="admin").status == "SCHEDULED"

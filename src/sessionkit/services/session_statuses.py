@@ -29,6 +29,7 @@ from sessionkit.model.text import (
 )
 from sessionkit.services._context import Context, check_record_version, check_version, retried
 from sessionkit.services._editing import lock_sessions
+from sessionkit.services._makeups import check_revival
 from sessionkit.services._statuses import advance_in, store_status
 
 __all__ = ["SessionStatusCommands", "check_session_version", "session_args"]
@@ -123,6 +124,7 @@ class SessionStatusCommands:
             changed, change = machine.fire(
                 session, transition, now=tx.now, actor=actor, role=role, reason=reason
             )
+            check_revival(ctx, tx, session, changed.status)
             if noted is not None:
                 changed = attrs.evolve(changed, metadata={**changed.metadata, noted[0]: noted[1]})
             return store_status(tx, machine, session, changed, [change], actor)
@@ -170,6 +172,7 @@ class SessionStatusCommands:
                 changed, change = machine.fire(
                     session, transition, now=tx.now, actor=actor, role=role, reason=reason
                 )
+                check_revival(ctx, tx, session, changed.status)
                 fired[session_id] = (machine, session, changed, change)
             stored: dict[str, Session] = {}
             # Written in id order, so two bulk changes of the same sessions lock rows alike.
