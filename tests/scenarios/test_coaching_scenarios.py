@@ -115,13 +115,15 @@ def test_a_session_nobody_joined_is_missed_30_minutes_after_its_start(c: Coachin
     assert {role: o.outcome for role, o in nobody.items()} == {"coach": NO_SHOW, "student": NO_SHOW}
 
 
-def test_a_join_before_the_session_moved_counts_nothing_at_its_new_time(c: Coaching) -> None:
+def test_a_stay_before_the_session_moved_counts_nothing_at_its_new_time(c: Coaching) -> None:
     first = sign(c, contract_for())[0]
     c.clock.set(first.start - timedelta(minutes=5))
-    join(c, first, COACH)  # in the room early; then the lesson is put off by a day
-    moved = c.kit.sessions.update(
-        TENANT, first.id, actor="coach", start=first.start + timedelta(days=1)
-    )
+    join(c, first, COACH)  # in the room early; the student writes she cannot come
+    c.clock.set(first.start + timedelta(minutes=2))
+    c.rooms.leave(TENANT, first.id, COACH.ref, at=c.clock.now(), event_id="coach-left")
+    c.kit.attendance.record_presence(TENANT, c.rooms.drain())
+    put_off = first.start + timedelta(days=1)  # the lesson is put off by a day
+    moved = c.kit.sessions.update(TENANT, first.id, actor="coach", start=put_off)
     due = moved.start + timedelta(minutes=30)
     missed = c.kit.advance_due(TENANT, now=due).advanced
     assert [(s.id, s.status) for s in missed] == [(first.id, "MISSED")]
@@ -129,6 +131,19 @@ def test_a_join_before_the_session_moved_counts_nothing_at_its_new_time(c: Coach
     assert {role: o.outcome for role, o in nobody.items()} == {"coach": NO_SHOW, "student": NO_SHOW}
     minutes = [a.minutes for a in c.kit.attendance.for_session(TENANT, first.id)]
     assert minutes == [0, 0]
+
+
+def test_a_coach_waiting_in_the_room_through_a_short_delay_is_there(c: Coaching) -> None:
+    first = sign(c, contract_for())[0]
+    c.clock.set(first.start - timedelta(minutes=5))
+    join(c, first, COACH)
+    later = first.start + timedelta(minutes=30)  # pushed back half an hour; the coach stays
+    c.kit.sessions.update(TENANT, first.id, actor="coach", start=later)
+    assert c.kit.advance_due(TENANT, now=later + timedelta(minutes=30)).advanced == ()
+    coach = [
+        a for a in c.kit.attendance.for_session(TENANT, first.id) if a.participant == COACH.ref
+    ]
+    assert [a.minutes for a in coach] == [60]
 
 
 def test_the_room_opens_ten_minutes_before_the_start_for_coach_and_student(c: Coaching) -> None:

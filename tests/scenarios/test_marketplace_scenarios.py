@@ -518,3 +518,52 @@ def test_the_tutor_ending_a_slot_seals_its_attendance(market: Market) -> None:
     assert minutes == {"student:ana": 30, "student:ben": 0, "tutor:omar": 25}
     totals = market.kit.analytics.attendance(TENANT, start_from=start, start_to=group.end)
     assert totals.rows[0].minutes == 55  # the database's sums read the same stays
+
+
+def test_a_slot_cancelled_before_its_start_counts_nobody_who_waited(market: Market) -> None:
+    group = slot(market, "omar-group")
+    market.book(group, "ana", confirm=True)
+    early = PresenceEvent(
+        provider="meet",
+        event_id="w1",
+        session_id=group.id,
+        participant="student:ana",
+        action="join",
+        at=group.start - timedelta(minutes=10),
+    )
+    market.clock.set(early.at)
+    market.kit.attendance.record_presence(TENANT, [early])
+    market.clock.set(group.start - timedelta(minutes=5))
+    market.kit.sessions.cancel(TENANT, group.id, actor="omar", reason="ill")
+    market.clock.set(group.start + timedelta(minutes=40))
+    left = attrs.evolve(
+        early, event_id="w2", action="leave", at=group.start + timedelta(minutes=30)
+    )
+    assert market.kit.attendance.record_presence(TENANT, [left]).sealed == ("meet:w2",)
+    minutes = [a.minutes for a in market.kit.attendance.for_session(TENANT, group.id)]
+    assert minutes == [0]
+    totals = market.kit.analytics.attendance(TENANT, start_from=group.start, start_to=group.end)
+    assert [r.minutes for r in totals.rows] == [0]
+
+
+def test_a_write_after_the_end_moves_no_seal(market: Market) -> None:
+    group = slot(market, "omar-group")
+    market.book(group, "ana", confirm=True)
+    market.clock.set(group.start)
+    market.kit.sessions.fire(TENANT, group.id, "start", actor="omar")
+    market.clock.set(group.start + timedelta(minutes=20))
+    ended = market.kit.sessions.fire(TENANT, group.id, "end", actor="omar")
+    assert ended.metadata["sealed_at"] == market.clock.now().isoformat()
+    market.clock.set(group.start + timedelta(hours=2))
+    market.kit.sessions.set_fields(TENANT, group.id, actor="omar", set={"topic": "acids"})
+    late = PresenceEvent(
+        provider="meet",
+        event_id="l1",
+        session_id=group.id,
+        participant="student:ana",
+        action="join",
+        at=group.start + timedelta(minutes=30),
+    )
+    assert market.kit.attendance.record_presence(TENANT, [late]).sealed == ("meet:l1",)
+    with pytest.raises(InvalidValue):
+        market.kit.sessions.set_fields(TENANT, group.id, actor="omar", set={"sealed_at": "x"})

@@ -41,7 +41,8 @@ def test_either_side_completes_after_the_start_and_its_notes_are_its_own_field(r
         "acme", lesson.id, "complete", actor="x", role=role, notes="Fractions: done"
     )
     assert done.status == "COMPLETED"
-    assert done.metadata == {f"{role}_notes": "Fractions: done"}
+    ended = (START + timedelta(minutes=61)).isoformat()  # when it entered COMPLETED
+    assert done.metadata == {f"{role}_notes": "Fractions: done", "sealed_at": ended}
     assert h.kit.queries.get("acme", lesson.id).metadata == done.metadata
     event = h.events.events[-1]
     assert isinstance(event, SessionStatusChanged)
@@ -54,7 +55,8 @@ def test_notes_without_a_role_are_notes_and_other_fields_are_kept() -> None:
     h.kit.sessions.set_fields("acme", lesson.id, actor="cleo", set={"topic": "algebra"})
     h.clock.set(START + timedelta(minutes=5))
     done = h.kit.sessions.fire("acme", lesson.id, "complete", actor="admin", notes="")
-    assert done.metadata == {"topic": "algebra", "notes": ""}
+    ended = (START + timedelta(minutes=5)).isoformat()
+    assert done.metadata == {"topic": "algebra", "notes": "", "sealed_at": ended}
 
 
 def test_notes_are_bounded_and_a_refusal_writes_nothing() -> None:

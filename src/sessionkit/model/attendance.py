@@ -63,6 +63,7 @@ __all__ = [
     "MAX_OVERRIDE_REASON_LENGTH",
     "PARTIAL",
     "PRESENT",
+    "SEALED_FIELD",
     "Attendance",
     "AttendanceOverride",
     "AttendanceThresholds",
@@ -92,6 +93,13 @@ LEAVE: Final = "leave"
 """A participant left the meeting."""
 
 Action = Literal["join", "leave"]
+
+SEALED_FIELD: Final = "sealed_at"
+"""The session's own field holding when it ended (entered a terminal status), ISO 8601.
+
+Its attendance is sealed then: presence later than that (or than its
+scheduled end, if sooner) is not stored. Written and cleared by sessionkit
+with the status, never by hand."""
 
 MAX_OVERRIDE_REASON_LENGTH: Final = 2000
 """Longest reason a teacher may give for an override."""

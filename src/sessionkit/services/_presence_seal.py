@@ -2,7 +2,8 @@
 
 Private to the services. A session ends when it enters a terminal status
 (completed, cancelled, a no-show); its presence is then sealed at the end
-instant, :func:`seal_instant`: the moment of its last change, at most its
+instant, :func:`seal_instant`: when it entered that status (its own field
+``sealed_at``, written with the change by :func:`mark_ended`), at most its
 scheduled end. Two things keep the seal, so that every reading of presence
 (``kit.attendance``, the facts, the analytics' SQL) counts the same stays:
 
@@ -13,20 +14,18 @@ scheduled end. Two things keep the seal, so that every reading of presence
 - ``record_presence`` stores no event of an ended session later than the end
   instant (the report's ``sealed``), and closes a stay one of its late-heard
   joins opened before the end.
-
-A session that moves (``update``, a reschedule) closes its open stays at the
-move the same way (:func:`seal_moved`): who was in the room then was there
-for the old time.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+
+import attrs
 
 from sessionkit.lifecycle import Lifecycle
-from sessionkit.model.attendance import LEAVE, Presence, intervals_of
+from sessionkit.model.attendance import LEAVE, SEALED_FIELD, Presence, intervals_of
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports import PRESENCE, PresenceRepository
 from sessionkit.services._context import Tx
@@ -35,9 +34,9 @@ __all__ = [
     "SEAL_PROVIDER",
     "close_open_stays",
     "ends_early",
+    "mark_ended",
     "seal_ended",
     "seal_instant",
-    "seal_moved",
 ]
 
 SEAL_PROVIDER = "sessionkit"
@@ -47,12 +46,37 @@ SEAL_PROVIDER = "sessionkit"
 def seal_instant(machine: Lifecycle, session: Session) -> datetime | None:
     """Return the instant ``session``'s presence is sealed at, or ``None`` while it has not ended.
 
-    Its last change (the one into its terminal status, unless it was changed
-    since), at most its scheduled end.
+    When it entered its terminal status (its own field ``sealed_at``, which
+    sessionkit writes with that change; for a session ended before there
+    was one, its last change), at most its scheduled end.
     """
-    if not machine.status(session.status).terminal or session.updated_at is None:
+    if not machine.status(session.status).terminal:
         return None
-    return min(session.span.end, session.updated_at)
+    ended = _sealed_at(session)
+    return None if ended is None else min(session.span.end, ended)
+
+
+def _sealed_at(session: Session) -> datetime | None:
+    written = session.metadata.get(SEALED_FIELD)
+    if isinstance(written, str):
+        try:
+            found = datetime.fromisoformat(written)
+        except ValueError:
+            found = None
+        if found is not None and found.tzinfo is not None:
+            return found.astimezone(UTC)
+    return session.updated_at
+
+
+def mark_ended(machine: Lifecycle, before: Session, changed: Session, at: datetime) -> Session:
+    """Return ``changed`` with ``sealed_at`` written if it enters a terminal status, cleared if it leaves one."""  # noqa: E501
+    was, now = machine.status(before.status).terminal, machine.status(changed.status).terminal
+    if now and not was:
+        return attrs.evolve(changed, metadata={**changed.metadata, SEALED_FIELD: at.isoformat()})
+    if was and not now and SEALED_FIELD in changed.metadata:
+        kept = {k: v for k, v in changed.metadata.items() if k != SEALED_FIELD}
+        return attrs.evolve(changed, metadata=kept)
+    return changed
 
 
 def _seal_id(session_id: str, participant: ResourceRef, at: datetime) -> str:
@@ -102,13 +126,14 @@ def close_open_stays(
 
 
 def ends_early(session: Session, at: datetime) -> bool:
-    """Whether a seal of ``session`` at ``at`` cuts it short (after its start, before its end).
+    """Whether a seal of ``session`` at ``at`` cuts it short (before its scheduled end).
 
     Only then does closing its open stays change anything: a stay open at
-    the scheduled end is bounded by it already, one before the start counts
-    nothing.
+    the scheduled end is bounded by it already. A seal before the start (a
+    cancel) closes a stay opened early, which would otherwise run through
+    the whole span.
     """
-    return session.start < at < session.end
+    return at < session.end
 
 
 def seal_ended(tx: Tx, machine: Lifecycle, before: Session, stored: Session) -> None:
@@ -116,17 +141,6 @@ def seal_ended(tx: Tx, machine: Lifecycle, before: Session, stored: Session) -> 
     if machine.status(before.status).terminal or not machine.status(stored.status).terminal:
         return
     if ends_early(stored, tx.now):
-        _close_at_now(tx, stored)
-
-
-def seal_moved(tx: Tx, before: Session, stored: Session) -> None:
-    """Close the stays open in ``stored`` if this change moved it: they were at the old time.
-
-    Whoever was in the room before a session moved was there for its old
-    time: their stay ends at the move, so it counts nothing at the new time
-    (an open stay would have run into it), in every reading of presence.
-    """
-    if before.span != stored.span:
         _close_at_now(tx, stored)
 
 

@@ -31,7 +31,6 @@ from sessionkit.policies import NoticePolicy
 from sessionkit.ports import RESCHEDULES, RescheduleRepository
 from sessionkit.services._context import Context, Tx, check_free
 from sessionkit.services._editing import lock_session, status_lock
-from sessionkit.services._presence_seal import seal_moved
 from sessionkit.services._release import RAN_OUT, release_emptied
 from sessionkit.services._reschedule_answers import status_event, store_answer
 from sessionkit.services._seats import move_session_bookings
@@ -152,7 +151,6 @@ def move_session(
     check_free(tx, changed)
     stored = tx.sessions.update(changed, expected_version=session.version)
     ended = move_session_bookings(tx, stored, actor=actor)
-    seal_moved(tx, session, stored)
     old = {"start": session.start, "end": session.end}
     tx.collect(
         [SessionUpdated(tenant=session.tenant, actor=actor, at=tx.now, session=stored, old=old)]

@@ -27,7 +27,7 @@ from sessionkit.model.events import SessionCanceled, SessionStatusChanged
 from sessionkit.model.session import Session
 from sessionkit.services._context import Context, Tx, check_free, commits
 from sessionkit.services._money import settle_no_shows
-from sessionkit.services._presence_seal import seal_ended
+from sessionkit.services._presence_seal import mark_ended, seal_ended
 from sessionkit.services._reschedule_answers import expire_for_cancel
 from sessionkit.services._seats import cancel_session_bookings
 from sessionkit.services._usage import settle_usage
@@ -134,6 +134,7 @@ def store_status(
     """
     busy = machine.status(changed.status).busy
     changed = attrs.evolve(changed, busy=busy, updated_at=tx.now, updated_by=actor)
+    changed = mark_ended(machine, session, changed, tx.now)
     if busy and not session.busy:
         check_free(tx, changed)
     stored = tx.sessions.update(changed, expected_version=session.version)

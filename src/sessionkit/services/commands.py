@@ -36,7 +36,6 @@ from sessionkit.services._context import (
     retried,
 )
 from sessionkit.services._editing import check_editable, lock_session
-from sessionkit.services._presence_seal import seal_moved
 from sessionkit.services._release import RAN_OUT, release_emptied
 from sessionkit.services._seats import move_session_bookings
 from sessionkit.services._series_time import series_zone
@@ -232,7 +231,6 @@ class SessionCommands(SessionStatusCommands):
                 check_free(tx, changed)
             stored = tx.sessions.update(changed, expected_version=session.version)
             ended = move_session_bookings(tx, stored, actor=actor) if "span" in changes else 0
-            seal_moved(tx, session, stored)
             tx.collect(
                 [SessionUpdated(tenant=tenant, actor=actor, at=tx.now, session=stored, old=old)]
             )

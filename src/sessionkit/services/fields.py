@@ -20,6 +20,7 @@ import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
+from sessionkit.model.attendance import SEALED_FIELD
 from sessionkit.model.events import SeriesUpdated, SessionUpdated
 from sessionkit.model.fields import check_field_key, field_value
 from sessionkit.model.html import html_of
@@ -56,12 +57,14 @@ _KEPT_BY: dict[str, str] = {
     MAKEUP_FIELD: "kit.usage.mark_makeup",
     MADE_UP_BY_FIELD: "kit.usage.mark_makeup",
     CODE_FIELD: "the kit's session codes",
+    SEALED_FIELD: "the session's status changes",
 }
 """A session's own fields sessionkit keeps, and what writes each.
 
-The credit a makeup is charged as and a session's code rest on them: written
-by hand, one lesson would ride on another's credit, or show a code the codes
-table does not hold."""
+The credit a makeup is charged as, a session's code and the instant its
+attendance is sealed at rest on them: written by hand, one lesson would ride
+on another's credit, show a code the codes table does not hold, or take
+presence after it ended."""
 
 
 def check_unkept(keys: Iterable[str]) -> None:
