@@ -29,8 +29,11 @@ from sqlalchemy.orm.session import JoinTransactionMode
 from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SchemaWarning, SqlAlchemyStore, create_schema
 from sessionkit.errors import SessionConflict, SessionNotFound
+from sessionkit.model.money import Money
 from sessionkit.model.query import SessionQuery
+from sessionkit.policies import Rate
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+from sessionkit.testing.payments import FakeGateway
 
 from .conftest import server_database
 
@@ -281,3 +284,61 @@ def test_a_unit_in_the_transaction_of_the_host_s_connection_says_it_is_joined(
             hosted.sessions.query("acme", SessionQuery())
             assert hosted.joined is True
         connection.rollback()
+
+
+@pytest.mark.parametrize("outcome", ["rollback", "savepoint", "commit"])
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_unit_in_the_host_s_transaction_leaves_events_and_provider_calls_to_its_end(
+    backend: str, outcome: str, tmp_path: Path
+) -> None:
+    # Published and refunded before the host's commit, a rolled-back cancel refunded a
+    # booking that stayed confirmed (docs/sqlalchemy.md: as for store.join, events wait for
+    # the host's commit and provider calls stay due).
+    with _engine(backend, tmp_path) as engine:
+        gateway = FakeGateway(clock=lambda: NOW)
+        events = RecordingPublisher()
+        paid = {
+            "clock": ManualClock(NOW),
+            "gateway": gateway,
+            "pricing": Rate(Money.of(40, "EUR")),
+        }
+        kit = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, **paid)  # type: ignore[arg-type]
+        start = NOW + timedelta(days=2)
+        slot = kit.sessions.create_extra(
+            "acme",
+            actor="t",
+            start=start,
+            end=start + timedelta(hours=1),
+            resources=["tutor:t"],
+            lifecycle="marketplace",
+            capacity=3,
+        )
+        checkout = kit.payments.book("acme", slot.id, "student:ana", actor="ana")
+        assert checkout.payment is not None
+        gateway.pay(checkout.payment.intent_ref or "")
+        for event in gateway.drain():
+            kit.payments.apply("acme", event)
+        calls = len(gateway.calls)
+        with engine.connect() as host:
+            outer = host.begin()
+            enclosing = host.begin_nested() if outcome == "savepoint" else None
+            hosted = SqlAlchemyStore(sessionmaker(bind=host), events)
+            in_host = SessionKit(uow=hosted.unit_of_work, **paid)  # type: ignore[arg-type]
+            in_host.sessions.cancel("acme", slot.id, actor="t")  # refunds everyone
+            assert gateway.calls[calls:] == []  # due in the database, not made
+            assert events.events == []  # not before the host's commit
+            if enclosing is not None:
+                enclosing.rollback()
+            if outcome == "rollback":
+                outer.rollback()
+            else:
+                outer.commit()
+        if outcome == "commit":
+            assert "SessionCanceled" in [type(e).__name__ for e in events.events]
+            assert kit.run_payment_calls().done == 1
+            assert [call for call, _ in gateway.calls[calls:]] == ["refund"]
+        else:
+            assert events.events == []
+            assert kit.run_payment_calls().done == 0
+            assert gateway.calls[calls:] == []
+            assert kit.queries.get("acme", slot.id).status == "OPEN"

@@ -7,20 +7,29 @@ the host's commit publishes them, through the publisher of the store whose
 unit collected them, and a rollback of the host's transaction, or of any
 savepoint that enclosed the unit's, drops them, as does the end of the
 host's transaction by any other way than a commit (``close()``, ``reset()``).
+
+A unit of a store over a ``sessionmaker`` bound to the host's ``Connection``,
+in a transaction when the unit began, runs in that transaction the same way
+(its session's commit releases its SAVEPOINT): its events wait beside the
+connection (:func:`defer_on_connection`), published by the
+connection's commit and dropped by its rollback, or by the rollback of a
+savepoint that was open around the unit's writes.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+import weakref
+from typing import Any, Protocol
 
 from sqlalchemy import event
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 
 from sessionkit.model.events import DomainEvent
 from sessionkit.ports import EventPublisher
 
-__all__ = ["Publishing", "defer"]
+__all__ = ["Publishing", "defer", "defer_on_connection", "forget_on_connection"]
 
 _PENDING = "sessionkit.pending_events"
 """Where a host session keeps the events of joined units until the host commits."""
@@ -88,3 +97,69 @@ def _drop_uncommitted(session: OrmSession, transaction: SessionTransaction) -> N
     if transaction.parent is not None:
         return
     _drop_pending(session, transaction)
+
+
+_Held = tuple[Publishing, list[DomainEvent], frozenset[str]]
+"""A batch, its store and the savepoints open around it when it was collected."""
+
+_HELD: weakref.WeakKeyDictionary[Connection, list[_Held]] = weakref.WeakKeyDictionary()
+"""The batches each host connection holds (listeners are per Connection object, and its
+``info`` belongs to the pooled DBAPI connection, which outlives it)."""
+
+
+def defer_on_connection(
+    connection: Connection, store: Publishing, events: list[DomainEvent]
+) -> None:
+    """Publish ``events`` when ``connection``'s transaction commits; drop them if it rolls back.
+
+    Called before the unit's session commits (releases its SAVEPOINT); a
+    rollback of that savepoint, or of any the host had open around it, drops
+    the batch. A commit of the connection's transaction publishes every
+    batch held, in order; its rollback drops them all.
+    """
+    held = _HELD.get(connection)
+    if held is None:
+        held = _HELD[connection] = []
+        event.listen(connection, "commit", _publish_held)
+        event.listen(connection, "rollback", _drop_held)
+        event.listen(connection, "rollback_savepoint", _drop_held_in)
+    held.append((store, events, frozenset(_savepoints(connection))))
+
+
+def forget_on_connection(connection: Connection, events: list[DomainEvent]) -> None:
+    """Drop the batch ``events`` again (the unit's commit that was to release it failed)."""
+    held = _HELD.get(connection)
+    if held:
+        held[:] = [batch for batch in held if batch[1] is not events]
+
+
+def _savepoints(connection: Connection) -> list[str]:
+    """The names of the connection's open savepoints, innermost first."""
+    names: list[str] = []
+    nested: Any = connection.get_nested_transaction()
+    while nested is not None:
+        names.append(nested._savepoint)  # SQLAlchemy's name for it; no public accessor
+        nested = nested._previous_nested
+    return names
+
+
+def _publish_held(connection: Connection) -> None:
+    held = _HELD.get(connection)
+    if not held:
+        return
+    batches, held[:] = list(held), []
+    for store, events, _open in batches:
+        if store.publisher is not None:
+            store.publisher.publish(tuple(events))
+
+
+def _drop_held(connection: Connection) -> None:
+    held = _HELD.get(connection)
+    if held:
+        held.clear()
+
+
+def _drop_held_in(connection: Connection, name: str, _context: object) -> None:
+    held = _HELD.get(connection)
+    if held:
+        held[:] = [batch for batch in held if name not in batch[2]]

@@ -25,7 +25,11 @@ from sqlalchemy.orm import SessionTransaction, sessionmaker
 from sessionkit.adapters.sqlalchemy import _faults, _locks
 from sessionkit.adapters.sqlalchemy._backend import Backend, begin_begun, holds_write_lock
 from sessionkit.adapters.sqlalchemy._db import CoreSession, Db
-from sessionkit.adapters.sqlalchemy._deferred import defer
+from sessionkit.adapters.sqlalchemy._deferred import (
+    defer,
+    defer_on_connection,
+    forget_on_connection,
+)
 from sessionkit.adapters.sqlalchemy._kind import known_kinds, reader, registered
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
 from sessionkit.errors import SessionKitError, StorageUnavailable, UnsupportedKind
@@ -328,6 +332,19 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
             # deadlock): committing what is left would store half of the unit.
             raise lost
         events, self._events = self._events, []
+        if self._host is None and self._deferring():
+            # In the transaction of the host's connection: the commit releases the unit's
+            # SAVEPOINT, and its events wait for the host's commit, as a joined unit's do.
+            host = self._store.host_connection
+            assert host is not None
+            if events:
+                defer_on_connection(host, self._store, events)
+            try:
+                db.commit()
+            except BaseException:
+                forget_on_connection(host, events)
+                raise
+            return
         if self._host is None:
             try:
                 db.commit()
@@ -347,16 +364,26 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         self._savepoint = self._host.begin_nested()
 
     def defer_to_host(self, action: Callable[[], object]) -> bool:
-        """Leave ``action`` undone if this unit joined the host's session (``join``).
+        """Leave ``action`` undone if this unit runs in the host's transaction.
 
-        What sessionkit defers is provider calls, which stay due in the
-        database: once the host commits, ``kit.payments.run_due`` (the
-        payments' job) makes them; a rollback takes them back with the rest.
-        They cannot run from the host's commit itself, where the session
-        emits no SQL.
+        Joined to the host's session (``join``), or in the transaction of the
+        ``Connection`` the store's ``sessionmaker`` is bound to. What
+        sessionkit defers is provider calls, which stay due in the database:
+        once the host commits, ``kit.payments.run_due`` (the payments' job)
+        makes them; a rollback takes them back with the rest. They cannot run
+        from the host's commit itself, where the session emits no SQL.
         """
         del action
-        return self._host is not None
+        return self._host is not None or self._deferring()
+
+    def _deferring(self) -> bool:
+        """Whether the unit's commits only release a SAVEPOINT in the host connection's transaction.
+
+        Not under ``join_transaction_mode="control_fully"``, where the unit's
+        commit is the host's.
+        """
+        mode = self._maker.kw.get("join_transaction_mode")
+        return self._in_hosts and mode != "control_fully"
 
     def rollback(self) -> None:
         """Discard every write and collected event since the last commit."""
