@@ -105,6 +105,13 @@ def test_a_fault_becomes_its_error(
     assert isinstance(translated, builtin)
     assert translated.backend == backend  # type: ignore[attr-defined]
     assert backend in str(translated)
+    # Every fault carries the driver's code when it gave one (docs/reliability.md).
+    given = getattr(error, "sqlstate", None) or (
+        error.args[0] if backend == "mysql" else getattr(error, "sqlite_errorcode", None)
+    )
+    if backend == "sqlite" and given is not None:
+        given &= 0xFF
+    assert translated.code == (None if given is None else str(given))  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ from sessionkit.errors import (
     TransientConflict,
 )
 
-__all__ = ["translate"]
+__all__ = ["driver_code", "translate"]
 
 _TABLE = re.compile(r"\b(?:UPDATE|INTO|FROM|JOIN)\s+[`\"]?(\w+)", re.IGNORECASE)
 
@@ -56,6 +56,12 @@ def _code(error: BaseException, backend: str) -> str | int | None:
         found = getattr(error, "sqlite_errorcode", None)
         return found & 0xFF if isinstance(found, int) else None
     return None
+
+
+def driver_code(error: BaseException, backend: str) -> str | None:
+    """Return the driver's code for ``error`` as errors carry it (a SQLSTATE), or ``None``."""
+    code = _code(error, backend)
+    return None if code is None else str(code)
 
 
 # Error kinds: what a driver code means.
@@ -211,7 +217,7 @@ def translate(
         )
     if kind in (_DEADLOCK, _SERIAL):
         reason = "deadlock" if kind == _DEADLOCK else "serialization"
-        return TransientConflict.aborted(reason, backend, joined=joined)
+        return TransientConflict.aborted(reason, backend, joined=joined, code=shown)
     if kind == _LOCK_WAIT:
         if backend == "sqlite":
             return StorageTimeout.waiting(

@@ -19,8 +19,9 @@ class TransientConflict(ConcurrentModification):
 
     Nothing the transaction wrote is kept, and running it again usually
     succeeds. ``reason`` is ``"deadlock"`` or ``"serialization"``; ``backend``
-    names the database. ``retryable`` is true when sessionkit owned the whole
-    transaction (a unit from ``store.unit_of_work()``): the commands of
+    names the database and ``code`` is the driver's code for the error when
+    it gave one (as for :class:`StorageError`). ``retryable`` is true when
+    sessionkit owned the whole transaction (a unit from ``store.unit_of_work()``): the commands of
     :class:`~sessionkit.services.SessionKit` then run again by themselves, up
     to ``attempts`` times in all, and raise this only when every attempt lost.
     It is false in a unit joined to the host's transaction (``store.join``):
@@ -34,6 +35,7 @@ class TransientConflict(ConcurrentModification):
         reason: str = "deadlock",
         backend: str | None = None,
         retryable: bool = False,
+        code: str | None = None,
     ) -> None:
         SessionKitError.__init__(self, message)
         self.record_id = None
@@ -41,12 +43,15 @@ class TransientConflict(ConcurrentModification):
         self.actual = None
         self.reason = reason
         self.backend = backend
+        self.code = code
         self.retryable = retryable
         self.attempts = 1
 
     @classmethod
-    def aborted(cls, reason: str, backend: str, *, joined: bool) -> TransientConflict:
-        """Return the error for a transaction ``backend`` aborted (``reason``)."""
+    def aborted(
+        cls, reason: str, backend: str, *, joined: bool, code: str | None = None
+    ) -> TransientConflict:
+        """Return the error for a transaction ``backend`` aborted (``reason``, driver ``code``)."""
         what = "a deadlock" if reason == "deadlock" else "a serialization conflict"
         advice = (
             "it is part of your transaction (store.join): roll that back and run it again"
@@ -58,6 +63,7 @@ class TransientConflict(ConcurrentModification):
             reason=reason,
             backend=backend,
             retryable=not joined,
+            code=code,
         )
 
 

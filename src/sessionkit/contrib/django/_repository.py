@@ -24,6 +24,7 @@ from django.db.models import F
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Collate
 
+from sessionkit.adapters._driver_faults import driver_code
 from sessionkit.contrib.django.models import StoredRecord
 from sessionkit.errors import ConcurrentModification, StillReferenced, TransientConflict
 from sessionkit.ports import Kind, Record
@@ -207,6 +208,7 @@ class DjangoRepository(Generic[R, M]):
             reason="constraint",
             backend=self._uow.vendor,
             retryable=not self._uow.joined,
+            code=driver_code(error.__cause__ or error, self._uow.vendor),
         )
 
     def _insert(self, record: R) -> None:
