@@ -247,8 +247,15 @@ def test_agendas_and_bookable_windows_are_bounded(h: Harness) -> None:
     far = NOW + timedelta(days=4_000)
     quickly(lambda: h.kit.queries.agenda(T, "teacher:ana", start=NOW, end=far))
     quickly(lambda: h.kit.bookings.bookable(T, start=NOW, end=far))
-    with pytest.raises(InvalidValue, match="days must be"):
+    with pytest.raises(LimitExceeded) as caught:  # a limit, as queries.agenda's (limits.md)
         h.kit.bookings.agenda(T, "student:ana", days=4_000)
+    assert (caught.value.name, caught.value.value, caught.value.maximum) == (
+        "window",
+        timedelta(days=4_000),
+        timedelta(days=3_660),
+    )
+    with pytest.raises(InvalidValue, match="days must be"):
+        h.kit.bookings.agenda(T, "student:ana", days=0)
 
 
 # ---------------------------------------------------------------------- slots

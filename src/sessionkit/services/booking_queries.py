@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
-from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors import InvalidValue, LimitExceeded, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.booking import (
     ACTIVE_BOOKING_STATUSES,
@@ -200,19 +200,23 @@ class BookingReads:
 
         Bookings in play only (held, offered, confirmed, waitlisted); a hold
         that ran out is left out at once. All of them, in one read with no
-        page cap: ``days`` (at most ``Limits.window``) bounds it, and a
-        participant has at most one booking in play per session. For a
-        long span, page :meth:`for_participant` instead.
+        page cap: ``days`` (at most ``Limits.window``, else ``LimitExceeded``)
+        bounds it, and a participant has at most one booking in play per
+        session. For a long span, page :meth:`for_participant` instead.
         """
         check_tenant(tenant)
         most = self._ctx.limits.window.days
         if isinstance(days, bool) or not isinstance(days, int):
             raise WrongType(days, name="days", expected=f"an integer 1..{most}")
-        if not 1 <= days <= most:
+        if days < 1:
             raise InvalidValue(
                 f"days must be 1..{most} (Limits.window), got {shown(days)}",
                 value=days,
                 expected=f"1..{most}",
+            )
+        if days > most:
+            raise LimitExceeded(
+                "window", timedelta(days=days), self._ctx.limits.window, what="the agenda's days"
             )
         with self._ctx.transaction(now) as tx:
             window = TimeSpan(tx.now, tx.now + timedelta(days=days))
