@@ -6,6 +6,7 @@ instant, so a hold that ran out is free whether or not the expiry job ran.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
@@ -215,9 +216,10 @@ class BookingReads:
                 expected=f"1..{most}",
             )
         if days > most:
-            raise LimitExceeded(
-                "window", timedelta(days=days), self._ctx.limits.window, what="the agenda's days"
-            )
+            asked: object = days  # beyond what a timedelta holds, the count itself
+            with contextlib.suppress(OverflowError):
+                asked = timedelta(days=days)
+            raise LimitExceeded("window", asked, self._ctx.limits.window, what="the agenda's days")
         with self._ctx.transaction(now) as tx:
             window = TimeSpan(tx.now, tx.now + timedelta(days=days))
             found = tx.bookings.for_participant(
