@@ -31,6 +31,11 @@
    Needs ``SESSIONKIT_TEST_POSTGRES_URL``; 16 processes on a 2-core machine
    measure contention for the CPU as much as for the rows, on both sides
    alike (the CPU stays busy through every run of every contender).
+   Measured on 2026-12-02 (2 cores, idle otherwise, a faster machine than
+   the day before), item 1 alone on 0d6422a: 2.40x (2.28-2.88), 1,326
+   against 3,180 bookings/s, client CPU per attempt 0.87 against 0.28 ms;
+   its statements alone 2,649 bookings/s, 1.20x the floor (1.16-1.25), so
+   the Python makes 2.00x. Nothing in the booking path changed since.
    Measured on 2026-12-01 (2 cores, idle otherwise), a full run of ``python
    -m benchmarks bookings`` on b2d46fc: 2.19x (1.93-2.30), 771 against 1,718
    bookings/s, client CPU per attempt 1.56 against 0.53 ms; sessionkit's
