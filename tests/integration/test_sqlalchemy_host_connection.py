@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +29,7 @@ from sqlalchemy.orm.session import JoinTransactionMode
 from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SchemaWarning, SqlAlchemyStore, create_schema
 from sessionkit.errors import SessionConflict, SessionNotFound
+from sessionkit.model.events import DomainEvent, SessionCanceled
 from sessionkit.model.money import Money
 from sessionkit.model.query import SessionQuery
 from sessionkit.policies import Rate
@@ -342,3 +343,39 @@ def test_a_unit_in_the_host_s_transaction_leaves_events_and_provider_calls_to_it
             assert kit.run_payment_calls().done == 0
             assert gateway.calls[calls:] == []
             assert kit.queries.get("acme", slot.id).status == "OPEN"
+
+
+def test_events_of_a_unit_in_the_host_s_transaction_follow_a_commit_that_went_through(
+    tmp_path: Path,
+) -> None:
+    # SQLAlchemy announces a commit before running it: published then, a handler read the
+    # session as it was, and a COMMIT failing on a deferred constraint had published anyway.
+    with _engine("postgres", tmp_path) as engine:
+        kit = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(NOW))
+        first, second = _create_at(kit, days=1), _create_at(kit, days=2)
+        with engine.begin() as setup:
+            setup.execute(
+                text("CREATE TABLE host_keys (k int UNIQUE DEFERRABLE INITIALLY DEFERRED)")
+            )
+        seen: list[tuple[str, str]] = []
+
+        class Reading:
+            def publish(self, events: Sequence[DomainEvent]) -> None:
+                for event in events:
+                    if isinstance(event, SessionCanceled):
+                        session_id = event.session.id
+                        seen.append((session_id, kit.queries.get("acme", session_id).status))
+
+        for session_id, keys in ((first, "(1), (2)"), (second, "(1), (1)")):
+            with engine.connect() as host:
+                host.begin()
+                host.execute(text(f"INSERT INTO host_keys VALUES {keys}"))
+                hosted = SqlAlchemyStore(sessionmaker(bind=host), Reading())
+                in_host = SessionKit(uow=hosted.unit_of_work, clock=ManualClock(NOW))
+                in_host.sessions.cancel("acme", session_id, actor="admin")
+                try:
+                    host.commit()
+                except Exception:  # noqa: BLE001  # the second COMMIT fails: nothing stored
+                    host.rollback()
+        assert seen == [(first, "CANCELED")]  # read after the commit; none for the failed one
+        assert kit.queries.get("acme", second).status == "SCHEDULED"

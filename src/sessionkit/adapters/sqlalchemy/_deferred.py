@@ -11,9 +11,9 @@ host's transaction by any other way than a commit (``close()``, ``reset()``).
 A unit of a store over a ``sessionmaker`` bound to the host's ``Connection``,
 in a transaction when the unit began, runs in that transaction the same way
 (its session's commit releases its SAVEPOINT): its events wait beside the
-connection (:func:`defer_on_connection`), published by the
-connection's commit and dropped by its rollback, or by the rollback of a
-savepoint that was open around the unit's writes.
+connection (:func:`defer_on_connection`), published once the connection's
+COMMIT went through and dropped by its rollback, a failed COMMIT, or the
+rollback of a savepoint that was open around the unit's writes.
 """
 
 from __future__ import annotations
@@ -106,23 +106,40 @@ _HELD: weakref.WeakKeyDictionary[Connection, list[_Held]] = weakref.WeakKeyDicti
 """The batches each host connection holds (listeners are per Connection object, and its
 ``info`` belongs to the pooled DBAPI connection, which outlives it)."""
 
+_STAGED: dict[int, tuple[object, list[_Held]]] = {}
+"""Batches whose connection's COMMIT was announced, by ``id`` of its DBAPI connection.
+
+SQLAlchemy announces a commit (the ``commit`` event) before it runs it, and
+has no event after it: the batches wait here until the COMMIT is known to
+have gone through, when the connection begins its next transaction or goes
+back to the pool, and are dropped if it failed (``handle_error``).
+"""
+
 
 def defer_on_connection(
     connection: Connection, store: Publishing, events: list[DomainEvent]
 ) -> None:
-    """Publish ``events`` when ``connection``'s transaction commits; drop them if it rolls back.
+    """Publish ``events`` once ``connection``'s transaction has committed; drop them if not.
 
     Called before the unit's session commits (releases its SAVEPOINT); a
     rollback of that savepoint, or of any the host had open around it, drops
-    the batch. A commit of the connection's transaction publishes every
-    batch held, in order; its rollback drops them all.
+    the batch, and so does the rollback of the connection's transaction, or
+    a COMMIT that fails. After a COMMIT that went through, the batches are
+    published, in order, when the connection begins its next transaction or
+    is closed (given back to its pool), whichever comes first.
     """
     held = _HELD.get(connection)
     if held is None:
         held = _HELD[connection] = []
-        event.listen(connection, "commit", _publish_held)
+        event.listen(connection, "commit", _stage_held)
         event.listen(connection, "rollback", _drop_held)
         event.listen(connection, "rollback_savepoint", _drop_held_in)
+        event.listen(connection, "begin", _publish_staged_of)
+        engine, pool = connection.engine, connection.engine.pool
+        if not event.contains(engine, "handle_error", _drop_staged_on_error):
+            event.listen(engine, "handle_error", _drop_staged_on_error)  # only per engine
+        if not event.contains(pool, "checkin", _publish_staged_at_checkin):
+            event.listen(pool, "checkin", _publish_staged_at_checkin)
     held.append((store, events, frozenset(_savepoints(connection))))
 
 
@@ -143,20 +160,53 @@ def _savepoints(connection: Connection) -> list[str]:
     return names
 
 
-def _publish_held(connection: Connection) -> None:
+def _dbapi_of(connection: Connection) -> object | None:
+    try:
+        return connection.connection.dbapi_connection
+    except Exception:  # noqa: BLE001  # closed or invalidated: it holds nothing any more
+        return None
+
+
+def _stage_held(connection: Connection) -> None:
     held = _HELD.get(connection)
     if not held:
         return
-    batches, held[:] = list(held), []
+    dbapi = _dbapi_of(connection)
+    staged = _STAGED.setdefault(id(dbapi), (dbapi, []))[1]
+    staged.extend(held)
+    held.clear()
+
+
+def _publish(batches: list[_Held]) -> None:
     for store, events, _open in batches:
         if store.publisher is not None:
             store.publisher.publish(tuple(events))
+
+
+def _publish_staged_of(connection: Connection) -> None:
+    found = _STAGED.pop(id(_dbapi_of(connection)), None)
+    if found is not None:
+        _publish(found[1])
+
+
+def _publish_staged_at_checkin(dbapi_connection: object, _record: object) -> None:
+    found = _STAGED.get(id(dbapi_connection))
+    if found is not None and found[0] is dbapi_connection:
+        del _STAGED[id(dbapi_connection)]
+        _publish(found[1])
+
+
+def _drop_staged_on_error(context: Any) -> None:
+    connection = context.connection
+    if connection is not None:
+        _STAGED.pop(id(_dbapi_of(connection)), None)
 
 
 def _drop_held(connection: Connection) -> None:
     held = _HELD.get(connection)
     if held:
         held.clear()
+    _STAGED.pop(id(_dbapi_of(connection)), None)
 
 
 def _drop_held_in(connection: Connection, name: str, _context: object) -> None:
