@@ -26,8 +26,11 @@ from sessionkit.demo.coaching import (
 )
 from sessionkit.demo.coaching_story import COACH, STUDENT, contract_for, play, run_story
 from sessionkit.errors import ActionRefused, InvalidValue, RescheduleRefused, TransitionRefused
+from sessionkit.model.attendance import PresenceEvent
+from sessionkit.model.session import Session
 from sessionkit.policies import ATTENDED, NO_SHOW
 from sessionkit.ports import UnitOfWorkFactory
+from sessionkit.services.attendance import PresenceReport
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -144,6 +147,58 @@ def test_a_coach_waiting_in_the_room_through_a_short_delay_is_there(c: Coaching)
         a for a in c.kit.attendance.for_session(TENANT, first.id) if a.participant == COACH.ref
     ]
     assert [a.minutes for a in coach] == [60]
+
+
+def _heard(c: Coaching, session: Session, *moves: tuple[str, str, int]) -> PresenceReport:
+    """The provider's late batch: ``(event id, action, minutes after the start)`` of the coach."""
+    return c.kit.attendance.record_presence(
+        TENANT,
+        [
+            PresenceEvent(
+                provider="meet",
+                event_id=event_id,
+                session_id=session.id,
+                participant=COACH.ref,
+                action=action,
+                at=session.start + timedelta(minutes=minutes),
+            )
+            for event_id, action, minutes in moves
+        ],
+    )
+
+
+def _minutes(c: Coaching, session: Session) -> dict[str, int]:
+    return {a.participant.kind: a.minutes for a in c.kit.attendance.for_session(TENANT, session.id)}
+
+
+@pytest.mark.parametrize("late", [0, 20])
+def test_a_missed_lesson_is_sealed_when_it_fell_due_however_late_the_tick(
+    c: Coaching, late: int
+) -> None:
+    first = sign(c, contract_for())[0]
+    due = first.start + timedelta(minutes=30)
+    missed = c.kit.advance_due(TENANT, now=due + timedelta(minutes=late)).advanced
+    assert missed[0].metadata["sealed_at"] == due.isoformat()
+    c.clock.set(first.start + timedelta(minutes=70))
+    assert _heard(c, first, ("j1", "join", 40)).sealed == ("meet:j1",)
+    assert _minutes(c, first) == {"coach": 0, "student": 0}
+
+
+def test_a_missed_lesson_corrected_to_completed_takes_the_presence_heard_late(c: Coaching) -> None:
+    first = sign(c, contract_for())[0]
+    c.clock.set(first.start - timedelta(minutes=5))
+    join(c, first, STUDENT)  # her stay is open when the lesson is marked MISSED at +30 ...
+    c.clock.set(first.start + timedelta(minutes=30))
+    missed = c.kit.sessions.fire(TENANT, first.id, "miss", actor="leo", role="coach")
+    assert missed.status == "MISSED"
+    assert _minutes(c, first) == {"coach": 0, "student": 30}  # sealed at +30
+    c.clock.set(first.start + timedelta(hours=2))
+    fixed = c.kit.usage.correct(TENANT, first.id, "COMPLETED", actor="admin", reason="they met")
+    assert fixed.metadata["sealed_at"] == c.clock.now().isoformat()
+    report = _heard(c, first, ("j", "join", 5), ("l", "leave", 55))
+    assert (report.recorded, report.sealed) == (2, ())
+    # ... and runs on once the correction lifted the seal: the lesson took place.
+    assert _minutes(c, first) == {"coach": 50, "student": 60}
 
 
 def test_the_room_opens_ten_minutes_before_the_start_for_coach_and_student(c: Coaching) -> None:

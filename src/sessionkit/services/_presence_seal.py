@@ -69,9 +69,15 @@ def _sealed_at(session: Session) -> datetime | None:
 
 
 def mark_ended(machine: Lifecycle, before: Session, changed: Session, at: datetime) -> Session:
-    """Return ``changed`` with ``sealed_at`` written if it enters a terminal status, cleared if it leaves one."""  # noqa: E501
+    """Return ``changed`` with ``sealed_at`` set to ``at`` if it enters a terminal status.
+
+    Entering one from a status that is not, or from another terminal one (a
+    correction); ``sealed_at`` is cleared when it leaves the terminal ones.
+    ``at`` is when the change fell due (a late tick's step keeps its own
+    instant), as its event says.
+    """
     was, now = machine.status(before.status).terminal, machine.status(changed.status).terminal
-    if now and not was:
+    if now and (not was or before.status != changed.status):
         return attrs.evolve(changed, metadata={**changed.metadata, SEALED_FIELD: at.isoformat()})
     if was and not now and SEALED_FIELD in changed.metadata:
         kept = {k: v for k, v in changed.metadata.items() if k != SEALED_FIELD}
@@ -79,9 +85,12 @@ def mark_ended(machine: Lifecycle, before: Session, changed: Session, at: dateti
     return changed
 
 
+_SEAL_PREFIX = f"{SEAL_PROVIDER}:seal-"
+
+
 def _seal_id(session_id: str, participant: ResourceRef, at: datetime) -> str:
     text = f"{session_id}\x00{participant}\x00{at.isoformat()}"
-    return f"{SEAL_PROVIDER}:seal-" + hashlib.sha256(text.encode()).hexdigest()[:40]
+    return _SEAL_PREFIX + hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
 def close_open_stays(
@@ -137,14 +146,24 @@ def ends_early(session: Session, at: datetime) -> bool:
 
 
 def seal_ended(tx: Tx, machine: Lifecycle, before: Session, stored: Session) -> None:
-    """Close the open stays of ``stored`` if this change ended it before its scheduled end."""
-    if machine.status(before.status).terminal or not machine.status(stored.status).terminal:
+    """Keep ``stored``'s presence sealed where this change put its end.
+
+    A session that now ends before its scheduled end gets its open stays
+    closed at that instant. One whose seal moved or went (corrected into
+    another terminal status later, or back into play) first loses the LEAVEs
+    an earlier seal wrote, so the stays run on as presence says.
+    """
+    old, new = seal_instant(machine, before), seal_instant(machine, stored)
+    if old == new or (old is None and (new is None or not ends_early(stored, new))):
         return
-    if ends_early(stored, tx.now):
-        _close_at_now(tx, stored)
-
-
-def _close_at_now(tx: Tx, session: Session) -> None:
     repo = tx.repository_or_none(PRESENCE)
-    if repo is not None:
-        close_open_stays(repo, session, tx.now, repo.for_sessions(session.tenant, [session.id]))
+    if repo is None:
+        return
+    records = repo.for_sessions(stored.tenant, [stored.id])
+    if old is not None:
+        sealed = [r for r in records if r.id.startswith(_SEAL_PREFIX)]
+        for record in sealed:
+            repo.delete(record.tenant, record.id, expected_version=record.version)
+        records = [r for r in records if not r.id.startswith(_SEAL_PREFIX)]
+    if new is not None and ends_early(stored, new):
+        close_open_stays(repo, stored, new, records)

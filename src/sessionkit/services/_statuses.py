@@ -134,7 +134,7 @@ def store_status(
     """
     busy = machine.status(changed.status).busy
     changed = attrs.evolve(changed, busy=busy, updated_at=tx.now, updated_by=actor)
-    changed = mark_ended(machine, session, changed, tx.now)
+    changed = mark_ended(machine, session, changed, changes[-1].at)
     if busy and not session.busy:
         check_free(tx, changed)
     stored = tx.sessions.update(changed, expected_version=session.version)
