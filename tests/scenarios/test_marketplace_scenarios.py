@@ -453,21 +453,25 @@ def test_running_the_demo_again_on_the_same_store_is_idempotent(paid: Market) ->
 # ---------------------------------------------------------------------- attendance
 
 
+def heard(slot_: Session, event_id: str, who: str, action: str, minutes: float) -> PresenceEvent:
+    """The provider's event ``event_id``: ``who`` joined or left ``minutes`` after the start."""
+    return PresenceEvent(
+        provider="meet",
+        event_id=event_id,
+        session_id=slot_.id,
+        participant=who,
+        action=action,
+        at=slot_.start + timedelta(minutes=minutes),
+    )
+
+
 def test_a_join_starts_no_slot_the_tutor_starts_it(market: Market) -> None:
     """ "Instructor starts session -> IN_PROGRESS": a join, early or by anyone, starts nothing."""
     one = slot(market, "tina-1to1")
     booking = market.book(one, "ana", confirm=True)
     assert market.status(booking) == CONFIRMED
     market.clock.set(one.start - timedelta(minutes=20))
-    now = market.clock.now()
-    early = PresenceEvent(
-        provider="meet",
-        event_id="e1",
-        session_id=one.id,
-        participant="student:ana",
-        action="join",
-        at=now,
-    )
+    early = heard(one, "e1", "student:ana", "join", -20)
     report = market.kit.attendance.record_presence(TENANT, [early])
     assert (report.recorded, report.started) == (1, ())
     assert market.kit.queries.get(TENANT, one.id).status == "OPEN"
@@ -487,15 +491,7 @@ def test_the_tutor_ending_a_slot_seals_its_attendance(market: Market) -> None:
     start = group.start
 
     def event(n: int, who: str, action: str, minutes: int) -> PresenceEvent:
-        at = start + timedelta(minutes=minutes)
-        return PresenceEvent(
-            provider="meet",
-            event_id=f"e{n}",
-            session_id=group.id,
-            participant=who,
-            action=action,
-            at=at,
-        )
+        return heard(group, f"e{n}", who, action, minutes)
 
     market.clock.set(start)
     market.kit.sessions.fire(TENANT, group.id, "start", actor="omar")
@@ -523,14 +519,7 @@ def test_the_tutor_ending_a_slot_seals_its_attendance(market: Market) -> None:
 def test_a_slot_cancelled_before_its_start_counts_nobody_who_waited(market: Market) -> None:
     group = slot(market, "omar-group")
     market.book(group, "ana", confirm=True)
-    early = PresenceEvent(
-        provider="meet",
-        event_id="w1",
-        session_id=group.id,
-        participant="student:ana",
-        action="join",
-        at=group.start - timedelta(minutes=10),
-    )
+    early = heard(group, "w1", "student:ana", "join", -10)
     market.clock.set(early.at)
     market.kit.attendance.record_presence(TENANT, [early])
     market.clock.set(group.start - timedelta(minutes=5))
@@ -556,14 +545,7 @@ def test_a_write_after_the_end_moves_no_seal(market: Market) -> None:
     assert ended.metadata["sealed_at"] == market.clock.now().isoformat()
     market.clock.set(group.start + timedelta(hours=2))
     market.kit.sessions.set_fields(TENANT, group.id, actor="omar", set={"topic": "acids"})
-    late = PresenceEvent(
-        provider="meet",
-        event_id="l1",
-        session_id=group.id,
-        participant="student:ana",
-        action="join",
-        at=group.start + timedelta(minutes=30),
-    )
+    late = heard(group, "l1", "student:ana", "join", 30)
     assert market.kit.attendance.record_presence(TENANT, [late]).sealed == ("meet:l1",)
     with pytest.raises(InvalidValue):
         market.kit.sessions.set_fields(TENANT, group.id, actor="omar", set={"sealed_at": "x"})
