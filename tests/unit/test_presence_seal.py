@@ -62,8 +62,11 @@ def event(n: int, action: str, minutes: float, who: ResourceRef = ANA) -> Presen
         ([event(1, JOIN, 30)], []),
         # A reconnect at the seal's instant: the stay from before still ends there.
         ([event(1, JOIN, 0), event(2, LEAVE, 30), event(3, JOIN, 30)], [(0, 30, 1)]),
-        # A stay after the seal is not the seal's to close.
-        ([event(1, JOIN, 40)], [(40, None)]),
+        # A stay begun after the seal (stored before a late tick sealed the session as of
+        # when its step fell due) is undone, open or closed.
+        ([event(1, JOIN, 40)], []),
+        ([event(1, JOIN, 40), event(2, LEAVE, 50)], []),
+        ([event(1, JOIN, 20), event(2, LEAVE, 50), event(3, JOIN, 55)], [(20, 30)]),
     ],
 )
 def test_a_seal_closes_each_stay_open_at_its_instant(

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 import attrs
 
 from sessionkit.lifecycle import Lifecycle
-from sessionkit.model.attendance import LEAVE, SEALED_FIELD, Presence, intervals_of
+from sessionkit.model.attendance import JOIN, LEAVE, SEALED_FIELD, Presence, intervals_of
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports import PRESENCE, PresenceRepository
 from sessionkit.services._context import Tx
@@ -96,40 +96,46 @@ def _seal_id(session_id: str, participant: ResourceRef, at: datetime) -> str:
 def close_open_stays(
     repo: PresenceRepository, session: Session, at: datetime, records: Iterable[Presence]
 ) -> int:
-    """Store a LEAVE at ``at`` for each stay among ``records`` still open then; return how many.
+    """Store the LEAVEs that end every stay among ``records`` at ``at``; return how many.
 
-    ``records`` are the session's stored presence events.
+    ``records`` are the session's stored presence events. A stay open at
+    ``at`` gets a LEAVE there; a JOIN later than ``at`` (stored while the
+    session was in play, before a late tick sealed it as of when its step
+    fell due) gets a LEAVE at its own instant, which undoes it, as a join
+    and a leave at one instant do.
     """
     stored = list(records)
     known = {r.id for r in stored}
     by_participant: dict[ResourceRef, list[Presence]] = {}
     for record in stored:
         by_participant.setdefault(record.participant, []).append(record)
-    leaves = []
+    instants: list[tuple[ResourceRef, datetime]] = []
     for participant in sorted(by_participant, key=str):
-        theirs = [r for r in by_participant[participant] if r.at <= at]
-        stays = intervals_of(theirs)
-        if not stays or stays[-1].left is not None:
-            continue
-        # A join and a leave at one instant change nothing (intervals_of): a stay that
-        # began exactly at ``at`` is undone by a leave there, but one that began before,
-        # with a reconnect at ``at``, would stay open; its leave goes a microsecond later.
-        leave_at = at
-        if stays[-1].joined < at and any(r.at == at for r in theirs):
-            leave_at = at + timedelta(microseconds=1)
-        record_id = _seal_id(session.id, participant, leave_at)
-        if record_id not in known:
-            leaves.append(
-                Presence(
-                    id=record_id,
-                    tenant=session.tenant,
-                    session_id=session.id,
-                    participant=participant,
-                    action=LEAVE,
-                    at=leave_at,
-                    received_at=at,
-                )
-            )
+        theirs = by_participant[participant]
+        before = [r for r in theirs if r.at <= at]
+        stays = intervals_of(before)
+        if stays and stays[-1].left is None:
+            # A stay that began exactly at ``at`` is undone by a leave there, but one that
+            # began before, with a reconnect at ``at``, would stay open: its leave goes a
+            # microsecond later.
+            leave_at = at
+            if stays[-1].joined < at and any(r.at == at for r in before):
+                leave_at = at + timedelta(microseconds=1)
+            instants.append((participant, leave_at))
+        instants.extend((participant, r.at) for r in theirs if r.action == JOIN and r.at > at)
+    leaves = [
+        Presence(
+            id=record_id,
+            tenant=session.tenant,
+            session_id=session.id,
+            participant=participant,
+            action=LEAVE,
+            at=leave_at,
+            received_at=at,
+        )
+        for participant, leave_at in dict.fromkeys(instants)
+        if (record_id := _seal_id(session.id, participant, leave_at)) not in known
+    ]
     repo.add_many(leaves)
     return len(leaves)
 
