@@ -72,12 +72,16 @@ def mark_ended(machine: Lifecycle, before: Session, changed: Session, at: dateti
     """Return ``changed`` with ``sealed_at`` set to ``at`` if it enters a terminal status.
 
     Entering one from a status that is not, or from another terminal one (a
-    correction); ``sealed_at`` is cleared when it leaves the terminal ones.
+    correction, which never seals it sooner than it had ended); ``sealed_at``
+    is cleared when it leaves the terminal ones.
     ``at`` is when the change fell due (a late tick's step keeps its own
     instant), as its event says.
     """
     was, now = machine.status(before.status).terminal, machine.status(changed.status).terminal
     if now and (not was or before.status != changed.status):
+        earlier = _sealed_at(before) if was else None
+        if earlier is not None and earlier > at:
+            at = earlier  # a correction never ends the session sooner than it had ended
         return attrs.evolve(changed, metadata={**changed.metadata, SEALED_FIELD: at.isoformat()})
     if was and not now and SEALED_FIELD in changed.metadata:
         kept = {k: v for k, v in changed.metadata.items() if k != SEALED_FIELD}
