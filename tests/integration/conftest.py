@@ -17,6 +17,7 @@ import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine
@@ -37,12 +38,15 @@ SERVERS = {
 """Per server: its URL (``None`` when unset), what makes a throwaway database there, its name."""
 
 
-def server_database(server: str) -> AbstractContextManager[Engine]:
-    """Return a throwaway database on ``server`` (a key of :data:`SERVERS`); skip if unset."""
+def server_database(server: str, **options: Any) -> AbstractContextManager[Engine]:
+    """Return a throwaway database on ``server`` (a key of :data:`SERVERS`); skip if unset.
+
+    ``options`` go to ``create_engine`` (a pool size, say).
+    """
     url, make, name = SERVERS[server]
     if not url:
         pytest.skip(f"set SESSIONKIT_TEST_{server.upper()}_URL to run this on {name}")
-    return make(url)
+    return make(url, **options)
 
 
 @pytest.fixture(scope="module")

@@ -19,9 +19,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.session import JoinTransactionMode
@@ -29,10 +31,11 @@ from sqlalchemy.orm.session import JoinTransactionMode
 from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SchemaWarning, SqlAlchemyStore, create_schema
 from sessionkit.errors import SessionConflict, SessionNotFound
-from sessionkit.model.events import DomainEvent, SessionCanceled
+from sessionkit.model.events import DomainEvent, SessionCanceled, SessionCreated
 from sessionkit.model.money import Money
 from sessionkit.model.query import SessionQuery
 from sessionkit.policies import Rate
+from sessionkit.ports import EventPublisher
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.testing.payments import FakeGateway
 
@@ -42,12 +45,12 @@ NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
 @contextmanager
-def _engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
+def _engine(backend: str, tmp_path: Path, **options: Any) -> Iterator[Engine]:
     if backend != "sqlite":
-        with server_database(backend) as engine:
+        with server_database(backend, **options) as engine:
             yield engine
         return
-    engine = create_engine(f"sqlite:///{tmp_path / 'host.sqlite3'}")
+    engine = create_engine(f"sqlite:///{tmp_path / 'host.sqlite3'}", **options)
     create_schema(engine)
     try:
         yield engine
@@ -379,3 +382,46 @@ def test_events_of_a_unit_in_the_host_s_transaction_follow_a_commit_that_went_th
                     host.rollback()
         assert seen == [(first, "CANCELED")]  # read after the commit; none for the failed one
         assert kit.queries.get("acme", second).status == "SCHEDULED"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_host_connection_s_events_survive_a_failing_publisher_and_an_invalidation(
+    backend: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A publisher raising while the pool took the connection back kept it from the pool;
+    # one store's failing publisher lost the other's batch; an invalidated connection's
+    # committed batch was never published.
+    got: list[str] = []
+
+    class Failing:
+        def publish(self, events: Sequence[DomainEvent]) -> None:
+            raise RuntimeError("broker down")
+
+    class Keeping:
+        def publish(self, events: Sequence[DomainEvent]) -> None:
+            got.extend(type(e).__name__ for e in events if isinstance(e, SessionCreated))
+
+    def create(host: Connection, publisher: EventPublisher, days: int) -> None:
+        store = SqlAlchemyStore(sessionmaker(bind=host), publisher)
+        _create_at(SessionKit(uow=store.unit_of_work, clock=ManualClock(NOW)), days=days)
+
+    with _engine(backend, tmp_path, pool_size=1, max_overflow=0, pool_timeout=5) as engine:
+        try:
+            with engine.connect() as host:
+                host.begin()
+                create(host, Failing(), 1)
+                create(host, Keeping(), 2)
+                host.commit()
+                assert got == []  # the COMMIT went through: out at the close
+            assert got == ["SessionCreated"]
+            with engine.connect() as again:  # the pool has its one connection back
+                again.execute(text("SELECT 1"))
+            with engine.connect() as host:
+                host.begin()
+                create(host, Keeping(), 3)
+                host.commit()
+                host.invalidate()
+            assert got == ["SessionCreated"] * 2
+        finally:
+            engine.dispose()
+    assert "broker down" in caplog.text

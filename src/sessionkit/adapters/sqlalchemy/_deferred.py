@@ -18,6 +18,7 @@ rollback of a savepoint that was open around the unit's writes.
 
 from __future__ import annotations
 
+import logging
 import weakref
 from typing import Any, Protocol
 
@@ -30,6 +31,8 @@ from sessionkit.model.events import DomainEvent
 from sessionkit.ports import EventPublisher
 
 __all__ = ["Publishing", "defer", "defer_on_connection", "forget_on_connection"]
+
+_log = logging.getLogger("sessionkit.events")
 
 _PENDING = "sessionkit.pending_events"
 """Where a host session keeps the events of joined units until the host commits."""
@@ -140,6 +143,8 @@ def defer_on_connection(
             event.listen(engine, "handle_error", _drop_staged_on_error)  # only per engine
         if not event.contains(pool, "checkin", _publish_staged_at_checkin):
             event.listen(pool, "checkin", _publish_staged_at_checkin)
+            event.listen(pool, "invalidate", _publish_staged_at_invalidation)
+            event.listen(pool, "soft_invalidate", _publish_staged_at_invalidation)
     held.append((store, events, frozenset(_savepoints(connection))))
 
 
@@ -178,9 +183,22 @@ def _stage_held(connection: Connection) -> None:
 
 
 def _publish(batches: list[_Held]) -> None:
+    """Publish every batch, each through its own store; log a publisher's error.
+
+    This runs after the host's COMMIT returned, from the connection's next
+    ``begin`` or from the pool taking it back: raising there would fail the
+    host's next transaction for an older one, or keep the connection from
+    its pool. A failing publisher keeps no other batch back.
+    """
     for store, events, _open in batches:
-        if store.publisher is not None:
+        if store.publisher is None:
+            continue
+        try:
             store.publisher.publish(tuple(events))
+        except Exception:  # noqa: BLE001  # logged: nobody is left to raise it to
+            _log.exception(
+                "publishing %d event(s) committed in the host's transaction failed", len(events)
+            )
 
 
 def _publish_staged_of(connection: Connection) -> None:
@@ -194,6 +212,17 @@ def _publish_staged_at_checkin(dbapi_connection: object, _record: object) -> Non
     if found is not None and found[0] is dbapi_connection:
         del _STAGED[id(dbapi_connection)]
         _publish(found[1])
+
+
+def _publish_staged_at_invalidation(
+    dbapi_connection: object, _record: object, _exception: object = None
+) -> None:
+    """A connection dropped after a COMMIT that went through: its batches go out now.
+
+    A COMMIT that failed with it was dropped first (``handle_error`` runs
+    before the invalidation).
+    """
+    _publish_staged_at_checkin(dbapi_connection, _record)
 
 
 def _drop_staged_on_error(context: Any) -> None:
