@@ -425,3 +425,36 @@ def test_a_host_connection_s_events_survive_a_failing_publisher_and_an_invalidat
         finally:
             engine.dispose()
     assert "broker down" in caplog.text
+
+
+@pytest.mark.parametrize("outcome", ["rollback", "commit"])
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_unit_joined_to_a_session_in_an_external_transaction_waits_for_that_transaction(
+    backend: str, outcome: str, tmp_path: Path
+) -> None:
+    # SQLAlchemy's "join a Session into an external transaction": the session's commit
+    # commits nothing on the connection, yet its after_commit published the joined unit's
+    # events, for writes the connection's rollback then took back.
+    events = RecordingPublisher()
+    with _engine(backend, tmp_path) as engine:
+        store = SqlAlchemyStore(engine, events)
+        with engine.connect() as connection:
+            outer = connection.begin()
+            db = OrmSession(bind=connection)
+            kit = SessionKit(uow=lambda: store.join(db), clock=ManualClock(NOW))
+            session_id = _create(kit)
+            db.commit()
+            assert connection.in_transaction()
+            assert events.events == []  # nothing is durable yet
+            if outcome == "commit":
+                outer.commit()
+            else:
+                outer.rollback()
+            db.close()
+        created = [e for e in events.events if isinstance(e, SessionCreated)]
+        if outcome == "commit":
+            assert [e.session.id for e in created] == [session_id]
+            assert _stored(engine, session_id)
+        else:
+            assert created == []
+            assert not _stored(engine, session_id)

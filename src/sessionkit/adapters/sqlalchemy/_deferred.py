@@ -2,11 +2,13 @@
 
 A unit of work joined with :meth:`~.store.SqlAlchemyStore.join` commits by
 releasing a SAVEPOINT; its writes are durable only when the host commits the
-real transaction. Its events wait in the host session's ``info`` until then:
-the host's commit publishes them, through the publisher of the store whose
-unit collected them, and a rollback of the host's transaction, or of any
-savepoint that enclosed the unit's, drops them, as does the end of the
-host's transaction by any other way than a commit (``close()``, ``reset()``).
+real transaction (when the host's session joined a transaction of its own
+connection, that connection's: the batches then move there). Its events
+wait in the host session's ``info`` until then: the host's commit publishes
+them, through the publisher of the store whose unit collected them, and a
+rollback of the host's transaction, or of any savepoint that enclosed the
+unit's, drops them, as does the end of the host's transaction by any other
+way than a commit (``close()``, ``reset()``).
 
 A unit of a store over a ``sessionmaker`` bound to the host's ``Connection``,
 in a transaction when the unit began, runs in that transaction the same way
@@ -76,6 +78,14 @@ def _publish_pending(session: OrmSession) -> None:
     if session.in_nested_transaction():
         return
     batches: list[_Pending] = session.info.pop(_PENDING, [])
+    outer = session.bind
+    if isinstance(outer, Connection) and outer.in_transaction():
+        # The session joined a transaction of its connection ("join a Session into an
+        # external transaction"): its commit committed nothing there. The batches wait
+        # for that transaction, as a bound maker's units do.
+        for store, events, _chain in batches:
+            defer_on_connection(outer, store, events)
+        return
     for store, events, _chain in batches:
         if store.publisher is not None:
             store.publisher.publish(tuple(events))
