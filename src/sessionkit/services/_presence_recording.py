@@ -94,10 +94,11 @@ class PresenceRecording:
         tick, unmoved. Events already stored (a replay) and repeats
         within the batch count as ``duplicates``; events naming no session of
         the tenant are reported as ``unknown`` and not stored. A session that
-        has ended (a terminal status) is sealed at its end (its last change,
-        at most its scheduled end): an event later than that is reported as
-        ``sealed`` and not stored, and a join heard late that leaves a stay
-        open at an end before the scheduled one is closed there. When racing
+        has ended (a terminal status) is sealed at its end (when it entered
+        that status, its own field ``sealed_at``, at most its scheduled end):
+        an event later than that is reported as ``sealed`` and not stored,
+        and a join heard late that leaves a stay open at an end before the
+        scheduled one is closed there. When racing
         writers store an event or move a session first, the batch runs again
         (it wrote nothing), and then finds them stored.
         """
