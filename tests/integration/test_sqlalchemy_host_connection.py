@@ -458,3 +458,37 @@ def test_a_unit_joined_to_a_session_in_an_external_transaction_waits_for_that_tr
         else:
             assert created == []
             assert not _stored(engine, session_id)
+
+
+@pytest.mark.parametrize(
+    "case", ["host_savepoint_rolled_back", "closed_without_commit", "connection_commits_first"]
+)
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_joined_unit_s_events_follow_the_external_transaction_s_own_savepoints_and_end(
+    backend: str, case: str, tmp_path: Path
+) -> None:
+    # A savepoint the host opened on the connection around the unit and rolled back
+    # before the session's commit let the event out; a session closed without its own
+    # commit dropped the events of writes the connection then committed.
+    events = RecordingPublisher()
+    with _engine(backend, tmp_path) as engine:
+        store = SqlAlchemyStore(engine, events)
+        with engine.connect() as connection:
+            outer = connection.begin()
+            db = OrmSession(bind=connection)
+            db.connection()  # the session joins the connection's transaction
+            around = connection.begin_nested() if case == "host_savepoint_rolled_back" else None
+            kit = SessionKit(uow=lambda: store.join(db), clock=ManualClock(NOW))
+            session_id = _create(kit)
+            if around is not None:
+                around.rollback()
+                db.commit()
+            elif case == "closed_without_commit":
+                db.close()
+            outer.commit()  # first, for "connection_commits_first": the session never commits
+            db.close()
+        created = [e.session.id for e in events.events if isinstance(e, SessionCreated)]
+        if case == "host_savepoint_rolled_back":
+            assert (created, _stored(engine, session_id)) == ([], False)
+        else:
+            assert (created, _stored(engine, session_id)) == ([session_id], True)

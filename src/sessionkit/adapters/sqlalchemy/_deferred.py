@@ -50,7 +50,14 @@ class Publishing(Protocol):
         ...
 
 
-_Pending = tuple[Publishing, list[DomainEvent], list[SessionTransaction]]
+_Pending = tuple[Publishing, list[DomainEvent], list[SessionTransaction], frozenset[str]]
+"""A batch, its store, the session's transactions around it and the connection's savepoints."""
+
+_SESSIONS_ON: weakref.WeakKeyDictionary[Connection, weakref.WeakSet[OrmSession]] = (
+    weakref.WeakKeyDictionary()
+)
+"""Host sessions bound to a Connection with batches pending, by connection: a savepoint
+the host rolls back on the connection itself drops the batches it enclosed."""
 
 
 def defer(db: OrmSession, store: Publishing, events: list[DomainEvent]) -> None:
@@ -58,9 +65,12 @@ def defer(db: OrmSession, store: Publishing, events: list[DomainEvent]) -> None:
 
     The batch remembers the transactions enclosing the released savepoint, so
     rolling back any of them (the host's whole transaction, or an outer
-    savepoint) drops it.
+    savepoint) drops it; for a session bound to a ``Connection``, also the
+    connection's savepoints open around it (the host may open and roll back
+    one on the connection itself).
     """
     if not db.info.get(_LISTENING):
+        event.listen(db, "before_commit", _committing)
         event.listen(db, "after_commit", _publish_pending)
         event.listen(db, "after_soft_rollback", _drop_pending)
         event.listen(db, "after_transaction_end", _drop_uncommitted)
@@ -70,23 +80,77 @@ def defer(db: OrmSession, store: Publishing, events: list[DomainEvent]) -> None:
     while transaction is not None:
         chain.append(transaction)
         transaction = transaction.parent
+    names: frozenset[str] = frozenset()
+    bind = db.bind
+    if isinstance(bind, Connection):
+        names = frozenset(_savepoints(bind))
+        sessions = _SESSIONS_ON.get(bind)
+        if sessions is None:
+            sessions = _SESSIONS_ON[bind] = weakref.WeakSet()
+            _listen_on(bind)  # now: the batches may move to it from inside its events
+            event.listen(bind, "rollback_savepoint", _drop_pending_in)
+            event.listen(bind, "commit", _stage_pending)
+        sessions.add(db)
     pending: list[_Pending] = db.info.setdefault(_PENDING, [])
-    pending.append((store, events, chain))
+    pending.append((store, events, chain, names))
+
+
+def _drop_pending_in(connection: Connection, name: str, _context: object) -> None:
+    """The host rolled back a savepoint of the connection: drop the batches it enclosed."""
+    for session in list(_SESSIONS_ON.get(connection, ())):
+        pending: list[_Pending] | None = session.info.get(_PENDING)
+        if pending:
+            session.info[_PENDING] = [batch for batch in pending if name not in batch[3]]
+
+
+_COMMITTING = "sessionkit.committing"
+
+
+def _committing(session: OrmSession) -> None:
+    session.info[_COMMITTING] = True
+
+
+def _stage_pending(connection: Connection) -> None:
+    """The host commits the connection's transaction itself: its sessions' batches go with it.
+
+    A session joined to that transaction whose own commit has not run (it is
+    closed later, or never) keeps batches whose writes this COMMIT makes
+    durable: they move to the connection, which publishes them once the
+    COMMIT went through. A session committing now (one that began the
+    connection's transaction itself) publishes its own, after its commit.
+    """
+    for session in list(_SESSIONS_ON.get(connection, ())):
+        if session.info.get(_COMMITTING):
+            continue
+        pending: list[_Pending] = session.info.pop(_PENDING, [])
+        for store, events, _chain, names in pending:
+            defer_on_connection(connection, store, events, names)
+    _stage_held(connection)
+
+
+def _to_connection(session: OrmSession, batches: list[_Pending]) -> bool:
+    """Hand ``batches`` to the session's connection if it is in a transaction; whether it did.
+
+    The session joined a transaction of its connection ("join a Session into
+    an external transaction"): neither its commit nor its end decides, that
+    transaction does, as for a bound maker's units.
+    """
+    outer = session.bind
+    if not isinstance(outer, Connection) or not outer.in_transaction():
+        return False
+    for store, events, _chain, names in batches:
+        defer_on_connection(outer, store, events, names)
+    return True
 
 
 def _publish_pending(session: OrmSession) -> None:
+    session.info.pop(_COMMITTING, None)
     if session.in_nested_transaction():
         return
     batches: list[_Pending] = session.info.pop(_PENDING, [])
-    outer = session.bind
-    if isinstance(outer, Connection) and outer.in_transaction():
-        # The session joined a transaction of its connection ("join a Session into an
-        # external transaction"): its commit committed nothing there. The batches wait
-        # for that transaction, as a bound maker's units do.
-        for store, events, _chain in batches:
-            defer_on_connection(outer, store, events)
+    if _to_connection(session, batches):
         return
-    for store, events, _chain in batches:
+    for store, events, _chain, _names in batches:
         if store.publisher is not None:
             store.publisher.publish(tuple(events))
 
@@ -104,12 +168,18 @@ def _drop_uncommitted(session: OrmSession, transaction: SessionTransaction) -> N
 
     A commit published and removed its batches before the transaction ended
     (``after_commit`` comes first); any of its batches left now were never
-    committed. A SAVEPOINT ending is left to the rollback listener: released,
-    its batches wait for the real commit.
+    committed, unless the session had joined a transaction of its connection,
+    which its end leaves open: they wait for that one then. A SAVEPOINT ending
+    is left to the rollback listener: released, its batches wait for the real
+    commit.
     """
     if transaction.parent is not None:
         return
-    _drop_pending(session, transaction)
+    session.info.pop(_COMMITTING, None)
+    pending: list[_Pending] = session.info.pop(_PENDING, [])
+    # A session joined to a transaction of its connection leaves that open when it ends
+    # (its savepoints' rollbacks dropped their batches): that transaction decides the rest.
+    _to_connection(session, pending)
 
 
 _Held = tuple[Publishing, list[DomainEvent], frozenset[str]]
@@ -130,7 +200,10 @@ back to the pool, and are dropped if it failed (``handle_error``).
 
 
 def defer_on_connection(
-    connection: Connection, store: Publishing, events: list[DomainEvent]
+    connection: Connection,
+    store: Publishing,
+    events: list[DomainEvent],
+    around: frozenset[str] = frozenset(),
 ) -> None:
     """Publish ``events`` once ``connection``'s transaction has committed; drop them if not.
 
@@ -140,6 +213,15 @@ def defer_on_connection(
     a COMMIT that fails. After a COMMIT that went through, the batches are
     published, in order, when the connection begins its next transaction or
     is closed (given back to its pool), whichever comes first.
+    """
+    _listen_on(connection).append((store, events, around | frozenset(_savepoints(connection))))
+
+
+def _listen_on(connection: Connection) -> list[_Held]:
+    """Return the connection's held batches, listening to its transaction's end the first time.
+
+    Called outside the connection's own events (SQLAlchemy refuses a listener
+    added while it dispatches one).
     """
     held = _HELD.get(connection)
     if held is None:
@@ -155,7 +237,7 @@ def defer_on_connection(
             event.listen(pool, "checkin", _publish_staged_at_checkin)
             event.listen(pool, "invalidate", _publish_staged_at_invalidation)
             event.listen(pool, "soft_invalidate", _publish_staged_at_invalidation)
-    held.append((store, events, frozenset(_savepoints(connection))))
+    return held
 
 
 def forget_on_connection(connection: Connection, events: list[DomainEvent]) -> None:
