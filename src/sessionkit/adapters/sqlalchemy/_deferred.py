@@ -120,12 +120,15 @@ def _stage_pending(connection: Connection) -> None:
     connection's transaction itself) publishes its own, after its commit.
     """
     for session in list(_SESSIONS_ON.get(connection, ())):
-        if session.info.get(_COMMITTING):
-            continue
-        pending: list[_Pending] = session.info.pop(_PENDING, [])
-        for store, events, _chain, names in pending:
-            defer_on_connection(connection, store, events, names)
+        if not session.info.get(_COMMITTING):
+            _hand_over(connection, session.info.pop(_PENDING, []))
     _stage_held(connection)
+
+
+def _hand_over(connection: Connection, batches: list[_Pending]) -> None:
+    """Let ``connection``'s transaction decide ``batches``, with the savepoints around each."""
+    for store, events, _chain, names in batches:
+        defer_on_connection(connection, store, events, names)
 
 
 def _to_connection(session: OrmSession, batches: list[_Pending]) -> bool:
@@ -138,8 +141,7 @@ def _to_connection(session: OrmSession, batches: list[_Pending]) -> bool:
     outer = session.bind
     if not isinstance(outer, Connection) or not outer.in_transaction():
         return False
-    for store, events, _chain, names in batches:
-        defer_on_connection(outer, store, events, names)
+    _hand_over(outer, batches)
     return True
 
 

@@ -332,29 +332,24 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
             # deadlock): committing what is left would store half of the unit.
             raise lost
         events, self._events = self._events, []
-        if self._host is None and self._deferring():
-            # In the transaction of the host's connection: the commit releases the unit's
-            # SAVEPOINT, and its events wait for the host's commit, as a joined unit's do.
-            host = self._store.host_connection
-            assert host is not None
-            if events:
+        if self._host is None:
+            # In the transaction of the host's connection, the commit only releases the
+            # unit's SAVEPOINT: its events wait for the host's commit, as a joined unit's do.
+            host = self._store.host_connection if self._deferring() else None
+            if host is not None and events:
                 defer_on_connection(host, self._store, events)
             try:
                 db.commit()
-            except BaseException:
-                forget_on_connection(host, events)
+            except BaseException as error:
+                if host is not None:
+                    forget_on_connection(host, events)
+                elif isinstance(error, StorageUnavailable):
+                    error.add_note(
+                        "the connection was lost while committing: the commit may or may not "
+                        "have been applied; read before writing again"
+                    )
                 raise
-            return
-        if self._host is None:
-            try:
-                db.commit()
-            except StorageUnavailable as error:
-                error.add_note(
-                    "the connection was lost while committing: the commit may or may not "
-                    "have been applied; read before writing again"
-                )
-                raise
-            if events:
+            if host is None and events:
                 self._committed.append(tuple(events))
             return
         assert self._savepoint is not None
