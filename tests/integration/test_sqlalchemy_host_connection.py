@@ -427,49 +427,26 @@ def test_a_host_connection_s_events_survive_a_failing_publisher_and_an_invalidat
     assert "broker down" in caplog.text
 
 
-@pytest.mark.parametrize("outcome", ["rollback", "commit"])
+@pytest.mark.parametrize(
+    ("case", "kept"),
+    [
+        ("session_committed_then_connection", True),
+        ("session_committed_then_connection_rolled_back", False),
+        ("host_savepoint_rolled_back", False),
+        ("closed_without_commit", True),
+        ("connection_commits_first", True),
+    ],
+)
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_a_unit_joined_to_a_session_in_an_external_transaction_waits_for_that_transaction(
-    backend: str, outcome: str, tmp_path: Path
+    backend: str, case: str, kept: bool, tmp_path: Path
 ) -> None:
     # SQLAlchemy's "join a Session into an external transaction": the session's commit
     # commits nothing on the connection, yet its after_commit published the joined unit's
-    # events, for writes the connection's rollback then took back.
-    events = RecordingPublisher()
-    with _engine(backend, tmp_path) as engine:
-        store = SqlAlchemyStore(engine, events)
-        with engine.connect() as connection:
-            outer = connection.begin()
-            db = OrmSession(bind=connection)
-            kit = SessionKit(uow=lambda: store.join(db), clock=ManualClock(NOW))
-            session_id = _create(kit)
-            db.commit()
-            assert connection.in_transaction()
-            assert events.events == []  # nothing is durable yet
-            if outcome == "commit":
-                outer.commit()
-            else:
-                outer.rollback()
-            db.close()
-        created = [e for e in events.events if isinstance(e, SessionCreated)]
-        if outcome == "commit":
-            assert [e.session.id for e in created] == [session_id]
-            assert _stored(engine, session_id)
-        else:
-            assert created == []
-            assert not _stored(engine, session_id)
-
-
-@pytest.mark.parametrize(
-    "case", ["host_savepoint_rolled_back", "closed_without_commit", "connection_commits_first"]
-)
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-def test_a_joined_unit_s_events_follow_the_external_transaction_s_own_savepoints_and_end(
-    backend: str, case: str, tmp_path: Path
-) -> None:
-    # A savepoint the host opened on the connection around the unit and rolled back
-    # before the session's commit let the event out; a session closed without its own
-    # commit dropped the events of writes the connection then committed.
+    # events, for writes the connection's rollback then took back. A savepoint the host
+    # opened on the connection around the unit and rolled back before the session's commit
+    # let the event out; a session closed without its own commit dropped the events of
+    # writes the connection then committed.
     events = RecordingPublisher()
     with _engine(backend, tmp_path) as engine:
         store = SqlAlchemyStore(engine, events)
@@ -482,13 +459,17 @@ def test_a_joined_unit_s_events_follow_the_external_transaction_s_own_savepoints
             session_id = _create(kit)
             if around is not None:
                 around.rollback()
+            if case.startswith("session_committed") or around is not None:
                 db.commit()
+                assert connection.in_transaction()
+                assert events.events == []  # nothing is durable yet
             elif case == "closed_without_commit":
                 db.close()
-            outer.commit()  # first, for "connection_commits_first": the session never commits
+            if case.endswith("rolled_back") and around is None:
+                outer.rollback()
+            else:
+                outer.commit()  # for "connection_commits_first": the session never commits
             db.close()
         created = [e.session.id for e in events.events if isinstance(e, SessionCreated)]
-        if case == "host_savepoint_rolled_back":
-            assert (created, _stored(engine, session_id)) == ([], False)
-        else:
-            assert (created, _stored(engine, session_id)) == ([session_id], True)
+        expected = [session_id] if kept else []
+        assert (created, _stored(engine, session_id)) == (expected, kept)
