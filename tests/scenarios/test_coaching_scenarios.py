@@ -7,9 +7,10 @@ A contract is N ``coaching`` sessions between a student and a coach
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 
 from sessionkit.demo.coaching import (
@@ -31,6 +32,7 @@ from sessionkit.model.session import Session
 from sessionkit.policies import ATTENDED, NO_SHOW
 from sessionkit.ports import UnitOfWorkFactory
 from sessionkit.services.attendance import PresenceReport
+from sessionkit.zones import get_zone
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -63,6 +65,37 @@ def test_signing_makes_n_sessions_in_the_coachs_zone_once(c: Coaching) -> None:
         "18:00 CEST"
     ] * 2
     assert STUDENT.local(first[0].start) == "Tue 03 Mar 12:00 EST"
+
+
+@pytest.mark.parametrize(
+    ("zone", "first", "walls"),
+    [
+        # Berlin falls back at 03:00 on 25 October: 02:30 comes twice, the first is taken.
+        ("Europe/Berlin", datetime(2026, 10, 18, 2, 30), ["02:30 CEST", "02:30 CEST"]),
+        # Berlin springs forward at 02:00 on 29 March: 02:30 never comes, 03:30 does.
+        ("Europe/Berlin", datetime(2026, 3, 22, 2, 30), ["02:30 CET", "03:30 CEST"]),
+        # Santiago falls back at midnight on 5 April: an evening lesson runs across it.
+        ("America/Santiago", datetime(2026, 3, 28, 23, 30), ["23:30 -03", "23:30 -03"]),
+    ],
+)
+def test_signed_lessons_last_their_minutes_across_a_change_of_the_coachs_clock(
+    c: Coaching, zone: str, first: datetime, walls: list[str]
+) -> None:
+    coach = attrs.evolve(COACH, zone=zone)
+    contract = attrs.evolve(
+        contract_for(),
+        key=f"DST-{zone}",
+        coach=coach,
+        count=2,
+        first=first.replace(tzinfo=get_zone(zone)),
+    )
+    sessions = sign(c, contract)
+    assert [s.span.duration for s in sessions] == [timedelta(minutes=60)] * 2
+    assert [coach.local(s.start).split(" ", 3)[3] for s in sessions] == walls
+    assert sessions[1].start - sessions[0].start in {
+        timedelta(weeks=1) + shift
+        for shift in (timedelta(0), timedelta(hours=1), -timedelta(hours=1))
+    }
 
 
 def test_reschedules_follow_the_notice_by_role(c: Coaching) -> None:

@@ -54,7 +54,7 @@ from sessionkit.services.attendance import AttendancePolicy, attendance_facts
 from sessionkit.services.rooms import JoinRules
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.rooms import FakeMeetingRooms
-from sessionkit.zones import get_zone
+from sessionkit.zones import get_zone, resolve_local
 
 __all__ = [
     "ATTENDANCE",
@@ -177,13 +177,15 @@ def sign(c: Coaching, contract: Contract) -> list[Session]:
     for number in range(1, contract.count + 1):
         if number in made:
             continue
-        # The same wall time every week in the coach's zone, whatever DST does.
-        start = (first + timedelta(weeks=number - 1)).replace(tzinfo=zone)
+        # The same wall time every week in the coach's zone, whatever DST does: a time
+        # the clock skips that day moves by the gap, a repeated one is taken the first
+        # time. The lesson lasts its minutes of elapsed time, across a change too.
+        start = resolve_local(first + timedelta(weeks=number - 1), zone)
         c.kit.sessions.create_extra(
             TENANT,
             actor=contract.coach.slug,
             start=start,
-            end=start + timedelta(minutes=contract.minutes),
+            end=start.astimezone(UTC) + timedelta(minutes=contract.minutes),
             title=f"{contract.subject} {number}/{contract.count} with {contract.student.name}",
             resources=[contract.coach.ref, contract.student.ref],
             tz=contract.coach.zone,
