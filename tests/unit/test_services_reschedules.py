@@ -371,7 +371,9 @@ def test_a_new_time_beyond_the_publishing_horizon_is_refused_like_a_moved_sessio
         h.kit.reschedules.request(
             T, session.id, role="student", actor="ana", reason=REASON, proposed_start=far
         )
-    assert (caught.value.rule, caught.value.allows_at) == ("max_horizon", far - timedelta(weeks=4))
+    # Within the horizon from far - 4 weeks, but the lesson has begun by then: never.
+    assert (caught.value.rule, caught.value.allows_at) == ("max_horizon", None)
+    assert "and by then:" in caught.value.reason
     request = h.kit.reschedules.request(T, session.id, role="student", actor="ana", reason=REASON)
     with pytest.raises(RescheduleRefused) as approving:
         h.kit.reschedules.approve(T, request.id, role="coach", actor="cleo", start=far)
@@ -381,6 +383,62 @@ def test_a_new_time_beyond_the_publishing_horizon_is_refused_like_a_moved_sessio
     approved = h.kit.reschedules.approve(T, request.id, role="coach", actor="cleo", start=within)
     assert approved.status == APPROVED
     assert h.kit.queries.get(T, session.id).start == within
+
+
+def test_a_new_time_past_the_horizon_names_when_it_is_allowed_only_if_it_ever_is() -> None:
+    rules = BookingRules(max_horizon=timedelta(weeks=4), publish_in_horizon=True)
+    h = Harness.in_memory(NOW, id_prefix="x", notice=coaching_notice(), booking_rules=rules)
+    session = lesson(h, NOW + timedelta(weeks=3))
+    soon = NOW + timedelta(weeks=5)  # within the horizon in a week, the lesson two weeks off
+    with pytest.raises(RescheduleRefused) as caught:
+        h.kit.reschedules.request(
+            T, session.id, role="student", actor="ana", reason=REASON, proposed_start=soon
+        )
+    allows_at = soon - timedelta(weeks=4)
+    assert (caught.value.rule, caught.value.allows_at) == ("max_horizon", allows_at)
+    asked = h.kit.reschedules.request(  # and then it is taken
+        T,
+        session.id,
+        role="student",
+        actor="ana",
+        reason=REASON,
+        proposed_start=soon,
+        now=allows_at,
+    )
+    assert asked.proposed_start == soon
+    h.kit.reschedules.withdraw(T, asked.id, role="student", actor="ana", now=allows_at)
+    # The student's 24 hours' notice runs out before the lesson's start comes in range.
+    late = session.start + timedelta(weeks=4, hours=1)
+    with pytest.raises(RescheduleRefused) as shut:
+        h.kit.reschedules.request(
+            T, session.id, role="student", actor="ana", reason=REASON, proposed_start=late
+        )
+    assert (shut.value.rule, shut.value.allows_at) == ("max_horizon", None)
+    assert "and by then:" in shut.value.reason
+
+
+def test_an_approval_past_the_horizon_names_no_instant_past_the_request_deadline() -> None:
+    rules = BookingRules(max_horizon=timedelta(weeks=4), publish_in_horizon=True)
+    h = Harness.in_memory(NOW, id_prefix="x", notice=coaching_notice(), booking_rules=rules)
+    session = lesson(h, NOW + timedelta(days=10))
+    request = h.kit.reschedules.request(T, session.id, role="student", actor="ana", reason=REASON)
+    assert request.deadline == NOW + timedelta(days=1)
+    after = NOW + timedelta(weeks=4, days=2)  # in range in two days: past the deadline
+    with pytest.raises(RescheduleRefused) as caught:
+        h.kit.reschedules.approve(T, request.id, role="coach", actor="cleo", start=after)
+    assert (caught.value.rule, caught.value.allows_at) == ("max_horizon", None)
+    assert caught.value.request_id == request.id
+    before = NOW + timedelta(weeks=4, hours=12)  # in range in 12 hours: before it
+    with pytest.raises(RescheduleRefused) as waiting:
+        h.kit.reschedules.approve(T, request.id, role="coach", actor="cleo", start=before)
+    assert (waiting.value.rule, waiting.value.allows_at) == (
+        "max_horizon",
+        NOW + timedelta(hours=12),
+    )
+    approved = h.kit.reschedules.approve(
+        T, request.id, role="coach", actor="cleo", start=before, now=NOW + timedelta(hours=12)
+    )
+    assert approved.new_start == before
 
 
 def test_cancelling_a_session_expires_its_pending_request_with_the_reason(h: Harness) -> None:

@@ -18,7 +18,15 @@ from sessionkit.ports import RescheduleRepository
 from sessionkit.services._context import Context, Tx
 from sessionkit.timespan import TimeSpan
 
-__all__ = ["moves", "one_pending", "refused", "request_refusal", "shut_after", "waiting_on"]
+__all__ = [
+    "by_then",
+    "moves",
+    "one_pending",
+    "refused",
+    "request_refusal",
+    "shut_after",
+    "waiting_on",
+]
 
 
 def refused(refusal: Refusal, *, request_id: str | None = None) -> RescheduleRefused:
@@ -28,6 +36,20 @@ def refused(refusal: Refusal, *, request_id: str | None = None) -> RescheduleRef
         refusal.reason,
         allows_at=refusal.allows_at,
         request_id=request_id,
+    )
+
+
+def by_then(refusal: Refusal, shut: Refusal | None) -> Refusal:
+    """Return ``refusal`` without its ``allows_at`` when ``shut`` refuses by then anyway.
+
+    ``shut`` is why the same command would still be refused at
+    ``refusal.allows_at`` (the asker's notice run out, the request answered
+    by silence), or ``None``: waiting never helps then, and the reason says why.
+    """
+    if shut is None or refusal.allows_at is None:
+        return refusal
+    return Refusal(
+        rule=refusal.rule, reason=f"{refusal.reason}, and by then: {shut.reason}", allows_at=None
     )
 
 

@@ -38,7 +38,13 @@ from sessionkit.policies import NoticePolicy, Refusal
 from sessionkit.ports import RESCHEDULES, RescheduleRepository
 from sessionkit.services._context import Context, Tx, check_free, retried
 from sessionkit.services._reschedule_options import CancelTier, SessionOptions, session_options
-from sessionkit.services._reschedule_refusals import refused, request_refusal, waiting_on
+from sessionkit.services._reschedule_refusals import (
+    by_then,
+    moves,
+    refused,
+    request_refusal,
+    waiting_on,
+)
 from sessionkit.services._reschedule_steps import (
     answer_due,
     approve_late,
@@ -157,6 +163,13 @@ class RescheduleCommands:
             refusal = refusal or policy.reason_refusal(reason)
             if refusal is None and proposed is not None:
                 refusal = self._ctx.new_time_refusal(session, proposed, tx.now)
+                if refusal is not None and refusal.allows_at is not None:
+                    moved = moves(repo.for_session(tenant, session.id))
+                    notice = self._ctx.notice
+                    shut = notice.may(
+                        "request_reschedule", role, session, refusal.allows_at, reschedules=moved
+                    )
+                    refusal = by_then(refusal, shut)
             if refusal is not None:
                 pending = repo.pending_for(tenant, session.id)
                 if refusal.rule == "one_pending" and pending is not None:
@@ -252,6 +265,13 @@ class RescheduleCommands:
                 )
             refusal = self._ctx.new_time_refusal(session, new_start, tx.now)
             if refusal is not None:
+                if refusal.allows_at is not None and refusal.allows_at >= request.deadline:
+                    silence = Refusal(
+                        rule="deadline_passed",
+                        reason=f"request {request.id!r} is answered by silence at "
+                        f"{request.deadline.isoformat()}",
+                    )
+                    refusal = by_then(refusal, silence)
                 raise refused(refusal, request_id=request.id)
             move_session(self._ctx, tx, session, new_start, actor)
             return store_answer(tx, repo, request, "approve", actor, role, new_start=new_start)
