@@ -86,6 +86,40 @@ def test_a_cancelled_all_day_occurrence_with_a_zoned_recurrence_id_is_excluded()
     assert [o.span.start for o in cal.occurrences()] == [utc(2020, 4, 2), utc(2020, 4, 30)]
 
 
+@pytest.mark.parametrize("default_tz", ["UTC", "America/New_York", "Europe/Berlin"])
+@pytest.mark.parametrize(
+    "exdate",
+    [
+        "EXDATE;TZID=GMT Standard Time:20200416T000000",  # as Exchange writes it
+        "EXDATE;TZID=Europe/London:20200416T000000",
+        "EXDATE;VALUE=DATE:20200416",
+    ],
+)
+def test_an_all_day_exdate_at_a_zoned_midnight_excludes_its_own_date(
+    default_tz: str, exdate: str
+) -> None:
+    """Midnight of 16 April in London is the 15th in UTC: the EXDATE still names the 16th."""
+    cal = read_ical(
+        ics(
+            *GMT_STANDARD_TIME,
+            *event(
+                "UID:bin",
+                "DTSTART;VALUE=DATE:20200402",
+                "DTEND;VALUE=DATE:20200403",
+                "RRULE:FREQ=WEEKLY;COUNT=4",
+                exdate,
+            ),
+        ),
+        default_tz=default_tz,
+    )
+    zone = ZoneInfo(default_tz)
+    assert [o.span.start.astimezone(zone).date() for o in cal.occurrences()] == [
+        date(2020, 4, 2),
+        date(2020, 4, 9),
+        date(2020, 4, 23),
+    ]
+
+
 def test_a_recurring_all_day_event_spans_its_local_day_across_dst() -> None:
     cal = read_ical(
         ics(

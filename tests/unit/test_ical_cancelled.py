@@ -8,6 +8,7 @@ import pytest
 
 from sessionkit import Recurrence, ScheduleItem, Series, SessionKit, WindowPolicy
 from sessionkit.contrib.ical import (
+    CalendarSyntaxError,
     IcalCalendar,
     IcalEvent,
     export_series,
@@ -168,6 +169,43 @@ def test_a_cancelled_single_event_is_read_as_cancelled_and_has_no_occurrence() -
     text = write_ical(cal, stamp=NOW)
     assert lines_of(text, "STATUS") == ["STATUS:CANCELLED"]
     assert read_ical(text) == cal
+
+
+@pytest.mark.parametrize(
+    ("where", "twice"),
+    [
+        ("single", "STATUS:CANCELLED"),
+        ("single", "STATUS:CONFIRMED"),
+        ("master", "STATUS:CANCELLED"),
+        ("override", "STATUS:CANCELLED"),
+        ("override", "SEQUENCE:2"),
+    ],
+)
+def test_a_status_or_sequence_given_twice_is_refused_naming_the_line(
+    where: str, twice: str
+) -> None:
+    # icalendar hands a repeated property over as a list: STATUS:CANCELLED twice read as
+    # not cancelled, and every occurrence of the cancelled event was imported; an
+    # override's SEQUENCE twice read as 0.
+    rule = () if where == "single" else ("RRULE:FREQ=DAILY;COUNT=3",)
+    own = (twice, twice) if where != "override" else ()
+    body = event("UID:talk", "DTSTART:20260401T100000Z", "DURATION:PT1H", *rule, *own)
+    if where == "override":
+        body += event(
+            "UID:talk",
+            "RECURRENCE-ID:20260402T100000Z",
+            "DTSTART:20260402T120000Z",
+            "DURATION:PT1H",
+            twice,
+            twice,
+        )
+    text = ics(*body)
+    line = text.split("\r\n").index(twice) + 2  # the second one, counted from 1
+    with pytest.raises(CalendarSyntaxError) as caught:
+        read_ical(text).occurrences()
+    name = twice.split(":")[0]
+    assert str(caught.value).startswith(f"line {line}: {name} more than once in one event")
+    assert caught.value.line == line
 
 
 def test_store_ical_stores_no_session_for_a_cancelled_event() -> None:

@@ -183,7 +183,10 @@ def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
     duration = reader.days(start) or span.duration
     exdates: list[datetime | date] = []
     for wall, _ in reader.dates("EXDATE", tz):
-        exdates.append(wall[0] if not isinstance(wall[0], datetime) else instant(wall))
+        if all_day:  # the day it names, as a RECURRENCE-ID's (a midnight in its own zone)
+            exdates.append(_key(wall, tz, local_start, all_day=True).date())
+        else:
+            exdates.append(wall[0] if not isinstance(wall[0], datetime) else instant(wall))
     rdates: list[datetime | date] = []
     overrides: list[IcalOverride] = []
     for wall, tail in reader.dates("RDATE", tz):
@@ -304,13 +307,14 @@ def _parent(reader: EventReader) -> str | None:
 
 def _cancelled(reader: EventReader) -> bool:
     """Whether the event says ``STATUS:CANCELLED``."""
-    return str(reader.comp.get("STATUS", "")).strip().upper() == "CANCELLED"
+    return str(reader.one("STATUS") or "").strip().upper() == "CANCELLED"
 
 
 def _sequence(reader: EventReader) -> int:
     """The SEQUENCE of an event (0 when absent or unreadable), to order its revisions."""
+    sequence = reader.one("SEQUENCE")  # refused more than once, as any one-value property
     try:
-        return int(str(reader.one("SEQUENCE") or 0))
+        return int(str(sequence or 0))
     except ValueError:
         return 0
 
