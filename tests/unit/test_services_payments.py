@@ -161,6 +161,9 @@ def test_a_provider_down_at_checkout_leaves_the_hold_and_a_retry_finishes(shop: 
     [held] = shop.kit.bookings.for_session(T, s.id)
     assert held.status == HELD
     assert shop.kit.payments.for_booking(T, held.id).due == "create"  # type: ignore[union-attr]
+    # The payment's id, not the idempotency key the adapter was handed (which it raised with).
+    assert caught.value.payment_id == shop.kit.payments.for_booking(T, held.id).id  # type: ignore[union-attr]
+    assert "the fake provider is down" in caught.value.detail
     retry = shop.kit.payments.book(T, s.id, "student:ana", actor="ana", idempotency_key="k1")
     assert (retry.booking.id, pay_of(retry).due, pay_of(retry).intent_ref) == (
         held.id,

@@ -143,10 +143,16 @@ def _provider(operation: str, payment_id: str) -> Iterator[None]:
     The port asks adapters for ``PaymentGatewayError``; one that lets its
     SDK's own exception through would otherwise fail a command after it
     committed, and stop :meth:`DueCalls.run_due` at that payment. Each call
-    carries its idempotency key, so the retry the error invites is safe.
+    carries its idempotency key, so the retry the error invites is safe. A
+    ``PaymentGatewayError`` the adapter raised names the payment by its id
+    here (an adapter knows only the key it was handed).
     """
     try:
         yield
+    except PaymentGatewayError as error:
+        if error.payment_id == payment_id:
+            raise
+        raise PaymentGatewayError(error.operation, payment_id, detail=error.detail) from error
     except SessionKitError:
         raise
     except Exception as error:  # the adapter's raw error, as the port's

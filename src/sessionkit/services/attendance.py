@@ -97,10 +97,11 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         Refusals are :class:`~sessionkit.errors.ActionRefused` with ``rule``
         ``"not_a_participant"``, ``"not_joinable"`` (``allows_at``: when a timer
         makes the session joinable, e.g. READY 15 minutes before the start;
-        ``None`` if none will), ``"too_early"`` (``allows_at``) or ``"ended"``.
-        Raises ``SessionNotFound``, ``InvalidValue`` when the kit has no
-        ``rooms``, and what the provider raises (``LookupError`` for a room
-        it closed).
+        ``None`` if none will), ``"too_early"`` (``allows_at``), ``"ended"`` or
+        ``"room_closed"`` (the provider's room was closed when the session was
+        over, and a status corrected back to a joinable one does not reopen
+        it). Raises ``SessionNotFound``, ``InvalidValue`` when the kit has no
+        ``rooms``, and what else the provider raises.
         """
         return self._access.credential(tenant, session_id, participant, role=role, now=now)
 
