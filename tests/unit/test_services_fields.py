@@ -24,6 +24,7 @@ from sessionkit.model import (
     SessionQuery,
     SessionUpdated,
 )
+from sessionkit.model.session import REQUEST_FIELD
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import GroupCloseReport, SeriesSpec
 from sessionkit.testing.harness import Harness
@@ -294,3 +295,51 @@ def test_fields_given_at_creation_are_stored_as_json_would_read_them(world: Harn
         T, actor="u1", title="Algebra", items=[_item()], metadata={"tags": ("a", "b"), "n": 1}
     )
     assert dict(series.metadata) == {"tags": ["a", "b"], "n": 1}
+
+
+def test_a_request_fingerprint_is_kept_with_the_session_and_not_written_by_hand(
+    world: Harness,
+) -> None:
+    kit = world.kit
+    start = datetime(2026, 3, 3, 15, tzinfo=UTC)
+    made = kit.sessions.create_extra(
+        T,
+        actor="u1",
+        start=start,
+        end=start + timedelta(hours=1),
+        lifecycle="lms",
+        metadata={"room": "B2"},
+        session_id="k1",
+        fingerprint="v1:abc",
+    )
+    assert dict(made.metadata) == {"room": "B2", REQUEST_FIELD: "v1:abc"}
+    with pytest.raises(InvalidValue, match=f"field '{REQUEST_FIELD}' is kept by sessionkit"):
+        kit.sessions.set_fields(T, made.id, actor="u1", set={REQUEST_FIELD: "v1:other"})
+    with pytest.raises(InvalidValue, match=f"field '{REQUEST_FIELD}' is kept by sessionkit"):
+        kit.sessions.create_extra(
+            T,
+            actor="u1",
+            start=start + timedelta(days=1),
+            end=start + timedelta(days=1, hours=1),
+            lifecycle="lms",
+            metadata={REQUEST_FIELD: "v1:forged"},
+        )
+    with pytest.raises(WrongType):
+        kit.sessions.create_extra(
+            T,
+            actor="u1",
+            start=start + timedelta(days=2),
+            end=start + timedelta(days=2, hours=1),
+            lifecycle="lms",
+            fingerprint=17,  # type: ignore[arg-type]
+        )
+    with pytest.raises(InvalidValue):
+        kit.sessions.create_extra(
+            T,
+            actor="u1",
+            start=start + timedelta(days=2),
+            end=start + timedelta(days=2, hours=1),
+            lifecycle="lms",
+            fingerprint="x" * 129,
+        )
+    assert [s.id for s in kit.queries.list(T).items] == ["k1"]

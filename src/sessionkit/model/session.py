@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 import attrs
 
@@ -32,6 +32,7 @@ __all__ = [
     "MAX_TITLE_LENGTH",
     "MAX_CAPACITY",
     "MAX_RESOURCES",
+    "REQUEST_FIELD",
     "ResourceRef",
     "Session",
     "check_capacity",
@@ -41,6 +42,14 @@ __all__ = [
     "frozen_mapping",
     "resource_refs",
 ]
+
+
+REQUEST_FIELD: Final = "request_fingerprint"
+"""The own field holding the digest of the host's request that made a session.
+
+Written by ``create_extra(fingerprint=...)`` and kept by sessionkit: a host
+whose idempotency key names the session (``session_id``) compares a replay's
+request with it, whatever was changed on the session since."""
 
 
 @attrs.frozen(slots=True, order=True)

@@ -21,7 +21,7 @@ from sessionkit.errors import DuplicateSession, InvalidValue, SeriesClosedError
 from sessionkit.errors._base import shown
 from sessionkit.model.events import SessionCreated, SessionDeleted, SessionUpdated
 from sessionkit.model.fields import check_fields
-from sessionkit.model.session import ResourceRef, Session, resource_refs
+from sessionkit.model.session import REQUEST_FIELD, ResourceRef, Session, resource_refs
 from sessionkit.model.text import (
     MAX_TITLE_LENGTH,
     check_actor,
@@ -78,6 +78,7 @@ class SessionCommands(SessionStatusCommands):
         capacity: int | None = None,
         metadata: Mapping[str, Any] | None = None,
         session_id: str | None = None,
+        fingerprint: str | None = None,
     ) -> Session:
         """Create an extra session (outside the schedule) and return it.
 
@@ -92,7 +93,11 @@ class SessionCommands(SessionStatusCommands):
         ``InvalidValue`` for bad input (a capacity above ``max_capacity``
         included). ``session_id`` gives the session that id instead of a new one (a
         host's idempotency key can name it, so a replay is refused as a
-        duplicate rather than creating a second session).
+        duplicate rather than creating a second session). ``fingerprint``
+        (text, at most 128 characters), a digest of that host's request, is
+        kept as the session's own field ``request_fingerprint``
+        (:data:`~sessionkit.model.session.REQUEST_FIELD`), so a replay is
+        told from another request however the session was changed since.
         """
         ctx = self._ctx
         tenant = check_tenant(tenant)
@@ -103,6 +108,9 @@ class SessionCommands(SessionStatusCommands):
         span = TimeSpan(check_instant(start, "start"), check_instant(end, "end"))
         own_fields = check_fields(metadata)
         fields.check_unkept(own_fields or ())
+        if fingerprint is not None:
+            check_text(fingerprint, "fingerprint", limit=128)
+            own_fields = {**(own_fields or {}), REQUEST_FIELD: fingerprint}
         with ctx.transaction() as tx:
             if series_id is not None:
                 series = tx.series.get(tenant, series_id)

@@ -25,7 +25,7 @@ from sessionkit.model.events import SeriesUpdated, SessionUpdated
 from sessionkit.model.fields import check_field_key, field_value
 from sessionkit.model.html import html_of
 from sessionkit.model.series import Series
-from sessionkit.model.session import Session, check_group
+from sessionkit.model.session import REQUEST_FIELD, Session, check_group
 from sessionkit.model.text import check_actor, check_id, check_tenant
 from sessionkit.model.usage import CODE_FIELD, MADE_UP_BY_FIELD, MAKEUP_FIELD
 from sessionkit.services._closing import close_all_in
@@ -58,6 +58,7 @@ _KEPT_BY: dict[str, str] = {
     MADE_UP_BY_FIELD: "kit.usage.mark_makeup",
     CODE_FIELD: "the kit's session codes",
     SEALED_FIELD: "the session's status changes",
+    REQUEST_FIELD: "create_extra(fingerprint=...)",
 }
 """A session's own fields sessionkit keeps, and what writes each.
 

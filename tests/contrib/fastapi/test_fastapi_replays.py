@@ -133,6 +133,38 @@ def test_a_session_replayed_with_fields_left_out_is_another_request(client: Test
 
 
 @pytest.mark.parametrize(
+    ("change", "path", "body"),
+    [
+        ("title", "", {"title": "Algebra II"}),
+        ("cancel", "/cancel", {"reason": "teacher ill"}),
+    ],
+)
+def test_a_session_replayed_after_it_was_changed_is_still_the_same_request(
+    client: TestClient, change: str, path: str, body: dict[str, Any]
+) -> None:
+    # The replay was compared with the session as it is now: any edit since (a cancel
+    # writes sealed_at among its own fields) made the very same request a 409.
+    asked = {"start": at(48), "end": at(49), "lifecycle": "lms", "title": "Algebra"}
+    key = {"Idempotency-Key": f"changed-{change}"}
+    made = client.post("/v1/sessions", json=asked, headers=key)
+    assert made.status_code == 201, made.text
+    session_id = made.json()["id"]
+    method = client.patch if change == "title" else client.post
+    edited = method(f"/v1/sessions/{session_id}{path}", json=body)
+    assert edited.status_code == 200, edited.text
+    replay = client.post("/v1/sessions", json=asked, headers=key)
+    assert replay.status_code == 201, replay.text
+    assert replay.json() == client.get(f"/v1/sessions/{session_id}").json()
+    assert replay.json()["version"] == 2  # returned as it is, not made again
+    problem(
+        client.post("/v1/sessions", json={**asked, "title": "Algebra II"}, headers=key),
+        409,
+        "DuplicateSession",
+    )
+    assert client.get("/v1/sessions").json()["total"] == 1
+
+
+@pytest.mark.parametrize(
     ("first", "then"), [(1, True), (True, 1), (0, False), (False, 0), ("1", 1)]
 )
 def test_a_replay_whose_metadata_differs_as_json_is_another_request(

@@ -1,6 +1,8 @@
 """The routes of sessions and series (added to the router by :func:`add_session_routes`)."""
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
+import hashlib
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -21,7 +23,7 @@ from sessionkit.contrib.fastapi.problems import unstored
 from sessionkit.errors import DuplicateSeries, DuplicateSession, SessionConflict
 from sessionkit.model.query import MAX_LIMIT, SessionQuery, SortField
 from sessionkit.model.series import ScheduleItem, Series
-from sessionkit.model.session import Session, resource_refs
+from sessionkit.model.session import REQUEST_FIELD, Session, resource_refs
 from sessionkit.services import SessionKit
 from sessionkit.services.booking_requests import canonical_json
 from sessionkit.zones import get_zone
@@ -81,11 +83,14 @@ def add_session_routes(routes: Routes) -> None:
         app: Kit, who: Who, body: s.SessionCreate, idempotency_key: IdempotencyKey = None
     ) -> s.SessionOut:
         access.staff(who)
-        session_id = None if idempotency_key is None else key_id(who.tenant, idempotency_key)
+        session_id = fingerprint = None
+        if idempotency_key is not None:
+            session_id = key_id(who.tenant, idempotency_key)
+            fingerprint = _fingerprint(_asked_session(app, who.tenant, body))
         args: dict[str, Any] = body.model_dump()
         try:
             made = app.sessions.create_extra(
-                who.tenant, actor=who.actor, session_id=session_id, **args
+                who.tenant, actor=who.actor, session_id=session_id, fingerprint=fingerprint, **args
             )
         except SessionConflict as conflict:
             raise unstored(conflict) from conflict
@@ -93,7 +98,7 @@ def add_session_routes(routes: Routes) -> None:
             if session_id is None or taken.key != "id":
                 raise
             made = app.queries.get(who.tenant, session_id, actor=who.actor)
-            if _asked_session(app, who.tenant, body, made) != _stored_session(made):
+            if not _replays(app, who.tenant, body, made, fingerprint):
                 raise
         return s.session_out(made)
 
@@ -233,6 +238,35 @@ def add_session_routes(routes: Routes) -> None:
         return s.series_out(app.queries.get_series(who.tenant, series_id, actor=who.actor))
 
 
+def _replays(
+    app: SessionKit, tenant: str, body: s.SessionCreate, made: Session, fingerprint: str | None
+) -> bool:
+    """Whether ``body`` is the request that made ``made`` (under the same key).
+
+    Compared with the digest of that request, which the session keeps
+    (:data:`~sessionkit.model.session.REQUEST_FIELD`) whatever was changed on
+    it since; a session made without one (by an earlier version) is compared
+    field by field as it is now.
+    """
+    if body.series_id != made.series_id:
+        return False
+    kept = made.metadata.get(REQUEST_FIELD)
+    if kept is not None:
+        return bool(kept == fingerprint)
+    return _asked_session(app, tenant, body) == _stored_session(made)
+
+
+def _fingerprint(asked: dict[str, object]) -> str:
+    """The digest of a ``POST /sessions`` request as :func:`_asked_session` fills it in."""
+    text = canonical_json({**asked, "start": _utc(asked["start"]), "end": _utc(asked["end"])})
+    return "v1:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _utc(value: object) -> str:
+    assert isinstance(value, datetime)
+    return value.astimezone(UTC).isoformat()
+
+
 def _stored_session(made: Session) -> dict[str, object]:
     """The fields of a stored session a ``POST /sessions`` names, to compare with a replay's."""
     return {
@@ -248,16 +282,11 @@ def _stored_session(made: Session) -> dict[str, object]:
     }
 
 
-def _asked_session(
-    app: SessionKit, tenant: str, body: s.SessionCreate, made: Session
-) -> dict[str, object] | None:
+def _asked_session(app: SessionKit, tenant: str, body: s.SessionCreate) -> dict[str, object]:
     """What ``body`` asks for, each omitted field as ``create_extra`` fills it in.
 
-    ``None`` when it names another series than ``made``'s (so it is not a
-    replay of it). In a series, an omitted field is the series' (as it is now).
+    In a series, an omitted field is the series' (as it is now).
     """
-    if body.series_id != made.series_id:
-        return None
     found: Series | None = None
     if body.series_id is not None:
         found = app.queries.get_series(tenant, body.series_id)
