@@ -89,7 +89,7 @@ def shut_after(
         and session.start == pending.session_start
         and ctx.new_time_refusal(session, target, at) is None
     ):
-        session = attrs.evolve(session, span=TimeSpan(target, target + session.span.duration))
+        session = attrs.evolve(session, span=TimeSpan.from_start(target, session.span.duration))
         moved += 1
     return ctx.notice.may("request_reschedule", role, session, at, reschedules=moved)
 

@@ -146,7 +146,7 @@ def move_session(
     reason = status_lock(ctx.lifecycle(session.lifecycle), session)
     if reason is not None:
         raise SessionLocked(session.id, reason)
-    span = TimeSpan(new_start, new_start + session.span.duration)
+    span = TimeSpan.from_start(new_start, session.span.duration)
     changed = attrs.evolve(session, span=span, detached=True, updated_at=tx.now, updated_by=actor)
     check_free(tx, changed)
     stored = tx.sessions.update(changed, expected_version=session.version)
