@@ -90,6 +90,35 @@ def _stored_in(kit: SessionKit, session_id: str) -> bool:
     return True
 
 
+class _Failing:
+    """A publisher that raises at every batch."""
+
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        raise RuntimeError("the broker is down")
+
+
+def test_a_failing_publisher_keeps_no_other_joined_batch_back(tmp_path: Path) -> None:
+    # The host's commit published each joined unit's batch in turn and stopped at the first
+    # publisher's error: the batches after it, committed too, were never published.
+    with _engine("sqlite", tmp_path) as engine:
+        published = RecordingPublisher()
+        failing = SqlAlchemyStore(engine, _Failing())
+        working = SqlAlchemyStore(engine, published)
+        with OrmSession(engine) as db:
+            first = _create(SessionKit(uow=lambda: failing.join(db), clock=ManualClock(NOW)))
+            second = _create_at(
+                SessionKit(uow=lambda: working.join(db), clock=ManualClock(NOW)), days=2
+            )
+            with pytest.raises(RuntimeError, match="the broker is down"):
+                db.commit()  # the commit stands; the error reaches the caller
+        assert _stored(engine, first)
+        assert _stored(engine, second)
+        assert [type(e).__name__ for e in published.events] == [
+            "SessionCreated",
+            "BookingConfirmed",
+        ]
+
+
 @pytest.mark.parametrize("mode", ["conditional_savepoint", "create_savepoint"])
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_units_run_in_the_transaction_of_the_host_s_connection(

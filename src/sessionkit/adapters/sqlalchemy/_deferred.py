@@ -152,9 +152,18 @@ def _publish_pending(session: OrmSession) -> None:
     batches: list[_Pending] = session.info.pop(_PENDING, [])
     if _to_connection(session, batches):
         return
+    # The commit stands and a publisher's error reaches the caller of commit(), as a
+    # unit's own does; every other batch is published first, none kept back by it.
+    failed: Exception | None = None
     for store, events, _chain, _names in batches:
-        if store.publisher is not None:
+        if store.publisher is None:
+            continue
+        try:
             store.publisher.publish(tuple(events))
+        except Exception as error:  # noqa: BLE001  # raised once the rest are out
+            failed = failed or error
+    if failed is not None:
+        raise failed
 
 
 def _drop_pending(session: OrmSession, previous: SessionTransaction) -> None:
