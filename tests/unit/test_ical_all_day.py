@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -117,6 +117,36 @@ def test_an_all_day_exdate_at_a_zoned_midnight_excludes_its_own_date(
         date(2020, 4, 2),
         date(2020, 4, 9),
         date(2020, 4, 23),
+    ]
+
+
+@pytest.mark.parametrize("default_tz", ["UTC", "America/New_York"])
+@pytest.mark.parametrize("excluded", [False, True])
+def test_an_all_day_rdate_at_a_zoned_midnight_adds_its_own_date(
+    default_tz: str, excluded: bool
+) -> None:
+    """An RDATE names its day as an EXDATE does, so the two cancel out."""
+    exdate = ("EXDATE;TZID=Europe/London:20200716T000000",) if excluded else ()
+    cal = read_ical(
+        ics(
+            *event(
+                "UID:bin",
+                "DTSTART;VALUE=DATE:20200702",
+                "DTEND;VALUE=DATE:20200703",
+                "RRULE:FREQ=WEEKLY;COUNT=2",
+                "RDATE;TZID=Europe/London:20200716T000000",
+                *exdate,
+            ),
+        ),
+        default_tz=default_tz,
+    )
+    zone = ZoneInfo(default_tz)
+    days = [date(2020, 7, 2), date(2020, 7, 9)] + ([] if excluded else [date(2020, 7, 16)])
+    spans = [
+        (o.span.start.astimezone(zone), o.span.end.astimezone(zone)) for o in cal.occurrences()
+    ]
+    assert [(start.date(), start.time(), end - start) for start, end in spans] == [
+        (day, time(), timedelta(days=1)) for day in days
     ]
 
 

@@ -417,6 +417,25 @@ def test_a_new_time_past_the_horizon_names_when_it_is_allowed_only_if_it_ever_is
     assert "and by then:" in shut.value.reason
 
 
+def test_a_new_time_past_the_horizon_names_no_instant_its_lead_then_refuses() -> None:
+    # The new time is a horizon ahead at allows_at, less than the notice's min_lead.
+    rules = BookingRules(max_horizon=timedelta(days=7), publish_in_horizon=True)
+    notice = NoticePolicy(min_lead=timedelta(days=10))
+    h = Harness.in_memory(NOW, id_prefix="x", notice=notice, booking_rules=rules)
+    session = lesson(h, NOW + timedelta(days=6))
+    with pytest.raises(RescheduleRefused) as caught:
+        h.kit.reschedules.request(
+            T,
+            session.id,
+            role="host",
+            actor="cleo",
+            reason=REASON,
+            proposed_start=NOW + timedelta(days=12),
+        )
+    assert (caught.value.rule, caught.value.allows_at) == ("max_horizon", None)
+    assert "and by then:" in caught.value.reason
+
+
 def test_an_approval_past_the_horizon_names_no_instant_past_the_request_deadline() -> None:
     rules = BookingRules(max_horizon=timedelta(weeks=4), publish_in_horizon=True)
     h = Harness.in_memory(NOW, id_prefix="x", notice=coaching_notice(), booking_rules=rules)

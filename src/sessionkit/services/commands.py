@@ -147,16 +147,17 @@ class SessionCommands(SessionStatusCommands):
                 metadata=own_fields,
                 group=None if series_id is None else series.group,
             )
-            ctx.check_capacity(session)
-            ctx.check_publishing(session, tx.now)
             if session_id is not None and tx.sessions.get_many(tenant, [session_id]):
-                # Before a code is drawn for it: a taken id is the session's duplicate.
+                # Before a code is drawn for it, and before the publishing rules: a taken
+                # id is the session's duplicate (a host's retry after the start included).
                 raise DuplicateSession(
                     f"session {shown(session_id)} already exists for tenant {shown(tenant)}",
                     session_id=session_id,
                     key="id",
                     tenant=tenant,
                 )
+            ctx.check_capacity(session)
+            ctx.check_publishing(session, tx.now)
             # The code first: its counter's row lock queues coded creators before they
             # take the conflict check's locks, so two never wait on each other (MariaDB).
             [session] = assign_codes(ctx, tx, [session])

@@ -168,7 +168,7 @@ class RescheduleCommands:
                     notice = self._ctx.notice
                     shut = notice.may(
                         "request_reschedule", role, session, refusal.allows_at, reschedules=moved
-                    )
+                    ) or notice.new_time_refusal(proposed, refusal.allows_at)
                     refusal = by_then(refusal, shut)
             if refusal is not None:
                 pending = repo.pending_for(tenant, session.id)

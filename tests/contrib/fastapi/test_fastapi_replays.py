@@ -15,7 +15,9 @@ import pytest
 from fastapi import FastAPI, Header, HTTPException
 from starlette.testclient import TestClient
 
+from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.contrib.fastapi import PROBLEM_MEDIA_TYPE, Caller, sessionkit_router
+from sessionkit.policies import BookingRules
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
@@ -162,6 +164,36 @@ def test_a_session_replayed_after_it_was_changed_is_still_the_same_request(
         "DuplicateSession",
     )
     assert client.get("/v1/sessions").json()["total"] == 1
+
+
+def test_a_session_replayed_after_its_start_is_the_session_it_made(
+    clock: ManualClock, client_for: Any
+) -> None:
+    # create_extra judged the publishing rules before it looked for the key's session: a
+    # retry arriving once the session had begun was refused in_the_past.
+    rules = BookingRules(max_horizon=timedelta(weeks=4), publish_in_horizon=True)
+    kit = SessionKit(uow=InMemoryStore().unit_of_work, clock=clock, booking_rules=rules)
+    client = client_for(kit)
+    asked = {"start": at(2), "end": at(3), "lifecycle": "lms"}
+    key = {"Idempotency-Key": "late-retry"}
+    made = client.post("/v1/sessions", json=asked, headers=key)
+    assert made.status_code == 201, made.text
+    clock.advance(timedelta(hours=2, minutes=5))
+    replay = client.post("/v1/sessions", json=asked, headers=key)
+    assert replay.status_code == 201, replay.text
+    assert replay.json() == made.json()
+    fresh = client.post("/v1/sessions", json=asked, headers={"Idempotency-Key": "too-late"})
+    assert problem(fresh, 409, "BookingRefused")["rule"] == "in_the_past"
+
+
+@pytest.mark.parametrize("start", ["0001-01-01T00:30:00+01:00", "9999-12-31T23:00:00-02:00"])
+def test_a_keyed_session_out_of_range_is_refused_as_without_a_key(
+    client: TestClient, start: str
+) -> None:
+    body = {"start": start, "end": "2026-03-05T10:00:00Z", "lifecycle": "lms"}
+    plain = problem(client.post("/v1/sessions", json=body), 422, "InvalidValue")
+    keyed = client.post("/v1/sessions", json=body, headers={"Idempotency-Key": "far"})
+    assert problem(keyed, 422, "InvalidValue")["detail"] == plain["detail"]
 
 
 @pytest.mark.parametrize(

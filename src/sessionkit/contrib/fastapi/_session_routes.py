@@ -2,7 +2,6 @@
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
 import hashlib
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -26,7 +25,7 @@ from sessionkit.model.series import ScheduleItem, Series
 from sessionkit.model.session import REQUEST_FIELD, Session, resource_refs
 from sessionkit.services import SessionKit
 from sessionkit.services.booking_requests import canonical_json
-from sessionkit.zones import get_zone
+from sessionkit.zones import check_instant, get_zone
 
 __all__ = ["add_session_routes"]
 
@@ -258,13 +257,9 @@ def _replays(
 
 def _fingerprint(asked: dict[str, object]) -> str:
     """The digest of a ``POST /sessions`` request as :func:`_asked_session` fills it in."""
-    text = canonical_json({**asked, "start": _utc(asked["start"]), "end": _utc(asked["end"])})
+    start, end = check_instant(asked["start"], "start"), check_instant(asked["end"], "end")
+    text = canonical_json({**asked, "start": start.isoformat(), "end": end.isoformat()})
     return "v1:" + hashlib.sha256(text.encode()).hexdigest()
-
-
-def _utc(value: object) -> str:
-    assert isinstance(value, datetime)
-    return value.astimezone(UTC).isoformat()
 
 
 def _stored_session(made: Session) -> dict[str, object]:

@@ -193,6 +193,9 @@ def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
         if not isinstance(wall[0], datetime):
             rdates.append(wall[0])
             continue
+        if all_day and not tail:  # a day of its own, named as an EXDATE names one
+            rdates.append(_key(wall, tz, local_start, all_day=True).date())
+            continue
         begin = instant(wall)
         rdates.append(begin)
         end = begin + tail if isinstance(tail, timedelta) else instant(tail) if tail else None
