@@ -39,10 +39,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the indexes and the columns (the groups are lost)."""
+    """Drop the indexes and the columns (the groups are lost).
+
+    ``DROP COLUMN`` on every backend (SQLite has it since 3.35), not a batch
+    rebuild: on SQLite that copies the table and drops the old one, and with
+    foreign keys on (a store turns them on) the drop cascaded to every
+    session's resource rows, or failed on the series' schedule items.
+    """
     op.drop_index(_SESSIONS_INDEX, table_name=_SESSIONS)
     op.drop_index(_SERIES_INDEX, table_name=_SERIES)
-    with op.batch_alter_table(_SESSIONS) as batch:
-        batch.drop_column("group_key")
-    with op.batch_alter_table(_SERIES) as batch:
-        batch.drop_column("group_key")
+    op.drop_column(_SESSIONS, "group_key")
+    op.drop_column(_SERIES, "group_key")
