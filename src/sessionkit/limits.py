@@ -41,7 +41,9 @@ CEILING: Final = timedelta(days=36_600)
 
 
 def _count(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WrongType(value, name=f"Limits.{attribute.name}", expected="an integer >= 1")
+    if value < 1:
         raise InvalidValue(
             f"Limits.{attribute.name} must be an integer >= 1, got {shown(value)}",
             value=value,

@@ -102,6 +102,29 @@ def test_limits_themselves_are_checked(changes: dict[str, object]) -> None:
         Limits(**changes)  # type: ignore[arg-type]  # the point: wrong at run time
 
 
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"slots": "10"}, WrongType),
+        ({"candidates": 1.5}, WrongType),
+        ({"sessions_per_materialisation": None}, WrongType),
+        ({"slots": True}, WrongType),
+        ({"window": 3660}, WrongType),
+        ({"slots": 0}, InvalidValue),
+        ({"candidates": -1}, InvalidValue),
+    ],
+)
+def test_a_limit_of_the_wrong_type_is_wrong_type_and_out_of_range_invalid(
+    changes: dict[str, object], error: type[SessionKitError]
+) -> None:
+    # docs/limits.md: wrong types anywhere raise WrongType (also a TypeError).
+    with pytest.raises(error) as caught:
+        Limits(**changes)  # type: ignore[arg-type]  # the point: wrong at run time
+    assert isinstance(caught.value, TypeError) is (error is WrongType)
+    [name] = changes
+    assert f"Limits.{name}" in str(caught.value)
+
+
 def test_the_kit_takes_limits_and_nothing_else() -> None:
     with pytest.raises(WrongType):
         SessionKit(
