@@ -24,7 +24,8 @@ from sessionkit.model import (
     add_months,
 )
 from sessionkit.model.booking import BookableSession
-from sessionkit.model.query import SortKey
+from sessionkit.model.query import MAX_CURSOR_LENGTH, SortKey
+from sessionkit.model.text import MAX_NAME_LENGTH, MAX_TITLE_LENGTH
 from sessionkit.recurrence import Recurrence
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -204,6 +205,22 @@ def test_query_validation_and_cursors() -> None:
     with pytest.raises(InvalidValue, match="not a cursor"):
         SessionQuery(after=nested)
     assert Page(items=(), total=101, page=1, limit=50, next_cursor=None).pages == 3
+
+
+@pytest.mark.parametrize("char", ["\U0001f600", "\x01", '"', "\u00e9"])
+def test_the_longest_cursor_a_page_can_make_is_taken_by_the_next(char: str) -> None:
+    # A title of 255 emoji made a 4,184-character cursor, refused by the next page.
+    order: tuple[SortKey, ...] = tuple(
+        (field, "asc")
+        for field in ("title", "group", "status", "start", "end", "created", "updated")
+    )
+    status = "S" * MAX_NAME_LENGTH if char in '\x01"' else char * MAX_NAME_LENGTH
+    values = (char * MAX_TITLE_LENGTH, char * MAX_ID_LENGTH, status, NOW, NOW, NOW, NOW)
+    ident = ("\U0001f600" if char == "\x01" else char) * MAX_ID_LENGTH
+    cursor = Cursor(order, values, ident if ident.isprintable() else "s1")
+    text = cursor.encode()
+    assert len(text) <= MAX_CURSOR_LENGTH
+    assert Cursor.decode(text, order) == cursor
 
 
 @given(
