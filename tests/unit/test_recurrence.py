@@ -243,6 +243,32 @@ def test_window_far_from_start_does_not_walk_from_dtstart() -> None:
     assert len(found) == 7
 
 
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=DAILY;BYHOUR=9,14",
+        "FREQ=WEEKLY;BYDAY=MO,TH;BYHOUR=9,14",
+        "FREQ=HOURLY;BYHOUR=9,14",
+        "FREQ=DAILY;BYHOUR=9,14;BYSETPOS=1",
+    ],
+)
+def test_a_rule_dateutil_expands_is_charged_the_periods_it_examines(rule: str) -> None:
+    # The general path charged a whole chunk of 4,096 periods before examining any: a
+    # week of a twice-a-day class was refused under any cap below 4,096.
+    rec = Recurrence.from_rrule(
+        rule, start=datetime(2026, 3, 2, 9), tz="UTC", duration=timedelta(hours=1)
+    )
+    week = (utc(2026, 3, 2), utc(2026, 3, 9))
+    expected = list(rec.between(*week))
+    assert 0 < len(expected) <= 14
+    assert list(rec.between(*week, max_candidates=400)) == expected
+    with pytest.raises(ExpansionLimitExceeded) as caught:
+        list(rec.between(utc(2026, 3, 2), utc(2027, 3, 2), max_candidates=400))
+    examined = caught.value.value
+    assert isinstance(examined, int)
+    assert 400 < examined < 4096  # what it examined, not a chunk's worth
+
+
 def test_never_matching_rule_yields_nothing_quickly() -> None:
     rec = Recurrence.from_rrule(
         "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=31",

@@ -89,6 +89,13 @@ def _advance(plan: Plan, boundary: datetime, periods: int) -> datetime | None:
         return None
 
 
+def _periods_to(plan: Plan, boundary: datetime, end: datetime) -> int:
+    """The periods from the one at ``boundary`` to the one ``end`` falls in, both counted."""
+    return max(
+        1, _period_start(plan, end - EPOCH)[1] - _period_start(plan, boundary - EPOCH)[1] + 1
+    )
+
+
 _CYCLE: Final = {"YEARLY": 400, "MONTHLY": 4800, "WEEKLY": 20871}
 """Periods in 400 Gregorian years, after which the calendar (weekdays, leap days) repeats."""
 
@@ -215,12 +222,18 @@ def general(plan: Plan, lo: timedelta, hi: timedelta, budget: Budget) -> Iterato
         )
 
     hi_dt = EPOCH + hi
-    chunk = _CHUNK_PERIODS
     first = True
     day_ok = _day_filter(plan) if plan.freq in _FINE else None
     while boundary < hi_dt:
+        # The periods this chunk examines, charged before dateutil runs: a chunk no longer
+        # than the budget has left (plus one, to be refused), and the window's last one
+        # only up to its end, so a small budget holds a small expansion.
+        chunk = max(1, min(_CHUNK_PERIODS, budget.left + 1))
         nxt = _advance(plan, boundary, chunk)
-        budget.spend(chunk)
+        if nxt is None or nxt > hi_dt:
+            budget.spend(min(chunk, _periods_to(plan, boundary, hi_dt)))
+        else:
+            budget.spend(chunk)
         until = hi_dt if nxt is None or nxt > hi_dt else nxt - timedelta(seconds=1)
         dtstart = boundary if not first else max(boundary, plan.start)
         first = False
