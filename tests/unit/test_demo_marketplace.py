@@ -81,7 +81,7 @@ def test_marketplace_prints_slots_story_bookings_seats_and_an_agenda(
     assert main(["demo", "marketplace", "--db", "memory"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("sessionkit demo marketplace: tutoring in memory; now is Mon 2026-03-02")
-    assert "tina-group  tina  WE+SA 16:30 (90 min)     20 seat(s)   5 slots, 6 skipped" in out
+    assert "tina-group  tina  WE+SA 16:30 (90 min)     20 seat(s)   6 slots, 6 skipped" in out
     assert "ana books Maths 1-to-1 Wed 04 Mar 16:00: HELD until 08:15, 40.00 EUR to pay" in out
     assert "ben's hold is now EXPIRED, its payment CANCELLED" in out
     assert "eve cancels their own seat: CANCELLED, 30.00 EUR refunded" in out
@@ -112,6 +112,35 @@ def test_a_later_now_publishes_and_books_around_it(capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     assert "published Mon 30 Mar 09:00" in out
     assert "ana books Maths 1-to-1 Wed 08 Apr 16:00: HELD until 09:15" in out
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        "2026-03-05T07:00Z",  # a Thursday: no slot was published past the 4-week horizon
+        "2026-03-20T07:00Z",  # a Friday
+        "2026-04-04T21:30Z",
+        "2026-02-02T07:00Z",  # before the first slot the tutors published on 23 February
+        "2025-06-01T07:00Z",
+    ],
+)
+def test_the_story_plays_at_any_now(now: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # The story's slot past the horizon was looked for beyond the 4 weeks published (an
+    # IndexError traceback), and the tutors' series began on a fixed date, 23 February 2026.
+    assert main(["demo", "marketplace", "--db", "memory", "--now", now]) == 0
+    out = capsys.readouterr().out
+    assert "refused, max_horizon, opens" in out
+    assert "ana books Maths 1-to-1" in out
+
+
+def test_a_rerun_at_a_later_now_on_the_same_file_plays_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = f"sqlite:///{tmp_path / 'market.sqlite3'}"
+    assert main(["demo", "marketplace", "--db", db]) == 0
+    assert main(["demo", "marketplace", "--db", db, "--now", "2026-03-05T07:00Z"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("refused, max_horizon, opens") == 2
 
 
 @pytest.mark.parametrize("now", ["0001-01-01T00:00Z", "0001-01-07T23:59+00:00"])

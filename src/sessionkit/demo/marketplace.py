@@ -36,7 +36,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import attrs
 
@@ -55,7 +55,7 @@ from sessionkit.services import MaterialiseReport, SessionKit
 from sessionkit.services.attendance import AttendancePolicy
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
-from sessionkit.zones import check_instant
+from sessionkit.zones import check_instant, get_zone
 
 __all__ = [
     "ATTENDANCE",
@@ -112,8 +112,12 @@ ahead and lock it against edits).
 PUBLISHED_BEFORE = timedelta(days=7)
 """The demo's tutors published their availability this long before "now"."""
 
-WINDOW = WindowPolicy(initial_months=1, buffer=timedelta(weeks=4))
-"""Slots are published a month ahead and topped up to keep 4 weeks bookable."""
+WINDOW = WindowPolicy(initial_months=1, buffer=timedelta(weeks=5))
+"""Slots are published a month ahead and topped up to keep 5 weeks shown.
+
+A week past the 4-week horizon: a student sees the slots coming and is told
+when each opens for booking (``BookingRefused`` ``max_horizon`` with
+``allows_at``)."""
 
 
 TINA = ResourceRef("tutor", "tina")
@@ -233,7 +237,7 @@ def publish(kit: SessionKit, offer: Offer) -> MaterialiseReport:
         at=offer.at,
         duration=timedelta(minutes=offer.minutes),
         tz=BERLIN,
-        start=date(2026, 2, 23),
+        start=kit.context.now().astimezone(get_zone(BERLIN)).date(),  # the day it is published
     )
     _, report = kit.series.create(
         TENANT,
