@@ -110,6 +110,18 @@ def test_a_later_now_books_around_it(capsys: pytest.CaptureFixture[str]) -> None
     assert "Asha Rao books Tue 07 Apr 09:00 BST (60 min) with Arjun: new client" in out
 
 
+@pytest.mark.parametrize("now", ["2026-03-06T07:00Z", "2026-01-16T07:00Z", "2026-04-10T07:00Z"])
+def test_a_friday_morning_now_sets_the_manual_sessions_around_the_paid_ones(
+    now: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The manual sessions are set hours from --now; on a Friday morning the showcase's
+    # clients had taken Monday's first hours, those very hours: SessionConflict, status 2.
+    assert main(["demo", "consulting", "--db", "memory", "--now", now]) == 0
+    out = capsys.readouterr().out
+    assert "Dev Patel" in out
+    assert "Rohan Gupta did not come: NO_SHOW" in out
+
+
 def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice(
     tmp_path: Path,
 ) -> None:

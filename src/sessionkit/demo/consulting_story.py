@@ -39,6 +39,7 @@ from sessionkit.model.money import Money
 from sessionkit.model.payment import PENDING
 from sessionkit.model.query import SessionQuery
 from sessionkit.ports import UnitOfWorkFactory
+from sessionkit.timespan import TimeSpan
 from sessionkit.zones import get_zone
 
 __all__ = ["play", "render", "run_story"]
@@ -87,6 +88,8 @@ class _Story:
     ) -> Request:
         if start is None:  # the first free time on the showcase (a rerun keeps the stored one)
             start = showcase(self.c, who, minutes=minutes)[0].start
+        else:  # the consultant's own pick, unless the showcase sold it meanwhile
+            start = self.free_from(who, start, minutes)
         return Request(
             key=key,
             who=who,
@@ -98,6 +101,21 @@ class _Story:
             platform=platform,
             fee=fee,
         )
+
+    def free_from(self, who: Consultant, start: datetime, minutes: int) -> datetime:
+        """``start``, or, when ``who`` is busy then, her first free showcase time after it.
+
+        The story's manual sessions are set at hours from ``--now``; the clients
+        booking on the showcase before take her first free hours, which on some
+        days (a Friday's, say: Monday morning) are those very hours.
+        """
+        span = TimeSpan.from_start(start, timedelta(minutes=minutes))
+        since = span.start - timedelta(days=1)  # the agenda lists sessions by their start
+        agenda = self.kit.queries.agenda(who.tenant, who.ref, start=since, end=span.end)
+        if not any(s.busy and s.span.overlaps(span) for s in agenda):
+            return start
+        free = showcase(self.c, who, minutes=minutes, days=14)
+        return next((f.start for f in free if f.start >= start), start)
 
     def made(self, request: Request) -> bool:
         """Whether ``request`` was made before (by an earlier run)."""
