@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # the sqlalchemy extra, imported by the tick command alone
 
 __all__ = ["main", "parse_duration"]
 
-_DURATION_RE = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_DURATION_RE = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$", re.ASCII)
 
 
 _DEMO_DBS = {
@@ -398,11 +398,10 @@ def _render(occurrences: Sequence[Occurrence], fmt: str) -> str:
     lines = [f"{'#':>3}  {'local start':<25}  {'local end':<25}  {'UTC start':<20}  UTC end"]
     for n, occ in enumerate(occurrences, 1):
         zone = occ.local_start.tzinfo
+        start, end = _wall(occ.local_start), _wall(occ.span.end.astimezone(zone))
         lines.append(
-            f"{n:>3}  {occ.local_start.strftime('%a %Y-%m-%d %H:%M %Z'):<25}  "
-            f"{occ.span.end.astimezone(zone).strftime('%a %Y-%m-%d %H:%M %Z'):<25}  "
-            f"{occ.span.start.strftime('%Y-%m-%d %H:%MZ'):<20}  "
-            f"{occ.span.end.strftime('%Y-%m-%d %H:%MZ')}"
+            f"{n:>3}  {start:<25}  {end:<25}  "
+            f"{_day_time(occ.span.start) + 'Z':<20}  {_day_time(occ.span.end)}Z"
         )
     lines.append(f"{len(occurrences)} occurrence(s)")
     return "\n".join(lines)
@@ -455,6 +454,16 @@ def _demo(args: argparse.Namespace) -> str:
     if args.platform == "academy":
         return academy.render(now, db=db)
     return render(now, db=db)
+
+
+def _wall(at: datetime) -> str:
+    """``Mon 2026-03-02 18:00 CET``: the weekday, :func:`_day_time` and the zone's name."""
+    return f"{at:%a} {_day_time(at)} {at:%Z}"
+
+
+def _day_time(at: datetime) -> str:
+    """``YYYY-MM-DD HH:MM`` with a four-digit year (``strftime('%Y')`` drops zeros before 1000)."""
+    return f"{at.year:04d}-{at:%m-%d %H:%M}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -37,6 +37,19 @@ def test_table_lists_local_and_utc_across_dst(capsys: pytest.CaptureFixture[str]
     assert any("Mon 2026-03-30 18:00 CEST" in line and "2026-03-30 16:00Z" in line for line in out)
 
 
+def test_the_table_writes_a_year_before_1000_with_four_digits(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = [a.replace("2026-", "0010-") for a in ARGS]
+    assert main(argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    # Berlin's local mean time then: 18:00 LMT is 17:06 UTC. strftime wrote the year "10".
+    assert out[1].split() == [
+        "1", "Wed", "0010-03-03", "18:00", "LMT", "Wed", "0010-03-03", "19:30", "LMT",
+        "0010-03-03", "17:06Z", "0010-03-03", "18:36Z",
+    ]  # fmt: skip
+
+
 def test_json_and_csv(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*ARGS, "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
@@ -61,6 +74,8 @@ def test_json_and_csv(capsys: pytest.CaptureFixture[str]) -> None:
         ({"Europe/Berlin": "Mars/Base"}, "unknown time zone 'Mars/Base'"),
         ({"90m": "ninety"}, "--duration 'ninety'"),
         ({"90m": "0m"}, "must be positive"),
+        ({"90m": "\u0669\u0660m"}, "--duration"),  # Arabic-Indic 90: digits are ASCII, as in rules
+        ({"90m": "\uff19\uff10m"}, "--duration"),  # fullwidth 90
         ({"2026-03-01": "March"}, "--from 'March'"),
         ({"2026-03-02T18:00": "tomorrow"}, "--start 'tomorrow'"),
         ({"2026-05-01": "2026-02-01"}, "window end"),
