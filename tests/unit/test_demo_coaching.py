@@ -77,7 +77,12 @@ def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice
     second = _run(tmp_path)
     assert second.returncode == 0, second.stderr
     assert "Mia Chen's request for session 2 is APPROVED already" in second.stdout
-    assert "Mia Chen's request for session 4 is AUTO_APPROVED already" in second.stdout
+    # Dated when the first run asked (the rerun dated it from session 4's moved start).
+    assert "Wed 18 Mar 11:00 CET   Mia Chen (student) asks to move session 4" in first.stdout
+    assert (
+        "Wed 18 Mar 11:00 CET   Mia Chen's request for session 4 is AUTO_APPROVED already"
+        in second.stdout
+    )
     assert "rule 'not_reschedulable'" in second.stdout  # session 1 is completed now
     assert "joins session" not in second.stdout  # the joins were stored the first time
     report = first.stdout.split("\nContract C-1")[1]

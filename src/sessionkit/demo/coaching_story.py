@@ -73,6 +73,12 @@ class _Story:
     def session(self, number: int) -> Session:
         return contract_sessions(self.c, self.contract)[number - 1]
 
+    def signed_start(self, number: int) -> datetime:
+        """Session ``number``'s start before any request moved it (a rerun finds it moved)."""
+        session = self.session(number)
+        history = self.kit.reschedules.for_session(TENANT, session.id)  # oldest first
+        return history[0].session_start if history else session.start
+
     def tick(self) -> None:
         """The jobs a host runs every minute: due reschedules, then due timers."""
         for request in self.kit.approve_reschedules(TENANT).approved:
@@ -189,13 +195,13 @@ def run_story(c: Coaching, contract: Contract) -> list[str]:
     s.answer(second, COACH, approve=True)
     s.held(1, (COACH, "Placement done: A2. Goal: B1 by summer; focus on speaking."))
     s.held(2, (STUDENT, "Loved the role-play. I need more practice with the dative."))
-    third_start = s.session(3).start
+    third_start = s.signed_start(3)
     s.at(third_start - timedelta(days=5, hours=8))
     third = s.ask(3, COACH, "I am at a conference on Tuesday", days=2)
     s.at(third_start - timedelta(days=4, hours=20))
     s.answer(third, STUDENT, approve=False)
     s.held(3, None)
-    fourth_start = s.session(4).start
+    fourth_start = s.signed_start(4)
     s.at(fourth_start - timedelta(days=6, hours=7))
     fourth = s.ask(4, STUDENT, "Family visit that evening", days=2)
     s.at(fourth_start - timedelta(days=6, hours=5))
