@@ -149,6 +149,13 @@ def test_the_teachers_present_starts_a_lesson_no_join_was_heard_of(w: World) -> 
     assert not w.rooms.is_open(T, s.id)
     changes = [e.change.transition for e in w.events.events if isinstance(e, SessionStatusChanged)]
     assert changes == ["ready", "start", "complete"]
+    # The start is the teacher's doing: her override names her, on the event and the change.
+    [started] = [
+        e
+        for e in w.events.events
+        if isinstance(e, SessionStatusChanged) and e.change.transition == "start"
+    ]
+    assert (started.actor, started.change.actor) == ("tara", "tara")
 
 
 def test_an_override_moves_nothing_before_the_start_nor_when_it_says_absent(w: World) -> None:

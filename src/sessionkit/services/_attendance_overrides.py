@@ -151,7 +151,7 @@ class OverrideCommands:
                 # The teacher's word that someone was there moves a session on as a
                 # first join does (READY -> ONGOING, then the clock completes it):
                 # with no join heard (the provider missed it) it stayed READY for good.
-                start_on_join(self._ctx, self.policy, tx, [session])
+                start_on_join(self._ctx, self.policy, tx, [session], actor=actor)
             return attendance
 
     def _awaits_join(self, session: Session) -> bool:

@@ -165,7 +165,12 @@ def _after(event: PresenceEvent, seals: dict[str, datetime | None]) -> bool:
 
 
 def start_on_join(
-    ctx: Context, policy: AttendancePolicy, tx: Tx, sessions: list[Session]
+    ctx: Context,
+    policy: AttendancePolicy,
+    tx: Tx,
+    sessions: list[Session],
+    *,
+    actor: str | None = None,
 ) -> list[Session]:
     """Move each session on by the clock, then fire the join transition where it leaves.
 
@@ -174,7 +179,9 @@ def start_on_join(
     limit on completing) never refuses the batch's presence. Facts are
     read only for a session whose due timers need them (a READY academy
     lesson past its ABSENT time): most sessions need none. A first join
-    heard, and a teacher's override that someone was there, both call it.
+    heard, and a teacher's override that someone was there, both call it:
+    ``actor`` is the override's, on the join transition and on the events (a
+    provider's join has none).
     """
     name = policy.join_transition
     if name is None or not sessions:
@@ -189,7 +196,7 @@ def start_on_join(
             changed, changes = machine.advance(session, tx.now, facts=facts.get(session.id))
         if not machine.can(changed, name, now=tx.now):
             continue
-        changed, change = machine.fire(changed, name, now=tx.now)
+        changed, change = machine.fire(changed, name, now=tx.now, actor=actor)
         steps: list[StatusChanged] = [*changes, change]
-        moved.append(store_status(tx, machine, session, changed, steps, None))
+        moved.append(store_status(tx, machine, session, changed, steps, actor))
     return moved
