@@ -269,6 +269,27 @@ def test_a_rule_dateutil_expands_is_charged_the_periods_it_examines(rule: str) -
     assert 400 < examined < 4096  # what it examined, not a chunk's worth
 
 
+def test_a_rule_dateutil_finds_empty_while_expanding_has_no_occurrences() -> None:
+    # An hour of seconds from 09:15 never lands on minute 0: dateutil says so only when
+    # iterated (a plain ValueError escaped), not when the rule is built.
+    rec = Recurrence.from_rrule(
+        "FREQ=SECONDLY;INTERVAL=3600;BYMINUTE=0",
+        start=datetime(2024, 1, 31, 9, 15),
+        tz="UTC",
+        duration=timedelta(minutes=30),
+    )
+    assert list(rec.between(utc(2025, 3, 1), utc(2025, 3, 2))) == []
+    with pytest.raises(ExpansionLimitExceeded):  # the budget still counts, and still raises
+        list(
+            Recurrence.from_rrule(
+                "FREQ=SECONDLY;BYMINUTE=0",
+                start=datetime(2024, 1, 31, 9, 15),
+                tz="UTC",
+                duration=timedelta(seconds=1),
+            ).between(utc(2025, 3, 1), utc(2025, 3, 8), max_candidates=1000)
+        )
+
+
 def test_never_matching_rule_yields_nothing_quickly() -> None:
     rec = Recurrence.from_rrule(
         "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=31",

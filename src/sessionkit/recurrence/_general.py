@@ -254,7 +254,16 @@ def general(plan: Plan, lo: timedelta, hi: timedelta, budget: Budget) -> Iterato
         # dateutil's cost grows with the dates it produces too (60 a period for
         # MINUTELY;BYSECOND=0,...,59), so each one is counted besides the periods.
         produced = 0
-        for moment in expansion:
+        moments = iter(expansion)
+        while True:
+            try:
+                moment = next(moments)
+            except StopIteration:
+                break
+            except ValueError:
+                # The same "empty set", found only while iterating: an INTERVAL of
+                # seconds that never reaches a BYMINUTE from DTSTART's second.
+                return
             produced += 1
             if produced == _CHUNK_PERIODS:
                 budget.spend(produced)

@@ -112,6 +112,16 @@ class SessionCommands(SessionStatusCommands):
             check_text(fingerprint, "fingerprint", limit=128)
             own_fields = {**(own_fields or {}), REQUEST_FIELD: fingerprint}
         with ctx.transaction() as tx:
+            if session_id is not None and tx.sessions.get_many(tenant, [session_id]):
+                # First: a taken id is the session's duplicate, whatever became of the
+                # schedule since (a host's retry after the start, or once its series
+                # closed), and before a code is drawn for it.
+                raise DuplicateSession(
+                    f"session {shown(session_id)} already exists for tenant {shown(tenant)}",
+                    session_id=session_id,
+                    key="id",
+                    tenant=tenant,
+                )
             if series_id is not None:
                 series = tx.series.get(tenant, series_id)
                 if not series.is_active:
@@ -147,15 +157,6 @@ class SessionCommands(SessionStatusCommands):
                 metadata=own_fields,
                 group=None if series_id is None else series.group,
             )
-            if session_id is not None and tx.sessions.get_many(tenant, [session_id]):
-                # Before a code is drawn for it, and before the publishing rules: a taken
-                # id is the session's duplicate (a host's retry after the start included).
-                raise DuplicateSession(
-                    f"session {shown(session_id)} already exists for tenant {shown(tenant)}",
-                    session_id=session_id,
-                    key="id",
-                    tenant=tenant,
-                )
             ctx.check_capacity(session)
             ctx.check_publishing(session, tx.now)
             # The code first: its counter's row lock queues coded creators before they

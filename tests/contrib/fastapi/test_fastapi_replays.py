@@ -186,6 +186,29 @@ def test_a_session_replayed_after_its_start_is_the_session_it_made(
     assert problem(fresh, 409, "BookingRefused")["rule"] == "in_the_past"
 
 
+def test_a_session_of_a_series_replayed_after_the_series_closed_is_the_one_it_made(
+    client: TestClient,
+) -> None:
+    series = client.post("/v1/series", json=SERIES).json()
+    body = {
+        "start": "2026-03-10T17:00:00Z",
+        "end": "2026-03-10T18:00:00Z",
+        "series_id": series["id"],
+    }
+    key = {"Idempotency-Key": "extra-closed"}
+    made = client.post("/v1/sessions", json=body, headers=key)
+    assert made.status_code == 201, made.text
+    booked = client.post(
+        f"/v1/sessions/{made.json()['id']}/bookings", json={"participant": "student:bo"}
+    )
+    assert booked.status_code == 201, booked.text
+    closed = client.post(f"/v1/series/{series['id']}/close")
+    assert closed.status_code == 200, closed.text
+    replay = client.post("/v1/sessions", json=body, headers=key)  # was 409 SeriesClosed
+    assert replay.status_code == 201, replay.text
+    assert replay.json()["id"] == made.json()["id"]
+
+
 @pytest.mark.parametrize("start", ["0001-01-01T00:30:00+01:00", "9999-12-31T23:00:00-02:00"])
 def test_a_keyed_session_out_of_range_is_refused_as_without_a_key(
     client: TestClient, start: str
