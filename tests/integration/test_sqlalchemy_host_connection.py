@@ -97,9 +97,12 @@ class _Failing:
         raise RuntimeError("the broker is down")
 
 
-def test_a_failing_publisher_keeps_no_other_joined_batch_back(tmp_path: Path) -> None:
+def test_a_failing_publisher_keeps_no_other_joined_batch_back_nor_the_session(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     # The host's commit published each joined unit's batch in turn and stopped at the first
-    # publisher's error: the batches after it, committed too, were never published.
+    # publisher's error: the batches after it, committed too, were never published, and the
+    # error, raised inside SQLAlchemy's commit, left the session refusing even a rollback.
     with _engine("sqlite", tmp_path) as engine:
         published = RecordingPublisher()
         failing = SqlAlchemyStore(engine, _Failing())
@@ -109,8 +112,13 @@ def test_a_failing_publisher_keeps_no_other_joined_batch_back(tmp_path: Path) ->
             second = _create_at(
                 SessionKit(uow=lambda: working.join(db), clock=ManualClock(NOW)), days=2
             )
-            with pytest.raises(RuntimeError, match="the broker is down"):
-                db.commit()  # the commit stands; the error reaches the caller
+            with caplog.at_level("ERROR", logger="sessionkit.events"):
+                db.commit()
+            [logged] = [r for r in caplog.records if r.exc_info]
+            assert "the broker is down" in caplog.text
+            assert logged.name == "sessionkit.events"
+            assert db.execute(text("SELECT 1")).scalar_one() == 1  # the session goes on
+            db.rollback()
         assert _stored(engine, first)
         assert _stored(engine, second)
         assert [type(e).__name__ for e in published.events] == [

@@ -152,18 +152,19 @@ def _publish_pending(session: OrmSession) -> None:
     batches: list[_Pending] = session.info.pop(_PENDING, [])
     if _to_connection(session, batches):
         return
-    # The commit stands and a publisher's error reaches the caller of commit(), as a
-    # unit's own does; every other batch is published first, none kept back by it.
-    failed: Exception | None = None
+    # This runs in SQLAlchemy's after_commit: an error raised here would leave the host's
+    # session stuck in its committed transaction (no SQL, not even a rollback, until it
+    # is closed). The commit stands; a publisher's error is logged, as at a host
+    # connection's commit, and keeps no other batch back.
     for store, events, _chain, _names in batches:
         if store.publisher is None:
             continue
         try:
             store.publisher.publish(tuple(events))
-        except Exception as error:  # noqa: BLE001  # raised once the rest are out
-            failed = failed or error
-    if failed is not None:
-        raise failed
+        except Exception:  # noqa: BLE001  # logged: raising would break the host's session
+            _log.exception(
+                "publishing %d event(s) committed in the host's session failed", len(events)
+            )
 
 
 def _drop_pending(session: OrmSession, previous: SessionTransaction) -> None:
