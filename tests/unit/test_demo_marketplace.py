@@ -143,6 +143,23 @@ def test_a_rerun_at_a_later_now_on_the_same_file_plays_again(
     assert out.count("refused, max_horizon, opens") == 2
 
 
+def test_plays_that_used_the_slots_up_say_so_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Each play books slots no earlier play booked; a third play three days on found none
+    # within reach and ended in an IndexError traceback (or, a week on, max_horizon).
+    db = f"sqlite:///{tmp_path / 'market.sqlite3'}"
+    for now in ("2026-03-02T07:00Z", "2026-03-03T07:00Z"):
+        assert main(["demo", "marketplace", "--db", db, "--now", now]) == 0
+    capsys.readouterr()
+    assert main(["demo", "marketplace", "--db", db, "--now", "2026-03-05T07:00Z"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "no omar-group slot from" in err
+    assert "play on a fresh --db, or at a --now a week or more later" in err
+    assert main(["demo", "marketplace", "--db", db, "--now", "2026-03-16T07:00Z"]) == 0
+
+
 @pytest.mark.parametrize("now", ["0001-01-01T00:00Z", "0001-01-07T23:59+00:00"])
 def test_a_now_near_year_1_is_refused_in_one_line_like_the_other_demos(
     now: str, capsys: pytest.CaptureFixture[str]

@@ -20,13 +20,13 @@ from sessionkit.demo.marketplace import (
     DEMO_NOW,
     OFFERS,
     PUBLISHED_BEFORE,
+    RULES,
     TENANT,
     TUTORS,
     Marketplace,
     build_marketplace,
-    next_slot,
 )
-from sessionkit.errors import BookingRefused, CapacityExceeded, SessionLocked
+from sessionkit.errors import BookingRefused, CapacityExceeded, InvalidValue, SessionLocked
 from sessionkit.model.booking import OFFERED, Booking
 from sessionkit.model.money import Money, sum_money
 from sessionkit.model.payment import PENDING, REFUNDED, Payment
@@ -50,6 +50,10 @@ def _slot(session: Session) -> str:
     return f"{session.title} {_local(session.start)}"
 
 
+HORIZON = RULES.max_horizon or timedelta(0)
+"""How far ahead a student may book (the rules' 4 weeks): the story's slots lie within it."""
+
+
 class _Story:
     """Runs the seed's workflows on the kit, moving the clock; collects what happened."""
 
@@ -70,10 +74,27 @@ class _Story:
     def say(self, text: str) -> None:
         self.lines.append(f"  {_local(self.clock.now())}  {text}")
 
-    def slot(self, offer_id: str, after: datetime) -> Session:
-        """The offer's first slot from ``after`` that no other play has booked."""
+    def slot(self, offer_id: str, after: datetime, *, bookable: bool = True) -> Session:
+        """The offer's first slot from ``after`` that no other play has booked.
+
+        ``bookable``: one within the booking horizon from ``--now``. Plays at
+        several ``--now`` on one file use the slots up: with none left the
+        story says so (``InvalidValue``, one line from the command line).
+        """
+        horizon = self.start + HORIZON if bookable else None
         while True:
-            found = next_slot(self.kit, offer_id, after)
+            page = self.kit.queries.list(
+                TENANT, SessionQuery(series_id=offer_id, start_from=after, limit=1)
+            )
+            found = page.items[0] if page.items else None
+            if found is None or (horizon is not None and found.start > horizon):
+                raise InvalidValue(
+                    f"--now {self.start.isoformat()}: no {offer_id} slot from "
+                    f"{after.isoformat()} is left that an earlier play of this database did "
+                    "not book; play on a fresh --db, or at a --now a week or more later",
+                    value=self.start,
+                    expected="a --now whose slots no earlier play booked",
+                )
             keys = [
                 b.idempotency_key or "" for b in self.kit.bookings.for_session(TENANT, found.id)
             ]
@@ -158,7 +179,7 @@ def run_story(market: Marketplace) -> list[str]:
     spare = story.slot("tina-1to1", other.end)
     group = story.slot("omar-group", now + timedelta(days=1))
     later_group = story.slot("omar-group", group.end)
-    far = story.slot("tina-1to1", now + timedelta(weeks=4))
+    far = story.slot("tina-1to1", now + HORIZON, bookable=False)
 
     story.clock.set(now - PUBLISHED_BEFORE + timedelta(hours=1))
     past = story.slot("omar-group", story.clock.now())
