@@ -35,7 +35,10 @@
    the day before), item 1 alone on 0d6422a: 2.40x (2.28-2.88), 1,326
    against 3,180 bookings/s, client CPU per attempt 0.87 against 0.28 ms;
    its statements alone 2,649 bookings/s, 1.20x the floor (1.16-1.25), so
-   the Python makes 2.00x. Nothing in the booking path changed since.
+   the Python makes 2.00x. Again later that day on e693b58 (nothing in the
+   booking path changed; the machine ran at half that speed, the floor at
+   1,448 bookings/s): 2.30x (1.71-2.61), 594 bookings/s, client CPU per
+   attempt 1.97 against 0.59 ms; its statements alone 1.08x (1.03-1.11).
    Measured on 2026-12-01 (2 cores, idle otherwise), a full run of ``python
    -m benchmarks bookings`` on b2d46fc: 2.19x (1.93-2.30), 771 against 1,718
    bookings/s, client CPU per attempt 1.56 against 0.53 ms; sessionkit's
