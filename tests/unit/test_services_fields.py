@@ -342,4 +342,13 @@ def test_a_request_fingerprint_is_kept_with_the_session_and_not_written_by_hand(
             lifecycle="lms",
             fingerprint="x" * 129,
         )
+    with pytest.raises(InvalidValue):  # an empty digest would tell no replay from another
+        kit.sessions.create_extra(
+            T,
+            actor="u1",
+            start=start + timedelta(days=2),
+            end=start + timedelta(days=2, hours=1),
+            lifecycle="lms",
+            fingerprint="",
+        )
     assert [s.id for s in kit.queries.list(T).items] == ["k1"]

@@ -94,7 +94,7 @@ class SessionCommands(SessionStatusCommands):
         included). ``session_id`` gives the session that id instead of a new one (a
         host's idempotency key can name it, so a replay is refused as a
         duplicate rather than creating a second session). ``fingerprint``
-        (text, at most 128 characters), a digest of that host's request, is
+        (text of 1 to 128 characters), a digest of that host's request, is
         kept as the session's own field ``request_fingerprint``
         (:data:`~sessionkit.model.session.REQUEST_FIELD`), so a replay is
         told from another request however the session was changed since.
@@ -109,7 +109,7 @@ class SessionCommands(SessionStatusCommands):
         own_fields = check_fields(metadata)
         fields.check_unkept(own_fields or ())
         if fingerprint is not None:
-            check_text(fingerprint, "fingerprint", limit=128)
+            check_text(fingerprint, "fingerprint", limit=128, empty=False)
             own_fields = {**(own_fields or {}), REQUEST_FIELD: fingerprint}
         with ctx.transaction() as tx:
             if session_id is not None and tx.sessions.get_many(tenant, [session_id]):
