@@ -127,7 +127,9 @@ def paid(request: pytest.FixtureRequest, tmp_path: Path) -> Market:
 
 
 def slot(m: Market, offer: str, *, days: float = 1) -> Session:
-    return next_slot(m.kit, offer, DEMO_NOW + timedelta(days=days))
+    found = next_slot(m.kit, offer, DEMO_NOW + timedelta(days=days))
+    assert found is not None
+    return found
 
 
 # ---------------------------------------------------------------------- publishing

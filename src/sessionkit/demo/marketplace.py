@@ -260,7 +260,7 @@ def _exists(kit: SessionKit, series_id: str) -> bool:
     return True
 
 
-def next_slot(kit: SessionKit, offer_id: str, after: datetime) -> Session:
-    """Return the offer's first slot starting at or after ``after``."""
+def next_slot(kit: SessionKit, offer_id: str, after: datetime) -> Session | None:
+    """Return the offer's first slot starting at or after ``after`` (``None``: none published)."""
     page = kit.queries.list(TENANT, SessionQuery(series_id=offer_id, start_from=after, limit=1))
-    return page.items[0]
+    return page.items[0] if page.items else None

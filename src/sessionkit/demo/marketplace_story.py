@@ -25,6 +25,7 @@ from sessionkit.demo.marketplace import (
     TUTORS,
     Marketplace,
     build_marketplace,
+    next_slot,
 )
 from sessionkit.errors import BookingRefused, CapacityExceeded, InvalidValue, SessionLocked
 from sessionkit.model.booking import OFFERED, Booking
@@ -83,10 +84,7 @@ class _Story:
         """
         horizon = self.start + HORIZON if bookable else None
         while True:
-            page = self.kit.queries.list(
-                TENANT, SessionQuery(series_id=offer_id, start_from=after, limit=1)
-            )
-            found = page.items[0] if page.items else None
+            found = next_slot(self.kit, offer_id, after)
             if found is None or (horizon is not None and found.start > horizon):
                 raise InvalidValue(
                     f"--now {self.start.isoformat()}: no {offer_id} slot from "
