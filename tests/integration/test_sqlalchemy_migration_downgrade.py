@@ -39,13 +39,8 @@ def _counts(engine: Engine) -> list[int]:
         ]
 
 
-def test_stepping_down_past_the_groups_keeps_resources_and_schedule_items(
-    fresh_engine: Engine,
-) -> None:
-    engine = fresh_engine
-    drop_schema(engine)
-    upgrade(engine)  # stamped by Alembic, as a migrated database is
-    kit = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(NOW))
+def _in_room_r1(kit: SessionKit) -> None:
+    """An extra session in room r1, tomorrow at NOW's time, for an hour."""
     start = NOW + timedelta(days=1)
     kit.sessions.create_extra(
         "acme",
@@ -55,6 +50,16 @@ def test_stepping_down_past_the_groups_keeps_resources_and_schedule_items(
         resources=["room:r1"],
         lifecycle="lms",
     )
+
+
+def test_stepping_down_past_the_groups_keeps_resources_and_schedule_items(
+    fresh_engine: Engine,
+) -> None:
+    engine = fresh_engine
+    drop_schema(engine)
+    upgrade(engine)  # stamped by Alembic, as a migrated database is
+    kit = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(NOW))
+    _in_room_r1(kit)
     weekly = Recurrence.weekly(
         days=("FR",), at=time(9), duration=timedelta(hours=1), tz="UTC", start=date(2026, 3, 6)
     )
@@ -73,11 +78,4 @@ def test_stepping_down_past_the_groups_keeps_resources_and_schedule_items(
     upgrade(engine)
     again = SessionKit(uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(NOW))
     with pytest.raises(SessionConflict):  # the room's row is still there to conflict with
-        again.sessions.create_extra(
-            "acme",
-            actor="a",
-            start=start,
-            end=start + timedelta(hours=1),
-            resources=["room:r1"],
-            lifecycle="lms",
-        )
+        _in_room_r1(again)
