@@ -7,16 +7,17 @@ changed copy, ``check_value`` refuses values the machine cannot copy.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 import attrs
 
-from sessionkit.errors import NotASession
+from sessionkit.errors import NotASession, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.zones import check_aware
 
-__all__ = ["SessionLike", "SessionT", "check_value", "replace_status", "utc"]
+__all__ = ["SessionLike", "SessionT", "check_facts", "check_value", "replace_status", "utc"]
 
 
 class SessionLike(Protocol):
@@ -63,6 +64,22 @@ def check_value(value: object, field: str) -> None:
         )
 
 
-def utc(now: datetime) -> datetime:
-    """Return the aware ``now`` in UTC; raise ``NaiveDatetime`` (named ``now``) if naive."""
-    return check_aware(now, "now").astimezone(UTC)
+def utc(now: datetime, name: str = "now") -> datetime:
+    """Return the aware ``now`` in UTC; raise ``NaiveDatetime`` (named ``name``) if naive."""
+    return check_aware(now, name).astimezone(UTC)
+
+
+def check_facts(facts: object) -> Mapping[str, object] | None:
+    """Return ``facts`` (``None`` or a mapping of fact names); else raise ``WrongType``.
+
+    Checked where they are handed in, not where a condition first reads
+    them: that is only once a timer falls due, and a wrong value (a list of
+    names, a list of pairs) would fail there with a bare error, or pass.
+    """
+    if facts is None or (
+        isinstance(facts, Mapping) and all(isinstance(name, str) for name in facts)
+    ):
+        return facts
+    raise WrongType(
+        facts, name="facts", expected="a mapping of fact names (str) to values, or None"
+    )

@@ -18,6 +18,7 @@ condition reads a fact with :meth:`TransitionContext.fact`, which refuses
 >>> context.fact("attended")
 False
 >>> from sessionkit.errors import MissingFact
+from sessionkit.lifecycle._values import check_facts
 >>> try:
 ...     context.fact("attendees")
 ... except MissingFact as error:
@@ -35,12 +36,13 @@ from typing import Any
 import attrs
 
 from sessionkit.errors import MissingFact
+from sessionkit.lifecycle._values import check_facts
 
 __all__ = ["TransitionContext"]
 
 
 def _frozen(facts: Mapping[str, object] | None) -> Mapping[str, object]:
-    return MappingProxyType(dict(facts or {}))
+    return MappingProxyType(dict(check_facts(facts) or {}))
 
 
 @attrs.frozen(kw_only=True)

@@ -89,7 +89,10 @@ class Status:
 
 
 def _format_delta(delta: timedelta) -> str:
-    seconds = int(abs(delta).total_seconds())
+    size_of = abs(delta)
+    seconds = size_of.days * 86_400 + size_of.seconds
+    if size_of.microseconds:  # exactly, as the timer counts: 500 ms is "0.5 s", not "0 s"
+        return f"{seconds}.{size_of.microseconds:06d}".rstrip("0") + " s"
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds and seconds % size == 0:
             return f"{seconds // size} {unit}"

@@ -33,7 +33,7 @@ from sessionkit.lifecycle._validate import (
     to_transitions,
     validate,
 )
-from sessionkit.lifecycle._values import SessionLike, SessionT, utc
+from sessionkit.lifecycle._values import SessionLike, SessionT, check_facts, utc
 from sessionkit.lifecycle.definition import (
     ANY,
     Anchor,
@@ -341,7 +341,7 @@ class Lifecycle:
         transitions due by then count and only their conditions are asked:
         "is anything due now?" needs no fact of a timer still to come.
         """
-        step = self._next_step(session, None if by is None else utc(by), facts)
+        step = self._next_step(session, None if by is None else utc(by, "by"), check_facts(facts))
         return None if step is None else step[1]
 
     def advance(
@@ -362,6 +362,7 @@ class Lifecycle:
         (and nothing changes): it is never taken as true or false.
         """
         limit = utc(now)
+        facts = check_facts(facts)
         events: list[StatusChanged] = []
         floor: datetime | None = None
         while (step := self._next_step(session, limit, facts)) is not None:

@@ -8,7 +8,7 @@ import attrs
 import pytest
 
 from sessionkit import TimeSpan
-from sessionkit.errors import MissingFact, SessionKitError
+from sessionkit.errors import MissingFact, NaiveDatetime, SessionKitError, WrongType
 from sessionkit.lifecycle import (
     Lifecycle,
     Status,
@@ -142,3 +142,31 @@ def test_fact_statuses_are_those_whose_timed_way_forward_meets_a_condition_or_gu
     assert PRESETS.get("academy").fact_statuses == frozenset({"SCHEDULED", "READY"})
     assert PRESETS.get("coaching").fact_statuses == frozenset({"SCHEDULED"})
     assert PRESETS.get("lms").fact_statuses == frozenset()
+
+
+@pytest.mark.parametrize("facts", [5, "attended", ["attended"], {"attended"}, [("attended", 1)]])
+def test_facts_that_are_no_mapping_are_refused_by_name_at_once(facts: object) -> None:
+    """Before, a wrong ``facts`` was looked at only once a condition fell due, then failed
+    with a bare ``TypeError``/``ValueError`` (or a list of pairs passed as a mapping)."""
+    for call in (
+        lambda: MISSABLE.advance(Lesson("s7"), START + 31 * MIN, facts=facts),  # type: ignore[arg-type]
+        lambda: MISSABLE.advance(Lesson("s7"), START, facts=facts),  # type: ignore[arg-type]
+        lambda: MISSABLE.next_due(Lesson("s7"), facts=facts),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(WrongType) as info:
+            call()
+        assert (info.value.name, info.value.value) == ("facts", facts)
+        assert "a mapping" in info.value.expected
+
+
+def test_facts_named_by_anything_but_text_are_refused() -> None:
+    with pytest.raises(WrongType) as info:
+        MISSABLE.advance(Lesson("s7"), START + 31 * MIN, facts={1: True})  # type: ignore[dict-item]
+    assert info.value.name == "facts"
+
+
+def test_a_naive_by_is_named_by() -> None:
+    with pytest.raises(NaiveDatetime) as info:
+        MISSABLE.next_due(Lesson("s7"), by=datetime(2026, 3, 2, 17))
+    assert info.value.name == "by"
+    assert str(info.value).startswith("by must be timezone-aware")

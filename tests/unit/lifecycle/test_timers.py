@@ -141,3 +141,18 @@ def test_advance_due_prefilter_is_lifted_by_a_field_anchored_timer() -> None:
     assert statuses == {"HELD"}
     assert smallest is not None
     assert START - smallest > START + timedelta(days=365 * 1000)
+
+
+@pytest.mark.parametrize(
+    ("offset", "words"),
+    [
+        (timedelta(milliseconds=500), "start + 0.5 s"),
+        (timedelta(seconds=30, microseconds=1), "start + 30.000001 s"),
+        (-timedelta(seconds=1, milliseconds=250), "start - 1.25 s"),
+        (timedelta(days=1, seconds=1), "start + 86401 s"),
+        (timedelta(hours=2), "start + 2 h"),
+    ],
+)
+def test_a_timer_describes_its_offset_exactly(offset: timedelta, words: str) -> None:
+    """Before, an offset was cut to whole seconds: 500 ms read "start + 0 s"."""
+    assert Timer.after_start(offset).describe() == words
