@@ -22,18 +22,21 @@ _MIDNIGHT = time(0)
 def day_offset(zone: ZoneInfo, day: date) -> timedelta | None:
     """Return the UTC offset in force all through the local ``day``, or None on a transition day.
 
-    A day counts as regular when local midnight is neither skipped nor repeated
-    and the offset at the next midnight (read before any transition there) is
-    the same; then every wall time of the day maps to ``wall - offset``.
+    A day counts as regular when neither its midnight nor the next is skipped
+    or repeated and both have the same offset; then every wall time of the
+    day maps to ``wall - offset``, once. The next midnight is read on both
+    sides of a change there: a change just after it (St. John's went back at
+    00:01 to 23:01 the evening before) repeats the day's last hour, one just
+    before it (Toronto, 1919: 23:30 to 00:30) skips its last half hour.
     """
     midnight = datetime.combine(day, _MIDNIGHT)
     offset = zone.utcoffset(midnight)
     if offset is None:  # pragma: no cover - ZoneInfo always answers
         return None
-    if zone.utcoffset(midnight.replace(fold=1)) != offset:
-        return None
-    if zone.utcoffset(midnight + ONE_DAY) != offset:
-        return None
+    following = midnight + ONE_DAY
+    for wall in (midnight.replace(fold=1), following, following.replace(fold=1)):
+        if zone.utcoffset(wall) != offset:
+            return None
     return offset
 
 
@@ -46,37 +49,6 @@ def wall_to_utc(zone: ZoneInfo, day: date, offset: timedelta | None, wall: timed
     if offset is not None:
         return (local - offset).replace(tzinfo=UTC)
     return resolve_local(local, zone).astimezone(UTC)
-
-
-def grid_instants(
-    zone: ZoneInfo, day: date, offset: timedelta | None, step: timedelta
-) -> list[datetime]:
-    """Return, ascending, the instants of ``day`` whose local wall time is ``k * step``.
-
-    A wall time the clocks skip gives no instant and one they repeat gives two:
-    the grid is the set of moments at which a wall clock reads a grid time.
-    """
-    midnight = datetime.combine(day, _MIDNIGHT)
-    instants: list[datetime] = []
-    wall = ZERO
-    while wall < ONE_DAY:
-        local = midnight + wall
-        if offset is not None:
-            instants.append((local - offset).replace(tzinfo=UTC))
-        else:
-            first = zone.utcoffset(local)
-            second = zone.utcoffset(local.replace(fold=1))
-            assert first is not None
-            assert second is not None
-            if first == second:
-                instants.append((local - first).replace(tzinfo=UTC))
-            elif first > second:  # repeated: both moments really happen
-                instants.append((local - first).replace(tzinfo=UTC))
-                instants.append((local - second).replace(tzinfo=UTC))
-            # else skipped: the wall clock never shows this time
-        wall += step
-    instants.sort()
-    return instants
 
 
 _SAMPLE = timedelta(minutes=30)

@@ -385,6 +385,15 @@ def _on_grid(
     append = slots.append
     unchecked = TimeSpan.unchecked
     days: dict[date, tuple[Run, ...]] = {}
+    regular_days: dict[date, bool] = {}
+
+    def regular(day: date) -> bool:
+        found = regular_days.get(day)
+        if found is None:
+            found = regular_days[day] = day_offset(zone, day) is not None
+        return found
+
+    unsorted = False
     for free_lo, free_hi in free:
         first = max(free_lo, earliest)
         last = free_hi - duration  # the latest start, inclusive
@@ -394,6 +403,15 @@ def _on_grid(
             continue
         day = local_date(zone, first)
         final_day = local_date(zone, last)
+        # Where the clocks go back across midnight, local dates run backwards for a
+        # while: an instant after ``first`` may belong to the day before, one before
+        # ``last`` to the day after. Only a day with a change at its end does that.
+        if not regular(day - ONE_DAY):
+            day -= ONE_DAY
+            unsorted = True
+        if not regular(final_day):
+            final_day += ONE_DAY
+            unsorted = True
         while day <= final_day:
             runs = days.get(day)
             if runs is None:
@@ -426,11 +444,17 @@ def _on_grid(
                     append(unchecked(start, start + duration))
                     start += step
             day += ONE_DAY
+    if unsorted:  # a day visited before the one after it can hold later instants
+        slots.sort(key=_slot_start)
     return slots
 
 
 _TICK = timedelta(microseconds=1)
 _MIDNIGHT = time(0)
+
+
+def _slot_start(slot: TimeSpan) -> datetime:
+    return slot.start
 
 
 def _day_runs(zone: ZoneInfo, day: date) -> tuple[Run, ...]:
