@@ -18,7 +18,6 @@ condition reads a fact with :meth:`TransitionContext.fact`, which refuses
 >>> context.fact("attended")
 False
 >>> from sessionkit.errors import MissingFact
-from sessionkit.lifecycle._values import check_facts
 >>> try:
 ...     context.fact("attendees")
 ... except MissingFact as error:
