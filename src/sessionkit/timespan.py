@@ -82,6 +82,10 @@ def _moved(value: datetime, delta: timedelta, name: str, *, back: bool = False) 
         ) from None
 
 
+def _not_a_span(value: object) -> NotADatetime:
+    return NotADatetime(value, name="other", expected="TimeSpan")
+
+
 def check_buffer_pair(
     resource: object, pair: object, *, maximum: timedelta | None = None
 ) -> tuple[timedelta, timedelta]:
@@ -148,7 +152,10 @@ class TimeSpan:
 
     def overlaps(self, other: TimeSpan) -> bool:
         """Return whether the spans share any instant (touching spans do not)."""
-        return self.start < other.end and other.start < self.end
+        try:
+            return self.start < other.end and other.start < self.end
+        except (AttributeError, TypeError):
+            raise _not_a_span(other) from None
 
     def contains(self, item: datetime | TimeSpan) -> bool:
         """Return whether an instant lies in ``[start, end)`` or a span lies wholly inside."""
@@ -159,18 +166,24 @@ class TimeSpan:
 
     def intersection(self, other: TimeSpan) -> TimeSpan | None:
         """Return the common part of the two spans, or ``None`` if they do not overlap."""
-        start = max(self.start, other.start)
-        end = min(self.end, other.end)
+        try:
+            start = max(self.start, other.start)
+            end = min(self.end, other.end)
+        except (AttributeError, TypeError):
+            raise _not_a_span(other) from None
         if end <= start:
             return None
         return TimeSpan.unchecked(start, end)
 
     def gap(self, other: TimeSpan) -> TimeSpan | None:
         """Return the span strictly between the two, or ``None`` if they overlap or touch."""
-        if self.end < other.start:
-            return TimeSpan.unchecked(self.end, other.start)
-        if other.end < self.start:
-            return TimeSpan.unchecked(other.end, self.start)
+        try:
+            if self.end < other.start:
+                return TimeSpan.unchecked(self.end, other.start)
+            if other.end < self.start:
+                return TimeSpan.unchecked(other.end, self.start)
+        except (AttributeError, TypeError):
+            raise _not_a_span(other) from None
         return None
 
     def shift(self, delta: timedelta) -> TimeSpan:

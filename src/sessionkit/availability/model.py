@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from sessionkit.availability._wall import ONE_DAY, ZERO, day_offset, local_date, wall_to_utc
-from sessionkit.errors import InvalidAvailability, InvalidWindow, NotADatetime
+from sessionkit.errors import InvalidAvailability, InvalidWindow, NotADatetime, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_instant, get_zone
@@ -54,6 +54,24 @@ class OccurrenceSource(Protocol):
     def between(self, start: datetime, end: datetime) -> Iterable[HasSpan]:
         """Yield the occurrences starting in ``[start, end)``, ascending."""
         ...
+
+
+def _sources(values: object, name: str) -> tuple[OccurrenceSource, ...]:
+    """Return the occurrence sources ``values`` holds; ``WrongType`` for anything else.
+
+    Checked when the availability is built, not first when its spans are read.
+    """
+    if not isinstance(values, Iterable) or isinstance(values, str | bytes):
+        raise WrongType(values, name=name, expected="an iterable of recurrences")
+    found = tuple(values)
+    for position, value in enumerate(found):
+        if not callable(getattr(value, "between", None)) or not hasattr(value, "duration"):
+            raise WrongType(
+                value,
+                name=f"{name}[{position}]",
+                expected="a Recurrence (or a value with between(start, end) and duration)",
+            )
+    return found
 
 
 def check_window(window: Window) -> tuple[datetime, datetime]:
@@ -255,7 +273,7 @@ class Availability:
         for "the first Saturday of each month". ``tz`` is the zone whose local
         dates the overrides and whose wall clock the slot grid use.
         """
-        return cls(zone=get_zone(tz), recurrences=tuple(recurrences))
+        return cls(zone=get_zone(tz), recurrences=_sources(recurrences, "recurrences"))
 
     # ------------------------------------------------------------------ overrides
 
@@ -270,7 +288,8 @@ class Availability:
 
     def with_recurrences(self, *recurrences: OccurrenceSource) -> Availability:
         """Return a copy whose available time also includes every occurrence of ``recurrences``."""
-        return attrs.evolve(self, recurrences=self.recurrences + recurrences)
+        added = _sources(recurrences, "recurrences")
+        return attrs.evolve(self, recurrences=self.recurrences + added)
 
     def with_extra_hours(self, day: date, hours: Iterable[tuple[time, time]]) -> Availability:
         """Return a copy also available during ``hours`` (local wall times) on ``day``."""

@@ -16,7 +16,14 @@ from typing import Generic, TypeVar
 
 import attrs
 
-from sessionkit.conflicts._checks import Buffers, check_buffers, check_span, resource_ids
+from sessionkit.conflicts._checks import (
+    Buffers,
+    check_buffers,
+    check_span,
+    resource_ids,
+    unhashable,
+)
+from sessionkit.errors import WrongType
 from sessionkit.timespan import TimeSpan
 
 __all__ = ["Conflict", "find_conflicts"]
@@ -45,11 +52,21 @@ class Conflict(Generic[T]):
     overlap: TimeSpan
 
 
+_SPAN = attrgetter("span")
+_RESOURCES = attrgetter("resources")
+
+
+def _no_field(item: object, position: int, field: str) -> WrongType:
+    return WrongType(
+        item, name=f"items[{position}]", expected=f"an item with a {field!r} (or pass {field}=)"
+    )
+
+
 def find_conflicts(
     items: Iterable[T],
     *,
-    span: Callable[[T], TimeSpan] = attrgetter("span"),
-    resources: Callable[[T], Iterable[Hashable]] = attrgetter("resources"),
+    span: Callable[[T], TimeSpan] = _SPAN,
+    resources: Callable[[T], Iterable[Hashable]] = _RESOURCES,
     buffers: Buffers | None = None,
     busy: Callable[[T], bool] | None = None,
 ) -> list[Conflict[T]]:
@@ -72,6 +89,9 @@ def find_conflicts(
     returns something other than a TimeSpan.
     """
     pads = check_buffers(buffers)
+    given: object = items
+    if not isinstance(given, Iterable):
+        raise WrongType(given, name="items", expected="an iterable of items")
     seq: Sequence[T] = items if isinstance(items, Sequence) else list(items)
     lanes: defaultdict[Hashable, list[tuple[datetime, datetime, int]]] = defaultdict(list)
     span_of = span
@@ -81,13 +101,26 @@ def find_conflicts(
     for position, item in enumerate(seq):
         if busy is not None and not busy(item):
             continue
-        item_span = span_of(item)
+        try:
+            item_span = span_of(item)
+        except AttributeError:
+            if span_of is not _SPAN:
+                raise  # the caller's own getter's error, as it is
+            raise _no_field(item, position, "span") from None
         if item_span.__class__ is not TimeSpan:
             item_span = check_span(item_span)
         entry = (item_span.start, item_span.end, position)
-        ids = resources_of(item)
+        try:
+            ids = resources_of(item)
+        except AttributeError:
+            if resources_of is not _RESOURCES:
+                raise
+            raise _no_field(item, position, "resources") from None
         if type(ids) is tuple and len(ids) == 1:
-            lanes[ids[0]].append(entry)
+            try:
+                lanes[ids[0]].append(entry)
+            except TypeError:  # the one id is no key (a list): only hashing raises here
+                raise unhashable(ids) from None
         else:
             for resource in resource_ids(ids):
                 lanes[resource].append(entry)

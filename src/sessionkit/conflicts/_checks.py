@@ -16,7 +16,7 @@ from sessionkit.errors import InvalidValue, NotADatetime, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.timespan import TimeSpan, check_buffer_pair
 
-__all__ = ["Buffers", "check_buffers", "check_span", "resource_ids"]
+__all__ = ["Buffers", "check_buffers", "check_span", "resource_ids", "unhashable"]
 
 # Keyed by Any, not Hashable: Mapping is invariant in its key type, so a
 # dict[str, ...] would not be accepted as a Mapping[Hashable, ...].
@@ -59,6 +59,9 @@ def resource_ids(value: object) -> Iterable[Hashable]:
     try:
         return dict.fromkeys(value)
     except TypeError:
-        raise WrongType(
-            value, name="resources", expected="a collection of hashable resource ids"
-        ) from None
+        raise unhashable(value) from None
+
+
+def unhashable(value: object) -> WrongType:
+    """The error for resources holding an id that cannot be a key (a list, a dict)."""
+    return WrongType(value, name="resources", expected="a collection of hashable resource ids")

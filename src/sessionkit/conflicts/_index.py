@@ -16,8 +16,14 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from sessionkit.conflicts._checks import Buffers, check_buffers, check_span, resource_ids
-from sessionkit.errors import NotIndexed
+from sessionkit.conflicts._checks import (
+    Buffers,
+    check_buffers,
+    check_span,
+    resource_ids,
+    unhashable,
+)
+from sessionkit.errors import NotIndexed, WrongType
 from sessionkit.timespan import TimeSpan
 
 __all__ = ["ConflictIndex"]
@@ -100,8 +106,13 @@ class ConflictIndex(Generic[K]):
         return self._items[key][1]
 
     def add(self, key: K, span: TimeSpan, resources: Iterable[Hashable]) -> None:
-        """Index ``key`` as occupying ``resources`` over ``span`` (replacing any previous entry)."""
-        for lane, entry in self._place(key, span, resources):
+        """Index ``key`` as occupying ``resources`` over ``span`` (replacing any previous entry).
+
+        A refused call (``NotADatetime`` for a span that is none, ``WrongType``
+        for an unhashable key or resource id) leaves the index as it was.
+        """
+        span, ids = _checked(key, span, resources)
+        for lane, entry in self._place(key, span, ids):
             # seq only grows, so a new entry goes after every equal start; placed by the
             # datetime, exact where two instants round to one float.
             position = bisect_right(lane.entries, (entry[0], entry[1]))
@@ -110,17 +121,32 @@ class ConflictIndex(Generic[K]):
             lane.entries.insert(position, entry)
 
     def add_many(self, items: Iterable[tuple[K, TimeSpan, Iterable[Hashable]]]) -> None:
-        """Index many ``(key, span, resources)`` triples: one sort per lane, not n inserts."""
-        batch: dict[K, tuple[TimeSpan, Iterable[Hashable]]] = {}
-        for key, span, resources in items:
+        """Index many ``(key, span, resources)`` triples: one sort per lane, not n inserts.
+
+        Every triple is checked before anything changes, so a refused call
+        (as :meth:`add` refuses, or ``WrongType`` for an item that is no
+        triple) leaves the index as it was.
+        """
+        given: object = items
+        if not isinstance(given, Iterable):
+            raise WrongType(given, name="items", expected="(key, span, resources) triples")
+        batch: dict[K, tuple[TimeSpan, tuple[Hashable, ...]]] = {}
+        for position, item in enumerate(items):
+            try:
+                key, span, resources = item
+            except (TypeError, ValueError):
+                raise WrongType(
+                    item, name=f"items[{position}]", expected="a (key, span, resources) triple"
+                ) from None
+            checked = _checked(key, span, resources)
             batch.pop(key, None)  # the last triple for a key wins, as with repeated add()
-            batch[key] = (span, resources)
+            batch[key] = checked
         # Drop replaced keys while every lane is still sorted (removal bisects).
         for key in batch:
             self.discard(key)
         touched: dict[int, _Lane] = {}
-        for key, (span, resources) in batch.items():
-            for lane, entry in self._place(key, span, resources):
+        for key, (span, ids) in batch.items():
+            for lane, entry in self._place(key, span, ids):
                 lane.entries.append(entry)
                 touched[id(lane)] = lane
         for lane in touched.values():
@@ -129,14 +155,9 @@ class ConflictIndex(Generic[K]):
             lane.ends = array("d", [entry[2].timestamp() for entry in lane.entries])
 
     def _place(
-        self, key: K, span: TimeSpan, resources: Iterable[Hashable]
+        self, key: K, span: TimeSpan, ids: tuple[Hashable, ...]
     ) -> list[tuple[_Lane, tuple[datetime, int, datetime, Any]]]:
-        """Record ``key`` and return the lanes its entry belongs in (not yet inserted)."""
-        span = check_span(span)
-        if type(resources) is tuple and len(resources) == 1:
-            ids: tuple[Hashable, ...] = resources  # one resource: distinct already
-        else:
-            ids = tuple(resource_ids(resources))
+        """Record ``key`` (checked) and return the lanes its entry belongs in (not yet inserted)."""
         if key in self._items:
             self.remove(key)
         seq = self._next_seq
@@ -208,7 +229,10 @@ class ConflictIndex(Generic[K]):
         hits: list[tuple[datetime, int, Any]] = []
         lanes_hit = 0
         for resource in ids:
-            by_class = self._lanes.get(resource)
+            try:
+                by_class = self._lanes.get(resource)
+            except TypeError:  # only the one-id tuple comes here unchecked
+                raise unhashable(resources) from None
             if not by_class:
                 continue
             pad = self._pads.get(resource)
@@ -247,6 +271,24 @@ class ConflictIndex(Generic[K]):
                 continue
             keys.append(key)
         return keys
+
+
+def _checked(
+    key: object, span: object, resources: Iterable[Hashable]
+) -> tuple[TimeSpan, tuple[Hashable, ...]]:
+    """Return the span and distinct resource ids of one item, refusing what cannot be indexed."""
+    span = check_span(span)
+    try:
+        hash(key)
+    except TypeError:
+        raise WrongType(key, name="key", expected="a hashable key") from None
+    if type(resources) is tuple and len(resources) == 1:
+        try:
+            hash(resources[0])
+        except TypeError:
+            raise unhashable(resources) from None
+        return span, resources  # one resource: distinct already
+    return span, tuple(resource_ids(resources))
 
 
 def _entry_order(entry: tuple[datetime, int, datetime, Any]) -> tuple[datetime, int]:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from sessionkit.errors import InvalidRecurrence
+from sessionkit.errors import InvalidRecurrence, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.recurrence._normalise import resolve_instant
 from sessionkit.recurrence._stamps import (
@@ -63,7 +63,12 @@ def parse_ical_lines(
     rule: str | None = None
     exdates: list[datetime | date] = []
     rdates: list[datetime | date] = []
-    for raw in lines:
+    given: object = lines
+    if not isinstance(given, Iterable):
+        raise WrongType(given, name="lines", expected="an iterable of iCalendar lines (str)")
+    for position, raw in enumerate(lines):
+        if not isinstance(raw, str):
+            raise WrongType(raw, name=f"lines[{position}]", expected="an iCalendar line (str)")
         line = raw.strip()
         if not line:
             continue
