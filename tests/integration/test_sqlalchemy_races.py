@@ -1,16 +1,16 @@
 """Racing writers against real databases: no double booking, no lost update, no raw driver error.
 
-Runs on a SQLite file always and on PostgreSQL when ``SESSIONKIT_TEST_POSTGRES_URL``
-is set. Writers are 8 threads of this process, or 2 forked processes of 4
-threads each; every round they all try to book overlapping hours of one teacher
-at once, and exactly one may win.
+Runs on a SQLite file always, on PostgreSQL when ``SESSIONKIT_TEST_POSTGRES_URL``
+is set and on MariaDB/MySQL when ``SESSIONKIT_TEST_MYSQL_URL`` is (until 2026-12-02
+MariaDB was left out here). Writers are 8 threads of this process, or 2 forked
+processes of 4 threads each; every round they all try to book overlapping hours
+of one teacher at once, and exactly one may win.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -18,11 +18,10 @@ import pytest
 from sqlalchemy import Engine, text
 
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
-from sessionkit.adapters.sqlalchemy.testing import clear_tables
 from sessionkit.errors import ConcurrentModification, SessionConflict
 from sessionkit.testing.contract import TENANT, make_session
 
-from ._racing import WRITER_KINDS, WRITERS, race, race_rounds, sqlite_race_file
+from ._racing import WRITER_KINDS, WRITERS, race, race_rounds
 
 ROUNDS = 4
 PROCESSES = 2
@@ -36,16 +35,9 @@ OVERLAPS = text(
 )
 
 
-@pytest.fixture(params=["sqlite-file", "postgres"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "postgres":
-        shared: Engine = request.getfixturevalue("race_postgres")
-        clear_tables(shared)
-        yield shared
-        return
-    engine = sqlite_race_file(tmp_path / "race.db", 12)
-    yield engine
-    engine.dispose()
+@pytest.fixture
+def engine(race_engine: Engine) -> Engine:
+    return race_engine
 
 
 def _outcome(work: Callable[[], None]) -> str:
