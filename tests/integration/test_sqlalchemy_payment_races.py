@@ -181,8 +181,9 @@ def test_refunds_clicked_at_once_never_give_back_more_than_was_paid(
             assert len(keys) == after.refunds  # each refund call under a key of its own
 
 
+@pytest.mark.parametrize("processes", WRITER_KINDS)
 def test_retries_of_one_keyed_refund_at_once_refund_once(
-    race_engine: Engine, tmp_path: Path
+    race_engine: Engine, tmp_path: Path, processes: bool
 ) -> None:
     shop = Shop(race_engine, tmp_path / "events.txt")
     for round_ in range(ROUNDS):
@@ -192,12 +193,13 @@ def test_retries_of_one_keyed_refund_at_once_refund_once(
             after = shop.kit.payments.refund(T, payment_id, TEN, actor="admin", idempotency_key=key)
             return f"{after.refunded + after.refund_due}"
 
-        outcomes = race(retry, race_engine, writers=4, processes=False)
+        outcomes = race(retry, race_engine, writers=4, processes=processes)
         assert outcomes == ["10.00"] * 4, outcomes
         shop.kit.run_payment_calls()  # what a writer's provider call left due, if anything
         after = shop.kit.payments.get(T, payment.id)
         assert (after.refunded, after.refund_due, after.refunds) == (Decimal(10), Decimal(0), 1)
-        assert shop.gateway.intents[payment.intent_ref or ""].refunded == Decimal(10)
+        if not processes:  # a forked writer asked its own copy of the fake provider
+            assert shop.gateway.intents[payment.intent_ref or ""].refunded == Decimal(10)
 
 
 @pytest.mark.parametrize("processes", WRITER_KINDS)

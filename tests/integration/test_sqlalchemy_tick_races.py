@@ -2,8 +2,8 @@
 
 The due work spans several tenants and every kind the tick does: series to
 top up, reschedule requests past their deadline, sessions whose READY timer
-fell due, and holds that ran out. Four forked processes tick at
-the same instant; afterwards each item was changed once (its row's version
+fell due, and holds that ran out. Four workers (threads, or forked processes)
+tick at the same instant; afterwards each item was changed once (its row's version
 went up by exactly one, and the workers' counts add up to the items), none
 is left due (one more tick is idle), and no worker reported a failure.
 PostgreSQL and MariaDB split the work with ``FOR UPDATE SKIP LOCKED``; SQLite
@@ -13,7 +13,6 @@ runs the workers' batches one at a time (``BEGIN IMMEDIATE``).
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -31,7 +30,7 @@ from sessionkit.services import TickReport
 from sessionkit.services.attendance import attendance_facts
 from sessionkit.testing.clocks import ManualClock
 
-from ._racing import race
+from ._racing import WRITER_KINDS, race
 
 WORKERS = 4
 TENANTS = ("acme", "globex", "initech")
@@ -138,9 +137,9 @@ def _rows(engine: Engine, sql: str) -> list[tuple[object, ...]]:
         return [tuple(row) for row in connection.execute(text(sql))]
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="forks worker processes")
-def test_worker_processes_ticking_at_once_do_every_item_exactly_once(
-    race_engine: Engine,
+@pytest.mark.parametrize("processes", WRITER_KINDS)
+def test_workers_ticking_at_once_do_every_item_exactly_once(
+    race_engine: Engine, processes: bool
 ) -> None:
     at = _seed(race_engine)
     kit = _kit(race_engine, ManualClock(at))
@@ -149,7 +148,7 @@ def test_worker_processes_ticking_at_once_do_every_item_exactly_once(
         lambda _n: _counts(kit.tick(now=at, batch=4)),
         race_engine,
         writers=WORKERS,
-        processes=True,
+        processes=processes,
     )
     assert not [o for o in outcomes if o.startswith("error")], outcomes
     totals = {key: sum(json.loads(o)[key] for o in outcomes) for key in json.loads(outcomes[0])}
