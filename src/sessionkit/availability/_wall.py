@@ -19,6 +19,7 @@ ZERO = timedelta(0)
 _MIDNIGHT = time(0)
 
 
+@lru_cache(maxsize=8192)
 def day_offset(zone: ZoneInfo, day: date) -> timedelta | None:
     """Return the UTC offset in force all through the local ``day``, or None on a transition day.
 
@@ -28,6 +29,7 @@ def day_offset(zone: ZoneInfo, day: date) -> timedelta | None:
     sides of a change there: a change just after it (St. John's went back at
     00:01 to 23:01 the evening before) repeats the day's last hour, one just
     before it (Toronto, 1919: 23:30 to 00:30) skips its last half hour.
+    Cached: a calendar asks for the same days over and over.
     """
     midnight = datetime.combine(day, _MIDNIGHT)
     offset = zone.utcoffset(midnight)

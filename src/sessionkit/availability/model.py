@@ -61,9 +61,13 @@ def _sources(values: object, name: str) -> tuple[OccurrenceSource, ...]:
 
     Checked when the availability is built, not first when its spans are read.
     """
-    if not isinstance(values, Iterable) or isinstance(values, str | bytes):
-        raise WrongType(values, name=name, expected="an iterable of recurrences")
-    found = tuple(values)
+    try:
+        if isinstance(values, str | bytes):
+            raise TypeError
+        iterator = iter(values)  # type: ignore[call-overload]  # refused below when no iterable
+    except TypeError:
+        raise WrongType(values, name=name, expected="an iterable of recurrences") from None
+    found = tuple(iterator)
     for position, value in enumerate(found):
         if not callable(getattr(value, "between", None)) or not hasattr(value, "duration"):
             raise WrongType(

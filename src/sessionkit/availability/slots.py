@@ -385,13 +385,12 @@ def _on_grid(
     append = slots.append
     unchecked = TimeSpan.unchecked
     days: dict[date, tuple[Run, ...]] = {}
-    regular_days: dict[date, bool] = {}
 
-    def regular(day: date) -> bool:
-        found = regular_days.get(day)
-        if found is None:
-            found = regular_days[day] = day_offset(zone, day) is not None
-        return found
+    def runs_of(day: date) -> tuple[Run, ...]:
+        runs = days.get(day)
+        if runs is None:
+            runs = days[day] = _day_runs(zone, day)
+        return runs
 
     unsorted = False
     for free_lo, free_hi in free:
@@ -404,18 +403,17 @@ def _on_grid(
         day = local_date(zone, first)
         final_day = local_date(zone, last)
         # Where the clocks go back across midnight, local dates run backwards for a
-        # while: an instant after ``first`` may belong to the day before, one before
-        # ``last`` to the day after. Only a day with a change at its end does that.
-        if not regular(day - ONE_DAY):
+        # while: an instant after ``first`` may belong to the day before (only when
+        # the first day's midnight comes twice), one before ``last`` to the day after
+        # (only when the last day's next midnight does). A regular day is one run.
+        if len(runs_of(day)) > 1:
             day -= ONE_DAY
             unsorted = True
-        if not regular(final_day):
+        if len(runs_of(final_day)) > 1:
             final_day += ONE_DAY
             unsorted = True
         while day <= final_day:
-            runs = days.get(day)
-            if runs is None:
-                runs = days[day] = _day_runs(zone, day)
+            runs = runs_of(day)
             midnight = datetime.combine(day, _MIDNIGHT).replace(tzinfo=UTC)
             for run_lo, run_hi, offset in runs:
                 # In a run the wall time of instant t is t + offset, so the grid
