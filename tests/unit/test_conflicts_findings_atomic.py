@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import attrs
 import pytest
 
 from sessionkit import Availability, ConflictIndex, Recurrence, TimeSpan, find_conflicts
@@ -127,3 +128,57 @@ def test_a_span_getter_that_raises_is_not_renamed() -> None:
 def test_a_span_refused_by_check_span_is_still_not_a_datetime() -> None:
     with pytest.raises(NotADatetime):
         find_conflicts([1], span=lambda i: i, resources=lambda i: ("a",))  # type: ignore[arg-type, return-value]
+
+
+class Legacy:
+    """Iterable by the old ``__getitem__`` protocol only, as ``for`` and ``list()`` accept."""
+
+    def __init__(self, *values: object) -> None:
+        self._values = values
+
+    def __getitem__(self, position: int) -> object:
+        return self._values[position]
+
+
+@attrs.frozen
+class Item:
+    span: TimeSpan
+    resources: tuple[str, ...] = ("ana",)
+
+
+def test_iterables_by_getitem_are_still_taken() -> None:
+    """The wrong-type checks ask ``iter()``, not ``isinstance(..., Iterable)``."""
+    legacy: Any = Legacy(Item(MATH), Item(MATH))
+    assert len(find_conflicts(legacy)) == 1
+    index: ConflictIndex[Any] = ConflictIndex()
+    index.add_many(Legacy(("k", MATH, ("ana",))))  # type: ignore[arg-type]
+    assert index.conflicts_with(MATH, ("ana",)) == ["k"]
+    rule = Recurrence.from_rrule("FREQ=DAILY;COUNT=2", start=NINE, tz="UTC", duration=H)
+    assert Availability.from_recurrences(Legacy(rule), tz="UTC").recurrences == (rule,)  # type: ignore[arg-type]
+    assert Recurrence.from_ical_lines(Legacy(*rule.to_ical_lines())) == rule  # type: ignore[arg-type]
+
+
+KEYED: dict[str, Callable[[ConflictIndex[Any]], object]] = {
+    "remove": lambda i: i.remove(UNHASHABLE),
+    "discard": lambda i: i.discard(UNHASHABLE),
+    "span_of": lambda i: i.span_of(UNHASHABLE),
+    "in": lambda i: UNHASHABLE in i,
+    "conflicts_with(exclude=None)": lambda i: i.conflicts_with(MATH, ("ana",), exclude=None),  # type: ignore[arg-type]
+    "conflicts_with(busy=5)": lambda i: i.conflicts_with(MATH, ("ana",), busy=5),  # type: ignore[arg-type]
+}
+
+
+@pytest.mark.parametrize("call", KEYED.values(), ids=KEYED.keys())
+def test_wrong_keys_and_options_of_the_index_are_named(
+    call: Callable[[ConflictIndex[Any]], object],
+) -> None:
+    index = indexed()
+    with pytest.raises(WrongType):
+        call(index)
+    assert_unchanged(index)
+
+
+def test_find_conflicts_names_a_busy_that_is_no_predicate() -> None:
+    with pytest.raises(WrongType) as info:
+        find_conflicts([Item(MATH), Item(MATH)], busy=5)  # type: ignore[arg-type]
+    assert info.value.name == "busy"

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from sessionkit.errors import ConcurrentModification, SeriesClosedError
+from sessionkit.errors import ConcurrentModification, InvalidValue, SeriesClosedError
 from sessionkit.model import (
     ResourceRef,
     ScheduleItem,
@@ -388,3 +388,28 @@ def test_an_rdate_before_the_weekly_start_is_generated(world: World) -> None:
     wanted = [o.span.start for o in rec.between(at(3, 1, 0), at(4, 1, 0))]
     assert [s.start for s in report.created] == wanted
     assert min(by_start(world, series)) == datetime(2026, 3, 4, 9, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("effective_from", [None, at(6, 1, 0)], ids=["now", "after the window"])
+def test_a_schedule_starting_after_latest_is_refused_whenever_it_takes_effect(
+    world: World, effective_from: datetime | None
+) -> None:
+    """As ``create`` refuses it. Effective at once, it was taken: it deleted the generated
+    sessions, made none, and the series failed every top-up after (a helper's find)."""
+    series = create(world)
+    kept = [s.id for s in sessions(world, series)]
+    far = Recurrence.weekly(
+        days=("MO",), at=time(18), duration=timedelta(hours=1), tz="UTC", start=date(9100, 1, 1)
+    )
+    with pytest.raises(InvalidValue) as info:
+        world.kit.series.change_schedule(
+            T,
+            series.id,
+            actor="u1",
+            items=[ScheduleItem("far", far, [ANA])],
+            effective_from=effective_from,
+        )
+    assert info.value.value == far.start
+    assert [s.id for s in sessions(world, series)] == kept
+    assert world.kit.queries.get_series(T, series.id).items == series.items
+    assert not world.kit.series.top_up(T, actor="cron").failed

@@ -89,10 +89,16 @@ def find_conflicts(
     returns something other than a TimeSpan.
     """
     pads = check_buffers(buffers)
-    given: object = items
-    if not isinstance(given, Iterable):
-        raise WrongType(given, name="items", expected="an iterable of items")
-    seq: Sequence[T] = items if isinstance(items, Sequence) else list(items)
+    if busy is not None and not callable(busy):
+        raise WrongType(busy, name="busy", expected="a predicate item -> bool, or None")
+    if isinstance(items, Sequence):
+        seq: Sequence[T] = items
+    else:
+        try:
+            iterator = iter(items)
+        except TypeError:
+            raise WrongType(items, name="items", expected="an iterable of items") from None
+        seq = list(iterator)
     lanes: defaultdict[Hashable, list[tuple[datetime, datetime, int]]] = defaultdict(list)
     span_of = span
     resources_of = resources

@@ -29,6 +29,7 @@ from sessionkit.timespan import TimeSpan
 __all__ = ["ConflictIndex"]
 
 K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 _ONE_SECOND = timedelta(seconds=1)
 _SLACK = 1.0
@@ -99,11 +100,11 @@ class ConflictIndex(Generic[K]):
         return len(self._items)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._items
+        return _hashed(key) in self._items
 
     def span_of(self, key: K) -> TimeSpan:
         """Return the span indexed under ``key``; raise ``KeyError`` if there is none."""
-        return self._items[key][1]
+        return self._items[_hashed(key)][1]
 
     def add(self, key: K, span: TimeSpan, resources: Iterable[Hashable]) -> None:
         """Index ``key`` as occupying ``resources`` over ``span`` (replacing any previous entry).
@@ -127,11 +128,14 @@ class ConflictIndex(Generic[K]):
         (as :meth:`add` refuses, or ``WrongType`` for an item that is no
         triple) leaves the index as it was.
         """
-        given: object = items
-        if not isinstance(given, Iterable):
-            raise WrongType(given, name="items", expected="(key, span, resources) triples")
+        try:
+            iterator = iter(items)
+        except TypeError:
+            raise WrongType(
+                items, name="items", expected="(key, span, resources) triples"
+            ) from None
         batch: dict[K, tuple[TimeSpan, tuple[Hashable, ...]]] = {}
-        for position, item in enumerate(items):
+        for position, item in enumerate(iterator):
             try:
                 key, span, resources = item
             except (TypeError, ValueError):
@@ -183,7 +187,7 @@ class ConflictIndex(Generic[K]):
     def remove(self, key: K) -> None:
         """Drop ``key`` from the index; raise :class:`~sessionkit.errors.NotIndexed` if absent."""
         try:
-            seq, span, ids = self._items.pop(key)
+            seq, span, ids = self._items.pop(_hashed(key))
         except KeyError:
             raise NotIndexed(key) from None
         length_class = _length_class(span.end - span.start)
@@ -202,7 +206,7 @@ class ConflictIndex(Generic[K]):
 
     def discard(self, key: K) -> None:
         """Drop ``key`` from the index if it is there."""
-        if key in self._items:
+        if _hashed(key) in self._items:
             self.remove(key)
 
     def conflicts_with(
@@ -222,6 +226,10 @@ class ConflictIndex(Generic[K]):
         """
         if span.__class__ is not TimeSpan:
             span = check_span(span)
+        if exclude.__class__ is not tuple and not hasattr(exclude, "__contains__"):
+            raise WrongType(exclude, name="exclude", expected="a collection of keys")
+        if busy is not None and not callable(busy):
+            raise WrongType(busy, name="busy", expected="a predicate key -> bool, or None")
         if type(resources) is tuple and len(resources) == 1:
             ids: Iterable[Hashable] = resources
         else:
@@ -273,15 +281,21 @@ class ConflictIndex(Generic[K]):
         return keys
 
 
+def _hashed(key: V) -> V:
+    """Return ``key``; raise ``WrongType`` if it cannot be a key (a list, a dict)."""
+    try:
+        hash(key)
+    except TypeError:
+        raise WrongType(key, name="key", expected="a hashable key") from None
+    return key
+
+
 def _checked(
     key: object, span: object, resources: Iterable[Hashable]
 ) -> tuple[TimeSpan, tuple[Hashable, ...]]:
     """Return the span and distinct resource ids of one item, refusing what cannot be indexed."""
     span = check_span(span)
-    try:
-        hash(key)
-    except TypeError:
-        raise WrongType(key, name="key", expected="a hashable key") from None
+    _hashed(key)
     if type(resources) is tuple and len(resources) == 1:
         try:
             hash(resources[0])

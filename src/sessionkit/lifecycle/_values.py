@@ -70,16 +70,31 @@ def utc(now: datetime, name: str = "now") -> datetime:
 
 
 def check_facts(facts: object) -> Mapping[str, object] | None:
-    """Return ``facts`` (``None`` or a mapping of fact names); else raise ``WrongType``.
+    """Return ``facts`` as a mapping of fact names, or ``None``; else raise ``WrongType``.
 
     Checked where they are handed in, not where a condition first reads
     them: that is only once a timer falls due, and a wrong value (a list of
-    names, a list of pairs) would fail there with a bare error, or pass.
+    names, a list of pairs) would fail there with a bare error, or pass. A
+    value shaped as a mapping (``keys()`` and ``[]``, as ``dict()`` takes
+    it) is copied into one.
     """
-    if facts is None or (
-        isinstance(facts, Mapping) and all(isinstance(name, str) for name in facts)
-    ):
-        return facts
-    raise WrongType(
+    if facts is None:
+        return None
+    found: object = facts
+    if not isinstance(found, Mapping):
+        if not callable(getattr(found, "keys", None)):
+            raise _wrong_facts(facts)
+        try:
+            found = dict(found)  # type: ignore[call-overload]  # a mapping by its shape
+        except (TypeError, ValueError, KeyError):
+            raise _wrong_facts(facts) from None
+    assert isinstance(found, Mapping)
+    if not all(isinstance(name, str) for name in found):
+        raise _wrong_facts(facts)
+    return found
+
+
+def _wrong_facts(facts: object) -> WrongType:
+    return WrongType(
         facts, name="facts", expected="a mapping of fact names (str) to values, or None"
     )

@@ -63,10 +63,13 @@ def parse_ical_lines(
     rule: str | None = None
     exdates: list[datetime | date] = []
     rdates: list[datetime | date] = []
-    given: object = lines
-    if not isinstance(given, Iterable):
-        raise WrongType(given, name="lines", expected="an iterable of iCalendar lines (str)")
-    for position, raw in enumerate(lines):
+    try:
+        iterator = iter(lines)
+    except TypeError:
+        raise WrongType(
+            lines, name="lines", expected="an iterable of iCalendar lines (str)"
+        ) from None
+    for position, raw in enumerate(iterator):
         if not isinstance(raw, str):
             raise WrongType(raw, name=f"lines[{position}]", expected="an iCalendar line (str)")
         line = raw.strip()

@@ -347,6 +347,8 @@ class SeriesCommands:
             )
             if before.generated_until is None or before.generated_until <= cutoff:
                 _check_ahead(ctx, after, cutoff)
+            else:  # a start past LATEST has nothing to reconcile, and would fail every top-up
+                check_begin(after, max(cutoff, series_start(after)))
             return reconcile_in(ctx, tx, before, after, cutoff, actor=actor)
 
     @retried

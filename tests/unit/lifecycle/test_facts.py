@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -170,3 +171,23 @@ def test_a_naive_by_is_named_by() -> None:
         MISSABLE.next_due(Lesson("s7"), by=datetime(2026, 3, 2, 17))
     assert info.value.name == "by"
     assert str(info.value).startswith("by must be timezone-aware")
+
+
+class RowFacts:
+    """Facts with ``keys()`` and ``[]`` but no ``Mapping`` base, as ``dict()`` accepts them."""
+
+    def __init__(self, **facts: object) -> None:
+        self._facts = facts
+
+    def keys(self) -> object:
+        return self._facts.keys()
+
+    def __getitem__(self, name: str) -> object:
+        return self._facts[name]
+
+
+def test_facts_shaped_as_a_mapping_are_still_taken() -> None:
+    facts: Any = RowFacts(attended=False)
+    _, events = MISSABLE.advance(Lesson("s7"), START + 31 * MIN, facts=facts)
+    assert [e.transition for e in events] == ["miss"]
+    assert MISSABLE.next_due(Lesson("s7"), facts=facts) == START + 30 * MIN
