@@ -19,6 +19,7 @@ from sessionkit.errors import (
     Duplicate,
     InvalidValue,
     MissingFact,
+    SessionNotFound,
     WrongType,
 )
 from sessionkit.lifecycle import StatusChanged
@@ -98,9 +99,11 @@ class PresenceRecording:
         that status, its own field ``sealed_at``, at most its scheduled end):
         an event later than that is reported as ``sealed`` and not stored,
         and a join heard late that leaves a stay open at an end before the
-        scheduled one is closed there. When racing
-        writers store an event or move a session first, the batch runs again
-        (it wrote nothing), and then finds them stored.
+        scheduled one is closed there. The batch locks its sessions' rows
+        before it reads them, so a command ending one of them at the same
+        time closes the stays this batch opens, or ends it after them. When
+        racing writers store an event or move a session first, the batch runs
+        again (it wrote nothing), and then finds them stored.
         """
         check_tenant(tenant)
         batch = _check_events(events)
@@ -125,9 +128,7 @@ class PresenceRecording:
                 unique.setdefault(event.key, event)
             stored = {p.id for p in repo.get_many(tenant, list(unique))}
             fresh = [e for key, e in unique.items() if key not in stored]
-            sessions = {
-                s.id: s for s in tx.sessions.get_many(tenant, {e.session_id for e in fresh})
-            }
+            sessions = _locked_sessions(tx, tenant, {e.session_id for e in fresh})
             seals = {i: seal_instant(ctx.lifecycle(s.lifecycle), s) for i, s in sessions.items()}
             unknown = tuple(e.key for e in fresh if e.session_id not in sessions)
             sealed = tuple(e.key for e in fresh if _after(e, seals))
@@ -156,6 +157,24 @@ class PresenceRecording:
                 sealed=sealed,
                 started=tuple(started),
             )
+
+
+def _locked_sessions(tx: Tx, tenant: str, session_ids: Iterable[str]) -> dict[str, Session]:
+    """Lock and read the batch's sessions (in id order), by id; unknown ids are left out.
+
+    Locked, not only read: a command ending a session early closes the stays
+    open then, and a join this batch stores after that command read the
+    stays would stay open, counted to the scheduled end. With the row locked
+    first, one of the two waits for the other, and whichever comes second
+    sees what the first stored.
+    """
+    found: dict[str, Session] = {}
+    for session_id in sorted(session_ids):
+        try:
+            found[session_id] = tx.bookings.lock_session(tenant, session_id)
+        except SessionNotFound:
+            continue
+    return found
 
 
 def _after(event: PresenceEvent, seals: dict[str, datetime | None]) -> bool:
