@@ -184,3 +184,86 @@ def test_postgres_claim_skips_the_rows_another_unit_holds(store: DjangoStore) ->
         assert [s.id for s in holder.sessions.claim(TENANT, ["b", "a"])] == ["a", "b"]
         assert race(1, claim_all) == [None]  # inside the holder's transaction: no waiting
     assert got == [["c"]]
+
+
+def test_a_join_stored_while_the_session_ends_is_closed_at_the_end(
+    store: DjangoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As ``tests/integration/test_sqlalchemy_presence_seal_race.py``, on the Django store:
+    a presence batch held inside its transaction while a cancel runs; the cancel waits for it
+    (the batch locked its session) and closes the stay the batch stored."""
+    from datetime import timedelta
+
+    from sessionkit.contrib.django._attendance import DjangoPresenceRepository
+    from sessionkit.model.attendance import JOIN, PresenceEvent
+    from sessionkit.services.attendance import attendance_facts
+
+    minute = timedelta(minutes=1)
+    reached, go = threading.Event(), threading.Event()
+    original = DjangoPresenceRepository.add_many
+
+    def held(self: DjangoPresenceRepository, records: object) -> None:
+        if threading.current_thread().name == "batch" and not reached.is_set():
+            reached.set()
+            assert go.wait(30)
+        original(self, records)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DjangoPresenceRepository, "add_many", held)
+    clock = ManualClock(T0 - timedelta(days=1))
+    kit = SessionKit(uow=store.unit_of_work, clock=clock, facts=attendance_facts())
+    session_id = kit.sessions.create_extra(
+        TENANT,
+        actor="tara",
+        start=T0,
+        end=T0 + timedelta(hours=1),
+        resources=["teacher:tara"],
+        lifecycle="academy",
+        capacity=2,
+    ).id
+
+    def join(who: str, at: object) -> PresenceEvent:
+        return PresenceEvent(
+            provider="meet",
+            event_id=f"{who}-{at}",
+            session_id=session_id,
+            participant=who,
+            action=JOIN,
+            at=at,  # type: ignore[arg-type]
+        )
+
+    clock.set(T0 + 5 * minute)
+    kit.attendance.record_presence(TENANT, [join("teacher:tara", T0 + 5 * minute)])
+    clock.set(T0 + 20 * minute)
+    errors: list[BaseException] = []
+
+    def run(work: Callable[[], object]) -> None:
+        try:
+            work()
+        except BaseException as exc:  # noqa: BLE001  # asserted below
+            errors.append(exc)
+        finally:
+            close_thread_connections()
+
+    late = join("student:sami", T0 + 19 * minute)
+    batch = threading.Thread(
+        target=run, args=(lambda: kit.attendance.record_presence(TENANT, [late]),), name="batch"
+    )
+    batch.start()
+    assert reached.wait(30)
+    end = threading.Thread(
+        target=run, args=(lambda: kit.sessions.cancel(TENANT, session_id, actor="tara"),)
+    )
+    end.start()
+    end.join(2.0)
+    go.set()
+    batch.join(60)
+    end.join(60)
+    assert errors == []
+    stays = {
+        str(record.participant): [(i.joined, i.left) for i in record.intervals]
+        for record in kit.attendance.for_session(TENANT, session_id)
+    }
+    assert stays == {
+        "teacher:tara": [(T0 + 5 * minute, T0 + 20 * minute)],
+        "student:sami": [(T0 + 19 * minute, T0 + 20 * minute)],
+    }
