@@ -23,6 +23,7 @@ from sessionkit.policies import (
     NoticeWindow,
     RefundPolicy,
     RefundTier,
+    Refusal,
     SeatPrice,
 )
 from sessionkit.testing.contract import make_session
@@ -193,3 +194,17 @@ def test_a_price_of_one_minor_unit_is_accepted() -> None:
     session = make_session("s1")
     assert FixedPrice(Money.of("0.005", "EUR")).price(session, 1) == Money.of("0.01", "EUR")
     assert SeatPrice(Money.of(1, "JPY")).price(session, 2) == Money.of(2, "JPY")
+
+
+def test_a_refusal_by_then_drops_its_allows_at_and_says_why() -> None:
+    later = datetime(2026, 3, 9, 9, tzinfo=UTC)
+    horizon = Refusal(rule="max_horizon", reason="too far ahead", allows_at=later)
+    shut = Refusal(rule="notice", reason="students book 24 h ahead")
+    assert horizon.by_then(shut) == Refusal(
+        rule="max_horizon",
+        reason="too far ahead, and by then: students book 24 h ahead",
+        allows_at=None,
+    )
+    assert horizon.by_then(None) is horizon
+    final = Refusal(rule="in_the_past", reason="it started")
+    assert final.by_then(shut) is final  # nothing to drop: it never allows again anyway

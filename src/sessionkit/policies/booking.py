@@ -89,6 +89,20 @@ class Refusal:
         """Return the :class:`~sessionkit.errors.BookingRefused` a command raises for it."""
         return BookingRefused(self.rule, self.reason, allows_at=self.allows_at)
 
+    def by_then(self, shut: Refusal | None) -> Refusal:
+        """Return this refusal without its ``allows_at`` when ``shut`` refuses by then anyway.
+
+        ``shut`` is why the same command would still be refused at
+        ``allows_at`` (a notice run out by then, a request answered by
+        silence), or ``None``. Waiting never helps then, and the reason says
+        why: ``"..., and by then: <shut's reason>"``.
+        """
+        if shut is None or self.allows_at is None:
+            return self
+        return Refusal(
+            rule=self.rule, reason=f"{self.reason}, and by then: {shut.reason}", allows_at=None
+        )
+
 
 @attrs.frozen(kw_only=True)
 class BookingRules:

@@ -19,7 +19,6 @@ from sessionkit.services._context import Context, Tx
 from sessionkit.timespan import TimeSpan
 
 __all__ = [
-    "by_then",
     "moves",
     "one_pending",
     "refused",
@@ -39,20 +38,6 @@ def refused(refusal: Refusal, *, request_id: str | None = None) -> RescheduleRef
     )
 
 
-def by_then(refusal: Refusal, shut: Refusal | None) -> Refusal:
-    """Return ``refusal`` without its ``allows_at`` when ``shut`` refuses by then anyway.
-
-    ``shut`` is why the same command would still be refused at
-    ``refusal.allows_at`` (the asker's notice run out, the request answered
-    by silence), or ``None``: waiting never helps then, and the reason says why.
-    """
-    if shut is None or refusal.allows_at is None:
-        return refusal
-    return Refusal(
-        rule=refusal.rule, reason=f"{refusal.reason}, and by then: {shut.reason}", allows_at=None
-    )
-
-
 def one_pending(pending: RescheduleRequest, *, shut: Refusal | None = None) -> RescheduleRefused:
     """Return the error refusing a second request while ``pending`` awaits its answer.
 
@@ -64,11 +49,9 @@ def one_pending(pending: RescheduleRequest, *, shut: Refusal | None = None) -> R
         f"session {pending.session_id!r} already has pending reschedule request "
         f"{pending.id!r}, answered by {pending.deadline.isoformat()} at the latest"
     )
+    refusal = Refusal(rule="one_pending", reason=reason, allows_at=pending.deadline).by_then(shut)
     return RescheduleRefused(
-        "one_pending",
-        reason if shut is None else f"{reason}, and by then: {shut.reason}",
-        allows_at=pending.deadline if shut is None else None,
-        request_id=pending.id,
+        refusal.rule, refusal.reason, allows_at=refusal.allows_at, request_id=pending.id
     )
 
 

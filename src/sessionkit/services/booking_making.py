@@ -261,9 +261,8 @@ class BookingMaking(BookingReads):
             shut = self._ctx.notice.notice_refusal("book", acting_role, session, refused.allows_at)
             if shut is None:
                 raise
-            raise BookingRefused(
-                refused.rule, f"{refused.reason}, and by then: {shut.reason}"
-            ) from refused
+            asked = Refusal(rule=refused.rule, reason=refused.reason, allows_at=refused.allows_at)
+            raise asked.by_then(shut).error() from refused
         refusal = self._ctx.notice.notice_refusal("book", acting_role, session, tx.now)
         if refusal is not None:
             raise refusal.error()

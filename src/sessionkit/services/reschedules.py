@@ -39,7 +39,6 @@ from sessionkit.ports import RESCHEDULES, RescheduleRepository
 from sessionkit.services._context import Context, Tx, check_free, retried
 from sessionkit.services._reschedule_options import CancelTier, SessionOptions, session_options
 from sessionkit.services._reschedule_refusals import (
-    by_then,
     moves,
     refused,
     request_refusal,
@@ -169,7 +168,7 @@ class RescheduleCommands:
                     shut = notice.may(
                         "request_reschedule", role, session, refusal.allows_at, reschedules=moved
                     ) or notice.new_time_refusal(proposed, refusal.allows_at)
-                    refusal = by_then(refusal, shut)
+                    refusal = refusal.by_then(shut)
             if refusal is not None:
                 pending = repo.pending_for(tenant, session.id)
                 if refusal.rule == "one_pending" and pending is not None:
@@ -271,7 +270,7 @@ class RescheduleCommands:
                         reason=f"request {request.id!r} is answered by silence at "
                         f"{request.deadline.isoformat()}",
                     )
-                    refusal = by_then(refusal, silence)
+                    refusal = refusal.by_then(silence)
                 raise refused(refusal, request_id=request.id)
             move_session(self._ctx, tx, session, new_start, actor)
             return store_answer(tx, repo, request, "approve", actor, role, new_start=new_start)
