@@ -87,8 +87,9 @@ class SessionCommands(SessionStatusCommands):
         the session takes the series' group.
         Without one, ``lifecycle`` is required. Raises ``SeriesNotFound``,
         ``SeriesClosedError``, ``SessionConflict`` (with the busy sessions in
-        the way), ``DuplicateSession`` (the series already has a session
-        starting then, or ``session_id`` is taken), ``BookingRefused`` when
+        the way, checked first), ``DuplicateSession`` (the series already has
+        a session starting then that shares no busy resource with this one, or
+        ``session_id`` is taken), ``BookingRefused`` when
         the booking rules' ``publish_in_horizon`` refuse its start, and
         ``InvalidValue`` for bad input (a capacity above ``max_capacity``
         included). ``session_id`` gives the session that id instead of a new one (a
