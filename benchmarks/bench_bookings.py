@@ -39,6 +39,12 @@
    booking path changed; the machine ran at half that speed, the floor at
    1,448 bookings/s): 2.30x (1.71-2.61), 594 bookings/s, client CPU per
    attempt 1.97 against 0.59 ms; its statements alone 1.08x (1.03-1.11).
+   A third machine later that day (noisy: one client's CPU per booking
+   ranged 0.7-1.3 ms from run to run), on c5d6203: 2.62x (2.38-3.02), 557
+   against 1,469 bookings/s, and again 2.87x (2.52-3.27), its statements
+   alone 1.17x and 1.31x; dbe8712 in the same hour 2.50x (2.09-3.34), its
+   statements 1.03x. Nothing in the booking path changed between the two,
+   and one client's CPU per booking could not tell them apart.
    Measured on 2026-12-01 (2 cores, idle otherwise), a full run of ``python
    -m benchmarks bookings`` on b2d46fc: 2.19x (1.93-2.30), 771 against 1,718
    bookings/s, client CPU per attempt 1.56 against 0.53 ms; sessionkit's
