@@ -89,6 +89,9 @@ def find_conflicts(
     returns something other than a TimeSpan.
     """
     pads = check_buffers(buffers)
+    for name, getter in (("span", span), ("resources", resources)):
+        if not callable(getter):
+            raise WrongType(getter, name=name, expected="a function item -> value")
     if busy is not None and not callable(busy):
         raise WrongType(busy, name="busy", expected="a predicate item -> bool, or None")
     if isinstance(items, Sequence):

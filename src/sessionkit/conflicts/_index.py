@@ -103,8 +103,11 @@ class ConflictIndex(Generic[K]):
         return _hashed(key) in self._items
 
     def span_of(self, key: K) -> TimeSpan:
-        """Return the span indexed under ``key``; raise ``KeyError`` if there is none."""
-        return self._items[_hashed(key)][1]
+        """Return the span indexed under ``key``; raise ``NotIndexed`` (a ``KeyError``) if none."""
+        try:
+            return self._items[_hashed(key)][1]
+        except KeyError:
+            raise NotIndexed(key) from None
 
     def add(self, key: K, span: TimeSpan, resources: Iterable[Hashable]) -> None:
         """Index ``key`` as occupying ``resources`` over ``span`` (replacing any previous entry).

@@ -220,7 +220,7 @@ def validate(
     """Check a definition and return its transitions with ``any_source`` expanded."""
     if not isinstance(lifecycle, str) or not lifecycle.isidentifier():
         raise _fail(
-            str(lifecycle),
+            lifecycle if isinstance(lifecycle, str) else shown(lifecycle),
             "invalid_name",
             lifecycle,
             "a lifecycle name must be an identifier (letters, digits, underscores)",

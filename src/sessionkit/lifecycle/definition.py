@@ -84,8 +84,8 @@ class Status:
         # The name is left to the Lifecycle, which refuses it as ``invalid_name`` with the
         # transition names; a flag must be a real bool, as the sets of statuses are read off it.
         for flag in _FLAGS:
-            check_flag(getattr(self, flag), f"Status({self.name!r}).{flag}")
-        check_text(self.description, f"Status({self.name!r}).description")
+            check_flag(getattr(self, flag), f"Status({shown(self.name)}).{flag}")
+        check_text(self.description, f"Status({shown(self.name)}).description")
 
 
 def _format_delta(delta: timedelta) -> str:
@@ -97,6 +97,19 @@ def _format_delta(delta: timedelta) -> str:
         if seconds and seconds % size == 0:
             return f"{seconds // size} {unit}"
     return f"{seconds} s"
+
+
+def _back(delta: timedelta) -> timedelta:
+    """Return ``-delta`` for a timer counting back; ``InvalidValue`` past the longest timedelta."""
+    check_timedelta(delta, "delta")
+    try:
+        return -delta
+    except OverflowError:
+        raise InvalidValue(
+            f"a timer cannot count back {shown(delta)}: its negation is no timedelta",
+            value=delta,
+            expected="a timedelta shorter than timedelta.max",
+        ) from None
 
 
 def _check_anchor(anchor: object) -> None:
@@ -162,8 +175,7 @@ class Timer:
         cls, anchor: Anchor, delta: timedelta, *, condition: Condition | None = None
     ) -> Timer:
         """Return a timer due ``delta`` before ``anchor``."""
-        check_timedelta(delta, "delta")
-        return cls(anchor, -delta, condition=condition)
+        return cls(anchor, _back(delta), condition=condition)
 
     @classmethod
     def at(cls, anchor: Anchor, *, condition: Condition | None = None) -> Timer:
@@ -173,8 +185,7 @@ class Timer:
     @classmethod
     def before_start(cls, delta: timedelta, *, condition: Condition | None = None) -> Timer:
         """Return a timer due ``delta`` before the start."""
-        check_timedelta(delta, "delta")
-        return cls("start", -delta, condition=condition)
+        return cls("start", _back(delta), condition=condition)
 
     @classmethod
     def after_start(
@@ -302,7 +313,7 @@ class Transition:
         # Guards and timers are only used on a fire or a tick, so a wrong one would
         # otherwise surface there as a bare TypeError or AttributeError. The name is left
         # to the Lifecycle, which refuses it as ``invalid_name`` with the status names.
-        owner = f"Transition({self.name!r})"
+        owner = f"Transition({shown(self.name)})"
         for index, source in enumerate(self.sources):
             check_text(source, f"{owner}.sources[{index}]", "a status name (str) or ANY")
         check_text(self.target, f"{owner}.target", "a status name (str)")

@@ -148,6 +148,8 @@ class Lifecycle:
         Services call it up front (``check_subject("session")``) so that, say,
         ``consulting_payment`` is refused for a series instead of accepted and stuck.
         """
+        if not isinstance(subject, str):
+            raise WrongType(subject, name="subject", expected="a kind of value (str)")
         if subject != self.subject:
             raise LifecycleNotApplicable(
                 lifecycle=self.name, subject=self.subject, expected=subject, field=self.field

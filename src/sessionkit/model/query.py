@@ -168,6 +168,11 @@ def _order(value: Iterable[tuple[str, str]] | None) -> tuple[SortKey, ...]:
     return tuple(keys)
 
 
+def _count(number: int) -> str:
+    """``number`` with thousands separators; a number too long to print, shortened."""
+    return f"{number:,}" if number < 10**100 else shown(number)
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class SessionQuery:
     """What to list. Filters combine with AND; a list of statuses or resources means any of them.
@@ -241,7 +246,8 @@ class SessionQuery:
             )
         if self.offset > MAX_OFFSET:
             raise InvalidValue(
-                f"page={self.page:,} with limit={self.limit} skips {self.offset:,} rows; offset "
+                f"page={_count(self.page)} with limit={self.limit} skips "
+                f"{_count(self.offset)} rows; offset "
                 f"paging skips at most {MAX_OFFSET:,} (page on with after=, a cursor)",
                 value=self.page,
                 expected=f"(page - 1) * limit <= {MAX_OFFSET}",

@@ -165,7 +165,12 @@ _EMPTY: Mapping[str, Any] = MappingProxyType({})
 def frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """Return a read-only copy of own fields (``None``: none), as records store them."""
     # Most records have none: they share one empty mapping rather than build one each.
-    return MappingProxyType(dict(value)) if value else _EMPTY
+    if not value:
+        return _EMPTY
+    try:
+        return MappingProxyType(dict(value))
+    except (TypeError, ValueError):
+        raise WrongType(value, name="metadata", expected="a mapping of own fields") from None
 
 
 _new = object.__new__
@@ -264,6 +269,8 @@ class Session:
             created_by=MAX_REF_LENGTH,
             updated_by=MAX_REF_LENGTH,
         )
+        if self.occurrence_key is not None and not isinstance(self.occurrence_key, datetime):
+            raise NotADatetime(self.occurrence_key, name="occurrence_key")
         if self.occurrence_key is not None and self.occurrence_key.tzinfo is not None:
             raise InvalidValue(
                 "occurrence_key is the naive local start of the occurrence",

@@ -46,6 +46,15 @@ def _non_negative(_instance: object, attribute: attrs.Attribute[Any], value: obj
         )
 
 
+def _not_none(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        raise InvalidDuration(
+            f"BookingRules.{attribute.name} must be a timedelta (timedelta(0) for none), got None",
+            value=value,
+            expected="a timedelta >= 0 and <= 36,600 days",
+        )
+
+
 def _positive_duration(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, timedelta) or not timedelta(0) < value <= CEILING:
         raise InvalidDuration(
@@ -135,7 +144,9 @@ class BookingRules:
       default): a session keeps its status, free for the next booking.
     """
 
-    min_notice: timedelta = attrs.field(default=timedelta(0), validator=_non_negative)
+    min_notice: timedelta = attrs.field(
+        default=timedelta(0), validator=attrs.validators.and_(_not_none, _non_negative)
+    )
     max_horizon: timedelta | None = attrs.field(default=None, validator=_non_negative)
     max_capacity: int | None = attrs.field(default=None, validator=_positive_count)
     per_day: int | None = attrs.field(default=None, validator=_positive_count)

@@ -103,7 +103,10 @@ def role_set(value: object, name: str) -> frozenset[str]:
     """
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
         raise WrongType(value, name=name, expected="a collection of role names")
-    roles = frozenset(value)
+    try:
+        roles = frozenset(value)
+    except TypeError:
+        raise WrongType(value, name=name, expected="a collection of role names (str)") from None
     if not all(isinstance(r, str) and r for r in roles):
         raise InvalidValue(
             f"{name}: roles are non-empty strings, got {sorted(map(repr, roles))}",

@@ -14,7 +14,7 @@ from typing import Final, Literal
 
 import attrs
 
-from sessionkit.errors import InvalidRecurrence
+from sessionkit.errors import InvalidRecurrence, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.recurrence._stamps import (
     format_date,
@@ -55,7 +55,14 @@ class Weekday:
 def _sorted_unique(values: tuple[int, ...]) -> tuple[int, ...]:
     if not values:  # most BY-lists are empty: skip building a set and a list
         return ()
-    return tuple(sorted(set(values)))
+    wrong = WrongType(values, name="a BY part", expected="a collection of integers")
+    try:
+        found = set(values)
+    except TypeError:
+        raise wrong from None
+    if any(isinstance(value, bool) or not isinstance(value, int) for value in found):
+        raise wrong
+    return tuple(sorted(found))
 
 
 def _weekday_key(w: Weekday) -> tuple[bool, int, int]:
@@ -65,7 +72,14 @@ def _weekday_key(w: Weekday) -> tuple[bool, int, int]:
 def _weekday_order(values: tuple[Weekday, ...]) -> tuple[Weekday, ...]:
     if not values:
         return ()
-    return tuple(sorted(set(values), key=_weekday_key))
+    wrong = WrongType(values, name="BYDAY", expected="a collection of Weekday values")
+    try:
+        found = set(values)
+    except TypeError:
+        raise wrong from None
+    if not all(isinstance(value, Weekday) for value in found):
+        raise wrong
+    return tuple(sorted(found, key=_weekday_key))
 
 
 @attrs.frozen(slots=True)
@@ -179,7 +193,7 @@ def _check_range(part: str, values: tuple[int, ...]) -> None:
 def _validate(rule: Rule) -> None:
     if rule.freq not in FREQUENCIES:
         raise InvalidRecurrence(
-            f"FREQ={rule.freq} is not a frequency; expected one of {', '.join(FREQUENCIES)}",
+            f"FREQ={shown(rule.freq)} is not a frequency; expected one of {', '.join(FREQUENCIES)}",
             value=rule.freq,
             part="FREQ",
         )
