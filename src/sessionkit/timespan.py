@@ -100,8 +100,8 @@ def check_buffer_pair(
             expected="(timedelta, timedelta)",
         ) from None
     return (
-        check_delta(before, f"buffers[{resource!r}] before", maximum=maximum),
-        check_delta(after, f"buffers[{resource!r}] after", maximum=maximum),
+        check_delta(before, f"buffers[{shown(resource)}] before", maximum=maximum),
+        check_delta(after, f"buffers[{shown(resource)}] after", maximum=maximum),
     )
 
 

@@ -10,7 +10,7 @@ let a bare ``ValueError`` (an integer too long to print), ``RecursionError``
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,9 +18,13 @@ import pytest
 from sessionkit import ConflictIndex, Session, SessionQuery, TimeSpan, find_conflicts
 from sessionkit.errors import NotIndexed, SessionKitError
 from sessionkit.lifecycle import Lifecycle, Status, Timer, Transition, get_lifecycle
+from sessionkit.model import add_months
 from sessionkit.model.booking import Booking
+from sessionkit.model.fields import field_value, notes_field
+from sessionkit.model.money import Money
 from sessionkit.policies import BookingRules, NoticePolicy
 from sessionkit.recurrence import Rule
+from sessionkit.timespan import check_buffer_pair
 
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -107,3 +111,30 @@ def test_span_of_an_unknown_key_is_not_indexed() -> None:
     with pytest.raises(NotIndexed) as info:
         index.span_of("nope")
     assert isinstance(info.value, KeyError)  # as the docstring promised, and a sessionkit one
+
+
+def _rec() -> Any:
+    from sessionkit.recurrence import Recurrence
+
+    return Recurrence.from_rrule(
+        "FREQ=WEEKLY;BYDAY=MO", start=datetime(2026, 3, 2, 9), tz="Europe/Berlin", duration=H
+    )
+
+
+MORE: dict[str, Callable[[], object]] = {
+    "field_value(k, 10**5000)": lambda: field_value("k", BIG),
+    "notes_field(deep list, ...)": lambda: notes_field(DEEP, "n"),
+    "check_buffer_pair(10**5000, ...)": lambda: check_buffer_pair(BIG, (H, TRUE)),
+    "ConflictIndex(buffers={10**5000: ...})": lambda: ConflictIndex(buffers={BIG: (H, TRUE)}),
+    "Recurrence.split(datetime.max)": lambda: _rec().split(datetime.max.replace(tzinfo=UTC)),
+    "Recurrence.split(datetime.min)": lambda: _rec().split(datetime.min),
+    "add_months(9999-12-01, 1)": lambda: add_months(date(9999, 12, 1), 1),
+    "add_months(..., 2**63)": lambda: add_months(date(2026, 1, 1), 2**63),
+    "Money.rounded(True)": lambda: Money.of("10", "EUR").rounded(TRUE),
+}
+
+
+@pytest.mark.parametrize("call", MORE.values(), ids=MORE.keys())
+def test_more_hostile_values_are_sessionkit_errors(call: Callable[[], object]) -> None:
+    with pytest.raises(SessionKitError):
+        call()

@@ -84,6 +84,8 @@ def notes_field(role: str | None, notes: object) -> tuple[str, str]:
     side keeps its own), or ``"notes"`` without a role. Notes are a string of
     at most :data:`MAX_NOTES_LENGTH` characters; ``InvalidValue`` names the bound.
     """
+    if role is not None and not isinstance(role, str):
+        raise WrongType(role, name="role", expected="a role name (str) or None")
     if not isinstance(notes, str):
         raise InvalidValue(
             f"notes must be a string, got {type(notes).__name__}",
@@ -115,7 +117,7 @@ def check_fields(fields: object) -> dict[str, Any]:
 def _int64(key: str, value: int) -> int:
     if not _INT64[0] <= value <= _INT64[1]:
         raise InvalidValue(
-            f"field {shown(key)}: the integer {value} does not fit in 64 bits",
+            f"field {shown(key)}: the integer {shown(value)} does not fit in 64 bits",
             value=value,
             expected="a 64-bit integer",
         )

@@ -24,7 +24,7 @@ import functools
 import re
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Literal
+from typing import Literal, get_args
 
 import attrs
 from iso4217 import Currency
@@ -38,6 +38,7 @@ Rounding = Literal[
     "ROUND_HALF_UP", "ROUND_HALF_EVEN", "ROUND_DOWN", "ROUND_UP", "ROUND_FLOOR", "ROUND_CEILING"
 ]
 """A :mod:`decimal` rounding mode, by name."""
+_ROUNDINGS: tuple[str, ...] = get_args(Rounding)
 
 MAX_AMOUNT = Decimal("1e15")
 """Amounts are below this in absolute value (what every adapter stores exactly)."""
@@ -130,6 +131,12 @@ class Money:
 
     def rounded(self, rounding: Rounding = "ROUND_HALF_UP") -> Money:
         """Return the amount rounded to the currency's minor unit (``rounding``: a decimal mode)."""
+        if rounding not in _ROUNDINGS:
+            raise InvalidValue(
+                f"rounding must be one of {', '.join(_ROUNDINGS)}, got {shown(rounding)}",
+                value=rounding,
+                expected=", ".join(_ROUNDINGS),
+            )
         exponent = Decimal(1).scaleb(-self.minor_unit)
         return attrs.evolve(self, amount=self.amount.quantize(exponent, rounding=rounding))
 

@@ -50,13 +50,28 @@ class SeriesStatus(StrEnum):
 
 
 def add_months(day: date, months: int) -> date:
-    """Return ``day`` moved by whole calendar months, clamped to the month's last day."""
+    """Return ``day`` moved by whole calendar months, clamped to the month's last day.
+
+    ``InvalidValue`` when that leaves the years 1..9999 (``WrongType`` for a
+    ``months`` that is no integer).
+    """
+    if isinstance(months, bool) or not isinstance(months, int):
+        raise WrongType(months, name="months", expected="an integer")
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
     month += 1
-    following = date(year + (month == 12), month % 12 + 1, 1)
-    last = (following - timedelta(days=1)).day
-    return date(year, month, min(day.day, last))
+    try:
+        following = date(year + (month == 12), month % 12 + 1, 1)
+        last = (following - timedelta(days=1)).day
+        return date(year, month, min(day.day, last))
+    except (ValueError, OverflowError):
+        if 1 <= year <= 9999:  # December 9999: its following month does not exist
+            return date(year, month, day.day)
+        raise InvalidValue(
+            f"{day.isoformat()} moved by {shown(months)} months leaves the years 1..9999",
+            value=months,
+            expected="a move that stays within the years 1..9999",
+        ) from None
 
 
 _MAX_MONTHS = 1200

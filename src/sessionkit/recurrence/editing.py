@@ -79,10 +79,19 @@ def _key(rec: Splittable, at_key: object) -> datetime:
 
 def split_recurrence(rec: R, at_key: datetime) -> tuple[R, R]:
     """Split ``rec`` before the occurrence keyed ``at_key``; see :meth:`Recurrence.split`."""
-    key = _key(rec, at_key)
+    try:
+        key = _key(rec, at_key)
+        guess = resolve_local(key, rec.tz).astimezone(UTC)
+        low, high = guess - _SEARCH, guess + _SEARCH
+    except OverflowError:
+        raise InvalidValue(
+            f"no occurrence can be keyed {at_key.isoformat()}: it is at the edge of the "
+            "datetime range",
+            value=at_key,
+            expected="an occurrence's local start",
+        ) from None
     bare = rec._evolve(exdates=(), rdates=())
-    guess = resolve_local(key, rec.tz).astimezone(UTC)
-    nearby = bare.between(guess - _SEARCH, guess + _SEARCH)
+    nearby = bare.between(low, high)
     at = next((occ for occ in nearby if occ.key == key), None)
     if at is None:
         rdate = next(
