@@ -55,13 +55,12 @@ class Weekday:
 def _sorted_unique(values: tuple[int, ...]) -> tuple[int, ...]:
     if not values:  # most BY-lists are empty: skip building a set and a list
         return ()
-    wrong = WrongType(values, name="a BY part", expected="a collection of integers")
     try:
         found = set(values)
     except TypeError:
-        raise wrong from None
-    if any(isinstance(value, bool) or not isinstance(value, int) for value in found):
-        raise wrong
+        found = None
+    if found is None or any(isinstance(v, bool) or not isinstance(v, int) for v in found):
+        raise WrongType(values, name="a BY part", expected="a collection of integers")
     return tuple(sorted(found))
 
 
@@ -72,13 +71,12 @@ def _weekday_key(w: Weekday) -> tuple[bool, int, int]:
 def _weekday_order(values: tuple[Weekday, ...]) -> tuple[Weekday, ...]:
     if not values:
         return ()
-    wrong = WrongType(values, name="BYDAY", expected="a collection of Weekday values")
     try:
         found = set(values)
     except TypeError:
-        raise wrong from None
-    if not all(isinstance(value, Weekday) for value in found):
-        raise wrong
+        found = None
+    if found is None or not all(isinstance(value, Weekday) for value in found):
+        raise WrongType(values, name="BYDAY", expected="a collection of Weekday values")
     return tuple(sorted(found, key=_weekday_key))
 
 
