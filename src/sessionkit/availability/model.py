@@ -5,14 +5,14 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import attrs
 
 from sessionkit.availability._wall import ONE_DAY, ZERO, day_offset, local_date, wall_to_utc
 from sessionkit.errors import InvalidAvailability, InvalidWindow, NotADatetime, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import iterator_of, shown
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_instant, get_zone
 
@@ -56,18 +56,15 @@ class OccurrenceSource(Protocol):
         ...
 
 
-def _sources(values: object, name: str) -> tuple[OccurrenceSource, ...]:
+def _sources(values: Iterable[Any], name: str) -> tuple[OccurrenceSource, ...]:
     """Return the occurrence sources ``values`` holds; ``WrongType`` for anything else.
 
     Checked when the availability is built, not first when its spans are read.
     """
-    try:
-        if isinstance(values, str | bytes):
-            raise TypeError
-        iterator = iter(values)  # type: ignore[call-overload]  # refused below when no iterable
-    except TypeError:
-        raise WrongType(values, name=name, expected="an iterable of recurrences") from None
-    found = tuple(iterator)
+    expected = "an iterable of recurrences"
+    if isinstance(values, str | bytes):
+        raise WrongType(values, name=name, expected=expected)
+    found = tuple(iterator_of(values, name=name, expected=expected))
     for position, value in enumerate(found):
         if not callable(getattr(value, "between", None)) or not hasattr(value, "duration"):
             raise WrongType(

@@ -24,6 +24,7 @@ from sessionkit.conflicts._checks import (
     unhashable,
 )
 from sessionkit.errors import WrongType
+from sessionkit.errors._base import iterator_of
 from sessionkit.timespan import TimeSpan
 
 __all__ = ["Conflict", "find_conflicts"]
@@ -97,11 +98,7 @@ def find_conflicts(
     if isinstance(items, Sequence):
         seq: Sequence[T] = items
     else:
-        try:
-            iterator = iter(items)
-        except TypeError:
-            raise WrongType(items, name="items", expected="an iterable of items") from None
-        seq = list(iterator)
+        seq = list(iterator_of(items, name="items", expected="an iterable of items"))
     lanes: defaultdict[Hashable, list[tuple[datetime, datetime, int]]] = defaultdict(list)
     span_of = span
     resources_of = resources

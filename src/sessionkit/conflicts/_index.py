@@ -24,6 +24,7 @@ from sessionkit.conflicts._checks import (
     unhashable,
 )
 from sessionkit.errors import NotIndexed, WrongType
+from sessionkit.errors._base import iterator_of
 from sessionkit.timespan import TimeSpan
 
 __all__ = ["ConflictIndex"]
@@ -131,12 +132,7 @@ class ConflictIndex(Generic[K]):
         (as :meth:`add` refuses, or ``WrongType`` for an item that is no
         triple) leaves the index as it was.
         """
-        try:
-            iterator = iter(items)
-        except TypeError:
-            raise WrongType(
-                items, name="items", expected="(key, span, resources) triples"
-            ) from None
+        iterator = iterator_of(items, name="items", expected="(key, span, resources) triples")
         batch: dict[K, tuple[TimeSpan, tuple[Hashable, ...]]] = {}
         for position, item in enumerate(iterator):
             try:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import reprlib
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import TypeVar
+
+T = TypeVar("T")
 
 _REPR = reprlib.Repr()
 # Ids, keys (255), titles, paths, URLs and exceptions whole; hostile giants are cut.
@@ -26,6 +30,18 @@ def shown(value: object) -> str:
         return _REPR.repr(value)
     except Exception:  # noqa: BLE001  # a hostile __repr__ must not hide the real error
         return f"<{type(value).__name__} object>"
+
+
+def iterator_of(values: Iterable[T], *, name: str, expected: str) -> Iterator[T]:
+    """Return ``iter(values)``; raise ``WrongType`` (``name``, ``expected``) when it has none.
+
+    ``iter()`` is asked rather than ``isinstance(values, Iterable)``, so an
+    old-style sequence with only ``__getitem__`` (which ``for`` takes) passes.
+    """
+    try:
+        return iter(values)
+    except TypeError:
+        raise WrongType(values, name=name, expected=expected) from None
 
 
 class SessionKitError(Exception):

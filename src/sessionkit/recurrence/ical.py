@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from sessionkit.errors import InvalidRecurrence, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import iterator_of, shown
 from sessionkit.recurrence._normalise import resolve_instant
 from sessionkit.recurrence._stamps import (
     format_date,
@@ -63,12 +63,7 @@ def parse_ical_lines(
     rule: str | None = None
     exdates: list[datetime | date] = []
     rdates: list[datetime | date] = []
-    try:
-        iterator = iter(lines)
-    except TypeError:
-        raise WrongType(
-            lines, name="lines", expected="an iterable of iCalendar lines (str)"
-        ) from None
+    iterator = iterator_of(lines, name="lines", expected="an iterable of iCalendar lines (str)")
     for position, raw in enumerate(iterator):
         if not isinstance(raw, str):
             raise WrongType(raw, name=f"lines[{position}]", expected="an iCalendar line (str)")
