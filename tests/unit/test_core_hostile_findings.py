@@ -13,22 +13,23 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import attrs
 import pytest
 
-from sessionkit import ConflictIndex, Session, SessionQuery, TimeSpan, find_conflicts
+from sessionkit import ConflictIndex, SessionQuery, find_conflicts
 from sessionkit.errors import NotIndexed, SessionKitError
 from sessionkit.lifecycle import Lifecycle, Status, Timer, Transition, get_lifecycle
 from sessionkit.model import add_months
-from sessionkit.model.booking import Booking
 from sessionkit.model.fields import field_value, notes_field
 from sessionkit.model.money import Money
 from sessionkit.policies import BookingRules, NoticePolicy
 from sessionkit.recurrence import Rule
+from sessionkit.testing.contract import make_session
+from sessionkit.testing.contract.bookings import make_booking
 from sessionkit.timespan import check_buffer_pair
 
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 H = timedelta(hours=1)
-SPAN = TimeSpan(NOW + 72 * H, NOW + 73 * H)
 BIG: Any = 10**5000
 DEEP: Any = [1]
 for _ in range(4999):
@@ -38,21 +39,6 @@ A: Any = "a"
 TRUE: Any = True
 YES: Any = "yes"
 FIVE: Any = 5
-
-
-def _session(**changed: Any) -> Session:
-    given: dict[str, Any] = {
-        "id": "s1",
-        "tenant": "acme",
-        "title": "M",
-        "span": SPAN,
-        "tz": "UTC",
-        "status": "SCHEDULED",
-        "lifecycle": "lms",
-        "busy": True,
-        "created_at": NOW,
-    }
-    return Session(**{**given, **changed})
 
 
 CASES: dict[str, Callable[[], object]] = {
@@ -79,24 +65,15 @@ CASES: dict[str, Callable[[], object]] = {
     "check_subject(10**5000)": lambda: get_lifecycle("lms").check_subject(BIG),
     "Timer.before(timedelta.max)": lambda: Timer.before("start", timedelta.max),
     "Timer.before_start(timedelta.max)": lambda: Timer.before_start(timedelta.max),
-    "find_conflicts(resources=None)": lambda: find_conflicts([_session()], resources=ANY),
-    "find_conflicts(span=None)": lambda: find_conflicts([_session()], span=ANY),
+    "find_conflicts(resources=None)": lambda: find_conflicts([make_session("s1")], resources=ANY),
+    "find_conflicts(span=None)": lambda: find_conflicts([make_session("s1")], span=ANY),
     "NoticePolicy(bypass=[[1]])": lambda: NoticePolicy(bypass=[[1]]),
     "BookingRules(min_notice=None)": lambda: BookingRules(
         min_notice=ANY, max_horizon=timedelta(days=30)
     ),
-    "Session(occurrence_key=True)": lambda: _session(occurrence_key=True),
+    "Session(occurrence_key=True)": lambda: attrs.evolve(make_session("s1"), occurrence_key=TRUE),
     "SessionQuery(page=10**5000)": lambda: SessionQuery(page=BIG),
-    "Booking(metadata=True)": lambda: Booking(
-        id="b1",
-        tenant="acme",
-        session_id="s1",
-        participant="student:a",
-        session_start=SPAN.start,
-        session_end=SPAN.end,
-        created_at=NOW,
-        metadata=TRUE,
-    ),
+    "Booking(metadata=True)": lambda: attrs.evolve(make_booking("b1"), metadata=TRUE),
 }
 
 
