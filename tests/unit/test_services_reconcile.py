@@ -413,3 +413,30 @@ def test_a_schedule_starting_after_latest_is_refused_whenever_it_takes_effect(
     assert [s.id for s in sessions(world, series)] == kept
     assert world.kit.queries.get_series(T, series.id).items == series.items
     assert not world.kit.series.top_up(T, actor="cron").failed
+
+
+def test_a_kept_session_put_back_on_the_schedule_stands_for_its_occurrence_again(
+    world: World,
+) -> None:
+    """Found by the stateful test: a cancelled session kept off the schedule (keyed to the
+    occurrence it stands for), then put back on it by a later change, takes its own start
+    as its key again and is no orphan; no second session is made at its start."""
+    series = create(world, ScheduleItem("tu", weekly(["TU"], 9), [ANA]))
+    tuesday = next(s for s in sessions(world, series) if s.start == at(3, 3, 9))
+    world.kit.sessions.cancel(T, tuesday.id, actor="u1", reason="r")
+    moved = world.kit.series.change_schedule(
+        T,
+        series.id,
+        actor="u1",
+        items=[ScheduleItem("tu", weekly(["TU"], 10, minutes=45), [ANA])],
+        effective_from=NOW,
+    )
+    assert tuesday.id in {o.session.id for o in moved.orphans}
+    assert world.kit.queries.get(T, tuesday.id).occurrence_key == datetime(2026, 3, 3, 10)
+    back = world.kit.series.change_schedule(
+        T, series.id, actor="u1", items=[ScheduleItem("tu", weekly(["TU"], 9), [ANA])]
+    )
+    assert tuesday.id not in {o.session.id for o in back.orphans}
+    kept = world.kit.queries.get(T, tuesday.id)
+    assert (kept.status, kept.occurrence_key) == ("CANCELED", datetime(2026, 3, 3, 9))
+    assert [s.id for s in sessions(world, series) if s.start == at(3, 3, 9)] == [tuesday.id]
