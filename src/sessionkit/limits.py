@@ -33,6 +33,7 @@ import attrs
 
 from sessionkit.errors import InvalidValue, LimitExceeded, NotADatetime, WrongType
 from sessionkit.errors._base import shown
+from sessionkit.zones import check_aware
 
 __all__ = ["CEILING", "DEFAULT_LIMITS", "Limits", "check_limits"]
 
@@ -63,6 +64,10 @@ def _window(_instance: object, attribute: attrs.Attribute[Any], value: object) -
         )
 
 
+_COUNTS: Final = ("sessions_per_materialisation", "candidates", "slots")
+"""The limits that are counts (the rest is ``window``)."""
+
+
 @attrs.frozen(kw_only=True)
 class Limits:
     """The most work one call may do; every field is a limit of that name.
@@ -89,7 +94,7 @@ class Limits:
 
     def check_window(self, start: datetime, end: datetime, what: str = "the window") -> None:
         """Raise ``LimitExceeded`` (``"window"``) when ``[start, end)`` is longer than allowed."""
-        length = end - start
+        length = check_aware(end, "end") - check_aware(start, "start")
         if length > self.window:
             raise LimitExceeded(
                 "window",
@@ -100,6 +105,14 @@ class Limits:
 
     def check_count(self, name: str, value: int, what: str) -> None:
         """Raise ``LimitExceeded`` when ``value`` is above the limit ``name`` (a count field)."""
+        if name not in _COUNTS:
+            raise InvalidValue(
+                f"no count limit is called {shown(name)}; the counts are {', '.join(_COUNTS)}",
+                value=name,
+                expected=" | ".join(_COUNTS),
+            )
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise WrongType(value, name=name, expected="an int")
         maximum = getattr(self, name)
         if value > maximum:
             raise LimitExceeded(name, value, maximum, what=what)

@@ -189,6 +189,8 @@ def to_utc(value: datetime, name: str = "datetime") -> datetime:
 def wall_time_kind(local: datetime, tz: str | tzinfo) -> WallTimeKind:
     """Tell whether a naive local time is normal, skipped (in a gap) or repeated (in a fold)."""
     zone = get_zone(tz)
+    if not isinstance(local, datetime):
+        raise NotADatetime(local, name="local time")
     off0 = local.replace(tzinfo=zone, fold=0).utcoffset()
     off1 = local.replace(tzinfo=zone, fold=1).utcoffset()
     assert off0 is not None
@@ -238,6 +240,8 @@ def resolve_local(
 
 def local_date_start(day: date, tz: str | tzinfo) -> datetime:
     """Return the first instant of a local calendar day (midnight, or the gap's end)."""
+    if not isinstance(day, date):
+        raise WrongType(day, name="day", expected="a date")
     return resolve_local(datetime.combine(day, datetime.min.time()), tz)
 
 

@@ -39,8 +39,21 @@ from sessionkit import (
     resolve_local,
 )
 from sessionkit.errors import NotASession, WrongType
-from sessionkit.policies import BookingRules
+from sessionkit.lifecycle.context import TransitionContext
+from sessionkit.model.attendance import override_id
+from sessionkit.model.booking import seats_taken
+from sessionkit.model.fields import field_matches
+from sessionkit.model.money import Money, minor_unit, sum_money
+from sessionkit.model.query import Cursor
+from sessionkit.model.session import resource_refs
+from sessionkit.model.usage import code_counter, usage_counter
+from sessionkit.policies import BookingRules, RefundPolicy, RefundTier, coaching_notice
+from sessionkit.policies.money import FixedPrice, Rate, SeatPrice
+from sessionkit.policies.no_shows import outcome_of, refund_for
 from sessionkit.testing import hostile
+from sessionkit.testing.contract import make_session
+from sessionkit.testing.contract.bookings import make_booking
+from sessionkit.zones import local_date_start, wall_time_kind
 
 CALL_BOUND = 30.0
 """Seconds any one call may take, refused or not."""
@@ -395,6 +408,121 @@ def test_model_values(
     answers(lambda: ResourceRef(*ref))
     answers(lambda: ResourceRef.parse(ref[1]))
     answers(lambda: get_lifecycle(lifecycle))
+
+
+# ---------------------------------------------------------------------- policies, helpers
+
+SESSION = make_session("s1")
+EUR = Money.of("40", "EUR")
+sessions_or_not = sometimes(SESSION, hostile.values())
+moneys = sometimes(EUR, hostile.values())
+now_or_not = sometimes(NOW, instants(), hostile.wrong_types())
+
+
+@fuzz
+@given(
+    session=sessions_or_not,
+    now=now_or_not,
+    other=now_or_not,
+    seats=sometimes(1, hostile.hostile_ints(), hostile.wrong_types()),
+    action=sometimes("book", hostile.values()),
+    role=sometimes("student", hostile.values()),
+    paid=moneys,
+    outcome=sometimes("no_show", st.sampled_from(["attended", None]), hostile.values()),
+    flag=sometimes(False, hostile.values()),
+)
+def test_policy_methods(
+    session: Any,
+    now: Any,
+    other: Any,
+    seats: Any,
+    action: Any,
+    role: Any,
+    paid: Any,
+    outcome: Any,
+    flag: Any,
+) -> None:
+    rules = BookingRules(min_notice=timedelta(hours=2), per_day=2, zone="Europe/Berlin")
+    notice = coaching_notice()
+    refunds = RefundPolicy(
+        tiers=(RefundTier(notice=timedelta(hours=24), percent=50),),
+        no_show_percent=10,
+        no_show_fee=Money.of(5, "EUR"),
+    )
+    answers(lambda: rules.refusal(session, now))
+    answers(lambda: rules.publishing_refusal(now, other))
+    answers(lambda: rules.day_of(now))
+    answers(lambda: rules.week_of(now))
+    answers(lambda: notice.may(action, role, session, now))
+    answers(lambda: notice.notice_refusal(action, role, session, now))
+    answers(lambda: notice.deadline_for(action, role, session))
+    answers(lambda: notice.deadline(session, now))
+    answers(lambda: notice.new_time_refusal(now, other))
+    for pricing in (Rate(EUR), FixedPrice(EUR), SeatPrice(EUR)):
+        answers(lambda pricing=pricing: pricing.price(session, seats))  # type: ignore[misc]
+    answers(lambda: refunds.refund(paid, role=role, start=now, at=other))
+    answers(lambda: refunds.no_show_refund(paid))
+    answers(lambda: refunds.host_no_show_refund(paid))
+    answers(lambda: outcome_of(outcome, no_show_session=flag))
+    answers(lambda: refund_for(refunds, outcome, no_show_session=flag, paid=paid))
+
+
+@fuzz
+@given(
+    local=st.one_of(instants(), hostile.wrong_types()),
+    day=st.one_of(st.dates(), hostile.wrong_types()),
+    tz=zones,
+    ids=st.tuples(hostile.ids(), hostile.ids()),
+    amounts=sometimes([EUR], st.lists(hostile.values(), max_size=2), hostile.values()),
+    bookings=sometimes([make_booking("b1")], st.lists(hostile.values(), max_size=2)),
+    at=now_or_not,
+    fields=sometimes({"k": 1}, hostile.metadata(), hostile.values()),
+    key=sometimes("k", hostile.values()),
+    values=sometimes((1,), hostile.values()),
+    exclude=sometimes((), hostile.values()),
+    session=sessions_or_not,
+    order=sometimes((("start", "asc"),), hostile.values()),
+    name=sometimes("paid", hostile.values()),
+    most=sometimes(2, hostile.hostile_ints(), hostile.wrong_types()),
+)
+def test_helpers(
+    local: Any,
+    day: Any,
+    tz: Any,
+    ids: tuple[Any, Any],
+    amounts: Any,
+    bookings: Any,
+    at: Any,
+    fields: Any,
+    key: Any,
+    values: Any,
+    exclude: Any,
+    session: Any,
+    order: Any,
+    name: Any,
+    most: Any,
+) -> None:
+    answers(lambda: wall_time_kind(local, tz))
+    answers(lambda: local_date_start(day, tz))
+    answers(lambda: override_id(ids[0], ids[1]))
+    answers(lambda: usage_counter(ids[0], ids[1]))
+    answers(lambda: code_counter(ids[0]))
+    answers(lambda: minor_unit(ids[0]))
+    answers(lambda: sum_money(amounts, "EUR"))
+    answers(lambda: seats_taken(bookings, at))
+    answers(lambda: field_matches(fields, key, values))
+    answers(lambda: Cursor.after_row(order, session))
+    answers(lambda: TransitionContext(now=NOW, facts={"paid": True}).fact(name))
+    answers(lambda: resource_refs(["room:a", "room:b"], most=most))
+    answers(lambda: Limits().check_window(at, local))
+    answers(lambda: Limits().check_count(name, most, "it"))
+    index: ConflictIndex[str] = ConflictIndex()
+    index.add("s1", TimeSpan(NOW, NOW + timedelta(hours=1)), ["room:a"])
+    answers(
+        lambda: index.conflicts_with(
+            TimeSpan(NOW, NOW + timedelta(hours=1)), ["room:a"], exclude=exclude
+        )
+    )
 
 
 # ---------------------------------------------------------------------- valid, but extreme

@@ -10,23 +10,38 @@ let a bare ``ValueError`` (an integer too long to print), ``RecursionError``
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import attrs
 import pytest
 
-from sessionkit import ConflictIndex, SessionQuery, find_conflicts
-from sessionkit.errors import NotIndexed, SessionKitError
+from sessionkit import ConflictIndex, Limits, SessionQuery, find_conflicts
+from sessionkit.errors import (
+    InvalidValue,
+    NotADatetime,
+    NotIndexed,
+    SessionKitError,
+    WrongType,
+)
 from sessionkit.lifecycle import Lifecycle, Status, Timer, Transition, get_lifecycle
+from sessionkit.lifecycle.context import TransitionContext
 from sessionkit.model import add_months
-from sessionkit.model.fields import field_value, notes_field
-from sessionkit.model.money import Money
-from sessionkit.policies import BookingRules, NoticePolicy
+from sessionkit.model.attendance import override_id
+from sessionkit.model.booking import seats_taken
+from sessionkit.model.fields import field_matches, field_value, notes_field
+from sessionkit.model.money import Money, minor_unit, sum_money
+from sessionkit.model.query import Cursor
+from sessionkit.model.session import resource_refs
+from sessionkit.model.usage import code_counter, usage_counter
+from sessionkit.policies import BookingRules, NoticePolicy, RefundPolicy
+from sessionkit.policies.money import FixedPrice, Rate, SeatPrice
+from sessionkit.policies.no_shows import outcome_of, refund_for
 from sessionkit.recurrence import Rule
 from sessionkit.testing.contract import make_session
 from sessionkit.testing.contract.bookings import make_booking
-from sessionkit.timespan import check_buffer_pair
+from sessionkit.timespan import TimeSpan, check_buffer_pair
+from sessionkit.zones import local_date_start, wall_time_kind
 
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -115,3 +130,151 @@ MORE: dict[str, Callable[[], object]] = {
 def test_more_hostile_values_are_sessionkit_errors(call: Callable[[], object]) -> None:
     with pytest.raises(SessionKitError):
         call()
+
+
+# The rest of the sweep: policy methods and helpers a host may call directly, given a wrong
+# type or an instant at the end of the calendar, let a bare Python error escape.
+MAX = datetime.max.replace(tzinfo=UTC)
+MIN = datetime.min.replace(tzinfo=UTC)
+SESSION = make_session("s1")
+
+
+def _index() -> ConflictIndex[int]:
+    index: ConflictIndex[int] = ConflictIndex()
+    index.add(1, TimeSpan(NOW, NOW + H), ["room:r1"])
+    return index
+
+
+REST: dict[str, tuple[type[SessionKitError], Callable[[], object]]] = {
+    "BookingRules.refusal(None, now)": (WrongType, lambda: BookingRules().refusal(ANY, NOW)),
+    "BookingRules.day_of(datetime.max)": (InvalidValue, lambda: BookingRules().day_of(MAX)),
+    "BookingRules.week_of(datetime.max)": (InvalidValue, lambda: BookingRules().week_of(MAX)),
+    "NoticePolicy.may(session=None)": (
+        WrongType,
+        lambda: NoticePolicy().may("book", "student", ANY, NOW),
+    ),
+    "NoticePolicy.notice_refusal(session=None)": (
+        WrongType,
+        lambda: NoticePolicy().notice_refusal("book", "student", ANY, NOW),
+    ),
+    "NoticePolicy.deadline_for(session=None)": (
+        WrongType,
+        lambda: NoticePolicy().deadline_for("book", "student", ANY),
+    ),
+    "NoticePolicy.deadline(None, now)": (WrongType, lambda: NoticePolicy().deadline(ANY, NOW)),
+    "NoticePolicy.deadline(session, datetime.max)": (
+        InvalidValue,
+        lambda: NoticePolicy().deadline(SESSION, MAX),
+    ),
+    "NoticePolicy.new_time_refusal(datetime.min, datetime.max)": (
+        InvalidValue,
+        lambda: NoticePolicy().new_time_refusal(MIN, MAX),
+    ),
+    "Rate.price(None, 1)": (WrongType, lambda: Rate(Money.of("10", "EUR")).price(ANY, 1)),
+    "Rate.price(session, 'a')": (WrongType, lambda: Rate(Money.of("10", "EUR")).price(SESSION, A)),
+    "FixedPrice.price(None, 1)": (
+        WrongType,
+        lambda: FixedPrice(Money.of("10", "EUR")).price(ANY, 1),
+    ),
+    "SeatPrice.price(session, 0)": (
+        InvalidValue,
+        lambda: SeatPrice(Money.of("10", "EUR")).price(SESSION, 0),
+    ),
+    "RefundPolicy.no_show_refund(None)": (WrongType, lambda: RefundPolicy().no_show_refund(ANY)),
+    "RefundPolicy.host_no_show_refund(None)": (
+        WrongType,
+        lambda: RefundPolicy().host_no_show_refund(ANY),
+    ),
+    "RefundPolicy.refund(None, ...)": (
+        WrongType,
+        lambda: RefundPolicy().refund(ANY, role=None, start=NOW + H, at=NOW),
+    ),
+    "outcome_of(5)": (WrongType, lambda: outcome_of(FIVE, no_show_session=False)),
+    "outcome_of(None, no_show_session='yes')": (
+        WrongType,
+        lambda: outcome_of(None, no_show_session=YES),
+    ),
+    "refund_for(None, ...)": (
+        WrongType,
+        lambda: refund_for(ANY, "no_show", no_show_session=False, paid=Money.of("10", "EUR")),
+    ),
+    "refund_for(outcome='late')": (
+        InvalidValue,
+        lambda: refund_for(RefundPolicy(), A, no_show_session=False, paid=Money.of("1", "EUR")),
+    ),
+    "Cursor.after_row(order, None)": (
+        WrongType,
+        lambda: Cursor.after_row((("start", "asc"),), ANY),
+    ),
+    "Cursor.after_row(None, session)": (InvalidValue, lambda: Cursor.after_row(ANY, SESSION)),
+    "wall_time_kind(None)": (NotADatetime, lambda: wall_time_kind(ANY, "Europe/Berlin")),
+    "wall_time_kind(time(9))": (
+        NotADatetime,
+        lambda: wall_time_kind(time(9), "Europe/Berlin"),  # type: ignore[arg-type]
+    ),
+    "local_date_start(None)": (WrongType, lambda: local_date_start(ANY, "Europe/Berlin")),
+    "TransitionContext.fact([1])": (WrongType, lambda: TransitionContext(now=NOW).fact(DEEP)),
+    "TransitionContext.knows([1])": (WrongType, lambda: TransitionContext(now=NOW).knows(DEEP)),
+    "minor_unit([1])": (WrongType, lambda: minor_unit(DEEP)),
+    "sum_money(None)": (WrongType, lambda: sum_money(ANY, "EUR")),
+    "seats_taken(None)": (WrongType, lambda: seats_taken(ANY, NOW)),
+    "seats_taken([1])": (WrongType, lambda: seats_taken([FIVE], NOW)),
+    "seats_taken(at=None)": (NotADatetime, lambda: seats_taken([], ANY)),
+    "override_id(a lone surrogate)": (
+        InvalidValue,
+        lambda: override_id("s\ud800", "student:a"),
+    ),
+    "override_id(None)": (WrongType, lambda: override_id(ANY, "student:a")),
+    "usage_counter(10**5000)": (WrongType, lambda: usage_counter(BIG, "2026-03")),
+    "code_counter(None)": (WrongType, lambda: code_counter(ANY)),
+    "field_matches(None, ...)": (WrongType, lambda: field_matches(ANY, "k", ["a"])),
+    "field_matches(key=[1])": (WrongType, lambda: field_matches({"k": "a"}, DEEP, ["a"])),
+    "field_matches(values=None)": (WrongType, lambda: field_matches({"k": "a"}, "k", ANY)),
+    "resource_refs(most=nan)": (
+        WrongType,
+        lambda: resource_refs(["room:a", "room:b"], most=float("nan")),  # type: ignore[arg-type]
+    ),
+    "conflicts_with(exclude='')": (
+        WrongType,
+        lambda: _index().conflicts_with(TimeSpan(NOW, NOW + H), ["room:r1"], exclude=A),
+    ),
+    "Limits.check_window(None, None)": (NotADatetime, lambda: Limits().check_window(ANY, ANY)),
+    "Limits.check_count('x', ...)": (InvalidValue, lambda: Limits().check_count("x", 1, "it")),
+    "Limits.check_count('slots', None, ...)": (
+        WrongType,
+        lambda: Limits().check_count("slots", ANY, "it"),
+    ),
+}
+
+
+@pytest.mark.parametrize(("kind", "call"), REST.values(), ids=REST.keys())
+def test_the_rest_of_the_sweep_is_refused_by_type(
+    kind: type[SessionKitError], call: Callable[[], object]
+) -> None:
+    with pytest.raises(kind):
+        call()
+
+
+def test_a_text_exclude_never_matches_by_substring() -> None:
+    index: ConflictIndex[str] = ConflictIndex()
+    index.add("s", TimeSpan(NOW, NOW + H), ["room:r1"])
+    assert index.conflicts_with(TimeSpan(NOW, NOW + H), ["room:r1"], exclude=("s1",)) == ["s"]
+    with pytest.raises(WrongType) as info:
+        index.conflicts_with(TimeSpan(NOW, NOW + H), ["room:r1"], exclude="s1")
+    assert info.value.value == "s1"
+
+
+def test_the_checked_helpers_still_answer_right_values() -> None:
+    booking = make_booking("b1")
+    assert seats_taken([booking], NOW) == booking.seats
+    assert seats_taken([booking], NOW, excluding="b1") == 0
+    assert sum_money(iter([Money.of("1.50", "EUR"), Money.of(2, "EUR")]), "EUR") == Money.of(
+        "3.50", "EUR"
+    )
+    assert field_matches({"k": 3}, "k", iter([3])) is True
+    assert field_matches({"k": 3}, "k", (True,)) is False
+    assert minor_unit("JPY") == 0
+    assert usage_counter("sub-1", "2026-03") == "usage:2026-03:sub-1"
+    assert Cursor.after_row((("start", "asc"),), SESSION).id == "s1"
+    assert BookingRules().day_of(NOW).start == datetime(2026, 3, 2, tzinfo=UTC)
+    assert TransitionContext(now=NOW, facts={"paid": True}).fact("paid") is True

@@ -225,8 +225,11 @@ class ConflictIndex(Generic[K]):
         """
         if span.__class__ is not TimeSpan:
             span = check_span(span)
-        if exclude.__class__ is not tuple and not hasattr(exclude, "__contains__"):
-            raise WrongType(exclude, name="exclude", expected="a collection of keys")
+        if exclude.__class__ is not tuple and (
+            isinstance(exclude, (str, bytes)) or not hasattr(exclude, "__contains__")
+        ):
+            # A text "contains" its substrings, not keys: exclude="s1" would leave out "s".
+            raise WrongType(exclude, name="exclude", expected="a collection of keys (not a text)")
         if busy is not None and not callable(busy):
             raise WrongType(busy, name="busy", expected="a predicate key -> bool, or None")
         if type(resources) is tuple and len(resources) == 1:

@@ -34,7 +34,7 @@ from typing import Any
 
 import attrs
 
-from sessionkit.errors import MissingFact
+from sessionkit.errors import MissingFact, WrongType
 from sessionkit.lifecycle._values import check_facts
 
 __all__ = ["TransitionContext"]
@@ -42,6 +42,12 @@ __all__ = ["TransitionContext"]
 
 def _frozen(facts: Mapping[str, object] | None) -> Mapping[str, object]:
     return MappingProxyType(dict(check_facts(facts) or {}))
+
+
+def _fact_name(name: object) -> str:
+    if not isinstance(name, str):
+        raise WrongType(name, name="fact", expected="a fact's name (text)")
+    return name
 
 
 @attrs.frozen(kw_only=True)
@@ -64,7 +70,7 @@ class TransitionContext:
     def fact(self, name: str) -> Any:
         """Return the fact called ``name``; raise ``MissingFact`` if the caller did not give it."""
         try:
-            return self.facts[name]
+            return self.facts[_fact_name(name)]
         except KeyError:
             raise MissingFact(
                 fact=name,
@@ -75,4 +81,4 @@ class TransitionContext:
 
     def knows(self, name: str) -> bool:
         """Return whether the caller gave the fact called ``name``."""
-        return name in self.facts
+        return _fact_name(name) in self.facts

@@ -210,7 +210,7 @@ class Presence:
 
 def override_id(session_id: str, participant: ResourceRef | str) -> str:
     """Return the id of the override of ``participant`` in ``session_id``: one per pair."""
-    text = f"{session_id}\x00{participant_ref(participant)}"
+    text = f"{check_id(session_id, 'session_id')}\x00{participant_ref(participant)}"
     return "att-" + hashlib.sha256(text.encode()).hexdigest()[:40]
 
 

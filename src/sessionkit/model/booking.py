@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import iterator_of, shown
 from sessionkit.lifecycle import Lifecycle, Status, Timer, Transition
 from sessionkit.model.html import html_of
 from sessionkit.model.records import BOOKING, Schema
@@ -392,7 +392,14 @@ def stamped_at(booking: Booking) -> datetime:
 
 def seats_taken(bookings: Iterable[Booking], at: datetime, *, excluding: str | None = None) -> int:
     """Return the seats ``bookings`` take at ``at`` (leaving out the booking ``excluding``)."""
-    return sum(b.seats for b in bookings if b.id != excluding and b.takes_seats(at))
+    check_aware(at, "at")
+    taken = 0
+    for booking in iterator_of(bookings, name="bookings", expected="an iterable of Bookings"):
+        if not isinstance(booking, Booking):
+            raise WrongType(booking, name="a booking", expected="a Booking")
+        if booking.id != excluding and booking.takes_seats(at):
+            taken += booking.seats
+    return taken
 
 
 def seats_owed(bookings: Iterable[Booking]) -> int:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TypeAlias
 
 from sessionkit.errors import InvalidValue, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import iterator_of, shown
 from sessionkit.model.text import storable
 
 __all__ = [
@@ -259,6 +259,11 @@ def field_filters(
 
 def field_matches(fields: Mapping[str, Any], key: str, values: Iterable[FieldValue]) -> bool:
     """Whether the stored field ``key`` equals one of ``values``, JSON type included."""
+    if not isinstance(fields, Mapping):
+        raise WrongType(fields, name="fields", expected="a mapping of fields")
+    if not isinstance(key, str):
+        raise WrongType(key, name="key", expected="a field's name (text)")
+    values = iterator_of(values, name="values", expected="the field values to match")
     if key not in fields:
         return False
     stored = fields[key]

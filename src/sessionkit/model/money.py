@@ -30,9 +30,17 @@ import attrs
 from iso4217 import Currency
 
 from sessionkit.errors import CurrencyMismatch, InvalidValue, UnknownCurrency, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import iterator_of, shown
 
-__all__ = ["MAX_AMOUNT", "Money", "Rounding", "check_currency", "minor_unit", "sum_money"]
+__all__ = [
+    "MAX_AMOUNT",
+    "Money",
+    "Rounding",
+    "check_currency",
+    "check_money",
+    "minor_unit",
+    "sum_money",
+]
 
 Rounding = Literal[
     "ROUND_HALF_UP", "ROUND_HALF_EVEN", "ROUND_DOWN", "ROUND_UP", "ROUND_FLOOR", "ROUND_CEILING"
@@ -44,9 +52,15 @@ MAX_AMOUNT = Decimal("1e15")
 """Amounts are below this in absolute value (what every adapter stores exactly)."""
 
 
-@functools.cache
 def minor_unit(currency: str) -> int:
     """Return how many decimal digits ``currency``'s minor unit has (2 for EUR, 0 for JPY)."""
+    if not isinstance(currency, str):
+        raise WrongType(currency, name="currency", expected="an ISO 4217 code string")
+    return _minor_unit(currency)
+
+
+@functools.cache
+def _minor_unit(currency: str) -> int:
     try:
         exponent = Currency(currency).exponent
     except ValueError:
@@ -202,9 +216,16 @@ class Money:
         return f"{shown} {self.currency}"
 
 
+def check_money(value: object, name: str) -> Money:
+    """Return ``value`` if it is :class:`Money`; raise ``WrongType`` naming ``name`` otherwise."""
+    if not isinstance(value, Money):
+        raise WrongType(value, name=name, expected="Money")
+    return value
+
+
 def sum_money(amounts: Iterable[Money], currency: str) -> Money:
     """Return the sum of ``amounts`` (Money of ``currency``), zero for none."""
     total = Money.zero(currency)
-    for amount in amounts:
+    for amount in iterator_of(amounts, name="amounts", expected="an iterable of Money"):
         total = total + amount
     return total

@@ -25,7 +25,13 @@ from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.fields import FieldFilter, FieldValue, field_filters
 from sessionkit.model.html import html_of
-from sessionkit.model.session import ResourceRef, Session, check_group, resource_refs
+from sessionkit.model.session import (
+    ResourceRef,
+    Session,
+    check_group,
+    check_session,
+    resource_refs,
+)
 from sessionkit.model.text import (
     MAX_TITLE_LENGTH,
     check_flag,
@@ -288,7 +294,15 @@ class Cursor:
     @classmethod
     def after_row(cls, order: tuple[SortKey, ...], session: Session) -> Cursor:
         """Return the cursor continuing after ``session`` under ``order``."""
-        return cls(order, tuple(sort_value(session, field) for field, _ in order), session.id)
+        keys = _order(order)
+        if not keys:
+            raise InvalidValue(
+                "a cursor needs the order it pages by, got none",
+                value=order,
+                expected="at least one (field, direction) pair",
+            )
+        row = check_session(session)
+        return cls(keys, tuple(sort_value(row, field) for field, _ in keys), row.id)
 
     def encode(self) -> str:
         """Return the opaque cursor text for :attr:`SessionQuery.after`."""

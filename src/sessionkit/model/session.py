@@ -39,6 +39,7 @@ __all__ = [
     "check_group",
     "check_identity",
     "check_lengths",
+    "check_session",
     "frozen_mapping",
     "resource_refs",
 ]
@@ -115,6 +116,8 @@ def resource_refs(
         raise WrongType(
             values, name="resources", expected="ResourceRefs or 'kind:id' texts (one or a list)"
         )
+    if isinstance(most, bool) or not isinstance(most, int):
+        raise WrongType(most, name="most", expected="an int")
     refs: set[ResourceRef] = set()
     for value in values:
         refs.add(value if isinstance(value, ResourceRef) else ResourceRef.parse(value))
@@ -356,3 +359,10 @@ class Session:
     def end(self) -> datetime:
         """The end instant (UTC)."""
         return self.span.end
+
+
+def check_session(value: object, name: str = "session") -> Session:
+    """Return ``value`` if it is a :class:`Session`, else raise ``WrongType`` naming ``name``."""
+    if not isinstance(value, Session):
+        raise WrongType(value, name=name, expected="a Session")
+    return value

@@ -43,7 +43,7 @@ from sessionkit.model.session import (
     check_identity,
     check_lengths,
 )
-from sessionkit.model.text import MAX_ID_LENGTH
+from sessionkit.model.text import MAX_ID_LENGTH, check_id
 from sessionkit.zones import check_aware, get_zone, resolve_local
 
 __all__ = [
@@ -345,12 +345,12 @@ class SessionCodes:
 
 def usage_counter(subscription_id: str, period: str) -> str:
     """Return the name of the counter of credits ``subscription_id`` used in ``period``."""
-    return f"usage:{period}:{subscription_id}"
+    return f"usage:{check_id(period, 'period')}:{check_id(subscription_id, 'subscription_id')}"
 
 
 def code_counter(name: str) -> str:
     """Return the name of the session-code counter ``name``."""
-    return f"code:{name}"
+    return f"code:{check_id(name, 'name')}"
 
 
 def charged_session(session_id: str, metadata: Mapping[str, Any]) -> str:

@@ -26,10 +26,10 @@ import attrs
 from sessionkit.errors import BookingRefused, InvalidDuration, InvalidValue
 from sessionkit.errors._base import shown
 from sessionkit.limits import CEILING
-from sessionkit.model.session import Session
+from sessionkit.model.session import Session, check_session
 from sessionkit.model.text import check_flag, check_transition_name
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import check_aware, get_zone, resolve_local, to_utc
+from sessionkit.zones import check_instant, get_zone, resolve_local, to_utc
 
 __all__ = ["BookingRules", "Refusal", "RulesFor", "check_booking_time"]
 
@@ -177,6 +177,7 @@ class BookingRules:
         the per-participant limits need the participant's other bookings, which
         the booking commands count.
         """
+        check_session(session)
         if self.max_capacity is not None and session.capacity > self.max_capacity:
             return Refusal(
                 rule="max_capacity",
@@ -201,17 +202,18 @@ class BookingRules:
         """Return the local day (in ``zone``) that ``start`` falls on, as a span.
 
         A naive ``start`` raises ``NaiveDatetime`` (``astimezone`` would read it
-        in the machine's own zone).
+        in the machine's own zone), one outside the instants sessionkit
+        schedules at (``zones.EARLIEST`` to ``zones.LATEST``) ``InvalidValue``.
         """
-        local = check_aware(start, "start").astimezone(get_zone(self.zone)).date()
+        local = check_instant(start, "start").astimezone(get_zone(self.zone)).date()
         return self._local_span(local, days=1)
 
     def week_of(self, start: datetime) -> TimeSpan:
         """Return the local ISO week (Monday to Monday, in ``zone``) that ``start`` falls on.
 
-        A naive ``start`` raises ``NaiveDatetime``, as for :meth:`day_of`.
+        ``start`` is checked as for :meth:`day_of`.
         """
-        local = check_aware(start, "start").astimezone(get_zone(self.zone)).date()
+        local = check_instant(start, "start").astimezone(get_zone(self.zone)).date()
         monday = local - timedelta(days=local.weekday())
         return self._local_span(monday, days=7)
 

@@ -38,8 +38,9 @@ import attrs
 from sessionkit.errors import CurrencyMismatch, InvalidDuration, InvalidValue, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.limits import CEILING
-from sessionkit.model.money import Money
-from sessionkit.model.session import Session
+from sessionkit.model.booking import check_seats
+from sessionkit.model.money import Money, check_money
+from sessionkit.model.session import Session, check_session
 from sessionkit.policies.notice import check_role, role_set
 from sessionkit.zones import to_utc
 
@@ -150,6 +151,8 @@ class Rate:
 
     def price(self, session: Session, seats: int) -> Money:
         """Return ``amount`` x duration / ``per`` x ``seats``, rounded."""
+        check_session(session)
+        check_seats(seats)
         share = Decimal(_micros(session.span.duration)) / Decimal(_micros(self.per))
         return (self.amount * (share * seats)).rounded()
 
@@ -160,8 +163,10 @@ class FixedPrice:
 
     amount: Money = attrs.field(validator=_priced_money)
 
-    def price(self, session: Session, seats: int) -> Money:  # noqa: ARG002  # the protocol's
+    def price(self, session: Session, seats: int) -> Money:
         """Return ``amount``, rounded."""
+        check_session(session)
+        check_seats(seats)
         return self.amount.rounded()
 
 
@@ -171,8 +176,10 @@ class SeatPrice:
 
     amount: Money = attrs.field(validator=_priced_money)
 
-    def price(self, session: Session, seats: int) -> Money:  # noqa: ARG002  # the protocol's
+    def price(self, session: Session, seats: int) -> Money:
         """Return ``amount`` x ``seats``, rounded."""
+        check_session(session)
+        check_seats(seats)
         return (self.amount * seats).rounded()
 
 
@@ -304,6 +311,7 @@ class RefundPolicy:
 
     def refund(self, paid: Money, *, role: str | None, start: datetime, at: datetime) -> Money:
         """Return what cancelling at ``at`` in ``role`` refunds of ``paid``, less a tier's fee."""
+        check_money(paid, "paid")
         tier = self.tier(role=role, start=start, at=at)
         if role in self.full_refund_roles:
             return paid
@@ -317,6 +325,7 @@ class RefundPolicy:
 
     def no_show_refund(self, paid: Money) -> Money:
         """Return what a no-show's booking gets back of ``paid``: the share less the fee."""
+        check_money(paid, "paid")
         share = self.no_show_percent
         back = paid if share == 100 else paid.percent(share)
         return (
@@ -327,6 +336,7 @@ class RefundPolicy:
 
     def host_no_show_refund(self, paid: Money) -> Money:
         """Return what someone who came gets back of ``paid`` when the session was a no-show."""
+        check_money(paid, "paid")
         share = self.host_no_show_percent
         return paid if share == 100 else paid.percent(share)
 

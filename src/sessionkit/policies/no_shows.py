@@ -19,7 +19,7 @@ no-show (the student waited, the host never came) gets
 ``host_no_show_percent`` back (rule ``"host_no_show"``, default all of it).
 Someone who attended a held session is untouched.
 
->>> from sessionkit.model.money import Money
+>>> from sessionkit.model.money import Money, check_money
 >>> from sessionkit.policies import RefundPolicy
 >>> policy = RefundPolicy(no_show_percent=50, no_show_fee=Money.of(5, "EUR"))
 >>> paid = Money.of(60, "EUR")
@@ -38,9 +38,12 @@ from typing import Final, Literal
 
 import attrs
 
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.model.attendance import Attendance
-from sessionkit.model.money import Money
+from sessionkit.model.money import Money, check_money
 from sessionkit.model.session import ResourceRef
+from sessionkit.model.text import check_flag
 from sessionkit.policies.money import RefundPolicy
 
 __all__ = [
@@ -72,6 +75,9 @@ def outcome_of(attendance: Attendance | None, *, no_show_session: bool) -> Outco
     all: then the session's status is all there is (a no-show session makes
     everyone a ``no_show``; any other says nothing, ``None``).
     """
+    check_flag(no_show_session, "no_show_session")
+    if attendance is not None and not isinstance(attendance, Attendance):
+        raise WrongType(attendance, name="attendance", expected="an Attendance or None")
     if attendance is None:
         return NO_SHOW if no_show_session else None
     return ATTENDED if attendance.attended_effectively else NO_SHOW
@@ -97,6 +103,16 @@ def refund_for(
     ``None`` for a participant who attended a held session, and for an
     unknown outcome (no attendance records, a held session).
     """
+    if not isinstance(policy, RefundPolicy):
+        raise WrongType(policy, name="policy", expected="a RefundPolicy")
+    if outcome is not None and outcome not in (ATTENDED, NO_SHOW):
+        raise InvalidValue(
+            f"an outcome is {ATTENDED!r}, {NO_SHOW!r} or None, got {shown(outcome)}",
+            value=outcome,
+            expected=f"{ATTENDED} | {NO_SHOW} | None",
+        )
+    check_flag(no_show_session, "no_show_session")
+    check_money(paid, "paid")
     if outcome == NO_SHOW:
         return NoShowRefund(rule=NO_SHOW, refund=policy.no_show_refund(paid))
     if outcome == ATTENDED and no_show_session:

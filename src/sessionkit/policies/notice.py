@@ -48,9 +48,9 @@ from sessionkit.errors import InvalidDuration, InvalidValue, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.limits import CEILING
 from sessionkit.model.reschedule import MAX_REASON_LENGTH
-from sessionkit.model.session import Session
+from sessionkit.model.session import Session, check_session
 from sessionkit.policies.booking import Refusal
-from sessionkit.zones import check_aware, to_utc
+from sessionkit.zones import check_aware, check_instant
 
 __all__ = [
     "ACTIONS",
@@ -242,6 +242,7 @@ class NoticePolicy:
         """
         _action(None, None, action)  # type: ignore[arg-type]  # the validator ignores both
         check_role(role)
+        check_session(session)
         if role in self.bypass:
             return None
         lead = self.lead_for(action, role)
@@ -284,10 +285,10 @@ class NoticePolicy:
         """
         _action(None, None, action)  # type: ignore[arg-type]  # the validator ignores both
         check_role(role)
+        start = check_session(session).start
         at = check_aware(now, "now")
         if role in self.bypass:
             return None
-        start = session.start
         needed = self.notice(action, role)
         if needed > timedelta(0) and start - at < needed:
             return Refusal(
@@ -324,8 +325,8 @@ class NoticePolicy:
         """
         _action(None, None, action)  # type: ignore[arg-type]  # the validator ignores both
         check_role(role)
+        start = check_session(session).start
         at = check_aware(now, "now")
-        start = session.start
         if start <= at:
             return Refusal(
                 rule="in_the_past",
@@ -359,7 +360,7 @@ class NoticePolicy:
 
     def new_time_refusal(self, new_start: datetime, now: datetime) -> Refusal | None:
         """Return why ``new_start`` is too soon after ``now`` (``min_lead``), or ``None``."""
-        new_start, now = to_utc(new_start, "new_start"), to_utc(now, "now")
+        new_start, now = check_instant(new_start, "new_start"), check_instant(now, "now")
         if new_start - now < self.min_lead:
             return Refusal(
                 rule="min_lead",
@@ -370,7 +371,8 @@ class NoticePolicy:
 
     def deadline(self, session: Session, now: datetime) -> datetime:
         """Return when a reschedule request made at ``now`` is answered by silence."""
-        return min(to_utc(now, "now") + self.answer_within, session.start)
+        start = check_session(session).start
+        return min(check_instant(now, "now") + self.answer_within, start)
 
 
 def coaching_notice() -> NoticePolicy:
