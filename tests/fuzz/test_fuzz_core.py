@@ -40,14 +40,31 @@ from sessionkit import (
 )
 from sessionkit.errors import NotASession, WrongType
 from sessionkit.lifecycle.context import TransitionContext
+from sessionkit.lifecycle.guards import guard_roles
+from sessionkit.model import add_months
+from sessionkit.model.analytics import ratio
 from sessionkit.model.attendance import override_id
-from sessionkit.model.booking import seats_taken
+from sessionkit.model.booking import in_session_order, seats_owed, seats_taken
 from sessionkit.model.fields import field_matches
+from sessionkit.model.html import cell
 from sessionkit.model.money import Money, minor_unit, sum_money
-from sessionkit.model.query import Cursor
+from sessionkit.model.query import Cursor, sort_value
 from sessionkit.model.session import resource_refs
-from sessionkit.model.usage import code_counter, usage_counter
-from sessionkit.policies import BookingRules, RefundPolicy, RefundTier, coaching_notice
+from sessionkit.model.usage import (
+    SessionCodes,
+    Subscription,
+    charged_session,
+    code_counter,
+    entry_id,
+    usage_counter,
+)
+from sessionkit.policies import (
+    BookingRules,
+    RefundPolicy,
+    RefundTier,
+    check_booking_time,
+    coaching_notice,
+)
 from sessionkit.policies.money import FixedPrice, Rate, SeatPrice
 from sessionkit.policies.no_shows import outcome_of, refund_for
 from sessionkit.testing import hostile
@@ -413,6 +430,7 @@ def test_model_values(
 # ---------------------------------------------------------------------- policies, helpers
 
 SESSION = make_session("s1")
+STUDENT = ResourceRef("student", "a")
 EUR = Money.of("40", "EUR")
 sessions_or_not = sometimes(SESSION, hostile.values())
 moneys = sometimes(EUR, hostile.values())
@@ -516,6 +534,23 @@ def test_helpers(
     answers(lambda: resource_refs(["room:a", "room:b"], most=most))
     answers(lambda: Limits().check_window(at, local))
     answers(lambda: Limits().check_count(name, most, "it"))
+    plan = Subscription(
+        id="sub1", tenant="acme", subscriber="student:a", credits=4, starts=NOW, created_at=NOW
+    )
+    answers(lambda: plan.active_at(at))
+    answers(lambda: plan.period_of(at))
+    answers(lambda: plan.period_end(ids[0]))
+    answers(lambda: SessionCodes().render(tenant=ids[0], n=most))
+    answers(lambda: check_booking_time(BookingRules(), at, local))
+    answers(lambda: guard_roles(values))
+    answers(lambda: add_months(day, most))
+    answers(lambda: ratio(most, most))
+    answers(lambda: sort_value(session, name))
+    answers(lambda: charged_session(ids[0], fields))
+    answers(lambda: entry_id(ids[0], ids[1], STUDENT))
+    answers(lambda: in_session_order(bookings, after=order))
+    answers(lambda: seats_owed(bookings))
+    answers(lambda: cell(amounts))
     index: ConflictIndex[str] = ConflictIndex()
     index.add("s1", TimeSpan(NOW, NOW + timedelta(hours=1)), ["room:a"])
     answers(

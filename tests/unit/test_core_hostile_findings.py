@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -19,6 +20,7 @@ import pytest
 from sessionkit import ConflictIndex, Limits, SessionQuery, find_conflicts
 from sessionkit.errors import (
     InvalidValue,
+    NaiveDatetime,
     NotADatetime,
     NotIndexed,
     SessionKitError,
@@ -26,15 +28,35 @@ from sessionkit.errors import (
 )
 from sessionkit.lifecycle import Lifecycle, Status, Timer, Transition, get_lifecycle
 from sessionkit.lifecycle.context import TransitionContext
+from sessionkit.lifecycle.guards import guard_roles, nobody_attended
+from sessionkit.lifecycle.presets import individual_nobody_attended
 from sessionkit.model import add_months
-from sessionkit.model.attendance import override_id
-from sessionkit.model.booking import seats_taken
+from sessionkit.model.analytics import ratio
+from sessionkit.model.analytics_money import RevenueRow
+from sessionkit.model.attendance import (
+    AttendanceThresholds,
+    Presence,
+    derive_attendance,
+    override_id,
+)
+from sessionkit.model.booking import in_session_order, seats_owed, seats_taken, stamped_at
+from sessionkit.model.booking_events import booking_event
 from sessionkit.model.fields import field_matches, field_value, notes_field
+from sessionkit.model.html import cell, html_table
 from sessionkit.model.money import Money, minor_unit, sum_money
-from sessionkit.model.query import Cursor
-from sessionkit.model.session import resource_refs
-from sessionkit.model.usage import code_counter, usage_counter
-from sessionkit.policies import BookingRules, NoticePolicy, RefundPolicy
+from sessionkit.model.payment import Payment
+from sessionkit.model.query import Cursor, sort_value
+from sessionkit.model.session import ResourceRef, resource_refs
+from sessionkit.model.text import storable
+from sessionkit.model.usage import (
+    SessionCodes,
+    Subscription,
+    charged_session,
+    code_counter,
+    entry_id,
+    usage_counter,
+)
+from sessionkit.policies import BookingRules, NoticePolicy, RefundPolicy, check_booking_time
 from sessionkit.policies.money import FixedPrice, Rate, SeatPrice
 from sessionkit.policies.no_shows import outcome_of, refund_for
 from sessionkit.recurrence import Rule
@@ -278,3 +300,142 @@ def test_the_checked_helpers_still_answer_right_values() -> None:
     assert Cursor.after_row((("start", "asc"),), SESSION).id == "s1"
     assert BookingRules().day_of(NOW).start == datetime(2026, 3, 2, tzinfo=UTC)
     assert TransitionContext(now=NOW, facts={"paid": True}).fact("paid") is True
+
+
+# A second sweep (224 callables named in the core modules' ``__all__``) after those fixes.
+SUB = Subscription(
+    id="sub1", tenant="acme", subscriber="student:a", credits=4, starts=NOW, created_at=NOW
+)
+PAY = Payment(
+    id="p1",
+    tenant="acme",
+    booking_id="b1",
+    session_id="s1",
+    participant="student:a",
+    session_start=NOW,
+    amount=Money.of("10", "EUR"),
+    provider="fake",
+    created_at=NOW,
+)
+ROW = RevenueRow(
+    key=None,
+    currency="EUR",
+    payments=1,
+    booked=Decimal(1),
+    paid=Decimal(1),
+    refunded=Decimal(0),
+    refund_due=Decimal(0),
+    kept=Decimal(1),
+    pending=Decimal(0),
+)
+SPAN = TimeSpan(NOW, NOW + H)
+STUDENT = ResourceRef("student", "a")
+
+SECOND: dict[str, tuple[type[SessionKitError], Callable[[], object]]] = {
+    "Subscription.active_at(naive)": (NaiveDatetime, lambda: SUB.active_at(datetime(2026, 3, 2))),
+    "Subscription.period_of(None)": (NotADatetime, lambda: SUB.period_of(ANY)),
+    "Subscription.period_end('')": (InvalidValue, lambda: SUB.period_end("")),
+    "Subscription.period_end('2026-13')": (InvalidValue, lambda: SUB.period_end("2026-13")),
+    "Subscription.period_end('9999-12')": (InvalidValue, lambda: SUB.period_end("9999-12")),
+    "SessionCodes.render(n=None)": (WrongType, lambda: SessionCodes().render(tenant="a", n=ANY)),
+    "SessionCodes.render(n=10**5000)": (
+        InvalidValue,
+        lambda: SessionCodes().render(tenant="a", n=BIG),
+    ),
+    "SessionCodes.render(tenant=deep list)": (
+        WrongType,
+        lambda: SessionCodes().render(tenant=DEEP, n=1),
+    ),
+    "check_booking_time(None, ...)": (
+        WrongType,
+        lambda: check_booking_time(ANY, NOW + H, NOW),
+    ),
+    "guard_roles(None)": (WrongType, lambda: guard_roles(ANY)),
+    "nobody_attended(session, None)": (WrongType, lambda: nobody_attended(SESSION, ANY)),
+    "individual_nobody_attended(session, None)": (
+        WrongType,
+        lambda: individual_nobody_attended(attrs.evolve(SESSION, capacity=1), ANY),
+    ),
+    "Cursor.decode(text, None)": (
+        InvalidValue,
+        lambda: Cursor.decode(Cursor.after_row((("start", "asc"),), SESSION).encode(), ANY),
+    ),
+    "add_months(None, 1)": (WrongType, lambda: add_months(ANY, 1)),
+    "RevenueRow.money('')": (InvalidValue, lambda: ROW.money("")),
+    "ratio(10**5000, 1)": (InvalidValue, lambda: ratio(BIG, 1)),
+    "ratio(None, 1)": (WrongType, lambda: ratio(ANY, 1)),
+    "AttendanceThresholds.status(None, ...)": (
+        WrongType,
+        lambda: AttendanceThresholds().status(ANY, SPAN, H),
+    ),
+    "AttendanceThresholds.status(span=None)": (
+        WrongType,
+        lambda: AttendanceThresholds().status([], ANY, H),
+    ),
+    "Presence.of('acme', None)": (WrongType, lambda: Presence.of("acme", ANY)),
+    "derive_attendance(span=None)": (
+        WrongType,
+        lambda: derive_attendance([], span=ANY, session_id="s1", participant="student:a"),
+    ),
+    "derive_attendance(records=None)": (
+        WrongType,
+        lambda: derive_attendance(ANY, span=SPAN, session_id="s1", participant="student:a"),
+    ),
+    "derive_attendance(thresholds=5)": (
+        WrongType,
+        lambda: derive_attendance(
+            [], span=SPAN, session_id="s1", participant="student:a", thresholds=FIVE
+        ),
+    ),
+    "in_session_order(after=5)": (WrongType, lambda: in_session_order([], after=FIVE)),
+    "seats_owed(None)": (WrongType, lambda: seats_owed(ANY)),
+    "stamped_at(None)": (WrongType, lambda: stamped_at(ANY)),
+    "booking_event(None, ...)": (
+        WrongType,
+        lambda: booking_event(ANY, ANY, tenant="acme", actor=None),
+    ),
+    "field_value(10**5000, 'v')": (InvalidValue, lambda: field_value(BIG, "\x00")),
+    "html_table(columns=5)": (WrongType, lambda: html_table([{"a": 1}], columns=FIVE)),
+    "Payment.gateway_key(10**5000)": (WrongType, lambda: PAY.gateway_key(BIG)),
+    "sort_value(session, None)": (InvalidValue, lambda: sort_value(SESSION, ANY)),
+    "sort_value(None, 'start')": (WrongType, lambda: sort_value(ANY, "start")),
+    "storable(None, 'n')": (WrongType, lambda: storable(ANY, "n")),
+    "charged_session('s1', None)": (WrongType, lambda: charged_session("s1", ANY)),
+    "entry_id(a lone surrogate, ...)": (
+        InvalidValue,
+        lambda: entry_id("\ud800", "s1", STUDENT),
+    ),
+    "entry_id(None, ...)": (WrongType, lambda: entry_id(ANY, "s1", STUDENT)),
+}
+
+
+@pytest.mark.parametrize(("kind", "call"), SECOND.values(), ids=SECOND.keys())
+def test_the_second_sweep_is_refused_by_type(
+    kind: type[SessionKitError], call: Callable[[], object]
+) -> None:
+    with pytest.raises(kind):
+        call()
+
+
+def test_cells_of_values_python_cannot_print_are_shown_shortened() -> None:
+    assert cell(BIG) == "<int object>"
+    assert cell(DEEP) == "<list object>"
+
+
+def test_the_second_sweeps_helpers_still_answer_right_values() -> None:
+    assert SUB.period_of(NOW) == "2026-03"
+    assert SUB.period_end("2026-12") == datetime(2027, 1, 1, tzinfo=UTC)
+    assert SUB.active_at(NOW) is True
+    assert SessionCodes().render(tenant="acme", n=7) == "S-acme-000007"
+    assert ratio(1, 4) == 0.25
+    assert ratio(1, 0) is None
+    assert ROW.money("kept") == Money.of(1, "EUR")
+    assert PAY.gateway_key("refund", 2) == "sessionkit:acme:p1:refund:2"
+    assert sort_value(SESSION, "start") == SESSION.start
+    assert charged_session("s1", {}) == "s1"
+    booking = make_booking("b1")
+    earlier = (None, booking.created_at - H, "a")
+    assert in_session_order([booking], after=earlier) == [booking]
+    assert in_session_order([booking], after=booking.session_order) == []
+    assert seats_owed([booking]) == 0
+    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)

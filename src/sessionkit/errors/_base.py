@@ -44,6 +44,15 @@ def iterator_of(values: Iterable[T], *, name: str, expected: str) -> Iterator[T]
         raise WrongType(values, name=name, expected=expected) from None
 
 
+def instances_of(values: Iterable[object], kind: type[T], *, name: str) -> list[T]:
+    """Return ``values`` as a list; ``WrongType`` (``name``) unless each is a ``kind``."""
+    items = list(iterator_of(values, name=name, expected=f"an iterable of {kind.__name__}"))
+    for item in items:
+        if not isinstance(item, kind):
+            raise WrongType(item, name=f"an item of {name}", expected=f"a {kind.__name__}")
+    return items  # type: ignore[return-value]  # each one checked just above
+
+
 class SessionKitError(Exception):
     """Root of every exception sessionkit raises on purpose."""
 

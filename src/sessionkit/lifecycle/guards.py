@@ -32,6 +32,8 @@ from typing import Any, Protocol, TypeAlias
 import attrs
 from typing_extensions import override
 
+from sessionkit.errors import WrongType
+from sessionkit.errors._base import iterator_of
 from sessionkit.lifecycle._checks import check_callable, check_text
 from sessionkit.lifecycle.context import TransitionContext
 
@@ -181,7 +183,7 @@ def guard_roles(guards: Iterable[Guard]) -> frozenset[str] | None:
     as roles go. With several role guards, only the roles all allow.
     """
     found: frozenset[str] | None = None
-    for guard in guards:
+    for guard in iterator_of(guards, name="guards", expected="an iterable of guards"):
         if isinstance(guard, _RoleGuard):
             found = guard.allowed if found is None else found & guard.allowed
     return found
@@ -221,4 +223,6 @@ def nobody_attended(_value: Any, context: TransitionContext) -> bool:
     Without it the condition raises :class:`~sessionkit.errors.MissingFact`
     naming ``"attended"``: it never guesses that nobody came.
     """
+    if not isinstance(context, TransitionContext):
+        raise WrongType(context, name="context", expected="a TransitionContext")
     return not context.fact("attended")

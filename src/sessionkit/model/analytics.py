@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Literal
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.model._record_types import ColumnType
 from sessionkit.model.analytics_money import (
     REVENUE_DIMENSIONS,
@@ -78,7 +79,19 @@ COUNT_DIMENSIONS: tuple[str, ...] = ("kind", "resource", "participant")
 
 def ratio(part: int, whole: int) -> float | None:
     """Return ``part / whole``, or ``None`` when ``whole`` is zero (the rate is undefined)."""
-    return part / whole if whole else None
+    for name, value in (("part", part), ("whole", whole)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise WrongType(value, name=name, expected="an int")
+    if not whole:
+        return None
+    try:
+        return part / whole
+    except OverflowError:
+        raise InvalidValue(
+            f"the ratio of {shown(part)} to {shown(whole)} is too large for a float",
+            value=part,
+            expected="a part at most about 1e308 times the whole",
+        ) from None
 
 
 def _statuses(value: object) -> frozenset[str]:

@@ -74,6 +74,12 @@ class RevenueRow:
 
     def money(self, figure: str) -> Money:
         """Return one figure (``"paid"``, ``"kept"``, ...) as :class:`Money`."""
+        if figure not in _FIGURES:
+            raise InvalidValue(
+                f"a revenue figure is one of {', '.join(_FIGURES)}, got {shown(figure)}",
+                value=figure,
+                expected=" | ".join(_FIGURES),
+            )
         return Money.of(getattr(self, figure), self.currency)
 
 

@@ -39,7 +39,7 @@ from typing import Final, Literal
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import instances_of, shown
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.session import (
     MAX_ID_LENGTH,
@@ -197,6 +197,8 @@ class Presence:
     @classmethod
     def of(cls, tenant: str, event: PresenceEvent, received_at: datetime | None = None) -> Presence:
         """Return the record of ``event`` for ``tenant`` (received at ``received_at``, default ``at``)."""  # noqa: E501
+        if not isinstance(event, PresenceEvent):
+            raise WrongType(event, name="event", expected="a PresenceEvent")
         return cls(
             id=event.key,
             tenant=tenant,
@@ -309,9 +311,12 @@ class AttendanceThresholds:
 
     def status(self, intervals: Iterable[Interval], span: TimeSpan, attended: timedelta) -> str:
         """Return the status of someone present in ``intervals`` for ``attended`` of ``span``."""
+        span = _span(span)
+        if not isinstance(attended, timedelta):
+            raise WrongType(attended, name="attended", expected="a timedelta")
         found = [
             stay
-            for stay in intervals
+            for stay in instances_of(intervals, Interval, name="intervals")
             if stay.joined < span.end and (stay.left is None or stay.left > span.start)
         ]
         if not found or attended < self.absent_below:
@@ -375,6 +380,12 @@ class Attendance:
         return self.effective_status != ABSENT
 
 
+def _span(value: object) -> TimeSpan:
+    if not isinstance(value, TimeSpan):
+        raise WrongType(value, name="span", expected="a TimeSpan")
+    return value
+
+
 def intervals_of(records: Iterable[Presence]) -> tuple[Interval, ...]:
     """Return the stays ``records`` add up to, deduplicated by id and in time order.
 
@@ -384,7 +395,7 @@ def intervals_of(records: Iterable[Presence]) -> tuple[Interval, ...]:
     depends on the set of events only, never on the order they arrived in.
     """
     actions: dict[datetime, set[str]] = {}
-    for record in {r.id: r for r in records}.values():
+    for record in {r.id: r for r in instances_of(records, Presence, name="records")}.values():
         actions.setdefault(record.at, set()).add(record.action)
     stays: list[Interval] = []
     since: datetime | None = None
@@ -407,9 +418,10 @@ def attended_within(
     intervals: Iterable[Interval], span: TimeSpan, as_of: datetime | None = None
 ) -> timedelta:
     """Return the time ``intervals`` cover inside ``span``; an open stay runs to ``as_of`` or the end."""  # noqa: E501
-    until = span.end if as_of is None else min(span.end, as_of)
+    span = _span(span)
+    until = span.end if as_of is None else min(span.end, check_instant(as_of, "as_of"))
     total = timedelta(0)
-    for stay in intervals:
+    for stay in instances_of(intervals, Interval, name="intervals"):
         left = until if stay.left is None else stay.left
         begin, end = max(stay.joined, span.start), min(left, until)
         if end > begin:
@@ -435,7 +447,11 @@ def derive_attendance(
     """
     who = participant_ref(participant)
     rules = AttendanceThresholds() if thresholds is None else thresholds
-    stays = intervals_of(r for r in records if r.participant == who)
+    if not isinstance(rules, AttendanceThresholds):
+        raise WrongType(thresholds, name="thresholds", expected="AttendanceThresholds or None")
+    stays = intervals_of(
+        r for r in instances_of(records, Presence, name="records") if r.participant == who
+    )
     attended = attended_within(stays, span, as_of)
     return Attendance(
         session_id=session_id,

@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
-from sessionkit.errors._base import iterator_of, shown
+from sessionkit.errors._base import instances_of, shown
 from sessionkit.lifecycle import Lifecycle, Status, Timer, Transition
 from sessionkit.model.html import html_of
 from sessionkit.model.records import BOOKING, Schema
@@ -371,14 +371,33 @@ def session_order_key(order: SessionOrder) -> tuple[bool, int, datetime, str]:
     return (position is None, position or 0, created_at, booking_id)
 
 
+def _session_order(value: object) -> SessionOrder:
+    """Return ``value`` if it is a :data:`SessionOrder` (position, creation, id), else raise."""
+    if isinstance(value, tuple) and len(value) == 3:
+        position, created_at, booking_id = value
+        if (
+            (position is None or (isinstance(position, int) and not isinstance(position, bool)))
+            and isinstance(created_at, datetime)
+            and isinstance(booking_id, str)
+        ):
+            check_aware(created_at, "after's creation instant")
+            return (position, created_at, booking_id)
+    raise WrongType(
+        value, name="after", expected="a booking's session_order: (position, created_at, id)"
+    )
+
+
 def in_session_order(
     bookings: Iterable[Booking], *, after: SessionOrder | None = None
 ) -> list[Booking]:
     """Return ``bookings`` in their session's order, those after ``after`` only (if given)."""
-    ordered = sorted(bookings, key=lambda b: session_order_key(b.session_order))
+    ordered = sorted(
+        instances_of(bookings, Booking, name="bookings"),
+        key=lambda b: session_order_key(b.session_order),
+    )
     if after is None:
         return ordered
-    last = session_order_key(after)
+    last = session_order_key(_session_order(after))
     return [b for b in ordered if session_order_key(b.session_order) > last]
 
 
@@ -387,24 +406,26 @@ def stamped_at(booking: Booking) -> datetime:
 
     Storage judges a written booking's seats at this instant.
     """
+    if not isinstance(booking, Booking):
+        raise WrongType(booking, name="booking", expected="a Booking")
     return booking.created_at if booking.updated_at is None else booking.updated_at
 
 
 def seats_taken(bookings: Iterable[Booking], at: datetime, *, excluding: str | None = None) -> int:
     """Return the seats ``bookings`` take at ``at`` (leaving out the booking ``excluding``)."""
     check_aware(at, "at")
-    taken = 0
-    for booking in iterator_of(bookings, name="bookings", expected="an iterable of Bookings"):
-        if not isinstance(booking, Booking):
-            raise WrongType(booking, name="a booking", expected="a Booking")
-        if booking.id != excluding and booking.takes_seats(at):
-            taken += booking.seats
-    return taken
+    return sum(
+        b.seats
+        for b in instances_of(bookings, Booking, name="bookings")
+        if b.id != excluding and b.takes_seats(at)
+    )
 
 
 def seats_owed(bookings: Iterable[Booking]) -> int:
     """Return the seats of the waitlisted ``bookings``: owed to them, free for no newcomer."""
-    return sum(b.seats for b in bookings if b.status == WAITLISTED)
+    return sum(
+        b.seats for b in instances_of(bookings, Booking, name="bookings") if b.status == WAITLISTED
+    )
 
 
 @attrs.frozen(slots=True, kw_only=True)

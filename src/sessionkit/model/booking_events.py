@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import attrs
 
+from sessionkit.errors import WrongType
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.booking import (
     CANCELLED,
@@ -96,6 +97,10 @@ def booking_event(
     reason: str | None = None,
 ) -> BookingStatusChanged:
     """Return the event class for the status ``booking`` entered, at the change's instant."""
+    if not isinstance(booking, Booking):
+        raise WrongType(booking, name="booking", expected="a Booking")
+    if not isinstance(change, StatusChanged):
+        raise WrongType(change, name="change", expected="a StatusChanged")
     cls = _BY_STATUS.get(booking.status, BookingStatusChanged)
     return cls(
         tenant=tenant, actor=actor, at=change.at, booking=booking, change=change, reason=reason

@@ -134,7 +134,7 @@ def field_value(key: str, value: object, depth: int = 0) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):
-        return storable(value, f"field {key!r}")
+        return storable(value, f"field {shown(key)}")
     if depth >= MAX_FIELD_DEPTH and isinstance(value, (list, tuple, Mapping)):
         raise InvalidValue(
             f"field {shown(key)}: lists and objects nest more than {MAX_FIELD_DEPTH} deep",
@@ -174,7 +174,7 @@ def field_value(key: str, value: object, depth: int = 0) -> Any:
                     value=inner,
                     expected="str keys",
                 )
-            copied[storable(inner, f"field {key!r}: a nested key")] = field_value(
+            copied[storable(inner, f"field {shown(key)}: a nested key")] = field_value(
                 key, item, depth + 1
             )
         return copied
@@ -187,7 +187,7 @@ def field_value(key: str, value: object, depth: int = 0) -> Any:
 
 def _filter_value(key: str, value: object) -> FieldValue:
     if isinstance(value, str):
-        return storable(value, f"field filter {key!r}")
+        return storable(value, f"field filter {shown(key)}")
     if isinstance(value, bool):
         return value
     if isinstance(value, int):

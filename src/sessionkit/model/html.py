@@ -65,14 +65,20 @@ def cell(value: object) -> str:
     if isinstance(value, BaseException):
         return f"{type(value).__name__}: {value}"
     if isinstance(value, tuple | list):
-        return ", ".join(cell(v) for v in value)
+        try:
+            return ", ".join(cell(v) for v in value)
+        except RecursionError:  # nested past the interpreter's limit
+            return shown(value)
     start, end = getattr(value, "start", None), getattr(value, "end", None)
     if type(value).__name__ == "TimeSpan" and isinstance(start, datetime):
         return f"{cell(start)} - {cell(end)}"
     ident = getattr(value, "id", None)
     if attrs.has(type(value)) and isinstance(ident, str):
         return ident
-    return str(value)
+    try:
+        return str(value)
+    except (ValueError, RecursionError):  # an int too long to print, a deep container
+        return shown(value)
 
 
 def _check_limit(limit: object) -> int:
@@ -117,7 +123,9 @@ def html_table(
         if not isinstance(row, Mapping):
             raise WrongType(row, name="record", expected="a mapping of column to value")
     if columns is not None and (
-        isinstance(columns, str) or not all(isinstance(n, str) for n in columns)
+        isinstance(columns, str)
+        or not isinstance(columns, Iterable)
+        or not all(isinstance(n, str) for n in columns)
     ):
         raise WrongType(columns, name="columns", expected="a sequence of column names")
     names = list(columns) if columns is not None else _columns(rows)

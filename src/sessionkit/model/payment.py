@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Final, Literal
 
 import attrs
 
@@ -81,6 +81,9 @@ __all__ = [
     "PaymentEventType",
     "ReceivedEvent",
 ]
+
+_KEY_NUMBERS: Final = 10**9
+"""A payment's operations of one kind (its refunds) are numbered below this."""
 
 PENDING = "PENDING"
 """Made with its booking; the provider has not said yes or no yet."""
@@ -278,6 +281,9 @@ class Payment:
 
     def gateway_key(self, operation: str, n: int = 0) -> str:
         """Return the idempotency key of ``operation`` on this payment (``n``: which refund)."""
+        check_id(operation, "operation")
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n < _KEY_NUMBERS:
+            raise WrongType(n, name="n", expected=f"an int 0..{_KEY_NUMBERS - 1}")
         suffix = f":{n}" if n else ""
         return f"sessionkit:{self.tenant}:{self.id}:{operation}{suffix}"
 

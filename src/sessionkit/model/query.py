@@ -97,7 +97,13 @@ _SORT_VALUES: dict[str, Callable[[Session], SortValue]] = {
 
 def sort_value(session: Session, field: SortField) -> SortValue:
     """Return the value ``session`` sorts by under ``field`` (see the module's rules)."""
-    return _SORT_VALUES[field](session)
+    if not isinstance(field, str) or field not in _SORT_VALUES:
+        raise InvalidValue(
+            f"cannot sort by {shown(field)}; sortable: {', '.join(SORT_FIELDS)}",
+            value=field,
+            expected=" | ".join(SORT_FIELDS),
+        )
+    return _SORT_VALUES[field](check_session(session))
 
 
 def _statuses(value: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -319,6 +325,7 @@ class Cursor:
     @classmethod
     def decode(cls, text: str, order: tuple[SortKey, ...]) -> Cursor:
         """Read a cursor; it must come from a query with the same order."""
+        order = _order(order)
         if not isinstance(text, str):
             raise WrongType(text, name="after", expected="a cursor (text) from a previous page")
         if len(text) > MAX_CURSOR_LENGTH:

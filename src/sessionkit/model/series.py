@@ -55,6 +55,8 @@ def add_months(day: date, months: int) -> date:
     ``InvalidValue`` when that leaves the years 1..9999 (``WrongType`` for a
     ``months`` that is no integer).
     """
+    if not isinstance(day, date):
+        raise WrongType(day, name="day", expected="a date")
     if isinstance(months, bool) or not isinstance(months, int):
         raise WrongType(months, name="months", expected="an integer")
     index = day.year * 12 + day.month - 1 + months

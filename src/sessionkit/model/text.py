@@ -166,8 +166,13 @@ def _iterable(value: object) -> bool:
 
 def storable(value: str, name: str) -> str:
     """Return the string ``value`` if a database can store it (no NUL, no lone surrogate)."""
-    if value.isascii() and "\x00" not in value:  # the common case, decided in C
-        return value
+    try:
+        if value.isascii() and "\x00" not in value:  # the common case, decided in C
+            return value
+    except (AttributeError, TypeError):
+        raise WrongType(value, name=name, expected="text") from None
+    if not isinstance(value, str):
+        raise WrongType(value, name=name, expected="text")
     bad = _bad_character(value, _UNSTORABLE)
     if bad is not None:
         raise InvalidValue(

@@ -26,6 +26,7 @@ datetime.datetime(2026, 4, 30, 21, 0, tzinfo=datetime.timezone.utc)
 from __future__ import annotations
 
 import hashlib
+import re
 import string
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
@@ -40,11 +41,12 @@ from sessionkit.model.events import DomainEvent
 from sessionkit.model.session import (
     MAX_NAME_LENGTH,
     ResourceRef,
+    check_group,
     check_identity,
     check_lengths,
 )
 from sessionkit.model.text import MAX_ID_LENGTH, check_id
-from sessionkit.zones import check_aware, get_zone, resolve_local
+from sessionkit.zones import EARLIEST, LATEST, check_aware, get_zone, resolve_local
 
 __all__ = [
     "Balance",
@@ -96,6 +98,9 @@ CODE_FIELD: Final = "session_code"
 """The session's own field showing its code (the codes table holds it unique)."""
 
 _MONTH = 12
+_PERIOD: Final = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+_CODE_NUMBERS: Final = 10**MAX_ID_LENGTH
+"""Session codes number below this: a longer number makes no storable code."""
 
 
 def _instant(value: datetime) -> datetime:
@@ -184,13 +189,14 @@ class Subscription:
 
     def active_at(self, instant: datetime) -> bool:
         """Whether ``instant`` lies in the validity window ``[starts, ends)``."""
+        instant = check_aware(instant, "instant")
         return self.starts <= instant and (self.ends is None or instant < self.ends)
 
     def period_of(self, instant: datetime) -> str:
         """Return the period ``instant`` counts in: ``"YYYY-MM"`` in ``tz``, or ``"total"``."""
+        local = check_aware(instant, "instant").astimezone(get_zone(self.tz))
         if self.per == "total":
             return TOTAL
-        local = instant.astimezone(get_zone(self.tz))
         return f"{local.year:04d}-{local.month:02d}"
 
     def period_end(self, period: str) -> datetime | None:
@@ -200,7 +206,19 @@ class Subscription:
         """
         if period == TOTAL:
             return None
+        if not isinstance(period, str) or not _PERIOD.fullmatch(period):
+            raise InvalidValue(
+                f"a period is 'YYYY-MM' or {TOTAL!r}, got {shown(period)}",
+                value=period,
+                expected=f"'YYYY-MM' (month 01..12) or {TOTAL!r}",
+            )
         year, month = (int(part) for part in period.split("-"))
+        if not EARLIEST.year <= year < LATEST.year:
+            raise InvalidValue(
+                f"period {period!r} is outside the years sessionkit schedules in",
+                value=period,
+                expected=f"a month of {EARLIEST.year}..{LATEST.year - 1}",
+            )
         first = date(year + month // _MONTH, month % _MONTH + 1, 1)
         end = resolve_local(datetime.combine(first, time()), self.tz).astimezone(UTC)
         return end if self.ends is None else min(end, self.ends)
@@ -333,6 +351,16 @@ class SessionCodes:
 
     def render(self, *, tenant: str, n: int, group: str | None = None) -> str:
         """Return the code of number ``n``; ``InvalidValue`` if it is too long to store."""
+        check_id(tenant, "tenant")
+        check_group(group)
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise WrongType(n, name="n", expected="an int")
+        if not 0 <= n < _CODE_NUMBERS:
+            raise InvalidValue(
+                f"a session code's number is 0..{MAX_ID_LENGTH} digits long, got {shown(n)}",
+                value=n,
+                expected=f"an int of at most {MAX_ID_LENGTH} digits",
+            )
         code = self.format.format(prefix=self.prefix, tenant=tenant, n=n, group=group or "")
         if not code or len(code) > MAX_ID_LENGTH:
             raise InvalidValue(
@@ -355,6 +383,8 @@ def code_counter(name: str) -> str:
 
 def charged_session(session_id: str, metadata: Mapping[str, Any]) -> str:
     """Return the session a session's credit is charged to: the one a makeup replaces, or itself."""
+    if not isinstance(metadata, Mapping):
+        raise WrongType(metadata, name="metadata", expected="a session's metadata (a mapping)")
     replaced = metadata.get(MAKEUP_FIELD)
     return replaced if isinstance(replaced, str) and replaced else session_id
 
@@ -373,7 +403,13 @@ def entry_id(subscription_id: str, session_id: str, participant: ResourceRef) ->
     Derived, not drawn: a replayed command computes the same id, so the id is
     a second guard beside the unique key ``charge``.
     """
-    key = "\x1f".join((subscription_id, session_id, str(participant)))
+    key = "\x1f".join(
+        (
+            check_id(subscription_id, "subscription_id"),
+            check_id(session_id, "session_id"),
+            str(participant_ref(participant)),
+        )
+    )
     return "u" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from sessionkit.errors import BookingRefused, InvalidDuration, InvalidValue
+from sessionkit.errors import BookingRefused, InvalidDuration, InvalidValue, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.limits import CEILING
 from sessionkit.model.session import Session, check_session
@@ -236,6 +236,8 @@ def check_booking_time(rules: BookingRules, start: datetime, now: datetime) -> R
     ``max_horizon`` (too far ahead; allowed from ``start - max_horizon``).
     Durations are elapsed time: both instants are compared in UTC.
     """
+    if not isinstance(rules, BookingRules):
+        raise WrongType(rules, name="rules", expected="a BookingRules")
     start, now = to_utc(start, "start"), to_utc(now, "now")
     if start <= now:
         return Refusal(
