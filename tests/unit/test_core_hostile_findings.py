@@ -63,7 +63,7 @@ from sessionkit.recurrence import Rule
 from sessionkit.testing.contract import make_session
 from sessionkit.testing.contract.bookings import make_booking
 from sessionkit.timespan import TimeSpan, check_buffer_pair
-from sessionkit.zones import local_date_start, wall_time_kind
+from sessionkit.zones import EARLIEST, LATEST, local_date_start, wall_time_kind
 
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -425,6 +425,13 @@ def test_cells_of_values_python_cannot_print_are_shown_shortened() -> None:
 def test_the_second_sweeps_helpers_still_answer_right_values() -> None:
     assert SUB.period_of(NOW) == "2026-03"
     assert SUB.period_end("2026-12") == datetime(2027, 1, 1, tzinfo=UTC)
+    # The periods of LATEST and EARLIEST in zones away from UTC still end somewhere.
+    far_east = attrs.evolve(SUB, tz="Pacific/Kiritimati")
+    assert far_east.period_of(LATEST) == "9000-01"
+    assert far_east.period_end("9000-01") == datetime(9000, 1, 31, 10, tzinfo=UTC)
+    far_west = attrs.evolve(SUB, tz="America/New_York")  # local mean time then: -4:56:02
+    assert far_west.period_of(EARLIEST) == "0999-12"
+    assert far_west.period_end("0999-12") == EARLIEST + timedelta(hours=4, minutes=56, seconds=2)
     assert SUB.active_at(NOW) is True
     assert SessionCodes().render(tenant="acme", n=7) == "S-acme-000007"
     assert ratio(1, 4) == 0.25

@@ -46,7 +46,7 @@ from sessionkit.model.session import (
     check_lengths,
 )
 from sessionkit.model.text import MAX_ID_LENGTH, check_id
-from sessionkit.zones import EARLIEST, LATEST, check_aware, get_zone, resolve_local
+from sessionkit.zones import check_aware, get_zone, resolve_local
 
 __all__ = [
     "Balance",
@@ -99,6 +99,8 @@ CODE_FIELD: Final = "session_code"
 
 _MONTH = 12
 _PERIOD: Final = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+_LAST_PERIOD_YEAR: Final = 9998
+"""The last year a period may fall in: its end, in any zone, is still a datetime."""
 _CODE_NUMBERS: Final = 10**MAX_ID_LENGTH
 """Session codes number below this: a longer number makes no storable code."""
 
@@ -213,11 +215,11 @@ class Subscription:
                 expected=f"'YYYY-MM' (month 01..12) or {TOTAL!r}",
             )
         year, month = (int(part) for part in period.split("-"))
-        if not EARLIEST.year <= year < LATEST.year:
+        if not 1 <= year <= _LAST_PERIOD_YEAR:  # a period's end is the next month's first day
             raise InvalidValue(
-                f"period {period!r} is outside the years sessionkit schedules in",
+                f"period {period!r} is outside the years 0001..{_LAST_PERIOD_YEAR}",
                 value=period,
-                expected=f"a month of {EARLIEST.year}..{LATEST.year - 1}",
+                expected=f"a month of the years 0001..{_LAST_PERIOD_YEAR}",
             )
         first = date(year + month // _MONTH, month % _MONTH + 1, 1)
         end = resolve_local(datetime.combine(first, time()), self.tz).astimezone(UTC)
