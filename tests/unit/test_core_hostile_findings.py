@@ -10,7 +10,7 @@ let a bare ``ValueError`` (an integer too long to print), ``RecursionError``
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -171,6 +171,14 @@ REST: dict[str, tuple[type[SessionKitError], Callable[[], object]]] = {
     "BookingRules.refusal(None, now)": (WrongType, lambda: BookingRules().refusal(ANY, NOW)),
     "BookingRules.day_of(datetime.max)": (InvalidValue, lambda: BookingRules().day_of(MAX)),
     "BookingRules.week_of(datetime.max)": (InvalidValue, lambda: BookingRules().week_of(MAX)),
+    "BookingRules(zone=Berlin).day_of(datetime.max)": (
+        InvalidValue,
+        lambda: BookingRules(zone="Europe/Berlin").day_of(MAX),
+    ),
+    "BookingRules(zone=New York).week_of(datetime.min)": (
+        InvalidValue,
+        lambda: BookingRules(zone="America/New_York").week_of(MIN),
+    ),
     "NoticePolicy.may(session=None)": (
         WrongType,
         lambda: NoticePolicy().may("book", "student", ANY, NOW),
@@ -397,6 +405,10 @@ SECOND: dict[str, tuple[type[SessionKitError], Callable[[], object]]] = {
     "field_value(10**5000, 'v')": (InvalidValue, lambda: field_value(BIG, "\x00")),
     "html_table(columns=5)": (WrongType, lambda: html_table([{"a": 1}], columns=FIVE)),
     "Payment.gateway_key(10**5000)": (WrongType, lambda: PAY.gateway_key(BIG)),
+    "Payment.gateway_key('refund', 10**9)": (
+        InvalidValue,
+        lambda: PAY.gateway_key("refund", 10**9),
+    ),
     "sort_value(session, None)": (InvalidValue, lambda: sort_value(SESSION, ANY)),
     "sort_value(None, 'start')": (WrongType, lambda: sort_value(ANY, "start")),
     "storable(None, 'n')": (WrongType, lambda: storable(ANY, "n")),
@@ -420,6 +432,8 @@ def test_the_second_sweep_is_refused_by_type(
 def test_cells_of_values_python_cannot_print_are_shown_shortened() -> None:
     assert cell(BIG) == "<int object>"
     assert cell(DEEP) == "<list object>"
+    edge = datetime.min.replace(tzinfo=timezone(timedelta(hours=14)))
+    assert cell(edge) == "0001-01-01 00:00:00+14:00"  # no UTC equivalent: shown as given
 
 
 def test_the_second_sweeps_helpers_still_answer_right_values() -> None:
@@ -446,3 +460,17 @@ def test_the_second_sweeps_helpers_still_answer_right_values() -> None:
     assert in_session_order([booking], after=booking.session_order) == []
     assert seats_owed([booking]) == 0
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert code_counter(" lessons") == "code: lessons"  # SessionCodes allows the space
+
+
+def test_a_days_rules_span_sessions_after_latest() -> None:
+    # A series that starts before LATEST may hold sessions after it; their bookings count
+    # per day and week like any other.
+    rules = BookingRules(zone="Europe/Berlin")
+    start = LATEST + timedelta(days=5, hours=17)
+    assert rules.day_of(start) == TimeSpan(
+        datetime(9000, 1, 5, 23, tzinfo=UTC), datetime(9000, 1, 6, 23, tzinfo=UTC)
+    )
+    assert rules.week_of(start) == TimeSpan(  # 9000-01-06 is a Monday
+        datetime(9000, 1, 5, 23, tzinfo=UTC), datetime(9000, 1, 12, 23, tzinfo=UTC)
+    )

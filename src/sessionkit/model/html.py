@@ -61,7 +61,10 @@ def cell(value: object) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             return value.isoformat(sep=" ")
-        return value.astimezone(UTC).isoformat(sep=" ").replace("+00:00", "Z")
+        try:
+            return value.astimezone(UTC).isoformat(sep=" ").replace("+00:00", "Z")
+        except OverflowError:  # datetime.min at +14:00 has no UTC equivalent: as given
+            return value.isoformat(sep=" ")
     if isinstance(value, BaseException):
         return f"{type(value).__name__}: {value}"
     if isinstance(value, tuple | list):

@@ -282,8 +282,14 @@ class Payment:
     def gateway_key(self, operation: str, n: int = 0) -> str:
         """Return the idempotency key of ``operation`` on this payment (``n``: which refund)."""
         check_id(operation, "operation")
-        if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n < _KEY_NUMBERS:
-            raise WrongType(n, name="n", expected=f"an int 0..{_KEY_NUMBERS - 1}")
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise WrongType(n, name="n", expected="an int")
+        if not 0 <= n < _KEY_NUMBERS:
+            raise InvalidValue(
+                f"n (which refund) is 0..{_KEY_NUMBERS - 1:,}, got {shown(n)}",
+                value=n,
+                expected=f"0..{_KEY_NUMBERS - 1}",
+            )
         suffix = f":{n}" if n else ""
         return f"sessionkit:{self.tenant}:{self.id}:{operation}{suffix}"
 

@@ -359,9 +359,10 @@ class SessionCodes:
             raise WrongType(n, name="n", expected="an int")
         if not 0 <= n < _CODE_NUMBERS:
             raise InvalidValue(
-                f"a session code's number is 0..{MAX_ID_LENGTH} digits long, got {shown(n)}",
+                f"a session code's number is >= 0 and at most {MAX_ID_LENGTH} digits long, "
+                f"got {shown(n)}",
                 value=n,
-                expected=f"an int of at most {MAX_ID_LENGTH} digits",
+                expected=f"an int >= 0 of at most {MAX_ID_LENGTH} digits",
             )
         code = self.format.format(prefix=self.prefix, tenant=tenant, n=n, group=group or "")
         if not code or len(code) > MAX_ID_LENGTH:
@@ -380,7 +381,9 @@ def usage_counter(subscription_id: str, period: str) -> str:
 
 def code_counter(name: str) -> str:
     """Return the name of the session-code counter ``name``."""
-    return f"code:{check_id(name, 'name')}"
+    if not isinstance(name, str):
+        raise WrongType(name, name="counter", expected="a counter's name (text)")
+    return f"code:{name}"
 
 
 def charged_session(session_id: str, metadata: Mapping[str, Any]) -> str:

@@ -18,7 +18,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import attrs
@@ -29,7 +29,7 @@ from sessionkit.limits import CEILING
 from sessionkit.model.session import Session, check_session
 from sessionkit.model.text import check_flag, check_transition_name
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import check_instant, get_zone, resolve_local, to_utc
+from sessionkit.zones import check_aware, get_zone, resolve_local, to_utc
 
 __all__ = ["BookingRules", "Refusal", "RulesFor", "check_booking_time"]
 
@@ -202,26 +202,37 @@ class BookingRules:
         """Return the local day (in ``zone``) that ``start`` falls on, as a span.
 
         A naive ``start`` raises ``NaiveDatetime`` (``astimezone`` would read it
-        in the machine's own zone), one outside the instants sessionkit
-        schedules at (``zones.EARLIEST`` to ``zones.LATEST``) ``InvalidValue``.
+        in the machine's own zone); one whose local day begins or ends outside
+        the datetimes Python has ``InvalidValue``.
         """
-        local = check_instant(start, "start").astimezone(get_zone(self.zone)).date()
-        return self._local_span(local, days=1)
+        return self._local_span(start, days=1)
 
     def week_of(self, start: datetime) -> TimeSpan:
         """Return the local ISO week (Monday to Monday, in ``zone``) that ``start`` falls on.
 
         ``start`` is checked as for :meth:`day_of`.
         """
-        local = check_instant(start, "start").astimezone(get_zone(self.zone)).date()
-        monday = local - timedelta(days=local.weekday())
-        return self._local_span(monday, days=7)
+        return self._local_span(start, days=7)
 
-    def _local_span(self, first: date, *, days: int) -> TimeSpan:
-        begin = datetime.combine(first, time(0))
-        return TimeSpan(
-            resolve_local(begin, self.zone), resolve_local(begin + timedelta(days=days), self.zone)
-        )
+    def _local_span(self, start: datetime, *, days: int) -> TimeSpan:
+        """The local day (``days=1``) or ISO week (``days=7``) ``start`` falls on, as a span."""
+        check_aware(start, "start")
+        try:
+            first = start.astimezone(get_zone(self.zone)).date()
+            if days == 7:
+                first -= timedelta(days=first.weekday())
+            begin = datetime.combine(first, time(0))
+            return TimeSpan(
+                resolve_local(begin, self.zone),
+                resolve_local(begin + timedelta(days=days), self.zone),
+            )
+        except OverflowError:
+            raise InvalidValue(
+                f"the local {'day' if days == 1 else 'week'} of start {start.isoformat()} in "
+                f"{self.zone} is not within the datetimes Python has (years 1..9999)",
+                value=start,
+                expected="a start at least a week from either end of the years 1..9999",
+            ) from None
 
 
 RulesFor = Callable[[Session], BookingRules]

@@ -50,7 +50,7 @@ from sessionkit.limits import CEILING
 from sessionkit.model.reschedule import MAX_REASON_LENGTH
 from sessionkit.model.session import Session, check_session
 from sessionkit.policies.booking import Refusal
-from sessionkit.zones import check_aware, check_instant
+from sessionkit.zones import check_aware, check_instant, to_utc
 
 __all__ = [
     "ACTIONS",
@@ -360,7 +360,7 @@ class NoticePolicy:
 
     def new_time_refusal(self, new_start: datetime, now: datetime) -> Refusal | None:
         """Return why ``new_start`` is too soon after ``now`` (``min_lead``), or ``None``."""
-        new_start, now = check_instant(new_start, "new_start"), check_instant(now, "now")
+        new_start, now = to_utc(new_start, "new_start"), check_instant(now, "now")
         if new_start - now < self.min_lead:
             return Refusal(
                 rule="min_lead",
