@@ -13,6 +13,7 @@ import os
 import time as clock
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -40,16 +41,34 @@ from sessionkit import (
 )
 from sessionkit.errors import NotASession, WrongType
 from sessionkit.lifecycle.context import TransitionContext
-from sessionkit.lifecycle.guards import guard_roles
+from sessionkit.lifecycle.guards import guard_roles, nobody_attended
 from sessionkit.model import add_months
 from sessionkit.model.analytics import ratio
-from sessionkit.model.attendance import override_id
-from sessionkit.model.booking import in_session_order, seats_owed, seats_taken
+from sessionkit.model.analytics_money import RevenueRow
+from sessionkit.model.attendance import (
+    AttendanceThresholds,
+    Presence,
+    PresenceEvent,
+    attended_within,
+    derive_attendance,
+    intervals_of,
+    override_id,
+)
+from sessionkit.model.booking import (
+    BOOKING_LIFECYCLE,
+    in_session_order,
+    seats_owed,
+    seats_taken,
+    stamped_at,
+)
+from sessionkit.model.booking_events import booking_event
 from sessionkit.model.fields import field_matches
-from sessionkit.model.html import cell
+from sessionkit.model.html import cell, html_table
 from sessionkit.model.money import Money, minor_unit, sum_money
+from sessionkit.model.payment import Payment
 from sessionkit.model.query import Cursor, sort_value
 from sessionkit.model.session import resource_refs
+from sessionkit.model.text import storable
 from sessionkit.model.usage import (
     SessionCodes,
     Subscription,
@@ -558,6 +577,113 @@ def test_helpers(
             TimeSpan(NOW, NOW + timedelta(hours=1)), ["room:a"], exclude=exclude
         )
     )
+
+
+JOINED = Presence.of(
+    "acme",
+    PresenceEvent(
+        provider="fake",
+        event_id="e1",
+        session_id="s1",
+        participant="student:a",
+        action="join",
+        at=NOW,
+    ),
+)
+HELD_BOOKING = make_booking("b1", status="HELD", hold_until=1.0)
+CONFIRMED_BOOKING, CONFIRMING = BOOKING_LIFECYCLE.fire(HELD_BOOKING, "confirm", now=NOW)
+PAYMENT = Payment(
+    id="p1",
+    tenant="acme",
+    booking_id="b1",
+    session_id="s1",
+    participant="student:a",
+    session_start=NOW,
+    amount=EUR,
+    provider="fake",
+    created_at=NOW,
+)
+REVENUE = RevenueRow(
+    key=None,
+    currency="EUR",
+    payments=1,
+    booked=Decimal(1),
+    paid=Decimal(1),
+    refunded=Decimal(0),
+    refund_due=Decimal(0),
+    kept=Decimal(1),
+    pending=Decimal(0),
+)
+
+
+@fuzz
+@given(
+    context=sometimes(TransitionContext(now=NOW, facts={"attended": 0}), hostile.values()),
+    name=sometimes("attended", hostile.values()),
+    cursor=sometimes(
+        Cursor.after_row((("start", "asc"),), SESSION).encode(), hostile.cursors(), hostile.values()
+    ),
+    order=sometimes((("start", "asc"),), hostile.values()),
+    records=sometimes([JOINED], st.lists(hostile.values(), max_size=2), hostile.values()),
+    stays=sometimes(intervals_of([JOINED]), st.lists(hostile.values(), max_size=2)),
+    span=sometimes(TimeSpan(NOW, NOW + timedelta(hours=1)), hostile.values()),
+    attended=sometimes(timedelta(minutes=30), deltas(), hostile.wrong_types()),
+    as_of=sometimes(None, instants(), hostile.wrong_types()),
+    thresholds=sometimes(None, hostile.values()),
+    event=sometimes(JOINED, hostile.values()),
+    booking=sometimes(CONFIRMED_BOOKING, hostile.values()),
+    change=sometimes(CONFIRMING, hostile.values()),
+    operation=sometimes("refund", hostile.ids(), hostile.values()),
+    n=sometimes(1, hostile.hostile_ints(), hostile.wrong_types()),
+    text=sometimes("a", hostile.text(huge=False), hostile.values()),
+    rows=sometimes([{"a": 1}], st.lists(hostile.metadata(), max_size=2), hostile.values()),
+    columns=sometimes(None, st.lists(hostile.values(), max_size=2), hostile.values()),
+    figure=sometimes("kept", hostile.values()),
+)
+def test_attendance_booking_and_report_helpers(
+    context: Any,
+    name: Any,
+    cursor: Any,
+    order: Any,
+    records: Any,
+    stays: Any,
+    span: Any,
+    attended: Any,
+    as_of: Any,
+    thresholds: Any,
+    event: Any,
+    booking: Any,
+    change: Any,
+    operation: Any,
+    n: Any,
+    text: Any,
+    rows: Any,
+    columns: Any,
+    figure: Any,
+) -> None:
+    answers(lambda: nobody_attended(SESSION, context))
+    answers(lambda: TransitionContext(now=NOW, facts={"attended": 1}).knows(name))
+    answers(lambda: Cursor.decode(cursor, order))
+    answers(lambda: AttendanceThresholds().status(stays, span, attended))
+    answers(lambda: Presence.of("acme", event))
+    answers(lambda: intervals_of(records))
+    answers(lambda: attended_within(stays, span, as_of))
+    answers(
+        lambda: derive_attendance(
+            records,
+            span=span,
+            session_id="s1",
+            participant="student:a",
+            thresholds=thresholds,
+            as_of=as_of,
+        )
+    )
+    answers(lambda: stamped_at(booking))
+    answers(lambda: booking_event(booking, change, tenant="acme", actor=None))
+    answers(lambda: PAYMENT.gateway_key(operation, n))
+    answers(lambda: storable(text, "text"))
+    answers(lambda: html_table(rows, columns=columns))
+    answers(lambda: REVENUE.money(figure))
 
 
 # ---------------------------------------------------------------------- valid, but extreme
