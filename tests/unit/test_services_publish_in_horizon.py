@@ -100,3 +100,16 @@ def test_the_flag_is_checked(value: object, error: type[Exception]) -> None:
         BookingRules(publish_in_horizon=value)  # type: ignore[arg-type]
     assert "publish_in_horizon" in str(caught.value)
     assert not isinstance(caught.value, InvalidValue)
+
+
+def test_create_extra_asks_the_rules_function_once() -> None:
+    # The host's rules function may read its own tables: one session, one question.
+    asked: list[str] = []
+
+    def rules_for(session: Session) -> BookingRules:
+        asked.append(session.id)
+        return RULES
+
+    h = Harness.in_memory(NOW, booking_rules=rules_for)
+    slot = _slot(h, NOW + timedelta(days=1))
+    assert asked == [slot.id]

@@ -229,13 +229,14 @@ class Context:
             )
         return found
 
-    def check_capacity(self, session: Session) -> None:
+    def check_capacity(self, session: Session, rules: BookingRules | None = None) -> None:
         """Raise ``InvalidValue`` when ``session`` has more seats than its rules' ``max_capacity``.
 
         Run when a session is published (created or generated), so a provider
-        learns it then, not when the first participant is refused.
+        learns it then, not when the first participant is refused. ``rules``:
+        the session's rules when the caller has them already (else asked).
         """
-        limit = self.rules_for(session).max_capacity
+        limit = (self.rules_for(session) if rules is None else rules).max_capacity
         if limit is not None and session.capacity > limit:
             raise InvalidValue(
                 f"capacity={session.capacity} is above the {limit} seats the booking rules "
@@ -244,13 +245,16 @@ class Context:
                 expected=f"1..{limit}",
             )
 
-    def check_publishing(self, session: Session, now: datetime) -> None:
+    def check_publishing(
+        self, session: Session, now: datetime, rules: BookingRules | None = None
+    ) -> None:
         """Raise ``BookingRefused`` when its rules' ``publish_in_horizon`` refuse ``session``.
 
         Run when a session is published one by one (created as an extra, or
-        moved), not for a series' sessions.
+        moved), not for a series' sessions. ``rules`` as for :meth:`check_capacity`.
         """
-        refusal = self.rules_for(session).publishing_refusal(session.start, now)
+        found = self.rules_for(session) if rules is None else rules
+        refusal = found.publishing_refusal(session.start, now)
         if refusal is not None:
             raise refusal.error()
 

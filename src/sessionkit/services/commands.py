@@ -158,8 +158,9 @@ class SessionCommands(SessionStatusCommands):
                 metadata=own_fields,
                 group=None if series_id is None else series.group,
             )
-            ctx.check_capacity(session)
-            ctx.check_publishing(session, tx.now)
+            rules = ctx.rules_for(session)  # asked once: a host's function may read its tables
+            ctx.check_capacity(session, rules)
+            ctx.check_publishing(session, tx.now, rules)
             # The code first: its counter's row lock queues coded creators before they
             # take the conflict check's locks, so two never wait on each other (MariaDB).
             [session] = assign_codes(ctx, tx, [session])
