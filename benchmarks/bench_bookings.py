@@ -31,6 +31,13 @@
    Needs ``SESSIONKIT_TEST_POSTGRES_URL``; 16 processes on a 2-core machine
    measure contention for the CPU as much as for the rows, on both sides
    alike (the CPU stays busy through every run of every contender).
+   Later on 2026-12-02, on yet another machine (one client alone: 0.88 ms
+   of CPU per booking against the floor's 0.37 ms and its statements'
+   0.31 ms), item 1 alone on 7e20929: 3.03x (2.81-3.07), 796 against 2,406
+   bookings/s, client CPU per attempt 1.56 against 0.37 ms, its statements
+   alone 1.22x (1.18-1.31); 2bf3fd0 (before the type checks of that day's
+   sweeps) right after it: 2.98x (2.66-3.34), 760 against 2,263, 1.62
+   against 0.41 ms. The checks cost nothing measurable here.
    Measured on 2026-12-02 (2 cores, idle otherwise, a faster machine than
    the day before), item 1 alone on 0d6422a: 2.40x (2.28-2.88), 1,326
    against 3,180 bookings/s, client CPU per attempt 0.87 against 0.28 ms;
