@@ -48,7 +48,6 @@ from sessionkit.model.analytics_money import RevenueRow
 from sessionkit.model.attendance import (
     AttendanceThresholds,
     Presence,
-    PresenceEvent,
     attended_within,
     derive_attendance,
     intervals_of,
@@ -65,13 +64,11 @@ from sessionkit.model.booking_events import booking_event
 from sessionkit.model.fields import field_matches
 from sessionkit.model.html import cell, html_table
 from sessionkit.model.money import Money, minor_unit, sum_money
-from sessionkit.model.payment import Payment
 from sessionkit.model.query import Cursor, sort_value
 from sessionkit.model.session import resource_refs
 from sessionkit.model.text import storable
 from sessionkit.model.usage import (
     SessionCodes,
-    Subscription,
     charged_session,
     code_counter,
     entry_id,
@@ -88,7 +85,10 @@ from sessionkit.policies.money import FixedPrice, Rate, SeatPrice
 from sessionkit.policies.no_shows import outcome_of, refund_for
 from sessionkit.testing import hostile
 from sessionkit.testing.contract import make_session
+from sessionkit.testing.contract.attendance import make_presence
 from sessionkit.testing.contract.bookings import make_booking
+from sessionkit.testing.contract.payments import make_payment
+from sessionkit.testing.contract.usage import make_subscription
 from sessionkit.zones import local_date_start, wall_time_kind
 
 CALL_BOUND = 30.0
@@ -553,9 +553,7 @@ def test_helpers(
     answers(lambda: resource_refs(["room:a", "room:b"], most=most))
     answers(lambda: Limits().check_window(at, local))
     answers(lambda: Limits().check_count(name, most, "it"))
-    plan = Subscription(
-        id="sub1", tenant="acme", subscriber="student:a", credits=4, starts=NOW, created_at=NOW
-    )
+    plan = make_subscription("sub1")
     answers(lambda: plan.active_at(at))
     answers(lambda: plan.period_of(at))
     answers(lambda: plan.period_end(ids[0]))
@@ -579,30 +577,10 @@ def test_helpers(
     )
 
 
-JOINED = Presence.of(
-    "acme",
-    PresenceEvent(
-        provider="fake",
-        event_id="e1",
-        session_id="s1",
-        participant="student:a",
-        action="join",
-        at=NOW,
-    ),
-)
+JOINED = make_presence("e1", participant="student:a")
 HELD_BOOKING = make_booking("b1", status="HELD", hold_until=1.0)
 CONFIRMED_BOOKING, CONFIRMING = BOOKING_LIFECYCLE.fire(HELD_BOOKING, "confirm", now=NOW)
-PAYMENT = Payment(
-    id="p1",
-    tenant="acme",
-    booking_id="b1",
-    session_id="s1",
-    participant="student:a",
-    session_start=NOW,
-    amount=EUR,
-    provider="fake",
-    created_at=NOW,
-)
+PAYMENT = make_payment("p1")
 REVENUE = RevenueRow(
     key=None,
     currency="EUR",

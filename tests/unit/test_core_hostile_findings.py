@@ -44,13 +44,11 @@ from sessionkit.model.booking_events import booking_event
 from sessionkit.model.fields import field_matches, field_value, notes_field
 from sessionkit.model.html import cell, html_table
 from sessionkit.model.money import Money, minor_unit, sum_money
-from sessionkit.model.payment import Payment
 from sessionkit.model.query import Cursor, sort_value
 from sessionkit.model.session import ResourceRef, resource_refs
 from sessionkit.model.text import storable
 from sessionkit.model.usage import (
     SessionCodes,
-    Subscription,
     charged_session,
     code_counter,
     entry_id,
@@ -62,6 +60,8 @@ from sessionkit.policies.no_shows import outcome_of, refund_for
 from sessionkit.recurrence import Rule
 from sessionkit.testing.contract import make_session
 from sessionkit.testing.contract.bookings import make_booking
+from sessionkit.testing.contract.payments import make_payment
+from sessionkit.testing.contract.usage import make_subscription
 from sessionkit.timespan import TimeSpan, check_buffer_pair
 from sessionkit.zones import EARLIEST, LATEST, local_date_start, wall_time_kind
 
@@ -311,20 +311,8 @@ def test_the_checked_helpers_still_answer_right_values() -> None:
 
 
 # A second sweep (224 callables named in the core modules' ``__all__``) after those fixes.
-SUB = Subscription(
-    id="sub1", tenant="acme", subscriber="student:a", credits=4, starts=NOW, created_at=NOW
-)
-PAY = Payment(
-    id="p1",
-    tenant="acme",
-    booking_id="b1",
-    session_id="s1",
-    participant="student:a",
-    session_start=NOW,
-    amount=Money.of("10", "EUR"),
-    provider="fake",
-    created_at=NOW,
-)
+SUB = make_subscription("sub1", subscriber="student:a", starts_in_days=-1)
+PAY = make_payment("p1")
 ROW = RevenueRow(
     key=None,
     currency="EUR",
