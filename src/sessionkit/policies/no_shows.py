@@ -19,7 +19,7 @@ no-show (the student waited, the host never came) gets
 ``host_no_show_percent`` back (rule ``"host_no_show"``, default all of it).
 Someone who attended a held session is untouched.
 
->>> from sessionkit.model.money import Money, check_money
+>>> from sessionkit.model.money import Money
 >>> from sessionkit.policies import RefundPolicy
 >>> policy = RefundPolicy(no_show_percent=50, no_show_fee=Money.of(5, "EUR"))
 >>> paid = Money.of(60, "EUR")
