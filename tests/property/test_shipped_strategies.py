@@ -15,6 +15,7 @@ import attrs
 import pytest
 from hypothesis import find, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import FailedHealthCheck
 
 from sessionkit.errors import (
     ExpansionLimitExceeded,
@@ -851,6 +852,23 @@ def test_bounds_holding_a_gap_and_its_end_draw_the_end(value: datetime) -> None:
 def test_a_zone_whose_gap_covers_the_bounds_is_left_out_of_the_pool(value: datetime) -> None:
     assert value.tzinfo == ZoneInfo("UTC")
     assert datetime(2026, 3, 29, 2) <= value.replace(tzinfo=None) <= datetime(2026, 3, 29, 2, 59)
+
+
+def test_zones_it_cannot_list_that_all_gap_over_the_bounds_fail_the_filter_health_check() -> None:
+    # Known only as each zone is drawn: filtered out, as documented, never an InvalidValue.
+    @given(
+        sks.aware_datetimes(
+            min_value=datetime(2026, 3, 29, 2, 10),
+            max_value=datetime(2026, 3, 29, 2, 50),
+            zones=st.builds(lambda: _BERLIN),
+        )
+    )
+    def draws(_value: datetime) -> None:
+        raise AssertionError("nothing exists in Berlin between the bounds")
+
+    with pytest.raises(FailedHealthCheck) as caught:
+        draws()
+    assert "filter" in str(caught.value)
 
 
 @given(

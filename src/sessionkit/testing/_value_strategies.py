@@ -84,8 +84,9 @@ def aware_datetimes(
     wall times a DST gap skips, leave nothing to draw: ``InvalidValue``. That
     is known when the strategy is built if ``zones`` lists its zones (the
     default, :func:`timezones`, ``st.sampled_from``, ``st.just``); a zone
-    drawn from another strategy whose gap covers the bounds is rejected as it
-    is drawn.
+    drawn from another strategy whose gap covers the bounds is filtered out as
+    it is drawn (another zone may draw; drawing only such zones fails
+    Hypothesis's ``filter_too_much`` health check).
     """
     for name, bound in (("min_value", min_value), ("max_value", max_value)):
         if not isinstance(bound, datetime):
