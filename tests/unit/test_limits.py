@@ -22,6 +22,7 @@ from sessionkit import (
     Recurrence,
     SessionKitError,
     WrongType,
+    common_free_time,
     free_slots,
     free_time,
 )
@@ -317,6 +318,33 @@ def test_slots_and_windows_of_the_availability_functions_are_configurable() -> N
         free_time(WEEKDAYS, [], window=window, limits=Limits(window=timedelta(days=13)))
     with pytest.raises(LimitExceeded):
         free_time(WEEKDAYS, [], window=(NOW, NOW + timedelta(days=3_661)))
+
+
+def test_the_availability_functions_give_recurrences_the_candidates_limit() -> None:
+    # A recurring availability is expanded with Limits.candidates, as the docs say, not
+    # with the default whatever the caller passed.
+    minutely = Recurrence.from_rrule(
+        "FREQ=MINUTELY", start=datetime(2026, 1, 1), tz="UTC", duration=timedelta(seconds=30)
+    )
+    every_minute = Availability.from_recurrences([minutely], tz="UTC")
+    day = (NOW, NOW + timedelta(days=1))
+    assert len(free_time(every_minute, [], window=day)) == 1440
+    calls: list[Callable[[Limits], object]] = [
+        lambda limits: free_time(every_minute, [], window=day, limits=limits),
+        lambda limits: free_slots(
+            every_minute, [], window=day, duration=timedelta(seconds=30), limits=limits
+        ),
+        lambda limits: common_free_time({"room": (every_minute, [])}, window=day, limits=limits),
+    ]
+    for call in calls:
+        with pytest.raises(ExpansionLimitExceeded) as caught:
+            call(Limits(candidates=100))
+        assert caught.value.maximum == 100
+    year = (NOW, NOW + timedelta(days=365))
+    with pytest.raises(ExpansionLimitExceeded):
+        free_time(every_minute, [], window=year)  # 525,600 minutes: past the default
+    roomy = Limits(candidates=2_000_000)
+    assert len(free_time(every_minute, [], window=year, limits=roomy)) == 525_600
 
 
 def test_a_transition_day_with_a_tiny_step_builds_only_what_it_returns() -> None:

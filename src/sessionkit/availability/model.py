@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -13,6 +15,7 @@ import attrs
 from sessionkit.availability._wall import ONE_DAY, ZERO, day_offset, local_date, wall_to_utc
 from sessionkit.errors import InvalidAvailability, InvalidWindow, NotADatetime, WrongType
 from sessionkit.errors._base import iterator_of, shown
+from sessionkit.limits import DEFAULT_LIMITS
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_instant, get_zone
 
@@ -43,7 +46,9 @@ class OccurrenceSource(Protocol):
     """What :meth:`Availability.from_recurrences` needs, as a Recurrence provides.
 
     ``between(start, end)`` yields, ascending, the occurrences that *start* in
-    ``[start, end)``; each lasts ``duration``.
+    ``[start, end)``; each lasts ``duration``. A ``between`` that also takes
+    ``max_candidates=`` (a :class:`~sessionkit.recurrence.Recurrence` does) is
+    given the caller's ``Limits.candidates``.
     """
 
     @property
@@ -54,6 +59,15 @@ class OccurrenceSource(Protocol):
     def between(self, start: datetime, end: datetime) -> Iterable[HasSpan]:
         """Yield the occurrences starting in ``[start, end)``, ascending."""
         ...
+
+
+@functools.lru_cache(maxsize=64)
+def _takes_budget(kind: type[OccurrenceSource]) -> bool:
+    """Whether ``kind``'s ``between`` takes ``max_candidates=`` (a Recurrence's does)."""
+    try:
+        return "max_candidates" in inspect.signature(kind.between).parameters
+    except (AttributeError, TypeError, ValueError):  # no signature to read: call it plainly
+        return False
 
 
 def _sources(values: Iterable[Any], name: str) -> tuple[OccurrenceSource, ...]:
@@ -344,8 +358,13 @@ class Availability:
         pairs = self._pairs(span.start, span.end)
         return len(pairs) == 1 and pairs[0] == (span.start, span.end)
 
-    def _pairs(self, lo: datetime, hi: datetime) -> list[tuple[datetime, datetime]]:
-        """Return the available time in ``[lo, hi)`` (UTC) as merged ``(start, end)`` pairs."""
+    def _pairs(
+        self, lo: datetime, hi: datetime, candidates: int = DEFAULT_LIMITS.candidates
+    ) -> list[tuple[datetime, datetime]]:
+        """Return the available time in ``[lo, hi)`` (UTC) as merged ``(start, end)`` pairs.
+
+        ``candidates``: each recurrence's expansion budget (``Limits.candidates``).
+        """
         if hi <= lo:
             return []
         zone = self.zone
@@ -373,7 +392,13 @@ class Availability:
                             found.append((max(begin, lo), min(finish, hi)))
                 day += ONE_DAY
         for source in self.recurrences:
-            for occurrence in source.between(_before(lo, source.duration), hi):
+            begin = _before(lo, source.duration)
+            occurrences = (
+                source.between(begin, hi, max_candidates=candidates)  # type: ignore[call-arg]
+                if _takes_budget(type(source))
+                else source.between(begin, hi)
+            )
+            for occurrence in occurrences:
                 occ = occurrence.span
                 if occ.end <= lo or occ.start >= hi:
                     continue

@@ -106,6 +106,7 @@ def _free_pairs(
     hi: datetime,
     before: timedelta,
     after: timedelta,
+    candidates: int,
 ) -> Pairs:
     if not isinstance(availability, Availability):
         raise InvalidValue(
@@ -113,7 +114,7 @@ def _free_pairs(
             value=availability,
             expected="Availability",
         )
-    available = availability._pairs(lo, hi)
+    available = availability._pairs(lo, hi, candidates)
     if not available:
         return []
     return _subtract(available, _busy_blocks(busy, before + after, lo, hi))
@@ -163,11 +164,12 @@ def _common_pairs(
     lo: datetime,
     hi: datetime,
     pads: Mapping[Hashable, tuple[timedelta, timedelta]],
+    candidates: int,
 ) -> Pairs:
     common: Pairs | None = None
     for resource, availability, busy in calendars:
         before, after = pads[resource]
-        free = _free_pairs(availability, busy, lo, hi, before, after)
+        free = _free_pairs(availability, busy, lo, hi, before, after, candidates)
         common = free if common is None else _intersect(common, free)
         if not common:
             return []
@@ -199,12 +201,12 @@ def free_time(
     Pass only the spans that really block (leave out canceled sessions).
     The window may be at most ``limits.window`` long (``LimitExceeded``).
     """
-    lo, hi, _ = _window(window, limits)
+    lo, hi, checked = _window(window, limits)
     before = _delta(buffer_before, "buffer_before")
     after = _delta(buffer_after, "buffer_after")
     return [
         TimeSpan.unchecked(start, end)
-        for start, end in _free_pairs(availability, busy, lo, hi, before, after)
+        for start, end in _free_pairs(availability, busy, lo, hi, before, after, checked.candidates)
     ]
 
 
@@ -223,7 +225,7 @@ def common_free_time(
     ``(availability, busy)``; ``buffers`` gives some resources their own
     ``(before, after)`` instead of ``buffer_before`` and ``buffer_after``.
     """
-    lo, hi, _ = _window(window, limits)
+    lo, hi, checked = _window(window, limits)
     calendars = _unpack(resources)
     pads = _buffers_of(
         resources,
@@ -231,7 +233,10 @@ def common_free_time(
         _delta(buffer_before, "buffer_before"),
         _delta(buffer_after, "buffer_after"),
     )
-    return [TimeSpan.unchecked(start, end) for start, end in _common_pairs(calendars, lo, hi, pads)]
+    return [
+        TimeSpan.unchecked(start, end)
+        for start, end in _common_pairs(calendars, lo, hi, pads, checked.candidates)
+    ]
 
 
 def free_slots(
@@ -281,7 +286,7 @@ def free_slots(
             value=availability,
             expected="Availability",
         )
-    free = _free_pairs(availability, busy, lo, hi, before, after)
+    free = _free_pairs(availability, busy, lo, hi, before, after, checked.candidates)
     return _on_grid(free, availability.zone, length, grid, first, stop, checked.slots)
 
 
@@ -332,7 +337,7 @@ def common_free_slots(
                 expected="tz=<IANA zone>",
             )
         zone = get_zone(zones.pop() if zones else "UTC")
-    free = _common_pairs(calendars, lo, hi, pads)
+    free = _common_pairs(calendars, lo, hi, pads, checked.candidates)
     return _on_grid(free, zone, length, grid, first, stop, checked.slots)
 
 
