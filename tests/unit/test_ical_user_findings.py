@@ -8,6 +8,7 @@ import pytest
 
 from sessionkit import Recurrence, ScheduleItem
 from sessionkit.contrib.ical import (
+    CalendarError,
     CalendarSyntaxError,
     IcalCalendar,
     IcalEvent,
@@ -319,3 +320,24 @@ def test_a_lone_surrogate_is_refused_on_its_line_not_when_written_back() -> None
     )
     with pytest.raises(InvalidValue, match="lone surrogate"):
         write_ical(made, stamp=STAMP)
+
+
+@pytest.mark.parametrize(
+    ("lines", "uid"),
+    [
+        # Read past the UID: the event's UID.
+        (("UID:e", "SUMMARY:a", "SUMMARY:b", "DTSTART:20260316T100000Z"), "e"),
+        (("UID:e", "DTSTART;TZID=Mars/Olympus:20260316T100000", "DURATION:PT1H"), "e"),
+        # Refused before the UID is read: the line of the event's BEGIN.
+        (("UID:e", "UID:f", "DTSTART:20260316T100000Z", "DURATION:PT1H"), "line-3"),
+        # Refused while the file is read whole, before its events: none.
+        (("UID:e", "DTSTART;TZID=Europe:20260316T100000", "DURATION:PT1H"), None),
+        (("UID:e", "SUMMARY:\ud800", "DTSTART:20260316T100000Z", "DURATION:PT1H"), None),
+    ],
+)
+def test_a_refusal_names_the_event_by_what_was_read_of_it(
+    lines: tuple[str, ...], uid: str | None
+) -> None:
+    with pytest.raises(CalendarError) as caught:
+        read_ical(ics(*event(*lines)))
+    assert caught.value.uid == uid
