@@ -314,9 +314,13 @@ class AttendanceThresholds:
         span = _span(span)
         if not isinstance(attended, timedelta):
             raise WrongType(attended, name="attended", expected="a timedelta")
+        return self._status(instances_of(intervals, Interval, name="intervals"), span, attended)
+
+    def _status(self, stays: Iterable[Interval], span: TimeSpan, attended: timedelta) -> str:
+        """:meth:`status` of values already checked."""
         found = [
             stay
-            for stay in instances_of(intervals, Interval, name="intervals")
+            for stay in stays
             if stay.joined < span.end and (stay.left is None or stay.left > span.start)
         ]
         if not found or attended < self.absent_below:
@@ -394,8 +398,13 @@ def intervals_of(records: Iterable[Presence]) -> tuple[Interval, ...]:
     stay, and a join that failed at once (out) makes none. So the result
     depends on the set of events only, never on the order they arrived in.
     """
+    return _stays(instances_of(records, Presence, name="records"))
+
+
+def _stays(records: Iterable[Presence]) -> tuple[Interval, ...]:
+    """:func:`intervals_of` of records already checked."""
     actions: dict[datetime, set[str]] = {}
-    for record in {r.id: r for r in instances_of(records, Presence, name="records")}.values():
+    for record in {r.id: r for r in records}.values():
         actions.setdefault(record.at, set()).add(record.action)
     stays: list[Interval] = []
     since: datetime | None = None
@@ -418,10 +427,22 @@ def attended_within(
     intervals: Iterable[Interval], span: TimeSpan, as_of: datetime | None = None
 ) -> timedelta:
     """Return the time ``intervals`` cover inside ``span``; an open stay runs to ``as_of`` or the end."""  # noqa: E501
-    span = _span(span)
-    until = span.end if as_of is None else min(span.end, check_instant(as_of, "as_of"))
+    span, until = _closing(span, as_of)
+    return _attended(instances_of(intervals, Interval, name="intervals"), span, until)
+
+
+def _closing(span: object, as_of: object) -> tuple[TimeSpan, datetime]:
+    """The checked ``span`` and when its open stays close: ``as_of``, or its end if sooner."""
+    checked = _span(span)
+    return checked, checked.end if as_of is None else min(
+        checked.end, check_instant(as_of, "as_of")
+    )
+
+
+def _attended(stays: Iterable[Interval], span: TimeSpan, until: datetime) -> timedelta:
+    """:func:`attended_within` of values already checked, open stays running to ``until``."""
     total = timedelta(0)
-    for stay in instances_of(intervals, Interval, name="intervals"):
+    for stay in stays:
         left = until if stay.left is None else stay.left
         begin, end = max(stay.joined, span.start), min(left, until)
         if end > begin:
@@ -449,15 +470,16 @@ def derive_attendance(
     rules = AttendanceThresholds() if thresholds is None else thresholds
     if not isinstance(rules, AttendanceThresholds):
         raise WrongType(thresholds, name="thresholds", expected="AttendanceThresholds or None")
-    stays = intervals_of(
+    stays = _stays(
         r for r in instances_of(records, Presence, name="records") if r.participant == who
     )
-    attended = attended_within(stays, span, as_of)
+    span, until = _closing(span, as_of)
+    attended = _attended(stays, span, until)
     return Attendance(
         session_id=session_id,
         participant=who,
         intervals=stays,
         attended=attended,
-        status=rules.status(stays, span, attended),
+        status=rules._status(stays, span, attended),
         override=override,
     )
