@@ -308,7 +308,7 @@ class Cursor:
                 expected="at least one (field, direction) pair",
             )
         row = check_session(session)
-        return cls(keys, tuple(sort_value(row, field) for field, _ in keys), row.id)
+        return cls(keys, tuple(_SORT_VALUES[field](row) for field, _ in keys), row.id)
 
     def encode(self) -> str:
         """Return the opaque cursor text for :attr:`SessionQuery.after`."""
