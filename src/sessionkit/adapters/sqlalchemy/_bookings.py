@@ -29,7 +29,9 @@ batches and updates, are the capacities and seats taken read (one
 statement) and the taken ids and keys and the participants' bookings in
 play (another), to raise the error. The statements are built once per
 shape, not per call (:mod:`~._booking_statements`): building and
-re-rendering them cost more than the database's answers.
+re-rendering them cost more than the database's answers. The lock and the
+single insert go to the driver's cursor beneath Core (:mod:`~._direct`)
+unless something watches Core's statements.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from functools import partial
 from typing import Any
 
 from sessionkit.adapters.sqlalchemy import _booking_statements as sql
+from sessionkit.adapters.sqlalchemy import _direct as direct
 from sessionkit.adapters.sqlalchemy._backend import PARTICIPANT
 from sessionkit.adapters.sqlalchemy._booking_reads import SqlBookingReads
 from sessionkit.adapters.sqlalchemy._booking_statements import bind, shape
@@ -98,17 +101,16 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
         params = {"tenant": tenant, "session_id": session_id}
         connection = self._unit.core()
         if bound is None:
-            row = connection.execute(sql.SESSION_FOR_UPDATE, params).first()
+            row = direct.run(connection, sql.SESSION_FOR_UPDATE, params).row
         else:
             params["lock_timeout"] = bound
-            statement = sql.SESSION_FOR_UPDATE_BOUNDED
-            row = connection.execute(statement, params).first()
+            row = direct.run(connection, sql.SESSION_FOR_UPDATE_BOUNDED, params).row
             if row is None:
                 self._unit.backend.bound_waits(db)  # no row, so set_config never ran
         if row is None:
             raise self.kind.parents["session_id"].missing(session_id, tenant)
         self._locked(db).add((tenant, session_id))
-        return session_from_row(row._mapping)
+        return session_from_row(row)
 
     def lock_participant(self, tenant: str, participant: ResourceRef) -> None:
         """Queue writers booking for ``participant`` on a lock of the backend's own.
@@ -329,9 +331,9 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
         params["at"] = at
         connection = self._unit.core()
         if backend != "mysql":
-            return connection.execute(statement, params).rowcount == 1
+            return direct.run(connection, statement, params).rowcount == 1
         with savepoint(db, partial(self._refused, db, [record], False)):
-            return connection.execute(statement, params).rowcount == 1
+            return direct.run(connection, statement, params).rowcount == 1
 
     def _before_insert(self, db: Db, batch: Sequence[Booking]) -> None:
         """Refuse taken ids and keys, doubles and full sessions (the sessions are locked)."""

@@ -1,0 +1,206 @@
+"""A booking's two statements on the driver's cursor: the same rows as Core, and Core when watched.
+
+``_direct.run`` sends the session's row lock and the checked insert on the
+DBAPI cursor beneath Core (the booking command's hot path). These tests hold
+it to Core on every backend (SQLite file; PostgreSQL and MariaDB when their
+URLs are set): the session it reads and the booking row it writes are exactly
+Core's, anything that watches or changes Core's statements makes Core run
+them, a statement Core renders per call is left to Core, and a driver error is
+Core's error. The lock-timeout translation on this path is tested in
+``test_sqlalchemy_faults.py`` (a booking waits no longer than ``lock_timeout``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import attrs
+import pytest
+from sqlalchemy import Engine, String, bindparam, column, event, select, table
+from sqlalchemy.exc import DBAPIError
+
+from sessionkit import SessionKit
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
+from sessionkit.adapters.sqlalchemy import _booking_statements as sql
+from sessionkit.adapters.sqlalchemy import _direct as direct
+from sessionkit.adapters.sqlalchemy.booking_rows import bookings_table
+from sessionkit.adapters.sqlalchemy.rows import sessions_table
+from sessionkit.model import Session
+from sessionkit.ports import BOOKINGS
+from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.contract import TENANT
+
+NOW = datetime(2026, 3, 2, 7, tzinfo=UTC)
+START = datetime(2026, 3, 9, 16, 30, tzinfo=UTC)
+METADATA = {"note": "Grüße ✓", "levels": [1, 2.5, None, "B2"], "nested": {"ok": True}}
+
+
+def _kit(store: SqlAlchemyStore) -> SessionKit:
+    return SessionKit(uow=store.unit_of_work, clock=ManualClock(NOW))
+
+
+def _session(kit: SessionKit) -> Session:
+    return kit.sessions.create_extra(
+        TENANT,
+        actor="tina",
+        start=START,
+        end=START + timedelta(minutes=90),
+        title="Conversation — B2",
+        resources=["teacher:ana", "room:7"],
+        tz="Europe/Berlin",
+        lifecycle="lms",
+        capacity=4,
+        metadata=METADATA,
+    )
+
+
+@contextmanager
+def _watched(engine: Engine) -> Iterator[list[str]]:
+    """Collect the statements Core sends on ``engine`` (a listener: Core runs them all)."""
+    sent: list[str] = []
+
+    def seen(_c: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+def _book(kit: SessionKit, session_id: str, who: str) -> Any:
+    return kit.bookings.book(
+        TENANT,
+        session_id,
+        f"student:{who}",
+        actor="desk",
+        seats=2,
+        role="student",
+        hold_for=timedelta(minutes=20),
+        metadata=METADATA,
+    )
+
+
+def _row(engine: Engine, booking_id: str) -> dict[str, Any]:
+    with engine.connect() as connection:
+        found = connection.execute(
+            select(bookings_table).where(bookings_table.c.id == booking_id)
+        ).one()
+    return dict(found._mapping)
+
+
+def test_a_booking_sends_its_two_statements_on_the_driver_cursor(race_engine: Engine) -> None:
+    store = SqlAlchemyStore(race_engine)
+    kit = _kit(store)
+    session = _session(kit)
+    direct._CACHE.pop(race_engine.dialect, None)
+    _book(kit, session.id, "ada")
+    compiled = direct._CACHE[race_engine.dialect]
+    lock = (
+        sql.SESSION_FOR_UPDATE_BOUNDED
+        if race_engine.dialect.name == "postgresql"
+        else sql.SESSION_FOR_UPDATE
+    )
+    assert list(compiled) == [lock, sql.insert_checked(store.backend.name, True, True, True)]
+    assert all(entry is not None for entry in compiled.values())
+
+
+def test_the_driver_path_reads_and_writes_exactly_what_core_does(race_engine: Engine) -> None:
+    store = SqlAlchemyStore(race_engine)
+    kit = _kit(store)
+    session = _session(kit)
+    with store.unit_of_work() as uow:
+        on_driver = uow.repository(BOOKINGS).lock_session(TENANT, session.id)
+    with _watched(race_engine) as sent, store.unit_of_work() as uow:
+        through_core = uow.repository(BOOKINGS).lock_session(TENANT, session.id)
+    assert any("FOR UPDATE" in s or "sessionkit_sessions" in s for s in sent)
+    assert on_driver == through_core == session
+    assert on_driver.metadata == METADATA
+
+    first = _book(kit, session.id, "ada")
+    with _watched(race_engine) as sent:
+        second = _book(kit, session.id, "bo")
+    assert any(s.lstrip().startswith("INSERT") for s in sent)
+    assert attrs.evolve(second, id=first.id, participant=first.participant) == first
+    assert first.metadata == METADATA
+    assert first.hold_expires_at == NOW + timedelta(minutes=20)
+    written, copied = _row(race_engine, first.id), _row(race_engine, second.id)
+    for varying in ("id", "participant_id"):
+        written.pop(varying), copied.pop(varying)
+    assert written == copied
+    refused = kit.bookings.can_book(TENANT, session.id, "student:cy", seats=1)
+    assert refused is not None
+    assert refused.rule == "capacity"
+
+
+def test_a_listener_echo_or_schema_translation_leaves_the_statements_to_core(
+    race_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = SqlAlchemyStore(race_engine)
+    kit = _kit(store)
+    session = _session(kit)
+    with race_engine.connect() as connection:
+        assert direct._plain(connection)
+        assert not direct._plain(connection.execution_options(schema_translate_map={None: "x"}))
+    for hook in ("before_cursor_execute", "after_cursor_execute"):
+
+        def noted(*_args: Any) -> None:
+            pass
+
+        event.listen(race_engine, hook, noted)
+        try:
+            with race_engine.connect() as connection:
+                assert not direct._plain(connection)
+        finally:
+            event.remove(race_engine, hook, noted)
+    with _watched(race_engine) as sent:
+        _book(kit, session.id, "ada")
+    assert sum("sessionkit_sessions" in s and "FOR UPDATE" in s for s in sent) == (
+        0 if race_engine.dialect.name == "sqlite" else 1
+    )
+    assert sum(s.lstrip().startswith("INSERT INTO sessionkit_bookings") for s in sent) == 1
+    race_engine.echo = True
+    try:
+        with caplog.at_level(logging.INFO, logger="sqlalchemy.engine"):
+            _book(kit, session.id, "bo")
+        with race_engine.connect() as connection:
+            assert not direct._plain(connection)
+    finally:
+        race_engine.echo = False
+    logged = [r.getMessage() for r in caplog.records if r.name.startswith("sqlalchemy.engine")]
+    assert any(m.lstrip().startswith("INSERT INTO sessionkit_bookings") for m in logged)
+
+
+def test_a_statement_core_renders_per_call_is_left_to_core(race_engine: Engine) -> None:
+    store = SqlAlchemyStore(race_engine)
+    session = _session(_kit(store))
+    expanding = select(sessions_table.c.id, sessions_table.c.capacity).where(
+        sessions_table.c.id.in_(bindparam("ids", expanding=True))
+    )
+    assert direct._compile(race_engine.dialect, expanding) is None
+    with race_engine.connect() as connection:
+        ran = direct.run(connection, expanding, {"ids": [session.id, "nowhere"]})
+    assert ran.row == {"id": session.id, "capacity": 4}
+
+
+def test_a_driver_error_is_cores_error_and_the_connection_recovers(race_engine: Engine) -> None:
+    store = SqlAlchemyStore(race_engine)
+    session = _session(_kit(store))
+    missing = select(column("id", String)).select_from(table("sessionkit_nowhere"))
+    missing = missing.where(column("id", String) == bindparam("session_id"))
+    with race_engine.connect() as connection:
+        with pytest.raises(DBAPIError) as caught:
+            direct.run(connection, missing, {"session_id": session.id})
+        connection.rollback()
+        params = {"tenant": TENANT, "session_id": session.id}
+        lock = direct.run(connection, sql.SESSION_FOR_UPDATE, params)
+    assert isinstance(caught.value.orig, race_engine.dialect.loaded_dbapi.Error)
+    assert "sessionkit_nowhere" in str(caught.value.statement)
+    assert direct._CACHE[race_engine.dialect][missing] is not None  # the driver's path failed
+    assert lock.row is not None
+    assert lock.row["id"] == session.id
