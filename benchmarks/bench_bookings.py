@@ -31,6 +31,22 @@
    Needs ``SESSIONKIT_TEST_POSTGRES_URL``; 16 processes on a 2-core machine
    measure contention for the CPU as much as for the rows, on both sides
    alike (the CPU stays busy through every run of every contender).
+   On 2026-12-02, evening, after the booking's two statements moved to the
+   driver's cursor beneath Core (``adapters/sqlalchemy/_direct.py``), item 1
+   alone, alternating commits in one sitting (a slower machine: the floor
+   at 1,300-1,550 bookings/s): 67d8914 1.94x (1.42-2.28) and 1.96x
+   (1.76-2.19), 776 and 676 bookings/s, client CPU per attempt 1.47 and
+   1.64 ms against the floor's 0.64 and 0.71 ms; 785e8b6 (through Core)
+   2.46x (2.23-3.32) and 2.70x (2.00-2.87), 599 and 609 bookings/s, 2.09
+   and 2.04 ms. One client alone, by callgrind (instructions do not depend
+   on the machine's speed): 1.91 million instructions per booking through
+   Core, 1.30 million on the cursor, 0.50 million for the floor. What is
+   left above the floor's CPU: the unit of work's connection (pool checkout
+   and check-in and a Core ``Connection`` per transaction, about 65 us
+   against a bare psycopg transaction's 124 us, min of 25 blocks), the
+   domain values, checks, lifecycle fire and event, and psycopg loading the
+   26 columns of the session's row. The profile below is of the cursor path:
+   the statement counter is removed before it.
    Later on 2026-12-02, on yet another machine (one client alone: 0.88 ms
    of CPU per booking against the floor's 0.37 ms and its statements'
    0.31 ms), item 1 alone on 7e20929: 3.03x (2.81-3.07), 796 against 2,406
@@ -692,6 +708,7 @@ def profile_one_client(engine: Engine, session_ids: list[str]) -> None:
     before = counter.count
     book(session_ids[0], "student:counted")
     statements = counter.count - before
+    counter.stop()  # profiled as the clients ran: on the driver's cursor, not through Core
     wanted = min(len(session_ids) * CAPACITY - 2, 600)
     picks = [session_ids[n % len(session_ids)] for n in range(wanted)]
     print(

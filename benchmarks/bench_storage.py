@@ -155,10 +155,15 @@ class StatementCounter:
 
     def __init__(self, engine: Engine) -> None:
         self.count = 0
+        self._engine = engine
         event.listen(engine, "before_cursor_execute", self._seen)
 
     def _seen(self, *_args: Any) -> None:
         self.count += 1
+
+    def stop(self) -> None:
+        """Stop counting: with a listener on it, the engine sends a booking's statements by Core."""
+        event.remove(self._engine, "before_cursor_execute", self._seen)
 
 
 def median_us(samples: Sequence[float]) -> float:
