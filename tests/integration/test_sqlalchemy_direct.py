@@ -21,7 +21,7 @@ from typing import Any
 import attrs
 import pytest
 from sqlalchemy import Engine, String, bindparam, column, event, select, table
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
@@ -147,7 +147,12 @@ def test_a_listener_echo_or_schema_translation_leaves_the_statements_to_core(
     with race_engine.connect() as connection:
         assert direct._plain(connection)
         assert not direct._plain(connection.execution_options(schema_translate_map={None: "x"}))
-    for hook in ("before_cursor_execute", "after_cursor_execute"):
+    for hook in (
+        "before_execute",
+        "after_execute",
+        "before_cursor_execute",
+        "after_cursor_execute",
+    ):
 
         def noted(*_args: Any) -> None:
             pass
@@ -204,3 +209,60 @@ def test_a_driver_error_is_cores_error_and_the_connection_recovers(race_engine: 
     assert direct._CACHE[race_engine.dialect][missing] is not None  # the driver's path failed
     assert lock.row is not None
     assert lock.row["id"] == session.id
+
+
+def test_a_dialect_execution_hook_leaves_the_statements_to_core(race_engine: Engine) -> None:
+    """A ``do_execute`` listener may run the statement itself: it must see the booking's."""
+    store = SqlAlchemyStore(race_engine)
+    kit = _kit(store)
+    session = _session(kit)
+    ran: list[str] = []
+
+    def executing(_cursor: Any, statement: str, *_rest: Any) -> None:
+        ran.append(statement)
+
+    event.listen(race_engine, "do_execute", executing)
+    try:
+        with race_engine.connect() as connection:
+            assert not direct._plain(connection)
+        _book(kit, session.id, "ada")
+    finally:
+        event.remove(race_engine, "do_execute", executing)
+    assert sum(s.lstrip().startswith("INSERT INTO sessionkit_bookings") for s in ran) == 1
+
+
+def test_a_dialect_with_its_own_do_execute_leaves_the_statements_to_core(
+    race_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dialect_class = type(race_engine.dialect)
+    with race_engine.connect() as connection:
+        assert direct._plain(connection)
+        monkeypatch.setattr(dialect_class, "do_execute", lambda *args: None)
+        assert not direct._plain(connection)
+
+
+def test_a_value_the_types_refuse_raises_what_core_raises(race_engine: Engine) -> None:
+    """A processor's error is a ``StatementError``; psycopg's own dumping error passes as is."""
+    store = SqlAlchemyStore(race_engine)
+    session = _session(_kit(store))
+    checked = select(sessions_table.c.id).where(
+        sessions_table.c.id == bindparam("session_id"),
+        sessions_table.c.metadata == bindparam("metadata", type_=sessions_table.c.metadata.type),
+    )
+    params = {"session_id": session.id, "metadata": {"not json": object()}}
+    raised: list[BaseException] = []
+    for watch in (False, True):
+        with race_engine.connect() as connection:
+            if watch:
+                connection = connection.execution_options(schema_translate_map={None: None})
+            assert direct._plain(connection) is not watch
+            with pytest.raises(Exception) as caught:  # noqa: PT011 - compared with Core's below
+                direct.run(connection, checked, params)
+            raised.append(caught.value)
+    on_driver, through_core = raised
+    assert type(on_driver) is type(through_core)
+    if race_engine.dialect.name == "postgresql":  # the JSON is dumped by psycopg, in execute
+        assert type(on_driver) is TypeError
+    else:
+        assert isinstance(on_driver, StatementError)
+        assert type(on_driver.orig) is type(through_core.orig) is TypeError  # type: ignore[attr-defined]

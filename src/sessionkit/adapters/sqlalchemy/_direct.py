@@ -12,15 +12,22 @@ the DBAPI cursor of the unit's own connection, in its transaction, with the
 parameters and the columns converted by the same type processors Core uses.
 
 Core runs the statement itself whenever something watches or changes what it
-sends, so nothing a host relies on is skipped: a ``before_cursor_execute`` or
-``after_cursor_execute`` listener (statement counters, tracing such as
-OpenTelemetry's), the engine's echo or INFO logging, a
+sends, so nothing a host relies on is skipped: a listener of the connection's
+or engine's ``before_execute``, ``after_execute``, ``before_cursor_execute``
+or ``after_cursor_execute`` (statement counters, auditing, tracing such as
+OpenTelemetry's), a dialect ``do_execute`` listener or a dialect class with
+its own ``do_execute``, the engine's echo or INFO logging, a
 ``schema_translate_map``, and a statement Core renders anew per call
 (expanding, literal-execute or post-compile parameters, escaped names, a
-parameter computed by a callable). A driver error is handed to Core's own
-error handling (``Connection._handle_dbapi_exception``, as Core's execution
-does), so the store's fault hook (:mod:`~._faults`) translates it, and a lost
-connection is invalidated, exactly as for a statement Core ran.
+parameter computed by a callable). The driver's errors, an interrupt and a
+type processor's error are handed to Core's own error handling
+(``Connection._handle_dbapi_exception``, as Core's execution does), so the
+store's fault hook (:mod:`~._faults`) translates them, a processor's error is
+a ``StatementError``, and a lost or interrupted connection is invalidated,
+exactly as for a statement Core ran; any other error of the driver's call
+(psycopg dumping a value, say) passes unwrapped, as Core lets it. The difference a ``handle_error``
+listener can see: its context has no ``execution_context`` (``None``, as for
+an error Core raises outside a statement's execution).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from weakref import WeakKeyDictionary
 
 import attrs
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -82,12 +90,15 @@ def run(connection: Connection, statement: Executable, params: Mapping[str, Any]
         rowcount = result.rowcount
         found = result.first() if result.returns_rows else None
         return Ran(rowcount, None if found is None else dict(found._mapping))
-    values = dict(compiled.defaults)
-    binds = compiled.binds
-    for name, value in params.items():
-        process = binds.get(name)
-        values[name] = value if process is None else process(value)
-    parameters: Any = values if compiled.order is None else [values[n] for n in compiled.order]
+    try:  # as Core's parameters are built: an error here is a StatementError
+        values = dict(compiled.defaults)
+        binds = compiled.binds
+        for name, value in params.items():
+            process = binds.get(name)
+            values[name] = value if process is None else process(value)
+        parameters: Any = values if compiled.order is None else [values[n] for n in compiled.order]
+    except Exception as error:  # noqa: BLE001 - wrapped by Core, as its parameters are
+        connection._handle_dbapi_exception(error, compiled.sql, None, None, None)
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(compiled.sql, parameters)
@@ -95,7 +106,10 @@ def run(connection: Connection, statement: Executable, params: Mapping[str, Any]
         rowcount = cursor.rowcount
         if first is not None and compiled.results is None:
             compiled.results = _result_processors(connection.dialect, compiled, cursor)
-    except Exception as error:  # noqa: BLE001 - Core's handling decides, as for its own statements
+    except BaseException as error:
+        if isinstance(error, Exception) and not isinstance(error, _driver_error(connection)):
+            cursor.close()  # as Core, which wraps only the driver's errors of an execution
+            raise
         connection._handle_dbapi_exception(error, compiled.sql, parameters, cursor, None)
     cursor.close()
     if first is None:
@@ -108,15 +122,32 @@ def run(connection: Connection, statement: Executable, params: Mapping[str, Any]
     return Ran(rowcount, row)
 
 
+def _driver_error(connection: Connection) -> type[BaseException]:
+    error: type[BaseException] = connection.dialect.loaded_dbapi.Error
+    return error
+
+
 def _plain(connection: Connection) -> bool:
     """Whether nothing watches or changes the statements Core would send on ``connection``."""
-    dispatch = connection.dispatch
+    dispatch = connection.dialect.dispatch
     return (
         _HANDLES_ERRORS
-        and not dispatch.before_cursor_execute
-        and not dispatch.after_cursor_execute
+        and not _watched(connection)
+        and not dispatch.do_execute
+        and type(connection.dialect).do_execute is DefaultDialect.do_execute
         and not getattr(connection, "_echo", True)
         and not connection.get_execution_options().get("schema_translate_map")
+    )
+
+
+def _watched(connection: Connection) -> bool:
+    """Whether a listener of the connection's (or engine's) execution events would see it."""
+    dispatch = connection.dispatch
+    return bool(
+        dispatch.before_execute
+        or dispatch.after_execute
+        or dispatch.before_cursor_execute
+        or dispatch.after_cursor_execute
     )
 
 
