@@ -38,9 +38,14 @@
    (1.76-2.19), 776 and 676 bookings/s, client CPU per attempt 1.47 and
    1.64 ms against the floor's 0.64 and 0.71 ms; 785e8b6 (through Core)
    2.46x (2.23-3.32) and 2.70x (2.00-2.87), 599 and 609 bookings/s, 2.09
-   and 2.04 ms. One client alone, by callgrind (instructions do not depend
-   on the machine's speed): 1.91 million instructions per booking through
-   Core, 1.30 million on the cursor, 0.50 million for the floor. What is
+   and 2.04 ms. After a9d046e (which also leaves the statements to Core
+   under ``before_execute``/``after_execute``/``do_execute`` hooks; the
+   checks cost about 7 us per booking), item 1 alone: 1.77x (1.50-2.13),
+   755 against 1,322 bookings/s, 1.52 against 0.61 ms; its profile (now
+   of the cursor path) gives ``sqlalchemy.engine`` 2.2% of the time. One client alone, by
+   callgrind (instructions do not depend on the machine's speed): 1.91
+   million instructions per booking through Core, 1.30 million on the
+   cursor (1.35 million on a9d046e), 0.50 million for the floor. What is
    left above the floor's CPU: the unit of work's connection (pool checkout
    and check-in and a Core ``Connection`` per transaction, about 65 us
    against a bare psycopg transaction's 124 us, min of 25 blocks), the
