@@ -10,7 +10,8 @@ assertion on the outcomes shows where a forked writer failed.
 ``race_rounds`` races once per round; ``WRITER_KINDS`` parametrises a test's
 ``processes`` argument over both kinds; ``rounds`` reads
 ``SESSIONKIT_RACE_ROUNDS``; ``scalar`` reads one number back;
-``sqlite_race_file`` makes the SQLite file engine the races share.
+``sqlite_race_file`` makes the SQLite file engine the races share;
+``sent_statements`` collects the statements Core sends on an engine.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ import os
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, TextClause, create_engine, text
+from sqlalchemy import Engine, TextClause, create_engine, event, text
 
 from sessionkit.adapters.sqlalchemy import create_schema
 
@@ -169,3 +171,25 @@ def scalar(engine: Engine, sql: str | TextClause, **params: object) -> int:
     statement = text(sql) if isinstance(sql, str) else sql
     with engine.connect() as connection:
         return int(connection.execute(statement, params).scalar_one())
+
+
+@contextmanager
+def sent_statements(
+    engine: Engine, keep: Callable[[str], bool] | None = None
+) -> Iterator[list[str]]:
+    """Collect the statements sent on ``engine`` inside the block (those ``keep`` takes).
+
+    A ``before_cursor_execute`` listener: while it is on the engine, Core
+    runs every statement, the booking's lock and insert included.
+    """
+    sent: list[str] = []
+
+    def seen(_connection: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if keep is None or keep(statement):
+            sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)

@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Iterator
 from functools import partial
-from typing import Any
 
 import attrs
 import pytest
-from sqlalchemy import Engine, event, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as OrmSession
 
@@ -32,7 +30,7 @@ from sessionkit.adapters.sqlalchemy.rows import sessions_table
 from sessionkit.errors import AlreadyBooked, CapacityExceeded
 from sessionkit.testing.contract.bookings import make_booking, make_booking_session
 
-from ._racing import WRITER_KINDS, WRITERS, race_rounds, rounds
+from ._racing import WRITER_KINDS, WRITERS, race_rounds, rounds, sent_statements
 
 ROUNDS = rounds(3)
 PROCESSES = 2
@@ -161,20 +159,9 @@ def test_a_refused_booking_keeps_its_session_locked(engine: Engine) -> None:
         assert other.execute(probe).scalar() == "s1"
 
 
-@contextlib.contextmanager
-def _row_locks(engine: Engine) -> Iterator[list[str]]:
+def _row_locks(engine: Engine) -> contextlib.AbstractContextManager[list[str]]:
     """Collect the ``... FOR UPDATE`` statements sent to ``engine`` inside the block."""
-    sent: list[str] = []
-
-    def seen(_connection: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        if "FOR UPDATE" in statement:
-            sent.append(statement)
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
+    return sent_statements(engine, keep=lambda statement: "FOR UPDATE" in statement)
 
 
 def _store_with_s1(engine: Engine) -> tuple[SqlAlchemyStore, str]:

@@ -13,8 +13,6 @@ Core's error. The lock-timeout translation on this path is tested in
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,6 +31,8 @@ from sessionkit.model import Session
 from sessionkit.ports import BOOKINGS
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.contract import TENANT
+
+from ._racing import sent_statements
 
 NOW = datetime(2026, 3, 2, 7, tzinfo=UTC)
 START = datetime(2026, 3, 9, 16, 30, tzinfo=UTC)
@@ -56,21 +56,6 @@ def _session(kit: SessionKit) -> Session:
         capacity=4,
         metadata=METADATA,
     )
-
-
-@contextmanager
-def _watched(engine: Engine) -> Iterator[list[str]]:
-    """Collect the statements Core sends on ``engine`` (a listener: Core runs them all)."""
-    sent: list[str] = []
-
-    def seen(_c: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        sent.append(statement)
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
 
 
 def _book(kit: SessionKit, session_id: str, who: str) -> Any:
@@ -116,14 +101,14 @@ def test_the_driver_path_reads_and_writes_exactly_what_core_does(race_engine: En
     session = _session(kit)
     with store.unit_of_work() as uow:
         on_driver = uow.repository(BOOKINGS).lock_session(TENANT, session.id)
-    with _watched(race_engine) as sent, store.unit_of_work() as uow:
+    with sent_statements(race_engine) as sent, store.unit_of_work() as uow:
         through_core = uow.repository(BOOKINGS).lock_session(TENANT, session.id)
     assert any("FOR UPDATE" in s or "sessionkit_sessions" in s for s in sent)
     assert on_driver == through_core == session
     assert on_driver.metadata == METADATA
 
     first = _book(kit, session.id, "ada")
-    with _watched(race_engine) as sent:
+    with sent_statements(race_engine) as sent:
         second = _book(kit, session.id, "bo")
     assert any(s.lstrip().startswith("INSERT") for s in sent)
     assert attrs.evolve(second, id=first.id, participant=first.participant) == first
@@ -163,7 +148,7 @@ def test_a_listener_echo_or_schema_translation_leaves_the_statements_to_core(
                 assert not direct._plain(connection)
         finally:
             event.remove(race_engine, hook, noted)
-    with _watched(race_engine) as sent:
+    with sent_statements(race_engine) as sent:
         _book(kit, session.id, "ada")
     assert sum("sessionkit_sessions" in s and "FOR UPDATE" in s for s in sent) == (
         0 if race_engine.dialect.name == "sqlite" else 1
