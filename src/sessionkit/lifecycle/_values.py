@@ -40,9 +40,24 @@ class SessionLike(Protocol):
 SessionT = TypeVar("SessionT", bound=SessionLike)
 
 
+STATUS_COPY = "_sessionkit_with_status"
+"""A value class's own way to copy itself with a new status, if it has one.
+
+A method ``(self, field, status) -> copy``: sessionkit's records whose
+constructor checks every field again (a booking's participant, instants,
+lengths) copy themselves with only the status changed, which keeps every
+invariant of a value already built. Any other value is copied with
+``attrs.evolve`` (or ``dataclasses.replace``), its constructor run again.
+"""
+
+
 def replace_status(value: Any, field: str, status: str) -> Any:
     """Return a copy of ``value`` with ``field`` set to ``status``."""
-    if attrs.has(type(value)):
+    kind = type(value)
+    copy = getattr(kind, STATUS_COPY, None)
+    if copy is not None:
+        return copy(value, field, status)
+    if attrs.has(kind):
         return attrs.evolve(value, **{field: status})
     return dataclasses.replace(value, **{field: status})
 

@@ -285,6 +285,60 @@ class Booking:
             metadata=metadata or {},
         )
 
+    @classmethod
+    def unchecked(
+        cls,
+        *,
+        id: str,  # the record's id, as everywhere
+        tenant: str,
+        session_id: str,
+        participant: ResourceRef,
+        session_start: datetime,
+        session_end: datetime,
+        created_at: datetime,
+        created_by: str | None = None,
+        role: str = "attendee",
+        seats: int = 1,
+        idempotency_key: str | None = None,
+        fingerprint: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Booking:
+        """Build a booking in status ``NEW`` as :meth:`new` does, without converting or checking.
+
+        For a booking command, whose request and session were checked before
+        (``kit.bookings.book`` builds its booking so). The caller's
+        obligations, which nothing verifies: every value is one :meth:`new`
+        would accept and store as it is (``participant`` a :class:`ResourceRef`,
+        the instants aware and in UTC with the session's start before its end,
+        ids and texts within their lengths, ``seats`` 1..``MAX_CAPACITY``;
+        ``metadata`` is made read-only as :meth:`new` makes it). Otherwise
+        call :meth:`new`.
+        """
+        booking = _new(cls)
+        for name, value in (
+            ("id", id),
+            ("tenant", tenant),
+            ("session_id", session_id),
+            ("participant", participant),
+            ("role", role),
+            ("seats", seats),
+            ("status", NEW),
+            ("hold_expires_at", None),
+            ("session_start", session_start),
+            ("session_end", session_end),
+            ("position", None),
+            ("idempotency_key", idempotency_key),
+            ("fingerprint", fingerprint),
+            ("created_at", created_at),
+            ("created_by", created_by),
+            ("updated_at", None),
+            ("updated_by", None),
+            ("version", 1),
+            ("metadata", frozen_mapping(metadata)),
+        ):
+            _set(booking, name, value)
+        return booking
+
     @property
     def span(self) -> TimeSpan:
         """The booked session's time."""
@@ -346,6 +400,31 @@ class Booking:
         _check_at(at)
         return self.status == WAITLISTED and not self.expired_at(at)
 
+    def _sessionkit_with_status(self, field: str, status: str) -> Booking:
+        """Return the booking with its ``status`` alone changed (how its lifecycle copies it).
+
+        Every other field was checked when this booking was built, so only the
+        status is, and the fields are copied slot by slot: the constructor
+        would convert and check all 19 of them again. A status that is not
+        short plain text, another field or a subclass's booking takes the
+        constructor's way.
+        """
+        if (
+            type(self) is not Booking  # a subclass's fields are its constructor's to copy
+            or field != "status"
+            or type(status) is not str
+            or len(status) > MAX_NAME_LENGTH
+            or not status.isascii()
+            or "\x00" in status
+        ):
+            changed: dict[str, Any] = {field: status}
+            return attrs.evolve(self, **changed)
+        copy = _new(Booking)
+        for slot in _BOOKING_SLOTS:
+            slot.__set__(copy, slot.__get__(self))
+        _set_status(copy, status)
+        return copy
+
     def holding(self, *, until: datetime) -> Booking:
         """Return the booking with its hold (or offer) running until ``until``."""
         return attrs.evolve(self, hold_expires_at=until)
@@ -359,6 +438,11 @@ class Booking:
         of a page of them that ends with this booking.
         """
         return (self.position, self.created_at, self.id)
+
+
+_BOOKING_SLOTS = tuple(Booking.__dict__[field.name] for field in attrs.fields(Booking))
+"""Each field's slot (its member descriptor), in order: a copy sets them straight."""
+_set_status = Booking.__dict__["status"].__set__
 
 
 SessionOrder = tuple[int | None, datetime, str]
@@ -481,6 +565,7 @@ class BookableSession:
 
 
 _new = object.__new__
+_set = object.__setattr__
 _SLOT_SETTERS = {
     field.name: BookableSession.__dict__[field.name].__set__
     for field in attrs.fields(BookableSession)

@@ -163,8 +163,10 @@ class BookingMaking(BookingReads):
         rules = self._admit(tx, session, seats, request.acting_role)
 
         def draft() -> Booking:
-            return Booking.new(
-                id=ctx.ids(),
+            # Every value was checked already (the request, the locked session, the
+            # command's instant and actor) but the new id, which the kit's id source made.
+            return Booking.unchecked(
+                id=check_id(ctx.ids(), "Booking.id"),
                 tenant=tenant,
                 session_id=session.id,
                 participant=ref,

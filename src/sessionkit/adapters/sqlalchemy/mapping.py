@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from sessionkit.adapters.sqlalchemy.rows import LONG_SPAN
 from sessionkit.model.series import ScheduleItem, Series, SeriesStatus, WindowPolicy
-from sessionkit.model.session import ResourceRef, Session
+from sessionkit.model.session import ResourceRef, Session, frozen_mapping
 from sessionkit.recurrence import Recurrence
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import RecurrenceDisambiguate
@@ -84,12 +84,22 @@ def resource_values(session: Session) -> list[dict[str, Any]]:
 
 
 def session_from_row(row: Row) -> Session:
-    """Build the domain :class:`~sessionkit.model.session.Session` from a sessions row."""
-    return Session(
+    """Build the domain :class:`~sessionkit.model.session.Session` from a sessions row.
+
+    The row's values were checked when sessionkit wrote it (``Session``'s
+    constructor, then the table's types and constraints), so they are not
+    checked again (``Session.unchecked``): the column types give aware UTC
+    instants and a naive occurrence key, the resources were stored sorted and
+    without duplicates and are parsed back, the metadata is made read-only as
+    the constructor makes it. Reading sessions is the hot path of every
+    booking command and listing; a row edited outside sessionkit must keep to
+    the same rules (docs/sqlalchemy.md).
+    """
+    return Session.unchecked(
         id=row["id"],
         tenant=row["tenant"],
         title=row["title"],
-        span=TimeSpan(row["start_at"], row["end_at"]),
+        span=TimeSpan.unchecked(row["start_at"], row["end_at"]),
         tz=row["tz"],
         status=row["status"],
         lifecycle=row["lifecycle"],
@@ -106,7 +116,7 @@ def session_from_row(row: Row) -> Session:
         version=row["version"],
         updated_at=row["updated_at"],
         updated_by=row["updated_by"],
-        metadata=row["metadata"],
+        metadata=frozen_mapping(row["metadata"]),
         group=row["group_key"],
     )
 
