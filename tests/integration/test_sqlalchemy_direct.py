@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 import pytest
-from sqlalchemy import Engine, String, bindparam, column, event, select, table
+from sqlalchemy import Connection, Engine, String, bindparam, column, event, select, table
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from sessionkit import SessionKit
@@ -164,6 +164,37 @@ def test_a_listener_echo_or_schema_translation_leaves_the_statements_to_core(
         race_engine.echo = False
     logged = [r.getMessage() for r in caplog.records if r.name.startswith("sqlalchemy.engine")]
     assert any(m.lstrip().startswith("INSERT INTO sessionkit_bookings") for m in logged)
+
+
+@pytest.mark.parametrize("target", ["connection", "Connection", "Engine"])
+def test_a_listener_of_the_connection_or_a_class_leaves_the_statements_to_core(
+    race_engine: Engine, target: str
+) -> None:
+    def noted(*_args: Any) -> None:
+        pass
+
+    # Listening on a class sets its _has_events for good; the test puts the flag back.
+    flags = {kind: kind.__dict__.get("_has_events") for kind in (Connection, Engine)}
+    with race_engine.connect() as connection:
+        assert direct._plain(connection)
+        listened: object = {"connection": connection, "Connection": Connection, "Engine": Engine}[
+            target
+        ]
+        event.listen(listened, "before_cursor_execute", noted)
+        try:
+            if target != "connection":
+                with race_engine.connect() as other:
+                    assert not direct._plain(other)
+            assert not direct._plain(connection)
+        finally:
+            event.remove(listened, "before_cursor_execute", noted)
+            for kind, flag in flags.items():
+                if flag is not None:
+                    kind._has_events = flag
+                elif "_has_events" in kind.__dict__:
+                    del kind._has_events
+    with race_engine.connect() as connection:
+        assert direct._plain(connection)
 
 
 def test_a_statement_core_renders_per_call_is_left_to_core(race_engine: Engine) -> None:

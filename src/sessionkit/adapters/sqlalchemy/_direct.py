@@ -141,8 +141,16 @@ def _plain(connection: Connection) -> bool:
 
 
 def _watched(connection: Connection) -> bool:
-    """Whether a listener of the connection's (or engine's) execution events would see it."""
-    dispatch = connection.dispatch
+    """Whether a listener of the connection's (or engine's) execution events would see it.
+
+    A connection with no listeners of its own (``_has_events``, which a
+    listener on the connection or on the ``Connection`` class sets) sees only
+    its engine's, and its engine's class's, which the engine's dispatch
+    holds: asked there, nothing is built per connection. The connection's own
+    dispatch joins the engine's anew for each connection, and each event
+    asked of it builds a joined listener first.
+    """
+    dispatch = connection.dispatch if connection._has_events else connection.engine.dispatch
     return bool(
         dispatch.before_execute
         or dispatch.after_execute
