@@ -31,6 +31,18 @@
    Needs ``SESSIONKIT_TEST_POSTGRES_URL``; 16 processes on a 2-core machine
    measure contention for the CPU as much as for the rows, on both sides
    alike (the CPU stays busy through every run of every contender).
+   On 2026-12-03, after the booked session, the new booking and its status
+   copy stopped being checked again (65fe760) and the cursor path asked the
+   engine's dispatch for listeners (da0b807): one client alone, by
+   callgrind, 1.13 million instructions per booking against 1.40 million
+   on 4fa8ed3 (floor 0.50). Item 1 alone, alternating the two commits in
+   one sitting (the floor at 1,340-1,770 bookings/s): da0b807 2.26x
+   (1.84-2.33) and 1.93x (1.64-2.00), 772 and 786 bookings/s, client CPU
+   per attempt 1.44 and 1.57 ms; 4fa8ed3 2.18x (1.80-2.47) and 1.93x
+   (1.35-2.61), 858 and 728 bookings/s, 1.37 and 1.61 ms. The runs'
+   spread is wider than the change; what moved is sessionkit against its
+   own statements sent alone, 1.66x and 1.65x against 1.98x and 1.91x,
+   while those statements ran at 1.05-1.21x the floor.
    On 2026-12-02, evening, after the booking's two statements moved to the
    driver's cursor beneath Core (``adapters/sqlalchemy/_direct.py``), item 1
    alone, alternating commits in one sitting (a slower machine: the floor
