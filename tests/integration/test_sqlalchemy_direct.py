@@ -170,8 +170,16 @@ def test_a_listener_echo_or_schema_translation_leaves_the_statements_to_core(
 def test_a_listener_of_the_connection_or_a_class_leaves_the_statements_to_core(
     race_engine: Engine, target: str
 ) -> None:
-    def noted(*_args: Any) -> None:
-        pass
+    seen: list[str] = []
+
+    def noted(*args: Any) -> None:
+        seen.append(args[2])  # before_cursor_execute(connection, cursor, statement, ...)
+
+    def delivered(connection: Connection) -> bool:
+        """Whether Core calls the listener for a statement of ``connection``."""
+        seen.clear()
+        connection.exec_driver_sql("SELECT 1").all()
+        return bool(seen)
 
     # Listening on a class sets its _has_events for good; the test puts the flag back.
     flags = {kind: kind.__dict__.get("_has_events") for kind in (Connection, Engine)}
@@ -182,10 +190,14 @@ def test_a_listener_of_the_connection_or_a_class_leaves_the_statements_to_core(
         ]
         event.listen(listened, "before_cursor_execute", noted)
         try:
-            if target != "connection":
-                with race_engine.connect() as other:
-                    assert not direct._plain(other)
-            assert not direct._plain(connection)
+            with race_engine.connect() as other:
+                for each in (connection, other):
+                    # What Core would show the listener, the cursor path leaves to Core.
+                    assert direct._plain(each) is not delivered(each)
+                # SQLAlchemy 2.0 before about 2.0.50 calls no listener of the Connection
+                # class (nor did the cursor path skip it then): elsewhere Core calls it.
+                assert delivered(connection) or target == "Connection"
+                assert delivered(other) is (target != "connection") or target == "Connection"
         finally:
             event.remove(listened, "before_cursor_execute", noted)
             for kind, flag in flags.items():
