@@ -35,7 +35,7 @@
    copy stopped being checked again (65fe760) and the cursor path asked the
    engine's dispatch for listeners (da0b807): one client alone, by
    callgrind, 1.13 million instructions per booking against 1.40 million
-   on 4fa8ed3 (floor 0.50). Item 1 alone, alternating the two commits in
+   on 4fa8ed3 (floor 0.46, counted the same day). Item 1 alone, alternating the two commits in
    one sitting (the floor at 1,340-1,770 bookings/s): da0b807 2.26x
    (1.84-2.33) and 1.93x (1.64-2.00), 772 and 786 bookings/s, client CPU
    per attempt 1.44 and 1.57 ms; 4fa8ed3 2.18x (1.80-2.47) and 1.93x
