@@ -123,7 +123,9 @@ def test_a_fired_booking_keeps_every_other_field() -> None:
 
 
 @pytest.mark.parametrize(
-    "status", ["x" * (MAX_NAME_LENGTH + 1), "held\x00", "", 7], ids=["long", "nul", "empty", "int"]
+    "status",
+    ["x" * (MAX_NAME_LENGTH + 1), "held\x00", "", 7, [1]],
+    ids=["long", "nul", "empty", "int", "unhashable"],
 )
 def test_a_status_the_constructor_refuses_is_refused(status: Any) -> None:
     if status == "":

@@ -403,19 +403,17 @@ class Booking:
     def _sessionkit_with_status(self, field: str, status: str) -> Booking:
         """Return the booking with its ``status`` alone changed (how its lifecycle copies it).
 
-        Every other field was checked when this booking was built, so only the
-        status is, and the fields are copied slot by slot: the constructor
-        would convert and check all 19 of them again. A status that is not
-        short plain text, another field or a subclass's booking takes the
-        constructor's way.
+        Every other field was checked when this booking was built, and a status
+        of :data:`BOOKING_STATUSES` needs no check, so the fields are copied slot
+        by slot: the constructor would convert and check all 19 of them again.
+        Any other status (the constructor checks it), another field or a
+        subclass's booking takes the constructor's way.
         """
         if (
             type(self) is not Booking  # a subclass's fields are its constructor's to copy
             or field != "status"
-            or type(status) is not str
-            or len(status) > MAX_NAME_LENGTH
-            or not status.isascii()
-            or "\x00" in status
+            or type(status) is not str  # an unhashable one too is the constructor's to refuse
+            or status not in BOOKING_STATUSES
         ):
             changed: dict[str, Any] = {field: status}
             return attrs.evolve(self, **changed)
