@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import attrs
 import pytest
 
 from sessionkit.errors import (
@@ -41,6 +42,7 @@ from ._bookings_support import (
     CAI,
     DAN,
     NOW,
+    RULES,
     T,
     booking_events,
     harness,
@@ -383,3 +385,24 @@ def test_a_status_filter_names_booking_statuses_only(h: Harness) -> None:
             h.kit.bookings.for_participant(T, ANA, statuses=wrong)
     stored = {x.name for x in BOOKING_LIFECYCLE.statuses if not x.initial}
     assert stored == BOOKING_STATUSES
+
+
+def test_a_seat_a_move_finds_run_out_is_offered_to_the_waitlist_at_the_new_time() -> None:
+    # The move marks the run-out hold EXPIRED itself: the expiry job then found nothing
+    # to settle, and the seat stayed owed to a waitlist nobody offered it to.
+    h = harness(attrs.evolve(RULES, lock_booked=False))
+    s = slot(h, capacity=1)
+    h.kit.bookings.book(T, s.id, ANA, actor=None)
+    ben = h.kit.bookings.book(T, s.id, BEN, actor=None, waitlist=True)
+    h.kit.bookings.book(T, s.id, CAI, actor=None, waitlist=True)
+    h.clock.advance(timedelta(minutes=20))  # Ana's 15-minute hold ran out; no job ran
+    later = s.start + timedelta(days=1)
+    h.kit.sessions.update(T, s.id, actor="tina", start=later)
+    assert statuses(h, s.id) == {ANA: EXPIRED, BEN: OFFERED, CAI: WAITLISTED}
+    offer = h.kit.bookings.get(T, ben.id)
+    assert (offer.session_start, offer.hold_expires_at) == (later, h.clock.now() + RULES.offer_for)
+    assert offered(h) == [ben.id]
+    names = [type(e).__name__ for e in h.events.events[-3:]]
+    assert names == ["BookingExpired", "SessionUpdated", "BookingOffered"]
+    assert h.kit.expire_holds(T).offered == 0
+    assert h.kit.bookings.confirm(T, ben.id, actor="ben").status == CONFIRMED

@@ -484,3 +484,23 @@ def test_cancelling_a_session_expires_its_pending_request_with_the_reason(h: Har
         h.kit.reschedules.approve(T, request.id, role="coach", actor="cleo")
     assert caught.value.rule == "not_pending"
     assert h.kit.reschedules.approve_due(now=request.deadline) == RescheduleReport()
+
+
+def test_an_approved_move_offers_a_seat_whose_hold_ran_out_to_the_waitlist() -> None:
+    rules = BookingRules(waitlist=True, hold_for=timedelta(minutes=15))
+    h = Harness.in_memory(NOW, id_prefix="x", notice=coaching_notice(), booking_rules=rules)
+    session = lesson(h)
+    ana = h.kit.bookings.book(T, session.id, "student:ana", actor="ana")
+    ben = h.kit.bookings.book(T, session.id, "student:ben", actor="ben", waitlist=True)
+    h.clock.advance(timedelta(minutes=20))  # Ana's hold ran out; no job ran
+    new_start = START + timedelta(days=1)
+    request = h.kit.reschedules.request(
+        T, session.id, role="coach", actor="cleo", reason=REASON, proposed_start=new_start
+    )
+    h.kit.reschedules.approve(T, request.id, role="host", actor="hal")
+    moved = h.kit.bookings.get(T, ben.id)
+    assert (h.kit.bookings.get(T, ana.id).status, moved.status) == ("EXPIRED", "OFFERED")
+    assert (moved.session_start, moved.hold_expires_at) == (
+        new_start,
+        h.clock.now() + rules.offer_for,
+    )

@@ -13,7 +13,7 @@ from sessionkit.services._context import Context, Tx
 from sessionkit.services._seats import Settled, settle
 from sessionkit.services._statuses import store_status
 
-__all__ = ["RAN_OUT", "release_emptied", "settle_run_out"]
+__all__ = ["RAN_OUT", "release_emptied", "settle_moved", "settle_run_out"]
 
 RAN_OUT = "its last booking ran out"
 """The reason of a release after a hold, an offer or a waitlist place ran out."""
@@ -62,3 +62,15 @@ def settle_run_out(ctx: Context, tx: Tx, session: Session) -> Settled:
     if settled.expired:
         release_emptied(ctx, tx, session, settled, actor=None, why=RAN_OUT)
     return settled
+
+
+def settle_moved(ctx: Context, tx: Tx, session: Session, *, actor: str | None) -> Session:
+    """Offer what a move's run-out bookings freed at ``session``'s new time; release it if emptied.
+
+    Call with the session locked, after ``move_session_bookings`` ended
+    bookings: it marks a hold or offer that ran out EXPIRED itself, so the
+    expiry job finds nothing left to settle, and the seats would stay owed to
+    a waitlist nobody offers them to. Returns the session, stored if released.
+    """
+    settled = settle(ctx, tx, session, actor=actor)
+    return release_emptied(ctx, tx, session, settled, actor=actor, why=RAN_OUT)

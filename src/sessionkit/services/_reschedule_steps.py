@@ -31,7 +31,7 @@ from sessionkit.policies import NoticePolicy
 from sessionkit.ports import RESCHEDULES, RescheduleRepository
 from sessionkit.services._context import Context, Tx, check_free
 from sessionkit.services._editing import lock_session, status_lock
-from sessionkit.services._release import RAN_OUT, release_emptied
+from sessionkit.services._release import settle_moved
 from sessionkit.services._reschedule_answers import status_event, store_answer
 from sessionkit.services._seats import move_session_bookings
 from sessionkit.timespan import TimeSpan
@@ -155,8 +155,9 @@ def move_session(
     tx.collect(
         [SessionUpdated(tenant=session.tenant, actor=actor, at=tx.now, session=stored, old=old)]
     )
-    if ended:  # a hold that had run out, marked at the move: its session may go too
-        stored = release_emptied(ctx, tx, stored, None, actor=actor, why=RAN_OUT)
+    if ended:  # a hold that had run out, marked at the move: its seats are offered,
+        # or its session goes
+        stored = settle_moved(ctx, tx, stored, actor=actor)
     return stored
 
 

@@ -36,7 +36,7 @@ from sessionkit.services._context import (
     retried,
 )
 from sessionkit.services._editing import check_editable, lock_session
-from sessionkit.services._release import RAN_OUT, release_emptied
+from sessionkit.services._release import settle_moved
 from sessionkit.services._seats import move_session_bookings
 from sessionkit.services._series_time import series_zone
 from sessionkit.services._statuses import advance_in as advance_in
@@ -246,8 +246,9 @@ class SessionCommands(SessionStatusCommands):
             tx.collect(
                 [SessionUpdated(tenant=tenant, actor=actor, at=tx.now, session=stored, old=old)]
             )
-            if ended:  # a hold that had run out, marked at the move: its session may go too
-                stored = release_emptied(ctx, tx, stored, None, actor=actor, why=RAN_OUT)
+            if ended:  # a hold that had run out, marked at the move: its seats are offered,
+                # or its session goes
+                stored = settle_moved(ctx, tx, stored, actor=actor)
         return stored
 
     @retried
