@@ -117,6 +117,22 @@ def test_a_conflict_names_the_sessions_in_the_way(client: TestClient) -> None:
     assert body["conflicts"][0]["start"] == "2026-03-03T08:00:00+00:00"
 
 
+def test_a_number_json_cannot_carry_spoils_only_its_own_member(client: TestClient) -> None:
+    # 1e999 is read as infinity, which JSON cannot carry: it used to turn every entry
+    # of ``errors`` into one Python repr, its ``loc`` and ``type`` lost.
+    sent = b'{"start": "2026-03-03T08:00:00+00:00", "end": 1e999, "lifecycle": 5}'
+    answer = client.post("/v1/sessions", content=sent, headers={"content-type": "application/json"})
+    errors = problem(answer, 422, "RequestValidationError")["errors"]
+    by_loc = {tuple(error["loc"]): error for error in errors}
+    assert set(by_loc) == {("body", "end"), ("body", "lifecycle")}
+    assert by_loc["body", "end"]["input"] == "inf"
+    assert by_loc["body", "end"]["type"] == "datetime_parsing"
+    assert (by_loc["body", "lifecycle"]["input"], by_loc["body", "lifecycle"]["type"]) == (
+        5,
+        "string_type",
+    )
+
+
 def test_bad_input_is_a_problem_not_a_500(client: TestClient) -> None:
     naive = client.post(
         "/v1/sessions", json={"start": "2026-03-03T08:00:00", "end": at(25), "lifecycle": "lms"}

@@ -350,15 +350,29 @@ class ProblemResponse(JSONResponse):
         return json.dumps(content, ensure_ascii=True, allow_nan=False).encode("ascii")
 
 
+def _validation_entry(error: Mapping[str, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = {}
+    for name, value in error.items():
+        try:
+            encoded = jsonable_encoder(value, custom_encoder={bytes: shown})
+            json.dumps(encoded, allow_nan=False)
+        except (TypeError, ValueError):
+            encoded = shown(value)
+        entry[name] = encoded
+    return entry
+
+
 def validation_problem(
     exc: RequestValidationError, request: Request, *, type_base: str = DEFAULT_TYPE_BASE
 ) -> ProblemResponse:
-    """Return the 422 problem for a request FastAPI could not read (``errors`` lists why)."""
-    try:
-        errors = jsonable_encoder(exc.errors(), custom_encoder={bytes: shown})
-        json.dumps(errors, allow_nan=False)
-    except (TypeError, ValueError):
-        errors = [{"msg": shown(err)} for err in exc.errors()]
+    """Return the 422 problem for a request FastAPI could not read (``errors`` lists why).
+
+    Each entry keeps pydantic's members (``type``, ``loc``, ``msg``,
+    ``input``, ``ctx``); a member JSON cannot carry (an ``input`` of
+    ``1e999``, read as infinity; an exception in ``ctx``) is sent as its
+    short ``repr``, the rest of the entry and the other entries as they are.
+    """
+    errors = [_validation_entry(error) for error in exc.errors()]
     return ProblemResponse(
         {
             "type": type_base + "request-validation",
