@@ -19,15 +19,15 @@ from typing import Any
 import attrs
 import pytest
 from sqlalchemy import Connection, Engine, String, bindparam, column, event, select, table
-from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.exc import DBAPIError, InvalidRequestError, PendingRollbackError, StatementError
 
 from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.adapters.sqlalchemy import _booking_statements as sql
 from sessionkit.adapters.sqlalchemy import _direct as direct
-from sessionkit.adapters.sqlalchemy.booking_rows import bookings_table
+from sessionkit.adapters.sqlalchemy.booking_rows import booking_values, bookings_table
 from sessionkit.adapters.sqlalchemy.rows import sessions_table
-from sessionkit.model import Session
+from sessionkit.model import ResourceRef, Session
 from sessionkit.ports import BOOKINGS
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.contract import TENANT
@@ -237,6 +237,64 @@ def test_a_driver_error_is_cores_error_and_the_connection_recovers(race_engine: 
     assert direct._CACHE[race_engine.dialect][missing] is not None  # the driver's path failed
     assert lock.row is not None
     assert lock.row["id"] == session.id
+
+
+def test_a_transaction_core_would_refuse_is_refused_as_core_does(
+    race_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a failed COMMIT, or a transaction ended inside its ``with`` block: Core's errors.
+
+    On the driver's cursor the statement would run in a new transaction the
+    driver begins and Core knows nothing of.
+    """
+    store = SqlAlchemyStore(race_engine)
+    session = _session(_kit(store))
+    params = {"tenant": TENANT, "session_id": session.id}
+    dbapi = race_engine.dialect.loaded_dbapi
+
+    def refuse(dbapi_connection: Any) -> None:
+        dbapi_connection.rollback()  # as a COMMIT the server refused: the transaction is over
+        raise dbapi.IntegrityError("refused at COMMIT")
+
+    with race_engine.connect() as connection:
+        connection.begin()
+        monkeypatch.setattr(race_engine.dialect, "do_commit", refuse)
+        with pytest.raises(DBAPIError):
+            connection.commit()
+        monkeypatch.undo()
+        transaction = connection.get_transaction()
+        assert transaction is not None
+        assert not transaction.is_active
+        assert direct._plain(connection)  # nothing watches: only the transaction says no
+        with pytest.raises(PendingRollbackError):
+            direct.run(connection, sql.SESSION_FOR_UPDATE, params)
+        connection.rollback()
+        locked = direct.run(connection, sql.SESSION_FOR_UPDATE, params).row
+        assert locked is not None
+        assert locked["id"] == session.id
+        connection.rollback()
+        with connection.begin() as begun:
+            begun.commit()
+            with pytest.raises(InvalidRequestError, match="closed transaction inside context"):
+                direct.run(connection, sql.SESSION_FOR_UPDATE, params)
+
+
+def test_a_statement_outside_a_transaction_begins_one_as_core_does(race_engine: Engine) -> None:
+    """What the statement wrote is committed by the connection's ``commit``, as through Core."""
+    store = SqlAlchemyStore(race_engine)
+    kit = _kit(store)
+    session = _session(kit)
+    booking = _book(kit, session.id, "ada")
+    statement = sql.insert_checked(race_engine.dialect.name, True, False, False)
+    other = attrs.evolve(booking, id="b-direct", participant=ResourceRef.parse("student:bea"))
+    params = booking_values(other)
+    params["at"] = NOW
+    with race_engine.connect() as connection:
+        assert connection.get_transaction() is None
+        assert direct.run(connection, statement, params).rowcount == 1
+        assert connection.in_transaction()
+        connection.commit()
+    assert _row(race_engine, "b-direct")["participant_id"] == "bea"
 
 
 def test_a_dialect_execution_hook_leaves_the_statements_to_core(race_engine: Engine) -> None:

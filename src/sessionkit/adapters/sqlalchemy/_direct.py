@@ -25,7 +25,10 @@ type processor's error are handed to Core's own error handling
 store's fault hook (:mod:`~._faults`) translates them, a processor's error is
 a ``StatementError``, and a lost or interrupted connection is invalidated,
 exactly as for a statement Core ran; any other error of the driver's call
-(psycopg dumping a value, say) passes unwrapped, as Core lets it. The difference a ``handle_error``
+(psycopg dumping a value, say) passes unwrapped, as Core lets it. A
+transaction Core would refuse (inactive after a failed COMMIT, or ended inside
+its ``with`` block) is left to Core, which raises; with no transaction begun,
+one is begun first, as Core begins it. The difference a ``handle_error``
 listener can see: its context has no ``execution_context`` (``None``, as for
 an error Core raises outside a statement's execution).
 """
@@ -38,6 +41,7 @@ from weakref import WeakKeyDictionary
 
 import attrs
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine.base import RootTransaction
 from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -85,6 +89,12 @@ def run(connection: Connection, statement: Executable, params: Mapping[str, Any]
     is compiled once per dialect and kept while the dialect lives.
     """
     compiled = _compiled(connection, statement) if _plain(connection) else None
+    if compiled is not None:
+        transaction = connection.get_transaction()
+        if transaction is None:
+            connection.begin()  # as Core begins one: it then commits or rolls back what runs
+        elif not _usable(connection, transaction):
+            compiled = None  # Core raises what it raises for such a transaction
     if compiled is None:
         result = connection.execute(statement, dict(params))
         rowcount = result.rowcount
@@ -137,6 +147,24 @@ def _plain(connection: Connection) -> bool:
         and type(connection.dialect).do_execute is DefaultDialect.do_execute
         and not getattr(connection, "_echo", True)
         and not connection.get_execution_options().get("schema_translate_map")
+    )
+
+
+def _usable(connection: Connection, transaction: RootTransaction) -> bool:
+    """Whether Core would run a statement in ``transaction`` as it stands.
+
+    Not after a failed COMMIT (the transaction, or its SAVEPOINT, is
+    inactive: Core raises ``PendingRollbackError``), nor once the transaction
+    of a ``with connection.begin()`` block ended inside the block (Core
+    raises ``InvalidRequestError``). The driver would quietly begin a new
+    transaction there, which Core knows nothing of.
+    """
+    nested = connection.get_nested_transaction()
+    context = getattr(connection, "_trans_context_manager", None)
+    return (
+        transaction.is_active
+        and (nested is None or nested.is_active)
+        and (context is None or context._transaction_is_active())
     )
 
 
