@@ -471,6 +471,33 @@ def test_an_event_for_an_unknown_payment_is_recorded_once(shop: Shop) -> None:
     assert shop.kit.payments.apply(T, stray).outcome == "duplicate"
 
 
+def test_an_event_naming_another_providers_payment_changes_nothing(shop: Shop) -> None:
+    # The event's provider was matched only when the intent found the payment: one naming
+    # the payment's id confirmed a card booking for any provider, and a manual one too.
+    card = shop.kit.payments.book(T, shop.slot().id, "student:ana", actor="ana")
+    cash = shop.kit.payments.book(T, shop.slot(days=3).id, "student:ben", actor="ben", manual=True)
+    for n, (provider, checkout) in enumerate([("stripe", card), ("fake", cash)]):
+        event = PaymentEvent(
+            provider=provider,
+            event_id=f"evt_{n}",
+            type="succeeded",
+            occurred_at=NOW,
+            payment_id=pay_of(checkout).id,
+        )
+        assert shop.kit.payments.apply(T, event).outcome == "unknown"
+        assert shop.kit.payments.get(T, pay_of(checkout).id) == pay_of(checkout)
+        assert shop.kit.bookings.get(T, checkout.booking.id).status == HELD
+    mine = PaymentEvent(
+        provider="fake",
+        event_id="evt_mine",
+        type="succeeded",
+        occurred_at=NOW,
+        payment_id=pay_of(card).id,
+    )
+    assert shop.kit.payments.apply(T, mine).outcome == "applied"
+    assert shop.kit.bookings.get(T, card.booking.id).status == CONFIRMED
+
+
 # ---------------------------------------------------------------------- refunds by role
 
 

@@ -129,9 +129,15 @@ class ProviderEvents:
 
     @staticmethod
     def _find(tx: Tx, tenant: str, event: PaymentEvent) -> Payment | None:
+        """The event's payment: by the id its intent carries, else by the intent.
+
+        Only a payment of the event's provider: another provider's payment,
+        or a manual one (marked paid by ``mark_paid`` alone), is not this
+        event's, whatever id the event names.
+        """
         if event.payment_id is not None:
             found = tx.payments.get_many(tenant, [event.payment_id])
-            if found:
+            if found and found[0].provider == event.provider:
                 return found[0]
         if event.intent_ref is not None:
             return tx.payments.by_intent(tenant, event.provider, event.intent_ref)
