@@ -197,6 +197,42 @@ def test_one_pending_keeps_allows_at_when_silence_moves_the_session_out_of_the_n
     assert asked.status == "PENDING"
 
 
+def test_one_pending_names_no_allows_at_when_silence_cannot_move_the_session(
+    kit: SessionKit,
+) -> None:
+    # The proposed time was taken after the request: silence lets the request expire at
+    # its deadline and the session stays inside the student's notice. allows_at named the
+    # deadline, where the student was refused again (notice), for good.
+    start = NOW + timedelta(hours=40)
+    session = lesson(kit, start)
+    target = start + timedelta(days=7)
+    pending = kit.reschedules.request(
+        T, session.id, role="host", actor="admin", reason=REASON, proposed_start=target
+    )
+    kit.sessions.create_extra(
+        T,
+        actor="admin",
+        title="Another lesson",
+        start=target,
+        end=target + timedelta(hours=1),
+        resources=list(session.resources),
+        lifecycle="lms",
+    )
+    refusal = kit.reschedules.can_request(T, session.id, role="student")
+    assert refusal is not None
+    assert (refusal.rule, refusal.allows_at) == ("one_pending", None)
+    with pytest.raises(RescheduleRefused) as caught:
+        kit.reschedules.request(T, session.id, role="student", actor="ana", reason=REASON)
+    assert (caught.value.rule, caught.value.allows_at) == ("one_pending", None)
+    kit.reschedules.approve_due(now=pending.deadline)
+    assert kit.reschedules.get(T, pending.id).status == "EXPIRED"
+    with pytest.raises(RescheduleRefused) as late:
+        kit.reschedules.request(
+            T, session.id, role="student", actor="ana", reason=REASON, now=pending.deadline
+        )
+    assert late.value.rule == "notice"
+
+
 @pytest.fixture(params=[_memory, _sqlite], ids=["memory", "sqlite"])
 def capped(request: pytest.FixtureRequest) -> SessionKit:
     counter = itertools.count(1)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import attrs
 
-from sessionkit.errors import RescheduleRefused
+from sessionkit.errors import RescheduleRefused, SessionConflict
 from sessionkit.model.reschedule import MOVED_STATUSES, RescheduleRequest
 from sessionkit.model.session import Session
 from sessionkit.policies import Refusal
 from sessionkit.ports import RescheduleRepository
-from sessionkit.services._context import Context, Tx
+from sessionkit.services._context import Context, Tx, check_free
+from sessionkit.services._editing import status_lock
 from sessionkit.timespan import TimeSpan
 
 __all__ = [
@@ -56,7 +57,7 @@ def one_pending(pending: RescheduleRequest, *, shut: Refusal | None = None) -> R
 
 
 def shut_after(
-    ctx: Context, session: Session, pending: RescheduleRequest, role: str, moved: int
+    ctx: Context, tx: Tx, session: Session, pending: RescheduleRequest, role: str, moved: int
 ) -> Refusal | None:
     """Return why ``role`` may still not ask once silence answered ``pending``, or ``None``.
 
@@ -64,7 +65,10 @@ def shut_after(
     at the proposed time (one more reschedule of the ``moved`` so far) when
     that time can still be applied then, else where it is. Silence applies
     it only to the start the request was made against: a session the host
-    moved since stays where it is, and the request expires.
+    moved since stays where it is, and the request expires. It expires too
+    when the move is refused at the deadline (the new-time rules, a status
+    that locks the session, its resources busy then): judged as things stand
+    now, as silence would judge them.
     """
     at, target = pending.deadline, pending.proposed_start
     if (
@@ -72,13 +76,26 @@ def shut_after(
         and session.start == pending.session_start
         and ctx.new_time_refusal(session, target, at) is None
     ):
-        session = attrs.evolve(session, span=TimeSpan.from_start(target, session.span.duration))
-        moved += 1
+        there = attrs.evolve(session, span=TimeSpan.from_start(target, session.span.duration))
+        if _movable(ctx, tx, there):
+            session, moved = there, moved + 1
     return ctx.notice.may("request_reschedule", role, session, at, reschedules=moved)
+
+
+def _movable(ctx: Context, tx: Tx, there: Session) -> bool:
+    """Whether silence's move to ``there`` (the session at its new time) would be made now."""
+    if status_lock(ctx.lifecycle(there.lifecycle), there) is not None:
+        return False
+    try:
+        check_free(tx, there)
+    except SessionConflict:
+        return False
+    return True
 
 
 def waiting_on(
     ctx: Context,
+    tx: Tx,
     repo: RescheduleRepository,
     session: Session,
     pending: RescheduleRequest,
@@ -90,7 +107,7 @@ def waiting_on(
     session's history again, for the reschedules ``shut_after`` counts.
     """
     moved = moves(repo.for_session(session.tenant, session.id))
-    return one_pending(pending, shut=shut_after(ctx, session, pending, role, moved))
+    return one_pending(pending, shut=shut_after(ctx, tx, session, pending, role, moved))
 
 
 def request_refusal(
@@ -115,7 +132,7 @@ def request_refusal(
         return refusal
     pending = next((r for r in history if r.pending), None)
     if pending is not None:
-        error = one_pending(pending, shut=shut_after(ctx, session, pending, role, moved))
+        error = one_pending(pending, shut=shut_after(ctx, tx, session, pending, role, moved))
         return Refusal(rule=error.rule, reason=error.reason, allows_at=error.allows_at)
     return None
 

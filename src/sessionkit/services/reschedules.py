@@ -197,7 +197,7 @@ class RescheduleCommands:
             except DuplicateReschedule as taken:
                 if taken.key != "pending" or not isinstance(taken.existing, RescheduleRequest):
                     raise
-                raise waiting_on(self._ctx, repo, session, taken.existing, role) from taken
+                raise waiting_on(self._ctx, tx, repo, session, taken.existing, role) from taken
             tx.collect([status_event(pending, change, actor)])
         return pending
 
