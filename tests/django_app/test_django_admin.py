@@ -211,6 +211,22 @@ def test_the_cancel_action_goes_through_the_lifecycle(
     assert publisher.of_type(SessionCanceled)[0].actor == "admin:root"
 
 
+def test_an_action_every_row_refuses_still_closes_with_its_count(
+    client: Client, kit: tuple[SessionKit, RecordingPublisher, ManualClock]
+) -> None:
+    given(make_session("a", at=0, status="FINISHED"))
+    row = SessionRecord.objects.get()
+    response = client.post(
+        "/admin/sessionkit/sessionrecord/",
+        {"action": "cancel_sessions", "_selected_action": [row.pk]},
+        follow=True,
+    )
+    shown = {str(m): m.level_tag for m in response.context["messages"]}
+    assert shown.pop("cancelled 0 of 1") == "warning"
+    assert [m.startswith("'a': ") for m in shown] == [True]
+    assert SessionRecord.objects.get().status == "FINISHED"
+
+
 def test_the_booking_actions_confirm_and_cancel_through_the_kit(
     client: Client, kit: tuple[SessionKit, RecordingPublisher, ManualClock]
 ) -> None:

@@ -89,8 +89,9 @@ def _each(
             admin_.message_user(request, f"{row.record_id!r}: {error}", messages.ERROR)
         else:
             done += 1
-    if done:
-        admin_.message_user(request, f"{verb} {done} of {len(selected)}", messages.SUCCESS)
+    # Also when every row was refused ("cancelled 0 of 2"): the count says nothing went through.
+    level = messages.SUCCESS if done else messages.WARNING
+    admin_.message_user(request, f"{verb} {done} of {len(selected)}", level)
 
 
 class ReadOnlyAdmin(ModelAdmin):
