@@ -136,10 +136,17 @@ def test_a_fault_becomes_its_error(
             ),
             "fingerprint",
         ),
+        # The table alone, whatever schema or database the message names it in: a dotted
+        # name is a table's column (MySQL/MariaDB always name the database).
         (
             "mysql",
             MyError(1146, "Table 'app.sessionkit_series' doesn't exist"),
-            "app.sessionkit_series",
+            "sessionkit_series",
+        ),
+        (
+            "postgresql",
+            PgError("42P01", 'relation "app.sessionkit_series" does not exist'),
+            "sessionkit_series",
         ),
         ("mysql", MyError(1054, "Unknown column 'fingerprint' in 'field list'"), "fingerprint"),
         ("sqlite", LiteError(1, "no such table: sessionkit_series"), "sessionkit_series"),
@@ -158,6 +165,10 @@ def test_tables_never_made_or_not_upgraded_are_schema_missing(
     assert type(translated) is SchemaMissing
     assert isinstance(translated, LookupError)
     assert translated.missing == missing
+    assert missing is not None
+    assert missing in str(translated)
+    if "app." in str(error):  # the message keeps the name as the database gave it
+        assert "app.sessionkit_series" in str(translated)
     assert "upgrade(engine)" in str(translated)
     assert "manage.py migrate" in str(translated)
 

@@ -159,10 +159,13 @@ def _schema_missing(
     table = _named(_TABLE_MISSING.get(backend, {}), code, said)
     if table is not None:
         # SQLite's "table T has no column named C" names the table; the column is missing.
-        if not table.rsplit(".", 1)[-1].startswith(_PREFIX):
+        name = table.rsplit(".", 1)[-1]
+        if not name.startswith(_PREFIX):
             return None
         if not said.startswith(f"table {table} has no column"):
-            return table
+            # The table alone (MySQL/MariaDB name its database too; the message keeps it),
+            # so that "a.b" is always a table's column.
+            return name
     column = _named(_COLUMN_MISSING.get(backend, {}), code, said)
     if column is None or (statement is not None and _PREFIX not in statement):
         return None

@@ -93,7 +93,9 @@ class SchemaMissing(StorageError, LookupError):
     no ``manage.py migrate``), the store looks in another schema than the one
     they were made in, or they are older than this sessionkit and were not
     upgraded. ``missing`` names the table or column the database did not find
-    (``None`` when it said none). Nothing was written.
+    (``None`` when it said none): a table by its name alone (MySQL/MariaDB
+    name its database too, which the message keeps), so a dotted name is a
+    table's column. Nothing was written.
     """
 
     def __init__(
