@@ -561,6 +561,54 @@ def test_a_host_rollback_drops_a_joined_units_writes_and_events(
         assert uow.sessions.query(TENANT, SessionQuery()).total == 0
 
 
+@pytest.mark.parametrize("keep", [False, True], ids=["rolled-back", "released"])
+def test_a_savepoint_the_host_opens_on_its_connection_decides_a_joined_units_events(
+    store: SqlAlchemyStore, engine: Engine, publisher: RecordingPublisher, keep: bool
+) -> None:
+    # The host's session is bound to the engine: a savepoint it opened on the session's
+    # connection itself and rolled back took the unit's writes, yet its events went out.
+    from sessionkit.testing.contract import _event
+
+    with OrmSession(engine) as host:
+        savepoint = host.connection().begin_nested()
+        with store.join(host) as uow:
+            uow.sessions.add(make_session("a"))
+            uow.collect([_event()])
+            uow.commit()
+        if keep:
+            savepoint.commit()
+        else:
+            savepoint.rollback()
+        host.commit()
+    assert len(publisher.events) == (1 if keep else 0)
+    with store.unit_of_work() as uow:
+        assert uow.sessions.query(TENANT, SessionQuery()).total == (1 if keep else 0)
+
+
+@pytest.mark.parametrize("began", [False, True], ids=["host-idle", "host-began"])
+def test_a_join_inside_a_join_runs_in_the_hosts_transaction(
+    store: SqlAlchemyStore, engine: Engine, publisher: RecordingPublisher, began: bool
+) -> None:
+    # On SQLite the outer unit of an idle host took the in-process lock, and the inner
+    # one was refused as nested (NestedUnitOfWork); PostgreSQL and MariaDB ran both.
+    from sessionkit.testing.contract import _event
+
+    with OrmSession(engine) as host:
+        if began:
+            host.execute(text("SELECT 1"))
+        with store.join(host) as outer:
+            outer.sessions.add(make_session("a"))
+            with store.join(host) as inner:
+                inner.sessions.add(make_session("b", at=1))
+                inner.collect([_event()])
+                inner.commit()
+            outer.commit()
+        host.commit()
+    assert len(publisher.events) == 1
+    with store.unit_of_work() as uow:
+        assert [s.id for s in uow.sessions.query(TENANT, SessionQuery()).items] == ["a", "b"]
+
+
 # ---------------------------------------------------------------------- kinds and repositories
 
 

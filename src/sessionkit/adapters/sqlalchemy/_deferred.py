@@ -60,14 +60,20 @@ _SESSIONS_ON: weakref.WeakKeyDictionary[Connection, weakref.WeakSet[OrmSession]]
 the host rolls back on the connection itself drops the batches it enclosed."""
 
 
-def defer(db: OrmSession, store: Publishing, events: list[DomainEvent]) -> None:
+def defer(
+    db: OrmSession,
+    store: Publishing,
+    events: list[DomainEvent],
+    connection: Connection | None = None,
+) -> None:
     """Publish ``events`` when the host commits its transaction; drop them on a rollback.
 
     The batch remembers the transactions enclosing the released savepoint, so
     rolling back any of them (the host's whole transaction, or an outer
-    savepoint) drops it; for a session bound to a ``Connection``, also the
-    connection's savepoints open around it (the host may open and roll back
-    one on the connection itself).
+    savepoint) drops it; also the savepoints open around it on the Core
+    connection the unit ran on (``connection``, or the one the session is
+    bound to): the host may open and roll back one on the connection itself
+    (``db.connection().begin_nested()``), whatever the session is bound to.
     """
     if not db.info.get(_LISTENING):
         event.listen(db, "before_commit", _committing)
@@ -82,14 +88,15 @@ def defer(db: OrmSession, store: Publishing, events: list[DomainEvent]) -> None:
         transaction = transaction.parent
     names: frozenset[str] = frozenset()
     bind = db.bind
-    if isinstance(bind, Connection):
-        names = frozenset(_savepoints(bind))
-        sessions = _SESSIONS_ON.get(bind)
+    on = bind if isinstance(bind, Connection) else connection
+    if on is not None:
+        names = frozenset(_savepoints(on))
+        sessions = _SESSIONS_ON.get(on)
         if sessions is None:
-            sessions = _SESSIONS_ON[bind] = weakref.WeakSet()
-            _listen_on(bind)  # now: the batches may move to it from inside its events
-            event.listen(bind, "rollback_savepoint", _drop_pending_in)
-            event.listen(bind, "commit", _stage_pending)
+            sessions = _SESSIONS_ON[on] = weakref.WeakSet()
+            _listen_on(on)  # now: the batches may move to it from inside its events
+            event.listen(on, "rollback_savepoint", _drop_pending_in)
+            event.listen(on, "commit", _stage_pending)
         sessions.add(db)
     pending: list[_Pending] = db.info.setdefault(_PENDING, [])
     pending.append((store, events, chain, names))

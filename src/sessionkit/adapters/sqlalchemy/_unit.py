@@ -244,13 +244,15 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         self._used = True
         if self._store.backend.serialise_in_process:
             lock = _locks.engine_lock(self._store.engine)
-            _locks.refuse_nested(lock)
             # A host transaction that has begun holds SQLite's write lock already: its
             # units must not queue behind another thread's, which may be waiting for it.
             # So does the transaction of the connection a store's sessionmaker is bound to.
+            # Nor is a unit joined to it nested in another: both are the host's SAVEPOINTs
+            # (a join inside a join whose host was idle at first, as on the other backends).
             host = self._store.host_connection
             hosted = self._host is not None and self._host.in_transaction()
             if not hosted and (host is None or not holds_write_lock(host)):
+                _locks.refuse_nested(lock)
                 self._lock = _locks.acquire(lock, self._store.lock_timeout)
         dialect = self._store.engine.dialect
         if self._host is not None:
@@ -355,7 +357,7 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         assert self._savepoint is not None
         self._savepoint.commit()
         if events:
-            defer(self._host, self._store, events)
+            defer(self._host, self._store, events, self.connection)
         self._savepoint = self._host.begin_nested()
 
     def defer_to_host(self, action: Callable[[], object]) -> bool:
