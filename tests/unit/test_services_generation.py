@@ -379,6 +379,12 @@ def test_top_up_with_a_buffer_longer_than_the_horizon(world: World) -> None:
         window=WindowPolicy(initial_months=1, buffer=timedelta(weeks=8)),
     )
     report = world.kit.top_up()
-    assert report.refilled[0].window == TimeSpan(berlin(4, 2, 9), NOW + timedelta(weeks=8))
+    filled = NOW + timedelta(weeks=8, days=1)  # a day past the buffer
+    assert report.refilled[0].window == TimeSpan(berlin(4, 2, 9), filled)
     assert world.kit.top_up().refilled == ()
     assert series.generated_until == berlin(4, 2, 9)
+    # Filled to the buffer alone, it was due again a second later, at every tick.
+    assert world.kit.top_up(now=NOW + timedelta(seconds=1)).refilled == ()
+    assert world.kit.tick(now=NOW + timedelta(hours=23)).idle
+    later = world.kit.top_up(now=NOW + timedelta(days=1, seconds=1)).refilled
+    assert [r.window for r in later] == [TimeSpan(filled, filled + timedelta(days=1, seconds=1))]

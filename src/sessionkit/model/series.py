@@ -85,7 +85,9 @@ class WindowPolicy:
 
     A new series is materialised ``initial_months`` calendar months ahead (the
     LMS seed: 2 months). ``top_up`` keeps at least ``buffer`` ahead of now (the
-    seed: 4 weeks) and, when it runs short, refills to ``initial_months`` again.
+    seed: 4 weeks) and, when it runs short, refills to ``initial_months`` again,
+    and at least a day past ``buffer``: a buffer longer than the months is kept
+    by a refill once a day.
     """
 
     initial_months: int = 2

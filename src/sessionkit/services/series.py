@@ -8,7 +8,7 @@ events and scheduler.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -54,6 +54,16 @@ from sessionkit.zones import check_instant
 
 __all__ = ["SeriesCommands"]
 
+_PAST_BUFFER = timedelta(days=1)
+"""How far past its buffer a top-up fills a series at least.
+
+A series whose ``initial_months`` do not reach past its ``buffer`` (the
+marketplace's: a month ahead, five weeks kept) was refilled to exactly the
+buffer: a second later less than the buffer lay ahead, so every tick topped
+it up again (no session made, a version written, ``idle`` never true, and
+``tick --until-idle`` never ended). Filled a day past it, it is due once a day.
+"""
+
 
 def _check_version(series: Series, expected_version: int | None) -> None:
     check_record_version(series.id, series.version, expected_version)
@@ -96,10 +106,10 @@ def top_up_window(series: Series, now: datetime) -> tuple[datetime, datetime] | 
 
 
 def _refill_end(series: Series, begin: datetime) -> datetime:
-    """Where a top-up from ``begin`` fills ``series`` to: its months ahead, or its buffer."""
+    """Where a top-up from ``begin`` fills ``series``: months ahead, or a day past its buffer."""
     return max(
         months_after(begin, series.window.initial_months, series_zone(series)),
-        begin + series.window.buffer,
+        begin + series.window.buffer + _PAST_BUFFER,
     )
 
 
@@ -252,9 +262,10 @@ class SeriesCommands:
         """Keep every active series (of ``tenant``, or of all tenants for ``None``) generated ahead.
 
         A series with less than ``window.buffer`` generated ahead of ``now``
-        is refilled up to ``window.initial_months`` calendar months (or the
-        buffer, if longer) ahead. Idempotent: a second run at the same
-        instant changes nothing. Each series is its own unit of work; one that
+        is refilled up to ``window.initial_months`` calendar months ahead, and
+        at least a day past the buffer (so one whose buffer reaches past its
+        months is due once a day, not at every tick). Idempotent: a second run
+        at the same instant changes nothing. Each series is its own unit of work; one that
         fails is reported in ``failed`` and does not stop the others.
         """
         ctx = self._ctx
