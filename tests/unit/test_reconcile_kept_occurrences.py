@@ -374,3 +374,40 @@ def test_a_kept_lesson_the_class_moves_back_to_is_no_orphan_any_more(h: Harness)
     ]
     regenerated = [e for e in h.events.events if type(e).__name__ == "SessionsRegenerated"]
     assert [e.orphaned for e in regenerated] == [0, 1, 0]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        attrs.evolve(
+            _weekly(time(17)),
+            recurrence=attrs.evolve(_weekly(time(17)).recurrence, tz="Europe/London"),
+        ),
+        attrs.evolve(
+            _weekly(time(17)),
+            recurrence=attrs.evolve(_weekly(time(17)).recurrence, duration=timedelta(hours=2)),
+        ),
+    ],
+    ids=["same-local-time-another-zone", "longer"],
+)
+def test_a_booked_lesson_the_change_moves_under_the_same_key_is_an_orphan(
+    h: Harness, item: ScheduleItem
+) -> None:
+    # The key (the local start) stays, the session's time does not follow: it was kept and
+    # reported only in ``kept``, and nothing said that day's lesson of the new schedule was
+    # not made.
+    series, made = h.kit.series.create(
+        T, actor="t", title="Choir", items=[_weekly(time(17))], capacity=3
+    )
+    booked = made.created[1]  # Monday 9 March, 17:00 Berlin
+    h.kit.bookings.book(T, booked.id, "student:ana", actor="ana", confirm=True)
+    report = h.kit.series.change_schedule(T, series.id, actor="t", items=[item])
+    assert [(o.session.id, o.reason) for o in report.orphans] == [
+        (booked.id, "it has dependents (1 booking(s))")
+    ]
+    assert [(s.key, s.reason, s.blocking.id) for s in report.skipped] == [
+        (datetime(2026, 3, 9, 17), "exists", booked.id)
+    ]
+    assert booked.id in {s.id for s in report.kept}
+    assert h.kit.queries.get(T, booked.id).span == booked.span
+    assert len(report.updated) == 3  # the other lessons follow

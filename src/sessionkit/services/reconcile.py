@@ -99,6 +99,8 @@ class _Sorted:
     kept: list[Session] = attrs.Factory(list)
     orphans: list[Orphan] = attrs.Factory(list)
     respecs: list[Respec] = attrs.Factory(list)
+    off_time: list[tuple[Session, Wanted]] = attrs.Factory(list)
+    """Sessions holding their occurrence's key where the schedule now wants it at another time."""
 
 
 def _locked_plan(
@@ -158,6 +160,18 @@ def _classify(
             if old:
                 out.respecs.append((session, changed, old))
                 continue
+        elif (
+            wish is not None
+            and reason is not None
+            and not session.detached
+            and (session.span, session.tz) != (wish.span, wish.item.recurrence.tz)
+        ):
+            # The same key at another time or zone (Berlin 18:00 made London 18:00): kept
+            # where it is, so the schedule's occurrence that day is not made. Reported as
+            # for a changed time, which gives the occurrence a new key: an orphan, and the
+            # occurrence skipped as held.
+            out.orphans.append(Orphan(session=session, reason=reason))
+            out.off_time.append((session, wish))
         out.kept.append(session)
     return out
 
@@ -428,6 +442,9 @@ def reconcile_in(
     back = {kept.id for kept, occurrence in stand_ins if kept.span == occurrence.span}
     plan_.orphans = [o for o in plan_.orphans if o.session.id not in back]
     held = {s.occurrence_key for s in holders}
+    skipped.extend(
+        skipped_occurrence(after, wish, "exists", session, None) for session, wish in plan_.off_time
+    )
     missing: list[Wanted] = []
     for wish in wanted:
         if wish.key in standing:

@@ -135,8 +135,9 @@ class ReconcileReport:
     under their ids but given the new slot's duration, resources or title.
     ``deleted``: obsolete sessions removed. ``kept``: future sessions left as
     they were (still wanted, extra, detached, or not in the initial status).
-    ``orphans``: kept sessions the new schedule does not want, with the reason
-    they could not be deleted. ``skipped``: wanted occurrences that could not be
+    ``orphans``: kept sessions the new schedule does not want (or wants at
+    another time or zone of the same occurrence), with the reason they could
+    not be deleted (or moved). ``skipped``: wanted occurrences that could not be
     created or updated (see :class:`Skipped`).
     """
 
