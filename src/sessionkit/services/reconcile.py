@@ -99,8 +99,8 @@ class _Sorted:
     kept: list[Session] = attrs.Factory(list)
     orphans: list[Orphan] = attrs.Factory(list)
     respecs: list[Respec] = attrs.Factory(list)
-    off_time: list[tuple[Session, Wanted]] = attrs.Factory(list)
-    """Sessions holding their occurrence's key where the schedule now wants it at another time."""
+    off_time: dict[datetime, Session] = attrs.Factory(dict)
+    """Sessions by the key they hold, where the schedule now wants it at another time."""
 
 
 def _locked_plan(
@@ -171,7 +171,7 @@ def _classify(
             # for a changed time, which gives the occurrence a new key: an orphan, and the
             # occurrence skipped as held.
             out.orphans.append(Orphan(session=session, reason=reason))
-            out.off_time.append((session, wish))
+            out.off_time[wish.key] = session
         out.kept.append(session)
     return out
 
@@ -437,14 +437,12 @@ def reconcile_in(
         ctx, tx, before, after, plan_.orphans, holders, cutoff=cutoff, deleted=deleted_ids
     )
     standing = {occurrence.key: kept for kept, occurrence in stand_ins}
+    standing.update(plan_.off_time)  # their occurrences are held as a stand-in's are
     # A kept session the new schedule puts back where it is (a class moved back) is no
     # orphan: it stands for that occurrence exactly, as a session of the first generation.
     back = {kept.id for kept, occurrence in stand_ins if kept.span == occurrence.span}
     plan_.orphans = [o for o in plan_.orphans if o.session.id not in back]
     held = {s.occurrence_key for s in holders}
-    skipped.extend(
-        skipped_occurrence(after, wish, "exists", session, None) for session, wish in plan_.off_time
-    )
     missing: list[Wanted] = []
     for wish in wanted:
         if wish.key in standing:
