@@ -14,6 +14,7 @@ and an integer never matches a float (``1`` does not match a stored ``1.0``).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -24,6 +25,7 @@ from sessionkit.errors._base import iterator_of, shown
 from sessionkit.model.text import storable
 
 __all__ = [
+    "MAX_FIELDS_SIZE",
     "MAX_FIELD_KEY_LENGTH",
     "MAX_NOTES_LENGTH",
     "FieldFilter",
@@ -43,6 +45,14 @@ MAX_FIELD_DEPTH = 30
 
 MariaDB's JSON check refuses a document deeper than 32 levels: the fields'
 object and a scalar at the bottom leave 30 for a value's lists and objects."""
+MAX_FIELDS_SIZE = 65_536
+"""Largest own fields of one record: bytes of their JSON, compact and UTF-8 encoded.
+
+Own fields are annotations; the bound keeps every write far below what each
+database takes in one statement (MariaDB's ``max_allowed_packet`` is 16 MB by
+default, PostgreSQL's jsonb strings stop at 256 MB), so no store refuses a
+record another one keeps, and a series' fields copied into each of its
+sessions stay a bounded cost."""
 MAX_FILTER_KEYS = 32
 """The most own-field filters one query has."""
 MAX_FILTER_VALUES = 100
@@ -111,7 +121,28 @@ def check_fields(fields: object) -> dict[str, Any]:
         return {}
     if not isinstance(fields, Mapping):
         raise WrongType(fields, name="metadata", expected="a mapping of field names to values")
-    return {check_field_key(key): field_value(key, value) for key, value in fields.items()}
+    return check_fields_size(
+        {check_field_key(key): field_value(key, value) for key, value in fields.items()}
+    )
+
+
+def check_fields_size(fields: dict[str, Any]) -> dict[str, Any]:
+    """Return ``fields`` (already JSON-safe) if their JSON fits :data:`MAX_FIELDS_SIZE`, else raise.
+
+    The size is that of the compact UTF-8 JSON text (``InvalidValue`` gives it
+    in ``value``).
+    """
+    if not fields:
+        return fields
+    size = len(json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > MAX_FIELDS_SIZE:
+        raise InvalidValue(
+            f"own fields {shown(fields)} take {size:,} bytes as JSON, more than the "
+            f"{MAX_FIELDS_SIZE:,} one record keeps",
+            value=f"{size:,} bytes",
+            expected=f"at most {MAX_FIELDS_SIZE:,} bytes of JSON (UTF-8)",
+        )
+    return fields
 
 
 def _int64(key: str, value: int) -> int:

@@ -22,7 +22,7 @@ from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.attendance import SEALED_FIELD
 from sessionkit.model.events import SeriesUpdated, SessionUpdated
-from sessionkit.model.fields import check_field_key, field_value
+from sessionkit.model.fields import check_field_key, check_fields_size, field_value
 from sessionkit.model.html import html_of
 from sessionkit.model.series import Series
 from sessionkit.model.session import REQUEST_FIELD, Session, check_group
@@ -118,7 +118,7 @@ def changed_fields(
     # Compare as JSON would: 1 == 1.0 == True in Python, not once stored.
     if _typed(after) == _typed(dict(current)):
         return None
-    return after
+    return check_fields_size(after)
 
 
 def _typed(value: Any) -> Any:
