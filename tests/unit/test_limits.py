@@ -206,6 +206,24 @@ def test_a_rule_that_never_matches_costs_milliseconds_not_a_scan_to_9999() -> No
     assert list(rec.between(NOW, NOW + timedelta(days=3_650), max_candidates=10)) == []
 
 
+HOUR = timedelta(hours=1)
+
+
+def test_the_dtstart_bounds_are_instants_and_the_refusal_names_them() -> None:
+    for start in (datetime(1, 1, 3), datetime(9999, 12, 29)):
+        assert (
+            Recurrence.from_rrule("FREQ=DAILY;COUNT=1", start=start, tz="UTC", duration=HOUR).start
+            == start
+        )
+    for start in (datetime(1, 1, 2, 23, 59), datetime(9999, 12, 29, 9)):
+        with pytest.raises(InvalidValue) as refused:
+            Recurrence.from_rrule("FREQ=DAILY;COUNT=1", start=start, tz="UTC", duration=HOUR)
+        assert str(refused.value) == (
+            f"DTSTART {start.isoformat()} in UTC must lie between 0001-01-03 00:00 and"
+            " 9999-12-29 00:00 UTC"
+        )
+
+
 def test_a_count_rule_walking_from_year_one_is_bounded() -> None:
     with pytest.raises(InvalidValue, match="DTSTART"):  # its UTC instant is in year 0
         Recurrence.from_rrule(

@@ -73,6 +73,11 @@ _FIRST_START = datetime(1, 1, 3, tzinfo=UTC)
 _LAST_START = datetime(9999, 12, 29, tzinfo=UTC)
 
 
+def _minute(instant: datetime) -> str:
+    """``instant`` as ``0001-01-03 00:00`` (``strftime`` drops the zeros of a year below 1000)."""
+    return instant.replace(tzinfo=None).isoformat(" ", "minutes")
+
+
 def _check_dtstart(start: datetime, tz: str) -> None:
     """Refuse a DTSTART within two days of year 1 or 9999 (UTC), where expansion overflows."""
     if _FIRST_START.year < start.year < _LAST_START.year:
@@ -84,7 +89,7 @@ def _check_dtstart(start: datetime, tz: str) -> None:
     if instant is None or not _FIRST_START <= instant <= _LAST_START:
         raise InvalidRecurrence(
             f"DTSTART {start.isoformat()} in {tz} must lie between "
-            f"{_FIRST_START.date().isoformat()} and {_LAST_START.date().isoformat()} UTC",
+            f"{_minute(_FIRST_START)} and {_minute(_LAST_START)} UTC",
             value=start,
             part="DTSTART",
         )
