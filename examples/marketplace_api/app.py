@@ -16,7 +16,9 @@ roles the caller may act in are the example's (fake) login's to grant, never
 the request's to claim: a tutor (``X-Actor: tina`` or ``omar``) acts as
 ``tutor`` and ``provider`` (a provider's cancel refunds in full; ``provider``
 is a staff role, so a tutor runs the schedule: sessions, series, goodwill
-refunds, manual payments, attendance), anyone else as a ``student``, and no one
+refunds, manual payments, attendance) and gives the seats it books for
+students by hand the role ``student`` (a booking takes only a role its maker
+holds), anyone else as a ``student``, and no one
 as ``host`` or ``admin``. A role not granted is a 403 ``RoleNotGranted``
 problem. The login also says who the caller is (``Caller.participant``): a
 student ``ann`` is ``student:ann`` and acts on her own bookings and payments
@@ -97,7 +99,8 @@ def the_kit(request: Request) -> SessionKit:
 
 TUTORS = frozenset(offer.tutor.id for offer in OFFERS)
 """The actors the fake login knows as tutors; every other named actor is a student."""
-TUTOR_ROLES = frozenset({"tutor", "provider"})
+TUTOR_ROLES = frozenset({"tutor", "provider", "student"})
+"""A tutor's roles: ``student`` too, the role of the students' seats a tutor books by hand."""
 STUDENT_ROLES = frozenset({"student"})
 
 

@@ -365,3 +365,16 @@ def test_a_student_acts_for_herself_and_a_tutor_runs_the_schedule() -> None:
         )
         assert goodwill.status_code == 200, goodwill.text
         assert goodwill.json()["refunded"] == "10.00"
+
+        # And takes bob's seat in the group against cash: a student's booking, made by hand.
+        cash = client.post(
+            f"/v1/sessions/{group['id']}/paid-bookings",
+            json={"participant": "student:bob", "role": "student", "manual": True},
+            headers=TINA,
+        )
+        assert cash.status_code == 201, cash.text
+        assert cash.json()["next_action"] == "collect"
+        assert (cash.json()["booking"]["participant"], cash.json()["booking"]["role"]) == (
+            "student:bob",
+            "student",
+        )

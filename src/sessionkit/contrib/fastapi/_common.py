@@ -81,7 +81,9 @@ class Caller:
     ``admin`` or ``provider``. A host whose policies name roles grants them,
     e.g. ``roles={"student"}`` for a student (then the default roles are not
     granted too: a student cannot escape the student's notice by acting as
-    ``participant``) and ``{"tutor", "provider"}`` for the tutor.
+    ``participant``) and ``{"tutor", "provider"}`` for the tutor (and
+    ``"student"`` if it books students' seats by hand: a booking takes only a
+    role its maker holds).
 
     A caller holding one of the router's ``staff_roles`` (default
     ``{"host", "provider", "admin"}``) is staff: it acts as the schedule's
