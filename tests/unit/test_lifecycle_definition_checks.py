@@ -17,7 +17,7 @@ import attrs
 import pytest
 
 from sessionkit import TimeSpan
-from sessionkit.errors import InvalidLifecycle, NotADatetime, WrongType
+from sessionkit.errors import InvalidDuration, InvalidLifecycle, NotADatetime, WrongType
 from sessionkit.lifecycle import (
     PRESETS,
     Lifecycle,
@@ -116,6 +116,23 @@ def test_timer_before_refuses_a_delta_that_is_no_timedelta(make: Callable[[], ob
     with pytest.raises(NotADatetime) as info:
         make()
     assert info.value.name == "delta"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Timer.after_end(timedelta.max),
+        lambda: Timer.before_start(timedelta(days=10**6)),
+        lambda: Timer("start", timedelta(days=36_601)),
+    ],
+    ids=["timedelta.max", "a million days before", "a century and a day"],
+)
+def test_timer_refuses_an_offset_past_a_century(make: Callable[[], object]) -> None:
+    # Else anchor + offset overflowed (a bare OverflowError) at the first next_due or tick.
+    with pytest.raises(InvalidDuration, match="at most 36,600 days") as info:
+        make()
+    assert info.value.expected == "-36600 days <= offset <= 36600 days"
+    assert Timer.before_start(timedelta(days=36_600)).offset == -timedelta(days=36_600)
 
 
 # -- Transition -------------------------------------------------------------------------

@@ -177,10 +177,11 @@ def _timed_cycle(transitions: Sequence[Transition]) -> list[str] | None:
     return None
 
 
-def _check_entry(lifecycle: str, known: dict[str, Status], entry: str) -> None:
+def _check_entry(lifecycle: str, known: dict[str, Status], entry: str, *, named: bool) -> None:
     """Check the entry status: known, not terminal, and no cancellation (it is not entered so).
 
-    Reachability from the initial status is already checked for every status.
+    ``named``: the entry is the ``scheduled=`` argument (else the initial
+    status). Reachability from the initial status is already checked for every status.
     """
     if entry not in known:
         raise _fail(
@@ -194,7 +195,8 @@ def _check_entry(lifecycle: str, known: dict[str, Status], entry: str) -> None:
             lifecycle,
             "terminal_entry",
             entry,
-            f"scheduled={shown(entry)} is terminal; a new value could never leave it",
+            f"{f'scheduled={shown(entry)}' if named else f'the initial status {shown(entry)}'}"
+            " is terminal; a new value could never leave it",
         )
     for status in known.values():
         if status.cancelled and (status.initial or status.name == entry):
@@ -267,7 +269,12 @@ def validate(
             tuple(unreachable),
             f"no path from {shown(initial[0])} reaches {', '.join(unreachable)}",
         )
-    _check_entry(lifecycle, known, initial[0] if scheduled is None else scheduled)
+    _check_entry(
+        lifecycle,
+        known,
+        initial[0] if scheduled is None else scheduled,
+        named=scheduled is not None,
+    )
     cycle = _timed_cycle(expanded)
     if cycle is not None:
         raise _fail(

@@ -13,7 +13,14 @@ from typing import Any, Final, Literal, TypeAlias, cast
 
 import attrs
 
-from sessionkit.errors import InvalidValue, NaiveDatetime, NotADatetime, NotASession, WrongType
+from sessionkit.errors import (
+    InvalidDuration,
+    InvalidValue,
+    NaiveDatetime,
+    NotADatetime,
+    NotASession,
+    WrongType,
+)
 from sessionkit.errors._base import shown
 from sessionkit.lifecycle._checks import (
     check_callable,
@@ -24,6 +31,7 @@ from sessionkit.lifecycle._checks import (
 )
 from sessionkit.lifecycle.context import TransitionContext
 from sessionkit.lifecycle.guards import Condition, Guard
+from sessionkit.limits import CEILING
 
 __all__ = [
     "ANY",
@@ -155,6 +163,14 @@ class Timer:
         _check_anchor(self.anchor)
         if not isinstance(self.offset, timedelta):
             raise NotADatetime(self.offset, name="offset", expected="timedelta")
+        if not -CEILING <= self.offset <= CEILING:
+            # Anchor plus offset must stay a datetime: found out here, not at the tick.
+            raise InvalidDuration(
+                f"a timer's offset is at most {CEILING.days:,} days (100 years) either way, got "
+                f"{self.offset}",
+                value=self.offset,
+                expected=f"-{CEILING.days} days <= offset <= {CEILING.days} days",
+            )
         if self.condition is not None:
             # Asked only when the clock would fire, which may be weeks after the definition.
             check_callable(

@@ -108,6 +108,19 @@ def test_a_terminal_entry_status_is_refused() -> None:
     with pytest.raises(InvalidLifecycle) as info:
         build(scheduled="DONE")
     assert (info.value.problem, info.value.subject) == ("terminal_entry", "DONE")
+    assert "scheduled='DONE' is terminal" in str(info.value)
+
+
+def test_a_terminal_initial_status_is_refused_as_such_not_as_scheduled() -> None:
+    with pytest.raises(InvalidLifecycle) as info:
+        Lifecycle(
+            "x",
+            statuses=[Status("A", initial=True, terminal=True)],
+            transitions=[],
+        )
+    assert (info.value.problem, info.value.subject) == ("terminal_entry", "A")
+    assert "the initial status 'A' is terminal" in str(info.value)
+    assert "scheduled=" not in str(info.value)
 
 
 def test_a_cancelled_status_cannot_be_where_values_start() -> None:
