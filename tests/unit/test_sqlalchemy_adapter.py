@@ -26,6 +26,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    UniqueConstraint,
     create_engine,
     event,
     inspect,
@@ -65,7 +66,7 @@ from sessionkit.errors import (
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.ports import SERIES, SESSIONS, Kind, Repository, UniqueKey
+from sessionkit.ports import BOOKINGS, SERIES, SESSIONS, Kind, Repository, UniqueKey
 from sessionkit.recurrence import Recurrence
 from sessionkit.testing.clocks import RecordingPublisher
 from sessionkit.testing.contract import T0, TENANT, _event, make_series, make_session
@@ -695,6 +696,44 @@ def test_a_unique_index_and_a_foreign_key_describe_a_kind() -> None:
     assert caught.value.value == "name"
 
 
+def test_register_refuses_a_constraint_off_the_keys_fields_or_without_the_tenant(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Both were accepted: two records of one tenant then shared a title, and one
+    # tenant's title blocked another's, each found out as a raw IntegrityError.
+    from sessionkit.adapters.sqlalchemy import _kind
+
+    monkeypatch.setattr(_kind, "_KINDS", dict(_kind._KINDS))  # the fitting one is undone
+    keyed: Kind[Repository[Session]] = Kind(
+        "titled_rooms", Session, unique=(UniqueKey("title", ("title",)),)
+    )
+    for columns in (("tenant", "version"), ("title",), ("tenant", "title", "version")):
+        table = _rooms_table("titled_rooms", UniqueConstraint(*columns, name="uq_titled"))
+        with pytest.raises(InvalidValue, match="must be scoped by the tenant") as caught:
+            register(keyed, SqlKind(table, dict, dict, unique={"title": "uq_titled"}))
+        assert caught.value.value == columns
+        assert caught.value.expected == "a unique constraint on tenant and title"
+        assert registered("titled_rooms") is None
+    fitting = _rooms_table("titled_rooms", UniqueConstraint("title", "tenant", name="uq_titled"))
+    register(keyed, SqlKind(fitting, dict, dict, unique={"title": "uq_titled"}))
+    assert registered("titled_rooms") is not None
+
+
+def test_a_kind_named_as_one_of_sessionkits_own_is_refused(store: SqlAlchemyStore) -> None:
+    # Registered, it replaced sessionkit's bookings in every store of the process; asked
+    # for, it was handed sessionkit's booking repository. Both failed deep inside.
+    mine: Kind[Repository[Session]] = Kind("booking", Session)
+    with pytest.raises(InvalidValue, match="kind name 'booking' is sessionkit's own") as caught:
+        register(mine, SqlKind(_rooms_table("my_bookings"), dict, dict))
+    assert caught.value.value == "booking"
+    assert "session" in caught.value.expected
+    assert (registered("booking") or (None,))[0] is BOOKINGS
+    with store.unit_of_work() as uow, pytest.raises(InvalidValue, match="name your kind"):
+        uow.repository(mine)
+    with store.unit_of_work() as uow:
+        assert uow.repository(BOOKINGS) is uow.bookings
+
+
 def test_for_occurrences_reads_only_the_keys_asked_in_one_query_per_chunk(
     store: SqlAlchemyStore, engine: Engine
 ) -> None:
@@ -812,7 +851,6 @@ def test_bookable_sessions_are_grouped_as_the_index_walks(
     the tenant's window for them took twice as long for one of 60 teachers
     with no statistics gathered).
     """
-    from sessionkit.ports import BOOKINGS
 
     _fill(store, 20)
     sent: list[tuple[str, Any]] = []

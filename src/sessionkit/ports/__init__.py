@@ -82,8 +82,10 @@ from sessionkit.ports._storage import (
     Repository,
     SystemClock,
     UniqueKey,
+    check_kind,
     check_publisher,
     publish_batches,
+    reserve,
 )
 from sessionkit.ports._unit import (
     FactProvider,
@@ -149,6 +151,23 @@ __all__ = [
     "UnitOfWork",
     "UnitOfWorkBase",
     "UnitOfWorkFactory",
+    "check_kind",
     "check_publisher",
     "publish_batches",
 ]
+
+reserve(
+    ANALYTICS,
+    ATTENDANCE_OVERRIDES,
+    BOOKINGS,
+    COUNTERS,
+    PAYMENTS,
+    PAYMENT_EVENTS,
+    PRESENCE,
+    RESCHEDULES,
+    SERIES,
+    SESSIONS,
+    SESSION_CODES,
+    SUBSCRIPTIONS,
+    USAGE,
+)

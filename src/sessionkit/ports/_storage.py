@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -9,8 +10,8 @@ from typing import Any, Generic, Protocol, TypeVar, cast, runtime_checkable
 
 import attrs
 
-from sessionkit.errors import Duplicate, NotFound, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors import Duplicate, InvalidValue, NotFound, WrongType
+from sessionkit.errors._base import iterator_of, shown
 from sessionkit.model.events import DomainEvent
 
 RecordT = TypeVar("RecordT", bound="Record")
@@ -40,8 +41,9 @@ class Record(Protocol):
 class UniqueKey:
     """A set of fields no two records of one tenant may share (beside the id).
 
-    ``fields`` are attribute names (properties work too). As in SQL, a record
-    with ``None`` in any of them is not held to the key.
+    ``fields`` are attribute names (properties work too), at least one; a
+    single string is refused (``WrongType``), never read as its letters. As in
+    SQL, a record with ``None`` in any of them is not held to the key.
     """
 
     name: str
@@ -49,6 +51,8 @@ class UniqueKey:
     _get: Callable[[Any], Any] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
+        _check_name(self.name, "UniqueKey.name")
+        object.__setattr__(self, "fields", _field_names(self.fields, self.name))
         object.__setattr__(self, "_get", attrgetter(*self.fields))
 
     def value(self, record: object) -> tuple[Any, ...] | None:
@@ -56,6 +60,64 @@ class UniqueKey:
         got = self._get(record)
         values = got if len(self.fields) > 1 else (got,)
         return None if any(v is None for v in values) else tuple(values)
+
+
+def _check_name(name: object, what: str) -> None:
+    if not isinstance(name, str):
+        raise WrongType(name, name=what, expected="a name (str)")
+    if not name.strip():
+        raise InvalidValue(f"{what} is blank", value=name, expected="a non-blank name")
+
+
+def _field_names(fields: object, key: str) -> tuple[str, ...]:
+    """``fields`` of the unique key ``key`` as a tuple of names; ``WrongType`` for a string."""
+    what = f"the fields of unique key {shown(key)}"
+    if isinstance(fields, str):
+        raise WrongType(
+            fields,
+            name=what,
+            expected=f"a tuple of field names, such as ({fields!r},): a string would be read "
+            "as its letters",
+        )
+    names: tuple[object, ...] = tuple(
+        iterator_of(cast("Iterable[object]", fields), name=what, expected="a tuple of field names")
+    )
+    if not names:
+        raise InvalidValue(f"{what} are none", value=names, expected="at least one field name")
+    for name in names:
+        _check_name(name, f"a field of unique key {shown(key)}")
+    return cast("tuple[str, ...]", names)
+
+
+def _attributes(record_type: type[Any]) -> frozenset[str] | None:
+    """The fields an attrs class or dataclass declares; ``None`` for a class of another make."""
+    if attrs.has(record_type):
+        return frozenset(attrs.fields_dict(record_type))
+    if dataclasses.is_dataclass(record_type):
+        return frozenset(field.name for field in dataclasses.fields(record_type))
+    return None
+
+
+def _check_fields(kind: Kind[Any]) -> None:
+    """Refuse a unique key or parent naming a field the kind's records do not have.
+
+    Checked where the record class says what it has (attrs classes and
+    dataclasses; properties and class attributes count too), so a misspelt
+    name fails here rather than at the first write.
+    """
+    declared = _attributes(kind.record_type)
+    if declared is None:
+        return
+    named = [(f"unique key {shown(key.name)}", f) for key in kind.unique for f in key.fields]
+    named += [("parents", f) for f in kind.parents]
+    for where, field in named:
+        if field not in declared and not hasattr(kind.record_type, field):
+            raise InvalidValue(
+                f"kind {shown(kind.name)}: {where} names {shown(field)}, which "
+                f"{kind.record_type.__name__} has not",
+                value=field,
+                expected=f"a field of {kind.record_type.__name__}: {', '.join(sorted(declared))}",
+            )
 
 
 def _not_found(kind: str, record_id: object, tenant: object) -> NotFound:
@@ -94,6 +156,30 @@ class Kind(Generic[RepoT]):
     duplicate: Callable[[str, Any, UniqueKey | None, object], Duplicate] = _duplicate
     parents: Mapping[str, Kind[Any]] = attrs.field(factory=dict)
 
+    def __attrs_post_init__(self) -> None:
+        # Checked when the kind is made: a misspelt field or a doubled key name would
+        # otherwise surface at the first write, as an AttributeError or a wrong Duplicate.
+        _check_name(self.name, "Kind.name")
+        if not isinstance(self.record_type, type):
+            raise WrongType(self.record_type, name="Kind.record_type", expected="a class")
+        unique = tuple(iterator_of(self.unique, name="Kind.unique", expected="UniqueKey values"))
+        seen: set[str] = set()
+        for key in unique:
+            if not isinstance(key, UniqueKey):
+                raise WrongType(key, name="an item of Kind.unique", expected="a UniqueKey")
+            if key.name in seen:
+                raise InvalidValue(
+                    f"kind {shown(self.name)} has two unique keys called {shown(key.name)}",
+                    value=key.name,
+                    expected="one name per unique key",
+                )
+            seen.add(key.name)
+        object.__setattr__(self, "unique", unique)
+        for column, parent in self.parents.items():
+            if not isinstance(parent, Kind):
+                raise WrongType(parent, name=f"Kind.parents[{column!r}]", expected="a Kind")
+        _check_fields(self)
+
     def missing(self, record_id: object, tenant: object) -> NotFound:
         """Return the error for a record of this kind that does not exist."""
         return self.not_found(self.name, record_id, tenant)
@@ -108,6 +194,36 @@ class Kind(Generic[RepoT]):
             if key.name == name:
                 return key
         raise LookupError(f"kind {shown(self.name)} has no unique key {shown(name)}")
+
+
+_OWN: dict[str, Kind[Any]] = {}
+"""sessionkit's own kinds by name (:func:`reserve`): no other kind may take one of the names."""
+
+
+def reserve(*kinds: Kind[Any]) -> None:
+    """Make the names of ``kinds`` (sessionkit's own) unavailable to any other kind."""
+    _OWN.update((kind.name, kind) for kind in kinds)
+
+
+def check_kind(kind: object) -> Kind[Any]:
+    """Return ``kind`` if it is a :class:`Kind` whose name is its own; else raise.
+
+    Adapters ask when a kind is registered or first handed a repository: a
+    kind of yours named ``"booking"`` would otherwise be given sessionkit's
+    bookings (their repository, their table) and fail deep inside, or replace
+    them. ``WrongType`` for a non-kind, ``InvalidValue`` naming the name.
+    """
+    if not isinstance(kind, Kind):
+        raise WrongType(kind, name="kind", expected="a sessionkit.ports.Kind")
+    own = _OWN.get(kind.name)
+    if own is not None and own is not kind:
+        raise InvalidValue(
+            f"kind name {shown(kind.name)} is sessionkit's own (records of "
+            f"{own.record_type.__name__}); name your kind otherwise",
+            value=kind.name,
+            expected=f"a name other than {', '.join(sorted(_OWN))}",
+        )
+    return kind
 
 
 class Repository(Protocol[RecordT]):

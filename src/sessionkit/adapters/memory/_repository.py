@@ -16,7 +16,7 @@ import attrs
 
 from sessionkit.adapters.memory._table import Index, Journal, Table
 from sessionkit.errors import ConcurrentModification, StillReferenced
-from sessionkit.ports import Kind, Record
+from sessionkit.ports import Kind, Record, check_kind
 
 if TYPE_CHECKING:
     from sessionkit.adapters.memory._store import InMemoryUnitOfWork
@@ -170,8 +170,10 @@ def register(kind: Kind[Any], factory: RepositoryClass) -> None:
     """Make ``factory`` (a :class:`MemoryRepository` subclass) the repository of ``kind``.
 
     Only needed for a kind with reads or checks beyond the generic ones; the
-    latest registration for a kind's name wins.
+    latest registration for a kind's name wins. A kind of yours named as one of
+    sessionkit's own is refused (``InvalidValue``).
     """
+    check_kind(kind)
     _REGISTRY[kind.name] = factory
 
 

@@ -11,7 +11,14 @@ from sessionkit.adapters.memory._repository import MemoryRepository, repository_
 from sessionkit.adapters.memory._table import Journal, Table
 from sessionkit.errors import NestedUnitOfWork
 from sessionkit.model.events import DomainEvent
-from sessionkit.ports import EventPublisher, Kind, UnitOfWorkBase, check_publisher, publish_batches
+from sessionkit.ports import (
+    EventPublisher,
+    Kind,
+    UnitOfWorkBase,
+    check_kind,
+    check_publisher,
+    publish_batches,
+)
 
 RepoT = TypeVar("RepoT")
 
@@ -100,6 +107,7 @@ class InMemoryUnitOfWork(UnitOfWorkBase):
         """
         found = self._repositories.get(kind.name)
         if found is None:
+            check_kind(kind)
             found = self._repositories[kind.name] = repository_class(kind)(self, kind)
         return cast("RepoT", found)
 

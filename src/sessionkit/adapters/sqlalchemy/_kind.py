@@ -25,7 +25,7 @@ from sessionkit.adapters.sqlalchemy._backend import Backend
 from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.errors import InvalidValue
 from sessionkit.errors._base import shown
-from sessionkit.ports import Kind, Record
+from sessionkit.ports import Kind, Record, check_kind
 
 __all__ = [
     "ChildTable",
@@ -177,6 +177,7 @@ def register(kind: Kind[Any], sql: SqlKind[Any]) -> None:
     missing constraint, the parent column without a foreign key) and what was
     expected; nothing is registered then.
     """
+    check_kind(kind)
     columns = set(sql.table.c.keys())
     missing_columns = tuple(sorted({"tenant", "id", "version"} - columns))
     if missing_columns:
@@ -198,11 +199,34 @@ def register(kind: Kind[Any], sql: SqlKind[Any]) -> None:
             value=unmapped or unknown,
             expected=f"unique= mapping exactly {sorted(wanted)} to constraint names",
         )
-    for key in sql.unique:
-        sql.unique_columns(key)
+    for key in kind.unique:
+        _check_constraint(sql, key.name, key.fields)
     for column in sql.parents:
         sql.parent_key(column)
     _KINDS[kind.name] = (kind, sql)
+
+
+def _check_constraint(sql: SqlKind[Any], key: str, fields: tuple[str, ...]) -> None:
+    """Refuse a unique constraint without ``tenant``, or on other columns than the key's fields.
+
+    A key whose fields are all columns of the table must be enforced on
+    exactly ``tenant`` and those columns; a field stored otherwise (a
+    reference split in two columns) is left to the description.
+    """
+    names = [str(column.name) for column in sql.unique_columns(key)]
+    wanted = {"tenant", *fields}
+    fits = "tenant" in names
+    if fits and wanted <= set(sql.table.c.keys()):
+        fits = set(names) == wanted
+    if not fits:
+        raise InvalidValue(
+            f"the unique key {shown(key)} (fields {list(fields)}) is mapped to "
+            f"{shown(sql.unique[key])} of {shown(sql.table.name)}, on {names}: it must be "
+            "scoped by the tenant and hold the key's fields, else records of one tenant could "
+            "share the key, or one tenant's key block another's",
+            value=tuple(names),
+            expected=f"a unique constraint on tenant and {', '.join(fields)}",
+        )
 
 
 def registered(name: str) -> tuple[Kind[Any], SqlKind[Any]] | None:
@@ -224,6 +248,7 @@ def register_reader(kind: Kind[Any], make: Callable[[SqlUnit], Any]) -> None:
     Analytics is one: a reader over other kinds' tables, handed out by
     ``uow.repository(kind)`` like any repository.
     """
+    check_kind(kind)
     _READERS[kind.name] = make
 
 

@@ -34,7 +34,7 @@ from sessionkit.adapters.sqlalchemy._kind import known_kinds, reader, registered
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
 from sessionkit.errors import SessionKitError, StorageUnavailable, UnsupportedKind
 from sessionkit.model.events import DomainEvent
-from sessionkit.ports import EventPublisher, Kind, UnitOfWorkBase, publish_batches
+from sessionkit.ports import EventPublisher, Kind, UnitOfWorkBase, check_kind, publish_batches
 
 RepoT = TypeVar("RepoT")
 
@@ -226,6 +226,7 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         """
         found = self._repositories.get(kind.name)
         if found is None:
+            check_kind(kind)
             entry = registered(kind.name)
             make_reader = reader(kind.name) if entry is None else None
             if make_reader is not None:
