@@ -27,12 +27,14 @@ class ActionRefused(SessionKitError, ValueError):
 
 
 class CancelRefused(ActionRefused):
-    """A notice rule refused a cancel in the acting role.
+    """A rule refused a cancel in the acting role.
 
-    ``rule`` is ``"notice"`` (less notice than the role needs to cancel) or
-    ``"window"`` (the role is shut out this close to the start); ``allows_at``
-    is ``None``, since notice only shrinks as time passes. ``booking_id``
-    names the booking.
+    ``rule`` is ``"notice"`` (less notice than the role needs to cancel),
+    ``"window"`` (the role is shut out this close to the start) or
+    ``"ended"`` (the session is over: its end passed, or it ended as
+    COMPLETED or a no-show; see docs/policies.md for who may still let a
+    booking go then); ``allows_at`` is ``None``, since none of them opens
+    again as time passes. ``booking_id`` names the booking.
     """
 
     def __init__(self, rule: str, reason: str, *, booking_id: str) -> None:
@@ -71,10 +73,16 @@ class RescheduleRefused(ActionRefused):
 
     ``rule`` is one of ``"in_the_past"``, ``"notice"``, ``"window"``,
     ``"max_reschedules"``, ``"reason_length"``, ``"min_lead"``,
+    ``"max_horizon"`` (a new time past the booking rules' horizon),
     ``"one_pending"`` (``request_id`` names the pending one; ``allows_at`` is
-    its deadline, by when it is answered), ``"not_pending"`` (the request was
-    already answered), ``"own_request"`` (only the other side answers) or
-    ``"not_requester"`` (only the requester withdraws).
+    its deadline, by when it is answered, or ``None`` when the asker would
+    still be refused once it is), ``"not_pending"`` (the request was already
+    answered), ``"own_request"`` (only the other side answers),
+    ``"not_requester"`` (only the requester withdraws), ``"no_time"`` (an
+    approval of a request that proposed no time names none),
+    ``"deadline_passed"`` (an answer silence already gave otherwise) or
+    ``"not_reschedulable"`` (the session is in a final status). Each
+    ``allows_at`` is ``None`` when waiting never helps (docs/policies.md).
     """
 
     def __init__(
