@@ -237,6 +237,27 @@ def test_a_fee_never_takes_more_than_the_refund_and_keeps_its_currency() -> None
         RefundTier(timedelta(0), 100, fee=Money.zero(EUR))
 
 
+def test_options_list_the_late_share_as_the_last_tier_until_the_start() -> None:
+    # The consulting policy: full refund with a day's notice, half after. Options left the
+    # half out, so two hours before the start they said 50 % now and nothing still to come.
+    late = RefundPolicy(tiers=(RefundTier(timedelta(hours=24), 100),), late_percent=50)
+    h = Harness.in_memory(NOW, refunds=late)
+    session = lesson(h)
+    early = h.kit.reschedules.options(T, session.id, role="student")
+    assert [(t.percent, t.until) for t in early.cancel_tiers] == [
+        (Decimal(100), START - timedelta(hours=24)),
+        (Decimal(50), START),
+    ]
+    close = h.kit.reschedules.options(T, session.id, role="student", now=START - timedelta(hours=2))
+    assert close.refund_percent == Decimal(50)
+    assert [(t.percent, t.until) for t in close.cancel_tiers] == [(Decimal(50), START)]
+    # A tier down to the start leaves no late share before it; none is listed.
+    covered = RefundPolicy(tiers=(RefundTier(timedelta(0), 80),), late_percent=50)
+    h = Harness.in_memory(NOW, refunds=covered)
+    options = h.kit.reschedules.options(T, lesson(h).id, role="student")
+    assert [(t.percent, t.until) for t in options.cancel_tiers] == [(Decimal(80), START)]
+
+
 def test_options_list_the_tiers_with_their_fees_and_the_cancel_pays_what_they_say() -> None:
     gateway = FakeGateway(clock=lambda: shop.clock.now(), instant=True)
     shop = Harness.in_memory(
