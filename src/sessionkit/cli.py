@@ -68,6 +68,10 @@ class _UsageError(Exception):
     pass
 
 
+class _Unreachable(Exception):
+    """The tick's database cannot be reached: nothing was done, and the next run may do it."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise _UsageError(message)
@@ -255,8 +259,8 @@ def _check_tables(engine: Engine, url: str) -> None:
 
     A SQLite file that does not exist (named by its path, or by a ``file:``
     URI with ``uri=true``) is refused before connecting, which would create it
-    empty. A database that cannot be reached is left to the tick, which says
-    so as the store does.
+    empty. A database that cannot be opened or reached is :class:`_Unreachable`,
+    said in one line as the demo says it (not once per kind of due work).
     """
     from sqlalchemy import inspect
     from sqlalchemy.exc import DBAPIError
@@ -282,8 +286,11 @@ def _check_tables(engine: Engine, url: str) -> None:
     try:
         with engine.connect() as connection:
             present = inspect(connection).has_table(sessions_table.name)
-    except DBAPIError:
-        return
+    except DBAPIError as exc:
+        said = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+        raise _Unreachable(
+            f"--db {url!r}: the database cannot be opened or reached ({said}); nothing was done"
+        ) from None
     if not present:
         raise _UsageError(
             f"--db {url!r} holds no sessionkit tables ({sessions_table.name} is missing): "
@@ -467,7 +474,10 @@ def _day_time(at: datetime) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 1 a tick failed items, 2 bad usage)."""
+    """Run the command line; returns the exit status.
+
+    0 ok, 1 a tick failed items or could not reach its database, 2 bad usage.
+    """
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
@@ -479,6 +489,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _UsageError as exc:
         print(f"sessionkit: error: {exc}", file=sys.stderr)
         return 2
+    except _Unreachable as exc:  # as a tick whose items failed: the next run may do them
+        print(f"sessionkit: error: {exc}", file=sys.stderr)
+        return 1
     except SessionKitError as exc:
         print(f"sessionkit: error: {exc}", file=sys.stderr)
         return 2

@@ -179,6 +179,20 @@ def test_a_database_without_sessionkit_s_tables_exits_2(
     assert len(err.strip().splitlines()) == 1
 
 
+def test_a_tick_whose_database_cannot_be_opened_says_so_once_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It printed a summary and one failure per kind of due work, the same error four times.
+    file = tmp_path / "not-a-database.db"
+    file.write_bytes(b"x" * 4096)  # a file, but none sqlite3 can open
+    assert main(["tick", "--db", f"sqlite:///{file}"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("sessionkit: error: --db ")
+    assert "the database cannot be opened or reached (file is not a database)" in err
+    assert len(err.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("platform", [[], ["marketplace"]])
 def test_a_demo_database_that_cannot_be_opened_exits_2(
     platform: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
