@@ -66,16 +66,21 @@ class HoldExpired(SessionKitError, ValueError):
 class IdempotencyKeyReused(SessionKitError, ValueError):
     """An idempotency key came back with a different request than the one it first made.
 
-    ``key`` is the key, ``booking_id`` the booking its first request made.
+    ``key`` is the key, ``kind`` what its first request made (``"booking"``;
+    the FastAPI router's ``POST /sessions`` and ``POST /series`` say
+    ``"session"`` and ``"series"``) and ``record_id`` that record's id;
+    ``booking_id`` is the same id for a booking, else ``None``.
     """
 
-    def __init__(self, key: str, booking_id: str) -> None:
+    def __init__(self, key: str, record_id: str, *, kind: str = "booking") -> None:
         super().__init__(
-            f"idempotency key {shown(key)} already made booking {shown(booking_id)} with another "
+            f"idempotency key {shown(key)} already made {kind} {shown(record_id)} with another "
             "request; use a new key for a new request"
         )
         self.key = key
-        self.booking_id = booking_id
+        self.kind = kind
+        self.record_id = record_id
+        self.booking_id = record_id if kind == "booking" else None
 
 
 class AlreadyBooked(SessionKitError, ValueError):

@@ -96,11 +96,11 @@ def test_a_series_replayed_with_other_fields_is_another_request(client: TestClie
     defaults = {**SERIES, "capacity": 1, "metadata": {}}  # what an omitted field stands for
     assert client.post("/v1/series", json=defaults, headers=key).json() == made.json()
     other = client.post("/v1/series", json={**SERIES, "metadata": {"plan": "gold"}}, headers=key)
-    problem(other, 409, "DuplicateSeries")
+    problem(other, 422, "IdempotencyKeyReused")
     problem(
         client.post("/v1/series", json={**SERIES, "capacity": 2}, headers=key),
-        409,
-        "DuplicateSeries",
+        422,
+        "IdempotencyKeyReused",
     )
     assert client.get(f"/v1/series/{made.json()['id']}").json()["metadata"] == {}
 
@@ -121,11 +121,11 @@ def test_a_session_replayed_with_fields_left_out_is_another_request(client: Test
     assert client.post("/v1/sessions", json=body, headers=key).json() == made.json()
     for left_out in ("capacity", "title", "metadata", "resources"):
         asked = {k: v for k, v in body.items() if k != left_out}
-        problem(client.post("/v1/sessions", json=asked, headers=key), 409, "DuplicateSession")
+        problem(client.post("/v1/sessions", json=asked, headers=key), 422, "IdempotencyKeyReused")
     other = {**body, "metadata": {"level": "c1"}}
-    problem(client.post("/v1/sessions", json=other, headers=key), 409, "DuplicateSession")
+    problem(client.post("/v1/sessions", json=other, headers=key), 422, "IdempotencyKeyReused")
     moved = {**body, "tz": "Europe/Berlin"}
-    problem(client.post("/v1/sessions", json=moved, headers=key), 409, "DuplicateSession")
+    problem(client.post("/v1/sessions", json=moved, headers=key), 422, "IdempotencyKeyReused")
 
     bare = {"start": at(30), "end": at(31), "lifecycle": "lms"}
     key = {"Idempotency-Key": "session-2"}
@@ -160,8 +160,8 @@ def test_a_session_replayed_after_it_was_changed_is_still_the_same_request(
     assert replay.json()["version"] == 2  # returned as it is, not made again
     problem(
         client.post("/v1/sessions", json={**asked, "title": "Algebra II"}, headers=key),
-        409,
-        "DuplicateSession",
+        422,
+        "IdempotencyKeyReused",
     )
     assert client.get("/v1/sessions").json()["total"] == 1
 
@@ -233,14 +233,14 @@ def test_a_replay_whose_metadata_differs_as_json_is_another_request(
     same = client.post("/v1/sessions", json={**body, "metadata": {"paid": first}}, headers=key)
     assert same.json() == made.json()
     other = client.post("/v1/sessions", json={**body, "metadata": {"paid": then}}, headers=key)
-    problem(other, 409, "DuplicateSession")
+    problem(other, 422, "IdempotencyKeyReused")
 
     made = client.post("/v1/series", json={**SERIES, "metadata": {"n": first}}, headers=key)
     assert made.status_code == 201, made.text
     same = client.post("/v1/series", json={**SERIES, "metadata": {"n": first}}, headers=key)
     assert same.json() == made.json()
     other = client.post("/v1/series", json={**SERIES, "metadata": {"n": then}}, headers=key)
-    problem(other, 409, "DuplicateSeries")
+    problem(other, 422, "IdempotencyKeyReused")
 
     booked = {"participant": "student:ann", "metadata": {"paid": first}}
     url = f"/v1/sessions/{new_session(client)}/bookings"
@@ -288,15 +288,15 @@ def test_a_session_of_a_series_replayed_takes_the_series_fields_for_those_left_o
     assert client.post("/v1/sessions", json=spelled, headers=key).json() == made.json()
     problem(
         client.post("/v1/sessions", json={**body, "capacity": 3}, headers=key),
-        409,
-        "DuplicateSession",
+        422,
+        "IdempotencyKeyReused",
     )
     problem(
         client.post(
             "/v1/sessions", json={**body, "series_id": None, "lifecycle": "lms"}, headers=key
         ),
-        409,
-        "DuplicateSession",
+        422,
+        "IdempotencyKeyReused",
     )
 
 

@@ -298,14 +298,30 @@ def test_an_idempotency_key_replays_a_session_and_a_series(client: TestClient) -
     assert first.json() == again.json()
     assert client.get("/v1/sessions").json()["total"] == 1
     changed = client.post("/v1/sessions", json={**body, "end": at(26)}, headers=key)
-    problem(changed, 409, "DuplicateSession")
+    reused = problem(changed, 422, "IdempotencyKeyReused")
+    # The client's key and the session it made, not the id the key was turned into as taken.
+    assert (reused["key"], reused["kind"], reused["record_id"], reused["booking_id"]) == (
+        "create-1",
+        "session",
+        first.json()["id"],
+        None,
+    )
+    assert reused["detail"] == (
+        f"idempotency key 'create-1' already made session '{first.json()['id']}' with another"
+        " request; use a new key for a new request"
+    )
 
     made = client.post("/v1/series", json=SERIES, headers=key)
     replay = client.post("/v1/series", json=SERIES, headers=key)
     assert made.status_code == replay.status_code == 201
     assert made.json() == replay.json()
     other = client.post("/v1/series", json={**SERIES, "title": "Other"}, headers=key)
-    problem(other, 409, "DuplicateSeries")
+    assert problem(other, 422, "IdempotencyKeyReused")["kind"] == "series"
+    # A series id the client chose is its own: another request naming it is a DuplicateSeries.
+    named = {**SERIES, "series_id": "maths"}
+    assert client.post("/v1/series", json=named, headers=key).status_code == 201
+    taken = client.post("/v1/series", json={**named, "title": "Other"}, headers=key)
+    problem(taken, 409, "DuplicateSeries")
 
 
 # -- bookings ---------------------------------------------------------------------------

@@ -140,4 +140,4 @@ def test_a_replay_compares_metadata_as_json_after_the_round_trip(
     assert replay.json() == made.json()
     for other in ({**metadata, "paid": 1}, {**metadata, "seats": True}):
         reused = client.post("/v1/sessions", json={**body, "metadata": other}, headers=key)
-        assert (reused.status_code, reused.json()["error"]) == (409, "DuplicateSession")
+        assert (reused.status_code, reused.json()["error"]) == (422, "IdempotencyKeyReused")

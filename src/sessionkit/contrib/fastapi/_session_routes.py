@@ -19,7 +19,12 @@ from sessionkit.contrib.fastapi._common import (
 )
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
 from sessionkit.contrib.fastapi.problems import unstored
-from sessionkit.errors import DuplicateSeries, DuplicateSession, SessionConflict
+from sessionkit.errors import (
+    DuplicateSeries,
+    DuplicateSession,
+    IdempotencyKeyReused,
+    SessionConflict,
+)
 from sessionkit.model.query import MAX_LIMIT, SessionQuery, SortField
 from sessionkit.model.series import ScheduleItem, Series
 from sessionkit.model.session import REQUEST_FIELD, Session, resource_refs
@@ -94,11 +99,11 @@ def add_session_routes(routes: Routes) -> None:
         except SessionConflict as conflict:
             raise unstored(conflict) from conflict
         except DuplicateSession as taken:
-            if session_id is None or taken.key != "id":
+            if session_id is None or idempotency_key is None or taken.key != "id":
                 raise
             made = app.queries.get(who.tenant, session_id, actor=who.actor)
             if not _replays(app, who.tenant, body, made, fingerprint):
-                raise
+                raise IdempotencyKeyReused(idempotency_key, session_id, kind="session") from taken
         return s.session_out(made)
 
     @sessions.post(
@@ -211,12 +216,14 @@ def add_session_routes(routes: Routes) -> None:
             )
         except SessionConflict as conflict:
             raise unstored(conflict) from conflict
-        except DuplicateSeries:
+        except DuplicateSeries as taken:
             if idempotency_key is None or series_id is None:
                 raise
             made = app.queries.get_series(who.tenant, series_id, actor=who.actor)
             if _asked_series(body, items) != _stored_series(made):
-                raise
+                if body.series_id is not None:
+                    raise  # the id the client chose is taken: DuplicateSeries says so
+                raise IdempotencyKeyReused(idempotency_key, series_id, kind="series") from taken
         return s.series_out(made)
 
     @series.get("/series/{series_id}", s.SeriesOut, READ, "Get a series")
