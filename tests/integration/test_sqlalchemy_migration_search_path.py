@@ -146,6 +146,11 @@ def test_downgrade_and_drop_schema_leave_the_later_schema_alone(tenants: Tenants
     drop_schema(tenants.engine_b)  # none of its own left: tenant_a's were dropped
     assert set(metadata.tables) <= _tables(tenants.engine_a, tenants.a)
     assert _guarded(tenants.engine_a, tenants.a)
+    # Its revision went with it (and tenant_a's stayed): an upgrade builds it again.
+    assert _tables(tenants.engine_b, tenants.b) == set()
+    assert VERSION_TABLE in _tables(tenants.engine_a, tenants.a)
+    upgrade(tenants.engine_b)
+    assert set(metadata.tables) <= _tables(tenants.engine_b, tenants.b)
 
 
 def test_a_search_path_set_after_connecting_is_the_one_that_counts(tenants: Tenants) -> None:

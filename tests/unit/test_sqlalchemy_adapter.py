@@ -201,6 +201,21 @@ def test_drop_schema_removes_every_table(engine: Engine) -> None:
     assert inspect(engine).get_table_names() == []
 
 
+def test_an_upgrade_after_drop_schema_builds_the_tables_again(tmp_path: Path) -> None:
+    # drop_schema left sessionkit_alembic_version at head: upgrade did nothing, and every
+    # unit of work then met SchemaMissing.
+    engine = create_engine(f"sqlite:///{tmp_path / 'again.db'}")
+    upgrade(engine)
+    built = set(inspect(engine).get_table_names())
+    drop_schema(engine)
+    assert inspect(engine).get_table_names() == []
+    upgrade(engine)
+    assert set(inspect(engine).get_table_names()) == built
+    with SqlAlchemyStore(engine).unit_of_work() as uow:
+        assert uow.sessions.query(TENANT, SessionQuery()).total == 0
+    engine.dispose()
+
+
 # ---------------------------------------------------------------------- SQL shape
 
 

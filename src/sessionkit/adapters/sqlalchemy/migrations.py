@@ -35,6 +35,7 @@ from sessionkit.adapters.sqlalchemy._types import (
 )
 from sessionkit.adapters.sqlalchemy.rows import metadata, sessions_table
 from sessionkit.adapters.sqlalchemy.schema import (
+    VERSION_TABLE,
     check_character_set,
     migration_lock,
     own_connection,
@@ -55,8 +56,6 @@ __all__ = [
 
 SCRIPT_LOCATION = Path(__file__).with_name("alembic")
 """The directory holding ``env.py`` and ``versions/``."""
-VERSION_TABLE = "sessionkit_alembic_version"
-"""Where Alembic records which sessionkit revision a database is at."""
 
 
 def alembic_config(bind: Engine | Connection) -> Config:

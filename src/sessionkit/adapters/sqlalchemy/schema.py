@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import MetaData, Table, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import TextClause
@@ -280,17 +280,24 @@ def _create(connection: Connection) -> None:
             install_exclusion_constraint(connection)
 
 
+VERSION_TABLE = "sessionkit_alembic_version"
+"""Where Alembic records which sessionkit revision a database is at (:mod:`.migrations`)."""
+
+
 def _drop(connection: Connection) -> None:
     with _in_target_schema(connection):
         metadata.drop_all(connection)
+        # With its revision gone too: a later upgrade() builds the tables again.
+        Table(VERSION_TABLE, MetaData()).drop(connection, checkfirst=True)
 
 
 def drop_schema(engine: Engine | Connection) -> None:
-    """Drop every sessionkit table (their data too): for tests and teardown.
+    """Drop every sessionkit table (their data too) and its migrations' record: for teardown.
 
     Only the connection's own schema's (:func:`target_schema`): on PostgreSQL,
     never the tables of another schema the search path shows. Under
-    :func:`migration_lock`, as :func:`create_schema`.
+    :func:`migration_lock`, as :func:`create_schema`. ``sessionkit_alembic_version``
+    goes too, so :func:`~.migrations.upgrade` afterwards starts from nothing.
     """
     _run_locked(engine, _drop)
 
