@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import partial
@@ -199,6 +200,35 @@ def test_upgrade_counts_an_empty_version_table_as_no_record() -> None:
 def test_drop_schema_removes_every_table(engine: Engine) -> None:
     drop_schema(engine)
     assert inspect(engine).get_table_names() == []
+
+
+def test_a_unit_on_an_autocommit_sqlite_engine_is_still_one_transaction(tmp_path: Path) -> None:
+    # Each write of the unit committed on its own: another connection saw it before the
+    # unit ended, and it stayed when the unit failed. PostgreSQL and MariaDB units set
+    # their own isolation level whatever the engine's; SQLite's do now too.
+    path = tmp_path / "autocommit.db"
+    engine = create_engine(f"sqlite:///{path}", isolation_level="AUTOCOMMIT")
+    upgrade(engine)
+    store = SqlAlchemyStore(engine)
+    seen: list[Any] = []
+
+    def failing_unit() -> None:
+        with store.unit_of_work() as uow:
+            uow.sessions.add(make_session("ghost"))
+            with sqlite3.connect(path) as other:
+                seen.extend(other.execute("SELECT id FROM sessionkit_sessions").fetchall())
+            raise RuntimeError("the unit fails after its write")
+
+    with pytest.raises(RuntimeError):
+        failing_unit()
+    assert seen == []
+    with store.unit_of_work() as uow:
+        assert uow.sessions.query(TENANT, SessionQuery()).total == 0
+        uow.sessions.add(make_session("kept"))
+        uow.commit()
+    with store.unit_of_work() as uow:
+        assert [s.id for s in uow.sessions.query(TENANT, SessionQuery()).items] == ["kept"]
+    engine.dispose()
 
 
 def test_an_upgrade_after_drop_schema_builds_the_tables_again(tmp_path: Path) -> None:

@@ -246,7 +246,13 @@ class Backend:
         ``None`` when the connection runs in :attr:`isolation` already (the
         usual PostgreSQL engine: setting it would cost each unit two calls
         into the driver and the pool's reset), or the database needs none.
+        SQLite needs one only on an engine in AUTOCOMMIT, where each write of
+        a unit would commit on its own (and stay when the unit fails): its
+        units run in ``SERIALIZABLE``, SQLite's transactions, whose ``BEGIN
+        IMMEDIATE`` the hooks send.
         """
+        if self.name == "sqlite":
+            return "SERIALIZABLE" if isolation_of(options, dialect) == "AUTOCOMMIT" else None
         if self.isolation is None or isolation_of(options, dialect) == self.isolation:
             return None
         return self.isolation
