@@ -134,6 +134,37 @@ def test_a_tenant_and_kinds_narrow_the_tick(h: Harness) -> None:
     assert h.kit.due_tenants(now=NOW) == []
 
 
+def test_a_status_another_lifecycle_times_keeps_no_tenant_due(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An LMS lesson left SCHEDULED after its start: the academy's SCHEDULED has a timer,
+    # the LMS's none, yet its tenant was listed at every call, for good (a no-op job a
+    # minute on procrastinate), and each tick read the lesson again.
+    start = NOW + timedelta(hours=2)
+    h.kit.sessions.create_extra(
+        "quiet", actor="u", start=start, end=start + timedelta(hours=1), lifecycle="lms"
+    )
+    later = NOW + timedelta(days=30)
+    assert h.kit.due_tenants(now=later) == []
+    assert h.kit.tick(now=later).idle
+    read: list[int] = []
+    due = InMemorySessionRepository.due
+
+    def counting(self: InMemorySessionRepository, *args: Any, **kwargs: Any) -> list[Session]:
+        found = due(self, *args, **kwargs)
+        read.append(len(found))
+        return found
+
+    monkeypatch.setattr(InMemorySessionRepository, "due", counting)
+    assert h.kit.tick("quiet", now=later, kinds=["advance"]).idle
+    assert read == [0]
+    # An academy session there is due as before.
+    h.kit.sessions.create_extra(
+        "quiet", actor="u", start=start, end=start + timedelta(hours=1), lifecycle="academy"
+    )
+    assert h.kit.due_tenants(now=later) == ["quiet"]
+
+
 def test_batches_are_units_of_work_reported_as_they_commit(h: Harness) -> None:
     at = NOW + timedelta(hours=1)
     for n in range(7):  # only sessions whose timer is due: every candidate is done

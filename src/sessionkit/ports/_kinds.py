@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Protocol
 
@@ -67,16 +67,29 @@ class SessionRepository(Repository[Session], Protocol):
         start_before: datetime,
         after: tuple[datetime, str] | None = None,
         limit: int | None = None,
+        lifecycles: Mapping[str, Collection[str]] | None = None,
     ) -> list[Session]:
         """Return sessions in ``statuses`` starting before ``start_before``, by start then id.
 
         ``after`` (a ``(start, id)`` of the last page) and ``limit`` page through
-        them, for the tick's batches.
+        them, for the tick's batches. ``lifecycles`` (a lifecycle's name to the
+        statuses its timers leave) keeps only sessions whose status is among
+        their own lifecycle's: a status that is timed in one lifecycle is not
+        in another (the tick passes it; ``None``: ``statuses`` alone).
         """
         ...
 
-    def due_tenants(self, *, statuses: Iterable[str], start_before: datetime) -> list[str]:
-        """Return, sorted, the tenants with sessions in ``statuses`` starting before the bound."""
+    def due_tenants(
+        self,
+        *,
+        statuses: Iterable[str],
+        start_before: datetime,
+        lifecycles: Mapping[str, Collection[str]] | None = None,
+    ) -> list[str]:
+        """Return, sorted, the tenants with sessions in ``statuses`` starting before the bound.
+
+        ``lifecycles`` as for :meth:`due`.
+        """
         ...
 
 

@@ -25,7 +25,7 @@ from sessionkit.services._release import settle_run_out
 from sessionkit.services._statuses import advance_before_refusal
 from sessionkit.services._tick_run import ALL, Claim, Counts, TickRun, by_tenant, chunks
 from sessionkit.services.commands import advance_in
-from sessionkit.services.jobs import due_reach
+from sessionkit.services.jobs import due_reach, timed_statuses
 from sessionkit.services.reschedules import RescheduleCommands
 from sessionkit.services.series import SeriesCommands, top_up_window
 
@@ -96,9 +96,12 @@ def advance_sessions(run: TickRun, tenant: str | None) -> None:
     if reach is None:
         return
     statuses, bound = reach
+    timed = timed_statuses(ctx.lifecycles)
     if tenant is None:
         with ctx.transaction(run.at) as tx:
-            tenants = tx.sessions.due_tenants(statuses=statuses, start_before=bound)
+            tenants = tx.sessions.due_tenants(
+                statuses=statuses, start_before=bound, lifecycles=timed
+            )
     else:
         tenants = [tenant]
 
@@ -112,7 +115,12 @@ def advance_sessions(run: TickRun, tenant: str | None) -> None:
             try:
                 with ctx.transaction(run.at) as tx:
                     page = tx.sessions.due(
-                        owner, statuses=statuses, start_before=bound, after=after, limit=run.batch
+                        owner,
+                        statuses=statuses,
+                        start_before=bound,
+                        after=after,
+                        limit=run.batch,
+                        lifecycles=timed,
                     )
             except (StorageError, ConcurrentModification) as error:
                 run.fail("advance", owner, ALL, error)  # the tenant's rest stays due

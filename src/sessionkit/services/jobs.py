@@ -11,7 +11,7 @@ from sessionkit.services._statuses import advance_before_refusal
 from sessionkit.services.commands import advance_in
 from sessionkit.services.reports import AdvanceFailure, AdvanceReport
 
-__all__ = ["advance_due", "due_reach"]
+__all__ = ["advance_due", "due_reach", "timed_statuses"]
 
 _TICK = timedelta(microseconds=1)
 # An offset so negative that ``now - offset`` is after any stored start.
@@ -20,6 +20,26 @@ _UNBOUNDED = -timedelta(days=365 * 7000)
 # inside every database's datetime range.
 _CAP = datetime(9999, 1, 1, tzinfo=UTC)
 _FLOOR = datetime(1, 1, 2, tzinfo=UTC)
+
+
+def timed_statuses(registry: LifecycleRegistry) -> dict[str, frozenset[str]]:
+    """Return each lifecycle's statuses a timer leaves, for the lifecycles that have timers.
+
+    Passed to the sessions' ``due`` as ``lifecycles``: a status timed in one
+    lifecycle (the academy's SCHEDULED) is not a candidate in another that has
+    no timer from it (the LMS's), where nothing would ever move it on.
+    """
+    timed: dict[str, frozenset[str]] = {}
+    for name in registry:
+        sources = [
+            status
+            for transition in registry.get(name).transitions
+            if transition.timer is not None
+            for status in transition.sources
+        ]
+        if sources:
+            timed[name] = frozenset(sources)
+    return timed
 
 
 def _timed_reach(registry: LifecycleRegistry) -> tuple[frozenset[str], timedelta | None]:
@@ -77,8 +97,11 @@ def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) 
     if reach is None:
         return AdvanceReport(now=now)
     statuses, start_before = reach
+    timed = timed_statuses(ctx.lifecycles)
     with ctx.transaction(now) as tx:
-        candidates = tx.sessions.due(tenant, statuses=statuses, start_before=start_before)
+        candidates = tx.sessions.due(
+            tenant, statuses=statuses, start_before=start_before, lifecycles=timed
+        )
         facts = ctx.facts_for(tx, candidates) if ctx.facts is not None else None
     advanced = []
     failed = []

@@ -40,7 +40,7 @@ from sessionkit.services._tick_work import (
     top_up_series,
 )
 from sessionkit.services.bookings import check_batch
-from sessionkit.services.jobs import due_reach
+from sessionkit.services.jobs import due_reach, timed_statuses
 from sessionkit.services.reschedules import RescheduleCommands
 from sessionkit.services.series import SeriesCommands, top_up_window
 
@@ -57,8 +57,8 @@ def due_tenants(ctx: Context, *, now: datetime | None = None, limit: int = 10_00
     """Return, sorted, the tenants with work due by ``now``: what a fan-out ticks one job each.
 
     Tenants with timers due come from one query on the status and start
-    (a candidate's tick may find its timers not due yet: sessions in a
-    timed status that started before ``now`` stay candidates); those with a
+    (a candidate's tick may find its timers not due yet: sessions in a status
+    their own lifecycle times that started before ``now`` stay candidates); those with a
     top-up, a reschedule answer or a hold expiry due from the first
     ``limit`` due items of each (more wait for the next tick).
     """
@@ -69,7 +69,10 @@ def due_tenants(ctx: Context, *, now: datetime | None = None, limit: int = 10_00
         reach = due_reach(ctx.lifecycles, at)
         if reach is not None:
             statuses, bound = reach
-            found.update(tx.sessions.due_tenants(statuses=statuses, start_before=bound))
+            timed = timed_statuses(ctx.lifecycles)
+            found.update(
+                tx.sessions.due_tenants(statuses=statuses, start_before=bound, lifecycles=timed)
+            )
         for series in tx.series.active(None):
             try:
                 if top_up_window(series, at) is not None:

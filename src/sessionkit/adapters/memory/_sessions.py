@@ -8,7 +8,7 @@ the busy-resource check and the session reads.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any, cast
 
@@ -195,30 +195,48 @@ class InMemorySessionRepository(MemoryRepository[Session]):
         start_before: datetime,
         after: tuple[datetime, str] | None = None,
         limit: int | None = None,
+        lifecycles: Mapping[str, Collection[str]] | None = None,
     ) -> list[Session]:
         """Return sessions in ``statuses`` starting before ``start_before``, by start then id.
 
-        ``after`` (a ``(start, id)``) and ``limit`` page through them.
+        ``after`` (a ``(start, id)``) and ``limit`` page through them;
+        ``lifecycles`` keeps those in a status of their own lifecycle's.
         """
-        wanted = {statuses} if isinstance(statuses, str) else set(statuses)
+        wanted = _timed(statuses, lifecycles)
         found = _by_start(
             s
             for s in self.table.of(tenant).values()
-            if s.status in wanted
+            if wanted(s)
             and s.span.start < start_before
             and (after is None or (s.span.start, s.id) > after)
         )
         return found if limit is None else found[:limit]
 
-    def due_tenants(self, *, statuses: Iterable[str], start_before: datetime) -> list[str]:
+    def due_tenants(
+        self,
+        *,
+        statuses: Iterable[str],
+        start_before: datetime,
+        lifecycles: Mapping[str, Collection[str]] | None = None,
+    ) -> list[str]:
         """Return the tenants having sessions in ``statuses`` starting before ``start_before``."""
-        wanted = {statuses} if isinstance(statuses, str) else set(statuses)
+        wanted = _timed(statuses, lifecycles)
         rows = self.table.rows
         return sorted(
             tenant
             for tenant, sessions in rows.items()
-            if any(s.status in wanted and s.span.start < start_before for s in sessions.values())
+            if any(wanted(s) and s.span.start < start_before for s in sessions.values())
         )
+
+
+def _timed(
+    statuses: Iterable[str], lifecycles: Mapping[str, Collection[str]] | None
+) -> Callable[[Session], bool]:
+    """Whether a session is in one of ``statuses`` (and of its lifecycle's, if given)."""
+    wanted = {statuses} if isinstance(statuses, str) else set(statuses)
+    if lifecycles is None:
+        return lambda s: s.status in wanted
+    return lambda s: s.status in wanted and s.status in lifecycles.get(s.lifecycle, ())
 
 
 register(SESSIONS, InMemorySessionRepository)

@@ -13,11 +13,11 @@ explain a refused write as a ``SessionConflict`` with the blockers loaded
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, and_, or_, select
+from sqlalchemy import ColumnElement, CompoundSelect, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from sessionkit.adapters.sqlalchemy._db import Db
@@ -185,18 +185,18 @@ class SqlAlchemySessionRepository(SqlRepository[Session]):
         start_before: datetime,
         after: tuple[datetime, str] | None = None,
         limit: int | None = None,
+        lifecycles: Mapping[str, Collection[str]] | None = None,
     ) -> list[Session]:
         """Return sessions in ``statuses`` starting before ``start_before``, by start then id.
 
         ``after`` (a ``(start, id)``) and ``limit`` page through them, on the
-        (tenant, status, start) index.
+        (tenant, status, start) index; ``lifecycles`` keeps those in a status
+        of their own lifecycle's.
         """
-        wanted = sorted({statuses} if isinstance(statuses, str) else set(statuses))
-        if not wanted:
+        wanted = _timed(statuses, lifecycles)
+        if wanted is None:
             return []
-        statement = select(S).where(
-            S.c.tenant == tenant, S.c.status.in_(wanted), S.c.start_at < start_before
-        )
+        statement = select(S).where(S.c.tenant == tenant, wanted, S.c.start_at < start_before)
         if after is not None:
             start, last_id = after
             statement = statement.where(
@@ -207,14 +207,20 @@ class SqlAlchemySessionRepository(SqlRepository[Session]):
             statement = statement.limit(limit)
         return load_sessions(self._unit.db(), statement)
 
-    def due_tenants(self, *, statuses: Iterable[str], start_before: datetime) -> list[str]:
+    def due_tenants(
+        self,
+        *,
+        statuses: Iterable[str],
+        start_before: datetime,
+        lifecycles: Mapping[str, Collection[str]] | None = None,
+    ) -> list[str]:
         """Return the tenants having sessions in ``statuses`` starting before ``start_before``."""
-        wanted = sorted({statuses} if isinstance(statuses, str) else set(statuses))
-        if not wanted:
+        wanted = _timed(statuses, lifecycles)
+        if wanted is None:
             return []
         statement = (
             select(S.c.tenant)
-            .where(S.c.status.in_(wanted), S.c.start_at < start_before)
+            .where(wanted, S.c.start_at < start_before)
             .distinct()
             .order_by(S.c.tenant)
         )
@@ -289,3 +295,18 @@ class SqlAlchemySessionRepository(SqlRepository[Session]):
         for session in mine:
             if session.id in blockers:
                 raise_conflict(db, session, blockers[session.id], error)
+
+
+def _timed(
+    statuses: Iterable[str], lifecycles: Mapping[str, Collection[str]] | None
+) -> ColumnElement[bool] | None:
+    """The condition on status (and lifecycle) of ``due``; ``None``: no session can match."""
+    wanted = {statuses} if isinstance(statuses, str) else set(statuses)
+    if lifecycles is None:
+        return S.c.status.in_(sorted(wanted)) if wanted else None
+    each = [
+        and_(S.c.lifecycle == name, S.c.status.in_(sorted(wanted & set(timed))))
+        for name, timed in sorted(lifecycles.items())
+        if wanted & set(timed)
+    ]
+    return or_(*each) if each else None

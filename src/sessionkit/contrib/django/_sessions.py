@@ -8,7 +8,7 @@ PostgreSQL, so titles, statuses, groups and ids order by code point as
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -203,16 +203,18 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
         start_before: datetime,
         after: tuple[datetime, str] | None = None,
         limit: int | None = None,
+        lifecycles: Mapping[str, Collection[str]] | None = None,
     ) -> list[Session]:
         """Return sessions in ``statuses`` starting before ``start_before``, by start then id.
 
         ``after`` (a ``(start, id)``) and ``limit`` page through them, on the
-        (tenant, status, start) index; ids compare by code point.
+        (tenant, status, start) index; ids compare by code point. ``lifecycles``
+        keeps those in a status of their own lifecycle's.
         """
-        wanted = sorted({statuses} if isinstance(statuses, str) else set(statuses))
-        if not wanted:
+        wanted = _timed(statuses, lifecycles)
+        if wanted is None:
             return []
-        rows = self.rows(tenant).filter(status__in=wanted, start_at__lt=start_before)
+        rows = self.rows(tenant).filter(wanted, start_at__lt=start_before)
         if after is not None:
             start, last_id = after
             rows = rows.annotate(sk_id=self._exact("record_id")).filter(
@@ -223,15 +225,21 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
             ordered = ordered[:limit]
         return [self.from_row(row) for row in ordered]
 
-    def due_tenants(self, *, statuses: Iterable[str], start_before: datetime) -> list[str]:
+    def due_tenants(
+        self,
+        *,
+        statuses: Iterable[str],
+        start_before: datetime,
+        lifecycles: Mapping[str, Collection[str]] | None = None,
+    ) -> list[str]:
         """Return, sorted, the tenants with sessions in ``statuses`` starting before the bound."""
-        wanted = sorted({statuses} if isinstance(statuses, str) else set(statuses))
-        if not wanted:
+        wanted = _timed(statuses, lifecycles)
+        if wanted is None:
             return []
         self._uow.require_open()
         tenants = (
             SessionRecord.objects.using(self.using)
-            .filter(status__in=wanted, start_at__lt=start_before)
+            .filter(wanted, start_at__lt=start_before)
             .order_by()
             .values_list("tenant", flat=True)
             .distinct()
@@ -366,3 +374,21 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
         return Page(
             items=items, total=total, page=query.page, limit=query.limit, next_cursor=next_cursor
         )
+
+
+def _timed(statuses: Iterable[str], lifecycles: Mapping[str, Collection[str]] | None) -> Q | None:
+    """The condition on status (and lifecycle) of ``due``; ``None``: no session can match."""
+    wanted = {statuses} if isinstance(statuses, str) else set(statuses)
+    if lifecycles is None:
+        return Q(status__in=sorted(wanted)) if wanted else None
+    each = [
+        Q(lifecycle=name, status__in=sorted(wanted & set(timed)))
+        for name, timed in sorted(lifecycles.items())
+        if wanted & set(timed)
+    ]
+    if not each:
+        return None
+    condition = each[0]
+    for other in each[1:]:
+        condition |= other
+    return condition

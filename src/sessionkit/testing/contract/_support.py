@@ -57,6 +57,7 @@ def make_session(
     updated: float | None = None,
     version: int = 1,
     metadata: Mapping[str, Any] | None = None,
+    lifecycle: str = "lms",
 ) -> Session:
     """Return a session starting ``at`` hours after :data:`T0` and lasting ``hours``.
 
@@ -74,7 +75,7 @@ def make_session(
         span=TimeSpan(start, start + timedelta(hours=hours)),
         tz="UTC",
         status=status,
-        lifecycle="lms",
+        lifecycle=lifecycle,
         busy=busy,
         created_at=_at(created),
         created_by="contract",

@@ -131,6 +131,49 @@ class QueryContract(ContractBase):
             assert sessions.due_tenants(statuses=["SCHEDULED"], start_before=_at(1)) == []
             assert sessions.due_tenants(statuses=[], start_before=_at(9)) == []
 
+    def test_due_keeps_the_statuses_each_lifecycle_times(self, store: UnitOfWorkFactory) -> None:
+        """With ``lifecycles``, a session counts only in a status its own lifecycle times.
+
+        SCHEDULED is timed in the academy's lifecycle, not in the LMS's: an LMS
+        session left SCHEDULED is no candidate, and its tenant has nothing due.
+        """
+        self.given(
+            store,
+            make_session("lms", at=1, status="SCHEDULED"),
+            make_session("a1", at=2, status="SCHEDULED", lifecycle="academy"),
+            make_session("a2", at=3, status="READY", lifecycle="academy"),
+            make_session("a3", at=4, status="FINISHED", lifecycle="academy", busy=False),
+            make_session("quiet", tenant=OTHER_TENANT, at=1, status="SCHEDULED"),
+        )
+        timed = {"academy": frozenset({"SCHEDULED", "READY"}), "coaching": frozenset({"X"})}
+        statuses = ["SCHEDULED", "READY", "X"]
+        with store() as uow:
+            sessions = uow.sessions
+            due = sessions.due(TENANT, statuses=statuses, start_before=_at(9), lifecycles=timed)
+            assert _ids(due) == ["a1", "a2"]
+            first = sessions.due(
+                TENANT, statuses=statuses, start_before=_at(9), limit=1, lifecycles=timed
+            )
+            assert _ids(first) == ["a1"]
+            rest = sessions.due(
+                TENANT,
+                statuses=statuses,
+                start_before=_at(9),
+                after=(_at(2), "a1"),
+                lifecycles=timed,
+            )
+            assert _ids(rest) == ["a2"]
+            # Both filters hold: a status the lifecycle times but the statuses leave out.
+            only = sessions.due(TENANT, statuses=["READY"], start_before=_at(9), lifecycles=timed)
+            assert _ids(only) == ["a2"]
+            assert sessions.due(TENANT, statuses=statuses, start_before=_at(9), lifecycles={}) == []
+            assert sessions.due_tenants(
+                statuses=statuses, start_before=_at(9), lifecycles=timed
+            ) == [TENANT]
+            assert sessions.due_tenants(statuses=statuses, start_before=_at(9)) == sorted(
+                [TENANT, OTHER_TENANT]
+            )
+
     def test_claim_returns_the_tenants_records_by_id(self, store: UnitOfWorkFactory) -> None:
         """Alone, ``claim`` returns every existing record asked for, by id; no other tenant's."""
         self.given(
