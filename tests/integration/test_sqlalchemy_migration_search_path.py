@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import os
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from alembic import command
@@ -32,6 +34,7 @@ from sessionkit.adapters.sqlalchemy import (
     metadata,
     upgrade,
 )
+from sessionkit.adapters.sqlalchemy._backend import SchemaWarning
 from sessionkit.adapters.sqlalchemy.migrations import VERSION_TABLE
 from sessionkit.testing.contract import TENANT, make_session
 
@@ -171,3 +174,50 @@ def test_create_schema_keeps_the_connection_s_own_options(tenants: Tenants) -> N
         connection.commit()
         assert not connection.get_execution_options().get("schema_translate_map")
     assert set(metadata.tables) <= _tables(tenants.engine_b, tenants.b)
+
+
+def test_a_translate_map_names_the_schema_of_the_constraint_check_and_the_locks(
+    tenants: Tenants,
+) -> None:
+    # A store mapped to schema B over a search path showing A looked for the exclusion
+    # constraint, and keyed its advisory locks, by current_schema() (A): it warned that
+    # the constraint was missing, and its locks queued behind A's store's.
+    mapped = create_engine(
+        POSTGRES_URL or "",
+        connect_args={"options": f"-c search_path={tenants.a}"},
+        execution_options={"schema_translate_map": {None: tenants.b}},
+    )
+    try:
+        upgrade(tenants.engine_a)
+        upgrade(mapped)
+        assert _guarded(mapped, tenants.b)
+        store_a = SqlAlchemyStore(tenants.engine_a)
+        store_b = SqlAlchemyStore(mapped, lock_timeout=timedelta(milliseconds=300))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", SchemaWarning)
+            with store_b.unit_of_work() as uow:
+                uow.sessions.add(make_session("in-b"))
+                uow.commit()
+        assert _sessions(mapped, tenants.b) == ["in-b"]
+        assert _sessions(tenants.engine_a, tenants.a) == []
+        with store_a.unit_of_work() as holding:
+            holding.backend.lock(holding.db(), TENANT, ["room:y"])
+            with store_b.unit_of_work() as other:  # its own schema's key: no wait
+                other.backend.lock(other.db(), TENANT, ["room:y"])
+        # Over a search path that shows no sessionkit tables at all, the check found none.
+        elsewhere = create_engine(
+            POSTGRES_URL or "",
+            connect_args={"options": "-c search_path=sessionkit_nowhere,public"},
+            execution_options={"schema_translate_map": {None: tenants.b}},
+        )
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", SchemaWarning)
+                with SqlAlchemyStore(elsewhere).unit_of_work() as uow:
+                    uow.sessions.add(make_session("also-in-b", at=2))
+                    uow.commit()
+        finally:
+            elsewhere.dispose()
+        assert sorted(_sessions(mapped, tenants.b)) == ["also-in-b", "in-b"]
+    finally:
+        mapped.dispose()

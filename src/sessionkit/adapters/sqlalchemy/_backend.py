@@ -182,7 +182,12 @@ def _namespace(db: Db, query: str) -> str:
     MySQL server: without it, two schemas (two apps, two test runs) holding the
     same tenant and teacher would queue behind, and could deadlock, each other.
     """
-    info = db.connection().connection.info
+    connection = db.connection()
+    # A schema_translate_map puts the tables where it says, whatever the search path.
+    mapped = (connection.get_execution_options().get("schema_translate_map") or {}).get(None)
+    if mapped is not None:
+        return str(mapped)
+    info = connection.connection.info
     found = info.get(_NAMESPACE)
     if found is None:
         found = info[_NAMESPACE] = str(db.execute(text(query)).scalar() or "")
@@ -309,12 +314,19 @@ class Backend:
         return self._guarded_by_constraint
 
     def _has_constraint(self, db: Db) -> bool:
+        # In the schema the store's tables are in (a translate map's, else the search
+        # path's first), not wherever the search path finds a table of that name.
         found = db.execute(
             text(
                 "SELECT 1 FROM pg_constraint WHERE conname = :name AND contype = 'x' "
-                "AND conrelid = to_regclass(:table)"
+                "AND conrelid = to_regclass(CASE WHEN :schema = '' THEN quote_ident(:table) "
+                "ELSE format('%I.%I', :schema, :table) END)"
             ),
-            {"name": EXCLUSION_CONSTRAINT, "table": SessionResourceRow.__tablename__},
+            {
+                "name": EXCLUSION_CONSTRAINT,
+                "schema": _namespace(db, "SELECT current_schema()"),
+                "table": SessionResourceRow.__tablename__,
+            },
         ).first()
         if found is None:
             warnings.warn(

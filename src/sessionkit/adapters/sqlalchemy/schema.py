@@ -104,6 +104,44 @@ def target_schema(connection: Connection) -> str | None:
 
 
 @contextmanager
+def target_first_on_path(connection: Connection) -> Iterator[None]:
+    """PostgreSQL: put a translate map's schema first on the search path in the block.
+
+    SQL the block sends unqualified (a migration's ``ALTER TABLE``, a lookup
+    by ``to_regclass``) names tables through the search path, which a
+    ``schema_translate_map`` does not change: it would alter or find another
+    schema's tables. The path is set for the transaction and put back after.
+    Nothing is done without such a map, elsewhere, or when the map names the
+    search path's first schema anyway.
+    """
+    translated = connection.get_execution_options().get("schema_translate_map") or {}
+    schema = translated.get(None)
+    if connection.dialect.name != "postgresql" or schema is None:
+        yield
+        return
+    path, first = connection.execute(
+        text("SELECT current_setting('search_path'), current_schema()")
+    ).one()
+    if first == schema:
+        yield
+        return
+    connection.execute(
+        text(
+            "SELECT set_config('search_path', format('%I', CAST(:schema AS text)) || ', ' "
+            "|| CAST(:path AS text), true)"
+        ),
+        {"schema": schema, "path": path},
+    )
+    try:
+        yield
+    finally:
+        if connection.in_transaction() and connection.get_transaction().is_active:  # type: ignore[union-attr]
+            connection.execute(
+                text("SELECT set_config('search_path', CAST(:path AS text), true)"), {"path": path}
+            )
+
+
+@contextmanager
 def _in_target_schema(connection: Connection) -> Iterator[None]:
     """Have DDL and SQLAlchemy's existence checks in the block name :func:`target_schema`.
 
@@ -116,7 +154,8 @@ def _in_target_schema(connection: Connection) -> Iterator[None]:
     schema = target_schema(connection)
     options = connection.get_execution_options()
     if schema is None or None in (options.get("schema_translate_map") or {}):
-        yield
+        with target_first_on_path(connection):
+            yield
         return
     connection.execution_options(schema_translate_map={None: schema})
     try:

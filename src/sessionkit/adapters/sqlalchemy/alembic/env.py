@@ -19,6 +19,7 @@ from sessionkit.adapters.sqlalchemy.rows import metadata
 from sessionkit.adapters.sqlalchemy.schema import (
     own_connection,
     refuse_autocommit,
+    target_first_on_path,
     target_schema,
 )
 
@@ -31,7 +32,7 @@ def _run(connection: Connection) -> None:
         version_table_schema=target_schema(connection),
         compare_type=True,
     )
-    with context.begin_transaction():
+    with context.begin_transaction(), target_first_on_path(connection):
         context.run_migrations()
 
 
