@@ -73,9 +73,10 @@ class SessionRepository(Repository[Session], Protocol):
 
         ``after`` (a ``(start, id)`` of the last page) and ``limit`` page through
         them, for the tick's batches. ``lifecycles`` (a lifecycle's name to the
-        statuses its timers leave) keeps only sessions whose status is among
-        their own lifecycle's: a status that is timed in one lifecycle is not
-        in another (the tick passes it; ``None``: ``statuses`` alone).
+        statuses its timers leave, maybe none) keeps a session of a lifecycle
+        named there only in a status among its own lifecycle's: a status timed
+        in one lifecycle is not in another. A session of a lifecycle not named
+        counts by ``statuses`` alone, as every session does with ``None``.
         """
         ...
 

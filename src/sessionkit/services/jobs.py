@@ -23,23 +23,23 @@ _FLOOR = datetime(1, 1, 2, tzinfo=UTC)
 
 
 def timed_statuses(registry: LifecycleRegistry) -> dict[str, frozenset[str]]:
-    """Return each lifecycle's statuses a timer leaves, for the lifecycles that have timers.
+    """Return each lifecycle's statuses a timer leaves (none for a lifecycle without timers).
 
     Passed to the sessions' ``due`` as ``lifecycles``: a status timed in one
     lifecycle (the academy's SCHEDULED) is not a candidate in another that has
-    no timer from it (the LMS's), where nothing would ever move it on.
+    no timer from it (the LMS's), where nothing would ever move it on. A
+    session of a lifecycle the registry does not know stays a candidate, so
+    the tick reports it.
     """
-    timed: dict[str, frozenset[str]] = {}
-    for name in registry:
-        sources = [
+    return {
+        name: frozenset(
             status
             for transition in registry.get(name).transitions
             if transition.timer is not None
             for status in transition.sources
-        ]
-        if sources:
-            timed[name] = frozenset(sources)
-    return timed
+        )
+        for name in registry
+    }
 
 
 def _timed_reach(registry: LifecycleRegistry) -> tuple[frozenset[str], timedelta | None]:

@@ -232,11 +232,14 @@ class InMemorySessionRepository(MemoryRepository[Session]):
 def _timed(
     statuses: Iterable[str], lifecycles: Mapping[str, Collection[str]] | None
 ) -> Callable[[Session], bool]:
-    """Whether a session is in one of ``statuses`` (and of its lifecycle's, if given)."""
+    """Whether a session is in one of ``statuses`` (and of its lifecycle's, if named there)."""
     wanted = {statuses} if isinstance(statuses, str) else set(statuses)
     if lifecycles is None:
         return lambda s: s.status in wanted
-    return lambda s: s.status in wanted and s.status in lifecycles.get(s.lifecycle, ())
+    return lambda s: (
+        s.status in wanted
+        and (s.lifecycle not in lifecycles or s.status in lifecycles[s.lifecycle])
+    )
 
 
 register(SESSIONS, InMemorySessionRepository)

@@ -302,11 +302,15 @@ def _timed(
 ) -> ColumnElement[bool] | None:
     """The condition on status (and lifecycle) of ``due``; ``None``: no session can match."""
     wanted = {statuses} if isinstance(statuses, str) else set(statuses)
+    if not wanted:
+        return None
     if lifecycles is None:
-        return S.c.status.in_(sorted(wanted)) if wanted else None
+        return S.c.status.in_(sorted(wanted))
     each = [
         and_(S.c.lifecycle == name, S.c.status.in_(sorted(wanted & set(timed))))
         for name, timed in sorted(lifecycles.items())
         if wanted & set(timed)
     ]
-    return or_(*each) if each else None
+    # A lifecycle the kit does not know: its sessions stay candidates, for the tick to report.
+    each.append(and_(S.c.lifecycle.not_in(sorted(lifecycles)), S.c.status.in_(sorted(wanted))))
+    return or_(*each)

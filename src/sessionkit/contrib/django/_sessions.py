@@ -379,16 +379,13 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
 def _timed(statuses: Iterable[str], lifecycles: Mapping[str, Collection[str]] | None) -> Q | None:
     """The condition on status (and lifecycle) of ``due``; ``None``: no session can match."""
     wanted = {statuses} if isinstance(statuses, str) else set(statuses)
-    if lifecycles is None:
-        return Q(status__in=sorted(wanted)) if wanted else None
-    each = [
-        Q(lifecycle=name, status__in=sorted(wanted & set(timed)))
-        for name, timed in sorted(lifecycles.items())
-        if wanted & set(timed)
-    ]
-    if not each:
+    if not wanted:
         return None
-    condition = each[0]
-    for other in each[1:]:
-        condition |= other
+    if lifecycles is None:
+        return Q(status__in=sorted(wanted))
+    # A lifecycle the kit does not know: its sessions stay candidates, for the tick to report.
+    condition = ~Q(lifecycle__in=sorted(lifecycles)) & Q(status__in=sorted(wanted))
+    for name, timed in sorted(lifecycles.items()):
+        if wanted & set(timed):
+            condition |= Q(lifecycle=name, status__in=sorted(wanted & set(timed)))
     return condition
