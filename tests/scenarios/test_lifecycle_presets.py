@@ -366,9 +366,17 @@ def test_marketplace_slot_is_open_for_bookings_then_runs_and_completes() -> None
     assert marketplace.next_due(s) is None  # holds expire on bookings, not on the slot
     with pytest.raises(InvalidTransition) as info:
         marketplace.fire(s, "end", now=SLOT_START)
-    assert info.value.allowed == ("start", "cancel")
-    s, _ = marketplace.fire(s, "start", now=SLOT_START, actor="instructor")
-    s, ended = marketplace.fire(s, "end", now=SLOT_START + 60 * MIN, actor="instructor")
+    assert info.value.allowed == ("cancel",)  # start too, for a tutor's role
+    # "Instructor starts session", "instructor ends session": a student, or no role, may not.
+    for role in ("student", None):
+        with pytest.raises(TransitionRefused) as refused:
+            marketplace.fire(s, "start", now=SLOT_START, actor="bob", role=role)
+        said = str(refused.value)
+        assert said.endswith("allowed roles: admin, host, instructor, provider, tutor")
+    s, _ = marketplace.fire(s, "start", now=SLOT_START, actor="tina", role="instructor")
+    with pytest.raises(TransitionRefused):
+        marketplace.fire(s, "end", now=SLOT_START + 60 * MIN, actor="bob", role="student")
+    s, ended = marketplace.fire(s, "end", now=SLOT_START + 60 * MIN, actor="tina", role="tutor")
     assert (s.status, ended.from_status) == ("COMPLETED", "IN_PROGRESS")
     assert s.status in marketplace.usage_statuses
 
@@ -380,7 +388,7 @@ def test_marketplace_instructor_cancels_an_open_or_running_slot() -> None:
     )
     assert (cancelled.status, event.role) == ("CANCELLED", "instructor")
     assert cancelled.status not in marketplace.busy_statuses | marketplace.usage_statuses
-    running, _ = marketplace.fire(s, "start", now=SLOT_START)
+    running, _ = marketplace.fire(s, "start", now=SLOT_START, role="instructor")
     stopped, _ = marketplace.fire(running, "cancel", now=SLOT_START + 10 * MIN)
     assert stopped.status == "CANCELLED"
 

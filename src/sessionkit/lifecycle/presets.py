@@ -21,7 +21,7 @@ import attrs
 from sessionkit.errors import UnknownLifecycle, WrongType
 from sessionkit.lifecycle._checks import items
 from sessionkit.lifecycle.context import TransitionContext
-from sessionkit.lifecycle.guards import has_started, individual_only, nobody_attended
+from sessionkit.lifecycle.guards import has_started, individual_only, nobody_attended, roles
 from sessionkit.lifecycle.machine import ANY, Lifecycle, Status, Timer, Transition
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "ACADEMY_COMPLETE_AFTER",
     "ACADEMY_READY_BEFORE",
     "COACHING_MISSED_AFTER",
+    "MARKETPLACE_RUNNERS",
     "PRESETS",
     "LifecycleRegistry",
     "academy",
@@ -264,6 +265,10 @@ coaching = Lifecycle(
 )
 """The coaching preset (seed 004); the MISSED timing is COACHING_MISSED_AFTER."""
 
+MARKETPLACE_RUNNERS: tuple[str, ...] = ("instructor", "tutor", "provider", "host", "admin")
+"""The roles that start and end a marketplace slot: its tutor (the seed's "instructor", the
+demo's ``tutor``, a ``provider``) or the platform's staff."""
+
 marketplace = Lifecycle(
     "marketplace",
     statuses=[
@@ -273,8 +278,20 @@ marketplace = Lifecycle(
         Status("CANCELLED", terminal=True, cancelled=True),
     ],
     transitions=[
-        Transition("start", "OPEN", "IN_PROGRESS", description="the tutor starts the session"),
-        Transition("end", "IN_PROGRESS", "COMPLETED", description="the tutor ends it"),
+        Transition(
+            "start",
+            "OPEN",
+            "IN_PROGRESS",
+            guards=[roles(*MARKETPLACE_RUNNERS)],
+            description="the tutor starts the session",
+        ),
+        Transition(
+            "end",
+            "IN_PROGRESS",
+            "COMPLETED",
+            guards=[roles(*MARKETPLACE_RUNNERS)],
+            description="the tutor ends it",
+        ),
         Transition("cancel", ["OPEN", "IN_PROGRESS"], "CANCELLED"),
     ],
     description="""Teaching & scheduling marketplace (seed 001): a tutor's slot, whose seats
@@ -287,7 +304,10 @@ marketplace = Lifecycle(
       booking, not to the slot: a held booking
       (:data:`~sessionkit.model.booking.BOOKING_LIFECYCLE`) takes its seats
       until its hold expires; the slot stays OPEN.
-    - "Instructor starts session -> IN_PROGRESS", "instructor ends session -> COMPLETED".
+    - "Instructor starts session -> IN_PROGRESS", "instructor ends session -> COMPLETED":
+      both guarded by role (:data:`MARKETPLACE_RUNNERS`: the tutor, or the
+      platform's staff acting for it); a student, or a call naming no role,
+      is refused (``TransitionRefused``).
     - "Instructor Cancel": cancelling the slot cancels every booking in it (one
       event each); CANCELLED is flagged ``cancelled``, frees the tutor and
       counts no usage.
