@@ -12,7 +12,6 @@ import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import InvalidValue
-from sessionkit.errors._base import shown
 from sessionkit.model.payment import Payment
 from sessionkit.model.query import MAX_LIMIT, SessionQuery
 from sessionkit.model.session import Session
@@ -51,7 +50,7 @@ def open_store(
         from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, upgrade
     except ImportError as exc:
         raise InvalidValue(
-            f"--db {shown(db)} needs SQLAlchemy: pip install 'sessionkit[sqlalchemy]' "
+            f"--db {db!r} needs SQLAlchemy: pip install 'sessionkit[sqlalchemy]' "
             "(or pass --db memory)",
             value=db,
             expected="an installed sqlalchemy extra",
@@ -60,13 +59,13 @@ def open_store(
         engine = create_engine(db)
     except (ArgumentError, ValueError) as exc:
         raise InvalidValue(
-            f"--db {shown(db)} is not a SQLAlchemy database URL ({exc})",
+            f"--db {db!r} is not a SQLAlchemy database URL ({exc})",
             value=db,
             expected="e.g. sqlite:///academy.sqlite3 or postgresql+psycopg://user@host/db",
         ) from None
     except ImportError as exc:  # SQLAlchemy imports the URL's driver here
         raise InvalidValue(
-            f"--db {shown(db)}: its database driver is not installed ({exc})",
+            f"--db {db!r}: its database driver is not installed ({exc})",
             value=db,
             expected="a URL whose driver is installed (psycopg, pymysql, the standard sqlite3)",
         ) from None
@@ -76,7 +75,7 @@ def open_store(
         engine.dispose()
         said = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
         raise InvalidValue(
-            f"--db {shown(db)}: the database cannot be opened or reached ({said})",
+            f"--db {db!r}: the database cannot be opened or reached ({said})",
             value=db,
             expected="a database URL sessionkit can connect to",
         ) from None

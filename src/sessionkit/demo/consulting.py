@@ -35,6 +35,7 @@ on this platform and prints the dashboard.
 from __future__ import annotations
 
 import itertools
+import reprlib
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, time, timedelta
@@ -47,7 +48,6 @@ from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.availability import Availability, free_slots
 from sessionkit.demo._common import every_payment, every_session
 from sessionkit.errors import InvalidValue, PaymentDeclined
-from sessionkit.errors._base import shown
 from sessionkit.model.booking import Booking
 from sessionkit.model.money import Money
 from sessionkit.model.payment import Payment
@@ -175,7 +175,7 @@ def client_ref(email: str) -> ResourceRef:
     address = email.strip().lower()
     if "@" not in address or ":" in address:
         raise InvalidValue(
-            f"a client's email looks like name@example.com, got {shown(email)}",
+            f"a client's email looks like name@example.com, got {reprlib.repr(email)}",
             value=email,
             expected="an email address",
         )
