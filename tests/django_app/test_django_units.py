@@ -31,7 +31,7 @@ from sessionkit.contrib.django.store import DjangoStore
 from sessionkit.errors import InvalidValue, SessionConflict, UnsupportedKind, WrongType
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.session import Session
-from sessionkit.ports import PAYMENTS, Kind
+from sessionkit.ports import BOOKINGS, PAYMENTS, Kind
 from sessionkit.testing.clocks import RecordingPublisher
 from sessionkit.testing.contract import TENANT, _event, make_session
 from sessionkit.testing.contract.bookings import make_booking, make_booking_session
@@ -171,6 +171,15 @@ def test_a_kind_without_tables_is_unsupported(using: str) -> None:
         "counter",
         "session_code",
     }
+
+
+def test_a_kind_of_yours_named_as_one_of_sessionkits_is_refused(using: str) -> None:
+    # It was handed sessionkit's booking repository, as the memory store did.
+    tickets: Kind[Any] = Kind("booking", dict)
+    with DjangoStore(using=using).unit_of_work() as uow:
+        with pytest.raises(InvalidValue, match="kind name 'booking' is sessionkit's own"):
+            uow.repository(tickets)
+        assert uow.repository(BOOKINGS) is uow.bookings
 
 
 def test_the_store_needs_time_zone_support() -> None:

@@ -221,3 +221,17 @@ def test_a_translate_map_names_the_schema_of_the_constraint_check_and_the_locks(
         assert sorted(_sessions(mapped, tenants.b)) == ["also-in-b", "in-b"]
     finally:
         mapped.dispose()
+
+
+def test_a_store_finds_its_constraint_where_the_search_path_finds_its_tables(
+    tenants: Tenants,
+) -> None:
+    # Tables only in tenant_a, later on tenant_b's path: the statements reach them through
+    # the path, and so does the constraint check (no warning, no fallback to locks).
+    upgrade(tenants.engine_a)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SchemaWarning)
+        with SqlAlchemyStore(tenants.engine_b).unit_of_work() as uow:
+            uow.sessions.add(make_session("through-the-path"))
+            uow.commit()
+    assert _sessions(tenants.engine_a, tenants.a) == ["through-the-path"]

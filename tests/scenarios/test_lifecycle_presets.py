@@ -367,16 +367,19 @@ def test_marketplace_slot_is_open_for_bookings_then_runs_and_completes() -> None
     with pytest.raises(InvalidTransition) as info:
         marketplace.fire(s, "end", now=SLOT_START)
     assert info.value.allowed == ("cancel",)  # start too, for a tutor's role
-    # "Instructor starts session", "instructor ends session": a student, or no role, may not.
+    # "Instructor starts session", "instructor ends session": the tutor, as the slot's
+    # provider, or staff; a student, or no role, may not.
     for role in ("student", None):
         with pytest.raises(TransitionRefused) as refused:
             marketplace.fire(s, "start", now=SLOT_START, actor="bob", role=role)
         said = str(refused.value)
-        assert said.endswith("allowed roles: admin, host, instructor, provider, tutor")
-    s, _ = marketplace.fire(s, "start", now=SLOT_START, actor="tina", role="instructor")
+        assert said.endswith("allowed roles: admin, host, provider")
+    with pytest.raises(TransitionRefused):  # a role the host made up for its tutors
+        marketplace.fire(s, "start", now=SLOT_START, actor="tina", role="tutor")
+    s, _ = marketplace.fire(s, "start", now=SLOT_START, actor="tina", role="provider")
     with pytest.raises(TransitionRefused):
         marketplace.fire(s, "end", now=SLOT_START + 60 * MIN, actor="bob", role="student")
-    s, ended = marketplace.fire(s, "end", now=SLOT_START + 60 * MIN, actor="tina", role="tutor")
+    s, ended = marketplace.fire(s, "end", now=SLOT_START + 60 * MIN, actor="tina", role="host")
     assert (s.status, ended.from_status) == ("COMPLETED", "IN_PROGRESS")
     assert s.status in marketplace.usage_statuses
 
@@ -388,7 +391,7 @@ def test_marketplace_instructor_cancels_an_open_or_running_slot() -> None:
     )
     assert (cancelled.status, event.role) == ("CANCELLED", "instructor")
     assert cancelled.status not in marketplace.busy_statuses | marketplace.usage_statuses
-    running, _ = marketplace.fire(s, "start", now=SLOT_START, role="instructor")
+    running, _ = marketplace.fire(s, "start", now=SLOT_START, role="provider")
     stopped, _ = marketplace.fire(running, "cancel", now=SLOT_START + 10 * MIN)
     assert stopped.status == "CANCELLED"
 

@@ -485,7 +485,7 @@ def test_a_join_starts_no_slot_the_tutor_starts_it(market: Market) -> None:
     stranger = attrs.evolve(early, event_id="e2", session_id=spare.id, participant="student:x")
     assert market.kit.attendance.record_presence(TENANT, [stranger]).started == ()
     assert market.kit.queries.get(TENANT, spare.id).status == "OPEN"
-    started = market.kit.sessions.fire(TENANT, one.id, "start", actor="tina", role="tutor")
+    started = market.kit.sessions.fire(TENANT, one.id, "start", actor="tina", role="provider")
     assert started.status == "IN_PROGRESS"
 
 
@@ -500,11 +500,11 @@ def test_the_tutor_ending_a_slot_seals_its_attendance(market: Market) -> None:
         return heard(group, f"e{n}", who, action, minutes)
 
     market.clock.set(start)
-    market.kit.sessions.fire(TENANT, group.id, "start", actor="omar", role="tutor")
+    market.kit.sessions.fire(TENANT, group.id, "start", actor="omar", role="provider")
     joins = [event(1, "tutor:omar", "join", 0), event(2, "student:ana", "join", 0)]
     market.kit.attendance.record_presence(TENANT, joins)
     market.clock.set(start + timedelta(minutes=30))
-    ended = market.kit.sessions.fire(TENANT, group.id, "end", actor="omar", role="tutor")
+    ended = market.kit.sessions.fire(TENANT, group.id, "end", actor="omar", role="provider")
     assert ended.status == "COMPLETED"
     market.clock.set(start + timedelta(minutes=65))
     late = [
@@ -545,9 +545,9 @@ def test_a_write_after_the_end_moves_no_seal(market: Market) -> None:
     group = slot(market, "omar-group")
     market.book(group, "ana", confirm=True)
     market.clock.set(group.start)
-    market.kit.sessions.fire(TENANT, group.id, "start", actor="omar", role="tutor")
+    market.kit.sessions.fire(TENANT, group.id, "start", actor="omar", role="provider")
     market.clock.set(group.start + timedelta(minutes=20))
-    ended = market.kit.sessions.fire(TENANT, group.id, "end", actor="omar", role="tutor")
+    ended = market.kit.sessions.fire(TENANT, group.id, "end", actor="omar", role="provider")
     assert ended.metadata["sealed_at"] == market.clock.now().isoformat()
     market.clock.set(group.start + timedelta(hours=2))
     market.kit.sessions.set_fields(TENANT, group.id, actor="omar", set={"topic": "acids"})

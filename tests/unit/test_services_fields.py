@@ -352,3 +352,33 @@ def test_a_request_fingerprint_is_kept_with_the_session_and_not_written_by_hand(
             fingerprint="",
         )
     assert [s.id for s in kit.queries.list(T).items] == ["k1"]
+
+
+def test_notes_keep_the_size_bound_and_the_fields_sessionkit_keeps_do_not_count() -> None:
+    # Completion notes pushed a session whose own fields were at the bound over it (notes
+    # were written without the check), and every later set_fields was refused.
+    from sessionkit.model.fields import MAX_FIELDS_SIZE
+
+    h = Harness.in_memory(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    start = h.clock.now() + timedelta(days=1)
+    largest = {"v": "x" * (MAX_FIELDS_SIZE - 8)}
+    session = h.kit.sessions.create_extra(
+        "acme",
+        actor="a",
+        start=start,
+        end=start + timedelta(hours=1),
+        lifecycle="coaching",
+        metadata=largest,
+    )
+    h.clock.set(start + timedelta(hours=1))
+    with pytest.raises(InvalidValue, match="more than the 65,536 one record keeps"):
+        h.kit.sessions.fire("acme", session.id, "complete", actor="m", role="student", notes="n")
+    assert h.kit.queries.get("acme", session.id).status == "SCHEDULED"  # nothing written
+    smaller = h.kit.sessions.set_fields("acme", session.id, actor="a", set={"v": "y"})
+    done = h.kit.sessions.fire("acme", session.id, "complete", actor="m", role="student", notes="n")
+    assert (done.status, done.metadata["student_notes"]) == ("COMPLETED", "n")
+    assert "sealed_at" in done.metadata  # kept by sessionkit, not counted:
+    fits = {"v": "y" * (MAX_FIELDS_SIZE - 8 - len(',"student_notes":"n"'))}
+    assert (
+        h.kit.sessions.set_fields("acme", session.id, actor="a", set=fits).version > smaller.version
+    )

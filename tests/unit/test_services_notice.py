@@ -244,18 +244,33 @@ def test_options_list_the_late_share_as_the_last_tier_until_the_start() -> None:
     h = Harness.in_memory(NOW, refunds=late)
     session = lesson(h)
     early = h.kit.reschedules.options(T, session.id, role="student")
+    end = session.end  # a cancel gets the late share until the session is over
     assert [(t.percent, t.until) for t in early.cancel_tiers] == [
         (Decimal(100), START - timedelta(hours=24)),
-        (Decimal(50), START),
+        (Decimal(50), end),
     ]
-    close = h.kit.reschedules.options(T, session.id, role="student", now=START - timedelta(hours=2))
-    assert close.refund_percent == Decimal(50)
-    assert [(t.percent, t.until) for t in close.cancel_tiers] == [(Decimal(50), START)]
-    # A tier down to the start leaves no late share before it; none is listed.
+    for now in (START - timedelta(hours=2), START + timedelta(minutes=30)):
+        close = h.kit.reschedules.options(T, session.id, role="student", now=now)
+        assert close.refund_percent == Decimal(50)
+        assert [(t.percent, t.until) for t in close.cancel_tiers] == [(Decimal(50), end)]
+    over = h.kit.reschedules.options(T, session.id, role="student", now=end)
+    assert (over.refund_percent, over.cancel_tiers) == (Decimal(0), ())
+    # A tier down to the start leaves the late share for after the start alone.
     covered = RefundPolicy(tiers=(RefundTier(timedelta(0), 80),), late_percent=50)
     h = Harness.in_memory(NOW, refunds=covered)
-    options = h.kit.reschedules.options(T, lesson(h).id, role="student")
-    assert [(t.percent, t.until) for t in options.cancel_tiers] == [(Decimal(80), START)]
+    other = lesson(h)
+    options = h.kit.reschedules.options(T, other.id, role="student")
+    assert [(t.percent, t.until) for t in options.cancel_tiers] == [
+        (Decimal(80), START),
+        (Decimal(50), other.end),
+    ]
+    started = h.kit.reschedules.options(
+        T, other.id, role="student", now=START + timedelta(minutes=1)
+    )
+    assert (started.refund_percent, [(t.percent, t.until) for t in started.cancel_tiers]) == (
+        Decimal(50),
+        [(Decimal(50), other.end)],
+    )
 
 
 def test_options_list_the_tiers_with_their_fees_and_the_cancel_pays_what_they_say() -> None:

@@ -62,6 +62,7 @@ __all__ = [
     "DEFAULT_DB",
     "DEMO_NOW",
     "MEETINGS",
+    "NOTES_LIMIT",
     "TENANT",
     "Coaching",
     "Contract",
@@ -86,9 +87,10 @@ TENANT = "skileez"
 """The platform's tenant."""
 
 MEETINGS = "skileez-meet"
+"""The meeting provider's name (the ``provider`` of its presence events)."""
+
 NOTES_LIMIT = 1000
 """The seed's "optional notes up to 1000 characters" (sessionkit itself takes up to 2,000)."""
-"""The meeting provider's name (the ``provider`` of its presence events)."""
 
 ATTENDANCE = AttendancePolicy(
     join_transition=None,

@@ -265,9 +265,11 @@ coaching = Lifecycle(
 )
 """The coaching preset (seed 004); the MISSED timing is COACHING_MISSED_AFTER."""
 
-MARKETPLACE_RUNNERS: tuple[str, ...] = ("instructor", "tutor", "provider", "host", "admin")
-"""The roles that start and end a marketplace slot: its tutor (the seed's "instructor", the
-demo's ``tutor``, a ``provider``) or the platform's staff."""
+MARKETPLACE_RUNNERS: tuple[str, ...] = ("provider", "host", "admin")
+"""The roles that start and end a marketplace slot: its tutor, acting as the slot's
+``provider`` (the seed's "instructor"), or the platform's staff (``host``, ``admin``): the
+roles the FastAPI router's default ``staff_roles`` are, so no other caller gains a slot's
+transitions there."""
 
 marketplace = Lifecycle(
     "marketplace",
@@ -305,9 +307,9 @@ marketplace = Lifecycle(
       (:data:`~sessionkit.model.booking.BOOKING_LIFECYCLE`) takes its seats
       until its hold expires; the slot stays OPEN.
     - "Instructor starts session -> IN_PROGRESS", "instructor ends session -> COMPLETED":
-      both guarded by role (:data:`MARKETPLACE_RUNNERS`: the tutor, or the
-      platform's staff acting for it); a student, or a call naming no role,
-      is refused (``TransitionRefused``).
+      both guarded by role (:data:`MARKETPLACE_RUNNERS`: the tutor as
+      ``provider``, or the platform's staff); a student, or a call naming no
+      role, is refused (``TransitionRefused``).
     - "Instructor Cancel": cancelling the slot cancels every booking in it (one
       event each); CANCELLED is flagged ``cancelled``, frees the tutor and
       counts no usage.

@@ -11,7 +11,7 @@ and hands them to :func:`session_options`. The refunds come from the kit's
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 import attrs
@@ -48,7 +48,7 @@ class SessionOptions:
     :class:`~sessionkit.policies.RefundPolicy`, and ``cancel_tiers`` the
     refunds still to come, most first, each with its last instant (the
     policy's ``late_percent``, when it gives any, is the last, until the
-    start). Once the
+    session's end, when it is over). Once the
     session is over (its end passed, or its status is terminal) a cancel
     refunds nothing (``refund_percent`` 0, no tiers) and ``cancel`` refuses
     every role but the refund policy's ``full_refund_roles`` (rule
@@ -102,10 +102,9 @@ def session_options(
             until = start - tier.notice
             if until >= at:
                 tiers.append(CancelTier(percent=tier.percent, until=until, fee=tier.fee))
-        # After the last tier, until the start, a cancel still gets the late share back.
-        gap = not refunds.tiers or refunds.tiers[-1].notice > timedelta(0)
-        if gap and refunds.late_percent > 0 and start >= at:
-            tiers.append(CancelTier(percent=refunds.late_percent, until=start))
+        # After the last tier, until the session is over, a cancel still gets the late share.
+        if refunds.late_percent > 0:
+            tiers.append(CancelTier(percent=refunds.late_percent, until=session.end))
     return SessionOptions(
         at=at,
         reschedule=reschedule,

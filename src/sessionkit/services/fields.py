@@ -118,7 +118,17 @@ def changed_fields(
     # Compare as JSON would: 1 == 1.0 == True in Python, not once stored.
     if _typed(after) == _typed(dict(current)):
         return None
-    return check_fields_size(after)
+    return hosts_fields_sized(after)
+
+
+def hosts_fields_sized(fields: dict[str, Any]) -> dict[str, Any]:
+    """Return ``fields`` if the host's among them fit ``MAX_FIELDS_SIZE``; else ``InvalidValue``.
+
+    The fields sessionkit keeps (codes, makeup marks, the sealing instant, a
+    request's fingerprint) are not counted: they are its own, and small.
+    """
+    check_fields_size({key: value for key, value in fields.items() if key not in _KEPT_BY})
+    return fields
 
 
 def _typed(value: Any) -> Any:

@@ -31,6 +31,7 @@ from sessionkit.services._context import Context, check_record_version, check_ve
 from sessionkit.services._editing import lock_sessions
 from sessionkit.services._makeups import check_revival
 from sessionkit.services._statuses import advance_in, store_status
+from sessionkit.services.fields import hosts_fields_sized
 
 __all__ = ["SessionStatusCommands", "check_session_version", "session_args"]
 
@@ -126,7 +127,9 @@ class SessionStatusCommands:
             )
             check_revival(ctx, tx, session, changed.status)
             if noted is not None:
-                changed = attrs.evolve(changed, metadata={**changed.metadata, noted[0]: noted[1]})
+                # Notes are the session's own fields too: within the bound, or refused here.
+                kept = hosts_fields_sized({**changed.metadata, noted[0]: noted[1]})
+                changed = attrs.evolve(changed, metadata=kept)
             return store_status(tx, machine, session, changed, [change], actor)
 
     @retried

@@ -314,17 +314,19 @@ class Backend:
         return self._guarded_by_constraint
 
     def _has_constraint(self, db: Db) -> bool:
-        # In the schema the store's tables are in (a translate map's, else the search
-        # path's first), not wherever the search path finds a table of that name.
+        # The table as the store's statements name it: through the search path, unless a
+        # schema_translate_map names its schema (the path may show another schema's).
+        options = db.connection().get_execution_options()
+        mapped = (options.get("schema_translate_map") or {}).get(None)
         found = db.execute(
             text(
                 "SELECT 1 FROM pg_constraint WHERE conname = :name AND contype = 'x' "
-                "AND conrelid = to_regclass(CASE WHEN :schema = '' THEN quote_ident(:table) "
-                "ELSE format('%I.%I', :schema, :table) END)"
+                "AND conrelid = to_regclass(CASE WHEN CAST(:schema AS text) IS NULL "
+                "THEN quote_ident(:table) ELSE format('%I.%I', :schema, :table) END)"
             ),
             {
                 "name": EXCLUSION_CONSTRAINT,
-                "schema": _namespace(db, "SELECT current_schema()"),
+                "schema": mapped,
                 "table": SessionResourceRow.__tablename__,
             },
         ).first()

@@ -76,6 +76,7 @@ from sessionkit.ports import (
     EventPublisher,
     Kind,
     UnitOfWorkBase,
+    check_kind,
 )
 from sessionkit.ports._storage import check_publisher, publish_batches
 
@@ -219,6 +220,7 @@ class DjangoUnitOfWork(UnitOfWorkBase):
         """Return this unit's repository for ``kind``; ``UnsupportedKind`` if it has no tables."""
         found = self._repositories.get(kind.name)
         if found is None:
+            check_kind(kind)  # a kind of yours named as one of sessionkit's is refused
             cls = READERS.get(kind.name) or REPOSITORIES.get(kind.name)
             if cls is None:
                 known = [*REPOSITORIES, *READERS]
