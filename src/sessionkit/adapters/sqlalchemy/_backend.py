@@ -175,6 +175,15 @@ def _lock_key(namespace: str, tenant: str, resource: str) -> int:
 _NAMESPACE = "sessionkit.lock_namespace"
 
 
+def mapped_schema(connection: Connection) -> str | None:
+    """Return the schema a ``schema_translate_map`` on ``connection`` names (else ``None``).
+
+    Such a map puts sessionkit's tables where it says, whatever the search path shows.
+    """
+    mapped = (connection.get_execution_options().get("schema_translate_map") or {}).get(None)
+    return None if mapped is None else str(mapped)
+
+
 def _namespace(db: Db, query: str) -> str:
     """Return where the tables live (PostgreSQL's schema, MySQL's database), once per connection.
 
@@ -183,10 +192,9 @@ def _namespace(db: Db, query: str) -> str:
     same tenant and teacher would queue behind, and could deadlock, each other.
     """
     connection = db.connection()
-    # A schema_translate_map puts the tables where it says, whatever the search path.
-    mapped = (connection.get_execution_options().get("schema_translate_map") or {}).get(None)
+    mapped = mapped_schema(connection)
     if mapped is not None:
-        return str(mapped)
+        return mapped
     info = connection.connection.info
     found = info.get(_NAMESPACE)
     if found is None:
@@ -316,8 +324,6 @@ class Backend:
     def _has_constraint(self, db: Db) -> bool:
         # The table as the store's statements name it: through the search path, unless a
         # schema_translate_map names its schema (the path may show another schema's).
-        options = db.connection().get_execution_options()
-        mapped = (options.get("schema_translate_map") or {}).get(None)
         found = db.execute(
             text(
                 "SELECT 1 FROM pg_constraint WHERE conname = :name AND contype = 'x' "
@@ -326,7 +332,7 @@ class Backend:
             ),
             {
                 "name": EXCLUSION_CONSTRAINT,
-                "schema": mapped,
+                "schema": mapped_schema(db.connection()),
                 "table": SessionResourceRow.__tablename__,
             },
         ).first()

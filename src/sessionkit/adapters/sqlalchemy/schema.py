@@ -29,7 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import TextClause
 
 from sessionkit.adapters._driver_faults import translate
-from sessionkit.adapters.sqlalchemy._backend import SchemaWarning
+from sessionkit.adapters.sqlalchemy._backend import SchemaWarning, mapped_schema
 from sessionkit.adapters.sqlalchemy._types import (
     Amount,
     ExactText,
@@ -114,8 +114,7 @@ def target_first_on_path(connection: Connection) -> Iterator[None]:
     Nothing is done without such a map, elsewhere, or when the map names the
     search path's first schema anyway.
     """
-    translated = connection.get_execution_options().get("schema_translate_map") or {}
-    schema = translated.get(None)
+    schema = mapped_schema(connection)
     if connection.dialect.name != "postgresql" or schema is None:
         yield
         return
