@@ -4,6 +4,13 @@
   retrying on a timeout): every copy returns the one booking the first made.
 - One key reused at once for different sessions: one booking is made, every
   other copy gets ``IdempotencyKeyReused`` naming it.
+- One request that creates its session (a ``SessionDraft``) sent several
+  times at once with its key: one session and one booking are stored, and
+  every copy returns that booking (the copies that lost the session's time
+  or the key replay the winner's).
+- Several clients asking for one free hour at once, each with a draft and a
+  key of their own: one session and one booking, every other client gets
+  ``SessionConflict``; nothing of theirs is stored.
 - One participant booking several sessions of one day at once under a
   per-day limit of one: exactly one booking is stored, every other copy gets
   ``BookingRefused`` with rule ``"per_day"``.
@@ -22,9 +29,10 @@ from sqlalchemy import Engine
 
 from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
-from sessionkit.errors import BookingRefused, IdempotencyKeyReused
+from sessionkit.errors import BookingRefused, IdempotencyKeyReused, SessionConflict
 from sessionkit.model import ResourceRef
 from sessionkit.policies import BookingRules
+from sessionkit.services import SessionDraft
 from sessionkit.testing.clocks import ManualClock
 
 from ._racing import WRITER_KINDS, WRITERS, race, rounds, scalar
@@ -41,6 +49,7 @@ def _kit(engine: Engine, rules: BookingRules) -> SessionKit:
 
 
 STORED = "SELECT count(*) FROM sessionkit_bookings"
+SESSIONS = "SELECT count(*) FROM sessionkit_sessions"
 ROOM = max(WRITERS, ROUNDS)
 """Seats enough for every round's booking to land in one session (no session ever fills)."""
 
@@ -107,6 +116,65 @@ def test_a_key_reused_at_once_for_other_sessions_makes_one_booking(
         winner = made[0].removeprefix("made ")
         assert sorted(o for o in outcomes if o not in made) == [f"reused {winner}"] * (WRITERS - 1)
     assert scalar(race_engine, STORED) == ROUNDS
+
+
+def _hour(round_: int, *, title: str = "Intro") -> SessionDraft:
+    """Consultant c's hour on 4 March at 9:00 plus ``round_`` hours, one seat."""
+    start = datetime(2026, 3, 4, 9, tzinfo=UTC) + timedelta(hours=round_)
+    return SessionDraft(
+        start=start,
+        end=start + timedelta(minutes=45),
+        resources=[ResourceRef("consultant", "c")],
+        lifecycle="lms",
+        capacity=1,
+        title=title,
+    )
+
+
+@pytest.mark.parametrize("processes", WRITER_KINDS)
+def test_a_drafted_request_retried_at_once_makes_one_session(
+    race_engine: Engine, processes: bool
+) -> None:
+    kit = _kit(race_engine, BookingRules())
+    for round_ in range(ROUNDS):
+
+        def book(n: int, round_: int = round_) -> str:
+            booking = kit.bookings.book(
+                T, _hour(round_), "client:ana", actor="ana", idempotency_key=f"k{round_}"
+            )
+            return f"{booking.id} {booking.session_id}"
+
+        outcomes = race(book, race_engine, writers=WRITERS, processes=processes)
+        assert len(set(outcomes)) == 1, outcomes
+        assert not outcomes[0].startswith("error"), outcomes
+    assert scalar(race_engine, STORED) == ROUNDS
+    assert scalar(race_engine, SESSIONS) == ROUNDS
+
+
+@pytest.mark.parametrize("processes", WRITER_KINDS)
+def test_clients_asking_for_one_hour_at_once_get_one_session(
+    race_engine: Engine, processes: bool
+) -> None:
+    kit = _kit(race_engine, BookingRules())
+    for round_ in range(ROUNDS):
+
+        def book(n: int, round_: int = round_) -> str:
+            try:
+                kit.bookings.book(
+                    T,
+                    _hour(round_, title=f"Intro {n}"),
+                    f"client:c{n}",
+                    actor=f"c{n}",
+                    idempotency_key=f"k{round_}-{n}",
+                )
+            except SessionConflict:
+                return "conflict"
+            return "made"
+
+        outcomes = sorted(race(book, race_engine, writers=WRITERS, processes=processes))
+        assert outcomes == ["conflict"] * (WRITERS - 1) + ["made"], outcomes
+    assert scalar(race_engine, STORED) == ROUNDS
+    assert scalar(race_engine, SESSIONS) == ROUNDS
 
 
 @pytest.mark.parametrize("processes", WRITER_KINDS)

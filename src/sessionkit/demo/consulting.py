@@ -55,7 +55,7 @@ from sessionkit.model.query import SessionQuery
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import BookingRules, FixedPrice, Pricing, Rate, RefundPolicy, RefundTier
 from sessionkit.ports import BOOKINGS, PAYMENTS, UnitOfWorkFactory
-from sessionkit.services import SessionKit
+from sessionkit.services import SessionDraft, SessionKit
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
 from sessionkit.timespan import TimeSpan
@@ -290,11 +290,8 @@ class Booked:
     client_secret: str | None = None
 
 
-def _session(c: Consulting, request: Request, *, actor: str) -> Session:
-    tenant = request.who.tenant
-    existing = find_request(c, tenant, request.key)
-    if existing is not None:
-        return existing
+def _draft(request: Request) -> SessionDraft:
+    """The session a request asks for, made in the unit of work that books it."""
     own: dict[str, str] = {
         "request": request.key,
         "type": request.kind,
@@ -303,9 +300,7 @@ def _session(c: Consulting, request: Request, *, actor: str) -> Session:
     }
     if request.fee is not None:
         own["fee"] = str(request.fee)
-    return c.kit.sessions.create_extra(
-        tenant,
-        actor=actor,
+    return SessionDraft(
         start=request.start,
         end=request.start + timedelta(minutes=request.minutes),
         title=f"{request.kind.title()} consultation with {request.name}",
@@ -335,11 +330,10 @@ def book_public(c: Consulting, request: Request) -> Booked:
     """
     tenant, ref = request.who.tenant, client_ref(request.email)
     new_client = not c.kit.bookings.for_participant(tenant, ref, limit=1)
-    session = _session(c, request, actor=str(ref))
     send = partial(
         c.kit.payments.book,
         tenant,
-        session.id,
+        _draft(request),
         ref,
         actor=str(ref),
         role="client",
@@ -352,7 +346,7 @@ def book_public(c: Consulting, request: Request) -> Booked:
         # The same request again replays the stored booking and its FAILED payment.
         checkout = send()
     booking, payment = checkout.booking, checkout.payment
-    session = c.kit.queries.get(tenant, session.id)  # cancelled with a declined booking
+    session = c.kit.queries.get(tenant, booking.session_id)  # cancelled with a declined booking
     return Booked(
         session=session,
         booking=booking,
@@ -371,10 +365,9 @@ def create_manual(c: Consulting, request: Request) -> Booked:
     tenant, ref = request.who.tenant, client_ref(request.email)
     actor = request.who.slug
     new_client = not c.kit.bookings.for_participant(tenant, ref, limit=1)
-    session = _session(c, request, actor=actor)
     checkout = c.kit.payments.book(
         tenant,
-        session.id,
+        _draft(request),
         ref,
         actor=actor,
         role="client",
@@ -383,6 +376,7 @@ def create_manual(c: Consulting, request: Request) -> Booked:
         manual=True,
         confirm=True,
     )
+    session = c.kit.queries.get(tenant, checkout.booking.session_id)
     if session.status == "PENDING":
         session = c.kit.sessions.fire(tenant, session.id, "confirm", actor=actor)
     return Booked(

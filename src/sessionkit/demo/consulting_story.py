@@ -86,7 +86,10 @@ class _Story:
         platform: str = "ZOOM",
         fee: Decimal | None = None,
     ) -> Request:
-        if start is None:  # the first free time on the showcase (a rerun keeps the stored one)
+        stored = find_request(self.c, who.tenant, key)
+        if stored is not None:  # a rerun: the request is sent again as it was first sent
+            start = stored.start
+        elif start is None:  # the first free time on the showcase
             start = showcase(self.c, who, minutes=minutes)[0].start
         else:  # the consultant's own pick, unless the showcase sold it meanwhile
             start = self.free_from(who, start, minutes)

@@ -12,6 +12,7 @@ from sessionkit.services.booking_queries import BookableSession
 from sessionkit.services.bookings import BookingCommands
 from sessionkit.services.bulk import SeriesSpec
 from sessionkit.services.commands import SessionCommands
+from sessionkit.services.drafts import SessionDraft
 from sessionkit.services.fields import GroupCloseReport
 from sessionkit.services.queries import SessionQueries
 from sessionkit.services.reports import (
@@ -35,6 +36,7 @@ __all__ = [
     "SessionKit",
     "Analytics",
     "SessionCommands",
+    "SessionDraft",
     "SeriesCommands",
     "SeriesSpec",
     "SessionQueries",

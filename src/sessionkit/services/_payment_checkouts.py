@@ -16,9 +16,11 @@ import attrs
 
 from sessionkit.errors import (
     DuplicateBooking,
+    DuplicateSession,
     InvalidTransition,
     InvalidValue,
     PaymentDeclined,
+    SessionConflict,
 )
 from sessionkit.errors._base import shown
 from sessionkit.model.booking import (
@@ -36,12 +38,14 @@ from sessionkit.services._context import Context, Tx
 from sessionkit.services._money import store_payment, unpriced
 from sessionkit.services._payment_calls import create_intent, gateway_of, record_intent
 from sessionkit.services._seats import as_judged, refuse_run_out, settle
+from sessionkit.services.booking_requests import lost_to_replay
 from sessionkit.services.bookings import (
     BookingCommands,
     BookingRequest,
     booking_args,
     locked_booking,
 )
+from sessionkit.services.drafts import SessionDraft
 
 __all__ = ["Checkout", "CheckoutCommands"]
 
@@ -70,7 +74,7 @@ class CheckoutCommands:
     def book(
         self,
         tenant: str,
-        session_id: str,
+        session_id: str | SessionDraft,
         participant: ResourceRef | str,
         *,
         actor: str | None,
@@ -98,7 +102,9 @@ class CheckoutCommands:
         a priced booking is confirmed unpaid, for money the host vouches for.
         With ``waitlist=True`` a full session queues the booking with a
         PENDING payment and no intent, until a seat is offered (then
-        :meth:`claim` asks the provider).
+        :meth:`claim` asks the provider). ``session_id`` may be a
+        :class:`~sessionkit.services.SessionDraft`, created and booked with
+        its payment in the one unit of work (see :meth:`BookingCommands.book`).
 
         Raises what ``book`` raises, ``InvalidValue`` for a session the
         pricing leaves free (or ``confirm`` without ``manual``),
@@ -132,8 +138,8 @@ class CheckoutCommands:
             gateway_of(self._ctx)
         try:
             booking, payment = self._hold(tenant, request, actor, manual, now)
-        except DuplicateBooking as taken:
-            if request.key is None or taken.key != "idempotency":
+        except (DuplicateBooking, SessionConflict, DuplicateSession) as taken:
+            if not lost_to_replay(request, taken):
                 raise
             booking, payment = self._hold(tenant, request, actor, manual, now)  # replay the winner
         return self._checkout(booking, payment, now)

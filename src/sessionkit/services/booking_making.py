@@ -24,9 +24,11 @@ from sessionkit.errors import (
     BookingRefused,
     CapacityExceeded,
     DuplicateBooking,
+    DuplicateSession,
     IdempotencyKeyReused,
     InvalidValue,
     PaymentRequired,
+    SessionConflict,
 )
 from sessionkit.errors._base import shown
 from sessionkit.lifecycle import StatusChanged
@@ -45,7 +47,8 @@ from sessionkit.services._context import Tx, retried
 from sessionkit.services._money import priced, unpriced
 from sessionkit.services._seats import Settled, settle
 from sessionkit.services.booking_queries import BookingReads
-from sessionkit.services.booking_requests import BookingRequest, check_role
+from sessionkit.services.booking_requests import BookingRequest, check_role, lost_to_replay
+from sessionkit.services.drafts import SessionDraft, make_extra
 
 __all__ = ["BookingMaking"]
 
@@ -57,7 +60,7 @@ class BookingMaking(BookingReads):
     def book(
         self,
         tenant: str,
-        session_id: str,
+        session_id: str | SessionDraft,
         participant: ResourceRef | str,
         *,
         actor: str | None,
@@ -96,6 +99,10 @@ class BookingMaking(BookingReads):
         With ``idempotency_key``, a replay of the same request returns the
         booking it first made (whatever became of it) and writes nothing; the
         same key with another request raises ``IdempotencyKeyReused``.
+
+        ``session_id`` may be a :class:`~sessionkit.services.SessionDraft`: the
+        session is created (as ``kit.sessions.create_extra`` creates it, with
+        what that raises) and booked in this one unit of work, or neither is.
         """
         check_tenant(tenant)
         check_actor(actor)
@@ -113,8 +120,8 @@ class BookingMaking(BookingReads):
         )
         try:
             return self._book(tenant, request, actor, now)
-        except DuplicateBooking as taken:
-            if request.key is None or taken.key != "idempotency":
+        except (DuplicateBooking, SessionConflict, DuplicateSession) as taken:
+            if not lost_to_replay(request, taken):
                 raise
             # A concurrent first request with the same key won the insert (on another
             # session, or before this one read the key): run again, to replay its result.
@@ -148,7 +155,12 @@ class BookingMaking(BookingReads):
             replayed = self._replay(tx, tenant, key, request)
             if replayed is not None:
                 return replayed, None
-        session = tx.bookings.lock_session(tenant, request.session_id)
+        if request.draft is None:
+            assert request.session_id is not None  # a request names a session or drafts one
+            session_id = request.session_id
+        else:
+            session_id = make_extra(ctx, tx, tenant, request.draft, actor).id
+        session = tx.bookings.lock_session(tenant, session_id)
         # A seat of a priced session is taken by its payment (kit.payments.book): held
         # here, it could never be confirmed. Only its waitlist is joined without paying.
         unpaid = not paying and priced(ctx, tx, session)

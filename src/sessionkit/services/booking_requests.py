@@ -17,7 +17,14 @@ from typing import Any
 
 import attrs
 
-from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors import (
+    DuplicateBooking,
+    DuplicateSession,
+    InvalidValue,
+    SessionConflict,
+    SessionKitError,
+    WrongType,
+)
 from sessionkit.errors._base import shown
 from sessionkit.limits import CEILING
 from sessionkit.model.booking import MAX_IDEMPOTENCY_KEY_LENGTH, check_seats, participant_ref
@@ -31,6 +38,7 @@ from sessionkit.model.text import (
     check_tenant,
     check_text,
 )
+from sessionkit.services.drafts import SessionDraft
 from sessionkit.timespan import check_delta
 
 __all__ = [
@@ -40,6 +48,7 @@ __all__ = [
     "check_batch",
     "check_key",
     "check_role",
+    "lost_to_replay",
 ]
 
 
@@ -92,6 +101,22 @@ def check_key(key: object) -> str | None:
     return checked
 
 
+def lost_to_replay(request: BookingRequest, error: SessionKitError) -> bool:
+    """Whether ``error`` may mean a concurrent first request with ``request``'s key won.
+
+    Its booking took the key (``DuplicateBooking`` on the key) or, for a
+    request with a draft, its session took the draft's time or id
+    (``SessionConflict``, ``DuplicateSession``): running the request again
+    replays the winner's booking, or raises the same error when another
+    request was in the way.
+    """
+    if request.key is None:
+        return False
+    if isinstance(error, DuplicateBooking):
+        return error.key == "idempotency"
+    return request.draft is not None and isinstance(error, (SessionConflict, DuplicateSession))
+
+
 def check_role(role: object) -> str:
     """Return ``role`` if it is a role name (non-empty text, at most ``MAX_NAME_LENGTH``)."""
     checked = check_text(role, "role", limit=MAX_NAME_LENGTH, empty=False)
@@ -121,7 +146,8 @@ def booking_args(tenant: object, booking_id: object, actor: object) -> None:
 class BookingRequest:
     """What a ``book`` call asks for, checked; ``fingerprint`` tells a replay from a reuse."""
 
-    session_id: str
+    session_id: str | None
+    """The session booked; ``None`` when ``draft`` has no id of its own."""
     participant: ResourceRef
     seats: int
     role: str
@@ -133,6 +159,8 @@ class BookingRequest:
     metadata: Mapping[str, Any]
     manual: bool = False
     """Paid outside the provider (``kit.payments.book(manual=True)``): part of what is asked."""
+    draft: SessionDraft | None = None
+    """The session to create in the booking's unit of work, when a draft was passed."""
 
     @classmethod
     def of(
@@ -150,9 +178,14 @@ class BookingRequest:
         acting_role: object = None,
         manual: object = False,
     ) -> BookingRequest:
-        """Check a booking command's arguments (``WrongType`` / ``InvalidValue``); the request."""
+        """Check a booking command's arguments (``WrongType`` / ``InvalidValue``); the request.
+
+        ``session_id`` is a session's id or a :class:`SessionDraft` of the session to create.
+        """
+        draft = session_id if isinstance(session_id, SessionDraft) else None
         return cls(
-            session_id=check_id(session_id, "session_id"),
+            session_id=check_id(session_id, "session_id") if draft is None else draft.session_id,
+            draft=draft,
             participant=participant_ref(participant),  # type: ignore[arg-type]  # it checks
             seats=check_seats(seats),
             role=check_role(role),
@@ -197,7 +230,7 @@ class BookingRequest:
 
     def _booked(self) -> tuple[object, ...]:
         return (
-            self.session_id,
+            self.session_id if self.draft is None else self.draft.asked(),
             str(self.participant),
             self.seats,
             self.role,

@@ -17,15 +17,11 @@ from typing import Any
 
 import attrs
 
-from sessionkit.errors import DuplicateSession, InvalidValue, SeriesClosedError
-from sessionkit.errors._base import shown
-from sessionkit.model.events import SessionCreated, SessionDeleted, SessionUpdated
-from sessionkit.model.fields import check_fields
-from sessionkit.model.session import REQUEST_FIELD, ResourceRef, Session, resource_refs
+from sessionkit.model.events import SessionDeleted, SessionUpdated
+from sessionkit.model.session import ResourceRef, Session, resource_refs
 from sessionkit.model.text import (
     MAX_TITLE_LENGTH,
     check_actor,
-    check_optional_id,
     check_tenant,
     check_text,
 )
@@ -38,18 +34,17 @@ from sessionkit.services._context import (
 from sessionkit.services._editing import check_editable, lock_session
 from sessionkit.services._release import settle_moved
 from sessionkit.services._seats import move_session_bookings
-from sessionkit.services._series_time import series_zone
 from sessionkit.services._statuses import advance_in as advance_in
 from sessionkit.services._statuses import status_event as status_event
 from sessionkit.services._statuses import store_status as store_status
-from sessionkit.services._usage import assign_codes
+from sessionkit.services.drafts import SessionDraft, make_extra
 from sessionkit.services.session_statuses import (
     SessionStatusCommands,
     check_session_version,
     session_args,
 )
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import check_instant, get_zone
+from sessionkit.zones import check_instant
 
 __all__ = ["SessionCommands"]
 
@@ -100,74 +95,23 @@ class SessionCommands(SessionStatusCommands):
         (:data:`~sessionkit.model.session.REQUEST_FIELD`), so a replay is
         told from another request however the session was changed since.
         """
-        ctx = self._ctx
         tenant = check_tenant(tenant)
         check_actor(actor)
-        check_optional_id(series_id, "series_id")
-        check_optional_id(session_id, "session_id")
-        check_text(title, "title", limit=MAX_TITLE_LENGTH, optional=True)
-        span = TimeSpan(check_instant(start, "start"), check_instant(end, "end"))
-        own_fields = check_fields(metadata)
-        fields.check_unkept(own_fields or ())
-        if fingerprint is not None:
-            check_text(fingerprint, "fingerprint", limit=128, empty=False)
-            own_fields = {**(own_fields or {}), REQUEST_FIELD: fingerprint}
-        with ctx.transaction() as tx:
-            if session_id is not None and tx.sessions.get_many(tenant, [session_id]):
-                # First: a taken id is the session's duplicate, whatever became of the
-                # schedule since (a host's retry after the start, or once its series
-                # closed), and before a code is drawn for it.
-                raise DuplicateSession(
-                    f"session {shown(session_id)} already exists for tenant {shown(tenant)}",
-                    session_id=session_id,
-                    key="id",
-                    tenant=tenant,
-                )
-            if series_id is not None:
-                series = tx.series.get(tenant, series_id)
-                if not series.is_active:
-                    raise SeriesClosedError(series.id)
-                title = series.title if title is None else title
-                if resources is None:
-                    resources = [ref for item in series.items for ref in item.resources]
-                tz = series_zone(series) if tz is None else tz
-                lifecycle = series.lifecycle if lifecycle is None else lifecycle
-                capacity = series.capacity if capacity is None else capacity
-            elif lifecycle is None:
-                raise InvalidValue(
-                    "an extra session without a series needs a lifecycle name",
-                    value=None,
-                    expected=", ".join(ctx.lifecycles),
-                )
-            machine = ctx.session_lifecycle(lifecycle)
-            session = Session(
-                id=ctx.ids() if session_id is None else session_id,
-                tenant=tenant,
-                title=title or "",
-                span=span,
-                tz=get_zone(tz or "UTC").key,
-                status=machine.entry_status,
-                lifecycle=machine.name,
-                busy=machine.status(machine.entry_status).busy,
-                created_at=tx.now,
-                created_by=actor,
-                resources=resource_refs(resources or ()),
-                series_id=series_id,
-                capacity=1 if capacity is None else capacity,
-                is_extra=True,
-                metadata=own_fields,
-                group=None if series_id is None else series.group,
-            )
-            rules = ctx.rules_for(session)  # asked once: a host's function may read its tables
-            ctx.check_capacity(session, rules)
-            ctx.check_publishing(session, tx.now, rules)
-            # The code first: its counter's row lock queues coded creators before they
-            # take the conflict check's locks, so two never wait on each other (MariaDB).
-            [session] = assign_codes(ctx, tx, [session])
-            check_free(tx, session)
-            tx.sessions.add(session)
-            tx.collect([SessionCreated(tenant=tenant, actor=actor, at=tx.now, session=session)])
-        return session
+        draft = SessionDraft(
+            start=start,
+            end=end,
+            lifecycle=lifecycle,
+            title=title,
+            resources=resources,
+            tz=tz,
+            capacity=capacity,
+            metadata=metadata,
+            series_id=series_id,
+            session_id=session_id,
+            fingerprint=fingerprint,
+        )
+        with self._ctx.transaction() as tx:
+            return make_extra(self._ctx, tx, tenant, draft, actor)
 
     # -- editing -------------------------------------------------------------------
 
