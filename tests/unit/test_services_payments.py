@@ -471,6 +471,32 @@ def test_an_event_for_an_unknown_payment_is_recorded_once(shop: Shop) -> None:
     assert shop.kit.payments.apply(T, stray).outcome == "duplicate"
 
 
+@pytest.mark.parametrize(("amount", "places"), [("0.001", 2), ("10.5", 0), ("1.0005", 3)])
+def test_a_refund_event_of_less_than_a_minor_unit_is_refused(amount: str, places: int) -> None:
+    currency = {2: "EUR", 0: "JPY", 3: "KWD"}[places]
+    with pytest.raises(InvalidValue) as refused:
+        PaymentEvent(
+            provider="fake",
+            event_id="evt_1",
+            type="refunded",
+            occurred_at=NOW,
+            payment_id="x1",
+            amount=Money.of(amount, currency),
+        )
+    assert refused.value.expected == f"an amount with at most {places} decimal places"
+    assert str(refused.value).endswith(f"got {amount}")
+    whole = Money.of("0.01", "EUR")
+    event = PaymentEvent(
+        provider="fake",
+        event_id="e",
+        type="refunded",
+        occurred_at=NOW,
+        payment_id="x",
+        amount=whole,
+    )
+    assert event.amount == whole
+
+
 def test_an_event_naming_another_providers_payment_changes_nothing(shop: Shop) -> None:
     # The event's provider was matched only when the intent found the payment: one naming
     # the payment's id confirmed a card booking for any provider, and a manual one too.
@@ -794,6 +820,27 @@ def test_manual_payments_are_marked_paid_all_or_nothing(shop: Shop) -> None:
     assert (cancelled.status, cancelled.refunded) == (REFUNDED, Decimal("60.00"))
     listed = shop.kit.payments.list(T, statuses=[PAID])
     assert [p.id for p in listed] == [pay_of(b).id]
+
+
+@pytest.mark.parametrize("job", [True, False], ids=["expiry job run", "no job run"])
+def test_a_manual_hold_that_ran_out_is_not_marked_paid(shop: Shop, job: bool) -> None:
+    s = shop.slot(capacity=3)
+    a = shop.kit.payments.book(T, s.id, "client:a", actor="c", manual=True)
+    b = shop.kit.payments.book(T, s.id, "client:b", actor="c", manual=True, confirm=True)
+    assert a.booking.hold_expires_at is not None
+    shop.h.clock.set(a.booking.hold_expires_at)  # it runs out at this very instant
+    if job:
+        assert shop.kit.expire_holds().expired == 1
+    with pytest.raises(InvalidValue) as refused:
+        shop.kit.payments.mark_paid(T, [pay_of(b).id, pay_of(a).id], actor="consultant")
+    assert str(refused.value).startswith(f"payment '{pay_of(a).id}' is a CANCELLED manual payment")
+    # Nothing changed: b is still pending, a as the job left it (or as it was stored).
+    after = {p.id: (p.status, p.refunded) for p in shop.kit.payments.list(T)}
+    assert after == {
+        pay_of(a).id: (CANCELLED if job else PENDING, Decimal(0)),
+        pay_of(b).id: (PENDING, Decimal(0)),
+    }
+    assert shop.kit.bookings.get(T, a.booking.id).status == (EXPIRED if job else HELD)
 
 
 def test_a_manual_payment_confirmed_at_once_is_paid_after_the_session(shop: Shop) -> None:

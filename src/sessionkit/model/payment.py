@@ -336,6 +336,15 @@ class PaymentEvent:
         check_lengths(self, intent_ref=MAX_REF_LENGTH, reason=MAX_REF_LENGTH)
         if self.amount is not None and not isinstance(self.amount, Money):
             raise WrongType(self.amount, name="PaymentEvent.amount", expected="Money or None")
+        if self.amount is not None and self.amount.rounded() != self.amount:
+            # A provider hands back whole minor units, as kit.payments.refund asks for.
+            places = minor_unit(self.amount.currency)
+            raise InvalidValue(
+                f"PaymentEvent.amount is whole {self.amount.currency} minor units ({places} "
+                f"decimal places), got {self.amount.amount}",
+                value=self.amount,
+                expected=f"an amount with at most {places} decimal places",
+            )
         if self.payment_id is None and self.intent_ref is None:
             raise InvalidValue(
                 f"payment event {shown(self.event_id)} names neither a payment nor an intent",

@@ -21,6 +21,7 @@ from sessionkit.errors import (
     WrongType,
 )
 from sessionkit.errors._base import shown
+from sessionkit.model.booking import Booking
 from sessionkit.model.money import Money, minor_unit
 from sessionkit.model.payment import (
     MANUAL,
@@ -205,6 +206,7 @@ class RefundCommands:
             locked = [tx.payments.get(tenant, i) for i in ids]
             for payment in locked:
                 _check_markable(payment)
+                _check_in_play(tx.bookings.get(tenant, payment.booking_id), payment, tx.now)
             return [succeed(ctx, tx, payment, actor=actor) for payment in locked]
 
 
@@ -214,6 +216,22 @@ def _check_markable(payment: Payment) -> None:
         raise InvalidValue(
             f"payment {shown(payment.id)} is a {payment.status} {payment.provider} "
             "payment; only pending manual ones are marked paid",
+            value=payment.id,
+            expected="a PENDING manual payment",
+        )
+
+
+def _check_in_play(booking: Booking, payment: Payment, now: datetime) -> None:
+    """Refuse a manual payment whose booking ran out: CANCELLED as judged, job or no job.
+
+    The expiry job cancels the payment of a hold that ran out; until it runs, the
+    payment is cancelled as every read judges it, and is no more markable than after.
+    """
+    if booking.expired_at(now):
+        raise InvalidValue(
+            f"payment {shown(payment.id)} is a CANCELLED {payment.provider} payment (its "
+            f"booking {shown(booking.id)} ran out at {shown(booking.runs_out_at)}); only "
+            "pending manual ones are marked paid",
             value=payment.id,
             expected="a PENDING manual payment",
         )
