@@ -11,7 +11,7 @@ the in-memory store and on SQLite.
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -29,8 +29,10 @@ from sessionkit.errors import (
 )
 from sessionkit.model.booking import CONFIRMED, HELD
 from sessionkit.model.money import Money
+from sessionkit.model.series import ScheduleItem
 from sessionkit.model.session import ResourceRef
 from sessionkit.policies import BookingRules, FixedPrice
+from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionDraft, SessionKit
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.testing.payments import FakeGateway
@@ -211,5 +213,45 @@ def test_a_draft_is_checked_when_made() -> None:
         hour(resources=42)
     with pytest.raises(InvalidValue):
         hour(session_id="")
+    with pytest.raises(WrongType):
+        hour(capacity="two")
+    with pytest.raises(InvalidValue, match="capacity must be a positive integer"):
+        hour(capacity=0)
+    with pytest.raises(WrongType):
+        hour(lifecycle=5)
     draft = hour(tz="Asia/Kolkata", resources=["consultant:asha", ASHA])
     assert (draft.tz, draft.resources) == ("Asia/Kolkata", (ASHA,))
+    assert (hour(tz="").tz, hour().tz) == ("UTC", None)  # "" is UTC, as create_extra read it
+
+
+@pytest.mark.parametrize("store", STORES.values(), ids=STORES.keys())
+def test_an_empty_zone_is_utc_for_a_series_session_too(store: StoreMaker) -> None:
+    desk = Desk(store)
+    every_monday = Recurrence.weekly(
+        days=("MO",),
+        at=time(9),
+        duration=timedelta(hours=1),
+        tz="Europe/Berlin",
+        start=date(2026, 3, 9),
+    )
+    series, _ = desk.kit.series.create(
+        T,
+        actor="asha",
+        title="Mentoring",
+        items=[ScheduleItem("mo", every_monday, [ASHA])],
+        lifecycle="consulting",
+    )
+    start = datetime(2026, 3, 5, 9, tzinfo=UTC)
+    made = {
+        tz: desk.kit.sessions.create_extra(
+            T,
+            actor="asha",
+            series_id=series.id,
+            start=start + timedelta(hours=n),
+            end=start + timedelta(hours=n, minutes=30),
+            tz=tz,
+        )
+        for n, tz in enumerate(("", None))
+    }
+    assert {tz: s.tz for tz, s in made.items()} == {"": "UTC", None: "Europe/Berlin"}
+    assert made[""].title == "Mentoring"

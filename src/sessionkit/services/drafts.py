@@ -19,8 +19,14 @@ from sessionkit.errors import DuplicateSession, InvalidValue, SeriesClosedError
 from sessionkit.errors._base import shown
 from sessionkit.model.events import SessionCreated
 from sessionkit.model.fields import check_fields
-from sessionkit.model.session import REQUEST_FIELD, ResourceRef, Session, resource_refs
-from sessionkit.model.text import MAX_TITLE_LENGTH, check_optional_id, check_text
+from sessionkit.model.session import (
+    REQUEST_FIELD,
+    ResourceRef,
+    Session,
+    check_capacity,
+    resource_refs,
+)
+from sessionkit.model.text import MAX_NAME_LENGTH, MAX_TITLE_LENGTH, check_optional_id, check_text
 from sessionkit.services import fields
 from sessionkit.services._context import Context, Tx, check_free
 from sessionkit.services._series_time import series_zone
@@ -50,8 +56,19 @@ def _fingerprint(value: object) -> str | None:
 
 
 def _zone(value: object) -> str | None:
-    # An empty zone is UTC's, as create_extra has always read it.
-    return get_zone(value).key if value else None  # type: ignore[arg-type]  # it checks
+    if value is None:
+        return None
+    # An empty zone is UTC's, as create_extra has always read it (a series' too).
+    return get_zone(value or "UTC").key  # type: ignore[arg-type]  # it checks
+
+
+def _capacity(value: object) -> int | None:
+    return None if value is None else check_capacity(value)
+
+
+def _lifecycle(value: object) -> str | None:
+    # A name here; the kit knows which lifecycles there are (UnknownLifecycle when used).
+    return check_text(value, "lifecycle", limit=MAX_NAME_LENGTH, optional=True, empty=False)
 
 
 def _start(value: object) -> datetime:
@@ -78,19 +95,22 @@ class SessionDraft:
     :meth:`~sessionkit.services.SessionCommands.create_extra`, with the same
     defaults: ``lifecycle`` is required without ``series_id``, ``capacity``
     defaults to the series' or 1, ``tz`` to the series' or UTC. Bad values
-    raise ``InvalidValue``, ``WrongType`` or ``NaiveDatetime`` here, before
-    any unit of work opens. ``kit.bookings.book`` and ``kit.payments.book``
+    raise ``InvalidValue``, ``WrongType``, ``NaiveDatetime`` or
+    ``UnknownTimeZone`` here, before any unit of work opens; what only the kit
+    and the store know (the lifecycle's name among the kit's, the series, the
+    booking rules' ``max_capacity``, a taken id) is checked when the draft is
+    used. ``kit.bookings.book`` and ``kit.payments.book``
     take one in place of a session id: they create the session and book it
     in one unit of work.
     """
 
     start: datetime = attrs.field(converter=_start)
     end: datetime = attrs.field(converter=_end)
-    lifecycle: str | None = None
+    lifecycle: str | None = attrs.field(default=None, converter=_lifecycle)
     title: str | None = attrs.field(default=None, converter=_title)
     resources: tuple[ResourceRef, ...] | None = attrs.field(default=None, converter=_resources)
     tz: str | None = attrs.field(default=None, converter=_zone)
-    capacity: int | None = None
+    capacity: int | None = attrs.field(default=None, converter=_capacity)
     metadata: Mapping[str, Any] | None = attrs.field(default=None, converter=_own_fields)
     series_id: str | None = attrs.field(default=None, converter=_series_id)
     session_id: str | None = attrs.field(default=None, converter=_session_id)
