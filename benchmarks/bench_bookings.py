@@ -11,10 +11,10 @@
    on the very same tables: a hand-written psycopg loop, ``SELECT ... FOR
    UPDATE`` of the session, ``SELECT sum(seats)`` of its bookings taking
    seats, ``INSERT`` of the booking row, ``COMMIT`` (``ROLLBACK`` when full).
-   A third contender splits the gap: sessionkit's own two statements (caught
-   from one ``kit.bookings.book``: the session's row lock with its
-   ``set_config``, and the ``INSERT ... SELECT`` that checks seats,
-   participant and settling) sent on psycopg alone, so ``its statements /
+   A third contender splits the gap: sessionkit's own statements (caught
+   from one ``kit.bookings.book``: the ``set_config`` of the transaction's
+   lock timeout, the session's row lock and the ``INSERT ... SELECT`` that
+   checks seats, participant and settling) sent on psycopg alone, so ``its statements /
    floor`` is the SQL's share and ``sessionkit / its statements`` the Python's.
    The bookings table holds a history first: 5,000 past sessions, full, so
    100,000 bookings, vacuumed and analyzed, as a live table is. Before every
@@ -445,12 +445,18 @@ def raw_booker(engine: Engine) -> Iterator[Booker]:
 
 @attrs.frozen
 class Statements:
-    """The two statements one ``kit.bookings.book`` hands the driver, with their parameters."""
+    """The statements one ``kit.bookings.book`` hands the driver, with their parameters.
+
+    ``bound``: the ``set_config`` of the transaction's lock timeout (and zone)
+    that comes first on PostgreSQL, or ``None``.
+    """
 
     lock: str
     lock_parameters: dict[str, Any]
     insert: str
     insert_parameters: dict[str, Any]
+    bound: str | None = None
+    bound_parameters: dict[str, Any] = attrs.field(factory=dict)
 
 
 def caught_statements(engine: Engine, session_id: str) -> Statements:
@@ -466,19 +472,29 @@ def caught_statements(engine: Engine, session_id: str) -> Statements:
         assert kit_booker(kit)(session_id, "student:caught")
     finally:
         event.remove(engine, "before_cursor_execute", seen)
+    bound: tuple[str, Any] | None = None
+    if len(sent) == 3 and "set_config" in sent[0][0]:
+        bound = sent.pop(0)
     assert len(sent) == 2, [statement[:60] for statement, _ in sent]
     (lock, lock_parameters), (insert_sql, insert_parameters) = sent
     assert lock.rstrip().endswith("FOR UPDATE"), lock
     assert insert_sql.startswith("INSERT"), insert_sql
-    return Statements(lock, dict(lock_parameters), insert_sql, dict(insert_parameters))
+    return Statements(
+        lock,
+        dict(lock_parameters),
+        insert_sql,
+        dict(insert_parameters),
+        None if bound is None else bound[0],
+        {} if bound is None else dict(bound[1]),
+    )
 
 
 @contextlib.contextmanager
 def statements_booker(engine: Engine, statements: Statements) -> Iterator[Booker]:
-    """sessionkit's own two statements on psycopg alone: its SQL without its Python.
+    """sessionkit's own statements on psycopg alone: its SQL without its Python.
 
-    The lock with its ``set_config`` and the ``INSERT ... SELECT`` that checks
-    the seats, the participant and the settling, sent as ``kit.bookings.book``
+    The ``set_config`` of the lock timeout, the lock and the ``INSERT ... SELECT``
+    that checks the seats, the participant and the settling, sent as ``kit.bookings.book``
     sent them, with the new booking's id, session, span and participant put
     in; no row inserted means the session is full (nothing else refuses here).
     """
@@ -489,6 +505,8 @@ def statements_booker(engine: Engine, statements: Statements) -> Iterator[Booker
         span_at: list[int] = []  # where the session's start and end are in the lock's row
 
         def book(session_id: str, participant: str) -> bool:
+            if statements.bound is not None:
+                cursor.execute(statements.bound, statements.bound_parameters)
             lock_parameters = {**statements.lock_parameters, "session_id": session_id}
             cursor.execute(statements.lock, lock_parameters)
             row = cursor.fetchone()
@@ -784,7 +802,7 @@ def bench_throughput(quick: bool) -> None:
         ratio = found.ratio("sessionkit", "floor")
         labels = {
             "sessionkit": "kit.bookings.book (one unit of work each)",
-            "statements": "its 2 statements alone, raw psycopg",
+            "statements": f"its {2 + (statements.bound is not None)} statements alone, raw psycopg",
             "floor": "raw psycopg: FOR UPDATE, sum, INSERT, COMMIT",
         }
         print(f"  {'contender':<46} {'bookings/s':>10} {'refused':>8} {'client CPU/attempt':>19}")

@@ -86,11 +86,7 @@ def test_a_booking_sends_its_two_statements_on_the_driver_cursor(race_engine: En
     direct._CACHE.pop(race_engine.dialect, None)
     _book(kit, session.id, "ada")
     compiled = direct._CACHE[race_engine.dialect]
-    lock = (
-        sql.SESSION_FOR_UPDATE_BOUNDED
-        if race_engine.dialect.name == "postgresql"
-        else sql.SESSION_FOR_UPDATE
-    )
+    lock = sql.SESSION_FOR_UPDATE
     assert list(compiled) == [lock, sql.insert_checked(store.backend.name, True, True, True)]
     assert all(entry is not None for entry in compiled.values())
 

@@ -321,7 +321,7 @@ def test_a_row_held_by_an_open_unit_of_work_is_storage_timeout(server: Engine) -
 
 
 def test_a_booking_waits_for_its_session_no_longer_than_lock_timeout(server: Engine) -> None:
-    """The session's row lock is a booking's first statement; on PostgreSQL it bounds itself."""
+    """The session's row lock is a booking's first statement: bounded before it is sent."""
     store = SqlAlchemyStore(server, lock_timeout=SHORT)
     before = snapshot(server)
     holder = store.unit_of_work().__enter__()
@@ -344,7 +344,7 @@ def test_a_booking_waits_for_its_session_no_longer_than_lock_timeout(server: Eng
 
 
 def test_a_unit_that_locks_a_missing_session_still_bounds_its_waits(server: Engine) -> None:
-    """No row: the bounding statement set nothing, so the lock timeout is set on its own."""
+    """A lock statement that found no row leaves the unit's later lock waits bounded."""
     store = SqlAlchemyStore(server, lock_timeout=SHORT)
     holder = store.unit_of_work().__enter__()
     holder.repository(BOOKINGS).lock_session(TENANT, "s1")
@@ -384,17 +384,81 @@ def _let_go_after(seconds: float, release: Callable[[], object]) -> Iterator[thr
             release()
 
 
-def test_a_listing_behind_a_table_lock_is_storage_timeout(server: Engine) -> None:
-    """A plain SELECT waits for no row lock, but it waits behind a lock on its table."""
-    if server.dialect.name != "postgresql":
-        pytest.skip("MySQL's table locks wait by lock_wait_timeout, which the store leaves alone")
-    store = SqlAlchemyStore(server, lock_timeout=SHORT)
+@contextmanager
+def _table_locked(server: Engine, table: str) -> Iterator[Callable[[], object]]:
+    """Hold a lock on the whole of ``table`` (as an ``ALTER TABLE`` would); yield its release."""
     with server.connect() as holder:
         holder.begin()
-        holder.exec_driver_sql("LOCK TABLE sessionkit_bookings IN ACCESS EXCLUSIVE MODE")
-        with _let_go_after(8, holder.rollback) as fired, pytest.raises(StorageTimeout):
-            _kit(store).bookings.bookable(TENANT, start=NOW, end=NOW + timedelta(days=30))
+        if server.dialect.name == "postgresql":
+            holder.exec_driver_sql(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+
+            def release() -> None:
+                holder.rollback()
+        else:
+            holder.exec_driver_sql(f"LOCK TABLES {table} WRITE")
+
+            def release() -> None:
+                holder.exec_driver_sql("UNLOCK TABLES")
+                holder.rollback()
+
+        released = False
+
+        def release_once() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                release()
+
+        try:
+            yield release_once
+        finally:
+            release_once()
+
+
+def test_a_listing_behind_a_table_lock_is_storage_timeout(server: Engine) -> None:
+    """A plain SELECT waits for no row lock, but it waits behind a lock on its table.
+
+    Before, MySQL/MariaDB waited by the server's ``lock_wait_timeout`` (a day by default).
+    """
+    store = SqlAlchemyStore(server, lock_timeout=SHORT)
+    with (
+        _table_locked(server, "sessionkit_bookings") as release,
+        _let_go_after(8, release) as fired,
+        pytest.raises(StorageTimeout),
+    ):
+        _kit(store).bookings.bookable(TENANT, start=NOW, end=NOW + timedelta(days=30))
     assert not fired.is_set(), "the listing waited past 8 s"
+
+
+@pytest.mark.parametrize("command", ["book", "update", "get"])
+def test_a_command_behind_a_lock_on_the_sessions_table_is_storage_timeout(
+    server: Engine, command: str
+) -> None:
+    """A migration's ``ALTER TABLE`` queued behind a long transaction locks the table.
+
+    Before, PostgreSQL bounded a booking's waits in its first statement, too late for the
+    lock on its table, which the statement takes when it is parsed: a booking (and a
+    session update) waited for as long as the lock was held; MySQL/MariaDB waited so for
+    every command.
+    """
+    store = SqlAlchemyStore(server, lock_timeout=SHORT)
+    kit = _kit(store)
+    before = snapshot(server)
+    run: dict[str, Callable[[], object]] = {
+        "book": partial(kit.bookings.book, TENANT, "s1", "student:bo", actor="bo"),
+        "update": partial(kit.sessions.update, TENANT, "s1", actor="ed", title="Moved"),
+        "get": partial(kit.queries.get, TENANT, "s1"),
+    }
+    with _table_locked(server, "sessionkit_sessions") as release:
+        started = time.monotonic()
+        with _let_go_after(8, release) as fired, pytest.raises(StorageTimeout) as caught:
+            run[command]()
+        waited = time.monotonic() - started
+    assert not fired.is_set(), f"{command} waited past 8 s"
+    assert 0.5 < waited < 8, waited
+    assert caught.value.timeout == SHORT
+    assert snapshot(server) == before
+    run[command]()  # the lock is gone: the command goes through
 
 
 def test_a_unit_that_reads_before_it_locks_still_bounds_its_waits(server: Engine) -> None:

@@ -17,8 +17,8 @@
 
 Every wait for a lock is bounded by the store's ``lock_timeout``
 (:meth:`Backend.bound_waits`): ``SET LOCAL lock_timeout`` per transaction on
-PostgreSQL, ``innodb_lock_wait_timeout`` per connection and the ``GET_LOCK``
-timeout on MySQL/MariaDB, the in-process queue on SQLite. A wait that runs out
+PostgreSQL, ``innodb_lock_wait_timeout`` and ``lock_wait_timeout`` per connection
+and the ``GET_LOCK`` timeout on MySQL/MariaDB, the in-process queue on SQLite. A wait that runs out
 is a :class:`~sessionkit.errors.StorageTimeout` naming what it waited for.
 """
 
@@ -286,8 +286,9 @@ class Backend:
 
         PostgreSQL: ``SET LOCAL lock_timeout``, for this transaction only (and
         ``TimeZone`` to UTC in the same statement: see :data:`_SET_LOCK_TIMEOUT`).
-        MySQL/MariaDB: ``innodb_lock_wait_timeout`` for the connection (once per
-        pooled connection; it keeps the value). Only for units that own their
+        MySQL/MariaDB: ``innodb_lock_wait_timeout`` and ``lock_wait_timeout`` (row
+        and metadata locks) for the connection (once per pooled connection; it
+        keeps the values). Only for units that own their
         transaction: a host's transaction keeps its own settings.
         """
         # Through the Core connection: the ORM session's execute() costs as much again.
@@ -296,22 +297,15 @@ class Backend:
         elif self.name == "mysql" and self._innodb_seconds is not None:
             connection = db.connection()
             if connection.info.get(_MYSQL_WAIT) != self._innodb_seconds:
-                wait = f"SET SESSION innodb_lock_wait_timeout = {self._innodb_seconds}"
+                # Row locks (InnoDB's) and metadata locks (a table's, which a statement
+                # waits for behind an ALTER TABLE or a LOCK TABLES) have a timeout each.
+                seconds = self._innodb_seconds
+                wait = (
+                    f"SET SESSION innodb_lock_wait_timeout = {seconds}, "
+                    f"lock_wait_timeout = {seconds}"
+                )
                 connection.exec_driver_sql(wait)
                 connection.info[_MYSQL_WAIT] = self._innodb_seconds
-
-    def bound_in_statement(self) -> str | None:
-        """Return the ``lock_timeout`` a statement may set itself, or ``None`` where none can.
-
-        PostgreSQL only: ``set_config('lock_timeout', value, true)`` in the
-        select list of a ``SELECT ... FOR UPDATE`` runs in the scan, for the
-        row found, before the row is locked, so the wait for that lock is
-        bounded already, and the transaction spares the round trip of
-        :meth:`bound_waits`. Such a statement sets ``TimeZone`` to UTC too, as
-        :meth:`bound_waits` does. A statement that finds no row runs nothing:
-        its caller then calls :meth:`bound_waits`.
-        """
-        return self._pg_timeout if self.name == "postgresql" else None
 
     def constraint_guards(self, db: Db) -> bool:
         """Whether PostgreSQL's exclusion constraint is in place (checked once, then cached)."""

@@ -22,7 +22,6 @@ from sqlalchemy import (
     CompoundSelect,
     Insert,
     Select,
-    String,
     and_,
     bindparam,
     exists,
@@ -31,7 +30,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    true,
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -55,7 +53,6 @@ __all__ = [
     "GROUP",
     "TENANT",
     "SESSION_FOR_UPDATE",
-    "SESSION_FOR_UPDATE_BOUNDED",
     "bind",
     "insert_checked",
     "locking",
@@ -147,22 +144,6 @@ SESSION_FOR_UPDATE = (
     .with_for_update()
 )
 """The session row by ``tenant`` and ``session_id``, locked until the transaction ends."""
-
-SESSION_FOR_UPDATE_BOUNDED = (
-    select(
-        *_SESSION_COLUMNS,
-        func.set_config("lock_timeout", bindparam("lock_timeout", type_=String), true()),
-        func.set_config("TimeZone", "UTC", true()),
-    )
-    .where(S.c.tenant == TENANT, S.c.id == bindparam("session_id"))
-    .with_for_update()
-)
-""":data:`SESSION_FOR_UPDATE` setting PostgreSQL's ``lock_timeout`` for the transaction first.
-
-``set_config`` is computed with the scanned row, below the lock (``LockRows``),
-so the wait for the row is bounded; see ``Backend.bound_in_statement``. The
-transaction's ``TimeZone`` is set to UTC with it, as ``Backend.bound_waits`` does.
-"""
 
 
 @functools.cache

@@ -95,18 +95,14 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
 
     def lock_session(self, tenant: str, session_id: str) -> Session:
         """Lock the session's row until the unit of work ends and return it; ``SessionNotFound``."""
-        # The first statement of a booking command: on PostgreSQL it also bounds the
-        # transaction's lock waits, sparing a round trip (Backend.bound_in_statement).
-        db, bound = self._unit.db_bounding()
-        params = {"tenant": tenant, "session_id": session_id}
-        connection = self._unit.core()
-        if bound is None:
-            row = direct.run(connection, sql.SESSION_FOR_UPDATE, params).row
-        else:
-            params["lock_timeout"] = bound
-            row = direct.run(connection, sql.SESSION_FOR_UPDATE_BOUNDED, params).row
-            if row is None:
-                self._unit.backend.bound_waits(db)  # no row, so set_config never ran
+        # The transaction's lock waits are bounded before this statement (Unit.db): a
+        # bound it set itself would come too late for the lock on its table, which
+        # PostgreSQL takes when it parses the statement (an ALTER TABLE queued behind a
+        # long transaction would hold every booking up, whatever the store's timeout).
+        db = self._unit.db()
+        row = direct.run(
+            self._unit.core(), sql.SESSION_FOR_UPDATE, {"tenant": tenant, "session_id": session_id}
+        ).row
         if row is None:
             raise self.kind.parents["session_id"].missing(session_id, tenant)
         self._locked(db).add((tenant, session_id))

@@ -57,13 +57,6 @@ class SqlUnit(Protocol):
         """Return the Core connection of the open transaction (``db().connection()``, cheaper)."""
         ...
 
-    def db_bounding(self) -> tuple[Db, str | None]:
-        """Return the open session and the lock bound (if any) the next statement must set.
-
-        See :meth:`~.store.SqlAlchemyUnitOfWork.db_bounding`.
-        """
-        ...
-
 
 @attrs.frozen
 class ChildTable:

@@ -148,25 +148,6 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
             self._store.backend.bound_waits(db)
         return db
 
-    def db_bounding(self) -> tuple[Db, str | None]:
-        """Return the open session and the lock bound its caller's statement must set.
-
-        For a statement that can set the bound itself, before it waits for any
-        lock (see :meth:`Backend.bound_in_statement`): the value once per
-        transaction, while nothing else has bounded the transaction's waits
-        yet, else ``None`` (the waits are bounded, or are bounded by
-        :meth:`db`'s way here). A caller handed a value whose statement did
-        not run it must call ``backend.bound_waits`` itself.
-        """
-        db = self._begin()
-        if not self._unbounded:
-            return db, None
-        self._unbounded = False
-        value = self._store.backend.bound_in_statement()
-        if value is None:
-            self._store.backend.bound_waits(db)
-        return db, value
-
     def core(self) -> Connection:
         """Return the Core connection of the unit's open transaction (begun if need be).
 
