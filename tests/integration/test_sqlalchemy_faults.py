@@ -314,7 +314,7 @@ def test_a_row_held_by_an_open_unit_of_work_is_storage_timeout(server: Engine) -
     error = caught.value
     assert isinstance(error, TimeoutError)
     assert 0.5 < waited < 8, waited
-    assert error.waited_for == "a row lock on sessionkit_sessions"
+    assert error.waited_for == "a lock on sessionkit_sessions (a row's or the table's)"
     assert error.timeout == SHORT
     assert isinstance(error.__cause__, _driver_errors(server))
     assert snapshot(server) == before
@@ -335,7 +335,7 @@ def test_a_booking_waits_for_its_session_no_longer_than_lock_timeout(server: Eng
         holder.__exit__(None, None, None)
     error = caught.value
     assert 0.5 < waited < 8, waited
-    assert error.waited_for == "a row lock on sessionkit_sessions"
+    assert error.waited_for == "a lock on sessionkit_sessions (a row's or the table's)"
     assert error.timeout == SHORT
     assert isinstance(error.__cause__, _driver_errors(server))
     assert snapshot(server) == before

@@ -231,11 +231,11 @@ def test_a_transient_conflict_is_retryable_only_when_the_unit_owns_the_transacti
     [
         (
             "UPDATE sessionkit_sessions SET title=%(t)s WHERE ...",
-            "a row lock on sessionkit_sessions",
+            "a lock on sessionkit_sessions (a row's or the table's)",
         ),
         (
             "SELECT sessionkit_sessions.id FROM sessionkit_sessions WHERE ... FOR UPDATE",
-            "a row lock on sessionkit_sessions",
+            "a lock on sessionkit_sessions (a row's or the table's)",
         ),
         (
             "SELECT count(pg_advisory_xact_lock(k)) FROM ...",

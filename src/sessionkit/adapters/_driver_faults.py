@@ -37,7 +37,8 @@ def _waited_for(statement: str | None) -> str:
     if "pg_advisory_xact_lock" in statement or "GET_LOCK" in statement:
         return "a resource or participant lock of sessionkit"
     found = _TABLE.search(statement)
-    return f"a row lock on {found.group(1)}" if found else "a lock"
+    # A row's lock or the whole table's (an ALTER TABLE queued ahead): the error does not say.
+    return f"a lock on {found.group(1)} (a row's or the table's)" if found else "a lock"
 
 
 def _first_line(error: BaseException) -> str:
