@@ -14,6 +14,7 @@ from sessionkit.testing.contract import (
     TENANT,
     BookingsRepositoryContract,
     CountersRepositoryContract,
+    JournalRepositoryContract,
     OverridesRepositoryContract,
     PaymentsRepositoryContract,
     PresenceRepositoryContract,
@@ -62,6 +63,11 @@ class TestMemoryPayments(PaymentsRepositoryContract):
 
 
 class TestMemoryReschedules(ReschedulesRepositoryContract):
+    def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
+        return InMemoryStore(publisher).unit_of_work
+
+
+class TestMemoryJournal(JournalRepositoryContract):
     def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
         return InMemoryStore(publisher).unit_of_work
 

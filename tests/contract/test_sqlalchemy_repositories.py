@@ -29,6 +29,7 @@ from sessionkit.testing.contract import (
     TENANT,
     BookingsRepositoryContract,
     CountersRepositoryContract,
+    JournalRepositoryContract,
     OverridesRepositoryContract,
     PaymentsRepositoryContract,
     PresenceRepositoryContract,
@@ -205,6 +206,18 @@ class TestSQLitePayments(OnSQLite, PaymentsRepositoryContract):
 
 
 class TestSQLiteReschedules(OnSQLite, ReschedulesRepositoryContract):
+    pass
+
+
+class TestSQLiteJournal(OnSQLite, JournalRepositoryContract):
+    pass
+
+
+class TestPostgresJournal(OnPostgres, JournalRepositoryContract):
+    pass
+
+
+class TestMySQLJournal(OnMySQL, JournalRepositoryContract):
     pass
 
 

@@ -147,6 +147,7 @@ def clear(using: str) -> None:
     from sessionkit.contrib.django import models
 
     for model in (
+        models.JournalRecord,
         models.UsageRecord,
         models.SubscriptionRecord,
         models.CounterRecord,

@@ -25,6 +25,7 @@ from sessionkit.testing.contract import (
     AnalyticsUseContract,
     BookingsRepositoryContract,
     CountersRepositoryContract,
+    JournalRepositoryContract,
     OverridesRepositoryContract,
     PaymentsRepositoryContract,
     PresenceRepositoryContract,
@@ -117,6 +118,10 @@ class TestSQLiteReschedules(DjangoFactory, ReschedulesRepositoryContract):
     pass
 
 
+class TestSQLiteJournal(DjangoFactory, JournalRepositoryContract):
+    pass
+
+
 class TestSQLitePayments(DjangoFactory, PaymentsRepositoryContract):
     pass
 
@@ -177,6 +182,10 @@ class TestPostgresReschedules(DjangoFactory, ReschedulesRepositoryContract):
     alias = "postgres"
 
 
+class TestPostgresJournal(DjangoFactory, JournalRepositoryContract):
+    alias = "postgres"
+
+
 class TestPostgresPayments(DjangoFactory, PaymentsRepositoryContract):
     alias = "postgres"
 
@@ -222,7 +231,7 @@ if not POSTGRES_URL:
     del TestPostgresReschedules, TestPostgresPayments, TestPostgresPaymentEvents
     del TestPostgresPresence, TestPostgresOverrides, TestPostgresSubscriptions
     del TestPostgresUsage, TestPostgresCounters, TestPostgresSessionCodes
-    del TestPostgresAnalytics, TestPostgresAnalyticsUse
+    del TestPostgresAnalytics, TestPostgresAnalyticsUse, TestPostgresJournal
 
     def test_postgres_contract() -> None:
         pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to run the Django PostgreSQL contract")

@@ -162,6 +162,7 @@ def test_a_kind_without_tables_is_unsupported(using: str) -> None:
         "series",
         "booking",
         "reschedule",
+        "journal_entry",
         "payment",
         "payment_event",
         "presence",
@@ -406,3 +407,48 @@ def test_the_store_refuses_a_publisher_that_cannot_publish() -> None:
         DjangoStore(bad)  # type: ignore[arg-type]
     assert caught.value.name == "publisher"
     assert caught.value.value is bad
+
+
+def test_the_journal_commits_with_the_change_and_the_hosts_rollback_takes_both(
+    using: str,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sessionkit.services import SessionKit
+    from sessionkit.testing.clocks import ManualClock
+
+    now = datetime(2026, 3, 2, 8, tzinfo=UTC)
+    kit = SessionKit(
+        uow=DjangoStore(using=using).unit_of_work, clock=ManualClock(now), journal=True
+    )
+
+    def lesson(hour: int) -> str:
+        start = now + timedelta(days=1, hours=hour)
+        made = kit.sessions.create_extra(
+            TENANT,
+            actor="leo",
+            start=start,
+            end=start + timedelta(hours=1),
+            resources=["coach:leo"],
+            lifecycle="coaching",
+        )
+        return made.id
+
+    kept = lesson(0)
+    kit.sessions.cancel(TENANT, kept, actor="leo", reason="ill")
+    made: list[str] = []
+
+    def host_view() -> None:
+        with transaction.atomic(using=using):
+            made.append(lesson(2))
+            raise LookupError("the host's view fails after sessionkit committed")
+
+    with pytest.raises(LookupError):
+        host_view()
+    [dropped] = made
+    rows = [(e.event, e.actor, e.status, e.reason) for e in kit.journal.for_session(TENANT, kept)]
+    assert rows == [
+        ("SessionCreated", "leo", "SCHEDULED", None),
+        ("SessionCanceled", "leo", "CANCELLED", "ill"),
+    ]
+    assert kit.journal.for_session(TENANT, dropped) == []

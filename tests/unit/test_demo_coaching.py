@@ -58,7 +58,18 @@ def test_coaching_prints_the_story_the_contract_and_its_rates(
     assert "no-show rate       20% of 5 held" in out
     assert "reschedule rate    33% (2 of 6 sessions moved)" in out
     assert "no-shows by side   coach 1, student 2" in out
-    assert out.rstrip().endswith("requests           1 APPROVED, 1 AUTO_APPROVED, 1 DECLINED")
+    assert "requests           1 APPROVED, 1 AUTO_APPROVED, 1 DECLINED" in out
+    trail = out[out.index("Audit trail of session 4") :].splitlines()[1:]
+    assert trail == [
+        "  Mon 02 Mar 15:00 CET  leo                session SessionCreated -> SCHEDULED",
+        (
+            '  Wed 18 Mar 11:00 CET  mia (student)      reschedule request -> PENDING: "Family'
+            ' visit that evening"'
+        ),
+        "  Thu 19 Mar 11:00 CET  the tick           session SessionUpdated (end, start)",
+        "  Thu 19 Mar 11:00 CET  the tick           reschedule auto_approve -> AUTO_APPROVED",
+        "  Thu 26 Mar 19:05 CET  leo (coach)        session complete -> COMPLETED",
+    ]
 
 
 def test_coaching_is_deterministic() -> None:

@@ -164,6 +164,7 @@ def build_coaching(
         notice=coaching_notice(),
         attendance=ATTENDANCE,
         rooms=rooms,
+        journal=True,  # the seed's audit trail: who changed what, when and why
     )
     return Coaching(kit=kit, clock=clock, rooms=rooms)
 

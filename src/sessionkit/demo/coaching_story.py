@@ -247,6 +247,24 @@ def report(c: Coaching, contract: Contract) -> list[str]:
         ),
         f"requests           {requests or 'none'}",
     ]
+    return out + audit_trail(c, contract, 4)
+
+
+def audit_trail(c: Coaching, contract: Contract, number: int) -> list[str]:
+    """Session ``number``'s journal: every change, who made it in which role, when and why."""
+    [session] = [s for s in contract_sessions(c, contract) if int(s.metadata["number"]) == number]
+    out = ["", f"Audit trail of session {number} (kit.journal; the coach's time):"]
+    for entry in c.kit.journal.for_session(TENANT, session.id):
+        who = "the tick" if entry.actor is None else entry.actor
+        if entry.role is not None:
+            who += f" ({entry.role})"
+        change = f"{entry.subject} {entry.transition or entry.event}"
+        if entry.status is not None:
+            change += f" -> {entry.status}"
+        if "changed" in entry.details:
+            change += f" ({', '.join(entry.details['changed'])})"
+        why = "" if entry.reason is None else f': "{entry.reason}"'
+        out.append(f"  {COACH.local(entry.at)}  {who:<18} {change}{why}")
     return out
 
 

@@ -63,6 +63,7 @@ from sessionkit.ports._attendance import (
     Room,
 )
 from sessionkit.ports._bookings import BOOKINGS, BookingRepository, add_settled_by_reading
+from sessionkit.ports._journal import JOURNAL, JournalCursor, JournalRepository
 from sessionkit.ports._kinds import SERIES, SESSIONS, SeriesRepository, SessionRepository
 from sessionkit.ports._payments import (
     PAYMENT_EVENTS,
@@ -125,6 +126,9 @@ __all__ = [
     "Room",
     "RESCHEDULES",
     "RescheduleRepository",
+    "JOURNAL",
+    "JournalCursor",
+    "JournalRepository",
     "PAYMENTS",
     "PAYMENT_EVENTS",
     "Intent",
@@ -161,6 +165,7 @@ reserve(
     ATTENDANCE_OVERRIDES,
     BOOKINGS,
     COUNTERS,
+    JOURNAL,
     PAYMENTS,
     PAYMENT_EVENTS,
     PRESENCE,

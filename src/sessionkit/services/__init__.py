@@ -14,6 +14,7 @@ from sessionkit.services.bulk import SeriesSpec
 from sessionkit.services.commands import SessionCommands
 from sessionkit.services.drafts import SessionDraft
 from sessionkit.services.fields import GroupCloseReport
+from sessionkit.services.journal import JournalQueries
 from sessionkit.services.queries import SessionQueries
 from sessionkit.services.reports import (
     AdvanceFailure,
@@ -42,6 +43,7 @@ __all__ = [
     "SessionQueries",
     "BookingCommands",
     "BookableSession",
+    "JournalQueries",
     "CleanupReport",
     "ExpiryReport",
     "MaterialiseReport",

@@ -44,6 +44,7 @@ from sessionkit.policies import (
 )
 from sessionkit.ports import (
     BOOKINGS,
+    JOURNAL,
     PAYMENTS,
     RESCHEDULES,
     BookingRepository,
@@ -58,6 +59,7 @@ from sessionkit.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from sessionkit.services._journal_entries import journal_entries
 from sessionkit.zones import check_instant
 
 __all__ = ["Context", "Tx", "check_version", "retried"]
@@ -126,6 +128,9 @@ class Tx:
     """When attendance counts as absent (the kit's attendance policy): per-participant no-shows."""
     calls: list[tuple[str, str]] = attrs.field(factory=list)
     """``(tenant, payment_id)`` of payments with a provider call due once this unit commits."""
+    journal: list[DomainEvent] | None = None
+    """The unit's events so far, for the journal entries it writes before it commits
+    (``None``: the kit keeps no journal)."""
 
     @property
     def sessions(self) -> SessionRepository:
@@ -168,6 +173,9 @@ class Tx:
 
     def collect(self, events: Iterable[DomainEvent]) -> None:
         """Queue events to publish once the unit of work committed and closed."""
+        if self.journal is not None:
+            events = list(events)
+            self.journal.extend(events)
         self.uow.collect(events)
 
 
@@ -196,6 +204,8 @@ class Context:
     """How new sessions are coded (``None``: not at all); a function picks per session."""
     thresholds: AttendanceThresholds = attrs.field(factory=AttendanceThresholds)
     """The attendance thresholds of the kit's attendance policy."""
+    journal: bool = False
+    """Whether each unit of work writes a journal entry per event before it commits."""
 
     def price_of(self, session: Session) -> Pricing | None:
         """Return the pricing of ``session``, or ``None`` when it is free.
@@ -303,9 +313,17 @@ class Context:
         """
         at = self.at(now, name)
         with self.uow() as uow:
-            tx = Tx(uow, at, refunds=self.refunds, thresholds=self.thresholds)
+            tx = Tx(
+                uow,
+                at,
+                refunds=self.refunds,
+                thresholds=self.thresholds,
+                journal=[] if self.journal else None,
+            )
             try:
                 yield tx
+                if tx.journal:
+                    uow.repository(JOURNAL).add_many(journal_entries(tx.journal))
                 uow.commit()
             except (ConcurrentModification, SessionConflict, DuplicateSession) as error:
                 # A record moved on between this unit's read and its write (or, planned,

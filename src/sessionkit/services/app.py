@@ -21,6 +21,7 @@ from sessionkit.errors._base import shown
 from sessionkit.lifecycle import PRESETS, LifecycleRegistry
 from sessionkit.limits import Limits, check_limits
 from sessionkit.model.session import Session
+from sessionkit.model.text import check_flag
 from sessionkit.model.usage import SessionCodes
 from sessionkit.policies import (
     BookingRules,
@@ -44,6 +45,7 @@ from sessionkit.services.attendance import AttendanceCommands, AttendancePolicy
 from sessionkit.services.bookings import BookingCommands
 from sessionkit.services.commands import SessionCommands
 from sessionkit.services.jobs import advance_due
+from sessionkit.services.journal import JournalQueries
 from sessionkit.services.payments import DueReport, PaymentCommands
 from sessionkit.services.queries import SessionQueries
 from sessionkit.services.reports import AdvanceReport, ExpiryReport, TopUpReport
@@ -98,6 +100,9 @@ class SessionKit:
     aborts it to break a deadlock (a ``retryable``
     :class:`~sessionkit.errors.TransientConflict`): the aborted attempt wrote
     nothing and published no event; after the last one the error is raised.
+    ``journal=True`` keeps a journal: every unit of work writes an entry per
+    domain event before it commits (an audit trail of who changed what, when
+    and why, committed with the change), read with :attr:`journal`.
 
     The use cases are grouped: :attr:`sessions` (single-session commands),
     :attr:`series` (generation, schedule changes, closing), :attr:`queries`,
@@ -105,7 +110,8 @@ class SessionKit:
     bookings, provider events, refunds), :attr:`reschedules` (requests and
     what an actor may do now), :attr:`attendance` (presence, teacher
     overrides, outcomes, join credentials), :attr:`usage` (subscriptions and
-    the usage ledger) and :attr:`analytics` (figures the store computes).
+    the usage ledger), :attr:`analytics` (figures the store computes) and
+    :attr:`journal` (histories of sessions and records).
     :meth:`top_up`, :meth:`advance_due`, :meth:`expire_holds` and
     :meth:`run_payment_calls` are the jobs a host schedules; :meth:`tick`
     runs all but the payment calls at once, for many workers.
@@ -130,6 +136,7 @@ class SessionKit:
         codes: SessionCodes | Callable[[Session], SessionCodes | None] | None = None,
         attendance: AttendancePolicy | None = None,
         rooms: MeetingRooms | None = None,
+        journal: bool = False,
     ) -> None:
         if isinstance(attempts, bool) or not isinstance(attempts, int):
             raise WrongType(attempts, name="attempts", expected="an int")
@@ -158,6 +165,7 @@ class SessionKit:
             limits=check_limits(limits),
             codes=_check_codes(codes),
             thresholds=attendance.thresholds,
+            journal=bool(check_flag(journal, "journal")),
         )
         self.sessions = SessionCommands(self.context)
         """Create extra sessions, update, delete, cancel, fire and advance."""
@@ -173,6 +181,8 @@ class SessionKit:
         """Request, approve, decline, withdraw reschedules; auto-approval; what a role may do."""
         self.analytics = Analytics(self.context, attendance)
         """Counts, rates, revenue, progress and client statistics, computed by the store."""
+        self.journal = JournalQueries(self.context)
+        """Histories of sessions and records (with ``journal=True``: an entry per change)."""
         self.usage = UsageCommands(self.context)
         """Subscriptions, balances, credits counted once per session, corrections, makeups."""
         self.attendance = AttendanceCommands(self.context, attendance, rooms)

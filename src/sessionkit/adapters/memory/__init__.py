@@ -24,6 +24,7 @@ from sessionkit.adapters.memory._attendance import (
     InMemoryPresenceRepository,
 )
 from sessionkit.adapters.memory._bookings import InMemoryBookingRepository
+from sessionkit.adapters.memory._journal import InMemoryJournalRepository
 from sessionkit.adapters.memory._payments import InMemoryPaymentRepository
 from sessionkit.adapters.memory._repository import MemoryRepository, register
 from sessionkit.adapters.memory._reschedules import InMemoryRescheduleRepository
@@ -40,6 +41,7 @@ from sessionkit.adapters.memory._usage import (
 __all__ = [
     "InMemoryAnalytics",
     "InMemoryBookingRepository",
+    "InMemoryJournalRepository",
     "InMemoryCounterRepository",
     "InMemorySessionCodeRepository",
     "InMemorySubscriptionRepository",

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from sessionkit.adapters.sqlalchemy._backend import SchemaWarning, install_sqlite_hooks
 from sessionkit.adapters.sqlalchemy._bookings import SqlAlchemyBookingRepository
+from sessionkit.adapters.sqlalchemy._journal import SqlAlchemyJournalRepository
 from sessionkit.adapters.sqlalchemy._kind import ChildTable, SqlKind, SqlUnit, register
 from sessionkit.adapters.sqlalchemy._payments import SqlAlchemyPaymentRepository
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
@@ -42,6 +43,7 @@ from sessionkit.adapters.sqlalchemy._sessions import SqlAlchemySessionRepository
 from sessionkit.adapters.sqlalchemy._types import key_type
 from sessionkit.adapters.sqlalchemy.attendance_rows import AttendanceOverrideRow, PresenceRow
 from sessionkit.adapters.sqlalchemy.booking_rows import BookingRow
+from sessionkit.adapters.sqlalchemy.journal_rows import JournalRow
 from sessionkit.adapters.sqlalchemy.migrations import alembic_config, upgrade
 from sessionkit.adapters.sqlalchemy.payment_rows import PaymentEventRow, PaymentRow
 from sessionkit.adapters.sqlalchemy.reschedule_rows import RescheduleRow
@@ -62,6 +64,7 @@ __all__ = [
     "Base",
     "BookingRow",
     "ChildTable",
+    "JournalRow",
     "PaymentEventRow",
     "PaymentRow",
     "RescheduleRow",
@@ -75,6 +78,7 @@ __all__ = [
     "SqlKind",
     "SqlRepository",
     "SqlAlchemyBookingRepository",
+    "SqlAlchemyJournalRepository",
     "SqlAlchemyPaymentRepository",
     "SqlAlchemyRescheduleRepository",
     "SqlAlchemySeriesRepository",

@@ -7,6 +7,7 @@ from sessionkit.adapters.sqlalchemy._attendance import (
     SqlAlchemyPresenceRepository,
 )
 from sessionkit.adapters.sqlalchemy._bookings import SqlAlchemyBookingRepository
+from sessionkit.adapters.sqlalchemy._journal import SqlAlchemyJournalRepository
 from sessionkit.adapters.sqlalchemy._kind import ChildTable, SqlKind, register
 from sessionkit.adapters.sqlalchemy._payments import SqlAlchemyPaymentRepository
 from sessionkit.adapters.sqlalchemy._reschedules import SqlAlchemyRescheduleRepository
@@ -31,6 +32,11 @@ from sessionkit.adapters.sqlalchemy.booking_rows import (
     booking_from_row,
     booking_values,
     bookings_table,
+)
+from sessionkit.adapters.sqlalchemy.journal_rows import (
+    journal_from_row,
+    journal_table,
+    journal_values,
 )
 from sessionkit.adapters.sqlalchemy.mapping import (
     resource_values,
@@ -84,6 +90,7 @@ from sessionkit.ports import (
     ATTENDANCE_OVERRIDES,
     BOOKINGS,
     COUNTERS,
+    JOURNAL,
     PAYMENT_EVENTS,
     PAYMENTS,
     PRESENCE,
@@ -156,6 +163,15 @@ register(
         unique={"pending": PENDING_CONSTRAINT},
         parents={"session_id": SESSIONS},
         repository=SqlAlchemyRescheduleRepository,
+    ),
+)
+register(
+    JOURNAL,
+    SqlKind(
+        journal_table,
+        journal_values,
+        journal_from_row,
+        repository=SqlAlchemyJournalRepository,
     ),
 )
 register(

@@ -1,7 +1,7 @@
 """The admin: sessionkit's records to browse, changed only through sessionkit's services.
 
-Sessions, series, bookings, reschedule requests and payments are listed with
-filters. Every field is read-only and nothing is added or deleted here: a raw
+Sessions, series, bookings, reschedule requests, payments and the journal are
+listed with filters. Every field is read-only and nothing is added or deleted here: a raw
 edit would skip the lifecycles, the conflict checks and the events. Changes
 are admin actions that call the host's kit (``SESSIONKIT_KIT``, see
 :mod:`sessionkit.contrib.django.conf`): cancel sessions; confirm or cancel
@@ -28,6 +28,7 @@ from sessionkit.contrib.django.conf import get_kit
 from sessionkit.contrib.django.fields import numeric_amount
 from sessionkit.contrib.django.models import (
     BookingRecord,
+    JournalRecord,
     PaymentRecord,
     RescheduleRecord,
     SeriesRecord,
@@ -45,6 +46,7 @@ else:  # generic in django-stubs only
 __all__ = [
     "ADMIN_ROLE",
     "BookingAdmin",
+    "JournalAdmin",
     "PaymentAdmin",
     "ReadOnlyAdmin",
     "RescheduleAdmin",
@@ -363,3 +365,30 @@ class PaymentAdmin(ReadOnlyAdmin):
     def refunded_amount(self, payment: PaymentRecord) -> Decimal:
         """The amount refunded so far, sorted by value on every backend."""
         return payment.refunded
+
+
+@admin.register(JournalRecord)
+class JournalAdmin(ReadOnlyAdmin):
+    """The journal (a kit with ``journal=True``): who changed what, when and why, newest first.
+
+    Filtered by event, subject, status, date and tenant; searched by session,
+    record, actor and reason. Entries are never changed.
+    """
+
+    list_display = (
+        "at",
+        "event",
+        "subject",
+        "subject_ref",
+        "session_ref",
+        "actor",
+        "role",
+        "previous",
+        "status",
+        "reason",
+        "tenant",
+    )
+    list_filter = ("event", "subject", "status", ("at", admin.DateFieldListFilter), "tenant")
+    search_fields = ("session_ref", "subject_ref", "actor", "reason", "record_id")
+    date_hierarchy = "at"
+    ordering = ("-at", "-seq", "-record_id")

@@ -16,7 +16,8 @@ The rows of the other aggregates live in modules of their own, re-exported
 here (where Django looks for an app's models): reschedule requests, payments
 and payment event receipts in :mod:`._payment_models`; presence and
 attendance overrides in :mod:`._attendance_models`; subscriptions, the usage
-ledger, counters and session codes in :mod:`._usage_models`.
+ledger, counters and session codes in :mod:`._usage_models`; journal entries in
+:mod:`._journal_models`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ __all__ = [
     "AttendanceOverrideRecord",
     "BookingRecord",
     "CounterRecord",
+    "JournalRecord",
     "PaymentEventRecord",
     "PaymentRecord",
     "PresenceRecord",
@@ -292,6 +294,7 @@ from sessionkit.contrib.django._attendance_models import (  # noqa: E402
     AttendanceOverrideRecord,
     PresenceRecord,
 )
+from sessionkit.contrib.django._journal_models import JournalRecord  # noqa: E402
 from sessionkit.contrib.django._payment_models import (  # noqa: E402
     PaymentEventRecord,
     PaymentRecord,

@@ -34,6 +34,7 @@ from sessionkit.contrib.django._attendance import (
     DjangoPresenceRepository,
 )
 from sessionkit.contrib.django._bookings import DjangoBookingRepository
+from sessionkit.contrib.django._journal import DjangoJournalRepository
 from sessionkit.contrib.django._payments import (
     DjangoPaymentEventRepository,
     DjangoPaymentRepository,
@@ -64,6 +65,7 @@ from sessionkit.ports import (
     ATTENDANCE_OVERRIDES,
     BOOKINGS,
     COUNTERS,
+    JOURNAL,
     PAYMENT_EVENTS,
     PAYMENTS,
     PRESENCE,
@@ -89,6 +91,7 @@ REPOSITORIES: dict[str, type[DjangoRepository[Any, Any]]] = {
     SERIES.name: DjangoSeriesRepository,
     BOOKINGS.name: DjangoBookingRepository,
     RESCHEDULES.name: DjangoRescheduleRepository,
+    JOURNAL.name: DjangoJournalRepository,
     PAYMENTS.name: DjangoPaymentRepository,
     PAYMENT_EVENTS.name: DjangoPaymentEventRepository,
     PRESENCE.name: DjangoPresenceRepository,

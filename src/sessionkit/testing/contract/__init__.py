@@ -61,6 +61,7 @@ from sessionkit.testing.contract.attendance import (
 from sessionkit.testing.contract.bookings import BookingsRepositoryContract
 from sessionkit.testing.contract.concurrency import ConcurrencyContract
 from sessionkit.testing.contract.fields import FieldsContract
+from sessionkit.testing.contract.journal import JournalRepositoryContract
 from sessionkit.testing.contract.kinds import SeriesRepositoryContract, SessionsRepositoryContract
 from sessionkit.testing.contract.parents import ParentsContract
 from sessionkit.testing.contract.payments import PaymentsRepositoryContract
@@ -85,6 +86,7 @@ __all__ = [
     "AnalyticsContract",
     "AnalyticsUseContract",
     "BookingsRepositoryContract",
+    "JournalRepositoryContract",
     "OverridesRepositoryContract",
     "PresenceRepositoryContract",
     "ParentsContract",

@@ -1,0 +1,38 @@
+"""Journal entries in memory: a tenant's history, by session or by record, in pages."""
+
+from __future__ import annotations
+
+from sessionkit.adapters.memory._repository import MemoryRepository, register
+from sessionkit.model.journal import JournalEntry
+from sessionkit.ports import JOURNAL, JournalCursor
+
+__all__ = ["InMemoryJournalRepository"]
+
+
+class InMemoryJournalRepository(MemoryRepository[JournalEntry]):
+    """The :class:`~sessionkit.ports.JournalRepository` of an in-memory unit of work."""
+
+    def history(
+        self,
+        tenant: str,
+        *,
+        session_id: str | None = None,
+        subject: tuple[str, str] | None = None,
+        after: JournalCursor | None = None,
+        limit: int,
+    ) -> list[JournalEntry]:
+        """Return up to ``limit`` entries, oldest first (by at, seq, id), after ``after``."""
+        if limit <= 0:
+            return []
+        found = [
+            entry
+            for entry in self.table.of(tenant).values()
+            if (session_id is None or entry.session_id == session_id)
+            and (subject is None or (entry.subject, entry.subject_id) == subject)
+            and (after is None or (entry.at, entry.seq, entry.id) > after)
+        ]
+        found.sort(key=lambda entry: (entry.at, entry.seq, entry.id))
+        return found[:limit]
+
+
+register(JOURNAL, InMemoryJournalRepository)

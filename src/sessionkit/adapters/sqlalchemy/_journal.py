@@ -1,0 +1,48 @@
+"""The journal repository: the generic one plus a tenant's history, by session or record."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, or_, select
+
+from sessionkit.adapters.sqlalchemy._repository import SqlRepository
+from sessionkit.adapters.sqlalchemy.journal_rows import journal_table
+from sessionkit.model.journal import JournalEntry
+from sessionkit.ports import JournalCursor
+
+__all__ = ["SqlAlchemyJournalRepository"]
+
+J = journal_table
+
+
+class SqlAlchemyJournalRepository(SqlRepository[JournalEntry]):
+    """The :class:`~sessionkit.ports.JournalRepository` of a SQL unit of work."""
+
+    def history(
+        self,
+        tenant: str,
+        *,
+        session_id: str | None = None,
+        subject: tuple[str, str] | None = None,
+        after: JournalCursor | None = None,
+        limit: int,
+    ) -> list[JournalEntry]:
+        """Return up to ``limit`` entries, oldest first (by at, seq, id), after ``after``."""
+        if limit <= 0:
+            return []
+        statement = select(J).where(J.c.tenant == tenant)
+        if session_id is not None:
+            statement = statement.where(J.c.session_id == session_id)
+        if subject is not None:
+            statement = statement.where(J.c.subject == subject[0], J.c.subject_id == subject[1])
+        if after is not None:
+            at, seq, last = after
+            statement = statement.where(
+                or_(
+                    J.c.at > at,
+                    and_(J.c.at == at, or_(J.c.seq > seq, and_(J.c.seq == seq, J.c.id > last))),
+                )
+            )
+        statement = statement.order_by(J.c.at, J.c.seq, J.c.id).limit(limit)
+        rows = self._unit.db().connection().execute(statement).mappings()
+        make = self.sql.from_row
+        return [make(row) for row in rows]

@@ -1,0 +1,88 @@
+"""The journal's reads: ``kit.journal``, histories of sessions and records.
+
+A kit built with ``SessionKit(..., journal=True)`` keeps one
+:class:`~sessionkit.model.journal.JournalEntry` per event its commands
+collect, written with the change before the unit of work commits (so a
+change and its entries commit together or not at all). :class:`JournalQueries`
+reads them back: a session's history (its own changes and those of its
+bookings, payments and reschedule requests) or one record's, oldest first,
+in pages.
+"""
+
+from __future__ import annotations
+
+from sessionkit.errors import WrongType
+from sessionkit.model.journal import JournalEntry
+from sessionkit.model.query import MAX_LIMIT
+from sessionkit.model.text import check_id, check_tenant
+from sessionkit.ports import JOURNAL, JournalRepository
+from sessionkit.services._context import Context
+from sessionkit.services.booking_requests import check_batch
+
+__all__ = ["JournalQueries"]
+
+
+class JournalQueries:
+    """A kit's journal (``kit.journal``): histories of sessions and records, oldest first."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def for_session(
+        self,
+        tenant: str,
+        session_id: str,
+        *,
+        after: JournalEntry | None = None,
+        limit: int = 100,
+    ) -> list[JournalEntry]:
+        """Return a session's history: its changes and those of its bookings, payments, requests.
+
+        Oldest first (by ``at``, then the order they were written); ``after``
+        (the last entry of the page before) continues the history, ``limit``
+        is 1..1000. The history stays when the session is deleted. Empty for
+        a session nobody changed since the kit kept a journal (or one that
+        never existed): the journal knows no sessions, only changes.
+        """
+        check_tenant(tenant)
+        check_id(session_id, "session_id")
+        return self._read(tenant, after, limit, session_id=session_id)
+
+    def for_subject(
+        self,
+        tenant: str,
+        subject: str,
+        subject_id: str,
+        *,
+        after: JournalEntry | None = None,
+        limit: int = 100,
+    ) -> list[JournalEntry]:
+        """Return one record's history: its ``subject`` kind (``"booking"``, ...) and id.
+
+        A booking's (``"booking"``), a payment's, a series' (``"series"``:
+        its schedule changes and its close), oldest first, in pages as
+        :meth:`for_session`.
+        """
+        check_tenant(tenant)
+        check_id(subject, "subject")
+        check_id(subject_id, "subject_id")
+        return self._read(tenant, after, limit, subject=(subject, subject_id))
+
+    def _read(
+        self,
+        tenant: str,
+        after: JournalEntry | None,
+        limit: int,
+        *,
+        session_id: str | None = None,
+        subject: tuple[str, str] | None = None,
+    ) -> list[JournalEntry]:
+        check_batch(limit, "limit", MAX_LIMIT)
+        if after is not None and not isinstance(after, JournalEntry):
+            raise WrongType(after, name="after", expected="a JournalEntry or None")
+        cursor = None if after is None else (after.at, after.seq, after.id)
+        with self._ctx.uow() as uow:
+            repository: JournalRepository = uow.repository(JOURNAL)
+            return repository.history(
+                tenant, session_id=session_id, subject=subject, after=cursor, limit=limit
+            )

@@ -1,0 +1,144 @@
+"""The contract of the journal kind: the generic rules plus histories in pages.
+
+:class:`JournalRepositoryContract` fills in the generic
+:class:`~sessionkit.testing.contract.RepositoryContract` for
+:data:`~sessionkit.ports.JOURNAL`, and adds what
+:class:`~sessionkit.ports.JournalRepository` promises beyond it: ``history``
+by session or by record, oldest first (``at``, then ``seq``, then ``id`` by
+code point), continued after a cursor, scoped to the tenant, and no parent (a
+session's history outlives it). Subclass it once per adapter and implement
+``make_store``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import attrs
+
+from sessionkit.model.journal import JournalEntry
+from sessionkit.ports import JOURNAL, JournalRepository, UnitOfWork
+from sessionkit.ports import UnitOfWorkFactory as Factory
+from sessionkit.testing.contract._support import OTHER_TENANT, T0, TENANT
+from sessionkit.testing.contract.repository import RepositoryContract
+
+__all__ = ["JournalRepositoryContract", "make_entry"]
+
+
+def make_entry(
+    entry_id: str,
+    *,
+    tenant: str = TENANT,
+    session_id: str | None = "s1",
+    subject: str = "session",
+    subject_id: str | None = None,
+    minutes: float = 0.0,
+    seq: int = 1,
+    event: str = "SessionStatusChanged",
+) -> JournalEntry:
+    """Return an entry ``minutes`` after ``T0`` about ``subject_id`` (default: the session)."""
+    return JournalEntry(
+        id=entry_id,
+        tenant=tenant,
+        at=T0 + timedelta(minutes=minutes),
+        seq=seq,
+        event=event,
+        subject=subject,
+        subject_id=subject_id if subject_id is not None else (session_id or "series-1"),
+        session_id=session_id,
+        actor="ana",
+        role="teacher",
+        previous="SCHEDULED",
+        status="CANCELLED",
+        transition="cancel",
+        reason="ill, sorry: 病気",
+        details={"changed": ["title"], "old": {"title": "Chem"}, "seats": 2, "nested": [1, None]},
+    )
+
+
+class JournalRepositoryContract(RepositoryContract[JournalEntry]):
+    """The contract of :data:`~sessionkit.ports.JOURNAL`; implement ``make_store``."""
+
+    kind = JOURNAL
+
+    def make_record(
+        self, record_id: str, *, tenant: str = TENANT, variant: int = 0
+    ) -> JournalEntry:
+        """Return an entry of session ``s<variant>``."""
+        return make_entry(record_id, tenant=tenant, session_id=f"s{variant}", seq=variant + 1)
+
+    def change(self, record: JournalEntry) -> JournalEntry:
+        """Return the entry with another reason."""
+        return attrs.evolve(record, reason="changed")
+
+    def journal(self, uow: UnitOfWork) -> JournalRepository:
+        """Return the unit's journal repository."""
+        return uow.repository(JOURNAL)
+
+    def _history(self, store: Factory, **asked: object) -> list[str]:
+        with store() as uow:
+            found = self.journal(uow).history(TENANT, limit=100, **asked)  # type: ignore[arg-type]
+        return [entry.id for entry in found]
+
+    def test_a_history_keeps_every_field(self, store: Factory) -> None:
+        """An entry reads back as it was added: text, instants, JSON details, no parent needed."""
+        entry = make_entry("e1", session_id="gone")  # no such session: the journal needs none
+        series = make_entry("e2", session_id=None, subject="series", subject_id="chem")
+        self.keep(store, entry, series)
+        with store() as uow:
+            journal = self.journal(uow)
+            assert journal.history(TENANT, session_id="gone", limit=10) == [entry]
+            found = journal.history(TENANT, subject=("series", "chem"), limit=10)
+        assert found == [series]
+        assert found[0].session_id is None
+        assert dict(found[0].details) == dict(series.details)
+
+    def test_a_history_is_oldest_first_then_in_written_order(self, store: Factory) -> None:
+        """``at``, then ``seq``, then the id by code point: not the order of the ids alone."""
+        self.keep(
+            store,
+            make_entry("a", minutes=10, seq=1),
+            make_entry("b", minutes=0, seq=9),
+            make_entry("c", minutes=0, seq=3),
+            make_entry("D", minutes=0, seq=3),
+            make_entry("e", minutes=-5, seq=100),
+        )
+        assert self._history(store, session_id="s1") == ["e", "D", "c", "b", "a"]
+
+    def test_a_history_continues_after_its_cursor(self, store: Factory) -> None:
+        """Pages after ``(at, seq, id)`` add up to the whole history, each entry once."""
+        entries = [make_entry(f"e{n}", minutes=n // 3, seq=n % 2) for n in range(9)]
+        self.keep(store, *entries)
+        whole = self._history(store, session_id="s1")
+        assert sorted(whole) == sorted(e.id for e in entries)
+        pages: list[str] = []
+        cursor: tuple[datetime, int, str] | None = None
+        with store() as uow:
+            journal = self.journal(uow)
+            while True:
+                page = journal.history(TENANT, session_id="s1", after=cursor, limit=2)
+                if not page:
+                    break
+                pages.extend(entry.id for entry in page)
+                last = page[-1]
+                cursor = (last.at, last.seq, last.id)
+            assert journal.history(TENANT, session_id="s1", limit=0) == []
+        assert pages == whole
+
+    def test_a_history_is_the_tenants_and_the_sessions_or_records(self, store: Factory) -> None:
+        """Another tenant's entries, another session's or record's, are never in it."""
+        self.keep(
+            store,
+            make_entry("e1"),
+            make_entry("e2", subject="booking", subject_id="b1"),
+            make_entry("e3", session_id="s2"),
+            make_entry("e4", tenant=OTHER_TENANT),
+            make_entry("e5", session_id="s2", subject="booking", subject_id="b1"),
+        )
+        assert self._history(store, session_id="s1") == ["e1", "e2"]
+        assert self._history(store, subject=("booking", "b1")) == ["e2", "e5"]
+        assert self._history(store, subject=("session", "s1")) == ["e1"]
+        assert self._history(store) == ["e1", "e2", "e3", "e5"]
+        with store() as uow:
+            other = self.journal(uow).history(OTHER_TENANT, limit=10)
+        assert [entry.id for entry in other] == ["e4"]

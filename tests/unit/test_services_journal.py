@@ -1,0 +1,252 @@
+"""The journal: an entry per change, written in the unit of work of the change.
+
+The coaching seed asks for an audit trail ("all session state changes
+tracked", who did what when, the reasons for reschedules and cancellations).
+sessionkit published events after each commit but kept none: a host had to
+store them itself, after the commit, so a crash in between lost them. A kit
+built with ``journal=True`` writes the entries before it commits. Each case
+runs on the in-memory store and on SQLite.
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import pkgutil
+from datetime import UTC, datetime, timedelta
+
+import attrs
+import pytest
+
+import sessionkit
+from sessionkit.errors import CapacityExceeded, InvalidValue, SessionConflict, WrongType
+from sessionkit.model.events import DomainEvent
+from sessionkit.model.journal import SUBJECTS, JournalEntry
+from sessionkit.model.money import Money
+from sessionkit.model.session import ResourceRef
+from sessionkit.policies import FixedPrice, RefundPolicy
+from sessionkit.services import SessionDraft, SessionKit
+from sessionkit.services._journal_entries import KEPT, _about
+from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+from sessionkit.testing.payments import FakeGateway
+
+from ._store_support import STORES, StoreMaker
+
+T = "skileez"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+START = NOW + timedelta(days=3)
+LEO = ResourceRef("coach", "leo")
+
+
+class Desk:
+    def __init__(self, store: StoreMaker, *, journal: bool = True, priced: bool = False):
+        self.clock = ManualClock(NOW)
+        self.gateway = FakeGateway(clock=self.clock.now)
+        counter = itertools.count(1)
+        self.kit = SessionKit(
+            uow=store(RecordingPublisher()),
+            clock=self.clock,
+            ids=lambda: f"x{next(counter)}",
+            gateway=self.gateway,
+            pricing=FixedPrice(Money.of(40, "EUR")) if priced else None,
+            refunds=RefundPolicy(),
+            journal=journal,
+        )
+
+    def lesson(self, hours: int = 0, capacity: int = 1) -> str:
+        start = START + timedelta(hours=hours)
+        return self.kit.sessions.create_extra(
+            T,
+            actor="leo",
+            start=start,
+            end=start + timedelta(hours=1),
+            resources=[LEO],
+            lifecycle="coaching",
+            capacity=capacity,
+            title="German",
+        ).id
+
+    def rows(self, session_id: str) -> list[tuple[object, ...]]:
+        return [
+            (e.event, e.subject, e.actor, e.role, e.previous, e.status, e.transition, e.reason)
+            for e in self.kit.journal.for_session(T, session_id)
+        ]
+
+
+ON_STORES = pytest.mark.parametrize("store", STORES.values(), ids=STORES.keys())
+
+
+@ON_STORES
+def test_a_sessions_history_says_who_did_what_when_and_why(store: StoreMaker) -> None:
+    desk = Desk(store)
+    kit = desk.kit
+    s = desk.lesson(capacity=2)
+    kit.sessions.update(T, s, actor="leo", title="German B1")
+    booking = kit.bookings.book(T, s, "student:mia", actor="mia", confirm=True)
+    request = kit.reschedules.request(
+        T,
+        s,
+        role="student",
+        actor="mia",
+        reason="I have an exam that morning",
+        proposed_start=START + timedelta(days=1),
+    )
+    kit.reschedules.decline(T, request.id, role="coach", actor="leo")
+    kit.bookings.cancel(T, booking.id, actor="mia", reason="sick")
+    desk.clock.set(START + timedelta(hours=1))
+    kit.sessions.fire(T, s, "complete", actor="leo", role="coach", notes="good")
+    assert desk.rows(s) == [
+        ("SessionCreated", "session", "leo", None, None, "SCHEDULED", None, None),
+        ("SessionUpdated", "session", "leo", None, None, None, None, None),
+        ("BookingConfirmed", "booking", "mia", None, "NEW", "CONFIRMED", "book", None),
+        (
+            "RescheduleStatusChanged",
+            "reschedule",
+            "mia",
+            "student",
+            "NEW",
+            "PENDING",
+            "request",
+            "I have an exam that morning",
+        ),
+        (
+            "RescheduleStatusChanged",
+            "reschedule",
+            "leo",
+            "coach",
+            "PENDING",
+            "DECLINED",
+            "decline",
+            None,
+        ),
+        ("BookingCancelled", "booking", "mia", None, "CONFIRMED", "CANCELLED", "cancel", "sick"),
+        (
+            "SessionStatusChanged",
+            "session",
+            "leo",
+            "coach",
+            "SCHEDULED",
+            "COMPLETED",
+            "complete",
+            None,
+        ),
+    ]
+    history = kit.journal.for_session(T, s)
+    assert [e.at for e in history] == [NOW] * 6 + [START + timedelta(hours=1)]
+    assert dict(history[1].details) == {"changed": ["title"], "old": {"title": "German"}}
+    assert dict(history[2].details) == {"participant": "student:mia", "seats": 1}
+    assert history[3].details["proposed_start"] == (START + timedelta(days=1)).isoformat()
+    assert [e.event for e in kit.journal.for_subject(T, "booking", booking.id)] == [
+        "BookingConfirmed",
+        "BookingCancelled",
+    ]
+    first, second = (
+        kit.journal.for_session(T, s, limit=4),
+        kit.journal.for_session(T, s, after=kit.journal.for_session(T, s, limit=4)[-1]),
+    )
+    assert [*first, *second] == history
+
+
+@ON_STORES
+def test_a_refused_or_rolled_back_change_leaves_no_entry(store: StoreMaker) -> None:
+    desk = Desk(store)
+    kit = desk.kit
+    s = desk.lesson()
+    kit.bookings.book(T, s, "student:mia", actor="mia", confirm=True)
+    before = kit.journal.for_session(T, s)
+    with pytest.raises(CapacityExceeded):
+        kit.bookings.book(T, s, "student:max", actor="max", confirm=True)
+    draft = SessionDraft(
+        start=START, end=START + timedelta(hours=1), resources=[LEO], lifecycle="coaching"
+    )
+    with pytest.raises(SessionConflict):  # the session of the draft rolls back with it
+        kit.bookings.book(T, draft, "student:max", actor="max")
+    assert kit.journal.for_session(T, s) == before
+    assert len(kit.journal.for_subject(T, "session", s)) == 1
+    everything = [entry for subject in SUBJECTS for entry in kit.journal.for_subject(T, subject, s)]
+    assert [e.event for e in everything] == ["SessionCreated"]
+
+
+@ON_STORES
+def test_a_kit_without_a_journal_writes_none(store: StoreMaker) -> None:
+    desk = Desk(store, journal=False)
+    s = desk.lesson()
+    desk.kit.sessions.cancel(T, s, actor="leo", reason="ill")
+    assert desk.kit.journal.for_session(T, s) == []
+
+
+@ON_STORES
+def test_timed_changes_and_payments_are_kept_with_their_instant(store: StoreMaker) -> None:
+    desk = Desk(store, priced=True)
+    kit = desk.kit
+    s = desk.lesson()
+    checkout = kit.payments.book(T, s, "student:mia", actor="mia")
+    expiry = checkout.booking.hold_expires_at
+    assert expiry is not None
+    desk.clock.set(expiry + timedelta(minutes=5))
+    assert kit.expire_holds().expired == 1
+    rows = [
+        (e.event, e.subject, e.actor, e.previous, e.status, e.at)
+        for e in kit.journal.for_session(T, s)
+    ]
+    assert rows[0][0] == "SessionCreated"
+    assert ("BookingHeld", "booking", "mia", "NEW", "HELD", NOW) in rows
+    assert ("PaymentChanged", "payment", "mia", None, "PENDING", NOW) in rows
+    # The tick's expiry: no actor, at the instant the hold ran out.
+    assert ("BookingExpired", "booking", None, "HELD", "EXPIRED", expiry) in rows
+    payment = [e for e in kit.journal.for_session(T, s) if e.subject == "payment"]
+    assert payment[-1].status == "CANCELLED"
+    assert payment[0].details["amount"] == "40.00 EUR"
+
+
+@ON_STORES
+def test_the_journal_checks_what_it_is_asked(store: StoreMaker) -> None:
+    kit = Desk(store).kit
+    with pytest.raises(InvalidValue):
+        kit.journal.for_session(T, "s1", limit=0)
+    with pytest.raises(WrongType):
+        kit.journal.for_session(T, "s1", after=("x",))  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue):
+        kit.journal.for_subject(T, "", "b1")
+    with pytest.raises(WrongType):
+        SessionKit(uow=store(RecordingPublisher()), clock=ManualClock(NOW), journal="yes")  # type: ignore[arg-type]
+
+
+def _events() -> list[type[DomainEvent]]:
+    for module in pkgutil.walk_packages(sessionkit.__path__, "sessionkit."):
+        skipped = ("sessionkit.contrib", "sessionkit.adapters.sqlalchemy", "sessionkit.demo")
+        if not module.name.startswith(skipped) and not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
+    found: list[type[DomainEvent]] = []
+    waiting = [DomainEvent]
+    while waiting:
+        for sub in waiting.pop().__subclasses__():
+            found.append(sub)
+            waiting.append(sub)
+    return found
+
+
+def test_every_event_sessionkit_publishes_has_an_entry() -> None:
+    """A new event class without its entry would be left out of every history."""
+    events = _events()
+    names = {event.__name__ for event in events}
+    assert {"SessionCreated", "BookingExpired", "PaymentChanged", "UsageRecorded"} <= names
+    assert [e.__name__ for e in events if not issubclass(e, KEPT)] == []
+    unknown = attrs.make_class("Unknown", [], bases=(DomainEvent,), kw_only=True)
+    assert _about(unknown(tenant=T, actor=None, at=NOW)) is None
+
+
+def test_an_entry_is_checked_when_made() -> None:
+    with pytest.raises(InvalidValue):
+        JournalEntry(id="", tenant=T, at=NOW, seq=1, event="E", subject="session", subject_id="s")
+    with pytest.raises(InvalidValue):
+        JournalEntry(
+            id="e",
+            tenant=T,
+            at=NOW,
+            seq=1,
+            event="E",
+            subject="session",
+            subject_id="s",
+            reason="x" * 2001,
+        )
