@@ -145,6 +145,7 @@ def test_a_sessions_history_says_who_did_what_when_and_why(store: StoreMaker) ->
         kit.journal.for_session(T, s, after=kit.journal.for_session(T, s, limit=4)[-1]),
     )
     assert [*first, *second] == history
+    assert kit.journal.for_session(T, s, after=first[-1].cursor) == second
 
 
 @ON_STORES

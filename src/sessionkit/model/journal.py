@@ -64,6 +64,11 @@ class JournalEntry:
     details: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_mapping)
     version: int = 1
 
+    @property
+    def cursor(self) -> tuple[datetime, int, str]:
+        """Where a page ending with this entry ends: ``(at, seq, id)``."""
+        return (self.at, self.seq, self.id)
+
     def __attrs_post_init__(self) -> None:
         check_id(self.id, "JournalEntry.id")
         check_id(self.tenant, "JournalEntry.tenant")

@@ -15,9 +15,10 @@ from sessionkit.errors import WrongType
 from sessionkit.model.journal import JournalEntry
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.text import check_id, check_tenant
-from sessionkit.ports import JOURNAL, JournalRepository
+from sessionkit.ports import JOURNAL, JournalCursor, JournalRepository
 from sessionkit.services._context import Context
 from sessionkit.services.booking_requests import check_batch
+from sessionkit.zones import check_instant
 
 __all__ = ["JournalQueries"]
 
@@ -33,16 +34,17 @@ class JournalQueries:
         tenant: str,
         session_id: str,
         *,
-        after: JournalEntry | None = None,
+        after: JournalEntry | JournalCursor | None = None,
         limit: int = 100,
     ) -> list[JournalEntry]:
         """Return a session's history: its changes and those of its bookings, payments, requests.
 
         Oldest first (by ``at``, then the order they were written); ``after``
-        (the last entry of the page before) continues the history, ``limit``
-        is 1..1000. The history stays when the session is deleted. Empty for
-        a session nobody changed since the kit kept a journal (or one that
-        never existed): the journal knows no sessions, only changes.
+        (the last entry of the page before, or its :attr:`JournalEntry.cursor`)
+        continues the history, ``limit`` is 1..1000. The history stays when
+        the session is deleted. Empty for a session nobody changed since the
+        kit kept a journal (or one that never existed): the journal knows no
+        sessions, only changes.
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")
@@ -54,7 +56,7 @@ class JournalQueries:
         subject: str,
         subject_id: str,
         *,
-        after: JournalEntry | None = None,
+        after: JournalEntry | JournalCursor | None = None,
         limit: int = 100,
     ) -> list[JournalEntry]:
         """Return one record's history: its ``subject`` kind (``"booking"``, ...) and id.
@@ -71,18 +73,29 @@ class JournalQueries:
     def _read(
         self,
         tenant: str,
-        after: JournalEntry | None,
+        after: JournalEntry | JournalCursor | None,
         limit: int,
         *,
         session_id: str | None = None,
         subject: tuple[str, str] | None = None,
     ) -> list[JournalEntry]:
         check_batch(limit, "limit", MAX_LIMIT)
-        if after is not None and not isinstance(after, JournalEntry):
-            raise WrongType(after, name="after", expected="a JournalEntry or None")
-        cursor = None if after is None else (after.at, after.seq, after.id)
+        cursor = _cursor(after)
         with self._ctx.uow() as uow:
             repository: JournalRepository = uow.repository(JOURNAL)
             return repository.history(
                 tenant, session_id=session_id, subject=subject, after=cursor, limit=limit
             )
+
+
+def _cursor(after: object) -> JournalCursor | None:
+    """Return where a page ends: an entry's ``(at, seq, id)``, or such a triple checked."""
+    if after is None:
+        return None
+    if isinstance(after, JournalEntry):
+        return after.cursor
+    if isinstance(after, tuple) and len(after) == 3:
+        at, seq, last = after
+        if isinstance(seq, int) and not isinstance(seq, bool):
+            return check_instant(at, "after[0]"), seq, check_id(last, "after[2]")
+    raise WrongType(after, name="after", expected="a JournalEntry, its (at, seq, id) or None")

@@ -10,6 +10,7 @@ from sessionkit.contrib.fastapi import schemas as s
 from sessionkit.contrib.fastapi._common import (
     ACTING,
     READ,
+    READ_AS,
     Cursor,
     IdempotencyKey,
     MaybeInstant,
@@ -18,6 +19,7 @@ from sessionkit.contrib.fastapi._common import (
     key_id,
 )
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
+from sessionkit.contrib.fastapi.paging import journal_cursor, read_journal_cursor
 from sessionkit.contrib.fastapi.problems import unstored
 from sessionkit.errors import (
     DuplicateSeries,
@@ -80,6 +82,33 @@ def add_session_routes(routes: Routes) -> None:
             total=page.total,
             limit=page.limit,
             next_cursor=page.next_cursor,
+        )
+
+    @sessions.get(
+        "/sessions/{session_id}/journal",
+        s.JournalPage,
+        READ_AS,
+        "A session's journal: its changes and its bookings', payments', requests' (keyset pages)",
+    )
+    def session_journal(
+        app: Kit,
+        who: Who,
+        session_id: str,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT - 1)] = 100,
+        cursor: Cursor = None,
+    ) -> s.JournalPage:
+        access.staff(who)  # every participant's changes, and the staff's reasons
+        found = app.journal.for_session(
+            who.tenant,
+            session_id,
+            after=None if cursor is None else read_journal_cursor(cursor),
+            limit=limit + 1,  # one more tells whether a next page exists
+        )
+        items = found[:limit]
+        return s.JournalPage(
+            items=[s.journal_entry_out(entry) for entry in items],
+            limit=limit,
+            next_cursor=journal_cursor(items[-1]) if len(found) > limit else None,
         )
 
     @sessions.post("/sessions", s.SessionOut, ACTING, "Create an extra session", status_code=201)

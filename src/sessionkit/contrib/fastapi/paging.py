@@ -5,7 +5,8 @@ Sessions page with the core's own keyset :class:`~sessionkit.model.query.Cursor`
 payments page by ``(session_start, id)``; :func:`start_cursor` wraps that pair
 in the same kind of opaque URL-safe text (:func:`booking_cursor` is its older
 name). A session's bookings page by where they stand in its list
-(:attr:`~sessionkit.model.booking.Booking.session_order`, :func:`session_order_cursor`).
+(:attr:`~sessionkit.model.booking.Booking.session_order`, :func:`session_order_cursor`),
+and a journal by ``(at, seq, id)`` (:func:`journal_cursor`).
 Either way a page continues strictly after the last row it returned, so
 rows inserted meanwhile never shift or repeat a page.
 """
@@ -22,14 +23,17 @@ from typing import Any, Protocol, TypeVar
 from sessionkit.errors import InvalidValue
 from sessionkit.errors._base import shown
 from sessionkit.model.booking import Booking, SessionOrder
+from sessionkit.model.journal import JournalEntry
 from sessionkit.model.query import MAX_CURSOR_LENGTH
 
 __all__ = [
     "Started",
     "booking_cursor",
+    "journal_cursor",
     "keyset_page",
     "session_order_cursor",
     "read_booking_cursor",
+    "read_journal_cursor",
     "read_session_order_cursor",
     "read_start_cursor",
     "start_cursor",
@@ -133,3 +137,26 @@ def keyset_page(
     items = list(found[:limit])
     more = len(found) > limit
     return items, cursor(items[-1]) if more and items else None
+
+
+def journal_cursor(last: JournalEntry) -> str:
+    """Return the cursor continuing after ``last`` in a history (``at``, ``seq``, ``id``)."""
+    at, seq, last_id = last.cursor
+    payload = json.dumps([at.isoformat(), seq, last_id])
+    return base64.urlsafe_b64encode(payload.encode()).decode()
+
+
+def read_journal_cursor(text: str) -> tuple[datetime, int, str]:
+    """Return the ``(at, seq, id)`` a cursor from :func:`journal_cursor` holds.
+
+    Raises ``InvalidValue`` for text that is not such a cursor.
+    """
+    try:
+        at, seq, last_id = _decoded(text)
+        if isinstance(seq, bool) or not isinstance(seq, int):
+            raise TypeError("a sequence number: an integer")
+        if not isinstance(at, str) or not isinstance(last_id, str):
+            raise TypeError("an instant and an id, as strings")
+        return datetime.fromisoformat(at), seq, last_id
+    except (ValueError, TypeError) as exc:
+        raise _not_a_cursor(text) from exc

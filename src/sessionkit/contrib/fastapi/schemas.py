@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, St
 
 from sessionkit.contrib.fastapi.paging import Started, keyset_page, start_cursor
 from sessionkit.model.booking import BookableSession, Booking
+from sessionkit.model.journal import JournalEntry
 from sessionkit.model.series import ScheduleItem, Series
 from sessionkit.model.session import Session
 from sessionkit.recurrence import Recurrence
@@ -25,6 +26,8 @@ __all__ = [
     "BookingCancel",
     "BookingCreate",
     "BookingOut",
+    "JournalEntryOut",
+    "JournalPage",
     "BookingPage",
     "SessionBookingPage",
     "BulkTransition",
@@ -40,6 +43,7 @@ __all__ = [
     "Transition",
     "bookable_out",
     "booking_out",
+    "journal_entry_out",
     "series_out",
     "session_out",
 ]
@@ -352,6 +356,37 @@ class BookingPage(_KeysetPage[BookingOut]):
 
 class SessionBookingPage(_KeysetPage[BookingOut]):
     """One page of a session's bookings in waitlist order; ``next_cursor`` continues."""
+
+
+class JournalEntryOut(_Out):
+    """A journal entry: what changed, who changed it (in which role), when and why."""
+
+    id: str
+    at: datetime
+    event: str
+    subject: str
+    subject_id: str
+    session_id: str | None
+    actor: str | None
+    role: str | None
+    previous: str | None
+    status: str | None
+    transition: str | None
+    reason: str | None
+    details: dict[str, Any]
+
+
+def journal_entry_out(entry: JournalEntry) -> JournalEntryOut:
+    """Return the response schema of ``entry``."""
+    return JournalEntryOut.of(entry, details=dict(entry.details))
+
+
+class JournalPage(BaseModel):
+    """One page of a history, oldest first; ``next_cursor`` continues (``None``: the last)."""
+
+    items: list[JournalEntryOut]
+    limit: int
+    next_cursor: str | None
 
 
 class BookableOut(_Out):
