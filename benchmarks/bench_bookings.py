@@ -31,6 +31,13 @@
    Needs ``SESSIONKIT_TEST_POSTGRES_URL``; 16 processes on a 2-core machine
    measure contention for the CPU as much as for the rows, on both sides
    alike (the CPU stays busy through every run of every contender).
+   Later on 2026-12-03, once a booking's lock timeout was set by a statement
+   of its own before the lock (5d260de: a bound set inside the lock's
+   statement came too late for the lock on its table), item 1 alone in one
+   sitting on a slow, busy machine (the floor at 1,095-1,376 bookings/s):
+   2.42x (2.16-2.69) and 2.05x (1.88-2.44) with it, 2.04x (1.77-2.19)
+   without; its statements alone 1.28x and 1.17x against 1.15x. The round
+   trip more is within the runs' spread.
    On 2026-12-03, after the booked session, the new booking and its status
    copy stopped being checked again (65fe760) and the cursor path asked the
    engine's dispatch for listeners (da0b807): one client alone, by
