@@ -251,3 +251,15 @@ def test_an_entry_is_checked_when_made() -> None:
             subject_id="s",
             reason="x" * 2001,
         )
+
+
+@ON_STORES
+def test_a_journal_refuses_no_command_its_kit_takes(store: StoreMaker) -> None:
+    """A role of up to 255 characters (what ``cancel`` and ``fire`` take) is kept whole."""
+    desk = Desk(store)
+    s = desk.lesson()
+    role = "r" * 255
+    cancelled = desk.kit.sessions.cancel(T, s, actor="leo", role=role, reason="x" * 4000)
+    assert cancelled.status == "CANCELLED"
+    [_, entry] = desk.kit.journal.for_session(T, s)
+    assert (entry.role, entry.reason) == (role, "x" * 2000)

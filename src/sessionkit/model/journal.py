@@ -4,7 +4,9 @@ A kit built with ``journal=True`` writes one :class:`JournalEntry` per domain
 event, in the unit of work that made the change, so the history of a session
 (who created, moved, cancelled or completed it, who booked it, paid, asked to
 reschedule it, and why) is exactly what was committed: a change that rolled back
-left no entry, and no committed change lacks one. Entries are never changed.
+left no entry, and no committed event lacks one. Changes that send no event
+(presence, attendance overrides, subscriptions) have no entry. Entries are never
+changed.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 import attrs
 
 from sessionkit.model.session import check_lengths, frozen_mapping
-from sessionkit.model.text import MAX_NAME_LENGTH, check_id
+from sessionkit.model.text import MAX_NAME_LENGTH, MAX_REF_LENGTH, check_id
 from sessionkit.zones import check_instant
 
 __all__ = ["MAX_JOURNAL_REASON_LENGTH", "SUBJECTS", "JournalEntry"]
@@ -25,7 +27,7 @@ SUBJECTS = ("session", "series", "booking", "payment", "reschedule", "usage")
 """What an entry can be about: the kind of record the event changed."""
 
 MAX_JOURNAL_REASON_LENGTH = 2000
-"""The longest reason an entry keeps (a reschedule's reason is at most 500 characters)."""
+"""The longest reason an entry keeps; a longer one (a cancel's may be) is cut to it."""
 
 
 def _instant(value: object) -> datetime:
@@ -79,7 +81,7 @@ class JournalEntry:
             self,
             event=MAX_NAME_LENGTH,
             subject=MAX_NAME_LENGTH,
-            role=MAX_NAME_LENGTH,
+            role=MAX_REF_LENGTH,
             previous=MAX_NAME_LENGTH,
             status=MAX_NAME_LENGTH,
             transition=MAX_NAME_LENGTH,

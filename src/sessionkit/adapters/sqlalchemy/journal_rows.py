@@ -40,7 +40,7 @@ class JournalRow(Base):
     subject_id: Mapped[str] = mapped_column(key_type())
     session_id: Mapped[str | None] = mapped_column(key_type())
     actor: Mapped[str | None] = mapped_column(String(MAX_REF_LENGTH))
-    role: Mapped[str | None] = mapped_column(_LABEL)
+    role: Mapped[str | None] = mapped_column(String(MAX_REF_LENGTH))
     previous: Mapped[str | None] = mapped_column(_LABEL)
     status: Mapped[str | None] = mapped_column(_LABEL)
     transition: Mapped[str | None] = mapped_column(_LABEL)

@@ -37,7 +37,7 @@ class JournalRecord(StoredRecord):
         max_length=_NAME, null=True, blank=True
     )
     role: models.CharField[str | None, str | None] = models.CharField(
-        max_length=_LABEL, null=True, blank=True
+        max_length=_NAME, null=True, blank=True
     )
     previous: models.CharField[str | None, str | None] = models.CharField(
         max_length=_LABEL, null=True, blank=True

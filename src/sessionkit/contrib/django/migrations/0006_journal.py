@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("actor", models.CharField(blank=True, max_length=255, null=True)),
-                ("role", models.CharField(blank=True, max_length=64, null=True)),
+                ("role", models.CharField(blank=True, max_length=255, null=True)),
                 ("previous", models.CharField(blank=True, max_length=64, null=True)),
                 ("status", models.CharField(blank=True, max_length=64, null=True)),
                 ("transition", models.CharField(blank=True, max_length=64, null=True)),

@@ -39,7 +39,7 @@ def upgrade() -> None:
         sa.Column("subject_id", key_type(), nullable=False),
         sa.Column("session_id", key_type(), nullable=True),
         sa.Column("actor", sa.String(255), nullable=True),
-        sa.Column("role", sa.String(64), nullable=True),
+        sa.Column("role", sa.String(255), nullable=True),
         sa.Column("previous", sa.String(64), nullable=True),
         sa.Column("status", sa.String(64), nullable=True),
         sa.Column("transition", sa.String(64), nullable=True),
