@@ -13,7 +13,6 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -34,7 +33,6 @@ from sessionkit.model.events import (
 from sessionkit.model.journal import MAX_JOURNAL_REASON_LENGTH, JournalEntry
 from sessionkit.model.payment import PaymentChanged
 from sessionkit.model.reschedule import RescheduleStatusChanged
-from sessionkit.model.session import ResourceRef
 from sessionkit.model.usage import UsageRecorded
 
 __all__ = ["KEPT", "journal_entries"]
@@ -65,7 +63,7 @@ _SEQ = _Sequence()
 
 
 def _json(value: object) -> Any:
-    """``value`` as a JSON value: instants in ISO 8601, refs and money as text."""
+    """``value`` as a JSON value: instants in ISO 8601, anything else (refs, money) as text."""
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
     if isinstance(value, datetime):
@@ -74,13 +72,14 @@ def _json(value: object) -> Any:
         return {str(key): _json(item) for key, item in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [_json(item) for item in value]
-    if isinstance(value, (ResourceRef, Decimal)):
-        return str(value)
     return str(value)
 
 
 def _reason(text: str | None) -> str | None:
     return None if text is None else text[:MAX_JOURNAL_REASON_LENGTH]
+
+
+_MISSING = object()
 
 
 def _changed(old: Mapping[str, Any], now: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -94,9 +93,6 @@ def _changed(old: Mapping[str, Any], now: Mapping[str, Any] | None) -> dict[str,
         keys = set(was) | set(now)
         details["fields"] = sorted(k for k in keys if was.get(k, _MISSING) != now.get(k, _MISSING))
     return details
-
-
-_MISSING = object()
 
 
 @attrs.frozen

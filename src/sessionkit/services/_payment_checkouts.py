@@ -15,12 +15,9 @@ from typing import Any
 import attrs
 
 from sessionkit.errors import (
-    DuplicateBooking,
-    DuplicateSession,
     InvalidTransition,
     InvalidValue,
     PaymentDeclined,
-    SessionConflict,
 )
 from sessionkit.errors._base import shown
 from sessionkit.model.booking import (
@@ -38,7 +35,7 @@ from sessionkit.services._context import Context, Tx
 from sessionkit.services._money import store_payment, unpriced
 from sessionkit.services._payment_calls import create_intent, gateway_of, record_intent
 from sessionkit.services._seats import as_judged, refuse_run_out, settle
-from sessionkit.services.booking_requests import lost_to_replay
+from sessionkit.services.booking_requests import RACES, lost_to_replay
 from sessionkit.services.bookings import (
     BookingCommands,
     BookingRequest,
@@ -138,7 +135,7 @@ class CheckoutCommands:
             gateway_of(self._ctx)
         try:
             booking, payment = self._hold(tenant, request, actor, manual, now)
-        except (DuplicateBooking, SessionConflict, DuplicateSession) as taken:
+        except RACES as taken:
             if not lost_to_replay(request, taken):
                 raise
             booking, payment = self._hold(tenant, request, actor, manual, now)  # replay the winner

@@ -23,12 +23,9 @@ from sessionkit.errors import (
     AlreadyBooked,
     BookingRefused,
     CapacityExceeded,
-    DuplicateBooking,
-    DuplicateSession,
     IdempotencyKeyReused,
     InvalidValue,
     PaymentRequired,
-    SessionConflict,
 )
 from sessionkit.errors._base import shown
 from sessionkit.lifecycle import StatusChanged
@@ -47,7 +44,12 @@ from sessionkit.services._context import Tx, retried
 from sessionkit.services._money import priced, unpriced
 from sessionkit.services._seats import Settled, settle
 from sessionkit.services.booking_queries import BookingReads
-from sessionkit.services.booking_requests import BookingRequest, check_role, lost_to_replay
+from sessionkit.services.booking_requests import (
+    RACES,
+    BookingRequest,
+    check_role,
+    lost_to_replay,
+)
 from sessionkit.services.drafts import SessionDraft, make_extra
 
 __all__ = ["BookingMaking"]
@@ -120,7 +122,7 @@ class BookingMaking(BookingReads):
         )
         try:
             return self._book(tenant, request, actor, now)
-        except (DuplicateBooking, SessionConflict, DuplicateSession) as taken:
+        except RACES as taken:
             if not lost_to_replay(request, taken):
                 raise
             # A concurrent first request with the same key won the insert (on another

@@ -48,6 +48,7 @@ __all__ = [
     "check_batch",
     "check_key",
     "check_role",
+    "RACES",
     "lost_to_replay",
 ]
 
@@ -99,6 +100,10 @@ def check_key(key: object) -> str | None:
             expected="a key with a character other than whitespace",
         )
     return checked
+
+
+RACES = (DuplicateBooking, SessionConflict, DuplicateSession)
+"""The errors :func:`lost_to_replay` may find a lost race in (what a book command catches)."""
 
 
 def lost_to_replay(request: BookingRequest, error: SessionKitError) -> bool:

@@ -29,9 +29,9 @@ class InMemoryJournalRepository(MemoryRepository[JournalEntry]):
             for entry in self.table.of(tenant).values()
             if (session_id is None or entry.session_id == session_id)
             and (subject is None or (entry.subject, entry.subject_id) == subject)
-            and (after is None or (entry.at, entry.seq, entry.id) > after)
+            and (after is None or entry.cursor > after)
         ]
-        found.sort(key=lambda entry: (entry.at, entry.seq, entry.id))
+        found.sort(key=lambda entry: entry.cursor)
         return found[:limit]
 
 
