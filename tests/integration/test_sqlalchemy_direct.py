@@ -1,7 +1,8 @@
-"""A booking's two statements on the driver's cursor: the same rows as Core, and Core when watched.
+"""A booking's statements on the driver's cursor: the same rows as Core, and Core when watched.
 
-``_direct.run`` sends the session's row lock and the checked insert on the
-DBAPI cursor beneath Core (the booking command's hot path). These tests hold
+``_direct.run`` sends the session's row lock and the checked insert (and, on
+PostgreSQL, the transaction's lock bound before them) on the DBAPI cursor
+beneath Core (the booking command's hot path). These tests hold
 it to Core on every backend (SQLite file; PostgreSQL and MariaDB when their
 URLs are set): the session it reads and the booking row it writes are exactly
 Core's, anything that watches or changes Core's statements makes Core run
@@ -20,11 +21,13 @@ import attrs
 import pytest
 from sqlalchemy import Connection, Engine, String, bindparam, column, event, select, table
 from sqlalchemy.exc import DBAPIError, InvalidRequestError, PendingRollbackError, StatementError
+from sqlalchemy.sql.base import Executable
 
 from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.adapters.sqlalchemy import _booking_statements as sql
 from sessionkit.adapters.sqlalchemy import _direct as direct
+from sessionkit.adapters.sqlalchemy._backend import _SET_LOCK_TIMEOUT
 from sessionkit.adapters.sqlalchemy.booking_rows import booking_values, bookings_table
 from sessionkit.adapters.sqlalchemy.rows import sessions_table
 from sessionkit.model import ResourceRef, Session
@@ -79,16 +82,35 @@ def _row(engine: Engine, booking_id: str) -> dict[str, Any]:
     return dict(found._mapping)
 
 
-def test_a_booking_sends_its_two_statements_on_the_driver_cursor(race_engine: Engine) -> None:
+def test_a_booking_sends_its_statements_on_the_driver_cursor(race_engine: Engine) -> None:
     store = SqlAlchemyStore(race_engine)
     kit = _kit(store)
     session = _session(kit)
     direct._CACHE.pop(race_engine.dialect, None)
     _book(kit, session.id, "ada")
     compiled = direct._CACHE[race_engine.dialect]
+    # PostgreSQL's lock bound comes first, on the same path (through Core it cost about a
+    # sixth of a booking's client CPU); the other databases have no statement for it.
+    bound: list[Executable] = [_SET_LOCK_TIMEOUT] if store.backend.name == "postgresql" else []
     lock = sql.SESSION_FOR_UPDATE
-    assert list(compiled) == [lock, sql.insert_checked(store.backend.name, True, True, True)]
+    insert = sql.insert_checked(store.backend.name, True, True, True)
+    assert list(compiled) == [*bound, lock, insert]
     assert all(entry is not None for entry in compiled.values())
+
+
+def test_the_lock_bound_on_the_driver_cursor_sets_the_transactions_bound(
+    race_engine: Engine,
+) -> None:
+    if race_engine.dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL bounds a transaction's lock waits with a statement")
+    store = SqlAlchemyStore(race_engine, lock_timeout=timedelta(milliseconds=1500))
+    with store.unit_of_work() as uow:
+        db = uow.db()
+        timeout = db.connection().exec_driver_sql("SHOW lock_timeout").scalar_one()
+        zone = db.connection().exec_driver_sql("SHOW TimeZone").scalar_one()
+    assert (timeout, zone) == ("1500ms", "UTC")
+    with race_engine.connect() as connection:  # SET LOCAL: the next transaction has neither
+        assert connection.exec_driver_sql("SHOW lock_timeout").scalar_one() == "0"
 
 
 def test_the_driver_path_reads_and_writes_exactly_what_core_does(race_engine: Engine) -> None:
