@@ -16,6 +16,7 @@ import pytest
 from sessionkit.errors import (
     BookingRefused,
     CapacityExceeded,
+    HoldExpired,
     InvalidTransition,
     InvalidValue,
     NaiveDatetime,
@@ -140,10 +141,17 @@ def test_a_seat_freed_after_the_start_is_offered_to_nobody(h: Harness) -> None:
         h.kit.bookings.confirm(T, ben.id, actor="ben")
 
 
-def test_a_hold_running_out_after_the_start_offers_nothing_to_the_waitlist(h: Harness) -> None:
+def test_a_hold_asked_to_run_past_the_start_ends_at_the_start(h: Harness) -> None:
     s = slot(h, capacity=1)
-    h.kit.bookings.book(T, s.id, ANA, actor=None, hold_for=s.start - NOW + timedelta(minutes=10))
+    ana = h.kit.bookings.book(
+        T, s.id, ANA, actor=None, hold_for=s.start - NOW + timedelta(minutes=10)
+    )
+    assert ana.hold_expires_at == s.start
     h.kit.bookings.book(T, s.id, BEN, actor=None, waitlist=True)
+    h.clock.set(s.start + timedelta(minutes=5))
+    with pytest.raises(HoldExpired) as refused:  # no seat is taken once the session started
+        h.kit.bookings.confirm(T, ana.id, actor="ana")
+    assert refused.value.expired_at == s.start
     h.clock.set(s.start + timedelta(minutes=30))
     report = h.kit.expire_holds(T)
     assert (report.expired, report.offered) == (2, 0)  # Ana's hold and Ben's place
@@ -406,3 +414,64 @@ def test_a_seat_a_move_finds_run_out_is_offered_to_the_waitlist_at_the_new_time(
     assert names == ["BookingExpired", "SessionUpdated", "BookingOffered"]
     assert h.kit.expire_holds(T).offered == 0
     assert h.kit.bookings.confirm(T, ben.id, actor="ben").status == CONFIRMED
+
+
+# ------------------------------------------------------------ holds and offers end by the start
+
+
+def test_an_offer_claimable_past_the_start_ends_at_the_start(h: Harness) -> None:
+    s = slot(h, capacity=1)
+    ana = h.kit.bookings.book(T, s.id, ANA, actor=None, confirm=True)
+    ben = h.kit.bookings.book(T, s.id, BEN, actor=None, waitlist=True)
+    h.clock.set(s.start - timedelta(minutes=30))  # RULES.offer_for is 2 hours
+    h.kit.bookings.cancel(T, ana.id, actor="ana")
+    offer = h.kit.bookings.get(T, ben.id)
+    assert (offer.status, offer.hold_expires_at) == (OFFERED, s.start)
+    h.clock.set(s.start + timedelta(minutes=10))
+    assert offer.status_at(h.clock.now()) == EXPIRED
+    with pytest.raises(HoldExpired):
+        h.kit.bookings.confirm(T, ben.id, actor="ben")
+
+
+@pytest.mark.parametrize("job_ran", [False, True], ids=["no-job", "after-the-job"])
+def test_a_place_offered_before_the_start_is_not_confirmed_after_it_job_or_no_job(
+    h: Harness, job_ran: bool
+) -> None:
+    # Before, the job running on time made Ben's offer last past the start (confirmable
+    # then), while without the job his place had lapsed at the start (refused).
+    s = slot(h, capacity=1)
+    h.kit.bookings.book(T, s.id, ANA, actor=None, hold_for=s.start - NOW - timedelta(minutes=30))
+    ben = h.kit.bookings.book(T, s.id, BEN, actor=None, waitlist=True)
+    h.clock.set(s.start - timedelta(minutes=30))
+    if job_ran:
+        assert h.kit.expire_holds(T).offered == 1
+        assert h.kit.bookings.get(T, ben.id).hold_expires_at == s.start
+    h.clock.set(s.start + timedelta(minutes=10))
+    assert h.kit.bookings.get(T, ben.id).status_at(h.clock.now()) == EXPIRED
+    with pytest.raises((HoldExpired, InvalidTransition)):
+        h.kit.bookings.confirm(T, ben.id, actor="ben")
+    h.kit.expire_holds(T)
+    assert statuses(h, s.id)[BEN] == EXPIRED
+
+
+def test_a_session_moved_earlier_brings_its_holds_end_forward() -> None:
+    h = harness(attrs.evolve(RULES, lock_booked=False))
+    s = slot(h, capacity=2)
+    ana = h.kit.bookings.book(T, s.id, ANA, actor=None, hold_for=timedelta(hours=3))
+    assert ana.hold_expires_at == NOW + timedelta(hours=3)
+    earlier = NOW + timedelta(hours=1)
+    h.kit.sessions.update(T, s.id, actor="tina", start=earlier, end=earlier + timedelta(hours=1))
+    moved = h.kit.bookings.get(T, ana.id)
+    assert (moved.status, moved.session_start, moved.hold_expires_at) == (HELD, earlier, earlier)
+    # Recorded late: the lesson really began before now. The hold ends at the move.
+    h.clock.set(NOW + timedelta(minutes=30))
+    past = NOW + timedelta(minutes=10)
+    h.kit.sessions.update(T, s.id, actor="tina", start=past, end=past + timedelta(hours=1))
+    ended = h.kit.bookings.get(T, ana.id)
+    assert (ended.status, ended.hold_expires_at) == (EXPIRED, past)
+    last = booking_events(h)[-1]
+    assert (type(last), last.booking.id, last.reason) == (
+        BookingExpired,
+        ana.id,
+        "the session moved to a start already past",
+    )

@@ -424,8 +424,13 @@ class Booking:
         return copy
 
     def holding(self, *, until: datetime) -> Booking:
-        """Return the booking with its hold (or offer) running until ``until``."""
-        return attrs.evolve(self, hold_expires_at=until)
+        """Return the booking with its hold (or offer) running until ``until``, at most its start.
+
+        A hold or offer ends when its session starts if ``until`` is later: no
+        seat is taken once a session started (a booking is refused then, and
+        its waitlist runs out), so none is confirmed then either.
+        """
+        return attrs.evolve(self, hold_expires_at=min(until, self.session_start))
 
     @property
     def session_order(self) -> SessionOrder:

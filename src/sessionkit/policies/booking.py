@@ -126,7 +126,8 @@ class BookingRules:
     - ``per_day`` / ``per_week``: the most seat-taking bookings one participant
       may have in sessions starting on one local day / ISO week of ``zone``.
     - ``hold_for``: how long a hold lasts before it expires; ``offer_for``: how
-      long a waitlisted participant has to claim a freed seat.
+      long a waitlisted participant has to claim a freed seat. Either ends by
+      the session's start at the latest.
     - ``waitlist``: whether a full session keeps a waitlist.
     - ``lock_booked``: whether a session with bookings in play may no longer be
       moved, edited or deleted (the marketplace: only without bookings).

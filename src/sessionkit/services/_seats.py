@@ -26,6 +26,7 @@ from sessionkit.model.booking import (
     EXPIRED,
     HELD,
     OFFERED,
+    WAITLISTED,
     Booking,
     seats_owed,
 )
@@ -237,8 +238,10 @@ def move_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> int
     What ran out at the old time stays over: a hold or offer past its
     expiry, or a waitlist place of a session that had started, is marked
     EXPIRED first, whether or not the job had run, so a move never brings
-    it back. A waitlist place of a session moved to a start already past
-    ends at the move (``lapse``, dated now: it was waiting until then).
+    it back. A hold or offer running past the new start ends by it
+    (:meth:`~sessionkit.model.booking.Booking.holding`). A waitlist place, hold
+    or offer of a session moved to a start already past ends at the move
+    (``lapse`` or ``expire``, dated now: it was in play until then).
     Returns how many bookings ended so (the caller may release the session).
     """
     bookings = tx.bookings_or_none()
@@ -260,10 +263,13 @@ def move_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> int
             updated_at=tx.now,
             updated_by=actor,
         )
+        if moved.status in _HOLDING and moved.hold_expires_at is not None:
+            moved = moved.holding(until=moved.hold_expires_at)  # ends by the new start
         if moved.expired_at(tx.now):
             why = "the session moved to a start already past"
+            ends = "lapse" if moved.status == WAITLISTED else "expire"
             lapsed, change = BOOKING_LIFECYCLE.fire(
-                moved, "lapse", now=tx.now, actor=actor, reason=why
+                moved, ends, now=tx.now, actor=actor, reason=why
             )
             store_booking_change(tx, booking, lapsed, [change], actor=actor, reason=why)
             ended += 1

@@ -128,7 +128,7 @@ class Replay:
         for booking in waiting:
             if booking.seats > free:
                 break  # first come, first offered: nobody passes the first in line
-            until = when + self.offer_for
+            until = min(when + self.offer_for, self.session.start)  # never past the start
             self._change(booking, when, actor, status=OFFERED, hold_expires_at=until)
             self._holding(booking.id, when, until)
             free -= booking.seats
@@ -155,7 +155,7 @@ class Replay:
         status, expires, position = WAITLISTED, None, None
         if request.seats <= free:
             status = CONFIRMED if request.confirm else HELD
-            expires = None if request.confirm else when + request.hold_for
+            expires = None if request.confirm else min(when + request.hold_for, self.session.start)
         else:  # a full session, or one with a waitlist: queued, as book(waitlist=True) does
             position = 1 + max((b.position or 0 for b in self.bookings.values()), default=0)
         self.bookings[booking_id] = Booking(

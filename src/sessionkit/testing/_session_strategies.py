@@ -213,8 +213,9 @@ def _drawn_booking(
     if status == EXPIRED:
         was = draw(st.sampled_from([HELD, OFFERED] + ([WAITLISTED] if session.start <= at else [])))
     if was in (HELD, OFFERED):
-        # A hold or offer of 1 minute to 2 hours: live at ``at``, or run out (no job ran yet).
-        expires = made + timedelta(minutes=draw(st.integers(1, 120)))
+        # A hold or offer of 1 minute to 2 hours, ending by the session's start at the latest:
+        # live at ``at``, or run out (no job ran yet).
+        expires = min(made + timedelta(minutes=draw(st.integers(1, 120))), session.start)
         if status == EXPIRED and expires > at:  # the expiry job marked it: it ran out by ``at``
             expires = at
     if was in (WAITLISTED, OFFERED) or (status == CANCELLED and draw(st.booleans())):
@@ -247,8 +248,9 @@ def bookings(
 
     ``at`` defaults to a minute before the session starts. The booking was made
     before both, in a status from ``statuses`` with the fields that status
-    carries: a hold or offer has its expiry, live at ``at`` or run out (a
-    booking whose expiry job has not run yet); an ``EXPIRED`` one was a hold
+    carries: a hold or offer has its expiry, no later than the session's
+    start, live at ``at`` or run out (a booking whose expiry job has not run
+    yet); an ``EXPIRED`` one was a hold
     or an offer and keeps the instant it ran out, or, once the session has
     started at ``at``, a waitlist place its start ended (no expiry); waitlisted
     and offered bookings (and those that were) have a waitlist ``position``.
