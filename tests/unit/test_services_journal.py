@@ -98,7 +98,7 @@ def test_a_sessions_history_says_who_did_what_when_and_why(store: StoreMaker) ->
     assert desk.rows(s) == [
         ("SessionCreated", "session", "leo", None, None, "SCHEDULED", None, None),
         ("SessionUpdated", "session", "leo", None, None, None, None, None),
-        ("BookingConfirmed", "booking", "mia", None, "NEW", "CONFIRMED", "book", None),
+        ("BookingConfirmed", "booking", "mia", "attendee", "NEW", "CONFIRMED", "book", None),
         (
             "RescheduleStatusChanged",
             "reschedule",
@@ -119,7 +119,16 @@ def test_a_sessions_history_says_who_did_what_when_and_why(store: StoreMaker) ->
             "decline",
             None,
         ),
-        ("BookingCancelled", "booking", "mia", None, "CONFIRMED", "CANCELLED", "cancel", "sick"),
+        (
+            "BookingCancelled",
+            "booking",
+            "mia",
+            "participant",
+            "CONFIRMED",
+            "CANCELLED",
+            "cancel",
+            "sick",
+        ),
         (
             "SessionStatusChanged",
             "session",
@@ -198,6 +207,31 @@ def test_timed_changes_and_payments_are_kept_with_their_instant(store: StoreMake
     payment = [e for e in kit.journal.for_session(T, s) if e.subject == "payment"]
     assert payment[-1].status == "CANCELLED"
     assert payment[0].details["amount"] == "40.00 EUR"
+
+
+@ON_STORES
+def test_a_cancels_role_is_kept_with_the_booking_and_its_payment(store: StoreMaker) -> None:
+    # The role a booking is cancelled in decides its refund: the entries say which it was.
+    desk = Desk(store, priced=True)
+    kit = desk.kit
+    s = desk.lesson()
+    paid = kit.payments.book(T, s, "student:mia", actor="mia", manual=True, confirm=True)
+    kit.payments.mark_paid(T, [paid.payment.id], actor="leo")
+    kit.payments.cancel(T, paid.booking.id, actor="boss", role="host", reason="coach ill")
+    let_go = kit.payments.book(T, desk.lesson(hours=3), "student:ben", actor="ben", manual=True)
+    kit.bookings.cancel(T, let_go.booking.id, actor="boss", role="admin")
+    roles = [
+        (e.event, e.subject, e.status, e.role)
+        for sid in (s, let_go.booking.session_id)
+        for e in kit.journal.for_session(T, sid)
+        if e.actor == "boss"
+    ]
+    assert roles == [
+        ("BookingCancelled", "booking", "CANCELLED", "host"),
+        ("PaymentChanged", "payment", "REFUNDED", "host"),
+        ("BookingCancelled", "booking", "CANCELLED", "admin"),
+        ("PaymentChanged", "payment", "CANCELLED", "admin"),
+    ]
 
 
 @ON_STORES

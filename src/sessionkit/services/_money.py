@@ -146,7 +146,7 @@ def follow_booking(
         return
     if payment.status in OPEN_PAYMENT_STATUSES:
         closed, change = PAYMENT_LIFECYCLE.fire(
-            payment, "cancel", now=tx.now, actor=actor, reason=reason
+            payment, "cancel", now=tx.now, actor=actor, role=role, reason=reason
         )
         closed = attrs.evolve(closed, due=_due_after_close(payment))
         store_payment(tx, payment, closed, change, actor=actor, reason=reason)
@@ -162,7 +162,8 @@ def follow_booking(
             share = share - Money.of(decided["refund"], payment.currency)
         refund = min(share, payment.refundable)
         if refund.is_positive:
-            give_back(tx, payment, refund, actor=actor, reason=reason or "booking cancelled")
+            why = reason or "booking cancelled"
+            give_back(tx, payment, refund, actor=actor, role=role, reason=why)
 
 
 NO_SHOW_FIELD = "no_show"
@@ -237,18 +238,28 @@ def settle_no_shows(
 
 
 def give_back(
-    tx: Tx, payment: Payment, refund: Money, *, actor: str | None, reason: str | None
+    tx: Tx,
+    payment: Payment,
+    refund: Money,
+    *,
+    actor: str | None,
+    reason: str | None,
+    role: str | None = None,
 ) -> Payment:
-    """Decide to refund ``refund`` of ``payment``: at once when manual, else by the provider."""
+    """Decide to refund ``refund`` of ``payment``: at once when manual, else by the provider.
+
+    ``role``: the role whose cancel decided it, kept by a manual refund's change.
+    """
     if payment.provider == MANUAL:
-        done, change = refunded_to(payment, payment.refunded + refund.amount, tx, actor=actor)
+        total = payment.refunded + refund.amount
+        done, change = refunded_to(payment, total, tx, actor=actor, role=role)
         return store_payment(tx, payment, done, change, actor=actor, refund=refund, reason=reason)
     due = attrs.evolve(payment, refund_due=payment.refund_due + refund.amount, due="refund")
     return store_payment(tx, payment, due, None, actor=actor, refund=refund, reason=reason)
 
 
 def refunded_to(
-    payment: Payment, total: Decimal, tx: Tx, *, actor: str | None
+    payment: Payment, total: Decimal, tx: Tx, *, actor: str | None, role: str | None = None
 ) -> tuple[Payment, StatusChanged | None]:
     """Return ``payment`` with ``total`` refunded in all (never less than before), and the change.
 
@@ -268,8 +279,8 @@ def refunded_to(
     if moved.status == REFUNDED:
         return moved, None
     if moved.status not in (PAID, PARTIALLY_REFUNDED):  # refunded before we heard it was paid
-        moved, _ = PAYMENT_LIFECYCLE.fire(moved, "succeed", now=tx.now, actor=actor)
+        moved, _ = PAYMENT_LIFECYCLE.fire(moved, "succeed", now=tx.now, actor=actor, role=role)
     transition = "refund" if total >= payment.amount.amount else "refund_part"
     if transition == "refund_part" and moved.status == PARTIALLY_REFUNDED:
         return moved, None
-    return PAYMENT_LIFECYCLE.fire(moved, transition, now=tx.now, actor=actor)
+    return PAYMENT_LIFECYCLE.fire(moved, transition, now=tx.now, actor=actor, role=role)

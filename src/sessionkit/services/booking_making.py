@@ -221,7 +221,11 @@ class BookingMaking(BookingReads):
         elif request.waitlist and rules.waitlist:
             position = tx.bookings.next_position(tenant, session.id)
             entered, change = BOOKING_LIFECYCLE.fire(
-                attrs.evolve(new, position=position), "queue", now=tx.now, actor=actor
+                attrs.evolve(new, position=position),
+                "queue",
+                now=tx.now,
+                actor=actor,
+                role=request.acting_role,
             )
         else:
             # The refusal rolls this settling's offers back: their seats are still owed to
@@ -245,11 +249,15 @@ class BookingMaking(BookingReads):
         now: datetime,
         actor: str | None,
     ) -> tuple[Booking, StatusChanged]:
-        """The new booking taking its seats: confirmed, or held for the request's or rules' time."""
+        """The new booking taking its seats: confirmed, or held for the request's or rules' time.
+
+        A hold ends by the session's start at the latest (:meth:`Booking.holding`).
+        """
+        role = request.acting_role
         if request.confirm:
-            return BOOKING_LIFECYCLE.fire(new, "book", now=now, actor=actor)
+            return BOOKING_LIFECYCLE.fire(new, "book", now=now, actor=actor, role=role)
         held = new.holding(until=now + (request.hold_for or rules.hold_for))
-        return BOOKING_LIFECYCLE.fire(held, "hold", now=now, actor=actor)
+        return BOOKING_LIFECYCLE.fire(held, "hold", now=now, actor=actor, role=role)
 
     def _open_seats(
         self,

@@ -150,7 +150,12 @@ class BookingCommands(BookingMaking):
             # EXPIRED now, whether or not the job has marked it: cancelling it is refused
             # alike (InvalidTransition).
             cancelled, change = BOOKING_LIFECYCLE.fire(
-                as_judged(booking, tx.now), "cancel", now=tx.now, actor=actor, reason=reason
+                as_judged(booking, tx.now),
+                "cancel",
+                now=tx.now,
+                actor=actor,
+                role=role,
+                reason=reason,
             )
             stored = store_booking_change(
                 tx, booking, cancelled, [change], actor=actor, reason=reason, role=role

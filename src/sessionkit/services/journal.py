@@ -41,10 +41,13 @@ class JournalQueries:
 
         Oldest first (by ``at``, then the order they were written); ``after``
         (the last entry of the page before, or its :attr:`JournalEntry.cursor`)
-        continues the history, ``limit`` is 1..1000. The history stays when
-        the session is deleted. Empty for a session nobody changed since the
-        kit kept a journal (or one that never existed): the journal knows no
-        sessions, only changes.
+        continues the history, ``limit`` is 1..1000. An entry written later can
+        sort before a page already read (a timed step is dated when it fell
+        due, however late the tick ran): to follow a growing history, read on
+        from an earlier entry's cursor and skip the ids you have
+        (docs/services.md). The history stays when the session is deleted.
+        Empty for a session nobody changed since the kit kept a journal (or
+        one that never existed): the journal knows no sessions, only changes.
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")
