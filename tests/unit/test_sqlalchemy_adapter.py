@@ -563,6 +563,25 @@ def test_a_store_over_a_sessionmaker(engine: Engine, publisher: RecordingPublish
         assert uow.sessions.get(TENANT, "a").id == "a"
 
 
+def test_a_store_over_the_sessionmaker_of_an_engine_not_connected_yet(
+    tmp_path: Path, publisher: RecordingPublisher
+) -> None:
+    # As an app builds its SessionLocal at import: the dialect learns the database's
+    # isolation level at the first connect, and the first unit asked it before.
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    made = create_engine(url)
+    create_schema(made)
+    made.dispose()
+    fresh = create_engine(url)
+    store = SqlAlchemyStore(sessionmaker(fresh), publisher)
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_session("a"))
+        uow.commit()
+    with store.unit_of_work() as uow:
+        assert uow.sessions.get(TENANT, "a").id == "a"
+    fresh.dispose()
+
+
 def test_a_sessionmaker_must_be_bound(publisher: RecordingPublisher) -> None:
     with pytest.raises(TypeError, match="bound to an Engine"):
         SqlAlchemyStore(sessionmaker(), publisher)

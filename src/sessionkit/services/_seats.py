@@ -264,7 +264,9 @@ def move_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> int
             updated_by=actor,
         )
         if moved.status in _HOLDING and moved.hold_expires_at is not None:
-            moved = moved.holding(until=moved.hold_expires_at)  # ends by the new start
+            # It ends by the new start; by now, at the move, when that start is past.
+            until = min(moved.hold_expires_at, max(session.start, tx.now))
+            moved = attrs.evolve(moved, hold_expires_at=until)
         if moved.expired_at(tx.now):
             why = "the session moved to a start already past"
             ends = "lapse" if moved.status == WAITLISTED else "expire"

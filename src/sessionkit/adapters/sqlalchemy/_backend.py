@@ -94,8 +94,8 @@ def isolation_of(options: Mapping[str, Any], dialect: Dialect) -> str | None:
     level = options.get("isolation_level")
     if level is None:
         level = getattr(dialect, "_on_connect_isolation_level", None)
-    if level is None:
-        level = dialect.default_isolation_level
+    if level is None:  # set at the engine's first connect: a fresh engine has none yet
+        level = getattr(dialect, "default_isolation_level", None)
     return None if level is None else str(level)
 
 
