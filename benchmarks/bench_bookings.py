@@ -31,6 +31,14 @@
    Needs ``SESSIONKIT_TEST_POSTGRES_URL``; 16 processes on a 2-core machine
    measure contention for the CPU as much as for the rows, on both sides
    alike (the CPU stays busy through every run of every contender).
+   On 2026-12-03 (a second sitting, the floor at 2,609-2,855 bookings/s), two
+   changes, each alternated with the commit before it: the ``set_config`` of
+   the lock bound on the driver's cursor instead of through Core (ba4ac0c)
+   2.10x and 2.15x against 2.53x and 2.31x, client CPU per attempt 0.81-0.85
+   against 0.93-1.06 ms; the checked insert's three subqueries made one
+   aggregate (2ff0efa), its statements alone 1.17x and 1.19x against 1.30x
+   and 1.31x, sessionkit 1.89x and 2.12x against 2.07x and 2.12x. What is
+   left is the Python's share, 1.59-1.75x its own statements.
    Later on 2026-12-03, once a booking's lock timeout was set by a statement
    of its own before the lock (5d260de: a bound set inside the lock's
    statement came too late for the lock on its table), item 1 alone in one
