@@ -301,6 +301,25 @@ def test_a_tzid_naming_a_folder_of_the_zone_database_is_an_unknown_zone(tzid: st
     assert caught.value.text == f"DTSTART;TZID={tzid}:20260301T100000"
 
 
+def test_a_vtimezone_with_its_tzid_twice_is_a_syntax_error() -> None:
+    """icalendar raised AttributeError (a list where it wants a string) through read_ical."""
+    zone = [
+        "BEGIN:VTIMEZONE",
+        "TZID:Europe/Berlin",
+        "TZID:Europe/Berlin",
+        "BEGIN:STANDARD",
+        "DTSTART:19701025T030000",
+        "TZOFFSETFROM:+0200",
+        "TZOFFSETTO:+0100",
+        "END:STANDARD",
+        "END:VTIMEZONE",
+    ]
+    text = ics(*zone, *event("UID:u", "DTSTART;TZID=Europe/Berlin:20260316T180000"))
+    with pytest.raises(CalendarSyntaxError) as caught:
+        read_ical(text)
+    assert "given twice" in str(caught.value)
+
+
 def test_a_lone_surrogate_is_refused_on_its_line_not_when_written_back() -> None:
     text = ics(*event("UID:u", "SUMMARY:a\ud800b", "DTSTART:20260301T100000Z"))
     with pytest.raises(CalendarSyntaxError) as caught:
@@ -341,3 +360,31 @@ def test_a_refusal_names_the_event_by_what_was_read_of_it(
     with pytest.raises(CalendarError) as caught:
         read_ical(ics(*event(*lines)))
     assert caught.value.uid == uid
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "zone"),
+    [
+        ("20261025T023000", "20261025T033000", "Europe/Berlin"),  # starts in the fold
+        ("20261025T023000", "20261025T024500", "UTC"),  # both ends in the fold
+    ],
+)
+def test_a_single_event_in_a_fold_writes_the_same_text_after_a_trip(
+    start: str, end: str, zone: str
+) -> None:
+    # A start in the fold is written in UTC and the end with its TZID: read back, the
+    # event was in UTC and the next export differed. With both ends in UTC, the first
+    # export carried a VTIMEZONE nothing used.
+    text = ics(
+        *event(
+            "UID:g",
+            "SUMMARY:Night shift",
+            f"DTSTART;TZID=Europe/Berlin:{start}",
+            f"DTEND;TZID=Europe/Berlin:{end}",
+        )
+    )
+    first = write_ical(read_ical(text), stamp=NOW)
+    back = read_ical(first)
+    assert back.events[0].tz == zone
+    assert write_ical(back, stamp=NOW) == first
+    assert ("BEGIN:VTIMEZONE" in first) == (zone != "UTC")

@@ -388,3 +388,33 @@ def test_top_up_with_a_buffer_longer_than_the_horizon(world: World) -> None:
     assert world.kit.tick(now=NOW + timedelta(hours=23)).idle
     later = world.kit.top_up(now=NOW + timedelta(days=1, seconds=1)).refilled
     assert [r.window for r in later] == [TimeSpan(filled, filled + timedelta(days=1, seconds=1))]
+
+
+@pytest.mark.parametrize(
+    ("local", "disambiguate"),
+    [
+        (datetime(2026, 3, 29, 2, 30), "earlier"),  # in the spring gap
+        (datetime(2026, 10, 25, 2, 30), "earlier"),  # in the autumn fold
+        (datetime(2026, 10, 25, 2, 30), "compatible"),
+    ],
+)
+def test_a_first_start_read_early_in_a_gap_or_fold_is_generated(
+    local: datetime, disambiguate: Any
+) -> None:
+    # Generation began at the start's compatible reading, an hour after the "earlier"
+    # reading of a start in the gap: that first session was never made.
+    rec = Recurrence.from_rrule(
+        "RRULE:FREQ=WEEKLY;COUNT=3",
+        start=local,
+        tz="Europe/Berlin",
+        duration=timedelta(hours=1),
+        disambiguate=disambiguate,
+    )
+    h = Harness.in_memory(NOW)
+    series, report = h.kit.series.create(
+        T, actor="admin", title="Night", items=[ScheduleItem(id="n", recurrence=rec)]
+    )
+    wanted = [o.span.start for o in rec.between(NOW, NOW + timedelta(days=365))]
+    assert len(wanted) == 3
+    assert [s.start for s in report.created] == wanted
+    assert [s.start for s in h.kit.queries.series_sessions(T, series.id)] == wanted

@@ -26,8 +26,9 @@ def series_zone(series: Series) -> str:
 def series_start(series: Series) -> datetime:
     """Return the earliest instant any schedule item of ``series`` may start (UTC).
 
-    An item's first start, or an earlier RDATE of it (an introductory
-    session before the weekly ones begin). A start before
+    An item's first start (the earlier reading of one in a DST gap or
+    fold), or an earlier RDATE of it (an introductory session before the
+    weekly ones begin). A start before
     :data:`~sessionkit.zones.EARLIEST` counts as that instant; one after
     :data:`~sessionkit.zones.LATEST` as a day after it (see :func:`check_begin`).
     """
@@ -43,7 +44,9 @@ def _item_start(start: datetime, tz: str) -> datetime:
         return EARLIEST
     if start.year > LATEST.year:
         return LATEST + _DAY
-    return resolve_local(start, tz).astimezone(UTC)
+    # The earlier reading of a start in a gap or fold: an item whose rule reads it so
+    # (``disambiguate="earlier"``) begins then, and generation must not start after it.
+    return resolve_local(start, tz, disambiguate="earlier").astimezone(UTC)
 
 
 def check_begin(series: Series, begin: datetime) -> datetime:

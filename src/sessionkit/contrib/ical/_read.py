@@ -71,6 +71,15 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
         cal = icalendar.Calendar.from_ical(source)
     except (ValueError, TypeError) as exc:  # TypeError: a value of the wrong declared type
         raise CalendarSyntaxError(f"unreadable calendar: {exc}", line=None, text=None) from None
+    except (AttributeError, KeyError, IndexError) as exc:
+        # icalendar's parser meeting a shape it does not expect (a VTIMEZONE with its TZID
+        # twice gives a list where it wants a string): still the calendar's fault.
+        raise CalendarSyntaxError(
+            f"unreadable calendar: icalendar could not parse it"
+            f" ({type(exc).__name__}: {exc}); a component with a property given twice?",
+            line=None,
+            text=None,
+        ) from None
     except OSError as exc:
         # icalendar loads each TZID with zoneinfo as it parses: a name that is a folder
         # of the zone database ("Europe") or too long for a file name raises OSError.
@@ -165,12 +174,27 @@ def _single(reader: EventReader) -> IcalEvent:
         uid=reader.uid,
         title=reader.title,
         span=reader.span(start, None),
-        tz=start[1],
+        tz=_zone_of_single(reader, start[1]),
         all_day=not isinstance(start[0], datetime),
         series_uid=_parent(reader),
         line=reader.src.begin,
         cancelled=_cancelled(reader),
     )
+
+
+def _zone_of_single(reader: EventReader, tz: str) -> str:
+    """A single event's zone: its DTSTART's, else (a DTSTART in UTC) its DTEND's TZID.
+
+    sessionkit writes a start in a DST gap or fold in UTC (its local time
+    would name two instants, or none) and the end in the event's zone: read
+    back, the event keeps that zone.
+    """
+    end = reader.timed("DTEND")
+    if tz != "UTC" or end is None or not isinstance(end.dt, datetime):
+        return tz
+    if end.params.get("TZID") is None:
+        return tz
+    return reader.wall(end.dt, end.params, "DTEND")[1]
 
 
 def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:

@@ -341,9 +341,11 @@ def _single(e: IcalEvent, stamp: str, ranges: _Ranges, floating: str | None) -> 
             event.add("DURATION", _ExactDuration(e.span.duration))
     else:
         start, end = _outward(e.span)
-        event.add("DTSTART", _when(start, e.tz))
-        event.add("DTEND", _when(end, e.tz))
-        ranges.add(e.tz, e.span.start.date(), e.span.end.date())
+        written = _when(start, e.tz), _when(end, e.tz)
+        event.add("DTSTART", written[0])
+        event.add("DTEND", written[1])
+        if any(w.tzinfo is not UTC for w in written):  # both in UTC (a fold): no TZID to define
+            ranges.add(e.tz, e.span.start.date(), e.span.end.date())
     if e.series_uid is not None:
         event.add("RELATED-TO", e.series_uid)
     if e.cancelled:
