@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 
@@ -388,3 +389,29 @@ def test_a_single_event_in_a_fold_writes_the_same_text_after_a_trip(
     assert back.events[0].tz == zone
     assert write_ical(back, stamp=NOW) == first
     assert ("BEGIN:VTIMEZONE" in first) == (zone != "UTC")
+
+
+@pytest.mark.parametrize(
+    ("local", "disambiguate"),
+    [(datetime(2026, 10, 25, 2, 30), "later"), (datetime(2026, 3, 22, 2, 30), "earlier")],
+)
+def test_a_series_read_early_or_late_in_a_gap_or_fold_exports_its_sessions_where_they_are(
+    local: datetime, disambiguate: Any
+) -> None:
+    # RFC 5545 reads such an occurrence "compatible": the "later" one in the fold was
+    # written as an EXDATE of its compatible instant (lost to every reader), the
+    # "earlier" one in the gap came back an hour later.
+    h = Harness.in_memory(datetime(2026, 3, 1, tzinfo=UTC))
+    rec = Recurrence.from_rrule(
+        "RRULE:FREQ=WEEKLY;COUNT=3",
+        start=local,
+        tz="Europe/Berlin",
+        duration=timedelta(hours=1),
+        disambiguate=disambiguate,
+    )
+    series, _ = h.kit.series.create(
+        "acme", actor="admin", title="Night", items=[ScheduleItem(id="m", recurrence=rec)]
+    )
+    stored = h.kit.queries.series_sessions("acme", series.id)
+    back = read_ical(export_series(series, stored)).occurrences()
+    assert [o.span for o in back] == [s.span for s in stored]

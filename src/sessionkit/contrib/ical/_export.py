@@ -14,6 +14,7 @@ from sessionkit.lifecycle import PRESETS, LifecycleRegistry
 from sessionkit.model.series import ScheduleItem, Series, SeriesStatus
 from sessionkit.model.session import Session
 from sessionkit.recurrence import Recurrence
+from sessionkit.zones import resolve_local
 
 __all__ = ["calendar_of", "export_series", "sessions_feed"]
 
@@ -29,7 +30,9 @@ def calendar_of(
     ``sessions`` are the series' sessions, all of them
     (``kit.queries.series_sessions``; others are ignored): a session left out
     is not written, and for a closed series counts as deleted. Of them, the detached
-    generated ones become overrides (:class:`IcalOverride`) and the extra ones
+    generated ones become overrides (:class:`IcalOverride`), as do those of an
+    occurrence in a DST gap or fold that their rule reads ``"earlier"`` or
+    ``"later"`` (RFC 5545 reads it ``"compatible"``), and the extra ones
     single events (:class:`IcalEvent`) related to the series, as do generated
     ones whose occurrence no current item gives (from before a schedule
     change). A cancelled
@@ -66,7 +69,7 @@ def calendar_of(
                     title=None if s.title == series.title else s.title,
                 )
                 for s in mine
-                if s.detached
+                if (s.detached or _read_otherwise(s))
                 and not s.is_extra
                 and s.occurrence_key is not None
                 and s.id not in off
@@ -109,6 +112,22 @@ def calendar_of(
         events=extras,
         name=series.title,
     )
+
+
+def _read_otherwise(session: Session) -> bool:
+    """Whether a reader of the rule would put ``session``'s occurrence elsewhere.
+
+    Its key in a DST gap or fold, read by its recurrence as ``"earlier"`` or
+    ``"later"``: RFC 5545 reads it ``"compatible"``, an hour away. Written as
+    an override, it comes back where it is.
+    """
+    key = session.occurrence_key
+    if key is None:
+        return False
+    try:
+        return resolve_local(key, session.tz).astimezone(UTC) != session.start
+    except OverflowError:  # a key at the very edge of the calendar: no DST there
+        return False
 
 
 def _sessions(sessions: Iterable[Session]) -> list[Session]:

@@ -17,7 +17,7 @@ from sessionkit.errors._base import shown
 from sessionkit.model.series import ScheduleItem
 from sessionkit.recurrence import Recurrence
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import check_aware, get_zone, wall_time_kind
+from sessionkit.zones import check_aware, get_zone, resolve_local, wall_time_kind
 
 __all__ = ["write_ical"]
 
@@ -278,7 +278,10 @@ def _days_of(
 def _exdates(group: Sequence[ScheduleItem]) -> list[datetime | date]:
     """The EXDATEs, and DTSTART too if no rule gives it: RFC 5545 counts DTSTART, sessionkit not."""
     rec = group[0].recurrence
-    begin = rec.start.replace(tzinfo=get_zone(rec.tz)).astimezone(UTC)
+    # DTSTART as the rule reads it: a start in a gap or fold read "later" is the rule's
+    # first occurrence, not a DTSTART to exclude at its "compatible" instant.
+    reading = rec.disambiguate if rec.disambiguate in ("earlier", "later") else "compatible"
+    begin = resolve_local(rec.start, rec.tz, disambiguate=reading).astimezone(UTC)
     listed = [*rec.exdates]
     if begin in rec.rdates or begin in listed:
         return listed
