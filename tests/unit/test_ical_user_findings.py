@@ -415,3 +415,48 @@ def test_a_series_read_early_or_late_in_a_gap_or_fold_exports_its_sessions_where
     stored = h.kit.queries.series_sessions("acme", series.id)
     back = read_ical(export_series(series, stored)).occurrences()
     assert [o.span for o in back] == [s.span for s in stored]
+
+
+@pytest.mark.parametrize("disambiguate", ["earlier", "later"])
+@pytest.mark.parametrize(
+    "local", [datetime(2026, 3, 29, 2, 30), datetime(2026, 10, 25, 2, 30)], ids=["gap", "fold"]
+)
+def test_a_start_the_rule_does_not_give_is_excluded_where_readers_put_it(
+    local: datetime, disambiguate: Any
+) -> None:
+    # A Sunday start of a Monday rule: its EXDATE named the start as the rule reads it,
+    # an hour from where every reader ("compatible") puts DTSTART, which came back.
+    h = Harness.in_memory(datetime(2026, 2, 1, tzinfo=UTC))
+    rec = Recurrence.from_rrule(
+        "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=3",
+        start=local,
+        tz="Europe/Berlin",
+        duration=timedelta(hours=1),
+        disambiguate=disambiguate,
+    )
+    series, _ = h.kit.series.create(
+        "acme", actor="a", title="Night", items=[ScheduleItem(id="n", recurrence=rec)]
+    )
+    stored = h.kit.queries.series_sessions("acme", series.id)
+    back = read_ical(export_series(series, stored)).occurrences()
+    assert [o.span.start for o in back] == [s.start for s in stored]
+
+
+def test_a_cancelled_session_read_early_in_a_gap_is_excluded_where_readers_put_it() -> None:
+    h = Harness.in_memory(datetime(2026, 2, 1, tzinfo=UTC))
+    rec = Recurrence.from_rrule(
+        "RRULE:FREQ=WEEKLY;COUNT=3",
+        start=datetime(2026, 3, 22, 2, 30),
+        tz="Europe/Berlin",
+        duration=timedelta(hours=1),
+        disambiguate="earlier",
+    )
+    series, _ = h.kit.series.create(
+        "acme", actor="a", title="Night", items=[ScheduleItem(id="n", recurrence=rec)]
+    )
+    gap = h.kit.queries.series_sessions("acme", series.id)[1]  # 29 March 02:30, in the gap
+    h.kit.sessions.cancel("acme", gap.id, actor="a")
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    text = export_series(h.kit.queries.get_series("acme", series.id), sessions)
+    back = [o.span.start for o in read_ical(text).occurrences()]
+    assert back == [s.start for s in sessions if s.id != gap.id]

@@ -418,3 +418,25 @@ def test_a_first_start_read_early_in_a_gap_or_fold_is_generated(
     assert len(wanted) == 3
     assert [s.start for s in report.created] == wanted
     assert [s.start for s in h.kit.queries.series_sessions(T, series.id)] == wanted
+
+
+def test_a_compatible_start_in_a_gap_counts_its_window_from_the_compatible_reading() -> None:
+    # Generation begins at the earlier reading only for a rule that reads the start so:
+    # a "compatible" series' first month ran an hour short, and lost its last day.
+    rec = Recurrence.from_rrule(
+        "RRULE:FREQ=DAILY",
+        start=datetime(2026, 3, 29, 2, 30),
+        tz="Europe/Berlin",
+        duration=timedelta(hours=1),
+    )
+    h = Harness.in_memory(datetime(2026, 3, 1, tzinfo=UTC))
+    series, report = h.kit.series.create(
+        T,
+        actor="admin",
+        title="Night",
+        items=[ScheduleItem(id="n", recurrence=rec)],
+        window=WindowPolicy(initial_months=1),
+    )
+    assert report.window.start == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    assert series.generated_until == datetime(2026, 4, 29, 1, 30, tzinfo=UTC)
+    assert len(report.created) == 32

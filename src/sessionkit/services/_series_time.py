@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sessionkit.errors import InvalidValue
 from sessionkit.errors._base import shown
 from sessionkit.model.series import Series, add_months
-from sessionkit.zones import EARLIEST, LATEST, get_zone, resolve_local
+from sessionkit.recurrence import Recurrence
+from sessionkit.zones import EARLIEST, LATEST, Disambiguate, get_zone, resolve_local
 
 __all__ = ["check_begin", "months_after", "series_start", "series_zone"]
 
@@ -26,27 +27,30 @@ def series_zone(series: Series) -> str:
 def series_start(series: Series) -> datetime:
     """Return the earliest instant any schedule item of ``series`` may start (UTC).
 
-    An item's first start (the earlier reading of one in a DST gap or
-    fold), or an earlier RDATE of it (an introductory session before the
-    weekly ones begin). A start before
+    An item's first start (of one in a DST gap or fold, the earlier reading
+    when its rule reads it ``"earlier"``), or an earlier RDATE of it (an
+    introductory session before the weekly ones begin). A start before
     :data:`~sessionkit.zones.EARLIEST` counts as that instant; one after
     :data:`~sessionkit.zones.LATEST` as a day after it (see :func:`check_begin`).
     """
-    starts = [_item_start(item.recurrence.start, item.recurrence.tz) for item in series.items]
+    starts = [_item_start(item.recurrence) for item in series.items]
     extra = [r.astimezone(UTC) for item in series.items for r in item.recurrence.rdates]
     return min(starts + [max(EARLIEST, r) for r in extra])
 
 
-def _item_start(start: datetime, tz: str) -> datetime:
+def _item_start(rec: Recurrence) -> datetime:
+    start, tz = rec.start, rec.tz
     # Far from the supported range the zone's offset cannot matter, and near year 1
     # or 9999 converting to UTC could leave what a datetime holds.
     if start.year < EARLIEST.year:
         return EARLIEST
     if start.year > LATEST.year:
         return LATEST + _DAY
-    # The earlier reading of a start in a gap or fold: an item whose rule reads it so
-    # (``disambiguate="earlier"``) begins then, and generation must not start after it.
-    return resolve_local(start, tz, disambiguate="earlier").astimezone(UTC)
+    # A start in a gap or fold as the item's rule reads it where that is earlier than
+    # the "compatible" reading (``disambiguate="earlier"``): generation must not begin
+    # after it. Otherwise the "compatible" reading, which the window's months count from.
+    reading: Disambiguate = "earlier" if rec.disambiguate == "earlier" else "compatible"
+    return resolve_local(start, tz, disambiguate=reading).astimezone(UTC)
 
 
 def check_begin(series: Series, begin: datetime) -> datetime:

@@ -69,7 +69,7 @@ def calendar_of(
                     title=None if s.title == series.title else s.title,
                 )
                 for s in mine
-                if (s.detached or _read_otherwise(s))
+                if (s.detached or _read_otherwise(s, series.items))
                 and not s.is_extra
                 and s.occurrence_key is not None
                 and s.id not in off
@@ -114,20 +114,42 @@ def calendar_of(
     )
 
 
-def _read_otherwise(session: Session) -> bool:
+def _read_otherwise(session: Session, items: Sequence[ScheduleItem]) -> bool:
     """Whether a reader of the rule would put ``session``'s occurrence elsewhere.
 
-    Its key in a DST gap or fold, read by its recurrence as ``"earlier"`` or
+    Its key in a DST gap or fold, read by its item's rule as ``"earlier"`` or
     ``"later"``: RFC 5545 reads it ``"compatible"``, an hour away. Written as
     an override, it comes back where it is.
     """
+    rec = _rule_of(session, items)
     key = session.occurrence_key
-    if key is None:
+    if rec is None or key is None:
         return False
+    return _as_read(key, session.start, rec) != session.start
+
+
+def _rule_of(session: Session, items: Sequence[ScheduleItem]) -> Recurrence | None:
+    """The recurrence of ``session``'s schedule item, if it is one of ``items``."""
+    for item in items:
+        if item.id == session.schedule_item_id:
+            return item.recurrence
+    return None
+
+
+def _as_read(key: datetime, start: datetime, rec: Recurrence) -> datetime:
+    """The instant RFC 5545 readers give the occurrence of ``key`` that ``rec`` puts at ``start``.
+
+    Theirs is the ``"compatible"`` reading of a local time in a gap or fold:
+    it differs from ``rec``'s only for a rule occurrence (not an RDATE, which
+    is an instant) that ``rec`` reads ``"earlier"`` or ``"later"``. An EXDATE
+    of such an occurrence must name the readers' instant, or it excludes nothing.
+    """
+    if rec.disambiguate not in ("earlier", "later") or start in rec.rdates:
+        return start
     try:
-        return resolve_local(key, session.tz).astimezone(UTC) != session.start
+        return resolve_local(key, rec.tz).astimezone(UTC)
     except OverflowError:  # a key at the very edge of the calendar: no DST there
-        return False
+        return start
 
 
 def _sessions(sessions: Iterable[Session]) -> list[Session]:
@@ -187,7 +209,10 @@ def _excluding(items: Sequence[ScheduleItem], keys: Sequence[datetime]) -> tuple
         around = key.replace(tzinfo=UTC)
         lo, hi = _clamped(around, -timedelta(days=2)), _clamped(around, timedelta(days=2))
         for item in items:
-            instants.extend(o.span.start for o in item.recurrence.between(lo, hi) if o.key == key)
+            rec = item.recurrence
+            instants.extend(
+                _as_read(o.key, o.span.start, rec) for o in rec.between(lo, hi) if o.key == key
+            )
     return _exdated(items, instants)
 
 
@@ -260,7 +285,11 @@ def _ended(
         rule = rec.rule
         if next(bare.between(after, _LATEST), None) is not None:  # the rule goes on: stop it
             rule = attrs.evolve(rule, count=None, until=last)
-        missing = [o.span.start for o in up_to if o.key not in kept and o.span.start >= since]
+        missing = [
+            _as_read(o.key, o.span.start, rec)
+            for o in up_to
+            if o.key not in kept and o.span.start >= since
+        ]
         recurrence = Recurrence.from_rrule(
             rule,
             start=rec.start,
@@ -291,8 +320,10 @@ def _passed(
     missing: set[datetime] = set()
     held: set[datetime] = set()
     for item in items:
-        for occurrence in item.recurrence.between(since, until):
-            (held if occurrence.key in kept else missing).add(occurrence.span.start)
+        rec = item.recurrence
+        for occurrence in rec.between(since, until):
+            read = _as_read(occurrence.key, occurrence.span.start, rec)
+            (held if occurrence.key in kept else missing).add(read)
     return _exdated(items, missing - held)
 
 

@@ -278,19 +278,21 @@ def _days_of(
 def _exdates(group: Sequence[ScheduleItem]) -> list[datetime | date]:
     """The EXDATEs, and DTSTART too if no rule gives it: RFC 5545 counts DTSTART, sessionkit not."""
     rec = group[0].recurrence
-    # DTSTART as the rule reads it: a start in a gap or fold read "later" is the rule's
-    # first occurrence, not a DTSTART to exclude at its "compatible" instant.
+    # Whether the rule gives DTSTART, asked of the start as the rule reads it (a start in
+    # a gap or fold read "later" is its first occurrence); if not, the EXDATE names the
+    # start as every reader reads it ("compatible"), or it would exclude nothing.
     reading = rec.disambiguate if rec.disambiguate in ("earlier", "later") else "compatible"
     begin = resolve_local(rec.start, rec.tz, disambiguate=reading).astimezone(UTC)
+    read = rec.start.replace(tzinfo=get_zone(rec.tz)).astimezone(UTC)
     listed = [*rec.exdates]
-    if begin in rec.rdates or begin in listed:
+    if begin in rec.rdates or begin in listed or read in listed:
         return listed
     if any(
         any(True for _ in item.recurrence.between(begin, begin + timedelta(seconds=1)))
         for item in group
     ):
         return listed
-    return [*listed, begin]
+    return [*listed, read]
 
 
 def _key_window(series: IcalSeries) -> tuple[datetime, datetime]:
