@@ -437,6 +437,7 @@ def test_a_compatible_start_in_a_gap_counts_its_window_from_the_compatible_readi
         items=[ScheduleItem(id="n", recurrence=rec)],
         window=WindowPolicy(initial_months=1),
     )
+    assert report.window is not None
     assert report.window.start == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
     assert series.generated_until == datetime(2026, 4, 29, 1, 30, tzinfo=UTC)
     assert len(report.created) == 32

@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sessionkit.errors import RescheduleNotFound, RescheduleRefused, SessionConflict
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.errors import (
+    RescheduleNotFound,
+    RescheduleRefused,
+    SessionConflict,
+    TransitionRefused,
+)
 from sessionkit.model import ResourceRef, Session
 from sessionkit.model.reschedule import (
     APPROVED,
@@ -26,7 +32,10 @@ from sessionkit.policies import (
     RefundTier,
     coaching_notice,
 )
+from sessionkit.services import SessionKit
+from sessionkit.services.attendance import attendance_facts
 from sessionkit.services.reschedules import RescheduleReport
+from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.harness import Harness
 
 T = "acme"
@@ -504,3 +513,52 @@ def test_an_approved_move_offers_a_seat_whose_hold_ran_out_to_the_waitlist() -> 
         new_start,
         h.clock.now() + rules.offer_for,
     )
+
+
+@pytest.mark.parametrize("how", ["advance_due", "fire"])
+def test_a_session_silence_moved_is_not_missed_at_the_time_it_left(how: str) -> None:
+    # No tick ran between the request's deadline and the old start: the status job (or a
+    # hand-fired "miss") marked the session MISSED at the old time, the request then
+    # expired, though options had long said silence moved it.
+    clock = ManualClock(NOW)
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work,
+        clock=clock,
+        notice=coaching_notice(),
+        facts=attendance_facts(),
+    )
+    start = NOW + timedelta(days=3)
+    s = kit.sessions.create_extra(
+        T,
+        actor="cleo",
+        start=start,
+        end=start + timedelta(hours=1),
+        resources=[COACH],
+        lifecycle="coaching",
+        title="Maths",
+    )
+    moved_to = start + timedelta(days=2)
+    asked = kit.reschedules.request(
+        T, s.id, role="student", actor="ana", reason=REASON, proposed_start=moved_to
+    )
+    late = start + timedelta(minutes=31)
+    if how == "advance_due":
+        assert kit.advance_due(T, now=late).advanced == ()
+    else:
+        clock.set(late)
+        with pytest.raises(TransitionRefused):  # it has not started: it starts in two days
+            kit.sessions.fire(T, s.id, "miss", actor="cleo")
+        kit.approve_reschedules(now=late)  # what fire's refusal rolled back, the tick does
+    now = kit.queries.get(T, s.id)
+    assert (now.status, now.start) == ("SCHEDULED", moved_to)
+    assert kit.reschedules.get(T, asked.id).status == AUTO_APPROVED
+
+
+def test_a_full_refund_roles_tier_lasts_until_the_session_is_over(h: Harness) -> None:
+    # A host's cancel refunds in full until the session is over; its one tier ended at the
+    # start, so after the start options named a last instant already past.
+    s = lesson(h)
+    for at in (NOW, s.start + timedelta(minutes=30)):
+        shown = h.kit.reschedules.options(T, s.id, role="host", now=at)
+        assert [(t.percent, t.until) for t in shown.cancel_tiers] == [(Decimal(100), s.end)]
+        assert shown.refund_percent == Decimal(100)

@@ -188,7 +188,7 @@ def test_a_failing_item_is_reported_and_the_rest_of_its_batch_done(
     at = seed(h, "acme", timed=4)
     due = h.kit.queries.list("acme").items
     bad = next(s for s in due if s.lifecycle == "academy")
-    real = commands.advance_in
+    real = commands.advance_steps
 
     def advance(ctx, tx, session, actor):  # type: ignore[no-untyped-def]  # a stand-in
         if session.id == bad.id:
@@ -196,7 +196,7 @@ def test_a_failing_item_is_reported_and_the_rest_of_its_batch_done(
         return real(ctx, tx, session, actor)
 
     # The tick's advance pass lives in _tick_work; the stand-in goes where it is looked up.
-    monkeypatch.setattr(_tick_work, "advance_in", advance)
+    monkeypatch.setattr(_tick_work, "advance_steps", advance)
     report = h.kit.tick(now=at, kinds=["advance"])
     assert report.advanced == 3
     [failure] = report.failed

@@ -206,6 +206,11 @@ class Context:
     """The attendance thresholds of the kit's attendance policy."""
     journal: bool = False
     """Whether each unit of work writes a journal entry per event before it commits."""
+    answer_overdue: Callable[[Context, Tx, Session], Session] | None = None
+    """Answer a session's reschedule request by silence if its deadline passed; return the
+    session as it is then (moved, when approved). Set by the kit (the reschedules module
+    builds on the status steps, so they are handed it): a status advance or a hand-fired
+    transition judges the session where ``kit.reschedules.options`` says it is."""
 
     def price_of(self, session: Session) -> Pricing | None:
         """Return the pricing of ``session``, or ``None`` when it is free.

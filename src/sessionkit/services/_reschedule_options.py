@@ -96,7 +96,8 @@ def session_options(
                 f"status {session.status}); role {role!r} cannot cancel a booking of it",
             )
     elif role in refunds.full_refund_roles:
-        tiers.append(CancelTier(percent=Decimal(100), until=start))
+        # Until the session is over, as a cancel in such a role refunds in full until then.
+        tiers.append(CancelTier(percent=Decimal(100), until=session.end))
     else:
         for tier in refunds.tiers:
             until = start - tier.notice

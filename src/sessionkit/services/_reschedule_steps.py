@@ -99,6 +99,23 @@ def settle_overdue_kept(ctx: Context, tx: Tx, session: Session) -> Session:
     return session if repo is None else settle_overdue(ctx, tx, repo, session)
 
 
+def answer_overdue(ctx: Context, tx: Tx, session: Session) -> Session:
+    """Answer ``session``'s request by silence if its deadline passed by ``tx.now``; return it.
+
+    As :func:`settle_overdue_kept`, for a session not locked yet: locked first,
+    and only when an overdue request is there to answer (one read otherwise).
+    The status steps call it (:attr:`Context.answer_overdue`), so a session a
+    request moved by silence is not marked MISSED at the time it left.
+    """
+    repo = tx.repository_or_none(RESCHEDULES)
+    if repo is None:
+        return session
+    pending = repo.pending_for(session.tenant, session.id)
+    if pending is None or pending.deadline > tx.now:
+        return session
+    return settle_overdue(ctx, tx, repo, lock_session(tx, session.tenant, session.id))
+
+
 def check_answer(
     policy: NoticePolicy,
     request: RescheduleRequest,

@@ -32,17 +32,32 @@ from sessionkit.services._reschedule_answers import expire_for_cancel
 from sessionkit.services._seats import cancel_session_bookings
 from sessionkit.services._usage import settle_usage
 
-__all__ = ["advance_before_refusal", "advance_in", "status_event", "store_status"]
+__all__ = ["advance_before_refusal", "advance_in", "advance_steps", "status_event", "store_status"]
 
 
 def advance_in(
     ctx: Context, tx: Tx, session: Session, actor: str | None, *, short: int = 0
 ) -> Session:
-    """Advance ``session`` to ``tx.now`` inside ``tx``; return it (stored if anything was due).
+    """Advance ``session`` to ``tx.now`` inside ``tx``; return it as it is then.
 
+    See :func:`advance_steps`.
+    """
+    return advance_steps(ctx, tx, session, actor, short=short)[0]
+
+
+def advance_steps(
+    ctx: Context, tx: Tx, session: Session, actor: str | None, *, short: int = 0
+) -> tuple[Session, bool]:
+    """Advance ``session`` to ``tx.now`` inside ``tx``; return it and whether a step was due.
+
+    A reschedule request past its deadline is answered by silence first
+    (:attr:`Context.answer_overdue`): a session it moved is advanced at its new
+    time (and returned moved, with ``False`` if no step is due there).
     ``short`` leaves out that many of the last steps due (see
     :func:`advance_before_refusal`).
     """
+    if ctx.answer_overdue is not None:
+        session = ctx.answer_overdue(ctx, tx, session)
     machine = ctx.lifecycle(session.lifecycle)
     facts = ctx.facts_for(tx, [session]).get(session.id) if ctx.facts is not None else None
     changed, changes = machine.advance(session, tx.now, facts=facts)
@@ -51,8 +66,8 @@ def advance_in(
         if changes:  # a step changes the status alone
             changed = attrs.evolve(changed, status=changes[-1].to_status)
     if not changes:
-        return session
-    return store_status(tx, machine, session, changed, changes, actor)
+        return session, False
+    return store_status(tx, machine, session, changed, changes, actor), True
 
 
 def advance_before_refusal(
@@ -82,14 +97,14 @@ def advance_before_refusal(
         try:
             with ctx.transaction(now) as tx:
                 session = tx.sessions.get(tenant, session_id)
-                stored = advance_in(ctx, tx, session, actor, short=short)
+                stored, stepped = advance_steps(ctx, tx, session, actor, short=short)
         except SessionNotFound:
             return None
         except SessionKitError:
             if commits() != before:
                 raise
             continue
-        return None if stored is session else stored
+        return stored if stepped else None
     return None
 
 

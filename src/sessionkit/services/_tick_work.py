@@ -24,7 +24,7 @@ from sessionkit.services._context import Context, Tx, commits
 from sessionkit.services._release import settle_run_out
 from sessionkit.services._statuses import advance_before_refusal
 from sessionkit.services._tick_run import ALL, Claim, Counts, TickRun, by_tenant, chunks
-from sessionkit.services.commands import advance_in
+from sessionkit.services.commands import advance_steps
 from sessionkit.services.jobs import due_reach, timed_statuses
 from sessionkit.services.reschedules import RescheduleCommands
 from sessionkit.services.series import SeriesCommands, top_up_window
@@ -106,7 +106,7 @@ def advance_sessions(run: TickRun, tenant: str | None) -> None:
         tenants = [tenant]
 
     def work(tx: Tx, session: Session, counts: Counts) -> None:
-        if advance_in(ctx, tx, session, run.actor) is not session:
+        if advance_steps(ctx, tx, session, run.actor)[1]:
             counts.advanced += 1
 
     for owner in tenants:

@@ -40,6 +40,7 @@ from sessionkit.ports import (
     UnitOfWorkFactory,
 )
 from sessionkit.services._context import Context
+from sessionkit.services._reschedule_steps import answer_overdue
 from sessionkit.services.analytics import Analytics
 from sessionkit.services.attendance import AttendanceCommands, AttendancePolicy
 from sessionkit.services.bookings import BookingCommands
@@ -166,6 +167,7 @@ class SessionKit:
             codes=_check_codes(codes),
             thresholds=attendance.thresholds,
             journal=bool(check_flag(journal, "journal")),
+            answer_overdue=answer_overdue,
         )
         self.sessions = SessionCommands(self.context)
         """Create extra sessions, update, delete, cancel, fire and advance."""

@@ -8,7 +8,7 @@ from sessionkit.lifecycle import LifecycleRegistry
 from sessionkit.model.text import check_actor, check_tenant
 from sessionkit.services._context import Context
 from sessionkit.services._statuses import advance_before_refusal
-from sessionkit.services.commands import advance_in
+from sessionkit.services.commands import advance_steps
 from sessionkit.services.reports import AdvanceFailure, AdvanceReport
 
 __all__ = ["advance_due", "due_reach", "timed_statuses"]
@@ -114,7 +114,7 @@ def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) 
                 continue
             with ctx.transaction(now) as tx:
                 session = tx.sessions.get(tenant, candidate.id)
-                stored = advance_in(ctx, tx, session, actor)
+                stored, stepped = advance_steps(ctx, tx, session, actor)
         except Exception as exc:  # noqa: BLE001  # reported: one session must not stop the job
             failed.append(AdvanceFailure(session_id=candidate.id, error=exc))
             try:  # a step refused: the ones due before it stand
@@ -125,6 +125,6 @@ def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) 
             if before is not None:
                 advanced.append(before)
             continue
-        if stored is not session:
+        if stepped:
             advanced.append(stored)
     return AdvanceReport(now=now, advanced=tuple(advanced), failed=tuple(failed))

@@ -121,6 +121,8 @@ class SessionStatusCommands:
         with ctx.transaction() as tx:
             session = tx.sessions.get(tenant, session_id)
             check_session_version(session, expected_version)
+            if ctx.answer_overdue is not None:  # judged where a request's silence moved it
+                session = ctx.answer_overdue(ctx, tx, session)
             machine = ctx.lifecycle(session.lifecycle)
             changed, change = machine.fire(
                 session, transition, now=tx.now, actor=actor, role=role, reason=reason
