@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from hypothesis import given, settings
@@ -515,7 +517,7 @@ def test_an_approved_move_offers_a_seat_whose_hold_ran_out_to_the_waitlist() -> 
     )
 
 
-@pytest.mark.parametrize("how", ["advance_due", "fire"])
+@pytest.mark.parametrize("how", ["advance_due", "fire", "fire_many"])
 def test_a_session_silence_moved_is_not_missed_at_the_time_it_left(how: str) -> None:
     # No tick ran between the request's deadline and the old start: the status job (or a
     # hand-fired "miss") marked the session MISSED at the old time, the request then
@@ -546,8 +548,13 @@ def test_a_session_silence_moved_is_not_missed_at_the_time_it_left(how: str) -> 
         assert kit.advance_due(T, now=late).advanced == ()
     else:
         clock.set(late)
+        fire: Callable[..., object] = (
+            partial(kit.sessions.fire, T, s.id)
+            if how == "fire"
+            else partial(kit.sessions.fire_many, T, [s.id])
+        )
         with pytest.raises(TransitionRefused):  # it has not started: it starts in two days
-            kit.sessions.fire(T, s.id, "miss", actor="cleo")
+            fire("miss", actor="cleo")
         kit.approve_reschedules(now=late)  # what fire's refusal rolled back, the tick does
     now = kit.queries.get(T, s.id)
     assert (now.status, now.start) == ("SCHEDULED", moved_to)

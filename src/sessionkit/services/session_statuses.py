@@ -170,6 +170,9 @@ class SessionStatusCommands:
             # locking one of them and then writing what a status change writes too (a
             # consume bumping the same usage counter) queues instead of deadlocking.
             found.update(lock_sessions(tx, found.values()))
+            if ctx.answer_overdue is not None:  # judged where a request's silence moved each
+                for session_id in sorted(found):
+                    found[session_id] = ctx.answer_overdue(ctx, tx, found[session_id])
             fired: dict[str, tuple[Lifecycle, Session, Session, StatusChanged]] = {}
             for session_id in ids:  # refusals first, in the order given, before any write
                 session = found[session_id]
@@ -198,7 +201,9 @@ class SessionStatusCommands:
         """Apply the session's timed transitions due by ``now`` (default: the clock).
 
         Emits one ``SessionStatusChanged`` per step; nothing is written when
-        nothing is due.
+        nothing is due, but for a reschedule request past its deadline, which
+        is answered by silence first (the session moved, when it approves a
+        new time), as :meth:`~sessionkit.services.RescheduleCommands.options` has it.
         """
         session_args(tenant, session_id, actor, None)
         with self._ctx.transaction(now) as tx:
