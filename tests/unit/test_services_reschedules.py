@@ -517,7 +517,7 @@ def test_an_approved_move_offers_a_seat_whose_hold_ran_out_to_the_waitlist() -> 
     )
 
 
-@pytest.mark.parametrize("how", ["advance_due", "fire", "fire_many"])
+@pytest.mark.parametrize("how", ["advance_due", "tick_advance", "tick", "fire", "fire_many"])
 def test_a_session_silence_moved_is_not_missed_at_the_time_it_left(how: str) -> None:
     # No tick ran between the request's deadline and the old start: the status job (or a
     # hand-fired "miss") marked the session MISSED at the old time, the request then
@@ -546,6 +546,9 @@ def test_a_session_silence_moved_is_not_missed_at_the_time_it_left(how: str) -> 
     late = start + timedelta(minutes=31)
     if how == "advance_due":
         assert kit.advance_due(T, now=late).advanced == ()
+    elif how.startswith("tick"):  # the status pass alone asks each session; after its own
+        kinds = ["advance"] if how == "tick_advance" else ["reschedules", "advance"]
+        assert kit.tick(now=late, kinds=kinds).advanced == 0  # reschedules pass, need not
     else:
         clock.set(late)
         fire: Callable[..., object] = (

@@ -190,10 +190,10 @@ def test_a_failing_item_is_reported_and_the_rest_of_its_batch_done(
     bad = next(s for s in due if s.lifecycle == "academy")
     real = commands.advance_steps
 
-    def advance(ctx, tx, session, actor):  # type: ignore[no-untyped-def]  # a stand-in
+    def advance(ctx, tx, session, actor, **options):  # type: ignore[no-untyped-def]  # a stand-in
         if session.id == bad.id:
             raise RuntimeError("the host's hook broke")
-        return real(ctx, tx, session, actor)
+        return real(ctx, tx, session, actor, **options)
 
     # The tick's advance pass lives in _tick_work; the stand-in goes where it is looked up.
     monkeypatch.setattr(_tick_work, "advance_steps", advance)

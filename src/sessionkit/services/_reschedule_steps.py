@@ -116,6 +116,16 @@ def answer_overdue(ctx: Context, tx: Tx, session: Session) -> Session:
     return settle_overdue(ctx, tx, repo, lock_session(tx, session.tenant, session.id))
 
 
+def requests_due(tx: Tx, tenant: str) -> bool:
+    """Whether ``tenant`` has a reschedule request past its deadline at ``tx.now`` (one read).
+
+    The status passes ask once per page of sessions, not each session
+    (:func:`answer_overdue` reads once per session): none due, none to answer.
+    """
+    repo = tx.repository_or_none(RESCHEDULES)
+    return repo is not None and bool(repo.due(tenant, before=tx.now, limit=1))
+
+
 def check_answer(
     policy: NoticePolicy,
     request: RescheduleRequest,

@@ -46,7 +46,13 @@ def advance_in(
 
 
 def advance_steps(
-    ctx: Context, tx: Tx, session: Session, actor: str | None, *, short: int = 0
+    ctx: Context,
+    tx: Tx,
+    session: Session,
+    actor: str | None,
+    *,
+    short: int = 0,
+    answer: bool = True,
 ) -> tuple[Session, bool]:
     """Advance ``session`` to ``tx.now`` inside ``tx``; return it and whether a step was due.
 
@@ -54,9 +60,10 @@ def advance_steps(
     (:attr:`Context.answer_overdue`): a session it moved is advanced at its new
     time (and returned moved, with ``False`` if no step is due there).
     ``short`` leaves out that many of the last steps due (see
-    :func:`advance_before_refusal`).
+    :func:`advance_before_refusal`). ``answer=False``: every request due at
+    ``tx.now`` was answered already (the tick's reschedules pass, just before).
     """
-    if ctx.answer_overdue is not None:
+    if answer and ctx.answer_overdue is not None:
         session = ctx.answer_overdue(ctx, tx, session)
     machine = ctx.lifecycle(session.lifecycle)
     facts = ctx.facts_for(tx, [session]).get(session.id) if ctx.facts is not None else None

@@ -159,6 +159,9 @@ class TickRun:
         self.batches = 0
         self.published: list[Exception] = []
         """Errors raised after a batch committed (an event handler's): raised by :meth:`done`."""
+        self.answered = False
+        """Whether this tick answered every reschedule request due at :attr:`at` (none failed,
+        none held by another tick): its status pass then asks no session about one again."""
 
     def report(self) -> TickReport:
         """Return what the tick did so far."""

@@ -22,6 +22,7 @@ from sessionkit.model.session import Session
 from sessionkit.ports import RESCHEDULES
 from sessionkit.services._context import Context, Tx, commits
 from sessionkit.services._release import settle_run_out
+from sessionkit.services._reschedule_steps import requests_due
 from sessionkit.services._statuses import advance_before_refusal
 from sessionkit.services._tick_run import ALL, Claim, Counts, TickRun, by_tenant, chunks
 from sessionkit.services.commands import advance_steps
@@ -105,8 +106,10 @@ def advance_sessions(run: TickRun, tenant: str | None) -> None:
     else:
         tenants = [tenant]
 
+    answering = [not run.answered]  # per page: whether a request of its tenant is overdue
+
     def work(tx: Tx, session: Session, counts: Counts) -> None:
-        if advance_steps(ctx, tx, session, run.actor)[1]:
+        if advance_steps(ctx, tx, session, run.actor, answer=answering[0])[1]:
             counts.advanced += 1
 
     for owner in tenants:
@@ -122,6 +125,7 @@ def advance_sessions(run: TickRun, tenant: str | None) -> None:
                         limit=run.batch,
                         lifecycles=timed,
                     )
+                    answering[0] = bool(page) and not run.answered and requests_due(tx, owner)
             except (StorageError, ConcurrentModification) as error:
                 run.fail("advance", owner, ALL, error)  # the tenant's rest stays due
                 break

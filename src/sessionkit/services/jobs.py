@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sessionkit.lifecycle import LifecycleRegistry
 from sessionkit.model.text import check_actor, check_tenant
 from sessionkit.services._context import Context
+from sessionkit.services._reschedule_steps import requests_due
 from sessionkit.services._statuses import advance_before_refusal
 from sessionkit.services.commands import advance_steps
 from sessionkit.services.reports import AdvanceFailure, AdvanceReport
@@ -103,6 +104,7 @@ def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) 
             tenant, statuses=statuses, start_before=start_before, lifecycles=timed
         )
         facts = ctx.facts_for(tx, candidates) if ctx.facts is not None else None
+        answer = bool(candidates) and requests_due(tx, tenant)
     advanced = []
     failed = []
     for candidate in candidates:
@@ -114,7 +116,7 @@ def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) 
                 continue
             with ctx.transaction(now) as tx:
                 session = tx.sessions.get(tenant, candidate.id)
-                stored, stepped = advance_steps(ctx, tx, session, actor)
+                stored, stepped = advance_steps(ctx, tx, session, actor, answer=answer)
         except Exception as exc:  # noqa: BLE001  # reported: one session must not stop the job
             failed.append(AdvanceFailure(session_id=candidate.id, error=exc))
             try:  # a step refused: the ones due before it stand

@@ -150,7 +150,9 @@ def tick(
             if kind == "top_up":
                 top_up_series(run, tenant, series)
             elif kind == "reschedules":
+                held, failed = run.held, len(run.failed)
                 answer_reschedules(run, tenant, reschedules)
+                run.answered = run.held == held and len(run.failed) == failed
             elif kind == "advance":
                 advance_sessions(run, tenant)
             else:
