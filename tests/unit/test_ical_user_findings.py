@@ -24,6 +24,7 @@ from sessionkit.contrib.ical import (
     write_ical,
 )
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.model.series import Series
 from sessionkit.testing.harness import Harness
 from sessionkit.timespan import TimeSpan
 
@@ -391,6 +392,30 @@ def test_a_single_event_in_a_fold_writes_the_same_text_after_a_trip(
     assert ("BEGIN:VTIMEZONE" in first) == (zone != "UTC")
 
 
+def _night(rule: str, local: datetime, disambiguate: Any) -> tuple[Harness, Series]:
+    """A weekly "Night" series of ``rule`` from ``local`` in Berlin, read ``disambiguate``."""
+    h = Harness.in_memory(datetime(2026, 2, 1, tzinfo=UTC))
+    rec = Recurrence.from_rrule(
+        rule,
+        start=local,
+        tz="Europe/Berlin",
+        duration=timedelta(hours=1),
+        disambiguate=disambiguate,
+    )
+    series, _ = h.kit.series.create(
+        "acme", actor="a", title="Night", items=[ScheduleItem(id="n", recurrence=rec)]
+    )
+    return h, series
+
+
+def _exported_back(h: Harness, series: Series) -> tuple[list[datetime], list[datetime]]:
+    """The series' stored session starts, and the starts its export reads back."""
+    stored = h.kit.queries.series_sessions("acme", series.id)
+    text = export_series(h.kit.queries.get_series("acme", series.id), stored)
+    back = [o.span.start for o in read_ical(text).occurrences()]
+    return [s.start for s in stored], back
+
+
 @pytest.mark.parametrize(
     ("local", "disambiguate"),
     [(datetime(2026, 10, 25, 2, 30), "later"), (datetime(2026, 3, 22, 2, 30), "earlier")],
@@ -401,20 +426,8 @@ def test_a_series_read_early_or_late_in_a_gap_or_fold_exports_its_sessions_where
     # RFC 5545 reads such an occurrence "compatible": the "later" one in the fold was
     # written as an EXDATE of its compatible instant (lost to every reader), the
     # "earlier" one in the gap came back an hour later.
-    h = Harness.in_memory(datetime(2026, 3, 1, tzinfo=UTC))
-    rec = Recurrence.from_rrule(
-        "RRULE:FREQ=WEEKLY;COUNT=3",
-        start=local,
-        tz="Europe/Berlin",
-        duration=timedelta(hours=1),
-        disambiguate=disambiguate,
-    )
-    series, _ = h.kit.series.create(
-        "acme", actor="admin", title="Night", items=[ScheduleItem(id="m", recurrence=rec)]
-    )
-    stored = h.kit.queries.series_sessions("acme", series.id)
-    back = read_ical(export_series(series, stored)).occurrences()
-    assert [o.span for o in back] == [s.span for s in stored]
+    stored, back = _exported_back(*_night("RRULE:FREQ=WEEKLY;COUNT=3", local, disambiguate))
+    assert back == stored
 
 
 @pytest.mark.parametrize("disambiguate", ["earlier", "later"])
@@ -426,37 +439,14 @@ def test_a_start_the_rule_does_not_give_is_excluded_where_readers_put_it(
 ) -> None:
     # A Sunday start of a Monday rule: its EXDATE named the start as the rule reads it,
     # an hour from where every reader ("compatible") puts DTSTART, which came back.
-    h = Harness.in_memory(datetime(2026, 2, 1, tzinfo=UTC))
-    rec = Recurrence.from_rrule(
-        "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=3",
-        start=local,
-        tz="Europe/Berlin",
-        duration=timedelta(hours=1),
-        disambiguate=disambiguate,
-    )
-    series, _ = h.kit.series.create(
-        "acme", actor="a", title="Night", items=[ScheduleItem(id="n", recurrence=rec)]
-    )
-    stored = h.kit.queries.series_sessions("acme", series.id)
-    back = read_ical(export_series(series, stored)).occurrences()
-    assert [o.span.start for o in back] == [s.start for s in stored]
+    rule = "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=3"
+    stored, back = _exported_back(*_night(rule, local, disambiguate))
+    assert back == stored
 
 
 def test_a_cancelled_session_read_early_in_a_gap_is_excluded_where_readers_put_it() -> None:
-    h = Harness.in_memory(datetime(2026, 2, 1, tzinfo=UTC))
-    rec = Recurrence.from_rrule(
-        "RRULE:FREQ=WEEKLY;COUNT=3",
-        start=datetime(2026, 3, 22, 2, 30),
-        tz="Europe/Berlin",
-        duration=timedelta(hours=1),
-        disambiguate="earlier",
-    )
-    series, _ = h.kit.series.create(
-        "acme", actor="a", title="Night", items=[ScheduleItem(id="n", recurrence=rec)]
-    )
+    h, series = _night("RRULE:FREQ=WEEKLY;COUNT=3", datetime(2026, 3, 22, 2, 30), "earlier")
     gap = h.kit.queries.series_sessions("acme", series.id)[1]  # 29 March 02:30, in the gap
     h.kit.sessions.cancel("acme", gap.id, actor="a")
-    sessions = h.kit.queries.series_sessions("acme", series.id)
-    text = export_series(h.kit.queries.get_series("acme", series.id), sessions)
-    back = [o.span.start for o in read_ical(text).occurrences()]
-    assert back == [s.start for s in sessions if s.id != gap.id]
+    stored, back = _exported_back(h, series)
+    assert back == [start for start in stored if start != gap.start]
