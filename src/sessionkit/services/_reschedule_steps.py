@@ -107,13 +107,24 @@ def answer_overdue(ctx: Context, tx: Tx, session: Session) -> Session:
     The status steps call it (:attr:`Context.answer_overdue`), so a session a
     request moved by silence is not marked MISSED at the time it left.
     """
+    return answered_overdue(ctx, tx, session)[0]
+
+
+def answered_overdue(
+    ctx: Context, tx: Tx, session: Session
+) -> tuple[Session, RescheduleRequest | None]:
+    """:func:`answer_overdue`, with the request it answered (``None``: none was due)."""
     repo = tx.repository_or_none(RESCHEDULES)
     if repo is None:
-        return session
+        return session, None
     pending = repo.pending_for(session.tenant, session.id)
     if pending is None or pending.deadline > tx.now:
-        return session
-    return settle_overdue(ctx, tx, repo, lock_session(tx, session.tenant, session.id))
+        return session, None
+    locked = lock_session(tx, session.tenant, session.id)
+    answered = answer_due(ctx, tx, pending, tx.now)
+    if answered is None or answered.new_start is None:
+        return locked, answered
+    return tx.sessions.get(session.tenant, session.id), answered
 
 
 def requests_due(tx: Tx, tenant: str) -> bool:

@@ -35,14 +35,12 @@ from sessionkit.services._usage import settle_usage
 __all__ = ["advance_before_refusal", "advance_in", "advance_steps", "status_event", "store_status"]
 
 
-def advance_in(
-    ctx: Context, tx: Tx, session: Session, actor: str | None, *, short: int = 0
-) -> Session:
+def advance_in(ctx: Context, tx: Tx, session: Session, actor: str | None) -> Session:
     """Advance ``session`` to ``tx.now`` inside ``tx``; return it as it is then.
 
     See :func:`advance_steps`.
     """
-    return advance_steps(ctx, tx, session, actor, short=short)[0]
+    return advance_steps(ctx, tx, session, actor)[0]
 
 
 def advance_steps(

@@ -22,7 +22,7 @@ from sessionkit.model.session import Session
 from sessionkit.ports import RESCHEDULES
 from sessionkit.services._context import Context, Tx, commits
 from sessionkit.services._release import settle_run_out
-from sessionkit.services._reschedule_steps import requests_due
+from sessionkit.services._reschedule_steps import answered_overdue, requests_due
 from sessionkit.services._statuses import advance_before_refusal
 from sessionkit.services._tick_run import ALL, Claim, Counts, TickRun, by_tenant, chunks
 from sessionkit.services.commands import advance_steps
@@ -109,7 +109,14 @@ def advance_sessions(run: TickRun, tenant: str | None) -> None:
     answering = [not run.answered]  # per page: whether a request of its tenant is overdue
 
     def work(tx: Tx, session: Session, counts: Counts) -> None:
-        if advance_steps(ctx, tx, session, run.actor, answer=answering[0])[1]:
+        if answering[0]:  # answered here, counted as the reschedules pass counts them
+            session, answered = answered_overdue(ctx, tx, session)
+            if answered is not None:
+                if answered.status == AUTO_APPROVED:
+                    counts.approved += 1
+                else:
+                    counts.lapsed += 1
+        if advance_steps(ctx, tx, session, run.actor, answer=False)[1]:
             counts.advanced += 1
 
     for owner in tenants:

@@ -34,7 +34,6 @@ from sessionkit.services._context import (
 from sessionkit.services._editing import check_editable, lock_session
 from sessionkit.services._release import settle_moved
 from sessionkit.services._seats import move_session_bookings
-from sessionkit.services._statuses import advance_in as advance_in
 from sessionkit.services._statuses import advance_steps as advance_steps
 from sessionkit.services._statuses import status_event as status_event
 from sessionkit.services._statuses import store_status as store_status
