@@ -79,13 +79,25 @@ def settle_overdue(ctx: Context, tx: Tx, repo: RescheduleRepository, session: Se
     or only reads, rolls the answer back with everything else; the tick
     gives it again.
     """
+    return _answer_pending(ctx, tx, repo, session, lock=False)[0]
+
+
+def _answer_pending(
+    ctx: Context, tx: Tx, repo: RescheduleRepository, session: Session, *, lock: bool
+) -> tuple[Session, RescheduleRequest | None]:
+    """Answer ``session``'s overdue request, if any; the session as it is then, and the answer.
+
+    ``lock``: the session is not locked yet; it is, once a request is due.
+    """
     pending = repo.pending_for(session.tenant, session.id)
     if pending is None or pending.deadline > tx.now:
-        return session
+        return session, None
+    if lock:
+        session = lock_session(tx, session.tenant, session.id)
     answered = answer_due(ctx, tx, pending, tx.now)
     if answered is None or answered.new_start is None:
-        return session
-    return tx.sessions.get(session.tenant, session.id)
+        return session, answered
+    return tx.sessions.get(session.tenant, session.id), answered
 
 
 def settle_overdue_kept(ctx: Context, tx: Tx, session: Session) -> Session:
@@ -117,14 +129,7 @@ def answered_overdue(
     repo = tx.repository_or_none(RESCHEDULES)
     if repo is None:
         return session, None
-    pending = repo.pending_for(session.tenant, session.id)
-    if pending is None or pending.deadline > tx.now:
-        return session, None
-    locked = lock_session(tx, session.tenant, session.id)
-    answered = answer_due(ctx, tx, pending, tx.now)
-    if answered is None or answered.new_start is None:
-        return locked, answered
-    return tx.sessions.get(session.tenant, session.id), answered
+    return _answer_pending(ctx, tx, repo, session, lock=True)
 
 
 def requests_due(tx: Tx, tenant: str) -> bool:

@@ -111,11 +111,7 @@ def advance_sessions(run: TickRun, tenant: str | None) -> None:
     def work(tx: Tx, session: Session, counts: Counts) -> None:
         if answering[0]:  # answered here, counted as the reschedules pass counts them
             session, answered = answered_overdue(ctx, tx, session)
-            if answered is not None:
-                if answered.status == AUTO_APPROVED:
-                    counts.approved += 1
-                else:
-                    counts.lapsed += 1
+            _count_answer(counts, answered)
         if advance_steps(ctx, tx, session, run.actor, answer=False)[1]:
             counts.advanced += 1
 
@@ -249,19 +245,23 @@ def expire_holds(run: TickRun, tenant: str | None) -> None:
             run.run("expire_holds", owner, session_ids, _seats_of(owner), work)
 
 
+def _count_answer(counts: Counts, answered: RescheduleRequest | None) -> None:
+    """Count a request silence answered: ``approved`` (AUTO_APPROVED) or ``lapsed``."""
+    if answered is None:
+        return
+    if answered.status == AUTO_APPROVED:
+        counts.approved += 1
+    else:
+        counts.lapsed += 1
+
+
 def answer_reschedules(run: TickRun, tenant: str | None, commands: RescheduleCommands) -> None:
     """Answer the reschedule requests past their deadline (kind ``reschedules``)."""
     ctx = run.ctx
     pending: dict[tuple[str, str], RescheduleRequest] = {}
 
     def work(tx: Tx, request: RescheduleRequest, counts: Counts) -> None:
-        answered = commands.answer_due_in(tx, request, run.at)
-        if answered is None:
-            return
-        if answered.status == AUTO_APPROVED:
-            counts.approved += 1
-        else:
-            counts.lapsed += 1
+        _count_answer(counts, commands.answer_due_in(tx, request, run.at))
 
     def due(limit: int) -> Sequence[tuple[str, str]] | None:
         with ctx.transaction(run.at) as tx:
