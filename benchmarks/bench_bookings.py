@@ -6,15 +6,19 @@
    ``--quick``), each client picking random sessions until all are full (a
    flag per session, shared, tells the others which one a client was refused,
    so refusals stay near one per session). ``sessionkit``: ``kit.bookings.book``
-   (one unit of work per booking, ``confirm=True``) over ``SqlAlchemyStore``.
+   (one unit of work per booking, ``confirm=True``) over ``SqlAlchemyStore``, on
+   an engine whose connections are opened with the store's lock bound and UTC
+   (:data:`BOUNDED`, as docs/sqlalchemy.md shows), so its units send no
+   ``set_config`` first; every contender uses the same engine.
    The floor, in the same interleaved rounds (:mod:`benchmarks.compare`) and
    on the very same tables: a hand-written psycopg loop, ``SELECT ... FOR
    UPDATE`` of the session, ``SELECT sum(seats)`` of its bookings taking
    seats, ``INSERT`` of the booking row, ``COMMIT`` (``ROLLBACK`` when full).
    A third contender splits the gap: sessionkit's own statements (caught
-   from one ``kit.bookings.book``: the ``set_config`` of the transaction's
-   lock timeout, the session's row lock and the ``INSERT ... SELECT`` that
-   checks seats, participant and settling) sent on psycopg alone, so ``its statements /
+   from one ``kit.bookings.book``: the session's row lock and the ``INSERT
+   ... SELECT`` that checks seats, participant and settling, after the
+   ``set_config`` of the transaction's lock timeout on connections without
+   it) sent on psycopg alone, so ``its statements /
    floor`` is the SQL's share and ``sessionkit / its statements`` the Python's.
    The bookings table holds a history first: 5,000 past sessions, full, so
    100,000 bookings, vacuumed and analyzed, as a live table is. Before every
@@ -382,6 +386,8 @@ def seats_per_session(engine: Engine, session_ids: Sequence[str]) -> dict[str, i
 
 CLIENTS = 16
 CAPACITY = 20
+BOUNDED = "-c lock_timeout=10s -c TimeZone=UTC"
+"""The connections' own lock bound and zone, the store's (docs/sqlalchemy.md, "Lock waits")."""
 HISTORY = 5_000
 """Past sessions, each full: 100,000 bookings in the table before any run."""
 
@@ -795,7 +801,7 @@ def bench_throughput(quick: bool) -> None:
     url = postgres_url()
     if url is None:
         return
-    with postgres_schema(url) as engine:
+    with postgres_schema(url, connect_args={"options": BOUNDED}) as engine:
         session_ids = make_sessions(engine, count, CAPACITY)
         load_history(engine, HISTORY)
         # Statistics, as autovacuum keeps them on a live database: without them PostgreSQL

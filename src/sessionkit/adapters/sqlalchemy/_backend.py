@@ -224,6 +224,9 @@ reads every ``timestamptz`` as :data:`datetime.UTC` itself, which :class:`~._typ
 returns as it is, instead of in the server's zone (``Etc/UTC``, or a local one, read back
 by ``astimezone``: about 1 us an instant). sessionkit's SQL never depends on the session's
 zone (it compares instants and takes epochs), so nothing else changes."""
+_PG_WAIT = "sessionkit.lock_timeout_ms"
+"""The PostgreSQL connection's own ``lock_timeout`` in milliseconds, read once per connection."""
+_READ_LOCK_TIMEOUT = text("SELECT setting FROM pg_settings WHERE name = 'lock_timeout'")
 _FOREVER = 365 * 24 * 3600
 """GET_LOCK's timeout when the store sets none: a year (MariaDB has no "infinite")."""
 
@@ -252,7 +255,8 @@ class Backend:
         self._get_lock_seconds = _FOREVER if seconds is None else seconds
         # InnoDB counts whole seconds, and 0 would mean "do not wait at all".
         self._innodb_seconds = None if seconds is None else max(1, math.ceil(seconds))
-        self._pg_timeout = None if seconds is None else f"{max(1, round(seconds * 1000))}ms"
+        self._pg_ms = None if seconds is None else max(1, round(seconds * 1000))
+        self._pg_timeout = None if self._pg_ms is None else f"{self._pg_ms}ms"
 
     def isolation_to_set(self, options: Mapping[str, Any], dialect: Dialect) -> str | None:
         """The level a unit must set on a connection with ``options``, or ``None``.
@@ -287,16 +291,22 @@ class Backend:
 
         PostgreSQL: ``SET LOCAL lock_timeout``, for this transaction only (and
         ``TimeZone`` to UTC in the same statement: see :data:`_SET_LOCK_TIMEOUT`).
-        MySQL/MariaDB: ``innodb_lock_wait_timeout`` and ``lock_wait_timeout`` (row
-        and metadata locks) for the connection (once per pooled connection; it
-        keeps the values). Only for units that own their
-        transaction: a host's transaction keeps its own settings.
+        Not on a connection that has both already, from its start (the
+        ``options`` connect argument, or the role's or database's settings):
+        its ``lock_timeout`` is read once per connection, its ``TimeZone``
+        (which the server reports to the driver) at every unit; see
+        :meth:`_connection_bounded`. MySQL/MariaDB: ``innodb_lock_wait_timeout``
+        and ``lock_wait_timeout`` (row and metadata locks) for the connection
+        (once per pooled connection; it keeps the values). Only for units that
+        own their transaction: a host's transaction keeps its own settings.
         """
         # On the driver's cursor beneath Core (:mod:`~._direct`, which leaves it to Core when
         # something watches the statements): through Core it cost about 100 us of a booking's
         # 600 us of client CPU, the ORM session's execute() as much again.
         if self.name == "postgresql" and self._pg_timeout is not None:
-            run(db.connection(), _SET_LOCK_TIMEOUT, {"timeout": self._pg_timeout})
+            connection = db.connection()
+            if not self._connection_bounded(connection):
+                run(connection, _SET_LOCK_TIMEOUT, {"timeout": self._pg_timeout})
         elif self.name == "mysql" and self._innodb_seconds is not None:
             connection = db.connection()
             if connection.info.get(_MYSQL_WAIT) != self._innodb_seconds:
@@ -309,6 +319,28 @@ class Backend:
                 )
                 connection.exec_driver_sql(wait)
                 connection.info[_MYSQL_WAIT] = self._innodb_seconds
+
+    def _connection_bounded(self, connection: Connection) -> bool:
+        """Whether a PostgreSQL connection has the store's lock bound and UTC of its own.
+
+        Then the ``set_config`` of :meth:`bound_waits` would change nothing,
+        and each unit saves its round trip (about a sixth of a booking's
+        time). The connection's ``lock_timeout`` is read at the first unit on
+        it (with psycopg 3 only, whose driver shows the ``TimeZone`` the
+        server reports): a session-level ``SET lock_timeout`` of the host's on
+        that connection later is not seen. The ``TimeZone`` is the driver's
+        report of the moment, so a ``SET TimeZone`` is.
+        """
+        dbapi = connection.connection.dbapi_connection
+        status = getattr(getattr(dbapi, "info", None), "parameter_status", None)
+        if status is None or status("TimeZone") != "UTC":
+            return False
+        known = connection.info.get(_PG_WAIT)
+        if known is None:
+            known = connection.info[_PG_WAIT] = int(
+                connection.execute(_READ_LOCK_TIMEOUT).scalar_one()
+            )
+        return bool(known == self._pg_ms)
 
     def constraint_guards(self, db: Db) -> bool:
         """Whether PostgreSQL's exclusion constraint is in place (checked once, then cached)."""

@@ -1,9 +1,10 @@
 """A booking command's statements, sent on the driver's cursor beneath Core.
 
 A booking sends two statements: the lock of its session's row and the
-checked ``INSERT ... SELECT`` (:mod:`~._bookings`); on PostgreSQL every unit
+checked ``INSERT ... SELECT`` (:mod:`~._bookings`); on PostgreSQL a unit
 of work of the store's own sends the ``set_config`` of its lock bound first
-(:meth:`~._backend.Backend.bound_waits`), here too. Run through Core, each
+(:meth:`~._backend.Backend.bound_waits`, unless its connection has the bound
+already), here too. Run through Core, each
 also builds an execution context, a result whose metadata is read from the
 driver's description of every column, the parameters by way of the compiled
 statement, and the events' checks: measured with callgrind on one PostgreSQL

@@ -81,7 +81,8 @@ class SqlAlchemyStore:
     ``lock_timeout`` (default 10 seconds; ``None`` for the database's own
     default) bounds how long a statement of a unit waits for a lock another
     transaction holds: ``SET LOCAL lock_timeout`` in each transaction on
-    PostgreSQL (whose default is to wait forever), ``innodb_lock_wait_timeout``
+    PostgreSQL (whose default is to wait forever; none on a connection opened
+    with that ``lock_timeout`` and ``TimeZone=UTC``), ``innodb_lock_wait_timeout``
     and the named locks' wait on MySQL/MariaDB, the in-process queue on
     SQLite (where sqlite3's ``timeout`` connect argument bounds the wait for
     another process). A wait that runs out raises
