@@ -241,6 +241,11 @@ def test_the_journal_checks_what_it_is_asked(store: StoreMaker) -> None:
         kit.journal.for_session(T, "s1", limit=0)
     with pytest.raises(WrongType):
         kit.journal.for_session(T, "s1", after=("x",))  # type: ignore[arg-type]
+    for seq in (-1, 2**63, 10**30):  # a forged cursor's (SQLite: OverflowError before)
+        with pytest.raises(InvalidValue, match=r"after\[1\]") as refused:
+            kit.journal.for_session(T, "s1", after=(NOW, seq, "e1"))
+        assert refused.value.value == seq
+    assert kit.journal.for_session(T, "s1", after=(NOW, 2**63 - 1, "e1")) == []
     with pytest.raises(InvalidValue):
         kit.journal.for_subject(T, "", "b1")
     with pytest.raises(WrongType):

@@ -11,7 +11,8 @@ in pages.
 
 from __future__ import annotations
 
-from sessionkit.errors import WrongType
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.model.journal import JournalEntry
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.text import check_id, check_tenant
@@ -91,6 +92,10 @@ class JournalQueries:
             )
 
 
+MAX_SEQ = 2**63 - 1
+"""The largest ``seq`` a cursor may name: the stores keep it in a signed 64-bit column."""
+
+
 def _cursor(after: object) -> JournalCursor | None:
     """Return where a page ends: an entry's ``(at, seq, id)``, or such a triple checked."""
     if after is None:
@@ -100,5 +105,12 @@ def _cursor(after: object) -> JournalCursor | None:
     if isinstance(after, tuple) and len(after) == 3:
         at, seq, last = after
         if isinstance(seq, int) and not isinstance(seq, bool):
+            if not 0 <= seq <= MAX_SEQ:
+                # A forged cursor's: a store's 64-bit column could not even compare it.
+                raise InvalidValue(
+                    f"after[1] must be an entry's seq 0..{MAX_SEQ:,}, got {shown(seq)}",
+                    value=seq,
+                    expected=f"0..{MAX_SEQ}",
+                )
             return check_instant(at, "after[0]"), seq, check_id(last, "after[2]")
     raise WrongType(after, name="after", expected="a JournalEntry, its (at, seq, id) or None")
