@@ -35,6 +35,16 @@
    Needs ``SESSIONKIT_TEST_POSTGRES_URL``; 16 processes on a 2-core machine
    measure contention for the CPU as much as for the rows, on both sides
    alike (the CPU stays busy through every run of every contender).
+   On 2026-12-03, later (the floor at 2,371-3,030 bookings/s), with the
+   engine's connections opened with the lock bound and UTC (e91c7b8, so no
+   ``set_config`` per unit), alternating with 4b412ef on an engine without:
+   2.21x and 2.03x, 1,257 and 1,467 bookings/s, client CPU per attempt 0.92
+   and 0.77 ms, its statements alone 1.10x and 1.08x; against 2.24x and
+   2.25x, 1,161 and 1,211 bookings/s, 0.97 and 0.90 ms, 1.16x and 1.15x. The
+   round trip was a tenth of the time; the Python's share stays 1.85-1.96x
+   its own statements. An earlier, noisier pair (helpers running) gave 2.13x
+   against 2.41x. One client alone: 400-465 us of CPU per booking against
+   its statements' 217-257 and the floor's 239-321.
    On 2026-12-03 (a second sitting, the floor at 2,609-2,855 bookings/s), two
    changes, each alternated with the commit before it: the ``set_config`` of
    the lock bound on the driver's cursor instead of through Core (ba4ac0c)
