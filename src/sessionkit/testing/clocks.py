@@ -10,14 +10,17 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from sessionkit.errors import InvalidValue, NotADatetime
+from sessionkit.errors import InvalidValue, NotADatetime, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.events import DomainEvent
 from sessionkit.zones import check_aware
+
+if TYPE_CHECKING:
+    from sessionkit.ports import Clock
 
 __all__ = ["ManualClock", "RecordingPublisher"]
 
@@ -25,6 +28,24 @@ E = TypeVar("E", bound=DomainEvent)
 
 _FIRST = datetime.min.replace(tzinfo=UTC)
 _LAST = datetime.max.replace(tzinfo=UTC)
+
+
+def time_reader(clock: Clock | Callable[[], datetime], name: str) -> Callable[[], datetime]:
+    """Return what reads ``clock``'s time: a Clock's ``now``, or ``clock`` if it is callable.
+
+    A :class:`~sessionkit.ports.Clock` (the kit's), or a callable returning
+    the time (``lambda: ...``, ``clock.now``). The shipped fakes take either
+    shape; anything else is ``WrongType`` naming ``name`` when the fake is
+    made, not a ``TypeError`` at its first call.
+    """
+    now = getattr(clock, "now", None)
+    if callable(now):
+        return now  # type: ignore[no-any-return]
+    if callable(clock):
+        return clock
+    raise WrongType(
+        clock, name=name, expected="a Clock (an object with now()) or a callable returning the time"
+    )
 
 
 class ManualClock:

@@ -44,7 +44,8 @@ from sessionkit.errors._base import shown
 from sessionkit.model.money import Money
 from sessionkit.model.payment import PaymentEvent, PaymentEventType
 from sessionkit.model.text import MAX_REF_LENGTH, check_text
-from sessionkit.ports import Intent, IntentStatus, RefundReceipt
+from sessionkit.ports import Clock, Intent, IntentStatus, RefundReceipt
+from sessionkit.testing.clocks import time_reader
 
 __all__ = ["FakeGateway", "FakeIntent"]
 
@@ -79,6 +80,8 @@ class FakeIntent:
 class FakeGateway:
     """An in-memory payment provider (see the module docstring).
 
+    ``clock`` (a :class:`~sessionkit.ports.Clock` such as the kit's, or a
+    callable returning the time; default the system's) dates its events.
     ``instant=True`` makes new intents succeed at once (a saved card);
     ``seed`` fixes the order :meth:`drain` shuffles in. ``ids`` makes the
     provider's ids of intents, events and refunds (``pi_<id>``, ``evt_<id>``,
@@ -92,13 +95,15 @@ class FakeGateway:
         self,
         name: str = "fake",
         *,
-        clock: Callable[[], datetime] | None = None,
+        clock: Clock | Callable[[], datetime] | None = None,
         instant: bool = False,
         seed: int = 0,
         ids: Callable[[], str] | None = None,
     ) -> None:
         self._name = name
-        self._clock = clock or (lambda: datetime.now(UTC))
+        self._clock: Callable[[], datetime] = (
+            (lambda: datetime.now(UTC)) if clock is None else time_reader(clock, "clock")
+        )
         self.instant = instant
         self.intents: dict[str, FakeIntent] = {}
         self.outbox: list[PaymentEvent] = []

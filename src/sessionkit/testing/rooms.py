@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from datetime import datetime
 
 import attrs
@@ -43,6 +44,7 @@ from sessionkit.model.booking import participant_ref
 from sessionkit.model.session import ResourceRef
 from sessionkit.model.text import check_tenant
 from sessionkit.ports import Clock, JoinCredential, MeetingRooms, Room
+from sessionkit.testing.clocks import time_reader
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware
 
@@ -65,16 +67,20 @@ class FakeMeetingRooms(MeetingRooms):
     ``calls`` lists every call made (``("ensure", tenant, session_id)``,
     ``("close", ...)``, ``("credential", ...)``) for tests to assert on;
     ``created`` counts the rooms really created. ``clock``, if given (share
-    the kit's), says when a room closed through the port (by
-    :class:`~sessionkit.services.rooms.RoomKeeper`, which does not say when):
-    see :meth:`close_room`.
+    the kit's; a callable returning the time will do too), says when a room
+    closed through the port (by :class:`~sessionkit.services.rooms.RoomKeeper`,
+    which does not say when): see :meth:`close_room`.
     """
 
     def __init__(
-        self, name: str = "fakemeet", *, seed: int = 0, clock: Clock | None = None
+        self,
+        name: str = "fakemeet",
+        *,
+        seed: int = 0,
+        clock: Clock | Callable[[], datetime] | None = None,
     ) -> None:
         self._name = name
-        self._clock = clock
+        self._clock = None if clock is None else time_reader(clock, "clock")
         self._rooms: dict[tuple[str, str], FakeRoom] = {}
         # Each event with its tenant: a PresenceEvent does not name one (a provider's webhook
         # is per account), and drain(tenant=...) hands over one tenant's only.
@@ -143,7 +149,7 @@ class FakeMeetingRooms(MeetingRooms):
                 return
             found.open = False
             if at is None:
-                at = found.span.end if self._clock is None else self._clock.now()
+                at = found.span.end if self._clock is None else self._clock()
             for who in sorted(found.inside, key=str):
                 self._queue(tenant, self._event(session_id, who, LEAVE, at, None), numbered=True)
             found.inside.clear()

@@ -42,6 +42,15 @@ Optional behaviour is gated by the capability flags on the class.
 
 from __future__ import annotations
 
+import pkgutil
+
+import pytest
+
+# Before the suite's modules are imported: pytest then rewrites their asserts as it does a
+# test module's, so a failure shows what the adapter returned, not a bare AssertionError.
+# By name, each: this package itself is imported already, and pytest would warn of it.
+pytest.register_assert_rewrite(*(f"{__name__}.{m.name}" for m in pkgutil.iter_modules(__path__)))
+
 from sessionkit.testing.contract._support import (
     OTHER_TENANT,
     T0,

@@ -1,0 +1,64 @@
+"""The shipped testing toolkit as a user meets it: the contract's failures and the fakes' clocks."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+import sessionkit.testing.contract as contract
+from sessionkit.errors import WrongType
+from sessionkit.model.money import Money
+from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.payments import FakeGateway
+from sessionkit.testing.rooms import FakeMeetingRooms
+from sessionkit.timespan import TimeSpan
+
+NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("name", sorted(m.name for m in pkgutil.iter_modules(contract.__path__)))
+def test_the_contract_suite_s_asserts_are_rewritten(name: str) -> None:
+    # A failing contract shows what the adapter returned (pytest's rewritten asserts),
+    # not a bare AssertionError: pytest rewrites only modules it was told of.
+    module = importlib.import_module(f"{contract.__name__}.{name}")
+    assert "@py_builtins" in vars(module)
+
+
+def test_the_fake_gateway_takes_the_kit_s_clock_or_a_callable() -> None:
+    clock = ManualClock(NOW)
+    for given in (clock, clock.now):
+        gateway = FakeGateway(clock=given)
+        intent = gateway.create_intent(
+            amount=Money.of(Decimal(30), "EUR"), idempotency_key="k", metadata={}
+        )
+        clock.advance(timedelta(minutes=5))
+        gateway.pay(intent.ref)
+        [event] = gateway.drain()
+        assert event.occurred_at == clock.now()
+
+
+def test_the_fake_rooms_take_the_kit_s_clock_or_a_callable() -> None:
+    clock = ManualClock(NOW)
+    span = TimeSpan(NOW, NOW + timedelta(hours=1))
+    for given in (clock, clock.now):
+        rooms = FakeMeetingRooms(clock=given)
+        rooms.ensure_room(tenant="acme", session_id="s1", span=span)
+        rooms.join("acme", "s1", "student:ana", at=NOW)
+        clock.advance(timedelta(minutes=20))
+        rooms.close_room(tenant="acme", session_id="s1")
+        assert [(e.action, e.at) for e in rooms.drain()] == [
+            ("join", NOW),
+            ("leave", clock.now()),
+        ]
+
+
+@pytest.mark.parametrize("fake", [FakeGateway, FakeMeetingRooms])
+def test_a_fake_refuses_a_clock_of_neither_shape_when_made(fake: Callable[..., object]) -> None:
+    with pytest.raises(WrongType, match="clock") as refused:
+        fake(clock=5)
+    assert refused.value.value == 5
