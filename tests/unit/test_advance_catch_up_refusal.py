@@ -23,6 +23,7 @@ from sessionkit import SessionKit, UsageLimitReached
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.model import ResourceRef, Session
 from sessionkit.model.events import DomainEvent, SessionStatusChanged
+from sessionkit.services import TickReport
 from sessionkit.services.attendance import attendance_facts
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 
@@ -151,3 +152,23 @@ def test_the_tick_raises_a_handler_s_failure_after_the_steps_before_were_stored(
     assert report.advanced == 1
     assert [type(f.error) for f in report.failed] == [UsageLimitReached]
     assert academy.kit.queries.get(T, academy.solo.id).status == "READY"
+
+
+def test_the_tick_counts_the_batches_it_committed_and_reports_after_each(
+    academy: Academy,
+) -> None:
+    lessons = [academy.solo.id]
+    lessons += [academy.lesson(START + timedelta(hours=h), f"t{h + 2}").id for h in (1, 2)]
+    at = START + timedelta(hours=2, minutes=39)
+    seen: list[TickReport] = []
+    # One batch of the three fails (no credit for any ABSENT); each lesson again alone: its
+    # READY stored in a unit of work of its own, a batch each, reported after each.
+    report = academy.kit.tick(T, now=at, batch=10, progress=seen.append)
+    assert sorted(f.item_id for f in report.failed) == sorted(lessons)
+    assert (report.advanced, report.batches) == (3, 3)
+    assert [(r.batches, len(r.failed)) for r in seen] == [(1, 1), (2, 2), (3, 3)]
+    # Again: each refused with nothing to store, so nothing committed and no batch counted.
+    seen.clear()
+    again = academy.kit.tick(T, now=at, batch=10, progress=seen.append)
+    assert (again.advanced, again.batches, len(again.failed)) == (0, 0, 3)
+    assert [(r.batches, len(r.failed)) for r in seen] == [(0, 1), (0, 2), (0, 3)]

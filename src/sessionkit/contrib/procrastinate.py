@@ -8,7 +8,8 @@
   every tenant itself. Its ``queueing_lock`` keeps at most one tick waiting,
   so ticks never pile up.
 - ``tick_tenant(tenant)``, which runs :meth:`SessionKit.tick` for one tenant;
-  a queueing lock per tenant keeps one such job waiting per tenant.
+  the fan-out defers it with a queueing lock per tenant, which keeps one such
+  job waiting per tenant (a job the host defers itself has none of its own).
 
 Neither takes a procrastinate ``lock``: a worker killed in a job leaves it
 ``doing``, and its lock would hold every later job of that name for good. The

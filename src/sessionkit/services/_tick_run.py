@@ -239,12 +239,18 @@ class TickRun:
                 self.fail(kind, tenant, wanted[0], error)
                 self._partly(partly, tenant, wanted[0], error)
             else:
+                # Each item again in a unit of work of its own: a batch each, reported each.
                 for key in wanted:
                     try:
                         self._add(tenant, *self.ctx.retrying(attempt, [key]))
                     except Exception as one:  # noqa: BLE001  # reported; the item stays due
                         self.fail(kind, tenant, key, one)
                         self._partly(partly, tenant, key, one)
+                    self._progress()
+                return
+        self._progress()
+
+    def _progress(self) -> None:
         if self.progress is not None:
             self.progress(self.report())
 
@@ -266,9 +272,11 @@ class TickRun:
             counts = partly(key, error)
         except Exception:  # noqa: BLE001  # see above
             return
-        self._add(tenant, counts, 0)
+        if any(getattr(counts, name) for name in COUNT_FIELDS):  # else nothing was committed
+            self._add(tenant, counts, 0)
 
     def _add(self, tenant: str, counts: Counts, held: int) -> None:
+        """Count a committed batch: ``counts`` of what it did, ``held`` items held elsewhere."""
         self.batches += 1
         self.held += held
         done = False

@@ -71,6 +71,63 @@ def _check_codes(
     raise WrongType(codes, name="codes", expected="SessionCodes, a function of a session, or None")
 
 
+def _has(value: object, *methods: str) -> bool:
+    return all(callable(getattr(value, method, None)) for method in methods)
+
+
+def _check_parts(parts: dict[str, object]) -> None:
+    """Refuse a kit's part of the wrong kind (``WrongType`` naming it) before anything runs.
+
+    Found only at a command or a tick, a wrong part failed with Python's own
+    ``AttributeError`` or ``TypeError`` there, naming neither the argument
+    nor its value, at every tick, in every tenant.
+    """
+    expected = {
+        "uow": ("a unit-of-work factory (a store's unit_of_work)", callable(parts["uow"])),
+        "clock": (
+            "a Clock (an object with now(), such as SystemClock())",
+            # Not a datetime (or its class), whose now() is the machine's naive time.
+            _has(parts["clock"], "now") and not isinstance(parts["clock"], datetime | type),
+        ),
+        "links": (
+            "a LinkChecker (with blocking_links) or None",
+            _has(parts["links"], "blocking_links"),
+        ),
+        "lifecycles": (
+            "a LifecycleRegistry (PRESETS, or PRESETS.with_lifecycle(...))",
+            isinstance(parts["lifecycles"], LifecycleRegistry),
+        ),
+        "ids": ("a function returning a new id", callable(parts["ids"])),
+        "facts": ("a FactProvider (with facts_for) or None", _has(parts["facts"], "facts_for")),
+        "booking_rules": (
+            "BookingRules, a function of a session returning them, or None",
+            isinstance(parts["booking_rules"], BookingRules) or callable(parts["booking_rules"]),
+        ),
+        "gateway": (
+            "a PaymentGateway (create_intent, capture, cancel, refund) or None",
+            _has(parts["gateway"], "create_intent", "capture", "cancel", "refund"),
+        ),
+        "pricing": (
+            "a Pricing (with price), a function of a session returning one, or None",
+            _has(parts["pricing"], "price") or callable(parts["pricing"]),
+        ),
+        "refunds": ("a RefundPolicy or None", isinstance(parts["refunds"], RefundPolicy)),
+        "notice": ("a NoticePolicy or None", isinstance(parts["notice"], NoticePolicy)),
+        "rooms": (
+            "a MeetingRooms (ensure_room, issue_credential, close_room) or None",
+            _has(parts["rooms"], "ensure_room", "issue_credential", "close_room"),
+        ),
+    }
+    for name, (wanted, fits) in expected.items():
+        value = parts[name]
+        if not fits and not (value is None and name not in _REQUIRED):
+            raise WrongType(value, name=name, expected=wanted)
+
+
+_REQUIRED = frozenset({"uow", "clock", "lifecycles", "ids"})
+"""The parts a kit cannot do without (``None`` is refused for them)."""
+
+
 class SessionKit:
     """All of sessionkit's use cases over one store, clock and set of lifecycles.
 
@@ -116,6 +173,9 @@ class SessionKit:
     :meth:`top_up`, :meth:`advance_due`, :meth:`expire_holds` and
     :meth:`run_payment_calls` are the jobs a host schedules; :meth:`tick`
     runs all but the payment calls at once, for many workers.
+
+    A part of the wrong kind (a ``clock`` without ``now()``, ``facts`` that is
+    not a fact provider, ...) is ``WrongType`` naming it when the kit is made.
     """
 
     def __init__(
@@ -147,6 +207,22 @@ class SessionKit:
                 value=attempts,
                 expected=">= 1",
             )
+        _check_parts(
+            {
+                "uow": uow,
+                "clock": clock,
+                "links": links,
+                "lifecycles": lifecycles,
+                "ids": ids,
+                "facts": facts,
+                "booking_rules": booking_rules,
+                "gateway": gateway,
+                "pricing": pricing,
+                "refunds": refunds,
+                "notice": notice,
+                "rooms": rooms,
+            }
+        )
         attendance = AttendancePolicy() if attendance is None else attendance
         if not isinstance(attendance, AttendancePolicy):
             raise WrongType(attendance, name="attendance", expected="an AttendancePolicy or None")

@@ -1,0 +1,78 @@
+"""A kit refuses a part of the wrong kind when it is made, naming the argument and the value.
+
+Found only later, such a part failed at a command or at every tick with Python's
+own ``AttributeError`` or ``TypeError``, naming neither (``facts={"attended":
+False}``, the shape ``Lifecycle.advance`` takes, failed every session's advance).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.errors import WrongType
+from sessionkit.lifecycle import PRESETS
+from sessionkit.model.money import Money
+from sessionkit.policies import BookingRules, FixedPrice, NoticePolicy, RefundPolicy
+from sessionkit.services import SessionKit
+from sessionkit.services.attendance import attendance_facts
+from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.payments import FakeGateway
+from sessionkit.testing.rooms import FakeMeetingRooms
+
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+
+
+def _kit(**parts: Any) -> SessionKit:
+    given: dict[str, Any] = {"uow": InMemoryStore().unit_of_work, "clock": ManualClock(NOW)}
+    return SessionKit(**(given | parts))
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("uow", 5),
+        ("uow", None),
+        ("clock", 5),
+        ("clock", NOW),
+        ("clock", datetime),
+        ("clock", None),
+        ("links", 5),
+        ("lifecycles", ["academy"]),
+        ("lifecycles", None),
+        ("ids", "x1"),
+        ("facts", {"attended": False}),
+        ("booking_rules", {"waitlist": True}),
+        ("gateway", 5),
+        ("pricing", "10 EUR"),
+        ("refunds", 5),
+        ("notice", {"student": 24}),
+        ("rooms", object()),
+    ],
+)
+def test_a_part_of_the_wrong_kind_is_refused_by_name(name: str, value: object) -> None:
+    with pytest.raises(WrongType, match=name) as refused:
+        _kit(**{name: value})
+    assert refused.value.value is value
+
+
+def test_every_part_of_the_right_kind_is_taken() -> None:
+    clock = ManualClock(NOW)
+    kit = _kit(
+        clock=clock,
+        lifecycles=PRESETS,
+        ids=lambda: "x",
+        facts=attendance_facts(),
+        booking_rules=lambda _session: BookingRules(),
+        gateway=FakeGateway(clock=clock),
+        pricing=FixedPrice(Money.of("30", "EUR")),
+        refunds=RefundPolicy(),
+        notice=NoticePolicy(),
+        rooms=FakeMeetingRooms(clock=clock),
+    )
+    assert kit.context.clock is clock
+    assert isinstance(_kit(booking_rules=BookingRules()).context.booking_rules, BookingRules)
+    assert _kit(pricing=lambda _session: None).context.pricing is not None
