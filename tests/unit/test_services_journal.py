@@ -302,3 +302,24 @@ def test_a_journal_refuses_no_command_its_kit_takes(store: StoreMaker) -> None:
     assert cancelled.status == "CANCELLED"
     [_, entry] = desk.kit.journal.for_session(T, s)
     assert (entry.role, entry.reason) == (role, "x" * 2000)
+
+
+@ON_STORES
+def test_a_session_cancel_s_role_is_kept_with_the_bookings_it_cancels(store: StoreMaker) -> None:
+    desk = Desk(store, priced=True)
+    kit = desk.kit
+    s = desk.lesson()
+    paid = kit.payments.book(T, s, "student:mia", actor="mia", manual=True, confirm=True)
+    kit.payments.mark_paid(T, [paid.payment.id], actor="leo")
+    kit.sessions.cancel(T, s, actor="boss", role="host", reason="coach ill")
+    roles = [
+        (e.event, e.subject, e.status, e.role)
+        for e in kit.journal.for_session(T, s)
+        if e.actor == "boss"
+    ]
+    # Refunded in full whatever the role: nobody who booked cancelled.
+    assert roles == [
+        ("SessionCanceled", "session", "CANCELLED", "host"),
+        ("BookingCancelled", "booking", "CANCELLED", "host"),
+        ("PaymentChanged", "payment", "REFUNDED", "host"),
+    ]

@@ -205,9 +205,13 @@ def _offer_freed(
 
 
 def cancel_session_bookings(
-    tx: Tx, session: Session, *, actor: str | None, reason: str | None
+    tx: Tx, session: Session, *, actor: str | None, reason: str | None, role: str | None = None
 ) -> int:
     """Cancel the bookings in play of a cancelled ``session`` (one event each); return how many.
+
+    ``role`` is the role the session was cancelled in: each booking's cancel
+    (and its payment's) is fired and journaled in it; paid ones are refunded
+    in full whatever it is.
 
     A hold or offer that had already run out (or a waitlist place of a
     session that started) is marked EXPIRED instead, with its
@@ -224,10 +228,12 @@ def cancel_session_bookings(
             expire(tx, booking)  # what ran out was never the session's to cancel
             continue
         changed, change = BOOKING_LIFECYCLE.fire(
-            booking, "cancel", now=tx.now, actor=actor, reason=why
+            booking, "cancel", now=tx.now, actor=actor, role=role, reason=why
         )
         # In full whatever the policy calls its roles: nobody who booked cancelled.
-        store_booking_change(tx, booking, changed, [change], actor=actor, reason=why, in_full=True)
+        store_booking_change(
+            tx, booking, changed, [change], actor=actor, reason=why, role=role, in_full=True
+        )
         cancelled += 1
     return cancelled
 

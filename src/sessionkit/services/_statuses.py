@@ -162,7 +162,9 @@ def store_status(
     seal_ended(tx, machine, session, stored)  # before anything reads its attendance
     settle_usage(tx, machine, session, stored, actor=actor, reason=changes[-1].reason)
     if machine.status(stored.status).cancelled and not machine.status(session.status).cancelled:
-        cancel_session_bookings(tx, stored, actor=actor, reason=changes[-1].reason)
+        cancel_session_bookings(
+            tx, stored, actor=actor, reason=changes[-1].reason, role=changes[-1].role
+        )
         expire_for_cancel(tx, stored, actor=actor, reason=changes[-1].reason)
     settle_no_shows(tx, machine, session, stored, actor=actor)
     return stored
