@@ -1,4 +1,4 @@
-"""A session with reschedule requests is a dependent-holding session to a series' change or close.
+"""A session with reschedule requests or attendance keeps it from a series' change or close.
 
 A student asked to move one lesson of a weekly class, then withdrew. The next
 schedule change or close of the series failed whole with ``StillReferenced``
@@ -11,12 +11,15 @@ the rest of the change goes through. Each case runs on memory and SQLite.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from sessionkit import Recurrence, ScheduleItem
+from sessionkit.errors import SessionLocked
+from sessionkit.model.attendance import JOIN, LEAVE, PresenceEvent
 from sessionkit.model.session import Session
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
@@ -94,3 +97,58 @@ def test_closing_the_series_keeps_the_lesson_with_a_request_and_deletes_the_rest
     ]
     assert [s.id for s in kit.queries.series_sessions(T, "chem")] == [lesson.id]
     assert len(report.deleted) == 8
+
+
+# An excused absence kept ahead, or presence heard early, is the lesson's attendance record
+# (seed 000: sessions "linked to ... attendance are never modified"): the same as a request.
+
+
+def excused_ahead(kit: SessionKit) -> Session:
+    kit.series.create(T, actor="admin", title="Chem", series_id="chem", items=[weekly(17)])
+    lesson = kit.queries.series_sessions(T, "chem")[2]
+    kit.attendance.override(
+        T, lesson.id, "student:mia", status="absent", actor="ana", reason="excused: a family trip"
+    )
+    return lesson
+
+
+def joined_early(kit: SessionKit) -> Session:
+    kit.series.create(T, actor="admin", title="Chem", series_id="chem", items=[weekly(17)])
+    lesson = kit.queries.series_sessions(T, "chem")[2]
+    # In and out at once, days ahead: heard and stored, and the lesson does not start.
+    heard = [
+        PresenceEvent(
+            provider="meet",
+            event_id=f"e{n}",
+            session_id=lesson.id,
+            participant="student:mia",
+            action=action,
+            at=NOW,
+        )
+        for n, action in enumerate((JOIN, LEAVE))
+    ]
+    kit.attendance.record_presence(T, heard)
+    assert kit.queries.get(T, lesson.id).status == "SCHEDULED"
+    return lesson
+
+
+@pytest.mark.parametrize(
+    ("linked", "reason"),
+    [(excused_ahead, "1 attendance override(s)"), (joined_early, "2 presence record(s)")],
+    ids=["override", "presence"],
+)
+def test_a_lesson_with_attendance_is_kept_by_a_change_and_a_close_and_never_deleted(
+    kit: SessionKit, linked: Callable[[SessionKit], Session], reason: str
+) -> None:
+    lesson = linked(kit)
+    changed = kit.series.change_schedule(T, "chem", actor="admin", items=[weekly(18)])
+    assert [(o.session.id, o.reason) for o in changed.orphans] == [
+        (lesson.id, f"it has dependents ({reason})")
+    ]
+    with pytest.raises(SessionLocked):
+        kit.sessions.delete(T, lesson.id, actor="admin")
+    closed = kit.series.close(T, "chem", actor="admin")
+    assert [(o.session.id, o.reason) for o in closed.kept] == [
+        (lesson.id, f"it has dependents ({reason})")
+    ]
+    assert [s.id for s in kit.queries.series_sessions(T, "chem")] == [lesson.id]

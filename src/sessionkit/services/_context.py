@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import random
 import time as _time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -43,9 +44,11 @@ from sessionkit.policies import (
     RulesFor,
 )
 from sessionkit.ports import (
+    ATTENDANCE_OVERRIDES,
     BOOKINGS,
     JOURNAL,
     PAYMENTS,
+    PRESENCE,
     RESCHEDULES,
     BookingRepository,
     Clock,
@@ -424,11 +427,11 @@ class Context:
     def blocking_links(self, tx: Tx, sessions: Sequence[Session]) -> Mapping[str, str]:
         """Return ``{session_id: reason}`` for ``sessions`` with dependents.
 
-        Dependents: the host's links, bookings, reschedule requests. The link
-        checker reads through the command's own unit of work, so it sees the
-        command's writes so far and never opens a second one. A session with
-        bookings or requests (of any status) is never deleted or moved by
-        regeneration.
+        Dependents: the host's links, bookings, reschedule requests,
+        attendance overrides and presence records. The link checker reads
+        through the command's own unit of work, so it sees the command's
+        writes so far and never opens a second one. A session with any of
+        them (of any status) is never deleted or moved by regeneration.
         """
         if not sessions:
             return {}
@@ -440,6 +443,8 @@ class Context:
             by_tenant.setdefault(session.tenant, []).append(session.id)
         bookings = tx.bookings_or_none()
         requests = tx.repository_or_none(RESCHEDULES)
+        overrides = tx.repository_or_none(ATTENDANCE_OVERRIDES)
+        presence = tx.repository_or_none(PRESENCE)
         for tenant, ids in by_tenant.items():
             if bookings is not None:
                 for session_id, count in bookings.counts(tenant, ids).items():
@@ -447,6 +452,15 @@ class Context:
             if requests is not None:
                 for session_id, count in requests.counts(tenant, ids).items():
                     found.setdefault(session_id, f"{count} reschedule request(s)")
+            # Attendance kept ahead (an excused absence) or heard: the session's record.
+            if overrides is not None:
+                kept = Counter(o.session_id for o in overrides.for_sessions(tenant, ids))
+                for session_id, count in kept.items():
+                    found.setdefault(session_id, f"{count} attendance override(s)")
+            if presence is not None:
+                heard = Counter(p.session_id for p in presence.for_sessions(tenant, ids))
+                for session_id, count in heard.items():
+                    found.setdefault(session_id, f"{count} presence record(s)")
         return found
 
 
