@@ -59,6 +59,18 @@ def test_a_part_of_the_wrong_kind_is_refused_by_name(name: str, value: object) -
     assert refused.value.value is value
 
 
+class UTCClock:
+    """A clock that is a class: its now() a static method (a Clock to mypy, as to the kit)."""
+
+    @staticmethod
+    def now() -> datetime:
+        return NOW
+
+
+def test_a_clock_class_with_a_static_now_is_taken() -> None:
+    assert _kit(clock=UTCClock).context.clock is UTCClock
+
+
 def test_every_part_of_the_right_kind_is_taken() -> None:
     clock = ManualClock(NOW)
     kit = _kit(

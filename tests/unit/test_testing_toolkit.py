@@ -7,6 +7,7 @@ import pkgutil
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from unittest.mock import Mock
 
 import pytest
 
@@ -62,3 +63,22 @@ def test_a_fake_refuses_a_clock_of_neither_shape_when_made(fake: Callable[..., o
     with pytest.raises(WrongType, match="clock") as refused:
         fake(clock=5)
     assert refused.value.value == 5
+
+
+def test_a_clock_of_both_shapes_is_read_as_each_fake_always_read_it() -> None:
+    # A Mock is callable and has a now(): the gateway calls it (it always took a
+    # callable), the rooms call its now() (they always took a Clock).
+    later = NOW + timedelta(hours=1)
+    both = Mock(return_value=NOW)
+    both.now.return_value = later
+    gateway = FakeGateway(clock=both)
+    intent = gateway.create_intent(
+        amount=Money.of(Decimal(30), "EUR"), idempotency_key="k", metadata={}
+    )
+    gateway.pay(intent.ref)
+    assert [e.occurred_at for e in gateway.drain()] == [NOW]
+    rooms = FakeMeetingRooms(clock=both)
+    rooms.ensure_room(tenant="acme", session_id="s1", span=TimeSpan(NOW, later))
+    rooms.join("acme", "s1", "student:ana", at=NOW)
+    rooms.close_room(tenant="acme", session_id="s1")
+    assert [e.at for e in rooms.drain()] == [NOW, later]

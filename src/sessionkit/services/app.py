@@ -87,7 +87,8 @@ def _check_parts(parts: dict[str, object]) -> None:
         "clock": (
             "a Clock (an object with now(), such as SystemClock())",
             # Not a datetime (or its class), whose now() is the machine's naive time.
-            _has(parts["clock"], "now") and not isinstance(parts["clock"], datetime | type),
+            _has(parts["clock"], "now")
+            and not (isinstance(parts["clock"], datetime) or parts["clock"] is datetime),
         ),
         "links": (
             "a LinkChecker (with blocking_links) or None",

@@ -30,19 +30,23 @@ _FIRST = datetime.min.replace(tzinfo=UTC)
 _LAST = datetime.max.replace(tzinfo=UTC)
 
 
-def time_reader(clock: Clock | Callable[[], datetime], name: str) -> Callable[[], datetime]:
+def time_reader(
+    clock: Clock | Callable[[], datetime], name: str, *, calls: bool
+) -> Callable[[], datetime]:
     """Return what reads ``clock``'s time: a Clock's ``now``, or ``clock`` if it is callable.
 
     A :class:`~sessionkit.ports.Clock` (the kit's), or a callable returning
     the time (``lambda: ...``, ``clock.now``). The shipped fakes take either
     shape; anything else is ``WrongType`` naming ``name`` when the fake is
-    made, not a ``TypeError`` at its first call.
+    made, not a ``TypeError`` at its first call. ``calls``: a ``clock`` of
+    both shapes (a ``Mock``) is called, as a fake that always took a callable
+    did, else its ``now`` is, as one that took a Clock did.
     """
     now = getattr(clock, "now", None)
+    if callable(clock) and (calls or not callable(now)):
+        return clock
     if callable(now):
         return now  # type: ignore[no-any-return]
-    if callable(clock):
-        return clock
     raise WrongType(
         clock, name=name, expected="a Clock (an object with now()) or a callable returning the time"
     )

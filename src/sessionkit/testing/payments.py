@@ -102,7 +102,9 @@ class FakeGateway:
     ) -> None:
         self._name = name
         self._clock: Callable[[], datetime] = (
-            (lambda: datetime.now(UTC)) if clock is None else time_reader(clock, "clock")
+            (lambda: datetime.now(UTC))
+            if clock is None
+            else time_reader(clock, "clock", calls=True)
         )
         self.instant = instant
         self.intents: dict[str, FakeIntent] = {}

@@ -80,7 +80,7 @@ class FakeMeetingRooms(MeetingRooms):
         clock: Clock | Callable[[], datetime] | None = None,
     ) -> None:
         self._name = name
-        self._clock = None if clock is None else time_reader(clock, "clock")
+        self._clock = None if clock is None else time_reader(clock, "clock", calls=False)
         self._rooms: dict[tuple[str, str], FakeRoom] = {}
         # Each event with its tenant: a PresenceEvent does not name one (a provider's webhook
         # is per account), and drain(tenant=...) hands over one tenant's only.

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import threading
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
@@ -224,9 +225,28 @@ reads every ``timestamptz`` as :data:`datetime.UTC` itself, which :class:`~._typ
 returns as it is, instead of in the server's zone (``Etc/UTC``, or a local one, read back
 by ``astimezone``: about 1 us an instant). sessionkit's SQL never depends on the session's
 zone (it compares instants and takes epochs), so nothing else changes."""
-_PG_WAIT = "sessionkit.lock_timeout_ms"
-"""The PostgreSQL connection's own ``lock_timeout`` in milliseconds, read once per connection."""
-_READ_LOCK_TIMEOUT = text("SELECT setting FROM pg_settings WHERE name = 'lock_timeout'")
+_OPTION_TIMEOUT = re.compile(r"(?:^|\s)(?:-c\s*|--)lock_timeout=(\S+)", re.IGNORECASE)
+"""A ``lock_timeout`` in a connection's startup ``options`` (``-c lock_timeout=10s``)."""
+_TIMEOUT_VALUE = re.compile(r"(\d+(?:\.\d+)?)(us|ms|s|min|h|d)?", re.IGNORECASE)
+_MS_PER = {"us": 0.001, "ms": 1, "": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+"""Milliseconds per unit of a ``lock_timeout`` value (none: milliseconds, as PostgreSQL reads)."""
+
+
+def option_timeout_ms(options: str) -> int | None:
+    """Return the ``lock_timeout`` that startup ``options`` set, in milliseconds, or ``None``.
+
+    The last one given wins, as for PostgreSQL; a value it cannot read is ``None``.
+    """
+    found = _OPTION_TIMEOUT.findall(options)
+    if not found:
+        return None
+    value = _TIMEOUT_VALUE.fullmatch(found[-1].strip("'\""))
+    if value is None:
+        return None
+    number, unit = value.groups()
+    return round(float(number) * _MS_PER[(unit or "").lower()])
+
+
 _FOREVER = 365 * 24 * 3600
 """GET_LOCK's timeout when the store sets none: a year (MariaDB has no "infinite")."""
 
@@ -257,6 +277,8 @@ class Backend:
         self._innodb_seconds = None if seconds is None else max(1, math.ceil(seconds))
         self._pg_ms = None if seconds is None else max(1, round(seconds * 1000))
         self._pg_timeout = None if self._pg_ms is None else f"{self._pg_ms}ms"
+        self._bounded_by: dict[str, bool] = {}
+        """Whether connections opened with these ``options`` have the lock bound."""
 
     def isolation_to_set(self, options: Mapping[str, Any], dialect: Dialect) -> str | None:
         """The level a unit must set on a connection with ``options``, or ``None``.
@@ -291,11 +313,8 @@ class Backend:
 
         PostgreSQL: ``SET LOCAL lock_timeout``, for this transaction only (and
         ``TimeZone`` to UTC in the same statement: see :data:`_SET_LOCK_TIMEOUT`).
-        Not on a connection that has both already, from its start (the
-        ``options`` connect argument, or the role's or database's settings):
-        its ``lock_timeout`` is read once per connection, its ``TimeZone``
-        (which the server reports to the driver) at every unit; see
-        :meth:`_connection_bounded`. MySQL/MariaDB: ``innodb_lock_wait_timeout``
+        Not on a connection that has both already, from its start (its
+        ``options``): see :meth:`_connection_bounded`. MySQL/MariaDB: ``innodb_lock_wait_timeout``
         and ``lock_wait_timeout`` (row and metadata locks) for the connection
         (once per pooled connection; it keeps the values). Only for units that
         own their transaction: a host's transaction keeps its own settings.
@@ -324,23 +343,24 @@ class Backend:
         """Whether a PostgreSQL connection has the store's lock bound and UTC of its own.
 
         Then the ``set_config`` of :meth:`bound_waits` would change nothing,
-        and each unit saves its round trip (about a sixth of a booking's
-        time). The connection's ``lock_timeout`` is read at the first unit on
-        it (with psycopg 3 only, whose driver shows the ``TimeZone`` the
-        server reports): a session-level ``SET lock_timeout`` of the host's on
-        that connection later is not seen. The ``TimeZone`` is the driver's
-        report of the moment, so a ``SET TimeZone`` is.
+        and each unit saves its round trip. Both are read from the driver,
+        with no statement (psycopg's ``info``): the ``lock_timeout`` its
+        startup ``options`` set (``-c lock_timeout=10s``), which a session-level
+        ``SET lock_timeout`` of the host's later does not change, and the
+        ``TimeZone`` the server reports at the moment, which a ``SET
+        TimeZone`` does. A driver that shows neither keeps the ``set_config``.
         """
-        dbapi = connection.connection.dbapi_connection
-        status = getattr(getattr(dbapi, "info", None), "parameter_status", None)
-        if status is None or status("TimeZone") != "UTC":
+        info = getattr(connection.connection.dbapi_connection, "info", None)
+        status = getattr(info, "parameter_status", None)
+        options = getattr(info, "options", None)
+        if status is None or not isinstance(options, str) or status("TimeZone") != "UTC":
             return False
-        known = connection.info.get(_PG_WAIT)
+        known = self._bounded_by.get(options)
         if known is None:
-            known = connection.info[_PG_WAIT] = int(
-                connection.execute(_READ_LOCK_TIMEOUT).scalar_one()
-            )
-        return bool(known == self._pg_ms)
+            known = option_timeout_ms(options) == self._pg_ms
+            if len(self._bounded_by) < 64:  # the engines' few option strings
+                self._bounded_by[options] = known
+        return known
 
     def constraint_guards(self, db: Db) -> bool:
         """Whether PostgreSQL's exclusion constraint is in place (checked once, then cached)."""
