@@ -327,3 +327,31 @@ def test_0007_stops_on_rows_that_matched_their_parent_by_padding(blank_mysql: En
     with blank_mysql.connect() as connection:
         version = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
     assert version == "0006_bookings"
+
+
+@needs_mysql
+def test_0007_downgrade_stops_first_on_keys_that_padding_would_make_equal(
+    blank_mysql: Engine,
+) -> None:
+    upgrade(blank_mysql)
+    with blank_mysql.begin() as connection:
+        # Two extra sessions whose ids differ only by a trailing space: distinct since 0007.
+        connection.execute(_SESSION, {"tenant": "acme", "id": "x", "series_id": None})
+        connection.execute(_SESSION, {"tenant": "acme", "id": "x ", "series_id": None})
+    command.downgrade(alembic_config(blank_mysql), "0007_exact_keys")  # the later ones first
+    keys_before = _foreign_keys(blank_mysql)
+    collations_before = _collations(blank_mysql)
+    with pytest.raises(RuntimeError, match=r"1 key\(s\) of sessionkit_sessions \(tenant, id\)"):
+        command.downgrade(alembic_config(blank_mysql), "0006_bookings")
+    # Nothing was changed (each ALTER TABLE would have committed on its own): still at head,
+    # exact keys, every foreign key in place; fixed, the downgrade goes through.
+    assert _foreign_keys(blank_mysql) == keys_before
+    assert _collations(blank_mysql) == collations_before
+    with blank_mysql.connect() as connection:
+        version = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+    assert version == "0007_exact_keys"
+    with blank_mysql.begin() as connection:
+        connection.execute(text("DELETE FROM sessionkit_sessions WHERE id = 'x '"))
+    command.downgrade(alembic_config(blank_mysql), "0006_bookings")
+    collations = _collations(blank_mysql)
+    assert {collations[key] for key in KEYS_BEFORE_PAYMENTS} == {"utf8mb4_bin"}

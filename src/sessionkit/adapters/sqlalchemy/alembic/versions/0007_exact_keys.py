@@ -19,8 +19,9 @@ table) and the foreign keys added again, which checks them. Before touching
 anything the upgrade looks for rows that only matched their parent by padding
 (a tenant ``"acme "`` session of tenant ``"acme"``'s series, say) and stops,
 naming the table and how many, if there are any: which of the two was meant
-is for a person to decide. The downgrade restores ``utf8mb4_bin``; it fails
-if two keys now differ only by trailing spaces.
+is for a person to decide. The downgrade restores ``utf8mb4_bin``; it stops
+first, naming the table and key, if two rows' keys now differ only by
+trailing spaces, as each ``ALTER TABLE`` commits on its own.
 """
 
 from __future__ import annotations
@@ -144,6 +145,52 @@ def _check_no_padded_matches(bind: sa.Connection, collation: str) -> None:
         )
 
 
+def _check_no_padded_twins(bind: sa.Connection) -> None:
+    """Stop the downgrade, changing nothing, if padding would make two rows' keys equal.
+
+    Each ``ALTER TABLE`` commits on its own on MySQL/MariaDB: found at the
+    sessions table, a duplicate left the foreign keys dropped and the tables
+    before it converted, at a revision that still said 0007.
+    """
+    inspector = sa.inspect(bind)
+    retyped = {table: {column for column, _length, _null in columns} for table, columns in _KEYS}
+    found: list[str] = []
+    for table, columns in retyped.items():
+        uniques: list[list[str | None]] = [
+            list(inspector.get_pk_constraint(table)["constrained_columns"])
+        ]
+        uniques += [list(u["column_names"]) for u in inspector.get_unique_constraints(table)]
+        uniques += [list(i["column_names"]) for i in inspector.get_indexes(table) if i["unique"]]
+        for key in uniques:
+            names = [name for name in key if name is not None]
+            if not columns.intersection(names):
+                continue
+            rows = sa.table(table, *(sa.column(name) for name in names))
+            padded = [
+                rows.c[name].collate("utf8mb4_bin") if name in columns else rows.c[name]
+                for name in names
+            ]
+            twins = (
+                sa.select(sa.literal(1))
+                .select_from(rows)
+                .group_by(*padded)
+                .having(sa.func.count() > 1)
+                .subquery()
+            )
+            count = bind.execute(sa.select(sa.func.count()).select_from(twins)).scalar_one()
+            if count:
+                found.append(f"{count} key(s) of {table} ({', '.join(names)})")
+    if found:
+        raise RuntimeError(
+            "0007_exact_keys cannot be downgraded: under utf8mb4_bin, which ignores trailing "
+            "spaces, "
+            + "; ".join(found)
+            + " would be shared by rows whose keys differ only by trailing spaces (written "
+            "since this migration). Correct or delete them, then downgrade again; nothing was "
+            "changed."
+        )
+
+
 def _retype(bind: sa.Connection, exact: bool) -> None:
     preparer = bind.dialect.identifier_preparer
     for table, columns in _KEYS:
@@ -162,6 +209,8 @@ def _convert(exact: bool) -> None:
         return  # COLLATE "C" (PostgreSQL) and BINARY (SQLite) compare exactly already
     if exact:
         _check_no_padded_matches(bind, exact_collation(bind.dialect) or "utf8mb4_nopad_bin")
+    else:
+        _check_no_padded_twins(bind)
     for name, child, _columns, _parent, _ondelete in _FOREIGN_KEYS:
         op.drop_constraint(name, child, type_="foreignkey")
     _retype(bind, exact)
