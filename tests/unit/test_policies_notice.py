@@ -182,6 +182,20 @@ def test_the_deadline_is_the_answer_time_or_the_start() -> None:
     assert policy.deadline(session, START - timedelta(hours=5)) == START
 
 
+def test_a_proposed_time_brings_the_deadline_to_its_last_applicable_instant() -> None:
+    policy = NoticePolicy(answer_within=timedelta(hours=24), min_lead=HOUR)
+    session = lesson(START)
+    now = START - timedelta(days=3)
+    # Proposed 6 hours ahead: silence approves it an hour before, while it can be applied.
+    proposed = now + timedelta(hours=6)
+    assert policy.deadline(session, now, proposed) == proposed - HOUR
+    assert policy.new_time_refusal(proposed, policy.deadline(session, now, proposed)) is None
+    # Far ahead: the answer time, as without one; at the soonest allowed: at once.
+    assert policy.deadline(session, now, now + timedelta(days=9)) == now + timedelta(hours=24)
+    assert policy.deadline(session, now, now + HOUR) == now
+    assert policy.deadline(session, START - timedelta(hours=5), START + HOUR) == START
+
+
 def test_bad_values_are_refused() -> None:
     with pytest.raises(InvalidValue):
         NoticeRule("teleport", {"student"}, HOUR)

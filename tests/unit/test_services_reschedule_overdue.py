@@ -192,3 +192,27 @@ def test_a_cancel_after_the_deadline_refunds_what_the_options_said() -> None:
     assert h.kit.reschedules.get(T, first).status == AUTO_APPROVED
     assert h.kit.queries.get(T, session.id).start == MOVED
     assert h.kit.bookings.get(T, checkout.booking.id).session_start == MOVED
+
+
+# -- a proposed time soon after the request -----------------------------------------------
+
+
+@pytest.mark.parametrize("late", [timedelta(0), timedelta(minutes=30), timedelta(hours=3)])
+def test_silence_approves_a_time_proposed_within_the_answer_time_however_late_the_tick(
+    h: Harness, late: timedelta
+) -> None:
+    # Seed 004: silence approves. Asked 6 hours ahead, the request's deadline was 24 hours
+    # out, when the time was too near (min_lead 1 hour) to apply: it could only expire. And
+    # a late tick judged the time at its own instant: on time approved, 30 minutes late not.
+    session = lesson(h)
+    soon = NOW + timedelta(hours=6)
+    request = h.kit.reschedules.request(
+        T, session.id, role="student", actor="ana", reason=ASK, proposed_start=soon
+    )
+    assert request.deadline == soon - timedelta(hours=1)
+    h.clock.set(request.deadline + late)
+    report = h.kit.tick(T)
+    assert report.approved == 1
+    answered = h.kit.reschedules.get(T, request.id)
+    assert (answered.status, answered.new_start) == (AUTO_APPROVED, soon)
+    assert h.kit.queries.get(T, session.id).start == soon

@@ -369,10 +369,22 @@ class NoticePolicy:
             )
         return None
 
-    def deadline(self, session: Session, now: datetime) -> datetime:
-        """Return when a reschedule request made at ``now`` is answered by silence."""
+    def deadline(
+        self, session: Session, now: datetime, proposed: datetime | None = None
+    ) -> datetime:
+        """Return when a reschedule request made at ``now`` is answered by silence.
+
+        ``answer_within`` after ``now``, or the session's start if sooner, or,
+        for a request ``proposed`` a new time, ``min_lead`` before that time
+        if sooner still: silence approves the time while it is still far
+        enough ahead to be applied (a request may propose a time as soon as
+        ``min_lead`` after ``now``, so never before ``now``).
+        """
         start = check_session(session).start
-        return min(check_instant(now, "now") + self.answer_within, start)
+        latest = min(check_instant(now, "now") + self.answer_within, start)
+        if proposed is None:
+            return latest
+        return max(min(latest, check_instant(proposed, "proposed") - self.min_lead), now)
 
 
 def coaching_notice() -> NoticePolicy:

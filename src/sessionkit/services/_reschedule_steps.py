@@ -205,16 +205,22 @@ def move_session(
 
 
 def apply_proposed(
-    ctx: Context, tx: Tx, session: Session, target: datetime, actor: str | None
+    ctx: Context,
+    tx: Tx,
+    session: Session,
+    target: datetime,
+    actor: str | None,
+    deadline: datetime,
 ) -> str | None:
     """Move ``session`` to a request's proposed ``target`` as silence does; why not, or ``None``.
 
     The new-time rules first (the notice's, the rules' publishing horizon),
-    then the move: a conflict, a final status or a taken series start is the
-    reason, and nothing was written (every check that can refuse the move
+    as at the request's ``deadline``, when silence answered, whenever the tick
+    runs; then the move: a conflict, a final status or a taken series start is
+    the reason, and nothing was written (every check that can refuse the move
     runs before its first write).
     """
-    refusal = ctx.new_time_refusal(session, target, tx.now)
+    refusal = ctx.new_time_refusal(session, target, deadline)
     if refusal is not None:
         return refusal.reason
     try:
@@ -251,7 +257,7 @@ def answer_due(
             f"{request.session_start.isoformat()} to {session.start.isoformat()}"
         )
     else:
-        problem = apply_proposed(ctx, tx, session, target, None)
+        problem = apply_proposed(ctx, tx, session, target, None, request.deadline)
         why = None if problem is None else f"the proposed time could not be applied: {problem}"
     if why is not None:
         return store_answer(tx, repo, request, "expire", None, None, reason=why)
@@ -285,7 +291,7 @@ def approve_late(
         )
     if session.start != request.session_start:
         raise _answered(request, "it expired (the session was moved since the request)")
-    problem = apply_proposed(ctx, tx, session, target, actor)
+    problem = apply_proposed(ctx, tx, session, target, actor, request.deadline)
     if problem is not None:
         raise _answered(request, f"it expired ({problem})")
     return store_answer(tx, repo, request, "approve", actor, role, new_start=target)

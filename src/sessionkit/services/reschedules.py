@@ -141,7 +141,8 @@ class RescheduleCommands:
         (and, with the session's booking rules' ``publish_in_horizon``, within
         ``max_horizon``: rules ``"max_horizon"``, ``"in_the_past"``), and no
         other pending request for the session. The deadline is
-        ``answer_within`` from now, or the start if sooner. Raises
+        ``answer_within`` from now, or the start if sooner, or ``min_lead``
+        before the proposed time if sooner still (silence applies it). Raises
         ``RescheduleRefused`` (``rule``, ``allows_at``), ``SessionConflict``
         (a resource of the session, the coach say, is busy at the proposed
         time: ``conflicts`` names the sessions in the way; the approval checks
@@ -186,7 +187,7 @@ class RescheduleCommands:
                 reason=reason.strip(),
                 session_start=session.start,
                 proposed_start=proposed,
-                deadline=policy.deadline(session, tx.now),
+                deadline=policy.deadline(session, tx.now, proposed),
                 created_at=tx.now,
             )
             pending, change = RESCHEDULE_LIFECYCLE.fire(
