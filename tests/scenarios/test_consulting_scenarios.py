@@ -386,6 +386,21 @@ def test_per_client_totals_and_repeat_clients(desk: Desk) -> None:
     assert [c.email for c in board.repeat_clients] == ["asha@example.com"]
 
 
+def test_per_client_no_shows(desk: Desk) -> None:
+    # Seed 003: "Client statistics (repeat clients, no-shows)".
+    first = desk.paid(email="asha@example.com")
+    desk.paid(email="asha@example.com", minutes=90)
+    desk.paid(email="meera@example.com")
+    desk.c.kit.sessions.fire(PRIYA.tenant, first.session.id, "confirm", actor="priya")
+    desk.c.clock.set(first.session.end + timedelta(minutes=5))
+    desk.c.kit.sessions.fire(PRIYA.tenant, first.session.id, "no_show", actor="priya")
+    board = dashboard(desk.c, PRIYA)
+    assert {c.email: (c.sessions, c.no_shows) for c in board.clients} == {
+        "asha@example.com": (2, 1),
+        "meera@example.com": (1, 0),
+    }
+
+
 def test_each_consultant_sees_only_her_own_clients_sessions_and_payments(desk: Desk) -> None:
     kit = desk.c.kit
     with_priya = desk.paid(PRIYA, "asha@example.com")

@@ -91,8 +91,11 @@ def test_consulting_prints_the_story_and_each_consultants_dashboard(
     assert "revenue              paid 11500.00 INR, pending 2000.00 INR, refunded 2000.00" in out
     assert "  Fri 06 Mar 17:00 IST (60 min)   Rohan Gupta  NO_SHOW    PENDING   2000.00 INR" in out
     assert "clients: 5, 2 repeat" in out
-    assert "Meera Nair   meera.nair@example.com  2 session(s), paid 5500.00 INR" in out
-    assert out.rstrip().endswith("1 session(s), paid 80.00 GBP, pending 0.00 GBP")
+    assert (
+        "Meera Nair   meera.nair@example.com  2 session(s), 0 no-show(s), paid 5500.00 INR" in out
+    )
+    assert "Rohan Gupta  rohan@example.com       1 session(s), 1 no-show(s), paid 0.00 INR" in out
+    assert out.rstrip().endswith("1 session(s), 0 no-show(s), paid 80.00 GBP, pending 0.00 GBP")
 
 
 def test_consulting_is_deterministic_and_plain_demo_is_still_the_lms(

@@ -218,6 +218,7 @@ class LoopedAnalytics:
         start_from: datetime | None,
         start_to: datetime | None,
         at: datetime,
+        no_show: Collection[tuple[str, str]] = (),
     ) -> list[ClientBookings]:
         """Return per participant their bookings in ``statuses`` of sessions in the window.
 
@@ -228,7 +229,12 @@ class LoopedAnalytics:
         for b in bookings:
             if _counted(b, statuses, at) and _in_window(b.session_start, start_from, start_to):
                 found.setdefault(str(b.participant), []).append(b)
-        return [_client(client, mine) for client, mine in found.items()]
+        missed: set[str] = set()
+        if no_show and found:
+            sessions: Iterable[Session] = self._rows(SESSIONS, tenant)
+            wanted = set(no_show)
+            missed = {s.id for s in sessions if (s.lifecycle, s.status) in wanted}
+        return [_client(client, mine, missed) for client, mine in found.items()]
 
     def attendance_totals(
         self,
@@ -353,12 +359,14 @@ def _usage(subscription: Subscription, period: str | None, used: int, returned: 
     )
 
 
-def _client(client: str, bookings: list[Booking]) -> ClientBookings:
+def _client(client: str, bookings: list[Booking], missed: set[str]) -> ClientBookings:
     starts = [b.session_start for b in bookings]
+    sessions = {b.session_id for b in bookings}
     return ClientBookings(
         client=client,
         bookings=len(bookings),
-        sessions=len({b.session_id for b in bookings}),
+        sessions=len(sessions),
         first_session=min(starts),
         last_session=max(starts),
+        no_shows=len(sessions & missed),
     )

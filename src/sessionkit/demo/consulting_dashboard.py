@@ -1,7 +1,7 @@
 """The consulting demo's dashboard: the seed's summary figures, computed by the store.
 
 Sessions by status, payments by status, revenue (paid, pending, refunded),
-completion and no-show rates, and per-client totals with the repeat clients
+completion and no-show rates, and per-client totals (no-shows too) with the repeat clients
 come from ``kit.analytics`` (a few ``GROUP BY`` rows each, nothing loaded
 session by session); the session list beside them, with each session's
 payment status, is read through ``kit.queries`` and ``kit.payments.list``.
@@ -49,13 +49,14 @@ def client_name(c: Consulting, payment: Payment) -> str:
 
 @attrs.frozen
 class ClientTotals:
-    """One client of a consultant: her sessions that took place or will, paid and pending."""
+    """One client of a consultant: her sessions that took place or will, no-shows, paid, pending."""
 
     email: str
     name: str
     sessions: int
     paid: Money
     pending: Money
+    no_shows: int = 0
 
 
 @attrs.frozen
@@ -107,6 +108,7 @@ def dashboard(c: Consulting, who: Consultant) -> Dashboard:
                 email=row.client.partition(":")[2],
                 name=names.get(row.client, row.client),
                 sessions=row.sessions,
+                no_shows=row.no_shows,
                 paid=Money.of(0 if money is None else money.paid, currency),
                 pending=Money.of(0 if money is None else money.pending, currency),
             )
@@ -157,7 +159,7 @@ def lines(c: Consulting) -> list[str]:
         out.append(f"  clients: {len(board.clients)}, {len(board.repeat_clients)} repeat")
         out += [
             f"    {client.name:<12} {client.email:<23} {client.sessions} session(s), "
-            f"paid {client.paid}, pending {client.pending}"
+            f"{client.no_shows} no-show(s), paid {client.paid}, pending {client.pending}"
             for client in board.clients
         ]
     return out

@@ -177,13 +177,17 @@ class PaymentTotal:
 
 @attrs.frozen(slots=True)
 class ClientBookings:
-    """One participant's seat bookings: how many, in how many sessions, first and last start."""
+    """One participant's seat bookings: how many, in how many sessions, first and last start.
+
+    ``no_shows``: how many of those sessions ended in a no-show status.
+    """
 
     client: str
     bookings: int
     sessions: int
     first_session: datetime
     last_session: datetime
+    no_shows: int = 0
 
 
 # ---------------------------------------------------------------- the figures

@@ -164,7 +164,10 @@ class ClientRow:
 
     ``client`` is the participant reference (``client:ana@example.com``).
     A client with payments but no seat booking left (all cancelled) has
-    ``sessions == 0`` and no first or last session.
+    ``sessions == 0`` and no first or last session. ``no_shows``: how many of
+    the client's sessions ended in a no-show status of their lifecycle
+    (``Status.no_show``: consulting's NO_SHOW, academy's ABSENT, coaching's
+    MISSED).
     """
 
     client: str
@@ -172,6 +175,7 @@ class ClientRow:
     first_session: datetime | None
     last_session: datetime | None
     money: tuple[ClientMoney, ...] = ()
+    no_shows: int = 0
 
     @property
     def repeat(self) -> bool:
@@ -195,6 +199,7 @@ class ClientStats:
         "first_session",
         "last_session",
         "repeat",
+        "no_shows",
         "currency",
         "paid",
         "pending",
@@ -207,6 +212,7 @@ class ClientStats:
         "first_session": "instant",
         "last_session": "instant",
         "repeat": "bool",
+        "no_shows": "int",
         "currency": "text",
         "paid": "decimal",
         "pending": "decimal",
@@ -240,6 +246,7 @@ class ClientStats:
                 "first_session": row.first_session,
                 "last_session": row.last_session,
                 "repeat": row.repeat,
+                "no_shows": row.no_shows,
             }
             out.extend(
                 base

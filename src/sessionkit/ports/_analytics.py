@@ -112,6 +112,7 @@ class AnalyticsReader(Protocol):
         start_from: datetime | None,
         start_to: datetime | None,
         at: datetime,
+        no_show: Collection[tuple[str, str]] = (),
     ) -> list[ClientBookings]:
         """Return per participant their bookings in ``statuses`` of sessions starting in the window.
 
@@ -119,8 +120,9 @@ class AnalyticsReader(Protocol):
         (:meth:`~sessionkit.model.booking.Booking.expired_at`), whatever their
         stored status.
 
-        With how many there are, in how many distinct sessions, and the
-        earliest and latest session start.
+        With how many there are, in how many distinct sessions, the earliest
+        and latest session start, and in how many distinct sessions whose
+        ``(lifecycle, status)`` is one of ``no_show``.
         """
         ...
 

@@ -287,10 +287,11 @@ class Analytics:
         start_to: datetime | None = None,
         actor: str | None = None,  # see class docstring
     ) -> ClientStats:
-        """Return per client: sessions booked, first and last, repeat or not, money per currency.
+        """Return per client: sessions booked, first and last, repeat or not, no-shows, money.
 
         Over the bookings and payments of sessions starting in
-        ``[start_from, start_to)`` (two statements).
+        ``[start_from, start_to)`` (two statements). A no-show is a session
+        that ended in a status its lifecycle marks ``no_show``.
         """
         check_tenant(tenant)
         check_actor(actor)
@@ -298,8 +299,19 @@ class Analytics:
         hi = _optional_instant(start_to, "start_to")
         with self._ctx.transaction() as tx:
             reader = self._reader(tx)
+            no_show = {
+                (name, status.name)
+                for name in self._ctx.lifecycles
+                for status in self._ctx.lifecycles.get(name).statuses
+                if status.no_show
+            }
             booked = reader.client_bookings(
-                tenant, statuses=SEAT_STATUSES, start_from=lo, start_to=hi, at=tx.now
+                tenant,
+                statuses=SEAT_STATUSES,
+                start_from=lo,
+                start_to=hi,
+                at=tx.now,
+                no_show=no_show,
             )
             paid = reader.payment_totals(tenant, by="client", start_from=lo, start_to=hi, at=tx.now)
         money: dict[str, dict[str, list[PaymentTotal]]] = {}
@@ -316,6 +328,7 @@ class Analytics:
                     sessions=0 if seen is None else seen.sessions,
                     first_session=None if seen is None else seen.first_session,
                     last_session=None if seen is None else seen.last_session,
+                    no_shows=0 if seen is None else seen.no_shows,
                     money=tuple(
                         client_money(currency, totals)
                         for currency, totals in sorted(money.get(client, {}).items())

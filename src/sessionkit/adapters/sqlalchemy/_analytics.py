@@ -26,6 +26,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    literal_column,
     or_,
     select,
 )
@@ -292,12 +293,25 @@ class SqlAlchemyAnalytics:
         start_from: datetime | None,
         start_to: datetime | None,
         at: datetime,
+        no_show: Collection[tuple[str, str]] = (),
     ) -> list[ClientBookings]:
         """Return per participant their bookings in ``statuses`` of sessions in the window.
 
         Bookings run out by ``at`` are left out, whatever their stored status.
         """
         keys = [B.c.participant_kind, B.c.participant_id]
+        missed: ColumnElement[Any] = literal_column("0")
+        rows: Any = B
+        if no_show:
+            # The sessions that ended in a no-show status, each counted once per client.
+            ended = or_(
+                *(
+                    and_(S.c.lifecycle == lifecycle, S.c.status == status)
+                    for lifecycle, status in sorted(no_show)
+                )
+            )
+            missed = func.count(case((ended, B.c.session_id)).distinct())
+            rows = B.outerjoin(S, and_(S.c.tenant == B.c.tenant, S.c.id == B.c.session_id))
         statement: Select[Any] = (
             select(
                 *keys,
@@ -305,7 +319,9 @@ class SqlAlchemyAnalytics:
                 func.count(B.c.session_id.distinct()),
                 func.min(B.c.session_start),
                 func.max(B.c.session_start),
+                missed,
             )
+            .select_from(rows)
             .where(
                 B.c.tenant == tenant,
                 B.c.status.in_(sorted(statuses)),
@@ -315,7 +331,7 @@ class SqlAlchemyAnalytics:
             .group_by(*keys)
         )
         return [
-            ClientBookings(f"{row[0]}:{row[1]}", row[2], row[3], row[4], row[5])
+            ClientBookings(f"{row[0]}:{row[1]}", row[2], row[3], row[4], row[5], int(row[6]))
             for row in self._db().execute(statement)
         ]
 

@@ -265,7 +265,7 @@ class AnalyticsContract(ContractBase):
         ]
 
     def test_client_statistics(self, kit: SessionKit) -> None:
-        """Sessions held, first and last, repeat or not, and money per currency."""
+        """Sessions held, first and last, repeat or not, no-shows, and money per currency."""
         stats = kit.analytics.clients(TENANT)
         assert stats.rows == (
             ClientRow(
@@ -289,6 +289,7 @@ class AnalyticsContract(ContractBase):
                         currency="EUR", paid=Decimal(0), pending=Decimal(40), refunded=Decimal(40)
                     ),
                 ),
+                no_shows=1,  # its session ended NO_SHOW (consulting's no-show status)
             ),
             ClientRow(
                 client="client:z",
@@ -304,6 +305,7 @@ class AnalyticsContract(ContractBase):
         )
         assert [r.client for r in stats.repeat_clients] == ["client:x"]
         assert stats.to_records()[0]["repeat"] is True
+        assert [r["no_shows"] for r in stats.to_records()] == [0, 1, 0]
         assert len(stats.to_records()) == 3
 
     def test_holds_that_ran_out_count_in_no_figure(
