@@ -129,9 +129,12 @@ def test_completion_by_either_side_after_the_start_with_bounded_notes(c: Coachin
     with pytest.raises(TransitionRefused):
         complete(c, first, STUDENT, "too early")
     c.clock.set(first.end)
-    # The seed's "notes up to 1000 characters" (sessionkit itself takes 2,000).
-    with pytest.raises(InvalidValue, match="at most 1000 characters here, got 1001"):
+    # The seed's "notes up to 1000 characters": the preset's complete takes no more (sessionkit
+    # itself takes 2,000), fired by the demo or by anyone else.
+    with pytest.raises(InvalidValue, match="'complete' are at most 1,000 characters, got 1,001"):
         complete(c, first, STUDENT, "x" * 1001)
+    with pytest.raises(InvalidValue, match="at most 1,000 characters"):
+        c.kit.sessions.fire(TENANT, first.id, "complete", actor="ana", notes="x" * 1001)
     assert c.kit.queries.get(TENANT, first.id).status == "SCHEDULED"
     done = complete(c, first, STUDENT, "Good" * 250)
     assert (done.status, done.metadata["student_notes"]) == ("COMPLETED", "Good" * 250)

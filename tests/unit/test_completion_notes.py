@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sessionkit.errors import InvalidValue, RescheduleNotFound, TransitionRefused
+from sessionkit.errors import InvalidValue, RescheduleNotFound, TransitionRefused, WrongType
+from sessionkit.lifecycle import Transition
+from sessionkit.lifecycle.presets import coaching
 from sessionkit.model import ResourceRef, Session
 from sessionkit.model.events import SessionStatusChanged
 from sessionkit.model.fields import MAX_NOTES_LENGTH
@@ -17,12 +19,12 @@ NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
 START = NOW + timedelta(days=3)
 
 
-def _lesson(h: Harness) -> Session:
+def _lesson(h: Harness, lifecycle: str = "coaching") -> Session:
     return h.kit.sessions.create_extra(
         "acme",
         actor="cleo",
         title="Maths",
-        lifecycle="coaching",
+        lifecycle=lifecycle,
         start=START,
         end=START + timedelta(hours=1),
         resources=[ResourceRef("coach", "cleo")],
@@ -69,11 +71,30 @@ def test_notes_are_bounded_and_a_refusal_writes_nothing() -> None:
     assert error.value.expected == "a string of at most 2000 characters"
     with pytest.raises(InvalidValue, match="notes must be a string"):
         h.kit.sessions.fire("acme", lesson.id, "complete", actor="a", notes=42)  # type: ignore[arg-type]
+    # The coaching preset's complete takes the seed's 1,000 (Transition(max_notes=1000)).
+    with pytest.raises(InvalidValue, match="'complete' are at most 1,000 characters") as error:
+        h.kit.sessions.fire("acme", lesson.id, "complete", actor="a", notes="n" * 1001)
+    assert error.value.value == "1,001 characters"
     assert h.kit.queries.get("acme", lesson.id).status == "SCHEDULED"
     done = h.kit.sessions.fire(
-        "acme", lesson.id, "complete", actor="a", role="coach", notes=longest
+        "acme", lesson.id, "complete", actor="a", role="coach", notes="n" * 1000
     )
-    assert done.metadata["coach_notes"] == longest
+    assert done.metadata["coach_notes"] == "n" * 1000
+
+
+def test_a_transition_without_max_notes_takes_sessionkit_s_bound() -> None:
+    h = Harness.in_memory(NOW)
+    lesson = _lesson(h, lifecycle="consulting")
+    h.kit.sessions.fire("acme", lesson.id, "confirm", actor="a")
+    longest = "n" * MAX_NOTES_LENGTH
+    done = h.kit.sessions.fire("acme", lesson.id, "complete", actor="a", notes=longest)
+    assert done.metadata["notes"] == longest
+
+
+@pytest.mark.parametrize(("bound", "error"), [(0, InvalidValue), ("10", WrongType)])
+def test_a_transition_s_max_notes_is_checked_when_made(bound: object, error: type) -> None:
+    with pytest.raises(error, match="max_notes"):
+        Transition("complete", "A", "B", max_notes=bound)  # type: ignore[arg-type]
 
 
 def test_reschedule_reads_give_a_sessions_history() -> None:
@@ -92,3 +113,19 @@ def test_reschedule_reads_give_a_sessions_history() -> None:
     assert h.kit.reschedules.get("acme", again.id) == again
     with pytest.raises(RescheduleNotFound):
         h.kit.reschedules.get("other", again.id)
+
+
+def test_a_copy_of_a_preset_takes_its_own_notes_bound() -> None:
+    shorter = coaching.replace_transition("complete", max_notes=500)
+    assert (
+        shorter.transition("complete").max_notes,
+        coaching.transition("complete").max_notes,
+    ) == (
+        500,
+        1000,
+    )
+    assert (
+        coaching.replace_transition("complete", max_notes=None).transition("complete").max_notes
+        is None
+    )
+    assert shorter.replace_transition("complete").transition("complete").max_notes == 500  # kept

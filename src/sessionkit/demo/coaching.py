@@ -44,7 +44,6 @@ import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.demo._common import every_session
-from sessionkit.errors import InvalidValue
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.model.session import ResourceRef, Session
@@ -90,7 +89,8 @@ MEETINGS = "skileez-meet"
 """The meeting provider's name (the ``provider`` of its presence events)."""
 
 NOTES_LIMIT = 1000
-"""The seed's "optional notes up to 1000 characters" (sessionkit itself takes up to 2,000)."""
+"""The seed's "optional notes up to 1000 characters": the coaching preset's ``complete`` takes
+no longer ones (``Transition(max_notes=1000)``; sessionkit's own bound is 2,000)."""
 
 ATTENDANCE = AttendancePolicy(
     join_transition=None,
@@ -226,14 +226,9 @@ def attendance(c: Coaching, session: Session) -> dict[str, AttendanceOutcome]:
 def complete(c: Coaching, session: Session, who: Person, notes: str) -> Session:
     """``who`` marks ``session`` completed with ``notes`` (a rerun finds it completed).
 
-    Notes longer than :data:`NOTES_LIMIT` raise ``InvalidValue``; nothing is written.
+    Notes longer than :data:`NOTES_LIMIT` raise ``InvalidValue`` (the preset's
+    ``complete`` refuses them); nothing is written.
     """
-    if len(notes) > NOTES_LIMIT:
-        raise InvalidValue(
-            f"notes are at most {NOTES_LIMIT} characters here, got {len(notes)}",
-            value=f"{notes[:40]}...",
-            expected=f"a string of at most {NOTES_LIMIT} characters",
-        )
     current = c.kit.queries.get(TENANT, session.id)
     if current.status != "SCHEDULED":
         return current

@@ -315,7 +315,10 @@ class Transition:
     ``sources`` is a status, several, or :data:`ANY`. ``guards`` are all asked,
     in order, before the transition fires; the first refusal wins. With a
     ``timer`` the transition also fires on its own when due
-    (:meth:`Lifecycle.advance`); it can still be fired by hand.
+    (:meth:`Lifecycle.advance`); it can still be fired by hand. ``max_notes``:
+    the longest notes a person may give when firing it
+    (``kit.sessions.fire(..., notes=)``; ``None``: sessionkit's own bound,
+    2,000 characters, which holds whatever this says).
     """
 
     name: str
@@ -324,6 +327,7 @@ class Transition:
     guards: tuple[Guard, ...] = attrs.field(default=(), converter=_to_guards, kw_only=True)
     timer: Timer | None = attrs.field(default=None, kw_only=True)
     description: str = attrs.field(default="", kw_only=True)
+    max_notes: int | None = attrs.field(default=None, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         # Guards and timers are only used on a fire or a tick, so a wrong one would
@@ -346,6 +350,16 @@ class Transition:
                 expected="a Timer (e.g. Timer.after_start(timedelta(minutes=5))) or None",
             )
         check_text(self.description, f"{owner}.description")
+        if self.max_notes is not None and (
+            isinstance(self.max_notes, bool) or not isinstance(self.max_notes, int)
+        ):
+            raise WrongType(self.max_notes, name=f"{owner}.max_notes", expected="an int or None")
+        if self.max_notes is not None and self.max_notes < 1:
+            raise InvalidValue(
+                f"{owner}.max_notes must be at least 1, got {self.max_notes}",
+                value=self.max_notes,
+                expected="a number of characters >= 1, or None",
+            )
 
     @property
     def timed(self) -> bool:

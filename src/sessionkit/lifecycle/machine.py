@@ -394,10 +394,12 @@ class Lifecycle:
         guards: Sequence[Guard] | None = None,
         timer: Timer | Literal["keep"] | None = "keep",
         description: str | None = None,
+        max_notes: int | Literal["keep"] | None = "keep",
     ) -> Lifecycle:
-        """Return a copy with transition ``name`` given new guards, timer or description.
+        """Return a copy with transition ``name`` given new guards, timer, description, notes bound.
 
-        ``timer=None`` makes the transition manual only. The copy is validated again,
+        ``timer=None`` makes the transition manual only; ``max_notes=None``
+        leaves its notes to sessionkit's own bound. The copy is validated again,
         and the new parts are checked as :class:`Transition` checks them (a single
         string for ``guards`` is refused, not read as letters).
         """
@@ -407,6 +409,9 @@ class Lifecycle:
             guards=old.guards if guards is None else guards,
             timer=old.timer if isinstance(timer, str) and timer == "keep" else timer,
             description=old.description if description is None else description,
+            max_notes=old.max_notes
+            if isinstance(max_notes, str) and max_notes == "keep"
+            else max_notes,
         )
         transitions = tuple(new if t.name == name else t for t in self.transitions)
         return attrs.evolve(self, transitions=transitions)

@@ -215,7 +215,8 @@ coaching = Lifecycle(
         Status("MISSED", terminal=True, busy=True, no_show=True),
     ],
     transitions=[
-        Transition("complete", "SCHEDULED", "COMPLETED", guards=[has_started]),
+        # "Optional notes up to 1000 characters", by either side.
+        Transition("complete", "SCHEDULED", "COMPLETED", guards=[has_started], max_notes=1000),
         Transition("cancel", "SCHEDULED", "CANCELLED"),
         Transition(
             "miss",

@@ -15,7 +15,8 @@ from datetime import datetime
 
 import attrs
 
-from sessionkit.lifecycle import Lifecycle, StatusChanged
+from sessionkit.errors import InvalidValue
+from sessionkit.lifecycle import Lifecycle, StatusChanged, Transition
 from sessionkit.model.fields import notes_field
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.session import Session
@@ -108,8 +109,10 @@ class SessionStatusCommands:
         checked for conflicts). ``notes`` (at most ``MAX_NOTES_LENGTH``, 2,000
         characters) are kept, with the change, as the session's own field
         ``<role>_notes`` (``notes`` without a role): "complete, with notes,
-        by either side". Raises ``InvalidTransition``, ``TransitionRefused``,
-        ``SessionConflict`` or ``InvalidValue`` (notes too long). Emits
+        by either side"; a transition with ``max_notes`` takes no longer ones
+        (the coaching preset's ``complete``: 1,000). Raises ``InvalidTransition``,
+        ``TransitionRefused``, ``SessionConflict`` or ``InvalidValue`` (notes
+        too long; nothing is written). Emits
         ``SessionStatusChanged``, or ``SessionCanceled`` (which is one) when
         the new status is a cancelled one.
         """
@@ -129,6 +132,7 @@ class SessionStatusCommands:
             )
             check_revival(ctx, tx, session, changed.status)
             if noted is not None:
+                _check_notes_bound(machine.transition(transition), noted[1])
                 # Notes are the session's own fields too: within the bound, or refused here.
                 kept = hosts_fields_sized({**changed.metadata, noted[0]: noted[1]})
                 changed = attrs.evolve(changed, metadata=kept)
@@ -209,3 +213,14 @@ class SessionStatusCommands:
         with self._ctx.transaction(now) as tx:
             session = tx.sessions.get(tenant, session_id)
             return advance_in(self._ctx, tx, session, actor)
+
+
+def _check_notes_bound(transition: Transition, notes: str) -> None:
+    """Refuse ``notes`` longer than ``transition`` takes (``InvalidValue`` naming both)."""
+    bound = transition.max_notes
+    if bound is not None and len(notes) > bound:
+        raise InvalidValue(
+            f"notes of {transition.name!r} are at most {bound:,} characters, got {len(notes):,}",
+            value=f"{len(notes):,} characters",
+            expected=f"a string of at most {bound:,} characters",
+        )
