@@ -39,6 +39,7 @@ def _kit(**parts: Any) -> SessionKit:
         ("clock", 5),
         ("clock", NOW),
         ("clock", datetime),
+        ("clock", ManualClock),  # the class, not a clock: its now() needs an instance
         ("clock", None),
         ("links", 5),
         ("lifecycles", ["academy"]),

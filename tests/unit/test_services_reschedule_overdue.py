@@ -197,7 +197,7 @@ def test_a_cancel_after_the_deadline_refunds_what_the_options_said() -> None:
 # -- a proposed time soon after the request -----------------------------------------------
 
 
-@pytest.mark.parametrize("late", [timedelta(0), timedelta(minutes=30), timedelta(hours=3)])
+@pytest.mark.parametrize("late", [timedelta(0), timedelta(minutes=30), timedelta(minutes=59)])
 def test_silence_approves_a_time_proposed_within_the_answer_time_however_late_the_tick(
     h: Harness, late: timedelta
 ) -> None:
@@ -216,3 +216,23 @@ def test_silence_approves_a_time_proposed_within_the_answer_time_however_late_th
     answered = h.kit.reschedules.get(T, request.id)
     assert (answered.status, answered.new_start) == (AUTO_APPROVED, soon)
     assert h.kit.queries.get(T, session.id).start == soon
+
+
+def test_a_time_already_past_when_silence_answers_is_not_applied(h: Harness) -> None:
+    # A worker down past the proposed time: silence would move the session into the past
+    # (and its status steps mark it missed). It expires instead; the lesson keeps its time.
+    session = lesson(h)
+    soon = NOW + timedelta(hours=6)
+    request = h.kit.reschedules.request(
+        T, session.id, role="student", actor="ana", reason=ASK, proposed_start=soon
+    )
+    h.clock.set(soon + timedelta(hours=18))
+    report = h.kit.tick(T)
+    assert (report.approved, report.lapsed) == (0, 1)
+    assert h.kit.reschedules.get(T, request.id).status == EXPIRED
+    [expired] = [
+        e.change for e in h.events.of_type(RescheduleStatusChanged) if e.change.to_status == EXPIRED
+    ]
+    assert expired.reason is not None
+    assert "had passed when it was answered" in expired.reason
+    assert h.kit.queries.get(T, session.id).start == START

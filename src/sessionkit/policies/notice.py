@@ -204,7 +204,9 @@ class NoticePolicy:
     - ``windows``: within a window before the start, only its roles may act.
     - ``bypass``: roles no notice, window or limit applies to (the host).
     - ``answer_within``: how long the other side has to answer a reschedule
-      request (the deadline is that, or the start if sooner); silence approves.
+      request (the deadline is that, or the start if sooner, or ``min_lead``
+      before a proposed time if sooner still: a time proposed ``min_lead``
+      ahead leaves no time to answer); silence approves.
     - ``min_lead``: a new time must start at least this long after the request
       (and after the approval).
     - ``reason_length``: the shortest and longest reason, in characters

@@ -216,13 +216,16 @@ def apply_proposed(
 
     The new-time rules first (the notice's, the rules' publishing horizon),
     as at the request's ``deadline``, when silence answered, whenever the tick
-    runs; then the move: a conflict, a final status or a taken series start is
-    the reason, and nothing was written (every check that can refuse the move
-    runs before its first write).
+    runs, but never a time already past when it is answered; then the move: a
+    conflict, a final status or a taken series start is the reason, and
+    nothing was written (every check that can refuse the move runs before its
+    first write).
     """
     refusal = ctx.new_time_refusal(session, target, deadline)
     if refusal is not None:
         return refusal.reason
+    if target <= tx.now:  # answered so late that the time has passed: never into the past
+        return f"the proposed time {target.isoformat()} had passed when it was answered"
     try:
         move_session(ctx, tx, session, target, actor)
     except (SessionConflict, SessionLocked, DuplicateSession) as error:

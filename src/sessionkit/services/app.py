@@ -12,6 +12,7 @@ Events go to the publisher the store (its unit of work) was given, after each co
 
 from __future__ import annotations
 
+import inspect
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -75,6 +76,20 @@ def _has(value: object, *methods: str) -> bool:
     return all(callable(getattr(value, method, None)) for method in methods)
 
 
+def _is_clock(clock: object) -> bool:
+    """Whether ``clock`` has a ``now()`` to call as it is.
+
+    Not a datetime (or its class), whose ``now()`` is the machine's naive
+    time; a class only with a static or class-method ``now`` (``SystemClock``
+    without its ``()`` has an instance method, which fails when called).
+    """
+    if isinstance(clock, datetime) or clock is datetime:
+        return False
+    if isinstance(clock, type):
+        return isinstance(inspect.getattr_static(clock, "now", None), staticmethod | classmethod)
+    return _has(clock, "now")
+
+
 def _check_parts(parts: dict[str, object]) -> None:
     """Refuse a kit's part of the wrong kind (``WrongType`` naming it) before anything runs.
 
@@ -86,9 +101,7 @@ def _check_parts(parts: dict[str, object]) -> None:
         "uow": ("a unit-of-work factory (a store's unit_of_work)", callable(parts["uow"])),
         "clock": (
             "a Clock (an object with now(), such as SystemClock())",
-            # Not a datetime (or its class), whose now() is the machine's naive time.
-            _has(parts["clock"], "now")
-            and not (isinstance(parts["clock"], datetime) or parts["clock"] is datetime),
+            _is_clock(parts["clock"]),
         ),
         "links": (
             "a LinkChecker (with blocking_links) or None",

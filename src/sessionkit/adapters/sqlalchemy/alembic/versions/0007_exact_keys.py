@@ -161,8 +161,8 @@ def _check_no_padded_twins(bind: sa.Connection) -> None:
         ]
         uniques += [list(u["column_names"]) for u in inspector.get_unique_constraints(table)]
         uniques += [list(i["column_names"]) for i in inspector.get_indexes(table) if i["unique"]]
-        for key in uniques:
-            names = [name for name in key if name is not None]
+        keys = {tuple(name for name in key if name is not None) for key in uniques}
+        for names in sorted(keys):
             if not columns.intersection(names):
                 continue
             rows = sa.table(table, *(sa.column(name) for name in names))
@@ -170,9 +170,11 @@ def _check_no_padded_twins(bind: sa.Connection) -> None:
                 rows.c[name].collate("utf8mb4_bin") if name in columns else rows.c[name]
                 for name in names
             ]
+            # A unique key takes any number of rows with a NULL in it: they are no twins.
             twins = (
                 sa.select(sa.literal(1))
                 .select_from(rows)
+                .where(*(rows.c[name].is_not(None) for name in names))
                 .group_by(*padded)
                 .having(sa.func.count() > 1)
                 .subquery()
