@@ -40,7 +40,7 @@ from sessionkit.model.payment import (
 )
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import BookingRules, Rate, RefundPolicy, RefundTier, SeatPrice
-from sessionkit.ports import RefundReceipt
+from sessionkit.ports import PAYMENTS, RefundReceipt
 from sessionkit.services.payments import Checkout
 from sessionkit.testing.harness import Harness
 from sessionkit.testing.payments import FakeGateway
@@ -841,6 +841,42 @@ def test_a_manual_hold_that_ran_out_is_not_marked_paid(shop: Shop, job: bool) ->
         pay_of(b).id: (PENDING, Decimal(0)),
     }
     assert shop.kit.bookings.get(T, a.booking.id).status == (EXPIRED if job else HELD)
+
+
+def test_a_waitlisted_manual_payment_is_marked_paid_only_once_offered(shop: Shop) -> None:
+    s = shop.slot(capacity=1)
+    seated = shop.kit.payments.book(T, s.id, "client:e", actor="c", manual=True, confirm=True)
+    waiting = shop.kit.payments.book(T, s.id, "client:f", actor="c", manual=True, waitlist=True)
+    assert waiting.booking.status == WAITLISTED
+    # Marked paid while waiting, its money was taken and given back at once as late, and
+    # the booking, offered later, was confirmed with nothing kept.
+    with pytest.raises(InvalidValue, match="WAITLISTED: it has no seat to pay for yet"):
+        shop.kit.payments.mark_paid(T, [pay_of(waiting).id], actor="consultant")
+    assert shop.kit.payments.get(T, pay_of(waiting).id).status == PENDING
+    assert [r["refunded"] for r in shop.kit.analytics.revenue(T).to_records()] == [Decimal(0)]
+    shop.kit.payments.cancel(T, seated.booking.id, actor="tina", role="host")
+    assert shop.kit.bookings.get(T, waiting.booking.id).status == OFFERED
+    with pytest.raises(PaymentRequired):
+        shop.kit.bookings.confirm(T, waiting.booking.id, actor="c")
+    [paid] = shop.kit.payments.mark_paid(T, [pay_of(waiting).id], actor="consultant")
+    assert (paid.status, paid.kept) == (PAID, pay_of(waiting).amount)
+    assert shop.kit.bookings.get(T, waiting.booking.id).status == CONFIRMED
+
+
+def test_a_payment_refunded_in_full_confirms_nothing(shop: Shop) -> None:
+    s = shop.slot(capacity=1)
+    held = shop.kit.payments.book(T, s.id, "client:a", actor="a")
+    with shop.h.store.unit_of_work() as uow:  # as a refund the provider made alone would
+        payments = uow.repository(PAYMENTS)
+        payment = payments.get(T, pay_of(held).id)
+        payments.update(
+            attrs.evolve(payment, status=REFUNDED, refunded=payment.amount.amount),
+            expected_version=payment.version,
+        )
+        uow.commit()
+    with pytest.raises(PaymentRequired):
+        shop.kit.bookings.confirm(T, held.booking.id, actor="a")
+    assert shop.kit.bookings.get(T, held.booking.id).status == HELD
 
 
 def test_a_manual_payment_confirmed_at_once_is_paid_after_the_session(shop: Shop) -> None:

@@ -90,7 +90,8 @@ def check_paid(ctx: Context, tx: Tx, session: Session, booking: Booking) -> None
         if ctx.price_of(session) is not None and payments is not None:
             raise PaymentRequired(booking.id, "(none)", "missing")
         return
-    if payment.status not in PAID_STATUSES:
+    if payment.status not in PAID_STATUSES or payment.status == REFUNDED:
+        # Money that came in and went back in full pays for nothing.
         raise PaymentRequired(booking.id, payment.id, payment.status)
 
 

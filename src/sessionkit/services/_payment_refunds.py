@@ -21,7 +21,7 @@ from sessionkit.errors import (
     WrongType,
 )
 from sessionkit.errors._base import shown
-from sessionkit.model.booking import Booking
+from sessionkit.model.booking import WAITLISTED, Booking
 from sessionkit.model.money import Money, minor_unit
 from sessionkit.model.payment import (
     MANUAL,
@@ -222,11 +222,21 @@ def _check_markable(payment: Payment) -> None:
 
 
 def _check_in_play(booking: Booking, payment: Payment, now: datetime) -> None:
-    """Refuse a manual payment whose booking ran out: CANCELLED as judged, job or no job.
+    """Refuse a manual payment whose booking has no seat to pay for, or ran out.
 
-    The expiry job cancels the payment of a hold that ran out; until it runs, the
-    payment is cancelled as every read judges it, and is no more markable than after.
+    A WAITLISTED booking waits for a seat: marked paid, its money was taken and
+    at once given back as late, and the booking could be confirmed later with
+    nothing kept. It is marked paid once offered. The expiry job cancels the
+    payment of a hold that ran out; until it runs, the payment is cancelled as
+    every read judges it, and is no more markable than after.
     """
+    if booking.status == WAITLISTED:
+        raise InvalidValue(
+            f"payment {shown(payment.id)} is for booking {shown(booking.id)}, which is "
+            "WAITLISTED: it has no seat to pay for yet; mark it paid once it is offered",
+            value=payment.id,
+            expected="a PENDING manual payment of a held or offered booking",
+        )
     if booking.expired_at(now):
         raise InvalidValue(
             f"payment {shown(payment.id)} is a CANCELLED {payment.provider} payment (its "
