@@ -32,9 +32,20 @@ kept in ``app.state.gateway``): ``POST /fake-provider/intents/{ref}/pay`` plays
 the student paying in the provider's page and delivers the provider's events
 to the webhook route. A real host wires its provider's SDK as a
 ``PaymentGateway`` and verifies the webhook's signature in the ``webhook``
-dependency instead.
+dependency instead. The fake provider lives in the process: serve the example
+with one worker (another worker, or a restart, has never heard of the intents
+made before it).
+
+The time-driven work (holds running out and their seats offered down the
+waitlist, reschedule requests answered by silence, the tutors' rolling window
+of slots topped up, sessions' timed statuses) is ``kit.tick()``, which the app
+runs every ``SESSIONKIT_TICK_SECONDS`` (default 60; ``0``: never) in the
+background, with the provider calls left due (``kit.run_payment_calls()``).
+A host with a job engine runs the same from there instead (docs/jobs.md).
 """
 
+import asyncio
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -46,7 +57,12 @@ from sqlalchemy import create_engine
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, upgrade
-from sessionkit.contrib.fastapi import Caller, install_problem_handlers, sessionkit_router
+from sessionkit.contrib.fastapi import (
+    Caller,
+    install_problem_handlers,
+    problem_responses,
+    sessionkit_router,
+)
 from sessionkit.contrib.fastapi.payment_schemas import AppliedOut, applied_out
 from sessionkit.demo.marketplace import ATTENDANCE, OFFERS, RULES, TENANT, price, publish
 from sessionkit.errors import DuplicateSeries, SeriesNotFound
@@ -89,6 +105,20 @@ def build_kit(uow: UnitOfWorkFactory, clock: Clock, gateway: FakeGateway) -> Ses
                 publish(kit, offer)
     kit.top_up(TENANT, actor="marketplace-api")
     return kit
+
+
+LOG = logging.getLogger("marketplace_api")
+
+
+async def ticking(kit: SessionKit, every: float) -> None:
+    """Run the kit's due work every ``every`` seconds until cancelled; log what fails."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(kit.tick, actor="marketplace-api")
+            await asyncio.to_thread(kit.run_payment_calls)
+        except Exception:  # the next round tries again: what was due stays due
+            LOG.exception("the background tick failed")
 
 
 def the_kit(request: Request) -> SessionKit:
@@ -141,7 +171,13 @@ def create_app(db_url: str | None = None, *, clock: Clock | None = None) -> Fast
         gateway = FakeGateway(clock=time_source.now, ids=fake_provider_ids(url))
         app.state.gateway = gateway
         app.state.kit = build_kit(open_store(url), time_source, gateway)
+        every = float(os.environ.get("SESSIONKIT_TICK_SECONDS", "60"))
+        task = asyncio.create_task(ticking(app.state.kit, every)) if every > 0 else None
         yield
+        if task is not None:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
 
     app = FastAPI(
         title="Tutoring marketplace",
@@ -160,6 +196,7 @@ def create_app(db_url: str | None = None, *, clock: Clock | None = None) -> Fast
         response_model=list[AppliedOut],
         tags=["fake provider"],
         summary="Play the student paying at the (fake) provider; its webhook events are applied",
+        responses=problem_responses(404, 422),
     )
     def pay(request: Request, intent_ref: str) -> list[AppliedOut]:
         gateway: FakeGateway = request.app.state.gateway

@@ -119,8 +119,6 @@ def test_the_routers_tags_come_before_each_routes_own() -> None:
     )
     expected = copy.deepcopy(stored())
     del expected["paths"]["/fake-provider/intents/{intent_ref}/pay"]
-    for name in ("HTTPValidationError", "ValidationError"):  # only the fake provider's route
-        del expected["components"]["schemas"][name]
     for item in expected["paths"].values():
         for operation in item.values():
             operation["tags"] = ["kit", *operation["tags"]]

@@ -241,10 +241,38 @@ SERIES: dict[str, Any] = {
 }
 
 
+def test_a_new_series_reports_the_occurrences_it_skipped(client: TestClient) -> None:
+    # The teacher is busy at the second Monday: that occurrence is skipped, and said so.
+    busy = {
+        "start": "2026-03-16T17:00:00Z",
+        "end": "2026-03-16T18:00:00Z",
+        "lifecycle": "lms",
+        "resources": ["teacher:t1"],
+        "title": "Staff meeting",
+    }
+    blocking = client.post("/v1/sessions", json=busy).json()["id"]
+    made = client.post("/v1/series", json=SERIES)
+    assert made.status_code == 201, made.text
+    [skipped] = made.json()["skipped"]
+    assert {k: v for k, v in skipped.items() if k != "message"} == {
+        "item_id": "mon",
+        "start": "2026-03-16T17:00:00Z",
+        "end": "2026-03-16T18:30:00Z",
+        "reason": "conflict",
+        "resource": "teacher:t1",
+        "blocking_id": blocking,
+    }
+    assert "teacher:t1 is busy with 'Staff meeting'" in skipped["message"]
+    series_id = made.json()["id"]
+    sessions = client.get("/v1/sessions", params={"series_id": series_id}).json()["items"]
+    assert len(sessions) == 2
+
+
 def test_a_series_is_created_with_its_sessions_then_closed(client: TestClient) -> None:
     response = client.post("/v1/series", json=SERIES)
     assert response.status_code == 201, response.text
     series = response.json()
+    assert series.pop("skipped") == []
     assert series["items"][0]["rrule"].startswith("FREQ=WEEKLY")
     assert series["items"][0]["duration_minutes"] == 90
     assert client.get(f"/v1/series/{series['id']}").json() == series
@@ -314,7 +342,7 @@ def test_an_idempotency_key_replays_a_session_and_a_series(client: TestClient) -
     made = client.post("/v1/series", json=SERIES, headers=key)
     replay = client.post("/v1/series", json=SERIES, headers=key)
     assert made.status_code == replay.status_code == 201
-    assert made.json() == replay.json()
+    assert {**made.json(), "skipped": None} == replay.json()  # skipped: not kept, None
     other = client.post("/v1/series", json={**SERIES, "title": "Other"}, headers=key)
     assert problem(other, 422, "IdempotencyKeyReused")["kind"] == "series"
     # A series id the client chose is its own: another request naming it is a DuplicateSeries.

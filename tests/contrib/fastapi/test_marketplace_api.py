@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -378,3 +379,28 @@ def test_a_student_acts_for_herself_and_a_tutor_runs_the_schedule() -> None:
             "student:bob",
             "student",
         )
+
+
+def test_the_app_runs_the_due_work_in_the_background(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ann holds the one seat, Bob waits; the hold runs out with nobody writing to the
+    # session: the app's own tick expires it and offers Bob the seat.
+    monkeypatch.setenv("SESSIONKIT_TICK_SECONDS", "0.05")
+    clock = ManualClock(DEMO_NOW)
+    with TestClient(create_app("memory", clock=clock)) as client:
+        slot = first_slot(client, "tina-1to1")
+        held = ann_books(client, slot)
+        waiting = client.post(
+            f"/v1/sessions/{slot['id']}/paid-bookings",
+            json={"participant": "student:bob", "role": "student", "waitlist": True},
+            headers=BOB,
+        ).json()
+        assert waiting["booking"]["status"] == "WAITLISTED"
+        clock.set(datetime.fromisoformat(held["booking"]["hold_expires_at"]))
+        bob = f"/v1/bookings/{waiting['booking']['id']}"
+        for _ in range(200):
+            if client.get(bob, headers=BOB).json()["status"] == "OFFERED":
+                break
+            time.sleep(0.02)
+        assert client.get(bob, headers=BOB).json()["status"] == "OFFERED"
+        ann = client.get(f"/v1/bookings/{held['booking']['id']}", headers=ANN).json()
+        assert ann["status"] == "EXPIRED"

@@ -218,21 +218,21 @@ def add_session_routes(routes: Routes) -> None:
 
     @series.post(
         "/series",
-        s.SeriesOut,
+        s.SeriesCreated,
         ACTING,
-        "Create a series and generate its first sessions",
+        "Create a series and generate its first sessions (with the occurrences it skipped)",
         status_code=201,
     )
     def create_series(
         app: Kit, who: Who, body: s.SeriesCreate, idempotency_key: IdempotencyKey = None
-    ) -> s.SeriesOut:
+    ) -> s.SeriesCreated:
         access.staff(who)
         # The key is checked even where the body names the id: a blank one is refused here too.
         keyed = None if idempotency_key is None else key_id(who.tenant, idempotency_key)
         series_id = keyed if body.series_id is None else body.series_id
         items = [item.to_item() for item in body.items]
         try:
-            made, _ = app.series.create(
+            made, report = app.series.create(
                 who.tenant,
                 actor=who.actor,
                 title=body.title,
@@ -253,7 +253,8 @@ def add_session_routes(routes: Routes) -> None:
                 if body.series_id is not None:
                     raise  # the id the client chose is taken: DuplicateSeries says so
                 raise IdempotencyKeyReused(idempotency_key, series_id, kind="series") from taken
-        return s.series_out(made)
+            return s.series_created(made, None)  # a replay: what the first one skipped is gone
+        return s.series_created(made, report.skipped)
 
     @series.get("/series/{series_id}", s.SeriesOut, READ, "Get a series")
     def get_series(app: Kit, who: Who, series_id: str) -> s.SeriesOut:

@@ -20,6 +20,7 @@ from sessionkit.model.journal import JournalEntry
 from sessionkit.model.series import ScheduleItem, Series
 from sessionkit.model.session import Session
 from sessionkit.recurrence import Recurrence
+from sessionkit.services.reports import Skipped
 
 __all__ = [
     "BookableOut",
@@ -34,10 +35,12 @@ __all__ = [
     "ScheduleItemIn",
     "ScheduleItemOut",
     "SeriesCreate",
+    "SeriesCreated",
     "SeriesOut",
     "SessionCancel",
     "SessionCreate",
     "SessionOut",
+    "SkippedOut",
     "SessionPage",
     "SessionUpdate",
     "Transition",
@@ -266,6 +269,32 @@ class SeriesOut(_Out):
     updated_at: datetime | None
 
 
+class SkippedOut(BaseModel):
+    """An occurrence a new series did not turn into a session, and the session in its way.
+
+    ``reason``: ``"conflict"`` (``resource`` is busy with ``blocking_id``
+    then) or ``"exists"`` (``blocking_id`` holds the occurrence already).
+    """
+
+    item_id: str
+    start: datetime
+    end: datetime
+    reason: str
+    resource: str | None
+    blocking_id: str
+    message: str
+
+
+class SeriesCreated(SeriesOut):
+    """A new series, and the occurrences of its first window it skipped.
+
+    ``skipped`` is ``None`` on a replay of the request (an ``Idempotency-Key``
+    sent again): what the first request skipped is not kept.
+    """
+
+    skipped: list[SkippedOut] | None
+
+
 def _minutes(duration: timedelta) -> int | float:
     """``duration`` in minutes: an ``int`` when whole, so a series read can be posted back."""
     whole, rest = divmod(duration, timedelta(minutes=1))
@@ -289,6 +318,27 @@ def series_out(series: Series) -> SeriesOut:
             for item in series.items
         ],
         metadata=dict(series.metadata),
+    )
+
+
+def series_created(series: Series, skipped: Sequence[Skipped] | None) -> SeriesCreated:
+    """Return the response schema of a new ``series`` and the occurrences it ``skipped``."""
+    return SeriesCreated(
+        **series_out(series).model_dump(),
+        skipped=None
+        if skipped is None
+        else [
+            SkippedOut(
+                item_id=s.item_id,
+                start=s.span.start,
+                end=s.span.end,
+                reason=s.reason,
+                resource=None if s.resource is None else str(s.resource),
+                blocking_id=s.blocking.id,
+                message=s.describe(),
+            )
+            for s in skipped
+        ],
     )
 
 
