@@ -85,9 +85,10 @@ def open_store(url: str) -> UnitOfWorkFactory:
 def build_kit(uow: UnitOfWorkFactory, clock: Clock, gateway: FakeGateway) -> SessionKit:
     """Wire the marketplace's paid kit and publish the tutors' offers not stored yet.
 
-    Workers starting at once on a fresh database (``uvicorn --workers 2``) may
-    all find an offer missing: the first to publish it wins, and the others take
-    their ``DuplicateSeries`` as the offer published.
+    Processes starting at once on a fresh database (workers of a host whose
+    provider is a real one, shared) may all find an offer missing: the first to
+    publish it wins, and the others take their ``DuplicateSeries`` as the offer
+    published.
     """
     kit = SessionKit(
         uow=uow,
@@ -114,11 +115,16 @@ async def ticking(kit: SessionKit, every: float) -> None:
     """Run the kit's due work every ``every`` seconds until cancelled; log what fails."""
     while True:
         await asyncio.sleep(every)
-        try:
-            await asyncio.to_thread(kit.tick, actor="marketplace-api")
-            await asyncio.to_thread(kit.run_payment_calls)
-        except Exception:  # the next round tries again: what was due stays due
+        try:  # what was due stays due: the next round tries again
+            report = await asyncio.to_thread(kit.tick, actor="marketplace-api")
+            for failure in report.failed:
+                LOG.warning("tick: %s %s failed: %s", failure.kind, failure.item_id, failure.error)
+        except Exception:
             LOG.exception("the background tick failed")
+        try:
+            await asyncio.to_thread(kit.run_payment_calls)
+        except Exception:
+            LOG.exception("the background payment calls failed")
 
 
 def the_kit(request: Request) -> SessionKit:

@@ -863,10 +863,27 @@ def test_a_waitlisted_manual_payment_is_marked_paid_only_once_offered(shop: Shop
     assert shop.kit.bookings.get(T, waiting.booking.id).status == CONFIRMED
 
 
+def test_a_waitlisted_payment_is_marked_paid_once_a_run_out_hold_frees_the_seat_no_job(
+    shop: Shop,
+) -> None:
+    # mark_paid settles the session first, as every write does: the hold that ran out is
+    # expired and its seat offered to the next in line, whether or not the job ran.
+    s = shop.slot(capacity=1)
+    held = shop.kit.payments.book(T, s.id, "client:a", actor="a", manual=True)
+    waiting = shop.kit.payments.book(T, s.id, "client:b", actor="b", manual=True, waitlist=True)
+    assert held.booking.hold_expires_at is not None
+    shop.h.clock.set(held.booking.hold_expires_at + timedelta(minutes=1))
+    [paid] = shop.kit.payments.mark_paid(T, [pay_of(waiting).id], actor="consultant")
+    assert paid.status == PAID
+    assert shop.kit.bookings.get(T, waiting.booking.id).status == CONFIRMED
+    assert shop.kit.bookings.get(T, held.booking.id).status == EXPIRED
+    assert shop.kit.payments.get(T, pay_of(held).id).status == CANCELLED
+
+
 def test_a_payment_refunded_in_full_confirms_nothing(shop: Shop) -> None:
     s = shop.slot(capacity=1)
     held = shop.kit.payments.book(T, s.id, "client:a", actor="a")
-    with shop.h.store.unit_of_work() as uow:  # as a refund the provider made alone would
+    with shop.h.store.unit_of_work() as uow:  # a payment given back in full, however
         payments = uow.repository(PAYMENTS)
         payment = payments.get(T, pay_of(held).id)
         payments.update(

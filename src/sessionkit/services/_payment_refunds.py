@@ -44,6 +44,7 @@ from sessionkit.ports import PAYMENT_EVENTS
 from sessionkit.services._context import Context, Tx
 from sessionkit.services._money import give_back
 from sessionkit.services._payment_answers import succeed
+from sessionkit.services._seats import settle
 from sessionkit.services.bookings import BookingCommands, check_key
 
 __all__ = ["RefundCommands"]
@@ -199,10 +200,13 @@ class RefundCommands:
                 _check_markable(found[payment_id])
             bookings = {p.booking_id: tx.bookings.get(tenant, p.booking_id) for p in found.values()}
             for session_id in sorted({b.session_id for b in bookings.values()}):
-                tx.bookings.lock_session(tenant, session_id)
+                # Settled first, as every write to a session is: a hold that ran out is
+                # expired (its payment cancelled) and its seat offered to the waitlist,
+                # whether or not the expiry job ran.
+                settle(ctx, tx, tx.bookings.lock_session(tenant, session_id), actor=actor)
             # Read again under the locks: a cancel or an expiry that committed while this
-            # waited made the payment CANCELLED, and succeed() would take this as late
-            # money and refund it all.
+            # waited (or the settling) made the payment CANCELLED, and succeed() would take
+            # this as late money and refund it all.
             locked = [tx.payments.get(tenant, i) for i in ids]
             for payment in locked:
                 _check_markable(payment)
