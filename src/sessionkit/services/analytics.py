@@ -300,10 +300,9 @@ class Analytics:
         with self._ctx.transaction() as tx:
             reader = self._reader(tx)
             no_show = {
-                (name, status.name)
+                (name, status)
                 for name in self._ctx.lifecycles
-                for status in self._ctx.lifecycles.get(name).statuses
-                if status.no_show
+                for status in self._ctx.lifecycles.get(name).no_show_statuses
             }
             booked = reader.client_bookings(
                 tenant,
