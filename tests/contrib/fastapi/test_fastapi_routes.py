@@ -525,3 +525,38 @@ def test_bookable_leaves_out_what_the_rules_refuse_and_checks_the_role(
 @pytest.mark.parametrize("path", ["/v1/agenda", "/v1/bookable"])
 def test_queries_need_their_window(client: TestClient, path: str) -> None:
     problem(client.get(path, params={"resource": "tutor:tina"}), 422, "RequestValidationError")
+
+
+# -- removing unbooked slots ------------------------------------------------------------
+
+
+def test_slots_that_ended_unbooked_are_removed_in_bulk(
+    client: TestClient, clock: ManualClock
+) -> None:
+    tina = {"resources": ["tutor:tina"]}
+    unbooked = new_session(client, 1, **tina)
+    booked = new_session(client, 3, **tina)
+    later = new_session(client, 30, **tina)  # not over by ``before``
+    other = new_session(client, 5, resources=["tutor:tom"])
+    cancelled = new_session(client, 6, **tina)
+    client.post(f"/v1/sessions/{cancelled['id']}/cancel")
+    client.post(f"/v1/sessions/{booked['id']}/bookings", json={"participant": "student:ann"})
+    clock.advance(timedelta(hours=10))
+    body = {"before": at(10), "resources": ["tutor:tina"]}
+    url = "/v1/sessions/remove-unbooked"
+    problem(client.post(url, json=body, headers={"X-Roles": "student"}), 403, "RoleNotGranted")
+    problem(client.post(url, json={"before": "2026-03-02T18:00:00"}), 422, "RequestValidationError")
+
+    report = client.post(url, json=body)
+    assert report.status_code == 200, report.text
+    done = report.json()
+    assert [s["id"] for s in done["removed"]] == [unbooked["id"]]
+    assert [(k["session"]["id"], k["session"]["status"]) for k in done["kept"]] == [
+        (cancelled["id"], "CANCELED")
+    ]
+    assert "CANCELED" in done["kept"][0]["reason"], done["kept"][0]["reason"]
+    problem(client.get(f"/v1/sessions/{unbooked['id']}"), 404, "SessionNotFound")
+    for kept in (booked, later, other, cancelled):
+        assert client.get(f"/v1/sessions/{kept['id']}").status_code == 200
+    again = client.post(url, json=body).json()
+    assert (again["removed"], len(again["kept"])) == ([], 1)

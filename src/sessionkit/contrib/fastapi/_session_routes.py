@@ -154,6 +154,17 @@ def add_session_routes(routes: Routes) -> None:
         )
         return [s.session_out(x) for x in changed]
 
+    @sessions.post(
+        "/sessions/remove-unbooked",
+        s.UnbookedRemoved,
+        ACTING,
+        "Delete the sessions that ended without ever having a booking",
+    )
+    def remove_unbooked(app: Kit, who: Who, body: s.UnbookedRemoval) -> s.UnbookedRemoved:
+        access.staff(who)
+        report = app.bookings.remove_unbooked(who.tenant, actor=who.actor, **body.model_dump())
+        return s.unbooked_removed(report)
+
     @sessions.get("/sessions/{session_id}", s.SessionOut, READ, "Get a session")
     def get_session(app: Kit, who: Who, session_id: str) -> s.SessionOut:
         return s.session_out(app.queries.get(who.tenant, session_id, actor=who.actor))

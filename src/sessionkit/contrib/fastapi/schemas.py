@@ -20,7 +20,7 @@ from sessionkit.model.journal import JournalEntry
 from sessionkit.model.series import ScheduleItem, Series
 from sessionkit.model.session import Session
 from sessionkit.recurrence import Recurrence
-from sessionkit.services.reports import Skipped
+from sessionkit.services.reports import CleanupReport, Skipped, SkipReason
 
 __all__ = [
     "BookableOut",
@@ -40,15 +40,19 @@ __all__ = [
     "SessionCancel",
     "SessionCreate",
     "SessionOut",
+    "KeptSession",
     "SkippedOut",
     "SessionPage",
     "SessionUpdate",
     "Transition",
+    "UnbookedRemoval",
+    "UnbookedRemoved",
     "bookable_out",
     "booking_out",
     "journal_entry_out",
     "series_out",
     "session_out",
+    "unbooked_removed",
 ]
 
 MAX_MINUTES = 60 * 24 * 366
@@ -190,6 +194,44 @@ class BulkTransition(_In):
     role: str | None = None
 
 
+class UnbookedRemoval(_In):
+    """Which ended sessions that never had a booking to delete (``kit.bookings.remove_unbooked``).
+
+    ``before`` defaults to now; ``since``, ``resources`` and ``series_id``
+    filter as a session query does.
+    """
+
+    before: AwareDatetime | None = None
+    since: AwareDatetime | None = None
+    resources: list[str] | None = Field(default=None, max_length=1000)
+    series_id: str | None = None
+
+
+class KeptSession(BaseModel):
+    """A session with no booking that could not be deleted, and why."""
+
+    session: SessionOut
+    reason: str
+
+
+class UnbookedRemoved(BaseModel):
+    """What a removal of unbooked sessions did: the sessions ``removed`` (as they were), ``kept``.
+
+    ``kept`` had no booking either but could not be deleted, each with the reason.
+    """
+
+    removed: list[SessionOut]
+    kept: list[KeptSession]
+
+
+def unbooked_removed(report: CleanupReport) -> UnbookedRemoved:
+    """Return the response schema of ``report``."""
+    return UnbookedRemoved(
+        removed=[session_out(x) for x in report.removed],
+        kept=[KeptSession(session=session_out(x), reason=why) for x, why in report.kept],
+    )
+
+
 # -- series --------------------------------------------------------------------------
 
 
@@ -279,7 +321,7 @@ class SkippedOut(BaseModel):
     item_id: str
     start: datetime
     end: datetime
-    reason: str
+    reason: SkipReason
     resource: str | None
     blocking_id: str
     message: str
