@@ -45,30 +45,11 @@ def _dateutil_instants(rec: Recurrence, lo: datetime, hi: datetime) -> list[date
     return sorted(found)
 
 
-def _has_collisions(rec: Recurrence, lo: datetime, hi: datetime) -> bool:
-    """Whether dateutil's own output maps two wall times onto one instant (gap shifts)."""
-    zone = get_zone(rec.tz)
-    try:
-        rule = rrulestr(rec.to_rrule(), dtstart=rec.start.replace(tzinfo=zone))
-    except ValueError:
-        return False
-    seen: set[datetime] = set()
-    stop = hi.replace(tzinfo=None) + timedelta(days=3)
-    for moment in rule:
-        if moment.replace(tzinfo=None) > stop:
-            break
-        instant = moment.astimezone(UTC)
-        if instant in seen:
-            return True
-        seen.add(instant)
-    return False
-
-
 @given(sks.recurrences(with_exdates=False), windows)
 def test_expansion_matches_dateutil(rec: Recurrence, window: tuple[int, int]) -> None:
     lo, hi = _window(rec, *window)
-    if rec.rule.count is not None:
-        assume(not _has_collisions(rec, lo, hi))
+    # With COUNT too where a gap moves one wall time onto another's instant: COUNT counts
+    # both instances (as dateutil's does), the set holds the instant once.
     assert _instants(list(rec.between(lo, hi))) == _dateutil_instants(rec, lo, hi)
 
 

@@ -201,6 +201,37 @@ def test_hourly_rule_through_the_gap_is_unique_and_ordered() -> None:
     assert len(starts) == 9
 
 
+def test_count_counts_a_gap_time_moved_onto_another_time_as_an_instance() -> None:
+    # RFC 5545: COUNT counts the rule's instances; the set holds each instant once. On
+    # 8 March 02:00 New York does not exist and moves onto 03:00, another of the rule's
+    # times: nine instances, eight occurrences, the last on 9 March at 03:00 (it went on
+    # to 10 March at 01:00, counting the occurrences instead).
+    rec = Recurrence.from_rrule(
+        "FREQ=DAILY;BYHOUR=1,2,3;COUNT=9",
+        start=datetime(2026, 3, 7, 1),
+        tz=NY,
+        duration=timedelta(minutes=30),
+    )
+    starts = [o.span.start for o in rec.between(utc(2026, 3, 1), utc(2026, 4, 1))]
+    assert starts == [
+        utc(2026, 3, 7, 6),
+        utc(2026, 3, 7, 7),
+        utc(2026, 3, 7, 8),
+        utc(2026, 3, 8, 6),
+        utc(2026, 3, 8, 7),
+        utc(2026, 3, 9, 5),
+        utc(2026, 3, 9, 6),
+        utc(2026, 3, 9, 7),
+    ]
+    # A split after that day counts both instances in the first half, so the two halves
+    # together are still the eight.
+    before, after = rec.split(datetime(2026, 3, 9, 2))
+    assert (before.rule.count, after.rule.count) == (7, 2)
+    far = utc(2026, 4, 1)
+    joined = list(before.between(utc(2026, 3, 1), far)) + list(after.between(utc(2026, 3, 1), far))
+    assert [o.span.start for o in joined] == starts
+
+
 # ---------------------------------------------------------------- windows and jumps
 
 

@@ -22,7 +22,7 @@ __all__ = ["Splittable", "split_recurrence"]
 
 
 class Splittable(Protocol):
-    """What a split needs of a recurrence: its fields, ``between`` and ``_evolve``.
+    """What a split needs of a recurrence: its fields, ``between``, ``_instances``, ``_evolve``.
 
     :class:`~sessionkit.recurrence.Recurrence` has them; stating them here
     (rather than importing the class, which imports this module) keeps the
@@ -51,6 +51,9 @@ class Splittable(Protocol):
 
     def between(self, start: datetime, end: datetime) -> Iterator[Occurrence]:
         """The occurrences starting in ``[start, end)``, ascending."""
+
+    def _instances(self, start: datetime, end: datetime) -> Iterator[Occurrence]:
+        """The rule's instances starting in ``[start, end)`` (UTC), as COUNT counts them."""
 
     def _evolve(
         self,
@@ -127,7 +130,9 @@ def split_recurrence(rec: R, at_key: datetime) -> tuple[R, R]:
             expected="a key with rule occurrences at or after it",
         )
     if rule.count is not None:
-        counted = sum(1 for _ in bare.between(lower, at.span.start))
+        # The rule's instances before it, as COUNT counts them: an instant two of them
+        # share (moved out of a gap onto another) is one occurrence but two instances.
+        counted = sum(1 for _ in bare._instances(lower, at.span.start))
         first_rule = attrs.evolve(rule, count=counted) if counted else None
         second_rule = attrs.evolve(rule, count=rule.count - counted)
     else:

@@ -138,8 +138,15 @@ def make_plan(
 
 def _instants(
     clock: WallClock, candidates: Iterator[timedelta], reorder: bool
-) -> Iterator[tuple[datetime, datetime, timedelta]]:
-    """Map wall times to (instant, local, wall) in strictly ascending instant order."""
+) -> Iterator[tuple[datetime, datetime | None, timedelta]]:
+    """Map wall times to (instant, local, wall) in ascending instant order.
+
+    A wall time that lands on the instant of the one before it (a time moved
+    out of a gap onto another of the rule's times) comes with ``local``
+    ``None``: it is one of the rule's instances, which COUNT counts (RFC 5545
+    counts the instances the rule generates; the set then holds an instant
+    once), but not another occurrence.
+    """
     last: datetime | None = None
     if not reorder:
         # One time of day: consecutive candidates are at least a day apart, so a
@@ -159,6 +166,7 @@ def _instants(
                     continue
                 instant, local = mapped
             if last is not None and instant <= last:
+                yield instant, None, d
                 continue
             last = instant
             yield instant, local, d
@@ -187,15 +195,26 @@ def _instants(
             if last is None or popped[0] > last:
                 last = popped[0]
                 yield popped
+            else:
+                yield popped[0], None, popped[2]
     while pending:
         popped = heapq.heappop(pending)
         if last is None or popped[0] > last:
             last = popped[0]
             yield popped
+        else:
+            yield popped[0], None, popped[2]
 
 
-def expand(plan: Plan, lo: datetime, hi: datetime, max_candidates: int) -> Iterator[Occurrence]:
+def expand(
+    plan: Plan, lo: datetime, hi: datetime, max_candidates: int, *, instances: bool = False
+) -> Iterator[Occurrence]:
     """Yield the rule's occurrences whose start lies in ``[lo, hi)``, ascending.
+
+    ``instances``: yield each of the rule's instances instead, so that an
+    instant two of them share (a time moved out of a gap onto another of the
+    rule's times) comes twice, as COUNT counts it (the split of a COUNT rule
+    counts them so).
 
     ``lo`` and ``hi`` must be UTC datetimes (``tzinfo is datetime.UTC``): every
     candidate is compared with them, and comparing datetimes of two different
@@ -227,6 +246,7 @@ def expand(plan: Plan, lo: datetime, hi: datetime, max_candidates: int) -> Itera
     set_field = object.__setattr__
     new = tuple.__new__
     emitted = 0
+    last_local = UTC_EPOCH
     stream = _instants(clock, candidates, reorder=plan.fast is None)
     for instant, local, d in stream:
         if until is not None and instant > until:
@@ -235,6 +255,11 @@ def expand(plan: Plan, lo: datetime, hi: datetime, max_candidates: int) -> Itera
             if emitted >= count:
                 return
             emitted += 1
+        if local is None:  # the instant of the instance before it: in the set once
+            if not instances or instant < lo or instant >= hi:
+                continue
+            local = last_local
+        last_local = local
         if instant < lo:
             continue
         if instant >= hi:

@@ -328,6 +328,10 @@ class Recurrence:
             return rule_occurrences
         return self._merge(rule_occurrences, extra)
 
+    def _instances(self, lo: datetime, hi: datetime) -> Iterator[Occurrence]:
+        """The rule's instances starting in ``[lo, hi)`` (UTC): see ``expand``'s ``instances``."""
+        return expand(self._plan, lo, hi, MAX_CANDIDATES, instances=True)
+
     def _merge(
         self, rule_occurrences: Iterator[Occurrence], extra: list[datetime]
     ) -> Iterator[Occurrence]:
