@@ -450,3 +450,38 @@ def test_a_cancelled_session_read_early_in_a_gap_is_excluded_where_readers_put_i
     h.kit.sessions.cancel("acme", gap.id, actor="a")
     stored, back = _exported_back(h, series)
     assert back == [start for start in stored if start != gap.start]
+
+
+@pytest.mark.parametrize(
+    ("rule", "twice"),
+    [
+        ("FREQ=DAILY;COUNT=3;COUNT=4", "COUNT"),
+        ("FREQ=WEEKLY;BYDAY=MO;BYDAY=TU", "BYDAY"),
+        ("FREQ=DAILY;UNTIL=20260322T000000Z;until=20260325T000000Z", "UNTIL"),
+        ("FREQ=DAILY;FREQ=WEEKLY", "FREQ"),
+    ],
+)
+def test_a_rule_part_given_twice_is_refused_on_its_line(rule: str, twice: str) -> None:
+    # RFC 5545 3.3.10: a rule part MUST NOT occur more than once. icalendar's parse kept
+    # the last of them, and the series was read with a part the calendar never settled on.
+    lines = event("UID:e", "DTSTART:20260316T100000Z", "DURATION:PT1H", f"RRULE:{rule}")
+    with pytest.raises(CalendarError) as caught:
+        read_ical(ics(*lines))
+    said = f"line 7: {twice} is given twice in the RRULE in {'RRULE:' + rule!r}"
+    assert str(caught.value) == said
+    assert (caught.value.text, caught.value.line, caught.value.uid) == (f"RRULE:{rule}", 7, "e")
+
+
+@pytest.mark.parametrize("period", ["20260325T100000Z/PT0S", "20260325T100000Z/20260325T100000Z"])
+def test_an_rdate_period_of_no_length_is_refused(period: str) -> None:
+    # A zero-length PERIOD was read as no PERIOD at all: an occurrence of the event's length.
+    lines = event(
+        "UID:e",
+        "DTSTART:20260320T090000Z",
+        "DTEND:20260320T100000Z",
+        f"RDATE;VALUE=PERIOD:{period}",
+    )
+    with pytest.raises(CalendarError) as caught:
+        read_ical(ics(*lines))
+    assert "an RDATE PERIOD has no length" in str(caught.value)
+    assert caught.value.text == f"RDATE;VALUE=PERIOD:{period}"

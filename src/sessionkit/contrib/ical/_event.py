@@ -360,7 +360,10 @@ class EventReader:
                         else self.wall(second, params, name, index, floating=floating)
                     )
                     found.append(
-                        (self.wall(first, params, name, index, floating=floating), tail or other)
+                        (
+                            self.wall(first, params, name, index, floating=floating),
+                            tail if tail is not None else other,  # PT0S is a tail too
+                        )
                     )
                 else:
                     found.append((self.wall(value, params, name, index, floating=floating), None))

@@ -217,16 +217,19 @@ def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
         if not isinstance(wall[0], datetime):
             rdates.append(wall[0])
             continue
-        if all_day and not tail:  # a day of its own, named as an EXDATE names one
+        if all_day and tail is None:  # a day of its own, named as an EXDATE names one
             rdates.append(_key(wall, tz, local_start, all_day=True).date())
             continue
         begin = instant(wall)
         rdates.append(begin)
         end = begin + tail if isinstance(tail, timedelta) else instant(tail) if tail else None
         if end is not None and end <= begin:
-            raise reader.fail(
-                CalendarError, "an RDATE PERIOD ends before it starts", "RDATE", "start/end"
+            why = (
+                "an RDATE PERIOD has no length (a reminder: sessions last)"
+                if end == begin
+                else "an RDATE PERIOD ends before it starts"
             )
+            raise reader.fail(CalendarError, why, "RDATE", "a PERIOD that ends after it starts")
         if end is not None and end - begin != duration:  # a PERIOD of its own length
             overrides.append(IcalOverride(key=local_wall(wall, tz), span=TimeSpan(begin, end)))
     # One override per occurrence: the highest SEQUENCE wins, then the later in the file.
@@ -257,6 +260,7 @@ def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
     rules = listed(reader.comp.get("RRULE"))
     texts: list[str] = []
     for index, rule in enumerate(rules):
+        _check_parts_once(reader, index)
         try:
             texts.append(rule.to_ical().decode())
         except (ValueError, TypeError) as exc:  # parsed, but cannot be written back (an UNTIL)
@@ -391,3 +395,24 @@ def _unloadable_zone(source: str, defined: Mapping[str, int], error: OSError) ->
     return CalendarSyntaxError(  # pragma: no cover - icalendar reads zones only by TZID
         f"unreadable calendar: {type(error).__name__}", line=None, text=None
     )
+
+
+def _check_parts_once(reader: EventReader, index: int) -> None:
+    """Refuse an RRULE naming a rule part twice (RFC 5545 3.3.10: "MUST NOT occur more than once").
+
+    icalendar's parse keeps one of them, so the rule it writes back would pass
+    the core's own check with a part the calendar never settled on.
+    """
+    line, raw = reader.src.nth("RRULE", index)
+    seen: set[str] = set()
+    for part in raw.partition(":")[2].split(";"):
+        name = part.partition("=")[0].strip().upper()
+        if name in seen:
+            raise CalendarError(
+                f"{name} is given twice in the RRULE",
+                line=line,
+                text=raw,
+                uid=reader.uid,
+                expected="each rule part once",
+            )
+        seen.add(name)
