@@ -132,11 +132,16 @@ def check_aware(value: object, name: str = "datetime") -> datetime:
 
     An aware value so close to year 1 or year 9999 that it has no UTC
     equivalent (``datetime.min`` at +14:00) is an :class:`~sessionkit.errors.InvalidValue`.
+    A subclass (pandas' ``Timestamp``) comes back as a plain ``datetime``, so
+    every store compares and stores the same value; one with nanoseconds, which
+    no ``datetime`` holds (and SQL stores would cut), is an ``InvalidValue``.
     """
     if not isinstance(value, datetime):
         raise NotADatetime(value, name=name)
     if value.tzinfo is None or value.utcoffset() is None:
         raise NaiveDatetime(value, name=name)
+    if type(value) is not datetime:
+        value = _plain(value, name)
     if value.year in (1, 9999):
         try:
             value.astimezone(UTC)
@@ -148,6 +153,30 @@ def check_aware(value: object, name: str = "datetime") -> datetime:
                 expected="an aware datetime between 0001-01-01 and 9999-12-31 UTC",
             ) from None
     return value
+
+
+def _plain(value: datetime, name: str) -> datetime:
+    """``value``, of a subclass of ``datetime``, as a plain one (refused with nanoseconds)."""
+    nanoseconds = getattr(value, "nanosecond", 0)
+    if nanoseconds:
+        raise InvalidValue(
+            f"{name} {value.isoformat()} has {nanoseconds} nanosecond(s); sessionkit keeps "
+            "instants to the microsecond",
+            value=value,
+            expected="an aware datetime to the microsecond (round a pandas Timestamp with "
+            ".floor('us'))",
+        )
+    return datetime(
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+        value.tzinfo,
+        fold=value.fold,
+    )
 
 
 def check_instant(value: object, name: str = "datetime") -> datetime:

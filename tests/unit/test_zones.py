@@ -76,3 +76,38 @@ def test_wall_time_kinds_and_day_starts() -> None:
     # Sao Paulo moved clocks forward at midnight (2018-11-04): the day began at 01:00.
     start = local_date_start(datetime(2018, 11, 4).date(), "America/Sao_Paulo")
     assert start.isoformat() == "2018-11-04T01:00:00-02:00"
+
+
+class _Stamp(datetime):
+    """A ``datetime`` subclass with nanoseconds, as pandas' ``Timestamp`` is."""
+
+    nanosecond = 0
+
+
+def test_a_datetime_subclass_is_taken_as_a_plain_datetime_and_refused_with_nanoseconds() -> None:
+    # A pandas Timestamp one nanosecond past a session's start: the in-memory store compared
+    # it to the nanosecond, SQLite cut it to the microsecond, and the two stores disagreed.
+    from sessionkit.zones import check_aware, check_instant
+
+    stamp = _Stamp(2026, 3, 3, 9, 0, 0, 5, tzinfo=ZoneInfo("Europe/Berlin"), fold=1)
+    plain = check_aware(stamp, "start_from")
+    assert (type(plain), plain, plain.fold) == (datetime, stamp, 1)
+    assert type(check_instant(stamp, "start_from")) is datetime
+    stamp.nanosecond = 1
+    with pytest.raises(InvalidValue) as refused:
+        check_instant(stamp, "start_from")
+    assert str(refused.value).startswith(
+        "start_from 2026-03-03T09:00:00.000005+01:00 has 1 nanosecond(s)"
+    )
+    assert refused.value.value is stamp
+
+
+def test_a_pandas_timestamp_with_nanoseconds_is_refused() -> None:
+    pd = pytest.importorskip("pandas")
+    from sessionkit.zones import check_instant
+
+    whole = pd.Timestamp("2026-03-03T09:00:00Z")
+    assert check_instant(whole, "start_from") == datetime(2026, 3, 3, 9, tzinfo=UTC)
+    assert type(check_instant(whole, "start_from")) is datetime
+    with pytest.raises(InvalidValue, match="has 1 nanosecond"):
+        check_instant(whole + pd.Timedelta(1, "ns"), "start_from")
