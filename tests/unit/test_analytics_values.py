@@ -183,3 +183,60 @@ def test_revenue_figures_come_in_the_currency_s_places_whatever_the_store_summed
     memory = PaymentTotal(None, "EUR", "PAID", 2, Decimal(60), Decimal("20.005"), Decimal(0))
     assert revenue_row(None, "EUR", [memory]) == row
     assert str(revenue_row(None, "JPY", [memory]).paid) == "60"
+
+
+def test_an_empty_result_shows_its_columns_in_html() -> None:
+    # The header came from the rows: with none, the table named no column at all.
+    from sessionkit.testing.harness import Harness
+
+    h = Harness.in_memory(datetime(2026, 3, 2, 8, tzinfo=UTC))
+    for result in (h.kit.analytics.revenue("acme"), h.kit.analytics.counts("acme")):
+        assert result.to_records() == []
+        header = "".join(f"<th>{name}</th>" for name in result.COLUMNS)
+        assert f"<thead><tr>{header}</tr></thead>" in result._repr_html_()
+
+
+@pytest.mark.parametrize("figure", ["counts", "rates", "revenue", "clients", "attendance"])
+def test_a_window_ending_before_it_starts_is_refused(figure: str) -> None:
+    # It matched nothing, so the figures came back empty, as if there were no data.
+    from sessionkit.errors import InvalidWindow
+    from sessionkit.testing.harness import Harness
+
+    h = Harness.in_memory(datetime(2026, 3, 2, 8, tzinfo=UTC))
+    start, end = datetime(2026, 3, 5, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC)
+    with pytest.raises(InvalidWindow) as refused:
+        getattr(h.kit.analytics, figure)("acme", start_from=start, start_to=end)
+    assert str(refused.value) == (
+        "start_to 2026-03-03T00:00:00+00:00 is before start_from 2026-03-05T00:00:00+00:00"
+    )
+    assert refused.value.value == (start, end)
+    # An empty window is no error: on this empty store, the figures of no window at all.
+    empty = getattr(h.kit.analytics, figure)("acme", start_from=start, start_to=start)
+    assert empty.to_records() == getattr(h.kit.analytics, figure)("acme").to_records()
+
+
+def test_client_no_shows_follow_the_outcomes_passed_as_rates_do() -> None:
+    # Without outcomes a no-show is what the lifecycles mark no_show; a host whose own
+    # Outcomes name other statuses had rates() and clients() disagree, with no way around.
+    from datetime import timedelta
+
+    from sessionkit.adapters.memory import InMemoryStore
+    from sessionkit.model.analytics import Outcomes
+    from sessionkit.services import SessionKit
+    from sessionkit.testing.clocks import ManualClock
+    from sessionkit.testing.contract import T0, seed_analytics
+
+    store = InMemoryStore()
+    seed_analytics(store.unit_of_work)
+    kit = SessionKit(uow=store.unit_of_work, clock=ManualClock(T0 + timedelta(hours=100)))
+
+    def no_shows(outcomes: Outcomes | None) -> dict[str, int]:
+        return {r.client: r.no_shows for r in kit.analytics.clients("acme", outcomes=outcomes).rows}
+
+    assert no_shows(None) == {"client:x": 0, "client:y": 1, "client:z": 0}
+    assert no_shows(Outcomes(no_show={"MISSED"})) == dict.fromkeys(no_shows(None), 0)
+    wide = Outcomes(completed={"FINISHED"}, no_show={"NO_SHOW", "COMPLETED"})
+    assert no_shows(wide) == {"client:x": 2, "client:y": 1, "client:z": 0}
+    assert kit.analytics.rates("acme", outcomes=wide).rows[0].no_show == 3
+    with pytest.raises(WrongType):
+        kit.analytics.clients("acme", outcomes="NO_SHOW")  # type: ignore[arg-type]

@@ -206,7 +206,11 @@ def html_of(value: object, *, limit: int = DEFAULT_LIMIT) -> str:
         caption = f"Page {page} of {pages}: {len(items)} of {total}"
         return html_table([_row(x) for x in items], caption=caption, limit=limit)
     if callable(getattr(value, "to_records", None)):
-        return html_table(to_records(value), caption=name, limit=limit)
+        records = to_records(value)
+        declared = getattr(value, "COLUMNS", None)
+        # No rows to take the columns from: the header still names the result's own.
+        columns = declared if not records and isinstance(declared, tuple) else None
+        return html_table(records, columns=columns, caption=name, limit=limit)
     if attrs.has(type(value)):
         return _report(value, limit)
     raise WrongType(value, name="value", expected="a sessionkit value, a page or records")

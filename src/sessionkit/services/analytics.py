@@ -13,7 +13,7 @@ from datetime import datetime
 
 import attrs
 
-from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors import InvalidValue, InvalidWindow, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.analytics import (
     COUNT_DIMENSIONS,
@@ -76,6 +76,22 @@ def _optional_instant(value: object, name: str) -> datetime | None:
     return None if value is None else check_instant(value, name)
 
 
+def _window(start_from: object, start_to: object) -> tuple[datetime | None, datetime | None]:
+    """The window's ends, checked; ``InvalidWindow`` when its end is before its start.
+
+    Such a window matches nothing, so its figures were empty, as if there were no data.
+    """
+    lo = _optional_instant(start_from, "start_from")
+    hi = _optional_instant(start_to, "start_to")
+    if lo is not None and hi is not None and hi < lo:
+        raise InvalidWindow(
+            f"start_to {hi.isoformat()} is before start_from {lo.isoformat()}",
+            value=(start_from, start_to),
+            expected="start_to >= start_from",
+        )
+    return lo, hi
+
+
 def _outcomes(value: object) -> Outcomes:
     if value is None:
         return Outcomes()
@@ -93,8 +109,7 @@ def _scope(query: object, start_from: object, start_to: object) -> SessionQuery:
     if query is not None and not isinstance(query, SessionQuery):
         raise WrongType(query, name="scope", expected="a SessionQuery or None")
     scope = SessionQuery() if query is None else query
-    lo = _optional_instant(start_from, "start_from")
-    hi = _optional_instant(start_to, "start_to")
+    lo, hi = _window(start_from, start_to)
     if lo is not None:
         own = scope.start_from
         scope = attrs.evolve(scope, start_from=lo if own is None else max(own, lo))
@@ -218,8 +233,7 @@ class Analytics:
         check_tenant(tenant)
         check_actor(actor)
         _check_by(by, REVENUE_DIMENSIONS)
-        lo = _optional_instant(start_from, "start_from")
-        hi = _optional_instant(start_to, "start_to")
+        lo, hi = _window(start_from, start_to)
         with self._ctx.transaction() as tx:
             totals = self._reader(tx).payment_totals(
                 tenant, by=by, start_from=lo, start_to=hi, at=tx.now
@@ -285,25 +299,32 @@ class Analytics:
         *,
         start_from: datetime | None = None,
         start_to: datetime | None = None,
+        outcomes: Outcomes | None = None,
         actor: str | None = None,  # see class docstring
     ) -> ClientStats:
         """Return per client: sessions booked, first and last, repeat or not, no-shows, money.
 
         Over the bookings and payments of sessions starting in
         ``[start_from, start_to)`` (two statements). A no-show is a session
-        that ended in a status its lifecycle marks ``no_show``.
+        that ended in a status its lifecycle marks ``no_show``; with
+        ``outcomes``, one in its ``no_show`` statuses instead, as :meth:`rates`
+        and :meth:`attendance` count them.
         """
         check_tenant(tenant)
         check_actor(actor)
-        lo = _optional_instant(start_from, "start_from")
-        hi = _optional_instant(start_to, "start_to")
-        with self._ctx.transaction() as tx:
-            reader = self._reader(tx)
+        lo, hi = _window(start_from, start_to)
+        lifecycles = self._ctx.lifecycles
+        if outcomes is None:
             no_show = {
                 (name, status)
-                for name in self._ctx.lifecycles
-                for status in self._ctx.lifecycles.get(name).no_show_statuses
+                for name in lifecycles
+                for status in lifecycles.get(name).no_show_statuses
             }
+        else:
+            named = _outcomes(outcomes).no_show
+            no_show = {(name, status) for name in lifecycles for status in named}
+        with self._ctx.transaction() as tx:
+            reader = self._reader(tx)
             booked = reader.client_bookings(
                 tenant,
                 statuses=SEAT_STATUSES,
