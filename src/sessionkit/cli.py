@@ -202,7 +202,8 @@ def _build_parser() -> _Parser:
         help="the demo's 'now' as an aware ISO date-time (default 2026-03-02T07:00Z; "
         "consulting: 2026-03-02T04:30Z; coaching: 2026-03-02T14:00Z; academy: "
         "2026-03-02T06:00Z); a later one makes the "
-        "rolling window refill",
+        "rolling window refill (the marketplace then removes the slots nobody booked, so "
+        "it is not played at an earlier --now on that database again)",
     )
     tick = commands.add_parser(
         "tick",
@@ -255,6 +256,7 @@ def _sqlite_uri_file(name: str) -> str | None:
 
 
 def _check_tables(engine: Engine, url: str) -> None:
+    # ``url`` is shown: its password masked (:func:`~sessionkit.demo._common.shown_url`).
     """Refuse a database without sessionkit's tables (a mistyped path, say) in one line.
 
     A SQLite file that does not exist (named by its path, or by a ``file:``
@@ -299,6 +301,9 @@ def _check_tables(engine: Engine, url: str) -> None:
 
 
 def _tick(args: argparse.Namespace) -> tuple[str, int]:
+    from sessionkit.demo._common import shown_url
+
+    shown = shown_url(args.db)  # in messages: a cron job's stderr goes to mail and logs
     try:
         from sqlalchemy import create_engine
         from sqlalchemy.exc import ArgumentError
@@ -306,7 +311,7 @@ def _tick(args: argparse.Namespace) -> tuple[str, int]:
         from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
     except ImportError:  # pragma: no cover - the sqlalchemy extra is missing
         raise _UsageError(
-            f"--db {args.db!r} needs SQLAlchemy: pip install 'sessionkit[sqlalchemy]'"
+            f"--db {shown!r} needs SQLAlchemy: pip install 'sessionkit[sqlalchemy]'"
         ) from None
     from sessionkit.services import SessionKit
     from sessionkit.services.attendance import attendance_facts
@@ -319,17 +324,15 @@ def _tick(args: argparse.Namespace) -> tuple[str, int]:
     try:
         engine = create_engine(args.db)
     except (ArgumentError, ValueError) as exc:
-        raise _UsageError(f"--db {args.db!r} is not a SQLAlchemy database URL ({exc})") from None
+        raise _UsageError(f"--db {shown!r} is not a SQLAlchemy database URL ({exc})") from None
     except ImportError as exc:  # SQLAlchemy imports the URL's driver here
-        raise _UsageError(
-            f"--db {args.db!r}: its database driver is not installed ({exc})"
-        ) from None
+        raise _UsageError(f"--db {shown!r}: its database driver is not installed ({exc})") from None
     try:
         # The arguments first, as the tick checks them, then the database they name.
         if args.tenant is not None:
             check_tenant(args.tenant)
         check_batch(args.batch, "batch", MAX_TICK_BATCH)
-        _check_tables(engine, args.db)
+        _check_tables(engine, shown)
     except BaseException:
         engine.dispose()
         raise

@@ -172,7 +172,7 @@ scopes = st.builds(
 )
 windows = st.tuples(
     st.one_of(st.none(), st.integers(0, 14 * 24)), st.one_of(st.none(), st.integers(0, 14 * 24))
-)
+).filter(lambda w: None in w or w[0] <= w[1])  # a reversed window is InvalidWindow
 
 
 def _figures(kit: SessionKit, scope: SessionQuery, window: tuple[int | None, int | None]) -> Any:

@@ -205,3 +205,36 @@ def test_a_demo_database_that_cannot_be_opened_exits_2(
     assert err.startswith("sessionkit: error:")
     assert "cannot be opened or reached (unable to open database file)" in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "url", "shown", "code"),
+    [
+        (["tick"], "sqlite+nope://ann:s3cret@host/db", "sqlite+nope://ann:***@host/db", 2),
+        (["demo"], "nope://ann:s3cret@host/db", "nope://ann:***@host/db", 2),
+        (["demo", "marketplace"], "nope://:s3cret@host/db", "nope://:***@host/db", 2),
+        (
+            ["tick"],
+            "postgresql+psycopg://ann:s%40cret:x@127.0.0.1:1/test",
+            "postgresql+psycopg://ann:***@127.0.0.1:1/test",
+            1,
+        ),
+        (
+            ["demo"],
+            "postgresql+psycopg://ann:s3cret@127.0.0.1:1/test",
+            "postgresql+psycopg://ann:***@127.0.0.1:1/test",
+            2,
+        ),
+    ],
+)
+def test_a_refused_database_url_is_shown_without_its_password(
+    command: list[str], url: str, shown: str, code: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The refusal printed the URL as given, password and all, to a cron job's stderr.
+    if "psycopg" in url and importlib.util.find_spec("psycopg") is None:
+        pytest.skip("psycopg is not installed")
+    assert main([*command, "--db", url]) == code
+    err = capsys.readouterr().err
+    assert err.startswith(f"sessionkit: error: --db {shown!r}")
+    assert "s3cret" not in err
+    assert "cret:x" not in err

@@ -160,6 +160,26 @@ def test_plays_that_used_the_slots_up_say_so_in_one_line(
     assert main(["demo", "marketplace", "--db", db, "--now", "2026-03-16T07:00Z"]) == 0
 
 
+def test_a_play_at_an_earlier_now_than_a_later_play_names_that_play(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The later play removed the slots nobody had booked by then; the earlier --now, played
+    # again, said an earlier play had booked them and advised a later --now it never passed.
+    db = f"sqlite:///{tmp_path / 'market.sqlite3'}"
+    assert main(["demo", "marketplace", "--db", db]) == 0
+    assert main(["demo", "marketplace", "--db", db, "--now", "2026-04-06T07:00Z"]) == 0
+    capsys.readouterr()
+    assert main(["demo", "marketplace", "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert (
+        "--now 2026-03-02T07:00:00+00:00: this database was played at a later --now "
+        "(2026-04-06T07:00:00+00:00), which removed the tina-1to1 slots from "
+    ) in err
+    assert "play at that --now or later, or on a fresh --db" in err
+    assert main(["demo", "marketplace", "--db", db, "--now", "2026-04-06T07:00Z"]) == 0
+
+
 @pytest.mark.parametrize("now", ["0001-01-01T00:00Z", "0001-01-07T23:59+00:00"])
 def test_a_now_near_year_1_is_refused_in_one_line_like_the_other_demos(
     now: str, capsys: pytest.CaptureFixture[str]

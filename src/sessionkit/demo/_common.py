@@ -5,6 +5,7 @@ Like ``cli.py`` the demos are composition roots, so they may import the adapters
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from sessionkit.model.session import Session
 from sessionkit.ports import EventPublisher, UnitOfWorkFactory
 from sessionkit.services import SessionKit
 
-__all__ = ["FixedClock", "every_payment", "every_session", "open_store"]
+__all__ = ["FixedClock", "every_payment", "every_session", "open_store", "shown_url"]
 
 
 class FixedClock:
@@ -32,6 +33,20 @@ class FixedClock:
         return self._instant
 
 
+_PASSWORD = re.compile(r"^(?P<head>[^:/]+://[^:/@]*:)(?P<password>[^@]*)@")
+"""A URL's password, as SQLAlchemy's URL parser finds it (an ``@`` in one is percent-encoded)."""
+
+
+def shown_url(db: str) -> str:
+    """``db`` as a message may show it: its password, if any, as ``***``.
+
+    What ``URL.render_as_string(hide_password=True)`` shows, also for text
+    that is no URL SQLAlchemy could parse, so no refusal prints the password
+    (a cron job's stderr goes to mail and logs).
+    """
+    return _PASSWORD.sub(r"\g<head>***@", db, count=1)
+
+
 def open_store(
     db: str, *, publisher: EventPublisher | None = None
 ) -> tuple[UnitOfWorkFactory, str]:
@@ -43,6 +58,7 @@ def open_store(
     """
     if db == "memory":
         return InMemoryStore(publisher).unit_of_work, "memory"
+    shown = shown_url(db)
     try:
         from sqlalchemy import create_engine
         from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -50,23 +66,23 @@ def open_store(
         from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, upgrade
     except ImportError as exc:
         raise InvalidValue(
-            f"--db {db!r} needs SQLAlchemy: pip install 'sessionkit[sqlalchemy]' "
+            f"--db {shown!r} needs SQLAlchemy: pip install 'sessionkit[sqlalchemy]' "
             "(or pass --db memory)",
-            value=db,
+            value=shown,
             expected="an installed sqlalchemy extra",
         ) from exc
     try:
         engine = create_engine(db)
     except (ArgumentError, ValueError) as exc:
         raise InvalidValue(
-            f"--db {db!r} is not a SQLAlchemy database URL ({exc})",
-            value=db,
+            f"--db {shown!r} is not a SQLAlchemy database URL ({exc})",
+            value=shown,
             expected="e.g. sqlite:///academy.sqlite3 or postgresql+psycopg://user@host/db",
         ) from None
     except ImportError as exc:  # SQLAlchemy imports the URL's driver here
         raise InvalidValue(
-            f"--db {db!r}: its database driver is not installed ({exc})",
-            value=db,
+            f"--db {shown!r}: its database driver is not installed ({exc})",
+            value=shown,
             expected="a URL whose driver is installed (psycopg, pymysql, the standard sqlite3)",
         ) from None
     try:
@@ -75,8 +91,8 @@ def open_store(
         engine.dispose()
         said = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
         raise InvalidValue(
-            f"--db {db!r}: the database cannot be opened or reached ({said})",
-            value=db,
+            f"--db {shown!r}: the database cannot be opened or reached ({said})",
+            value=shown,
             expected="a database URL sessionkit can connect to",
         ) from None
     store = SqlAlchemyStore(engine, publisher=publisher)

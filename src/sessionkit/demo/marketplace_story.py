@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
-from sessionkit.demo._common import open_store
+from sessionkit.demo._common import every_session, open_store
 from sessionkit.demo.marketplace import (
     BERLIN,
     DEMO_NOW,
@@ -86,19 +86,39 @@ class _Story:
         while True:
             found = next_slot(self.kit, offer_id, after)
             if found is None or (horizon is not None and found.start > horizon):
-                raise InvalidValue(
-                    f"--now {self.start.isoformat()}: no {offer_id} slot from "
-                    f"{after.isoformat()} is left that an earlier play of this database did "
-                    "not book; play on a fresh --db, or at a --now a week or more later",
-                    value=self.start,
-                    expected="a --now whose slots no earlier play booked",
-                )
+                raise self._used_up(offer_id, after)
             keys = [
                 b.idempotency_key or "" for b in self.kit.bookings.for_session(TENANT, found.id)
             ]
             if all(key.endswith(f"@{self.play}") for key in keys):
                 return found
             after = found.end
+
+    def _used_up(self, offer_id: str, after: datetime) -> InvalidValue:
+        """Say why no slot is left: an earlier play booked them, or a later one removed them."""
+        marks = {
+            (b.idempotency_key or "").rpartition("@")[2]
+            for session in every_session(self.kit, TENANT)
+            for b in self.kit.bookings.for_session(TENANT, session.id)
+        }
+        later = max((m for m in marks if m > self.play), default=None)
+        if later is not None:  # plays' marks are %Y%m%dT%H%M: their text order is time's
+            played = datetime.strptime(later, "%Y%m%dT%H%M").replace(tzinfo=self.start.tzinfo)
+            return InvalidValue(
+                f"--now {self.start.isoformat()}: this database was played at a later --now "
+                f"({played.isoformat()}), which removed the {offer_id} slots from "
+                f"{after.isoformat()} that nobody had booked by then; play at that --now or "
+                "later, or on a fresh --db",
+                value=self.start,
+                expected=f"a --now at or after {played.isoformat()}",
+            )
+        return InvalidValue(
+            f"--now {self.start.isoformat()}: no {offer_id} slot from "
+            f"{after.isoformat()} is left that an earlier play of this database did "
+            "not book; play on a fresh --db, or at a --now a week or more later",
+            value=self.start,
+            expected="a --now whose slots no earlier play booked",
+        )
 
     def book(self, student: str, slot: Session, *, waitlist: bool = False) -> Booking:
         key = f"{student}@{slot.id}@{self.play}"
