@@ -170,9 +170,17 @@ scopes = st.builds(
     resources=st.one_of(st.none(), st.lists(st.sampled_from(RESOURCES), min_size=1, max_size=2)),
     statuses=st.one_of(st.none(), st.lists(st.sampled_from(STATUSES), min_size=1, max_size=3)),
 )
-windows = st.tuples(
+
+
+def _ordered(window: tuple[int | None, int | None]) -> tuple[int | None, int | None]:
+    """The window with its ends in order: a reversed one is ``InvalidWindow``."""
+    lo, hi = window
+    return window if lo is None or hi is None or lo <= hi else (hi, lo)
+
+
+windows: st.SearchStrategy[tuple[int | None, int | None]] = st.tuples(
     st.one_of(st.none(), st.integers(0, 14 * 24)), st.one_of(st.none(), st.integers(0, 14 * 24))
-).filter(lambda w: None in w or w[0] <= w[1])  # a reversed window is InvalidWindow
+).map(_ordered)
 
 
 def _figures(kit: SessionKit, scope: SessionQuery, window: tuple[int | None, int | None]) -> Any:
