@@ -213,6 +213,8 @@ def test_a_demo_database_that_cannot_be_opened_exits_2(
         (["tick"], "sqlite+nope://ann:s3cret@host/db", "sqlite+nope://ann:***@host/db", 2),
         (["demo"], "nope://ann:s3cret@host/db", "nope://ann:***@host/db", 2),
         (["demo", "marketplace"], "nope://:s3cret@host/db", "nope://:***@host/db", 2),
+        (["tick"], "bob:s3cret@db.example/prod", "bob:***@db.example/prod", 2),
+        (["tick"], "postgresql:/bob:s3cret@db/prod", "postgresql:/bob:***@db/prod", 2),
         (
             ["tick"],
             "postgresql+psycopg://ann:s%40cret:x@127.0.0.1:1/test",
@@ -238,3 +240,12 @@ def test_a_refused_database_url_is_shown_without_its_password(
     assert err.startswith(f"sessionkit: error: --db {shown!r}")
     assert "s3cret" not in err
     assert "cret:x" not in err
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite:///path/with@sign.db", "sqlite:////tmp/x.db", "postgresql://h:5432/d", "memory"]
+)
+def test_a_url_without_a_password_is_shown_as_given(url: str) -> None:
+    from sessionkit.demo._common import shown_url
+
+    assert shown_url(url) == url

@@ -33,8 +33,9 @@ class FixedClock:
         return self._instant
 
 
-_PASSWORD = re.compile(r"^(?P<head>[^:/]+://[^:/@]*:)(?P<password>[^@]*)@")
-"""A URL's password, as SQLAlchemy's URL parser finds it (an ``@`` in one is percent-encoded)."""
+_PASSWORD = re.compile(r"^(?P<head>(?:[^:/@]*:/+)?[^:/@]*:)(?P<password>(?!/)[^@]*)@")
+"""A URL's password, as SQLAlchemy's URL parser finds it (an ``@`` in one is percent-encoded),
+also in text that is no URL: a scheme with one slash, or none (``bob:s3cret@host/db``)."""
 
 
 def shown_url(db: str) -> str:

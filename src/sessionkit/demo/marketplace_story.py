@@ -55,6 +55,10 @@ HORIZON = RULES.max_horizon or timedelta(0)
 """How far ahead a student may book (the rules' 4 weeks): the story's slots lie within it."""
 
 
+_STORY_SPAN = timedelta(hours=3)
+"""How far past its ``--now`` a play's own steps move the clock (its last is at 125 minutes)."""
+
+
 class _Story:
     """Runs the seed's workflows on the kit, moving the clock; collects what happened."""
 
@@ -95,22 +99,27 @@ class _Story:
             after = found.end
 
     def _used_up(self, offer_id: str, after: datetime) -> InvalidValue:
-        """Say why no slot is left: an earlier play booked them, or a later one removed them."""
-        marks = {
-            (b.idempotency_key or "").rpartition("@")[2]
+        """Say why no slot is left: an earlier play booked them, or a later one removed them.
+
+        A later play is told by its bookings' instants, not by its mark (the
+        ``--now`` as local digits, whose offset it does not keep): one made past
+        this play's own steps (:data:`_STORY_SPAN`) was made at a later ``--now``.
+        """
+        made = [
+            b.created_at
             for session in every_session(self.kit, TENANT)
             for b in self.kit.bookings.for_session(TENANT, session.id)
-        }
-        later = max((m for m in marks if m > self.play), default=None)
-        if later is not None:  # plays' marks are %Y%m%dT%H%M: their text order is time's
-            played = datetime.strptime(later, "%Y%m%dT%H%M").replace(tzinfo=self.start.tzinfo)
+            if not (b.idempotency_key or "").endswith(f"@{self.play}")
+        ]
+        latest = max(made, default=None)
+        if latest is not None and latest > self.start + _STORY_SPAN:
             return InvalidValue(
                 f"--now {self.start.isoformat()}: this database was played at a later --now "
-                f"({played.isoformat()}), which removed the {offer_id} slots from "
-                f"{after.isoformat()} that nobody had booked by then; play at that --now or "
-                "later, or on a fresh --db",
+                f"(bookings made at {latest.isoformat()}), which removed the {offer_id} slots "
+                f"from {after.isoformat()} that nobody had booked by then; play on a fresh "
+                "--db, or at a --now a week or more after that",
                 value=self.start,
-                expected=f"a --now at or after {played.isoformat()}",
+                expected=f"a --now after {latest.isoformat()}",
             )
         return InvalidValue(
             f"--now {self.start.isoformat()}: no {offer_id} slot from "
