@@ -146,6 +146,37 @@ def test_explicit_consume_takes_the_participants_it_is_given(world: World) -> No
     assert world.used(sub) == 1
 
 
+def test_a_cancelled_session_is_not_charged_by_hand(world: World) -> None:
+    # consume never looked at the status: a late "lesson ended" handler naming the student
+    # charged a lesson the teacher had cancelled, which the seed and docs/usage.md say uses
+    # no credit. It charges nobody, as a replay of it must not fail either.
+    sub = world.subscribe()
+    lesson = world.run(world.lesson(ANA), "cancel")
+    assert world.kit.usage.consume(T, lesson.id, actor="host", participants=["student:ana"]) == []
+    assert world.kit.usage.entries(T, session_id=lesson.id) == []
+    assert world.used(sub) == 0
+
+
+def test_cancelling_a_session_charged_before_it_was_held_returns_the_credit(
+    world: World,
+) -> None:
+    # Charged by hand while SCHEDULED, then cancelled: the credit stayed used, as no
+    # status that counts usage was ever entered or left.
+    sub = world.subscribe()
+    lesson = world.lesson(ANA)
+    world.kit.usage.consume(T, lesson.id, actor="host")
+    assert world.used(sub) == 1
+    world.kit.sessions.cancel(T, lesson.id, actor="teacher", reason="teacher ill")
+    entries = world.kit.usage.entries(T, session_id=lesson.id)
+    assert [(e.participant, e.active, e.reason) for e in entries] == [(ANA, False, "teacher ill")]
+    assert world.used(sub) == 0
+    changes = [e.change for e in world.events.of_type(UsageRecorded)]
+    assert changes == ["consumed", "reversed"]
+    again = world.lesson(ANA)  # a lesson held in full still uses its credit
+    world.complete(again)
+    assert world.used(sub) == 1
+
+
 # -- periods and limits -----------------------------------------------------------------
 
 

@@ -283,16 +283,23 @@ def settle_usage(
     actor: str | None,
     reason: str | None = None,
 ) -> None:
-    """Consume or return credits when a status change crosses the lifecycle's ``counts_usage``."""
+    """Consume or return credits when a status change crosses the lifecycle's ``counts_usage``.
+
+    Entering a cancelled status returns the credits too: a session charged by
+    hand (``kit.usage.consume``) before it was held, then cancelled, uses none.
+    """
     counting = machine.usage_statuses
-    if not counting:
-        return
     was, now = before.status in counting, after.status in counting
-    if was == now or usage_or_none(tx) is None:
+    if was != now:
+        if usage_or_none(tx) is None:
+            return
+        if now:
+            consume_in(tx, after, actor=actor)
+        else:
+            reverse_in(tx, after, actor=actor, reason=reason)
         return
-    if now:
-        consume_in(tx, after, actor=actor)
-    else:
+    cancelled = machine.cancelled_statuses
+    if after.status in cancelled and before.status not in cancelled and usage_or_none(tx):
         reverse_in(tx, after, actor=actor, reason=reason)
 
 

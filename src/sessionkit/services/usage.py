@@ -199,17 +199,22 @@ class UsageCommands:
 
         ``participants`` defaults to the session's confirmed bookings'.
         Running it again (a retried command, a replayed event) changes
-        nothing. Raises ``SessionNotFound`` and ``UsageLimitReached`` (nothing
-        written).
+        nothing. A cancelled session uses no credit: one in a status its
+        lifecycle marks ``cancelled`` charges nobody (its makeup is charged
+        instead, :meth:`mark_makeup`), whoever ``participants`` names, and
+        cancelling a session charged before it was held returns its credits.
+        Raises ``SessionNotFound`` and ``UsageLimitReached`` (nothing written).
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")
         check_actor(actor)
         who = _participants(participants)
         with self._ctx.transaction() as tx:
-            # Under the session's lock, as its status changes run: a correction to a
-            # cancelled status racing this one either sees its entries or is seen.
+            # Under the session's lock, as its status changes run: a cancel or a correction
+            # racing this one either sees its entries or is seen.
             session = lock_session(tx, tenant, session_id)
+            if session.status in self._ctx.lifecycle(session.lifecycle).cancelled_statuses:
+                return []  # a late or replayed charge of a cancelled session: nobody pays
             return consume_in(tx, session, actor=actor, participants=who)
 
     @retried
