@@ -1025,3 +1025,46 @@ def test_hostile_values_draw_metadata_and_cursors() -> None:
 def test_booking_rules_draw_every_field_each_way(drawn: Callable[[BookingRules], bool]) -> None:
     found = find(sks.booking_rules(), drawn, settings=settings(max_examples=2_000))
     assert drawn(found)
+
+
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [(datetime(1, 1, 1), datetime(1, 1, 1, 12)), (datetime(9999, 12, 31, 12), datetime.max)],
+)
+def test_aware_datetimes_never_draws_a_wall_time_without_a_utc_instant(
+    low: datetime, high: datetime
+) -> None:
+    # Year 1 in Berlin (+00:53:28) and 9999-12-31 19:00 in New York have no UTC instant:
+    # drawn, every sessionkit call with them raised. Bounds holding only such times are refused.
+    with pytest.raises(InvalidValue, match="within a day of the datetime range's ends"):
+        sks.aware_datetimes(min_value=low, max_value=high)
+    edge = low if low.year == 1 else high
+    near = (
+        sks.aware_datetimes(min_value=low, max_value=datetime(1, 1, 3))
+        if low.year == 1
+        else sks.aware_datetimes(min_value=datetime(9999, 12, 29), max_value=high)
+    )
+
+    @given(near)
+    @settings(max_examples=200)
+    def has_an_instant(value: datetime) -> None:
+        assert value.astimezone(UTC) - edge.replace(tzinfo=UTC) != timedelta(0)  # no overflow
+
+    has_an_instant()
+
+
+def test_booked_sessions_names_its_own_option_when_no_lifecycle_takes_bookings() -> None:
+    door = Lifecycle(
+        "door",
+        statuses=[Status("SCHEDULED", initial=True), Status("DONE", terminal=True)],
+        transitions=[Transition("close", "SCHEDULED", "DONE")],
+    )
+    with pytest.raises(InvalidValue) as refused:
+        sks.booked_sessions(lifecycles=[door])
+    assert refused.value.__notes__ == [f"from the option booked_sessions(lifecycles=[{door!r}])"]
+
+
+def test_availabilities_takes_zone_names_as_typed() -> None:
+    zones: st.SearchStrategy[ZoneInfo | str] = st.sampled_from(["Europe/Berlin", "Asia/Tokyo"])
+    drawn = find(sks.availabilities(zones=zones), lambda a: a.zone.key == "Asia/Tokyo")
+    assert drawn.zone == ZoneInfo("Asia/Tokyo")

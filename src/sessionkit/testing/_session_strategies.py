@@ -376,7 +376,8 @@ def booked_sessions(
             expected=f"an instant from {_BOOKED_FIRST} to {_BOOKED_LAST} UTC",
         )
     _args.lifecycle_pool(lifecycles, strategy="booked_sessions")
-    sessions(lifecycles=lifecycles, taking_bookings=True)  # refuses lifecycles that draw none
+    with _args.naming("lifecycles", lifecycles, strategy="booked_sessions"):
+        sessions(lifecycles=lifecycles, taking_bookings=True)  # refuses lifecycles drawing none
     return _booked_sessions(fixed, max_bookings, lifecycles, role_pool)
 
 

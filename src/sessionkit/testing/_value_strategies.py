@@ -66,6 +66,11 @@ def timezones(names: Sequence[str] = DST_ZONES) -> st.SearchStrategy[ZoneInfo]:
     return st.sampled_from([get_zone(name) for name in chosen])
 
 
+_FIRST_SAFE = datetime(1, 1, 2)
+_LAST_SAFE = datetime(9999, 12, 30, 23, 59, 59)
+"""The wall times :func:`aware_datetimes` draws between: each has a UTC instant in every zone."""
+
+
 def aware_datetimes(
     *,
     min_value: datetime = _MIN,
@@ -80,7 +85,9 @@ def aware_datetimes(
     before it when the end lies past ``max_value``); both are rare among
     uniform draws, so a property about transitions should draw near them
     itself (e.g. :func:`recurrences`, whose starts favour the small hours).
-    Bounds that hold no whole second, or (in every zone of ``zones``) only
+    Wall times within a day of the datetime range's ends are not drawn (some
+    have no UTC instant, which sessionkit refuses). Bounds that hold no whole
+    second, or only such wall times, or (in every zone of ``zones``) only
     wall times a DST gap skips, leave nothing to draw: ``InvalidValue``. That
     is known when the strategy is built if ``zones`` lists its zones (the
     default, :func:`timezones`, ``st.sampled_from``, ``st.just``); a zone
@@ -101,6 +108,17 @@ def aware_datetimes(
     _args.not_after(min_value, max_value, strategy="aware_datetimes", called=called)
     _args.strategy_or_none(zones, "zones", strategy="aware_datetimes")
     low, high = _args.whole(min_value, max_value, strategy="aware_datetimes", called=called)
+    # A wall time within a day of the datetime range's ends has no UTC instant in some zones
+    # (year 1 at +00:53:28, 9999-12-31 19:00 at -05:00), which sessionkit refuses: none drawn.
+    low, high = max(low, _FIRST_SAFE), min(high, _LAST_SAFE)
+    if low > high:
+        raise InvalidValue(
+            f"aware_datetimes(min_value={min_value}, max_value={max_value}): only wall times"
+            " within a day of the datetime range's ends lie between them, and some have no"
+            " UTC instant",
+            value=(min_value, max_value),
+            expected=f"bounds holding a wall time between {_FIRST_SAFE} and {_LAST_SAFE}",
+        )
     pool = timezones() if zones is None else _checked_zones(zones, "aware_datetimes", keyed=False)
     listed = _listed_zones(pool)
     if listed is not None:
@@ -500,7 +518,7 @@ def weekly_hours(*, min_days: int = 0) -> st.SearchStrategy[dict[str, list[tuple
 
 def availabilities(
     *,
-    zones: st.SearchStrategy[ZoneInfo] | None = None,
+    zones: st.SearchStrategy[ZoneInfo | str] | None = None,
     first_day: date = date(2026, 1, 1),
     last_day: date = date(2026, 12, 31),
     with_overrides: bool = True,
