@@ -485,3 +485,24 @@ def test_an_rdate_period_of_no_length_is_refused(period: str) -> None:
         read_ical(ics(*lines))
     assert "an RDATE PERIOD has no length" in str(caught.value)
     assert caught.value.text == f"RDATE;VALUE=PERIOD:{period}"
+
+
+@pytest.mark.parametrize(
+    "rid", ["RECURRENCE-ID:00010101T000000", "RECURRENCE-ID;TZID=Europe/Berlin:00010101T000000"]
+)
+def test_an_override_keyed_in_year_1_is_refused_on_its_line(rid: str) -> None:
+    # Found by the fuzz test: read whole, it raised OverflowError once its occurrences were
+    # asked for (year 1 at Berlin's +00:53:28 has no UTC instant).
+    lines = [
+        *event(
+            "UID:e",
+            "DTSTART;TZID=Europe/Berlin:20260316T180000",
+            "DURATION:PT1H",
+            "RRULE:FREQ=WEEKLY;COUNT=4",
+        ),
+        *event("UID:e", rid, "DTSTART;VALUE=DATE:20260331"),
+    ]
+    with pytest.raises(CalendarError) as caught:
+        read_ical(ics(*lines))
+    assert "too close to year 1 or 9999" in str(caught.value)
+    assert caught.value.text == rid

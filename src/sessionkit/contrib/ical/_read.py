@@ -155,15 +155,18 @@ def _calendar_name(value: object) -> str | None:
 
 
 @contextmanager
-def _in_range(reader: EventReader) -> Iterator[None]:
-    """Report a date that leaves the years 1..9999 on the way to UTC as the event's error."""
+def _in_range(reader: EventReader, name: str = "DTSTART") -> Iterator[None]:
+    """Report a date that leaves the years 1..9999 on the way to UTC as the event's error.
+
+    ``name``: the property whose line the error names.
+    """
     try:
         yield
     except OverflowError:
         raise reader.fail(
             CalendarError,
             "a date of this event is too close to year 1 or 9999",
-            "DTSTART",
+            name,
             "dates between the years 2 and 9998",
         ) from None
 
@@ -245,6 +248,8 @@ def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
             )
         key_wall = other.wall(rid.dt, rid.params, "RECURRENCE-ID", floating=tz)
         key = _key(key_wall, tz, local_start, all_day=all_day)
+        with _in_range(other, "RECURRENCE-ID"):  # its instant is read to match occurrences
+            key.replace(tzinfo=get_zone(tz)).astimezone(UTC)
         if _cancelled(other):
             by_key[key] = None
             continue
