@@ -97,7 +97,9 @@ def _play(
     def enter(session_id: str, old: str, new: str) -> None:
         if new in COUNTING and old not in COUNTING:
             consume(session_id)
-        if old in COUNTING and new not in COUNTING:
+        if (old in COUNTING and new not in COUNTING) or (
+            new == "CANCELLED" and old != "CANCELLED"  # a cancelled session uses no credit
+        ):
             for who in holders[session_id]:
                 active.discard((session_id, who))
         if new == "CANCELLED":
@@ -133,7 +135,8 @@ def _play(
             enter(session_id, old, target)
         elif action == "replay":
             kit.usage.consume(T, session_id, actor="replay")
-            consume(session_id)
+            if old != "CANCELLED":  # a cancelled session is charged to nobody
+                consume(session_id)
         else:
             kit.usage.reverse(T, session_id, actor="admin")
             for who in holders[session_id]:

@@ -299,7 +299,8 @@ def settle_usage(
             reverse_in(tx, after, actor=actor, reason=reason)
         return
     cancelled = machine.cancelled_statuses
-    if after.status in cancelled and before.status not in cancelled and usage_or_none(tx):
+    entered = after.status in cancelled and before.status not in cancelled
+    if entered and usage_or_none(tx) is not None:
         reverse_in(tx, after, actor=actor, reason=reason)
 
 
