@@ -595,6 +595,31 @@ def test_common_functions_reject_empty_or_malformed_resources() -> None:
         )
 
 
+def test_buffers_naming_no_resource_of_the_mapping_are_refused() -> None:
+    # A misspelt key was ignored: the real resource kept the default buffers, unpadded.
+    calendars: dict[str, tuple[Availability, list[TimeSpan]]] = {
+        "room-1": (NINE_TO_FIVE, []),
+        "ana": (NINE_TO_FIVE, []),
+    }
+    typo = {"room1": (timedelta(0), 15 * M)}
+    with pytest.raises(InvalidValue) as refused:
+        common_free_time(calendars, window=MONDAY, buffers=typo)
+    with pytest.raises(InvalidValue) as refused_slots:
+        common_free_slots(calendars, window=MONDAY, duration=30 * M, buffers=typo)
+    for error in (refused.value, refused_slots.value):
+        assert (error.value, error.expected) == ("room1", "a resource of the mapping")
+        assert str(error) == (
+            "buffers name 'room1', which is none of the resources 'ana', 'room-1'"
+        )
+
+
+def test_hours_that_end_when_they_start_say_so() -> None:
+    with pytest.raises(
+        InvalidAvailability, match="hours for MO end when they start: 09:00:00-09:00"
+    ):
+        Availability.weekly({"MO": [(time(9), time(9))]}, tz=BERLIN)
+
+
 def test_an_empty_window_has_no_slots_and_fixed_offset_zones_work() -> None:
     assert slots_with(window=(utc(2026, 3, 2, 10), utc(2026, 3, 2, 10))) == []
     plus_two = timezone(timedelta(hours=2))

@@ -170,8 +170,9 @@ def _hours(pairs: object, where: str) -> Hours:
         if hi == ZERO:
             hi = ONE_DAY  # an end of 00:00 means midnight at the end of the day
         if hi <= lo:
+            how = "end when they start" if hi == lo else "end before they start"
             raise InvalidAvailability(
-                f"hours for {where} end before they start: {start.isoformat()}-{end.isoformat()}"
+                f"hours for {where} {how}: {start.isoformat()}-{end.isoformat()}"
                 " (an end of time(0) means midnight at the end of the day)",
                 value=pair,
                 expected="start < end",

@@ -130,6 +130,13 @@ def _buffers_of(
     if buffers is not None and not isinstance(buffers, Mapping):
         raise WrongType(buffers, name="buffers", expected="{resource: (before, after)}")
     for resource, pair in (buffers or {}).items():
+        if resource not in chosen:  # a misspelt resource would leave the real one unpadded
+            raise InvalidValue(
+                f"buffers name {shown(resource)}, which is none of the resources "
+                f"{', '.join(sorted(map(repr, resources)))}",
+                value=resource,
+                expected="a resource of the mapping",
+            )
         chosen[resource] = check_buffer_pair(resource, pair, maximum=CEILING)
     return chosen
 
