@@ -479,7 +479,8 @@ def _day_time(at: datetime) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
-    0 ok, 1 a tick failed items or could not reach its database, 2 bad usage.
+    0 ok, 1 a tick failed items or could not reach its database (or the output could not
+    be written), 2 bad usage.
     """
     parser = _build_parser()
     try:
@@ -500,6 +501,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         print(output)
+        sys.stdout.flush()  # a full disk is found here, not in the flush at exit
     except BrokenPipeError:  # e.g. piped into `head`: not an error of ours
         sys.stdout = None  # silence the flush at exit
+    except OSError as exc:  # the output could not be written (a full disk): said in one line
+        sys.stdout = None
+        print(f"sessionkit: error: the output could not be written ({exc})", file=sys.stderr)
+        return 1
     return status

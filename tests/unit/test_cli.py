@@ -138,3 +138,23 @@ def test_a_bad_exdate_gives_one_line_naming_both_forms(
         f"sessionkit: error: --exdate {exdate!r}: expected a date (2026-03-02) or a local"
         " date-time (2026-03-02T18:00 or 2026-03-02 18:00)\n"
     )
+
+
+class _FullDisk(io.StringIO):
+    """A stdout on a full disk: writing (or flushing) raises ENOSPC."""
+
+    def flush(self) -> None:
+        raise OSError(28, "No space left on device")
+
+
+def test_output_that_cannot_be_written_is_one_line_and_exit_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `expand ... > /dev/full` ended in an OSError traceback.
+    monkeypatch.setattr(sys, "stdout", _FullDisk())
+    args = ["expand", "FREQ=DAILY;COUNT=2", "--start", "2026-03-02T17:00", "--tz", "UTC"]
+    status = main([*args, "--duration", "1h", "--from", "2026-03-01", "--to", "2026-03-05"])
+    assert status == 1
+    assert capsys.readouterr().err == (
+        "sessionkit: error: the output could not be written ([Errno 28] No space left on device)\n"
+    )
