@@ -44,7 +44,7 @@ from sessionkit.ports import SystemClock
 from sessionkit.recurrence import Occurrence, Recurrence
 from sessionkit.services.bookings import check_batch
 from sessionkit.services.tick import MAX_TICK_BATCH, TICK_KINDS, TickReport
-from sessionkit.zones import get_zone, local_date_start
+from sessionkit.zones import check_instant, get_zone, local_date_start
 
 if TYPE_CHECKING:  # the sqlalchemy extra, imported by the tick command alone
     from sqlalchemy.engine import Engine
@@ -454,6 +454,7 @@ def _demo(args: argparse.Namespace) -> str:
         now = _parse_local(args.now, "--now")
         if now.tzinfo is None:
             raise _UsageError(f"--now {args.now!r}: give an offset, e.g. 2026-04-06T07:00+00:00")
+        check_instant(now, "--now")  # named as given, not as the demo's clock reads it
     db = _DEMO_DBS[args.platform] if args.db is None else args.db
     if args.platform == "marketplace":
         return marketplace_story.render(now, db=db)

@@ -108,5 +108,5 @@ def test_a_now_near_year_9999_is_refused_in_one_line_like_the_other_demos(
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.startswith(
-        "sessionkit: error: clock.now() 9999-12-31T23:00:00+00:00 is outside the instants"
+        "sessionkit: error: --now 9999-12-31T23:00:00+00:00 is outside the instants"
     )

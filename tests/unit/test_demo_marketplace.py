@@ -197,7 +197,7 @@ def test_a_now_near_year_1_is_refused_in_one_line_like_the_other_demos(
     assert err.count("\n") == 1
     instant = datetime.fromisoformat(now).isoformat()
     assert err.startswith(
-        f"sessionkit: error: clock.now() {instant} is outside the instants sessionkit schedules at"
+        f"sessionkit: error: --now {instant} is outside the instants sessionkit schedules at"
     )
 
 
