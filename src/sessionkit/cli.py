@@ -256,8 +256,10 @@ def _sqlite_uri_file(name: str) -> str | None:
 
 
 def _check_tables(engine: Engine, url: str) -> None:
-    # ``url`` is shown: its password masked (:func:`~sessionkit.demo._common.shown_url`).
     """Refuse a database without sessionkit's tables (a mistyped path, say) in one line.
+
+    ``url`` is the URL as messages show it, its password masked
+    (:func:`~sessionkit.demo._common.shown_url`).
 
     A SQLite file that does not exist (named by its path, or by a ``file:``
     URI with ``uri=true``) is refused before connecting, which would create it

@@ -246,7 +246,6 @@ def expand(
     set_field = object.__setattr__
     new = tuple.__new__
     emitted = 0
-    last_local = UTC_EPOCH
     stream = _instants(clock, candidates, reorder=plan.fast is None)
     for instant, local, d in stream:
         if until is not None and instant > until:
@@ -258,8 +257,7 @@ def expand(
         if local is None:  # the instant of the instance before it: in the set once
             if not instances or instant < lo or instant >= hi:
                 continue
-            local = last_local
-        last_local = local
+            local = instant.astimezone(clock.zone)  # counted by a split, never stored
         if instant < lo:
             continue
         if instant >= hi:
