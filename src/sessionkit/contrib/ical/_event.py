@@ -199,9 +199,10 @@ class EventReader:
         return self.src.first(name)
 
     def fail(
-        self, kind: type[CalendarError], message: str, name: str, expected: str
+        self, kind: type[CalendarError], message: str, name: str, expected: str, index: int = 0
     ) -> CalendarError:
-        line, text = self.src.first(name)
+        """``kind`` naming the ``index``-th line of property ``name`` (else the first)."""
+        line, text = self.src.nth(name, index)
         return kind(message, line=line, text=text, uid=self.uid, expected=expected)
 
     def wall(

@@ -408,16 +408,11 @@ def _check_parts_once(reader: EventReader, index: int) -> None:
     icalendar's parse keeps one of them, so the rule it writes back would pass
     the core's own check with a part the calendar never settled on.
     """
-    line, raw = reader.src.nth("RRULE", index)
+    _, raw = reader.src.nth("RRULE", index)
     seen: set[str] = set()
     for part in raw.partition(":")[2].split(";"):
         name = part.partition("=")[0].strip().upper()
         if name in seen:
-            raise CalendarError(
-                f"{name} is given twice in the RRULE",
-                line=line,
-                text=raw,
-                uid=reader.uid,
-                expected="each rule part once",
-            )
+            message = f"{name} is given twice in the RRULE"
+            raise reader.fail(CalendarError, message, "RRULE", "each rule part once", index)
         seen.add(name)
