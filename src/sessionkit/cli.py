@@ -32,16 +32,17 @@ import io
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import unquote
 
-from sessionkit.errors import SessionKitError
+from sessionkit.errors import ExpansionLimitExceeded, SessionKitError
+from sessionkit.errors._base import shown
 from sessionkit.model.text import check_tenant
 from sessionkit.ports import SystemClock
-from sessionkit.recurrence import Occurrence, Recurrence
+from sessionkit.recurrence import MAX_CANDIDATES, Occurrence, Recurrence
 from sessionkit.services.bookings import check_batch
 from sessionkit.services.tick import MAX_TICK_BATCH, TICK_KINDS, TickReport
 from sessionkit.zones import check_instant, get_zone, local_date_start
@@ -75,6 +76,21 @@ class _Unreachable(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise _UsageError(message)
+
+
+def _positive_int(flag: str) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number of at least 1, refused as ``flag`` otherwise."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise _UsageError(f"{flag} {text!r}: expected a whole number of at least 1")
+        return value
+
+    return parse
 
 
 def parse_duration(text: str) -> timedelta:
@@ -163,6 +179,13 @@ def _build_parser() -> _Parser:
         help="local times in DST gaps/folds (default: RFC 5545)",
     )
     expand.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    expand.add_argument(
+        "--max-candidates",
+        type=_positive_int("--max-candidates"),
+        default=MAX_CANDIDATES,
+        metavar="N",
+        help=f"the expansion's candidate dates at most (default: {MAX_CANDIDATES:,})",
+    )
     demo = commands.add_parser(
         "demo",
         help="schedule a small school (or one of the rebuilt platforms: marketplace, "
@@ -432,7 +455,14 @@ def _expand(args: argparse.Namespace) -> str:
     )
     lo = _parse_bound(args.window_from, "--from", tz)
     hi = _parse_bound(args.window_to, "--to", tz)
-    return _render(list(rec.between(lo, hi)), args.format)
+    try:
+        occurrences = list(rec.between(lo, hi, max_candidates=args.max_candidates))
+    except ExpansionLimitExceeded as exc:  # its text names the Python options
+        raise _UsageError(
+            f"expanding {shown(exc.rule)} examined more than {exc.limit:,} candidate dates;"
+            " ask for a smaller window (--from, --to) or raise the limit (--max-candidates)"
+        ) from None
+    return _render(occurrences, args.format)
 
 
 def _demo(args: argparse.Namespace) -> str:

@@ -158,3 +158,44 @@ def test_output_that_cannot_be_written_is_one_line_and_exit_1(
     assert capsys.readouterr().err == (
         "sessionkit: error: the output could not be written ([Errno 28] No space left on device)\n"
     )
+
+
+SECONDLY = [
+    *ARGS[:1],
+    "FREQ=SECONDLY",
+    *ARGS[2:7],
+    "1s",
+    "--from",
+    "2026-03-02",
+    "--to",
+    "2026-03-04",
+]
+
+
+def test_an_expansion_past_its_limit_names_the_command_lines_options(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The library's message named Limits.candidates and max_candidates=, which a shell has not
+    assert main(SECONDLY) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "sessionkit: error: expanding 'FREQ=SECONDLY' examined more than 100,000 candidate"
+        " dates; ask for a smaller window (--from, --to) or raise the limit (--max-candidates)\n"
+    )
+
+
+def test_max_candidates_raises_the_limit(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*SECONDLY, "--max-candidates", "100000000", "--format", "csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert len(rows) == 1 + 30 * 3600  # the header, then every second from 18:00 on 2 March
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "many", "1.5"])
+def test_a_bad_max_candidates_gives_one_line_and_status_2(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*ARGS, "--max-candidates", value]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"sessionkit: error: --max-candidates {value!r}: expected a whole number of at least 1\n"
+    )
