@@ -81,3 +81,25 @@ def test_the_defaults_and_good_values_are_kept() -> None:
     assert policy.attendee_kinds == frozenset({"coach", "student"})
     default = AttendancePolicy()
     assert (default.join_transition, default.attendee_kinds) == ("start", frozenset())
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("late_after", 5),
+        ("left_early_before", timedelta(seconds=-1)),
+        ("absent_below", "1m"),
+        ("partial_below", 75),
+    ],
+)
+def test_a_bad_threshold_is_named(field: str, value: object) -> None:
+    # "an attendance threshold must be ..." left the host to guess which of the four it was
+    with pytest.raises(InvalidValue, match=rf"^AttendanceThresholds\.{field} must be ") as bad:
+        AttendanceThresholds(**{field: value})
+    assert bad.value.value == value
+
+
+def test_thresholds_are_importable_beside_the_policy() -> None:
+    from sessionkit.services import attendance
+
+    assert attendance.AttendanceThresholds is AttendanceThresholds

@@ -267,20 +267,33 @@ class AttendanceOverride:
         check_lengths(self, reason=MAX_OVERRIDE_REASON_LENGTH, decided_by=MAX_REF_LENGTH)
 
 
-def _delta(value: object) -> timedelta:
+def _delta(value: object, name: str) -> timedelta:
+    """The threshold ``name``: a timedelta of at least zero."""
     if not isinstance(value, timedelta) or value < timedelta(0):
         raise InvalidValue(
-            f"an attendance threshold must be a timedelta >= 0, got {shown(value)}",
+            f"AttendanceThresholds.{name} must be a timedelta >= 0, got {shown(value)}",
             value=value,
             expected="a timedelta >= 0",
         )
     return value
 
 
+def _late_after(value: object) -> timedelta:
+    return _delta(value, "late_after")
+
+
+def _left_early_before(value: object) -> timedelta:
+    return _delta(value, "left_early_before")
+
+
+def _absent_below(value: object) -> timedelta:
+    return _delta(value, "absent_below")
+
+
 def _fraction(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
         raise InvalidValue(
-            f"partial_below must be a fraction 0..1, got {shown(value)}",
+            f"AttendanceThresholds.partial_below must be a fraction 0..1, got {shown(value)}",
             value=value,
             expected="0..1",
         )
@@ -304,10 +317,12 @@ class AttendanceThresholds:
     leaver present.
     """
 
-    late_after: timedelta = attrs.field(default=timedelta(minutes=5), converter=_delta)
-    left_early_before: timedelta = attrs.field(default=timedelta(minutes=5), converter=_delta)
+    late_after: timedelta = attrs.field(default=timedelta(minutes=5), converter=_late_after)
+    left_early_before: timedelta = attrs.field(
+        default=timedelta(minutes=5), converter=_left_early_before
+    )
     partial_below: float = attrs.field(default=0.5, converter=_fraction)
-    absent_below: timedelta = attrs.field(default=timedelta(minutes=1), converter=_delta)
+    absent_below: timedelta = attrs.field(default=timedelta(minutes=1), converter=_absent_below)
 
     def status(self, intervals: Iterable[Interval], span: TimeSpan, attended: timedelta) -> str:
         """Return the status of someone present in ``intervals`` for ``attended`` of ``span``."""

@@ -26,7 +26,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sessionkit.model.attendance import Attendance, Presence, derive_attendance
+from sessionkit.model.attendance import (
+    Attendance,
+    AttendanceThresholds,
+    Presence,
+    derive_attendance,
+)
 from sessionkit.model.booking import CONFIRMED
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import check_id, check_tenant
@@ -50,6 +55,7 @@ __all__ = [
     "AttendanceCommands",
     "AttendanceFacts",
     "AttendancePolicy",
+    "AttendanceThresholds",
     "PresenceReport",
     "attendance_facts",
 ]
