@@ -497,6 +497,23 @@ def test_a_refund_event_of_less_than_a_minor_unit_is_refused(amount: str, places
     assert event.amount == whole
 
 
+@pytest.mark.parametrize("amount", ["-5", "0", "-0.01"])
+def test_a_refund_event_of_nothing_or_less_is_refused(amount: str) -> None:
+    # A negative refund was applied as "stale" and its receipt kept, so a corrected
+    # redelivery of the event was a duplicate
+    with pytest.raises(InvalidValue) as refused:
+        PaymentEvent(
+            provider="fake",
+            event_id="evt_1",
+            type="refunded",
+            occurred_at=NOW,
+            payment_id="x1",
+            amount=Money.of(amount, "EUR"),
+        )
+    assert refused.value.value == Money.of(amount, "EUR")
+    assert str(refused.value).startswith("PaymentEvent.amount must be above zero, got ")
+
+
 def test_an_event_naming_another_providers_payment_changes_nothing(shop: Shop) -> None:
     # The event's provider was matched only when the intent found the payment: one naming
     # the payment's id confirmed a card booking for any provider, and a manual one too.
@@ -642,6 +659,7 @@ def test_goodwill_refunds_are_bounded_and_in_the_payment_currency(shop: Shop) ->
     with pytest.raises(RefundExceedsPayment) as caught:
         shop.kit.payments.refund(T, payment.id, Money.of(61, "EUR"), actor="admin")
     assert (caught.value.remaining, caught.value.asked) == (Decimal("60.00"), Decimal(61))
+    assert str(caught.value.asked) == "61.00"  # in minor units, as paid and refunded are
     with pytest.raises(CurrencyMismatch):
         shop.kit.payments.refund(T, payment.id, Money.of(5, "USD"), actor="admin")
     with pytest.raises(InvalidValue):
@@ -755,11 +773,15 @@ def test_a_refund_key_reused_for_another_refund_is_refused(shop: Shop) -> None:
         shop.kit.payments.refund(
             T, ana.id, Money.of(15, "EUR"), actor="admin", idempotency_key="r1"
         )
-    assert (more.value.key, more.value.amount, more.value.first_amount) == (
+    found = more.value
+    assert (found.key, found.amount, found.currency, found.first_amount, found.first_currency) == (
         "r1",
-        "15.00 EUR",
-        "10.00 EUR",
+        Decimal("15.00"),
+        "EUR",
+        Decimal("10.00"),
+        "EUR",
     )
+    assert str(found.amount) == "15.00"  # in the currency's minor units, as a client reads it
     with pytest.raises(RefundKeyReused) as elsewhere:
         shop.kit.payments.refund(T, ben.id, ten, actor="admin", idempotency_key="r1")
     assert (elsewhere.value.payment_id, elsewhere.value.first_payment_id) == (ben.id, ana.id)

@@ -139,9 +139,10 @@ class RefundKeyReused(SessionKitError, ValueError):
     """A refund's idempotency key came back with another payment or amount than its first refund.
 
     The refund sibling of ``IdempotencyKeyReused``: ``key`` is the key,
-    ``payment_id`` and ``amount`` what this request asked (``"10.00 EUR"``),
-    ``first_payment_id`` and ``first_amount`` what the key refunded first.
-    Nothing was refunded this time.
+    ``payment_id``, ``amount`` and ``currency`` what this request asked
+    (``Decimal("10.00")``, ``"EUR"``), ``first_payment_id``, ``first_amount``
+    and ``first_currency`` what the key refunded first. Nothing was refunded
+    this time.
     """
 
     def __init__(
@@ -149,18 +150,21 @@ class RefundKeyReused(SessionKitError, ValueError):
         key: str,
         *,
         payment_id: str,
-        amount: str,
+        amount: Decimal,
+        currency: str,
         first_payment_id: str | None,
-        first_amount: str,
+        first_amount: Decimal,
+        first_currency: str,
     ) -> None:
         super().__init__(
-            f"idempotency key {shown(key)} already refunded {first_amount} of payment "
-            f"{shown(first_payment_id)}; this request asks {amount} of payment "
-            f"{shown(payment_id)}: "
-            "use a new key for a new refund"
+            f"idempotency key {shown(key)} already refunded {first_amount} {first_currency} of "
+            f"payment {shown(first_payment_id)}; this request asks {amount} {currency} of "
+            f"payment {shown(payment_id)}: use a new key for a new refund"
         )
         self.key = key
         self.payment_id = payment_id
         self.amount = amount
+        self.currency = currency
         self.first_payment_id = first_payment_id
         self.first_amount = first_amount
+        self.first_currency = first_currency

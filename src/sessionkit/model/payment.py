@@ -336,6 +336,12 @@ class PaymentEvent:
         check_lengths(self, intent_ref=MAX_REF_LENGTH, reason=MAX_REF_LENGTH)
         if self.amount is not None and not isinstance(self.amount, Money):
             raise WrongType(self.amount, name="PaymentEvent.amount", expected="Money or None")
+        if self.amount is not None and not self.amount.is_positive:
+            raise InvalidValue(
+                f"PaymentEvent.amount must be above zero, got {self.amount}",
+                value=self.amount,
+                expected="Money > 0 (or None: everything left)",
+            )
         if self.amount is not None and self.amount.rounded() != self.amount:
             # A provider hands back whole minor units, as kit.payments.refund asks for.
             places = minor_unit(self.amount.currency)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 
 from sessionkit.errors import (
     Duplicate,
@@ -113,7 +114,7 @@ class RefundCommands:
             raise WrongType(amount, name="amount", expected="Money above zero")
         if not amount.is_positive:
             raise InvalidValue(
-                f"a refund is Money above zero, got {shown(amount)}",
+                f"a refund is Money above zero, got {amount}",
                 value=amount,
                 expected="Money > 0",
             )
@@ -156,7 +157,7 @@ class RefundCommands:
                     payment.id,
                     paid=payment.received.amount,
                     refunded=payment.refunded + payment.refund_due,
-                    asked=amount.amount,
+                    asked=amount.rounded().amount,  # in the currency's minor units, as paid
                     currency=payment.currency,
                 )
             if key is not None:
@@ -270,13 +271,16 @@ def _replayed(tx: Tx, tenant: str, payment_id: str, amount: Money, key: str) -> 
     found = tx.repository(PAYMENT_EVENTS).get_many(tenant, [_receipt_id(key)])
     if not found:
         return False
-    first, asked = found[0], str(amount.rounded())
-    if (first.payment_id, first.outcome) != (payment_id, asked):
+    first, asked = found[0], amount.rounded()
+    if (first.payment_id, first.outcome) != (payment_id, str(asked)):
+        first_amount, _, first_currency = first.outcome.partition(" ")  # as str(Money) wrote it
         raise RefundKeyReused(
             key,
             payment_id=payment_id,
-            amount=asked,
+            amount=asked.amount,
+            currency=asked.currency,
             first_payment_id=first.payment_id,
-            first_amount=first.outcome,
+            first_amount=Decimal(first_amount),
+            first_currency=first_currency,
         )
     return True

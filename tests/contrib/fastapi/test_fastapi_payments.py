@@ -300,8 +300,17 @@ def test_a_goodwill_refund_gives_part_back_and_never_more_than_is_left(
     )
     too_much = paid_client.post(url, json={"amount": "50", "currency": "EUR"})
     body = problem(too_much, 422, "RefundExceedsPayment")
-    assert (body["remaining"], body["asked"], body["currency"]) == ("30.00", "50", "EUR")
+    assert (body["remaining"], body["asked"], body["currency"]) == ("30.00", "50.00", "EUR")
     problem(paid_client.post(url, json={"amount": "ten", "currency": "EUR"}), 422, "InvalidValue")
+    # A refused amount is shown as amounts travel (decimal text and currency), not as a repr
+    for sent, detail in (
+        ("-5", "a refund is Money above zero, got -5.00 EUR"),
+        ("1.005", "a refund is whole EUR minor units (2 decimal places), got 1.005"),
+    ):
+        body = problem(
+            paid_client.post(url, json={"amount": sent, "currency": "EUR"}), 422, "InvalidValue"
+        )
+        assert (body["detail"], body["value"]) == (detail, {"amount": sent, "currency": "EUR"})
     problem(paid_client.post(url, json={"amount": "1", "currency": "USD"}), 422, "CurrencyMismatch")
     problem(
         paid_client.post(url, json={"amount": 1, "currency": "EUR"}), 422, "RequestValidationError"
@@ -326,11 +335,8 @@ def test_a_goodwill_refund_retried_with_its_idempotency_key_refunds_once(
     other = {"amount": "15.00", "currency": "EUR"}
     reused = paid_client.post(url, json=other, headers={"Idempotency-Key": "goodwill-1"})
     body = problem(reused, 422, "RefundKeyReused")
-    assert (body["key"], body["amount"], body["first_amount"]) == (
-        "goodwill-1",
-        "15.00 EUR",
-        "10.00 EUR",
-    )
+    assert (body["key"], body["amount"], body["currency"]) == ("goodwill-1", "15.00", "EUR")
+    assert (body["first_amount"], body["first_currency"]) == ("10.00", "EUR")
     assert (body["payment_id"], body["first_payment_id"]) == (payment_id, payment_id)
     fresh = paid_client.post(url, json=ten, headers={"Idempotency-Key": "goodwill-2"})
     assert fresh.json()["refunded"] == "20.00"  # another key is another refund
@@ -404,6 +410,12 @@ def test_a_refund_event_counts_the_providers_total(
         "PARTIALLY_REFUNDED",
     )
     assert Decimal(applied["payment"]["refundable"]) == Decimal("24.50")
+    negative = {**event, "event_id": "evt_refund_2", "amount": {"amount": "-5", "currency": "EUR"}}
+    body = problem(paid_client.post("/v1/payments/events", json=negative), 422, "InvalidValue")
+    assert body["value"] == {"amount": "-5", "currency": "EUR"}
+    corrected = {**negative, "amount": {"amount": "20.5", "currency": "EUR"}}  # not a duplicate now
+    applied = paid_client.post("/v1/payments/events", json=corrected).json()
+    assert (applied["outcome"], applied["payment"]["refunded"]) == ("applied", "20.50")
 
 
 def test_the_webhook_caller_verifies_the_provider(paid_kit: SessionKit) -> None:

@@ -36,6 +36,7 @@ from starlette.responses import JSONResponse, Response
 from sessionkit import errors as e
 from sessionkit.contrib.fastapi._paths import requested_path
 from sessionkit.errors._base import shown
+from sessionkit.model.money import Money
 from sessionkit.model.session import ResourceRef, Session
 
 __all__ = [
@@ -265,6 +266,8 @@ def _jsonable(value: object, depth: int = 0) -> Any:
         return str(value)
     if isinstance(value, Session):
         return _session_fields(value)
+    if isinstance(value, Money):  # as amounts travel everywhere: decimal text and currency
+        return {"amount": str(value.amount), "currency": value.currency}
     if depth >= 3:
         return shown(value)
     if isinstance(value, Mapping):
