@@ -8,6 +8,7 @@ tick of the due work.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -21,7 +22,7 @@ from django.contrib.auth.models import Permission, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import (
     CaptureQueriesContext,
     setup_test_environment,
@@ -487,3 +488,31 @@ def test_the_payment_list_sorts_amounts_by_value(client: Client) -> None:
     assert b">Amount<" in page.content
     assert b">Refunded<" in page.content
     assert b"2.500000" in page.content
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (None, "set SESSIONKIT_KIT to the dotted path of your SessionKit"),
+        (
+            "sessionkit_test_host.get_kitt",
+            "SESSIONKIT_KIT = 'sessionkit_test_host.get_kitt' cannot",
+        ),
+        ("get_kit", "SESSIONKIT_KIT = 'get_kit' cannot be imported: get_kit doesn't look like"),
+        ("sessionkit.__version__", "is str, not a SessionKit or a function returning one"),
+        ("uuid.uuid4", "SESSIONKIT_KIT = 'uuid.uuid4' gave UUID, not a SessionKit"),
+    ],
+)
+def test_a_bad_sessionkit_kit_setting_is_named_by_the_tick_and_get_kit(
+    value: str | None, message: str
+) -> None:
+    # A string or a misspelt path was a TypeError or an ImportError naming no setting
+    from django.core.exceptions import ImproperlyConfigured
+
+    from sessionkit.contrib.django.conf import get_kit
+
+    with override_settings(SESSIONKIT_KIT=value):
+        with pytest.raises(ImproperlyConfigured, match=re.escape(message)):
+            get_kit()
+        with pytest.raises(CommandError, match=re.escape(message)):
+            call_command("sessionkit_tick", stdout=StringIO())

@@ -26,8 +26,20 @@ def get_kit() -> SessionKit:
             "set SESSIONKIT_KIT to the dotted path of your SessionKit (or of a function "
             'returning it), e.g. SESSIONKIT_KIT = "lms.kit.get_kit"'
         )
-    found = import_string(path)
-    kit = found if isinstance(found, SessionKit) else found()
+    try:
+        found = import_string(path)
+    except ImportError as error:  # misspelt, or not a dotted path
+        raise ImproperlyConfigured(
+            f"SESSIONKIT_KIT = {shown(path)} cannot be imported: {error}"
+        ) from error
+    if isinstance(found, SessionKit):
+        return found
+    if not callable(found):
+        raise ImproperlyConfigured(
+            f"SESSIONKIT_KIT = {shown(path)} is {type(found).__name__}, not a SessionKit or a"
+            " function returning one"
+        )
+    kit = found()
     if not isinstance(kit, SessionKit):
         raise ImproperlyConfigured(
             f"SESSIONKIT_KIT = {shown(path)} gave {type(kit).__name__}, not a SessionKit"

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sessionkit.contrib.django.conf import get_kit
@@ -115,7 +116,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:  # noqa: ARG002
         """Tick each tenant given (else all at once); print per-kind lines and the failures."""
-        kit = get_kit()
+        try:
+            kit = get_kit()
+        except ImproperlyConfigured as error:  # one line, as every other refusal here
+            raise CommandError(str(error)) from error
         tenants: list[str | None] = list(options.get("tenant") or [None])
         kinds = [kind for kind in TICK_KINDS if kind in (options.get("kind") or TICK_KINDS)]
         try:
