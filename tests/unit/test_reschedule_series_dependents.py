@@ -152,3 +152,25 @@ def test_a_lesson_with_attendance_is_kept_by_a_change_and_a_close_and_never_dele
         (lesson.id, f"it has dependents ({reason})")
     ]
     assert [s.id for s in kit.queries.series_sessions(T, "chem")] == [lesson.id]
+
+
+def test_a_booked_lesson_the_new_teacher_does_not_reach_is_reported(kit: SessionKit) -> None:
+    # The class goes to another teacher and title at the same times: the booked lesson is left
+    # as it is (with dependents, regeneration changes nothing of it) and was not reported, so
+    # teacher:ana stayed busy on it and teacher:zoe free, with no word of it to the host.
+    kit.series.create(T, actor="admin", title="Chem", series_id="chem", items=[weekly(17)])
+    lessons = kit.queries.series_sessions(T, "chem")
+    booked = lessons[2]
+    kit.bookings.book(T, booked.id, "student:ben", actor="ben", confirm=True)
+    zoe = ScheduleItem("class", weekly(17).recurrence, ("teacher:zoe",), title="Chem II")
+    report = kit.series.change_schedule(T, "chem", actor="admin", items=[zoe])
+    assert [(o.session.id, o.reason) for o in report.orphans] == [
+        (booked.id, "it has dependents (1 booking(s))")
+    ]
+    assert report.skipped == ()  # its occurrence is its own, at its time: nothing to skip
+    assert {s.id for s in report.updated} == {s.id for s in lessons} - {booked.id}
+    kept = kit.queries.get(T, booked.id)
+    assert (kept.title, [str(r) for r in kept.resources]) == ("Chem", ["teacher:ana"])
+    # Still apart from its schedule at the next change, so reported again, as a moved one is
+    again = kit.series.change_schedule(T, "chem", actor="admin", items=[zoe])
+    assert [o.session.id for o in again.orphans] == [booked.id]

@@ -3,9 +3,10 @@
 Only future sessions (starting at or after the cutoff) in the lifecycle's
 initial status, generated (not extra), not detached and without dependents
 are ever changed or deleted here; everything else is kept, and a kept session
-the new schedule no longer wants is reported as an orphan with the reason. It
-still stands for the occurrence its item moved to on its local day, which is
-not made again: the orphan takes its key. Closing a series is
+the new schedule no longer wants, or wants otherwise (another time, zone,
+title or resources), is reported as an orphan with the reason. It still stands
+for the occurrence its item moved to on its local day, which is not made
+again: the orphan takes its key. Closing a series is
 :mod:`~sessionkit.services._closing`'s.
 """
 
@@ -172,6 +173,13 @@ def _classify(
             # occurrence skipped as held.
             out.orphans.append(Orphan(session=session, reason=reason))
             out.off_time[wish.key] = session
+        elif wish is not None and reason is not None and not session.detached:
+            changed, old = _respec(after, session, wish)
+            if old:
+                # At its time, but with a title, resources or item the new schedule changed
+                # (the class's teacher replaced): left as it is, so reported, else the old
+                # teacher stayed busy and the new one free with no word of it.
+                out.orphans.append(Orphan(session=session, reason=reason))
         out.kept.append(session)
     return out
 

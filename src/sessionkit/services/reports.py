@@ -119,7 +119,7 @@ class TopUpReport:
 
 @attrs.frozen(slots=True, kw_only=True)
 class Orphan:
-    """A future session the new schedule no longer wants but that had to be kept, and why."""
+    """A future session the new schedule no longer wants (or wants otherwise), kept, and why."""
 
     _repr_html_ = html_of
 
