@@ -127,19 +127,25 @@ class BookingsRepositoryContract(SettledAddContract, BookingReadsContract, Booka
             assert self.bookings(uow).seats_taken(TENANT, ["s1"], at=at_hours(0)) == {"s1": 1}
 
     def test_a_cancelled_booking_frees_its_seat_and_participant(self, store: Factory) -> None:
-        """Once cancelled, a booking takes no seat and its participant may book again."""
+        """Once cancelled, a booking takes no seat and its participant may book again.
+
+        Its idempotency key blocks no new booking of the seat (made with another
+        key), and still finds the cancelled booking, for replays of its request.
+        """
         self.open_sessions(store, make_booking_session("s1", capacity=1))
-        self.keep(store, make_booking("a", participant="student:ana"))
+        self.keep(store, make_booking("a", participant="student:ana", key="first"))
         with store() as uow:
             repo = self.bookings(uow)
             stored = repo.get(TENANT, "a")
             gone = attrs.evolve(stored, status=CANCELLED, updated_at=at_hours(-40))
-            repo.update(gone, expected_version=1)
-            repo.add(make_booking("again", participant="student:ana", created=-30))
+            gone = repo.update(gone, expected_version=1)
+            repo.add(make_booking("again", participant="student:ana", created=-30, key="second"))
             uow.commit()
         with store() as uow:
-            found = self.bookings(uow).for_session(TENANT, "s1", statuses=[CONFIRMED])
-            assert booking_ids(found) == ["again"]
+            repo = self.bookings(uow)
+            assert booking_ids(repo.for_session(TENANT, "s1", statuses=[CONFIRMED])) == ["again"]
+            assert repo.by_key(TENANT, "first") == gone
+            assert repo.by_key(TENANT, "second") == repo.get(TENANT, "again")
 
     def test_an_update_adding_seats_past_capacity_is_refused(self, store: Factory) -> None:
         """An update counts the others, not the booking's own stored seats."""

@@ -186,6 +186,19 @@ class RepositoryContract(ContractBase, Generic[R]):
             assert caught.value.existing == first
         assert self.ids(store, TENANT, ["a", "b"]) == ["a"]
 
+    def test_a_unique_key_is_unique_per_tenant(self, store: Factory) -> None:
+        """Another tenant's record sharing a unique key is stored: keys are the tenant's own.
+
+        A constraint over every tenant would let one tenant's value block another's.
+        """
+        first = self.make_record("a")
+        theirs = attrs.evolve(self._collision(first, "b"), tenant=OTHER_TENANT)  # type: ignore[misc]  # attrs record
+        self.keep(store, first, theirs)
+        with store() as uow:
+            assert self.repo(uow).get(TENANT, "a") == first
+            assert self.repo(uow).get(OTHER_TENANT, "b") == theirs
+        assert self.ids(store, TENANT, ["a", "b"]) == ["a"]
+
     def test_add_many_stores_a_batch(self, store: Factory) -> None:
         """``add_many`` stores every record (and an empty batch is fine)."""
         batch = [self.make_record(f"r{n}", variant=n) for n in range(4)]
