@@ -134,7 +134,7 @@ def test_a_fault_becomes_its_error(
             PgError(
                 "42703", 'column "fingerprint" of relation "sessionkit_bookings" does not exist'
             ),
-            "fingerprint",
+            "sessionkit_bookings.fingerprint",  # was the bare name: read as a table's
         ),
         # The table alone, whatever schema or database the message names it in: a dotted
         # name is a table's column (MySQL/MariaDB always name the database).
@@ -154,7 +154,7 @@ def test_a_fault_becomes_its_error(
         (
             "sqlite",
             LiteError(1, "table sessionkit_bookings has no column named fingerprint"),
-            "fingerprint",
+            "sessionkit_bookings.fingerprint",
         ),
     ],
 )
@@ -171,6 +171,22 @@ def test_tables_never_made_or_not_upgraded_are_schema_missing(
         assert "app.sessionkit_series" in str(translated)
     assert "upgrade(engine)" in str(translated)
     assert "manage.py migrate" in str(translated)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "INSERT INTO sessionkit_series (id, group_key) VALUES (%s, %s)",
+        "INSERT INTO `app`.`sessionkit_series` (id, group_key) VALUES (%s, %s)",
+        "UPDATE sessionkit_series SET group_key=%s WHERE id = %s",
+    ],
+)
+def test_a_write_missing_a_column_names_its_table(statement: str) -> None:
+    # MySQL/MariaDB name the column alone for a write; its table comes from the statement
+    error = MyError(1054, "Unknown column 'group_key' in 'INSERT INTO'")
+    translated = translate(error, backend="mysql", statement=statement)
+    assert isinstance(translated, SchemaMissing)
+    assert translated.missing == "sessionkit_series.group_key"
 
 
 @pytest.mark.parametrize(

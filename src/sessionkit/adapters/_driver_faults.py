@@ -170,7 +170,21 @@ def _schema_missing(
     column = _named(_COLUMN_MISSING.get(backend, {}), code, said)
     if column is None or (statement is not None and _PREFIX not in statement):
         return None
+    if "." not in column:
+        # A write's message names the column alone: its table from the message (SQLite,
+        # PostgreSQL) or the statement (MySQL/MariaDB), so that a bare name is a table's.
+        found = _WRITTEN.search(said) or _WRITTEN.search(statement or "")
+        if found is not None:
+            column = f"{next(group for group in found.groups() if group)}.{column}"
     return column
+
+
+_WRITTEN = re.compile(
+    r'^table (\S+) has no column named|of relation "([^"]+)"'
+    r'|^\s*(?:INSERT\s+INTO|UPDATE)\s+(?:[`"]?\w+[`"]?\.)?[`"]?(\w+)',
+    re.IGNORECASE,
+)
+"""The table of a write whose message named the missing column alone."""
 
 
 def _kind(error: BaseException, backend: str, code: str | int | None, disconnect: bool) -> str:
