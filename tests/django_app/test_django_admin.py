@@ -501,6 +501,7 @@ def test_the_payment_list_sorts_amounts_by_value(client: Client) -> None:
         ("get_kit", "SESSIONKIT_KIT = 'get_kit' cannot be imported: get_kit doesn't look like"),
         ("sessionkit.__version__", "is str, not a SessionKit or a function returning one"),
         ("uuid.uuid4", "SESSIONKIT_KIT = 'uuid.uuid4' gave UUID, not a SessionKit"),
+        ("sessionkit.SessionKit", "'sessionkit.SessionKit' cannot be called with no arguments"),
     ],
 )
 def test_a_bad_sessionkit_kit_setting_is_named_by_the_tick_and_get_kit(
@@ -516,3 +517,23 @@ def test_a_bad_sessionkit_kit_setting_is_named_by_the_tick_and_get_kit(
             get_kit()
         with pytest.raises(CommandError, match=re.escape(message)):
             call_command("sessionkit_tick", stdout=StringIO())
+
+
+def test_an_action_under_a_bad_sessionkit_kit_says_so_on_the_page(
+    client: Client, kit: tuple[SessionKit, RecordingPublisher, ManualClock]
+) -> None:
+    # It was a 500 (an ImportError, or a TypeError for a string setting)
+    given(make_session("a", at=0))
+    row = SessionRecord.objects.get()
+    with override_settings(SESSIONKIT_KIT="sessionkit_test_host.get_kitt"):
+        response = client.post(
+            "/admin/sessionkit/sessionrecord/",
+            {"action": "cancel_sessions", "_selected_action": [row.pk]},
+            follow=True,
+        )
+    assert response.status_code == 200
+    shown = {str(m): m.level_tag for m in response.context["messages"]}
+    [(message, level)] = shown.items()
+    assert level == "error"
+    assert message.startswith("cancelled 0: SESSIONKIT_KIT = 'sessionkit_test_host.get_kitt'")
+    assert SessionRecord.objects.get().status == "SCHEDULED"

@@ -174,3 +174,48 @@ def test_a_booked_lesson_the_new_teacher_does_not_reach_is_reported(kit: Session
     # Still apart from its schedule at the next change, so reported again, as a moved one is
     again = kit.series.change_schedule(T, "chem", actor="admin", items=[zoe])
     assert [o.session.id for o in again.orphans] == [booked.id]
+
+
+def test_a_reported_lesson_at_its_time_stands_in_for_no_other_lesson_of_its_day(
+    kit: SessionKit,
+) -> None:
+    # The change also adds a 19:00 lesson on the booked lesson's day: the 17:00 lesson, which
+    # holds its own occurrence, took that one's key as a moved lesson would, and the 19:00
+    # lesson was never made, not even by later changes.
+    kit.series.create(T, actor="admin", title="Chem", series_id="chem", items=[weekly(17)])
+    booked, cancelled = kit.queries.series_sessions(T, "chem")[2:4]
+    kit.bookings.book(T, booked.id, "student:ben", actor="ben", confirm=True)
+    kit.sessions.cancel(T, cancelled.id, actor="admin")  # not busy: nothing to report
+    extra = [
+        datetime.combine(s.occurrence_key.date(), time(19))  # type: ignore[union-attr]
+        for s in (booked, cancelled)
+    ]
+    rule = Recurrence.weekly(
+        days=("MO", "WE"),
+        at=time(17),
+        duration=timedelta(hours=1),
+        tz="Europe/Berlin",
+        start=date(2026, 3, 2),
+        until=date(2026, 3, 31),
+        rdates=extra,
+    )
+    zoe = ScheduleItem("class", rule, ("teacher:zoe",))
+    report = kit.series.change_schedule(T, "chem", actor="admin", items=[zoe])
+    assert [(o.session.id, o.session.occurrence_key) for o in report.orphans] == [
+        (booked.id, booked.occurrence_key)
+    ]
+    assert report.skipped == ()
+    zone = ZoneInfo("Europe/Berlin")
+    assert sorted(s.start.astimezone(zone).replace(tzinfo=None) for s in report.created) == extra
+
+
+def test_a_new_item_id_alone_reports_no_lesson(kit: SessionKit) -> None:
+    # The same times, teacher and title under a new item id: nothing of the booked lesson
+    # differs from what the schedule wants, so it is no orphan.
+    kit.series.create(T, actor="admin", title="Chem", series_id="chem", items=[weekly(17)])
+    booked = kit.queries.series_sessions(T, "chem")[2]
+    kit.bookings.book(T, booked.id, "student:ben", actor="ben", confirm=True)
+    renamed = ScheduleItem("class-2", weekly(17).recurrence, ("teacher:ana",))
+    for _ in range(2):
+        report = kit.series.change_schedule(T, "chem", actor="admin", items=[renamed])
+        assert report.orphans == ()

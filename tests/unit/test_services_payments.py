@@ -511,7 +511,18 @@ def test_a_refund_event_of_nothing_or_less_is_refused(amount: str) -> None:
             amount=Money.of(amount, "EUR"),
         )
     assert refused.value.value == Money.of(amount, "EUR")
-    assert str(refused.value).startswith("PaymentEvent.amount must be above zero, got ")
+    assert str(refused.value).startswith("a refunded PaymentEvent's amount must be above zero")
+    # Only a refund's amount is read: a relay forwarding a failure's 0 is not refused
+    for kind in ("failed", "canceled", "succeeded", "authorized"):
+        event = PaymentEvent(
+            provider="fake",
+            event_id="evt_1",
+            type=kind,
+            occurred_at=NOW,
+            payment_id="x1",
+            amount=Money.of(amount, "EUR"),
+        )
+        assert event.amount == Money.of(amount, "EUR")
 
 
 def test_an_event_naming_another_providers_payment_changes_nothing(shop: Shop) -> None:

@@ -336,9 +336,10 @@ class PaymentEvent:
         check_lengths(self, intent_ref=MAX_REF_LENGTH, reason=MAX_REF_LENGTH)
         if self.amount is not None and not isinstance(self.amount, Money):
             raise WrongType(self.amount, name="PaymentEvent.amount", expected="Money or None")
-        if self.amount is not None and not self.amount.is_positive:
+        if self.type == "refunded" and self.amount is not None and not self.amount.is_positive:
+            # Only a refund's amount is read; a relay may pass others' (0 for a failure).
             raise InvalidValue(
-                f"PaymentEvent.amount must be above zero, got {self.amount}",
+                f"a refunded PaymentEvent's amount must be above zero, got {self.amount}",
                 value=self.amount,
                 expected="Money > 0 (or None: everything left)",
             )

@@ -102,6 +102,8 @@ class _Sorted:
     respecs: list[Respec] = attrs.Factory(list)
     off_time: dict[datetime, Session] = attrs.Factory(dict)
     """Sessions by the key they hold, where the schedule now wants it at another time."""
+    differing: list[Orphan] = attrs.Factory(list)
+    """Kept sessions the schedule wants at their time with another title or resources."""
 
 
 def _locked_plan(
@@ -173,13 +175,19 @@ def _classify(
             # occurrence skipped as held.
             out.orphans.append(Orphan(session=session, reason=reason))
             out.off_time[wish.key] = session
-        elif wish is not None and reason is not None and not session.detached:
-            changed, old = _respec(after, session, wish)
-            if old:
-                # At its time, but with a title, resources or item the new schedule changed
-                # (the class's teacher replaced): left as it is, so reported, else the old
-                # teacher stayed busy and the new one free with no word of it.
-                out.orphans.append(Orphan(session=session, reason=reason))
+        elif (
+            wish is not None
+            and reason is not None
+            and not session.detached
+            and session.busy
+            and (session.title, session.resources)
+            != (wish.item.title or after.title, wish.item.resources)
+        ):
+            # At its time, but with a title or resources the new schedule changed (the
+            # class's teacher replaced): left as it is, so reported, else the old teacher
+            # stayed busy and the new one free with no word of it. It holds its own key
+            # already: reported only, never a stand-in for another occurrence of the day.
+            out.differing.append(Orphan(session=session, reason=reason))
         out.kept.append(session)
     return out
 
@@ -449,7 +457,10 @@ def reconcile_in(
     # A kept session the new schedule puts back where it is (a class moved back) is no
     # orphan: it stands for that occurrence exactly, as a session of the first generation.
     back = {kept.id for kept, occurrence in stand_ins if kept.span == occurrence.span}
-    plan_.orphans = [o for o in plan_.orphans if o.session.id not in back]
+    plan_.orphans = sorted(
+        [o for o in plan_.orphans if o.session.id not in back] + plan_.differing,
+        key=lambda o: (o.session.start, o.session.id),
+    )
     held = {s.occurrence_key for s in holders}
     missing: list[Wanted] = []
     for wish in wanted:

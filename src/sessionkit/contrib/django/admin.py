@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.text import smart_split, unescape_string_literal
@@ -78,7 +79,11 @@ def _each(
     changelist's filtered queryset, and read again after the changes it
     would miss the rows they moved out of the filter ("confirmed 1 of 0").
     """
-    kit = get_kit()
+    try:
+        kit = get_kit()
+    except ImproperlyConfigured as error:  # said on the page, not a 500
+        admin_.message_user(request, f"{verb} 0: {error}", messages.ERROR)
+        return
     actor = _actor(request)
     selected = list(rows.order_by("pk"))
     done = 0

@@ -8,6 +8,8 @@ host's lifecycles, clock, policies and publisher apply there too.
 
 from __future__ import annotations
 
+import inspect
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
@@ -39,6 +41,15 @@ def get_kit() -> SessionKit:
             f"SESSIONKIT_KIT = {shown(path)} is {type(found).__name__}, not a SessionKit or a"
             " function returning one"
         )
+    try:
+        inspect.signature(found).bind()
+    except TypeError as error:  # SessionKit itself, or a function that takes arguments
+        raise ImproperlyConfigured(
+            f"SESSIONKIT_KIT = {shown(path)} cannot be called with no arguments ({error}):"
+            " name a SessionKit or a function returning one"
+        ) from error
+    except ValueError:  # no signature to read (a builtin): called as it is
+        pass
     kit = found()
     if not isinstance(kit, SessionKit):
         raise ImproperlyConfigured(
