@@ -48,6 +48,36 @@ def test_sessions_from_before_a_schedule_change_are_exported() -> None:
     assert [e.start for e in stored.extras] == [s.start for s in sessions[:2]]
 
 
+@pytest.mark.parametrize(
+    ("minutes", "zone"), [(30, BERLIN), (60, "Europe/London"), (90, "America/New_York")]
+)
+def test_sessions_held_before_a_change_of_length_or_zone_keep_their_spans(
+    minutes: int, zone: str
+) -> None:
+    # The same Mondays at 18:00 from 20 March, shorter or in another zone: the three lessons
+    # held before were written as the new rule's, 30 minutes short or an hour late.
+    h = Harness.in_memory(NOW)
+    old = Recurrence.weekly(("MO",), time(18), timedelta(hours=1), BERLIN, date(2026, 3, 2))
+    h.kit.series.create(
+        "acme", actor="admin", title="Yoga", series_id="y", items=[ScheduleItem("mo", old)]
+    )
+    new = Recurrence.weekly(("MO",), time(18), timedelta(minutes=minutes), zone, date(2026, 3, 2))
+    h.kit.series.change_schedule(
+        "acme",
+        "y",
+        actor="admin",
+        items=[ScheduleItem("mo", new)],
+        effective_from=datetime(2026, 3, 20, tzinfo=UTC),
+    )
+    series = h.kit.queries.get_series("acme", "y")
+    sessions = h.kit.queries.series_sessions("acme", "y")
+    assert [s.span.end - s.span.start for s in sessions[:3]] == [timedelta(hours=1)] * 3
+    text = export_series(series, sessions)
+    assert text.count("RECURRENCE-ID") == 3
+    read = read_ical(text).occurrences(series.created_at, series.generated_until)
+    assert [o.span for o in read] == [s.span for s in sessions]
+
+
 OVERRIDDEN = "\r\n".join(
     [
         "BEGIN:VCALENDAR",

@@ -58,6 +58,7 @@ def calendar_of(
     off = {s.id for s in mine if lifecycles.get(s.lifecycle).status(s.status).cancelled}
     loose = _loose(series.items, mine)
     mine = [s for s in mine if s.id not in loose]
+    elsewhere = _read_elsewhere(series.items, mine)
     ids = frozenset({series.id, *(s.id for s in mine if s.is_extra), *loose})
     uid = _uid(series.metadata, series.id, set(), ids)
     overrides = tuple(
@@ -69,7 +70,7 @@ def calendar_of(
                     title=None if s.title == series.title else s.title,
                 )
                 for s in mine
-                if (s.detached or _read_otherwise(s, series.items))
+                if (s.detached or s.id in elsewhere)
                 and not s.is_extra
                 and s.occurrence_key is not None
                 and s.id not in off
@@ -114,18 +115,38 @@ def calendar_of(
     )
 
 
-def _read_otherwise(session: Session, items: Sequence[ScheduleItem]) -> bool:
-    """Whether a reader of the rule would put ``session``'s occurrence elsewhere.
+def _read_elsewhere(items: Sequence[ScheduleItem], sessions: Sequence[Session]) -> set[str]:
+    """The ids of generated ``sessions`` a reader of their item's rule would put elsewhere.
 
-    Its key in a DST gap or fold, read by its item's rule as ``"earlier"`` or
-    ``"later"``: RFC 5545 reads it ``"compatible"``, an hour away. Written as
-    an override, it comes back where it is.
+    Written as the rule alone, such a session would read back at another span;
+    as an override it comes back where it is. Its key in a DST gap or fold,
+    read by its item's rule as ``"earlier"`` or ``"later"`` (RFC 5545 reads
+    it ``"compatible"``, an hour away), or a session kept from before a
+    schedule change that gave its occurrence another length or zone (a booked
+    lesson the change could not move): the rule gives its key, at another span.
     """
-    rec = _rule_of(session, items)
-    key = session.occurrence_key
-    if rec is None or key is None:
-        return False
-    return _as_read(key, session.start, rec) != session.start
+    found: set[str] = set()
+    by_item: dict[str, list[Session]] = {}
+    for session in sessions:
+        if not session.is_extra and session.occurrence_key is not None:
+            by_item.setdefault(session.schedule_item_id or "", []).append(session)
+    for item in items:
+        mine = by_item.get(item.id)
+        if not mine:
+            continue
+        rec = item.recurrence
+        keys = [s.occurrence_key for s in mine if s.occurrence_key is not None]
+        lo = _clamped(min(keys).replace(tzinfo=UTC), -timedelta(days=2))
+        hi = _clamped(max(keys).replace(tzinfo=UTC), timedelta(days=2))
+        read: dict[datetime, tuple[datetime, datetime]] = {}
+        for o in rec.between(lo, hi):
+            start = _as_read(o.key, o.span.start, rec)
+            read.setdefault(o.key, (start, start + (o.span.end - o.span.start)))
+        for session in mine:
+            span = read.get(session.occurrence_key)  # type: ignore[arg-type]  # generated
+            if span is not None and span != (session.start, session.end):
+                found.add(session.id)
+    return found
 
 
 def _rule_of(session: Session, items: Sequence[ScheduleItem]) -> Recurrence | None:
