@@ -149,14 +149,6 @@ def _read_elsewhere(items: Sequence[ScheduleItem], sessions: Sequence[Session]) 
     return found
 
 
-def _rule_of(session: Session, items: Sequence[ScheduleItem]) -> Recurrence | None:
-    """The recurrence of ``session``'s schedule item, if it is one of ``items``."""
-    for item in items:
-        if item.id == session.schedule_item_id:
-            return item.recurrence
-    return None
-
-
 def _as_read(key: datetime, start: datetime, rec: Recurrence) -> datetime:
     """The instant RFC 5545 readers give the occurrence of ``key`` that ``rec`` puts at ``start``.
 
