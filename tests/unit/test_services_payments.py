@@ -37,6 +37,7 @@ from sessionkit.model.payment import (
     Payment,
     PaymentChanged,
     PaymentEvent,
+    PaymentEventType,
 )
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import BookingRules, Rate, RefundPolicy, RefundTier, SeatPrice
@@ -471,30 +472,27 @@ def test_an_event_for_an_unknown_payment_is_recorded_once(shop: Shop) -> None:
     assert shop.kit.payments.apply(T, stray).outcome == "duplicate"
 
 
+def _event_of(amount: Money, kind: PaymentEventType = "refunded") -> PaymentEvent:
+    """A provider's event of ``kind`` for payment ``x1`` carrying ``amount``."""
+    return PaymentEvent(
+        provider="fake",
+        event_id="evt_1",
+        type=kind,
+        occurred_at=NOW,
+        payment_id="x1",
+        amount=amount,
+    )
+
+
 @pytest.mark.parametrize(("amount", "places"), [("0.001", 2), ("10.5", 0), ("1.0005", 3)])
 def test_a_refund_event_of_less_than_a_minor_unit_is_refused(amount: str, places: int) -> None:
     currency = {2: "EUR", 0: "JPY", 3: "KWD"}[places]
     with pytest.raises(InvalidValue) as refused:
-        PaymentEvent(
-            provider="fake",
-            event_id="evt_1",
-            type="refunded",
-            occurred_at=NOW,
-            payment_id="x1",
-            amount=Money.of(amount, currency),
-        )
+        _event_of(Money.of(amount, currency))
     assert refused.value.expected == f"an amount with at most {places} decimal places"
     assert str(refused.value).endswith(f"got {amount}")
     whole = Money.of("0.01", "EUR")
-    event = PaymentEvent(
-        provider="fake",
-        event_id="e",
-        type="refunded",
-        occurred_at=NOW,
-        payment_id="x",
-        amount=whole,
-    )
-    assert event.amount == whole
+    assert _event_of(whole).amount == whole
 
 
 @pytest.mark.parametrize("amount", ["-5", "0", "-0.01"])
@@ -502,27 +500,13 @@ def test_a_refund_event_of_nothing_or_less_is_refused(amount: str) -> None:
     # A negative refund was applied as "stale" and its receipt kept, so a corrected
     # redelivery of the event was a duplicate
     with pytest.raises(InvalidValue) as refused:
-        PaymentEvent(
-            provider="fake",
-            event_id="evt_1",
-            type="refunded",
-            occurred_at=NOW,
-            payment_id="x1",
-            amount=Money.of(amount, "EUR"),
-        )
+        _event_of(Money.of(amount, "EUR"))
     assert refused.value.value == Money.of(amount, "EUR")
     assert str(refused.value).startswith("a refunded PaymentEvent's amount must be above zero")
     # Only a refund's amount is read: a relay forwarding a failure's 0 is not refused
-    for kind in ("failed", "canceled", "succeeded", "authorized"):
-        event = PaymentEvent(
-            provider="fake",
-            event_id="evt_1",
-            type=kind,
-            occurred_at=NOW,
-            payment_id="x1",
-            amount=Money.of(amount, "EUR"),
-        )
-        assert event.amount == Money.of(amount, "EUR")
+    kinds: tuple[PaymentEventType, ...] = ("failed", "canceled", "succeeded", "authorized")
+    for kind in kinds:
+        assert _event_of(Money.of(amount, "EUR"), kind).amount == Money.of(amount, "EUR")
 
 
 def test_an_event_naming_another_providers_payment_changes_nothing(shop: Shop) -> None:
