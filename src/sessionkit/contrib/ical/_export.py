@@ -56,9 +56,10 @@ def calendar_of(
     mine = [s for s in _sessions(sessions) if s.series_id == series.id]
     given = bool(mine)
     off = {s.id for s in mine if lifecycles.get(s.lifecycle).status(s.status).cancelled}
-    loose = _loose(series.items, mine)
+    read = _as_readers_read(series.items, mine)
+    loose = _loose(read, mine)
     mine = [s for s in mine if s.id not in loose]
-    elsewhere = _read_elsewhere(series.items, mine)
+    elsewhere = _read_elsewhere(read, mine)
     ids = frozenset({series.id, *(s.id for s in mine if s.is_extra), *loose})
     uid = _uid(series.metadata, series.id, set(), ids)
     overrides = tuple(
@@ -115,7 +116,32 @@ def calendar_of(
     )
 
 
-def _read_elsewhere(items: Sequence[ScheduleItem], sessions: Sequence[Session]) -> set[str]:
+Read = dict[str, dict[datetime, tuple[datetime, datetime]]]
+"""By schedule item id: the span an RFC 5545 reader gives each occurrence key of its rule."""
+
+
+def _as_readers_read(items: Sequence[ScheduleItem], sessions: Sequence[Session]) -> Read:
+    """Each item's occurrences around the generated ``sessions``' keys, as readers read them.
+
+    One expansion per item, over the keys' range with two days on either side
+    (an occurrence's key is its local start, a day or so from its instant).
+    """
+    keys = [s.occurrence_key for s in sessions if not s.is_extra and s.occurrence_key is not None]
+    if not keys:
+        return {}
+    lo = _clamped(min(keys).replace(tzinfo=UTC), -timedelta(days=2))
+    hi = _clamped(max(keys).replace(tzinfo=UTC), timedelta(days=2))
+    found: Read = {}
+    for item in items:
+        rec = item.recurrence
+        spans = found.setdefault(item.id, {})
+        for o in rec.between(lo, hi):
+            start = _as_read(o.key, o.span.start, rec)
+            spans.setdefault(o.key, (start, start + (o.span.end - o.span.start)))
+    return found
+
+
+def _read_elsewhere(read: Read, sessions: Sequence[Session]) -> set[str]:
     """The ids of generated ``sessions`` a reader of their item's rule would put elsewhere.
 
     Written as the rule alone, such a session would read back at another span;
@@ -126,26 +152,13 @@ def _read_elsewhere(items: Sequence[ScheduleItem], sessions: Sequence[Session]) 
     lesson the change could not move): the rule gives its key, at another span.
     """
     found: set[str] = set()
-    by_item: dict[str, list[Session]] = {}
     for session in sessions:
-        if not session.is_extra and session.occurrence_key is not None:
-            by_item.setdefault(session.schedule_item_id or "", []).append(session)
-    for item in items:
-        mine = by_item.get(item.id)
-        if not mine:
+        key = session.occurrence_key
+        if session.is_extra or key is None:
             continue
-        rec = item.recurrence
-        keys = [s.occurrence_key for s in mine if s.occurrence_key is not None]
-        lo = _clamped(min(keys).replace(tzinfo=UTC), -timedelta(days=2))
-        hi = _clamped(max(keys).replace(tzinfo=UTC), timedelta(days=2))
-        read: dict[datetime, tuple[datetime, datetime]] = {}
-        for o in rec.between(lo, hi):
-            start = _as_read(o.key, o.span.start, rec)
-            read.setdefault(o.key, (start, start + (o.span.end - o.span.start)))
-        for session in mine:
-            span = read.get(session.occurrence_key)  # type: ignore[arg-type]  # generated
-            if span is not None and span != (session.start, session.end):
-                found.add(session.id)
+        span = read.get(session.schedule_item_id or "", {}).get(key)
+        if span is not None and span != (session.start, session.end):
+            found.add(session.id)
     return found
 
 
@@ -178,22 +191,21 @@ def _sessions(sessions: Iterable[Session]) -> list[Session]:
     return found
 
 
-def _loose(items: Sequence[ScheduleItem], sessions: Sequence[Session]) -> dict[str, Session]:
+def _loose(read: Read, sessions: Sequence[Session]) -> dict[str, Session]:
     """The generated sessions whose occurrence no current item gives, by id.
 
     Sessions from before a schedule change (the old items' past ones), or an
     imported override of an occurrence the rule does not give: the series'
     rules cannot name them, so they are written as single events related to
-    the series, never dropped.
+    the series, never dropped. ``read``: the items' occurrences around the
+    sessions' keys (:func:`_as_readers_read`).
     """
-    generated = [s for s in sessions if not s.is_extra and s.occurrence_key is not None]
-    if not generated:
-        return {}
-    keys = [s.occurrence_key for s in generated if s.occurrence_key is not None]
-    lo = _clamped(min(keys).replace(tzinfo=UTC), -timedelta(days=2))
-    hi = _clamped(max(keys).replace(tzinfo=UTC), timedelta(days=2))
-    given = {o.key for item in items for o in item.recurrence.between(lo, hi)}
-    return {s.id: s for s in generated if s.occurrence_key not in given}
+    given = {key for spans in read.values() for key in spans}
+    return {
+        s.id: s
+        for s in sessions
+        if not s.is_extra and s.occurrence_key is not None and s.occurrence_key not in given
+    }
 
 
 def _uid(metadata: Mapping[str, object], own_id: str, used: set[str], ids: frozenset[str]) -> str:
