@@ -223,6 +223,41 @@ def test_a_total_subscription_ending_gives_no_allows_at(world: World) -> None:
     assert (caught.value.period, caught.value.allows_at) == ("total", None)
 
 
+def test_a_month_outside_the_subscription_has_no_credits(world: World) -> None:
+    # In Riyadh (UTC+3): starts 2026-04-10, ends 2026-06-01 00:00 local (May 31 21:00 UTC).
+    sub = world.subscribe(
+        credits=4,
+        tz="Asia/Riyadh",
+        starts=datetime(2026, 4, 10, 9, tzinfo=UTC),
+        ends=datetime(2026, 5, 31, 21, tzinfo=UTC),
+    )
+
+    def seen(at: datetime) -> tuple[str, int, int, datetime | None]:
+        found = world.kit.usage.balance(T, sub, at=at)
+        return found.period, found.credits, found.remaining, found.resets_at
+
+    starts = datetime(2026, 4, 10, 9, tzinfo=UTC)
+    assert seen(datetime(2026, 3, 31, 20, 59, 59, 999999, tzinfo=UTC)) == (
+        "2026-03",
+        0,
+        0,
+        starts,
+    )
+    # April's first instant in Riyadh: the month it starts in has its credits.
+    assert seen(datetime(2026, 3, 31, 21, tzinfo=UTC)) == (
+        "2026-04",
+        4,
+        4,
+        datetime(2026, 4, 30, 21, tzinfo=UTC),
+    )
+    assert seen(datetime(2026, 5, 31, 20, 59, 59, 999999, tzinfo=UTC)) == ("2026-05", 4, 4, None)
+    assert seen(datetime(2026, 5, 31, 21, tzinfo=UTC)) == ("2026-06", 0, 0, None)
+    assert seen(datetime(2027, 1, 1, tzinfo=UTC)) == ("2027-01", 0, 0, None)
+    total = world.subscribe(BO, credits=3, per="total", ends=NOW + timedelta(days=3))
+    after = world.kit.usage.balance(T, total, at=NOW + timedelta(days=30))
+    assert (after.period, after.credits, after.remaining) == ("total", 3, 3)
+
+
 def test_on_limit_allow_records_past_the_credits(world: World) -> None:
     sub = world.subscribe(credits=1, on_limit="allow")
     world.complete(world.lesson(ANA))

@@ -201,6 +201,19 @@ class Subscription:
             return TOTAL
         return f"{local.year:04d}-{local.month:02d}"
 
+    def in_force(self, period: str) -> bool:
+        """Whether any instant of ``period`` lies in the validity window ``[starts, ends)``.
+
+        A month wholly before :attr:`starts` or from :attr:`ends` on has no
+        credits; ``"total"`` is the subscription's whole life.
+        """
+        end = self.period_end(period)  # checks the period
+        if end is None:
+            return True
+        year, month = (int(part) for part in period.split("-"))
+        first = resolve_local(datetime.combine(date(year, month, 1), time()), self.tz)
+        return end > self.starts and (self.ends is None or first.astimezone(UTC) < self.ends)
+
     def period_end(self, period: str) -> datetime | None:
         """Return when ``period`` ends and fresh credits start (UTC), or ``None`` for ``total``.
 
@@ -426,6 +439,8 @@ class Balance:
     count); ``remaining`` is ``credits - used`` (below zero only with
     ``on_limit="allow"``); ``resets_at`` is when the next period's credits
     start, ``None`` for ``per="total"`` or when the subscription ends first.
+    A month wholly outside the subscription's validity has ``credits`` 0;
+    before it starts, ``resets_at`` is its :attr:`Subscription.starts`.
     """
 
     subscription_id: str

@@ -70,14 +70,19 @@ def _balance(tx: Tx, subscription: Subscription, at: datetime) -> Balance:
     period = subscription.period_of(at)
     name = usage_counter(subscription.id, period)
     used = tx.repository(COUNTERS).value(subscription.tenant, name)
+    if subscription.in_force(period):
+        credits, renewed = subscription.credits, resets_at(subscription, period)
+    else:  # a month before the subscription starts (its credits start then) or after it ends
+        credits = 0
+        renewed = subscription.starts if at < subscription.starts else None
     return Balance(
         subscription_id=subscription.id,
         subscriber=subscription.subscriber,
         period=period,
-        credits=subscription.credits,
+        credits=credits,
         used=used,
-        remaining=subscription.credits - used,
-        resets_at=resets_at(subscription, period),
+        remaining=credits - used,
+        resets_at=renewed,
     )
 
 
@@ -148,7 +153,12 @@ class UsageCommands:
             return tx.repository(SUBSCRIPTIONS).for_subscriber(tenant, who)
 
     def balance(self, tenant: str, subscription_id: str, *, at: datetime | None = None) -> Balance:
-        """Return what the subscription has left in the period of ``at`` (default: now)."""
+        """Return what the subscription has left in the period of ``at`` (default: now).
+
+        A month wholly before the subscription starts or from its end on has
+        no credits: ``credits`` and ``remaining`` 0, ``resets_at`` the start
+        (before it) or ``None`` (after the end).
+        """
         check_tenant(tenant)
         check_id(subscription_id, "subscription_id")
         with self._ctx.transaction(at, name="at") as tx:
