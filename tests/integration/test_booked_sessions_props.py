@@ -3,10 +3,10 @@
 Each drawn session with its bookings is written through a unit of work and
 read back on memory, SQLite, PostgreSQL and MariaDB (engines as in
 ``conftest.py``, emptied per example): the bookings read back equal, and the
-store's seat reads (``remaining_seats``, ``bookable``) say what the drawn
-value's oracle says at its instant. So the strategy draws only states the
-stores hold as they are, and a user's property over them sees what
-sessionkit would.
+store's seat reads (``remaining_seats``, ``bookable``, for anyone and for
+each participant) say what the drawn value's oracle says at its instant.
+So the strategy draws only states the stores hold as they are, and a
+user's property over them sees what sessionkit would.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sessionkit import SessionKit
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.adapters.sqlalchemy.testing import clear_tables
+from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES
 from sessionkit.ports import UnitOfWorkFactory
 from sessionkit.testing import strategies as sks
 from sessionkit.testing.clocks import ManualClock
@@ -55,6 +56,21 @@ def test_a_drawn_booked_session_is_stored_read_back_and_counted_as_its_oracle(
     assert [(b.session_id, b.taken, b.remaining) for b in listed] == (
         [(session.id, booked.taken, booked.remaining)] if booked.remaining else []
     )
+    for who in {b.participant for b in booked.bookings}:
+        # Listed for a participant unless they are in it already: a booking in play that
+        # has not run out at the drawn instant.
+        inside = any(
+            b.participant == who
+            and b.status in ACTIVE_BOOKING_STATUSES
+            and not b.expired_at(booked.at)
+            for b in booked.bookings
+        )
+        theirs = kit.bookings.bookable(
+            session.tenant, start=session.start, end=session.end, participant=who
+        )
+        assert [b.session_id for b in theirs] == (
+            [session.id] if booked.remaining and not inside else []
+        )
 
 
 @settings(max_examples=10, deadline=None)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sessionkit.errors import BookingRefused
 from sessionkit.model import ResourceRef, Session
 from sessionkit.policies import (
     BookingRules,
@@ -152,3 +153,78 @@ def test_the_shipped_rules_strategy_draws_rules_can_book_judges(
     if refusal is not None and refusal.allows_at is not None:
         # When it allows again, it does: no other rule refuses at that instant.
         assert check_booking_time(rules, at, refusal.allows_at) is None
+
+
+ANA = "student:ana"
+WHAT_ANA_DID = st.sampled_from(["nothing", "confirmed", "held", "waitlisted", "cancelled"])
+
+
+@given(
+    per_day=st.none() | st.integers(1, 2),
+    per_week=st.none() | st.integers(1, 3),
+    zone=st.sampled_from(["UTC", "Europe/Berlin", "Pacific/Auckland"]),
+    later=st.integers(0, 3).map(lambda n: timedelta(minutes=10 * n)),
+    made=st.lists(
+        st.tuples(st.integers(1, 10 * 24), st.integers(1, 2), WHAT_ANA_DID),
+        min_size=1,
+        max_size=8,
+    ),
+)
+def test_bookable_for_a_participant_lists_exactly_what_can_book_allows_them(
+    per_day: int | None,
+    per_week: int | None,
+    zone: str,
+    later: timedelta,
+    made: list[tuple[int, int, str]],
+) -> None:
+    # Ana's bookings in play (held ones running out as the clock moves) keep her out of
+    # their sessions, and count toward her day's and week's limits in the rules' zone.
+    rules = BookingRules(
+        per_day=per_day,
+        per_week=per_week,
+        zone=zone,
+        waitlist=True,
+        hold_for=timedelta(minutes=15),
+    )
+    h = Harness.in_memory(NOW, booking_rules=rules)
+    sessions: list[Session] = []
+    for n, (ahead, capacity, did) in enumerate(made):
+        start = NOW + timedelta(hours=ahead)
+        session = h.kit.sessions.create_extra(
+            T,
+            actor=None,
+            start=start,
+            end=start + timedelta(minutes=50),
+            resources=[ResourceRef("tutor", f"t{n}")],
+            lifecycle="lms",
+            capacity=capacity,
+        )
+        sessions.append(session)
+        if did == "waitlisted":
+            for k in range(capacity):
+                h.kit.bookings.book(T, session.id, f"student:s{n}-{k}", actor=None, confirm=True)
+        if did == "nothing":
+            continue
+        try:  # Ana's own limits may refuse her already: then she has nothing there
+            booked = h.kit.bookings.book(
+                T,
+                session.id,
+                ANA,
+                actor=None,
+                confirm=did in ("confirmed", "cancelled"),
+                waitlist=did == "waitlisted",
+            )
+        except BookingRefused:
+            continue
+        if did == "cancelled":
+            h.kit.bookings.cancel(T, booked.id, actor=None)
+    h.clock.advance(later)
+    listed = h.kit.bookings.bookable(T, start=NOW, end=NOW + timedelta(days=11), participant=ANA)
+    allowed = [
+        s.id
+        for s in sorted(sessions, key=lambda s: (s.start, s.id))
+        if h.kit.bookings.can_book(T, s.id, ANA) is None
+    ]
+    assert [b.session_id for b in listed] == allowed
+    everyone = h.kit.bookings.bookable(T, start=NOW, end=NOW + timedelta(days=11))
+    assert set(allowed) <= {b.session_id for b in everyone}

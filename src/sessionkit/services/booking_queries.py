@@ -274,6 +274,7 @@ class BookingReads:
         resource: ResourceRef | str | None = None,
         seats: int = 1,
         acting_role: str = "attendee",
+        participant: ResourceRef | str | None = None,
         now: datetime | None = None,
     ) -> list[BookableSession]:
         """Return the sessions starting in ``[start, end)`` that ``book`` would take now, by start.
@@ -282,8 +283,12 @@ class BookingReads:
         the booking rules and the notice policy let ``acting_role`` book then,
         as ``book`` and ``can_book`` judge it: a session that starts too soon
         for ``min_notice`` or the role's notice, too far ahead for
-        ``max_horizon``, or above ``max_capacity`` is left out (the
-        per-participant limits are the booking's own). Each with its id,
+        ``max_horizon``, or above ``max_capacity`` is left out. With
+        ``participant``, so is a session ``book`` would refuse them: one they
+        are in already (a booking in play: held, offered, confirmed or
+        waitlisted) and one whose day or week has them at the rules'
+        ``per_day`` or ``per_week`` (counted as ``book`` counts, from one read
+        of their bookings in the window). Each with its id,
         title, time, capacity and the seats taken and remaining at ``now`` (a
         hold that ran out is free). ``resource`` narrows to one provider's (or
         room's) sessions. The store sums the seats and leaves out full
@@ -301,13 +306,14 @@ class BookingReads:
         acting = check_role(acting_role)
         self._ctx.limits.check_window(begin, finish, "the window of bookable sessions")
         ref = None if resource is None else resource_refs((resource,))[0]
+        who = None if participant is None else participant_ref(participant)
         rules = self._ctx.booking_rules
         fixed = rules if isinstance(rules, BookingRules) else None
-        found: list[BookableSession] = []
+        found: list[tuple[BookableSession, BookingRules]] = []
         with self._ctx.transaction(now) as tx:
             begin, finish = _open_starts(self._ctx, fixed, acting, begin, finish, tx.now)
             if begin >= finish:
-                return found
+                return []
             window = TimeSpan(begin, finish)
             after: tuple[datetime, str] | None = None
             while True:
@@ -322,13 +328,16 @@ class BookingReads:
                 )
                 found.extend(self._allowed(tx, tenant, fixed, page))
                 if len(page) < MAX_BOOKINGS_PAGE:
-                    return found
+                    break
                 after = (page[-1].start, page[-1].session_id)
+            if who is not None:
+                return _open_to(tx, tenant, who, found)
+        return [listed for listed, _ in found]
 
     def _allowed(
         self, tx: Tx, tenant: str, fixed: BookingRules | None, page: list[BookableSession]
-    ) -> list[BookableSession]:
-        """Return the listed sessions whose booking rules refuse none at ``tx.now``.
+    ) -> list[tuple[BookableSession, BookingRules]]:
+        """Return the listed sessions whose booking rules refuse none at ``tx.now``, with them.
 
         One set of rules for every session judged the times already (the
         window was narrowed to them); only ``max_capacity`` is left. Rules
@@ -336,16 +345,65 @@ class BookingReads:
         """
         if fixed is not None:
             most = fixed.max_capacity
-            return page if most is None else [b for b in page if b.capacity <= most]
+            return [(b, fixed) for b in page if most is None or b.capacity <= most]
         if not page:
-            return page
+            return []
         sessions = {s.id: s for s in tx.sessions.get_many(tenant, [b.session_id for b in page])}
-        return [
-            b
-            for b in page
-            if (session := sessions.get(b.session_id)) is not None
-            and self._ctx.rules_for(session).refusal(session, tx.now) is None
-        ]
+        judged: list[tuple[BookableSession, BookingRules]] = []
+        for listed in page:
+            session = sessions.get(listed.session_id)
+            if session is None:
+                continue
+            rules = self._ctx.rules_for(session)
+            if rules.refusal(session, tx.now) is None:
+                judged.append((listed, rules))
+        return judged
+
+
+def _open_to(
+    tx: Tx,
+    tenant: str,
+    who: ResourceRef,
+    judged: list[tuple[BookableSession, BookingRules]],
+) -> list[BookableSession]:
+    """Return the judged sessions ``book`` would not refuse ``who`` for being in or at a limit.
+
+    One read of ``who``'s bookings in play over every window a listed
+    session's ``per_day`` or ``per_week`` looks at; counted as ``book``
+    counts them (a hold or offer still running, a waitlist place still
+    waiting).
+    """
+    if not judged:
+        return []
+    now = tx.now
+    spans = [
+        window(listed.start)
+        for listed, rules in judged
+        for limit, window in ((rules.per_day, rules.day_of), (rules.per_week, rules.week_of))
+        if limit is not None
+    ]
+    lo = min([judged[0][0].start, *(span.start for span in spans)])
+    hi = max([judged[-1][0].start + _INSTANT, *(span.end for span in spans)])
+    theirs = tx.bookings.for_participant(
+        tenant, who, window=TimeSpan(lo, hi), statuses=ACTIVE_BOOKING_STATUSES
+    )
+    inside = {b.session_id for b in theirs if not b.expired_at(now)}
+    counted = [b.session_start for b in theirs if b.takes_seats(now) or b.waiting_at(now)]
+    open_to: list[BookableSession] = []
+    for listed, rules in judged:
+        if listed.session_id in inside:
+            continue
+        if any(
+            limit is not None
+            and sum(1 for start in counted if span.start <= start < span.end) >= limit
+            for limit, span in (
+                (rules.per_day, rules.day_of(listed.start)),
+                (rules.per_week, rules.week_of(listed.start)),
+            )
+        ):
+            continue
+        open_to.append(listed)
+    return open_to
 
 
 def _open_starts(

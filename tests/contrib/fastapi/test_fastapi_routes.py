@@ -522,6 +522,25 @@ def test_bookable_leaves_out_what_the_rules_refuse_and_checks_the_role(
     problem(blank, 422, "InvalidValue")
 
 
+def test_bookable_for_a_participant_leaves_out_what_they_are_in(client: TestClient) -> None:
+    a = new_session(client, 24, resources=["tutor:tina"], capacity=2)
+    b = new_session(client, 48, resources=["tutor:tina"], capacity=2)
+    client.post(f"/v1/sessions/{a['id']}/bookings", json={"participant": "student:ann"})
+    window = {"start": at(0), "end": at(24 * 7)}
+    for_ann = client.get("/v1/bookable", params={**window, "participant": "student:ann"})
+    assert [x["session_id"] for x in for_ann.json()] == [b["id"]]
+    for_bob = client.get("/v1/bookable", params={**window, "participant": "student:bob"})
+    assert [x["session_id"] for x in for_bob.json()] == [a["id"], b["id"]]
+    # A caller not staff names only its own participant: what another is booked into shows.
+    ann = {"X-Roles": "attendee", "X-Participant": "student:ann"}
+    own = client.get("/v1/bookable", params={**window, "participant": "student:ann"}, headers=ann)
+    assert [x["session_id"] for x in own.json()] == [b["id"]]
+    other = client.get("/v1/bookable", params={**window, "participant": "student:bob"}, headers=ann)
+    problem(other, 403, "ParticipantNotGranted")
+    anyone = client.get("/v1/bookable", params=window, headers={"X-Roles": "attendee"})
+    assert [x["session_id"] for x in anyone.json()] == [a["id"], b["id"]]
+
+
 @pytest.mark.parametrize("path", ["/v1/agenda", "/v1/bookable"])
 def test_queries_need_their_window(client: TestClient, path: str) -> None:
     problem(client.get(path, params={"resource": "tutor:tina"}), 422, "RequestValidationError")

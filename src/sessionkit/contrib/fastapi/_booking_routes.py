@@ -195,11 +195,14 @@ def add_booking_routes(routes: Routes) -> None:
         resource: str | None = None,
         seats: int = 1,
         role: Annotated[str | None, Query(alias="acting_role", examples=["student"])] = None,
+        participant: Annotated[str | None, Query(examples=["student:ann"])] = None,
     ) -> list[s.BookableOut]:
         # The role a booking would be judged in (the notice policy), granted as a booking's
         # must be: none named is the services' default, ``attendee``, which a host's own
         # grant may leave out (a 403, as for a booking in it).
         judged = acting_role(who, check_role("attendee" if role is None else role))
+        if participant is not None:  # what they are booked into shows: their own to ask
+            access.own(who, participant, asked="the sessions open to a participant")
         found = app.bookings.bookable(
             who.tenant,
             start=instant(start),  # type: ignore[arg-type]  # the service checks
@@ -207,5 +210,6 @@ def add_booking_routes(routes: Routes) -> None:
             resource=resource,
             seats=seats,
             acting_role=judged,
+            participant=participant,
         )
         return [s.bookable_out(b) for b in found]
