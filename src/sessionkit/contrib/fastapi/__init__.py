@@ -45,15 +45,19 @@ from sessionkit.contrib.fastapi.router import (
     DEFAULT_ROLES,
     DEFAULT_STAFF_ROLES,
     Caller,
+    DraftCheck,
     key_id,
     sessionkit_router,
+    within_availability,
 )
 
 __all__ = [
     "DEFAULT_ROLES",
     "DEFAULT_STAFF_ROLES",
     "Caller",
+    "DraftCheck",
     "sessionkit_router",
+    "within_availability",
     "key_id",
     "DEFAULT_TYPE_BASE",
     "ERROR_STATUS",

@@ -14,18 +14,28 @@ Every check runs before the route reads or writes what it guards.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import attrs
 
 from sessionkit.contrib.fastapi._common import Caller, acting_role, role_names
-from sessionkit.errors import ParticipantNotGranted, RoleNotGranted, SessionKitError
+from sessionkit.contrib.fastapi._drafts import DraftCheck
+from sessionkit.contrib.fastapi.problems import unstored
+from sessionkit.contrib.fastapi.schemas import SessionCreate
+from sessionkit.errors import (
+    ParticipantNotGranted,
+    RoleNotGranted,
+    SessionConflict,
+    SessionKitError,
+    WrongType,
+)
 from sessionkit.errors._base import shown
 from sessionkit.lifecycle import guard_roles
 from sessionkit.model.booking import CONFIRMED, Booking, participant_ref
 from sessionkit.model.session import ResourceRef
-from sessionkit.services import SessionKit
+from sessionkit.services import SessionDraft, SessionKit
 
 __all__ = ["DEFAULT_STAFF_ROLES", "Access", "not_granted"]
 
@@ -49,6 +59,12 @@ def _either(names: Iterable[str]) -> str:
     return f"{', '.join(ordered[:-1])} or {ordered[-1]}"
 
 
+def _draft_check(value: object) -> DraftCheck | None:
+    if value is not None and not callable(value):
+        raise WrongType(value, name="drafts", expected="a DraftCheck (a callable) or None")
+    return value
+
+
 def not_granted(
     asked: str, *, participant: str | None, granted: str | None, why: str | None = None
 ) -> ParticipantNotGranted:
@@ -65,6 +81,8 @@ class Access:
     """The router's staff roles, and the checks that keep callers to what they may do."""
 
     staff_roles: frozenset[str] = attrs.field(default=DEFAULT_STAFF_ROLES, converter=_staff_roles)
+    drafts: DraftCheck | None = attrs.field(default=None, converter=_draft_check)
+    """The host's check of a session drafted by a caller not staff (``None``: staff only)."""
 
     @property
     def needed(self) -> str:
@@ -74,6 +92,41 @@ class Access:
     def is_staff(self, who: Caller) -> bool:
         """Whether ``who`` holds at least one staff role."""
         return not who.roles.isdisjoint(self.staff_roles)
+
+    def target(
+        self, app: SessionKit, who: Caller, session_id: str | None, asked: SessionCreate | None
+    ) -> str | SessionDraft:
+        """Return what a booking books: the session ``session_id``, or the one ``asked``.
+
+        A session asked to be created by the booking is drafted by staff, or
+        by a caller not staff under the router's ``drafts`` check, which
+        refuses by raising (without one: ``RoleNotGranted``).
+        """
+        if asked is None:
+            assert session_id is not None  # a booking names its session or asks for one
+            return session_id
+        draft = SessionDraft(**asked.model_dump())
+        if not self.is_staff(who):
+            if self.drafts is None:
+                raise RoleNotGranted(self.needed, granted=who.roles)
+            self.drafts(app, who, draft)
+        return draft
+
+    @contextmanager
+    def drafting(self, who: Caller) -> Iterator[None]:
+        """Tell a drafted session's conflict as never stored; to a caller not staff, bare.
+
+        Staff see the sessions in the way (``conflicts``); anyone else learns
+        only that the time is not free: those are other people's sessions.
+        """
+        try:
+            yield
+        except SessionConflict as conflict:
+            if self.is_staff(who):
+                raise unstored(conflict) from conflict
+            raise SessionConflict(
+                "the time asked for is not free: a resource of the session is busy then"
+            ) from None
 
     def staff(self, who: Caller) -> Caller:
         """Return ``who`` if it is staff; else ``RoleNotGranted`` naming the staff roles."""

@@ -11,6 +11,7 @@ from sessionkit.contrib.fastapi._common import (
     ACTING,
     READ,
     READ_AS,
+    Caller,
     Cursor,
     IdempotencyKey,
     Instant,
@@ -28,6 +29,7 @@ from sessionkit.contrib.fastapi.paging import (
     read_start_cursor,
     session_order_cursor,
 )
+from sessionkit.services import SessionKit
 from sessionkit.services.booking_queries import MAX_BOOKINGS_PAGE
 from sessionkit.services.booking_requests import check_role
 
@@ -56,23 +58,52 @@ def add_booking_routes(routes: Routes) -> None:
         body: s.BookingCreate,
         idempotency_key: IdempotencyKey = None,
     ) -> s.BookingOut:
+        return _book(app, who, body, idempotency_key, session_id=session_id)
+
+    @bookings.post(
+        "/bookings",
+        s.BookingOut,
+        (402, *ACTING),
+        "Create a session and book seats of it, in one unit of work",
+        status_code=201,
+    )
+    def book_new(
+        app: Kit,
+        who: Who,
+        body: s.DraftBookingCreate,
+        idempotency_key: IdempotencyKey = None,
+    ) -> s.BookingOut:
+        return _book(app, who, body, idempotency_key, asked=body.session)
+
+    def _book(
+        app: SessionKit,
+        who: Caller,
+        body: s.BookingCreate,
+        idempotency_key: str | None,
+        *,
+        session_id: str | None = None,
+        asked: s.SessionCreate | None = None,
+    ) -> s.BookingOut:
         judged = booking_role(who, body)
         access.staff_if(who, confirm=body.confirm, hold=body.hold_minutes is not None)
         access.own(who, body.participant, asked="a new booking", new=True)
-        made = app.bookings.book(
-            who.tenant,
-            session_id,
-            body.participant,
-            actor=who.actor,
-            seats=body.seats,
-            role=body.role,
-            acting_role=judged,
-            confirm=body.confirm,
-            waitlist=body.waitlist,
-            hold_for=None if body.hold_minutes is None else timedelta(minutes=body.hold_minutes),
-            idempotency_key=idempotency_key,
-            metadata=body.metadata,
-        )
+        with access.drafting(who):
+            made = app.bookings.book(
+                who.tenant,
+                access.target(app, who, session_id, asked),
+                body.participant,
+                actor=who.actor,
+                seats=body.seats,
+                role=body.role,
+                acting_role=judged,
+                confirm=body.confirm,
+                waitlist=body.waitlist,
+                hold_for=None
+                if body.hold_minutes is None
+                else timedelta(minutes=body.hold_minutes),
+                idempotency_key=idempotency_key,
+                metadata=body.metadata,
+            )
         return s.booking_out(made)
 
     @bookings.get(

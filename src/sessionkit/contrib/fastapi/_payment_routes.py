@@ -17,6 +17,7 @@ from sessionkit.contrib.fastapi._common import (
     ACTING,
     READ_AS,
     WRITE,
+    Caller,
     Cursor,
     IdempotencyKey,
     MaybeInstant,
@@ -57,26 +58,55 @@ def add_payment_routes(routes: Routes) -> None:
         body: ps.PaidBookingCreate,
         idempotency_key: IdempotencyKey = None,
     ) -> ps.CheckoutOut:
+        return _book_paid(app, who, body, idempotency_key, session_id=session_id)
+
+    @payments.post(
+        "/paid-bookings",
+        ps.CheckoutOut,
+        (403, *PAYING),
+        "Create a session, book seats of it and open their payment, in one unit of work",
+        status_code=201,
+    )
+    def book_new_paid(
+        app: Kit,
+        who: Who,
+        body: ps.DraftPaidBookingCreate,
+        idempotency_key: IdempotencyKey = None,
+    ) -> ps.CheckoutOut:
+        return _book_paid(app, who, body, idempotency_key, asked=body.session)
+
+    def _book_paid(
+        app: SessionKit,
+        who: Caller,
+        body: ps.PaidBookingCreate,
+        idempotency_key: str | None,
+        *,
+        session_id: str | None = None,
+        asked: s.SessionCreate | None = None,
+    ) -> ps.CheckoutOut:
         judged = booking_role(who, body)
         access.staff_if(
             who, manual=body.manual, confirm=body.confirm, hold=body.hold_minutes is not None
         )
         access.own(who, body.participant, asked="a new booking", new=True)
-        checkout = app.payments.book(
-            who.tenant,
-            session_id,
-            body.participant,
-            actor=who.actor,
-            seats=body.seats,
-            role=body.role,
-            acting_role=judged,
-            hold_for=None if body.hold_minutes is None else timedelta(minutes=body.hold_minutes),
-            waitlist=body.waitlist,
-            idempotency_key=idempotency_key,
-            metadata=body.metadata,
-            manual=body.manual,
-            confirm=body.confirm,
-        )
+        with access.drafting(who):
+            checkout = app.payments.book(
+                who.tenant,
+                access.target(app, who, session_id, asked),
+                body.participant,
+                actor=who.actor,
+                seats=body.seats,
+                role=body.role,
+                acting_role=judged,
+                hold_for=None
+                if body.hold_minutes is None
+                else timedelta(minutes=body.hold_minutes),
+                waitlist=body.waitlist,
+                idempotency_key=idempotency_key,
+                metadata=body.metadata,
+                manual=body.manual,
+                confirm=body.confirm,
+            )
         return ps.checkout_out(checkout, now=app.context.now())
 
     @payments.post(

@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, Field, StrictBool
 from sessionkit.contrib.fastapi.schemas import (
     BookingCreate,
     BookingOut,
+    SessionCreate,
     _In,
     _KeysetPage,
     _Out,
@@ -36,6 +37,7 @@ __all__ = [
     "AppliedOut",
     "CancelledPaidOut",
     "CheckoutOut",
+    "DraftPaidBookingCreate",
     "MarkPaid",
     "MoneyIn",
     "MoneyOut",
@@ -148,6 +150,12 @@ class PaidBookingCreate(BookingCreate):
     """
 
     manual: StrictBool = False
+
+
+class DraftPaidBookingCreate(PaidBookingCreate):
+    """Paid seats of a session created by this booking: ``session`` as ``POST /sessions`` takes."""
+
+    session: SessionCreate
 
 
 NextAction = Literal[

@@ -33,6 +33,7 @@ from sessionkit.contrib.fastapi._access import DEFAULT_STAFF_ROLES, Access
 from sessionkit.contrib.fastapi._attendance_routes import add_attendance_routes
 from sessionkit.contrib.fastapi._booking_routes import add_booking_routes
 from sessionkit.contrib.fastapi._common import DEFAULT_ROLES, Caller, key_id
+from sessionkit.contrib.fastapi._drafts import DraftCheck, within_availability
 from sessionkit.contrib.fastapi._paths import SegmentRoute, requested_path
 from sessionkit.contrib.fastapi._payment_routes import add_payment_routes
 from sessionkit.contrib.fastapi._reschedule_routes import add_reschedule_routes
@@ -49,7 +50,15 @@ from sessionkit.contrib.fastapi.problems import (
 from sessionkit.errors import SessionKitError
 from sessionkit.services import SessionKit
 
-__all__ = ["DEFAULT_ROLES", "DEFAULT_STAFF_ROLES", "Caller", "key_id", "sessionkit_router"]
+__all__ = [
+    "DEFAULT_ROLES",
+    "DEFAULT_STAFF_ROLES",
+    "Caller",
+    "DraftCheck",
+    "key_id",
+    "sessionkit_router",
+    "within_availability",
+]
 
 
 def _problem_route(type_base: str) -> type[APIRoute]:
@@ -111,6 +120,7 @@ def sessionkit_router(
     type_base: str = DEFAULT_TYPE_BASE,
     tags: tuple[str, ...] = (),
     staff_roles: Iterable[str] = DEFAULT_STAFF_ROLES,
+    drafts: DraftCheck | None = None,
 ) -> APIRouter:
     """Return an ``APIRouter`` of sessions, series, bookings, payments, reschedules, attendance.
 
@@ -124,9 +134,14 @@ def sessionkit_router(
     may post to them. ``staff_roles`` (default :data:`DEFAULT_STAFF_ROLES`)
     are the roles that act as the schedule's owner: a caller holding one of
     them is staff (see docs/fastapi.md, "Roles"). ``type_base`` prefixes the
-    problem type URIs. Include it with ``app.include_router(router, prefix=...)``.
+    problem type URIs. ``drafts`` lets a caller that is not staff create a
+    session by booking it (``POST /bookings``, ``POST /paid-bookings``, a
+    public booking page): the host's :data:`DraftCheck` judges each such
+    session first (:func:`within_availability` takes the resources' open
+    hours); without it those routes are staff's alone. Include it with
+    ``app.include_router(router, prefix=...)``.
     """
-    access = Access(staff_roles)  # its converter checks the value, as Caller.roles
+    access = Access(staff_roles, drafts)  # its converters check the values, as Caller.roles
     if webhook is None:
         hook, hook_problems = staff_caller(caller, access), (403,)
     else:

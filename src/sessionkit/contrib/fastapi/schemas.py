@@ -27,6 +27,7 @@ __all__ = [
     "BookingCancel",
     "BookingCreate",
     "BookingOut",
+    "DraftBookingCreate",
     "JournalEntryOut",
     "JournalPage",
     "BookingPage",
@@ -407,6 +408,12 @@ class BookingCreate(_In):
     def judged_role(self) -> str:
         """The role the notice policy judges the booking in: ``acting_role``, else ``role``."""
         return self.role if self.acting_role is None else self.acting_role
+
+
+class DraftBookingCreate(BookingCreate):
+    """Seats of a session created by this booking: ``session`` as ``POST /sessions`` takes it."""
+
+    session: SessionCreate
 
 
 class BookingCancel(_In):

@@ -1,0 +1,192 @@
+"""``POST /bookings`` and ``POST /paid-bookings``: a session created by booking it.
+
+Staff draft any session; a caller that is not staff only under the router's
+``drafts`` check, here :func:`within_availability` over a consultant's open
+hours (weekdays 09:00-17:00 in Berlin). A refused draft writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import time, timedelta
+from typing import Any
+
+import pytest
+
+pytest.importorskip("fastapi")
+
+from fastapi import FastAPI
+from starlette.testclient import TestClient
+
+from sessionkit.availability import Availability
+from sessionkit.contrib.fastapi import sessionkit_router, within_availability
+from sessionkit.errors import WrongType
+from sessionkit.model import ResourceRef
+from sessionkit.model.query import SessionQuery
+from sessionkit.services import SessionKit
+
+from .conftest import NOW, caller
+
+CARA = "consultant:cara"
+OPEN = Availability.weekly(
+    {day: [(time(9), time(17))] for day in ("MO", "TU", "WE", "TH", "FR")}, tz="Europe/Berlin"
+)
+CLIENT = {"X-Roles": "attendee"}
+"""A public booking page's caller: no staff role, no participant of its own."""
+
+
+def hours_of(tenant: str, resource: ResourceRef) -> Availability | None:
+    return OPEN if (tenant, str(resource)) == ("acme", CARA) else None
+
+
+def at(hours: float) -> str:
+    return (NOW + timedelta(hours=hours)).isoformat()
+
+
+# Tuesday 3 March 2026, 10:00-11:00 in Berlin (09:00 UTC): inside Cara's hours.
+INSIDE = {"start": at(25), "end": at(26), "lifecycle": "lms", "resources": [CARA]}
+
+
+def body(session: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"participant": "client:dora", "session": session, **extra}
+
+
+@pytest.fixture
+def drafting(kit: SessionKit) -> Iterator[TestClient]:
+    app = FastAPI()
+    router = sessionkit_router(kit=lambda: kit, caller=caller, drafts=within_availability(hours_of))
+    app.include_router(router, prefix="/v1")
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def paid_drafting(paid_kit: SessionKit) -> Iterator[TestClient]:
+    app = FastAPI()
+    router = sessionkit_router(
+        kit=lambda: paid_kit, caller=caller, drafts=within_availability(hours_of)
+    )
+    app.include_router(router, prefix="/v1")
+    with TestClient(app) as client:
+        yield client
+
+
+def stored(kit: SessionKit) -> list[tuple[str, str]]:
+    """Every session's (start, resources) in the kit."""
+    found = kit.queries.list("acme", SessionQuery()).items
+    return [(s.start.isoformat(), ",".join(str(r) for r in s.resources)) for s in found]
+
+
+def test_a_client_books_a_new_session_in_the_consultants_hours(
+    drafting: TestClient, kit: SessionKit
+) -> None:
+    made = drafting.post("/v1/bookings", json=body(INSIDE), headers=CLIENT)
+    assert made.status_code == 201, made.text
+    booking = made.json()
+    assert (booking["participant"], booking["status"]) == ("client:dora", "HELD")
+    assert booking["session_start"] == "2026-03-03T09:00:00Z"
+    session = kit.queries.get("acme", booking["session_id"])
+    assert ([str(r) for r in session.resources], session.capacity) == ([CARA], 1)
+    assert [b.id for b in kit.bookings.for_session("acme", session.id)] == [booking["id"]]
+
+
+@pytest.mark.parametrize(
+    ("session", "reason"),
+    [
+        ({**INSIDE, "start": at(33), "end": at(34)}, "not available"),  # 18:00 in Berlin
+        ({**INSIDE, "start": at(31.5), "end": at(32.5)}, "not available"),  # runs past 17:00
+        ({**INSIDE, "resources": ["consultant:carl"]}, "not available"),  # no hours at all
+        ({**INSIDE, "resources": None}, "must name whom it books"),
+        ({**INSIDE, "resources": [CARA, "room:r1"]}, "not available"),
+        ({**INSIDE, "series_id": "s1"}, "may not join a series"),
+    ],
+)
+def test_a_client_s_draft_outside_the_hours_is_refused_and_nothing_is_written(
+    drafting: TestClient, kit: SessionKit, session: dict[str, Any], reason: str
+) -> None:
+    refused = drafting.post("/v1/bookings", json=body(session), headers=CLIENT)
+    assert refused.status_code == 409, refused.text
+    problem = refused.json()
+    assert (problem["error"], problem["rule"]) == ("BookingRefused", "availability")
+    assert reason in problem["detail"]
+    assert stored(kit) == []
+
+
+def test_staff_draft_any_session_and_a_router_without_a_check_refuses_everyone_else(
+    client: TestClient, kit: SessionKit
+) -> None:
+    evening = {**INSIDE, "start": at(33), "end": at(34), "resources": ["consultant:carl"]}
+    refused = client.post("/v1/bookings", json=body(INSIDE), headers=CLIENT)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"] == "RoleNotGranted"
+    assert stored(kit) == []
+    made = client.post("/v1/bookings", json=body(evening, confirm=True))
+    assert made.status_code == 201, made.text
+    assert made.json()["status"] == "CONFIRMED"
+    assert stored(kit) == [("2026-03-03T17:00:00+00:00", "consultant:carl")]
+
+
+def test_a_taken_hour_is_a_conflict_whose_sessions_only_staff_see(
+    drafting: TestClient, kit: SessionKit
+) -> None:
+    first = drafting.post("/v1/bookings", json=body(INSIDE), headers=CLIENT)
+    assert first.status_code == 201, first.text
+    overlapping = {**INSIDE, "start": at(25.5), "end": at(26.5)}
+    taken = drafting.post(
+        "/v1/bookings", json={**body(overlapping), "participant": "client:eve"}, headers=CLIENT
+    )
+    assert taken.status_code == 409, taken.text
+    problem = taken.json()
+    assert problem["error"] == "SessionConflict"
+    assert (problem["session"], problem["conflicts"]) == (None, [])  # another client's session
+    as_staff = drafting.post(
+        "/v1/bookings", json={**body(overlapping), "participant": "client:eve"}
+    )
+    assert as_staff.status_code == 409, as_staff.text
+    seen = as_staff.json()
+    assert [c["id"] for c in seen["conflicts"]] == [first.json()["session_id"]]
+    assert seen["session"]["id"] is None  # never stored
+    assert len(stored(kit)) == 1
+
+
+def test_a_replayed_draft_booking_returns_the_first_and_makes_one_session(
+    drafting: TestClient, kit: SessionKit
+) -> None:
+    key = {**CLIENT, "Idempotency-Key": "page-17"}
+    first = drafting.post("/v1/bookings", json=body(INSIDE), headers=key)
+    again = drafting.post("/v1/bookings", json=body(INSIDE), headers=key)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert len(stored(kit)) == 1
+    other = drafting.post(
+        "/v1/bookings", json=body({**INSIDE, "start": at(27), "end": at(28)}), headers=key
+    )
+    assert other.status_code == 422, other.text
+    assert other.json()["error"] == "IdempotencyKeyReused"
+
+
+def test_a_client_pays_for_a_new_session_in_the_consultants_hours(
+    paid_drafting: TestClient, paid_kit: SessionKit
+) -> None:
+    made = paid_drafting.post(
+        "/v1/paid-bookings", json=body({**INSIDE, "end": at(26.5)}), headers=CLIENT
+    )
+    assert made.status_code == 201, made.text
+    checkout = made.json()
+    assert checkout["next_action"] == "pay"
+    assert (checkout["payment"]["amount"], checkout["payment"]["currency"]) == ("60.00", "EUR")
+    assert len(stored(paid_kit)) == 1
+    refused = paid_drafting.post(
+        "/v1/paid-bookings", json=body({**INSIDE, "start": at(33), "end": at(34)}), headers=CLIENT
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["rule"] == "availability"
+    assert len(stored(paid_kit)) == 1
+    assert len(paid_kit.payments.list("acme")) == 1
+
+
+def test_the_router_refuses_a_drafts_check_that_is_not_callable(kit: SessionKit) -> None:
+    with pytest.raises(WrongType, match="drafts"):
+        sessionkit_router(kit=lambda: kit, caller=caller, drafts="yes")  # type: ignore[arg-type]  # the bad value tested
+    with pytest.raises(WrongType, match="availability_of"):
+        within_availability(OPEN)  # type: ignore[arg-type]  # the bad value tested
