@@ -123,6 +123,20 @@ def _parse_local(text: str, flag: str) -> datetime:
     return value
 
 
+def _parse_aware(text: str, flag: str) -> datetime:
+    """An instant: an ISO date-time with its offset (``--now``)."""
+    example = "2026-04-06T07:00+00:00"
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise _UsageError(
+            f"{flag} {text!r}: expected an ISO date-time with an offset, such as {example}"
+        ) from None
+    if value.tzinfo is None:
+        raise _UsageError(f"{flag} {text!r}: give an offset, e.g. {example}")
+    return value
+
+
 def _parse_bound(text: str, flag: str, tz: str) -> datetime:
     """A window bound: a date (local midnight), a local date-time, or an aware date-time."""
     try:
@@ -343,9 +357,7 @@ def _tick(args: argparse.Namespace) -> tuple[str, int]:
 
     now = None
     if args.now is not None:
-        now = _parse_local(args.now, "--now")
-        if now.tzinfo is None:
-            raise _UsageError(f"--now {args.now!r}: give an offset, e.g. 2026-04-06T07:00+00:00")
+        now = _parse_aware(args.now, "--now")
     try:
         engine = create_engine(args.db)
     except (ArgumentError, ValueError) as exc:
@@ -483,9 +495,7 @@ def _demo(args: argparse.Namespace) -> str:
         "academy": academy.DEMO_NOW,
     }.get(args.platform, DEMO_NOW)
     if args.now is not None:
-        now = _parse_local(args.now, "--now")
-        if now.tzinfo is None:
-            raise _UsageError(f"--now {args.now!r}: give an offset, e.g. 2026-04-06T07:00+00:00")
+        now = _parse_aware(args.now, "--now")
         check_instant(now, "--now")  # named as given, not as the demo's clock reads it
     db = _DEMO_DBS[args.platform] if args.db is None else args.db
     if args.platform == "marketplace":

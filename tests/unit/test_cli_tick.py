@@ -56,7 +56,9 @@ def test_tick_until_idle_prints_a_summary_per_tick(
     ("extra", "message"),
     [
         (["--batch", "0"], "batch must be 1..1,000, got 0"),
-        (["--now", "2026-03-02T09:00"], "give an offset"),
+        (["--now", "2026-03-02T09:00"], "give an offset, e.g. 2026-04-06T07:00+00:00"),
+        # The example the message gives is one the flag takes (it named a local time once).
+        (["--now", "yesterday"], "with an offset, such as 2026-04-06T07:00+00:00"),
         (["--kind", "payments"], "invalid choice: 'payments'"),
         (["--tenant", " acme"], "tenant"),
     ],

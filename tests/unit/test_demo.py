@@ -84,3 +84,5 @@ def test_bad_demo_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--db 'nonsense://'" in capsys.readouterr().err
     assert main(["demo", "--db", "memory", "--now", "2026-04-06T07:00"]) == 2
     assert "give an offset" in capsys.readouterr().err
+    assert main(["demo", "--db", "memory", "--now", "yesterday"]) == 2
+    assert "such as 2026-04-06T07:00+00:00" in capsys.readouterr().err
