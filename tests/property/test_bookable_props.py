@@ -164,6 +164,7 @@ WHAT_ANA_DID = st.sampled_from(["nothing", "confirmed", "held", "waitlisted", "c
     per_week=st.none() | st.integers(1, 3),
     zone=st.sampled_from(["UTC", "Europe/Berlin", "Pacific/Auckland"]),
     later=st.integers(0, 3).map(lambda n: timedelta(minutes=10 * n)),
+    per_tutor=st.booleans(),
     made=st.lists(
         st.tuples(st.integers(1, 10 * 24), st.integers(1, 2), WHAT_ANA_DID),
         min_size=1,
@@ -175,6 +176,7 @@ def test_bookable_for_a_participant_lists_exactly_what_can_book_allows_them(
     per_week: int | None,
     zone: str,
     later: timedelta,
+    per_tutor: bool,
     made: list[tuple[int, int, str]],
 ) -> None:
     # Ana's bookings in play (held ones running out as the clock moves) keep her out of
@@ -186,7 +188,13 @@ def test_bookable_for_a_participant_lists_exactly_what_can_book_allows_them(
         waitlist=True,
         hold_for=timedelta(minutes=15),
     )
-    h = Harness.in_memory(NOW, booking_rules=rules)
+    unlimited = BookingRules(zone=zone, waitlist=True, hold_for=timedelta(minutes=15))
+
+    def picked(session: Session) -> BookingRules:
+        # Rules per session: the odd tutors' sessions have no limits of their own.
+        return unlimited if int(session.resources[0].id[1:]) % 2 else rules
+
+    h = Harness.in_memory(NOW, booking_rules=picked if per_tutor else rules)
     sessions: list[Session] = []
     for n, (ahead, capacity, did) in enumerate(made):
         start = NOW + timedelta(hours=ahead)

@@ -1,8 +1,10 @@
 """``POST /bookings`` and ``POST /paid-bookings``: a session created by booking it.
 
-Staff draft any session; a caller that is not staff only under the router's
-``drafts`` check, here :func:`within_availability` over a consultant's open
-hours (weekdays 09:00-17:00 in Berlin). A refused draft writes nothing.
+Staff draft any session as asked; a caller that is not staff only under the
+router's ``drafts`` check, here :func:`within_availability` over a
+consultant's open hours (weekdays 09:00-17:00 in Berlin), which makes the
+host's session of the caller's time and resources. A refused draft writes
+nothing.
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ pytest.importorskip("fastapi")
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
+from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.availability import Availability
 from sessionkit.contrib.fastapi import sessionkit_router, within_availability
-from sessionkit.errors import WrongType
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model import ResourceRef
 from sessionkit.model.query import SessionQuery
+from sessionkit.policies import BookingRules
 from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock
 
 from .conftest import NOW, caller
 
@@ -44,7 +49,10 @@ def at(hours: float) -> str:
 
 
 # Tuesday 3 March 2026, 10:00-11:00 in Berlin (09:00 UTC): inside Cara's hours.
-INSIDE = {"start": at(25), "end": at(26), "lifecycle": "lms", "resources": [CARA]}
+INSIDE = {"start": at(25), "end": at(26), "resources": [CARA]}
+CHECK = within_availability(
+    hours_of, lifecycle="lms", capacity=1, title="Consultation", metadata={"kind": "public"}
+)
 
 
 def body(session: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -54,7 +62,7 @@ def body(session: dict[str, Any], **extra: Any) -> dict[str, Any]:
 @pytest.fixture
 def drafting(kit: SessionKit) -> Iterator[TestClient]:
     app = FastAPI()
-    router = sessionkit_router(kit=lambda: kit, caller=caller, drafts=within_availability(hours_of))
+    router = sessionkit_router(kit=lambda: kit, caller=caller, drafts=CHECK)
     app.include_router(router, prefix="/v1")
     with TestClient(app) as client:
         yield client
@@ -63,9 +71,7 @@ def drafting(kit: SessionKit) -> Iterator[TestClient]:
 @pytest.fixture
 def paid_drafting(paid_kit: SessionKit) -> Iterator[TestClient]:
     app = FastAPI()
-    router = sessionkit_router(
-        kit=lambda: paid_kit, caller=caller, drafts=within_availability(hours_of)
-    )
+    router = sessionkit_router(kit=lambda: paid_kit, caller=caller, drafts=CHECK)
     app.include_router(router, prefix="/v1")
     with TestClient(app) as client:
         yield client
@@ -86,7 +92,15 @@ def test_a_client_books_a_new_session_in_the_consultants_hours(
     assert (booking["participant"], booking["status"]) == ("client:dora", "HELD")
     assert booking["session_start"] == "2026-03-03T09:00:00Z"
     session = kit.queries.get("acme", booking["session_id"])
-    assert ([str(r) for r in session.resources], session.capacity) == ([CARA], 1)
+    assert [str(r) for r in session.resources] == [CARA]
+    # The host's session, of the caller's time and resources, in the consultant's zone.
+    assert (session.lifecycle, session.capacity, session.title, session.tz) == (
+        "lms",
+        1,
+        "Consultation",
+        "Europe/Berlin",
+    )
+    assert session.metadata["kind"] == "public"
     assert [b.id for b in kit.bookings.for_session("acme", session.id)] == [booking["id"]]
 
 
@@ -98,7 +112,6 @@ def test_a_client_books_a_new_session_in_the_consultants_hours(
         ({**INSIDE, "resources": ["consultant:carl"]}, "not available"),  # no hours at all
         ({**INSIDE, "resources": None}, "must name whom it books"),
         ({**INSIDE, "resources": [CARA, "room:r1"]}, "not available"),
-        ({**INSIDE, "series_id": "s1"}, "may not join a series"),
     ],
 )
 def test_a_client_s_draft_outside_the_hours_is_refused_and_nothing_is_written(
@@ -112,13 +125,62 @@ def test_a_client_s_draft_outside_the_hours_is_refused_and_nothing_is_written(
     assert stored(kit) == []
 
 
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"lifecycle": "lms"},
+        {"capacity": 40},
+        {"title": "Free webinar"},
+        {"tz": "UTC"},
+        {"metadata": {"kind": "intro"}},
+        {"series_id": "s1"},
+    ],
+)
+def test_a_client_sets_only_the_time_and_resources_of_a_drafted_session(
+    drafting: TestClient, kit: SessionKit, field: dict[str, Any]
+) -> None:
+    # What a host's price, seats and lifecycle are read from is the host's to say.
+    refused = drafting.post("/v1/bookings", json=body({**INSIDE, **field}), headers=CLIENT)
+    assert refused.status_code == 422, refused.text
+    problem = refused.json()
+    assert problem["error"] == "InvalidValue"
+    assert f"session.{next(iter(field))}" in problem["detail"]
+    assert stored(kit) == []
+
+
+def test_an_hour_whose_held_draft_ran_out_is_free_again_after_the_tick(
+    clock: ManualClock,
+) -> None:
+    # A session made for its one booking is cancelled when that booking ends
+    # (``when_emptied="cancel"``), so a visitor who never pays holds the hour only
+    # until the tick expires the hold.
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work,
+        clock=clock,
+        booking_rules=BookingRules(when_emptied="cancel", hold_for=timedelta(minutes=15)),
+    )
+    app = FastAPI()
+    app.include_router(sessionkit_router(kit=lambda: kit, caller=caller, drafts=CHECK))
+    with TestClient(app) as client:
+        first = client.post("/bookings", json=body(INSIDE), headers=CLIENT)
+        assert first.status_code == 201, first.text
+        second = {**body(INSIDE), "participant": "client:eve"}
+        assert client.post("/bookings", json=second, headers=CLIENT).status_code == 409
+        clock.advance(timedelta(minutes=15))
+        kit.tick()
+        assert kit.queries.get("acme", first.json()["session_id"]).status == "CANCELED"
+        again = client.post("/bookings", json=second, headers=CLIENT)
+        assert again.status_code == 201, again.text
+
+
 def test_staff_draft_any_session_and_a_router_without_a_check_refuses_everyone_else(
     client: TestClient, kit: SessionKit
 ) -> None:
-    evening = {**INSIDE, "start": at(33), "end": at(34), "resources": ["consultant:carl"]}
-    refused = client.post("/v1/bookings", json=body(INSIDE), headers=CLIENT)
-    assert refused.status_code == 403, refused.text
-    assert refused.json()["error"] == "RoleNotGranted"
+    evening = {"start": at(33), "end": at(34), "resources": ["consultant:carl"], "lifecycle": "lms"}
+    for route in ("/v1/bookings", "/v1/paid-bookings"):
+        refused = client.post(route, json=body(INSIDE), headers=CLIENT)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"] == "RoleNotGranted"
     assert stored(kit) == []
     made = client.post("/v1/bookings", json=body(evening, confirm=True))
     assert made.status_code == 201, made.text
@@ -140,7 +202,8 @@ def test_a_taken_hour_is_a_conflict_whose_sessions_only_staff_see(
     assert problem["error"] == "SessionConflict"
     assert (problem["session"], problem["conflicts"]) == (None, [])  # another client's session
     as_staff = drafting.post(
-        "/v1/bookings", json={**body(overlapping), "participant": "client:eve"}
+        "/v1/bookings",
+        json={**body({**overlapping, "lifecycle": "lms"}), "participant": "client:eve"},
     )
     assert as_staff.status_code == 409, as_staff.text
     seen = as_staff.json()
@@ -181,6 +244,11 @@ def test_a_client_pays_for_a_new_session_in_the_consultants_hours(
     )
     assert refused.status_code == 409, refused.text
     assert refused.json()["rule"] == "availability"
+    taken = paid_drafting.post(
+        "/v1/paid-bookings", json={**body(INSIDE), "participant": "client:eve"}, headers=CLIENT
+    )
+    assert taken.status_code == 409, taken.text
+    assert (taken.json()["session"], taken.json()["conflicts"]) == (None, [])
     assert len(stored(paid_kit)) == 1
     assert len(paid_kit.payments.list("acme")) == 1
 
@@ -189,4 +257,17 @@ def test_the_router_refuses_a_drafts_check_that_is_not_callable(kit: SessionKit)
     with pytest.raises(WrongType, match="drafts"):
         sessionkit_router(kit=lambda: kit, caller=caller, drafts="yes")  # type: ignore[arg-type]  # the bad value tested
     with pytest.raises(WrongType, match="availability_of"):
-        within_availability(OPEN)  # type: ignore[arg-type]  # the bad value tested
+        within_availability(OPEN, lifecycle="lms")  # type: ignore[arg-type]  # the bad value tested
+    with pytest.raises(InvalidValue, match="capacity"):
+        within_availability(hours_of, lifecycle="lms", capacity=0)
+
+
+def test_a_drafts_check_answering_no_session_is_a_host_error(kit: SessionKit) -> None:
+    app = FastAPI()
+    app.include_router(
+        sessionkit_router(kit=lambda: kit, caller=caller, drafts=lambda *_: None)  # type: ignore[arg-type]  # the bad check tested
+    )
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answered = client.post("/bookings", json=body(INSIDE), headers=CLIENT)
+    assert answered.status_code == 500
+    assert stored(kit) == []

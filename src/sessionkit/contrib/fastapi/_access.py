@@ -8,7 +8,9 @@ reschedule of another participant, or a list of everyone's, is refused with a
 403 ``ParticipantNotGranted``. A caller the host named no participant for may
 make a new booking for anyone (a public booking form) and confirm or claim the
 bookings it made (the same actor), and reads or changes nothing else of any
-participant's bookings, payments or reschedules.
+participant's bookings, payments or reschedules. A session created by
+booking it (``POST /bookings``) is staff's to draft, or the router's
+``drafts`` check's to make of what another caller asked.
 Every check runs before the route reads or writes what it guards.
 """
 
@@ -98,19 +100,22 @@ class Access:
     ) -> str | SessionDraft:
         """Return what a booking books: the session ``session_id``, or the one ``asked``.
 
-        A session asked to be created by the booking is drafted by staff, or
-        by a caller not staff under the router's ``drafts`` check, which
-        refuses by raising (without one: ``RoleNotGranted``).
+        A session asked to be created by the booking is drafted by staff as
+        asked, or by a caller not staff as the router's ``drafts`` check
+        returns it, which refuses by raising (without one: ``RoleNotGranted``).
         """
         if asked is None:
             assert session_id is not None  # a booking names its session or asks for one
             return session_id
         draft = SessionDraft(**asked.model_dump())
-        if not self.is_staff(who):
-            if self.drafts is None:
-                raise RoleNotGranted(self.needed, granted=who.roles)
-            self.drafts(app, who, draft)
-        return draft
+        if self.is_staff(who):
+            return draft
+        if self.drafts is None:
+            raise RoleNotGranted(self.needed, granted=who.roles)
+        made = self.drafts(app, who, draft)
+        if not isinstance(made, SessionDraft):  # the host's bug, not the caller's: a 500
+            raise TypeError(f"the router's drafts check returned {made!r}, not a SessionDraft")
+        return made
 
     @contextmanager
     def drafting(self, who: Caller) -> Iterator[None]:
