@@ -9,6 +9,7 @@ tick of the due work.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -38,6 +39,7 @@ from sessionkit.contrib.django.models import (
     SessionRecord,
 )
 from sessionkit.contrib.django.store import DjangoStore
+from sessionkit.errors import InvalidValue
 from sessionkit.model.booking import CONFIRMED, EXPIRED, HELD
 from sessionkit.model.events import SessionCanceled
 from sessionkit.model.payment import PAID, PARTIALLY_REFUNDED
@@ -517,6 +519,33 @@ def test_a_bad_sessionkit_kit_setting_is_named_by_the_tick_and_get_kit(
             get_kit()
         with pytest.raises(CommandError, match=re.escape(message)):
             call_command("sessionkit_tick", stdout=StringIO())
+
+
+def test_a_kit_refusing_its_database_is_one_line_in_the_tick_and_on_the_page(
+    client: Client,
+    kit: tuple[SessionKit, RecordingPublisher, ManualClock],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The Django store refuses MySQL with InvalidValue when the system checks were
+    # skipped (``--skip-checks``): that was a traceback, and a 500 in the admin.
+    def refusing() -> SessionKit:
+        raise InvalidValue("the database 'default' is mysql", value="mysql", expected="sqlite")
+
+    monkeypatch.setattr(sys.modules["sessionkit_test_host"], "refusing", refusing, raising=False)
+    given(make_session("a", at=0))
+    row = SessionRecord.objects.get()
+    with override_settings(SESSIONKIT_KIT="sessionkit_test_host.refusing"):
+        with pytest.raises(CommandError, match="the database 'default' is mysql"):
+            call_command("sessionkit_tick", stdout=StringIO())
+        response = client.post(
+            "/admin/sessionkit/sessionrecord/",
+            {"action": "cancel_sessions", "_selected_action": [row.pk]},
+            follow=True,
+        )
+    assert response.status_code == 200
+    [message] = [str(m) for m in response.context["messages"]]
+    assert message == "cancelled 0: the database 'default' is mysql"
+    assert SessionRecord.objects.get().status == "SCHEDULED"
 
 
 def test_an_action_under_a_bad_sessionkit_kit_says_so_on_the_page(

@@ -81,7 +81,7 @@ def _each(
     """
     try:
         kit = get_kit()
-    except ImproperlyConfigured as error:  # said on the page, not a 500
+    except (ImproperlyConfigured, SessionKitError) as error:  # said on the page, not a 500
         admin_.message_user(request, f"{verb} 0: {error}", messages.ERROR)
         return
     actor = _actor(request)

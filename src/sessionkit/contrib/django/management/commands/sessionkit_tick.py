@@ -118,7 +118,9 @@ class Command(BaseCommand):
         """Tick each tenant given (else all at once); print per-kind lines and the failures."""
         try:
             kit = get_kit()
-        except ImproperlyConfigured as error:  # one line, as every other refusal here
+        except (ImproperlyConfigured, SessionKitError) as error:  # one line, as every refusal
+            # here: a SessionKitError is the host's kit refusing its database (the Django
+            # store on MySQL, when the system checks were skipped).
             raise CommandError(str(error)) from error
         tenants: list[str | None] = list(options.get("tenant") or [None])
         kinds = [kind for kind in TICK_KINDS if kind in (options.get("kind") or TICK_KINDS)]
