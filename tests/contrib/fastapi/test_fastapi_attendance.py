@@ -147,3 +147,40 @@ def test_bad_attendance_requests_are_problems(client: TestClient) -> None:
     assert empty.json()["error"] == "RequestValidationError"
     naive = client.get(f"/v1/sessions/{session_id}/attendance", params={"as_of": "2026-03-02T09"})
     assert naive.json()["error"] == "NaiveDatetime"
+
+
+def test_a_session_s_attendance_is_everyone_s_to_staff_and_its_teacher_else_one_s_own(
+    client: TestClient, clock: ManualClock
+) -> None:
+    # It was open to every caller, an anonymous one included: the teacher's report of
+    # another student, with its reason, read by anyone.
+    body = {"start": iso(0), "end": iso(60), "lifecycle": "lms", "capacity": 5}
+    made = client.post("/v1/sessions", json={**body, "resources": ["teacher:tom"]})
+    session_id = made.json()["id"]
+    for who in ("student:ana", "student:ben"):
+        booked = client.post(
+            f"/v1/sessions/{session_id}/bookings", json={"participant": who, "confirm": True}
+        )
+        assert booked.status_code == 201, booked.text
+    clock.advance(timedelta(hours=2))
+    report = {"status": "absent", "minutes": 0, "reason": "family emergency"}
+    put = client.put(
+        f"/v1/sessions/{session_id}/attendance/student:ben", json=report, headers={"X-Actor": "tom"}
+    )
+    assert put.status_code == 200, put.text
+    url = f"/v1/sessions/{session_id}/attendance"
+
+    def seen(headers: dict[str, str]) -> list[str]:
+        answer = client.get(url, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return [a["participant"] for a in answer.json()]
+
+    assert seen({}) == ["student:ana", "student:ben"]  # staff
+    ana = {"X-Roles": "student", "X-Participant": "student:ana"}
+    assert seen(ana) == ["student:ana"]
+    teacher = {"X-Roles": "teacher", "X-Participant": "teacher:tom"}
+    assert seen(teacher) == ["student:ana", "student:ben"]
+    anonymous = client.get(url, headers={"X-Roles": "attendee"})
+    assert anonymous.status_code == 403, anonymous.text
+    assert anonymous.json()["error"] == "ParticipantNotGranted"
+    assert "family emergency" not in anonymous.text

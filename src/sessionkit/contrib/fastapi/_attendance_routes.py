@@ -4,7 +4,9 @@ Added to the router by :func:`add_attendance_routes`. Presence comes from the
 meeting provider, so its route takes the router's ``webhook`` caller (where a
 host verifies the provider's signature). A join credential is issued only for
 the caller's own participant (``Caller.participant``): it lets its holder into
-the room as that participant.
+the room as that participant. A session's attendance is everyone's to staff
+and to the session's own resources (its teacher), and the caller's own record
+to anyone else.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
@@ -13,10 +15,12 @@ from typing import Annotated
 from fastapi import Path, Query
 
 from sessionkit.contrib.fastapi import attendance_schemas as ats
-from sessionkit.contrib.fastapi._common import ACTING, READ, WRITE, actor_of, instant
+from sessionkit.contrib.fastapi._access import not_granted
+from sessionkit.contrib.fastapi._common import ACTING, READ_AS, WRITE, actor_of, instant
 from sessionkit.contrib.fastapi._paths import PARTICIPANT
 from sessionkit.contrib.fastapi._routing import Hook, Kit, Routes, Who
 from sessionkit.errors import ParticipantNotGranted
+from sessionkit.model.booking import participant_ref
 
 __all__ = ["add_attendance_routes"]
 
@@ -54,17 +58,28 @@ def add_attendance_routes(routes: Routes) -> None:
     @attendance.get(
         "/sessions/{session_id}/attendance",
         list[ats.AttendanceOut],
-        READ,
-        "Everyone's attendance in a session, by participant",
+        READ_AS,
+        "A session's attendance by participant: everyone's for staff, else the caller's own",
     )
     def session_attendance(
         app: Kit, who: Who, session_id: str, as_of: AsOf = None
     ) -> list[ats.AttendanceOut]:
+        # Everyone's (a teacher's report and its reason included) is staff's, or one of the
+        # session's resources' (its teacher); a participant reads its own record alone.
+        own = None
+        if access.kept(who):
+            if who.participant is None:
+                raise not_granted("a session's attendance", participant=None, granted=None)
+            own = participant_ref(who.participant)
         found = app.attendance.for_session(
             who.tenant,
             session_id,
             as_of=instant(as_of),  # type: ignore[arg-type]  # the service checks
         )
+        if own is not None:
+            session = app.queries.get(who.tenant, session_id, actor=who.actor)
+            if own not in session.resources:
+                found = [a for a in found if a.participant == own]
         return [ats.attendance_out(a) for a in found]
 
     @attendance.put(
