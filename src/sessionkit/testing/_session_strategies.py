@@ -33,7 +33,7 @@ from sessionkit.testing import _strategy_args as _args
 from sessionkit.testing._booking_replay import Replay, Request
 from sessionkit.testing._value_strategies import DST_ZONES, LAST, aware_datetimes, minutes
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import check_aware, get_zone
+from sessionkit.zones import EARLIEST, LATEST, check_aware, get_zone
 
 __all__ = [
     "BookedSession",
@@ -324,9 +324,10 @@ class BookedSession:
         return max(0, self.session.capacity - self.taken - seats_owed(self.bookings))
 
 
-_BOOKED_FIRST = datetime(1, 1, 1) + timedelta(days=100)
-_BOOKED_LAST = LAST - timedelta(days=40)
-"""The ``at`` of a booked session: room for its creation before and its session after."""
+_BOOKED_FIRST = EARLIEST.replace(tzinfo=None)
+_BOOKED_LAST = LATEST.replace(tzinfo=None)
+"""The ``at`` of a booked session: an instant a kit runs at (its clock's ``now``), so the
+session and its bookings can be stored and read there."""
 
 
 def booked_sessions(
@@ -370,8 +371,8 @@ def booked_sessions(
     # The session starts up to 30 days after ``at``, and was made up to 90 days before it.
     if fixed is not None and not _BOOKED_FIRST <= fixed.replace(tzinfo=None) <= _BOOKED_LAST:
         raise InvalidValue(
-            f"booked_sessions(at={fixed.isoformat()}): the session and its bookings would lie"
-            " outside the instants a datetime holds",
+            f"booked_sessions(at={fixed.isoformat()}): a kit cannot run at that instant"
+            " (its now), so the session's seats could not be read there",
             value=at,
             expected=f"an instant from {_BOOKED_FIRST} to {_BOOKED_LAST} UTC",
         )
