@@ -175,3 +175,29 @@ def test_a_notice_rule_refuses_and_the_options_say_until_when(
         f"/v1/sessions/{near}/options", params={"role": "host"}, headers={"X-Roles": "host"}
     ).json()
     assert (host["reschedule"], host["reschedule_until"]) == (None, None)
+
+
+def test_a_session_s_requests_are_read_by_its_own_people_only(client: TestClient) -> None:
+    # Who asked and why ("an exam that morning") were open to any caller, an anonymous one
+    # included. Staff, the session's resources and its booked participants read them.
+    session_id = slot(client)
+    asked = ask(client, session_id)
+    assert asked.status_code == 201, asked.text
+    request_id = asked.json()["id"]
+    booked = client.post(
+        f"/v1/sessions/{session_id}/bookings", json={"participant": "student:bo", "confirm": True}
+    )
+    assert booked.status_code == 201, booked.text
+    urls = (f"/v1/sessions/{session_id}/reschedules", f"/v1/reschedules/{request_id}")
+    bo = {"X-Roles": "student", "X-Participant": "student:bo"}
+    for headers in ({}, STUDENT, TEACHER, bo):
+        for url in urls:
+            answer = client.get(url, headers=headers)
+            assert answer.status_code == 200, (headers, url, answer.text)
+    stranger = {"X-Roles": "student", "X-Participant": "student:cy"}
+    for headers in (stranger, {"X-Roles": "attendee"}):
+        for url in urls:
+            refused = client.get(url, headers=headers)
+            assert refused.status_code == 403, (headers, url, refused.text)
+            assert refused.json()["error"] == "ParticipantNotGranted"
+            assert REASON not in refused.text

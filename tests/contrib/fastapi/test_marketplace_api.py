@@ -274,7 +274,7 @@ def test_a_student_claiming_host_is_refused_and_changes_nothing() -> None:
         assert [op for op, _ in gateway.calls if op == "refund"] == []
         mine = client.get("/v1/participants/student:ann/bookings", headers=ANN).json()["items"]
         assert [b["id"] for b in mine] == [booking_id]  # the host's booking was not made
-        assert client.get(f"/v1/sessions/{slot['id']}/reschedules").json() == []
+        assert client.get(f"/v1/sessions/{slot['id']}/reschedules", headers=TINA).json() == []
         tutor = client.post(  # the tutor, granted "provider" by the login, refunds in full
             f"/v1/bookings/{booking_id}/cancel-and-refund", json={"role": "provider"}, headers=TINA
         )

@@ -12,7 +12,6 @@ from fastapi import Query
 from sessionkit.contrib.fastapi import reschedule_schemas as rs
 from sessionkit.contrib.fastapi._common import (
     ACTING,
-    READ,
     READ_AS,
     Caller,
     acting_role,
@@ -68,11 +67,13 @@ def add_reschedule_routes(routes: Routes) -> None:
     @reschedules.get(
         "/sessions/{session_id}/reschedules",
         list[rs.RescheduleOut],
-        READ,
+        READ_AS,
         "A session's reschedule requests in every status, oldest first",
     )
     def session_reschedules(app: Kit, who: Who, session_id: str) -> list[rs.RescheduleOut]:
+        # Who asked and why are the session's people's: staff, its resources, its booked.
         app.queries.get(who.tenant, session_id, actor=who.actor)  # 404 for an unknown session
+        access.booked_in(app, who, session_id, asked="a session's reschedule requests")
         return [rs.reschedule_out(r) for r in app.reschedules.for_session(who.tenant, session_id)]
 
     @reschedules.get(
@@ -91,10 +92,12 @@ def add_reschedule_routes(routes: Routes) -> None:
         return rs.options_out(found)
 
     @reschedules.get(
-        "/reschedules/{request_id}", rs.RescheduleOut, READ, "Get a reschedule request"
+        "/reschedules/{request_id}", rs.RescheduleOut, READ_AS, "Get a reschedule request"
     )
     def get_reschedule(app: Kit, who: Who, request_id: str) -> rs.RescheduleOut:
-        return rs.reschedule_out(app.reschedules.get(who.tenant, request_id))
+        found = app.reschedules.get(who.tenant, request_id)
+        access.booked_in(app, who, found.session_id, asked="a reschedule request")
+        return rs.reschedule_out(found)
 
     @reschedules.post(
         "/reschedules/{request_id}/approve",
