@@ -113,25 +113,20 @@ def parse_duration(text: str) -> timedelta:
     return value
 
 
-def _parse_local(text: str, flag: str) -> datetime:
+def _parse_local(
+    text: str, flag: str, expected: str = "an ISO date-time such as 2026-03-02T18:00"
+) -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise _UsageError(
-            f"{flag} {text!r}: expected an ISO date-time such as 2026-03-02T18:00"
-        ) from None
+        raise _UsageError(f"{flag} {text!r}: expected {expected}") from None
     return value
 
 
 def _parse_aware(text: str, flag: str) -> datetime:
     """An instant: an ISO date-time with its offset (``--now``)."""
     example = "2026-04-06T07:00+00:00"
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise _UsageError(
-            f"{flag} {text!r}: expected an ISO date-time with an offset, such as {example}"
-        ) from None
+    value = _parse_local(text, flag, f"an ISO date-time with an offset, such as {example}")
     if value.tzinfo is None:
         raise _UsageError(f"{flag} {text!r}: give an offset, e.g. {example}")
     return value

@@ -1,7 +1,6 @@
 """The routes of bookings and the queries (added to the router by :func:`add_booking_routes`)."""
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Path, Query
@@ -18,7 +17,7 @@ from sessionkit.contrib.fastapi._common import (
     MaybeInstant,
     Names,
     acting_role,
-    booking_role,
+    booked,
     cancelling,
     instant,
 )
@@ -84,7 +83,7 @@ def add_booking_routes(routes: Routes) -> None:
         session_id: str | None = None,
         asked: s.SessionCreate | None = None,
     ) -> s.BookingOut:
-        judged = booking_role(who, body)
+        how = booked(who, body, idempotency_key)
         access.staff_if(who, confirm=body.confirm, hold=body.hold_minutes is not None)
         access.own(who, body.participant, asked="a new booking", new=True)
         with access.drafting(who):
@@ -92,17 +91,8 @@ def add_booking_routes(routes: Routes) -> None:
                 who.tenant,
                 access.target(app, who, session_id, asked),
                 body.participant,
-                actor=who.actor,
-                seats=body.seats,
-                role=body.role,
-                acting_role=judged,
                 confirm=body.confirm,
-                waitlist=body.waitlist,
-                hold_for=None
-                if body.hold_minutes is None
-                else timedelta(minutes=body.hold_minutes),
-                idempotency_key=idempotency_key,
-                metadata=body.metadata,
+                **how,
             )
         return s.booking_out(made)
 

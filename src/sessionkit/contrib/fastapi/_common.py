@@ -3,8 +3,8 @@
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime
-from typing import Annotated, TypedDict, overload
+from datetime import datetime, timedelta
+from typing import Annotated, Any, TypedDict, overload
 
 import attrs
 from fastapi import Header, Query
@@ -28,6 +28,7 @@ __all__ = [
     "IdempotencyKey",
     "Cancelling",
     "acting_role",
+    "booked",
     "booking_role",
     "cancelling",
     "actor_of",
@@ -135,6 +136,33 @@ def booking_role(who: Caller, body: BookingCreate) -> str:
     judged = acting_role(who, body.judged_role)  # the one the request names first
     acting_role(who, body.role)
     return judged
+
+
+class Booked(TypedDict):
+    """How a booking request books: the keywords ``bookings.book`` and ``payments.book`` share."""
+
+    actor: str | None
+    seats: int
+    role: str
+    acting_role: str
+    hold_for: timedelta | None
+    waitlist: bool
+    idempotency_key: str | None
+    metadata: dict[str, Any] | None
+
+
+def booked(who: Caller, body: BookingCreate, key: str | None) -> Booked:
+    """Return how ``who`` books as ``body`` asks, its roles granted (:func:`booking_role`)."""
+    return {
+        "actor": who.actor,
+        "seats": body.seats,
+        "role": body.role,
+        "acting_role": booking_role(who, body),
+        "hold_for": None if body.hold_minutes is None else timedelta(minutes=body.hold_minutes),
+        "waitlist": body.waitlist,
+        "idempotency_key": key,
+        "metadata": body.metadata,
+    }
 
 
 class Cancelling(TypedDict):

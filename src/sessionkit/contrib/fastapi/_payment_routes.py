@@ -6,7 +6,6 @@ committed; the response says where the payment stands then.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Query
@@ -22,7 +21,7 @@ from sessionkit.contrib.fastapi._common import (
     IdempotencyKey,
     MaybeInstant,
     Names,
-    booking_role,
+    booked,
     cancelling,
     instant,
 )
@@ -84,7 +83,7 @@ def add_payment_routes(routes: Routes) -> None:
         session_id: str | None = None,
         asked: s.SessionCreate | None = None,
     ) -> ps.CheckoutOut:
-        judged = booking_role(who, body)
+        how = booked(who, body, idempotency_key)
         access.staff_if(
             who, manual=body.manual, confirm=body.confirm, hold=body.hold_minutes is not None
         )
@@ -94,18 +93,9 @@ def add_payment_routes(routes: Routes) -> None:
                 who.tenant,
                 access.target(app, who, session_id, asked),
                 body.participant,
-                actor=who.actor,
-                seats=body.seats,
-                role=body.role,
-                acting_role=judged,
-                hold_for=None
-                if body.hold_minutes is None
-                else timedelta(minutes=body.hold_minutes),
-                waitlist=body.waitlist,
-                idempotency_key=idempotency_key,
-                metadata=body.metadata,
                 manual=body.manual,
                 confirm=body.confirm,
+                **how,
             )
         return ps.checkout_out(checkout, now=app.context.now())
 
