@@ -84,13 +84,24 @@ class IdempotencyKeyReused(SessionKitError, ValueError):
 
 
 class AlreadyBooked(SessionKitError, ValueError):
-    """The participant already has a booking in play for the session (``booking_id``)."""
+    """The participant already has a booking in play for the session (``booking_id``).
 
-    def __init__(self, *, session_id: str, participant: str, booking_id: str, status: str) -> None:
-        super().__init__(
-            f"{participant} already has booking {shown(booking_id)} ({status}) in session "
-            f"{shown(session_id)}"
-        )
+    ``booking_id`` and ``status`` are ``None`` where they are not the
+    caller's to know (the HTTP router tells a caller that is not that
+    participant only that it is booked).
+    """
+
+    def __init__(
+        self,
+        *,
+        session_id: str,
+        participant: str,
+        booking_id: str | None = None,
+        status: str | None = None,
+    ) -> None:
+        which = "a booking in play" if booking_id is None else f"booking {shown(booking_id)}"
+        state = "" if status is None else f" ({status})"
+        super().__init__(f"{participant} already has {which}{state} in session {shown(session_id)}")
         self.session_id = session_id
         self.participant = participant
         self.booking_id = booking_id

@@ -201,3 +201,21 @@ def test_a_session_s_requests_are_read_by_its_own_people_only(client: TestClient
             assert refused.status_code == 403, (headers, url, refused.text)
             assert refused.json()["error"] == "ParticipantNotGranted"
             assert REASON not in refused.text
+
+
+def test_a_session_s_options_show_its_pending_request_to_its_own_people_only(
+    client: TestClient,
+) -> None:
+    # The options' ``pending`` showed who asked and why to any caller holding the role.
+    session_id = slot(client)
+    assert ask(client, session_id).status_code == 201
+    url = f"/v1/sessions/{session_id}/options"
+    mine = client.get(url, params={"role": "student"}, headers=STUDENT).json()
+    assert mine["pending"]["reason"] == REASON
+    stranger = {"X-Roles": "student", "X-Participant": "student:cy"}
+    for headers in (stranger, {"X-Roles": "student"}):
+        theirs = client.get(url, params={"role": "student"}, headers=headers)
+        assert theirs.status_code == 200, theirs.text
+        assert theirs.json()["pending"] is None
+        assert theirs.json()["reschedule"]["rule"] == "one_pending"  # still says one waits
+        assert REASON not in theirs.text

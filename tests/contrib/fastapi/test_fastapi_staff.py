@@ -377,10 +377,11 @@ def test_the_routers_staff_roles_are_the_hosts_to_name(
 # -- a participant's own -----------------------------------------------------------------
 
 THEIRS: list[tuple[str, str, Any, str | None]] = [
-    ("post", "/bookings/{cai}/cancel", {"role": "student"}, "student:cai"),
-    ("post", "/bookings/{cai}/cancel-and-refund", {"role": "student"}, "student:cai"),
-    ("post", "/bookings/{cai}/confirm", None, "student:cai"),
-    ("post", "/bookings/{cai}/claim", None, "student:cai"),
+    # A stored record's participant is not named: the caller learns nothing of whose it is.
+    ("post", "/bookings/{cai}/cancel", {"role": "student"}, None),
+    ("post", "/bookings/{cai}/cancel-and-refund", {"role": "student"}, None),
+    ("post", "/bookings/{cai}/confirm", None, None),
+    ("post", "/bookings/{cai}/claim", None, None),
     (
         "post",
         "/sessions/{f}/bookings",
@@ -393,9 +394,9 @@ THEIRS: list[tuple[str, str, Any, str | None]] = [
         {"participant": "student:cai", "role": "student"},
         "student:cai",
     ),
-    ("get", "/bookings/{cai}", None, "student:cai"),
-    ("get", "/bookings/{cai}/payments", None, "student:cai"),
-    ("get", "/payments/{paid}", None, "student:cai"),
+    ("get", "/bookings/{cai}", None, None),
+    ("get", "/bookings/{cai}/payments", None, None),
+    ("get", "/payments/{paid}", None, None),
     ("get", "/participants/student:cai/bookings", None, "student:cai"),
     ("get", "/payments?participant=student:cai", None, "student:cai"),
     ("get", "/payments", None, None),
@@ -463,14 +464,17 @@ def test_a_participant_acts_on_and_reads_its_own_and_only_its_own(world: World) 
     assert (done.status_code, done.json()["status"]) == (200, "CANCELLED")
 
 
-def test_participant_not_granted_names_whose_the_record_is(world: World) -> None:
+def test_participant_not_granted_does_not_name_whose_the_record_is(world: World) -> None:
+    # It named the booking's participant to anyone holding its id.
     refused = world.client.get(world.url("/bookings/{cai}"), headers=DAN)
     found = problem(refused, 403, "ParticipantNotGranted")
     assert found["asked"] == f"booking {world.cai_booking!r}"
+    assert (found["participant"], found["granted"]) == (None, "student:dan")
     assert found["detail"] == (
-        f"booking {world.cai_booking!r} is for 'student:cai', not for the caller's participant "
-        "'student:dan'; acting for another participant takes a staff role"
+        f"booking {world.cai_booking!r} is not the caller's participant 'student:dan''s; "
+        "acting for another participant takes a staff role"
     )
+    assert "cai" not in refused.text.replace(world.cai_booking, "")
     assert found["type"] == "urn:sessionkit:problem:participant-not-granted"
 
 
@@ -480,6 +484,31 @@ def test_a_caller_of_many_roles_is_staff_when_one_of_them_is(world: World) -> No
     done = world.client.post(url, json=body, headers={**DAN, "X-Roles": "student,host"})
     assert done.status_code == 200, done.text
     assert [p["status"] for p in done.json()] == ["PAID"]
+
+
+def test_a_form_booking_for_someone_booked_learns_only_that_they_are(world: World) -> None:
+    # It was told the booking's id and status: another's booking, which a form sharing the
+    # maker's actor could then confirm.
+    c = world.client
+    made = world.ok(c.post(f"/v1/sessions/{world.e}/bookings", json={"participant": "student:fay"}))
+    form = {"X-Actor": "kiosk", "X-Roles": "participant,attendee"}
+    again = c.post(
+        f"/v1/sessions/{world.e}/bookings", json={"participant": "student:fay"}, headers=form
+    )
+    found = problem(again, 409, "AlreadyBooked")
+    assert (found["participant"], found["booking_id"], found["booking_status"]) == (
+        "student:fay",
+        None,
+        None,
+    )
+    assert made["id"] not in again.text
+    fay = {"X-Roles": "participant,attendee", "X-Participant": "student:fay"}
+    own = c.post(
+        f"/v1/sessions/{world.e}/bookings", json={"participant": "student:fay"}, headers=fay
+    )
+    assert problem(own, 409, "AlreadyBooked")["booking_id"] == made["id"]  # her own
+    desk = c.post(f"/v1/sessions/{world.e}/bookings", json={"participant": "student:fay"})
+    assert problem(desk, 409, "AlreadyBooked")["booking_id"] == made["id"]  # staff
 
 
 def test_a_public_form_confirms_the_bookings_it_made_and_touches_no_other(world: World) -> None:

@@ -333,8 +333,10 @@ def test_a_student_acts_for_herself_and_a_tutor_runs_the_schedule() -> None:
             refused = client.request(method, url, json=body, headers=BOB)
             assert refused.status_code == 403, (url, refused.text)
             assert refused.json()["error"] == "ParticipantNotGranted"
+            # A stored record's participant is not named; a request's own is.
+            named = "student:ann" if url.endswith(("paid-bookings", "ann/bookings")) else None
             assert (refused.json()["participant"], refused.json()["granted"]) == (
-                "student:ann",
+                named,
                 "student:bob",
             )
         # Nor does a student run the schedule, or move money by hand.

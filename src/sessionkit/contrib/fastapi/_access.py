@@ -27,6 +27,7 @@ from sessionkit.contrib.fastapi._drafts import DraftCheck
 from sessionkit.contrib.fastapi.problems import unstored
 from sessionkit.contrib.fastapi.schemas import SessionCreate
 from sessionkit.errors import (
+    AlreadyBooked,
     ParticipantNotGranted,
     RoleNotGranted,
     SessionConflict,
@@ -118,11 +119,15 @@ class Access:
         return made
 
     @contextmanager
-    def drafting(self, who: Caller) -> Iterator[None]:
-        """Tell a drafted session's conflict as never stored; to a caller not staff, bare.
+    def booking(self, who: Caller, participant: str) -> Iterator[None]:
+        """Tell a booking's refusals as far as they are the caller's to know.
 
-        Staff see the sessions in the way (``conflicts``); anyone else learns
-        only that the time is not free: those are other people's sessions.
+        A drafted session's conflict is told as never stored: staff see the
+        sessions in the way (``conflicts``), anyone else only that the time
+        is not free (those are other people's sessions). ``AlreadyBooked``
+        names the booking in the way to staff and to the participant
+        itself; a caller booking for another (a public form) learns only
+        that the participant is booked.
         """
         try:
             yield
@@ -131,6 +136,12 @@ class Access:
                 raise unstored(conflict) from conflict
             raise SessionConflict(
                 "the time asked for is not free: a resource of the session is busy then"
+            ) from None
+        except AlreadyBooked as booked:
+            if not self.kept(who) or who.participant == str(participant_ref(participant)):
+                raise
+            raise AlreadyBooked(
+                session_id=booked.session_id, participant=booked.participant
             ) from None
 
     def staff(self, who: Caller) -> Caller:
@@ -196,20 +207,34 @@ class Access:
         return not self.is_staff(who)
 
     def own(
-        self, who: Caller, participant: ResourceRef | str, *, asked: str, new: bool = False
+        self,
+        who: Caller,
+        participant: ResourceRef | str,
+        *,
+        asked: str,
+        new: bool = False,
+        stored: bool = False,
     ) -> None:
         """Refuse ``asked``, concerning ``participant``, unless it is the caller's own.
 
         ``new``: ``asked`` is a new booking, which a caller the host named no
         participant for may make for anyone (a public booking form: the host
         vouches for who books). Reading or changing what a participant has
-        takes being that participant.
+        takes being that participant. ``stored``: ``participant`` was read
+        from a stored record (a booking's, a payment's), not from the
+        request, so the refusal does not say whose it is.
         """
         if not self.kept(who) or (new and who.participant is None):
             return
         theirs = str(participant_ref(participant))
-        if theirs != who.participant:
-            raise not_granted(asked, participant=theirs, granted=who.participant)
+        if theirs == who.participant:
+            return
+        if stored:
+            why = None
+            if who.participant is not None:
+                why = f"{asked} is not the caller's participant {shown(who.participant)}'s"
+            raise not_granted(asked, participant=None, granted=who.participant, why=why)
+        raise not_granted(asked, participant=theirs, granted=who.participant)
 
     def own_booking(
         self, app: SessionKit, who: Caller, booking_id: str, *, made: bool = False
@@ -224,7 +249,7 @@ class Access:
         booking = app.bookings.get(who.tenant, booking_id)
         if made and self._made_by(who, booking):
             return booking
-        self.own(who, booking.participant, asked=f"booking {shown(booking_id)}")
+        self.own(who, booking.participant, asked=f"booking {shown(booking_id)}", stored=True)
         return booking
 
     def _made_by(self, who: Caller, booking: Booking) -> bool:
@@ -252,23 +277,39 @@ class Access:
         own = who.participant
         if own is None:
             raise not_granted(asked, participant=None, granted=None)
-        session = app.queries.get(who.tenant, session_id, actor=who.actor)
-        me = participant_ref(own)
-        if me in session.resources:
-            return
-        found = app.bookings.for_participant(
-            who.tenant,
-            me,
-            start=session.start,
-            end=session.start + timedelta(microseconds=1),  # the sessions starting then
-            statuses=[CONFIRMED],
-        )
-        if any(b.session_id == session.id for b in found):
+        if self._takes_part(app, who.tenant, participant_ref(own), session_id, who.actor):
             return
         raise not_granted(
             asked,
             participant=None,
             granted=own,
             why=f"the caller's participant {shown(own)} holds no confirmed booking of "
-            f"session {shown(session.id)}, so {asked} is another participant's to make",
+            f"session {shown(session_id)} and is none of its resources, so {asked} is "
+            "another participant's",
         )
+
+    def takes_part(self, app: SessionKit, who: Caller, session_id: str) -> bool:
+        """Whether ``who`` is staff, or its participant takes part in the session (as above)."""
+        if not self.kept(who):
+            return True
+        if who.participant is None:
+            return False
+        return self._takes_part(
+            app, who.tenant, participant_ref(who.participant), session_id, who.actor
+        )
+
+    @staticmethod
+    def _takes_part(
+        app: SessionKit, tenant: str, me: ResourceRef, session_id: str, actor: str | None
+    ) -> bool:
+        session = app.queries.get(tenant, session_id, actor=actor)
+        if me in session.resources:
+            return True
+        found = app.bookings.for_participant(
+            tenant,
+            me,
+            start=session.start,
+            end=session.start + timedelta(microseconds=1),  # the sessions starting then
+            statuses=[CONFIRMED],
+        )
+        return any(b.session_id == session.id for b in found)

@@ -88,7 +88,7 @@ def add_payment_routes(routes: Routes) -> None:
             who, manual=body.manual, confirm=body.confirm, hold=body.hold_minutes is not None
         )
         access.own(who, body.participant, asked="a new booking", new=True)
-        with access.drafting(who):
+        with access.booking(who, body.participant):
             checkout = app.payments.book(
                 who.tenant,
                 access.target(app, who, session_id, asked),
@@ -196,7 +196,7 @@ def add_payment_routes(routes: Routes) -> None:
     @payments.get("/payments/{payment_id}", ps.PaymentOut, READ_AS, "Get a payment")
     def get_payment(app: Kit, who: Who, payment_id: str) -> ps.PaymentOut:
         found = app.payments.get(who.tenant, payment_id)
-        access.own(who, found.participant, asked=f"payment {found.id!r}")
+        access.own(who, found.participant, asked=f"payment {found.id!r}", stored=True)
         return ps.payment_out(found)
 
     # -- refunds and manual payments -------------------------------------------------

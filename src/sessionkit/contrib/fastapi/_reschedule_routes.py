@@ -7,6 +7,7 @@ refused and ``allows_at``, when the same request would be allowed.
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
 from typing import Annotated, TypedDict
 
+import attrs
 from fastapi import Query
 
 from sessionkit.contrib.fastapi import reschedule_schemas as rs
@@ -89,6 +90,9 @@ def add_reschedule_routes(routes: Routes) -> None:
         role: Annotated[str, Query(examples=["student"])],
     ) -> rs.SessionOptionsOut:
         found = app.reschedules.options(who.tenant, session_id, role=acting_role(who, role))
+        if found.pending is not None and not access.takes_part(app, who, session_id):
+            # Who asked and why are the session's people's, as GET /reschedules/{id} has it.
+            found = attrs.evolve(found, pending=None)
         return rs.options_out(found)
 
     @reschedules.get(
