@@ -16,6 +16,7 @@ from sessionkit.contrib.ical import (
     IcalOverride,
     IcalSeries,
     UnknownCalendarZone,
+    UnsupportedCalendar,
     calendar_of,
     export_series,
     read_ical,
@@ -263,11 +264,43 @@ def test_a_session_s_fractions_of_a_second_are_written_outward(
     assert read.span.start <= session.start < session.end <= read.span.end
 
 
-def test_an_override_moved_onto_another_occurrence_takes_its_place_as_stored() -> None:
-    # occurrences() listed both the 2 March class and the 9 March one moved onto it, while
-    # store_ical stores one session of a series per instant (the override), as docs say
-    # the two agree.
-    cal = read_ical(
+@pytest.mark.parametrize(
+    "onto",
+    [
+        "DTSTART;TZID=Europe/Berlin:20260302T183000",  # onto the 2 March class
+        "DTSTART;TZID=Europe/Berlin:20260316T183000",  # onto the 16 March class
+    ],
+)
+def test_an_override_moved_onto_another_occurrence_is_refused_on_its_line(onto: str) -> None:
+    # A series holds one session per start. The moved class took the other's place, and the
+    # other was lost with no word (recurring_ical_events lists both; so does RFC 5545).
+    text = ics(
+        *event(
+            "UID:a",
+            "SUMMARY:Class",
+            "DTSTART;TZID=Europe/Berlin:20260302T183000",
+            "DURATION:PT1H",
+            "RRULE:FREQ=WEEKLY;COUNT=3",
+        ),
+        *event(
+            "UID:a",
+            "SUMMARY:Moved",
+            "RECURRENCE-ID;TZID=Europe/Berlin:20260309T183000",
+            onto,
+            "DURATION:PT1H",
+        ),
+    )
+    with pytest.raises(UnsupportedCalendar) as caught:
+        read_ical(text)
+    assert (caught.value.uid, caught.value.text) == ("a", onto)
+    lines = text.split("\r\n")
+    assert caught.value.line == max(n for n, line in enumerate(lines, 1) if line == onto)
+    assert "one session per start" in str(caught.value)
+
+
+def test_overrides_swapping_two_occurrences_or_moved_onto_a_cancelled_one_are_read() -> None:
+    # Not a collision: the occurrence at the override's new start moved away, or is gone.
+    swapped = read_ical(
         ics(
             *event(
                 "UID:a",
@@ -275,22 +308,28 @@ def test_an_override_moved_onto_another_occurrence_takes_its_place_as_stored() -
                 "DTSTART;TZID=Europe/Berlin:20260302T183000",
                 "DURATION:PT1H",
                 "RRULE:FREQ=WEEKLY;COUNT=3",
+                "EXDATE;TZID=Europe/Berlin:20260316T183000",
             ),
             *event(
                 "UID:a",
-                "SUMMARY:Moved",
+                "RECURRENCE-ID;TZID=Europe/Berlin:20260302T183000",
+                "DTSTART;TZID=Europe/Berlin:20260309T183000",
+                "DURATION:PT1H",
+            ),
+            *event(
+                "UID:a",
                 "RECURRENCE-ID;TZID=Europe/Berlin:20260309T183000",
-                "DTSTART;TZID=Europe/Berlin:20260302T183000",
+                "DTSTART;TZID=Europe/Berlin:20260316T183000",
                 "DURATION:PT1H",
             ),
         )
     )
-    listed = [(o.span.start, o.title) for o in cal.occurrences()]
-    assert listed == [(utc(2026, 3, 2, 17, 30), "Moved"), (utc(2026, 3, 16, 17, 30), "Class")]
+    starts = [o.span.start for o in swapped.occurrences()]
+    assert starts == [utc(2026, 3, 9, 17, 30), utc(2026, 3, 16, 17, 30)]
     h = Harness.in_memory(NOW)
-    stored = store_ical(h.kit, "acme", cal, actor="a")
+    stored = store_ical(h.kit, "acme", swapped, actor="a")
     sessions = h.kit.queries.series_sessions("acme", stored.series["a"].id)
-    assert [(s.start, s.title) for s in sessions] == listed
+    assert [s.start for s in sessions] == starts
 
 
 @pytest.mark.parametrize("tzid", ["Europe", "America/Argentina", "Europe/", "A" * 300])

@@ -237,6 +237,7 @@ def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
             overrides.append(IcalOverride(key=local_wall(wall, tz), span=TimeSpan(begin, end)))
     # One override per occurrence: the highest SEQUENCE wins, then the later in the file.
     by_key: dict[datetime, IcalOverride | None] = {o.key: o for o in overrides}
+    told: dict[datetime, tuple[EventReader, str]] = {o.key: (reader, "RDATE") for o in overrides}
     for other in sorted(changed, key=_sequence):
         rid = other.timed("RECURRENCE-ID")
         if str(rid.params.get("RANGE", "")).upper() == "THISANDFUTURE":
@@ -258,6 +259,7 @@ def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
             raise other.fail(MissingProperty, "an override needs a DTSTART", "DTSTART", "DTSTART")
         title = other.title if other.title and other.title != reader.title else None
         by_key[key] = IcalOverride(key=key, span=other.span(own, duration), title=title)
+        told[key] = (other, "DTSTART")
     overrides = [o for o in by_key.values() if o is not None]
     exdates.extend(
         k.replace(tzinfo=get_zone(tz)).astimezone(UTC) for k, o in by_key.items() if o is None
@@ -295,7 +297,7 @@ def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
         items.append(ScheduleItem(id=f"rule-{index + 1}", recurrence=rec))
     items[0] = _with_dtstart(items[0], local_start, tz, any_rule=_produces(items, local_start, tz))
     rule_lines = tuple(reader.src.nth("RRULE", i)[0] for i in range(len(rules)))
-    return IcalSeries(
+    made = IcalSeries(
         uid=reader.uid,
         title=reader.title,
         items=tuple(items),
@@ -305,6 +307,17 @@ def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
         rule_lines=rule_lines or (reader.src.begin,),
         cancelled=_cancelled(reader),
     )
+    for crowded in made.crowded()[:1]:
+        source, name = told[crowded.key]
+        raise source.fail(
+            UnsupportedCalendar,
+            f"an override moves an occurrence onto {crowded.span.start.isoformat()}, where "
+            "another occurrence of the event starts; a series holds one session per start, "
+            "so one of the two would be lost",
+            name,
+            "an override at a start no other occurrence of the event takes",
+        )
+    return made
 
 
 def _key(wall: Wall, tz: str, local_start: datetime, *, all_day: bool) -> datetime:

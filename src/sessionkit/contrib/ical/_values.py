@@ -59,6 +59,10 @@ class IcalOverride:
             )
 
 
+_INSTANT = timedelta(microseconds=1)
+"""The finest step of an instant: ``[start, start + _INSTANT)`` holds the occurrences then."""
+
+
 @attrs.frozen
 class IcalSeries:
     """A recurring event: one schedule item per RRULE (several RRULEs are a union).
@@ -166,6 +170,25 @@ class IcalSeries:
             and (hi is None or o.span.start < hi)
         ]
         return sorted(found, key=lambda o: (o.span.start, o.key or o.span.start))
+
+    def crowded(self) -> list[IcalOverride]:
+        """The overrides moved onto the start of another occurrence or override of the series.
+
+        A series holds one session per start, so :func:`read_ical` refuses
+        such a calendar rather than lose one of the two.
+        """
+        overridden = {o.key for o in self.overrides}
+        taken: set[datetime] = set()
+        found: list[IcalOverride] = []
+        for override in self.overrides:
+            start = override.span.start
+            if start in taken or any(
+                occ.span.start == start and occ.key != override.key and occ.key not in overridden
+                for _rec, occ in self._expand(start, start + _INSTANT)
+            ):
+                found.append(override)
+            taken.add(start)
+        return found
 
     def _gives(self, key: datetime) -> bool:
         """Whether a rule of the series gives the occurrence ``key`` (looked for around it)."""
