@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -57,12 +58,17 @@ def series_with_overrides(draw: st.DrawFn) -> IcalSeries:
         overrides.append(
             IcalOverride(key=occ.key, span=TimeSpan(start, start + length), title=title)
         )
-    return IcalSeries(
+    made = IcalSeries(
         uid="s-1",
         title="Weekly",
         items=(ScheduleItem(id="rule-1", recurrence=rec),),
         overrides=tuple(sorted(overrides, key=lambda o: o.key)),
     )
+    # An override moved onto another occurrence's start is refused by read_ical (a series
+    # holds one session per start): leave those out, until none is left.
+    while crowded := made.crowded():
+        made = attrs.evolve(made, overrides=tuple(o for o in made.overrides if o not in crowded))
+    return made
 
 
 @settings(max_examples=40, deadline=None)
