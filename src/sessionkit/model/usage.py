@@ -207,18 +207,25 @@ class Subscription:
         A month wholly before :attr:`starts` or from :attr:`ends` on has no
         credits; ``"total"`` is the subscription's whole life.
         """
-        end = self.period_end(period)  # checks the period
-        if end is None:
+        days = self._month(period)
+        if days is None:
             return True
-        year, month = (int(part) for part in period.split("-"))
-        first = resolve_local(datetime.combine(date(year, month, 1), time()), self.tz)
-        return end > self.starts and (self.ends is None or first.astimezone(UTC) < self.ends)
+        first, after = (self._instant(day) for day in days)
+        return after > self.starts and (self.ends is None or first < self.ends)
 
     def period_end(self, period: str) -> datetime | None:
         """Return when ``period`` ends and fresh credits start (UTC), or ``None`` for ``total``.
 
         Capped at :attr:`ends`: after it, no period of this subscription starts again.
         """
+        days = self._month(period)
+        if days is None:
+            return None
+        end = self._instant(days[1])
+        return end if self.ends is None else min(end, self.ends)
+
+    def _month(self, period: str) -> tuple[date, date] | None:
+        """The first day of ``period``'s month and of the next (``None``: ``total``)."""
         if period == TOTAL:
             return None
         if not isinstance(period, str) or not _PERIOD.fullmatch(period):
@@ -234,9 +241,11 @@ class Subscription:
                 value=period,
                 expected=f"a month of the years 0001..{_LAST_PERIOD_YEAR}",
             )
-        first = date(year + month // _MONTH, month % _MONTH + 1, 1)
-        end = resolve_local(datetime.combine(first, time()), self.tz).astimezone(UTC)
-        return end if self.ends is None else min(end, self.ends)
+        return date(year, month, 1), date(year + month // _MONTH, month % _MONTH + 1, 1)
+
+    def _instant(self, day: date) -> datetime:
+        """The UTC instant ``day`` begins in :attr:`tz`."""
+        return resolve_local(datetime.combine(day, time()), self.tz).astimezone(UTC)
 
 
 @attrs.frozen(slots=True, kw_only=True)
