@@ -400,6 +400,15 @@ class Booking:
         _check_at(at)
         return self.status == WAITLISTED and not self.expired_at(at)
 
+    def counts_toward_limits(self, at: datetime) -> bool:
+        """Whether the booking counts toward its participant's ``per_day`` / ``per_week`` at ``at``.
+
+        A booking taking its seats does, and so does a waitlist place (its
+        offer later takes a seat with no check of its own) until its session
+        starts: then it ran out without a seat.
+        """
+        return self.takes_seats(at) or self.waiting_at(at)
+
     def _sessionkit_with_status(self, field: str, status: str) -> Booking:
         """Return the booking with its ``status`` alone changed (how its lifecycle copies it).
 

@@ -199,6 +199,16 @@ class BookingRules:
             return None
         return check_booking_time(attrs.evolve(self, min_notice=timedelta(0)), start, now)
 
+    @property
+    def participant_limits(self) -> list[tuple[str, int, Callable[[datetime], TimeSpan]]]:
+        """The per-participant limits set: ``(rule, limit, window of a start)`` each.
+
+        ``("per_day", per_day, day_of)`` and ``("per_week", per_week, week_of)``,
+        for those not ``None``.
+        """
+        limits = (("per_day", self.per_day, self.day_of), ("per_week", self.per_week, self.week_of))
+        return [(rule, limit, window) for rule, limit, window in limits if limit is not None]
+
     def day_of(self, start: datetime) -> TimeSpan:
         """Return the local day (in ``zone``) that ``start`` falls on, as a span.
 

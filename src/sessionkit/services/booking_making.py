@@ -347,20 +347,13 @@ class BookingMaking(BookingReads):
                     booking_id=booking.id,
                     status=booking.status,
                 )
-        for rule, limit, window in (
-            ("per_day", rules.per_day, rules.day_of),
-            ("per_week", rules.per_week, rules.week_of),
-        ):
-            if limit is None:
-                continue
+        for rule, limit, window in rules.participant_limits:
             tx.bookings.lock_participant(session.tenant, ref)  # both limits: one lock suffices
             span = window(session.start)
             mine = tx.bookings.for_participant(
                 session.tenant, ref, window=span, statuses=ACTIVE_BOOKING_STATUSES
             )
-            # A waitlist place counts (its offer later takes a seat with no check of its
-            # own) until its session starts: then it ran out without a seat.
-            count = sum(1 for b in mine if b.takes_seats(tx.now) or b.waiting_at(tx.now))
+            count = sum(1 for b in mine if b.counts_toward_limits(tx.now))
             if count >= limit:
                 raise BookingRefused(
                     rule,

@@ -376,34 +376,29 @@ def _open_to(
     if not judged:
         return []
     now = tx.now
-    spans = [
-        window(listed.start)
+    limits = {
+        listed.session_id: [
+            (limit, window(listed.start)) for _rule, limit, window in rules.participant_limits
+        ]
         for listed, rules in judged
-        for limit, window in ((rules.per_day, rules.day_of), (rules.per_week, rules.week_of))
-        if limit is not None
-    ]
+    }
+    spans = [span for each in limits.values() for _limit, span in each]
     lo = min([judged[0][0].start, *(span.start for span in spans)])
     hi = max([judged[-1][0].start + _INSTANT, *(span.end for span in spans)])
     theirs = tx.bookings.for_participant(
         tenant, who, window=TimeSpan(lo, hi), statuses=ACTIVE_BOOKING_STATUSES
     )
     inside = {b.session_id for b in theirs if not b.expired_at(now)}
-    counted = [b.session_start for b in theirs if b.takes_seats(now) or b.waiting_at(now)]
-    open_to: list[BookableSession] = []
-    for listed, rules in judged:
-        if listed.session_id in inside:
-            continue
-        if any(
-            limit is not None
-            and sum(1 for start in counted if span.start <= start < span.end) >= limit
-            for limit, span in (
-                (rules.per_day, rules.day_of(listed.start)),
-                (rules.per_week, rules.week_of(listed.start)),
-            )
-        ):
-            continue
-        open_to.append(listed)
-    return open_to
+    counted = [b.session_start for b in theirs if b.counts_toward_limits(now)]
+    return [
+        listed
+        for listed, _rules in judged
+        if listed.session_id not in inside
+        and not any(
+            sum(1 for start in counted if span.start <= start < span.end) >= limit
+            for limit, span in limits[listed.session_id]
+        )
+    ]
 
 
 def _open_starts(
