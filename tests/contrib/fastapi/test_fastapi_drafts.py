@@ -10,6 +10,7 @@ nothing.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import time, timedelta
 from typing import Any
 
@@ -59,21 +60,26 @@ def body(session: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"participant": "client:dora", "session": session, **extra}
 
 
-@pytest.fixture
-def drafting(kit: SessionKit) -> Iterator[TestClient]:
+@contextmanager
+def drafting_app(kit: SessionKit) -> Iterator[TestClient]:
+    """A client of an app whose router lets a caller that is not staff draft, by :data:`CHECK`."""
     app = FastAPI()
-    router = sessionkit_router(kit=lambda: kit, caller=caller, drafts=CHECK)
-    app.include_router(router, prefix="/v1")
+    app.include_router(
+        sessionkit_router(kit=lambda: kit, caller=caller, drafts=CHECK), prefix="/v1"
+    )
     with TestClient(app) as client:
         yield client
 
 
 @pytest.fixture
+def drafting(kit: SessionKit) -> Iterator[TestClient]:
+    with drafting_app(kit) as client:
+        yield client
+
+
+@pytest.fixture
 def paid_drafting(paid_kit: SessionKit) -> Iterator[TestClient]:
-    app = FastAPI()
-    router = sessionkit_router(kit=lambda: paid_kit, caller=caller, drafts=CHECK)
-    app.include_router(router, prefix="/v1")
-    with TestClient(app) as client:
+    with drafting_app(paid_kit) as client:
         yield client
 
 
@@ -159,17 +165,15 @@ def test_an_hour_whose_held_draft_ran_out_is_free_again_after_the_tick(
         clock=clock,
         booking_rules=BookingRules(when_emptied="cancel", hold_for=timedelta(minutes=15)),
     )
-    app = FastAPI()
-    app.include_router(sessionkit_router(kit=lambda: kit, caller=caller, drafts=CHECK))
-    with TestClient(app) as client:
-        first = client.post("/bookings", json=body(INSIDE), headers=CLIENT)
+    with drafting_app(kit) as client:
+        first = client.post("/v1/bookings", json=body(INSIDE), headers=CLIENT)
         assert first.status_code == 201, first.text
         second = {**body(INSIDE), "participant": "client:eve"}
-        assert client.post("/bookings", json=second, headers=CLIENT).status_code == 409
+        assert client.post("/v1/bookings", json=second, headers=CLIENT).status_code == 409
         clock.advance(timedelta(minutes=15))
         kit.tick()
         assert kit.queries.get("acme", first.json()["session_id"]).status == "CANCELED"
-        again = client.post("/bookings", json=second, headers=CLIENT)
+        again = client.post("/v1/bookings", json=second, headers=CLIENT)
         assert again.status_code == 201, again.text
 
 
