@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -557,6 +558,8 @@ def test_helpers(
     answers(lambda: plan.active_at(at))
     answers(lambda: plan.period_of(at))
     answers(lambda: plan.period_end(ids[0]))
+    answers(lambda: plan.in_force_at(at))
+    answers(lambda: attrs.evolve(plan, per="total").in_force_at(at))
     answers(lambda: SessionCodes().render(tenant=ids[0], n=most))
     answers(lambda: check_booking_time(BookingRules(), at, local))
     answers(lambda: guard_roles(values))

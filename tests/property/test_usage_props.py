@@ -7,7 +7,9 @@ SQLite:
 - the ledger holds at most one entry per (subscription, session,
   participant), and the active ones are exactly the oracle's;
 - each subscription's ``used`` equals its active entries (nothing counted
-  twice, nothing returned twice);
+  twice, nothing returned twice), and its balance has the credits inside its
+  validity only: before it starts and from its end on, ``credits`` and
+  ``remaining`` are 0;
 - the ``UsageRecorded`` events, consumed minus reversed, equal the active entries.
 """
 
@@ -33,6 +35,7 @@ from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 
 T = "1"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+ENDS = NOW + timedelta(days=1)  # after every session's start
 STUDENTS = (ResourceRef("student", "ana"), ResourceRef("student", "bo"))
 SESSIONS = 3
 COUNTING = {"COMPLETED", "ABSENT"}
@@ -68,7 +71,7 @@ def _play(
     kit = SessionKit(uow=uow, clock=ManualClock(NOW))
     subscriptions = {
         who: kit.usage.subscribe(
-            T, actor="admin", subscriber=who, credits=1000, per="total", starts=NOW
+            T, actor="admin", subscriber=who, credits=1000, per="total", starts=NOW, ends=ENDS
         ).id
         for who in STUDENTS
     }
@@ -148,7 +151,15 @@ def _play(
     assert {(e.session_id, e.participant) for e in entries if e.active} == active
     for who, subscription_id in subscriptions.items():
         expected = sum(1 for _, w in active if w == who)
-        assert kit.usage.balance(T, subscription_id).used == expected
+        seen = [
+            kit.usage.balance(T, subscription_id, at=at)
+            for at in (NOW - timedelta(microseconds=1), NOW, ENDS)
+        ]
+        assert [(b.credits, b.used, b.remaining, b.resets_at) for b in seen] == [
+            (0, expected, 0, NOW),
+            (1000, expected, 1000 - expected, None),
+            (0, expected, 0, None),
+        ]
     changes = Counter(e.change for e in events.of_type(UsageRecorded))
     assert changes["consumed"] - changes["reversed"] == len(active)
 

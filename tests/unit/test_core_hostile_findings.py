@@ -330,6 +330,11 @@ STUDENT = ResourceRef("student", "a")
 SECOND: dict[str, tuple[type[SessionKitError], Callable[[], object]]] = {
     "Subscription.active_at(naive)": (NaiveDatetime, lambda: SUB.active_at(datetime(2026, 3, 2))),
     "Subscription.period_of(None)": (NotADatetime, lambda: SUB.period_of(ANY)),
+    "Subscription.in_force_at(naive)": (
+        NaiveDatetime,
+        lambda: attrs.evolve(SUB, per="total").in_force_at(datetime(2026, 3, 2)),
+    ),
+    "Subscription.in_force_at(None)": (NotADatetime, lambda: SUB.in_force_at(ANY)),
     "Subscription.period_end('')": (InvalidValue, lambda: SUB.period_end("")),
     "Subscription.period_end('2026-13')": (InvalidValue, lambda: SUB.period_end("2026-13")),
     "Subscription.period_end('9999-12')": (InvalidValue, lambda: SUB.period_end("9999-12")),

@@ -27,7 +27,13 @@ from sessionkit.lifecycle import Lifecycle, Status, Transition
 from sessionkit.lifecycles import PRESETS
 from sessionkit.model import ResourceRef, Session
 from sessionkit.model.events import SessionCanceled
-from sessionkit.model.usage import CODE_FIELD, MADE_UP_BY_FIELD, MAKEUP_FIELD, UsageRecorded
+from sessionkit.model.usage import (
+    CODE_FIELD,
+    MADE_UP_BY_FIELD,
+    MAKEUP_FIELD,
+    Subscription,
+    UsageRecorded,
+)
 from sessionkit.ports import SESSIONS
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 
@@ -255,7 +261,71 @@ def test_a_month_outside_the_subscription_has_no_credits(world: World) -> None:
     assert seen(datetime(2027, 1, 1, tzinfo=UTC)) == ("2027-01", 0, 0, None)
     total = world.subscribe(BO, credits=3, per="total", ends=NOW + timedelta(days=3))
     after = world.kit.usage.balance(T, total, at=NOW + timedelta(days=30))
-    assert (after.period, after.credits, after.remaining) == ("total", 3, 3)
+    assert (after.period, after.credits, after.remaining) == ("total", 0, 0)
+
+
+def test_a_total_subscription_has_no_credits_outside_its_validity(world: World) -> None:
+    # The one period "total" is the whole life: only instants in [starts, ends) draw on it.
+    starts, ends = NOW - timedelta(days=1), NOW + timedelta(days=10)
+    sub = world.subscribe(credits=3, per="total", starts=starts, ends=ends)
+    world.complete(world.lesson(ANA))
+    world.complete(world.lesson(ANA))
+
+    def seen(at: datetime) -> tuple[str, int, int, int, datetime | None]:
+        found = world.kit.usage.balance(T, sub, at=at)
+        return found.period, found.credits, found.used, found.remaining, found.resets_at
+
+    tick = timedelta(microseconds=1)
+    assert seen(starts - tick) == ("total", 0, 2, 0, starts)
+    assert seen(starts) == ("total", 3, 2, 1, None)
+    assert seen(ends - tick) == ("total", 3, 2, 1, None)
+    assert seen(ends) == ("total", 0, 2, 0, None)
+    assert seen(ends + timedelta(days=400)) == ("total", 0, 2, 0, None)
+    # check_credit agrees: no subscription is valid there, so a session draws on nothing.
+    assert world.kit.usage.check_credit(T, ANA, at=starts - tick) is None
+    assert world.kit.usage.check_credit(T, ANA, at=ends) is None
+    inside = world.kit.usage.check_credit(T, ANA, at=ends - tick)
+    assert inside == world.kit.usage.balance(T, sub, at=ends - tick)
+
+
+def test_a_total_subscription_over_its_credits_owes_nothing_after_its_end(world: World) -> None:
+    ends = NOW + timedelta(days=10)
+    sub = world.subscribe(credits=1, per="total", on_limit="allow", ends=ends)
+    world.complete(world.lesson(ANA))
+    world.complete(world.lesson(ANA))
+    inside = world.kit.usage.balance(T, sub, at=ends - timedelta(seconds=1))
+    assert (inside.credits, inside.used, inside.remaining) == (1, 2, -1)
+    after = world.kit.usage.balance(T, sub, at=ends)
+    assert (after.credits, after.used, after.remaining, after.resets_at) == (0, 2, 0, None)
+
+
+def test_in_force_at_reads_the_instant_of_a_total_subscription() -> None:
+    starts, ends = datetime(2026, 4, 10, 9, tzinfo=UTC), datetime(2026, 5, 20, 9, tzinfo=UTC)
+    month = Subscription(
+        id="m",
+        tenant=T,
+        subscriber=ANA,
+        credits=2,
+        tz="Asia/Riyadh",
+        starts=starts,
+        ends=ends,
+        created_at=NOW,
+    )
+    total = attrs.evolve(month, per="total")
+    tick = timedelta(microseconds=1)
+    # A month in force for part keeps its credits at every instant of it, as before.
+    assert [month.in_force_at(at) for at in (starts - tick, ends, ends + timedelta(days=12))] == [
+        True,
+        True,
+        False,
+    ]
+    assert [total.in_force_at(at) for at in (starts - tick, starts, ends - tick, ends)] == [
+        False,
+        True,
+        True,
+        False,
+    ]
+    assert total.in_force("total") is True  # the period itself is the whole life
 
 
 def test_on_limit_allow_records_past_the_credits(world: World) -> None:

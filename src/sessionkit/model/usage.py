@@ -205,13 +205,26 @@ class Subscription:
         """Whether any instant of ``period`` lies in the validity window ``[starts, ends)``.
 
         A month wholly before :attr:`starts` or from :attr:`ends` on has no
-        credits; ``"total"`` is the subscription's whole life.
+        credits; ``"total"`` is the subscription's whole life (a balance
+        reads the instant instead: :meth:`in_force_at`).
         """
         days = self._month(period)
         if days is None:
             return True
         first, after = (self._instant(day) for day in days)
         return after > self.starts and (self.ends is None or first < self.ends)
+
+    def in_force_at(self, instant: datetime) -> bool:
+        """Whether a balance asked at ``instant`` has the credits of ``instant``'s period.
+
+        For ``per="month"``, whether that month is :meth:`in_force`. A
+        ``per="total"`` subscription has one period, its whole life, so the
+        instant itself must lie in ``[starts, ends)``: before :attr:`starts`
+        or from :attr:`ends` on, no session can draw on its credits.
+        """
+        if self.per == "total":
+            return self.active_at(instant)
+        return self.in_force(self.period_of(instant))
 
     def period_end(self, period: str) -> datetime | None:
         """Return when ``period`` ends and fresh credits start (UTC), or ``None`` for ``total``.
@@ -448,8 +461,12 @@ class Balance:
     count); ``remaining`` is ``credits - used`` (below zero only with
     ``on_limit="allow"``); ``resets_at`` is when the next period's credits
     start, ``None`` for ``per="total"`` or when the subscription ends first.
-    A month wholly outside the subscription's validity has ``credits`` 0;
-    before it starts, ``resets_at`` is its :attr:`Subscription.starts`.
+    Outside the subscription's validity (a month wholly before it starts or
+    from its end on; for ``per="total"``, an instant before it starts or from
+    its end on: see :meth:`Subscription.in_force_at`) ``credits`` and
+    ``remaining`` are 0, while ``used`` still counts the period's entries (a
+    ``per="total"`` subscription's, of its whole life); before it starts,
+    ``resets_at`` is its :attr:`Subscription.starts`.
     """
 
     subscription_id: str

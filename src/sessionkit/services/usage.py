@@ -70,10 +70,13 @@ def _balance(tx: Tx, subscription: Subscription, at: datetime) -> Balance:
     period = subscription.period_of(at)
     name = usage_counter(subscription.id, period)
     used = tx.repository(COUNTERS).value(subscription.tenant, name)
-    if subscription.in_force(period):
-        credits, renewed = subscription.credits, resets_at(subscription, period)
-    else:  # a month before the subscription starts (its credits start then) or after it ends
-        credits = 0
+    if subscription.in_force_at(at):
+        credits, remaining = subscription.credits, subscription.credits - used
+        renewed = resets_at(subscription, period)
+    else:
+        # Before the subscription starts (its credits start then) or after it ends: nothing
+        # can be drawn. A total subscription's ``used`` is its life's, kept but not owed.
+        credits = remaining = 0
         renewed = subscription.starts if at < subscription.starts else None
     return Balance(
         subscription_id=subscription.id,
@@ -81,7 +84,7 @@ def _balance(tx: Tx, subscription: Subscription, at: datetime) -> Balance:
         period=period,
         credits=credits,
         used=used,
-        remaining=credits - used,
+        remaining=remaining,
         resets_at=renewed,
     )
 
@@ -156,8 +159,10 @@ class UsageCommands:
         """Return what the subscription has left in the period of ``at`` (default: now).
 
         A month wholly before the subscription starts or from its end on has
-        no credits: ``credits`` and ``remaining`` 0, ``resets_at`` the start
-        (before it) or ``None`` (after the end).
+        no credits, nor has a ``per="total"`` subscription at an instant
+        before its start or from its end on: ``credits`` and ``remaining`` 0
+        (``used`` is still the period's), ``resets_at`` the start (before it)
+        or ``None`` (after the end).
         """
         check_tenant(tenant)
         check_id(subscription_id, "subscription_id")
