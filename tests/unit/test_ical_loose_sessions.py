@@ -116,6 +116,64 @@ def test_an_override_of_an_excluded_occurrence_takes_place_as_it_is_stored() -> 
     assert [(o.span.start.strftime("%a %d"), o.title) for o in back] == expected
 
 
+def _vevents(text: str) -> list[list[str]]:
+    """The UID, RECURRENCE-ID, EXDATE and RELATED-TO lines of each VEVENT of ``text``."""
+    found: list[list[str]] = []
+    for line in text.split("\r\n"):
+        if line == "BEGIN:VEVENT":
+            found.append([])
+        elif found and line.startswith(("UID", "RECURRENCE-ID", "EXDATE", "RELATED-TO")):
+            found[-1].append(line)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("text", "rid"),
+    [
+        (OVERRIDDEN, "RECURRENCE-ID;TZID=Europe/Berlin:20260323T180000"),
+        (  # all-day: the EXDATE is a date, which removes its day
+            OVERRIDDEN.replace(";TZID=Europe/Berlin:", ";VALUE=DATE:")
+            .replace("T180000", "")
+            .replace("DURATION:PT1H", "DURATION:P1D"),
+            "RECURRENCE-ID:20260323T000000Z",  # stored, an all-day series is timed
+        ),
+    ],
+    ids=["timed", "all-day"],
+)
+def test_an_override_of_an_excluded_occurrence_is_exported_as_an_override(
+    text: str, rid: str
+) -> None:
+    # It was written as a single event with the session's id for its UID (RELATED-TO the
+    # series): imported again, a new event. RFC 5545 readers drop an override whose
+    # RECURRENCE-ID an EXDATE names (recurring-ical-events does), so the override is written
+    # under the series' UID without that EXDATE, and every reader finds it where it is stored.
+    h = Harness.in_memory(NOW)
+    series = store_ical(h.kit, "acme", read_ical(text), actor="a").series["u"]
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    exported = export_series(series, sessions, stamp=NOW)
+    assert _vevents(exported) == [["UID:u"], ["UID:u", rid]]
+    back = read_ical(exported)
+    assert back.events == ()
+    assert [(o.key.day, o.span, o.title) for o in back.series[0].overrides] == [
+        (23, sessions[1].span, "Yoga moved")
+    ]
+    again = Harness.in_memory(NOW)
+    stored = store_ical(again.kit, "acme", back, actor="a").series["u"]
+    restored = again.kit.queries.series_sessions("acme", stored.id)
+    fields = [(s.span, s.title, s.occurrence_key, s.detached) for s in restored]
+    assert fields == [(s.span, s.title, s.occurrence_key, s.detached) for s in sessions]
+    assert export_series(stored, restored, stamp=NOW) == exported
+
+
+def test_a_cancelled_override_of_an_excluded_occurrence_stays_an_exdate() -> None:
+    h = Harness.in_memory(NOW)
+    series = store_ical(h.kit, "acme", read_ical(OVERRIDDEN), actor="a").series["u"]
+    moved = h.kit.queries.series_sessions("acme", series.id)[1]
+    h.kit.sessions.cancel("acme", moved.id, actor="a")
+    exported = export_series(series, h.kit.queries.series_sessions("acme", series.id), stamp=NOW)
+    assert _vevents(exported) == [["UID:u", "EXDATE;TZID=Europe/Berlin:20260323T180000"]]
+
+
 def test_the_extra_events_of_a_series_of_two_items_stay_related_to_it() -> None:
     h = Harness.in_memory(NOW)
     items = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import attrs
 
@@ -35,7 +35,10 @@ def calendar_of(
     ``"later"`` (RFC 5545 reads it ``"compatible"``), and the extra ones
     single events (:class:`IcalEvent`) related to the series, as do generated
     ones whose occurrence no current item gives (from before a schedule
-    change). A cancelled
+    change). A detached session of an occurrence an item's EXDATE removes (an
+    imported override of an excluded occurrence) is an override all the same,
+    and its EXDATE is left out: RFC 5545 readers drop an override whose
+    occurrence an EXDATE removes. A cancelled
     generated session (its status is ``cancelled`` in its lifecycle, looked up
     in ``lifecycles``) becomes an EXDATE of every item, a cancelled extra one
     an event with ``cancelled`` set. The UIDs are the ones the series and
@@ -57,7 +60,8 @@ def calendar_of(
     given = bool(mine)
     off = {s.id for s in mine if lifecycles.get(s.lifecycle).status(s.status).cancelled}
     read = _as_readers_read(series.items, mine)
-    loose = _loose(read, mine)
+    excluded = _excluded(series.items, read, mine)
+    loose = _loose(read, [s for s in mine if s.id not in excluded])
     mine = [s for s in mine if s.id not in loose]
     elsewhere = _read_elsewhere(read, mine)
     ids = frozenset({series.id, *(s.id for s in mine if s.is_extra), *loose})
@@ -98,6 +102,7 @@ def calendar_of(
         if s.is_extra or s.id in loose
     )
     items = _excluding(series.items, cancelled)
+    items = _including(items, {x for i, xs in excluded.items() if i not in off for x in xs})
     generated = {s.occurrence_key for s in mine if not s.is_extra}
     kept = {k for k in generated if k is not None}
     if series.status == SeriesStatus.CLOSED:
@@ -195,7 +200,8 @@ def _loose(read: Read, sessions: Sequence[Session]) -> dict[str, Session]:
     """The generated sessions whose occurrence no current item gives, by id.
 
     Sessions from before a schedule change (the old items' past ones), or an
-    imported override of an occurrence the rule does not give: the series'
+    imported override of an occurrence the rule does not give (but for an
+    EXDATE's, :func:`_excluded`; the caller leaves those out): the series'
     rules cannot name them, so they are written as single events related to
     the series, never dropped. ``read``: the items' occurrences around the
     sessions' keys (:func:`_as_readers_read`).
@@ -206,6 +212,60 @@ def _loose(read: Read, sessions: Sequence[Session]) -> dict[str, Session]:
         for s in sessions
         if not s.is_extra and s.occurrence_key is not None and s.occurrence_key not in given
     }
+
+
+def _excluded(
+    items: Sequence[ScheduleItem], read: Read, sessions: Sequence[Session]
+) -> dict[str, frozenset[datetime | date]]:
+    """The detached ``sessions`` whose occurrence only an EXDATE takes away, by id: those EXDATEs.
+
+    An imported override whose RECURRENCE-ID an EXDATE names is stored as a
+    detached session of that occurrence. RFC 5545 readers drop such an
+    override, and written as a single event it came back as another event, so
+    it is written as an override with the EXDATEs left out (:func:`_including`).
+    A date EXDATE counts only when it removes no other occurrence of its day.
+    ``read``: the items' occurrences around the sessions' keys.
+    """
+    given = {key for spans in read.values() for key in spans}
+    found: dict[str, frozenset[datetime | date]] = {}
+    for session in sessions:
+        key = session.occurrence_key
+        if not session.detached or session.is_extra or key is None or key in given:
+            continue
+        around = key.replace(tzinfo=UTC)
+        lo, hi = _clamped(around, -timedelta(days=2)), _clamped(around, timedelta(days=2))
+        drop: set[datetime | date] = set()
+        for item in items:
+            rec = item.recurrence
+            bare = list(attrs.evolve(rec, exdates=()).between(lo, hi))
+            starts = {o.span.start for o in bare if o.key == key}
+            if not starts:
+                continue  # this item does not give the occurrence, EXDATE or not
+            drop.update(x for x in rec.exdates if x in starts)
+            day = [x for x in rec.exdates if not isinstance(x, datetime) and x == key.date()]
+            if all(o.key == key for o in bare if o.key.date() == key.date()):
+                drop.update(day)
+        if drop:
+            found[session.id] = frozenset(drop)
+    return found
+
+
+def _including(
+    items: Sequence[ScheduleItem], exdates: set[datetime | date]
+) -> tuple[ScheduleItem, ...]:
+    """Return ``items`` without ``exdates`` (those of :func:`_excluded`) among their EXDATEs."""
+    if not exdates:
+        return tuple(items)
+    return tuple(
+        attrs.evolve(
+            item,
+            recurrence=attrs.evolve(
+                item.recurrence,
+                exdates=tuple(x for x in item.recurrence.exdates if x not in exdates),
+            ),
+        )
+        for item in items
+    )
 
 
 def _uid(metadata: Mapping[str, object], own_id: str, used: set[str], ids: frozenset[str]) -> str:
