@@ -69,12 +69,15 @@ class IdempotencyKeyReused(SessionKitError, ValueError):
     ``key`` is the key, ``kind`` what its first request made (``"booking"``;
     the FastAPI router's ``POST /sessions`` and ``POST /series`` say
     ``"session"`` and ``"series"``) and ``record_id`` that record's id;
-    ``booking_id`` is the same id for a booking, else ``None``.
+    ``booking_id`` is the same id for a booking, else ``None``. Both are
+    ``None`` where the record is not the caller's to know (the HTTP router
+    names another participant's booking only to staff).
     """
 
-    def __init__(self, key: str, record_id: str, *, kind: str = "booking") -> None:
+    def __init__(self, key: str, record_id: str | None, *, kind: str = "booking") -> None:
+        made = f"a {kind}" if record_id is None else f"{kind} {shown(record_id)}"
         super().__init__(
-            f"idempotency key {shown(key)} already made {kind} {shown(record_id)} with another "
+            f"idempotency key {shown(key)} already made {made} with another "
             "request; use a new key for a new request"
         )
         self.key = key

@@ -230,6 +230,15 @@ def test_a_replayed_draft_booking_returns_the_first_and_makes_one_session(
     )
     assert other.status_code == 422, other.text
     assert other.json()["error"] == "IdempotencyKeyReused"
+    # The page's caller is no participant: the key's first booking is not its to know.
+    assert (other.json()["record_id"], other.json()["booking_id"]) == (None, None)
+    assert first.json()["id"] not in other.text
+    staff = drafting.post(
+        "/v1/bookings",
+        json=body({**INSIDE, "start": at(27), "end": at(28)}),
+        headers={"Idempotency-Key": "page-17"},
+    )
+    assert staff.json()["booking_id"] == first.json()["id"]
 
 
 def test_a_client_pays_for_a_new_session_in_the_consultants_hours(

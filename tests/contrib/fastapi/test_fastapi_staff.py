@@ -511,6 +511,43 @@ def test_a_form_booking_for_someone_booked_learns_only_that_they_are(world: Worl
     assert problem(desk, 409, "AlreadyBooked")["booking_id"] == made["id"]  # staff
 
 
+@pytest.mark.parametrize(("route", "session"), [("bookings", "e"), ("paid-bookings", "p")])
+def test_a_reused_idempotency_key_names_the_first_booking_to_its_own_people_only(
+    world: World, route: str, session: str
+) -> None:
+    # Keys are the tenant's: a caller reusing one (a public form, another participant) was
+    # told the id of the booking it first made, someone else's. Staff and that booking's
+    # participant are told it still; anyone else only that the key is taken.
+    c, url = world.client, world.url(f"/sessions/{{{session}}}/{route}")
+    key = {"Idempotency-Key": f"order-{route}"}
+    asked = {"participant": "student:dan", "role": "student"}
+    first = world.ok(c.post(url, json=asked, headers={**DAN, **key}))
+    first_id = first["id"] if route == "bookings" else first["booking"]["id"]
+    form = {"X-Actor": "kiosk", "X-Roles": "participant,attendee"}
+    others = [
+        (form, {"participant": "student:fay"}),
+        (CAI, {"participant": "student:cai", "role": "student"}),
+    ]
+    for headers, body in others:
+        reused = c.post(url, json=body, headers={**headers, **key})
+        found = problem(reused, 422, "IdempotencyKeyReused")
+        assert (found["key"], found["kind"], found["record_id"], found["booking_id"]) == (
+            f"order-{route}",
+            "booking",
+            None,
+            None,
+        )
+        assert found["detail"] == (
+            f"idempotency key 'order-{route}' already made a booking with another request; "
+            "use a new key for a new request"
+        )
+        assert first_id not in reused.text
+    own = c.post(url, json={**asked, "seats": 2}, headers={**DAN, **key})
+    assert problem(own, 422, "IdempotencyKeyReused")["booking_id"] == first_id  # his own
+    desk = c.post(url, json={"participant": "student:fay"}, headers=key)
+    assert problem(desk, 422, "IdempotencyKeyReused")["booking_id"] == first_id  # staff
+
+
 def test_a_public_form_confirms_the_bookings_it_made_and_touches_no_other(world: World) -> None:
     # The form's caller is no participant: it books for whoever fills it in and completes
     # that hold; another caller of its kind, and every read, is refused.

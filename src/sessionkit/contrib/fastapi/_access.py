@@ -28,6 +28,8 @@ from sessionkit.contrib.fastapi.problems import unstored
 from sessionkit.contrib.fastapi.schemas import SessionCreate
 from sessionkit.errors import (
     AlreadyBooked,
+    BookingNotFound,
+    IdempotencyKeyReused,
     ParticipantNotGranted,
     RoleNotGranted,
     SessionConflict,
@@ -119,7 +121,7 @@ class Access:
         return made
 
     @contextmanager
-    def booking(self, who: Caller, participant: str) -> Iterator[None]:
+    def booking(self, app: SessionKit, who: Caller, participant: str) -> Iterator[None]:
         """Tell a booking's refusals as far as they are the caller's to know.
 
         A drafted session's conflict is told as never stored: staff see the
@@ -127,7 +129,10 @@ class Access:
         is not free (those are other people's sessions). ``AlreadyBooked``
         names the booking in the way to staff and to the participant
         itself; a caller booking for another (a public form) learns only
-        that the participant is booked.
+        that the participant is booked. ``IdempotencyKeyReused`` likewise
+        names the booking the key first made only to staff and to that
+        booking's participant: keys are the tenant's, so a caller reusing
+        one (by mistake, or guessing) learns only that it is taken.
         """
         try:
             yield
@@ -143,6 +148,22 @@ class Access:
             raise AlreadyBooked(
                 session_id=booked.session_id, participant=booked.participant
             ) from None
+        except IdempotencyKeyReused as reused:
+            if reused.record_id is None or self._first_is_own(app, who, reused.record_id):
+                raise
+            raise IdempotencyKeyReused(reused.key, None, kind=reused.kind) from None
+
+    def _first_is_own(self, app: SessionKit, who: Caller, booking_id: str) -> bool:
+        """Whether the caller is staff, or the participant of the booking ``booking_id``."""
+        if not self.kept(who):
+            return True
+        if who.participant is None:
+            return False
+        try:
+            first = app.bookings.get(who.tenant, booking_id)
+        except BookingNotFound:
+            return False
+        return str(participant_ref(first.participant)) == who.participant
 
     def staff(self, who: Caller) -> Caller:
         """Return ``who`` if it is staff; else ``RoleNotGranted`` naming the staff roles."""
@@ -297,6 +318,20 @@ class Access:
         return self._takes_part(
             app, who.tenant, participant_ref(who.participant), session_id, who.actor
         )
+
+    def sees_everyone(self, app: SessionKit, who: Caller, session_id: str) -> bool:
+        """Whether ``who`` reads every participant's records of a session in full.
+
+        Staff does, and so do the session's own resources (its teacher);
+        anyone else, a booked participant of a group session included, reads
+        its own in full and what is private of the others' not at all.
+        """
+        if not self.kept(who):
+            return True
+        if who.participant is None:
+            return False
+        session = app.queries.get(who.tenant, session_id, actor=who.actor)
+        return participant_ref(who.participant) in session.resources
 
     @staticmethod
     def _takes_part(

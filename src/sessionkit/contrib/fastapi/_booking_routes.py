@@ -86,7 +86,7 @@ def add_booking_routes(routes: Routes) -> None:
         how = booked(who, body, idempotency_key)
         access.staff_if(who, confirm=body.confirm, hold=body.hold_minutes is not None)
         access.own(who, body.participant, asked="a new booking", new=True)
-        with access.booking(who, body.participant):
+        with access.booking(app, who, body.participant):
             made = app.bookings.book(
                 who.tenant,
                 access.target(app, who, session_id, asked),

@@ -88,7 +88,7 @@ def add_payment_routes(routes: Routes) -> None:
             who, manual=body.manual, confirm=body.confirm, hold=body.hold_minutes is not None
         )
         access.own(who, body.participant, asked="a new booking", new=True)
-        with access.booking(who, body.participant):
+        with access.booking(app, who, body.participant):
             checkout = app.payments.book(
                 who.tenant,
                 access.target(app, who, session_id, asked),
