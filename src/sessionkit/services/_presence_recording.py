@@ -9,7 +9,7 @@ first join is among them, its lifecycle's join transition.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 import attrs
@@ -22,7 +22,7 @@ from sessionkit.errors import (
     SessionNotFound,
     WrongType,
 )
-from sessionkit.lifecycle import StatusChanged
+from sessionkit.lifecycle import Lifecycle, StatusChanged
 from sessionkit.model.attendance import JOIN, LEAVE, Presence, PresenceEvent
 from sessionkit.model.html import html_of
 from sessionkit.model.session import Session
@@ -89,9 +89,10 @@ class PresenceRecording:
         """Store a batch of provider presence events once each; return what it did.
 
         All in one unit of work: the new events, and for every session whose
-        first join is among them, the timed transitions due by ``now`` and
-        then the policy's join transition (READY -> ONGOING), if it leaves
-        the session's status; a session it does not leave is left to the
+        first join is among them, the policy's join transition (READY ->
+        ONGOING), if it leaves the session's status, dated at that join (with
+        the timed transitions due by then before it: see
+        :func:`start_on_join`); a session it does not leave is left to the
         tick, unmoved. Events already stored (a replay) and repeats
         within the batch count as ``duplicates``; events naming no session of
         the tenant are reported as ``unknown`` and not stored. A session that
@@ -142,14 +143,13 @@ class PresenceRecording:
             # A join with a leave of the same participant at the same instant in the batch
             # (a join that failed at once) makes no stay, so it starts nothing.
             left = {(e.session_id, e.participant, e.at) for e in known if e.action == LEAVE}
-            joined = sorted(
-                {
-                    e.session_id
-                    for e in known
-                    if e.action == JOIN and (e.session_id, e.participant, e.at) not in left
-                }
+            first: dict[str, datetime] = {}
+            for e in known:
+                if e.action == JOIN and (e.session_id, e.participant, e.at) not in left:
+                    first[e.session_id] = min(e.at, first.get(e.session_id, e.at))
+            started = start_on_join(
+                self._ctx, self.policy, tx, [sessions[i] for i in sorted(first)], heard=first
             )
-            started = start_on_join(self._ctx, self.policy, tx, [sessions[i] for i in joined])
             return PresenceReport(
                 recorded=len(known),
                 duplicates=len(batch) - len(fresh),
@@ -190,6 +190,7 @@ def start_on_join(
     sessions: list[Session],
     *,
     actor: str | None = None,
+    heard: Mapping[str, datetime] | None = None,
 ) -> list[Session]:
     """Move each session on by the clock, then fire the join transition where it leaves.
 
@@ -201,6 +202,15 @@ def start_on_join(
     heard, and a teacher's override that someone was there, both call it:
     ``actor`` is the override's, on the join transition and on the events (a
     provider's join has none).
+
+    The join transition is dated when the join was: the first join
+    ``heard`` of the session (by id), or its scheduled start for a
+    teacher's word, with the timers due by then before it; never before the
+    session's last write, nor after the unit's now. A join the lifecycle
+    does not take then (a join before READY) is dated when the timers due by
+    now made it possible, else now. Dated when it was heard instead, a join
+    delivered after the session's end came after the completion the tick
+    then dates at its due time: ONGOING after COMPLETED in the journal.
     """
     name = policy.join_transition
     if name is None or not sessions:
@@ -208,14 +218,32 @@ def start_on_join(
     moved: list[Session] = []
     for session in sessions:
         machine = ctx.lifecycle(session.lifecycle)
-        try:
-            changed, changes = machine.advance(session, tx.now, facts={})
-        except MissingFact:
-            facts = with_attendance(ctx.facts).facts_for([session], tx.uow)
-            changed, changes = machine.advance(session, tx.now, facts=facts.get(session.id))
-        if not machine.can(changed, name, now=tx.now):
-            continue
-        changed, change = machine.fire(changed, name, now=tx.now, actor=actor)
+        at = _joined_at(session, (heard or {}).get(session.id), tx.now)
+        changed, changes = _advanced(ctx, tx, machine, session, at)
+        if not machine.can(changed, name, now=at):
+            changed, later = _advanced(ctx, tx, machine, changed, tx.now)
+            changes = (*changes, *later)
+            at = max(at, later[-1].at) if later else tx.now
+            if not machine.can(changed, name, now=at):
+                continue
+        changed, change = machine.fire(changed, name, now=at, actor=actor)
         steps: list[StatusChanged] = [*changes, change]
         moved.append(store_status(tx, machine, session, changed, steps, actor))
     return moved
+
+
+def _joined_at(session: Session, heard: datetime | None, now: datetime) -> datetime:
+    """When a join starts ``session``: ``heard`` (else its start), within its last write and now."""
+    last = session.updated_at or session.created_at
+    return min(now, max(session.start if heard is None else heard, last))
+
+
+def _advanced(
+    ctx: Context, tx: Tx, machine: Lifecycle, session: Session, until: datetime
+) -> tuple[Session, tuple[StatusChanged, ...]]:
+    """``machine.advance`` of ``session`` to ``until``, with facts read only when a timer asks."""
+    try:
+        return machine.advance(session, until, facts={})
+    except MissingFact:
+        facts = with_attendance(ctx.facts).facts_for([session], tx.uow)
+        return machine.advance(session, until, facts=facts.get(session.id))
