@@ -88,7 +88,7 @@ def _moves(kit: SessionKit, lesson: Session, who: str, *moves: tuple[str, int]) 
 
 
 def test_the_teachers_override_wins_over_presence_both_ways() -> None:
-    """Told absent though present (minutes kept), told present though never there."""
+    """Told absent though present (no minutes), told present though never there."""
     kit = _kit()
     lesson = _lesson(kit, "student:ana", "student:ben")
     _moves(kit, lesson, "student:ana", (JOIN, 0), (LEAVE, 60))
@@ -99,13 +99,20 @@ def test_the_teachers_override_wins_over_presence_both_ways() -> None:
     stats = kit.analytics.attendance(T, by="participant")
     assert stats.get("student:ana").by_status()[ABSENT] == 1
     assert stats.get("student:ben").by_status()[PRESENT] == 1
-    # The same as kit.attendance shows, minutes included: ana's measured 60 stay hers.
+    # The same as kit.attendance shows, minutes included: the room's 60 for ana are not hers
+    # once the teacher says she was not there (they were kept: a no-show with 60 minutes).
     shown = {str(a.participant): a for a in kit.attendance.for_session(T, lesson.id)}
     assert [stats.get(who).minutes for who in ("student:ana", "student:ben")] == [
         shown["student:ana"].effective_minutes,
         shown["student:ben"].effective_minutes,
     ]
-    assert (stats.get("student:ana").minutes, stats.get("student:ben").minutes) == (60, 45)
+    assert (stats.get("student:ana").minutes, stats.get("student:ben").minutes) == (0, 45)
+    assert shown["student:ana"].minutes == 60  # the automatic record keeps what the room saw
+    told = kit.attendance.override(
+        T, lesson.id, "student:ana", status=ABSENT, minutes=5, actor="t", now=lesson.end
+    )
+    assert (told.effective_status, told.effective_minutes) == (ABSENT, 5)  # the teacher's own
+    assert kit.analytics.attendance(T, by="participant").get("student:ana").minutes == 5
     assert stats.get().records == 0  # grouped by participant: no whole-scope row
     assert kit.analytics.attendance(T).get().overridden == 2
 
@@ -245,7 +252,11 @@ def _total(**changes: object) -> AttendanceTotal:
 
 
 def test_effective_status_and_minutes_from_totals() -> None:
-    """Minutes are whole minutes, floored; no join is absent; the override's minutes win."""
+    """Minutes are whole minutes, floored; no join is absent; the override's minutes win.
+
+    A teacher's absent with no minutes counts none; another status with none keeps the
+    measured ones.
+    """
     rules = AttendanceThresholds()
     assert effective(_total(), rules) == (PRESENT, 59)
     assert effective(_total(first_join=None, last_leave=None, attended=timedelta()), rules) == (
@@ -255,7 +266,8 @@ def test_effective_status_and_minutes_from_totals() -> None:
     still_in = _total(first_join=START + 8 * MIN, last_leave=None, attended=52 * MIN)
     assert effective(still_in, rules) == (LATE, 52)
     told = _total(override_status=ABSENT, override_minutes=None)
-    assert effective(told, rules) == (ABSENT, 59)
+    assert effective(told, rules) == (ABSENT, 0)
+    assert effective(_total(override_status=LATE, override_minutes=None), rules) == (LATE, 59)
     assert effective(_total(override_status=LATE, override_minutes=12), rules) == (LATE, 12)
 
 

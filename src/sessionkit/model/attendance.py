@@ -72,6 +72,7 @@ __all__ = [
     "PresenceEvent",
     "derive_attendance",
     "override_id",
+    "told_minutes",
 ]
 
 PRESENT: Final = "present"
@@ -366,7 +367,8 @@ class Attendance:
     ``intervals``, ``attended`` (time inside the session), ``minutes`` and
     ``status`` come from presence; ``override`` is the teacher's report or
     ``None``. :attr:`effective_status` and :attr:`effective_minutes` are what
-    counts: the override's when there is one.
+    counts: the override's when there is one (an ``absent`` one with no
+    minutes counts none).
     """
 
     session_id: str
@@ -388,15 +390,31 @@ class Attendance:
 
     @property
     def effective_minutes(self) -> int:
-        """The minutes that count: the teacher's when given, else the measured ones."""
-        if self.override is not None and self.override.minutes is not None:
-            return self.override.minutes
-        return self.minutes
+        """The minutes that count: the teacher's when given, else the measured ones.
+
+        A teacher's ``absent`` with no minutes counts none: the room's log
+        (someone on the student's account) is not what the teacher saw.
+        """
+        if self.override is None:
+            return self.minutes
+        return told_minutes(self.override.status, self.override.minutes, self.minutes)
 
     @property
     def attended_effectively(self) -> bool:
         """Whether the participant counts as having been there at all."""
         return self.effective_status != ABSENT
+
+
+def told_minutes(status: str, minutes: int | None, measured: int) -> int:
+    """The minutes that count under a teacher's report of ``status`` and ``minutes``.
+
+    The teacher's ``minutes`` when given; else none for ``absent`` (the
+    teacher says the participant was not there, whatever the room logged),
+    else the ``measured`` ones.
+    """
+    if minutes is not None:
+        return minutes
+    return 0 if status == ABSENT else measured
 
 
 def _span(value: object) -> TimeSpan:

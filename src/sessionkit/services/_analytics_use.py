@@ -36,6 +36,7 @@ from sessionkit.model.attendance import (
     Attendance,
     AttendanceThresholds,
     Interval,
+    told_minutes,
 )
 from sessionkit.model.session import ResourceRef
 from sessionkit.model.usage import TOTAL, Subscription
@@ -68,8 +69,8 @@ def effective(total: AttendanceTotal, thresholds: AttendanceThresholds) -> tuple
     )
     if total.override_status is None:
         return measured.status, measured.minutes
-    minutes = measured.minutes if total.override_minutes is None else total.override_minutes
-    return total.override_status, minutes
+    told = total.override_status
+    return told, told_minutes(told, total.override_minutes, measured.minutes)
 
 
 @attrs.define
