@@ -1176,3 +1176,22 @@ def test_a_provider_error_outside_sessionkit_s_is_a_gateway_error_and_the_call_s
     )
     assert shop.kit.run_payment_calls().done == 1
     assert shop.kit.payments.get(T, payment.id).status == REFUNDED
+
+
+def test_the_fake_finds_a_payments_intent_per_tenant() -> None:
+    # Payment ids are per tenant: one fake shared by two tenants whose ids meet answered the
+    # first tenant's intent for the second's payment.
+    gateway = FakeGateway()
+    eur = Money.of(40, "EUR")
+    a = gateway.create_intent(
+        amount=eur, idempotency_key="a", metadata={"payment_id": "p1", "tenant": "a"}
+    )
+    b = gateway.create_intent(
+        amount=eur, idempotency_key="b", metadata={"payment_id": "p1", "tenant": "b"}
+    )
+    assert gateway.intent_for("p1", tenant="a").ref == a.ref
+    assert gateway.intent_for("p1", tenant="b").ref == b.ref
+    with pytest.raises(KeyError, match="several tenants"):
+        gateway.intent_for("p1")
+    with pytest.raises(KeyError):
+        gateway.intent_for("p1", tenant="c")

@@ -178,12 +178,24 @@ class FakeGateway:
             self._random.shuffle(events)
         return events
 
-    def intent_for(self, payment_id: str) -> FakeIntent:
-        """Return the intent created for sessionkit's payment ``payment_id``."""
-        for intent in self.intents.values():
-            if intent.metadata.get("payment_id") == payment_id:
-                return intent
-        raise KeyError(payment_id)
+    def intent_for(self, payment_id: str, *, tenant: str | None = None) -> FakeIntent:
+        """Return the intent created for sessionkit's payment ``payment_id`` (of ``tenant``).
+
+        Payment ids are per tenant: one fake shared by tenants whose ids meet
+        needs ``tenant``, and without it an id two tenants' intents share
+        raises ``KeyError`` rather than answer one of them.
+        """
+        found = [
+            intent
+            for intent in self.intents.values()
+            if intent.metadata.get("payment_id") == payment_id
+            and (tenant is None or intent.metadata.get("tenant") == tenant)
+        ]
+        if len({i.metadata.get("tenant") for i in found}) > 1:
+            raise KeyError(f"{payment_id} (of several tenants: pass tenant=)")
+        if not found:
+            raise KeyError(payment_id)
+        return found[0]
 
     def collected(self, currency: str) -> Money:
         """Return what the provider kept: succeeded intents less their refunds."""
