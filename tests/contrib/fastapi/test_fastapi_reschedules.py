@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from sessionkit.adapters.memory import InMemoryStore
@@ -292,3 +293,39 @@ def test_a_participant_of_a_group_session_reads_who_asked_and_why_of_its_own_req
     assert {k: pending[k] for k in hidden} == hidden
     mine = client.get(options, params={"role": "student"}, headers=bo).json()["pending"]
     assert mine["reason"] == "Family emergency"
+
+
+@pytest.mark.parametrize("capacity", [1, 3])
+def test_a_participant_reads_the_teachers_request_whole(client: TestClient, capacity: int) -> None:
+    # The teacher asks the students to move the lesson: they are the ones to answer, so they
+    # read who asked and why, in a 1-to-1 lesson and in a group one alike (a first version
+    # of the fellow-participant rule hid them from every participant).
+    body = {"start": iso(72), "end": iso(73), "lifecycle": "lms", "capacity": capacity}
+    session_id = client.post("/v1/sessions", json={**body, "resources": ["teacher:tina"]})
+    session_id = session_id.json()["id"]
+    booked = client.post(
+        f"/v1/sessions/{session_id}/bookings", json={"participant": "student:ann", "confirm": True}
+    )
+    assert booked.status_code == 201, booked.text
+    asked = client.post(
+        f"/v1/sessions/{session_id}/reschedules",
+        json={"role": "teacher", "reason": "I am ill with the flu"},
+        headers=TEACHER,
+    )
+    assert asked.status_code == 201, asked.text
+    request_id = asked.json()["id"]
+    whole = ("tina", "I am ill with the flu")
+    for read in (
+        client.get(f"/v1/reschedules/{request_id}", headers=STUDENT).json(),
+        client.get(f"/v1/sessions/{session_id}/reschedules", headers=STUDENT).json()[0],
+        client.get(
+            f"/v1/sessions/{session_id}/options", params={"role": "student"}, headers=STUDENT
+        ).json()["pending"],
+    ):
+        assert (read["requested_by"], read["reason"]) == whole
+    declined = client.post(
+        f"/v1/reschedules/{request_id}/decline", json={"role": "student"}, headers=STUDENT
+    )
+    assert declined.status_code == 200, declined.text
+    answer = declined.json()
+    assert (answer["requested_by"], answer["reason"], answer["decided_by"]) == (*whole, "ann")

@@ -35,9 +35,17 @@ def answering(who: Caller, role: str) -> _Answering:
     return {"role": acting_role(who, role), "actor": actor_of(who)}
 
 
-def asked_by(who: Caller, found: RescheduleRequest) -> bool:
-    """Whether ``who`` made the request ``found`` (its actor is the one who asked)."""
-    return who.actor is not None and found.requested_by == who.actor
+def open_to(who: Caller, found: RescheduleRequest) -> bool:
+    """Whether ``who`` reads ``found`` whole whatever its part in the session.
+
+    Its own request (its actor asked it, or answered it), and one asked in a
+    role it does not hold: the teacher's or the staff's, which it is the one
+    asked to answer. Only a fellow participant's request, asked in a role it
+    holds too (another student's), is not its to read whole.
+    """
+    if who.actor is not None and who.actor in (found.requested_by, found.decided_by):
+        return True
+    return found.role not in who.roles
 
 
 def add_reschedule_routes(routes: Routes) -> None:
@@ -49,10 +57,10 @@ def add_reschedule_routes(routes: Routes) -> None:
         """Whether the caller reads ``found`` whole: who asked, why, and who answered.
 
         Staff and the session's resources read every request so; anyone else
-        (a booked participant of a group session) its own, the ones its actor
-        asked, and the others' without those, as attendance keeps it to its own.
+        (a booked participant) those :func:`open_to` it, and a fellow
+        participant's without those, as attendance keeps it to its own record.
         """
-        return asked_by(who, found) or access.sees_everyone(app, who, found.session_id)
+        return open_to(who, found) or access.sees_everyone(app, who, found.session_id)
 
     def shown(app: SessionKit, who: Caller, found: RescheduleRequest) -> rs.RescheduleOut:
         """Return ``found`` as the caller may read it (see :func:`whole`)."""
@@ -92,12 +100,12 @@ def add_reschedule_routes(routes: Routes) -> None:
     )
     def session_reschedules(app: Kit, who: Who, session_id: str) -> list[rs.RescheduleOut]:
         # Who asked and why are the session's people's: staff, its resources, its booked;
-        # of another participant's request, a booked participant reads neither.
+        # of a fellow participant's request, a booked participant reads neither.
         app.queries.get(who.tenant, session_id, actor=who.actor)  # 404 for an unknown session
         access.booked_in(app, who, session_id, asked="a session's reschedule requests")
         found = app.reschedules.for_session(who.tenant, session_id)
         everyone = access.sees_everyone(app, who, session_id)
-        return [rs.reschedule_out(r, whole=everyone or asked_by(who, r)) for r in found]
+        return [rs.reschedule_out(r, whole=everyone or open_to(who, r)) for r in found]
 
     @reschedules.get(
         "/sessions/{session_id}/options",

@@ -53,9 +53,9 @@ class RescheduleOut(_Out):
     """A reschedule request and where it stands (PENDING until answered or its deadline).
 
     ``requested_by``, ``reason`` and ``decided_by`` are ``null`` where they
-    are not the caller's to know: another participant's request, read by a
-    participant of a group session that is neither staff nor one of the
-    session's resources.
+    are not the caller's to know: a fellow participant's request (asked in a
+    role the caller holds too), read by a participant that is neither staff
+    nor one of the session's resources.
     """
 
     id: str
