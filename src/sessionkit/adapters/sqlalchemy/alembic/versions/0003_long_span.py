@@ -32,9 +32,12 @@ _LONGER_THAN_A_DAY = {
     "mysql": "TIMESTAMPDIFF(MICROSECOND, start_at, end_at) > 86400000000",
     "mariadb": "TIMESTAMPDIFF(MICROSECOND, start_at, end_at) > 86400000000",
     # Instants are stored as text, 'YYYY-MM-DD HH:MM:SS.ffffff': whole seconds, then micros.
-    "sqlite": "strftime('%s', end_at) - strftime('%s', start_at) > 86400 OR "
-    "(strftime('%s', end_at) - strftime('%s', start_at) = 86400 "
-    "AND substr(end_at, 21) > substr(start_at, 21))",
+    # The seconds are read from the first 19 characters: strftime rounds a fraction to the
+    # millisecond first, so .9996 s read a second late and 1 day + 400 us made 86,400 s.
+    "sqlite": "strftime('%s', substr(end_at, 1, 19)) - strftime('%s', substr(start_at, 1, 19))"
+    " > 86400 OR (strftime('%s', substr(end_at, 1, 19))"
+    " - strftime('%s', substr(start_at, 1, 19)) = 86400"
+    " AND substr(end_at, 21) > substr(start_at, 21))",
 }
 
 
