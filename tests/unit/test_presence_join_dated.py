@@ -16,7 +16,7 @@ from sessionkit import SessionKit
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.model import Session
-from sessionkit.model.attendance import JOIN, PresenceEvent
+from sessionkit.model.attendance import JOIN, LEAVE, PresenceEvent
 from sessionkit.ports import UnitOfWork
 from sessionkit.services.attendance import attendance_facts
 from sessionkit.testing.clocks import ManualClock
@@ -135,3 +135,39 @@ def test_a_teachers_late_report_is_dated_at_the_start(kit: SessionKit) -> None:
         ("start", START),
         ("complete", START + 55 * MIN),
     ]
+
+
+def test_a_join_before_ready_starts_the_lesson_when_the_clock_makes_it_ready(
+    kit: SessionKit,
+) -> None:
+    # Ana is in the room from 16:40, before READY (16:45), heard at once: the join could
+    # start nothing then, and no later join came, so the lesson stayed READY for good
+    # (its ABSENT timer stopped by her being there), never completed nor counted.
+    lesson = _lesson(kit)
+    _join(kit, lesson, START - 20 * MIN, heard=START - 20 * MIN)
+    assert kit.queries.get(T, lesson.id).status == "SCHEDULED"
+    for minutes in (-15, 0, 30, 60):
+        kit.advance_due(T, now=START + minutes * MIN)
+    assert kit.queries.get(T, lesson.id).status == "COMPLETED"
+    assert _steps(kit, lesson) == [
+        ("ready", START - 15 * MIN),
+        ("start", START - 15 * MIN),
+        ("complete", START + 55 * MIN),
+    ]
+
+
+def test_a_microphone_test_before_ready_starts_nothing(kit: SessionKit) -> None:
+    # In and out before the start is no stay in the lesson: it is ABSENT as before.
+    lesson = _lesson(kit)
+    _join(kit, lesson, START - 20 * MIN, heard=START - 20 * MIN)
+    leave = PresenceEvent(
+        provider="meet",
+        event_id="l1",
+        session_id=lesson.id,
+        participant="student:ana",
+        action=LEAVE,
+        at=START - 18 * MIN,
+    )
+    kit.attendance.record_presence(T, [leave], now=START - 18 * MIN)
+    kit.advance_due(T, now=START + 30 * MIN)
+    assert [step for step, _ in _steps(kit, lesson)] == ["ready", "mark_absent"]

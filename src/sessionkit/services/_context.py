@@ -207,6 +207,8 @@ class Context:
     """How new sessions are coded (``None``: not at all); a function picks per session."""
     thresholds: AttendanceThresholds = attrs.field(factory=AttendanceThresholds)
     """The attendance thresholds of the kit's attendance policy."""
+    join_transition: str | None = "start"
+    """The attendance policy's join transition: what a first join fires (``None``: nothing)."""
     journal: bool = False
     """Whether each unit of work writes a journal entry per event before it commits."""
     answer_overdue: Callable[[Context, Tx, Session], Session] | None = None

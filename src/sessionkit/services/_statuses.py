@@ -10,7 +10,7 @@ through it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import attrs
@@ -70,9 +70,40 @@ def advance_steps(
         changes = changes[: max(len(changes) - short, 0)]
         if changes:  # a step changes the status alone
             changed = attrs.evolve(changed, status=changes[-1].to_status)
+    elif changes:
+        changed, changes = _joined_before(ctx, machine, changed, changes, facts, tx.now)
     if not changes:
         return session, False
     return store_status(tx, machine, session, changed, changes, actor), True
+
+
+def _joined_before(
+    ctx: Context,
+    machine: Lifecycle,
+    session: Session,
+    changes: tuple[StatusChanged, ...],
+    facts: Mapping[str, object] | None,
+    now: datetime,
+) -> tuple[Session, tuple[StatusChanged, ...]]:
+    """Fire the join transition where the clock's steps led, if someone is there already.
+
+    A join heard before its session reached a status the join transition
+    leaves (a student in the room before READY) could fire nothing then, and
+    with no later join the session held there for good, its ABSENT timer
+    stopped by the word that someone came. Once the steps reach such a
+    status and the facts say someone counts as there (``attended``), the
+    join transition is fired when the last step was, and the steps due after
+    it follow.
+    """
+    name = ctx.join_transition
+    if name is None or not facts or not facts.get("attended"):
+        return session, changes
+    at = changes[-1].at
+    if not machine.can(session, name, now=at):
+        return session, changes
+    started, change = machine.fire(session, name, now=at)
+    later, more = machine.advance(started, now, facts=facts)
+    return later, (*changes, change, *more)
 
 
 def advance_before_refusal(

@@ -256,6 +256,7 @@ class SessionKit:
             limits=check_limits(limits),
             codes=_check_codes(codes),
             thresholds=attendance.thresholds,
+            join_transition=attendance.join_transition,
             journal=bool(check_flag(journal, "journal")),
             answer_overdue=answer_overdue,
         )
