@@ -60,13 +60,16 @@ def _lesson(kit: SessionKit) -> Session:
     return made
 
 
-def _join(kit: SessionKit, session: Session, at: datetime, *, heard: datetime) -> None:
+def _join(
+    kit: SessionKit, session: Session, at: datetime, *, heard: datetime, action: str = JOIN
+) -> None:
+    """Ana's ``action`` (a join) at ``at``, delivered by the provider at ``heard``."""
     event = PresenceEvent(
         provider="meet",
-        event_id=f"j{at.isoformat()}",
+        event_id=f"{action}{at.isoformat()}",
         session_id=session.id,
         participant="student:ana",
-        action=JOIN,
+        action=action,
         at=at,
     )
     kit.attendance.record_presence(T, [event], now=heard)
@@ -160,14 +163,6 @@ def test_a_microphone_test_before_ready_starts_nothing(kit: SessionKit) -> None:
     # In and out before the start is no stay in the lesson: it is ABSENT as before.
     lesson = _lesson(kit)
     _join(kit, lesson, START - 20 * MIN, heard=START - 20 * MIN)
-    leave = PresenceEvent(
-        provider="meet",
-        event_id="l1",
-        session_id=lesson.id,
-        participant="student:ana",
-        action=LEAVE,
-        at=START - 18 * MIN,
-    )
-    kit.attendance.record_presence(T, [leave], now=START - 18 * MIN)
+    _join(kit, lesson, START - 18 * MIN, heard=START - 18 * MIN, action=LEAVE)
     kit.advance_due(T, now=START + 30 * MIN)
     assert [step for step, _ in _steps(kit, lesson)] == ["ready", "mark_absent"]
