@@ -319,20 +319,6 @@ class Access:
             app, who.tenant, participant_ref(who.participant), session_id, who.actor
         )
 
-    def sees_everyone(self, app: SessionKit, who: Caller, session_id: str) -> bool:
-        """Whether ``who`` reads every participant's records of a session in full.
-
-        Staff does, and so do the session's own resources (its teacher);
-        anyone else, a booked participant of a group session included, reads
-        its own in full and what is private of the others' not at all.
-        """
-        if not self.kept(who):
-            return True
-        if who.participant is None:
-            return False
-        session = app.queries.get(who.tenant, session_id, actor=who.actor)
-        return participant_ref(who.participant) in session.resources
-
     @staticmethod
     def _takes_part(
         app: SessionKit, tenant: str, me: ResourceRef, session_id: str, actor: str | None

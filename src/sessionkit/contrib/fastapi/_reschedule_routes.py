@@ -19,7 +19,6 @@ from sessionkit.contrib.fastapi._common import (
     actor_of,
 )
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
-from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.services import SessionKit
 
 __all__ = ["add_reschedule_routes"]
@@ -35,36 +34,10 @@ def answering(who: Caller, role: str) -> _Answering:
     return {"role": acting_role(who, role), "actor": actor_of(who)}
 
 
-def open_to(who: Caller, found: RescheduleRequest) -> bool:
-    """Whether ``who`` reads ``found`` whole whatever its part in the session.
-
-    Its own request (its actor asked it, or answered it), and one asked in a
-    role it does not hold: the teacher's or the staff's, which it is the one
-    asked to answer. Only a fellow participant's request, asked in a role it
-    holds too (another student's), is not its to read whole.
-    """
-    if who.actor is not None and who.actor in (found.requested_by, found.decided_by):
-        return True
-    return found.role not in who.roles
-
-
 def add_reschedule_routes(routes: Routes) -> None:
     """Add the routes of reschedule requests to ``routes`` (see :func:`sessionkit_router`)."""
     reschedules = routes.tagged("reschedules")
     access = routes.access
-
-    def whole(app: SessionKit, who: Caller, found: RescheduleRequest) -> bool:
-        """Whether the caller reads ``found`` whole: who asked, why, and who answered.
-
-        Staff and the session's resources read every request so; anyone else
-        (a booked participant) those :func:`open_to` it, and a fellow
-        participant's without those, as attendance keeps it to its own record.
-        """
-        return open_to(who, found) or access.sees_everyone(app, who, found.session_id)
-
-    def shown(app: SessionKit, who: Caller, found: RescheduleRequest) -> rs.RescheduleOut:
-        """Return ``found`` as the caller may read it (see :func:`whole`)."""
-        return rs.reschedule_out(found, whole=whole(app, who, found))
 
     def answerable(app: SessionKit, who: Caller, request_id: str) -> None:
         """Refuse an answer to a request on a session the caller's participant has no part in."""
@@ -90,7 +63,7 @@ def add_reschedule_routes(routes: Routes) -> None:
             reason=body.reason,
             proposed_start=body.proposed_start,
         )
-        return rs.reschedule_out(made)  # the caller's own: whole
+        return rs.reschedule_out(made)
 
     @reschedules.get(
         "/sessions/{session_id}/reschedules",
@@ -99,13 +72,10 @@ def add_reschedule_routes(routes: Routes) -> None:
         "A session's reschedule requests in every status, oldest first",
     )
     def session_reschedules(app: Kit, who: Who, session_id: str) -> list[rs.RescheduleOut]:
-        # Who asked and why are the session's people's: staff, its resources, its booked;
-        # of a fellow participant's request, a booked participant reads neither.
+        # Who asked and why are the session's people's: staff, its resources, its booked.
         app.queries.get(who.tenant, session_id, actor=who.actor)  # 404 for an unknown session
         access.booked_in(app, who, session_id, asked="a session's reschedule requests")
-        found = app.reschedules.for_session(who.tenant, session_id)
-        everyone = access.sees_everyone(app, who, session_id)
-        return [rs.reschedule_out(r, whole=everyone or open_to(who, r)) for r in found]
+        return [rs.reschedule_out(r) for r in app.reschedules.for_session(who.tenant, session_id)]
 
     @reschedules.get(
         "/sessions/{session_id}/options",
@@ -120,12 +90,10 @@ def add_reschedule_routes(routes: Routes) -> None:
         role: Annotated[str, Query(examples=["student"])],
     ) -> rs.SessionOptionsOut:
         found = app.reschedules.options(who.tenant, session_id, role=acting_role(who, role))
-        if found.pending is None:
-            return rs.options_out(found)
-        if not access.takes_part(app, who, session_id):
+        if found.pending is not None and not access.takes_part(app, who, session_id):
             # Who asked and why are the session's people's, as GET /reschedules/{id} has it.
-            return rs.options_out(attrs.evolve(found, pending=None))
-        return rs.options_out(found, whole=whole(app, who, found.pending))
+            found = attrs.evolve(found, pending=None)
+        return rs.options_out(found)
 
     @reschedules.get(
         "/reschedules/{request_id}", rs.RescheduleOut, READ_AS, "Get a reschedule request"
@@ -133,7 +101,7 @@ def add_reschedule_routes(routes: Routes) -> None:
     def get_reschedule(app: Kit, who: Who, request_id: str) -> rs.RescheduleOut:
         found = app.reschedules.get(who.tenant, request_id)
         access.booked_in(app, who, found.session_id, asked="a reschedule request")
-        return shown(app, who, found)
+        return rs.reschedule_out(found)
 
     @reschedules.post(
         "/reschedules/{request_id}/approve",
@@ -147,7 +115,7 @@ def add_reschedule_routes(routes: Routes) -> None:
         how = answering(who, body.role)
         answerable(app, who, request_id)
         done = app.reschedules.approve(who.tenant, request_id, **how, start=body.start)
-        return shown(app, who, done)
+        return rs.reschedule_out(done)
 
     @reschedules.post(
         "/reschedules/{request_id}/decline",
@@ -159,7 +127,7 @@ def add_reschedule_routes(routes: Routes) -> None:
         how = answering(who, body.role)
         answerable(app, who, request_id)
         done = app.reschedules.decline(who.tenant, request_id, **how)
-        return shown(app, who, done)
+        return rs.reschedule_out(done)
 
     @reschedules.post(
         "/reschedules/{request_id}/withdraw",
@@ -173,4 +141,4 @@ def add_reschedule_routes(routes: Routes) -> None:
         how = answering(who, body.role)
         answerable(app, who, request_id)
         done = app.reschedules.withdraw(who.tenant, request_id, **how)
-        return shown(app, who, done)
+        return rs.reschedule_out(done)

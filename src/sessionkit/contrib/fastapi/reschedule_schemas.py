@@ -50,28 +50,18 @@ class RescheduleApprove(RescheduleAnswer):
 
 
 class RescheduleOut(_Out):
-    """A reschedule request and where it stands (PENDING until answered or its deadline).
-
-    ``requested_by``, ``reason`` and ``decided_by`` are ``null`` where they
-    are not the caller's to know: a fellow participant's request (asked in a
-    role the caller holds too), read by a participant that is neither staff
-    nor one of the session's resources.
-    """
+    """A reschedule request and where it stands (PENDING until answered or its deadline)."""
 
     id: str
     session_id: str
     status: str
     role: str
-    requested_by: str | None = Field(
-        description="The actor who asked; null: not the caller's to know."
-    )
-    reason: str | None = Field(description="Why it was asked; null: not the caller's to know.")
+    requested_by: str
+    reason: str
     session_start: datetime = Field(description="The start the request was made against.")
     proposed_start: datetime | None
     deadline: datetime = Field(description="When silence answers it.")
-    decided_by: str | None = Field(
-        description="The actor who answered; null: none did, or not the caller's to know."
-    )
+    decided_by: str | None
     decided_role: str | None
     new_start: datetime | None = Field(description="Where the session went, once moved.")
     version: int
@@ -79,15 +69,9 @@ class RescheduleOut(_Out):
     updated_at: datetime | None
 
 
-def reschedule_out(request: RescheduleRequest, *, whole: bool = True) -> RescheduleOut:
-    """Return the response schema of ``request``.
-
-    Not ``whole``: without who asked, why, and who answered (another
-    participant's request, as a fellow participant reads it).
-    """
-    if whole:
-        return RescheduleOut.of(request)
-    return RescheduleOut.of(request, requested_by=None, reason=None, decided_by=None)
+def reschedule_out(request: RescheduleRequest) -> RescheduleOut:
+    """Return the response schema of ``request``."""
+    return RescheduleOut.of(request)
 
 
 class RefusalOut(_Out):
@@ -132,13 +116,13 @@ class SessionOptionsOut(BaseModel):
     cancel_tiers: list[CancelTierOut]
 
 
-def options_out(options: SessionOptions, *, whole: bool = True) -> SessionOptionsOut:
-    """Return the response schema of a session's options (``whole``: as :func:`reschedule_out`)."""
+def options_out(options: SessionOptions) -> SessionOptionsOut:
+    """Return the response schema of a session's options."""
     return SessionOptionsOut(
         at=options.at,
         reschedule=refusal_out(options.reschedule),
         reschedule_until=options.reschedule_until,
-        pending=None if options.pending is None else reschedule_out(options.pending, whole=whole),
+        pending=None if options.pending is None else reschedule_out(options.pending),
         cancel=refusal_out(options.cancel),
         refund_percent=str(options.refund_percent),
         cancel_tiers=[
