@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine
@@ -15,11 +16,13 @@ from sqlalchemy import create_engine
 from sessionkit import SessionKit
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
+from sessionkit.lifecycle import PRESETS, Lifecycle, Status, Timer, Transition
 from sessionkit.model import Session
 from sessionkit.model.attendance import JOIN, LEAVE, PresenceEvent
 from sessionkit.ports import UnitOfWork
 from sessionkit.services.attendance import attendance_facts
 from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.rooms import FakeMeetingRooms
 
 T = "acme"
 START = datetime(2026, 3, 2, 17, tzinfo=UTC)
@@ -45,13 +48,13 @@ def kit(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SessionKit]:
     engine.dispose()
 
 
-def _lesson(kit: SessionKit) -> Session:
+def _lesson(kit: SessionKit, start: datetime = START) -> Session:
     """An academy lesson 17:00-17:45: READY at 16:45, COMPLETED at 17:55 once started."""
     made = kit.sessions.create_extra(
         T,
         actor="admin",
-        start=START,
-        end=START + 45 * MIN,
+        start=start,
+        end=start + 45 * MIN,
         lifecycle="academy",
         capacity=1,
         resources=["teacher:t1"],
@@ -166,3 +169,77 @@ def test_a_microphone_test_before_ready_starts_nothing(kit: SessionKit) -> None:
     _join(kit, lesson, START - 18 * MIN, heard=START - 18 * MIN, action=LEAVE)
     kit.advance_due(T, now=START + 30 * MIN)
     assert [step for step, _ in _steps(kit, lesson)] == ["ready", "mark_absent"]
+
+
+def _memory_kit(**options: Any) -> SessionKit:
+    clock = ManualClock(START - timedelta(days=1))
+    uow = InMemoryStore().unit_of_work
+    return SessionKit(uow=uow, clock=clock, facts=attendance_facts(), journal=True, **options)
+
+
+def test_a_join_credential_asked_before_the_ready_tick_starts_a_lesson_someone_is_in() -> None:
+    # A credential asked at 16:46 advances the lesson to READY itself, before the tick: with
+    # Ana in since 16:40, it stored READY and the tick then found no step due, for good.
+    kit = _memory_kit(rooms=FakeMeetingRooms())
+    lesson = _lesson(kit)
+    _join(kit, lesson, START - 20 * MIN, heard=START - 20 * MIN)
+    kit.attendance.join_credential(T, lesson.id, "student:ana", now=START - 14 * MIN)
+    assert kit.queries.get(T, lesson.id).status == "ONGOING"
+    kit.advance_due(T, now=START + 60 * MIN)
+    assert [step for step, _ in _steps(kit, lesson)] == ["ready", "start", "complete"]
+
+
+def test_a_lifecycle_with_no_fact_reading_timer_starts_a_lesson_someone_is_in() -> None:
+    # With no timed condition ahead nothing asked for the facts, so the rule never saw Ana.
+    plain = Lifecycle(
+        "plain",
+        statuses=[
+            Status("SCHEDULED", initial=True, busy=True, editable=True),
+            Status("READY", busy=True),
+            Status("ONGOING", busy=True),
+            Status("COMPLETED", terminal=True, busy=True),
+            Status("CANCELLED", terminal=True, cancelled=True),
+        ],
+        transitions=[
+            Transition("ready", "SCHEDULED", "READY", timer=Timer.before_start(15 * MIN)),
+            Transition("start", "READY", "ONGOING"),
+            Transition("complete", "ONGOING", "COMPLETED", timer=Timer.after_end(10 * MIN)),
+            Transition("cancel", ["SCHEDULED", "READY", "ONGOING"], "CANCELLED"),
+        ],
+    )
+    kit = _memory_kit(lifecycles=PRESETS.with_lifecycle(plain))
+    lesson = kit.sessions.create_extra(
+        T, actor="admin", start=START, end=START + 45 * MIN, lifecycle="plain", capacity=1
+    )
+    _join(kit, lesson, START - 20 * MIN, heard=START - 20 * MIN)
+    kit.advance_due(T, now=START + 60 * MIN)
+    assert _steps(kit, lesson) == [
+        ("ready", START - 15 * MIN),
+        ("start", START - 15 * MIN),
+        ("complete", START + 55 * MIN),
+    ]
+
+
+def test_a_refused_completion_keeps_the_steps_before_it_the_join_included() -> None:
+    # Ana has no credit left (on_limit="refuse") and came early. One late tick: completing is
+    # refused, and the steps before it are stored on their own as a tick at each would have
+    # (READY, then ONGOING for her being there); the cut chain lost the join's and stored none.
+    kit = _memory_kit()
+    kit.usage.subscribe(
+        T,
+        actor="admin",
+        subscriber="student:ana",
+        credits=1,
+        per="total",
+        starts=START - timedelta(days=5),
+        on_limit="refuse",
+    )
+    missed = _lesson(kit, START - 3 * 60 * MIN)
+    kit.tick(T, now=START - 2 * 60 * MIN)  # missed: ABSENT, her only credit used
+    assert kit.queries.get(T, missed.id).status == "ABSENT"
+    lesson = _lesson(kit)
+    _join(kit, lesson, START - 20 * MIN, heard=START - 20 * MIN)
+    report = kit.tick(T, now=START + 80 * MIN)
+    assert [type(f.error).__name__ for f in report.failed] == ["UsageLimitReached"]
+    assert kit.queries.get(T, lesson.id).status == "ONGOING"
+    assert _steps(kit, lesson) == [("ready", START - 15 * MIN), ("start", START - 15 * MIN)]

@@ -25,6 +25,7 @@ from sessionkit.errors import (
 from sessionkit.lifecycle import Lifecycle, StatusChanged
 from sessionkit.model.events import SessionCanceled, SessionStatusChanged
 from sessionkit.model.session import Session
+from sessionkit.ports import FactProvider
 from sessionkit.services._context import Context, Tx, check_free, commits
 from sessionkit.services._money import settle_no_shows
 from sessionkit.services._presence_seal import mark_ended, seal_ended
@@ -32,7 +33,14 @@ from sessionkit.services._reschedule_answers import expire_for_cancel
 from sessionkit.services._seats import cancel_session_bookings
 from sessionkit.services._usage import settle_usage
 
-__all__ = ["advance_before_refusal", "advance_in", "advance_steps", "status_event", "store_status"]
+__all__ = [
+    "advance_before_refusal",
+    "advance_in",
+    "advance_steps",
+    "joined_before",
+    "status_event",
+    "store_status",
+]
 
 
 def advance_in(ctx: Context, tx: Tx, session: Session, actor: str | None) -> Session:
@@ -66,43 +74,46 @@ def advance_steps(
     machine = ctx.lifecycle(session.lifecycle)
     facts = ctx.facts_for(tx, [session]).get(session.id) if ctx.facts is not None else None
     changed, changes = machine.advance(session, tx.now, facts=facts)
-    if short:
+    changed, changes = joined_before(ctx, tx, machine, changed, changes, facts, ctx.facts)
+    if short:  # cut from the whole chain, the join transition's steps included
         changes = changes[: max(len(changes) - short, 0)]
         if changes:  # a step changes the status alone
             changed = attrs.evolve(changed, status=changes[-1].to_status)
-    elif changes:
-        changed, changes = _joined_before(ctx, machine, changed, changes, facts, tx.now)
     if not changes:
         return session, False
     return store_status(tx, machine, session, changed, changes, actor), True
 
 
-def _joined_before(
+def joined_before(
     ctx: Context,
+    tx: Tx,
     machine: Lifecycle,
     session: Session,
     changes: tuple[StatusChanged, ...],
     facts: Mapping[str, object] | None,
-    now: datetime,
+    provider: FactProvider | None,
 ) -> tuple[Session, tuple[StatusChanged, ...]]:
     """Fire the join transition where the clock's steps led, if someone is there already.
 
     A join heard before its session reached a status the join transition
     leaves (a student in the room before READY) could fire nothing then, and
     with no later join the session held there for good, its ABSENT timer
-    stopped by the word that someone came. Once the steps reach such a
-    status and the facts say someone counts as there (``attended``), the
-    join transition is fired when the last step was, and the steps due after
-    it follow.
+    stopped by the word that someone came. Once ``changes`` reach such a
+    status and the facts say someone counts as there (``attended``, read
+    from ``provider`` when ``facts`` lack it), the join transition is fired
+    when the last step was, and the steps due after it follow.
     """
     name = ctx.join_transition
-    if name is None or not facts or not facts.get("attended"):
+    if name is None or not changes or not machine.can(session, name, now=changes[-1].at):
         return session, changes
-    at = changes[-1].at
-    if not machine.can(session, name, now=at):
+    if facts is None or "attended" not in facts:
+        if provider is None:
+            return session, changes
+        facts = provider.facts_for([session], tx.uow).get(session.id)
+    if not facts or not facts.get("attended"):
         return session, changes
-    started, change = machine.fire(session, name, now=at)
-    later, more = machine.advance(started, now, facts=facts)
+    started, change = machine.fire(session, name, now=changes[-1].at)
+    later, more = machine.advance(started, tx.now, facts=facts)
     return later, (*changes, change, *more)
 
 

@@ -26,7 +26,7 @@ rule and, where waiting helps, ``allows_at``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -47,6 +47,7 @@ from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import MAX_REF_LENGTH, check_id, check_names, check_tenant, check_text
 from sessionkit.ports import EventPublisher, FactProvider, JoinCredential, MeetingRooms
 from sessionkit.services._context import Context, Tx
+from sessionkit.services._statuses import joined_before
 from sessionkit.services.commands import store_status
 
 __all__ = [
@@ -201,11 +202,14 @@ def _advanced(
     academy's ABSENT asks whether anyone attended).
     """
     machine = ctx.lifecycle(session.lifecycle)
+    known: Mapping[str, object] | None = None
     try:
         changed, changes = machine.advance(session, tx.now, facts={})
     except MissingFact:
-        found = facts.facts_for([session], tx.uow)
-        changed, changes = machine.advance(session, tx.now, facts=found.get(session.id))
+        known = facts.facts_for([session], tx.uow).get(session.id)
+        changed, changes = machine.advance(session, tx.now, facts=known)
+    # Someone in the room since before READY starts it now, as the tick would (joined_before).
+    changed, changes = joined_before(ctx, tx, machine, changed, changes, known, facts)
     if not changes or changed.status not in rules.joinable:
         return changed
     return store_status(tx, machine, session, changed, list(changes), None)
