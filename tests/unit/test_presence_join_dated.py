@@ -171,10 +171,11 @@ def test_a_microphone_test_before_ready_starts_nothing(kit: SessionKit) -> None:
     assert [step for step, _ in _steps(kit, lesson)] == ["ready", "mark_absent"]
 
 
-def _memory_kit(**options: Any) -> SessionKit:
+def _memory_kit(*, facts: bool = True, **options: Any) -> SessionKit:
     clock = ManualClock(START - timedelta(days=1))
     uow = InMemoryStore().unit_of_work
-    return SessionKit(uow=uow, clock=clock, facts=attendance_facts(), journal=True, **options)
+    provider = attendance_facts() if facts else None
+    return SessionKit(uow=uow, clock=clock, facts=provider, journal=True, **options)
 
 
 def test_a_join_credential_asked_before_the_ready_tick_starts_a_lesson_someone_is_in() -> None:
@@ -189,8 +190,10 @@ def test_a_join_credential_asked_before_the_ready_tick_starts_a_lesson_someone_i
     assert [step for step, _ in _steps(kit, lesson)] == ["ready", "start", "complete"]
 
 
-def test_a_lifecycle_with_no_fact_reading_timer_starts_a_lesson_someone_is_in() -> None:
-    # With no timed condition ahead nothing asked for the facts, so the rule never saw Ana.
+@pytest.mark.parametrize("facts", [True, False], ids=["kit-facts", "no-kit-facts"])
+def test_a_lifecycle_with_no_fact_reading_timer_starts_a_lesson_someone_is_in(facts: bool) -> None:
+    # With no timed condition ahead nothing asked for the facts, so the rule never saw Ana;
+    # a kit with no facts of its own reads the stored attendance, as a join's path does.
     plain = Lifecycle(
         "plain",
         statuses=[
@@ -207,7 +210,7 @@ def test_a_lifecycle_with_no_fact_reading_timer_starts_a_lesson_someone_is_in() 
             Transition("cancel", ["SCHEDULED", "READY", "ONGOING"], "CANCELLED"),
         ],
     )
-    kit = _memory_kit(lifecycles=PRESETS.with_lifecycle(plain))
+    kit = _memory_kit(facts=facts, lifecycles=PRESETS.with_lifecycle(plain))
     lesson = kit.sessions.create_extra(
         T, actor="admin", start=START, end=START + 45 * MIN, lifecycle="plain", capacity=1
     )

@@ -28,6 +28,7 @@ from sessionkit.model.session import Session
 from sessionkit.ports import FactProvider
 from sessionkit.services._context import Context, Tx, check_free, commits
 from sessionkit.services._money import settle_no_shows
+from sessionkit.services._presence import with_attendance
 from sessionkit.services._presence_seal import mark_ended, seal_ended
 from sessionkit.services._reschedule_answers import expire_for_cancel
 from sessionkit.services._seats import cancel_session_bookings
@@ -74,7 +75,8 @@ def advance_steps(
     machine = ctx.lifecycle(session.lifecycle)
     facts = ctx.facts_for(tx, [session]).get(session.id) if ctx.facts is not None else None
     changed, changes = machine.advance(session, tx.now, facts=facts)
-    changed, changes = joined_before(ctx, tx, machine, changed, changes, facts, ctx.facts)
+    stored = with_attendance(ctx.facts)  # as a join's and a credential's paths read them
+    changed, changes = joined_before(ctx, tx, machine, changed, changes, facts, stored)
     if short:  # cut from the whole chain, the join transition's steps included
         changes = changes[: max(len(changes) - short, 0)]
         if changes:  # a step changes the status alone
@@ -100,8 +102,10 @@ def joined_before(
     with no later join the session held there for good, its ABSENT timer
     stopped by the word that someone came. Once ``changes`` reach such a
     status and the facts say someone counts as there (``attended``, read
-    from ``provider`` when ``facts`` lack it), the join transition is fired
-    when the last step was, and the steps due after it follow.
+    from ``provider`` when ``facts`` lack it: the stored attendance, with the
+    host's facts), the join transition is fired when the last step was, and
+    the steps due after it follow. Whether someone counts as there is read
+    as things stand at the unit's now, as the facts of every timer are.
     """
     name = ctx.join_transition
     if name is None or not changes or not machine.can(session, name, now=changes[-1].at):
