@@ -22,6 +22,7 @@ from sessionkit.errors import (
     InvalidValue,
     NaiveDatetime,
     PaymentDeclined,
+    PaymentRequired,
     SessionConflict,
     UnknownLifecycle,
     UnknownTimeZone,
@@ -188,6 +189,24 @@ def test_a_paid_draft_is_held_with_its_payment_and_a_decline_frees_the_hour(
     # The declined hour is free again: another client takes it.
     other = desk.kit.payments.book(T, hour(2), "client:mia", actor="mia", role="client")
     assert other.booking.status == HELD
+
+
+@pytest.mark.parametrize("store", STORES.values(), ids=STORES.keys())
+@pytest.mark.parametrize("confirm", [False, True], ids=["held", "confirmed"])
+def test_a_priced_draft_booked_without_paying_names_no_session(
+    store: StoreMaker, confirm: bool
+) -> None:
+    desk = Desk(store, priced=True)
+    with pytest.raises(PaymentRequired) as refused:
+        desk.kit.bookings.book(T, hour(), "client:ravi", actor="ravi", confirm=confirm)
+    # The drafted session went with the refusal: an id of it would lead nowhere.
+    assert (refused.value.session_id, refused.value.booking_id, refused.value.status) == (
+        None,
+        None,
+        "missing",
+    )
+    assert str(refused.value).startswith("the drafted session is priced: a seat in it is taken")
+    assert desk.sessions() == []
 
 
 @pytest.mark.parametrize("store", STORES.values(), ids=STORES.keys())

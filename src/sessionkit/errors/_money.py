@@ -101,7 +101,9 @@ class PaymentRequired(SessionKitError, ValueError):
     the payment's status (``"missing"`` without one). A seat of a priced
     session asked for without paying (:meth:`at_once`: held or confirmed by
     ``kit.bookings.book``) has neither yet: both are ``None`` and
-    ``session_id`` names the priced session.
+    ``session_id`` names the priced session, or is ``None`` for a session the
+    command drafted (a :class:`~sessionkit.services.SessionDraft`), which the
+    refusal left unstored.
     """
 
     def __init__(
@@ -113,8 +115,9 @@ class PaymentRequired(SessionKitError, ValueError):
         session_id: str | None = None,
     ) -> None:
         if booking_id is None:
+            which = "the drafted session" if session_id is None else f"session {shown(session_id)}"
             message = (
-                f"session {shown(session_id)} is priced: a seat in it is taken by paying, so "
+                f"{which} is priced: a seat in it is taken by paying, so "
                 "book it with kit.payments.book (manual=True, confirm=True for money the "
                 "host collects itself); kit.bookings.book only joins its waitlist"
             )
@@ -130,8 +133,11 @@ class PaymentRequired(SessionKitError, ValueError):
         self.session_id = session_id
 
     @classmethod
-    def at_once(cls, session_id: str) -> PaymentRequired:
-        """The error for a seat of priced ``session_id`` asked for without paying."""
+    def at_once(cls, session_id: str | None) -> PaymentRequired:
+        """The error for a seat of priced ``session_id`` asked for without paying.
+
+        ``None`` for a session drafted by the refused command: it was never stored.
+        """
         return cls(None, None, "missing", session_id=session_id)
 
 

@@ -166,8 +166,10 @@ class BookingMaking(BookingReads):
         # A seat of a priced session is taken by its payment (kit.payments.book): held
         # here, it could never be confirmed. Only its waitlist is joined without paying.
         unpaid = not paying and priced(ctx, tx, session)
+        # A drafted session goes with the refusal: the error names no id of it.
+        refused_id = session.id if request.draft is None else None
         if request.confirm and unpaid:
-            raise PaymentRequired.at_once(session.id)
+            raise PaymentRequired.at_once(refused_id)
         if key is not None:
             # Read again under the lock: a first request with this key for this
             # session may have committed while this one waited for the lock.
@@ -216,7 +218,7 @@ class BookingMaking(BookingReads):
             new = draft()  # after the checks, which draw no id when they refuse
         if seats <= free:
             if unpaid:
-                raise PaymentRequired.at_once(session.id)
+                raise PaymentRequired.at_once(refused_id)
             entered, change = self._seated(new, request, rules, tx.now, actor)
         elif request.waitlist and rules.waitlist:
             position = tx.bookings.next_position(tenant, session.id)

@@ -266,6 +266,18 @@ def test_a_client_pays_for_a_new_session_in_the_consultants_hours(
     assert len(paid_kit.payments.list("acme")) == 1
 
 
+def test_a_priced_draft_booked_without_paying_names_no_session(
+    paid_drafting: TestClient, paid_kit: SessionKit
+) -> None:
+    refused = paid_drafting.post("/v1/bookings", json=body(INSIDE), headers=CLIENT)
+    assert refused.status_code == 402, refused.text
+    problem = refused.json()
+    # The drafted session went with the refusal: no id that would lead nowhere.
+    assert (problem["session_id"], problem["payment_status"]) == (None, "missing")
+    assert problem["detail"].startswith("the drafted session is priced")
+    assert stored(paid_kit) == []
+
+
 def test_the_router_refuses_a_drafts_check_that_is_not_callable(kit: SessionKit) -> None:
     with pytest.raises(WrongType, match="drafts"):
         sessionkit_router(kit=lambda: kit, caller=caller, drafts="yes")  # type: ignore[arg-type]  # the bad value tested
