@@ -10,7 +10,10 @@ which adds exact amounts and the payment reads, are ready for the built-in kinds
 
 Subclass :class:`StorageContract` once per adapter and implement
 :meth:`~StorageContract.make_store`; pytest collects the subclass (name it
-``Test...``) and runs every behaviour the ports promise against it::
+``Test...``) and runs every behaviour the ports promise against it. A ``Test...``
+subclass that is still abstract (a hook, or a repository contract's ``kind``, not
+given) is refused with a ``TypeError`` naming what it lacks, as pytest would
+otherwise skip it without a word; a mixin not named ``Test...`` may stay abstract::
 
     from sessionkit.adapters.memory import InMemoryStore
     from sessionkit.testing.contract import StorageContract

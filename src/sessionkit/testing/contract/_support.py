@@ -138,6 +138,26 @@ _ORDERINGS = [
 ]
 
 
+def _abstract_methods(cls: type) -> list[str]:
+    """Return, sorted, the abstract methods ``cls`` leaves unimplemented.
+
+    Worked out as :class:`abc.ABCMeta` does: it has not set ``__abstractmethods__``
+    yet when ``__init_subclass__`` runs.
+    """
+    names = {name for name, value in vars(cls).items() if _is_abstract(value)}
+    for base in cls.__bases__:
+        names.update(
+            name
+            for name in getattr(base, "__abstractmethods__", ())
+            if _is_abstract(getattr(cls, name, None))
+        )
+    return sorted(names)
+
+
+def _is_abstract(value: object) -> bool:
+    return bool(getattr(value, "__isabstractmethod__", False))
+
+
 class ContractBase(abc.ABC):
     """What every topic of the contract shares: capability flags, the store fixture, helpers.
 
@@ -148,6 +168,30 @@ class ContractBase(abc.ABC):
     concurrent_units: ClassVar[bool] = True
     unicode_search: ClassVar[bool] = True
     pending: ClassVar[frozenset[str]] = frozenset()
+
+    _required_attributes: ClassVar[tuple[str, ...]] = ()
+    """Class attributes a ``Test...`` subclass must set (``kind``), beside the abstract methods."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuse a ``Test...`` subclass that is still abstract, naming what it lacks.
+
+        pytest quietly skips an abstract test class, so a subclass that forgot a
+        hook would run none of the contract and yet look green. Mixins that are not
+        named ``Test...`` may stay abstract.
+        """
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("Test"):
+            return
+        methods = _abstract_methods(cls)
+        attributes = [name for name in cls._required_attributes if not hasattr(cls, name)]
+        if methods or attributes:
+            todo = [f"implement {', '.join(methods)}"] if methods else []
+            todo += [f"set {', '.join(attributes)}"] if attributes else []
+            raise TypeError(
+                f"{cls.__module__}.{cls.__qualname__} is still abstract, so pytest would skip"
+                f" it without running a test: {'; '.join(todo)} (or, for a mixin, give it a"
+                " name that does not start with 'Test')"
+            )
 
     def needs(self, rule: str) -> None:
         """Skip the test if ``rule`` is among the adapter's :attr:`pending` port rules."""

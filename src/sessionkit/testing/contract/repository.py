@@ -57,6 +57,8 @@ class RepositoryContract(ContractBase, Generic[R]):
     kind: ClassVar[Kind[Any]]
     """The kind under test (abstract: set it in the subclass)."""
 
+    _required_attributes = ("kind",)
+
     @abc.abstractmethod
     def make_record(self, record_id: str, *, tenant: str = TENANT, variant: int = 0) -> R:
         """Return a new record (version 1); different variants never share a unique key."""
