@@ -300,3 +300,38 @@ def test_options_list_the_tiers_with_their_fees_and_the_cancel_pays_what_they_sa
         shop.kit.payments.apply(T, event, now=at)
     payment = shop.kit.payments.get(T, payment.id)
     assert (payment.refunded, payment.kept) == (Decimal("50.00"), Money.of("10.00", EUR))
+
+
+def test_options_list_no_tier_past_the_roles_cancel_deadline() -> None:
+    # Students cancel with 48 h notice; the refunds go on to 24 h and a late share. Options
+    # listed the 50 % until 24 h and the late share until the end, which cancel refuses.
+    notice = NoticePolicy(
+        rules=(NoticeRule("cancel", {"student"}, 48 * HOUR),),
+        windows=(NoticeWindow("cancel", 6 * HOUR, frozenset({"coach"})),),
+    )
+    refunds = RefundPolicy(
+        tiers=(RefundTier(72 * HOUR, 100), RefundTier(24 * HOUR, 50)),
+        late_percent=25,
+        full_refund_roles=frozenset({"provider"}),
+    )
+    h = Harness.in_memory(NOW, notice=notice, refunds=refunds)
+    session = lesson(h)
+    seat = h.kit.bookings.book(T, session.id, "student:ana", actor="ana", confirm=True)
+
+    def tiers(role: str, at: datetime) -> list[tuple[Decimal, datetime]]:
+        shown = h.kit.reschedules.options(T, session.id, role=role, now=at)
+        return [(t.percent, t.until) for t in shown.cancel_tiers]
+
+    deadline = START - 48 * HOUR
+    assert tiers("student", NOW) == [(Decimal(100), START - 72 * HOUR), (Decimal(50), deadline)]
+    assert tiers("student", deadline) == [(Decimal(50), deadline)]
+    # The provider's full refund ends where the window shuts it out, six hours before.
+    assert tiers("provider", NOW) == [(Decimal(100), START - 6 * HOUR)]
+    # A coach, whom the window lets in, keeps every tier; nobody has any once refused.
+    assert tiers("coach", NOW)[-1] == (Decimal(25), session.end)
+    late = START - 30 * HOUR
+    assert tiers("student", late) == []
+    assert h.kit.reschedules.options(T, session.id, role="student", now=late).cancel is not None
+    with pytest.raises(CancelRefused):  # as the command says
+        h.kit.bookings.cancel(T, seat.id, actor="ana", role="student", now=late)
+    h.kit.bookings.cancel(T, seat.id, actor="ana", role="student", now=deadline)

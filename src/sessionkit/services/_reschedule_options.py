@@ -48,7 +48,10 @@ class SessionOptions:
     :class:`~sessionkit.policies.RefundPolicy`, and ``cancel_tiers`` the
     refunds still to come, most first, each with its last instant (the
     policy's ``late_percent``, when it gives any, is the last, until the
-    session's end, when it is over). Once the
+    session's end, when it is over). No tier runs past the last instant
+    ``role`` may cancel by the notice policy
+    (:meth:`~sessionkit.policies.NoticePolicy.deadline_for`), and a role
+    whose cancel is refused now has none. Once the
     session is over (its end passed, or its status is terminal) a cancel
     refunds nothing (``refund_percent`` 0, no tiers) and ``cancel`` refuses
     every role but the refund policy's ``full_refund_roles`` (rule
@@ -95,17 +98,26 @@ def session_options(
                 reason=f"session {session.id!r} is over (ended {session.end.isoformat()}, "
                 f"status {session.status}); role {role!r} cannot cancel a booking of it",
             )
-    elif role in refunds.full_refund_roles:
-        # Until the session is over, as a cancel in such a role refunds in full until then.
-        tiers.append(CancelTier(percent=Decimal(100), until=session.end))
-    else:
-        for tier in refunds.tiers:
-            until = start - tier.notice
-            if until >= at:
-                tiers.append(CancelTier(percent=tier.percent, until=until, fee=tier.fee))
-        # After the last tier, until the session is over, a cancel still gets the late share.
-        if refunds.late_percent > 0:
-            tiers.append(CancelTier(percent=refunds.late_percent, until=session.end))
+    elif cancel is None:
+        # No tier outlasts the role's cancel: its notice (or a window) shuts it at its deadline,
+        # and a cancel it refuses now it refuses until the start (a notice never opens again).
+        deadline = policy.deadline_for("cancel", role, session)
+        last = session.end if deadline is None else min(deadline, session.end)
+        if role in refunds.full_refund_roles:
+            # Until the session is over, as a cancel in such a role refunds in full until then.
+            tiers.append(CancelTier(percent=Decimal(100), until=last))
+        else:
+            for tier in refunds.tiers:
+                until = start - tier.notice
+                if until >= at:
+                    tiers.append(
+                        CancelTier(percent=tier.percent, until=min(until, last), fee=tier.fee)
+                    )
+                    if until >= last:
+                        break
+            # After the last tier, until the session is over, a cancel still gets the late share.
+            if refunds.late_percent > 0 and (not tiers or tiers[-1].until < last):
+                tiers.append(CancelTier(percent=refunds.late_percent, until=last))
     return SessionOptions(
         at=at,
         reschedule=reschedule,
