@@ -91,6 +91,10 @@ def test_a_percent_of_the_wrong_type_is_wrong_type(build: Build, name: str, valu
         (lambda: RefundTier(HOUR, "abc"), "abc"),
         (lambda: RefundPolicy(late_percent="x"), "x"),
         (lambda: RefundPolicy(no_show_percent=""), ""),
+        # Decimal reads these (as 50, 100 and 50); Money refuses them, and so do percents.
+        (lambda: RefundTier(HOUR, "5_0"), "5_0"),
+        (lambda: RefundPolicy(late_percent="1_0_0"), "1_0_0"),
+        (lambda: RefundPolicy(no_show_percent="\u0665\u0660"), "\u0665\u0660"),
     ],
 )
 def test_a_percent_that_is_no_number_is_invalid_value(build: Build, value: str) -> None:

@@ -38,6 +38,7 @@ __all__ = [
     "Rounding",
     "check_currency",
     "check_money",
+    "decimal_text",
     "minor_unit",
     "sum_money",
 ]
@@ -83,14 +84,23 @@ _DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0
 """The text of an amount: a sign, ASCII digits with a point, an exponent (what Decimal reads)."""
 
 
+def decimal_text(text: str) -> bool:
+    """Whether ``text`` (stripped) is a plain decimal number: ASCII digits, sign, point, exponent.
+
+    :class:`~decimal.Decimal` also reads other scripts' digits and skips
+    underscores (``"1_000"``); amounts and percents typed or sent as text
+    must not be read so.
+    """
+    return _DECIMAL_TEXT.fullmatch(text.strip()) is not None
+
+
 def _amount(value: object) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
         raise WrongType(
             value, name="amount", expected="a Decimal, an int or a numeric string (never a float)"
         )
-    if isinstance(value, str) and not _DECIMAL_TEXT.fullmatch(value.strip()):
-        # Decimal also reads other scripts' digits and skips underscores ("1_000"): a price
-        # typed or sent as text must be a plain number.
+    if isinstance(value, str) and not decimal_text(value):
+        # A price typed or sent as text must be a plain number (see decimal_text).
         raise InvalidValue(
             f"amount {shown(value)} is not a decimal number in ASCII digits",
             value=value,

@@ -39,7 +39,7 @@ from sessionkit.errors import CurrencyMismatch, InvalidDuration, InvalidValue, W
 from sessionkit.errors._base import shown
 from sessionkit.limits import CEILING
 from sessionkit.model.booking import check_seats
-from sessionkit.model.money import Money, check_money
+from sessionkit.model.money import Money, check_money, decimal_text
 from sessionkit.model.session import Session, check_session
 from sessionkit.policies.notice import check_role, role_set
 from sessionkit.zones import to_utc
@@ -93,6 +93,8 @@ def _percent(value: object, name: str) -> Decimal:
             expected="a number from 0 to 100 (an int, a Decimal or a string, never a float)",
         )
     try:
+        if isinstance(value, str) and not decimal_text(value):
+            raise InvalidOperation  # "5_0" or other scripts' digits, which Decimal reads
         return Decimal(value.strip() if isinstance(value, str) else value)
     except InvalidOperation:
         raise InvalidValue(
