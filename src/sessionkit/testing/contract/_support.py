@@ -8,9 +8,9 @@ fixtures, and the helpers that store sessions and read them back.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import pytest
 
@@ -19,7 +19,7 @@ from sessionkit.model.events import DomainEvent, SeriesClosed, SessionCreated
 from sessionkit.model.query import SessionQuery, SortField
 from sessionkit.model.series import ScheduleItem, Series, SeriesStatus
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.ports import EventPublisher, UnitOfWork, UnitOfWorkFactory
+from sessionkit.ports import EventPublisher, Record, UnitOfWork, UnitOfWorkFactory
 from sessionkit.recurrence import Recurrence
 from sessionkit.testing.clocks import RecordingPublisher
 from sessionkit.timespan import TimeSpan
@@ -125,6 +125,51 @@ def _event(tenant: str = TENANT, session: Session | None = None) -> DomainEvent:
 
 def _ids(sessions: Iterable[Session]) -> list[str]:
     return [s.id for s in sessions]
+
+
+RowT = TypeVar("RowT", bound=Record)
+CursorT = TypeVar("CursorT", bound=Hashable)
+
+
+def page_through(
+    read: Callable[[CursorT | None], Sequence[RowT]],
+    cursor: Callable[[RowT], CursorT],
+    *,
+    rows: int,
+    what: str,
+) -> list[RowT]:
+    """Return every row of a keyset-paged read, page after page, until an empty page.
+
+    ``read(after)`` reads one page (``None``: the first); ``cursor(row)`` is the
+    ``after`` that continues after ``row``. ``rows`` is how many rows the read can
+    return at most. A page that holds a row already read fails the test at once,
+    as do more than ``rows + 1`` pages: an adapter whose ``after`` is inclusive
+    would otherwise page forever. ``what`` names the read in the failure.
+    """
+    found: list[RowT] = []
+    read_at: set[CursorT] = set()
+    after: CursorT | None = None
+    for _ in range(rows + 1):
+        page = read(after)
+        if not page:
+            return found
+        for row in page:
+            at = cursor(row)
+            assert at != after, (
+                f"{what}(after={after!r}) returned the cursor's own row {row.id!r} again:"
+                " `after` must continue strictly after the row it names"
+            )
+            assert at not in read_at, (
+                f"{what}(after={after!r}) returned {row.id!r} a second time: a page must"
+                " hold only rows after its cursor, each once"
+            )
+            read_at.add(at)
+        found.extend(page)
+        after = cursor(page[-1])
+    pytest.fail(
+        f"{what} still returned rows after {rows + 1} pages of at most {rows} rows:"
+        " following `after` never reaches the end"
+    )
 
 
 _SORT_VALUE: dict[SortField, Callable[[Session], datetime]] = {

@@ -26,7 +26,7 @@ from sessionkit.testing.contract._booking_support import (
     make_booking,
     make_booking_session,
 )
-from sessionkit.testing.contract._support import OTHER_TENANT, TENANT
+from sessionkit.testing.contract._support import OTHER_TENANT, TENANT, page_through
 from sessionkit.timespan import TimeSpan
 
 BEFORE = at_hours(-0.5)
@@ -86,13 +86,17 @@ class BookingReadsContract(BookingContractBase):
         order = ["w1", "w2", "B", "a", "c", "late"]
         with store() as uow:
             repo = self.bookings(uow)
+
+            def pages_of(size: int) -> list[Booking]:
+                return page_through(
+                    lambda after: repo.for_session(TENANT, "s1", after=after, limit=size),
+                    lambda booking: booking.session_order,
+                    rows=len(order),
+                    what=f"for_session(limit={size})",
+                )
+
             for size in (1, 2, 4, 6, 7):
-                seen: list[str] = []
-                page = repo.for_session(TENANT, "s1", limit=size)
-                while page:
-                    seen += booking_ids(page)
-                    page = repo.for_session(TENANT, "s1", after=page[-1].session_order, limit=size)
-                assert seen == order, size
+                assert booking_ids(pages_of(size)) == order, size
             placed, unplaced = repo.for_session(TENANT, "s1", limit=3)[1:3]
             after_placed = repo.for_session(TENANT, "s1", after=placed.session_order)
             assert booking_ids(after_placed) == order[2:]

@@ -12,14 +12,14 @@ session's history outlives it). Subclass it once per adapter and implement
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import attrs
 
 from sessionkit.model.journal import JournalEntry
 from sessionkit.ports import JOURNAL, JournalRepository, UnitOfWork
 from sessionkit.ports import UnitOfWorkFactory as Factory
-from sessionkit.testing.contract._support import OTHER_TENANT, T0, TENANT
+from sessionkit.testing.contract._support import OTHER_TENANT, T0, TENANT, page_through
 from sessionkit.testing.contract.repository import RepositoryContract
 
 __all__ = ["JournalRepositoryContract", "make_entry"]
@@ -111,19 +111,16 @@ class JournalRepositoryContract(RepositoryContract[JournalEntry]):
         self.keep(store, *entries)
         whole = self._history(store, session_id="s1")
         assert sorted(whole) == sorted(e.id for e in entries)
-        pages: list[str] = []
-        cursor: tuple[datetime, int, str] | None = None
         with store() as uow:
             journal = self.journal(uow)
-            while True:
-                page = journal.history(TENANT, session_id="s1", after=cursor, limit=2)
-                if not page:
-                    break
-                pages.extend(entry.id for entry in page)
-                last = page[-1]
-                cursor = (last.at, last.seq, last.id)
+            pages = page_through(
+                lambda after: journal.history(TENANT, session_id="s1", after=after, limit=2),
+                lambda entry: (entry.at, entry.seq, entry.id),
+                rows=len(entries),
+                what="history",
+            )
             assert journal.history(TENANT, session_id="s1", limit=0) == []
-        assert pages == whole
+        assert [entry.id for entry in pages] == whole
 
     def test_a_history_is_the_tenants_and_the_sessions_or_records(self, store: Factory) -> None:
         """Another tenant's entries, another session's or record's, are never in it."""

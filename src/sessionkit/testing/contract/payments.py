@@ -32,7 +32,7 @@ from sessionkit.model.payment import PAID, PENDING, REFUNDED, Due, Payment
 from sessionkit.model.session import ResourceRef
 from sessionkit.ports import BOOKINGS, PAYMENTS, PaymentRepository, UnitOfWork
 from sessionkit.ports import UnitOfWorkFactory as Factory
-from sessionkit.testing.contract._support import OTHER_TENANT, T0, TENANT
+from sessionkit.testing.contract._support import OTHER_TENANT, T0, TENANT, page_through
 from sessionkit.testing.contract.bookings import make_booking, make_booking_session
 from sessionkit.testing.contract.parents import ParentsContract
 
@@ -405,12 +405,12 @@ class PaymentsRepositoryContract(ParentsContract[Payment]):
             store,
             *(make_payment(f"p{n}", session_id=f"s{n % 3}", at=float(n % 3)) for n in range(7)),
         )
-        seen: list[str] = []
         with store() as uow:
             repo = self.payments(uow)
-            page = repo.query(TENANT, limit=2)
-            while page:
-                seen += _ids(page)
-                last = page[-1]
-                page = repo.query(TENANT, after=(last.session_start, last.id), limit=2)
-        assert seen == ["p0", "p3", "p6", "p1", "p4", "p2", "p5"]
+            seen = page_through(
+                lambda after: repo.query(TENANT, after=after, limit=2),
+                lambda payment: (payment.session_start, payment.id),
+                rows=7,
+                what="query",
+            )
+        assert _ids(seen) == ["p0", "p3", "p6", "p1", "p4", "p2", "p5"]
