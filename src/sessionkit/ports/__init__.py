@@ -6,9 +6,14 @@ the same behaviour by ``sessionkit.testing.contract``.
 
 Storage is generic: every aggregate (sessions, series, and the kinds later
 features add) is a *kind* (:class:`Kind`), a tenant-scoped, versioned record
-type with a :class:`Repository` of get / get_many / add / add_many / update /
-delete. A kind whose records need more (sessions: conflict checks, queries)
-names a wider repository protocol. A unit of work hands out repositories by
+type with a :class:`Repository` of get / get_many / claim / add / add_many /
+update / delete. ``claim`` is how background work (the ticks) takes its items:
+it locks, until the unit of work ends, those of the records asked for that no
+other unit holds, skipping rather than waiting for the rest (``FOR UPDATE SKIP
+LOCKED``), and returns them by id as last committed; a store without row locks
+(SQLite, memory), whose writers take turns anyway, returns every one that exists.
+A kind whose records need more (sessions: conflict checks, queries) names a
+wider repository protocol. A unit of work hands out repositories by
 kind (:meth:`UnitOfWork.repository`); ``uow.sessions`` and ``uow.series`` are
 typed accessors for the built-in kinds, inherited from :class:`UnitOfWorkBase`,
 so an outside adapter implements ``repository`` once and adding a kind never
@@ -40,7 +45,9 @@ Rules every storage adapter follows (the contract suite checks them):
   ``sort="updated"`` reads a never-updated session's ``updated_at`` as its
   ``created_at``; a cursor continues strictly after ``(value, id)`` and still
   works when its row was deleted. Title search is case-insensitive and literal.
-- ``get_many`` returns each found id once, in the order first asked.
+- ``get_many`` returns each found id once, in the order first asked;
+  ``claim`` returns each once, by id, and, when no other unit holds any,
+  every record of the tenant among the ids asked for.
 - Events are published after the unit of work closed (its ``with`` block
   left), in the order of the commits that produced them; a rolled-back
   unit publishes nothing. If the publisher raises, the commit still stands
