@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Protocol
 
@@ -122,13 +122,16 @@ class BookingRepository(Repository[Booking], Protocol):
         resource: ResourceRef | None = None,
         after: tuple[datetime, str] | None = None,
         limit: int | None = None,
+        closed: Collection[tuple[str, str]] = (),
     ) -> list[BookableSession]:
         """Return busy sessions in ``window`` starting after ``at`` with ``seats`` free at ``at``.
 
         By start then id; seats are counted at ``at`` (:meth:`seats_taken`).
         ``resource`` keeps the sessions that occupy it; ``after`` is a keyset
         cursor ``(start, session_id)``: only sessions strictly after it;
-        ``limit`` caps the list.
+        ``limit`` caps the list. ``closed`` names ``(lifecycle, status)`` pairs
+        whose sessions are left out: the busy statuses in which a session is
+        over (finished ahead of its time), which take no bookings.
         """
         ...
 

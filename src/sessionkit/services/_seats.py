@@ -40,6 +40,7 @@ _HOLDING = frozenset({HELD, OFFERED})
 __all__ = [
     "as_judged",
     "cancel_session_bookings",
+    "closed",
     "takes_bookings",
     "expire",
     "move_session_bookings",
@@ -63,9 +64,19 @@ def refuse_run_out(booking: Booking, now: datetime, running: Collection[str] = _
         raise HoldExpired(booking.id, booking.hold_expires_at)
 
 
-def takes_bookings(session: Session, at: datetime) -> bool:
-    """Whether ``session`` takes bookings at ``at``: busy, and not started."""
-    return session.busy and session.start > at
+def takes_bookings(ctx: Context, session: Session, at: datetime) -> bool:
+    """Whether ``session`` takes bookings at ``at``: busy, not started, and not ended.
+
+    A session in a terminal status of its lifecycle (finished or completed
+    ahead of its time) is over, as :func:`~sessionkit.services.bookings.session_over`
+    has it, though such a status may still keep its time busy.
+    """
+    return session.busy and session.start > at and not closed(ctx, session)
+
+
+def closed(ctx: Context, session: Session) -> bool:
+    """Whether ``session``'s status is terminal in its lifecycle: it takes no bookings."""
+    return ctx.lifecycle(session.lifecycle).status(session.status).terminal
 
 
 def store_booking_change(
@@ -188,7 +199,7 @@ def _offer_freed(
     none (once it started, its waitlist has run out).
     """
     offers: dict[str, Booking] = {}
-    if not takes_bookings(session, tx.now):
+    if not takes_bookings(ctx, session, tx.now):
         return offers
     claim = ctx.rules_for(session).offer_for
     for booking in waiting:

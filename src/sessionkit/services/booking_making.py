@@ -42,7 +42,7 @@ from sessionkit.model.text import check_actor, check_flag, check_id, check_tenan
 from sessionkit.policies import BookingRules, Refusal
 from sessionkit.services._context import Tx, retried
 from sessionkit.services._money import priced, unpriced
-from sessionkit.services._seats import Settled, settle
+from sessionkit.services._seats import Settled, closed, settle
 from sessionkit.services.booking_queries import BookingReads
 from sessionkit.services.booking_requests import (
     RACES,
@@ -278,7 +278,7 @@ class BookingMaking(BookingReads):
         """Run the checks that need no bookings read (the rules, the notice); return the rules."""
         rules = self._ctx.rules_for(session)
         try:
-            self._check_bookable(session, rules, seats, tx.now)
+            self._check_bookable(session, rules, seats, tx.now, closed(self._ctx, session))
         except BookingRefused as refused:
             if refused.allows_at is None:
                 raise
@@ -320,8 +320,11 @@ class BookingMaking(BookingReads):
         return first
 
     @staticmethod
-    def _check_bookable(session: Session, rules: BookingRules, seats: int, now: datetime) -> None:
-        if not session.busy:
+    def _check_bookable(
+        session: Session, rules: BookingRules, seats: int, now: datetime, ended: bool
+    ) -> None:
+        """Refuse a session not in a busy status, or ``ended`` (a terminal one), and the rules'."""
+        if not session.busy or ended:
             raise BookingRefused(
                 "not_bookable",
                 f"session {shown(session.id)} is {session.status} and takes no bookings",

@@ -240,7 +240,8 @@ class BookingReads:
         hold that ran out takes none) and less the seats of waitlisted
         bookings, which the waitlist is offered first. A session that takes
         no bookings at ``now`` (it started, or is not in a busy status, such
-        as a cancelled one) has none free, as :meth:`bookable` leaves it out.
+        as a cancelled one, or is in a terminal one, finished ahead of its
+        time) has none free, as :meth:`bookable` leaves it out.
         Seats only: the booking rules' times and the notice policy, which
         ``bookable`` and ``can_book`` also apply, are not judged here.
         Sessions not found are left out. At most ``MAX_LIMIT`` (1,000) ids
@@ -250,7 +251,7 @@ class BookingReads:
         wanted = check_ids(session_ids, "session_ids", most=MAX_LIMIT)
         with self._ctx.transaction(now) as tx:
             found = tx.sessions.get_many(tenant, wanted)
-            sessions = [s for s in found if takes_bookings(s, tx.now)]
+            sessions = [s for s in found if takes_bookings(self._ctx, s, tx.now)]
             ids = [s.id for s in sessions]
             taken = tx.bookings.seats_taken(tenant, ids, at=tx.now)
             owed = {
@@ -310,6 +311,15 @@ class BookingReads:
         rules = self._ctx.booking_rules
         fixed = rules if isinstance(rules, BookingRules) else None
         found: list[tuple[BookableSession, BookingRules]] = []
+        lifecycles = self._ctx.lifecycles
+        # Busy statuses that end a session (finished ahead of its time): they take no bookings.
+        ended = [
+            (name, status)
+            for name in lifecycles
+            for status in sorted(
+                lifecycles.get(name).terminal_statuses & lifecycles.get(name).busy_statuses
+            )
+        ]
         with self._ctx.transaction(now) as tx:
             begin, finish = _open_starts(self._ctx, fixed, acting, begin, finish, tx.now)
             if begin >= finish:
@@ -325,6 +335,7 @@ class BookingReads:
                     resource=ref,
                     after=after,
                     limit=MAX_BOOKINGS_PAGE,
+                    closed=ended,
                 )
                 found.extend(self._allowed(tx, tenant, fixed, page))
                 if len(page) < MAX_BOOKINGS_PAGE:

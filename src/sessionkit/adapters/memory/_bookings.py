@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from sessionkit.adapters.memory._repository import MemoryRepository, register
@@ -179,15 +179,18 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
         resource: ResourceRef | None = None,
         after: tuple[datetime, str] | None = None,
         limit: int | None = None,
+        closed: Collection[tuple[str, str]] = (),
     ) -> list[BookableSession]:
         """Return busy sessions in ``window`` after ``at`` with ``seats`` free, by start then id."""
         sessions: Table[Session] = self._uow.table(BOOKINGS.parents["session_id"])
         group = self._group("session")
         found: list[BookableSession] = []
+        shut = frozenset(closed)
         for session in sessions.of(tenant).values():
             start = session.start
             if (
                 not session.busy
+                or (session.lifecycle, session.status) in shut
                 or not window.start <= start < window.end
                 or start <= at
                 or (resource is not None and resource not in session.resources)

@@ -10,7 +10,18 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.sql.elements import BindParameter
 
 from sessionkit.adapters.sqlalchemy._booking_statements import (
@@ -206,7 +217,7 @@ BY_KEY = select(B).where(B.c.tenant == TENANT, B.c.idempotency_key == bindparam(
 
 
 @functools.cache
-def bookable(resource: bool, after: bool, limit: bool) -> Select[Any]:
+def bookable(resource: bool, after: bool, limit: bool, closed: bool = False) -> Select[Any]:
     """Busy sessions starting in ``[:start, :end)``, after ``:at``, with ``:seats`` free then.
 
     Rows: id, title, start, end, capacity, the seats taken and the seats owed
@@ -218,7 +229,8 @@ def bookable(resource: bool, after: bool, limit: bool) -> Select[Any]:
     ``resource``, the sessions of ``:resource``, found by the resource rows
     (which carry their session's start) in the window, one index range
     whatever the resource's history; with ``after``, only those strictly
-    after ``(:after_start, :after_id)``; with ``limit``, at most ``:limit``.
+    after ``(:after_start, :after_id)``; with ``limit``, at most ``:limit``;
+    with ``closed``, none whose ``(lifecycle, status)`` is among ``:closed``.
     """
     at = bindparam("at", type_=S.c.start_at.type)
     start = bindparam("start", type_=S.c.start_at.type)
@@ -233,6 +245,9 @@ def bookable(resource: bool, after: bool, limit: bool) -> Select[Any]:
         S.c.start_at > at,
         S.c.busy.is_(True),
     ]
+    if closed:
+        shut: BindParameter[Any] = bindparam("closed", expanding=True)
+        conditions.append(tuple_(S.c.lifecycle, S.c.status).not_in(shut))
     if resource:
         occupying = select(R.c.session_id).where(
             R.c.tenant == TENANT,

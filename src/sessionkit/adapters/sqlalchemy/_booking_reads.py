@@ -9,7 +9,7 @@ there are bookings to act on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -139,6 +139,7 @@ class SqlBookingReads(SqlRepository[Booking]):
         resource: ResourceRef | None = None,
         after: tuple[datetime, str] | None = None,
         limit: int | None = None,
+        closed: Collection[tuple[str, str]] = (),
     ) -> list[BookableSession]:
         """Return busy sessions in ``window`` starting after ``at`` with ``seats`` free, by start.
 
@@ -161,7 +162,12 @@ class SqlBookingReads(SqlRepository[Booking]):
             if limit <= 0:
                 return []
             params["limit"] = limit
-        statement = sql.bookable(resource is not None, after is not None, limit is not None)
+        shut = sorted(set(closed))
+        if shut:
+            params["closed"] = shut
+        statement = sql.bookable(
+            resource is not None, after is not None, limit is not None, bool(shut)
+        )
         connection = self._unit.db().connection()
         with self._unit.backend.planned_per_call(connection):
             # all(): fetched at once, not row by row (the driver's fetchall is a C loop).

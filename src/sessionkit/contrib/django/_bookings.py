@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -233,6 +233,7 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
         resource: ResourceRef | None = None,
         after: tuple[datetime, str] | None = None,
         limit: int | None = None,
+        closed: Collection[tuple[str, str]] = (),
     ) -> list[BookableSession]:
         """Return busy sessions in ``window`` after ``at`` with ``seats`` free, by start then id."""
         self._uow.require_open()
@@ -240,6 +241,8 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
             tenant=tenant, busy=True, start_at__gte=window.start, start_at__lt=window.end
         )
         rows = rows.filter(start_at__gt=at)
+        for lifecycle, status in closed:
+            rows = rows.exclude(lifecycle=lifecycle, status=status)
         if resource is not None:
             occupying = SessionResource.objects.using(self.using).filter(
                 tenant=tenant, resource=str(resource)

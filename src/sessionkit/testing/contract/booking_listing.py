@@ -189,3 +189,27 @@ class BookableContract(BookingContractBase):
             theirs = self.bookings(uow).bookable(OTHER_TENANT, window=window, at=at_hours(0))
             assert [(b.session_id, b.taken, b.remaining) for b in theirs] == [("open", 2, 1)]
             assert self.bookings(uow).bookable("nobody", window=window, at=at_hours(0)) == []
+
+    def test_bookable_leaves_out_the_closed_statuses(self, store: Factory) -> None:
+        """``closed`` ``(lifecycle, status)`` pairs: their sessions are not listed, busy or not.
+
+        A session finished ahead of its time keeps its hour busy but takes no
+        bookings; the pair names the lifecycle too, so another lifecycle's
+        status of the same name is still listed.
+        """
+        finished = attrs.evolve(slot("finished", at=2), status="FINISHED")
+        done = attrs.evolve(slot("done", at=3), status="COMPLETED", lifecycle="consulting")
+        other = attrs.evolve(slot("other", at=4), status="COMPLETED")  # lms has no such status
+        self.open_sessions(store, finished, done, other, slot("open", at=5))
+        with store() as uow:
+            repo = self.bookings(uow)
+            window = TimeSpan(at_hours(0), at_hours(8))
+            every = repo.bookable(TENANT, window=window, at=at_hours(0))
+            assert [b.session_id for b in every] == ["finished", "done", "other", "open"]
+            shut = [("lms", "FINISHED"), ("consulting", "COMPLETED")]
+            found = repo.bookable(TENANT, window=window, at=at_hours(0), closed=shut)
+            assert [b.session_id for b in found] == ["other", "open"]
+            page = repo.bookable(
+                TENANT, window=window, at=at_hours(0), closed=shut, after=(at_hours(4), "other")
+            )
+            assert [b.session_id for b in page] == ["open"]
