@@ -22,7 +22,13 @@ from sessionkit import (
     UsageLimitReached,
 )
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.errors import DuplicateSession, DuplicateUsage, UnknownStatus, WrongType
+from sessionkit.errors import (
+    DuplicateSession,
+    DuplicateUsage,
+    SessionLocked,
+    UnknownStatus,
+    WrongType,
+)
 from sessionkit.lifecycle import Lifecycle, Status, Transition
 from sessionkit.lifecycles import PRESETS
 from sessionkit.model import ResourceRef, Session
@@ -181,6 +187,22 @@ def test_cancelling_a_session_charged_before_it_was_held_returns_the_credit(
     again = world.lesson(ANA)  # a lesson held in full still uses its credit
     world.complete(again)
     assert world.used(sub) == 1
+
+
+def test_a_session_charged_ahead_is_not_deleted_with_its_credit(world: World) -> None:
+    # Charged by hand while SCHEDULED (a 1-to-1 whose student is a resource, not a booking),
+    # the lesson could be deleted: the entry stayed active and reverse/correct, which read the
+    # session, could never return the credit. It is a dependent now, as a booking is.
+    sub = world.subscribe(credits=1)
+    lesson = world.lesson()
+    world.kit.usage.consume(T, lesson.id, actor="host", participants=["student:ana"])
+    with pytest.raises(SessionLocked) as locked:
+        world.kit.sessions.delete(T, lesson.id, actor="host")
+    assert "1 usage entry" in str(locked.value)
+    assert world.kit.queries.get(T, lesson.id).status == "SCHEDULED"
+    assert world.used(sub) == 1
+    world.kit.sessions.cancel(T, lesson.id, actor="host")  # the way out: its credit comes back
+    assert world.used(sub) == 0
 
 
 # -- periods and limits -----------------------------------------------------------------

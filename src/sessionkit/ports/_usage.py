@@ -10,6 +10,7 @@ the counter instead of failing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
 from sessionkit.errors import DuplicateUsage, SubscriptionNotFound
@@ -41,6 +42,14 @@ class UsageRepository(Repository[UsageEntry], Protocol):
         self, tenant: str, subscription_id: str, *, period: str | None = None
     ) -> list[UsageEntry]:
         """Return the subscription's entries (of ``period`` if given), by consumed_at then id."""
+        ...
+
+    def counts(self, tenant: str, session_ids: Iterable[str]) -> dict[str, int]:
+        """Return how many entries (any state) each session is charged or used by; none: left out.
+
+        An entry charged to one session and used by another (a makeup) counts
+        for both.
+        """
         ...
 
 

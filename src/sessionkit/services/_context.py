@@ -50,6 +50,7 @@ from sessionkit.ports import (
     PAYMENTS,
     PRESENCE,
     RESCHEDULES,
+    USAGE,
     BookingRepository,
     Clock,
     FactProvider,
@@ -430,7 +431,9 @@ class Context:
         """Return ``{session_id: reason}`` for ``sessions`` with dependents.
 
         Dependents: the host's links, bookings, reschedule requests,
-        attendance overrides and presence records. The link checker reads
+        attendance overrides, presence records and usage entries (a credit
+        charged to the session or used by it, which only the session can
+        give back). The link checker reads
         through the command's own unit of work, so it sees the command's
         writes so far and never opens a second one. A session with any of
         them (of any status) is never deleted or moved by regeneration.
@@ -447,6 +450,7 @@ class Context:
         requests = tx.repository_or_none(RESCHEDULES)
         overrides = tx.repository_or_none(ATTENDANCE_OVERRIDES)
         presence = tx.repository_or_none(PRESENCE)
+        usage = tx.repository_or_none(USAGE)
         for tenant, ids in by_tenant.items():
             if bookings is not None:
                 for session_id, count in bookings.counts(tenant, ids).items():
@@ -463,6 +467,11 @@ class Context:
                 heard = Counter(p.session_id for p in presence.for_sessions(tenant, ids))
                 for session_id, count in heard.items():
                     found.setdefault(session_id, f"{count} presence record(s)")
+            if usage is not None:
+                for session_id, count in usage.counts(tenant, ids).items():
+                    found.setdefault(
+                        session_id, f"{count} usage entr{'y' if count == 1 else 'ies'}"
+                    )
         return found
 
 

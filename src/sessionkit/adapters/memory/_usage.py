@@ -7,6 +7,8 @@ so a rolled-back bump is taken back and leaves no gap.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import attrs
 
 from sessionkit.adapters.memory._repository import MemoryRepository, register
@@ -51,6 +53,20 @@ class InMemoryUsageRepository(MemoryRepository[UsageEntry]):
             if e.subscription_id == subscription_id and (period is None or e.period == period)
         ]
         return sorted(found, key=lambda e: (e.consumed_at, e.id))
+
+    def counts(self, tenant: str, session_ids: Iterable[str]) -> dict[str, int]:
+        """Return how many entries (any state) each session is charged or used by; none: left out.
+
+        An entry charged to one session and used by another (a makeup) counts
+        for both.
+        """
+        wanted = dict.fromkeys(session_ids)
+        found: dict[str, int] = {}
+        for entry in self.table.of(tenant).values():
+            for session_id in {entry.session_id, entry.used_by}:
+                if session_id in wanted:
+                    found[session_id] = found.get(session_id, 0) + 1
+        return {session_id: found[session_id] for session_id in wanted if session_id in found}
 
 
 class InMemoryCounterRepository(MemoryRepository[Counter]):

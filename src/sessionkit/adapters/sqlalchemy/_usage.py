@@ -12,9 +12,12 @@ and a rolled-back bump takes its number back with it.
 
 from __future__ import annotations
 
-from sqlalchemy import Executable, exists, insert, literal, or_, select, update
+from collections.abc import Iterable
+
+from sqlalchemy import Executable, exists, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from sessionkit.adapters.sqlalchemy._query import chunks
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
 from sessionkit.adapters.sqlalchemy._versioned import rowcount
 from sessionkit.adapters.sqlalchemy.usage_rows import (
@@ -68,6 +71,29 @@ class SqlAlchemyUsageRepository(SqlRepository[UsageEntry]):
         if period is not None:
             conditions.append(_U.c.period == period)
         return self._load(self._unit.db(), conditions, order_by=(_U.c.consumed_at, _U.c.id))
+
+    def counts(self, tenant: str, session_ids: Iterable[str]) -> dict[str, int]:
+        """Return how many entries (any state) each session is charged or used by; none: left out.
+
+        An entry charged to one session and used by another (a makeup) counts
+        for both.
+        """
+        wanted = list(dict.fromkeys(session_ids))
+        found: dict[str, int] = {}
+        connection = self._unit.db().connection()
+        for chunk in chunks(wanted):
+            charged = select(_U.c.session_id, func.count()).where(_U.c.session_id.in_(chunk))
+            # A makeup's session, unless it is the session charged (counted once).
+            used = select(_U.c.used_by, func.count()).where(
+                _U.c.used_by.in_(chunk), _U.c.used_by != _U.c.session_id
+            )
+            for statement in (
+                charged.where(_U.c.tenant == tenant).group_by(_U.c.session_id),
+                used.where(_U.c.tenant == tenant).group_by(_U.c.used_by),
+            ):
+                for session_id, count in connection.execute(statement):
+                    found[session_id] = found.get(session_id, 0) + int(count)
+        return {session_id: found[session_id] for session_id in wanted if session_id in found}
 
 
 _ATTEMPTS = 3

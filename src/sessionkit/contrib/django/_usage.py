@@ -14,10 +14,11 @@ codes drawn from a counter are gapless.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 
 from sessionkit.contrib.django._repository import DjangoRepository
 from sessionkit.contrib.django.models import (
@@ -152,6 +153,22 @@ class DjangoUsageRepository(DjangoRepository[UsageEntry, UsageRecord]):
         if period is not None:
             rows = rows.filter(period=period)
         return sorted(map(self.from_row, rows), key=lambda e: (e.consumed_at, e.id))
+
+    def counts(self, tenant: str, session_ids: Iterable[str]) -> dict[str, int]:
+        """Return how many entries (any state) each session is charged or used by; none: left out.
+
+        An entry charged to one session and used by another (a makeup) counts
+        for both.
+        """
+        wanted = list(dict.fromkeys(session_ids))
+        found: dict[str, int] = {}
+        for field in ("session_ref", "used_by"):
+            rows = self.rows(tenant).filter(**{f"{field}__in": wanted})
+            if field == "used_by":  # a makeup's session, unless it is the one charged
+                rows = rows.exclude(used_by=F("session_ref"))
+            for entry in rows.values(field).annotate(n=Count("pk")).order_by():
+                found[entry[field]] = found.get(entry[field], 0) + entry["n"]
+        return {session_id: found[session_id] for session_id in wanted if session_id in found}
 
 
 _ATTEMPTS = 2

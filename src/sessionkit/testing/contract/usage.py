@@ -187,6 +187,30 @@ class UsageRepositoryContract(ParentsContract[UsageEntry]):
             assert [e.id for e in ledger.for_session(TENANT, "s9")] == ["m"]
             assert ledger.for_session(TENANT, "nope") == []
 
+    def test_counts_are_of_entries_charged_to_or_used_by_each_session(self, store: Factory) -> None:
+        """Any state; a makeup counts for both its sessions, and for one only once."""
+        makeup = attrs.evolve(
+            make_entry("m", session_id="s9", participant="student:al"), used_by="s1"
+        )
+        itself = attrs.evolve(make_entry("i", session_id="s7"), used_by="s7")
+        self.keep(
+            store,
+            make_entry("b", participant="student:bo"),
+            attrs.evolve(
+                make_entry("a", participant="student:cy"), reversed_at=T0 + timedelta(hours=1)
+            ),
+            makeup,
+            itself,
+            make_entry("x", session_id="s2"),
+            make_entry("y", tenant=OTHER_TENANT),
+        )
+        with store() as uow:
+            ledger = self.ledger(uow)
+            wanted = ["s1", "s9", "s7", "s2", "nope", "s1"]
+            assert ledger.counts(TENANT, wanted) == {"s1": 3, "s9": 1, "s7": 1, "s2": 1}
+            assert ledger.counts(OTHER_TENANT, ["s1"]) == {"s1": 1}
+            assert ledger.counts(TENANT, []) == {}
+
     def test_for_subscription_is_by_consumption_then_id(self, store: Factory) -> None:
         """A subscription's entries (of one period if asked) by ``consumed_at`` then id."""
         other_month = attrs.evolve(make_entry("d", session_id="s4"), period="2026-04")
