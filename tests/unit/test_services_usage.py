@@ -205,6 +205,52 @@ def test_a_session_charged_ahead_is_not_deleted_with_its_credit(world: World) ->
     assert world.used(sub) == 0
 
 
+def test_a_charged_session_moved_into_another_month_takes_its_credit_along(
+    world: World,
+) -> None:
+    # Charged on 31 March, moved to 2 April: the credit stayed March's, so March refused
+    # another lesson while April had its credit untouched ("charged to the period of the
+    # session's start").
+    sub = world.subscribe(credits=1)
+    march = datetime(2026, 3, 31, 16, tzinfo=UTC)
+    april = datetime(2026, 4, 2, 16, tzinfo=UTC)
+    lesson = world.lesson(start=march)
+    world.kit.usage.consume(T, lesson.id, actor="host", participants=["student:ana"])
+    before = len(world.events.of_type(UsageRecorded))
+    world.kit.sessions.update(T, lesson.id, actor="host", start=april)
+    [entry] = world.kit.usage.entries(T, session_id=lesson.id)
+    assert (entry.period, entry.active) == ("2026-04", True)
+    assert (world.used(sub, march), world.used(sub, april)) == (0, 1)
+    moved = world.events.of_type(UsageRecorded)[before:]
+    assert [(e.change, e.entry.period) for e in moved] == [
+        ("reversed", "2026-03"),
+        ("consumed", "2026-04"),
+    ]
+    world.kit.usage.check_credit(T, "student:ana", at=march)  # March has its credit back
+    # Into a month with no credit left, the move is refused whole.
+    other = world.lesson(start=march)
+    world.kit.usage.consume(T, other.id, actor="host", participants=["student:ana"])
+    with pytest.raises(UsageLimitReached) as refused:
+        world.kit.sessions.update(T, other.id, actor="host", start=april + timedelta(hours=2))
+    assert refused.value.period == "2026-04"
+    assert world.kit.queries.get(T, other.id).start == march
+    assert (world.used(sub, march), world.used(sub, april)) == (1, 1)
+
+
+def test_an_approved_reschedule_carries_the_credit_to_the_new_month(world: World) -> None:
+    sub = world.subscribe(credits=2)
+    march = datetime(2026, 3, 31, 16, tzinfo=UTC)
+    april = datetime(2026, 4, 1, 16, tzinfo=UTC)
+    lesson = world.lesson(ANA, start=march)
+    world.kit.usage.consume(T, lesson.id, actor="host")
+    request = world.kit.reschedules.request(
+        T, lesson.id, role="student", actor="ana", reason="exam week, sorry", proposed_start=april
+    )
+    world.kit.reschedules.approve(T, request.id, role="host", actor="hal")
+    assert [e.period for e in world.kit.usage.entries(T, session_id=lesson.id)] == ["2026-04"]
+    assert (world.used(sub, march), world.used(sub, april)) == (0, 1)
+
+
 # -- periods and limits -----------------------------------------------------------------
 
 

@@ -34,6 +34,7 @@ from sessionkit.services._editing import lock_session, status_lock
 from sessionkit.services._release import settle_moved
 from sessionkit.services._reschedule_answers import status_event, store_answer
 from sessionkit.services._seats import move_session_bookings
+from sessionkit.services._usage import move_session_usage
 from sessionkit.timespan import TimeSpan
 
 __all__ = [
@@ -194,6 +195,7 @@ def move_session(
     check_free(tx, changed)
     stored = tx.sessions.update(changed, expected_version=session.version)
     ended = move_session_bookings(tx, stored, actor=actor)
+    move_session_usage(tx, stored, actor=actor)
     old = {"start": session.start, "end": session.end}
     tx.collect(
         [SessionUpdated(tenant=session.tenant, actor=actor, at=tx.now, session=stored, old=old)]

@@ -50,6 +50,7 @@ __all__ = [
     "active_subscription",
     "assign_codes",
     "consume_in",
+    "move_session_usage",
     "resets_at",
     "reverse_in",
     "settle_usage",
@@ -272,6 +273,45 @@ def reverse_in(
         )
         done.append(stored)
     return done
+
+
+def move_session_usage(tx: Tx, session: Session, *, actor: str | None) -> None:
+    """Carry the credits charged to moved ``session`` to the period of its new start.
+
+    A credit is charged to the period of its session's start, so a session
+    moved across a period's end (31 January to 3 February) returns its
+    credits to the old period and takes them from the new one: a
+    ``"reversed"`` and a ``"consumed"`` :class:`UsageRecorded` each.
+    ``UsageLimitReached`` when the new period has no credit left and the
+    subscription refuses going past (the move is refused with it). Call with
+    the moved session stored; a makeup's credit stays with the session it
+    replaces.
+    """
+    usage = usage_or_none(tx)
+    if usage is None:
+        return
+    subscriptions = tx.repository(SUBSCRIPTIONS)
+    for entry in usage.for_session(session.tenant, session.id):
+        if not entry.active or entry.session_id != session.id:
+            continue
+        subscription = subscriptions.get(entry.tenant, entry.subscription_id)
+        period = subscription.period_of(session.start)
+        if period == entry.period:
+            continue
+        counters = tx.repository(COUNTERS)
+        counters.bump(entry.tenant, usage_counter(entry.subscription_id, entry.period), -1)
+        _bump(tx, subscription, entry.participant, period)
+        stored = usage.update(attrs.evolve(entry, period=period), expected_version=entry.version)
+        tx.collect(
+            [
+                UsageRecorded(
+                    tenant=entry.tenant, actor=actor, at=tx.now, entry=entry, change="reversed"
+                ),
+                UsageRecorded(
+                    tenant=entry.tenant, actor=actor, at=tx.now, entry=stored, change="consumed"
+                ),
+            ]
+        )
 
 
 def settle_usage(

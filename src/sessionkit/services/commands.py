@@ -37,6 +37,7 @@ from sessionkit.services._seats import move_session_bookings
 from sessionkit.services._statuses import advance_steps as advance_steps
 from sessionkit.services._statuses import status_event as status_event
 from sessionkit.services._statuses import store_status as store_status
+from sessionkit.services._usage import move_session_usage
 from sessionkit.services.drafts import SessionDraft, make_extra
 from sessionkit.services.session_statuses import (
     SessionStatusCommands,
@@ -186,7 +187,10 @@ class SessionCommands(SessionStatusCommands):
             if "span" in changes or "resources" in changes:
                 check_free(tx, changed)
             stored = tx.sessions.update(changed, expected_version=session.version)
-            ended = move_session_bookings(tx, stored, actor=actor) if "span" in changes else 0
+            ended = 0
+            if "span" in changes:
+                ended = move_session_bookings(tx, stored, actor=actor)
+                move_session_usage(tx, stored, actor=actor)
             tx.collect(
                 [SessionUpdated(tenant=tenant, actor=actor, at=tx.now, session=stored, old=old)]
             )
