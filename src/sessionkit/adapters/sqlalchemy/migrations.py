@@ -214,3 +214,31 @@ def include_object(
     if type_ != "table" or not reflected or compare_to is not None:
         return True
     return name != VERSION_TABLE and name not in metadata.tables
+
+
+_OWN_PREFIX = "sessionkit_"
+
+
+def _own_tables_only(
+    _object: SchemaItem,
+    name: str | None,
+    type_: NameFilterType,
+    reflected: bool,
+    compare_to: SchemaItem | None,
+) -> bool:
+    """The ``include_object`` hook of sessionkit's own ``env.py``: compare sessionkit's tables only.
+
+    ``alembic.command.check(alembic_config(engine))`` and autogenerate over
+    sessionkit's scripts compare the database with
+    :data:`~sessionkit.adapters.sqlalchemy.metadata`. Left to themselves they
+    propose dropping every other table: ``sessionkit_alembic_version`` on
+    PostgreSQL (Alembic leaves the version table out only when the compared
+    schema, ``None``, is the ``version_table_schema``, which there is the
+    connection's schema by name) and, on every database, an application's
+    own tables beside sessionkit's. A table that only the database has is
+    compared when its name is sessionkit's (a table a release dropped) and
+    it is not the version table.
+    """
+    if type_ != "table" or not reflected or compare_to is not None:
+        return True
+    return name is not None and name.startswith(_OWN_PREFIX) and name != VERSION_TABLE

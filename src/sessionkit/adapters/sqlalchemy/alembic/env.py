@@ -3,7 +3,9 @@
 The engine or connection arrives in ``config.attributes["connection"]``;
 revisions are recorded in ``sessionkit_alembic_version``, in the connection's
 own schema (``schema.target_schema``): found through PostgreSQL's search path,
-another schema's version table at head would make the run do nothing. Every
+another schema's version table at head would make the run do nothing.
+``alembic.command.check`` compares sessionkit's tables only
+(``migrations._own_tables_only``): not the version table, nor the application's. Every
 run holds ``migrations.migration_lock``, so two processes never migrate one
 schema at once. Importing this module outside Alembic (pytest's doctest
 collection does) does nothing.
@@ -14,7 +16,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection, Engine
 
-from sessionkit.adapters.sqlalchemy.migrations import VERSION_TABLE, migration_lock
+from sessionkit.adapters.sqlalchemy.migrations import (
+    VERSION_TABLE,
+    _own_tables_only,
+    migration_lock,
+)
 from sessionkit.adapters.sqlalchemy.rows import metadata
 from sessionkit.adapters.sqlalchemy.schema import (
     own_connection,
@@ -31,6 +37,7 @@ def _run(connection: Connection) -> None:
         version_table=VERSION_TABLE,
         version_table_schema=target_schema(connection),
         compare_type=True,
+        include_object=_own_tables_only,
     )
     with context.begin_transaction(), target_first_on_path(connection):
         context.run_migrations()
