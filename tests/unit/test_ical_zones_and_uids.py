@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sessionkit.contrib.ical import (
+    CalendarSyntaxError,
     IcalCalendar,
     IcalEvent,
     export_series,
@@ -276,3 +277,61 @@ def test_a_custom_zone_is_named_by_offsets_on_every_day(zone: str, named: str) -
     head, tail = NEW_YORK_RULES.split("BEGIN:VTIMEZONE")[0], NEW_YORK_RULES.split("BEGIN:VEVENT")[1]
     text = head + custom.to_ical().decode() + "BEGIN:VEVENT" + tail
     assert read_ical(text).events[0].tz == named
+
+
+_GOOD_ZONE = [
+    "BEGIN:STANDARD",
+    "DTSTART:19700101T000000",
+    "TZOFFSETFROM:+0100",
+    "TZOFFSETTO:+0100",
+    "END:STANDARD",
+]
+
+
+def _custom_zone(tzid: str, *parts: str) -> str:
+    """A calendar whose one event is in the VTIMEZONE ``parts`` define for ``tzid`` (line 4)."""
+    return ics(
+        "BEGIN:VTIMEZONE",
+        f"TZID:{tzid}",
+        *parts,
+        "END:VTIMEZONE",
+        *event("UID:u", f"DTSTART;TZID={tzid}:20260316T180000", "DURATION:PT1H"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("parts", "why"),
+    [
+        ((), "at least one component is needed"),
+        (
+            ("BEGIN:STANDARD", "TZOFFSETFROM:+0100", "TZOFFSETTO:+0100", "END:STANDARD"),
+            "mandatory DTSTART not found",
+        ),
+        (
+            ("BEGIN:STANDARD", "DTSTART:19700101T000000", "TZOFFSETTO:+0100", "END:STANDARD"),
+            "mandatory TZOFFSETFROM not found",
+        ),
+    ],
+)
+@pytest.mark.parametrize("read_before", [False, True])
+def test_a_broken_vtimezone_is_refused_on_its_tzid_line_whatever_was_read_before(
+    parts: tuple[str, ...], why: str, read_before: bool
+) -> None:
+    # icalendar reads a VTIMEZONE as it parses, unless it has one of that TZID already, from
+    # any calendar: after a good "Customized Time Zone" a broken one escaped as a ValueError.
+    tzid = "Customized Time Zone" if read_before else f"Never read {why}"
+    if read_before:
+        assert read_ical(_custom_zone(tzid, *_GOOD_ZONE)).events[0].tz == "Africa/Lagos"
+    with pytest.raises(CalendarSyntaxError) as caught:
+        read_ical(_custom_zone(tzid, *parts))
+    assert (caught.value.line, caught.value.text) == (4, f"TZID:{tzid}")
+    assert str(caught.value) == (
+        f"line 4: the VTIMEZONE of TZID {tzid!r} cannot be read ({why}) in 'TZID:{tzid}'"
+    )
+
+
+def test_a_good_custom_zone_after_a_broken_one_of_the_same_tzid_is_read() -> None:
+    tzid = "Customized Time Zone"
+    with pytest.raises(CalendarSyntaxError):
+        read_ical(_custom_zone(tzid))
+    assert read_ical(_custom_zone(tzid, *_GOOD_ZONE)).events[0].tz == "Africa/Lagos"

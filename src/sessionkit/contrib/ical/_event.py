@@ -17,13 +17,24 @@ from sessionkit.contrib.ical._errors import (
     MissingProperty,
     UnknownCalendarZone,
 )
-from sessionkit.contrib.ical._source import SourceEvent
+from sessionkit.contrib.ical._source import SourceEvent, SourceZone
 from sessionkit.errors import UnknownTimeZone
 from sessionkit.errors._base import shown
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import get_zone
 
-__all__ = ["EventReader", "Wall", "Zones", "iana_key", "instant", "listed", "local_wall"]
+__all__ = [
+    "EventReader",
+    "Wall",
+    "Zones",
+    "broken_zone",
+    "iana_key",
+    "instant",
+    "listed",
+    "local_wall",
+    "named_zone",
+    "zone_rules",
+]
 
 Wall = tuple[datetime | date, str]
 """A value as written: a naive wall time (or a date) and the IANA zone it is in."""
@@ -32,7 +43,19 @@ Wall = tuple[datetime | date, str]
 class Zones:
     """Turns TZIDs into IANA keys: IANA names, Windows names, or a VTIMEZONE matched by offsets."""
 
-    def __init__(self, cal: icalendar.Calendar, floating: str, hint: str | None) -> None:
+    def __init__(
+        self,
+        cal: icalendar.Calendar,
+        floating: str,
+        hint: str | None,
+        sources: Sequence[SourceZone] = (),
+    ) -> None:
+        """Read every VTIMEZONE of a TZID no name gives; refuse one that cannot be read.
+
+        Every time, not only when an event uses it: icalendar reads them as it
+        parses, unless it has one of the TZID already (from any calendar).
+        ``sources`` are the VTIMEZONEs' lines (:func:`vtimezones`).
+        """
         self.floating = floating
         self._hint = hint  # the calendar's X-WR-TIMEZONE, if an IANA name
         self._vtimezones = {
@@ -40,19 +63,22 @@ class Zones:
             for tz in cal.walk("VTIMEZONE")
             if isinstance(tz, icalendar.Timezone)
         }
+        where = {z.tzid: z for z in sources}
+        self._rules = {
+            tzid: zone_rules(vtz, tzid, where.get(tzid))
+            for tzid, vtz in self._vtimezones.items()
+            if named_zone(tzid) is None
+        }
         self._known: dict[str, str] = {}
 
     def key(self, tzid: str, where: tuple[int, str], uid: str, near: datetime) -> str:
         if tzid in self._known:
             return self._known[tzid]
-        found = iana_key(tzid) or iana_key(WINDOWS_TO_OLSON.get(tzid, ""))
+        found = named_zone(tzid)
         vtz = self._vtimezones.get(tzid)
         if found is None and vtz is not None:
-            # lookup_tzid=False: this calendar's own VTIMEZONE, never icalendar's
-            # process-wide cache entry for the same TZID (Outlook names every custom
-            # zone "Customized Time Zone": the first calendar read would win).
             hints = (iana_key(str(vtz.get("X-LIC-LOCATION", ""))), self._hint)
-            found = _matching_zone(vtz.to_tz(lookup_tzid=False), near, hints)
+            found = _matching_zone(self._rules[tzid], near, hints)
         if found is None:
             why = "its VTIMEZONE matches no IANA zone" if vtz else "the calendar has no VTIMEZONE"
             raise UnknownCalendarZone(
@@ -64,6 +90,39 @@ class Zones:
             )
         self._known[tzid] = found
         return found
+
+
+def named_zone(tzid: str) -> str | None:
+    """The IANA key a TZID names, as an IANA or a Windows name; else ``None``."""
+    return iana_key(tzid) or iana_key(WINDOWS_TO_OLSON.get(tzid, ""))
+
+
+def zone_rules(vtz: icalendar.Timezone, tzid: str, source: SourceZone | None) -> tzinfo:
+    """Return the rules of a calendar's own VTIMEZONE; ``CalendarSyntaxError`` if it has none.
+
+    ``lookup_tzid=False``: this calendar's VTIMEZONE, never icalendar's
+    process-wide cache entry for the same TZID (Outlook names every custom zone
+    "Customized Time Zone": the first calendar read would win, and a broken
+    VTIMEZONE would pass, or fail, by what was read before it).
+    """
+    try:
+        rules: tzinfo = vtz.to_tz(lookup_tzid=False)
+    except (ValueError, TypeError, LookupError, AttributeError) as exc:
+        # icalendar's own checks (no STANDARD or DAYLIGHT, no DTSTART or TZOFFSETFROM)
+        # raise ValueError; the others are shapes it does not expect, still the calendar's.
+        raise broken_zone(tzid, source, exc) from None
+    return rules
+
+
+def broken_zone(tzid: str, source: SourceZone | None, exc: Exception) -> CalendarSyntaxError:
+    """The error for a VTIMEZONE icalendar cannot turn into rules (``exc``), on its TZID line."""
+    return CalendarSyntaxError(
+        f"the VTIMEZONE of TZID {shown(tzid)} cannot be read ({exc})",
+        line=None if source is None else source.line,
+        text=None if source is None else source.text,
+        expected="a VTIMEZONE with a STANDARD or DAYLIGHT part, each with DTSTART,"
+        " TZOFFSETFROM and TZOFFSETTO",
+    )
 
 
 def iana_key(name: str) -> str | None:

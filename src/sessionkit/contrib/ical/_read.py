@@ -20,12 +20,15 @@ from sessionkit.contrib.ical._event import (
     EventReader,
     Wall,
     Zones,
+    broken_zone,
     iana_key,
     instant,
     listed,
     local_wall,
+    named_zone,
+    zone_rules,
 )
-from sessionkit.contrib.ical._source import scan, tzid_lines
+from sessionkit.contrib.ical._source import SourceZone, scan, tzid_lines, vtimezones
 from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride, IcalSeries
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
@@ -67,10 +70,11 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
     source = source.removeprefix("\ufeff")
     floating = get_zone(default_tz).key
     outline = scan(source)
+    sources = vtimezones(source)
     try:
         cal = icalendar.Calendar.from_ical(source)
     except (ValueError, TypeError) as exc:  # TypeError: a value of the wrong declared type
-        raise CalendarSyntaxError(f"unreadable calendar: {exc}", line=None, text=None) from None
+        raise _unreadable(sources, exc) from None
     except (AttributeError, KeyError, IndexError) as exc:
         # icalendar's parser meeting a shape it does not expect (a VTIMEZONE with its TZID
         # twice gives a list where it wants a string): still the calendar's fault.
@@ -85,7 +89,7 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
         # of the zone database ("Europe") or too long for a file name raises OSError.
         raise _unloadable_zone(source, outline.zones, exc) from None
     hint = iana_key(str(_first(cal.get("X-WR-TIMEZONE", ""))))
-    zones = Zones(cal, hint or floating, hint)
+    zones = Zones(cal, hint or floating, hint, sources)
     vevents = cal.walk("VEVENT")
     if len(vevents) != len(outline.events):  # pragma: no cover - the outline and icalendar agree
         raise CalendarSyntaxError("VEVENTs could not be matched to lines", line=None, text=None)
@@ -397,6 +401,23 @@ def _with_dtstart(
             rdates=sorted([*rec.rdates, begin]),
         ),
     )
+
+
+def _unreadable(sources: Sequence[SourceZone], error: Exception) -> CalendarError:
+    """The error for a calendar icalendar cannot parse: its VTIMEZONE's if one is at fault.
+
+    icalendar reads a VTIMEZONE of a TZID it does not know as it parses (and
+    fails there), unless it has read one of that TZID before, from any
+    calendar; :class:`Zones` reads them afterwards, to the same error.
+    """
+    for zone in sources:
+        try:
+            parsed = icalendar.Component.from_ical(zone.block)
+            if isinstance(parsed, icalendar.Timezone) and named_zone(zone.tzid) is None:
+                zone_rules(parsed, zone.tzid, zone)
+        except (ValueError, TypeError, LookupError, AttributeError) as exc:
+            raise broken_zone(zone.tzid, zone, exc) from None
+    return CalendarSyntaxError(f"unreadable calendar: {error}", line=None, text=None)
 
 
 def _unloadable_zone(source: str, defined: Mapping[str, int], error: OSError) -> CalendarError:

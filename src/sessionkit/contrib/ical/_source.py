@@ -8,7 +8,7 @@ import attrs
 
 from sessionkit.contrib.ical._errors import CalendarSyntaxError
 
-__all__ = ["SourceEvent", "SourceMap", "scan", "tzid_lines"]
+__all__ = ["SourceEvent", "SourceMap", "SourceZone", "scan", "tzid_lines", "vtimezones"]
 
 _NAME = re.compile(r"[A-Za-z0-9-]+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -122,6 +122,41 @@ def scan(text: str) -> SourceMap:
             expected=f"END:{stack[-1]}",
         )
     return SourceMap(events=events, zones=zones)
+
+
+@attrs.frozen
+class SourceZone:
+    """One VTIMEZONE: its TZID, the line that names it, and its text (unfolded, CRLF lines)."""
+
+    tzid: str
+    line: int
+    text: str
+    block: str
+
+
+def vtimezones(text: str) -> list[SourceZone]:
+    """Each VTIMEZONE of a calendar :func:`scan` has checked, in text order."""
+    found: list[SourceZone] = []
+    block: list[str] = []
+    depth = 0  # inside a VTIMEZONE: 1 at its own properties, more in STANDARD or DAYLIGHT
+    named: tuple[str, int, str] | None = None
+    for number, line in _logical_lines(text):
+        head, _, value = line.partition(":")
+        name = re.split(r"[;:]", head, maxsplit=1)[0].upper()
+        if not depth:
+            if name == "BEGIN" and value.strip().upper() == "VTIMEZONE":
+                block, depth, named = [line], 1, None
+            continue
+        block.append(line)
+        if name == "BEGIN":
+            depth += 1
+        elif name == "END":
+            depth -= 1
+            if not depth and named is not None:
+                found.append(SourceZone(*named, block="\r\n".join(block) + "\r\n"))
+        elif name == "TZID" and depth == 1 and named is None:
+            named = (value.strip(), number, line)
+    return found
 
 
 def tzid_lines(text: str) -> list[tuple[int, str, str]]:
