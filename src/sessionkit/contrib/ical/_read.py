@@ -238,7 +238,11 @@ def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
             )
             raise reader.fail(CalendarError, why, "RDATE", "a PERIOD that ends after it starts")
         if end is not None and end - begin != duration:  # a PERIOD of its own length
-            overrides.append(IcalOverride(key=local_wall(wall, tz), span=TimeSpan(begin, end)))
+            overrides.append(
+                IcalOverride(
+                    key=local_wall(wall, tz), span=TimeSpan(begin, end), line=reader.src.begin
+                )
+            )
     # One override per occurrence: the highest SEQUENCE wins, then the later in the file.
     by_key: dict[datetime, IcalOverride | None] = {o.key: o for o in overrides}
     told: dict[datetime, tuple[EventReader, str]] = {o.key: (reader, "RDATE") for o in overrides}
@@ -262,7 +266,9 @@ def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
         if own is None:
             raise other.fail(MissingProperty, "an override needs a DTSTART", "DTSTART", "DTSTART")
         title = other.title if other.title and other.title != reader.title else None
-        by_key[key] = IcalOverride(key=key, span=other.span(own, duration), title=title)
+        by_key[key] = IcalOverride(
+            key=key, span=other.span(own, duration), title=title, line=other.src.begin
+        )
         told[key] = (other, "DTSTART")
     overrides = [o for o in by_key.values() if o is not None]
     exdates.extend(

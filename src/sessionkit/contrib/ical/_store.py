@@ -9,7 +9,7 @@ import attrs
 
 from sessionkit.contrib.ical._errors import CalendarError
 from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride
-from sessionkit.errors import WrongType
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.events import SessionCreated
 from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
 from sessionkit.model.session import ResourceRef, Session, resource_refs
@@ -20,7 +20,8 @@ from sessionkit.services.app import SessionKit
 from sessionkit.services.bulk import initial_window, new_series
 from sessionkit.services.generation import materialise_in
 from sessionkit.services.reports import MaterialiseReport
-from sessionkit.zones import get_zone
+from sessionkit.timespan import TimeSpan
+from sessionkit.zones import check_instant, get_zone
 
 __all__ = ["StoredCalendar", "store_ical"]
 
@@ -56,7 +57,11 @@ def store_ical(
     except a cancelled one (``STATUS:CANCELLED``), which gets no session: a
     lifecycle enters a cancelled status only by a transition. A cancelled
     series is not stored either (nor its overrides). Raises ``WrongType`` for
-    a ``calendar`` that is no :class:`IcalCalendar`. The UIDs are
+    a ``calendar`` that is no :class:`IcalCalendar`, and a ``CalendarError``
+    (an ``InvalidValue``, as ``create_extra``'s) naming the VEVENT's line for an
+    override or event that starts or ends outside the instants the services
+    schedule at (:data:`~sessionkit.zones.EARLIEST` to
+    :data:`~sessionkit.zones.LATEST`). The UIDs are
     what :func:`export_series` writes again. Every session occupies ``resources``;
     an override or extra that collides raises ``SessionConflict`` and stores
     nothing, while colliding generated occurrences are skipped and reported.
@@ -66,6 +71,7 @@ def store_ical(
     if not isinstance(calendar, IcalCalendar):
         raise WrongType(calendar, name="calendar", expected="an IcalCalendar (read_ical's)")
     _check_titles(calendar)
+    _check_times(calendar)
     refs = resource_refs(resources)
     ctx = kit.context
     ctx.session_lifecycle(lifecycle)  # an unknown lifecycle fails before any write
@@ -140,6 +146,36 @@ def _check_title(title: str, line: int | None, uid: str) -> None:
             uid=uid,
             expected=f"a SUMMARY of at most {MAX_TITLE_LENGTH} characters",
         )
+
+
+def _check_times(calendar: IcalCalendar) -> None:
+    """Refuse an override or event outside the instants the services schedule at, before any write.
+
+    :meth:`~sessionkit.services.SessionCommands.create_extra` refuses them
+    (:func:`~sessionkit.zones.check_instant`): stored anyway, such a session
+    is one no command could have made (a typo's year 1, a move to year 500).
+    A series' own occurrences are generated, from ``EARLIEST`` on, as the
+    services generate them.
+    """
+    for series in calendar.series:
+        if series.cancelled:  # a cancelled series gets no session
+            continue
+        for override in series.overrides:
+            line = override.line if override.line is not None else series.line
+            _check_span(override.span, "the override's", line, series.uid)
+    for event in calendar.events:
+        if not event.cancelled:  # a cancelled event gets no session
+            _check_span(event.span, "the event's", event.line, event.uid)
+
+
+def _check_span(span: TimeSpan, whose: str, line: int | None, uid: str) -> None:
+    try:
+        check_instant(span.start, "start")
+        check_instant(span.end, "end")
+    except InvalidValue as exc:
+        raise CalendarError(
+            f"{whose} {exc}", line=line, text=None, uid=uid, expected=exc.expected
+        ) from None
 
 
 def _item_of(series: Series, key: datetime) -> ScheduleItem:

@@ -39,11 +39,14 @@ class IcalOverride:
     ``key`` is the occurrence key it replaces (the naive local start in the
     series' zone, as :attr:`sessionkit.Session.occurrence_key`); ``span`` is
     when it now takes place; ``title`` is set when it differs from the series'.
+    ``line`` is where its VEVENT begins (the series' own, for an RDATE with a
+    PERIOD of another length), when read from a file.
     """
 
     key: datetime = attrs.field()
     span: TimeSpan
     title: str | None = None
+    line: int | None = attrs.field(default=None, eq=False)
 
     @key.validator
     def _naive_key(self, _attribute: attrs.Attribute[datetime], key: datetime) -> None:

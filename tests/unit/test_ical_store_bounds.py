@@ -1,0 +1,78 @@
+"""store_ical refuses what the services refuse: sessions outside EARLIEST..LATEST."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from sessionkit.contrib.ical import CalendarError, read_ical, store_ical
+from sessionkit.errors import InvalidValue
+from sessionkit.testing.harness import Harness
+
+from ._ical_support import NOW, event, ics
+
+WEEKLY = ["UID:yoga", "SUMMARY:Yoga", "DTSTART:20260316T100000Z", "DURATION:PT1H"]
+
+
+def _kit() -> Harness:
+    return Harness.in_memory(NOW)
+
+
+@pytest.mark.parametrize(
+    ("lines", "line", "message"),
+    [
+        (  # a typo's year 1: create_extra refuses it
+            event("UID:typo", "DTSTART:00010101T100000Z", "DTEND:00010101T110000Z"),
+            3,
+            "the event's start 0001-01-01T10:00:00+00:00 is outside",
+        ),
+        (  # ends after LATEST
+            event("UID:late", "DTSTART:89991231T233000Z", "DURATION:PT1H"),
+            3,
+            "the event's end 9000-01-01T00:30:00+00:00 is outside",
+        ),
+        (  # an override moved to year 500, on its own VEVENT's line
+            [
+                *event(*WEEKLY, "RRULE:FREQ=WEEKLY;COUNT=3"),
+                *event(
+                    "UID:yoga",
+                    "RECURRENCE-ID:20260323T100000Z",
+                    "DTSTART:05000323T100000Z",
+                    "DURATION:PT1H",
+                ),
+            ],
+            10,
+            "the override's start 0500-03-23T10:00:00+00:00 is outside",
+        ),
+    ],
+)
+def test_a_session_outside_the_instants_the_services_schedule_at_is_refused(
+    lines: list[str], line: int, message: str
+) -> None:
+    h = _kit()
+    with pytest.raises(InvalidValue) as caught:  # the services' error, as a CalendarError
+        store_ical(h.kit, "acme", read_ical(ics(*lines)), actor="a")
+    assert isinstance(caught.value, CalendarError)
+    assert caught.value.line == line
+    assert str(caught.value).startswith(f"line {line}: {message}")
+    assert "1000-01-01 to 9000-01-01 UTC" in str(caught.value)
+    assert [s.title for s in h.kit.queries.list("acme").items] == []  # nothing written
+    with pytest.raises(InvalidValue):
+        h.kit.sessions.create_extra(
+            "acme",
+            actor="a",
+            start=datetime(1, 1, 1, 10, tzinfo=UTC),
+            end=datetime(1, 1, 1, 11, tzinfo=UTC),
+            lifecycle="lms",
+        )
+
+
+def test_cancelled_events_outside_the_bounds_are_not_checked_since_not_stored() -> None:
+    h = _kit()
+    text = ics(
+        *event("UID:gone", "STATUS:CANCELLED", "DTSTART:00010101T100000Z", "DURATION:PT1H"),
+        *event("UID:kept", "DTSTART:89991231T220000Z", "DURATION:PT1H"),
+    )
+    stored = store_ical(h.kit, "acme", read_ical(text), actor="a")
+    assert [s.start for s in stored.extras] == [datetime(8999, 12, 31, 22, tzinfo=UTC)]
