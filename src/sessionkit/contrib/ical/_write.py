@@ -12,10 +12,10 @@ import icalendar
 
 from sessionkit.contrib.ical._read import ONLY_DTSTART
 from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride, IcalSeries
-from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors import ExpansionLimitExceeded, InvalidValue, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.series import ScheduleItem
-from sessionkit.recurrence import Recurrence
+from sessionkit.recurrence import Occurrence, Recurrence
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware, get_zone, resolve_local, wall_time_kind
 
@@ -24,6 +24,8 @@ __all__ = ["write_ical"]
 PRODID = "-//sessionkit//sessionkit.contrib.ical//EN"
 _OPEN_ENDED_YEARS = 10
 """How many years a VTIMEZONE covers after the start of a rule that never ends."""
+_SPARE = timedelta(days=366)
+"""What a VTIMEZONE covers past the extrapolated end of a rule too long to expand."""
 _FIRST_COVERED = date.min + timedelta(days=1)
 _LAST_COVERED = date.max - timedelta(days=70)
 """The dates a VTIMEZONE may start and end on: icalendar steps up to 64 days past its end."""
@@ -127,20 +129,53 @@ def _vtimezone(tz: str, first: date, last: date) -> icalendar.Timezone:
 
 
 def _last_date(rec: Recurrence) -> date:
+    """The last date ``rec`` is used on, which its zone's VTIMEZONE covers up to."""
     rule = rec.rule
     ends = [r.date() for r in rec.rdates]
     if isinstance(rule.until, datetime):  # Recurrence keeps UNTIL as a UTC instant
         ends.append(rule.until.date())
     elif rule.count is not None:
-        lo = rec.start.replace(tzinfo=get_zone(rec.tz)).astimezone(UTC) - timedelta(days=2)
-        found = list(rec.between(lo, datetime(9999, 1, 1, tzinfo=UTC)))
-        ends.extend(o.span.end.date() for o in found[-1:])
+        ends.append(_count_end(rec, rule.count) or _open_end(rec))
     else:
-        first = rec.start.date()
-        year = min(first.year + _OPEN_ENDED_YEARS, 9998)
-        leap_day = (first.month, first.day) == (2, 29)  # no 29 February in most years
-        ends.append(first.replace(year=year, day=28) if leap_day else first.replace(year=year))
+        ends.append(_open_end(rec))
     return max([rec.start.date(), *ends])
+
+
+def _open_end(rec: Recurrence) -> date:
+    """The date a VTIMEZONE of a rule that never ends covers up to: ten years on."""
+    first = rec.start.date()
+    year = min(first.year + _OPEN_ENDED_YEARS, 9998)
+    leap_day = (first.month, first.day) == (2, 29)  # no 29 February in most years
+    return first.replace(year=year, day=28) if leap_day else first.replace(year=year)
+
+
+def _count_end(rec: Recurrence, count: int) -> date | None:
+    """The date the last of a COUNT rule's occurrences ends on (``None`` if none is found).
+
+    Found by expanding the rule as far as one expansion may go (the default
+    ``Limits.candidates``). A rule with more occurrences than that
+    (``FREQ=HOURLY;COUNT=99000``, which ``store_ical`` takes: sessions are
+    generated window by window) is still written, as its RRULE: only its
+    VTIMEZONE needs the date, so it is extrapolated from the occurrences found,
+    at their pace, with a year to spare (to year 9999 at most).
+    """
+    lo = rec.start.replace(tzinfo=get_zone(rec.tz)).astimezone(UTC) - timedelta(days=2)
+    first: Occurrence | None = None
+    last: Occurrence | None = None
+    seen = 0
+    try:
+        for occurrence in rec.between(lo, datetime(9999, 1, 1, tzinfo=UTC)):
+            first = occurrence if first is None else first
+            last, seen = occurrence, seen + 1
+    except ExpansionLimitExceeded:
+        if first is None or last is None or seen < 2:
+            return None  # too sparse to tell a pace: covered as a rule that never ends
+        pace = (last.span.start - first.span.start) / (seen - 1)
+        try:
+            return (last.span.end + pace * max(count - seen, 0) + _SPARE).date()
+        except OverflowError:  # past year 9999: _vtimezone stops at the calendar's end
+            return date.max
+    return None if last is None else last.span.end.date()
 
 
 def _add_dates(
@@ -370,7 +405,9 @@ def write_ical(calendar: IcalCalendar, *, stamp: datetime, name: str | None = No
     that zone (of the first all-day event's, without an all-day series) are
     written in DATE values too. A cancelled series or event says
     ``STATUS:CANCELLED``. Each zone's VTIMEZONE covers
-    the dates it is used on (a rule that never ends: ten years). ``stamp``
+    the dates it is used on (a rule that never ends: ten years; one with a
+    COUNT too long to expand at once: up to its end at the pace of the
+    occurrences found, and a year). ``stamp``
     is the DTSTAMP of every event; ``name`` (or the calendar's) becomes
     ``X-WR-CALNAME``. Raises ``WrongType`` for a ``calendar`` that is no
     :class:`IcalCalendar`, ``InvalidValue`` for text with a lone surrogate.

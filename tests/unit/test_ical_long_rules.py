@@ -1,0 +1,63 @@
+"""A series with more occurrences than one expansion examines is exported all the same."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from sessionkit.contrib.ical import export_series, read_ical, store_ical, write_ical
+from sessionkit.testing.harness import Harness
+
+from ._ical_support import NOW, event, ics
+
+
+def _standup(count: int) -> str:
+    return ics(
+        *event(
+            "UID:standup",
+            "SUMMARY:Standup",
+            "DTSTART;TZID=Europe/Berlin:20260316T090000",
+            "DURATION:PT15M",
+            f"RRULE:FREQ=HOURLY;COUNT={count}",
+        )
+    )
+
+
+def _covered_until(text: str) -> date:
+    """The last transition the calendar's one VTIMEZONE names (DTSTART or RDATE)."""
+    unfolded = text.replace("\r\n ", "")
+    zone = unfolded[unfolded.index("BEGIN:VTIMEZONE") : unfolded.index("END:VTIMEZONE")]
+    found = [
+        datetime.strptime(value, "%Y%m%dT%H%M%S").date()
+        for line in zone.splitlines()
+        if line.startswith(("DTSTART:", "RDATE:"))
+        for value in line.partition(":")[2].split(",")
+    ]
+    return max(found)
+
+
+@pytest.mark.parametrize(
+    ("count", "last_day", "last_change"),
+    [
+        (10_000, date(2027, 5, 6), date(2027, 3, 28)),  # within one expansion, as before
+        (99_000, date(2037, 7, 1), date(2037, 3, 29)),  # 11 years of hours: past the limit
+    ],
+)
+def test_a_stored_hourly_series_of_any_count_is_exported_with_its_zone_covered(
+    count: int, last_day: date, last_change: date
+) -> None:
+    # export_series expanded the whole rule to size the VTIMEZONE and raised
+    # ExpansionLimitExceeded, telling the user to pass max_candidates=, which it does not take.
+    h = Harness.in_memory(NOW)
+    stored = store_ical(h.kit, "acme", read_ical(_standup(count)), actor="a")
+    series = stored.series["standup"]
+    text = export_series(series, h.kit.queries.series_sessions("acme", series.id))
+    assert f"RRULE:FREQ=HOURLY;COUNT={count}" in text.splitlines()
+    assert read_ical(text).series[0].items[0].recurrence == series.items[0].recurrence
+    # The VTIMEZONE has Berlin's DST changes up to the last occurrence (``last_day``), the
+    # last one before it ``last_change``, and not many years more.
+    assert last_change <= _covered_until(text) <= date(last_day.year + 2, 12, 31)
+    again = write_ical(read_ical(text), stamp=NOW)  # the values alone: the same path
+    assert f"RRULE:FREQ=HOURLY;COUNT={count}" in again.splitlines()
+    assert _covered_until(again) == _covered_until(text)
