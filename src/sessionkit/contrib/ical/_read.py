@@ -98,8 +98,8 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
     changed: dict[str, list[EventReader]] = {}
     for reader in readers:
         if reader.comp.get("EXRULE") is not None:
-            # RFC 2445's exclusion rule, dropped by RFC 5545: ignored, it would bring back
-            # the occurrences it takes out.
+            # RFC 2445's exclusion rule, dropped by RFC 5545: refused, since ignoring it would
+            # bring back the occurrences it takes out.
             raise reader.fail(
                 UnsupportedCalendar,
                 "EXRULE is not supported (RFC 5545 dropped it); list the dates as EXDATEs",
