@@ -18,10 +18,10 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable, Iterable, Sequence
 from functools import partial
-from typing import Any, Generic, NoReturn, TypeVar
+from typing import Any, Generic, Literal, NoReturn, TypeVar
 
 import attrs
-from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, and_, case, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from sessionkit.adapters.sqlalchemy._db import Db
@@ -46,6 +46,10 @@ _CONSISTENT_READS = 5
 _PARENT_TENANT, _PARENT_ID, _PARENT_VERSION = "_parent_tenant", "_parent_id", "_parent_version"
 
 _MYSQL_KEY = re.compile(r"for key '(?:[^'.]*\.)?([^'.]+)'")
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: ([^\n]+)")
+_WRITTEN_TABLE = re.compile(
+    r"\s*(?:INSERT\s+INTO|UPDATE)\s+(?:\S+\.)?[`\"]?(\w+)[`\"]?[\s(]", re.IGNORECASE
+)
 
 
 def constraint_named(error: IntegrityError) -> str | None:
@@ -314,8 +318,12 @@ class SqlRepository(Generic[R]):
         Looks, per tenant, for: a stored record with a new record's id (not
         when ``updating``), a stored record holding one of its unique keys
         (the key the database named first), the kind's own causes
-        (:meth:`_explain`), a missing parent. Re-raises ``error`` if none
-        explains it.
+        (:meth:`_explain`), a missing parent. A refusal the database pins on a
+        unique key or the primary key whose holder none of these finds (two
+        records of the batch that its collation calls equal and Python does
+        not) is still the kind's ``Duplicate``, for the first record of the
+        batch that holds the key and with no stored record. Re-raises
+        ``error`` if nothing explains it.
         """
         kind = self.kind
         named = constraint_named(error)
@@ -323,41 +331,104 @@ class SqlRepository(Generic[R]):
         for tenant in sorted({r.tenant for r in batch}):
             mine = [r for r in batch if r.tenant == tenant]
             if not updating:
-                stored = self._fetch(db, tenant, [r.id for r in mine])
-                for record in mine:
-                    existing = stored.get(record.id)
-                    if existing is not None:
-                        raise kind.taken(record, None, existing) from error
+                owners = self._owners(db, tenant, None, mine)
+                if owners:
+                    first = min(owners)
+                    raise kind.taken(mine[first], None, owners[first]) from error
             for key in keys:
                 owners = self._owners(db, tenant, key, mine)
-                for record in mine:
-                    owner = owners.get(key.value(record))
-                    if owner is not None and owner.id != record.id:
-                        raise kind.taken(record, key, owner) from error
+                if owners:
+                    first = min(owners)
+                    raise kind.taken(mine[first], key, owners[first]) from error
             self._explain(db, tenant, mine, error)
             self._missing_parents(db, tenant, mine, error)
+        refused = self._refused_by(error, named)
+        if refused is not None:
+            taken = None if isinstance(refused, str) else refused  # None: the id
+            holder = next((r for r in batch if taken is None or taken.value(r) is not None), None)
+            if holder is not None:
+                raise kind.taken(holder, taken, None) from error
         raise error
 
-    def _owners(self, db: Db, tenant: str, key: UniqueKey, records: Sequence[R]) -> dict[Any, R]:
-        """Return the stored records holding ``key`` values of ``records``, by value."""
-        columns = [c for c in self.sql.unique_columns(key.name) if c.name != "tenant"]
-        wanted = {
-            tuple(row[c.name] for c in columns)
-            for row in (self.sql.values(r) for r in records if key.value(r) is not None)
-        }
-        found: dict[Any, R] = {}
-        values = sorted(wanted, key=repr)
-        size = max(1, CHUNK // len(columns))
+    def _refused_by(
+        self, error: IntegrityError, named: str | None
+    ) -> UniqueKey | Literal["id"] | None:
+        """Return the unique key (or ``"id"``) whose constraint refused, if the database says.
+
+        PostgreSQL and MySQL/MariaDB name the constraint (the primary key is
+        ``<table>_pkey`` or ``PRIMARY`` unless the table names it); SQLite
+        lists its columns ("UNIQUE constraint failed: t.tenant, t.name").
+        """
+        table = self.table
+        if named is None:
+            found = _SQLITE_UNIQUE.search(str(error.orig))
+            if found is None:
+                return None
+            named_columns = [part.strip().rpartition(".") for part in found.group(1).split(",")]
+            if any(of != table.name for of, _, _ in named_columns):
+                return None  # a child table's
+            columns = {column for _, _, column in named_columns}
+            if columns == {str(c.name) for c in table.primary_key.columns}:
+                return "id"
+            for key in self.kind.unique:
+                if columns == {str(c.name) for c in self.sql.unique_columns(key.name)}:
+                    return key
+            return None
+        if named in {table.primary_key.name, f"{table.name}_pkey"}:
+            return "id"
+        if named == "PRIMARY":  # MySQL/MariaDB name every table's primary key so
+            into = _WRITTEN_TABLE.match(str(error.statement or ""))
+            return "id" if into is not None and into.group(1) == table.name else None
+        for key in self.kind.unique:
+            if self.sql.unique[key.name] == named:
+                return key
+        return None
+
+    def _owners(
+        self, db: Db, tenant: str, key: UniqueKey | None, records: Sequence[R]
+    ) -> dict[int, R]:
+        """Return the stored records holding ``key`` values (``None``: ids) of ``records``.
+
+        By position in ``records``. The database compares the values, with
+        the columns' own collation, as the constraint does: under MariaDB's
+        ``utf8mb4_bin`` (``PAD SPACE``) a stored ``"Lab"`` holds ``"Lab "``,
+        under a ``_ci`` collation ``"lab"`` too, though Python calls them
+        different. Each stored row answers, in a ``CASE``, the first record
+        (in ``records``' order) it equals. For a unique key, a record's own
+        row is not its owner (an update keeps its key).
+        """
+        table = self.table
+        if key is None:
+            columns = [table.c.id]
+            wanted = {(r.id,): p for p, r in reversed(list(enumerate(records)))}
+        else:
+            columns = [c for c in self.sql.unique_columns(key.name) if c.name != "tenant"]
+            wanted = {}  # column values -> the first record holding them
+            for position, record in enumerate(records):
+                if key.value(record) is not None:
+                    row = self.sql.values(record)
+                    wanted.setdefault(tuple(row[c.name] for c in columns), position)
+        values = list(wanted.items())
+        holders: dict[str, int] = {}  # a stored record's id -> the first record it holds
+        size = max(1, CHUNK // (2 * len(columns) + 1))  # each value in the CASE and the OR
         for begin in range(0, len(values), size):
-            matches = or_(
-                *(
-                    and_(*(c == v for c, v in zip(columns, value, strict=True)))
-                    for value in values[begin : begin + size]
-                )
+            part = values[begin : begin + size]
+            tests = [
+                and_(*(c == v for c, v in zip(columns, value, strict=True))) for value, _ in part
+            ]
+            first = case(
+                *((test, position) for test, (_, position) in zip(tests, part, strict=True))
             )
-            for record in self._load(db, [self.table.c.tenant == tenant, matches]):
-                found[key.value(record)] = record
-        return found
+            statement = select(table.c.id, first).where(table.c.tenant == tenant, or_(*tests))
+            for stored_id, position in db.connection().execute(statement):
+                if key is None or stored_id != records[position].id:
+                    holders[stored_id] = min(position, holders.get(stored_id, position))
+        stored = self._fetch(db, tenant, sorted(holders))
+        owners: dict[int, R] = {}
+        for stored_id, position in sorted(holders.items()):
+            if stored_id in stored:  # else deleted since: no owner to show
+                owners.setdefault(position, stored[stored_id])
+        return owners
 
     def _still_referenced(
         self, db: Db, tenant: str, record_id: str, error: IntegrityError
