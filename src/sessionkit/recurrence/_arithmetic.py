@@ -3,7 +3,9 @@
 These rules have one time of day, so their wall times are whole days from the
 naive epoch (see ``_clock``) plus that time: no ``dateutil`` involved. Each
 generator starts at the period containing ``lo`` rather than at DTSTART and
-spends from the :class:`~sessionkit.recurrence._budget.Budget` in batches.
+charges its periods ahead with :func:`~sessionkit.recurrence._budget.charge_periods`,
+numbered and chunked as the ``dateutil`` path numbers and chunks them, so a rule
+costs the same whichever path expands it.
 :data:`CANDIDATES` maps a plan's ``fast`` kind to its generator; the calendar
 helpers here (:func:`month_length`, :func:`month_days_possible`) serve the
 ``dateutil`` path and plan building too.
@@ -11,12 +13,12 @@ helpers here (:func:`month_length`, :func:`month_days_possible`) serve the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Final
 
-from sessionkit.recurrence._budget import Budget, Candidates
+from sessionkit.recurrence._budget import Budget, Candidates, charge_periods
 from sessionkit.recurrence._clock import EPOCH
 from sessionkit.recurrence._plan import Plan
 
@@ -24,6 +26,7 @@ __all__ = ["CANDIDATES", "month_days_possible", "month_length"]
 
 _EPOCH_WEEKDAY: Final = EPOCH.weekday()
 _LONGEST_MONTH: Final = {2: 29, 4: 30, 6: 30, 9: 30, 11: 30}
+_TICK: Final = timedelta(microseconds=1)
 
 
 def month_days_possible(bymonth: tuple[int, ...], bymonthday: tuple[int, ...]) -> bool:
@@ -44,58 +47,80 @@ def month_length(year: int, month: int) -> int:
     return (date(year, month + 1, 1) - date(year, month, 1)).days
 
 
+def _last_period(plan: Plan, hi: timedelta, index: Callable[[timedelta], int]) -> int:
+    """The number of the last period starting before ``hi`` (DTSTART's is 0)."""
+    end = hi - _TICK
+    return 0 if end <= plan.start_d else index(end)
+
+
 def _daily(plan: Plan, lo: timedelta, hi: timedelta, budget: Budget) -> Iterator[timedelta]:
     step = plan.interval
     day0 = plan.start_d.days
-    k = max(0, -(-(lo.days - day0) // step)) if lo.days > day0 else 0
+    start_d = plan.start_d
+
+    def index(wall: timedelta) -> int:
+        return (wall.days - day0) // step
+
+    if lo <= start_d:
+        k, boundary = 0, start_d
+    else:
+        k = index(lo)
+        boundary = timedelta(days=day0 + k * step)
+    last = _last_period(plan, hi, index)
     d = timedelta(days=day0 + k * step) + plan.tod
     inc = timedelta(days=step)
     weekdays = frozenset(weekday for weekday, _ in plan.byday)
     months = frozenset(plan.bymonth)
-    start_d = plan.start_d
-    spent = 0
-    while d < hi:
-        spent += 1
-        if spent == 4096:
-            budget.spend(spent)
-            spent = 0
-        if (
-            d >= start_d
-            and (not weekdays or (_EPOCH_WEEKDAY + d.days) % 7 in weekdays)
-            and (not months or (EPOCH + d).month in months)
-        ):
-            yield d
-        d += inc
-    budget.spend(spent)
+    first = max(start_d, lo)
+    while boundary < hi:
+        k += charge_periods(budget, k, last)
+        boundary = timedelta(days=day0 + k * step)
+        stop = min(boundary, hi)
+        while d < stop:
+            if (
+                d >= first
+                and (not weekdays or (_EPOCH_WEEKDAY + d.days) % 7 in weekdays)
+                and (not months or (EPOCH + d).month in months)
+            ):
+                yield d
+            d += inc
 
 
 def _weekly(plan: Plan, lo: timedelta, hi: timedelta, budget: Budget) -> Iterator[timedelta]:
     wkst = plan.wkst
-    start_day = plan.start_d.days
+    start_d = plan.start_d
+    start_day = start_d.days
     week0 = start_day - (_EPOCH_WEEKDAY + start_day - wkst) % 7  # day number of the week start
     period = 7 * plan.interval
-    k = max(0, (lo.days - week0) // period)
+
+    def index(wall: timedelta) -> int:
+        return (wall.days - week0) // period
+
+    if lo <= start_d:
+        k, boundary = 0, start_d
+    else:
+        k = index(lo)
+        boundary = timedelta(days=week0 + k * period)
+    last = _last_period(plan, hi, index)
     tod = plan.tod
     offsets = sorted({(weekday - wkst) % 7 for weekday, _ in plan.byday})
     deltas = [timedelta(days=o) + tod for o in offsets]
     base = timedelta(days=week0 + k * period)
     inc = timedelta(days=period)
     months = frozenset(plan.bymonth)
-    start_d = plan.start_d
-    spent = 0
-    while base < hi:
-        spent += 1
-        if spent == 4096:
-            budget.spend(spent)
-            spent = 0
-        for delta in deltas:
-            d = base + delta
-            if d >= hi:
-                break
-            if d >= start_d and (not months or (EPOCH + d).month in months):
-                yield d
-        base += inc
-    budget.spend(spent)
+    first = max(start_d, lo)
+    while boundary < hi:
+        k += charge_periods(budget, k, last)
+        boundary = timedelta(days=week0 + k * period)
+        stop = min(boundary, hi)
+        while base < stop:
+            for delta in deltas:
+                d = base + delta
+                if d >= hi:
+                    break
+                if d >= first and (not months or (EPOCH + d).month in months):
+                    yield d
+            base += inc
 
 
 @lru_cache(maxsize=16384)
@@ -143,25 +168,34 @@ def _month_candidates(
 def _yearly(plan: Plan, lo: timedelta, hi: timedelta, budget: Budget) -> Iterator[timedelta]:
     start = plan.start
     step = plan.interval
-    lo_dt = EPOCH + lo
-    year = start.year + max(0, (lo_dt.year - start.year) // step) * step
+
+    def index(wall: timedelta) -> int:
+        return ((EPOCH + wall).year - start.year) // step
+
+    if lo <= plan.start_d:
+        k, boundary = 0, plan.start_d
+    else:
+        k = index(lo)
+        boundary = datetime(start.year + k * step, 1, 1) - EPOCH
+    last = _last_period(plan, hi, index)
+    year = start.year + k * step
     months = sorted(plan.bymonth) or list(range(1, 13))
-    start_d = plan.start_d
-    spent = 0
-    while year <= 9999 and datetime(year, 1, 1) - EPOCH < hi:
-        spent += 1
-        if spent == 256:
-            budget.spend(spent)
-            spent = 0
-        for month in months:
-            index = year * 12 + month - 1
-            if _month_start(index) >= hi:
-                break
-            if index < 9999 * 12 + 11 and _month_start(index + 1) <= lo:
-                continue
-            yield from _month_candidates(plan, year, month, hi, start_d)
-        year += step
-    budget.spend(spent)
+    first = max(plan.start_d, lo)
+    while boundary < hi:
+        k += charge_periods(budget, k, last)
+        stop = start.year + k * step
+        while year < stop and year <= 9999:
+            for month in months:
+                index_ = year * 12 + month - 1
+                if _month_start(index_) >= hi:
+                    break
+                if index_ < 9999 * 12 + 11 and _month_start(index_ + 1) <= lo:
+                    continue
+                yield from _month_candidates(plan, year, month, hi, first)
+            year += step
+        if stop > 9999:
+            return
+        boundary = datetime(stop, 1, 1) - EPOCH
 
 
 @lru_cache(maxsize=65536)
@@ -175,25 +209,34 @@ def _monthly(plan: Plan, lo: timedelta, hi: timedelta, budget: Budget) -> Iterat
     start = plan.start
     step = plan.interval
     m0 = start.year * 12 + start.month - 1
-    lo_dt = EPOCH + lo
-    k = max(0, (lo_dt.year * 12 + lo_dt.month - 1 - m0) // step)
-    index = m0 + k * step
+
+    def index(wall: timedelta) -> int:
+        at = EPOCH + wall
+        return (at.year * 12 + at.month - 1 - m0) // step
+
+    if lo <= plan.start_d:
+        k, boundary = 0, plan.start_d
+    else:
+        k = index(lo)
+        boundary = _month_start(m0 + k * step)
+    last = _last_period(plan, hi, index)
+    month_index = m0 + k * step
     months = frozenset(plan.bymonth)
-    start_d = plan.start_d
+    first = max(plan.start_d, lo)
     last_index = 9999 * 12 + 11
-    spent = 0
-    while index <= last_index and _month_start(index) < hi:
-        spent += 1
-        if spent == 256:
-            budget.spend(spent)
-            spent = 0
-        month = index % 12 + 1
-        if (not months or month in months) and (
-            index == last_index or _month_start(index + 1) > lo
-        ):
-            yield from _month_candidates(plan, index // 12, month, hi, start_d)
-        index += step
-    budget.spend(spent)
+    while boundary < hi:
+        k += charge_periods(budget, k, last)
+        stop = m0 + k * step
+        while month_index < stop and month_index <= last_index:
+            month = month_index % 12 + 1
+            if (not months or month in months) and (
+                month_index == last_index or _month_start(month_index + 1) > lo
+            ):
+                yield from _month_candidates(plan, month_index // 12, month, hi, first)
+            month_index += step
+        if stop > last_index:
+            return
+        boundary = _month_start(stop)
 
 
 CANDIDATES: Final[dict[str, Candidates]] = {

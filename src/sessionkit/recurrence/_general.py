@@ -18,14 +18,14 @@ from typing import Final, Literal
 from dateutil import rrule as du
 
 from sessionkit.recurrence._arithmetic import month_length
-from sessionkit.recurrence._budget import Budget
+from sessionkit.recurrence._budget import Budget, charge_periods
 from sessionkit.recurrence._clock import EPOCH
 from sessionkit.recurrence._plan import Plan
 
 __all__ = ["SUBDAY", "general"]
 
 _DAY: Final = timedelta(days=1)
-_CHUNK_PERIODS: Final = 4096
+_TICK: Final = timedelta(microseconds=1)
 _FREQ: Final[dict[str, Literal[0, 1, 2, 3, 4, 5, 6]]] = {
     "YEARLY": du.YEARLY,
     "MONTHLY": du.MONTHLY,
@@ -87,13 +87,6 @@ def _advance(plan: Plan, boundary: datetime, periods: int) -> datetime | None:
         return boundary + timedelta(seconds=SUBDAY[plan.freq] * n)
     except (ValueError, OverflowError):
         return None
-
-
-def _periods_to(plan: Plan, boundary: datetime, end: datetime) -> int:
-    """The periods from the one at ``boundary`` to the one ``end`` falls in, both counted."""
-    return max(
-        1, _period_start(plan, end - EPOCH)[1] - _period_start(plan, boundary - EPOCH)[1] + 1
-    )
 
 
 _CYCLE: Final = {"YEARLY": 400, "MONTHLY": 4800, "WEEKLY": 20871}
@@ -222,19 +215,19 @@ def general(plan: Plan, lo: timedelta, hi: timedelta, budget: Budget) -> Iterato
         )
 
     hi_dt = EPOCH + hi
+    lo_dt = EPOCH + lo
+    # Periods are numbered from DTSTART's, as the arithmetic paths number them.
+    k = _period_start(plan, lo)[1]
+    last = _period_start(plan, hi - _TICK)[1]
     first = True
     day_ok = _day_filter(plan) if plan.freq in _FINE else None
     while boundary < hi_dt:
-        # The periods this chunk examines, charged before dateutil runs: a chunk no longer
-        # than the budget has left (plus one, to be refused), and the window's last one
-        # only up to its end, so a small budget holds a small expansion.
-        chunk = max(1, min(_CHUNK_PERIODS, budget.left + 1))
+        # The periods this chunk examines, charged before dateutil runs (see _budget).
+        chunk = charge_periods(budget, k, last)
+        k += chunk
         nxt = _advance(plan, boundary, chunk)
-        if nxt is None or nxt > hi_dt:
-            budget.spend(min(chunk, _periods_to(plan, boundary, hi_dt)))
-        else:
-            budget.spend(chunk)
-        until = hi_dt if nxt is None or nxt > hi_dt else nxt - timedelta(seconds=1)
+        # UNTIL is inclusive; the stretch ends before hi.
+        until = hi_dt - _TICK if nxt is None or nxt > hi_dt else nxt - timedelta(seconds=1)
         dtstart = boundary if not first else max(boundary, plan.start)
         first = False
         if day_ok is not None and not _any_day(day_ok, dtstart.date(), until.date()):
@@ -251,9 +244,8 @@ def general(plan: Plan, lo: timedelta, hi: timedelta, budget: Budget) -> Iterato
             # can never reach ("byxxx generates an empty set"): such a rule simply
             # has no occurrences.
             return
-        # dateutil's cost grows with the dates it produces too (60 a period for
-        # MINUTELY;BYSECOND=0,...,59), so each one is counted besides the periods.
-        produced = 0
+        # Each date produced is charged by expand as it receives it (60 a period for
+        # MINUTELY;BYSECOND=0,...,59), so dateutil's own cost stays bounded too.
         moments = iter(expansion)
         while True:
             try:
@@ -264,12 +256,8 @@ def general(plan: Plan, lo: timedelta, hi: timedelta, budget: Budget) -> Iterato
                 # The same "empty set", found only while iterating: an INTERVAL of
                 # seconds that never reaches a BYMINUTE from DTSTART's second.
                 return
-            produced += 1
-            if produced == _CHUNK_PERIODS:
-                budget.spend(produced)
-                produced = 0
-            yield moment - EPOCH
-        budget.spend(produced)
+            if moment >= lo_dt:  # the first period's dates before lo are not examined
+                yield moment - EPOCH
         if nxt is None:
             return
         boundary = nxt

@@ -137,9 +137,12 @@ def make_plan(
 
 
 def _instants(
-    clock: WallClock, candidates: Iterator[timedelta], reorder: bool
+    clock: WallClock, candidates: Iterator[timedelta], reorder: bool, budget: Budget
 ) -> Iterator[tuple[datetime, datetime | None, timedelta]]:
     """Map wall times to (instant, local, wall) in ascending instant order.
+
+    Each candidate costs 1, charged here as it is received: before anything
+    can stop the expansion, and the same whichever generator made it.
 
     A wall time that lands on the instant of the one before it (a time moved
     out of a gap onto another of the rule's times) comes with ``local``
@@ -155,6 +158,9 @@ def _instants(
         base: datetime | None = None
         zone_epoch = clock.zone_epoch
         for d in candidates:
+            budget.left -= 1
+            if budget.left < 0:
+                budget.overdrawn()
             if not lo <= d < hi:
                 lo, hi, base = clock.region(d)
             if base is not None:
@@ -178,6 +184,9 @@ def _instants(
     pending: list[tuple[datetime, datetime, timedelta]] = []
     zone_epoch = clock.zone_epoch
     for d in candidates:
+        budget.left -= 1
+        if budget.left < 0:
+            budget.overdrawn()
         _, region_hi, base = clock.region(d)
         if base is not None:
             item = (base + d, zone_epoch + d, d)
@@ -246,7 +255,9 @@ def expand(
     set_field = object.__setattr__
     new = tuple.__new__
     emitted = 0
-    stream = _instants(clock, candidates, reorder=plan.fast is None)
+    # One time of day keeps consecutive candidates a day apart, whichever path made them.
+    one_time = len(plan.byhour) == len(plan.byminute) == len(plan.bysecond) == 1
+    stream = _instants(clock, candidates, not one_time, budget)
     for instant, local, d in stream:
         if until is not None and instant > until:
             return
