@@ -14,6 +14,7 @@ from sessionkit import (
     InvalidWindow,
     NaiveDatetime,
     NotADatetime,
+    RepeatedTime,
     SkippedTime,
     UnknownTimeZone,
 )
@@ -173,6 +174,42 @@ def test_raise_policy_raises_skipped_time_when_reached() -> None:
         list(rec.between(utc(2026, 3, 27), utc(2026, 4, 2)))
     assert info.value.local == datetime(2026, 3, 29, 2, 30)
     assert info.value.zone == BERLIN
+
+
+def test_raise_policy_raises_only_for_an_occurrence_it_yields() -> None:
+    # The expansion scans a margin past its window: a Sunday 02:30 class raised SkippedTime
+    # for 29 March in windows that hold no such Sunday, and an EXDATE of the day did not help.
+    sundays = Recurrence.from_rrule(
+        "FREQ=WEEKLY;BYDAY=SU",
+        start=datetime(2026, 3, 1, 2, 30),
+        tz=BERLIN,
+        duration=timedelta(hours=1),
+        disambiguate="raise",
+    )
+    assert [o.local_start.day for o in sundays.between(utc(2026, 3, 20), utc(2026, 3, 28))] == [22]
+    assert list(sundays.between(utc(2026, 3, 30), utc(2026, 4, 5))) == []
+    with pytest.raises(SkippedTime):
+        list(sundays.between(utc(2026, 3, 28), utc(2026, 3, 30)))
+    excused = Recurrence.from_rrule(
+        "FREQ=DAILY",
+        start=datetime(2026, 3, 28, 2, 30),
+        tz=BERLIN,
+        duration=timedelta(hours=1),
+        disambiguate="raise",
+        exdates=[date(2026, 3, 29)],
+    )
+    days = [o.local_start.day for o in excused.between(utc(2026, 3, 28), utc(2026, 4, 1))]
+    assert days == [28, 30, 31]
+    fall_back = Recurrence.from_rrule(
+        "FREQ=WEEKLY;BYDAY=SU",
+        start=datetime(2026, 10, 4, 1, 30),
+        tz="America/New_York",
+        duration=timedelta(hours=1),
+        disambiguate="raise",
+    )
+    assert list(fall_back.between(utc(2026, 11, 2), utc(2026, 11, 7))) == []
+    with pytest.raises(RepeatedTime):
+        list(fall_back.between(utc(2026, 10, 31), utc(2026, 11, 2)))
 
 
 def test_samoa_skipped_day_gives_one_occurrence_not_two_at_one_instant() -> None:
@@ -648,3 +685,19 @@ def test_a_local_date_with_no_utc_equivalent_is_an_invalid_value(part: str) -> N
     bad = caught.value.value
     assert isinstance(bad, datetime)
     assert bad.year == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "part"),
+    [("FREQ=DAILY\nX", "FREQ"), ("FREQ=\x1b[31mDAILY", "FREQ"), ("FREQ=DAILY;WKST=M\nO", "WKST")],
+)
+def test_a_bad_freq_or_wkst_is_shown_escaped_on_one_line(text: str, part: str) -> None:
+    # The raw value went into the message: a newline split the CLI's one-line error and an
+    # escape sequence reached the terminal. Every other part is shown with repr().
+    with pytest.raises(InvalidRecurrence) as caught:
+        parse_rule(text)
+    message = str(caught.value)
+    assert caught.value.part == part
+    assert "\n" not in message
+    assert "\x1b" not in message
+    assert message.startswith(f"{part}='")

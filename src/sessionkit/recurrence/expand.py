@@ -34,7 +34,7 @@ from sessionkit.recurrence._clock import EPOCH, UTC_EPOCH, WallClock, clamp
 from sessionkit.recurrence._plan import MAX_CANDIDATES, YEAR_COST, Occurrence, Plan
 from sessionkit.recurrence.rule import Rule, Weekday
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import RecurrenceDisambiguate, get_zone
+from sessionkit.zones import RecurrenceDisambiguate, get_zone, resolve_local, wall_time_kind
 
 __all__ = ["MAX_CANDIDATES", "expand", "make_plan", "past_year_9999"]
 
@@ -232,7 +232,12 @@ def expand(
     if plan.never:  # e.g. BYMONTH=2;BYMONTHDAY=30: no day can ever match
         return
     budget = Budget(max_candidates, plan.describe)
-    clock = WallClock(plan.zone, plan.disambiguate, partial(budget.spend, YEAR_COST))
+    # "raise" is for an occurrence the caller gets: a wall time in a gap or a fold outside
+    # the window (the scan runs a margin past it) or excluded is resolved as "compatible",
+    # and only one that is yielded raises, below.
+    raising = plan.disambiguate == "raise"
+    policy: RecurrenceDisambiguate = "compatible" if raising else plan.disambiguate
+    clock = WallClock(plan.zone, policy, partial(budget.spend, YEAR_COST))
     count = plan.rule_count
     until = plan.until
     lo_wall = clamp(lo - UTC_EPOCH - _MARGIN)
@@ -277,6 +282,8 @@ def expand(
             continue
         if instant > last_start:
             raise past_year_9999(instant, duration)
+        if raising and wall_time_kind(EPOCH + d, clock.zone) != "normal":
+            resolve_local(EPOCH + d, clock.zone, disambiguate="raise")  # SkippedTime, RepeatedTime
         span = new_object(TimeSpan)
         set_field(span, "start", instant)
         set_field(span, "end", instant + duration)
