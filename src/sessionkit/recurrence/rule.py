@@ -234,7 +234,9 @@ def _validate(rule: Rule) -> None:
                 f"BYDAY ordinal in {entry} must be +/-1..53", value=str(entry), part="BYDAY"
             )
     if not 0 <= rule.wkst <= 6:
-        raise InvalidRecurrence(f"WKST={rule.wkst} is not a weekday", value=rule.wkst, part="WKST")
+        raise InvalidRecurrence(
+            f"WKST={shown(rule.wkst)} is not a weekday", value=rule.wkst, part="WKST"
+        )
     # RFC 5545 section 3.3.10 restrictions on which parts go with which FREQ.
     if rule.byweekno and rule.freq != "YEARLY":
         raise InvalidRecurrence(
@@ -375,7 +377,7 @@ def parse_rule(text: str) -> Rule:
     freq = seen["FREQ"]
     if freq not in FREQUENCIES:
         raise InvalidRecurrence(
-            f"FREQ={freq} is not a frequency; expected one of {', '.join(FREQUENCIES)}",
+            f"FREQ={shown(freq)} is not a frequency; expected one of {', '.join(FREQUENCIES)}",
             value=freq,
             part="FREQ",
         )
@@ -399,7 +401,7 @@ def parse_rule(text: str) -> Rule:
     if "WKST" in seen:
         if seen["WKST"] not in WEEKDAYS:
             raise InvalidRecurrence(
-                f"WKST={seen['WKST']} is not a weekday", value=seen["WKST"], part="WKST"
+                f"WKST={shown(seen['WKST'])} is not a weekday", value=seen["WKST"], part="WKST"
             )
         wkst = WEEKDAYS.index(seen["WKST"])
     return Rule(
