@@ -70,7 +70,7 @@ def test_json_and_csv(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"FREQ=WEEKLY;BYDAY=MO,WE": "FREQ=FORTNIGHTLY"}, "FREQ=FORTNIGHTLY is not a frequency"),
+        ({"FREQ=WEEKLY;BYDAY=MO,WE": "FREQ=FORTNIGHTLY"}, "FREQ='FORTNIGHTLY' is not a frequency"),
         ({"Europe/Berlin": "Mars/Base"}, "unknown time zone 'Mars/Base'"),
         ({"90m": "ninety"}, "--duration 'ninety'"),
         ({"90m": "0m"}, "must be positive"),
