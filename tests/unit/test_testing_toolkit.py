@@ -82,3 +82,25 @@ def test_a_clock_of_both_shapes_is_read_as_each_fake_always_read_it() -> None:
     rooms.join("acme", "s1", "student:ana", at=NOW)
     rooms.close_room(tenant="acme", session_id="s1")
     assert [e.at for e in rooms.drain()] == [NOW, later]
+
+
+@pytest.mark.parametrize("make", [FakeGateway, FakeMeetingRooms], ids=["gateway", "rooms"])
+def test_a_datetime_is_no_clock_for_a_fake(make: Callable[..., object]) -> None:
+    # A datetime has a callable now (the class's): the fake read the machine's naive time,
+    # then changed its intent or room and failed building the event.
+    with pytest.raises(WrongType, match="ManualClock") as refused:
+        make(clock=datetime(2026, 3, 2, 9, tzinfo=UTC))
+    assert refused.value.name == "clock"
+
+
+def test_the_fake_gateway_refuses_a_refund_in_another_currency_or_not_positive() -> None:
+    gateway = FakeGateway(clock=ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC)))
+    intent = gateway.create_intent(amount=Money.of(60, "EUR"), idempotency_key="k1", metadata={})
+    gateway.pay(intent.ref)
+    gateway.drain()
+    for n, amount in enumerate((Money.of(10, "USD"), Money.of(0, "EUR"), Money.of(-5, "EUR"))):
+        with pytest.raises(ValueError, match="positive amount in the intent's currency"):
+            gateway.refund(intent.ref, amount, idempotency_key=f"r{n}")
+    assert gateway.intents[intent.ref].refunded == Decimal(0)
+    assert gateway.drain() == []
+    assert gateway.collected("EUR") == Money.of(60, "EUR")

@@ -11,7 +11,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from sessionkit.errors import InvalidValue, NotADatetime, WrongType
@@ -42,6 +42,13 @@ def time_reader(
     both shapes (a ``Mock``) is called, as a fake that always took a callable
     did, else its ``now`` is, as one that took a Clock did.
     """
+    if isinstance(clock, date):  # a datetime's now is the class's: the machine's time
+        raise WrongType(
+            clock,
+            name=name,
+            expected="a Clock (an object with now()) or a callable returning the time, not a"
+            " datetime: ManualClock(that datetime) stands still at it",
+        )
     now = getattr(clock, "now", None)
     if callable(clock) and (calls or not callable(now)):
         return clock

@@ -256,6 +256,11 @@ class FakeGateway:
             intent = self.intents[intent_ref]
             if intent.status != "succeeded":
                 raise ValueError(f"the fake provider cannot refund a {intent.status} intent")
+            if amount.currency != intent.amount.currency or amount.amount <= 0:
+                raise ValueError(
+                    f"the fake provider refuses to refund {amount} of {intent.amount}: a refund"
+                    " is a positive amount in the intent's currency"
+                )
             if intent.refunded + amount.amount > intent.amount.amount:
                 raise ValueError(
                     f"the fake provider refuses to refund {amount} of {intent.amount} "
