@@ -34,12 +34,13 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, event, text
+from sqlalchemy import ColumnElement, text
 from sqlalchemy.engine import Connection, Dialect, Engine
 
 from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.adapters.sqlalchemy._direct import run
 from sessionkit.adapters.sqlalchemy._faults import install_fault_hook, replace_lost
+from sessionkit.adapters.sqlalchemy._hooks import listen_once
 from sessionkit.adapters.sqlalchemy.rows import EXCLUSION_CONSTRAINT, SessionResourceRow
 from sessionkit.errors import StorageError, StorageTimeout
 
@@ -145,10 +146,10 @@ def install_sqlite_hooks(engine: Engine) -> None:
     off, so SAVEPOINTs work and a transaction holds the write lock from its
     first statement.
     """
-    if engine.dialect.name != "sqlite" or event.contains(engine, "begin", _sqlite_begin):
+    if engine.dialect.name != "sqlite":
         return
-    event.listen(engine, "connect", _sqlite_connect)
-    event.listen(engine, "begin", _sqlite_begin)
+    listen_once(engine, "connect", _sqlite_connect)
+    listen_once(engine, "begin", _sqlite_begin)
 
 
 _NAMED_LOCKS = "sessionkit.named_locks"
@@ -163,9 +164,7 @@ def _mysql_checkin(dbapi_connection: Any, record: Any) -> None:
 
 def install_mysql_hooks(engine: Engine) -> None:
     """Release sessionkit's named locks when a connection goes back to the pool. Idempotent."""
-    if event.contains(engine, "checkin", _mysql_checkin):
-        return
-    event.listen(engine, "checkin", _mysql_checkin)
+    listen_once(engine, "checkin", _mysql_checkin)
 
 
 def _lock_key(namespace: str, tenant: str, resource: str) -> int:

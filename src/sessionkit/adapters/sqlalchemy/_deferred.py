@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 
+from sessionkit.adapters.sqlalchemy._hooks import listen_once
 from sessionkit.model.events import DomainEvent
 from sessionkit.ports import EventPublisher
 
@@ -249,13 +250,13 @@ def _listen_on(connection: Connection) -> list[_Held]:
         event.listen(connection, "rollback", _drop_held)
         event.listen(connection, "rollback_savepoint", _drop_held_in)
         event.listen(connection, "begin", _publish_staged_of)
-        engine, pool = connection.engine, connection.engine.pool
-        if not event.contains(engine, "handle_error", _drop_staged_on_error):
-            event.listen(engine, "handle_error", _drop_staged_on_error)  # only per engine
-        if not event.contains(pool, "checkin", _publish_staged_at_checkin):
-            event.listen(pool, "checkin", _publish_staged_at_checkin)
-            event.listen(pool, "invalidate", _publish_staged_at_invalidation)
-            event.listen(pool, "soft_invalidate", _publish_staged_at_invalidation)
+        # Per engine: handle_error exists only there, and the pool's events given to the
+        # engine stay with the pool that dispose() makes in place of the old one.
+        engine = connection.engine
+        listen_once(engine, "handle_error", _drop_staged_on_error)
+        listen_once(engine, "checkin", _publish_staged_at_checkin)
+        listen_once(engine, "invalidate", _publish_staged_at_invalidation)
+        listen_once(engine, "soft_invalidate", _publish_staged_at_invalidation)
     return held
 
 

@@ -32,12 +32,12 @@ from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine, ExceptionContext
 from sqlalchemy.exc import DBAPIError
 
 from sessionkit.adapters._driver_faults import translate
 from sessionkit.adapters.sqlalchemy._db import Db
+from sessionkit.adapters.sqlalchemy._hooks import listen_once
 from sessionkit.errors import (
     SessionKitError,
     StorageError,
@@ -100,8 +100,7 @@ def closed(unit: OpenUnit) -> None:
 
 def install_fault_hook(engine: Engine) -> None:
     """Translate the driver errors of ``engine`` inside sessionkit's units of work. Idempotent."""
-    if not event.contains(engine, "handle_error", _on_error):
-        event.listen(engine, "handle_error", _on_error)
+    listen_once(engine, "handle_error", _on_error)
 
 
 def _on_error(context: ExceptionContext) -> BaseException | None:
