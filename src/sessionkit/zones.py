@@ -85,8 +85,27 @@ added to any such instant without leaving what a ``datetime`` can hold.
 """
 
 
+_NOT_IANA = {
+    "localtime": "is this machine's own zone, which another machine may not share",
+    "posixrules": "is the system's rule for POSIX TZ strings, not a zone",
+}
+_COPIES = ("posix/", "right/")
+
+
+def _not_iana(name: str) -> str | None:
+    """Why ``name``, which the system's zone files may hold, is not an IANA zone (else None)."""
+    if name in _NOT_IANA:
+        return _NOT_IANA[name]
+    if name.startswith(_COPIES):
+        return f"is the system's variant of {name.partition('/')[2]!r}, not an IANA name"
+    return None
+
+
 @lru_cache(maxsize=1024)
 def _zone_by_name(name: str) -> ZoneInfo:
+    reason = _not_iana(name)
+    if reason is not None:
+        raise UnknownTimeZone(name, reason)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
@@ -101,6 +120,9 @@ def get_zone(tz: str | tzinfo) -> ZoneInfo:
     Raises :class:`~sessionkit.errors.UnknownTimeZone` for anything else.
     """
     if isinstance(tz, ZoneInfo):
+        reason = None if tz.key is None else _not_iana(tz.key)
+        if reason is not None:
+            raise UnknownTimeZone(tz.key, reason)
         return tz
     if tz is UTC:
         return _zone_by_name("UTC")

@@ -72,6 +72,8 @@ def test_json_and_csv(capsys: pytest.CaptureFixture[str]) -> None:
     [
         ({"FREQ=WEEKLY;BYDAY=MO,WE": "FREQ=FORTNIGHTLY"}, "FREQ='FORTNIGHTLY' is not a frequency"),
         ({"Europe/Berlin": "Mars/Base"}, "unknown time zone 'Mars/Base'"),
+        ({"Europe/Berlin": "localtime"}, "'localtime' is this machine's own zone"),
+        ({"Europe/Berlin": "posix/Europe/Berlin"}, "variant of 'Europe/Berlin'"),
         ({"90m": "ninety"}, "--duration 'ninety'"),
         ({"90m": "0m"}, "must be positive"),
         ({"90m": "\u0669\u0660m"}, "--duration"),  # Arabic-Indic 90: digits are ASCII, as in rules

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timezone
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
 
@@ -26,6 +26,45 @@ def test_unknown_zone(name: str) -> None:
         get_zone(name)
     assert info.value.name == name
     assert repr(name) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("localtime", "this machine's own zone"),
+        ("posixrules", "POSIX TZ strings"),
+        ("posix/Europe/Berlin", "variant of 'Europe/Berlin'"),
+        ("right/UTC", "variant of 'UTC'"),
+    ],
+)
+def test_system_only_zone_files_are_not_iana_zones(name: str, why: str) -> None:
+    # zoneinfo loads these from the system's zone directory, and stored they meant another
+    # zone on another machine ("localtime") or another key for the same zone (posix/...).
+    with pytest.raises(UnknownTimeZone) as info:
+        get_zone(name)
+    assert (info.value.name, info.value.value) == (name, name)
+    assert why in str(info.value)
+    assert repr(name) in str(info.value)
+    assert info.value.reason is not None
+    assert why in info.value.reason
+
+
+def test_a_zone_object_of_a_system_only_file_is_refused_by_its_key() -> None:
+    try:
+        zone = ZoneInfo("posix/Asia/Tokyo")
+    except ZoneInfoNotFoundError:
+        pytest.skip("this system has no posix/ zone files (zoneinfo reads the tzdata package)")
+    with pytest.raises(UnknownTimeZone) as info:
+        get_zone(zone)
+    assert info.value.name == "posix/Asia/Tokyo"
+    assert get_zone("Asia/Tokyo").key == "Asia/Tokyo"  # the zone itself, named as IANA does
+
+
+def test_an_unknown_name_has_no_reason() -> None:
+    with pytest.raises(UnknownTimeZone) as info:
+        get_zone("Mars/Olympus")
+    assert info.value.reason is None
+    assert str(info.value).startswith("unknown time zone 'Mars/Olympus'; expected")
 
 
 def test_zone_objects_and_utc_are_accepted() -> None:

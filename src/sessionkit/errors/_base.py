@@ -150,16 +150,21 @@ class InvalidWindow(InvalidValue):
 
 
 class UnknownTimeZone(InvalidValue):
-    """A name that is not an IANA time zone known to this system."""
+    """A name that is not an IANA time zone known to this system.
 
-    def __init__(self, name: object) -> None:
+    ``reason`` says why a name the system can load is still not one (its own
+    zone as ``localtime``, a copy under ``posix/``), else ``None``.
+    """
+
+    def __init__(self, name: object, reason: str | None = None) -> None:
+        what = f"unknown time zone {shown(name)}" if reason is None else f"{shown(name)} {reason}"
         super().__init__(
-            f"unknown time zone {shown(name)}; expected an IANA name such as 'Europe/Berlin' or "
-            "'UTC'",
+            f"{what}; expected an IANA name such as 'Europe/Berlin' or 'UTC'",
             value=name,
             expected="an IANA time zone name",
         )
         self.name = name
+        self.reason = reason
 
 
 class InvalidRecurrence(InvalidValue):
