@@ -53,29 +53,41 @@ def _last_period(plan: Plan, hi: timedelta, index: Callable[[timedelta], int]) -
     return 0 if end <= plan.start_d else index(end)
 
 
-def _daily(plan: Plan, lo: timedelta, hi: timedelta, budget: Budget) -> Iterator[timedelta]:
-    step = plan.interval
-    day0 = plan.start_d.days
-    start_d = plan.start_d
+def _fixed_periods(
+    plan: Plan, lo: timedelta, hi: timedelta, budget: Budget, origin: int, days: int
+) -> tuple[timedelta, Iterator[timedelta]]:
+    """Periods of ``days`` days numbered from day ``origin`` (DTSTART's period is 0).
+
+    Returns where the period containing ``lo`` starts (DTSTART's, if ``lo``
+    is before it) and the ends, capped at ``hi``, of the chunks of periods
+    charged to ``budget`` as the caller walks on: its candidates below each
+    end are paid for.
+    """
 
     def index(wall: timedelta) -> int:
-        return (wall.days - day0) // step
+        return (wall.days - origin) // days
 
-    if lo <= start_d:
-        k, boundary = 0, start_d
-    else:
-        k = index(lo)
-        boundary = timedelta(days=day0 + k * step)
+    k = 0 if lo <= plan.start_d else index(lo)
     last = _last_period(plan, hi, index)
-    d = timedelta(days=day0 + k * step) + plan.tod
-    inc = timedelta(days=step)
+
+    def ends(k: int) -> Iterator[timedelta]:
+        boundary = plan.start_d if lo <= plan.start_d else timedelta(days=origin + k * days)
+        while boundary < hi:
+            k += charge_periods(budget, k, last)
+            boundary = timedelta(days=origin + k * days)
+            yield min(boundary, hi)
+
+    return timedelta(days=origin + k * days), ends(k)
+
+
+def _daily(plan: Plan, lo: timedelta, hi: timedelta, budget: Budget) -> Iterator[timedelta]:
+    base, ends = _fixed_periods(plan, lo, hi, budget, plan.start_d.days, plan.interval)
+    d = base + plan.tod
+    inc = timedelta(days=plan.interval)
     weekdays = frozenset(weekday for weekday, _ in plan.byday)
     months = frozenset(plan.bymonth)
-    first = max(start_d, lo)
-    while boundary < hi:
-        k += charge_periods(budget, k, last)
-        boundary = timedelta(days=day0 + k * step)
-        stop = min(boundary, hi)
+    first = max(plan.start_d, lo)
+    for stop in ends:
         while d < stop:
             if (
                 d >= first
@@ -88,31 +100,15 @@ def _daily(plan: Plan, lo: timedelta, hi: timedelta, budget: Budget) -> Iterator
 
 def _weekly(plan: Plan, lo: timedelta, hi: timedelta, budget: Budget) -> Iterator[timedelta]:
     wkst = plan.wkst
-    start_d = plan.start_d
-    start_day = start_d.days
+    start_day = plan.start_d.days
     week0 = start_day - (_EPOCH_WEEKDAY + start_day - wkst) % 7  # day number of the week start
-    period = 7 * plan.interval
-
-    def index(wall: timedelta) -> int:
-        return (wall.days - week0) // period
-
-    if lo <= start_d:
-        k, boundary = 0, start_d
-    else:
-        k = index(lo)
-        boundary = timedelta(days=week0 + k * period)
-    last = _last_period(plan, hi, index)
-    tod = plan.tod
+    base, ends = _fixed_periods(plan, lo, hi, budget, week0, 7 * plan.interval)
     offsets = sorted({(weekday - wkst) % 7 for weekday, _ in plan.byday})
-    deltas = [timedelta(days=o) + tod for o in offsets]
-    base = timedelta(days=week0 + k * period)
-    inc = timedelta(days=period)
+    deltas = [timedelta(days=o) + plan.tod for o in offsets]
+    inc = timedelta(days=7 * plan.interval)
     months = frozenset(plan.bymonth)
-    first = max(start_d, lo)
-    while boundary < hi:
-        k += charge_periods(budget, k, last)
-        boundary = timedelta(days=week0 + k * period)
-        stop = min(boundary, hi)
+    first = max(plan.start_d, lo)
+    for stop in ends:
         while base < stop:
             for delta in deltas:
                 d = base + delta
