@@ -13,6 +13,9 @@ raise ``PaymentGatewayError`` (the provider is down); idempotency keys work as
 a provider's do, so a retried call returns the first result, a key reused with
 other parameters (another amount) is refused with ``ValueError``, as Stripe
 refuses it, and calls from several threads at once are answered one at a time.
+What a provider refuses (a capture of an intent not authorized, a refund of one
+not paid) is a ``ValueError`` too, and a refused call changes nothing: a
+``clock`` answering a naive datetime is found out before any intent changes.
 
 >>> from datetime import UTC, datetime
 >>> from sessionkit.model.money import Money
@@ -46,6 +49,7 @@ from sessionkit.model.payment import PaymentEvent, PaymentEventType
 from sessionkit.model.text import MAX_REF_LENGTH, check_text
 from sessionkit.ports import Clock, Intent, IntentStatus, RefundReceipt
 from sessionkit.testing.clocks import time_reader
+from sessionkit.zones import check_aware
 
 __all__ = ["FakeGateway", "FakeIntent"]
 
@@ -151,23 +155,24 @@ class FakeGateway:
         """The customer paid: the intent succeeds (an event is queued)."""
         intent = self.intents[ref]
         if intent.status in ("pending", "authorized", "failed"):
-            intent.status, intent.reason = "succeeded", None
-            self._announce(intent, "succeeded")
+            self._succeed(intent)
 
     def authorize(self, ref: str) -> None:
         """The customer's bank holds the money: the intent is authorized (an event is queued)."""
         intent = self.intents[ref]
         if intent.status == "pending":
+            event = self._event(intent, "authorized", at=self._now())
             intent.status = "authorized"
-            self._announce(intent, "authorized")
+            self.outbox.append(event)
 
     def decline(self, ref: str, reason: str = "card_declined") -> None:
         """The customer's payment failed (an event is queued); ``reason`` is 1 to 255 characters."""
         reason = _reason(reason, "decline")
         intent = self.intents[ref]
         if intent.status in ("pending", "authorized"):
+            event = self._event(intent, "failed", at=self._now(), reason=reason)
             intent.status, intent.reason = "failed", reason
-            self._announce(intent, "failed", reason=reason)
+            self.outbox.append(event)
 
     def drain(self, *, duplicate: bool = False, shuffle: bool = False) -> list[PaymentEvent]:
         """Return (and forget) the queued events; each twice with ``duplicate``, shuffled too."""
@@ -217,23 +222,42 @@ class FakeGateway:
         """Create an intent to collect ``amount`` (or return the one made with this key)."""
 
         def make() -> Intent:
+            # An intent that succeeds at once is announced: its time is read (and checked)
+            # before an id is taken or the intent kept, so a bad clock makes none.
+            at = self._now() if self.instant and not self._declines else None
             intent = FakeIntent(ref=f"pi_{self._ids()}", amount=amount, metadata=dict(metadata))
-            self.intents[intent.ref] = intent
+            event = None
             if self._declines:
                 intent.status, intent.reason = "failed", self._declines.pop(0)
-            elif self.instant:
+            elif at is not None:
                 intent.status = "succeeded"
-                self._announce(intent, "succeeded")
+                event = self._event(intent, "succeeded", at=at)
+            self.intents[intent.ref] = intent
+            if event is not None:
+                self.outbox.append(event)
             return intent.answer()
 
         return self._once("create_intent", idempotency_key, (amount, dict(metadata)), make)
 
     def capture(self, intent_ref: str, *, idempotency_key: str) -> Intent:
-        """Capture an authorized intent: it succeeds."""
+        """Capture an authorized intent: it succeeds (an event is queued).
+
+        An intent in any other status (pending, failed, canceled, or succeeded
+        already) is refused with ``ValueError`` and nothing changes, as a
+        provider refuses it (Stripe captures only a PaymentIntent in
+        ``requires_capture``); a retry under the key of a capture that went
+        through still answers that capture.
+        """
 
         def run() -> Intent:
-            self.pay(intent_ref)
-            return self.intents[intent_ref].answer()
+            intent = self.intents[intent_ref]
+            if intent.status != "authorized":
+                raise ValueError(
+                    f"the fake provider cannot capture a {intent.status} intent: only an"
+                    " authorized one"
+                )
+            self._succeed(intent)
+            return intent.answer()
 
         return self._once("capture", idempotency_key, (intent_ref,), run)
 
@@ -243,8 +267,9 @@ class FakeGateway:
         def run() -> Intent:
             intent = self.intents[intent_ref]
             if intent.status in ("pending", "authorized", "failed"):
+                event = self._event(intent, "canceled", at=self._now())
                 intent.status = "canceled"
-                self._announce(intent, "canceled")
+                self.outbox.append(event)
             return intent.answer()
 
         return self._once("cancel", idempotency_key, (intent_ref,), run)
@@ -266,9 +291,12 @@ class FakeGateway:
                     f"the fake provider refuses to refund {amount} of {intent.amount} "
                     f"({intent.refunded} refunded already)"
                 )
-            intent.refunded += amount.amount
-            self._announce(intent, "refunded")
-            return RefundReceipt(ref=f"re_{self._ids()}", status="succeeded")
+            refunded = intent.refunded + amount.amount
+            event = self._event(intent, "refunded", at=self._now(), refunded=refunded)
+            receipt = RefundReceipt(ref=f"re_{self._ids()}", status="succeeded")
+            intent.refunded = refunded
+            self.outbox.append(event)
+            return receipt
 
         return self._once("refund", idempotency_key, (intent_ref, amount), run)
 
@@ -302,19 +330,43 @@ class FakeGateway:
             self._answers[key] = answer
             return answer
 
-    def _announce(
-        self, intent: FakeIntent, kind: PaymentEventType, *, reason: str | None = None
-    ) -> None:
-        refunded = Money.of(intent.refunded, intent.amount.currency)
-        self.outbox.append(
-            PaymentEvent(
-                provider=self._name,
-                event_id=f"evt_{self._ids()}",
-                type=kind,
-                occurred_at=self._clock(),
-                payment_id=intent.metadata.get("payment_id"),
-                intent_ref=intent.ref,
-                amount=refunded if kind == "refunded" else None,
-                reason=reason,
-            )
+    def _now(self) -> datetime:
+        """Return the clock's time, checked as an event checks its instant (the same errors).
+
+        Read before anything changes: a clock answering a naive datetime
+        (``NaiveDatetime``) or no datetime (``NotADatetime``) leaves intents,
+        events and ids as they were.
+        """
+        return check_aware(self._clock(), "instant")
+
+    def _event(
+        self,
+        intent: FakeIntent,
+        kind: PaymentEventType,
+        *,
+        at: datetime,
+        reason: str | None = None,
+        refunded: Decimal | None = None,
+    ) -> PaymentEvent:
+        """Return the event announcing ``kind`` of ``intent`` at ``at``; nothing is queued.
+
+        ``refunded``: what a refunded intent has given back in all, this refund
+        included (default: what it had).
+        """
+        total = Money.of(intent.refunded if refunded is None else refunded, intent.amount.currency)
+        return PaymentEvent(
+            provider=self._name,
+            event_id=f"evt_{self._ids()}",
+            type=kind,
+            occurred_at=at,
+            payment_id=intent.metadata.get("payment_id"),
+            intent_ref=intent.ref,
+            amount=total if kind == "refunded" else None,
+            reason=reason,
         )
+
+    def _succeed(self, intent: FakeIntent) -> None:
+        """The intent succeeds (paid or captured): queue its event, the time read first."""
+        event = self._event(intent, "succeeded", at=self._now())
+        intent.status, intent.reason = "succeeded", None
+        self.outbox.append(event)

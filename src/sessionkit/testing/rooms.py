@@ -46,7 +46,7 @@ from sessionkit.model.text import check_tenant
 from sessionkit.ports import Clock, JoinCredential, MeetingRooms, Room
 from sessionkit.testing.clocks import time_reader
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import check_aware
+from sessionkit.zones import check_aware, check_instant
 
 __all__ = ["FakeMeetingRooms", "FakeRoom"]
 
@@ -139,6 +139,9 @@ class FakeMeetingRooms(MeetingRooms):
         is at ``at``, else the fake's ``clock``'s now, else the room's end
         (the port does not say when, so a room closed by ``RoomKeeper``
         without a clock closes at the end of the span it was ensured with).
+        Everything is checked before anything changes: a refused close (a
+        naive ``at``, a ``clock`` answering a naive datetime or no datetime)
+        leaves the room open, everyone inside and nothing queued.
         """
         if at is not None:
             at = check_aware(at, "at")
@@ -147,11 +150,18 @@ class FakeMeetingRooms(MeetingRooms):
             found = self._rooms.get((tenant, session_id))
             if found is None or not found.open:
                 return
+            if at is None and self._clock is not None:
+                # Checked as a presence event checks its instant (the same errors), and
+                # even with nobody inside: a bad clock closes nothing.
+                at = check_instant(self._clock(), "instant")
+            close = found.span.end if at is None else at
+            leaves = [
+                self._event(session_id, who, LEAVE, close, None, ahead=n)
+                for n, who in enumerate(sorted(found.inside, key=str), start=1)
+            ]
             found.open = False
-            if at is None:
-                at = found.span.end if self._clock is None else self._clock()
-            for who in sorted(found.inside, key=str):
-                self._queue(tenant, self._event(session_id, who, LEAVE, at, None), numbered=True)
+            for event in leaves:
+                self._queue(tenant, event, numbered=True)
             found.inside.clear()
 
     def _open(self, tenant: str, session_id: str) -> FakeRoom:
@@ -227,11 +237,17 @@ class FakeMeetingRooms(MeetingRooms):
         action: str,
         at: datetime,
         event_id: str | None,
+        *,
+        ahead: int = 1,
     ) -> PresenceEvent:
-        """Return the presence event the provider would send (checking it; nothing is queued)."""
+        """Return the presence event the provider would send (checking it; nothing is queued).
+
+        Without ``event_id`` it takes the ``ahead``-th ``ev<n>`` id still free:
+        the events one call builds before queueing any are numbered 1, 2, ...
+        """
         return PresenceEvent(
             provider=self._name,
-            event_id=f"ev{self._numbered + 1}" if event_id is None else event_id,
+            event_id=f"ev{self._numbered + ahead}" if event_id is None else event_id,
             session_id=session_id,
             participant=who,
             action=action,
