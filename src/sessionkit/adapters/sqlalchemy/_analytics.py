@@ -41,6 +41,7 @@ from sessionkit.adapters.sqlalchemy._booking_statements import ran_out
 from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.adapters.sqlalchemy._kind import SqlUnit, register_reader
 from sessionkit.adapters.sqlalchemy._query import session_filters
+from sessionkit.adapters.sqlalchemy._types import exact_collation
 from sessionkit.adapters.sqlalchemy.booking_rows import bookings_table
 from sessionkit.adapters.sqlalchemy.payment_rows import payments_table
 from sessionkit.adapters.sqlalchemy.reschedule_rows import reschedules_table
@@ -109,6 +110,17 @@ class SqlAlchemyAnalytics:
     def __init__(self, unit: SqlUnit) -> None:
         self._unit = unit
 
+    def _exact(self, text: ColumnElement[str]) -> ColumnElement[str]:
+        """``text`` compared and grouped by code point (:func:`~._types.exact_collation`).
+
+        A session's status and lifecycle are plain text columns, which a MySQL/MariaDB
+        database's default collation folds: ``"Completed"`` and ``"COMPLETED"`` were
+        one group there, and a status of ``Outcomes`` matched both, as in no other store.
+        """
+        # The transaction's connection: its dialect knows MariaDB from MySQL once connected.
+        collation = exact_collation(self._unit.core().dialect)
+        return text if collation is None else text.collate(collation)
+
     # ------------------------------------------------------------------ sessions
 
     def _grouped(
@@ -127,7 +139,7 @@ class SqlAlchemyAnalytics:
             keys = []
             statement = select(*columns).select_from(S)
         elif by == "kind":
-            keys = [S.c.lifecycle]
+            keys = [self._exact(S.c.lifecycle)]
             statement = select(*keys, *columns).select_from(S)
         elif by == "resource":
             keys = [R.c.resource]
@@ -158,10 +170,11 @@ class SqlAlchemyAnalytics:
         at: datetime,
     ) -> list[StatusCount]:
         """Return how many sessions in ``scope`` have each status, per group of ``by``."""
+        status = self._exact(S.c.status)
         statement, keys = self._grouped(
-            tenant, scope, by, seat_statuses, at, [S.c.status, func.count()]
+            tenant, scope, by, seat_statuses, at, [status, func.count()]
         )
-        rows = self._db().execute(statement.group_by(*keys, S.c.status))
+        rows = self._db().execute(statement.group_by(*keys, status))
         width = len(keys)
         return [StatusCount(self._key(row, width), row[width], row[width + 1]) for row in rows]
 
@@ -196,10 +209,11 @@ class SqlAlchemyAnalytics:
     def timing(self, tenant: str, scope: SessionQuery, *, now: datetime) -> list[TimingCount]:
         """Return how many sessions in ``scope`` have each status and ended by ``now`` or not."""
         ended = case((S.c.end_at <= now, 1), else_=0)
+        status = self._exact(S.c.status)
         statement = (
-            select(S.c.status, ended, func.count())
+            select(status, ended, func.count())
             .where(*session_filters(self._unit.backend, tenant, scope))
-            .group_by(S.c.status, ended)
+            .group_by(status, ended)
         )
         return [
             TimingCount(status, bool(done), n) for status, done, n in self._db().execute(statement)
@@ -306,7 +320,7 @@ class SqlAlchemyAnalytics:
             # The sessions that ended in a no-show status, each counted once per client.
             ended = or_(
                 *(
-                    and_(S.c.lifecycle == lifecycle, S.c.status == status)
+                    and_(self._exact(S.c.lifecycle) == lifecycle, self._exact(S.c.status) == status)
                     for lifecycle, status in sorted(no_show)
                 )
             )
