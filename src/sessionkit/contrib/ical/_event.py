@@ -18,6 +18,7 @@ from sessionkit.contrib.ical._errors import (
     UnknownCalendarZone,
 )
 from sessionkit.contrib.ical._source import SourceEvent, SourceZone
+from sessionkit.contrib.ical._vtimezone import RULE_EXPECTED, impossible_rule
 from sessionkit.errors import UnknownTimeZone
 from sessionkit.errors._base import shown
 from sessionkit.timespan import TimeSpan
@@ -50,7 +51,7 @@ class Zones:
         hint: str | None,
         sources: Sequence[SourceZone] = (),
     ) -> None:
-        """Read every VTIMEZONE of a TZID no name gives; refuse one that cannot be read.
+        """Read every VTIMEZONE of a TZID that is no IANA name; refuse one that cannot be read.
 
         Every time, not only when an event uses it: icalendar reads them as it
         parses, unless it has one of the TZID already (from any calendar).
@@ -64,10 +65,12 @@ class Zones:
             if isinstance(tz, icalendar.Timezone)
         }
         where = {z.tzid: z for z in sources}
+        # A Windows name too: icalendar reads such a VTIMEZONE as it parses, unless it has
+        # read one of that TZID before, so it would be refused, or not, by what came before.
         self._rules = {
             tzid: zone_rules(vtz, tzid, where.get(tzid))
             for tzid, vtz in self._vtimezones.items()
-            if named_zone(tzid) is None
+            if iana_key(tzid) is None
         }
         self._known: dict[str, str] = {}
 
@@ -103,7 +106,8 @@ def zone_rules(vtz: icalendar.Timezone, tzid: str, source: SourceZone | None) ->
     ``lookup_tzid=False``: this calendar's VTIMEZONE, never icalendar's
     process-wide cache entry for the same TZID (Outlook names every custom zone
     "Customized Time Zone": the first calendar read would win, and a broken
-    VTIMEZONE would pass, or fail, by what was read before it).
+    VTIMEZONE would pass, or fail, by what was read before it). Refused too: a
+    STANDARD or DAYLIGHT RRULE that can never happen (:func:`impossible_rule`).
     """
     try:
         rules: tzinfo = vtz.to_tz(lookup_tzid=False)
@@ -111,17 +115,25 @@ def zone_rules(vtz: icalendar.Timezone, tzid: str, source: SourceZone | None) ->
         # icalendar's own checks (no STANDARD or DAYLIGHT, no DTSTART or TZOFFSETFROM)
         # raise ValueError; the others are shapes it does not expect, still the calendar's.
         raise broken_zone(tzid, source, exc) from None
+    impossible = impossible_rule(vtz, source)
+    if impossible is not None:
+        raise broken_zone(tzid, source, impossible.why, RULE_EXPECTED) from impossible.cause
     return rules
 
 
-def broken_zone(tzid: str, source: SourceZone | None, exc: Exception) -> CalendarSyntaxError:
-    """The error for a VTIMEZONE icalendar cannot turn into rules (``exc``), on its TZID line."""
+def broken_zone(
+    tzid: str,
+    source: SourceZone | None,
+    why: Exception | str,
+    expected: str = "a VTIMEZONE with a STANDARD or DAYLIGHT part, each with DTSTART,"
+    " TZOFFSETFROM and TZOFFSETTO",
+) -> CalendarSyntaxError:
+    """The error for a VTIMEZONE that gives no rules (``why``), on its TZID line."""
     return CalendarSyntaxError(
-        f"the VTIMEZONE of TZID {shown(tzid)} cannot be read ({exc})",
+        f"the VTIMEZONE of TZID {shown(tzid)} cannot be read ({why})",
         line=None if source is None else source.line,
         text=None if source is None else source.text,
-        expected="a VTIMEZONE with a STANDARD or DAYLIGHT part, each with DTSTART,"
-        " TZOFFSETFROM and TZOFFSETTO",
+        expected=expected,
     )
 
 

@@ -25,11 +25,11 @@ from sessionkit.contrib.ical._event import (
     instant,
     listed,
     local_wall,
-    named_zone,
     zone_rules,
 )
 from sessionkit.contrib.ical._source import SourceZone, scan, tzid_lines, vtimezones
 from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride, IcalSeries
+from sessionkit.contrib.ical._vtimezone import refuse_duplicates
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.series import ScheduleItem
@@ -71,6 +71,7 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
     floating = get_zone(default_tz).key
     outline = scan(source)
     sources = vtimezones(source)
+    refuse_duplicates(sources)  # before icalendar, which keeps the last of them
     try:
         cal = icalendar.Calendar.from_ical(source)
     except (ValueError, TypeError) as exc:  # TypeError: a value of the wrong declared type
@@ -419,10 +420,10 @@ def _unreadable(sources: Sequence[SourceZone], error: Exception) -> CalendarErro
     for zone in sources:
         try:
             parsed = icalendar.Component.from_ical(zone.block)
-            if isinstance(parsed, icalendar.Timezone) and named_zone(zone.tzid) is None:
-                zone_rules(parsed, zone.tzid, zone)
         except (ValueError, TypeError, LookupError, AttributeError) as exc:
             raise broken_zone(zone.tzid, zone, exc) from None
+        if isinstance(parsed, icalendar.Timezone) and iana_key(zone.tzid) is None:
+            zone_rules(parsed, zone.tzid, zone)  # its own error, not wrapped in another
     return CalendarSyntaxError(f"unreadable calendar: {error}", line=None, text=None)
 
 

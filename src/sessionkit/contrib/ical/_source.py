@@ -126,12 +126,17 @@ def scan(text: str) -> SourceMap:
 
 @attrs.frozen
 class SourceZone:
-    """One VTIMEZONE: its TZID, the line that names it, and its text (unfolded, CRLF lines)."""
+    """One VTIMEZONE: its TZID, the line that names it, and its text (unfolded, CRLF lines).
+
+    ``rules``: the ``(line, text)`` of each RRULE of its STANDARD and DAYLIGHT
+    parts, in text order.
+    """
 
     tzid: str
     line: int
     text: str
     block: str
+    rules: tuple[tuple[int, str], ...] = ()
 
 
 def vtimezones(text: str) -> list[SourceZone]:
@@ -140,22 +145,29 @@ def vtimezones(text: str) -> list[SourceZone]:
     block: list[str] = []
     depth = 0  # inside a VTIMEZONE: 1 at its own properties, more in STANDARD or DAYLIGHT
     named: tuple[str, int, str] | None = None
+    part = ""  # the component at depth 2: STANDARD, DAYLIGHT (or another)
+    rules: list[tuple[int, str]] = []
     for number, line in _logical_lines(text):
         head, _, value = line.partition(":")
         name = re.split(r"[;:]", head, maxsplit=1)[0].upper()
         if not depth:
             if name == "BEGIN" and value.strip().upper() == "VTIMEZONE":
-                block, depth, named = [line], 1, None
+                block, depth, named, rules = [line], 1, None, []
             continue
         block.append(line)
         if name == "BEGIN":
             depth += 1
+            if depth == 2:
+                part = value.strip().upper()
         elif name == "END":
             depth -= 1
             if not depth and named is not None:
-                found.append(SourceZone(*named, block="\r\n".join(block) + "\r\n"))
+                joined = "\r\n".join(block) + "\r\n"
+                found.append(SourceZone(*named, block=joined, rules=tuple(rules)))
         elif name == "TZID" and depth == 1 and named is None:
             named = (value.strip(), number, line)
+        elif name == "RRULE" and depth == 2 and part in ("STANDARD", "DAYLIGHT"):
+            rules.append((number, line))
     return found
 
 

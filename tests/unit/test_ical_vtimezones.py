@@ -1,0 +1,195 @@
+"""sessionkit.contrib.ical: VTIMEZONE RRULEs that can never happen, and one VTIMEZONE per TZID."""
+
+from __future__ import annotations
+
+import pytest
+
+from sessionkit.contrib.ical import CalendarSyntaxError, read_ical
+from sessionkit.errors import InvalidRecurrence
+
+from ._ical_support import event, ics, utc
+
+RULES_EXPECTED = "STANDARD and DAYLIGHT RRULEs that some date matches (BYMONTH 1..12, ...)"
+CUSTOM = "Customized Time Zone"  # Outlook's TZID for every zone of its own: icalendar caches it
+WINDOWS = "W. Europe Standard Time"
+
+
+def _zone(
+    tzid: str, back: str = "BYMONTH=10;BYDAY=-1SU", forward: str = "BYMONTH=3;BYDAY=-1SU"
+) -> list[str]:
+    """Berlin's rules as Outlook writes them (TZID on the zone's second line, RRULEs on +6, +12)."""
+    return [
+        "BEGIN:VTIMEZONE",
+        f"TZID:{tzid}",
+        "BEGIN:STANDARD",
+        "DTSTART:16010101T030000",
+        "TZOFFSETFROM:+0200",
+        "TZOFFSETTO:+0100",
+        f"RRULE:FREQ=YEARLY;{back}",
+        "END:STANDARD",
+        "BEGIN:DAYLIGHT",
+        "DTSTART:16010101T020000",
+        "TZOFFSETFROM:+0100",
+        "TZOFFSETTO:+0200",
+        f"RRULE:FREQ=YEARLY;{forward}",
+        "END:DAYLIGHT",
+        "END:VTIMEZONE",
+    ]
+
+
+def _calendar(*zones: list[str], tzid: str | None) -> str:
+    """``zones`` (the first one's TZID on line 4), then one event in ``tzid`` (``None``: UTC)."""
+    start = f"DTSTART;TZID={tzid}:20261101T180000" if tzid else "DTSTART:20261101T170000Z"
+    lines = [line for zone in zones for line in zone]
+    return ics(*lines, *event("UID:u", start, "DURATION:PT1H"))
+
+
+IMPOSSIBLE = [
+    ("BYMONTH=13;BYDAY=-1SU", "BYMONTH=13 is out of range; expected 1..12", "BYMONTH"),
+    ("BYMONTH=10;BYMONTHDAY=32", "BYMONTHDAY=32 is out of range; expected +/-1..31", "BYMONTHDAY"),
+    ("BYMONTH=10;BYDAY=9SU", "no date matches it", None),  # a ninth Sunday of October
+    ("BYMONTH=2;BYMONTHDAY=30", "no date matches it", None),
+    ("BYMONTH=10;BYDAY=-1SU;BYMONTH=11", "BYMONTH is given twice in", "BYMONTH"),
+]
+
+
+@pytest.mark.parametrize(("rule", "why", "part"), IMPOSSIBLE)
+@pytest.mark.parametrize("daylight", [False, True])
+@pytest.mark.parametrize("used", [True, False])
+@pytest.mark.parametrize("tzid", [CUSTOM, WINDOWS])
+def test_a_vtimezone_rule_that_can_never_happen_is_refused_on_its_tzid_line(
+    rule: str, why: str, part: str | None, daylight: bool, used: bool, tzid: str
+) -> None:
+    # icalendar took these and failed (a bare ValueError) only on converting a date by the
+    # zone, or (a rule no date matches) read the zone without that change of offset.
+    zone = _zone(tzid, forward=rule) if daylight else _zone(tzid, back=rule)
+    with pytest.raises(CalendarSyntaxError) as caught:
+        read_ical(_calendar(zone, tzid=tzid if used else None))
+    error = caught.value
+    name, line = ("DAYLIGHT", 15) if daylight else ("STANDARD", 9)
+    text = f"FREQ=YEARLY;{rule}"
+    assert (error.line, error.text, error.uid) == (4, f"TZID:{tzid}", None)
+    assert error.expected == RULES_EXPECTED
+    assert str(error).startswith(
+        f"line 4: the VTIMEZONE of TZID {tzid!r} cannot be read (its {name} RRULE on line"
+        f" {line}, {text!r}, can never happen: {why}"
+    )
+    assert str(error).endswith(f") in 'TZID:{tzid}'")
+    if part is None:
+        assert error.__cause__ is None
+    else:
+        assert isinstance(error.__cause__, InvalidRecurrence)
+        assert error.__cause__.part == part
+
+
+@pytest.mark.parametrize("tzid", [CUSTOM, WINDOWS])
+def test_an_impossible_rule_is_refused_after_a_good_zone_of_its_tzid_was_read(tzid: str) -> None:
+    # icalendar keeps the first VTIMEZONE of a TZID it reads for the whole process.
+    assert read_ical(_calendar(_zone(tzid), tzid=tzid)).events[0].tz == "Europe/Berlin"
+    with pytest.raises(CalendarSyntaxError, match="BYMONTH=13 is out of range") as caught:
+        read_ical(_calendar(_zone(tzid, back="BYMONTH=13;BYDAY=-1SU"), tzid=tzid))
+    assert (caught.value.line, caught.value.text) == (4, f"TZID:{tzid}")
+
+
+def test_a_broken_windows_zone_is_refused_whatever_was_read_before() -> None:
+    # icalendar reads a VTIMEZONE of a Windows name as it parses unless it has one of that
+    # TZID already: a broken one passed once a good one had been read in the process.
+    assert read_ical(_calendar(_zone(WINDOWS), tzid=None)).events[0].tz == "UTC"
+    broken = [line for line in _zone(WINDOWS) if line != "DTSTART:16010101T030000"]
+    with pytest.raises(CalendarSyntaxError) as caught:
+        read_ical(_calendar(broken, tzid=None))
+    assert (caught.value.line, caught.value.text) == (4, f"TZID:{WINDOWS}")
+    assert str(caught.value) == (
+        f"line 4: the VTIMEZONE of TZID {WINDOWS!r} cannot be read (mandatory DTSTART not"
+        f" found) in 'TZID:{WINDOWS}'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "why"),
+    [
+        (_zone(CUSTOM, back="BYMONTH=13;BYDAY=-1SU"), "its STANDARD RRULE on line 9"),
+        ([line for line in _zone(CUSTOM) if not line.startswith("DTSTART")], "mandatory DTSTART"),
+    ],
+)
+def test_a_zone_refused_while_icalendar_fails_on_another_is_named_once(
+    first: list[str], why: str
+) -> None:
+    # icalendar fails on the second zone as it parses; the first, whose TZID it had read
+    # before, was refused with its own error inside another ("cannot be read (line 4: ...").
+    assert read_ical(_calendar(_zone(CUSTOM), tzid=CUSTOM)).events[0].tz == "Europe/Berlin"
+    no_parts = ["BEGIN:VTIMEZONE", "TZID:Never read before", "END:VTIMEZONE"]
+    with pytest.raises(CalendarSyntaxError) as caught:
+        read_ical(_calendar(first, no_parts, tzid=None))
+    assert (caught.value.line, caught.value.text) == (4, f"TZID:{CUSTOM}")
+    assert str(caught.value).startswith(
+        f"line 4: the VTIMEZONE of TZID {CUSTOM!r} cannot be read ({why}"
+    )
+    assert str(caught.value).count("cannot be read") == 1
+
+
+@pytest.mark.parametrize(
+    ("back", "forward"),
+    [
+        ("BYMONTH=10;BYDAY=-1SU", "BYMONTH=3;BYDAY=-1SU"),  # Outlook
+        ("BYMONTH=10;BYDAY=5SU", "BYMONTH=3;BYDAY=5SU"),  # Exchange's "last": not every year
+        ("BYMONTH=10;BYDAY=-1SU;UNTIL=19951029T010000Z", "BYMONTH=3;BYDAY=-1SU"),  # has ended
+        ("BYMONTH=10;BYDAY=-1SU;COUNT=1", "BYMONTH=3;BYDAY=-1SU"),
+    ],
+)
+def test_vtimezone_rules_that_happen_are_read(back: str, forward: str) -> None:
+    assert read_ical(_calendar(_zone(CUSTOM, back, forward), tzid=None)).events[0].tz == "UTC"
+
+
+def test_a_fine_vtimezone_rule_whose_first_date_is_far_is_read() -> None:
+    # Too far to look for within the expansion's limit (every second to 29 February 2004):
+    # refused only when it certainly never happens.
+    rule = "RRULE:FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=29"
+    zone = [rule if line.startswith("RRULE:") else line for line in _zone(CUSTOM)]
+    assert read_ical(_calendar(zone, tzid=None)).events[0].tz == "UTC"
+
+
+def test_a_zone_that_starts_in_year_one_is_read() -> None:
+    zone = [line.replace("16010101", "00010101") for line in _zone(CUSTOM)]
+    assert read_ical(_calendar(zone, tzid=CUSTOM)).events[0].span.start == utc(2026, 11, 1, 17)
+
+
+def test_the_vtimezone_of_an_iana_tzid_is_not_read_so_its_rules_are_not_checked() -> None:
+    # The IANA zone's own rules are used (icalendar does not read such a VTIMEZONE either).
+    zone = _zone("Europe/Berlin", back="BYMONTH=13;BYDAY=-1SU")
+    cal = read_ical(_calendar(zone, tzid="Europe/Berlin"))
+    assert (cal.events[0].tz, cal.events[0].span.start) == ("Europe/Berlin", utc(2026, 11, 1, 17))
+
+
+NO_PARTS = ["BEGIN:VTIMEZONE", f"TZID:{CUSTOM}", "END:VTIMEZONE"]
+
+
+@pytest.mark.parametrize(
+    ("first", "tzid"),
+    [
+        (NO_PARTS, CUSTOM),  # icalendar kept the second: the first was never read
+        (_zone(CUSTOM, back="BYMONTH=13;BYDAY=-1SU"), CUSTOM),
+        (_zone(CUSTOM), CUSTOM),  # even two good ones: which does an event mean?
+        (_zone(WINDOWS), WINDOWS),
+        (_zone("Europe/Berlin"), "Europe/Berlin"),
+    ],
+)
+@pytest.mark.parametrize("used", [True, False])
+def test_a_second_vtimezone_of_one_tzid_is_refused_on_its_tzid_line(
+    first: list[str], tzid: str, used: bool
+) -> None:
+    second_line = 3 + len(first) + 1
+    with pytest.raises(CalendarSyntaxError) as caught:
+        read_ical(_calendar(first, _zone(tzid), tzid=tzid if used else None))
+    error = caught.value
+    assert (error.line, error.text, error.uid) == (second_line, f"TZID:{tzid}", None)
+    assert error.expected == "one VTIMEZONE per TZID (RFC 5545 section 3.8.3.1)"
+    assert str(error) == (
+        f"line {second_line}: a second VTIMEZONE of TZID {tzid!r} (the first is on line 4); a"
+        f" TZID names one VTIMEZONE in a calendar in 'TZID:{tzid}'"
+    )
+
+
+def test_two_vtimezones_of_different_tzids_are_read() -> None:
+    cal = read_ical(_calendar(_zone(CUSTOM), _zone("Other Zone"), tzid="Other Zone"))
+    assert cal.events[0].span.start == utc(2026, 11, 1, 17)
