@@ -395,7 +395,7 @@ class BookingMaking(BookingReads):
         check_tenant(tenant)
         check_id(session_id, "session_id")
         check_seats(seats)
-        acting = check_role(acting_role)
+        acting = check_role(acting_role, "acting_role")
         check_flag(paying, "paying")
         try:
             with self._ctx.transaction(now) as tx:

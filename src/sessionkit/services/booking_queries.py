@@ -304,7 +304,7 @@ class BookingReads:
         begin, finish = check_instant(start, "start"), check_instant(end, "end")
         TimeSpan(begin, finish)  # InvalidTimeSpan for an end not after the start, as elsewhere
         wanted = check_seats(seats)
-        acting = check_role(acting_role)
+        acting = check_role(acting_role, "acting_role")
         self._ctx.limits.check_window(begin, finish, "the window of bookable sessions")
         ref = None if resource is None else resource_refs((resource,))[0]
         who = None if participant is None else participant_ref(participant)

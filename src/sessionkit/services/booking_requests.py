@@ -122,9 +122,12 @@ def lost_to_replay(request: BookingRequest, error: SessionKitError) -> bool:
     return request.draft is not None and isinstance(error, (SessionConflict, DuplicateSession))
 
 
-def check_role(role: object) -> str:
-    """Return ``role`` if it is a role name (non-empty text, at most ``MAX_NAME_LENGTH``)."""
-    checked = check_text(role, "role", limit=MAX_NAME_LENGTH, empty=False)
+def check_role(role: object, name: str = "role") -> str:
+    """Return ``role`` if it is a role name (non-empty text, at most ``MAX_NAME_LENGTH``).
+
+    ``name`` is the argument's, which the error names (``acting_role``, say).
+    """
+    checked = check_text(role, name, limit=MAX_NAME_LENGTH, empty=False)
     assert checked is not None
     return checked
 
@@ -194,7 +197,9 @@ class BookingRequest:
             participant=participant_ref(participant),  # type: ignore[arg-type]  # it checks
             seats=check_seats(seats),
             role=check_role(role),
-            acting_role=check_role(role if acting_role is None else acting_role),
+            acting_role=check_role(role)
+            if acting_role is None
+            else check_role(acting_role, "acting_role"),
             confirm=bool(check_flag(confirm, "confirm")),
             waitlist=bool(check_flag(waitlist, "waitlist")),
             hold_for=None
