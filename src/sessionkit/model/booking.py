@@ -76,6 +76,7 @@ __all__ = [
     "SessionOrder",
     "check_seats",
     "in_session_order",
+    "keeps_its_seats",
     "participant_ref",
     "seats_owed",
     "seats_taken",
@@ -505,6 +506,24 @@ def stamped_at(booking: Booking) -> datetime:
     if not isinstance(booking, Booking):
         raise WrongType(booking, name="booking", expected="a Booking")
     return booking.created_at if booking.updated_at is None else booking.updated_at
+
+
+def keeps_its_seats(stored: Booking | None, record: Booking) -> bool:
+    """Whether ``record``, an update of ``stored``, takes no seat ``stored`` did not take already.
+
+    A booking that took its seats at the update's instant and takes no more
+    (confirmed, moved with its session) adds nothing to the count: storage
+    checks capacity for what a write adds, so a session whose capacity was
+    lowered below its booked seats can still confirm and move the bookings
+    it has, while a newcomer or an offer is refused until seats free.
+    """
+    at = stamped_at(record)
+    return (
+        stored is not None
+        and stored.session_id == record.session_id
+        and stored.takes_seats(at)
+        and record.seats <= stored.seats
+    )
 
 
 def seats_taken(bookings: Iterable[Booking], at: datetime, *, excluding: str | None = None) -> int:

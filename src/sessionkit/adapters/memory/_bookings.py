@@ -14,6 +14,7 @@ from sessionkit.model.booking import (
     Seating,
     SessionOrder,
     in_session_order,
+    keeps_its_seats,
     seats_owed,
     seats_taken,
     stamped_at,
@@ -66,8 +67,13 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
         assert isinstance(index, _Grouped)
         return index
 
-    def check(self, table: Table[Booking], record: Booking) -> None:  # noqa: ARG002  # the hook's signature
-        """Refuse a second booking in play per participant and session, and seats past capacity."""
+    def check(self, table: Table[Booking], record: Booking) -> None:
+        """Refuse a second booking in play per participant and session, and seats past capacity.
+
+        An update that adds no seats (:func:`~sessionkit.model.booking.keeps_its_seats`)
+        is not held to the capacity: a session whose capacity was lowered below
+        its booked seats keeps them, and they can still be confirmed or moved.
+        """
         if not record.active:
             return
         others = list(self._group("session").of(record.tenant, record.session_id))
@@ -80,7 +86,8 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
                     status=other.status,
                 )
         at = stamped_at(record)
-        if not record.takes_seats(at):
+        stored = table.get(record.tenant, record.id)
+        if not record.takes_seats(at) or keeps_its_seats(stored, record):
             return
         session = self._session(record.tenant, record.session_id)
         if session is None:

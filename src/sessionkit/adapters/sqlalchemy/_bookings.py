@@ -54,6 +54,7 @@ from sessionkit.adapters.sqlalchemy.mapping import session_from_row
 from sessionkit.errors import AlreadyBooked, CapacityExceeded, DuplicateBooking
 from sessionkit.model.booking import (
     Booking,
+    keeps_its_seats,
     seats_taken,
     stamped_at,
 )
@@ -75,6 +76,8 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
         self._scope: object | None = None
         """The transaction (or SAVEPOINT) ``_held`` belongs to."""
         self._held: set[tuple[str, str]] = set()
+        self._kept: str | None = None
+        """The booking an update writes again with the seats it kept (see :meth:`update`)."""
 
     # ------------------------------------------------------------------ locks
 
@@ -199,6 +202,7 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
         *,
         replacing: bool,
         first: Callable[[Booking], None] | None = None,
+        seated: bool = False,
     ) -> None:
         """Raise the error of the first record that may not be written, in the memory's order.
 
@@ -207,7 +211,8 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
         batch): ``first(record)`` (the duplicate checks of an insert),
         ``AlreadyBooked``, ``CapacityExceeded``, then ``SessionNotFound``. On
         an update (``replacing``, one record) the record's own stored row is
-        left out. Capacities and seats come from one read per instant.
+        left out; with ``seated`` it is not held to the capacity (it keeps
+        seats it took). Capacities and seats come from one read per instant.
         """
         wanted = {(r.session_id, r.participant) for r in records if r.active}
         in_play: dict[tuple[str, ResourceRef], Booking] = {}
@@ -251,7 +256,7 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
                     )
                 at = stamped_at(record)
                 capacity = capacities.get(record.session_id)
-                if record.takes_seats(at) and capacity is not None:
+                if record.takes_seats(at) and capacity is not None and not seated:
                     if (record.session_id, at) not in counted:
                         count_at(at)
                     mine = [b for b in earlier if b.session_id == record.session_id]
@@ -385,14 +390,33 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
         like a new one. Raises ``BookingNotFound``, ``ConcurrentModification``,
         ``DuplicateBooking``, ``AlreadyBooked``, ``CapacityExceeded`` or
         ``SessionNotFound``.
+
+        An update that adds no seats (the stored booking took as many at the
+        update's instant: a confirm, a move with its session) is not held to
+        the capacity, so a session whose capacity was lowered below its booked
+        seats keeps them. That is found out only when the count refuses it:
+        the write's SAVEPOINT is rolled back, the stored row (the session still
+        locked) read, and the update written again without the seat check.
         """
-        if record.active:
-            self._lock(self._unit.db(), record.tenant, [record.session_id])
-        return super().update(record, expected_version=expected_version)
+        if not record.active:
+            return super().update(record, expected_version=expected_version)
+        db = self._unit.db()
+        self._lock(db, record.tenant, [record.session_id])
+        try:
+            return super().update(record, expected_version=expected_version)
+        except CapacityExceeded:
+            stored = self._fetch(db, record.tenant, [record.id]).get(record.id)
+            if not keeps_its_seats(stored, record):
+                raise
+        self._kept = record.id
+        try:
+            return super().update(record, expected_version=expected_version)
+        finally:
+            self._kept = None
 
     def _before_children(self, db: Db, new: Booking) -> None:
         """Refuse an updated booking in play that doubles its participant or overfills its session."""  # noqa: E501
         if not new.active:
             return
         related = self._related(db, new.tenant, [new], duplicates=False)
-        self._judge(db, new.tenant, [new], related, replacing=True)
+        self._judge(db, new.tenant, [new], related, replacing=True, seated=self._kept == new.id)

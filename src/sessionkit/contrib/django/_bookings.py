@@ -37,6 +37,7 @@ from sessionkit.model.booking import (
     Seating,
     SessionOrder,
     in_session_order,
+    keeps_its_seats,
     seats_owed,
     seats_taken,
     stamped_at,
@@ -89,7 +90,11 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
         return row
 
     def check(self, record: Booking, fields: dict[str, Any]) -> None:
-        """Refuse a missing session, a second booking in play, and seats past the capacity."""
+        """Refuse a missing session, a second booking in play, and seats past the capacity.
+
+        An update adding no seats (:func:`~sessionkit.model.booking.keeps_its_seats`) is
+        not held to the capacity.
+        """
         session = self._session_row(record.tenant, record.session_id, lock=record.active)
         fields["session_row_id"] = session.pk
         if not record.active:
@@ -109,8 +114,9 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
                     status=other.status,
                 )
         at = stamped_at(record)
-        if not record.takes_seats(at):
-            return
+        stored = next((other for other in others if other.id == record.id), None)
+        if not record.takes_seats(at) or keeps_its_seats(stored, record):
+            return  # a booking keeps the seats it took, though the capacity was lowered since
         taken = seats_taken(others, at, excluding=record.id)
         if taken + record.seats > session.capacity:
             raise CapacityExceeded(

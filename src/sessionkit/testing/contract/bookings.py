@@ -221,6 +221,55 @@ class BookingsRepositoryContract(SettledAddContract, BookingReadsContract, Booka
         with store() as uow:
             assert self.bookings(uow).get(TENANT, "w") == attrs.evolve(seated, version=2)
 
+    def test_bookings_keep_their_seats_when_the_capacity_is_lowered(self, store: Factory) -> None:
+        """Capacity is checked on what a write adds, not on seats a booking holds already.
+
+        A host lowers a session's capacity below its booked seats (its own
+        admin, say): a hold there can still be confirmed and a booking moved
+        in time, as neither takes a seat more; a newcomer, an offer to the
+        waitlist and a booking asking for more seats are refused
+        (``CapacityExceeded``) until enough seats free.
+        """
+        self.open_sessions(store, make_booking_session("s1", capacity=3))
+        held = make_booking("h", status=HELD, hold_until=10)
+        waiting = make_booking("w", status=WAITLISTED, position=1)
+        self.keep(store, make_booking("a"), make_booking("b"), held, waiting)
+        with store() as uow:
+            session = uow.sessions.get(TENANT, "s1")
+            uow.sessions.update(attrs.evolve(session, capacity=1), expected_version=session.version)
+            uow.commit()
+        confirmed = attrs.evolve(
+            held, status=CONFIRMED, hold_expires_at=None, updated_at=at_hours(-40)
+        )
+        offered = attrs.evolve(
+            waiting,
+            status=OFFERED,
+            position=None,
+            hold_expires_at=at_hours(10),
+            updated_at=at_hours(-40),
+        )
+        with store() as uow:
+            repo = self.bookings(uow)
+            assert repo.update(confirmed, expected_version=1).status == CONFIRMED
+            a = repo.get(TENANT, "a")
+            moved = repo.update(attrs.evolve(a, updated_at=at_hours(-39)), expected_version=1)
+            assert moved.version == 2
+            with pytest.raises(CapacityExceeded) as caught:
+                repo.update(offered, expected_version=1)
+            assert (caught.value.capacity, caught.value.taken, caught.value.asked) == (1, 3, 1)
+            more = attrs.evolve(moved, seats=2, updated_at=at_hours(-38))
+            with pytest.raises(CapacityExceeded):
+                repo.update(more, expected_version=2)
+            with pytest.raises(CapacityExceeded):
+                repo.add(make_booking("n", created=-38))
+            uow.commit()
+        with store() as uow:
+            repo = self.bookings(uow)
+            assert repo.get(TENANT, "h").status == CONFIRMED
+            assert repo.get(TENANT, "w") == waiting
+            assert repo.get(TENANT, "a").seats == 1
+            assert booking_ids(repo.get_many(TENANT, ["n"])) == []
+
     def test_a_participant_has_one_booking_in_play_per_session(self, store: Factory) -> None:
         """A second held, confirmed, waitlisted or offered booking: ``AlreadyBooked``."""
         self.open_sessions(store, make_booking_session("s1"), make_booking_session("s2", at=3))

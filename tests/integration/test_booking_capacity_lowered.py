@@ -1,0 +1,140 @@
+"""A session whose capacity was lowered below its booked seats, on every store alike.
+
+Capacity is checked on what a write adds: bookings that hold their seats
+keep them (a hold can still be confirmed, a booked session still moved),
+while nothing that would take a seat more (a newcomer, an offer to the
+waitlist) gets in until enough seats free. Memory, SQLite, PostgreSQL and
+MariaDB give the same answers and events.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import attrs
+import pytest
+from sqlalchemy import Engine
+
+from sessionkit import SessionKit
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
+from sessionkit.adapters.sqlalchemy.testing import clear_tables
+from sessionkit.errors import CapacityExceeded
+from sessionkit.model import ResourceRef, Session
+from sessionkit.model.booking import BOOKING_LIFECYCLE
+from sessionkit.model.booking_events import BookingStatusChanged
+from sessionkit.policies import BookingRules
+from sessionkit.ports import BOOKINGS, UnitOfWorkFactory
+from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+
+T = "acme"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+RULES = BookingRules(
+    waitlist=True,
+    lock_booked=False,
+    hold_for=timedelta(minutes=15),
+    offer_for=timedelta(hours=2),
+)
+
+
+def _kit(engine: Engine | None) -> tuple[SessionKit, UnitOfWorkFactory, RecordingPublisher]:
+    events = RecordingPublisher()
+    store: UnitOfWorkFactory
+    if engine is None:
+        store = InMemoryStore(publisher=events).unit_of_work
+    else:
+        clear_tables(engine)
+        store = SqlAlchemyStore(engine, events).unit_of_work
+    kit = SessionKit(uow=store, clock=ManualClock(NOW), booking_rules=RULES)
+    return kit, store, events
+
+
+def _lower(store: UnitOfWorkFactory, session: Session, capacity: int) -> None:
+    """Lower the stored session's capacity, as a host editing its own table would."""
+    with store() as uow:
+        current = uow.sessions.get(T, session.id)
+        lowered = attrs.evolve(current, capacity=capacity)
+        uow.sessions.update(lowered, expected_version=current.version)
+        uow.commit()
+
+
+def _seated(kit: SessionKit) -> tuple[Session, list[str], str, str]:
+    """A full 3-seat session: ana and ben confirmed, cai held; dan waits."""
+    session = kit.sessions.create_extra(
+        T,
+        actor="tina",
+        title="Algebra",
+        start=datetime(2026, 3, 4, 10, tzinfo=UTC),
+        end=datetime(2026, 3, 4, 11, tzinfo=UTC),
+        resources=[ResourceRef("tutor", "tina")],
+        lifecycle="lms",
+        capacity=3,
+    )
+    confirmed = [
+        kit.bookings.book(T, session.id, who, actor="x", confirm=True).id
+        for who in ("student:ana", "student:ben")
+    ]
+    held = kit.bookings.book(T, session.id, "student:cai", actor="cai").id
+    waiting = kit.bookings.book(T, session.id, "student:dan", actor="dan", waitlist=True).id
+    return session, confirmed, held, waiting
+
+
+def test_a_lowered_capacity_keeps_the_seats_booked_and_lets_nobody_more_in(
+    every_store: Engine | None,
+) -> None:
+    kit, store, events = _kit(every_store)
+    session, (ana, _ben), cai, dan = _seated(kit)
+    _lower(store, session, 1)
+
+    # The hold took its seat before the capacity was lowered: confirming adds none.
+    assert kit.bookings.confirm(T, cai, actor="cai").status == "CONFIRMED"
+    assert kit.bookings.remaining_seats(T, [session.id]) == {session.id: 0}
+    # One cancel leaves two seats booked of one: nothing is offered to the waitlist.
+    assert kit.bookings.cancel(T, ana, actor="ana").status == "CANCELLED"
+    assert kit.bookings.get(T, dan).status == "WAITLISTED"
+    with pytest.raises(CapacityExceeded) as full:
+        kit.bookings.book(T, session.id, "student:eve", actor="eve")
+    assert (full.value.capacity, full.value.taken, full.value.waiting) == (1, 2, 1)
+
+    # A booked session moves with its bookings (their copy of the time follows).
+    later = session.start + timedelta(hours=2)
+    moved = kit.sessions.update(T, session.id, actor="tina", start=later)
+    assert moved.start == later
+    stored = kit.bookings.for_session(T, session.id)
+    assert sorted((str(b.participant), b.status, b.session_start) for b in stored) == [
+        ("student:ana", "CANCELLED", later),
+        ("student:ben", "CONFIRMED", later),
+        ("student:cai", "CONFIRMED", later),
+        ("student:dan", "WAITLISTED", later),
+    ]
+    changes = [
+        (type(e).__name__, str(e.booking.participant))
+        for e in events.events
+        if isinstance(e, BookingStatusChanged)
+    ]
+    assert changes == [
+        ("BookingConfirmed", "student:ana"),
+        ("BookingConfirmed", "student:ben"),
+        ("BookingHeld", "student:cai"),
+        ("BookingWaitlisted", "student:dan"),
+        ("BookingConfirmed", "student:cai"),
+        ("BookingCancelled", "student:ana"),
+    ]
+
+
+def test_a_write_that_adds_seats_past_a_lowered_capacity_is_still_refused(
+    every_store: Engine | None,
+) -> None:
+    kit, store, _ = _kit(every_store)
+    session, _confirmed, _cai, dan = _seated(kit)
+    _lower(store, session, 2)
+    with store() as uow:
+        waiting = uow.repository(BOOKINGS).get(T, dan)
+        offered, _ = BOOKING_LIFECYCLE.fire(
+            waiting.holding(until=NOW + timedelta(hours=1)), "offer", now=NOW
+        )
+        with pytest.raises(CapacityExceeded) as full:
+            uow.repository(BOOKINGS).update(
+                attrs.evolve(offered, updated_at=NOW), expected_version=waiting.version
+            )
+    assert (full.value.capacity, full.value.taken, full.value.asked) == (2, 3, 1)
