@@ -6,7 +6,8 @@ tables before each test. ``fresh_engine`` is a database of its own for one test 
 SQLite file, a PostgreSQL schema, a MariaDB database), for tests that migrate or
 drop the schema, and ``blank_engine`` the same with no tables at all, for tests
 that migrate from the first revision; ``server_engine`` the same on the two servers only, and
-:func:`server_database` makes one where a test needs several. ``every_store`` is
+:func:`server_database` makes one where a test needs several (:func:`mysql_database_of`
+a MariaDB database of a given character set, with no tables). ``every_store`` is
 the same engines plus ``None`` for the in-memory store, one per module, for
 property tests that empty the tables per example themselves.
 """
@@ -14,13 +15,15 @@ property tests that empty the tables per example themselves.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 
 from sessionkit.adapters.sqlalchemy import create_schema, drop_schema
 from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
@@ -36,6 +39,31 @@ SERVERS = {
     "mysql": (MYSQL_URL, mysql_database, "MySQL/MariaDB"),
 }
 """Per server: its URL (``None`` when unset), what makes a throwaway database there, its name."""
+
+
+@contextmanager
+def mysql_database_of(character_set: str, why: str) -> Iterator[Engine]:
+    """An engine on a new MySQL/MariaDB database of ``character_set``, dropped at the end.
+
+    ``character_set`` is ``CREATE DATABASE``'s clause: ``"latin1"``, or
+    ``"utf8mb4"`` for the server's default collation of it. No tables are
+    made, unlike :func:`mysql_database`. Skips, saying ``why`` the test needs
+    the server, when its URL is unset.
+    """
+    if not MYSQL_URL:
+        pytest.skip(f"set SESSIONKIT_TEST_MYSQL_URL to {why}")
+    admin = create_engine(MYSQL_URL, isolation_level="AUTOCOMMIT")
+    name = f"sessionkit_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET {character_set}"))
+    engine = create_engine(make_url(MYSQL_URL).set(database=name))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE `{name}`"))
+        admin.dispose()
 
 
 def server_database(server: str, **options: Any) -> AbstractContextManager[Engine]:

@@ -13,14 +13,10 @@ its own, dropped at the end).
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
@@ -32,28 +28,17 @@ from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.contract._support import TENANT, make_session
 from sessionkit.testing.contract.analytics import make_seat
 
-MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
+from .conftest import mysql_database_of
+
 NOW = datetime(2026, 4, 1, tzinfo=UTC)
 OWN = Outcomes(completed={"COMPLETED"}, no_show={"NO_SHOW"})
 
 
 def _default_collation() -> Iterator[UnitOfWorkFactory]:
-    if not MYSQL_URL:
-        pytest.skip("set SESSIONKIT_TEST_MYSQL_URL to run against MySQL/MariaDB")
-    admin = create_engine(MYSQL_URL, isolation_level="AUTOCOMMIT")
-    name = f"sessionkit_ci_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        # No COLLATE: the server's default for utf8mb4, which folds case.
-        connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-    engine = create_engine(make_url(MYSQL_URL).set(database=name))
-    try:
+    # No COLLATE: the server's default for utf8mb4, which folds case.
+    with mysql_database_of("utf8mb4", "run against MySQL/MariaDB") as engine:
         create_schema(engine)
         yield SqlAlchemyStore(engine).unit_of_work
-    finally:
-        engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE `{name}`"))
-        admin.dispose()
 
 
 @pytest.fixture(params=["memory", "mysql-default-collation"])

@@ -8,36 +8,21 @@ table, naming its character set.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, inspect
 
 from sessionkit.adapters.sqlalchemy import create_schema, upgrade
 from sessionkit.errors import InvalidValue
 
-MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
+from .conftest import mysql_database_of
 
 
 @pytest.fixture
 def latin1_database() -> Iterator[Engine]:
-    if not MYSQL_URL:
-        pytest.skip("set SESSIONKIT_TEST_MYSQL_URL to test MySQL/MariaDB character sets")
-    admin = create_engine(MYSQL_URL, isolation_level="AUTOCOMMIT")
-    name = f"sessionkit_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET latin1"))
-    engine = create_engine(make_url(MYSQL_URL).set(database=name))
-    try:
+    with mysql_database_of("latin1", "test MySQL/MariaDB character sets") as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE `{name}`"))
-        admin.dispose()
 
 
 def test_a_latin1_database_is_refused_before_any_table_is_made(latin1_database: Engine) -> None:
