@@ -237,6 +237,55 @@ def test_a_charged_session_moved_into_another_month_takes_its_credit_along(
     assert (world.used(sub, march), world.used(sub, april)) == (1, 1)
 
 
+def test_a_charged_session_moved_past_its_subscription_draws_on_the_one_valid_then(
+    world: World,
+) -> None:
+    # March's plan ends with March; April's begins. A lesson charged on 31 March and moved to
+    # 2 April kept March's plan, charged in an April it does not cover, and April's plan was
+    # never charged: the same lesson charged afresh (a correction) would have drawn on April's.
+    april_1 = datetime(2026, 4, 1, tzinfo=UTC)
+    march_plan = world.subscribe(credits=1, ends=april_1)
+    april_plan = world.subscribe(credits=3, starts=april_1)
+    march = datetime(2026, 3, 31, 16, tzinfo=UTC)
+    april = datetime(2026, 4, 2, 16, tzinfo=UTC)
+    lesson = world.lesson(start=march)
+    world.kit.usage.consume(T, lesson.id, actor="host", participants=["student:ana"])
+    before = len(world.events.of_type(UsageRecorded))
+    world.kit.sessions.update(T, lesson.id, actor="host", start=april)
+    entries = world.kit.usage.entries(T, session_id=lesson.id)
+    assert sorted((e.subscription_id == april_plan, e.period, e.active) for e in entries) == [
+        (False, "2026-03", False),
+        (True, "2026-04", True),
+    ]
+    assert (world.used(march_plan, march), world.used(march_plan, april)) == (0, 0)
+    assert (world.used(april_plan, march), world.used(april_plan, april)) == (0, 1)
+    moved = world.events.of_type(UsageRecorded)[before:]
+    assert [(e.change, e.entry.subscription_id, e.entry.period) for e in moved] == [
+        ("reversed", march_plan, "2026-03"),
+        ("consumed", april_plan, "2026-04"),
+    ]
+    # Back into March: March's plan pays again, on its own entry, and April's gets it back.
+    world.kit.sessions.update(T, lesson.id, actor="host", start=march)
+    assert (world.used(march_plan, march), world.used(april_plan, april)) == (1, 0)
+    active = [e for e in world.kit.usage.entries(T, session_id=lesson.id) if e.active]
+    assert [(e.subscription_id, e.period) for e in active] == [(march_plan, "2026-03")]
+
+
+def test_a_charged_session_moved_past_every_subscription_returns_its_credit(
+    world: World,
+) -> None:
+    # No plan is valid at the new start, so the lesson draws on none (as it would charged then).
+    march_plan = world.subscribe(credits=1, ends=datetime(2026, 4, 1, tzinfo=UTC))
+    march = datetime(2026, 3, 31, 16, tzinfo=UTC)
+    april = datetime(2026, 4, 2, 16, tzinfo=UTC)
+    lesson = world.lesson(start=march)
+    world.kit.usage.consume(T, lesson.id, actor="host", participants=["student:ana"])
+    world.kit.sessions.update(T, lesson.id, actor="host", start=april)
+    [entry] = world.kit.usage.entries(T, session_id=lesson.id)
+    assert (entry.period, entry.active) == ("2026-03", False)
+    assert (world.used(march_plan, march), world.used(march_plan, april)) == (0, 0)
+
+
 def test_an_approved_reschedule_carries_the_credit_to_the_new_month(world: World) -> None:
     sub = world.subscribe(credits=2)
     march = datetime(2026, 3, 31, 16, tzinfo=UTC)

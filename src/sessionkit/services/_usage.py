@@ -281,24 +281,29 @@ def move_session_usage(tx: Tx, session: Session, *, actor: str | None) -> None:
     A credit is charged to the period of its session's start, so a session
     moved across a period's end (31 January to 3 February) returns its
     credits to the old period and takes them from the new one: a
-    ``"reversed"`` and a ``"consumed"`` :class:`UsageRecorded` each.
-    ``UsageLimitReached`` when the new period has no credit left and the
-    subscription refuses going past (the move is refused with it). Call with
-    the moved session stored; a makeup's credit stays with the session it
-    replaces.
+    ``"reversed"`` and a ``"consumed"`` :class:`UsageRecorded` each. A credit
+    whose subscription is not valid at the new start is returned, and the
+    participant's subscription valid then (if any) is charged instead, as the
+    session would be charged afresh. ``UsageLimitReached`` when the new
+    period has no credit left and the subscription refuses going past (the
+    move is refused with it). Call with the moved session stored; a makeup's
+    credit stays with the session it replaces.
     """
     usage = usage_or_none(tx)
     if usage is None:
         return
     subscriptions = tx.repository(SUBSCRIPTIONS)
+    counters = tx.repository(COUNTERS)
     for entry in usage.for_session(session.tenant, session.id):
         if not entry.active or entry.session_id != session.id:
             continue
         subscription = subscriptions.get(entry.tenant, entry.subscription_id)
+        if not subscription.active_at(session.start):
+            _recharge(tx, session, entry, actor=actor)
+            continue
         period = subscription.period_of(session.start)
         if period == entry.period:
             continue
-        counters = tx.repository(COUNTERS)
         counters.bump(entry.tenant, usage_counter(entry.subscription_id, entry.period), -1)
         _bump(tx, subscription, entry.participant, period)
         stored = usage.update(attrs.evolve(entry, period=period), expected_version=entry.version)
@@ -312,6 +317,41 @@ def move_session_usage(tx: Tx, session: Session, *, actor: str | None) -> None:
                 ),
             ]
         )
+
+
+def _recharge(tx: Tx, session: Session, entry: UsageEntry, *, actor: str | None) -> None:
+    """Return ``entry``, its subscription not valid at moved ``session``'s start; charge anew.
+
+    The participant's subscription valid at the new start is charged, on its
+    own entry (one returned by an earlier move is consumed again); with none
+    valid then, nothing is: a session charged afresh there would draw on none.
+    """
+    usage = tx.repository(USAGE)
+    returned = usage.update(attrs.evolve(entry, reversed_at=tx.now), expected_version=entry.version)
+    tx.repository(COUNTERS).bump(
+        entry.tenant, usage_counter(entry.subscription_id, entry.period), -1
+    )
+    tx.collect(
+        [
+            UsageRecorded(
+                tenant=entry.tenant, actor=actor, at=tx.now, entry=returned, change="reversed"
+            )
+        ]
+    )
+    subscription = active_subscription(tx, session.tenant, entry.participant, session.start)
+    if subscription is None:
+        return
+    existing = next(
+        (
+            e
+            for e in usage.for_session(session.tenant, session.id)
+            if e.subscription_id == subscription.id
+            and e.session_id == session.id
+            and e.participant == entry.participant
+        ),
+        None,
+    )
+    _consume_one(tx, subscription, session, session, entry.participant, existing, actor=actor)
 
 
 def settle_usage(
