@@ -28,6 +28,7 @@ Money(amount=Decimal('60'), currency='EUR')
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -228,7 +229,17 @@ class RefundTier:
 def _tiers(value: object) -> tuple[RefundTier, ...]:
     if not isinstance(value, tuple | list) or not all(isinstance(t, RefundTier) for t in value):
         raise WrongType(value, name="tiers", expected="a sequence of RefundTier")
-    return tuple(sorted(value, key=lambda t: t.notice, reverse=True))
+    tiers = tuple(sorted(value, key=lambda t: t.notice, reverse=True))
+    for more, less in itertools.pairwise(tiers):
+        # Which of two tiers of one notice applies would be the order they came in.
+        if more.notice == less.notice:
+            raise InvalidValue(
+                f"tiers: two tiers give the same notice, {more.notice} ({more.percent}% and "
+                f"{less.percent}%); give each notice one tier",
+                value=more.notice,
+                expected="tiers of distinct notices",
+            )
+    return tiers
 
 
 @attrs.frozen(kw_only=True)
@@ -243,7 +254,9 @@ class RefundPolicy:
       ``WrongType``, never read as letters).
     - ``tiers``: for any other role (the participant), the first tier whose
       ``notice`` the cancel still gives (most notice first) sets the share;
-      with none, ``late_percent`` (default: nothing back).
+      with none, ``late_percent`` (default: nothing back). Tiers may come in
+      any order; two of one notice are refused (``InvalidValue``), as which
+      applies would be their order.
     - ``no_show_percent`` / ``no_show_fee``: what a confirmed, paid booking
       of a participant who did not come gets back, less a no-show fee (never
       more than that refund). The default keeps everything: a no-show pays

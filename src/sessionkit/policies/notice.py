@@ -177,6 +177,22 @@ def _limit(_instance: object, attribute: attrs.Attribute[Any], value: object) ->
         )
 
 
+def _check_count(reschedules: object) -> None:
+    """Refuse a count of a session's moves that is no integer >= 0, naming ``reschedules``."""
+    if isinstance(reschedules, bool) or not isinstance(reschedules, int):
+        raise WrongType(
+            reschedules,
+            name="reschedules",
+            expected="how many times the session was moved, an integer >= 0",
+        )
+    if reschedules < 0:
+        raise InvalidValue(
+            f"reschedules is how many times the session was moved, got {reschedules}",
+            value=reschedules,
+            expected="an integer >= 0",
+        )
+
+
 def _reason_length(value: object) -> tuple[int, int]:
     # A request always has a reason, stored at most MAX_REASON_LENGTH long: bounds past
     # those would pass a reason the request's own checks then refuse, unnamed by the rule.
@@ -323,12 +339,14 @@ class NoticePolicy:
         in), ``max_reschedules`` (a reschedule request for a session moved
         ``reschedules`` times already). None allows again by waiting
         (``allows_at`` is ``None``). Roles in ``bypass`` are refused only for a
-        started session.
+        started session. ``reschedules`` is an integer >= 0 (``WrongType``,
+        ``InvalidValue`` otherwise).
         """
         _action(None, None, action)  # type: ignore[arg-type]  # the validator ignores both
         check_role(role)
         start = check_session(session).start
         at = check_aware(now, "now")
+        _check_count(reschedules)
         if start <= at:
             return Refusal(
                 rule="in_the_past",
