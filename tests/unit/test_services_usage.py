@@ -658,6 +658,13 @@ def test_sessions_get_codes_per_tenant_in_the_chosen_format() -> None:
     assert found is not None
     assert found.id == first.id
     assert world.kit.usage.by_code(T, "QSE-1-000009") is None
+    # A code no session can have is bad input, named, as every other lookup's argument.
+    with pytest.raises(InvalidValue) as empty:
+        world.kit.usage.by_code(T, "")
+    assert (empty.value.value, empty.value.expected) == ("", "1 character or more")
+    with pytest.raises(InvalidValue) as long:
+        world.kit.usage.by_code(T, "Q" * 129)
+    assert long.value.expected == "<= 128 characters"
 
 
 def test_a_taken_session_id_is_the_session_duplicate_and_draws_no_code() -> None:

@@ -22,6 +22,7 @@ from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import (
+    MAX_ID_LENGTH,
     MAX_REF_LENGTH,
     check_actor,
     check_id,
@@ -362,8 +363,12 @@ class UsageCommands:
         return found[0].code if found else None
 
     def by_code(self, tenant: str, code: str) -> SessionCode | None:
-        """Return the code record (its ``id`` is the session's) for ``code``, or ``None``."""
+        """Return the code record (its ``id`` is the session's) for ``code``, or ``None``.
+
+        ``code`` is text of 1 to 128 characters, as a stored code is (``InvalidValue``
+        otherwise, ``WrongType`` for no text).
+        """
         check_tenant(tenant)
-        check_text(code, "code", limit=128)
+        check_text(code, "code", limit=MAX_ID_LENGTH, empty=False)
         with self._ctx.transaction() as tx:
             return tx.repository(SESSION_CODES).by_code(tenant, code)
