@@ -335,3 +335,21 @@ def test_options_list_no_tier_past_the_roles_cancel_deadline() -> None:
     with pytest.raises(CancelRefused):  # as the command says
         h.kit.bookings.cancel(T, seat.id, actor="ana", role="student", now=late)
     h.kit.bookings.cancel(T, seat.id, actor="ana", role="student", now=deadline)
+
+
+@pytest.mark.parametrize("role", ["student ", " student", "student\n", " "])
+def test_a_role_with_whitespace_at_an_end_is_refused_not_let_past_the_rules(
+    h: Harness, role: str
+) -> None:
+    # "student " named no rule, so a student's booking and cancel within the 48 hours went
+    # through: a padded role passed every rule of the role it was meant to be.
+    s = lesson(h, NOW + 3 * HOUR)
+    with pytest.raises(InvalidValue) as refused:
+        h.kit.bookings.book(T, s.id, "student:ana", actor="ana", role=role, confirm=True)
+    assert refused.value.value == role
+    assert refused.value.expected == "a role name without leading or trailing whitespace"
+    assert h.kit.bookings.for_session(T, s.id) == []
+    with pytest.raises(InvalidValue):
+        POLICY.may("cancel", role, s, NOW)
+    with pytest.raises(InvalidValue):
+        NoticeRule("book", frozenset({role}), HOUR)

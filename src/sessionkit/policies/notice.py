@@ -87,12 +87,24 @@ def _duration(_instance: object, attribute: attrs.Attribute[Any], value: object)
 
 
 def check_role(role: object, *, optional: bool = False) -> None:
-    """Refuse a ``role`` that is no role name (``WrongType``); ``None`` too unless ``optional``."""
-    if isinstance(role, str) or (optional and role is None):
+    """Refuse a ``role`` that is no role name (``WrongType``); ``None`` too unless ``optional``.
+
+    A role with whitespace at either end (``"student "``) is an ``InvalidValue``:
+    no rule names it, so it would pass every rule of the role it was meant to be.
+    """
+    if optional and role is None:
         return
-    raise WrongType(
-        role, name="role", expected="a role name (str)" + (" or None" if optional else "")
-    )
+    if not isinstance(role, str):
+        raise WrongType(
+            role, name="role", expected="a role name (str)" + (" or None" if optional else "")
+        )
+    if role != role.strip():
+        raise InvalidValue(
+            f"role {shown(role)} must not start or end with whitespace: no rule names it, so "
+            "it would not be held to the rules of the role it was meant to be",
+            value=role,
+            expected="a role name without leading or trailing whitespace",
+        )
 
 
 def role_set(value: object, name: str) -> frozenset[str]:
@@ -107,9 +119,10 @@ def role_set(value: object, name: str) -> frozenset[str]:
         roles = frozenset(value)
     except TypeError:
         raise WrongType(value, name=name, expected="a collection of role names (str)") from None
-    if not all(isinstance(r, str) and r for r in roles):
+    if not all(isinstance(r, str) and r and r == r.strip() for r in roles):
         raise InvalidValue(
-            f"{name}: roles are non-empty strings, got {sorted(map(repr, roles))}",
+            f"{name}: roles are non-empty strings without whitespace at either end, got "
+            f"{sorted(map(repr, roles))}",
             value=value,
             expected="role names such as 'student'",
         )
