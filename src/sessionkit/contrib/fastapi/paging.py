@@ -8,7 +8,9 @@ name). A session's bookings page by where they stand in its list
 (:attr:`~sessionkit.model.booking.Booking.session_order`, :func:`session_order_cursor`),
 and a journal by ``(at, seq, id)`` (:func:`journal_cursor`).
 Either way a page continues strictly after the last row it returned, so
-rows inserted meanwhile never shift or repeat a page.
+rows inserted meanwhile never shift or repeat a page. A cursor is read with the
+very checks the services make of a page's continuation, so a tampered one is
+refused here as no cursor, never with the names of the services' arguments.
 """
 
 from __future__ import annotations
@@ -20,11 +22,15 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sessionkit.errors import InvalidValue
+from sessionkit.errors import InvalidValue, SessionKitError
 from sessionkit.errors._base import shown
 from sessionkit.model.booking import Booking, SessionOrder
 from sessionkit.model.journal import JournalEntry
 from sessionkit.model.query import MAX_CURSOR_LENGTH
+from sessionkit.model.text import check_id
+from sessionkit.services.booking_queries import continuation, order_continuation
+from sessionkit.services.journal import MAX_SEQ
+from sessionkit.zones import check_instant
 
 __all__ = [
     "Started",
@@ -91,8 +97,8 @@ def read_start_cursor(text: str) -> tuple[datetime, str]:
         start, last_id = _decoded(text)
         if not isinstance(start, str) or not isinstance(last_id, str):
             raise TypeError("a (start, id) pair of strings")
-        return datetime.fromisoformat(start), last_id
-    except (ValueError, TypeError) as exc:
+        return continuation((datetime.fromisoformat(start), last_id))
+    except (ValueError, TypeError, SessionKitError) as exc:
         raise _not_a_cursor(text) from exc
 
 
@@ -114,8 +120,8 @@ def read_session_order_cursor(text: str) -> SessionOrder:
             raise TypeError("a position: an integer or null")
         if not isinstance(created_at, str) or not isinstance(last_id, str):
             raise TypeError("an instant and an id, as strings")
-        return position, datetime.fromisoformat(created_at), last_id
-    except (ValueError, TypeError) as exc:
+        return order_continuation((position, datetime.fromisoformat(created_at), last_id))
+    except (ValueError, TypeError, SessionKitError) as exc:
         raise _not_a_cursor(text) from exc
 
 
@@ -153,10 +159,10 @@ def read_journal_cursor(text: str) -> tuple[datetime, int, str]:
     """
     try:
         at, seq, last_id = _decoded(text)
-        if isinstance(seq, bool) or not isinstance(seq, int):
-            raise TypeError("a sequence number: an integer")
+        if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_SEQ:
+            raise TypeError("a sequence number: an integer a store keeps")
         if not isinstance(at, str) or not isinstance(last_id, str):
             raise TypeError("an instant and an id, as strings")
-        return datetime.fromisoformat(at), seq, last_id
-    except (ValueError, TypeError) as exc:
+        return check_instant(datetime.fromisoformat(at), "at"), seq, check_id(last_id)
+    except (ValueError, TypeError, SessionKitError) as exc:
         raise _not_a_cursor(text) from exc
