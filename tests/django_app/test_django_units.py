@@ -266,6 +266,17 @@ def test_a_local_time_zone_of_a_sqlite_database_is_an_error_and_refused(
         DjangoStore()
 
 
+@pytest.mark.parametrize("zone", ["Greenwich", "Etc/Greenwich", "Zulu", "Etc/GMT-0"])
+def test_every_name_of_utc_for_a_sqlite_database_passes(
+    monkeypatch: pytest.MonkeyPatch, zone: str
+) -> None:
+    # tzdata's links to UTC: "Greenwich" was refused (E002, and DjangoStore() would not
+    # start), though Django stores UTC itself there and the fold holds two instants apart.
+    monkeypatch.setitem(connections.settings["default"], "TIME_ZONE", zone)
+    assert check_settings() == []
+    assert DjangoStore().using == "default"
+
+
 def test_no_time_zone_support_is_an_error() -> None:
     with override_settings(USE_TZ=False):
         found = check_settings()

@@ -48,8 +48,10 @@ _TAKING_THE_LOCK = frozenset({"IMMEDIATE", "EXCLUSIVE"})
 _UTC = frozenset(
     {"UTC", "Etc/UTC", "UCT", "Etc/UCT", "Zulu", "Etc/Zulu", "Universal", "Etc/Universal"}
     | {"GMT", "Etc/GMT", "GMT0", "Etc/GMT0", "GMT+0", "Etc/GMT+0", "GMT-0", "Etc/GMT-0"}
+    | {"Greenwich", "Etc/Greenwich"}
 )
-"""Names of UTC itself: local time there is UTC, so Django's naive values lose nothing."""
+"""Names of UTC itself (tzdata's links to it): local time there is UTC, so Django's naive
+values lose nothing."""
 
 
 def local_time_zone(alias: str) -> str | None:
