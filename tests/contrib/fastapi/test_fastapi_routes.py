@@ -241,6 +241,21 @@ SERIES: dict[str, Any] = {
 }
 
 
+def test_a_schedule_items_start_is_local_text_in_the_schema_as_in_the_answer(
+    client: TestClient,
+) -> None:
+    # The schema said format: date-time (RFC 3339, with an offset) of a start the API writes
+    # without one: a client generated from it failed to parse every series it read.
+    made = client.post("/v1/series", json=SERIES)
+    assert made.status_code == 201, made.text
+    assert made.json()["items"][0]["start"] == "2026-03-09T18:00:00"
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    for name in ("ScheduleItemIn", "ScheduleItemOut"):
+        start = schemas[name]["properties"]["start"]
+        assert (start["type"], "format" in start) == ("string", False)
+        assert start["examples"] == ["2026-03-09T10:00:00"]
+
+
 def test_a_new_series_reports_the_occurrences_it_skipped(client: TestClient) -> None:
     # The teacher is busy at the second Monday: that occurrence is skipped, and said so.
     busy = {

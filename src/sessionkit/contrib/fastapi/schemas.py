@@ -10,9 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Generic, Self, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    WithJsonSchema,
+)
 
 from sessionkit.contrib.fastapi.paging import Started, keyset_page, start_cursor
 from sessionkit.model.booking import BookableSession, Booking
@@ -235,13 +243,24 @@ def unbooked_removed(report: CleanupReport) -> UnbookedRemoved:
 
 # -- series --------------------------------------------------------------------------
 
+LocalDatetime = Annotated[
+    datetime,
+    WithJsonSchema({"type": "string", "examples": ["2026-03-09T10:00:00"]}),
+]
+"""A wall time in a zone named beside it: ISO 8601 text, no ``format: date-time``.
+
+RFC 3339's date-time (OpenAPI's ``date-time``) carries an offset; a schedule
+item's start is the local time in its ``tz``, written without one, which a
+client generated from the document would otherwise fail to parse.
+"""
+
 
 class ScheduleItemIn(_In):
     """One recurring item of a series: an RFC 5545 rule from a local start in a zone."""
 
     id: str
     rrule: str = Field(examples=["FREQ=WEEKLY;BYDAY=MO,WE"])
-    start: datetime = Field(
+    start: LocalDatetime = Field(
         description="The first occurrence's local wall time in tz (an offset is converted to tz)."
     )
     tz: str = Field(examples=["Europe/Berlin"])
@@ -265,7 +284,9 @@ class ScheduleItemOut(_Out):
 
     id: str
     rrule: str
-    start: datetime = Field(description="The local wall time of the first occurrence.")
+    start: LocalDatetime = Field(
+        description="The local wall time of the first occurrence in tz, without an offset."
+    )
     tz: str
     duration_minutes: int | float = Field(
         description="Whole minutes as an integer (as ScheduleItemIn takes them); a number else."
