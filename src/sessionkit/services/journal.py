@@ -21,7 +21,7 @@ from sessionkit.services._context import Context
 from sessionkit.services.booking_requests import check_batch
 from sessionkit.zones import check_instant
 
-__all__ = ["JournalQueries"]
+__all__ = ["MAX_SEQ", "JournalQueries", "journal_continuation"]
 
 
 class JournalQueries:
@@ -84,7 +84,7 @@ class JournalQueries:
         subject: tuple[str, str] | None = None,
     ) -> list[JournalEntry]:
         check_batch(limit, "limit", MAX_LIMIT)
-        cursor = _cursor(after)
+        cursor = journal_continuation(after)
         with self._ctx.uow() as uow:
             repository: JournalRepository = uow.repository(JOURNAL)
             return repository.history(
@@ -96,7 +96,7 @@ MAX_SEQ = 2**63 - 1
 """The largest ``seq`` a cursor may name: the stores keep it in a signed 64-bit column."""
 
 
-def _cursor(after: object) -> JournalCursor | None:
+def journal_continuation(after: object) -> JournalCursor | None:
     """Return where a page ends: an entry's ``(at, seq, id)``, or such a triple checked."""
     if after is None:
         return None

@@ -27,10 +27,8 @@ from sessionkit.errors._base import shown
 from sessionkit.model.booking import Booking, SessionOrder
 from sessionkit.model.journal import JournalEntry
 from sessionkit.model.query import MAX_CURSOR_LENGTH
-from sessionkit.model.text import check_id
 from sessionkit.services.booking_queries import continuation, order_continuation
-from sessionkit.services.journal import MAX_SEQ
-from sessionkit.zones import check_instant
+from sessionkit.services.journal import journal_continuation
 
 __all__ = [
     "Started",
@@ -159,10 +157,12 @@ def read_journal_cursor(text: str) -> tuple[datetime, int, str]:
     """
     try:
         at, seq, last_id = _decoded(text)
-        if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_SEQ:
-            raise TypeError("a sequence number: an integer a store keeps")
+        if isinstance(seq, bool) or not isinstance(seq, int):
+            raise TypeError("a sequence number: an integer")
         if not isinstance(at, str) or not isinstance(last_id, str):
             raise TypeError("an instant and an id, as strings")
-        return check_instant(datetime.fromisoformat(at), "at"), seq, check_id(last_id)
+        checked = journal_continuation((datetime.fromisoformat(at), seq, last_id))
+        assert checked is not None  # a triple, never None
+        return checked
     except (ValueError, TypeError, SessionKitError) as exc:
         raise _not_a_cursor(text) from exc
