@@ -258,21 +258,29 @@ def reverse_in(
         kept = None if reason is None else reason[:MAX_REASON_LENGTH]
         returned = attrs.evolve(entry, reversed_at=tx.now, reason=kept)
         try:
-            stored = usage.update(returned, expected_version=entry.version)
+            stored = _give_back(tx, entry, returned, actor=actor)
         except ConcurrentModification:  # a concurrent writer returned it first
             done.append(usage.get(entry.tenant, entry.id))
             continue
-        name = usage_counter(entry.subscription_id, entry.period)
-        tx.repository(COUNTERS).bump(entry.tenant, name, -1)
-        tx.collect(
-            [
-                UsageRecorded(
-                    tenant=stored.tenant, actor=actor, at=tx.now, entry=stored, change="reversed"
-                )
-            ]
-        )
         done.append(stored)
     return done
+
+
+def _give_back(tx: Tx, entry: UsageEntry, returned: UsageEntry, *, actor: str | None) -> UsageEntry:
+    """Store ``returned`` (``entry`` reversed), give its period the credit back, announce it.
+
+    ``ConcurrentModification`` (nothing changed) when another writer changed
+    ``entry`` first.
+    """
+    stored = tx.repository(USAGE).update(returned, expected_version=entry.version)
+    tx.repository(COUNTERS).bump(
+        entry.tenant, usage_counter(entry.subscription_id, entry.period), -1
+    )
+    event = UsageRecorded(
+        tenant=stored.tenant, actor=actor, at=tx.now, entry=stored, change="reversed"
+    )
+    tx.collect([event])
+    return stored
 
 
 def move_session_usage(tx: Tx, session: Session, *, actor: str | None) -> None:
@@ -327,17 +335,7 @@ def _recharge(tx: Tx, session: Session, entry: UsageEntry, *, actor: str | None)
     valid then, nothing is: a session charged afresh there would draw on none.
     """
     usage = tx.repository(USAGE)
-    returned = usage.update(attrs.evolve(entry, reversed_at=tx.now), expected_version=entry.version)
-    tx.repository(COUNTERS).bump(
-        entry.tenant, usage_counter(entry.subscription_id, entry.period), -1
-    )
-    tx.collect(
-        [
-            UsageRecorded(
-                tenant=entry.tenant, actor=actor, at=tx.now, entry=returned, change="reversed"
-            )
-        ]
-    )
+    _give_back(tx, entry, attrs.evolve(entry, reversed_at=tx.now), actor=actor)
     subscription = active_subscription(tx, session.tenant, entry.participant, session.start)
     if subscription is None:
         return
