@@ -17,7 +17,7 @@ from sessionkit.contrib.ical._errors import (
     MissingProperty,
     UnknownCalendarZone,
 )
-from sessionkit.contrib.ical._source import SourceEvent, SourceZone
+from sessionkit.contrib.ical._source import SourceEvent, SourceZone, listed
 from sessionkit.contrib.ical._vtimezone import RULE_EXPECTED, impossible_rule
 from sessionkit.errors import UnknownTimeZone
 from sessionkit.errors._base import shown
@@ -31,7 +31,6 @@ __all__ = [
     "broken_zone",
     "iana_key",
     "instant",
-    "listed",
     "local_wall",
     "named_zone",
     "zone_rules",
@@ -220,12 +219,6 @@ def _matching_zone(custom: tzinfo, near: datetime, hints: Sequence[str | None] =
         if all(s.astimezone(zone).utcoffset() == w for s, w in zip(samples, wanted, strict=True)):
             return name
     return None
-
-
-def listed(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
 
 
 class EventReader:

@@ -23,11 +23,10 @@ from sessionkit.contrib.ical._event import (
     broken_zone,
     iana_key,
     instant,
-    listed,
     local_wall,
     zone_rules,
 )
-from sessionkit.contrib.ical._source import SourceZone, scan, tzid_lines, vtimezones
+from sessionkit.contrib.ical._source import SourceZone, listed, scan, tzid_lines, vtimezones
 from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride, IcalSeries
 from sessionkit.contrib.ical._vtimezone import refuse_duplicates
 from sessionkit.errors import InvalidValue, WrongType

@@ -1,14 +1,34 @@
-"""Where each property of each VEVENT is in the text, so errors can name the line."""
+"""Where each property of each VEVENT is in the text, so errors can name the line.
+
+Also :func:`listed`, a property icalendar gives once or repeated, as a list.
+"""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import attrs
 
 from sessionkit.contrib.ical._errors import CalendarSyntaxError
 
-__all__ = ["SourceEvent", "SourceMap", "SourceZone", "scan", "tzid_lines", "vtimezones"]
+__all__ = [
+    "SourceEvent",
+    "SourceMap",
+    "SourceZone",
+    "listed",
+    "scan",
+    "tzid_lines",
+    "vtimezones",
+]
+
+
+def listed(value: Any) -> list[Any]:
+    """A property icalendar gives once (a value) or more often (a list) as a list."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
 
 _NAME = re.compile(r"[A-Za-z0-9-]+")
 _SURROGATE = re.compile("[\ud800-\udfff]")

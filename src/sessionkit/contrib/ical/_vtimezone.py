@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 import attrs
 import icalendar
 
 from sessionkit.contrib.ical._errors import CalendarSyntaxError
-from sessionkit.contrib.ical._source import SourceZone
+from sessionkit.contrib.ical._source import SourceZone, listed
 from sessionkit.errors import InvalidValue, LimitExceeded
 from sessionkit.errors._base import shown
 from sessionkit.recurrence import Recurrence, parse_rule
@@ -75,7 +74,7 @@ def impossible_rule(vtz: icalendar.Timezone, source: SourceZone | None) -> Impos
         if part.name not in _PARTS:
             continue
         start = _start(part)
-        for rule in _listed(part.get("RRULE")):
+        for rule in listed(part.get("RRULE")):
             line, raw = lines[index] if index < len(lines) else (None, "")
             index += 1
             if start is None:  # pragma: no cover - see _start
@@ -103,7 +102,7 @@ def impossible_rule(vtz: icalendar.Timezone, source: SourceZone | None) -> Impos
 
 def _start(part: icalendar.Component) -> datetime | None:
     """A part's DTSTART, naive, in the years 2000-2399 (``None``: one icalendar cannot read)."""
-    found = _listed(part.get("DTSTART"))
+    found = listed(part.get("DTSTART"))
     value = getattr(found[0], "dt", None) if found else None
     if isinstance(value, datetime):
         value = value.replace(tzinfo=None)
@@ -112,10 +111,3 @@ def _start(part: icalendar.Component) -> datetime | None:
     else:  # pragma: no cover - icalendar's rules need a DTSTART it reads
         return None
     return value.replace(year=2000 + value.year % 400)
-
-
-def _listed(value: Any) -> list[Any]:
-    """A property icalendar gives once (a value) or more often (a list) as a list."""
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
