@@ -353,3 +353,41 @@ def test_a_role_with_whitespace_at_an_end_is_refused_not_let_past_the_rules(
         POLICY.may("cancel", role, s, NOW)
     with pytest.raises(InvalidValue):
         NoticeRule("book", frozenset({role}), HOUR)
+
+
+@pytest.mark.parametrize("role", ["Student", "STUDENT", "HOST"])
+def test_a_role_differing_only_in_case_from_a_named_one_is_refused(h: Harness, role: str) -> None:
+    # Roles are matched exactly: "Student" named no rule, so a booking inside the
+    # students' notice went through, and "HOST" was shut out by nothing it should be.
+    s = lesson(h, NOW + 3 * HOUR)
+    with pytest.raises(InvalidValue) as refused:
+        h.kit.bookings.book(T, s.id, "student:ana", actor="ana", role=role, confirm=True)
+    assert refused.value.value == role
+    assert refused.value.expected == repr(role.lower())
+    assert h.kit.bookings.for_session(T, s.id) == []
+    with pytest.raises(InvalidValue):
+        POLICY.may("cancel", role, s, NOW)
+    with pytest.raises(InvalidValue):
+        POLICY.deadline_for("book", role, s)
+
+
+def test_a_role_the_policy_names_in_no_case_passes_and_exact_names_win() -> None:
+    assert POLICY.notice("book", "guest") == timedelta(0)  # named nowhere: no rule applies
+    both = NoticePolicy(
+        rules=(
+            NoticeRule("book", frozenset({"student"}), HOUR),
+            NoticeRule("book", frozenset({"Student"}), 2 * HOUR),
+        )
+    )
+    assert both.notice("book", "Student") == 2 * HOUR
+    assert both.roles == frozenset({"host", "student", "Student"})
+
+
+def test_a_refund_role_differing_only_in_case_from_a_full_refund_role_is_refused() -> None:
+    with pytest.raises(InvalidValue) as refused:
+        TIERS.refund(Money.of("30", EUR), role="Host", start=START, at=NOW)
+    assert refused.value.value == "Host"
+    assert refused.value.expected == "'host'"
+    assert TIERS.refund(Money.of("30", EUR), role="host", start=START, at=NOW) == Money.of(
+        "30", EUR
+    )

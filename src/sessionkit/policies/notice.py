@@ -107,6 +107,28 @@ def check_role(role: object, *, optional: bool = False) -> None:
         )
 
 
+def check_case(role: str, names: frozenset[str], policy: str) -> None:
+    """Refuse ``role`` if it differs only in case from a role ``names`` has (``InvalidValue``).
+
+    Roles are matched exactly, so ``"Student"`` names no rule of ``"student"``'s
+    and would pass every one of them. ``names`` are the roles ``policy`` (its
+    class name, for the message) names anywhere; a role it names exactly, or
+    one it does not name in any case, passes.
+    """
+    if role in names:
+        return
+    folded = role.casefold()
+    near = sorted(n for n in names if n.casefold() == folded)
+    if near:
+        raise InvalidValue(
+            f"role {shown(role)} differs only in case from {', '.join(map(shown, near))}, "
+            f"which the {policy} names: roles are matched exactly, so it would not be held "
+            "to the rules of the role it was meant to be",
+            value=role,
+            expected=" or ".join(map(shown, near)),
+        )
+
+
 def role_set(value: object, name: str) -> frozenset[str]:
     """Return the roles in ``value`` (a collection of role names), else raise naming ``name``.
 
@@ -254,10 +276,21 @@ class NoticePolicy:
     reason_length: tuple[int, int] = attrs.field(default=(10, 500), converter=_reason_length)
     max_reschedules: int | None = attrs.field(default=None, validator=_limit)
 
+    @property
+    def roles(self) -> frozenset[str]:
+        """Every role the policy names: in a rule, a window or ``bypass``."""
+        return self.bypass.union(*(r.roles for r in self.rules), *(w.only for w in self.windows))
+
+    def _check_role(self, role: object) -> None:
+        check_role(role)
+        assert isinstance(role, str)  # check_role refuses anything else
+        if role not in self.bypass:
+            check_case(role, self.roles, "NoticePolicy")
+
     def notice(self, action: str, role: str) -> timedelta:
         """Return the notice ``role`` needs for ``action`` (zero when no rule names it)."""
         _action(None, None, action)  # type: ignore[arg-type]  # the validator ignores both
-        check_role(role)
+        self._check_role(role)
         found = [r.notice for r in self.rules if r.action == action and role in r.roles]
         return max(found, default=timedelta(0))
 
@@ -272,7 +305,7 @@ class NoticePolicy:
         last one allowed.
         """
         _action(None, None, action)  # type: ignore[arg-type]  # the validator ignores both
-        check_role(role)
+        self._check_role(role)
         check_session(session)
         if role in self.bypass:
             return None
@@ -291,7 +324,7 @@ class NoticePolicy:
         still book leaves out the sessions starting sooner than this.
         """
         _action(None, None, action)  # type: ignore[arg-type]  # the validator ignores both
-        check_role(role)
+        self._check_role(role)
         if role in self.bypass:
             return timedelta(0)
         leads = [self.notice(action, role)]
@@ -315,7 +348,7 @@ class NoticePolicy:
         and book commands enforce exactly this.
         """
         _action(None, None, action)  # type: ignore[arg-type]  # the validator ignores both
-        check_role(role)
+        self._check_role(role)
         start = check_session(session).start
         at = check_aware(now, "now")
         if role in self.bypass:
@@ -356,7 +389,7 @@ class NoticePolicy:
         ``InvalidValue`` otherwise).
         """
         _action(None, None, action)  # type: ignore[arg-type]  # the validator ignores both
-        check_role(role)
+        self._check_role(role)
         start = check_session(session).start
         at = check_aware(now, "now")
         _check_count(reschedules)
