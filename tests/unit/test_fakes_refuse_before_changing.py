@@ -15,7 +15,13 @@ from decimal import Decimal
 
 import pytest
 
-from sessionkit.errors import InvalidValue, NaiveDatetime, NotADatetime, SessionKitError
+from sessionkit.errors import (
+    InvalidValue,
+    NaiveDatetime,
+    NotADatetime,
+    PaymentGatewayError,
+    SessionKitError,
+)
 from sessionkit.model.attendance import JOIN, LEAVE
 from sessionkit.model.booking import CANCELLED, HELD
 from sessionkit.model.money import Money
@@ -103,6 +109,35 @@ def test_capturing_an_authorized_intent_succeeds_once_and_a_replay_answers_the_s
     assert gateway.intents[ref].status == "succeeded"
     assert gateway.drain() == []
     assert gateway.collected("EUR") == EUR60
+
+
+def test_a_refused_call_is_its_keys_answer_and_a_retry_under_the_key_is_refused_again() -> None:
+    # Stripe keeps the answer of a call it ran, a refusal too, and replays it for the key:
+    # the fake ran a refused capture again once the intent was authorized.
+    gateway = FakeGateway(clock=lambda: NOW)
+    ref = _intent_in(gateway, "pending")
+    with pytest.raises(ValueError, match="cannot capture a pending intent") as first:
+        gateway.capture(ref, idempotency_key="capture-1")
+    gateway.authorize(ref)
+    gateway.drain()
+    with pytest.raises(ValueError, match="cannot capture a pending intent") as again:
+        gateway.capture(ref, idempotency_key="capture-1")
+    assert str(again.value) == str(first.value)
+    assert gateway.intents[ref].status == "authorized"
+    assert gateway.drain() == []
+    assert gateway.calls[-2:] == [("capture", "capture-1"), ("capture", "capture-1")]
+    # A new key is a new call, which the provider runs.
+    assert gateway.capture(ref, idempotency_key="capture-2").status == "succeeded"
+    assert gateway.collected("EUR") == EUR60
+
+
+def test_a_call_that_never_reached_the_provider_binds_no_answer() -> None:
+    gateway = FakeGateway(clock=lambda: NOW)
+    ref = _intent_in(gateway, "authorized")
+    gateway.fail_next()
+    with pytest.raises(PaymentGatewayError):
+        gateway.capture(ref, idempotency_key="capture-1")
+    assert gateway.capture(ref, idempotency_key="capture-1").status == "succeeded"
 
 
 def test_capturing_an_unknown_intent_is_a_key_error_as_for_the_other_calls() -> None:

@@ -10,12 +10,13 @@ provider would announce by webhook is queued as a
 hands them over, duplicated and shuffled when asked to, for the test to feed
 to ``kit.payments.apply``. :meth:`~FakeGateway.fail_next` makes the next calls
 raise ``PaymentGatewayError`` (the provider is down); idempotency keys work as
-a provider's do, so a retried call returns the first result, a key reused with
-other parameters (another amount) is refused with ``ValueError``, as Stripe
-refuses it, and calls from several threads at once are answered one at a time.
-What a provider refuses (a capture of an intent not authorized, a refund of one
-not paid) is a ``ValueError`` too, and a refused call changes nothing: a
-``clock`` answering a naive datetime is found out before any intent changes.
+a provider's do, so a retried call returns the first result (or raises its
+refusal again), a key reused with other parameters (another amount) is refused
+with ``ValueError``, as Stripe refuses it, and calls from several threads at
+once are answered one at a time. What a provider refuses (a capture of an
+intent not authorized, a refund of one not paid) is a ``ValueError`` too, and
+a refused call changes nothing: a ``clock`` answering a naive datetime is
+found out before any intent changes.
 
 >>> from datetime import UTC, datetime
 >>> from sessionkit.model.money import Money
@@ -42,7 +43,7 @@ from typing import TypeVar, cast
 
 import attrs
 
-from sessionkit.errors import InvalidValue, PaymentGatewayError, WrongType
+from sessionkit.errors import InvalidValue, PaymentGatewayError, SessionKitError, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.money import Money
 from sessionkit.model.payment import PaymentEvent, PaymentEventType
@@ -54,6 +55,13 @@ from sessionkit.zones import check_aware
 __all__ = ["FakeGateway", "FakeIntent"]
 
 T = TypeVar("T")
+
+
+@attrs.frozen
+class _Refused:
+    """A call the fake provider refused, kept as its answer under the call's key."""
+
+    message: str
 
 
 def _reason(reason: object, method: str) -> str:
@@ -309,7 +317,11 @@ class FakeGateway:
 
         A key reused with other parameters is a bug of the caller: a provider
         refuses the request (Stripe answers 400, ``idempotency_error``), so
-        the fake raises ``ValueError`` and changes nothing.
+        the fake raises ``ValueError`` and changes nothing. A call the provider
+        refuses (``ValueError``: a capture of an intent not authorized, say) is
+        answered once too: a retry under its key raises the same refusal and
+        runs nothing, as Stripe replays a stored error; a call that never
+        reached the provider (``fail_next``) binds no key.
         """
         with self._lock:
             self.calls.append((operation, key))
@@ -325,8 +337,19 @@ class FakeGateway:
                     "a provider refuses a key reused with other parameters"
                 )
             if key in self._answers:
-                return cast("T", self._answers[key])
-            answer = run()
+                answer = self._answers[key]
+                if isinstance(answer, _Refused):
+                    raise ValueError(answer.message)
+                return cast("T", answer)
+            try:
+                answer = run()
+            except ValueError as refused:
+                # The provider ran the call and refused it: its answer is kept, and a
+                # retry under the key gets it again (Stripe replays a stored 400). A
+                # sessionkit error (the test's clock answered a naive time) is no answer.
+                if not isinstance(refused, SessionKitError):
+                    self._answers[key] = _Refused(str(refused))
+                raise
             self._answers[key] = answer
             return answer
 
