@@ -14,5 +14,5 @@ class SessionKitConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Register the system checks (``sessionkit.E001``, ``sessionkit.W001``)."""
+        """Register the system checks (``sessionkit.E001`` to ``E003``, ``sessionkit.W001``)."""
         from sessionkit.contrib.django import checks  # noqa: F401  # registers them
