@@ -384,11 +384,12 @@ def test_a_status_filter_names_booking_statuses_only(h: Harness) -> None:
     s = slot(h, capacity=1)
     made = h.kit.bookings.book(T, s.id, ANA, actor=None, confirm=True)
     assert h.kit.bookings.for_session(T, s.id, statuses=["CONFIRMED"]) == [made]
-    assert h.kit.bookings.for_participant(T, ANA, statuses="CONFIRMED") == [made]
-    for wrong in (["confirmed"], ["CONFIRMED", "BOOKED"], "NEW"):
+    assert h.kit.bookings.for_participant(T, ANA, statuses=("CONFIRMED",)) == [made]
+    # A bare string is no collection of statuses, even a status's name ("CONFIRMED").
+    for wrong in (["confirmed"], ["CONFIRMED", "BOOKED"], "NEW", "CONFIRMED"):
         with pytest.raises(InvalidValue) as caught:
             h.kit.bookings.for_session(T, s.id, statuses=wrong)
-        assert caught.value.value in {"confirmed", "BOOKED", "NEW"}
+        assert caught.value.value in {"confirmed", "BOOKED", "NEW", "CONFIRMED"}
         with pytest.raises(InvalidValue):
             h.kit.bookings.for_participant(T, ANA, statuses=wrong)
     stored = {x.name for x in BOOKING_LIFECYCLE.statuses if not x.initial}

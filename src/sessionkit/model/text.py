@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Final
+from typing import Final, TypeVar
 
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
@@ -41,6 +41,7 @@ __all__ = [
     "MAX_REF_LENGTH",
     "MAX_TITLE_LENGTH",
     "check_actor",
+    "check_collection",
     "check_flag",
     "check_id",
     "check_ids",
@@ -61,6 +62,8 @@ MAX_NAME_LENGTH: Final = 64
 """Longest status, lifecycle or zone name."""
 MAX_REF_LENGTH: Final = 255
 """Longest ``"kind:id"`` resource reference or actor name."""
+
+C = TypeVar("C")
 
 _UNSTORABLE: Final = re.compile("[\x00\ud800-\udfff]")
 _NOT_IN_IDS: Final = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -154,6 +157,31 @@ def check_ids(values: object, name: str, *, most: int) -> list[str]:
                 expected=f"at most {most} ids",
             )
     return list(found)
+
+
+def check_collection(values: C, name: str, *, of: str) -> C:
+    """Return ``values`` if it is a collection of ``of`` (a list, tuple, set, ...), else raise.
+
+    A bare string is an iterable of its characters, so ``statuses="HELD"``
+    would be read letter by letter, or taken as one item where the caller
+    meant a list: an :class:`~sessionkit.errors.InvalidValue` naming it and
+    saying to write ``["HELD"]``. Bytes, a mapping (whose keys a loop would
+    read) and a value that is not iterable are a
+    :class:`~sessionkit.errors.WrongType`. The items are the caller's to
+    check; ``values`` is handed back unread, so a one-shot iterator keeps its
+    items.
+    """
+    expected = f"a collection (list, tuple, set) of {of}"
+    if isinstance(values, str):
+        raise InvalidValue(
+            f"{name} must be {expected}, not the bare string {shown(values)}; "
+            f"write [{shown(values)}] for one",
+            value=values,
+            expected=expected,
+        )
+    if isinstance(values, (bytes, Mapping)) or not _iterable(values):
+        raise WrongType(values, name=name, expected=expected)
+    return values
 
 
 def _iterable(value: object) -> bool:

@@ -33,6 +33,22 @@ from sessionkit.services._presence_recording import start_on_join
 __all__ = ["OverrideCommands"]
 
 
+def _decider(actor: object, why: str) -> str:
+    """Return ``actor``, who decided a teacher's report, if given; else ``InvalidValue``.
+
+    ``why`` says what records it. Checked as any actor (``check_actor``) besides.
+    """
+    if actor is None or actor == "":
+        raise InvalidValue(
+            f"{why}: actor is required, got {shown(actor)}",
+            value=actor,
+            expected="the deciding user's id",
+        )
+    checked = check_actor(actor)
+    assert checked is not None  # None was refused just above
+    return checked
+
+
 class OverrideCommands:
     """The overrides of :class:`~sessionkit.services.attendance.AttendanceCommands`."""
 
@@ -67,13 +83,7 @@ class OverrideCommands:
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")
-        if actor is None or actor == "":
-            raise InvalidValue(
-                "an attendance override records who decided it: actor is required",
-                value=actor,
-                expected="the deciding user's id",
-            )
-        check_actor(actor)
+        _decider(actor, "an attendance override records who decided it")
         check_text(reason, "reason", limit=2000, optional=True)
         who = participant_ref(participant)
         for attempt in range(1, WRITE_ATTEMPTS + 1):
@@ -182,11 +192,13 @@ class OverrideCommands:
     ) -> bool:
         """Remove the teacher's report for ``participant``; return whether there was one.
 
+        ``actor``, who decided it, is required, as for :meth:`override`
+        (``InvalidValue`` for ``None`` or ``""``; nothing is removed then).
         Raises ``SessionNotFound`` for a session the tenant does not have.
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")
-        check_actor(actor)
+        _decider(actor, "clearing an attendance override records who decided it")
         who = participant_ref(participant)
         with self._ctx.transaction(now) as tx:
             repo = override_repository(tx.uow)

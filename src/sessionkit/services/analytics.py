@@ -263,10 +263,19 @@ class Analytics:
 
         ``total``: the sessions it promises (default: its sessions that are
         not cancelled); ``now`` (default: the clock) decides which sessions
-        were due (one statement).
+        were due (one statement). ``scope`` is required: ``None`` is an
+        ``InvalidValue`` (a forgotten package's query), not every session of
+        the tenant; ask for those with ``SessionQuery()``.
         """
         check_tenant(tenant)
         check_actor(actor)
+        if scope is None:
+            raise InvalidValue(
+                "progress() needs the scope of one package or contract, got scope=None; pass "
+                "SessionQuery() to mean every session of the tenant",
+                value=None,
+                expected="a SessionQuery that picks the package's sessions",
+            )
         chosen = _scope(scope, None, None)
         if total is not None and (
             isinstance(total, bool) or not isinstance(total, int) or total < 0

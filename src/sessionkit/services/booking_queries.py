@@ -25,7 +25,7 @@ from sessionkit.model.booking import (
 )
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.session import ResourceRef, resource_refs
-from sessionkit.model.text import check_id, check_ids, check_names, check_tenant
+from sessionkit.model.text import check_collection, check_id, check_ids, check_names, check_tenant
 from sessionkit.policies.booking import BookingRules
 from sessionkit.services._context import Context, Tx
 from sessionkit.services._seats import takes_bookings
@@ -63,12 +63,13 @@ def booking_statuses(statuses: object) -> tuple[str, ...]:
 
 
 def known_statuses(statuses: object, known: Collection[str], what: str) -> tuple[str, ...]:
-    """Check a status filter: names (``check_names``), each one of ``known``.
+    """Check a status filter: a collection of names (``check_names``), each one of ``known``.
 
-    A name no ``what`` can have (``"confirmed"``, a typo) is an ``InvalidValue``,
-    not a filter that quietly matches nothing.
+    A bare string (``"HELD"`` for ``["HELD"]``) and a name no ``what`` can
+    have (``"confirmed"``, a typo) are an ``InvalidValue``, not a filter that
+    quietly means something else or matches nothing.
     """
-    wanted = check_names(statuses, "statuses")
+    wanted = check_names(check_collection(statuses, "statuses", of=f"{what} statuses"), "statuses")
     for name in wanted:
         if name not in known:
             raise InvalidValue(
@@ -141,7 +142,8 @@ class BookingReads:
         By waitlist position (bookings never on the waitlist last), then
         creation, then id; at most ``limit`` (1 to :data:`MAX_BOOKINGS_PAGE`,
         the default), continued with ``after=last.session_order``. The database
-        filters, orders and cuts the page.
+        filters, orders and cuts the page. ``statuses`` is a collection of
+        booking statuses (``["HELD"]``; a bare string is an ``InvalidValue``).
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")
@@ -168,7 +170,8 @@ class BookingReads:
         """Return one page of the participant's bookings, by session start then id.
 
         ``start``/``end`` bound the sessions' starts (``[start, end)``);
-        continue with ``after=(last.session_start, last.id)``.
+        continue with ``after=(last.session_start, last.id)``. ``statuses``
+        is a collection of booking statuses, as for :meth:`for_session`.
         """
         check_tenant(tenant)
         ref = participant_ref(participant)

@@ -15,7 +15,7 @@ from sessionkit.errors._base import shown
 from sessionkit.model.query import MAX_LIMIT, Page, SessionQuery
 from sessionkit.model.series import Series
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.model.text import check_actor, check_id, check_tenant
+from sessionkit.model.text import check_actor, check_collection, check_id, check_tenant
 from sessionkit.services._context import Context
 from sessionkit.zones import check_instant
 
@@ -95,11 +95,15 @@ class SessionQueries:
         """Return the resource's sessions starting in ``[start, end)``, by start then id.
 
         All statuses unless ``statuses`` narrows them (pass the busy ones to
-        leave canceled sessions out). Reads every page in one unit of work.
-        The window may be at most ``Limits.window`` long (``LimitExceeded``).
+        leave canceled sessions out): a collection of status names, so a bare
+        string (``"SCHEDULED"`` for ``("SCHEDULED",)``) is an ``InvalidValue``.
+        Reads every page in one unit of work. The window may be at most
+        ``Limits.window`` long (``LimitExceeded``).
         """
         check_tenant(tenant)
         check_actor(actor)
+        if statuses is not None:
+            check_collection(statuses, "statuses", of="session statuses")
         ref = resource if isinstance(resource, ResourceRef) else ResourceRef.parse(resource)
         lo, hi = check_instant(start, "start"), check_instant(end, "end")
         self._ctx.limits.check_window(lo, hi, "the agenda's window")

@@ -17,7 +17,7 @@ from typing import Literal
 
 import attrs
 
-from sessionkit.errors import InvalidValue, UsageLimitReached, WrongType
+from sessionkit.errors import InvalidValue, UsageLimitReached
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.session import ResourceRef, Session
@@ -25,6 +25,7 @@ from sessionkit.model.text import (
     MAX_ID_LENGTH,
     MAX_REF_LENGTH,
     check_actor,
+    check_collection,
     check_id,
     check_optional_id,
     check_tenant,
@@ -58,13 +59,15 @@ _MAX_REASON = 2000
 
 
 def _participants(values: Iterable[ResourceRef | str] | None) -> list[ResourceRef] | None:
+    """The participants named, or ``None`` for the session's confirmed ones.
+
+    A collection: one participant on its own (``"student:ana"`` for
+    ``["student:ana"]``) is refused, not read as a list of one.
+    """
     if values is None:
         return None
-    if isinstance(values, (str, ResourceRef)):
-        values = [values]
-    if not isinstance(values, Iterable):
-        raise WrongType(values, name="participants", expected="participants or None")
-    return [participant_ref(v) for v in values]
+    named = check_collection(values, "participants", of="'kind:id' texts or ResourceRefs")
+    return [participant_ref(v) for v in named]
 
 
 def _balance(tx: Tx, subscription: Subscription, at: datetime) -> Balance:
@@ -213,7 +216,8 @@ class UsageCommands:
     ) -> list[UsageEntry]:
         """Consume one credit per participant of the session, once each; return the entries.
 
-        ``participants`` defaults to the session's confirmed bookings'.
+        ``participants`` (a collection: ``["student:ana"]``, not the bare
+        string) defaults to the session's confirmed bookings'.
         Running it again (a retried command, a replayed event) changes
         nothing. A cancelled session uses no credit: one in a status its
         lifecycle marks ``cancelled`` charges nobody (its makeup is charged
@@ -243,7 +247,10 @@ class UsageCommands:
         reason: str | None = None,
         participants: Iterable[ResourceRef | str] | None = None,
     ) -> list[UsageEntry]:
-        """Return the credits the session consumed, once each; return the reversed entries."""
+        """Return the credits the session consumed, once each; return the reversed entries.
+
+        ``participants`` (a collection, as for :meth:`consume`) narrows it to theirs.
+        """
         check_tenant(tenant)
         check_id(session_id, "session_id")
         check_actor(actor)

@@ -105,10 +105,17 @@ def test_attendance_is_derived_and_the_teachers_word_wins(
     )
     assert (bob["override"]["decided_by"], bob["attended"]) == ("tina", True)
 
+    nobody = client.delete(f"{url}/student:bob")  # clearing it names who decided, as setting it
+    assert nobody.status_code == 422, nobody.text
+    assert (nobody.json()["error"], nobody.json()["value"]) == ("InvalidValue", None)
     cleared = client.delete(f"{url}/student:bob", headers={"X-Actor": "tina"})
     assert cleared.json() == {"cleared": True}
-    assert client.delete(f"{url}/student:bob").json() == {"cleared": False}
-    unknown = client.delete("/sessions/no-such-session/attendance/student:bob")
+    assert client.delete(f"{url}/student:bob", headers={"X-Actor": "tina"}).json() == {
+        "cleared": False
+    }
+    unknown = client.delete(
+        "/sessions/no-such-session/attendance/student:bob", headers={"X-Actor": "tina"}
+    )
     assert unknown.status_code == 404, unknown.text
     again = {a["participant"]: a for a in client.get(url).json()}
     assert again["student:bob"]["effective_status"] == "absent"
