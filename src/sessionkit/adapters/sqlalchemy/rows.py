@@ -33,6 +33,7 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
 
 from sessionkit.adapters.sqlalchemy._types import (
     ExactText,
@@ -92,6 +93,25 @@ _NAME = String(255)
 _LABEL = String(64)
 
 
+def _exact_value(length: int) -> TypeEngine[str]:
+    """Return a ``VARCHAR(length)`` for a value compared whole: a status, a lifecycle's name.
+
+    Filters compare these as Python does (``"Completed"`` is not ``"COMPLETED"``,
+    nor lifecycle ``"Consulting"`` ``"consulting"``). A plain ``String`` takes the
+    database's default collation, which on MySQL/MariaDB folds case when the
+    database was made without one (``CHARACTER SET utf8mb4``): there it is the key
+    columns' exact collation (:func:`~._types.exact_collation`, migration
+    ``0015_exact_statuses``). PostgreSQL's default collation is deterministic (text
+    is equal only when its bytes are) and SQLite's ``BINARY`` exact: there the
+    column stays plain, as it always was.
+    """
+    return String(length).with_variant(key_type(length), "mysql", "mariadb")
+
+
+_EXACT_LABEL = _exact_value(64)
+_EXACT_STATUS = _exact_value(16)
+
+
 class Base(DeclarativeBase):
     """The declarative base of sessionkit's tables (its own :class:`~sqlalchemy.MetaData`)."""
 
@@ -110,8 +130,8 @@ class SeriesRow(Base):
     tenant: Mapped[str] = mapped_column(key_type(), primary_key=True)
     id: Mapped[str] = mapped_column(key_type(), primary_key=True)
     title: Mapped[str] = mapped_column(_NAME)
-    lifecycle: Mapped[str] = mapped_column(_LABEL)
-    status: Mapped[str] = mapped_column(String(16))
+    lifecycle: Mapped[str] = mapped_column(_EXACT_LABEL)
+    status: Mapped[str] = mapped_column(_EXACT_STATUS)
     window_months: Mapped[int] = mapped_column(Integer)
     window_buffer_us: Mapped[int] = mapped_column(BigInteger)
     capacity: Mapped[int] = mapped_column(Integer)
@@ -168,8 +188,8 @@ class SessionRow(Base):
     start_at: Mapped[datetime] = mapped_column(UTCDateTime())
     end_at: Mapped[datetime] = mapped_column(UTCDateTime())
     tz: Mapped[str] = mapped_column(_LABEL)
-    status: Mapped[str] = mapped_column(_LABEL)
-    lifecycle: Mapped[str] = mapped_column(_LABEL)
+    status: Mapped[str] = mapped_column(_EXACT_LABEL)
+    lifecycle: Mapped[str] = mapped_column(_EXACT_LABEL)
     busy: Mapped[bool] = mapped_column(Boolean)
     capacity: Mapped[int] = mapped_column(Integer)
     is_extra: Mapped[bool] = mapped_column(Boolean)
