@@ -25,6 +25,7 @@ from sessionkit.contrib.fastapi import (
     sessionkit_router,
     status_of,
 )
+from sessionkit.contrib.fastapi._advice import in_api_terms
 from sessionkit.contrib.fastapi.problems import member_name
 from sessionkit.model.session import ResourceRef
 from sessionkit.services import SessionKit
@@ -171,7 +172,7 @@ def test_a_field_named_as_a_member_goes_out_under_its_subjects_name() -> None:
     for error, expected in cases:
         body = problem_body(error)
         assert {name: body[name] for name in expected} == expected
-        assert body["detail"] == str(error)
+        assert body["detail"] == in_api_terms(str(error))  # the message, its advice the API's
         kept = {member_name(error, name) for name in vars(error) if name != "guard"}
         assert kept <= set(body), f"{type(error).__name__} dropped {kept - set(body)}"
 

@@ -74,7 +74,7 @@ def add_attendance_routes(routes: Routes) -> None:
         found = app.attendance.for_session(
             who.tenant,
             session_id,
-            as_of=instant(as_of),  # type: ignore[arg-type]  # the service checks
+            as_of=instant(as_of, "as_of"),
         )
         if own is not None:
             session = app.queries.get(who.tenant, session_id, actor=who.actor)

@@ -168,8 +168,8 @@ def add_booking_routes(routes: Routes) -> None:
         found = app.bookings.for_participant(
             who.tenant,
             participant,
-            start=instant(start),  # type: ignore[arg-type]  # the service checks
-            end=instant(end),  # type: ignore[arg-type]  # the service checks
+            start=instant(start, "start"),
+            end=instant(end, "end"),
             statuses=status,
             after=None if cursor is None else read_start_cursor(cursor),
             limit=limit + 1,  # one more tells whether a next page exists
@@ -195,8 +195,8 @@ def add_booking_routes(routes: Routes) -> None:
         found = app.queries.agenda(
             who.tenant,
             resource,
-            start=instant(start),  # type: ignore[arg-type]  # the service checks
-            end=instant(end),  # type: ignore[arg-type]  # the service checks
+            start=instant(start, "start"),
+            end=instant(end, "end"),
             statuses=None if status is None else tuple(status),
             actor=who.actor,
         )
@@ -226,8 +226,8 @@ def add_booking_routes(routes: Routes) -> None:
             access.own(who, participant, asked="the sessions open to a participant")
         found = app.bookings.bookable(
             who.tenant,
-            start=instant(start),  # type: ignore[arg-type]  # the service checks
-            end=instant(end),  # type: ignore[arg-type]  # the service checks
+            start=instant(start, "start"),
+            end=instant(end, "end"),
             resource=resource,
             seats=seats,
             acting_role=judged,

@@ -9,8 +9,15 @@ from typing import Annotated, Any, TypedDict, overload
 import attrs
 from fastapi import Header, Query
 
+from sessionkit.contrib.fastapi._advice import WITH_OFFSET
 from sessionkit.contrib.fastapi.schemas import BookingCancel, BookingCreate
-from sessionkit.errors import InvalidValue, RoleNotGranted, WrongType
+from sessionkit.errors import (
+    InvalidValue,
+    NaiveDatetime,
+    NotADatetime,
+    RoleNotGranted,
+    WrongType,
+)
 from sessionkit.model.booking import participant_ref
 from sessionkit.services.booking_requests import check_key
 
@@ -223,18 +230,33 @@ IdempotencyKey = Annotated[
 Names = Annotated[list[str] | None, Query()]
 """A query parameter naming any number of values (``?status=held&status=confirmed``)."""
 Instant = Annotated[str, Query(description="ISO 8601 with offset")]
-"""A query parameter naming an instant; the service checks it (see :func:`instant`)."""
+"""A query parameter naming an instant, read by :func:`instant`."""
 MaybeInstant = Annotated[str | None, Query(description="ISO 8601 with offset")]
 """An optional query parameter naming an instant."""
 Cursor = Annotated[str | None, Query(description="next_cursor of the last page")]
 """The keyset cursor continuing after the last page."""
 
 
-def instant(text: str | None) -> object:
-    """Read an ISO 8601 query parameter; leave what is not one for the service to refuse."""
+@overload
+def instant(text: str, name: str) -> datetime: ...
+@overload
+def instant(text: str | None, name: str) -> datetime | None: ...
+def instant(text: str | None, name: str) -> datetime | None:
+    """Read the query parameter ``name``: an instant in ISO 8601 with its UTC offset.
+
+    Refused here, naming the parameter as the client sent it: text that is
+    no ISO 8601 date-time (``NotADatetime``) and one without an offset
+    (``NaiveDatetime``: a wall time is no instant). The service checks the
+    rest (an instant out of the range it schedules in).
+    """
     if text is None:
         return None
     try:
-        return datetime.fromisoformat(text)
+        read = datetime.fromisoformat(text)
     except ValueError:
-        return text  # the service's check names the parameter and what it expects
+        raise NotADatetime(
+            text, name=name, expected=f"date-time in ISO 8601 with a UTC offset ({WITH_OFFSET})"
+        ) from None
+    if read.tzinfo is None:
+        raise NaiveDatetime(read, name=name)
+    return read

@@ -266,8 +266,8 @@ def _page(
         statuses=statuses,
         participant=participant,
         session_ids=session_ids,
-        start_from=instant(start_from),  # type: ignore[arg-type]  # the service checks
-        start_to=instant(start_to),  # type: ignore[arg-type]  # the service checks
+        start_from=instant(start_from, "start_from"),
+        start_to=instant(start_to, "start_to"),
         after=None if cursor is None else read_start_cursor(cursor),
         limit=limit + 1,
     )

@@ -11,6 +11,7 @@ from sessionkit.contrib.fastapi._common import (
     ACTING,
     READ,
     READ_AS,
+    Caller,
     Cursor,
     IdempotencyKey,
     MaybeInstant,
@@ -26,6 +27,7 @@ from sessionkit.errors import (
     DuplicateSession,
     IdempotencyKeyReused,
     SessionConflict,
+    SessionNotFound,
 )
 from sessionkit.model.query import MAX_LIMIT, SessionQuery, SortField
 from sessionkit.model.series import ScheduleItem, Series
@@ -66,8 +68,8 @@ def add_session_routes(routes: Routes) -> None:
             series_id=series_id,
             resources=resource,
             statuses=status,
-            start_from=instant(start_from),  # type: ignore[arg-type]
-            start_to=instant(start_to),  # type: ignore[arg-type]
+            start_from=instant(start_from, "start_from"),
+            start_to=instant(start_to, "start_to"),
             search=search,
             is_extra=is_extra,
             group=group,
@@ -104,6 +106,8 @@ def add_session_routes(routes: Routes) -> None:
             after=None if cursor is None else read_journal_cursor(cursor),
             limit=limit + 1,  # one more tells whether a next page exists
         )
+        if not found:
+            _known(app, who, session_id, read_on=cursor is not None)
         items = found[:limit]
         return s.JournalPage(
             items=[s.journal_entry_out(entry) for entry in items],
@@ -301,6 +305,22 @@ def _replays(
     if kept is not None:
         return bool(kept == fingerprint)
     return _asked_session(app, tenant, body) == _stored_session(made)
+
+
+def _known(app: SessionKit, who: Caller, session_id: str, *, read_on: bool) -> None:
+    """Raise ``SessionNotFound`` unless the tenant has the session, or had it.
+
+    The journal knows no sessions, only changes: an empty page is a session
+    nobody changed (or a kit that keeps no journal), or none at all. A
+    session deleted keeps its history, so one with a history is known,
+    even when the page read on past its last entry (``read_on``). Another
+    tenant's session is unknown, as on every route.
+    """
+    try:
+        app.queries.get(who.tenant, session_id, actor=who.actor)
+    except SessionNotFound:
+        if not read_on or not app.journal.for_session(who.tenant, session_id, limit=1):
+            raise
 
 
 def _fingerprint(asked: dict[str, object]) -> str:

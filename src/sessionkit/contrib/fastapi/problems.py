@@ -10,7 +10,9 @@ class name) and the error's structured fields: the conflicting sessions of a
 A field named as one of the body's own members (an ``InvalidTransition``'s
 ``status``, the session's; a ``PaymentGatewayError``'s ``detail``, the
 provider's) goes out as ``<subject>_<name>`` (see :func:`member_name`), so
-neither hides the other.
+neither hides the other. The advice an error gives in Python's terms (call
+``kit.payments.book``, pass ``manual=True``) is given in the API's (see
+``_advice``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
 from sessionkit import errors as e
+from sessionkit.contrib.fastapi._advice import ADVICE_FIELDS, in_api_terms
 from sessionkit.contrib.fastapi._paths import requested_path
 from sessionkit.errors._base import shown
 from sessionkit.model.money import Money
@@ -326,20 +329,27 @@ def problem_body(
     """Return the problem+json body of ``error``: RFC 9457 members plus its structured fields.
 
     A field named as a member goes out under :func:`member_name`'s name, never dropped.
+    The advice in ``detail`` and in the advice fields (``expected``, ``reason``) is
+    told in the API's terms: the route to call, the body member to send, the form
+    of a value (``kit.payments.book`` is ``POST /sessions/{session_id}/paid-bookings``,
+    ``manual=True`` is ``"manual": true``); every other field is as the error has it.
     """
     cls = type(error)
     body: dict[str, Any] = {
         "type": problem_type(cls, type_base),
         "title": _title(cls),
         "status": status_of(error),
-        "detail": str(error),
+        "detail": in_api_terms(str(error)),
         "instance": instance,
         "error": cls.__name__,
     }
     for name, value in vars(error).items():
         if name.startswith("_") or name in _HIDDEN:
             continue
-        body.setdefault(member_name(error, name), _jsonable(value))
+        field = _jsonable(value)
+        if name in ADVICE_FIELDS and isinstance(field, str):
+            field = in_api_terms(field)
+        body.setdefault(member_name(error, name), field)
     return body
 
 

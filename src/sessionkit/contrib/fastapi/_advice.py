@@ -1,0 +1,78 @@
+"""The API's words for the advice sessionkit's errors give in Python's: the one mapping.
+
+A core error tells a Python caller what to do in Python: call
+``kit.payments.book``, pass ``manual=True``, mend a value with
+``.replace(tzinfo=...)``. An HTTP client does the same with a route, a body
+member, a value sent in another form. :func:`in_api_terms` rewrites a message
+so, spelling by spelling: :data:`API_TERMS` holds the spellings one by one
+(a kit's calls become their routes), and the keyword arguments are rewritten
+by their shape (``manual=True`` becomes ``"manual": true``). A problem's
+``detail`` and its advice fields (:data:`ADVICE_FIELDS`) pass through it
+(:func:`~sessionkit.contrib.fastapi.problems.problem_body`); every other
+field (the ``rule``, ``allows_at``, the ids, what the client sent) goes out
+as the error has it. A test walks the core's messages, so a new Python
+spelling cannot reach a client unnoticed.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["ADVICE_FIELDS", "API_TERMS", "WITH_OFFSET", "in_api_terms"]
+
+WITH_OFFSET = "e.g. 2026-03-02T10:00:00+01:00, or Z for UTC"
+"""How an instant is sent: ISO 8601 with its offset from UTC."""
+
+ADVICE_FIELDS = frozenset({"expected", "reason"})
+"""The fields of an error that advise, as its message does (the rest are data)."""
+
+API_TERMS: dict[str, str] = {
+    # A kit's calls: the routes that make them.
+    "kit.bookings.book": "POST /sessions/{session_id}/bookings or POST /bookings",
+    "kit.payments.book": "POST /sessions/{session_id}/paid-bookings or POST /paid-bookings",
+    "kit.payments.refund": "POST /payments/{payment_id}/refunds",
+    "kit.usage.mark_makeup": "the host's makeup calls",
+    "create_extra(fingerprint=...)": "POST /sessions with an Idempotency-Key",
+    # A value an instant is read from: sent as ISO 8601 text, with its offset.
+    "must be timezone-aware, got naive": "must have a UTC offset, got",
+    "attach a zone (e.g. .replace(tzinfo=ZoneInfo('Europe/Berlin')) or UTC)": (
+        f"send it with one ({WITH_OFFSET})"
+    ),
+    "an aware datetime": "an ISO 8601 date-time with a UTC offset",
+    # The host's wiring, which a client can only report.
+    "this kit": "this API",
+    "a PaymentGateway": "a payment provider the host configures",
+    "a MeetingRooms": "a meeting-room provider the host configures",
+}
+"""Python's spelling of a piece of advice, and the API's."""
+
+_SPELLED = re.compile(
+    rf"(?<!\w)(?:{'|'.join(map(re.escape, sorted(API_TERMS, key=len, reverse=True)))})(?!\w)"
+)
+"""Any of :data:`API_TERMS`, whole (``this kit``, never the start of ``this kitchen``)."""
+
+_HOST_SETTING = re.compile(r"pass SessionKit\((\w+)=\.\.\.\)")
+"""``pass SessionKit(gateway=...)``: the host's to configure, not the client's."""
+_KEYWORD = re.compile(
+    r"(?P<call>\b[A-Za-z_]\w*\([^()]*\))"
+    r"|\b(?P<name>[a-z][a-z0-9_]*)=(?P<value>True|False|\.\.\.)"
+)
+"""A keyword argument (``manual=True``, ``start=...``): a body member, in JSON.
+
+One inside a call the API has no words for (``Caller(tenant, actor=...)``, the
+host's) is left as the call is: half of it in JSON would read as neither.
+"""
+_JSON = {"True": "true", "False": "false", "...": "..."}
+
+
+def _member(match: re.Match[str]) -> str:
+    if match["call"]:
+        return match["call"]
+    return f'"{match["name"]}": {_JSON[match["value"]]}'
+
+
+def in_api_terms(text: str) -> str:
+    """Return ``text`` with every Python spelling of advice in the API's terms."""
+    text = _SPELLED.sub(lambda m: API_TERMS[m[0]], text)
+    text = _HOST_SETTING.sub(lambda m: f"the host must configure its {m[1]}", text)
+    return _KEYWORD.sub(_member, text)

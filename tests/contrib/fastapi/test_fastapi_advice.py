@@ -1,0 +1,317 @@
+"""A problem's advice is in the API's terms: routes and body members, not Python calls.
+
+The core's errors tell a Python caller what to call (``kit.payments.book``),
+what to pass (``manual=True``) and how to mend a value
+(``.replace(tzinfo=...)``); over HTTP the same advice names the route, the
+body member and the form of the value, and the structured fields stay as the
+error has them.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+import sessionkit
+from sessionkit import errors
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.contrib.fastapi import problem_body
+from sessionkit.contrib.fastapi._advice import API_TERMS, in_api_terms
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.payments import FakeGateway
+
+from .conftest import NOW, ClientFor, make_app
+
+PROBLEM = "application/problem+json"
+PYTHON = re.compile(
+    r"kit\.\w+\.\w+|\b\w+=(?:True|False|\.\.\.)|tzinfo|ZoneInfo|SessionKit\(|\w+\(\w*=|"
+    r"\ba (?:PaymentGateway|MeetingRooms)\b"
+)
+"""Python's spellings of advice: a call of the kit, a keyword argument, a class of a port."""
+CORE = Path(sessionkit.__file__).parent
+REACHABLE = ("errors", "services", "policies", "model", "zones.py", "timespan.py")
+"""The parts of the core whose messages a route's problem can carry."""
+
+
+def problem(response: Any, status: int, error: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body: dict[str, Any] = response.json()
+    assert (body["status"], body["error"]) == (status, error)
+    return body
+
+
+def advice_of(body: dict[str, Any]) -> str:
+    """The problem's text a client reads as advice: its detail and its advice fields."""
+    return " | ".join(str(body.get(name)) for name in ("detail", "expected", "reason"))
+
+
+def slot(client: TestClient, hours: float = 48) -> str:
+    start = NOW + timedelta(hours=hours)
+    made = client.post(
+        "/v1/sessions",
+        json={
+            "start": start.isoformat(),
+            "end": (start + timedelta(hours=1)).isoformat(),
+            "lifecycle": "lms",
+        },
+    )
+    assert made.status_code == 201, made.text
+    session_id: str = made.json()["id"]
+    return session_id
+
+
+# -- the routes' problems ----------------------------------------------------------------
+
+
+def test_a_priced_seat_booked_without_paying_names_the_paid_bookings_routes(
+    paid_client: TestClient,
+) -> None:
+    session_id = slot(paid_client)
+    body = problem(
+        paid_client.post(
+            f"/v1/sessions/{session_id}/bookings", json={"participant": "student:ann"}
+        ),
+        402,
+        "PaymentRequired",
+    )
+    assert PYTHON.search(advice_of(body)) is None, body
+    assert "POST /sessions/{session_id}/paid-bookings" in body["detail"]
+    assert '"manual": true, "confirm": true' in body["detail"]
+    assert (body["session_id"], body["payment_status"], body["booking_id"]) == (
+        session_id,
+        "missing",
+        None,
+    )
+    drafted = problem(
+        paid_client.post(
+            "/v1/bookings",
+            json={
+                "participant": "student:ann",
+                "session": {
+                    "start": (NOW + timedelta(days=3)).isoformat(),
+                    "end": (NOW + timedelta(days=3, hours=1)).isoformat(),
+                    "lifecycle": "lms",
+                },
+            },
+        ),
+        402,
+        "PaymentRequired",
+    )
+    assert PYTHON.search(advice_of(drafted)) is None, drafted
+    assert "POST /paid-bookings" in drafted["detail"]
+    assert drafted["session_id"] is None
+
+
+def test_a_free_session_paid_for_names_the_bookings_routes(client_for: ClientFor) -> None:
+    clock = ManualClock(NOW)
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work, clock=clock, gateway=FakeGateway(clock=clock.now)
+    )
+    client = client_for(kit)
+    session_id = slot(client)
+    body = problem(
+        client.post(
+            f"/v1/sessions/{session_id}/paid-bookings", json={"participant": "student:ann"}
+        ),
+        422,
+        "InvalidValue",
+    )
+    assert PYTHON.search(advice_of(body)) is None, body
+    assert "has no price; book it with POST /sessions/{session_id}/bookings" in body["detail"]
+    assert body["value"] == session_id
+
+
+def test_confirming_a_providers_payment_names_the_body_members(paid_client: TestClient) -> None:
+    session_id = slot(paid_client)
+    body = problem(
+        paid_client.post(
+            f"/v1/sessions/{session_id}/paid-bookings",
+            json={"participant": "student:ann", "confirm": True},
+        ),
+        422,
+        "InvalidValue",
+    )
+    assert body["expected"] == '"confirm": false, or "manual": true'
+    assert body["value"] is True
+
+
+def test_a_kit_without_a_provider_says_so_in_the_apis_terms(client: TestClient) -> None:
+    session_id = slot(client)
+    body = problem(
+        client.post(
+            f"/v1/sessions/{session_id}/paid-bookings", json={"participant": "student:ann"}
+        ),
+        422,
+        "InvalidValue",
+    )
+    assert PYTHON.search(advice_of(body)) is None, body
+    assert body["detail"] == (
+        'this API has no payment gateway: the host must configure its gateway, or "manual": true'
+    )
+
+
+def test_an_ended_paid_bookings_cancel_names_the_refund_route(
+    paid_client: TestClient, clock: ManualClock
+) -> None:
+    session_id = slot(paid_client)
+    made = paid_client.post(
+        f"/v1/sessions/{session_id}/paid-bookings",
+        json={"participant": "student:ann", "manual": True, "confirm": True},
+    )
+    assert made.status_code == 201, made.text
+    checkout = made.json()
+    marked = paid_client.post(
+        "/v1/payments/mark-paid", json={"payment_ids": [checkout["payment"]["id"]]}
+    )
+    assert marked.status_code == 200, marked.text
+    clock.set(NOW + timedelta(days=3))
+    body = problem(
+        paid_client.post(f"/v1/bookings/{checkout['booking']['id']}/cancel"),
+        409,
+        "CancelRefused",
+    )
+    assert PYTHON.search(advice_of(body)) is None, body
+    assert "a goodwill refund is POST /payments/{payment_id}/refunds" in body["detail"]
+    assert body["reason"] in body["detail"]
+    assert (body["rule"], body["booking_id"]) == ("ended", checkout["booking"]["id"])
+
+
+# -- naive instants in query parameters ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter", "others"),
+    [
+        ("/v1/sessions", "start_from", {}),
+        ("/v1/sessions", "start_to", {}),
+        ("/v1/agenda", "start", {"resource": "tutor:tina", "end": "2026-03-09T08:00:00Z"}),
+        ("/v1/agenda", "end", {"resource": "tutor:tina", "start": "2026-03-02T08:00:00Z"}),
+        ("/v1/bookable", "end", {"start": "2026-03-02T08:00:00+00:00"}),
+        ("/v1/payments", "start_to", {}),
+        ("/v1/participants/student:ann/bookings", "start", {}),
+        ("/v1/sessions/{id}/attendance", "as_of", {}),
+    ],
+)
+def test_a_naive_instant_in_a_query_asks_for_a_utc_offset_naming_the_parameter(
+    client: TestClient, path: str, parameter: str, others: dict[str, str]
+) -> None:
+    url = path.replace("{id}", slot(client)) if "{id}" in path else path
+    answer = client.get(url, params={**others, parameter: "2026-03-02T10:00"})
+    body = problem(answer, 422, "NaiveDatetime")
+    assert PYTHON.search(advice_of(body)) is None, body
+    assert (body["name"], body["value"]) == (parameter, "2026-03-02T10:00:00")
+    assert body["detail"].startswith(f"{parameter} must have a UTC offset"), body["detail"]
+    assert "2026-03-02T10:00:00+01:00, or Z for UTC" in body["detail"]
+    assert body["expected"] == "an ISO 8601 date-time with a UTC offset"
+
+
+def test_text_that_is_no_instant_in_a_query_names_the_parameter_and_the_form(
+    client: TestClient,
+) -> None:
+    body = problem(
+        client.get("/v1/sessions", params={"start_from": "tomorrow"}), 422, "NotADatetime"
+    )
+    assert (body["name"], body["value"]) == ("start_from", "tomorrow")
+    assert "ISO 8601 with a UTC offset" in body["detail"]
+    assert "2026-03-02T10:00:00+01:00, or Z for UTC" in body["detail"]
+
+
+def test_an_aware_instant_in_a_query_is_read_as_sent(client: TestClient) -> None:
+    for sent in ("2026-03-02T10:00:00+01:00", "2026-03-02T09:00:00Z"):
+        answer = client.get("/v1/sessions", params={"start_from": sent})
+        assert answer.status_code == 200, answer.text
+
+
+# -- the one mapping, held to every message the core can send -----------------------------
+
+
+def _messages() -> list[tuple[str, int, str]]:
+    """Every piece of text in the reachable core that is not a docstring, with where it is."""
+    found = []
+    for part in REACHABLE:
+        for path in sorted((CORE / part).rglob("*.py") if part[-3:] != ".py" else [CORE / part]):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            docstrings = {
+                id(node.value)
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+            }
+            found += [
+                (str(path.relative_to(CORE)), node.lineno, node.value)
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docstrings
+            ]
+    return found
+
+
+def test_every_python_spelling_of_advice_in_the_core_has_the_apis() -> None:
+    messages = _messages()
+    assert len(messages) > 1000  # the walk found the core
+    left = sorted(
+        f"{where}:{line}: {in_api_terms(text)!r}"
+        for where, line, text in messages
+        if PYTHON.search(text) and PYTHON.search(in_api_terms(text))
+    )
+    assert left == [], "give these spellings their API terms in _advice.API_TERMS"
+
+
+def test_every_route_the_advice_names_is_one_of_the_routers(kit: SessionKit) -> None:
+    document = make_app(lambda: kit).openapi()
+    served = {
+        f"{method.upper()} {path.removeprefix('/v1')}"
+        for path, item in document["paths"].items()
+        for method in item
+    }
+    named = {
+        match
+        for terms in API_TERMS.values()
+        for match in re.findall(r"(?:GET|POST|PUT|PATCH|DELETE) /[^\s,;)]*", terms)
+    }
+    assert named, "the advice names routes"
+    assert named <= served, named - served
+
+
+def test_the_detail_and_advice_fields_change_and_the_structured_fields_stay() -> None:
+    naive = datetime(2026, 3, 2, 10, 0)  # the naive value refused
+    body = problem_body(errors.NaiveDatetime(naive, name="start"))
+    assert body["detail"] == (
+        "start must have a UTC offset, got '2026-03-02T10:00:00'; "
+        "send it with one (e.g. 2026-03-02T10:00:00+01:00, or Z for UTC)"
+    )
+    assert (body["name"], body["value"], body["expected"]) == (
+        "start",
+        "2026-03-02T10:00:00",
+        "an ISO 8601 date-time with a UTC offset",
+    )
+    refused = errors.BookingRefused(
+        "payment", "session 's1' is priced: book it with kit.payments.book", allows_at=None
+    )
+    body = problem_body(refused)
+    assert body["reason"] == (
+        "session 's1' is priced: book it with "
+        "POST /sessions/{session_id}/paid-bookings or POST /paid-bookings"
+    )
+    assert body["reason"] in body["detail"]
+    assert (body["rule"], body["allows_at"]) == ("payment", None)
+    # What the client sent comes back as it was sent, Python-looking or not.
+    sent = errors.InvalidValue("bad metadata", value="manual=True", expected="a mapping")
+    assert problem_body(sent)["value"] == "manual=True"
+
+
+def test_only_whole_python_spellings_are_rewritten() -> None:
+    assert in_api_terms("this kit has no payment gateway") == "this API has no payment gateway"
+    assert in_api_terms("a class in this kitchen") == "a class in this kitchen"
+    assert in_api_terms("kit.payments.booking") == "kit.payments.booking"
+    # A call the API has no words for stays whole: half of it in JSON would read as neither.
+    assert in_api_terms("Caller(tenant, actor=...)") == "Caller(tenant, actor=...)"
+    assert in_api_terms("approve it with start=...") == 'approve it with "start": ...'
