@@ -324,6 +324,11 @@ class BookedSession:
         return max(0, self.session.capacity - self.taken - seats_owed(self.bookings))
 
 
+_MOST_BOOKINGS = 100
+"""The largest ``max_bookings`` of :func:`booked_sessions`: a booking takes two dozen of
+Hypothesis's choices, and examples of a few hundred overrun the most it draws for one (its
+``too_slow`` and ``data_too_large`` health checks fail, and the largest are never drawn)."""
+
 _BOOKED_FIRST = EARLIEST.replace(tzinfo=None)
 _BOOKED_LAST = LATEST.replace(tzinfo=None)
 """The ``at`` of a booked session: an instant a kit runs at (its clock's ``now``), so the
@@ -361,11 +366,15 @@ def booked_sessions(
     session, a loose one (no series, so it can be stored as it is), starts
     from 2 days before it (started and past sessions come too) to 30 days
     after it. :attr:`BookedSession.taken` and :attr:`BookedSession.remaining`
-    are the oracle of its seats at ``at``. Options that leave nothing to draw
+    are the oracle of its seats at ``at``. ``max_bookings`` is 0 to 100
+    (:data:`_MOST_BOOKINGS`: more would overrun what Hypothesis draws for one
+    example). Options that leave nothing to draw or that it cannot draw
     raise ``InvalidValue`` naming the option, and options of the wrong type
     ``WrongType``.
     """
-    _args.count(max_bookings, "max_bookings", strategy="booked_sessions", least=0)
+    _args.count(
+        max_bookings, "max_bookings", strategy="booked_sessions", least=0, most=_MOST_BOOKINGS
+    )
     role_pool = _args.roles(roles, strategy="booked_sessions")
     fixed = None if at is None else check_aware(at, "booked_sessions(at)").astimezone(UTC)
     # The session starts up to 30 days after ``at``, and was made up to 90 days before it.

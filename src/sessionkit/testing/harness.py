@@ -19,7 +19,10 @@ from datetime import datetime
 import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.errors import WrongType
+from sessionkit.lifecycle import PRESETS, LifecycleRegistry
 from sessionkit.model.session import Session
+from sessionkit.model.text import check_id
 from sessionkit.policies import (
     BookingRules,
     NoticePolicy,
@@ -31,6 +34,7 @@ from sessionkit.policies import (
 from sessionkit.ports import PaymentGateway, UnitOfWork
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+from sessionkit.zones import check_instant
 
 __all__ = ["Harness", "StaticLinks"]
 
@@ -39,6 +43,10 @@ class StaticLinks:
     """A :class:`~sessionkit.ports.LinkChecker` filled in by hand: session id -> what depends on it."""  # noqa: E501
 
     def __init__(self, blocked: Mapping[str, str] | None = None) -> None:
+        if blocked is not None and not isinstance(blocked, Mapping):
+            raise WrongType(
+                blocked, name="StaticLinks(blocked)", expected="a mapping of session id -> reason"
+            )
         self.blocked: dict[str, str] = dict(blocked or {})
 
     def blocking_links(
@@ -71,8 +79,21 @@ class Harness:
         pricing: Pricing | PricingFor | None = None,
         refunds: RefundPolicy | None = None,
         notice: NoticePolicy | None = None,
+        lifecycles: LifecycleRegistry = PRESETS,
     ) -> Harness:
-        """Wire a fresh in-memory store; ids are ``f"{id_prefix}{n}"`` from 1 on."""
+        """Wire a fresh in-memory store; ids are ``f"{id_prefix}{n}"`` from 1 on.
+
+        ``lifecycles`` resolves the sessions' lifecycle names, as the kit's
+        does (``PRESETS.with_lifecycle(yours)`` for sessions drawn of your own).
+        A ``now`` the kit cannot run at (naive, outside 1000-01-01 to
+        9000-01-01 UTC) and an ``id_prefix`` whose ids the kit would refuse
+        (not text, surrounding spaces, too long) are refused here, with the
+        kit's own errors, rather than by the first command.
+        """
+        if not isinstance(id_prefix, str):
+            raise WrongType(id_prefix, name="Harness.in_memory(id_prefix)", expected="a str")
+        check_instant(now, "Harness.in_memory(now)")  # what the kit's clock may answer
+        check_id(f"{id_prefix}1", "the first id of Harness.in_memory(id_prefix)")
         events = RecordingPublisher()
         store = InMemoryStore(publisher=events)
         clock = ManualClock(now)
@@ -82,6 +103,7 @@ class Harness:
             uow=store.unit_of_work,
             clock=clock,
             links=links,
+            lifecycles=lifecycles,
             ids=lambda: f"{id_prefix}{next(counter)}",
             booking_rules=booking_rules,
             gateway=gateway,

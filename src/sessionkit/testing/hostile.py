@@ -34,6 +34,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from sessionkit.testing import _strategy_args as _args
+
 __all__ = [
     "HUGE_SIZES",
     "cursors",
@@ -94,8 +96,11 @@ _AWKWARD_TEXT: tuple[str, ...] = (
 def text(*, huge: bool = True) -> st.SearchStrategy[str]:
     """Strings: awkward fixed ones, random Unicode (surrogates and controls included), huge ones.
 
-    ``huge=False`` leaves out the strings of :data:`HUGE_SIZES`.
+    ``huge=False`` leaves out the strings of :data:`HUGE_SIZES`; a ``huge``
+    that is not ``True`` or ``False`` is ``WrongType`` (a truthy ``"no"`` would
+    keep them).
     """
+    _args.flag(huge, "huge", strategy="text")
     parts: list[st.SearchStrategy[str]] = [
         st.sampled_from(_AWKWARD_TEXT),
         st.text(st.characters(codec=None, exclude_categories=()), max_size=40),

@@ -1,0 +1,94 @@
+"""What users of the shipped strategies and harness met: options ignored, or refused late."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+
+from sessionkit.errors import InvalidValue, SessionKitError, UnknownLifecycle, WrongType
+from sessionkit.lifecycle import PRESETS, Lifecycle, Status, Transition
+from sessionkit.testing import hostile
+from sessionkit.testing import strategies as sks
+from sessionkit.testing.harness import Harness, StaticLinks
+
+_NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+
+_MINE = Lifecycle(
+    "mine",
+    statuses=[
+        Status("OPEN", initial=True, busy=True),
+        Status("DONE", terminal=True, busy=True),
+        Status("GONE", terminal=True),
+    ],
+    transitions=[Transition("close", "OPEN", "DONE"), Transition("drop", "OPEN", "GONE")],
+)
+
+
+@pytest.mark.parametrize("huge", ["no", None, 0])
+def test_hostile_text_refuses_a_huge_that_is_no_flag(huge: object) -> None:
+    # A truthy "no" was taken as True: the 10 MB strings were drawn all the same.
+    with pytest.raises(WrongType, match=r"text\(huge\)"):
+        hostile.text(huge=huge)  # type: ignore[arg-type]  # the bad value under test
+
+
+@pytest.mark.parametrize("most", [101, 1000])
+def test_booked_sessions_refuse_more_bookings_than_an_example_holds(most: int) -> None:
+    # Accepted, then Hypothesis's too_slow / data_too_large health checks failed once a test
+    # drew (a few hundred bookings overrun what it draws for one example).
+    with pytest.raises(InvalidValue, match=r"booked_sessions\(max_bookings="):
+        sks.booked_sessions(max_bookings=most)
+
+
+@settings(max_examples=5)
+@given(sks.booked_sessions(max_bookings=100))
+def test_booked_sessions_draw_up_to_the_most_bookings(booked: sks.BookedSession) -> None:
+    assert len(booked.bookings) <= 100
+
+
+_BAD_HARNESS: list[tuple[Callable[[], object], type[SessionKitError], str]] = [
+    # Each was accepted, and the first command refused the ids or the clock it made.
+    (lambda: Harness.in_memory(_NOW, id_prefix=5), WrongType, "Harness.in_memory(id_prefix)"),  # type: ignore[arg-type]  # the bad value under test
+    (lambda: Harness.in_memory(_NOW, id_prefix=" s"), InvalidValue, "(id_prefix) ' s1'"),
+    (lambda: Harness.in_memory(_NOW, id_prefix="x" * 128), InvalidValue, "(id_prefix)"),
+    (
+        lambda: Harness.in_memory(datetime(9500, 1, 1, tzinfo=UTC)),
+        InvalidValue,
+        "Harness.in_memory(now) 9500-01-01",
+    ),
+    (lambda: Harness.in_memory(datetime(2026, 3, 2)), SessionKitError, "Harness.in_memory(now)"),
+    # A builtin ValueError / TypeError from dict().
+    (lambda: StaticLinks("s1"), WrongType, "StaticLinks(blocked)"),  # type: ignore[arg-type]  # the bad value under test
+    (lambda: StaticLinks([("s1", "paid"), 5]), WrongType, "StaticLinks(blocked)"),  # type: ignore[arg-type]  # the bad value under test
+]
+
+
+@pytest.mark.parametrize(("make", "error", "named"), _BAD_HARNESS)
+def test_the_harness_refuses_what_its_kit_would_refuse_when_made(
+    make: Callable[[], object], error: type[SessionKitError], named: str
+) -> None:
+    with pytest.raises(error) as caught:
+        make()
+    assert named in str(caught.value)
+
+
+@settings(max_examples=20)
+@given(sks.booked_sessions(lifecycles=[_MINE]))
+def test_sessions_of_your_lifecycle_are_read_on_a_harness_that_knows_it(
+    booked: sks.BookedSession,
+) -> None:
+    # The harness took no lifecycles: sessions drawn of one's own failed UnknownLifecycle.
+    h = Harness.in_memory(booked.at, lifecycles=PRESETS.with_lifecycle(_MINE))
+    with h.kit.context.transaction() as tx:
+        tx.sessions.add(booked.session)
+        tx.bookings.add_many(list(booked.bookings))
+    seats = h.kit.bookings.remaining_seats("acme", [booked.session.id])
+    assert seats == {booked.session.id: booked.remaining}
+
+
+def test_the_harness_still_knows_only_the_presets_by_default() -> None:
+    h = Harness.in_memory(_NOW)
+    with pytest.raises(UnknownLifecycle):
+        h.kit.context.lifecycle("mine")
