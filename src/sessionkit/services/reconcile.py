@@ -44,7 +44,7 @@ from sessionkit.services.generation import (
 )
 from sessionkit.services.reports import Orphan, ReconcileReport, Skipped
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import get_zone
+from sessionkit.zones import get_zone, resolve_local
 
 __all__ = ["keep_schedule_until", "reconcile_in"]
 
@@ -410,6 +410,21 @@ def _stand_ins(
     return pairs
 
 
+def _reach(session: Session) -> datetime:
+    """Where the wanted occurrences must reach for the one ``session`` (generated) holds.
+
+    Past its occurrence key read in its zone, and, unless it was moved by
+    hand, past its start (the same instant, or the same day once it stands for
+    another occurrence of its day). Not past a moved session's start, nor
+    an extra session's: an exam set a year ahead made a change generate a
+    year of lessons, beyond the rolling window and ``generated_until``.
+    """
+    key = session.occurrence_key
+    assert key is not None  # generated: the caller passes sessions with a key
+    own = resolve_local(key, session.tz).astimezone(UTC)
+    return (own if session.detached else max(own, session.start)) + _TICK
+
+
 def reconcile_in(
     ctx: Context,
     tx: Tx,
@@ -431,7 +446,7 @@ def reconcile_in(
     future = tx.sessions.for_series(tenant, before.id, start_from=cutoff)
     horizon = max(
         [cutoff, *([] if after.generated_until is None else [after.generated_until])]
-        + [s.start + _TICK for s in future]
+        + [_reach(s) for s in future if s.occurrence_key is not None]
     )
     wanted = wanted_occurrences(after, cutoff, horizon, ctx.limits)
     check_keys(after, wanted)
