@@ -33,7 +33,7 @@ from sessionkit.limits import DEFAULT_LIMITS, Limits
 from sessionkit.model.attendance import AttendanceThresholds
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.session import Session
-from sessionkit.model.usage import SessionCodes
+from sessionkit.model.usage import MAKEUP_FIELD, SessionCodes
 from sessionkit.policies import (
     BookingRules,
     NoticePolicy,
@@ -431,9 +431,11 @@ class Context:
         """Return ``{session_id: reason}`` for ``sessions`` with dependents.
 
         Dependents: the host's links, bookings, reschedule requests,
-        attendance overrides, presence records and usage entries (a credit
+        attendance overrides, presence records, usage entries (a credit
         charged to the session or used by it, which only the session can
-        give back). The link checker reads
+        give back) and a makeup's mark (its own field ``makeup_of``: the
+        cancelled session it replaces names it in ``made_up_by``, and deleted
+        it would make up nothing while that one stays made up). The link checker reads
         through the command's own unit of work, so it sees the command's
         writes so far and never opens a second one. A session with any of
         them (of any status) is never deleted or moved by regeneration.
@@ -443,6 +445,10 @@ class Context:
         found: dict[str, str] = {}
         if self.links is not None:
             found.update(self.links.blocking_links(sessions, tx.uow))
+        for session in sessions:
+            replaces = session.metadata.get(MAKEUP_FIELD)
+            if isinstance(replaces, str) and replaces:
+                found.setdefault(session.id, f"the makeup of session {shown(replaces)}")
         by_tenant: dict[str, list[str]] = {}
         for session in sessions:
             by_tenant.setdefault(session.tenant, []).append(session.id)
