@@ -46,6 +46,7 @@ from sessionkit.model.payment import PAID, PARTIALLY_REFUNDED
 from sessionkit.model.reschedule import RescheduleStatusChanged
 from sessionkit.model.series import ScheduleItem
 from sessionkit.model.session import ResourceRef
+from sessionkit.policies import NoticePolicy, NoticeWindow
 from sessionkit.ports import PAYMENTS
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
@@ -248,6 +249,28 @@ def test_the_booking_actions_confirm_and_cancel_through_the_kit(
     assert statuses == {"held": CONFIRMED, "kept": "CANCELLED"}
     listed = client.get(url, {"status__exact": CONFIRMED})
     assert [b.record_id for b in listed.context["cl"].result_list] == ["held"]
+
+
+def test_the_admin_cancels_a_booking_as_the_role_it_answers_requests_in(
+    client: Client, kit: tuple[SessionKit, RecordingPublisher, ManualClock]
+) -> None:
+    # It cancelled as "admin", which no window lets in: under a policy that shuts everyone
+    # but the host out of cancelling, every row was refused, though its reschedule
+    # answers (as "host") went through.
+    _, publisher, clock = kit
+    shut = NoticePolicy(windows=(NoticeWindow("cancel", timedelta(days=365), {"host"}),))
+    KITS.append(SessionKit(uow=DjangoStore(publisher).unit_of_work, clock=clock, notice=shut))
+    try:
+        given(make_booking_session("s1", capacity=5), make_booking("kept"))
+        [pk] = BookingRecord.objects.values_list("pk", flat=True)
+        url = "/admin/sessionkit/bookingrecord/"
+        answered = client.post(
+            url, {"action": "cancel_bookings", "_selected_action": [pk]}, follow=True
+        )
+        assert [str(m) for m in answered.context["messages"]] == ["cancelled 1 of 1"]
+        assert BookingRecord.objects.get().status == "CANCELLED"
+    finally:
+        KITS.pop()
 
 
 def test_sessionkit_tick_runs_one_tick_and_prints_each_kind(

@@ -57,7 +57,8 @@ __all__ = [
 ]
 
 ADMIN_ROLE = "host"
-"""The role the admin answers reschedule requests as: the notice policy's default ``bypass``."""
+"""The role the admin acts in (cancels bookings, answers reschedule requests): the notice
+policy's default ``bypass``, and one of the refund policy's default full-refund roles."""
 
 
 def _actor(request: HttpRequest) -> str:
@@ -263,14 +264,14 @@ class BookingAdmin(ReadOnlyAdmin):
         description="Cancel the selected bookings (through sessionkit)", permissions=["kit"]
     )
     def cancel_bookings(self, request: HttpRequest, queryset: QuerySet[BookingRecord]) -> None:
-        """Cancel each booking as the admin (its seat goes to the waitlist)."""
+        """Cancel each booking as :data:`ADMIN_ROLE` (its seat goes to the waitlist)."""
         _each(
             self,
             request,
             queryset,
             "cancelled",
             lambda kit, row, actor: kit.bookings.cancel(
-                row.tenant, row.record_id, actor=actor, role="admin"
+                row.tenant, row.record_id, actor=actor, role=ADMIN_ROLE
             ),
         )
 
