@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from sessionkit.model.events import SessionDeleted, SessionUpdated
-from sessionkit.model.session import ResourceRef, Session, resource_refs
+from sessionkit.model.session import ResourceRef, Session, check_capacity, resource_refs
 from sessionkit.model.text import (
     MAX_TITLE_LENGTH,
     check_actor,
@@ -33,7 +33,7 @@ from sessionkit.services._context import (
 )
 from sessionkit.services._editing import check_editable, lock_session
 from sessionkit.services._release import settle_moved
-from sessionkit.services._seats import move_session_bookings
+from sessionkit.services._seats import move_session_bookings, settle, takes_bookings
 from sessionkit.services._statuses import advance_steps as advance_steps
 from sessionkit.services._statuses import status_event as status_event
 from sessionkit.services._statuses import store_status as store_status
@@ -127,9 +127,10 @@ class SessionCommands(SessionStatusCommands):
         start: datetime | None = None,
         end: datetime | None = None,
         resources: Iterable[ResourceRef | str] | None = None,
+        capacity: int | None = None,
         expected_version: int | None = None,
     ) -> Session:
-        """Change a session's title, time or resources; return the stored session.
+        """Change a session's title, time, resources or capacity; return the stored session.
 
         ``None`` leaves a field as it is; a new ``start`` alone keeps the
         duration. Allowed only in an editable status and without dependents
@@ -138,10 +139,18 @@ class SessionCommands(SessionStatusCommands):
         (``SessionConflict``) and the series' unique start (``DuplicateSession``), marks the session
         ``detached`` so regeneration leaves it alone, and emits
         ``SessionUpdated`` with the old values. No change, no write, no event.
+
+        ``capacity`` is checked as ``create_extra`` checks it (a positive
+        integer, at most the booking rules' ``max_capacity``: ``InvalidValue``).
+        Seats it adds go to the waitlist at once, in order, as a cancel's do;
+        lowered below the seats booked, the bookings keep them and nobody new
+        is seated until enough leave.
         """
         ctx = self._ctx
         session_args(tenant, session_id, actor, expected_version)
         check_text(title, "title", limit=MAX_TITLE_LENGTH, optional=True)
+        if capacity is not None:
+            check_capacity(capacity)
         if start is not None:
             check_instant(start, "start")
         if end is not None:
@@ -176,12 +185,17 @@ class SessionCommands(SessionStatusCommands):
             if refs is not None and refs != session.resources:
                 changes["resources"] = refs
                 old["resources"] = session.resources
+            if capacity is not None and capacity != session.capacity:
+                changes["capacity"] = capacity
+                old["capacity"] = session.capacity
             if not changes:
                 return session
             check_editable(ctx, tx, session)
             changed = attrs.evolve(
                 session, **changes, detached=True, updated_at=tx.now, updated_by=actor
             )
+            if "capacity" in changes:
+                ctx.check_capacity(changed)
             if "span" in changes and changed.start != session.start:
                 ctx.check_publishing(changed, tx.now)
             if "span" in changes or "resources" in changes:
@@ -197,6 +211,8 @@ class SessionCommands(SessionStatusCommands):
             if ended:  # a hold that had run out, marked at the move: its seats are offered,
                 # or its session goes
                 stored = settle_moved(ctx, tx, stored, actor=actor)
+            elif stored.capacity > session.capacity and takes_bookings(ctx, stored, tx.now):
+                settle(ctx, tx, stored, actor=actor)  # the new seats go to the waitlist
         return stored
 
     @retried

@@ -64,6 +64,14 @@ def test_a_session_is_created_read_changed_cancelled_and_deleted(client: TestCli
     stale = client.patch(f"/v1/sessions/{made['id']}", json={"title": "X", "expected_version": 1})
     problem(stale, 409, "ConcurrentModification")
 
+    wider = client.patch(f"/v1/sessions/{made['id']}", json={"capacity": 5}).json()
+    assert (wider["capacity"], wider["version"]) == (5, 3)
+    none = problem(
+        client.patch(f"/v1/sessions/{made['id']}", json={"capacity": 0}), 422, "InvalidValue"
+    )
+    assert none["value"] == 0
+    assert client.get(f"/v1/sessions/{made['id']}").json()["capacity"] == 5
+
     cancelled = client.post(f"/v1/sessions/{made['id']}/cancel", json={"reason": "ill"})
     assert cancelled.json()["status"] == "CANCELED"
 

@@ -177,7 +177,7 @@ def add_session_routes(routes: Routes) -> None:
         "/sessions/{session_id}",
         s.SessionOut,
         ACTING,
-        "Change a session's title, time or resources",
+        "Change a session's title, time, resources or capacity",
     )
     def update_session(app: Kit, who: Who, session_id: str, body: s.SessionUpdate) -> s.SessionOut:
         access.staff(who)

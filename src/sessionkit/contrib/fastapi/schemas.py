@@ -174,6 +174,7 @@ class SessionUpdate(_In):
     start: AwareDatetime | None = None
     end: AwareDatetime | None = None
     resources: list[str] | None = None
+    capacity: StrictInt | None = None
     expected_version: StrictInt | None = None
 
 
