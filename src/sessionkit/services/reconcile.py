@@ -62,15 +62,23 @@ def _untouchable(machine: Lifecycle, session: Session) -> str | None:
     return None
 
 
-def _respec(series: Series, session: Session, wanted: Wanted) -> tuple[Session, dict[str, Any]]:
-    """Return ``session`` following ``wanted``'s slot, and the old values of what changed."""
-    target = {
+def _respec(
+    series: Series, session: Session, wanted: Wanted, seats: int | None
+) -> tuple[Session, dict[str, Any]]:
+    """Return ``session`` following ``wanted``'s slot, and the old values of what changed.
+
+    ``seats``: the series' new capacity, when the change gives it one (else a
+    session keeps its own, which its host may have set).
+    """
+    target: dict[str, Any] = {
         "title": wanted.item.title or series.title,
         "span": wanted.span,
         "resources": wanted.item.resources,
         "schedule_item_id": wanted.item.id,
         "tz": wanted.item.recurrence.tz,
     }
+    if seats is not None:
+        target["capacity"] = seats
     old: dict[str, Any] = {}
     changes: dict[str, Any] = {}
     for name, value in target.items():
@@ -112,6 +120,7 @@ def _locked_plan(
     after: Series,
     future: list[Session],
     wanted_by_key: dict[datetime, Wanted],
+    seats: int | None,
 ) -> tuple[list[Session], _Sorted]:
     """Classify ``future``, with the sessions the change would write locked and read again.
 
@@ -123,14 +132,14 @@ def _locked_plan(
     of the time, or fail to delete it on the database's foreign key). The
     rest are not locked: the change leaves them as they are.
     """
-    guess = _classify(ctx, tx, after, future, wanted_by_key)
+    guess = _classify(ctx, tx, after, future, wanted_by_key, seats)
     writing = [*guess.deleted, *(session for session, _, _ in guess.respecs)]
     if not writing or tx.bookings_or_none() is None:
         return future, guess
     locked = lock_sessions(tx, writing)
     asked = {session.id for session in writing}
     future = [locked.get(s.id, s) for s in future if s.id in locked or s.id not in asked]
-    return future, _classify(ctx, tx, after, future, wanted_by_key)
+    return future, _classify(ctx, tx, after, future, wanted_by_key, seats)
 
 
 def _classify(
@@ -139,8 +148,9 @@ def _classify(
     after: Series,
     future: list[Session],
     wanted_by_key: dict[datetime, Wanted],
+    seats: int | None,
 ) -> _Sorted:
-    """Sort the future sessions: delete (unwanted), respec (slot changed), or keep."""
+    """Sort the future sessions: delete (unwanted), respec (slot or ``seats`` changed), or keep."""
     machine = ctx.lifecycle(after.lifecycle)
     touchable = [s for s in future if _untouchable(machine, s) is None]
     linked = ctx.blocking_links(tx, touchable)
@@ -159,7 +169,7 @@ def _classify(
                 out.orphans.append(Orphan(session=session, reason=reason))
             continue
         if wish is not None and reason is None:
-            changed, old = _respec(after, session, wish)
+            changed, old = _respec(after, session, wish, seats)
             if old:
                 out.respecs.append((session, changed, old))
                 continue
@@ -454,7 +464,8 @@ def reconcile_in(
     for w in wanted:
         wanted_by_key.setdefault(w.key, w)
 
-    future, plan_ = _locked_plan(ctx, tx, after, future, wanted_by_key)
+    seats = None if after.capacity == before.capacity else after.capacity
+    future, plan_ = _locked_plan(ctx, tx, after, future, wanted_by_key, seats)
     deleted_ids = {s.id for s in plan_.deleted}
     busy = BusyIndex.load(tx, tenant, wanted, exclude=deleted_ids)
     keyed = tx.sessions.for_occurrences(tenant, before.id, list(wanted_by_key))

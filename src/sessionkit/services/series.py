@@ -15,6 +15,7 @@ import attrs
 
 from sessionkit.errors import SeriesClosedError
 from sessionkit.model.series import ScheduleItem, Series, WindowPolicy, item_tuple
+from sessionkit.model.session import check_capacity
 from sessionkit.model.text import (
     check_actor,
     check_flag,
@@ -324,8 +325,18 @@ class SeriesCommands:
         items: Iterable[ScheduleItem],
         effective_from: datetime | None = None,
         expected_version: int | None = None,
+        capacity: int | None = None,
     ) -> ReconcileReport:
         """Replace the schedule items "this and following" from ``effective_from`` (default now).
+
+        ``capacity`` (default: the series' own) is the seats of the sessions
+        generated from then on; the still-wanted sessions the change may
+        update (initial status, generated, not detached, without dependents)
+        take it too, and the others keep theirs (a booked session's seats are
+        changed with ``kit.sessions.update(capacity=)``). It is checked as
+        ``create`` checks it: a positive integer, at most the booking rules'
+        ``max_capacity`` (``InvalidValue``), which a change that lowers it
+        mends when the rules were lowered after the series was made.
 
         Reconciles instead of deleting and recreating, all in one unit of
         work: still-wanted future sessions keep their ids (and follow a changed
@@ -345,6 +356,8 @@ class SeriesCommands:
         ctx = self._ctx
         _series_args(tenant, series_id, actor, expected_version)
         new_items = item_tuple(items)
+        if capacity is not None:
+            check_capacity(capacity)
         with ctx.transaction(planned=True) as tx:
             cutoff = max(tx.now, ctx.at(effective_from, "effective_from"))
             before = _active(tx, tenant, series_id)
@@ -353,6 +366,7 @@ class SeriesCommands:
             after = attrs.evolve(
                 before,
                 items=new_items,
+                capacity=before.capacity if capacity is None else capacity,
                 updated_at=tx.now,
                 updated_by=actor,
             )
