@@ -59,8 +59,10 @@ def due_tenants(ctx: Context, *, now: datetime | None = None, limit: int = 10_00
     Tenants with timers due come from one query on the status and start
     (a candidate's tick may find its timers not due yet: sessions in a status
     their own lifecycle times that started before ``now`` stay candidates); those with a
-    top-up, a reschedule answer or a hold expiry due from the first
-    ``limit`` due items of each (more wait for the next tick).
+    top-up due from every active series; those with a reschedule answer or a
+    hold expiry due from the first ``limit`` (1..100,000) due requests and
+    run-out bookings, earliest first (a tenant whose first due item comes
+    later is listed by a later call, once those are done).
     """
     check_batch(limit, "limit", 100_000)
     at = ctx.at(now, "now")
