@@ -620,6 +620,22 @@ def test_a_refund_is_retried_by_the_job_when_the_provider_is_down(shop: Shop) ->
     assert shop.kit.run_payment_calls().done == 0
 
 
+def test_a_job_run_whose_every_call_failed_says_no_more_so_its_loop_ends(shop: Shop) -> None:
+    # more was "a full batch was read": with the provider down the same calls stay first
+    # in line, and a loop `while report.more` (docs/jobs.md's payment task) never ended.
+    bookings = [_paid(shop, shop.slot(days=2 + n), f"p{n}") for n in range(3)]
+    shop.gateway.fail_next(3)
+    for booking in bookings:
+        shop.kit.payments.cancel(T, booking, actor="tina", role="provider")
+    shop.gateway.fail_next(2)
+    down = shop.kit.run_payment_calls(limit=2)
+    assert (down.done, len(down.failed), down.more) == (0, 2, False)
+    part = shop.kit.run_payment_calls(limit=2)  # the provider is back: a full batch, done
+    assert (part.done, part.failed, part.more) == (2, (), True)
+    rest = shop.kit.run_payment_calls(limit=2)
+    assert (rest.done, rest.failed, rest.more) == (1, (), False)
+
+
 def test_a_refund_claimed_in_an_outage_is_refitted_after_one_made_at_the_provider(
     shop: Shop,
 ) -> None:

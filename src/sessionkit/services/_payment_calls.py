@@ -73,7 +73,11 @@ class DueCalls:
         Idempotent (every call carries its derived key) and batched: at most
         ``limit`` payments per run (run again while ``report.more``). A
         provider failure, or a runner that changed the payment first, is
-        reported and the call left due for the next run.
+        reported and the call left due for the next run. ``more`` says a full
+        batch was read and some of it done: a run whose every call failed (the
+        provider is down) says no more, since running again at once would
+        only ask for the same calls, which stay first in line, so a loop
+        ``while report.more`` ends.
         """
         if tenant is not None:
             check_tenant(tenant)
@@ -91,7 +95,7 @@ class DueCalls:
                 failed.append((payment.tenant, payment.id, error))
                 continue
             done += 1
-        return DueReport(done=done, failed=tuple(failed), more=len(due) >= limit)
+        return DueReport(done=done, failed=tuple(failed), more=len(due) >= limit and done > 0)
 
     def _after_commit(self, calls: list[tuple[str, str]]) -> None:
         """Make the calls a committed command left due; a failure waits for :meth:`run_due`."""
