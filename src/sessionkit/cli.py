@@ -21,7 +21,8 @@ stderr and a summary on stdout; it exits 1 if some item failed (it stays due).
 It works on a database that holds sessionkit's tables: a SQLite file that does
 not exist, or a database without them, is refused (status 2), not created.
 
-Bad arguments print one line to stderr and exit with status 2.
+Bad arguments print one line to stderr and exit with status 2; Ctrl-C prints one
+line and exits with status 130.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import unquote
 
-from sessionkit.errors import ExpansionLimitExceeded, SessionKitError
+from sessionkit.errors import ExpansionLimitExceeded, SessionKitError, SkippedTime, WallTimeError
 from sessionkit.errors._base import shown
 from sessionkit.model.text import check_tenant
 from sessionkit.ports import SystemClock
@@ -303,7 +304,9 @@ def _check_tables(engine: Engine, url: str) -> None:
     from sqlalchemy.util import asbool
 
     from sessionkit.adapters.sqlalchemy.rows import sessions_table
+    from sessionkit.demo._common import check_database_named
 
+    check_database_named(engine, url)
     database = engine.url.database
     uri = asbool(engine.url.query.get("uri", False))  # as SQLAlchemy's pysqlite reads it
     if engine.dialect.name != "sqlite":
@@ -335,7 +338,7 @@ def _check_tables(engine: Engine, url: str) -> None:
 
 
 def _tick(args: argparse.Namespace) -> tuple[str, int]:
-    from sessionkit.demo._common import shown_url
+    from sessionkit.demo._common import shown_url, url_hint
 
     shown = shown_url(args.db)  # in messages: a cron job's stderr goes to mail and logs
     try:
@@ -356,7 +359,9 @@ def _tick(args: argparse.Namespace) -> tuple[str, int]:
     try:
         engine = create_engine(args.db)
     except (ArgumentError, ValueError) as exc:
-        raise _UsageError(f"--db {shown!r} is not a SQLAlchemy database URL ({exc})") from None
+        raise _UsageError(
+            f"--db {shown!r} is not a SQLAlchemy database URL ({exc}){url_hint(shown)}"
+        ) from None
     except ImportError as exc:  # SQLAlchemy imports the URL's driver here
         raise _UsageError(f"--db {shown!r}: its database driver is not installed ({exc})") from None
     try:
@@ -452,22 +457,28 @@ def _render(occurrences: Sequence[Occurrence], fmt: str) -> str:
 def _expand(args: argparse.Namespace) -> str:
     tz = get_zone(args.tz).key
     exdates = [_parse_exdate(text) for text in args.exdate]
-    rec = Recurrence.from_rrule(
-        args.rule,
-        start=_parse_local(args.start, "--start"),
-        tz=tz,
-        duration=parse_duration(args.duration),
-        exdates=exdates,
-        disambiguate=args.disambiguate,
-    )
-    lo = _parse_bound(args.window_from, "--from", tz)
-    hi = _parse_bound(args.window_to, "--to", tz)
     try:
+        rec = Recurrence.from_rrule(
+            args.rule,
+            start=_parse_local(args.start, "--start"),
+            tz=tz,
+            duration=parse_duration(args.duration),
+            exdates=exdates,
+            disambiguate=args.disambiguate,
+        )
+        lo = _parse_bound(args.window_from, "--from", tz)
+        hi = _parse_bound(args.window_to, "--to", tz)
         occurrences = list(rec.between(lo, hi, max_candidates=args.max_candidates))
     except ExpansionLimitExceeded as exc:  # its text names the Python options
         raise _UsageError(
             f"expanding {shown(exc.rule)} examined more than {exc.limit:,} candidate dates;"
             " ask for a smaller window (--from, --to) or raise the limit (--max-candidates)"
+        ) from None
+    except WallTimeError as exc:  # its text names the Python argument, disambiguate=
+        happens = "does not exist" if isinstance(exc, SkippedTime) else "happens twice"
+        raise _UsageError(
+            f"{exc.local.isoformat()} {happens} in {exc.zone} (--disambiguate"
+            f" {args.disambiguate}); choose --disambiguate compatible, earlier, later or skip"
         ) from None
     return _render(occurrences, args.format)
 
@@ -518,7 +529,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
     0 ok, 1 a tick failed items or could not reach its database (or the output could not
-    be written), 2 bad usage.
+    be written), 2 bad usage, 130 interrupted (Ctrl-C).
     """
     parser = _build_parser()
     try:
@@ -537,6 +548,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SessionKitError as exc:
         print(f"sessionkit: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback; 128 + SIGINT, as shells say
+        print("sessionkit: interrupted", file=sys.stderr)
+        return 130
     try:
         print(output)
         sys.stdout.flush()  # a full disk is found here, not in the flush at exit

@@ -201,3 +201,37 @@ def test_a_bad_max_candidates_gives_one_line_and_status_2(
     assert err == (
         f"sessionkit: error: --max-candidates {value!r}: expected a whole number of at least 1\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("start", "happens"),
+    [
+        ("2026-03-28T02:30", "2026-03-29T02:30:00 does not exist in Europe/Berlin"),
+        ("2026-10-24T02:30", "2026-10-25T02:30:00 happens twice in Europe/Berlin"),
+    ],
+)
+def test_a_dst_refusal_names_the_command_lines_option(
+    start: str, happens: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The library's message named disambiguate='compatible', a Python argument
+    argv = [
+        "expand",
+        "FREQ=DAILY",
+        "--start",
+        start,
+        "--tz",
+        "Europe/Berlin",
+        "--duration",
+        "1h",
+        "--from",
+        start[:10],
+        "--to",
+        "2026-12-31",
+        "--disambiguate",
+        "raise",
+    ]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"sessionkit: error: {happens} (--disambiguate raise); choose --disambiguate"
+        " compatible, earlier, later or skip\n"
+    )

@@ -86,3 +86,46 @@ def test_bad_demo_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     assert "give an offset" in capsys.readouterr().err
     assert main(["demo", "--db", "memory", "--now", "yesterday"]) == 2
     assert "such as 2026-04-06T07:00+00:00" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["demo"], ["tick"]])
+def test_a_sqlite_file_path_given_as_db_is_told_its_url(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("sqlalchemy")
+    assert main([*command, "--db", "academy.sqlite3"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("sessionkit: error: --db 'academy.sqlite3' is not a SQLAlchemy")
+    assert err.endswith("; a SQLite file is named by a URL such as sqlite:///academy.sqlite3\n")
+
+
+@pytest.mark.parametrize("command", [["demo"], ["demo", "academy"], ["tick"]])
+def test_a_mysql_url_without_a_database_is_refused_in_one_line(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SQLAlchemy's MySQL dialect asserted a schema and the command died with a traceback.
+    # Port 1: refused before connecting, so no server is needed.
+    pytest.importorskip("pymysql")
+    assert main([*command, "--db", "mysql+pymysql://root@127.0.0.1:1/"]) == 2
+    assert capsys.readouterr().err == (
+        "sessionkit: error: --db 'mysql+pymysql://root@127.0.0.1:1/' names no database: add"
+        " one to the URL, e.g. mysql+pymysql://user@host/sessionkit_demo\n"
+    )
+
+
+def test_the_demo_names_its_database_as_given(tmp_path: Path) -> None:
+    # Undecodable bytes of a path under LC_ALL=C arrive as surrogates: SQLAlchemy's rendering
+    # of the URL raised UnicodeEncodeError after the tables were made. A file: URI was
+    # shown %-escaped (file%3A).
+    pytest.importorskip("sqlalchemy")
+    from sessionkit.demo import open_store
+
+    for db in (
+        f"sqlite:///{tmp_path}/\udcc3\udca9.sqlite3",
+        f"sqlite:///file:{tmp_path}/uri.sqlite3?mode=rwc&uri=true",
+    ):
+        _, where = open_store(db)
+        assert where == db
+    _, where = open_store(f"sqlite:///file:{tmp_path}/uri.sqlite3?mode=ro&uri=true")
+    assert where.startswith("sqlite:///file:")

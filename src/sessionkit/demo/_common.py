@@ -8,18 +8,41 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import InvalidValue
-from sessionkit.model.payment import Payment
+from sessionkit.model.payment import (
+    AUTHORIZED,
+    CANCELLED,
+    FAILED,
+    PAID,
+    PARTIALLY_REFUNDED,
+    PENDING,
+    REFUNDED,
+    Payment,
+)
 from sessionkit.model.query import MAX_LIMIT, SessionQuery
 from sessionkit.model.session import Session
-from sessionkit.ports import EventPublisher, UnitOfWorkFactory
+from sessionkit.ports import EventPublisher, IntentStatus, UnitOfWorkFactory
 from sessionkit.services import SessionKit
+from sessionkit.testing.payments import FakeGateway, FakeIntent
 
-__all__ = ["FixedClock", "every_payment", "every_session", "open_store", "shown_url"]
+if TYPE_CHECKING:  # the sqlalchemy extra, imported when a URL is opened
+    from sqlalchemy.engine import Engine
+
+__all__ = [
+    "FixedClock",
+    "check_database_named",
+    "every_payment",
+    "every_session",
+    "open_store",
+    "resume_provider",
+    "shown_url",
+    "url_hint",
+]
 
 
 class FixedClock:
@@ -46,6 +69,31 @@ def shown_url(db: str) -> str:
     (a cron job's stderr goes to mail and logs).
     """
     return _PASSWORD.sub(r"\g<head>***@", db, count=1)
+
+
+def url_hint(db: str) -> str:
+    """What to add to "not a database URL" for ``db``: how to name a SQLite file, if it is a path.
+
+    ``--db sessionkit.sqlite3`` reads as a file name to a person, but it is no URL.
+    """
+    if "://" in db or not db.strip():
+        return ""
+    return f"; a SQLite file is named by a URL such as sqlite:///{db}"
+
+
+def check_database_named(engine: Engine, shown: str) -> None:
+    """Refuse a MySQL/MariaDB URL that names no database (``mysql+pymysql://root@host/``).
+
+    Such a connection has no current database, so there is nowhere to keep the
+    tables, and SQLAlchemy's own check of them fails with a bare ``AssertionError``.
+    """
+    if engine.dialect.name in ("mysql", "mariadb") and not engine.url.database:
+        raise InvalidValue(
+            f"--db {shown!r} names no database: add one to the URL, e.g. "
+            f"{engine.url.drivername}://user@host/sessionkit_demo",
+            value=shown,
+            expected="a URL with a database name after the host",
+        )
 
 
 def open_store(
@@ -76,7 +124,7 @@ def open_store(
         engine = create_engine(db)
     except (ArgumentError, ValueError) as exc:
         raise InvalidValue(
-            f"--db {shown!r} is not a SQLAlchemy database URL ({exc})",
+            f"--db {shown!r} is not a SQLAlchemy database URL ({exc}){url_hint(shown)}",
             value=shown,
             expected="e.g. sqlite:///academy.sqlite3 or postgresql+psycopg://user@host/db",
         ) from None
@@ -86,6 +134,11 @@ def open_store(
             value=shown,
             expected="a URL whose driver is installed (psycopg, pymysql, the standard sqlite3)",
         ) from None
+    try:
+        check_database_named(engine, shown)
+    except InvalidValue:
+        engine.dispose()
+        raise
     try:
         upgrade(engine)
     except DBAPIError as exc:  # cannot be opened or reached: a bad --db, said in one line
@@ -97,7 +150,9 @@ def open_store(
             expected="a database URL sessionkit can connect to",
         ) from None
     store = SqlAlchemyStore(engine, publisher=publisher)
-    return store.unit_of_work, engine.url.render_as_string(hide_password=True)
+    # As given, the password masked: SQLAlchemy's rendering %-escapes the path (``file%3A``)
+    # and fails on a name the locale could not decode (``LC_ALL=C``, a non-ASCII path).
+    return store.unit_of_work, shown
 
 
 def every_session(
@@ -125,3 +180,49 @@ def every_payment(
         if len(found) < page:
             return
         after = (found[-1].session_start, found[-1].id)
+
+
+_INTENT_STATUS: dict[str, IntentStatus] = {
+    PENDING: "pending",
+    AUTHORIZED: "authorized",
+    PAID: "succeeded",
+    PARTIALLY_REFUNDED: "succeeded",
+    REFUNDED: "succeeded",
+    FAILED: "failed",
+    CANCELLED: "canceled",
+}
+"""What the provider says of an intent whose sessionkit payment is in each status."""
+
+
+def resume_provider(kit: SessionKit, gateway: FakeGateway, tenants: Iterable[str]) -> None:
+    """Give a fresh fake provider the stored intents, then make the provider calls left due.
+
+    The fake lives as long as one run; the database outlives it. A run stopped
+    half-way (Ctrl-C between a hold and its payment, or a cancel and its
+    refund) left payments whose intents only that run's fake knew, or calls
+    it had not made yet: without this a rerun could neither pay nor refund
+    them, and the held seats would expire. After a run that finished, the
+    intents are settled and no call is due: nothing changes.
+    """
+    for tenant in tenants:
+        for payment in every_payment(kit, tenant):
+            ref = payment.intent_ref
+            if payment.provider != gateway.name or ref is None or ref in gateway.intents:
+                continue
+            gateway.intents[ref] = FakeIntent(
+                ref=ref,
+                amount=payment.amount.rounded(),
+                metadata={
+                    "payment_id": payment.id,
+                    "booking_id": payment.booking_id,
+                    "tenant": tenant,
+                },
+                status=_INTENT_STATUS.get(payment.status, "pending"),
+                refunded=payment.refunded,
+            )
+        # One batch: a demo's tenant has far fewer payments, and a call that keeps failing
+        # stays due, so looping while ``more`` could go on for ever.
+        kit.payments.run_due(tenant, limit=MAX_LIMIT)
+    for event in gateway.drain():  # the provider's webhook for the calls just made
+        intent = gateway.intents[event.intent_ref or ""]
+        kit.payments.apply(intent.metadata["tenant"], event)

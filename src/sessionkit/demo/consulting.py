@@ -46,7 +46,7 @@ import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.availability import Availability, free_slots
-from sessionkit.demo._common import every_payment, every_session
+from sessionkit.demo._common import every_payment, every_session, resume_provider
 from sessionkit.errors import InvalidValue, PaymentDeclined
 from sessionkit.model.booking import Booking
 from sessionkit.model.money import Money
@@ -224,6 +224,8 @@ def build_consulting(
         pricing=price,
         refunds=REFUNDS,
     )
+    if uow is not None:  # what a stopped earlier run left to finish
+        resume_provider(kit, gateway, [who.tenant for who in CONSULTANTS])
     return Consulting(kit=kit, clock=clock, gateway=gateway)
 
 

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.demo._common import FixedClock, open_store
+from sessionkit.demo._common import FixedClock, every_session, open_store
 from sessionkit.errors import SeriesNotFound
 from sessionkit.model.series import ScheduleItem
 from sessionkit.model.session import ResourceRef, Session
@@ -62,9 +62,20 @@ GROUPS: tuple[tuple[str, str, ResourceRef, tuple[str, ...], time, int, str], ...
 )
 
 
-def _ids(prefix: str) -> Iterator[str]:
-    for n in itertools.count(1):
+def _ids(prefix: str, after: int = 0) -> Iterator[str]:
+    for n in itertools.count(after + 1):
         yield f"{prefix}{n:04d}"
+
+
+def _last_used(uow: UnitOfWorkFactory, prefix: str) -> int:
+    """The highest number after ``prefix`` among the stored session ids (0 for none).
+
+    A run stopped half-way (Ctrl-C) at this ``--now`` kept the groups it had
+    made; a rerun numbers the rest after them, not again from 1.
+    """
+    reader = SessionKit(uow=uow, clock=FixedClock(DEMO_NOW))
+    numbers = (s.id.removeprefix(prefix) for s in every_session(reader, TENANT))
+    return max((int(n) for n in numbers if n.isascii() and n.isdigit()), default=0)
 
 
 def build_academy(
@@ -77,7 +88,8 @@ def build_academy(
     in_memory = uow is None
     factory = uow if uow is not None else InMemoryStore().unit_of_work
     # Readable ids; a database keeps them across runs, so each run's own prefix.
-    ids = _ids("s" if in_memory else f"s{now:%Y%m%d%H%M}-")
+    prefix = "s" if in_memory else f"s{now:%Y%m%d%H%M}-"
+    ids = _ids(prefix, 0 if in_memory else _last_used(factory, prefix))
     kit = SessionKit(uow=factory, clock=FixedClock(now), ids=lambda: next(ids))
     existing = {group[0] for group in GROUPS if _exists(kit, group[0])}
     refills = {r.series_id: r for r in kit.top_up(TENANT, actor="demo").refilled}

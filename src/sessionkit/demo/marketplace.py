@@ -41,6 +41,7 @@ from datetime import UTC, datetime, time, timedelta
 import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.demo._common import resume_provider
 from sessionkit.errors import (
     SeriesNotFound,
 )
@@ -224,6 +225,8 @@ def build_marketplace(
     )
     made = {o.id: [publish(kit, o)] for o in OFFERS if not _exists(kit, o.id)}
     clock.set(now)
+    if gateway is not None and uow is not None:  # what a stopped earlier run left to finish
+        resume_provider(kit, gateway, [TENANT])
     for refill in kit.top_up(TENANT, actor="demo").refilled:
         made.setdefault(refill.series_id, []).append(refill)
     published = [made.get(o.id, []) for o in OFFERS]

@@ -1,0 +1,87 @@
+"""A demo stopped half-way (Ctrl-C) says so in one line, and a rerun finishes its story.
+
+The stop is made where it hurts: right after a commit (the LMS), or between a
+booking's hold and its payment (the paid platforms), whose intent only the
+stopped run's fake provider knew.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from sessionkit.cli import main
+
+pytest.importorskip("sqlalchemy")
+
+
+def _stop_after(monkeypatch: pytest.MonkeyPatch, target: object, name: str, calls: int) -> None:
+    """Make ``target.name`` raise KeyboardInterrupt on call number ``calls`` (Ctrl-C)."""
+    original: Callable[..., object] = getattr(target, name)
+    seen = 0
+
+    def stopping(*args: object, **kwargs: object) -> object:
+        nonlocal seen
+        seen += 1
+        if seen == calls:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, stopping)
+
+
+def _report(out: str, first: str, last: str | None = None) -> list[str]:
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(first))
+    end = next((i for i, line in enumerate(lines) if last and line.startswith(last)), len(lines))
+    return lines[start:end]
+
+
+def test_an_interrupted_lms_demo_says_so_and_a_rerun_numbers_its_sessions_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sessionkit.adapters.sqlalchemy._unit import SqlAlchemyUnitOfWork
+
+    db = f"sqlite:///{tmp_path / 'lms.sqlite3'}"
+    with monkeypatch.context() as patch:
+        _stop_after(patch, SqlAlchemyUnitOfWork, "commit", 3)  # two groups made, then Ctrl-C
+        assert main(["demo", "--db", db]) == 130
+    stopped = capsys.readouterr()
+    assert stopped.err == "sessionkit: interrupted\n"
+    # The rerun's sessions are numbered after the stopped run's, not again from 0001.
+    assert main(["demo", "--db", db]) == 0, capsys.readouterr().err
+    assert capsys.readouterr().out.rstrip().endswith("90 sessions stored, 9 occurrence(s) skipped.")
+
+
+@pytest.mark.parametrize(
+    ("platform", "module", "function", "first", "last"),
+    [
+        ("marketplace", "sessionkit.demo.marketplace_story", "_Story.pay", "Slots per", "Expired"),
+        ("consulting", "sessionkit.demo.consulting_story", "pay", "Dashboard of", None),
+    ],
+)
+def test_a_rerun_pays_the_holds_an_interrupted_run_left(
+    platform: str,
+    module: str,
+    function: str,
+    first: str,
+    last: str | None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["demo", platform, "--db", f"sqlite:///{tmp_path / 'clean.sqlite3'}"]) == 0
+    clean = _report(capsys.readouterr().out, first, last)
+    db = f"sqlite:///{tmp_path / 'stopped.sqlite3'}"
+    owner, _, name = function.rpartition(".")
+    target = pytest.importorskip(module)
+    if owner:
+        target = getattr(target, owner)
+    with monkeypatch.context() as patch:
+        _stop_after(patch, target, name, 1)  # the first hold is made; Ctrl-C before paying
+        assert main(["demo", platform, "--db", db]) == 130
+    assert capsys.readouterr().err == "sessionkit: interrupted\n"
+    assert main(["demo", platform, "--db", db]) == 0
+    assert _report(capsys.readouterr().out, first, last) == clean
