@@ -8,10 +8,11 @@ table, naming its character set.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, create_engine, inspect, make_url
 
 from sessionkit.adapters.sqlalchemy import create_schema, upgrade
 from sessionkit.errors import InvalidValue
@@ -31,3 +32,20 @@ def test_a_latin1_database_is_refused_before_any_table_is_made(latin1_database: 
             make(latin1_database)
         assert caught.value.value == "latin1"
     assert inspect(latin1_database).get_table_names() == []
+
+
+def test_a_url_naming_no_database_is_refused_in_sessionkits_words() -> None:
+    # mysql+pymysql://root@host/ has no current database: SQLAlchemy's look for the tables
+    # failed with a bare AssertionError, in create_schema and in upgrade alike.
+    url = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
+    if not url:
+        pytest.skip("set SESSIONKIT_TEST_MYSQL_URL to run on MySQL/MariaDB")
+    named = make_url(url)
+    engine = create_engine(named._replace(database=None))  # set() keeps a None's old value
+    try:
+        for make in (create_schema, upgrade):
+            with pytest.raises(InvalidValue, match="has no current database") as caught:
+                make(engine)
+            assert caught.value.expected == "a URL naming a database"
+    finally:
+        engine.dispose()

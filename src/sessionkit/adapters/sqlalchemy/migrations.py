@@ -37,6 +37,7 @@ from sessionkit.adapters.sqlalchemy.rows import metadata, sessions_table
 from sessionkit.adapters.sqlalchemy.schema import (
     VERSION_TABLE,
     check_character_set,
+    check_database_chosen,
     migration_lock,
     own_connection,
     refuse_autocommit,
@@ -129,6 +130,7 @@ def _check_before(connection: Connection) -> None:
     the first migration would create them again and fail on the database's
     own "already exists".
     """
+    check_database_chosen(connection)
     check_character_set(connection)
     found = inspect(connection)
     schema = target_schema(connection)  # where the migrations write, not what the path shows

@@ -49,6 +49,7 @@ from sessionkit.errors._base import shown
 __all__ = [
     "EXCLUSION_DDL",
     "check_character_set",
+    "check_database_chosen",
     "create_schema",
     "drop_schema",
     "install_exclusion_constraint",
@@ -310,7 +311,27 @@ def check_character_set(connection: Connection) -> None:
         )
 
 
+def check_database_chosen(connection: Connection) -> None:
+    """MySQL/MariaDB: refuse a connection with no current database (a URL naming none).
+
+    There is nowhere to make the tables (``mysql+pymysql://root@host/``), and
+    SQLAlchemy's look for them fails with a bare ``AssertionError``; other
+    databases always have a current schema.
+    """
+    if connection.dialect.name != "mysql":
+        return
+    if connection.execute(text("SELECT DATABASE()")).scalar() is None:
+        url = connection.engine.url.render_as_string(hide_password=True)
+        raise InvalidValue(
+            f"the connection ({url}) has no current database, so there is nowhere to keep "
+            "sessionkit's tables: name one in the URL (mysql+pymysql://user@host/dbname)",
+            value=url,
+            expected="a URL naming a database",
+        )
+
+
 def _create(connection: Connection) -> None:
+    check_database_chosen(connection)
     check_character_set(connection)
     with _in_target_schema(connection):
         metadata.create_all(connection)
