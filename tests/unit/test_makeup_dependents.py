@@ -11,45 +11,24 @@ instead, which frees its cancelled session for another makeup). Memory and SQLit
 
 from __future__ import annotations
 
-import itertools
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
-from sessionkit import Recurrence, ScheduleItem
 from sessionkit.errors import SessionLocked
 from sessionkit.model.session import Session
 from sessionkit.model.usage import MADE_UP_BY_FIELD
 from sessionkit.services import SessionKit
-from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 
-from ._store_support import STORES, StoreMaker
+from ._store_support import STORES, fresh_kit, weekly
 
 T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 
 
-def weekly(hour: int) -> ScheduleItem:
-    return ScheduleItem(
-        "class",
-        Recurrence.weekly(
-            days=("MO",),
-            at=time(hour),
-            duration=timedelta(hours=1),
-            tz="Europe/Berlin",
-            start=date(2026, 3, 2),
-        ),
-        ("teacher:ana",),
-    )
-
-
 @pytest.fixture(params=list(STORES.values()), ids=list(STORES))
 def kit(request: pytest.FixtureRequest) -> SessionKit:
-    store: StoreMaker = request.param
-    counter = itertools.count(1)
-    return SessionKit(
-        uow=store(RecordingPublisher()), clock=ManualClock(NOW), ids=lambda: f"x{next(counter)}"
-    )
+    return fresh_kit(request.param, NOW)
 
 
 def made_up(kit: SessionKit) -> tuple[str, list[Session]]:

@@ -12,46 +12,23 @@ far the change reaches. Each case runs on memory and SQLite.
 
 from __future__ import annotations
 
-import itertools
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sessionkit import Recurrence, ScheduleItem
 from sessionkit.model import ResourceRef
 from sessionkit.services import SessionKit
-from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 
-from ._store_support import STORES, StoreMaker
+from ._store_support import STORES, fresh_kit, weekly
 
 T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 UNTIL = datetime(2026, 5, 2, 15, tzinfo=UTC)  # two months from the first lesson, Berlin's clock
 
 
-def weekly(hour: int, teacher: str = "teacher:ana") -> ScheduleItem:
-    return ScheduleItem(
-        "class",
-        Recurrence.weekly(
-            days=("MO",),
-            at=time(hour),
-            duration=timedelta(hours=1),
-            tz="Europe/Berlin",
-            start=date(2026, 3, 2),
-        ),
-        (teacher,),
-    )
-
-
 @pytest.fixture(params=list(STORES.values()), ids=list(STORES))
 def kit(request: pytest.FixtureRequest) -> SessionKit:
-    store: StoreMaker = request.param
-    counter = itertools.count(1)
-    return SessionKit(
-        uow=store(RecordingPublisher()),
-        clock=ManualClock(NOW),
-        ids=lambda: f"x{next(counter)}",
-    )
+    return fresh_kit(request.param, NOW)
 
 
 def test_an_extra_session_months_ahead_does_not_stretch_the_change(kit: SessionKit) -> None:

@@ -9,41 +9,28 @@ keeps its seats. Each case runs on memory and SQLite.
 
 from __future__ import annotations
 
-import itertools
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sessionkit import Recurrence, ScheduleItem
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.policies import BookingRules
 from sessionkit.ports import UnitOfWorkFactory
 from sessionkit.services import SessionKit
-from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+from sessionkit.testing.clocks import RecordingPublisher
 
-from ._store_support import STORES, StoreMaker
+from ._store_support import STORES, StoreMaker, kit_on, weekly
 
 T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
-ITEM = ScheduleItem(
-    "circle",
-    Recurrence.weekly(
-        days=("MO",),
-        at=time(17),
-        duration=timedelta(hours=1),
-        tz="Europe/Berlin",
-        start=date(2026, 3, 2),
-    ),
-    ("teacher:ana",),
-)
+ITEM = weekly(17)
 
 
-def kit_on(uow: UnitOfWorkFactory, max_capacity: int | None) -> SessionKit:
-    counter = itertools.count(1)
-    return SessionKit(
-        uow=uow,
-        clock=ManualClock(NOW),
-        ids=lambda: f"x{next(counter)}" if max_capacity is None else f"y{next(counter)}",
+def rules_kit(uow: UnitOfWorkFactory, max_capacity: int | None) -> SessionKit:
+    return kit_on(
+        uow,
+        NOW,
+        prefix="x" if max_capacity is None else "y",
         booking_rules=BookingRules(max_capacity=max_capacity, lock_booked=False),
     )
 
@@ -57,14 +44,14 @@ def uow(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
 def test_a_series_over_lowered_rules_is_mended_by_a_change_of_capacity(
     uow: UnitOfWorkFactory,
 ) -> None:
-    first = kit_on(uow, None)
+    first = rules_kit(uow, None)
     series, made = first.series.create(
         T, actor="a", title="Circle", items=[ITEM], capacity=8, lifecycle="lms"
     )
     lessons = sorted(made.created, key=lambda s: s.start)
     booked = lessons[2]
     first.bookings.book(T, booked.id, "student:ben", actor="ben", confirm=True)
-    later = kit_on(uow, 5)  # the rules were lowered after the series was made
+    later = rules_kit(uow, 5)  # the rules were lowered after the series was made
     stuck = later.series.top_up(T, actor="tick", now=NOW + timedelta(days=40))
     assert [f.series_id for f in stuck.failed] == [series.id]
     assert isinstance(stuck.failed[0].error, InvalidValue)
@@ -79,7 +66,7 @@ def test_a_series_over_lowered_rules_is_mended_by_a_change_of_capacity(
 
 
 def test_a_change_without_capacity_keeps_the_series_seats(uow: UnitOfWorkFactory) -> None:
-    kit = kit_on(uow, None)
+    kit = rules_kit(uow, None)
     series, _ = kit.series.create(T, actor="a", title="Circle", items=[ITEM], capacity=3)
     kit.series.change_schedule(T, series.id, actor="a", items=[ITEM])
     assert kit.queries.get_series(T, series.id).capacity == 3
@@ -90,7 +77,7 @@ def test_a_change_without_capacity_keeps_the_series_seats(uow: UnitOfWorkFactory
 def test_a_bad_capacity_is_refused_and_nothing_is_written(
     uow: UnitOfWorkFactory, capacity: object
 ) -> None:
-    kit = kit_on(uow, None)
+    kit = rules_kit(uow, None)
     series, _ = kit.series.create(T, actor="a", title="Circle", items=[ITEM], capacity=3)
     with pytest.raises((InvalidValue, WrongType)) as refused:
         kit.series.change_schedule(T, series.id, actor="a", items=[ITEM], capacity=capacity)  # type: ignore[arg-type]
