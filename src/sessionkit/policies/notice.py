@@ -115,18 +115,27 @@ def check_case(role: str, names: frozenset[str], policy: str) -> None:
     class name, for the message) names anywhere; a role it names exactly, or
     one it does not name in any case, passes.
     """
-    if role in names:
-        return
-    folded = role.casefold()
-    near = sorted(n for n in names if n.casefold() == folded)
-    if near:
-        raise InvalidValue(
-            f"role {shown(role)} differs only in case from {', '.join(map(shown, near))}, "
-            f"which the {policy} names: roles are matched exactly, so it would not be held "
-            "to the rules of the role it was meant to be",
-            value=role,
-            expected=" or ".join(map(shown, near)),
-        )
+    near = fold_index(names).get(role.casefold())
+    if near is not None and role not in near:
+        raise _case_variant(role, near, policy)
+
+
+def fold_index(names: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Return ``names`` by their case-folded form (each group sorted), for :func:`check_case`."""
+    index: dict[str, list[str]] = {}
+    for name in names:
+        index.setdefault(name.casefold(), []).append(name)
+    return {folded: tuple(sorted(group)) for folded, group in index.items()}
+
+
+def _case_variant(role: str, near: tuple[str, ...], policy: str) -> InvalidValue:
+    return InvalidValue(
+        f"role {shown(role)} differs only in case from {', '.join(map(shown, near))}, "
+        f"which the {policy} names: roles are matched exactly, so it would not be held "
+        "to the rules of the role it was meant to be",
+        value=role,
+        expected=" or ".join(map(shown, near)),
+    )
 
 
 def role_set(value: object, name: str) -> frozenset[str]:
@@ -275,17 +284,25 @@ class NoticePolicy:
     min_lead: timedelta = attrs.field(default=timedelta(hours=1), validator=_duration)
     reason_length: tuple[int, int] = attrs.field(default=(10, 500), converter=_reason_length)
     max_reschedules: int | None = attrs.field(default=None, validator=_limit)
+    _folded: dict[str, tuple[str, ...]] = attrs.field(
+        init=False,
+        repr=False,
+        eq=False,
+        default=attrs.Factory(lambda policy: fold_index(policy.roles), takes_self=True),
+    )
+    """The roles the policy names, by their case-folded form: built once, asked per decision."""
 
     @property
     def roles(self) -> frozenset[str]:
         """Every role the policy names: in a rule, a window or ``bypass``."""
         return self.bypass.union(*(r.roles for r in self.rules), *(w.only for w in self.windows))
 
-    def _check_role(self, role: object) -> None:
+    def _check_role(self, role: str) -> None:
+        """Refuse what is no role name, and a role differing only in case from one named."""
         check_role(role)
-        assert isinstance(role, str)  # check_role refuses anything else
-        if role not in self.bypass:
-            check_case(role, self.roles, "NoticePolicy")
+        near = self._folded.get(role.casefold())
+        if near is not None and role not in near:
+            raise _case_variant(role, near, "NoticePolicy")
 
     def notice(self, action: str, role: str) -> timedelta:
         """Return the notice ``role`` needs for ``action`` (zero when no rule names it)."""
