@@ -220,8 +220,7 @@ def resume_provider(kit: SessionKit, gateway: FakeGateway, tenants: Iterable[str
                 status=_INTENT_STATUS.get(payment.status, "pending"),
                 refunded=payment.refunded,
             )
-        # One batch: a demo's tenant has far fewer payments, and a call that keeps failing
-        # stays due, so looping while ``more`` could go on for ever.
+        # One batch: a demo's tenant has far fewer payments than MAX_LIMIT.
         kit.payments.run_due(tenant, limit=MAX_LIMIT)
     for event in gateway.drain():  # the provider's webhook for the calls just made
         intent = gateway.intents[event.intent_ref or ""]

@@ -42,7 +42,7 @@ from sessionkit.limits import CEILING
 from sessionkit.model.booking import check_seats
 from sessionkit.model.money import Money, check_money, decimal_text
 from sessionkit.model.session import Session, check_session
-from sessionkit.policies.notice import check_case, check_role, role_set
+from sessionkit.policies.notice import check_case, check_role, fold_index, role_set
 from sessionkit.zones import to_utc
 
 __all__ = [
@@ -312,7 +312,7 @@ class RefundPolicy:
         """
         check_role(role, optional=True)
         if role is not None:
-            check_case(role, self.full_refund_roles, "RefundPolicy")
+            check_case(role, fold_index(self.full_refund_roles), "RefundPolicy")
         # In UTC: two datetimes of one zone subtract as wall clocks, an hour off across DST.
         notice = to_utc(start, "start") - to_utc(at, "at")
         if role in self.full_refund_roles:

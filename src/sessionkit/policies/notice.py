@@ -38,7 +38,7 @@ datetime.datetime(2026, 3, 28, 9, 0, tzinfo=datetime.timezone.utc)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -107,17 +107,23 @@ def check_role(role: object, *, optional: bool = False) -> None:
         )
 
 
-def check_case(role: str, names: frozenset[str], policy: str) -> None:
-    """Refuse ``role`` if it differs only in case from a role ``names`` has (``InvalidValue``).
+def check_case(role: str, folded: Mapping[str, tuple[str, ...]], policy: str) -> None:
+    """Refuse ``role`` if it differs only in case from a role ``policy`` names (``InvalidValue``).
 
     Roles are matched exactly, so ``"Student"`` names no rule of ``"student"``'s
-    and would pass every one of them. ``names`` are the roles ``policy`` (its
-    class name, for the message) names anywhere; a role it names exactly, or
-    one it does not name in any case, passes.
+    and would pass every one of them. ``folded`` is :func:`fold_index` of the
+    roles ``policy`` (its class name, for the message) names anywhere; a role
+    it names exactly, or one it does not name in any case, passes.
     """
-    near = fold_index(names).get(role.casefold())
+    near = folded.get(role.casefold())
     if near is not None and role not in near:
-        raise _case_variant(role, near, policy)
+        raise InvalidValue(
+            f"role {shown(role)} differs only in case from {', '.join(map(shown, near))}, "
+            f"which the {policy} names: roles are matched exactly, so it would not be held "
+            "to the rules of the role it was meant to be",
+            value=role,
+            expected=" or ".join(map(shown, near)),
+        )
 
 
 def fold_index(names: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -126,16 +132,6 @@ def fold_index(names: Iterable[str]) -> dict[str, tuple[str, ...]]:
     for name in names:
         index.setdefault(name.casefold(), []).append(name)
     return {folded: tuple(sorted(group)) for folded, group in index.items()}
-
-
-def _case_variant(role: str, near: tuple[str, ...], policy: str) -> InvalidValue:
-    return InvalidValue(
-        f"role {shown(role)} differs only in case from {', '.join(map(shown, near))}, "
-        f"which the {policy} names: roles are matched exactly, so it would not be held "
-        "to the rules of the role it was meant to be",
-        value=role,
-        expected=" or ".join(map(shown, near)),
-    )
 
 
 def role_set(value: object, name: str) -> frozenset[str]:
@@ -300,9 +296,7 @@ class NoticePolicy:
     def _check_role(self, role: str) -> None:
         """Refuse what is no role name, and a role differing only in case from one named."""
         check_role(role)
-        near = self._folded.get(role.casefold())
-        if near is not None and role not in near:
-            raise _case_variant(role, near, "NoticePolicy")
+        check_case(role, self._folded, "NoticePolicy")
 
     def notice(self, action: str, role: str) -> timedelta:
         """Return the notice ``role`` needs for ``action`` (zero when no rule names it)."""
