@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.contrib.fastapi.paging import journal_cursor
+from sessionkit.model.session import Session
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
 
@@ -67,10 +68,7 @@ def test_the_journal_of_a_session_there_is_not_is_a_404(
     journaled: tuple[SessionKit, TestClient],
 ) -> None:
     kit, client = journaled
-    start = NOW + timedelta(days=1)
-    session = kit.sessions.create_extra(
-        "acme", actor="tina", start=start, end=start + timedelta(hours=1), lifecycle="lms"
-    )
+    session = lesson(kit)
     unknown = client.get("/v1/sessions/nope/journal")
     assert (unknown.status_code, unknown.json()["error"]) == (404, "SessionNotFound"), unknown.text
     assert unknown.headers["content-type"] == "application/problem+json"
@@ -97,10 +95,7 @@ def test_a_deleted_sessions_history_stays_readable(
     journaled: tuple[SessionKit, TestClient],
 ) -> None:
     kit, client = journaled
-    start = NOW + timedelta(days=1)
-    session = kit.sessions.create_extra(
-        "acme", actor="tina", start=start, end=start + timedelta(hours=1), lifecycle="lms"
-    )
+    session = lesson(kit)
     kit.sessions.delete("acme", session.id, actor="tina")
     url = f"/v1/sessions/{session.id}/journal"
     assert client.get(f"/v1/sessions/{session.id}").status_code == 404
@@ -125,6 +120,14 @@ def test_a_kit_without_a_journal_answers_an_empty_page_or_a_404(client: TestClie
     empty = client.get(f"/v1/sessions/{made.json()['id']}/journal")
     assert (empty.status_code, empty.json()["items"]) == (200, []), empty.text
     assert client.get("/v1/sessions/nope/journal").status_code == 404
+
+
+def lesson(kit: SessionKit) -> Session:
+    """A one-hour LMS lesson of tenant acme tomorrow."""
+    start = NOW + timedelta(days=1)
+    return kit.sessions.create_extra(
+        "acme", actor="tina", start=start, end=start + timedelta(hours=1), lifecycle="lms"
+    )
 
 
 def journal_cursor_of(kit: SessionKit, session_id: str) -> str:
