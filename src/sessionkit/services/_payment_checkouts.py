@@ -18,6 +18,7 @@ from sessionkit.errors import (
     InvalidTransition,
     InvalidValue,
     PaymentDeclined,
+    WrongType,
 )
 from sessionkit.errors._base import shown
 from sessionkit.model.booking import (
@@ -28,9 +29,11 @@ from sessionkit.model.booking import (
     WAITLISTED,
     Booking,
 )
+from sessionkit.model.money import Money
 from sessionkit.model.payment import FAILED, MANUAL, PENDING, Payment, PaymentChanged
-from sessionkit.model.session import ResourceRef
+from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import check_actor, check_flag, check_tenant
+from sessionkit.policies import Pricing
 from sessionkit.services._context import Context, Tx
 from sessionkit.services._money import store_payment, unpriced
 from sessionkit.services._payment_calls import create_intent, gateway_of, record_intent
@@ -256,7 +259,7 @@ class CheckoutCommands:
             session_id=session.id,
             participant=booking.participant,
             session_start=session.start,
-            amount=pricing.price(session, booking.seats),
+            amount=_price(pricing, session, booking.seats),
             provider=MANUAL if manual else gateway_of(self._ctx).name,
             due=None if manual or waiting else "create",
             created_at=tx.now,
@@ -289,6 +292,32 @@ class CheckoutCommands:
         if stored.status == FAILED:
             raise PaymentDeclined(stored.id, reason=intent.reason)
         return Checkout(booking=booking, payment=stored, client_secret=intent.client_secret)
+
+
+def _price(pricing: Pricing, session: Session, seats: int) -> Money:
+    """Return what ``pricing`` asks for ``seats`` of ``session``, rounded to the minor unit.
+
+    A :class:`~sessionkit.policies.Pricing` answers whole minor units, as the
+    kit's own do; a host's own that answers finer (33.335 EUR) had its payment
+    booked at that while the provider was asked for 33.34, and one under a
+    minor unit (0.004 EUR) opened an intent for 0.00 EUR. The price is fixed
+    as every amount sent to a provider is: rounded half up. What is no
+    ``Money`` is the pricing's mistake (``WrongType`` naming it), and a price
+    that rounds to nothing is refused (``InvalidValue``), as a ``Rate``'s is.
+    """
+    name = f"pricing.price(session {shown(session.id)}, seats={seats})"
+    price = pricing.price(session, seats)
+    if not isinstance(price, Money):
+        raise WrongType(price, name=name, expected="Money")
+    fixed = price.rounded()
+    if not fixed.is_positive:
+        raise InvalidValue(
+            f"{name} is {price}, which rounds to {fixed}: a booking's price is at least one "
+            f"minor unit of {price.currency}",
+            value=price,
+            expected=f"an amount of at least one minor unit of {price.currency}",
+        )
+    return fixed
 
 
 def _awaits_paying(payment: Payment) -> bool:

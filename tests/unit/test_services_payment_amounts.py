@@ -1,0 +1,109 @@
+"""Amounts a new user checks against pen and paper: prices fixed, refunds exact, in any currency."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.model.money import Money
+from sessionkit.model.payment import PAID, REFUNDED
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.policies import Pricing
+from sessionkit.testing.harness import Harness
+from sessionkit.testing.payments import FakeGateway
+
+T = "acme"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+
+
+class Answers:
+    """A host's own pricing: whatever it was told to answer, per booking."""
+
+    def __init__(self, answer: object) -> None:
+        self.answer = answer
+
+    def price(self, session: Session, seats: int) -> Money:
+        return self.answer  # type: ignore[return-value]  # a wrong answer is the point
+
+
+def kit_with(pricing: Pricing) -> tuple[Harness, FakeGateway, Session]:
+    """A kit over memory with the fake provider and ``pricing``, and a slot of 3 seats."""
+    gateway = FakeGateway(clock=lambda: NOW)
+    h = Harness.in_memory(NOW, id_prefix="x", gateway=gateway, pricing=pricing)
+    start = NOW + timedelta(days=2)
+    slot = h.kit.sessions.create_extra(
+        T,
+        actor="tina",
+        start=start,
+        end=start + timedelta(hours=1),
+        resources=[ResourceRef("tutor", "tina")],
+        lifecycle="marketplace",
+        capacity=3,
+        title="Maths",
+    )
+    return h, gateway, slot
+
+
+@pytest.mark.parametrize(
+    ("answer", "fixed"),
+    [
+        (Money.of("33.335", "EUR"), Money.of("33.34", "EUR")),
+        (Money.of("1000.5", "JPY"), Money.of("1001", "JPY")),
+        (Money.of("1.23456", "KWD"), Money.of("1.235", "KWD")),
+    ],
+)
+def test_a_host_pricing_finer_than_the_minor_unit_is_fixed_as_charged(
+    answer: Money, fixed: Money
+) -> None:
+    # The payment kept 33.335 EUR while the provider was asked for 33.34: revenue and every
+    # refund were computed on an amount nobody paid.
+    h, gateway, slot = kit_with(Answers(answer))
+    checkout = h.kit.payments.book(T, slot.id, "student:ana", actor="ana")
+    assert checkout.payment.amount == fixed
+    assert str(checkout.payment.amount) == str(fixed)
+    assert gateway.intents[checkout.payment.intent_ref or ""].amount == fixed
+    gateway.pay(checkout.payment.intent_ref or "")
+    for event in gateway.drain():
+        h.kit.payments.apply(T, event)
+    h.kit.bookings.cancel(T, checkout.booking.id, actor="tina", role="host")
+    for event in gateway.drain():
+        h.kit.payments.apply(T, event)
+    refunded = h.kit.payments.get(T, checkout.payment.id)
+    assert (refunded.status, refunded.refunded) == (REFUNDED, fixed.amount)
+    assert gateway.collected(fixed.currency).is_zero
+
+
+def test_a_host_pricing_under_one_minor_unit_refuses_the_booking_and_writes_nothing() -> None:
+    # It opened a payment of 0.004 EUR and asked the provider for an intent of 0.00 EUR.
+    h, gateway, slot = kit_with(Answers(Money.of("0.004", "EUR")))
+    with pytest.raises(InvalidValue) as refused:
+        h.kit.payments.book(T, slot.id, "student:ana", actor="ana")
+    assert refused.value.value == Money.of("0.004", "EUR")
+    assert refused.value.expected == "an amount of at least one minor unit of EUR"
+    assert "pricing.price(session 'x1', seats=1)" in str(refused.value)
+    assert gateway.intents == {}
+    assert h.kit.bookings.for_session(T, slot.id) == []
+
+
+@pytest.mark.parametrize("answer", [12.5, 12, "12.50", None])
+def test_a_host_pricing_that_answers_no_money_is_named(answer: object) -> None:
+    # It was "expected Money, got 12.5", naming neither the pricing nor the session.
+    h, gateway, slot = kit_with(Answers(answer))
+    with pytest.raises(WrongType) as refused:
+        h.kit.payments.book(T, slot.id, "student:ana", actor="ana")
+    assert refused.value.value == answer
+    assert str(refused.value).startswith("pricing.price(session 'x1', seats=1) must be Money")
+    assert gateway.intents == {}
+    assert h.kit.bookings.for_session(T, slot.id) == []
+
+
+def test_a_whole_price_is_kept_as_it_was() -> None:
+    h, gateway, slot = kit_with(Answers(Money.of(60, "EUR")))
+    checkout = h.kit.payments.book(T, slot.id, "student:ana", actor="ana", seats=2)
+    gateway.pay(checkout.payment.intent_ref or "")
+    for event in gateway.drain():
+        h.kit.payments.apply(T, event)
+    paid = h.kit.payments.get(T, checkout.payment.id)
+    assert (paid.status, str(paid.amount)) == (PAID, "60.00 EUR")
