@@ -221,6 +221,75 @@ def test_a_late_answer_after_the_deadline_is_refused_but_approval_is_not(h: Harn
     assert approved.status == APPROVED
 
 
+def test_an_approve_of_a_request_whose_session_the_host_moved_since_is_refused(
+    h: Harness,
+) -> None:
+    # Silence and a late approve let such a request expire; an approve in time moved the
+    # session from where the host had put it to a time asked about another start.
+    session = lesson(h)
+    request = h.kit.reschedules.request(
+        T,
+        session.id,
+        role="student",
+        actor="ana",
+        reason=REASON,
+        proposed_start=START + timedelta(days=1),
+    )
+    moved_to = START + timedelta(days=2)
+    h.kit.sessions.update(T, session.id, actor="cleo", start=moved_to)
+    for start in (None, START + timedelta(days=3)):
+        with pytest.raises(RescheduleRefused) as caught:
+            h.kit.reschedules.approve(T, request.id, role="coach", actor="cleo", start=start)
+        assert (caught.value.rule, caught.value.request_id) == ("session_moved", request.id)
+        assert START.isoformat() in str(caught.value)
+        assert moved_to.isoformat() in str(caught.value)
+    assert h.kit.queries.get(T, session.id).start == moved_to
+    assert h.kit.reschedules.get(T, request.id).status == PENDING
+    declined = h.kit.reschedules.decline(T, request.id, role="coach", actor="cleo")
+    assert declined.status == DECLINED
+    assert reschedule_events(h) == ["request", "decline"]
+
+
+def test_a_session_moved_back_to_the_start_asked_about_may_be_approved(h: Harness) -> None:
+    session = lesson(h)
+    request = h.kit.reschedules.request(
+        T,
+        session.id,
+        role="student",
+        actor="ana",
+        reason=REASON,
+        proposed_start=START + timedelta(days=1),
+    )
+    h.kit.sessions.update(T, session.id, actor="cleo", start=START + timedelta(days=2))
+    h.kit.sessions.update(T, session.id, actor="cleo", start=START)
+    approved = h.kit.reschedules.approve(T, request.id, role="coach", actor="cleo")
+    assert (approved.status, h.kit.queries.get(T, session.id).start) == (
+        APPROVED,
+        START + timedelta(days=1),
+    )
+
+
+def test_the_requester_answers_not_their_own_request_in_another_role(h: Harness) -> None:
+    session = lesson(h)
+    request = h.kit.reschedules.request(
+        T,
+        session.id,
+        role="student",
+        actor="ana",
+        reason=REASON,
+        proposed_start=START + timedelta(days=1),
+    )
+    for answer in (h.kit.reschedules.approve, h.kit.reschedules.decline):
+        with pytest.raises(RescheduleRefused) as caught:
+            answer(T, request.id, role="coach", actor="ana")
+        assert (caught.value.rule, caught.value.request_id) == ("own_request", request.id)
+    assert h.kit.queries.get(T, session.id).start == START
+    assert h.kit.reschedules.get(T, request.id).status == PENDING
+    # A role that bypasses notice (the host, staff) may answer any request, its own too.
+    approved = h.kit.reschedules.approve(T, request.id, role="host", actor="ana")
+    assert approved.status == APPROVED
+
+
 def test_a_late_approve_may_only_agree_with_what_silence_answered(h: Harness) -> None:
     # Exempt from the deadline, a late approve moved a request that had expired (no
     # time) and overrode the proposed time silence had approved.

@@ -77,7 +77,9 @@ class RescheduleRefused(ActionRefused):
     ``"one_pending"`` (``request_id`` names the pending one; ``allows_at`` is
     its deadline, by when it is answered, or ``None`` when the asker would
     still be refused once it is), ``"not_pending"`` (the request was already
-    answered), ``"own_request"`` (only the other side answers),
+    answered), ``"own_request"`` (only the other side answers, not the
+    requester in another role), ``"session_moved"`` (the session was moved
+    since the request was made: decline it and ask again),
     ``"not_requester"`` (only the requester withdraws), ``"no_time"`` (an
     approval of a request that proposed no time names none),
     ``"deadline_passed"`` (an answer silence already gave otherwise) or

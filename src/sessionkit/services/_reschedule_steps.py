@@ -172,6 +172,13 @@ def check_answer(
             f"a {role}'s request is answered by the other side, not another {role}",
             request_id=request.id,
         )
+    elif actor == request.requested_by and not host:
+        raise RescheduleRefused(
+            "own_request",
+            f"{actor} asked request {shown(request.id)} as {request.role}: the other side "
+            f"answers it, not its requester as {role}",
+            request_id=request.id,
+        )
     if action != "approve" and now >= request.deadline:
         raise RescheduleRefused(
             "deadline_passed",

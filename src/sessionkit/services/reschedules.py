@@ -234,8 +234,12 @@ class RescheduleCommands:
         """Approve a pending request and move its session; return the APPROVED request.
 
         ``start`` (default: the proposed one) is the session's new start; the
-        duration is kept. Only the other side (another role) or a role that
-        bypasses notice answers (rule ``"own_request"``). At or after the
+        duration is kept. Only the other side (another role and another actor
+        than the requester's) or a role that bypasses notice answers (rule
+        ``"own_request"``). A request whose session was moved since it was made
+        (its ``session_start`` is no longer the session's) is refused with rule
+        ``"session_moved"``: it asked to move the session from where it no
+        longer is (silence lets it expire, see :meth:`approve_due`). At or after the
         request's deadline silence has answered it: only an approve of the
         proposed time is taken (before a tick applies silence's answer); one
         of another time, or of a request without a time (it expired), is
@@ -256,6 +260,14 @@ class RescheduleCommands:
             check_answer(self.policy, request, role, actor, "approve", tx.now)
             if tx.now >= request.deadline:
                 return approve_late(self._ctx, tx, repo, request, session, moving, actor, role)
+            if session.start != request.session_start:
+                raise RescheduleRefused(
+                    "session_moved",
+                    f"session {shown(session.id)} was moved since request {shown(request.id)} "
+                    f"was made, from {request.session_start.isoformat()} to "
+                    f"{session.start.isoformat()}: decline it and ask again",
+                    request_id=request.id,
+                )
             new_start = moving or request.proposed_start
             if new_start is None:
                 raise RescheduleRefused(
@@ -288,7 +300,8 @@ class RescheduleCommands:
     ) -> RescheduleRequest:
         """Decline a pending request before its deadline; return it DECLINED.
 
-        Refused with rule ``"own_request"``, ``"not_pending"`` and
+        Refused with rule ``"own_request"`` (the requester's own, in another
+        role too, unless ``role`` bypasses notice), ``"not_pending"`` and
         ``"deadline_passed"`` (silence already approved it).
         """
         check_args(tenant, request_id, "request_id", role, actor)
