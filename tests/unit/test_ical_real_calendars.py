@@ -32,7 +32,7 @@ EXPECTED: dict[str, tuple[int, int, int, int | None, int | None, int]] = {
     "each_week_but_two_deleted.ics": (1, 0, 0, 6, None, 6),
     "issue_113_period_in_rdate.ics": (1, 0, 1, 9, None, 9),
     "issue_113_period_rdate_duration.ics": (1, 0, 1, 2, None, 2),
-    "issue_117_until_before_dtstart.ics": (1, 0, 0, 1, None, 1),
+    "issue_117_until_before_dtstart.ics": (1, 0, 0, 0, None, 0),
     "issue_20_exdate_ignored.ics": (1, 0, 0, 7, None, 7),
     "issue_28_rrule_with_UTC_endinginZ.ics": (2, 0, 3, 24, None, 24),
     "issue_48_daylight_aware_repeats.ics": (1, 0, 0, None, 29, 276),

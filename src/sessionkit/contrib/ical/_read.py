@@ -305,7 +305,12 @@ def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
                 line, raw = reader.src.nth("RRULE", index) if rules else reader.src.first("DTSTART")
             raise CalendarError(str(exc), line=line, text=raw, uid=reader.uid) from exc
         items.append(ScheduleItem(id=f"rule-{index + 1}", recurrence=rec))
-    items[0] = _with_dtstart(items[0], local_start, tz, any_rule=_produces(items, local_start, tz))
+    items[0] = _with_dtstart(
+        items[0],
+        local_start,
+        tz,
+        any_rule=_produces(items, local_start, tz) or _ended_before(items, local_start, tz),
+    )
     rule_lines = tuple(reader.src.nth("RRULE", i)[0] for i in range(len(rules)))
     made = IcalSeries(
         uid=reader.uid,
@@ -384,6 +389,18 @@ def _produces(items: Sequence[ScheduleItem], local_start: datetime, tz: str) -> 
         any(True for _ in item.recurrence.between(begin, begin + timedelta(seconds=1)))
         for item in items
     )
+
+
+def _ended_before(items: Sequence[ScheduleItem], local_start: datetime, tz: str) -> bool:
+    """Whether every rule ends (UNTIL) before DTSTART: the recurrence set is empty.
+
+    UNTIL bounds the set, DTSTART included (RFC 5545 3.3.10: inclusive).
+    Atlassian Confluence writes such an UNTIL for a deleted recurring event,
+    and other readers (``recurring_ical_events``, dateutil) give no occurrence.
+    """
+    begin = local_start.replace(tzinfo=get_zone(tz)).astimezone(UTC)
+    untils = [item.recurrence.rule.until for item in items]
+    return all(until is not None and until < begin for until in untils)
 
 
 def _with_dtstart(

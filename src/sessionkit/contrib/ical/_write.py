@@ -322,6 +322,8 @@ def _exdates(group: Sequence[ScheduleItem]) -> list[datetime | date]:
     listed = [*rec.exdates]
     if begin in rec.rdates or begin in listed or read in listed:
         return listed
+    if any(not isinstance(x, datetime) and x == rec.start.date() for x in listed):
+        return listed  # a date EXDATE excludes its whole day, DTSTART too (read back so)
     if any(
         any(True for _ in item.recurrence.between(begin, begin + timedelta(seconds=1)))
         for item in group

@@ -1,0 +1,71 @@
+"""Where an imported rule ends: an UNTIL before DTSTART, and what the export writes for it."""
+
+from __future__ import annotations
+
+from sessionkit.contrib.ical import read_ical, store_ical, write_ical
+from sessionkit.testing.harness import Harness
+
+from ._ical_support import NOW, event, ics, utc
+
+STAMP = utc(2026, 1, 1)
+
+
+def test_an_until_before_dtstart_gives_no_occurrence() -> None:
+    """Confluence deletes a recurring event so: other readers show nothing, and so do we."""
+    cal = read_ical(
+        ics(
+            *event(
+                "UID:deleted",
+                "SUMMARY:Deleted",
+                "DTSTART;VALUE=DATE:20231002",
+                "DTEND;VALUE=DATE:20231009",
+                "RRULE:FREQ=WEEKLY;UNTIL=20231001;INTERVAL=2;BYDAY=MO",
+            ),
+            *event(
+                "UID:timed",
+                "SUMMARY:Timed",
+                "DTSTART;TZID=America/New_York:20261025T090000",
+                "DURATION:PT1H",
+                "RRULE:FREQ=WEEKLY;UNTIL=20261025T125959Z",  # a second before 09:00 EDT
+            ),
+        )
+    )
+    assert cal.occurrences() == []
+    h = Harness.in_memory(NOW)
+    store_ical(h.kit, "acme", cal, actor="a")
+    assert h.kit.queries.list("acme").items == ()
+
+
+def test_an_until_at_dtstart_still_gives_dtstart() -> None:
+    """UNTIL is inclusive: at DTSTART's instant the event happens once."""
+    cal = read_ical(
+        ics(
+            *event(
+                "UID:once",
+                "SUMMARY:Once",
+                "DTSTART;TZID=America/New_York:20261025T090000",
+                "DURATION:PT1H",
+                "RRULE:FREQ=WEEKLY;UNTIL=20261025T130000Z",
+            )
+        )
+    )
+    assert [o.span.start for o in cal.occurrences()] == [utc(2026, 10, 25, 13)]
+
+
+def test_an_all_day_dtstart_a_date_exdate_removes_is_written_once() -> None:
+    """The writer's EXDATE of a DTSTART no rule gives is not added again each export."""
+    cal = read_ical(
+        ics(
+            *event(
+                "UID:a",
+                "SUMMARY:A",
+                "DTSTART;VALUE=DATE:20261025",
+                "RRULE:FREQ=DAILY;UNTIL=20261020",
+            )
+        )
+    )
+    text = write_ical(cal, stamp=STAMP)
+    assert "EXDATE;VALUE=DATE:20261025" in text.splitlines()
+    again = read_ical(text)
+    assert write_ical(again, stamp=STAMP) == text
+    assert again.occurrences() == []
