@@ -10,7 +10,7 @@ from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.money import Money
 from sessionkit.model.payment import PAID, REFUNDED
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.policies import Pricing
+from sessionkit.policies import Pricing, RefundPolicy, RefundTier
 from sessionkit.testing.harness import Harness
 from sessionkit.testing.payments import FakeGateway
 
@@ -107,3 +107,28 @@ def test_a_whole_price_is_kept_as_it_was() -> None:
         h.kit.payments.apply(T, event)
     paid = h.kit.payments.get(T, checkout.payment.id)
     assert (paid.status, str(paid.amount)) == (PAID, "60.00 EUR")
+
+
+@pytest.mark.parametrize(
+    ("paid", "whole"),
+    [("19.999", "20.00"), ("60", "60.00"), ("1000.5", "1001"), ("1.2345", "1.235")],
+)
+def test_a_full_refund_is_rounded_as_every_other_share(paid: str, whole: str) -> None:
+    # 50 % came back rounded, 100 % came back as `paid` was (19.999 EUR): an amount no
+    # provider refunds, and unequal in its text to the 20.00 a 99.999 % share gave.
+    currency = {"19.999": "EUR", "60": "EUR", "1000.5": "JPY", "1.2345": "KWD"}[paid]
+    money, start = Money.of(paid, currency), NOW + timedelta(days=2)
+    policy = RefundPolicy(
+        tiers=(RefundTier(timedelta(hours=24), 100),),
+        late_percent=100,
+        no_show_percent=100,
+    )
+    early, late = start - timedelta(days=1), start - timedelta(hours=1)
+    answers = [
+        policy.refund(money, role="host", start=start, at=late),
+        policy.refund(money, role="participant", start=start, at=early),
+        policy.refund(money, role="participant", start=start, at=late),
+        policy.no_show_refund(money),
+        policy.host_no_show_refund(money),
+    ]
+    assert [str(a.amount) for a in answers] == [whole] * 5

@@ -23,7 +23,7 @@ Money(amount=Decimal('60.00'), currency='EUR')
 >>> policy.refund(paid, role="participant", start=start, at=start - timedelta(hours=30))
 Money(amount=Decimal('30.00'), currency='EUR')
 >>> policy.refund(paid, role="provider", start=start, at=start - timedelta(hours=1))
-Money(amount=Decimal('60'), currency='EUR')
+Money(amount=Decimal('60.00'), currency='EUR')
 """  # noqa: E501
 
 from __future__ import annotations
@@ -327,13 +327,17 @@ class RefundPolicy:
         return self.late_percent if tier is None else tier.percent
 
     def refund(self, paid: Money, *, role: str | None, start: datetime, at: datetime) -> Money:
-        """Return what cancelling at ``at`` in ``role`` refunds of ``paid``, less a tier's fee."""
+        """Return what cancelling at ``at`` in ``role`` refunds of ``paid``, less a tier's fee.
+
+        Rounded to the currency's minor unit (half up), as every refund is
+        sent, a full one too: 100 % of 19.999 EUR refunds 20.00.
+        """
         check_money(paid, "paid")
         tier = self.tier(role=role, start=start, at=at)
         if role in self.full_refund_roles:
-            return paid
+            return paid.rounded()
         share = self.late_percent if tier is None else tier.percent
-        back = paid if share == 100 else paid.percent(share)
+        back = paid.percent(share)
         return (
             back
             if tier is None or tier.fee is None
@@ -341,10 +345,9 @@ class RefundPolicy:
         )
 
     def no_show_refund(self, paid: Money) -> Money:
-        """Return what a no-show's booking gets back of ``paid``: the share less the fee."""
+        """Return what a no-show gets back of ``paid``: the share less the fee (rounded)."""
         check_money(paid, "paid")
-        share = self.no_show_percent
-        back = paid if share == 100 else paid.percent(share)
+        back = paid.percent(self.no_show_percent)
         return (
             back
             if self.no_show_fee is None
@@ -352,10 +355,9 @@ class RefundPolicy:
         )
 
     def host_no_show_refund(self, paid: Money) -> Money:
-        """Return what someone who came gets back of ``paid`` when the session was a no-show."""
+        """Return what one who came gets back of ``paid`` from a no-show session (rounded)."""
         check_money(paid, "paid")
-        share = self.host_no_show_percent
-        return paid if share == 100 else paid.percent(share)
+        return paid.percent(self.host_no_show_percent)
 
 
 def _less_fee(back: Money, fee: Money, name: str) -> Money:

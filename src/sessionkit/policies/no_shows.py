@@ -26,7 +26,7 @@ Someone who attended a held session is untouched.
 >>> refund_for(policy, NO_SHOW, no_show_session=False, paid=paid)
 NoShowRefund(rule='no_show', refund=Money(amount=Decimal('25.00'), currency='EUR'))
 >>> refund_for(policy, ATTENDED, no_show_session=True, paid=paid)
-NoShowRefund(rule='host_no_show', refund=Money(amount=Decimal('60'), currency='EUR'))
+NoShowRefund(rule='host_no_show', refund=Money(amount=Decimal('60.00'), currency='EUR'))
 >>> refund_for(policy, ATTENDED, no_show_session=False, paid=paid) is None
 True
 """
