@@ -28,7 +28,12 @@ from sqlalchemy.engine import Connection
 from sessionkit import SessionCodes, SessionKit
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.adapters.sqlalchemy.testing import clear_tables
-from sessionkit.errors import ConcurrentModification, InvalidTransition, TransientConflict
+from sessionkit.errors import (
+    ConcurrentModification,
+    InvalidTransition,
+    TransientConflict,
+    UsageLimitReached,
+)
 from sessionkit.model import ResourceRef
 from sessionkit.model.session import Session
 from sessionkit.model.usage import CODE_FIELD
@@ -52,8 +57,8 @@ def _kit(engine: Engine) -> SessionKit:
     )
 
 
-def _ongoing(kit: SessionKit, n: int) -> str:
-    """Open lesson ``n`` for ana with teacher ``t<n>``, run it to ONGOING; return its id."""
+def _ongoing(kit: SessionKit, n: int, student: str = "student:ana") -> str:
+    """Open lesson ``n`` for ``student`` with teacher ``t<n>``, run it to ONGOING; its id."""
     start = NOW + timedelta(hours=n + 1)
     session = kit.sessions.create_extra(
         T,
@@ -64,7 +69,7 @@ def _ongoing(kit: SessionKit, n: int) -> str:
         lifecycle="academy",
         title="Quran",
     )
-    kit.bookings.book(T, session.id, "student:ana", actor="admin", confirm=True)
+    kit.bookings.book(T, session.id, student, actor="admin", confirm=True)
     kit.sessions.fire(T, session.id, "ready", actor="admin")
     kit.sessions.fire(T, session.id, "start", actor="admin")
     return session.id
@@ -238,3 +243,39 @@ def test_a_replayed_consume_racing_a_correction_to_cancelled_leaves_nothing_char
         entries = kit.usage.entries(T, session_id=session_id)
         assert [e.active for e in entries] == [False], (outcomes, entries)
     assert kit.usage.balance(T, subscription.id).used == 0
+
+
+@pytest.mark.parametrize("processes", WRITER_KINDS)
+def test_racing_completions_of_a_students_lessons_take_only_the_credits_left(
+    race_engine: Engine, processes: bool
+) -> None:
+    # The seed's row lock was against this: one student's lessons ending at once, each
+    # taking "the last credit". Each writer completes a lesson of its own, so no session
+    # lock serialises them; only the counter's guarded UPDATE does.
+    kit = _kit(race_engine)
+    credits = WRITERS // 2 - 1
+    for n in range(ROUNDS):
+        student = f"student:s{n}"
+        subscription = kit.usage.subscribe(
+            T, actor="admin", subscriber=student, credits=credits, per="total", starts=NOW
+        )
+        lessons = [_ongoing(kit, n * WRITERS + w, student) for w in range(WRITERS)]
+
+        def finish(w: int, lessons: list[str] = lessons) -> str:
+            try:
+                kit.sessions.fire(T, lessons[w], "complete", actor=f"w{w}")
+            except UsageLimitReached as refused:
+                return f"refused: {refused.rule}"
+            return "completed"
+
+        outcomes = race(finish, race_engine, writers=WRITERS, processes=processes)
+        assert not [o for o in outcomes if o.startswith("error")], outcomes
+        assert sorted(outcomes) == ["completed"] * credits + ["refused: credits"] * (
+            WRITERS - credits
+        ), outcomes
+        statuses = [kit.queries.get(T, s).status for s in lessons]
+        assert statuses.count("COMPLETED") == credits, (outcomes, statuses)
+        assert kit.usage.balance(T, subscription.id).used == credits
+        charged = [e for s in lessons for e in kit.usage.entries(T, session_id=s)]
+        assert len(charged) == credits, charged
+    assert scalar(race_engine, "SELECT count(*) FROM sessionkit_usage") == credits * ROUNDS
