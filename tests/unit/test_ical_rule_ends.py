@@ -69,3 +69,32 @@ def test_an_all_day_dtstart_a_date_exdate_removes_is_written_once() -> None:
     again = read_ical(text)
     assert write_ical(again, stamp=STAMP) == text
     assert again.occurrences() == []
+
+
+def test_an_override_on_the_last_day_of_the_calendar_is_written() -> None:
+    """Two rules of one VEVENT and an override on 31 December 9999: no OverflowError."""
+    cal = read_ical(
+        ics(
+            *event(
+                "UID:late",
+                "SUMMARY:Late",
+                "DTSTART;TZID=Europe/Berlin:99981201T090000",
+                "DURATION:PT1H",
+                "RRULE:FREQ=DAILY",
+                "RRULE:FREQ=WEEKLY;BYDAY=MO",
+                "RDATE;TZID=Europe/Berlin:99981205T100000",
+            ),
+            *event(
+                "UID:late",
+                "SUMMARY:Later",
+                "RECURRENCE-ID;TZID=Europe/Berlin:99991231T090000",
+                "DTSTART;TZID=Europe/Berlin:99991231T100000",
+                "DURATION:PT1H",
+            ),
+        )
+    )
+    text = write_ical(cal, stamp=STAMP)
+    assert "RECURRENCE-ID;TZID=Europe/Berlin:99991231T090000" in text.splitlines()
+    again = read_ical(text)
+    assert again.series == cal.series
+    assert write_ical(again, stamp=STAMP) == text

@@ -333,11 +333,16 @@ def _exdates(group: Sequence[ScheduleItem]) -> list[datetime | date]:
 
 
 def _key_window(series: IcalSeries) -> tuple[datetime, datetime]:
+    """The instants around the overrides' keys (local times: a day at most from UTC).
+
+    Kept within the calendar: a key may lie on the last days of year 9999.
+    """
     if not series.overrides:
         return datetime(2000, 1, 1, tzinfo=UTC), datetime(2000, 1, 1, tzinfo=UTC)
-    zone = get_zone(series.tz)
-    keys = [o.key.replace(tzinfo=zone).astimezone(UTC) for o in series.overrides]
-    return min(keys) - timedelta(days=2), max(keys) + timedelta(days=2)
+    keys = [o.key.replace(tzinfo=UTC) for o in series.overrides]
+    low, high = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+    margin = timedelta(days=2)
+    return max(min(keys), low + margin) - margin, min(max(keys), high - margin) + margin
 
 
 def _override(
