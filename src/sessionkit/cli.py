@@ -41,7 +41,7 @@ from urllib.parse import unquote
 
 from sessionkit.errors import ExpansionLimitExceeded, SessionKitError, SkippedTime, WallTimeError
 from sessionkit.errors._base import shown
-from sessionkit.model.text import check_tenant
+from sessionkit.model.text import check_id
 from sessionkit.ports import SystemClock
 from sessionkit.recurrence import MAX_CANDIDATES, Occurrence, Recurrence
 from sessionkit.services.bookings import check_batch
@@ -165,8 +165,31 @@ def _parse_exdate(text: str) -> datetime | date:
         ) from None
 
 
+_DESCRIPTION = """\
+sessionkit's command line: expand a recurrence rule, run a demo of one of the
+rebuilt platforms on a database, or do the due work once (for cron).
+Bad arguments print one line to stderr and exit with status 2; Ctrl-C prints
+one line and exits with status 130."""
+
+_EXAMPLES = """\
+examples:
+  python -m sessionkit demo                 the LMS: a small school, in sessionkit-demo.sqlite3
+  python -m sessionkit demo marketplace     also: consulting, coaching, academy
+  python -m sessionkit demo --db postgresql+psycopg://localhost/school
+  python -m sessionkit expand "FREQ=WEEKLY;BYDAY=MO,WE" --start 2026-03-02T18:00 \\
+      --tz Europe/Berlin --duration 90m --from 2026-03-01 --to 2026-04-01
+  python -m sessionkit tick --db sqlite:///sessionkit-demo.sqlite3 --until-idle
+
+"python -m sessionkit COMMAND --help" describes each command."""
+
+
 def _build_parser() -> _Parser:
-    parser = _Parser(prog="python -m sessionkit", description=__doc__)
+    parser = _Parser(
+        prog="python -m sessionkit",
+        description=_DESCRIPTION,
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     expand = commands.add_parser(
         "expand",
@@ -367,8 +390,8 @@ def _tick(args: argparse.Namespace) -> tuple[str, int]:
     try:
         # The arguments first, as the tick checks them, then the database they name.
         if args.tenant is not None:
-            check_tenant(args.tenant)
-        check_batch(args.batch, "batch", MAX_TICK_BATCH)
+            check_id(args.tenant, "--tenant")  # the tenant's rules, named as the flag
+        check_batch(args.batch, "--batch", MAX_TICK_BATCH)
         _check_tables(engine, shown)
     except BaseException:
         engine.dispose()

@@ -235,3 +235,14 @@ def test_a_dst_refusal_names_the_command_lines_option(
         f"sessionkit: error: {happens} (--disambiguate raise); choose --disambiguate"
         " compatible, earlier, later or skip\n"
     )
+
+
+def test_the_help_is_plain_text_with_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    # It printed the module's docstring: a wall of reST with ``double backquotes``.
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "``" not in out
+    assert "examples:\n  python -m sessionkit demo " in out
+    assert "python -m sessionkit COMMAND --help" in out

@@ -55,12 +55,14 @@ def test_tick_until_idle_prints_a_summary_per_tick(
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--batch", "0"], "batch must be 1..1,000, got 0"),
+        # Named as the flag the user typed, not as the Python argument.
+        (["--batch", "0"], "error: --batch must be 1..1,000, got 0"),
+        (["--tenant", ""], "error: --tenant must be a non-empty string"),
         (["--now", "2026-03-02T09:00"], "give an offset, e.g. 2026-04-06T07:00+00:00"),
         # The example the message gives is one the flag takes (it named a local time once).
         (["--now", "yesterday"], "with an offset, such as 2026-04-06T07:00+00:00"),
         (["--kind", "payments"], "invalid choice: 'payments'"),
-        (["--tenant", " acme"], "tenant"),
+        (["--tenant", " acme"], "error: --tenant ' acme' must not start or end with whitespace"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(
