@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sessionkit.contrib.ical import read_ical, store_ical, write_ical
+import pytest
+
+from sessionkit.contrib.ical import CalendarError, read_ical, store_ical, write_ical
 from sessionkit.testing.harness import Harness
 
 from ._ical_support import NOW, event, ics, utc
@@ -98,3 +100,16 @@ def test_an_override_on_the_last_day_of_the_calendar_is_written() -> None:
     again = read_ical(text)
     assert again.series == cal.series
     assert write_ical(again, stamp=STAMP) == text
+
+
+@pytest.mark.parametrize("recurring", [False, True])
+def test_a_duration_past_year_9999_is_refused_on_its_own_line(recurring: bool) -> None:
+    """The DURATION is what is wrong, not the DTSTART the error used to name."""
+    rule = ["RRULE:FREQ=DAILY;COUNT=2"] if recurring else []
+    text = ics(
+        *event("UID:long", "DTSTART:20260101T100000Z", "DURATION:P99999999W", *rule),
+    )
+    with pytest.raises(CalendarError) as caught:
+        read_ical(text)
+    assert (caught.value.line, caught.value.text) == (6, "DURATION:P99999999W")
+    assert "after year 9999" in str(caught.value)

@@ -391,7 +391,15 @@ class EventReader:
                     )
                 length = default or timedelta(days=1)
             whole = _whole_days(start, length)
-            finish = instant((start[0] + length, start[1])) if whole else begin + length
+            try:
+                finish = instant((start[0] + length, start[1])) if whole else begin + length
+            except OverflowError:  # the DURATION is at fault, not the DTSTART it starts from
+                raise self.fail(
+                    CalendarError,
+                    f"the event would end after year 9999 (it lasts {length})",
+                    "DURATION" if self.comp.get("DURATION") is not None else "DTSTART",
+                    "a DURATION that ends within the calendar",
+                ) from None
         if finish <= begin:
             why = (
                 "the event has no length (a reminder: sessions last)"
