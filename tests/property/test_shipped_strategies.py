@@ -7,7 +7,7 @@ import itertools
 import json
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -576,6 +576,8 @@ _BAD_OPTIONS: list[tuple[Callable[..., object], dict[str, object], type[Exceptio
     (sks.recurrences, {"disambiguate": ["nearest"]}, InvalidValue, "recurrences(disambiguate="),
     (sks.recurrences, {"with_exdates": 1}, WrongType, "recurrences(with_exdates)"),
     (sks.daily_hours, {"max_size": 0}, InvalidValue, "daily_hours(max_size=0)"),
+    # 10**9 pairs drew until Hypothesis's too-slow health check failed the test.
+    (sks.daily_hours, {"max_size": 97}, InvalidValue, "daily_hours(max_size=97)"),
     (sks.daily_hours, {"max_size": "3"}, WrongType, "daily_hours(max_size)"),
     (sks.daily_hours, {"max_size": True}, WrongType, "daily_hours(max_size)"),
     (sks.weekly_hours, {"min_days": 8}, InvalidValue, "weekly_hours(min_days=8)"),
@@ -1089,3 +1091,12 @@ def test_availabilities_takes_zone_names_as_typed() -> None:
     zones: st.SearchStrategy[ZoneInfo | str] = st.sampled_from(["Europe/Berlin", "Asia/Tokyo"])
     drawn = find(sks.availabilities(zones=zones), lambda a: a.zone.key == "Asia/Tokyo")
     assert drawn.zone == ZoneInfo("Asia/Tokyo")
+
+
+@settings(max_examples=20)
+@given(sks.daily_hours(max_size=96))
+def test_daily_hours_at_its_largest_size_draws_within_the_health_checks(
+    hours: list[tuple[time, time]],
+) -> None:
+    assert 1 <= len(hours) <= 96
+    assert all(start < end or end == time(0) for start, end in hours)

@@ -488,9 +488,16 @@ def daily_hours(*, max_size: int = 3) -> st.SearchStrategy[list[tuple[time, time
     """Lists of 1 to ``max_size`` ``(start, end)`` wall times on the quarter hour (may overlap).
 
     Start times favour the small hours, where DST transitions happen; an end of
-    ``time(0)`` means midnight at the end of the day.
+    ``time(0)`` means midnight at the end of the day. ``max_size`` is 1..96
+    (a day's quarter hours): more would only repeat them, and fail
+    Hypothesis's health checks.
     """
-    return _drawn_hours(_args.count(max_size, "max_size", strategy="daily_hours", least=1))
+    size = _args.count(max_size, "max_size", strategy="daily_hours", least=1, most=_QUARTERS)
+    return _drawn_hours(size)
+
+
+_QUARTERS = 96
+"""A day's quarter hours: the most ``(start, end)`` pairs :func:`daily_hours` draws."""
 
 
 @st.composite
