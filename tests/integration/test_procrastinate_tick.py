@@ -243,7 +243,10 @@ def test_a_stalled_fan_out_job_is_finished_as_docs_jobs_md_says_not_retried(
         ({"kit": "not a kit"}, WrongType),
         ({"batch": 0}, InvalidValue),
         ({"cron": "every minute"}, InvalidValue),
+        ({"cron": None}, WrongType),  # not a value of the right type: InvalidValue said so
         ({"queue": ""}, InvalidValue),
+        ({"queue": " "}, InvalidValue),  # a queue no worker's --queues would name
+        ({"queue": "sessionkit "}, InvalidValue),
         ({"fan_out": "no"}, WrongType),  # a non-empty text is true: it fanned out
     ],
 )

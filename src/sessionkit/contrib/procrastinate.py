@@ -43,7 +43,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
-from sessionkit.model.text import MAX_NAME_LENGTH, check_flag, check_text
+from sessionkit.model.text import MAX_NAME_LENGTH, check_flag, check_id
 from sessionkit.services import SessionKit, TickReport
 from sessionkit.services.booking_requests import check_batch
 from sessionkit.services.tick import MAX_TICK_BATCH
@@ -79,7 +79,9 @@ def _check_cron(cron: object) -> None:
     expression must also name a next fire time, sought from now as the
     deferrer does (a cron whose years are past never fires again).
     """
-    if not isinstance(cron, str) or not croniter.is_valid(cron):
+    if not isinstance(cron, str):
+        raise WrongType(cron, name="cron", expected="a cron expression such as '* * * * *'")
+    if not croniter.is_valid(cron):
         raise InvalidValue(
             f"cron must be a cron expression such as '* * * * *', got {shown(cron)}",
             value=cron,
@@ -120,7 +122,7 @@ def tick_blueprint(
     check_batch(batch, "batch", MAX_TICK_BATCH)
     check_flag(fan_out, "fan_out")
     _check_cron(cron)
-    check_text(queue, "queue", limit=MAX_NAME_LENGTH, empty=False)
+    check_id(queue, "queue", limit=MAX_NAME_LENGTH)  # what a worker's --queues names
     blueprint = Blueprint()
 
     def current() -> SessionKit:
