@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -10,7 +11,7 @@ from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.money import Money
 from sessionkit.model.payment import PAID, REFUNDED
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.policies import Pricing, RefundPolicy, RefundTier
+from sessionkit.policies import FixedPrice, Pricing, RefundPolicy, RefundTier
 from sessionkit.testing.harness import Harness
 from sessionkit.testing.payments import FakeGateway
 
@@ -132,3 +133,79 @@ def test_a_full_refund_is_rounded_as_every_other_share(paid: str, whole: str) ->
         policy.host_no_show_refund(money),
     ]
     assert [str(a.amount) for a in answers] == [whole] * 5
+
+
+def consultation(policy: RefundPolicy) -> tuple[Harness, FakeGateway, Session]:
+    """A kit pricing 100 EUR a consultation under ``policy``, and a session for three clients."""
+    holder: list[Harness] = []
+    gateway = FakeGateway(clock=lambda: holder[0].clock.now())
+    h = Harness.in_memory(
+        NOW,
+        id_prefix="x",
+        gateway=gateway,
+        pricing=FixedPrice(Money.of(100, "EUR")),
+        refunds=policy,
+    )
+    holder.append(h)
+    start = NOW + timedelta(days=1)
+    session = h.kit.sessions.create_extra(
+        T,
+        actor="priya",
+        start=start,
+        end=start + timedelta(hours=1),
+        resources=[ResourceRef("consultant", "priya")],
+        lifecycle="consulting",
+        capacity=3,
+        title="Strategy",
+    )
+    return h, gateway, session
+
+
+def deliver(h: Harness, gateway: FakeGateway) -> None:
+    for event in gateway.drain():
+        h.kit.payments.apply(T, event)
+
+
+def test_money_paid_after_a_no_show_gets_the_no_show_share_back_as_money_paid_before() -> None:
+    # Three clients who all missed the session, one policy (half back less 5 EUR): the card
+    # paid before got 45 EUR back, the invoice marked paid afterwards (the consulting "mark
+    # paid") and the card whose capture the provider answered late kept nothing back.
+    policy = RefundPolicy(no_show_percent=50, no_show_fee=Money.of(5, "EUR"))
+    h, gateway, session = consultation(policy)
+    card = h.kit.payments.book(T, session.id, "client:card", actor="card")
+    gateway.pay(card.payment.intent_ref or "")
+    invoice = h.kit.payments.book(
+        T, session.id, "client:invoice", actor="priya", manual=True, confirm=True
+    )
+    late = h.kit.payments.book(T, session.id, "client:late", actor="late")
+    gateway.authorize(late.payment.intent_ref or "")
+    gateway.fail_next(1)  # the capture decided on the authorization does not go through
+    deliver(h, gateway)
+    h.kit.sessions.fire(T, session.id, "confirm", actor="priya")
+    h.clock.set(session.end + timedelta(minutes=5))
+    h.kit.sessions.fire(T, session.id, "no_show", actor="priya")
+    assert h.kit.run_payment_calls().failed == ()  # the capture, at last
+    h.kit.payments.mark_paid(T, [invoice.payment.id], actor="priya")
+    deliver(h, gateway)
+    for checkout in (card, invoice, late):
+        payment = h.kit.payments.get(T, checkout.payment.id)
+        assert (payment.status, payment.refunded, payment.kept) == (
+            "PARTIALLY_REFUNDED",
+            Decimal("45.00"),
+            Money.of("55.00", "EUR"),
+        ), checkout.booking.participant
+        assert payment.metadata["no_show"]["refund"] == "45.00"
+    assert gateway.collected("EUR") == Money.of("110.00", "EUR")  # two cards, 55 kept each
+
+
+def test_money_paid_after_a_held_session_with_no_attendance_is_kept_whole() -> None:
+    # The consulting platform's "mark completed, then mark paid": nothing says who came.
+    h, _, session = consultation(RefundPolicy(no_show_percent=50))
+    invoice = h.kit.payments.book(
+        T, session.id, "client:invoice", actor="priya", manual=True, confirm=True
+    )
+    h.kit.sessions.fire(T, session.id, "confirm", actor="priya")
+    h.clock.set(session.end + timedelta(minutes=5))
+    h.kit.sessions.fire(T, session.id, "complete", actor="priya")
+    (paid,) = h.kit.payments.mark_paid(T, [invoice.payment.id], actor="priya")
+    assert (paid.status, paid.refunded, "no_show" in paid.metadata) == (PAID, Decimal(0), False)

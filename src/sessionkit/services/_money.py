@@ -43,6 +43,7 @@ __all__ = [
     "give_back",
     "refunded_to",
     "settle_no_shows",
+    "settle_paid_late",
     "store_payment",
 ]
 
@@ -208,9 +209,49 @@ def settle_no_shows(
             continue
         if NO_SHOW_FIELD not in payment.metadata:
             paid.append((booking, payment))
+    return _decide_no_shows(tx, after, paid, no_show=no_show, actor=actor)
+
+
+def settle_paid_late(ctx: Context, tx: Tx, payment: Payment, *, actor: str | None) -> Payment:
+    """Decide the no-show refund of ``payment``, paid after its session's status called for one.
+
+    A status decides the payments paid when it is entered (see
+    :func:`settle_no_shows`); money that comes in later (an invoice marked
+    paid after the session, a capture the provider answered late) is
+    decided as it would have been then, once: a no-show that pays afterwards
+    gets the same share back as one who paid before. A payment that carries a
+    decision already, of a booking that is not confirmed, or of a session in
+    no status that decides no-shows, is returned as it is.
+    """
+    if payment.status not in (PAID, PARTIALLY_REFUNDED) or NO_SHOW_FIELD in payment.metadata:
+        return payment
+    booking = tx.bookings.get(payment.tenant, payment.booking_id)
+    if booking.status != CONFIRMED:
+        return payment
+    session = tx.sessions.get(payment.tenant, booking.session_id)
+    status = ctx.lifecycle(session.lifecycle).status(session.status)
+    if not status.no_show and not _held(status):
+        return payment
+    _decide_no_shows(tx, session, [(booking, payment)], no_show=status.no_show, actor=actor)
+    return tx.payments.get(payment.tenant, payment.id)
+
+
+def _decide_no_shows(
+    tx: Tx,
+    session: Session,
+    paid: list[tuple[Booking, Payment]],
+    *,
+    no_show: bool,
+    actor: str | None,
+) -> int:
+    """Decide and record the no-show refunds of ``paid`` in ``session``; return how many.
+
+    ``no_show``: the session is in a no-show status (else it was held).
+    """
     if not paid:
         return 0
-    attendance = session_attendance(tx.uow, after, {b.participant for b, _ in paid}, tx.thresholds)
+    participants = {b.participant for b, _ in paid}
+    attendance = session_attendance(tx.uow, session, participants, tx.thresholds)
     if attendance is None and not no_show:
         return 0  # held, and nothing recorded of who came: nobody is judged
     decided = 0
@@ -225,11 +266,11 @@ def settle_no_shows(
             "outcome": outcome,
             "rule": decision.rule,
             "refund": str(refund.amount),
-            "status": after.status,
+            "status": session.status,
             "at": tx.now.isoformat(),
         }
         marked = attrs.evolve(payment, metadata={**payment.metadata, NO_SHOW_FIELD: record})
-        reason = f"{decision.rule}: {after.status}"
+        reason = f"{decision.rule}: {session.status}"
         if refund.is_positive:
             give_back(tx, marked, refund, actor=actor, reason=reason)
         else:

@@ -24,7 +24,7 @@ from sessionkit.model.payment import (
 )
 from sessionkit.model.session import Session
 from sessionkit.services._context import Context, Tx
-from sessionkit.services._money import give_back, store_payment
+from sessionkit.services._money import give_back, settle_paid_late, store_payment
 from sessionkit.services._release import RAN_OUT, release_emptied, settle_run_out
 from sessionkit.services._seats import settle, store_booking_change
 
@@ -52,10 +52,27 @@ def succeed(
     that capture done), was secured at its authorization: it counts as paid
     in time however late the capture came.
     Money for a booking that expired or was cancelled is refunded at once,
-    never kept over capacity. Call with the booking's session locked.
+    never kept over capacity. Money that comes in after the booking's session
+    entered a status that decides no-shows is decided as that status would
+    have (:func:`~sessionkit.services._money.settle_paid_late`). Call with the
+    booking's session locked.
     """
     if payment.status in PAID_STATUSES:
         return payment
+    return settle_paid_late(
+        ctx, tx, _succeed(ctx, tx, payment, actor, paid_at, capturing), actor=actor
+    )
+
+
+def _succeed(
+    ctx: Context,
+    tx: Tx,
+    payment: Payment,
+    actor: str | None,
+    paid_at: datetime | None,
+    capturing: bool,
+) -> Payment:
+    """Mark ``payment`` PAID and confirm its booking, or refund it all (see :func:`succeed`)."""
     paid, change = PAYMENT_LIFECYCLE.fire(payment, "succeed", now=tx.now, actor=actor)
     paid = attrs.evolve(paid, due=None, failure=None)
     booking = tx.bookings.get(payment.tenant, payment.booking_id)
