@@ -181,7 +181,8 @@ def test_a_job_left_doing_by_a_killed_worker_holds_back_no_later_tick(
             await app.tasks["sessionkit:tick_tenant"].defer_async(tenant="acme")
             async with app.connector.pool.connection() as connection:
                 await connection.execute(  # as the fan-out made it, the killed worker's
-                    "UPDATE procrastinate_jobs SET status = 'doing', lock = 'sessionkit-tick:acme'"
+                    "UPDATE procrastinate_jobs SET status = 'doing',"
+                    " lock = 'sessionkit:sessionkit-tick:acme'"
                 )
             await app.tasks["sessionkit:tick"].defer_async(timestamp=0)
             for _ in range(3):
@@ -212,7 +213,7 @@ def test_a_stalled_fan_out_job_is_finished_as_docs_jobs_md_says_not_retried(
         async with app.open_async():
             await app.schema_manager.apply_schema_async()
             tick_tenant = app.tasks["sessionkit:tick_tenant"]
-            lock = "sessionkit-tick:acme"
+            lock = "sessionkit:sessionkit-tick:acme"  # the fan-out's, under its namespace
             await tick_tenant.configure(queueing_lock=lock).defer_async(tenant="acme")
             async with app.connector.pool.connection() as connection:
                 await connection.execute("UPDATE procrastinate_jobs SET status = 'doing'")
@@ -293,3 +294,34 @@ def test_a_cron_that_never_fires_is_refused_when_the_blueprint_is_made(cron: str
 def test_a_cron_that_fires_rarely_is_accepted(cron: str) -> None:
     blueprint = tick_blueprint(_no_kit, cron=cron)
     assert {task.cron for task in blueprint.periodic_registry.periodic_tasks.values()} == {cron}
+
+
+def test_two_blueprints_in_one_app_each_get_their_periodic_tick() -> None:
+    # The tick's queueing lock did not carry the namespace: every minute the first
+    # blueprint's periodic tick took "sessionkit-tick" and the second's was never deferred.
+    from procrastinate import testing
+    from procrastinate.periodic import PeriodicDeferrer
+
+    app = procrastinate.App(connector=testing.InMemoryConnector())
+    app.add_tasks_from(tick_blueprint(lambda: None), namespace="school")  # type: ignore[arg-type, return-value]
+    app.add_tasks_from(tick_blueprint(lambda: None), namespace="clinic")  # type: ignore[arg-type, return-value]
+    ticks = list(app.periodic_registry.periodic_tasks.values())
+    connector: Any = app.connector
+
+    async def minutes() -> list[list[tuple[str, str]]]:
+        seen = []
+        async with app.open_async():
+            deferrer = PeriodicDeferrer(registry=app.periodic_registry)
+            for minute in range(3):
+                await deferrer.defer_jobs([(tick, 1_800_000_000 + 60 * minute) for tick in ticks])
+                waiting = [job for job in connector.jobs.values() if job["status"] == "todo"]
+                seen.append(sorted((job["task_name"], job["queueing_lock"]) for job in waiting))
+                for job in waiting:
+                    job["status"] = "succeeded"  # each minute's ticks ran before the next
+        return seen
+
+    assert (
+        asyncio.run(minutes())
+        == [[("clinic:tick", "clinic:sessionkit-tick"), ("school:tick", "school:sessionkit-tick")]]
+        * 3
+    )

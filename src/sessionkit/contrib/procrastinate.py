@@ -5,11 +5,12 @@
 - ``tick``, periodic (every minute by default), which lists the tenants with
   work due (:meth:`SessionKit.due_tenants <sessionkit.services.SessionKit.due_tenants>`)
   and defers one ``tick_tenant`` job each; with ``fan_out=False`` it ticks
-  every tenant itself. Its ``queueing_lock`` keeps at most one tick waiting,
-  so ticks never pile up.
+  every tenant itself. Its ``queueing_lock`` (:data:`TICK_LOCK` after the
+  namespace) keeps at most one tick waiting, so ticks never pile up.
 - ``tick_tenant(tenant)``, which runs :meth:`SessionKit.tick` for one tenant;
-  the fan-out defers it with a queueing lock per tenant, which keeps one such
-  job waiting per tenant (a job the host defers itself has none of its own).
+  the fan-out defers it with a queueing lock per tenant (the tick's, then
+  ``:<tenant>``), which keeps one such job waiting per tenant (a job the host
+  defers itself has none of its own).
 
 Neither takes a procrastinate ``lock``: a worker killed in a job leaves it
 ``doing``, and its lock would hold every later job of that name for good. The
@@ -33,6 +34,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from croniter import (  # type: ignore[import-untyped]  # procrastinate's own cron parser
     CroniterError,
@@ -40,6 +42,7 @@ from croniter import (  # type: ignore[import-untyped]  # procrastinate's own cr
 )
 from procrastinate import Blueprint
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.tasks import Task
 
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
@@ -51,7 +54,13 @@ from sessionkit.services.tick import MAX_TICK_BATCH
 __all__ = ["TICK_LOCK", "tick_blueprint"]
 
 TICK_LOCK = "sessionkit-tick"
-"""The queueing lock of the periodic tick; a tenant's job adds ``:<tenant>``."""
+"""The queueing lock of the periodic tick, after the namespace the blueprint is added under.
+
+``app.add_tasks_from(tick_blueprint(...), namespace="sessionkit")`` gives the
+tick ``"sessionkit:sessionkit-tick"`` and a tenant's job of the fan-out
+``"sessionkit:sessionkit-tick:<tenant>"``: two blueprints in one app (two
+kits) hold locks of their own.
+"""
 
 _log = logging.getLogger(__name__)
 
@@ -148,7 +157,7 @@ def tick_blueprint(
         tenants = ticking.due_tenants()
         queued = 0
         for tenant in tenants:
-            lock = f"{TICK_LOCK}:{tenant}"
+            lock = f"{tick.queueing_lock}:{tenant}"  # the namespace's, as the tick's own
             try:
                 tick_tenant.configure(queueing_lock=lock).defer(tenant=tenant)
             except AlreadyEnqueued:
@@ -156,4 +165,22 @@ def tick_blueprint(
             queued += 1
         return {"tenants": len(tenants), "queued": queued}
 
+    tick.__class__ = _NamespacedLock
     return blueprint
+
+
+class _NamespacedLock(Task[Any, Any, Any]):
+    """A task whose queueing lock takes the namespace its name takes (``<namespace>:...``).
+
+    procrastinate prefixes a blueprint's task names with the namespace it is
+    added under, not their queueing locks: two blueprints in one app (two
+    kits) shared the tick's lock, and every minute the first one's periodic
+    tick took it, so the second's was never deferred. The periodic deferrer
+    reads the task's lock when it defers, and the fan-out builds the tenants'
+    locks on it.
+    """
+
+    def add_namespace(self, namespace: str) -> None:
+        super().add_namespace(namespace)
+        if self.queueing_lock is not None:
+            self.queueing_lock = f"{namespace}:{self.queueing_lock}"
