@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import attrs
 
 from sessionkit.contrib.ical._errors import UnboundedRule
-from sessionkit.errors import InvalidValue, NotADatetime
+from sessionkit.errors import InvalidValue, NotADatetime, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.series import ScheduleItem
 from sessionkit.recurrence import Occurrence, Recurrence
@@ -32,6 +33,35 @@ def _moved(value: datetime, by: timedelta) -> datetime:
     return min(max(moved, _NEAR), _FAR)
 
 
+def _typed(
+    kind: type | tuple[type, ...], expected: str, *, each: bool = False
+) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    """A validator refusing a value (``each``: an item of a tuple) of another type.
+
+    Built by hand, an ``IcalEvent(title=None)`` was written ``SUMMARY:None``
+    and a span of another type failed deep in :func:`write_ical`.
+    """
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        name = f"{type(instance).__name__}.{attribute.name}"
+        if not each:
+            if not isinstance(value, kind):
+                raise WrongType(value, name=name, expected=expected)
+            return
+        if not isinstance(value, (tuple, list)):
+            raise WrongType(value, name=name, expected=f"a tuple of {expected}")
+        for item in value:
+            if not isinstance(item, kind):
+                raise WrongType(item, name=f"an item of {name}", expected=expected)
+
+    return check
+
+
+_TEXT = _typed(str, "text")
+_OPTIONAL_TEXT = _typed((str, type(None)), "text or None")
+_SPAN = _typed(TimeSpan, "a TimeSpan")
+
+
 @attrs.frozen
 class IcalOverride:
     """A moved or edited occurrence of a series (a VEVENT with RECURRENCE-ID).
@@ -44,8 +74,8 @@ class IcalOverride:
     """
 
     key: datetime = attrs.field()
-    span: TimeSpan
-    title: str | None = None
+    span: TimeSpan = attrs.field(validator=_SPAN)
+    title: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
     line: int | None = attrs.field(default=None, eq=False)
 
     @key.validator
@@ -81,10 +111,12 @@ class IcalSeries:
     :func:`store_ical` stores no series for it.
     """
 
-    uid: str
-    title: str
+    uid: str = attrs.field(validator=_TEXT)
+    title: str = attrs.field(validator=_TEXT)
     items: tuple[ScheduleItem, ...] = attrs.field()
-    overrides: tuple[IcalOverride, ...] = ()
+    overrides: tuple[IcalOverride, ...] = attrs.field(
+        default=(), validator=_typed(IcalOverride, "IcalOverrides", each=True)
+    )
     all_day: bool = False
     line: int | None = attrs.field(default=None, eq=False)
     rule_lines: tuple[int | None, ...] = attrs.field(default=(), eq=False)
@@ -94,6 +126,7 @@ class IcalSeries:
     def _some_items(
         self, _attribute: attrs.Attribute[tuple[ScheduleItem, ...]], items: tuple[ScheduleItem, ...]
     ) -> None:
+        _typed(ScheduleItem, "ScheduleItems", each=True)(self, _attribute, items)
         if not items:
             raise InvalidValue(
                 f"the series {shown(self.uid)} needs at least one schedule item",
@@ -234,12 +267,12 @@ class IcalEvent:
     place, so it has no occurrence and :func:`store_ical` stores no session for it.
     """
 
-    uid: str
-    title: str
-    span: TimeSpan
-    tz: str
+    uid: str = attrs.field(validator=_TEXT)
+    title: str = attrs.field(validator=_TEXT)
+    span: TimeSpan = attrs.field(validator=_SPAN)
+    tz: str = attrs.field(validator=_TEXT)
     all_day: bool = False
-    series_uid: str | None = None
+    series_uid: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
     line: int | None = attrs.field(default=None, eq=False)
     cancelled: bool = attrs.field(default=False, kw_only=True)
 
@@ -259,9 +292,13 @@ class IcalOccurrence:
 class IcalCalendar:
     """A calendar's recurring (:class:`IcalSeries`) and single events (:class:`IcalEvent`)."""
 
-    series: tuple[IcalSeries, ...] = ()
-    events: tuple[IcalEvent, ...] = ()
-    name: str | None = attrs.field(default=None, eq=False)
+    series: tuple[IcalSeries, ...] = attrs.field(
+        default=(), validator=_typed(IcalSeries, "IcalSeries", each=True)
+    )
+    events: tuple[IcalEvent, ...] = attrs.field(
+        default=(), validator=_typed(IcalEvent, "IcalEvents", each=True)
+    )
+    name: str | None = attrs.field(default=None, eq=False, validator=_OPTIONAL_TEXT)
 
     def occurrences(
         self, start: datetime | None = None, end: datetime | None = None
