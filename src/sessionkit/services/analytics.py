@@ -46,6 +46,7 @@ from sessionkit.services._analytics_money import client_money, revenue_row
 from sessionkit.services._analytics_use import attendance_stats, subscription_use
 from sessionkit.services._context import Context, Tx
 from sessionkit.services.attendance import AttendancePolicy
+from sessionkit.services.queries import known_session_statuses
 from sessionkit.zones import check_instant
 
 __all__ = ["Analytics"]
@@ -142,6 +143,13 @@ class Analytics:
     def _reader(self, tx: Tx) -> AnalyticsReader:
         return tx.uow.repository(ANALYTICS)
 
+    def _scope(self, query: object, start_from: object, start_to: object) -> SessionQuery:
+        # A status no lifecycle has (a typo) is refused, as kit.queries refuses it: it
+        # would match nothing, and its empty figures would look like no data.
+        chosen = _scope(query, start_from, start_to)
+        known_session_statuses(self._ctx, chosen.statuses)
+        return chosen
+
     def counts(
         self,
         tenant: str,
@@ -156,7 +164,7 @@ class Analytics:
         check_tenant(tenant)
         check_actor(actor)
         _check_by(by, COUNT_DIMENSIONS)
-        chosen = _scope(scope, start_from, start_to)
+        chosen = self._scope(scope, start_from, start_to)
         with self._ctx.transaction() as tx:
             rows = self._reader(tx).status_counts(
                 tenant, chosen, by=by, seat_statuses=SEAT_STATUSES, at=tx.now
@@ -183,7 +191,7 @@ class Analytics:
         check_tenant(tenant)
         check_actor(actor)
         _check_by(by, COUNT_DIMENSIONS)
-        chosen = _scope(scope, start_from, start_to)
+        chosen = self._scope(scope, start_from, start_to)
         kinds = _outcomes(outcomes)
         with self._ctx.transaction() as tx:
             reader = self._reader(tx)
@@ -276,7 +284,7 @@ class Analytics:
                 value=None,
                 expected="a SessionQuery that picks the package's sessions",
             )
-        chosen = _scope(scope, None, None)
+        chosen = self._scope(scope, None, None)
         if total is not None and (
             isinstance(total, bool) or not isinstance(total, int) or total < 0
         ):
@@ -391,7 +399,7 @@ class Analytics:
         check_tenant(tenant)
         check_actor(actor)
         _check_by(by, COUNT_DIMENSIONS)
-        chosen = _scope(scope, start_from, start_to)
+        chosen = self._scope(scope, start_from, start_to)
         kinds = _outcomes(outcomes)
         with self._ctx.transaction() as tx:
             totals = self._reader(tx).attendance_totals(

@@ -126,25 +126,7 @@ class SessionQueries:
         return tuple(found)
 
     def _known(self, statuses: tuple[str, ...] | None) -> None:
-        """Refuse a status no lifecycle of the kit has (``UnknownStatus``), as a typo would be.
-
-        Filtering by it would find nothing and say nothing: ``"scheduled"``
-        for ``"SCHEDULED"``, a status of another application's lifecycles.
-        """
-        if not statuses:
-            return
-        known = {
-            status.name
-            for name in self._ctx.lifecycles
-            for status in self._ctx.lifecycles.get(name).statuses
-        }
-        for status in statuses:
-            if status not in known:
-                raise UnknownStatus(
-                    f"{shown(status)} is not a status of any lifecycle of this kit",
-                    value=status,
-                    expected=", ".join(sorted(known)),
-                )
+        known_session_statuses(self._ctx, statuses)
 
     def list(
         self,
@@ -162,3 +144,22 @@ class SessionQueries:
             self._known(query.statuses)
         with self._ctx.transaction() as tx:
             return tx.sessions.query(tenant, SessionQuery() if query is None else query)
+
+
+def known_session_statuses(ctx: Context, statuses: tuple[str, ...] | None) -> None:
+    """Refuse a status no lifecycle of the kit has (``UnknownStatus``), as a typo would be.
+
+    Filtering by it would find nothing and say nothing: ``"scheduled"`` for
+    ``"SCHEDULED"``, a status of another application's lifecycles. ``kit.queries``
+    and ``kit.analytics`` check a query's statuses alike.
+    """
+    if not statuses:
+        return
+    known = {status.name for name in ctx.lifecycles for status in ctx.lifecycles.get(name).statuses}
+    for status in statuses:
+        if status not in known:
+            raise UnknownStatus(
+                f"{shown(status)} is not a status of any lifecycle of this kit",
+                value=status,
+                expected=", ".join(sorted(known)),
+            )
