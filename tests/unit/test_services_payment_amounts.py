@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -209,3 +210,30 @@ def test_money_paid_after_a_held_session_with_no_attendance_is_kept_whole() -> N
     h.kit.sessions.fire(T, session.id, "complete", actor="priya")
     (paid,) = h.kit.payments.mark_paid(T, [invoice.payment.id], actor="priya")
     assert (paid.status, paid.refunded, "no_show" in paid.metadata) == (PAID, Decimal(0), False)
+
+
+@pytest.mark.parametrize(
+    ("fee", "name"),
+    [
+        (lambda fee: RefundTier(timedelta(hours=24), 50, fee=fee), "RefundTier.fee"),
+        (lambda fee: RefundPolicy(no_show_percent=50, no_show_fee=fee), "RefundPolicy.no_show_fee"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("amount", "currency"), [("0.004", "EUR"), ("0.4", "JPY"), ("0.0004", "KWD")]
+)
+def test_a_fee_that_rounds_to_nothing_is_refused_when_made(
+    fee: Callable[[Money], object], name: str, amount: str, currency: str
+) -> None:
+    # It was accepted and then kept nothing: a 0.004 EUR fee (meant as 4 EUR, or 0.40)
+    # rounded to 0.00 at every cancel, silently.
+    with pytest.raises(InvalidValue) as refused:
+        fee(Money.of(amount, currency))
+    assert refused.value.value == Money.of(amount, currency)
+    assert str(refused.value).startswith(f"{name} must be at least one minor unit of {currency}")
+    assert "it would keep nothing" in str(refused.value)
+
+
+def test_a_fee_of_one_minor_unit_is_kept() -> None:
+    policy = RefundPolicy(no_show_percent=100, no_show_fee=Money.of("0.005", "EUR"))
+    assert policy.no_show_refund(Money.of(10, "EUR")) == Money.of("9.99", "EUR")

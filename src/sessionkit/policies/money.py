@@ -79,6 +79,19 @@ def _priced_money(instance: object, attribute: attrs.Attribute[Any], value: obje
         )
 
 
+def _fee_money(value: object, name: str) -> None:
+    """A fee is Money of at least one minor unit once rounded: a finer one would keep nothing."""
+    if not isinstance(value, Money):
+        raise WrongType(value, name=name, expected="Money or None")
+    if not value.rounded().is_positive:
+        why = f" (rounds to {value.rounded()}: it would keep nothing)" if value.is_positive else ""
+        raise InvalidValue(
+            f"{name} must be at least one minor unit of {value.currency}, got {value}{why}",
+            value=value,
+            expected=f"an amount of at least one minor unit of {value.currency}, or None",
+        )
+
+
 def _micros(span: timedelta) -> int:
     return span // _MICROSECOND
 
@@ -205,9 +218,9 @@ class RefundTier:
     fee: Money | None = attrs.field(default=None, kw_only=True)
 
     @fee.validator
-    def _check_fee(self, attribute: attrs.Attribute[Any], value: object) -> None:
+    def _check_fee(self, _attribute: attrs.Attribute[Any], value: object) -> None:
         if value is not None:
-            _positive_money(self, attribute, value)
+            _fee_money(value, "RefundTier.fee")
 
     @notice.validator
     def _check_notice(self, _attribute: attrs.Attribute[Any], value: object) -> None:
@@ -299,9 +312,9 @@ class RefundPolicy:
             )
 
     @no_show_fee.validator
-    def _check_fee(self, attribute: attrs.Attribute[Any], value: object) -> None:
+    def _check_fee(self, _attribute: attrs.Attribute[Any], value: object) -> None:
         if value is not None:
-            _positive_money(self, attribute, value)
+            _fee_money(value, "RefundPolicy.no_show_fee")
 
     def tier(self, *, role: str | None, start: datetime, at: datetime) -> RefundTier | None:
         """Return the tier cancelling at ``at`` in ``role`` falls in (``None``: full or late).
