@@ -187,6 +187,10 @@ def test_no_sessions_draws_an_empty_timeline() -> None:
     fig = timeline([])
     assert lanes(fig) == []
     assert [t.get_text() for t in fig.axes[0].texts] == ["no sessions"]
+    # No time to show: the axis had matplotlib's numbers 0.0 .. 1.0 under "time (UTC)".
+    fig.canvas.draw()
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == []
+    assert fig.axes[0].get_xlabel() == "time (UTC)"
 
 
 def test_bad_arguments_are_refused() -> None:

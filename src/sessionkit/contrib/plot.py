@@ -302,6 +302,7 @@ def timeline(
         concise = mdates.ConciseDateFormatter(locator, tz=get_zone(zone))  # type: ignore[no-untyped-call]  # ditto
         ax.xaxis.set_major_formatter(concise)
     else:
+        ax.set_xticks([])  # no instant to show: matplotlib's 0.0 .. 1.0 are no times
         ax.text(0.5, 0.5, "no sessions", ha="center", va="center", transform=ax.transAxes)
     _plain(
         ax.set_xlabel(f"time ({zone})"),
