@@ -56,6 +56,7 @@ message::
     ├── PaymentDeclined (ValueError)            the provider declined; the seats were released
     ├── PaymentRequired (ValueError)            a booking confirmed before its payment succeeded
     ├── PaymentGatewayError (ConnectionError)   the provider failed; safe to retry
+    ├── MeetingRoomsError (ConnectionError)     the meeting provider failed; the change stands
     ├── UnsupportedKind (LookupError)           an adapter cannot store that kind
     ├── NestedUnitOfWork (RuntimeError)         a unit of work opened inside another
     ├── SessionConflict (ValueError)            a busy resource is taken at that time
@@ -147,6 +148,7 @@ from sessionkit.errors._policies import (
     CancelRefused,
     DuplicateReschedule,
     JoinRefused,
+    MeetingRoomsError,
     ParticipantNotGranted,
     RescheduleNotFound,
     RescheduleRefused,
@@ -178,6 +180,7 @@ __all__ = [
     "DuplicateReschedule",
     "RescheduleNotFound",
     "JoinRefused",
+    "MeetingRoomsError",
     "RescheduleRefused",
     "ParticipantNotGranted",
     "RoleNotGranted",

@@ -1,4 +1,8 @@
-"""Errors of policies: actions a rule refused, reschedule requests' own, roles not granted."""
+"""Errors of policies: actions a rule refused, reschedule requests' own, roles not granted.
+
+Also the meeting rooms' one failure that is not a refusal: the provider failing a call
+:class:`~sessionkit.services.rooms.RoomKeeper` made for a stored status change.
+"""
 
 from __future__ import annotations
 
@@ -66,6 +70,33 @@ class JoinRefused(ActionRefused):
         super().__init__(rule, reason, allows_at=allows_at)
         self.session_id = session_id
         self.participant = participant
+
+
+class MeetingRoomsError(SessionKitError, ConnectionError):
+    """The meeting provider failed the room call a stored status change asked for.
+
+    :class:`~sessionkit.services.rooms.RoomKeeper` opens and closes rooms after
+    the commit, so the change stands: ``status`` is the status ``session_id``
+    (of ``tenant``) entered, and ``operation`` the provider call that failed,
+    ``"ensure_room"`` or ``"close_room"``. Both are idempotent at the
+    provider: make that call again once it is back (running the command
+    again would not, the status being entered already). The provider's own
+    error is chained as ``__cause__``.
+    """
+
+    def __init__(
+        self, operation: str, *, tenant: str, session_id: str, status: str, cause: BaseException
+    ) -> None:
+        what = "open" if operation == "ensure_room" else "close"
+        super().__init__(
+            f"session {shown(session_id)} of tenant {shown(tenant)} entered {status} (stored), "
+            f"but the meeting provider failed to {what} its room: {cause!r}; call "
+            f"MeetingRooms.{operation}(tenant=..., session_id=...) again once it is back"
+        )
+        self.operation = operation
+        self.tenant = tenant
+        self.session_id = session_id
+        self.status = status
 
 
 class RescheduleRefused(ActionRefused):

@@ -36,6 +36,7 @@ from sessionkit.errors import (
     ConcurrentModification,
     InvalidValue,
     JoinRefused,
+    MeetingRoomsError,
     MissingFact,
     WrongType,
 )
@@ -100,9 +101,12 @@ class RoomKeeper(EventPublisher):
 
     The defaults are the academy's statuses (READY; COMPLETED, ABSENT,
     CANCELLED); either takes one status name or several. ``then`` receives
-    every event first. A provider error is raised after the other events
-    were handled (the commit stands; the next change, or a host's retry,
-    calls again).
+    every event first. A provider failure is raised as a
+    :class:`~sessionkit.errors.MeetingRoomsError` after the other events
+    were handled: the commit stands, and the error names the session, the
+    status it entered and the call that failed. Running the command again
+    does not call again (the status is entered already): make that call
+    again, idempotent at the provider.
     """
 
     rooms: MeetingRooms
@@ -130,10 +134,24 @@ class RoomKeeper(EventPublisher):
     def _follow(self, event: SessionStatusChanged) -> None:
         session = event.session
         status = event.change.to_status
-        if status in self.open_on:
-            self.rooms.ensure_room(tenant=session.tenant, session_id=session.id, span=session.span)
-        elif status in self.close_on:
-            self.rooms.close_room(tenant=session.tenant, session_id=session.id)
+        operation = "ensure_room" if status in self.open_on else "close_room"
+        try:
+            if status in self.open_on:
+                self.rooms.ensure_room(
+                    tenant=session.tenant, session_id=session.id, span=session.span
+                )
+            elif status in self.close_on:
+                self.rooms.close_room(tenant=session.tenant, session_id=session.id)
+        except Exception as exc:
+            # Raised as the provider's own error, a stored cancel read as a failed one, and
+            # the cancel run again was refused: nothing would ever close the room.
+            raise MeetingRoomsError(
+                operation,
+                tenant=session.tenant,
+                session_id=session.id,
+                status=status,
+                cause=exc,
+            ) from exc
 
 
 def _check_span(name: str, value: object, *, positive: bool = False) -> timedelta:

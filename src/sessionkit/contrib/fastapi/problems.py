@@ -135,6 +135,8 @@ ERROR_STATUS: dict[type[e.SessionKitError], int] = {
     e.PaymentDeclined: 402,
     e.PaymentRequired: 402,
     e.PaymentGatewayError: 502,
+    # The meeting provider failed a room call after the change was stored.
+    e.MeetingRoomsError: 502,
     # The database: try again later.
     e.TransientConflict: 503,
     e.StorageError: 503,
@@ -171,6 +173,7 @@ _SUBJECTS: dict[type[e.SessionKitError], str] = {
     e.AlreadyBooked: "booking",  # the status of the booking already in play
     e.PaymentRequired: "payment",  # the status of the payment that confirms the booking
     e.PaymentGatewayError: "provider",  # the provider's own words for what failed
+    e.MeetingRoomsError: "session",  # the status the session entered, stored
 }
 """What the clashing fields of an error without a ``subject`` field describe."""
 _MAX_ITEMS = 50

@@ -1,0 +1,102 @@
+"""RoomKeeper when the meeting provider fails: the change stands, the error names the room call.
+
+A cancel stored while the provider was down raised the provider's own
+``ConnectionError``: the host read it as a failed cancel, and running the
+cancel again was refused (``InvalidTransition``), so no call ever closed the
+room. The error is now a ``MeetingRoomsError`` (a ``SessionKitError`` and a
+``ConnectionError``) naming the session, its new status and the call to make
+again.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.errors import MeetingRoomsError, SessionKitError
+from sessionkit.model.session import ResourceRef
+from sessionkit.ports import Room
+from sessionkit.services import SessionKit
+from sessionkit.services.attendance import attendance_facts
+from sessionkit.services.rooms import RoomKeeper
+from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.rooms import FakeMeetingRooms
+from sessionkit.timespan import TimeSpan
+
+T = "acme"
+START = datetime(2026, 3, 2, 17, tzinfo=UTC)
+
+
+class _Flaky(FakeMeetingRooms):
+    """A fake provider that can be down."""
+
+    down = False
+
+    def ensure_room(self, *, tenant: str, session_id: str, span: TimeSpan) -> Room:
+        if self.down:
+            raise ConnectionError("provider down")
+        return super().ensure_room(tenant=tenant, session_id=session_id, span=span)
+
+    def close_room(self, *, tenant: str, session_id: str, at: datetime | None = None) -> None:
+        if self.down:
+            raise ConnectionError("provider down")
+        super().close_room(tenant=tenant, session_id=session_id, at=at)
+
+
+def _kit(rooms: _Flaky) -> tuple[SessionKit, str]:
+    kit = SessionKit(
+        uow=InMemoryStore(publisher=RoomKeeper(rooms)).unit_of_work,
+        clock=ManualClock(START - timedelta(minutes=20)),
+        facts=attendance_facts(),
+    )
+    lesson = kit.sessions.create_extra(
+        T,
+        actor="tara",
+        title="Tajweed",
+        start=START,
+        end=START + timedelta(hours=1),
+        lifecycle="academy",
+        capacity=1,
+        resources=[ResourceRef("teacher", "tara")],
+    )
+    return kit, lesson.id
+
+
+def test_a_cancel_stored_while_the_provider_is_down_names_the_room_to_close() -> None:
+    rooms = _Flaky()
+    kit, lesson = _kit(rooms)
+    kit.advance_due(T, now=START - timedelta(minutes=15))
+    assert rooms.is_open(T, lesson)
+    rooms.down = True
+    with pytest.raises(MeetingRoomsError) as failed:
+        kit.sessions.cancel(T, lesson, actor="tara")
+    error = failed.value
+    assert isinstance(error, SessionKitError)
+    assert isinstance(error, ConnectionError)  # ``except ConnectionError`` still catches it
+    assert (error.operation, error.tenant, error.session_id, error.status) == (
+        "close_room",
+        T,
+        lesson,
+        "CANCELLED",
+    )
+    assert isinstance(error.__cause__, ConnectionError)
+    assert "stored" in str(error)
+    assert kit.queries.get(T, lesson).status == "CANCELLED"  # the cancel stands
+    # What the error says to do: the call again, once the provider is back.
+    rooms.down = False
+    rooms.close_room(tenant=error.tenant, session_id=error.session_id)
+    assert not rooms.is_open(T, lesson)
+
+
+def test_a_tick_whose_room_could_not_open_reports_which_call_failed() -> None:
+    rooms = _Flaky()
+    rooms.down = True
+    kit, lesson = _kit(rooms)
+    report = kit.advance_due(T, now=START - timedelta(minutes=15))
+    [failure] = report.failed
+    assert failure.session_id == lesson
+    assert isinstance(failure.error, MeetingRoomsError)
+    assert (failure.error.operation, failure.error.status) == ("ensure_room", "READY")
+    assert kit.queries.get(T, lesson).status == "READY"
