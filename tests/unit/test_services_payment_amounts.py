@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors import InvalidValue, PaymentGatewayError, WrongType
 from sessionkit.model.money import Money
 from sessionkit.model.payment import PAID, REFUNDED
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.policies import FixedPrice, Pricing, RefundPolicy, RefundTier
+from sessionkit.policies import BookingRules, FixedPrice, Pricing, RefundPolicy, RefundTier
 from sessionkit.testing.harness import Harness
 from sessionkit.testing.payments import FakeGateway
 
@@ -237,3 +237,50 @@ def test_a_fee_that_rounds_to_nothing_is_refused_when_made(
 def test_a_fee_of_one_minor_unit_is_kept() -> None:
     policy = RefundPolicy(no_show_percent=100, no_show_fee=Money.of("0.005", "EUR"))
     assert policy.no_show_refund(Money.of(10, "EUR")) == Money.of("9.99", "EUR")
+
+
+def test_a_replayed_checkout_asks_no_intent_once_its_hold_ran_out() -> None:
+    # The provider was down at the first request; the client retried with its key after the
+    # 15 minutes' hold. The replay made an intent and handed out its client_secret, so the
+    # student could pay for a seat that was no longer held, and be refunded as late money.
+    gateway = FakeGateway(clock=lambda: NOW)
+    h = Harness.in_memory(
+        NOW,
+        id_prefix="x",
+        gateway=gateway,
+        pricing=FixedPrice(Money.of(30, "EUR")),
+        booking_rules=BookingRules(hold_for=timedelta(minutes=15)),
+    )
+    start = NOW + timedelta(days=2)
+    slot = h.kit.sessions.create_extra(
+        T,
+        actor="tina",
+        start=start,
+        end=start + timedelta(hours=1),
+        resources=[ResourceRef("tutor", "tina")],
+        lifecycle="marketplace",
+        capacity=3,
+        title="Maths",
+    )
+    gateway.fail_next(1)
+    with pytest.raises(PaymentGatewayError):
+        h.kit.payments.book(T, slot.id, "student:ana", actor="ana", idempotency_key="k1")
+    in_time = h.kit.payments.book(
+        T, slot.id, "student:ana", actor="ana", idempotency_key="k1", now=NOW + timedelta(minutes=5)
+    )
+    assert in_time.client_secret is not None  # while the hold lasts, the retry pays
+    h.kit.payments.book(T, slot.id, "student:ben", actor="ben", idempotency_key="k2")
+    gateway.fail_next(1)
+    with pytest.raises(PaymentGatewayError):
+        h.kit.payments.book(T, slot.id, "student:cleo", actor="cleo", idempotency_key="k3")
+    made = len(gateway.intents)
+    late = h.kit.payments.book(
+        T,
+        slot.id,
+        "student:cleo",
+        actor="cleo",
+        idempotency_key="k3",
+        now=NOW + timedelta(minutes=20),
+    )
+    assert (late.client_secret, late.payment.intent_ref, late.payment.due) == (None, None, "create")
+    assert len(gateway.intents) == made

@@ -276,13 +276,13 @@ class CheckoutCommands:
         for it again under the same key (which returns the first intent, by
         the port's contract) only for its ``client_secret``: a client whose
         first answer was lost can still pay while the hold lasts (at the
-        command's ``now``).
+        command's ``now``). A replay after the hold ran out asks the provider
+        nothing, whether or not the first call made the intent: money paid
+        now would only come back as late money.
         """
-        if payment.due != "create":
-            if (
-                not _awaits_paying(payment)
-                or booking.status_at(self._ctx.at(now, "now")) == EXPIRED
-            ):
+        ran_out = booking.status_at(self._ctx.at(now, "now")) == EXPIRED
+        if payment.due != "create" or ran_out:
+            if not _awaits_paying(payment) or ran_out:
                 return Checkout(booking=booking, payment=payment)
             known = create_intent(self._ctx, payment)
             secret = known.client_secret if known.ref == payment.intent_ref else None
