@@ -85,3 +85,44 @@ def test_a_rerun_pays_the_holds_an_interrupted_run_left(
     assert capsys.readouterr().err == "sessionkit: interrupted\n"
     assert main(["demo", platform, "--db", db]) == 0
     assert _report(capsys.readouterr().out, first, last) == clean
+
+
+@pytest.mark.parametrize(
+    ("module", "function", "calls"),
+    [
+        # The circle is READY and its room open (in the stopped run's fake provider
+        # only): the rerun found no room, skipped every join, and the circle's
+        # students were absent.
+        ("sessionkit.demo.academy", "_Story.presence", 1),
+        # Mariam's lesson: the same, for an individual lesson.
+        ("sessionkit.demo.academy", "_Story.presence", 4),
+        # The makeup is made, not marked as the cancelled lesson's nor booked: the
+        # rerun found it made and stopped there.
+        ("sessionkit.services.usage", "UsageCommands.mark_makeup", 1),
+    ],
+)
+def test_a_rerun_finishes_an_interrupted_academy(
+    module: str,
+    function: str,
+    calls: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    first, last = "Sessions and attendance", "Meeting room calls"
+    assert main(["demo", "academy", "--db", f"sqlite:///{tmp_path / 'clean.sqlite3'}"]) == 0
+    clean = capsys.readouterr().out
+    db = f"sqlite:///{tmp_path / 'stopped.sqlite3'}"
+    owner, _, name = function.rpartition(".")
+    target = getattr(pytest.importorskip(module), owner)
+    with monkeypatch.context() as patch:
+        _stop_after(patch, target, name, calls)
+        assert main(["demo", "academy", "--db", db]) == 130
+    assert capsys.readouterr().err == "sessionkit: interrupted\n"
+    assert main(["demo", "academy", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert _report(out, first, last) == _report(clean, first, last)
+    # The figures after the room calls too: attendance, no-shows and credits used.
+    assert out.split("Meeting room calls")[1].split("\n", 1)[1] == (
+        clean.split("Meeting room calls")[1].split("\n", 1)[1]
+    )

@@ -52,7 +52,7 @@ from sessionkit.model.attendance import JOIN, LEAVE, PRESENT
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.series import ScheduleItem
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.model.usage import SessionCodes
+from sessionkit.model.usage import MAKEUP_FIELD, SessionCodes
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
 from sessionkit.services.attendance import attendance_facts
@@ -137,6 +137,7 @@ def build_academy(now: datetime = DEMO_NOW, *, db: str = "memory") -> tuple[Acad
     academy = Academy(kit, clock, rooms, events)
     for schedule in SCHEDULES:
         _ensure_series(kit, schedule)
+    _resume_rooms(academy)
     for student, credits in CREDITS.items():
         with contextlib.suppress(DuplicateUsage):  # a rerun: subscribed before
             kit.usage.subscribe(
@@ -149,6 +150,26 @@ def build_academy(now: datetime = DEMO_NOW, *, db: str = "memory") -> tuple[Acad
                 subscription_id=f"sub-{student.split(':')[1]}",
             )
     return academy, where
+
+
+OPEN_ROOMS = ("READY", "ONGOING")
+"""The statuses whose meeting room is open: entered at READY, closed on leaving ONGOING."""
+
+
+def _resume_rooms(academy: Academy) -> None:
+    """Open again, in this run's fake provider, the rooms a stopped run had opened.
+
+    The fake lives as long as one run; the database outlives it. A run
+    stopped (Ctrl-C) between a session's READY and its end left its room open
+    in that run's fake only: the rerun, which does not enter READY again,
+    would find no room and skip the joins. ``ensure_room`` is what the
+    :class:`~sessionkit.services.rooms.RoomKeeper` asks a provider to do again
+    (it is idempotent at the provider). After a run that finished no session
+    is in these statuses: nothing is called.
+    """
+    query = SessionQuery(statuses=list(OPEN_ROOMS), sort="start", limit=100)
+    for session in academy.kit.queries.list(TENANT, query).items:
+        academy.rooms.ensure_room(tenant=TENANT, session_id=session.id, span=session.span)
 
 
 def _ensure_series(kit: SessionKit, schedule: Schedule) -> None:
@@ -323,10 +344,11 @@ def _makeup(academy: Academy, story: _Story) -> None:
             title="Tajweed makeup",
             session_id=MAKEUP_ID,
         )
-    except DuplicateSession:
-        return  # a rerun: the makeup was given before
-    kit.usage.mark_makeup(TENANT, makeup.id, replaces=second.id, actor="ahmed")
-    kit.bookings.book(
+    except DuplicateSession:  # a rerun: given before; a stopped run may not have marked it
+        makeup = kit.queries.get(TENANT, MAKEUP_ID)
+    if makeup.metadata.get(MAKEUP_FIELD) is None:
+        kit.usage.mark_makeup(TENANT, makeup.id, replaces=second.id, actor="ahmed")
+    kit.bookings.book(  # a rerun replays the first booking (its idempotency key)
         TENANT, makeup.id, "student:mariam", actor="admin", confirm=True, idempotency_key=MAKEUP_ID
     )
     story.tick(makeup.start - timedelta(minutes=15))
