@@ -237,7 +237,11 @@ class UsageRow:
 
     @property
     def remaining(self) -> int:
-        """``granted - used``: what is left of a period; over several, what went unused."""
+        """``granted - used``: what is left of a period; over several, what went unused.
+
+        Net: a period used beyond its credits (``on_limit="allow"``) counts
+        against the others' unused ones; the rows of ``by="period"`` show each.
+        """
         return self.granted - self.used
 
 
