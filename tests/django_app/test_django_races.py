@@ -23,8 +23,9 @@ from sessionkit.errors import (
     CapacityExceeded,
     DuplicateReschedule,
     SessionConflict,
+    TransientConflict,
 )
-from sessionkit.model.booking import CONFIRMED
+from sessionkit.model.booking import CANCELLED, CONFIRMED
 from sessionkit.ports import RESCHEDULES
 from sessionkit.services import SessionKit, TickReport
 from sessionkit.testing.clocks import ManualClock
@@ -267,3 +268,97 @@ def test_a_join_stored_while_the_session_ends_is_closed_at_the_end(
         "teacher:tara": [(T0 + 5 * minute, T0 + 20 * minute)],
         "student:sami": [(T0 + 19 * minute, T0 + 20 * minute)],
     }
+
+
+def _until_a_writer_waits(using: str) -> None:
+    """Return once a connection to ``using``'s PostgreSQL database waits for a lock."""
+    import time
+
+    from django.db import connections
+
+    deadline = time.monotonic() + 30
+    with connections[using].cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            row = cursor.fetchone()
+            if row is not None and row[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("no writer came to wait for a lock")
+
+
+def _in_thread(
+    work: Callable[[], object], outcomes: dict[str, BaseException | None], name: str
+) -> threading.Thread:
+    """Start ``work`` in a thread called ``name``; its outcome goes to ``outcomes[name]``."""
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # noqa: BLE001  # asserted by the tests
+            outcomes[name] = exc
+        else:
+            outcomes[name] = None
+        finally:
+            close_thread_connections()
+
+    thread = threading.Thread(target=run, name=name)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("status", [CONFIRMED, CANCELLED])
+def test_postgres_a_booking_racing_its_sessions_delete_is_a_retryable_conflict(
+    store: DjangoStore, status: str
+) -> None:
+    """Django checks foreign keys at the commit: the loser's is refused, as a sessionkit error.
+
+    A booking in play locks its session, so the delete waits and the booking commits
+    first; a cancelled one does not, and the delete commits first. Either way the
+    second commit broke a foreign key, which was Django's ``IntegrityError``.
+    """
+    if store.vendor != "postgresql":
+        pytest.skip("SQLite's writers take turns from their first statement: no such race")
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_booking_session("s1"))
+        uow.commit()
+    booked, go = threading.Event(), threading.Event()
+    outcomes: dict[str, BaseException | None] = {}
+
+    def book() -> None:
+        with store.unit_of_work() as uow:
+            uow.bookings.add(make_booking("b1", status=status))
+            booked.set()
+            assert go.wait(30)
+            uow.commit()
+
+    def delete() -> None:
+        with store.unit_of_work() as uow:
+            uow.sessions.delete(TENANT, "s1", expected_version=1)
+            uow.commit()
+
+    booker = _in_thread(book, outcomes, "book")
+    assert booked.wait(30)
+    deleter = _in_thread(delete, outcomes, "delete")
+    if status == CONFIRMED:
+        _until_a_writer_waits(store.using)  # the delete waits for the booking's lock
+    else:
+        deleter.join(30)
+    go.set()
+    booker.join(30)
+    deleter.join(30)
+    loser = "delete" if status == CONFIRMED else "book"
+    winner = "book" if loser == "delete" else "delete"
+    error = outcomes[loser]
+    assert outcomes[winner] is None, outcomes
+    assert isinstance(error, TransientConflict), outcomes
+    assert (error.reason, error.retryable, error.code) == ("constraint", True, "23503")
+    assert "nothing was written" in str(error)
+    with store.unit_of_work() as uow:
+        kept = uow.sessions.get_many(TENANT, ["s1"])
+        assert ([s.id for s in kept], uow.bookings.get_many(TENANT, ["b1"]) != []) == (
+            (["s1"], True) if status == CONFIRMED else ([], False)
+        )

@@ -27,7 +27,7 @@ from typing import Any, Self, TypeVar
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
 
-from sessionkit.adapters._driver_faults import translate
+from sessionkit.adapters._driver_faults import driver_code, translate
 from sessionkit.contrib.django._analytics import DjangoAnalytics
 from sessionkit.contrib.django._attendance import (
     DjangoOverrideRepository,
@@ -55,6 +55,7 @@ from sessionkit.errors import (
     InvalidValue,
     SessionKitError,
     StorageUnavailable,
+    TransientConflict,
     UnsupportedKind,
     WrongType,
 )
@@ -324,6 +325,8 @@ class DjangoUnitOfWork(UnitOfWorkBase):
         try:
             with self._translating():
                 self._end(keep=True)
+        except IntegrityError as error:
+            raise self._refused_at_commit(error) from error
         except StorageUnavailable as error:
             error.add_note(
                 "the connection was lost while committing: the commit may or may not "
@@ -331,6 +334,30 @@ class DjangoUnitOfWork(UnitOfWorkBase):
             )
             raise
         self._begin_next()
+
+    def _refused_at_commit(self, error: IntegrityError) -> TransientConflict:
+        """The error for a commit the database refused: a foreign key broken in a race.
+
+        Django makes its foreign keys ``DEFERRABLE INITIALLY DEFERRED``, so they
+        are checked when the transaction commits, not when a row is written.
+        Every write checked its parent first; a commit refused anyway means a
+        concurrent transaction deleted a record this unit pointed at (a
+        session booked while it was deleted), or pointed at one this unit
+        deleted. The transaction rolled back: nothing was written, and the
+        command's next attempt reads afresh (the parent gone, or the
+        dependent there), so it is retryable.
+        """
+        first = str(error).strip().splitlines()
+        return TransientConflict(
+            f"the database refused the commit ({first[0] if first else type(error).__name__}):"
+            " a concurrent transaction deleted a record this unit of work pointed at, or"
+            " pointed at one it deleted; nothing was written, and running it again"
+            " usually succeeds",
+            reason="constraint",
+            backend=self.vendor,
+            retryable=not self.joined,
+            code=driver_code(error.__cause__ or error, self.vendor),
+        )
 
     def defer_to_host(self, action: Callable[[], object]) -> bool:
         """Run ``action`` on the host's commit (``transaction.on_commit``) if this unit joined one.
