@@ -138,3 +138,61 @@ def test_a_write_that_adds_seats_past_a_lowered_capacity_is_still_refused(
                 attrs.evolve(offered, updated_at=NOW), expected_version=waiting.version
             )
     assert (full.value.capacity, full.value.taken, full.value.asked) == (2, 3, 1)
+
+
+def _waiting_for_three(kit: SessionKit) -> tuple[Session, str, str, str]:
+    """A full 3-seat session: ana confirmed for 3; ben waits for 3 seats, cai for 1."""
+    session = kit.sessions.create_extra(
+        T,
+        actor="tina",
+        title="Algebra",
+        start=datetime(2026, 3, 4, 10, tzinfo=UTC),
+        end=datetime(2026, 3, 4, 11, tzinfo=UTC),
+        resources=[ResourceRef("tutor", "tina")],
+        lifecycle="lms",
+        capacity=3,
+    )
+    ana = kit.bookings.book(T, session.id, "student:ana", actor="x", seats=3, confirm=True).id
+    ben = kit.bookings.book(T, session.id, "student:ben", actor="ben", seats=3, waitlist=True).id
+    cai = kit.bookings.book(T, session.id, "student:cai", actor="cai", waitlist=True).id
+    return session, ana, ben, cai
+
+
+def test_a_capacity_lowered_below_a_waitlist_place_ends_it_and_serves_the_next(
+    every_store: Engine | None,
+) -> None:
+    # Before, ben's place (3 seats of a session now of 2) could never be offered and,
+    # first in line, blocked everyone behind it: a session with 2 seats free and
+    # nobody in it refused cai and every newcomer until it started.
+    kit, _store, events = _kit(every_store)
+    session, ana, ben, cai = _waiting_for_three(kit)
+    kit.sessions.update(T, session.id, actor="tina", capacity=2)
+    ended = kit.bookings.get(T, ben)
+    assert (ended.status, kit.bookings.get(T, cai).status) == ("EXPIRED", "WAITLISTED")
+    kit.bookings.cancel(T, ana, actor="ana")
+    assert kit.bookings.get(T, cai).status == "OFFERED"
+    assert kit.bookings.remaining_seats(T, [session.id]) == {session.id: 1}
+    assert kit.bookings.book(T, session.id, "student:dan", actor="dan").status == "HELD"
+    lapsed = [
+        e for e in events.events if isinstance(e, BookingStatusChanged) and e.booking.id == ben
+    ][-1]
+    assert (type(lapsed).__name__, lapsed.change.transition, lapsed.actor) == (
+        "BookingExpired",
+        "lapse",
+        "tina",
+    )
+    assert lapsed.reason == (
+        "the session's capacity is 2, below the 3 seat(s) this waitlist place waits for"
+    )
+
+
+def test_a_waitlist_place_above_a_capacity_lowered_by_the_host_ends_at_the_next_write(
+    every_store: Engine | None,
+) -> None:
+    kit, store, _ = _kit(every_store)
+    session, ana, ben, cai = _waiting_for_three(kit)
+    _lower(store, session, 2)  # the host's own admin: no kit command ran
+    kit.bookings.cancel(T, ana, actor="ana")
+    assert kit.bookings.get(T, ben).status == "EXPIRED"
+    assert kit.bookings.get(T, cai).status == "OFFERED"
+    assert kit.bookings.remaining_seats(T, [session.id]) == {session.id: 1}

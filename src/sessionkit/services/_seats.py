@@ -162,6 +162,8 @@ def settle(
 ) -> Settled:
     """Expire the session's run-out holds, offers and waitlist, then offer freed seats in order.
 
+    A waitlist place asking for more seats than the session's capacity (lowered
+    since it joined) ends too: it could never be offered them.
     Call with the session's row locked. Reads only the bookings it may act
     on (``bookings.seating``): the run-out ones, the waitlist, and
     ``participant``'s, whose bookings in play come back in ``Settled.mine``.
@@ -169,18 +171,38 @@ def settle(
     seating = tx.bookings.seating(session.tenant, session.id, at=tx.now, participant=participant)
     for booking in seating.lapsed:
         expire(tx, booking)
+    waiting = seating.waiting
+    ended = {b.id: _end_unmet(tx, session, b, actor) for b in waiting if b.seats > session.capacity}
+    if ended:
+        waiting = tuple(b for b in waiting if b.id not in ended)
     free = session.capacity - seating.taken
-    offers = _offer_freed(ctx, tx, session, seating.waiting, free, actor)
-    mine = tuple(offers.get(b.id, b) for b in seating.mine)
+    offers = _offer_freed(ctx, tx, session, waiting, free, actor)
+    changed = offers | ended
+    mine = tuple(changed.get(b.id, b) for b in seating.mine if b.id not in ended)
     offered = sum(b.seats for b in offers.values())
     return Settled(
         taken=seating.taken + offered,
         mine=mine,
-        expired=len(seating.lapsed),
+        expired=len(seating.lapsed) + len(ended),
         offered=len(offers),
-        owed=seats_owed(b for b in seating.waiting if b.id not in offers),
+        owed=seats_owed(b for b in waiting if b.id not in offers),
         offered_seats=offered,
     )
+
+
+def _end_unmet(tx: Tx, session: Session, booking: Booking, actor: str | None) -> Booking:
+    """End a waitlist place that asks for more seats than ``session`` has at all; return it.
+
+    Its capacity was lowered below the place's seats after it joined: it can
+    never be offered them and, first in line, would block everyone behind it
+    (no one jumps the queue). It runs out now (``lapse``), as at the start.
+    """
+    why = (
+        f"the session's capacity is {session.capacity}, below the {booking.seats} seat(s) "
+        "this waitlist place waits for"
+    )
+    lapsed, change = BOOKING_LIFECYCLE.fire(booking, "lapse", now=tx.now, actor=actor, reason=why)
+    return store_booking_change(tx, booking, lapsed, [change], actor=actor, reason=why)
 
 
 def _offer_freed(

@@ -144,7 +144,8 @@ class SessionCommands(SessionStatusCommands):
         integer, at most the booking rules' ``max_capacity``: ``InvalidValue``).
         Seats it adds go to the waitlist at once, in order, as a cancel's do;
         lowered below the seats booked, the bookings keep them and nobody new
-        is seated until enough leave.
+        is seated until enough leave. A waitlist place waiting for more seats
+        than the new capacity can never be offered them: it ends (EXPIRED).
         """
         ctx = self._ctx
         session_args(tenant, session_id, actor, expected_version)
@@ -211,8 +212,10 @@ class SessionCommands(SessionStatusCommands):
             if ended:  # a hold that had run out, marked at the move: its seats are offered,
                 # or its session goes
                 stored = settle_moved(ctx, tx, stored, actor=actor)
-            elif stored.capacity > session.capacity and takes_bookings(ctx, stored, tx.now):
-                settle(ctx, tx, stored, actor=actor)  # the new seats go to the waitlist
+            elif stored.capacity != session.capacity and takes_bookings(ctx, stored, tx.now):
+                # New seats go to the waitlist; a place waiting for more seats than a
+                # lowered capacity has ends (it would block everyone behind it).
+                settle(ctx, tx, stored, actor=actor)
         return stored
 
     @retried
