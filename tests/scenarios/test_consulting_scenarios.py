@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
@@ -38,6 +39,7 @@ from sessionkit.demo.consulting import (
 from sessionkit.demo.consulting_dashboard import dashboard
 from sessionkit.demo.consulting_story import play
 from sessionkit.errors import (
+    BookingRefused,
     InvalidTransition,
     InvalidValue,
     PaymentNotFound,
@@ -211,6 +213,32 @@ def test_a_card_declined_later_cancels_the_session_and_frees_its_time(desk: Desk
     deliver(desk.c)
     assert desk.status(booked) == ("CANCELLED", CANCELLED, FAILED)
     assert showcase(desk.c, PRIYA)[0].start == request.start
+
+
+def test_a_public_booking_takes_only_what_the_showcase_offers(desk: Desk) -> None:
+    # The showcase listed her hours from a day ahead, but book_public took any time a
+    # form sent: 13:30 in her lunch break, 03:00 at night, an hour from now.
+    kit, zone = desk.c.kit, ZoneInfo(PRIYA.zone)
+    lunch = datetime(2026, 3, 4, 13, 30, tzinfo=zone)  # Wednesday, 13:00-14:00 is her break
+    night = datetime(2026, 3, 4, 3, tzinfo=zone)
+    for start in (lunch, night):
+        with pytest.raises(BookingRefused) as refused:
+            book_public(desk.c, desk.request(start=start.astimezone(ZoneInfo("America/New_York"))))
+        assert refused.value.rule == "outside_hours"
+        assert "10:00-13:00, 14:00-18:00 (Asia/Kolkata)" in str(refused.value)
+    soon = DEMO_NOW + timedelta(hours=1, minutes=30)  # Monday 12:00 in Kolkata: in her hours
+    with pytest.raises(BookingRefused) as refused:
+        book_public(desk.c, desk.request(start=soon))
+    assert refused.value.rule == "notice"
+    assert kit.queries.list(PRIYA.tenant, SessionQuery()).total == 0  # nothing written
+    assert kit.bookings.for_participant(PRIYA.tenant, client_ref("asha@example.com")) == []
+    # A client in New York books the first hour offered, given in her own zone.
+    first = showcase(desk.c, PRIYA)[0].start
+    booked = book_public(desk.c, desk.request(start=first.astimezone(ZoneInfo("America/New_York"))))
+    assert (booked.session.start, booked.session.tz) == (first, PRIYA.zone)
+    # The consultant adding a session by hand needs no notice.
+    by_hand = create_manual(desk.c, desk.request(email="dev@example.com", start=soon))
+    assert desk.status(by_hand) == ("CONFIRMED", CONFIRMED, PENDING)
 
 
 def _busy(desk: Desk, booked: Booked) -> list[str]:

@@ -47,23 +47,34 @@ import attrs
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.availability import Availability, free_slots
 from sessionkit.demo._common import every_payment, every_session, resume_provider
-from sessionkit.errors import InvalidValue, PaymentDeclined
+from sessionkit.errors import BookingRefused, InvalidValue, PaymentDeclined
 from sessionkit.model.booking import Booking
 from sessionkit.model.money import Money
 from sessionkit.model.payment import Payment
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.policies import BookingRules, FixedPrice, Pricing, Rate, RefundPolicy, RefundTier
+from sessionkit.policies import (
+    BookingRules,
+    FixedPrice,
+    NoticePolicy,
+    NoticeRule,
+    Pricing,
+    Rate,
+    RefundPolicy,
+    RefundTier,
+)
 from sessionkit.ports import BOOKINGS, PAYMENTS, UnitOfWorkFactory
 from sessionkit.services import SessionDraft, SessionKit
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
 from sessionkit.timespan import TimeSpan
+from sessionkit.zones import get_zone
 
 __all__ = [
     "CONSULTANTS",
     "DEFAULT_DB",
     "DEMO_NOW",
+    "NOTICE",
     "REFUNDS",
     "RULES",
     "Booked",
@@ -107,6 +118,10 @@ REFUNDS = RefundPolicy(tiers=(RefundTier(timedelta(hours=24), 100),), late_perce
 
 SHOWCASE_NOTICE = timedelta(hours=24)
 """The showcase offers hours starting at least this long from now."""
+
+NOTICE = NoticePolicy(rules=(NoticeRule("book", frozenset({"client"}), SHOWCASE_NOTICE),))
+"""A client books at least :data:`SHOWCASE_NOTICE` ahead, as the showcase offers; the consultant
+adding a session by hand books as ``"consultant"``, whom no rule names: any time ahead."""
 
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR")
 
@@ -223,6 +238,7 @@ def build_consulting(
         gateway=gateway,
         pricing=price,
         refunds=REFUNDS,
+        notice=NOTICE,
     )
     if uow is not None:  # what a stopped earlier run left to finish
         resume_provider(kit, gateway, [who.tenant for who in CONSULTANTS])
@@ -329,8 +345,24 @@ def book_public(c: Consulting, request: Request) -> Booked:
     before. A card declined at once ends the booking, and so cancels the
     session (``RULES.when_emptied``): its time is free again. Run again, it
     returns what the first run made.
+
+    The showcase's form sends any time it is given, so the time is held to
+    what the showcase offers: inside the consultant's weekly hours (else
+    ``BookingRefused``, rule ``"outside_hours"``), at least
+    :data:`SHOWCASE_NOTICE` ahead (the kit's :data:`NOTICE`: ``BookingRefused``,
+    rule ``"notice"``) and free (``SessionConflict``); nothing is written then.
     """
     tenant, ref = request.who.tenant, client_ref(request.email)
+    asked = TimeSpan.from_start(request.start, timedelta(minutes=request.minutes))
+    if not request.who.availability.covers(asked):
+        zone = get_zone(request.who.zone)
+        start, end = asked.start.astimezone(zone), asked.end.astimezone(zone)
+        raise BookingRefused(
+            "outside_hours",
+            f"{request.who.name} takes consultations on {'/'.join(request.who.days)} "
+            f"{', '.join(f'{a:%H:%M}-{b:%H:%M}' for a, b in request.who.hours)} "
+            f"({request.who.zone}); {start:%a %d %b %H:%M}-{end:%H:%M} is outside them",
+        )
     new_client = not c.kit.bookings.for_participant(tenant, ref, limit=1)
     send = partial(
         c.kit.payments.book,
@@ -374,6 +406,7 @@ def create_manual(c: Consulting, request: Request) -> Booked:
         actor=actor,
         role="client",
         idempotency_key=request.key,
+        acting_role="consultant",  # no notice: she books her own time for her client
         metadata=_contact(request),
         manual=True,
         confirm=True,
