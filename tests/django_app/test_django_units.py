@@ -246,6 +246,38 @@ def test_a_database_of_a_vendor_the_store_refuses_is_an_error(
     assert caught.value.value == vendor
 
 
+class _SessionkitOn:
+    """A host's router: sessionkit's tables on one alias (``None``: on none)."""
+
+    def __init__(self, alias: str | None) -> None:
+        self.alias = alias
+
+    def allow_migrate(self, db: str, app_label: str, **hints: object) -> bool | None:
+        return db == self.alias if app_label == "sessionkit" else None
+
+
+def test_the_store_refuses_an_alias_the_routers_keep_its_tables_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A host routing sessionkit to another database, with DjangoStore() as docs/django.md
+    # shows: it wrote to tables migrate never made on 'default' (or stale ones left there,
+    # which the admin, reading where the routers point, never showed); on a MySQL default
+    # it was refused as MySQL, though the routers kept sessionkit on PostgreSQL or SQLite.
+    monkeypatch.setattr(connections["default"], "vendor", "mysql")
+    with override_settings(DATABASE_ROUTERS=[_SessionkitOn("sqlite_file")]):
+        with pytest.raises(InvalidValue) as caught:
+            DjangoStore()
+        assert caught.value.value == "default"
+        assert "DATABASE_ROUTERS keep sessionkit's tables off 'default'" in str(caught.value)
+        assert "pass using='sqlite_file'" in str(caught.value)
+        assert DjangoStore(using="sqlite_file").using == "sqlite_file"
+    with (
+        override_settings(DATABASE_ROUTERS=[_SessionkitOn(None)]),
+        pytest.raises(InvalidValue, match="let a router allow migrating the app"),
+    ):
+        DjangoStore(using="sqlite_file")
+
+
 @pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York"])
 def test_a_local_time_zone_of_a_sqlite_database_is_an_error_and_refused(
     monkeypatch: pytest.MonkeyPatch, zone: str

@@ -25,7 +25,14 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    IntegrityError,
+    connections,
+    router,
+    transaction,
+)
 
 from sessionkit.adapters._driver_faults import driver_code, translate
 from sessionkit.contrib.django._analytics import DjangoAnalytics
@@ -50,6 +57,7 @@ from sessionkit.contrib.django._usage import (
     DjangoUsageRepository,
 )
 from sessionkit.contrib.django.checks import VENDORS, local_time_zone
+from sessionkit.contrib.django.models import SessionRecord
 from sessionkit.contrib.django.signals import events_committed
 from sessionkit.errors import (
     InvalidValue,
@@ -150,6 +158,24 @@ class DjangoStore:
             )
         self.publisher = check_publisher(publisher)
         self.using = using
+        if not router.allow_migrate_model(using, SessionRecord):
+            # The admin reads where the routers send sessionkit's models; a store
+            # elsewhere would write to tables migrate never made (or left behind).
+            holding = [
+                alias for alias in connections if router.allow_migrate_model(alias, SessionRecord)
+            ]
+            raise InvalidValue(
+                f"DjangoStore(using={shown(using)}): your DATABASE_ROUTERS keep sessionkit's"
+                f" tables off {shown(using)} (allow_migrate says no), so migrate never makes"
+                " them there; "
+                + (
+                    f"pass using={shown(holding[0])}, where the routers put them"
+                    if holding
+                    else "let a router allow migrating the app 'sessionkit' to one database"
+                ),
+                value=using,
+                expected=" or ".join(map(repr, holding)) or "an alias the routers migrate",
+            )
         if self.vendor not in VENDORS:
             raise InvalidValue(
                 f"sessionkit's Django store runs on PostgreSQL and SQLite, and the database"
