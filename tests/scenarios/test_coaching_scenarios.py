@@ -17,9 +17,11 @@ from sessionkit.demo.coaching import (
     DEMO_NOW,
     TENANT,
     Coaching,
+    Person,
     attendance,
     build_coaching,
     complete,
+    confirm,
     contract_sessions,
     join,
     progress,
@@ -122,6 +124,26 @@ def test_reschedules_follow_the_notice_by_role(c: Coaching) -> None:
     report = kit.approve_reschedules(TENANT, now=asked.deadline)
     assert [r.status for r in report.approved] == ["AUTO_APPROVED"]
     assert kit.queries.get(TENANT, first.id).start == first.start + timedelta(days=1)
+
+
+def test_the_coach_confirms_a_scheduled_session_of_hers_once(c: Coaching) -> None:
+    # The seed's "POST /sessions/<id>/confirm (coach)" and confirmed_by_coach had no
+    # counterpart in the rebuild.
+    first, second = sign(c, contract_for())[:2]
+    other = Person("coach", "ida", "Ida Berg", "Europe/Berlin")
+    for who in (STUDENT, other):
+        with pytest.raises(ActionRefused) as refused:
+            confirm(c, first, who)
+        assert refused.value.rule == "not_the_coach"
+    assert "confirmed_by_coach" not in c.kit.queries.get(TENANT, first.id).metadata
+    done = confirm(c, first, COACH)
+    assert (done.status, done.metadata["confirmed_by_coach"]) == ("SCHEDULED", True)
+    assert confirm(c, first, COACH) == done  # confirmed once: nothing written again
+    c.clock.set(second.start)
+    c.kit.sessions.cancel(TENANT, second.id, actor="mia", role="student")
+    with pytest.raises(ActionRefused) as refused:
+        confirm(c, second, COACH)
+    assert refused.value.rule == "not_scheduled"
 
 
 def test_completion_by_either_side_after_the_start_with_bounded_notes(c: Coaching) -> None:

@@ -12,6 +12,9 @@ Sessions are kept in the coach's zone; the student reads them in her own.
 notice, coaches with 48, within 10 hours only students; the other side has
 24 hours to answer and silence approves (the tick ``kit.approve_reschedules``).
 
+**Confirming.** The coach confirms a session with :func:`confirm` (the
+seed's ``confirmed_by_coach``, an own field beside the status).
+
 **Joining, attendance and no-shows.** Coach and student enter the session's
 meeting room with a credential from ``kit.attendance.join_credential`` (while
 SCHEDULED, from ten minutes before the start: :data:`ATTENDANCE`); the
@@ -44,6 +47,7 @@ import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.demo._common import every_session
+from sessionkit.errors import ActionRefused
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.model.session import ResourceRef, Session
@@ -70,6 +74,7 @@ __all__ = [
     "attendance",
     "build_coaching",
     "complete",
+    "confirm",
     "contract_sessions",
     "join",
     "progress",
@@ -199,6 +204,38 @@ def sign(c: Coaching, contract: Contract) -> list[Session]:
             metadata={"contract": contract.key, "number": number},
         )
     return contract_sessions(c, contract)
+
+
+def confirm(c: Coaching, session: Session, who: Person) -> Session:
+    """``who``, the session's coach, confirms it (the seed's ``POST /sessions/<id>/confirm``).
+
+    Kept as the own field ``confirmed_by_coach`` (the seed's column: a flag
+    beside the status, not a status), written with ``kit.sessions.set_fields``
+    at the version read, so it lands only on the session as checked. Only the
+    session's own coach confirms (``ActionRefused``, rule ``"not_the_coach"``),
+    and only a SCHEDULED session (rule ``"not_scheduled"``); a confirmed one is
+    returned as it is (a rerun writes nothing).
+    """
+    current = c.kit.queries.get(TENANT, session.id)
+    if who.role != "coach" or who.ref not in current.resources:
+        raise ActionRefused(
+            "not_the_coach",
+            f"only the coach of session {current.id!r} confirms it, not {who.role} {who.slug!r}",
+        )
+    if current.metadata.get("confirmed_by_coach") is True:
+        return current
+    if current.status != "SCHEDULED":
+        raise ActionRefused(
+            "not_scheduled",
+            f"session {current.id!r} is {current.status}: only a SCHEDULED session is confirmed",
+        )
+    return c.kit.sessions.set_fields(
+        TENANT,
+        current.id,
+        actor=who.slug,
+        set={"confirmed_by_coach": True},
+        expected_version=current.version,
+    )
 
 
 def join(c: Coaching, session: Session, who: Person) -> JoinCredential | None:

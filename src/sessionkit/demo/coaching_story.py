@@ -20,12 +20,13 @@ from sessionkit.demo.coaching import (
     attendance,
     build_coaching,
     complete,
+    confirm,
     contract_sessions,
     join,
     progress,
     sign,
 )
-from sessionkit.errors import RescheduleRefused
+from sessionkit.errors import ActionRefused, RescheduleRefused
 from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.model.session import Session
 from sessionkit.ports import UnitOfWorkFactory
@@ -189,6 +190,11 @@ def run_story(c: Coaching, contract: Contract) -> list[str]:
         f"contract {contract.key}: {len(sessions)} sessions of {contract.subject}, "
         f"{contract.student.name} with {contract.coach.name}, weekly from {first}"
     )
+    try:
+        confirmed = confirm(c, sessions[0], COACH).metadata["confirmed_by_coach"]
+    except ActionRefused as refused:  # a database an older demo, without confirming, left
+        confirmed = f"refused, rule {refused.rule!r}"
+    s.say(f"{COACH.name} confirms session 1: confirmed_by_coach {confirmed}")
     s.ask(1, COACH, "I have to travel on Tuesday", days=1)
     second = s.ask(2, STUDENT, "My exam moved to that Tuesday", days=1)
     s.at(start + timedelta(hours=2))
