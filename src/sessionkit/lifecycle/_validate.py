@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import cast
 
 import attrs
@@ -18,6 +19,7 @@ from sessionkit.errors import InvalidLifecycle, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.lifecycle._checks import check_text, items
 from sessionkit.lifecycle.definition import Status, Transition
+from sessionkit.lifecycle.guards import guard_roles, has_started
 
 
 def to_statuses(value: Iterable[Status]) -> tuple[Status, ...]:
@@ -177,6 +179,31 @@ def _timed_cycle(transitions: Sequence[Transition]) -> list[str] | None:
     return None
 
 
+def _clock_refusal(transition: Transition) -> str | None:
+    """Return why a guard of timed ``transition`` refuses the clock every time, or ``None``.
+
+    The clock fires with no role and asks the guards as of the due instant, so a
+    :func:`~sessionkit.lifecycle.roles` guard always refuses it, and so does
+    :data:`~sessionkit.lifecycle.has_started` on a timer due before the start.
+    """
+    timer = transition.timer
+    if timer is None:
+        return None
+    allowed = guard_roles(transition.guards)
+    if allowed is not None:
+        return (
+            f"its guard role in {'/'.join(sorted(allowed))} refuses the clock, which fires "
+            "with no role"
+        )
+    if (
+        any(guard is has_started for guard in transition.guards)
+        and timer.anchor == "start"
+        and timer.offset < timedelta(0)
+    ):
+        return f"its guard has_started refuses it at {timer.describe()}, before the start"
+    return None
+
+
 def _check_entry(lifecycle: str, known: dict[str, Status], entry: str, *, named: bool) -> None:
     """Check the entry status: known, not terminal, and no cancellation (it is not entered so).
 
@@ -275,6 +302,16 @@ def validate(
         initial[0] if scheduled is None else scheduled,
         named=scheduled is not None,
     )
+    for transition in expanded:
+        why = _clock_refusal(transition)
+        if why is not None:
+            raise _fail(
+                lifecycle,
+                "timer_never_fires",
+                transition.name,
+                f"transition {shown(transition.name)} is timed, but {why}: the clock would "
+                "never fire it; drop the timer or that guard",
+            )
     cycle = _timed_cycle(expanded)
     if cycle is not None:
         raise _fail(

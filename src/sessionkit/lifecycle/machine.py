@@ -84,10 +84,13 @@ class Lifecycle:
     ``problem`` is one of ``invalid_name``, ``no_statuses``, ``duplicate_status``,
     ``no_initial``, ``several_initial``, ``duplicate_transition``, ``no_sources``,
     ``unknown_status``, ``transition_from_terminal``, ``dead_end``, ``unreachable``,
-    ``timed_cycle``, ``invalid_subject``, ``invalid_field``, ``terminal_entry`` or
-    ``cancelled_entry``. A part of the wrong type (a guard that cannot be called, a
-    timer that is no :class:`Timer`, a single string where a collection belongs)
-    raises :class:`~sessionkit.errors.WrongType` naming the field, when built.
+    ``timed_cycle``, ``timer_never_fires`` (a timed transition whose guard refuses
+    the clock every time: :func:`~sessionkit.lifecycle.roles`, or ``has_started``
+    on a timer due before the start), ``invalid_subject``, ``invalid_field``,
+    ``terminal_entry`` or ``cancelled_entry``. A part of the wrong type (a guard
+    that cannot be called, a timer that is no :class:`Timer`, a single string
+    where a collection belongs) raises :class:`~sessionkit.errors.WrongType`
+    naming the field, when built.
 
     ``field`` names the attribute holding the status. ``subject`` names the
     kind of aggregate the lifecycle drives (``"session"``, ``"payment"``, ...;

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from sessionkit.errors import InvalidLifecycle, LifecycleError
-from sessionkit.lifecycle import ANY, Lifecycle, Status, Timer, Transition
+from sessionkit.lifecycle import ANY, Lifecycle, Status, Timer, Transition, has_started, roles
+from sessionkit.lifecycles import marketplace
 
 
 def build(statuses: list[Status], transitions: list[Transition]) -> Lifecycle:
@@ -167,3 +168,40 @@ def test_invalid_lifecycle_is_a_lifecycle_error_and_a_value_error() -> None:
     assert isinstance(error, LifecycleError)
     assert isinstance(error, ValueError)
     assert str(error).startswith("lifecycle 'probe': ")
+
+
+def test_a_timer_behind_a_role_guard_is_refused_as_never_firing() -> None:
+    # The clock fires with no role, which roles() refuses: such a timer used to be
+    # accepted, drawn in the diagram, and never fire (next_due None, advance nothing).
+    with pytest.raises(InvalidLifecycle) as info:
+        marketplace.replace_transition("end", timer=Timer.after_end())
+    assert (info.value.problem, info.value.subject) == ("timer_never_fires", "end")
+    assert "role in admin/host/provider refuses the clock" in str(info.value)
+    error = failure(
+        [A, END],
+        [Transition("close", "A", "END", guards=[roles("host")], timer=Timer.after_end())],
+    )
+    assert (error.problem, error.subject) == ("timer_never_fires", "close")
+    # Without the role guard the clock ends the slot.
+    ending = marketplace.replace_transition("end", timer=Timer.after_end(), guards=[])
+    assert ending.transition("end").timed
+
+
+def test_a_timer_due_before_the_start_behind_has_started_is_refused() -> None:
+    error = failure(
+        [A, END],
+        [
+            Transition(
+                "open",
+                "A",
+                "END",
+                guards=[has_started],
+                timer=Timer.before_start(timedelta(minutes=5)),
+            )
+        ],
+    )
+    assert (error.problem, error.subject) == ("timer_never_fires", "open")
+    assert "has_started refuses it at start - 5 min" in str(error)
+    # At or after the start it can fire, and is kept.
+    for timer in (Timer.after_start(), Timer.after_end(timedelta(minutes=-5))):
+        build([A, END], [Transition("open", "A", "END", guards=[has_started], timer=timer)])
