@@ -17,6 +17,7 @@ from sessionkit.errors import (
     BookingRefused,
     CapacityExceeded,
     HoldExpired,
+    InvalidDuration,
     InvalidTransition,
     InvalidValue,
     NaiveDatetime,
@@ -249,6 +250,18 @@ def test_rules_whose_notice_outlasts_their_horizon_are_refused() -> None:
     assert "max_horizon (1 day, 0:00:00)" in str(caught.value)
     edge = BookingRules(min_notice=timedelta(days=1), max_horizon=timedelta(days=1))
     assert edge.min_notice == edge.max_horizon  # one instant per session: allowed
+
+
+def test_rules_with_a_horizon_of_zero_are_refused() -> None:
+    # Before, every booking was refused "max_horizon" with allows_at the session's start,
+    # an instant at which it is refused "in_the_past": a wait that never ends.
+    with pytest.raises(InvalidDuration) as caught:
+        BookingRules(max_horizon=timedelta(0))
+    assert caught.value.value == timedelta(0)
+    assert "max_horizon of 0 lets no session be booked" in str(caught.value)
+    assert BookingRules(max_horizon=timedelta(microseconds=1)).max_horizon == timedelta(
+        microseconds=1
+    )
 
 
 @pytest.mark.parametrize("seats", [True, False])

@@ -65,6 +65,19 @@ def _positive_duration(_instance: object, attribute: attrs.Attribute[Any], value
         )
 
 
+def _horizon(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    _non_negative(_instance, attribute, value)
+    if value == timedelta(0):
+        # Every start is then in the past or past the horizon, and the horizon's
+        # allows_at (the start itself) names an instant the past refuses.
+        raise InvalidDuration(
+            f"BookingRules.{attribute.name} of 0 lets no session be booked; give a timedelta "
+            "longer than 0, or None for no limit",
+            value=value,
+            expected="None or a timedelta > 0 and <= 36,600 days",
+        )
+
+
 def _positive_count(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         raise InvalidValue(
@@ -120,7 +133,8 @@ class BookingRules:
     - ``min_notice``: book at least this long before the start (a start in the
       past is always refused, rule ``in_the_past``).
     - ``max_horizon``: book at most this far ahead (the marketplace: 4 weeks);
-      ``None`` for no limit; never shorter than ``min_notice`` (``InvalidValue``).
+      ``None`` for no limit; never 0 (``InvalidDuration``) nor shorter than
+      ``min_notice`` (``InvalidValue``): either would refuse every start.
     - ``max_capacity``: the largest capacity a bookable session may have (the
       marketplace: 20); ``None`` for no limit.
     - ``per_day`` / ``per_week``: the most seat-taking bookings one participant
@@ -148,7 +162,7 @@ class BookingRules:
     min_notice: timedelta = attrs.field(
         default=timedelta(0), validator=attrs.validators.and_(_not_none, _non_negative)
     )
-    max_horizon: timedelta | None = attrs.field(default=None, validator=_non_negative)
+    max_horizon: timedelta | None = attrs.field(default=None, validator=_horizon)
     max_capacity: int | None = attrs.field(default=None, validator=_positive_count)
     per_day: int | None = attrs.field(default=None, validator=_positive_count)
     per_week: int | None = attrs.field(default=None, validator=_positive_count)
