@@ -7,7 +7,7 @@ A contract is N ``coaching`` sessions between a student and a coach
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import attrs
@@ -144,6 +144,17 @@ def test_the_coach_confirms_a_scheduled_session_of_hers_once(c: Coaching) -> Non
     with pytest.raises(ActionRefused) as refused:
         confirm(c, second, COACH)
     assert refused.value.rule == "not_scheduled"
+
+
+def test_a_lesson_moved_a_day_later_across_dst_keeps_its_hour() -> None:
+    # From Friday 20 March the second lesson is Saturday 28 March, 18:00 in Berlin; the
+    # student's "a day later" was 24 elapsed hours: Sunday 19:00 CEST, after the clocks
+    # went forward.
+    report = play(datetime(2026, 3, 20, 12, tzinfo=UTC))
+    assert (
+        "asks to move session 2 to Sun 29 Mar 18:00 CEST / Sun 29 Mar 12:00 EDT: PENDING" in report
+    )
+    assert "  2  Sun 29 Mar 18:00 CEST / Sun 29 Mar 12:00 EDT   COMPLETED" in report
 
 
 def test_completion_by_either_side_after_the_start_with_bounded_notes(c: Coaching) -> None:

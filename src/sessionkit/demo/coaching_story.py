@@ -30,7 +30,7 @@ from sessionkit.errors import ActionRefused, RescheduleRefused
 from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.model.session import Session
 from sessionkit.ports import UnitOfWorkFactory
-from sessionkit.zones import check_instant, get_zone
+from sessionkit.zones import check_instant, get_zone, resolve_local
 
 __all__ = ["COACH", "STUDENT", "contract_for", "play", "render", "run_story"]
 
@@ -44,6 +44,17 @@ def contract_for(now: datetime = DEMO_NOW) -> Contract:
     day = (now + timedelta(days=1)).astimezone(zone).date()
     first = datetime.combine(day, time(18), tzinfo=zone)
     return Contract(key="C-1", student=STUDENT, coach=COACH, subject="German", count=6, first=first)
+
+
+def _days_later(start: datetime, days: int) -> datetime:
+    """``days`` later at the same wall time in the coach's zone, whatever DST does between.
+
+    A lesson asked "a day later" keeps its hour: Saturday 28 March 18:00 in
+    Berlin becomes Sunday 18:00 CEST, not 19:00 (24 elapsed hours).
+    """
+    zone = get_zone(COACH.zone)
+    wall = start.astimezone(zone).replace(tzinfo=None) + timedelta(days=days)
+    return resolve_local(wall, zone)
 
 
 def _both(at: datetime) -> str:
@@ -103,7 +114,7 @@ class _Story:
         if made:  # a rerun: asked the first time
             self.say(f"{who.name}'s request for session {number} is {made[0].status} already")
             return made[0]
-        proposed = None if days is None else session.start + timedelta(days=days)
+        proposed = None if days is None else _days_later(session.start, days)
         try:
             asked = self.kit.reschedules.request(
                 TENANT,
