@@ -78,7 +78,16 @@ class Tables:
                 expected=f"a status name of lifecycle {shown(self.lifecycle)} (str)",
             )
         if status not in self.status_by_name:
-            raise self.unknown_status(status)
+            # A stored value whose lifecycle was changed under it: name the value, and
+            # say how to move it on, since nothing can fire from a status not declared.
+            raise UnknownStatus(
+                f"{type(value).__name__} {shown(getattr(value, 'id', None))} is in status "
+                f"{status!r}, which is not a status of lifecycle {self.lifecycle!r}; a "
+                "lifecycle changed under stored values must keep the statuses they are in "
+                "(with a transition out) until none is left there",
+                value=status,
+                expected=", ".join(self.status_by_name),
+            )
         return self.status_by_name[status].name
 
     def unknown_status(self, name: object) -> UnknownStatus:
