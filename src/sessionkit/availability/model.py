@@ -223,9 +223,11 @@ class Availability:
     Hours are local wall times in ``zone``, so "Mondays 09:00-12:00" in Berlin is
     08:00 UTC in winter and 07:00 UTC in summer. A date's hours (weekly plus
     extra) are merged as wall times first; then each stretch's start and end
-    are read as RFC 5545 section 3.3.5 says (see :mod:`sessionkit.zones`), so
-    hours that lie wholly in a DST gap, such as 02:00-03:00 on the day clocks
-    jump from 02:00 to 03:00, are not available at all.
+    are read as RFC 5545 section 3.3.5 says (see :mod:`sessionkit.zones`): a
+    skipped wall time takes the offset before the gap. So hours that are the
+    gap, such as 02:00-03:00 on the day clocks jump from 02:00 to 03:00, are
+    not available at all, while 02:10-02:20 that day is 03:10-03:20 in
+    summer time.
 
     Overrides, applied per local date: a *blocked* date (or range of dates, such
     as a holiday) has none of its weekly or recurring hours; *extra* hours on a

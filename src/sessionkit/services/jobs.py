@@ -30,7 +30,8 @@ def timed_statuses(registry: LifecycleRegistry) -> dict[str, frozenset[str]]:
     lifecycle (the academy's SCHEDULED) is not a candidate in another that has
     no timer from it (the LMS's), where nothing would ever move it on. A
     session of a lifecycle the registry does not know stays a candidate, so
-    the tick reports it.
+    the tick reports it, when its status is one some known lifecycle times
+    (the statuses asked for are those); in any other status it is passed over.
     """
     return {
         name: frozenset(
