@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import pytest
 
+from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import InvalidValue, PaymentDeclined, WrongType
 from sessionkit.model.booking import CANCELLED, EXPIRED, HELD
 from sessionkit.model.events import SessionCanceled
@@ -207,3 +208,20 @@ def test_a_bad_transition_name_is_refused_when_the_rules_are_made(
     with pytest.raises(error) as caught:
         BookingRules(when_emptied=value)  # type: ignore[arg-type]
     assert "when_emptied" in str(caught.value)
+
+
+def test_a_transition_no_lifecycle_of_the_kit_has_is_refused_when_the_kit_is_made() -> None:
+    # Before, a typo ("cancle") was taken, and a session its last booking left stayed
+    # as it was, silently, its time blocked: exactly what the rule is there to prevent.
+    with pytest.raises(InvalidValue) as caught:
+        SessionKit(
+            uow=InMemoryStore().unit_of_work,
+            clock=ManualClock(NOW),
+            booking_rules=BookingRules(when_emptied="cancle"),
+        )
+    assert caught.value.value == "cancle"
+    assert "BookingRules.when_emptied 'cancle' is no transition of any lifecycle" in str(
+        caught.value
+    )
+    kit = SessionKit(uow=InMemoryStore().unit_of_work, clock=ManualClock(NOW), booking_rules=RULES)
+    assert kit.context.booking_rules == RULES

@@ -138,6 +138,25 @@ def _check_parts(parts: dict[str, object]) -> None:
             raise WrongType(value, name=name, expected=wanted)
 
 
+def _check_when_emptied(rules: object, lifecycles: LifecycleRegistry) -> None:
+    """Refuse rules whose ``when_emptied`` no lifecycle of the kit has: a typo, never fired.
+
+    One set of rules for every session is judged here, once; rules picked per
+    session (a function) cannot be before a session picks them.
+    """
+    if not isinstance(rules, BookingRules) or rules.when_emptied is None:
+        return
+    name = rules.when_emptied
+    names = {t.name for lifecycle in lifecycles for t in lifecycles.get(lifecycle).transitions}
+    if name not in names:
+        raise InvalidValue(
+            f"BookingRules.when_emptied {shown(name)} is no transition of any lifecycle of "
+            f"the kit ({', '.join(sorted(lifecycles))}); it would never be fired",
+            value=name,
+            expected="a transition of the kit's lifecycles, such as 'cancel'",
+        )
+
+
 _REQUIRED = frozenset({"uow", "clock", "lifecycles", "ids"})
 """The parts a kit cannot do without (``None`` is refused for them)."""
 
@@ -237,6 +256,7 @@ class SessionKit:
                 "rooms": rooms,
             }
         )
+        _check_when_emptied(booking_rules, lifecycles)
         attendance = AttendancePolicy() if attendance is None else attendance
         if not isinstance(attendance, AttendancePolicy):
             raise WrongType(attendance, name="attendance", expected="an AttendancePolicy or None")
