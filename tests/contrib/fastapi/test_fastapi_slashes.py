@@ -10,17 +10,17 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Path
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.contrib.fastapi import sessionkit_router
+from sessionkit.contrib.fastapi import Caller, sessionkit_router
 from sessionkit.contrib.fastapi._paths import segment_path
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
@@ -258,6 +258,33 @@ def test_a_mounted_app_reaches_ids_with_a_slash(kit: SessionKit) -> None:
     outer = Starlette(routes=[Mount("/api", app=api)])
     with TestClient(outer) as client:
         assert ok(client.get("/api/v1/sessions/a%2Fb"))["id"] == "a/b"
+
+
+def org_caller(org: Annotated[str, Path()]) -> Caller:
+    """A host whose tenant is a parameter of the prefix it includes the router under."""
+    return Caller(org, actor="t", roles={"admin"})
+
+
+@pytest.mark.parametrize("org", ["50%", "acme/eu", "caf\xe9"])
+def test_the_hosts_own_prefix_parameter_is_decoded_once(kit: SessionKit, org: str) -> None:
+    # A tenant read from the prefix (/orgs/{org}/v1) was handed over still encoded ("50%25",
+    # "acme%2Feu"): the caller saw another tenant than the one the client named.
+    kit.sessions.create_extra(
+        org,
+        actor="t",
+        start=NOW + timedelta(days=1),
+        end=NOW + timedelta(days=1, hours=1),
+        lifecycle="lms",
+        session_id="a/b",
+    )
+    app = FastAPI()
+    app.include_router(
+        sessionkit_router(kit=lambda: kit, caller=org_caller), prefix="/orgs/{org}/v1"
+    )
+    with TestClient(app) as client:
+        assert ok(client.get(f"/orgs/{encoded(org)}/v1/sessions/a%2Fb"))["id"] == "a/b"
+        body = problem(client.get(f"/orgs/{encoded(org)}/v1/sessions/zz"), 404, "SessionNotFound")
+        assert body["tenant"] == org
 
 
 @pytest.mark.parametrize(

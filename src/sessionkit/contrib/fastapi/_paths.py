@@ -212,10 +212,15 @@ class SegmentRoute(APIRoute):
     def _match_read(self, scope: Scope, read: _Read) -> tuple[Match, Scope]:
         match, child = super().matches({**scope, "path": read.route_path, "root_path": ""})
         if match is not Match.NONE:
+            # Every parameter matched here was read from the path re-encoded, the host's own in
+            # the include_router prefix (``/orgs/{org}/v1``) too, which newer FastAPI matches
+            # with the route's and this route's param_convertors do not name; those an outer
+            # mount matched were decoded already.
+            outer = scope.get("path_params") or {}
             params = child["path_params"]
-            for name in self.param_convertors:
-                if isinstance(params.get(name), str):
-                    params[name] = unquote(params[name])
+            for name, value in params.items():
+                if isinstance(value, str) and (name in self.param_convertors or name not in outer):
+                    params[name] = unquote(value)
         return match, child
 
     def _slash_redirect(self, scope: Scope) -> str | None:
