@@ -224,6 +224,19 @@ def test_text_that_is_no_instant_in_a_query_names_the_parameter_and_the_form(
     assert "2026-03-02T10:00:00+01:00, or Z for UTC" in body["detail"]
 
 
+def test_an_offsets_plus_sent_unencoded_in_a_query_is_told_to_be_sent_as_2b(
+    client: TestClient,
+) -> None:
+    # "?start_from=2026-03-02T10:00:00+01:00" typed as the docs show it: the + reads as a
+    # space, and the problem only said to send the UTC offset the client had sent.
+    answer = client.get("/v1/sessions?start_from=2026-03-02T10:00:00+01:00")
+    body = problem(answer, 422, "NotADatetime")
+    assert (body["name"], body["value"]) == ("start_from", "2026-03-02T10:00:00 01:00")
+    assert "send the offset's + as %2B" in body["detail"], body["detail"]
+    other = client.get("/v1/sessions", params={"start_from": "2026-03-02T10:00:00 "})
+    assert "%2B" not in problem(other, 422, "NotADatetime")["detail"]
+
+
 def test_an_aware_instant_in_a_query_is_read_as_sent(client: TestClient) -> None:
     for sent in ("2026-03-02T10:00:00+01:00", "2026-03-02T09:00:00Z"):
         answer = client.get("/v1/sessions", params={"start_from": sent})

@@ -254,9 +254,25 @@ def instant(text: str | None, name: str) -> datetime | None:
     try:
         read = datetime.fromisoformat(text)
     except ValueError:
-        raise NotADatetime(
-            text, name=name, expected=f"date-time in ISO 8601 with a UTC offset ({WITH_OFFSET})"
-        ) from None
+        expected = f"date-time in ISO 8601 with a UTC offset ({WITH_OFFSET})"
+        if _plus_as_space(text):
+            expected += "; a + in a query string reads as a space, so send the offset's + as %2B"
+        raise NotADatetime(text, name=name, expected=expected) from None
     if read.tzinfo is None:
         raise NaiveDatetime(read, name=name)
     return read
+
+
+def _plus_as_space(text: str) -> bool:
+    """Whether ``text`` is an instant whose offset's ``+`` a query string turned into a space.
+
+    ``?start=2026-03-02T10:00:00+01:00`` arrives as ``2026-03-02T10:00:00 01:00``:
+    the client sent the offset asked for, unencoded.
+    """
+    head, space, offset = text.rpartition(" ")
+    if not space or not head:
+        return False
+    try:
+        return datetime.fromisoformat(f"{head}+{offset}").tzinfo is not None
+    except ValueError:
+        return False
