@@ -116,6 +116,29 @@ def test_an_individual_lesson_nobody_joined_is_absent_and_counts(a: Academy) -> 
     assert a.rooms.is_open(T, circle.id)
 
 
+def test_a_join_in_a_circles_room_after_its_end_holds_and_charges_nothing(a: Academy) -> None:
+    """Nobody came to the circle, so it stayed READY with its room open; a student who
+    wanders into that room the next day is not the circle being held: it stays READY and
+    nobody's subscription is charged for it (the join is still stored)."""
+    circle = a.schedule("circle", time(16), 8)[0]
+    a.kit.usage.subscribe(
+        T, actor="admin", subscriber="student:omar", credits=4, starts=NOW, tz=RIYADH
+    )
+    a.kit.bookings.book(T, circle.id, "student:omar", actor="admin", confirm=True)
+    a.kit.advance_due(T, now=circle.start - 15 * MIN)
+    a.kit.advance_due(T, now=circle.end + 10 * MIN)
+    assert a.status(circle) == "READY"
+    next_day = circle.end + timedelta(days=1)
+    a.rooms.join(T, circle.id, "student:omar", at=next_day)
+    a.deliver(next_day)
+    a.kit.advance_due(T, now=next_day + timedelta(hours=1))
+    assert a.status(circle) == "READY"
+    assert a.kit.usage.entries(T, session_id=circle.id) == []
+    assert [p.participant for p in a.kit.attendance.presence(T, circle.id)] == [
+        ResourceRef("student", "omar")
+    ]
+
+
 def test_the_teachers_report_wins_over_the_meeting_log(a: Academy) -> None:
     circle = a.schedule("circle", time(16), 8)[0]
     a.kit.advance_due(T, now=circle.start - 15 * MIN)

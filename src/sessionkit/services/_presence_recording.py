@@ -93,8 +93,10 @@ class PresenceRecording:
         ONGOING), if it leaves the session's status, dated at that join (with
         the timed transitions due by then before it: see
         :func:`start_on_join`); a session it does not leave is left to the
-        tick, unmoved. Events already stored (a replay) and repeats
-        within the batch count as ``duplicates``; events naming no session of
+        tick, unmoved. A join at or after the session's scheduled end is
+        stored and starts nothing (a room left open, joined days later).
+        Events already stored (a replay) and repeats within the batch count
+        as ``duplicates``; events naming no session of
         the tenant are reported as ``unknown`` and not stored. A session that
         has ended (a terminal status) is sealed at its end (when it entered
         that status, its own field ``sealed_at``, at most its scheduled end):
@@ -141,10 +143,15 @@ class PresenceRecording:
                 if at is not None and ends_early(ended, at):
                     close_open_stays(repo, ended, at, repo.for_sessions(tenant, [session_id]))
             # A join with a leave of the same participant at the same instant in the batch
-            # (a join that failed at once) makes no stay, so it starts nothing.
+            # (a join that failed at once) makes no stay, so it starts nothing; nor does a
+            # join at or after the session's end (someone in a room left open, days later),
+            # which no stay of the ``attended`` fact counts: it would hold, and charge, a
+            # session nobody came to.
             left = {(e.session_id, e.participant, e.at) for e in known if e.action == LEAVE}
             first: dict[str, datetime] = {}
             for e in known:
+                if e.at >= sessions[e.session_id].end:
+                    continue
                 if e.action == JOIN and (e.session_id, e.participant, e.at) not in left:
                     first[e.session_id] = min(e.at, first.get(e.session_id, e.at))
             started = start_on_join(
