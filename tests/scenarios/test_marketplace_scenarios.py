@@ -36,6 +36,7 @@ from sessionkit.demo.marketplace import (
 from sessionkit.demo.marketplace_story import play
 from sessionkit.errors import (
     BookingRefused,
+    CancelRefused,
     CapacityExceeded,
     HoldExpired,
     InvalidTransition,
@@ -520,6 +521,26 @@ def test_the_tutor_ending_a_slot_seals_its_attendance(market: Market) -> None:
     assert minutes == {"student:ana": 30, "student:ben": 0, "tutor:omar": 25}
     totals = market.kit.analytics.attendance(TENANT, start_from=start, start_to=group.end)
     assert totals.rows[0].minutes == 55  # the database's sums read the same stays
+
+
+def test_a_student_cancelling_after_the_tutor_ended_early_hears_when_it_ended(
+    paid: Market,
+) -> None:
+    """A student who cancels once the tutor ended the lesson 10 minutes early is told it
+    ended then, not at its scheduled end (still ahead of the clock)."""
+    one = slot(paid, "tina-1to1")
+    made = paid_seat(paid, one, "ana")
+    paid.clock.set(one.start)
+    paid.kit.sessions.fire(TENANT, one.id, "start", actor="tina", role="provider")
+    paid.clock.set(one.end - timedelta(minutes=10))
+    paid.kit.sessions.fire(TENANT, one.id, "end", actor="tina", role="provider")
+    with pytest.raises(CancelRefused) as refused:
+        paid.kit.payments.cancel(TENANT, made.booking.id, actor="ana", role="student")
+    assert refused.value.rule == "ended"
+    assert f"ended {(one.end - timedelta(minutes=10)).isoformat()}" in str(refused.value)
+    options = paid.kit.reschedules.options(TENANT, one.id, role="student")
+    assert options.cancel is not None
+    assert f"ended {(one.end - timedelta(minutes=10)).isoformat()}" in options.cancel.reason
 
 
 def test_a_slot_cancelled_before_its_start_counts_nobody_who_waited(market: Market) -> None:

@@ -21,7 +21,7 @@ from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.model.session import Session
 from sessionkit.policies import Refusal
 from sessionkit.services._context import Context
-from sessionkit.services.bookings import session_over
+from sessionkit.services.bookings import ended_at, session_over
 
 __all__ = ["CancelTier", "SessionOptions", "session_options"]
 
@@ -95,7 +95,8 @@ def session_options(
         if role not in refunds.full_refund_roles:  # whatever the notice says, as cancel has it
             cancel = Refusal(
                 rule="ended",
-                reason=f"session {session.id!r} is over (ended {session.end.isoformat()}, "
+                reason=f"session {session.id!r} is over "
+                f"(ended {ended_at(ctx, session).isoformat()}, "
                 f"status {session.status}); role {role!r} cannot cancel a booking of it",
             )
     elif cancel is None:

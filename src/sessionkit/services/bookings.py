@@ -38,6 +38,7 @@ from sessionkit.model.text import (
 from sessionkit.services._context import Context, Tx, retried
 from sessionkit.services._editing import check_editable
 from sessionkit.services._money import check_paid
+from sessionkit.services._presence_seal import seal_instant
 from sessionkit.services._release import release_emptied, settle_run_out
 from sessionkit.services._reschedule_steps import settle_overdue_kept
 from sessionkit.services._seats import as_judged, refuse_run_out, settle, store_booking_change
@@ -297,7 +298,8 @@ def _check_over_cancel(ctx: Context, tx: Tx, session: Session, booking: Booking,
     a participant does not cancel a session they had.
     """
     over = (
-        f"session {session.id!r} is over (ended {session.end.isoformat()}, status {session.status})"
+        f"session {session.id!r} is over (ended {ended_at(ctx, session).isoformat()}, "
+        f"status {session.status})"
     )
     if _paid(tx, booking):
         raise CancelRefused(
@@ -315,6 +317,16 @@ def _check_over_cancel(ctx: Context, tx: Tx, session: Session, booking: Booking,
             f"{sorted(staff)} writes it off",
             booking_id=booking.id,
         )
+
+
+def ended_at(ctx: Context, session: Session) -> datetime:
+    """When ``session`` ended: when it entered its terminal status, at most its scheduled end.
+
+    A tutor who ends a lesson at 16:50 of 17:00 ended it then, not at 17:00
+    (which may still lie ahead when a refusal names it).
+    """
+    sealed = seal_instant(ctx.lifecycle(session.lifecycle), session)
+    return session.end if sealed is None else sealed
 
 
 def session_over(ctx: Context, session: Session, now: datetime) -> bool:
