@@ -14,6 +14,7 @@ from sessionkit.errors import InvalidValue, ParticipantNotGranted
 from sessionkit.model.session import ResourceRef
 from sessionkit.services import SessionKit
 from sessionkit.services.attendance import attendance_facts
+from sessionkit.services.rooms import RoomKeeper
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.rooms import FakeMeetingRooms
 
@@ -129,3 +130,50 @@ def test_caller_participant_is_checked_and_kept_as_text() -> None:
     with pytest.raises(InvalidValue):
         Caller("acme", participant="ann")
     assert "Caller.participant" in str(ParticipantNotGranted("a join credential"))
+
+
+class _RoomsDown(FakeMeetingRooms):
+    """A meeting provider whose room calls fail while ``down``."""
+
+    down = False
+
+    def ensure_room(self, **asked: Any) -> Any:
+        if self.down:
+            raise ConnectionError("the provider is down")
+        return super().ensure_room(**asked)
+
+    def close_room(self, **asked: Any) -> None:
+        if self.down:
+            raise ConnectionError("the provider is down")
+        super().close_room(**asked)
+
+
+def test_a_room_call_failing_after_a_stored_change_is_a_declared_502(
+    client_for: ClientFor, clock: ManualClock
+) -> None:
+    # With a store's RoomKeeper, any command that changes a session's status may answer 502
+    # MeetingRoomsError (the change stored, the room not opened or closed): the routes did
+    # not declare it, so a client generated from the document met an undeclared status.
+    rooms = _RoomsDown()
+    kit = SessionKit(
+        uow=InMemoryStore(publisher=RoomKeeper(rooms)).unit_of_work,
+        clock=clock,
+        booking_rules=RULES,
+        rooms=rooms,
+    )
+    client = client_for(kit)
+    declared = client.get("/openapi.json").json()["paths"]
+    rooms.down = True
+    cancelled = client.post(f"/v1/sessions/{lesson(client)}/cancel")
+    assert cancelled.status_code == 502, cancelled.text
+    assert cancelled.json()["error"] == "MeetingRoomsError"
+    assert "502" in declared["/v1/sessions/{session_id}/cancel"]["post"]["responses"]
+    second = lesson(client)  # the cancelled lesson's hour is free again
+    clock.set(START - timedelta(minutes=10))  # the join runs the READY timer first
+    joined = join(client, second, "student:ann")
+    assert joined.status_code == 502, joined.text
+    assert "502" in declared["/v1/sessions/{session_id}/join"]["post"]["responses"]
+    for path, operations in declared.items():
+        for method, operation in operations.items():
+            if method != "get":
+                assert "502" in operation["responses"], (method, path)

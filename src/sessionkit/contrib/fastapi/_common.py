@@ -211,7 +211,10 @@ def key_id(tenant: str, key: str) -> str:
 
 
 READ = (404, 422, 503)
-WRITE = (400, 404, 409, 422, 503, 507)
+WRITE = (400, 404, 409, 422, 502, 503, 507)
+"""A command's problems. 502: a provider failed after the change was stored, such as the
+meeting rooms a store's ``RoomKeeper`` opens and closes on any session status the command
+changed (a cancel, a join's timed READY, a last booking cancelled, ...): ``MeetingRoomsError``."""
 ACTING = (403, *WRITE)
 """A command made in a role the caller must be granted (:func:`acting_role`), as staff, or
 for a participant the caller may act for."""

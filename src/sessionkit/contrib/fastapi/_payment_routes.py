@@ -32,8 +32,8 @@ from sessionkit.services import SessionKit
 
 __all__ = ["add_payment_routes"]
 
-PAYING = (402, 502, *WRITE)
-"""A command that may call the provider: declined (402), or the provider down (502)."""
+PAYING = (402, *WRITE)
+"""A command that may call the provider: declined (402), or the provider down (502, in WRITE)."""
 
 
 def add_payment_routes(routes: Routes) -> None:

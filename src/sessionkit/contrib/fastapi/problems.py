@@ -162,7 +162,7 @@ _STATUS_TEXT = {
     409: "Conflict",
     422: "Unprocessable content",
     500: "Server error",
-    502: "Payment provider error",
+    502: "Provider error (payments, meeting rooms)",
     503: "Storage unavailable",
     507: "Insufficient storage",
 }
