@@ -312,6 +312,34 @@ def test_installed_handlers_answer_every_error_of_the_app_as_problem_json(
         assert routers["type"] == "urn:sessionkit:problem:session-not-found"
 
 
+@pytest.mark.parametrize(
+    ("status", "title", "kind"),
+    [
+        (503, "Service unavailable", "service-unavailable"),
+        (502, "Bad gateway", "bad-gateway"),
+        (418, "I'm a teapot", "i-m-a-teapot"),
+        (404, "Not found", "not-found"),
+    ],
+)
+def test_the_hosts_own_http_error_is_titled_by_its_status_not_by_sessionkits_causes(
+    status: int, title: str, kind: str
+) -> None:
+    # A host's HTTPException(503, "down for maintenance") went out as type
+    # .../storage-unavailable, and a 502 as a payment (or meeting-rooms) provider's error:
+    # what sessionkit answers those statuses for, not what the host meant.
+    app = FastAPI()
+
+    @app.get("/own")
+    def own() -> None:
+        raise HTTPException(status, "down for maintenance")
+
+    install_problem_handlers(app)
+    with TestClient(app) as client:
+        body = client.get("/own").json()
+    assert (body["status"], body["title"]) == (status, title)
+    assert body["type"] == f"urn:sessionkit:problem:{kind}"
+
+
 def test_without_the_handlers_the_app_answers_its_own_errors_as_fastapi_does(
     kit: SessionKit,
 ) -> None:

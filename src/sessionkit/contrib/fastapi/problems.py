@@ -413,10 +413,10 @@ def http_problem(
     A ``detail`` that is not text (a route's dict or list) goes out as JSON in
     ``errors``, since a problem's ``detail`` is text.
     """
-    title = _STATUS_TEXT.get(exc.status_code) or _phrase(exc.status_code)
+    title = _http_title(exc.status_code)
     detail: object = exc.detail  # FastAPI's own HTTPException takes any value
     body: dict[str, Any] = {
-        "type": type_base + title.lower().replace(" ", "-"),
+        "type": type_base + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-"),
         "title": title,
         "status": exc.status_code,
         "detail": detail if isinstance(detail, str) else f"{title}; see errors",
@@ -430,6 +430,18 @@ def http_problem(
 
 _NO_BODY = frozenset({204, 205, 304})
 """Statuses whose responses carry no body (RFC 9110), problem or other."""
+
+
+_SESSIONKIT_CAUSES = frozenset({502, 503})
+"""Statuses whose :data:`_STATUS_TEXT` names what sessionkit answers them for (a provider,
+the storage): an ``HTTPException`` of the host's own with one is titled by its HTTP phrase."""
+
+
+def _http_title(status: int) -> str:
+    """The title of an ``HTTPException``'s problem: ``"Not found"``, ``"Service unavailable"``."""
+    if status in _SESSIONKIT_CAUSES:
+        return _phrase(status)
+    return _STATUS_TEXT.get(status) or _phrase(status)
 
 
 def _phrase(status: int) -> str:
