@@ -11,13 +11,14 @@ again.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import MeetingRoomsError, SessionKitError
 from sessionkit.model.session import ResourceRef
-from sessionkit.ports import Room
+from sessionkit.ports import JoinCredential, Room
 from sessionkit.services import SessionKit
 from sessionkit.services.attendance import attendance_facts
 from sessionkit.services.rooms import RoomKeeper
@@ -100,3 +101,56 @@ def test_a_tick_whose_room_could_not_open_reports_which_call_failed() -> None:
     assert isinstance(failure.error, MeetingRoomsError)
     assert (failure.error.operation, failure.error.status) == ("ensure_room", "READY")
     assert kit.queries.get(T, lesson).status == "READY"
+
+
+class _NoCredentials(_Flaky):
+    """A fake provider whose credential service is down (its rooms still open)."""
+
+    def issue_credential(self, **asked: Any) -> JoinCredential:
+        if self.down:
+            raise ConnectionError("credentials down")
+        return super().issue_credential(**asked)
+
+    def ensure_room(self, *, tenant: str, session_id: str, span: TimeSpan) -> Room:
+        return FakeMeetingRooms.ensure_room(self, tenant=tenant, session_id=session_id, span=span)
+
+
+@pytest.mark.parametrize(
+    ("rooms", "operation"), [(_Flaky(), "ensure_room"), (_NoCredentials(), "issue_credential")]
+)
+def test_a_join_credential_the_provider_fails_is_a_meeting_rooms_error(
+    rooms: _Flaky, operation: str
+) -> None:
+    # The provider's own ConnectionError left join_credential bare (a plain 500 over HTTP).
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work,  # no RoomKeeper: the credential ensures the room
+        clock=ManualClock(START - timedelta(minutes=20)),
+        facts=attendance_facts(),
+        rooms=rooms,
+    )
+    lesson = kit.sessions.create_extra(
+        T,
+        actor="tara",
+        title="Tajweed",
+        start=START,
+        end=START + timedelta(hours=1),
+        lifecycle="academy",
+        capacity=1,
+        resources=[ResourceRef("teacher", "tara")],
+    )
+    kit.advance_due(T, now=START - timedelta(minutes=15))
+    rooms.down = True
+    with pytest.raises(MeetingRoomsError) as failed:
+        kit.attendance.join_credential(T, lesson.id, "teacher:tara", now=START)
+    error = failed.value
+    assert (error.operation, error.tenant, error.session_id, error.status) == (
+        operation,
+        T,
+        lesson.id,
+        None,
+    )
+    assert isinstance(error.__cause__, ConnectionError)
+    assert "nothing was stored" in str(error)
+    rooms.down = False  # asked again once the provider is back
+    credential = kit.attendance.join_credential(T, lesson.id, "teacher:tara", now=START)
+    assert credential.participant == ResourceRef("teacher", "tara")

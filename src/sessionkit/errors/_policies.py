@@ -73,26 +73,43 @@ class JoinRefused(ActionRefused):
 
 
 class MeetingRoomsError(SessionKitError, ConnectionError):
-    """The meeting provider failed the room call a stored status change asked for.
+    """The meeting provider failed a room call.
 
     :class:`~sessionkit.services.rooms.RoomKeeper` opens and closes rooms after
     the commit, so the change stands: ``status`` is the status ``session_id``
     (of ``tenant``) entered, and ``operation`` the provider call that failed,
     ``"ensure_room"`` or ``"close_room"``. Both are idempotent at the
     provider: make that call again once it is back (running the command
-    again would not, the status being entered already). The provider's own
-    error is chained as ``__cause__``.
+    again would not, the status being entered already). A join credential
+    (``kit.attendance.join_credential``) stores nothing: there ``status`` is
+    ``None``, ``operation`` is ``"ensure_room"`` or ``"issue_credential"``,
+    and asking again once the provider is back is all it takes. The
+    provider's own error is chained as ``__cause__``.
     """
 
     def __init__(
-        self, operation: str, *, tenant: str, session_id: str, status: str, cause: BaseException
+        self,
+        operation: str,
+        *,
+        tenant: str,
+        session_id: str,
+        status: str | None,
+        cause: BaseException,
     ) -> None:
-        what = "open" if operation == "ensure_room" else "close"
-        super().__init__(
-            f"session {shown(session_id)} of tenant {shown(tenant)} entered {status} (stored), "
-            f"but the meeting provider failed to {what} its room: {cause!r}; call "
-            f"MeetingRooms.{operation}(tenant=..., session_id=...) again once it is back"
-        )
+        if status is None:
+            message = (
+                f"the meeting provider failed {operation} for session {shown(session_id)} of "
+                f"tenant {shown(tenant)}: {cause!r}; nothing was stored: ask for the "
+                "credential again once it is back"
+            )
+        else:
+            what = "open" if operation == "ensure_room" else "close"
+            message = (
+                f"session {shown(session_id)} of tenant {shown(tenant)} entered {status} "
+                f"(stored), but the meeting provider failed to {what} its room: {cause!r}; call "
+                f"MeetingRooms.{operation}(tenant=..., session_id=...) again once it is back"
+            )
+        super().__init__(message)
         self.operation = operation
         self.tenant = tenant
         self.session_id = session_id

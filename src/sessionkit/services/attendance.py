@@ -107,7 +107,8 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         ``"room_closed"`` (the provider's room was closed when the session was
         over, and a status corrected back to a joinable one does not reopen
         it). Raises ``SessionNotFound``, ``InvalidValue`` when the kit has no
-        ``rooms``, and what else the provider raises.
+        ``rooms``, and ``MeetingRoomsError`` (``status`` ``None``: nothing was
+        stored) when the provider fails ``ensure_room`` or ``issue_credential``.
         """
         return self._access.credential(tenant, session_id, participant, role=role, now=now)
 

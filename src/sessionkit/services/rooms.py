@@ -38,6 +38,7 @@ from sessionkit.errors import (
     JoinRefused,
     MeetingRoomsError,
     MissingFact,
+    SessionKitError,
     WrongType,
 )
 from sessionkit.errors._base import shown
@@ -290,8 +291,10 @@ class RoomAccess:
             except ConcurrentModification:  # a racing writer moved the session: look again
                 if attempt == _ATTEMPTS:
                     raise
-        room = rooms.ensure_room(tenant=tenant, session_id=session.id, span=session.span)
+        operation = "ensure_room"
         try:
+            room = rooms.ensure_room(tenant=tenant, session_id=session.id, span=session.span)
+            operation = "issue_credential"
             return rooms.issue_credential(
                 tenant=room.tenant,
                 session_id=room.session_id,
@@ -309,6 +312,12 @@ class RoomAccess:
                 session_id=session.id,
                 participant=str(who),
             ) from None
+        except SessionKitError:
+            raise
+        except Exception as exc:  # the provider's own error (down, refused): named, typed
+            raise MeetingRoomsError(
+                operation, tenant=tenant, session_id=session.id, status=None, cause=exc
+            ) from exc
 
     def _admit(
         self, tenant: str, session_id: str, who: ResourceRef, role: str | None, now: datetime

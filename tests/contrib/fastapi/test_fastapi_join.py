@@ -177,3 +177,40 @@ def test_a_room_call_failing_after_a_stored_change_is_a_declared_502(
         for method, operation in operations.items():
             if method != "get":
                 assert "502" in operation["responses"], (method, path)
+
+
+class _CredentialsDown(FakeMeetingRooms):
+    """A meeting provider whose credential service fails while ``down``."""
+
+    down = False
+
+    def issue_credential(self, **asked: Any) -> Any:
+        if self.down:
+            raise ConnectionError("the credential service is down")
+        return super().issue_credential(**asked)
+
+
+def test_a_credential_the_provider_fails_is_the_declared_502_not_a_500(
+    client_for: ClientFor, clock: ManualClock
+) -> None:
+    # join_credential let the provider's own error through: a plain-text 500.
+    rooms = _CredentialsDown()
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work,
+        clock=clock,
+        booking_rules=RULES,
+        facts=attendance_facts(),
+        rooms=rooms,
+    )
+    client = client_for(kit)
+    session_id = lesson(client)
+    clock.set(START - timedelta(minutes=10))
+    rooms.down = True
+    failed = join(client, session_id, "student:ann")
+    assert failed.status_code == 502, failed.text
+    assert failed.headers["content-type"] == "application/problem+json"
+    problem = failed.json()
+    assert (problem["error"], problem["operation"]) == ("MeetingRoomsError", "issue_credential")
+    assert "nothing was stored" in problem["detail"]
+    rooms.down = False
+    assert join(client, session_id, "student:ann").status_code == 200
