@@ -471,7 +471,7 @@ def test_participant_not_granted_does_not_name_whose_the_record_is(world: World)
     assert found["asked"] == f"booking {world.cai_booking!r}"
     assert (found["participant"], found["granted"]) == (None, "student:dan")
     assert found["detail"] == (
-        f"booking {world.cai_booking!r} is not the caller's participant 'student:dan''s; "
+        f"booking {world.cai_booking!r} is not for the caller's participant 'student:dan'; "
         "acting for another participant takes a staff role"
     )
     assert "cai" not in refused.text.replace(world.cai_booking, "")

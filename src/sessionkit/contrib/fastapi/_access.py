@@ -253,7 +253,7 @@ class Access:
         if stored:
             why = None
             if who.participant is not None:
-                why = f"{asked} is not the caller's participant {shown(who.participant)}'s"
+                why = f"{asked} is not for the caller's participant {shown(who.participant)}"
             raise not_granted(asked, participant=None, granted=who.participant, why=why)
         raise not_granted(asked, participant=theirs, granted=who.participant)
 
