@@ -46,11 +46,13 @@ class _Flaky(FakeMeetingRooms):
         super().close_room(tenant=tenant, session_id=session_id, at=at)
 
 
-def _kit(rooms: _Flaky) -> tuple[SessionKit, str]:
+def _kit(rooms: _Flaky, *, keeper: bool = True) -> tuple[SessionKit, str]:
+    """A kit and an academy lesson; ``keeper=False``: no RoomKeeper (credentials ensure rooms)."""
     kit = SessionKit(
-        uow=InMemoryStore(publisher=RoomKeeper(rooms)).unit_of_work,
+        uow=InMemoryStore(publisher=RoomKeeper(rooms) if keeper else None).unit_of_work,
         clock=ManualClock(START - timedelta(minutes=20)),
         facts=attendance_facts(),
+        rooms=rooms,
     )
     lesson = kit.sessions.create_extra(
         T,
@@ -122,35 +124,20 @@ def test_a_join_credential_the_provider_fails_is_a_meeting_rooms_error(
     rooms: _Flaky, operation: str
 ) -> None:
     # The provider's own ConnectionError left join_credential bare (a plain 500 over HTTP).
-    kit = SessionKit(
-        uow=InMemoryStore().unit_of_work,  # no RoomKeeper: the credential ensures the room
-        clock=ManualClock(START - timedelta(minutes=20)),
-        facts=attendance_facts(),
-        rooms=rooms,
-    )
-    lesson = kit.sessions.create_extra(
-        T,
-        actor="tara",
-        title="Tajweed",
-        start=START,
-        end=START + timedelta(hours=1),
-        lifecycle="academy",
-        capacity=1,
-        resources=[ResourceRef("teacher", "tara")],
-    )
+    kit, lesson = _kit(rooms, keeper=False)
     kit.advance_due(T, now=START - timedelta(minutes=15))
     rooms.down = True
     with pytest.raises(MeetingRoomsError) as failed:
-        kit.attendance.join_credential(T, lesson.id, "teacher:tara", now=START)
+        kit.attendance.join_credential(T, lesson, "teacher:tara", now=START)
     error = failed.value
     assert (error.operation, error.tenant, error.session_id, error.status) == (
         operation,
         T,
-        lesson.id,
+        lesson,
         None,
     )
     assert isinstance(error.__cause__, ConnectionError)
     assert "nothing was stored" in str(error)
     rooms.down = False  # asked again once the provider is back
-    credential = kit.attendance.join_credential(T, lesson.id, "teacher:tara", now=START)
+    credential = kit.attendance.join_credential(T, lesson, "teacher:tara", now=START)
     assert credential.participant == ResourceRef("teacher", "tara")

@@ -25,6 +25,7 @@ from sessionkit.model.reschedule import (
     DECLINED,
     EXPIRED,
     PENDING,
+    RescheduleRequest,
     RescheduleStatusChanged,
 )
 from sessionkit.policies import (
@@ -65,6 +66,18 @@ def lesson(h: Harness, start: datetime = START, *, coach: ResourceRef = COACH) -
         lifecycle="lms",
         capacity=1,
         title="Maths",
+    )
+
+
+def ana_asks(h: Harness, session: Session) -> RescheduleRequest:
+    """Ana (a student) asks to move ``session`` a day later."""
+    return h.kit.reschedules.request(
+        T,
+        session.id,
+        role="student",
+        actor="ana",
+        reason=REASON,
+        proposed_start=START + timedelta(days=1),
     )
 
 
@@ -204,14 +217,7 @@ def test_silence_approves_once_at_the_deadline_and_a_request_without_time_expire
 
 def test_a_late_answer_after_the_deadline_is_refused_but_approval_is_not(h: Harness) -> None:
     session = lesson(h)
-    request = h.kit.reschedules.request(
-        T,
-        session.id,
-        role="student",
-        actor="ana",
-        reason=REASON,
-        proposed_start=START + timedelta(days=1),
-    )
+    request = ana_asks(h, session)
     with pytest.raises(RescheduleRefused) as caught:
         h.kit.reschedules.decline(T, request.id, role="coach", actor="cleo", now=request.deadline)
     assert caught.value.rule == "deadline_passed"
@@ -227,14 +233,7 @@ def test_an_approve_of_a_request_whose_session_the_host_moved_since_is_refused(
     # Silence and a late approve let such a request expire; an approve in time moved the
     # session from where the host had put it to a time asked about another start.
     session = lesson(h)
-    request = h.kit.reschedules.request(
-        T,
-        session.id,
-        role="student",
-        actor="ana",
-        reason=REASON,
-        proposed_start=START + timedelta(days=1),
-    )
+    request = ana_asks(h, session)
     moved_to = START + timedelta(days=2)
     h.kit.sessions.update(T, session.id, actor="cleo", start=moved_to)
     for start in (None, START + timedelta(days=3)):
@@ -252,14 +251,7 @@ def test_an_approve_of_a_request_whose_session_the_host_moved_since_is_refused(
 
 def test_a_session_moved_back_to_the_start_asked_about_may_be_approved(h: Harness) -> None:
     session = lesson(h)
-    request = h.kit.reschedules.request(
-        T,
-        session.id,
-        role="student",
-        actor="ana",
-        reason=REASON,
-        proposed_start=START + timedelta(days=1),
-    )
+    request = ana_asks(h, session)
     h.kit.sessions.update(T, session.id, actor="cleo", start=START + timedelta(days=2))
     h.kit.sessions.update(T, session.id, actor="cleo", start=START)
     approved = h.kit.reschedules.approve(T, request.id, role="coach", actor="cleo")
@@ -271,14 +263,7 @@ def test_a_session_moved_back_to_the_start_asked_about_may_be_approved(h: Harnes
 
 def test_the_requester_answers_not_their_own_request_in_another_role(h: Harness) -> None:
     session = lesson(h)
-    request = h.kit.reschedules.request(
-        T,
-        session.id,
-        role="student",
-        actor="ana",
-        reason=REASON,
-        proposed_start=START + timedelta(days=1),
-    )
+    request = ana_asks(h, session)
     for answer in (h.kit.reschedules.approve, h.kit.reschedules.decline):
         with pytest.raises(RescheduleRefused) as caught:
             answer(T, request.id, role="coach", actor="ana")
@@ -542,14 +527,7 @@ def test_an_approval_past_the_horizon_names_no_instant_past_the_request_deadline
 
 def test_cancelling_a_session_expires_its_pending_request_with_the_reason(h: Harness) -> None:
     session = lesson(h)
-    request = h.kit.reschedules.request(
-        T,
-        session.id,
-        role="student",
-        actor="ana",
-        reason=REASON,
-        proposed_start=START + timedelta(days=1),
-    )
+    request = ana_asks(h, session)
     h.kit.sessions.cancel(T, session.id, actor="cleo", reason="coach ill")
     expired = h.kit.reschedules.get(T, request.id)
     assert (expired.status, expired.decided_by, expired.new_start) == (EXPIRED, None, None)

@@ -34,17 +34,21 @@ def rooms() -> FakeMeetingRooms:
     return FakeMeetingRooms()
 
 
-@pytest.fixture
-def academy(client_for: ClientFor, clock: ManualClock, rooms: FakeMeetingRooms) -> TestClient:
-    """A client of an academy kit with meeting rooms: READY (joinable) 15 minutes before."""
-    kit = SessionKit(
+def academy_kit(clock: ManualClock, rooms: FakeMeetingRooms) -> SessionKit:
+    """An academy kit with meeting rooms: READY (joinable) 15 minutes before."""
+    return SessionKit(
         uow=InMemoryStore().unit_of_work,
         clock=clock,
         booking_rules=RULES,
         facts=attendance_facts(),
         rooms=rooms,
     )
-    return client_for(kit)
+
+
+@pytest.fixture
+def academy(client_for: ClientFor, clock: ManualClock, rooms: FakeMeetingRooms) -> TestClient:
+    """A client of :func:`academy_kit`."""
+    return client_for(academy_kit(clock, rooms))
 
 
 def lesson(client: TestClient) -> str:
@@ -195,14 +199,7 @@ def test_a_credential_the_provider_fails_is_the_declared_502_not_a_500(
 ) -> None:
     # join_credential let the provider's own error through: a plain-text 500.
     rooms = _CredentialsDown()
-    kit = SessionKit(
-        uow=InMemoryStore().unit_of_work,
-        clock=clock,
-        booking_rules=RULES,
-        facts=attendance_facts(),
-        rooms=rooms,
-    )
-    client = client_for(kit)
+    client = client_for(academy_kit(clock, rooms))
     session_id = lesson(client)
     clock.set(START - timedelta(minutes=10))
     rooms.down = True
