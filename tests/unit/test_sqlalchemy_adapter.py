@@ -15,6 +15,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from dateutil import tz as dateutil_tz
 from hypothesis import given
 from hypothesis import strategies as st
@@ -207,6 +208,22 @@ def test_upgrade_counts_an_empty_version_table_as_no_record() -> None:
     create_schema(engine)
     with pytest.raises(InvalidValue, match="stamp"):
         upgrade(engine)
+
+
+def test_upgrade_over_a_newer_sessionkit_s_tables_names_the_revision() -> None:
+    # A deploy rolled back after a newer release migrated: upgrade at startup stopped
+    # with Alembic's own CommandError "Can't locate revision identified by ...".
+    engine = _memory_engine()
+    upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '0099_future'"))
+    with pytest.raises(InvalidValue, match="newer sessionkit") as caught:
+        upgrade(engine)
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    assert caught.value.value == "0099_future"
+    assert f"its latest is {head!r}" in str(caught.value)
+    with engine.connect() as connection:  # nothing was changed
+        assert connection.scalar(text(f"SELECT version_num FROM {VERSION_TABLE}")) == "0099_future"
 
 
 def test_drop_schema_removes_every_table(engine: Engine) -> None:

@@ -22,6 +22,7 @@ from alembic import command
 from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
 from alembic.runtime.environment import NameFilterType
+from alembic.script import ScriptDirectory
 from sqlalchemy import column, inspect, select, table
 from sqlalchemy.engine import Connection, Engine, Inspector
 from sqlalchemy.schema import SchemaItem
@@ -92,7 +93,9 @@ def upgrade(bind: Engine | Connection, revision: str = "head") -> None:
     On MySQL/MariaDB a database whose default character set is not ``utf8mb4``
     is refused first (``InvalidValue``; see :func:`~.schema.check_character_set`),
     and so is one whose tables :func:`~.schema.create_schema` made, with no
-    migration recorded (``InvalidValue``: stamp their revision first).
+    migration recorded (``InvalidValue``: stamp their revision first), and one
+    whose tables a newer sessionkit migrated, at a revision this one does not
+    ship (``InvalidValue``, naming it).
     """
     if isinstance(bind, Connection):
         refuse_autocommit(bind)
@@ -115,12 +118,35 @@ def _upgrade(connection: Connection, revision: str) -> None:
         command.upgrade(alembic_config(connection), revision)
 
 
-def _recorded(connection: Connection, found: Inspector, schema: str | None) -> bool:
-    """Whether a sessionkit revision is recorded (a version table with a row)."""
+def _recorded(connection: Connection, found: Inspector, schema: str | None) -> list[str]:
+    """The sessionkit revisions recorded (the version table's rows; none without the table)."""
     if not found.has_table(VERSION_TABLE, schema=schema):
-        return False
+        return []
     versions = table(VERSION_TABLE, column("version_num"), schema=schema)
-    return connection.execute(select(versions.c.version_num).limit(1)).first() is not None
+    return [str(v) for v in connection.execute(select(versions.c.version_num)).scalars()]
+
+
+def _refuse_unknown(recorded: list[str]) -> None:
+    """Refuse revisions this sessionkit does not ship: a newer sessionkit migrated the tables.
+
+    Alembic would stop with its own ``CommandError`` ("Can't locate revision"),
+    naming neither sessionkit nor the way out; a deploy rolled back to an older
+    release meets it at startup.
+    """
+    script = ScriptDirectory(str(SCRIPT_LOCATION))
+    known = {revision.revision for revision in script.walk_revisions()}
+    unknown = [revision for revision in recorded if revision not in known]
+    if not unknown:
+        return
+    head = script.get_current_head()
+    raise InvalidValue(
+        f"sessionkit's tables are at revision {', '.join(map(repr, unknown))} "
+        f"({VERSION_TABLE}), which this sessionkit does not know (its latest is {head!r}): "
+        "a newer sessionkit migrated them. Run that newer version, or first downgrade them "
+        f"with it: alembic.command.downgrade(alembic_config(engine), {head!r})",
+        value=unknown[0],
+        expected=f"a revision of this sessionkit, at most {head!r}",
+    )
 
 
 def _check_before(connection: Connection) -> None:
@@ -128,14 +154,15 @@ def _check_before(connection: Connection) -> None:
 
     Tables made by :func:`~.schema.create_schema` have no version recorded, so
     the first migration would create them again and fail on the database's
-    own "already exists".
+    own "already exists". A revision a newer sessionkit recorded is refused too.
     """
     check_database_chosen(connection)
     check_character_set(connection)
     found = inspect(connection)
     schema = target_schema(connection)  # where the migrations write, not what the path shows
-    tables = found.has_table(sessions_table.name, schema=schema)
-    if tables and not _recorded(connection, found, schema):
+    recorded = _recorded(connection, found, schema)
+    _refuse_unknown(recorded)
+    if not recorded and found.has_table(sessions_table.name, schema=schema):
         raise InvalidValue(
             f"the database holds sessionkit's tables ({sessions_table.name}) but no record of "
             f"a migration ({VERSION_TABLE}): create_schema made them. Record the revision "
