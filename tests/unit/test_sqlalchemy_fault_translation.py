@@ -271,3 +271,13 @@ def test_a_lock_timeout_names_what_it_waited_for(statement: str | None, waited_f
     assert translated.waited_for == waited_for
     assert translated.timeout == timedelta(seconds=10)
     assert "longer than 10 s (lock_timeout)" in str(translated)
+
+
+def test_a_mysql_connection_with_no_database_is_schema_missing() -> None:
+    # A store over mysql+pymysql://user@host/ (no database named) failed mid-command with
+    # the driver's OperationalError 1046.
+    translated = translate(MyError(1046, "No database selected"), backend="mysql")
+    assert type(translated) is SchemaMissing
+    assert translated.code == "1046"
+    assert translated.missing is None
+    assert "Name the database in the URL" in str(translated)

@@ -137,6 +137,8 @@ _COLUMN_MISSING: dict[str, dict[str | int, re.Pattern[str]]] = {
     "sqlite": {1: re.compile(r"^no such column: (\S+)|^table \S+ has no column named (\S+)")},
 }
 """How each database says a column is missing."""
+_NO_DATABASE = 1046
+"""MySQL/MariaDB's ER_NO_DB_ERROR: the connection has no current database (a URL naming none)."""
 
 
 def _named(
@@ -222,6 +224,14 @@ def translate(
     kind = _kind(error, backend, code, disconnect)
     said = _first_line(error)
     shown = None if code is None else str(code)
+    if backend == "mysql" and code == _NO_DATABASE:
+        return SchemaMissing(
+            f"{backend} has no database selected ({said}): the engine's URL names none, so "
+            "there are no sessionkit tables to use. Name the database in the URL "
+            "(mysql+pymysql://user@host/dbname); nothing was written",
+            backend=backend,
+            code=shown,
+        )
     missing = _schema_missing(backend, code, said, statement)
     if missing is not None:
         return SchemaMissing(

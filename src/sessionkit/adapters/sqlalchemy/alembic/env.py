@@ -23,6 +23,7 @@ from sessionkit.adapters.sqlalchemy.migrations import (
 )
 from sessionkit.adapters.sqlalchemy.rows import metadata
 from sessionkit.adapters.sqlalchemy.schema import (
+    check_database_chosen,
     own_connection,
     refuse_autocommit,
     target_first_on_path,
@@ -31,6 +32,9 @@ from sessionkit.adapters.sqlalchemy.schema import (
 
 
 def _run(connection: Connection) -> None:
+    # MySQL/MariaDB with no current database: Alembic's look for its version table
+    # fails with a bare AssertionError.
+    check_database_chosen(connection)
     context.configure(
         connection=connection,
         target_metadata=metadata,
