@@ -35,6 +35,21 @@
    Needs ``SESSIONKIT_TEST_POSTGRES_URL``; 16 processes on a 2-core machine
    measure contention for the CPU as much as for the rows, on both sides
    alike (the CPU stays busy through every run of every contender).
+   On 2026-12-04, what the aim takes (ad hoc, not kept): sessionkit's
+   statements on psycopg with a busy loop of a fixed CPU time per booking
+   in place of its Python, in the same interleaved rounds as the kit and the
+   floor. With 0.55 ms (about the kit's own Python now) it came to 1.50x
+   with the loop before the lock and 1.63x inside it (the kit 1.66x); 0.40
+   ms gave 1.60-1.61x (the kit 1.80x); 0.30 ms 1.41-1.43x (the kit 2.03x).
+   So 1.5x needs the Python near 0.3 ms per booking, about 45% less, and
+   moving work out of the lock is worth about 0.1x. psycopg's pipeline mode
+   (BEGIN sent with the lock, the INSERT with the COMMIT) did not help: 1.14x
+   and 1.27x against 1.13x for the same statements without it. Item 1 alone
+   that day: 1.92x (1.60-2.05) on fb3422f and 1.93x (1.66-2.17) on 1050552,
+   idle machine, 1,192 and 1,225 against 2,342 and 2,308 bookings/s, client
+   CPU per attempt 0.95 and 0.96 against 0.38 and 0.39 ms; callgrind (one
+   client, 400 less 100 bookings): 1.148 and 1.108 million instructions per
+   booking.
    On 2026-12-03, later (the floor at 2,371-3,030 bookings/s), with the
    engine's connections opened with the lock bound and UTC (e91c7b8, so no
    ``set_config`` per unit), alternating with 4b412ef on an engine without:
