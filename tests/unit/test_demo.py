@@ -64,6 +64,8 @@ def test_demo_runs_as_a_module_on_a_sqlite_file_by_default_and_only_tops_up_agai
     second = run()
     assert second.returncode == 0, second.stderr
     assert second.stdout.count("already scheduled, nothing to top up") == 6
+    # The clash is still there: a rerun's report says it generated nothing, not "none".
+    assert "Conflict report:\n  none new: nothing generated\n" in second.stdout
     assert second.stdout.rstrip().endswith("90 sessions stored, 0 occurrence(s) skipped.")
     later = run("--now", "2026-04-06T07:00+00:00")
     assert later.returncode == 0, later.stderr

@@ -154,7 +154,9 @@ def render(now: datetime = DEMO_NOW, *, db: str = "memory") -> str:
         lines.append(f"  {group_id:<8} {title:<15} {teacher.id:<5} {schedule:<38} {outcome}")
     lines += ["", "Conflict report:"]
     skipped = [skip for report in reports if report is not None for skip in report.skipped]
-    lines += [f"  {skip.describe()}" for skip in skipped] or ["  none"]
+    # A rerun generates nothing, so it skips nothing: "none" read as "the clash is gone".
+    quiet = "  none" if any(r is not None for r in reports) else "  none new: nothing generated"
+    lines += [f"  {skip.describe()}" for skip in skipped] or [quiet]
     monday = now.date() + timedelta(days=7 - now.weekday())
     start = datetime.combine(monday, time(0), tzinfo=UTC)
     end = start + timedelta(days=7)
