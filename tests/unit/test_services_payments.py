@@ -10,6 +10,8 @@ from typing import Any
 import attrs
 import pytest
 
+from sessionkit import SessionKit
+from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import (
     CapacityExceeded,
     CurrencyMismatch,
@@ -43,6 +45,7 @@ from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import BookingRules, Rate, RefundPolicy, RefundTier, SeatPrice
 from sessionkit.ports import PAYMENTS, RefundReceipt
 from sessionkit.services.payments import Checkout
+from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.harness import Harness
 from sessionkit.testing.payments import FakeGateway
 
@@ -1052,6 +1055,42 @@ def test_a_refund_event_heard_before_the_refund_is_recorded_counts_once() -> Non
     )
     assert gateway.intent_for(payment_id).refunded == Decimal(10)
     assert shop.deliver() == []
+
+
+def test_two_tenants_whose_ids_join_alike_never_share_a_provider_key() -> None:
+    # Tenant "a" pays payment "b:c", tenant "a:b" payment "c", through one provider
+    # account: both keys used to be "sessionkit:a:b:c:create", and the provider refused
+    # the second tenant's intent (a key reused with other parameters).
+    names = iter(["s1", "b1", "b:c", "s1", "b1", "c"])
+    clock = ManualClock(NOW)
+    gateway = FakeGateway(clock=clock)
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work,
+        clock=clock,
+        gateway=gateway,
+        pricing=Rate(EUR40),
+        ids=lambda: next(names),
+    )
+    start = NOW + timedelta(days=2)
+    refs = []
+    for tenant in ("a", "a:b"):
+        kit.sessions.create_extra(
+            tenant,
+            actor="t",
+            start=start,
+            end=start + timedelta(hours=1),
+            lifecycle="marketplace",
+            capacity=2,
+        )
+        checkout = kit.payments.book(tenant, "s1", "student:ana", actor="ana")
+        refs.append(pay_of(checkout).intent_ref)
+    assert refs == ["pi_1", "pi_2"]
+    assert [i.metadata["tenant"] for i in gateway.intents.values()] == ["a", "a:b"]
+    keys = [key for _, key in gateway.calls]
+    assert keys == ["sessionkit:a:b:c:create", "sessionkit:a%3Ab:c:create"]
+    # "%" is encoded as well, so "a%3Ab" (a tenant of its own) keeps a key of its own.
+    encoded = attrs.evolve(pay_of(checkout), tenant="a%3Ab")
+    assert encoded.gateway_key("create") == "sessionkit:a%253Ab:c:create"
 
 
 def test_a_fake_gateway_takes_the_ids_a_lasting_store_needs() -> None:

@@ -280,7 +280,13 @@ class Payment:
         return self.kept
 
     def gateway_key(self, operation: str, n: int = 0) -> str:
-        """Return the idempotency key of ``operation`` on this payment (``n``: which refund)."""
+        """Return the idempotency key of ``operation`` on this payment (``n``: which refund).
+
+        ``sessionkit:<tenant>:<payment id>:<operation>[:<n>]``, unique across tenants
+        sharing one provider account: a tenant holding ``:`` or ``%`` is written with
+        those percent-encoded (``a:b`` as ``a%3Ab``), so tenant ``a:b``'s payment ``c``
+        never meets tenant ``a``'s payment ``b:c`` at the provider.
+        """
         check_id(operation, "operation")
         if isinstance(n, bool) or not isinstance(n, int):
             raise WrongType(n, name="n", expected="an int")
@@ -291,7 +297,19 @@ class Payment:
                 expected=f"0..{_KEY_NUMBERS - 1}",
             )
         suffix = f":{n}" if n else ""
-        return f"sessionkit:{self.tenant}:{self.id}:{operation}{suffix}"
+        return f"sessionkit:{_key_tenant(self.tenant)}:{self.id}:{operation}{suffix}"
+
+
+def _key_tenant(tenant: str) -> str:
+    """Return ``tenant`` as a gateway key writes it: without ``:``, one to one.
+
+    A tenant with neither ``:`` nor ``%`` is kept as it is (the keys of payments
+    under way stay what they were); one with either has both percent-encoded, so
+    it holds a ``%`` that no kept tenant holds.
+    """
+    if ":" not in tenant and "%" not in tenant:
+        return tenant
+    return tenant.replace("%", "%25").replace(":", "%3A")
 
 
 PaymentEventType = Literal["authorized", "succeeded", "failed", "canceled", "refunded"]
