@@ -156,3 +156,18 @@ def with_session_ids(kit: SessionKit, *session_ids: str) -> SessionKit:
             session_id=session_id,
         )
     return kit
+
+
+def posted_session(client: TestClient, start: datetime) -> str:
+    """``POST /v1/sessions`` an LMS session of one hour from ``start``; return its id (a 201)."""
+    made = client.post(
+        "/v1/sessions",
+        json={
+            "start": start.isoformat(),
+            "end": (start + timedelta(hours=1)).isoformat(),
+            "lifecycle": "lms",
+        },
+    )
+    assert made.status_code == 201, made.text
+    session_id: str = made.json()["id"]
+    return session_id

@@ -27,7 +27,7 @@ from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
 
-from .conftest import NOW, ClientFor, make_app
+from .conftest import NOW, ClientFor, make_app, posted_session
 
 PROBLEM = "application/problem+json"
 PYTHON = re.compile(
@@ -54,18 +54,7 @@ def advice_of(body: dict[str, Any]) -> str:
 
 
 def slot(client: TestClient, hours: float = 48) -> str:
-    start = NOW + timedelta(hours=hours)
-    made = client.post(
-        "/v1/sessions",
-        json={
-            "start": start.isoformat(),
-            "end": (start + timedelta(hours=1)).isoformat(),
-            "lifecycle": "lms",
-        },
-    )
-    assert made.status_code == 201, made.text
-    session_id: str = made.json()["id"]
-    return session_id
+    return posted_session(client, NOW + timedelta(hours=hours))
 
 
 # -- the routes' problems ----------------------------------------------------------------

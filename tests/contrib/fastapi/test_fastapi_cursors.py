@@ -23,6 +23,8 @@ from sessionkit.contrib.fastapi.paging import (
 )
 from sessionkit.errors import InvalidValue
 
+from .conftest import posted_session
+
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 PROBLEM = "application/problem+json"
 
@@ -80,18 +82,7 @@ def refused_as_no_cursor(response: Any, cursor: str) -> None:
 
 @pytest.fixture
 def session_id(client: TestClient) -> str:
-    start = NOW + timedelta(days=1)
-    made = client.post(
-        "/v1/sessions",
-        json={
-            "start": start.isoformat(),
-            "end": (start + timedelta(hours=1)).isoformat(),
-            "lifecycle": "lms",
-        },
-    )
-    assert made.status_code == 201, made.text
-    found: str = made.json()["id"]
-    return found
+    return posted_session(client, NOW + timedelta(days=1))
 
 
 @pytest.mark.parametrize("cursor", START_CURSORS)

@@ -14,7 +14,7 @@ from sessionkit.model.session import Session
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
 
-from .conftest import NOW, RULES, ClientFor
+from .conftest import NOW, RULES, ClientFor, posted_session
 
 
 @pytest.fixture
@@ -108,16 +108,8 @@ def test_a_deleted_sessions_history_stays_readable(
 
 
 def test_a_kit_without_a_journal_answers_an_empty_page_or_a_404(client: TestClient) -> None:
-    start = NOW + timedelta(days=1)
-    made = client.post(
-        "/v1/sessions",
-        json={
-            "start": start.isoformat(),
-            "end": (start + timedelta(hours=1)).isoformat(),
-            "lifecycle": "lms",
-        },
-    )
-    empty = client.get(f"/v1/sessions/{made.json()['id']}/journal")
+    session_id = posted_session(client, NOW + timedelta(days=1))
+    empty = client.get(f"/v1/sessions/{session_id}/journal")
     assert (empty.status_code, empty.json()["items"]) == (200, []), empty.text
     assert client.get("/v1/sessions/nope/journal").status_code == 404
 
