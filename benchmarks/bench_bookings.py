@@ -158,7 +158,10 @@
    with ``resource=``), 500 sessions of that provider stored (made with
    ``kit.sessions.create_extra``) and 2,000 bookings and holds (confirmed,
    live and run-out holds, cancelled, waitlisted; Core ``executemany``, setup),
-   in a SQLite file and, when available, PostgreSQL: p50 and p95 latency and
+   in a SQLite file and, when available, PostgreSQL (twice: on a plain
+   engine, whose units each send the ``set_config`` of the lock bound and
+   the zone first, and on item 1's engine, whose connections start with
+   both, :data:`BOUNDED`, as docs/sqlalchemy.md advises): p50 and p95 latency and
    SQL statements per call (SQLite's ``BEGIN IMMEDIATE`` included), against
    an absolute aim (p50 under 5 ms; over it, a cProfile of 50 calls says
    where the time goes). In the same interleaved rounds, the reference: the
@@ -168,7 +171,19 @@
    much of a figure is the machine's and how much the code above the
    statement. There is no capacity-aware free-slots query
    (``sessionkit.availability.free_slots`` knows working hours and busy
-   spans, not seats), so ``bookable`` is the read measured. On 2026-12-01
+   spans, not seats), so ``bookable`` is the read measured. On 2026-12-04
+   the listing went to the driver's cursor (numbered closed pairs, so the
+   statement is rendered once; UTC instants from psycopg taken as they are):
+   a loop of both, alternating with the commit before, gave 1.21x and 1.24x
+   the bare statement against 1.40x and 1.32x, client CPU per call 1.10 and
+   1.42 ms against 2.10 and 1.44 ms. Item 2 alone after it: SQLite 4.92 ms
+   (1.42x), PostgreSQL 5.76 ms (1.34x; the statement alone 4.19 ms); before
+   it that day, 7.14-7.76 ms on PostgreSQL, the statement alone 4.90-5.99
+   ms. Tried and dropped that day: summing one resource's bookings per
+   session in a subquery and joining the sums, 2.0 to 1.6 ms of execution
+   for one teacher alone on PostgreSQL, but one teacher of 60 (item 4) went
+   from 3.8 to 8.7 ms on SQLite and from 14 to 48 ms on PostgreSQL.
+   On 2026-12-01
    the machine ran slower all afternoon (the bare statement took 3.7 ms on
    SQLite and 4.7-7.3 ms on PostgreSQL, against 2.9-3.0 and 3.8-3.9 ms the
    day before): a full run on b2d46fc gave SQLite 5.10 ms (1.38x the
@@ -1055,6 +1070,9 @@ def bench_bookable(quick: bool, tmp: Path) -> None:
     if url is not None:
         with postgres_schema(url) as engine:
             bench_bookable_on("PostgreSQL", engine, quick)
+        # The engine docs/sqlalchemy.md advises ("Lock waits"), item 1's: no set_config per unit.
+        with postgres_schema(url, connect_args={"options": BOUNDED}) as engine:
+            bench_bookable_on("PG, bounded", engine, quick)
 
 
 # ---------------------------------------------------------------------------------- 3. agenda

@@ -370,3 +370,63 @@ def test_a_value_the_types_refuse_raises_what_core_raises(race_engine: Engine) -
     else:
         assert isinstance(on_driver, StatementError)
         assert type(on_driver.orig) is type(through_core.orig) is TypeError  # type: ignore[attr-defined]
+
+
+def test_a_listing_reads_on_the_driver_cursor_exactly_what_core_reads(race_engine: Engine) -> None:
+    """``direct.rows``: the bookable listing's rows, converted as Core converts them."""
+    from sessionkit.adapters.sqlalchemy import _booking_queries as queries
+
+    store = SqlAlchemyStore(race_engine)
+    kit = _kit(store)
+    session = _session(kit)
+    _book(kit, session.id, "ada")
+    statement = queries.bookable(True, False, True, 2)
+    params: dict[str, Any] = {
+        "tenant": TENANT,
+        "start": NOW,
+        "end": NOW + timedelta(days=30),
+        "at": NOW,
+        "seats": 1,
+        "resource": "teacher:ana",
+        "limit": 10,
+        "closed_0_l": "lms",
+        "closed_0_s": "FINISHED",
+        "closed_1_l": "lms",
+        "closed_1_s": "CANCELLED",
+    }
+    direct._CACHE.pop(race_engine.dialect, None)
+    with race_engine.connect() as connection:
+        on_driver = direct.rows(connection, statement, params)
+        through_core = [tuple(row) for row in connection.execute(statement, params)]
+    assert direct._CACHE[race_engine.dialect][statement] is not None  # not left to Core
+    listed = [tuple(row) for row in on_driver]
+    assert listed == through_core
+    [(ident, title, start, end, capacity, taken, owed)] = listed
+    assert (ident, title, capacity, int(taken), int(owed)) == (
+        session.id,
+        "Conversation — B2",
+        4,
+        2,
+        0,
+    )
+    assert (start, end) == (START, START + timedelta(minutes=90))
+    assert start.tzinfo is UTC
+    assert end.tzinfo is UTC
+    params["closed_0_s"] = "SCHEDULED"  # the session's own status now shuts it
+    with race_engine.connect() as connection:
+        assert direct.rows(connection, statement, params) == []
+    with sent_statements(race_engine) as sent, race_engine.connect() as connection:
+        watched = direct.rows(connection, statement, {**params, "closed_0_s": "FINISHED"})
+    assert [tuple(row) for row in watched] == through_core
+    assert sum("sessionkit_bookings" in s for s in sent) == 1
+
+
+def test_a_driver_error_of_a_listing_is_cores_error(race_engine: Engine) -> None:
+    missing = select(column("id", String)).select_from(table("sessionkit_nowhere"))
+    with race_engine.connect() as connection:
+        with pytest.raises(DBAPIError) as caught:
+            direct.rows(connection, missing, {})
+        connection.rollback()
+        assert direct.rows(connection, select(bindparam("one", 1)), {}) == [(1,)]
+    assert isinstance(caught.value.orig, race_engine.dialect.loaded_dbapi.Error)
+    assert "sessionkit_nowhere" in str(caught.value.statement)

@@ -932,6 +932,27 @@ def test_instants_read_back_as_utc_by_the_plain_rule(value: datetime) -> None:
         assert bound.tzinfo is None
 
 
+@given(st.datetimes(timezones=_ZONES), st.sampled_from(["postgresql+psycopg://", "sqlite://"]))
+def test_instants_read_back_as_utc_through_cores_processor(value: datetime, url: str) -> None:
+    """What Core calls per value (PostgreSQL's shortcut for UTC values) gives the plain rule."""
+    from sessionkit.adapters.sqlalchemy._types import UTCDateTime
+
+    dialect = create_engine(url).dialect  # the dialect only: nothing connects
+    process = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+    assert process is not None
+    raw: object = value if dialect.name == "postgresql" else str(value.replace(tzinfo=None))
+    read = process(raw)
+    if dialect.name == "postgresql":
+        expected = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    else:  # SQLite stores the naive UTC text
+        expected = value.replace(tzinfo=UTC)
+    assert read == expected
+    assert read.tzinfo is UTC
+    if value.tzinfo is UTC:
+        assert read is value or dialect.name != "postgresql"
+    assert process(None) is None
+
+
 @pytest.mark.parametrize("resource", [None, ResourceRef("teacher", "ana")])
 def test_bookable_sessions_are_grouped_as_the_index_walks(
     store: SqlAlchemyStore, engine: Engine, resource: ResourceRef | None

@@ -20,7 +20,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    tuple_,
 )
 from sqlalchemy.sql.elements import BindParameter
 
@@ -217,7 +216,7 @@ BY_KEY = select(B).where(B.c.tenant == TENANT, B.c.idempotency_key == bindparam(
 
 
 @functools.cache
-def bookable(resource: bool, after: bool, limit: bool, closed: bool = False) -> Select[Any]:
+def bookable(resource: bool, after: bool, limit: bool, closed: int = 0) -> Select[Any]:
     """Busy sessions starting in ``[:start, :end)``, after ``:at``, with ``:seats`` free then.
 
     Rows: id, title, start, end, capacity, the seats taken and the seats owed
@@ -230,7 +229,10 @@ def bookable(resource: bool, after: bool, limit: bool, closed: bool = False) -> 
     (which carry their session's start) in the window, one index range
     whatever the resource's history; with ``after``, only those strictly
     after ``(:after_start, :after_id)``; with ``limit``, at most ``:limit``;
-    with ``closed``, none whose ``(lifecycle, status)`` is among ``:closed``.
+    with ``closed`` pairs, none whose ``(lifecycle, status)`` is
+    ``(:closed_<n>_l, :closed_<n>_s)`` for any ``n`` below ``closed``: numbered,
+    not an expanding list, so the statement is rendered once, not per call,
+    and can be sent on the driver's cursor (:mod:`~._direct`).
     """
     at = bindparam("at", type_=S.c.start_at.type)
     start = bindparam("start", type_=S.c.start_at.type)
@@ -245,9 +247,10 @@ def bookable(resource: bool, after: bool, limit: bool, closed: bool = False) -> 
         S.c.start_at > at,
         S.c.busy.is_(True),
     ]
-    if closed:
-        shut: BindParameter[Any] = bindparam("closed", expanding=True)
-        conditions.append(tuple_(S.c.lifecycle, S.c.status).not_in(shut))
+    conditions.extend(
+        or_(S.c.lifecycle != bindparam(f"closed_{n}_l"), S.c.status != bindparam(f"closed_{n}_s"))
+        for n in range(closed)
+    )
     if resource:
         occupying = select(R.c.session_id).where(
             R.c.tenant == TENANT,
@@ -273,7 +276,10 @@ def bookable(resource: bool, after: bool, limit: bool, closed: bool = False) -> 
         # own, one value per group: min() names them in every dialect. One resource's
         # sessions come by key from its rows, few enough to sort, and keep the plain
         # grouping (in the listing's order SQLite walked the tenant's window for them,
-        # twice as slow for one teacher of 60 with no statistics gathered).
+        # twice as slow for one teacher of 60 with no statistics gathered). Summing a
+        # resource's bookings per session first and joining the sums was tried on
+        # 2026-12-04: 2.0 to 1.6 ms on PostgreSQL for one teacher alone, but 3.8 to
+        # 8.7 ms on SQLite and 14 to 48 ms on PostgreSQL for one teacher of 60.
         shown = (S.c.id, func.min(S.c.title), S.c.start_at, func.min(S.c.end_at))
         capacity = func.min(S.c.capacity)
         grouped = (S.c.start_at, S.c.id)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sessionkit.adapters.sqlalchemy import _booking_queries as sql
+from sessionkit.adapters.sqlalchemy import _direct as direct
 from sessionkit.adapters.sqlalchemy._booking_statements import bind, shape
 from sessionkit.adapters.sqlalchemy._query import chunks
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
@@ -163,15 +164,17 @@ class SqlBookingReads(SqlRepository[Booking]):
                 return []
             params["limit"] = limit
         shut = sorted(set(closed))
-        if shut:
-            params["closed"] = shut
+        for n, (lifecycle, status) in enumerate(shut):
+            params[f"closed_{n}_l"], params[f"closed_{n}_s"] = lifecycle, status
         statement = sql.bookable(
-            resource is not None, after is not None, limit is not None, bool(shut)
+            resource is not None, after is not None, limit is not None, len(shut)
         )
-        connection = self._unit.db().connection()
+        connection = self._unit.core()
         with self._unit.backend.planned_per_call(connection):
-            # all(): fetched at once, not row by row (the driver's fetchall is a C loop).
-            rows: Sequence[Any] = connection.execute(statement, params).all()
+            # Fetched at once, not row by row (the driver's fetchall is a C loop), on
+            # the driver's cursor: a listing's rows cost more through Core than the
+            # statement's planning.
+            rows: Sequence[Any] = direct.rows(connection, statement, params)
         if self._unit.backend.name == "mysql":  # it sums integers as DECIMAL
             rows = [(i, t, s, e, c, int(n), int(o)) for i, t, s, e, c, n, o in rows]
         return BookableSession.unchecked_many(rows)

@@ -24,6 +24,7 @@ exactly is refused.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -188,6 +189,27 @@ class UTCDateTime(TypeDecorator[datetime]):
         # The domain's instants (TimeSpan ends, clock readings) are UTC already: no
         # conversion, only SQLite and MySQL want the zone dropped.
         return value if dialect.name == "postgresql" else _combine(value, value.time())
+
+    def result_processor(
+        self, dialect: Dialect, coltype: object
+    ) -> Callable[[Any], datetime | None] | None:
+        """Return :meth:`process_result_value` as Core calls it, with a shortcut on PostgreSQL.
+
+        A store's connection reads ``timestamptz`` in UTC (its ``TimeZone``),
+        which psycopg gives as ``datetime.timezone.utc``: such a value is
+        returned as it is, without the two calls of the decorator's wrapper
+        (a listing reads two instants per row).
+        """
+        process = super().result_processor(dialect, coltype)
+        if process is None or dialect.name != "postgresql":
+            return process
+
+        def read(value: Any) -> datetime | None:
+            if value is not None and value.tzinfo is UTC:
+                return value  # type: ignore[no-any-return]
+            return process(value)
+
+        return read
 
     def process_result_value(self, value: datetime | None, _dialect: Dialect) -> datetime | None:
         """Read the column back as an aware UTC instant."""
