@@ -9,6 +9,7 @@ import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import UnknownStatus
+from sessionkit.model.analytics import Outcomes
 from sessionkit.model.query import SessionQuery
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
@@ -47,3 +48,26 @@ def test_a_scope_status_no_lifecycle_has_is_refused_as_kit_queries_refuses_it(
         kit.queries.list(TENANT, typo)
     # The status as the lifecycles spell it counts the two completed sessions.
     assert FIGURES[figure](kit, SessionQuery(statuses=["COMPLETED"])) == 2
+
+
+OUTCOME_FIGURES: dict[str, Callable[[SessionKit, Outcomes], object]] = {
+    "rates": lambda kit, o: kit.analytics.rates(TENANT, outcomes=o).get().completed,
+    "attendance": lambda kit, o: kit.analytics.attendance(TENANT, outcomes=o).get().held,
+    "progress": lambda kit, o: kit.analytics.progress(TENANT, SessionQuery(), outcomes=o).completed,
+    "clients": lambda kit, o: kit.analytics.clients(TENANT, outcomes=o).rows,
+}
+
+
+@pytest.mark.parametrize("figure", sorted(OUTCOME_FIGURES))
+def test_an_outcome_status_no_lifecycle_has_is_refused(kit: SessionKit, figure: str) -> None:
+    """``Outcomes(completed={"DONE "})`` counted no session completed, and said nothing.
+
+    A status of the host's own outcomes must be one a lifecycle of the kit has;
+    the presets' defaults stand whichever lifecycles the kit registered.
+    """
+    typo = Outcomes(completed={"COMPLETED", "COMPLETD"})
+    with pytest.raises(UnknownStatus, match="'COMPLETD' is not a status") as caught:
+        OUTCOME_FIGURES[figure](kit, typo)
+    assert caught.value.value == "COMPLETD"
+    spelt = Outcomes(completed={"COMPLETED"})
+    assert OUTCOME_FIGURES[figure](kit, spelt) == OUTCOME_FIGURES[figure](kit, Outcomes())

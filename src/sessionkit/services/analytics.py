@@ -93,11 +93,25 @@ def _window(start_from: object, start_to: object) -> tuple[datetime | None, date
     return lo, hi
 
 
-def _outcomes(value: object) -> Outcomes:
+_PRESET_OUTCOMES = Outcomes()
+_PRESET_STATUSES = (
+    _PRESET_OUTCOMES.completed | _PRESET_OUTCOMES.no_show | _PRESET_OUTCOMES.cancelled
+)
+"""The default outcomes' statuses: every preset's, whichever lifecycles a kit registered."""
+
+
+def _outcomes(ctx: Context, value: object) -> Outcomes:
+    """Return ``value`` (the presets' for ``None``), its own statuses checked.
+
+    ``UnknownStatus`` for a status of its own that no lifecycle of the kit has:
+    a typo would count as no session, and say nothing.
+    """
     if value is None:
-        return Outcomes()
+        return _PRESET_OUTCOMES
     if not isinstance(value, Outcomes):
         raise WrongType(value, name="outcomes", expected="an Outcomes or None")
+    named = value.completed | value.no_show | value.cancelled
+    known_session_statuses(ctx, tuple(sorted(named - _PRESET_STATUSES)))
     return value
 
 
@@ -192,7 +206,7 @@ class Analytics:
         check_actor(actor)
         _check_by(by, COUNT_DIMENSIONS)
         chosen = self._scope(scope, start_from, start_to)
-        kinds = _outcomes(outcomes)
+        kinds = _outcomes(self._ctx, outcomes)
         with self._ctx.transaction() as tx:
             reader = self._reader(tx)
             counted = reader.status_counts(
@@ -293,7 +307,7 @@ class Analytics:
                 value=total,
                 expected="None or an int >= 0",
             )
-        kinds = _outcomes(outcomes)
+        kinds = _outcomes(self._ctx, outcomes)
         with self._ctx.transaction(now) as tx:
             at = tx.now
             rows = self._reader(tx).timing(tenant, chosen, now=at)
@@ -338,7 +352,7 @@ class Analytics:
                 for status in lifecycles.get(name).no_show_statuses
             }
         else:
-            named = _outcomes(outcomes).no_show
+            named = _outcomes(self._ctx, outcomes).no_show
             no_show = {(name, status) for name in lifecycles for status in named}
         with self._ctx.transaction() as tx:
             reader = self._reader(tx)
@@ -400,7 +414,7 @@ class Analytics:
         check_actor(actor)
         _check_by(by, COUNT_DIMENSIONS)
         chosen = self._scope(scope, start_from, start_to)
-        kinds = _outcomes(outcomes)
+        kinds = _outcomes(self._ctx, outcomes)
         with self._ctx.transaction() as tx:
             totals = self._reader(tx).attendance_totals(
                 tenant,
