@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib.resources import files
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 
-from sessionkit.errors import InvalidValue, SessionKitError, UnknownLifecycle, WrongType
+from sessionkit.errors import (
+    InvalidValue,
+    SessionKitError,
+    UnknownLifecycle,
+    UnknownTimeZone,
+    WrongType,
+)
 from sessionkit.lifecycle import PRESETS, Lifecycle, Status, Transition
+from sessionkit.model.session import Session
+from sessionkit.policies import BookingRules
 from sessionkit.testing import hostile
 from sessionkit.testing import strategies as sks
 from sessionkit.testing.harness import Harness, StaticLinks
@@ -92,3 +103,26 @@ def test_the_harness_still_knows_only_the_presets_by_default() -> None:
     h = Harness.in_memory(_NOW)
     with pytest.raises(UnknownLifecycle):
         h.kit.context.lifecycle("mine")
+
+
+@settings(max_examples=20)
+@given(
+    sks.sessions(zones=[ZoneInfo("Europe/Berlin"), UTC], generated=False),
+    sks.booking_rules(zones=[ZoneInfo("Asia/Kolkata")]),
+)
+def test_zones_given_as_zone_objects_are_drawn_as_their_names(
+    session: Session, rules: BookingRules
+) -> None:
+    # Drawn as given: a Session whose tz was a ZoneInfo, which no kit command makes and an SQL
+    # store could not bind (sqlite3.ProgrammingError), and rules whose zone was one too.
+    assert type(session.tz) is str
+    assert session.tz in ("Europe/Berlin", "UTC")
+    assert type(rules.zone) is str
+    assert rules.zone == "Asia/Kolkata"
+
+
+def test_a_zone_with_no_name_is_refused_when_built() -> None:
+    keyless = ZoneInfo.from_file(io.BytesIO(files("tzdata.zoneinfo").joinpath("UTC").read_bytes()))
+    with pytest.raises(UnknownTimeZone) as caught:
+        sks.sessions(zones=[keyless])
+    assert "sessions(zones=" in "\n".join(caught.value.__notes__)

@@ -8,7 +8,7 @@ booking commands do (:mod:`sessionkit.testing._booking_replay`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import attrs
 from hypothesis import strategies as st
@@ -94,7 +94,7 @@ def sessions(
     tenant: str = "acme",
     lifecycles: Sequence[Lifecycle | str] | None = None,
     taking_bookings: bool = False,
-    zones: Sequence[str] = DST_ZONES,
+    zones: Sequence[str | tzinfo] = DST_ZONES,
     min_start: datetime = _SESSION_MIN,
     max_start: datetime = _SESSION_MAX,
     max_capacity: int = 20,
@@ -113,9 +113,10 @@ def sessions(
     between the UTC bounds (naive, or aware and read as the instants they
     are; a bound near the last datetime must leave room for the end, read
     in the zone of ``zones`` furthest ahead of UTC), 15 minutes to 4 hours
-    long, a zone from ``zones``, capacity 1..``max_capacity`` (1 often:
-    one-to-one), up to three resources of ``resource_kinds`` (``t1``,
-    ``r2``...), any storable title (empty included). Loose sessions
+    long, a zone from ``zones`` (drawn as its name, a ``ZoneInfo`` given
+    too), capacity 1..``max_capacity`` (1 often: one-to-one), up to three
+    resources of ``resource_kinds`` (``t1``, ``r2``...), any storable title
+    (empty included). Loose sessions
     (``is_extra``) and sessions generated from series ``"series-1"`` (its
     id and occurrence key set), or only one kind (``generated=False`` /
     ``True``): a store keeps a generated session only once its series is

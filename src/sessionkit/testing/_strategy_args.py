@@ -16,7 +16,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from sessionkit.errors import InvalidValue, SessionKitError, WrongType
+from sessionkit.errors import InvalidValue, SessionKitError, UnknownTimeZone, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.lifecycle import PRESETS, Lifecycle
 from sessionkit.model.session import MAX_NAME_LENGTH
@@ -79,12 +79,23 @@ def names(
 
 
 def zone_names(values: object, option: str, *, strategy: str) -> list[str]:
-    """Return :func:`names` that are all time zones (``UnknownTimeZone`` naming one that is not)."""
+    """Return the names of :func:`names` that are all time zones (``UnknownTimeZone`` else).
+
+    A zone given as a ``ZoneInfo`` (or ``datetime.UTC``), which
+    :func:`~sessionkit.zones.get_zone` also takes, is drawn as its name, as
+    the services store it: a ``Session`` whose ``tz`` is a zone object is
+    none the kit makes, and an SQL store cannot bind it. A ``ZoneInfo`` with
+    no name (``ZoneInfo.from_file``) has none to draw: ``UnknownTimeZone``.
+    """
     chosen = names(values, option, strategy=strategy)
+    found: list[str] = []
     with naming(option, values, strategy=strategy):
         for name in chosen:
-            get_zone(name)
-    return chosen
+            key = get_zone(name).key
+            if key is None:
+                raise UnknownTimeZone(name, "has no IANA name (a ZoneInfo read from a file)")
+            found.append(key)
+    return found
 
 
 def roles(values: object, *, strategy: str) -> list[str]:

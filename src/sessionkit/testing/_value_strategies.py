@@ -586,16 +586,16 @@ def minutes(low: int, high: int) -> st.SearchStrategy[timedelta]:
     return st.integers(low, high).map(lambda n: timedelta(minutes=n))
 
 
-def booking_rules(*, zones: Sequence[str] = DST_ZONES) -> st.SearchStrategy[BookingRules]:
+def booking_rules(*, zones: Sequence[str | tzinfo] = DST_ZONES) -> st.SearchStrategy[BookingRules]:
     """Valid :class:`~sessionkit.policies.BookingRules`: every field drawn, limits often off.
 
     Notice up to 3 days (0 included), a horizon of none or 1 to 60 days (never
     shorter than the notice: such rules refuse every start and are invalid),
     a capacity cap, per-day and per-week limits each ``None`` or small, the
-    per-day zone from ``zones``, holds of 1 minute to 2 hours, offers of 1
-    minute to 2 days, the three flags (``waitlist``, ``lock_booked``,
-    ``publish_in_horizon``) and ``when_emptied`` ``None`` or ``"cancel"``
-    (a transition every preset has).
+    per-day zone from ``zones`` (as its name, a ``ZoneInfo`` given too),
+    holds of 1 minute to 2 hours, offers of 1 minute to 2 days, the three
+    flags (``waitlist``, ``lock_booked``, ``publish_in_horizon``) and
+    ``when_emptied`` ``None`` or ``"cancel"`` (a transition every preset has).
     """
     chosen = _args.zone_names(zones, "zones", strategy="booking_rules")
     counts = st.none() | st.integers(1, 5)
