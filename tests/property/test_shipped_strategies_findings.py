@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sessionkit.errors import (
     InvalidValue,
@@ -121,8 +122,37 @@ def test_zones_given_as_zone_objects_are_drawn_as_their_names(
     assert rules.zone == "Asia/Kolkata"
 
 
+def _keyless() -> ZoneInfo:
+    """UTC read from a file: a ``ZoneInfo`` with no name."""
+    return ZoneInfo.from_file(io.BytesIO(files("tzdata.zoneinfo").joinpath("UTC").read_bytes()))
+
+
 def test_a_zone_with_no_name_is_refused_when_built() -> None:
-    keyless = ZoneInfo.from_file(io.BytesIO(files("tzdata.zoneinfo").joinpath("UTC").read_bytes()))
     with pytest.raises(UnknownTimeZone) as caught:
-        sks.sessions(zones=[keyless])
-    assert "sessions(zones=" in "\n".join(caught.value.__notes__)
+        sks.sessions(zones=[_keyless()])
+    assert "from the option sessions(zones=" in "\n".join(caught.value.__notes__)
+
+
+@pytest.mark.parametrize(
+    "zone", [ZoneInfo("localtime"), ZoneInfo("posix/Europe/Berlin"), _keyless()], ids=str
+)
+def test_recurrences_refuse_a_zone_with_no_iana_name_when_built(zone: ZoneInfo) -> None:
+    # Accepted when built (a ZoneInfo), then every draw failed in Recurrence.from_rrule with an
+    # UnknownTimeZone that did not name the option.
+    with pytest.raises(UnknownTimeZone) as caught:
+        sks.recurrences(zones=st.just(zone))
+    assert caught.value.name in (zone.key, zone)  # the name it has, or the zone with none
+    assert "from the option recurrences(zones=" in "\n".join(caught.value.__notes__)
+
+
+def test_recurrences_refuse_a_drawn_zone_with_no_iana_name_naming_the_option() -> None:
+    drawn = sks.recurrences(zones=st.just("localtime").map(ZoneInfo))
+
+    @settings(max_examples=1, database=None)
+    @given(drawn)
+    def draw(_value: object) -> None:
+        pass
+
+    with pytest.raises(UnknownTimeZone) as caught:
+        draw()
+    assert "from the option recurrences(zones=" in "\n".join(caught.value.__notes__)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from hypothesis import strategies as st
@@ -36,6 +36,7 @@ __all__ = [
     "roles",
     "strategy_or_none",
     "whole",
+    "zone_key",
     "zone_names",
 ]
 
@@ -88,14 +89,21 @@ def zone_names(values: object, option: str, *, strategy: str) -> list[str]:
     no name (``ZoneInfo.from_file``) has none to draw: ``UnknownTimeZone``.
     """
     chosen = names(values, option, strategy=strategy)
-    found: list[str] = []
     with naming(option, values, strategy=strategy):
-        for name in chosen:
-            key = get_zone(name).key
-            if key is None:
-                raise UnknownTimeZone(name, "has no IANA name (a ZoneInfo read from a file)")
-            found.append(key)
-    return found
+        return [zone_key(name) for name in chosen]
+
+
+def zone_key(zone: str | tzinfo) -> str:
+    """Return the IANA name of ``zone``, a name or a zone :func:`~sessionkit.zones.get_zone` takes.
+
+    ``UnknownTimeZone`` for anything else: an unknown name, a ``ZoneInfo`` of
+    a name that is no IANA one (``"localtime"``, ``"posix/..."``), or one
+    with no name at all (``ZoneInfo.from_file``).
+    """
+    key = get_zone(zone).key  # refuses what is no zone, naming it
+    if key is None:
+        raise UnknownTimeZone(zone, "has no IANA name (a ZoneInfo read from a file)")
+    return key
 
 
 def roles(values: object, *, strategy: str) -> list[str]:

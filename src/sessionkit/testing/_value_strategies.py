@@ -209,8 +209,11 @@ def _checked_zones(
 ) -> st.SearchStrategy[Any]:
     """``zones``, every zone a tzinfo (a ``ZoneInfo`` if ``keyed``): listed ones checked now.
 
-    With ``names``, a zone name or any zone :func:`~sessionkit.zones.get_zone`
-    knows is taken (``UnknownTimeZone`` noting the option, else). Zones of a strategy that
+    A ``keyed`` zone's name is what the values are made with: one that is no
+    IANA name (``"localtime"``, ``"posix/..."``, none at all) is refused with
+    ``UnknownTimeZone`` noting the option. With ``names``, a zone name or
+    any zone :func:`~sessionkit.zones.get_zone` knows is taken
+    (``UnknownTimeZone`` noting the option, else). Zones of a strategy that
     does not list them are checked as they are drawn.
 
     A strategy of zone names (what ``sessions(zones=...)`` takes) is refused
@@ -230,6 +233,9 @@ def _checked_zones(
             return zone
         if not isinstance(zone, kind):
             raise WrongType(zone, name=f"{strategy}(zones)", expected=expected)
+        if keyed:  # the value is made with the zone's name, which must be an IANA one
+            with _args.naming("zones", zone, strategy=strategy):
+                _args.zone_key(zone)
         return zone
 
     listed = _listed(zones)
