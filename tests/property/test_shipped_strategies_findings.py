@@ -6,6 +6,7 @@ import io
 from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.resources import files
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sessionkit.errors import (
+    InvalidRecurrence,
     InvalidValue,
     SessionKitError,
     UnknownLifecycle,
@@ -22,6 +24,7 @@ from sessionkit.errors import (
 from sessionkit.lifecycle import PRESETS, Lifecycle, Status, Transition
 from sessionkit.model.session import Session
 from sessionkit.policies import BookingRules
+from sessionkit.recurrence import Recurrence
 from sessionkit.testing import hostile
 from sessionkit.testing import strategies as sks
 from sessionkit.testing.harness import Harness, StaticLinks
@@ -156,3 +159,40 @@ def test_recurrences_refuse_a_drawn_zone_with_no_iana_name_naming_the_option() -
     with pytest.raises(UnknownTimeZone) as caught:
         draw()
     assert "from the option recurrences(zones=" in "\n".join(caught.value.__notes__)
+
+
+_BAD_RULES: list[tuple[st.SearchStrategy[Any], type[SessionKitError]]] = [
+    (st.just("FREQ=FORTNIGHTLY"), InvalidRecurrence),
+    (st.sampled_from(["FREQ=DAILY", "Europe/Berlin"]), InvalidRecurrence),
+    (st.just(5), WrongType),
+]
+
+
+@pytest.mark.parametrize(("rule_strategy", "error"), _BAD_RULES)
+def test_recurrences_refuse_a_rule_strategy_drawing_no_rule_when_built(
+    rule_strategy: st.SearchStrategy[Any], error: type[SessionKitError]
+) -> None:
+    # Accepted when built; every draw then failed in Recurrence.from_rrule, not naming the option.
+    with pytest.raises(error) as caught:
+        sks.recurrences(rule_strategy=rule_strategy)
+    told = "\n".join([str(caught.value), *getattr(caught.value, "__notes__", [])])
+    assert "recurrences(rule_strategy" in told
+
+
+def test_recurrences_refuse_a_drawn_rule_that_is_none_naming_the_option() -> None:
+    drawn = sks.recurrences(rule_strategy=st.just("FREQ=SOMETIMES").map(str))
+
+    @settings(max_examples=1, database=None)
+    @given(drawn)
+    def draw(_value: object) -> None:
+        pass
+
+    with pytest.raises(InvalidRecurrence) as caught:
+        draw()
+    assert "from the option recurrences(rule_strategy='FREQ=SOMETIMES')" in caught.value.__notes__
+
+
+@settings(max_examples=10)
+@given(sks.recurrences(rule_strategy=st.just("RRULE:FREQ=WEEKLY;BYDAY=MO,WE")))
+def test_recurrences_still_take_a_strategy_of_rrule_text(rec: Recurrence) -> None:
+    assert (rec.rule.freq, [str(day) for day in rec.rule.byday]) == ("WEEKLY", ["MO", "WE"])

@@ -20,7 +20,7 @@ from sessionkit.availability import Availability
 from sessionkit.errors import ExpansionLimitExceeded, InvalidValue, WallTimeError, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.policies import BookingRules
-from sessionkit.recurrence import FREQUENCIES, Recurrence, Rule, Weekday
+from sessionkit.recurrence import FREQUENCIES, Recurrence, Rule, Weekday, parse_rule
 from sessionkit.testing import _strategy_args as _args
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import RecurrenceDisambiguate, check_disambiguate, get_zone
@@ -391,13 +391,17 @@ def _drawn_rules(
 def recurrences(
     *,
     zones: st.SearchStrategy[ZoneInfo] | None = None,
-    rule_strategy: st.SearchStrategy[Rule] | None = None,
+    rule_strategy: st.SearchStrategy[Rule | str] | None = None,
     disambiguate: Sequence[RecurrenceDisambiguate] = ("compatible",),
     with_exdates: bool = True,
 ) -> st.SearchStrategy[Recurrence]:
     """Recurrences in zones with DST gaps and folds, starting between 2000 and 2035.
 
-    Start times favour the small hours, where DST transitions happen.
+    Start times favour the small hours, where DST transitions happen. Rules
+    are drawn from ``rule_strategy`` (default :func:`rules`): :class:`Rule`
+    values or RRULE text, as ``Recurrence.from_rrule`` takes them; one that
+    is neither is refused naming the option, when the strategy is built if
+    it lists its values (``st.just``, ``st.sampled_from``), else as drawn.
     """
     _args.strategy_or_none(zones, "zones", strategy="recurrences")
     _args.strategy_or_none(rule_strategy, "rule_strategy", strategy="recurrences")
@@ -407,7 +411,34 @@ def recurrences(
             check_disambiguate(policy, allow_skip=True)
     _args.flag(with_exdates, "with_exdates", strategy="recurrences")
     pool = None if zones is None else _checked_zones(zones, "recurrences", keyed=True)
-    return _drawn_recurrences(pool, rule_strategy, chosen, with_exdates=with_exdates)
+    drawn_rules = None if rule_strategy is None else _checked_rules(rule_strategy)
+    return _drawn_recurrences(pool, drawn_rules, chosen, with_exdates=with_exdates)
+
+
+def _checked_rules(rule_strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Rule]:
+    """``rule_strategy``'s values as :class:`Rule` s: listed ones checked now, others as drawn.
+
+    A ``Rule``, or RRULE text (what ``Recurrence.from_rrule`` takes) parsed;
+    anything else is ``WrongType``, and text that is no rule
+    ``InvalidRecurrence``, each naming the option (as :func:`_checked_zones`).
+    """
+
+    def check(rule: object) -> Rule:
+        if isinstance(rule, Rule):
+            return rule
+        if not isinstance(rule, str):
+            raise WrongType(
+                rule,
+                name="recurrences(rule_strategy)",
+                expected="a strategy of Rules (rules()) or of RRULE text",
+            )
+        with _args.naming("rule_strategy", rule, strategy="recurrences"):
+            return parse_rule(rule)
+
+    listed = _listed(rule_strategy)
+    if listed is None:
+        return rule_strategy.map(check)
+    return st.sampled_from([check(rule) for rule in listed])
 
 
 @st.composite
