@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from sessionkit.errors import (
     InvalidRecurrence,
     InvalidValue,
+    NaiveDatetime,
     SessionKitError,
     UnknownLifecycle,
     UnknownTimeZone,
@@ -196,3 +197,21 @@ def test_recurrences_refuse_a_drawn_rule_that_is_none_naming_the_option() -> Non
 @given(sks.recurrences(rule_strategy=st.just("RRULE:FREQ=WEEKLY;BYDAY=MO,WE")))
 def test_recurrences_still_take_a_strategy_of_rrule_text(rec: Recurrence) -> None:
     assert (rec.rule.freq, [str(day) for day in rec.rule.byday]) == ("WEEKLY", ["MO", "WE"])
+
+
+@settings(max_examples=10)
+@given(sks.booked_sessions())
+def test_a_booked_session_made_by_hand_is_checked_when_made(booked: sks.BookedSession) -> None:
+    # A naive at was kept, and .taken / .remaining failed with a bare TypeError comparing it.
+    naive = booked.at.replace(tzinfo=None)
+    with pytest.raises(NaiveDatetime, match=r"BookedSession\.at"):
+        sks.BookedSession(session=booked.session, bookings=booked.bookings, at=naive)
+    with pytest.raises(WrongType, match=r"BookedSession\.session"):
+        sks.BookedSession(session=None, bookings=(), at=booked.at)  # type: ignore[arg-type]  # the bad value under test
+    with pytest.raises(WrongType, match=r"BookedSession\.bookings item"):
+        sks.BookedSession(session=booked.session, bookings=[booked.session], at=booked.at)  # type: ignore[list-item]  # the bad value under test
+    # A list is taken as the tuple it stands for: the value stays hashable and equal.
+    again = sks.BookedSession(session=booked.session, bookings=list(booked.bookings), at=booked.at)
+    assert again == booked
+    assert hash(again) == hash(booked)
+    assert (again.taken, again.remaining) == (booked.taken, booked.remaining)

@@ -7,7 +7,7 @@ booking commands do (:mod:`sessionkit.testing._booking_replay`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 
 import attrs
@@ -296,6 +296,27 @@ def bookings(
     return one()
 
 
+def _a_session(_instance: object, _attribute: attrs.Attribute[Session], value: object) -> None:
+    if not isinstance(value, Session):
+        raise WrongType(value, name="BookedSession.session", expected="a Session")
+
+
+def _the_bookings(value: Iterable[Booking]) -> tuple[Booking, ...]:
+    """``value`` as a tuple, each item a ``Booking`` (``WrongType`` naming the field else)."""
+    expected = "a sequence of Bookings"
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise WrongType(value, name="BookedSession.bookings", expected=expected)
+    found = tuple(value)
+    for booking in found:
+        if not isinstance(booking, Booking):
+            raise WrongType(booking, name="BookedSession.bookings item", expected="a Booking")
+    return found
+
+
+def _an_instant(_instance: object, _attribute: attrs.Attribute[datetime], value: object) -> None:
+    check_aware(value, "BookedSession.at")
+
+
 @attrs.frozen(kw_only=True)
 class BookedSession:
     """A session and its stored bookings as they stand at instant ``at``; the oracle of its seats.
@@ -305,12 +326,14 @@ class BookedSession:
     ``bookable``): the seats held, offered and confirmed bookings take then (a
     hold that ran out takes none), and what a newcomer could book (none once
     the session has started, or if it is not busy; the waitlist's seats are
-    owed to it).
+    owed to it). Made by hand (an ``@example``), a naive ``at`` is refused
+    with ``NaiveDatetime`` and a field of the wrong type with ``WrongType``,
+    when it is made rather than by :attr:`taken` or :attr:`remaining`.
     """
 
-    session: Session
-    bookings: tuple[Booking, ...]
-    at: datetime
+    session: Session = attrs.field(validator=_a_session)
+    bookings: tuple[Booking, ...] = attrs.field(converter=_the_bookings)
+    at: datetime = attrs.field(validator=_an_instant)
 
     @property
     def taken(self) -> int:
