@@ -273,3 +273,14 @@ def test_a_completed_session_closes_with_everyone_out_at_its_end() -> None:
     ]
     s.kit.attendance.record_presence("acme", left, now=START + 70 * MIN)
     assert s.minutes("acme", circle) == {"student:ana": ("present", 60)}
+
+
+@pytest.mark.parametrize("flags", [{"duplicate": "no"}, {"shuffle": 1}, {"duplicate": None}])
+def test_drain_refuses_a_flag_that_is_no_bool_and_takes_nothing(flags: dict[str, object]) -> None:
+    # A truthy "no" duplicated every event all the same, and the events were gone.
+    rooms = FakeMeetingRooms()
+    rooms.ensure_room(tenant="acme", session_id="s1", span=TimeSpan(START, START + HOUR))
+    rooms.join("acme", "s1", ANA, at=START)
+    with pytest.raises(WrongType, match=r"FakeMeetingRooms\.drain\((duplicate|shuffle)\)"):
+        rooms.drain(**flags)  # type: ignore[arg-type]  # the bad value under test
+    assert [(e.action, e.participant) for e in rooms.drain()] == [(JOIN, ANA)]

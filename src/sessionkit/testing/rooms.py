@@ -42,7 +42,7 @@ from sessionkit.errors._base import shown
 from sessionkit.model.attendance import JOIN, LEAVE, PresenceEvent
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.session import ResourceRef
-from sessionkit.model.text import check_tenant
+from sessionkit.model.text import check_flag, check_tenant
 from sessionkit.ports import Clock, JoinCredential, MeetingRooms, Room
 from sessionkit.testing.clocks import time_reader
 from sessionkit.timespan import TimeSpan
@@ -269,8 +269,12 @@ class FakeMeetingRooms(MeetingRooms):
         were queued) and the other tenants' stay queued: a
         :class:`~sessionkit.model.attendance.PresenceEvent` does not name its
         tenant, and ``record_presence`` reports another tenant's as ``unknown``.
-        Without it, every tenant's are taken.
+        Without it, every tenant's are taken. ``duplicate`` and ``shuffle`` are
+        ``True`` or ``False`` (``WrongType`` else, nothing taken: a truthy
+        ``"no"`` would duplicate or shuffle all the same).
         """
+        check_flag(duplicate, "FakeMeetingRooms.drain(duplicate)")
+        check_flag(shuffle, "FakeMeetingRooms.drain(shuffle)")
         if tenant is not None:
             tenant = check_tenant(tenant)
         with self._lock:
