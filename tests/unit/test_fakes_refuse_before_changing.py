@@ -21,6 +21,7 @@ from sessionkit.errors import (
     NotADatetime,
     PaymentGatewayError,
     SessionKitError,
+    WrongType,
 )
 from sessionkit.model.attendance import JOIN, LEAVE
 from sessionkit.model.booking import CANCELLED, HELD
@@ -390,3 +391,18 @@ def test_a_close_at_an_instant_no_event_takes_leaves_the_room_open() -> None:
     assert rooms.is_open("acme", "s1")
     assert rooms.inside("acme", "s1") == frozenset({ANA})
     assert [e.action for e in rooms.drain()] == [JOIN]
+
+
+@pytest.mark.parametrize("flags", [{"duplicate": "no"}, {"shuffle": 1}, {"duplicate": None}])
+def test_the_gateways_drain_refuses_a_flag_that_is_no_bool_and_takes_nothing(
+    flags: dict[str, object],
+) -> None:
+    # A truthy "no" duplicated every event all the same, and the events were gone.
+    gateway = FakeGateway()
+    ref = gateway.create_intent(amount=EUR60, idempotency_key="c-1", metadata={}).ref
+    gateway.pay(ref)
+    queued = list(gateway.outbox)
+    with pytest.raises(WrongType, match=r"FakeGateway\.drain\((duplicate|shuffle)\)"):
+        gateway.drain(**flags)  # type: ignore[arg-type]  # the bad value under test
+    assert queued
+    assert gateway.drain() == queued

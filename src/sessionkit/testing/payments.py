@@ -47,7 +47,7 @@ from sessionkit.errors import InvalidValue, PaymentGatewayError, SessionKitError
 from sessionkit.errors._base import shown
 from sessionkit.model.money import Money
 from sessionkit.model.payment import PaymentEvent, PaymentEventType
-from sessionkit.model.text import MAX_REF_LENGTH, check_text
+from sessionkit.model.text import MAX_REF_LENGTH, check_flag, check_text
 from sessionkit.ports import Clock, Intent, IntentStatus, RefundReceipt
 from sessionkit.testing.clocks import time_reader
 from sessionkit.zones import check_aware
@@ -183,7 +183,13 @@ class FakeGateway:
             self.outbox.append(event)
 
     def drain(self, *, duplicate: bool = False, shuffle: bool = False) -> list[PaymentEvent]:
-        """Return (and forget) the queued events; each twice with ``duplicate``, shuffled too."""
+        """Return (and forget) the queued events; each twice with ``duplicate``, shuffled too.
+
+        ``duplicate`` and ``shuffle`` are ``True`` or ``False`` (``WrongType``
+        else, nothing taken: a truthy ``"no"`` would act all the same).
+        """
+        check_flag(duplicate, "FakeGateway.drain(duplicate)")
+        check_flag(shuffle, "FakeGateway.drain(shuffle)")
         events, self.outbox = self.outbox, []
         if duplicate:
             events = [e for event in events for e in (event, event)]
