@@ -132,8 +132,15 @@ def get_zone(tz: str | tzinfo) -> ZoneInfo:
 
 
 def zone_name(tz: str | tzinfo) -> str:
-    """Return the IANA key of a zone (validating it)."""
-    return get_zone(tz).key
+    """Return the IANA key of a zone (validating it), for a value that keeps the zone's name.
+
+    Raises :class:`~sessionkit.errors.UnknownTimeZone` as :func:`get_zone`
+    does, and for a :class:`~zoneinfo.ZoneInfo` of no name (``ZoneInfo.from_file``).
+    """
+    key: str | None = get_zone(tz).key
+    if key is None:
+        raise UnknownTimeZone(tz, "has no IANA name (a zone read from a file)")
+    return key
 
 
 def check_disambiguate(value: object, *, allow_skip: bool = False) -> None:

@@ -23,7 +23,7 @@ from sessionkit.model.text import (
     plain_id,
 )
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import check_aware, get_zone
+from sessionkit.zones import check_aware, zone_name
 
 __all__ = [
     "MAX_ID_LENGTH",
@@ -214,10 +214,6 @@ def _check_capacity(_instance: object, _attribute: attrs.Attribute[int], value: 
     check_capacity(value)
 
 
-def _check_tz(_instance: object, _attribute: attrs.Attribute[str], value: object) -> None:
-    get_zone(value)  # type: ignore[arg-type]  # raises UnknownTimeZone with the value
-
-
 @attrs.frozen(slots=True)
 class Session:
     """One scheduled session, immutable; change it with :func:`attrs.evolve` (services do).
@@ -240,7 +236,7 @@ class Session:
     tenant: str
     title: str = attrs.field(validator=_check_title)
     span: TimeSpan = attrs.field(validator=_check_span)
-    tz: str = attrs.field(validator=_check_tz)
+    tz: str = attrs.field(converter=zone_name)  # a ZoneInfo given is kept by its name
     status: str
     lifecycle: str
     busy: bool

@@ -29,7 +29,7 @@ from sessionkit.limits import CEILING
 from sessionkit.model.session import Session, check_session
 from sessionkit.model.text import check_flag, check_transition_name
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import check_aware, get_zone, resolve_local, to_utc
+from sessionkit.zones import check_aware, get_zone, resolve_local, to_utc, zone_name
 
 __all__ = ["BookingRules", "Refusal", "RulesFor", "check_booking_time"]
 
@@ -93,10 +93,6 @@ def _flag(_instance: object, attribute: attrs.Attribute[Any], value: object) -> 
 
 def _transition(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     check_transition_name(value, attribute.name, owner="BookingRules")
-
-
-def _zone(_instance: object, _attribute: attrs.Attribute[Any], value: object) -> None:
-    get_zone(value)  # type: ignore[arg-type]  # raises UnknownTimeZone naming the value
 
 
 @attrs.frozen(kw_only=True)
@@ -166,7 +162,7 @@ class BookingRules:
     max_capacity: int | None = attrs.field(default=None, validator=_positive_count)
     per_day: int | None = attrs.field(default=None, validator=_positive_count)
     per_week: int | None = attrs.field(default=None, validator=_positive_count)
-    zone: str = attrs.field(default="UTC", validator=_zone)
+    zone: str = attrs.field(default="UTC", converter=zone_name)  # a ZoneInfo: by its name
     hold_for: timedelta = attrs.field(default=timedelta(minutes=15), validator=_positive_duration)
     offer_for: timedelta = attrs.field(default=timedelta(hours=1), validator=_positive_duration)
     waitlist: bool = attrs.field(default=False, validator=_flag)
