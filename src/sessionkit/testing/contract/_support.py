@@ -14,7 +14,7 @@ from typing import Any, ClassVar, TypeVar
 
 import pytest
 
-from sessionkit.errors import SeriesNotFound
+from sessionkit.errors import SeriesNotFound, WrongType
 from sessionkit.model.events import DomainEvent, SeriesClosed, SessionCreated
 from sessionkit.model.query import SessionQuery, SortField
 from sessionkit.model.series import ScheduleItem, Series, SeriesStatus
@@ -257,10 +257,26 @@ class ContractBase(abc.ABC):
         """The publisher the store under test publishes to."""
         return RecordingPublisher()
 
+    def made_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
+        """Return :meth:`make_store`'s factory; ``WrongType`` if it is none (the store itself).
+
+        Checked once here, else every test of the suite fails on its first
+        ``store()`` with a bare "object is not callable".
+        """
+        factory = self.make_store(publisher)
+        if not callable(factory):
+            raise WrongType(
+                factory,
+                name=f"{type(self).__qualname__}.make_store()",
+                expected="a unit of work factory: a callable returning a new unit of work, e.g."
+                " InMemoryStore(publisher).unit_of_work (not the store itself)",
+            )
+        return factory
+
     @pytest.fixture
     def store(self, publisher: RecordingPublisher) -> Iterator[UnitOfWorkFactory]:
         """A fresh store, disposed of after the test."""
-        factory = self.make_store(publisher)
+        factory = self.made_store(publisher)
         try:
             yield factory
         finally:

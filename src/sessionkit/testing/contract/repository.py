@@ -31,7 +31,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 import attrs
 import pytest
 
-from sessionkit.errors import ConcurrentModification, Duplicate, NotFound
+from sessionkit.errors import ConcurrentModification, Duplicate, NotFound, WrongType
 from sessionkit.ports import Kind, Record, Repository, UnitOfWork
 from sessionkit.ports import UnitOfWorkFactory as Factory
 from sessionkit.testing.contract._support import (
@@ -58,6 +58,22 @@ class RepositoryContract(ContractBase, Generic[R]):
     """The kind under test (abstract: set it in the subclass)."""
 
     _required_attributes = ("kind",)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuse a ``Test...`` subclass whose :attr:`kind` is no :class:`~sessionkit.ports.Kind`.
+
+        A kind's name (``kind = "room"``) or ``None`` would otherwise fail every
+        test of the suite with a bare ``AttributeError``.
+        """
+        super().__init_subclass__(**kwargs)
+        kind: object = getattr(cls, "kind", None)
+        if cls.__name__.startswith("Test") and not isinstance(kind, Kind):
+            raise WrongType(
+                kind,
+                name=f"{cls.__module__}.{cls.__qualname__}.kind",
+                expected="a Kind, the one the unit of work is asked for (kind = ROOMS, where"
+                ' ROOMS = Kind("room", Room, ...))',
+            )
 
     @abc.abstractmethod
     def make_record(self, record_id: str, *, tenant: str = TENANT, variant: int = 0) -> R:

@@ -159,7 +159,7 @@ class UnitOfWorkContract(ContractBase):
                 with factory() as uow:
                     seen.extend(s.id for s in uow.sessions.get_many(TENANT, ["a", "b"]))
 
-        factory = self.make_store(Reading())
+        factory = self.made_store(Reading())
         try:
             with factory() as uow:
                 uow.sessions.add(make_session("a"))
@@ -200,7 +200,7 @@ class UnitOfWorkContract(ContractBase):
                 uow.collect([_event(OTHER_TENANT)])
                 uow.commit()
 
-        factory = self.make_store(Failing())
+        factory = self.made_store(Failing())
         try:
             with pytest.raises(BrokerDown):
                 commit_twice()
