@@ -32,7 +32,7 @@ from typing import Any, Protocol, TypeAlias
 import attrs
 from typing_extensions import override
 
-from sessionkit.errors import WrongType
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import iterator_of
 from sessionkit.lifecycle._checks import check_callable, check_text
 from sessionkit.lifecycle.context import TransitionContext
@@ -169,8 +169,16 @@ def roles(*allowed: str) -> Guard:
     """Build a guard that allows only actors whose ``role`` is one of ``allowed``.
 
     A missing role (``None``) is refused too, so the clock cannot pass it. Each
-    role is a separate argument: ``roles("coach", "admin")``, not a list.
+    role is a separate argument: ``roles("coach", "admin")``, not a list. At
+    least one role is needed: ``roles()`` would refuse everyone.
     """
+    if not allowed:
+        raise InvalidValue(
+            "roles() names no role, so its guard would refuse every actor; name the roles it"
+            ' lets through, e.g. roles("coach", "admin")',
+            value=allowed,
+            expected="one or more role names",
+        )
     for index, role in enumerate(allowed):
         check_text(role, f"roles()[{index}]", "a role name (str)")
     return _RoleGuard(frozenset(allowed), "role in " + "/".join(sorted(allowed)))

@@ -18,7 +18,7 @@ from typing import cast
 
 import attrs
 
-from sessionkit.errors import UnknownLifecycle, WrongType
+from sessionkit.errors import InvalidValue, UnknownLifecycle, WrongType
 from sessionkit.lifecycle._checks import items
 from sessionkit.lifecycle.context import TransitionContext
 from sessionkit.lifecycle.guards import has_started, individual_only, nobody_attended, roles
@@ -327,7 +327,19 @@ def _index(lifecycles: Iterable[Lifecycle]) -> dict[str, Lifecycle]:
         # Refused here, not when a series first asks the registry for its lifecycle.
         if not isinstance(lifecycle, Lifecycle):
             raise WrongType(lifecycle, name=f"lifecycles[{index}]", expected="a Lifecycle")
-    return {lifecycle.name: lifecycle for lifecycle in cast("tuple[Lifecycle, ...]", found)}
+    by_name: dict[str, Lifecycle] = {}
+    for lifecycle in cast("tuple[Lifecycle, ...]", found):
+        known = by_name.setdefault(lifecycle.name, lifecycle)
+        if known is not lifecycle:
+            # Two definitions under one name: which one a stored session's name meant would
+            # depend on their order. Replacing one is with_lifecycle's job, and says so.
+            raise InvalidValue(
+                f"two lifecycles are called {lifecycle.name!r}; a registry holds one per name"
+                " (to replace one, use registry.with_lifecycle(new))",
+                value=lifecycle.name,
+                expected="lifecycles with distinct names",
+            )
+    return by_name
 
 
 @attrs.frozen
@@ -335,7 +347,8 @@ class LifecycleRegistry:
     """An immutable name -> :class:`~sessionkit.lifecycle.Lifecycle` lookup.
 
     Hosts with their own lifecycles build one with :meth:`with_lifecycle` and
-    hand it to whatever resolves a series' lifecycle name.
+    hand it to whatever resolves a series' lifecycle name. Two different
+    lifecycles of one name in ``lifecycles`` raise ``InvalidValue``.
     """
 
     _by_name: dict[str, Lifecycle] = attrs.field(converter=_index, alias="lifecycles")
@@ -351,7 +364,10 @@ class LifecycleRegistry:
 
     def with_lifecycle(self, lifecycle: Lifecycle) -> LifecycleRegistry:
         """Return a registry that also knows ``lifecycle`` (replacing one of the same name)."""
-        return LifecycleRegistry([*self._by_name.values(), lifecycle])
+        name = lifecycle.name if isinstance(lifecycle, Lifecycle) else None
+        kept = [lifecycle if known.name == name else known for known in self._by_name.values()]
+        # Not a Lifecycle: appended, for _index to refuse it by its place.
+        return LifecycleRegistry(kept if name in self._by_name else [*kept, lifecycle])
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name in self._by_name
