@@ -323,36 +323,46 @@ class Context:
         which only a concurrent writer's session can cause then.
         """
         at = self.at(now, name)
-        with self.uow() as uow:
-            tx = Tx(
-                uow,
-                at,
-                refunds=self.refunds,
-                thresholds=self.thresholds,
-                journal=[] if self.journal else None,
-            )
-            try:
-                yield tx
-                if tx.journal:
-                    uow.repository(JOURNAL).add_many(journal_entries(tx.journal))
-                uow.commit()
-            except (ConcurrentModification, SessionConflict, DuplicateSession) as error:
-                # A record moved on between this unit's read and its write (or, planned,
-                # a resource or an occurrence taken): running the command again reads it
-                # afresh, if the unit was the whole transaction (an adapter that cannot say
-                # so never runs again).
-                raced = isinstance(error, ConcurrentModification) or (
-                    planned and (isinstance(error, SessionConflict) or error.key != "id")
+        committed = False
+        try:
+            with self.uow() as uow:
+                tx = Tx(
+                    uow,
+                    at,
+                    refunds=self.refunds,
+                    thresholds=self.thresholds,
+                    journal=[] if self.journal else None,
                 )
-                if (
-                    raced
-                    and not isinstance(error, TransientConflict)  # the adapter said already
-                    and not getattr(error, _CALLERS, False)
-                    and getattr(uow, "joined", None) is False
-                ):
-                    error.retryable = True
-                raise
-            _COMMITS.set(_COMMITS.get() + 1)
+                try:
+                    yield tx
+                    if tx.journal:
+                        uow.repository(JOURNAL).add_many(journal_entries(tx.journal))
+                    uow.commit()
+                except (ConcurrentModification, SessionConflict, DuplicateSession) as error:
+                    # A record moved on between this unit's read and its write (or, planned,
+                    # a resource or an occurrence taken): running the command again reads it
+                    # afresh, if the unit was the whole transaction (an adapter that cannot
+                    # say so never runs again).
+                    raced = isinstance(error, ConcurrentModification) or (
+                        planned and (isinstance(error, SessionConflict) or error.key != "id")
+                    )
+                    if (
+                        raced
+                        and not isinstance(error, TransientConflict)  # the adapter said already
+                        and not getattr(error, _CALLERS, False)
+                        and getattr(uow, "joined", None) is False
+                    ):
+                        error.retryable = True
+                    raise
+                committed = True
+                _COMMITS.set(_COMMITS.get() + 1)
+        except BaseException:
+            # Raised once the unit committed (the publisher's error, when the unit closed):
+            # the commit stands, so the provider calls it left due (a cancel's refund) are
+            # still made before the error reaches the caller.
+            if committed and tx.calls:
+                self.when_durable(uow, functools.partial(self._after_commit, list(tx.calls)))
+            raise
         if tx.calls:
             self.when_durable(uow, functools.partial(self._after_commit, list(tx.calls)))
 

@@ -1,0 +1,82 @@
+"""Findings of the events-and-reliability audit, on the in-memory store and on SQLite.
+
+A publisher that raises after a unit of work committed does not undo the
+commit, and the error reaches the caller; what the commit left to do once it
+is durable is still done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from tests.unit._store_support import STORES, StoreMaker, kit_on
+
+from sessionkit.model.events import DomainEvent
+from sessionkit.model.money import Money
+from sessionkit.policies import BookingRules, Rate
+from sessionkit.testing.payments import FakeGateway
+
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+
+
+class PublisherDown(Exception):
+    """What the failing publisher raises."""
+
+
+class FailingPublisher:
+    """Records what it is given until ``failing`` is set, then raises for every batch."""
+
+    def __init__(self) -> None:
+        self.events: list[DomainEvent] = []
+        self.failing = False
+
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        if self.failing:
+            raise PublisherDown("the event bus is down")
+        self.events.extend(events)
+
+
+@pytest.mark.parametrize("store", STORES.values(), ids=STORES.keys())
+def test_a_publisher_error_keeps_no_refund_back(store: StoreMaker) -> None:
+    publisher = FailingPublisher()
+    gateway = FakeGateway(clock=lambda: NOW)
+    kit = kit_on(
+        store(publisher),
+        NOW,
+        gateway=gateway,
+        pricing=Rate(Money.of(40, "EUR")),
+        booking_rules=BookingRules(hold_for=timedelta(minutes=15)),
+    )
+    lesson = kit.sessions.create_extra(
+        "acme",
+        actor="tina",
+        title="Maths",
+        start=NOW + timedelta(days=2),
+        end=NOW + timedelta(days=2, minutes=90),
+        resources=["tutor:tina"],
+        lifecycle="marketplace",
+        capacity=3,
+    )
+    checkout = kit.payments.book("acme", lesson.id, "student:ana", actor="ana", role="student")
+    assert checkout.payment.intent_ref is not None
+    gateway.pay(checkout.payment.intent_ref)
+    for event in gateway.drain():
+        kit.payments.apply("acme", event)
+    assert kit.bookings.get("acme", checkout.booking.id).status == "CONFIRMED"
+    assert str(gateway.collected("EUR")) == "60.00 EUR"
+
+    publisher.failing = True
+    with pytest.raises(PublisherDown):
+        kit.sessions.cancel("acme", lesson.id, actor="tina", reason="tutor ill")
+
+    # The cancel committed, and the refund it left due went to the provider at once, as it
+    # does when the publisher works; before, it waited for kit.payments.run_due.
+    assert (
+        kit.queries.get("acme", lesson.id).status == "CANCELLED"
+    )  # the marketplace preset's spelling
+    assert kit.bookings.get("acme", checkout.booking.id).status == "CANCELLED"
+    payment = kit.payments.get("acme", checkout.payment.id)
+    assert (payment.status, payment.due) == ("REFUNDED", None)
+    assert str(gateway.collected("EUR")) == "0.00 EUR"
