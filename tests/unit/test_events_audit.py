@@ -80,3 +80,43 @@ def test_a_publisher_error_keeps_no_refund_back(store: StoreMaker) -> None:
     payment = kit.payments.get("acme", checkout.payment.id)
     assert (payment.status, payment.due) == ("REFUNDED", None)
     assert str(gateway.collected("EUR")) == "0.00 EUR"
+
+
+@pytest.mark.parametrize("store", STORES.values(), ids=STORES.keys())
+def test_a_publisher_error_lets_the_expiry_job_settle_every_session(store: StoreMaker) -> None:
+    publisher = FailingPublisher()
+    rules = BookingRules(hold_for=timedelta(minutes=15), waitlist=True)
+    kit = kit_on(store(publisher), NOW, booking_rules=rules)
+    sessions = [
+        kit.sessions.create_extra(
+            "acme",
+            actor="tina",
+            title=f"Algebra {day}",
+            start=NOW + timedelta(days=day),
+            end=NOW + timedelta(days=day, hours=1),
+            resources=["tutor:tina"],
+            lifecycle="lms",
+            capacity=1,
+        )
+        for day in (1, 2, 3)
+    ]
+    for session in sessions:
+        kit.bookings.book("acme", session.id, "student:ana", actor="ana")
+        kit.bookings.book("acme", session.id, "student:ben", actor="ben", waitlist=True)
+
+    publisher.failing = True
+    with pytest.raises(PublisherDown) as raised:
+        kit.expire_holds("acme", now=NOW + timedelta(minutes=20))
+
+    # Every session was settled, not only the first one: each hold expired and its seat
+    # was offered to the waitlist; the report is in the error's notes.
+    found = [
+        sorted((str(b.participant), b.status) for b in kit.bookings.for_session("acme", s.id))
+        for s in sessions
+    ]
+    assert found == [[("student:ana", "EXPIRED"), ("student:ben", "OFFERED")]] * 3
+    assert raised.value.__notes__[0] == (
+        "the expiry job committed its work: "
+        "ExpiryReport(expired=3, offered=3, sessions=3, more=False)"
+    )
+    assert len(raised.value.__notes__) == 3  # the later sessions' publisher errors

@@ -35,7 +35,7 @@ from sessionkit.model.text import (
     check_tenant,
     check_text,
 )
-from sessionkit.services._context import Context, Tx, retried
+from sessionkit.services._context import Context, Tx, commits, retried
 from sessionkit.services._editing import check_editable
 from sessionkit.services._money import check_paid
 from sessionkit.services._presence_seal import seal_instant
@@ -179,7 +179,9 @@ class BookingCommands(BookingMaking):
         sessions that started (``Booking.runs_out_at``). Idempotent and
         batched: each session is settled in a unit of work of its own, at most
         ``limit`` expired bookings are read per call (run it again while
-        ``report.more``). ``tenant=None`` does every tenant's.
+        ``report.more``). ``tenant=None`` does every tenant's. An error raised
+        once a session's unit committed (the publisher's) is raised after the
+        other sessions are done, with the report in its notes, as the tick does.
         """
         ctx = self._ctx
         if tenant is not None:
@@ -190,15 +192,30 @@ class BookingCommands(BookingMaking):
             due = tx.bookings.expiring(tenant, before=at, limit=limit)
         expired = offered = 0
         sessions = sorted({(b.tenant, b.session_id) for b in due})
+        late: list[Exception] = []
         for session_tenant, session_id in sessions:
-            with ctx.transaction(at) as tx:
-                session = tx.bookings.lock_session(session_tenant, session_id)
-                settled = settle_run_out(ctx, tx, session)
-                expired += settled.expired
-                offered += settled.offered
-        return ExpiryReport(
+            before = commits()
+            try:
+                with ctx.transaction(at) as tx:
+                    session = tx.bookings.lock_session(session_tenant, session_id)
+                    settled = settle_run_out(ctx, tx, session)
+            except Exception as error:
+                if commits() == before:
+                    raise
+                # Committed, then publishing its events raised: the session is done, and
+                # the other sessions' offers still go out before the error is raised.
+                late.append(error)
+            expired += settled.expired
+            offered += settled.offered
+        report = ExpiryReport(
             expired=expired, offered=offered, sessions=len(sessions), more=len(due) >= limit
         )
+        if late:
+            late[0].add_note(f"the expiry job committed its work: {report!r}")
+            for other in late[1:]:
+                late[0].add_note(f"after another session committed: {other!r}")
+            raise late[0]
+        return report
 
     # -- publishing ----------------------------------------------------------------
 
