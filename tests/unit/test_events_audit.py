@@ -10,10 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.pool import StaticPool
 from tests.unit._store_support import STORES, StoreMaker, kit_on
 
-from sessionkit.model.events import DomainEvent
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
+from sessionkit.errors import StorageUnavailable
+from sessionkit.model.events import DomainEvent, SessionUpdated
 from sessionkit.model.money import Money
 from sessionkit.policies import BookingRules, Rate
 from sessionkit.testing.payments import FakeGateway
@@ -120,3 +125,42 @@ def test_a_publisher_error_lets_the_expiry_job_settle_every_session(store: Store
         "ExpiryReport(expired=3, offered=3, sessions=3, more=False)"
     )
     assert len(raised.value.__notes__) == 3  # the later sessions' publisher errors
+
+
+def test_a_failed_closing_rollback_keeps_the_committed_events(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    create_schema(engine)
+    publisher = FailingPublisher()
+    store = SqlAlchemyStore(engine, publisher)
+    kit = kit_on(store.unit_of_work, NOW)
+    lesson = kit.sessions.create_extra(
+        "acme",
+        actor="tina",
+        title="Maths",
+        start=NOW + timedelta(days=2),
+        end=NOW + timedelta(days=2, hours=1),
+        resources=["tutor:tina"],
+        lifecycle="lms",
+    )
+    publisher.events.clear()
+
+    def lost(self: object) -> None:
+        raise StorageUnavailable("the connection was lost")
+
+    def commit_then_leave() -> None:
+        with store.unit_of_work() as uow:
+            session = uow.sessions.get("acme", lesson.id)
+            kept = SessionUpdated(tenant="acme", actor="kept", at=NOW, session=session, old={})
+            uow.collect([kept])
+            uow.commit()
+            uow.collect([attrs.evolve(kept, actor="dropped")])
+            # The block leaves without a second commit; rolling that part back fails.
+            monkeypatch.setattr("sessionkit.adapters.sqlalchemy._db.CoreSession.rollback", lost)
+
+    with pytest.raises(StorageUnavailable):
+        commit_then_leave()
+
+    # The first commit stands, so its event goes out; the uncommitted one does not.
+    assert [(type(e).__name__, e.actor) for e in publisher.events] == [("SessionUpdated", "kept")]

@@ -273,17 +273,18 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         db = self._db
         if db is None:
             return
+        failure: Exception | None = None
         try:
             self._events.clear()
             if self._host is None:
                 db.rollback()
             elif self._savepoint is not None and self._savepoint.is_active:
                 self._savepoint.rollback()
-        except Exception:
+        except Exception as error:  # noqa: BLE001  # raised below, after the commits' events
             # Rolling back after the database failed may fail too (the connection is
             # gone, the SAVEPOINT went with the transaction): the first error is the news.
             if exc is None:
-                raise
+                failure = error
         finally:
             if self._host is None:
                 db.close()
@@ -294,8 +295,14 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
             _faults.closed(self)
             self._release()
         # Only now, with the connection back and the SQLite lock released, so that a
-        # handler may open a unit of work of its own and read what was committed.
-        self._publish_committed()
+        # handler may open a unit of work of its own and read what was committed. A
+        # rollback of what followed the last commit that failed takes none of it back:
+        # the commits' events still go out, then its error is raised.
+        try:
+            self._publish_committed()
+        finally:
+            if failure is not None:
+                raise failure
 
     def _release(self) -> None:
         if self._lock is not None:
