@@ -164,3 +164,36 @@ def test_a_failed_closing_rollback_keeps_the_committed_events(
 
     # The first commit stands, so its event goes out; the uncommitted one does not.
     assert [(type(e).__name__, e.actor) for e in publisher.events] == [("SessionUpdated", "kept")]
+
+
+@pytest.mark.parametrize("store", STORES.values(), ids=STORES.keys())
+def test_a_publisher_error_lets_the_cleanup_remove_every_batch(store: StoreMaker) -> None:
+    """``remove_unbooked`` stopped at the first batch whose events the publisher refused."""
+    publisher = FailingPublisher()
+    kit = kit_on(store(publisher), NOW + timedelta(days=10))
+    slots = [
+        kit.sessions.create_extra(
+            "acme",
+            actor="tina",
+            title=f"Slot {hour}",
+            start=NOW + timedelta(hours=hour),
+            end=NOW + timedelta(hours=hour, minutes=30),
+            resources=["tutor:tina"],
+            lifecycle="lms",
+            capacity=1,
+        )
+        for hour in range(5)
+    ]
+
+    publisher.failing = True
+    with pytest.raises(PublisherDown) as raised:
+        kit.bookings.remove_unbooked("acme", actor="cron", batch=2)
+
+    # Every batch went (three units of work of at most 2 sessions), not only the first.
+    assert kit.queries.list("acme").items == ()
+    notes = raised.value.__notes__
+    assert notes[0].startswith("the cleanup committed its work: CleanupReport(removed=(")
+    assert all(slot.id in notes[0] for slot in slots)
+    assert len(notes) == 3  # the two later batches' publisher errors
+    publisher.failing = False
+    assert kit.bookings.remove_unbooked("acme", actor="cron", batch=2).removed == ()

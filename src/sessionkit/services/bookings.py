@@ -26,7 +26,7 @@ from sessionkit.model.booking import (
 )
 from sessionkit.model.events import SessionDeleted
 from sessionkit.model.payment import PAID, PARTIALLY_REFUNDED
-from sessionkit.model.query import MAX_LIMIT, SessionQuery
+from sessionkit.model.query import MAX_LIMIT, Page, SessionQuery
 from sessionkit.model.session import ResourceRef, Session, resource_refs
 from sessionkit.model.text import (
     MAX_NAME_LENGTH,
@@ -241,7 +241,9 @@ class BookingCommands(BookingMaking):
         with a ``SessionDeleted`` event, or kept with the reason (a status
         that is not editable, a host's dependents, a booking that arrived
         meanwhile). Runs in units of work of ``batch`` sessions (at most
-        ``MAX_LIMIT``); ``since`` bounds the scan of the tenant's history.
+        ``MAX_LIMIT``); ``since`` bounds the scan of the tenant's history. An
+        error raised once a batch's unit committed (the publisher's) is raised
+        after the later batches are done, with the report in its notes.
         """
         ctx = self._ctx
         check_tenant(tenant)
@@ -258,31 +260,48 @@ class BookingCommands(BookingMaking):
         )
         removed: list[Session] = []
         kept: list[tuple[Session, str]] = []
+        late: list[Exception] = []
         while True:
-            with ctx.transaction() as tx:
-                page = tx.sessions.query(tenant, query)
-                over = [s for s in page.items if s.end <= until]
-                booked = tx.bookings.counts(tenant, [s.id for s in over])
-                for session in over:
-                    if booked.get(session.id):
-                        continue
-                    try:
-                        check_editable(ctx, tx, session, deleting=True)
-                        tx.sessions.delete(tenant, session.id, expected_version=session.version)
-                    except SessionLocked as locked:
-                        kept.append((session, locked.reason))
-                        continue
-                    except StillReferenced as referenced:  # booked since the count
-                        kept.append((session, str(referenced)))
-                        continue
-                    except SessionNotFound:  # another cleanup removed it first: not ours
-                        continue
-                    removed.append(session)
-                    tx.collect(
-                        [SessionDeleted(tenant=tenant, actor=actor, at=tx.now, session=session)]
-                    )
+            before_batch = commits()
+            page: Page[Session] | None = None
+            try:
+                with ctx.transaction() as tx:
+                    page = tx.sessions.query(tenant, query)
+                    over = [s for s in page.items if s.end <= until]
+                    booked = tx.bookings.counts(tenant, [s.id for s in over])
+                    for session in over:
+                        if booked.get(session.id):
+                            continue
+                        try:
+                            check_editable(ctx, tx, session, deleting=True)
+                            tx.sessions.delete(tenant, session.id, expected_version=session.version)
+                        except SessionLocked as locked:
+                            kept.append((session, locked.reason))
+                            continue
+                        except StillReferenced as referenced:  # booked since the count
+                            kept.append((session, str(referenced)))
+                            continue
+                        except SessionNotFound:  # another cleanup removed it first: not ours
+                            continue
+                        removed.append(session)
+                        tx.collect(
+                            [SessionDeleted(tenant=tenant, actor=actor, at=tx.now, session=session)]
+                        )
+            except Exception as error:
+                if page is None or commits() == before_batch:
+                    raise
+                # Committed, then publishing its events raised: the batch is done, and the
+                # later batches are still removed before the error is raised, as the tick
+                # and the expiry job do.
+                late.append(error)
             if page.next_cursor is None:
-                return CleanupReport(removed=tuple(removed), kept=tuple(kept))
+                report = CleanupReport(removed=tuple(removed), kept=tuple(kept))
+                if late:
+                    late[0].add_note(f"the cleanup committed its work: {report!r}")
+                    for other in late[1:]:
+                        late[0].add_note(f"after another batch committed: {other!r}")
+                    raise late[0]
+                return report
             query = attrs.evolve(query, after=page.next_cursor)
 
 
