@@ -16,12 +16,12 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from sessionkit.errors import InvalidValue, SessionKitError, UnknownTimeZone, WrongType
+from sessionkit.errors import InvalidValue, SessionKitError, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.lifecycle import PRESETS, Lifecycle
 from sessionkit.model.session import MAX_NAME_LENGTH
 from sessionkit.model.text import check_flag, check_text
-from sessionkit.zones import check_aware, get_zone
+from sessionkit.zones import check_aware, zone_name
 
 __all__ = [
     "count",
@@ -98,12 +98,10 @@ def zone_key(zone: str | tzinfo) -> str:
 
     ``UnknownTimeZone`` for anything else: an unknown name, a ``ZoneInfo`` of
     a name that is no IANA one (``"localtime"``, ``"posix/..."``), or one
-    with no name at all (``ZoneInfo.from_file``).
+    with no name at all (``ZoneInfo.from_file``), as
+    :func:`~sessionkit.zones.zone_name` refuses them.
     """
-    key = get_zone(zone).key  # refuses what is no zone, naming it
-    if key is None:
-        raise UnknownTimeZone(zone, "has no IANA name (a ZoneInfo read from a file)")
-    return key
+    return zone_name(zone)
 
 
 def roles(values: object, *, strategy: str) -> list[str]:
