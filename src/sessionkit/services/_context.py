@@ -102,6 +102,22 @@ def commits() -> int:
     return _COMMITS.get()
 
 
+def raise_late(late: list[Exception], job: str, report: object, unit: str) -> None:
+    """Raise the first of ``late``, errors raised once a unit of ``job`` committed, if any.
+
+    A job of one unit of work per ``unit`` (a session, a batch) goes on past
+    such an error (the publisher's, as the unit closed): its work stands. The
+    error raised at the end notes the job's ``report`` and the later errors.
+    """
+    if not late:
+        return
+    first = late[0]
+    first.add_note(f"{job} committed its work: {report!r}")
+    for other in late[1:]:
+        first.add_note(f"after another {unit} committed: {other!r}")
+    raise first
+
+
 def check_version(value: object) -> int | None:
     """Return ``expected_version`` if it is ``None`` or a positive integer, else raise."""
     if value is None:

@@ -35,7 +35,7 @@ from sessionkit.model.text import (
     check_tenant,
     check_text,
 )
-from sessionkit.services._context import Context, Tx, commits, retried
+from sessionkit.services._context import Context, Tx, commits, raise_late, retried
 from sessionkit.services._editing import check_editable
 from sessionkit.services._money import check_paid
 from sessionkit.services._presence_seal import seal_instant
@@ -210,11 +210,7 @@ class BookingCommands(BookingMaking):
         report = ExpiryReport(
             expired=expired, offered=offered, sessions=len(sessions), more=len(due) >= limit
         )
-        if late:
-            late[0].add_note(f"the expiry job committed its work: {report!r}")
-            for other in late[1:]:
-                late[0].add_note(f"after another session committed: {other!r}")
-            raise late[0]
+        raise_late(late, "the expiry job", report, "session")
         return report
 
     # -- publishing ----------------------------------------------------------------
@@ -296,11 +292,7 @@ class BookingCommands(BookingMaking):
                 late.append(error)
             if page.next_cursor is None:
                 report = CleanupReport(removed=tuple(removed), kept=tuple(kept))
-                if late:
-                    late[0].add_note(f"the cleanup committed its work: {report!r}")
-                    for other in late[1:]:
-                        late[0].add_note(f"after another batch committed: {other!r}")
-                    raise late[0]
+                raise_late(late, "the cleanup", report, "batch")
                 return report
             query = attrs.evolve(query, after=page.next_cursor)
 
