@@ -119,17 +119,9 @@ def test_a_cursor_from_a_page_still_reads(client: TestClient) -> None:
     # The checks take what the lists hand out: every page of ann's bookings is reached.
     ids = []
     for day in range(1, 4):
-        start = NOW + timedelta(days=day)
-        made = client.post(
-            "/v1/sessions",
-            json={
-                "start": start.isoformat(),
-                "end": (start + timedelta(hours=1)).isoformat(),
-                "lifecycle": "lms",
-            },
-        ).json()
+        session_id = posted_session(client, NOW + timedelta(days=day))
         booked = client.post(
-            f"/v1/sessions/{made['id']}/bookings", json={"participant": "student:ann"}
+            f"/v1/sessions/{session_id}/bookings", json={"participant": "student:ann"}
         )
         ids.append(booked.json()["id"])
     seen: list[str] = []
