@@ -10,6 +10,7 @@ again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import MeetingRoomsError, SessionKitError
+from sessionkit.model.events import DomainEvent
 from sessionkit.model.session import ResourceRef
 from sessionkit.ports import JoinCredential, Room
 from sessionkit.services import SessionKit
@@ -141,3 +143,66 @@ def test_a_join_credential_the_provider_fails_is_a_meeting_rooms_error(
     rooms.down = False  # asked again once the provider is back
     credential = kit.attendance.join_credential(T, lesson, "teacher:tara", now=START)
     assert credential.participant == ResourceRef("teacher", "tara")
+
+
+class _Mailer:
+    """The app's own publisher (``then``), which can fail."""
+
+    down = False
+
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        if self.down:
+            raise RuntimeError("smtp down")
+
+
+def test_rooms_follow_the_changes_when_the_apps_own_publisher_raises() -> None:
+    # ``then`` raising stopped RoomKeeper before it followed the events: a READY session's
+    # room was never opened and a cancelled one's never closed, and nothing said so.
+    rooms = FakeMeetingRooms()
+    mailer = _Mailer()
+    kit = SessionKit(
+        uow=InMemoryStore(publisher=RoomKeeper(rooms, then=mailer)).unit_of_work,
+        clock=ManualClock(START - timedelta(minutes=20)),
+        facts=attendance_facts(),
+    )
+    lesson = kit.sessions.create_extra(
+        T, actor="tara", start=START, end=START + timedelta(hours=1), lifecycle="academy"
+    ).id
+    mailer.down = True
+    with pytest.raises(RuntimeError, match="smtp down") as failed:
+        kit.tick(T, now=START - timedelta(minutes=15))
+    assert failed.value.tick_report.advanced == 1  # type: ignore[attr-defined]  # set by tick
+    assert kit.queries.get(T, lesson).status == "READY"
+    assert rooms.is_open(T, lesson)
+    with pytest.raises(RuntimeError, match="smtp down"):
+        kit.sessions.cancel(T, lesson, actor="tara")
+    assert kit.queries.get(T, lesson).status == "CANCELLED"
+    assert rooms.calls[-1] == ("close", T, lesson)
+    assert not rooms.is_open(T, lesson)
+
+
+def test_every_room_the_provider_failed_is_named_not_only_the_first() -> None:
+    # Three sessions entered READY in one batch with the provider down: the error named the
+    # first and the other two rooms (never opened) were not mentioned anywhere.
+    rooms = _Flaky()
+    kit, first = _kit(rooms)
+    others = [
+        kit.sessions.create_extra(
+            T,
+            actor="tara",
+            start=START,
+            end=START + timedelta(hours=1),
+            lifecycle="academy",
+            resources=[ResourceRef("teacher", f"t{n}")],
+        ).id
+        for n in range(2)
+    ]
+    rooms.down = True
+    with pytest.raises(MeetingRoomsError) as failed:
+        kit.tick(T, now=START - timedelta(minutes=15))
+    error = failed.value
+    named = {error.session_id} | {
+        lesson for lesson in [first, *others] for note in error.__notes__ if lesson in note
+    }
+    assert named == {first, *others}
+    assert sum("also failed" in note for note in error.__notes__) == 2

@@ -102,10 +102,12 @@ class RoomKeeper(EventPublisher):
 
     The defaults are the academy's statuses (READY; COMPLETED, ABSENT,
     CANCELLED); either takes one status name or several. ``then`` receives
-    every event first. A provider failure is raised as a
+    every event first; an error it raises is raised after the rooms
+    followed the events all the same. A provider failure is raised as a
     :class:`~sessionkit.errors.MeetingRoomsError` after the other events
     were handled: the commit stands, and the error names the session, the
-    status it entered and the call that failed. Running the command again
+    status it entered and the call that failed (the first error raised
+    names each later failure in its notes). Running the command again
     does not call again (the status is entered already): make that call
     again, idempotent at the provider.
     """
@@ -118,19 +120,29 @@ class RoomKeeper(EventPublisher):
     then: EventPublisher | None = None
 
     def publish(self, events: Sequence[DomainEvent]) -> None:
-        """Pass ``events`` on, then open and close the rooms their status changes call for."""
+        """Pass ``events`` on, then open and close the rooms their status changes call for.
+
+        The rooms follow even when ``then`` raises; the first error is raised
+        once all are done, each later one named in its notes.
+        """
+        failures: list[Exception] = []
         if self.then is not None:
-            self.then.publish(events)
-        failure: Exception | None = None
+            try:
+                self.then.publish(events)
+            except Exception as exc:  # noqa: BLE001  # the committed changes' rooms still follow
+                failures.append(exc)
         for event in events:
             if not isinstance(event, SessionStatusChanged):
                 continue
             try:
                 self._follow(event)
             except Exception as exc:  # noqa: BLE001  # the other rooms still follow
-                failure = failure or exc
-        if failure is not None:
-            raise failure
+                failures.append(exc)
+        if failures:
+            first = failures[0]
+            for other in failures[1:]:  # each its own call to make again
+                first.add_note(f"also failed: {other}")
+            raise first
 
     def _follow(self, event: SessionStatusChanged) -> None:
         session = event.session
