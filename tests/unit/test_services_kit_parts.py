@@ -7,14 +7,21 @@ False}``, the shape ``Lifecycle.advance`` takes, failed every session's advance)
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.errors import WrongType
-from sessionkit.lifecycle import PRESETS
+from sessionkit.errors import InvalidLifecycle, WrongType
+from sessionkit.lifecycle import (
+    PRESETS,
+    Lifecycle,
+    LifecycleRegistry,
+    Status,
+    Timer,
+    Transition,
+)
 from sessionkit.model.money import Money
 from sessionkit.policies import BookingRules, FixedPrice, NoticePolicy, RefundPolicy
 from sessionkit.services import SessionKit
@@ -89,3 +96,42 @@ def test_every_part_of_the_right_kind_is_taken() -> None:
     assert kit.context.clock is clock
     assert isinstance(_kit(booking_rules=BookingRules()).context.booking_rules, BookingRules)
     assert _kit(pricing=lambda _session: None).context.pricing is not None
+
+
+def _one_timer(anchor: str, *, subject: str = "session") -> LifecycleRegistry:
+    machine = Lifecycle(
+        "mine",
+        [Status("OPEN", initial=True), Status("DONE", terminal=True)],
+        [Transition("finish", "OPEN", "DONE", timer=Timer.after(anchor, timedelta(hours=1)))],
+        subject=subject,
+    )
+    return PRESETS.with_lifecycle(machine)
+
+
+def test_a_timer_counting_from_a_field_sessions_lack_is_refused_when_the_kit_is_made() -> None:
+    # Found only at a tick before: every session of the lifecycle failed it, at every tick.
+    with pytest.raises(InvalidLifecycle) as caught:
+        _kit(lifecycles=_one_timer("ended_at"))
+    assert caught.value.problem == "invalid_anchor"
+    assert caught.value.subject == ("finish", "ended_at")
+    assert str(caught.value) == (
+        "lifecycle 'mine': the timer of transition 'finish' counts from 'ended_at', which is"
+        " no datetime field of a Session; it counts from 'start', 'end' or one of created_at,"
+        " occurrence_key, updated_at"
+    )
+
+
+def test_a_field_of_another_type_is_refused_too() -> None:
+    with pytest.raises(InvalidLifecycle, match="'title', which is no datetime field"):
+        _kit(lifecycles=_one_timer("title"))
+
+
+@pytest.mark.parametrize(
+    ("anchor", "subject"),
+    [("created_at", "session"), ("session_start", "payment"), ("filed_at", "reschedule")],
+)
+def test_a_datetime_field_of_the_subject_or_an_unknown_subject_is_taken(
+    anchor: str, subject: str
+) -> None:
+    lifecycles = _one_timer(anchor, subject=subject)
+    assert _kit(lifecycles=lifecycles).context.lifecycles.get("mine").subject == subject

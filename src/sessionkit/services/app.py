@@ -17,10 +17,13 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from sessionkit.errors import InvalidValue, WrongType
+import attrs
+
+from sessionkit.errors import InvalidLifecycle, InvalidValue, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.lifecycle import PRESETS, LifecycleRegistry
 from sessionkit.limits import Limits, check_limits
+from sessionkit.model.payment import Payment
 from sessionkit.model.session import Session
 from sessionkit.model.text import check_flag
 from sessionkit.model.usage import SessionCodes
@@ -157,6 +160,43 @@ def _check_when_emptied(rules: object, lifecycles: LifecycleRegistry) -> None:
         )
 
 
+_TIMED_SUBJECTS: dict[str, type] = {"session": Session, "payment": Payment}
+"""The values the kit's lifecycles drive, by subject: their timers count from fields of these."""
+
+
+def _check_timer_fields(lifecycles: LifecycleRegistry) -> None:
+    """Refuse a timer counting from a field the lifecycle's values lack: a typo, never due.
+
+    Found only at a tick otherwise, where every session of the lifecycle failed
+    (``NotASession`` in ``TickReport.failed``), in every tenant, at every tick.
+    A field anchor must be a datetime field of the value (``Session`` or
+    ``Payment``) or a property of it; ``"start"``, ``"end"`` and a callable
+    anchor are not asked, nor a lifecycle of another subject.
+    """
+    for name in lifecycles:
+        lifecycle = lifecycles.get(name)
+        kind = _TIMED_SUBJECTS.get(lifecycle.subject)
+        if kind is None:
+            continue
+        fields = attrs.fields_dict(kind)
+        instants = sorted(f for f, a in fields.items() if "datetime" in str(a.type))
+        for transition in lifecycle.transitions:
+            timer = transition.timer
+            if timer is None or not isinstance(timer.anchor, str) or timer.span_anchored:
+                continue
+            anchor = timer.anchor
+            if anchor in instants or isinstance(getattr(kind, anchor, None), property):
+                continue
+            raise InvalidLifecycle(
+                f"lifecycle {shown(name)}: the timer of transition {shown(transition.name)} "
+                f"counts from {shown(anchor)}, which is no datetime field of a "
+                f"{kind.__name__}; it counts from 'start', 'end' or one of "
+                f"{', '.join(instants)}",
+                problem="invalid_anchor",
+                subject=(transition.name, anchor),
+            )
+
+
 _REQUIRED = frozenset({"uow", "clock", "lifecycles", "ids"})
 """The parts a kit cannot do without (``None`` is refused for them)."""
 
@@ -256,6 +296,7 @@ class SessionKit:
                 "rooms": rooms,
             }
         )
+        _check_timer_fields(lifecycles)
         _check_when_emptied(booking_rules, lifecycles)
         attendance = AttendancePolicy() if attendance is None else attendance
         if not isinstance(attendance, AttendancePolicy):
