@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sessionkit.lifecycle import LifecycleRegistry
+from sessionkit.model.session import Session
 from sessionkit.model.text import check_actor, check_tenant
 from sessionkit.services._context import Context
 from sessionkit.services._reschedule_steps import requests_due
@@ -86,12 +88,42 @@ def due_reach(registry: LifecycleRegistry, now: datetime) -> tuple[list[str], da
     return sorted(statuses), start_before
 
 
+def _candidate_facts(
+    ctx: Context, now: datetime, candidates: Sequence[Session], failed: list[AdvanceFailure]
+) -> dict[str, Mapping[str, object]] | None:
+    """The facts of each candidate (``None``: the kit asks none), by session id.
+
+    The provider is the host's: when it fails for all of them, each session
+    is asked alone, and one that still fails is added to ``failed`` and left
+    out, so one bad session does not stop the job (as in the tick).
+    """
+    if ctx.facts is None:
+        return None
+    found: Mapping[str, Mapping[str, object]] | None
+    try:
+        with ctx.transaction(now) as tx:
+            found = ctx.facts_for(tx, candidates)
+    except Exception:  # noqa: BLE001  # asked again one by one, below
+        found = None
+    if found is not None:
+        return {s.id: found.get(s.id, {}) for s in candidates}
+    facts: dict[str, Mapping[str, object]] = {}
+    for session in candidates:
+        try:
+            with ctx.transaction(now) as tx:
+                facts[session.id] = ctx.facts_for(tx, [session]).get(session.id, {})
+        except Exception as error:  # noqa: BLE001  # the host's provider: reported, not raised
+            failed.append(AdvanceFailure(session_id=session.id, error=error))
+    return facts
+
+
 def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) -> AdvanceReport:
     """Advance the tenant's sessions whose next timed transition is due by ``now``.
 
     One read finds the candidates; each session then advances in its own unit
-    of work, so one failure (a conflict, a concurrent edit) is reported and
-    the rest go on. Idempotent for the same ``now``.
+    of work, so one failure (a conflict, a concurrent edit, the fact
+    provider's error for it) is reported and the rest go on. Idempotent for
+    the same ``now``.
     """
     check_tenant(tenant)
     check_actor(actor)
@@ -104,13 +136,15 @@ def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) 
         candidates = tx.sessions.due(
             tenant, statuses=statuses, start_before=start_before, lifecycles=timed
         )
-        facts = ctx.facts_for(tx, candidates) if ctx.facts is not None else None
         answer = bool(candidates) and requests_due(tx, tenant)
-    advanced = []
-    failed = []
+    advanced: list[Session] = []
+    failed: list[AdvanceFailure] = []
+    facts = _candidate_facts(ctx, now, candidates, failed)
     for candidate in candidates:
+        if facts is not None and candidate.id not in facts:
+            continue  # its facts failed: reported
         try:
-            known = None if facts is None else facts.get(candidate.id, {})
+            known = None if facts is None else facts[candidate.id]
             # Only timers due by now are asked: a later one's facts do not exist yet.
             due = ctx.lifecycle(candidate.lifecycle).next_due(candidate, facts=known, by=now)
             if due is None:
