@@ -19,7 +19,7 @@ from sessionkit.model.analytics_money import (
     RevenueRow,
 )
 from sessionkit.model.analytics_use import AttendanceRow, AttendanceStats, SubscriptionUse, UsageRow
-from sessionkit.model.records import PAYMENT, SESSION, column_values
+from sessionkit.model.records import PAYMENT, SESSION, column_values, to_records
 from sessionkit.testing.contract.payments import make_payment
 
 pd = pytest.importorskip("pandas")
@@ -112,6 +112,26 @@ def test_a_page_and_an_empty_input_with_its_schema() -> None:
     assert str(empty["session_start"].dtype) == "datetime64[us, UTC]"
     assert to_polars([], schema=PAYMENT).columns == list(PAYMENT.names)
     assert to_pandas([]).empty
+
+
+def test_records_with_their_schema_are_typed_as_the_values_are() -> None:
+    # A notebook filters to_records(page) and names the schema, as for an empty list:
+    # the frame must not depend on whether the filter kept rows, nor type the
+    # all-None columns (series_id, group, updated_at) as object.
+    rows = [r for r in to_records(SESSIONS) if r["tz"] == "Europe/Berlin"]
+    df = to_pandas(rows, schema=SESSION)
+    assert df.dtypes.astype(str).to_dict() == to_pandas(SESSIONS[:1]).dtypes.astype(str).to_dict()
+    assert str(df["updated_at"].dtype) == "datetime64[us, UTC]"
+    assert str(df["group"].dtype) == "string"
+    assert list(df["id"]) == ["s1", "s3", "s5"]
+    pf = to_polars(rows, schema=SESSION)
+    assert pf.schema == to_polars(SESSIONS[:1]).schema
+    assert pf.schema["updated_at"] == pl.Datetime("us", "UTC")
+    # Records of another kind, or a column of another type, are refused, not relabelled.
+    with pytest.raises(InvalidValue, match="not payment records: missing 'booking_id'"):
+        to_pandas(rows, schema=PAYMENT)
+    with pytest.raises(InvalidValue, match="column 'capacity' holds text values"):
+        to_polars([{**rows[0], "capacity": "ten"}], schema=SESSION)
 
 
 def test_records_of_an_analytics_result_get_inferred_dtypes() -> None:

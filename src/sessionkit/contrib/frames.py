@@ -72,9 +72,10 @@ def to_pandas(values: object, *, schema: Schema | None = None) -> pd.DataFrame:
     """Return a pandas DataFrame of ``values``, one row each, typed as the module docs say.
 
     ``schema`` (e.g. :data:`~sessionkit.model.records.SESSION`) gives the
-    columns when ``values`` is empty. Raises
-    :class:`~sessionkit.errors.WrongType` for values sessionkit has no records
-    of.
+    columns when ``values`` is empty, and the types of records of that schema.
+    Raises :class:`~sessionkit.errors.WrongType` for values sessionkit has no
+    records of, :class:`~sessionkit.errors.InvalidValue` for records that are
+    not of ``schema``.
     """
     import pandas as pd  # imported on use: the extra is optional
 
@@ -135,9 +136,10 @@ def _scale(values: list[object]) -> int:
 def to_polars(values: object, *, schema: Schema | None = None) -> pl.DataFrame:
     """Return a polars DataFrame of ``values``, one row each, typed as the module docs say.
 
-    ``schema`` gives the columns when ``values`` is empty. Raises
-    :class:`~sessionkit.errors.WrongType` for values sessionkit has no records
-    of.
+    ``schema`` gives the columns when ``values`` is empty, and the types of
+    records of that schema. Raises :class:`~sessionkit.errors.WrongType` for
+    values sessionkit has no records of, :class:`~sessionkit.errors.InvalidValue`
+    for records that are not of ``schema``.
     """
     import polars as pl  # imported on use: the extra is optional
 

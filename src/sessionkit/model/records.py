@@ -43,7 +43,7 @@ from decimal import Decimal
 
 import attrs
 
-from sessionkit.errors import NaiveDatetime, WrongType
+from sessionkit.errors import InvalidValue, NaiveDatetime, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model._record_schemas import (
     BOOKING,
@@ -202,7 +202,9 @@ def column_values(values: object, *, schema: Schema | None = None) -> list[Value
 
     ``values`` is what :func:`to_records` takes. Domain values are read
     through their schema (``schema``, when given, must be theirs; it also
-    gives the columns of an empty input). Records (an analytics result's) have
+    gives the columns of an empty input). Records given with a ``schema``
+    must have its columns and are typed as it declares (a column of ``None``
+    only too); other records (an analytics result's) have
     their column types inferred: bool, int, float, Decimal, str (a column
     named ``status``, ``outcome``, ``kind``, ``role`` or ending in
     ``_status``... is a category), aware datetimes (converted to UTC; a naive
@@ -233,7 +235,58 @@ def column_values(values: object, *, schema: Schema | None = None) -> list[Value
             return [Values(c.name, c.type, c.nullable, data[c.name]) for c in use.columns]
         source = seq
     columns = _from_records(to_records(source))
+    if schema is not None:
+        return _as_schema(columns, schema)
     return _with_declared(columns, getattr(source, "COLUMNS", None), getattr(source, "TYPES", None))
+
+
+_ALIKE = frozenset({("text", "category"), ("category", "text"), ("int", "float")})
+"""Inferred and declared column types whose values the declared type holds as they are."""
+
+
+def _as_schema(found: list[Values], schema: Schema) -> list[Values]:
+    """``found`` (records' columns) typed as ``schema`` declares, in its order.
+
+    Records given with a schema (``to_records(page)`` filtered in a notebook)
+    get the very columns and types the values themselves would: a column of
+    ``None`` only is typed as declared, not ``object``. Records with other
+    columns, or a column holding values of another type, are refused.
+    """
+    by_name = {v.name: v for v in found}
+    missing = [n for n in schema.names if n not in by_name]
+    extra = [n for n in by_name if n not in schema.names]
+    if (missing or extra) and found:
+        raise InvalidValue(
+            f"the records are not {schema.name} records: "
+            + "; ".join(
+                f"{what} {', '.join(map(shown, names))}"
+                for what, names in (("missing", missing), ("unknown", extra))
+                if names
+            ),
+            value=extra or missing,
+            expected=f"the {schema.name} schema's columns: {', '.join(schema.names)}",
+        )
+    out = []
+    for column in schema.columns:
+        known = by_name.get(column.name)
+        values = [] if known is None else known.values
+        kind = "object" if known is None else known.type
+        if kind not in (column.type, "object") and (kind, column.type) not in _ALIKE:
+            raise InvalidValue(
+                f"column {shown(column.name)} holds {kind} values; the {schema.name} schema "
+                f"has {column.type} there",
+                value=column.name,
+                expected=f"{column.type} values (or None)",
+            )
+        if kind == "object" != column.type and any(v is not None for v in values):
+            raise InvalidValue(
+                f"column {shown(column.name)} holds values of mixed types; the {schema.name} "
+                f"schema has {column.type} there",
+                value=column.name,
+                expected=f"{column.type} values (or None)",
+            )
+        out.append(Values(column.name, column.type, any(v is None for v in values), values))
+    return out
 
 
 def _with_declared(found: list[Values], declared: object, types: object) -> list[Values]:
