@@ -208,6 +208,20 @@ def test_bad_arguments_are_refused() -> None:
         timeline(SESSIONS, width=0)
 
 
+def test_a_kind_no_session_has_is_refused_not_drawn_as_one_none_lane() -> None:
+    # by="teachers" put every session in "(none)" and drew no clash at all.
+    with pytest.raises(InvalidValue, match="their kinds are room, teacher") as typo:
+        timeline(SESSIONS, by="teachers")
+    assert typo.value.value == "teachers"
+    with pytest.raises(InvalidValue, match="no session has a resource of that kind"):
+        timeline(SESSIONS, by="Teacher")
+    # A kind some sessions lack still gives them the (none) lane; sessions with no
+    # resource at all, or none at all, draw as before.
+    assert lanes(timeline(SESSIONS, by="room")) == ["r1", "(none)"]
+    assert lanes(timeline([session("x", 0, [])], by="room")) == ["(none)"]
+    assert lanes(timeline([], by="room")) == []
+
+
 def test_output_options_matplotlib_would_fail_on_are_refused_by_name(tmp_path: Path) -> None:
     with pytest.raises(InvalidValue, match="dpi") as dpi:
         timeline(SESSIONS, dpi=0)

@@ -84,6 +84,23 @@ def _check(sessions: Iterable[Session] | Page[Session]) -> list[Session]:
     return found
 
 
+def _check_kind(sessions: list[Session], by: str) -> None:
+    """Refuse a ``by`` kind no session has a resource of, while they have resources of others.
+
+    Else every session went to the ``(none)`` lane: a typo (``"teachers"``,
+    ``"Teacher"``) drew one lane and hid every clash.
+    """
+    kinds = {r.kind for s in sessions for r in s.resources}
+    if by == "resource" or not kinds or by in kinds:
+        return
+    raise InvalidValue(
+        f"by={shown(by)}: no session has a resource of that kind; their kinds are "
+        f"{', '.join(sorted(kinds))}",
+        value=by,
+        expected=f'"resource" or one of {", ".join(map(shown, sorted(kinds)))}',
+    )
+
+
 def _lanes_of(session: Session, by: str) -> list[_Lane]:
     refs = [r for r in session.resources if by == "resource" or r.kind == by]
     return [(session.tenant, _label(r, by)) for r in refs] or [None]
@@ -216,7 +233,8 @@ def timeline(
     ``text.usetex`` says.
 
     Raises :class:`~sessionkit.errors.WrongType` for a value that is not a
-    session, :class:`~sessionkit.errors.InvalidValue` for an empty ``by``, a
+    session, :class:`~sessionkit.errors.InvalidValue` for an empty ``by`` or
+    a kind no session has a resource of (when they have others), a
     ``width`` that is not positive, a colour, ``dpi`` or file suffix matplotlib
     would refuse or a ``save`` path whose directory does not exist (all before
     drawing), and
@@ -242,6 +260,7 @@ def timeline(
             expected="0 < width <= 100",
         )
     _check_output(colors, save, dpi)
+    _check_kind(found, by)
     zone = _zone(found, tz)
 
     # A lane is (tenant, resource), so conflicts are per tenant; the tenant is
