@@ -465,12 +465,19 @@ def _render(occurrences: Sequence[Occurrence], fmt: str) -> str:
         writer.writeheader()
         writer.writerows(rows)
         return buffer.getvalue().rstrip("\n")
-    lines = [f"{'#':>3}  {'local start':<25}  {'local end':<25}  {'UTC start':<20}  UTC end"]
-    for n, occ in enumerate(occurrences, 1):
-        zone = occ.local_start.tzinfo
-        start, end = _wall(occ.local_start), _wall(occ.span.end.astimezone(zone))
+    walls = [
+        (_wall(occ.local_start), _wall(occ.span.end.astimezone(occ.local_start.tzinfo)))
+        for occ in occurrences
+    ]
+    # A zone named by its offset (Kathmandu's "+0545", Lord Howe's "+1030") is longer
+    # than an abbreviation; the columns widen for it rather than shift the rows.
+    width = max([25, *(len(wall) for pair in walls for wall in pair)])
+    lines = [
+        f"{'#':>3}  {'local start':<{width}}  {'local end':<{width}}  {'UTC start':<20}  UTC end"
+    ]
+    for n, (occ, (start, end)) in enumerate(zip(occurrences, walls, strict=True), 1):
         lines.append(
-            f"{n:>3}  {start:<25}  {end:<25}  "
+            f"{n:>3}  {start:<{width}}  {end:<{width}}  "
             f"{_day_time(occ.span.start) + 'Z':<20}  {_day_time(occ.span.end)}Z"
         )
     lines.append(f"{len(occurrences)} occurrence(s)")

@@ -246,3 +246,21 @@ def test_the_help_is_plain_text_with_examples(capsys: pytest.CaptureFixture[str]
     assert "``" not in out
     assert "examples:\n  python -m sessionkit demo " in out
     assert "python -m sessionkit COMMAND --help" in out
+
+
+def test_the_table_columns_line_up_for_a_zone_named_by_its_offset(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Kathmandu's abbreviation is "+0545": one character more than the columns left for
+    # "CEST", which shifted every later column of the row off its header.
+    argv = [
+        "expand", "FREQ=DAILY", "--start", "2026-10-03T02:15", "--tz", "Asia/Kathmandu",
+        "--duration", "30m", "--from", "2026-10-03", "--to", "2026-10-05",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    header, first, *_ = capsys.readouterr().out.splitlines()
+    for column in ("local end", "UTC start", "UTC end"):
+        assert first[header.index(column) - 2 : header.index(column)] == "  "
+        assert first[header.index(column)] != " "
+    assert first[header.index("local end") :].startswith("Sat 2026-10-03 02:45 +0545")
+    assert first[header.index("UTC start") :].startswith("2026-10-02 20:30Z")
