@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree
 
+import attrs
 import pytest
 
 from sessionkit import InvalidValue, TimeSpan, UnknownTimeZone, WrongType
@@ -220,6 +221,21 @@ def test_a_kind_no_session_has_is_refused_not_drawn_as_one_none_lane() -> None:
     assert lanes(timeline(SESSIONS, by="room")) == ["r1", "(none)"]
     assert lanes(timeline([session("x", 0, [])], by="room")) == ["(none)"]
     assert lanes(timeline([], by="room")) == []
+
+
+def test_a_session_listed_twice_is_drawn_once_not_as_its_own_conflict() -> None:
+    # Two agendas joined (ana's and r1's) list session "a" twice; it clashed with itself.
+    ana = [s for s in SESSIONS if "teacher:ana" in map(str, s.resources)]
+    alone = timeline([SESSIONS[2]], by="teacher")
+    twice = timeline([SESSIONS[2], SESSIONS[2]], by="teacher")
+    assert legend(twice) == legend(alone) == ["COMPLETED"]
+    assert len(twice.axes[0].collections) == len(alone.axes[0].collections) == 1
+    joined = timeline(ana + [s for s in SESSIONS if "room:r1" in map(str, s.resources)])
+    assert legend(joined) == legend(timeline(SESSIONS[:4]))
+    moved = attrs.evolve(SESSIONS[2], span=SESSIONS[2].span.shift(timedelta(hours=1)), version=2)
+    with pytest.raises(InvalidValue, match="listed twice, differently") as both:
+        timeline([SESSIONS[2], moved])
+    assert both.value.value == "c"
 
 
 def test_output_options_matplotlib_would_fail_on_are_refused_by_name(tmp_path: Path) -> None:

@@ -77,11 +77,21 @@ def _check(sessions: Iterable[Session] | Page[Session]) -> list[Session]:
         sessions = sessions.items  # a Page stands for its sessions, as in to_pandas
     if isinstance(sessions, str | bytes | Mapping) or not isinstance(sessions, Iterable):
         raise WrongType(sessions, name="sessions", expected="an iterable of Session")
-    found = list(sessions)
-    for s in found:
+    found: dict[tuple[str, str], Session] = {}
+    for s in sessions:
         if not isinstance(s, Session):
             raise WrongType(s, name="session", expected="a Session")
-    return found
+        # One session listed twice (two agendas or pages joined) is drawn once: else it
+        # overlapped itself and every bar was outlined as a conflict.
+        seen = found.setdefault((s.tenant, s.id), s)
+        if seen != s:
+            raise InvalidValue(
+                f"session {shown(s.id)} of {shown(s.tenant)} is listed twice, differently "
+                f"(versions {seen.version} and {s.version}); pass one of each session",
+                value=s.id,
+                expected="each session once (an exact repeat is drawn once)",
+            )
+    return list(found.values())
 
 
 def _check_kind(sessions: list[Session], by: str) -> None:
@@ -234,7 +244,8 @@ def timeline(
 
     Raises :class:`~sessionkit.errors.WrongType` for a value that is not a
     session, :class:`~sessionkit.errors.InvalidValue` for an empty ``by`` or
-    a kind no session has a resource of (when they have others), a
+    a kind no session has a resource of (when they have others), a session
+    listed twice with different values (an exact repeat is drawn once), a
     ``width`` that is not positive, a colour, ``dpi`` or file suffix matplotlib
     would refuse or a ``save`` path whose directory does not exist (all before
     drawing), and
