@@ -69,6 +69,11 @@ def _transitions(key: str, year: int) -> tuple[tuple[datetime, timedelta, timede
     return tuple(found)
 
 
+def year_transitions(key: str, year: int) -> tuple[datetime, ...]:
+    """The instants (naive UTC) at which zone ``key`` changes its offset in UTC year ``year``."""
+    return tuple(instant for instant, _before, _after in _transitions(key, year))
+
+
 @lru_cache(maxsize=2048)
 def year_regions(key: str, year: int) -> tuple[tuple[timedelta, ...], tuple[Region, ...]]:
     """Cut the local wall-clock year into regions and bands; returns (starts, regions)."""

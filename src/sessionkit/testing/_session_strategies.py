@@ -29,6 +29,7 @@ from sessionkit.model.booking import (
 )
 from sessionkit.model.session import MAX_CAPACITY, ResourceRef, Session
 from sessionkit.model.text import check_tenant
+from sessionkit.recurrence._clock import year_transitions
 from sessionkit.testing import _strategy_args as _args
 from sessionkit.testing._booking_replay import Replay, Request
 from sessionkit.testing._value_strategies import DST_ZONES, LAST, aware_datetimes, minutes
@@ -110,7 +111,8 @@ def sessions(
     status says; with ``taking_bookings``, only statuses that are busy and
     not terminal (a session the booking commands accept, if it has not
     started), of the lifecycles that have one. Starts on whole minutes
-    between the UTC bounds (naive, or aware and read as the instants they
+    (one draw in four within 6 hours of a DST change of its zone, when the
+    bounds hold one) between the UTC bounds (naive, or aware and read as the instants they
     are; a bound near the last datetime must leave room for the end, read
     in the zone of ``zones`` furthest ahead of UTC), 15 minutes to 4 hours
     long, a zone from ``zones`` (drawn as its name, a ``ZoneInfo`` given
@@ -160,9 +162,9 @@ def sessions(
     @st.composite
     def one(draw: st.DrawFn) -> Session:
         lifecycle, status = draw(st.sampled_from(choices))
-        start = first + timedelta(minutes=draw(st.integers(0, minutes)))
-        span = TimeSpan(start, start + timedelta(minutes=draw(st.integers(15, 240))))
         zone = draw(st.sampled_from(zone_pool))
+        start = first + timedelta(minutes=_drawn_minute(draw, zone, min_start, minutes))
+        span = TimeSpan(start, start + timedelta(minutes=draw(st.integers(15, 240))))
         refs = st.builds(
             lambda kind, n: ResourceRef(kind, f"{kind[0]}{n}"),
             st.sampled_from(kinds),
@@ -190,6 +192,30 @@ def sessions(
         )
 
     return one()
+
+
+_NEAR = 6 * 60
+"""How far from a DST transition (minutes, either way) a start drawn near one lies."""
+
+
+def _drawn_minute(draw: st.DrawFn, zone: str, low: datetime, minutes: int) -> int:
+    """Draw a start as whole minutes after naive UTC ``low``, at most ``minutes`` after it.
+
+    One draw in four picks a UTC year of the bounds and, if ``zone`` changes its
+    offset in it within them, starts within :data:`_NEAR` minutes of such a
+    change: uniform draws land near one about once in 700 (a zone changes
+    twice a year), and a session across a change is where local days are
+    23 or 25 hours long. Shrinking goes to the uniform draw.
+    """
+    if draw(st.integers(0, 3)) == 3:
+        high = low + timedelta(minutes=minutes)
+        year = draw(st.integers(low.year, high.year))
+        near = [t for t in year_transitions(zone, year) if low <= t <= high]
+        if near:
+            moment = draw(st.sampled_from(near))
+            after = (moment - low) // timedelta(minutes=1) + draw(st.integers(-_NEAR, _NEAR))
+            return min(max(after, 0), minutes)
+    return draw(st.integers(0, minutes))
 
 
 def _drawn_booking(
