@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.errors import MeetingRoomsError, SessionKitError
+from sessionkit.errors import MeetingRoomsError, SessionKitError, WrongType
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.session import ResourceRef
 from sessionkit.ports import JoinCredential, Room
@@ -206,3 +206,22 @@ def test_every_room_the_provider_failed_is_named_not_only_the_first() -> None:
     }
     assert named == {first, *others}
     assert sum("also failed" in note for note in error.__notes__) == 2
+
+
+@pytest.mark.parametrize(
+    ("arguments", "name"),
+    [
+        ({"rooms": "zoom"}, "RoomKeeper(rooms)"),
+        ({"rooms": None}, "RoomKeeper(rooms)"),
+        ({"rooms": FakeMeetingRooms(), "then": "mailer"}, "RoomKeeper(then)"),
+    ],
+)
+def test_a_keeper_that_could_not_follow_is_refused_when_it_is_made(
+    arguments: dict[str, Any], name: str
+) -> None:
+    # Accepted, it failed at the first READY, after the commit, as a MeetingRoomsError
+    # saying the provider was down ("call ensure_room again once it is back").
+    with pytest.raises(WrongType) as refused:
+        RoomKeeper(**arguments)
+    assert refused.value.name == name
+    assert refused.value.value in ("zoom", None, "mailer")

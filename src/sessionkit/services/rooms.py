@@ -47,7 +47,13 @@ from sessionkit.model.booking import CONFIRMED, participant_ref
 from sessionkit.model.events import DomainEvent, SessionStatusChanged
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import MAX_REF_LENGTH, check_id, check_names, check_tenant, check_text
-from sessionkit.ports import EventPublisher, FactProvider, JoinCredential, MeetingRooms
+from sessionkit.ports import (
+    EventPublisher,
+    FactProvider,
+    JoinCredential,
+    MeetingRooms,
+    check_publisher,
+)
 from sessionkit.services._context import Context, Tx
 from sessionkit.services._statuses import joined_before
 from sessionkit.services.commands import store_status
@@ -96,6 +102,24 @@ def _joinable(value: object) -> frozenset[str]:
     return _statuses(value, "joinable")
 
 
+def _check_rooms(_keeper: object, _field: object, value: MeetingRooms) -> None:
+    """Refuse a ``rooms`` without the calls the keeper makes, when the keeper is made.
+
+    Found only at the first status change, after that change committed, it
+    was reported as the provider being down.
+    """
+    if not all(callable(getattr(value, call, None)) for call in ("ensure_room", "close_room")):
+        raise WrongType(
+            value,
+            name="RoomKeeper(rooms)",
+            expected="a MeetingRooms (ensure_room, issue_credential, close_room)",
+        )
+
+
+def _check_then(_keeper: object, _field: object, value: EventPublisher | None) -> None:
+    check_publisher(value, name="RoomKeeper(then)")
+
+
 @attrs.frozen
 class RoomKeeper(EventPublisher):
     """Ensures a session's room on entering ``open_on``, closes it on entering ``close_on``.
@@ -109,15 +133,17 @@ class RoomKeeper(EventPublisher):
     status it entered and the call that failed (the first error raised
     names each later failure in its notes). Running the command again
     does not call again (the status is entered already): make that call
-    again, idempotent at the provider.
+    again, idempotent at the provider. A ``rooms`` without ``ensure_room``
+    and ``close_room``, or a ``then`` without ``publish``, is refused
+    (``WrongType``) when the keeper is made.
     """
 
-    rooms: MeetingRooms
+    rooms: MeetingRooms = attrs.field(validator=_check_rooms)
     open_on: frozenset[str] = attrs.field(default=frozenset({"READY"}), converter=_open_on)
     close_on: frozenset[str] = attrs.field(
         default=frozenset({"COMPLETED", "ABSENT", "CANCELLED"}), converter=_close_on
     )
-    then: EventPublisher | None = None
+    then: EventPublisher | None = attrs.field(default=None, validator=_check_then)
 
     def publish(self, events: Sequence[DomainEvent]) -> None:
         """Pass ``events`` on, then open and close the rooms their status changes call for.
