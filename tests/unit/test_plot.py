@@ -238,6 +238,17 @@ def test_a_session_listed_twice_is_drawn_once_not_as_its_own_conflict() -> None:
     assert both.value.value == "c"
 
 
+def test_a_data_frame_is_refused_as_such_not_read_as_its_column_names() -> None:
+    pd = pytest.importorskip("pandas")
+    from sessionkit.contrib.frames import to_pandas
+
+    # It was "session must be a Session, got str 'id'", or an empty picture for a
+    # frame without columns.
+    for frame in (to_pandas(SESSIONS), pd.DataFrame()):
+        with pytest.raises(WrongType, match="not a data frame"):
+            timeline(frame)  # type: ignore[arg-type]  # the mistake under test
+
+
 def test_output_options_matplotlib_would_fail_on_are_refused_by_name(tmp_path: Path) -> None:
     with pytest.raises(InvalidValue, match="dpi") as dpi:
         timeline(SESSIONS, dpi=0)

@@ -77,6 +77,15 @@ def _check(sessions: Iterable[Session] | Page[Session]) -> list[Session]:
         sessions = sessions.items  # a Page stands for its sessions, as in to_pandas
     if isinstance(sessions, str | bytes | Mapping) or not isinstance(sessions, Iterable):
         raise WrongType(sessions, name="sessions", expected="an iterable of Session")
+    if hasattr(sessions, "columns") and hasattr(sessions, "shape"):
+        # A pandas or polars frame iterates over its column names (or nothing when it
+        # has none, which drew an empty timeline): name what it is instead.
+        raise WrongType(
+            sessions,
+            name="sessions",
+            expected="an iterable of Session, not a data frame; pass the sessions or page "
+            "the frame was made from",
+        )
     found: dict[tuple[str, str], Session] = {}
     for s in sessions:
         if not isinstance(s, Session):
