@@ -28,6 +28,7 @@ from sessionkit.model.text import (
     check_text,
 )
 from sessionkit.policies import NoticePolicy
+from sessionkit.policies.notice import check_case, check_role, fold_index
 from sessionkit.ports import RESCHEDULES, RescheduleRepository
 from sessionkit.services._context import Context, Tx, check_free
 from sessionkit.services._editing import lock_session, status_lock
@@ -151,7 +152,16 @@ def check_answer(
     action: str,
     now: datetime,
 ) -> None:
-    """Raise ``RescheduleRefused`` unless ``actor`` in ``role`` may ``action`` the request now."""
+    """Raise ``RescheduleRefused`` unless ``actor`` in ``role`` may ``action`` the request now.
+
+    ``role`` is matched exactly against the policy's ``bypass`` and the
+    request's role, so one with whitespace at either end, or differing only in
+    case from a role the policy or the request names, is an ``InvalidValue``:
+    ``"Student"`` would answer a student's request as the other side.
+    """
+    check_role(role)
+    check_case(role, fold_index(policy.roles), "NoticePolicy")
+    check_case(role, fold_index([request.role]), f"request {shown(request.id)}")
     if not request.pending:
         raise RescheduleRefused(
             "not_pending",

@@ -1,0 +1,92 @@
+"""Findings of a new app developer following docs/policies.md: answers, roles, refunds.
+
+Each test runs on the in-memory store and on SQLite (``SqlAlchemyStore``), as a
+user of either would see it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.pool import StaticPool
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
+from sessionkit.errors import InvalidValue
+from sessionkit.model import ResourceRef, Session
+from sessionkit.model.reschedule import PENDING
+from sessionkit.policies import NoticePolicy, coaching_notice
+from sessionkit.ports import UnitOfWork
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock
+
+T = "acme"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+START = datetime(2026, 3, 6, 10, tzinfo=UTC)
+REASON = "I have an exam that morning"
+
+
+def _memory() -> Iterator[Callable[[], UnitOfWork]]:
+    yield InMemoryStore().unit_of_work
+
+
+def _sqlite() -> Iterator[Callable[[], UnitOfWork]]:
+    engine = create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+    )
+    create_schema(engine)
+    yield SqlAlchemyStore(engine).unit_of_work
+    engine.dispose()
+
+
+def _kit(uow: Callable[[], UnitOfWork], notice: NoticePolicy) -> SessionKit:
+    counter = itertools.count(1)
+    return SessionKit(
+        uow=uow, clock=ManualClock(NOW), ids=lambda: f"x{next(counter)}", notice=notice
+    )
+
+
+@pytest.fixture(params=[_memory, _sqlite], ids=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest) -> Iterator[Callable[[], UnitOfWork]]:
+    yield from request.param()
+
+
+def _lesson(kit: SessionKit) -> Session:
+    return kit.sessions.create_extra(
+        T,
+        actor="cleo",
+        title="Maths",
+        lifecycle="lms",
+        start=START,
+        end=START + timedelta(hours=1),
+        resources=[ResourceRef("coach", "cleo")],
+    )
+
+
+@pytest.mark.parametrize("notice", [coaching_notice(), NoticePolicy()], ids=["coaching", "default"])
+@pytest.mark.parametrize("answer", ["approve", "decline", "withdraw"])
+@pytest.mark.parametrize("role", ["Student", "student ", "HOST", " host"])
+def test_an_answer_in_a_role_matched_only_loosely_is_refused_and_changes_nothing(
+    store: Callable[[], UnitOfWork], notice: NoticePolicy, answer: str, role: str
+) -> None:
+    # "Student" is no role the policy or the request names exactly: approving a student's
+    # request in it passed as "the other side" and moved the session.
+    kit = _kit(store, notice)
+    lesson = _lesson(kit)
+    asked = kit.reschedules.request(
+        T,
+        lesson.id,
+        role="student",
+        actor="ana",
+        reason=REASON,
+        proposed_start=START + timedelta(days=1),
+    )
+    with pytest.raises(InvalidValue) as raised:
+        getattr(kit.reschedules, answer)(T, asked.id, role=role, actor="ben")
+    assert raised.value.value == role
+    assert kit.reschedules.get(T, asked.id).status == PENDING
+    assert kit.queries.get(T, lesson.id).start == START
