@@ -132,6 +132,9 @@ def test_records_with_their_schema_are_typed_as_the_values_are() -> None:
         to_pandas(rows, schema=PAYMENT)
     with pytest.raises(InvalidValue, match="column 'capacity' holds text values"):
         to_polars([{**rows[0], "capacity": "ten"}], schema=SESSION)
+    empty_counts = Counts(tenant="acme", by=None, rows=())
+    with pytest.raises(InvalidValue, match="not session records: missing 'id'"):
+        to_pandas(empty_counts, schema=SESSION)
 
 
 def test_records_of_an_analytics_result_get_inferred_dtypes() -> None:

@@ -236,7 +236,7 @@ def column_values(values: object, *, schema: Schema | None = None) -> list[Value
         source = seq
     columns = _from_records(to_records(source))
     if schema is not None:
-        return _as_schema(columns, schema)
+        return _as_schema(columns, schema, getattr(source, "COLUMNS", None))
     return _with_declared(columns, getattr(source, "COLUMNS", None), getattr(source, "TYPES", None))
 
 
@@ -244,7 +244,7 @@ _ALIKE = frozenset({("text", "category"), ("category", "text"), ("int", "float")
 """Inferred and declared column types whose values the declared type holds as they are."""
 
 
-def _as_schema(found: list[Values], schema: Schema) -> list[Values]:
+def _as_schema(found: list[Values], schema: Schema, declared: object = None) -> list[Values]:
     """``found`` (records' columns) typed as ``schema`` declares, in its order.
 
     Records given with a schema (``to_records(page)`` filtered in a notebook)
@@ -253,9 +253,11 @@ def _as_schema(found: list[Values], schema: Schema) -> list[Values]:
     columns, or a column holding values of another type, are refused.
     """
     by_name = {v.name: v for v in found}
-    missing = [n for n in schema.names if n not in by_name]
-    extra = [n for n in by_name if n not in schema.names]
-    if (missing or extra) and found:
+    # An empty result still names its columns (an analytics result's COLUMNS).
+    names = list(by_name) if found or not isinstance(declared, tuple) else list(declared)
+    missing = [n for n in schema.names if n not in names]
+    extra = [n for n in names if n not in schema.names]
+    if (missing or extra) and names:
         raise InvalidValue(
             f"the records are not {schema.name} records: "
             + "; ".join(
