@@ -97,7 +97,13 @@ class FakeMeetingRooms(MeetingRooms):
         return self._name
 
     def ensure_room(self, *, tenant: str, session_id: str, span: TimeSpan) -> Room:
-        """Create the session's room unless it exists (open or closed); return it."""
+        """Create the session's room unless it exists (open or closed); return it.
+
+        An open room takes ``span`` as its own: a session moved since its room
+        was ensured closes at its new end (see :meth:`close_room`), not at the
+        end of the time it was first ensured for, before its participants
+        joined it.
+        """
         with self._lock:
             self.calls.append(("ensure", tenant, session_id))
             found = self._rooms.get((tenant, session_id))
@@ -108,6 +114,8 @@ class FakeMeetingRooms(MeetingRooms):
                     ref=ref, tenant=tenant, session_id=session_id, url=f"https://meet.test/{ref}"
                 )
                 found = self._rooms[(tenant, session_id)] = FakeRoom(room, span)
+            elif found.open:
+                found.span = span
             return found.room
 
     def issue_credential(
@@ -138,7 +146,7 @@ class FakeMeetingRooms(MeetingRooms):
         inside (in participant order), and the room is left empty. The close
         is at ``at``, else the fake's ``clock``'s now, else the room's end
         (the port does not say when, so a room closed by ``RoomKeeper``
-        without a clock closes at the end of the span it was ensured with).
+        without a clock closes at the end of the span it was last ensured with).
         Everything is checked before anything changes: a refused close (a
         naive ``at``, a ``clock`` answering a naive datetime or no datetime)
         leaves the room open, everyone inside and nothing queued.
