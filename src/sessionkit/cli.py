@@ -46,7 +46,7 @@ from sessionkit.ports import SystemClock
 from sessionkit.recurrence import MAX_CANDIDATES, Occurrence, Recurrence
 from sessionkit.services.bookings import check_batch
 from sessionkit.services.tick import MAX_TICK_BATCH, TICK_KINDS, TickReport
-from sessionkit.zones import check_instant, get_zone, local_date_start
+from sessionkit.zones import check_aware, check_instant, get_zone, local_date_start
 
 if TYPE_CHECKING:  # the sqlalchemy extra, imported by the tick command alone
     from sqlalchemy.engine import Engine
@@ -137,15 +137,18 @@ def _parse_bound(text: str, flag: str, tz: str) -> datetime:
     """A window bound: a date (local midnight), a local date-time, or an aware date-time."""
     try:
         if "T" not in text and " " not in text:
-            return local_date_start(date.fromisoformat(text), tz)
-        value = datetime.fromisoformat(text)
+            value = local_date_start(date.fromisoformat(text), tz)
+        else:
+            value = datetime.fromisoformat(text)
     except ValueError:
         raise _UsageError(
             f"{flag} {text!r}: expected a date (2026-03-01) or ISO date-time"
         ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=get_zone(tz))
-    return value
+    # Checked here, so that a bound with no UTC equivalent is named by its flag, not
+    # as the ``start`` or ``end`` argument of ``Recurrence.between`` it becomes.
+    return check_aware(value, flag)
 
 
 def _parse_exdate(text: str) -> datetime | date:

@@ -264,3 +264,21 @@ def test_the_table_columns_line_up_for_a_zone_named_by_its_offset(
         assert first[header.index(column)] != " "
     assert first[header.index("local end") :].startswith("Sat 2026-10-03 02:45 +0545")
     assert first[header.index("UTC start") :].startswith("2026-10-02 20:30Z")
+
+
+@pytest.mark.parametrize(
+    ("flag", "bound", "shown"),
+    [("--from", "0001-01-01", "--from 0001-01-01T00:00:00+00:53:28"),
+     ("--to", "9999-12-31T23:30-01:00", "--to 9999-12-31T23:30:00-01:00")],
+)  # fmt: skip
+def test_a_window_bound_without_a_utc_equivalent_is_named_by_its_flag(
+    capsys: pytest.CaptureFixture[str], flag: str, bound: str, shown: str
+) -> None:
+    argv = [*ARGS]
+    argv[argv.index(flag) + 1] = bound
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"sessionkit: error: {shown} has no UTC equivalent"
+        " (it lies outside the years 1 to 9999 in UTC)\n"
+    )
