@@ -18,7 +18,7 @@ from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.errors import InvalidValue
 from sessionkit.model import ResourceRef, Session
-from sessionkit.model.reschedule import PENDING
+from sessionkit.model.reschedule import AUTO_APPROVED, PENDING
 from sessionkit.policies import NoticePolicy, coaching_notice
 from sessionkit.ports import UnitOfWork
 from sessionkit.services import SessionKit
@@ -90,3 +90,65 @@ def test_an_answer_in_a_role_matched_only_loosely_is_refused_and_changes_nothing
     assert raised.value.value == role
     assert kit.reschedules.get(T, asked.id).status == PENDING
     assert kit.queries.get(T, lesson.id).start == START
+
+
+def _journal_kit(uow: Callable[[], UnitOfWork], clock: ManualClock) -> SessionKit:
+    counter = itertools.count(1)
+    return SessionKit(
+        uow=uow,
+        clock=clock,
+        ids=lambda: f"x{next(counter)}",
+        notice=coaching_notice(),
+        journal=True,
+    )
+
+
+@pytest.mark.parametrize("read", ["options", "can_request"])
+def test_a_read_that_answers_an_overdue_request_writes_no_journal_entry(
+    store: Callable[[], UnitOfWork], read: str
+) -> None:
+    # The read answers the request by silence in its own unit and rolls the answer back;
+    # the journal wrote the entries of that answer all the same, twice for two reads.
+    clock = ManualClock(NOW)
+    kit = _journal_kit(store, clock)
+    lesson = _lesson(kit)
+    asked = kit.reschedules.request(
+        T,
+        lesson.id,
+        role="student",
+        actor="ana",
+        reason=REASON,
+        proposed_start=START + timedelta(days=1),
+    )
+    clock.set(asked.deadline + timedelta(hours=1))
+    before = kit.journal.for_session(T, lesson.id)
+    for _ in range(2):
+        getattr(kit.reschedules, read)(T, lesson.id, role="coach")
+    assert kit.journal.for_session(T, lesson.id) == before
+    assert kit.reschedules.get(T, asked.id).status == PENDING
+    report = kit.approve_reschedules()
+    assert [r.status for r in report.approved] == [AUTO_APPROVED]
+    entries = kit.journal.for_session(T, lesson.id)[len(before) :]
+    assert [e.event for e in entries] == ["SessionUpdated", "RescheduleStatusChanged"]
+
+
+def test_can_book_that_finds_a_hold_run_out_writes_no_journal_entry(
+    store: Callable[[], UnitOfWork],
+) -> None:
+    clock = ManualClock(NOW)
+    kit = _journal_kit(store, clock)
+    slot = kit.sessions.create_extra(
+        T,
+        actor="cleo",
+        title="Maths",
+        lifecycle="marketplace",
+        start=START,
+        end=START + timedelta(hours=1),
+        resources=[ResourceRef("tutor", "cleo")],
+        capacity=1,
+    )
+    kit.bookings.book(T, slot.id, "student:ana", actor="ana", role="student")
+    clock.set(NOW + timedelta(hours=1))  # the hold ran out; the expiry job has not run
+    before = [e.event for e in kit.journal.for_session(T, slot.id)]
+    assert kit.bookings.can_book(T, slot.id, "student:bo") is None
+    assert [e.event for e in kit.journal.for_session(T, slot.id)] == before

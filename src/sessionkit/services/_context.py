@@ -198,6 +198,18 @@ class Tx:
             self.journal.extend(events)
         self.uow.collect(events)
 
+    def rollback(self) -> None:
+        """Undo the unit's writes so far, with their events, journal entries and provider calls.
+
+        What a read-only command calls once it has its answer: the unit of
+        work alone would drop the events but keep :attr:`journal`, which the
+        commit that closes the unit then writes (entries of changes undone).
+        """
+        self.uow.rollback()
+        if self.journal is not None:
+            self.journal.clear()
+        self.calls.clear()
+
 
 @attrs.frozen
 class Context:

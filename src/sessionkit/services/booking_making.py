@@ -403,7 +403,7 @@ class BookingMaking(BookingReads):
                 session = tx.bookings.lock_session(tenant, session_id)
                 is_priced = priced(self._ctx, tx, session)
                 free = self._open_seats(tx, session, ref, check_seats(seats), None, acting)[1]
-                tx.uow.rollback()
+                tx.rollback()
                 if seats > free:
                     return Refusal(rule="capacity", reason=f"{max(free, 0)} seat(s) free")
                 if paying and not is_priced:  # asked last, as kit.payments.book asks it

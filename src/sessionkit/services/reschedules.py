@@ -107,7 +107,7 @@ class RescheduleCommands:
         check_id(request_id, "request_id")
         with self._tx(None) as (tx, repo):
             found = repo.get(tenant, request_id)
-            tx.uow.rollback()
+            tx.rollback()
         return found
 
     def for_session(self, tenant: str, session_id: str) -> list[RescheduleRequest]:
@@ -116,7 +116,7 @@ class RescheduleCommands:
         check_id(session_id, "session_id")
         with self._tx(None) as (tx, repo):
             found = repo.for_session(tenant, session_id)
-            tx.uow.rollback()
+            tx.rollback()
         return found
 
     # -- commands ------------------------------------------------------------------
@@ -217,7 +217,7 @@ class RescheduleCommands:
         with self._tx(now) as (tx, repo):
             session = settle_overdue(self._ctx, tx, repo, lock_session(tx, tenant, session_id))
             found = request_refusal(self._ctx, tx, repo, session, role)
-            tx.uow.rollback()
+            tx.rollback()
         return found
 
     @retried
@@ -410,7 +410,7 @@ class RescheduleCommands:
             session = settle_overdue(self._ctx, tx, repo, lock_session(tx, tenant, session_id))
             reschedule = request_refusal(self._ctx, tx, repo, session, role)
             pending = repo.pending_for(tenant, session_id)
-            tx.uow.rollback()
+            tx.rollback()
         return session_options(
             self._ctx, session, role, tx.now, reschedule=reschedule, pending=pending
         )
