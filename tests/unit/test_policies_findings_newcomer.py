@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import create_engine
@@ -18,11 +19,19 @@ from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.errors import InvalidValue
 from sessionkit.model import ResourceRef, Session
+from sessionkit.model.money import Money
 from sessionkit.model.reschedule import AUTO_APPROVED, PENDING
-from sessionkit.policies import NoticePolicy, coaching_notice
+from sessionkit.policies import (
+    FixedPrice,
+    NoticePolicy,
+    RefundPolicy,
+    RefundTier,
+    coaching_notice,
+)
 from sessionkit.ports import UnitOfWork
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.payments import FakeGateway
 
 T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -152,3 +161,40 @@ def test_can_book_that_finds_a_hold_run_out_writes_no_journal_entry(
     before = [e.event for e in kit.journal.for_session(T, slot.id)]
     assert kit.bookings.can_book(T, slot.id, "student:bo") is None
     assert [e.event for e in kit.journal.for_session(T, slot.id)] == before
+
+
+def test_options_name_the_fee_a_cancel_keeps_rounded_to_the_minor_unit(
+    store: Callable[[], UnitOfWork],
+) -> None:
+    # A tier fee of 1.005 EUR keeps 1.01 EUR (half up); options named 1.005, so a
+    # "50 % back less the fee" shown from it was a cent off what the cancel refunded.
+    fee = Money.of("1.005", "EUR")
+    refunds = RefundPolicy(tiers=(RefundTier(timedelta(hours=24), 50, fee=fee),))
+    counter = itertools.count(1)
+    kit = SessionKit(
+        uow=store,
+        clock=ManualClock(NOW),
+        ids=lambda: f"x{next(counter)}",
+        refunds=refunds,
+        pricing=FixedPrice(Money.of("10", "EUR")),
+        gateway=FakeGateway(clock=lambda: NOW),
+    )
+    slot = kit.sessions.create_extra(
+        T,
+        actor="tina",
+        title="Consultation",
+        lifecycle="consulting",
+        start=START,
+        end=START + timedelta(hours=1),
+        resources=[ResourceRef("consultant", "tina")],
+    )
+    booked = kit.payments.book(
+        T, slot.id, "client:ana", actor="tina", role="client", manual=True, confirm=True
+    )
+    kit.payments.mark_paid(T, [booked.payment.id], actor="tina")
+    (tier,) = kit.reschedules.options(T, slot.id, role="client").cancel_tiers
+    assert tier.fee == Money.of("1.01", "EUR")
+    paid = kit.payments.cancel(T, booked.booking.id, actor="ana", role="client")
+    assert paid is not None
+    assert paid.refunded == Decimal("3.99")  # 5.00 back, less the 1.01 the tier's fee keeps
+    assert paid.refunded == (Money.of("10", "EUR").percent(tier.percent) - tier.fee).amount

@@ -28,7 +28,11 @@ __all__ = ["CancelTier", "SessionOptions", "session_options"]
 
 @attrs.frozen(slots=True, kw_only=True)
 class CancelTier:
-    """Cancelling until ``until`` refunds ``percent`` (of what was paid), less ``fee``."""
+    """Cancelling until ``until`` refunds ``percent`` (of what was paid), less ``fee``.
+
+    ``fee`` is what the refund keeps: the tier's fee rounded to the currency's
+    minor unit, as :meth:`~sessionkit.policies.RefundPolicy.refund` keeps it.
+    """
 
     percent: Decimal
     until: datetime
@@ -111,9 +115,9 @@ def session_options(
             for tier in refunds.tiers:
                 until = start - tier.notice
                 if until >= at:
-                    tiers.append(
-                        CancelTier(percent=tier.percent, until=min(until, last), fee=tier.fee)
-                    )
+                    # The fee as the refund keeps it: rounded to the minor unit (1.005 EUR: 1.01).
+                    fee = None if tier.fee is None else tier.fee.rounded()
+                    tiers.append(CancelTier(percent=tier.percent, until=min(until, last), fee=fee))
                     if until >= last:
                         break
             # After the last tier, until the session is over, a cancel still gets the late share.
