@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sessionkit.lifecycle import LifecycleRegistry
 from sessionkit.model.session import Session
 from sessionkit.model.text import check_actor, check_tenant
-from sessionkit.services._context import Context
+from sessionkit.services._context import Context, commits
 from sessionkit.services._reschedule_steps import requests_due
 from sessionkit.services._statuses import advance_before_refusal
 from sessionkit.services.commands import advance_steps
@@ -122,8 +122,10 @@ def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) 
 
     One read finds the candidates; each session then advances in its own unit
     of work, so one failure (a conflict, a concurrent edit, the fact
-    provider's error for it) is reported and the rest go on. Idempotent for
-    the same ``now``.
+    provider's error for it) is reported and the rest go on. A session whose
+    steps were stored before an event handler raised (the publisher, a
+    ``RoomKeeper`` whose provider is down) is in ``advanced`` and ``failed``
+    both. Idempotent for the same ``now``.
     """
     check_tenant(tenant)
     check_actor(actor)
@@ -143,6 +145,8 @@ def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) 
     for candidate in candidates:
         if facts is not None and candidate.id not in facts:
             continue  # its facts failed: reported
+        committed = commits()
+        stored, stepped = candidate, False
         try:
             known = None if facts is None else facts[candidate.id]
             # Only timers due by now are asked: a later one's facts do not exist yet.
@@ -154,6 +158,12 @@ def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) 
                 stored, stepped = advance_steps(ctx, tx, session, actor, answer=answer)
         except Exception as exc:  # noqa: BLE001  # reported: one session must not stop the job
             failed.append(AdvanceFailure(session_id=candidate.id, error=exc))
+            if commits() != committed:
+                # Stored, then an event handler (the publisher, a RoomKeeper) raised: the
+                # session moved on all the same, and is reported as both.
+                if stepped:
+                    advanced.append(stored)
+                continue
             try:  # a step refused: the ones due before it stand
                 before = advance_before_refusal(ctx, tenant, candidate.id, now, actor, exc)
             except Exception as late:  # noqa: BLE001  # stored, then an event handler raised
