@@ -372,6 +372,9 @@ class UsageCommands:
     def by_code(self, tenant: str, code: str) -> SessionCode | None:
         """Return the code record (its ``id`` is the session's) for ``code``, or ``None``.
 
+        ``None`` for a code never issued in ``tenant`` (another tenant's too).
+        A deleted session's record stays (its number is not issued again):
+        its ``id`` names a session that reads as ``SessionNotFound``.
         ``code`` is text of 1 to 128 characters, as a stored code is (``InvalidValue``
         otherwise, ``WrongType`` for no text).
         """
