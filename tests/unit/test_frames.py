@@ -104,6 +104,34 @@ def test_payments_keep_exact_amounts() -> None:
     assert pf["amount"].to_list() == [Decimal("10.500"), Decimal("1000.000"), Decimal("1.125")]
 
 
+def test_amounts_of_mixed_places_reach_polars_written_with_the_columns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # polars 1.0 (the oldest the extra allows) refuses a decimal column whose amounts
+    # have different places (10.50 beside 1.125): to_polars raised InvalidValue for
+    # payments in EUR and KWD, or a revenue in EUR and JPY. Emulate it.
+    series: Any = pl.Series
+
+    class Strict(series):  # type: ignore[misc]  # polars' Series, an Any here
+        def __init__(self, name: str, values: list[object], dtype: Any = None) -> None:
+            if isinstance(dtype, pl.DataType) and dtype.is_decimal():
+                places = {v.as_tuple().exponent for v in values if isinstance(v, Decimal)}
+                if len(places) > 1:
+                    raise TypeError("unexpected value while building Series of type Decimal")
+            super().__init__(name, values, dtype=dtype)
+
+    monkeypatch.setattr(pl, "Series", Strict)  # the frame has no other column to build
+    amounts = [Decimal("10.50"), Decimal(1000), None, Decimal("1.125")]
+    pf = to_polars([{"amount": a} for a in amounts])
+    assert pf.schema["amount"] == pl.Decimal(38, 3)
+    assert pf["amount"].to_list() == amounts
+    assert [str(a) for a in pf["amount"].to_list() if a is not None] == [
+        "10.500",
+        "1000.000",
+        "1.125",
+    ]
+
+
 def test_a_page_and_an_empty_input_with_its_schema() -> None:
     page = Page(items=tuple(SESSIONS[:2]), total=2, page=1, limit=50, next_cursor=None)
     assert list(to_pandas(page)["id"]) == ["s1", "s2"]
@@ -162,7 +190,7 @@ def test_an_empty_analytics_result_keeps_its_columns() -> None:
     empty = Counts(tenant="acme", by=None, rows=())
     assert list(to_pandas(empty).columns) == ["key", "status", "sessions"]
     assert to_polars(empty).columns == ["key", "status", "sessions"]
-    assert to_pandas(empty).groupby("status").size().empty
+    assert to_pandas(empty).groupby("status", observed=True).size().empty
     counted = Counts(tenant="acme", by=None, rows=(StatusCount(None, "DONE", 2),))
     assert to_pandas(counted)["sessions"].tolist() == [2]  # a full result as before
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import TYPE_CHECKING, TypeVar
 
 from sessionkit.errors import InvalidValue
@@ -46,6 +46,8 @@ T = TypeVar("T")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_DIGITS = 38
+"""The most digits a polars decimal holds."""
 
 
 def _pandas_column(column: Values) -> pd.Series:
@@ -123,7 +125,18 @@ def _polars_column(column: Values) -> pl.Series:
             # polars panics on these (a pyo3 PanicException, no Exception): refuse them first.
             if isinstance(value, Decimal) and not value.is_finite():
                 raise ValueError(f"{value} is no amount polars can hold")
-        return pl.Series(name, values, dtype=pl.Decimal(38, _scale(values)))
+        # Each amount written with the column's places (never rounding: the scale is the
+        # most any has): polars 1.0 refuses amounts of mixed places (10.50 beside 1.125).
+        scale = _scale(values)
+        if scale > _DIGITS:
+            raise ValueError(f"an amount has {scale} decimal places, more than {_DIGITS}")
+        step = Decimal(1).scaleb(-scale)
+        try:
+            with localcontext(prec=2 * _DIGITS):  # the default 28 digits are too few
+                exact = [v.quantize(step) if isinstance(v, Decimal) else v for v in values]
+        except InvalidOperation:
+            raise ValueError(f"an amount has more than {_DIGITS} digits") from None
+        return pl.Series(name, exact, dtype=pl.Decimal(_DIGITS, scale))
     return pl.Series(name, values, dtype=pl.Object)
 
 
