@@ -90,6 +90,30 @@ def test_far_instants_survive_microsecond_columns() -> None:
     assert to_polars(one)["end"][0] == datetime(8999, 1, 2, tzinfo=UTC)
 
 
+def test_far_instants_reach_pandas_as_microseconds_not_datetime_objects(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # pandas 2.1 (the oldest the extra allows) reads datetime objects through nanoseconds,
+    # so years past 2262 raised InvalidValue though the column holds microseconds. Emulate it.
+    index: Any = pd.DatetimeIndex
+
+    class Nanoseconds(index):  # type: ignore[misc]  # pandas' DatetimeIndex, an Any here
+        def __new__(cls, data: Any = None, **kwargs: Any) -> Any:
+            if any(isinstance(v, datetime) and v.year > 2262 for v in list(data)):
+                raise OverflowError("Cannot cast to unit='ns' without overflow")
+            return index(data, **kwargs)
+
+    monkeypatch.setattr(pd, "DatetimeIndex", Nanoseconds)
+    far = TimeSpan(datetime(8999, 1, 1, tzinfo=UTC), datetime(8999, 1, 2, tzinfo=UTC))
+    df = to_pandas([session(1, span=far), session(2)])
+    assert str(df["end"].dtype) == "datetime64[us, UTC]"
+    assert list(df["end"]) == [
+        pd.Timestamp("8999-01-02", tz="UTC"),
+        pd.Timestamp(NOW + timedelta(hours=2, minutes=45)),
+    ]
+    assert df["updated_at"].isna().all()
+
+
 def test_payments_keep_exact_amounts() -> None:
     payments = [
         make_payment("p1", amount="10.50", currency="EUR"),

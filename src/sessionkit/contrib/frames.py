@@ -55,8 +55,15 @@ def _pandas_column(column: Values) -> pd.Series:
 
     values, kind, null = column.values, column.type, column.nullable
     if kind == "instant":
-        stamps = pd.DatetimeIndex(values, dtype="datetime64[us, UTC]")
-        return pd.Series(stamps, name=column.name)
+        # From integer microseconds: pandas 2.1 reads datetime objects through
+        # nanoseconds and overflows past 2262, which microseconds hold.
+        import numpy as np  # pandas' own dependency
+
+        micros = [_micros(v) for v in values]
+        stamps = np.array([0 if m is None else m for m in micros], dtype="int64")
+        stamps = stamps.view("datetime64[us]").copy()
+        stamps[[m is None for m in micros]] = np.datetime64("NaT")
+        return pd.Series(pd.DatetimeIndex(stamps).tz_localize("UTC"), name=column.name)
     if kind == "category":
         return pd.Series(pd.Categorical(values), name=column.name)
     if kind == "text":
