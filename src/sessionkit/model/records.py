@@ -261,9 +261,9 @@ def _as_schema(found: list[Values], schema: Schema, declared: object = None) -> 
         raise InvalidValue(
             f"the records are not {schema.name} records: "
             + "; ".join(
-                f"{what} {', '.join(map(shown, names))}"
-                for what, names in (("missing", missing), ("unknown", extra))
-                if names
+                f"{what} {', '.join(map(shown, which))}"
+                for what, which in (("missing", missing), ("unknown", extra))
+                if which
             ),
             value=extra or missing,
             expected=f"the {schema.name} schema's columns: {', '.join(schema.names)}",
