@@ -908,3 +908,20 @@ def test_a_lifecycle_s_own_way_back_from_cancelled_is_refused_while_a_makeup_sta
     assert kit.queries.get(T, cancelled.id).status == "CANCELLED"
     kit.sessions.cancel(T, makeup.id, actor="admin")  # the makeup goes: the lesson may come back
     assert kit.sessions.fire(T, cancelled.id, "restore", actor="admin").status == "SCHEDULED"
+
+
+def test_entries_of_a_period_that_is_no_month_are_refused(world: World) -> None:
+    # Read as any text before: "2026-13" or "March" matched no entry and answered [].
+    sub = world.subscribe(ANA)
+    world.complete(world.lesson(ANA))
+    assert [
+        e.period for e in world.kit.usage.entries(T, subscription_id=sub, period="2026-03")
+    ] == ["2026-03"]
+    assert world.kit.usage.entries(T, subscription_id=sub, period="total") == []
+    for bad in ("2026-13", "March", "2026-3"):
+        with pytest.raises(InvalidValue) as caught:
+            world.kit.usage.entries(T, subscription_id=sub, period=bad)
+        assert caught.value.value == bad
+    with pytest.raises(WrongType) as wrong:
+        world.kit.usage.entries(T, subscription_id=sub, period=202603)  # type: ignore[arg-type]
+    assert wrong.value.name == "period"

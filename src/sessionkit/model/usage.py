@@ -65,6 +65,7 @@ __all__ = [
     "UsageEntry",
     "UsageRecorded",
     "charged_session",
+    "check_period",
     "code_counter",
     "entry_id",
     "usage_counter",
@@ -239,26 +240,38 @@ class Subscription:
 
     def _month(self, period: str) -> tuple[date, date] | None:
         """The first day of ``period``'s month and of the next (``None``: ``total``)."""
-        if period == TOTAL:
+        if check_period(period) == TOTAL:
             return None
-        if not isinstance(period, str) or not _PERIOD.fullmatch(period):
-            raise InvalidValue(
-                f"a period is 'YYYY-MM' or {TOTAL!r}, got {shown(period)}",
-                value=period,
-                expected=f"'YYYY-MM' (month 01..12) or {TOTAL!r}",
-            )
         year, month = (int(part) for part in period.split("-"))
-        if not 1 <= year <= _LAST_PERIOD_YEAR:  # a period's end is the next month's first day
-            raise InvalidValue(
-                f"period {period!r} is outside the years 0001..{_LAST_PERIOD_YEAR}",
-                value=period,
-                expected=f"a month of the years 0001..{_LAST_PERIOD_YEAR}",
-            )
         return date(year, month, 1), date(year + month // _MONTH, month % _MONTH + 1, 1)
 
     def _instant(self, day: date) -> datetime:
         """The UTC instant ``day`` begins in :attr:`tz`."""
         return resolve_local(datetime.combine(day, time()), self.tz).astimezone(UTC)
+
+
+def check_period(period: object, name: str = "period") -> str:
+    """Return ``period`` if it is ``"YYYY-MM"`` (years 0001..9998) or ``"total"``, else raise.
+
+    ``InvalidValue`` names the value (``WrongType`` if it is no string).
+    """
+    if period == TOTAL:
+        return TOTAL
+    if not isinstance(period, str):
+        raise WrongType(period, name=name, expected=f"a period: 'YYYY-MM' or {TOTAL!r}")
+    if not _PERIOD.fullmatch(period):
+        raise InvalidValue(
+            f"a period is 'YYYY-MM' or {TOTAL!r}, got {shown(period)}",
+            value=period,
+            expected=f"'YYYY-MM' (month 01..12) or {TOTAL!r}",
+        )
+    if not 1 <= int(period[:4]) <= _LAST_PERIOD_YEAR:  # its end is the next month's first day
+        raise InvalidValue(
+            f"period {period!r} is outside the years 0001..{_LAST_PERIOD_YEAR}",
+            value=period,
+            expected=f"a month of the years 0001..{_LAST_PERIOD_YEAR}",
+        )
+    return period
 
 
 @attrs.frozen(slots=True, kw_only=True)

@@ -37,6 +37,7 @@ from sessionkit.model.usage import (
     SessionCode,
     Subscription,
     UsageEntry,
+    check_period,
     usage_counter,
 )
 from sessionkit.ports import COUNTERS, SESSION_CODES, SUBSCRIPTIONS, USAGE
@@ -329,7 +330,8 @@ class UsageCommands:
         check_tenant(tenant)
         check_optional_id(session_id, "session_id")
         check_optional_id(subscription_id, "subscription_id")
-        check_text(period, "period", limit=64, optional=True)
+        if period is not None:
+            check_period(period)
         if (session_id is None) == (subscription_id is None):
             raise InvalidValue(
                 "entries() takes exactly one of session_id and subscription_id",
