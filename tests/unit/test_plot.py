@@ -213,13 +213,19 @@ def test_bad_arguments_are_refused() -> None:
         timeline(SESSIONS, width=0)
 
 
-def test_a_kind_no_session_has_is_refused_not_drawn_as_one_none_lane() -> None:
+def test_a_misspelt_kind_is_refused_not_drawn_as_one_none_lane() -> None:
     # by="teachers" put every session in "(none)" and drew no clash at all.
     with pytest.raises(InvalidValue, match="their kinds are room, teacher") as typo:
         timeline(SESSIONS, by="teachers")
     assert typo.value.value == "teachers"
-    with pytest.raises(InvalidValue, match="no session has a resource of that kind"):
-        timeline(SESSIONS, by="Teacher")
+    for misspelt in ("Teacher", "techer", "Rooms"):
+        with pytest.raises(InvalidValue, match="no session has a resource of that kind"):
+            timeline(SESSIONS, by=misspelt)
+    # A kind none of them has that is no misspelling (a week online, by room) draws
+    # them all in the (none) lane, as before.
+    teachers_only = [s for s in SESSIONS if all(r.kind == "teacher" for r in s.resources)]
+    assert lanes(timeline(teachers_only, by="room")) == ["(none)"]
+    assert lanes(timeline(SESSIONS, by="student")) == ["(none)"]
     # A kind some sessions lack still gives them the (none) lane; sessions with no
     # resource at all, or none at all, draw as before.
     assert lanes(timeline(SESSIONS, by="room")) == ["r1", "(none)"]

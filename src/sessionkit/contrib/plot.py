@@ -18,6 +18,7 @@ that imports matplotlib, and only when :func:`timeline` is called.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -104,19 +105,25 @@ def _check(sessions: Iterable[Session] | Page[Session]) -> list[Session]:
 
 
 def _check_kind(sessions: list[Session], by: str) -> None:
-    """Refuse a ``by`` kind no session has a resource of, while they have resources of others.
+    """Refuse a ``by`` that misspells a kind the sessions have (and is none of their kinds).
 
     Else every session went to the ``(none)`` lane: a typo (``"teachers"``,
-    ``"Teacher"``) drew one lane and hid every clash.
+    ``"Teacher"``, ``"techer"``) drew one lane and hid every clash. A kind
+    that merely none of these sessions has (``"room"`` for a week online)
+    still draws them all in the ``(none)`` lane.
     """
-    kinds = {r.kind for s in sessions for r in s.resources}
-    if by == "resource" or not kinds or by in kinds:
+    kinds = sorted({r.kind for s in sessions for r in s.resources})
+    if by == "resource" or by in kinds:
+        return
+    folded = {kind.casefold(): kind for kind in kinds}
+    near = difflib.get_close_matches(by.casefold(), list(folded), n=1, cutoff=0.75)
+    if not near:
         return
     raise InvalidValue(
-        f"by={shown(by)}: no session has a resource of that kind; their kinds are "
-        f"{', '.join(sorted(kinds))}",
+        f"by={shown(by)}: no session has a resource of that kind; did you mean "
+        f"{shown(folded[near[0]])}? (their kinds are {', '.join(kinds)})",
         value=by,
-        expected=f'"resource" or one of {", ".join(map(shown, sorted(kinds)))}',
+        expected=f'"resource" or one of {", ".join(map(shown, kinds))}',
     )
 
 
@@ -253,7 +260,7 @@ def timeline(
 
     Raises :class:`~sessionkit.errors.WrongType` for a value that is not a
     session, :class:`~sessionkit.errors.InvalidValue` for an empty ``by`` or
-    a kind no session has a resource of (when they have others), a session
+    one that misspells a kind the sessions have (``"teachers"``), a session
     listed twice with different values (an exact repeat is drawn once), a
     ``width`` that is not positive, a colour, ``dpi`` or file suffix matplotlib
     would refuse or a ``save`` path whose directory does not exist (all before
