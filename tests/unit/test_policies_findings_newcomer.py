@@ -20,8 +20,9 @@ from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.errors import InvalidValue
 from sessionkit.model import ResourceRef, Session
 from sessionkit.model.money import Money
-from sessionkit.model.reschedule import AUTO_APPROVED, PENDING
+from sessionkit.model.reschedule import APPROVED, AUTO_APPROVED, PENDING, RescheduleRequest
 from sessionkit.policies import (
+    BookingRules,
     FixedPrice,
     NoticePolicy,
     RefundPolicy,
@@ -198,3 +199,74 @@ def test_options_name_the_fee_a_cancel_keeps_rounded_to_the_minor_unit(
     assert paid is not None
     assert paid.refunded == Decimal("3.99")  # 5.00 back, less the 1.01 the tier's fee keeps
     assert paid.refunded == (Money.of("10", "EUR").percent(tier.percent) - tier.fee).amount
+
+
+def _emptied_on_move(
+    store: Callable[[], UnitOfWork],
+) -> tuple[SessionKit, Session, RescheduleRequest, str]:
+    """A consultation whose one hold runs out before its client's request is answered."""
+    counter = itertools.count(1)
+    kit = SessionKit(
+        uow=store,
+        clock=ManualClock(NOW),
+        ids=lambda: f"x{next(counter)}",
+        booking_rules=BookingRules(when_emptied="cancel", hold_for=timedelta(minutes=15)),
+    )
+    slot = kit.sessions.create_extra(
+        T,
+        actor="tina",
+        title="Consultation",
+        lifecycle="consulting",
+        start=START,
+        end=START + timedelta(hours=1),
+        resources=[ResourceRef("consultant", "tina")],
+        capacity=1,
+    )
+    hold = kit.bookings.book(T, slot.id, "client:ana", actor="ana", role="client")
+    asked = kit.reschedules.request(
+        T,
+        slot.id,
+        role="client",
+        actor="ana",
+        reason=REASON,
+        proposed_start=START + timedelta(days=1),
+        now=NOW + timedelta(minutes=5),
+    )
+    return kit, slot, asked, hold.id
+
+
+def test_an_approve_whose_move_empties_the_session_is_answered_then_the_session_goes(
+    store: Callable[[], UnitOfWork],
+) -> None:
+    # The move marks the run-out hold, which releases the session (when_emptied) and expired
+    # the very request being approved: the approve raised ConcurrentModification, every time.
+    kit, slot, asked, hold = _emptied_on_move(store)
+    later = NOW + timedelta(minutes=30)  # the hold ran out at 08:15; no job has run
+    approved = kit.reschedules.approve(T, asked.id, role="consultant", actor="tina", now=later)
+    assert (approved.status, approved.new_start) == (APPROVED, START + timedelta(days=1))
+    moved = kit.queries.get(T, slot.id)
+    assert (moved.status, moved.start) == ("CANCELLED", START + timedelta(days=1))
+    assert kit.bookings.get(T, hold).status == "EXPIRED"
+
+
+@pytest.mark.parametrize("answer", ["tick", "options", "can_request", "late_approve"])
+def test_silence_whose_move_empties_the_session_answers_the_request(
+    store: Callable[[], UnitOfWork], answer: str
+) -> None:
+    # Past the deadline the same: the tick skipped the request silently on every run, and
+    # options, can_request and a late approve raised ConcurrentModification.
+    kit, slot, asked, _hold = _emptied_on_move(store)
+    at = asked.deadline + timedelta(minutes=1)
+    if answer == "tick":
+        report = kit.approve_reschedules(now=at)
+        assert ([r.id for r in report.approved], report.failed) == ([asked.id], ())
+    elif answer == "late_approve":
+        kit.reschedules.approve(T, asked.id, role="consultant", actor="tina", now=at)
+    else:
+        refusal = getattr(kit.reschedules, answer)(T, slot.id, role="client", now=at)
+        refusal = refusal if answer == "can_request" else refusal.reschedule
+        assert refusal is not None
+        assert refusal.rule == "not_reschedulable"  # the session silence moved, then released
+        return
+    assert kit.reschedules.get(T, asked.id).status in (AUTO_APPROVED, APPROVED)
+    assert kit.queries.get(T, slot.id).status == "CANCELLED"

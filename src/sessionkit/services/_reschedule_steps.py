@@ -46,6 +46,7 @@ __all__ = [
     "check_args",
     "lock_session",
     "move_session",
+    "release_moved",
     "settle_overdue",
     "settle_overdue_kept",
     "status_event",
@@ -53,6 +54,14 @@ __all__ = [
 ]
 
 _NO_ACTOR = object()
+
+
+@attrs.frozen
+class Moved:
+    """A session :func:`move_session` moved, and whether the move ended run-out bookings."""
+
+    session: Session
+    ended: bool = attrs.field(kw_only=True)
 
 
 def check_args(
@@ -200,10 +209,16 @@ def check_answer(
 
 def move_session(
     ctx: Context, tx: Tx, session: Session, new_start: datetime, actor: str | None
-) -> Session:
-    """Move ``session`` to start at ``new_start`` (same duration); the bookings follow."""
+) -> Moved:
+    """Move ``session`` to start at ``new_start`` (same duration); the bookings follow.
+
+    Returns the moved session and whether the move ended bookings that had run
+    out: store the request's answer first, then :func:`release_moved`, so a
+    session the move empties is released (``when_emptied``) after its request
+    was answered, not while the answer is still to be stored.
+    """
     if new_start == session.start:
-        return session
+        return Moved(session, ended=False)
     reason = status_lock(ctx.lifecycle(session.lifecycle), session)
     if reason is not None:
         raise SessionLocked(session.id, reason)
@@ -217,10 +232,19 @@ def move_session(
     tx.collect(
         [SessionUpdated(tenant=session.tenant, actor=actor, at=tx.now, session=stored, old=old)]
     )
-    if ended:  # a hold that had run out, marked at the move: its seats are offered,
-        # or its session goes
-        stored = settle_moved(ctx, tx, stored, actor=actor)
-    return stored
+    return Moved(stored, ended=bool(ended))
+
+
+def release_moved(ctx: Context, tx: Tx, moved: Moved, actor: str | None) -> Session:
+    """Settle a session :func:`move_session` moved, once its request's answer is stored.
+
+    A hold that had run out, marked at the move: its seats are offered, or its
+    session goes (the rules' ``when_emptied``, which expires a pending request:
+    the one answered is not pending any more). Returns the session as it is then.
+    """
+    if not moved.ended:
+        return moved.session
+    return settle_moved(ctx, tx, moved.session, actor=actor)
 
 
 def apply_proposed(
@@ -230,15 +254,15 @@ def apply_proposed(
     target: datetime,
     actor: str | None,
     deadline: datetime,
-) -> str | None:
-    """Move ``session`` to a request's proposed ``target`` as silence does; why not, or ``None``.
+) -> Moved | str:
+    """Move ``session`` to a request's proposed ``target`` as silence does; the move, or why not.
 
     The new-time rules first (the notice's, the rules' publishing horizon),
     as at the request's ``deadline``, when silence answered, whenever the tick
     runs, but never a time already past when it is answered; then the move: a
     conflict, a final status or a taken series start is the reason, and
     nothing was written (every check that can refuse the move runs before its
-    first write).
+    first write). Store the answer, then :func:`release_moved` the move.
     """
     refusal = ctx.new_time_refusal(session, target, deadline)
     if refusal is not None:
@@ -246,10 +270,9 @@ def apply_proposed(
     if target <= tx.now:  # answered so late that the time has passed: never into the past
         return f"the proposed time {target.isoformat()} had passed when it was answered"
     try:
-        move_session(ctx, tx, session, target, actor)
+        return move_session(ctx, tx, session, target, actor)
     except (SessionConflict, SessionLocked, DuplicateSession) as error:
         return str(error)
-    return None
 
 
 def answer_due(
@@ -274,16 +297,18 @@ def answer_due(
     if target is None:
         return store_answer(tx, repo, request, "expire", None, None, timed=True)
     if session.start != request.session_start:
-        why: str | None = (
+        why = (
             f"the session was moved since the request, from "
             f"{request.session_start.isoformat()} to {session.start.isoformat()}"
         )
     else:
-        problem = apply_proposed(ctx, tx, session, target, None, request.deadline)
-        why = None if problem is None else f"the proposed time could not be applied: {problem}"
-    if why is not None:
-        return store_answer(tx, repo, request, "expire", None, None, reason=why)
-    return store_answer(tx, repo, request, "auto_approve", None, None, new_start=target)
+        applied = apply_proposed(ctx, tx, session, target, None, request.deadline)
+        if not isinstance(applied, str):
+            answered = store_answer(tx, repo, request, "auto_approve", None, None, new_start=target)
+            release_moved(ctx, tx, applied, None)
+            return answered
+        why = f"the proposed time could not be applied: {applied}"
+    return store_answer(tx, repo, request, "expire", None, None, reason=why)
 
 
 def approve_late(
@@ -313,10 +338,12 @@ def approve_late(
         )
     if session.start != request.session_start:
         raise _answered(request, "it expired (the session was moved since the request)")
-    problem = apply_proposed(ctx, tx, session, target, actor, request.deadline)
-    if problem is not None:
-        raise _answered(request, f"it expired ({problem})")
-    return store_answer(tx, repo, request, "approve", actor, role, new_start=target)
+    applied = apply_proposed(ctx, tx, session, target, actor, request.deadline)
+    if isinstance(applied, str):
+        raise _answered(request, f"it expired ({applied})")
+    answered = store_answer(tx, repo, request, "approve", actor, role, new_start=target)
+    release_moved(ctx, tx, applied, actor)
+    return answered
 
 
 def _answered(request: RescheduleRequest, outcome: str) -> RescheduleRefused:

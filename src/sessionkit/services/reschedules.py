@@ -51,6 +51,7 @@ from sessionkit.services._reschedule_steps import (
     check_args,
     lock_session,
     move_session,
+    release_moved,
     settle_overdue,
     status_event,
     store_answer,
@@ -285,8 +286,10 @@ class RescheduleCommands:
                     )
                     refusal = refusal.by_then(silence)
                 raise refused(refusal, request_id=request.id)
-            move_session(self._ctx, tx, session, new_start, actor)
-            return store_answer(tx, repo, request, "approve", actor, role, new_start=new_start)
+            moved = move_session(self._ctx, tx, session, new_start, actor)
+            answered = store_answer(tx, repo, request, "approve", actor, role, new_start=new_start)
+            release_moved(self._ctx, tx, moved, actor)  # a session the move emptied goes now
+            return answered
 
     @retried
     def decline(
