@@ -334,6 +334,33 @@ def test_top_up_reports_a_failing_series_and_goes_on(world: World) -> None:
     assert len(report.refilled) == 1
 
 
+class _Mailer:
+    down = False
+
+    def publish(self, events: Sequence[object]) -> None:
+        if self.down:
+            raise RuntimeError("smtp down")
+
+
+def test_top_up_reports_a_series_refilled_before_the_publisher_raised_as_both() -> None:
+    # Its sessions were stored, but the report had it only in failed: refilled was empty.
+    mailer, clock = _Mailer(), ManualClock(NOW)
+    kit = SessionKit(uow=InMemoryStore(publisher=mailer).unit_of_work, clock=clock)
+    series, _ = kit.series.create(
+        T, actor="u1", title="Chem", items=[slot("mo", weekly(["MO"], 18))]
+    )
+    clock.advance(timedelta(weeks=5))
+    mailer.down = True
+    report = kit.top_up(actor="cron")
+    [failure] = report.failed
+    assert (failure.series_id, str(failure.error)) == (series.id, "smtp down")
+    [refill] = report.refilled
+    assert (refill.series_id, len(refill.created)) == (series.id, 5)
+    assert kit.queries.get_series(T, series.id).generated_until == berlin(6, 6, 10)
+    mailer.down = False
+    assert kit.top_up(actor="cron").refilled == ()  # done once
+
+
 def test_top_up_reports_a_raw_error_in_one_tenant_and_refills_the_others(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

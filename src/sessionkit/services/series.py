@@ -31,6 +31,7 @@ from sessionkit.services._context import (
     Tx,
     check_record_version,
     check_version,
+    commits,
     retried,
 )
 from sessionkit.services._series_time import check_begin, months_after, series_start, series_zone
@@ -267,7 +268,8 @@ class SeriesCommands:
         at least a day past the buffer (so one whose buffer reaches past its
         months is due once a day, not at every tick). Idempotent: a second run
         at the same instant changes nothing. Each series is its own unit of work; one that
-        fails is reported in ``failed`` and does not stop the others.
+        fails is reported in ``failed`` and does not stop the others. A series refilled
+        before the publisher raised is in ``refilled`` and ``failed`` both.
         """
         ctx = self._ctx
         if tenant is not None:
@@ -279,11 +281,17 @@ class SeriesCommands:
         refilled: list[MaterialiseReport] = []
         failed: list[TopUpFailure] = []
         for series_tenant, series_id in candidates:
+            made: list[MaterialiseReport | None] = []
+            committed = commits()
             try:
-                report = self._top_up_one(series_tenant, series_id, at, actor)
+                report = self._top_up_one(series_tenant, series_id, at, actor, made)
             except Exception as exc:  # noqa: BLE001  # reported: one series must not stop the job
                 failed.append(TopUpFailure(tenant=series_tenant, series_id=series_id, error=exc))
-                continue
+                if commits() == committed or not made or made[-1] is None:
+                    continue
+                # Stored, then an event handler (the publisher) raised: the series was
+                # refilled all the same, and is reported as both.
+                report = made[-1]
             if report is not None:
                 refilled.append(report)
         return TopUpReport(
@@ -292,10 +300,21 @@ class SeriesCommands:
 
     @retried
     def _top_up_one(
-        self, tenant: str, series_id: str, at: datetime, actor: str | None
+        self,
+        tenant: str,
+        series_id: str,
+        at: datetime,
+        actor: str | None,
+        made: list[MaterialiseReport | None],
     ) -> MaterialiseReport | None:
+        """Top up one series in a unit of its own; its report is also appended to ``made``.
+
+        There the caller finds it when the unit committed and the publisher raised.
+        """
         with self._ctx.transaction(at, planned=True) as tx:
-            return self.top_up_in(tx, tx.series.get(tenant, series_id), actor=actor)
+            report = self.top_up_in(tx, tx.series.get(tenant, series_id), actor=actor)
+            made.append(report)
+            return report
 
     def top_up_in(self, tx: Tx, series: Series, *, actor: str | None) -> MaterialiseReport | None:
         """Refill ``series`` inside ``tx`` if less than its buffer is generated ahead of ``tx.now``.
