@@ -275,9 +275,11 @@ def resolve_local(
     zone = get_zone(tz)
     if not isinstance(local, datetime):
         raise NotADatetime(local, name="local time")
+    # Checked for an aware ``local`` too, which needs no policy: a misspelt one is
+    # refused whatever the value, not only once a naive value reaches it.
+    check_disambiguate(disambiguate)
     if local.tzinfo is not None:
         return to_zone(local, zone, "local time")
-    check_disambiguate(disambiguate)
     first = local.replace(tzinfo=zone, fold=0)
     second = local.replace(tzinfo=zone, fold=1)
     off0 = first.utcoffset()

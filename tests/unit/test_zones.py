@@ -150,3 +150,14 @@ def test_a_pandas_timestamp_with_nanoseconds_is_refused() -> None:
     assert type(check_instant(whole, "start_from")) is datetime
     with pytest.raises(InvalidValue, match="has 1 nanosecond"):
         check_instant(whole + pd.Timedelta(1, "ns"), "start_from")
+
+
+@pytest.mark.parametrize(
+    "local", [datetime(2026, 3, 2, 9), datetime(2026, 3, 2, 9, tzinfo=UTC)], ids=["naive", "aware"]
+)
+def test_an_unknown_policy_is_refused_for_an_aware_local_time_too(local: datetime) -> None:
+    # An aware value needs no policy, and a misspelt one used to pass with it unseen.
+    with pytest.raises(InvalidValue) as info:
+        resolve_local(local, "Europe/Berlin", disambiguate="latest")  # type: ignore[arg-type]
+    assert info.value.value == "latest"
+    assert "disambiguate must be one of" in str(info.value)
