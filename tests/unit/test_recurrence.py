@@ -701,3 +701,33 @@ def test_a_bad_freq_or_wkst_is_shown_escaped_on_one_line(text: str, part: str) -
     assert "\n" not in message
     assert "\x1b" not in message
     assert message.startswith(f"{part}='")
+
+
+@pytest.mark.parametrize(
+    "dtstart",
+    [
+        "DTSTART;tzid=America/New_York:20260302T180000",
+        'DTSTART;TZID="America/New_York":20260302T180000',
+        "DTSTART;Tzid=America/New_York;value=DATE-TIME:20260302T180000",
+    ],
+)
+def test_from_ical_lines_reads_parameter_names_in_any_case_and_quoted_values(
+    dtstart: str,
+) -> None:
+    # RFC 5545 3.2: parameter names are case-insensitive and values may be quoted. A
+    # lowercase "tzid" was ignored, so the class ran at 18:00 UTC (13:00 in New York),
+    # and a quoted TZID was refused as an unknown zone.
+    lines = [
+        dtstart,
+        "DURATION:PT1H",
+        "RRULE:FREQ=WEEKLY;COUNT=2",
+        'EXDATE;tzid="America/New_York":20260309T180000',
+        "RDATE;value=date-time;tzid=America/New_York:20260310T180000",
+    ]
+    rec = Recurrence.from_ical_lines(lines)
+    assert rec.tz == NY
+    assert rec.start == datetime(2026, 3, 2, 18, 0)
+    assert [o.span.start for o in rec.between(utc(2026, 3, 1), utc(2026, 4, 1))] == [
+        utc(2026, 3, 2, 23),
+        utc(2026, 3, 10, 22),
+    ]

@@ -74,7 +74,12 @@ def parse_ical_lines(
         if not sep:
             raise InvalidRecurrence(f"cannot read iCalendar line {shown(raw)}", value=raw)
         name, *param_texts = head.split(";")
-        params = dict(p.split("=", 1) for p in param_texts if "=" in p)
+        # Parameter names are case-insensitive and a value may be quoted (RFC 5545 3.2):
+        # a "tzid=" or a TZID="..." named the zone as well, and was ignored or refused.
+        params = {
+            key.strip().upper(): _unquoted(given.strip())
+            for key, given in (p.split("=", 1) for p in param_texts if "=" in p)
+        }
         name = name.upper()
         if name == "DTSTART":
             start = _parse_ical_value(value, params)
@@ -124,9 +129,16 @@ def parse_ical_lines(
     )
 
 
+def _unquoted(value: str) -> str:
+    """A parameter value without the double quotes of its quoted-string form."""
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    return value
+
+
 def _parse_ical_value(text: str, params: dict[str, str]) -> datetime | date:
     try:
-        if params.get("VALUE") == "DATE" or "T" not in text:
+        if params.get("VALUE", "").upper() == "DATE" or "T" not in text:
             return parse_date(text)
         if text.endswith("Z"):
             return parse_local(text[:-1]).replace(tzinfo=UTC)
