@@ -323,3 +323,16 @@ def test_a_session_cancel_s_role_is_kept_with_the_bookings_it_cancels(store: Sto
         ("BookingCancelled", "booking", "CANCELLED", "host"),
         ("PaymentChanged", "payment", "REFUNDED", "host"),
     ]
+
+
+@ON_STORES
+def test_a_misspelt_subject_is_refused_not_read_as_an_empty_history(store: StoreMaker) -> None:
+    """``for_subject(T, "bookings", id)`` read nothing, silently: no entry has that subject."""
+    desk = Desk(store)
+    s = desk.lesson()
+    for wrong in ("sessions", "Session", "bookings"):
+        with pytest.raises(InvalidValue, match="subject must be one of") as refused:
+            desk.kit.journal.for_subject(T, wrong, s)
+        assert refused.value.value == wrong
+        assert refused.value.expected == ", ".join(SUBJECTS)
+    assert [e.event for e in desk.kit.journal.for_subject(T, "session", s)] == ["SessionCreated"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
-from sessionkit.model.journal import JournalEntry
+from sessionkit.model.journal import SUBJECTS, JournalEntry
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.text import check_id, check_tenant
 from sessionkit.ports import JOURNAL, JournalCursor, JournalRepository
@@ -67,10 +67,18 @@ class JournalQueries:
 
         A booking's (``"booking"``), a payment's, a series' (``"series"``:
         its schedule changes and its close), oldest first, in pages as
-        :meth:`for_session`.
+        :meth:`for_session`. ``subject`` is one of
+        :data:`~sessionkit.model.journal.SUBJECTS` (``InvalidValue`` for
+        another: a misspelt kind would only ever read an empty history).
         """
         check_tenant(tenant)
         check_id(subject, "subject")
+        if subject not in SUBJECTS:
+            raise InvalidValue(
+                f"subject must be one of {', '.join(SUBJECTS)}, got {shown(subject)}",
+                value=subject,
+                expected=", ".join(SUBJECTS),
+            )
         check_id(subject_id, "subject_id")
         return self._read(tenant, after, limit, subject=(subject, subject_id))
 
