@@ -212,6 +212,37 @@ def test_raise_policy_raises_only_for_an_occurrence_it_yields() -> None:
         list(fall_back.between(utc(2026, 10, 31), utc(2026, 11, 2)))
 
 
+@pytest.mark.parametrize(
+    ("local", "tz"),
+    [(datetime(2026, 3, 29, 2, 30), BERLIN), (datetime(2026, 11, 1, 1, 30), NY)],
+    ids=["gap", "fold"],
+)
+def test_raise_policy_a_local_exdate_names_the_occurrence_it_excludes(
+    local: datetime, tz: str
+) -> None:
+    # Under "raise" an excluded occurrence raises nothing, but a naive EXDATE naming it
+    # (the plain way to say "not the 02:30 on 29 March") was read with "raise" itself
+    # and refused the recurrence with SkippedTime / RepeatedTime when it was built.
+    rec = Recurrence.from_rrule(
+        "FREQ=DAILY",
+        start=local - timedelta(days=2),
+        tz=tz,
+        duration=timedelta(hours=1),
+        disambiguate="raise",
+        exdates=[local],
+    )
+    lo = (local - timedelta(days=3)).replace(tzinfo=UTC)
+    got = [o.key for o in rec.between(lo, lo + timedelta(days=6))]
+    assert got[:4] == [local + timedelta(days=n) for n in (-2, -1, 1, 2)]
+    back = Recurrence.from_ical_lines(rec.to_ical_lines(), disambiguate="raise")
+    assert back == rec
+    text = [f"DTSTART;TZID={tz}:{rec.start:%Y%m%dT%H%M%S}", "DURATION:PT1H", "RRULE:FREQ=DAILY"]
+    read = Recurrence.from_ical_lines(
+        [*text, f"EXDATE;TZID={tz}:{local:%Y%m%dT%H%M%S}"], disambiguate="raise"
+    )
+    assert read == rec
+
+
 def test_samoa_skipped_day_gives_one_occurrence_not_two_at_one_instant() -> None:
     rec = Recurrence.from_rrule(
         "FREQ=DAILY",

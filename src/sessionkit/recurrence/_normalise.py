@@ -31,6 +31,7 @@ __all__ = [
     "check_duration",
     "check_start",
     "check_whole_seconds",
+    "exdate_policy",
     "naive_local",
     "normalise_exdates",
     "normalise_rdates",
@@ -89,6 +90,17 @@ def resolve_instant(
     return to_utc(resolved, name)
 
 
+def exdate_policy(policy: RecurrenceDisambiguate) -> RecurrenceDisambiguate:
+    """Return the policy a local EXDATE is read with under the recurrence's ``policy``.
+
+    Under ``"raise"`` only an occurrence that is yielded raises; an excluded one is
+    matched by its ``"compatible"`` instant (see ``expand``). A local EXDATE is read
+    so too: one naming the occurrence in a gap or fold excludes it, where reading it
+    with ``"raise"`` refused the very EXDATE that keeps the occurrence from raising.
+    """
+    return "compatible" if policy == "raise" else policy
+
+
 def normalise_exdates(
     values: Iterable[object], tz: str, policy: RecurrenceDisambiguate
 ) -> tuple[datetime | date, ...]:
@@ -104,7 +116,7 @@ def normalise_exdates(
             if value.tzinfo is None:
                 if policy == "skip" and wall_time_kind(value, tz) == "skipped":
                     continue  # names an occurrence that "skip" never produces
-                out.add(resolve_instant(value, tz, policy, "exdate"))
+                out.add(resolve_instant(value, tz, exdate_policy(policy), "exdate"))
             else:
                 out.add(check_aware(value, "exdate").astimezone(UTC))
         elif isinstance(value, date):

@@ -18,7 +18,7 @@ import attrs
 
 from sessionkit.errors import InvalidRecurrence, WrongType
 from sessionkit.errors._base import iterator_of, shown
-from sessionkit.recurrence._normalise import resolve_instant
+from sessionkit.recurrence._normalise import exdate_policy, resolve_instant
 from sessionkit.recurrence._stamps import (
     format_date,
     format_local,
@@ -124,7 +124,7 @@ def parse_ical_lines(
         start=start,
         tz=tz,
         duration=duration,
-        exdates=[_to_aware(v, local_zone, disambiguate) for v in exdates],
+        exdates=[_to_aware(v, local_zone, exdate_policy(disambiguate)) for v in exdates],
         rdates=[_to_aware(v, local_zone, disambiguate) for v in rdates],
     )
 
