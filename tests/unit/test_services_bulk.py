@@ -253,6 +253,21 @@ def test_a_duplicate_series_id_stores_nothing(make_world: Callable[[], World]) -
     assert {s.series_id for s in world.sessions()} == {"good"}  # type: ignore[attr-defined]
 
 
+def test_an_id_repeated_in_the_batch_is_refused_as_such(make_world: Callable[[], World]) -> None:
+    """Said to "already exist" (``existing`` a series never stored), while none was stored."""
+    world = make_world()
+    good = spec("good", ScheduleItem("mo", weekly(("MO",), 18), (ANA,)))
+    other = spec("other", ScheduleItem("tu", weekly(("TU",), 18), (BEN,)))
+    with pytest.raises(DuplicateSeries) as refused:
+        world.kit.series.create_many(T, actor="admin", specs=[good, other, good])
+    assert str(refused.value) == (
+        "series 'good' is given to more than one spec of the batch; give each series its own id"
+    )
+    assert (refused.value.series_id, refused.value.existing) == ("good", None)
+    assert world.sessions() == []
+    assert world.events.events == []
+
+
 def test_no_specs_create_nothing(make_world: Callable[[], World]) -> None:
     world = make_world()
     assert world.kit.series.create_many(T, actor="admin", specs=[]) == []

@@ -172,11 +172,19 @@ class DuplicateSession(Duplicate):
 
 
 class DuplicateSeries(Duplicate):
-    """A series with the same id already exists for the tenant; ``existing`` is the stored one."""
+    """A series with the same id already exists for the tenant; ``existing`` is the stored one.
 
-    def __init__(self, series_id: object, tenant: object, *, existing: object = None) -> None:
+    ``repeated``: the id is given to two specs of one ``create_many`` batch (nothing stored).
+    """
+
+    def __init__(
+        self, series_id: object, tenant: object, *, existing: object = None, repeated: bool = False
+    ) -> None:
         super().__init__(
-            f"series {shown(series_id)} already exists for tenant {shown(tenant)}; "
+            f"series {shown(series_id)} is given to more than one spec of the batch; "
+            "give each series its own id"
+            if repeated
+            else f"series {shown(series_id)} already exists for tenant {shown(tenant)}; "
             "choose another id, or update the stored series",
             kind="series",
             record_id=series_id,

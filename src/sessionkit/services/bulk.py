@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from sessionkit.errors import LimitExceeded, WrongType
+from sessionkit.errors import DuplicateSeries, LimitExceeded, WrongType
 from sessionkit.limits import DEFAULT_LIMITS, Limits
 from sessionkit.model.fields import check_fields
 from sessionkit.model.series import ScheduleItem, Series, WindowPolicy, item_tuple
@@ -165,6 +165,7 @@ def create_many_in(
     now = tx.now
     total = 0
     drafts: list[tuple[SeriesSpec, Series, TimeSpan, list[Wanted]]] = []
+    given: set[str] = set()
     for spec in specs:
         draft = new_series(
             ctx,
@@ -174,6 +175,10 @@ def create_many_in(
             now=now,
             actor=actor,
         )
+        if spec.series_id is not None:  # checked by the draft: an id
+            if draft.id in given:  # else the insert said it "already exists", and none did
+                raise DuplicateSeries(draft.id, tenant, repeated=True)
+            given.add(draft.id)
         window = initial_window(draft, now, ctx.limits)
         wanted = wanted_occurrences(draft, window.start, window.end, ctx.limits)
         check_keys(draft, wanted)
