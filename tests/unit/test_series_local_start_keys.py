@@ -157,3 +157,29 @@ def test_a_rule_too_dense_for_a_window_is_refused_however_far_its_cutoff(h: Harn
             effective_from=series.generated_until + timedelta(days=30),
         )
     assert h.kit.queries.get_series(T, series.id) == series
+
+
+def test_one_item_giving_one_local_start_twice_is_refused_naming_it_once(h: Harness) -> None:
+    # An RDATE at the second 01:30 of New York's fall-back night, beside the rule's 01:30:
+    # the refusal named "schedule items 'sun' and 'sun'" and said to use two series.
+    rec = Recurrence.from_rrule(
+        "FREQ=WEEKLY;BYDAY=SU",
+        start=datetime(2026, 10, 25, 1, 30),
+        tz="America/New_York",
+        duration=timedelta(minutes=30),
+        rdates=[datetime(2026, 11, 1, 6, 30, tzinfo=UTC)],
+    )
+    h.clock.set(datetime(2026, 10, 20, tzinfo=UTC))
+    with pytest.raises(InvalidValue) as refused:
+        h.kit.series.create(
+            T, actor="a", title="Night", items=[ScheduleItem("sun", rec)], series_id="night"
+        )
+    assert str(refused.value) == (
+        "schedule item 'sun' (America/New_York) of series 'night' gives two occurrences at "
+        "local 2026-11-01T01:30:00, at 2026-11-01T05:30:00+00:00 and 2026-11-01T06:30:00+00:00 "
+        "(the clocks repeat that hour); a series keys its sessions by local start, so give one "
+        "of them another time or its own series"
+    )
+    assert refused.value.value == ("sun", datetime(2026, 11, 1, 1, 30))
+    with pytest.raises(SeriesNotFound):
+        h.kit.queries.get_series(T, "night")

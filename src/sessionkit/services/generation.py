@@ -108,6 +108,17 @@ def check_keys(series: Series, wanted: Sequence[Wanted]) -> None:
     seen: dict[datetime, Wanted] = {}
     for wish in wanted:
         first = seen.setdefault(wish.key, wish)
+        if first.span.start != wish.span.start and first.item.id == wish.item.id:
+            # One item: an RDATE in the hour a fold repeats, beside the rule's reading of it.
+            raise InvalidValue(
+                f"schedule item {shown(wish.item.id)} ({wish.item.recurrence.tz}) of series "
+                f"{shown(series.id)} gives two occurrences at local {wish.key.isoformat()}, at "
+                f"{first.span.start.isoformat()} and {wish.span.start.isoformat()} (the clocks "
+                "repeat that hour); a series keys its sessions by local start, so give one of "
+                "them another time or its own series",
+                value=(wish.item.id, wish.key),
+                expected="one instant per local start in a series",
+            )
         if first.span.start != wish.span.start:
             raise InvalidValue(
                 f"schedule items {shown(first.item.id)} ({first.item.recurrence.tz}) and "
