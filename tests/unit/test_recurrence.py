@@ -762,3 +762,17 @@ def test_from_ical_lines_reads_parameter_names_in_any_case_and_quoted_values(
         utc(2026, 3, 2, 23),
         utc(2026, 3, 10, 22),
     ]
+
+
+def test_from_ical_lines_refuses_a_floating_dtstart_it_would_read_as_utc() -> None:
+    # With neither TZID nor Z, the start was read as UTC: 09:00 meant in Berlin ran at 10:00.
+    with pytest.raises(InvalidRecurrence) as caught:
+        Recurrence.from_ical_lines(
+            ["DTSTART:20260302T090000", "RRULE:FREQ=WEEKLY"], duration=timedelta(hours=1)
+        )
+    assert caught.value.part == "DTSTART"
+    assert "DTSTART;TZID=Europe/Berlin:20260302T090000" in str(caught.value)
+    utc = Recurrence.from_ical_lines(
+        ["DTSTART:20260302T090000Z", "RRULE:FREQ=WEEKLY"], duration=timedelta(hours=1)
+    )
+    assert (utc.tz, utc.start) == ("UTC", datetime(2026, 3, 2, 9))

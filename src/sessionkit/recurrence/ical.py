@@ -83,6 +83,15 @@ def parse_ical_lines(
         name = name.upper()
         if name == "DTSTART":
             start = _parse_ical_value(value, params)
+            if isinstance(start, datetime) and start.tzinfo is None and "TZID" not in params:
+                # A floating time (RFC 5545 form 1) is local wherever it is read: taken as
+                # UTC, the rule ran hours away from the wall time it names.
+                raise InvalidRecurrence(
+                    f"DTSTART {shown(value)} is a floating local time with no zone; name it "
+                    f"(DTSTART;TZID=Europe/Berlin:{value}) or give UTC ({value}Z)",
+                    value=raw,
+                    part="DTSTART",
+                )
             tz = params.get("TZID", tz)
         elif name == "DURATION":
             duration = duration or _parse_ical_duration(value)

@@ -267,9 +267,10 @@ class Recurrence:
     ) -> Recurrence:
         """Build from iCalendar property lines as :meth:`to_ical_lines` writes them.
 
-        Understands ``DTSTART;TZID=...`` (or a UTC ``...Z`` start), ``DURATION``
-        (or pass ``duration``), ``RRULE``, ``EXDATE`` and ``RDATE`` (``TZID``,
-        UTC or ``VALUE=DATE`` forms).
+        Understands ``DTSTART;TZID=...`` (or a UTC ``...Z`` start; a floating
+        one, with neither, is ``InvalidRecurrence``), ``DURATION`` (or pass
+        ``duration``), ``RRULE``, ``EXDATE`` and ``RDATE`` (``TZID``, UTC or
+        ``VALUE=DATE`` forms).
         """
         parts = parse_ical_lines(lines, duration=duration, disambiguate=disambiguate)
         return cls.from_rrule(
