@@ -12,21 +12,22 @@ with each one claimed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
+from functools import partial
 
 from sessionkit.errors import ConcurrentModification, StorageError
 from sessionkit.model.reschedule import AUTO_APPROVED, RescheduleRequest
 from sessionkit.model.series import Series
 from sessionkit.model.session import Session
 from sessionkit.ports import RESCHEDULES
-from sessionkit.services._context import Context, Tx, commits
+from sessionkit.services._context import Tx, commits
 from sessionkit.services._release import settle_run_out
 from sessionkit.services._reschedule_steps import answered_overdue, requests_due
 from sessionkit.services._statuses import advance_before_refusal
 from sessionkit.services._tick_run import ALL, Claim, Counts, TickRun, by_tenant, chunks
 from sessionkit.services.commands import advance_steps
-from sessionkit.services.jobs import due_reach, timed_statuses
+from sessionkit.services.jobs import due_reach, facts_by_session, timed_statuses
 from sessionkit.services.reschedules import RescheduleCommands
 from sessionkit.services.series import SeriesCommands, top_up_window
 
@@ -135,7 +136,7 @@ def advance_sessions(run: TickRun, tenant: str | None) -> None:
             if not page:
                 break
             after = (page[-1].start, page[-1].id)
-            facts = _page_facts(run, owner, page)
+            facts = facts_by_session(run.ctx, run.at, page, partial(run.fail, "advance", owner))
             due: list[str] = []
             for candidate in page:
                 if facts is not None and candidate.id not in facts:
@@ -156,41 +157,6 @@ def advance_sessions(run: TickRun, tenant: str | None) -> None:
                 )
             if len(page) < run.batch:
                 break
-
-
-def _facts(
-    ctx: Context, at: datetime, page: Sequence[Session]
-) -> Mapping[str, Mapping[str, object]]:
-    """The fact provider's answers for ``page``, in a unit of work of their own."""
-    with ctx.transaction(at) as tx:
-        return ctx.facts_for(tx, page)
-
-
-def _page_facts(
-    run: TickRun, owner: str, page: Sequence[Session]
-) -> dict[str, Mapping[str, object]] | None:
-    """The facts of each session of ``page`` (``None``: the kit asks none), by session id.
-
-    The provider is the host's: when it fails for the page, each session is
-    asked alone, and one that still fails is reported (``TickReport.failed``)
-    and left out, so one bad session holds back neither its batch nor the tick.
-    """
-    ctx = run.ctx
-    if ctx.facts is None:
-        return None
-    try:
-        found: Mapping[str, Mapping[str, object]] | None = _facts(ctx, run.at, page)
-    except Exception:  # noqa: BLE001  # asked again one by one, below
-        found = None
-    if found is not None:
-        return {s.id: found.get(s.id, {}) for s in page}
-    facts: dict[str, Mapping[str, object]] = {}
-    for session in page:
-        try:
-            facts[session.id] = _facts(ctx, run.at, [session]).get(session.id, {})
-        except Exception as error:  # noqa: BLE001  # the host's provider: reported, not raised
-            run.fail("advance", owner, session.id, error)
-    return facts
 
 
 def unseen(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sessionkit.lifecycle import LifecycleRegistry
@@ -88,33 +88,42 @@ def due_reach(registry: LifecycleRegistry, now: datetime) -> tuple[list[str], da
     return sorted(statuses), start_before
 
 
-def _candidate_facts(
-    ctx: Context, now: datetime, candidates: Sequence[Session], failed: list[AdvanceFailure]
+def facts_by_session(
+    ctx: Context,
+    at: datetime,
+    sessions: Sequence[Session],
+    fail: Callable[[str, Exception], None],
 ) -> dict[str, Mapping[str, object]] | None:
-    """The facts of each candidate (``None``: the kit asks none), by session id.
+    """The facts of each of ``sessions`` (``None``: the kit asks none), by session id.
 
-    The provider is the host's: when it fails for all of them, each session
-    is asked alone, and one that still fails is added to ``failed`` and left
-    out, so one bad session does not stop the job (as in the tick).
+    Asked in a unit of work of their own. The provider is the host's: when it
+    fails for them all, each session is asked alone, and one that still fails
+    is handed to ``fail`` (its id, the error) and left out, so one bad session holds back neither
+    the others nor the job (``advance_due``, the tick).
     """
     if ctx.facts is None:
         return None
-    found: Mapping[str, Mapping[str, object]] | None
     try:
-        with ctx.transaction(now) as tx:
-            found = ctx.facts_for(tx, candidates)
+        found: Mapping[str, Mapping[str, object]] | None = _facts(ctx, at, sessions)
     except Exception:  # noqa: BLE001  # asked again one by one, below
         found = None
     if found is not None:
-        return {s.id: found.get(s.id, {}) for s in candidates}
+        return {s.id: found.get(s.id, {}) for s in sessions}
     facts: dict[str, Mapping[str, object]] = {}
-    for session in candidates:
+    for session in sessions:
         try:
-            with ctx.transaction(now) as tx:
-                facts[session.id] = ctx.facts_for(tx, [session]).get(session.id, {})
+            facts[session.id] = _facts(ctx, at, [session]).get(session.id, {})
         except Exception as error:  # noqa: BLE001  # the host's provider: reported, not raised
-            failed.append(AdvanceFailure(session_id=session.id, error=error))
+            fail(session.id, error)
     return facts
+
+
+def _facts(
+    ctx: Context, at: datetime, sessions: Sequence[Session]
+) -> Mapping[str, Mapping[str, object]]:
+    """The fact provider's answers for ``sessions``, in a unit of work of their own."""
+    with ctx.transaction(at) as tx:
+        return ctx.facts_for(tx, sessions)
 
 
 def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) -> AdvanceReport:
@@ -141,7 +150,12 @@ def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) 
         answer = bool(candidates) and requests_due(tx, tenant)
     advanced: list[Session] = []
     failed: list[AdvanceFailure] = []
-    facts = _candidate_facts(ctx, now, candidates, failed)
+    facts = facts_by_session(
+        ctx,
+        now,
+        candidates,
+        lambda session_id, error: failed.append(AdvanceFailure(session_id=session_id, error=error)),
+    )
     for candidate in candidates:
         if facts is not None and candidate.id not in facts:
             continue  # its facts failed: reported
