@@ -77,6 +77,18 @@ def _lesson(kit: SessionKit) -> Session:
     )
 
 
+def _student_asks(kit: SessionKit, lesson: Session) -> RescheduleRequest:
+    """Ana, the student, asks to move the lesson a day later."""
+    return kit.reschedules.request(
+        T,
+        lesson.id,
+        role="student",
+        actor="ana",
+        reason=REASON,
+        proposed_start=START + timedelta(days=1),
+    )
+
+
 @pytest.mark.parametrize("notice", [coaching_notice(), NoticePolicy()], ids=["coaching", "default"])
 @pytest.mark.parametrize("answer", ["approve", "decline", "withdraw"])
 @pytest.mark.parametrize("role", ["Student", "student ", "HOST", " host"])
@@ -87,14 +99,7 @@ def test_an_answer_in_a_role_matched_only_loosely_is_refused_and_changes_nothing
     # request in it passed as "the other side" and moved the session.
     kit = _kit(store, notice)
     lesson = _lesson(kit)
-    asked = kit.reschedules.request(
-        T,
-        lesson.id,
-        role="student",
-        actor="ana",
-        reason=REASON,
-        proposed_start=START + timedelta(days=1),
-    )
+    asked = _student_asks(kit, lesson)
     with pytest.raises(InvalidValue) as raised:
         getattr(kit.reschedules, answer)(T, asked.id, role=role, actor="ben")
     assert raised.value.value == role
@@ -122,14 +127,7 @@ def test_a_read_that_answers_an_overdue_request_writes_no_journal_entry(
     clock = ManualClock(NOW)
     kit = _journal_kit(store, clock)
     lesson = _lesson(kit)
-    asked = kit.reschedules.request(
-        T,
-        lesson.id,
-        role="student",
-        actor="ana",
-        reason=REASON,
-        proposed_start=START + timedelta(days=1),
-    )
+    asked = _student_asks(kit, lesson)
     clock.set(asked.deadline + timedelta(hours=1))
     before = kit.journal.for_session(T, lesson.id)
     for _ in range(2):
