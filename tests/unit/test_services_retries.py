@@ -291,3 +291,49 @@ def test_an_inner_command_s_attempts_are_the_count_an_outer_one_reports() -> Non
         kit.sessions.cancel(TENANT, session.id, actor="tina")
     assert (caught.value.retryable, caught.value.attempts) == (True, 3)
     assert units.losses == 10 - 3  # three runs, not nine
+
+
+# ------------------------------------------------------- arguments read once, run again
+
+
+def test_a_command_run_again_reads_a_one_shot_iterator_argument_again() -> None:
+    """A generator of ids or resources was used up by the attempt that lost the race.
+
+    The attempt run again saw no items: ``fire_many`` returned ``[]`` having
+    changed nothing, and ``update``/``create_extra`` stored a session holding no
+    resource at all (so no conflict check either).
+    """
+    units = Deadlocks(losses=0)
+    kit = _kit(units)
+    first, second = (
+        _create(kit),
+        kit.sessions.create_extra(
+            TENANT,
+            actor="tina",
+            start=NOW + timedelta(days=2),
+            end=NOW + timedelta(days=2, hours=1),
+            lifecycle="lms",
+            resources=["teacher:ana"],
+        ),
+    )
+    ids = [first.id, second.id]  # type: ignore[attr-defined]
+    units.losses = 1
+    moved = kit.sessions.update(
+        TENANT, ids[0], actor="tina", resources=(r for r in ["teacher:ben", "room:r1"])
+    )
+    assert [str(r) for r in moved.resources] == ["room:r1", "teacher:ben"]
+    units.losses = 1
+    fired = kit.sessions.fire_many(TENANT, (i for i in ids), "cancel", actor="tina")
+    assert [(s.id, s.status) for s in fired] == [(i, "CANCELED") for i in ids]
+    units.losses = 1
+    start = NOW + timedelta(days=3)
+    made = kit.sessions.create_extra(
+        TENANT,
+        actor="tina",
+        start=start,
+        end=start + timedelta(hours=1),
+        lifecycle="lms",
+        resources=iter(["teacher:ana"]),
+    )
+    assert [str(r) for r in kit.queries.get(TENANT, made.id).resources] == ["teacher:ana"]
+    assert units.losses == 0  # each command lost once and ran again

@@ -424,11 +424,15 @@ class Context:
         committed: running it again would repeat that unit. The events of an
         attempt that did not commit were never published.
         """
+        # A one-shot iterator (a generator of ids, of resources) is read again by each attempt:
+        # read once, a second attempt saw no items, and did nothing or stored none.
+        again = [_Replayable(a) if isinstance(a, Iterator) else a for a in args]
+        named = {k: _Replayable(v) if isinstance(v, Iterator) else v for k, v in kwargs.items()}
         attempt = 1
         while True:
             committed = _COMMITS.get()
             try:
-                return command(*args, **kwargs)
+                return command(*again, **named)  # type: ignore[arg-type]  # P's, iterators replayable
             except (ConcurrentModification, SessionConflict, DuplicateSession) as error:
                 if getattr(error, _GAVE_UP, False):
                     raise  # an inner command's: its attempts are the count
@@ -524,6 +528,32 @@ class _Service(Protocol):
 
 
 S = TypeVar("S", bound=_Service)
+
+
+class _Replayable:
+    """A command's one-shot iterator argument, iterable again from its first item.
+
+    Read lazily, as the iterator would be (a check stopping at its bound reads
+    no further), and kept, so an attempt run again after a lost race reads the
+    same items as the first.
+    """
+
+    __slots__ = ("_read", "_source")
+
+    def __init__(self, source: Iterator[object]) -> None:
+        self._source = source
+        self._read: list[object] = []
+
+    def __iter__(self) -> Iterator[object]:
+        index = 0
+        while True:
+            if index == len(self._read):
+                try:
+                    self._read.append(next(self._source))
+                except StopIteration:
+                    return
+            yield self._read[index]
+            index += 1
 
 
 def retried(command: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
