@@ -20,6 +20,8 @@ import pytest
 
 import sessionkit
 from sessionkit.errors import CapacityExceeded, InvalidValue, SessionConflict, WrongType
+from sessionkit.lifecycle import Lifecycle, Status, Transition
+from sessionkit.lifecycle.presets import PRESETS
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.journal import SUBJECTS, JournalEntry
 from sessionkit.model.money import Money
@@ -336,3 +338,34 @@ def test_a_misspelt_subject_is_refused_not_read_as_an_empty_history(store: Store
         assert refused.value.value == wrong
         assert refused.value.expected == ", ".join(SUBJECTS)
     assert [e.event for e in desk.kit.journal.for_subject(T, "session", s)] == ["SessionCreated"]
+
+
+@ON_STORES
+def test_a_lifecycle_s_long_transition_name_is_kept_cut_not_refused(store: StoreMaker) -> None:
+    """A lifecycle takes a transition named longer than an entry's 64 characters.
+
+    Its kit fired it; the same kit with a journal refused every such fire with
+    ``InvalidValue`` about ``JournalEntry.transition``, an entry the caller never made.
+    """
+    name = "confirm_after_the_client_signed_the_engagement_letter_and_paid_the_deposit"
+    assert len(name) > 64
+    own = Lifecycle(
+        "engagement",
+        statuses=[
+            Status("OPEN", initial=True, busy=True, editable=True),
+            Status("SIGNED", terminal=True),
+        ],
+        transitions=[Transition(name, "OPEN", "SIGNED")],
+    )
+    kit = SessionKit(
+        uow=store(RecordingPublisher()),
+        clock=ManualClock(NOW),
+        lifecycles=PRESETS.with_lifecycle(own),
+        journal=True,
+    )
+    s = kit.sessions.create_extra(
+        T, actor="leo", start=START, end=START + timedelta(hours=1), lifecycle="engagement"
+    )
+    assert kit.sessions.fire(T, s.id, name, actor="leo").status == "SIGNED"
+    [_, entry] = kit.journal.for_session(T, s.id)
+    assert (entry.previous, entry.status, entry.transition) == ("OPEN", "SIGNED", name[:64])

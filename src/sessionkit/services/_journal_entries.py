@@ -33,6 +33,7 @@ from sessionkit.model.events import (
 from sessionkit.model.journal import MAX_JOURNAL_REASON_LENGTH, JournalEntry
 from sessionkit.model.payment import PaymentChanged
 from sessionkit.model.reschedule import RescheduleStatusChanged
+from sessionkit.model.text import MAX_NAME_LENGTH
 from sessionkit.model.usage import UsageRecorded
 
 __all__ = ["KEPT", "journal_entries"]
@@ -225,7 +226,8 @@ def journal_entries(events: Sequence[DomainEvent]) -> list[JournalEntry]:
                 role=None if change is None else change.role,
                 previous=None if change is None else change.from_status,
                 status=found.status if change is None else change.to_status,
-                transition=None if change is None else change.transition,
+                # A lifecycle's own transition may be named longer than an entry keeps.
+                transition=None if change is None else change.transition[:MAX_NAME_LENGTH],
                 reason=_reason(found.reason),
                 details=found.details,
             )
