@@ -369,3 +369,16 @@ def test_a_lifecycle_s_long_transition_name_is_kept_cut_not_refused(store: Store
     assert kit.sessions.fire(T, s.id, name, actor="leo").status == "SIGNED"
     [_, entry] = kit.journal.for_session(T, s.id)
     assert (entry.previous, entry.status, entry.transition) == ("OPEN", "SIGNED", name[:64])
+
+
+@ON_STORES
+def test_an_own_field_changed_to_another_json_type_is_named(store: StoreMaker) -> None:
+    """``set_fields`` stores 1 -> True (and 2 -> 2.0) as a change; its entry named no field."""
+    desk = Desk(store)
+    s = desk.lesson()
+    kit = desk.kit
+    kit.sessions.set_fields(T, s, actor="leo", set={"paid": 1, "hours": 2, "marks": [1, 0]})
+    kit.sessions.set_fields(T, s, actor="leo", set={"paid": True, "hours": 2.0, "marks": [1, 0]})
+    kit.sessions.set_fields(T, s, actor="leo", set={"marks": [True, False]})
+    fields = [e.details["fields"] for e in kit.journal.for_session(T, s)[1:]]
+    assert fields == [["hours", "marks", "paid"], ["hours", "paid"], ["marks"]]

@@ -80,7 +80,13 @@ def _reason(text: str | None) -> str | None:
     return None if text is None else text[:MAX_JOURNAL_REASON_LENGTH]
 
 
-_MISSING = object()
+def _typed(value: Any) -> Any:
+    """``value`` compared as stored: ``1``, ``1.0`` and ``True`` differ, as in JSON."""
+    if isinstance(value, Mapping):
+        return {key: _typed(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_typed(item) for item in value]
+    return (type(value).__name__, value)
 
 
 def _changed(old: Mapping[str, Any], now: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -92,7 +98,10 @@ def _changed(old: Mapping[str, Any], now: Mapping[str, Any] | None) -> dict[str,
     if "metadata" in old and now is not None:
         was = old["metadata"] or {}
         keys = set(was) | set(now)
-        details["fields"] = sorted(k for k in keys if was.get(k, _MISSING) != now.get(k, _MISSING))
+        # As set_fields compares (services/fields.py): 1 -> True is a change it stores.
+        details["fields"] = sorted(
+            k for k in keys if k not in was or k not in now or _typed(was[k]) != _typed(now[k])
+        )
     return details
 
 
