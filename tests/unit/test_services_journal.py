@@ -382,3 +382,26 @@ def test_an_own_field_changed_to_another_json_type_is_named(store: StoreMaker) -
     kit.sessions.set_fields(T, s, actor="leo", set={"marks": [True, False]})
     fields = [e.details["fields"] for e in kit.journal.for_session(T, s)[1:]]
     assert fields == [["hours", "marks", "paid"], ["hours", "paid"], ["marks"]]
+
+
+@ON_STORES
+def test_a_credit_returned_keeps_the_reason_given(store: StoreMaker) -> None:
+    """``kit.usage.reverse(..., reason=)`` stores the reason on the ledger; its entry had none."""
+    desk = Desk(store)
+    kit = desk.kit
+    s = desk.lesson()
+    kit.usage.subscribe(T, actor="boss", subscriber="student:mia", credits=4, starts=NOW)
+    kit.bookings.book(T, s, "student:mia", actor="mia", confirm=True)
+    kit.usage.consume(T, s, actor="leo")
+    kit.usage.reverse(T, s, actor="boss", reason="the coach was late")
+    kit.usage.consume(T, s, actor="leo")
+    usage = [
+        (e.details["change"], e.actor, e.reason)
+        for e in kit.journal.for_session(T, s)
+        if e.subject == "usage"
+    ]
+    assert usage == [
+        ("consumed", "leo", None),
+        ("reversed", "boss", "the coach was late"),
+        ("consumed", "leo", None),
+    ]

@@ -175,7 +175,8 @@ def _about(event: DomainEvent) -> _About | None:
     if isinstance(event, UsageRecorded):
         entry = event.entry
         used = {"change": event.change, "subscription_id": entry.subscription_id}
-        return _About("usage", entry.id, entry.session_id, details=used)
+        # A reversal's reason is the entry's (a consumption clears it).
+        return _About("usage", entry.id, entry.session_id, reason=entry.reason, details=used)
     if isinstance(event, SessionsRegenerated):
         counts = {
             "created": event.created,
