@@ -23,7 +23,15 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import (
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+)
 from typing import Literal, get_args
 
 import attrs
@@ -33,6 +41,7 @@ from sessionkit.errors import CurrencyMismatch, InvalidValue, UnknownCurrency, W
 from sessionkit.errors._base import iterator_of, shown
 
 __all__ = [
+    "DECIMALS",
     "MAX_AMOUNT",
     "Money",
     "Rounding",
@@ -51,6 +60,24 @@ _ROUNDINGS: tuple[str, ...] = get_args(Rounding)
 
 MAX_AMOUNT = Decimal("1e15")
 """Amounts are below this in absolute value (what every adapter stores exactly)."""
+
+DECIMALS = Context(
+    prec=28,
+    rounding=ROUND_HALF_EVEN,
+    Emin=-999_999,
+    Emax=999_999,
+    capitals=1,
+    clamp=0,
+    flags=[],
+    traps=[InvalidOperation, DivisionByZero, Overflow],
+)
+"""The :mod:`decimal` context sessionkit's money arithmetic runs in: Python's defaults, spelt out.
+
+Money's own arithmetic names it, and the services run each command in it
+(``Context.transaction``), so an app that changes its thread's context
+(``getcontext().prec = 6``) gets the same refunds, and no bare
+``decimal.InvalidOperation``. Not read from ``decimal.DefaultContext``, which an app may change too.
+"""
 
 
 def minor_unit(currency: str) -> int:
@@ -112,7 +139,7 @@ def _amount(value: object) -> Decimal:
         raise InvalidValue(
             f"amount {shown(value)} is not a number", value=value, expected="a decimal number"
         ) from None
-    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+    if not amount.is_finite() or amount.copy_abs() >= MAX_AMOUNT:
         raise InvalidValue(
             f"amount {shown(value)} is not a finite number below {MAX_AMOUNT:.0E}",
             value=value,
@@ -144,7 +171,7 @@ class Money:
         if isinstance(units, bool) or not isinstance(units, int):
             raise WrongType(units, name="units", expected="an int")
         code = check_currency(currency)
-        return cls.of(Decimal(units).scaleb(-minor_unit(code)), code)
+        return cls.of(Decimal(units).scaleb(-minor_unit(code), context=DECIMALS), code)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -161,12 +188,13 @@ class Money:
                 value=rounding,
                 expected=", ".join(_ROUNDINGS),
             )
-        exponent = Decimal(1).scaleb(-self.minor_unit)
-        return attrs.evolve(self, amount=self.amount.quantize(exponent, rounding=rounding))
+        exponent = Decimal(1).scaleb(-self.minor_unit, context=DECIMALS)
+        rounded = self.amount.quantize(exponent, rounding=rounding, context=DECIMALS)
+        return attrs.evolve(self, amount=rounded)
 
     def to_minor_units(self) -> int:
         """Return the rounded amount in the minor unit (cents): what payment providers take."""
-        return int(self.rounded().amount.scaleb(self.minor_unit))
+        return int(self.rounded().amount.scaleb(self.minor_unit, context=DECIMALS))
 
     @property
     def is_zero(self) -> bool:
@@ -180,7 +208,7 @@ class Money:
 
     def percent(self, share: Decimal | int | str, rounding: Rounding = "ROUND_HALF_UP") -> Money:
         """Return ``share`` percent of this money, rounded to the minor unit."""
-        return (self * (_amount(share) / 100)).rounded(rounding)
+        return (self * DECIMALS.divide(_amount(share), 100)).rounded(rounding)
 
     # -- arithmetic -------------------------------------------------------------------
 
@@ -192,18 +220,19 @@ class Money:
         return other
 
     def __add__(self, other: Money) -> Money:
-        return attrs.evolve(self, amount=self.amount + self._same(other, "add").amount)
+        return attrs.evolve(self, amount=DECIMALS.add(self.amount, self._same(other, "add").amount))
 
     def __sub__(self, other: Money) -> Money:
-        return attrs.evolve(self, amount=self.amount - self._same(other, "subtract").amount)
+        subtrahend = self._same(other, "subtract").amount
+        return attrs.evolve(self, amount=DECIMALS.subtract(self.amount, subtrahend))
 
     def __neg__(self) -> Money:
-        return attrs.evolve(self, amount=-self.amount)
+        return attrs.evolve(self, amount=self.amount.copy_negate())
 
     def __mul__(self, factor: Decimal | int) -> Money:
         if isinstance(factor, bool) or not isinstance(factor, int | Decimal):
             raise WrongType(factor, name="factor", expected="a Decimal or an int (never a float)")
-        return attrs.evolve(self, amount=self.amount * factor)
+        return attrs.evolve(self, amount=DECIMALS.multiply(self.amount, factor))
 
     __rmul__ = __mul__
 
@@ -221,7 +250,8 @@ class Money:
 
     def __str__(self) -> str:
         shown = self.amount
-        if shown == shown.quantize(Decimal(1).scaleb(-self.minor_unit), rounding=ROUND_HALF_UP):
+        places = Decimal(1).scaleb(-self.minor_unit, context=DECIMALS)
+        if shown == shown.quantize(places, rounding=ROUND_HALF_UP, context=DECIMALS):
             shown = self.rounded().amount  # 9.5 EUR shows as 9.50 EUR; 0.125 EUR stays exact
         return f"{shown} {self.currency}"
 

@@ -7,12 +7,12 @@ reads the totals (one row per group, currency and payment status) and hands them
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import attrs
 
 from sessionkit.model.analytics import ClientMoney, PaymentTotal, RevenueRow
-from sessionkit.model.money import minor_unit
+from sessionkit.model.money import DECIMALS, minor_unit
 from sessionkit.model.payment import CANCELLED, FAILED, OPEN_PAYMENT_STATUSES, PAID_STATUSES
 
 __all__ = ["client_money", "revenue_row"]
@@ -63,7 +63,11 @@ class _Money:
 
 
 def revenue_row(key: str | None, currency: str, totals: list[PaymentTotal]) -> RevenueRow:
-    money = _Money.of(totals)
+    with localcontext(DECIMALS):  # summed after the read's unit, as in the commands' own
+        return _revenue_row(key, currency, _Money.of(totals))
+
+
+def _revenue_row(key: str | None, currency: str, money: _Money) -> RevenueRow:
     return RevenueRow(
         key=key,
         currency=currency,
@@ -78,7 +82,11 @@ def revenue_row(key: str | None, currency: str, totals: list[PaymentTotal]) -> R
 
 
 def client_money(currency: str, totals: list[PaymentTotal]) -> ClientMoney:
-    money = _Money.of(totals)
+    with localcontext(DECIMALS):  # summed after the read's unit, as in the commands' own
+        return _client_money(currency, _Money.of(totals))
+
+
+def _client_money(currency: str, money: _Money) -> ClientMoney:
     return ClientMoney(
         currency=currency,
         paid=_in_places(money.paid - money.back, currency),

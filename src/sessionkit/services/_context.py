@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
+from decimal import localcontext
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 import attrs
@@ -32,6 +33,7 @@ from sessionkit.lifecycle import Lifecycle, LifecycleRegistry
 from sessionkit.limits import DEFAULT_LIMITS, Limits
 from sessionkit.model.attendance import AttendanceThresholds
 from sessionkit.model.events import DomainEvent
+from sessionkit.model.money import DECIMALS
 from sessionkit.model.session import Session
 from sessionkit.model.usage import MAKEUP_FIELD, SessionCodes
 from sessionkit.policies import (
@@ -362,7 +364,11 @@ class Context:
                     journal=[] if self.journal else None,
                 )
                 try:
-                    yield tx
+                    # Money's sums and shares in Python's default decimal context, whatever
+                    # the app set on its thread (see DECIMALS); the app's own publisher and
+                    # hooks, called once the unit closes, run in the app's again.
+                    with localcontext(DECIMALS):
+                        yield tx
                     if tx.journal:
                         uow.repository(JOURNAL).add_many(journal_entries(tx.journal))
                     uow.commit()

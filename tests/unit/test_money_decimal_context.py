@@ -1,0 +1,112 @@
+"""Money comes out the same whatever decimal context the app set on its thread.
+
+An app that lowered ``decimal.getcontext().prec`` (for its own figures) got a
+bare ``decimal.InvalidOperation`` from a refund, or a refund rounded to its
+precision: sessionkit's arithmetic ran in the caller's context. Money's own
+arithmetic names :data:`~sessionkit.model.money.DECIMALS` now, and every
+command, and the analytics' sums, run in it.
+"""
+
+from __future__ import annotations
+
+import decimal
+import itertools
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.pool import StaticPool
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
+from sessionkit.model.money import DECIMALS, Money
+from sessionkit.model.session import ResourceRef
+from sessionkit.policies import FixedPrice, RefundPolicy, RefundTier
+from sessionkit.ports import UnitOfWork
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.payments import FakeGateway
+
+T = "acme"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+HALF = RefundPolicy(tiers=(RefundTier(timedelta(hours=24), 50),))
+PRICE = Money.of("123456.78", "EUR")
+
+
+def _memory() -> Iterator[Callable[[], UnitOfWork]]:
+    yield InMemoryStore().unit_of_work
+
+
+def _sqlite() -> Iterator[Callable[[], UnitOfWork]]:
+    engine = create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+    )
+    create_schema(engine)
+    yield SqlAlchemyStore(engine).unit_of_work
+    engine.dispose()
+
+
+@pytest.fixture(params=[_memory, _sqlite], ids=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest) -> Iterator[Callable[[], UnitOfWork]]:
+    yield from request.param()
+
+
+def _paid_then_cancelled(uow: Callable[[], UnitOfWork]) -> list[str]:
+    """A 123,456.78 EUR consultation paid, then cancelled in the 50 % tier: what it shows."""
+    clock = ManualClock(NOW)
+    gateway = FakeGateway(clock=clock.now)
+    counter = itertools.count(1)
+    kit = SessionKit(
+        uow=uow,
+        clock=clock,
+        ids=lambda: f"x{next(counter)}",
+        gateway=gateway,
+        pricing=FixedPrice(PRICE),
+        refunds=HALF,
+    )
+    start = NOW + timedelta(days=3)
+    session = kit.sessions.create_extra(
+        T,
+        actor="priya",
+        start=start,
+        end=start + timedelta(hours=1),
+        resources=[ResourceRef("consultant", "priya")],
+        lifecycle="consulting",
+        capacity=3,
+        title="Strategy",
+    )
+    checkout = kit.payments.book(T, session.id, "client:ana", actor="ana")
+    gateway.pay(checkout.payment.intent_ref or "")
+    for event in gateway.drain():
+        kit.payments.apply(T, event)
+    kit.bookings.cancel(T, checkout.booking.id, actor="ana", role="client")
+    kit.payments.run_due(T)
+    for event in gateway.drain():
+        kit.payments.apply(T, event)
+    payment = kit.payments.get(T, checkout.payment.id)
+    [row] = kit.analytics.revenue(T).rows
+    return [str(payment.refunded), str(payment.received), str(row.kept), str(row.refunded)]
+
+
+def test_a_refund_is_the_same_in_an_apps_low_precision_context(
+    store: Callable[[], UnitOfWork],
+) -> None:
+    with decimal.localcontext(decimal.Context(prec=5)):
+        shown = _paid_then_cancelled(store)
+    assert shown == ["61728.39", "123456.78 EUR", "61728.39", "61728.39"]
+
+
+def test_money_arithmetic_ignores_the_threads_context() -> None:
+    with decimal.localcontext(decimal.Context(prec=4, rounding=decimal.ROUND_DOWN)):
+        assert HALF.refund(PRICE, role="client", start=NOW + timedelta(days=2), at=NOW) == (
+            Money.of("61728.39", "EUR")
+        )
+        assert PRICE + Money.of("0.01", "EUR") == Money.of("123456.79", "EUR")
+        assert PRICE - Money.of("0.01", "EUR") == Money.of("123456.77", "EUR")
+        assert (PRICE * 3).amount == Decimal("370370.34")
+        assert PRICE.percent("33.3") == Money.of("41111.11", "EUR")
+        assert PRICE.to_minor_units() == 12345678
+        assert str(-PRICE) == "-123456.78 EUR"
+    assert DECIMALS.prec == 28
