@@ -405,3 +405,26 @@ def test_a_credit_returned_keeps_the_reason_given(store: StoreMaker) -> None:
         ("reversed", "boss", "the coach was late"),
         ("consumed", "leo", None),
     ]
+
+
+@ON_STORES
+def test_a_usage_entry_names_whose_credit_moved(store: StoreMaker) -> None:
+    """A usage entry said only "consumed" and the subscription: not whose credit it was."""
+    desk = Desk(store)
+    kit = desk.kit
+    s = desk.lesson()
+    kit.usage.subscribe(T, actor="boss", subscriber="student:mia", credits=4, starts=NOW)
+    kit.bookings.book(T, s, "student:mia", actor="mia", confirm=True)
+    kit.usage.consume(T, s, actor="leo")
+    [entry] = [e for e in kit.journal.for_session(T, s) if e.subject == "usage"]
+    assert (entry.details["participant"], "used_by" in entry.details) == ("student:mia", False)
+    # A makeup's credit is charged as the cancelled session it replaces: its entry is in that
+    # session's history, and says which session used it.
+    cancelled, makeup = desk.lesson(hours=2), desk.lesson(hours=26)
+    for lesson in (cancelled, makeup):
+        kit.bookings.book(T, lesson, "student:mia", actor="mia", confirm=True)
+    kit.sessions.cancel(T, cancelled, actor="leo")
+    kit.usage.mark_makeup(T, makeup, replaces=cancelled, actor="leo")
+    kit.usage.consume(T, makeup, actor="leo")
+    [made_up] = [e for e in kit.journal.for_session(T, cancelled) if e.subject == "usage"]
+    assert (made_up.details["participant"], made_up.details["used_by"]) == ("student:mia", makeup)

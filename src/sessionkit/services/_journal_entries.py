@@ -174,7 +174,13 @@ def _about(event: DomainEvent) -> _About | None:
         )
     if isinstance(event, UsageRecorded):
         entry = event.entry
-        used = {"change": event.change, "subscription_id": entry.subscription_id}
+        used = {
+            "change": event.change,
+            "subscription_id": entry.subscription_id,
+            "participant": str(entry.participant),
+        }
+        if entry.used_by != entry.session_id:  # a makeup: charged as the session it replaces
+            used["used_by"] = entry.used_by
         # A reversal's reason is the entry's (a consumption clears it).
         return _About("usage", entry.id, entry.session_id, reason=entry.reason, details=used)
     if isinstance(event, SessionsRegenerated):
