@@ -268,3 +268,23 @@ def test_silence_whose_move_empties_the_session_answers_the_request(
         return
     assert kit.reschedules.get(T, asked.id).status in (AUTO_APPROVED, APPROVED)
     assert kit.queries.get(T, slot.id).status == "CANCELLED"
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["cancel", "fire_many"])
+def test_a_host_cancel_whose_silence_move_empties_the_session_cancels_it(
+    store: Callable[[], UnitOfWork], bulk: bool
+) -> None:
+    # The cancel first answered the overdue request by silence; its move emptied the session,
+    # which when_emptied cancelled, and the host's cancel then raised InvalidTransition "in
+    # status CANCELLED" and rolled it all back: the host could not cancel until a tick ran.
+    kit, slot, asked, _hold = _emptied_on_move(store)
+    clock = kit.context.clock
+    assert isinstance(clock, ManualClock)
+    clock.set(asked.deadline + timedelta(minutes=1))
+    if bulk:
+        [cancelled] = kit.sessions.fire_many(T, [slot.id], "cancel", actor="tina")
+    else:
+        cancelled = kit.sessions.cancel(T, slot.id, actor="tina", reason="ill")
+    assert (cancelled.status, cancelled.start) == ("CANCELLED", START + timedelta(days=1))
+    assert kit.queries.get(T, slot.id).status == "CANCELLED"
+    assert kit.reschedules.get(T, asked.id).status == AUTO_APPROVED

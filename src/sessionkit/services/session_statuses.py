@@ -125,7 +125,10 @@ class SessionStatusCommands:
             session = tx.sessions.get(tenant, session_id)
             check_session_version(session, expected_version)
             if ctx.answer_overdue is not None:  # judged where a request's silence moved it
-                session = ctx.answer_overdue(ctx, tx, session)
+                settled = ctx.answer_overdue(ctx, tx, session)
+                if _taken_there(ctx, session, settled, transition):
+                    return settled  # with the answer, stored as the unit commits
+                session = settled
             machine = ctx.lifecycle(session.lifecycle)
             changed, change = machine.fire(
                 session, transition, now=tx.now, actor=actor, role=role, reason=reason
@@ -174,11 +177,17 @@ class SessionStatusCommands:
             # locking one of them and then writing what a status change writes too (a
             # consume bumping the same usage counter) queues instead of deadlocking.
             found.update(lock_sessions(tx, found.values()))
+            there: dict[str, Session] = {}
             if ctx.answer_overdue is not None:  # judged where a request's silence moved each
                 for session_id in sorted(found):
-                    found[session_id] = ctx.answer_overdue(ctx, tx, found[session_id])
+                    settled = ctx.answer_overdue(ctx, tx, found[session_id])
+                    if _taken_there(ctx, found[session_id], settled, transition):
+                        there[session_id] = settled
+                    found[session_id] = settled
             fired: dict[str, tuple[Lifecycle, Session, Session, StatusChanged]] = {}
             for session_id in ids:  # refusals first, in the order given, before any write
+                if session_id in there:
+                    continue
                 session = found[session_id]
                 machine = ctx.lifecycle(session.lifecycle)
                 changed, change = machine.fire(
@@ -186,9 +195,9 @@ class SessionStatusCommands:
                 )
                 check_revival(ctx, tx, session, changed.status)
                 fired[session_id] = (machine, session, changed, change)
-            stored: dict[str, Session] = {}
+            stored: dict[str, Session] = dict(there)
             # Written in id order, so two bulk changes of the same sessions lock rows alike.
-            for session_id in sorted(ids):
+            for session_id in sorted(fired):
                 machine, session, changed, change = fired[session_id]
                 stored[session_id] = store_status(tx, machine, session, changed, [change], actor)
             return [stored[i] for i in ids]
@@ -224,3 +233,19 @@ def _check_notes_bound(transition: Transition, notes: str) -> None:
             value=f"{len(notes):,} characters",
             expected=f"a string of at most {bound:,} characters",
         )
+
+
+def _taken_there(ctx: Context, before: Session, settled: Session, transition: str) -> bool:
+    """Whether answering an overdue request took the session where ``transition`` goes.
+
+    The request's silence moved it, and the move emptied it of a hold that had
+    run out, which the rules' ``when_emptied`` released (cancelled): a cancel
+    asked of it is done already, with the answer. Fired again, it would raise
+    ``InvalidTransition`` from the status the command itself just took it to,
+    and roll the answer back with it.
+    """
+    if settled.status == before.status:
+        return False
+    machine = ctx.lifecycle(settled.lifecycle)
+    found = next((t for t in machine.transitions if t.name == transition), None)
+    return found is not None and found.target == settled.status
