@@ -360,6 +360,20 @@ def test_a_unit_that_locks_a_missing_session_still_bounds_its_waits(server: Engi
         holder.__exit__(None, None, None)
 
 
+def test_a_lock_timeout_longer_than_the_database_allows_still_works(server: Engine) -> None:
+    """PostgreSQL takes at most 2**31 - 1 ms: 25 days failed every unit with a bare DataError."""
+    store = SqlAlchemyStore(server, lock_timeout=timedelta(days=25))
+    _create(_kit(store), hour=3)
+    with server.connect() as connection:
+        stored = connection.execute(text("SELECT count(*) FROM sessionkit_sessions")).scalar()
+    assert stored == 2
+    if server.dialect.name == "postgresql":
+        with store.unit_of_work() as uow:
+            uow.sessions.get(TENANT, "s1")
+            bound = uow.db().execute(text("SHOW lock_timeout")).scalar()
+        assert bound == "2147483647ms"
+
+
 @contextmanager
 def _let_go_after(seconds: float, release: Callable[[], object]) -> Iterator[threading.Event]:
     """Run ``release`` after ``seconds`` if the block is still running, else when it ends.

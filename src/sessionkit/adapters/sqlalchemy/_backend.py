@@ -248,6 +248,9 @@ def option_timeout_ms(options: str) -> int | None:
 
 _FOREVER = 365 * 24 * 3600
 """GET_LOCK's timeout when the store sets none: a year (MariaDB has no "infinite")."""
+_PG_MAX_MS = 2**31 - 1
+"""The longest ``lock_timeout`` PostgreSQL takes (an int of milliseconds, about 24.8 days):
+``set_config`` refuses a longer one, which failed every unit of work of the store."""
 
 
 class Backend:
@@ -274,7 +277,7 @@ class Backend:
         self._get_lock_seconds = _FOREVER if seconds is None else seconds
         # InnoDB counts whole seconds, and 0 would mean "do not wait at all".
         self._innodb_seconds = None if seconds is None else max(1, math.ceil(seconds))
-        self._pg_ms = None if seconds is None else max(1, round(seconds * 1000))
+        self._pg_ms = None if seconds is None else min(_PG_MAX_MS, max(1, round(seconds * 1000)))
         self._pg_timeout = None if self._pg_ms is None else f"{self._pg_ms}ms"
         self._bounded_by: dict[str, bool] = {}
         """Whether connections opened with these ``options`` have the lock bound."""
