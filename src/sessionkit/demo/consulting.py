@@ -113,8 +113,16 @@ cancels, the checkout's hold runs out, the card is declined at once or
 later), the session is cancelled with it and its time is free again.
 """
 
-REFUNDS = RefundPolicy(tiers=(RefundTier(timedelta(hours=24), 100),), late_percent=Decimal(50))
-"""A consultant's cancel refunds in full; a client's, in full a day ahead, else half."""
+REFUNDS = RefundPolicy(
+    tiers=(RefundTier(timedelta(hours=24), 100),),
+    late_percent=Decimal(50),
+    full_refund_roles=frozenset({"consultant", "host", "admin", "system"}),
+)
+"""A consultant's cancel refunds in full; a client's, in full a day ahead, else half.
+
+The consultant cancels a session as its host, or a client's booking in her own role,
+``"consultant"``: full either way (the default full-refund roles do not name her).
+"""
 
 SHOWCASE_NOTICE = timedelta(hours=24)
 """The showcase offers hours starting at least this long from now."""
