@@ -7,15 +7,17 @@ import os
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 import sessionkit
 from sessionkit.cli import main
-from sessionkit.demo.consulting import require_payments
+from sessionkit.demo.consulting import REFUNDS, require_payments
 from sessionkit.demo.consulting_story import render
 from sessionkit.errors import UnsupportedKind
+from sessionkit.model.money import Money
 
 
 def _sqlite_keeps_payments(tmp_path: Path) -> bool:
@@ -190,3 +192,12 @@ def test_until_sqlite_keeps_payments_the_default_run_fails_cleanly(tmp_path: Pat
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "no repository for kind 'payment'" in result.stderr
+
+
+def test_the_consultants_own_role_cancel_refunds_in_full() -> None:
+    # REFUNDS promised it, but "consultant" was no full-refund role: a client's tiers applied.
+    start = datetime(2026, 3, 3, 9, tzinfo=UTC)
+    late = start - timedelta(hours=2)
+    paid = Money.of(80, "GBP")
+    assert REFUNDS.refund(paid, role="consultant", start=start, at=late) == paid
+    assert REFUNDS.refund(paid, role="client", start=start, at=late) == Money.of(40, "GBP")
