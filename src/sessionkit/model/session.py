@@ -165,13 +165,31 @@ _EMPTY: Mapping[str, Any] = MappingProxyType({})
 """No own fields: read-only and shared by every record without any."""
 
 
+def _in_key_order(value: Any) -> Any:
+    """``value`` with every nested dict's keys sorted (lists keep their order)."""
+    if isinstance(value, dict):
+        try:
+            keys = sorted(value)
+        except TypeError:  # keys of mixed types: field_value refuses them, by name
+            keys = list(value)
+        return {key: _in_key_order(value[key]) for key in keys}
+    if isinstance(value, list):
+        return [_in_key_order(item) for item in value]
+    return value
+
+
 def frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    """Return a read-only copy of own fields (``None``: none), as records store them."""
+    """Return a read-only copy of own fields (``None``: none), as records store them.
+
+    Keys come in code point order, nested dicts' too: PostgreSQL's ``jsonb`` (and
+    MySQL's JSON) keep no key order of their own, so a record read back from them
+    lists its fields as the in-memory store, SQLite and MariaDB do.
+    """
     # Most records have none: they share one empty mapping rather than build one each.
     if not value:
         return _EMPTY
     try:
-        return MappingProxyType(dict(value))
+        return MappingProxyType(_in_key_order(dict(value)))
     except (TypeError, ValueError):
         raise WrongType(value, name="metadata", expected="a mapping of own fields") from None
 

@@ -123,6 +123,28 @@ class FieldsContract(ContractBase):
                 "tags": ["x", None],
             }
 
+    def test_own_fields_come_back_in_key_order(self, store: UnitOfWorkFactory) -> None:
+        """Keys come in code point order, nested ones too, on every store and record.
+
+        PostgreSQL's ``jsonb`` keeps no key order (it lists shorter keys first): a
+        session read back from it listed ``{"zeta": 1, "b": 2}`` as ``{"b": 2,
+        "zeta": 1}`` while the in-memory store kept the order it was given.
+        """
+        fields = {"zeta": 1, "b": {"yy": 1, "a": [{"q": 1, "p": 2}]}, "alpha": None, "É": "x"}
+        ordered = ["alpha", "b", "zeta", "É"]
+        session = attrs.evolve(make_session("keys", resources=()), metadata=fields)
+        series = attrs.evolve(make_series("series-keys"), metadata=fields)
+        assert list(session.metadata) == ordered
+        with store() as uow:
+            uow.series.add(series)
+            uow.sessions.add(session)
+            uow.commit()
+        with store() as uow:
+            for got in (uow.sessions.get(TENANT, "keys"), uow.series.get(TENANT, "series-keys")):
+                assert list(got.metadata) == ordered
+                assert list(got.metadata["b"]) == ["a", "yy"]
+                assert list(got.metadata["b"]["a"][0]) == ["p", "q"]
+
     def test_numbers_keep_their_type_at_the_edges(self, store: UnitOfWorkFactory) -> None:
         """Floats up to the limit (and tiny ones) come back floats, big ints ints."""
         # PostgreSQL's jsonb read a float written with an exponent ("1e+16") back as an
