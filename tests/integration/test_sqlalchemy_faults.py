@@ -205,6 +205,17 @@ def test_sqlite_unit_of_work_queue_is_bounded_by_lock_timeout(sqlite_file: Path)
     engine.dispose()
 
 
+def test_a_sqlite_lock_timeout_longer_than_threading_allows_still_works(
+    sqlite_file: Path,
+) -> None:
+    """The in-process queue's wait: timedelta.max raised a bare OverflowError in every unit."""
+    engine = create_engine(f"sqlite:///{sqlite_file}")
+    store = SqlAlchemyStore(engine, lock_timeout=timedelta.max)
+    _create(_kit(store), hour=3)
+    assert len(snapshot(engine)["sessionkit_sessions"]) == 2
+    engine.dispose()
+
+
 # --------------------------------------------------------------------- PostgreSQL
 
 
@@ -515,6 +526,17 @@ def test_a_resource_held_by_an_open_unit_of_work_is_storage_timeout(server: Engi
         assert error.__cause__ is None
     assert snapshot(server) == before
     _create(_kit(store), hour=3)
+
+
+def test_a_resource_wait_of_timedelta_max_waits_for_the_holder(server: Engine) -> None:
+    """MariaDB's GET_LOCK answered 0 at once to a huge timeout: a StorageTimeout without a wait."""
+    store = SqlAlchemyStore(server, lock_timeout=timedelta.max)
+    holder = store.unit_of_work().__enter__()
+    holder.sessions.add(make_session("held", at=10))  # locks ana until the unit ends
+    with _let_go_after(1.0, lambda: holder.__exit__(None, None, None)) as fired:
+        _create(_kit(store), hour=3)
+    assert fired.is_set()  # it waited for the holder, then went through
+    assert len(snapshot(server)["sessionkit_sessions"]) == 2
 
 
 def test_a_statement_timeout_is_storage_timeout(server: Engine) -> None:

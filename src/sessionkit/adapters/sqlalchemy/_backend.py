@@ -247,7 +247,8 @@ def option_timeout_ms(options: str) -> int | None:
 
 
 _FOREVER = 365 * 24 * 3600
-"""GET_LOCK's timeout when the store sets none: a year (MariaDB has no "infinite")."""
+"""GET_LOCK's timeout when the store sets none, and its longest: a year (MariaDB has no
+"infinite", and answers 0 at once, as if the wait had run out, to one of 10**12 seconds)."""
 _PG_MAX_MS = 2**31 - 1
 """The longest ``lock_timeout`` PostgreSQL takes (an int of milliseconds, about 24.8 days):
 ``set_config`` refuses a longer one, which failed every unit of work of the store."""
@@ -274,7 +275,7 @@ class Backend:
         self._guarded_by_constraint: bool | None = None if self.name == "postgresql" else False
         self._probe = threading.Lock()
         seconds = None if lock_timeout is None else lock_timeout.total_seconds()
-        self._get_lock_seconds = _FOREVER if seconds is None else seconds
+        self._get_lock_seconds = _FOREVER if seconds is None else min(seconds, _FOREVER)
         # InnoDB counts whole seconds, and 0 would mean "do not wait at all".
         self._innodb_seconds = None if seconds is None else max(1, math.ceil(seconds))
         self._pg_ms = None if seconds is None else min(_PG_MAX_MS, max(1, round(seconds * 1000)))

@@ -47,11 +47,12 @@ def refuse_nested(lock: threading.Lock) -> None:
 def acquire(lock: threading.Lock, timeout: timedelta | None) -> threading.Lock:
     """Take ``lock`` for the current thread and return it, waiting at most ``timeout``.
 
-    ``None`` waits as long as it takes. A wait that runs out raises
-    ``StorageTimeout``.
+    ``None`` waits as long as it takes, and so does a ``timeout`` longer than
+    :data:`threading.TIMEOUT_MAX`. A wait that runs out raises ``StorageTimeout``.
     """
     held: set[int] = getattr(_HOLDER, "engines", set())
-    seconds = -1 if timeout is None else timeout.total_seconds()
+    # threading refuses a wait past TIMEOUT_MAX (about 292 years) with OverflowError.
+    seconds = -1 if timeout is None else min(timeout.total_seconds(), threading.TIMEOUT_MAX)
     if not lock.acquire(timeout=seconds):
         raise StorageTimeout.waiting(
             "another unit of work of this process on the SQLite database",
