@@ -37,7 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import scoped_session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.schema import SchemaItem
 
@@ -64,6 +64,7 @@ from sessionkit.errors import (
     SeriesNotFound,
     SessionConflict,
     UnsupportedKind,
+    WrongType,
 )
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
@@ -612,8 +613,38 @@ def test_a_store_over_the_sessionmaker_of_an_engine_not_connected_yet(
 
 
 def test_a_sessionmaker_must_be_bound(publisher: RecordingPublisher) -> None:
-    with pytest.raises(TypeError, match="bound to an Engine"):
+    with pytest.raises(WrongType, match="an Engine or a Connection") as raised:
         SqlAlchemyStore(sessionmaker(), publisher)
+    assert raised.value.value is None
+    assert raised.value.name == "the sessionmaker's bind"
+
+
+def test_a_store_over_a_connection_or_a_session_is_refused_naming_what_it_takes(
+    engine: Engine, publisher: RecordingPublisher
+) -> None:
+    # A Connection, a Session or a URL failed with "object has no attribute 'kw'".
+    with engine.connect() as connection, OrmSession(engine) as session:
+        for bind in (connection, session, "sqlite://"):
+            with pytest.raises(WrongType, match="sessionmaker bound to") as raised:
+                SqlAlchemyStore(bind, publisher)  # type: ignore[arg-type]
+            assert raised.value.value is bind
+            assert raised.value.name == "bind"
+
+
+def test_join_refuses_what_is_not_one_bound_session(store: SqlAlchemyStore, engine: Engine) -> None:
+    # Each failed with a bare AttributeError or UnboundExecutionError; a scoped_session's
+    # only after its SAVEPOINT was released, its events lost.
+    scoped = scoped_session(sessionmaker(engine))
+    with engine.connect() as connection:
+        for host in (scoped, connection):
+            with pytest.raises(WrongType, match="an ORM Session") as raised:
+                store.join(host)  # type: ignore[arg-type]
+            assert raised.value.value is host
+    with OrmSession(binds={sessions_table: engine}) as per_mapper:
+        with pytest.raises(InvalidValue, match="per-mapper binds") as refused:
+            store.join(per_mapper)
+        assert refused.value.value is per_mapper
+    scoped.remove()
 
 
 def test_a_joined_unit_commits_with_the_host(

@@ -18,7 +18,6 @@ from typing import Protocol, Self, TypeVar, cast
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.base import NestedTransaction, RootTransaction
-from sqlalchemy.exc import UnboundExecutionError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction, sessionmaker
 
@@ -238,10 +237,7 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
                 self._lock = _locks.acquire(lock, self._store.lock_timeout)
         dialect = self._store.engine.dialect
         if self._host is not None:
-            try:
-                bind = self._host.get_bind()
-            except UnboundExecutionError:  # bound per mapper: sessionkit's rows use the store's
-                bind = self._store.engine
+            bind = self._host.get_bind()  # one bind: join() refused per-mapper binds
             dialect = bind.dialect
             _faults.install_fault_hook(bind.engine)
         _faults.opened(dialect, self)

@@ -24,6 +24,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import UnboundExecutionError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
@@ -33,8 +34,7 @@ from sessionkit.adapters.sqlalchemy import (
 )
 from sessionkit.adapters.sqlalchemy._backend import Backend, SchemaWarning, backend_for
 from sessionkit.adapters.sqlalchemy._unit import SqlAlchemyUnitOfWork
-from sessionkit.errors import InvalidDuration, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors import InvalidDuration, InvalidValue, WrongType
 from sessionkit.ports import EventPublisher, check_publisher
 
 __all__ = ["DEFAULT_LOCK_TIMEOUT", "SqlAlchemyStore", "SqlAlchemyUnitOfWork"]
@@ -50,9 +50,10 @@ def _engine_of(maker: sessionmaker[OrmSession]) -> Engine:
     engine = getattr(bind, "engine", None)
     if isinstance(engine, Engine):
         return engine
-    raise TypeError(
-        "the sessionmaker must be bound to an Engine (or a Connection): "
-        f"sessionmaker(bind=engine), got bind={shown(bind)}"
+    raise WrongType(
+        bind,
+        name="the sessionmaker's bind",
+        expected="an Engine or a Connection (sessionmaker(bind=engine))",
     )
 
 
@@ -122,6 +123,17 @@ class SqlAlchemyStore:
                 value=lock_timeout,
                 expected="a positive timedelta, or None to wait as long as the database does",
             )
+        if not isinstance(bind, Engine | sessionmaker):
+            # A Connection, a Session or a URL would fail later with a bare AttributeError.
+            raise WrongType(
+                bind,
+                name="bind",
+                expected=(
+                    "an Engine, or a sessionmaker bound to an Engine or a Connection "
+                    "(sessionmaker(bind=connection)); to write in a Session you have open, "
+                    "use store.join(session)"
+                ),
+            )
         self.lock_timeout = lock_timeout
         if isinstance(bind, Engine):
             self._maker: sessionmaker[OrmSession] = sessionmaker(bind, expire_on_commit=False)
@@ -172,5 +184,32 @@ class SqlAlchemyStore:
         Its ``commit`` releases the savepoint; the host's own commit makes the
         writes durable and publishes the unit's events, the host's rollback
         discards both.
+
+        ``session`` is an ORM :class:`~sqlalchemy.orm.Session` bound to one
+        Engine or Connection; anything else raises ``WrongType`` (a
+        ``scoped_session``: pass its current session, ``store.join(Scoped())``)
+        and a session with only per-mapper ``binds`` ``InvalidValue``.
         """
+        if not isinstance(session, OrmSession):
+            # A scoped_session or a Connection failed later with a bare AttributeError, the
+            # scoped_session's after its SAVEPOINT was released and its events lost.
+            raise WrongType(
+                session,
+                name="session",
+                expected=(
+                    "an ORM Session (for a scoped_session, its current one: "
+                    "store.join(Scoped())); to write in a Connection's transaction, build "
+                    "the store over sessionmaker(bind=connection)"
+                ),
+            )
+        try:
+            session.get_bind()
+        except UnboundExecutionError as error:
+            raise InvalidValue(
+                "store.join needs a session bound to one Engine or Connection "
+                "(Session(engine), sessionmaker(bind=engine)); this one has only per-mapper "
+                "binds",
+                value=session,
+                expected="a Session with a bind",
+            ) from error
         return SqlAlchemyUnitOfWork(self, self._maker, session)
