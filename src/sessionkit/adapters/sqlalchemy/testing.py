@@ -54,21 +54,24 @@ def postgres_schema(url: str, **engine_options: Any) -> Iterator[Engine]:
             # Without the privilege create_schema warns and the store falls back to locks.
             with contextlib.suppress(DBAPIError):
                 connection.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public"))
-        engine = create_engine(url, **engine_options)
-
-        @event.listens_for(engine, "connect")
-        def _search_path(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute(f'SET search_path TO "{schema}", public')
-            cursor.close()
-            dbapi_connection.commit()
-
         try:
-            with engine.begin() as connection:
-                create_schema(connection.execution_options(schema_translate_map={None: schema}))
-            yield engine
+            # Inside the try: an engine option create_engine refuses left the schema behind.
+            engine = create_engine(url, **engine_options)
+
+            @event.listens_for(engine, "connect")
+            def _search_path(dbapi_connection: Any, _record: Any) -> None:
+                cursor = dbapi_connection.cursor()
+                cursor.execute(f'SET search_path TO "{schema}", public')
+                cursor.close()
+                dbapi_connection.commit()
+
+            try:
+                with engine.begin() as connection:
+                    create_schema(connection.execution_options(schema_translate_map={None: schema}))
+                yield engine
+            finally:
+                engine.dispose()
         finally:
-            engine.dispose()
             with admin.connect() as connection:
                 connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     finally:
@@ -85,12 +88,15 @@ def mysql_database(url: str, **engine_options: Any) -> Iterator[Engine]:
             connection.execute(
                 text(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
             )
-        engine = create_engine(make_url(url).set(database=database), **engine_options)
         try:
-            create_schema(engine)
-            yield engine
+            # Inside the try: an engine option create_engine refuses left the database behind.
+            engine = create_engine(make_url(url).set(database=database), **engine_options)
+            try:
+                create_schema(engine)
+                yield engine
+            finally:
+                engine.dispose()
         finally:
-            engine.dispose()
             with admin.connect() as connection:
                 connection.execute(text(f"DROP DATABASE `{database}`"))
     finally:
