@@ -631,6 +631,18 @@ def test_a_store_over_a_connection_or_a_session_is_refused_naming_what_it_takes(
             assert raised.value.name == "bind"
 
 
+def test_the_schema_functions_refuse_what_is_not_an_engine_or_connection(engine: Engine) -> None:
+    # A URL or an ORM Session failed with "object has no attribute 'connect'".
+    with OrmSession(engine) as session:
+        for bind in ("sqlite://", session):
+            for run in (create_schema, drop_schema, upgrade, alembic_config):
+                with pytest.raises(WrongType, match="an Engine or a Connection") as raised:
+                    run(bind)  # type: ignore[arg-type]
+                assert raised.value.value is bind
+    with engine.connect() as connection:
+        assert sessions_table.name in inspect(connection).get_table_names()
+
+
 def test_join_refuses_what_is_not_one_bound_session(store: SqlAlchemyStore, engine: Engine) -> None:
     # Each failed with a bare AttributeError or UnboundExecutionError; a scoped_session's
     # only after its SAVEPOINT was released, its events lost.

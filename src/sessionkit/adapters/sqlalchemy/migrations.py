@@ -37,6 +37,7 @@ from sessionkit.adapters.sqlalchemy._types import (
 from sessionkit.adapters.sqlalchemy.rows import metadata, sessions_table
 from sessionkit.adapters.sqlalchemy.schema import (
     VERSION_TABLE,
+    check_bind,
     check_character_set,
     check_database_chosen,
     migration_lock,
@@ -68,6 +69,7 @@ def alembic_config(bind: Engine | Connection) -> Config:
     that run the scripts wait for any other run on the same schema, as
     :func:`upgrade` does.
     """
+    check_bind(bind)
     config = Config()
     config.set_main_option("script_location", str(SCRIPT_LOCATION))
     config.attributes["connection"] = bind
@@ -97,6 +99,7 @@ def upgrade(bind: Engine | Connection, revision: str = "head") -> None:
     whose tables a newer sessionkit migrated, at a revision this one does not
     ship (``InvalidValue``, naming it).
     """
+    check_bind(bind)
     if isinstance(bind, Connection):
         refuse_autocommit(bind)
         _upgrade(bind, revision)

@@ -43,7 +43,7 @@ from sessionkit.adapters.sqlalchemy.rows import (
     SessionResourceRow,
     metadata,
 )
-from sessionkit.errors import InvalidValue, StorageError
+from sessionkit.errors import InvalidValue, StorageError, WrongType
 from sessionkit.errors._base import shown
 
 __all__ = [
@@ -261,8 +261,22 @@ def refuse_autocommit(connection: Connection) -> None:
         )
 
 
+def check_bind(bind: object) -> None:
+    """Raise ``WrongType`` unless ``bind`` is an Engine or a Connection.
+
+    A URL or an ORM session failed with a bare ``AttributeError`` (no ``connect``).
+    """
+    if not isinstance(bind, Engine | Connection):
+        raise WrongType(
+            bind,
+            name="bind",
+            expected="an Engine or a Connection (for an ORM Session, session.connection())",
+        )
+
+
 def _run_locked(bind: Engine | Connection, work: Callable[[Connection], None]) -> None:
     """Run ``work`` under the migration lock, bounded on SQLite (see :func:`create_schema`)."""
+    check_bind(bind)
     try:
         if isinstance(bind, Connection):
             refuse_autocommit(bind)
