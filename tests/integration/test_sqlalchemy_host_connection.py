@@ -30,7 +30,7 @@ from sqlalchemy.orm.session import JoinTransactionMode
 
 from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SchemaWarning, SqlAlchemyStore, create_schema
-from sessionkit.errors import SessionConflict, SessionNotFound
+from sessionkit.errors import InvalidValue, SessionConflict, SessionNotFound
 from sessionkit.model.events import DomainEvent, SessionCanceled, SessionCreated
 from sessionkit.model.money import Money
 from sessionkit.model.query import SessionQuery
@@ -261,6 +261,41 @@ def test_on_sqlite_a_host_connection_in_autocommit_keeps_each_unit_s_writes(
                     kit = SessionKit(uow=lambda: store.join(session), clock=ManualClock(NOW))
                     session_id = _create(kit)
         assert _stored(engine, session_id)
+
+
+@pytest.mark.parametrize(
+    ("backend", "how"), [("postgres", "maker"), ("postgres", "join"), ("mysql", "join")]
+)
+def test_on_a_server_a_host_connection_in_autocommit_is_refused_before_any_write(
+    backend: str, how: str, tmp_path: Path
+) -> None:
+    # PostgreSQL refused the unit's first SAVEPOINT with a bare InternalError; MariaDB
+    # committed the session's rows one by one, then failed at the RELEASE with a bare
+    # OperationalError: the session stored, the command failed, its event never sent.
+    with _engine(backend, tmp_path) as engine:
+        published = RecordingPublisher()
+        with engine.connect() as plain:
+            host = plain.execution_options(isolation_level="AUTOCOMMIT")
+            with OrmSession(bind=host) as session:
+                store = (
+                    SqlAlchemyStore(sessionmaker(bind=host), published)
+                    if how == "maker"
+                    else SqlAlchemyStore(engine, published)
+                )
+                kit = SessionKit(
+                    uow=store.unit_of_work if how == "maker" else lambda: store.join(session),
+                    clock=ManualClock(NOW),
+                )
+                with pytest.raises(InvalidValue, match="AUTOCOMMIT") as refused:
+                    _create(kit)
+                assert refused.value.value == "AUTOCOMMIT"
+        assert published.events == []
+        with engine.connect() as connection:
+            assert (
+                connection.execute(text("SELECT count(*) FROM sessionkit_sessions")).scalar() == 0
+            )
+            rows = connection.execute(text("SELECT count(*) FROM sessionkit_session_resources"))
+            assert rows.scalar() == 0
 
 
 def test_on_sqlite_units_in_a_host_s_transaction_do_not_queue_behind_its_waiters(

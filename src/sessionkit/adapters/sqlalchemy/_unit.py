@@ -22,7 +22,12 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction, sessionmaker
 
 from sessionkit.adapters.sqlalchemy import _faults, _locks
-from sessionkit.adapters.sqlalchemy._backend import Backend, begin_begun, holds_write_lock
+from sessionkit.adapters.sqlalchemy._backend import (
+    Backend,
+    autocommits,
+    begin_begun,
+    holds_write_lock,
+)
 from sessionkit.adapters.sqlalchemy._db import CoreSession, Db
 from sessionkit.adapters.sqlalchemy._deferred import (
     defer,
@@ -31,13 +36,33 @@ from sessionkit.adapters.sqlalchemy._deferred import (
 )
 from sessionkit.adapters.sqlalchemy._kind import known_kinds, reader, registered
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
-from sessionkit.errors import SessionKitError, StorageUnavailable, UnsupportedKind
+from sessionkit.errors import InvalidValue, SessionKitError, StorageUnavailable, UnsupportedKind
 from sessionkit.model.events import DomainEvent
 from sessionkit.ports import EventPublisher, Kind, UnitOfWorkBase, check_kind, publish_batches
 
 RepoT = TypeVar("RepoT")
 
-__all__ = ["SqlAlchemyUnitOfWork", "UnitSource"]
+__all__ = ["SqlAlchemyUnitOfWork", "UnitSource", "refuse_autocommit"]
+
+
+def refuse_autocommit(connection: Connection) -> None:
+    """Raise ``InvalidValue`` for a host's connection in AUTOCOMMIT, except on SQLite.
+
+    A unit's writes run in SAVEPOINTs of the host's transaction, which such a
+    connection does not have: PostgreSQL refused the first one with a bare
+    ``InternalError``, and MySQL/MariaDB committed each write as it went and
+    then failed at the RELEASE, the session stored, the command failed and its
+    events lost. Checked before anything is written. On SQLite a unit there
+    writes statement by statement, as the host's statements do (documented).
+    """
+    if connection.dialect.name != "sqlite" and autocommits(connection):
+        raise InvalidValue(
+            "the host's connection is in AUTOCOMMIT: sessionkit's writes run in SAVEPOINTs "
+            "of your transaction, and there each statement would commit alone. Use a "
+            'session or connection without isolation_level="AUTOCOMMIT"',
+            value="AUTOCOMMIT",
+            expected="a connection that runs transactions",
+        )
 
 
 class UnitSource(Protocol):
@@ -178,6 +203,8 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
                 # A host's connection already in a transaction: the session joins the
                 # host's, whose settings (lock bound, zone) are the host's to make.
                 host = self._store.host_connection
+                if host is not None:
+                    refuse_autocommit(host)
                 hosts = host is not None and host.in_transaction()
                 if host is not None and hosts:
                     begin_begun(host)  # before the session's SAVEPOINT
@@ -251,7 +278,9 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
                 )
             else:
                 self._db = self._host
-                begin_begun(self._host.connection())
+                connection = self._host.connection()
+                refuse_autocommit(connection)
+                begin_begun(connection)
                 self._savepoint = self._host.begin_nested()
                 self.connection = self._host.connection()
         except BaseException:
