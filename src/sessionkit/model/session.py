@@ -165,14 +165,24 @@ _EMPTY: Mapping[str, Any] = MappingProxyType({})
 """No own fields: read-only and shared by every record without any."""
 
 
+_NESTED = (dict, list)
+
+
 def _in_key_order(value: Any) -> Any:
     """``value`` with every nested dict's keys sorted (lists keep their order)."""
     if isinstance(value, dict):
+        keys = list(value)
         try:
-            keys = sorted(value)
+            ordered = sorted(keys)
         except TypeError:  # keys of mixed types: field_value refuses them, by name
-            keys = list(value)
-        return {key: _in_key_order(value[key]) for key in keys}
+            ordered = keys
+        if ordered == keys:
+            for item in value.values():
+                if isinstance(item, _NESTED):
+                    break
+            else:
+                return value  # the usual case, in order with flat values: no copy
+        return {key: _in_key_order(value[key]) for key in ordered}
     if isinstance(value, list):
         return [_in_key_order(item) for item in value]
     return value
@@ -182,8 +192,8 @@ def frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """Return a read-only copy of own fields (``None``: none), as records store them.
 
     Keys come in code point order, nested dicts' too: PostgreSQL's ``jsonb`` (and
-    MySQL's JSON) keep no key order of their own, so a record read back from them
-    lists its fields as the in-memory store, SQLite and MariaDB do.
+    MySQL's JSON) keep no key order of their own, and so a record lists its fields
+    in one order on every store, as made and as read back.
     """
     # Most records have none: they share one empty mapping rather than build one each.
     if not value:
