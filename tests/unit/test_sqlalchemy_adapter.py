@@ -612,6 +612,20 @@ def test_a_store_over_the_sessionmaker_of_an_engine_not_connected_yet(
     fresh.dispose()
 
 
+def test_a_store_over_a_sessionmaker_without_autobegin(
+    engine: Engine, publisher: RecordingPublisher
+) -> None:
+    # The unit's first statement failed: "Autobegin is disabled on this Session".
+    maker = sessionmaker(engine, autobegin=False)
+    store = SqlAlchemyStore(maker, publisher)
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_session("a"))
+        uow.commit()
+    with store.unit_of_work() as uow:
+        assert uow.sessions.get(TENANT, "a").id == "a"
+    assert maker.kw["autobegin"] is False  # the host's own maker is left as it was
+
+
 def test_a_sessionmaker_must_be_bound(publisher: RecordingPublisher) -> None:
     with pytest.raises(WrongType, match="an Engine or a Connection") as raised:
         SqlAlchemyStore(sessionmaker(), publisher)

@@ -144,6 +144,10 @@ class SqlAlchemyStore:
             self._maker = bind
             self.engine = _engine_of(bind)
             self.units_engine = None
+        if self._maker.kw.get("autobegin") is False:
+            # A unit begins its session's transactions at its first statement: with the
+            # host's autobegin=False that statement failed with a bare InvalidRequestError.
+            self._maker = _remade(self._maker, autobegin=True)
         host = self._maker.kw.get("bind")
         self.host_connection: Connection | None = host if isinstance(host, Connection) else None
         """The host's connection a ``sessionmaker`` is bound to: a unit that finds it in a
