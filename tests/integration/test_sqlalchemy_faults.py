@@ -35,6 +35,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
+from sqlalchemy.pool import NullPool
 
 from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema, metadata
@@ -300,6 +301,61 @@ def test_a_connection_dropped_before_commit_says_the_outcome_is_unknown(server: 
     assert isinstance(caught.value.__cause__, _driver_errors(server))
     assert any("may or may not have been applied" in note for note in caught.value.__notes__)
     assert snapshot(server) == before
+
+
+def _kill_idle(engine: Engine, backend_id: int) -> None:
+    """Kill the pooled connection ``backend_id`` from outside the pool; wait until it is gone."""
+    postgres = engine.dialect.name == "postgresql"
+    query = (
+        "SELECT count(*) FROM pg_stat_activity WHERE pid = :id"
+        if postgres
+        else "SELECT count(*) FROM information_schema.PROCESSLIST "
+        "WHERE ID = :id AND COMMAND <> 'Killed'"
+    )
+    admin_engine = create_engine(engine.url, poolclass=NullPool)
+    with admin_engine.connect() as admin:
+        if postgres:
+            admin.execute(text("SELECT pg_terminate_backend(:id)"), {"id": backend_id})
+        else:
+            admin.execute(text(f"KILL {backend_id}"))
+        for _ in range(100):
+            if not admin.execute(text(query), {"id": backend_id}).scalar():
+                return
+            time.sleep(0.05)
+    raise AssertionError(f"connection {backend_id} outlived its kill")
+
+
+def test_a_pooled_connection_the_server_dropped_is_storage_unavailable(server: Engine) -> None:
+    """MySQL's units set READ COMMITTED on it first, bypassing the hook: a bare OperationalError."""
+    store = SqlAlchemyStore(server)
+    server.dispose()
+    before = snapshot(server)
+    _kit(store).queries.list(TENANT)  # the pool holds one connection, idle
+    with server.connect() as connection:
+        idle = _backend_id(server, connection)
+    _kill_idle(server, idle)
+    with pytest.raises(StorageUnavailable) as caught:
+        _create(_kit(store), hour=3)
+    assert isinstance(caught.value.__cause__, _driver_errors(server))
+    assert snapshot(server) == before
+    _create(_kit(store), hour=3)  # the pool replaced the dead connection
+
+
+@pytest.mark.parametrize("backend", ["postgres", "mysql"])
+def test_pool_pre_ping_replaces_a_dropped_connection_before_the_unit_uses_it(backend: str) -> None:
+    """The fault hook turned the pre-ping's finding into StorageUnavailable, failing the unit."""
+    url = POSTGRES_URL if backend == "postgres" else MYSQL_URL
+    if not url:
+        pytest.skip(f"set SESSIONKIT_TEST_{backend.upper()}_URL to run this")
+    scratch = postgres_schema if backend == "postgres" else mysql_database
+    with scratch(url, pool_pre_ping=True) as engine:
+        store = SqlAlchemyStore(engine)
+        _kit(store).queries.list(TENANT)  # the pool holds one connection, idle
+        with engine.connect() as connection:
+            idle = _backend_id(engine, connection)
+        _kill_idle(engine, idle)
+        _create(_kit(store), hour=3)
+        assert len(snapshot(engine)["sessionkit_sessions"]) == 1
 
 
 def _hold_row(store: SqlAlchemyStore) -> Any:

@@ -39,7 +39,11 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 
 from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.adapters.sqlalchemy._direct import run
-from sessionkit.adapters.sqlalchemy._faults import install_fault_hook, replace_lost
+from sessionkit.adapters.sqlalchemy._faults import (
+    install_fault_hook,
+    replace_lost,
+    translate_unhooked,
+)
 from sessionkit.adapters.sqlalchemy._hooks import listen_once
 from sessionkit.adapters.sqlalchemy.rows import EXCLUSION_CONSTRAINT, SessionResourceRow
 from sessionkit.errors import StorageError, StorageTimeout
@@ -304,7 +308,14 @@ class Backend:
         """Set :attr:`isolation` on ``connection`` (not in a transaction yet) if it lacks it."""
         level = self.isolation_to_set(connection.get_execution_options(), connection.dialect)
         if level is not None:
-            connection.execution_options(isolation_level=level)
+            try:
+                connection.execution_options(isolation_level=level)
+            except Exception as error:
+                # The driver's error, bare: setting the level bypasses the fault hook.
+                translated = translate_unhooked(connection, error)
+                if translated is None:
+                    raise
+                raise translated from error
 
     @property
     def bounds_waits(self) -> bool:

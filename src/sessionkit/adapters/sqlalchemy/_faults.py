@@ -54,6 +54,7 @@ __all__ = [
     "opened",
     "closed",
     "translate",
+    "translate_unhooked",
 ]
 
 _LOST = "sessionkit.lost"
@@ -105,7 +106,9 @@ def install_fault_hook(engine: Engine) -> None:
 
 def _on_error(context: ExceptionContext) -> BaseException | None:
     units = _OPEN.get()
-    if not units:
+    if not units or context.is_pre_ping:
+        # A pool_pre_ping that found its connection dead: the pool opens a new one,
+        # unless an error is raised here (a StorageUnavailable failed the unit instead).
         return None
     unit = next((u for dialect, u in reversed(units) if _ours(u, dialect, context)), None)
     if unit is None:
@@ -137,6 +140,47 @@ def _ours(unit: OpenUnit, dialect: Dialect, context: ExceptionContext) -> bool:
         return False
     failed = context.connection
     return failed is None or unit.connection is None or failed is unit.connection
+
+
+def translate_unhooked(connection: Connection, error: BaseException) -> SessionKitError | None:
+    """Translate a driver ``error`` that SQLAlchemy raised on ``connection`` bare, or ``None``.
+
+    Setting a connection's isolation level (``execution_options(isolation_level=...)``)
+    calls the driver directly, without the ``handle_error`` hook: on MySQL/MariaDB,
+    where a unit sets READ COMMITTED on each connection it takes from the pool, a
+    pooled connection the server had dropped (a restart, a ``KILL``, ``wait_timeout``)
+    raised the driver's own ``OperationalError``. As in the hook, only while a unit
+    of ``connection``'s engine is open, and it then remembers the error; a dead
+    connection is invalidated, so the pool opens a new one for the next unit.
+    """
+    dialect = connection.dialect
+    dbapi: Any = dialect.loaded_dbapi
+    if not isinstance(error, dbapi.Error) or isinstance(error, dbapi.IntegrityError):
+        return None
+    unit = next(
+        (
+            u
+            for opened_on, u in reversed(_OPEN.get())
+            if opened_on is dialect and (u.connection is None or u.connection is connection)
+        ),
+        None,
+    )
+    if unit is None:
+        return None
+    dbapi_connection = connection.connection.dbapi_connection
+    disconnect = bool(dialect.is_disconnect(error, dbapi_connection, None))
+    if disconnect:
+        connection.invalidate(error)
+    translated = translate(
+        error,
+        backend=_backend_name(dialect),
+        disconnect=disconnect,
+        joined=unit.joined,
+        lock_timeout=unit.lock_timeout,
+    )
+    if translated is not None:
+        unit.lose(translated)
+    return translated
 
 
 def _backend_name(dialect: Dialect) -> str:
