@@ -623,6 +623,31 @@ def test_a_statement_timeout_is_storage_timeout(server: Engine) -> None:
     assert snapshot(server) == before
 
 
+def test_a_statement_timeout_during_a_resource_wait_is_storage_timeout(server: Engine) -> None:
+    """MariaDB's max_statement_time ends GET_LOCK with NULL: it was a plain StorageError."""
+    store = SqlAlchemyStore(server, lock_timeout=None)
+    before = snapshot(server)
+    holder = store.unit_of_work().__enter__()
+    holder.sessions.add(make_session("held", at=10))  # locks ana until the unit ends
+
+    def write() -> None:
+        with store.unit_of_work() as uow:
+            if server.dialect.name == "postgresql":
+                uow.db().execute(text("SET LOCAL statement_timeout = '300ms'"))
+            else:
+                uow.db().execute(text("SET SESSION max_statement_time = 0.3"))
+            uow.sessions.add(make_session("s2", at=5))
+
+    try:
+        with pytest.raises(StorageTimeout) as caught:
+            write()
+    finally:
+        holder.__exit__(None, None, None)
+        server.dispose()  # no pooled connection keeps the statement timeout
+    assert "'teacher:ana'" in caught.value.waited_for
+    assert snapshot(server) == before
+
+
 def test_a_read_only_database_is_storage_read_only(server: Engine) -> None:
     store = SqlAlchemyStore(server)
     before = snapshot(server)

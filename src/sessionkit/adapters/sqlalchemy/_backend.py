@@ -28,6 +28,7 @@ import hashlib
 import math
 import re
 import threading
+import time
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -442,6 +443,7 @@ class Backend:
             database = _namespace(db, "SELECT DATABASE()")
             for name in names:
                 key = f"sessionkit:{_lock_key(database, tenant, name) & (2**64 - 1):016x}"
+                started = time.monotonic()
                 got = db.execute(
                     text("SELECT GET_LOCK(:key, :seconds)"),
                     {"key": key, "seconds": self._get_lock_seconds},
@@ -449,12 +451,30 @@ class Backend:
                 if got == 0:
                     raise self._timed_out(tenant, [name], None)
                 if got != 1:
-                    raise StorageError(
-                        f"mysql could not take {_lock_names(tenant, [name])} (GET_LOCK "
-                        "returned NULL: the connection was killed, or the server ran out "
-                        "of memory)",
-                        backend=self.name,
-                    )
+                    raise self._lock_refused(db, tenant, name, time.monotonic() - started)
+
+    def _lock_refused(self, db: Db, tenant: str, name: str, waited: float) -> StorageError:
+        """The error for a ``GET_LOCK`` that returned NULL after ``waited`` seconds.
+
+        MariaDB's ``max_statement_time`` ends the wait that way, with no error
+        or warning (as does ``KILL QUERY``): a wait that lasted the statement's
+        limit is a :class:`StorageTimeout`, as the limit's own error is elsewhere.
+        """
+        limit = 0.0
+        if getattr(db.connection().dialect, "is_mariadb", False):
+            limit = float(db.execute(text("SELECT @@max_statement_time")).scalar() or 0)
+        if limit > 0 and waited >= limit * 0.9:
+            return StorageTimeout.waiting(
+                f"{_lock_names(tenant, [name])} (another unit of work is writing them)",
+                backend=self.name,
+                timeout=timedelta(seconds=limit),
+                setting="max_statement_time",
+            )
+        return StorageError(
+            f"mysql could not take {_lock_names(tenant, [name])} (GET_LOCK returned NULL: "
+            "the statement or the connection was killed, or the server ran out of memory)",
+            backend=self.name,
+        )
 
     def _timed_out(self, tenant: str, names: list[str], code: str | None) -> StorageTimeout:
         return StorageTimeout.waiting(
