@@ -106,16 +106,24 @@ def target_schema(connection: Connection) -> str | None:
 
 @contextmanager
 def target_first_on_path(connection: Connection) -> Iterator[None]:
-    """PostgreSQL: put a translate map's schema first on the search path in the block.
+    """Have unqualified SQL in the block name a translate map's schema (database).
 
     SQL the block sends unqualified (a migration's ``ALTER TABLE``, a lookup
     by ``to_regclass``) names tables through the search path, which a
     ``schema_translate_map`` does not change: it would alter or find another
-    schema's tables. The path is set for the transaction and put back after.
-    Nothing is done without such a map, elsewhere, or when the map names the
-    search path's first schema anyway.
+    schema's tables. PostgreSQL: the map's schema is put first on the path
+    for the transaction, and the path put back after. MySQL/MariaDB: the map's
+    database is made the current one (``USE``), and the connection's own
+    made current again after; an ``upgrade`` there otherwise failed at its
+    first ``ALTER TABLE`` ("doesn't exist", in the URL's database) with the
+    earlier revisions' tables made already. Nothing is done without such a
+    map, on SQLite, or when the map names the schema in use anyway.
     """
     schema = mapped_schema(connection)
+    if schema is not None and connection.dialect.name in ("mysql", "mariadb"):
+        with _mapped_database_current(connection, schema):
+            yield
+        return
     if connection.dialect.name != "postgresql" or schema is None:
         yield
         return
@@ -139,6 +147,22 @@ def target_first_on_path(connection: Connection) -> Iterator[None]:
             connection.execute(
                 text("SELECT set_config('search_path', CAST(:path AS text), true)"), {"path": path}
             )
+
+
+@contextmanager
+def _mapped_database_current(connection: Connection, database: str) -> Iterator[None]:
+    """MySQL/MariaDB: make ``database`` the connection's current one in the block."""
+    current = connection.exec_driver_sql("SELECT DATABASE()").scalar()
+    if current == database:
+        yield
+        return
+    quote = connection.dialect.identifier_preparer.quote_identifier
+    connection.exec_driver_sql(f"USE {quote(database)}")
+    try:
+        yield
+    finally:
+        if current is not None and not connection.closed and not connection.invalidated:
+            connection.exec_driver_sql(f"USE {quote(str(current))}")
 
 
 @contextmanager
