@@ -298,6 +298,34 @@ def test_on_a_server_a_host_connection_in_autocommit_is_refused_before_any_write
             assert rows.scalar() == 0
 
 
+@pytest.mark.parametrize("how", ["maker", "join-commit", "join-rollback"])
+def test_on_sqlite_a_host_connection_in_autocommit_publishes_what_each_unit_wrote(
+    how: str, tmp_path: Path
+) -> None:
+    # The unit's RELEASE committed its rows, but its events waited for a COMMIT the host
+    # never sends there, and the rollback SQLAlchemy sends at close (a no-op) dropped them.
+    with _engine("sqlite", tmp_path) as engine:
+        published = RecordingPublisher()
+        with engine.connect() as plain:
+            host = plain.execution_options(isolation_level="AUTOCOMMIT")
+            host.execute(text("SELECT 1"))  # autobegun for SQLAlchemy only
+            if how == "maker":
+                store = SqlAlchemyStore(sessionmaker(bind=host), published)
+                kit = SessionKit(uow=store.unit_of_work, clock=ManualClock(NOW))
+                session_id = _create(kit)
+            else:
+                with OrmSession(bind=host) as session:
+                    store = SqlAlchemyStore(engine, published)
+                    kit = SessionKit(uow=lambda: store.join(session), clock=ManualClock(NOW))
+                    session_id = _create(kit)
+                    getattr(session, how.removeprefix("join-"))()
+        assert _stored(engine, session_id)
+        assert [type(e).__name__ for e in published.events] == [
+            "SessionCreated",
+            "BookingConfirmed",
+        ]
+
+
 def test_on_sqlite_units_in_a_host_s_transaction_do_not_queue_behind_its_waiters(
     tmp_path: Path,
 ) -> None:

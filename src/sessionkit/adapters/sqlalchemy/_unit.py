@@ -65,6 +65,11 @@ def refuse_autocommit(connection: Connection) -> None:
         )
 
 
+def _committed_itself(connection: Connection) -> bool:
+    """Whether a write just released on ``connection`` is durable: AUTOCOMMIT, no savepoint open."""
+    return autocommits(connection) and not connection.in_nested_transaction()
+
+
 class UnitSource(Protocol):
     """What a unit of work reads of the store that made it (a :class:`.SqlAlchemyStore`).
 
@@ -352,6 +357,9 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
             # In the transaction of the host's connection, the commit only releases the
             # unit's SAVEPOINT: its events wait for the host's commit, as a joined unit's do.
             host = self._store.host_connection if self._deferring() else None
+            if host is not None and autocommits(host):
+                self._commit_autocommitted(db, host, events)
+                return
             if host is not None and events:
                 defer_on_connection(host, self._store, events)
             try:
@@ -371,8 +379,30 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         assert self._savepoint is not None
         self._savepoint.commit()
         if events:
-            defer(self._host, self._store, events, self.connection)
+            connection = self.connection
+            if connection is not None and _committed_itself(connection):
+                self._committed.append(tuple(events))
+            else:
+                defer(self._host, self._store, events, connection)
         self._savepoint = self._host.begin_nested()
+
+    def _commit_autocommitted(self, db: Db, host: Connection, events: list[DomainEvent]) -> None:
+        """Commit a unit on a host connection in AUTOCOMMIT (SQLite; the servers refuse it).
+
+        Releasing the unit's SAVEPOINT committed its writes: no COMMIT of the
+        host's follows (its statements commit themselves), and the rollback
+        SQLAlchemy sends when the connection closes undoes nothing, yet dropped
+        the events held for that COMMIT. They are published when the unit
+        closes, as a unit of its own's, unless a savepoint of the host's
+        encloses the unit.
+        """
+        db.commit()
+        if not events:
+            return
+        if _committed_itself(host):
+            self._committed.append(tuple(events))
+        else:
+            defer_on_connection(host, self._store, events)
 
     def defer_to_host(self, action: Callable[[], object]) -> bool:
         """Leave ``action`` undone if this unit runs in the host's transaction.
