@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import partial
 from pathlib import Path
@@ -572,6 +573,31 @@ def test_a_second_unit_in_the_same_thread_fails_fast_on_sqlite(store: SqlAlchemy
         store.unit_of_work().__enter__()
     with store.unit_of_work() as uow:  # the lock was released
         assert uow.series.active() == []
+
+
+def test_a_unit_left_in_another_thread_frees_the_thread_that_entered_it(
+    store: SqlAlchemyStore,
+) -> None:
+    # A web framework may run a dependency's set-up and tear-down on two threads of its
+    # pool: the thread that entered the unit stayed marked as holding the SQLite queue, and
+    # its every later unit was refused as nested.
+    entering, leaving = ThreadPoolExecutor(1), ThreadPoolExecutor(1)
+    try:
+        uow = store.unit_of_work()
+        entering.submit(uow.__enter__).result()
+        leaving.submit(uow.__exit__, None, None, None).result()
+
+        def again() -> list[Series]:
+            with store.unit_of_work() as later:
+                return later.series.active()
+
+        assert entering.submit(again).result() == []
+        assert leaving.submit(again).result() == []
+    finally:
+        entering.shutdown()
+        leaving.shutdown()
+    with store.unit_of_work(), pytest.raises(NestedUnitOfWork):  # still refused in one thread
+        store.unit_of_work().__enter__()
 
 
 def test_a_unit_is_used_once(store: SqlAlchemyStore) -> None:

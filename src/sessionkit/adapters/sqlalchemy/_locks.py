@@ -24,8 +24,15 @@ __all__ = ["acquire", "engine_lock", "refuse_nested", "release"]
 
 _LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 _LOCKS_GUARD = threading.Lock()
-_HOLDER = threading.local()
-"""``engines``: the ids of the engine locks the current thread holds."""
+_OWNERS: dict[int, int] = {}
+"""The thread that took each engine lock held now (by the lock's id).
+
+Kept by lock, not per thread: a unit of work entered in one thread may be
+left in another (a web framework running a dependency's set-up and tear-down
+on two threads of its pool). The thread that entered it then holds nothing,
+where a per-thread record it was never cleared from refused its every later
+unit as nested.
+"""
 
 
 def engine_lock(engine: Engine) -> threading.Lock:
@@ -39,8 +46,7 @@ def engine_lock(engine: Engine) -> threading.Lock:
 
 def refuse_nested(lock: threading.Lock) -> None:
     """Raise ``NestedUnitOfWork`` if the current thread holds ``lock`` already."""
-    held: set[int] = getattr(_HOLDER, "engines", set())
-    if id(lock) in held:
+    if _OWNERS.get(id(lock)) == threading.get_ident():
         raise NestedUnitOfWork("SQLite database")
 
 
@@ -50,7 +56,6 @@ def acquire(lock: threading.Lock, timeout: timedelta | None) -> threading.Lock:
     ``None`` waits as long as it takes, and so does a ``timeout`` longer than
     :data:`threading.TIMEOUT_MAX`. A wait that runs out raises ``StorageTimeout``.
     """
-    held: set[int] = getattr(_HOLDER, "engines", set())
     # threading refuses a wait past TIMEOUT_MAX (about 292 years) with OverflowError.
     seconds = -1 if timeout is None else min(timeout.total_seconds(), threading.TIMEOUT_MAX)
     if not lock.acquire(timeout=seconds):
@@ -59,13 +64,11 @@ def acquire(lock: threading.Lock, timeout: timedelta | None) -> threading.Lock:
             backend="sqlite",
             timeout=timeout,
         )
-    held.add(id(lock))
-    _HOLDER.engines = held
+    _OWNERS[id(lock)] = threading.get_ident()
     return lock
 
 
 def release(lock: threading.Lock) -> None:
-    """Give back ``lock``, which the current thread took with :func:`acquire`."""
-    held: set[int] = getattr(_HOLDER, "engines", set())
-    held.discard(id(lock))
+    """Give back ``lock``, taken with :func:`acquire` (by this thread or another)."""
+    _OWNERS.pop(id(lock), None)
     lock.release()
