@@ -64,6 +64,7 @@ from sessionkit.errors import (
     NestedUnitOfWork,
     SeriesNotFound,
     SessionConflict,
+    StorageTimeout,
     UnsupportedKind,
     WrongType,
 )
@@ -598,6 +599,28 @@ def test_a_unit_left_in_another_thread_frees_the_thread_that_entered_it(
         leaving.shutdown()
     with store.unit_of_work(), pytest.raises(NestedUnitOfWork):  # still refused in one thread
         store.unit_of_work().__enter__()
+
+
+def test_a_pool_with_every_connection_lent_is_a_storage_timeout(tmp_path: Path) -> None:
+    # SQLAlchemy's bare TimeoutError ("QueuePool limit of size 1 overflow 0 reached") came
+    # out of every command while the app's own work held the pool's connections.
+    engine = create_engine(
+        f"sqlite:///{tmp_path / 'pool.db'}", pool_size=1, max_overflow=0, pool_timeout=0.1
+    )
+    create_schema(engine)
+    store = SqlAlchemyStore(engine)
+    held = engine.connect()
+    try:
+        with pytest.raises(StorageTimeout) as caught, store.unit_of_work() as uow:
+            uow.series.active()
+    finally:
+        held.close()
+    assert (caught.value.backend, caught.value.timeout) == ("sqlite", timedelta(seconds=0.1))
+    assert "pool_timeout" in str(caught.value)
+    assert "all 1 of its connections, and 0 more, in use" in str(caught.value)
+    with store.unit_of_work() as uow:  # lent again once the app gave its connection back
+        assert uow.series.active() == []
+    engine.dispose()
 
 
 def test_a_unit_is_used_once(store: SqlAlchemyStore) -> None:

@@ -18,6 +18,7 @@ from typing import Protocol, Self, TypeVar, cast
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.base import NestedTransaction, RootTransaction
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction, sessionmaker
 
@@ -36,7 +37,13 @@ from sessionkit.adapters.sqlalchemy._deferred import (
 )
 from sessionkit.adapters.sqlalchemy._kind import known_kinds, reader, registered
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
-from sessionkit.errors import InvalidValue, SessionKitError, StorageUnavailable, UnsupportedKind
+from sessionkit.errors import (
+    InvalidValue,
+    SessionKitError,
+    StorageTimeout,
+    StorageUnavailable,
+    UnsupportedKind,
+)
 from sessionkit.model.events import DomainEvent
 from sessionkit.ports import EventPublisher, Kind, UnitOfWorkBase, check_kind, publish_batches
 
@@ -222,13 +229,39 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
                     bind = db.get_bind()
                     options = bind.get_execution_options()
                     level = self._store.backend.isolation_to_set(options, bind.dialect)
-                if level is not None and isinstance(db, OrmSession):
-                    self.connection = db.connection(execution_options={"isolation_level": level})
-                else:
-                    self.connection = db.connection()
+                try:
+                    if level is not None and isinstance(db, OrmSession):
+                        isolated = {"isolation_level": level}
+                        self.connection = db.connection(execution_options=isolated)
+                    else:
+                        self.connection = db.connection()
+                except PoolTimeout as error:
+                    raise self._pool_timeout(db) from error
                 self._begun = db.get_transaction()
                 self._unbounded = self._bounds and not hosts
         return db
+
+    def _pool_timeout(self, db: Db) -> StorageTimeout:
+        """The error for a connection the engine's pool could not lend in its ``pool_timeout``.
+
+        Every connection of the pool was in use (units of work, or the host's own)
+        for as long as the pool waits: SQLAlchemy's bare ``TimeoutError`` before.
+        """
+        pool = db.get_bind().engine.pool
+        seconds = getattr(pool, "_timeout", None)
+        size = getattr(pool, "size", None)
+        overflow = getattr(pool, "_max_overflow", None)
+        held = (
+            f" (all {size()} of its connections, and {overflow} more, in use)"
+            if callable(size) and isinstance(overflow, int) and overflow >= 0
+            else ""
+        )
+        return StorageTimeout.waiting(
+            f"a connection from the engine's pool{held}",
+            backend=self._store.backend.name,
+            timeout=None if not isinstance(seconds, int | float) else timedelta(seconds=seconds),
+            setting="pool_timeout",
+        )
 
     def repository(self, kind: Kind[RepoT]) -> RepoT:
         """Return this unit's repository for ``kind`` (one per kind and unit).
