@@ -35,6 +35,7 @@ __all__ = [
     "field_filters",
     "field_matches",
     "field_value",
+    "json_typed",
     "notes_field",
 ]
 
@@ -305,3 +306,16 @@ def field_matches(fields: Mapping[str, Any], key: str, values: Iterable[FieldVal
     if isinstance(stored, str):
         return any(isinstance(v, str) and v == stored for v in values)
     return False
+
+
+def json_typed(value: Any) -> Any:
+    """``value`` (an own field's) as JSON tells it apart: ``1``, ``1.0`` and ``True`` differ.
+
+    Python's ``==`` takes them for one value; a field changed from one to
+    another is a change ``set_fields`` stores and the journal names.
+    """
+    if isinstance(value, Mapping):
+        return {key: json_typed(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_typed(item) for item in value]
+    return (type(value).__name__, value)

@@ -30,6 +30,7 @@ from sessionkit.model.events import (
     SessionStatusChanged,
     SessionUpdated,
 )
+from sessionkit.model.fields import json_typed
 from sessionkit.model.journal import MAX_JOURNAL_REASON_LENGTH, JournalEntry
 from sessionkit.model.payment import PaymentChanged
 from sessionkit.model.reschedule import RescheduleStatusChanged
@@ -80,15 +81,6 @@ def _reason(text: str | None) -> str | None:
     return None if text is None else text[:MAX_JOURNAL_REASON_LENGTH]
 
 
-def _typed(value: Any) -> Any:
-    """``value`` compared as stored: ``1``, ``1.0`` and ``True`` differ, as in JSON."""
-    if isinstance(value, Mapping):
-        return {key: _typed(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_typed(item) for item in value]
-    return (type(value).__name__, value)
-
-
 def _changed(old: Mapping[str, Any], now: Mapping[str, Any] | None) -> dict[str, Any]:
     """What an update changed: the old values, and the own fields added, changed or removed."""
     details: dict[str, Any] = {"changed": sorted(old)}
@@ -100,7 +92,9 @@ def _changed(old: Mapping[str, Any], now: Mapping[str, Any] | None) -> dict[str,
         keys = set(was) | set(now)
         # As set_fields compares (services/fields.py): 1 -> True is a change it stores.
         details["fields"] = sorted(
-            k for k in keys if k not in was or k not in now or _typed(was[k]) != _typed(now[k])
+            k
+            for k in keys
+            if k not in was or k not in now or json_typed(was[k]) != json_typed(now[k])
         )
     return details
 

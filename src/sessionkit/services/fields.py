@@ -22,7 +22,7 @@ from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.attendance import SEALED_FIELD
 from sessionkit.model.events import SeriesUpdated, SessionUpdated
-from sessionkit.model.fields import check_field_key, check_fields_size, field_value
+from sessionkit.model.fields import check_field_key, check_fields_size, field_value, json_typed
 from sessionkit.model.html import html_of
 from sessionkit.model.series import Series
 from sessionkit.model.session import REQUEST_FIELD, Session, check_group
@@ -116,7 +116,7 @@ def changed_fields(
         after.pop(key, None)
     after.update(setting)
     # Compare as JSON would: 1 == 1.0 == True in Python, not once stored.
-    if _typed(after) == _typed(dict(current)):
+    if json_typed(after) == json_typed(dict(current)):
         return None
     return hosts_fields_sized(after)
 
@@ -129,14 +129,6 @@ def hosts_fields_sized(fields: dict[str, Any]) -> dict[str, Any]:
     """
     check_fields_size({key: value for key, value in fields.items() if key not in _KEPT_BY})
     return fields
-
-
-def _typed(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {key: _typed(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_typed(item) for item in value]
-    return (type(value).__name__, value)
 
 
 def set_fields(
