@@ -10,24 +10,17 @@ command, and the analytics' sums, run in it.
 from __future__ import annotations
 
 import decimal
-import itertools
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.pool import StaticPool
 
-from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.model.money import DECIMALS, Money
 from sessionkit.model.session import ResourceRef
 from sessionkit.policies import FixedPrice, RefundPolicy, RefundTier
-from sessionkit.ports import UnitOfWork
-from sessionkit.services import SessionKit
-from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
+
+from ._store_support import STORES, StoreMaker, fresh_kit
 
 T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -35,37 +28,10 @@ HALF = RefundPolicy(tiers=(RefundTier(timedelta(hours=24), 50),))
 PRICE = Money.of("123456.78", "EUR")
 
 
-def _memory() -> Iterator[Callable[[], UnitOfWork]]:
-    yield InMemoryStore().unit_of_work
-
-
-def _sqlite() -> Iterator[Callable[[], UnitOfWork]]:
-    engine = create_engine(
-        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-    )
-    create_schema(engine)
-    yield SqlAlchemyStore(engine).unit_of_work
-    engine.dispose()
-
-
-@pytest.fixture(params=[_memory, _sqlite], ids=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest) -> Iterator[Callable[[], UnitOfWork]]:
-    yield from request.param()
-
-
-def _paid_then_cancelled(uow: Callable[[], UnitOfWork]) -> list[str]:
+def _paid_then_cancelled(store: StoreMaker) -> list[str]:
     """A 123,456.78 EUR consultation paid, then cancelled in the 50 % tier: what it shows."""
-    clock = ManualClock(NOW)
-    gateway = FakeGateway(clock=clock.now)
-    counter = itertools.count(1)
-    kit = SessionKit(
-        uow=uow,
-        clock=clock,
-        ids=lambda: f"x{next(counter)}",
-        gateway=gateway,
-        pricing=FixedPrice(PRICE),
-        refunds=HALF,
-    )
+    gateway = FakeGateway(clock=lambda: NOW)
+    kit = fresh_kit(store, NOW, gateway=gateway, pricing=FixedPrice(PRICE), refunds=HALF)
     start = NOW + timedelta(days=3)
     session = kit.sessions.create_extra(
         T,
@@ -90,9 +56,8 @@ def _paid_then_cancelled(uow: Callable[[], UnitOfWork]) -> list[str]:
     return [str(payment.refunded), str(payment.received), str(row.kept), str(row.refunded)]
 
 
-def test_a_refund_is_the_same_in_an_apps_low_precision_context(
-    store: Callable[[], UnitOfWork],
-) -> None:
+@pytest.mark.parametrize("store", STORES.values(), ids=STORES.keys())
+def test_a_refund_is_the_same_in_an_apps_low_precision_context(store: StoreMaker) -> None:
     with decimal.localcontext(decimal.Context(prec=5)):
         shown = _paid_then_cancelled(store)
     assert shown == ["61728.39", "123456.78 EUR", "61728.39", "61728.39"]

@@ -384,15 +384,20 @@ def test_an_own_field_changed_to_another_json_type_is_named(store: StoreMaker) -
     assert fields == [["hours", "marks", "paid"], ["hours", "paid"], ["marks"]]
 
 
+def _mia_consumed(desk: Desk) -> str:
+    """A lesson Mia, subscribed, booked and was charged a credit for; its id."""
+    s = desk.lesson()
+    desk.kit.usage.subscribe(T, actor="boss", subscriber="student:mia", credits=4, starts=NOW)
+    desk.kit.bookings.book(T, s, "student:mia", actor="mia", confirm=True)
+    desk.kit.usage.consume(T, s, actor="leo")
+    return s
+
+
 @ON_STORES
 def test_a_credit_returned_keeps_the_reason_given(store: StoreMaker) -> None:
     """``kit.usage.reverse(..., reason=)`` stores the reason on the ledger; its entry had none."""
     desk = Desk(store)
-    kit = desk.kit
-    s = desk.lesson()
-    kit.usage.subscribe(T, actor="boss", subscriber="student:mia", credits=4, starts=NOW)
-    kit.bookings.book(T, s, "student:mia", actor="mia", confirm=True)
-    kit.usage.consume(T, s, actor="leo")
+    kit, s = desk.kit, _mia_consumed(desk)
     kit.usage.reverse(T, s, actor="boss", reason="the coach was late")
     kit.usage.consume(T, s, actor="leo")
     usage = [
@@ -411,11 +416,7 @@ def test_a_credit_returned_keeps_the_reason_given(store: StoreMaker) -> None:
 def test_a_usage_entry_names_whose_credit_moved(store: StoreMaker) -> None:
     """A usage entry said only "consumed" and the subscription: not whose credit it was."""
     desk = Desk(store)
-    kit = desk.kit
-    s = desk.lesson()
-    kit.usage.subscribe(T, actor="boss", subscriber="student:mia", credits=4, starts=NOW)
-    kit.bookings.book(T, s, "student:mia", actor="mia", confirm=True)
-    kit.usage.consume(T, s, actor="leo")
+    kit, s = desk.kit, _mia_consumed(desk)
     [entry] = [e for e in kit.journal.for_session(T, s) if e.subject == "usage"]
     assert (entry.details["participant"], "used_by" in entry.details) == ("student:mia", False)
     # A makeup's credit is charged as the cancelled session it replaces: its entry is in that
