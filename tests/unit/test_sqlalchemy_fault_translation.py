@@ -273,6 +273,19 @@ def test_a_lock_timeout_names_what_it_waited_for(statement: str | None, waited_f
     assert "longer than 10 s (lock_timeout)" in str(translated)
 
 
+def test_a_mysql_lock_timeout_names_both_waits_it_may_be() -> None:
+    # 1205 ends a row lock's wait and a table's metadata lock's alike: the message named
+    # innodb_lock_wait_timeout only, though an ALTER TABLE's lock is lock_wait_timeout's.
+    translated = translate(
+        MyError(1205, "Lock wait timeout exceeded"),
+        backend="mysql",
+        statement="UPDATE sessionkit_sessions SET title=%s WHERE id=%s",
+        lock_timeout=timedelta(seconds=10),
+    )
+    assert isinstance(translated, StorageTimeout)
+    assert "longer than 10 s (innodb_lock_wait_timeout or lock_wait_timeout)" in str(translated)
+
+
 def test_a_mysql_connection_with_no_database_is_schema_missing() -> None:
     # A store over mysql+pymysql://user@host/ (no database named) failed mid-command with
     # the driver's OperationalError 1046.

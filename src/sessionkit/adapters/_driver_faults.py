@@ -255,7 +255,13 @@ def translate(
                 code=shown,
                 setting="sqlite3 connect timeout",
             )
-        setting = "innodb_lock_wait_timeout" if backend == "mysql" else "lock_timeout"
+        # MySQL/MariaDB answer 1205 for a row lock (InnoDB's wait) and for a table's
+        # metadata lock (lock_wait_timeout) alike; the store sets both to one value.
+        setting = (
+            "innodb_lock_wait_timeout or lock_wait_timeout"
+            if backend == "mysql"
+            else "lock_timeout"
+        )
         return StorageTimeout.waiting(
             _waited_for(statement),
             backend=backend,
