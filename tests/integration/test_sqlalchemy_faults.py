@@ -366,6 +366,14 @@ def _hold_row(store: SqlAlchemyStore) -> Any:
     return holder
 
 
+def _time_statements(uow: Any, server: Engine) -> None:
+    """Cut the unit's statements at 300 ms: PostgreSQL's statement_timeout, MariaDB's own."""
+    if server.dialect.name == "postgresql":
+        uow.db().execute(text("SET LOCAL statement_timeout = '300ms'"))
+    else:
+        uow.db().execute(text("SET SESSION max_statement_time = 0.3"))
+
+
 def test_a_row_held_by_an_open_unit_of_work_is_storage_timeout(server: Engine) -> None:
     """Before, PostgreSQL writers waited forever behind an open unit of work."""
     store = SqlAlchemyStore(server, lock_timeout=SHORT)
@@ -603,10 +611,7 @@ def test_a_statement_timeout_is_storage_timeout(server: Engine) -> None:
 
     def write() -> None:
         with store.unit_of_work() as uow:
-            if server.dialect.name == "postgresql":
-                uow.db().execute(text("SET LOCAL statement_timeout = '300ms'"))
-            else:
-                uow.db().execute(text("SET SESSION max_statement_time = 0.3"))
+            _time_statements(uow, server)
             session = uow.sessions.get(TENANT, "s1")
             uow.sessions.update(session, expected_version=session.version)
 
@@ -632,10 +637,7 @@ def test_a_statement_timeout_during_a_resource_wait_is_storage_timeout(server: E
 
     def write() -> None:
         with store.unit_of_work() as uow:
-            if server.dialect.name == "postgresql":
-                uow.db().execute(text("SET LOCAL statement_timeout = '300ms'"))
-            else:
-                uow.db().execute(text("SET SESSION max_statement_time = 0.3"))
+            _time_statements(uow, server)
             uow.sessions.add(make_session("s2", at=5))
 
     try:
