@@ -710,3 +710,33 @@ def test_a_database_without_sessionkit_s_tables_says_so(blank_engine: Engine) ->
     }
     assert all(isinstance(failure.error, SchemaMissing) for failure in report.failed)
     assert inspect(unmade).get_table_names() == []
+
+
+@pytest.mark.parametrize("make", ["create_schema", "upgrade"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///{tmp}/no-such-dir/kit.db",
+        pytest.param(
+            "postgresql+psycopg://postgres@127.0.0.1:1/test",
+            marks=pytest.mark.skipif(not POSTGRES_URL, reason="psycopg only with PostgreSQL"),
+        ),
+    ],
+)
+def test_a_database_that_cannot_be_reached_is_storage_unavailable_to_both_makers(
+    make: str, url: str, tmp_path: Path
+) -> None:
+    # upgrade(engine) let the driver's OperationalError out bare, where create_schema(engine)
+    # on the same engine raised StorageUnavailable.
+    from sessionkit.adapters.sqlalchemy import upgrade
+
+    maker = {"create_schema": create_schema, "upgrade": upgrade}[make]
+    engine = create_engine(url.format(tmp=tmp_path), poolclass=NullPool)
+    try:
+        with pytest.raises(StorageUnavailable) as caught:
+            maker(engine)
+    finally:
+        engine.dispose()
+    assert isinstance(caught.value.__cause__, Exception)
+    assert type(caught.value.__cause__).__name__ == "OperationalError"
+    assert not (tmp_path / "no-such-dir").exists()

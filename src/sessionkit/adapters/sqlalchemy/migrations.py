@@ -40,6 +40,7 @@ from sessionkit.adapters.sqlalchemy.schema import (
     check_bind,
     check_character_set,
     check_database_chosen,
+    database_faults,
     migration_lock,
     own_connection,
     refuse_autocommit,
@@ -97,15 +98,17 @@ def upgrade(bind: Engine | Connection, revision: str = "head") -> None:
     and so is one whose tables :func:`~.schema.create_schema` made, with no
     migration recorded (``InvalidValue``: stamp their revision first), and one
     whose tables a newer sessionkit migrated, at a revision this one does not
-    ship (``InvalidValue``, naming it).
+    ship (``InvalidValue``, naming it). A refused or lost connection raises
+    ``StorageUnavailable``, as :func:`~.schema.create_schema` does.
     """
     check_bind(bind)
-    if isinstance(bind, Connection):
-        refuse_autocommit(bind)
-        _upgrade(bind, revision)
-        return
-    with own_connection(bind) as connection:
-        _upgrade(connection, revision)
+    with database_faults(bind):
+        if isinstance(bind, Connection):
+            refuse_autocommit(bind)
+            _upgrade(bind, revision)
+            return
+        with own_connection(bind) as connection:
+            _upgrade(connection, revision)
 
 
 def _upgrade(connection: Connection, revision: str) -> None:

@@ -301,7 +301,7 @@ def check_bind(bind: object) -> None:
 def _run_locked(bind: Engine | Connection, work: Callable[[Connection], None]) -> None:
     """Run ``work`` under the migration lock, bounded on SQLite (see :func:`create_schema`)."""
     check_bind(bind)
-    try:
+    with database_faults(bind):
         if isinstance(bind, Connection):
             refuse_autocommit(bind)
             with _migration_lock(bind, patient=False):
@@ -313,6 +313,18 @@ def _run_locked(bind: Engine | Connection, work: Callable[[Connection], None]) -
             _migration_lock(connection, patient=False),
         ):
             work(connection)
+
+
+@contextmanager
+def database_faults(bind: Engine | Connection) -> Iterator[None]:
+    """Raise the database's errors of the block as sessionkit's, where they have a meaning.
+
+    A refused or lost connection is ``StorageUnavailable``, a lock wait past
+    its bound ``StorageTimeout`` (as in a unit of work); other errors pass as
+    SQLAlchemy raised them.
+    """
+    try:
+        yield
     except DBAPIError as error:
         name = bind.dialect.name
         said = (
