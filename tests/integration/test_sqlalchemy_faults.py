@@ -730,7 +730,7 @@ def test_a_database_that_cannot_be_reached_is_storage_unavailable_to_both_makers
     # on the same engine raised StorageUnavailable.
     from sessionkit.adapters.sqlalchemy import upgrade
 
-    maker: Callable[[Engine], None] = {"create_schema": create_schema, "upgrade": upgrade}[make]
+    maker: Callable[[Engine], None] = upgrade if make == "upgrade" else create_schema
     engine = create_engine(url.format(tmp=tmp_path), poolclass=NullPool)
     try:
         with pytest.raises(StorageUnavailable) as caught:
