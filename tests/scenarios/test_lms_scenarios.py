@@ -13,13 +13,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.errors import DuplicateSession, SessionConflict, SessionLocked
+from sessionkit.errors import DuplicateSession, SessionConflict, SessionLocked, SessionNotFound
 from sessionkit.model import (
     ResourceRef,
     ScheduleItem,
@@ -34,16 +35,20 @@ from sessionkit.model import (
     SessionStatusChanged,
     SessionUpdated,
 )
+from sessionkit.model.money import Money
+from sessionkit.policies import Rate
 from sessionkit.ports import UnitOfWork
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+from sessionkit.testing.payments import FakeGateway
 
 CENTER = "center-1"
 CAIRO = "Africa/Cairo"
 NOW = datetime(2026, 3, 1, 8, tzinfo=UTC)  # Sunday
 TEACHER = ResourceRef("teacher", "t-17")
 OTHER_TEACHER = ResourceRef("teacher", "t-42")
+HOUR = timedelta(hours=1)
 
 
 class Payments:
@@ -71,14 +76,17 @@ class Lms:
         *,
         teacher: ResourceRef = TEACHER,
         class_start: date = date(2026, 2, 1),
+        class_id: str | None = None,
+        center: str = CENTER,
     ) -> Series:
-        """GroupEvents.CREATED: generate the initial two months."""
+        """GroupEvents.CREATED: generate the initial two months (filed under its class)."""
         series, _ = self.kit.series.create(
-            CENTER,
+            center,
             actor="admin",
             title=f"Group {group_id}",
             items=[self.item(days, hour, teacher=teacher, class_start=class_start)],
             series_id=group_id,
+            group=class_id,
         )
         return series
 
@@ -90,6 +98,7 @@ class Lms:
         teacher: ResourceRef = TEACHER,
         class_start: date = date(2026, 2, 1),
         minutes: int = 120,
+        item_id: str = "main",
     ) -> ScheduleItem:
         rec = Recurrence.weekly(
             days=tuple(days),
@@ -98,7 +107,7 @@ class Lms:
             tz=CAIRO,
             start=class_start,
         )
-        return ScheduleItem("main", rec, [teacher])
+        return ScheduleItem(item_id, rec, [teacher])
 
     def sessions(self, group_id: str) -> list[Session]:
         page = self.kit.queries.list(CENTER, SessionQuery(series_id=group_id, limit=1000))
@@ -262,3 +271,159 @@ def test_every_change_is_published_after_commit(lms: Lms) -> None:
     assert kinds[14:] == [SessionDeleted] * 6 + [SeriesClosed]  # the started one stays
     assert all(e.tenant == CENTER for e in lms.events.events)
     assert len(lms.events.batches) == 6  # one batch per committed unit of work
+
+
+def test_only_a_scheduled_session_is_updated_or_deleted_and_never_into_a_clash(lms: Lms) -> None:
+    # "Only allowed for SCHEDULED status" (update, delete); "Validates teacher conflicts" (update);
+    # "CONDUCTING -> CANCELED (rare, mid-session cancellation)".
+    lms.group("g1", ["SU", "TU"], 16)
+    kit = lms.kit
+    s = lms.sessions("g1")
+    with pytest.raises(SessionConflict) as clash:
+        kit.sessions.update(CENTER, s[1].id, actor="admin", start=s[0].start + timedelta(hours=1))
+    assert [b.id for b in clash.value.conflicts] == [s[0].id]
+    kit.sessions.fire(CENTER, s[0].id, "start", actor="t-17")
+    with pytest.raises(SessionLocked, match="'CONDUCTING' is not editable"):
+        kit.sessions.update(CENTER, s[0].id, actor="admin", title="Organic")
+    with pytest.raises(SessionLocked, match="'CONDUCTING' is not editable"):
+        kit.sessions.delete(CENTER, s[0].id, actor="admin")
+    assert kit.sessions.cancel(CENTER, s[0].id, actor="admin", reason="fire alarm").status == (
+        "CANCELED"
+    )
+    with pytest.raises(SessionLocked, match="'CANCELED' is not editable"):
+        kit.sessions.delete(CENTER, s[0].id, actor="admin")
+    assert kit.queries.get(CENTER, s[1].id) == s[1]
+
+
+def test_a_center_pages_its_classes_sessions_by_filter_and_sees_no_other_center(lms: Lms) -> None:
+    # PaginateSessionsDto: classId, groupId, status, startTimeFrom/To, search on title, sortBy,
+    # database-level pages; "Automatic filtering by actor's center".
+    lms.group("g1", ["SU"], 16, class_id="chem")
+    lms.group("g2", ["MO"], 16, class_id="chem", teacher=OTHER_TEACHER)
+    lms.group("g3", ["TU"], 10, class_id="bio", teacher=OTHER_TEACHER)
+    lms.group("g1", ["SU"], 16, class_id="chem", center="center-2")  # the same names elsewhere
+    kit = lms.kit
+    kit.sessions.update(CENTER, lms.sessions("g2")[0].id, actor="admin", title="Organic intro")
+    kit.sessions.cancel(CENTER, lms.sessions("g1")[1].id, actor="admin")
+    week2, week4 = NOW + timedelta(weeks=1), NOW + timedelta(weeks=4)
+    query = SessionQuery(
+        group="chem", statuses=["SCHEDULED"], start_from=week2, start_to=week4, limit=2
+    )
+    first = kit.queries.list(CENTER, query)
+    rest = kit.queries.list(CENTER, attrs.evolve(query, after=first.next_cursor))
+    seen = [*first.items, *rest.items]
+    assert first.total == 5
+    assert [(x.series_id, x.start.date()) for x in seen] == [
+        ("g2", date(2026, 3, 9)),
+        ("g1", date(2026, 3, 15)),
+        ("g2", date(2026, 3, 16)),
+        ("g1", date(2026, 3, 22)),
+    ]  # g1 on 8 March was cancelled, bio is another class; page 3 has g2 on 23 March
+    assert all(x.tenant == CENTER and x.group == "chem" for x in seen)
+    found = kit.queries.list(CENTER, SessionQuery(search="organic", sort="start", descending=True))
+    assert [x.title for x in found.items] == ["Organic intro"]
+    assert kit.queries.list("center-2", SessionQuery(group="chem")).total == 9
+    with pytest.raises(SessionNotFound):
+        kit.queries.get("center-2", seen[0].id)
+    with pytest.raises(SessionNotFound):
+        kit.sessions.cancel("center-2", seen[0].id, actor="intruder")
+
+
+def test_a_class_finishing_clears_the_future_of_every_group_in_it(lms: Lms) -> None:
+    # ClassEvents.STATUS_CHANGED (FINISHED / CANCELED): "Queries all groups for the class;
+    # deletes all future SCHEDULED sessions for each group"; CONDUCTING ones are preserved.
+    lms.group("g1", ["SU"], 16, class_id="chem")
+    lms.group("g2", ["MO"], 16, class_id="chem", teacher=OTHER_TEACHER)
+    lms.group("g3", ["TU"], 10, class_id="bio", teacher=ResourceRef("teacher", "t-99"))
+    lms.kit.sessions.fire(CENTER, lms.sessions("g2")[0].id, "start", actor="t-42")
+    report = lms.kit.series.close_group(CENTER, "chem", actor="admin")
+    assert [(r.series_id, len(r.deleted), len(r.kept)) for r in report.closed] == [
+        ("g1", 9, 0),
+        ("g2", 8, 1),  # the CONDUCTING one is kept, and reported
+    ]
+    assert [x.status for x in lms.sessions("g1")] == []
+    assert [x.status for x in lms.sessions("g2")] == ["CONDUCTING"]
+    assert len(lms.sessions("g3")) == 9
+    assert lms.kit.top_up(actor="cron").checked == 1  # only bio is still topped up
+
+
+def test_changing_one_schedule_item_regenerates_only_its_future_sessions(lms: Lms) -> None:
+    # "Only sessions linked to the updated scheduleItemId are regenerated"; "Only SCHEDULED
+    # sessions with startTime > now() are affected".
+    kit = lms.kit
+    sunday = lms.item(["SU"], 16, item_id="sun")
+    kit.series.create(
+        CENTER,
+        actor="admin",
+        title="Group g1",
+        items=[sunday, lms.item(["TU"], 10, item_id="tue")],
+        series_id="g1",
+    )
+    before = lms.sessions("g1")
+    lms.clock.advance(timedelta(days=10))  # two Sundays and two Tuesdays are past, still SCHEDULED
+    report = kit.series.change_schedule(
+        CENTER, "g1", actor="admin", items=[sunday, lms.item(["WE"], 10, item_id="tue")]
+    )
+    after = {x.id: x for x in lms.sessions("g1")}
+    kept = [x for x in before if x.schedule_item_id == "sun" or x.start < lms.clock.now()]
+    assert all(after[x.id] == x for x in kept)  # untouched: same id, same version
+    assert {x.schedule_item_id for x in report.deleted} == {"tue"}
+    assert all(x.start > lms.clock.now() for x in report.deleted)
+    assert {(x.schedule_item_id, x.start.weekday()) for x in report.created} == {("tue", 2)}
+    assert report.orphans == ()
+
+
+def test_generation_skips_an_occurrence_an_extra_session_already_holds(lms: Lms) -> None:
+    # "Duplicate Prevention: Skip if session with same groupId + startTime already exists",
+    # also when the buffer job reaches an extra session given before it.
+    series = lms.group("g1", ["SU"], 16)
+    assert series.generated_until is not None
+    after = lms.sessions("g1")[-1]
+    ahead = after.start + timedelta(weeks=1)
+    extra = lms.kit.sessions.create_extra(
+        CENTER,
+        actor="admin",
+        series_id="g1",
+        start=ahead,
+        end=ahead + after.span.duration,
+        resources=[OTHER_TEACHER],
+        title="Guest lecture",
+    )
+    lms.clock.advance(timedelta(weeks=6))
+    report = lms.kit.top_up(actor="cron")
+    (refill,) = report.refilled
+    assert [(x.reason, x.blocking) for x in refill.skipped] == [("exists", extra)]
+    at_that_time = [x for x in lms.sessions("g1") if x.start == ahead]
+    assert at_that_time == [extra]
+
+
+def test_a_paid_session_cannot_be_deleted_or_moved_and_cancelling_it_refunds() -> None:
+    # The seed's TODOs: "Check for linked payments before session deletion/update";
+    # "If payments exist, must use cancel instead (triggers refund)".
+    clock = ManualClock(NOW)
+    counter = itertools.count(1)
+    gateway = FakeGateway(clock=clock.now)
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work,
+        clock=clock,
+        ids=lambda: f"s{next(counter)}",
+        gateway=gateway,
+        pricing=lambda _session: Rate(Money.of(30, "EUR")),
+    )
+    kit.series.create(
+        CENTER, actor="admin", title="Group g1", items=[Lms.item(["SU"], 16)], capacity=20
+    )
+    session = kit.queries.list(CENTER, SessionQuery(limit=1)).items[0]
+    made = kit.payments.book(CENTER, session.id, "student:amr", actor="amr", role="student")
+    gateway.pay(made.payment.intent_ref or "")
+    for event in gateway.drain():
+        kit.payments.apply(CENTER, event)
+    assert kit.payments.get(CENTER, made.payment.id).status == "PAID"
+    with pytest.raises(SessionLocked, match="dependents"):
+        kit.sessions.delete(CENTER, session.id, actor="admin")
+    with pytest.raises(SessionLocked, match="booking"):
+        kit.sessions.update(CENTER, session.id, actor="admin", start=session.start + HOUR)
+    kit.sessions.cancel(CENTER, session.id, actor="admin", reason="teacher ill")
+    refunded = kit.payments.get(CENTER, made.payment.id)
+    assert (refunded.status, refunded.refunded) == ("REFUNDED", Decimal("60.00"))  # 2 h x 30
+    assert kit.bookings.get(CENTER, made.booking.id).status == "CANCELLED"
