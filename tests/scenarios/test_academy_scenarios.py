@@ -18,6 +18,7 @@ from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.lifecycles import academy
 from sessionkit.model import ResourceRef, ScheduleItem, Session, SessionQuery
 from sessionkit.model.attendance import ABSENT, JOIN, LEAVE, PARTIAL, PRESENT, PresenceEvent
+from sessionkit.model.usage import SessionCodes
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
 from sessionkit.services.attendance import attendance_facts
@@ -272,3 +273,104 @@ def test_the_academy_counts_attended_minutes_and_subscription_use(a: Academy) ->
     for row in use.rows:
         assert row.subscription_id is not None
         assert row.remaining == a.kit.usage.balance(T, row.subscription_id).remaining
+
+
+def coded_academy() -> SessionKit:
+    counter = itertools.count(1)
+    return SessionKit(
+        uow=InMemoryStore().unit_of_work,
+        clock=ManualClock(NOW),
+        ids=lambda: f"x{next(counter)}",
+        facts=attendance_facts(),
+        codes=SessionCodes(prefix="QSE"),
+    )
+
+
+def lessons(kit: SessionKit, tenant: str, student: str = "student:mariam") -> list[Session]:
+    kit.series.create(
+        tenant,
+        actor="admin",
+        title="Tajweed",
+        items=[
+            ScheduleItem(
+                "weekly",
+                Recurrence.weekly(
+                    days=("MO",),
+                    at=time(18),
+                    duration=timedelta(minutes=45),
+                    tz=RIYADH,
+                    start=date(2026, 3, 2),
+                ),
+                [TEACHER, student],
+            )
+        ],
+        lifecycle="academy",
+        capacity=1,
+        series_id="ind",
+    )
+    return list(kit.queries.list(tenant, SessionQuery(series_id="ind", limit=20)).items)
+
+
+def test_each_academy_numbers_its_session_codes_on_its_own() -> None:
+    # "session_code: Unique per academy (e.g., "QSE-1-000001")": academies 1 and 2 are tenants
+    # of one kit; each numbers from 1, and a code is found only in its own academy.
+    kit = coded_academy()
+    one, two = lessons(kit, "1"), lessons(kit, "2")
+    assert [kit.usage.code_of("1", s.id) for s in one[:2]] == ["QSE-1-000001", "QSE-1-000002"]
+    assert [kit.usage.code_of("2", s.id) for s in two[:2]] == ["QSE-2-000001", "QSE-2-000002"]
+    found = kit.usage.by_code("1", "QSE-1-000002")
+    assert found is not None
+    assert found.id == one[1].id
+    assert kit.usage.by_code("2", "QSE-1-000002") is None
+
+
+def test_a_lesson_counts_against_the_subscription_exactly_once() -> None:
+    # "subscription_counted ... prevent double-counting": a tick run again, and the admin's
+    # correction ABSENT -> COMPLETED, use no second credit; a correction to CANCELLED gives it
+    # back ("CANCELLED: Does NOT count").
+    kit = coded_academy()
+    lesson = lessons(kit, "1")[0]
+    sub = kit.usage.subscribe(
+        "1", actor="admin", subscriber="student:mariam", credits=4, starts=NOW, tz=RIYADH
+    )
+    kit.bookings.book("1", lesson.id, "student:mariam", actor="admin", confirm=True)
+    for minutes in (-15, 15, 15, 60):
+        kit.advance_due("1", now=lesson.start + minutes * MIN)
+    assert kit.queries.get("1", lesson.id).status == "ABSENT"
+    assert kit.usage.balance("1", sub.id).used == 1
+    kit.usage.correct("1", lesson.id, "COMPLETED", actor="admin", reason="she was there")
+    assert kit.usage.balance("1", sub.id).used == 1
+    kit.usage.correct("1", lesson.id, "CANCELLED", actor="admin", reason="teacher conflict")
+    assert kit.usage.balance("1", sub.id).used == 0
+
+
+def test_a_makeup_for_a_cancelled_lesson_uses_one_credit_for_the_pair() -> None:
+    # "is_makeup_session": the teacher cancels (no credit) and gives a makeup, which is charged
+    # as the lesson it replaces.
+    kit = coded_academy()
+    lesson = lessons(kit, "1")[0]
+    sub = kit.usage.subscribe(
+        "1", actor="admin", subscriber="student:mariam", credits=4, starts=NOW, tz=RIYADH
+    )
+    kit.sessions.cancel("1", lesson.id, actor="ahmed", reason="teacher travelling")
+    start = lesson.start + timedelta(days=3)
+    makeup = kit.sessions.create_extra(
+        "1",
+        actor="ahmed",
+        start=start,
+        end=start + timedelta(minutes=45),
+        resources=[TEACHER, "student:mariam"],
+        lifecycle="academy",
+        capacity=1,
+        title="Tajweed makeup",
+    )
+    kit.usage.mark_makeup("1", makeup.id, replaces=lesson.id, actor="ahmed")
+    kit.bookings.book("1", makeup.id, "student:mariam", actor="admin", confirm=True)
+    kit.advance_due("1", now=start - 15 * MIN)
+    kit.attendance.record_presence(
+        "1", [presence(makeup, "student:mariam", JOIN, start)], now=start + MIN
+    )
+    kit.advance_due("1", now=makeup.end + 10 * MIN)
+    assert kit.queries.get("1", makeup.id).status == "COMPLETED"
+    assert kit.usage.balance("1", sub.id).used == 1
+    assert kit.usage.code_of("1", makeup.id) is not None
