@@ -18,6 +18,7 @@ from sessionkit.demo.coaching import (
     TENANT,
     Coaching,
     Person,
+    answer,
     attendance,
     build_coaching,
     complete,
@@ -25,6 +26,7 @@ from sessionkit.demo.coaching import (
     contract_sessions,
     join,
     progress,
+    request_reschedule,
     sign,
 )
 from sessionkit.demo.coaching_story import COACH, STUDENT, contract_for, play, run_story
@@ -344,3 +346,31 @@ def test_play_on_a_store_twice_reports_the_same_contract(store: UnitOfWorkFactor
     first = play(DEMO_NOW, uow=store)
     second = play(DEMO_NOW, uow=store)
     assert first.split("\nContract C-1")[1] == second.split("\nContract C-1")[1]
+
+
+def test_only_the_sessions_coach_and_student_ask_answer_and_complete(c: Coaching) -> None:
+    # "Permission Validation: Users can only modify their own sessions"; "Access Control:
+    # Only contract participants can access sessions"; "Either student or coach can complete".
+    first, second = sign(c, contract_for())[4:]
+    stranger = Person("student", "eve", "Eve Ng", "America/New_York")
+    other_coach = Person("coach", "ida", "Ida Berg", "Europe/Berlin")
+    with pytest.raises(ActionRefused) as refused:
+        request_reschedule(c, first, stranger, "My exam moved to that day")
+    assert refused.value.rule == "not_a_party"
+    asked = request_reschedule(
+        c, first, STUDENT, "My exam moved to that day", start=first.start + timedelta(days=1)
+    )
+    with pytest.raises(ActionRefused) as refused:
+        answer(c, asked, other_coach, approve=True)
+    assert refused.value.rule == "not_a_party"
+    with pytest.raises(RescheduleRefused) as own:
+        answer(c, asked, STUDENT, approve=True)
+    assert own.value.rule == "own_request"
+    assert answer(c, asked, COACH, approve=False).status == "DECLINED"
+    assert c.kit.reschedules.for_session(TENANT, first.id)[0].status == "DECLINED"
+    c.clock.set(second.end)
+    with pytest.raises(ActionRefused) as refused:
+        complete(c, second, other_coach, "Went well")
+    assert refused.value.rule == "not_a_party"
+    assert c.kit.queries.get(TENANT, second.id).status == "SCHEDULED"
+    assert complete(c, second, COACH, "Went well").status == "COMPLETED"

@@ -71,6 +71,7 @@ __all__ = [
     "Contract",
     "Person",
     "Progress",
+    "answer",
     "attendance",
     "build_coaching",
     "complete",
@@ -78,6 +79,7 @@ __all__ = [
     "contract_sessions",
     "join",
     "progress",
+    "request_reschedule",
     "sign",
 ]
 
@@ -238,6 +240,51 @@ def confirm(c: Coaching, session: Session, who: Person) -> Session:
     )
 
 
+def _check_party(session: Session, who: Person, action: str) -> None:
+    """Refuse ``who`` unless they are the coach or the student of ``session``.
+
+    The seed: "Users can only modify their own sessions"; only the
+    contract's participants act on its sessions.
+    """
+    if who.role not in ("coach", "student") or who.ref not in session.resources:
+        raise ActionRefused(
+            "not_a_party",
+            f"only the coach and the student of session {session.id!r} {action}, "
+            f"not {who.role} {who.slug!r}",
+        )
+
+
+def request_reschedule(
+    c: Coaching, session: Session, who: Person, reason: str, *, start: datetime | None = None
+) -> RescheduleRequest:
+    """``who``, the session's coach or student, asks to move it (to ``start``, if given).
+
+    ``kit.reschedules.request`` under :func:`~sessionkit.policies.coaching_notice`
+    (``RescheduleRefused``: notice by role, the 10-hour window, one pending
+    request, a reason of 10 to 500 characters, a new time an hour ahead);
+    someone else is refused first (``ActionRefused``, rule ``"not_a_party"``).
+    """
+    _check_party(c.kit.queries.get(TENANT, session.id), who, "ask to move it")
+    return c.kit.reschedules.request(
+        TENANT, session.id, role=who.role, actor=who.slug, reason=reason, proposed_start=start
+    )
+
+
+def answer(
+    c: Coaching, request: RescheduleRequest, who: Person, *, approve: bool
+) -> RescheduleRequest:
+    """``who``, the other side of the session, approves or declines ``request``.
+
+    Someone who is not the session's coach or student is refused
+    (``ActionRefused``, rule ``"not_a_party"``); the requester's own side is
+    refused by sessionkit (``RescheduleRefused``, rule ``"own_request"``).
+    """
+    _check_party(c.kit.queries.get(TENANT, request.session_id), who, "answer its requests")
+    if approve:
+        return c.kit.reschedules.approve(TENANT, request.id, role=who.role, actor=who.slug)
+    return c.kit.reschedules.decline(TENANT, request.id, role=who.role, actor=who.slug)
+
+
 def join(c: Coaching, session: Session, who: Person) -> JoinCredential | None:
     """``who`` enters ``session``'s meeting room now; return their credential.
 
@@ -264,9 +311,11 @@ def complete(c: Coaching, session: Session, who: Person, notes: str) -> Session:
     """``who`` marks ``session`` completed with ``notes`` (a rerun finds it completed).
 
     Notes longer than :data:`NOTES_LIMIT` raise ``InvalidValue`` (the preset's
-    ``complete`` refuses them); nothing is written.
+    ``complete`` refuses them); nothing is written. Only the session's coach or
+    student completes it (``ActionRefused``, rule ``"not_a_party"``).
     """
     current = c.kit.queries.get(TENANT, session.id)
+    _check_party(current, who, "complete it")
     if current.status != "SCHEDULED":
         return current
     return c.kit.sessions.fire(

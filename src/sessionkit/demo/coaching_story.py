@@ -17,6 +17,7 @@ from sessionkit.demo.coaching import (
     Coaching,
     Contract,
     Person,
+    answer,
     attendance,
     build_coaching,
     complete,
@@ -24,6 +25,7 @@ from sessionkit.demo.coaching import (
     contract_sessions,
     join,
     progress,
+    request_reschedule,
     sign,
 )
 from sessionkit.errors import ActionRefused, RescheduleRefused
@@ -116,14 +118,7 @@ class _Story:
             return made[0]
         proposed = None if days is None else _days_later(session.start, days)
         try:
-            asked = self.kit.reschedules.request(
-                TENANT,
-                session.id,
-                role=who.role,
-                actor=who.slug,
-                reason=reason,
-                proposed_start=proposed,
-            )
+            asked = request_reschedule(self.c, session, who, reason, start=proposed)
         except RescheduleRefused as refused:
             when = "never" if refused.allows_at is None else _both(refused.allows_at)
             self.say(
@@ -144,10 +139,7 @@ class _Story:
         current = self.kit.reschedules.get(TENANT, asked.id)
         if not current.pending:
             return
-        if approve:
-            done = self.kit.reschedules.approve(TENANT, asked.id, role=who.role, actor=who.slug)
-        else:
-            done = self.kit.reschedules.decline(TENANT, asked.id, role=who.role, actor=who.slug)
+        done = answer(self.c, current, who, approve=approve)
         moved = self.kit.queries.get(TENANT, asked.session_id)
         self.say(
             f"{who.name} answers: {done.status}; session {moved.metadata['number']} "
