@@ -294,6 +294,24 @@ def test_a_closed_series_without_sessions_exports_no_series() -> None:
     assert read_ical(text).occurrences() == []
 
 
+def test_a_closed_series_whose_kept_sessions_were_all_cancelled_exports() -> None:
+    # The only session closing keeps is a cancelled one: its EXDATE took the occurrence the
+    # rule was to end at, and the export failed with a bare ValueError (max of nothing).
+    h = Harness.in_memory(NOW)
+    series = _weekly(h.kit, count=None)
+    h.kit.sessions.cancel("acme", _session_at(h.kit, utc(2026, 3, 2, 17)), actor="a")
+    h.kit.series.close("acme", series.id, actor="a")
+    closed = h.kit.queries.get_series("acme", series.id)
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    assert [(s.start, s.status) for s in sessions] == [(utc(2026, 3, 2, 17), "CANCELED")]
+    text = export_series(closed, sessions)
+    assert lines_of(text, "RRULE", "EXDATE") == [
+        "RRULE:FREQ=WEEKLY;UNTIL=20260302T170000Z;BYDAY=MO",
+        "EXDATE;TZID=Europe/Berlin:20260302T180000",
+    ]
+    assert read_ical(text).occurrences() == []
+
+
 def _daily(kit: SessionKit, start: date) -> Series:
     """Daily at 08:00 UTC from ``start``, generated three months ahead: over a page of sessions."""
     item = ScheduleItem(

@@ -101,8 +101,7 @@ def calendar_of(
         for s in sorted([*mine, *loose.values()], key=lambda s: (s.start, s.id))
         if s.is_extra or s.id in loose
     )
-    items = _excluding(series.items, cancelled)
-    items = _including(items, {x for i, xs in excluded.items() if i not in off for x in xs})
+    items = _including(series.items, {x for i, xs in excluded.items() if i not in off for x in xs})
     generated = {s.occurrence_key for s in mine if not s.is_extra}
     kept = {k for k in generated if k is not None}
     if series.status == SeriesStatus.CLOSED:
@@ -110,6 +109,9 @@ def calendar_of(
     elif series.generated_until is not None and given:
         # With no session given, the rule is written as it is (see the docstring).
         items = _passed(items, kept, series.created_at, series.generated_until)
+    # Cancelled sessions become EXDATEs last: a closed series' rule ends at its last session,
+    # cancelled or not, and one whose every session was cancelled had no last one to end at.
+    items = _excluding(items, cancelled)
     return IcalCalendar(
         series=(
             (IcalSeries(uid=uid, title=series.title, items=items, overrides=overrides),)
