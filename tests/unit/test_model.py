@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sessionkit import InvalidValue, NotADatetime, TimeSpan, UnknownTimeZone, WrongType
+from sessionkit.errors import InvalidWindow
 from sessionkit.model import (
     MAX_ID_LENGTH,
     Cursor,
@@ -192,6 +193,13 @@ def test_query_validation_and_cursors() -> None:
         SessionQuery(sort="place")  # type: ignore[arg-type]
     with pytest.raises(InvalidValue, match="limit must be between 1 and 1000"):
         SessionQuery(limit=0)
+    # A window swapped by the caller matched nothing and read as "no sessions"; analytics
+    # refused it already. Equal bounds stay an empty window.
+    with pytest.raises(InvalidWindow) as swapped:
+        SessionQuery(start_from=NOW, start_to=NOW - timedelta(days=1))
+    assert swapped.value.value == (NOW, NOW - timedelta(days=1))
+    assert swapped.value.expected == "start_to >= start_from"
+    assert SessionQuery(start_from=NOW, start_to=NOW).start_to == NOW
     start: tuple[SortKey, ...] = (("start", "asc"),)
     with pytest.raises(InvalidValue, match="either page or after"):
         SessionQuery(page=2, after=Cursor(start, (NOW,), "s1").encode())

@@ -21,7 +21,7 @@ from typing import Any, Generic, Literal, TypeAlias, TypeVar
 
 import attrs
 
-from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors import InvalidValue, InvalidWindow, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.fields import FieldFilter, FieldValue, field_filters
 from sessionkit.model.html import html_of
@@ -128,6 +128,20 @@ def _start_to(value: datetime | None) -> datetime | None:
     return _bound(value, "start_to")
 
 
+def check_window_order(start_from: datetime | None, start_to: datetime | None) -> None:
+    """Raise ``InvalidWindow`` for a ``start_to`` before ``start_from`` (equal: an empty window).
+
+    Such a window matches nothing: its reads and figures came back empty, as
+    if there were no data, where the caller had swapped the two.
+    """
+    if start_from is not None and start_to is not None and start_to < start_from:
+        raise InvalidWindow(
+            f"start_to {start_to.isoformat()} is before start_from {start_from.isoformat()}",
+            value=(start_from, start_to),
+            expected="start_to >= start_from",
+        )
+
+
 def _optional_refs(
     value: ResourceRef | str | Sequence[ResourceRef | str] | None,
 ) -> tuple[ResourceRef, ...]:
@@ -189,7 +203,8 @@ def _count(number: int) -> str:
 class SessionQuery:
     """What to list. Filters combine with AND; a list of statuses or resources means any of them.
 
-    ``start_from`` is inclusive and ``start_to`` exclusive. ``search`` matches
+    ``start_from`` is inclusive and ``start_to`` exclusive (``InvalidWindow`` when
+    ``start_to`` is before ``start_from``). ``search`` matches
     the title case-insensitively. ``group`` keeps the sessions of one group.
     ``fields`` filters on own fields (``metadata``): ``{"type": "video",
     "platform": ["zoom", "meet"]}`` wants each key equal to its value, or to
@@ -240,6 +255,7 @@ class SessionQuery:
                 expected="order alone",
             )
         check_group(self.group)
+        check_window_order(self.start_from, self.start_to)
         for name in ("limit", "page"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import attrs
 
-from sessionkit.errors import InvalidValue, InvalidWindow, WrongType
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.analytics import (
     COUNT_DIMENSIONS,
@@ -37,7 +37,7 @@ from sessionkit.model.analytics_use import (
     UsageBy,
 )
 from sessionkit.model.booking import CONFIRMED, SEAT_STATUSES, participant_ref
-from sessionkit.model.query import SessionQuery
+from sessionkit.model.query import SessionQuery, check_window_order
 from sessionkit.model.reschedule import MOVED_STATUSES
 from sessionkit.model.session import ResourceRef
 from sessionkit.model.text import check_actor, check_tenant
@@ -84,12 +84,7 @@ def _window(start_from: object, start_to: object) -> tuple[datetime | None, date
     """
     lo = _optional_instant(start_from, "start_from")
     hi = _optional_instant(start_to, "start_to")
-    if lo is not None and hi is not None and hi < lo:
-        raise InvalidWindow(
-            f"start_to {hi.isoformat()} is before start_from {lo.isoformat()}",
-            value=(start_from, start_to),
-            expected="start_to >= start_from",
-        )
+    check_window_order(lo, hi)
     return lo, hi
 
 
