@@ -43,6 +43,7 @@ from sessionkit.errors import (
     InvalidTransition,
     InvalidValue,
     PaymentNotFound,
+    SessionConflict,
     SessionNotFound,
     UnsupportedKind,
 )
@@ -466,3 +467,55 @@ def test_running_the_demo_again_on_the_same_store_is_idempotent(desk: Desk) -> N
     assert "mark completed: 5 COMPLETED" in first
     assert "mark completed: 0 COMPLETED" in again
     assert again.count("already") == 5  # every card payment of the story
+
+
+# ---------------------------------------------------------------------- the session list
+
+
+def test_the_session_list_filters_by_status_type_dates_client_and_search(desk: Desk) -> None:
+    # Seed 003's "Advanced Filtering & Search": status, session type, date range, client, and
+    # search (the title names the client); the payment status beside it is kit.payments.list.
+    kit, tenant = desk.c.kit, PRIYA.tenant
+    card = desk.paid(email="asha@example.com")
+    later = DEMO_NOW + timedelta(days=3)
+    webinar = create_manual(
+        desk.c, attrs.evolve(desk.request(email="meera@example.com", start=later), kind="WEBINAR")
+    )
+    again = create_manual(
+        desk.c, desk.request(email="asha@example.com", start=later + timedelta(days=1))
+    )
+
+    def ids(query: SessionQuery) -> list[str]:
+        return [s.id for s in kit.queries.list(tenant, query).items]
+
+    assert ids(SessionQuery(statuses=["CONFIRMED"])) == [webinar.session.id, again.session.id]
+    assert ids(SessionQuery(fields={"type": "WEBINAR"})) == [webinar.session.id]
+    assert ids(SessionQuery(fields={"client": "asha@example.com"})) == [
+        card.session.id,
+        again.session.id,
+    ]
+    assert ids(SessionQuery(start_from=later, start_to=later + timedelta(days=1))) == [
+        webinar.session.id
+    ]
+    assert ids(SessionQuery(search="meera")) == [webinar.session.id]
+    assert ids(SessionQuery(statuses=["PENDING"], search="asha")) == [card.session.id]
+    unpaid = {p.session_id for p in kit.payments.list(tenant, statuses=[PENDING])}
+    assert unpaid == {webinar.session.id, again.session.id}
+
+
+def test_the_consultant_moves_a_booked_session_and_its_payment_stays(desk: Desk) -> None:
+    # PUT /api/sessions/:id: a booked consultation is moved (RULES.lock_booked is False), its
+    # booking and payment follow, and never onto another of her sessions.
+    kit, tenant = desk.c.kit, PRIYA.tenant
+    booked = desk.paid()
+    other = create_manual(
+        desk.c, desk.request(email="dev@example.com", start=DEMO_NOW + timedelta(days=3))
+    )
+    with pytest.raises(SessionConflict):
+        kit.sessions.update(tenant, booked.session.id, actor="priya", start=other.session.start)
+    new_start = booked.session.start + timedelta(hours=2)
+    moved = kit.sessions.update(tenant, booked.session.id, actor="priya", start=new_start)
+    assert (moved.start, moved.span.duration) == (new_start, booked.session.span.duration)
+    assert desk.status(booked) == ("PENDING", CONFIRMED, PAID)
+    payment = kit.payments.get(tenant, booked.payment.id)
+    assert (payment.amount, payment.refunded) == (booked.payment.amount, Decimal(0))

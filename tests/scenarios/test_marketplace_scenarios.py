@@ -43,6 +43,7 @@ from sessionkit.errors import (
     InvalidValue,
     PaymentRequired,
     SeriesNotFound,
+    SessionConflict,
     SessionLocked,
     UnsupportedKind,
 )
@@ -315,6 +316,53 @@ def test_a_group_above_20_seats_is_refused_when_published(market: Market) -> Non
     assert page.items == ()
     with pytest.raises(SeriesNotFound):
         market.kit.queries.get_series(TENANT, "tina-lecture")
+
+
+def test_a_slot_published_by_hand_is_in_the_next_4_weeks_and_clear_of_the_tutors(
+    market: Market,
+) -> None:
+    # Seed 001 1.1: "Providers create specific date/time slots with duration and session type";
+    # "No past dates allowed", "Max 4 weeks ahead", "No overlapping slots for the same
+    # provider", "Max participants ... (limit 20)".
+    kit = market.kit
+
+    def publish_one(start: datetime, capacity: int = 1) -> Session:
+        return kit.sessions.create_extra(
+            TENANT,
+            actor="tina",
+            start=start,
+            end=start + timedelta(hours=1),
+            resources=[TINA],
+            tz="Europe/Berlin",
+            lifecycle="marketplace",
+            capacity=capacity,
+            title="Maths (one-off)",
+        )
+
+    tuesday = datetime(2026, 3, 3, 9, tzinfo=UTC)  # Tina has no weekly slot then
+    for start, rule in (
+        (DEMO_NOW - timedelta(hours=1), "in_the_past"),
+        (DEMO_NOW + timedelta(weeks=4, hours=1), "max_horizon"),
+    ):
+        with pytest.raises(BookingRefused) as refused:
+            publish_one(start)
+        assert refused.value.rule == rule
+    with pytest.raises(SessionConflict) as clash:
+        publish_one(slot(market, "tina-1to1").start + timedelta(minutes=30))
+    assert {s.series_id for s in clash.value.conflicts} == {"tina-1to1"}
+    with pytest.raises(InvalidValue):
+        publish_one(tuesday, capacity=21)
+    group = publish_one(tuesday, capacity=20)
+    assert (group.status, group.capacity, group.is_extra) == ("OPEN", 20, True)
+    assert market.status(market.book(group, "ana")) == HELD
+    with pytest.raises(BookingRefused) as refused:
+        kit.sessions.update(
+            TENANT,
+            publish_one(tuesday + timedelta(hours=2)).id,
+            actor="tina",
+            start=DEMO_NOW - timedelta(days=1),
+        )
+    assert refused.value.rule == "in_the_past"
 
 
 def test_expired_unbooked_slots_are_removed_in_bulk_booked_ones_kept(market: Market) -> None:
