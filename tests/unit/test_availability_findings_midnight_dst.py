@@ -11,12 +11,13 @@ so it lost the repeated times and gave the skipped ones (twice, unsorted).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from sessionkit.availability import Availability, common_free_slots, free_slots
+from sessionkit.availability import Availability, common_free_slots, free_slots, free_time
+from sessionkit.timespan import TimeSpan
 
 M = timedelta(minutes=1)
 
@@ -84,3 +85,19 @@ def test_toronto_skipped_evening_gives_no_slot() -> None:
     assert "30 23:30" not in walls
     assert "30 23:45" not in walls
     assert walls[walls.index("30 23:15") + 1] == "31 00:30"
+
+
+def test_spans_keep_the_next_day_when_the_window_ends_in_the_repeated_evening() -> None:
+    # 03:17 UTC on the 7th reads 23:47 on the 6th (the second time round), but the 7th's
+    # hours began at 02:30 UTC: the window's last local date is not its last day.
+    lo = datetime(2010, 11, 6, 15, 39, tzinfo=UTC)
+    hi = datetime(2010, 11, 7, 3, 17, tzinfo=UTC)
+    room = Availability.always(tz="America/St_Johns")
+    assert [(s.start, s.end) for s in room.spans((lo, hi))] == [(lo, hi)]
+    assert [(s.start, s.end) for s in free_time(room, [], window=(lo, hi))] == [(lo, hi)]
+    late = datetime(2010, 11, 7, 2, 30, tzinfo=UTC)  # 00:00 on the 7th, the first time
+    assert room.covers(TimeSpan(late, hi))
+    sundays = Availability.weekly({"SU": [(time(0), time(1))]}, tz="America/St_Johns")
+    assert [(s.start, s.end) for s in sundays.spans((lo, hi))] == [(late, hi)]
+    half = timedelta(minutes=30)
+    assert [s.start for s in free_slots(sundays, [], window=(lo, hi), duration=half)] == [late]

@@ -378,6 +378,10 @@ class Availability:
             # The day before: its hours end by the next local midnight, which may be after lo.
             day = local_date(zone, lo) - ONE_DAY
             last = local_date(zone, hi)
+            # Where the clocks go back across midnight (St. John's at 00:01 until 2011),
+            # hi can read as the evening before a day whose hours start before hi.
+            if day_offset(zone, last) is None:
+                last += ONE_DAY
             while day <= last:
                 hours = self.weekly_hours[day.weekday()] if has_weekly else ()
                 if hours and self.blocked and self.is_blocked(day):
