@@ -87,6 +87,22 @@ def test_toronto_skipped_evening_gives_no_slot() -> None:
     assert walls[walls.index("30 23:15") + 1] == "31 00:30"
 
 
+def test_slots_stay_sorted_when_the_change_lies_inside_a_long_free_span() -> None:
+    # The span starts on the 5th and ends on the 8th: neither end is on a day of the
+    # change, so the days between were walked in order and St. John's repeated
+    # 23:01-00:01 put the 7th's first minutes before the 6th's repeated evening.
+    zone = ZoneInfo("America/St_Johns")
+    lo, hi = datetime(2010, 11, 5, tzinfo=UTC), datetime(2010, 11, 9, tzinfo=UTC)
+    quarter = timedelta(minutes=15)
+    room = Availability.always(tz="America/St_Johns")
+    got = [s.start for s in free_slots(room, [], window=(lo, hi), duration=quarter, step=quarter)]
+    assert got == grid_oracle(zone, lo, hi, quarter, quarter)
+    both = common_free_slots(
+        {"tutor": (room, []), "room": (room, [])}, window=(lo, hi), duration=quarter, step=quarter
+    )
+    assert [s.start for s in both] == got
+
+
 def test_spans_keep_the_next_day_when_the_window_ends_in_the_repeated_evening() -> None:
     # 03:17 UTC on the 7th reads 23:47 on the 6th (the second time round), but the 7th's
     # hours began at 02:30 UTC: the window's last local date is not its last day.

@@ -420,12 +420,12 @@ def _on_grid(
         # (only when the last day's next midnight does). A regular day is one run.
         if len(runs_of(day)) > 1:
             day -= ONE_DAY
-            unsorted = True
         if len(runs_of(final_day)) > 1:
             final_day += ONE_DAY
-            unsorted = True
         while day <= final_day:
             runs = runs_of(day)
+            if len(runs) > 1:  # such a day, at either end or inside the span, reorders
+                unsorted = True
             midnight = datetime.combine(day, _MIDNIGHT).replace(tzinfo=UTC)
             for run_lo, run_hi, offset in runs:
                 # In a run the wall time of instant t is t + offset, so the grid
