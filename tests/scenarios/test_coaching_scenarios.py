@@ -374,3 +374,45 @@ def test_only_the_sessions_coach_and_student_ask_answer_and_complete(c: Coaching
     assert refused.value.rule == "not_a_party"
     assert c.kit.queries.get(TENANT, second.id).status == "SCHEDULED"
     assert complete(c, second, COACH, "Went well").status == "COMPLETED"
+
+
+def test_a_request_gives_a_reason_of_10_to_500_characters_and_a_time_an_hour_ahead(
+    c: Coaching,
+) -> None:
+    # "Reason must be 10-500 characters"; "New time must be at least 1 hour in the future".
+    session = sign(c, contract_for())[4]
+    for reason in ("x" * 9, "x" * 501):
+        with pytest.raises(RescheduleRefused) as refused:
+            request_reschedule(c, session, STUDENT, reason)
+        assert refused.value.rule == "reason_length"
+    with pytest.raises(RescheduleRefused) as refused:
+        request_reschedule(c, session, STUDENT, "x" * 10, start=DEMO_NOW + timedelta(minutes=59))
+    assert refused.value.rule == "min_lead"
+    assert c.kit.reschedules.for_session(TENANT, session.id) == []
+    asked = request_reschedule(c, session, STUDENT, "x" * 500, start=DEMO_NOW + timedelta(hours=1))
+    assert asked.status == "PENDING"
+
+
+def test_the_audit_trail_says_who_changed_what_when_and_why(c: Coaching) -> None:
+    # "Audit Trail: all session state changes tracked; who performed what action when;
+    # reasons for reschedules and cancellations; timestamps".
+    session = sign(c, contract_for())[4]
+    asked = request_reschedule(
+        c, session, STUDENT, "My exam moved to that day", start=session.start + timedelta(days=1)
+    )
+    c.clock.set(DEMO_NOW + timedelta(hours=2))
+    answer(c, asked, COACH, approve=True)
+    c.clock.set(session.end + timedelta(days=1))
+    complete(c, session, COACH, "Went well")
+    trail = [
+        (e.at, e.subject, e.transition or e.event, e.actor, e.role, e.status, e.reason)
+        for e in c.kit.journal.for_session(TENANT, session.id)
+    ]
+    later = DEMO_NOW + timedelta(hours=2)
+    assert trail == [
+        (DEMO_NOW, "session", "SessionCreated", "leo", None, "SCHEDULED", None),
+        (DEMO_NOW, "reschedule", "request", "mia", "student", "PENDING", asked.reason),
+        (later, "session", "SessionUpdated", "leo", None, None, None),
+        (later, "reschedule", "approve", "leo", "coach", "APPROVED", None),
+        (session.end + timedelta(days=1), "session", "complete", "leo", "coach", "COMPLETED", None),
+    ]
