@@ -156,15 +156,20 @@ def _read_elsewhere(read: Read, sessions: Sequence[Session]) -> set[str]:
     read by its item's rule as ``"earlier"`` or ``"later"`` (RFC 5545 reads
     it ``"compatible"``, an hour away), or a session kept from before a
     schedule change that gave its occurrence another length or zone (a booked
-    lesson the change could not move): the rule gives its key, at another span.
+    lesson the change could not move, or one before the change's cutoff, also
+    when the change gave the item another id): the rule gives its key, at
+    another span.
     """
     found: set[str] = set()
     for session in sessions:
         key = session.occurrence_key
         if session.is_extra or key is None:
             continue
-        span = read.get(session.schedule_item_id or "", {}).get(key)
-        if span is not None and span != (session.start, session.end):
+        own = read.get(session.schedule_item_id or "", {})
+        # Its item's reading; else (a change replaced its item by one of another id) that of
+        # the items giving its key, whose occurrence it holds, as generation counts keys.
+        spans = [own[key]] if key in own else [s[key] for s in read.values() if key in s]
+        if spans and (session.start, session.end) not in spans:
             found.add(session.id)
     return found
 
