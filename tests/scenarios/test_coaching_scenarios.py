@@ -332,6 +332,14 @@ def test_the_story_gives_progress_and_rates_and_replays_without_duplicates(c: Co
     assert (p.progress, p.completion_rate, p.no_show_rate) == (4 / 6, 0.8, 0.2)
     # Session 3 nobody came to; session 5 the coach waited for the student in vain.
     assert dict(p.no_shows) == {"coach": 1, "student": 2}
+    # "Average Session Duration: Actual vs planned": 5 held hours; the coach was in 4 of
+    # them, the student in 3.
+    assert (p.planned_minutes, dict(p.attended_minutes)) == (300, {"coach": 240, "student": 180})
+    assert (p.average_planned, p.average_attended("coach"), p.average_attended("student")) == (
+        60,
+        48,
+        36,
+    )
     before = [(s.id, s.status, s.start, s.version) for s in contract_sessions(c, contract)]
     c.clock.set(DEMO_NOW)
     run_story(c, contract)

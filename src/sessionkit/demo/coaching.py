@@ -334,7 +334,10 @@ class Progress:
     ``requests`` tallies the contract's requests by status (its history,
     read session by session). ``no_shows`` counts, by side (``"coach"``,
     ``"student"``), the held sessions that side did not come to (a MISSED
-    session nobody came to counts for both).
+    session nobody came to counts for both). ``planned_minutes`` is the held
+    sessions' scheduled length together, ``attended_minutes`` by side the
+    minutes that side was there (``kit.analytics.attendance``): the seed's
+    "average session duration, actual vs planned".
     """
 
     total: int
@@ -344,6 +347,8 @@ class Progress:
     due: int = 0
     on_track: bool = True
     no_shows: Mapping[str, int] = attrs.field(factory=dict)
+    planned_minutes: int = 0
+    attended_minutes: Mapping[str, int] = attrs.field(factory=dict)
 
     @property
     def completed(self) -> int:
@@ -371,6 +376,15 @@ class Progress:
         return self.statuses.get("MISSED", 0) / self.held if self.held else 0.0
 
     @property
+    def average_planned(self) -> float:
+        """Minutes a held session was scheduled to last, on average."""
+        return self.planned_minutes / self.held if self.held else 0.0
+
+    def average_attended(self, role: str) -> float:
+        """Minutes ``role`` (``"coach"``, ``"student"``) was in a held session, on average."""
+        return self.attended_minutes.get(role, 0) / self.held if self.held else 0.0
+
+    @property
     def reschedule_rate(self) -> float:
         """Sessions moved out of the contract's sessions."""
         return self.moved / self.total if self.total else 0.0
@@ -386,13 +400,20 @@ def progress(c: Coaching, contract: Contract) -> Progress:
     analytics = c.kit.analytics
     done = analytics.progress(TENANT, scope, total=contract.count)
     moved = analytics.rates(TENANT, scope=scope).get().rescheduled
+    held = attrs.evolve(scope, statuses=sorted(_HELD))
+    attended = {
+        (row.key or "").partition(":")[0]: row.minutes
+        for row in analytics.attendance(TENANT, scope=held, by="participant").rows
+    }
     requests: dict[str, int] = {}
     no_shows: dict[str, int] = {}
+    planned = 0
     for session in contract_sessions(c, contract):
         history: list[RescheduleRequest] = c.kit.reschedules.for_session(TENANT, session.id)
         for request in history:
             requests[request.status] = requests.get(request.status, 0) + 1
         if session.status in _HELD:
+            planned += session.span.duration // timedelta(minutes=1)
             for role, outcome in attendance(c, session).items():
                 if outcome.outcome == NO_SHOW:
                     no_shows[role] = no_shows.get(role, 0) + 1
@@ -404,4 +425,6 @@ def progress(c: Coaching, contract: Contract) -> Progress:
         due=done.due,
         on_track=done.on_track,
         no_shows=no_shows,
+        planned_minutes=planned,
+        attended_minutes=attended,
     )

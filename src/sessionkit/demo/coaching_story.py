@@ -251,6 +251,11 @@ def report(c: Coaching, contract: Contract) -> list[str]:
         f"no-show rate       {_pct(p.no_show_rate)} of {p.held} held",
         f"reschedule rate    {_pct(p.reschedule_rate)} ({p.moved} of {p.total} sessions moved)",
         (
+            f"session length     {p.average_planned:.0f} min planned, attended: coach "
+            f"{p.average_attended('coach'):.0f} min, student {p.average_attended('student'):.0f}"
+            f" min (average of {p.held} held)"
+        ),
+        (
             "no-shows by side   "
             + ", ".join(f"{role} {p.no_shows.get(role, 0)}" for role in ("coach", "student"))
         ),
