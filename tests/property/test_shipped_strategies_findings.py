@@ -215,3 +215,25 @@ def test_a_booked_session_made_by_hand_is_checked_when_made(booked: sks.BookedSe
     assert again == booked
     assert hash(again) == hash(booked)
     assert (again.taken, again.remaining) == (booked.taken, booked.remaining)
+
+
+_EMPTY_STRATEGIES: list[tuple[Callable[..., object], str, st.SearchStrategy[Any], str]] = [
+    (sks.aware_datetimes, "zones", st.nothing(), "draws nothing"),
+    (sks.aware_datetimes, "zones", st.sampled_from([]), "length-zero"),
+    (sks.recurrences, "zones", st.sampled_from([]), "length-zero"),
+    (sks.recurrences, "rule_strategy", st.nothing(), "draws nothing"),
+    (sks.recurrences, "rule_strategy", st.sampled_from([]), "length-zero"),
+    (sks.availabilities, "zones", st.nothing().map(str), "draws nothing"),
+]
+
+
+@pytest.mark.parametrize(("make", "option", "empty", "why"), _EMPTY_STRATEGIES)
+def test_a_strategy_option_that_draws_nothing_is_refused_when_built(
+    make: Callable[..., object], option: str, empty: st.SearchStrategy[Any], why: str
+) -> None:
+    # Accepted when built: st.nothing() failed the first test with Hypothesis's Unsatisfiable,
+    # st.sampled_from([]) with its InvalidArgument; neither named the option.
+    with pytest.raises(InvalidValue) as caught:
+        make(**{option: empty})
+    assert f"{make.__name__}({option}=" in str(caught.value)
+    assert why in str(caught.value)

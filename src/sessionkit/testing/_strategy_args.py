@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 from sessionkit.errors import InvalidValue, SessionKitError, WrongType
 from sessionkit.errors._base import shown
@@ -158,10 +159,29 @@ def count(value: object, option: str, *, strategy: str, least: int, most: int | 
 
 
 def strategy_or_none(value: object, option: str, *, strategy: str) -> None:
-    """Refuse anything but a Hypothesis strategy or ``None`` (the default) for ``option``."""
-    if value is not None and not isinstance(value, st.SearchStrategy):
+    """Refuse anything but a Hypothesis strategy or ``None`` (the default) for ``option``.
+
+    A strategy that draws nothing (``st.nothing()``), or one Hypothesis
+    refuses when it is first used (``st.sampled_from([])``), leaves nothing
+    to draw: ``InvalidValue`` naming the option, not Hypothesis's
+    ``Unsatisfiable`` from the first test or its ``InvalidArgument``, which
+    names no option.
+    """
+    if value is None:
+        return
+    if not isinstance(value, st.SearchStrategy):
         raise WrongType(
             value, name=f"{strategy}({option})", expected="a Hypothesis strategy or None"
+        )
+    try:
+        empty, why = value.is_empty, "the strategy draws nothing"
+    except InvalidArgument as refused:  # Hypothesis's check of the strategy's own arguments
+        empty, why = True, f"Hypothesis refuses the strategy ({refused})"
+    if empty:
+        raise InvalidValue(
+            f"{strategy}({option}={shown(value)}): {why}, so there is nothing to draw",
+            value=value,
+            expected="a strategy that draws at least one value",
         )
 
 
