@@ -393,6 +393,19 @@ def test_a_close_at_an_instant_no_event_takes_leaves_the_room_open() -> None:
     assert [e.action for e in rooms.drain()] == [JOIN]
 
 
+def test_a_close_of_an_empty_room_at_an_instant_no_event_takes_leaves_it_open() -> None:
+    # With nobody inside no leave was built, so the far ``at`` went unchecked and the room
+    # closed; with someone inside, or from the clock, the same instant was refused.
+    rooms = _rooms(Clock())
+    far = datetime(9500, 1, 1, tzinfo=UTC)
+    with pytest.raises(InvalidValue, match=r"^at 9500-01-01T00:00:00\+00:00 is outside"):
+        rooms.close_room(tenant="acme", session_id="s1", at=far)
+    assert rooms.is_open("acme", "s1")
+    rooms.close_room(tenant="acme", session_id="s1", at=NOW + timedelta(hours=1))
+    assert not rooms.is_open("acme", "s1")
+    assert rooms.drain() == []
+
+
 @pytest.mark.parametrize("flags", [{"duplicate": "no"}, {"shuffle": 1}, {"duplicate": None}])
 def test_the_gateways_drain_refuses_a_flag_that_is_no_bool_and_takes_nothing(
     flags: dict[str, object],

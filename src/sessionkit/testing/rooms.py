@@ -46,7 +46,7 @@ from sessionkit.model.text import check_flag, check_tenant
 from sessionkit.ports import Clock, JoinCredential, MeetingRooms, Room
 from sessionkit.testing.clocks import time_reader
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import check_aware, check_instant
+from sessionkit.zones import check_instant
 
 __all__ = ["FakeMeetingRooms", "FakeRoom"]
 
@@ -148,11 +148,14 @@ class FakeMeetingRooms(MeetingRooms):
         (the port does not say when, so a room closed by ``RoomKeeper``
         without a clock closes at the end of the span it was last ensured with).
         Everything is checked before anything changes: a refused close (a
-        naive ``at``, a ``clock`` answering a naive datetime or no datetime)
-        leaves the room open, everyone inside and nothing queued.
+        naive ``at`` or one outside the instants a presence event takes, a
+        ``clock`` answering a naive datetime or no datetime) leaves the room
+        open, everyone inside and nothing queued.
         """
         if at is not None:
-            at = check_aware(at, "at")
+            # Checked as the leaves will check it, even with nobody inside to leave: an
+            # instant no presence event takes closes no room, empty or not, as for the clock.
+            at = check_instant(at, "at")
         with self._lock:
             self.calls.append(("close", tenant, session_id))
             found = self._rooms.get((tenant, session_id))
