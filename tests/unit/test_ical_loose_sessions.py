@@ -80,6 +80,37 @@ def test_sessions_held_before_a_change_of_length_or_zone_keep_their_spans(
     assert [o.span for o in read] == [s.span for s in sessions]
 
 
+@pytest.mark.parametrize("how", ["moved", "extra"])
+def test_a_session_at_an_occurrence_not_generated_yet_is_the_only_event_there(how: str) -> None:
+    # Mondays at 18:00, generated to 2 May. The lesson of 27 April moved a week on, or an
+    # extra one, takes 4 May: generation skips that occurrence later, as its start is held.
+    # The export wrote the rule's 4 May beside it: two events at one instant, which
+    # read_ical refused ("an override moves an occurrence onto ...") or read as two.
+    h = Harness.in_memory(NOW)
+    old = Recurrence.weekly(("MO",), time(18), timedelta(hours=1), BERLIN, date(2026, 3, 2))
+    h.kit.series.create(
+        "acme", actor="admin", title="Yoga", series_id="y", items=[ScheduleItem("mo", old)]
+    )
+    may_4 = datetime(2026, 5, 4, 16, tzinfo=UTC)
+    if how == "moved":
+        last = h.kit.queries.series_sessions("acme", "y")[-1]
+        assert last.start == may_4 - timedelta(days=7)
+        h.kit.sessions.update(
+            "acme", last.id, actor="a", start=may_4, end=last.end + (may_4 - last.start)
+        )
+    else:
+        h.kit.sessions.create_extra(
+            "acme", actor="a", start=may_4, end=may_4 + timedelta(hours=1), series_id="y"
+        )
+    text = export_series(
+        h.kit.queries.get_series("acme", "y"), h.kit.queries.series_sessions("acme", "y")
+    )
+    assert "EXDATE;TZID=Europe/Berlin:20260504T180000" in text.split("\r\n")
+    around = read_ical(text).occurrences(may_4 - timedelta(days=14), may_4 + timedelta(days=8))
+    days = [o.span.start.day for o in around]
+    assert days == ([20, 4, 11] if how == "moved" else [20, 27, 4, 11])
+
+
 OVERRIDDEN = "\r\n".join(
     [
         "BEGIN:VCALENDAR",

@@ -20,6 +20,7 @@ __all__ = ["calendar_of", "export_series", "sessions_feed"]
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
+_INSTANT = timedelta(microseconds=1)
 
 
 def calendar_of(
@@ -49,7 +50,9 @@ def calendar_of(
     removing unbooked sessions deleted them), and is left out if it has none.
     An open series has an EXDATE for each occurrence of its items from its
     creation to its ``generated_until`` without a session (one before a
-    schedule change, lost to a conflict, removed): generation passed it. With
+    schedule change, lost to a conflict, removed): generation passed it. So
+    is an occurrence whose start another session holds (moved or extra):
+    generation skips it. With
     no sessions given, an open series' rule is written as it is. Raises
     ``UnknownLifecycle`` for a session whose lifecycle ``lifecycles`` does
     not know, ``WrongType`` for a ``series`` or session of another type.
@@ -109,6 +112,8 @@ def calendar_of(
     elif series.generated_until is not None and given:
         # With no session given, the rule is written as it is (see the docstring).
         items = _passed(items, kept, series.created_at, series.generated_until)
+    moved = [s for s in mine if s.detached or s.is_extra or s.id in elsewhere]
+    items = _occupied(items, [*moved, *loose.values()], kept)
     # Cancelled sessions become EXDATEs last: a closed series' rule ends at its last session,
     # cancelled or not, and one whose every session was cancelled had no last one to end at.
     items = _excluding(items, cancelled)
@@ -417,6 +422,31 @@ def _passed(
             read = _as_read(occurrence.key, occurrence.span.start, rec)
             (held if occurrence.key in kept else missing).add(read)
     return _exdated(items, missing - held)
+
+
+def _occupied(
+    items: Sequence[ScheduleItem], sessions: Sequence[Session], kept: set[datetime]
+) -> tuple[ScheduleItem, ...]:
+    """Return ``items`` with an EXDATE at each start a session took from an occurrence no one holds.
+
+    Generation gives no session to an occurrence whose start a session of the
+    series holds (a lesson moved onto next week's, not generated yet; an extra
+    one), so it never takes place; written, it and the session would be two
+    events at one instant, which RFC 5545 readers show twice and
+    :func:`read_ical` refuses. ``sessions``: those off their own occurrence
+    (moved, extra, from before a schedule change); ``kept``: the keys
+    sessions hold, whose occurrences stay.
+    """
+    instants: list[datetime] = []
+    for start in sorted({s.start for s in sessions}):
+        found = [
+            (o, item.recurrence)
+            for item in items
+            for o in item.recurrence.between(start, _clamped(start, _INSTANT))
+        ]
+        if all(o.key not in kept for o, _ in found):
+            instants.extend(_as_read(o.key, o.span.start, rec) for o, rec in found)
+    return _exdated(items, instants)
 
 
 def _clamped(value: datetime, by: timedelta) -> datetime:
