@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
-from sessionkit.demo._common import every_session, open_store
+from sessionkit.demo._common import every_payment, every_session, open_store
 from sessionkit.demo.marketplace import (
     BERLIN,
     DEMO_NOW,
@@ -306,7 +306,11 @@ def summary(market: Marketplace) -> list[str]:
         lines.append(f"  {_slot(slot):<40} {left}")
     open_ = kit.bookings.bookable(TENANT, start=now, end=now + timedelta(weeks=4))
     lines.append(f"  {len(open_)} slots bookable within the 4-week horizon")
-    lines += ["", "Payments (hourly rate x duration, EUR):", *_money(kit.payments.list(TENANT))]
+    lines += [
+        "",
+        "Payments (hourly rate x duration, EUR):",
+        *_money(list(every_payment(kit, TENANT))),
+    ]
     lines += ["", "ana's agenda (next 7 days):"]
     for booking in kit.bookings.agenda(TENANT, "student:ana", days=7):
         slot = kit.queries.get(TENANT, booking.session_id)
