@@ -35,6 +35,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
+from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import NullPool
 
 from sessionkit import SessionKit
@@ -336,6 +337,25 @@ def test_a_pooled_connection_the_server_dropped_is_storage_unavailable(server: E
     _kill_idle(server, idle)
     with pytest.raises(StorageUnavailable) as caught:
         _create(_kit(store), hour=3)
+    assert isinstance(caught.value.__cause__, _driver_errors(server))
+    assert snapshot(server) == before
+    _create(_kit(store), hour=3)  # the pool replaced the dead connection
+
+
+def test_a_pooled_connection_dropped_under_a_sessionmaker_store_is_storage_unavailable(
+    server: Engine,
+) -> None:
+    """MySQL: the ORM session sets READ COMMITTED inside ``Session.connection()``, bare."""
+    store = SqlAlchemyStore(sessionmaker(bind=server))
+    server.dispose()
+    before = snapshot(server)
+    _kit(store).queries.list(TENANT)  # the pool holds one connection, idle
+    with server.connect() as connection:
+        idle = _backend_id(server, connection)
+    _kill_idle(server, idle)
+    with pytest.raises(StorageUnavailable) as caught:
+        _create(_kit(store), hour=3)
+    assert isinstance(caught.value, ConnectionError)
     assert isinstance(caught.value.__cause__, _driver_errors(server))
     assert snapshot(server) == before
     _create(_kit(store), hour=3)  # the pool replaced the dead connection

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy.engine import Connection, Dialect, Engine, ExceptionContext
 from sqlalchemy.exc import DBAPIError
@@ -54,6 +54,7 @@ __all__ = [
     "opened",
     "closed",
     "translate",
+    "translate_for_unit",
     "translate_unhooked",
 ]
 
@@ -154,9 +155,6 @@ def translate_unhooked(connection: Connection, error: BaseException) -> SessionK
     connection is invalidated, so the pool opens a new one for the next unit.
     """
     dialect = connection.dialect
-    dbapi: Any = dialect.loaded_dbapi
-    if not isinstance(error, dbapi.Error) or isinstance(error, dbapi.IntegrityError):
-        return None
     unit = next(
         (
             u
@@ -165,12 +163,40 @@ def translate_unhooked(connection: Connection, error: BaseException) -> SessionK
         ),
         None,
     )
-    if unit is None:
+    if unit is None or not _driver_error(dialect, error):
         return None
     dbapi_connection = connection.connection.dbapi_connection
-    disconnect = bool(dialect.is_disconnect(error, dbapi_connection, None))
+    disconnect = bool(dialect.is_disconnect(cast("Any", error), dbapi_connection, None))
     if disconnect:
         connection.invalidate(error)
+    return _translate_for(unit, dialect, error, disconnect=disconnect)
+
+
+def translate_for_unit(
+    unit: OpenUnit, dialect: Dialect, error: BaseException
+) -> SessionKitError | None:
+    """Translate a driver ``error`` raised bare while ``unit`` took its connection, or ``None``.
+
+    An ORM session of a store's ``sessionmaker`` sets the unit's isolation
+    level on the connection it takes, inside ``Session.connection()``: a
+    pooled connection the server had dropped raised the driver's own error
+    there, and there is no ``Connection`` of the unit's to hand it to (the
+    session closed it; the pool's reset found it dead and discarded it).
+    """
+    if not _driver_error(dialect, error):
+        return None
+    disconnect = bool(dialect.is_disconnect(cast("Any", error), None, None))
+    return _translate_for(unit, dialect, error, disconnect=disconnect)
+
+
+def _driver_error(dialect: Dialect, error: BaseException) -> bool:
+    dbapi: Any = dialect.loaded_dbapi
+    return isinstance(error, dbapi.Error) and not isinstance(error, dbapi.IntegrityError)
+
+
+def _translate_for(
+    unit: OpenUnit, dialect: Dialect, error: BaseException, *, disconnect: bool
+) -> SessionKitError | None:
     translated = translate(
         error,
         backend=_backend_name(dialect),

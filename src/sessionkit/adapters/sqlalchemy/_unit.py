@@ -237,6 +237,13 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
                         self.connection = db.connection()
                 except PoolTimeout as error:
                     raise self._pool_timeout(db) from error
+                except Exception as error:
+                    # The driver's error, bare, from setting the isolation level (an ORM
+                    # session of the store's maker on a dropped pooled connection).
+                    translated = _faults.translate_for_unit(self, db.get_bind().dialect, error)
+                    if translated is None:
+                        raise
+                    raise translated from error
                 self._begun = db.get_transaction()
                 self._unbounded = self._bounds and not hosts
         return db
