@@ -312,6 +312,35 @@ def test_a_closed_series_whose_kept_sessions_were_all_cancelled_exports() -> Non
     assert read_ical(text).occurrences() == []
 
 
+def test_a_closed_series_of_two_rules_is_exported_as_one_event_without_doubles() -> None:
+    # Mondays and Fridays, and Fridays: one instant each. Closing keeps the booked Friday 6th
+    # and Monday 23rd; the Mondays deleted were EXDATEs of the first rule only, so the rules
+    # became two VEVENTs, each giving Friday the 6th: it came back twice.
+    text = ics(
+        *event(
+            "UID:u",
+            "SUMMARY:Drill",
+            "DTSTART:20260302T100000Z",
+            "DURATION:PT1H",
+            "RRULE:FREQ=WEEKLY;BYDAY=MO,FR",
+            "RRULE:FREQ=WEEKLY;BYDAY=FR",
+        )
+    )
+    h = Harness.in_memory(NOW)
+    series = store_ical(h.kit, "acme", read_ical(text), actor="a").series["u"]
+    for session in h.kit.queries.series_sessions("acme", series.id):
+        if session.start in (utc(2026, 3, 6, 10), utc(2026, 3, 23, 10)):
+            h.kit.bookings.book("acme", session.id, "student:ann", actor="ann", confirm=True)
+    h.kit.series.close("acme", series.id, actor="a")
+    closed = h.kit.queries.get_series("acme", series.id)
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    exported = export_series(closed, sessions)
+    assert lines_of(exported, "UID") == ["UID:u"]
+    back = read_ical(exported).occurrences()
+    assert [o.span.start for o in back] == [s.start for s in sessions]
+    assert [o.span.start for o in back] == [utc(2026, 3, 6, 10), utc(2026, 3, 23, 10)]
+
+
 def _daily(kit: SessionKit, start: date) -> Series:
     """Daily at 08:00 UTC from ``start``, generated three months ahead: over a page of sessions."""
     item = ScheduleItem(

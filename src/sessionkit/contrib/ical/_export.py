@@ -366,6 +366,8 @@ def _ended(
     found = {item.id: list(item.recurrence.between(_EARLIEST, horizon)) for item in items}
     last = max(o.span.start for occs in found.values() for o in occs if o.key in kept)
     ended: list[ScheduleItem] = []
+    missing: set[datetime] = set()
+    held: set[datetime] = set()
     for item in items:
         rec = item.recurrence
         up_to = [o for o in found[item.id] if o.span.start <= last]
@@ -382,22 +384,22 @@ def _ended(
         rule = rec.rule
         if next(bare.between(after, _LATEST), None) is not None:  # the rule goes on: stop it
             rule = attrs.evolve(rule, count=None, until=last)
-        missing = [
-            _as_read(o.key, o.span.start, rec)
-            for o in up_to
-            if o.key not in kept and o.span.start >= since
-        ]
+        for o in up_to:
+            if o.span.start >= since:
+                (held if o.key in kept else missing).add(_as_read(o.key, o.span.start, rec))
         recurrence = Recurrence.from_rrule(
             rule,
             start=rec.start,
             tz=rec.tz,
             duration=rec.duration,
-            exdates=[*rec.exdates, *(m for m in missing if m not in rec.exdates)],
+            exdates=rec.exdates,
             rdates=[r for r in rec.rdates if r <= last],
             disambiguate=rec.disambiguate,
         )
         ended.append(attrs.evolve(item, recurrence=recurrence))
-    return tuple(ended)
+    # Every item gets every EXDATE, as _passed gives them: items that shared their EXDATEs
+    # stay one VEVENT, and an instant one item's session holds is no other item's EXDATE.
+    return _exdated(ended, missing - held)
 
 
 def _passed(
