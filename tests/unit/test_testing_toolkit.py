@@ -13,8 +13,9 @@ import pytest
 
 import sessionkit.testing.contract as contract
 from sessionkit.errors import WrongType
+from sessionkit.model.events import SeriesClosed
 from sessionkit.model.money import Money
-from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.testing.payments import FakeGateway
 from sessionkit.testing.rooms import FakeMeetingRooms
 from sessionkit.timespan import TimeSpan
@@ -104,3 +105,17 @@ def test_the_fake_gateway_refuses_a_refund_in_another_currency_or_not_positive()
     assert gateway.intents[intent.ref].refunded == Decimal(0)
     assert gateway.drain() == []
     assert gateway.collected("EUR") == Money.of(60, "EUR")
+
+
+@pytest.mark.parametrize("recorded", [False, True])
+def test_the_recording_publisher_refuses_an_event_name_for_a_class(recorded: bool) -> None:
+    # With nothing recorded of_type("SessionCreated") answered [], so a test asserting that
+    # no such event was published passed; with events it raised isinstance's bare TypeError.
+    publisher = RecordingPublisher()
+    if recorded:
+        publisher.publish(
+            [SeriesClosed(tenant="acme", actor=None, at=NOW, series_id="r1", deleted=0, kept=0)]
+        )
+    with pytest.raises(WrongType, match=r"RecordingPublisher\.of_type\(kind\).*'SessionCreated'"):
+        publisher.of_type("SessionCreated")  # type: ignore[arg-type]  # the bad value under test
+    assert publisher.of_type(SeriesClosed) == publisher.events

@@ -127,7 +127,16 @@ class RecordingPublisher:
         self.events.extend(batch)
 
     def of_type(self, kind: type[E]) -> list[E]:
-        """Return the recorded events that are instances of ``kind``, in order."""
+        """Return the recorded events that are instances of ``kind``, in order.
+
+        ``kind`` is a class (``SessionCreated``): anything else, such as an
+        event's name, is ``WrongType`` whether or not events were recorded
+        (with none it would find none, and a test asserting none would pass).
+        """
+        if not isinstance(kind, type):
+            raise WrongType(
+                kind, name="RecordingPublisher.of_type(kind)", expected="an event class"
+            )
         return [event for event in self.events if isinstance(event, kind)]
 
     def clear(self) -> None:
