@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sessionkit.errors import BookingRefused
+from sessionkit.errors import BookingRefused, SessionKitError
 from sessionkit.model import ResourceRef, Session
 from sessionkit.policies import (
     BookingRules,
@@ -236,3 +236,105 @@ def test_bookable_for_a_participant_lists_exactly_what_can_book_allows_them(
     assert [b.session_id for b in listed] == allowed
     everyone = h.kit.bookings.bookable(T, start=NOW, end=NOW + timedelta(days=11))
     assert set(allowed) <= {b.session_id for b in everyone}
+
+
+def seats_by_hand(
+    kit: SessionKit, now: datetime, ids: list[str], seats: int
+) -> list[tuple[str, int, int]]:
+    """(id, taken, remaining) of the sessions a newcomer could book ``seats`` of, counted by hand.
+
+    A confirmed booking takes its seats; a hold or offer until its
+    ``hold_expires_at`` or its session's start, whichever is first, whether
+    or not anything marked it; a waitlist place is owed its seats.
+    """
+    found = []
+    for session_id in ids:
+        session = kit.queries.get(T, session_id)
+        if not now < session.start < NOW + timedelta(days=2) or session.status != "SCHEDULED":
+            continue
+        taken = owed = 0
+        for b in kit.bookings.for_session(T, session_id):
+            runs_out = None if b.hold_expires_at is None else min(b.hold_expires_at, session.start)
+            if b.status == "CONFIRMED" or (
+                b.status in ("HELD", "OFFERED") and runs_out is not None and now < runs_out
+            ):
+                taken += b.seats
+            elif b.status == "WAITLISTED":
+                owed += b.seats
+        if session.capacity - taken - owed >= seats:
+            found.append((session.start, session_id, taken, session.capacity - taken - owed))
+    return [(session_id, taken, free) for _, session_id, taken, free in sorted(found)]
+
+
+STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            ["session", "hold", "confirmed", "queue", "confirm", "cancel", "tick", "wait"]
+        ),
+        st.integers(0, 9),
+        st.sampled_from([5, 10, 15, 30]),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@given(steps=STEPS)
+def test_bookable_counts_the_seats_of_holds_until_they_run_out(
+    steps: list[tuple[str, int, int]],
+) -> None:
+    # Holds of 15 minutes (or one of their own), starts and the clock on 5-minute
+    # marks, so the clock often stands on a hold's end or a session's start; with and
+    # without the expiry job, every listing's seats are what the stored bookings take.
+    rules = BookingRules(waitlist=True, hold_for=timedelta(minutes=15))
+    h = Harness.in_memory(NOW, booking_rules=rules)
+    kit = h.kit
+    ids: list[str] = []
+    made: list[str] = []
+    for n, (what, pick, minutes) in enumerate(steps):
+        now = h.clock.now()
+        try:
+            if what == "session" or not ids:
+                start = now + timedelta(minutes=4 * minutes)
+                ids.append(
+                    kit.sessions.create_extra(
+                        T,
+                        actor=None,
+                        start=start,
+                        end=start + timedelta(hours=1),
+                        resources=[ResourceRef("tutor", f"t{n}")],
+                        lifecycle="lms",
+                        capacity=1 + pick % 3,
+                    ).id
+                )
+            elif what in ("hold", "confirmed", "queue"):
+                booking = kit.bookings.book(
+                    T,
+                    ids[pick % len(ids)],
+                    f"student:p{n}",
+                    actor=None,
+                    seats=1 + pick % 2,
+                    confirm=what == "confirmed",
+                    waitlist=what == "queue",
+                    hold_for=timedelta(minutes=minutes) if pick % 3 == 0 else None,
+                )
+                made.append(booking.id)
+            elif what == "confirm" and made:
+                kit.bookings.confirm(T, made[pick % len(made)], actor=None)
+            elif what == "cancel" and made:
+                kit.bookings.cancel(T, made[pick % len(made)], actor=None)
+            elif what == "tick":
+                kit.expire_holds(T)
+            else:
+                h.clock.advance(timedelta(minutes=minutes))
+        except SessionKitError:
+            pass  # a full session, a hold that ran out, a start passed: nothing was written
+        now = h.clock.now()
+        for seats in (1, 2):
+            listed = kit.bookings.bookable(T, start=NOW, end=NOW + timedelta(days=2), seats=seats)
+            assert [(b.session_id, b.taken, b.remaining) for b in listed] == seats_by_hand(
+                kit, now, ids, seats
+            )
+        remaining = kit.bookings.remaining_seats(T, ids)
+        for session_id, _, free in seats_by_hand(kit, now, ids, 1):
+            assert remaining[session_id] == free
