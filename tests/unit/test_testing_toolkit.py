@@ -12,7 +12,7 @@ from unittest.mock import Mock
 import pytest
 
 import sessionkit.testing.contract as contract
-from sessionkit.errors import WrongType
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.events import SeriesClosed
 from sessionkit.model.money import Money
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
@@ -119,3 +119,35 @@ def test_the_recording_publisher_refuses_an_event_name_for_a_class(recorded: boo
     with pytest.raises(WrongType, match=r"RecordingPublisher\.of_type\(kind\).*'SessionCreated'"):
         publisher.of_type("SessionCreated")  # type: ignore[arg-type]  # the bad value under test
     assert publisher.of_type(SeriesClosed) == publisher.events
+
+
+_BAD_FAKE_ARGUMENTS: list[tuple[Callable[[], object], str]] = [
+    # Each was accepted: instant="no" made every intent succeed at once (a truthy string),
+    # ids=5 failed the first create_intent with a bare TypeError, a name no event takes
+    # failed the first event built.
+    (lambda: FakeGateway(instant="no"), "FakeGateway(instant)"),  # type: ignore[arg-type]  # the bad value under test
+    (lambda: FakeGateway(instant=1), "FakeGateway(instant)"),  # type: ignore[arg-type]  # the bad value under test
+    (lambda: FakeGateway(ids=5), "FakeGateway(ids)"),  # type: ignore[arg-type]  # the bad value under test
+    (lambda: FakeGateway(5), "FakeGateway(name)"),  # type: ignore[arg-type]  # the bad value under test
+    (lambda: FakeMeetingRooms(5), "FakeMeetingRooms(name)"),  # type: ignore[arg-type]  # the bad value under test
+]
+
+
+@pytest.mark.parametrize(("make", "named"), _BAD_FAKE_ARGUMENTS)
+def test_a_fake_refuses_an_argument_of_the_wrong_type_when_made(
+    make: Callable[[], object], named: str
+) -> None:
+    with pytest.raises(WrongType) as refused:
+        make()
+    assert refused.value.name == named
+
+
+def test_a_fake_refuses_a_name_no_event_takes_when_made() -> None:
+    for make in (FakeGateway, FakeMeetingRooms):
+        with pytest.raises(InvalidValue, match=r"\(name\)"):
+            make("")
+        with pytest.raises(InvalidValue, match=r"\(name\)"):
+            make("x" * 65)
+    with pytest.raises(InvalidValue, match=r"FakeMeetingRooms\(name='meet:eu'\)"):
+        FakeMeetingRooms("meet:eu")  # its presence events would be refused
+    assert FakeGateway("card", instant=True).name == "card"

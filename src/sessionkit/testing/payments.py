@@ -47,7 +47,7 @@ from sessionkit.errors import InvalidValue, PaymentGatewayError, SessionKitError
 from sessionkit.errors._base import shown
 from sessionkit.model.money import Money
 from sessionkit.model.payment import PaymentEvent, PaymentEventType
-from sessionkit.model.text import MAX_REF_LENGTH, check_flag, check_text
+from sessionkit.model.text import MAX_NAME_LENGTH, MAX_REF_LENGTH, check_flag, check_text
 from sessionkit.ports import Clock, Intent, IntentStatus, RefundReceipt
 from sessionkit.testing.clocks import time_reader
 from sessionkit.zones import check_aware
@@ -100,7 +100,9 @@ class FakeGateway:
     ``re_<id>``): 1, 2, 3, ... by default. A fake that stands in front of a
     store outliving it (a demo's database) needs ids no earlier fake gave,
     or its intents clash with stored references and its events are taken
-    for ones already applied: pass ``lambda: uuid.uuid4().hex``.
+    for ones already applied: pass ``lambda: uuid.uuid4().hex``. Each
+    argument is checked when the fake is made (``WrongType``, or
+    ``InvalidValue`` for a name of no 1 to 64 characters), not by its first call.
     """
 
     def __init__(
@@ -112,13 +114,22 @@ class FakeGateway:
         seed: int = 0,
         ids: Callable[[], str] | None = None,
     ) -> None:
-        self._name = name
+        # Checked when the fake is made, as its clock is: a truthy "no" made every intent
+        # succeed at once, and ids=5 or a name no payment takes failed the first call.
+        checked = check_text(name, "FakeGateway(name)", limit=MAX_NAME_LENGTH, empty=False)
+        assert checked is not None  # not optional
+        self._name = checked
         self._clock: Callable[[], datetime] = (
             (lambda: datetime.now(UTC))
             if clock is None
             else time_reader(clock, "clock", calls=True)
         )
+        check_flag(instant, "FakeGateway(instant)")
         self.instant = instant
+        if ids is not None and not callable(ids):
+            raise WrongType(
+                ids, name="FakeGateway(ids)", expected="a callable returning a new id, or None"
+            )
         self.intents: dict[str, FakeIntent] = {}
         self.outbox: list[PaymentEvent] = []
         self.calls: list[tuple[str, str]] = []

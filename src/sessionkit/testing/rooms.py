@@ -38,11 +38,12 @@ from datetime import datetime
 
 import attrs
 
+from sessionkit.errors import InvalidValue
 from sessionkit.errors._base import shown
 from sessionkit.model.attendance import JOIN, LEAVE, PresenceEvent
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.session import ResourceRef
-from sessionkit.model.text import check_flag, check_tenant
+from sessionkit.model.text import MAX_NAME_LENGTH, check_flag, check_tenant, check_text
 from sessionkit.ports import Clock, JoinCredential, MeetingRooms, Room
 from sessionkit.testing.clocks import time_reader
 from sessionkit.timespan import TimeSpan
@@ -69,7 +70,9 @@ class FakeMeetingRooms(MeetingRooms):
     ``created`` counts the rooms really created. ``clock``, if given (share
     the kit's; a callable returning the time will do too), says when a room
     closed through the port (by :class:`~sessionkit.services.rooms.RoomKeeper`,
-    which does not say when): see :meth:`close_room`.
+    which does not say when): see :meth:`close_room`. ``name`` is the
+    ``provider`` of its presence events, 1 to 64 characters with no ``:``,
+    checked when the fake is made.
     """
 
     def __init__(
@@ -79,7 +82,17 @@ class FakeMeetingRooms(MeetingRooms):
         seed: int = 0,
         clock: Clock | Callable[[], datetime] | None = None,
     ) -> None:
-        self._name = name
+        # Checked when the fake is made, as its clock is, not by the first join's event.
+        checked = check_text(name, "FakeMeetingRooms(name)", limit=MAX_NAME_LENGTH, empty=False)
+        assert checked is not None  # not optional
+        if ":" in checked:  # a presence is keyed "provider:event_id"
+            raise InvalidValue(
+                f"FakeMeetingRooms(name={shown(checked)}): a presence event's provider holds"
+                " no ':'",
+                value=checked,
+                expected=f"1..{MAX_NAME_LENGTH} characters without ':'",
+            )
+        self._name = checked
         self._clock = None if clock is None else time_reader(clock, "clock", calls=False)
         self._rooms: dict[tuple[str, str], FakeRoom] = {}
         # Each event with its tenant: a PresenceEvent does not name one (a provider's webhook
