@@ -570,6 +570,35 @@ def test_from_ical_lines_refuses_a_second_rrule_instead_of_keeping_the_last() ->
     assert caught.value.value == "RRULE:FREQ=WEEKLY;BYDAY=WE"
 
 
+@pytest.mark.parametrize(
+    ("second", "part"),
+    [
+        ("DTSTART;TZID=Europe/Berlin:20260303T180000", "DTSTART"),
+        ("DURATION:PT2H", "DURATION"),
+    ],
+)
+def test_from_ical_lines_refuses_a_second_dtstart_or_duration(second: str, part: str) -> None:
+    # A second DTSTART replaced the first (the class moved to Tuesdays) and a second
+    # DURATION was ignored, with no word of either.
+    lines = [
+        "DTSTART;TZID=Europe/Berlin:20260302T180000",
+        "DURATION:PT1H",
+        "RRULE:FREQ=WEEKLY;COUNT=2",
+        second,
+    ]
+    with pytest.raises(InvalidRecurrence, match=f"second {part}") as caught:
+        Recurrence.from_ical_lines(lines)
+    assert caught.value.part == part
+    assert caught.value.value == second
+
+
+def test_from_ical_lines_names_the_part_of_an_unreadable_exdate_or_rdate() -> None:
+    lines = ["DTSTART;TZID=Europe/Berlin:20260302T180000", "DURATION:PT1H", "RRULE:FREQ=DAILY"]
+    with pytest.raises(InvalidRecurrence, match="RDATE") as caught:
+        Recurrence.from_ical_lines([*lines, "RDATE;VALUE=PERIOD:20260304T170000Z/PT2H"])
+    assert (caught.value.part, caught.value.value) == ("RDATE", "20260304T170000Z/PT2H")
+
+
 def test_rrule_prefix_is_optional_and_parts_are_normalised() -> None:
     a = Recurrence.from_rrule(
         "RRULE:FREQ=WEEKLY;BYDAY=WE,MO",

@@ -63,6 +63,7 @@ def parse_ical_lines(
     rule: str | None = None
     exdates: list[datetime | date] = []
     rdates: list[datetime | date] = []
+    once: set[str] = set()
     iterator = iterator_of(lines, name="lines", expected="an iterable of iCalendar lines (str)")
     for position, raw in enumerate(iterator):
         if not isinstance(raw, str):
@@ -81,8 +82,18 @@ def parse_ical_lines(
             for key, given in (p.split("=", 1) for p in param_texts if "=" in p)
         }
         name = name.upper()
+        if name in ("DTSTART", "DURATION"):
+            if name in once:
+                # RFC 5545 allows one of each; a second silently replaced the first start (or
+                # was ignored, for DURATION), as a second RRULE once replaced the first rule.
+                raise InvalidRecurrence(
+                    f"a second {name} line {shown(raw)}: a recurrence has one {name}",
+                    value=raw,
+                    part=name,
+                )
+            once.add(name)
         if name == "DTSTART":
-            start = _parse_ical_value(value, params)
+            start = _parse_ical_value(value, params, "DTSTART")
             if isinstance(start, datetime) and start.tzinfo is None and "TZID" not in params:
                 # A floating time (RFC 5545 form 1) is local wherever it is read: taken as
                 # UTC, the rule ran hours away from the wall time it names.
@@ -108,7 +119,7 @@ def parse_ical_lines(
                 )
             rule = value
         elif name in ("EXDATE", "RDATE"):
-            values = [_parse_ical_value(v, params) for v in value.split(",")]
+            values = [_parse_ical_value(v, params, name) for v in value.split(",")]
             if "TZID" in params:
                 zone = get_zone(params["TZID"])
                 values = [
@@ -145,7 +156,7 @@ def _unquoted(value: str) -> str:
     return value
 
 
-def _parse_ical_value(text: str, params: dict[str, str]) -> datetime | date:
+def _parse_ical_value(text: str, params: dict[str, str], part: str) -> datetime | date:
     try:
         if params.get("VALUE", "").upper() == "DATE" or "T" not in text:
             return parse_date(text)
@@ -154,7 +165,7 @@ def _parse_ical_value(text: str, params: dict[str, str]) -> datetime | date:
         return parse_local(text)
     except ValueError:
         raise InvalidRecurrence(
-            f"cannot read iCalendar date-time {shown(text)}", value=text, part="DTSTART"
+            f"cannot read iCalendar {part} date-time {shown(text)}", value=text, part=part
         ) from None
 
 

@@ -270,7 +270,8 @@ class Recurrence:
         Understands ``DTSTART;TZID=...`` (or a UTC ``...Z`` start; a floating
         one, with neither, is ``InvalidRecurrence``), ``DURATION`` (or pass
         ``duration``), ``RRULE``, ``EXDATE`` and ``RDATE`` (``TZID``, UTC or
-        ``VALUE=DATE`` forms).
+        ``VALUE=DATE`` forms). A second DTSTART, DURATION or RRULE line is
+        ``InvalidRecurrence`` (one rule, one start, one length).
         """
         parts = parse_ical_lines(lines, duration=duration, disambiguate=disambiguate)
         return cls.from_rrule(
