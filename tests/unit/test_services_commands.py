@@ -21,6 +21,7 @@ from sessionkit.errors import (
     SessionConflict,
     SessionLocked,
     SessionNotFound,
+    WrongType,
 )
 from sessionkit.lifecycle import PRESETS, Lifecycle, Status, Transition
 from sessionkit.model import (
@@ -31,6 +32,7 @@ from sessionkit.model import (
     SessionCanceled,
     SessionCreated,
     SessionDeleted,
+    SessionQuery,
     SessionStatusChanged,
     SessionUpdated,
 )
@@ -427,3 +429,23 @@ def test_another_tenants_id_behaves_like_a_missing_one(world: World) -> None:
             call()
         assert info.value.tenant == "other"
     assert world.kit.queries.get(T, session.id) == session
+
+
+def test_each_yields_every_session_of_the_query_page_after_page(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Demos paged kit.queries.list by hand; one of them stopped at the first page.
+    monkeypatch.setattr("sessionkit.services.queries.MAX_LIMIT", 2)
+    made = [extra(world, day=3, hour=8 + n) for n in range(5)]
+    assert [s.id for s in world.kit.queries.each(T)] == [s.id for s in made]
+    late_first = SessionQuery(descending=True, start_from=made[1].start)
+    assert [s.id for s in world.kit.queries.each(T, late_first)] == [s.id for s in made[:0:-1]]
+    cursor = world.kit.queries.list(T, SessionQuery(limit=3)).next_cursor
+    assert [s.id for s in world.kit.queries.each(T, SessionQuery(after=cursor))] == [
+        s.id for s in made[3:]
+    ]
+    with pytest.raises(InvalidValue) as paged:
+        world.kit.queries.each(T, SessionQuery(page=2))  # at the call
+    assert paged.value.value == 2
+    with pytest.raises(WrongType):
+        world.kit.queries.each(T, "SCHEDULED")  # type: ignore[arg-type]

@@ -1250,3 +1250,23 @@ def test_the_fake_finds_a_payments_intent_per_tenant() -> None:
         gateway.intent_for("p1")
     with pytest.raises(KeyError):
         gateway.intent_for("p1", tenant="c")
+
+
+def test_each_payment_reads_every_page_as_list_would(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The marketplace demo's report read kit.payments.list's first 50 and called it all.
+    monkeypatch.setattr("sessionkit.services.payments.MAX_LIMIT", 2)
+    made = [
+        shop.kit.payments.book(T, shop.slot(days=2 + n).id, "student:ana", actor="ana")
+        for n in range(5)
+    ]
+    ids = [pay_of(m).id for m in made]
+    assert [p.id for p in shop.kit.payments.each(T)] == ids
+    assert [p.id for p in shop.kit.payments.each(T, statuses=iter([PENDING]))] == ids
+    last = shop.kit.payments.get(T, ids[1])
+    after = (last.session_start, last.id)
+    assert [p.id for p in shop.kit.payments.each(T, after=after)] == ids[2:]
+    assert list(shop.kit.payments.each(T, statuses=[PAID])) == []
+    with pytest.raises(InvalidValue, match="no payment status"):
+        shop.kit.payments.each(T, statuses=["pending"])  # at the call, not at the first next()

@@ -18,7 +18,7 @@ answers do inside a unit of work in ``_payment_answers``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from sessionkit.model.booking import participant_ref
@@ -107,6 +107,55 @@ class PaymentCommands(CheckoutCommands, ProviderEvents, RefundCommands, DueCalls
                 after=position,
                 limit=limit,
             )
+
+    def each(
+        self,
+        tenant: str,
+        *,
+        statuses: Iterable[str] | None = None,
+        participant: ResourceRef | str | None = None,
+        session_ids: Iterable[str] | None = None,
+        start_from: datetime | None = None,
+        start_to: datetime | None = None,
+        after: tuple[datetime, str] | None = None,
+    ) -> Iterator[Payment]:
+        """Yield every payment :meth:`list` would page through, by session start then id.
+
+        For a loop that wants them all (a report of money in): pages of
+        ``MAX_LIMIT`` (1,000) are read one after another, from ``after`` or the
+        start. The filters are :meth:`list`'s, checked and the first page read
+        at the call; each page is read in a unit of work of its own.
+        """
+        # An iterator read once, for every page (the first page would spend it); anything
+        # else is left to list() to check, as it checks it.
+        wanted = _once(statuses)
+        ids = _once(session_ids)
+
+        def page(position: tuple[datetime, str] | None) -> list[Payment]:
+            return self.list(
+                tenant,
+                statuses=wanted,
+                participant=participant,
+                session_ids=ids,
+                start_from=start_from,
+                start_to=start_to,
+                after=position,
+                limit=MAX_LIMIT,
+            )
+
+        def pages(found: list[Payment]) -> Iterator[Payment]:
+            while True:
+                yield from found
+                if len(found) < MAX_LIMIT:
+                    return
+                found = page((found[-1].session_start, found[-1].id))
+
+        return pages(page(after))
+
+
+def _once(values: Iterable[str] | None) -> Iterable[str] | None:
+    """An iterator's values as a list; anything else as it is."""
+    return list(values) if isinstance(values, Iterator) else values
 
 
 _PAYMENT_STATUSES = frozenset(str(s.name) for s in PAYMENT_LIFECYCLE.statuses)

@@ -6,11 +6,12 @@ Every read is scoped to the tenant: another tenant's id raises the same
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 import attrs
 
-from sessionkit.errors import UnknownStatus, WrongType
+from sessionkit.errors import InvalidValue, UnknownStatus, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.query import MAX_LIMIT, Page, SessionQuery
 from sessionkit.model.series import Series
@@ -144,6 +145,48 @@ class SessionQueries:
             self._known(query.statuses)
         with self._ctx.transaction() as tx:
             return tx.sessions.query(tenant, SessionQuery() if query is None else query)
+
+    def each(
+        self,
+        tenant: str,
+        query: SessionQuery | None = None,
+        *,
+        actor: str | None = None,  # see class docstring
+    ) -> Iterator[Session]:
+        """Yield every session ``query`` finds (all of the tenant's if None), in its order.
+
+        What :meth:`list` gives page by page, for a loop that wants them all
+        (a report, an export): pages of ``MAX_LIMIT`` (1,000) sessions are
+        read one after another by ``next_cursor``, from the query's ``after``
+        or the start; its ``limit`` is not used, and a ``page`` other than 1
+        is refused (``InvalidValue``). The arguments are checked and the first
+        page read at the call; each page is read in a unit of work of its own,
+        so a session whose sort key changes between two pages may be met
+        twice or not at all.
+        """
+        check_tenant(tenant)
+        check_actor(actor)
+        if query is not None and not isinstance(query, SessionQuery):
+            raise WrongType(query, name="query", expected="a SessionQuery or None")
+        wanted = SessionQuery() if query is None else query
+        if wanted.page != 1:
+            raise InvalidValue(
+                "each reads every page, from the start or from after=;"
+                f" got page={shown(wanted.page)}",
+                value=wanted.page,
+                expected="page=1 (the default)",
+            )
+        wanted = attrs.evolve(wanted, limit=MAX_LIMIT)
+        first = self.list(tenant, wanted)
+
+        def pages(page: Page[Session]) -> Iterator[Session]:
+            while True:
+                yield from page.items
+                if page.next_cursor is None:
+                    return
+                page = self.list(tenant, attrs.evolve(wanted, after=page.next_cursor))
+
+        return pages(first)
 
 
 def known_session_statuses(ctx: Context, statuses: tuple[str, ...] | None) -> None:
