@@ -6,11 +6,9 @@ Like ``cli.py`` the demos are composition roots, so they may import the adapters
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
-
-import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import InvalidValue
@@ -22,10 +20,8 @@ from sessionkit.model.payment import (
     PARTIALLY_REFUNDED,
     PENDING,
     REFUNDED,
-    Payment,
 )
-from sessionkit.model.query import MAX_LIMIT, SessionQuery
-from sessionkit.model.session import Session
+from sessionkit.model.query import MAX_LIMIT
 from sessionkit.ports import EventPublisher, IntentStatus, UnitOfWorkFactory
 from sessionkit.services import SessionKit
 from sessionkit.testing.payments import FakeGateway, FakeIntent
@@ -36,8 +32,6 @@ if TYPE_CHECKING:  # the sqlalchemy extra, imported when a URL is opened
 __all__ = [
     "FixedClock",
     "check_database_named",
-    "every_payment",
-    "every_session",
     "open_store",
     "resume_provider",
     "shown_url",
@@ -155,33 +149,6 @@ def open_store(
     return store.unit_of_work, shown
 
 
-def every_session(
-    kit: SessionKit, tenant: str, query: SessionQuery | None = None
-) -> Iterator[Session]:
-    """Yield every session ``query`` finds (default: all of the tenant's), page by page."""
-    query = SessionQuery() if query is None else query
-    query = attrs.evolve(query, limit=MAX_LIMIT)
-    while True:
-        page = kit.queries.list(tenant, query)
-        yield from page.items
-        if page.next_cursor is None:
-            return
-        query = attrs.evolve(query, after=page.next_cursor)
-
-
-def every_payment(
-    kit: SessionKit, tenant: str, *, statuses: Iterable[str] | None = None, page: int = 200
-) -> Iterator[Payment]:
-    """Yield the tenant's payments (in ``statuses``, if given) by session start, page by page."""
-    after = None
-    while True:
-        found = kit.payments.list(tenant, statuses=statuses, after=after, limit=page)
-        yield from found
-        if len(found) < page:
-            return
-        after = (found[-1].session_start, found[-1].id)
-
-
 _INTENT_STATUS: dict[str, IntentStatus] = {
     PENDING: "pending",
     AUTHORIZED: "authorized",
@@ -205,7 +172,7 @@ def resume_provider(kit: SessionKit, gateway: FakeGateway, tenants: Iterable[str
     intents are settled and no call is due: nothing changes.
     """
     for tenant in tenants:
-        for payment in every_payment(kit, tenant):
+        for payment in kit.payments.each(tenant):
             ref = payment.intent_ref
             if payment.provider != gateway.name or ref is None or ref in gateway.intents:
                 continue

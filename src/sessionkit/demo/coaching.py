@@ -46,7 +46,6 @@ from datetime import UTC, datetime, timedelta
 import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.demo._common import every_session
 from sessionkit.errors import ActionRefused
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.reschedule import RescheduleRequest
@@ -179,7 +178,7 @@ def build_coaching(
 def contract_sessions(c: Coaching, contract: Contract) -> list[Session]:
     """Return the contract's sessions, by number."""
     query = SessionQuery(fields={"contract": contract.key})
-    return sorted(every_session(c.kit, TENANT, query), key=lambda s: int(s.metadata["number"]))
+    return sorted(c.kit.queries.each(TENANT, query), key=lambda s: int(s.metadata["number"]))
 
 
 def sign(c: Coaching, contract: Contract) -> list[Session]:

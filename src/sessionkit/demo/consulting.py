@@ -46,7 +46,7 @@ import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.availability import Availability, free_slots
-from sessionkit.demo._common import every_payment, every_session, resume_provider
+from sessionkit.demo._common import resume_provider
 from sessionkit.errors import BookingRefused, InvalidValue, PaymentDeclined
 from sessionkit.model.booking import Booking
 from sessionkit.model.money import Money
@@ -453,7 +453,7 @@ def pay(c: Consulting, booked: Booked) -> Booked:
 
 def confirm_paid(c: Consulting, who: Consultant) -> list[Session]:
     """Confirm, all at once, the consultant's PENDING sessions whose payment came in."""
-    paid = {p.session_id for p in every_payment(c.kit, who.tenant, statuses=("PAID",))}
-    pending = every_session(c.kit, who.tenant, SessionQuery(statuses=("PENDING",)))
+    paid = {p.session_id for p in c.kit.payments.each(who.tenant, statuses=("PAID",))}
+    pending = c.kit.queries.each(who.tenant, SessionQuery(statuses=("PENDING",)))
     ids = [s.id for s in pending if s.id in paid]
     return c.kit.sessions.fire_many(who.tenant, ids, "confirm", actor=who.slug)

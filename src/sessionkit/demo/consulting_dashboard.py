@@ -14,7 +14,6 @@ from datetime import timedelta
 
 import attrs
 
-from sessionkit.demo._common import every_payment, every_session
 from sessionkit.demo.consulting import (
     CONSULTANTS,
     Consultant,
@@ -80,7 +79,7 @@ class Dashboard:
 def _names(c: Consulting, tenant: str) -> dict[str, str]:
     """Return each paying client's name (given when booking), by participant reference."""
     names: dict[str, str] = {}
-    for payment in every_payment(c.kit, tenant):
+    for payment in c.kit.payments.each(tenant):
         key = str(payment.participant)
         if key not in names:
             names[key] = client_name(c, payment)
@@ -147,10 +146,10 @@ def lines(c: Consulting) -> list[str]:
             ),
             f"  {'session':<31} {'client':<12} {'status':<10} {'payment':<9} amount",
         ]
-        payments = {p.session_id: p for p in every_payment(c.kit, who.tenant)}
+        payments = {p.session_id: p for p in c.kit.payments.each(who.tenant)}
         # By start, then by when each was made (a cancelled session before its rebooking).
         by_start = SessionQuery(order=[("start", "asc"), ("created", "asc")])
-        for session in every_session(c.kit, who.tenant, by_start):
+        for session in c.kit.queries.each(who.tenant, by_start):
             payment = payments[session.id]
             out.append(
                 f"  {when(session):<31} {client_name(c, payment):<12} {session.status:<10} "

@@ -16,7 +16,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sessionkit.demo._common import every_payment, every_session, open_store
+from sessionkit.demo._common import open_store
 from sessionkit.demo.consulting import (
     CONSULTANTS,
     DEMO_NOW,
@@ -272,7 +272,7 @@ def _a_week_later(story: _Story, asha: Booked, vikram: Booked) -> None:
     story.say("Rohan Gupta did not come: NO_SHOW")
     now = c.clock.now()
     confirmed = SessionQuery(statuses=("CONFIRMED",), start_to=now)
-    held = [s.id for s in every_session(c.kit, tenant, confirmed) if s.end <= now]
+    held = [s.id for s in c.kit.queries.each(tenant, confirmed) if s.end <= now]
     try:
         kit.sessions.fire_many(tenant, [*held, vikram.session.id], "complete", actor="priya")
     except InvalidTransition as refused:
@@ -283,8 +283,8 @@ def _a_week_later(story: _Story, asha: Booked, vikram: Booked) -> None:
         )
     done = kit.sessions.fire_many(tenant, held, "complete", actor="priya")
     story.say(f"mark completed: {len(done)} COMPLETED")
-    completed = {s.id for s in every_session(c.kit, tenant, SessionQuery(statuses=("COMPLETED",)))}
-    pending = list(every_payment(c.kit, tenant, statuses=(PENDING,)))
+    completed = {s.id for s in c.kit.queries.each(tenant, SessionQuery(statuses=("COMPLETED",)))}
+    pending = list(c.kit.payments.each(tenant, statuses=(PENDING,)))
     invoices = [p.id for p in pending if p.session_id in completed]
     try:
         kit.payments.mark_paid(tenant, [*invoices, asha.payment.id], actor="priya")
@@ -296,12 +296,12 @@ def _a_week_later(story: _Story, asha: Booked, vikram: Booked) -> None:
     story.say(f"mark paid: {len(kit.payments.mark_paid(tenant, invoices, actor='priya'))} PAID")
     unpaid = [
         f"{client_name(c, p)} {p.amount} ({kit.queries.get(tenant, p.session_id).status})"
-        for p in every_payment(c.kit, tenant, statuses=(PENDING,))
+        for p in c.kit.payments.each(tenant, statuses=(PENDING,))
     ]
     story.say(f"payments still PENDING: {', '.join(unpaid) or 'none'}")
     found = kit.queries.list(tenant, SessionQuery(search="meera")).total
     story.say(f"search 'meera' in Priya's sessions: {found} found")
-    for session in every_session(c.kit, ARJUN.tenant, confirmed):
+    for session in c.kit.queries.each(ARJUN.tenant, confirmed):
         kit.sessions.fire(ARJUN.tenant, session.id, "complete", actor="arjun")
 
 

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.demo._common import FixedClock, every_session, open_store
+from sessionkit.demo._common import FixedClock, open_store
 from sessionkit.errors import SeriesNotFound
 from sessionkit.model.series import ScheduleItem
 from sessionkit.model.session import ResourceRef, Session
@@ -74,7 +74,7 @@ def _last_used(uow: UnitOfWorkFactory, prefix: str) -> int:
     made; a rerun numbers the rest after them, not again from 1.
     """
     reader = SessionKit(uow=uow, clock=FixedClock(DEMO_NOW))
-    numbers = (s.id.removeprefix(prefix) for s in every_session(reader, TENANT))
+    numbers = (s.id.removeprefix(prefix) for s in reader.queries.each(TENANT))
     return max((int(n) for n in numbers if n.isascii() and n.isdigit()), default=0)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
-from sessionkit.demo._common import every_payment, every_session, open_store
+from sessionkit.demo._common import open_store
 from sessionkit.demo.marketplace import (
     BERLIN,
     DEMO_NOW,
@@ -107,7 +107,7 @@ class _Story:
         """
         made = [
             b.created_at
-            for session in every_session(self.kit, TENANT)
+            for session in self.kit.queries.each(TENANT)
             for b in self.kit.bookings.for_session(TENANT, session.id)
             if not (b.idempotency_key or "").endswith(f"@{self.play}")
         ]
@@ -309,7 +309,7 @@ def summary(market: Marketplace) -> list[str]:
     lines += [
         "",
         "Payments (hourly rate x duration, EUR):",
-        *_money(list(every_payment(kit, TENANT))),
+        *_money(list(kit.payments.each(TENANT))),
     ]
     lines += ["", "ana's agenda (next 7 days):"]
     for booking in kit.bookings.agenda(TENANT, "student:ana", days=7):
