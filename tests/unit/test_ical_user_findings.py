@@ -545,3 +545,21 @@ def test_an_override_keyed_in_year_1_is_refused_on_its_line(rid: str) -> None:
         read_ical(ics(*lines))
     assert "too close to year 1 or 9999" in str(caught.value)
     assert caught.value.text == rid
+
+
+@pytest.mark.parametrize("fold", [b"\r\n ", b"\n\t"])
+def test_a_character_folded_across_lines_is_read_whole(fold: bytes) -> None:
+    # RFC 5545 3.1 folds at 75 octets; writers that count octets split an emoji or an
+    # accented letter across lines, and the bytes did not decode ("not UTF-8 text").
+    title = "Caf\u00e9 \U0001f389 Yoga"
+    raw = title.encode()
+    inside = [raw.index("\u00e9".encode()) + 1, raw.index("\U0001f389".encode()) + 2]
+    for at in inside:
+        summary = b"SUMMARY:" + raw[:at] + fold + raw[at:]
+        lines = [b"UID:x", summary, b"DTSTART:20260316T180000Z", b"DURATION:PT1H"]
+        text = ics(*event(*(line.decode("latin-1") for line in lines))).encode("latin-1")
+        (read,) = read_ical(text).events
+        assert read.title == title
+    broken = ics(*event("UID:x", "SUMMARY:x", "DTSTART:20260316T180000Z")).encode()
+    with pytest.raises(CalendarSyntaxError, match="not UTF-8"):
+        read_ical(broken.replace(b"SUMMARY:x", b"SUMMARY:\xff"))

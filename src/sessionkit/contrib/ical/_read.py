@@ -42,6 +42,22 @@ ONLY_DTSTART = "FREQ=DAILY;COUNT=1"
 """The rule of an event with RDATEs but no RRULE: DTSTART alone, the RDATEs added."""
 
 
+_FOLDED_INSIDE = re.compile(rb"(\r\n|\n|\r)([ \t])([\x80-\xbf]+)")
+"""A fold followed by UTF-8 continuation bytes: a character split across two lines."""
+
+
+def _split_characters_joined(source: bytes) -> bytes:
+    """Return ``source`` with each character a fold split put back together before the fold.
+
+    RFC 5545 3.1 folds at 75 octets, and writers that count octets split a
+    character of several (an emoji, an accented letter) across lines; the
+    reader is to unfold so as to restore it. Its continuation bytes, which
+    no character starts with, move before the line break: the lines keep
+    their numbers, and the text decodes.
+    """
+    return _FOLDED_INSIDE.sub(rb"\3\1\2", source)
+
+
 def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
     """Read an iCalendar file (text or bytes) into plain values; all of it or an error.
 
@@ -59,7 +75,7 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
     """
     if isinstance(source, bytes):
         try:
-            source = source.decode("utf-8-sig")
+            source = _split_characters_joined(source).decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise CalendarSyntaxError(
                 f"the calendar is not UTF-8 text ({exc.reason})", line=None, text=None
