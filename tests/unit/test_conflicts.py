@@ -334,3 +334,57 @@ def test_the_index_is_exact_where_instants_round_to_one_float() -> None:
     index.remove("later")
     assert index.conflicts_with(hour, ("ana",)) == []
     assert len(index) == 1
+
+
+LAST = datetime.max.replace(tzinfo=UTC)
+FIRST = datetime.min.replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "pad", "far", "reached"),
+    [
+        # Two sessions at the very end of time, padded past it (a bare OverflowError before).
+        (
+            TimeSpan(LAST - 120 * MIN, LAST - 60 * MIN),
+            TimeSpan(LAST - 90 * MIN, LAST - 30 * MIN),
+            (timedelta(days=2), timedelta(days=2)),
+            TimeSpan(FIRST, FIRST + MIN),
+            False,
+        ),
+        # At the very start, padded before it.
+        (
+            TimeSpan(FIRST + 60 * MIN, FIRST + 120 * MIN),
+            TimeSpan(FIRST + 60 * MIN, FIRST + 120 * MIN),
+            (timedelta(days=1), timedelta(0)),
+            TimeSpan(LAST - MIN, LAST),
+            False,
+        ),
+        # An ordinary day, with a buffer longer than the calendar: it reaches everything.
+        (
+            span(0, 60),
+            span(30, 90),
+            (timedelta.max, timedelta(0)),
+            TimeSpan(FIRST, FIRST + MIN),
+            True,
+        ),
+    ],
+)
+def test_buffers_past_the_years_1_to_9999_are_named_errors_in_the_batch_and_exact_in_the_index(
+    a: TimeSpan, b: TimeSpan, pad: tuple[timedelta, timedelta], far: TimeSpan, reached: bool
+) -> None:
+    buffers = {"r": pad}
+    with pytest.raises(InvalidValue, match=r"buffers\['r'\].*years 1 to 9999") as caught:
+        find_conflicts([a, b], span=lambda s: s, resources=lambda s: ("r",), buffers=buffers)
+    assert caught.value.value == pad
+    index: ConflictIndex[str] = ConflictIndex(buffers=buffers)
+    index.add("a", a, ("r",))
+    index.add("other room", b, ("q",))
+    assert index.conflicts_with(b, ("r",)) == ["a"]
+    assert index.conflicts_with(b, ("q",)) == ["other room"]  # no buffer there
+    assert index.conflicts_with(far, ("r",)) == (["a"] if reached else [])
+
+
+def test_the_index_holds_a_buffer_sum_past_what_a_timedelta_holds() -> None:
+    index: ConflictIndex[str] = ConflictIndex(buffers={"r": (timedelta.max, timedelta.max)})
+    index.add("a", span(0, 60), ("r",))
+    assert index.conflicts_with(TimeSpan(LAST - MIN, LAST), ("r",)) == ["a"]

@@ -23,8 +23,8 @@ from sessionkit.conflicts._checks import (
     resource_ids,
     unhashable,
 )
-from sessionkit.errors import WrongType
-from sessionkit.errors._base import iterator_of
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors._base import iterator_of, shown
 from sessionkit.timespan import TimeSpan
 
 __all__ = ["Conflict", "find_conflicts"]
@@ -60,6 +60,15 @@ _RESOURCES = attrgetter("resources")
 def _no_field(item: object, position: int, field: str) -> WrongType:
     return WrongType(
         item, name=f"items[{position}]", expected=f"an item with a {field!r} (or pass {field}=)"
+    )
+
+
+def _padded_out_of_range(resource: Hashable, before: timedelta, after: timedelta) -> InvalidValue:
+    return InvalidValue(
+        f"buffers[{shown(resource)}] ({before} before, {after} after) pad a span on it past "
+        "the years 1 to 9999, which no datetime holds",
+        value=(before, after),
+        expected="buffers that keep every padded span between 0001-01-01 and 9999-12-31",
     )
 
 
@@ -137,7 +146,10 @@ def find_conflicts(
             continue
         lane.sort()
         before, after = pads.get(resource, (_ZERO, _ZERO))
-        _sweep(lane, before, after, rank, found)
+        try:
+            _sweep(lane, before, after, rank, found)
+        except OverflowError:  # only a buffer moves an instant: past year 1 or 9999
+            raise _padded_out_of_range(resource, before, after) from None
 
     if not found:
         return []

@@ -11,7 +11,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection, Hashable, Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -249,8 +249,7 @@ class ConflictIndex(Generic[K]):
             if pad is None:
                 low, high = span.start, span.end
             else:
-                gap = pad[0] + pad[1]
-                low, high = span.start - gap, span.end + gap
+                low, high = _widened(span, *pad)
             # The float window, widened by _SLACK; each candidate is decided exactly.
             low_s, high_s = low.timestamp() - _SLACK, high.timestamp() + _SLACK
             for lane in by_class.values():
@@ -281,6 +280,31 @@ class ConflictIndex(Generic[K]):
                 continue
             keys.append(key)
         return keys
+
+
+_FIRST = datetime.min.replace(tzinfo=UTC)
+_LAST = datetime.max.replace(tzinfo=UTC)
+
+
+def _widened(span: TimeSpan, before: timedelta, after: timedelta) -> tuple[datetime, datetime]:
+    """Return ``span`` widened by ``before + after`` on each side, held to the years 1 to 9999.
+
+    Held there, the answer stays exact: every indexed span starts before the
+    last instant and ends after the first, as it does before the true bounds.
+    """
+    try:
+        gap = before + after
+    except OverflowError:  # more than a timedelta holds: far past either end
+        return _FIRST, _LAST
+    try:
+        low = span.start - gap
+    except OverflowError:
+        low = _FIRST
+    try:
+        high = span.end + gap
+    except OverflowError:
+        high = _LAST
+    return low, high
 
 
 def _hashed(key: V) -> V:
