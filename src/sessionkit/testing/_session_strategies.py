@@ -297,6 +297,8 @@ def bookings(
             value=when,
             expected="an instant at least a minute after the session was created",
         )
+    if isinstance(statuses, (set, frozenset)):  # drawn in sorted order: a set replays too
+        statuses = sorted(statuses, key=str)
     chosen = _args.names(statuses, "statuses", strategy="bookings")
     if not all(isinstance(status, str) and status in BOOKING_STATUSES for status in chosen):
         raise InvalidValue(

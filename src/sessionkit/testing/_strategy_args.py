@@ -63,12 +63,23 @@ def names(
 
     A bare string would be drawn from letter by letter (``"UTC"``: ``"U"``,
     ``"T"``, ``"C"``), and no item (unless ``empty``) leaves nothing to draw:
-    ``InvalidValue``. Anything that is no collection is ``WrongType``; the
-    items (``what``, by default ``option``) are the caller's to check.
+    ``InvalidValue``. Anything that is no collection is ``WrongType``, and
+    so is a set (``zoneinfo.available_timezones()``), as ``st.sampled_from``
+    refuses one: its order changes from run to run with string hashing, so
+    the same choices draw other values and Hypothesis cannot replay a
+    failing example. The items (``what``, by default ``option``) are the
+    caller's to check.
     """
     what = what or option
     if isinstance(values, (bytes, Mapping)) or not isinstance(values, Iterable):
         raise WrongType(values, name=f"{strategy}({option})", expected=f"a sequence of {what}")
+    if isinstance(values, (set, frozenset)):
+        raise WrongType(
+            values,
+            name=f"{strategy}({option})",
+            expected=f"an ordered sequence of {what}, such as sorted() of the set (a set's order"
+            " changes from run to run, and Hypothesis could not replay a failing example)",
+        )
     chosen = [] if isinstance(values, str) else list(values)
     if isinstance(values, str) or not (chosen or empty):
         raise InvalidValue(
