@@ -177,7 +177,7 @@ def test_free_slots_obey_every_rule_and_miss_no_free_step(
         now = lo + QUARTER * data.draw(st.integers(-8, 200))
         now += timedelta(minutes=data.draw(st.sampled_from([0, 7])))
         notice = QUARTER * data.draw(st.integers(0, 8))
-        horizon = QUARTER * data.draw(st.integers(0, 400))
+        horizon = notice + QUARTER * data.draw(st.integers(1, 400))  # one that leaves starts
     duration, step = rules["duration"], rules["step"]
     before, after = rules["buffer_before"], rules["buffer_after"]
     slots = free_slots(

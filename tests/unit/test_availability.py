@@ -555,7 +555,22 @@ def slots_with(**overrides: object) -> list[TimeSpan]:
             InvalidDuration,
             "min_notice must not be negative",
         ),
-        ({"horizon": -H, "now": utc(2026, 3, 1)}, InvalidDuration, "horizon must not be negative"),
+        ({"horizon": -H, "now": utc(2026, 3, 1)}, InvalidDuration, "horizon must be positive"),
+        (
+            {"horizon": timedelta(0), "now": utc(2026, 3, 1)},
+            InvalidDuration,
+            "horizon must be positive, got 0:00:00",
+        ),
+        (
+            {"horizon": H, "min_notice": H, "now": utc(2026, 3, 1)},
+            InvalidValue,
+            "horizon 1:00:00 is not longer than min_notice 1:00:00",
+        ),
+        (
+            {"horizon": H, "min_notice": 2 * H, "now": utc(2026, 3, 1)},
+            InvalidValue,
+            "horizon 1:00:00 is not longer than min_notice 2:00:00",
+        ),
         ({"duration": 60}, NotADatetime, "duration must be a timedelta, got int 60"),
         (
             {"window": (utc(2026, 3, 3), utc(2026, 3, 2))},
@@ -575,6 +590,18 @@ def test_bad_slot_arguments_raise_a_specific_error_naming_the_value(
     with pytest.raises(error) as info:
         slots_with(**overrides)
     assert fragment in str(info.value)
+
+
+def test_common_slots_refuse_a_horizon_that_leaves_no_start() -> None:
+    # As BookingRules refuses a max_horizon of 0 or one shorter than the notice: the
+    # answer was silently empty.
+    both = {"a": (NINE_TO_FIVE, []), "b": (NINE_TO_FIVE, [])}
+    now = utc(2026, 3, 1)
+    with pytest.raises(InvalidDuration, match="horizon must be positive"):
+        common_free_slots(both, window=MONDAY, duration=H, now=now, horizon=timedelta(0))
+    with pytest.raises(InvalidValue, match="not longer than min_notice") as info:
+        common_free_slots(both, window=MONDAY, duration=H, now=now, horizon=H, min_notice=3 * H)
+    assert info.value.value == (3 * H, H)
 
 
 def test_busy_must_hold_timespans() -> None:

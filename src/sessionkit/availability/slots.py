@@ -275,9 +275,11 @@ def free_slots(
       ``now + horizon``. Without ``now`` nothing is excluded as past; giving
       ``min_notice`` or ``horizon`` without ``now`` is an error.
 
-    Raises :class:`~sessionkit.errors.InvalidDuration` for a duration or step
-    that is not positive (or a step over a day) and for negative buffers, notice
-    or horizon; :class:`~sessionkit.errors.InvalidWindow` for a window that
+    Raises :class:`~sessionkit.errors.InvalidDuration` for a duration, step or
+    horizon that is not positive (or a step over a day) and for negative
+    buffers or notice; :class:`~sessionkit.errors.InvalidValue` for a horizon
+    not longer than the notice (no slot could start);
+    :class:`~sessionkit.errors.InvalidWindow` for a window that
     ends before it starts; :class:`~sessionkit.errors.NaiveDatetime` for naive
     datetimes; :class:`~sessionkit.errors.LimitExceeded` for a window longer
     than ``limits.window`` or more than ``limits.slots`` slots (``limits``
@@ -366,7 +368,15 @@ def _slot_rules(
             expected="0 < step <= 1 day",
         )
     notice = _delta(min_notice, "min_notice")
-    ahead = None if horizon is None else _delta(horizon, "horizon")
+    ahead = None if horizon is None else _delta(horizon, "horizon", positive=True)
+    if ahead is not None and ahead <= notice:
+        # Starts lie in [now + min_notice, now + horizon): none would be left.
+        raise InvalidValue(
+            f"horizon {ahead} is not longer than min_notice {notice}, so no slot could start;"
+            " starts lie from now + min_notice up to (not at) now + horizon",
+            value=(min_notice, horizon),
+            expected="min_notice < horizon (or horizon=None for no limit)",
+        )
     if now is None:
         if notice or ahead is not None:
             raise InvalidValue(
