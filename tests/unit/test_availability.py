@@ -595,7 +595,10 @@ def test_bad_slot_arguments_raise_a_specific_error_naming_the_value(
 def test_common_slots_refuse_a_horizon_that_leaves_no_start() -> None:
     # As BookingRules refuses a max_horizon of 0 or one shorter than the notice: the
     # answer was silently empty.
-    both = {"a": (NINE_TO_FIVE, []), "b": (NINE_TO_FIVE, [])}
+    both: dict[str, tuple[Availability, list[TimeSpan]]] = {
+        "a": (NINE_TO_FIVE, []),
+        "b": (NINE_TO_FIVE, []),
+    }
     now = utc(2026, 3, 1)
     with pytest.raises(InvalidDuration, match="horizon must be positive"):
         common_free_slots(both, window=MONDAY, duration=H, now=now, horizon=timedelta(0))
