@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -61,3 +61,27 @@ def test_a_stored_hourly_series_of_any_count_is_exported_with_its_zone_covered(
     again = write_ical(read_ical(text), stamp=NOW)  # the values alone: the same path
     assert f"RRULE:FREQ=HOURLY;COUNT={count}" in again.splitlines()
     assert _covered_until(again) == _covered_until(text)
+
+
+def test_a_session_moved_far_into_a_long_count_rule_is_exported() -> None:
+    # Looking for an occurrence at the moved session's start walked the COUNT rule from its
+    # DTSTART and passed the candidates' limit: export_series raised ExpansionLimitExceeded.
+    text = ics(
+        *event(
+            "UID:ping",
+            "SUMMARY:Ping",
+            "DTSTART:20260301T100000Z",
+            "DURATION:PT1M",
+            "RRULE:FREQ=MINUTELY;INTERVAL=10;COUNT=500000",
+        )
+    )
+    h = Harness.in_memory(NOW)
+    series = store_ical(h.kit, "acme", read_ical(text), actor="a").series["ping"]
+    first = h.kit.queries.series_sessions("acme", series.id)[0]
+    far = timedelta(days=800)  # 115,200 occurrences on, where another one starts
+    h.kit.sessions.update("acme", first.id, actor="a", start=first.start + far, end=first.end + far)
+    exported = export_series(
+        h.kit.queries.get_series("acme", series.id),
+        h.kit.queries.series_sessions("acme", series.id),
+    )
+    assert "EXDATE:20280509T100000Z" in exported.splitlines()

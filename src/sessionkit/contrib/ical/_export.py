@@ -439,12 +439,27 @@ def _occupied(
     (moved, extra, from before a schedule change); ``kept``: the keys
     sessions hold, whose occurrences stay.
     """
+    if not sessions:
+        return tuple(items)
+    # Asked without COUNT, whose expansion walks from DTSTART (a session moved years on would
+    # pass the candidates' limit), the rule jumps to the instant; an EXDATE past the last
+    # occurrence excludes nothing.
+    probes = [
+        Recurrence.from_rrule(
+            attrs.evolve(rec.rule, count=None),
+            start=rec.start,
+            tz=rec.tz,
+            duration=rec.duration,
+            exdates=rec.exdates,
+            rdates=rec.rdates,
+            disambiguate=rec.disambiguate,
+        )
+        for rec in (item.recurrence for item in items)
+    ]
     instants: list[datetime] = []
     for start in sorted({s.start for s in sessions}):
         found = [
-            (o, item.recurrence)
-            for item in items
-            for o in item.recurrence.between(start, _clamped(start, _INSTANT))
+            (o, probe) for probe in probes for o in probe.between(start, _clamped(start, _INSTANT))
         ]
         if all(o.key not in kept for o, _ in found):
             instants.extend(_as_read(o.key, o.span.start, rec) for o, rec in found)
