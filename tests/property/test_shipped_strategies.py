@@ -1136,3 +1136,24 @@ def test_daily_hours_at_its_largest_size_draws_within_the_health_checks(
 ) -> None:
     assert 1 <= len(hours) <= 96
     assert all(start < end or end == time(0) for start, end in hours)
+
+
+def _local_offset(session: Session) -> timedelta:
+    return session.start.astimezone(ZoneInfo(session.tz)).utcoffset() or timedelta()
+
+
+def test_the_default_zones_reach_far_behind_utc_where_an_evening_is_tomorrow_in_utc() -> None:
+    # The pool went no further west than UTC-5 in the sessions() window (2026-2027): a rule
+    # that takes a session's UTC date for its local date held for every draw.
+    for day in (datetime(2026, 1, 15, 12, tzinfo=UTC), datetime(2026, 7, 15, 12, tzinfo=UTC)):
+        offsets = [day.astimezone(ZoneInfo(name)).utcoffset() for name in sks.DST_ZONES]
+        assert min(o for o in offsets if o is not None) <= timedelta(hours=-8)
+
+    def far_west_evening(session: Session) -> bool:
+        local = session.start.astimezone(ZoneInfo(session.tz))
+        return _local_offset(session) <= timedelta(hours=-7) and local.date() != (
+            session.start.astimezone(UTC).date()
+        )
+
+    found = find(sks.sessions(), far_west_evening)
+    assert _local_offset(found) <= timedelta(hours=-7)

@@ -51,6 +51,8 @@ DST_ZONES: tuple[str, ...] = (
     "UTC",
     "Pacific/Chatham",  # +12:45 / +13:45
     "Africa/Casablanca",  # DST suspended during Ramadan
+    "America/Los_Angeles",  # far behind UTC: an evening is the next day in UTC
+    "Pacific/Honolulu",  # -10, no DST
 )
 """Zones with interesting transitions: the default pool of :func:`timezones`."""
 
