@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import reprlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TypeVar
 
@@ -54,7 +54,26 @@ def instances_of(values: Iterable[object], kind: type[T], *, name: str) -> list[
 
 
 class SessionKitError(Exception):
-    """Root of every exception sessionkit raises on purpose."""
+    """Root of every exception sessionkit raises on purpose.
+
+    Every one pickles, fields and notes included (a process pool or a job
+    queue's result hands the error back across processes): most take their
+    fields as keyword arguments, which the default ``(cls, args)`` of an
+    exception's pickle cannot call them with.
+    """
+
+    def __reduce__(self) -> tuple[Callable[..., SessionKitError], tuple[object, ...]]:
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt(
+    cls: type[SessionKitError], args: tuple[object, ...], state: dict[str, object]
+) -> SessionKitError:
+    """An unpickled error: its message arguments and its fields as they were, no ``__init__``."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class InvalidValue(SessionKitError, ValueError):
