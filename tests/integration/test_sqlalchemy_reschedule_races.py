@@ -1,8 +1,12 @@
 """Racing reschedule commands and ticks on SQL storage.
 
 - 8 requests for one session at once: exactly one is pending, every other
-  writer gets ``RescheduleRefused`` with rule ``"one_pending"`` (the unique
-  key on ``pending_session_id`` holds it, not a read before the write).
+  writer gets ``RescheduleRefused`` with rule ``"one_pending"``. The command
+  locks the session's row first, so its writers queue there.
+- 8 pending requests for one session stored at once through the repository,
+  with no session lock: the unique key on ``pending_session_id`` alone keeps
+  one, every other writer gets ``DuplicateReschedule`` (key ``"pending"``).
+  The command's race above cannot tell the key is missing: its lock holds.
 - 8 auto-approval ticks at once: each due request is answered once, with one
   event, and its session moved once.
 
@@ -19,11 +23,19 @@ from sqlalchemy import Engine, text
 
 from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
-from sessionkit.errors import RescheduleRefused
+from sessionkit.errors import DuplicateReschedule, RescheduleRefused
 from sessionkit.model import ResourceRef
-from sessionkit.model.reschedule import AUTO_APPROVED, PENDING, RescheduleStatusChanged
+from sessionkit.model.reschedule import (
+    AUTO_APPROVED,
+    PENDING,
+    RescheduleRequest,
+    RescheduleStatusChanged,
+)
 from sessionkit.policies import coaching_notice
+from sessionkit.ports import RESCHEDULES
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+from sessionkit.testing.contract.bookings import make_booking_session
+from sessionkit.testing.contract.reschedules import make_reschedule
 
 from ._racing import WRITER_KINDS, WRITERS, race, rounds, scalar
 
@@ -76,6 +88,41 @@ def test_racing_requests_leave_exactly_one_pending(race_engine: Engine, processe
         assert sorted(set(outcomes) - set(made)) == ["refused: one_pending"], outcomes
     pending = "SELECT count(*) FROM sessionkit_reschedules WHERE status = :s"
     assert scalar(race_engine, pending, s=PENDING) == ROUNDS
+
+
+@pytest.mark.parametrize("processes", WRITER_KINDS)
+def test_racing_inserts_without_the_session_lock_keep_one_pending(
+    race_engine: Engine, processes: bool
+) -> None:
+    store = SqlAlchemyStore(race_engine)
+    with store.unit_of_work() as uow:
+        uow.sessions.add_many([make_booking_session(f"s{n}") for n in range(ROUNDS)])
+        uow.commit()
+    for n in range(ROUNDS):
+
+        def insert(w: int, n: int = n) -> str:
+            request = make_reschedule(f"r{n}-w{w}", session_id=f"s{n}")
+            try:
+                with store.unit_of_work() as uow:
+                    uow.repository(RESCHEDULES).add(request)
+                    uow.commit()
+            except DuplicateReschedule as taken:
+                existing = taken.existing
+                if taken.key != "pending" or not isinstance(existing, RescheduleRequest):
+                    return f"wrong duplicate: {taken!r}"
+                return f"duplicate of {existing.id}"
+            return f"stored {request.id}"
+
+        outcomes = race(insert, race_engine, writers=WRITERS, processes=processes)
+        stored = [o.removeprefix("stored ") for o in outcomes if o.startswith("stored ")]
+        assert len(stored) == 1, outcomes
+        assert sorted(set(outcomes) - {f"stored {stored[0]}"}) == [f"duplicate of {stored[0]}"], (
+            outcomes
+        )
+        pending = "SELECT id FROM sessionkit_reschedules WHERE session_id = :s AND status = :p"
+        with race_engine.connect() as connection:
+            rows = connection.execute(text(pending), {"s": f"s{n}", "p": PENDING}).scalars()
+            assert list(rows) == stored
 
 
 @pytest.mark.parametrize("processes", WRITER_KINDS)
