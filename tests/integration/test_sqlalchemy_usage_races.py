@@ -5,6 +5,12 @@
   retried command, a replayed event): one ledger entry per round, the
   subscription's counter moved once per round, every writer either done or
   refused cleanly (``InvalidTransition``, ``ConcurrentModification``).
+  Both commands lock the session's row first, so that race holds even
+  without the ledger's unique key.
+- 8 ledger entries of one (subscription, session, participant), each with
+  an id of its own, stored at once through the repository with no session
+  lock: the unique key ``charge`` alone keeps one, every other writer gets
+  ``DuplicateUsage`` (key ``"charge"``).
 - 8 creators of coded sessions at once, with creators that roll back after
   taking a number mixed in: the committed codes are 1..N, no duplicate and
   no gap.
@@ -30,16 +36,18 @@ from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.adapters.sqlalchemy.testing import clear_tables
 from sessionkit.errors import (
     ConcurrentModification,
+    DuplicateUsage,
     InvalidTransition,
     TransientConflict,
     UsageLimitReached,
 )
 from sessionkit.model import ResourceRef
 from sessionkit.model.session import Session
-from sessionkit.model.usage import CODE_FIELD
-from sessionkit.ports import COUNTERS
+from sessionkit.model.usage import CODE_FIELD, UsageEntry
+from sessionkit.ports import COUNTERS, SUBSCRIPTIONS, USAGE
 from sessionkit.services._usage import assign_codes
 from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.contract.usage import make_entry, make_subscription
 from sessionkit.timespan import TimeSpan
 
 from ._racing import WRITER_KINDS, WRITERS, race, rounds, scalar
@@ -107,6 +115,42 @@ def test_racing_completions_and_replays_count_each_session_once(
         assert kit.queries.get(T, session_id).status == "COMPLETED"
     assert scalar(race_engine, "SELECT count(*) FROM sessionkit_usage") == ROUNDS
     assert kit.usage.balance(T, subscription.id).used == ROUNDS
+
+
+@pytest.mark.parametrize("processes", WRITER_KINDS)
+def test_racing_entries_of_one_charge_without_the_session_lock_store_one(
+    race_engine: Engine, processes: bool
+) -> None:
+    store = SqlAlchemyStore(race_engine)
+    with store.unit_of_work() as uow:
+        uow.repository(SUBSCRIPTIONS).add(make_subscription("sub1"))
+        uow.commit()
+    for n in range(ROUNDS):
+
+        def insert(w: int, n: int = n) -> str:
+            entry = make_entry(f"e{n}-w{w}", session_id=f"s{n}")
+            try:
+                with store.unit_of_work() as uow:
+                    uow.repository(USAGE).add(entry)
+                    uow.commit()
+            except DuplicateUsage as taken:
+                existing = taken.existing
+                if taken.key != "charge" or not isinstance(existing, UsageEntry):
+                    return f"wrong duplicate: {taken!r}"
+                return f"duplicate of {existing.id}"
+            return f"stored {entry.id}"
+
+        outcomes = race(insert, race_engine, writers=WRITERS, processes=processes)
+        stored = [o.removeprefix("stored ") for o in outcomes if o.startswith("stored ")]
+        assert len(stored) == 1, outcomes
+        assert sorted(set(outcomes) - {f"stored {stored[0]}"}) == [f"duplicate of {stored[0]}"], (
+            outcomes
+        )
+        with race_engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT id FROM sessionkit_usage WHERE session_id = :s"), {"s": f"s{n}"}
+            ).scalars()
+            assert list(rows) == stored
 
 
 def _create_in_round(create: Callable[[int, int], str], n: int, w: int) -> str:
