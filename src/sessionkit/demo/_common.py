@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.errors import InvalidValue
+from sessionkit.errors import InvalidValue, StorageUnavailable
 from sessionkit.model.payment import (
     AUTHORIZED,
     CANCELLED,
@@ -135,9 +135,12 @@ def open_store(
         raise
     try:
         upgrade(engine)
-    except DBAPIError as exc:  # cannot be opened or reached: a bad --db, said in one line
+    except (DBAPIError, StorageUnavailable) as exc:  # cannot be opened or reached: a bad --db
         engine.dispose()
-        said = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+        # In one line, the driver's own words: upgrade() raises StorageUnavailable, chained.
+        driver = exc if isinstance(exc, DBAPIError) else exc.__cause__
+        orig = getattr(driver, "orig", None)
+        said = str(orig).strip().splitlines()[0] if orig is not None else str(exc)
         raise InvalidValue(
             f"--db {shown!r}: the database cannot be opened or reached ({said})",
             value=shown,
