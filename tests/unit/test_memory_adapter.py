@@ -8,6 +8,7 @@ import json
 import random
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -118,6 +119,32 @@ def test_other_threads_wait_for_the_open_unit() -> None:
         uow.commit()
     thread.join(5)
     assert order == ["first", "other"]
+
+
+def test_a_unit_left_in_another_thread_frees_the_store_for_every_thread() -> None:
+    # A web framework may run a dependency's set-up and tear-down on two threads of its
+    # pool. The store's lock was an RLock, which refuses a release by another thread:
+    # leaving the unit raised RuntimeError and the store stayed locked for good.
+    store = InMemoryStore()
+    entering, leaving, third = (ThreadPoolExecutor(1) for _ in range(3))
+    try:
+        uow = store.unit_of_work()
+        entering.submit(uow.__enter__).result(timeout=5)
+        uow.sessions.add(make_session("a"))
+        uow.commit()
+        leaving.submit(uow.__exit__, None, None, None).result(timeout=5)
+
+        def read() -> list[str]:
+            with store.unit_of_work() as later:
+                return [s.id for s in later.sessions.query(TENANT, SessionQuery()).items]
+
+        for pool in (third, entering, leaving):
+            assert pool.submit(read).result(timeout=5) == ["a"]
+    finally:
+        for pool in (entering, leaving, third):
+            pool.shutdown(wait=False, cancel_futures=True)
+    with store.unit_of_work(), pytest.raises(NestedUnitOfWork):  # still refused in one thread
+        store.unit_of_work().__enter__()
 
 
 def test_reads_return_the_stored_objects_themselves() -> None:

@@ -41,17 +41,23 @@ class InMemoryStore:
     ``__exit__``, so a transaction sees no one else's writes and nobody sees its
     writes before the commit. Keep them short. Opening a second unit of work on
     the same store in a thread that already has one open raises
-    ``NestedUnitOfWork`` instead of deadlocking. Events are published after the
-    unit's ``with`` block is left and the lock released, so an event handler
-    may open a unit of work of its own. Nothing is persisted: the data lives
-    as long as the object.
+    ``NestedUnitOfWork`` instead of deadlocking. A unit may be left in another
+    thread than the one that entered it (a web framework running a dependency's
+    set-up and tear-down on two threads of its pool): leaving it frees the store
+    for every thread. Events are published after the unit's ``with`` block is
+    left and the lock released, so an event handler may open a unit of work of
+    its own. Nothing is persisted: the data lives as long as the object.
     """
 
     def __init__(self, publisher: EventPublisher | None = None) -> None:
         self._publisher = check_publisher(publisher)
-        self._lock = threading.RLock()
+        # A plain lock, not an RLock: the thread that leaves a unit may not be the one
+        # that entered it, and an RLock refuses a release by another thread (the store
+        # then stayed locked for good). Nesting is caught by the owner's thread instead.
+        self._lock = threading.Lock()
         self._tables: dict[str, Table[Any]] = {}
         self._owner: InMemoryUnitOfWork | None = None
+        self._owner_thread: int | None = None
 
     def unit_of_work(self) -> InMemoryUnitOfWork:
         """Return a new, not yet entered, unit of work on this store."""
@@ -115,11 +121,12 @@ class InMemoryUnitOfWork(UnitOfWorkBase):
         if self._used:
             raise RuntimeError("a unit of work is used once; ask the factory for a new one")
         store = self._store
-        store._lock.acquire()
-        if store._owner is not None:
-            store._lock.release()
+        # Only this thread sets its own id here, so the read needs no lock.
+        if store._owner_thread == threading.get_ident():
             raise NestedUnitOfWork("in-memory store")
+        store._lock.acquire()
         store._owner = self
+        store._owner_thread = threading.get_ident()
         self._used = True
         self._active = True
         return self
@@ -137,6 +144,7 @@ class InMemoryUnitOfWork(UnitOfWorkBase):
         finally:
             self._active = False
             self._store._owner = None
+            self._store._owner_thread = None
             self._store._lock.release()
         self._publish()
 
