@@ -14,7 +14,7 @@ from typing import Final, Literal
 
 import attrs
 
-from sessionkit.errors import InvalidRecurrence, WrongType
+from sessionkit.errors import InvalidRecurrence, NotADatetime, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.recurrence._stamps import (
     format_date,
@@ -40,12 +40,35 @@ WEEKDAYS: Final[tuple[str, ...]] = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 """RFC 5545 weekday codes, indexed like :meth:`datetime.date.weekday` (Monday = 0)."""
 
 
+def _check_weekday(_instance: object, _attribute: attrs.Attribute[int], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WrongType(value, name="Weekday.weekday", expected="an integer 0..6 (0 = Monday)")
+    if not 0 <= value <= 6:
+        raise InvalidRecurrence(
+            f"BYDAY weekday {value} is not a weekday; expected 0..6 (0 = Monday)",
+            value=value,
+            part="BYDAY",
+        )
+
+
+def _check_ordinal(
+    _instance: object, _attribute: attrs.Attribute[int | None], value: object
+) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise WrongType(value, name="Weekday.n", expected="None or an integer +/-1..53")
+
+
 @attrs.frozen(slots=True, order=True)
 class Weekday:
-    """A BYDAY entry: a weekday (0 = Monday) and an optional ordinal (``-1FR`` = last Friday)."""
+    """A BYDAY entry: a weekday (0 = Monday) and an optional ordinal (``-1FR`` = last Friday).
 
-    weekday: int
-    n: int | None = None
+    Raises ``WrongType`` for a weekday or ordinal that is no integer and
+    ``InvalidRecurrence`` for a weekday outside 0..6 (the ordinal's range,
+    +/-1..53, is checked by the :class:`Rule` holding it).
+    """
+
+    weekday: int = attrs.field(validator=_check_weekday)
+    n: int | None = attrs.field(default=None, validator=_check_ordinal)
 
     def __str__(self) -> str:
         prefix = "" if self.n is None else str(self.n)
@@ -218,6 +241,8 @@ def _validate(rule: Rule) -> None:
             value=rule.count,
             part="COUNT",
         )
+    if rule.until is not None and not isinstance(rule.until, date):
+        raise NotADatetime(rule.until, name="UNTIL", expected="date or datetime")
     if rule.count is not None and rule.until is not None:
         raise InvalidRecurrence(
             "UNTIL and COUNT must not both be given (RFC 5545 section 3.3.10)",
@@ -233,9 +258,11 @@ def _validate(rule: Rule) -> None:
             raise InvalidRecurrence(
                 f"BYDAY ordinal in {entry} must be +/-1..53", value=str(entry), part="BYDAY"
             )
-    if not 0 <= rule.wkst <= 6:
+    if isinstance(rule.wkst, bool) or not isinstance(rule.wkst, int) or not 0 <= rule.wkst <= 6:
         raise InvalidRecurrence(
-            f"WKST={shown(rule.wkst)} is not a weekday", value=rule.wkst, part="WKST"
+            f"WKST={shown(rule.wkst)} is not a weekday; expected an integer 0..6 (0 = Monday)",
+            value=rule.wkst,
+            part="WKST",
         )
     # RFC 5545 section 3.3.10 restrictions on which parts go with which FREQ.
     if rule.byweekno and rule.freq != "YEARLY":
