@@ -13,7 +13,9 @@ Each stored aggregate has one :class:`Schema` (:data:`SESSION`,
 may be ``None``, and what it holds (``print(SESSION.describe())``). The value
 classes name their schema in ``__record_schema__``, so :func:`to_records`
 needs no registry. Anything else with a ``to_records()`` method returning a
-list of dicts (an analytics result, a report) is read through that method.
+list of dicts (an analytics result, a class of your own) is read through that
+method. A service's report has none: pass the sessions it holds
+(``to_records(report.created)``).
 
 This module imports nothing but the standard library, attrs and the errors;
 ``sessionkit.contrib.frames`` turns records into pandas or polars frames. The
