@@ -623,6 +623,32 @@ def test_a_pool_with_every_connection_lent_is_a_storage_timeout(tmp_path: Path) 
     engine.dispose()
 
 
+def test_a_joined_unit_taking_the_hosts_first_connection_from_a_lent_pool_is_a_storage_timeout(
+    tmp_path: Path,
+) -> None:
+    # The request's session (a web app's yield dependency) takes its first connection when a
+    # joined unit asks for it: with every connection lent, as under concurrent requests, that
+    # wait ran out as SQLAlchemy's bare TimeoutError, where a unit of the store's own raised
+    # StorageTimeout.
+    engine = create_engine(
+        f"sqlite:///{tmp_path / 'pool.db'}", pool_size=1, max_overflow=0, pool_timeout=0.1
+    )
+    create_schema(engine)
+    maker = sessionmaker(engine)
+    store = SqlAlchemyStore(maker)
+    held = engine.connect()
+    try:
+        with maker() as db, pytest.raises(StorageTimeout) as caught, store.join(db) as uow:
+            uow.series.active()
+    finally:
+        held.close()
+    assert (caught.value.backend, caught.value.timeout) == ("sqlite", timedelta(seconds=0.1))
+    assert "pool_timeout" in str(caught.value)
+    with maker() as db, store.join(db) as uow:  # lent again once the app gave its connection back
+        assert uow.series.active() == []
+    engine.dispose()
+
+
 def test_a_unit_is_used_once(store: SqlAlchemyStore) -> None:
     uow = store.unit_of_work()
     with uow:

@@ -323,7 +323,10 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
                 )
             else:
                 self._db = self._host
-                connection = self._host.connection()
+                try:
+                    connection = self._host.connection()  # the host's first, perhaps
+                except PoolTimeout as error:
+                    raise self._pool_timeout(self._host) from error
                 refuse_autocommit(connection)
                 begin_begun(connection)
                 self._savepoint = self._host.begin_nested()
