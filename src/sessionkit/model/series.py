@@ -49,6 +49,27 @@ class SeriesStatus(StrEnum):
     CLOSED = "closed"
 
 
+def series_status(value: object) -> SeriesStatus:
+    """Return ``value`` as a :class:`SeriesStatus` (its text, ``"closed"``, too), or raise.
+
+    ``WrongType`` for a value that is no text; ``InvalidValue`` for text that
+    names no status: a series does not keep one storage cannot write.
+    """
+    if isinstance(value, SeriesStatus):
+        return value
+    if not isinstance(value, str):
+        raise WrongType(value, name="status", expected="a SeriesStatus")
+    try:
+        return SeriesStatus(value)
+    except ValueError:
+        known = ", ".join(s.value for s in SeriesStatus)
+        raise InvalidValue(
+            f"series status {shown(value)} is not one of {known}",
+            value=value,
+            expected=" | ".join(s.value for s in SeriesStatus),
+        ) from None
+
+
 def add_months(day: date, months: int) -> date:
     """Return ``day`` moved by whole calendar months, clamped to the month's last day.
 
@@ -171,7 +192,7 @@ class Series:
     lifecycle: str
     created_at: datetime
     created_by: str | None = None
-    status: SeriesStatus = SeriesStatus.ACTIVE
+    status: SeriesStatus = attrs.field(default=SeriesStatus.ACTIVE, converter=series_status)
     window: WindowPolicy = WindowPolicy()
     capacity: int = 1
     generated_until: datetime | None = None
