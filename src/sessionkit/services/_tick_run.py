@@ -19,6 +19,7 @@ import attrs
 
 from sessionkit.model.html import html_of
 from sessionkit.services._context import Context, Tx, commits
+from sessionkit.services.reports import error_key
 
 __all__ = [
     "ALL",
@@ -55,7 +56,7 @@ class TickFailure:
     kind: str
     tenant: str
     item_id: str
-    error: Exception
+    error: Exception = attrs.field(eq=error_key)
 
 
 @attrs.frozen(slots=True, kw_only=True)

@@ -30,6 +30,23 @@ __all__ = [
     "TopUpReport",
 ]
 
+
+def error_key(error: BaseException) -> tuple[type[BaseException], str]:
+    """What a reported error is compared and hashed by: its class and its message.
+
+    An exception compares by identity, so a report holding one would not
+    equal its own pickled or deep-copied self (a cache, a job result, a test).
+    """
+    return (type(error), str(error))
+
+
+def errors_key(
+    failed: tuple[tuple[str, BaseException], ...],
+) -> tuple[tuple[str, tuple[type[BaseException], str]], ...]:
+    """:func:`error_key` over ``(id, error)`` pairs."""
+    return tuple((item, error_key(error)) for item, error in failed)
+
+
 SkipReason = Literal["conflict", "exists"]
 """Why an occurrence was not materialised: a resource was busy, or a session already held it."""
 
@@ -97,7 +114,7 @@ class TopUpFailure:
 
     tenant: str
     series_id: str
-    error: Exception
+    error: Exception = attrs.field(eq=error_key)
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -173,7 +190,7 @@ class AdvanceFailure:
     _repr_html_ = html_of
 
     session_id: str
-    error: Exception
+    error: Exception = attrs.field(eq=error_key)
 
 
 @attrs.frozen(slots=True, kw_only=True)

@@ -57,6 +57,7 @@ from sessionkit.services._reschedule_steps import (
     store_answer,
 )
 from sessionkit.services.bookings import check_batch
+from sessionkit.services.reports import errors_key
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_instant
 
@@ -80,7 +81,7 @@ class RescheduleReport:
 
     approved: tuple[RescheduleRequest, ...] = ()
     expired: tuple[RescheduleRequest, ...] = ()
-    failed: tuple[tuple[str, Exception], ...] = ()
+    failed: tuple[tuple[str, Exception], ...] = attrs.field(default=(), eq=errors_key)
     more: bool = False
 
 
