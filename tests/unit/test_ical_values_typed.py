@@ -78,3 +78,20 @@ def test_lists_are_still_taken_where_tuples_are_typed() -> None:
     cal = IcalCalendar(series=series, events=events)
     again = read_ical(write_ical(cal, stamp=utc(2026, 1, 1)))
     assert [o.title for o in again.occurrences()] == ["Talk", "Class", "Class"]
+
+
+@pytest.mark.parametrize(
+    ("build", "name"),
+    [
+        (lambda: _event(cancelled="no"), "IcalEvent.cancelled"),
+        (lambda: _event(all_day=1), "IcalEvent.all_day"),
+        (lambda: _series(cancelled=None), "IcalSeries.cancelled"),
+        (lambda: _series(all_day="yes"), "IcalSeries.all_day"),
+    ],
+)
+def test_a_flag_that_is_no_bool_is_refused_not_read_as_truthy(build: Any, name: str) -> None:
+    """``cancelled="no"`` was taken, and written ``STATUS:CANCELLED``."""
+    with pytest.raises(WrongType, match=f"^{name} must be True or False"):
+        build()
+    text = write_ical(IcalCalendar(events=(_event(cancelled=False),)), stamp=utc(2026, 3, 1))
+    assert "STATUS:CANCELLED" not in text

@@ -60,6 +60,8 @@ def _typed(
 _TEXT = _typed(str, "text")
 _OPTIONAL_TEXT = _typed((str, type(None)), "text or None")
 _SPAN = _typed(TimeSpan, "a TimeSpan")
+_FLAG = _typed(bool, "True or False")
+"""``all_day`` and ``cancelled``: a truthy ``"no"`` was written ``STATUS:CANCELLED``."""
 
 
 @attrs.frozen
@@ -117,10 +119,10 @@ class IcalSeries:
     overrides: tuple[IcalOverride, ...] = attrs.field(
         default=(), validator=_typed(IcalOverride, "IcalOverrides", each=True)
     )
-    all_day: bool = False
+    all_day: bool = attrs.field(default=False, validator=_FLAG)
     line: int | None = attrs.field(default=None, eq=False)
     rule_lines: tuple[int | None, ...] = attrs.field(default=(), eq=False)
-    cancelled: bool = attrs.field(default=False, kw_only=True)
+    cancelled: bool = attrs.field(default=False, kw_only=True, validator=_FLAG)
 
     @items.validator
     def _some_items(
@@ -271,10 +273,10 @@ class IcalEvent:
     title: str = attrs.field(validator=_TEXT)
     span: TimeSpan = attrs.field(validator=_SPAN)
     tz: str = attrs.field(validator=_TEXT)
-    all_day: bool = False
+    all_day: bool = attrs.field(default=False, validator=_FLAG)
     series_uid: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
     line: int | None = attrs.field(default=None, eq=False)
-    cancelled: bool = attrs.field(default=False, kw_only=True)
+    cancelled: bool = attrs.field(default=False, kw_only=True, validator=_FLAG)
 
 
 @attrs.frozen
