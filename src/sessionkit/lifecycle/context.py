@@ -67,6 +67,17 @@ class TransitionContext:
     transition: str = ""
     value_id: object = None
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # The read-only ``facts`` (a mappingproxy) neither pickles nor deep-copies:
+        # rebuild from a plain copy of them, as the constructor is given them.
+        return _rebuilt, (
+            self.now,
+            dict(self.facts),
+            self.lifecycle,
+            self.transition,
+            self.value_id,
+        )
+
     def fact(self, name: str) -> Any:
         """Return the fact called ``name``; raise ``MissingFact`` if the caller did not give it."""
         try:
@@ -82,3 +93,12 @@ class TransitionContext:
     def knows(self, name: str) -> bool:
         """Return whether the caller gave the fact called ``name``."""
         return _fact_name(name) in self.facts
+
+
+def _rebuilt(
+    now: datetime, facts: dict[str, object], lifecycle: str, transition: str, value_id: object
+) -> TransitionContext:
+    """A :class:`TransitionContext` unpickled or copied (its ``__reduce__``)."""
+    return TransitionContext(
+        now=now, facts=facts, lifecycle=lifecycle, transition=transition, value_id=value_id
+    )
