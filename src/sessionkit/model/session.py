@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any, ClassVar, Final
 
 import attrs
@@ -33,6 +32,7 @@ __all__ = [
     "MAX_CAPACITY",
     "MAX_RESOURCES",
     "REQUEST_FIELD",
+    "FrozenFields",
     "ResourceRef",
     "Session",
     "check_capacity",
@@ -161,7 +161,62 @@ def check_group(value: object) -> None:
     check_text(value, "group", limit=MAX_ID_LENGTH, optional=True, empty=False)
 
 
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
+class FrozenFields(Mapping[str, Any]):
+    """A record's own fields, read-only: what ``metadata`` holds.
+
+    A mapping over a private dict, as :class:`types.MappingProxyType` was,
+    which pickles and copies (``copy.deepcopy``, a Django or Redis cache, a
+    process pool): a record holding a ``mappingproxy`` did neither. Equal to
+    any mapping with the same items; ``copy()`` and ``|`` give a plain dict,
+    as a ``mappingproxy``'s do.
+    """
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, fields: Mapping[str, Any] | None = None) -> None:
+        self._fields: dict[str, Any] = {} if fields is None else dict(fields)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._fields[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fields)
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._fields
+
+    def __repr__(self) -> str:
+        return f"FrozenFields({self._fields!r})"
+
+    def __reduce__(self) -> tuple[type[FrozenFields], tuple[dict[str, Any]]]:
+        return FrozenFields, (self._fields,)
+
+    @classmethod
+    def _owning(cls, fields: dict[str, Any]) -> FrozenFields:
+        """Wrap ``fields``, a dict nobody else holds, without copying it."""
+        made = cls.__new__(cls)
+        made._fields = fields
+        return made
+
+    def copy(self) -> dict[str, Any]:
+        """A plain, mutable dict of the fields (shallow, as ``dict.copy``)."""
+        return dict(self._fields)
+
+    def __or__(self, other: Mapping[str, Any]) -> dict[str, Any]:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return {**self._fields, **other}
+
+    def __ror__(self, other: Mapping[str, Any]) -> dict[str, Any]:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return {**other, **self._fields}
+
+
+_EMPTY = FrozenFields()
 """No own fields: read-only and shared by every record without any."""
 
 
@@ -188,7 +243,7 @@ def _in_key_order(value: Any) -> Any:
     return value
 
 
-def frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+def frozen_mapping(value: Mapping[str, Any] | None) -> FrozenFields:
     """Return a read-only copy of own fields (``None``: none), as records store them.
 
     Keys come in code point order, nested dicts' too: PostgreSQL's ``jsonb`` (and
@@ -199,7 +254,7 @@ def frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     if not value:
         return _EMPTY
     try:
-        return MappingProxyType(_in_key_order(dict(value)))
+        return FrozenFields._owning(_in_key_order(dict(value)))
     except (TypeError, ValueError):
         raise WrongType(value, name="metadata", expected="a mapping of own fields") from None
 

@@ -1,0 +1,62 @@
+"""Records pickle and deep-copy: a Django or Redis cache, a process pool, ``copy.deepcopy``.
+
+Their own fields (``metadata``) were a ``types.MappingProxyType``, which
+neither pickles nor deep-copies: caching a page of sessions failed with
+"cannot pickle 'mappingproxy' object".
+"""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sessionkit import SessionKit
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.model.session import FrozenFields, frozen_mapping
+from sessionkit.testing.clocks import ManualClock
+
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+FIELDS = {"platform": "zoom", "notes": {"b": [1, 2], "a": None}}
+
+
+def test_sessions_bookings_and_pages_with_own_fields_pickle_and_deep_copy() -> None:
+    kit = SessionKit(uow=InMemoryStore().unit_of_work, clock=ManualClock(NOW))
+    start = NOW + timedelta(days=1)
+    session = kit.sessions.create_extra(
+        "acme",
+        actor="ana",
+        start=start,
+        end=start + timedelta(hours=1),
+        resources=["teacher:ana"],
+        lifecycle="lms",
+        capacity=3,
+        metadata=FIELDS,
+    )
+    booking = kit.bookings.book("acme", session.id, "student:ben", actor=None, metadata=FIELDS)
+    values: list[object] = [session, booking, kit.queries.list("acme"), [booking]]
+    for value in values:
+        assert pickle.loads(pickle.dumps(value)) == value
+        assert copy.deepcopy(value) == value
+    again = pickle.loads(pickle.dumps(session))
+    assert again.metadata == FIELDS
+    assert list(again.metadata["notes"]) == ["a", "b"]  # still in code point order
+    assert isinstance(again.metadata, FrozenFields)
+
+
+def test_own_fields_stay_read_only_and_behave_as_a_mappingproxy_did() -> None:
+    fields = frozen_mapping({"b": 2, "a": 1})
+    assert fields == {"a": 1, "b": 2}
+    assert list(fields) == ["a", "b"]
+    with pytest.raises(TypeError):
+        fields["a"] = 5  # type: ignore[index]
+    copied = fields.copy()
+    copied["c"] = 3
+    assert fields == {"a": 1, "b": 2}
+    assert fields | {"c": 3} == {"a": 1, "b": 2, "c": 3}
+    assert {"z": 0} | fields == {"z": 0, "a": 1, "b": 2}
+    assert frozen_mapping(None) == {}
+    assert len(frozen_mapping({})) == 0
+    assert repr(fields) == "FrozenFields({'a': 1, 'b': 2})"
