@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -23,3 +24,27 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
+
+
+def _restore_hypothesis_printer() -> None:
+    """Undo schemathesis' swap of Hypothesis' printer, which prints falsifying examples blank.
+
+    schemathesis (a dev dependency, for the OpenAPI tests) replaces
+    ``hypothesis.core.RepresentationPrinter`` with one that prints nothing, for
+    its own speed, when it sets itself up: every other property test's failure
+    then read ``x=,`` instead of the value that failed.
+    """
+    from hypothesis import core
+    from hypothesis.vendor import pretty
+
+    if core.RepresentationPrinter is not pretty.RepresentationPrinter:  # type: ignore[attr-defined]
+        core.RepresentationPrinter = pretty.RepresentationPrinter  # type: ignore[attr-defined]
+
+
+_restore_hypothesis_printer()
+
+
+@pytest.fixture(autouse=True)
+def _hypothesis_prints_examples() -> None:
+    """Keep the printer restored: schemathesis may set itself up again in a test of its own."""
+    _restore_hypothesis_printer()
