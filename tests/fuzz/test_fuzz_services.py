@@ -615,6 +615,10 @@ COMMANDS: dict[str, Args | tuple[Call, Args]] = {
         lambda s, a: s.kit.queries.list(a["tenant"], built_query(a["query"])),
         lambda s: args(tenant=tenant(), query=query()),
     ),
+    "queries.each": (
+        lambda s, a: list(s.kit.queries.each(a["tenant"], built_query(a["query"]))),
+        lambda s: args(tenant=tenant(), query=query()),
+    ),
     "queries.agenda": lambda s: args(
         tenant=tenant(),
         resource=sometimes("teacher:ben", hostile.ids(), hostile.wrong_types()),
@@ -823,6 +827,20 @@ COMMANDS: dict[str, Args | tuple[Call, Args]] = {
             None, st.tuples(hostile.extreme_datetimes(), hostile.ids()), hostile.wrong_types()
         ),
         limit=count(50),
+    ),
+    "payments.each": (
+        lambda s, a: list(s.kit.payments.each(**a)),
+        lambda s: args(
+            tenant=tenant(),
+            statuses=statuses(),
+            participant=sometimes(None, hostile.ids(), hostile.wrong_types()),
+            session_ids=sometimes(None, st.lists(hostile.ids(), max_size=3), hostile.wrong_types()),
+            start_from=optional_instant(),
+            start_to=optional_instant(),
+            after=sometimes(
+                None, st.tuples(hostile.extreme_datetimes(), hostile.ids()), hostile.wrong_types()
+            ),
+        ),
     ),
     "reschedules.request": lambda s: args(
         tenant=tenant(),
