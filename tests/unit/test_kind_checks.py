@@ -105,6 +105,15 @@ def test_a_kind_refuses_two_unique_keys_of_one_name_and_values_of_other_types() 
         Kind("", Room)
 
 
+@pytest.mark.parametrize("parents", [[("session_id", SESSIONS)], None, "session_id"])
+def test_parents_that_are_no_mapping_are_wrong_type(parents: object) -> None:
+    """A list of pairs (or None) was met with a bare AttributeError: no ``.items()``."""
+    with pytest.raises(
+        WrongType, match=r"^Kind\.parents must be a mapping of field names to Kinds"
+    ):
+        Kind("room", Room, parents=parents)  # type: ignore[arg-type]
+
+
 def test_sessionkits_own_kind_names_are_taken_in_the_memory_store() -> None:
     mine: Kind[Repository[Room]] = Kind("booking", Room)
     with pytest.raises(InvalidValue, match="kind name 'booking' is sessionkit's own") as caught:

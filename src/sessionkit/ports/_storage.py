@@ -175,6 +175,10 @@ class Kind(Generic[RepoT]):
                 )
             seen.add(key.name)
         object.__setattr__(self, "unique", unique)
+        if not isinstance(self.parents, Mapping):
+            raise WrongType(
+                self.parents, name="Kind.parents", expected="a mapping of field names to Kinds"
+            )
         for column, parent in self.parents.items():
             if not isinstance(parent, Kind):
                 raise WrongType(parent, name=f"Kind.parents[{column!r}]", expected="a Kind")
