@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import sqlite3
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -36,7 +37,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import scoped_session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -599,6 +600,53 @@ def test_a_unit_left_in_another_thread_frees_the_thread_that_entered_it(
         leaving.shutdown()
     with store.unit_of_work(), pytest.raises(NestedUnitOfWork):  # still refused in one thread
         store.unit_of_work().__enter__()
+
+
+def test_a_unit_used_on_other_threads_than_it_was_opened_on_has_its_faults_translated(
+    tmp_path: Path,
+) -> None:
+    # A web framework runs a yield dependency's set-up, the route and the tear-down each on
+    # a thread of its pool, in a copy of the request's context (anyio's to_thread). The hook
+    # knew a unit's statements only in the context that opened it: elsewhere a lock wait
+    # that ran out was the driver's bare OperationalError. And the entering context kept
+    # the unit closed on another thread, translating the application's own errors there.
+    path = tmp_path / "threads.db"
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 0.1})
+    create_schema(engine)
+    store = SqlAlchemyStore(engine)
+    pools = [ThreadPoolExecutor(1) for _ in range(3)]
+
+    def on(pool: ThreadPoolExecutor, fn: Callable[..., object], *args: object) -> object:
+        return pool.submit(contextvars.copy_context().run, fn, *args).result(timeout=5)
+
+    try:
+        uow = store.unit_of_work()
+        on(pools[0], uow.__enter__)
+        blocker = sqlite3.connect(path)
+        blocker.execute("BEGIN IMMEDIATE")  # the write lock, held by another connection
+        try:
+            with pytest.raises(StorageTimeout):
+                on(pools[1], uow.sessions.add, make_session("a"))
+        finally:
+            blocker.rollback()
+            blocker.close()
+        on(pools[2], uow.__exit__, None, None, None)
+
+        left = store.unit_of_work()  # entered here, left on another thread, never used
+        left.__enter__()
+        on(pools[0], left.__exit__, None, None, None)
+        blocker = sqlite3.connect(path)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:  # the application's own wait, outside any unit: its error stays the driver's
+            with pytest.raises(OperationalError, match="locked"), engine.begin() as own:
+                own.exec_driver_sql("SELECT 1")
+        finally:
+            blocker.rollback()
+            blocker.close()
+    finally:
+        for pool in pools:
+            pool.shutdown()
+        engine.dispose()
 
 
 def test_a_pool_with_every_connection_lent_is_a_storage_timeout(tmp_path: Path) -> None:

@@ -5,7 +5,9 @@ engine. While a unit of work of a :class:`~.store.SqlAlchemyStore` is open in
 the current thread (:func:`opened`), the hook replaces a driver error raised
 on the unit's connection by any statement, ``BEGIN`` or ``COMMIT``, or by
 the attempt to connect, with the sessionkit error it means, the driver's
-exception chained as ``__cause__``:
+exception chained as ``__cause__``; so it does for a unit opened in another
+thread or context (a web framework's dependency, entered on one thread of its
+pool and used on another), on the connection the unit has taken:
 
 - a deadlock or serialization failure: :class:`TransientConflict`;
 - a lock or statement that waited too long: :class:`StorageTimeout`;
@@ -28,6 +30,7 @@ transaction survived and clears it (:func:`forgive`).
 
 from __future__ import annotations
 
+import threading
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any, Protocol, cast
@@ -48,6 +51,7 @@ __all__ = [
     "OpenUnit",
     "forgive",
     "from_database",
+    "here",
     "install_fault_hook",
     "lose",
     "lost",
@@ -90,14 +94,81 @@ _OPEN: ContextVar[tuple[tuple[Dialect, OpenUnit], ...]] = ContextVar(
 )
 
 
+_LIVE: dict[int, tuple[Dialect, OpenUnit]] = {}
+"""Every unit of the process open now, by ``id``, whichever thread or context opened it.
+
+A unit may be used and closed on other threads than the one that opened it
+(a framework running a dependency's set-up, the route and the tear-down on
+threads of its pool, each in a copy of the request's context): the context of
+the thread that opened it does not see it there, and a closing elsewhere does
+not take it out of that context. Such a unit is found by its connection, and
+an entry of a context whose unit was closed elsewhere is ignored and dropped.
+"""
+_LIVE_GUARD = threading.Lock()
+
+
 def opened(dialect: Dialect, unit: OpenUnit) -> None:
     """Translate the errors of ``dialect``'s connections in this context until :func:`closed`."""
-    _OPEN.set((*_OPEN.get(), (dialect, unit)))
+    with _LIVE_GUARD:
+        _LIVE[id(unit)] = (dialect, unit)
+    _OPEN.set((*_live(_OPEN.get()), (dialect, unit)))
 
 
 def closed(unit: OpenUnit) -> None:
-    """Stop translating for ``unit`` (units may close in any order)."""
-    _OPEN.set(tuple(entry for entry in _OPEN.get() if entry[1] is not unit))
+    """Stop translating for ``unit`` (units may close in any order, and on any thread)."""
+    with _LIVE_GUARD:
+        if _is_live(unit):
+            del _LIVE[id(unit)]
+    _OPEN.set(tuple(entry for entry in _live(_OPEN.get()) if entry[1] is not unit))
+
+
+def here(unit: OpenUnit) -> None:
+    """Translate for the open ``unit`` in this context too (used where it was not opened).
+
+    So a failure while it takes its connection, which no connection of its
+    own names yet, is known as its own on this thread as well.
+    """
+    entries = _OPEN.get()
+    if any(u is unit for _, u in entries):
+        return
+    with _LIVE_GUARD:
+        entry = _LIVE.get(id(unit))
+    if entry is not None and entry[1] is unit:
+        _OPEN.set((*_live(entries), entry))
+
+
+def _is_live(unit: OpenUnit) -> bool:
+    entry = _LIVE.get(id(unit))
+    return entry is not None and entry[1] is unit
+
+
+def _live(
+    entries: tuple[tuple[Dialect, OpenUnit], ...],
+) -> tuple[tuple[Dialect, OpenUnit], ...]:
+    """The entries of a context whose units are still open (not closed on another thread)."""
+    return tuple(entry for entry in entries if _is_live(entry[1]))
+
+
+def _unit_of(dialect: Dialect, connection: Connection | None) -> OpenUnit | None:
+    """The open unit whose statement failed on ``connection``: this context's, else any on it.
+
+    Not one of the application's beside it. In this context, a connection that
+    failed to open (``None``), or any while the unit takes its first, is taken
+    to be the unit's; elsewhere only the connection the unit has taken is.
+    """
+    for opened_on, unit in reversed(_live(_OPEN.get())):
+        if opened_on is dialect and (
+            connection is None or unit.connection is None or unit.connection is connection
+        ):
+            return unit
+    if connection is None:
+        return None
+    with _LIVE_GUARD:
+        elsewhere = list(_LIVE.values())
+    return next(
+        (u for on, u in elsewhere if on is dialect and u.connection is connection),
+        None,
+    )
 
 
 def install_fault_hook(engine: Engine) -> None:
@@ -106,12 +177,11 @@ def install_fault_hook(engine: Engine) -> None:
 
 
 def _on_error(context: ExceptionContext) -> BaseException | None:
-    units = _OPEN.get()
-    if not units or context.is_pre_ping:
+    if not _LIVE or context.is_pre_ping:
         # A pool_pre_ping that found its connection dead: the pool opens a new one,
         # unless an error is raised here (a StorageUnavailable failed the unit instead).
         return None
-    unit = next((u for dialect, u in reversed(units) if _ours(u, dialect, context)), None)
+    unit = _unit_of(context.dialect, context.connection)
     if unit is None:
         return None
     error = context.original_exception
@@ -131,18 +201,6 @@ def _on_error(context: ExceptionContext) -> BaseException | None:
     return translated
 
 
-def _ours(unit: OpenUnit, dialect: Dialect, context: ExceptionContext) -> bool:
-    """Whether the failed statement is ``unit``'s (not one of the application's, beside it).
-
-    A connection that failed to open, while the unit takes its first, is
-    taken to be the unit's.
-    """
-    if dialect is not context.dialect:
-        return False
-    failed = context.connection
-    return failed is None or unit.connection is None or failed is unit.connection
-
-
 def translate_unhooked(connection: Connection, error: BaseException) -> SessionKitError | None:
     """Translate a driver ``error`` that SQLAlchemy raised on ``connection`` bare, or ``None``.
 
@@ -155,14 +213,7 @@ def translate_unhooked(connection: Connection, error: BaseException) -> SessionK
     connection is invalidated, so the pool opens a new one for the next unit.
     """
     dialect = connection.dialect
-    unit = next(
-        (
-            u
-            for opened_on, u in reversed(_OPEN.get())
-            if opened_on is dialect and (u.connection is None or u.connection is connection)
-        ),
-        None,
-    )
+    unit = _unit_of(dialect, connection)
     if unit is None or not _driver_error(dialect, error):
         return None
     dbapi_connection = connection.connection.dbapi_connection

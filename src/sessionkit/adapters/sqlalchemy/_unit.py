@@ -167,6 +167,7 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
     def _open(self) -> Db:
         if self._db is None:
             raise RuntimeError("use the unit of work inside its `with` block")
+        _faults.here(self)  # used on another thread than it was opened on, perhaps
         return self._db
 
     def db(self) -> Db:
