@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from datetime import datetime
 from typing import Any, ClassVar, Final
 
@@ -187,6 +187,20 @@ class FrozenFields(Mapping[str, Any]):
 
     def __contains__(self, key: object) -> bool:
         return key in self._fields
+
+    # The dict's own views (read-only, as a mappingproxy's): dict(fields) and the stores'
+    # copies iterate in C, not through Mapping's Python mixins.
+    def keys(self) -> KeysView[str]:
+        """The field names, a read-only view."""
+        return self._fields.keys()
+
+    def items(self) -> ItemsView[str, Any]:
+        """The ``(name, value)`` pairs, a read-only view."""
+        return self._fields.items()
+
+    def values(self) -> ValuesView[Any]:
+        """The values, a read-only view."""
+        return self._fields.values()
 
     def __repr__(self) -> str:
         return f"FrozenFields({self._fields!r})"

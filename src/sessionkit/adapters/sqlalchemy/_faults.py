@@ -129,8 +129,9 @@ def here(unit: OpenUnit) -> None:
     own names yet, is known as its own on this thread as well.
     """
     entries = _OPEN.get()
-    if any(u is unit for _, u in entries):
-        return
+    for _, known in entries:
+        if known is unit:
+            return
     with _LIVE_GUARD:
         entry = _LIVE.get(id(unit))
     if entry is not None and entry[1] is unit:

@@ -167,7 +167,6 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
     def _open(self) -> Db:
         if self._db is None:
             raise RuntimeError("use the unit of work inside its `with` block")
-        _faults.here(self)  # used on another thread than it was opened on, perhaps
         return self._db
 
     def db(self) -> Db:
@@ -213,6 +212,9 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         if self._host is None:
             current = db.get_transaction()
             if current is None or current is not self._begun:
+                # Perhaps on another thread than the unit was opened on: a failure while it
+                # takes its connection, which names no connection of the unit's yet, is its own.
+                _faults.here(self)
                 # A host's connection already in a transaction: the session joins the
                 # host's, whose settings (lock bound, zone) are the host's to make.
                 host = self._store.host_connection
