@@ -15,6 +15,7 @@ import pytest
 
 from sessionkit import SessionKit
 from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.errors import WrongType
 from sessionkit.model.session import FrozenFields, frozen_mapping
 from sessionkit.testing.clocks import ManualClock
 
@@ -60,3 +61,18 @@ def test_own_fields_stay_read_only_and_behave_as_a_mappingproxy_did() -> None:
     assert frozen_mapping(None) == {}
     assert len(frozen_mapping({})) == 0
     assert repr(fields) == "FrozenFields({'a': 1, 'b': 2})"
+
+
+def test_frozen_fields_made_by_hand_are_checked_and_ordered_as_a_record_s() -> None:
+    # The review: FrozenFields(5) was a bare TypeError, and keys kept the order given.
+    made = FrozenFields({"b": 1, "a": {"d": 1, "c": 2}})
+    assert list(made) == ["a", "b"]
+    assert list(made["a"]) == ["c", "d"]
+    assert frozen_mapping(made) is made
+    for bad in (5, "ab"):
+        with pytest.raises(WrongType) as caught:
+            FrozenFields(bad)  # type: ignore[arg-type]
+        assert caught.value.value == bad
+    assert made.get("z", 3) == 3
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(made)

@@ -174,7 +174,8 @@ class FrozenFields(Mapping[str, Any]):
     __slots__ = ("_fields",)
 
     def __init__(self, fields: Mapping[str, Any] | None = None) -> None:
-        self._fields: dict[str, Any] = {} if fields is None else dict(fields)
+        # As frozen_mapping makes them: checked, and in code point order.
+        self._fields: dict[str, Any] = _ordered_fields(fields) if fields else {}
 
     def __getitem__(self, key: str) -> Any:
         return self._fields[key]
@@ -187,6 +188,16 @@ class FrozenFields(Mapping[str, Any]):
 
     def __contains__(self, key: object) -> bool:
         return key in self._fields
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of ``key``, or ``default``."""
+        return self._fields.get(key, default)
+
+    def __eq__(self, other: object) -> bool:
+        # The dict's own comparison (Mapping's builds two dicts each time).
+        return self._fields == (other._fields if isinstance(other, FrozenFields) else other)
+
+    __hash__ = None  # type: ignore[assignment]  # as a mappingproxy's: its values may be dicts
 
     # The dict's own views (read-only, as a mappingproxy's): dict(fields) and the stores'
     # copies iterate in C, not through Mapping's Python mixins.
@@ -267,8 +278,15 @@ def frozen_mapping(value: Mapping[str, Any] | None) -> FrozenFields:
     # Most records have none: they share one empty mapping rather than build one each.
     if not value:
         return _EMPTY
+    if type(value) is FrozenFields:
+        return value  # checked and in order when made (an attrs.evolve of a record)
+    return FrozenFields._owning(_ordered_fields(value))
+
+
+def _ordered_fields(value: Mapping[str, Any]) -> dict[str, Any]:
+    """A new dict of ``value``'s items in code point order; ``WrongType`` for no mapping."""
     try:
-        return FrozenFields._owning(_in_key_order(dict(value)))
+        return _in_key_order(dict(value))  # type: ignore[no-any-return]
     except (TypeError, ValueError):
         raise WrongType(value, name="metadata", expected="a mapping of own fields") from None
 
