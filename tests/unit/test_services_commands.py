@@ -14,6 +14,7 @@ from sessionkit.errors import (
     InvalidTimeSpan,
     InvalidTransition,
     InvalidValue,
+    InvalidWindow,
     LifecycleNotApplicable,
     NaiveDatetime,
     SeriesClosedError,
@@ -449,3 +450,20 @@ def test_each_yields_every_session_of_the_query_page_after_page(
     assert paged.value.value == 2
     with pytest.raises(WrongType):
         world.kit.queries.each(T, "SCHEDULED")  # type: ignore[arg-type]
+
+
+def test_a_swapped_window_is_refused_in_the_caller_s_own_names(world: World) -> None:
+    # SessionQuery's check named start_from/start_to for agenda's start/end and for
+    # remove_unbooked's since/before; payments.list still answered [] (the review).
+    later = NOW + timedelta(days=5)
+    with pytest.raises(InvalidWindow) as agenda:
+        world.kit.queries.agenda(T, "teacher:ana", start=later, end=NOW)
+    assert str(agenda.value).startswith("end ")
+    assert agenda.value.expected == "end >= start"
+    with pytest.raises(InvalidWindow) as removal:
+        world.kit.bookings.remove_unbooked(T, actor="ops", since=later, before=NOW)
+    assert removal.value.expected == "before >= since"
+    with pytest.raises(InvalidWindow) as payments:
+        world.kit.payments.list(T, start_from=later, start_to=NOW)
+    assert payments.value.value == (later, NOW)
+    assert world.kit.payments.list(T, start_from=NOW, start_to=NOW) == []

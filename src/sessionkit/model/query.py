@@ -128,17 +128,23 @@ def _start_to(value: datetime | None) -> datetime | None:
     return _bound(value, "start_to")
 
 
-def check_window_order(start_from: datetime | None, start_to: datetime | None) -> None:
+def check_window_order(
+    start_from: datetime | None,
+    start_to: datetime | None,
+    names: tuple[str, str] = ("start_from", "start_to"),
+) -> None:
     """Raise ``InvalidWindow`` for a ``start_to`` before ``start_from`` (equal: an empty window).
 
     Such a window matches nothing: its reads and figures came back empty, as
-    if there were no data, where the caller had swapped the two.
+    if there were no data, where the caller had swapped the two. ``names``
+    are the caller's own names for the two ends, as the message gives them.
     """
     if start_from is not None and start_to is not None and start_to < start_from:
+        first, last = names
         raise InvalidWindow(
-            f"start_to {start_to.isoformat()} is before start_from {start_from.isoformat()}",
+            f"{last} {start_to.isoformat()} is before {first} {start_from.isoformat()}",
             value=(start_from, start_to),
-            expected="start_to >= start_from",
+            expected=f"{last} >= {first}",
         )
 
 

@@ -26,7 +26,7 @@ from sessionkit.model.booking import (
 )
 from sessionkit.model.events import SessionDeleted
 from sessionkit.model.payment import PAID, PARTIALLY_REFUNDED
-from sessionkit.model.query import MAX_LIMIT, Page, SessionQuery
+from sessionkit.model.query import MAX_LIMIT, Page, SessionQuery, check_window_order
 from sessionkit.model.session import ResourceRef, Session, resource_refs
 from sessionkit.model.text import (
     MAX_NAME_LENGTH,
@@ -237,7 +237,8 @@ class BookingCommands(BookingMaking):
         with a ``SessionDeleted`` event, or kept with the reason (a status
         that is not editable, a host's dependents, a booking that arrived
         meanwhile). Runs in units of work of ``batch`` sessions (at most
-        ``MAX_LIMIT``); ``since`` bounds the scan of the tenant's history. An
+        ``MAX_LIMIT``); ``since`` bounds the scan of the tenant's history (a
+        ``since`` after ``before`` is ``InvalidWindow``). An
         error raised once a batch's unit committed (the publisher's) is raised
         after the later batches are done, with the report in its notes.
         """
@@ -247,8 +248,10 @@ class BookingCommands(BookingMaking):
         check_optional_id(series_id, "series_id")
         check_batch(batch, "batch", MAX_LIMIT)
         until = ctx.at(before, "before")
+        earliest = None if since is None else check_instant(since, "since")
+        check_window_order(earliest, until, ("since", "before"))
         query = SessionQuery(
-            start_from=None if since is None else check_instant(since, "since"),
+            start_from=earliest,
             start_to=until,
             resources=None if resources is None else resource_refs(resources),
             series_id=series_id,

@@ -23,7 +23,7 @@ from datetime import datetime
 
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.payment import PAYMENT_LIFECYCLE, Payment
-from sessionkit.model.query import MAX_LIMIT
+from sessionkit.model.query import MAX_LIMIT, check_window_order
 from sessionkit.model.session import ResourceRef
 from sessionkit.model.text import check_id, check_ids, check_tenant
 from sessionkit.services._context import Context
@@ -78,7 +78,8 @@ class PaymentCommands(CheckoutCommands, ProviderEvents, RefundCommands, DueCalls
 
         ``after=(last.session_start, last.id)`` continues a page. A status no
         payment can have (``"pending"``, a typo) is an ``InvalidValue``, not a
-        filter that quietly matches nothing.
+        filter that quietly matches nothing; so is a ``start_to`` before
+        ``start_from`` (``InvalidWindow``).
         """
         check_tenant(tenant)
         ref = None if participant is None else participant_ref(participant)
@@ -94,6 +95,7 @@ class PaymentCommands(CheckoutCommands, ProviderEvents, RefundCommands, DueCalls
         )
         lo = None if start_from is None else check_instant(start_from, "start_from")
         hi = None if start_to is None else check_instant(start_to, "start_to")
+        check_window_order(lo, hi)  # swapped, it would match nothing and say nothing
         position = None if after is None else continuation(after)
         check_batch(limit, "limit", MAX_LIMIT)
         with self._ctx.transaction() as tx:

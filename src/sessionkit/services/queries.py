@@ -13,7 +13,7 @@ import attrs
 
 from sessionkit.errors import InvalidValue, UnknownStatus, WrongType
 from sessionkit.errors._base import shown
-from sessionkit.model.query import MAX_LIMIT, Page, SessionQuery
+from sessionkit.model.query import MAX_LIMIT, Page, SessionQuery, check_window_order
 from sessionkit.model.series import Series
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import check_actor, check_collection, check_id, check_tenant
@@ -99,7 +99,8 @@ class SessionQueries:
         leave canceled sessions out): a collection of status names, so a bare
         string (``"SCHEDULED"`` for ``("SCHEDULED",)``) is an ``InvalidValue``.
         Reads every page in one unit of work. The window may be at most
-        ``Limits.window`` long (``LimitExceeded``).
+        ``Limits.window`` long (``LimitExceeded``); an ``end`` before ``start``
+        is ``InvalidWindow``.
         """
         check_tenant(tenant)
         check_actor(actor)
@@ -107,6 +108,7 @@ class SessionQueries:
             check_collection(statuses, "statuses", of="session statuses")
         ref = resource if isinstance(resource, ResourceRef) else ResourceRef.parse(resource)
         lo, hi = check_instant(start, "start"), check_instant(end, "end")
+        check_window_order(lo, hi, ("start", "end"))
         self._ctx.limits.check_window(lo, hi, "the agenda's window")
         query = SessionQuery(
             resources=(ref,),
