@@ -456,6 +456,21 @@ def args(**strategies: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, An
     return st.fixed_dictionaries(strategies)
 
 
+def payment_filters() -> dict[str, st.SearchStrategy[Any]]:
+    """The filters ``kit.payments.list`` and ``each`` share."""
+    return {
+        "tenant": tenant(),
+        "statuses": statuses(),
+        "participant": sometimes(None, hostile.ids(), hostile.wrong_types()),
+        "session_ids": sometimes(None, st.lists(hostile.ids(), max_size=3), hostile.wrong_types()),
+        "start_from": optional_instant(),
+        "start_to": optional_instant(),
+        "after": sometimes(
+            None, st.tuples(hostile.extreme_datetimes(), hostile.ids()), hostile.wrong_types()
+        ),
+    }
+
+
 COMMANDS: dict[str, Args | tuple[Call, Args]] = {
     "sessions.create_extra": lambda s: args(
         tenant=tenant(),
@@ -816,31 +831,10 @@ COMMANDS: dict[str, Args | tuple[Call, Args]] = {
     ),
     "payments.get": lambda s: args(tenant=tenant(), payment_id=an_id(s.payment_id)),
     "payments.for_booking": lambda s: args(tenant=tenant(), booking_id=an_id(s.paid_booking_id)),
-    "payments.list": lambda s: args(
-        tenant=tenant(),
-        statuses=statuses(),
-        participant=sometimes(None, hostile.ids(), hostile.wrong_types()),
-        session_ids=sometimes(None, st.lists(hostile.ids(), max_size=3), hostile.wrong_types()),
-        start_from=optional_instant(),
-        start_to=optional_instant(),
-        after=sometimes(
-            None, st.tuples(hostile.extreme_datetimes(), hostile.ids()), hostile.wrong_types()
-        ),
-        limit=count(50),
-    ),
+    "payments.list": lambda s: args(**payment_filters(), limit=count(50)),
     "payments.each": (
         lambda s, a: list(s.kit.payments.each(**a)),
-        lambda s: args(
-            tenant=tenant(),
-            statuses=statuses(),
-            participant=sometimes(None, hostile.ids(), hostile.wrong_types()),
-            session_ids=sometimes(None, st.lists(hostile.ids(), max_size=3), hostile.wrong_types()),
-            start_from=optional_instant(),
-            start_to=optional_instant(),
-            after=sometimes(
-                None, st.tuples(hostile.extreme_datetimes(), hostile.ids()), hostile.wrong_types()
-            ),
-        ),
+        lambda s: args(**payment_filters()),
     ),
     "reschedules.request": lambda s: args(
         tenant=tenant(),

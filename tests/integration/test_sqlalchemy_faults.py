@@ -326,27 +326,15 @@ def _kill_idle(engine: Engine, backend_id: int) -> None:
     raise AssertionError(f"connection {backend_id} outlived its kill")
 
 
-def test_a_pooled_connection_the_server_dropped_is_storage_unavailable(server: Engine) -> None:
-    """MySQL's units set READ COMMITTED on it first, bypassing the hook: a bare OperationalError."""
-    store = SqlAlchemyStore(server)
-    server.dispose()
-    before = snapshot(server)
-    _kit(store).queries.list(TENANT)  # the pool holds one connection, idle
-    with server.connect() as connection:
-        idle = _backend_id(server, connection)
-    _kill_idle(server, idle)
-    with pytest.raises(StorageUnavailable) as caught:
-        _create(_kit(store), hour=3)
-    assert isinstance(caught.value.__cause__, _driver_errors(server))
-    assert snapshot(server) == before
-    _create(_kit(store), hour=3)  # the pool replaced the dead connection
-
-
-def test_a_pooled_connection_dropped_under_a_sessionmaker_store_is_storage_unavailable(
-    server: Engine,
+@pytest.mark.parametrize("over", ["engine", "sessionmaker"])
+def test_a_pooled_connection_the_server_dropped_is_storage_unavailable(
+    server: Engine, over: str
 ) -> None:
-    """MySQL: the ORM session sets READ COMMITTED inside ``Session.connection()``, bare."""
-    store = SqlAlchemyStore(sessionmaker(bind=server))
+    """MySQL's units set READ COMMITTED on it first, bypassing the hook: a bare OperationalError.
+
+    Over a sessionmaker the ORM session sets it inside ``Session.connection()``.
+    """
+    store = SqlAlchemyStore(server if over == "engine" else sessionmaker(bind=server))
     server.dispose()
     before = snapshot(server)
     _kit(store).queries.list(TENANT)  # the pool holds one connection, idle
