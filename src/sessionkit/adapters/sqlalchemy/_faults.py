@@ -186,20 +186,15 @@ def _on_error(context: ExceptionContext) -> BaseException | None:
     if unit is None:
         return None
     error = context.original_exception
-    dbapi: Any = context.dialect.loaded_dbapi
-    if not isinstance(error, dbapi.Error) or isinstance(error, dbapi.IntegrityError):
+    if not _driver_error(context.dialect, error):
         return None
-    translated = translate(
+    return _translate_for(
+        unit,
+        context.dialect,
         error,
-        backend=_backend_name(context.dialect),
-        statement=context.statement,
         disconnect=context.is_disconnect,
-        joined=unit.joined,
-        lock_timeout=unit.lock_timeout,
+        statement=context.statement,
     )
-    if translated is not None:
-        unit.lose(translated)
-    return translated
 
 
 def translate_unhooked(connection: Connection, error: BaseException) -> SessionKitError | None:
@@ -247,11 +242,18 @@ def _driver_error(dialect: Dialect, error: BaseException) -> bool:
 
 
 def _translate_for(
-    unit: OpenUnit, dialect: Dialect, error: BaseException, *, disconnect: bool
+    unit: OpenUnit,
+    dialect: Dialect,
+    error: BaseException,
+    *,
+    disconnect: bool,
+    statement: str | None = None,
 ) -> SessionKitError | None:
+    """``error`` as sessionkit's, remembered by ``unit`` as what may have lost its transaction."""
     translated = translate(
         error,
         backend=_backend_name(dialect),
+        statement=statement,
         disconnect=disconnect,
         joined=unit.joined,
         lock_timeout=unit.lock_timeout,
