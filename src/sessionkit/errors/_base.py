@@ -66,6 +66,8 @@ class SessionKitError(Exception):
         return _rebuilt, (type(self), self.args, self.__dict__)
 
 
+# Named in every pickle of these values (a job queue may keep them across upgrades): keep
+# this function's module and name.
 def _rebuilt(
     cls: type[SessionKitError], args: tuple[object, ...], state: dict[str, object]
 ) -> SessionKitError:

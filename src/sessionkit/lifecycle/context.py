@@ -95,6 +95,8 @@ class TransitionContext:
         return _fact_name(name) in self.facts
 
 
+# Named in every pickle of these values (a job queue may keep them across upgrades): keep
+# this function's module and name.
 def _rebuilt(
     now: datetime, facts: dict[str, object], lifecycle: str, transition: str, value_id: object
 ) -> TransitionContext:
