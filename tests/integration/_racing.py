@@ -11,7 +11,8 @@ assertion on the outcomes shows where a forked writer failed.
 ``processes`` argument over both kinds; ``rounds`` reads
 ``SESSIONKIT_RACE_ROUNDS``; ``scalar`` reads one number back;
 ``sqlite_race_file`` makes the SQLite file engine the races share;
-``sent_statements`` collects the statements Core sends on an engine.
+``sent_statements`` collects the statements Core sends on an engine;
+``race_keyed_insert`` races inserts that one unique key allows once.
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, TextClause, create_engine, event, text
 
-from sessionkit.adapters.sqlalchemy import create_schema
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
+from sessionkit.errors import SessionKitError
+from sessionkit.ports import Kind
 
 WRITERS = 8
 """Writers of a race unless a test says otherwise."""
@@ -142,6 +146,47 @@ def race(
     outcomes = [found[n] for n in range(writers)]
     assert HUNG not in outcomes, ("a writer hung", outcomes)
     return outcomes
+
+
+def race_keyed_insert(
+    engine: Engine,
+    make: Callable[[int], Any],
+    kind: Kind[Any],
+    *,
+    duplicate: type[SessionKitError],
+    key: str,
+    processes: bool,
+) -> str:
+    """Race ``WRITERS`` inserts of ``make(writer)``, records one unique key allows once.
+
+    Each writer adds its record through the repository of ``kind`` in a unit
+    of its own, with no lock taken first, so only the key keeps them apart.
+    Asserts that exactly one was stored and that every other writer was
+    refused with ``duplicate`` on ``key``, naming the stored record as
+    ``existing``; returns the stored record's id.
+    """
+    store = SqlAlchemyStore(engine)
+
+    def insert(writer: int) -> str:
+        record = make(writer)
+        try:
+            with store.unit_of_work() as uow:
+                uow.repository(kind).add(record)
+                uow.commit()
+        except duplicate as taken:
+            existing = getattr(taken, "existing", None)
+            if getattr(taken, "key", None) != key or not isinstance(existing, type(record)):
+                return f"wrong duplicate: {taken!r}"
+            return f"duplicate of {existing.id}"
+        return f"stored {record.id}"
+
+    outcomes = race(insert, engine, writers=WRITERS, processes=processes)
+    stored = [o.removeprefix("stored ") for o in outcomes if o.startswith("stored ")]
+    assert len(stored) == 1, outcomes
+    assert sorted(set(outcomes) - {f"stored {stored[0]}"}) == [f"duplicate of {stored[0]}"], (
+        outcomes
+    )
+    return stored[0]
 
 
 def race_rounds(

@@ -37,7 +37,7 @@ from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.testing.contract.bookings import make_booking_session
 from sessionkit.testing.contract.reschedules import make_reschedule
 
-from ._racing import WRITER_KINDS, WRITERS, race, rounds, scalar
+from ._racing import WRITER_KINDS, WRITERS, race, race_keyed_insert, rounds, scalar
 
 ROUNDS = rounds(3)
 T = "acme"
@@ -100,29 +100,21 @@ def test_racing_inserts_without_the_session_lock_keep_one_pending(
         uow.commit()
     for n in range(ROUNDS):
 
-        def insert(w: int, n: int = n) -> str:
-            request = make_reschedule(f"r{n}-w{w}", session_id=f"s{n}")
-            try:
-                with store.unit_of_work() as uow:
-                    uow.repository(RESCHEDULES).add(request)
-                    uow.commit()
-            except DuplicateReschedule as taken:
-                existing = taken.existing
-                if taken.key != "pending" or not isinstance(existing, RescheduleRequest):
-                    return f"wrong duplicate: {taken!r}"
-                return f"duplicate of {existing.id}"
-            return f"stored {request.id}"
+        def make(w: int, n: int = n) -> RescheduleRequest:
+            return make_reschedule(f"r{n}-w{w}", session_id=f"s{n}")
 
-        outcomes = race(insert, race_engine, writers=WRITERS, processes=processes)
-        stored = [o.removeprefix("stored ") for o in outcomes if o.startswith("stored ")]
-        assert len(stored) == 1, outcomes
-        assert sorted(set(outcomes) - {f"stored {stored[0]}"}) == [f"duplicate of {stored[0]}"], (
-            outcomes
+        stored = race_keyed_insert(
+            race_engine,
+            make,
+            RESCHEDULES,
+            duplicate=DuplicateReschedule,
+            key="pending",
+            processes=processes,
         )
         pending = "SELECT id FROM sessionkit_reschedules WHERE session_id = :s AND status = :p"
         with race_engine.connect() as connection:
             rows = connection.execute(text(pending), {"s": f"s{n}", "p": PENDING}).scalars()
-            assert list(rows) == stored
+            assert list(rows) == [stored]
 
 
 @pytest.mark.parametrize("processes", WRITER_KINDS)

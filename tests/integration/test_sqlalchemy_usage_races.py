@@ -50,7 +50,7 @@ from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.contract.usage import make_entry, make_subscription
 from sessionkit.timespan import TimeSpan
 
-from ._racing import WRITER_KINDS, WRITERS, race, rounds, scalar
+from ._racing import WRITER_KINDS, WRITERS, race, race_keyed_insert, rounds, scalar
 
 ROUNDS = rounds(3)
 T = "1"
@@ -127,30 +127,22 @@ def test_racing_entries_of_one_charge_without_the_session_lock_store_one(
         uow.commit()
     for n in range(ROUNDS):
 
-        def insert(w: int, n: int = n) -> str:
-            entry = make_entry(f"e{n}-w{w}", session_id=f"s{n}")
-            try:
-                with store.unit_of_work() as uow:
-                    uow.repository(USAGE).add(entry)
-                    uow.commit()
-            except DuplicateUsage as taken:
-                existing = taken.existing
-                if taken.key != "charge" or not isinstance(existing, UsageEntry):
-                    return f"wrong duplicate: {taken!r}"
-                return f"duplicate of {existing.id}"
-            return f"stored {entry.id}"
+        def make(w: int, n: int = n) -> UsageEntry:
+            return make_entry(f"e{n}-w{w}", session_id=f"s{n}")
 
-        outcomes = race(insert, race_engine, writers=WRITERS, processes=processes)
-        stored = [o.removeprefix("stored ") for o in outcomes if o.startswith("stored ")]
-        assert len(stored) == 1, outcomes
-        assert sorted(set(outcomes) - {f"stored {stored[0]}"}) == [f"duplicate of {stored[0]}"], (
-            outcomes
+        stored = race_keyed_insert(
+            race_engine,
+            make,
+            USAGE,
+            duplicate=DuplicateUsage,
+            key="charge",
+            processes=processes,
         )
         with race_engine.connect() as connection:
             rows = connection.execute(
                 text("SELECT id FROM sessionkit_usage WHERE session_id = :s"), {"s": f"s{n}"}
             ).scalars()
-            assert list(rows) == stored
+            assert list(rows) == [stored]
 
 
 def _create_in_round(create: Callable[[int, int], str], n: int, w: int) -> str:
