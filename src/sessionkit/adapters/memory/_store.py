@@ -56,7 +56,6 @@ class InMemoryStore:
         # then stayed locked for good). Nesting is caught by the owner's thread instead.
         self._lock = threading.Lock()
         self._tables: dict[str, Table[Any]] = {}
-        self._owner: InMemoryUnitOfWork | None = None
         self._owner_thread: int | None = None
 
     def unit_of_work(self) -> InMemoryUnitOfWork:
@@ -125,7 +124,6 @@ class InMemoryUnitOfWork(UnitOfWorkBase):
         if store._owner_thread == threading.get_ident():
             raise NestedUnitOfWork("in-memory store")
         store._lock.acquire()
-        store._owner = self
         store._owner_thread = threading.get_ident()
         self._used = True
         self._active = True
@@ -143,7 +141,6 @@ class InMemoryUnitOfWork(UnitOfWorkBase):
             self.rollback()
         finally:
             self._active = False
-            self._store._owner = None
             self._store._owner_thread = None
             self._store._lock.release()
         self._publish()
