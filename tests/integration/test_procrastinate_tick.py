@@ -18,9 +18,10 @@ import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 
 from sessionkit import SessionKit
+from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.adapters.sqlalchemy.testing import postgres_schema
-from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors import InvalidValue, SessionKitError, WrongType
 from sessionkit.model.booking import EXPIRED
 from sessionkit.testing.clocks import ManualClock
 
@@ -269,6 +270,35 @@ def test_a_kit_function_returning_no_kit_is_named_in_the_job() -> None:
 
 def _no_kit() -> SessionKit:
     raise AssertionError("the blueprint's jobs do not run here")
+
+
+@pytest.mark.parametrize(
+    ("tenant", "error"), [(None, WrongType), (5, WrongType), ("", InvalidValue)]
+)
+def test_a_tenant_job_with_no_tenant_is_refused_naming_it(
+    tenant: object, error: type[Exception]
+) -> None:
+    # tick_tenant(None) called kit.tick(None): every tenant was ticked by a job meant for
+    # one, behind that one's queueing lock, and reported as a success.
+    kit = SessionKit(uow=InMemoryStore().unit_of_work, clock=ManualClock(NOW))
+    for name in TENANTS:
+        start = NOW + timedelta(minutes=10)
+        kit.sessions.create_extra(
+            name, actor="u", start=start, end=start + timedelta(minutes=30), lifecycle="academy"
+        )
+    job = tick_blueprint(kit).tasks["tick_tenant"]
+    with pytest.raises(error) as refused:
+        job(tenant)
+    assert isinstance(refused.value, SessionKitError)
+    assert refused.value.value == tenant  # type: ignore[attr-defined]
+    assert str(refused.value).startswith("tenant ")
+
+    def statuses() -> list[str]:
+        return [s.status for name in TENANTS for s in kit.queries.list(name).items]
+
+    assert statuses() == ["SCHEDULED"] * 3  # nothing was ticked
+    assert job("acme") == {"done": 1, "failed": 0, "held": 0, "batches": 1}
+    assert statuses() == ["READY", "SCHEDULED", "SCHEDULED"]
 
 
 @pytest.mark.parametrize(

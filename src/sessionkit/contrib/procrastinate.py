@@ -8,7 +8,10 @@
   every tenant itself. Its ``queueing_lock`` (:data:`TICK_LOCK` after the
   namespace) keeps at most one tick waiting, so ticks never pile up.
 - ``tick_tenant(tenant)``, which runs :meth:`SessionKit.tick` for one tenant;
-  the fan-out defers it with a queueing lock per tenant (the tick's, then
+  ``None`` (which would tick every tenant: the periodic ``tick`` is the job
+  for that) or any other value that is no tenant id is refused, ``WrongType``
+  or ``InvalidValue`` naming it, before the kit is made. The fan-out defers
+  it with a queueing lock per tenant (the tick's, then
   ``:<tenant>``), which keeps one such job waiting per tenant (a job the host
   defers itself has none of its own).
 
@@ -46,7 +49,7 @@ from procrastinate.tasks import Task
 
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
-from sessionkit.model.text import MAX_NAME_LENGTH, check_flag, check_id
+from sessionkit.model.text import MAX_NAME_LENGTH, check_flag, check_id, check_tenant
 from sessionkit.services import SessionKit, TickReport
 from sessionkit.services.booking_requests import check_batch
 from sessionkit.services.tick import MAX_TICK_BATCH
@@ -145,7 +148,10 @@ def tick_blueprint(
     @blueprint.task(name="tick_tenant", queue=queue)
     def tick_tenant(tenant: str) -> dict[str, int]:
         """Do the tenant's due work (one job of the fan-out)."""
-        return _counts(current().tick(tenant, batch=batch))
+        # kit.tick(None) ticks every tenant: a job deferred with a null tenant must not do
+        # that behind the fan-out's per-tenant queueing locks, nor as a silent success.
+        checked = check_tenant(tenant)
+        return _counts(current().tick(checked, batch=batch))
 
     @blueprint.periodic(cron=cron, periodic_id="tick")
     @blueprint.task(name="tick", queue=queue, queueing_lock=TICK_LOCK)
