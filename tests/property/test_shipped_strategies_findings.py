@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
@@ -30,6 +30,7 @@ from sessionkit.testing import hostile
 from sessionkit.testing import strategies as sks
 from sessionkit.testing.harness import Harness, StaticLinks
 from sessionkit.timespan import TimeSpan
+from sessionkit.zones import EARLIEST, LATEST
 
 _NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 
@@ -280,3 +281,30 @@ def test_bookings_still_take_a_set_of_statuses_drawn_in_sorted_order(data: st.Da
     session = data.draw(sks.sessions(generated=False))
     booking = data.draw(sks.bookings(session, statuses={"OFFERED", "HELD"}))  # type: ignore[arg-type]  # a set, as untyped code passes
     assert booking.status in ("HELD", "OFFERED")
+
+
+def _instants(booked: sks.BookedSession) -> list[datetime]:
+    """Every instant a drawn booked session holds: its time, and when things were made."""
+    session = booked.session
+    found = [session.start, session.end, session.created_at]
+    for booking in booked.bookings:
+        found += [booking.created_at, booking.session_start, booking.session_end]
+        found += [t for t in (booking.updated_at, booking.hold_expires_at) if t is not None]
+    return found
+
+
+@settings(max_examples=30)
+@given(
+    st.sampled_from(
+        [EARLIEST, EARLIEST + timedelta(days=3), LATEST - timedelta(days=1), LATEST]
+    ).flatmap(lambda at: sks.booked_sessions(at=at))
+)
+def test_booked_sessions_at_the_ends_of_the_range_hold_only_instants_a_kit_runs_at(
+    booked: sks.BookedSession,
+) -> None:
+    # At 1000-01-01 the session was made and booked in the year 999 and started up to 2 days
+    # before it; at 9000-01-01 it ran past it: instants no kit's clock or command can make.
+    assert all(EARLIEST <= t <= LATEST for t in _instants(booked)), booked
+    assert all(b.created_at < booked.at for b in booked.bookings)
+    if booked.at == EARLIEST:
+        assert booked.bookings == ()

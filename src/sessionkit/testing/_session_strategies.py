@@ -414,10 +414,15 @@ def booked_sessions(
     ran out after the last write to its session still stored as it was (no
     job ran since: a tick would still settle it). A changed booking is
     stamped as the store stamps it (``updated_at``, ``updated_by``,
-    ``version``). ``at`` is an aware instant (default: drawn); the
-    session, a loose one (no series, so it can be stored as it is), starts
-    from 2 days before it (started and past sessions come too) to 30 days
-    after it. :attr:`BookedSession.taken` and :attr:`BookedSession.remaining`
+    ``version``). ``at`` is an aware instant (default: drawn), one a kit
+    runs at (1000-01-01 to 9000-01-01 UTC): what the value holds happened
+    by then. The session, a loose one (no series, so it can be stored as it
+    is), starts from 2 days before it (started and past sessions come too)
+    to 30 days after it; every instant drawn (the session's time, when it
+    and its bookings were made and changed) is one a kit runs at too, so
+    near the ends of that range the session starts no earlier than its
+    first instant and ends by its last, and at the first nothing was booked
+    yet. :attr:`BookedSession.taken` and :attr:`BookedSession.remaining`
     are the oracle of its seats at ``at``. ``max_bookings`` is 0 to 100
     (:data:`_MOST_BOOKINGS`: more would overrun what Hypothesis draws for one
     example). Options that leave nothing to draw or that it cannot draw
@@ -463,7 +468,12 @@ def _booked_sessions(
     off_the_minute = base != when.replace(tzinfo=None)
     if off_the_minute:
         base += timedelta(minutes=1)
-    offset = draw(st.integers(-2 * 24 * 60, 30 * 24 * 60 - off_the_minute))
+    # Nor, at the ends of the range, before the first instant a kit runs at or ending after
+    # the last (a session is at most 4 hours long): the services refuse such a time.
+    minute = timedelta(minutes=1)
+    first = max(-2 * 24 * 60, (_BOOKED_FIRST - base) // minute)
+    last = min(30 * 24 * 60 - off_the_minute, (_BOOKED_LAST - timedelta(hours=4) - base) // minute)
+    offset = draw(st.integers(first, last))
     lowest = base + timedelta(minutes=offset)
     session = draw(
         sessions(
@@ -474,14 +484,16 @@ def _booked_sessions(
             max_start=lowest,
         )
     )
-    # The session existed before anything was booked: made 1 to 90 days before ``at``.
+    # The session existed before anything was booked: made 1 to 90 days before ``at``, by a
+    # kit, so not before the first instant one runs at (then nothing is booked before ``at``).
     created = min(session.created_at, when - timedelta(days=draw(st.integers(1, 90))))
+    created = max(created, EARLIEST)
     session = attrs.evolve(session, created_at=created)
     replay = replay_by(session, offer_for=draw(minutes(1, 2 * 24 * 60)))
     # Requests are made before ``at`` and before the start; cancels too.
     latest = min(when, session.start) - timedelta(minutes=1)
     room = int((latest - created).total_seconds() // 60)
-    count = draw(st.integers(0, max_bookings))
+    count = draw(st.integers(0, max_bookings)) if room >= 0 else 0
     # Half of them in the last two hours, where holds and offers still run at ``at``.
     back = st.integers(0, min(room, 120)) | st.integers(0, min(room, 30 * 24 * 60))
     made = sorted(latest - timedelta(minutes=draw(back)) for _ in range(count))
