@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta, tzinfo
 import attrs
 from hypothesis import strategies as st
 
-from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors import InvalidValue, SessionKitError, WrongType
 from sessionkit.errors._base import shown
-from sessionkit.lifecycle import Lifecycle
+from sessionkit.lifecycle import PRESETS, Lifecycle
 from sessionkit.model.booking import (
     BOOKING_STATUSES,
     CANCELLED,
@@ -345,6 +345,27 @@ def _an_instant(_instance: object, _attribute: attrs.Attribute[datetime], value:
     check_aware(value, "BookedSession.at")
 
 
+def _its_lifecycle(
+    instance: BookedSession, _attribute: attrs.Attribute[Lifecycle | None], value: object
+) -> None:
+    """Check that the session's lifecycle is known (given, or a preset) and has its status."""
+    if value is not None and not isinstance(value, Lifecycle):
+        raise WrongType(value, name="BookedSession.lifecycle", expected="a Lifecycle or None")
+    session = instance.session
+    if value is not None and value.name != session.lifecycle:
+        raise InvalidValue(
+            f"BookedSession(lifecycle={value.name!r}): session {shown(session.id)} is of"
+            f" lifecycle {shown(session.lifecycle)}",
+            value=value,
+            expected=f"the lifecycle {shown(session.lifecycle)}, or None for the preset",
+        )
+    try:
+        instance._session_lifecycle().status(session.status)
+    except SessionKitError as error:  # UnknownLifecycle: one of yours, not given
+        error.add_note("BookedSession(lifecycle=...) takes the session's lifecycle")
+        raise
+
+
 @attrs.frozen(kw_only=True)
 class BookedSession:
     """A session and its stored bookings as they stand at instant ``at``; the oracle of its seats.
@@ -354,14 +375,24 @@ class BookedSession:
     ``bookable``): the seats held, offered and confirmed bookings take then (a
     hold that ran out takes none), and what a newcomer could book (none once
     the session has started, or if it is not busy; the waitlist's seats are
-    owed to it). Made by hand (an ``@example``), a naive ``at`` is refused
-    with ``NaiveDatetime`` and a field of the wrong type with ``WrongType``,
-    when it is made rather than by :attr:`taken` or :attr:`remaining`.
+    owed to it, and none in a terminal status of its lifecycle, finished
+    ahead of its time). ``lifecycle`` is the session's, ``None`` for a
+    preset (:func:`booked_sessions` gives one of yours). Made by hand (an
+    ``@example``), a naive ``at`` is refused with ``NaiveDatetime``, a field
+    of the wrong type with ``WrongType``, a session of a lifecycle of yours
+    not given with ``UnknownLifecycle`` and one in a status its lifecycle
+    lacks with ``InvalidValue``, when it is made rather than by
+    :attr:`taken` or :attr:`remaining`.
     """
 
     session: Session = attrs.field(validator=_a_session)
     bookings: tuple[Booking, ...] = attrs.field(converter=_the_bookings)
     at: datetime = attrs.field(validator=_an_instant)
+    lifecycle: Lifecycle | None = attrs.field(default=None, validator=_its_lifecycle)
+
+    def _session_lifecycle(self) -> Lifecycle:
+        """The session's lifecycle: :attr:`lifecycle`, or the preset the session names."""
+        return PRESETS.get(self.session.lifecycle) if self.lifecycle is None else self.lifecycle
 
     @property
     def taken(self) -> int:
@@ -373,6 +404,8 @@ class BookedSession:
         """The seats a newcomer could book at :attr:`at`."""
         if not self.session.busy or self.session.start <= self.at:
             return 0
+        if self._session_lifecycle().status(self.session.status).terminal:
+            return 0  # finished ahead of its time: it takes no bookings, though busy
         return max(0, self.session.capacity - self.taken - seats_owed(self.bookings))
 
 
@@ -521,4 +554,12 @@ def _booked_sessions(
     since = int((when - created).total_seconds() // 60)
     for _ in range(draw(st.integers(0, 2))):
         replay.tick(when - timedelta(minutes=draw(st.integers(0, since))))
-    return BookedSession(session=session, bookings=replay.run(until=when), at=when)
+    lifecycle = None
+    if lifecycles is not None:  # the session's, unless it is the preset of its name
+        pool = _args.lifecycle_pool(lifecycles, strategy="booked_sessions")
+        lifecycle = next(one for one in pool if one.name == session.lifecycle)
+        if lifecycle.name in PRESETS and PRESETS.get(lifecycle.name) is lifecycle:
+            lifecycle = None
+    return BookedSession(
+        session=session, bookings=replay.run(until=when), at=when, lifecycle=lifecycle
+    )
