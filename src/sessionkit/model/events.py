@@ -12,9 +12,10 @@ from typing import Any
 
 import attrs
 
+from sessionkit.errors import WrongType
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.series import Series
-from sessionkit.model.session import Session
+from sessionkit.model.session import FrozenFields, Session
 
 __all__ = [
     "DomainEvent",
@@ -38,6 +39,19 @@ class DomainEvent:
     at: datetime
 
 
+def _read_only(value: Mapping[str, Any]) -> FrozenFields:
+    """An update's ``old`` values as a read-only mapping, so the frozen event cannot be changed.
+
+    A :class:`~sessionkit.model.session.FrozenFields`: it pickles and deep-copies,
+    is equal to a dict of the same items and, as a dict, has no hash.
+    """
+    if type(value) is FrozenFields:
+        return value
+    if not isinstance(value, Mapping):
+        raise WrongType(value, name="old", expected="a mapping of changed fields to old values")
+    return FrozenFields(value)
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class SessionCreated(DomainEvent):
     """A session was created (generated from a series, or an extra one)."""
@@ -51,11 +65,11 @@ class SessionUpdated(DomainEvent):
 
     Own fields come as one entry, ``old["metadata"]``: the whole mapping before. A schedule
     change gives a session it keeps off the new schedule the key of the occurrence it stands
-    for: ``old["occurrence_key"]``.
+    for: ``old["occurrence_key"]``. ``old`` is read-only, its fields in name order.
     """  # noqa: E501
 
     session: Session
-    old: Mapping[str, Any]
+    old: Mapping[str, Any] = attrs.field(converter=_read_only)
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -117,4 +131,4 @@ class SeriesUpdated(DomainEvent):
     """A series' own fields changed; ``old`` maps each changed field (``"metadata"``) to its old value."""  # noqa: E501
 
     series: Series
-    old: Mapping[str, Any]
+    old: Mapping[str, Any] = attrs.field(converter=_read_only)
