@@ -16,6 +16,7 @@ import pytest
 from sessionkit import SessionKit
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import WrongType
+from sessionkit.model.records import SCHEMAS
 from sessionkit.model.session import FrozenFields, frozen_mapping
 from sessionkit.testing.clocks import ManualClock
 
@@ -45,6 +46,23 @@ def test_sessions_bookings_and_pages_with_own_fields_pickle_and_deep_copy() -> N
     assert again.metadata == FIELDS
     assert list(again.metadata["notes"]) == ["a", "b"]  # still in code point order
     assert isinstance(again.metadata, FrozenFields)
+
+
+def test_record_schemas_pickle_and_read_values_as_before() -> None:
+    # Their columns read values with closures: "Can't pickle local object '_instant.<locals>'".
+    kit = SessionKit(uow=InMemoryStore().unit_of_work, clock=ManualClock(NOW))
+    start = NOW + timedelta(days=1)
+    session = kit.sessions.create_extra(
+        "acme", actor="ana", start=start, end=start + timedelta(hours=1), lifecycle="lms"
+    )
+    schema = SCHEMAS["session"]
+    again = pickle.loads(pickle.dumps(schema))
+    assert again == schema
+    assert again.records([session]) == schema.records([session])
+    assert again.columns_of([session]) == schema.columns_of([session])
+    assert again.record(session)["start"] == start
+    for column in schema.columns:
+        assert pickle.loads(pickle.dumps(column)).get(session) == column.get(session)
 
 
 def test_own_fields_stay_read_only_and_behave_as_a_mappingproxy_did() -> None:

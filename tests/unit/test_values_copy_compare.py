@@ -30,6 +30,7 @@ from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.contrib.ical import read_ical, store_ical
 from sessionkit.model import ResourceRef, ScheduleItem, SessionQuery
 from sessionkit.model.money import Money
+from sessionkit.model.records import SCHEMAS, SESSION
 from sessionkit.policies import BookingRules, RefundPolicy, RefundTier, coaching_notice
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SeriesSpec
@@ -127,6 +128,7 @@ def _core_values() -> Iterator[object]:
     yield BookingRules(zone="America/New_York", max_horizon=timedelta(days=30), waitlist=True)
     yield coaching_notice()
     yield get_lifecycle("coaching")
+    yield from (*SCHEMAS.values(), SESSION.column("start"))
     yield TransitionContext(now=NOW, facts={"attended": False}, lifecycle="coaching")
     calendar = read_ical(
         ics(

@@ -9,26 +9,43 @@ Import them from :mod:`sessionkit.model.records`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from functools import partial
 from operator import attrgetter
 from typing import Any
 
-from sessionkit.model._record_types import Column, ColumnType, Schema, utc
+from sessionkit.model._record_types import Column, ColumnType, Schema
 
 __all__ = ["BOOKING", "PAYMENT", "RESCHEDULE", "SCHEMAS", "SERIES", "SESSION"]
 
+# The getters are partials of module functions, not closures, so that a column and a
+# schema pickle (a cache, a process pool); utc() is inlined to keep a call per value.
+
+
+def _utc_of(read: Callable[[Any], datetime | None], value: Any) -> datetime | None:
+    at = read(value)
+    return at if at is None or at.tzinfo is UTC else at.astimezone(UTC)
+
+
+def _text_of(read: Callable[[Any], object], value: Any) -> str | None:
+    found = read(value)
+    return None if found is None else str(found)
+
 
 def _instant(path: str) -> Callable[[Any], object]:
-    read = attrgetter(path)
-    return lambda value: utc(read(value))
+    return partial(_utc_of, attrgetter(path))
 
 
 def _text(path: str) -> Callable[[Any], object]:
-    read = attrgetter(path)
-    return lambda value: None if (v := read(value)) is None else str(v)
+    return partial(_text_of, attrgetter(path))
 
 
 def _refs(value: Any) -> str:
     return ", ".join(map(str, value.resources))
+
+
+def _item_count(value: Any) -> int:
+    return len(value.items)
 
 
 def _col(
@@ -86,7 +103,7 @@ SERIES = Schema(
         _col("title", "text", "the title"),
         _col("status", "category", "active or closed", _text("status")),
         _col("lifecycle", "text", "the lifecycle its sessions follow"),
-        _col("items", "int", "how many schedule items it has", lambda s: len(s.items)),
+        _col("items", "int", "how many schedule items it has", _item_count),
         _col("capacity", "int", "the seats of each session"),
         _col("group", "text", "the group key; None without one", nullable=True),
         _col(

@@ -54,6 +54,8 @@ class Column:
     ``get`` reads the column's value from a domain value. ``path``, when set,
     says that ``get`` is the attribute path (``"span.start"``) read as it is
     (an instant converted to UTC), so a whole column can be read at C speed.
+    A column (and its schema) pickles when ``get`` does: a module's function,
+    an ``attrgetter`` or a ``functools.partial`` of one, not a lambda.
     """
 
     name: str
