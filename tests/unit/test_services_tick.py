@@ -182,6 +182,54 @@ def test_batches_are_units_of_work_reported_as_they_commit(h: Harness) -> None:
     assert "7 done in 3 batches over 1 tenants" in report.summary()
 
 
+@pytest.mark.parametrize("storage", [False, True])
+@pytest.mark.parametrize("bad_batch", [False, True])
+def test_a_progress_callback_that_raises_is_raised_once_the_tick_is_done(
+    h: Harness, monkeypatch: pytest.MonkeyPatch, storage: bool, bad_batch: bool
+) -> None:
+    # The callback's error left the tick after the first batch: the rest stayed undone, the
+    # caller got no report, and a StorageError from it read as a failed read of what is due
+    # (the kind's rest skipped, reported failed with item "*").
+    error: Exception = (
+        StorageTimeout.waiting("the host's own table", backend="sqlite", timeout=None)
+        if storage
+        else RuntimeError("the progress bar's terminal went away")
+    )
+    at = NOW + timedelta(hours=1)
+    for n in range(7):
+        start = at + timedelta(minutes=n)
+        h.kit.sessions.create_extra(
+            "acme", actor="u", start=start, end=start + timedelta(hours=1), lifecycle="academy"
+        )
+    if bad_batch:  # a batch run again item by item calls the callback after each item
+        bad = h.kit.queries.list("acme").items[1].id
+        real = commands.advance_steps
+
+        def advance(ctx, tx, session, actor, **options):  # type: ignore[no-untyped-def]  # a stand-in
+            if session.id == bad:
+                raise RuntimeError("the host's hook broke")
+            return real(ctx, tx, session, actor, **options)
+
+        monkeypatch.setattr(_tick_work, "advance_steps", advance)
+    seen: list[int] = []
+
+    def progress(report: TickReport) -> None:
+        seen.append(report.advanced)
+        raise error
+
+    with pytest.raises(type(error)) as raised:
+        h.kit.tick(now=at, batch=3, kinds=["advance"], progress=progress)
+    assert raised.value is error
+    report = getattr(raised.value, "tick_report", None)
+    assert isinstance(report, TickReport)
+    assert report.advanced == (6 if bad_batch else 7)
+    assert [(f.kind, f.item_id) for f in report.failed] == ([("advance", bad)] if bad_batch else [])
+    assert seen == ([1] if bad_batch else [3])  # not called again once it raised
+    assert any("progress" in note for note in raised.value.__notes__)
+    statuses = [s.status for s in h.kit.queries.list("acme").items]
+    assert statuses.count("READY") == report.advanced
+
+
 def test_a_failing_item_is_reported_and_the_rest_of_its_batch_done(
     h: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -159,7 +159,8 @@ class TickRun:
         self.tenants: set[str] = set()
         self.batches = 0
         self.published: list[Exception] = []
-        """Errors raised after a batch committed (an event handler's): raised by :meth:`done`."""
+        """Errors raised after a batch committed (an event handler's, the progress callback's):
+        raised by :meth:`done`."""
         self.answered = False
         """Whether this tick answered every reschedule request due at :attr:`at` (none failed,
         none held by another tick): its status pass then asks no session about one again."""
@@ -178,8 +179,9 @@ class TickRun:
     def done(self) -> TickReport:
         """Return the report, or raise the first error met after a batch committed.
 
-        Such an error (an event handler's, a publisher's) reaches the caller,
-        as after any command, once every batch has been done and counted;
+        Such an error (an event handler's, a publisher's, the progress
+        callback's) reaches the caller, as after any command, once every
+        batch has been done and counted;
         the :class:`TickReport` is its ``tick_report`` attribute, and its
         summary and failures are in its notes.
         """
@@ -252,8 +254,21 @@ class TickRun:
         self._progress()
 
     def _progress(self) -> None:
-        if self.progress is not None:
+        """Hand the report so far to the callback; its error is raised by :meth:`done`.
+
+        The host's callback runs after a commit, as an event handler does, and
+        is treated alike: what was committed counts, the tick does the rest
+        (a ``StorageError`` of the callback's is not a failed read of what is
+        due), and the callback is not called again.
+        """
+        if self.progress is None:
+            return
+        try:
             self.progress(self.report())
+        except Exception as error:  # noqa: BLE001  # raised by done(), the report with it
+            self.progress = None
+            error.add_note("raised by the tick's progress callback, not called again after it")
+            self.published.append(error)
 
     def _partly(
         self,

@@ -133,9 +133,10 @@ def tick(
     tick goes on with the other tenants and kinds; all of it stays due.
     Idempotent: a second tick at the same instant does nothing, and ticks
     running at once split the work. An error
-    raised after a batch committed (by an event handler) is raised once the
-    whole tick is done, the batch counted: the report is the error's
-    ``tick_report`` attribute, its summary and failures in the error's notes.
+    raised after a batch committed (by an event handler, or by ``progress``,
+    which is then not called again) is raised once the whole tick is done,
+    the batch counted: the report is the error's ``tick_report`` attribute,
+    its summary and failures in the error's notes.
     """
     if tenant is not None:
         check_tenant(tenant)
