@@ -32,6 +32,25 @@ def shown(value: object) -> str:
         return f"<{type(value).__name__} object>"
 
 
+def set_repr(values: object) -> str:
+    """Return the ``repr`` of a set with its items sorted: the same in every run.
+
+    A set's own ``repr`` follows its hash order, which ``PYTHONHASHSEED`` changes
+    from run to run; values give it to their set fields (``attrs.field(repr=set_repr)``),
+    so their ``repr`` (a log line, a doctest, a snapshot) is the same each time.
+    """
+    if not isinstance(values, set | frozenset):
+        return repr(values)
+    try:
+        items = sorted(values)
+    except TypeError:  # items that do not order (mixed types): by their repr
+        items = sorted(values, key=repr)
+    inner = "{" + ", ".join(map(repr, items)) + "}"
+    if type(values) is set:
+        return inner if values else "set()"
+    return f"{type(values).__name__}({inner if values else ''})"
+
+
 def iterator_of(values: Iterable[T], *, name: str, expected: str) -> Iterator[T]:
     """Return ``iter(values)``; raise ``WrongType`` (``name``, ``expected``) when it has none.
 

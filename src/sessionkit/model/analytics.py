@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Literal
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import set_repr, shown
 from sessionkit.model._record_types import ColumnType
 from sessionkit.model.analytics_money import (
     REVENUE_DIMENSIONS,
@@ -113,13 +113,13 @@ class Outcomes:
     """
 
     completed: frozenset[str] = attrs.field(
-        default=frozenset({"COMPLETED", "FINISHED"}), converter=_statuses
+        default=frozenset({"COMPLETED", "FINISHED"}), converter=_statuses, repr=set_repr
     )
     no_show: frozenset[str] = attrs.field(
-        default=frozenset({"NO_SHOW", "MISSED", "ABSENT"}), converter=_statuses
+        default=frozenset({"NO_SHOW", "MISSED", "ABSENT"}), converter=_statuses, repr=set_repr
     )
     cancelled: frozenset[str] = attrs.field(
-        default=frozenset({"CANCELLED", "CANCELED"}), converter=_statuses
+        default=frozenset({"CANCELLED", "CANCELED"}), converter=_statuses, repr=set_repr
     )
 
     def __attrs_post_init__(self) -> None:

@@ -37,7 +37,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from sessionkit.errors import CurrencyMismatch, InvalidDuration, InvalidValue, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import set_repr, shown
 from sessionkit.limits import CEILING
 from sessionkit.model.booking import check_seats
 from sessionkit.model.money import Money, check_money, decimal_text
@@ -288,7 +288,9 @@ class RefundPolicy:
     """
 
     full_refund_roles: frozenset[str] = attrs.field(
-        default=frozenset({"host", "provider", "admin", "system"}), converter=_full_refund_roles
+        default=frozenset({"host", "provider", "admin", "system"}),
+        converter=_full_refund_roles,
+        repr=set_repr,
     )
     tiers: tuple[RefundTier, ...] = attrs.field(
         default=(RefundTier(timedelta(0), 100),), converter=_tiers

@@ -45,7 +45,7 @@ from typing import Any, Literal
 import attrs
 
 from sessionkit.errors import InvalidDuration, InvalidValue, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import set_repr, shown
 from sessionkit.limits import CEILING
 from sessionkit.model.reschedule import MAX_REASON_LENGTH
 from sessionkit.model.session import Session, check_session
@@ -173,7 +173,7 @@ class NoticeRule:
     """``roles`` must do ``action`` at least ``notice`` before the start."""
 
     action: str = attrs.field(validator=_action)
-    roles: frozenset[str] = attrs.field(converter=_roles)
+    roles: frozenset[str] = attrs.field(converter=_roles, repr=set_repr)
     notice: timedelta = attrs.field(validator=_duration)
 
 
@@ -183,7 +183,7 @@ class NoticeWindow:
 
     action: str = attrs.field(validator=_action)
     within: timedelta = attrs.field(validator=_duration)
-    only: frozenset[str] = attrs.field(converter=_only)
+    only: frozenset[str] = attrs.field(converter=_only, repr=set_repr)
 
 
 def _rules(value: object) -> tuple[NoticeRule, ...]:
@@ -275,7 +275,9 @@ class NoticePolicy:
 
     rules: tuple[NoticeRule, ...] = attrs.field(default=(), converter=_rules)
     windows: tuple[NoticeWindow, ...] = attrs.field(default=(), converter=_windows)
-    bypass: frozenset[str] = attrs.field(default=frozenset({"host"}), converter=_bypass)
+    bypass: frozenset[str] = attrs.field(
+        default=frozenset({"host"}), converter=_bypass, repr=set_repr
+    )
     answer_within: timedelta = attrs.field(default=timedelta(hours=24), validator=_positive)
     min_lead: timedelta = attrs.field(default=timedelta(hours=1), validator=_duration)
     reason_length: tuple[int, int] = attrs.field(default=(10, 500), converter=_reason_length)

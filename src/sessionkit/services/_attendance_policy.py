@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import set_repr, shown
 from sessionkit.model.attendance import AttendanceThresholds
 from sessionkit.model.text import MAX_NAME_LENGTH, check_id, check_names, check_transition_name
 from sessionkit.services.rooms import JoinRules
@@ -75,7 +75,9 @@ class AttendancePolicy:
         factory=AttendanceThresholds, validator=_check_thresholds
     )
     join_transition: str | None = attrs.field(default="start", validator=_check_transition)
-    attendee_kinds: frozenset[str] = attrs.field(default=frozenset(), converter=_kinds)
+    attendee_kinds: frozenset[str] = attrs.field(
+        default=frozenset(), converter=_kinds, repr=set_repr
+    )
     join: JoinRules = attrs.field(factory=JoinRules)
 
     @join.validator

@@ -41,7 +41,7 @@ from sessionkit.errors import (
     SessionKitError,
     WrongType,
 )
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import set_repr, shown
 from sessionkit.lifecycle import Lifecycle
 from sessionkit.model.booking import CONFIRMED, participant_ref
 from sessionkit.model.events import DomainEvent, SessionStatusChanged
@@ -139,9 +139,11 @@ class RoomKeeper(EventPublisher):
     """
 
     rooms: MeetingRooms = attrs.field(validator=_check_rooms)
-    open_on: frozenset[str] = attrs.field(default=frozenset({"READY"}), converter=_open_on)
+    open_on: frozenset[str] = attrs.field(
+        default=frozenset({"READY"}), converter=_open_on, repr=set_repr
+    )
     close_on: frozenset[str] = attrs.field(
-        default=frozenset({"COMPLETED", "ABSENT", "CANCELLED"}), converter=_close_on
+        default=frozenset({"COMPLETED", "ABSENT", "CANCELLED"}), converter=_close_on, repr=set_repr
     )
     then: EventPublisher | None = attrs.field(default=None, validator=_check_then)
 
@@ -236,7 +238,7 @@ class JoinRules:
     """
 
     joinable: frozenset[str] = attrs.field(
-        default=frozenset({"READY", "ONGOING"}), converter=_joinable
+        default=frozenset({"READY", "ONGOING"}), converter=_joinable, repr=set_repr
     )
     early: timedelta | None = attrs.field(default=None, converter=_early)
     buffer: timedelta = attrs.field(default=timedelta(minutes=15), converter=_buffer)

@@ -39,7 +39,7 @@ from datetime import datetime
 import attrs
 
 from sessionkit.errors import InvalidValue
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import set_repr, shown
 from sessionkit.model.attendance import JOIN, LEAVE, PresenceEvent
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.session import ResourceRef
@@ -59,7 +59,7 @@ class FakeRoom:
     room: Room
     span: TimeSpan
     open: bool = True
-    inside: set[ResourceRef] = attrs.field(factory=set)
+    inside: set[ResourceRef] = attrs.field(factory=set, repr=set_repr)
 
 
 class FakeMeetingRooms(MeetingRooms):

@@ -36,7 +36,7 @@ from sessionkit.errors import (
     SessionKitError,
     WrongType,
 )
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import set_repr, shown
 from sessionkit.lifecycle import guard_roles
 from sessionkit.model.booking import CONFIRMED, Booking, participant_ref
 from sessionkit.model.session import ResourceRef
@@ -85,7 +85,9 @@ def not_granted(
 class Access:
     """The router's staff roles, and the checks that keep callers to what they may do."""
 
-    staff_roles: frozenset[str] = attrs.field(default=DEFAULT_STAFF_ROLES, converter=_staff_roles)
+    staff_roles: frozenset[str] = attrs.field(
+        default=DEFAULT_STAFF_ROLES, converter=_staff_roles, repr=set_repr
+    )
     drafts: DraftCheck | None = attrs.field(default=None, converter=_draft_check)
     """The host's check of a session drafted by a caller not staff (``None``: staff only)."""
 

@@ -18,6 +18,7 @@ from sessionkit.errors import (
     RoleNotGranted,
     WrongType,
 )
+from sessionkit.errors._base import set_repr
 from sessionkit.model.booking import participant_ref
 from sessionkit.services.booking_requests import check_key
 
@@ -112,7 +113,7 @@ class Caller:
 
     tenant: str
     actor: str | None = None
-    roles: frozenset[str] = attrs.field(default=DEFAULT_ROLES, converter=_granted)
+    roles: frozenset[str] = attrs.field(default=DEFAULT_ROLES, converter=_granted, repr=set_repr)
     participant: str | None = attrs.field(default=None, converter=_participant)
 
 
