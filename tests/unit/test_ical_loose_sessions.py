@@ -12,7 +12,13 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from sessionkit import Recurrence, ScheduleItem
-from sessionkit.contrib.ical import CalendarError, export_series, read_ical, store_ical
+from sessionkit.contrib.ical import (
+    CalendarError,
+    CalendarSyntaxError,
+    export_series,
+    read_ical,
+    store_ical,
+)
 from sessionkit.testing.harness import Harness
 
 from ._ical_support import event, ics
@@ -247,6 +253,44 @@ def test_an_event_without_length_is_refused_for_what_it_is(length: str, message:
     with pytest.raises(CalendarError, match=message) as refused:
         read_ical(text)
     assert (refused.value.line, refused.value.uid) == (7, "r")
+
+
+@pytest.mark.parametrize(
+    ("lines", "second"),
+    [
+        (["DTEND:20260316T110000Z", "DURATION:PT2H"], 8),
+        (["DURATION:PT2H", "DTEND;TZID=Europe/Berlin:20260316T120000"], 8),
+    ],
+)
+@pytest.mark.parametrize("rule", [[], ["RRULE:FREQ=DAILY;COUNT=3"]], ids=["single", "series"])
+def test_an_event_with_both_dtend_and_duration_is_refused_naming_both(
+    lines: list[str], second: int, rule: list[str]
+) -> None:
+    # RFC 5545 3.6.1: DTEND and DURATION MUST NOT occur in the same event. It was read with
+    # its DTEND and its DURATION ignored, so the event lasted what one writer meant.
+    text = ics(*event("UID:both", "SUMMARY:Both", "DTSTART:20260316T100000Z", *lines, *rule))
+    with pytest.raises(CalendarSyntaxError) as refused:
+        read_ical(text)
+    assert (refused.value.line, refused.value.text, refused.value.uid) == (
+        second,
+        lines[1],
+        "both",
+    )
+    assert lines[0] in str(refused.value)  # both values, the first one's too
+
+
+def test_an_override_with_both_dtend_and_duration_is_refused_on_its_line() -> None:
+    master = event("UID:m", "DTSTART:20260316T100000Z", "DURATION:PT1H", "RRULE:FREQ=DAILY;COUNT=3")
+    moved = event(
+        "UID:m",
+        "RECURRENCE-ID:20260317T100000Z",
+        "DTSTART:20260317T120000Z",
+        "DTEND:20260317T130000Z",
+        "DURATION:PT1H",
+    )
+    with pytest.raises(CalendarSyntaxError, match="both DTEND") as refused:
+        read_ical(ics(*master, *moved))
+    assert (refused.value.line, refused.value.uid) == (14, "m")
 
 
 def test_a_summary_too_long_for_a_title_is_refused_by_the_store_at_its_event() -> None:

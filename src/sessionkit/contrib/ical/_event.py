@@ -377,6 +377,8 @@ class EventReader:
         """
         begin = instant(start)
         end = self.prop("DTEND")
+        if end is not None and self.comp.get("DURATION") is not None:
+            raise self._end_twice()
         if end is not None:
             finish = instant(end)
         else:
@@ -413,6 +415,22 @@ class EventReader:
                 "an end after DTSTART",
             )
         return TimeSpan(begin, finish)
+
+    def _end_twice(self) -> CalendarError:
+        """The error for an event with both DTEND and DURATION, on the later of the two lines.
+
+        RFC 5545 3.6.1: they "MUST NOT occur in the same 'eventprop'"; which of
+        the two lengths was meant cannot be told.
+        """
+        first, second = sorted([self.src.first("DTEND"), self.src.first("DURATION")])
+        return CalendarSyntaxError(
+            f"the event {shown(self.uid)} has both DTEND and DURATION ({first[1]!r} on line "
+            f"{first[0]}); RFC 5545 allows one of them",
+            line=second[0],
+            text=second[1],
+            uid=self.uid,
+            expected="DTEND or DURATION, not both",
+        )
 
     def dates(self, name: str, floating: str) -> list[tuple[Wall, Wall | timedelta | None]]:
         """Return the EXDATE or RDATE values, each with its PERIOD end (or duration), if any.
