@@ -10,16 +10,26 @@ runs on the in-memory store and on SQLite.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import itertools
 import pkgutil
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
 
 import sessionkit
-from sessionkit.errors import CapacityExceeded, InvalidValue, SessionConflict, WrongType
+from sessionkit.errors import (
+    CapacityExceeded,
+    InvalidValue,
+    InvalidWindow,
+    NaiveDatetime,
+    SessionConflict,
+    WrongType,
+)
 from sessionkit.lifecycle import Lifecycle, Status, Transition
 from sessionkit.lifecycle.presets import PRESETS
 from sessionkit.model.events import DomainEvent
@@ -252,6 +262,88 @@ def test_the_journal_checks_what_it_is_asked(store: StoreMaker) -> None:
         kit.journal.for_subject(T, "", "b1")
     with pytest.raises(WrongType):
         SessionKit(uow=store(RecordingPublisher()), clock=ManualClock(NOW), journal="yes")  # type: ignore[arg-type]
+
+
+@ON_STORES
+def test_a_history_is_narrowed_to_one_actor_and_a_window(store: StoreMaker) -> None:
+    """An audit trail asks what one actor did, and what happened between two instants."""
+    desk = Desk(store, priced=True)
+    kit, clock = desk.kit, desk.clock
+    s = desk.lesson(capacity=2)
+    hour = timedelta(hours=1)
+    clock.set(NOW + hour)
+    kit.sessions.update(T, s, actor="leo", title="German B1")
+    clock.set(NOW + 2 * hour)
+    paid = kit.payments.book(T, s, "student:mia", actor="mia", manual=True, confirm=True)
+    clock.set(NOW + 3 * hour)
+    kit.payments.cancel(T, paid.booking.id, actor="mia", reason="sick")
+
+    def events(
+        actor: str | None = None, since: datetime | None = None, before: datetime | None = None
+    ) -> list[tuple[str, str | None]]:
+        found = kit.journal.for_session(T, s, actor=actor, since=since, before=before)
+        return [(e.event, e.actor) for e in found]
+
+    assert events(actor="mia") == [
+        ("BookingConfirmed", "mia"),
+        ("PaymentChanged", "mia"),
+        ("BookingCancelled", "mia"),
+        ("PaymentChanged", "mia"),
+    ]
+    assert events(actor="Mia") == []
+    # [since, before): the instant of since is in it, that of before is not.
+    assert events(since=NOW + hour, before=NOW + 3 * hour) == [
+        ("SessionUpdated", "leo"),
+        ("BookingConfirmed", "mia"),
+        ("PaymentChanged", "mia"),
+    ]
+    berlin = (NOW + hour).astimezone(ZoneInfo("Europe/Berlin"))  # the same instant
+    assert events(actor="leo", since=berlin) == [("SessionUpdated", "leo")]
+    assert events(actor="leo", before=berlin) == [("SessionCreated", "leo")]
+    assert events(since=NOW + hour, before=NOW + hour) == []
+    booking = kit.journal.for_subject(T, "booking", paid.booking.id, before=NOW + 3 * hour)
+    assert [e.event for e in booking] == ["BookingConfirmed"]
+    payment = kit.journal.for_subject(
+        T, "payment", paid.payment.id, actor="mia", since=NOW + 3 * hour
+    )
+    assert [(e.event, e.status) for e in payment] == [("PaymentChanged", "CANCELLED")]
+    # Pages of the filtered history, each read on from the last one's entry.
+    first = kit.journal.for_session(T, s, actor="mia", limit=3)
+    rest = kit.journal.for_session(T, s, actor="mia", after=first[-1], limit=3)
+    assert [*first, *rest] == kit.journal.for_session(T, s, actor="mia")
+    assert len(rest) == 1
+
+
+@ON_STORES
+def test_the_journals_filters_are_checked(store: StoreMaker) -> None:
+    kit = Desk(store).kit
+    reads: list[Callable[..., list[JournalEntry]]] = [
+        functools.partial(kit.journal.for_session, T, "s1"),
+        functools.partial(kit.journal.for_subject, T, "booking", "b1"),
+    ]
+    for read in reads:
+        with pytest.raises(NaiveDatetime, match="since"):
+            read(since=datetime(2026, 3, 2, 8))
+        with pytest.raises(NaiveDatetime, match="before"):
+            read(before=datetime(2026, 3, 2, 8))
+        with pytest.raises(InvalidWindow) as swapped:
+            read(since=NOW, before=NOW - timedelta(seconds=1))
+        assert str(swapped.value) == (
+            "before 2026-03-02T07:59:59+00:00 is before since 2026-03-02T08:00:00+00:00"
+        )
+        assert swapped.value.expected == "before >= since"
+        with pytest.raises(WrongType, match="actor"):
+            read(actor=5)
+        with pytest.raises(InvalidValue, match="actor") as long:
+            read(actor="a" * 256)
+        assert long.value.expected == "<= 255 characters"
+        with pytest.raises(InvalidValue, match="actor"):
+            read(actor="ana\x00")
+        with pytest.raises(WrongType, match="since"):
+            read(since="2026-03-02T08:00:00+00:00")
+        with pytest.raises(InvalidValue, match="before"):
+            read(before=datetime(1, 1, 2, tzinfo=UTC))
+        assert read(actor="a" * 255, since=NOW, before=NOW) == []
 
 
 def _events() -> list[type[DomainEvent]]:

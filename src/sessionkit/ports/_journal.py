@@ -17,7 +17,8 @@ class JournalRepository(Repository[JournalEntry], Protocol):
 
     Entries are added (``add_many``) and never changed by sessionkit. A
     history is ordered by ``at``, then ``seq``, then ``id``, and read in pages
-    after a cursor (the last entry's ``(at, seq, id)``).
+    after a cursor (the last entry's ``(at, seq, id)``); its filters are
+    applied by the store, so a page holds ``limit`` entries that match.
     """
 
     def history(
@@ -26,6 +27,9 @@ class JournalRepository(Repository[JournalEntry], Protocol):
         *,
         session_id: str | None = None,
         subject: tuple[str, str] | None = None,
+        actor: str | None = None,
+        since: datetime | None = None,
+        before: datetime | None = None,
         after: JournalCursor | None = None,
         limit: int,
     ) -> list[JournalEntry]:
@@ -33,7 +37,10 @@ class JournalRepository(Repository[JournalEntry], Protocol):
 
         ``session_id``: only the entries of that session (its own and those of
         its bookings, payments and reschedule requests); ``subject``: only the
-        entries of that record, as ``(subject, subject_id)``.
+        entries of that record, as ``(subject, subject_id)``; ``actor``: only
+        those that actor made (compared exactly, as ``str`` compares: no
+        collation folds case or pads spaces); ``since``/``before``: only those
+        whose ``at`` is at or after ``since`` and before ``before``.
         """
         ...
 

@@ -6,16 +6,18 @@ collect, written with the change before the unit of work commits (so a
 change and its entries commit together or not at all). :class:`JournalQueries`
 reads them back: a session's history (its own changes and those of its
 bookings, payments and reschedule requests) or one record's, oldest first,
-in pages.
+in pages, narrowed to one actor's entries and a window of time if asked.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.journal import SUBJECTS, JournalEntry
-from sessionkit.model.query import MAX_LIMIT
-from sessionkit.model.text import check_id, check_tenant
+from sessionkit.model.query import MAX_LIMIT, check_window_order
+from sessionkit.model.text import check_actor, check_id, check_tenant
 from sessionkit.ports import JOURNAL, JournalCursor, JournalRepository
 from sessionkit.services._context import Context
 from sessionkit.services.booking_requests import check_batch
@@ -35,6 +37,9 @@ class JournalQueries:
         tenant: str,
         session_id: str,
         *,
+        actor: str | None = None,
+        since: datetime | None = None,
+        before: datetime | None = None,
         after: JournalEntry | JournalCursor | None = None,
         limit: int = 100,
     ) -> list[JournalEntry]:
@@ -49,10 +54,17 @@ class JournalQueries:
         (docs/services.md). The history stays when the session is deleted.
         Empty for a session nobody changed since the kit kept a journal (or
         one that never existed): the journal knows no sessions, only changes.
+
+        ``actor`` keeps the entries that actor made (compared exactly; entries
+        made by no actor, a tick's, are never one actor's), ``since`` and
+        ``before`` those whose ``at`` is in ``[since, before)``: filtered by
+        the store, so each page is ``limit`` entries that match, and a cursor
+        reads on with the same filters. ``before`` earlier than ``since`` is
+        ``InvalidWindow``.
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")
-        return self._read(tenant, after, limit, session_id=session_id)
+        return self._read(tenant, after, limit, actor, since, before, session_id=session_id)
 
     def for_subject(
         self,
@@ -60,14 +72,17 @@ class JournalQueries:
         subject: str,
         subject_id: str,
         *,
+        actor: str | None = None,
+        since: datetime | None = None,
+        before: datetime | None = None,
         after: JournalEntry | JournalCursor | None = None,
         limit: int = 100,
     ) -> list[JournalEntry]:
         """Return one record's history: its ``subject`` kind (``"booking"``, ...) and id.
 
         A booking's (``"booking"``), a payment's, a series' (``"series"``:
-        its schedule changes and its close), oldest first, in pages as
-        :meth:`for_session`. ``subject`` is one of
+        its schedule changes and its close), oldest first, in pages and
+        filtered as :meth:`for_session`. ``subject`` is one of
         :data:`~sessionkit.model.journal.SUBJECTS` (``InvalidValue`` for
         another: a misspelt kind would only ever read an empty history).
         """
@@ -80,23 +95,37 @@ class JournalQueries:
                 expected=", ".join(SUBJECTS),
             )
         check_id(subject_id, "subject_id")
-        return self._read(tenant, after, limit, subject=(subject, subject_id))
+        return self._read(tenant, after, limit, actor, since, before, subject=(subject, subject_id))
 
     def _read(
         self,
         tenant: str,
         after: JournalEntry | JournalCursor | None,
         limit: int,
+        actor: str | None,
+        since: datetime | None,
+        before: datetime | None,
         *,
         session_id: str | None = None,
         subject: tuple[str, str] | None = None,
     ) -> list[JournalEntry]:
+        who = check_actor(actor)
+        lo = None if since is None else check_instant(since, "since")
+        hi = None if before is None else check_instant(before, "before")
+        check_window_order(lo, hi, ("since", "before"))  # swapped, it would match nothing
         check_batch(limit, "limit", MAX_LIMIT)
         cursor = journal_continuation(after)
         with self._ctx.uow() as uow:
             repository: JournalRepository = uow.repository(JOURNAL)
             return repository.history(
-                tenant, session_id=session_id, subject=subject, after=cursor, limit=limit
+                tenant,
+                session_id=session_id,
+                subject=subject,
+                actor=who,
+                since=lo,
+                before=hi,
+                after=cursor,
+                limit=limit,
             )
 
 

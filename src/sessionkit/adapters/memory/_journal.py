@@ -1,6 +1,8 @@
-"""Journal entries in memory: a tenant's history, by session or by record, in pages."""
+"""Journal entries in memory: a tenant's history, by session or by record, filtered, in pages."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sessionkit.adapters.memory._repository import MemoryRepository, register
 from sessionkit.model.journal import JournalEntry
@@ -18,6 +20,9 @@ class InMemoryJournalRepository(MemoryRepository[JournalEntry]):
         *,
         session_id: str | None = None,
         subject: tuple[str, str] | None = None,
+        actor: str | None = None,
+        since: datetime | None = None,
+        before: datetime | None = None,
         after: JournalCursor | None = None,
         limit: int,
     ) -> list[JournalEntry]:
@@ -29,6 +34,9 @@ class InMemoryJournalRepository(MemoryRepository[JournalEntry]):
             for entry in self.table.of(tenant).values()
             if (session_id is None or entry.session_id == session_id)
             and (subject is None or (entry.subject, entry.subject_id) == subject)
+            and (actor is None or entry.actor == actor)
+            and (since is None or entry.at >= since)
+            and (before is None or entry.at < before)
             and (after is None or entry.cursor > after)
         ]
         found.sort(key=lambda entry: entry.cursor)

@@ -1,10 +1,20 @@
-"""The journal repository: the generic one plus a tenant's history, by session or record."""
+"""The journal repository: the generic one plus a tenant's history, by session or record.
+
+A history's filters are the statement's: ``actor`` compared in the exact
+collation (:func:`~._types.exact_collation`), since the column has its
+table's default one, which on MySQL/MariaDB may fold case and pad spaces.
+No index holds ``actor``: it narrows one session's or record's history,
+which its index reads already (the window too, as a range of ``at`` in it).
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
+from sessionkit.adapters.sqlalchemy._types import exact_collation
 from sessionkit.adapters.sqlalchemy.journal_rows import journal_table
 from sessionkit.model.journal import JournalEntry
 from sessionkit.ports import JournalCursor
@@ -23,6 +33,9 @@ class SqlAlchemyJournalRepository(SqlRepository[JournalEntry]):
         *,
         session_id: str | None = None,
         subject: tuple[str, str] | None = None,
+        actor: str | None = None,
+        since: datetime | None = None,
+        before: datetime | None = None,
         after: JournalCursor | None = None,
         limit: int,
     ) -> list[JournalEntry]:
@@ -34,6 +47,15 @@ class SqlAlchemyJournalRepository(SqlRepository[JournalEntry]):
             statement = statement.where(J.c.session_id == session_id)
         if subject is not None:
             statement = statement.where(J.c.subject == subject[0], J.c.subject_id == subject[1])
+        if actor is not None:
+            # The transaction's connection: its dialect knows MariaDB from MySQL once connected.
+            collation = exact_collation(self._unit.core().dialect)
+            column = J.c.actor if collation is None else J.c.actor.collate(collation)
+            statement = statement.where(column == actor)
+        if since is not None:
+            statement = statement.where(J.c.at >= since)
+        if before is not None:
+            statement = statement.where(J.c.at < before)
         if after is not None:
             at, seq, last = after
             statement = statement.where(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Q
@@ -73,6 +73,9 @@ class DjangoJournalRepository(DjangoRepository[JournalEntry, JournalRecord]):
         *,
         session_id: str | None = None,
         subject: tuple[str, str] | None = None,
+        actor: str | None = None,
+        since: datetime | None = None,
+        before: datetime | None = None,
         after: JournalCursor | None = None,
         limit: int,
     ) -> list[JournalEntry]:
@@ -84,6 +87,13 @@ class DjangoJournalRepository(DjangoRepository[JournalEntry, JournalRecord]):
             rows = rows.filter(session_ref=session_id)
         if subject is not None:
             rows = rows.filter(subject=subject[0], subject_ref=subject[1])
+        if actor is not None:
+            # Exact as it is: PostgreSQL's (deterministic) and SQLite's equality compare bytes.
+            rows = rows.filter(actor=actor)
+        if since is not None:
+            rows = rows.filter(at__gte=since)
+        if before is not None:
+            rows = rows.filter(at__lt=before)
         if after is not None:
             at, seq, last = after
             rows = rows.filter(

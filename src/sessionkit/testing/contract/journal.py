@@ -6,7 +6,9 @@
 :class:`~sessionkit.ports.JournalRepository` promises beyond it: ``history``
 by session or by record, oldest first (``at``, then ``seq``, then ``id`` by
 code point), continued after a cursor, scoped to the tenant, and no parent (a
-session's history outlives it). Subclass it once per adapter and implement
+session's history outlives it); narrowed by the store to one actor's entries
+(compared exactly) and to a window ``[since, before)``, in pages that stay
+whole with the filters. Subclass it once per adapter and implement
 ``make_store``.
 """
 
@@ -35,6 +37,7 @@ def make_entry(
     minutes: float = 0.0,
     seq: int = 1,
     event: str = "SessionStatusChanged",
+    actor: str | None = "ana",
 ) -> JournalEntry:
     """Return an entry ``minutes`` after ``T0`` about ``subject_id`` (default: the session)."""
     return JournalEntry(
@@ -46,7 +49,7 @@ def make_entry(
         subject=subject,
         subject_id=subject_id if subject_id is not None else (session_id or "series-1"),
         session_id=session_id,
-        actor="ana",
+        actor=actor,
         role="teacher",
         previous="SCHEDULED",
         status="CANCELLED",
@@ -141,3 +144,77 @@ class JournalRepositoryContract(RepositoryContract[JournalEntry]):
         with store() as uow:
             other = self.journal(uow).history(OTHER_TENANT, limit=10)
         assert [entry.id for entry in other] == ["e4"]
+
+    def test_a_history_keeps_one_actors_entries_compared_exactly(self, store: Factory) -> None:
+        """``actor`` matches to the letter: no collation folds case or accents or pads spaces."""
+        actors = ["ana", "Ana", "ana ", "ána", "", None, "ana"]
+        self.keep(
+            store,
+            *(make_entry(f"e{n}", minutes=n, actor=actor) for n, actor in enumerate(actors)),
+            make_entry("b1", minutes=1, actor="ana", subject="booking", subject_id="b1"),
+            make_entry("x1", minutes=1, actor="ana", session_id="s2"),
+            make_entry("o1", minutes=1, actor="ana", tenant=OTHER_TENANT),
+        )
+        assert self._history(store, session_id="s1", actor="ana") == ["e0", "b1", "e6"]
+        assert self._history(store, session_id="s1", actor="Ana") == ["e1"]
+        assert self._history(store, session_id="s1", actor="ana ") == ["e2"]
+        assert self._history(store, session_id="s1", actor="") == ["e4"]
+        assert self._history(store, session_id="s1", actor="bo") == []
+        assert self._history(store, subject=("booking", "b1"), actor="ana") == ["b1"]
+        assert self._history(store, subject=("booking", "b1"), actor="Ana") == []
+        assert self._history(store, actor="ana") == ["e0", "b1", "x1", "e6"]
+
+    def test_a_history_keeps_the_entries_of_a_window(self, store: Factory) -> None:
+        """``since`` is inclusive and ``before`` exclusive, to the microsecond; both or either."""
+        tick = timedelta(microseconds=1)
+        self.keep(
+            store,
+            *(make_entry(f"e{n}", minutes=n) for n in range(5)),
+            make_entry("b1", minutes=2, subject="booking", subject_id="b1"),
+        )
+        at = [T0 + timedelta(minutes=n) for n in range(5)]
+        assert self._history(store, session_id="s1", since=at[1], before=at[3]) == [
+            "e1",
+            "b1",
+            "e2",
+        ]
+        assert self._history(store, session_id="s1", since=at[1] + tick, before=at[3] + tick) == [
+            "b1",
+            "e2",
+            "e3",
+        ]
+        assert self._history(store, session_id="s1", since=at[3]) == ["e3", "e4"]
+        assert self._history(store, session_id="s1", before=at[1]) == ["e0"]
+        assert self._history(store, session_id="s1", since=at[2], before=at[2]) == []
+        assert self._history(store, subject=("booking", "b1"), since=at[2]) == ["b1"]
+        assert self._history(store, subject=("booking", "b1"), before=at[2]) == []
+
+    def test_a_filtered_history_pages_after_its_cursor(self, store: Factory) -> None:
+        """Pages with the filters add up to the filtered history, each entry once, in order."""
+        entries = [
+            make_entry(f"e{n}", minutes=n // 4, seq=n % 3, actor="ana" if n % 3 else "ben")
+            for n in range(24)
+        ]
+        self.keep(store, *entries)
+        since, before = T0 + timedelta(minutes=1), T0 + timedelta(minutes=5)
+        whole = self._history(store, session_id="s1", actor="ana", since=since, before=before)
+        wanted = [e for e in entries if e.actor == "ana" and since <= e.at < before]
+        assert whole == [e.id for e in sorted(wanted, key=lambda e: e.cursor)]
+        assert len(whole) == 11
+        with store() as uow:
+            journal = self.journal(uow)
+            pages = page_through(
+                lambda after: journal.history(
+                    TENANT,
+                    session_id="s1",
+                    actor="ana",
+                    since=since,
+                    before=before,
+                    after=after,
+                    limit=3,
+                ),
+                lambda entry: (entry.at, entry.seq, entry.id),
+                rows=len(whole),
+                what="history",
+            )
+        assert [entry.id for entry in pages] == whole
