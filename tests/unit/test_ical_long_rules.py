@@ -6,10 +6,15 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.contrib.ical import export_series, read_ical, store_ical, write_ical
+from sessionkit.errors import ExpansionLimitExceeded, InvalidValue, WrongType
+from sessionkit.limits import Limits
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.harness import Harness
 
-from ._ical_support import NOW, event, ics
+from ._ical_support import NOW, event, ics, utc
 
 
 def _standup(count: int) -> str:
@@ -85,3 +90,48 @@ def test_a_session_moved_far_into_a_long_count_rule_is_exported() -> None:
         h.kit.queries.series_sessions("acme", series.id),
     )
     assert "EXDATE:20280509T100000Z" in exported.splitlines()
+
+
+_PING = event(
+    "UID:ping",
+    "SUMMARY:Ping",
+    "DTSTART:20260301T100000Z",
+    "DURATION:PT1M",
+    "RRULE:FREQ=MINUTELY;INTERVAL=10;COUNT=500000",
+)
+_DEEP = datetime(2027, 4, 5, 10)  # 57,600 occurrences on: past the default 100,000 candidates
+
+
+def test_an_override_deep_into_a_long_count_rule_is_read_with_the_budget_raised() -> None:
+    # Checking the override against the rule walked the COUNT rule from DTSTART and raised
+    # ExpansionLimitExceeded, whose message says to pass max_candidates=, which read_ical,
+    # occurrences() and store_ical did not take (nor pass on: the kit's Limits.candidates).
+    moved = event(
+        "UID:ping",
+        "RECURRENCE-ID:20270405T100000Z",
+        "DTSTART:20270405T100500Z",
+        "DURATION:PT1M",
+    )
+    text = ics(*_PING, *moved)
+    with pytest.raises(ExpansionLimitExceeded, match="max_candidates="):
+        read_ical(text)
+    cal = read_ical(text, max_candidates=300_000)
+    assert [o.key for o in cal.series[0].overrides] == [_DEEP]
+    window = (utc(2027, 4, 5, 10), utc(2027, 4, 5, 10, 20))
+    with pytest.raises(ExpansionLimitExceeded):
+        cal.occurrences(*window)
+    found = cal.occurrences(*window, max_candidates=300_000)
+    assert [o.span.start for o in found] == [utc(2027, 4, 5, 10, 5), utc(2027, 4, 5, 10, 10)]
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work,
+        clock=ManualClock(NOW),
+        limits=Limits(candidates=300_000),
+    )
+    [override] = store_ical(kit, "acme", cal, actor="a").overrides
+    assert (override.occurrence_key, override.start) == (_DEEP, utc(2027, 4, 5, 10, 5))
+
+
+@pytest.mark.parametrize(("bad", "error"), [(0, InvalidValue), ("9", WrongType), (True, WrongType)])
+def test_read_ical_refuses_a_budget_that_is_no_count(bad: object, error: type[Exception]) -> None:
+    with pytest.raises(error, match="max_candidates"):
+        read_ical(ics(*_PING), max_candidates=bad)  # type: ignore[arg-type]  # the wrong type

@@ -27,12 +27,18 @@ from sessionkit.contrib.ical._event import (
     zone_rules,
 )
 from sessionkit.contrib.ical._source import SourceZone, listed, scan, tzid_lines, vtimezones
-from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride, IcalSeries
+from sessionkit.contrib.ical._values import (
+    IcalCalendar,
+    IcalEvent,
+    IcalOverride,
+    IcalSeries,
+    check_candidates,
+)
 from sessionkit.contrib.ical._vtimezone import refuse_duplicates
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.series import ScheduleItem
-from sessionkit.recurrence import Recurrence
+from sessionkit.recurrence import MAX_CANDIDATES, Recurrence
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import get_zone
 
@@ -58,7 +64,9 @@ def _split_characters_joined(source: bytes) -> bytes:
     return _FOLDED_INSIDE.sub(rb"\3\1\2", source)
 
 
-def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
+def read_ical(
+    source: str | bytes, *, default_tz: str = "UTC", max_candidates: int = MAX_CANDIDATES
+) -> IcalCalendar:
     """Read an iCalendar file (text or bytes) into plain values; all of it or an error.
 
     VEVENTs with RRULE or RDATE become :class:`IcalSeries` (one schedule item
@@ -72,7 +80,12 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
     calendar's ``X-WR-TIMEZONE``, if it is an IANA name), except a series'
     floating EXDATEs, RDATEs and RECURRENCE-IDs, which are in the series'
     zone. Raises a :class:`CalendarError` naming the line.
+    ``max_candidates`` is each expansion's budget (an override is checked
+    against its rule, which a COUNT walks from DTSTART), as
+    :meth:`Recurrence.between <sessionkit.recurrence.Recurrence.between>`'s:
+    past it, ``ExpansionLimitExceeded``.
     """
+    budget = check_candidates(max_candidates)
     if isinstance(source, bytes):
         try:
             source = _split_characters_joined(source).decode("utf-8-sig")
@@ -144,7 +157,7 @@ def read_ical(source: str | bytes, *, default_tz: str = "UTC") -> IcalCalendar:
                 newest = max(reversed(overrides), key=_sequence) if overrides else reader
                 events.append(_single(newest))
             else:
-                series.append(_series(reader, overrides))
+                series.append(_series(reader, overrides, budget))
     for orphans in changed.values():
         for orphan in orphans:
             with _in_range(orphan):
@@ -220,7 +233,7 @@ def _zone_of_single(reader: EventReader, tz: str) -> str:
     return reader.wall(end.dt, end.params, "DTEND")[1]
 
 
-def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
+def _series(reader: EventReader, changed: Sequence[EventReader], budget: int) -> IcalSeries:
     start = reader.start()
     all_day = not isinstance(start[0], datetime)
     tz = start[1]
@@ -338,7 +351,7 @@ def _series(reader: EventReader, changed: Sequence[EventReader]) -> IcalSeries:
         rule_lines=rule_lines or (reader.src.begin,),
         cancelled=_cancelled(reader),
     )
-    for crowded in made.crowded()[:1]:
+    for crowded in made.crowded(max_candidates=budget)[:1]:
         source, name = told[crowded.key]
         raise source.fail(
             UnsupportedCalendar,

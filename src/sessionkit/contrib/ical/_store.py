@@ -65,6 +65,7 @@ def store_ical(
     what :func:`export_series` writes again. Every session occupies ``resources``;
     an override or extra that collides raises ``SessionConflict`` and stores
     nothing, while colliding generated occurrences are skipped and reported.
+    Rules are expanded within the kit's ``Limits.candidates``.
     """
     check_tenant(tenant)
     check_actor(actor)
@@ -178,12 +179,16 @@ def _check_span(span: TimeSpan, whose: str, line: int | None, uid: str) -> None:
         ) from None
 
 
-def _item_of(series: Series, key: datetime) -> ScheduleItem:
-    """Return the schedule item whose occurrence has ``key`` (the first item if none has)."""
+def _item_of(series: Series, key: datetime, budget: int) -> ScheduleItem:
+    """Return the schedule item whose occurrence has ``key`` (the first item if none has).
+
+    ``budget``: the kit's ``Limits.candidates``, as generation's.
+    """
     for item in series.items:
         rec = item.recurrence
         instant = key.replace(tzinfo=get_zone(rec.tz)).astimezone(UTC)
-        around = rec.between(instant - timedelta(hours=3), instant + timedelta(hours=3))
+        lo, hi = instant - timedelta(hours=3), instant + timedelta(hours=3)
+        around = rec.between(lo, hi, max_candidates=budget)
         if any(o.key == key for o in around):
             return item
     return series.items[0]
@@ -201,7 +206,7 @@ def _session(
     ctx: Context, tx: Tx, series: Series, override: IcalOverride, actor: str | None
 ) -> Session:
     machine = ctx.lifecycle(series.lifecycle)
-    item = _item_of(series, override.key)
+    item = _item_of(series, override.key, ctx.limits.candidates)
     return _add(
         ctx,
         tx,

@@ -12,11 +12,18 @@ from sessionkit.contrib.ical._errors import UnboundedRule
 from sessionkit.errors import InvalidValue, NotADatetime, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.series import ScheduleItem
-from sessionkit.recurrence import Occurrence, Recurrence
+from sessionkit.recurrence import MAX_CANDIDATES, Occurrence, Recurrence
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware, get_zone
 
-__all__ = ["IcalCalendar", "IcalEvent", "IcalOccurrence", "IcalOverride", "IcalSeries"]
+__all__ = [
+    "IcalCalendar",
+    "IcalEvent",
+    "IcalOccurrence",
+    "IcalOverride",
+    "IcalSeries",
+    "check_candidates",
+]
 
 _DAY = timedelta(days=1)
 _FAR = datetime(9999, 1, 1, tzinfo=UTC)
@@ -31,6 +38,21 @@ def _moved(value: datetime, by: timedelta) -> datetime:
     except OverflowError:
         return _NEAR if by < timedelta(0) else _FAR
     return min(max(moved, _NEAR), _FAR)
+
+
+def check_candidates(value: object) -> int:
+    """Return ``value``, an expansion budget (``max_candidates``); refuse what is no count >= 1.
+
+    Checked when given, not when first spent: a calendar with nothing to
+    expand would let a wrong one pass unnoticed.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WrongType(value, name="max_candidates", expected="an integer >= 1")
+    if value < 1:
+        raise InvalidValue(
+            f"max_candidates must be >= 1, got {shown(value)}", value=value, expected=">= 1"
+        )
+    return value
 
 
 def _typed(
@@ -142,16 +164,23 @@ class IcalSeries:
         return self.items[0].recurrence.tz
 
     def occurrences(
-        self, start: datetime | None = None, end: datetime | None = None
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        max_candidates: int = MAX_CANDIDATES,
     ) -> list[IcalOccurrence]:
         """Return the occurrences, overrides applied, starting in ``[start, end)``, by start.
 
         Without a window every occurrence is returned, which a rule without
         COUNT or UNTIL refuses with :class:`UnboundedRule` naming its line.
-        A cancelled series has none.
+        A cancelled series has none. ``max_candidates``: each expansion's
+        budget, as :meth:`Recurrence.between <sessionkit.recurrence.Recurrence.between>`'s
+        (a COUNT rule is walked from its start, however late the window).
         """
         lo = check_aware(start, "start") if start is not None else None
         hi = check_aware(end, "end") if end is not None else None
+        budget = check_candidates(max_candidates)
         if self.cancelled:
             return []
         windowed = start is not None and end is not None
@@ -176,7 +205,7 @@ class IcalSeries:
         scan_hi = _FAR if hi is None else _moved(hi, shift)
         by_key = {o.key: o for o in self.overrides}
         seen: dict[datetime, IcalOccurrence] = {}
-        for rec, occ in self._expand(scan_lo, scan_hi):
+        for rec, occ in self._expand(scan_lo, scan_hi, budget):
             if occ.span.start in seen:
                 continue  # the same instant from two rules: a union holds it once
             override = by_key.get(occ.key)
@@ -187,7 +216,7 @@ class IcalSeries:
             )
         given = {o.key for o in seen.values()}
         for override in self.overrides:
-            if override.key not in given and not self._gives(override.key):
+            if override.key not in given and not self._gives(override.key, budget):
                 # Its RECURRENCE-ID names no occurrence (an EXDATE'd one, or one the rule
                 # never gives): it still takes place, as store_ical stores it.
                 title = self.title if override.title is None else override.title
@@ -209,12 +238,14 @@ class IcalSeries:
         ]
         return sorted(found, key=lambda o: (o.span.start, o.key or o.span.start))
 
-    def crowded(self) -> list[IcalOverride]:
+    def crowded(self, *, max_candidates: int = MAX_CANDIDATES) -> list[IcalOverride]:
         """The overrides moved onto the start of another occurrence or override of the series.
 
         A series holds one session per start, so :func:`read_ical` refuses
-        such a calendar rather than lose one of the two.
+        such a calendar rather than lose one of the two. ``max_candidates``:
+        as :meth:`occurrences`'.
         """
+        budget = check_candidates(max_candidates)
         overridden = {o.key for o in self.overrides}
         taken: set[datetime] = set()
         found: list[IcalOverride] = []
@@ -222,17 +253,17 @@ class IcalSeries:
             start = override.span.start
             if start in taken or any(
                 occ.span.start == start and occ.key != override.key and occ.key not in overridden
-                for _rec, occ in self._expand(start, start + _INSTANT)
+                for _rec, occ in self._expand(start, start + _INSTANT, budget)
             ):
                 found.append(override)
             taken.add(start)
         return found
 
-    def _gives(self, key: datetime) -> bool:
+    def _gives(self, key: datetime, budget: int) -> bool:
         """Whether a rule of the series gives the occurrence ``key`` (looked for around it)."""
         around = key.replace(tzinfo=UTC)
         lo, hi = _moved(around, -timedelta(days=2)), _moved(around, timedelta(days=2))
-        return any(occ.key == key for _rec, occ in self._expand(lo, hi))
+        return any(occ.key == key for _rec, occ in self._expand(lo, hi, budget))
 
     def _span(self, rec: Recurrence, occ: Occurrence) -> TimeSpan:
         """The occurrence's span; of an all-day series, midnight to midnight of its local days.
@@ -254,9 +285,11 @@ class IcalSeries:
         key_instant = override.key.replace(tzinfo=get_zone(self.tz)).astimezone(UTC)
         return abs(override.span.start - key_instant) + timedelta(days=1)
 
-    def _expand(self, lo: datetime, hi: datetime) -> Iterator[tuple[Recurrence, Occurrence]]:
+    def _expand(
+        self, lo: datetime, hi: datetime, budget: int
+    ) -> Iterator[tuple[Recurrence, Occurrence]]:
         for item in self.items:
-            for occ in item.recurrence.between(lo, hi):
+            for occ in item.recurrence.between(lo, hi, max_candidates=budget):
                 yield item.recurrence, occ
 
 
@@ -303,18 +336,24 @@ class IcalCalendar:
     name: str | None = attrs.field(default=None, eq=False, validator=_OPTIONAL_TEXT)
 
     def occurrences(
-        self, start: datetime | None = None, end: datetime | None = None
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        max_candidates: int = MAX_CANDIDATES,
     ) -> list[IcalOccurrence]:
         """Return every occurrence (single events too) starting in ``[start, end)``, by start.
 
         Cancelled series and single events have none. Without a window, a
         series whose rule never ends raises :class:`UnboundedRule`.
+        ``max_candidates``: each expansion's budget (:meth:`IcalSeries.occurrences`).
         """
         lo = check_aware(start, "start") if start is not None else None
         hi = check_aware(end, "end") if end is not None else None
+        budget = check_candidates(max_candidates)
         found: list[IcalOccurrence] = []
         for series in self.series:
-            found.extend(series.occurrences(lo, hi))
+            found.extend(series.occurrences(lo, hi, max_candidates=budget))
         found.extend(
             IcalOccurrence(uid=e.uid, key=None, span=e.span, title=e.title, tz=e.tz)
             for e in self.events
