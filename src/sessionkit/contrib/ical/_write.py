@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -212,6 +212,8 @@ def _series_events(
     groups = [series.items] if _same_frame(series.items) else [(i,) for i in series.items]
     events: list[icalendar.Event] = []
     for index, group in enumerate(groups):
+        if index:  # a VEVENT of its own: without the instants the items before it give
+            group = (_unshared(group[0], series.items[:index]),)
         rec = group[0].recurrence
         # The first keeps the series' UID, which its extra events' RELATED-TO name.
         uid = series.uid if index == 0 else f"{series.uid}/{group[0].id}"
@@ -255,6 +257,47 @@ def _series_events(
             _override(uid, series, o, stamp, rec.tz, ranges, days=days is not None) for o in mine
         )
     return events
+
+
+def _unshared(item: ScheduleItem, before: Sequence[ScheduleItem]) -> ScheduleItem:
+    """``item`` with an EXDATE at each instant an item ``before`` it gives too.
+
+    A series holds one session per instant, the first item's (generation and
+    :meth:`IcalSeries.occurrences` keep it); written as a VEVENT of its own,
+    ``item`` would give it again, and readers would show it twice. Looked for
+    up to where the rules end (exact when either side ends), else as far as
+    the VTIMEZONE covers a rule that never ends (ten years), and as far as one
+    expansion may go (``Limits.candidates``).
+    """
+    rec = item.recurrence
+    try:
+        first = min([resolve_local(rec.start, rec.tz).astimezone(UTC), *rec.rdates])
+        lo = first - timedelta(days=2)
+        end = min(_last_date(rec), max(_last_date(i.recurrence) for i in before))
+        hi = datetime.combine(end + timedelta(days=2), time(), tzinfo=UTC)
+    except OverflowError:  # a rule at the very edge of the calendar: nothing to compare
+        return item
+    taken = {o.span.start for i in before for o in _budgeted(i.recurrence.between(lo, hi))}
+    compatible = rec.disambiguate not in ("earlier", "later")
+    shared = [
+        # As readers read it ("compatible"), or the EXDATE would exclude nothing.
+        o.span.start
+        if compatible or o.span.start in rec.rdates
+        else resolve_local(o.key, rec.tz).astimezone(UTC)
+        for o in _budgeted(rec.between(lo, hi))
+        if o.span.start in taken
+    ]
+    if not shared:
+        return item
+    return attrs.evolve(item, recurrence=attrs.evolve(rec, exdates=(*rec.exdates, *shared)))
+
+
+def _budgeted(occurrences: Iterator[Occurrence]) -> Iterator[Occurrence]:
+    """``occurrences``, as many as one expansion finds before it passes its limit."""
+    try:
+        yield from occurrences
+    except ExpansionLimitExceeded:
+        return
 
 
 def _day(value: datetime | date, tz: str) -> date | None:
@@ -408,7 +451,9 @@ def write_ical(calendar: IcalCalendar, *, stamp: datetime, name: str | None = No
     one's zone in DATE values, that zone the calendar's ``X-WR-TIMEZONE``),
     followed by one VEVENT per override
     (RECURRENCE-ID); items that differ in start, zone, duration or EXDATEs
-    get a VEVENT each (UID ``<uid>/<item id>``). All-day single events of
+    get a VEVENT each (UID ``<uid>/<item id>``), with an EXDATE for each instant
+    an item before it gives (ten years of them for two rules that never end).
+    All-day single events of
     that zone (of the first all-day event's, without an all-day series) are
     written in DATE values too. A cancelled series or event says
     ``STATUS:CANCELLED``. Each zone's VTIMEZONE covers
