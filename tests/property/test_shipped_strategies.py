@@ -115,12 +115,14 @@ def test_sessions_are_in_a_status_of_their_lifecycle_and_busy_as_it_says(session
         assert session.occurrence_key == local
 
 
-# Berlin's changes in the default bounds (2026-2027), as naive UTC.
+# Berlin's changes in the default bounds (2026-2028), as naive UTC.
 _BERLIN_CHANGES = [
     datetime(2026, 3, 29, 1),
     datetime(2026, 10, 25, 1),
     datetime(2027, 3, 28, 1),
     datetime(2027, 10, 31, 1),
+    datetime(2028, 3, 26, 1),
+    datetime(2028, 10, 29, 1),
 ]
 
 

@@ -8,7 +8,7 @@ booking commands do (:mod:`sessionkit.testing._booking_replay`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
 import attrs
 from hypothesis import strategies as st
@@ -32,7 +32,13 @@ from sessionkit.model.text import check_tenant
 from sessionkit.recurrence._clock import year_transitions
 from sessionkit.testing import _strategy_args as _args
 from sessionkit.testing._booking_replay import Replay, Request
-from sessionkit.testing._value_strategies import DST_ZONES, LAST, aware_datetimes, minutes
+from sessionkit.testing._value_strategies import (
+    DST_ZONES,
+    LAST,
+    aware_datetimes,
+    leap_day,
+    minutes,
+)
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import EARLIEST, LATEST, check_aware, get_zone
 
@@ -45,7 +51,8 @@ __all__ = [
 
 _TITLES = st.text(st.characters(categories=("L", "N", "P", "S", "Zs")), max_size=60)
 _SESSION_MIN = datetime(2026, 1, 1)
-_SESSION_MAX = datetime(2027, 12, 31)
+_SESSION_MAX = datetime(2028, 12, 31)
+"""The default start bounds of :func:`sessions`: 2028 holds a leap day."""
 
 
 _FIRST_START = datetime(1, 1, 1) + timedelta(days=91)
@@ -111,10 +118,12 @@ def sessions(
     status says; with ``taking_bookings``, only statuses that are busy and
     not terminal (a session the booking commands accept, if it has not
     started), of the lifecycles that have one. Starts on whole minutes
-    (one draw in four within 6 hours of a DST change of its zone, when the
-    bounds hold one) between the UTC bounds (naive, or aware and read as the instants they
-    are; a bound near the last datetime must leave room for the end, read
-    in the zone of ``zones`` furthest ahead of UTC), 15 minutes to 4 hours
+    (one draw in four within 6 hours of a DST change of its zone, and one in
+    eight on a Feb 29 in its zone, when the bounds hold one) between the UTC
+    bounds (by default 2026-01-01 and 2028-12-31; naive, or aware and read
+    as the instants they are; a bound near the last datetime must leave
+    room for the end, read in the zone of ``zones`` furthest ahead of
+    UTC), 15 minutes to 4 hours
     long, a zone from ``zones`` (drawn as its name, a ``ZoneInfo`` given
     too), capacity 1..``max_capacity`` (1 often: one-to-one), up to three
     resources of ``resource_kinds`` (``t1``, ``r2``...), any storable title
@@ -205,9 +214,18 @@ def _drawn_minute(draw: st.DrawFn, zone: str, low: datetime, minutes: int) -> in
     offset in it within them, starts within :data:`_NEAR` minutes of such a
     change: uniform draws land near one about once in 700 (a zone changes
     twice a year), and a session across a change is where local days are
-    23 or 25 hours long. Shrinking goes to the uniform draw.
+    23 or 25 hours long. One in eight starts on a Feb 29 in ``zone`` that
+    the bounds hold (uniform draws: once in 1,461 days), where a rule about
+    dates breaks. Shrinking goes to the uniform draw.
     """
-    if draw(st.integers(0, 3)) == 3:
+    pick = draw(st.integers(0, 7))  # in eighths, 0 (uniform) first: what shrinking reaches
+    if pick == 5:
+        day = leap_day(draw, low, low + timedelta(minutes=minutes))
+        if day is not None:
+            midnight = datetime.combine(day, time(), tzinfo=get_zone(zone)).astimezone(UTC)
+            after = (midnight.replace(tzinfo=None) - low) // timedelta(minutes=1)
+            return min(max(after + draw(st.integers(0, 24 * 60 - 1)), 0), minutes)
+    if pick >= 6:
         high = low + timedelta(minutes=minutes)
         year = draw(st.integers(low.year, high.year))
         near = [t for t in year_transitions(zone, year) if low <= t <= high]

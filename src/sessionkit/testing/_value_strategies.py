@@ -7,6 +7,7 @@ on these, are in :mod:`sessionkit.testing._session_strategies`.
 
 from __future__ import annotations
 
+import calendar
 import itertools
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -32,6 +33,7 @@ __all__ = [
     "aware_datetimes",
     "booking_rules",
     "daily_hours",
+    "leap_day",
     "minutes",
     "recurrences",
     "rules",
@@ -87,6 +89,8 @@ def aware_datetimes(
     before it when the end lies past ``max_value``); both are rare among
     uniform draws, so a property about transitions should draw near them
     itself (e.g. :func:`recurrences`, whose starts favour the small hours).
+    One draw in eight is on a Feb 29 (a wall time of that day) when the
+    bounds hold one.
     Wall times within a day of the datetime range's ends are not drawn (some
     have no UTC instant, which sessionkit refuses). Bounds that hold no whole
     second, or only such wall times, or (in every zone of ``zones``) only
@@ -134,8 +138,49 @@ def aware_datetimes(
             )
         if len(fitting) < len(listed):
             pool = st.sampled_from(fitting)
-    walls = st.datetimes(min_value=low, max_value=high, timezones=pool, allow_imaginary=True)
+    walls = _datetimes(low, high, timezones=pool, allow_imaginary=True)
     return _existing(walls, low, high)
+
+
+_LEAP_ONE_IN = 8
+"""One draw in this many of :func:`aware_datetimes` and :func:`timespans` is on a Feb 29."""
+
+
+def leap_day(draw: st.DrawFn, low: datetime, high: datetime) -> date | None:
+    """Draw a Feb 29 whose day meets naive ``[low, high]``, or ``None`` if they hold none.
+
+    The leap year at or before a year of the bounds, else the one after it.
+    """
+    year = draw(st.integers(low.year, high.year))
+    before = year - year % 4
+    while before > 0 and not calendar.isleap(before):
+        before -= 4  # 2100 is no leap year: 2096
+    after = before + 4
+    while not calendar.isleap(after):
+        after += 4
+    for leap in (before, after):
+        if 1 <= leap <= date.max.year:
+            day = datetime(leap, 2, 29)
+            if day <= high and low < day + timedelta(days=1):
+                return day.date()
+    return None
+
+
+@st.composite
+def _datetimes(draw: st.DrawFn, /, low: datetime, high: datetime, **options: Any) -> datetime:
+    """``st.datetimes`` between naive ``low`` and ``high`` (whole seconds), leap days favoured.
+
+    One draw in :data:`_LEAP_ONE_IN` lies on a Feb 29 of the bounds, if they
+    hold one: uniform draws land on one once in 1,461 days, and a rule about
+    dates (a yearly or monthly one, a day's count) breaks there. Shrinking
+    goes to the uniform draw.
+    """
+    if draw(st.integers(1, _LEAP_ONE_IN)) == _LEAP_ONE_IN:
+        day = leap_day(draw, low, high)
+        if day is not None:
+            low = max(low, datetime.combine(day, time()))
+            high = min(high, datetime.combine(day, time(23, 59, 59)))
+    return draw(st.datetimes(min_value=low, max_value=high, **options))
 
 
 @st.composite
@@ -263,7 +308,8 @@ def timespans(
     """TimeSpans whose start lies between the UTC bounds and whose length is in range.
 
     The bounds are naive UTC, or aware (read as the instants they are, as
-    :func:`sessions` reads its own). Starts and lengths are whole seconds, so
+    :func:`sessions` reads its own); one start in eight is on a Feb 29 (UTC)
+    when they hold one. Starts and lengths are whole seconds, so
     the start bounds and the length range must each hold one (``InvalidValue``
     otherwise, as for bounds whose spans would end past the last instant a
     datetime holds; ``WrongType`` for a bound or length of another type).
@@ -294,9 +340,7 @@ def timespans(
     # Rounded down: still in bounds. Hypothesis sets fold=1 on a third of naive datetimes; a
     # UTC instant has no fold, and one carried over by .replace(tzinfo=zone) picks the second
     # of a repeated hour there.
-    starts = st.datetimes(min_value=low, max_value=high).map(
-        lambda dt: dt.replace(microsecond=0, tzinfo=UTC, fold=0)
-    )
+    starts = _datetimes(low, high).map(lambda dt: dt.replace(microsecond=0, tzinfo=UTC, fold=0))
     seconds = st.integers(shortest, longest)
     return st.builds(
         lambda start, secs: TimeSpan(start, start + timedelta(seconds=secs)), starts, seconds
