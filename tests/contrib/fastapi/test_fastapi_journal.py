@@ -105,6 +105,14 @@ def test_a_deleted_sessions_history_stays_readable(
     # Read on from its last entry: nothing more, and still no 404.
     past = client.get(url, params={"cursor": journal_cursor_of(kit, session.id)})
     assert (past.status_code, past.json()["items"]) == (200, []), past.text
+    # Filters that match none of it: an empty page too, not a 404.
+    for params in (
+        {"actor": "nobody"},
+        {"since": "2030-01-01T00:00:00Z"},
+        {"before": "2020-01-01T00:00:00Z"},
+    ):
+        filtered = client.get(url, params=params)
+        assert (filtered.status_code, filtered.json()["items"]) == (200, []), filtered.text
 
 
 def test_a_kit_without_a_journal_answers_an_empty_page_or_a_404(client: TestClient) -> None:
@@ -125,3 +133,77 @@ def lesson(kit: SessionKit) -> Session:
 def journal_cursor_of(kit: SessionKit, session_id: str) -> str:
     """The cursor after the last entry of the session's history."""
     return journal_cursor(kit.journal.for_session("acme", session_id)[-1])
+
+
+def test_staff_read_one_actors_entries_of_a_window_in_pages(
+    journaled: tuple[SessionKit, TestClient],
+) -> None:
+    kit, client = journaled
+    session = lesson(kit)
+    kit.sessions.update("acme", session.id, actor="tina", title="Chemistry")
+    booking = kit.bookings.book("acme", session.id, "student:ana", actor="ana", confirm=True)
+    kit.bookings.cancel("acme", booking.id, actor="ana", reason="sick")
+    url = f"/v1/sessions/{session.id}/journal"
+    first = client.get(url, params={"actor": "ana", "limit": 1})
+    assert first.status_code == 200, first.text
+    assert [e["event"] for e in first.json()["items"]] == ["BookingConfirmed"]
+    rest = client.get(
+        url, params={"actor": "ana", "limit": 1, "cursor": first.json()["next_cursor"]}
+    ).json()
+    assert ([e["event"] for e in rest["items"]], rest["next_cursor"]) == (
+        ["BookingCancelled"],
+        None,
+    )
+    # Every entry is at NOW (a manual clock): the window [NOW, NOW + 1 s) holds them all, and
+    # one ending at NOW none, an empty page of a session that has a history: no 404.
+    window = {"since": "2026-03-02T09:00:00+01:00", "before": "2026-03-02T08:00:01+00:00"}
+    assert NOW.isoformat() == "2026-03-02T08:00:00+00:00"
+    found = client.get(url, params={**window, "actor": "tina"}).json()["items"]
+    assert [(e["event"], e["actor"]) for e in found] == [
+        ("SessionCreated", "tina"),
+        ("SessionUpdated", "tina"),
+    ]
+    none = client.get(url, params={"before": "2026-03-02T08:00:00Z"})
+    assert (none.status_code, none.json()["items"]) == (200, []), none.text
+    nobody = client.get(url, params={"actor": "Ana"})
+    assert (nobody.status_code, nobody.json()["items"]) == (200, []), nobody.text
+    assert client.get("/v1/sessions/nope/journal", params={"actor": "ana"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "named"),
+    [
+        ({"since": "2026-03-02T08:00:00"}, "NaiveDatetime", "since"),
+        ({"before": "tomorrow"}, "NotADatetime", "before"),
+        (
+            {"since": "2026-03-02T08:00:00Z", "before": "2026-03-02T07:00:00Z"},
+            "InvalidWindow",
+            "before 2026-03-02T07:00:00+00:00 is before since",
+        ),
+        ({"actor": "a" * 256}, "InvalidValue", "actor"),
+    ],
+)
+def test_the_journals_filters_are_checked_over_http(
+    journaled: tuple[SessionKit, TestClient], params: dict[str, str], error: str, named: str
+) -> None:
+    kit, client = journaled
+    session = lesson(kit)
+    refused = client.get(f"/v1/sessions/{session.id}/journal", params=params)
+    assert (refused.status_code, refused.json()["error"]) == (422, error), refused.text
+    assert named in refused.json()["detail"]
+
+
+def test_the_journals_filters_are_in_the_openapi_document(
+    journaled: tuple[SessionKit, TestClient],
+) -> None:
+    _, client = journaled
+    operation = client.get("/openapi.json").json()["paths"]["/v1/sessions/{session_id}/journal"]
+    parameters = {p["name"]: p for p in operation["get"]["parameters"]}
+    assert {"actor", "since", "before", "limit", "cursor"} <= set(parameters)
+    assert all(parameters[name]["in"] == "query" for name in ("actor", "since", "before"))
+    assert parameters["since"]["description"] == (
+        "only the entries at or after this instant (ISO 8601 with offset)"
+    )
+    assert parameters["before"]["description"] == (
+        "only the entries before this instant (ISO 8601 with offset)"
+    )

@@ -38,6 +38,9 @@ from sessionkit.zones import check_instant, get_zone
 
 __all__ = ["add_session_routes"]
 
+_SINCE = "only the entries at or after this instant (ISO 8601 with offset)"
+_BEFORE = "only the entries before this instant (ISO 8601 with offset)"
+
 
 def add_session_routes(routes: Routes) -> None:
     """Add the routes of sessions and series to ``routes`` (see :func:`sessionkit_router`)."""
@@ -96,6 +99,9 @@ def add_session_routes(routes: Routes) -> None:
         app: Kit,
         who: Who,
         session_id: str,
+        actor: Annotated[str | None, Query(description="only the entries this actor made")] = None,
+        since: Annotated[str | None, Query(description=_SINCE)] = None,
+        before: Annotated[str | None, Query(description=_BEFORE)] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT - 1)] = 100,
         cursor: Cursor = None,
     ) -> s.JournalPage:
@@ -103,11 +109,16 @@ def add_session_routes(routes: Routes) -> None:
         found = app.journal.for_session(
             who.tenant,
             session_id,
+            actor=actor,
+            since=instant(since, "since"),
+            before=instant(before, "before"),
             after=None if cursor is None else read_journal_cursor(cursor),
             limit=limit + 1,  # one more tells whether a next page exists
         )
         if not found:
-            _known(app, who, session_id, read_on=cursor is not None)
+            # Filtered, an empty page says nothing of the session: its history may hold more.
+            read_on = any(x is not None for x in (cursor, actor, since, before))
+            _known(app, who, session_id, read_on=read_on)
         items = found[:limit]
         return s.JournalPage(
             items=[s.journal_entry_out(entry) for entry in items],
@@ -313,8 +324,9 @@ def _known(app: SessionKit, who: Caller, session_id: str, *, read_on: bool) -> N
     The journal knows no sessions, only changes: an empty page is a session
     nobody changed (or a kit that keeps no journal), or none at all. A
     session deleted keeps its history, so one with a history is known,
-    even when the page read on past its last entry (``read_on``). Another
-    tenant's session is unknown, as on every route.
+    even when the page read on past its last entry or its filters matched
+    none of it (``read_on``). Another tenant's session is unknown, as on
+    every route.
     """
     try:
         app.queries.get(who.tenant, session_id, actor=who.actor)
