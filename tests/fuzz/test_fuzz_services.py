@@ -471,6 +471,22 @@ def payment_filters() -> dict[str, st.SearchStrategy[Any]]:
     }
 
 
+def journal_filters() -> dict[str, st.SearchStrategy[Any]]:
+    """The filters and paging ``kit.journal.for_session`` and ``for_subject`` share."""
+    return {
+        "tenant": tenant(),
+        "actor": actor(),
+        "since": optional_instant(),
+        "before": optional_instant(),
+        "after": sometimes(
+            None,
+            st.tuples(hostile.extreme_datetimes(), hostile.hostile_ints(), hostile.ids()),
+            hostile.wrong_types(),
+        ),
+        "limit": count(100),
+    }
+
+
 COMMANDS: dict[str, Args | tuple[Call, Args]] = {
     "sessions.create_extra": lambda s: args(
         tenant=tenant(),
@@ -1083,6 +1099,12 @@ COMMANDS: dict[str, Args | tuple[Call, Args]] = {
     "run_payment_calls": lambda s: args(
         tenant=sometimes(None, tenant()), now=optional_instant(), limit=count(100)
     ),
+    "journal.for_session": lambda s: args(**journal_filters(), session_id=an_id(s.session_id)),
+    "journal.for_subject": lambda s: args(
+        **journal_filters(),
+        subject=sometimes("booking", hostile.text(), hostile.wrong_types()),
+        subject_id=an_id(s.booking_id),
+    ),
 }
 
 
@@ -1136,6 +1158,7 @@ def test_every_public_command_is_fuzzed() -> None:
             "analytics",
             "usage",
             "attendance",
+            "journal",
         )
         for name in dir(getattr(kit, group))
         if not name.startswith("_") and callable(getattr(getattr(kit, group), name))
