@@ -194,3 +194,35 @@ def test_split_halves_expand_to_the_original(rec: Recurrence, data: st.DataObjec
         assert counted_before is not None
         assert after.rule.count == rec.rule.count - counted_before
     assert after.start == at.key
+
+
+@given(sks.recurrences(disambiguate=("compatible", "earlier", "later", "skip")), st.data())
+def test_split_with_rdates_halves_expand_to_the_original(
+    rec: Recurrence, data: st.DataObject
+) -> None:
+    # RDATEs anywhere in the window: between the rule's occurrences, before its first and
+    # after its COUNT or UNTIL ends; the split may fall on any occurrence, RDATEs included.
+    lo = rec.start.replace(tzinfo=UTC) - timedelta(days=2)
+    hi = lo + timedelta(days=700)
+    minutes = st.integers(0, 700 * 24 * 60)
+    extra = data.draw(st.lists(minutes.map(lambda m: lo + timedelta(minutes=m)), max_size=4))
+    rec = attrs.evolve(rec, rdates=extra)
+    occs = list(rec.between(lo, hi))
+    assume(len(occs) >= 2)
+    at = data.draw(st.sampled_from(occs[1:]))
+    # An RDATE in the second pass of a fold can share its key with the rule's occurrence
+    # in the first: a key then names the rule's one.
+    assume([o.key for o in occs].count(at.key) == 1)
+    before, after = rec.split(at.key)
+    first = list(before.between(lo, hi))
+    second = list(after.between(lo, hi))
+    assert first + second == occs
+    assert second[0] == at
+    assert before.rdates + after.rdates == rec.rdates
+    assert all(r < at.span.start for r in before.rdates)
+    if rec.rule.count is None:
+        return
+    if after.rule.count is None:  # at an RDATE after the rule's last instance
+        assert before.rule == rec.rule
+    else:  # the first half has no COUNT when no instance comes before the split
+        assert (before.rule.count or 0) + after.rule.count == rec.rule.count

@@ -107,15 +107,16 @@ def split_recurrence(rec: R, at_key: datetime) -> tuple[R, R]:
                 value=at_key,
                 expected="the key of one of its occurrences",
             )
-        # An extra date: the rule part continues from its next own occurrence.
+        # An extra date: the rule part continues from its next own occurrence, if any.
         at = next(bare.between(rdate, datetime.max.replace(tzinfo=UTC)), None)
         at_instant = rdate
     else:
         at_instant = at.span.start
     rule = rec.rule
     lower = resolve_local(rec.start, rec.tz).astimezone(UTC) - _SEARCH
-    has_before = next(bare.between(lower, at_instant), None) is not None or any(
-        r < at_instant for r in rec.rdates
+    # An RDATE may come days before DTSTART, and the rule before it has no occurrence.
+    has_before = any(r < at_instant for r in rec.rdates) or (
+        lower < at_instant and next(bare.between(lower, at_instant), None) is not None
     )
     if not has_before:
         raise InvalidValue(
@@ -124,12 +125,11 @@ def split_recurrence(rec: R, at_key: datetime) -> tuple[R, R]:
             expected="a key after the first occurrence",
         )
     if at is None:
-        raise InvalidValue(
-            f"cannot split at {key.isoformat()}: the rule has no occurrence from there on",
-            value=at_key,
-            expected="a key with rule occurrences at or after it",
-        )
-    if rule.count is not None:
+        # An RDATE after the rule's last occurrence: the first half keeps the whole rule;
+        # the second starts at that RDATE, its rule ending before then (no occurrence).
+        first_rule: Rule | None = rule
+        second_rule = attrs.evolve(rule, count=None, until=low)
+    elif rule.count is not None:
         # The rule's instances before it, as COUNT counts them: an instant two of them
         # share (moved out of a gap onto another) is one occurrence but two instances.
         counted = sum(1 for _ in bare._instances(lower, at.span.start))
@@ -147,7 +147,9 @@ def split_recurrence(rec: R, at_key: datetime) -> tuple[R, R]:
         rdates=tuple(r for r in rec.rdates if r < at_instant),
     )
     after = rec._evolve(
-        start=at.key,
+        # DTSTART fills in the rule's defaults (weekday, day, time): the rule's own next
+        # occurrence, not an RDATE between, keeps them.
+        start=key if at is None else at.key,
         rule=second_rule,
         exdates=tuple(
             x for x in rec.exdates if (x >= at_instant if isinstance(x, datetime) else x >= at_day)

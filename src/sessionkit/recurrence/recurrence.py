@@ -403,6 +403,8 @@ class Recurrence:
 
         Returns ``(before, after)``: ``before`` ends just before that occurrence,
         ``after`` starts at it; with COUNT, both counts are recomputed so that
-        together they expand to exactly the original occurrences.
+        together they expand to exactly the original occurrences. At an RDATE,
+        ``after``'s DTSTART is the rule's next occurrence (DTSTART fills in the
+        rule's defaults), or the RDATE itself when the rule has ended.
         """
         return split_recurrence(self, at_key)
