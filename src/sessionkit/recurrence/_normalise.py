@@ -91,7 +91,7 @@ def resolve_instant(
 
 
 def exdate_policy(policy: RecurrenceDisambiguate) -> RecurrenceDisambiguate:
-    """Return the policy a local EXDATE is read with under the recurrence's ``policy``.
+    """Return the policy a local EXDATE (or UNTIL) is read with under the recurrence's ``policy``.
 
     Under ``"raise"`` only an occurrence that is yielded raises; an excluded one is
     matched by its ``"compatible"`` instant (see ``expand``). A local EXDATE is read
@@ -192,6 +192,9 @@ def normalise_until(rule: Rule, tz: str, policy: RecurrenceDisambiguate) -> Rule
 
     A fraction of a second is cut off: occurrences start on whole seconds, so
     an inclusive bound keeps the same ones, and RFC 5545 text has no fractions.
+    A local UNTIL in a gap or fold is read under ``"raise"`` as ``"compatible"``
+    reads it (see :func:`exdate_policy`): it bounds the occurrences and is none
+    of them, and ``"raise"`` is for an occurrence that is yielded.
     """
     until = rule.until
     if isinstance(until, datetime) and until.microsecond:
@@ -202,7 +205,7 @@ def normalise_until(rule: Rule, tz: str, policy: RecurrenceDisambiguate) -> Rule
             return attrs.evolve(rule, until=until.astimezone(UTC))
         return rule
     if isinstance(until, datetime):
-        return attrs.evolve(rule, until=resolve_instant(until, tz, policy, "UNTIL"))
+        return attrs.evolve(rule, until=resolve_instant(until, tz, exdate_policy(policy), "UNTIL"))
     return attrs.evolve(
         rule, until=resolve_local(datetime.combine(until, _END_OF_DAY), tz).astimezone(UTC)
     )

@@ -1,0 +1,90 @@
+"""Under disambiguate="raise": an UNTIL in a gap or fold is a bound; a naive RDATE raises."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from sessionkit import RepeatedTime, SkippedTime
+from sessionkit.recurrence import Recurrence
+
+NY = "America/New_York"
+GAP = datetime(2007, 3, 11, 2, 30)  # 02:00-03:00 EST -> EDT does not exist
+FOLD = datetime(2007, 11, 4, 1, 30)  # 01:00-02:00 happens twice (EDT, then EST)
+
+
+def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("until", "instant"),
+    [(GAP, _utc(2007, 3, 11, 7, 30)), (FOLD, _utc(2007, 11, 4, 5, 30))],
+    ids=["gap", "fold"],
+)
+def test_raise_reads_a_local_until_in_a_gap_or_fold_as_compatible(
+    until: datetime, instant: datetime
+) -> None:
+    # A local UNTIL in a gap or fold raised SkippedTime / RepeatedTime when the recurrence
+    # was built: UNTIL bounds the occurrences and is none of them, and "raise" is for an
+    # occurrence that is yielded. It is read as "compatible" reads it, as a local EXDATE is.
+    text = f"FREQ=DAILY;UNTIL={until:%Y%m%dT%H%M%S}"
+    start = datetime.combine(until.date() - timedelta(days=3), time(0, 15))
+    rec = Recurrence.from_rrule(
+        text, start=start, tz=NY, duration=timedelta(minutes=20), disambiguate="raise"
+    )
+    assert rec.rule.until == instant
+    compatible = Recurrence.from_rrule(text, start=start, tz=NY, duration=timedelta(minutes=20))
+    assert rec.rule == compatible.rule
+    keys = [o.key for o in rec.between(_utc(2007, 1, 1), _utc(2008, 1, 1))]
+    assert keys == [start + timedelta(days=n) for n in range(4)]
+    lines = [f"DTSTART;TZID={NY}:{start:%Y%m%dT%H%M%S}", "DURATION:PT20M", f"RRULE:{text}"]
+    assert Recurrence.from_ical_lines(lines, disambiguate="raise") == rec
+
+
+def test_raise_still_raises_for_the_occurrence_in_the_gap_that_until_keeps() -> None:
+    rec = Recurrence.from_rrule(
+        f"FREQ=DAILY;UNTIL={GAP:%Y%m%dT%H%M%S}",
+        start=datetime(2007, 3, 8, 2, 30),
+        tz=NY,
+        duration=timedelta(minutes=20),
+        disambiguate="raise",
+    )
+    keys = [o.key for o in rec.between(_utc(2007, 3, 1), _utc(2007, 3, 11))]
+    assert keys == [datetime(2007, 3, day, 2, 30) for day in (8, 9, 10)]
+    with pytest.raises(SkippedTime) as info:
+        list(rec.between(_utc(2007, 3, 11), _utc(2007, 4, 1)))
+    assert info.value.local == GAP
+
+
+@pytest.mark.parametrize(
+    ("rdate", "error"),
+    [(GAP, SkippedTime), (FOLD, RepeatedTime), (GAP.date(), SkippedTime)],
+    ids=["gap", "fold", "date-at-a-gap-time"],
+)
+def test_raise_refuses_a_naive_rdate_in_a_gap_or_fold_when_built(
+    rdate: datetime | date, error: type[Exception]
+) -> None:
+    # Documented: an RDATE is an occurrence, stored as its instant, so its local time is
+    # resolved once, when the recurrence is built; an aware RDATE names its instant.
+    with pytest.raises(error):
+        Recurrence.from_rrule(
+            "FREQ=WEEKLY;COUNT=2",
+            start=datetime(2007, 3, 1, 2, 30),
+            tz=NY,
+            duration=timedelta(minutes=20),
+            rdates=[rdate],
+            disambiguate="raise",
+        )
+    aware = Recurrence.from_rrule(
+        "FREQ=WEEKLY;COUNT=2",
+        start=datetime(2007, 3, 1, 2, 30),
+        tz=NY,
+        duration=timedelta(minutes=20),
+        rdates=[_utc(2007, 3, 11, 7, 30)],
+        disambiguate="raise",
+    )
+    assert [o.span.start for o in aware.between(_utc(2007, 3, 11), _utc(2007, 3, 12))] == [
+        _utc(2007, 3, 11, 7, 30)
+    ]
