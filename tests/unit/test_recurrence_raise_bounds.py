@@ -88,3 +88,26 @@ def test_raise_refuses_a_naive_rdate_in_a_gap_or_fold_when_built(
     assert [o.span.start for o in aware.between(_utc(2007, 3, 11), _utc(2007, 3, 12))] == [
         _utc(2007, 3, 11, 7, 30)
     ]
+
+
+@pytest.mark.parametrize("rule", ["FREQ=DAILY", "FREQ=DAILY;COUNT=20"])
+def test_raise_split_looks_past_an_excluded_occurrence_in_the_gap(rule: str) -> None:
+    # The split searches the rule without its EXDATEs, and under "raise" the occurrence in
+    # the gap that an EXDATE removes raised SkippedTime from split() itself.
+    rec = Recurrence.from_rrule(
+        rule,
+        start=datetime(2007, 3, 1, 2, 30),
+        tz=NY,
+        duration=timedelta(minutes=20),
+        disambiguate="raise",
+        exdates=[GAP.date()],
+    )
+    lo, hi = _utc(2007, 3, 1), _utc(2007, 3, 21)
+    occs = list(rec.between(lo, hi))
+    assert len(occs) == 19  # 1 to 20 March but the 11th
+    before, after = rec.split(datetime(2007, 3, 12, 2, 30))
+    assert list(before.between(lo, hi)) + list(after.between(lo, hi)) == occs
+    assert after.start == datetime(2007, 3, 12, 2, 30)
+    assert after.disambiguate == "raise"
+    if "COUNT" in rule:
+        assert (before.rule.count, after.rule.count) == (11, 9)

@@ -16,7 +16,7 @@ import attrs
 from sessionkit.errors import InvalidValue, NotADatetime
 from sessionkit.recurrence._plan import Occurrence
 from sessionkit.recurrence.rule import Rule
-from sessionkit.zones import get_zone, resolve_local
+from sessionkit.zones import RecurrenceDisambiguate, get_zone, resolve_local
 
 __all__ = ["Splittable", "split_recurrence"]
 
@@ -49,6 +49,10 @@ class Splittable(Protocol):
     def rdates(self) -> tuple[datetime, ...]:
         """UTC instants."""
 
+    @property
+    def disambiguate(self) -> RecurrenceDisambiguate:
+        """The policy for local times in gaps and folds."""
+
     def between(self, start: datetime, end: datetime) -> Iterator[Occurrence]:
         """The occurrences starting in ``[start, end)``, ascending."""
 
@@ -62,6 +66,7 @@ class Splittable(Protocol):
         rule: Rule | None = None,
         exdates: tuple[datetime | date, ...] | None = None,
         rdates: tuple[datetime, ...] | None = None,
+        disambiguate: RecurrenceDisambiguate | None = None,
     ) -> Self:
         """A copy with the fields given (not ``None``) changed, validated again."""
 
@@ -93,7 +98,10 @@ def split_recurrence(rec: R, at_key: datetime) -> tuple[R, R]:
             value=at_key,
             expected="an occurrence's local start",
         ) from None
-    bare = rec._evolve(exdates=(), rdates=())
+    # The rule alone, without EXDATEs or RDATEs; "raise" is for an occurrence that is yielded,
+    # and a split yields none: "compatible" places every one where "raise" would.
+    policy: RecurrenceDisambiguate | None = "compatible" if rec.disambiguate == "raise" else None
+    bare = rec._evolve(exdates=(), rdates=(), disambiguate=policy)
     nearby = bare.between(low, high)
     at = next((occ for occ in nearby if occ.key == key), None)
     if at is None:

@@ -389,6 +389,7 @@ class Recurrence:
         rule: Rule | None = None,
         exdates: tuple[datetime | date, ...] | None = None,
         rdates: tuple[datetime, ...] | None = None,
+        disambiguate: RecurrenceDisambiguate | None = None,
     ) -> Recurrence:
         return attrs.evolve(
             self,
@@ -396,6 +397,7 @@ class Recurrence:
             rule=self.rule if rule is None else rule,
             exdates=self.exdates if exdates is None else exdates,
             rdates=self.rdates if rdates is None else rdates,
+            disambiguate=self.disambiguate if disambiguate is None else disambiguate,
         )
 
     def split(self, at_key: datetime) -> tuple[Recurrence, Recurrence]:
