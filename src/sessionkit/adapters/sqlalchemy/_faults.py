@@ -31,6 +31,7 @@ transaction survived and clears it (:func:`forgive`).
 from __future__ import annotations
 
 import threading
+import weakref
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any, Protocol, cast
@@ -89,12 +90,13 @@ class OpenUnit(Protocol):
         ...
 
 
-_OPEN: ContextVar[tuple[tuple[Dialect, OpenUnit], ...]] = ContextVar(
-    "sessionkit_open_units", default=()
-)
+_Entry = tuple[Dialect, weakref.ref[OpenUnit]]
+"""An open unit and its dialect; weakly, so a unit entered and never left can be collected."""
+
+_OPEN: ContextVar[tuple[_Entry, ...]] = ContextVar("sessionkit_open_units", default=())
 
 
-_LIVE: dict[int, tuple[Dialect, OpenUnit]] = {}
+_LIVE: dict[int, _Entry] = {}
 """Every unit of the process open now, by ``id``, whichever thread or context opened it.
 
 A unit may be used and closed on other threads than the one that opened it
@@ -103,15 +105,30 @@ threads of its pool, each in a copy of the request's context): the context of
 the thread that opened it does not see it there, and a closing elsewhere does
 not take it out of that context. Such a unit is found by its connection, and
 an entry of a context whose unit was closed elsewhere is ignored and dropped.
+
+Units are held weakly, here and in the contexts: one entered and never left
+(``__enter__`` called by hand, then dropped) is collected with its session,
+and its connection goes back to the pool, rather than kept for the life of
+the process; its entry goes with it.
 """
 _LIVE_GUARD = threading.Lock()
 
 
+def _gone(ref: weakref.ref[OpenUnit]) -> None:
+    """Drop the entry of a unit collected while open (entered and never left)."""
+    # Without the guard: the collector may call this while this thread holds it. A copy
+    # of the dict and a pop are single, atomic operations.
+    for key, entry in _LIVE.copy().items():
+        if entry[1] is ref:
+            _LIVE.pop(key, None)
+
+
 def opened(dialect: Dialect, unit: OpenUnit) -> None:
     """Translate the errors of ``dialect``'s connections in this context until :func:`closed`."""
+    entry = (dialect, weakref.ref(unit, _gone))
     with _LIVE_GUARD:
-        _LIVE[id(unit)] = (dialect, unit)
-    _OPEN.set((*_live(_OPEN.get()), (dialect, unit)))
+        _LIVE[id(unit)] = entry
+    _OPEN.set((*_live(_OPEN.get()), entry))
 
 
 def closed(unit: OpenUnit) -> None:
@@ -119,7 +136,7 @@ def closed(unit: OpenUnit) -> None:
     with _LIVE_GUARD:
         if _is_live(unit):
             del _LIVE[id(unit)]
-    _OPEN.set(tuple(entry for entry in _live(_OPEN.get()) if entry[1] is not unit))
+    _OPEN.set(_live(_OPEN.get()))  # out of _LIVE, so out of this context too
 
 
 def here(unit: OpenUnit) -> None:
@@ -130,24 +147,22 @@ def here(unit: OpenUnit) -> None:
     """
     entries = _OPEN.get()
     for _, known in entries:
-        if known is unit:
+        if known() is unit:
             return
     with _LIVE_GUARD:
         entry = _LIVE.get(id(unit))
-    if entry is not None and entry[1] is unit:
+    if entry is not None and entry[1]() is unit:
         _OPEN.set((*_live(entries), entry))
 
 
 def _is_live(unit: OpenUnit) -> bool:
     entry = _LIVE.get(id(unit))
-    return entry is not None and entry[1] is unit
+    return entry is not None and entry[1]() is unit
 
 
-def _live(
-    entries: tuple[tuple[Dialect, OpenUnit], ...],
-) -> tuple[tuple[Dialect, OpenUnit], ...]:
+def _live(entries: tuple[_Entry, ...]) -> tuple[_Entry, ...]:
     """The entries of a context whose units are still open (not closed on another thread)."""
-    return tuple(entry for entry in entries if _is_live(entry[1]))
+    return tuple(entry for entry in entries if _LIVE.get(id(entry[1]())) is entry)
 
 
 def _unit_of(dialect: Dialect, connection: Connection | None) -> OpenUnit | None:
@@ -157,17 +172,24 @@ def _unit_of(dialect: Dialect, connection: Connection | None) -> OpenUnit | None
     failed to open (``None``), or any while the unit takes its first, is taken
     to be the unit's; elsewhere only the connection the unit has taken is.
     """
-    for opened_on, unit in reversed(_live(_OPEN.get())):
-        if opened_on is dialect and (
-            connection is None or unit.connection is None or unit.connection is connection
+    for opened_on, ref in reversed(_live(_OPEN.get())):
+        unit = ref()
+        if (
+            unit is not None
+            and opened_on is dialect
+            and (connection is None or unit.connection is None or unit.connection is connection)
         ):
             return unit
     if connection is None:
         return None
     with _LIVE_GUARD:
-        elsewhere = list(_LIVE.values())
+        elsewhere = [(on, ref()) for on, ref in _LIVE.copy().values()]
     return next(
-        (u for on, u in elsewhere if on is dialect and u.connection is connection),
+        (
+            u
+            for on, u in elsewhere
+            if on is dialect and u is not None and u.connection is connection
+        ),
         None,
     )
 
