@@ -32,6 +32,7 @@ from sqlalchemy.pool import StaticPool
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
+from sessionkit.lifecycle import PRESETS
 from sessionkit.model.analytics import CountBy, Outcomes
 from sessionkit.model.analytics_use import AttendanceRow, UsageBy, UsageRow
 from sessionkit.model.attendance import (
@@ -39,6 +40,7 @@ from sessionkit.model.attendance import (
     ATTENDANCE_STATUSES,
     JOIN,
     LEAVE,
+    PENDING,
     AttendanceOverride,
     AttendanceThresholds,
     Presence,
@@ -71,6 +73,8 @@ RESOURCES = tuple(ResourceRef.parse(r) for r in ("teacher:ana", "teacher:ben", "
 PEOPLE = ("student:a", "student:b", "student:B", "teacher:ana")
 THRESHOLDS = AttendanceThresholds()
 OUTCOMES = Outcomes()
+TERMINAL = {s.name for name in PRESETS for s in PRESETS.get(name).statuses if s.terminal}
+"""The statuses a kit of the presets reads as over: nobody is pending in them."""
 
 POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
 MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
@@ -81,7 +85,9 @@ def lessons(draw: st.DrawFn) -> list[Any]:
     """A tenant's lessons with presence, overrides and bookings, as records to store."""
     records: list[Any] = []
     for n in range(draw(st.integers(0, 5))):
-        start = T0 + timedelta(hours=draw(st.integers(0, 72)))
+        # Most lessons long past; some around the clock's NOW: running, or still to come.
+        base = draw(st.sampled_from([T0, T0, NOW - timedelta(hours=2)]))
+        start = base + timedelta(hours=draw(st.integers(0, 72)))
         session = Session(
             id=f"s{n}",
             tenant=TENANTS[0],
@@ -247,6 +253,7 @@ def attendance_oracle(records: list[Any], by: CountBy | None, scope: SessionQuer
                 participant=who,
                 thresholds=THRESHOLDS,
                 override=told.get((session.id, who)),
+                now=None if session.status in TERMINAL else NOW,
             )
             held = session.status in OUTCOMES.completed | OUTCOMES.no_show
             for key in _keys(session, who, by):
@@ -260,6 +267,7 @@ def attendance_oracle(records: list[Any], by: CountBy | None, scope: SessionQuer
                             "held",
                             "held_absent",
                             *ATTENDANCE_STATUSES,
+                            PENDING,
                         ),
                         0,
                     ),

@@ -31,6 +31,7 @@ from sessionkit.model.attendance import (
     LEAVE,
     LEFT_EARLY,
     PARTIAL,
+    PENDING,
     PRESENT,
     AttendanceThresholds,
     PresenceEvent,
@@ -162,17 +163,15 @@ def _engine(store: str) -> Iterator[Engine]:
 
 
 def _check_visits(uow: UnitOfWorkFactory) -> None:
-    kit = SessionKit(
-        uow=uow,
-        clock=ManualClock(START - timedelta(days=1)),
-        attendance=AttendancePolicy(join_transition=None),
-    )
+    clock = ManualClock(START - timedelta(days=1))
+    kit = SessionKit(uow=uow, clock=clock, attendance=AttendancePolicy(join_transition=None))
     lesson = _lesson(kit, *VISITS, capacity=len(VISITS))
     for who, moves in VISITS.items():
         _moves(kit, lesson, who, *moves)
     # Not booked, only a failed join: the SQL figures dropped the record (its every event
     # fell on an instant left out of the walk), kit.attendance listed it absent.
     _moves(kit, lesson, "student:zed", (JOIN, 7), (LEAVE, 7))
+    clock.set(START + timedelta(hours=2))  # read once the lesson is over
     shown = {
         str(a.participant): (a.effective_status, a.effective_minutes)
         for a in kit.attendance.for_session(T, lesson.id)
@@ -198,18 +197,32 @@ def _check_visits(uow: UnitOfWorkFactory) -> None:
         figures[who] = (status, row.minutes)
         assert count == 1
     assert figures == shown
+    # Read while the lesson runs, those not there yet are pending in both.
+    clock.set(START + timedelta(minutes=30))
+    during = {
+        str(a.participant): a.effective_status for a in kit.attendance.for_session(T, lesson.id)
+    }
+    missing = {"student:dee", "student:eve", "student:hal", "student:zed"}
+    assert during == {who: PENDING if who in missing else s for who, (s, _) in shown.items()}
+    stats = kit.analytics.attendance(T, by="participant")
+    assert {who: stats.get(who).pending for who in during} == {w: w in missing for w in during}
 
 
 def test_booked_and_never_there_is_absent_and_a_cancelled_booking_is_nobody() -> None:
     """A confirmed booking without presence is an absent record; a cancelled one is none."""
-    kit = _kit()
+    clock = ManualClock(START - timedelta(days=1))
+    kit = SessionKit(uow=InMemoryStore().unit_of_work, clock=clock)
     lesson = _lesson(kit, "student:ana", "student:ben")
     [ben] = [
         b for b in kit.bookings.for_session(T, lesson.id) if str(b.participant) == "student:ben"
     ]
     kit.bookings.cancel(T, ben.id, actor="admin")
     row = kit.analytics.attendance(T).get()
-    assert (row.records, row.absent, row.minutes) == (1, 1, 0)
+    # Before the lesson, ana may still come: pending, not (yet) absent.
+    assert (row.records, row.absent, row.pending, row.minutes) == (1, 0, 1, 0)
+    clock.set(START + timedelta(hours=2))
+    row = kit.analytics.attendance(T).get()
+    assert (row.records, row.absent, row.pending, row.minutes) == (1, 1, 0, 0)
     assert (row.held, row.no_show_rate) == (0, None)  # SCHEDULED: not held yet
 
 

@@ -17,6 +17,7 @@ from sessionkit.model.attendance import (
     LEAVE,
     LEFT_EARLY,
     PARTIAL,
+    PENDING,
     PRESENT,
     AttendanceThresholds,
     PresenceEvent,
@@ -191,7 +192,7 @@ def test_a_lesson_an_early_join_started_takes_the_report_before_its_start(w: Wor
 
 
 def test_a_join_that_failed_at_once_is_no_attendance_for_the_timer() -> None:
-    # A join and a leave in one second make no stay (kit.attendance says absent), yet the
+    # A join and a leave in one second make no stay (kit.attendance says not there), yet the
     # attended fact counted the join: a lesson whose presence starts nothing stayed READY
     # for good, kept from ABSENT by a student who was never there.
     w = World(policy=AttendancePolicy(join_transition=None))
@@ -199,8 +200,10 @@ def test_a_join_that_failed_at_once_is_no_attendance_for_the_timer() -> None:
     w.kit.advance_due(T, now=START - 15 * MIN)
     blip = [w.event(s, ANA, JOIN, START + 2 * MIN), w.event(s, ANA, LEAVE, START + 2 * MIN)]
     w.kit.attendance.record_presence(T, blip, now=START + 2 * MIN)
-    [ana] = w.kit.attendance.for_session(T, s.id)
-    assert ana.effective_status == ABSENT
+    [ana] = w.kit.attendance.for_session(T, s.id, as_of=START + 2 * MIN)
+    assert (ana.effective_status, ana.attended_effectively) == (PENDING, False)
+    [ana] = w.kit.attendance.for_session(T, s.id, as_of=START + 60 * MIN)
+    assert (ana.effective_status, ana.attended_effectively) == (ABSENT, False)
     report = w.kit.advance_due(T, now=START + 20 * MIN)
     assert [x.status for x in report.advanced] == ["ABSENT"]
 
@@ -247,6 +250,7 @@ def test_attendance_is_derived_from_intervals_under_the_thresholds(w: World) -> 
         w.event(s, eve, LEAVE, START + 5 * MIN),  # a leave without a join: ignored
     ]
     w.kit.attendance.record_presence(T, events, now=START + 61 * MIN)
+    w.clock.set(START + 61 * MIN)
     found = {str(a.participant): a for a in w.kit.attendance.for_session(T, s.id)}
     assert {k: (a.status, a.minutes) for k, a in found.items()} == {
         "student:ana": (PRESENT, 60),
@@ -330,8 +334,38 @@ def test_an_override_names_who_decided_it_and_stays_within_the_session(w: World)
 def test_booked_participants_who_never_came_are_absent(w: World) -> None:
     s = w.lesson(capacity=4)
     w.kit.bookings.book(T, s.id, "student:zoe", actor="zoe", confirm=True)
+    w.clock.set(START + 60 * MIN)
     [zoe] = w.kit.attendance.for_session(T, s.id)
     assert (str(zoe.participant), zoe.status, zoe.intervals) == ("student:zoe", ABSENT, ())
+
+
+def test_booked_participants_not_there_yet_are_pending_until_the_end(w: World) -> None:
+    # The roster of a session still to come listed every booked student as absent.
+    s = w.lesson(capacity=4)
+    w.kit.bookings.book(T, s.id, "student:zoe", actor="zoe", confirm=True)
+    seen = []
+    for now in (START - 60 * MIN, START + 30 * MIN, START + 60 * MIN - timedelta(seconds=1)):
+        w.clock.set(now)
+        [zoe] = w.kit.attendance.for_session(T, s.id)
+        seen.append((zoe.status, zoe.effective_status, zoe.attended_effectively))
+    assert seen == [(PENDING, PENDING, False)] * 3
+    # An earlier as_of reads the session as it stood then, whatever the clock says.
+    w.clock.set(START + 2 * 60 * MIN)
+    [zoe] = w.kit.attendance.for_session(T, s.id, as_of=START + 10 * MIN)
+    assert zoe.status == PENDING
+    [zoe] = w.kit.attendance.for_session(T, s.id)
+    assert zoe.status == ABSENT
+
+
+def test_a_session_over_by_its_status_has_nobody_pending() -> None:
+    w = World(policy=AttendancePolicy(attendee_kinds={"teacher"}))
+    s = w.lesson(capacity=4)
+    w.clock.set(START + 10 * MIN)
+    [tara] = w.kit.attendance.for_session(T, s.id)
+    assert (str(tara.participant), tara.status) == ("teacher:tara", PENDING)
+    w.kit.sessions.cancel(T, s.id, actor="t")
+    [tara] = w.kit.attendance.for_session(T, s.id)
+    assert (str(tara.participant), tara.status) == ("teacher:tara", ABSENT)
 
 
 def test_events_for_unknown_sessions_are_reported_not_stored(w: World) -> None:

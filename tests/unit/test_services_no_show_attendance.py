@@ -300,14 +300,25 @@ def test_outcomes_list_the_expected_resources_and_what_attendance_says_so_far() 
     circle = Circle(policy=AttendancePolicy(attendee_kinds={"teacher"}))
     circle.kit.advance_due(T, now=START - timedelta(minutes=15))
     circle.presence(ANA, JOIN, 0)
+    # While the session runs, whoever is not there yet may still come: no outcome yet (it
+    # used to say no_show for everyone but ana).
+    circle.clock.set(START + timedelta(minutes=30))
     outcomes = circle.kit.attendance.outcomes(T, circle.session.id)
     assert [
         (str(o.participant), o.booking_id is None, o.attendance, o.outcome) for o in outcomes
     ] == [
         ("student:ana", False, "present", ATTENDED),
-        ("student:ben", False, "absent", NO_SHOW),
-        ("student:cy", False, "absent", NO_SHOW),
-        ("teacher:tara", True, "absent", NO_SHOW),
+        ("student:ben", False, "pending", None),
+        ("student:cy", False, "pending", None),
+        ("teacher:tara", True, "pending", None),
+    ]
+    circle.clock.set(START + timedelta(hours=2))
+    outcomes = circle.kit.attendance.outcomes(T, circle.session.id)
+    assert [(str(o.participant), o.attendance, o.outcome) for o in outcomes] == [
+        ("student:ana", "present", ATTENDED),
+        ("student:ben", "absent", NO_SHOW),
+        ("student:cy", "absent", NO_SHOW),
+        ("teacher:tara", "absent", NO_SHOW),
     ]
     assert not any(o.decided for o in outcomes)
     assert [str(a.participant) for a in circle.kit.attendance.for_session(T, circle.session.id)][

@@ -110,6 +110,8 @@ class AttendanceRow:
     A *record* is one participant in one session (definitions in
     ``docs/analytics.md``). ``held`` counts the records of held sessions
     (completed or no-show), ``held_absent`` those of them that are absent.
+    ``pending`` counts the records of sessions not over yet whose participant
+    is not there (yet), as ``kit.attendance.for_session`` says ``pending``.
     """
 
     key: str | None
@@ -123,11 +125,12 @@ class AttendanceRow:
     overridden: int
     held: int
     held_absent: int
+    pending: int = 0
 
     @property
     def attended(self) -> int:
-        """Records whose participant counts as there at all (every status but absent)."""
-        return self.records - self.absent
+        """Records whose participant counts as there at all (every status but absent, pending)."""
+        return self.records - self.absent - self.pending
 
     @property
     def no_show_rate(self) -> float | None:
@@ -142,6 +145,7 @@ class AttendanceRow:
             "left_early": self.left_early,
             "partial": self.partial,
             "absent": self.absent,
+            "pending": self.pending,
         }
 
 
@@ -161,6 +165,7 @@ class AttendanceStats:
         "left_early",
         "partial",
         "absent",
+        "pending",
         "minutes",
         "overridden",
         "held",
@@ -176,6 +181,7 @@ class AttendanceStats:
         "left_early": "int",
         "partial": "int",
         "absent": "int",
+        "pending": "int",
         "minutes": "int",
         "overridden": "int",
         "held": "int",

@@ -62,6 +62,7 @@ __all__ = [
     "LEFT_EARLY",
     "MAX_OVERRIDE_REASON_LENGTH",
     "PARTIAL",
+    "PENDING",
     "PRESENT",
     "SEALED_FIELD",
     "Attendance",
@@ -86,7 +87,12 @@ PARTIAL: Final = "partial"
 ABSENT: Final = "absent"
 """Never there (or for less than ``absent_below``)."""
 ATTENDANCE_STATUSES: Final = (PRESENT, LATE, LEFT_EARLY, PARTIAL, ABSENT)
-"""Every attendance status, best first."""
+"""Every attendance status a teacher reports, best first."""
+PENDING: Final = "pending"
+"""Derived only, never reported: not there (yet) in a session not over at the read's instant.
+
+:func:`derive_attendance` gives it in place of :data:`ABSENT` when asked
+with ``now`` before the session's end: the participant may still come."""
 
 JOIN: Final = "join"
 """A participant entered the meeting."""
@@ -401,8 +407,8 @@ class Attendance:
 
     @property
     def attended_effectively(self) -> bool:
-        """Whether the participant counts as having been there at all."""
-        return self.effective_status != ABSENT
+        """Whether the participant counts as having been there at all (not absent, not pending)."""
+        return self.effective_status not in (ABSENT, PENDING)
 
 
 def told_minutes(status: str, minutes: int | None, measured: int) -> int:
@@ -492,12 +498,16 @@ def derive_attendance(
     thresholds: AttendanceThresholds | None = None,
     override: AttendanceOverride | None = None,
     as_of: datetime | None = None,
+    now: datetime | None = None,
 ) -> Attendance:
     """Return the attendance of ``participant`` in the session spanning ``span``.
 
     ``records`` may hold other participants' and duplicates; only this
     participant's count, each id once. ``as_of`` closes a stay still open
-    (default: the session's end, when the room closes).
+    (default: the session's end, when the room closes). ``now``, the read's
+    instant, makes a participant who would be :data:`ABSENT` :data:`PENDING`
+    while it lies before the session's end (default ``None``: the session is
+    read as over, as a decision that is taken once it is).
     """
     who = participant_ref(participant)
     rules = AttendanceThresholds() if thresholds is None else thresholds
@@ -508,11 +518,14 @@ def derive_attendance(
     )
     span, until = _closing(span, as_of)
     attended = _attended(stays, span, until)
+    status = rules._status(stays, span, attended)
+    if status == ABSENT and now is not None and check_instant(now, "now") < span.end:
+        status = PENDING
     return Attendance(
         session_id=session_id,
         participant=who,
         intervals=stays,
         attended=attended,
-        status=rules._status(stays, span, attended),
+        status=status,
         override=override,
     )

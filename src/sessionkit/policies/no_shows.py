@@ -40,7 +40,7 @@ import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
-from sessionkit.model.attendance import Attendance
+from sessionkit.model.attendance import PENDING, Attendance
 from sessionkit.model.money import Money, check_money
 from sessionkit.model.session import ResourceRef
 from sessionkit.model.text import check_flag
@@ -73,12 +73,14 @@ def outcome_of(attendance: Attendance | None, *, no_show_session: bool) -> Outco
 
     ``attendance`` is ``None`` when the session has no attendance records at
     all: then the session's status is all there is (a no-show session makes
-    everyone a ``no_show``; any other says nothing, ``None``).
+    everyone a ``no_show``; any other says nothing, ``None``). So is an
+    attendance still :data:`~sessionkit.model.attendance.PENDING` (the
+    participant may still come).
     """
     check_flag(no_show_session, "no_show_session")
     if attendance is not None and not isinstance(attendance, Attendance):
         raise WrongType(attendance, name="attendance", expected="an Attendance or None")
-    if attendance is None:
+    if attendance is None or attendance.effective_status == PENDING:
         return NO_SHOW if no_show_session else None
     return ATTENDED if attendance.attended_effectively else NO_SHOW
 

@@ -32,6 +32,7 @@ from sessionkit.model.attendance import (
     LATE,
     LEFT_EARLY,
     PARTIAL,
+    PENDING,
     PRESENT,
     Attendance,
     AttendanceThresholds,
@@ -92,6 +93,7 @@ class _Tally:
             left_early=counts.get(LEFT_EARLY, 0),
             partial=counts.get(PARTIAL, 0),
             absent=counts.get(ABSENT, 0),
+            pending=counts.get(PENDING, 0),
             minutes=self.minutes,
             overridden=self.overridden,
             held=self.held,
@@ -105,12 +107,28 @@ def attendance_stats(
     totals: Iterable[AttendanceTotal],
     thresholds: AttendanceThresholds,
     outcomes: Outcomes,
+    *,
+    now: datetime | None = None,
+    over: frozenset[str] = frozenset(),
 ) -> AttendanceStats:
-    """Return the attendance figures of ``totals``, one row per group, sorted by key."""
+    """Return the attendance figures of ``totals``, one row per group, sorted by key.
+
+    With ``now``, a record measured absent with no override, of a session that
+    ends after ``now`` in a status not in ``over`` (the terminal ones), is
+    pending, as ``kit.attendance.for_session`` reads it.
+    """
     held_statuses = outcomes.completed | outcomes.no_show
     groups: dict[str | None, _Tally] = {}
     for total in totals:
         status, minutes = effective(total, thresholds)
+        if (
+            status == ABSENT
+            and total.override_status is None
+            and now is not None
+            and now < total.end
+            and total.session_status not in over
+        ):
+            status = PENDING
         tally = groups.setdefault(total.key, _Tally())
         tally.records += 1
         tally.statuses[status] = tally.statuses.get(status, 0) + 1

@@ -47,10 +47,13 @@ def session_outcomes(
     no_show_session: bool,
     expected: set[ResourceRef],
     thresholds: AttendanceThresholds,
+    now: datetime | None = None,
 ) -> list[AttendanceOutcome]:
     """Return the outcome of each confirmed booking and each ``expected`` resource, by participant.
 
-    ``no_show_session`` says whether the session's status is a no-show one.
+    ``no_show_session`` says whether the session's status is a no-show one;
+    ``now``, the read's instant, leaves whoever may still come before the
+    session's end ``pending`` with no outcome (``None``: read as over).
     """
     tenant = session.tenant
     presence, overrides = attendance_records(tx.uow, session)
@@ -74,6 +77,7 @@ def session_outcomes(
                 participant=who,
                 thresholds=thresholds,
                 override=overrides.get(who),
+                now=now,
             )
         outcome = AttendanceOutcome(
             participant=who,

@@ -399,7 +399,9 @@ class Analytics:
         A record is one participant of one session in scope: whoever has
         presence, a teacher's override or a confirmed booking there, and the
         session's resources of the policy's ``attendee_kinds`` (expected, so
-        absent when never there), as ``kit.attendance.for_session`` lists them. The
+        absent when never there, pending while a session not over by its
+        status has not ended by the kit's clock), as ``kit.attendance.for_session``
+        lists them. The
         store sums each record's presence (one statement); the status and
         minutes are the teacher's when given, else derived by the kit's
         attendance thresholds. ``outcomes`` says which session statuses are
@@ -418,7 +420,16 @@ class Analytics:
                 booked_statuses=(CONFIRMED,),
                 attendee_kinds=self._attendee_kinds,
             )
-        return attendance_stats(tenant, by, totals, self._thresholds, kinds)
+        ctx = self._ctx
+        over = frozenset(
+            status.name
+            for name in ctx.lifecycles
+            for status in ctx.lifecycles.get(name).statuses
+            if status.terminal
+        )
+        return attendance_stats(
+            tenant, by, totals, self._thresholds, kinds, now=ctx.now(), over=over
+        )
 
     def usage(
         self,

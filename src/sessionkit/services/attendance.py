@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sessionkit.errors import UnknownLifecycle, UnknownStatus
 from sessionkit.model.attendance import (
     Attendance,
     AttendanceThresholds,
@@ -49,6 +50,7 @@ from sessionkit.services._presence import (
     with_attendance,
 )
 from sessionkit.services._presence_recording import PresenceRecording, PresenceReport
+from sessionkit.services._seats import closed
 from sessionkit.services.rooms import RoomAccess
 
 __all__ = [
@@ -127,7 +129,9 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         Everyone is whoever has presence, an override or a confirmed booking,
         and the session's resources of the policy's ``attendee_kinds`` (booked
         or expected and never there: absent). A stay still open runs to
-        ``as_of`` (default: the session's end). Raises ``SessionNotFound``.
+        ``as_of`` (default: the session's end). Read at ``as_of`` (default: now)
+        before the session's end, while its status is not terminal, someone
+        not there (yet) is ``pending``, not absent. Raises ``SessionNotFound``.
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")
@@ -147,6 +151,7 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
                     for b in bookings.for_session(tenant, session_id, statuses=[CONFIRMED])
                 )
         at = None if as_of is None else ctx.at(as_of, "as_of")
+        read_at = self._pending_at(session, at)
         return [
             derive_attendance(
                 presence,
@@ -156,9 +161,24 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
                 thresholds=self.policy.thresholds,
                 override=overrides.get(who),
                 as_of=at,
+                now=read_at,
             )
             for who in sorted(people, key=str)
         ]
+
+    def _pending_at(self, session: Session, at: datetime | None) -> datetime | None:
+        """The read's instant, ``at`` or now; ``None`` once the session's status is terminal.
+
+        A session over by its status (ended early, cancelled, a no-show) has
+        nobody still to come, whatever the clock says. One in a status its
+        lifecycle no longer has is read by the clock alone.
+        """
+        try:
+            if closed(self._ctx, session):
+                return None
+        except (UnknownLifecycle, UnknownStatus):
+            pass
+        return self._ctx.now() if at is None else at
 
     def outcomes(self, tenant: str, session_id: str) -> list[AttendanceOutcome]:
         """Return, per participant, attended or no-show and its consequence; by participant.
@@ -176,13 +196,14 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         check_id(session_id, "session_id")
         with self._ctx.transaction() as tx:
             session = tx.sessions.get(tenant, session_id)
-            no_show = self._ctx.lifecycle(session.lifecycle).status(session.status).no_show
+            status = self._ctx.lifecycle(session.lifecycle).status(session.status)
             return session_outcomes(
                 tx,
                 session,
-                no_show_session=no_show,
+                no_show_session=status.no_show,
                 expected=self._expected(session),
                 thresholds=self.policy.thresholds,
+                now=None if status.terminal else self._ctx.now(),
             )
 
     def presence(self, tenant: str, session_id: str) -> list[Presence]:

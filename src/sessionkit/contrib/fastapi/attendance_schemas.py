@@ -108,7 +108,9 @@ class AttendanceOut(_Out):
     participant: str
     intervals: list[IntervalOut]
     minutes: int = Field(description="Whole minutes inside the session, from presence.")
-    status: str = Field(description="The status presence gives.")
+    status: str = Field(
+        description="The status presence gives; pending: not there yet, the session not over."
+    )
     override: OverrideOut | None
     effective_status: str = Field(description="What counts: the override's, else status.")
     effective_minutes: int
