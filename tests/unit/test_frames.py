@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -350,3 +351,85 @@ def test_a_column_of_nulls_takes_its_declared_type() -> None:
     assert df["completion_rate"].isna().all()
     empty = to_polars(Counts(tenant="t", by=None, rows=()))
     assert dict(empty.schema) == {"key": pl.String, "status": pl.Categorical, "sessions": pl.Int64}
+
+
+def _kinds() -> dict[str, list[Any]]:
+    from sessionkit.testing.contract._booking_support import make_booking
+    from sessionkit.testing.contract._support import make_series, make_session
+    from sessionkit.testing.contract.reschedules import make_reschedule
+
+    return {
+        "session": [make_session("s1"), make_session("s2", updated=1, series_id="r1")],
+        "series": [make_series("r1")],
+        "booking": [make_booking("b1", hold_until=2), make_booking("b2", position=1)],
+        "payment": [make_payment("p1", amount="10.50"), make_payment("p2", amount="1.125")],
+        "reschedule": [make_reschedule("q1"), make_reschedule("q2", proposed=None)],
+    }
+
+
+@pytest.mark.parametrize("kind", ["session", "series", "booking", "payment", "reschedule"])
+def test_every_kind_of_frame_is_written_to_files_and_read_back(tmp_path: Path, kind: str) -> None:
+    # What a notebook does next: save the frame. polars refuses to write an Object column.
+    values = _kinds()[kind]
+    pf = to_polars(values)
+    pf.write_parquet(tmp_path / "f.parquet")
+    assert pl.read_parquet(tmp_path / "f.parquet").equals(pf)
+    pf.write_ipc(tmp_path / "f.arrow")
+    assert pl.read_ipc(tmp_path / "f.arrow").equals(pf)
+    pf.write_csv(tmp_path / "f.csv")
+    assert pl.read_csv(tmp_path / "f.csv", schema=pf.schema).equals(pf)
+    df = to_pandas(values)
+    df.to_csv(tmp_path / "p.csv", index=False)
+    back = pd.read_csv(tmp_path / "p.csv", dtype=str, keep_default_na=False)
+    assert back["id"].tolist() == [v.id for v in values]
+    cells = df.astype(object).where(df.notna(), "").astype(str)  # None as an empty cell
+    assert back.to_numpy().tolist() == cells.to_numpy().tolist()
+
+
+def test_records_without_their_schema_give_polars_columns_it_can_write(tmp_path: Path) -> None:
+    # to_records(...) filtered with no schema=: a column no record fills (group, series_id,
+    # updated_at) was polars Object, and write_parquet, write_csv and write_ipc all failed.
+    rows = to_records(SESSIONS)
+    pf = to_polars(rows)
+    assert {n: pf.schema[n] for n in ("group", "series_id", "updated_at")} == dict.fromkeys(
+        ("group", "series_id", "updated_at"), pl.Null
+    )
+    assert pf["group"].to_list() == [None] * 6
+    pf.write_parquet(tmp_path / "f.parquet")
+    assert pl.read_parquet(tmp_path / "f.parquet").equals(pf)
+    pf.write_ipc(tmp_path / "f.arrow")
+    assert pl.read_ipc(tmp_path / "f.arrow").equals(pf)
+    pf.write_csv(tmp_path / "f.csv")
+    text = {n: pl.String if t == pl.Null else t for n, t in pf.schema.items()}  # CSV: no Null
+    back = pl.read_csv(tmp_path / "f.csv", schema=text)
+    assert back.equals(pf.cast(text))  # type: ignore[arg-type]  # polars' mapping type is narrow
+    assert back["group"].to_list() == [None] * 6
+    assert back["title"].to_list() == [s.title for s in SESSIONS]
+    # pandas holds the same column as objects, all None, and writes it as empty cells.
+    df = to_pandas(rows)
+    assert str(df["group"].dtype) == "object"
+    assert df["group"].tolist() == [None] * 6
+    df.to_csv(tmp_path / "p.csv", index=False)
+    assert pd.read_csv(tmp_path / "p.csv")["group"].isna().all()
+
+
+def test_lists_of_text_are_list_columns_and_other_values_stay_objects(tmp_path: Path) -> None:
+    rows = [
+        {"id": "s1", "refs": ("teacher:ana", "room:a"), "fields": {"level": "B1"}},
+        {"id": "s2", "refs": None, "fields": None},
+        {"id": "s3", "refs": [], "fields": {"level": 2}},
+    ]
+    pf = to_polars(rows)
+    assert pf.schema["refs"] == pl.List(pl.String)
+    assert pf["refs"].to_list() == [["teacher:ana", "room:a"], None, []]
+    assert pf.filter(pl.col("refs").list.contains("room:a"))["id"].to_list() == ["s1"]
+    pf.drop("fields").write_parquet(tmp_path / "f.parquet")
+    assert pl.read_parquet(tmp_path / "f.parquet")["refs"].to_list() == pf["refs"].to_list()
+    # Mappings (own fields) stay Object, as pandas keeps them: never a struct that drops keys.
+    assert pf.schema["fields"] == pl.Object
+    assert pf["fields"].to_list() == [{"level": "B1"}, None, {"level": 2}]
+    df = to_pandas(rows)
+    assert df["refs"].tolist() == [("teacher:ana", "room:a"), None, []]
+    assert df["fields"].tolist() == [{"level": "B1"}, None, {"level": 2}]
+    # A list holding anything but text is no list of text.
+    assert to_polars([{"n": [1, "a"]}]).schema["n"] == pl.Object

@@ -15,7 +15,17 @@ int          ``int64`` (``Int64`` if null)   ``Int64``
 float        ``float64``                     ``Float64``
 bool         ``bool`` (``boolean`` if null)  ``Boolean``
 decimal      ``object`` (exact ``Decimal``)  ``Decimal``
+object       ``object`` (values as given)    see below
 ===========  ==============================  ===============================
+
+No schema has an ``object`` column; one comes only from records read without
+their schema, a column inferred from the values. In polars, a column of
+``None`` only (``to_records(page)`` filtered, no ``schema=``, where no row has
+a group) is ``Null`` and one of lists or tuples of text is ``List(String)``
+(CSV holds no lists: ``.list.join(", ")`` first); anything else (mappings,
+values of mixed types, your own objects) is ``Object``, which polars cannot
+write to a file, cast or compare: turn it into text first
+(``json.dumps``, ``str``) or name the schema.
 
 Instants are UTC; a session's zone is its ``tz`` column, so
 ``df["start"].dt.tz_convert("Europe/Berlin")`` shows Berlin's wall clock for
@@ -144,6 +154,23 @@ def _polars_column(column: Values) -> pl.Series:
         except InvalidOperation:
             raise ValueError(f"an amount has more than {_DIGITS} digits") from None
         return pl.Series(name, exact, dtype=pl.Decimal(_DIGITS, scale))
+    return _polars_object(name, values)
+
+
+def _polars_object(name: str, values: list[object]) -> pl.Series:
+    # polars writes no Object column (parquet, CSV, IPC) and casts none, so a column of
+    # None only (records without their schema) is Null and lists of text are List(String).
+    # Anything else (mappings, mixed types, objects) stays Object, as pandas keeps it:
+    # polars' own inference reads a struct's keys from the first rows only, dropping later
+    # ones, and panics on some nested values (a Decimal NaN in a dict).
+    import polars as pl  # imported on use: the extra is optional
+
+    present = [v for v in values if v is not None]
+    if not present:
+        return pl.Series(name, values, dtype=pl.Null)
+    if all(isinstance(v, list | tuple) and all(isinstance(t, str) for t in v) for v in present):
+        lists = [list(v) if isinstance(v, list | tuple) else None for v in values]
+        return pl.Series(name, lists, dtype=pl.List(pl.String))
     return pl.Series(name, values, dtype=pl.Object)
 
 
