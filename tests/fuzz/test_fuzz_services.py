@@ -472,7 +472,7 @@ def payment_filters() -> dict[str, st.SearchStrategy[Any]]:
 
 
 def journal_filters() -> dict[str, st.SearchStrategy[Any]]:
-    """The filters and paging ``kit.journal.for_session`` and ``for_subject`` share."""
+    """The filters and paging ``kit.journal.list``, ``for_session`` and ``for_subject`` share."""
     return {
         "tenant": tenant(),
         "actor": actor(),
@@ -1099,6 +1099,7 @@ COMMANDS: dict[str, Args | tuple[Call, Args]] = {
     "run_payment_calls": lambda s: args(
         tenant=sometimes(None, tenant()), now=optional_instant(), limit=count(100)
     ),
+    "journal.list": lambda s: args(**journal_filters()),
     "journal.for_session": lambda s: args(**journal_filters(), session_id=an_id(s.session_id)),
     "journal.for_subject": lambda s: args(
         **journal_filters(),

@@ -260,6 +260,10 @@ def test_the_journal_checks_what_it_is_asked(store: StoreMaker) -> None:
     assert kit.journal.for_session(T, "s1", after=(NOW, 2**63 - 1, "e1")) == []
     with pytest.raises(InvalidValue):
         kit.journal.for_subject(T, "", "b1")
+    with pytest.raises(WrongType, match="tenant"):
+        kit.journal.list(None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match="limit"):
+        kit.journal.list(T, limit=1001)
     with pytest.raises(WrongType):
         SessionKit(uow=store(RecordingPublisher()), clock=ManualClock(NOW), journal="yes")  # type: ignore[arg-type]
 
@@ -315,11 +319,57 @@ def test_a_history_is_narrowed_to_one_actor_and_a_window(store: StoreMaker) -> N
 
 
 @ON_STORES
+def test_the_tenants_journal_says_what_an_actor_did_and_what_happened_when(
+    store: StoreMaker,
+) -> None:
+    """Across sessions, series and tenants' records: one actor's entries, or a window's."""
+    desk = Desk(store)
+    kit, clock = desk.kit, desk.clock
+    first, second = desk.lesson(capacity=2), desk.lesson(hours=2)
+    hour = timedelta(hours=1)
+    clock.set(NOW + hour)
+    booking = kit.bookings.book(T, first, "student:mia", actor="mia", confirm=True)
+    kit.sessions.update(T, second, actor="Leo", title="German B2")
+    clock.set(NOW + 2 * hour)
+    kit.bookings.cancel(T, booking.id, actor="mia", reason="sick")
+    kit.sessions.cancel(T, second, actor="leo", reason="ill")
+    kit.sessions.create_extra(
+        "other", actor="leo", start=START, end=START + hour, resources=[LEO], lifecycle="coaching"
+    )
+
+    def rows(
+        actor: str | None = None, since: datetime | None = None, before: datetime | None = None
+    ) -> list[tuple[str, str | None, str | None]]:
+        found = kit.journal.list(T, actor=actor, since=since, before=before)
+        return [(e.event, e.session_id, e.actor) for e in found]
+
+    assert rows(actor="leo") == [
+        ("SessionCreated", first, "leo"),
+        ("SessionCreated", second, "leo"),
+        ("SessionCanceled", second, "leo"),
+    ]
+    assert rows(actor="Leo") == [("SessionUpdated", second, "Leo")]
+    assert rows(since=NOW + hour, before=NOW + 2 * hour) == [
+        ("BookingConfirmed", first, "mia"),
+        ("SessionUpdated", second, "Leo"),
+    ]
+    assert rows(actor="mia", since=NOW + 2 * hour) == [("BookingCancelled", first, "mia")]
+    assert len(rows()) == 6
+    assert [(e.tenant, e.actor) for e in kit.journal.list("other")] == [("other", "leo")]
+    # Pages of one actor's entries, each read on from the page before's last.
+    page = kit.journal.list(T, actor="leo", limit=2)
+    rest = kit.journal.list(T, actor="leo", after=page[-1], limit=2)
+    assert [*page, *rest] == kit.journal.list(T, actor="leo")
+    assert kit.journal.list(T, actor="leo", after=rest[-1].cursor) == []
+
+
+@ON_STORES
 def test_the_journals_filters_are_checked(store: StoreMaker) -> None:
     kit = Desk(store).kit
     reads: list[Callable[..., list[JournalEntry]]] = [
         functools.partial(kit.journal.for_session, T, "s1"),
         functools.partial(kit.journal.for_subject, T, "booking", "b1"),
+        functools.partial(kit.journal.list, T),
     ]
     for read in reads:
         with pytest.raises(NaiveDatetime, match="since"):

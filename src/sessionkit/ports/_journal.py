@@ -37,7 +37,9 @@ class JournalRepository(Repository[JournalEntry], Protocol):
 
         ``session_id``: only the entries of that session (its own and those of
         its bookings, payments and reschedule requests); ``subject``: only the
-        entries of that record, as ``(subject, subject_id)``; ``actor``: only
+        entries of that record, as ``(subject, subject_id)``; neither: the
+        whole tenant's (a store should read it as a range of an index by
+        tenant and ``at``, or by tenant, actor and ``at``); ``actor``: only
         those that actor made (compared exactly, as ``str`` compares: no
         collation folds case or pads spaces); ``since``/``before``: only those
         whose ``at`` is at or after ``since`` and before ``before``.

@@ -5,8 +5,9 @@ A kit built with ``SessionKit(..., journal=True)`` keeps one
 collect, written with the change before the unit of work commits (so a
 change and its entries commit together or not at all). :class:`JournalQueries`
 reads them back: a session's history (its own changes and those of its
-bookings, payments and reschedule requests) or one record's, oldest first,
-in pages, narrowed to one actor's entries and a window of time if asked.
+bookings, payments and reschedule requests), one record's, or the whole
+tenant's, oldest first, in pages, narrowed to one actor's entries and a
+window of time if asked.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ __all__ = ["MAX_SEQ", "JournalQueries", "journal_continuation"]
 
 
 class JournalQueries:
-    """A kit's journal (``kit.journal``): histories of sessions and records, oldest first."""
+    """A kit's journal (``kit.journal``): histories of sessions, records, tenants, oldest first."""
 
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
@@ -127,6 +128,28 @@ class JournalQueries:
                 after=cursor,
                 limit=limit,
             )
+
+    # Last in the class: below it, ``list`` in an annotation would name this method.
+    def list(
+        self,
+        tenant: str,
+        *,
+        actor: str | None = None,
+        since: datetime | None = None,
+        before: datetime | None = None,
+        after: JournalEntry | JournalCursor | None = None,
+        limit: int = 100,
+    ) -> list[JournalEntry]:
+        """Return the tenant's whole journal: every session's and record's entries.
+
+        What one actor did (``actor``) or what happened in ``[since, before)``,
+        across the tenant: oldest first, in pages and filtered as
+        :meth:`for_session` (the same order, cursor and limits). The store
+        reads it through an index of ``(tenant, at, ...)``, or of
+        ``(tenant, actor, at, ...)`` for one actor.
+        """
+        check_tenant(tenant)
+        return self._read(tenant, after, limit, actor, since, before)
 
 
 MAX_SEQ = 2**63 - 1

@@ -1,4 +1,4 @@
-"""Journal entries in memory: a tenant's history, by session or by record, filtered, in pages."""
+"""Journal entries in memory: a tenant's history, by session, by record or whole, in pages."""
 
 from __future__ import annotations
 

@@ -1,10 +1,11 @@
-"""The journal repository: the generic one plus a tenant's history, by session or record.
+"""The journal repository: the generic one plus a tenant's history, by session, record or whole.
 
-A history's filters are the statement's: ``actor`` compared in the exact
-collation (:func:`~._types.exact_collation`), since the column has its
-table's default one, which on MySQL/MariaDB may fold case and pad spaces.
-No index holds ``actor``: it narrows one session's or record's history,
-which its index reads already (the window too, as a range of ``at`` in it).
+A history's filters are the statement's. ``actor`` is compared in the
+column's own collation, exact on every database (``journal_rows``): in any
+other, the ``(tenant, actor, at, seq, id)`` index could not be read for it.
+Each history is a range of one index, ``(tenant, [session, record or
+actor,] at, seq, id)``: the window bounds ``at``, and so does a cursor,
+whose ``at`` is a lower bound too (the rest of it only sorts out ties).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
-from sessionkit.adapters.sqlalchemy._types import exact_collation
 from sessionkit.adapters.sqlalchemy.journal_rows import journal_table
 from sessionkit.model.journal import JournalEntry
 from sessionkit.ports import JournalCursor
@@ -48,10 +48,7 @@ class SqlAlchemyJournalRepository(SqlRepository[JournalEntry]):
         if subject is not None:
             statement = statement.where(J.c.subject == subject[0], J.c.subject_id == subject[1])
         if actor is not None:
-            # The transaction's connection: its dialect knows MariaDB from MySQL once connected.
-            collation = exact_collation(self._unit.core().dialect)
-            column = J.c.actor if collation is None else J.c.actor.collate(collation)
-            statement = statement.where(column == actor)
+            statement = statement.where(J.c.actor == actor)
         if since is not None:
             statement = statement.where(J.c.at >= since)
         if before is not None:
@@ -59,10 +56,11 @@ class SqlAlchemyJournalRepository(SqlRepository[JournalEntry]):
         if after is not None:
             at, seq, last = after
             statement = statement.where(
+                J.c.at >= at,  # the range's start; the OR alone is a filter to some planners
                 or_(
                     J.c.at > at,
                     and_(J.c.at == at, or_(J.c.seq > seq, and_(J.c.seq == seq, J.c.id > last))),
-                )
+                ),
             )
         statement = statement.order_by(J.c.at, J.c.seq, J.c.id).limit(limit)
         rows = self._unit.db().connection().execute(statement).mappings()

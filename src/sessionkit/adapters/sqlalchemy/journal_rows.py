@@ -3,8 +3,14 @@
 ``sessionkit_journal`` holds one row per
 :class:`~sessionkit.model.journal.JournalEntry`, keyed by ``(tenant, id)``.
 It has no foreign key: a session's history stays when the session is deleted.
-Indexes: a session's history (tenant, session_id, at, seq, id) and a record's
-(tenant, subject, subject_id, at, seq, id), both in the order histories are read.
+Indexes: a session's history (tenant, session_id, at, seq, id), a record's
+(tenant, subject, subject_id, at, seq, id), the tenant's (tenant, at, seq, id)
+and one actor's in it (tenant, actor, at, seq, id), each in the order
+histories are read, so a window of ``at`` after a cursor is one range of it.
+``actor`` compares exactly (migration ``0016_journal_tenant_reads``): on
+MySQL/MariaDB it has the key columns' collation, elsewhere the default one,
+deterministic on PostgreSQL and ``BINARY`` on SQLite; an equality in another
+collation than its index's could not be read from the index.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from sessionkit.model.session import MAX_NAME_LENGTH, MAX_REF_LENGTH
 __all__ = ["JournalRow", "journal_from_row", "journal_table", "journal_values"]
 
 _LABEL = String(MAX_NAME_LENGTH)
+_ACTOR = String(MAX_REF_LENGTH).with_variant(key_type(MAX_REF_LENGTH), "mysql", "mariadb")
 
 
 class JournalRow(Base):
@@ -39,7 +46,7 @@ class JournalRow(Base):
     subject: Mapped[str] = mapped_column(_LABEL)
     subject_id: Mapped[str] = mapped_column(key_type())
     session_id: Mapped[str | None] = mapped_column(key_type())
-    actor: Mapped[str | None] = mapped_column(String(MAX_REF_LENGTH))
+    actor: Mapped[str | None] = mapped_column(_ACTOR)
     role: Mapped[str | None] = mapped_column(String(MAX_REF_LENGTH))
     previous: Mapped[str | None] = mapped_column(_LABEL)
     status: Mapped[str | None] = mapped_column(_LABEL)
@@ -53,6 +60,9 @@ class JournalRow(Base):
         Index(None, "tenant", "session_id", "at", "seq", "id"),
         # A record's history (a booking's, a payment's, a series').
         Index(None, "tenant", "subject", "subject_id", "at", "seq", "id"),
+        # The tenant's journal, and one actor's in it (migration 0016).
+        Index(None, "tenant", "at", "seq", "id"),
+        Index(None, "tenant", "actor", "at", "seq", "id"),
     )
 
 

@@ -1,4 +1,8 @@
-"""The journal in Django: the generic repository plus a tenant's history, by session or record."""
+"""The journal in Django: the generic repository plus histories by session, record or tenant.
+
+Each history is a range of one index (``_journal_models``): ``(tenant,
+[session, record or actor,] at, seq, record_id)``.
+"""
 
 from __future__ import annotations
 
@@ -97,7 +101,8 @@ class DjangoJournalRepository(DjangoRepository[JournalEntry, JournalRecord]):
         if after is not None:
             at, seq, last = after
             rows = rows.filter(
-                Q(at__gt=at) | Q(at=at, seq__gt=seq) | Q(at=at, seq=seq, exact_id__gt=last)
+                Q(at__gt=at) | Q(at=at, seq__gt=seq) | Q(at=at, seq=seq, exact_id__gt=last),
+                at__gte=at,  # the index range's start; the OR alone is a filter to some planners
             )
         ordered = rows.order_by("at", "seq", "exact_id")
         return [self.from_row(row) for row in ordered[:limit]]

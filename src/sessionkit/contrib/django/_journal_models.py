@@ -1,4 +1,4 @@
-"""The rows of the journal (migration ``0006``).
+"""The rows of the journal (migration ``0006``; the tenant's and an actor's indexes: ``0007``).
 
 Re-exported by :mod:`sessionkit.contrib.django.models`, where Django finds them.
 :class:`JournalRecord` holds one journal entry, with no foreign key: a
@@ -70,6 +70,11 @@ class JournalRecord(StoredRecord):
             models.Index(
                 fields=["tenant", "subject", "subject_ref", "at", "seq", "record_id"],
                 name="sk_journal_subject",
+            ),
+            # The tenant's journal, and one actor's in it (migration 0007).
+            models.Index(fields=["tenant", "at", "seq", "record_id"], name="sk_journal_tenant"),
+            models.Index(
+                fields=["tenant", "actor", "at", "seq", "record_id"], name="sk_journal_actor"
             ),
         ]
 

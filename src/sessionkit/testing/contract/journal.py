@@ -4,17 +4,18 @@
 :class:`~sessionkit.testing.contract.RepositoryContract` for
 :data:`~sessionkit.ports.JOURNAL`, and adds what
 :class:`~sessionkit.ports.JournalRepository` promises beyond it: ``history``
-by session or by record, oldest first (``at``, then ``seq``, then ``id`` by
-code point), continued after a cursor, scoped to the tenant, and no parent (a
-session's history outlives it); narrowed by the store to one actor's entries
-(compared exactly) and to a window ``[since, before)``, in pages that stay
-whole with the filters. Subclass it once per adapter and implement
-``make_store``.
+by session, by record or the tenant's whole, oldest first (``at``, then
+``seq``, then ``id`` by code point), continued after a cursor, scoped to the
+tenant, and no parent (a session's history outlives it); narrowed by the
+store to one actor's entries (compared exactly) and to a window ``[since,
+before)``, in pages that stay whole with the filters. Subclass it once per
+adapter and implement ``make_store``.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import attrs
 
@@ -81,6 +82,18 @@ class JournalRepositoryContract(RepositoryContract[JournalEntry]):
     def _history(self, store: Factory, **asked: object) -> list[str]:
         with store() as uow:
             found = self.journal(uow).history(TENANT, limit=100, **asked)  # type: ignore[arg-type]
+        return [entry.id for entry in found]
+
+    def _pages(self, store: Factory, *, rows: int, **asked: Any) -> list[str]:
+        """Every page of 4 of the tenant's history with the filters ``asked``, read on by cursor."""
+        with store() as uow:
+            journal = self.journal(uow)
+            found = page_through(
+                lambda after: journal.history(TENANT, after=after, limit=4, **asked),
+                lambda entry: (entry.at, entry.seq, entry.id),
+                rows=rows,
+                what=f"history({asked})",
+            )
         return [entry.id for entry in found]
 
     def test_a_history_keeps_every_field(self, store: Factory) -> None:
@@ -218,3 +231,46 @@ class JournalRepositoryContract(RepositoryContract[JournalEntry]):
                 what="history",
             )
         assert [entry.id for entry in pages] == whole
+
+    def test_the_tenants_journal_pages_with_its_filters_as_python_would(
+        self, store: Factory
+    ) -> None:
+        """Every session's and record's entries, filtered and paged: the oracle's list, in order.
+
+        Three entries share each ``(at, seq)``, ids ``Y..``, ``x..`` and ``z..``:
+        code point order, which a collation folding case would not keep. Actors
+        differ only in case or a trailing space; another tenant holds the same.
+        """
+        actors = ["ana", "Ana", "ben", None, "ana "]
+        ours = [
+            make_entry(
+                f"{'xYz'[n // 10]}{n}",
+                session_id=f"s{n % 3}" if n % 7 else None,
+                subject="session" if n % 7 else "series",
+                subject_id=None if n % 7 else "chem",
+                minutes=n % 10,
+                seq=n % 2,
+                actor=actors[n % len(actors)],
+            )
+            for n in range(30)
+        ]
+        theirs = [attrs.evolve(e, tenant=OTHER_TENANT, id=f"o{e.id}") for e in ours[::3]]
+        self.keep(store, *ours, *theirs)
+        at = [T0 + timedelta(minutes=n) for n in range(10)]
+        windows = [(None, None), (at[2], None), (None, at[7]), (at[3], at[8]), (at[4], at[4])]
+        for actor in (None, "ana", "Ana", "ana ", "ben", "nobody"):
+            for since, before in windows:
+                wanted = sorted(
+                    (
+                        e
+                        for e in ours
+                        if (actor is None or e.actor == actor)
+                        and (since is None or since <= e.at)
+                        and (before is None or e.at < before)
+                    ),
+                    key=lambda e: (e.at, e.seq, e.id),
+                )
+                found = self._pages(store, rows=len(ours), actor=actor, since=since, before=before)
+                assert found == [e.id for e in wanted], (actor, since, before)
+        # Written in the order x0, Y10, z20 (one at, one seq): read by id, code point by code point.
+        assert self._history(store, actor="ana", before=at[1]) == ["Y10", "x0", "z20"]
