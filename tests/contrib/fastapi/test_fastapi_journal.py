@@ -1,4 +1,4 @@
-"""``GET /sessions/{id}/journal``: a session's audit trail over HTTP, for staff, in pages."""
+"""``GET /sessions/{id}/journal`` and ``GET /journal``: audit trails for staff, in pages."""
 
 from __future__ import annotations
 
@@ -122,11 +122,11 @@ def test_a_kit_without_a_journal_answers_an_empty_page_or_a_404(client: TestClie
     assert client.get("/v1/sessions/nope/journal").status_code == 404
 
 
-def lesson(kit: SessionKit) -> Session:
-    """A one-hour LMS lesson of tenant acme tomorrow."""
-    start = NOW + timedelta(days=1)
+def lesson(kit: SessionKit, *, hours: int = 0, tenant: str = "acme") -> Session:
+    """A one-hour LMS lesson of ``tenant`` tomorrow, ``hours`` later."""
+    start = NOW + timedelta(days=1, hours=hours)
     return kit.sessions.create_extra(
-        "acme", actor="tina", start=start, end=start + timedelta(hours=1), lifecycle="lms"
+        tenant, actor="tina", start=start, end=start + timedelta(hours=1), lifecycle="lms"
     )
 
 
@@ -207,3 +207,65 @@ def test_the_journals_filters_are_in_the_openapi_document(
     assert parameters["before"]["description"] == (
         "only the entries before this instant (ISO 8601 with offset)"
     )
+
+
+def test_staff_read_the_tenants_journal_by_actor_and_window_in_pages(
+    journaled: tuple[SessionKit, TestClient],
+) -> None:
+    """``GET /journal``: every session's entries, one actor's or a window's, staff only."""
+    kit, client = journaled
+    first, second = lesson(kit), lesson(kit, hours=2)
+    booking = kit.bookings.book("acme", first.id, "student:ana", actor="ana", confirm=True)
+    kit.sessions.cancel("acme", second.id, actor="tina", reason="ill")
+    kit.bookings.cancel("acme", booking.id, actor="ana", reason="sick")
+    lesson(kit, tenant="globex")
+    everything = client.get("/v1/journal").json()
+    assert [(e["event"], e["session_id"]) for e in everything["items"]] == [
+        ("SessionCreated", first.id),
+        ("SessionCreated", second.id),
+        ("BookingConfirmed", first.id),
+        ("SessionCanceled", second.id),
+        ("BookingCancelled", first.id),
+    ]
+    assert everything["next_cursor"] is None
+    page = client.get("/v1/journal", params={"actor": "tina", "limit": 2}).json()
+    assert [e["event"] for e in page["items"]] == ["SessionCreated", "SessionCreated"]
+    rest = client.get(
+        "/v1/journal", params={"actor": "tina", "limit": 2, "cursor": page["next_cursor"]}
+    ).json()
+    assert ([e["event"] for e in rest["items"]], rest["next_cursor"]) == (["SessionCanceled"], None)
+    # Every entry is at NOW (a manual clock): [NOW, NOW + 1 s) holds them, one ending at NOW none.
+    window = {"since": "2026-03-02T09:00:00+01:00", "before": "2026-03-02T08:00:01+00:00"}
+    assert len(client.get("/v1/journal", params=window).json()["items"]) == 5
+    none = client.get("/v1/journal", params={"before": "2026-03-02T08:00:00Z"})
+    assert (none.status_code, none.json()["items"]) == (200, []), none.text
+    assert client.get("/v1/journal", params={"actor": "Ana"}).json()["items"] == []
+    theirs = client.get("/v1/journal", headers={"X-Tenant": "globex"}).json()["items"]
+    assert [(e["event"], e["actor"]) for e in theirs] == [("SessionCreated", "tina")]
+    student = client.get(
+        "/v1/journal", headers={"X-Roles": "student", "X-Participant": "student:ana"}
+    )
+    assert (student.status_code, student.json()["error"]) == (403, "RoleNotGranted"), student.text
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "named"),
+    [
+        ({"since": "2026-03-02T08:00:00"}, "NaiveDatetime", "since"),
+        ({"before": "tomorrow"}, "NotADatetime", "before"),
+        (
+            {"since": "2026-03-02T08:00:00Z", "before": "2026-03-02T07:00:00Z"},
+            "InvalidWindow",
+            "before 2026-03-02T07:00:00+00:00 is before since",
+        ),
+        ({"actor": "a" * 256}, "InvalidValue", "actor"),
+        ({"cursor": "not-a-cursor"}, "InvalidValue", "cursor"),
+    ],
+)
+def test_the_tenants_journals_filters_are_checked_over_http(
+    journaled: tuple[SessionKit, TestClient], params: dict[str, str], error: str, named: str
+) -> None:
+    _, client = journaled
+    refused = client.get("/v1/journal", params=params)
+    assert (refused.status_code, refused.json()["error"]) == (422, error), refused.text
+    assert named in refused.json()["detail"]

@@ -88,10 +88,11 @@ def test_the_snapshot_holds_every_route_of_the_router() -> None:
         for method in item
         if path.startswith("/v1/")
     }
-    assert len(operations) == 45
+    assert len(operations) == 46
     assert ("post", "/v1/sessions/{session_id}/paid-bookings") in operations
     assert ("post", "/v1/sessions/{session_id}/join") in operations
     assert ("delete", "/v1/sessions/{session_id}/attendance/{participant}") in operations
+    assert ("get", "/v1/journal") in operations
     problems = [
         response["content"][PROBLEM_MEDIA_TYPE]["schema"]
         for item in document["paths"].values()

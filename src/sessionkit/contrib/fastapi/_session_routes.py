@@ -1,4 +1,4 @@
-"""The routes of sessions and series (added to the router by :func:`add_session_routes`)."""
+"""The routes of sessions, series and the journal (added by :func:`add_session_routes`)."""
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
 import hashlib
@@ -43,9 +43,10 @@ _BEFORE = "only the entries before this instant (ISO 8601 with offset)"
 
 
 def add_session_routes(routes: Routes) -> None:
-    """Add the routes of sessions and series to ``routes`` (see :func:`sessionkit_router`)."""
+    """Add the routes of sessions, series and the journal (see :func:`sessionkit_router`)."""
     sessions = routes.tagged("sessions")
     series = routes.tagged("series")
+    journal = routes.tagged("journal")
     access = routes.access
 
     # -- sessions --------------------------------------------------------------------
@@ -119,6 +120,37 @@ def add_session_routes(routes: Routes) -> None:
             # Filtered, an empty page says nothing of the session: its history may hold more.
             read_on = any(x is not None for x in (cursor, actor, since, before))
             _known(app, who, session_id, read_on=read_on)
+        items = found[:limit]
+        return s.JournalPage(
+            items=[s.journal_entry_out(entry) for entry in items],
+            limit=limit,
+            next_cursor=journal_cursor(items[-1]) if len(found) > limit else None,
+        )
+
+    @journal.get(
+        "/journal",
+        s.JournalPage,
+        (403, 422, 503),
+        "The tenant's journal: every session's and record's changes (keyset pages)",
+    )
+    def tenant_journal(
+        app: Kit,
+        who: Who,
+        actor: Annotated[str | None, Query(description="only the entries this actor made")] = None,
+        since: Annotated[str | None, Query(description=_SINCE)] = None,
+        before: Annotated[str | None, Query(description=_BEFORE)] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT - 1)] = 100,
+        cursor: Cursor = None,
+    ) -> s.JournalPage:
+        access.staff(who)  # everyone's changes, and the staff's reasons
+        found = app.journal.list(
+            who.tenant,
+            actor=actor,
+            since=instant(since, "since"),
+            before=instant(before, "before"),
+            after=None if cursor is None else read_journal_cursor(cursor),
+            limit=limit + 1,  # one more tells whether a next page exists
+        )
         items = found[:limit]
         return s.JournalPage(
             items=[s.journal_entry_out(entry) for entry in items],
