@@ -24,14 +24,16 @@ __all__ = ["acquire", "engine_lock", "refuse_nested", "release"]
 
 _LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 _LOCKS_GUARD = threading.Lock()
-_OWNERS: dict[int, int] = {}
-"""The thread that took each engine lock held now (by the lock's id).
+_OWNERS: dict[threading.Lock, int] = {}
+"""The thread that took each engine lock held now.
 
 Kept by lock, not per thread: a unit of work entered in one thread may be
 left in another (a web framework running a dependency's set-up and tear-down
 on two threads of its pool). The thread that entered it then holds nothing,
 where a per-thread record it was never cleared from refused its every later
-unit as nested.
+unit as nested. Keyed by the lock itself, not its ``id``: an entry keeps its
+lock alive, so a lock made later cannot take a held one's address and be
+refused as nested for the thread that took that one.
 """
 
 
@@ -46,7 +48,7 @@ def engine_lock(engine: Engine) -> threading.Lock:
 
 def refuse_nested(lock: threading.Lock) -> None:
     """Raise ``NestedUnitOfWork`` if the current thread holds ``lock`` already."""
-    if _OWNERS.get(id(lock)) == threading.get_ident():
+    if _OWNERS.get(lock) == threading.get_ident():
         raise NestedUnitOfWork("SQLite database")
 
 
@@ -64,11 +66,16 @@ def acquire(lock: threading.Lock, timeout: timedelta | None) -> threading.Lock:
             backend="sqlite",
             timeout=timeout,
         )
-    _OWNERS[id(lock)] = threading.get_ident()
+    _OWNERS[lock] = threading.get_ident()
     return lock
 
 
-def release(lock: threading.Lock) -> None:
-    """Give back ``lock``, taken with :func:`acquire` (by this thread or another)."""
-    _OWNERS.pop(id(lock), None)
+def release(lock: threading.Lock, *, _owners: dict[threading.Lock, int] = _OWNERS) -> None:
+    """Give back ``lock``, taken with :func:`acquire` (by this thread or another).
+
+    Called by the collector too, on any thread, for a unit entered and never
+    left, and so perhaps during interpreter shutdown, once this module's
+    globals are cleared: hence ``_owners``, bound when the module is loaded.
+    """
+    _owners.pop(lock, None)
     lock.release()

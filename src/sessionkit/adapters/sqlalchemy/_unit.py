@@ -385,6 +385,16 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
             _locks.release(self._lock)
             self._lock = None
 
+    def __del__(self, release: Callable[[threading.Lock], None] = _locks.release) -> None:
+        # A unit entered and never left (__enter__ called by hand, an ExitStack never closed)
+        # gives the SQLite lock back once collected: every later writer of the engine waited
+        # for it forever. SQLAlchemy returns its connection, _faults drops its entry.
+        # `release` is bound here, as the collector may call this during interpreter
+        # shutdown, once this module's globals are cleared; on any thread (a Lock allows it).
+        lock = self._lock
+        if lock is not None:
+            release(lock)
+
     def commit(self) -> None:
         """Commit every write so far; its events are published when the unit closes.
 
