@@ -350,3 +350,38 @@ def test_data_text_is_never_handed_to_latex() -> None:
     texts = [*ax.get_yticklabels(), *key.get_texts(), ax.title, ax.xaxis.label, ax.yaxis.label]
     assert "NO_SHOW" in [t.get_text() for t in texts]
     assert [t for t in texts if t.get_usetex()] == []
+
+
+def test_a_pgf_file_without_tex_is_refused_before_drawing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # matplotlib runs TeX on every label to write PGF: without it, savefig failed with a
+    # RuntimeError only after the whole figure was drawn.
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda _name: None)  # no TeX, wherever this runs
+    monkeypatch.setattr(Figure, "add_subplot", lambda *_a, **_k: pytest.fail("drew it"))
+    for path in (tmp_path / "week.pgf", tmp_path / "week.PGF"):
+        with pytest.raises(InvalidValue, match="through TeX") as caught:
+            timeline(SESSIONS, save=path)
+        assert caught.value.value == str(path)
+        assert "'xelatex'" in str(caught.value)
+        assert "xelatex on PATH" in str(caught.value.expected)
+        assert not path.exists()
+    with (
+        matplotlib.rc_context({"savefig.format": "pgf", "pgf.texsystem": "lualatex"}),
+        pytest.raises(InvalidValue, match="'lualatex'"),
+    ):
+        timeline(SESSIONS, save=tmp_path / "week")  # no suffix: matplotlib's savefig.format
+
+
+def test_a_pgf_file_with_tex_is_left_to_matplotlib(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    saved: list[object] = []
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(Figure, "savefig", lambda _fig, path, **_k: saved.append(path))
+    timeline(SESSIONS, save=tmp_path / "week.pgf")
+    assert saved == [tmp_path / "week.pgf"]

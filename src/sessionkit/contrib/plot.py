@@ -9,7 +9,11 @@ tenants get a lane per tenant and resource, labelled with the tenant: like
 every conflict check in sessionkit, the picture never lets one tenant's
 resource clash with another's. It returns a
 :class:`matplotlib.figure.Figure`, which a notebook shows inline; ``save``
-writes it to a file as well (PNG, SVG, PDF: by the suffix).
+writes it to a file as well (PNG, SVG, PDF: by the suffix). A ``.pgf``
+picture is LaTeX source, which matplotlib writes by running TeX on every
+label: without TeX installed, ``save`` refuses it before drawing; with TeX, a
+label holding ``_``, ``&``, ``#`` or ``$`` (a ``NO_SHOW`` status) stops
+LaTeX, as PGF hands labels over unescaped. For a LaTeX document, save ``.pdf``.
 
 The figure is built without pyplot, so it touches no global state and needs
 no display: any backend, Agg included, can save it. This is the only module
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import shutil
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from numbers import Real
@@ -166,6 +171,7 @@ def _zone(sessions: list[Session], tz: str | None) -> str:
 
 def _check_output(colors: Mapping[str, str] | None, save: object, dpi: object) -> None:
     """Refuse a colour, file format or resolution matplotlib would fail on later, by name."""
+    from matplotlib import rcParams
     from matplotlib.backend_bases import FigureCanvasBase
     from matplotlib.colors import is_color_like
 
@@ -199,6 +205,18 @@ def _check_output(colors: Mapping[str, str] | None, save: object, dpi: object) -
                 value=path,
                 expected=f"a path ending in one of .{', .'.join(sorted(formats))}, or none",
             )
+        if (suffix or str(rcParams["savefig.format"]).lower()) == "pgf":
+            # matplotlib writes PGF by running TeX on every label; without TeX it failed
+            # with a RuntimeError only once the whole figure was drawn.
+            tex = str(rcParams["pgf.texsystem"])
+            if shutil.which(tex) is None:
+                raise InvalidValue(
+                    f"save={shown(path)}: matplotlib writes .pgf through TeX, and {shown(tex)} "
+                    "(rcParams['pgf.texsystem']) is not installed; install TeX or save as "
+                    ".pdf or .svg",
+                    value=path,
+                    expected=f"{tex} on PATH for .pgf, or another format such as .pdf or .svg",
+                )
         folder = os.path.dirname(path) or os.curdir
         if not os.path.isdir(folder):  # else matplotlib fails only after the whole drawing
             problem = "is not a directory" if os.path.exists(folder) else "does not exist"
@@ -263,8 +281,8 @@ def timeline(
     one that misspells a kind the sessions have (``"teachers"``), a session
     listed twice with different values (an exact repeat is drawn once), a
     ``width`` that is not positive, a colour, ``dpi`` or file suffix matplotlib
-    would refuse or a ``save`` path whose directory does not exist (all before
-    drawing), and
+    would refuse, a ``.pgf`` ``save`` without TeX installed or a ``save`` path
+    whose directory does not exist (all before drawing), and
     :class:`~sessionkit.errors.UnknownTimeZone` for an unknown ``tz``.
     """
     from matplotlib import dates as mdates  # imported on use: the extra is optional
