@@ -36,6 +36,7 @@ __all__ = [
     "normalise_exdates",
     "normalise_rdates",
     "normalise_until",
+    "rdate_instant",
     "resolve_instant",
     "zone_key",
 ]
@@ -126,10 +127,34 @@ def normalise_exdates(
     return _exdate_order(out)
 
 
+def rdate_instant(
+    local: datetime, tz: str, policy: RecurrenceDisambiguate, exdates: Sequence[datetime | date]
+) -> datetime:
+    """Return the UTC instant of local RDATE ``local``; ``exdates`` as normalise_exdates gives.
+
+    Under ``"raise"`` one that an EXDATE excludes is never yielded, so it is read
+    as the EXDATEs are (see :func:`exdate_policy`) rather than raising; one that
+    none excludes raises ``SkippedTime`` / ``RepeatedTime`` in a gap or fold.
+    """
+    if policy == "raise":
+        instant = resolve_instant(local, tz, exdate_policy(policy), "rdate")
+        day = instant.astimezone(get_zone(tz)).date()  # a date EXDATE: as expand matches it
+        if any(x == instant if isinstance(x, datetime) else x == day for x in exdates):
+            return instant
+    return resolve_instant(local, tz, policy, "rdate")
+
+
 def normalise_rdates(
-    values: Iterable[object], tz: str, at: time, policy: RecurrenceDisambiguate
+    values: Iterable[object],
+    tz: str,
+    at: time,
+    policy: RecurrenceDisambiguate,
+    exdates: Sequence[datetime | date] = (),
 ) -> tuple[datetime, ...]:
-    """Return RDATEs as sorted, unique UTC instants; a date means local time ``at`` that day."""
+    """Return RDATEs as sorted, unique UTC instants; a date means local time ``at`` that day.
+
+    ``exdates`` are the recurrence's, normalised: see :func:`rdate_instant`.
+    """
     items = _members(values, "rdates")
     if not items:
         return ()
@@ -139,11 +164,11 @@ def normalise_rdates(
         if isinstance(value, datetime):
             check_whole_seconds(value, "RDATE")
             if value.tzinfo is None:
-                instant = resolve_instant(value, tz, policy, "rdate")
+                instant = rdate_instant(value, tz, policy, exdates)
             else:
                 instant = check_aware(value, "rdate").astimezone(UTC)
         elif isinstance(value, date):
-            instant = resolve_instant(datetime.combine(value, at), tz, policy, "rdate")
+            instant = rdate_instant(datetime.combine(value, at), tz, policy, exdates)
         else:
             raise NotADatetime(value, name="rdate", expected="datetime or date")
         to_zone(instant, tz, "rdate")  # an occurrence's local start must exist

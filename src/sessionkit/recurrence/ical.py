@@ -18,7 +18,12 @@ import attrs
 
 from sessionkit.errors import InvalidRecurrence, WrongType
 from sessionkit.errors._base import iterator_of, shown
-from sessionkit.recurrence._normalise import exdate_policy, resolve_instant
+from sessionkit.recurrence._normalise import (
+    exdate_policy,
+    normalise_exdates,
+    rdate_instant,
+    resolve_instant,
+)
 from sessionkit.recurrence._stamps import (
     format_date,
     format_local,
@@ -139,13 +144,17 @@ def parse_ical_lines(
         )
     # A local (TZID) EXDATE/RDATE is an exact local instant: resolve it with the policy.
     local_zone = get_zone(tz)
+    exdates = [_to_aware(v, local_zone, exdate_policy(disambiguate)) for v in exdates]
+    # Under "raise" a local RDATE that an EXDATE excludes is never yielded, so never raises.
+    raising = disambiguate == "raise" and bool(rdates)
+    excluded = normalise_exdates(exdates, tz, disambiguate) if raising else ()
     return IcalParts(
         rule=rule,
         start=start,
         tz=tz,
         duration=duration,
-        exdates=[_to_aware(v, local_zone, exdate_policy(disambiguate)) for v in exdates],
-        rdates=[_to_aware(v, local_zone, disambiguate) for v in rdates],
+        exdates=exdates,
+        rdates=[_to_aware(v, local_zone, disambiguate, excluded) for v in rdates],
     )
 
 
@@ -178,10 +187,16 @@ def _parse_ical_duration(text: str) -> timedelta:
 
 
 def _to_aware(
-    value: datetime | date, zone: ZoneInfo, policy: RecurrenceDisambiguate
+    value: datetime | date,
+    zone: ZoneInfo,
+    policy: RecurrenceDisambiguate,
+    excluded: Sequence[datetime | date] | None = None,
 ) -> datetime | date:
+    """An EXDATE (or, given ``excluded``, the EXDATEs, an RDATE) local to ``zone`` as UTC."""
     if isinstance(value, datetime) and value.tzinfo is zone:
         naive = value.replace(tzinfo=None)
+        if excluded is not None:
+            return rdate_instant(naive, zone.key, policy, excluded)
         return resolve_instant(naive, zone.key, policy)
     return value
 

@@ -174,13 +174,15 @@ class Recurrence:
         zone = zone_key(tz)
         parsed = rule if isinstance(rule, Rule) else parse_rule(rule)
         local_start = naive_local(start, zone, "start")
+        bounded = normalise_until(parsed, zone, disambiguate)
+        excluded = normalise_exdates(exdates, zone, disambiguate)
         return cls(
             start=local_start,
             tz=zone,
             duration=duration,
-            rule=normalise_until(parsed, zone, disambiguate),
-            exdates=normalise_exdates(exdates, zone, disambiguate),
-            rdates=normalise_rdates(rdates, zone, local_start.time(), disambiguate),
+            rule=bounded,
+            exdates=excluded,
+            rdates=normalise_rdates(rdates, zone, local_start.time(), disambiguate, excluded),
             disambiguate=disambiguate,
         )
 
