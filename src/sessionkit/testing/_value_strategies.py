@@ -143,7 +143,8 @@ def aware_datetimes(
 
 
 _LEAP_ONE_IN = 8
-"""One draw in this many of :func:`aware_datetimes` and :func:`timespans` is on a Feb 29."""
+"""One draw in this many of :func:`aware_datetimes`, :func:`timespans`, the days of
+:func:`recurrences` and :func:`availabilities` is on a Feb 29."""
 
 
 def leap_day(draw: st.DrawFn, low: datetime, high: datetime) -> date | None:
@@ -181,6 +182,19 @@ def _datetimes(draw: st.DrawFn, /, low: datetime, high: datetime, **options: Any
             low = max(low, datetime.combine(day, time()))
             high = min(high, datetime.combine(day, time(23, 59, 59)))
     return draw(st.datetimes(min_value=low, max_value=high, **options))
+
+
+@st.composite
+def _days(draw: st.DrawFn, /, first: date, last: date) -> date:
+    """A day from ``first`` to ``last``; one in :data:`_LEAP_ONE_IN` a Feb 29 they hold.
+
+    As :func:`_datetimes` draws instants; shrinking goes to the uniform draw.
+    """
+    if draw(st.integers(1, _LEAP_ONE_IN)) == _LEAP_ONE_IN:
+        day = leap_day(draw, datetime.combine(first, time()), datetime.combine(last, time()))
+        if day is not None:
+            return day
+    return draw(st.dates(min_value=first, max_value=last))
 
 
 @st.composite
@@ -446,7 +460,9 @@ def recurrences(
 ) -> st.SearchStrategy[Recurrence]:
     """Recurrences in zones with DST gaps and folds, starting between 2000 and 2035.
 
-    Start times favour the small hours, where DST transitions happen. Rules
+    Start times favour the small hours, where DST transitions happen, and one
+    start day in eight is a Feb 29 (uniform draws: once in 1,461), where a
+    yearly or monthly rule breaks. Rules
     are drawn from ``rule_strategy`` (default :func:`rules`): :class:`Rule`
     values or RRULE text, as ``Recurrence.from_rrule`` takes them; one that
     is neither is refused naming the option, when the strategy is built if
@@ -500,9 +516,7 @@ def _drawn_recurrences(
     with_exdates: bool,
 ) -> Recurrence:
     zone = draw(zones if zones is not None else timezones())
-    day = draw(
-        st.dates(min_value=datetime(2000, 1, 1).date(), max_value=datetime(2035, 1, 1).date())
-    )
+    day = draw(_days(date(2000, 1, 1), date(2035, 1, 1)))
     at = draw(
         st.one_of(
             st.builds(time, st.integers(0, 3), st.sampled_from([0, 15, 30, 45])),
@@ -613,13 +627,14 @@ def availabilities(
     *,
     zones: st.SearchStrategy[ZoneInfo | str] | None = None,
     first_day: date = date(2026, 1, 1),
-    last_day: date = date(2026, 12, 31),
+    last_day: date = date(2028, 12, 31),
     with_overrides: bool = True,
 ) -> st.SearchStrategy[Availability]:
     """Weekly availabilities in zones with DST, with blocked dates, ranges and extra hours.
 
-    Overrides fall between ``first_day`` and ``last_day`` (a blocked range
-    may run up to 5 days past it).
+    Overrides fall between ``first_day`` and ``last_day`` (by default 2026 to
+    2028, which holds a leap day; a blocked range may run up to 5 days past
+    it), one in eight on a Feb 29 they hold (uniform draws: once in 1,461).
     """
     _args.strategy_or_none(zones, "zones", strategy="availabilities")
     _args.day(first_day, "first_day", strategy="availabilities")
@@ -658,7 +673,7 @@ def _drawn_availabilities(
     result = Availability.weekly(draw(weekly_hours()), tz=zone)
     if not with_overrides:
         return result
-    days = st.dates(min_value=first_day, max_value=last_day)
+    days = _days(first_day, last_day)
     for day in draw(st.lists(days, max_size=3)):
         result = result.with_blocked_date(day)
     for day in draw(st.lists(days, max_size=2)):
