@@ -29,6 +29,7 @@ from sessionkit.errors import (
     SessionConflict,
     SessionNotFound,
 )
+from sessionkit.model.journal import JournalEntry
 from sessionkit.model.query import MAX_LIMIT, SessionQuery, SortField
 from sessionkit.model.series import ScheduleItem, Series
 from sessionkit.model.session import REQUEST_FIELD, Session, resource_refs
@@ -120,12 +121,7 @@ def add_session_routes(routes: Routes) -> None:
             # Filtered, an empty page says nothing of the session: its history may hold more.
             read_on = any(x is not None for x in (cursor, actor, since, before))
             _known(app, who, session_id, read_on=read_on)
-        items = found[:limit]
-        return s.JournalPage(
-            items=[s.journal_entry_out(entry) for entry in items],
-            limit=limit,
-            next_cursor=journal_cursor(items[-1]) if len(found) > limit else None,
-        )
+        return _journal_page(found, limit)
 
     @journal.get(
         "/journal",
@@ -151,12 +147,7 @@ def add_session_routes(routes: Routes) -> None:
             after=None if cursor is None else read_journal_cursor(cursor),
             limit=limit + 1,  # one more tells whether a next page exists
         )
-        items = found[:limit]
-        return s.JournalPage(
-            items=[s.journal_entry_out(entry) for entry in items],
-            limit=limit,
-            next_cursor=journal_cursor(items[-1]) if len(found) > limit else None,
-        )
+        return _journal_page(found, limit)
 
     @sessions.post("/sessions", s.SessionOut, ACTING, "Create an extra session", status_code=201)
     def create_session(
@@ -441,3 +432,13 @@ def _asked_series(body: s.SeriesCreate, items: list[ScheduleItem]) -> dict[str, 
         "items": tuple(items),
         "metadata": canonical_json(body.metadata or {}),
     }
+
+
+def _journal_page(found: list[JournalEntry], limit: int) -> s.JournalPage:
+    """The page of ``found``, read with one entry more than ``limit`` to tell if one follows."""
+    items = found[:limit]
+    return s.JournalPage(
+        items=[s.journal_entry_out(entry) for entry in items],
+        limit=limit,
+        next_cursor=journal_cursor(items[-1]) if len(found) > limit else None,
+    )
