@@ -1,37 +1,61 @@
 """Race tests of the Django store: threads racing for seats and resources.
 
-On PostgreSQL exact capacity comes from the lock on the session's row and no
-double booking of a resource from the exclusion constraint; on a SQLite file
+On PostgreSQL exact capacity (and one booking in play per participant)
+comes from the lock on the session's row, a participant's per-day limit
+from an advisory lock on the participant, and no double booking of a
+resource from the exclusion constraint; on a SQLite file
 (``transaction_mode = "IMMEDIATE"``) writers take turns from their first
 statement. Ticks running at once split the due sessions by claiming them
 (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite a second worker waits,
-then finds them done). Each thread has its own connection (Django's are per thread) and
-closes it when done.
+then finds them done), and the versioned ``UPDATE`` refuses a worker that
+advanced a session another already had. Each thread has its own connection
+(Django's are per thread) and closes it when done.
+
+Pending reschedule requests and ledger entries are raced through the
+repositories, with no session lock taken first: the unique constraints
+``sk_reschedule_pending`` and ``sk_usage_charge`` alone keep one. (The
+commands lock the session's row first, so their races in
+``test_django_process_races.py`` hold even without the keys.) On
+PostgreSQL the writers of a race are held before they insert until all of
+them have passed their checks (:func:`hold_inserts`), so a race whose
+guard is missing fails every time, not when the timing happens to overlap.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 import pytest
 
+from sessionkit.contrib.django._repository import model_of
+from sessionkit.contrib.django.models import BookingRecord, SessionRecord
 from sessionkit.contrib.django.store import DjangoStore
 from sessionkit.errors import (
     AlreadyBooked,
+    BookingRefused,
     CapacityExceeded,
+    ConcurrentModification,
     DuplicateReschedule,
+    DuplicateUsage,
     SessionConflict,
+    SessionKitError,
     TransientConflict,
 )
 from sessionkit.model.booking import CANCELLED, CONFIRMED
-from sessionkit.ports import RESCHEDULES
+from sessionkit.model.session import ResourceRef
+from sessionkit.policies import BookingRules
+from sessionkit.ports import RESCHEDULES, SUBSCRIPTIONS, USAGE, Kind
 from sessionkit.services import SessionKit, TickReport
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.contract import OTHER_TENANT, T0, TENANT, make_session
 from sessionkit.testing.contract.bookings import make_booking, make_booking_session
 from sessionkit.testing.contract.reschedules import make_reschedule
+from sessionkit.testing.contract.usage import make_entry, make_subscription
 
 from .conftest import POSTGRES_URL, clear, close_thread_connections
 
@@ -69,7 +93,83 @@ def race(count: int, work: Callable[[int], None]) -> list[BaseException | None]:
     return outcomes
 
 
-def test_racing_bookings_fill_a_session_exactly(store: DjangoStore) -> None:
+HOLD = 1.0
+"""Seconds the writers held before their inserts wait for the others (:func:`hold_inserts`)."""
+
+
+def hold_inserts(
+    monkeypatch: pytest.MonkeyPatch, store: DjangoStore, model: type[Any], writers: int
+) -> None:
+    """On PostgreSQL, hold ``writers`` before they insert a ``model`` row until all are there.
+
+    Each has then read and passed its checks before any of them writes, so
+    only the database keeps them apart: without its guard, all of them would
+    write. While a writer holds a lock the others wait for (the guard at
+    work), they cannot come: the hold gives way after :data:`HOLD` seconds
+    and they go on in turn. On SQLite writers take turns from their first
+    statement (``BEGIN IMMEDIATE``), so none is held.
+    """
+    if store.vendor != "postgresql":
+        return
+    barrier = threading.Barrier(writers)
+    save = model.save
+
+    def held(row: Any, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("force_insert"):
+            with suppress(threading.BrokenBarrierError):
+                barrier.wait(timeout=HOLD)
+        save(row, *args, **kwargs)
+
+    monkeypatch.setattr(model, "save", held)
+
+
+def race_keyed_insert(
+    store: DjangoStore,
+    monkeypatch: pytest.MonkeyPatch,
+    make: Callable[[int], Any],
+    kind: Kind[Any],
+    *,
+    duplicate: type[SessionKitError],
+    key: str,
+) -> str:
+    """Race 8 inserts of ``make(writer)``, records with ids of their own that ``key`` allows once.
+
+    Each writer adds its record through the repository of ``kind`` in a unit
+    of its own, with no lock taken first, so only the key keeps them apart
+    (on PostgreSQL all of them are held until all passed their checks).
+    Asserts that one was stored and every other writer refused with
+    ``duplicate`` on ``key``, naming the stored record; returns its id.
+    """
+    said: list[str] = [""] * 8
+
+    def insert(writer: int) -> None:
+        record = make(writer)
+        try:
+            with store.unit_of_work() as uow:
+                uow.repository(kind).add(record)
+                uow.commit()
+        except duplicate as taken:
+            existing = getattr(taken, "existing", None)
+            said[writer] = (
+                f"duplicate of {existing.id}"
+                if getattr(taken, "key", None) == key and isinstance(existing, type(record))
+                else f"wrong duplicate: {taken!r}"
+            )
+        else:
+            said[writer] = f"stored {record.id}"
+
+    hold_inserts(monkeypatch, store, model_of(kind.name), 8)
+    outcomes = race(8, insert)
+    assert outcomes == [None] * 8, outcomes
+    stored = [o.removeprefix("stored ") for o in said if o.startswith("stored ")]
+    assert len(stored) == 1, said
+    assert sorted(set(said) - {f"stored {stored[0]}"}) == [f"duplicate of {stored[0]}"], said
+    return stored[0]
+
+
+def test_racing_bookings_fill_a_session_exactly(
+    store: DjangoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with store.unit_of_work() as uow:
         uow.sessions.add(make_booking_session("s1", capacity=3))
         uow.commit()
@@ -79,6 +179,7 @@ def test_racing_bookings_fill_a_session_exactly(store: DjangoStore) -> None:
             uow.bookings.add(make_booking(f"b{n}"))
             uow.commit()
 
+    hold_inserts(monkeypatch, store, BookingRecord, 8)
     outcomes = race(8, book)
     assert sum(outcome is None for outcome in outcomes) == 3
     assert all(o is None or isinstance(o, CapacityExceeded) for o in outcomes), outcomes
@@ -87,7 +188,9 @@ def test_racing_bookings_fill_a_session_exactly(store: DjangoStore) -> None:
         assert sum(b.seats for b in confirmed) == 3
 
 
-def test_racing_bookings_of_one_participant_keep_one(store: DjangoStore) -> None:
+def test_racing_bookings_of_one_participant_keep_one(
+    store: DjangoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with store.unit_of_work() as uow:
         uow.sessions.add(make_booking_session("s1", capacity=10))
         uow.commit()
@@ -97,48 +200,140 @@ def test_racing_bookings_of_one_participant_keep_one(store: DjangoStore) -> None
             uow.bookings.add(make_booking(f"b{n}", participant="student:ana"))
             uow.commit()
 
-    outcomes = race(6, book)
+    hold_inserts(monkeypatch, store, BookingRecord, 8)
+    outcomes = race(8, book)
     assert sum(outcome is None for outcome in outcomes) == 1
     assert all(o is None or isinstance(o, AlreadyBooked) for o in outcomes), outcomes
+    with store.unit_of_work() as uow:
+        kept = uow.bookings.for_session(TENANT, "s1")
+    assert [str(b.participant) for b in kept] == ["student:ana"]
 
 
-def test_racing_sessions_never_double_book_a_teacher(store: DjangoStore) -> None:
+def test_racing_bookings_of_one_day_keep_a_per_day_limit(
+    store: DjangoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One participant books eight sessions of one day at once, one a day allowed: one booking.
+
+    The sessions are apart, so their rows' locks do not queue the writers:
+    the participant's lock does (a transaction advisory lock on PostgreSQL),
+    and every other writer is refused with rule ``per_day``.
+    """
+    start = datetime(2026, 3, 4, 9, tzinfo=UTC)
+    kit = SessionKit(
+        uow=store.unit_of_work,
+        clock=ManualClock(datetime(2026, 3, 2, 8, tzinfo=UTC)),
+        booking_rules=BookingRules(per_day=1),
+    )
+    sessions = [
+        kit.sessions.create_extra(
+            TENANT,
+            actor="tina",
+            start=start + timedelta(hours=n),
+            end=start + timedelta(hours=n, minutes=45),
+            resources=[f"tutor:t{n}"],
+            lifecycle="lms",
+            capacity=8,
+        ).id
+        for n in range(8)
+    ]
+    said: list[str] = [""] * 8
+
+    def book(n: int) -> None:
+        try:
+            kit.bookings.book(TENANT, sessions[n], "student:ana", actor="ana")
+        except BookingRefused as refused:
+            said[n] = refused.rule
+        else:
+            said[n] = "won"
+
+    hold_inserts(monkeypatch, store, BookingRecord, 8)
+    assert race(8, book) == [None] * 8
+    assert sorted(said) == ["per_day"] * 7 + ["won"], said
+    with store.unit_of_work() as uow:
+        booked = uow.bookings.for_participant(TENANT, ResourceRef("student", "ana"))
+    assert [b.session_id for b in booked] == [sessions[said.index("won")]]
+
+
+def test_racing_sessions_never_double_book_a_teacher(
+    store: DjangoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def add(n: int) -> None:
         with store.unit_of_work() as uow:
             uow.sessions.add(make_session(f"t{n}", at=n / 10))
             uow.commit()
 
+    hold_inserts(monkeypatch, store, SessionRecord, 8)
     outcomes = race(8, add)
     assert sum(outcome is None for outcome in outcomes) == 1
     assert all(o is None or isinstance(o, SessionConflict) for o in outcomes), outcomes
+    with store.unit_of_work() as uow:
+        kept = uow.sessions.get_many(TENANT, [f"t{n}" for n in range(8)])
+    assert len(kept) == 1
 
 
-def test_racing_reschedule_requests_leave_one_pending(store: DjangoStore) -> None:
-    """Six writers ask to move one session at once: one request is pending, the rest duplicates.
+def test_racing_reschedule_requests_leave_one_pending(
+    store: DjangoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight writers ask to move one session at once: one request is pending, the rest duplicates.
 
     On PostgreSQL nothing serialises the writers' checks: the conditional unique
-    constraint refuses the losers, explained as ``DuplicateReschedule``.
+    constraint refuses the losers, explained as ``DuplicateReschedule`` (key ``"pending"``).
     """
     with store.unit_of_work() as uow:
         uow.sessions.add(make_booking_session("s1"))
         uow.commit()
-
-    def ask(n: int) -> None:
-        with store.unit_of_work() as uow:
-            uow.repository(RESCHEDULES).add(make_reschedule(f"r{n}"))
-            uow.commit()
-
-    outcomes = race(6, ask)
-    assert sum(outcome is None for outcome in outcomes) == 1
-    assert all(o is None or isinstance(o, DuplicateReschedule) for o in outcomes), outcomes
+    stored = race_keyed_insert(
+        store,
+        monkeypatch,
+        lambda n: make_reschedule(f"r{n}"),
+        RESCHEDULES,
+        duplicate=DuplicateReschedule,
+        key="pending",
+    )
     with store.unit_of_work() as uow:
-        assert [r.status for r in uow.repository(RESCHEDULES).for_session(TENANT, "s1")] == [
-            "PENDING"
-        ]
+        requests = uow.repository(RESCHEDULES).for_session(TENANT, "s1")
+    assert [(r.id, r.status) for r in requests] == [(stored, "PENDING")]
 
 
-def test_racing_ticks_advance_every_due_session_exactly_once(store: DjangoStore) -> None:
-    """Four workers tick at once: each due session is claimed and advanced by one of them."""
+def test_racing_ledger_entries_of_one_charge_keep_one(
+    store: DjangoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight entries of one (subscription, session, participant), each its own id, at once.
+
+    Stored through the repository with no session lock taken first (``consume``
+    takes one): the unique constraint ``sk_usage_charge`` alone keeps one,
+    every other writer gets ``DuplicateUsage`` (key ``"charge"``) naming it.
+    """
+    with store.unit_of_work() as uow:
+        uow.repository(SUBSCRIPTIONS).add(make_subscription("sub1"))
+        uow.commit()
+    stored = race_keyed_insert(
+        store,
+        monkeypatch,
+        lambda n: make_entry(f"e{n}"),
+        USAGE,
+        duplicate=DuplicateUsage,
+        key="charge",
+    )
+    with store.unit_of_work() as uow:
+        entries = uow.repository(USAGE).for_subscription(TENANT, "sub1")
+    assert [(e.id, e.session_id, str(e.participant)) for e in entries] == [
+        (stored, "s1", "student:ana")
+    ]
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_racing_ticks_advance_every_due_session_exactly_once(
+    store: DjangoStore, batch: int
+) -> None:
+    """Four workers tick at once: each due session is claimed and advanced by one of them.
+
+    Batches of one hold the tick to its database guards, the claim and the
+    versioned ``UPDATE``: in a batch of three, a worker that advanced a session
+    another worker advanced too waits for that one's commit, then reads the
+    batch's next session changed and rolls back, even were its first write let
+    through.
+    """
     due = [
         attrs.evolve(
             make_session(f"s{n:02}", tenant=tenant, at=n / 60, hours=0.5, resources=()),
@@ -155,7 +350,7 @@ def test_racing_ticks_advance_every_due_session_exactly_once(store: DjangoStore)
     reports: list[TickReport] = []
 
     def tick(_: int) -> None:
-        reports.append(kit.tick(batch=3, kinds=["advance"]))
+        reports.append(kit.tick(batch=batch, kinds=["advance"]))
 
     outcomes = race(4, tick)
     assert outcomes == [None] * 4
@@ -193,8 +388,6 @@ def test_a_join_stored_while_the_session_ends_is_closed_at_the_end(
     """As ``tests/integration/test_sqlalchemy_presence_seal_race.py``, on the Django store:
     a presence batch held inside its transaction while a cancel runs; the cancel waits for it
     (the batch locked its session) and closes the stay the batch stored."""
-    from datetime import timedelta
-
     from sessionkit.contrib.django._attendance import DjangoPresenceRepository
     from sessionkit.model.attendance import JOIN, PresenceEvent
     from sessionkit.services.attendance import attendance_facts
@@ -362,3 +555,48 @@ def test_postgres_a_booking_racing_its_sessions_delete_is_a_retryable_conflict(
         assert ([s.id for s in kept], uow.bookings.get_many(TENANT, ["b1"]) != []) == (
             (["s1"], True) if status == CONFIRMED else ([], False)
         )
+
+
+def test_postgres_an_update_waiting_for_a_newer_commit_is_refused(store: DjangoStore) -> None:
+    """Two units update one session from version 1: the one that waited gets the conflict.
+
+    The second writer reads version 1 (the first has not committed), so its
+    read-then-write check passes; its ``UPDATE`` waits for the first's row
+    lock and then finds version 2: the version in the ``UPDATE``'s own
+    ``WHERE`` refuses it, as ``ConcurrentModification``, instead of writing
+    over the first's change.
+    """
+    if store.vendor != "postgresql":
+        pytest.skip("SQLite's writers take turns from their first statement: no such race")
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_session("s1", resources=()))
+        uow.commit()
+    written, go = threading.Event(), threading.Event()
+    outcomes: dict[str, BaseException | None] = {}
+
+    def retitle(title: str, *, hold: bool) -> Callable[[], None]:
+        def work() -> None:
+            with store.unit_of_work() as uow:
+                session = uow.sessions.get(TENANT, "s1")
+                uow.sessions.update(attrs.evolve(session, title=title), expected_version=1)
+                if hold:
+                    written.set()
+                    assert go.wait(30)
+                uow.commit()
+
+        return work
+
+    first = _in_thread(retitle("first", hold=True), outcomes, "first")
+    assert written.wait(30)
+    second = _in_thread(retitle("second", hold=False), outcomes, "second")
+    _until_a_writer_waits(store.using)  # the second's UPDATE waits for the first's lock
+    go.set()
+    first.join(30)
+    second.join(30)
+    error = outcomes["second"]
+    assert outcomes["first"] is None, outcomes
+    assert isinstance(error, ConcurrentModification), outcomes
+    assert (error.record_id, error.expected, error.actual) == ("s1", 1, 2)
+    with store.unit_of_work() as uow:
+        stored = uow.sessions.get(TENANT, "s1")
+    assert (stored.title, stored.version) == ("first", 2)
