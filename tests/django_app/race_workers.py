@@ -2,11 +2,14 @@
 
 A worker process starts in :func:`start` (the pool's initializer): it
 configures Django with the parent's ``DATABASES`` through the very function
-the conftest uses, and keeps the barrier that releases the workers of one
-race together. :func:`run` waits at the barrier, does one task against the
-store on ``using`` and returns its outcome as text (``"refused: <error>"``
-for a refusal sessionkit promises, ``"error: ..."`` for anything else); it
-closes the process's connections after every task.
+the conftest uses, imports what the tasks use, and keeps the barrier that
+releases the workers of one race together. :func:`run` connects to
+``using``, waits at the barrier, does one task against the store there and
+returns its outcome as text (``"refused: <error>"`` for a refusal sessionkit
+promises, ``"error: ..."`` for anything else); it closes the process's
+connections after every task. Importing and connecting before the barrier
+keeps a worker's first race from starting late: the writers' transactions
+must overlap for a missing guard to show.
 
 This module is imported by name in the workers (its directory is on their
 ``sys.path``), never through the test package; it configures nothing when
@@ -32,6 +35,13 @@ def start(databases: dict[str, Any], barrier: Barrier) -> None:
     from django_settings import configure  # type: ignore[import-not-found]  # by path, in the worker
 
     configure(databases)
+    # The tasks' imports, done now: settings first, then the models they import.
+    import sessionkit.contrib.django.store
+    import sessionkit.policies
+    import sessionkit.services
+    import sessionkit.testing.clocks
+    import sessionkit.testing.contract.bookings  # noqa: F401
+
     _barrier.append(barrier)
 
 
@@ -106,6 +116,7 @@ def run(task: str, using: str, n: int, argument: str) -> str:
     from sessionkit.errors import SessionKitError
 
     try:
+        connections[using].ensure_connection()
         _barrier[0].wait(timeout=60)
         return TASKS[task](using, n, argument)
     except SessionKitError as refused:
