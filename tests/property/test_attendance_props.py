@@ -22,6 +22,7 @@ from sessionkit.model.attendance import (
     LEAVE,
     LEFT_EARLY,
     PARTIAL,
+    PENDING,
     PRESENT,
     AttendanceThresholds,
     PresenceEvent,
@@ -124,7 +125,16 @@ def test_any_order_and_duplication_gives_the_oracles_attendance(
     second = kit.attendance.record_presence(T, moved[cut:])
     assert first.recorded + second.recorded == len(log)
     found = {
-        str(a.participant): (a.status, a.minutes) for a in kit.attendance.for_session(T, session_id)
+        str(a.participant): (a.status, a.minutes)
+        for a in kit.attendance.for_session(T, session_id, as_of=END)
     }
     expected = {who: oracle(log, who) for who in {str(e.participant) for e in log}}
     assert found == expected
+    # Read at the kit's clock (the start), whoever is not there yet may still come.
+    running = {
+        str(a.participant): (a.status, a.minutes) for a in kit.attendance.for_session(T, session_id)
+    }
+    assert running == {
+        who: (PENDING if status == ABSENT else status, minutes)
+        for who, (status, minutes) in expected.items()
+    }
