@@ -156,7 +156,8 @@ consulting = Lifecycle(
         Transition("confirm", "PENDING", "CONFIRMED"),
         Transition("complete", "CONFIRMED", "COMPLETED"),
         Transition("cancel", ["PENDING", "CONFIRMED"], "CANCELLED"),
-        Transition("no_show", "CONFIRMED", "NO_SHOW"),
+        # A client is a no-show only once the consultation's time has come.
+        Transition("no_show", "CONFIRMED", "NO_SHOW", guards=[has_started]),
     ],
     description="""Consulting platform (seed 003): the session status.
 
@@ -164,6 +165,8 @@ consulting = Lifecycle(
       PENDING -> CONFIRMED -> COMPLETED, with CANCELLED and NO_SHOW branching
       off; a pending booking can be cancelled too (DELETE /sessions/:id).
     - Consultants set statuses by hand (dropdowns, bulk "mark completed"): no timers.
+      ``no_show`` is guarded by ``has_started``: a client misses a session only
+      once its time has come.
     - Bookings hold the consultant's time while PENDING or CONFIRMED, and the
       session can still be edited (PUT /sessions/:id) in those statuses.
     - Payment is a separate status on the same session: see ``consulting_payment``.

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 
 import sessionkit.lifecycle.presets as presets_module
 import sessionkit.lifecycles as lifecycles_module
-from sessionkit.errors import UnknownLifecycle
+from sessionkit import TimeSpan
+from sessionkit.errors import TransitionRefused, UnknownLifecycle
 from sessionkit.lifecycle import (
     PRESETS,
     Lifecycle,
@@ -28,6 +30,13 @@ from sessionkit.lifecycles import (
     lms,
     marketplace,
 )
+
+
+@attrs.frozen
+class _Consultation:
+    span: TimeSpan
+    status: str
+    id: str = "c1"
 
 
 def edges(lifecycle: Lifecycle) -> set[tuple[str, str, str]]:
@@ -132,6 +141,19 @@ def test_consulting_graph_and_payment_field() -> None:
     }
     assert (consulting.field, consulting_payment.field) == ("status", "payment_status")
     assert consulting_payment.busy_statuses == frozenset()
+
+
+def test_consulting_declares_a_no_show_only_once_the_session_started() -> None:
+    # Before, a consultant could mark a client NO_SHOW an hour before the consultation.
+    start = datetime(2026, 3, 2, 17, tzinfo=UTC)
+    booked = _Consultation(TimeSpan.from_start(start, timedelta(hours=1)), "CONFIRMED")
+    with pytest.raises(TransitionRefused) as refused:
+        consulting.fire(booked, "no_show", now=start - timedelta(hours=1))
+    assert refused.value.reason == (
+        "the session has not started yet (it starts at 2026-03-02T17:00:00+00:00)"
+    )
+    assert consulting.fire(booked, "no_show", now=start)[0].status == "NO_SHOW"
+    assert consulting.transition("no_show").guards == (has_started,)
 
 
 def test_coaching_graph_guard_and_timer() -> None:
