@@ -15,9 +15,17 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.lifecycles import academy
+from sessionkit.lifecycles import ACADEMY_ABSENT_AFTER, ACADEMY_COMPLETE_AFTER, academy
 from sessionkit.model import ResourceRef, ScheduleItem, Session, SessionQuery
-from sessionkit.model.attendance import ABSENT, JOIN, LEAVE, PARTIAL, PRESENT, PresenceEvent
+from sessionkit.model.attendance import (
+    ABSENT,
+    JOIN,
+    LATE,
+    LEAVE,
+    PARTIAL,
+    PRESENT,
+    PresenceEvent,
+)
 from sessionkit.model.usage import SessionCodes
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
@@ -162,6 +170,45 @@ def test_the_teachers_report_wins_over_the_meeting_log(a: Academy) -> None:
         PRESENT,
         ABSENT,
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "reported_at", "ticked_at"),
+    [
+        (PRESENT, 20 * MIN, None),  # during the lesson
+        (LATE, 0 * MIN, None),  # at its start
+        (PRESENT, 61 * MIN, None),  # only after its end
+        (PRESENT, 61 * MIN, 10 * MIN),  # after its end, a tick inside the grace between
+        (PARTIAL, timedelta(days=1), None),  # the next day
+    ],
+)
+def test_a_lesson_nobody_joined_the_teacher_reports_held_completes_and_counts(
+    a: Academy, status: str, reported_at: timedelta, ticked_at: timedelta | None
+) -> None:
+    """Nobody joined the room (the provider reported nothing); the teacher's report,
+    "PRIMARY SOURCE OF TRUTH", says the student was there. The report starts the READY
+    lesson, so it does not stay READY (room open, due for good): the clock completes it
+    and it uses its credit."""
+    lesson, next_week = a.schedule("ind", time(18), 1, "student:khalid")[:2]
+    sub = a.kit.usage.subscribe(
+        T, actor="admin", subscriber="student:khalid", credits=4, starts=NOW, tz=RIYADH
+    )
+    a.kit.bookings.book(T, lesson.id, "student:khalid", actor="admin", confirm=True)
+    a.kit.advance_due(T, now=lesson.start - 15 * MIN)
+    assert (a.status(lesson), a.rooms.is_open(T, lesson.id)) == ("READY", True)
+    if ticked_at is not None:
+        assert a.kit.advance_due(T, now=lesson.start + ticked_at).advanced == ()
+    reported = lesson.start + reported_at
+    a.kit.attendance.override(
+        T, lesson.id, "student:khalid", status=status, actor="ahmed", now=reported
+    )
+    assert a.status(lesson) == "ONGOING"
+    done = max(lesson.end, reported) + ACADEMY_COMPLETE_AFTER + ACADEMY_ABSENT_AFTER
+    a.kit.advance_due(T, now=done)
+    assert a.status(lesson) == "COMPLETED"
+    assert a.kit.usage.balance(T, sub.id).used == 1
+    assert not a.rooms.is_open(T, lesson.id)
+    assert a.kit.due_tenants(now=next_week.start - 16 * MIN) == []  # nothing due till next week
 
 
 def test_cancelling_a_ready_session_closes_its_room_and_does_not_count(a: Academy) -> None:
