@@ -16,6 +16,7 @@ from dateutil.rrule import rruleset, rrulestr
 
 from sessionkit import Recurrence, ScheduleItem
 from sessionkit.contrib.ical import IcalCalendar, IcalSeries, export_series, read_ical, write_ical
+from sessionkit.errors import ExpansionLimitExceeded
 from sessionkit.testing.harness import Harness
 
 from ._ical_support import NOW, utc
@@ -131,3 +132,22 @@ def test_two_rules_that_never_end_are_written_once_as_far_as_the_vtimezone_cover
     ten_years = rfc_instants(text, utc(2036, 3, 1))
     assert len(ten_years) == len(set(ten_years))
     assert ten_years == [o.span.start for o in series.occurrences(utc(2026, 3, 1), utc(2036, 3, 1))]
+
+
+def test_instants_shared_past_one_expansion_are_excluded_or_the_export_raises() -> None:
+    # Every hour for 13 years, and once a year for 14 at one of those hours but half an hour
+    # long: a VEVENT each, the second excluding all 14 of its instants. The lookup of the
+    # hourly rule's instants stopped quietly at the default budget (100,000 candidates):
+    # the instants of 2030 on were written twice.
+    hourly = item("h", "FREQ=HOURLY;COUNT=120000", datetime(2026, 3, 2, 10), "UTC")
+    yearly = item("y", "FREQ=YEARLY;COUNT=14", datetime(2026, 3, 2, 10), "UTC", minutes=30)
+    calendar = IcalCalendar(series=(IcalSeries(uid="u", title="Ping", items=(hourly, yearly)),))
+    with pytest.raises(ExpansionLimitExceeded, match="max_candidates="):
+        write_ical(calendar, stamp=NOW)
+    text = write_ical(calendar, stamp=NOW, max_candidates=1_000_000)
+    found = rfc_instants(text, utc(2041, 1, 1))
+    assert len(found) == len(set(found)) == 120_000
+    assert (found[0], found[-1]) == (
+        utc(2026, 3, 2, 10),
+        utc(2026, 3, 2, 10) + timedelta(hours=119_999),
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -11,11 +11,17 @@ import attrs
 import icalendar
 
 from sessionkit.contrib.ical._read import ONLY_DTSTART
-from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride, IcalSeries
+from sessionkit.contrib.ical._values import (
+    IcalCalendar,
+    IcalEvent,
+    IcalOverride,
+    IcalSeries,
+    check_candidates,
+)
 from sessionkit.errors import ExpansionLimitExceeded, InvalidValue, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.series import ScheduleItem
-from sessionkit.recurrence import Occurrence, Recurrence
+from sessionkit.recurrence import MAX_CANDIDATES, Occurrence, Recurrence
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware, get_zone, resolve_local, wall_time_kind
 
@@ -207,13 +213,13 @@ def _same_frame(items: Sequence[ScheduleItem]) -> bool:
 
 
 def _series_events(
-    series: IcalSeries, stamp: str, ranges: _Ranges, floating: str | None
+    series: IcalSeries, stamp: str, ranges: _Ranges, floating: str | None, budget: int
 ) -> list[icalendar.Event]:
     groups = [series.items] if _same_frame(series.items) else [(i,) for i in series.items]
     events: list[icalendar.Event] = []
     for index, group in enumerate(groups):
         if index:  # a VEVENT of its own: without the instants the items before it give
-            group = (_unshared(group[0], series.items[:index]),)
+            group = (_unshared(group[0], series.items[:index], budget),)
         rec = group[0].recurrence
         # The first keeps the series' UID, which its extra events' RELATED-TO name.
         uid = series.uid if index == 0 else f"{series.uid}/{group[0].id}"
@@ -251,7 +257,10 @@ def _series_events(
             _add_dates(master, "EXDATE", _exdates(group), rec.tz)
             _add_dates(master, "RDATE", rec.rdates, rec.tz)
         events.append(master)
-        keys = {o.key for item in group for o in item.recurrence.between(*_key_window(series))}
+        window = _key_window(series)
+        keys = {
+            o.key for item in group for o in item.recurrence.between(*window, max_candidates=budget)
+        }
         mine = [o for o in series.overrides if len(groups) == 1 or o.key in keys]
         events.extend(
             _override(uid, series, o, stamp, rec.tz, ranges, days=days is not None) for o in mine
@@ -259,15 +268,16 @@ def _series_events(
     return events
 
 
-def _unshared(item: ScheduleItem, before: Sequence[ScheduleItem]) -> ScheduleItem:
+def _unshared(item: ScheduleItem, before: Sequence[ScheduleItem], budget: int) -> ScheduleItem:
     """``item`` with an EXDATE at each instant an item ``before`` it gives too.
 
     A series holds one session per instant, the first item's (generation and
     :meth:`IcalSeries.occurrences` keep it); written as a VEVENT of its own,
     ``item`` would give it again, and readers would show it twice. Looked for
     up to where the rules end (exact when either side ends), else as far as
-    the VTIMEZONE covers a rule that never ends (ten years), and as far as one
-    expansion may go (``Limits.candidates``).
+    the VTIMEZONE covers a rule that never ends (ten years). Each expansion
+    is held to ``budget`` (``max_candidates``): past it, ``ExpansionLimitExceeded``,
+    never a list cut short (later shared instants would be written twice).
     """
     rec = item.recurrence
     try:
@@ -277,27 +287,21 @@ def _unshared(item: ScheduleItem, before: Sequence[ScheduleItem]) -> ScheduleIte
         hi = datetime.combine(end + timedelta(days=2), time(), tzinfo=UTC)
     except OverflowError:  # a rule at the very edge of the calendar: nothing to compare
         return item
-    taken = {o.span.start for i in before for o in _budgeted(i.recurrence.between(lo, hi))}
+    taken = {
+        o.span.start for i in before for o in i.recurrence.between(lo, hi, max_candidates=budget)
+    }
     compatible = rec.disambiguate not in ("earlier", "later")
     shared = [
         # As readers read it ("compatible"), or the EXDATE would exclude nothing.
         o.span.start
         if compatible or o.span.start in rec.rdates
         else resolve_local(o.key, rec.tz).astimezone(UTC)
-        for o in _budgeted(rec.between(lo, hi))
+        for o in rec.between(lo, hi, max_candidates=budget)
         if o.span.start in taken
     ]
     if not shared:
         return item
     return attrs.evolve(item, recurrence=attrs.evolve(rec, exdates=(*rec.exdates, *shared)))
-
-
-def _budgeted(occurrences: Iterator[Occurrence]) -> Iterator[Occurrence]:
-    """``occurrences``, as many as one expansion finds before it passes its limit."""
-    try:
-        yield from occurrences
-    except ExpansionLimitExceeded:
-        return
 
 
 def _day(value: datetime | date, tz: str) -> date | None:
@@ -443,7 +447,13 @@ def _single(e: IcalEvent, stamp: str, ranges: _Ranges, floating: str | None) -> 
     return event
 
 
-def write_ical(calendar: IcalCalendar, *, stamp: datetime, name: str | None = None) -> str:
+def write_ical(
+    calendar: IcalCalendar,
+    *,
+    stamp: datetime,
+    name: str | None = None,
+    max_candidates: int = MAX_CANDIDATES,
+) -> str:
     """Return ``calendar`` as iCalendar text (CRLF lines), with a VTIMEZONE per zone used.
 
     A series is one VEVENT with its RRULEs, EXDATEs and RDATEs (DTSTART with
@@ -461,12 +471,16 @@ def write_ical(calendar: IcalCalendar, *, stamp: datetime, name: str | None = No
     COUNT too long to expand at once: up to its end at the pace of the
     occurrences found, and a year). ``stamp``
     is the DTSTAMP of every event; ``name`` (or the calendar's) becomes
-    ``X-WR-CALNAME``. Raises ``WrongType`` for a ``calendar`` that is no
+    ``X-WR-CALNAME``. ``max_candidates`` is each expansion's budget, as
+    :func:`read_ical`'s: the instants items share are looked for in full, and
+    past it ``ExpansionLimitExceeded`` is raised rather than a file with
+    doubles. Raises ``WrongType`` for a ``calendar`` that is no
     :class:`IcalCalendar`, ``InvalidValue`` for text with a lone surrogate.
     """
     if not isinstance(calendar, IcalCalendar):
         raise WrongType(calendar, name="calendar", expected="an IcalCalendar")
     text_stamp = _stamp(stamp)
+    budget = check_candidates(max_candidates)
     cal = icalendar.Calendar()
     cal.add("PRODID", PRODID)
     cal.add("VERSION", "2.0")
@@ -485,7 +499,7 @@ def write_ical(calendar: IcalCalendar, *, stamp: datetime, name: str | None = No
     ranges = _Ranges()
     events: list[icalendar.Event] = []
     for series in calendar.series:
-        events.extend(_series_events(series, text_stamp, ranges, floating))
+        events.extend(_series_events(series, text_stamp, ranges, floating, budget))
     # One VEVENT per UID without RECURRENCE-ID: a single event whose UID is taken (two
     # overrides read without their master, say) is written as ``<uid>/<n>``.
     taken = {str(e["UID"]) for e in events if "RECURRENCE-ID" not in e}
