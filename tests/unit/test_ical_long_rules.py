@@ -6,8 +6,15 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from sessionkit import Recurrence, ScheduleItem
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.contrib.ical import export_series, read_ical, store_ical, write_ical
+from sessionkit.contrib.ical import (
+    calendar_of,
+    export_series,
+    read_ical,
+    store_ical,
+    write_ical,
+)
 from sessionkit.errors import ExpansionLimitExceeded, InvalidValue, WrongType
 from sessionkit.limits import Limits
 from sessionkit.services import SessionKit
@@ -135,3 +142,51 @@ def test_an_override_deep_into_a_long_count_rule_is_read_with_the_budget_raised(
 def test_read_ical_refuses_a_budget_that_is_no_count(bad: object, error: type[Exception]) -> None:
     with pytest.raises(error, match="max_candidates"):
         read_ical(ics(*_PING), max_candidates=bad)  # type: ignore[arg-type]  # the wrong type
+
+
+def test_a_closed_series_of_a_long_count_rule_is_exported_with_the_budget_raised() -> None:
+    # A closed series ends at its last session: each item was expanded from its DTSTART up
+    # to there with the default budget, 120,000 days of a rule from 1700, and export_series
+    # raised ExpansionLimitExceeded saying to pass max_candidates=, which it did not take.
+    rule = "FREQ=DAILY;COUNT=200000"
+    rec = Recurrence.from_rrule(
+        rule, start=datetime(1700, 1, 1, 9), tz="UTC", duration=timedelta(hours=1)
+    )
+    clock = ManualClock(NOW)
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work, clock=clock, limits=Limits(candidates=500_000)
+    )
+    series, _ = kit.series.create("acme", actor="a", title="Daily", items=[ScheduleItem("d", rec)])
+    clock.advance(timedelta(days=5))  # five sessions held, 1 to 5 March; closing drops the rest
+    kit.series.close("acme", series.id, actor="a")
+    closed = kit.queries.get_series("acme", series.id)
+    sessions = kit.queries.series_sessions("acme", series.id)
+    assert [s.start for s in sessions] == [utc(2026, 3, d, 9) for d in range(1, 6)]
+    with pytest.raises(ExpansionLimitExceeded, match="max_candidates="):
+        export_series(closed, sessions)
+    with pytest.raises(ExpansionLimitExceeded, match="max_candidates="):
+        calendar_of(closed, sessions)
+    text = export_series(closed, sessions, max_candidates=500_000)
+    assert "RRULE:FREQ=DAILY;UNTIL=20260305T090000Z" in text.splitlines()
+    back = read_ical(text, max_candidates=500_000)
+    window = (utc(2026, 2, 27), utc(2026, 4, 1))
+    found = back.occurrences(*window, max_candidates=500_000)
+    assert [o.span.start for o in found] == [utc(2026, 2, d, 9) for d in (27, 28)] + [
+        s.start for s in sessions
+    ]
+
+
+@pytest.mark.parametrize(("bad", "error"), [(0, InvalidValue), ("9", WrongType), (True, WrongType)])
+def test_the_exporters_refuse_a_budget_that_is_no_count(
+    bad: object, error: type[Exception]
+) -> None:
+    # Checked when given, as read_ical checks it: a series with nothing to expand would let
+    # a wrong one pass unnoticed.
+    h = Harness.in_memory(NOW)
+    series = store_ical(h.kit, "acme", read_ical(ics(*_PING)), actor="a").series["ping"]
+    with pytest.raises(error, match="max_candidates"):
+        export_series(series, max_candidates=bad)  # type: ignore[arg-type]  # the wrong type
+    with pytest.raises(error, match="max_candidates"):
+        calendar_of(series, max_candidates=bad)  # type: ignore[arg-type]
+    with pytest.raises(error, match="max_candidates"):
+        write_ical(read_ical(ics(*_PING)), stamp=NOW, max_candidates=bad)  # type: ignore[arg-type]

@@ -7,13 +7,19 @@ from datetime import UTC, date, datetime, timedelta
 
 import attrs
 
-from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalOverride, IcalSeries
+from sessionkit.contrib.ical._values import (
+    IcalCalendar,
+    IcalEvent,
+    IcalOverride,
+    IcalSeries,
+    check_candidates,
+)
 from sessionkit.contrib.ical._write import write_ical
 from sessionkit.errors import WrongType
 from sessionkit.lifecycle import PRESETS, LifecycleRegistry
 from sessionkit.model.series import ScheduleItem, Series, SeriesStatus
 from sessionkit.model.session import Session
-from sessionkit.recurrence import Recurrence
+from sessionkit.recurrence import MAX_CANDIDATES, Recurrence
 from sessionkit.zones import resolve_local
 
 __all__ = ["calendar_of", "export_series", "sessions_feed"]
@@ -24,7 +30,11 @@ _INSTANT = timedelta(microseconds=1)
 
 
 def calendar_of(
-    series: Series, sessions: Iterable[Session] = (), *, lifecycles: LifecycleRegistry = PRESETS
+    series: Series,
+    sessions: Iterable[Session] = (),
+    *,
+    lifecycles: LifecycleRegistry = PRESETS,
+    max_candidates: int = MAX_CANDIDATES,
 ) -> IcalCalendar:
     """Return a stored series as plain values: its items, detached sessions as overrides.
 
@@ -53,17 +63,21 @@ def calendar_of(
     schedule change, lost to a conflict, removed): generation passed it. So
     is an occurrence whose start another session holds (moved or extra):
     generation skips it. With
-    no sessions given, an open series' rule is written as it is. Raises
+    no sessions given, an open series' rule is written as it is.
+    ``max_candidates`` is each expansion's budget, as :func:`read_ical`'s (a
+    closed series' COUNT rule is walked from its DTSTART to its last session):
+    past it, ``ExpansionLimitExceeded``. Raises
     ``UnknownLifecycle`` for a session whose lifecycle ``lifecycles`` does
     not know, ``WrongType`` for a ``series`` or session of another type.
     """
     if not isinstance(series, Series):
         raise WrongType(series, name="series", expected="a Series")
+    budget = check_candidates(max_candidates)
     mine = [s for s in _sessions(sessions) if s.series_id == series.id]
     given = bool(mine)
     off = {s.id for s in mine if lifecycles.get(s.lifecycle).status(s.status).cancelled}
-    read = _as_readers_read(series.items, mine)
-    excluded = _excluded(series.items, read, mine)
+    read = _as_readers_read(series.items, mine, budget)
+    excluded = _excluded(series.items, read, mine, budget)
     loose = _loose(read, [s for s in mine if s.id not in excluded])
     mine = [s for s in mine if s.id not in loose]
     elsewhere = _read_elsewhere(read, mine)
@@ -108,15 +122,15 @@ def calendar_of(
     generated = {s.occurrence_key for s in mine if not s.is_extra}
     kept = {k for k in generated if k is not None}
     if series.status == SeriesStatus.CLOSED:
-        items = _ended(items, kept, series.created_at)
+        items = _ended(items, kept, series.created_at, budget)
     elif series.generated_until is not None and given:
         # With no session given, the rule is written as it is (see the docstring).
-        items = _passed(items, kept, series.created_at, series.generated_until)
+        items = _passed(items, kept, series.created_at, series.generated_until, budget)
     moved = [s for s in mine if s.detached or s.is_extra or s.id in elsewhere]
-    items = _occupied(items, [*moved, *loose.values()], kept)
+    items = _occupied(items, [*moved, *loose.values()], kept, budget)
     # Cancelled sessions become EXDATEs last: a closed series' rule ends at its last session,
     # cancelled or not, and one whose every session was cancelled had no last one to end at.
-    items = _excluding(items, cancelled)
+    items = _excluding(items, cancelled, budget)
     return IcalCalendar(
         series=(
             (IcalSeries(uid=uid, title=series.title, items=items, overrides=overrides),)
@@ -132,7 +146,9 @@ Read = dict[str, dict[datetime, tuple[datetime, datetime]]]
 """By schedule item id: the span an RFC 5545 reader gives each occurrence key of its rule."""
 
 
-def _as_readers_read(items: Sequence[ScheduleItem], sessions: Sequence[Session]) -> Read:
+def _as_readers_read(
+    items: Sequence[ScheduleItem], sessions: Sequence[Session], budget: int
+) -> Read:
     """Each item's occurrences around the generated ``sessions``' keys, as readers read them.
 
     One expansion per item, over the keys' range with two days on either side
@@ -147,7 +163,7 @@ def _as_readers_read(items: Sequence[ScheduleItem], sessions: Sequence[Session])
     for item in items:
         rec = item.recurrence
         spans = found.setdefault(item.id, {})
-        for o in rec.between(lo, hi):
+        for o in rec.between(lo, hi, max_candidates=budget):
             start = _as_read(o.key, o.span.start, rec)
             spans.setdefault(o.key, (start, start + (o.span.end - o.span.start)))
     return found
@@ -227,7 +243,7 @@ def _loose(read: Read, sessions: Sequence[Session]) -> dict[str, Session]:
 
 
 def _excluded(
-    items: Sequence[ScheduleItem], read: Read, sessions: Sequence[Session]
+    items: Sequence[ScheduleItem], read: Read, sessions: Sequence[Session], budget: int
 ) -> dict[str, frozenset[datetime | date]]:
     """The detached ``sessions`` whose occurrence only an EXDATE takes away, by id: those EXDATEs.
 
@@ -249,7 +265,7 @@ def _excluded(
         drop: set[datetime | date] = set()
         for item in items:
             rec = item.recurrence
-            bare = list(attrs.evolve(rec, exdates=()).between(lo, hi))
+            bare = list(attrs.evolve(rec, exdates=()).between(lo, hi, max_candidates=budget))
             starts = {o.span.start for o in bare if o.key == key}
             if not starts:
                 continue  # this item does not give the occurrence, EXDATE or not
@@ -295,7 +311,9 @@ def _uid(metadata: Mapping[str, object], own_id: str, used: set[str], ids: froze
     return uid
 
 
-def _excluding(items: Sequence[ScheduleItem], keys: Sequence[datetime]) -> tuple[ScheduleItem, ...]:
+def _excluding(
+    items: Sequence[ScheduleItem], keys: Sequence[datetime], budget: int
+) -> tuple[ScheduleItem, ...]:
     """Return ``items`` with the occurrences of ``keys`` (cancelled sessions) as EXDATEs.
 
     Every item gets every such instant (one session stands for an instant,
@@ -308,7 +326,9 @@ def _excluding(items: Sequence[ScheduleItem], keys: Sequence[datetime]) -> tuple
         for item in items:
             rec = item.recurrence
             instants.extend(
-                _as_read(o.key, o.span.start, rec) for o in rec.between(lo, hi) if o.key == key
+                _as_read(o.key, o.span.start, rec)
+                for o in rec.between(lo, hi, max_candidates=budget)
+                if o.key == key
             )
     return _exdated(items, instants)
 
@@ -346,7 +366,7 @@ def _exdated(
 
 
 def _ended(
-    items: Sequence[ScheduleItem], kept: set[datetime], since: datetime
+    items: Sequence[ScheduleItem], kept: set[datetime], since: datetime, budget: int
 ) -> tuple[ScheduleItem, ...]:
     """A closed series' items as what it still has: up to its last session, none missing.
 
@@ -363,7 +383,10 @@ def _ended(
     if not kept:
         return ()
     horizon = _clamped(max(kept).replace(tzinfo=UTC), timedelta(days=2))
-    found = {item.id: list(item.recurrence.between(_EARLIEST, horizon)) for item in items}
+    found = {
+        item.id: list(item.recurrence.between(_EARLIEST, horizon, max_candidates=budget))
+        for item in items
+    }
     last = max(o.span.start for occs in found.values() for o in occs if o.key in kept)
     ended: list[ScheduleItem] = []
     missing: set[datetime] = set()
@@ -382,7 +405,9 @@ def _ended(
         )
         after = _clamped(last, timedelta(microseconds=1))
         rule = rec.rule
-        if next(bare.between(after, _LATEST), None) is not None:  # the rule goes on: stop it
+        if (
+            next(bare.between(after, _LATEST, max_candidates=budget), None) is not None
+        ):  # the rule goes on: stop it
             rule = attrs.evolve(rule, count=None, until=last)
         for o in up_to:
             if o.span.start >= since:
@@ -403,7 +428,11 @@ def _ended(
 
 
 def _passed(
-    items: Sequence[ScheduleItem], kept: set[datetime], since: datetime, until: datetime
+    items: Sequence[ScheduleItem],
+    kept: set[datetime],
+    since: datetime,
+    until: datetime,
+    budget: int,
 ) -> tuple[ScheduleItem, ...]:
     """An open series' items with an EXDATE for each occurrence generation passed without a session.
 
@@ -420,14 +449,14 @@ def _passed(
     held: set[datetime] = set()
     for item in items:
         rec = item.recurrence
-        for occurrence in rec.between(since, until):
+        for occurrence in rec.between(since, until, max_candidates=budget):
             read = _as_read(occurrence.key, occurrence.span.start, rec)
             (held if occurrence.key in kept else missing).add(read)
     return _exdated(items, missing - held)
 
 
 def _occupied(
-    items: Sequence[ScheduleItem], sessions: Sequence[Session], kept: set[datetime]
+    items: Sequence[ScheduleItem], sessions: Sequence[Session], kept: set[datetime], budget: int
 ) -> tuple[ScheduleItem, ...]:
     """Return ``items`` with an EXDATE at each start a session took from an occurrence no one holds.
 
@@ -459,7 +488,9 @@ def _occupied(
     instants: list[datetime] = []
     for start in sorted({s.start for s in sessions}):
         found = [
-            (o, probe) for probe in probes for o in probe.between(start, _clamped(start, _INSTANT))
+            (o, probe)
+            for probe in probes
+            for o in probe.between(start, _clamped(start, _INSTANT), max_candidates=budget)
         ]
         if all(o.key not in kept for o, _ in found):
             instants.extend(_as_read(o.key, o.span.start, rec) for o, rec in found)
@@ -480,6 +511,7 @@ def export_series(
     *,
     stamp: datetime | None = None,
     lifecycles: LifecycleRegistry = PRESETS,
+    max_candidates: int = MAX_CANDIDATES,
 ) -> str:
     """Return one stored series (and its moved, edited and extra sessions) as iCalendar text.
 
@@ -489,12 +521,16 @@ def export_series(
     Cancelled sessions are EXDATEs (of generated ones) or ``STATUS:CANCELLED``
     events (of extra ones); ``lifecycles`` says which statuses are cancelled
     (pass the kit's if it has lifecycles of its own). ``stamp`` (DTSTAMP)
-    defaults to when the series was last changed.
+    defaults to when the series was last changed. ``max_candidates``: each
+    expansion's budget (:func:`calendar_of`, :func:`write_ical`); pass the
+    kit's ``Limits.candidates`` if it raises them.
     """
     if not isinstance(series, Series):
         raise WrongType(series, name="series", expected="a Series")
     when = stamp or series.updated_at or series.created_at
-    return write_ical(calendar_of(series, sessions, lifecycles=lifecycles), stamp=when)
+    budget = check_candidates(max_candidates)
+    calendar = calendar_of(series, sessions, lifecycles=lifecycles, max_candidates=budget)
+    return write_ical(calendar, stamp=when, max_candidates=budget)
 
 
 def sessions_feed(
