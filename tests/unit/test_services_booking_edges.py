@@ -468,6 +468,23 @@ def test_a_place_offered_before_the_start_is_not_confirmed_after_it_job_or_no_jo
     assert statuses(h, s.id)[BEN] == EXPIRED
 
 
+def test_a_session_moved_later_leaves_its_holds_end_where_it_was() -> None:
+    # A hold keeps the expiry it was given: a move never lengthens it, not even one its
+    # old start had cut short (the hold promised no more than that).
+    h = harness(attrs.evolve(RULES, lock_booked=False))
+    s = slot(h, capacity=2, day=2, hour=10)
+    short = h.kit.bookings.book(T, s.id, ANA, actor=None)
+    cut = h.kit.bookings.book(T, s.id, BEN, actor=None, hold_for=timedelta(hours=3))
+    assert (short.hold_expires_at, cut.hold_expires_at) == (NOW + RULES.hold_for, s.start)
+    later = s.start + timedelta(hours=4)
+    h.kit.sessions.update(T, s.id, actor="tina", start=later, end=later + timedelta(hours=1))
+    moved = [h.kit.bookings.get(T, b.id) for b in (short, cut)]
+    assert [(b.status, b.session_start, b.hold_expires_at) for b in moved] == [
+        (HELD, later, NOW + RULES.hold_for),
+        (HELD, later, s.start),
+    ]
+
+
 def test_a_session_moved_earlier_brings_its_holds_end_forward() -> None:
     h = harness(attrs.evolve(RULES, lock_booked=False))
     s = slot(h, capacity=2)

@@ -67,14 +67,19 @@ class Shop:
     """A harness with the fake provider wired in, and shortcuts for the tests."""
 
     def __init__(
-        self, *, refunds: RefundPolicy | None = None, instant: bool = False, rate: Money = EUR40
+        self,
+        *,
+        refunds: RefundPolicy | None = None,
+        instant: bool = False,
+        rate: Money = EUR40,
+        rules: BookingRules = RULES,
     ) -> None:
         self.rate = rate
         self.gateway = FakeGateway(clock=lambda: self.h.clock.now(), instant=instant)
         self.h = Harness.in_memory(
             NOW,
             id_prefix="x",
-            booking_rules=RULES,
+            booking_rules=rules,
             gateway=self.gateway,
             pricing=lambda _session: Rate(self.rate),
             refunds=refunds,
@@ -131,6 +136,18 @@ def test_the_price_is_fixed_when_booked(shop: Shop) -> None:
     second = shop.kit.payments.book(T, s.id, "student:ben", actor="ben")
     assert shop.kit.payments.get(T, pay_of(first).id).amount == Money.of(60, "EUR")
     assert pay_of(second).amount == Money.of("82.50", "EUR")
+
+
+def test_a_stretched_session_keeps_paid_prices_and_prices_new_bookings_by_its_new_length() -> None:
+    shop = Shop(rules=attrs.evolve(RULES, lock_booked=False))
+    s = shop.slot(capacity=3)  # 90 minutes at 40 EUR an hour
+    paid = shop.kit.payments.for_booking(T, _paid(shop, s, "ana"))
+    assert paid is not None
+    assert (paid.status, paid.amount) == (PAID, Money.of(60, "EUR"))
+    shop.kit.sessions.update(T, s.id, actor="tina", end=s.start + timedelta(hours=2))
+    later = shop.kit.payments.book(T, s.id, "student:ben", actor="ben")
+    assert shop.kit.payments.get(T, paid.id).amount == Money.of(60, "EUR")  # fixed when booked
+    assert pay_of(later).amount == Money.of(80, "EUR")  # the two hours it now lasts
 
 
 def test_a_replayed_checkout_returns_the_same_booking_and_intent(shop: Shop) -> None:
@@ -465,6 +482,34 @@ def test_events_out_of_order_count_once(shop: Shop) -> None:
     )
     assert shop.kit.payments.apply(T, late_failure).outcome == "stale"
     assert shop.kit.bookings.get(T, ana.booking.id).status == CONFIRMED
+
+
+@pytest.mark.parametrize("kind", ["succeeded", "failed", "canceled", "authorized", "refunded"])
+def test_an_event_that_leaves_the_status_as_it_is_writes_no_change(
+    shop: Shop, kind: PaymentEventType
+) -> None:
+    # A stale event stores only its receipt: no new version, no PaymentChanged (so no
+    # journal entry), and its answer says "stale".
+    s = shop.slot()
+    ana = shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
+    ref = pay_of(ana).intent_ref or ""
+    shop.gateway.pay(ref)
+    shop.gateway.refund(ref, Money.of(20, "EUR"), idempotency_key="dashboard-1")
+    assert shop.deliver() == ["applied", "applied"]
+    before = shop.kit.payments.get(T, pay_of(ana).id)
+    sent = len(shop.h.events.events)
+    amount = Money.of(20, "EUR") if kind == "refunded" else None  # the total heard already
+    late = PaymentEvent(
+        provider="fake",
+        event_id="evt_late",
+        type=kind,
+        occurred_at=NOW,
+        intent_ref=ref,
+        amount=amount,
+    )
+    assert shop.kit.payments.apply(T, late).outcome == "stale"
+    assert shop.kit.payments.get(T, before.id) == before
+    assert shop.h.events.events[sent:] == []
 
 
 def test_an_event_for_an_unknown_payment_is_recorded_once(shop: Shop) -> None:
