@@ -8,7 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.errors import ActionRefused, InvalidValue, SessionNotFound, WrongType
+from sessionkit.errors import (
+    ActionRefused,
+    InvalidValue,
+    NaiveDatetime,
+    SessionNotFound,
+    WrongType,
+)
 from sessionkit.model import ResourceRef, Session
 from sessionkit.model.attendance import (
     ABSENT,
@@ -20,7 +26,9 @@ from sessionkit.model.attendance import (
     PENDING,
     PRESENT,
     AttendanceThresholds,
+    Presence,
     PresenceEvent,
+    derive_attendance,
 )
 from sessionkit.model.events import SessionStatusChanged
 from sessionkit.services import SessionKit
@@ -28,6 +36,7 @@ from sessionkit.services.attendance import AttendancePolicy, attendance_facts
 from sessionkit.services.rooms import RoomKeeper
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.testing.rooms import FakeMeetingRooms
+from sessionkit.timespan import TimeSpan
 
 T = "acme"
 START = datetime(2026, 3, 2, 17, tzinfo=UTC)
@@ -445,3 +454,22 @@ def test_the_rooms_follow_cancel_once_per_session(w: World) -> None:
     assert w.rooms.created == 1
     again = w.rooms.ensure_room(tenant=T, session_id=s.id, span=s.span)
     assert (again.session_id, w.rooms.created) == (s.id, 1)  # idempotent per session
+
+
+def test_derive_attendance_checks_now_whatever_the_presence_says(w: World) -> None:
+    # now was checked only for a participant measured absent: one who was there let a naive
+    # or non-datetime now through.
+    s = w.lesson()
+    joined = Presence.of(T, w.event(s, ANA, JOIN, START))
+    span = TimeSpan(START, START + 60 * MIN)
+    for now, error in ((datetime(2026, 3, 2, 17, 30), NaiveDatetime), ("soon", WrongType)):
+        with pytest.raises(error, match="now"):
+            derive_attendance(
+                [joined],
+                span=span,
+                session_id=s.id,
+                participant=ANA,
+                now=now,  # type: ignore[arg-type]
+            )
+    seen = derive_attendance([joined], span=span, session_id=s.id, participant=ANA, now=START)
+    assert seen.status == PRESENT

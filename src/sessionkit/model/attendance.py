@@ -510,6 +510,7 @@ def derive_attendance(
     read as over, as a decision that is taken once it is).
     """
     who = participant_ref(participant)
+    read_at = None if now is None else check_instant(now, "now")
     rules = AttendanceThresholds() if thresholds is None else thresholds
     if not isinstance(rules, AttendanceThresholds):
         raise WrongType(thresholds, name="thresholds", expected="AttendanceThresholds or None")
@@ -519,7 +520,7 @@ def derive_attendance(
     span, until = _closing(span, as_of)
     attended = _attended(stays, span, until)
     status = rules._status(stays, span, attended)
-    if status == ABSENT and now is not None and check_instant(now, "now") < span.end:
+    if status == ABSENT and read_at is not None and read_at < span.end:
         status = PENDING
     return Attendance(
         session_id=session_id,
