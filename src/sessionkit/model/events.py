@@ -65,7 +65,8 @@ class SessionUpdated(DomainEvent):
 
     Own fields come as one entry, ``old["metadata"]``: the whole mapping before. A schedule
     change gives a session it keeps off the new schedule the key of the occurrence it stands
-    for: ``old["occurrence_key"]``. ``old`` is read-only, its fields in name order.
+    for: ``old["occurrence_key"]``. ``old`` is read-only (its top level: the values are as
+    the command gave them), its fields in name order.
     """  # noqa: E501
 
     session: Session
