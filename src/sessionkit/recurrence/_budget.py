@@ -21,13 +21,25 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Final, NoReturn
 
-from sessionkit.errors import ExpansionLimitExceeded
+from sessionkit.errors import ExpansionLimitExceeded, InvalidValue, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.recurrence._plan import Plan
 
-__all__ = ["CHUNK_PERIODS", "Budget", "Candidates", "charge_periods"]
+__all__ = ["CHUNK_PERIODS", "Budget", "Candidates", "charge_periods", "check_candidates"]
 
 CHUNK_PERIODS: Final = 4096
 """The most periods a generator charges (and then examines) at once."""
+
+
+def check_candidates(value: object) -> int:
+    """Return ``value``, an expansion budget (``max_candidates``); refuse what is no count >= 1."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WrongType(value, name="max_candidates", expected="an integer >= 1")
+    if value < 1:
+        raise InvalidValue(
+            f"max_candidates must be >= 1, got {shown(value)}", value=value, expected=">= 1"
+        )
+    return value
 
 
 class Budget:

@@ -40,6 +40,7 @@ from sessionkit.errors import (
     WrongType,
 )
 from sessionkit.errors._base import shown
+from sessionkit.recurrence._budget import check_candidates
 from sessionkit.recurrence._normalise import (
     check_duration,
     check_start,
@@ -301,14 +302,7 @@ class Recurrence:
         local year visited :data:`~sessionkit.recurrence.YEAR_COST` (the
         default, 100,000, is ``Limits().candidates``).
         """
-        if isinstance(max_candidates, bool) or not isinstance(max_candidates, int):
-            raise WrongType(max_candidates, name="max_candidates", expected="an integer >= 1")
-        if max_candidates < 1:
-            raise InvalidValue(
-                f"max_candidates must be >= 1, got {shown(max_candidates)}",
-                value=max_candidates,
-                expected=">= 1",
-            )
+        check_candidates(max_candidates)
         lo = check_aware(start, "start")
         hi = check_aware(end, "end")
         if hi < lo:

@@ -13,6 +13,7 @@ from sessionkit.errors import InvalidValue, NotADatetime, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.series import ScheduleItem
 from sessionkit.recurrence import MAX_CANDIDATES, Occurrence, Recurrence
+from sessionkit.recurrence._budget import check_candidates
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware, get_zone
 
@@ -38,21 +39,6 @@ def _moved(value: datetime, by: timedelta) -> datetime:
     except OverflowError:
         return _NEAR if by < timedelta(0) else _FAR
     return min(max(moved, _NEAR), _FAR)
-
-
-def check_candidates(value: object) -> int:
-    """Return ``value``, an expansion budget (``max_candidates``); refuse what is no count >= 1.
-
-    Checked when given, not when first spent: a calendar with nothing to
-    expand would let a wrong one pass unnoticed.
-    """
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise WrongType(value, name="max_candidates", expected="an integer >= 1")
-    if value < 1:
-        raise InvalidValue(
-            f"max_candidates must be >= 1, got {shown(value)}", value=value, expected=">= 1"
-        )
-    return value
 
 
 def _typed(
