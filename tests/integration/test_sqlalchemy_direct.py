@@ -257,6 +257,47 @@ def test_a_driver_error_is_cores_error_and_the_connection_recovers(race_engine: 
     assert lock.row["id"] == session.id
 
 
+def test_psycopg_runs_each_statement_on_a_cursor_of_its_own_kept_until_it_fails(
+    race_engine: Engine,
+) -> None:
+    # psycopg looks a cursor's dumpers and loaders up again for each new cursor or query:
+    # there each statement keeps a cursor per connection. Elsewhere every run gets a new one.
+    store = SqlAlchemyStore(race_engine)
+    kit = _kit(store)
+    session = _session(kit)
+    params = {"tenant": TENANT, "session_id": session.id}
+    missing = select(column("id", String)).select_from(table("sessionkit_nowhere"))
+    missing = missing.where(column("id", String) == bindparam("session_id"))
+    kept = race_engine.dialect.driver == "psycopg"
+    with race_engine.connect() as connection:
+        seen: list[Any] = []
+        compiled = direct._compiled(connection, sql.SESSION_FOR_UPDATE)
+        assert compiled is not None
+        for _ in range(2):
+            with direct._sent(connection, compiled, params) as cursor:
+                seen.append(cursor)
+                assert cursor.fetchone() is not None
+        assert seen[0] is seen[1] if kept else seen[0] is not seen[1]
+        if kept:
+            assert not seen[0].closed  # left open for the next run
+        with pytest.raises(DBAPIError):
+            direct.run(connection, missing, params)
+        connection.rollback()
+        failed = direct._compiled(connection, missing)
+        assert failed is not None
+        assert failed.kept is kept
+        cursors = connection.connection.info.get(direct._CURSORS, {})
+        assert failed.sql not in cursors  # dropped: the next run gets a new cursor
+        lock = direct.run(connection, sql.SESSION_FOR_UPDATE, params)
+        assert lock.row is not None
+        assert lock.row["id"] == session.id
+        # A listing never keeps its cursor, which would hold its rows.
+        with direct._sent(connection, compiled, params, keep=False) as cursor:
+            cursor.fetchall()
+        assert cursor is not cursors.get(compiled.sql)
+        assert (compiled.sql in cursors) is kept  # the lock's, kept over the pool's checkouts
+
+
 def test_a_transaction_core_would_refuse_is_refused_as_core_does(
     race_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
