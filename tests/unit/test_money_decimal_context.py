@@ -16,9 +16,10 @@ from decimal import Decimal
 import pytest
 
 from sessionkit.model.money import DECIMALS, Money
-from sessionkit.model.session import ResourceRef
-from sessionkit.policies import FixedPrice, RefundPolicy, RefundTier
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.policies import FixedPrice, Rate, RefundPolicy, RefundTier
 from sessionkit.testing.payments import FakeGateway
+from sessionkit.timespan import TimeSpan
 
 from ._store_support import STORES, StoreMaker, fresh_kit
 
@@ -75,3 +76,50 @@ def test_money_arithmetic_ignores_the_threads_context() -> None:
         assert PRICE.to_minor_units() == 12345678
         assert str(-PRICE) == "-123456.78 EUR"
     assert DECIMALS.prec == 28
+
+
+def test_a_rate_prices_the_same_in_an_apps_low_precision_context() -> None:
+    # 100 minutes at an hourly rate is 5/3 hours: cut to 1.667 in the thread's 4 digits,
+    # three seats were charged 5.001 hours (617,407.36 EUR), not 5.
+    start = NOW + timedelta(days=1)
+    session = Session(
+        id="s1",
+        tenant=T,
+        title="Strategy",
+        span=TimeSpan(start, start + timedelta(minutes=100)),
+        tz="UTC",
+        status="SCHEDULED",
+        lifecycle="consulting",
+        busy=True,
+        created_at=NOW,
+    )
+    rate = Rate(PRICE)
+    with decimal.localcontext(decimal.Context(prec=4)):
+        assert rate.price(session, 3) == Money.of("617283.90", "EUR")
+    assert rate.price(session, 3) == Money.of("617283.90", "EUR")
+
+
+@pytest.mark.parametrize("store", STORES.values(), ids=STORES.keys())
+def test_a_revenue_total_is_the_same_in_an_apps_low_precision_context(store: StoreMaker) -> None:
+    # The rows were summed in sessionkit's context, but total() added them in the thread's:
+    # 123,456.78 EUR paid came out as 123,460.00.
+    gateway = FakeGateway(clock=lambda: NOW)
+    kit = fresh_kit(store, NOW, gateway=gateway, pricing=FixedPrice(PRICE))
+    start = NOW + timedelta(days=3)
+    session = kit.sessions.create_extra(
+        T,
+        actor="priya",
+        start=start,
+        end=start + timedelta(hours=1),
+        resources=[ResourceRef("consultant", "priya")],
+        lifecycle="consulting",
+        title="Strategy",
+    )
+    checkout = kit.payments.book(T, session.id, "client:ana", actor="ana")
+    gateway.pay(checkout.payment.intent_ref or "")
+    for event in gateway.drain():
+        kit.payments.apply(T, event)
+    with decimal.localcontext(decimal.Context(prec=5)):
+        revenue = kit.analytics.revenue(T, by="client")
+        assert revenue.total("paid", "EUR", "client:ana") == Money.of("123456.78", "EUR")
+        assert revenue.total("kept", "EUR", "client:ana") == Money.of("123456.78", "EUR")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any, ClassVar, Literal
 
 import attrs
@@ -23,7 +23,7 @@ from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model._record_types import ColumnType
 from sessionkit.model.html import html_of
-from sessionkit.model.money import Money
+from sessionkit.model.money import DECIMALS, Money
 from sessionkit.model.session import ResourceRef
 
 __all__ = [
@@ -141,10 +141,11 @@ class Revenue:
             )
         code = Money.zero(currency).currency  # checked and written as the rows write it ("eur")
         wanted = group_key(key)
-        amount = sum(
-            (getattr(r, figure) for r in self.rows if r.key == wanted and r.currency == code),
-            Decimal(0),
-        )
+        with localcontext(DECIMALS):  # summed as the rows were, whatever the thread's context
+            amount = sum(
+                (getattr(r, figure) for r in self.rows if r.key == wanted and r.currency == code),
+                Decimal(0),
+            )
         return Money.of(amount, code)
 
 

@@ -40,7 +40,7 @@ from sessionkit.errors import CurrencyMismatch, InvalidDuration, InvalidValue, W
 from sessionkit.errors._base import set_repr, shown
 from sessionkit.limits import CEILING
 from sessionkit.model.booking import check_seats
-from sessionkit.model.money import Money, check_money, decimal_text
+from sessionkit.model.money import DECIMALS, Money, check_money, decimal_text
 from sessionkit.model.session import Session, check_session
 from sessionkit.policies.notice import check_case, check_role, fold_index, role_set
 from sessionkit.zones import to_utc
@@ -169,8 +169,10 @@ class Rate:
         """Return ``amount`` x duration / ``per`` x ``seats``, rounded."""
         check_session(session)
         check_seats(seats)
-        share = Decimal(_micros(session.span.duration)) / Decimal(_micros(self.per))
-        return (self.amount * (share * seats)).rounded()
+        # In sessionkit's context, as Money's own arithmetic: an app's lower precision
+        # (getcontext().prec = 4) cut 100/60 to 1.667 and charged 3 seats 5.001 hours.
+        share = DECIMALS.divide(_micros(session.span.duration), _micros(self.per))
+        return (self.amount * DECIMALS.multiply(share, seats)).rounded()
 
 
 @attrs.frozen
