@@ -21,7 +21,14 @@ from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES
 from sessionkit.model.session import Session
 from sessionkit.services._context import Context, Tx
 
-__all__ = ["booked_lock", "check_editable", "lock_session", "lock_sessions", "status_lock"]
+__all__ = [
+    "booked_lock",
+    "check_editable",
+    "links_lock",
+    "lock_session",
+    "lock_sessions",
+    "status_lock",
+]
 
 
 def lock_session(tx: Tx, tenant: str, session_id: str) -> Session:
@@ -74,14 +81,21 @@ def check_editable(ctx: Context, tx: Tx, session: Session, *, deleting: bool = F
         if dependents is not None:
             reason = f"it has dependents ({dependents})"
     elif reason is None:
-        if ctx.links is not None:
-            dependents = ctx.links.blocking_links([session], tx.uow).get(session.id)
-            if dependents is not None:
-                reason = f"it has dependents ({dependents})"
-        if reason is None:
-            reason = booked_lock(ctx, tx, session)
+        reason = links_lock(ctx, tx, session) or booked_lock(ctx, tx, session)
     if reason is not None:
         raise SessionLocked(session.id, reason)
+
+
+def links_lock(ctx: Context, tx: Tx, session: Session) -> str | None:
+    """Return why the host's links forbid moving or changing ``session``, or ``None``.
+
+    The kit's :class:`~sessionkit.ports.LinkChecker`, asked through ``tx``: a
+    session it names has dependents, and sessionkit never moves it.
+    """
+    if ctx.links is None:
+        return None
+    dependents = ctx.links.blocking_links([session], tx.uow).get(session.id)
+    return None if dependents is None else f"it has dependents ({dependents})"
 
 
 def booked_lock(ctx: Context, tx: Tx, session: Session) -> str | None:

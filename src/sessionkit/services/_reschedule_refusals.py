@@ -16,7 +16,7 @@ from sessionkit.model.session import Session
 from sessionkit.policies import Refusal
 from sessionkit.ports import RescheduleRepository
 from sessionkit.services._context import Context, Tx, check_free
-from sessionkit.services._editing import status_lock
+from sessionkit.services._editing import links_lock, status_lock
 from sessionkit.timespan import TimeSpan
 
 __all__ = [
@@ -67,8 +67,8 @@ def shut_after(
     it only to the start the request was made against: a session the host
     moved since stays where it is, and the request expires. It expires too
     when the move is refused at the deadline (the new-time rules, a status
-    that locks the session, its resources busy then): judged as things stand
-    now, as silence would judge them.
+    that locks the session, dependents the host's links name, its resources
+    busy then): judged as things stand now, as silence would judge them.
     """
     at, target = pending.deadline, pending.proposed_start
     if (
@@ -84,7 +84,7 @@ def shut_after(
 
 def _movable(ctx: Context, tx: Tx, there: Session) -> bool:
     """Whether silence's move to ``there`` (the session at its new time) would be made now."""
-    if status_lock(ctx.lifecycle(there.lifecycle), there) is not None:
+    if status_lock(ctx.lifecycle(there.lifecycle), there) or links_lock(ctx, tx, there):
         return False
     try:
         check_free(tx, there)

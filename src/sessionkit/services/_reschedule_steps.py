@@ -31,7 +31,7 @@ from sessionkit.policies import NoticePolicy
 from sessionkit.policies.notice import check_case, check_role, fold_index
 from sessionkit.ports import RESCHEDULES, RescheduleRepository
 from sessionkit.services._context import Context, Tx, check_free
-from sessionkit.services._editing import lock_session, status_lock
+from sessionkit.services._editing import links_lock, lock_session, status_lock
 from sessionkit.services._release import settle_moved
 from sessionkit.services._reschedule_answers import status_event, store_answer
 from sessionkit.services._seats import move_session_bookings
@@ -219,7 +219,8 @@ def move_session(
     """
     if new_start == session.start:
         return Moved(session, ended=False)
-    reason = status_lock(ctx.lifecycle(session.lifecycle), session)
+    # Both sides agreed, so bookings do not lock it; its status and the host's links do.
+    reason = status_lock(ctx.lifecycle(session.lifecycle), session) or links_lock(ctx, tx, session)
     if reason is not None:
         raise SessionLocked(session.id, reason)
     span = TimeSpan.from_start(new_start, session.span.duration)
@@ -260,7 +261,8 @@ def apply_proposed(
     The new-time rules first (the notice's, the rules' publishing horizon),
     as at the request's ``deadline``, when silence answered, whenever the tick
     runs, but never a time already past when it is answered; then the move: a
-    conflict, a final status or a taken series start is the reason, and
+    conflict, a final status, dependents the host's links name or a taken
+    series start is the reason, and
     nothing was written (every check that can refuse the move runs before its
     first write). Store the answer, then :func:`release_moved` the move.
     """

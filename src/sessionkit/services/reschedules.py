@@ -7,8 +7,8 @@ command. The storage keeps one pending request per session (a unique key
 only pending requests hold), so racing requests leave one pending and the
 rest get ``RescheduleRefused`` with rule ``"one_pending"``. Approving moves
 the session like :meth:`~sessionkit.services.commands.SessionCommands.update`
-(status, conflicts; the bookings follow and the store re-checks their
-seats), but a session's bookings do not lock it: both sides agreed.
+(status, the host's links, conflicts; the bookings follow and the store
+re-checks their seats), but a session's bookings do not lock it: both sides agreed.
 
 The class composes the steps in :mod:`sessionkit.services._reschedule_steps`;
 what :meth:`RescheduleCommands.options` returns (:class:`SessionOptions`,
@@ -249,7 +249,8 @@ class RescheduleCommands:
         Refused with rule ``"not_pending"``, ``"no_time"`` (neither given nor
         proposed), ``"min_lead"`` and, with the booking rules'
         ``publish_in_horizon``, ``"max_horizon"`` or ``"in_the_past"``; the
-        move raises ``SessionConflict`` or ``SessionLocked`` (a final status)
+        move raises ``SessionConflict`` or ``SessionLocked`` (a final status, or
+        dependents the host's links name)
         and ``CapacityExceeded`` from the store. ``RescheduleNotFound`` for an
         unknown id.
         """
