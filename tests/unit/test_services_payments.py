@@ -732,6 +732,10 @@ def test_goodwill_refunds_are_bounded_and_in_the_payment_currency(shop: Shop) ->
         shop.kit.payments.refund(T, pay_of(unpaid).id, Money.of(1, "EUR"), actor="admin")
     assert str(never.value.paid) == "0.00"
     assert str(pay_of(unpaid).received) == "0.00 EUR"
+    # Another currency is that, paid or not: it was a RefundExceedsPayment saying 5.00 EUR.
+    with pytest.raises(CurrencyMismatch) as other:
+        shop.kit.payments.refund(T, pay_of(unpaid).id, Money.of(5, "USD"), actor="admin")
+    assert (other.value.left, other.value.right) == ("EUR", "USD")
 
 
 @pytest.mark.parametrize("amount", ["0.001", "0.005", "10.004"])

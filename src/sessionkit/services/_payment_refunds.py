@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sessionkit.errors import (
+    CurrencyMismatch,
     Duplicate,
     InvalidValue,
     PaymentNotFound,
@@ -152,6 +153,10 @@ class RefundCommands:
             if key is not None and _replayed(tx, tenant, payment_id, amount, key):
                 return  # this key refunded this payment once already
             payment = tx.payments.get(tenant, payment_id)
+            if amount.currency != payment.currency:  # whatever its status: 5 USD is no EUR
+                raise CurrencyMismatch(
+                    payment.currency, amount.currency, operation="refund a payment in"
+                )
             if payment.status not in (PAID, PARTIALLY_REFUNDED) or amount > payment.refundable:
                 raise RefundExceedsPayment(
                     payment.id,
