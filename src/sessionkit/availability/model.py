@@ -334,7 +334,9 @@ class Availability:
         ranges = sorted((*self.blocked, (first, last)))
         merged: list[tuple[date, date]] = []
         for lo, hi in ranges:
-            if merged and lo <= merged[-1][1] + ONE_DAY:
+            # Subtracted, not ``merged[-1][1] + ONE_DAY``: a range may end on date.max ("from
+            # now on"), and a day after it is past what a date holds.
+            if merged and lo - merged[-1][1] <= ONE_DAY:
                 if hi > merged[-1][1]:
                     merged[-1] = (merged[-1][0], hi)
             else:
@@ -344,7 +346,14 @@ class Availability:
     # ------------------------------------------------------------------ queries
 
     def is_blocked(self, day: date) -> bool:
-        """Return whether the local date ``day`` is blocked (extra hours may still apply)."""
+        """Return whether the local date ``day`` is blocked (extra hours may still apply).
+
+        Raises :class:`~sessionkit.errors.NotADatetime` for anything but a ``date``
+        (a ``datetime`` included: say which local date is meant).
+        """
+        return self._is_blocked(_check_date(day, "day"))
+
+    def _is_blocked(self, day: date) -> bool:
         index = bisect_right(self.blocked, (day, date.max)) - 1
         return index >= 0 and self.blocked[index][1] >= day
 
@@ -384,7 +393,7 @@ class Availability:
                 last += ONE_DAY
             while day <= last:
                 hours = self.weekly_hours[day.weekday()] if has_weekly else ()
-                if hours and self.blocked and self.is_blocked(day):
+                if hours and self.blocked and self._is_blocked(day):
                     hours = ()
                 more = extra.get(day)
                 if more:
@@ -409,7 +418,7 @@ class Availability:
                 occ = occurrence.span
                 if occ.end <= lo or occ.start >= hi:
                     continue
-                if self.blocked and self.is_blocked(local_date(zone, occ.start)):
+                if self.blocked and self._is_blocked(local_date(zone, occ.start)):
                     continue
                 found.append((max(occ.start, lo), min(occ.end, hi)))
         return merge_pairs(found)
