@@ -1,13 +1,18 @@
-"""Availability at the edges a new user meets: blocked dates up to date.max, is_blocked's input."""
+"""Availability at the edges a new user meets: dates up to date.max, and zones read from a file."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import TZPATH, ZoneInfo
 
 import pytest
 
-from sessionkit.availability import Availability
-from sessionkit.errors import NotADatetime
+from sessionkit.availability import Availability, common_free_slots, free_slots
+from sessionkit.errors import InvalidValue, NotADatetime
+
+H = timedelta(hours=1)
+MONDAY = (datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC))
 
 
 def test_a_block_inside_one_that_runs_to_date_max_merges_into_it() -> None:
@@ -29,3 +34,27 @@ def test_is_blocked_takes_a_date_only(day: object) -> None:
     ):
         with pytest.raises(NotADatetime, match="day must be a date"):
             hours.is_blocked(day)  # type: ignore[arg-type]
+
+
+def _berlin_from_file() -> ZoneInfo:
+    for root in TZPATH:
+        path = Path(root, "Europe", "Berlin")
+        if path.is_file():
+            with path.open("rb") as file:
+                return ZoneInfo.from_file(file)  # no key
+    pytest.skip("no system zone files to read a zone from")
+
+
+def test_common_slots_follow_a_zone_read_from_a_file_as_free_slots_do() -> None:
+    zone = _berlin_from_file()
+    tutor = Availability.weekly({"MO": [(time(9), time(12))]}, tz=zone)
+    alone = free_slots(tutor, [], window=MONDAY, duration=H)
+    both = common_free_slots(
+        {"tutor": (tutor, []), "again": (tutor, [])}, window=MONDAY, duration=H
+    )
+    assert both == alone
+    assert [s.start.astimezone(zone).hour for s in both] == [9, 10, 11]
+    # Beside a named zone it is another zone: the caller says whose grid, as for any two.
+    named = Availability.weekly({"MO": [(time(9), time(12))]}, tz="Europe/Berlin")
+    with pytest.raises(InvalidValue, match=r"Europe/Berlin, zoneinfo\.ZoneInfo\.from_file"):
+        common_free_slots({"tutor": (tutor, []), "room": (named, [])}, window=MONDAY, duration=H)

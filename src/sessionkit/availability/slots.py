@@ -333,19 +333,21 @@ def common_free_slots(
     if tz is not None:
         zone = get_zone(tz)
     else:
-        zones = {
-            availability.zone.key
-            for _, availability, _ in calendars
-            if isinstance(availability, Availability)
-        }
+        zones: dict[str | ZoneInfo, ZoneInfo] = {}
+        for _, availability, _ in calendars:
+            if isinstance(availability, Availability):
+                # A zone read from a file (ZoneInfo.from_file) may have no name: it is its own.
+                own = availability.zone
+                zones.setdefault(own if own.key is None else own.key, own)
         if len(zones) > 1:
+            names = sorted(map(str, zones))
             raise InvalidValue(
-                f"the availabilities are in different zones ({', '.join(sorted(zones))}); "
+                f"the availabilities are in different zones ({', '.join(names)}); "
                 "pass tz= to say whose local clock the slot grid follows",
-                value=sorted(zones),
+                value=names,
                 expected="tz=<IANA zone>",
             )
-        zone = get_zone(zones.pop() if zones else "UTC")
+        zone = next(iter(zones.values())) if zones else get_zone("UTC")
     free = _common_pairs(calendars, lo, hi, pads, checked.candidates)
     return _on_grid(free, zone, length, grid, first, stop, checked.slots)
 
