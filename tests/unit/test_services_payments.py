@@ -1282,6 +1282,44 @@ def test_a_provider_error_outside_sessionkit_s_is_a_gateway_error_and_the_call_s
     assert shop.kit.payments.get(T, payment.id).status == REFUNDED
 
 
+class RefusingRefunds(FakeGateway):
+    """A provider that answers a refund with a receipt saying it failed (a closed card)."""
+
+    refusing = False
+
+    def refund(self, intent_ref: str, amount: Money, *, idempotency_key: str) -> RefundReceipt:
+        if self.refusing:
+            return RefundReceipt(ref="re_closed", status="failed")
+        return super().refund(intent_ref, amount, idempotency_key=idempotency_key)
+
+
+def test_a_refund_the_provider_answers_failed_is_not_counted_and_stays_due() -> None:
+    # The receipt's status was never read: the payment said REFUNDED, and the revenue
+    # 60.00 refunded, while the provider kept every cent.
+    shop = Shop()
+    refusing = RefusingRefunds(clock=lambda: shop.h.clock.now())
+    shop.gateway = refusing
+    shop.h = Harness.in_memory(
+        NOW, id_prefix="x", booking_rules=RULES, gateway=refusing, pricing=Rate(EUR40)
+    )
+    shop.kit = shop.h.kit
+    booking = _paid(shop, shop.slot(), "ana")
+    refusing.refusing = True
+    payment = shop.kit.payments.cancel(T, booking, actor="tina", role="provider")
+    assert payment is not None
+    assert (payment.status, payment.refunded, payment.refund_due, payment.due) == (
+        PAID,
+        Decimal("0.00"),
+        Decimal("60.00"),
+        "refund",
+    )
+    [(_, failed_id, error)] = shop.kit.run_payment_calls().failed
+    assert (failed_id, type(error)) == (payment.id, PaymentGatewayError)
+    assert "'re_closed' failed" in str(error)
+    assert shop.kit.analytics.revenue(T).total("refunded", "EUR") == EUR0
+    assert refusing.collected("EUR") == Money.of(60, "EUR")
+
+
 def test_the_fake_finds_a_payments_intent_per_tenant() -> None:
     # Payment ids are per tenant: one fake shared by two tenants whose ids meet answered the
     # first tenant's intent for the second's payment.

@@ -83,7 +83,12 @@ class PaymentGateway(Protocol):
         ...
 
     def refund(self, intent_ref: str, amount: Money, *, idempotency_key: str) -> RefundReceipt:
-        """Give ``amount`` of a succeeded intent back; return the receipt."""
+        """Give ``amount`` of a succeeded intent back; return the receipt.
+
+        A ``"failed"`` receipt is no refund: nothing is counted as given back,
+        and the call stays due under its key (``run_due`` reports it) until a
+        ``refunded`` event of a refund made at the provider settles it.
+        """
         ...
 
 

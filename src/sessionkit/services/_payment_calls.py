@@ -24,6 +24,7 @@ from sessionkit.errors import (
     PaymentGatewayError,
     SessionKitError,
 )
+from sessionkit.errors._base import shown
 from sessionkit.model.booking import Booking
 from sessionkit.model.html import html_of
 from sessionkit.model.money import Money
@@ -129,7 +130,16 @@ def perform(ctx: Context, tenant: str, payment_id: str) -> Payment:
         amount = Money.of(claimed.refund_sending, claimed.currency).rounded()
         key = claimed.gateway_key("refund", claimed.refunds + 1)
         with _provider("refund", claimed.id):
-            gateway.refund(claimed.intent_ref or ref, amount, idempotency_key=key)
+            receipt = gateway.refund(claimed.intent_ref or ref, amount, idempotency_key=key)
+        if getattr(receipt, "status", None) == "failed":
+            # No money went back: counted, the payment said REFUNDED while the provider
+            # kept it all. The claim stays, and so does the call, reported by each run.
+            raise PaymentGatewayError(
+                "refund",
+                claimed.id,
+                detail=f"the provider answered refund {shown(receipt.ref)} failed; "
+                f"{amount} was not given back",
+            )
         return _record_refund(ctx, claimed, amount)
     if payment.due == "capture":
         with _provider("capture", payment.id):
