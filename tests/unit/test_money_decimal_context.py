@@ -123,3 +123,18 @@ def test_a_revenue_total_is_the_same_in_an_apps_low_precision_context(store: Sto
         revenue = kit.analytics.revenue(T, by="client")
         assert revenue.total("paid", "EUR", "client:ana") == Money.of("123456.78", "EUR")
         assert revenue.total("kept", "EUR", "client:ana") == Money.of("123456.78", "EUR")
+
+
+def test_the_fake_providers_refunds_add_up_in_an_apps_low_precision_context() -> None:
+    # The fake added refunds in the thread's context: at prec=5 a refund of 61,728.38 after
+    # 0.01 was announced as 61,728 in all, and it said it kept 61,729.00.
+    gateway = FakeGateway(clock=lambda: NOW)
+    intent = gateway.create_intent(amount=PRICE, idempotency_key="k", metadata={"payment_id": "p"})
+    gateway.pay(intent.ref)
+    gateway.drain()
+    with decimal.localcontext(decimal.Context(prec=5)):
+        gateway.refund(intent.ref, Money.of("0.01", "EUR"), idempotency_key="r1")
+        gateway.refund(intent.ref, Money.of("61728.38", "EUR"), idempotency_key="r2")
+        totals = [event.amount for event in gateway.drain()]
+        assert totals == [Money.of("0.01", "EUR"), Money.of("61728.39", "EUR")]
+        assert gateway.collected("EUR") == Money.of("61728.39", "EUR")

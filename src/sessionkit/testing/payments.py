@@ -45,7 +45,7 @@ import attrs
 
 from sessionkit.errors import InvalidValue, PaymentGatewayError, SessionKitError, WrongType
 from sessionkit.errors._base import shown
-from sessionkit.model.money import Money
+from sessionkit.model.money import DECIMALS, Money, sum_money
 from sessionkit.model.payment import PaymentEvent, PaymentEventType
 from sessionkit.model.text import MAX_NAME_LENGTH, MAX_REF_LENGTH, check_flag, check_text
 from sessionkit.ports import Clock, Intent, IntentStatus, RefundReceipt
@@ -229,15 +229,14 @@ class FakeGateway:
 
     def collected(self, currency: str) -> Money:
         """Return what the provider kept: succeeded intents less their refunds."""
-        total = sum(
+        return sum_money(
             (
-                i.amount.amount - i.refunded
+                i.amount - Money.of(i.refunded, currency)
                 for i in self.intents.values()
                 if i.status == "succeeded" and i.amount.currency == currency
             ),
-            Decimal(0),
+            currency,
         )
-        return Money.of(total, currency)
 
     # -- the PaymentGateway port ----------------------------------------------------------
 
@@ -311,12 +310,14 @@ class FakeGateway:
                     f"the fake provider refuses to refund {amount} of {intent.amount}: a refund"
                     " is a positive amount in the intent's currency"
                 )
-            if intent.refunded + amount.amount > intent.amount.amount:
+            # In sessionkit's decimal context, as a provider's own sums: in an app's lower
+            # precision (prec=5) 61,728.38 more than 0.01 refunded was announced as 61,728.
+            refunded = DECIMALS.add(intent.refunded, amount.amount)
+            if refunded > intent.amount.amount:
                 raise ValueError(
                     f"the fake provider refuses to refund {amount} of {intent.amount} "
                     f"({intent.refunded} refunded already)"
                 )
-            refunded = intent.refunded + amount.amount
             event = self._event(intent, "refunded", at=self._now(), refunded=refunded)
             receipt = RefundReceipt(ref=f"re_{self._ids()}", status="succeeded")
             intent.refunded = refunded
