@@ -13,9 +13,11 @@ import decimal
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from sessionkit.model.money import DECIMALS, Money
+from sessionkit.model.payment import Payment
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import FixedPrice, Rate, RefundPolicy, RefundTier
 from sessionkit.testing.payments import FakeGateway
@@ -138,3 +140,25 @@ def test_the_fake_providers_refunds_add_up_in_an_apps_low_precision_context() ->
         totals = [event.amount for event in gateway.drain()]
         assert totals == [Money.of("0.01", "EUR"), Money.of("61728.39", "EUR")]
         assert gateway.collected("EUR") == Money.of("61728.39", "EUR")
+
+
+def test_a_payments_figures_are_the_same_in_an_apps_low_precision_context() -> None:
+    # kept and refundable subtracted in the thread's context: at prec=5, 123,456.78 paid with
+    # 0.01 refunded kept 123,460.00; and a refund_due of 61,728.38 was "not an amount of EUR".
+    paid = Payment(
+        id="p1",
+        tenant=T,
+        booking_id="b1",
+        session_id="s1",
+        participant="client:ana",
+        session_start=NOW,
+        amount=PRICE,
+        provider="fake",
+        status="PARTIALLY_REFUNDED",
+        refunded=Decimal("0.01"),
+        created_at=NOW,
+    )
+    with decimal.localcontext(decimal.Context(prec=5)):
+        assert (paid.kept, paid.refundable) == (Money.of("123456.77", "EUR"),) * 2
+        due = attrs.evolve(paid, refund_due=Decimal("61728.38"))
+        assert due.kept == Money.of("61728.39", "EUR")

@@ -48,7 +48,7 @@ from sessionkit.lifecycle import Lifecycle, Status, StatusChanged, Transition
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.html import html_of
-from sessionkit.model.money import Money, minor_unit
+from sessionkit.model.money import DECIMALS, Money, minor_unit
 from sessionkit.model.records import PAYMENT, Schema
 from sessionkit.model.session import (
     MAX_ID_LENGTH,
@@ -229,7 +229,8 @@ class Payment:
                 raise WrongType(value, name=f"Payment.{name}", expected="a Decimal amount")
             amount = Decimal(value)
             try:
-                shaped = amount.quantize(places) if amount.is_finite() else None
+                # In sessionkit's context: an app's prec=5 took 61728.38 for too large.
+                shaped = amount.quantize(places, context=DECIMALS) if amount.is_finite() else None
             except InvalidOperation:  # too large to have cents
                 shaped = None
             if shaped is None:
@@ -241,11 +242,12 @@ class Payment:
                 )
             if shaped == amount:  # never rounds: a finer amount is refused below, as it was
                 object.__setattr__(self, name, shaped)
-        if not 0 <= self.refunded + self.refund_due <= self.amount.amount:
+        back = DECIMALS.add(self.refunded, self.refund_due)
+        if not 0 <= back <= self.amount.amount:
             raise InvalidValue(
                 f"payment {shown(self.id)} refunds {self.refunded} + {self.refund_due} due "
                 f"of {self.amount}",
-                value=self.refunded + self.refund_due,
+                value=back,
                 expected=f"0..{self.amount.amount}",
             )
         if not 0 <= self.refund_sending <= self.amount.amount:
@@ -271,7 +273,8 @@ class Payment:
     @property
     def kept(self) -> Money:
         """What came in and stays: received, less refunded and refunds due."""
-        left = self.received.amount - self.refunded - self.refund_due
+        # In sessionkit's decimal context, as Money's own arithmetic, not the thread's.
+        left = DECIMALS.subtract(self.received.amount, DECIMALS.add(self.refunded, self.refund_due))
         return Money.of(max(left, Decimal(0)), self.currency)
 
     @property
