@@ -8,8 +8,14 @@ from zoneinfo import TZPATH, ZoneInfo
 
 import pytest
 
-from sessionkit.availability import Availability, common_free_slots, free_slots
-from sessionkit.errors import InvalidValue, NotADatetime
+from sessionkit.availability import (
+    Availability,
+    common_free_slots,
+    common_free_time,
+    free_slots,
+    free_time,
+)
+from sessionkit.errors import InvalidValue, NotADatetime, WrongType
 
 H = timedelta(hours=1)
 MONDAY = (datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC))
@@ -58,3 +64,34 @@ def test_common_slots_follow_a_zone_read_from_a_file_as_free_slots_do() -> None:
     named = Availability.weekly({"MO": [(time(9), time(12))]}, tz="Europe/Berlin")
     with pytest.raises(InvalidValue, match=r"Europe/Berlin, zoneinfo\.ZoneInfo\.from_file"):
         common_free_slots({"tutor": (tutor, []), "room": (named, [])}, window=MONDAY, duration=H)
+
+
+SUNDAY = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("busy", [None, "9-10", [(MONDAY[0], MONDAY[1])]])
+def test_busy_is_checked_on_a_day_with_no_hours_too(busy: object) -> None:
+    # Sessions passed for their spans failed on working days and read as [] on days off.
+    tutor = Availability.weekly({"MO": [(time(9), time(12))]}, tz="Europe/Berlin")
+    for window in (SUNDAY, MONDAY):
+        with pytest.raises((WrongType, NotADatetime), match="busy"):
+            free_time(tutor, busy, window=window)  # type: ignore[arg-type]
+        with pytest.raises((WrongType, NotADatetime), match="busy"):
+            free_slots(tutor, busy, window=window, duration=H)  # type: ignore[arg-type]
+
+
+def test_every_calendar_is_checked_when_nothing_is_common_early() -> None:
+    tutor = Availability.weekly({"MO": [(time(9), time(12))]}, tz="Europe/Berlin")
+    for window in (SUNDAY, MONDAY):
+        with pytest.raises(InvalidValue, match="availability must be an Availability"):
+            common_free_slots(
+                {"tutor": (tutor, []), "room": ("always", [])},  # type: ignore[dict-item]
+                window=window,
+                duration=H,
+                tz="Europe/Berlin",
+            )
+        with pytest.raises(NotADatetime, match="busy span"):
+            common_free_time(
+                {"tutor": (tutor, []), "room": (tutor, [(window[0], window[1])])},  # type: ignore[list-item]
+                window=window,
+            )

@@ -115,8 +115,8 @@ def _free_pairs(
             expected="Availability",
         )
     available = availability._pairs(lo, hi, candidates)
-    if not available:
-        return []
+    # The busy spans are read (and checked) even when nothing is available, so that a
+    # wrong busy list fails on a day off as on a working day, not only on the latter.
     return _subtract(available, _busy_blocks(busy, before + after, lo, hi))
 
 
@@ -176,10 +176,13 @@ def _common_pairs(
     common: Pairs | None = None
     for resource, availability, busy in calendars:
         before, after = pads[resource]
+        if common == []:
+            # Nothing is common already: the other calendars are only checked, not
+            # expanded, so a wrong one fails whether or not an earlier one was free.
+            _free_pairs(availability, busy, lo, lo, before, after, candidates)
+            continue
         free = _free_pairs(availability, busy, lo, hi, before, after, candidates)
         common = free if common is None else _intersect(common, free)
-        if not common:
-            return []
     return common or []
 
 
