@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.errors import InvalidLifecycle, WrongType
+from sessionkit.errors import InvalidLifecycle, InvalidValue, WrongType
 from sessionkit.lifecycle import (
     PRESETS,
     Lifecycle,
@@ -96,6 +96,15 @@ def test_every_part_of_the_right_kind_is_taken() -> None:
     assert kit.context.clock is clock
     assert isinstance(_kit(booking_rules=BookingRules()).context.booking_rules, BookingRules)
     assert _kit(pricing=lambda _session: None).context.pricing is not None
+
+
+def test_a_gateway_named_manual_is_refused() -> None:
+    # "manual" marks the host's own payments: a gateway so named had its refunds recorded as
+    # made without ever calling it, and its intents never captured nor cancelled.
+    with pytest.raises(InvalidValue, match="named 'manual'") as refused:
+        _kit(gateway=FakeGateway("manual", clock=ManualClock(NOW)))
+    assert refused.value.value == "manual"
+    assert _kit(gateway=FakeGateway("Manual", clock=ManualClock(NOW))).context.gateway is not None
 
 
 def _one_timer(anchor: str, *, subject: str = "session") -> LifecycleRegistry:

@@ -23,7 +23,7 @@ from sessionkit.errors import InvalidLifecycle, InvalidValue, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.lifecycle import PRESETS, LifecycleRegistry
 from sessionkit.limits import Limits, check_limits
-from sessionkit.model.payment import Payment
+from sessionkit.model.payment import MANUAL, Payment
 from sessionkit.model.session import Session
 from sessionkit.model.text import check_flag
 from sessionkit.model.usage import SessionCodes
@@ -141,6 +141,23 @@ def _check_parts(parts: dict[str, object]) -> None:
             raise WrongType(value, name=name, expected=wanted)
 
 
+def _check_gateway_name(gateway: object) -> None:
+    """Refuse a gateway named ``"manual"``: the name marks payments no provider is asked about.
+
+    Its payments were taken for the host's own (cash, invoice): its events
+    were applied, but refunds were recorded as made without a call, and no
+    intent was ever captured or cancelled.
+    """
+    name = getattr(gateway, "name", None)
+    if name == MANUAL:
+        raise InvalidValue(
+            f"the gateway is named {shown(name)}, the provider name of payments "
+            "the host collects itself (kit.payments.book(manual=True)); give it another name",
+            value=name,
+            expected=f"a provider name other than {MANUAL!r}, such as 'stripe'",
+        )
+
+
 def _check_when_emptied(rules: object, lifecycles: LifecycleRegistry) -> None:
     """Refuse rules whose ``when_emptied`` no lifecycle of the kit has: a typo, never fired.
 
@@ -216,7 +233,8 @@ class SessionKit:
     ``codes`` (optional) numbers new sessions per tenant
     (:class:`~sessionkit.model.usage.SessionCodes`, or a function picking
     them per session, ``None`` for none): see :attr:`usage`.
-    For paid bookings: ``gateway`` is the payment provider, ``pricing`` a
+    For paid bookings: ``gateway`` is the payment provider (named anything
+    but ``"manual"``, the host's own payments: ``InvalidValue``), ``pricing`` a
     :class:`~sessionkit.policies.Pricing` for every session or a function
     picking one per session (``None``: free), ``refunds`` the
     :class:`~sessionkit.policies.RefundPolicy` cancelled paid bookings follow.
@@ -296,6 +314,7 @@ class SessionKit:
                 "rooms": rooms,
             }
         )
+        _check_gateway_name(gateway)
         _check_timer_fields(lifecycles)
         _check_when_emptied(booking_rules, lifecycles)
         attendance = AttendancePolicy() if attendance is None else attendance
