@@ -199,6 +199,20 @@ def test_a_move_that_finds_its_only_hold_run_out_releases_it(desk: Desk) -> None
     assert desk.cancellations() == [(s.id, "asha", "its last booking ran out")]
 
 
+def test_a_capacity_change_that_finds_its_only_hold_run_out_releases_it(desk: Desk) -> None:
+    # The change settles the session, which marks the run-out hold EXPIRED: the tick then
+    # found nothing left to expire and the session stayed PENDING for good.
+    s, unbooked = desk.consultation(), desk.consultation(hours=3)
+    desk.kit.payments.book(T, s.id, "client:ravi", actor="ravi", role="client")
+    desk.clock.advance(timedelta(hours=1))
+    changed = desk.kit.sessions.update(T, s.id, actor="asha", capacity=2)
+    assert (changed.status, desk.status(s)) == ("CANCELLED", "CANCELLED")
+    assert desk.cancellations() == [(s.id, "asha", "its last booking ran out")]
+    assert [b.status for b in desk.kit.bookings.for_session(T, s.id)] == [EXPIRED]
+    # A session that never had a booking is not one its last booking left.
+    assert desk.kit.sessions.update(T, unbooked.id, actor="asha", capacity=2).status == "PENDING"
+
+
 @pytest.mark.parametrize(
     ("value", "error"), [(5, WrongType), ("cancel now", InvalidValue), ("", InvalidValue)]
 )

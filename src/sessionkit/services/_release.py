@@ -13,7 +13,7 @@ from sessionkit.services._context import Context, Tx
 from sessionkit.services._seats import Settled, settle
 from sessionkit.services._statuses import store_status
 
-__all__ = ["RAN_OUT", "release_emptied", "settle_moved", "settle_run_out"]
+__all__ = ["RAN_OUT", "release_emptied", "settle_moved", "settle_resized", "settle_run_out"]
 
 RAN_OUT = "its last booking ran out"
 """The reason of a release after a hold, an offer or a waitlist place ran out."""
@@ -73,4 +73,19 @@ def settle_moved(ctx: Context, tx: Tx, session: Session, *, actor: str | None) -
     a waitlist nobody offers them to. Returns the session, stored if released.
     """
     settled = settle(ctx, tx, session, actor=actor)
+    return release_emptied(ctx, tx, session, settled, actor=actor, why=RAN_OUT)
+
+
+def settle_resized(ctx: Context, tx: Tx, session: Session, *, actor: str | None) -> Session:
+    """Settle ``session`` after its capacity changed; release it if what ran out emptied it.
+
+    Call with the session locked. New seats go to the waitlist, a place the
+    capacity can no longer seat ends, and a hold or offer that ran out is marked
+    EXPIRED here, so the expiry job finds nothing left to release the session
+    for: when that was its last booking in play, it is released now, as the job
+    would have. Returns the session, stored if released.
+    """
+    settled = settle(ctx, tx, session, actor=actor)
+    if not settled.expired:  # nothing ended here: an unbooked session is no emptied one
+        return session
     return release_emptied(ctx, tx, session, settled, actor=actor, why=RAN_OUT)

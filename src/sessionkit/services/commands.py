@@ -32,8 +32,8 @@ from sessionkit.services._context import (
     retried,
 )
 from sessionkit.services._editing import check_editable, lock_session
-from sessionkit.services._release import settle_moved
-from sessionkit.services._seats import move_session_bookings, settle, takes_bookings
+from sessionkit.services._release import settle_moved, settle_resized
+from sessionkit.services._seats import move_session_bookings, takes_bookings
 from sessionkit.services._statuses import advance_steps as advance_steps
 from sessionkit.services._statuses import status_event as status_event
 from sessionkit.services._statuses import store_status as store_status
@@ -214,8 +214,9 @@ class SessionCommands(SessionStatusCommands):
                 stored = settle_moved(ctx, tx, stored, actor=actor)
             elif stored.capacity != session.capacity and takes_bookings(ctx, stored, tx.now):
                 # New seats go to the waitlist; a place waiting for more seats than a
-                # lowered capacity has ends (it would block everyone behind it).
-                settle(ctx, tx, stored, actor=actor)
+                # lowered capacity has ends (it would block everyone behind it); a hold
+                # that had run out is marked, and its session goes if it was the last.
+                stored = settle_resized(ctx, tx, stored, actor=actor)
         return stored
 
     @retried
