@@ -133,8 +133,10 @@ class BookingRules:
       ``min_notice`` (``InvalidValue``): either would refuse every start.
     - ``max_capacity``: the largest capacity a bookable session may have (the
       marketplace: 20); ``None`` for no limit.
-    - ``per_day`` / ``per_week``: the most seat-taking bookings one participant
-      may have in sessions starting on one local day / ISO week of ``zone``.
+    - ``per_day`` / ``per_week``: the most seat-taking bookings and waitlist
+      places one participant may have in sessions starting on one local day /
+      ISO week of ``zone`` (a hold or offer that ran out, or a place whose
+      session started, counts no more).
     - ``hold_for``: how long a hold lasts before it expires; ``offer_for``: how
       long a waitlisted participant has to claim a freed seat. Either ends by
       the session's start at the latest.
