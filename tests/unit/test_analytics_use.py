@@ -17,6 +17,8 @@ from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.adapters.sqlalchemy.testing import mysql_database, postgres_schema
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.lifecycle import ANY, Lifecycle, Status, Transition
+from sessionkit.lifecycles import PRESETS
 from sessionkit.model.analytics_use import (
     AttendanceRow,
     AttendanceStats,
@@ -224,6 +226,49 @@ def test_booked_and_never_there_is_absent_and_a_cancelled_booking_is_nobody() ->
     row = kit.analytics.attendance(T).get()
     assert (row.records, row.absent, row.pending, row.minutes) == (1, 1, 0, 0)
     assert (row.held, row.no_show_rate) == (0, None)  # SCHEDULED: not held yet
+
+
+# A clinic's MISSED is not over: the front desk calls and the patient may still come. It is
+# terminal in the coaching preset, and the figures read a status as over if any lifecycle
+# had it terminal, so they counted the patient absent where kit.attendance said pending.
+CLINIC = Lifecycle(
+    name="clinic",
+    statuses=[
+        Status("SCHEDULED", initial=True, editable=True, busy=True),
+        Status("MISSED", busy=True),
+        Status("SEEN", terminal=True, busy=True),
+        Status("CANCELLED", terminal=True, cancelled=True),
+    ],
+    transitions=[
+        Transition("miss", "SCHEDULED", "MISSED"),
+        Transition("see", ANY, "SEEN"),
+        Transition("cancel", ANY, "CANCELLED"),
+    ],
+)
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite", "postgres", "mysql"])
+def test_a_status_over_in_another_lifecycle_keeps_its_own_pending(store: str) -> None:
+    with contextlib.ExitStack() as stack:
+        uow: UnitOfWorkFactory = InMemoryStore().unit_of_work
+        if store != "memory":
+            uow = SqlAlchemyStore(stack.enter_context(_engine(store))).unit_of_work
+        clock = ManualClock(START - timedelta(days=1))
+        kit = SessionKit(uow=uow, clock=clock, lifecycles=PRESETS.with_lifecycle(CLINIC))
+        visit = kit.sessions.create_extra(
+            T, actor="t", start=START, end=START + timedelta(hours=1), lifecycle="clinic",
+            resources=["doctor:dre"], capacity=1,
+        )  # fmt: skip
+        kit.bookings.book(T, visit.id, "student:ana", actor="admin", confirm=True)
+        clock.set(START + 20 * MIN)
+        kit.sessions.fire(T, visit.id, "miss", actor="desk")
+        [ana] = kit.attendance.for_session(T, visit.id)
+        row = kit.analytics.attendance(T).get()
+        assert (ana.status, row.pending, row.absent) == (PENDING, 1, 0)
+        clock.set(START + 2 * timedelta(hours=1))  # over by the clock: absent in both
+        [ana] = kit.attendance.for_session(T, visit.id)
+        row = kit.analytics.attendance(T).get()
+        assert (ana.status, row.pending, row.absent) == (ABSENT, 0, 1)
 
 
 def test_the_kits_thresholds_are_the_ones_applied() -> None:

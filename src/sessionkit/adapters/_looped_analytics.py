@@ -341,6 +341,7 @@ def _attendance(
         attended=attended_within(stays, session.span),
         override_status=None if override is None else override.status,
         override_minutes=None if override is None else override.minutes,
+        session_lifecycle=session.lifecycle,
     )
 
 

@@ -64,6 +64,9 @@ class AttendanceTotal:
     ``attended`` is the time the stays cover inside ``[start, end)`` of the
     session, a stay still open running to its end. ``override_status`` and
     ``override_minutes`` are the teacher's report, when there is one.
+    ``session_lifecycle`` names the lifecycle ``session_status`` belongs to
+    (``None``: not told, and the status is read as terminal if any
+    lifecycle has it so).
     """
 
     key: str | None
@@ -77,6 +80,7 @@ class AttendanceTotal:
     attended: timedelta
     override_status: str | None = None
     override_minutes: int | None = None
+    session_lifecycle: str | None = None
 
 
 @attrs.frozen(slots=True, kw_only=True)

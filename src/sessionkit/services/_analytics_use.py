@@ -12,7 +12,7 @@ every period it has begun by ``now``, and any other period with entries.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 import attrs
@@ -109,24 +109,33 @@ def attendance_stats(
     outcomes: Outcomes,
     *,
     now: datetime | None = None,
-    over: frozenset[str] = frozenset(),
+    over: Mapping[str, frozenset[str]] | None = None,
 ) -> AttendanceStats:
     """Return the attendance figures of ``totals``, one row per group, sorted by key.
 
     With ``now``, a record measured absent with no override, of a session that
-    ends after ``now`` in a status not in ``over`` (the terminal ones), is
-    pending, as ``kit.attendance.for_session`` reads it.
+    ends after ``now`` in a status not terminal in its lifecycle (``over``:
+    the terminal statuses by lifecycle), is pending, as
+    ``kit.attendance.for_session`` reads it.
     """
     held_statuses = outcomes.completed | outcomes.no_show
+    terminal = {} if over is None else over
+    anywhere = frozenset().union(*terminal.values())
     groups: dict[str | None, _Tally] = {}
     for total in totals:
         status, minutes = effective(total, thresholds)
+        # Its own lifecycle's: a status terminal in another (coaching's MISSED) may not be.
+        ended = (
+            anywhere
+            if total.session_lifecycle is None
+            else terminal.get(total.session_lifecycle, frozenset())
+        )
         if (
             status == ABSENT
             and total.override_status is None
             and now is not None
             and now < total.end
-            and total.session_status not in over
+            and total.session_status not in ended
         ):
             status = PENDING
         tally = groups.setdefault(total.key, _Tally())

@@ -421,7 +421,7 @@ class Analytics:
                 attendee_kinds=self._attendee_kinds,
             )
         ctx = self._ctx
-        over = frozenset().union(*(ctx.lifecycles.get(n).terminal_statuses for n in ctx.lifecycles))
+        over = {n: ctx.lifecycles.get(n).terminal_statuses for n in ctx.lifecycles}
         return attendance_stats(
             tenant, by, totals, self._thresholds, kinds, now=ctx.now(), over=over
         )

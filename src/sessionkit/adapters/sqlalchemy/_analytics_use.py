@@ -257,6 +257,7 @@ def attendance_statement(
         stays.c.in_before_end,
         O.c.status,
         O.c.minutes,
+        scoped.c.lifecycle,
     ).select_from(joined)
     return statement, len(keys)
 
@@ -278,6 +279,7 @@ def attendance_total(row: Row[Any], width: int) -> AttendanceTotal:
         in_before_end,
         told,
         minutes,
+        lifecycle,
     ) = values[width:]
     return AttendanceTotal(
         key=key,
@@ -291,6 +293,7 @@ def attendance_total(row: Row[Any], width: int) -> AttendanceTotal:
         attended=timedelta(microseconds=int(attended or 0)),
         override_status=told,
         override_minutes=minutes,
+        session_lifecycle=lifecycle,
     )
 
 
