@@ -382,6 +382,7 @@ def _tick(args: argparse.Namespace) -> tuple[str, int]:
     now = None
     if args.now is not None:
         now = _parse_aware(args.now, "--now")
+        check_instant(now, "--now")  # named as given, and before the database is opened
     try:
         engine = create_engine(args.db)
     except (ArgumentError, ValueError) as exc:

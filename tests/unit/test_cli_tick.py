@@ -61,6 +61,8 @@ def test_tick_until_idle_prints_a_summary_per_tick(
         (["--now", "2026-03-02T09:00"], "give an offset, e.g. 2026-04-06T07:00+00:00"),
         # The example the message gives is one the flag takes (it named a local time once).
         (["--now", "yesterday"], "with an offset, such as 2026-04-06T07:00+00:00"),
+        # Out of range: named as the flag, as the demo names it, not as the tick's ``now``.
+        (["--now", "0500-01-01T00:00+00:00"], "error: --now 0500-01-01T00:00:00+00:00 is outside"),
         (["--kind", "payments"], "invalid choice: 'payments'"),
         (["--tenant", " acme"], "error: --tenant ' acme' must not start or end with whitespace"),
     ],
