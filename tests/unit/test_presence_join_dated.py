@@ -171,6 +171,30 @@ def test_a_microphone_test_before_ready_starts_nothing(kit: SessionKit) -> None:
     assert [step for step, _ in _steps(kit, lesson)] == ["ready", "mark_absent"]
 
 
+def test_a_microphone_test_before_ready_heard_late_starts_nothing(kit: SessionKit) -> None:
+    # The same test, in and out by 16:42, delivered in one batch at 17:01 before any tick:
+    # the batch made the lesson READY and fired its start, so it was held (COMPLETED) with
+    # nobody in it, where heard on time it became ABSENT.
+    lesson = _lesson(kit)
+    before = [(JOIN, START - 20 * MIN), (LEAVE, START - 18 * MIN)]
+    events = [
+        PresenceEvent(
+            provider="meet",
+            event_id=f"{action}{at.isoformat()}",
+            session_id=lesson.id,
+            participant="student:ana",
+            action=action,
+            at=at,
+        )
+        for action, at in before
+    ]
+    report = kit.attendance.record_presence(T, events, now=START + MIN)
+    assert (report.recorded, report.started) == (2, ())
+    assert kit.queries.get(T, lesson.id).status == "SCHEDULED"
+    kit.advance_due(T, now=START + 30 * MIN)
+    assert [step for step, _ in _steps(kit, lesson)] == ["ready", "mark_absent"]
+
+
 def _memory_kit(*, facts: bool = True, **options: Any) -> SessionKit:
     clock = ManualClock(START - timedelta(days=1))
     uow = InMemoryStore().unit_of_work

@@ -214,8 +214,9 @@ def start_on_join(
     ``heard`` of the session (by id), or its scheduled start for a
     teacher's word, with the timers due by then before it; never before the
     session's last write, nor after the unit's now. A join the lifecycle
-    does not take then (a join before READY) is dated when the timers due by
-    now made it possible, else now. Dated when it was heard instead, a join
+    does not take then (a join before READY) fires it only if someone counts
+    as there (the ``attended`` fact, as the tick reads it), dated when the
+    timers due by now made it possible, else now. Dated when it was heard instead, a join
     delivered after the session's end came after the completion the tick
     then dates at its due time: ONGOING after COMPLETED in the journal.
     """
@@ -231,12 +232,21 @@ def start_on_join(
             changed, later = _advanced(ctx, tx, machine, changed, tx.now)
             changes = (*changes, *later)
             at = max(at, later[-1].at) if later else tx.now
-            if not machine.can(changed, name, now=at):
+            # A join before the session could take it (before READY) starts it only if
+            # someone counts as there now, as the tick's joined_before reads it: a
+            # microphone test over hours before the lesson, heard late, is no stay in it.
+            if not machine.can(changed, name, now=at) or not _someone_there(ctx, tx, changed):
                 continue
         changed, change = machine.fire(changed, name, now=at, actor=actor)
         steps: list[StatusChanged] = [*changes, change]
         moved.append(store_status(tx, machine, session, changed, steps, actor))
     return moved
+
+
+def _someone_there(ctx: Context, tx: Tx, session: Session) -> bool:
+    """Whether the ``attended`` fact holds for ``session`` now (the stored attendance's)."""
+    facts = with_attendance(ctx.facts).facts_for([session], tx.uow).get(session.id)
+    return bool(facts and facts.get("attended"))
 
 
 def _joined_at(session: Session, heard: datetime | None, now: datetime) -> datetime:
