@@ -41,6 +41,7 @@ from sessionkit.model.usage import (
     UsageRecorded,
 )
 from sessionkit.ports import SESSIONS
+from sessionkit.services import SeriesSpec
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 
 T = "1"
@@ -710,6 +711,34 @@ def test_generated_sessions_are_numbered_in_start_order() -> None:
     assert codes == [f"C7/{n}" for n in range(1, len(codes) + 1)]
     assert len(codes) > 4
     assert CODE_FIELD not in world.lesson().metadata  # no group: the picker said none
+
+
+def test_two_templates_of_one_counter_are_numbered_together_in_start_order() -> None:
+    # Arabic lessons coded AR-..., Quran QR-..., both off the default counter. Created in
+    # one unit, each template drew its own block (AR 1-2, then QR 3-4), not the numbers
+    # of their starts, though the counter promises start order.
+    world = World(codes=lambda s: SessionCodes(prefix="AR" if s.title == "Arabic" else "QR"))
+
+    def spec(title: str, day: str) -> SeriesSpec:
+        rec = Recurrence.weekly(
+            days=(day,), at=time(9), duration=timedelta(hours=1), tz="UTC",
+            start=date(2026, 3, 2), count=2,
+        )  # fmt: skip
+        teacher = ResourceRef("teacher", title.lower())
+        return SeriesSpec(
+            title=title, lifecycle="academy", items=[ScheduleItem("x", rec, [teacher])]
+        )
+
+    made = world.kit.series.create_many(
+        T, actor="admin", specs=[spec("Arabic", "TU"), spec("Quran", "MO")]
+    )
+    created = sorted((s for _, report in made for s in report.created), key=lambda s: s.start)
+    assert [s.metadata[CODE_FIELD] for s in created] == [
+        "QR-1-000001",
+        "AR-1-000002",
+        "QR-1-000003",
+        "AR-1-000004",
+    ]
 
 
 def test_sessions_are_not_coded_without_codes(world: World) -> None:

@@ -403,19 +403,20 @@ def assign_codes(ctx: Context, tx: Tx, sessions: Sequence[Session]) -> list[Sess
     """
     if ctx.codes is None or not sessions:
         return list(sessions)
-    groups: dict[tuple[str, SessionCodes], list[Session]] = {}
+    # By counter, not by template: sessions coded "IND-..." and "GRP-..." off one counter are
+    # numbered together, in start order, as the counter's one bump promises.
+    groups: dict[tuple[str, str], list[tuple[Session, SessionCodes]]] = {}
     for session in sessions:
         codes = _codes_for(ctx, session)
         if codes is not None:
-            groups.setdefault((session.tenant, codes), []).append(session)
+            groups.setdefault((session.tenant, codes.counter), []).append((session, codes))
     coded: dict[str, Session] = {}
     records: list[SessionCode] = []
-    for (tenant, codes), group in groups.items():
-        group.sort(key=lambda s: (s.start, s.id))
-        counter = code_counter(codes.counter)
-        last = tx.repository(COUNTERS).bump(tenant, counter, len(group))
+    for (tenant, name), group in groups.items():
+        group.sort(key=lambda pair: (pair[0].start, pair[0].id))
+        last = tx.repository(COUNTERS).bump(tenant, code_counter(name), len(group))
         assert last is not None  # no limit was given
-        for number, session in enumerate(group, start=last - len(group) + 1):
+        for number, (session, codes) in enumerate(group, start=last - len(group) + 1):
             code = codes.render(tenant=tenant, n=number, group=session.group)
             metadata = {**session.metadata, CODE_FIELD: code}
             coded[session.id] = attrs.evolve(session, metadata=metadata)
