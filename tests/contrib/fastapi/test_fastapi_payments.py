@@ -125,6 +125,32 @@ def test_a_replay_with_the_same_key_returns_the_same_checkout(
     assert len(gateway.intents) == 1
 
 
+def test_a_payment_the_provider_takes_at_once_leaves_nothing_to_pay(
+    client_for: ClientFor, clock: ManualClock
+) -> None:
+    # A saved card charged when the intent is made: the intent succeeded, and still has its
+    # secret. The first answer said "pay" (with that secret) for a seat already paid, while a
+    # replay of it said "none".
+    instant = FakeGateway(clock=clock.now, instant=True)
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work,
+        clock=clock,
+        booking_rules=RULES,
+        gateway=instant,
+        pricing=HOURLY,
+    )
+    client = client_for(kit)
+    session_id = slot(client)
+    first = book(client, session_id, headers={"Idempotency-Key": "order-1"})
+    replay = book(client, session_id, headers={"Idempotency-Key": "order-1"})
+    for checkout in (first, replay):
+        assert (checkout["booking"]["status"], checkout["payment"]["status"]) == (
+            "CONFIRMED",
+            "PAID",
+        )
+        assert (checkout["next_action"], checkout["client_secret"]) == ("none", None)
+
+
 def test_a_declined_card_is_a_402_and_frees_the_seat(
     paid_client: TestClient, gateway: FakeGateway
 ) -> None:

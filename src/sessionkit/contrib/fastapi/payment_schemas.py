@@ -183,7 +183,8 @@ def next_action(checkout: Checkout, *, now: datetime | None = None) -> NextActio
     """
     payment, booking = checkout.payment, checkout.booking
     if payment.status not in OPEN_PAYMENT_STATUSES:
-        return "pay" if checkout.client_secret is not None else "none"
+        # Paid at once (an intent that succeeded when made still has its secret) or closed.
+        return "none"
     if (booking.status if now is None else booking.status_at(now)) == EXPIRED:
         return "expired"  # before "pay": a booking that ran out is not paid for
     if checkout.client_secret is not None:
@@ -220,14 +221,15 @@ class CheckoutOut(BaseModel):
 def checkout_out(checkout: Checkout, *, now: datetime | None = None) -> CheckoutOut:
     """Return the response schema of a checkout, its ``next_action`` judged at ``now``.
 
-    A booking that ran out shows no ``client_secret``: nothing is to be paid.
+    Only ``pay`` shows the ``client_secret``: a booking that ran out, or a
+    payment paid at once or closed, has nothing to be paid.
     """
     action = next_action(checkout, now=now)
     return CheckoutOut(
         booking=booking_out(checkout.booking),
         payment=payment_out(checkout.payment),
         next_action=action,
-        client_secret=None if action == "expired" else checkout.client_secret,
+        client_secret=checkout.client_secret if action == "pay" else None,
     )
 
 
