@@ -30,6 +30,9 @@ API_TERMS: dict[str, str] = {
     # A kit's calls: the routes that make them.
     "kit.bookings.book": "POST /sessions/{session_id}/bookings or POST /bookings",
     "kit.payments.book": "POST /sessions/{session_id}/paid-bookings or POST /paid-bookings",
+    "kit.payments.book(manual=True)": (
+        'POST /sessions/{session_id}/paid-bookings or POST /paid-bookings with "manual": true'
+    ),
     "kit.payments.refund": "POST /payments/{payment_id}/refunds",
     "kit.usage.mark_makeup": "the host's makeup calls",
     "create_extra(fingerprint=...)": "POST /sessions with an Idempotency-Key",
