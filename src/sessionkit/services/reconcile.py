@@ -274,12 +274,19 @@ def _write(
     after: Series,
     plan_: _Sorted,
     updated: list[Respec],
-    created: list[Session],
+    new: tuple[list[tuple[Session, Occurrence]], list[Session]],
     skipped: int,
     actor: str | None,
-) -> list[Session]:
-    """Delete, update and create the sessions, store the series; collect events; return updates."""
+) -> tuple[list[Session], dict[str, Session]]:
+    """Delete, update, re-key and create the sessions, store the series; collect events.
+
+    ``new``: the stand-ins to re-key and the sessions to create. Returns the
+    updated sessions, and the re-keyed ones by id. The keys are written in an
+    order the unique occurrence key allows: a stand-in takes the key of a
+    deleted session, and a new session the key a stand-in left.
+    """
     tenant, now = before.tenant, tx.now
+    stand_ins, created = new
     events: list[DomainEvent] = []
     for session in plan_.deleted:
         tx.sessions.delete(tenant, session.id, expected_version=session.version)
@@ -292,6 +299,7 @@ def _write(
         )
         stored_updates.append(stored)
         events.append(SessionUpdated(tenant=tenant, actor=actor, at=now, session=stored, old=old))
+    rekeyed, rekey_events = _rekey(tx, stand_ins, actor)
     if created:
         tx.sessions.add_many(created)
     events.extend(SessionCreated(tenant=tenant, actor=actor, at=now, session=s) for s in created)
@@ -310,8 +318,8 @@ def _write(
             updated=len(stored_updates),
         )
     )
-    tx.collect(events)
-    return stored_updates
+    tx.collect([*events, *rekey_events])
+    return stored_updates, rekeyed
 
 
 def keep_schedule_until(
@@ -479,7 +487,13 @@ def reconcile_in(
         ctx, tx, before, after, plan_.orphans, holders, cutoff=cutoff, deleted=deleted_ids
     )
     standing = {occurrence.key: kept for kept, occurrence in stand_ins}
-    standing.update(plan_.off_time)  # their occurrences are held as a stand-in's are
+    # A kept session stands for one occurrence: one that takes the key of its item's lesson
+    # of the day leaves its own key (wanted by another item) free, in this change already.
+    rekeying = {kept.id: occ.key for kept, occ in stand_ins if kept.occurrence_key != occ.key}
+    standing.update((k, s) for k, s in plan_.off_time.items() if s.id not in rekeying)
+    holders = [
+        attrs.evolve(s, occurrence_key=rekeying[s.id]) if s.id in rekeying else s for s in holders
+    ]
     # A kept session the new schedule puts back where it is (a class moved back) is no
     # orphan: it stands for that occurrence exactly, as a session of the first generation.
     back = {kept.id for kept, occurrence in stand_ins if kept.span == occurrence.span}
@@ -500,8 +514,9 @@ def reconcile_in(
     skipped.extend(more_skipped)
 
     created = assign_codes(ctx, tx, created)
-    stored_updates = _write(tx, before, after, plan_, updated, created, len(skipped), actor)
-    rekeyed = _rekey(tx, stand_ins, actor)
+    stored_updates, rekeyed = _write(
+        tx, before, after, plan_, updated, (stand_ins, created), len(skipped), actor
+    )
     return ReconcileReport(
         tenant=tenant,
         series_id=after.id,
@@ -523,8 +538,11 @@ def reconcile_in(
 
 def _rekey(
     tx: Tx, stand_ins: list[tuple[Session, Occurrence]], actor: str | None
-) -> dict[str, Session]:
-    """Give each kept session the key of the occurrence it stands for; return them, by id."""
+) -> tuple[dict[str, Session], list[DomainEvent]]:
+    """Give each kept session the key of the occurrence it stands for; return them, and events.
+
+    The sessions by id; the events are the caller's to collect.
+    """
     stored: dict[str, Session] = {}
     events: list[DomainEvent] = []
     for kept, occurrence in stand_ins:
@@ -544,5 +562,4 @@ def _rekey(
                 old={"occurrence_key": kept.occurrence_key},
             )
         )
-    tx.collect(events)
-    return stored
+    return stored, events
