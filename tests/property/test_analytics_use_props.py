@@ -73,8 +73,12 @@ RESOURCES = tuple(ResourceRef.parse(r) for r in ("teacher:ana", "teacher:ben", "
 PEOPLE = ("student:a", "student:b", "student:B", "teacher:ana")
 THRESHOLDS = AttendanceThresholds()
 OUTCOMES = Outcomes()
-TERMINAL = {s.name for name in PRESETS for s in PRESETS.get(name).statuses if s.terminal}
-"""The statuses a kit of the presets reads as over: nobody is pending in them."""
+TERMINAL = {name: PRESETS.get(name).terminal_statuses for name in PRESETS}
+"""The statuses a kit of the presets reads as over, by lifecycle: nobody is pending in them.
+
+Each lifecycle's own: a status only another lifecycle has (an ``lms`` lesson
+``COMPLETED``) is read by the clock alone, as ``kit.attendance.for_session``
+reads it."""
 
 POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
 MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
@@ -253,7 +257,7 @@ def attendance_oracle(records: list[Any], by: CountBy | None, scope: SessionQuer
                 participant=who,
                 thresholds=THRESHOLDS,
                 override=told.get((session.id, who)),
-                now=None if session.status in TERMINAL else NOW,
+                now=None if session.status in TERMINAL[session.lifecycle] else NOW,
             )
             held = session.status in OUTCOMES.completed | OUTCOMES.no_show
             for key in _keys(session, who, by):
