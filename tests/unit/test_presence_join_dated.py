@@ -78,6 +78,21 @@ def _join(
     kit.attendance.record_presence(T, [event], now=heard)
 
 
+def _events(session: Session, *moves: tuple[str, datetime]) -> list[PresenceEvent]:
+    """Ana's ``(action, at)`` moves in ``session``, as one batch of provider events."""
+    return [
+        PresenceEvent(
+            provider="meet",
+            event_id=f"{action}{at.isoformat()}",
+            session_id=session.id,
+            participant="student:ana",
+            action=action,
+            at=at,
+        )
+        for action, at in moves
+    ]
+
+
 def _steps(kit: SessionKit, session: Session) -> list[tuple[str | None, datetime]]:
     """The session's status changes as the journal holds them, in its order."""
     return [
@@ -176,21 +191,27 @@ def test_a_microphone_test_before_ready_heard_late_starts_nothing(kit: SessionKi
     # the batch made the lesson READY and fired its start, so it was held (COMPLETED) with
     # nobody in it, where heard on time it became ABSENT.
     lesson = _lesson(kit)
-    before = [(JOIN, START - 20 * MIN), (LEAVE, START - 18 * MIN)]
-    events = [
-        PresenceEvent(
-            provider="meet",
-            event_id=f"{action}{at.isoformat()}",
-            session_id=lesson.id,
-            participant="student:ana",
-            action=action,
-            at=at,
-        )
-        for action, at in before
-    ]
+    events = _events(lesson, (JOIN, START - 20 * MIN), (LEAVE, START - 18 * MIN))
     report = kit.attendance.record_presence(T, events, now=START + MIN)
     assert (report.recorded, report.started) == (2, ())
     assert kit.queries.get(T, lesson.id).status == "SCHEDULED"
+    kit.advance_due(T, now=START + 30 * MIN)
+    assert [step for step, _ in _steps(kit, lesson)] == ["ready", "mark_absent"]
+
+
+def test_a_microphone_test_before_ready_heard_after_it_starts_nothing(kit: SessionKit) -> None:
+    # In and out by 16:42, delivered at 16:50, after the tick stored READY (16:45): the join
+    # was dated at READY's write and fired the start, so the lesson ran ONGOING with nobody
+    # in it, where heard on time it became ABSENT.
+    lesson = _lesson(kit)
+    kit.advance_due(T, now=START - 15 * MIN)
+    report = kit.attendance.record_presence(
+        T,
+        _events(lesson, (JOIN, START - 20 * MIN), (LEAVE, START - 18 * MIN)),
+        now=START - 10 * MIN,
+    )
+    assert (report.recorded, report.started) == (2, ())
+    assert kit.queries.get(T, lesson.id).status == "READY"
     kit.advance_due(T, now=START + 30 * MIN)
     assert [step for step, _ in _steps(kit, lesson)] == ["ready", "mark_absent"]
 

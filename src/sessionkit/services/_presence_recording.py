@@ -214,9 +214,10 @@ def start_on_join(
     ``heard`` of the session (by id), or its scheduled start for a
     teacher's word, with the timers due by then before it; never before the
     session's last write, nor after the unit's now. A join the lifecycle
-    does not take then (a join before READY) fires it only if someone counts
-    as there (the ``attended`` fact, as the tick reads it), dated when the
-    timers due by now made it possible, else now. Dated when it was heard instead, a join
+    does not take then (a join before READY), or one before the session's
+    last write, fires it only if someone counts as there (the ``attended``
+    fact, as the tick reads it); the former is dated when the timers due by
+    now made it possible, else now. Dated when it was heard instead, a join
     delivered after the session's end came after the completion the tick
     then dates at its due time: ONGOING after COMPLETED in the journal.
     """
@@ -226,17 +227,24 @@ def start_on_join(
     moved: list[Session] = []
     for session in sessions:
         machine = ctx.lifecycle(session.lifecycle)
-        at = _joined_at(session, (heard or {}).get(session.id), tx.now)
+        joined = (heard or {}).get(session.id)
+        at = _joined_at(session, joined, tx.now)
+        # A join before the session's last write (the READY step the tick stored) may
+        # have come before the session could take it.
+        early = joined is not None and joined < at
         changed, changes = _advanced(ctx, tx, machine, session, at)
         if not machine.can(changed, name, now=at):
             changed, later = _advanced(ctx, tx, machine, changed, tx.now)
             changes = (*changes, *later)
             at = max(at, later[-1].at) if later else tx.now
-            # A join before the session could take it (before READY) starts it only if
-            # someone counts as there now, as the tick's joined_before reads it: a
-            # microphone test over hours before the lesson, heard late, is no stay in it.
-            if not machine.can(changed, name, now=at) or not _someone_there(ctx, tx, changed):
+            if not machine.can(changed, name, now=at):
                 continue
+            early = True
+        if early and not _someone_there(ctx, tx, changed):
+            # Such a join starts it only if someone counts as there now, as the tick's
+            # joined_before reads it: a microphone test over before the lesson, heard
+            # late, is no stay in it.
+            continue
         changed, change = machine.fire(changed, name, now=at, actor=actor)
         steps: list[StatusChanged] = [*changes, change]
         moved.append(store_status(tx, machine, session, changed, steps, actor))
