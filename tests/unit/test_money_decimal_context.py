@@ -12,14 +12,17 @@ from __future__ import annotations
 import decimal
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import attrs
 import pytest
 
+from sessionkit import SessionKit
 from sessionkit.model.money import DECIMALS, Money
 from sessionkit.model.payment import Payment
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import FixedPrice, Rate, RefundPolicy, RefundTier
+from sessionkit.services.payments import Checkout
 from sessionkit.testing.payments import FakeGateway
 from sessionkit.timespan import TimeSpan
 
@@ -31,10 +34,10 @@ HALF = RefundPolicy(tiers=(RefundTier(timedelta(hours=24), 50),))
 PRICE = Money.of("123456.78", "EUR")
 
 
-def _paid_then_cancelled(store: StoreMaker) -> list[str]:
-    """A 123,456.78 EUR consultation paid, then cancelled in the 50 % tier: what it shows."""
+def _paid(store: StoreMaker, **kit_options: Any) -> tuple[SessionKit, FakeGateway, Checkout]:
+    """A 123,456.78 EUR consultation Ana booked and paid: the kit, its provider, the checkout."""
     gateway = FakeGateway(clock=lambda: NOW)
-    kit = fresh_kit(store, NOW, gateway=gateway, pricing=FixedPrice(PRICE), refunds=HALF)
+    kit = fresh_kit(store, NOW, gateway=gateway, pricing=FixedPrice(PRICE), **kit_options)
     start = NOW + timedelta(days=3)
     session = kit.sessions.create_extra(
         T,
@@ -50,6 +53,12 @@ def _paid_then_cancelled(store: StoreMaker) -> list[str]:
     gateway.pay(checkout.payment.intent_ref or "")
     for event in gateway.drain():
         kit.payments.apply(T, event)
+    return kit, gateway, checkout
+
+
+def _paid_then_cancelled(store: StoreMaker) -> list[str]:
+    """A 123,456.78 EUR consultation paid, then cancelled in the 50 % tier: what it shows."""
+    kit, gateway, checkout = _paid(store, refunds=HALF)
     kit.bookings.cancel(T, checkout.booking.id, actor="ana", role="client")
     kit.payments.run_due(T)
     for event in gateway.drain():
@@ -105,22 +114,7 @@ def test_a_rate_prices_the_same_in_an_apps_low_precision_context() -> None:
 def test_a_revenue_total_is_the_same_in_an_apps_low_precision_context(store: StoreMaker) -> None:
     # The rows were summed in sessionkit's context, but total() added them in the thread's:
     # 123,456.78 EUR paid came out as 123,460.00.
-    gateway = FakeGateway(clock=lambda: NOW)
-    kit = fresh_kit(store, NOW, gateway=gateway, pricing=FixedPrice(PRICE))
-    start = NOW + timedelta(days=3)
-    session = kit.sessions.create_extra(
-        T,
-        actor="priya",
-        start=start,
-        end=start + timedelta(hours=1),
-        resources=[ResourceRef("consultant", "priya")],
-        lifecycle="consulting",
-        title="Strategy",
-    )
-    checkout = kit.payments.book(T, session.id, "client:ana", actor="ana")
-    gateway.pay(checkout.payment.intent_ref or "")
-    for event in gateway.drain():
-        kit.payments.apply(T, event)
+    kit, _, _ = _paid(store)
     with decimal.localcontext(decimal.Context(prec=5)):
         revenue = kit.analytics.revenue(T, by="client")
         assert revenue.total("paid", "EUR", "client:ana") == Money.of("123456.78", "EUR")

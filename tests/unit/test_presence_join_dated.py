@@ -67,15 +67,7 @@ def _join(
     kit: SessionKit, session: Session, at: datetime, *, heard: datetime, action: str = JOIN
 ) -> None:
     """Ana's ``action`` (a join) at ``at``, delivered by the provider at ``heard``."""
-    event = PresenceEvent(
-        provider="meet",
-        event_id=f"{action}{at.isoformat()}",
-        session_id=session.id,
-        participant="student:ana",
-        action=action,
-        at=at,
-    )
-    kit.attendance.record_presence(T, [event], now=heard)
+    kit.attendance.record_presence(T, _events(session, (action, at)), now=heard)
 
 
 def _events(session: Session, *moves: tuple[str, datetime]) -> list[PresenceEvent]:
