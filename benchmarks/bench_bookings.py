@@ -35,6 +35,23 @@
    Needs ``SESSIONKIT_TEST_POSTGRES_URL``; 16 processes on a 2-core machine
    measure contention for the CPU as much as for the rows, on both sides
    alike (the CPU stays busy through every run of every contender).
+   On 2026-12-05, each of a booking's statements got a cursor of its own,
+   kept per pooled connection on psycopg (bbcda28): psycopg built a new
+   Transformer for each new cursor or query, and looked up a dumper per
+   parameter and a loader per column (26 for the lock) at every booking.
+   One client alone, interleaved in one process: 470 against 510 us of CPU
+   per booking; by callgrind (``PYTHONHASHSEED=0``, 350 less 50 bookings)
+   1.10 against 1.19 million instructions. Item 1 alone, idle machine:
+   1.79x (1.74-2.26) before it, 1.77x (1.72-2.49) and 1.77x (1.68-2.23)
+   after, client CPU per attempt 0.68 against 0.65 and 0.70 ms, its
+   statements alone 1.03-1.07x. The same day's breakdown of one client's
+   CPU per lock-and-commit transaction (min of 7 loops): the statement on a
+   reused psycopg cursor about 100 us, a new cursor 30 more, the pool's
+   checkout and check-in 28, a Core connection 12, ``_direct.run`` 25, the
+   unit of work 25, the repository and the session's values 16, the kit's
+   transaction 16; the booking's own checks and values (``_admit``, the
+   draft, the lifecycle's fire, the event) about 40 more. No part is more
+   than a tenth of what the aim needs cut.
    On 2026-12-04, what the aim takes (ad hoc, not kept): sessionkit's
    statements on psycopg with a busy loop of a fixed CPU time per booking
    in place of its Python, in the same interleaved rounds as the kit and the
