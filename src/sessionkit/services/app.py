@@ -214,6 +214,26 @@ def _check_timer_fields(lifecycles: LifecycleRegistry) -> None:
             )
 
 
+def _check_session_fields(lifecycles: LifecycleRegistry) -> None:
+    """Refuse a session lifecycle driving another field than ``status``: it never could.
+
+    A kit's sessions keep their status in ``Session.status``, which every
+    command and the tick read; a lifecycle of subject ``"session"`` declared with
+    ``field="state"`` was taken, its sessions made, and then every fire and every
+    tick of them failed with ``NotASession``.
+    """
+    for name in lifecycles:
+        lifecycle = lifecycles.get(name)
+        if lifecycle.subject == "session" and lifecycle.field != "status":
+            raise InvalidLifecycle(
+                f"lifecycle {shown(name)} drives sessions but changes their "
+                f"{shown(lifecycle.field)} field; a kit's sessions keep their status in "
+                "'status' (leave field= out)",
+                problem="invalid_field",
+                subject=lifecycle.field,
+            )
+
+
 _REQUIRED = frozenset({"uow", "clock", "lifecycles", "ids"})
 """The parts a kit cannot do without (``None`` is refused for them)."""
 
@@ -316,6 +336,7 @@ class SessionKit:
         )
         _check_gateway_name(gateway)
         _check_timer_fields(lifecycles)
+        _check_session_fields(lifecycles)
         _check_when_emptied(booking_rules, lifecycles)
         attendance = AttendancePolicy() if attendance is None else attendance
         if not isinstance(attendance, AttendancePolicy):
