@@ -193,3 +193,32 @@ def test_a_second_vtimezone_of_one_tzid_is_refused_on_its_tzid_line(
 def test_two_vtimezones_of_different_tzids_are_read() -> None:
     cal = read_ical(_calendar(_zone(CUSTOM), _zone("Other Zone"), tzid="Other Zone"))
     assert cal.events[0].span.start == utc(2026, 11, 1, 17)
+
+
+def test_an_exported_vtimezone_keeps_an_offset_held_for_less_than_64_days() -> None:
+    # icalendar's from_tzinfo stepped 64 days at a time and never saw Casablanca's Ramadan hour
+    # of 2027 (+00 from 7 February to 14 March): a reader going by the VTIMEZONE put the
+    # weekly class an hour late those five weeks.
+    from datetime import datetime, timedelta
+
+    import icalendar
+
+    from sessionkit.contrib.ical import write_ical
+
+    text = ics(
+        *event(
+            "UID:u",
+            "DTSTART;TZID=Africa/Casablanca:20260105T093000",
+            "DURATION:PT1H",
+            "RRULE:FREQ=WEEKLY",
+        )
+    )
+    written = write_ical(read_ical(text), stamp=utc(2026, 1, 1))
+    (vtimezone,) = icalendar.Calendar.from_ical(written).walk("VTIMEZONE")
+    rules = vtimezone.to_tz(lookup_tzid=False)
+    offsets = [
+        datetime.fromisoformat(day + "T12:00+00:00").astimezone(rules).utcoffset()
+        for day in ("2027-02-06", "2027-02-08", "2027-03-13", "2027-03-15")
+    ]
+    hour, none = timedelta(hours=1), timedelta(0)
+    assert offsets == [hour, none, none, hour]

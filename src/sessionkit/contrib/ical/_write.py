@@ -121,6 +121,23 @@ class _Ranges:
         return [_vtimezone(tz, lo, hi) for tz, (lo, hi) in sorted(self.spans.items())]
 
 
+class _DailyTimezone(icalendar.Timezone):
+    """icalendar's VTIMEZONE builder, looking for a change of offset every day, not 64 days.
+
+    ``from_tzinfo`` steps 64 days while the offset stays the same, so an offset
+    kept for less than that between two steps is never seen: Casablanca's
+    Ramadan hour (2027-02-07 to 2027-03-14) was left out, and readers that go
+    by the VTIMEZONE put its sessions an hour off. Offsets kept less than a
+    day are unknown to the zone database's zones in use.
+    """
+
+    # icalendar's private list of steps (from 64 days down to a second), from 1 day on; a
+    # class variable there too (mypy reads it as an instance's, so no ClassVar here).
+    _from_tzinfo_skip_search = [  # noqa: RUF012
+        step for step in icalendar.Timezone._from_tzinfo_skip_search if step <= timedelta(days=1)
+    ]
+
+
 @lru_cache(maxsize=256)
 def _vtimezone(tz: str, first: date, last: date) -> icalendar.Timezone:
     """The VTIMEZONE of ``tz`` from ``first`` to ``last`` (cached: icalendar scans the zone).
@@ -131,7 +148,7 @@ def _vtimezone(tz: str, first: date, last: date) -> icalendar.Timezone:
     """
     lo = min(max(first, _FIRST_COVERED), _LAST_COVERED) - timedelta(days=1)
     hi = max(min(last, _LAST_COVERED) + timedelta(days=2), lo + timedelta(days=1))
-    return icalendar.Timezone.from_tzinfo(ZoneInfo(tz), tzid=tz, first_date=lo, last_date=hi)
+    return _DailyTimezone.from_tzinfo(ZoneInfo(tz), tzid=tz, first_date=lo, last_date=hi)
 
 
 def _last_date(rec: Recurrence) -> date:
