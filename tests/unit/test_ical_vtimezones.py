@@ -215,6 +215,7 @@ def test_an_exported_vtimezone_keeps_an_offset_held_for_less_than_64_days() -> N
     )
     written = write_ical(read_ical(text), stamp=utc(2026, 1, 1))
     (vtimezone,) = icalendar.Calendar.from_ical(written).walk("VTIMEZONE")
+    assert isinstance(vtimezone, icalendar.Timezone)
     rules = vtimezone.to_tz(lookup_tzid=False)
     offsets = [
         datetime.fromisoformat(day + "T12:00+00:00").astimezone(rules).utcoffset()
