@@ -279,6 +279,24 @@ def test_a_custom_zone_is_named_by_offsets_on_every_day(zone: str, named: str) -
     assert read_ical(text).events[0].tz == named
 
 
+@pytest.mark.parametrize("zone", ["America/Santiago", "Pacific/Chatham"])
+def test_a_custom_zone_that_begins_with_its_event_is_named_by_the_days_from_it(zone: str) -> None:
+    # A VTIMEZONE covering only the event's dates (sessionkit's own export, icalendar's
+    # from_tzinfo) was compared from 1 January: before its first onset it reads a standard
+    # offset, which a zone in summer on 1 January never has, and the calendar was refused.
+    import icalendar
+
+    custom = icalendar.Timezone.from_tzinfo(
+        ZoneInfo(zone), first_date=date(2026, 1, 4), last_date=date(2036, 1, 1)
+    )
+    custom["TZID"] = "Customized Time Zone"
+    head, tail = NEW_YORK_RULES.split("BEGIN:VTIMEZONE")[0], NEW_YORK_RULES.split("BEGIN:VEVENT")[1]
+    text = head + custom.to_ical().decode() + "BEGIN:VEVENT" + tail
+    text = text.replace("20260316T09", "20260105T09")
+    (read,) = read_ical(text).events
+    assert (read.tz, read.span.start) == (zone, datetime(2026, 1, 5, 9, tzinfo=ZoneInfo(zone)))
+
+
 _GOOD_ZONE = [
     "BEGIN:STANDARD",
     "DTSTART:19700101T000000",

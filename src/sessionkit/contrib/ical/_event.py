@@ -198,7 +198,7 @@ def _legacy(name: str) -> bool:
 
 
 def _matching_zone(custom: tzinfo, near: datetime, hints: Sequence[str | None] = ()) -> str | None:
-    """Return an IANA zone with ``custom``'s offsets around ``near`` (two years, every day).
+    """Return an IANA zone with ``custom``'s offsets from ``near`` on (two years, every day).
 
     Tried in order: the zones ``hints`` name (the VTIMEZONE's ``X-LIC-LOCATION``,
     the calendar's ``X-WR-TIMEZONE``), common zones, then every other zone by
@@ -209,8 +209,10 @@ def _matching_zone(custom: tzinfo, near: datetime, hints: Sequence[str | None] =
     if names:
         return names[0]
     # Every day at noon UTC: zones that change on other days (Jerusalem on a Friday, Helsinki
-    # on the Sunday after) differ on one of them.
-    first = datetime(near.year, 1, 1, 12, tzinfo=UTC)
+    # on the Sunday after) differ on one of them. From the event's day, not 1 January: a
+    # VTIMEZONE may begin with the event (sessionkit's own, icalendar's from_tzinfo), and
+    # before its first onset its offsets are no zone's (Dublin's or Santiago's January).
+    first = datetime.combine(min(near.date(), date(9997, 12, 31)), time(12), tzinfo=UTC)
     samples = [first + timedelta(days=n) for n in range(731)]
     wanted = [s.astimezone(custom).utcoffset() for s in samples]
     rest = sorted(zoneinfo.available_timezones(), key=lambda n: (_legacy(n), n))
