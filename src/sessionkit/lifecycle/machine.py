@@ -22,6 +22,7 @@ from typing import Literal
 import attrs
 
 from sessionkit.errors import LifecycleNotApplicable, WrongType
+from sessionkit.lifecycle._checks import check_text
 from sessionkit.lifecycle._clock import Facts, next_step
 from sessionkit.lifecycle._diagram import mermaid
 from sessionkit.lifecycle._firing import allowed_names, apply_step, checked, verdict
@@ -73,6 +74,16 @@ def _fact_statuses(transitions: Iterable[Transition]) -> frozenset[str]:
         found.update(source for t in timed if t.target in found for source in t.sources)
         grew = len(found) > before
     return frozenset(found)
+
+
+def _check_role(role: object) -> None:
+    """Refuse a ``role`` that is no text: guards compare it, events carry it.
+
+    A list of the actor's roles failed in a ``roles(...)`` guard with a bare
+    ``TypeError`` (unhashable), and went into the event of any other transition.
+    """
+    if role is not None:
+        check_text(role, "role", "a role name (str) or None")
 
 
 @attrs.frozen(repr=False)
@@ -235,6 +246,7 @@ class Lifecycle:
     ) -> tuple[str, ...]:
         """Return the names of the transitions ``actor`` could fire now (guards asked)."""
         at = utc(now)
+        _check_role(role)
         current = self._current(session)
         return allowed_names(self._tables.leaving[current], session, at, actor, role)
 
@@ -254,6 +266,7 @@ class Lifecycle:
     ) -> Verdict:
         """Return whether :meth:`fire` would succeed, as a :class:`Verdict` with the reason."""
         at = utc(now)
+        _check_role(role)
         current = self._current(session)
         transition = self._named(name)
         return verdict(transition, name, session, current, at, actor, role)
@@ -303,9 +316,13 @@ class Lifecycle:
         allowed now) if ``name`` does not leave the current status, and
         :class:`~sessionkit.errors.TransitionRefused` with the guard's reason if
         a guard says no. A naive ``now`` raises
-        :class:`~sessionkit.errors.NaiveDatetime`.
+        :class:`~sessionkit.errors.NaiveDatetime`; a ``role`` or ``reason`` that is
+        no text (nor ``None``) raises :class:`~sessionkit.errors.WrongType`.
         """
         at = utc(now)
+        _check_role(role)
+        if reason is not None:
+            check_text(reason, "reason", "a reason (str) or None")
         current = self._current(session)
         transition = checked(
             self._named(name),
