@@ -223,3 +223,30 @@ def test_an_exported_vtimezone_keeps_an_offset_held_for_less_than_64_days() -> N
     ]
     hour, none = timedelta(hours=1), timedelta(0)
     assert offsets == [hour, none, none, hour]
+
+
+def test_an_exported_vtimezone_covers_an_rdate_before_the_series_start() -> None:
+    # The VTIMEZONE began at DTSTART (June, Sydney's winter): a reader going by it read the
+    # January RDATE with the winter offset, an hour after the session.
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import icalendar
+
+    from sessionkit.contrib.ical import write_ical
+
+    text = ics(
+        *event(
+            "UID:u",
+            "DTSTART;TZID=Australia/Sydney:20260615T093000",
+            "DURATION:PT1H",
+            "RRULE:FREQ=WEEKLY;COUNT=3",
+            "RDATE;TZID=Australia/Sydney:20260105T093000",
+        )
+    )
+    written = write_ical(read_ical(text), stamp=utc(2026, 1, 1))
+    (vtimezone,) = icalendar.Calendar.from_ical(written).walk("VTIMEZONE")
+    assert isinstance(vtimezone, icalendar.Timezone)
+    rules = vtimezone.to_tz(lookup_tzid=False)
+    rdate = datetime(2026, 1, 5, 9, 30)
+    assert rdate.replace(tzinfo=rules).astimezone(ZoneInfo("UTC")) == utc(2026, 1, 4, 22, 30)

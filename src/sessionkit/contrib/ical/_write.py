@@ -151,6 +151,11 @@ def _vtimezone(tz: str, first: date, last: date) -> icalendar.Timezone:
     return _DailyTimezone.from_tzinfo(ZoneInfo(tz), tzid=tz, first_date=lo, last_date=hi)
 
 
+def _first_date(rec: Recurrence) -> date:
+    """The first date ``rec`` is used on: its start's, or an earlier RDATE's."""
+    return min([rec.start.date(), *(r.date() for r in rec.rdates)])
+
+
 def _last_date(rec: Recurrence) -> date:
     """The last date ``rec`` is used on, which its zone's VTIMEZONE covers up to."""
     rule = rec.rule
@@ -263,7 +268,7 @@ def _series_events(
                     rule["UNTIL"] = [_last_day(rule["UNTIL"][0], rec.tz)]
                 master.add("RRULE", rule)
             if days is None:
-                ranges.add(rec.tz, rec.start.date(), _last_date(item.recurrence))
+                ranges.add(rec.tz, _first_date(item.recurrence), _last_date(item.recurrence))
         if days is not None:
             exdates, rdates = days
             if exdates:
