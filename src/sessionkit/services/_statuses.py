@@ -195,8 +195,9 @@ def store_status(
 ) -> Session:
     """Store status ``changes`` (``busy`` follows the new status), collect one event each.
 
-    A session that becomes busy is checked for conflicts first. Returns the
-    stored session.
+    A session that becomes busy is checked for conflicts first. A step of
+    ``changes`` into a cancelled status cancels the session's bookings and
+    pending request even when a later step leaves it. Returns the stored session.
     """
     busy = machine.status(changed.status).busy
     changed = attrs.evolve(changed, busy=busy, updated_at=tx.now, updated_by=actor)
@@ -206,11 +207,29 @@ def store_status(
     stored = tx.sessions.update(changed, expected_version=session.version)
     tx.collect(status_event(machine, session.tenant, actor, stored, c) for c in changes)
     seal_ended(tx, machine, session, stored)  # before anything reads its attendance
-    settle_usage(tx, machine, session, stored, actor=actor, reason=changes[-1].reason)
-    if machine.status(stored.status).cancelled and not machine.status(session.status).cancelled:
+    # A catch-up may pass through a cancelled status and leave it (EXPIRED, then ARCHIVED
+    # at the end): its bookings and request end as a tick at each step would have ended them.
+    cancelling = next(
+        (
+            c
+            for c in changes
+            if machine.status(c.to_status).cancelled and not machine.status(c.from_status).cancelled
+        ),
+        None,
+    )
+    settle_usage(
+        tx,
+        machine,
+        session,
+        stored,
+        actor=actor,
+        reason=changes[-1].reason,
+        entered_cancelled=cancelling is not None,
+    )
+    if cancelling is not None:
         cancel_session_bookings(
-            tx, stored, actor=actor, reason=changes[-1].reason, role=changes[-1].role
+            tx, stored, actor=actor, reason=cancelling.reason, role=cancelling.role
         )
-        expire_for_cancel(tx, stored, actor=actor, reason=changes[-1].reason)
+        expire_for_cancel(tx, stored, actor=actor, reason=cancelling.reason)
     settle_no_shows(tx, machine, session, stored, actor=actor)
     return stored

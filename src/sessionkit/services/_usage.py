@@ -360,11 +360,14 @@ def settle_usage(
     *,
     actor: str | None,
     reason: str | None = None,
+    entered_cancelled: bool | None = None,
 ) -> None:
     """Consume or return credits when a status change crosses the lifecycle's ``counts_usage``.
 
     Entering a cancelled status returns the credits too: a session charged by
     hand (``kit.usage.consume``) before it was held, then cancelled, uses none.
+    ``entered_cancelled`` says whether the change entered one on its way (a
+    catch-up through EXPIRED to ARCHIVED); ``None``: whether ``after`` is in one.
     """
     counting = machine.usage_statuses
     was, now = before.status in counting, after.status in counting
@@ -377,7 +380,11 @@ def settle_usage(
             reverse_in(tx, after, actor=actor, reason=reason)
         return
     cancelled = machine.cancelled_statuses
-    entered = after.status in cancelled and before.status not in cancelled
+    entered = (
+        after.status in cancelled and before.status not in cancelled
+        if entered_cancelled is None
+        else entered_cancelled
+    )
     if entered and usage_or_none(tx) is not None:
         reverse_in(tx, after, actor=actor, reason=reason)
 
