@@ -163,6 +163,25 @@ class BookableContract(BookingContractBase):
                 ("tie-b", 0),
             ]
 
+    def test_bookable_narrows_to_the_exact_resource(self, store: Factory) -> None:
+        """``resource`` is its kind and its id, compared exactly (no case folded)."""
+        self.open_sessions(
+            store,
+            slot("lower", at=2),
+            slot("upper", at=2, resource="teacher:Ana"),
+            slot("room", at=2, resource="room:ana"),
+        )
+        window = TimeSpan(at_hours(0), at_hours(8))
+        with store() as uow:
+            repo = self.bookings(uow)
+            for resource, expected in [
+                (ResourceRef("teacher", "ana"), ["lower"]),
+                (ResourceRef("teacher", "Ana"), ["upper"]),
+                (ResourceRef("room", "ana"), ["room"]),
+            ]:
+                found = repo.bookable(TENANT, window=window, at=at_hours(0), resource=resource)
+                assert [b.session_id for b in found] == expected, resource
+
     def test_bookable_windows_include_their_start_and_exclude_their_end(
         self, store: Factory
     ) -> None:

@@ -264,6 +264,38 @@ class BookingReadsContract(BookingContractBase):
             assert repo.for_participant(TENANT, who, statuses=[]) == []
             assert repo.for_participant(OTHER_TENANT, who) == []
 
+    def test_for_participant_is_exact_and_ties_by_code_point(self, store: Factory) -> None:
+        """The participant's kind and id compare exactly; one start's bookings go by id.
+
+        Ids by code point (``B`` before ``a``), pages too, whatever the
+        database's collation; ``student:Ana`` is not ``student:ana``.
+        """
+        self.open_sessions(store, make_booking_session("s1"), make_booking_session("s2"))
+        ana = "student:ana"
+        self.keep(
+            store,
+            make_booking("b", participant=ana, status=CANCELLED),
+            make_booking("B", session_id="s2", participant=ana),
+            make_booking("a", participant=ana),
+            make_booking("A", session_id="s2", participant="student:Ana"),
+        )
+        who = ResourceRef("student", "ana")
+        with store() as uow:
+            repo = self.bookings(uow)
+
+            def pages_of(size: int) -> list[Booking]:
+                return page_through(
+                    lambda after: repo.for_participant(TENANT, who, after=after, limit=size),
+                    lambda booking: (booking.session_start, booking.id),
+                    rows=3,
+                    what=f"for_participant(limit={size})",
+                )
+
+            for size in (1, 2, 3):
+                assert booking_ids(pages_of(size)) == ["B", "a", "b"], size
+            other = repo.for_participant(TENANT, ResourceRef("student", "Ana"))
+            assert booking_ids(other) == ["A"]
+
     def test_expiring_reads_lapsed_holds_of_every_tenant(self, store: Factory) -> None:
         """Held and offered bookings run out by ``before`` (inclusive), earliest first, capped."""
         self.open_sessions(

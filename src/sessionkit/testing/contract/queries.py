@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import attrs
 import pytest
 
 from sessionkit.model.query import SessionQuery, SortField
-from sessionkit.model.session import Session
+from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports import UnitOfWorkFactory
 from sessionkit.testing.contract._support import (
     _ORDERINGS,
@@ -264,6 +265,49 @@ class QueryContract(ContractBase):
             page = uow.sessions.query(TENANT, query)
         assert "".join(_ids(page.items)) == expected
         assert page.total == len(expected)
+
+    def test_query_filters_compare_exactly(self, store: UnitOfWorkFactory) -> None:
+        """Statuses, series ids, resources and groups match as Python compares ``str``.
+
+        Never folding case or padding with spaces, as a database's default
+        collation may (MySQL's ``utf8mb4_general_ci`` calls ``"Ana"`` ``"ana"``
+        and ``"g1 "`` ``"g1"``); a resource is its kind and its id. Two busy
+        sessions at one hour on ``teacher:ana`` and ``teacher:Ana`` do not
+        conflict. Search is literal for a backslash too, the escape character of
+        ``LIKE``.
+        """
+        self.given(
+            store,
+            attrs.evolve(make_session("exact", series_id="series-1", title="C:\\temp"), group="g1"),
+            make_session("case", resources=(ResourceRef("teacher", "Ana"),), status="Scheduled"),
+            make_session("kind", resources=(ResourceRef("room", "ana"),), title="tea"),
+            attrs.evolve(make_session("upper", at=1, series_id="Series-1"), group="G1"),
+            attrs.evolve(make_session("padded", at=2, resources=(BEN,)), group="g1 "),
+        )
+        with store() as uow:
+
+            def found(query: SessionQuery) -> list[str]:
+                return _ids(uow.sessions.query(TENANT, query).items)
+
+            assert found(SessionQuery(statuses=["SCHEDULED"])) == [
+                "exact",
+                "kind",
+                "upper",
+                "padded",
+            ]
+            assert found(SessionQuery(statuses=["Scheduled"])) == ["case"]
+            assert found(SessionQuery(series_id="series-1")) == ["exact"]
+            assert found(SessionQuery(resources=[ANA])) == ["exact", "upper"]
+            assert found(SessionQuery(resources=["teacher:Ana"])) == ["case"]
+            assert found(SessionQuery(group="g1")) == ["exact"]
+            assert found(SessionQuery(group="g1 ")) == ["padded"]
+            assert found(SessionQuery(search="\\")) == ["exact"]
+            assert found(SessionQuery(search="\\t")) == ["exact"]
+            span = TimeSpan(_at(0), _at(3))
+            busy = uow.sessions.busy_overlapping(TENANT, resources=[ANA], span=span)
+            assert _ids(busy) == ["exact", "upper"]
+            due = uow.sessions.due(TENANT, statuses=["SCHEDULED"], start_before=_at(9))
+            assert _ids(due) == ["exact", "kind", "upper", "padded"]
 
     def test_query_search_folds_unicode_case(self, store: UnitOfWorkFactory) -> None:
         """Title search ignores case beyond ASCII (capability ``unicode_search``)."""
