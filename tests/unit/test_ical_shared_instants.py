@@ -151,3 +151,37 @@ def test_instants_shared_past_one_expansion_are_excluded_or_the_export_raises() 
         utc(2026, 3, 2, 10),
         utc(2026, 3, 2, 10) + timedelta(hours=119_999),
     )
+
+
+def test_an_override_of_no_items_occurrence_is_written_with_the_first_vevent() -> None:
+    # Written as a VEVENT per item, an override was written only under the item that gives
+    # its key: one of an occurrence no item gives (which still takes place, as with one
+    # VEVENT) was left out of the file.
+    from sessionkit.contrib.ical import IcalOverride
+    from sessionkit.timespan import TimeSpan
+
+    def weekly(day: str, start: date, hour: int) -> Recurrence:
+        length = timedelta(hours=1 if day == "MO" else 2)
+        return Recurrence.weekly(
+            days=(day,), at=time(hour), duration=length, tz=BERLIN, start=start, count=2
+        )
+
+    moved = IcalOverride(
+        key=datetime(2026, 3, 11, 12), span=TimeSpan(utc(2026, 3, 12, 10), utc(2026, 3, 12, 11))
+    )
+    series = IcalSeries(
+        uid="s",
+        title="S",
+        items=(
+            ScheduleItem(id="mon", recurrence=weekly("MO", date(2026, 3, 2), 18)),
+            ScheduleItem(id="tue", recurrence=weekly("TU", date(2026, 3, 3), 9)),
+        ),
+        overrides=(moved,),
+    )
+    calendar = IcalCalendar(series=(series,))
+    back = read_ical(write_ical(calendar, stamp=NOW))
+    assert [o.span for o in back.occurrences()] == [o.span for o in calendar.occurrences()]
+    assert [(s.uid, [o.key for o in s.overrides]) for s in back.series] == [
+        ("s", [datetime(2026, 3, 11, 12)]),
+        ("s/tue", []),
+    ]

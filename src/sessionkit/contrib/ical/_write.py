@@ -239,6 +239,7 @@ def _series_events(
 ) -> list[icalendar.Event]:
     groups = [series.items] if _same_frame(series.items) else [(i,) for i in series.items]
     events: list[icalendar.Event] = []
+    built: list[tuple[icalendar.Event, str, str, bool, set[datetime]]] = []
     for index, group in enumerate(groups):
         if index:  # a VEVENT of its own: without the instants the items before it give
             group = (_unshared(group[0], series.items[:index], budget),)
@@ -278,15 +279,22 @@ def _series_events(
         else:
             _add_dates(master, "EXDATE", _exdates(group), rec.tz)
             _add_dates(master, "RDATE", rec.rdates, rec.tz)
-        events.append(master)
         window = _key_window(series)
         keys = {
             o.key for item in group for o in item.recurrence.between(*window, max_candidates=budget)
         }
-        mine = [o for o in series.overrides if len(groups) == 1 or o.key in keys]
-        events.extend(
-            _override(uid, series, o, stamp, rec.tz, ranges, days=days is not None) for o in mine
-        )
+        built.append((master, uid, rec.tz, days is not None, keys))
+    # An override whose key no item gives (an EXDATE'd occurrence, one no rule gives) still
+    # takes place: it goes with the first VEVENT, the series' UID, as with one VEVENT.
+    claimed = set().union(*(keys for *_, keys in built))
+    for index, (master, uid, tz, dated, keys) in enumerate(built):
+        events.append(master)
+        mine = [
+            o
+            for o in series.overrides
+            if len(built) == 1 or o.key in keys or (index == 0 and o.key not in claimed)
+        ]
+        events.extend(_override(uid, series, o, stamp, tz, ranges, days=dated) for o in mine)
     return events
 
 
@@ -484,7 +492,8 @@ def write_ical(
     followed by one VEVENT per override
     (RECURRENCE-ID); items that differ in start, zone, duration or EXDATEs
     get a VEVENT each (UID ``<uid>/<item id>``), with an EXDATE for each instant
-    an item before it gives (ten years of them for two rules that never end).
+    an item before it gives (ten years of them for two rules that never end);
+    an override follows the VEVENT of the item that gives its key (of none: the first).
     All-day single events of
     that zone (of the first all-day event's, without an all-day series) are
     written in DATE values too. A cancelled series or event says
