@@ -51,12 +51,17 @@ def _timed_reach(registry: LifecycleRegistry) -> tuple[frozenset[str], timedelta
 
     A timer anchored at the start is due at ``start + offset``; one anchored at
     the end at ``end + offset``, which is later. So every session due by
-    ``now`` starts at or before ``now - smallest offset``.
+    ``now`` starts at or before ``now - smallest offset``. Only the lifecycles
+    of sessions count: a reschedule request's timer counting from its
+    ``filed_at`` says nothing of when a session falls due.
     """
     statuses: set[str] = set()
     offsets: list[timedelta] = []
     for name in registry:
-        for transition in registry.get(name).transitions:
+        lifecycle = registry.get(name)
+        if lifecycle.subject != "session":
+            continue
+        for transition in lifecycle.transitions:
             if transition.timer is not None:
                 statuses.update(transition.sources)
                 # The start-based prefilter only bounds span-anchored timers. A timer
@@ -72,7 +77,7 @@ def _timed_reach(registry: LifecycleRegistry) -> tuple[frozenset[str], timedelta
 def due_reach(registry: LifecycleRegistry, now: datetime) -> tuple[list[str], datetime] | None:
     """Return the statuses a timer leaves and a start bound every session due by ``now`` is under.
 
-    ``None`` when no lifecycle has a timer. Sessions in those statuses
+    ``None`` when no session lifecycle has a timer. Sessions in those statuses
     starting before the bound are candidates; each one's ``next_due`` decides.
     """
     statuses, smallest = _timed_reach(registry)

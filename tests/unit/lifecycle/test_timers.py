@@ -137,7 +137,10 @@ def test_advance_due_prefilter_is_lifted_by_a_field_anchored_timer() -> None:
     statuses, smallest = _timed_reach(PRESETS)
     assert smallest == -15 * MIN  # academy's READY, 15 minutes before the start
     assert {"SCHEDULED", "ONGOING"} <= statuses
-    statuses, smallest = _timed_reach(LifecycleRegistry([HOLDS]))
+    # Of a session lifecycle: HOLDS drives holds, whose timers bound no session's start.
+    assert _timed_reach(LifecycleRegistry([HOLDS])) == (frozenset(), None)
+    sessions = attrs.evolve(HOLDS, subject="session")
+    statuses, smallest = _timed_reach(LifecycleRegistry([sessions]))
     assert statuses == {"HELD"}
     assert smallest is not None
     assert START - smallest > START + timedelta(days=365 * 1000)
