@@ -455,6 +455,21 @@ def test_line_numbers_count_crlf_lines_only() -> None:
     assert caught.value.text == "nonsense"
 
 
+def test_a_calendar_of_lone_cr_line_ends_is_read_as_its_lines_are_numbered() -> None:
+    # The outline (and the line numbers) took a lone CR as a line end, icalendar did not:
+    # such a file (old Mac) was refused as "found no components", with no line.
+    lines = ["UID:x", "SUMMARY:Yoga", "DTSTART:20260301T100000Z", "DURATION:PT1H"]
+    text = ics(*event(*lines, "RRULE:FREQ=DAILY;COUNT=2")).replace("\r\n", "\r")
+    read = read_ical(text)
+    assert [(o.title, o.span.start) for o in read.occurrences()] == [
+        ("Yoga", utc(2026, 3, 1, 10)),
+        ("Yoga", utc(2026, 3, 2, 10)),
+    ]
+    with pytest.raises(CalendarError) as caught:
+        read_ical(ics(*event(*lines, "RRULE:FREQ=DAILY;COUNT=0")).replace("\r\n", "\r"))
+    assert (caught.value.line, caught.value.text) == (8, "RRULE:FREQ=DAILY;COUNT=0")
+
+
 @pytest.mark.parametrize(
     ("line", "error", "number"),
     [

@@ -48,6 +48,9 @@ ONLY_DTSTART = "FREQ=DAILY;COUNT=1"
 """The rule of an event with RDATEs but no RRULE: DTSTART alone, the RDATEs added."""
 
 
+_LONE_CR = re.compile(r"\r(?!\n)")
+"""A carriage return that ends a line on its own (old Mac files), without LF after it."""
+
 _FOLDED_INSIDE = re.compile(rb"(\r\n|\n|\r)([ \t])([\x80-\xbf]+)")
 """A fold followed by UTF-8 continuation bytes: a character split across two lines."""
 
@@ -101,7 +104,8 @@ def read_ical(
     sources = vtimezones(source)
     refuse_duplicates(sources)  # before icalendar, which keeps the last of them
     try:
-        cal = icalendar.Calendar.from_ical(source)
+        # A lone CR ends a line, as the outline reads it (scan); icalendar splits at LF only.
+        cal = icalendar.Calendar.from_ical(_LONE_CR.sub("\r\n", source))
     except (ValueError, TypeError) as exc:  # TypeError: a value of the wrong declared type
         raise _unreadable(sources, exc) from None
     except (AttributeError, KeyError, IndexError) as exc:
