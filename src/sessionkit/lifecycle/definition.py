@@ -259,8 +259,22 @@ class Timer:
         return instant.astimezone(UTC)
 
     def due(self, value: object) -> datetime:
-        """Return the instant (UTC) this timer falls due for ``value``: anchor plus offset."""
-        return self.anchor_instant(value) + self.offset
+        """Return the instant (UTC) this timer falls due for ``value``: anchor plus offset.
+
+        Raises :class:`~sessionkit.errors.InvalidValue` when that instant is past
+        the years 1 to 9999 (a start on 1 January of year 1, 15 minutes before it).
+        """
+        anchor = self.anchor_instant(value)
+        try:
+            return anchor + self.offset
+        except OverflowError:
+            raise InvalidValue(
+                f"the timer at {self.describe()!r} falls due outside the years 1 to 9999 for "
+                f"{type(value).__name__} {shown(getattr(value, 'id', None))} "
+                f"({self.anchor_name} {anchor.isoformat()})",
+                value=anchor,
+                expected="an anchor whose instant plus the offset is a datetime",
+            ) from None
 
     def holds(self, value: object, context: TransitionContext) -> bool:
         """Return whether the condition (if any) lets the clock fire for ``value``."""
