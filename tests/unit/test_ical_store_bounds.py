@@ -76,3 +76,35 @@ def test_cancelled_events_outside_the_bounds_are_not_checked_since_not_stored() 
     )
     stored = store_ical(h.kit, "acme", read_ical(text), actor="a")
     assert [s.start for s in stored.extras] == [datetime(8999, 12, 31, 22, tzinfo=UTC)]
+
+
+@pytest.mark.parametrize(
+    ("lines", "line"),
+    [
+        (event("UID:nul", "SUMMARY:Yo\x00ga", "DTSTART:20260316T100000Z", "DURATION:PT1H"), 3),
+        (
+            [
+                *event(*WEEKLY, "RRULE:FREQ=WEEKLY;COUNT=3"),
+                *event(
+                    "UID:yoga",
+                    "SUMMARY:Yo\x00ga",
+                    "RECURRENCE-ID:20260323T100000Z",
+                    "DTSTART:20260324T100000Z",
+                    "DURATION:PT1H",
+                ),
+            ],
+            10,
+        ),
+    ],
+)
+def test_a_summary_with_nul_is_refused_on_its_vevents_line_and_nothing_is_stored(
+    lines: list[str], line: int
+) -> None:
+    # read_ical takes it; the session's title check refused it deep in the unit of work, a
+    # bare InvalidValue naming no event, where a SUMMARY too long is named at its line.
+    h = _kit()
+    with pytest.raises(CalendarError) as caught:
+        store_ical(h.kit, "acme", read_ical(ics(*lines)), actor="a")
+    assert caught.value.line == line
+    assert "the SUMMARY 'Yo\\x00ga' contains NUL" in str(caught.value)
+    assert not h.kit.queries.list("acme").items

@@ -13,7 +13,7 @@ from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.events import SessionCreated
 from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
 from sessionkit.model.session import ResourceRef, Session, resource_refs
-from sessionkit.model.text import MAX_TITLE_LENGTH, check_actor, check_tenant
+from sessionkit.model.text import MAX_TITLE_LENGTH, check_actor, check_tenant, storable
 from sessionkit.services import SeriesSpec
 from sessionkit.services._context import Context, Tx, check_free
 from sessionkit.services.app import SessionKit
@@ -61,7 +61,8 @@ def store_ical(
     (an ``InvalidValue``, as ``create_extra``'s) naming the VEVENT's line for an
     override or event that starts or ends outside the instants the services
     schedule at (:data:`~sessionkit.zones.EARLIEST` to
-    :data:`~sessionkit.zones.LATEST`). The UIDs are
+    :data:`~sessionkit.zones.LATEST`), or with a SUMMARY no title can hold (over
+    255 characters, a NUL). The UIDs are
     what :func:`export_series` writes again. Every session occupies ``resources``;
     an override or extra that collides raises ``SessionConflict`` and stores
     nothing, while colliding generated occurrences are skipped and reported.
@@ -125,19 +126,30 @@ def _store(
 
 
 def _check_titles(calendar: IcalCalendar) -> None:
-    """Refuse a SUMMARY too long for a session's title, at its event's line, before any write."""
+    """Refuse a SUMMARY too long for a session's title, or with a NUL, at its event's line.
+
+    Before any write, as the other checks of what a session cannot store.
+    """
     for series in calendar.series:
         if series.cancelled:  # a cancelled series gets no series stored
             continue
-        titles = [series.title, *(o.title for o in series.overrides if o.title is not None)]
-        for title in titles:
-            _check_title(title, series.line, series.uid)
+        _check_title(series.title, series.line, series.uid)
+        for override in series.overrides:
+            line = override.line if override.line is not None else series.line
+            if override.title is not None:
+                _check_title(override.title, line, series.uid)
     for event in calendar.events:
         if not event.cancelled:  # a cancelled event gets no session
             _check_title(event.title, event.line, event.uid)
 
 
 def _check_title(title: str, line: int | None, uid: str) -> None:
+    try:
+        storable(title, "the SUMMARY")  # a session's title is stored: no NUL
+    except InvalidValue as exc:
+        raise CalendarError(
+            str(exc), line=line, text=None, uid=uid, expected=exc.expected
+        ) from None
     if len(title) > MAX_TITLE_LENGTH:
         raise CalendarError(
             f"the SUMMARY is {len(title)} characters long, a session's title at most "
