@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TypeAlias
 
+from sessionkit.errors import WrongType
 from sessionkit.lifecycle._values import SessionLike
 from sessionkit.lifecycle.context import TransitionContext
 from sessionkit.lifecycle.definition import Transition
@@ -26,9 +27,21 @@ Facts: TypeAlias = Mapping[str, object]
 def first_refusal(
     transition: Transition, value: object, now: datetime, actor: object, role: str | None
 ) -> tuple[Guard, Verdict] | None:
-    """Return the first guard of ``transition`` that refuses, with its verdict, or ``None``."""
+    """Return the first guard of ``transition`` that refuses, with its verdict, or ``None``.
+
+    A guard answering anything but a :class:`~sessionkit.lifecycle.Verdict` (a
+    plain ``False``, ``None``) raises :class:`~sessionkit.errors.WrongType`
+    naming the guard and the transition: a refusal must carry its reason.
+    """
     for guard in transition.guards:
-        verdict = guard(value, now=now, actor=actor, role=role)
+        verdict: object = guard(value, now=now, actor=actor, role=role)  # a host's: checked
+        if not isinstance(verdict, Verdict):
+            label = getattr(guard, "label", None) or getattr(guard, "__name__", repr(guard))
+            raise WrongType(
+                verdict,
+                name=f"the answer of guard {label} of transition {transition.name!r}",
+                expected="a Verdict: Verdict.yes(), or Verdict.no(reason)",
+            )
         if not verdict:
             return guard, verdict
     return None
