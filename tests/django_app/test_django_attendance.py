@@ -234,6 +234,55 @@ def test_a_refund_inside_the_hosts_transaction_waits_for_its_commit(
         assert str(gateway.collected("EUR")) == "30.00 EUR"
 
 
+class _Down:
+    """A publisher that raises once ``down`` (a notification service gone down)."""
+
+    def __init__(self) -> None:
+        self.down = False
+        self.batches = 0
+
+    def publish(self, events: object) -> None:
+        self.batches += 1
+        if self.down:
+            raise RuntimeError("the notifier is down")
+
+
+def test_a_refund_inside_the_hosts_transaction_is_made_when_publishing_raises(
+    kit: tuple[SessionKit, ManualClock, str],
+) -> None:
+    """Inside ``atomic()``, a publisher that raises at the host's commit still lets the refund go.
+
+    The events and the refund were two ``on_commit`` callbacks, and Django runs none after
+    one that raised: the money stayed with the provider (the call left due) although the
+    services promise the calls a commit left due are made before the publisher's error.
+    """
+    from django.db import transaction
+
+    made, clock, using = kit
+    gateway = FakeGateway(clock=clock.now)
+    down = _Down()
+    paying = SessionKit(
+        uow=DjangoStore(down, using=using).unit_of_work,
+        clock=clock,
+        gateway=gateway,
+        pricing=Rate(Money.of(40, "EUR")),
+    )
+    checkout = paying.payments.book(TENANT, lesson(made).id, "student:ana", actor="ana")
+    gateway.pay(checkout.payment.intent_ref or "")
+    for event in gateway.drain():
+        paying.payments.apply(TENANT, event)
+    down.down, batches = True, down.batches
+    with pytest.raises(RuntimeError, match="the notifier is down"), transaction.atomic(using=using):
+        paying.bookings.cancel(TENANT, checkout.booking.id, actor="ana")
+    payment = paying.payments.get(TENANT, checkout.payment.id)
+    assert (payment.status, payment.due, str(gateway.collected("EUR"))) == (
+        "REFUNDED",
+        None,
+        "0.00 EUR",
+    )
+    assert down.batches > batches  # the cancel's events were offered to the publisher
+
+
 def test_the_tick_command_reports_payment_calls_that_failed(
     kit: tuple[SessionKit, ManualClock, str],
 ) -> None:

@@ -128,6 +128,27 @@ class _Signals:
         events_committed.send(sender=DjangoStore, store=self.store, events=tuple(events))
 
 
+class _HostCommit:
+    """``on_commit`` of a unit that joined the host's transaction: its batches, then its calls.
+
+    One callback for both, so that a publisher or receiver that raises does not
+    keep the provider calls the commit left due (a cancel's refund) from being
+    made: Django runs no later ``on_commit`` callback once one raised.
+    """
+
+    def __init__(self, store: DjangoStore, batches: list[tuple[DomainEvent, ...]]) -> None:
+        self.store = store
+        self.batches = batches
+        self.actions: list[Callable[[], object]] = []
+
+    def __call__(self) -> None:
+        try:
+            self.store.publish(self.batches)
+        finally:  # the calls are made whatever the publishing raised, and its error then raised
+            for action in self.actions:
+                action()
+
+
 class DjangoStore:
     """sessionkit's storage in the host's Django database (``using``, the default alias).
 
@@ -230,6 +251,8 @@ class DjangoUnitOfWork(UnitOfWorkBase):
         self._open = False
         self._pending: list[DomainEvent] = []
         self._ready: list[tuple[DomainEvent, ...]] = []
+        self._hosts: list[tuple[DomainEvent, ...]] = []  # joined: published on the host's commit
+        self._host_commit: _HostCommit | None = None
         self._repositories: dict[str, Any] = {}
 
     def require_open(self) -> None:
@@ -311,6 +334,7 @@ class DjangoUnitOfWork(UnitOfWorkBase):
         with self._translating():
             self._begin()
         self._open = True
+        self._host_commit = None
         return self
 
     def __exit__(
@@ -328,6 +352,12 @@ class DjangoUnitOfWork(UnitOfWorkBase):
         finally:
             self._open = False
             ready, self._ready = self._ready, []
+            hosts, self._hosts = self._hosts, []
+        if hosts:
+            # Registered in the host's transaction as the unit's commits were (its rollback
+            # drops it too), once, so that the calls deferred below go with the events.
+            self._host_commit = _HostCommit(self.store, hosts)
+            transaction.on_commit(self._host_commit, using=self.using)
         if ready:
             self.store.publish(ready)
         if exc is not None and closing is not None:
@@ -346,7 +376,7 @@ class DjangoUnitOfWork(UnitOfWorkBase):
         self.require_open()
         batch = tuple(self._pending)
         self._pending.clear()
-        if batch:
+        if batch and not self.joined:
             transaction.on_commit(partial(self._committed, batch), using=self.using)
         try:
             with self._translating():
@@ -359,6 +389,8 @@ class DjangoUnitOfWork(UnitOfWorkBase):
                 "have been applied; read before writing again"
             )
             raise
+        if batch and self.joined:
+            self._hosts.append(batch)  # registered with the host's commit when the unit closes
         self._begin_next()
 
     def _refused_at_commit(self, error: IntegrityError) -> TransientConflict:
@@ -389,11 +421,16 @@ class DjangoUnitOfWork(UnitOfWorkBase):
         """Run ``action`` on the host's commit (``transaction.on_commit``) if this unit joined one.
 
         Call it once the unit closed: a callback registered inside the unit's
-        own savepoint would be dropped with it.
+        own savepoint would be dropped with it. It runs after the unit's
+        events were published, even if publishing raised (in one callback with
+        them: Django runs no later ``on_commit`` callback once one raised).
         """
         if not self.joined:
             return False
-        transaction.on_commit(action, using=self.using)
+        if self._host_commit is not None:  # after the unit's events, even if publishing raises
+            self._host_commit.actions.append(action)
+        else:
+            transaction.on_commit(action, using=self.using)
         return True
 
     def rollback(self) -> None:
