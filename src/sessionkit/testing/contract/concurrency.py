@@ -1,7 +1,8 @@
 """The contract under concurrency: units of work racing in threads.
 
 Sessions racing for a teacher, updates racing for a version, bookings racing
-for the last seats. Skipped where the capability ``concurrent_units`` is off.
+for the last seats and for one participant's lock. Skipped where the
+capability ``concurrent_units`` is off.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sessionkit.errors import (
     UnsupportedKind,
 )
 from sessionkit.model.query import SessionQuery
+from sessionkit.model.session import ResourceRef
 from sessionkit.ports import BOOKINGS, UnitOfWorkFactory
 from sessionkit.testing.contract._booking_support import (
     at_hours,
@@ -156,3 +158,46 @@ class ConcurrencyContract(ContractBase):
             bookings = uow.repository(BOOKINGS)
             assert sorted(b.id for b in bookings.for_session(TENANT, "s1")) == won
             assert bookings.seats_taken(TENANT, ["s1"], at=at_hours(-50)) == {"s1": capacity}
+
+    def test_racing_bookings_of_one_participant_queue_on_its_lock(
+        self, store: UnitOfWorkFactory
+    ) -> None:
+        """Writers holding one participant's lock run in turn, each seeing the last one's booking.
+
+        What a per-day or per-week limit rests on: each writer locks a session
+        of its own, then the participant (``lock_participant``), reads the
+        participant's bookings and books only if there is none, waiting (up
+        to :data:`OVERLAP`) for the others to read first. Exactly one books;
+        a ``lock_participant`` that locks nothing lets every writer book.
+        """
+        count = 4
+        with store() as uow:
+            try:
+                uow.repository(BOOKINGS)
+            except UnsupportedKind:
+                pytest.skip("this adapter stores no bookings")
+            uow.sessions.add_many([make_booking_session(f"s{n}", at=n) for n in range(count)])
+            uow.commit()
+        who = ResourceRef("student", "ana")
+        everyone_read = threading.Barrier(count, timeout=OVERLAP)
+
+        def book(n: int) -> None:
+            with store() as uow:
+                bookings = uow.repository(BOOKINGS)
+                bookings.lock_session(TENANT, f"s{n}")
+                bookings.lock_participant(TENANT, who)
+                theirs = bookings.for_participant(TENANT, who)
+                # Broken (timed out) where the lock, or the store, runs the writers in turn.
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    everyone_read.wait()
+                if not theirs:
+                    bookings.add(
+                        make_booking(f"b{n}", session_id=f"s{n}", at=n, participant=str(who))
+                    )
+                uow.commit()
+
+        outcomes = self._race(count, book)
+        assert outcomes == [None] * count
+        with store() as uow:
+            booked = uow.repository(BOOKINGS).for_participant(TENANT, who)
+        assert len(booked) == 1, [b.id for b in booked]
