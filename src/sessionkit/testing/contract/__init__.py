@@ -27,6 +27,9 @@ the port docstrings leave to "see the contract":
 
 - Ids are scoped by tenant: another tenant may use the same session or series
   id, and nothing either does is visible to the other.
+- Ids, and the statuses, resources, participants and groups reads filter by,
+  compare exactly, as Python compares ``str``: ``"A"`` is not ``"a"``, nor
+  ``"g1 "`` ``"g1"`` (a database's default collation may fold case or pad).
 - Sessions that share a sort value are ordered by id, in the same direction as
   the sort; ``sort="updated"`` reads a never-updated session's ``updated_at``
   as its ``created_at``. A cursor continues strictly after ``(value, id)``.

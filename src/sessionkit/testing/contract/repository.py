@@ -169,6 +169,19 @@ class RepositoryContract(ContractBase, Generic[R]):
             assert repo.get_many(TENANT, []) == []
             assert repo.get_many(OTHER_TENANT, ["a", "b"]) == []
 
+    def test_ids_differing_in_case_are_two_records(self, store: Factory) -> None:
+        """Ids compare exactly: ``"a"`` and ``"A"`` are two records, each found by its own id.
+
+        As Python compares ``str``, never folding case as a database's default
+        collation may (MySQL's ``utf8mb4_general_ci`` calls them one key).
+        """
+        lower, upper = self.make_record("a", variant=0), self.make_record("A", variant=1)
+        self.keep(store, lower, upper)
+        with store() as uow:
+            repo = self.repo(uow)
+            assert (repo.get(TENANT, "a"), repo.get(TENANT, "A")) == (lower, upper)
+            assert [r.id for r in repo.get_many(TENANT, ["A", "a"])] == ["A", "a"]
+
     # ------------------------------------------------------------------ add, add_many
 
     def test_add_of_a_taken_id_raises_the_kinds_duplicate(self, store: Factory) -> None:
