@@ -11,10 +11,12 @@ from sessionkit.errors import (
     SessionConflict,
     SessionNotFound,
 )
+from sessionkit.model.query import SessionQuery
 from sessionkit.ports import UnitOfWorkFactory
 from sessionkit.testing.contract._support import (
     ANA,
     BEN,
+    ROOM,
     TENANT,
     ContractBase,
     _at,
@@ -98,6 +100,36 @@ class UpdateContract(ContractBase):
                 )
             assert caught.value.conflicts == (longer,)
             assert uow.sessions.get(TENANT, "b") == b
+
+    def test_a_refused_update_keeps_the_sessions_time_and_resources(
+        self, store: UnitOfWorkFactory
+    ) -> None:
+        """A move refused for a conflict leaves every read as it was, and the unit usable.
+
+        The session's row and its resources are one write: neither the new
+        resource nor the new time shows in a query, ``busy_overlapping`` or a
+        later conflict check, before or after the unit commits.
+        """
+        a = make_session("a", at=0, resources=(ANA,))
+        b = make_session("b", at=3, resources=(BEN,))
+        self.given(store, a, b)
+        moved = attrs.evolve(b, span=TimeSpan(_at(0), _at(1)), resources=(ANA, ROOM))
+        with store() as uow:
+            with pytest.raises(SessionConflict):
+                uow.sessions.update(moved, expected_version=1)
+            uow.sessions.add(make_session("c", at=0, resources=(ROOM,)))
+            uow.commit()
+        with store() as uow:
+            assert uow.sessions.get(TENANT, "b") == b
+            by_ana = uow.sessions.query(TENANT, SessionQuery(resources=[ANA]))
+            assert _ids(by_ana.items) == ["a"]
+            by_ben = uow.sessions.query(TENANT, SessionQuery(resources=[BEN]))
+            assert _ids(by_ben.items) == ["b"]
+            span = TimeSpan(_at(-1), _at(5))
+            found = uow.sessions.busy_overlapping(TENANT, resources=[ANA, BEN, ROOM], span=span)
+            assert _ids(found) == ["a", "c", "b"]
+            uow.sessions.add(make_session("d", at=3.5, hours=0.5, resources=(ANA,)))
+            uow.commit()
 
     def test_a_session_that_stops_being_busy_frees_its_resources(
         self, store: UnitOfWorkFactory
