@@ -191,6 +191,28 @@ class BookingReadsContract(BookingContractBase):
             assert booking_ids(started.lapsed) == ["gone", "w1", "w2", "lapsed"]
             assert (started.waiting, started.mine) == ((), ())
 
+    def test_seating_names_the_participants_own_bookings_exactly(self, store: Factory) -> None:
+        """``mine`` is the participant's kind and id, exactly: ``student:Ana`` is another one."""
+        self.open_sessions(store, make_booking_session("s1"))
+        self.keep(
+            store,
+            make_booking("lower", participant="student:ana"),
+            make_booking("upper", participant="student:Ana"),
+            make_booking("tutor", participant="tutor:ana"),
+        )
+        with store() as uow:
+            repo = self.bookings(uow)
+            for kind, ident, expected in [
+                ("student", "ana", ["lower"]),
+                ("student", "Ana", ["upper"]),
+                ("tutor", "ana", ["tutor"]),
+                ("tutor", "Ana", []),
+            ]:
+                seating = repo.seating(
+                    TENANT, "s1", at=BEFORE, participant=ResourceRef(kind, ident)
+                )
+                assert (seating.taken, booking_ids(seating.mine)) == (3, expected), ident
+
     def test_counts_bookings_per_session_by_status(self, store: Factory) -> None:
         """``counts`` counts bookings of every status (or of ``statuses``) per session."""
         self.open_sessions(
