@@ -353,3 +353,19 @@ def test_a_good_custom_zone_after_a_broken_one_of_the_same_tzid_is_read() -> Non
     with pytest.raises(CalendarSyntaxError):
         read_ical(_custom_zone(tzid))
     assert read_ical(_custom_zone(tzid, *_GOOD_ZONE)).events[0].tz == "Africa/Lagos"
+
+
+def test_a_custom_zone_that_changes_by_a_whole_day_is_refused_on_the_events_line() -> None:
+    # Samoa's jump over the date line (to +1400, a standard offset of -1100): dateutil cannot
+    # convert by a daylight offset of a day or more, and its bare ValueError escaped read_ical.
+    from sessionkit.contrib.ical import UnknownCalendarZone
+
+    jump = ("DTSTART:20111231T000000", "TZOFFSETFROM:-1100", "TZOFFSETTO:+1400")
+    text = _custom_zone(
+        "Samoa",
+        *("BEGIN:STANDARD", "DTSTART:19700101T000000", "TZOFFSETFROM:-1100"),
+        *("TZOFFSETTO:-1100", "END:STANDARD", "BEGIN:DAYLIGHT", *jump, "END:DAYLIGHT"),
+    ).replace("20260316T180000", "20111201T090000")
+    with pytest.raises(UnknownCalendarZone) as caught:
+        read_ical(text)
+    assert (caught.value.line, caught.value.text) == (18, "DTSTART;TZID=Samoa:20111201T090000")

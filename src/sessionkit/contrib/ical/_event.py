@@ -214,7 +214,12 @@ def _matching_zone(custom: tzinfo, near: datetime, hints: Sequence[str | None] =
     # before its first onset its offsets are no zone's (Dublin's or Santiago's January).
     first = datetime.combine(min(near.date(), date(9997, 12, 31)), time(12), tzinfo=UTC)
     samples = [first + timedelta(days=n) for n in range(731)]
-    wanted = [s.astimezone(custom).utcoffset() for s in samples]
+    try:
+        wanted = [s.astimezone(custom).utcoffset() for s in samples]
+    except ValueError:
+        # dateutil cannot convert by a DAYLIGHT offset a day or more from the standard one
+        # (Apia's jump over the date line in 2011, to +1400 from -1100); no zone is told by it.
+        return None
     rest = sorted(zoneinfo.available_timezones(), key=lambda n: (_legacy(n), n))
     for name in (*(h for h in hints if h), *_PREFERRED, *rest):
         zone = zoneinfo.ZoneInfo(name)
