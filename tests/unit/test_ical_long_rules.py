@@ -190,3 +190,27 @@ def test_the_exporters_refuse_a_budget_that_is_no_count(
         calendar_of(series, max_candidates=bad)  # type: ignore[arg-type]
     with pytest.raises(error, match="max_candidates"):
         write_ical(read_ical(ics(*_PING)), stamp=NOW, max_candidates=bad)  # type: ignore[arg-type]
+
+
+def test_overrides_years_apart_of_an_hourly_rule_are_written_as_they_were_read() -> None:
+    # The writer expanded the rule from the first override's key to the last one's (sixteen
+    # years of hours) to match overrides to VEVENTs, past the budget read_ical kept to.
+    def moved(day: str) -> list[str]:
+        return event(
+            "UID:u",
+            f"RECURRENCE-ID;TZID=Europe/Berlin:{day}T093000",
+            f"DTSTART;TZID=Europe/Berlin:{day}T094500",
+            "DURATION:PT30M",
+        )
+
+    master = ["UID:u", "SUMMARY:Watch", "DTSTART;TZID=Europe/Berlin:20260105T093000"]
+    text = ics(
+        *event(*master, "DURATION:PT30M", "RRULE:FREQ=HOURLY"),
+        *moved("20260106"),
+        *moved("20420106"),
+    )
+    back = read_ical(write_ical(read_ical(text), stamp=NOW))
+    assert [o.key for o in back.series[0].overrides] == [
+        datetime(2026, 1, 6, 9, 30),
+        datetime(2042, 1, 6, 9, 30),
+    ]

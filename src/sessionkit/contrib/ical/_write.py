@@ -279,10 +279,7 @@ def _series_events(
         else:
             _add_dates(master, "EXDATE", _exdates(group), rec.tz)
             _add_dates(master, "RDATE", rec.rdates, rec.tz)
-        window = _key_window(series)
-        keys = {
-            o.key for item in group for o in item.recurrence.between(*window, max_candidates=budget)
-        }
+        keys = _keys_given(group, series.overrides, budget) if len(groups) > 1 else set()
         built.append((master, uid, rec.tz, days is not None, keys))
     # An override whose key no item gives (an EXDATE'd occurrence, one no rule gives) still
     # takes place: it goes with the first VEVENT, the series' UID, as with one VEVENT.
@@ -409,17 +406,29 @@ def _exdates(group: Sequence[ScheduleItem]) -> list[datetime | date]:
     return [*listed, read]
 
 
-def _key_window(series: IcalSeries) -> tuple[datetime, datetime]:
-    """The instants around the overrides' keys (local times: a day at most from UTC).
+def _keys_given(
+    group: Sequence[ScheduleItem], overrides: Sequence[IcalOverride], budget: int
+) -> set[datetime]:
+    """The overrides' keys an item of ``group`` gives, each looked for around itself.
 
-    Kept within the calendar: a key may lie on the last days of year 9999.
+    A key is a local time, a day at most from its instant. One window from the
+    first key to the last expanded every occurrence between them (years of an
+    hourly rule), past the budget :func:`read_ical` kept to. Kept within the
+    calendar: a key may lie on the last days of year 9999.
     """
-    if not series.overrides:
-        return datetime(2000, 1, 1, tzinfo=UTC), datetime(2000, 1, 1, tzinfo=UTC)
-    keys = [o.key.replace(tzinfo=UTC) for o in series.overrides]
     low, high = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
     margin = timedelta(days=2)
-    return max(min(keys), low + margin) - margin, min(max(keys), high - margin) + margin
+    found: set[datetime] = set()
+    for o in overrides:
+        around = o.key.replace(tzinfo=UTC)
+        lo, hi = max(around, low + margin) - margin, min(around, high - margin) + margin
+        if any(
+            occ.key == o.key
+            for item in group
+            for occ in item.recurrence.between(lo, hi, max_candidates=budget)
+        ):
+            found.add(o.key)
+    return found
 
 
 def _override(
