@@ -369,3 +369,12 @@ def test_a_custom_zone_that_changes_by_a_whole_day_is_refused_on_the_events_line
     with pytest.raises(UnknownCalendarZone) as caught:
         read_ical(text)
     assert (caught.value.line, caught.value.text) == (18, "DTSTART;TZID=Samoa:20111201T090000")
+
+
+def test_chiles_rules_in_a_custom_zone_are_santiagos_not_a_zone_that_left_them() -> None:
+    # Compared over two years from 2020, America/Coyhaique (first by name) has Chile's offsets
+    # too, but keeps -03 from 2025 on: a weekly class read so was an hour off every winter
+    # after, where the calendar's own rules (Santiago's) go on.
+    text = _outlook("-0400", "-0300", "BYDAY=1SU;BYMONTH=4", "BYDAY=1SU;BYMONTH=9")
+    (standup,) = read_ical(text.replace("20260316T09", "20200316T09")).events
+    assert standup.tz == "America/Santiago"

@@ -160,6 +160,7 @@ _PREFERRED: tuple[str, ...] = (
     "America/Anchorage",
     "America/Halifax",
     "America/Sao_Paulo",
+    "America/Santiago",  # not America/Coyhaique, which keeps Chile's rules only until 2025
     "America/Mexico_City",
     "Pacific/Honolulu",
     "Asia/Kolkata",
