@@ -110,6 +110,27 @@ async def _jobs(app: Any) -> list[tuple[str, str, dict[str, Any]]]:
         return [tuple(row) for row in await cursor.fetchall()]
 
 
+async def _run_until_idle(app: Any, *, concurrency: int) -> list[tuple[str, str, dict[str, Any]]]:
+    """Run ``wait=False`` workers until no job waits (five at most); return the jobs.
+
+    Such a worker stops once it finds the queue empty, which may be before the
+    fan-out's jobs arrive, or just as the worker's own periodic deferrer adds a
+    tick (CI saw one left "todo"); a real worker keeps waiting.
+    """
+    jobs = await _jobs(app)
+    for _ in range(5):
+        if all(status != "todo" for _, status, _ in jobs):
+            break
+        await app.run_worker_async(
+            queues=["sessionkit"],
+            wait=False,
+            install_signal_handlers=False,
+            concurrency=concurrency,
+        )
+        jobs = await _jobs(app)
+    return jobs
+
+
 def test_the_periodic_tick_fans_out_a_job_per_tenant_and_does_all_due_work(
     engine: Engine, jobs_schema: tuple[str, str]
 ) -> None:
@@ -123,17 +144,7 @@ def test_the_periodic_tick_fans_out_a_job_per_tenant_and_does_all_due_work(
             await tick.defer_async(timestamp=0)
             with pytest.raises(AlreadyEnqueued):  # ticks do not pile up
                 await tick.defer_async(timestamp=60)
-            jobs = await _jobs(app)
-            # wait=False stops a worker once it finds the queue empty, which may be
-            # before the fan-out's jobs arrive; a real worker keeps waiting.
-            for _ in range(5):
-                if all(status != "todo" for _, status, _ in jobs):
-                    break
-                await app.run_worker_async(
-                    queues=["sessionkit"], wait=False, install_signal_handlers=False, concurrency=4
-                )
-                jobs = await _jobs(app)
-            return jobs
+            return await _run_until_idle(app, concurrency=4)
 
     jobs = asyncio.run(scenario())
     assert {status for _, status, _ in jobs} == {"succeeded"}, jobs
@@ -227,16 +238,7 @@ def test_a_stalled_fan_out_job_is_finished_as_docs_jobs_md_says_not_retried(
             await app.job_manager.finish_job_by_id_async(
                 stalled.id, status=Status.FAILED, delete_job=False
             )
-            # The worker's own periodic deferrer may add a round just as a wait=False worker
-            # finds the queue empty and stops (CI saw its tick left "todo"): run it again.
-            for _ in range(5):
-                await app.run_worker_async(
-                    queues=["sessionkit"], wait=False, install_signal_handlers=False, concurrency=2
-                )
-                jobs = await _jobs(app)
-                if all(status != "todo" for _, status, _ in jobs):
-                    break
-            return jobs
+            return await _run_until_idle(app, concurrency=2)
 
     jobs = asyncio.run(scenario())
     # (The worker's own periodic deferrer may have added a round: it succeeded too.)
