@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 import pytest
 
 from sessionkit.contrib.ical import CalendarSyntaxError, read_ical
@@ -35,6 +37,19 @@ def _zone(
         "END:DAYLIGHT",
         "END:VTIMEZONE",
     ]
+
+
+def _exported_rules(text: str) -> tzinfo:
+    """The rules of the one VTIMEZONE ``write_ical`` writes for ``text``, as a reader has them."""
+    import icalendar
+
+    from sessionkit.contrib.ical import write_ical
+
+    written = write_ical(read_ical(text), stamp=utc(2026, 1, 1))
+    (vtimezone,) = icalendar.Calendar.from_ical(written).walk("VTIMEZONE")
+    assert isinstance(vtimezone, icalendar.Timezone)
+    rules: tzinfo = vtimezone.to_tz(lookup_tzid=False)
+    return rules
 
 
 def _calendar(*zones: list[str], tzid: str | None) -> str:
@@ -201,10 +216,6 @@ def test_an_exported_vtimezone_keeps_an_offset_held_for_less_than_64_days() -> N
     # weekly class an hour late those five weeks.
     from datetime import datetime, timedelta
 
-    import icalendar
-
-    from sessionkit.contrib.ical import write_ical
-
     text = ics(
         *event(
             "UID:u",
@@ -213,10 +224,7 @@ def test_an_exported_vtimezone_keeps_an_offset_held_for_less_than_64_days() -> N
             "RRULE:FREQ=WEEKLY",
         )
     )
-    written = write_ical(read_ical(text), stamp=utc(2026, 1, 1))
-    (vtimezone,) = icalendar.Calendar.from_ical(written).walk("VTIMEZONE")
-    assert isinstance(vtimezone, icalendar.Timezone)
-    rules = vtimezone.to_tz(lookup_tzid=False)
+    rules = _exported_rules(text)
     offsets = [
         datetime.fromisoformat(day + "T12:00+00:00").astimezone(rules).utcoffset()
         for day in ("2027-02-06", "2027-02-08", "2027-03-13", "2027-03-15")
@@ -231,10 +239,6 @@ def test_an_exported_vtimezone_covers_an_rdate_before_the_series_start() -> None
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    import icalendar
-
-    from sessionkit.contrib.ical import write_ical
-
     text = ics(
         *event(
             "UID:u",
@@ -244,9 +248,6 @@ def test_an_exported_vtimezone_covers_an_rdate_before_the_series_start() -> None
             "RDATE;TZID=Australia/Sydney:20260105T093000",
         )
     )
-    written = write_ical(read_ical(text), stamp=utc(2026, 1, 1))
-    (vtimezone,) = icalendar.Calendar.from_ical(written).walk("VTIMEZONE")
-    assert isinstance(vtimezone, icalendar.Timezone)
-    rules = vtimezone.to_tz(lookup_tzid=False)
+    rules = _exported_rules(text)
     rdate = datetime(2026, 1, 5, 9, 30)
     assert rdate.replace(tzinfo=rules).astimezone(ZoneInfo("UTC")) == utc(2026, 1, 4, 22, 30)
