@@ -30,7 +30,13 @@ from sessionkit.demo.coaching import (
     sign,
 )
 from sessionkit.demo.coaching_story import COACH, STUDENT, contract_for, play, run_story
-from sessionkit.errors import ActionRefused, InvalidValue, RescheduleRefused, TransitionRefused
+from sessionkit.errors import (
+    ActionRefused,
+    InvalidTransition,
+    InvalidValue,
+    RescheduleRefused,
+    TransitionRefused,
+)
 from sessionkit.model.attendance import PresenceEvent
 from sessionkit.model.session import Session
 from sessionkit.policies import ATTENDED, NO_SHOW
@@ -174,6 +180,21 @@ def test_completion_by_either_side_after_the_start_with_bounded_notes(c: Coachin
     done = complete(c, first, STUDENT, "Good" * 250)
     assert (done.status, done.metadata["student_notes"]) == ("COMPLETED", "Good" * 250)
     assert complete(c, first, COACH, "again") == done  # completed once
+
+
+def test_only_a_scheduled_session_is_completed(c: Coaching) -> None:
+    # "Only scheduled sessions can be completed": a MISSED or CANCELLED session is refused,
+    # not handed back as if completing it had worked.
+    first, second = sign(c, contract_for())[:2]
+    c.kit.advance_due(TENANT, now=first.start + timedelta(minutes=30))  # nobody came: MISSED
+    c.kit.sessions.cancel(TENANT, second.id, actor="mia", role="student", reason="Moving away")
+    c.clock.set(second.end)
+    for session, status in ((first, "MISSED"), (second, "CANCELLED")):
+        with pytest.raises(InvalidTransition) as refused:
+            complete(c, session, COACH, "We met after all")
+        assert (refused.value.status, refused.value.transition) == (status, "complete")
+        stored = c.kit.queries.get(TENANT, session.id)
+        assert (stored.status, "coach_notes" in stored.metadata) == (status, False)
 
 
 def test_a_session_nobody_joined_is_missed_30_minutes_after_its_start(c: Coaching) -> None:

@@ -311,11 +311,14 @@ def complete(c: Coaching, session: Session, who: Person, notes: str) -> Session:
 
     Notes longer than :data:`NOTES_LIMIT` raise ``InvalidValue`` (the preset's
     ``complete`` refuses them); nothing is written. Only the session's coach or
-    student completes it (``ActionRefused``, rule ``"not_a_party"``).
+    student completes it (``ActionRefused``, rule ``"not_a_party"``), and only
+    a SCHEDULED one: a CANCELLED or MISSED session is refused
+    (``InvalidTransition``), as the seed's "only scheduled sessions can be
+    completed" says.
     """
     current = c.kit.queries.get(TENANT, session.id)
     _check_party(current, who, "complete it")
-    if current.status != "SCHEDULED":
+    if current.status == "COMPLETED":
         return current
     return c.kit.sessions.fire(
         TENANT, session.id, "complete", actor=who.slug, role=who.role, notes=notes
