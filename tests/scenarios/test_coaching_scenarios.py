@@ -445,3 +445,158 @@ def test_the_audit_trail_says_who_changed_what_when_and_why(c: Coaching) -> None
         (later, "reschedule", "approve", "leo", "coach", "APPROVED", None),
         (session.end + timedelta(days=1), "session", "complete", "leo", "coach", "COMPLETED", None),
     ]
+
+
+@pytest.mark.parametrize(
+    ("role", "notice"), [("student", timedelta(hours=24)), ("coach", timedelta(hours=48))]
+)
+def test_the_notice_by_role_is_exactly_24_or_48_hours(
+    c: Coaching, role: str, notice: timedelta
+) -> None:
+    # "Students: 24-hour notice required; Coaches: 48-hour notice required": exactly the
+    # notice is enough, a second less is not, and waiting never helps.
+    session = sign(c, contract_for())[4]
+    short = c.kit.reschedules.can_request(
+        TENANT, session.id, role=role, now=session.start - notice + timedelta(seconds=1)
+    )
+    assert short is not None
+    assert (short.rule, short.allows_at) == ("notice", None)
+    assert (
+        c.kit.reschedules.can_request(TENANT, session.id, role=role, now=session.start - notice)
+        is None
+    )
+
+
+def test_within_10_hours_only_students_may_ask(c: Coaching) -> None:
+    # "Within 10 hours: Only students can request". Under the seed's own notice (students 24 h)
+    # the window shuts out only roles without a notice of their own (the platform's staff,
+    # say); once a host drops the notices it is what keeps the coach out (docs/policies.md).
+    session = sign(c, contract_for())[4]
+    policy = c.kit.reschedules.policy
+    edge = session.start - timedelta(hours=10)
+    inside = edge + timedelta(seconds=1)
+    refused = policy.may("request_reschedule", "staff", session, inside)
+    assert (
+        refused.rule if refused else None,
+        policy.may("request_reschedule", "staff", session, edge),
+    ) == ("window", None)
+    unnoticed = attrs.evolve(policy, rules=())
+    coach = unnoticed.may("request_reschedule", "coach", session, inside)
+    assert (
+        coach.rule if coach else None,
+        unnoticed.may("request_reschedule", "coach", session, edge),
+    ) == ("window", None)
+    assert unnoticed.may("request_reschedule", "student", session, inside) is None
+
+
+def test_only_a_scheduled_session_is_rescheduled(c: Coaching) -> None:
+    # "Status Validation: Only scheduled sessions can be modified".
+    first, second, third = sign(c, contract_for())[:3]
+    c.clock.set(first.start)
+    join(c, first, COACH)
+    c.clock.set(first.end)
+    complete(c, first, COACH, "Went well")
+    c.kit.advance_due(TENANT, now=second.start + timedelta(minutes=30))  # nobody came: MISSED
+    c.kit.sessions.cancel(TENANT, third.id, actor="mia", role="student", reason="Moving away")
+    for session, status in ((first, "COMPLETED"), (second, "MISSED"), (third, "CANCELLED")):
+        assert c.kit.queries.get(TENANT, session.id).status == status
+        with pytest.raises(RescheduleRefused) as refused:
+            request_reschedule(c, session, STUDENT, "My exam moved to that day", start=None)
+        assert refused.value.rule == "not_reschedulable"
+        assert c.kit.reschedules.for_session(TENANT, session.id) == []
+
+
+def test_the_other_side_approves_with_a_time_of_its_own_or_declines(c: Coaching) -> None:
+    # "approve_reschedule(new_time)": the coach answers a student's request with the new time,
+    # which must be at least an hour ahead then too; "decline_reschedule()" leaves the
+    # session where it was.
+    fifth, sixth = sign(c, contract_for())[4:]
+    asked = request_reschedule(c, fifth, STUDENT, "My exam moved to that day")
+    assert asked.proposed_start is None
+    c.clock.set(DEMO_NOW + timedelta(hours=2))
+    with pytest.raises(RescheduleRefused) as soon:
+        c.kit.reschedules.approve(
+            TENANT, asked.id, role="coach", actor="leo", start=c.clock.now() + timedelta(minutes=59)
+        )
+    assert soon.value.rule == "min_lead"
+    later = fifth.start + timedelta(days=2)
+    done = c.kit.reschedules.approve(TENANT, asked.id, role="coach", actor="leo", start=later)
+    assert (done.status, done.new_start, done.decided_by) == ("APPROVED", later, "leo")
+    assert c.kit.queries.get(TENANT, fifth.id).span.duration == fifth.span.duration
+    assert c.kit.queries.get(TENANT, fifth.id).start == later
+    declined = answer(
+        c,
+        request_reschedule(
+            c, sixth, STUDENT, "Family visit that evening", start=sixth.start + timedelta(days=1)
+        ),
+        COACH,
+        approve=False,
+    )
+    assert declined.status == "DECLINED"
+    assert c.kit.queries.get(TENANT, sixth.id).start == sixth.start
+    assert c.kit.approve_reschedules(TENANT, now=sixth.start).approved == ()
+
+
+def test_silence_approves_a_proposed_time_and_lets_a_request_without_one_expire(
+    c: Coaching,
+) -> None:
+    # "Automatic approval if no response" needs a time to move the session to: a request
+    # that proposed none cannot be applied by silence, so it EXPIRES and the session stays.
+    fifth, sixth = sign(c, contract_for())[4:]
+    vague = request_reschedule(c, fifth, STUDENT, "I cannot make it that day")
+    precise = request_reschedule(
+        c, sixth, STUDENT, "Family visit that evening", start=sixth.start + timedelta(days=1)
+    )
+    assert vague.deadline == precise.deadline == DEMO_NOW + timedelta(hours=24)
+    assert (
+        c.kit.approve_reschedules(TENANT, now=vague.deadline - timedelta(seconds=1)).approved == ()
+    )
+    report = c.kit.approve_reschedules(TENANT, now=vague.deadline)
+    assert [(r.id, r.status) for r in report.approved] == [(precise.id, "AUTO_APPROVED")]
+    assert [(r.id, r.status) for r in report.expired] == [(vague.id, "EXPIRED")]
+    assert c.kit.queries.get(TENANT, fifth.id).start == fifth.start
+    assert c.kit.queries.get(TENANT, sixth.id).start == sixth.start + timedelta(days=1)
+
+
+def test_a_cancel_is_immediate_frees_the_slot_and_leaves_progress_as_it_was(
+    c: Coaching,
+) -> None:
+    # "Can cancel any scheduled session; immediate cancellation (no approval needed)";
+    # "cancelled sessions don't count toward completion"; "session slot becomes available
+    # for rescheduling"; "reason tracking: reasons for reschedules and cancellations".
+    contract = contract_for()
+    fifth, sixth = sign(c, contract)[4:]
+    asked = request_reschedule(
+        c, sixth, STUDENT, "Family visit that evening", start=sixth.start + timedelta(days=1)
+    )
+    c.clock.set(DEMO_NOW + timedelta(hours=1))
+    cancelled = c.kit.sessions.cancel(
+        TENANT, sixth.id, actor="mia", role="student", reason="I stop after five lessons"
+    )
+    assert cancelled.status == "CANCELLED"
+    assert c.kit.reschedules.get(TENANT, asked.id).status == "EXPIRED"
+    trail = [
+        (e.subject, e.transition, e.actor, e.status, e.reason)
+        for e in c.kit.journal.for_session(TENANT, sixth.id)
+        if e.at == c.clock.now()
+    ]
+    assert trail == [
+        ("session", "cancel", "mia", "CANCELLED", "I stop after five lessons"),
+        (
+            "reschedule",
+            "expire",
+            "mia",
+            "EXPIRED",
+            "the session was cancelled: I stop after five lessons",
+        ),
+    ]
+    moved = c.kit.sessions.update(TENANT, fifth.id, actor="leo", start=sixth.start)
+    assert moved.start == sixth.start  # the coach's and the student's time is free again
+    p = progress(c, contract)
+    assert (p.total, p.completed, p.due, p.held, dict(p.statuses)) == (
+        6,
+        0,
+        0,
+        0,
+        {"SCHEDULED": 5, "CANCELLED": 1},
+    )
