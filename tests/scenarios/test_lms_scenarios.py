@@ -20,7 +20,13 @@ import attrs
 import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.errors import DuplicateSession, SessionConflict, SessionLocked, SessionNotFound
+from sessionkit.errors import (
+    DuplicateSession,
+    InvalidTransition,
+    SessionConflict,
+    SessionLocked,
+    SessionNotFound,
+)
 from sessionkit.model import (
     ResourceRef,
     ScheduleItem,
@@ -271,6 +277,22 @@ def test_every_change_is_published_after_commit(lms: Lms) -> None:
     assert kinds[14:] == [SessionDeleted] * 6 + [SeriesClosed]  # the started one stays
     assert all(e.tenant == CENTER for e in lms.events.events)
     assert len(lms.events.batches) == 6  # one batch per committed unit of work
+    # The payloads the seed's events carry: SessionUpdatedEvent's oldData, SessionCanceledEvent's
+    # reason, SessionsRegeneratedEvent's counts; and the actor of each.
+    (generated,) = lms.events.of_type(SessionsRegenerated)
+    (updated,) = lms.events.of_type(SessionUpdated)
+    (canceled,) = lms.events.of_type(SessionCanceled)
+    assert (generated.series_id, generated.created, generated.deleted) == ("g1", 9, 0)
+    assert (updated.session.id, dict(updated.old), updated.actor) == (
+        s[1].id,
+        {"title": "Group g1"},
+        "admin",
+    )
+    assert (canceled.session.id, canceled.reason, canceled.actor) == (
+        s[2].id,
+        "teacher ill",
+        "admin",
+    )
 
 
 def test_only_a_scheduled_session_is_updated_or_deleted_and_never_into_a_clash(lms: Lms) -> None:
@@ -427,3 +449,86 @@ def test_a_paid_session_cannot_be_deleted_or_moved_and_cancelling_it_refunds() -
     refunded = kit.payments.get(CENTER, made.payment.id)
     assert (refunded.status, refunded.refunded) == ("REFUNDED", Decimal("60.00"))  # 2 h x 30
     assert kit.bookings.get(CENTER, made.booking.id).status == "CANCELLED"
+
+
+def test_a_session_with_payments_or_attendance_is_kept_from_deletion_and_the_cascade(
+    lms: Lms,
+) -> None:
+    # The seed's TODOs: deletion "only allowed if no payments/attendance linked", "cannot update
+    # if linked to payments" (the host's LinkChecker); "Immutable Sessions: ... linked to
+    # payments/attendance are never modified" by the cascade. An attendance record is one of
+    # sessionkit's own dependents: an excused absence recorded ahead of the lesson.
+    lms.group("g1", ["SU"], 16)
+    kit = lms.kit
+    s = lms.sessions("g1")
+    paid, excused, plain = s[1], s[2], s[3]
+    lms.payments.paid[paid.id] = "payment p-7"
+    kit.attendance.override(
+        CENTER, excused.id, "student:amr", status="absent", actor="t-17", reason="exam"
+    )
+    with pytest.raises(SessionLocked, match="payment p-7"):
+        kit.sessions.update(CENTER, paid.id, actor="admin", title="Organic")
+    with pytest.raises(SessionLocked, match="payment p-7"):
+        kit.sessions.update(CENTER, paid.id, actor="admin", start=paid.start + HOUR)
+    for locked, why in ((paid, "payment p-7"), (excused, "1 attendance override")):
+        with pytest.raises(SessionLocked, match=why):
+            kit.sessions.delete(CENTER, locked.id, actor="admin")
+    assert [kit.queries.get(CENTER, x.id) for x in (paid, excused)] == [paid, excused]
+    report = kit.series.change_schedule(CENTER, "g1", actor="admin", items=[lms.item(["MO"], 16)])
+    assert {o.session.id: o.reason for o in report.orphans} == {
+        paid.id: "it has dependents (payment p-7)",
+        excused.id: "it has dependents (1 attendance override(s))",
+    }
+    left = {x.id: x for x in lms.sessions("g1")}
+    assert (left[paid.id], left[excused.id]) == (paid, excused)
+    assert plain.id not in left
+    assert {x.start.weekday() for x in report.created} == {0}
+
+
+def test_the_weekly_cron_generates_only_when_less_than_four_weeks_are_left(lms: Lms) -> None:
+    # "Only generates if buffer < 4 weeks"; then "Generates sessions up to" the window again
+    # (sessionkit refills to the initial two months, so the cron has work every month).
+    lms.group("g1", ["SU"], 16)
+    refilled_at: list[tuple[date, datetime, datetime]] = []
+    for _week in range(12):
+        lms.clock.advance(timedelta(weeks=1))
+        now = lms.clock.now()
+        before = lms.kit.queries.get_series(CENTER, "g1").generated_until
+        assert before is not None
+        report = lms.kit.top_up(actor="cron")
+        after = lms.kit.queries.get_series(CENTER, "g1").generated_until
+        assert after is not None
+        if report.refilled:
+            assert before - now < timedelta(weeks=4)
+            refilled_at.append((now.date(), before, after))
+        else:
+            assert before - now >= timedelta(weeks=4)
+            assert after == before
+    # Made on Sunday 1 March, 10:00 in Cairo, two months ahead (to 1 May, 10:00 Cairo summer
+    # time); under four weeks were left on 5 April: refilled to 5 June, 10:00 Cairo; again on
+    # 10 May (11:00 Cairo), to 10 July.
+    may, june, july = (datetime(2026, m, d, 7, tzinfo=UTC) for m, d in ((5, 1), (6, 5), (7, 10)))
+    assert refilled_at == [
+        (date(2026, 4, 5), may, june),
+        (date(2026, 5, 10), june, july + HOUR),
+    ]
+
+
+def test_the_status_flow_is_the_seeds(lms: Lms) -> None:
+    # "SCHEDULED -> CONDUCTING -> FINISHED (normal flow); SCHEDULED -> CANCELED; CONDUCTING ->
+    # CANCELED (rare)": nothing else, and a finished or canceled session stays as it is.
+    lms.group("g1", ["SU"], 16)
+    kit = lms.kit
+    s = lms.sessions("g1")
+    with pytest.raises(InvalidTransition) as skipped:
+        kit.sessions.fire(CENTER, s[0].id, "finish", actor="t-17")
+    assert (skipped.value.status, skipped.value.allowed) == ("SCHEDULED", ("start", "cancel"))
+    assert kit.sessions.fire(CENTER, s[0].id, "start", actor="t-17").status == "CONDUCTING"
+    assert kit.sessions.fire(CENTER, s[0].id, "finish", actor="t-17").status == "FINISHED"
+    assert kit.sessions.cancel(CENTER, s[1].id, actor="admin").status == "CANCELED"
+    for done, status in ((s[0], "FINISHED"), (s[1], "CANCELED")):
+        for trigger in ("start", "finish", "cancel"):
+            with pytest.raises(InvalidTransition) as refused:
+                kit.sessions.fire(CENTER, done.id, trigger, actor="admin")
+            assert (refused.value.status, refused.value.allowed) == (status, ())
+    assert [x.status for x in lms.sessions("g1")[:2]] == ["FINISHED", "CANCELED"]
