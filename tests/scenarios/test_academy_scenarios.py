@@ -46,9 +46,10 @@ class Academy:
         self.rooms = FakeMeetingRooms()
         self.events = RecordingPublisher()
         counter = itertools.count(1)
+        self.clock = ManualClock(NOW)
         self.kit = SessionKit(
             uow=InMemoryStore(publisher=RoomKeeper(self.rooms, then=self.events)).unit_of_work,
-            clock=ManualClock(NOW),
+            clock=self.clock,
             ids=lambda: f"x{next(counter)}",
             facts=attendance_facts(),
         )
@@ -421,3 +422,116 @@ def test_a_makeup_for_a_cancelled_lesson_uses_one_credit_for_the_pair() -> None:
     assert kit.queries.get("1", makeup.id).status == "COMPLETED"
     assert kit.usage.balance("1", sub.id).used == 1
     assert kit.usage.code_of("1", makeup.id) is not None
+
+
+def test_the_clock_keeps_the_seeds_minutes_and_only_a_held_session_uses_a_credit(
+    a: Academy,
+) -> None:
+    # "SCHEDULED -> READY (~15 min before)", the link "only after READY"; ABSENT 15 minutes
+    # past the start; "All other statuses: Do NOT count": READY and ONGOING use no credit,
+    # COMPLETED and ABSENT one each.
+    circle = a.schedule("circle", time(16), 8)[0]
+    lesson = a.schedule("ind", time(18), 1, "student:khalid")[0]
+    subs = {
+        who: a.kit.usage.subscribe(
+            T, actor="admin", subscriber=who, credits=4, starts=NOW, tz=RIYADH
+        ).id
+        for who in ("student:omar", "student:khalid")
+    }
+    a.kit.bookings.book(T, circle.id, "student:omar", actor="admin", confirm=True)
+    a.kit.bookings.book(T, lesson.id, "student:khalid", actor="admin", confirm=True)
+
+    def used() -> dict[str, int]:
+        return {who: a.kit.usage.balance(T, sub).used for who, sub in subs.items()}
+
+    a.kit.advance_due(T, now=circle.start - 16 * MIN)
+    assert (a.status(circle), a.rooms.calls) == ("SCHEDULED", [])
+    a.kit.advance_due(T, now=circle.start - 15 * MIN)
+    assert (a.status(circle), a.rooms.is_open(T, circle.id), used()) == (
+        "READY",
+        True,
+        {"student:omar": 0, "student:khalid": 0},
+    )
+    a.room_join(circle, "student:omar", 0)
+    a.deliver(circle.start)
+    assert (a.status(circle), used()["student:omar"]) == ("ONGOING", 0)
+    a.kit.advance_due(T, now=lesson.start + 14 * MIN)
+    assert (a.status(circle), a.status(lesson), used()) == (
+        "COMPLETED",
+        "READY",
+        {"student:omar": 1, "student:khalid": 0},
+    )
+    a.kit.advance_due(T, now=lesson.start + 15 * MIN)
+    assert (a.status(lesson), used()) == ("ABSENT", {"student:omar": 1, "student:khalid": 1})
+
+
+def test_cancelling_a_circle_under_way_closes_its_room_and_uses_no_credit(a: Academy) -> None:
+    # "CANCELLED (any status)": an ONGOING circle too; its room closes, nobody is charged,
+    # the clock does not complete it later, and who had joined stays on record.
+    circle = a.schedule("circle", time(16), 8)[0]
+    sub = a.kit.usage.subscribe(
+        T, actor="admin", subscriber="student:omar", credits=4, starts=NOW, tz=RIYADH
+    )
+    a.kit.bookings.book(T, circle.id, "student:omar", actor="admin", confirm=True)
+    a.kit.advance_due(T, now=circle.start - 15 * MIN)
+    a.room_join(circle, "student:omar", 0)
+    a.deliver(circle.start + 5 * MIN)
+    assert a.status(circle) == "ONGOING"
+    a.clock.set(circle.start + 20 * MIN)
+    cancelled = a.kit.sessions.cancel(T, circle.id, actor="ahmed", reason="power cut")
+    assert cancelled.status == "CANCELLED"
+    assert not a.rooms.is_open(T, circle.id)
+    assert a.kit.advance_due(T, now=circle.end + 10 * MIN).advanced == ()
+    assert (a.status(circle), a.kit.usage.balance(T, sub.id).used) == ("CANCELLED", 0)
+    assert a.kit.usage.entries(T, session_id=circle.id) == []
+    # His stay ends with the cancel: twenty minutes on record.
+    assert [
+        (str(x.participant), x.minutes) for x in a.kit.attendance.for_session(T, circle.id)
+    ] == [("student:omar", 20)]
+
+
+def test_the_teachers_report_says_who_overrode_what_and_why_beside_the_log(a: Academy) -> None:
+    # "manually_overridden", "overridden_by"; "left_early" from the log. The report is kept
+    # apart from what the room measured, one per student, and a second report replaces it.
+    circle = a.schedule("circle", time(16), 8)[0]
+    a.kit.advance_due(T, now=circle.start - 15 * MIN)
+    a.room_join(circle, "student:omar", 0)
+    a.rooms.leave(T, circle.id, "student:omar", at=circle.start + 40 * MIN)
+    a.deliver(circle.start + 40 * MIN)
+    a.kit.advance_due(T, now=circle.end + 10 * MIN)
+    [before] = a.kit.attendance.for_session(T, circle.id)
+    assert (before.status, before.minutes, before.override) == ("left_early", 40, None)
+    reported = circle.end + 20 * MIN
+    a.kit.attendance.override(
+        T,
+        circle.id,
+        "student:omar",
+        status=LATE,
+        actor="ahmed",
+        reason="came late, I let him go early",
+        now=reported,
+    )
+    a.kit.attendance.override(
+        T,
+        circle.id,
+        "student:omar",
+        status=PRESENT,
+        minutes=60,
+        actor="ahmed",
+        reason="he was sent out by me to fetch the mushaf",
+        now=reported + MIN,
+    )
+    [after] = a.kit.attendance.for_session(T, circle.id)
+    assert after.override is not None
+    told = after.override
+    assert (after.status, after.minutes, after.effective_status, after.effective_minutes) == (
+        "left_early",
+        40,
+        PRESENT,
+        60,
+    )
+    assert (told.decided_by, told.decided_at, told.reason) == (
+        "ahmed",
+        reported + MIN,
+        "he was sent out by me to fetch the mushaf",
+    )
