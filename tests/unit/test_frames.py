@@ -433,3 +433,18 @@ def test_lists_of_text_are_list_columns_and_other_values_stay_objects(tmp_path: 
     assert df["fields"].tolist() == [{"level": "B1"}, None, {"level": 2}]
     # A list holding anything but text is no list of text.
     assert to_polars([{"n": [1, "a"]}]).schema["n"] == pl.Object
+
+
+def test_a_frames_own_records_come_back_with_nat_read_as_missing() -> None:
+    # A notebook filters a frame and passes its records back: pandas writes a missing
+    # instant as NaT, whose utcoffset() raised a bare ValueError.
+    df = to_pandas(SESSIONS)
+    rows = df.to_dict("records")
+    assert rows[0]["updated_at"] is pd.NaT
+    again = to_pandas(rows, schema=SESSION)
+    pd.testing.assert_frame_equal(again, df)
+    assert to_pandas(rows)["updated_at"].isna().all()
+    pf = to_polars(rows, schema=SESSION)
+    assert pf.equals(to_polars(SESSIONS))
+    assert pf["updated_at"].null_count() == len(SESSIONS)
+    assert to_records(to_polars(rows).to_dicts())[0]["start"] == SESSIONS[0].start

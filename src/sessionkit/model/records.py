@@ -182,6 +182,16 @@ def _infer(name: str, values: list[object]) -> ColumnType:
     return "object"
 
 
+def _missing_as_none(value: object) -> object:
+    """``value``, or ``None`` for a missing instant (pandas' ``NaT``, unequal to itself).
+
+    A frame's own records (``df.to_dict("records")``, filtered and passed back)
+    hold ``NaT`` where an instant is missing, and ``NaT.utcoffset()`` raised a
+    bare ``ValueError``.
+    """
+    return None if isinstance(value, datetime) and value != value else value
+
+
 def _from_records(records: list[Record]) -> list[Values]:
     names: dict[str, None] = {}
     for record in records:
@@ -191,10 +201,10 @@ def _from_records(records: list[Record]) -> list[Values]:
             names.setdefault(key, None)
     out = []
     for name in names:
-        values = [record.get(name) for record in records]
+        values = [_missing_as_none(record.get(name)) for record in records]
         kind = _infer(name, values)
         if kind == "instant":
-            values = [utc(v) for v in values]
+            values = [utc(v) if isinstance(v, datetime) else v for v in values]
         out.append(Values(name, kind, any(v is None for v in values), values))
     return out
 
@@ -210,7 +220,8 @@ def column_values(values: object, *, schema: Schema | None = None) -> list[Value
     their column types inferred: bool, int, float, Decimal, str (a column
     named ``status``, ``outcome``, ``kind``, ``role`` or ending in
     ``_status``... is a category), aware datetimes (converted to UTC; a naive
-    one raises :class:`~sessionkit.errors.NaiveDatetime`), else ``object``.
+    one raises :class:`~sessionkit.errors.NaiveDatetime`; pandas' ``NaT`` is
+    ``None``), else ``object``.
     """
     if schema is not None and not hasattr(schema, "columns_of"):
         raise WrongType(schema, name="schema", expected="a records Schema, e.g. SESSION")
