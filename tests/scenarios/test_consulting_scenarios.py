@@ -519,3 +519,59 @@ def test_the_consultant_moves_a_booked_session_and_its_payment_stays(desk: Desk)
     assert desk.status(booked) == ("PENDING", CONFIRMED, PAID)
     payment = kit.payments.get(tenant, booked.payment.id)
     assert (payment.amount, payment.refunded) == (booked.payment.amount, Decimal(0))
+
+
+# ---------------------------------------------------------------------- analytics
+
+
+def test_completion_and_no_show_rates_and_revenue_week_by_week(desk: Desk) -> None:
+    # Seed 003 "Analytics & Reporting": sessions by status, "Session completion rates", the
+    # no-shows, "Payment success rates" (payments by status), "Revenue tracking (total,
+    # pending, completed)" and "Revenue trends" (the same figures over a window of start times).
+    kit, tenant = desk.c.kit, PRIYA.tenant
+    asha = desk.paid(email="asha@example.com")
+    again = desk.paid(email="asha@example.com", minutes=90)
+    meera = desk.paid(email="meera@example.com")
+    desk.c.gateway.decline_next()
+    vikram = book_public(desk.c, desk.request(email="vikram@example.com"))
+    week2 = DEMO_NOW + timedelta(days=7)
+    rohan = create_manual(
+        desk.c, desk.request(email="rohan@example.com", start=week2 + timedelta(days=1, hours=6))
+    )
+    assert len(confirm_paid(desk.c, PRIYA)) == 3
+    desk.c.clock.set(rohan.session.end + timedelta(minutes=5))
+    kit.sessions.fire_many(
+        tenant, [asha.session.id, again.session.id, rohan.session.id], "complete", actor="priya"
+    )
+    kit.sessions.fire(tenant, meera.session.id, "no_show", actor="priya")
+    kit.payments.mark_paid(tenant, [rohan.payment.id], actor="priya")
+    assert desk.status(vikram) == ("CANCELLED", CANCELLED, FAILED)
+
+    counts = kit.analytics.counts(tenant).by_status()
+    assert dict(counts) == {"COMPLETED": 3, "NO_SHOW": 1, "CANCELLED": 1}
+    rates = kit.analytics.rates(tenant).get()
+    assert (rates.sessions, rates.held, rates.completed, rates.no_show, rates.cancelled) == (
+        5,
+        4,
+        3,
+        1,
+        1,
+    )
+    assert (rates.completion_rate, rates.no_show_rate, rates.cancellation_rate) == (
+        0.75,
+        0.25,
+        0.2,
+    )
+    by_status = kit.analytics.revenue(tenant, by="status")
+    assert {r.key: r.payments for r in by_status.rows} == {PAID: 4, FAILED: 1}
+    total = kit.analytics.revenue(tenant)
+    assert (total.total("kept", "INR"), total.total("pending", "INR")) == (
+        Money.of(9000, "INR"),  # 2000 + 3000 + 2000 by card, 2000 by hand
+        Money.zero("INR"),
+    )
+    first = kit.analytics.revenue(tenant, start_from=DEMO_NOW, start_to=week2)
+    second = kit.analytics.revenue(tenant, start_from=week2, start_to=week2 + timedelta(days=7))
+    assert (first.total("kept", "INR"), second.total("kept", "INR")) == (
+        Money.of(7000, "INR"),
+        Money.of(2000, "INR"),
+    )
