@@ -132,6 +132,21 @@ def test_a_participant_books_a_session_once(h: Harness) -> None:
     assert h.kit.bookings.book(T, s.id, ANA, actor=None).status == HELD
 
 
+def test_already_booked_names_the_waitlist_place_as_stored_when_a_seat_just_freed(
+    h: Harness,
+) -> None:
+    # Ben waits; Ana's hold runs out, so settling would offer Ben the seat. Ben's second
+    # booking is refused and rolls that offer back: the error names what is stored.
+    s = slot(h, capacity=1)
+    h.kit.bookings.book(T, s.id, ANA, actor=None)
+    place = h.kit.bookings.book(T, s.id, BEN, actor=None, waitlist=True)
+    h.clock.advance(timedelta(minutes=15))
+    with pytest.raises(AlreadyBooked) as caught:
+        h.kit.bookings.book(T, s.id, BEN, actor=None)
+    assert (caught.value.booking_id, caught.value.status) == (place.id, WAITLISTED)
+    assert h.kit.bookings.get(T, place.id).status == WAITLISTED
+
+
 # ---------------------------------------------------------------------- idempotency
 
 

@@ -135,8 +135,9 @@ class Settled:
     """A session after settling: its seats taken, who still waits, and what changed.
 
     ``owed`` is the seats of the bookings still waiting, which no newcomer
-    may take. ``mine`` holds the bookings in play of
-    the participant the caller asked about (offered ones as offered now).
+    may take. ``mine`` holds the bookings in play of the participant the
+    caller asked about, as stored: one this settling offered a seat is still
+    WAITLISTED there, since the refusal that names it rolls the offer back.
     """
 
     taken: int
@@ -177,8 +178,7 @@ def settle(
         waiting = tuple(b for b in waiting if b.id not in ended)
     free = session.capacity - seating.taken
     offers = _offer_freed(ctx, tx, session, waiting, free, actor)
-    changed = offers | ended
-    mine = tuple(changed.get(b.id, b) for b in seating.mine if b.id not in ended)
+    mine = tuple(b for b in seating.mine if b.id not in ended)
     offered = sum(b.seats for b in offers.values())
     return Settled(
         taken=seating.taken + offered,
