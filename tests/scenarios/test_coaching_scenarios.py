@@ -21,10 +21,12 @@ from sessionkit.demo.coaching import (
     answer,
     attendance,
     build_coaching,
+    cancel,
     complete,
     confirm,
     contract_sessions,
     join,
+    mark_missed,
     progress,
     request_reschedule,
     sign,
@@ -600,3 +602,32 @@ def test_a_cancel_is_immediate_frees_the_slot_and_leaves_progress_as_it_was(
         0,
         {"SCHEDULED": 5, "CANCELLED": 1},
     )
+
+
+def test_only_the_sessions_coach_and_student_cancel_it_or_mark_it_missed(c: Coaching) -> None:
+    # "POST /sessions/<id>/cancel", "POST /sessions/<id>/missed"; "Access Control: Only contract
+    # participants can access sessions"; a reason for each, kept in the audit trail.
+    fifth, sixth = sign(c, contract_for())[4:]
+    stranger = Person("student", "eve", "Eve Ng", "America/New_York")
+    for act in (cancel, mark_missed):
+        with pytest.raises(ActionRefused) as refused:
+            act(c, fifth, stranger, "Not my lesson")
+        assert refused.value.rule == "not_a_party"
+    assert c.kit.queries.get(TENANT, fifth.id).status == "SCHEDULED"
+    done = cancel(c, fifth, STUDENT, "I move abroad in April")
+    assert (done.status, cancel(c, fifth, STUDENT, "I move abroad in April")) == ("CANCELLED", done)
+    with pytest.raises(TransitionRefused):  # "session must be in the past"
+        mark_missed(c, sixth, STUDENT, "Leo never came")
+    c.clock.set(sixth.start + timedelta(minutes=40))
+    missed = mark_missed(c, sixth, STUDENT, "Leo never came")
+    assert (missed.status, mark_missed(c, sixth, STUDENT, "Leo never came")) == ("MISSED", missed)
+    trail = [
+        (e.transition, e.actor, e.role, e.status, e.reason)
+        for s in (fifth, sixth)
+        for e in c.kit.journal.for_session(TENANT, s.id)
+        if e.transition is not None
+    ]
+    assert trail == [
+        ("cancel", "mia", "student", "CANCELLED", "I move abroad in April"),
+        ("miss", "mia", "student", "MISSED", "Leo never came"),
+    ]

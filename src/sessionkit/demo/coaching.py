@@ -73,10 +73,12 @@ __all__ = [
     "answer",
     "attendance",
     "build_coaching",
+    "cancel",
     "complete",
     "confirm",
     "contract_sessions",
     "join",
+    "mark_missed",
     "progress",
     "request_reschedule",
     "sign",
@@ -322,6 +324,39 @@ def complete(c: Coaching, session: Session, who: Person, notes: str) -> Session:
         return current
     return c.kit.sessions.fire(
         TENANT, session.id, "complete", actor=who.slug, role=who.role, notes=notes
+    )
+
+
+def cancel(c: Coaching, session: Session, who: Person, reason: str) -> Session:
+    """``who`` cancels ``session`` now, giving ``reason`` (a rerun finds it cancelled).
+
+    The seed's ``POST /sessions/<id>/cancel``: immediate, no approval, only a
+    SCHEDULED session (``InvalidTransition`` otherwise); a pending reschedule
+    request of it expires with it, and the reason is kept in the audit trail.
+    Only the session's coach or student cancels it (``ActionRefused``, rule
+    ``"not_a_party"``).
+    """
+    current = c.kit.queries.get(TENANT, session.id)
+    _check_party(current, who, "cancel it")
+    if current.status == "CANCELLED":
+        return current
+    return c.kit.sessions.cancel(TENANT, session.id, actor=who.slug, role=who.role, reason=reason)
+
+
+def mark_missed(c: Coaching, session: Session, who: Person, reason: str) -> Session:
+    """``who`` marks ``session`` MISSED by hand, giving ``reason`` (a rerun finds it missed).
+
+    The seed's ``POST /sessions/<id>/missed``: only once the session started
+    (``TransitionRefused``) and only a SCHEDULED one (``InvalidTransition``).
+    Only the session's coach or student marks it (``ActionRefused``, rule
+    ``"not_a_party"``).
+    """
+    current = c.kit.queries.get(TENANT, session.id)
+    _check_party(current, who, "mark it missed")
+    if current.status == "MISSED":
+        return current
+    return c.kit.sessions.fire(
+        TENANT, session.id, "miss", actor=who.slug, role=who.role, reason=reason
     )
 
 
