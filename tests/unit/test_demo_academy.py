@@ -27,8 +27,10 @@ def test_academy_plays_the_first_monday_from_the_clock_and_the_room(
         "student:khalid   absent       0 min / -        / absent 0 min",
         "Tue 10:00  teacher: Mariam's lesson of 09 Mar cancelled (no credit), a makeup on Thursday",
         "Thu 18:55  tick: Tajweed makeup -> COMPLETED",
-        "QSE-1-000001  Hifz circle Mon 16:00 COMPLETED",
-        "QSE-1-000011  Tajweed with Mariam Mon 18:00 CANCELLED",
+        # Mariam's lesson held on 2 March and the one cancelled on 9 March, told apart.
+        "QSE-1-000001  Hifz circle Mon 02 Mar 16:00 COMPLETED",
+        "QSE-1-000010  Tajweed with Mariam Mon 02 Mar 18:00 COMPLETED",
+        "QSE-1-000011  Tajweed with Mariam Mon 09 Mar 18:00 CANCELLED",
         # Mariam: her Monday lesson and the makeup of the cancelled one; Khalid: ABSENT counts.
         "student:mariam   used 2 of 4, 2 left",
         "student:khalid   used 1 of 4, 3 left",
@@ -41,9 +43,11 @@ def test_academy_plays_the_first_monday_from_the_clock_and_the_room(
         "  student:mariam   sub-mariam    2026-03        4     2         0          2",
         "  all: 6 of 32 credits used",
         (
-            "Meeting room calls (from lifecycle events): ensure Hifz circle, close Hifz circle, "
-            "ensure Tajweed with Mariam, ensure Tajweed with Khalid, close Tajweed with Mariam, "
-            "close Tajweed with Khalid"
+            "Meeting room calls (from lifecycle events): ensure Hifz circle (02 Mar), "
+            "close Hifz circle (02 Mar), ensure Tajweed with Mariam (02 Mar), "
+            "ensure Tajweed with Khalid (02 Mar), close Tajweed with Mariam (02 Mar), "
+            "close Tajweed with Khalid (02 Mar), close Tajweed with Mariam (09 Mar), "
+            "ensure Tajweed makeup (05 Mar), close Tajweed makeup (05 Mar)"
         ),
     ):
         assert line in out

@@ -247,6 +247,11 @@ def _local(at: datetime) -> str:
     return f"{at.astimezone(get_zone(ZONE)):%a %H:%M}"
 
 
+def _dated(at: datetime) -> str:
+    """``at`` with its date: Mariam's two Monday lessons are told apart."""
+    return f"{at.astimezone(get_zone(ZONE)):%a %d %b %H:%M}"
+
+
 def play(academy: Academy) -> list[str]:
     """Play the first Monday: READY, joins, ONGOING, COMPLETED, ABSENT, an override."""
     story = _Story(academy)
@@ -387,7 +392,7 @@ def render(now: datetime = DEMO_NOW, *, db: str = "memory") -> str:
         shown.append(academy.kit.queries.get(TENANT, MAKEUP_ID))
     for session in shown:
         code = academy.kit.usage.code_of(TENANT, session.id) or "(none)"
-        lines.append(f"  {code}  {session.title} {_local(session.start)} {session.status}")
+        lines.append(f"  {code}  {session.title} {_dated(session.start)} {session.status}")
     lines += ["", "Subscriptions in March (a credit per COMPLETED or ABSENT session, once):"]
     for student in CREDITS:
         balance = academy.kit.usage.balance(
@@ -396,7 +401,7 @@ def render(now: datetime = DEMO_NOW, *, db: str = "memory") -> str:
         lines.append(
             f"  {student:<16} used {balance.used} of {balance.credits}, {balance.remaining} left"
         )
-    titles = {s.id: s.title for s in shown}
+    titles = {s.id: f"{s.title} ({s.start.astimezone(get_zone(ZONE)):%d %b})" for s in shown}
     calls = [f"{verb} {titles.get(sid, sid)}" for verb, _tenant, sid in academy.rooms.calls]
     lines += ["", "Meeting room calls (from lifecycle events): " + (", ".join(calls) or "none")]
     lines += ["", *figures(academy.kit, TENANT, at=DEMO_NOW + timedelta(days=3))]
