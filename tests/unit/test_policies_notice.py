@@ -196,6 +196,30 @@ def test_a_proposed_time_brings_the_deadline_to_its_last_applicable_instant() ->
     assert policy.deadline(session, START - timedelta(hours=5), START + HOUR) == START
 
 
+def test_with_no_min_lead_a_time_that_would_be_its_own_deadline_is_refused() -> None:
+    # Silence approves at the deadline only a time still ahead then: with min_lead 0 a time
+    # sooner than the answer time was its own deadline, where silence could only expire it.
+    policy = NoticePolicy(answer_within=timedelta(hours=24), min_lead=timedelta(0))
+    session = lesson(START)
+    now = START - timedelta(days=3)
+    soon = now + timedelta(hours=6)
+    assert policy.deadline(session, now, soon) == soon
+    refusal = policy.silence_refusal(session, now, soon)
+    assert refusal is not None
+    assert (refusal.rule, refusal.allows_at) == ("min_lead", None)
+    assert (now + timedelta(hours=24)).isoformat() in refusal.reason
+    later = now + timedelta(hours=24, seconds=1)
+    assert policy.deadline(session, now, later) == now + timedelta(hours=24)
+    assert policy.silence_refusal(session, now, later) is None
+    # Near the start the start is the deadline: a time after it is applied then.
+    near = START - timedelta(hours=2)
+    assert policy.silence_refusal(session, near, START - HOUR) is not None
+    assert policy.silence_refusal(session, near, START + SECOND) is None
+    # With a lead the deadline always falls before the time: at the soonest, silence at once.
+    led = NoticePolicy(answer_within=timedelta(hours=24), min_lead=HOUR)
+    assert led.silence_refusal(session, now, now + HOUR) is None
+
+
 def test_bad_values_are_refused() -> None:
     with pytest.raises(InvalidValue):
         NoticeRule("teleport", {"student"}, HOUR)

@@ -16,7 +16,13 @@ from sessionkit.errors import RescheduleRefused
 from sessionkit.model import ResourceRef, Session
 from sessionkit.model.money import Money
 from sessionkit.model.reschedule import AUTO_APPROVED, EXPIRED, PENDING, RescheduleStatusChanged
-from sessionkit.policies import FixedPrice, RefundPolicy, RefundTier, coaching_notice
+from sessionkit.policies import (
+    FixedPrice,
+    NoticePolicy,
+    RefundPolicy,
+    RefundTier,
+    coaching_notice,
+)
 from sessionkit.ports import RESCHEDULES
 from sessionkit.services._reschedule_refusals import request_refusal
 from sessionkit.services._reschedule_steps import lock_session, settle_overdue
@@ -236,3 +242,27 @@ def test_a_time_already_past_when_silence_answers_is_not_applied(h: Harness) -> 
     assert expired.reason is not None
     assert "had passed when it was answered" in expired.reason
     assert h.kit.queries.get(T, session.id).start == START
+
+
+def test_with_no_min_lead_silence_is_never_left_a_time_it_cannot_approve() -> None:
+    # With min_lead 0 a time sooner than the answer time was its own deadline: silence,
+    # answering then, found it no longer ahead and let every such request expire.
+    h = Harness.in_memory(NOW, id_prefix="x", notice=NoticePolicy(min_lead=timedelta(0)))
+    session = lesson(h)
+    soon = NOW + timedelta(hours=6)
+    with pytest.raises(RescheduleRefused) as caught:
+        h.kit.reschedules.request(
+            T, session.id, role="student", actor="ana", reason=ASK, proposed_start=soon
+        )
+    assert (caught.value.rule, caught.value.allows_at) == ("min_lead", None)
+    assert DEADLINE.isoformat() in str(caught.value)
+    assert h.kit.reschedules.for_session(T, session.id) == []
+    # A time after the answer time is taken, and silence approves it at its deadline.
+    later = DEADLINE + timedelta(minutes=1)
+    request = h.kit.reschedules.request(
+        T, session.id, role="student", actor="ana", reason=ASK, proposed_start=later
+    )
+    assert request.deadline == DEADLINE
+    h.clock.set(DEADLINE)
+    assert h.kit.tick(T).approved == 1
+    assert h.kit.queries.get(T, session.id).start == later

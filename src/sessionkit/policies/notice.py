@@ -262,7 +262,9 @@ class NoticePolicy:
     - ``answer_within``: how long the other side has to answer a reschedule
       request (the deadline is that, or the start if sooner, or ``min_lead``
       before a proposed time if sooner still: a time proposed ``min_lead``
-      ahead leaves no time to answer); silence approves.
+      ahead leaves no time to answer); silence approves. The deadline always
+      falls before the proposed time; with ``min_lead`` 0 a time sooner than
+      the answer time or the start is refused (:meth:`silence_refusal`).
     - ``min_lead``: a new time must start at least this long after the request
       (and after the approval).
     - ``reason_length``: the shortest and longest reason, in characters
@@ -464,6 +466,30 @@ class NoticePolicy:
         if proposed is None:
             return latest
         return max(min(latest, check_instant(proposed, "proposed") - self.min_lead), now)
+
+    def silence_refusal(
+        self, session: Session, now: datetime, proposed: datetime
+    ) -> Refusal | None:
+        """Return why silence could not approve ``proposed`` in time, or ``None``.
+
+        Silence moves the session at the request's :meth:`deadline` only to a
+        time still ahead then. With ``min_lead`` above 0 the deadline falls
+        before every time a request may propose; with ``min_lead`` 0, one
+        proposed no later than the answer time or the start (whichever is
+        sooner) would be its own deadline, and silence, answering then, could
+        only let it expire. Rule ``min_lead``; ``allows_at`` is ``None`` (the
+        answer time only moves later). Check :meth:`new_time_refusal` first.
+        """
+        deadline = self.deadline(session, now, proposed)
+        if deadline < to_utc(proposed, "proposed"):
+            return None
+        latest = min(check_instant(now, "now") + self.answer_within, session.start)
+        return Refusal(
+            rule="min_lead",
+            reason=f"silence would answer the request at {deadline.isoformat()}, when the new "
+            f"time {proposed.isoformat()} is no longer ahead, so it could not approve it "
+            f"(min_lead is {self.min_lead}); propose a time after {latest.isoformat()}",
+        )
 
 
 def coaching_notice() -> NoticePolicy:

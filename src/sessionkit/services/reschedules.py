@@ -144,7 +144,10 @@ class RescheduleCommands:
         ``max_horizon``: rules ``"max_horizon"``, ``"in_the_past"``), and no
         other pending request for the session. The deadline is
         ``answer_within`` from now, or the start if sooner, or ``min_lead``
-        before the proposed time if sooner still (silence applies it). Raises
+        before the proposed time if sooner still (silence applies it); with
+        ``min_lead`` 0 a time that would be its own deadline (no later than
+        the answer time or the start) is refused with rule ``"min_lead"``, as
+        silence could not approve it before it starts. Raises
         ``RescheduleRefused`` (``rule``, ``allows_at``), ``SessionConflict``
         (a resource of the session, the coach say, is busy at the proposed
         time: ``conflicts`` names the sessions in the way; the approval checks
@@ -168,10 +171,14 @@ class RescheduleCommands:
                 if refusal is not None and refusal.allows_at is not None:
                     moved = moves(repo.for_session(tenant, session.id))
                     notice = self._ctx.notice
-                    shut = notice.may(
-                        "request_reschedule", role, session, refusal.allows_at, reschedules=moved
-                    ) or notice.new_time_refusal(proposed, refusal.allows_at)
+                    then = refusal.allows_at
+                    shut = (
+                        notice.may("request_reschedule", role, session, then, reschedules=moved)
+                        or notice.new_time_refusal(proposed, then)
+                        or notice.silence_refusal(session, then, proposed)
+                    )
                     refusal = refusal.by_then(shut)
+                refusal = refusal or policy.silence_refusal(session, tx.now, proposed)
             if refusal is not None:
                 pending = repo.pending_for(tenant, session.id)
                 if refusal.rule == "one_pending" and pending is not None:
