@@ -106,7 +106,8 @@ def test_an_expired_hold_counts_in_nothing_even_if_no_job_ran(h: Harness) -> Non
     assert h.kit.bookings.agenda(T, ANA) == []
     with pytest.raises(HoldExpired) as caught:
         h.kit.bookings.confirm(T, first.id, actor="ana")
-    assert caught.value.expired_at == NOW + timedelta(minutes=15)
+    assert (caught.value.expired_at, caught.value.offer) == (NOW + timedelta(minutes=15), False)
+    assert str(caught.value).endswith("; book again")
     second = h.kit.bookings.book(T, s.id, BEN, actor=None)
     assert second.status == HELD
     assert statuses(h, s.id) == {ANA: EXPIRED, BEN: HELD}
@@ -281,6 +282,11 @@ def test_the_waitlist_is_first_come_and_offers_pass_on(h: Harness) -> None:
     assert (report.expired, report.offered, report.sessions, report.more) == (1, 1, 1, False)
     assert statuses(h, s.id) == {ANA: CANCELLED, BEN: EXPIRED, CAI: OFFERED, DAN: WAITLISTED}
     assert h.kit.expire_holds(T).expired == 0  # idempotent
+    with pytest.raises(HoldExpired) as late:  # the lapsed offer: its seat went on to Cai
+        h.kit.bookings.confirm(T, ben.id, actor="ben")
+    assert (late.value.offer, late.value.expired_at) == (True, offer.hold_expires_at)
+    assert str(late.value).startswith(f"the waitlist offer of booking '{ben.id}' expired at ")
+    assert str(late.value).endswith("; join the waitlist again")
     claimed = h.kit.bookings.confirm(T, cai.id, actor="cai")
     assert claimed.status == CONFIRMED
     offered = [e.booking.id for e in booking_events(h) if isinstance(e, BookingOffered)]

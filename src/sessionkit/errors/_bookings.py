@@ -52,15 +52,22 @@ class CapacityExceeded(SessionKitError, ValueError):
 
 
 class HoldExpired(SessionKitError, ValueError):
-    """The hold (or waitlist offer) ran out at ``expired_at``: it can no longer be confirmed."""
+    """The hold (or waitlist offer) ran out at ``expired_at``: it can no longer be confirmed.
 
-    def __init__(self, booking_id: str, expired_at: datetime) -> None:
+    ``offer`` is true for a waitlist offer, whose seat passed to the next in
+    line: the participant joins the waitlist again (a hold's: books again).
+    """
+
+    def __init__(self, booking_id: str, expired_at: datetime, *, offer: bool = False) -> None:
+        what, then = ("hold", "book again")
+        if offer:
+            what, then = ("waitlist offer", "join the waitlist again")
         super().__init__(
-            f"the hold of booking {shown(booking_id)} expired at {expired_at.isoformat()}; book "
-            "again"
+            f"the {what} of booking {shown(booking_id)} expired at {expired_at.isoformat()}; {then}"
         )
         self.booking_id = booking_id
         self.expired_at = expired_at
+        self.offer = offer
 
 
 class IdempotencyKeyReused(SessionKitError, ValueError):

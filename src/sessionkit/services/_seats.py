@@ -61,7 +61,8 @@ def refuse_run_out(booking: Booking, now: datetime, running: Collection[str] = _
     ran_out = booking.status in running and booking.expired_at(now)
     if ran_out or (booking.status == EXPIRED and booking.hold_expires_at is not None):
         assert booking.hold_expires_at is not None  # a hold or offer ran out
-        raise HoldExpired(booking.id, booking.hold_expires_at)
+        # An offer came to a waitlist place, which keeps its position; a hold has none.
+        raise HoldExpired(booking.id, booking.hold_expires_at, offer=booking.position is not None)
 
 
 def takes_bookings(ctx: Context, session: Session, at: datetime) -> bool:
