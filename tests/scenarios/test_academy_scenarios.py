@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.errors import TransitionRefused
 from sessionkit.lifecycles import ACADEMY_ABSENT_AFTER, ACADEMY_COMPLETE_AFTER, academy
 from sessionkit.model import ResourceRef, ScheduleItem, Session, SessionQuery
 from sessionkit.model.attendance import (
@@ -535,3 +536,15 @@ def test_the_teachers_report_says_who_overrode_what_and_why_beside_the_log(a: Ac
         reported + MIN,
         "he was sent out by me to fetch the mushaf",
     )
+
+
+def test_only_an_individual_lesson_is_marked_absent_by_hand_too(a: Academy) -> None:
+    # "ABSENT (individual only)": the teacher's button refuses a circle, not a lesson.
+    circle = a.schedule("circle", time(16), 8)[0]
+    lesson = a.schedule("ind", time(18), 1, "student:khalid")[0]
+    a.kit.advance_due(T, now=circle.start - 15 * MIN)
+    a.kit.advance_due(T, now=lesson.start - 15 * MIN)
+    with pytest.raises(TransitionRefused):
+        a.kit.sessions.fire(T, circle.id, "mark_absent", actor="ahmed")
+    absent = a.kit.sessions.fire(T, lesson.id, "mark_absent", actor="ahmed")
+    assert (a.status(circle), absent.status) == ("READY", "ABSENT")
