@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
 
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import (
+    DuplicateSession,
     RescheduleNotFound,
     RescheduleRefused,
     SessionConflict,
@@ -28,6 +29,7 @@ from sessionkit.model.reschedule import (
     RescheduleRequest,
     RescheduleStatusChanged,
 )
+from sessionkit.model.series import ScheduleItem
 from sessionkit.policies import (
     BookingRules,
     NoticePolicy,
@@ -35,6 +37,7 @@ from sessionkit.policies import (
     RefundTier,
     coaching_notice,
 )
+from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
 from sessionkit.services.attendance import attendance_facts
 from sessionkit.services.reschedules import RescheduleReport
@@ -187,6 +190,52 @@ def test_approval_rechecks_conflicts_and_writes_nothing_when_refused(h: Harness)
         T, request.id, role="coach", actor="cleo", start=other.start + timedelta(hours=2)
     )
     assert moved.status == APPROVED
+
+
+def choir(h: Harness) -> tuple[Session, ...]:
+    """Three weekly sessions of a series without resources: nothing busy to conflict."""
+    rule = Recurrence.weekly(
+        days=("MO",),
+        at=time(18),
+        duration=timedelta(hours=1),
+        tz="Europe/Berlin",
+        start=date(2026, 3, 9),
+        count=3,
+    )
+    series, _ = h.kit.series.create(
+        T, actor="hal", title="Choir", items=[ScheduleItem(id="mon", recurrence=rule, resources=())]
+    )
+    return h.kit.queries.series_sessions(T, series.id)
+
+
+def test_a_time_another_session_of_the_series_starts_at_is_refused_when_asked(
+    h: Harness,
+) -> None:
+    # Accepted, such a request could never be applied: approve raised DuplicateSession.
+    first, second, third = choir(h)
+    with pytest.raises(DuplicateSession) as caught:
+        h.kit.reschedules.request(
+            T, first.id, role="student", actor="ana", reason=REASON, proposed_start=second.start
+        )
+    assert isinstance(caught.value.existing, Session)
+    assert (caught.value.existing.id, caught.value.key) == (second.id, "series_start")
+    assert second.id in str(caught.value)
+    assert h.kit.reschedules.for_session(T, first.id) == []
+    assert reschedule_events(h) == []
+    # A session taking the time after the request: approve raises it, nothing is moved.
+    target = third.start + timedelta(days=1)
+    request = h.kit.reschedules.request(
+        T, first.id, role="student", actor="ana", reason=REASON, proposed_start=target
+    )
+    extra = h.kit.sessions.create_extra(
+        T, actor="hal", series_id=first.series_id, start=target, end=target + timedelta(hours=1)
+    )
+    with pytest.raises(DuplicateSession) as raced:
+        h.kit.reschedules.approve(T, request.id, role="coach", actor="cleo")
+    assert isinstance(raced.value.existing, Session)
+    assert raced.value.existing.id == extra.id
+    assert h.kit.queries.get(T, first.id).start == first.start
+    assert h.kit.reschedules.get(T, request.id).status == PENDING
 
 
 def test_silence_approves_once_at_the_deadline_and_a_request_without_time_expires(

@@ -11,13 +11,14 @@ command judges everything at one time.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
 from sessionkit.errors import DuplicateSession, RescheduleRefused, SessionConflict, SessionLocked
 from sessionkit.errors._base import shown
 from sessionkit.model.events import SessionUpdated
+from sessionkit.model.query import SessionQuery
 from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.model.session import Session
 from sessionkit.model.text import (
@@ -29,7 +30,7 @@ from sessionkit.model.text import (
 )
 from sessionkit.policies import NoticePolicy
 from sessionkit.policies.notice import check_case, check_role, fold_index
-from sessionkit.ports import RESCHEDULES, RescheduleRepository
+from sessionkit.ports import RESCHEDULES, SESSIONS, RescheduleRepository
 from sessionkit.services._context import Context, Tx, check_free
 from sessionkit.services._editing import links_lock, lock_session, status_lock
 from sessionkit.services._release import settle_moved
@@ -44,6 +45,7 @@ __all__ = [
     "approve_late",
     "check_answer",
     "check_args",
+    "check_series_start",
     "lock_session",
     "move_session",
     "release_moved",
@@ -205,6 +207,26 @@ def check_answer(
             f"{request.deadline.isoformat()}",
             request_id=request.id,
         )
+
+
+def check_series_start(tx: Tx, session: Session) -> None:
+    """Raise ``DuplicateSession`` if another session of ``session``'s series starts when it does.
+
+    A series holds one session per start (whatever the resources), so a move
+    there is refused by the store; this names the session in the way
+    (``existing``) before the move is asked for.
+    """
+    if session.series_id is None:
+        return
+    at = SessionQuery(
+        series_id=session.series_id,
+        start_from=session.start,
+        start_to=session.start + timedelta(microseconds=1),
+        limit=2,
+    )
+    clash = [s for s in tx.sessions.query(session.tenant, at).items if s.id != session.id]
+    if clash:
+        raise SESSIONS.taken(session, SESSIONS.key("series_start"), clash[0])
 
 
 def move_session(

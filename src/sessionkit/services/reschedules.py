@@ -49,6 +49,7 @@ from sessionkit.services._reschedule_steps import (
     approve_late,
     check_answer,
     check_args,
+    check_series_start,
     lock_session,
     move_session,
     release_moved,
@@ -151,8 +152,10 @@ class RescheduleCommands:
         ``RescheduleRefused`` (``rule``, ``allows_at``), ``SessionConflict``
         (a resource of the session, the coach say, is busy at the proposed
         time: ``conflicts`` names the sessions in the way; the approval checks
-        again, as the resources may be taken meanwhile), ``SessionNotFound``
-        and ``NaiveDatetime``; nothing is written then.
+        again, as the resources may be taken meanwhile), ``DuplicateSession``
+        (another session of the session's series starts at the proposed time:
+        ``existing`` is that session), ``SessionNotFound`` and
+        ``NaiveDatetime``; nothing is written then.
         """
         check_args(tenant, session_id, "session_id", role, actor)
         if not isinstance(reason, str):
@@ -184,9 +187,12 @@ class RescheduleCommands:
                 if refusal.rule == "one_pending" and pending is not None:
                     raise refused(refusal, request_id=pending.id)
                 raise refused(refusal)
-            if proposed is not None:  # a time its resources are busy at could not be approved
+            if proposed is not None:  # a time its resources or its series have taken could
+                # not be approved
                 span = TimeSpan.from_start(proposed, session.span.duration)
-                check_free(tx, attrs.evolve(session, span=span))
+                there = attrs.evolve(session, span=span)
+                check_free(tx, there)
+                check_series_start(tx, there)
             new = RescheduleRequest.new(
                 id=self._ctx.ids(),
                 tenant=tenant,
@@ -257,9 +263,10 @@ class RescheduleCommands:
         proposed), ``"min_lead"`` and, with the booking rules'
         ``publish_in_horizon``, ``"max_horizon"`` or ``"in_the_past"``; the
         move raises ``SessionConflict`` or ``SessionLocked`` (a final status, or
-        dependents the host's links name)
-        and ``CapacityExceeded`` from the store. ``RescheduleNotFound`` for an
-        unknown id.
+        dependents the host's links name), ``DuplicateSession`` (another session
+        of the series came to start at the new time since the request: ``existing``
+        names it) and ``CapacityExceeded`` from the store. ``RescheduleNotFound``
+        for an unknown id.
         """
         check_args(tenant, request_id, "request_id", role, actor)
         moving = None if start is None else check_instant(start, "start")
