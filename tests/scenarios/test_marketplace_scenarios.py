@@ -23,6 +23,7 @@ import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.demo.marketplace import (
+    ATTENDANCE,
     DEMO_NOW,
     OFFERS,
     RULES,
@@ -42,6 +43,7 @@ from sessionkit.errors import (
     HoldExpired,
     InvalidTransition,
     InvalidValue,
+    JoinRefused,
     PaymentRequired,
     SeriesNotFound,
     SessionConflict,
@@ -57,8 +59,10 @@ from sessionkit.model.payment import PAID, PENDING, REFUNDED
 from sessionkit.ports import UnitOfWorkFactory
 from sessionkit.services import SessionKit
 from sessionkit.services.payments import Checkout
+from sessionkit.services.rooms import RoomKeeper
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.testing.payments import FakeGateway
+from sessionkit.testing.rooms import FakeMeetingRooms
 
 TINA = ResourceRef("tutor", "tina")
 
@@ -504,6 +508,52 @@ def test_running_the_demo_again_on_the_same_store_is_idempotent(paid: Market) ->
     assert tail == again.split("Bookings in upcoming")[1].split("Expired unbooked")[0]
     assert first.rstrip().endswith("5 removed, 0 kept (cancelled or completed)")
     assert again.rstrip().endswith("0 removed, 0 kept (cancelled or completed)")
+
+
+def test_the_tutor_starting_a_slot_opens_its_room_for_the_booked_students() -> None:
+    """ "Start -> IN_PROGRESS -> Agora Channel creation"; "Agora token generation integrated
+    for secure video access": the room opens when the tutor starts the slot, and only the
+    tutor and the students booked into it get a credential, while it runs."""
+    clock = ManualClock(DEMO_NOW)
+    rooms = FakeMeetingRooms(clock=clock.now)
+    keeper = RoomKeeper(rooms, open_on="IN_PROGRESS", close_on={"COMPLETED", "CANCELLED"})
+    kit = SessionKit(
+        uow=InMemoryStore(publisher=keeper).unit_of_work,
+        clock=clock,
+        booking_rules=RULES,
+        attendance=ATTENDANCE,
+        rooms=rooms,
+    )
+    publish(kit, OFFERS[3])
+    group = next_slot(kit, "omar-group", DEMO_NOW + timedelta(days=1))
+    assert group is not None
+    for student in ("ana", "ben"):
+        kit.bookings.book(TENANT, group.id, f"student:{student}", actor=student, confirm=True)
+    clock.set(group.start - timedelta(minutes=5))
+    with pytest.raises(JoinRefused) as early:
+        kit.attendance.join_credential(TENANT, group.id, "student:ana")
+    assert (early.value.rule, early.value.allows_at) == ("not_joinable", None)
+    assert not rooms.is_open(TENANT, group.id)
+    clock.set(group.start + timedelta(minutes=2))
+    kit.sessions.fire(TENANT, group.id, "start", actor="omar", role="provider")
+    assert rooms.is_open(TENANT, group.id)
+    passes = {
+        who: kit.attendance.join_credential(TENANT, group.id, who)
+        for who in ("tutor:omar", "student:ana", "student:ben")
+    }
+    assert {(str(p.participant), p.expires_at) for p in passes.values()} == {
+        (who, group.end + timedelta(minutes=15)) for who in passes
+    }
+    assert len({p.room_ref for p in passes.values()}) == 1  # one channel for the slot
+    with pytest.raises(JoinRefused) as stranger:
+        kit.attendance.join_credential(TENANT, group.id, "student:kim")
+    assert stranger.value.rule == "not_a_participant"
+    clock.set(group.end)
+    kit.sessions.fire(TENANT, group.id, "end", actor="omar", role="provider")
+    assert not rooms.is_open(TENANT, group.id)
+    with pytest.raises(JoinRefused) as over:
+        kit.attendance.join_credential(TENANT, group.id, "student:ana")
+    assert over.value.rule == "not_joinable"
 
 
 # ---------------------------------------------------------------------- attendance

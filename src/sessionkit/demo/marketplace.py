@@ -54,6 +54,7 @@ from sessionkit.ports import BOOKINGS, PAYMENTS, UnitOfWorkFactory
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import MaterialiseReport, SessionKit
 from sessionkit.services.attendance import AttendancePolicy
+from sessionkit.services.rooms import JoinRules
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
 from sessionkit.zones import check_instant, get_zone
@@ -101,13 +102,17 @@ A slot published (or moved) by hand must start after now and within the 4
 weeks, as the seed's slot creation asks ("no past dates, max 4 weeks ahead").
 """
 
-ATTENDANCE = AttendancePolicy(join_transition=None)
-"""The marketplace's attendance: joins are recorded and start nothing.
+ATTENDANCE = AttendancePolicy(join_transition=None, join=JoinRules(joinable={"IN_PROGRESS"}))
+"""The marketplace's attendance: joins are recorded and start nothing; the room is entered live.
 
 "Instructor starts session -> Status IN_PROGRESS": the tutor fires ``start``
 (the preset's ``start`` leaves OPEN at any time, so the default policy's
 start-on-join let a student's join, or a stranger's, start a slot a week
-ahead and lock it against edits).
+ahead and lock it against edits). "-> Agora Channel creation": a
+``RoomKeeper(rooms, open_on="IN_PROGRESS")`` opens the slot's room then, and
+``kit.attendance.join_credential`` lets its tutor and booked students in
+while it is IN_PROGRESS (the default join rules name the academy's READY and
+ONGOING, which this lifecycle has not: every credential was refused).
 """
 
 PUBLISHED_BEFORE = timedelta(days=7)
