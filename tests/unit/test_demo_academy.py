@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,20 @@ def test_a_rerun_on_the_same_database_writes_nothing_twice(tmp_path: Path) -> No
         first.split("Attendance (kit.analytics")[1] == second.split("Attendance (kit.analytics")[1]
     )
     engine.dispose()
+
+
+def test_another_now_reads_the_subscriptions_of_the_month_played() -> None:
+    # --now moves the first Monday to 1 June: the credits it used are June's, not those of
+    # the default run's March (which read 0 used of every subscription).
+    out = render(datetime(2026, 6, 1, 6, tzinfo=UTC))
+    for line in (
+        "  QSE-1-000011  Tajweed with Mariam Mon 08 Jun 18:00 CANCELLED",
+        "Subscriptions in June (a credit per COMPLETED or ABSENT session, once):",
+        "  student:mariam   used 2 of 4, 2 left",
+        "  student:khalid   used 1 of 4, 3 left",
+        "Subscription use (kit.analytics.usage, from the ledger; June, monthly credits):",
+        "  student:mariam   sub-mariam    2026-06        4     2         0          2",
+        "  all: 6 of 32 credits used",
+    ):
+        assert line in out
+    assert "March" not in out

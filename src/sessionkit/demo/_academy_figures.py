@@ -13,8 +13,11 @@ def _rate(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
 
 
-def figures(kit: SessionKit, tenant: str, *, at: datetime) -> list[str]:
-    """Return the academy's analytics: attended minutes, and subscription use as of ``at``."""
+def figures(kit: SessionKit, tenant: str, *, at: datetime, month: str) -> list[str]:
+    """Return the academy's analytics: attended minutes, and subscription use as of ``at``.
+
+    ``month`` names the month of ``at`` in the academy's zone, for the heading.
+    """
     analytics = kit.analytics
     lines = [
         "Attendance (kit.analytics.attendance, summed by the store; the teacher's word wins):",
@@ -33,7 +36,7 @@ def figures(kit: SessionKit, tenant: str, *, at: datetime) -> list[str]:
     )
     lines += [
         "",
-        "Subscription use (kit.analytics.usage, from the ledger; March, monthly credits):",
+        f"Subscription use (kit.analytics.usage, from the ledger; {month}, monthly credits):",
         "  subscriber       subscription  period   granted  used  returned  remaining",
     ]
     use = analytics.usage(tenant, by="period", now=at)

@@ -145,11 +145,17 @@ def build_academy(now: datetime = DEMO_NOW, *, db: str = "memory") -> tuple[Acad
                 actor="admin",
                 subscriber=student,
                 credits=credits,
-                starts=datetime(2026, 2, 28, 21, tzinfo=UTC),  # 1 March, 00:00 in Riyadh
+                starts=_month_start(now),  # DEMO_NOW's: 1 March, 00:00 in Riyadh
                 tz=ZONE,
                 subscription_id=f"sub-{student.split(':')[1]}",
             )
     return academy, where
+
+
+def _month_start(at: datetime) -> datetime:
+    """The first of ``at``'s month, 00:00 in Riyadh: when the subscriptions start."""
+    local = at.astimezone(get_zone(ZONE))
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
 OPEN_ROOMS = ("READY", "ONGOING")
@@ -393,16 +399,17 @@ def render(now: datetime = DEMO_NOW, *, db: str = "memory") -> str:
     for session in shown:
         code = academy.kit.usage.code_of(TENANT, session.id) or "(none)"
         lines.append(f"  {code}  {session.title} {_dated(session.start)} {session.status}")
-    lines += ["", "Subscriptions in March (a credit per COMPLETED or ABSENT session, once):"]
+    # The first Monday's month, whatever --now says (DEMO_NOW's is March).
+    held = first_sessions(academy)[SCHEDULES[0].series_id].start
+    month = f"{held.astimezone(get_zone(ZONE)):%B}"
+    lines += ["", f"Subscriptions in {month} (a credit per COMPLETED or ABSENT session, once):"]
     for student in CREDITS:
-        balance = academy.kit.usage.balance(
-            TENANT, f"sub-{student.split(':')[1]}", at=DEMO_NOW + timedelta(days=3)
-        )
+        balance = academy.kit.usage.balance(TENANT, f"sub-{student.split(':')[1]}", at=held)
         lines.append(
             f"  {student:<16} used {balance.used} of {balance.credits}, {balance.remaining} left"
         )
     titles = {s.id: f"{s.title} ({s.start.astimezone(get_zone(ZONE)):%d %b})" for s in shown}
     calls = [f"{verb} {titles.get(sid, sid)}" for verb, _tenant, sid in academy.rooms.calls]
     lines += ["", "Meeting room calls (from lifecycle events): " + (", ".join(calls) or "none")]
-    lines += ["", *figures(academy.kit, TENANT, at=DEMO_NOW + timedelta(days=3))]
+    lines += ["", *figures(academy.kit, TENANT, at=held, month=month)]
     return "\n".join(lines)
