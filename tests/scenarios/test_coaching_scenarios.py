@@ -167,6 +167,15 @@ def test_a_lesson_moved_a_day_later_across_dst_keeps_its_hour() -> None:
     assert "  2  Sun 29 Mar 18:00 CEST / Sun 29 Mar 12:00 EDT   COMPLETED" in report
 
 
+def test_the_audit_trail_keeps_its_columns_across_a_change_of_the_coachs_clock() -> None:
+    # From 10 March 2027 session 4's trail runs from CET into CEST (Berlin, 28 March): who
+    # acted is in one column whatever the zone's abbreviation.
+    report = play(datetime(2027, 3, 10, 23, 30, tzinfo=UTC))
+    trail = report.split("Audit trail of session 4")[1].splitlines()[1:]
+    assert {line.split()[4] for line in trail} == {"CET", "CEST"}
+    assert {line.index(line.split()[5]) for line in trail} == {24}
+
+
 def test_completion_by_either_side_after_the_start_with_bounded_notes(c: Coaching) -> None:
     first = sign(c, contract_for())[0]
     with pytest.raises(TransitionRefused):

@@ -278,7 +278,7 @@ def audit_trail(c: Coaching, contract: Contract, number: int) -> list[str]:
         if "changed" in entry.details:
             change += f" ({', '.join(entry.details['changed'])})"
         why = "" if entry.reason is None else f': "{entry.reason}"'
-        out.append(f"  {COACH.local(entry.at)}  {who:<18} {change}{why}")
+        out.append(f"  {COACH.local(entry.at):<21} {who:<18} {change}{why}")
     return out
 
 
