@@ -266,3 +266,33 @@ def test_with_no_min_lead_silence_is_never_left_a_time_it_cannot_approve() -> No
     h.clock.set(DEADLINE)
     assert h.kit.tick(T).approved == 1
     assert h.kit.queries.get(T, session.id).start == later
+
+
+@pytest.mark.parametrize("ticked", [True, False])
+def test_an_update_after_the_deadline_finds_silence_answered_whether_or_not_the_tick_ran(
+    h: Harness, ticked: bool
+) -> None:
+    # Without the tick, the host's move came first: the request then expired ("the session
+    # was moved since"), where after the tick it was approved and the move started from there.
+    session = lesson(h)
+    first = asked(h, session)
+    h.clock.set(DEADLINE + timedelta(minutes=5))
+    if ticked:
+        assert h.kit.tick(T).approved == 1
+    elsewhere = MOVED + timedelta(hours=3)
+    updated = h.kit.sessions.update(T, session.id, actor="hal", start=elsewhere)
+    assert (updated.start, updated.end) == (elsewhere, elsewhere + timedelta(hours=1))
+    answered = h.kit.reschedules.get(T, first)
+    assert (answered.status, answered.new_start) == (AUTO_APPROVED, MOVED)
+    assert transitions(h) == ["request", "auto_approve"]
+    h.kit.tick(T)
+    assert h.kit.queries.get(T, session.id).start == elsewhere
+
+
+def test_an_update_changing_nothing_else_still_stores_silences_answer(h: Harness) -> None:
+    session = lesson(h)
+    first = asked(h, session)
+    h.clock.set(DEADLINE)
+    updated = h.kit.sessions.update(T, session.id, actor="hal", title="Algebra")
+    assert (updated.title, updated.start) == ("Algebra", MOVED)
+    assert h.kit.reschedules.get(T, first).status == AUTO_APPROVED

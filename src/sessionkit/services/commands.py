@@ -139,6 +139,12 @@ class SessionCommands(SessionStatusCommands):
         (``SessionConflict``) and the series' unique start (``DuplicateSession``), marks the session
         ``detached`` so regeneration leaves it alone, and emits
         ``SessionUpdated`` with the old values. No change, no write, no event.
+        A reschedule request of the session past its deadline is answered by
+        silence first, as the tick would have (the session moved to the
+        proposed time, or the request expired), and the update applies to the
+        session as that leaves it, whether or not the tick ran; the answer is
+        stored even when the update changes nothing, and rolled back when it is
+        refused. ``expected_version`` is the version before that answer.
 
         ``capacity`` is checked as ``create_extra`` checks it (a positive
         integer, at most the booking rules' ``max_capacity``: ``InvalidValue``).
@@ -162,6 +168,8 @@ class SessionCommands(SessionStatusCommands):
             # be moved along with the session, though booked sessions are locked.
             session = lock_session(tx, tenant, session_id)
             check_session_version(session, expected_version)
+            if ctx.answer_overdue is not None:  # a request's silence first, as the tick gives it
+                session = ctx.answer_overdue(ctx, tx, session)
             span = session.span
             if start is not None or end is not None:
                 new_start = session.start if start is None else check_instant(start, "start")
