@@ -119,10 +119,15 @@ def test_a_circle_from_its_schedule_goes_ready_ongoing_completed_with_its_room(a
 def test_an_individual_lesson_nobody_joined_is_absent_and_counts(a: Academy) -> None:
     lesson = a.schedule("ind", time(18), 1, "student:khalid")[0]
     circle = a.schedule("circle", time(19), 8)[0]
+    sub = a.kit.usage.subscribe(
+        T, actor="admin", subscriber="student:khalid", credits=4, starts=NOW, tz=RIYADH
+    )
+    a.kit.bookings.book(T, lesson.id, "student:khalid", actor="admin", confirm=True)
     a.kit.advance_due(T, now=circle.start - 15 * MIN)
     a.kit.advance_due(T, now=circle.start + 3 * timedelta(hours=1))
     assert (a.status(lesson), a.status(circle)) == ("ABSENT", "READY")  # "(individual only)"
     assert "ABSENT" in academy.usage_statuses  # "ABSENT: counts (student no-show)"
+    assert a.kit.usage.balance(T, sub.id).used == 1
     assert not a.rooms.is_open(T, lesson.id)
     assert a.rooms.is_open(T, circle.id)
 
@@ -215,10 +220,16 @@ def test_a_lesson_nobody_joined_the_teacher_reports_held_completes_and_counts(
 
 def test_cancelling_a_ready_session_closes_its_room_and_does_not_count(a: Academy) -> None:
     lesson = a.schedule("ind", time(18), 1, "student:mariam")[0]
+    sub = a.kit.usage.subscribe(
+        T, actor="admin", subscriber="student:mariam", credits=4, starts=NOW, tz=RIYADH
+    )
+    a.kit.bookings.book(T, lesson.id, "student:mariam", actor="admin", confirm=True)
     a.kit.advance_due(T, now=lesson.start - 15 * MIN)
     cancelled = a.kit.sessions.cancel(T, lesson.id, actor="ahmed", reason="Teacher conflict")
     assert cancelled.status == "CANCELLED"
     assert cancelled.status not in academy.usage_statuses
+    a.kit.advance_due(T, now=lesson.end + timedelta(hours=1))  # no timer charges it later
+    assert (a.status(lesson), a.kit.usage.balance(T, sub.id).used) == ("CANCELLED", 0)
     assert a.rooms.calls == [("ensure", T, lesson.id), ("close", T, lesson.id)]
 
 
