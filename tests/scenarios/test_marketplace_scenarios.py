@@ -556,6 +556,19 @@ def test_the_tutor_starting_a_slot_opens_its_room_for_the_booked_students() -> N
     assert over.value.rule == "not_joinable"
 
 
+def test_the_report_counts_the_upcoming_slots_per_tutor_and_says_so() -> None:
+    # It said "stored": the store still held last week's slots (Tina's 19 were 16 from now on).
+    uow = InMemoryStore().unit_of_work
+    kit = build_marketplace(DEMO_NOW, uow=uow).kit
+    assert len(list(kit.queries.each(TENANT, SessionQuery(resources=[TINA])))) == 19
+    out = play(DEMO_NOW, uow=uow)
+    assert (
+        "Slots per tutor (upcoming, by status):\n"
+        "  tutor:tina: 16 slots (11 1-to-1, 5 group); 16 OPEN\n"
+        "  tutor:omar: 15 slots (10 1-to-1, 5 group); 1 CANCELLED, 14 OPEN\n"
+    ) in out
+
+
 # ---------------------------------------------------------------------- attendance
 
 

@@ -281,7 +281,7 @@ def run_story(market: Marketplace) -> list[str]:
 def summary(market: Marketplace) -> list[str]:
     """Return the report lines: slots per tutor, bookings per status, free seats, an agenda."""
     kit, now = market.kit, market.clock.now()
-    lines = ["", "Slots per tutor (stored, by status):"]
+    lines = ["", "Slots per tutor (upcoming, by status):"]
     for tutor in TUTORS:
         slots = kit.queries.agenda(TENANT, tutor, start=now, end=now + timedelta(weeks=6))
         kinds = Counter("group" if s.capacity > 1 else "1-to-1" for s in slots)
