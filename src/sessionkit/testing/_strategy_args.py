@@ -117,10 +117,21 @@ def zone_key(zone: str | tzinfo) -> str:
 
 
 def roles(values: object, *, strategy: str) -> list[str]:
-    """Return the :func:`names` of ``roles``, each one a booking can have (1 to 64 characters)."""
+    """Return the :func:`names` of ``roles``, each one a booking can have (1 to 64 characters).
+
+    A role with whitespace at either end (``"student "``) is ``InvalidValue``,
+    as ``kit.bookings.book`` refuses it: no rule names it.
+    """
     chosen = names(values, "roles", strategy=strategy)
     for role in chosen:
         check_text(role, f"{strategy}(roles) item", limit=MAX_NAME_LENGTH, empty=False)
+        if role != role.strip():
+            raise InvalidValue(
+                f"{strategy}(roles={shown(values)}): role {shown(role)} starts or ends with"
+                " whitespace, which the booking commands refuse (no rule names it)",
+                value=role,
+                expected="role names without leading or trailing whitespace",
+            )
     return chosen
 
 
