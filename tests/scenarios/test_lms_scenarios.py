@@ -532,3 +532,33 @@ def test_the_status_flow_is_the_seeds(lms: Lms) -> None:
                 kit.sessions.fire(CENTER, done.id, trigger, actor="admin")
             assert (refused.value.status, refused.value.allowed) == (status, ())
     assert [x.status for x in lms.sessions("g1")[:2]] == ["FINISHED", "CANCELED"]
+
+
+def test_closing_a_class_deletes_only_the_future_and_never_the_past(lms: Lms) -> None:
+    # "Delete all future SCHEDULED sessions": a past one nobody started or finished stays as
+    # the record of that day.
+    lms.group("g1", ["SU", "TU"], 16, class_id="chem")
+    lms.clock.advance(timedelta(days=10))  # Wednesday 11 March
+    report = lms.kit.series.close_group(CENTER, "chem", actor="admin")
+    left = [(x.start.date(), x.status) for x in lms.sessions("g1")]
+    assert left == [(date(2026, 3, d), "SCHEDULED") for d in (1, 3, 8, 10)]
+    assert [(r.series_id, len(r.deleted)) for r in report.closed] == [("g1", 14)]
+    assert all(x.start > lms.clock.now() for r in report.closed for x in r.deleted)
+
+
+def test_the_weekly_cron_skips_the_teachers_clashes_too(lms: Lms) -> None:
+    # "Validates teacher conflicts (skips conflicting sessions)" holds for the buffer job's
+    # generation as for the first two months.
+    lms.group("g1", ["SU"], 16)
+    _, first = lms.kit.series.create(
+        CENTER, actor="admin", title="Group g2", items=[lms.item(["SU", "WE"], 17)], series_id="g2"
+    )
+    assert {x.span.start.weekday() for x in first.conflicts} == {6}
+    lms.clock.advance(timedelta(weeks=6))
+    refills = {r.series_id: r for r in lms.kit.top_up(actor="cron").refilled}
+    assert set(refills) == {"g1", "g2"}
+    assert {x.span.start.weekday() for x in refills["g2"].conflicts} == {6}
+    assert {x.blocking.series_id for x in refills["g2"].conflicts} == {"g1"}
+    assert {x.start.weekday() for x in refills["g2"].created} == {2}
+    sundays = [x for x in lms.sessions("g2") if x.start.weekday() == 6]
+    assert sundays == []
