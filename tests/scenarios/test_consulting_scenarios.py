@@ -45,6 +45,7 @@ from sessionkit.errors import (
     PaymentNotFound,
     SessionConflict,
     SessionNotFound,
+    TransitionRefused,
     UnsupportedKind,
 )
 from sessionkit.model import SessionQuery
@@ -575,3 +576,34 @@ def test_completion_and_no_show_rates_and_revenue_week_by_week(desk: Desk) -> No
         Money.of(7000, "INR"),
         Money.of(2000, "INR"),
     )
+
+
+def test_the_status_flow_is_the_seeds(desk: Desk) -> None:
+    # "PENDING -> CONFIRMED -> COMPLETED, CONFIRMED -> CANCELLED, CONFIRMED -> NO_SHOW" (and a
+    # pending booking is cancelled too, DELETE /sessions/:id); a client misses a consultation
+    # only once its time has come; a completed, cancelled or missed one stays as it is.
+    kit, tenant = desk.c.kit, PRIYA.tenant
+    made = [desk.paid(email=f"{n}@example.com") for n in ("asha", "meera", "dev", "kiran")]
+    asha, meera, dev, kiran = (b.session.id for b in made)
+    for trigger in ("complete", "no_show"):
+        with pytest.raises(InvalidTransition) as pending:
+            kit.sessions.fire(tenant, asha, trigger, actor="priya")
+        assert (pending.value.status, pending.value.allowed) == ("PENDING", ("confirm", "cancel"))
+    assert kit.sessions.cancel(tenant, kiran, actor="priya").status == "CANCELLED"
+    assert len(confirm_paid(desk.c, PRIYA)) == 3
+    with pytest.raises(TransitionRefused, match="has not started yet"):
+        kit.sessions.fire(tenant, meera, "no_show", actor="priya")
+    desk.c.clock.set(max(b.session.end for b in made) + timedelta(minutes=5))
+    statuses = {
+        asha: kit.sessions.fire(tenant, asha, "complete", actor="priya").status,
+        meera: kit.sessions.fire(tenant, meera, "no_show", actor="priya").status,
+        dev: kit.sessions.cancel(tenant, dev, actor="priya").status,
+        kiran: "CANCELLED",
+    }
+    assert statuses == {asha: "COMPLETED", meera: "NO_SHOW", dev: "CANCELLED", kiran: "CANCELLED"}
+    for session_id, status in statuses.items():
+        for trigger in ("confirm", "complete", "cancel", "no_show"):
+            with pytest.raises(InvalidTransition) as done:
+                kit.sessions.fire(tenant, session_id, trigger, actor="priya")
+            assert (done.value.status, done.value.allowed) == (status, ())
+    assert {s: kit.queries.get(tenant, s).status for s in statuses} == statuses
