@@ -296,3 +296,43 @@ def test_an_update_changing_nothing_else_still_stores_silences_answer(h: Harness
     updated = h.kit.sessions.update(T, session.id, actor="hal", title="Algebra")
     assert (updated.title, updated.start) == ("Algebra", MOVED)
     assert h.kit.reschedules.get(T, first).status == AUTO_APPROVED
+
+
+def test_silence_answers_an_academy_request_before_ready_locks_the_session() -> None:
+    # The deadline was the start, 15 minutes after READY (not editable) locked the session:
+    # silence could only let every request asked within a day of the lesson expire.
+    start = NOW + timedelta(hours=10)
+    h = Harness.in_memory(NOW, id_prefix="x")
+    session = h.kit.sessions.create_extra(
+        T,
+        actor="hal",
+        title="Hifz",
+        lifecycle="academy",
+        start=start,
+        end=start + timedelta(hours=1),
+        capacity=1,
+    )
+    ready = start - timedelta(minutes=15)
+    request = h.kit.reschedules.request(
+        T, session.id, role="student", actor="ana", reason=ASK, proposed_start=MOVED
+    )
+    assert request.deadline == ready
+    h.clock.set(ready + timedelta(minutes=5))  # a late tick: silence still came first
+    assert h.kit.tick(T).approved == 1
+    moved = h.kit.queries.get(T, session.id)
+    assert (moved.start, moved.status) == (MOVED, "SCHEDULED")
+    # Asked once READY is due (the tick not run yet): the session is locked, tick or not.
+    late = h.kit.sessions.create_extra(
+        T,
+        actor="hal",
+        title="Hifz",
+        lifecycle="academy",
+        start=start,
+        end=start + timedelta(hours=1),
+        capacity=1,
+    )
+    h.clock.set(ready + timedelta(minutes=1))
+    other = h.kit.reschedules.request(
+        T, late.id, role="student", actor="ana", reason=ASK, proposed_start=MOVED
+    )
+    assert other.deadline == start

@@ -15,7 +15,13 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from sessionkit.errors import DuplicateSession, RescheduleRefused, SessionConflict, SessionLocked
+from sessionkit.errors import (
+    DuplicateSession,
+    MissingFact,
+    RescheduleRefused,
+    SessionConflict,
+    SessionLocked,
+)
 from sessionkit.errors._base import shown
 from sessionkit.model.events import SessionUpdated
 from sessionkit.model.query import SessionQuery
@@ -46,6 +52,7 @@ __all__ = [
     "check_answer",
     "check_args",
     "check_series_start",
+    "deadline_for",
     "lock_session",
     "move_session",
     "release_moved",
@@ -207,6 +214,32 @@ def check_answer(
             f"{request.deadline.isoformat()}",
             request_id=request.id,
         )
+
+
+def deadline_for(ctx: Context, tx: Tx, session: Session, proposed: datetime | None) -> datetime:
+    """Return when silence answers a request for ``session`` made at ``tx.now``.
+
+    The notice policy's :meth:`~sessionkit.policies.NoticePolicy.deadline`, or
+    when the session's own timers take it into a status that may not be moved
+    (the academy's READY, 15 minutes before the start), if sooner: silence
+    moves only a session that may still be moved. A session locked already
+    (its status, or such a timer due by ``tx.now``, tick or not) keeps the
+    policy's deadline, and so does one whose timer has a condition needing a
+    fact the kit cannot give (the tick could not run it either).
+    """
+    deadline = ctx.notice.deadline(session, tx.now, proposed)
+    machine = ctx.lifecycle(session.lifecycle)
+    if not machine.status(session.status).editable:
+        return deadline
+    facts = ctx.facts_for(tx, [session]).get(session.id) if ctx.facts is not None else None
+    try:
+        _, changes = machine.advance(session, deadline, facts=facts)
+    except MissingFact:
+        return deadline
+    locked = next((c.at for c in changes if not machine.status(c.to_status).editable), None)
+    if locked is None or locked <= tx.now:  # a timer due already: locked, tick or not
+        return deadline
+    return min(locked, deadline)
 
 
 def check_series_start(tx: Tx, session: Session) -> None:

@@ -50,6 +50,7 @@ from sessionkit.services._reschedule_steps import (
     check_answer,
     check_args,
     check_series_start,
+    deadline_for,
     lock_session,
     move_session,
     release_moved,
@@ -145,7 +146,9 @@ class RescheduleCommands:
         ``max_horizon``: rules ``"max_horizon"``, ``"in_the_past"``), and no
         other pending request for the session. The deadline is
         ``answer_within`` from now, or the start if sooner, or ``min_lead``
-        before the proposed time if sooner still (silence applies it); with
+        before the proposed time if sooner still (silence applies it), or
+        when the session's timers make it a status that may not be moved (the
+        academy's READY), if that is sooner than all; with
         ``min_lead`` 0 a time that would be its own deadline (no later than
         the answer time or the start) is refused with rule ``"min_lead"``, as
         silence could not approve it before it starts. Raises
@@ -202,7 +205,7 @@ class RescheduleCommands:
                 reason=reason.strip(),
                 session_start=session.start,
                 proposed_start=proposed,
-                deadline=policy.deadline(session, tx.now, proposed),
+                deadline=deadline_for(self._ctx, tx, session, proposed),
                 created_at=tx.now,
             )
             pending, change = RESCHEDULE_LIFECYCLE.fire(
@@ -262,8 +265,9 @@ class RescheduleCommands:
         Refused with rule ``"not_pending"``, ``"no_time"`` (neither given nor
         proposed), ``"min_lead"`` and, with the booking rules'
         ``publish_in_horizon``, ``"max_horizon"`` or ``"in_the_past"``; the
-        move raises ``SessionConflict`` or ``SessionLocked`` (a final status, or
-        dependents the host's links name), ``DuplicateSession`` (another session
+        move raises ``SessionConflict`` or ``SessionLocked`` (a status that may
+        not be moved, final or not, or dependents the host's links name),
+        ``DuplicateSession`` (another session
         of the series came to start at the new time since the request: ``existing``
         names it) and ``CapacityExceeded`` from the store. ``RescheduleNotFound``
         for an unknown id.
