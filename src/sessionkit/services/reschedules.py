@@ -228,8 +228,9 @@ class RescheduleCommands:
 
         The same checks, read only, for a "request reschedule" button (the
         reason and the new time are the caller's to check: see the policy's
-        ``reason_refusal``, and ``new_time_refusal`` with the session's booking
-        rules' ``publishing_refusal``).
+        ``reason_refusal``, and ``new_time_refusal`` and ``silence_refusal``
+        with the session's booking rules' ``publishing_refusal``; the series'
+        other sessions and the resources' busy times are checked on request).
         """
         check_args(tenant, session_id, "session_id", role)
         with self._tx(now) as (tx, repo):
