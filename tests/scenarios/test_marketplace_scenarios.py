@@ -53,7 +53,12 @@ from sessionkit.errors import (
 from sessionkit.model import ResourceRef, Session, SessionQuery
 from sessionkit.model.attendance import PresenceEvent
 from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, OFFERED, WAITLISTED
-from sessionkit.model.booking_events import BookingCancelled, BookingExpired, BookingStatusChanged
+from sessionkit.model.booking_events import (
+    BookingCancelled,
+    BookingConfirmed,
+    BookingExpired,
+    BookingStatusChanged,
+)
 from sessionkit.model.money import Money
 from sessionkit.model.payment import PAID, PENDING, REFUNDED
 from sessionkit.ports import UnitOfWorkFactory
@@ -436,6 +441,27 @@ def test_a_booking_is_tentative_until_the_payment_succeeds(paid: Market) -> None
     paid.gateway.pay(made.payment.intent_ref or "")
     assert webhook(paid) == ["applied"]
     assert money_status(paid, made) == (CONFIRMED, PAID, Decimal(0))
+
+
+def test_a_paid_one_to_one_seat_is_announced_once_for_the_hosts_chat(paid: Market) -> None:
+    # "Socket events are present (session:booked)"; "1-to-1 bookings automatically initialize
+    # a chat conversation": the host listens for BookingConfirmed, published once the payment
+    # succeeded, once, after the commit; a webhook delivered twice announces nothing twice.
+    one = slot(paid, "tina-1to1")
+    made = checkout(paid, one, "ana")
+    assert paid.gateway is not None
+    paid.gateway.pay(made.payment.intent_ref or "")
+    events = paid.gateway.drain()
+    assert [e for e in paid.booking_events() if isinstance(e, BookingConfirmed)] == []
+    assert [paid.kit.payments.apply(TENANT, e).outcome for e in [*events, *events]] == [
+        "applied",
+        "duplicate",
+    ]
+    confirmed = [e for e in paid.booking_events() if isinstance(e, BookingConfirmed)]
+    assert [
+        (e.booking.id, str(e.booking.participant), e.booking.session_id) for e in confirmed
+    ] == [(made.booking.id, "student:ana", one.id)]
+    assert paid.kit.queries.get(TENANT, confirmed[0].booking.session_id).capacity == 1
 
 
 def test_an_unpaid_hold_expires_and_its_intent_is_cancelled(paid: Market) -> None:
