@@ -2,9 +2,10 @@
 
 Any permutation and duplication of a presence log, recorded in any batches,
 yields the attendance a plain oracle computes from the deduplicated log:
-walk the events in time order (leaving out the instants where a participant
-both joins and leaves: they change nothing), count
-the time "in" inside the session, and classify it under the thresholds.
+walk the instants in time order counting open connections (a join opens one,
+a leave ends one, the joins and leaves at one instant cancel out), count the
+time "in" (any connection open) inside the session, and classify it under
+the thresholds.
 """
 
 from __future__ import annotations
@@ -56,26 +57,25 @@ def logs(draw: st.DrawFn) -> list[PresenceEvent]:
 
 def oracle(log: list[PresenceEvent], who: str) -> tuple[str, int]:
     """The status and whole minutes of ``who``, computed the plain way, minute by minute."""
-    kinds: dict[datetime, set[str]] = {}
+    # Each join opens a connection, each leave ends one (none open: ignored); the joins and
+    # leaves at one instant cancel out pair by pair. In while any connection is open.
+    net: dict[datetime, int] = {}
     for e in log:
         if str(e.participant) == who:
-            kinds.setdefault(e.at, set()).add(e.action)
-    # A join and a leave at one instant change nothing: such instants are dropped.
-    mine = sorted(
-        (e for e in log if str(e.participant) == who and len(kinds[e.at]) == 1),
-        key=lambda e: (e.at, e.event_id),
-    )
+            net[e.at] = net.get(e.at, 0) + (1 if e.action == JOIN else -1)
     inside = False
     since = START
     stays: list[tuple[datetime, datetime | None]] = []
     seconds = 0.0
-    for event in mine:
-        if event.action == JOIN and not inside:
-            inside, since = True, event.at
-        elif event.action == LEAVE and inside:
+    connections = 0
+    for at in sorted(net):
+        connections = max(0, connections + net[at])
+        if connections and not inside:
+            inside, since = True, at
+        elif not connections and inside:
             inside = False
-            seconds += max(0.0, (min(event.at, END) - max(since, START)).total_seconds())
-            stays.append((since, event.at))
+            seconds += max(0.0, (min(at, END) - max(since, START)).total_seconds())
+            stays.append((since, at))
     if inside:
         seconds += max(0.0, (END - max(since, START)).total_seconds())
         stays.append((since, None))

@@ -129,7 +129,9 @@ VISITS: dict[str, tuple[tuple[str, int], ...]] = {
     "student:dee": ((JOIN, 70), (LEAVE, 75)),  # only after the end
     "student:eve": ((JOIN, -30), (LEAVE, -20)),  # only before the start
     "student:fay": ((JOIN, -5), (LEAVE, 30), (JOIN, 31)),  # out for a minute
-    "student:gus": ((JOIN, 10), (JOIN, 12), (LEAVE, 50)),  # a join reported twice
+    # On a phone from 10 to 30 and a laptop from 12 to 50: in from 10 to 50, counted once
+    # (the phone's leave ended the stay and the laptop's join and leave were ignored: 20).
+    "student:gus": ((JOIN, 10), (JOIN, 12), (LEAVE, 30), (LEAVE, 50)),
     # A join that failed at once (join and leave in one second) is no stay: it counted
     # as in for the rest of the session, the leave sorted first and ignored.
     "student:hal": ((JOIN, 5), (LEAVE, 5)),

@@ -13,6 +13,7 @@ from sessionkit.services._presence_seal import SEAL_PROVIDER, close_open_stays
 from sessionkit.timespan import TimeSpan
 
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
+MIN = timedelta(minutes=1)
 SESSION = Session(
     id="s1",
     tenant="acme",
@@ -61,7 +62,11 @@ def event(n: int, action: str, minutes: float, who: ResourceRef = ANA) -> Presen
         # A stay that began at the seal's very instant is undone (it counts nothing).
         ([event(1, JOIN, 30)], []),
         # A reconnect at the seal's instant: the stay from before still ends there.
-        ([event(1, JOIN, 0), event(2, LEAVE, 30), event(3, JOIN, 30)], [(0, 30, 1)]),
+        ([event(1, JOIN, 0), event(2, LEAVE, 30), event(3, JOIN, 30)], [(0, 30)]),
+        # On two devices (a phone and a laptop): both end at the seal, one leave each.
+        ([event(1, JOIN, 0), event(2, JOIN, 10)], [(0, 30)]),
+        ([event(1, JOIN, 0), event(2, JOIN, 10), event(3, LEAVE, 20)], [(0, 30)]),
+        ([event(1, JOIN, 20), event(2, JOIN, 30), event(3, JOIN, 40)], [(20, 30)]),
         # A stay begun after the seal (stored before a late tick sealed the session as of
         # when its step fell due) is undone, open or closed.
         ([event(1, JOIN, 40)], []),
@@ -70,20 +75,15 @@ def event(n: int, action: str, minutes: float, who: ResourceRef = ANA) -> Presen
     ],
 )
 def test_a_seal_closes_each_stay_open_at_its_instant(
-    records: list[Presence], stays: list[tuple[int, int | None] | tuple[int, int, int]]
+    records: list[Presence], stays: list[tuple[int, int | None]]
 ) -> None:
     repo = Kept()
     at = START + timedelta(minutes=30)
     close_open_stays(repo, SESSION, at, records)  # type: ignore[arg-type]  # add_many only
     found = intervals_of([*records, *repo.added])
     expected = [
-        (
-            START + timedelta(minutes=joined),
-            None
-            if left is None
-            else START + timedelta(minutes=left, microseconds=rest[0] if rest else 0),
-        )
-        for joined, left, *rest in stays
+        (START + joined * MIN, None if left is None else START + left * MIN)
+        for joined, left in stays
     ]
     assert [(s.joined, s.left) for s in found] == expected
     assert all(r.id.startswith(f"{SEAL_PROVIDER}:seal-") for r in repo.added)

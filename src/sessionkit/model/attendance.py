@@ -71,6 +71,7 @@ __all__ = [
     "Interval",
     "Presence",
     "PresenceEvent",
+    "connections_of",
     "derive_attendance",
     "override_id",
     "told_minutes",
@@ -432,29 +433,47 @@ def _span(value: object) -> TimeSpan:
 def intervals_of(records: Iterable[Presence]) -> tuple[Interval, ...]:
     """Return the stays ``records`` add up to, deduplicated by id and in time order.
 
-    A join while already in and a leave while not in are ignored, and a join
-    and a leave at one instant change nothing: a reconnect (in) stays one
-    stay, and a join that failed at once (out) makes none. So the result
-    depends on the set of events only, never on the order they arrived in.
+    Each join opens a connection (a participant on a phone and a laptop has
+    two) and each leave ends one; a participant is in while any is open, so
+    the stays are the union of their connections, overlaps counted once. A
+    leave with none open is ignored, and the joins and leaves at one instant
+    cancel out pair by pair: a reconnect (in) stays one stay, and a join that
+    failed at once (out) makes none. So the result depends on the set of
+    events only, never on the order they arrived in.
     """
     return _stays(instances_of(records, Presence, name="records"))
 
 
+def connections_of(records: Iterable[Presence]) -> tuple[tuple[datetime, int], ...]:
+    """Return, per instant of ``records`` in time order, how many connections are open after it.
+
+    Deduplicated by id; the walk :func:`intervals_of` takes: the joins less
+    the leaves at each instant, never below none.
+    """
+    return _connections(instances_of(records, Presence, name="records"))
+
+
+def _connections(records: Iterable[Presence]) -> tuple[tuple[datetime, int], ...]:
+    """:func:`connections_of` of records already checked."""
+    net: dict[datetime, int] = {}
+    for record in {r.id: r for r in records}.values():
+        net[record.at] = net.get(record.at, 0) + (1 if record.action == JOIN else -1)
+    walk: list[tuple[datetime, int]] = []
+    open_ = 0
+    for at in sorted(net):
+        open_ = max(0, open_ + net[at])
+        walk.append((at, open_))
+    return tuple(walk)
+
+
 def _stays(records: Iterable[Presence]) -> tuple[Interval, ...]:
     """:func:`intervals_of` of records already checked."""
-    actions: dict[datetime, set[str]] = {}
-    for record in {r.id: r for r in records}.values():
-        actions.setdefault(record.at, set()).add(record.action)
     stays: list[Interval] = []
     since: datetime | None = None
-    for at in sorted(actions):
-        done = actions[at]
-        if len(done) > 1:
-            continue  # a join and a leave at one instant: a reconnect, or a failed join
-        if JOIN in done:
-            if since is None:
-                since = at
-        elif since is not None:
+    for at, open_ in _connections(records):
+        if open_ and since is None:
+            since = at
+        elif not open_ and since is not None:
             stays.append(Interval(since, at))
             since = None
     if since is not None:

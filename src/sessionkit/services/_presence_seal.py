@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import attrs
 
 from sessionkit.lifecycle import Lifecycle
-from sessionkit.model.attendance import JOIN, LEAVE, SEALED_FIELD, Presence, intervals_of
+from sessionkit.model.attendance import JOIN, LEAVE, SEALED_FIELD, Presence, connections_of
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports import PRESENCE, PresenceRepository
 from sessionkit.services._context import Tx
@@ -92,8 +92,8 @@ def mark_ended(machine: Lifecycle, before: Session, changed: Session, at: dateti
 _SEAL_PREFIX = f"{SEAL_PROVIDER}:seal-"
 
 
-def _seal_id(session_id: str, participant: ResourceRef, at: datetime) -> str:
-    text = f"{session_id}\x00{participant}\x00{at.isoformat()}"
+def _seal_id(session_id: str, participant: ResourceRef, at: datetime, n: int = 0) -> str:
+    text = f"{session_id}\x00{participant}\x00{at.isoformat()}" + (f"\x00{n}" if n else "")
     return _SEAL_PREFIX + hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
@@ -102,44 +102,47 @@ def close_open_stays(
 ) -> int:
     """Store the LEAVEs that end every stay among ``records`` at ``at``; return how many.
 
-    ``records`` are the session's stored presence events. A stay open at
-    ``at`` gets a LEAVE there; a JOIN later than ``at`` (stored while the
-    session was in play, before a late tick sealed it as of when its step
-    fell due) gets a LEAVE at its own instant, which undoes it, as a join
-    and a leave at one instant do.
+    ``records`` are the session's stored presence events. Every connection
+    open at ``at`` (a participant on two devices has two) gets a LEAVE
+    there; the JOINs later than ``at`` (stored while the session was in
+    play, before a late tick sealed it as of when its step fell due) get a
+    LEAVE each at their own instant, which undoes them, as a join and a
+    leave at one instant do.
     """
     stored = list(records)
     known = {r.id for r in stored}
     by_participant: dict[ResourceRef, list[Presence]] = {}
     for record in stored:
         by_participant.setdefault(record.participant, []).append(record)
-    instants: list[tuple[ResourceRef, datetime]] = []
+    leaves: list[Presence] = []
     for participant in sorted(by_participant, key=str):
         theirs = by_participant[participant]
-        before = [r for r in theirs if r.at <= at]
-        stays = intervals_of(before)
-        if stays and stays[-1].left is None:
-            # A stay that began exactly at ``at`` is undone by a leave there, but one that
-            # began before, with a reconnect at ``at``, would stay open: its leave goes a
-            # microsecond later.
-            leave_at = at
-            if stays[-1].joined < at and any(r.at == at for r in before):
-                leave_at = at + timedelta(microseconds=1)
-            instants.append((participant, leave_at))
-        instants.extend((participant, r.at) for r in theirs if r.action == JOIN and r.at > at)
-    leaves = [
-        Presence(
-            id=record_id,
-            tenant=session.tenant,
-            session_id=session.id,
-            participant=participant,
-            action=LEAVE,
-            at=leave_at,
-            received_at=at,
-        )
-        for participant, leave_at in dict.fromkeys(instants)
-        if (record_id := _seal_id(session.id, participant, leave_at)) not in known
-    ]
+        walk = connections_of([r for r in theirs if r.at <= at])
+        wanted = {at: walk[-1][1]} if walk else {}
+        for record in theirs:  # each instant after ``at``: as many leaves as it has more joins
+            if record.at > at:
+                step = 1 if record.action == JOIN else -1
+                wanted[record.at] = wanted.get(record.at, 0) + step
+        for instant, count in wanted.items():
+            n = 0
+            while count > 0:
+                record_id = _seal_id(session.id, participant, instant, n)
+                n += 1
+                if record_id in known:
+                    continue
+                known.add(record_id)
+                count -= 1
+                leaves.append(
+                    Presence(
+                        id=record_id,
+                        tenant=session.tenant,
+                        session_id=session.id,
+                        participant=participant,
+                        action=LEAVE,
+                        at=instant,
+                        received_at=at,
+                    )
+                )
     repo.add_many(leaves)
     return len(leaves)
 

@@ -2,20 +2,19 @@
 
 **Attendance.** Presence is stored as raw join / leave events. Which of them
 count is decided the way :func:`~sessionkit.model.attendance.intervals_of`
-decides it, in order of (instant, id), with the instants where a participant
-both joined and left left out (they change nothing): a join counts
-when the event before it (of that participant in that session) was not a
-join; a leave counts when the event before it was a join. So ``LAG`` over
-that order tells each event's part, and each stay is a counted join followed
-by a counted leave (or by nothing: still in). The time stays cover inside
-``[start, end]`` of the session is then a plain sum: with every instant
-clipped into the session, it is the clipped leaves minus the clipped joins,
-plus the end for a stay still open (an interval's overlap with the session is
-the difference of its clipped ends). Instants become integer microseconds
-for that sum, exactly on each database (:func:`micros`). One row comes back
-per group, session and participant (the pair's totals, never an event row);
-the status is derived from them in Python, by the same thresholds as
-``kit.attendance``.
+decides it: each join opens a connection and each leave ends one, per
+participant in order of instant, the joins and leaves at one instant netted
+(``GROUP BY`` the instant), and a participant is in while any is open (two
+devices at once count once). The connections open after each instant are a
+running ``SUM`` of the nets that never goes below none (a leave with none
+open is ignored): the running sum less its running ``MIN`` when that is
+negative. Each instant while in then runs to the next instant (or the end),
+and the time in inside ``[start, end]`` of the session is the sum of those
+runs with every instant clipped into the session. Instants become integer
+microseconds for that sum, exactly on each database (:func:`micros`). One row
+comes back per group, session and participant (the pair's totals, never an
+event row); the status is derived from them in Python, by the same
+thresholds as ``kit.attendance``.
 
 **Usage.** Subscriptions left-joined to their ledger entries, counted per
 subscription and period: active entries and returned ones.
@@ -58,7 +57,7 @@ from sessionkit.adapters.sqlalchemy.rows import session_resources_table, session
 from sessionkit.adapters.sqlalchemy.usage_rows import subscriptions_table, usage_table
 from sessionkit.model.analytics import CountBy
 from sessionkit.model.analytics_use import AttendanceTotal, UsageTotal
-from sessionkit.model.attendance import JOIN, LEAVE
+from sessionkit.model.attendance import JOIN
 from sessionkit.model.query import SessionQuery
 
 __all__ = [
@@ -123,65 +122,87 @@ def attendance_statement(
         .cte("attendance_sessions")
     )
     who = _exact(dialect, P.c.participant)
-    instant = (P.c.session_id, who, P.c.at)
-    # A join and a leave at one instant change nothing (a reconnect, a failed join):
-    # the instants where a participant has both are left out before the walk.
-    presence = (
+    # Each instant of a participant: its joins less its leaves (a join and a leave at one
+    # instant cancel out: a reconnect, a failed join).
+    instants = (
         select(
             P.c.session_id,
             who.label("who"),
-            P.c.action,
             P.c.at,
-            P.c.id,
             scoped.c.start_at,
             scoped.c.end_at,
-            func.min(P.c.action).over(partition_by=instant).label("least"),
-            func.max(P.c.action).over(partition_by=instant).label("most"),
+            func.sum(case((P.c.action == JOIN, 1), else_=-1)).label("net"),
         )
         .select_from(P.join(scoped, P.c.session_id == scoped.c.id))
         .where(P.c.tenant == tenant)
-        .subquery("attendance_presence")
+        .group_by(P.c.session_id, who, P.c.at, scoped.c.start_at, scoped.c.end_at)
+        .subquery("attendance_instants")
     )
-    p = presence.c
-    walk = (p.session_id, p.who)
-    order = (p.at, p.id)
-    events = (
-        select(
-            p.session_id,
-            p.who,
-            p.action,
-            p.at,
-            p.start_at,
-            p.end_at,
-            func.lag(p.action).over(partition_by=walk, order_by=order).label("before"),
-            func.lead(p.action).over(partition_by=walk, order_by=order).label("after"),
-            func.lead(p.at).over(partition_by=walk, order_by=order).label("next_at"),
-        )
-        .where(p.least == p.most)
-        .subquery("attendance_events")
-    )
+    i = instants.c
+    walk = (i.session_id, i.who)
+    summed = select(
+        i.session_id,
+        i.who,
+        i.at,
+        i.start_at,
+        i.end_at,
+        func.sum(i.net).over(partition_by=walk, order_by=i.at).label("total"),
+        func.lead(i.at).over(partition_by=walk, order_by=i.at).label("next_at"),
+    ).subquery("attendance_sums")
+    m = summed.c
+    lowest = func.min(m.total).over(partition_by=(m.session_id, m.who), order_by=m.at)
+    # The connections open after each instant: the running sum, never below none (a leave
+    # with none open is ignored), is the sum less its lowest point so far when that is < 0.
+    depths = select(
+        m.session_id,
+        m.who,
+        m.at,
+        m.start_at,
+        m.end_at,
+        m.next_at,
+        (m.total - case((lowest < 0, lowest), else_=0)).label("connections"),
+    ).subquery("attendance_depths")
+    d = depths.c
+    events = select(
+        d.session_id,
+        d.who,
+        d.at,
+        d.start_at,
+        d.end_at,
+        d.next_at,
+        d.connections,
+        func.lag(d.connections)
+        .over(partition_by=(d.session_id, d.who), order_by=d.at)
+        .label("before"),
+    ).subquery("attendance_events")
     e = events.c
-    joins = e.action == JOIN
-    counted_join = and_(joins, or_(e.before.is_(None), e.before != JOIN))
-    counted_leave = and_(e.action == LEAVE, e.before == JOIN)
-    still_in = and_(joins, e.after.is_(None))
+    inside = e.connections > 0
+    was_in = func.coalesce(e.before, 0) > 0
+    counted_join = and_(inside, ~was_in)
+    counted_leave = and_(~inside, was_in)
     # Only the stays that overlap the session make it punctual or not, left early or not:
-    # in at its start (the last event at or before it is a join), a first join inside it;
-    # in just before its end (the last event before it is a join), a last leave inside it.
-    in_at_start = and_(joins, e.at <= e.start_at, or_(e.next_at.is_(None), e.next_at > e.start_at))
-    in_before_end = and_(joins, e.at < e.end_at, or_(e.next_at.is_(None), e.next_at >= e.end_at))
-    clipped = micros(
-        dialect,
-        case((e.at < e.start_at, e.start_at), (e.at > e.end_at, e.end_at), else_=e.at),
-    )
+    # in at its start (in after the last instant at or before it), a first join inside it;
+    # in just before its end (in after the last instant before it), a last leave inside it.
+    in_at_start = and_(inside, e.at <= e.start_at, or_(e.next_at.is_(None), e.next_at > e.start_at))
+    in_before_end = and_(inside, e.at < e.end_at, or_(e.next_at.is_(None), e.next_at >= e.end_at))
+
+    def clipped(instant: ColumnElement[Any]) -> ColumnElement[int]:
+        return micros(
+            dialect,
+            case(
+                (instant < e.start_at, e.start_at),
+                (instant > e.end_at, e.end_at),
+                else_=instant,
+            ),
+        )
+
+    # The time in, inside the session: each instant while in runs to the next (or the end).
+    held = clipped(func.coalesce(e.next_at, e.end_at)) - clipped(e.at)
     stays = (
         select(
             e.session_id,
             e.who,
-            (
-                func.sum(case((counted_leave, clipped), (counted_join, -clipped), else_=0))
-                + func.sum(case((still_in, micros(dialect, e.end_at)), else_=0))
-            ).label("attended"),
+            func.sum(case((inside, held), else_=0)).label("attended"),
             func.min(case((and_(counted_join, e.at >= e.start_at, e.at < e.end_at), e.at))).label(
                 "first_join"
             ),

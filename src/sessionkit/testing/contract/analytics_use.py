@@ -10,8 +10,9 @@ The data set (:func:`seed_analytics_use`), lessons of one hour from
 :data:`~sessionkit.testing.contract.T0`:
 
 - ``a1`` (+0 h, COMPLETED, teacher ana): ``student:p`` joins 2 minutes early,
-  joins again while in (ignored) and leaves a minute after the end: present,
-  60 min; ``student:l`` joins 10 min 30 s in and stays: late, 49 min;
+  joins again on a second device at 10 and leaves one of them a minute after
+  the end (the other never leaves): present, 60 min, counted once;
+  ``student:l`` joins 10 min 30 s in and stays: late, 49 min;
   ``student:e`` leaves at 45: left early, 45 min; ``student:q`` is there
   20 to 40: partial, 20 min; ``student:o`` joins at the start and never
   leaves: present, 60 min (the open stay runs to the end); ``student:x`` is
