@@ -425,6 +425,11 @@ def test_students_pay_the_hourly_rate_times_the_duration(paid: Market) -> None:
         "tina-group": Money.of("60.00", "EUR"),  # 40 EUR/h, 90 minutes
         "omar-group": Money.of("30.00", "EUR"),  # 30 EUR/h, 60 minutes
     }
+    # "creates a Stripe PaymentIntent for the exact amount"
+    assert paid.gateway is not None
+    asked = {i.metadata["payment_id"]: i.amount for i in paid.gateway.intents.values()}
+    assert asked == {p.id: p.amount for p in paid.kit.payments.list(TENANT)}
+    assert sorted(asked.values(), key=str) == sorted(prices.values(), key=str)
 
 
 def test_a_booking_is_tentative_until_the_payment_succeeds(paid: Market) -> None:
