@@ -12,8 +12,9 @@ free again without any job having run, its intent cancelled), a group filled
 to capacity, a waitlist whose offer passes on when unclaimed, a student
 cancelling (refunded) and a tutor cancelling (every participant refunded),
 edits refused on a booked slot and allowed on an unbooked one, a booking
-refused beyond the 4-week horizon, and a week later the expired unbooked
-slots removed in bulk. ``build_marketplace(paid=False)`` wires it without a
+refused beyond the 4-week horizon, and at the end the slots that ended
+unbooked (those of the week since publication) removed in bulk.
+``build_marketplace(paid=False)`` wires it without a
 provider (seats confirmed by hand), for the scenarios of seats alone.
 
 Slots use the ``marketplace`` preset (the seed's OPEN -> IN_PROGRESS ->
