@@ -6,6 +6,7 @@ import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
@@ -17,7 +18,8 @@ matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402 - matplotlib brings it
-from matplotlib.colors import to_hex, to_rgba  # noqa: E402 - after the skip
+from matplotlib import dates as mdates  # noqa: E402 - after the skip
+from matplotlib.colors import to_hex, to_rgba  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
@@ -385,3 +387,43 @@ def test_a_pgf_file_with_tex_is_left_to_matplotlib(
     monkeypatch.setattr(Figure, "savefig", lambda _fig, path, **_k: saved.append(path))
     timeline(SESSIONS, save=tmp_path / "week.pgf")
     assert saved == [tmp_path / "week.pgf"]
+
+
+@pytest.mark.parametrize(
+    ("start", "labels"),
+    [
+        # Berlin falls back at 03:00 CEST (01:00 UTC): 02:00-03:00 comes twice.
+        (
+            datetime(2026, 10, 25, 0, 0, tzinfo=UTC),
+            ["01:45", "02:00", "02:15", "02:30", "02:45", "02:00", "02:15", "02:30"],
+        ),
+        # Berlin springs forward at 02:00 CET (01:00 UTC): 02:00-03:00 never comes.
+        (
+            datetime(2026, 3, 29, 0, 0, tzinfo=UTC),
+            ["00:45", "01:00", "01:15", "01:30", "01:45", "03:00", "03:15", "03:30"],
+        ),
+    ],
+)
+def test_ticks_keep_their_step_across_a_dst_change(start: datetime, labels: list[str]) -> None:
+    # matplotlib stepped the zone's wall clock: across the fall-back an hour had no tick
+    # (02:45 CEST, then 03:00 CET), in spring ticks were placed twice.
+    span = TimeSpan(start, start + timedelta(hours=2))
+    lesson = attrs.evolve(session("dst", 0, ["teacher:ana"]), span=span)
+    fig = timeline([lesson])
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    ticks = ax.get_xticks()
+    steps = np.round(np.diff(ticks) * 24 * 60, 6)
+    assert set(steps) == {15.0}
+    assert [t.get_text() for t in ax.get_xticklabels()][:8] == labels
+
+
+def test_ticks_of_days_across_a_dst_change_stay_on_the_zones_midnights() -> None:
+    # Twenty days over Berlin's spring change: day ticks stay on Berlin's midnights.
+    fig = timeline([session(f"d{n}", 24 * (18 + n), ["teacher:ana"]) for n in range(20)])
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    zone = ZoneInfo("Europe/Berlin")
+    when = [mdates.num2date(t, tz=zone) for t in ax.get_xticks()]  # type: ignore[no-untyped-call]  # untyped upstream
+    wall = [w.strftime("%H:%M") for w in when]
+    assert set(wall) == {"00:00"}

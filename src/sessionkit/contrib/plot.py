@@ -26,7 +26,7 @@ import difflib
 import os
 import shutil
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta, timezone, tzinfo
 from numbers import Real
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -247,6 +247,50 @@ def _num(value: datetime) -> float:
     return float(mdates.date2num(value))  # type: ignore[no-untyped-call]  # untyped upstream
 
 
+def _locator(zone: tzinfo) -> Any:
+    """An ``AutoDateLocator`` in ``zone`` whose ticks under a day keep step across a DST change.
+
+    matplotlib steps the zone's wall clock (dateutil's rrule), so ticks under a day
+    repeat where clocks spring forward and skip the repeated hour where they fall back
+    (matplotlib #31333): an axis from 02:00 to 03:30 in Berlin on 2026-10-25 had no tick
+    for an hour. Across a change of offset these ticks are found in each fixed offset the
+    view has, each kept where the zone has that offset; labels read the zone's wall clock.
+    """
+    import numpy as np  # matplotlib's own dependency
+    from matplotlib import dates as mdates  # imported on use: the extra is optional
+
+    # matplotlib's dates module is untyped upstream: hence the ignores below.
+    class WallClockLocator(mdates.AutoDateLocator):
+        def __call__(self) -> Any:
+            return self.tick_values(*self.viewlim_to_dt())  # type: ignore[no-untyped-call]  # ditto
+
+        # Typed float upstream; AutoDateLocator is handed the view's datetimes.
+        def tick_values(self, vmin: Any, vmax: Any) -> Any:
+            ticks = super().tick_values(vmin, vmax)  # type: ignore[no-untyped-call]
+            offsets = {vmin.astimezone(zone).utcoffset(), vmax.astimezone(zone).utcoffset()}
+            if len(offsets) == 1:
+                return ticks  # no change of offset in view: the zone's own ticks are right
+            found: set[float] = set()
+            for offset in offsets:
+                fixed = timezone(cast("timedelta", offset))  # an aware zone has an offset
+                steps = mdates.AutoDateLocator(tz=fixed)  # type: ignore[no-untyped-call]
+                ends = (vmin.astimezone(fixed), vmax.astimezone(fixed))
+                values = steps.tick_values(*ends)  # type: ignore[no-untyped-call]  # ditto
+                if len(values) > 1 and values[1] - values[0] >= 1:
+                    return ticks  # a day or more apart: the zone's own ticks fall on its dates
+                found |= {v for v in values if _offset(v, zone) == offset}
+            return np.array(sorted(found)) if found else ticks
+
+    return WallClockLocator(tz=zone)  # type: ignore[no-untyped-call]  # ditto
+
+
+def _offset(value: float, zone: tzinfo) -> timedelta | None:
+    from matplotlib import dates as mdates  # imported on use: the extra is optional
+
+    when: datetime = mdates.num2date(value, tz=zone)  # type: ignore[no-untyped-call]  # ditto
+    return when.utcoffset()
+
+
 def timeline(
     sessions: Iterable[Session] | Page[Session],
     *,
@@ -364,7 +408,7 @@ def timeline(
         last = max(_num(s.end) for s in found)
         pad = max((last - first) * 0.01, 1 / 96)
         ax.set_xlim(first - pad, last + pad)
-        locator = mdates.AutoDateLocator(tz=get_zone(zone))  # type: ignore[no-untyped-call]  # ditto
+        locator = _locator(get_zone(zone))
         ax.xaxis.set_major_locator(locator)
         concise = mdates.ConciseDateFormatter(locator, tz=get_zone(zone))  # type: ignore[no-untyped-call]  # ditto
         ax.xaxis.set_major_formatter(concise)
