@@ -82,7 +82,7 @@ def test_reprs_are_the_same_under_two_hash_seeds() -> None:
         (AttendancePolicy(), "attendee_kinds=frozenset()"),
         (JoinRules(), "joinable=frozenset({'ONGOING', 'READY'})"),
         (
-            RoomKeeper(FakeMeetingRooms()),
+            RoomKeeper(FakeMeetingRooms(), close_on={"COMPLETED", "CANCELLED", "ABSENT"}),
             "close_on=frozenset({'ABSENT', 'CANCELLED', 'COMPLETED'})",
         ),
         (Access(), "staff_roles=frozenset({'admin', 'host', 'provider'})"),

@@ -18,8 +18,10 @@ rule and, where waiting helps, ``allows_at``.
 
 >>> from sessionkit.testing.rooms import FakeMeetingRooms
 >>> keeper = RoomKeeper(FakeMeetingRooms())
->>> sorted(keeper.open_on), sorted(keeper.close_on)
-(['READY'], ['ABSENT', 'CANCELLED', 'COMPLETED'])
+>>> sorted(keeper.open_on), keeper.close_on
+(['READY'], None)
+>>> sorted(keeper.closes_on("academy")), sorted(keeper.closes_on("coaching"))
+(['ABSENT', 'CANCELLED', 'COMPLETED'], ['CANCELLED', 'COMPLETED', 'MISSED'])
 >>> sorted(JoinRules().joinable), JoinRules().buffer
 (['ONGOING', 'READY'], datetime.timedelta(seconds=900))
 """
@@ -42,7 +44,7 @@ from sessionkit.errors import (
     WrongType,
 )
 from sessionkit.errors._base import set_repr, shown
-from sessionkit.lifecycle import Lifecycle
+from sessionkit.lifecycle import PRESETS, Lifecycle, LifecycleRegistry
 from sessionkit.model.booking import CONFIRMED, participant_ref
 from sessionkit.model.events import DomainEvent, SessionStatusChanged
 from sessionkit.model.session import ResourceRef, Session
@@ -94,8 +96,8 @@ def _open_on(value: object) -> frozenset[str]:
     return _statuses(value, "open_on")
 
 
-def _close_on(value: object) -> frozenset[str]:
-    return _statuses(value, "close_on")
+def _close_on(value: object) -> frozenset[str] | None:
+    return None if value is None else _statuses(value, "close_on")
 
 
 def _joinable(value: object) -> frozenset[str]:
@@ -116,6 +118,11 @@ def _check_rooms(_keeper: object, _field: object, value: MeetingRooms) -> None:
         )
 
 
+def _check_lifecycles(_keeper: object, _field: object, value: object) -> None:
+    if not isinstance(value, LifecycleRegistry):
+        raise WrongType(value, name="RoomKeeper(lifecycles)", expected="a LifecycleRegistry")
+
+
 def _check_then(_keeper: object, _field: object, value: EventPublisher | None) -> None:
     check_publisher(value, name="RoomKeeper(then)")
 
@@ -124,8 +131,13 @@ def _check_then(_keeper: object, _field: object, value: EventPublisher | None) -
 class RoomKeeper(EventPublisher):
     """Ensures a session's room on entering ``open_on``, closes it on entering ``close_on``.
 
-    The defaults are the academy's statuses (READY; COMPLETED, ABSENT,
-    CANCELLED); either takes one status name or several. ``then`` receives
+    ``open_on`` defaults to the academy's READY. ``close_on`` defaults to
+    ``None``: every terminal status of the session's own lifecycle, as
+    ``lifecycles`` (default: the presets; pass the kit's registry when it
+    has lifecycles of its own) defines it, so coaching's MISSED closes a
+    room as the academy's ABSENT does; for a lifecycle ``lifecycles`` does
+    not know, a status terminal in any of them (:meth:`closes_on`). Either
+    takes one status name or several. ``then`` receives
     every event first; an error it raises is raised after the rooms
     followed the events all the same. A provider failure is raised as a
     :class:`~sessionkit.errors.MeetingRoomsError` after the other events
@@ -142,10 +154,26 @@ class RoomKeeper(EventPublisher):
     open_on: frozenset[str] = attrs.field(
         default=frozenset({"READY"}), converter=_open_on, repr=set_repr
     )
-    close_on: frozenset[str] = attrs.field(
-        default=frozenset({"COMPLETED", "ABSENT", "CANCELLED"}), converter=_close_on, repr=set_repr
-    )
+    close_on: frozenset[str] | None = attrs.field(default=None, converter=_close_on, repr=set_repr)
     then: EventPublisher | None = attrs.field(default=None, validator=_check_then)
+    lifecycles: LifecycleRegistry = attrs.field(
+        default=PRESETS, kw_only=True, validator=_check_lifecycles, repr=False
+    )
+
+    def closes_on(self, lifecycle: str) -> frozenset[str]:
+        """Return the statuses whose entry closes the room of a session of ``lifecycle``.
+
+        ``close_on`` when it was given; else the terminal statuses of
+        ``lifecycle`` in ``lifecycles``, or, for one it does not know, every
+        status terminal in any lifecycle it has.
+        """
+        if self.close_on is not None:
+            return self.close_on
+        if lifecycle in self.lifecycles:
+            return self.lifecycles.get(lifecycle).terminal_statuses
+        return frozenset(
+            s for name in self.lifecycles for s in self.lifecycles.get(name).terminal_statuses
+        )
 
     def publish(self, events: Sequence[DomainEvent]) -> None:
         """Pass ``events`` on, then open and close the rooms their status changes call for.
@@ -181,7 +209,7 @@ class RoomKeeper(EventPublisher):
                 self.rooms.ensure_room(
                     tenant=session.tenant, session_id=session.id, span=session.span
                 )
-            elif status in self.close_on:
+            elif status in self.closes_on(session.lifecycle):
                 self.rooms.close_room(tenant=session.tenant, session_id=session.id)
         except Exception as exc:
             # Raised as the provider's own error, a stored cancel read as a failed one, and
