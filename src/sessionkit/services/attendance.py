@@ -190,20 +190,26 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         says; once the session entered a status that decides a paid booking's
         no-show refund, the outcome, rule and refund are the ones decided then
         (recorded on its payment), whatever was reported since. A pure read.
-        Raises ``SessionNotFound``.
+        A session whose lifecycle (or status) the kit does not know is read as
+        :meth:`for_session` reads it, by the clock alone: whoever is not there
+        yet before its end is pending (no outcome), and its status makes no
+        one a no-show. Raises ``SessionNotFound``.
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")
         with self._ctx.transaction() as tx:
             session = tx.sessions.get(tenant, session_id)
-            status = self._ctx.lifecycle(session.lifecycle).status(session.status)
+            try:
+                status = self._ctx.lifecycle(session.lifecycle).status(session.status)
+            except (UnknownLifecycle, UnknownStatus):
+                status = None
             return session_outcomes(
                 tx,
                 session,
-                no_show_session=status.no_show,
+                no_show_session=status is not None and status.no_show,
                 expected=self._expected(session),
                 thresholds=self.policy.thresholds,
-                now=None if status.terminal else self._ctx.now(),
+                now=None if status is not None and status.terminal else self._ctx.now(),
             )
 
     def presence(self, tenant: str, session_id: str) -> list[Presence]:

@@ -1,0 +1,55 @@
+"""``kit.attendance.outcomes`` reads a session of a lifecycle the kit does not know as
+``for_session`` does: by the clock alone.
+
+``for_session`` read it (nobody pending once its end had passed), while
+``outcomes`` raised ``UnknownLifecycle``: a kit without the host's lifecycle
+(an admin tool, a report job) could list the attendance but not the outcomes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import attrs
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.lifecycle import PRESETS
+from sessionkit.model.attendance import ABSENT, JOIN, PENDING, PRESENT, PresenceEvent
+from sessionkit.policies.no_shows import ATTENDED, NO_SHOW
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock
+
+T = "acme"
+START = datetime(2026, 3, 2, 17, tzinfo=UTC)
+MINE = attrs.evolve(PRESETS.get("coaching"), name="mine")
+
+
+def test_outcomes_of_an_unknown_lifecycle_are_read_by_the_clock_as_for_session() -> None:
+    store = InMemoryStore()
+    clock = ManualClock(START - timedelta(days=1))
+    host = SessionKit(uow=store.unit_of_work, clock=clock, lifecycles=PRESETS.with_lifecycle(MINE))
+    call = host.sessions.create_extra(
+        T, actor="t", title="Call", start=START, end=START + timedelta(hours=1),
+        lifecycle="mine", capacity=2,
+    )  # fmt: skip
+    for who in ("student:ana", "student:ben"):
+        host.bookings.book(T, call.id, who, actor="admin", confirm=True)
+    joined = PresenceEvent(
+        provider="meet", event_id="e1", session_id=call.id, participant="student:ana",
+        action=JOIN, at=START,
+    )  # fmt: skip
+    host.attendance.record_presence(T, [joined], now=START)
+    report = SessionKit(uow=store.unit_of_work, clock=clock)  # knows the presets only
+    clock.set(START + timedelta(minutes=30))
+    shown = [(str(a.participant), a.status) for a in report.attendance.for_session(T, call.id)]
+    told = [(str(o.participant), o.attendance, o.outcome) for o in report.attendance.outcomes(
+        T, call.id
+    )]  # fmt: skip
+    assert shown == [("student:ana", PRESENT), ("student:ben", PENDING)]
+    assert told == [("student:ana", PRESENT, ATTENDED), ("student:ben", PENDING, None)]
+    clock.set(START + timedelta(hours=2))  # over by the clock
+    told = [(str(o.participant), o.attendance, o.outcome) for o in report.attendance.outcomes(
+        T, call.id
+    )]  # fmt: skip
+    assert told == [("student:ana", PRESENT, ATTENDED), ("student:ben", ABSENT, NO_SHOW)]
+    assert [a.status for a in report.attendance.for_session(T, call.id)] == [PRESENT, ABSENT]
