@@ -215,6 +215,35 @@ def test_a_window_ending_before_it_starts_is_refused(figure: str) -> None:
     assert empty.to_records() == getattr(h.kit.analytics, figure)("acme").to_records()
 
 
+@pytest.mark.parametrize("figure", ["counts", "rates", "attendance"])
+def test_a_window_that_misses_the_scope_s_bounds_narrows_it_to_nothing(figure: str) -> None:
+    # Both in order, but nothing in both: the narrowed scope ended before it started and
+    # was refused as InvalidWindow, naming bounds the caller never gave.
+    from datetime import timedelta
+
+    from sessionkit.adapters.memory import InMemoryStore
+    from sessionkit.model.query import SessionQuery
+    from sessionkit.services import SessionKit
+    from sessionkit.testing.clocks import ManualClock
+    from sessionkit.testing.contract import T0, seed_analytics
+
+    store = InMemoryStore()
+    seed_analytics(store.unit_of_work)
+    kit = SessionKit(uow=store.unit_of_work, clock=ManualClock(T0 + timedelta(hours=100)))
+    read = getattr(kit.analytics, figure)
+    days = SessionQuery(start_from=T0 + timedelta(hours=24), start_to=T0 + timedelta(hours=72))
+    assert read("acme", scope=days).to_records() != []
+    for lo, hi in ((0, 12), (None, 12), (96, None), (96, 120)):
+        window = [None if h is None else T0 + timedelta(hours=h) for h in (lo, hi)]
+        missed = read("acme", scope=days, start_from=window[0], start_to=window[1])
+        assert missed.rows == ()
+    # A window that overlaps the scope's bounds still narrows to the overlap.
+    later = SessionQuery(start_from=T0 + timedelta(hours=24))
+    overlap = read("acme", scope=later, start_to=T0 + timedelta(hours=48))
+    alone = read("acme", start_from=T0 + timedelta(hours=24), start_to=T0 + timedelta(hours=48))
+    assert overlap.to_records() == alone.to_records() != []
+
+
 def test_client_no_shows_follow_the_outcomes_passed_as_rates_do() -> None:
     # Without outcomes a no-show is what the lifecycles mark no_show; a host whose own
     # Outcomes name other statuses had rates() and clients() disagree, with no way around.

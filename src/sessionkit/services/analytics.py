@@ -114,19 +114,23 @@ def _scope(query: object, start_from: object, start_to: object) -> SessionQuery:
     """Return the scope: ``query`` (all sessions for ``None``) narrowed by the window.
 
     The window only narrows: a scope with bounds of its own keeps the later
-    start and the earlier end of the two, never sessions it left out.
+    start and the earlier end of the two, never sessions it left out. A
+    window that misses the scope's bounds narrows it to an empty window at
+    the later start (the two ends crossed, the scope was ``InvalidWindow``).
     """
     if query is not None and not isinstance(query, SessionQuery):
         raise WrongType(query, name="scope", expected="a SessionQuery or None")
     scope = SessionQuery() if query is None else query
     lo, hi = _window(start_from, start_to)
-    if lo is not None:
-        own = scope.start_from
-        scope = attrs.evolve(scope, start_from=lo if own is None else max(own, lo))
-    if hi is not None:
-        own = scope.start_to
-        scope = attrs.evolve(scope, start_to=hi if own is None else min(own, hi))
-    return scope
+    if lo is not None and scope.start_from is not None:
+        lo = max(scope.start_from, lo)
+    if hi is not None and scope.start_to is not None:
+        hi = min(scope.start_to, hi)
+    first = scope.start_from if lo is None else lo
+    last = scope.start_to if hi is None else hi
+    if first is not None and last is not None and last < first:
+        last = first  # nothing is in both: the empty [first, first) picks no session
+    return attrs.evolve(scope, start_from=first, start_to=last)
 
 
 class Analytics:
