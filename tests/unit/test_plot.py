@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
@@ -427,3 +428,17 @@ def test_ticks_of_days_across_a_dst_change_stay_on_the_zones_midnights() -> None
     when = [mdates.num2date(t, tz=zone) for t in ax.get_xticks()]  # type: ignore[no-untyped-call]  # untyped upstream
     wall = [w.strftime("%H:%M") for w in when]
     assert set(wall) == {"00:00"}
+
+
+def test_a_numpy_width_is_a_width_as_a_numpy_dpi_is_a_dpi() -> None:
+    # Read off a frame (df["x"].max()), a width is np.int64 or np.float32: it was refused
+    # as "width must be 0 < width <= 100 inches, got np.int64(10)", where dpi took them.
+    widths: list[Any] = [np.int64(10), np.float32(10.5)]
+    dpi: Any = np.int64(80)
+    for width in widths:
+        fig = timeline(SESSIONS, width=width, dpi=dpi)
+        assert fig.get_size_inches()[0] == pytest.approx(float(width))
+    wrongs: list[Any] = [np.int64(0), np.float64("nan"), np.True_]
+    for wrong in wrongs:
+        with pytest.raises(InvalidValue, match="width"):
+            timeline(SESSIONS, width=wrong)

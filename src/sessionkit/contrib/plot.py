@@ -169,6 +169,16 @@ def _zone(sessions: list[Session], tz: str | None) -> str:
     return zones.pop() if len(zones) == 1 else "UTC"
 
 
+def _check_width(width: object) -> None:
+    # Any real number, as for dpi: a notebook's np.int64 or np.float32 width is one.
+    if isinstance(width, bool) or not isinstance(width, Real) or not 0 < float(width) <= 100:
+        raise InvalidValue(
+            f"width must be 0 < width <= 100 inches, got {shown(width)}",
+            value=width,
+            expected="0 < width <= 100",
+        )
+
+
 def _check_output(colors: Mapping[str, str] | None, save: object, dpi: object) -> None:
     """Refuse a colour, file format or resolution matplotlib would fail on later, by name."""
     from matplotlib import rcParams
@@ -342,12 +352,7 @@ def timeline(
             value=by,
             expected='"resource" | "teacher" | "room" | another kind',
         )
-    if isinstance(width, bool) or not isinstance(width, int | float) or not 0 < width <= 100:
-        raise InvalidValue(
-            f"width must be 0 < width <= 100 inches, got {shown(width)}",
-            value=width,
-            expected="0 < width <= 100",
-        )
+    _check_width(width)
     _check_output(colors, save, dpi)
     _check_kind(found, by)
     zone = _zone(found, tz)
