@@ -1287,15 +1287,19 @@ class RefusingRefunds(FakeGateway):
 
     refusing = False
 
+    def __init__(self, *, clock: Callable[[], datetime]) -> None:
+        super().__init__(clock=clock)
+        self.refund_keys: list[str] = []
+
     def refund(self, intent_ref: str, amount: Money, *, idempotency_key: str) -> RefundReceipt:
+        self.refund_keys.append(idempotency_key)
         if self.refusing:
             return RefundReceipt(ref="re_closed", status="failed")
         return super().refund(intent_ref, amount, idempotency_key=idempotency_key)
 
 
-def test_a_refund_the_provider_answers_failed_is_not_counted_and_stays_due() -> None:
-    # The receipt's status was never read: the payment said REFUNDED, and the revenue
-    # 60.00 refunded, while the provider kept every cent.
+def _refused_refund(goodwill: Money | None = None) -> tuple[Shop, RefusingRefunds, Payment]:
+    """A paid seat cancelled by its provider (or ``goodwill`` refunded), answered failed."""
     shop = Shop()
     refusing = RefusingRefunds(clock=lambda: shop.h.clock.now())
     shop.gateway = refusing
@@ -1305,19 +1309,95 @@ def test_a_refund_the_provider_answers_failed_is_not_counted_and_stays_due() -> 
     shop.kit = shop.h.kit
     booking = _paid(shop, shop.slot(), "ana")
     refusing.refusing = True
+    if goodwill is not None:
+        paid = shop.kit.payments.for_booking(T, booking)
+        assert paid is not None
+        return shop, refusing, shop.kit.payments.refund(T, paid.id, goodwill, actor="tina")
     payment = shop.kit.payments.cancel(T, booking, actor="tina", role="provider")
     assert payment is not None
+    return shop, refusing, payment
+
+
+def test_a_refund_the_provider_answers_failed_is_not_counted_and_stays_due() -> None:
+    # The receipt's status was never read: the payment said REFUNDED, and the revenue
+    # 60.00 refunded, while the provider kept every cent.
+    shop, refusing, payment = _refused_refund()
     assert (payment.status, payment.refunded, payment.refund_due, payment.due) == (
         PAID,
         Decimal("0.00"),
         Decimal("60.00"),
         "refund",
     )
-    [(_, failed_id, error)] = shop.kit.run_payment_calls().failed
-    assert (failed_id, type(error)) == (payment.id, PaymentGatewayError)
-    assert "'re_closed' failed" in str(error)
+    # Its call is given up with its key, its reason kept: every run reports it, and none
+    # sends it again under that key (the provider would only answer "failed" again).
+    assert (payment.refunds, payment.refund_sending) == (1, Decimal("0.00"))
+    assert payment.failure == "the provider answered refund 're_closed' failed"
+    for _ in range(2):
+        [(_, failed_id, error)] = shop.kit.run_payment_calls().failed
+        assert (failed_id, type(error)) == (payment.id, PaymentGatewayError)
+        assert "'re_closed' failed" in str(error)
+        assert "kit.payments.retry_refund" in str(error)
+    assert refusing.refund_keys == [payment.gateway_key("refund", 1)]
     assert shop.kit.analytics.revenue(T).total("refunded", "EUR") == EUR0
     assert refusing.collected("EUR") == Money.of(60, "EUR")
+
+
+def test_a_failed_refund_is_sent_again_by_retry_refund_under_a_fresh_key() -> None:
+    # Before, a failed refund had no way out: every run sent it again under the same key,
+    # and the provider answered each with the same "failed".
+    shop, refusing, payment = _refused_refund()
+    other = shop.kit.payments.for_booking(T, _paid(shop, shop.slot(days=3), "ben"))
+    assert other is not None
+    with pytest.raises(InvalidValue) as early:  # nothing to retry on another payment
+        shop.kit.payments.retry_refund(T, other.id, actor="tina")
+    assert early.value.expected == "a payment whose refund call the provider answered failed"
+    refusing.refusing = False  # the customer's new card
+    retried = shop.kit.payments.retry_refund(T, payment.id, actor="tina")
+    assert (retried.status, retried.refunded, retried.refund_due, retried.due) == (
+        REFUNDED,
+        Decimal("60.00"),
+        Decimal("0.00"),
+        None,
+    )
+    assert (retried.failure, retried.refunds) == (None, 2)
+    assert refusing.refund_keys == [payment.gateway_key("refund", n) for n in (1, 2)]
+    assert refusing.collected("EUR") == Money.of(60, "EUR")  # Ben's seat alone
+    assert shop.kit.run_payment_calls().failed == ()
+    with pytest.raises(InvalidValue):  # once: it went through
+        shop.kit.payments.retry_refund(T, payment.id, actor="tina")
+
+
+def test_a_failed_refund_is_settled_by_one_made_at_the_provider_or_a_new_refund() -> None:
+    # A goodwill refund of 20 answered failed; then 10 more decided: both go in a fresh call.
+    shop, refusing, payment = _refused_refund(Money.of(20, "EUR"))
+    assert (payment.refund_due, payment.failure is None) == (Decimal("20.00"), False)
+    refusing.refusing = False
+    more = shop.kit.payments.refund(T, payment.id, Money.of(10, "EUR"), actor="tina")
+    assert (more.status, more.refunded, more.refund_due) == (
+        PARTIALLY_REFUNDED,
+        Decimal("30.00"),
+        Decimal("0.00"),
+    )
+    assert (more.failure, more.due) == (None, None)
+    # Another failed refund, then refunded from the provider's dashboard: its event settles it.
+    shop, refusing, payment = _refused_refund()
+    made_there = PaymentEvent(
+        provider="fake",
+        event_id="evt_dashboard",
+        type="refunded",
+        occurred_at=NOW,
+        payment_id=payment.id,
+        amount=Money.of(60, "EUR"),
+    )
+    settled = shop.kit.payments.apply(T, made_there).payment
+    assert settled is not None
+    assert (settled.refunded, settled.refund_due, settled.due, settled.failure) == (
+        Decimal("60.00"),
+        Decimal("0.00"),
+        None,
+        None,
+    )
+    assert shop.kit.run_payment_calls().failed == ()
 
 
 def test_the_fake_finds_a_payments_intent_per_tenant() -> None:

@@ -162,7 +162,12 @@ PAYMENT = Schema(
         _col("status", "category", "the payment status, e.g. PAID"),
         _col("refunded", "decimal", "what the provider confirmed giving back"),
         _col("refund_due", "decimal", "what was decided to give back, not yet confirmed"),
-        _col("failure", "text", "why it failed; None unless it did", nullable=True),
+        _col(
+            "failure",
+            "text",
+            "why it failed, or why its last refund call failed; None unless one did",
+            nullable=True,
+        ),
         _CREATED,
         _UPDATED,
         _VERSION,

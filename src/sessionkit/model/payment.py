@@ -169,10 +169,14 @@ class Payment:
     the part of it claimed for refund call number ``refunds + 1`` (fixed
     before that call is made, zero when no refund call is under way) and
     ``refunds`` how many refund calls were confirmed or given up (a claim a
-    refund made elsewhere left no room for), so each call has a key of its
-    own. ``intent_ref`` is the provider's reference of the payment intent
-    (unique per tenant and provider). ``session_start`` repeats the session's
-    start so payments are listed by date at the database.
+    refund made elsewhere left no room for, a call the provider answered
+    failed), so each call has a key of its own. ``failure`` says why the
+    payment failed or, on a paid one, why the provider answered its last
+    refund call failed (that refund then waits for
+    ``kit.payments.retry_refund``). ``intent_ref`` is the provider's
+    reference of the payment intent (unique per tenant and provider).
+    ``session_start`` repeats the session's start so payments are listed by
+    date at the database.
     """
 
     __record_schema__: ClassVar[Schema] = PAYMENT

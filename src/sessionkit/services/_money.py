@@ -296,7 +296,9 @@ def give_back(
         total = payment.refunded + refund.amount
         done, change = refunded_to(payment, total, tx, actor=actor, role=role)
         return store_payment(tx, payment, done, change, actor=actor, refund=refund, reason=reason)
-    due = attrs.evolve(payment, refund_due=payment.refund_due + refund.amount, due="refund")
+    # A new decision sends what is due again, a refund the provider answered failed too.
+    added = payment.refund_due + refund.amount
+    due = attrs.evolve(payment, refund_due=added, due="refund", failure=None)
     return store_payment(tx, payment, due, None, actor=actor, refund=refund, reason=reason)
 
 
@@ -314,10 +316,10 @@ def refunded_to(
     total = min(total, payment.amount.amount)
     came = total - payment.refunded
     left = max(payment.refund_due - came, Decimal(0))
-    due = payment.due
+    due, failure = payment.due, payment.failure
     if due == "refund" and not left:
-        due = None
-    moved = attrs.evolve(payment, refunded=total, refund_due=left, due=due)
+        due = failure = None  # and a refund call answered failed is no longer a concern
+    moved = attrs.evolve(payment, refunded=total, refund_due=left, due=due, failure=failure)
     if moved.status == REFUNDED:
         return moved, None
     if moved.status not in (PAID, PARTIALLY_REFUNDED):  # refunded before we heard it was paid

@@ -44,6 +44,7 @@ __all__ = [
     "gateway_of",
     "perform",
     "record_intent",
+    "refund_failed",
 ]
 
 _CLAIM_TRIES = 5
@@ -124,6 +125,14 @@ def perform(ctx: Context, tenant: str, payment_id: str) -> Payment:
             return stored
         payment, ref = stored, intent.ref
     if payment.due == "refund":
+        if refund_failed(payment):
+            # Sent again under its key, the call would only be answered "failed" again:
+            # reported, not sent, until the host retries it (a fresh call, a fresh key).
+            raise PaymentGatewayError(
+                "refund",
+                payment.id,
+                detail=f"{payment.failure}; kit.payments.retry_refund sends it again",
+            )
         claimed = _claim_refund(ctx, payment)
         if claimed.due != "refund" or not claimed.refund_sending:
             return claimed
@@ -133,12 +142,11 @@ def perform(ctx: Context, tenant: str, payment_id: str) -> Payment:
             receipt = gateway.refund(claimed.intent_ref or ref, amount, idempotency_key=key)
         if getattr(receipt, "status", None) == "failed":
             # No money went back: counted, the payment said REFUNDED while the provider
-            # kept it all. The claim stays, and so does the call, reported by each run.
+            # kept it all. Still due, and reported by each run, but not sent again.
+            why = f"the provider answered refund {shown(receipt.ref)} failed"
+            _refusal_recorded(ctx, claimed, why)
             raise PaymentGatewayError(
-                "refund",
-                claimed.id,
-                detail=f"the provider answered refund {shown(receipt.ref)} failed; "
-                f"{amount} was not given back",
+                "refund", claimed.id, detail=f"{why}; {amount} was not given back"
             )
         return _record_refund(ctx, claimed, amount)
     if payment.due == "capture":
@@ -258,6 +266,29 @@ def _record_refund(ctx: Context, claimed: Payment, amount: Money) -> Payment:
         counted = attrs.evolve(payment, refunds=payment.refunds + 1, refund_sending=Decimal(0))
         moved, change = refunded_to(counted, payment.refunded + amount.amount, tx, actor=None)
         return store_payment(tx, payment, moved, change, actor=None, reason="refunded")
+
+
+def refund_failed(payment: Payment) -> bool:
+    """Whether the payment's refund is due after the provider answered its last call failed.
+
+    Such a call is given up with its key (``refunds`` counts it) and its reason
+    kept in ``failure``; nothing is sent until the host retries it
+    (:meth:`~sessionkit.services.payments.PaymentCommands.retry_refund`), or
+    decides another refund, or the provider reports the money given back.
+    """
+    return payment.due == "refund" and payment.failure is not None and not payment.refund_sending
+
+
+def _refusal_recorded(ctx: Context, claimed: Payment, why: str) -> None:
+    """Give up refund call ``claimed.refunds + 1``, which the provider answered failed."""
+    with ctx.transaction() as tx:
+        payment = tx.payments.get(claimed.tenant, claimed.id)
+        if payment.refunds != claimed.refunds:
+            return  # settled meanwhile: by a racing runner, or by the provider's event
+        given_up = attrs.evolve(
+            payment, refunds=payment.refunds + 1, refund_sending=Decimal(0), failure=why
+        )
+        store_payment(tx, payment, given_up, None, actor=None, reason="refund failed")
 
 
 def gateway_of(ctx: Context) -> PaymentGateway:

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
+import attrs
+
 from sessionkit.errors import (
     CurrencyMismatch,
     Duplicate,
@@ -44,8 +46,9 @@ from sessionkit.model.text import (
 )
 from sessionkit.ports import PAYMENT_EVENTS
 from sessionkit.services._context import Context, Tx
-from sessionkit.services._money import give_back
+from sessionkit.services._money import give_back, store_payment
 from sessionkit.services._payment_answers import succeed
+from sessionkit.services._payment_calls import refund_failed
 from sessionkit.services._seats import settle
 from sessionkit.services.bookings import BookingCommands, check_key
 
@@ -179,6 +182,40 @@ class RefundCommands:
                     )
                 )
             give_back(tx, payment, amount.rounded(), actor=actor, reason=reason)
+
+    def retry_refund(
+        self,
+        tenant: str,
+        payment_id: str,
+        *,
+        actor: str | None,
+        now: datetime | None = None,
+    ) -> Payment:
+        """Send again a refund the provider answered failed; return the payment after the call.
+
+        The provider's ``"failed"`` answer gave nothing back: the refund stays
+        due (``refund_due``), its reason in ``failure``, and is not sent again
+        on its own (its key would only be answered "failed" again), but
+        reported by every :meth:`run_due`. Once the cause is mended (the
+        customer's new card, the account's balance), this sends it in a fresh
+        call under a fresh key. Raises ``InvalidValue`` for a payment with no
+        such refund, ``PaymentNotFound``; nothing is written then.
+        """
+        check_tenant(tenant)
+        check_id(payment_id, "payment_id")
+        check_actor(actor)
+        with self._ctx.transaction(now) as tx:
+            payment = tx.payments.get(tenant, payment_id)
+            if not refund_failed(payment):
+                raise InvalidValue(
+                    f"payment {shown(payment_id)} has no refund the provider answered failed",
+                    value=payment_id,
+                    expected="a payment whose refund call the provider answered failed",
+                )
+            retried = attrs.evolve(payment, failure=None)
+            store_payment(tx, payment, retried, None, actor=actor, reason="refund retried")
+        with self._ctx.transaction() as tx:  # as it stands after the provider's answer
+            return tx.payments.get(tenant, payment_id)
 
     def mark_paid(
         self,
