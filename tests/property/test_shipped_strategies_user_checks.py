@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -40,3 +41,23 @@ def test_recurrences_shrink_to_a_start_on_the_first_day_not_a_leap_day() -> None
     )
     simplest = find(drawn, lambda _: True, settings=settings(database=None, derandomize=True))
     assert simplest.start == datetime(2000, 1, 1)
+
+
+def test_building_sessions_and_bookings_decorates_no_composite(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # st.composite reads the decorated function's source (some 13 ms for sessions()'s);
+    # booked_sessions() builds sessions() for every example, and the docs' example failed
+    # Hypothesis's too_slow health check on a loaded machine.
+    session = find(sks.sessions(taking_bookings=True), lambda _: True)
+    decorated: list[object] = []
+    composite = st.composite
+
+    def counted(function: Any) -> Any:
+        decorated.append(function)
+        return composite(function)
+
+    monkeypatch.setattr(st, "composite", counted)
+    sks.sessions()
+    sks.bookings(session)
+    assert decorated == []

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from sessionkit.errors import InvalidValue, SessionKitError, WrongType
 from sessionkit.errors._base import shown
-from sessionkit.lifecycle import PRESETS, Lifecycle
+from sessionkit.lifecycle import PRESETS, Lifecycle, Status
 from sessionkit.model.booking import (
     BOOKING_STATUSES,
     CANCELLED,
@@ -166,41 +166,58 @@ def sessions(
             expected="a lifecycle whose sessions can take bookings",
         )
     minutes = int((max_start - min_start).total_seconds() // 60)
-    first = min_start.replace(tzinfo=UTC)
+    kinds_drawn = st.sampled_from(kinds) if kinds else None
+    return _drawn_sessions(
+        choices, zone_pool, min_start, minutes, kinds_drawn, generated, tenant, max_capacity
+    )
 
-    @st.composite
-    def one(draw: st.DrawFn) -> Session:
-        lifecycle, status = draw(st.sampled_from(choices))
-        zone = draw(st.sampled_from(zone_pool))
-        start = first + timedelta(minutes=_drawn_minute(draw, zone, min_start, minutes))
-        span = TimeSpan(start, start + timedelta(minutes=draw(st.integers(15, 240))))
+
+# Module-level, not a closure of sessions(): st.composite reads its function's source when it
+# decorates it, some 13 ms, which booked_sessions(), calling sessions() for every example, paid
+# each time (and Hypothesis's too_slow health check failed on a loaded machine).
+@st.composite
+def _drawn_sessions(
+    draw: st.DrawFn,
+    choices: list[tuple[Lifecycle, Status]],
+    zone_pool: list[str],
+    min_start: datetime,
+    minutes: int,
+    kinds: st.SearchStrategy[str] | None,
+    generated: bool | None,
+    tenant: str,
+    max_capacity: int,
+) -> Session:
+    lifecycle, status = draw(st.sampled_from(choices))
+    zone = draw(st.sampled_from(zone_pool))
+    start = min_start.replace(tzinfo=UTC) + timedelta(
+        minutes=_drawn_minute(draw, zone, min_start, minutes)
+    )
+    span = TimeSpan(start, start + timedelta(minutes=draw(st.integers(15, 240))))
+    resources: list[ResourceRef] = []
+    if kinds is not None:
         refs = st.builds(
-            lambda kind, n: ResourceRef(kind, f"{kind[0]}{n}"),
-            st.sampled_from(kinds),
-            st.integers(1, 5),
+            lambda kind, n: ResourceRef(kind, f"{kind[0]}{n}"), kinds, st.integers(1, 5)
         )
-        resources = draw(st.lists(refs, max_size=3)) if kinds else []
-        from_series = draw(st.booleans()) if generated is None else generated
-        local = span.start.astimezone(get_zone(zone)).replace(tzinfo=None)
-        return Session(
-            id=f"s{draw(st.integers(1, 10**6))}",
-            tenant=tenant,
-            title=draw(_TITLES),
-            span=span,
-            tz=zone,
-            status=status.name,
-            lifecycle=lifecycle.name,
-            busy=status.busy,
-            created_at=span.start - timedelta(days=draw(st.integers(1, 90))),
-            created_by=draw(st.sampled_from([None, "admin", "teacher:t1"])),
-            resources=tuple(resources),
-            series_id="series-1" if from_series else None,
-            occurrence_key=local if from_series else None,
-            is_extra=not from_series,
-            capacity=draw(st.just(1) | st.integers(1, max_capacity)),
-        )
-
-    return one()
+        resources = draw(st.lists(refs, max_size=3))
+    from_series = draw(st.booleans()) if generated is None else generated
+    local = span.start.astimezone(get_zone(zone)).replace(tzinfo=None)
+    return Session(
+        id=f"s{draw(st.integers(1, 10**6))}",
+        tenant=tenant,
+        title=draw(_TITLES),
+        span=span,
+        tz=zone,
+        status=status.name,
+        lifecycle=lifecycle.name,
+        busy=status.busy,
+        created_at=span.start - timedelta(days=draw(st.integers(1, 90))),
+        created_by=draw(st.sampled_from([None, "admin", "teacher:t1"])),
+        resources=tuple(resources),
+        series_id="series-1" if from_series else None,
+        occurrence_key=local if from_series else None,
+        is_extra=not from_series,
+        capacity=draw(st.just(1) | st.integers(1, max_capacity)),
+    )
 
 
 _NEAR = 6 * 60
@@ -326,20 +343,26 @@ def bookings(
             expected=f"one or more of {sorted(BOOKING_STATUSES)}",
         )
     drawn_status = st.sampled_from(sorted(set(chosen)))
+    return _drawn_bookings(session, when, drawn_status, role_pool)
 
-    @st.composite
-    def one(draw: st.DrawFn) -> Booking:
-        return _drawn_booking(
-            draw,
-            session,
-            when,
-            draw(drawn_status),
-            booking_id=f"b{draw(st.integers(1, 10**6))}",
-            participant=ResourceRef("student", f"p{draw(st.integers(1, 50))}"),
-            roles=role_pool,
-        )
 
-    return one()
+@st.composite  # module-level, as _drawn_sessions is
+def _drawn_bookings(
+    draw: st.DrawFn,
+    session: Session,
+    when: datetime,
+    statuses: st.SearchStrategy[str],
+    roles: list[str],
+) -> Booking:
+    return _drawn_booking(
+        draw,
+        session,
+        when,
+        draw(statuses),
+        booking_id=f"b{draw(st.integers(1, 10**6))}",
+        participant=ResourceRef("student", f"p{draw(st.integers(1, 50))}"),
+        roles=roles,
+    )
 
 
 def _a_session(_instance: object, _attribute: attrs.Attribute[Session], value: object) -> None:
