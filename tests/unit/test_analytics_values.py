@@ -215,6 +215,35 @@ def test_a_window_ending_before_it_starts_is_refused(figure: str) -> None:
     assert empty.to_records() == getattr(h.kit.analytics, figure)("acme").to_records()
 
 
+def test_a_grouped_revenue_s_total_without_a_key_is_every_group_s() -> None:
+    # No row of a grouped result has the key None: total("kept", "EUR") answered 0.00 EUR.
+    from datetime import timedelta
+
+    from sessionkit.adapters.memory import InMemoryStore
+    from sessionkit.services import SessionKit
+    from sessionkit.testing.clocks import ManualClock
+    from sessionkit.testing.contract import T0, seed_analytics
+
+    store = InMemoryStore()
+    seed_analytics(store.unit_of_work)
+    kit = SessionKit(uow=store.unit_of_work, clock=ManualClock(T0 + timedelta(hours=100)))
+    whole = kit.analytics.revenue("acme")
+    for by in ("provider", "client", "status"):
+        grouped = kit.analytics.revenue("acme", by=by)
+        for figure in ("booked", "paid", "refunded", "refund_due", "kept", "pending"):
+            for currency in ("EUR", "USD", "JPY"):
+                assert grouped.total(figure, currency) == whole.total(figure, currency)
+    assert kit.analytics.revenue("acme", by="provider").total("kept", "EUR") == Money.of(
+        "100.00", "EUR"
+    )
+    assert kit.analytics.revenue("acme", by="provider").total("pending", "EUR", "card") == (
+        Money.of(0, "EUR")
+    )
+    assert kit.analytics.revenue("acme", by="provider").total("pending", "EUR", "manual") == (
+        Money.of(40, "EUR")
+    )
+
+
 @pytest.mark.parametrize("figure", ["counts", "rates", "attendance"])
 def test_a_window_that_misses_the_scope_s_bounds_narrows_it_to_nothing(figure: str) -> None:
     # Both in order, but nothing in both: the narrowed scope ended before it started and

@@ -131,7 +131,9 @@ class Revenue:
 
         ``figure`` is one of the amount columns (``booked``, ``paid``,
         ``refunded``, ``refund_due``, ``kept``, ``pending``); another name is
-        ``InvalidValue``.
+        ``InvalidValue``. ``key`` ``None`` of a grouped result (``by`` given)
+        is every group together: each payment is in one group, so that is the
+        figure of the whole, as ``revenue(tenant)`` gives it.
         """
         if figure not in _FIGURES:
             raise InvalidValue(
@@ -141,9 +143,15 @@ class Revenue:
             )
         code = Money.zero(currency).currency  # checked and written as the rows write it ("eur")
         wanted = group_key(key)
+        # No row of a grouped result has the key None: it answered a silent zero.
+        every = wanted is None and self.by is not None
         with localcontext(DECIMALS):  # summed as the rows were, whatever the thread's context
             amount = sum(
-                (getattr(r, figure) for r in self.rows if r.key == wanted and r.currency == code),
+                (
+                    getattr(r, figure)
+                    for r in self.rows
+                    if (every or r.key == wanted) and r.currency == code
+                ),
                 Decimal(0),
             )
         return Money.of(amount, code)
