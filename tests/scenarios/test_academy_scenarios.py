@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.errors import TransitionRefused
+from sessionkit.errors import TransitionRefused, UsageLimitReached
 from sessionkit.lifecycles import ACADEMY_ABSENT_AFTER, ACADEMY_COMPLETE_AFTER, academy
 from sessionkit.model import ResourceRef, ScheduleItem, Session, SessionQuery
 from sessionkit.model.attendance import (
@@ -130,6 +130,46 @@ def test_an_individual_lesson_nobody_joined_is_absent_and_counts(a: Academy) -> 
     assert a.kit.usage.balance(T, sub.id).used == 1
     assert not a.rooms.is_open(T, lesson.id)
     assert a.rooms.is_open(T, circle.id)
+
+
+@pytest.mark.parametrize("joined", [False, True], ids=["nobody-joined", "held"])
+def test_a_lesson_past_the_months_credits_still_ends_and_shows_the_overage(
+    a: Academy, joined: bool
+) -> None:
+    """March 2026 has five Mondays; Khalid's subscription gives four lessons a month. The
+    clock is never refused for credits: the fifth lesson goes ABSENT (or COMPLETED) all the
+    same, its room closes, the tick reports nothing failing, and the balance shows the
+    overage (used 5 of 4). The teacher's complete button is still refused."""
+    lessons = a.schedule("ind", time(18), 1, "student:khalid")[:5]
+    assert [s.start.month for s in lessons] == [3] * 5
+    sub = a.kit.usage.subscribe(
+        T, actor="admin", subscriber="student:khalid", credits=4, starts=NOW, tz=RIYADH
+    )
+    for lesson in lessons:
+        a.kit.bookings.book(T, lesson.id, "student:khalid", actor="admin", confirm=True)
+    for lesson in lessons[:4]:
+        assert a.kit.tick(T, now=lesson.end + ACADEMY_COMPLETE_AFTER).failed == ()
+    fifth = lessons[4]
+    a.kit.tick(T, now=fifth.start - 15 * MIN)
+    if joined:
+        a.room_join(fifth, "student:khalid", 0)
+        a.deliver(fifth.start + MIN)
+        a.clock.set(fifth.end)
+        with pytest.raises(UsageLimitReached):  # by hand: refused, as before
+            a.kit.sessions.fire(T, fifth.id, "complete", actor="ahmed")
+        assert a.status(fifth) == "ONGOING"
+    report = a.kit.tick(T, now=fifth.end + ACADEMY_COMPLETE_AFTER)
+    assert (report.failed, report.advanced) == ((), 1)
+    assert a.status(fifth) == ("COMPLETED" if joined else "ABSENT")
+    assert not a.rooms.is_open(T, fifth.id)
+    balance = a.kit.usage.balance(T, sub.id, at=fifth.start)
+    assert (balance.credits, balance.used, balance.remaining) == (4, 5, -1)
+    [entry] = a.kit.usage.entries(T, session_id=fifth.id)
+    assert (entry.active, entry.period) == (True, "2026-03")
+    again = a.kit.tick(T, now=fifth.end + timedelta(hours=1))  # counted once, nothing due
+    assert (again.failed, again.advanced) == ((), 0)
+    assert a.kit.usage.balance(T, sub.id, at=fifth.start).used == 5
+    assert a.kit.due_tenants(now=fifth.end + timedelta(hours=1)) == []
 
 
 def test_a_join_in_a_circles_room_after_its_end_holds_and_charges_nothing(a: Academy) -> None:

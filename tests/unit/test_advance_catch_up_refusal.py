@@ -1,14 +1,14 @@
 """A catch-up advance keeps the steps due before one that is refused, as frequent ticks do.
 
-An individual academy lesson nobody joins, for a student whose credits are
-used up: its READY step (15 minutes before) is stored, its ABSENT step (15
-minutes after the start) is refused (``UsageLimitReached``). A tick every
-minute left it READY with its room open; one tick after both fell due stored
-both steps in one unit of work, and the refusal took READY down too: the
-lesson stayed SCHEDULED, its room never opened. Now the steps before the
-refused one are stored in a unit of work of their own; the refused step stays
-due and is reported, at every tick, either way. Each case runs on memory and
-SQLite.
+A lesson on the ``gated`` lifecycle: READY (15 minutes before, not busy yet),
+then HELD (15 minutes after the start), which makes it busy, while its
+teacher is busy elsewhere then: that step is refused (``SessionConflict``).
+A tick every minute left it READY; one tick after both fell due stored both
+steps in one unit of work, and the refusal took READY down too: the lesson
+stayed SCHEDULED. Now the steps before the refused one are stored in a unit
+of work of their own; the refused step stays due and is reported, at every
+tick, either way. Each case runs on memory and SQLite. (A credit over the
+limit used to be the refusal here; the clock is no longer refused for credits.)
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sessionkit import SessionKit, UsageLimitReached
+from sessionkit import SessionKit
 from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.errors import SessionConflict
+from sessionkit.lifecycle import PRESETS, Lifecycle, Status, Timer, Transition
 from sessionkit.model import ResourceRef, Session
 from sessionkit.model.events import DomainEvent, SessionStatusChanged
 from sessionkit.services import TickReport
@@ -34,6 +36,22 @@ NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 START = datetime(2026, 3, 10, 16, tzinfo=UTC)
 BO = ResourceRef("student", "bo")
 
+GATED = Lifecycle(
+    "gated",
+    statuses=[
+        Status("SCHEDULED", initial=True, editable=True),
+        Status("READY"),
+        Status("HELD", terminal=True, busy=True),
+        Status("CANCELLED", terminal=True, cancelled=True),
+    ],
+    transitions=[
+        Transition("ready", "SCHEDULED", "READY", timer=Timer.before_start(timedelta(minutes=15))),
+        Transition("hold", "READY", "HELD", timer=Timer.after_start(timedelta(minutes=15))),
+        Transition("cancel", ["SCHEDULED", "READY"], "CANCELLED"),
+    ],
+)
+"""READY, then HELD: the step that makes the lesson busy, refused while its teacher is not free."""
+
 
 class Academy:
     def __init__(self, store: StoreMaker) -> None:
@@ -44,24 +62,20 @@ class Academy:
             clock=ManualClock(NOW),
             facts=attendance_facts(),
             ids=lambda: f"x{next(counter)}",
+            lifecycles=PRESETS.with_lifecycle(GATED),
         )
-        self.kit.usage.subscribe(T, actor="admin", subscriber=BO, credits=1, starts=NOW)
-        spent = self.lesson(datetime(2026, 3, 5, 9, tzinfo=UTC), "t1")
-        for transition in ("ready", "start", "complete"):  # the month's only credit
-            self.kit.sessions.fire(T, spent.id, transition, actor="teacher")
         self.solo = self.lesson(START, "t2")
 
     def lesson(self, start: datetime, teacher: str) -> Session:
-        made = self.kit.sessions.create_extra(
-            T,
-            actor="admin",
-            start=start,
-            end=start + timedelta(minutes=45),
-            lifecycle="academy",
-            resources=[ResourceRef("teacher", teacher)],
+        """A gated lesson of ``teacher``, who is busy then with a session no timer moves."""
+        end = start + timedelta(minutes=45)
+        who = [ResourceRef("teacher", teacher)]
+        self.kit.sessions.create_extra(
+            T, actor="admin", start=start, end=end, lifecycle="lms", resources=who
         )
-        self.kit.bookings.book(T, made.id, BO, actor="admin", confirm=True)
-        return made
+        return self.kit.sessions.create_extra(
+            T, actor="admin", start=start, end=end, lifecycle="gated", resources=[*who, BO]
+        )
 
     def steps(self) -> list[tuple[str, str]]:
         return [
@@ -83,7 +97,7 @@ def test_the_tick_keeps_ready_whatever_its_rhythm(academy: Academy, every_minute
     for at in ticks:
         report = academy.kit.tick(T, now=at)
     assert [(f.item_id, type(f.error)) for f in report.failed] == [
-        (academy.solo.id, UsageLimitReached)
+        (academy.solo.id, SessionConflict)
     ]
     assert academy.kit.queries.get(T, academy.solo.id).status == "READY"
     assert academy.steps() == [("SCHEDULED", "READY")]
@@ -97,7 +111,7 @@ def test_advance_due_keeps_ready_and_reports_the_refusal(academy: Academy) -> No
     report = academy.kit.advance_due(T, now=START + timedelta(minutes=39))
     assert [(s.id, s.status) for s in report.advanced] == [(academy.solo.id, "READY")]
     assert [(f.session_id, type(f.error)) for f in report.failed] == [
-        (academy.solo.id, UsageLimitReached)
+        (academy.solo.id, SessionConflict)
     ]
     assert academy.steps() == [("SCHEDULED", "READY")]
 
@@ -133,11 +147,11 @@ def test_a_handler_failing_after_the_steps_before_were_stored_is_reported_as_usu
         actor="admin",
         start=START + timedelta(minutes=5),
         end=START + timedelta(minutes=50),
-        lifecycle="academy",
+        lifecycle="gated",
         resources=[ResourceRef("teacher", "t9")],
     )
     report = academy.kit.advance_due(T, now=START + timedelta(minutes=39))
-    assert [type(f.error) for f in report.failed] == [UsageLimitReached, RoomsDown]
+    assert [type(f.error) for f in report.failed] == [SessionConflict, RoomsDown]
     assert [s.id for s in report.advanced] == [healthy.id]  # the job went on
     assert academy.kit.queries.get(T, academy.solo.id).status == "READY"
 
@@ -150,7 +164,7 @@ def test_the_tick_raises_a_handler_s_failure_after_the_steps_before_were_stored(
         academy.kit.tick(T, now=START + timedelta(minutes=39))
     report = getattr(raised.value, "tick_report")  # noqa: B009  # set on any exception type
     assert report.advanced == 1
-    assert [type(f.error) for f in report.failed] == [UsageLimitReached]
+    assert [type(f.error) for f in report.failed] == [SessionConflict]
     assert academy.kit.queries.get(T, academy.solo.id).status == "READY"
 
 
@@ -161,7 +175,7 @@ def test_the_tick_counts_the_batches_it_committed_and_reports_after_each(
     lessons += [academy.lesson(START + timedelta(hours=h), f"t{h + 2}").id for h in (1, 2)]
     at = START + timedelta(hours=2, minutes=39)
     seen: list[TickReport] = []
-    # One batch of the three fails (no credit for any ABSENT); each lesson again alone: its
+    # One batch of the three fails (no teacher free for any HELD); each lesson again alone: its
     # READY stored in a unit of work of its own, a batch each, reported after each.
     report = academy.kit.tick(T, now=at, batch=10, progress=seen.append)
     assert sorted(f.item_id for f in report.failed) == sorted(lessons)

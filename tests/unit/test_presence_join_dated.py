@@ -261,25 +261,42 @@ def test_a_lifecycle_with_no_fact_reading_timer_starts_a_lesson_someone_is_in(fa
 
 
 def test_a_refused_completion_keeps_the_steps_before_it_the_join_included() -> None:
-    # Ana has no credit left (on_limit="refuse") and came early. One late tick: completing is
-    # refused, and the steps before it are stored on their own as a tick at each would have
-    # (READY, then ONGOING for her being there); the cut chain lost the join's and stored none.
-    kit = _memory_kit()
-    kit.usage.subscribe(
-        T,
-        actor="admin",
-        subscriber="student:ana",
-        credits=1,
-        per="total",
-        starts=START - timedelta(days=5),
-        on_limit="refuse",
+    # Completing makes the lesson busy while its teacher is busy elsewhere, and Ana came
+    # early. One late tick: completing is refused (a conflict), and the steps before it are
+    # stored on their own as a tick at each would have (READY, then ONGOING for her being
+    # there); the cut chain lost the join's and stored none. (A credit over the limit was the
+    # refusal here: the clock is no longer refused for credits.)
+    gated = Lifecycle(
+        "gated",
+        statuses=[
+            Status("SCHEDULED", initial=True, editable=True),
+            Status("READY"),
+            Status("ONGOING"),
+            Status("COMPLETED", terminal=True, busy=True),
+            Status("CANCELLED", terminal=True, cancelled=True),
+        ],
+        transitions=[
+            Transition("ready", "SCHEDULED", "READY", timer=Timer.before_start(15 * MIN)),
+            Transition("start", "READY", "ONGOING"),
+            Transition("complete", "ONGOING", "COMPLETED", timer=Timer.after_end(10 * MIN)),
+            Transition("cancel", ["SCHEDULED", "READY", "ONGOING"], "CANCELLED"),
+        ],
     )
-    missed = _lesson(kit, START - 3 * 60 * MIN)
-    kit.tick(T, now=START - 2 * 60 * MIN)  # missed: ABSENT, her only credit used
-    assert kit.queries.get(T, missed.id).status == "ABSENT"
-    lesson = _lesson(kit)
+    kit = _memory_kit(lifecycles=PRESETS.with_lifecycle(gated))
+    made = [
+        kit.sessions.create_extra(
+            T,
+            actor="admin",
+            start=START,
+            end=START + 45 * MIN,
+            lifecycle=lifecycle,
+            resources=["teacher:t1"],
+        )
+        for lifecycle in ("lms", "gated")  # first the teacher's other session (no timers)
+    ]
+    lesson = made[1]
     _join(kit, lesson, START - 20 * MIN, heard=START - 20 * MIN)
     report = kit.tick(T, now=START + 80 * MIN)
-    assert [type(f.error).__name__ for f in report.failed] == ["UsageLimitReached"]
+    assert [type(f.error).__name__ for f in report.failed] == ["SessionConflict"]
     assert kit.queries.get(T, lesson.id).status == "ONGOING"
     assert _steps(kit, lesson) == [("ready", START - 15 * MIN), ("start", START - 15 * MIN)]

@@ -30,7 +30,7 @@ class UsageLimitReached(ActionRefused):
 
     ``subscription_id`` and ``participant`` say whose, ``period`` which
     (``"2026-03"`` or ``"total"``), ``credits`` how many it gives,
-    ``remaining`` how many are left (0, or below with ``on_limit="allow"``),
+    ``remaining`` how many are left (0, or below once the period went past them),
     and ``allows_at`` (from :class:`ActionRefused`) when fresh credits start:
     the next period's first instant, or ``None`` when waiting does not help.
     ``rule`` is ``"credits"``.

@@ -155,7 +155,9 @@ class Subscription:
     ``per="total"`` counts the subscription's whole life. ``on_limit`` says
     what consuming past the credits does: ``"refuse"`` raises
     :class:`~sessionkit.errors.UsageLimitReached` and writes nothing,
-    ``"allow"`` records the entry anyway (the balance goes below zero).
+    ``"allow"`` records the entry anyway (the balance goes below zero). The
+    clock's status changes (timed transitions) are counted as ``"allow"``
+    counts them either way: a session past the credits still ends.
     ``ends`` is exclusive; ``None`` means open-ended.
     """
 
@@ -471,8 +473,9 @@ class Balance:
     """What a subscription has left in one period.
 
     ``used`` counts the period's active entries (returned credits do not
-    count); ``remaining`` is ``credits - used`` (below zero only with
-    ``on_limit="allow"``); ``resets_at`` is when the next period's credits
+    count); ``remaining`` is ``credits - used`` (below zero with
+    ``on_limit="allow"``, or when the clock ended sessions past the credits: the
+    overage to bill); ``resets_at`` is when the next period's credits
     start, ``None`` for ``per="total"`` or when the subscription ends first.
     Outside the subscription's validity (a month wholly before it starts or
     from its end on; for ``per="total"``, an instant before it starts or from

@@ -132,7 +132,7 @@ def advance_before_refusal(
     """Store the steps due before the one refused when a session's advance failed; or ``None``.
 
     A catch-up advance stores every due step in one unit of work, so a step
-    refused (ABSENT, its credit missing) took the steps before it (READY,
+    refused (by a guard, a conflict) took the steps before it (READY,
     its room) down with it, where a tick at each step would have stored
     them: the state hung on how often the tick ran. After ``error``, a
     refusal, each shorter chain is tried in a unit of work of its own,
@@ -197,7 +197,9 @@ def store_status(
 
     A session that becomes busy is checked for conflicts first. A step of
     ``changes`` into a cancelled status cancels the session's bookings and
-    pending request even when a later step leaves it. Returns the stored session.
+    pending request even when a later step leaves it. A timed step into a
+    status that counts usage is never refused for credits: the credit is
+    counted past the limit. Returns the stored session.
     """
     busy = machine.status(changed.status).busy
     changed = attrs.evolve(changed, busy=busy, updated_at=tx.now, updated_by=actor)
@@ -217,6 +219,13 @@ def store_status(
         ),
         None,
     )
+    # The clock is never refused for credits: a timed step into a counting status (ABSENT,
+    # COMPLETED) is counted past the subscription's last credit, or it would stay due forever.
+    counting = machine.usage_statuses
+    entering = next(
+        (c for c in reversed(changes) if c.to_status in counting and c.from_status not in counting),
+        None,
+    )
     settle_usage(
         tx,
         machine,
@@ -225,6 +234,7 @@ def store_status(
         actor=actor,
         reason=changes[-1].reason,
         entered_cancelled=cancelling is not None,
+        over_limit=entering is not None and entering.timed,
     )
     if cancelling is not None:
         cancel_session_bookings(

@@ -93,8 +93,21 @@ def _limit_error(
     )
 
 
-def _bump(tx: Tx, subscription: Subscription, participant: ResourceRef, period: str) -> None:
-    most = subscription.credits if subscription.on_limit == "refuse" else None
+def _bump(
+    tx: Tx,
+    subscription: Subscription,
+    participant: ResourceRef,
+    period: str,
+    *,
+    over_limit: bool = False,
+) -> None:
+    """Count one credit in ``period``; ``over_limit``: past the credits even if it refuses.
+
+    ``UsageLimitReached`` when the subscription refuses going past its credits
+    and none is left (and ``over_limit`` is false).
+    """
+    refuses = subscription.on_limit == "refuse" and not over_limit
+    most = subscription.credits if refuses else None
     name = usage_counter(subscription.id, period)
     if tx.repository(COUNTERS).bump(subscription.tenant, name, 1, most=most) is None:
         raise _limit_error(tx, subscription, participant, period)
@@ -126,6 +139,7 @@ def consume_in(
     *,
     actor: str | None,
     participants: Iterable[ResourceRef] | None = None,
+    over_limit: bool = False,
 ) -> list[UsageEntry]:
     """Consume one credit per participant of ``session`` (once each); return their active entries.
 
@@ -133,7 +147,9 @@ def consume_in(
     session is charged as the session it replaces, in that session's period.
     A participant without a subscription valid at the charged session's start
     consumes nothing. Raises ``UsageLimitReached`` for a subscription that
-    refuses going past its credits (the unit of work is then rolled back).
+    refuses going past its credits (the unit of work is then rolled back),
+    unless ``over_limit``: the credit is then counted past them (the clock's
+    status changes, which nobody can be refused), as ``on_limit="allow"`` counts it.
     """
     usage = tx.repository(USAGE)
     tenant = session.tenant
@@ -174,7 +190,16 @@ def consume_in(
             ),
             None,
         )
-        entry = _consume_one(tx, subscription, charged, session, participant, existing, actor=actor)
+        entry = _consume_one(
+            tx,
+            subscription,
+            charged,
+            session,
+            participant,
+            existing,
+            actor=actor,
+            over_limit=over_limit,
+        )
         done.append(entry)
     return done
 
@@ -188,6 +213,7 @@ def _consume_one(
     existing: UsageEntry | None,
     *,
     actor: str | None,
+    over_limit: bool = False,
 ) -> UsageEntry:
     usage = tx.repository(USAGE)
     period = subscription.period_of(charged.start)
@@ -221,7 +247,7 @@ def _consume_one(
             stored = usage.update(again, expected_version=existing.version)
         except ConcurrentModification:  # a concurrent writer consumed it again first
             return usage.get(existing.tenant, existing.id)
-    _bump(tx, subscription, participant, period)
+    _bump(tx, subscription, participant, period, over_limit=over_limit)
     tx.collect(
         [
             UsageRecorded(
@@ -361,6 +387,7 @@ def settle_usage(
     actor: str | None,
     reason: str | None = None,
     entered_cancelled: bool | None = None,
+    over_limit: bool = False,
 ) -> None:
     """Consume or return credits when a status change crosses the lifecycle's ``counts_usage``.
 
@@ -368,6 +395,8 @@ def settle_usage(
     hand (``kit.usage.consume``) before it was held, then cancelled, uses none.
     ``entered_cancelled`` says whether the change entered one on its way (a
     catch-up through EXPIRED to ARCHIVED); ``None``: whether ``after`` is in one.
+    ``over_limit``: a credit past a subscription's last is counted, not refused
+    (the change is the clock's, see :func:`consume_in`).
     """
     counting = machine.usage_statuses
     was, now = before.status in counting, after.status in counting
@@ -375,7 +404,7 @@ def settle_usage(
         if usage_or_none(tx) is None:
             return
         if now:
-            consume_in(tx, after, actor=actor)
+            consume_in(tx, after, actor=actor, over_limit=over_limit)
         else:
             reverse_in(tx, after, actor=actor, reason=reason)
         return

@@ -6,7 +6,9 @@ when a session enters a status whose lifecycle flag ``counts_usage`` is set
 participants with a subscription valid at the session's start consumes one
 credit in the same unit of work as the status change; leaving such a status
 (an admin's :meth:`UsageCommands.correct`) returns it. The ledger's unique
-key (subscription, session, participant) makes every path count once.
+key (subscription, session, participant) makes every path count once. A
+timed (clock) status change is never refused for credits: past the last
+one it is counted all the same, and the balance goes below zero.
 """
 
 from __future__ import annotations
