@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,9 +11,14 @@ import pytest
 from hypothesis import find, settings
 from hypothesis import strategies as st
 
-from sessionkit.errors import InvalidValue
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.testing import strategies as sks
 from sessionkit.testing.harness import Harness
+from sessionkit.testing.payments import FakeGateway
+from sessionkit.testing.rooms import FakeMeetingRooms
+from sessionkit.timespan import TimeSpan
+
+HOUR = timedelta(hours=1)
 
 
 @pytest.mark.parametrize("role", [" student", "client ", "coach\u00a0", "host\t"])
@@ -61,3 +67,25 @@ def test_building_sessions_and_bookings_decorates_no_composite(
     sks.sessions()
     sks.bookings(session)
     assert decorated == []
+
+
+@pytest.mark.parametrize("make", [FakeGateway, FakeMeetingRooms])
+@pytest.mark.parametrize("seed", [[1], None, "7", 1.5, True])
+def test_a_fakes_seed_is_an_integer(make: Callable[..., object], seed: object) -> None:
+    # A list failed inside random with a TypeError naming no argument; None seeded the
+    # shuffles from the machine's entropy, so a shuffled drain() differed from run to run.
+    with pytest.raises(WrongType, match=rf"{make.__name__}\(seed\)") as refused:
+        make(seed=seed)
+    assert refused.value.value == seed
+
+
+def test_fakes_of_one_seed_shuffle_alike() -> None:
+    orders = []
+    for _ in range(2):
+        rooms = FakeMeetingRooms(seed=3)
+        start = datetime(2026, 3, 2, 17, tzinfo=UTC)
+        rooms.ensure_room(tenant="acme", session_id="s1", span=TimeSpan.from_start(start, HOUR))
+        for n in range(8):
+            rooms.join("acme", "s1", f"student:p{n}", at=start)
+        orders.append([e.event_id for e in rooms.drain(shuffle=True)])
+    assert orders[0] == orders[1] != sorted(orders[0], key=lambda i: int(i[2:]))

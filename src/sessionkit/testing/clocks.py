@@ -59,6 +59,17 @@ def time_reader(
     )
 
 
+def check_seed(seed: object, name: str) -> int:
+    """Return ``seed`` if it is an integer (not a bool): what a fake's shuffles replay from.
+
+    ``WrongType`` naming ``name`` else: ``None`` would seed from the machine's
+    entropy (another order every run), and a list fails inside ``random``.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise WrongType(seed, name=name, expected="an integer, the seed its shuffles replay from")
+    return seed
+
+
 class ManualClock:
     """A :class:`~sessionkit.ports.Clock` that stands still until it is set or advanced.
 

@@ -49,7 +49,7 @@ from sessionkit.model.money import DECIMALS, Money, sum_money
 from sessionkit.model.payment import PaymentEvent, PaymentEventType
 from sessionkit.model.text import MAX_NAME_LENGTH, MAX_REF_LENGTH, check_flag, check_text
 from sessionkit.ports import Clock, Intent, IntentStatus, RefundReceipt
-from sessionkit.testing.clocks import time_reader
+from sessionkit.testing.clocks import check_seed, time_reader
 from sessionkit.zones import check_aware
 
 __all__ = ["FakeGateway", "FakeIntent"]
@@ -95,7 +95,7 @@ class FakeGateway:
     ``clock`` (a :class:`~sessionkit.ports.Clock` such as the kit's, or a
     callable returning the time; default the system's) dates its events.
     ``instant=True`` makes new intents succeed at once (a saved card);
-    ``seed`` fixes the order :meth:`drain` shuffles in. ``ids`` makes the
+    ``seed``, an integer, fixes the order :meth:`drain` shuffles in. ``ids`` makes the
     provider's ids of intents, events and refunds (``pi_<id>``, ``evt_<id>``,
     ``re_<id>``): 1, 2, 3, ... by default. A fake that stands in front of a
     store outliving it (a demo's database) needs ids no earlier fake gave,
@@ -140,6 +140,7 @@ class FakeGateway:
         self._failures = 0
         counter = itertools.count(1)
         self._ids = ids or (lambda: str(next(counter)))
+        seed = check_seed(seed, "FakeGateway(seed)")
         self._random = random.Random(seed)  # noqa: S311  # shuffles test events, not secrets
 
     @property

@@ -45,7 +45,7 @@ from sessionkit.model.booking import participant_ref
 from sessionkit.model.session import ResourceRef
 from sessionkit.model.text import MAX_NAME_LENGTH, check_flag, check_tenant, check_text
 from sessionkit.ports import Clock, JoinCredential, MeetingRooms, Room
-from sessionkit.testing.clocks import time_reader
+from sessionkit.testing.clocks import check_seed, time_reader
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_instant
 
@@ -100,6 +100,7 @@ class FakeMeetingRooms(MeetingRooms):
         self._events: list[tuple[str, PresenceEvent]] = []
         self._numbered = 0  # the ev<n> ids given so far
         self._lock = threading.Lock()
+        seed = check_seed(seed, "FakeMeetingRooms(seed)")
         self._random = random.Random(seed)  # noqa: S311  # shuffles test events, not a secret
         self.calls: list[tuple[str, str, str]] = []
         self.created = 0
