@@ -12,6 +12,10 @@ runs Alembic as a host would: ``revision --autogenerate``, ``upgrade``,
 - Beside ``upgrade``: ``target_metadata = Base.metadata``. Without
   ``include_object`` the script dropped every sessionkit table and
   ``sessionkit_alembic_version``.
+- One history, sessionkit upgraded: over tables an earlier sessionkit made, the
+  script autogenerate writes drops the bookings' old index before creating the
+  one replacing it, which MySQL/MariaDB refuse (1553: a foreign key needs it);
+  with the two lines moved as the docs say, it runs both ways.
 
 SQLite always; PostgreSQL and MariaDB when ``SESSIONKIT_TEST_POSTGRES_URL`` and
 ``SESSIONKIT_TEST_MYSQL_URL`` are set (a schema or database of its own, dropped after).
@@ -42,6 +46,10 @@ DOCS = Path(__file__).parents[2] / "docs" / "sqlalchemy.md"
 ONE_HISTORY = "target_metadata = [Base.metadata, sessionkit_metadata]"
 BESIDE_UPGRADE = "target_metadata = Base.metadata"
 HOST_TABLE = "host_orders"
+OLD_SEATS = "ix_sessionkit_bookings_tenant_session_id_status"
+"""The bookings' index that 0013_booking_seats_index replaces..."""
+NEW_SEATS = "ix_sessionkit_bookings_seats"
+"""...and the one replacing it."""
 
 MODELS = f'''"""The host application's own tables."""
 
@@ -172,5 +180,44 @@ def test_beside_upgrade_autogenerate_leaves_sessionkit_s_tables_alone(
         command.downgrade(config, "base")
         assert _tables(engine) == {*sessionkit_tables, "alembic_version"}
         upgrade(engine)  # still at sessionkit's head
+    finally:
+        engine.dispose()
+
+
+def _create_before_drop(script: Path, dropped: str, created: str) -> None:
+    """Move ``created``'s ``create_index`` above ``dropped``'s ``drop_index``, as the docs say."""
+    lines = script.read_text().splitlines(keepends=True)
+    drop = next(n for n, line in enumerate(lines) if "op.drop_index(" in line and dropped in line)
+    create = next(n for n, ln in enumerate(lines) if "op.create_index(" in ln and created in ln)
+    assert drop < create  # as Alembic writes it
+    lines.insert(drop, lines.pop(create))
+    script.write_text("".join(lines))
+
+
+def test_after_a_sessionkit_upgrade_one_history_writes_its_changes_into_a_script_that_runs(
+    database_url: str, tmp_path: Path
+) -> None:
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        # The tables the host's history made with an earlier sessionkit (revision 0012).
+        upgrade(engine, "0012_attendance")
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP TABLE {VERSION_TABLE}"))
+        config = _alembic(tmp_path, database_url, documented_env())
+        _autogenerate(config, tmp_path)
+        [script] = (tmp_path / "migrations" / "versions").glob("*.py")
+        _create_before_drop(script, OLD_SEATS, NEW_SEATS)  # MySQL: 1553 on the drop
+        _create_before_drop(script, NEW_SEATS, OLD_SEATS)  # the downgrade's pair
+        command.upgrade(config, "head")
+        indexes = {i["name"] for i in inspect(engine).get_indexes("sessionkit_bookings")}
+        assert NEW_SEATS in indexes
+        assert OLD_SEATS not in indexes
+        assert "sessionkit_journal" in _tables(engine)
+        command.check(config)  # a second autogenerate: nothing to do
+        command.downgrade(config, "base")
+        indexes = {i["name"] for i in inspect(engine).get_indexes("sessionkit_bookings")}
+        assert OLD_SEATS in indexes
+        assert NEW_SEATS not in indexes
+        assert "sessionkit_journal" not in _tables(engine)
     finally:
         engine.dispose()
