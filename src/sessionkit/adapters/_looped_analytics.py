@@ -34,6 +34,7 @@ from sessionkit.model.attendance import (
     AttendanceOverride,
     Presence,
     attended_within,
+    held_span,
     intervals_of,
 )
 from sessionkit.model.booking import OFFERED, WAITLISTED, Booking
@@ -342,6 +343,7 @@ def _attendance(
         override_status=None if override is None else override.status,
         override_minutes=None if override is None else override.minutes,
         session_lifecycle=session.lifecycle,
+        held_end=held_span(session).end,
     )
 
 

@@ -66,7 +66,10 @@ class AttendanceTotal:
     ``override_minutes`` are the teacher's report, when there is one.
     ``session_lifecycle`` names the lifecycle ``session_status`` belongs to
     (``None``: not told, and the status is read as terminal if any
-    lifecycle has it so).
+    lifecycle has it so). ``held_end`` is when the session was held until
+    (:func:`~sessionkit.model.attendance.held_until`: its actual end, when it
+    ended early; ``None``: ``end``): the derived status is judged against
+    ``start`` to it.
     """
 
     key: str | None
@@ -81,6 +84,7 @@ class AttendanceTotal:
     override_status: str | None = None
     override_minutes: int | None = None
     session_lifecycle: str | None = None
+    held_end: datetime | None = None
 
 
 @attrs.frozen(slots=True, kw_only=True)

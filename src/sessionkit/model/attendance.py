@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Final, Literal
 
 import attrs
@@ -46,6 +46,7 @@ from sessionkit.model.session import (
     MAX_NAME_LENGTH,
     MAX_REF_LENGTH,
     ResourceRef,
+    Session,
     check_identity,
     check_lengths,
 )
@@ -73,6 +74,8 @@ __all__ = [
     "PresenceEvent",
     "connections_of",
     "derive_attendance",
+    "held_span",
+    "held_until",
     "override_id",
     "told_minutes",
 ]
@@ -106,7 +109,8 @@ SEALED_FIELD: Final = "sealed_at"
 """The session's own field holding when it ended (entered a terminal status), ISO 8601.
 
 Its attendance is sealed then: presence later than that (or than its
-scheduled end, if sooner) is not stored. Written and cleared by sessionkit
+scheduled end, if sooner) is not stored, and a session ended early is
+attended against its start to then (:func:`held_span`). Written and cleared by sessionkit
 with the status, never by hand."""
 
 MAX_OVERRIDE_REASON_LENGTH: Final = 2000
@@ -506,6 +510,35 @@ def _attended(stays: Iterable[Interval], span: TimeSpan, until: datetime) -> tim
         if end > begin:
             total += end - begin
     return total
+
+
+def held_until(start: datetime, end: datetime, sealed: object) -> datetime:
+    """Return when a session scheduled from ``start`` to ``end`` was held until.
+
+    ``sealed`` is its recorded end, its own field :data:`SEALED_FIELD` (ISO
+    8601, written when it entered a terminal status): when that lies after
+    ``start`` and before ``end`` (ended early by its lifecycle or its host),
+    until then; else (not ended, ended at or after ``end``, or before it
+    began: nothing held, as a cancel) until ``end``.
+    """
+    if isinstance(sealed, str):
+        try:
+            ended = datetime.fromisoformat(sealed)
+        except ValueError:
+            return end
+        if ended.tzinfo is not None and start < ended < end:
+            return ended.astimezone(UTC)
+    return end
+
+
+def held_span(session: Session) -> TimeSpan:
+    """Return the span ``session`` was held: its start to :func:`held_until` (its actual end).
+
+    Attendance is judged against it: a lesson ended after 30 minutes of 60
+    is attended in full by whoever was there those 30 minutes.
+    """
+    sealed = session.metadata.get(SEALED_FIELD)
+    return TimeSpan(session.start, held_until(session.start, session.end, sealed))
 
 
 def derive_attendance(

@@ -60,7 +60,7 @@ def effective(total: AttendanceTotal, thresholds: AttendanceThresholds) -> tuple
     the very status the full list of stays gives.
     """
     stays = () if total.first_join is None else (Interval(total.first_join, total.last_leave),)
-    span = TimeSpan(total.start, total.end)
+    span = TimeSpan(total.start, total.end if total.held_end is None else total.held_end)
     measured = Attendance(
         session_id=total.session_id,
         participant=ResourceRef.parse(total.participant),

@@ -19,6 +19,7 @@ from sessionkit.model.attendance import (
     Attendance,
     AttendanceOverride,
     derive_attendance,
+    held_span,
     override_id,
 )
 from sessionkit.model.booking import participant_ref
@@ -151,7 +152,7 @@ class OverrideCommands:
             presence = presence_repository(tx.uow).for_sessions(tenant, [session_id])
             attendance = derive_attendance(
                 presence,
-                span=session.span,
+                span=held_span(session),
                 session_id=session_id,
                 participant=who,
                 thresholds=self.policy.thresholds,

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import attrs
 
-from sessionkit.model.attendance import AttendanceThresholds, derive_attendance
+from sessionkit.model.attendance import AttendanceThresholds, derive_attendance, held_span
 from sessionkit.model.booking import CONFIRMED, Booking
 from sessionkit.model.money import Money
 from sessionkit.model.payment import Payment
@@ -72,7 +72,7 @@ def session_outcomes(
         if recorded:
             seen = derive_attendance(
                 presence,
-                span=session.span,
+                span=held_span(session),
                 session_id=session.id,
                 participant=who,
                 thresholds=thresholds,

@@ -27,6 +27,7 @@ from sessionkit.model.attendance import (
     Interval,
     Presence,
     derive_attendance,
+    held_span,
     intervals_of,
 )
 from sessionkit.model.session import ResourceRef, Session
@@ -82,7 +83,9 @@ def session_attendance(
 ) -> dict[ResourceRef, Attendance] | None:
     """Return the attendance of each of ``participants``; ``None`` when there are no records.
 
-    A stay still open runs to the session's end (the room closes then).
+    A stay still open runs to the session's end (the room closes then); the
+    share is judged against the span it was held (``held_span``: to its
+    actual end, when it ended early).
     """
     presence, overrides = attendance_records(uow, session)
     if not presence and not overrides:
@@ -90,7 +93,7 @@ def session_attendance(
     return {
         who: derive_attendance(
             presence,
-            span=session.span,
+            span=held_span(session),
             session_id=session.id,
             participant=who,
             thresholds=thresholds,

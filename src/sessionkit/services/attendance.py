@@ -32,6 +32,7 @@ from sessionkit.model.attendance import (
     AttendanceThresholds,
     Presence,
     derive_attendance,
+    held_span,
 )
 from sessionkit.model.booking import CONFIRMED
 from sessionkit.model.session import ResourceRef, Session
@@ -129,7 +130,10 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         Everyone is whoever has presence, an override or a confirmed booking,
         and the session's resources of the policy's ``attendee_kinds`` (booked
         or expected and never there: absent). A stay still open runs to
-        ``as_of`` (default: the session's end). Read at ``as_of`` (default: now)
+        ``as_of`` (default: the session's end). A session ended early (its
+        recorded end before the scheduled one) is judged against the span it
+        was held, from its start to that end
+        (:func:`~sessionkit.model.attendance.held_span`). Read at ``as_of`` (default: now)
         before the session's end, while its status is not terminal, someone
         not there (yet) is ``pending``, not absent. Raises ``SessionNotFound``.
         """
@@ -155,7 +159,7 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         return [
             derive_attendance(
                 presence,
-                span=session.span,
+                span=held_span(session),
                 session_id=session_id,
                 participant=who,
                 thresholds=self.policy.thresholds,

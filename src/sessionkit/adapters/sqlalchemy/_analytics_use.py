@@ -57,7 +57,7 @@ from sessionkit.adapters.sqlalchemy.rows import session_resources_table, session
 from sessionkit.adapters.sqlalchemy.usage_rows import subscriptions_table, usage_table
 from sessionkit.model.analytics import CountBy
 from sessionkit.model.analytics_use import AttendanceTotal, UsageTotal
-from sessionkit.model.attendance import JOIN
+from sessionkit.model.attendance import JOIN, SEALED_FIELD, held_until
 from sessionkit.model.query import SessionQuery
 
 __all__ = [
@@ -116,8 +116,9 @@ def attendance_statement(
     The people of a session: its stays, overrides, bookings in
     ``booked_statuses`` and resources of a kind in ``attendee_kinds``.
     """
+    sealed = S.c.metadata[SEALED_FIELD].as_string().label("sealed_at")  # its actual end, if over
     scoped = (
-        select(S.c.id, S.c.start_at, S.c.end_at, S.c.status, S.c.lifecycle)
+        select(S.c.id, S.c.start_at, S.c.end_at, S.c.status, S.c.lifecycle, sealed)
         .where(*session_filters(backend, tenant, scope))
         .cte("attendance_sessions")
     )
@@ -279,6 +280,7 @@ def attendance_statement(
         O.c.status,
         O.c.minutes,
         scoped.c.lifecycle,
+        scoped.c.sealed_at,
     ).select_from(joined)
     return statement, len(keys)
 
@@ -301,6 +303,7 @@ def attendance_total(row: Row[Any], width: int) -> AttendanceTotal:
         told,
         minutes,
         lifecycle,
+        sealed,
     ) = values[width:]
     return AttendanceTotal(
         key=key,
@@ -315,6 +318,7 @@ def attendance_total(row: Row[Any], width: int) -> AttendanceTotal:
         override_status=told,
         override_minutes=minutes,
         session_lifecycle=lifecycle,
+        held_end=held_until(start, end, sealed),
     )
 
 
