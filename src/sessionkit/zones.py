@@ -245,10 +245,16 @@ def to_utc(value: datetime, name: str = "datetime") -> datetime:
 
 
 def wall_time_kind(local: datetime, tz: str | tzinfo) -> WallTimeKind:
-    """Tell whether a naive local time is normal, skipped (in a gap) or repeated (in a fold)."""
+    """Tell whether a naive local time is normal, skipped (in a gap) or repeated (in a fold).
+
+    An aware ``local`` is judged by its wall time in ``tz`` (as :func:`resolve_local`
+    converts it): never skipped, repeated when it falls in a fold there.
+    """
     zone = get_zone(tz)
     if not isinstance(local, datetime):
         raise NotADatetime(local, name="local time")
+    if local.utcoffset() is not None:  # its own zone was swapped for tz: 01:30 UTC read as 01:30
+        local = to_zone(local, zone, "local time").replace(tzinfo=None)
     off0 = local.replace(tzinfo=zone, fold=0).utcoffset()
     off1 = local.replace(tzinfo=zone, fold=1).utcoffset()
     assert off0 is not None

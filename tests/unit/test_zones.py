@@ -112,6 +112,9 @@ def test_wall_time_kinds_and_day_starts() -> None:
     assert wall_time_kind(datetime(2026, 3, 29, 2, 30), "Europe/Berlin") == "skipped"
     assert wall_time_kind(datetime(2026, 10, 25, 2, 30), "Europe/Berlin") == "repeated"
     assert wall_time_kind(datetime(2026, 10, 25, 3, 0), "Europe/Berlin") == "normal"
+    # An aware time by its wall time in the zone, not its own clock with the zone swapped in.
+    assert wall_time_kind(datetime(2026, 10, 25, 0, 30, tzinfo=UTC), "Europe/Berlin") == "repeated"
+    assert wall_time_kind(datetime(2026, 3, 29, 2, 30, tzinfo=UTC), "Europe/Berlin") == "normal"
     # Sao Paulo moved clocks forward at midnight (2018-11-04): the day began at 01:00.
     start = local_date_start(datetime(2018, 11, 4).date(), "America/Sao_Paulo")
     assert start.isoformat() == "2018-11-04T01:00:00-02:00"
