@@ -308,6 +308,34 @@ def test_0007_downgrades_and_upgrades_again(blank_mysql: Engine) -> None:
 
 
 @needs_mysql
+def test_0007_stopped_midway_is_finished_by_running_it_again(blank_mysql: Engine) -> None:
+    upgrade(blank_mysql, "0006_bookings")
+    with blank_mysql.begin() as connection:
+        connection.execute(_SERIES, {"tenant": "acme", "id": "s1"})
+        connection.execute(_SESSION, {"tenant": "acme", "id": "x", "series_id": "s1"})
+        connection.execute(_RESOURCE, {"tenant": "acme", "id": "x"})
+    keys_before = _foreign_keys(blank_mysql)
+    # What a run stopped after its first statements left, each committed on its own: the
+    # foreign keys dropped, the series' keys exact already, the revision still 0006.
+    with blank_mysql.begin() as connection:
+        for table, keys in keys_before.items():
+            for key in keys:
+                connection.execute(text(f"ALTER TABLE {table} DROP FOREIGN KEY {key['name']}"))
+        exact = key_type().compile(dialect=connection.dialect)
+        modify = f"MODIFY tenant {exact} NOT NULL, MODIFY id {exact} NOT NULL"
+        connection.execute(text(f"ALTER TABLE sessionkit_series {modify}"))
+
+    upgrade(blank_mysql)  # failed: Can't DROP FOREIGN KEY (1091), at every later run too
+
+    after = _foreign_keys(blank_mysql)
+    assert {table: after[table] for table in keys_before} == keys_before
+    collations = _collations(blank_mysql)
+    assert {collations[key] for key in KEYS_BEFORE_PAYMENTS} == {"utf8mb4_nopad_bin"}
+    with blank_mysql.connect() as connection:
+        assert connection.execute(_FIND, {"tenant": "acme", "id": "x"}).all() == [("acme", "x")]
+
+
+@needs_mysql
 def test_0007_stops_on_rows_that_matched_their_parent_by_padding(blank_mysql: Engine) -> None:
     upgrade(blank_mysql, "0006_bookings")
     with blank_mysql.begin() as connection:

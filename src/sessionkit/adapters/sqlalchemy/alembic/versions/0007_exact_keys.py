@@ -19,7 +19,10 @@ table) and the foreign keys added again, which checks them. Before touching
 anything the upgrade looks for rows that only matched their parent by padding
 (a tenant ``"acme "`` session of tenant ``"acme"``'s series, say) and stops,
 naming the table and how many, if there are any: which of the two was meant
-is for a person to decide. The downgrade restores ``utf8mb4_bin``; it stops
+is for a person to decide. Each ``ALTER TABLE`` commits on its own there: a
+run stopped midway (foreign keys dropped, some tables changed) is finished by
+running it again, which drops only the foreign keys still there and states each
+column's whole type. The downgrade restores ``utf8mb4_bin``; it stops
 first, naming the table and key, if two rows' keys now differ only by
 trailing spaces, as each ``ALTER TABLE`` commits on its own.
 """
@@ -213,8 +216,12 @@ def _convert(exact: bool) -> None:
         _check_no_padded_matches(bind, exact_collation(bind.dialect) or "utf8mb4_nopad_bin")
     else:
         _check_no_padded_twins(bind)
+    inspector = sa.inspect(bind)
     for name, child, _columns, _parent, _ondelete in _FOREIGN_KEYS:
-        op.drop_constraint(name, child, type_="foreignkey")
+        # Each ALTER TABLE commits on its own: a run stopped midway dropped some already, and
+        # dropping one again failed (1091), so the run could never be finished.
+        if name in {key["name"] for key in inspector.get_foreign_keys(child)}:
+            op.drop_constraint(name, child, type_="foreignkey")
     _retype(bind, exact)
     for name, child, columns, parent, ondelete in _FOREIGN_KEYS:
         op.create_foreign_key(
