@@ -131,7 +131,8 @@ class RescheduleRefused(ActionRefused):
     ``"not_requester"`` (only the requester withdraws), ``"no_time"`` (an
     approval of a request that proposed no time names none),
     ``"deadline_passed"`` (an answer silence already gave otherwise) or
-    ``"not_reschedulable"`` (the session is in a final status). Each
+    ``"not_reschedulable"`` (the session is in a final status, or in one its
+    lifecycle does not let move: the academy's READY). Each
     ``allows_at`` is ``None`` when waiting never helps (docs/policies.md).
     """
 

@@ -115,16 +115,14 @@ def request_refusal(
 ) -> Refusal | None:
     """Return why ``role`` may not ask to move ``session`` at ``tx.now`` (inputs aside).
 
-    A pending request past its deadline is expected answered already
+    First its status (:func:`status_refusal`), then the notice policy, then
+    the pending request. A pending request past its deadline is expected answered already
     (:func:`settle_overdue`); one that is not still refuses (``one_pending``,
     whose ``allows_at`` is ``None`` when ``role`` is refused by then anyway).
     """
-    lifecycle = ctx.lifecycle(session.lifecycle)
-    if lifecycle.status(session.status).terminal:
-        return Refusal(
-            rule="not_reschedulable",
-            reason=f"session {session.id!r} is {session.status}, which is final",
-        )
+    locked = status_refusal(ctx, session)
+    if locked is not None:
+        return locked
     history = repo.for_session(session.tenant, session.id)
     moved = moves(history)
     refusal = ctx.notice.may("request_reschedule", role, session, tx.now, reschedules=moved)
@@ -135,6 +133,25 @@ def request_refusal(
         error = one_pending(pending, shut=shut_after(ctx, tx, session, pending, role, moved))
         return Refusal(rule=error.rule, reason=error.reason, allows_at=error.allows_at)
     return None
+
+
+def status_refusal(ctx: Context, session: Session) -> Refusal | None:
+    """Return why ``session``'s status refuses every request (``not_reschedulable``), or ``None``.
+
+    A final status, or one its lifecycle does not let move (:func:`status_lock`,
+    what ``approve`` and ``kit.sessions.update`` raise ``SessionLocked`` for:
+    the academy's READY, the LMS preset's CONDUCTING): such a request could
+    never be applied. ``allows_at`` is ``None``: waiting never moves it.
+    """
+    lifecycle = ctx.lifecycle(session.lifecycle)
+    if lifecycle.status(session.status).terminal:
+        why = f"is {session.status}, which is final"
+    else:
+        lock = status_lock(lifecycle, session)
+        if lock is None:
+            return None
+        why = f"cannot be moved: its {lock}"
+    return Refusal(rule="not_reschedulable", reason=f"session {session.id!r} {why}")
 
 
 def moves(history: list[RescheduleRequest]) -> int:

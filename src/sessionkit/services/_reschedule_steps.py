@@ -316,7 +316,7 @@ def apply_proposed(
     The new-time rules first (the notice's, the rules' publishing horizon),
     as at the request's ``deadline``, when silence answered, whenever the tick
     runs, but never a time already past when it is answered; then the move: a
-    conflict, a final status, dependents the host's links name or a taken
+    conflict, a status that may not be moved, dependents the host's links name or a taken
     series start is the reason, and
     nothing was written (every check that can refuse the move runs before its
     first write). Store the answer, then :func:`release_moved` the move.
@@ -383,7 +383,7 @@ def approve_late(
     Silence answered at the deadline: it let a request without a time
     expire, and approved the proposed time, which a late approve may only
     agree with (``moving`` is ``None`` or that time). A proposed time that
-    cannot be applied (too soon now, taken, a final status) expired, so a
+    cannot be applied (too soon now, taken, a status that may not be moved) expired, so a
     late approve of it is refused too, with rule ``"deadline_passed"``, and
     so is one of a request whose session was moved since it was made.
     """

@@ -139,7 +139,9 @@ class RescheduleCommands:
     ) -> RescheduleRequest:
         """Ask to move a session; return the stored PENDING request.
 
-        Checks, at ``now``: the session is not in a final status, the notice
+        Checks, at ``now``: the session's status lets it move (not final, and
+        editable in its lifecycle, as ``approve`` requires: rule
+        ``"not_reschedulable"`` for the academy's READY too), the notice
         policy lets ``role`` ask (notice, windows, ``max_reschedules``), the
         reason's length, a ``proposed_start`` at least ``min_lead`` ahead
         (and, with the session's booking rules' ``publish_in_horizon``, within
@@ -368,7 +370,7 @@ class RescheduleCommands:
 
         A request with a proposed time is AUTO_APPROVED and its session moved
         there; one without a time, or whose time can no longer be applied
-        (too soon, a conflict, a final status), EXPIRES with the reason.
+        (too soon, a conflict, a status that may not be moved), EXPIRES with the reason.
         Each request is answered in a unit of work of its own, under its
         session's lock, and only while still pending: two ticks racing
         answer each request once (one event). ``tenant=None`` does every
