@@ -834,6 +834,9 @@ COMMANDS: dict[str, Args | tuple[Call, Args]] = {
             now=optional_instant(),
         ),
     ),
+    "payments.retry_refund": lambda s: args(
+        tenant=tenant(), payment_id=an_id(s.payment_id), actor=actor(), now=optional_instant()
+    ),
     "payments.mark_paid": lambda s: args(
         tenant=tenant(),
         payment_ids=sometimes(
