@@ -8,13 +8,16 @@ Each test gets an empty schema (PostgreSQL), database (MariaDB) or file (``blank
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import command
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, func, inspect, select, text
 
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, upgrade
 from sessionkit.adapters.sqlalchemy.mapping import session_values
 from sessionkit.adapters.sqlalchemy.migrations import alembic_config
 from sessionkit.adapters.sqlalchemy.rows import sessions_table
+from sessionkit.adapters.sqlalchemy.schema import ExactText
 from sessionkit.model import SessionQuery
 from sessionkit.testing.contract import TENANT, make_session
 
@@ -47,6 +50,39 @@ def test_0008_fills_title_folded_and_search_finds_the_titles(blank_engine: Engin
             assert [s.title for s in page.items] == [f"{title} ({n})"]
             everyone = uow.sessions.query(TENANT, SessionQuery(search=title.upper()))
             assert everyone.total == ROWS // 3
+
+
+def test_0008_stopped_during_the_fill_is_finished_by_running_it_again(
+    blank_engine: Engine,
+) -> None:
+    upgrade(blank_engine, "0007_exact_keys")
+    rows = [session_values(make_session(f"s{n}", at=n, title=TITLES[n])) for n in range(3)]
+    with blank_engine.begin() as connection:
+        connection.execute(sessions_table.insert(), [_without_title_folded(r) for r in rows])
+    # What a run stopped during the fill left on MySQL/MariaDB, where the ALTER TABLE
+    # committed on its own: the column made, one row filled, the revision still 0007.
+    with blank_engine.begin() as connection:
+        kind = ExactText.compile(dialect=connection.dialect)
+        connection.execute(text(f"ALTER TABLE sessionkit_sessions ADD title_folded {kind}"))
+        connection.execute(
+            sessions_table.update()
+            .where(sessions_table.c.id == "s0")
+            .values(title_folded=TITLES[0].casefold())
+        )
+
+    upgrade(blank_engine)  # failed: duplicate column title_folded, at every later run too
+
+    with blank_engine.connect() as connection:
+        stored = connection.execute(
+            select(sessions_table.c.title, sessions_table.c.title_folded).order_by(
+                sessions_table.c.id
+            )
+        ).all()
+    assert stored == [(title, title.casefold()) for title in TITLES]
+
+
+def _without_title_folded(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k != "title_folded"}
 
 
 def test_0008_downgrades_and_upgrades_again(blank_engine: Engine) -> None:

@@ -14,9 +14,12 @@ and search compares it with the folded needle, as the in-memory store does.
 The column is text with the exact collation (``_types.ExactText``), so MySQL
 folds no accents on top.
 
-Existing rows are filled here, in Python, a thousand at a time. The column
-stays nullable: a row written around sessionkit without it is never found by
-search (see ``docs/sqlalchemy.md``). The downgrade drops it.
+Existing rows are filled here, in Python, a thousand at a time. On
+MySQL/MariaDB the ``ALTER TABLE`` commits on its own before the fill: a run
+stopped during the fill is finished by running it again, which keeps the
+column and fills the rows still without it. The column stays nullable: a
+row written around sessionkit without it is never found by search (see
+``docs/sqlalchemy.md``). The downgrade drops it.
 """
 
 from __future__ import annotations
@@ -37,7 +40,10 @@ _BATCH = 1000
 
 def upgrade() -> None:
     """Add ``title_folded`` and fill it with each title's ``casefold()``."""
-    op.add_column(_SESSIONS, sa.Column("title_folded", ExactText, nullable=True))
+    bind = op.get_bind()
+    made = {column["name"] for column in sa.inspect(bind).get_columns(_SESSIONS)}
+    if "title_folded" not in made:  # by a run stopped during the fill (MySQL commits DDL)
+        op.add_column(_SESSIONS, sa.Column("title_folded", ExactText, nullable=True))
     sessions = sa.table(
         _SESSIONS,
         sa.column("tenant", sa.String()),
@@ -56,7 +62,6 @@ def upgrade() -> None:
         .where(sessions.c.tenant == sa.bindparam("t"), sessions.c.id == sa.bindparam("i"))
         .values(title_folded=sa.bindparam("folded"))
     )
-    bind = op.get_bind()
     while rows := bind.execute(pending).all():
         bind.execute(
             fill,
