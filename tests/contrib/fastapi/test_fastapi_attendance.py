@@ -5,9 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+from fastapi import FastAPI
 from starlette.testclient import TestClient
 
+from sessionkit.contrib.fastapi import sessionkit_router
+from sessionkit.errors import InvalidDuration, NotADatetime
+from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
+
+from .conftest import caller
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 START = NOW + timedelta(hours=1)
@@ -43,9 +50,10 @@ def event(session_id: str, n: int, who: str, action: str, minutes: float) -> dic
 
 
 def test_presence_is_stored_once_and_the_first_join_starts_the_session(
-    client: TestClient,
+    client: TestClient, clock: ManualClock
 ) -> None:
     session_id = lesson(client)
+    clock.set(START + timedelta(minutes=50))  # the provider posts what happened: all of it past
     events = [
         event(session_id, 1, "student:ann", "join", 8),
         event(session_id, 2, "student:ann", "leave", 50),
@@ -69,6 +77,7 @@ def test_attendance_is_derived_and_the_teachers_word_wins(
         f"/v1/sessions/{session_id}/bookings",
         json={"participant": "student:bob", "confirm": True},
     )
+    clock.set(START + timedelta(minutes=50))  # the provider posts what happened: all of it past
     client.post(
         "/v1/presence-events",
         json={
@@ -86,7 +95,7 @@ def test_attendance_is_derived_and_the_teachers_word_wins(
     # Read before the lesson's end: bob may still come.
     assert (bob["status"], bob["attended"], bob["override"]) == ("pending", False, None)
 
-    # Ann's join started the lesson: a report is taken from then on, the start not yet come.
+    # Ann's join started the lesson: a report is taken while it runs.
     early = client.put(
         f"{url}/student:bob", json={"status": "present"}, headers={"X-Actor": "tina"}
     )
@@ -192,3 +201,53 @@ def test_a_session_s_attendance_is_everyone_s_to_staff_and_its_teacher_else_one_
     assert anonymous.status_code == 403, anonymous.text
     assert anonymous.json()["error"] == "ParticipantNotGranted"
     assert "family emergency" not in anonymous.text
+
+
+def test_a_presence_event_dated_in_the_future_is_refused_and_starts_nothing(
+    client: TestClient, clock: ManualClock
+) -> None:
+    # A join dated ahead of the kit's clock was stored and started the lesson early.
+    session_id = lesson(client)
+    clock.set(START - timedelta(minutes=10))
+    ahead = client.post(
+        "/v1/presence-events", json={"events": [event(session_id, 1, "student:ann", "join", 1)]}
+    )
+    assert ahead.status_code == 422, ahead.text
+    body = ahead.json()
+    assert (body["error"], body["value"]) == ("InvalidValue", iso(1))
+    assert body["expected"] == f"at or before {iso(-8)}"  # now plus the 2 minutes of skew
+    assert body["detail"].startswith(f"events[0].at {iso(1)} is later than the kit's now")
+    assert "120 seconds allowed for clock skew" in body["detail"]
+    session = client.get(f"/v1/sessions/{session_id}").json()
+    assert session["status"] == "SCHEDULED"
+    assert client.get(f"/v1/sessions/{session_id}/attendance").json() == []
+
+    clock.set(START - timedelta(minutes=1))  # the provider's clock 2 minutes ahead: taken
+    skewed = client.post(
+        "/v1/presence-events", json={"events": [event(session_id, 1, "student:ann", "join", 1)]}
+    )
+    assert skewed.status_code == 200, skewed.text
+    assert skewed.json()["recorded"] == 1
+    found = client.get(f"/v1/sessions/{session_id}/attendance").json()
+    assert [a["intervals"] for a in found] == [[{"joined": utc(1), "left": None}]]
+
+
+def test_a_routers_presence_skew_is_its_own_and_checked_when_built(
+    kit: SessionKit, clock: ManualClock
+) -> None:
+    app = FastAPI()
+    strict = sessionkit_router(kit=lambda: kit, caller=caller, presence_skew=timedelta(0))
+    app.include_router(strict, prefix="/v1")
+    with TestClient(app) as client:
+        session_id = lesson(client)
+        clock.set(START)
+        late = event(session_id, 1, "student:ann", "join", 0)
+        assert client.post("/v1/presence-events", json={"events": [late]}).status_code == 200
+        ahead = event(session_id, 2, "student:ann", "leave", 0.5)
+        refused = client.post("/v1/presence-events", json={"events": [late, ahead]})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"].startswith(f"events[1].at {iso(0.5)} is later")
+    with pytest.raises(InvalidDuration, match="presence_skew must be at most 1:00:00"):
+        sessionkit_router(kit=lambda: kit, caller=caller, presence_skew=timedelta(hours=2))
+    with pytest.raises(NotADatetime, match="presence_skew"):
+        sessionkit_router(kit=lambda: kit, caller=caller, presence_skew=120)  # type: ignore[arg-type]

@@ -216,7 +216,7 @@ def presence(session: str) -> dict[str, Any]:
         "session_id": session,
         "participant": "student:dan",
         "action": "join",
-        "at": iso(96),
+        "at": iso(0),  # heard now: a provider posts what has happened
     }
     return {"events": [event]}
 

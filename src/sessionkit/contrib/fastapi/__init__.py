@@ -42,6 +42,7 @@ from sessionkit.contrib.fastapi.problems import (
     validation_problem,
 )
 from sessionkit.contrib.fastapi.router import (
+    DEFAULT_PRESENCE_SKEW,
     DEFAULT_ROLES,
     DEFAULT_STAFF_ROLES,
     Caller,
@@ -52,6 +53,7 @@ from sessionkit.contrib.fastapi.router import (
 )
 
 __all__ = [
+    "DEFAULT_PRESENCE_SKEW",
     "DEFAULT_ROLES",
     "DEFAULT_STAFF_ROLES",
     "Caller",

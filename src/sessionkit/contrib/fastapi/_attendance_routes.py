@@ -6,10 +6,12 @@ host verifies the provider's signature). A join credential is issued only for
 the caller's own participant (``Caller.participant``): it lets its holder into
 the room as that participant. A session's attendance is everyone's to staff
 and to the session's own resources (its teacher), and the caller's own record
-to anyone else.
+to anyone else. A presence event is heard after it happens, so one dated later than the
+kit's clock allows (its now plus the router's ``presence_skew``) is refused, its batch with it.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Path, Query
@@ -19,10 +21,25 @@ from sessionkit.contrib.fastapi._access import not_granted
 from sessionkit.contrib.fastapi._common import ACTING, READ_AS, WRITE, actor_of, instant
 from sessionkit.contrib.fastapi._paths import PARTICIPANT
 from sessionkit.contrib.fastapi._routing import Hook, Kit, Routes, Who
-from sessionkit.errors import ParticipantNotGranted
+from sessionkit.errors import InvalidValue, ParticipantNotGranted
 from sessionkit.model.booking import participant_ref
 
 __all__ = ["add_attendance_routes"]
+
+
+def _heard_by(events: list[ats.PresenceEventIn], now: datetime, skew: timedelta) -> None:
+    """Refuse an event dated later than ``now`` plus ``skew``: no one joins in the future."""
+    latest = now + skew
+    for index, event in enumerate(events):
+        if event.at > latest:
+            raise InvalidValue(
+                f"events[{index}].at {event.at.isoformat()} is later than the kit's now "
+                f"({now.isoformat()}) plus {skew.total_seconds():g} seconds allowed for clock "
+                "skew: a presence event is posted after it happens",
+                value=event.at,
+                expected=f"at or before {latest.isoformat()}",
+            )
+
 
 Participant = Annotated[str, Path(examples=["student:ann"])]
 AsOf = Annotated[str | None, Query(description="ISO 8601 with offset; an open stay runs to it")]
@@ -52,8 +69,11 @@ def add_attendance_routes(routes: Routes) -> None:
         "Store the meeting provider's join / leave events, once each",
     )
     def presence_events(app: Kit, hook: Hook, body: ats.PresenceBatch) -> ats.PresenceReportOut:
+        now = app.context.now()  # one now: the one checked is the one recorded at
+        _heard_by(body.events, now, routes.presence_skew)
         events = [event.to_event() for event in body.events]
-        return ats.presence_report_out(app.attendance.record_presence(hook.tenant, events))
+        report = app.attendance.record_presence(hook.tenant, events, now=now)
+        return ats.presence_report_out(report)
 
     @attendance.get(
         "/sessions/{session_id}/attendance",

@@ -21,9 +21,12 @@ from sessionkit.errors import (
 from sessionkit.errors._base import set_repr
 from sessionkit.model.booking import participant_ref
 from sessionkit.services.booking_requests import check_key
+from sessionkit.timespan import check_delta
 
 __all__ = [
     "ACTING",
+    "DEFAULT_PRESENCE_SKEW",
+    "check_presence_skew",
     "Cursor",
     "Instant",
     "MaybeInstant",
@@ -44,6 +47,17 @@ __all__ = [
     "key_id",
     "role_names",
 ]
+
+DEFAULT_PRESENCE_SKEW = timedelta(minutes=2)
+"""How far past the kit's now a presence event may be dated: the provider's clock running ahead."""
+MAX_PRESENCE_SKEW = timedelta(hours=1)
+"""The most ``presence_skew`` a router takes: more would let a join start a lesson early."""
+
+
+def check_presence_skew(value: object) -> timedelta:
+    """Return ``value`` as a router's ``presence_skew``: a ``timedelta`` from 0 to an hour."""
+    return check_delta(value, "presence_skew", maximum=MAX_PRESENCE_SKEW)
+
 
 DEFAULT_ROLES: frozenset[str] = frozenset({"participant", "attendee"})
 """The roles of a caller the host grants none: the ones sessionkit's commands take by default

@@ -14,13 +14,14 @@ holds the router's staff roles and the checks its endpoints make with them.
 import functools
 import inspect
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated, Any, NoReturn, Protocol, TypeVar
 
 import attrs
 from fastapi import APIRouter, Depends
 
 from sessionkit.contrib.fastapi._access import Access
-from sessionkit.contrib.fastapi._common import Caller
+from sessionkit.contrib.fastapi._common import DEFAULT_PRESENCE_SKEW, Caller, check_presence_skew
 from sessionkit.contrib.fastapi.problems import problem_responses
 from sessionkit.services import SessionKit
 
@@ -69,7 +70,8 @@ class Routes:
 
     ``access`` holds the router's staff roles; ``hook_problems`` are the
     statuses the ``webhook`` dependency answers with (the host's 401 for a
-    bad signature; a 403 from :func:`staff_caller`).
+    bad signature; a 403 from :func:`staff_caller`); ``presence_skew`` how far
+    past the kit's now a presence event may be dated.
     """
 
     router: APIRouter
@@ -79,6 +81,9 @@ class Routes:
     tags: tuple[str, ...] = ()
     access: Access = attrs.field(factory=Access)
     hook_problems: tuple[int, ...] = (401,)
+    presence_skew: timedelta = attrs.field(
+        default=DEFAULT_PRESENCE_SKEW, converter=check_presence_skew
+    )
 
     def tagged(self, tag: str) -> "Tagged":
         """Return the view declaring routes under the OpenAPI tag ``tag`` (after the base tags)."""

@@ -21,6 +21,7 @@ Every ``SessionKitError`` becomes an RFC 9457 problem+json response (see
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Iterable
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -32,7 +33,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sessionkit.contrib.fastapi._access import DEFAULT_STAFF_ROLES, Access
 from sessionkit.contrib.fastapi._attendance_routes import add_attendance_routes
 from sessionkit.contrib.fastapi._booking_routes import add_booking_routes
-from sessionkit.contrib.fastapi._common import DEFAULT_ROLES, Caller, key_id
+from sessionkit.contrib.fastapi._common import (
+    DEFAULT_PRESENCE_SKEW,
+    DEFAULT_ROLES,
+    Caller,
+    check_presence_skew,
+    key_id,
+)
 from sessionkit.contrib.fastapi._drafts import DraftCheck, within_availability
 from sessionkit.contrib.fastapi._paths import SegmentRoute, requested_path
 from sessionkit.contrib.fastapi._payment_routes import add_payment_routes
@@ -51,6 +58,7 @@ from sessionkit.errors import SessionKitError
 from sessionkit.services import SessionKit
 
 __all__ = [
+    "DEFAULT_PRESENCE_SKEW",
     "DEFAULT_ROLES",
     "DEFAULT_STAFF_ROLES",
     "Caller",
@@ -121,6 +129,7 @@ def sessionkit_router(
     tags: tuple[str, ...] = (),
     staff_roles: Iterable[str] = DEFAULT_STAFF_ROLES,
     drafts: DraftCheck | None = None,
+    presence_skew: timedelta = DEFAULT_PRESENCE_SKEW,
 ) -> APIRouter:
     """Return an ``APIRouter`` of sessions, series, bookings, payments, reschedules, attendance.
 
@@ -138,10 +147,14 @@ def sessionkit_router(
     session by booking it (``POST /bookings``, ``POST /paid-bookings``, a
     public booking page): the host's :data:`DraftCheck` judges each such
     session first (:func:`within_availability` takes the resources' open
-    hours); without it those routes are staff's alone. Include it with
-    ``app.include_router(router, prefix=...)``.
+    hours); without it those routes are staff's alone. ``presence_skew``
+    (default :data:`DEFAULT_PRESENCE_SKEW`, two minutes; at most an hour) is
+    how far past the kit's now a presence event may be dated, for a
+    provider's clock running ahead: a later one is a 422 ``InvalidValue``.
+    Include it with ``app.include_router(router, prefix=...)``.
     """
     access = Access(staff_roles, drafts)  # its converters check the values, as Caller.roles
+    skew = check_presence_skew(presence_skew)  # checked now, not at the first event
     if webhook is None:
         hook, hook_problems = staff_caller(caller, access), (403,)
     else:
@@ -155,6 +168,7 @@ def sessionkit_router(
         tags=tags,
         access=access,
         hook_problems=hook_problems,
+        presence_skew=skew,
     )
     add_session_routes(routes)
     add_booking_routes(routes)
