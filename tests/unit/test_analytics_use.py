@@ -116,7 +116,10 @@ def test_the_teachers_override_wins_over_presence_both_ways() -> None:
     )
     assert (told.effective_status, told.effective_minutes) == (ABSENT, 5)  # the teacher's own
     assert kit.analytics.attendance(T, by="participant").get("student:ana").minutes == 5
-    assert stats.get().records == 0  # grouped by participant: no whole-scope row
+    # Grouped by participant, no key is every record together: the whole scope's figure.
+    now_grouped = kit.analytics.attendance(T, by="participant").get()
+    assert now_grouped == kit.analytics.attendance(T).get()
+    assert (now_grouped.records, now_grouped.minutes) == (2, 50)
     assert kit.analytics.attendance(T).get().overridden == 2
 
 

@@ -75,6 +75,27 @@ one count per booking).
 """
 COUNT_DIMENSIONS: tuple[str, ...] = ("kind", "resource", "participant")
 """The values :data:`CountBy` allows."""
+_SPLIT = frozenset({"resource", "participant"})  # the groupings that can hold a session twice
+
+
+def every_group(by: str | None, key: str | None, *, split: Collection[str], items: str) -> bool:
+    """Whether ``key`` asks a result grouped ``by`` for every group together (``key`` ``None``).
+
+    Grouped by a dimension that puts each of the ``items`` in one group (a
+    session's kind), the groups add up to the whole. One in ``split`` can put
+    an item in several (a session's resources), so their sum would count it
+    twice: ``InvalidValue`` asks for a key instead of a wrong total.
+    """
+    if key is not None or by is None:
+        return False
+    if by in split:
+        raise InvalidValue(
+            f"a result grouped by {by!r} counts one of its {items} in each of its {by}s, so its "
+            f"groups do not add up to the whole: pass a key, or ask without by= for the whole",
+            value=by,
+            expected=f"a key of one {by}",
+        )
+    return True
 
 
 def ratio(part: int, whole: int) -> float | None:
@@ -225,8 +246,17 @@ class Counts:
         return sum(r.sessions for r in self.rows)
 
     def by_status(self, key: str | ResourceRef | None = None) -> dict[str, int]:
-        """Return ``{status: sessions}`` of the group ``key`` (``None``: the whole scope)."""
+        """Return ``{status: sessions}`` of the group ``key`` (``None``: the whole scope).
+
+        ``None`` of a result grouped by kind sums the groups; by resource or
+        participant, where a session can be in several, it is ``InvalidValue``.
+        """
         wanted = group_key(key)
+        if every_group(self.by, wanted, split=_SPLIT, items="sessions"):
+            totals: dict[str, int] = {}
+            for r in sorted(self.rows, key=lambda r: r.status):
+                totals[r.status] = totals.get(r.status, 0) + r.sessions
+            return totals
         return {r.status: r.sessions for r in self.rows if r.key == wanted}
 
     def keys(self) -> list[str | None]:
@@ -315,8 +345,23 @@ class Rates:
         return [{name: getattr(row, name) for name in self.COLUMNS} for row in self.rows]
 
     def get(self, key: str | ResourceRef | None = None) -> RateRow:
-        """Return the row of ``key`` (an empty one when the group has no session)."""
+        """Return the row of ``key`` (an empty one when the group has no session).
+
+        ``None`` of a result grouped by kind is every group together (the rates
+        of the summed counts); by resource or participant, where a session can
+        be in several, it is ``InvalidValue``.
+        """
         wanted = group_key(key)
+        if every_group(self.by, wanted, split=_SPLIT, items="sessions"):
+            rows = self.rows
+            return RateRow(
+                key=None,
+                sessions=sum(r.sessions for r in rows),
+                completed=sum(r.completed for r in rows),
+                no_show=sum(r.no_show for r in rows),
+                cancelled=sum(r.cancelled for r in rows),
+                rescheduled=sum(r.rescheduled for r in rows),
+            )
         for row in self.rows:
             if row.key == wanted:
                 return row

@@ -24,7 +24,7 @@ import attrs
 from sessionkit.errors import InvalidValue
 from sessionkit.errors._base import shown
 from sessionkit.model._record_types import ColumnType
-from sessionkit.model.analytics import CountBy, ratio
+from sessionkit.model.analytics import CountBy, every_group, ratio
 from sessionkit.model.analytics_money import group_key
 from sessionkit.model.html import html_of
 from sessionkit.model.session import ResourceRef
@@ -205,23 +205,32 @@ class AttendanceStats:
         return [{name: getattr(row, name) for name in self.COLUMNS} for row in self.rows]
 
     def get(self, key: str | ResourceRef | None = None) -> AttendanceRow:
-        """Return the row of ``key`` (an empty one when the group has no record)."""
+        """Return the row of ``key`` (an empty one when the group has no record).
+
+        ``None`` of a result grouped by kind or participant (each record is one
+        participant's in one session) is every group together; by resource,
+        where a record can be in several, it is ``InvalidValue``.
+        """
         wanted = group_key(key)
-        for row in self.rows:
-            if row.key == wanted:
-                return row
+        every = every_group(self.by, wanted, split={"resource"}, items="records")
+        if not every:
+            for row in self.rows:
+                if row.key == wanted:
+                    return row
+        rows = self.rows if every else ()
         return AttendanceRow(
             key=wanted,
-            records=0,
-            present=0,
-            late=0,
-            left_early=0,
-            partial=0,
-            absent=0,
-            minutes=0,
-            overridden=0,
-            held=0,
-            held_absent=0,
+            records=sum(r.records for r in rows),
+            present=sum(r.present for r in rows),
+            late=sum(r.late for r in rows),
+            left_early=sum(r.left_early for r in rows),
+            partial=sum(r.partial for r in rows),
+            absent=sum(r.absent for r in rows),
+            minutes=sum(r.minutes for r in rows),
+            overridden=sum(r.overridden for r in rows),
+            held=sum(r.held for r in rows),
+            held_absent=sum(r.held_absent for r in rows),
+            pending=sum(r.pending for r in rows),
         )
 
     @property
