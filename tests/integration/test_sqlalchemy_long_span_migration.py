@@ -70,3 +70,47 @@ def test_the_backfill_marks_exactly_the_rows_longer_than_a_day(engine: Engine) -
     marked = {session_id: bool(long_span) for session_id, long_span in rows}
     expected = {name.replace(" ", "-"): end - start > DAY for name, (start, end) in SPANS.items()}
     assert marked == expected
+
+
+def test_0003_stopped_midway_is_finished_by_running_it_again(engine: Engine) -> None:
+    drop_schema(engine)
+    upgrade(engine, "0002_series_order_index")
+    sessions = [
+        attrs.evolve(make_session(f"s{n}", resources=[f"room:r{n}"]), span=TimeSpan(start, end))
+        for n, (start, end) in enumerate(SPANS.values())
+    ]
+    with engine.begin() as connection:
+        connection.execute(
+            sa.insert(sessions_table), [_before(session_values(s)) for s in sessions]
+        )
+        connection.execute(
+            sa.insert(session_resources_table),
+            [_before(row) for s in sessions for row in resource_values(s)],
+        )
+    # What a run stopped after its first statements left on MySQL/MariaDB, each committed on
+    # its own: the column (not backfilled) and one of the two indexes, the revision still 0002.
+    table = session_resources_table
+    with engine.begin() as connection:
+        kind = sa.Boolean().compile(dialect=connection.dialect)
+        connection.execute(
+            sa.text(f"ALTER TABLE {table.name} ADD long_span {kind} DEFAULT false NOT NULL")
+        )
+        connection.execute(
+            sa.text(
+                f"CREATE INDEX ix_sessionkit_session_resources_by_start ON {table.name} "
+                "(tenant, resource, long_span, start_at)"
+            )
+        )
+
+    upgrade(engine)  # failed: duplicate column long_span, at every later run too
+
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(table.c.session_id, table.c.long_span)).all()
+    expected = {f"s{n}": end - start > DAY for n, (start, end) in enumerate(SPANS.values())}
+    assert {session_id: bool(long_span) for session_id, long_span in rows} == expected
+    indexes = {index["name"] for index in sa.inspect(engine).get_indexes(table.name)}
+    assert {
+        "ix_sessionkit_session_resources_by_start",
+        "ix_sessionkit_session_resources_by_end",
+    } <= indexes
+    assert "ix_sessionkit_session_resources_tenant_resource_end_at_start_at" not in indexes

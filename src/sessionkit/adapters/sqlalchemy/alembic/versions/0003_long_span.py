@@ -9,7 +9,9 @@ by ``end_at > :start`` only, so a check in the past read everything the
 resource did since. Rows now carry ``long_span`` (longer than a day, see
 ``rows.LONG_SPAN``): short rows are read by an index range on their start,
 long ones by their end. Existing rows are backfilled; a row is marked when its
-span is longer than a day.
+span is longer than a day. On MySQL/MariaDB each DDL statement commits on its
+own: a run stopped midway (during the backfill or an index build on a large
+table, say) is finished by running it again.
 """
 
 from __future__ import annotations
@@ -42,17 +44,27 @@ _LONGER_THAN_A_DAY = {
 
 
 def upgrade() -> None:
-    """Add and backfill ``long_span``; swap the end-bounded index for the two-class pair."""
-    op.add_column(
-        _TABLE, sa.Column("long_span", sa.Boolean(), server_default=sa.false(), nullable=False)
-    )
+    """Add and backfill ``long_span``; swap the end-bounded index for the two-class pair.
+
+    What a run stopped midway made is kept (MySQL commits each DDL statement on its
+    own): the column, either index. The backfill marks the same rows again.
+    """
     bind = op.get_bind()
+    found = sa.inspect(bind)
+    if "long_span" not in {column["name"] for column in found.get_columns(_TABLE)}:
+        op.add_column(
+            _TABLE, sa.Column("long_span", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
     longer = _LONGER_THAN_A_DAY.get(bind.dialect.name, "end_at - start_at > interval '1 day'")
     rows = sa.table(_TABLE, sa.column("long_span", sa.Boolean()))
     op.execute(rows.update().where(sa.text(longer)).values(long_span=True))
-    op.create_index(_BY_START, _TABLE, ["tenant", "resource", "long_span", "start_at"])
-    op.create_index(_BY_END, _TABLE, ["tenant", "resource", "long_span", "end_at"])
-    op.drop_index(_OLD, table_name=_TABLE)
+    made = {index["name"] for index in found.get_indexes(_TABLE)}
+    if _BY_START not in made:
+        op.create_index(_BY_START, _TABLE, ["tenant", "resource", "long_span", "start_at"])
+    if _BY_END not in made:
+        op.create_index(_BY_END, _TABLE, ["tenant", "resource", "long_span", "end_at"])
+    if _OLD in made:
+        op.drop_index(_OLD, table_name=_TABLE)
 
 
 def downgrade() -> None:
