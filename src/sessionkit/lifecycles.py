@@ -18,6 +18,8 @@ from sessionkit.lifecycle.presets import (
     PRESETS,
     LifecycleRegistry,
     academy,
+    circle_nobody_attended,
+    circle_only,
     coaching,
     consulting,
     consulting_payment,
@@ -43,4 +45,6 @@ __all__ = [
     "LifecycleRegistry",
     "get_lifecycle",
     "individual_nobody_attended",
+    "circle_nobody_attended",
+    "circle_only",
 ]

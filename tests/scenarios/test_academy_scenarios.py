@@ -27,6 +27,7 @@ from sessionkit.model.attendance import (
     PRESENT,
     PresenceEvent,
 )
+from sessionkit.model.events import SessionCanceled
 from sessionkit.model.usage import SessionCodes
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
@@ -124,7 +125,7 @@ def test_an_individual_lesson_nobody_joined_is_absent_and_counts(a: Academy) -> 
     )
     a.kit.bookings.book(T, lesson.id, "student:khalid", actor="admin", confirm=True)
     a.kit.advance_due(T, now=circle.start - 15 * MIN)
-    a.kit.advance_due(T, now=circle.start + 3 * timedelta(hours=1))
+    a.kit.advance_due(T, now=circle.start + 30 * MIN)
     assert (a.status(lesson), a.status(circle)) == ("ABSENT", "READY")  # "(individual only)"
     assert "ABSENT" in academy.usage_statuses  # "ABSENT: counts (student no-show)"
     assert a.kit.usage.balance(T, sub.id).used == 1
@@ -172,23 +173,76 @@ def test_a_lesson_past_the_months_credits_still_ends_and_shows_the_overage(
     assert a.kit.due_tenants(now=fifth.end + timedelta(hours=1)) == []
 
 
+def test_a_circle_nobody_attended_is_cancelled_at_its_end_plus_the_grace(a: Academy) -> None:
+    """Nobody came to the circle, the teacher included, and nobody reported anyone there.
+    It is not held, so it does not stay READY with its room open and its academy due at
+    every tick: the clock cancels it at its end plus the completion's buffer, with a reason
+    saying nobody attended; it uses no credit and its room closes. A circle someone joined
+    still completes, and an individual lesson nobody joined still goes ABSENT."""
+    empty, held = a.schedule("circle", time(16), 8)[:2]
+    joined = a.schedule("joined", time(20), 8)[0]
+    lesson = a.schedule("ind", time(18), 1, "student:khalid")[0]
+    subs = {
+        who: a.kit.usage.subscribe(
+            T, actor="admin", subscriber=who, credits=4, starts=NOW, tz=RIYADH
+        ).id
+        for who in ("student:omar", "student:sara", "student:khalid")
+    }
+    a.kit.bookings.book(T, empty.id, "student:omar", actor="admin", confirm=True)
+    a.kit.bookings.book(T, joined.id, "student:sara", actor="admin", confirm=True)
+    a.kit.bookings.book(T, lesson.id, "student:khalid", actor="admin", confirm=True)
+    a.kit.advance_due(T, now=empty.start - 15 * MIN)
+    assert (a.status(empty), a.rooms.is_open(T, empty.id)) == ("READY", True)
+    assert a.kit.tick(T, now=empty.end + 9 * MIN).advanced == 0  # not before the grace
+    assert a.status(empty) == "READY"
+    report = a.kit.tick(T, now=empty.end + ACADEMY_COMPLETE_AFTER)
+    assert (report.advanced, report.failed) == (1, ())
+    assert a.status(empty) == "CANCELLED"
+    [cancelled] = [e for e in a.events.of_type(SessionCanceled) if e.session.id == empty.id]
+    assert cancelled.change.transition == "cancel_unattended"
+    assert cancelled.change.at == empty.end + ACADEMY_COMPLETE_AFTER
+    assert cancelled.reason == "timed: end + 10 min if circle_nobody_attended"
+    assert not a.rooms.is_open(T, empty.id)
+    assert a.kit.usage.entries(T, session_id=empty.id) == []
+    assert [b.status for b in a.kit.bookings.for_session(T, empty.id)] == ["CANCELLED"]
+    # Nothing due until the next session's READY: the academy is not listed meanwhile.
+    assert a.kit.due_tenants(now=lesson.start - 16 * MIN) == []
+    # By hand, a circle only: the teacher's button refuses an individual lesson.
+    a.kit.tick(T, now=lesson.start - 15 * MIN)
+    with pytest.raises(TransitionRefused):
+        a.kit.sessions.fire(T, lesson.id, "cancel_unattended", actor="ahmed")
+    # An individual lesson nobody joined: ABSENT, as before (one credit).
+    a.kit.tick(T, now=lesson.start + ACADEMY_ABSENT_AFTER)
+    assert a.status(lesson) == "ABSENT"
+    # A circle someone joined: ONGOING, then COMPLETED by the clock, as before (one credit).
+    a.kit.tick(T, now=joined.start - 15 * MIN)
+    a.room_join(joined, "student:sara", 1)
+    a.deliver(joined.start + 2 * MIN)
+    a.kit.tick(T, now=joined.end + ACADEMY_COMPLETE_AFTER)
+    assert (a.status(joined), a.rooms.is_open(T, joined.id)) == ("COMPLETED", False)
+    used = {who: a.kit.usage.balance(T, sub).used for who, sub in subs.items()}
+    assert used == {"student:omar": 0, "student:sara": 1, "student:khalid": 1}
+    assert a.kit.tick(T, now=held.start - 16 * MIN).failed == ()
+    assert a.kit.due_tenants(now=held.start - 16 * MIN) == []
+
+
 def test_a_join_in_a_circles_room_after_its_end_holds_and_charges_nothing(a: Academy) -> None:
-    """Nobody came to the circle, so it stayed READY with its room open; a student who
-    wanders into that room the next day is not the circle being held: it stays READY and
-    nobody's subscription is charged for it (the join is still stored)."""
+    """Nobody came to the circle; a student who wanders into its room after its end, while it
+    is still open, is not the circle being held: it stays READY, and the clock cancels it at
+    the end of the grace (a stay after the end is no attendance). Nobody's subscription is
+    charged for it, and the join is still stored."""
     circle = a.schedule("circle", time(16), 8)[0]
     a.kit.usage.subscribe(
         T, actor="admin", subscriber="student:omar", credits=4, starts=NOW, tz=RIYADH
     )
     a.kit.bookings.book(T, circle.id, "student:omar", actor="admin", confirm=True)
     a.kit.advance_due(T, now=circle.start - 15 * MIN)
-    a.kit.advance_due(T, now=circle.end + 10 * MIN)
+    late = circle.end + 5 * MIN
+    a.rooms.join(T, circle.id, "student:omar", at=late)
+    a.deliver(late)
     assert a.status(circle) == "READY"
-    next_day = circle.end + timedelta(days=1)
-    a.rooms.join(T, circle.id, "student:omar", at=next_day)
-    a.deliver(next_day)
-    a.kit.advance_due(T, now=next_day + timedelta(hours=1))
-    assert a.status(circle) == "READY"
+    a.kit.advance_due(T, now=circle.end + ACADEMY_COMPLETE_AFTER)
+    assert (a.status(circle), a.rooms.is_open(T, circle.id)) == ("CANCELLED", False)
     assert a.kit.usage.entries(T, session_id=circle.id) == []
     assert [p.participant for p in a.kit.attendance.presence(T, circle.id)] == [
         ResourceRef("student", "omar")
@@ -591,7 +645,7 @@ def test_the_teachers_report_says_who_overrode_what_and_why_beside_the_log(a: Ac
 
 def test_only_an_individual_lesson_is_marked_absent_by_hand_too(a: Academy) -> None:
     # "ABSENT (individual only)": the teacher's button refuses a circle, not a lesson.
-    circle = a.schedule("circle", time(16), 8)[0]
+    circle = a.schedule("circle", time(17), 8)[0]  # still READY when the lesson is
     lesson = a.schedule("ind", time(18), 1, "student:khalid")[0]
     a.kit.advance_due(T, now=circle.start - 15 * MIN)
     a.kit.advance_due(T, now=lesson.start - 15 * MIN)

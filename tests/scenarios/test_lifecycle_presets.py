@@ -153,7 +153,7 @@ def test_academy_absent_student_counts_but_only_in_individual_sessions() -> None
     assert info.value.reason == (
         "only individual sessions (capacity 1) can do this; group sessions cannot"
     )
-    assert academy.allowed(circle, now=ACADEMY_START) == ("start", "cancel")
+    assert academy.allowed(circle, now=ACADEMY_START) == ("start", "cancel_unattended", "cancel")
 
 
 def test_academy_cancel_from_any_status_does_not_count() -> None:
@@ -192,8 +192,19 @@ def test_academy_catches_up_after_the_scheduler_was_down() -> None:
     ]
     with pytest.raises(MissingFact):  # never guesses that nobody came
         academy.advance(s, later)
+    # A circle is never ABSENT: nobody there, the clock cancels it 10 min past its end.
     circle = attrs.evolve(s, capacity=8)
-    assert academy.advance(circle, later, facts={"attended": False})[0].status == "READY"
+    unheld, events = academy.advance(circle, later, facts={"attended": False})
+    assert unheld.status == "CANCELLED"
+    assert [(e.transition, e.at, e.reason) for e in events] == [
+        ("ready", ACADEMY_START - 15 * MIN, "timed: start - 15 min"),
+        (
+            "cancel_unattended",
+            circle.span.end + 10 * MIN,
+            "timed: end + 10 min if circle_nobody_attended",
+        ),
+    ]
+    assert academy.advance(circle, later, facts={"attended": True})[0].status == "READY"
 
 
 def test_academy_joining_before_the_job_ran_needs_a_catch_up_first() -> None:
@@ -457,4 +468,6 @@ def test_every_cancel_transition_enters_a_cancelled_status(
 ) -> None:
     assert lifecycle.cancelled_statuses == cancelled
     into_cancelled = {t.name for t in lifecycle.transitions if t.target in cancelled}
-    assert into_cancelled == ({"cancel"} if cancelled else set())
+    # The academy's clock also cancels a circle nobody attended (``cancel_unattended``).
+    extra = {"cancel_unattended"} if lifecycle is academy else set()
+    assert into_cancelled == ({"cancel"} | extra if cancelled else set())

@@ -142,8 +142,11 @@ def test_nobody_joined_an_individual_lesson_is_absent_and_its_room_closed(w: Wor
 def test_a_circle_nobody_joined_is_never_absent(w: World) -> None:
     s = w.lesson(capacity=8)
     w.kit.advance_due(T, now=START - 15 * MIN)
-    assert w.kit.advance_due(T, now=START + timedelta(hours=3)).advanced == ()
+    assert w.kit.advance_due(T, now=START + 30 * MIN).advanced == ()
     assert w.status(s) == "READY"
+    # Not held: cancelled by the clock 10 min past its end (no credit), never ABSENT.
+    [cancelled] = w.kit.advance_due(T, now=START + timedelta(hours=3)).advanced
+    assert (cancelled.id, cancelled.status) == (s.id, "CANCELLED")
 
 
 def test_the_teachers_present_starts_a_lesson_no_join_was_heard_of(w: World) -> None:

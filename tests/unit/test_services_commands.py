@@ -388,9 +388,10 @@ def test_advance_applies_timed_transitions_one_event_per_step(world: World) -> N
 
 def test_advance_due_moves_every_due_session_and_is_idempotent(world: World) -> None:
     ids = []
-    for hour in (10, 12, 20):
+    for hour in (11, 12, 20):
         # Circles (capacity 2): an individual lesson READY past its start + 15 min would
-        # need the attended fact for its ABSENT timer, which this kit has no provider for.
+        # need the attended fact for its ABSENT timer, which this kit has no provider for,
+        # as would a circle READY past its end + 10 min for its cancel_unattended timer.
         s = world.kit.sessions.create_extra(
             T, actor="u1", start=at(3, hour), end=at(3, hour + 1), lifecycle="academy", capacity=2
         )

@@ -12,7 +12,8 @@ event. Joins and leaves come from the meeting provider (here the shipped
 ``kit.attendance.record_presence``: the first join makes the session ONGOING.
 Ten minutes after its end the clock completes it and its room closes; an
 individual lesson nobody joined is ABSENT 15 minutes past its start (its
-room closes too); a circle is never ABSENT.
+room closes too); a circle is never ABSENT: one nobody attended is cancelled
+ten minutes after its end (no credit; its room closes).
 
 **Attendance.** Derived per student from the join / leave log (present,
 late, left early, partial, absent); the teacher's report overrides it and is

@@ -21,7 +21,14 @@ import attrs
 from sessionkit.errors import InvalidValue, UnknownLifecycle, WrongType
 from sessionkit.lifecycle._checks import items
 from sessionkit.lifecycle.context import TransitionContext
-from sessionkit.lifecycle.guards import has_started, individual_only, nobody_attended, roles
+from sessionkit.lifecycle.guards import (
+    Guard,
+    has_started,
+    individual_only,
+    nobody_attended,
+    roles,
+    when,
+)
 from sessionkit.lifecycle.machine import ANY, Lifecycle, Status, Timer, Transition
 
 __all__ = [
@@ -33,6 +40,8 @@ __all__ = [
     "PRESETS",
     "LifecycleRegistry",
     "academy",
+    "circle_nobody_attended",
+    "circle_only",
     "coaching",
     "consulting",
     "consulting_payment",
@@ -88,6 +97,29 @@ def individual_nobody_attended(value: object, context: TransitionContext) -> boo
     return getattr(value, "capacity", None) == 1 and nobody_attended(value, context)
 
 
+def _is_circle(session: object, _now: object = None) -> bool:
+    capacity = getattr(session, "capacity", None)
+    return isinstance(capacity, int) and not isinstance(capacity, bool) and capacity > 1
+
+
+def circle_nobody_attended(value: object, context: TransitionContext) -> bool:
+    """The academy's condition to cancel a circle (capacity over 1) nobody attended.
+
+    Nobody joined its room, nobody was reported there, the teacher included
+    (the ``attended`` fact is false). The capacity is looked at first, so an
+    individual session never needs the fact.
+    """
+    return _is_circle(value) and nobody_attended(value, context)
+
+
+circle_only: Guard = when(
+    _is_circle,
+    reason="only circles (capacity over 1) can do this; an individual lesson cannot",
+    label="circle",
+)
+"""Allows only sessions whose ``capacity`` is over 1: the academy's circles."""
+
+
 academy = Lifecycle(
     "academy",
     statuses=[
@@ -114,6 +146,14 @@ academy = Lifecycle(
             guards=[individual_only],
             timer=Timer.after_start(ACADEMY_ABSENT_AFTER, condition=individual_nobody_attended),
         ),
+        Transition(
+            "cancel_unattended",
+            "READY",
+            "CANCELLED",
+            guards=[circle_only],
+            timer=Timer.after_end(ACADEMY_COMPLETE_AFTER, condition=circle_nobody_attended),
+            description="nobody joined the circle",
+        ),
         Transition("cancel", ANY, "CANCELLED"),
     ],
     description="""Quran academy (seed 002, Laravel): the 7-status lifecycle.
@@ -137,6 +177,14 @@ academy = Lifecycle(
       individual session): pass ``facts=`` to ``advance``, or give the kit
       ``facts=attendance_facts()`` so presence and the teacher's overrides
       answer it (see ``docs/attendance.md``); a join meanwhile makes it ONGOING.
+    - A circle nobody attended (nobody joined its room, no attendance
+      reported, the teacher included) is not held, and must not stay READY with
+      its room open for good: the clock cancels it (``cancel_unattended``,
+      guarded by ``circle_only``) at its end plus the completion's buffer
+      (``ACADEMY_COMPLETE_AFTER``, 10 min) if the ``attended`` fact is false
+      (condition ``circle_nobody_attended``, whose name the change's reason
+      carries). As any cancel, it uses no credit and closes its room; a circle
+      someone joined is ONGOING by then, and completes.
     - Subscription impact: COMPLETED and ABSENT count, CANCELLED does not
       ("teacher cancelled"), nothing else does. CANCELLED is flagged ``cancelled``.
     """,

@@ -24,6 +24,8 @@ from sessionkit.lifecycle import (
 )
 from sessionkit.lifecycles import (
     academy,
+    circle_nobody_attended,
+    circle_only,
     coaching,
     consulting,
     consulting_payment,
@@ -111,6 +113,7 @@ def test_academy_graph_timers_guard_and_usage() -> None:
         ("READY", "start", "ONGOING"),
         ("ONGOING", "complete", "COMPLETED"),
         ("READY", "mark_absent", "ABSENT"),
+        ("READY", "cancel_unattended", "CANCELLED"),
         *{(s, "cancel", "CANCELLED") for s in ("UNSCHEDULED", "SCHEDULED", "READY", "ONGOING")},
     }
     ready = academy.transition("ready").timer
@@ -120,6 +123,11 @@ def test_academy_graph_timers_guard_and_usage() -> None:
     assert complete is not None
     assert (complete.anchor, complete.offset) == ("end", timedelta(minutes=10))
     assert academy.transition("mark_absent").guards == (individual_only,)
+    unattended = academy.transition("cancel_unattended")
+    assert unattended.timer is not None
+    assert (unattended.timer.anchor, unattended.timer.offset) == ("end", complete.offset)
+    assert unattended.timer.condition is circle_nobody_attended
+    assert unattended.guards == (circle_only,)
     assert academy.usage_statuses == {"COMPLETED", "ABSENT"}
     assert "CANCELLED" not in academy.usage_statuses
     assert academy.initial == "UNSCHEDULED"
