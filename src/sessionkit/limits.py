@@ -32,7 +32,7 @@ from typing import Any, Final
 import attrs
 
 from sessionkit.errors import InvalidValue, LimitExceeded, NotADatetime, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import check_int, int_converter, shown
 from sessionkit.zones import check_aware
 
 __all__ = ["CEILING", "DEFAULT_LIMITS", "Limits", "check_limits"]
@@ -87,10 +87,12 @@ class Limits:
         Free slots one ``free_slots`` / ``common_free_slots`` call may return.
     """
 
-    sessions_per_materialisation: int = attrs.field(default=10_000, validator=_count)
-    candidates: int = attrs.field(default=100_000, validator=_count)
+    sessions_per_materialisation: int = attrs.field(
+        default=10_000, converter=int_converter, validator=_count
+    )
+    candidates: int = attrs.field(default=100_000, converter=int_converter, validator=_count)
     window: timedelta = attrs.field(default=timedelta(days=3_660), validator=_window)
-    slots: int = attrs.field(default=10_000, validator=_count)
+    slots: int = attrs.field(default=10_000, converter=int_converter, validator=_count)
 
     def check_window(self, start: datetime, end: datetime, what: str = "the window") -> None:
         """Raise ``LimitExceeded`` (``"window"``) when ``[start, end)`` is longer than allowed."""
@@ -111,8 +113,7 @@ class Limits:
                 value=name,
                 expected=" | ".join(_COUNTS),
             )
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise WrongType(value, name=name, expected="an int")
+        value = check_int(value, name=name, expected="an int")
         maximum = getattr(self, name)
         if value > maximum:
             raise LimitExceeded(name, value, maximum, what=what)

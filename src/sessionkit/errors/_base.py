@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import operator
 import reprlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import TypeVar
+from typing import SupportsIndex, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -61,6 +62,43 @@ def iterator_of(values: Iterable[T], *, name: str, expected: str) -> Iterator[T]
         return iter(values)
     except TypeError:
         raise WrongType(values, name=name, expected=expected) from None
+
+
+def plain_int(value: T) -> T | int:
+    """Return an integral ``value`` as a plain ``int``; any other value, a ``bool`` too, as it is.
+
+    Integral: an ``int`` subclass or a value with ``__index__``, such as the
+    numpy integer a notebook's ``df["seats"].sum()`` gives. What is left (a
+    ``bool``, a float, text) is the caller's to refuse by its type; an int
+    kept or stored is a plain one, whatever came in.
+    """
+    if type(value) is int or isinstance(value, bool):
+        return value
+    try:
+        return int(operator.index(cast("SupportsIndex", value)))
+    except Exception:  # noqa: BLE001  # no __index__, or a failing one: the caller refuses it
+        return value
+
+
+def int_converter(value: SupportsIndex) -> int:
+    """:func:`plain_int` as an attrs converter of a field typed ``int``.
+
+    Typed to take what ``__index__`` makes an int (a numpy integer passes the
+    type checker too). Any other value is passed on as it is, for the field's
+    own validator to refuse by its type.
+    """
+    return cast("int", plain_int(value))
+
+
+def check_int(value: object, *, name: str, expected: str) -> int:
+    """Return an integral ``value`` as a plain ``int`` (see :func:`plain_int`), else ``WrongType``.
+
+    A ``bool`` is refused: ``True`` is no count.
+    """
+    number = plain_int(value)
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise WrongType(value, name=name, expected=expected)
+    return number
 
 
 def instances_of(values: Iterable[object], kind: type[T], *, name: str) -> list[T]:

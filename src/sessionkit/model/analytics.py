@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Literal
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
-from sessionkit.errors._base import set_repr, shown
+from sessionkit.errors._base import check_int, set_repr, shown
 from sessionkit.model._record_types import ColumnType
 from sessionkit.model.analytics_money import (
     REVENUE_DIMENSIONS,
@@ -100,9 +100,8 @@ def every_group(by: str | None, key: str | None, *, split: Collection[str], item
 
 def ratio(part: int, whole: int) -> float | None:
     """Return ``part / whole``, or ``None`` when ``whole`` is zero (the rate is undefined)."""
-    for name, value in (("part", part), ("whole", whole)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise WrongType(value, name=name, expected="an int")
+    part = check_int(part, name="part", expected="an int")
+    whole = check_int(whole, name="whole", expected="an int")
     if not whole:
         return None
     try:

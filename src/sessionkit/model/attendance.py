@@ -39,7 +39,7 @@ from typing import Final, Literal
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
-from sessionkit.errors._base import instances_of, shown
+from sessionkit.errors._base import instances_of, plain_int, shown
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.session import (
     MAX_ID_LENGTH,
@@ -243,6 +243,7 @@ def _status(value: object) -> str:
 def _minutes(value: object) -> int | None:
     if value is None:
         return None
+    value = plain_int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000:
         raise InvalidValue(
             f"attended minutes must be a whole number 0..100000 or None, got {shown(value)}",

@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
-from sessionkit.errors._base import instances_of, shown
+from sessionkit.errors._base import check_int, instances_of, plain_int, shown
 from sessionkit.lifecycle import Lifecycle, Status, Timer, Transition
 from sessionkit.model.html import html_of
 from sessionkit.model.records import BOOKING, Schema
@@ -162,8 +162,7 @@ def check_seats(value: object) -> int:
 
     A value that is no integer (a bool included) raises ``WrongType``.
     """
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise WrongType(value, name="seats", expected="an integer >= 1")
+    value = check_int(value, name="seats", expected="an integer >= 1")
     if not 1 <= value <= MAX_CAPACITY:
         raise InvalidValue(
             f"a booking takes 1..{MAX_CAPACITY:,} seats, got seats={shown(value)}",
@@ -472,6 +471,7 @@ def _session_order(value: object) -> SessionOrder:
     """Return ``value`` if it is a :data:`SessionOrder` (position, creation, id), else raise."""
     if isinstance(value, tuple) and len(value) == 3:
         position, created_at, booking_id = value
+        position = plain_int(position)
         if (
             (position is None or (isinstance(position, int) and not isinstance(position, bool)))
             and isinstance(created_at, datetime)

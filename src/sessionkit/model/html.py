@@ -37,7 +37,7 @@ from typing import Any, cast
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import check_int, shown
 from sessionkit.model.records import Record, Schema, schema_of, to_records
 
 __all__ = ["DEFAULT_LIMIT", "cell", "html_of", "html_table"]
@@ -85,8 +85,7 @@ def cell(value: object) -> str:
 
 
 def _check_limit(limit: object) -> int:
-    if isinstance(limit, bool) or not isinstance(limit, int):
-        raise WrongType(limit, name="limit", expected="an int >= 1")
+    limit = check_int(limit, name="limit", expected="an int >= 1")
     if limit < 1:
         raise InvalidValue(
             f"limit must be at least 1, got {shown(limit)}", value=limit, expected=">= 1"

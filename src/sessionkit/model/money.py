@@ -38,7 +38,7 @@ import attrs
 from iso4217 import Currency
 
 from sessionkit.errors import CurrencyMismatch, InvalidValue, UnknownCurrency, WrongType
-from sessionkit.errors._base import iterator_of, shown
+from sessionkit.errors._base import check_int, iterator_of, plain_int, shown
 
 __all__ = [
     "DECIMALS",
@@ -122,6 +122,7 @@ def decimal_text(text: str) -> bool:
 
 
 def _amount(value: object) -> Decimal:
+    value = plain_int(value)
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
         raise WrongType(
             value, name="amount", expected="a Decimal, an int or a numeric string (never a float)"
@@ -168,8 +169,7 @@ class Money:
     @classmethod
     def from_minor_units(cls, units: int, currency: str) -> Money:
         """Return ``units`` of ``currency``'s minor unit as money: 1050 EUR cents is 10.50."""
-        if isinstance(units, bool) or not isinstance(units, int):
-            raise WrongType(units, name="units", expected="an int")
+        units = check_int(units, name="units", expected="an int")
         code = check_currency(currency)
         return cls.of(Decimal(units).scaleb(-minor_unit(code), context=DECIMALS), code)
 
@@ -230,6 +230,7 @@ class Money:
         return attrs.evolve(self, amount=self.amount.copy_negate())
 
     def __mul__(self, factor: Decimal | int) -> Money:
+        factor = plain_int(factor)
         if isinstance(factor, bool) or not isinstance(factor, int | Decimal):
             raise WrongType(factor, name="factor", expected="a Decimal or an int (never a float)")
         return attrs.evolve(self, amount=DECIMALS.multiply(self.amount, factor))

@@ -43,7 +43,7 @@ from typing import Any, ClassVar, Final, Literal
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import check_int, shown
 from sessionkit.lifecycle import Lifecycle, Status, StatusChanged, Transition
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.events import DomainEvent
@@ -295,8 +295,7 @@ class Payment:
         never meets tenant ``a``'s payment ``b:c`` at the provider.
         """
         check_id(operation, "operation")
-        if isinstance(n, bool) or not isinstance(n, int):
-            raise WrongType(n, name="n", expected="an int")
+        n = check_int(n, name="n", expected="an int")
         if not 0 <= n < _KEY_NUMBERS:
             raise InvalidValue(
                 f"n (which refund) is 0..{_KEY_NUMBERS - 1:,}, got {shown(n)}",

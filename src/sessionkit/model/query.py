@@ -22,7 +22,7 @@ from typing import Any, Generic, Literal, TypeAlias, TypeVar
 import attrs
 
 from sessionkit.errors import InvalidValue, InvalidWindow, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import int_converter, shown
 from sessionkit.model.fields import FieldFilter, FieldValue, field_filters
 from sessionkit.model.html import html_of
 from sessionkit.model.session import (
@@ -239,8 +239,8 @@ class SessionQuery:
     sort: SortField = "start"
     descending: bool = False
     order: tuple[SortKey, ...] = attrs.field(default=None, converter=_order)
-    page: int = 1
-    limit: int = 50
+    page: int = attrs.field(default=1, converter=int_converter)
+    limit: int = attrs.field(default=50, converter=int_converter)
     after: str | None = None
 
     def __attrs_post_init__(self) -> None:

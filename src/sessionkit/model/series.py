@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import check_int, int_converter, shown
 from sessionkit.limits import CEILING
 from sessionkit.model.html import html_of
 from sessionkit.model.records import SERIES, Schema
@@ -78,8 +78,7 @@ def add_months(day: date, months: int) -> date:
     """
     if not isinstance(day, date):
         raise WrongType(day, name="day", expected="a date")
-    if isinstance(months, bool) or not isinstance(months, int):
-        raise WrongType(months, name="months", expected="an integer")
+    months = check_int(months, name="months", expected="an integer")
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
     month += 1
@@ -111,7 +110,7 @@ class WindowPolicy:
     by a refill once a day.
     """
 
-    initial_months: int = 2
+    initial_months: int = attrs.field(default=2, converter=int_converter)
     buffer: timedelta = timedelta(weeks=4)
 
     def __attrs_post_init__(self) -> None:
@@ -194,7 +193,7 @@ class Series:
     created_by: str | None = None
     status: SeriesStatus = attrs.field(default=SeriesStatus.ACTIVE, converter=series_status)
     window: WindowPolicy = WindowPolicy()
-    capacity: int = 1
+    capacity: int = attrs.field(default=1, converter=int_converter)
     generated_until: datetime | None = None
     version: int = 1
     updated_at: datetime | None = None

@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Final
 import attrs
 
 from sessionkit.errors import InvalidValue, NotADatetime, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import check_int, int_converter, plain_int, shown
 from sessionkit.model.html import html_of
 from sessionkit.model.records import SESSION, Schema
 from sessionkit.model.text import (
@@ -116,8 +116,7 @@ def resource_refs(
         raise WrongType(
             values, name="resources", expected="ResourceRefs or 'kind:id' texts (one or a list)"
         )
-    if isinstance(most, bool) or not isinstance(most, int):
-        raise WrongType(most, name="most", expected="an int")
+    most = check_int(most, name="most", expected="an int")
     refs: set[ResourceRef] = set()
     for value in values:
         refs.add(value if isinstance(value, ResourceRef) else ResourceRef.parse(value))
@@ -314,6 +313,7 @@ MAX_CAPACITY = 1_000_000
 
 def check_capacity(value: object) -> int:
     """Return ``value`` if it is a whole number of seats, 1..:data:`MAX_CAPACITY`, else raise."""
+    value = plain_int(value)
     if not isinstance(value, int):
         raise WrongType(value, name="capacity", expected="a positive integer")
     if isinstance(value, bool) or not 1 <= value <= MAX_CAPACITY:
@@ -361,7 +361,7 @@ class Session:
     series_id: str | None = None
     schedule_item_id: str | None = None
     occurrence_key: datetime | None = None
-    capacity: int = attrs.field(default=1, validator=_check_capacity)
+    capacity: int = attrs.field(default=1, converter=int_converter, validator=_check_capacity)
     is_extra: bool = False
     detached: bool = False
     version: int = 1

@@ -35,7 +35,7 @@ from typing import Any, Final, Literal
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import check_int, int_converter, shown
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.session import (
@@ -164,7 +164,7 @@ class Subscription:
     id: str
     tenant: str
     subscriber: ResourceRef = attrs.field(converter=participant_ref)
-    credits: int = attrs.field(validator=_check_credits)
+    credits: int = attrs.field(converter=int_converter, validator=_check_credits)
     per: Per = attrs.field(default="month", validator=_check_per)
     tz: str = attrs.field(default="UTC", converter=_zone)
     starts: datetime = attrs.field(converter=_instant)
@@ -405,8 +405,7 @@ class SessionCodes:
         """Return the code of number ``n``; ``InvalidValue`` if it is too long to store."""
         check_id(tenant, "tenant")
         check_group(group)
-        if isinstance(n, bool) or not isinstance(n, int):
-            raise WrongType(n, name="n", expected="an int")
+        n = check_int(n, name="n", expected="an int")
         if not 0 <= n < _CODE_NUMBERS:
             raise InvalidValue(
                 f"a session code's number is >= 0 and at most {MAX_ID_LENGTH} digits long, "

@@ -1,0 +1,86 @@
+"""numpy integers (``df["seats"].sum()``) are taken wherever an int is, and kept as plain ints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.limits import Limits
+from sessionkit.model.analytics import ratio
+from sessionkit.model.money import Money
+from sessionkit.model.query import SessionQuery
+from sessionkit.model.series import WindowPolicy, add_months
+from sessionkit.services import SessionKit
+from sessionkit.testing.harness import Harness
+
+T0 = datetime.fromisoformat("2026-03-02T09:00:00+00:00")
+TENANT = "acme"
+
+
+def _kit() -> SessionKit:
+    return Harness.in_memory(T0 - timedelta(days=1)).kit
+
+
+def _session_capacity(n: object) -> object:
+    kit = _kit()
+    made = kit.sessions.create_extra(
+        TENANT,
+        actor="u",
+        start=T0,
+        end=T0 + timedelta(hours=1),
+        lifecycle="consulting",
+        capacity=n,  # type: ignore[arg-type]
+    )
+    assert made.capacity == kit.queries.get(TENANT, made.id).capacity
+    return kit.queries.get(TENANT, made.id).capacity
+
+
+def _booking_seats(n: object) -> object:
+    kit = _kit()
+    made = kit.sessions.create_extra(
+        TENANT, actor="u", start=T0, end=T0 + timedelta(hours=1), lifecycle="consulting", capacity=5
+    )
+    booking = kit.bookings.book(TENANT, made.id, "student:ana", actor="u", seats=n)  # type: ignore[arg-type]
+    return kit.bookings.get(TENANT, booking.id).seats
+
+
+# Each takes the integral value and returns what sessionkit kept of it, and what 3 gives.
+ENTRY_POINTS: dict[str, tuple[Callable[[object], object], object]] = {
+    "SessionQuery.limit": (lambda n: SessionQuery(limit=n).limit, 3),  # type: ignore[arg-type]
+    "SessionQuery.page": (lambda n: SessionQuery(page=n).page, 3),  # type: ignore[arg-type]
+    "Limits.slots": (lambda n: Limits(slots=n).slots, 3),  # type: ignore[arg-type]
+    "WindowPolicy.initial_months": (
+        lambda n: WindowPolicy(initial_months=n).initial_months,  # type: ignore[arg-type]
+        3,
+    ),
+    "Money.from_minor_units": (
+        lambda n: Money.from_minor_units(n, "EUR").amount,  # type: ignore[arg-type]
+        Decimal("0.03"),
+    ),
+    "Money.of": (lambda n: Money.of(n, "EUR").amount, Decimal("3.00")),  # type: ignore[arg-type]
+    "ratio": (lambda n: ratio(n, 4), 0.75),  # type: ignore[arg-type]
+    "add_months": (lambda n: add_months(date(2026, 1, 31), n), date(2026, 4, 30)),  # type: ignore[arg-type]
+    "sessions.create_extra(capacity=)": (_session_capacity, 3),
+    "bookings.book(seats=)": (_booking_seats, 3),
+}
+
+
+@pytest.mark.parametrize("kind", [np.int64, np.int32, np.uint8])
+@pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))
+def test_a_numpy_integer_is_taken_and_kept_as_a_plain_int(entry: str, kind: type) -> None:
+    call, expected = ENTRY_POINTS[entry]
+    kept = call(kind(3))
+    assert kept == call(3) == expected
+    assert type(kept) is type(expected)
+
+
+@pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))
+def test_a_bool_is_still_refused(entry: str) -> None:
+    call, _ = ENTRY_POINTS[entry]
+    with pytest.raises((WrongType, InvalidValue)):  # a capacity of True was ever InvalidValue
+        call(True)
