@@ -12,6 +12,7 @@ from hypothesis import find, settings
 from hypothesis import strategies as st
 
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.model.money import Money
 from sessionkit.testing import strategies as sks
 from sessionkit.testing.harness import Harness
 from sessionkit.testing.payments import FakeGateway
@@ -19,6 +20,7 @@ from sessionkit.testing.rooms import FakeMeetingRooms
 from sessionkit.timespan import TimeSpan
 
 HOUR = timedelta(hours=1)
+NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("role", [" student", "client ", "coach\u00a0", "host\t"])
@@ -89,3 +91,25 @@ def test_fakes_of_one_seed_shuffle_alike() -> None:
             rooms.join("acme", "s1", f"student:p{n}", at=start)
         orders.append([e.event_id for e in rooms.drain(shuffle=True)])
     assert orders[0] == orders[1] != sorted(orders[0], key=lambda i: int(i[2:]))
+
+
+@pytest.mark.parametrize("amount", ["0.125", "0", "-5", "60.001"])
+def test_the_fake_gateway_collects_only_whole_minor_units(amount: str) -> None:
+    # A provider takes an integer of minor units; the fake made an intent of 0.125 EUR, so
+    # code of a user's that forgot to round passed against it.
+    gateway = FakeGateway(clock=lambda: NOW)
+    with pytest.raises(ValueError, match="positive whole number of EUR minor units"):
+        gateway.create_intent(
+            amount=Money.of(amount, "EUR"), idempotency_key="k1", metadata={"payment_id": "p1"}
+        )
+    assert gateway.intents == {}
+
+
+def test_the_fake_gateway_refunds_only_whole_minor_units() -> None:
+    gateway = FakeGateway(clock=lambda: NOW)
+    intent = gateway.create_intent(amount=Money.of(60, "EUR"), idempotency_key="k1", metadata={})
+    gateway.pay(intent.ref)
+    with pytest.raises(ValueError, match=r"cannot refund 0\.125 EUR"):
+        gateway.refund(intent.ref, Money.of("0.125", "EUR"), idempotency_key="r1")
+    gateway.refund(intent.ref, Money.of("0.13", "EUR"), idempotency_key="r2")
+    assert gateway.collected("EUR") == Money.of("59.87", "EUR")

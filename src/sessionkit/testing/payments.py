@@ -14,7 +14,8 @@ a provider's do, so a retried call returns the first result (or raises its
 refusal again), a key reused with other parameters (another amount) is refused
 with ``ValueError``, as Stripe refuses it, and calls from several threads at
 once are answered one at a time. What a provider refuses (a capture of an
-intent not authorized, a refund of one not paid) is a ``ValueError`` too, and
+intent not authorized, a refund of one not paid, an amount that is no
+positive whole number of minor units, such as 0.125 EUR) is a ``ValueError`` too, and
 a refused call changes nothing: a ``clock`` answering a naive datetime is
 found out before any intent changes.
 
@@ -69,6 +70,20 @@ def _reason(reason: object, method: str) -> str:
     checked = check_text(reason, f"FakeGateway.{method}(reason)", limit=MAX_REF_LENGTH, empty=False)
     assert checked is not None  # not optional
     return checked
+
+
+def _whole_minor_units(amount: Money, what: str) -> None:
+    """Refuse (``ValueError``) an amount a provider cannot take: not positive whole minor units.
+
+    A provider's API takes an integer of the currency's minor units (Stripe's
+    ``amount``, 6000 for 60.00 EUR): 0.125 EUR, or nothing at all, cannot be
+    sent, and a fake that took them hid the caller's rounding slip.
+    """
+    if not amount.amount > 0 or amount.rounded() != amount:
+        raise ValueError(
+            f"the fake provider cannot {what} {amount}: a provider takes a positive whole"
+            f" number of {amount.currency} minor units"
+        )
 
 
 @attrs.define
@@ -247,6 +262,7 @@ class FakeGateway:
         """Create an intent to collect ``amount`` (or return the one made with this key)."""
 
         def make() -> Intent:
+            _whole_minor_units(amount, "collect")
             # An intent that succeeds at once is announced: its time is read (and checked)
             # before an id is taken or the intent kept, so a bad clock makes none.
             at = self._now() if self.instant and not self._declines else None
@@ -311,6 +327,7 @@ class FakeGateway:
                     f"the fake provider refuses to refund {amount} of {intent.amount}: a refund"
                     " is a positive amount in the intent's currency"
                 )
+            _whole_minor_units(amount, "refund")
             # In sessionkit's decimal context, as a provider's own sums: in an app's lower
             # precision (prec=5) 61,728.38 more than 0.01 refunded was announced as 61,728.
             refunded = DECIMALS.add(intent.refunded, amount.amount)
