@@ -9,6 +9,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
+from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.limits import Limits
 from sessionkit.model.analytics import ratio
@@ -16,6 +17,7 @@ from sessionkit.model.money import Money
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.series import WindowPolicy, add_months
 from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.harness import Harness
 
 T0 = datetime.fromisoformat("2026-03-02T09:00:00+00:00")
@@ -49,6 +51,16 @@ def _booking_seats(n: object) -> object:
     return kit.bookings.get(TENANT, booking.id).seats
 
 
+def _progress_total(n: object) -> object:
+    return _kit().analytics.progress(TENANT, SessionQuery(), total=n).total  # type: ignore[arg-type]
+
+
+def _attempts(n: object) -> object:
+    store = InMemoryStore()
+    kit = SessionKit(uow=store.unit_of_work, clock=ManualClock(T0), attempts=n)  # type: ignore[arg-type]
+    return kit.context.attempts
+
+
 # Each takes the integral value and returns what sessionkit kept of it, and what 3 gives.
 ENTRY_POINTS: dict[str, tuple[Callable[[object], object], object]] = {
     "SessionQuery.limit": (lambda n: SessionQuery(limit=n).limit, 3),  # type: ignore[arg-type]
@@ -67,6 +79,16 @@ ENTRY_POINTS: dict[str, tuple[Callable[[object], object], object]] = {
     "add_months": (lambda n: add_months(date(2026, 1, 31), n), date(2026, 4, 30)),  # type: ignore[arg-type]
     "sessions.create_extra(capacity=)": (_session_capacity, 3),
     "bookings.book(seats=)": (_booking_seats, 3),
+    "analytics.progress(total=)": (_progress_total, 3),
+    "SessionKit(attempts=)": (_attempts, 3),
+    "bookings.agenda(days=)": (
+        lambda n: _kit().bookings.agenda(TENANT, "student:ana", days=n),  # type: ignore[arg-type]
+        [],
+    ),
+    "bookings.expire_due(limit=)": (
+        lambda n: _kit().bookings.expire_due(TENANT, limit=n).expired,  # type: ignore[arg-type]
+        0,
+    ),
 }
 
 

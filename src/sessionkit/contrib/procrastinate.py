@@ -131,7 +131,7 @@ def tick_blueprint(
     """
     if not isinstance(kit, SessionKit) and not callable(kit):
         raise WrongType(kit, name="kit", expected="a SessionKit, or a function returning one")
-    check_batch(batch, "batch", MAX_TICK_BATCH)
+    batch = check_batch(batch, "batch", MAX_TICK_BATCH)
     check_flag(fan_out, "fan_out")
     _check_cron(cron)
     check_id(queue, "queue", limit=MAX_NAME_LENGTH)  # what a worker's --queues names

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from sessionkit.errors import ActionRefused, ConcurrentModification, Duplicate, InvalidValue
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import plain_int, shown
 from sessionkit.model.attendance import (
     ABSENT,
     Attendance,
@@ -112,6 +112,7 @@ class OverrideCommands:
         with self._ctx.transaction(now) as tx:
             session = tx.sessions.get(tenant, session_id)
             most = session.span.duration // timedelta(minutes=1)
+            minutes = plain_int(minutes)
             if isinstance(minutes, int) and not 0 <= minutes <= most:  # other types: the record
                 raise InvalidValue(
                     f"minutes must be 0..{most} (session {shown(session_id)} lasts {most} whole "

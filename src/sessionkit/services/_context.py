@@ -28,7 +28,7 @@ from sessionkit.errors import (
     UnsupportedKind,
     WrongType,
 )
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import check_int, shown
 from sessionkit.lifecycle import Lifecycle, LifecycleRegistry
 from sessionkit.limits import DEFAULT_LIMITS, Limits
 from sessionkit.model.attendance import AttendanceThresholds
@@ -124,8 +124,7 @@ def check_version(value: object) -> int | None:
     """Return ``expected_version`` if it is ``None`` or a positive integer, else raise."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise WrongType(value, name="expected_version", expected="None or an integer >= 1")
+    value = check_int(value, name="expected_version", expected="None or an integer >= 1")
     if value < 1:
         raise InvalidValue(
             f"expected_version must be >= 1, got {shown(value)}", value=value, expected=">= 1"

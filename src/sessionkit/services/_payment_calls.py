@@ -83,7 +83,7 @@ class DueCalls:
         """
         if tenant is not None:
             check_tenant(tenant)
-        check_batch(limit, "limit", MAX_LIMIT)
+        limit = check_batch(limit, "limit", MAX_LIMIT)
         with self._ctx.transaction(now) as tx:
             due = tx.payments.with_due(tenant, limit=limit)
         done = 0

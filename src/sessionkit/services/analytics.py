@@ -14,7 +14,7 @@ from datetime import datetime
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import plain_int, shown
 from sessionkit.model.analytics import (
     COUNT_DIMENSIONS,
     REVENUE_DIMENSIONS,
@@ -298,6 +298,7 @@ class Analytics:
                 expected="a SessionQuery that picks the package's sessions",
             )
         chosen = self._scope(scope, None, None)
+        total = plain_int(total)
         if total is not None and (
             isinstance(total, bool) or not isinstance(total, int) or total < 0
         ):

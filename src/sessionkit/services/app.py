@@ -20,7 +20,7 @@ from datetime import datetime
 import attrs
 
 from sessionkit.errors import InvalidLifecycle, InvalidValue, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import check_int, shown
 from sessionkit.lifecycle import PRESETS, LifecycleRegistry
 from sessionkit.limits import Limits, check_limits
 from sessionkit.model.payment import MANUAL, Payment
@@ -310,8 +310,7 @@ class SessionKit:
         rooms: MeetingRooms | None = None,
         journal: bool = False,
     ) -> None:
-        if isinstance(attempts, bool) or not isinstance(attempts, int):
-            raise WrongType(attempts, name="attempts", expected="an int")
+        attempts = check_int(attempts, name="attempts", expected="an int")
         if attempts < 1:
             raise InvalidValue(
                 f"attempts must be at least 1, got {shown(attempts)}",

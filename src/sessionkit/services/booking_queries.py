@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
 from sessionkit.errors import InvalidValue, LimitExceeded, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import check_int, shown
 from sessionkit.model.booking import (
     ACTIVE_BOOKING_STATUSES,
     BOOKING_STATUSES,
@@ -46,8 +46,7 @@ MAX_BOOKINGS_PAGE = 500
 
 
 def _limit(limit: int) -> int:
-    if isinstance(limit, bool) or not isinstance(limit, int):
-        raise WrongType(limit, name="limit", expected=f"an integer 1..{MAX_BOOKINGS_PAGE}")
+    limit = check_int(limit, name="limit", expected=f"an integer 1..{MAX_BOOKINGS_PAGE}")
     if not 1 <= limit <= MAX_BOOKINGS_PAGE:
         raise InvalidValue(
             f"limit must be 1..{MAX_BOOKINGS_PAGE}, got {shown(limit)}",
@@ -104,8 +103,7 @@ def order_continuation(after: object) -> SessionOrder:
         )
     position, created_at, last_id = after
     if position is not None:
-        if isinstance(position, bool) or not isinstance(position, int):
-            raise WrongType(position, name="after[0]", expected="a waitlist position or None")
+        position = check_int(position, name="after[0]", expected="a waitlist position or None")
         if not 0 <= position <= MAX_POSITION:
             raise InvalidValue(
                 f"after[0] must be a waitlist position 0..{MAX_POSITION:,} or None, got "
@@ -210,8 +208,7 @@ class BookingReads:
         """
         check_tenant(tenant)
         most = self._ctx.limits.window.days
-        if isinstance(days, bool) or not isinstance(days, int):
-            raise WrongType(days, name="days", expected=f"an integer 1..{most}")
+        days = check_int(days, name="days", expected=f"an integer 1..{most}")
         if days < 1:
             raise InvalidValue(
                 f"days must be 1..{most} (Limits.window), got {shown(days)}",

@@ -23,9 +23,8 @@ from sessionkit.errors import (
     InvalidValue,
     SessionConflict,
     SessionKitError,
-    WrongType,
 )
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import check_int, shown
 from sessionkit.limits import CEILING
 from sessionkit.model.booking import MAX_IDEMPOTENCY_KEY_LENGTH, check_seats, participant_ref
 from sessionkit.model.fields import check_fields
@@ -133,9 +132,11 @@ def check_role(role: object, name: str = "role") -> str:
 
 
 def check_batch(value: object, name: str, most: int) -> int:
-    """Return ``value`` if it is an integer 1..``most`` (a batch size or limit), else raise."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise WrongType(value, name=name, expected=f"an integer 1..{most}")
+    """Return ``value`` if it is an integer 1..``most`` (a batch size or limit), else raise.
+
+    An integral value that is no ``int`` (a numpy integer) comes back as a plain ``int``.
+    """
+    value = check_int(value, name=name, expected=f"an integer 1..{most}")
     if not 1 <= value <= most:
         raise InvalidValue(
             f"{name} must be 1..{most:,}, got {shown(value)}", value=value, expected=f"1..{most}"

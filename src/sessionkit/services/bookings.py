@@ -186,7 +186,7 @@ class BookingCommands(BookingMaking):
         ctx = self._ctx
         if tenant is not None:
             check_tenant(tenant)
-        check_batch(limit, "limit", _MAX_EXPIRY_BATCH)
+        limit = check_batch(limit, "limit", _MAX_EXPIRY_BATCH)
         at = ctx.at(now, "now")
         with ctx.transaction(at) as tx:
             due = tx.bookings.expiring(tenant, before=at, limit=limit)
@@ -246,7 +246,7 @@ class BookingCommands(BookingMaking):
         check_tenant(tenant)
         check_actor(actor)
         check_optional_id(series_id, "series_id")
-        check_batch(batch, "batch", MAX_LIMIT)
+        batch = check_batch(batch, "batch", MAX_LIMIT)
         until = ctx.at(before, "before")
         earliest = None if since is None else check_instant(since, "since")
         check_window_order(earliest, until, ("since", "before"))

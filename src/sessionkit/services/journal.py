@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sessionkit.errors import InvalidValue, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import plain_int, shown
 from sessionkit.model.journal import SUBJECTS, JournalEntry
 from sessionkit.model.query import MAX_LIMIT, check_window_order
 from sessionkit.model.text import check_actor, check_id, check_tenant
@@ -114,7 +114,7 @@ class JournalQueries:
         lo = None if since is None else check_instant(since, "since")
         hi = None if before is None else check_instant(before, "before")
         check_window_order(lo, hi, ("since", "before"))  # swapped, it would match nothing
-        check_batch(limit, "limit", MAX_LIMIT)
+        limit = check_batch(limit, "limit", MAX_LIMIT)
         cursor = journal_continuation(after)
         with self._ctx.uow() as uow:
             repository: JournalRepository = uow.repository(JOURNAL)
@@ -164,6 +164,7 @@ def journal_continuation(after: object) -> JournalCursor | None:
         return after.cursor
     if isinstance(after, tuple) and len(after) == 3:
         at, seq, last = after
+        seq = plain_int(seq)
         if isinstance(seq, int) and not isinstance(seq, bool):
             if not 0 <= seq <= MAX_SEQ:
                 # A forged cursor's: a store's 64-bit column could not even compare it.

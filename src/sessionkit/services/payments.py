@@ -97,7 +97,7 @@ class PaymentCommands(CheckoutCommands, ProviderEvents, RefundCommands, DueCalls
         hi = None if start_to is None else check_instant(start_to, "start_to")
         check_window_order(lo, hi)  # swapped, it would match nothing and say nothing
         position = None if after is None else continuation(after)
-        check_batch(limit, "limit", MAX_LIMIT)
+        limit = check_batch(limit, "limit", MAX_LIMIT)
         with self._ctx.transaction() as tx:
             return tx.payments.query(
                 tenant,

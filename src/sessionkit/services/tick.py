@@ -64,7 +64,7 @@ def due_tenants(ctx: Context, *, now: datetime | None = None, limit: int = 10_00
     run-out bookings, earliest first (a tenant whose first due item comes
     later is listed by a later call, once those are done).
     """
-    check_batch(limit, "limit", 100_000)
+    limit = check_batch(limit, "limit", 100_000)
     at = ctx.at(now, "now")
     found: set[str] = set()
     with ctx.transaction(at) as tx:
@@ -141,7 +141,7 @@ def tick(
     if tenant is not None:
         check_tenant(tenant)
     check_actor(actor)
-    check_batch(batch, "batch", MAX_TICK_BATCH)
+    batch = check_batch(batch, "batch", MAX_TICK_BATCH)
     wanted = _kinds(kinds)
     if progress is not None and not callable(progress):
         raise WrongType(progress, name="progress", expected="a callable taking a TickReport")
