@@ -23,8 +23,15 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, alembic_config, drop_schema, upgrade
+from sessionkit.adapters.sqlalchemy import (
+    SqlAlchemyStore,
+    alembic_config,
+    create_schema,
+    drop_schema,
+    upgrade,
+)
 from sessionkit.adapters.sqlalchemy.migrations import SCRIPT_LOCATION, VERSION_TABLE
+from sessionkit.errors import InvalidValue
 from sessionkit.testing.contract import TENANT, make_session
 
 MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
@@ -91,3 +98,41 @@ def test_upgrade_migrates_the_mapped_database_and_leaves_the_url_s_alone(
     drop_schema(engine)
     assert _tables(engine, mapped) == set()
     assert _tables(engine, home) == set()
+
+
+@pytest.mark.parametrize(("home_set", "mapped_set"), [("utf8mb4", "latin1"), ("latin1", "utf8mb4")])
+def test_the_character_set_checked_is_the_mapped_database_s(home_set: str, mapped_set: str) -> None:
+    # The URL's database was asked: a latin1 database mapped away got its tables (text
+    # columns in latin1, a Greek title refused row by row), a utf8mb4 one was refused.
+    assert MYSQL_URL is not None
+    admin = create_engine(MYSQL_URL, isolation_level="AUTOCOMMIT")
+    home = f"sessionkit_test_{uuid.uuid4().hex[:12]}"
+    mapped = f"sessionkit_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as connection:
+            for name, character_set in ((home, home_set), (mapped, mapped_set)):
+                connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET {character_set}"))
+        engine = create_engine(make_url(MYSQL_URL).set(database=home)).execution_options(
+            schema_translate_map={None: mapped}
+        )
+        try:
+            if mapped_set == "latin1":
+                for make in (upgrade, create_schema):
+                    refused = f"default character set of database '{mapped}' is 'latin1'"
+                    with pytest.raises(InvalidValue, match=refused):
+                        make(engine)
+                assert _tables(engine, mapped) == set()
+            else:
+                upgrade(engine)
+                assert VERSION_TABLE in _tables(engine, mapped)
+                drop_schema(engine)
+                create_schema(engine)
+                assert "sessionkit_sessions" in _tables(engine, mapped)
+            assert _tables(engine, home) == set()
+        finally:
+            engine.dispose()
+            with admin.connect() as connection:
+                for name in (home, mapped):
+                    connection.execute(text(f"DROP DATABASE `{name}`"))
+    finally:
+        admin.dispose()

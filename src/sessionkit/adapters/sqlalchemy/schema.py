@@ -346,14 +346,31 @@ def check_character_set(connection: Connection) -> None:
 
     Text columns take the database's default, and in ``latin1`` a title such as
     ``"ΣΊΣΥΦΟΣ"`` would be refused by the database row by row; refusing the
-    database once, before a table is made, names the cause. Other databases pass.
+    database once, before a table is made, names the cause. The database is the
+    one the tables go to: a ``schema_translate_map``'s, else the connection's
+    own. Other databases pass.
     """
     if connection.dialect.name != "mysql":
         return
-    charset = connection.execute(text("SELECT @@character_set_database")).scalar()
+    mapped = mapped_schema(connection)
+    if mapped is None:
+        charset = connection.execute(text("SELECT @@character_set_database")).scalar()
+    else:  # the URL's database was asked: a latin1 one mapped away passed, and tables went in
+        charset = connection.execute(
+            text(
+                "SELECT default_character_set_name FROM information_schema.schemata "
+                "WHERE schema_name = :name"
+            ),
+            {"name": mapped},
+        ).scalar()
     if not isinstance(charset, str) or not charset.startswith("utf8mb4"):
+        what = (
+            "the database's default character set"
+            if mapped is None
+            else f"the default character set of database {shown(mapped)}"
+        )
         raise InvalidValue(
-            f"the database's default character set is {shown(charset)}; sessionkit stores text "
+            f"{what} is {shown(charset)}; sessionkit stores text "
             "in utf8mb4, so create the database with CHARACTER SET utf8mb4 (or ALTER DATABASE "
             "... CHARACTER SET utf8mb4) before creating its tables",
             value=charset,
