@@ -1,8 +1,9 @@
 """A session in a terminal status takes no bookings, even before its scheduled time.
 
-The presets' FINISHED (lms) and COMPLETED (consulting) are terminal and keep
-the session's hour busy; a host may fire them ahead of the time. Such a
-session took bookings and was listed as bookable, and then its participant
+The lms preset's FINISHED and consulting's COMPLETED are terminal and keep the
+session's hour busy; a host may fire FINISHED ahead of the time, and COMPLETED
+too with its own consulting lifecycle (the preset's ``complete`` waits for the
+start). Such a session took bookings and was listed as bookable, and then its participant
 could not cancel (the cancel judged it over, rule ``ended``). Each case runs
 on the in-memory store and on SQLite.
 """
@@ -15,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sessionkit.errors import BookingRefused
+from sessionkit.lifecycle import PRESETS
+from sessionkit.lifecycle.presets import consulting
 from sessionkit.model import Session
 from sessionkit.model.booking import CANCELLED, WAITLISTED
 from sessionkit.policies import BookingRules
@@ -35,6 +38,8 @@ def kit_on(store: StoreMaker) -> SessionKit:
         clock=ManualClock(NOW),
         ids=lambda: f"x{next(counter)}",
         booking_rules=BookingRules(waitlist=True),
+        # A host's consulting that completes a session early: the preset waits for the start.
+        lifecycles=PRESETS.with_lifecycle(consulting.replace_transition("complete", guards=[])),
     )
 
 

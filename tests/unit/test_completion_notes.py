@@ -86,6 +86,7 @@ def test_a_transition_without_max_notes_takes_sessionkit_s_bound() -> None:
     h = Harness.in_memory(NOW)
     lesson = _lesson(h, lifecycle="consulting")
     h.kit.sessions.fire("acme", lesson.id, "confirm", actor="a")
+    h.clock.set(START + timedelta(minutes=61))  # consulting completes only once started
     longest = "n" * MAX_NOTES_LENGTH
     done = h.kit.sessions.fire("acme", lesson.id, "complete", actor="a", notes=longest)
     assert done.metadata["notes"] == longest

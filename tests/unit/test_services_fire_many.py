@@ -6,7 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sessionkit.errors import InvalidTransition, SessionConflict, SessionNotFound
+from sessionkit.errors import (
+    InvalidTransition,
+    SessionConflict,
+    SessionNotFound,
+    TransitionRefused,
+)
 from sessionkit.lifecycle import PRESETS, Lifecycle, Status, Transition
 from sessionkit.model import Session, SessionStatusChanged
 from sessionkit.model.booking import CANCELLED, CONFIRMED
@@ -61,6 +66,7 @@ def test_fires_every_session_in_the_order_given_one_event_each(h: Harness) -> No
 def test_one_refused_session_leaves_every_session_unchanged(h: Harness) -> None:
     a, b, c = (consultation(h, day) for day in (1, 2, 3))
     h.kit.sessions.fire_many(T, [a.id, c.id], "confirm", actor="priya")
+    h.clock.set(c.start)  # all three started: only b's status stands in the way
     h.events.clear()
     with pytest.raises(InvalidTransition) as caught:
         h.kit.sessions.fire_many(T, [a.id, b.id, c.id], "complete", actor="priya")
@@ -69,6 +75,25 @@ def test_one_refused_session_leaves_every_session_unchanged(h: Harness) -> None:
     assert caught.value.allowed == ("confirm", "cancel")
     assert statuses(h, a, b, c) == ["CONFIRMED", "PENDING", "CONFIRMED"]
     assert h.events.events == []
+
+
+def test_mark_completed_refuses_a_consultation_still_to_come_and_changes_none(h: Harness) -> None:
+    # Before, a future consultation became COMPLETED and counted as held in the rates.
+    held, coming = (consultation(h, day) for day in (1, 2))
+    h.kit.sessions.fire_many(T, [held.id, coming.id], "confirm", actor="priya")
+    h.clock.set(held.start)
+    h.events.clear()
+    with pytest.raises(TransitionRefused) as refused:
+        h.kit.sessions.fire_many(T, [held.id, coming.id], "complete", actor="priya")
+    assert (refused.value.session_id, refused.value.transition) == (coming.id, "complete")
+    assert refused.value.reason == (
+        f"the session has not started yet (it starts at {coming.start.isoformat()})"
+    )
+    assert statuses(h, held, coming) == ["CONFIRMED", "CONFIRMED"]
+    assert h.events.events == []
+    assert h.kit.sessions.fire(T, held.id, "complete", actor="priya").status == "COMPLETED"
+    h.clock.set(coming.start)
+    assert h.kit.sessions.fire(T, coming.id, "complete", actor="priya").status == "COMPLETED"
 
 
 def test_an_unknown_or_another_tenants_id_is_not_found_and_nothing_changes(h: Harness) -> None:
@@ -124,7 +149,8 @@ def test_a_bulk_cancel_cancels_and_refunds_every_booking_or_none() -> None:
     h = Harness.in_memory(
         NOW, gateway=gateway, pricing=FixedPrice(Money.of(2000, "INR")), id_prefix="s"
     )
-    a, b, done = (consultation(h, day) for day in (1, 2, 3))
+    # done is the first to start: it is held while a and b are still to come.
+    a, b, done = (consultation(h, day) for day in (2, 3, 1))
     paid = [
         h.kit.payments.book(T, s.id, f"client:{n}@example.com", actor=n, role="client")
         for s, n in ((a, "asha"), (b, "meera"), (done, "rohan"))
@@ -132,6 +158,7 @@ def test_a_bulk_cancel_cancels_and_refunds_every_booking_or_none() -> None:
     for event in gateway.drain():
         h.kit.payments.apply(T, event)
     h.kit.sessions.fire_many(T, [done.id], "confirm", actor="priya")
+    h.clock.set(done.start)
     h.kit.sessions.fire(T, done.id, "complete", actor="priya")
     calls = len(gateway.calls)
     with pytest.raises(InvalidTransition):

@@ -167,8 +167,8 @@ def test_a_session_its_lifecycle_cannot_cancel_is_left_as_it_is(desk: Desk) -> N
         T, s.id, "client:ravi", actor="asha", role="client", manual=True, confirm=True
     )
     desk.kit.sessions.fire(T, s.id, "confirm", actor="asha")
+    desk.clock.set(START + timedelta(hours=2))  # consulting completes only once started
     desk.kit.sessions.fire(T, s.id, "complete", actor="asha")
-    desk.clock.set(START + timedelta(hours=2))
     desk.kit.bookings.cancel(T, invoice.booking.id, actor="asha", role="host")
     assert desk.kit.bookings.get(T, invoice.booking.id).status == CANCELLED
     assert (desk.status(s), desk.cancellations()) == ("COMPLETED", [])

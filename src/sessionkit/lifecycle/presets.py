@@ -202,9 +202,9 @@ consulting = Lifecycle(
     ],
     transitions=[
         Transition("confirm", "PENDING", "CONFIRMED"),
-        Transition("complete", "CONFIRMED", "COMPLETED"),
+        # A consultation is held, or missed, only once its time has come.
+        Transition("complete", "CONFIRMED", "COMPLETED", guards=[has_started]),
         Transition("cancel", ["PENDING", "CONFIRMED"], "CANCELLED"),
-        # A client is a no-show only once the consultation's time has come.
         Transition("no_show", "CONFIRMED", "NO_SHOW", guards=[has_started]),
     ],
     description="""Consulting platform (seed 003): the session status.
@@ -213,8 +213,10 @@ consulting = Lifecycle(
       PENDING -> CONFIRMED -> COMPLETED, with CANCELLED and NO_SHOW branching
       off; a pending booking can be cancelled too (DELETE /sessions/:id).
     - Consultants set statuses by hand (dropdowns, bulk "mark completed"): no timers.
-      ``no_show`` is guarded by ``has_started``: a client misses a session only
-      once its time has come.
+      ``complete`` and ``no_show`` are guarded by ``has_started``: a session is
+      held, or missed, only once its time has come, so a future session is
+      never counted as held (completion rates); before its start both are
+      refused (``TransitionRefused``) with a reason naming the start.
     - Bookings hold the consultant's time while PENDING or CONFIRMED, and the
       session can still be edited (PUT /sessions/:id) in those statuses.
     - Payment is a separate status on the same session: see ``consulting_payment``.

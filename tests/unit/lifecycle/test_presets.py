@@ -151,17 +151,23 @@ def test_consulting_graph_and_payment_field() -> None:
     assert consulting_payment.busy_statuses == frozenset()
 
 
-def test_consulting_declares_a_no_show_only_once_the_session_started() -> None:
-    # Before, a consultant could mark a client NO_SHOW an hour before the consultation.
+@pytest.mark.parametrize(("name", "target"), [("no_show", "NO_SHOW"), ("complete", "COMPLETED")])
+def test_consulting_holds_or_misses_a_session_only_once_it_started(name: str, target: str) -> None:
+    # Before, a consultant could mark a client NO_SHOW an hour before the consultation, and
+    # COMPLETED a consultation not yet held (counted as held in the completion rates).
     start = datetime(2026, 3, 2, 17, tzinfo=UTC)
     booked = _Consultation(TimeSpan.from_start(start, timedelta(hours=1)), "CONFIRMED")
     with pytest.raises(TransitionRefused) as refused:
-        consulting.fire(booked, "no_show", now=start - timedelta(hours=1))
+        consulting.fire(booked, name, now=start - timedelta(microseconds=1))
+    assert (refused.value.transition, refused.value.status) == (name, "CONFIRMED")
+    assert refused.value.guard is has_started
     assert refused.value.reason == (
         "the session has not started yet (it starts at 2026-03-02T17:00:00+00:00)"
     )
-    assert consulting.fire(booked, "no_show", now=start)[0].status == "NO_SHOW"
-    assert consulting.transition("no_show").guards == (has_started,)
+    assert consulting.allowed(booked, now=start - timedelta(hours=1)) == ("cancel",)
+    assert consulting.fire(booked, name, now=start)[0].status == target
+    assert consulting.fire(booked, name, now=start + timedelta(days=7))[0].status == target
+    assert consulting.transition(name).guards == (has_started,)
 
 
 def test_coaching_graph_guard_and_timer() -> None:
