@@ -11,11 +11,14 @@ import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.lifecycle import Transition
 from sessionkit.limits import Limits
 from sessionkit.model.analytics import ratio
 from sessionkit.model.money import Money
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.series import WindowPolicy, add_months
+from sessionkit.policies import BookingRules, NoticePolicy, RefundTier
+from sessionkit.recurrence import Recurrence, Rule, Weekday
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.harness import Harness
@@ -89,6 +92,30 @@ ENTRY_POINTS: dict[str, tuple[Callable[[object], object], object]] = {
         lambda n: _kit().bookings.expire_due(TENANT, limit=n).expired,  # type: ignore[arg-type]
         0,
     ),
+    "Rule.interval": (lambda n: Rule("WEEKLY", interval=n).interval, 3),  # type: ignore[arg-type]
+    "Rule.count": (lambda n: Rule("WEEKLY", count=n).count, 3),  # type: ignore[arg-type]
+    "Rule.bymonthday": (lambda n: Rule("MONTHLY", bymonthday=(n,)).bymonthday[0], 3),  # type: ignore[arg-type]
+    "Weekday.weekday": (lambda n: Weekday(n).weekday, 3),  # type: ignore[arg-type]
+    "BookingRules.max_capacity": (
+        lambda n: BookingRules(max_capacity=n).max_capacity,  # type: ignore[arg-type]
+        3,
+    ),
+    "NoticePolicy.max_reschedules": (
+        lambda n: NoticePolicy(max_reschedules=n).max_reschedules,  # type: ignore[arg-type]
+        3,
+    ),
+    "NoticePolicy.reason_length": (
+        lambda n: NoticePolicy(reason_length=(n, 500)).reason_length[0],
+        3,
+    ),
+    "RefundTier.percent": (
+        lambda n: RefundTier(notice=timedelta(hours=1), percent=n).percent,
+        Decimal(3),
+    ),
+    "Transition.max_notes": (
+        lambda n: Transition("go", "A", "B", max_notes=n).max_notes,  # type: ignore[arg-type]
+        3,
+    ),
 }
 
 
@@ -106,3 +133,12 @@ def test_a_bool_is_still_refused(entry: str) -> None:
     call, _ = ENTRY_POINTS[entry]
     with pytest.raises((WrongType, InvalidValue)):  # a capacity of True was ever InvalidValue
         call(True)
+
+
+@pytest.mark.parametrize("kind", [np.int64, np.int32])
+def test_an_expansion_budget_may_be_a_numpy_integer(kind: type) -> None:
+    rule = Recurrence.from_rrule("FREQ=DAILY", start=T0, tz="UTC", duration=timedelta(hours=1))
+    got = rule.between(T0, T0 + timedelta(days=2), max_candidates=kind(100_000))
+    assert [o.span.start for o in got] == [T0, T0 + timedelta(days=1)]
+    with pytest.raises(WrongType):
+        list(rule.between(T0, T0 + timedelta(days=2), max_candidates=True))

@@ -90,6 +90,11 @@ def int_converter(value: SupportsIndex) -> int:
     return cast("int", plain_int(value))
 
 
+def optional_int_converter(value: SupportsIndex | None) -> int | None:
+    """:func:`int_converter` of a field typed ``int | None``: ``None`` stays ``None``."""
+    return None if value is None else int_converter(value)
+
+
 def check_int(value: object, *, name: str, expected: str) -> int:
     """Return an integral ``value`` as a plain ``int`` (see :func:`plain_int`), else ``WrongType``.
 

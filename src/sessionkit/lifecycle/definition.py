@@ -21,7 +21,7 @@ from sessionkit.errors import (
     NotASession,
     WrongType,
 )
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import optional_int_converter, shown
 from sessionkit.lifecycle._checks import (
     check_callable,
     check_flag,
@@ -341,7 +341,9 @@ class Transition:
     guards: tuple[Guard, ...] = attrs.field(default=(), converter=_to_guards, kw_only=True)
     timer: Timer | None = attrs.field(default=None, kw_only=True)
     description: str = attrs.field(default="", kw_only=True)
-    max_notes: int | None = attrs.field(default=None, kw_only=True)
+    max_notes: int | None = attrs.field(
+        default=None, converter=optional_int_converter, kw_only=True
+    )
 
     def __attrs_post_init__(self) -> None:
         # Guards and timers are only used on a fire or a tick, so a wrong one would

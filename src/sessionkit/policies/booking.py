@@ -24,7 +24,7 @@ from typing import Any
 import attrs
 
 from sessionkit.errors import BookingRefused, InvalidDuration, InvalidValue, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import optional_int_converter, shown
 from sessionkit.limits import CEILING
 from sessionkit.model.session import Session, check_session
 from sessionkit.model.text import check_flag, check_transition_name
@@ -161,9 +161,15 @@ class BookingRules:
         default=timedelta(0), validator=attrs.validators.and_(_not_none, _non_negative)
     )
     max_horizon: timedelta | None = attrs.field(default=None, validator=_horizon)
-    max_capacity: int | None = attrs.field(default=None, validator=_positive_count)
-    per_day: int | None = attrs.field(default=None, validator=_positive_count)
-    per_week: int | None = attrs.field(default=None, validator=_positive_count)
+    max_capacity: int | None = attrs.field(
+        default=None, converter=optional_int_converter, validator=_positive_count
+    )
+    per_day: int | None = attrs.field(
+        default=None, converter=optional_int_converter, validator=_positive_count
+    )
+    per_week: int | None = attrs.field(
+        default=None, converter=optional_int_converter, validator=_positive_count
+    )
     zone: str = attrs.field(default="UTC", converter=zone_name)  # a ZoneInfo: by its name
     hold_for: timedelta = attrs.field(default=timedelta(minutes=15), validator=_positive_duration)
     offer_for: timedelta = attrs.field(default=timedelta(hours=1), validator=_positive_duration)

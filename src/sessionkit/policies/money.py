@@ -37,7 +37,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from sessionkit.errors import CurrencyMismatch, InvalidDuration, InvalidValue, WrongType
-from sessionkit.errors._base import set_repr, shown
+from sessionkit.errors._base import plain_int, set_repr, shown
 from sessionkit.limits import CEILING
 from sessionkit.model.booking import check_seats
 from sessionkit.model.money import DECIMALS, Money, check_money, decimal_text
@@ -100,6 +100,7 @@ def _percent(value: object, name: str) -> Decimal:
     """Return the percent ``value`` as a Decimal (its range is the validators'), else raise."""
     # A float is refused as Money refuses it: 33.3 is 33.29999... and a refund of it
     # rounds a cent short.
+    value = plain_int(value)
     if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
         raise WrongType(
             value,

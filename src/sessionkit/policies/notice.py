@@ -45,7 +45,7 @@ from typing import Any, Literal
 import attrs
 
 from sessionkit.errors import InvalidDuration, InvalidValue, WrongType
-from sessionkit.errors._base import set_repr, shown
+from sessionkit.errors._base import check_int, optional_int_converter, plain_int, set_repr, shown
 from sessionkit.limits import CEILING
 from sessionkit.model.reschedule import MAX_REASON_LENGTH
 from sessionkit.model.session import Session, check_session
@@ -217,35 +217,38 @@ def _limit(_instance: object, attribute: attrs.Attribute[Any], value: object) ->
         )
 
 
-def _check_count(reschedules: object) -> None:
-    """Refuse a count of a session's moves that is no integer >= 0, naming ``reschedules``."""
-    if isinstance(reschedules, bool) or not isinstance(reschedules, int):
-        raise WrongType(
-            reschedules,
-            name="reschedules",
-            expected="how many times the session was moved, an integer >= 0",
-        )
+def _check_count(reschedules: object) -> int:
+    """Return a count of a session's moves as an int; refuse one that is no integer >= 0."""
+    reschedules = check_int(
+        reschedules,
+        name="reschedules",
+        expected="how many times the session was moved, an integer >= 0",
+    )
     if reschedules < 0:
         raise InvalidValue(
             f"reschedules is how many times the session was moved, got {reschedules}",
             value=reschedules,
             expected="an integer >= 0",
         )
+    return reschedules
 
 
 def _reason_length(value: object) -> tuple[int, int]:
     # A request always has a reason, stored at most MAX_REASON_LENGTH long: bounds past
     # those would pass a reason the request's own checks then refuse, unnamed by the rule.
     bounds = f"1 <= shortest <= longest <= {MAX_REASON_LENGTH}"
+    given = value
+    if isinstance(value, tuple | list):
+        value = tuple(map(plain_int, value))  # a numpy integer is a length too
     if (
-        not isinstance(value, tuple | list)
+        not isinstance(value, tuple)
         or len(value) != 2
         or not all(isinstance(n, int) and not isinstance(n, bool) for n in value)
         or not 1 <= value[0] <= value[1] <= MAX_REASON_LENGTH
     ):
         raise InvalidValue(
-            f"reason_length is (shortest, longest) with {bounds}, got {shown(value)}",
-            value=value,
+            f"reason_length is (shortest, longest) with {bounds}, got {shown(given)}",
+            value=given,
             expected=f"(shortest, longest) with {bounds}",
         )
     return (value[0], value[1])
@@ -283,7 +286,9 @@ class NoticePolicy:
     answer_within: timedelta = attrs.field(default=timedelta(hours=24), validator=_positive)
     min_lead: timedelta = attrs.field(default=timedelta(hours=1), validator=_duration)
     reason_length: tuple[int, int] = attrs.field(default=(10, 500), converter=_reason_length)
-    max_reschedules: int | None = attrs.field(default=None, validator=_limit)
+    max_reschedules: int | None = attrs.field(
+        default=None, converter=optional_int_converter, validator=_limit
+    )
     _folded: dict[str, tuple[str, ...]] = attrs.field(
         init=False,
         repr=False,
@@ -407,7 +412,7 @@ class NoticePolicy:
         self._check_role(role)
         start = check_session(session).start
         at = check_aware(now, "now")
-        _check_count(reschedules)
+        reschedules = _check_count(reschedules)
         if start <= at:
             return Refusal(
                 rule="in_the_past",

@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Final, NoReturn
 
-from sessionkit.errors import ExpansionLimitExceeded, InvalidValue, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors import ExpansionLimitExceeded, InvalidValue
+from sessionkit.errors._base import check_int, shown
 from sessionkit.recurrence._plan import Plan
 
 __all__ = ["CHUNK_PERIODS", "Budget", "Candidates", "charge_periods", "check_candidates"]
@@ -33,8 +33,7 @@ CHUNK_PERIODS: Final = 4096
 
 def check_candidates(value: object) -> int:
     """Return ``value``, an expansion budget (``max_candidates``); refuse what is no count >= 1."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise WrongType(value, name="max_candidates", expected="an integer >= 1")
+    value = check_int(value, name="max_candidates", expected="an integer >= 1")
     if value < 1:
         raise InvalidValue(
             f"max_candidates must be >= 1, got {shown(value)}", value=value, expected=">= 1"

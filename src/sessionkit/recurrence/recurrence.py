@@ -302,7 +302,7 @@ class Recurrence:
         local year visited :data:`~sessionkit.recurrence.YEAR_COST` (the
         default, 100,000, is ``Limits().candidates``).
         """
-        check_candidates(max_candidates)
+        max_candidates = check_candidates(max_candidates)
         lo = check_aware(start, "start")
         hi = check_aware(end, "end")
         if hi < lo:

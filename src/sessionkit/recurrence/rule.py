@@ -15,7 +15,7 @@ from typing import Final, Literal
 import attrs
 
 from sessionkit.errors import InvalidRecurrence, NotADatetime, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import int_converter, optional_int_converter, plain_int, shown
 from sessionkit.recurrence._stamps import (
     format_date,
     format_local,
@@ -67,8 +67,10 @@ class Weekday:
     +/-1..53, is checked by the :class:`Rule` holding it).
     """
 
-    weekday: int = attrs.field(validator=_check_weekday)
-    n: int | None = attrs.field(default=None, validator=_check_ordinal)
+    weekday: int = attrs.field(converter=int_converter, validator=_check_weekday)
+    n: int | None = attrs.field(
+        default=None, converter=optional_int_converter, validator=_check_ordinal
+    )
 
     def __str__(self) -> str:
         prefix = "" if self.n is None else str(self.n)
@@ -79,7 +81,7 @@ def _sorted_unique(values: tuple[int, ...]) -> tuple[int, ...]:
     if not values:  # most BY-lists are empty: skip building a set and a list
         return ()
     try:
-        found = set(values)
+        found = set(map(plain_int, values))
     except TypeError:
         found = None
     if found is None or any(isinstance(v, bool) or not isinstance(v, int) for v in found):
@@ -113,8 +115,8 @@ class Rule:
     """
 
     freq: Frequency
-    interval: int = 1
-    count: int | None = None
+    interval: int = attrs.field(default=1, converter=int_converter)
+    count: int | None = attrs.field(default=None, converter=optional_int_converter)
     until: datetime | date | None = None
     bysecond: tuple[int, ...] = attrs.field(default=(), converter=_sorted_unique)
     byminute: tuple[int, ...] = attrs.field(default=(), converter=_sorted_unique)
@@ -125,7 +127,7 @@ class Rule:
     byweekno: tuple[int, ...] = attrs.field(default=(), converter=_sorted_unique)
     bymonth: tuple[int, ...] = attrs.field(default=(), converter=_sorted_unique)
     bysetpos: tuple[int, ...] = attrs.field(default=(), converter=_sorted_unique)
-    wkst: int = 0
+    wkst: int = attrs.field(default=0, converter=int_converter)
 
     def __attrs_post_init__(self) -> None:
         _validate(self)

@@ -149,7 +149,9 @@ def sessions(
             ResourceRef(kind, "x1")  # a kind a reference can have, else InvalidValue naming it
     _args.not_after(min_start, max_start, strategy="sessions")
     min_start, max_start = _args.whole(min_start, max_start, strategy="sessions", unit="minute")
-    _args.count(max_capacity, "max_capacity", strategy="sessions", least=1, most=MAX_CAPACITY)
+    max_capacity = _args.count(
+        max_capacity, "max_capacity", strategy="sessions", least=1, most=MAX_CAPACITY
+    )
     _args.flag(generated, "generated", strategy="sessions", optional=True)
     choices = [
         (lifecycle, status)
@@ -503,7 +505,7 @@ def booked_sessions(
     raise ``InvalidValue`` naming the option, and options of the wrong type
     ``WrongType``.
     """
-    _args.count(
+    max_bookings = _args.count(
         max_bookings, "max_bookings", strategy="booked_sessions", least=0, most=_MOST_BOOKINGS
     )
     role_pool = _args.roles(roles, strategy="booked_sessions")

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from sessionkit.errors import InvalidValue, SessionKitError, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import check_int, shown
 from sessionkit.lifecycle import PRESETS, Lifecycle
 from sessionkit.model.session import MAX_NAME_LENGTH
 from sessionkit.model.text import check_flag, check_text
@@ -169,8 +169,7 @@ def flag(value: object, option: str, *, strategy: str, optional: bool = False) -
 def count(value: object, option: str, *, strategy: str, least: int, most: int | None = None) -> int:
     """Return ``value`` if it is an integer (not a bool) from ``least`` to ``most``."""
     span = f"{least}..{most:,}" if most is not None else f">= {least}"
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise WrongType(value, name=f"{strategy}({option})", expected=f"an integer {span}")
+    value = check_int(value, name=f"{strategy}({option})", expected=f"an integer {span}")
     if value < least or (most is not None and value > most):
         raise InvalidValue(
             f"{strategy}({option}={shown(value)}): expected an integer {span}",

@@ -620,7 +620,7 @@ def weekly_hours(*, min_days: int = 0) -> st.SearchStrategy[dict[str, list[tuple
 
     Of ``min_days`` to 7 days.
     """
-    _args.count(min_days, "min_days", strategy="weekly_hours", least=0, most=7)
+    min_days = _args.count(min_days, "min_days", strategy="weekly_hours", least=0, most=7)
     return st.dictionaries(
         st.sampled_from(["MO", "TU", "WE", "TH", "FR", "SA", "SU"]),
         daily_hours(),

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from sessionkit.errors import InvalidValue, NotADatetime, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import check_int, shown
 from sessionkit.model.events import DomainEvent
 from sessionkit.zones import check_aware
 
@@ -65,9 +65,7 @@ def check_seed(seed: object, name: str) -> int:
     ``WrongType`` naming ``name`` else: ``None`` would seed from the machine's
     entropy (another order every run), and a list fails inside ``random``.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise WrongType(seed, name=name, expected="an integer, the seed its shuffles replay from")
-    return seed
+    return check_int(seed, name=name, expected="an integer, the seed its shuffles replay from")
 
 
 class ManualClock:
