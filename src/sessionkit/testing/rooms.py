@@ -54,12 +54,17 @@ __all__ = ["FakeMeetingRooms", "FakeRoom"]
 
 @attrs.define
 class FakeRoom:
-    """What the fake provider knows of one room: the room, its span, open or closed, who is in."""
+    """What the fake provider knows of one room: the room, its span, open or closed, who is in.
+
+    ``connections`` counts each one's joins not yet left: a participant on a
+    phone and a laptop has two, and is inside until both left.
+    """
 
     room: Room
     span: TimeSpan
     open: bool = True
     inside: set[ResourceRef] = attrs.field(factory=set, repr=set_repr)
+    connections: dict[ResourceRef, int] = attrs.field(factory=dict, repr=False)
 
 
 class FakeMeetingRooms(MeetingRooms):
@@ -156,8 +161,9 @@ class FakeMeetingRooms(MeetingRooms):
     def close_room(self, *, tenant: str, session_id: str, at: datetime | None = None) -> None:
         """Close the session's room: everyone inside leaves; nothing if closed or absent.
 
-        A leave event at the close is queued for each participant still
-        inside (in participant order), and the room is left empty. The close
+        A leave event at the close is queued for each connection still open
+        (in participant order: one on two devices gets two), and the room is
+        left empty. The close
         is at ``at``, else the fake's ``clock``'s now, else the room's end
         (the port does not say when, so a room closed by ``RoomKeeper``
         without a clock closes at the end of the span it was last ensured with).
@@ -180,14 +186,20 @@ class FakeMeetingRooms(MeetingRooms):
                 # even with nobody inside: a bad clock closes nothing.
                 at = check_instant(self._clock(), "instant")
             close = found.span.end if at is None else at
+            open_ = [
+                who
+                for who in sorted(found.inside, key=str)
+                for _ in range(found.connections.get(who, 1))
+            ]
             leaves = [
                 self._event(session_id, who, LEAVE, close, None, ahead=n)
-                for n, who in enumerate(sorted(found.inside, key=str), start=1)
+                for n, who in enumerate(open_, start=1)
             ]
             found.open = False
             for event in leaves:
                 self._queue(tenant, event, numbered=True)
             found.inside.clear()
+            found.connections.clear()
 
     def _open(self, tenant: str, session_id: str) -> FakeRoom:
         found = self._rooms.get((tenant, session_id))
@@ -219,10 +231,12 @@ class FakeMeetingRooms(MeetingRooms):
     ) -> None:
         """Let ``participant`` enter the open room at ``at``; queue the join event.
 
-        ``event_id`` is the event's id at the provider (default: the next
-        ``ev<n>``). Everything is checked before anything changes: a refused
-        call (``LookupError`` for a closed room, ``NaiveDatetime`` for a naive
-        ``at``, a bad ``event_id``) leaves nobody inside and queues nothing.
+        Joining again while inside opens another connection (a second
+        device), which a leave of its own ends. ``event_id`` is the event's
+        id at the provider (default: the next ``ev<n>``). Everything is
+        checked before anything changes: a refused call (``LookupError`` for
+        a closed room, ``NaiveDatetime`` for a naive ``at``, a bad
+        ``event_id``) leaves nobody inside and queues nothing.
         """
         who = participant_ref(participant)
         with self._lock:
@@ -230,6 +244,7 @@ class FakeMeetingRooms(MeetingRooms):
             # Checked first: a refused join changes nothing.
             event = self._event(session_id, who, JOIN, at, event_id)
             found.inside.add(who)
+            found.connections[who] = found.connections.get(who, 0) + 1
             self._queue(tenant, event, numbered=event_id is None)
 
     def leave(
@@ -243,8 +258,10 @@ class FakeMeetingRooms(MeetingRooms):
     ) -> None:
         """Let ``participant`` leave the room at ``at``; queue the leave event.
 
-        A refused call (a naive ``at``, a bad ``event_id``) changes nothing, as
-        for :meth:`join`: who is inside stays so.
+        It ends one of their connections: on two devices, they are inside
+        until the other leaves too. A refused call (a naive ``at``, a bad
+        ``event_id``) changes nothing, as for :meth:`join`: who is inside
+        stays so.
         """
         who = participant_ref(participant)
         with self._lock:
@@ -252,7 +269,11 @@ class FakeMeetingRooms(MeetingRooms):
             event = self._event(session_id, who, LEAVE, at, event_id)
             found = self._rooms.get((tenant, session_id))
             if found is not None:
-                found.inside.discard(who)
+                left = found.connections.pop(who, 1) - 1
+                if left > 0:
+                    found.connections[who] = left
+                else:
+                    found.inside.discard(who)
             self._queue(tenant, event, numbered=event_id is None)
 
     def _event(
