@@ -134,7 +134,7 @@ def test_a_number_json_cannot_carry_spoils_only_its_own_member(client: TestClien
     by_loc = {tuple(error["loc"]): error for error in errors}
     assert set(by_loc) == {("body", "end"), ("body", "lifecycle")}
     assert by_loc["body", "end"]["input"] == "inf"
-    assert by_loc["body", "end"]["type"] == "datetime_parsing"
+    assert by_loc["body", "end"]["type"] == "iso8601_datetime"  # a number, never read as a time
     assert (by_loc["body", "lifecycle"]["input"], by_loc["body", "lifecycle"]["type"]) == (
         5,
         "string_type",

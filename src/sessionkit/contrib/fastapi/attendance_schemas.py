@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StrictInt
+from pydantic import BaseModel, Field, StrictInt
 
-from sessionkit.contrib.fastapi.schemas import SessionOut, _In, _Out, session_out
+from sessionkit.contrib.fastapi.schemas import IsoInstant, SessionOut, _In, _Out, session_out
 from sessionkit.model.attendance import Attendance, AttendanceOverride, PresenceEvent
 from sessionkit.ports import JoinCredential
 from sessionkit.services.attendance import PresenceReport
@@ -41,7 +41,7 @@ class PresenceEventIn(_In):
     session_id: str
     participant: str = Field(examples=["student:ann"])
     action: Literal["join", "leave"]
-    at: AwareDatetime
+    at: IsoInstant
 
     def to_event(self) -> PresenceEvent:
         """Return the domain event (``InvalidValue`` and friends for bad input)."""

@@ -11,11 +11,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool
 
 from sessionkit.contrib.fastapi.schemas import (
     BookingCreate,
     BookingOut,
+    IsoInstant,
     SessionCreate,
     _In,
     _KeysetPage,
@@ -267,7 +268,7 @@ class PaymentEventIn(_In):
     provider: str = Field(examples=["stripe"])
     event_id: str = Field(examples=["evt_1"])
     type: PaymentEventType
-    occurred_at: AwareDatetime
+    occurred_at: IsoInstant
     payment_id: str | None = None
     intent_ref: str | None = None
     amount: MoneyIn | None = None

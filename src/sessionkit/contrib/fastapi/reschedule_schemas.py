@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from sessionkit.contrib.fastapi.payment_schemas import MoneyOut, money_out
-from sessionkit.contrib.fastapi.schemas import _In, _Out
+from sessionkit.contrib.fastapi.schemas import IsoInstant, _In, _Out
 from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.policies import Refusal
 from sessionkit.services.reschedules import SessionOptions
@@ -38,7 +38,7 @@ class RescheduleCreate(RescheduleAnswer):
     """A request to move a session: why, and the new start asked for (or none)."""
 
     reason: str = Field(examples=["I have an exam that morning"])
-    proposed_start: AwareDatetime | None = Field(
+    proposed_start: IsoInstant | None = Field(
         default=None, description="The new start (the duration is kept); none leaves it open."
     )
 
@@ -46,7 +46,7 @@ class RescheduleCreate(RescheduleAnswer):
 class RescheduleApprove(RescheduleAnswer):
     """The role approving, and the new start (default: the one proposed)."""
 
-    start: AwareDatetime | None = None
+    start: IsoInstant | None = None
 
 
 class RescheduleOut(_Out):

@@ -15,13 +15,16 @@ from typing import Annotated, Any, Generic, Self, TypeVar
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
     StrictInt,
     WithJsonSchema,
 )
+from pydantic_core import PydanticCustomError
 
+from sessionkit.contrib.fastapi._advice import WITH_OFFSET
 from sessionkit.contrib.fastapi.paging import Started, keyset_page, start_cursor
 from sessionkit.model.booking import BookableSession, Booking
 from sessionkit.model.journal import JournalEntry
@@ -31,6 +34,8 @@ from sessionkit.recurrence import Recurrence
 from sessionkit.services.reports import CleanupReport, Skipped, SkipReason
 
 __all__ = [
+    "IsoInstant",
+    "LocalDatetime",
     "BookableOut",
     "BookingCancel",
     "BookingCreate",
@@ -68,6 +73,46 @@ MAX_MINUTES = 60 * 24 * 366
 """The longest duration or hold, in minutes, a request may name (a year)."""
 
 FieldValue = str | int | bool
+
+
+def _iso_8601(form: str) -> Callable[[object], object]:
+    """Return the check reading a timestamp from ISO 8601 text only, ``form`` saying which."""
+
+    def read(value: object) -> object:
+        if isinstance(value, datetime):  # a model a Python caller builds with a value
+            return value
+        if isinstance(value, str):
+            try:  # as a query parameter's instant is read (_common.instant)
+                return datetime.fromisoformat(value)
+            except ValueError:
+                pass  # text, but no date-time: the message below says what is
+        sent = "" if isinstance(value, str) else f", not a JSON {_json_kind(value)}"
+        # Formatted here: a literal { } in the form would read as a placeholder.
+        raise PydanticCustomError("iso8601_datetime", f"Input should be {form}{sent}")
+
+    return read
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "array" if isinstance(value, list) else "object"
+
+
+IsoInstant = Annotated[
+    AwareDatetime,
+    BeforeValidator(_iso_8601(f"an ISO 8601 date-time string with a UTC offset ({WITH_OFFSET})")),
+]
+"""An instant in a request body: ISO 8601 text with its offset, never a number.
+
+Pydantic's own ``datetime`` reads a JSON number (or text of digits) as Unix
+seconds; a client sending one most likely means something else (milliseconds,
+a local time), so every timestamp of a request takes this type.
+"""
 
 
 class _In(BaseModel):
@@ -156,8 +201,8 @@ class SessionPage(BaseModel):
 class SessionCreate(_In):
     """An extra session, outside any schedule (or in a series, taking its defaults)."""
 
-    start: AwareDatetime
-    end: AwareDatetime
+    start: IsoInstant
+    end: IsoInstant
     title: str | None = None
     series_id: str | None = None
     resources: list[str] | None = Field(default=None, examples=[["teacher:t1", "room:r1"]])
@@ -171,8 +216,8 @@ class SessionUpdate(_In):
     """What to change on a session; omitted fields stay as they are."""
 
     title: str | None = None
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
+    start: IsoInstant | None = None
+    end: IsoInstant | None = None
     resources: list[str] | None = None
     capacity: StrictInt | None = None
     expected_version: StrictInt | None = None
@@ -211,8 +256,8 @@ class UnbookedRemoval(_In):
     filter as a session query does.
     """
 
-    before: AwareDatetime | None = None
-    since: AwareDatetime | None = None
+    before: IsoInstant | None = None
+    since: IsoInstant | None = None
     resources: list[str] | None = Field(default=None, max_length=1000)
     series_id: str | None = None
 
@@ -246,6 +291,7 @@ def unbooked_removed(report: CleanupReport) -> UnbookedRemoved:
 
 LocalDatetime = Annotated[
     datetime,
+    BeforeValidator(_iso_8601("an ISO 8601 date-time string, e.g. 2026-03-09T10:00:00")),
     WithJsonSchema({"type": "string", "examples": ["2026-03-09T10:00:00"]}),
 ]
 """A wall time in a zone named beside it: ISO 8601 text, no ``format: date-time``.
