@@ -209,17 +209,28 @@ def test_a_session_s_options_show_its_pending_request_to_its_own_people_only(
 ) -> None:
     # The options' ``pending`` showed who asked and why to any caller holding the role.
     session_id = slot(client)
-    assert ask(client, session_id).status_code == 201
+    asked = ask(client, session_id)
+    assert asked.status_code == 201, asked.text
+    request_id, deadline = asked.json()["id"], asked.json()["deadline"]
     url = f"/v1/sessions/{session_id}/options"
     mine = client.get(url, params={"role": "student"}, headers=STUDENT).json()
     assert mine["pending"]["reason"] == REASON
+    assert request_id in mine["reschedule"]["reason"]
+    assert datetime.fromisoformat(mine["reschedule"]["allows_at"]) == NOW + timedelta(hours=24)
     stranger = {"X-Roles": "student", "X-Participant": "student:cy"}
     for headers in (stranger, {"X-Roles": "student"}):
         theirs = client.get(url, params={"role": "student"}, headers=headers)
         assert theirs.status_code == 200, theirs.text
         assert theirs.json()["pending"] is None
-        assert theirs.json()["reschedule"]["rule"] == "one_pending"  # still says one waits
+        # The one_pending refusal still says one waits, but named the request and its deadline.
+        assert theirs.json()["reschedule"] == {
+            "rule": "one_pending",
+            "reason": f"session {session_id!r} already has a pending reschedule request",
+            "allows_at": None,
+        }
         assert REASON not in theirs.text
+        assert request_id not in theirs.text
+        assert deadline.removesuffix("Z") not in theirs.text
 
 
 @pytest.mark.parametrize("capacity", [1, 3])

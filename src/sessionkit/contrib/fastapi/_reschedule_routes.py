@@ -19,6 +19,8 @@ from sessionkit.contrib.fastapi._common import (
     actor_of,
 )
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
+from sessionkit.errors._base import shown
+from sessionkit.policies import Refusal
 from sessionkit.services import SessionKit
 
 __all__ = ["add_reschedule_routes"]
@@ -32,6 +34,22 @@ class _Answering(TypedDict):
 def answering(who: Caller, role: str) -> _Answering:
     """Return the role ``who`` acts in (if granted) and the actor a request records."""
     return {"role": acting_role(who, role), "actor": actor_of(who)}
+
+
+def _untold(refusal: Refusal | None, session_id: str) -> Refusal | None:
+    """Return ``refusal`` as told outside the session: that a request waits, not which or until.
+
+    A ``one_pending`` refusal names the pending request and its deadline
+    (in its reason, and as ``allows_at``); a caller that is not one of the
+    session's people learns only that one is pending (``allows_at``
+    ``None``: such a caller may not ask to move the session anyway).
+    """
+    if refusal is None or refusal.rule != "one_pending":
+        return refusal
+    return Refusal(
+        rule=refusal.rule,
+        reason=f"session {shown(session_id)} already has a pending reschedule request",
+    )
 
 
 def add_reschedule_routes(routes: Routes) -> None:
@@ -91,8 +109,11 @@ def add_reschedule_routes(routes: Routes) -> None:
     ) -> rs.SessionOptionsOut:
         found = app.reschedules.options(who.tenant, session_id, role=acting_role(who, role))
         if found.pending is not None and not access.takes_part(app, who, session_id):
-            # Who asked and why are the session's people's, as GET /reschedules/{id} has it.
-            found = attrs.evolve(found, pending=None)
+            # Who asked and why are the session's people's, as GET /reschedules/{id} has it,
+            # and so are the request's id and deadline the one_pending refusal names.
+            found = attrs.evolve(
+                found, pending=None, reschedule=_untold(found.reschedule, session_id)
+            )
         return rs.options_out(found)
 
     @reschedules.get(
