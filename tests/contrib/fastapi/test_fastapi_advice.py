@@ -32,9 +32,10 @@ from .conftest import NOW, ClientFor, make_app, posted_session
 PROBLEM = "application/problem+json"
 PYTHON = re.compile(
     r"kit\.\w+\.\w+|\b\w+=(?:True|False|\.\.\.)|tzinfo|ZoneInfo|SessionKit\(|\w+\(\w*=|"
-    r"\ba (?:PaymentGateway|MeetingRooms)\b"
+    r"\ba (?:PaymentGateway|MeetingRooms)\b|\bLimits\.|\bidempotency_key\b|\w+=\)"
 )
-"""Python's spellings of advice: a call of the kit, a keyword argument, a class of a port."""
+"""Python's spellings of advice: a call of the kit, a keyword argument, a class of a port, the
+host's ``Limits``, a keyword the API reads from a header."""
 CORE = Path(sessionkit.__file__).parent
 REACHABLE = ("errors", "services", "policies", "model", "zones.py", "timespan.py")
 """The parts of the core whose messages a route's problem can carry."""
@@ -171,6 +172,43 @@ def test_an_ended_paid_bookings_cancel_names_the_refund_route(
     assert "a goodwill refund is POST /payments/{payment_id}/refunds" in body["detail"]
     assert body["reason"] in body["detail"]
     assert (body["rule"], body["booking_id"]) == ("ended", checkout["booking"]["id"])
+
+
+def test_a_key_refused_names_the_idempotency_key_header(client: TestClient) -> None:
+    # The detail named the Python keyword, idempotency_key, of a header the client sent.
+    url = f"/v1/sessions/{slot(client)}/bookings"
+    for key, detail in (
+        ("   ", "Idempotency-Key must hold more than blanks, got '   '"),
+        ("k" * 256, "Idempotency-Key is 256 characters long; at most 255 are allowed"),
+    ):
+        answer = client.post(
+            url, json={"participant": "student:ann"}, headers={"Idempotency-Key": key}
+        )
+        body = problem(answer, 422, "InvalidValue")
+        assert body["detail"] == detail
+        assert PYTHON.search(advice_of(body)) is None, body
+
+
+def test_a_limit_passed_is_named_as_the_apis_not_as_a_field_of_limits(
+    client: TestClient,
+) -> None:
+    answer = client.get(
+        "/v1/agenda",
+        params={
+            "resource": "tutor:tina",
+            "start": "2026-03-02T00:00:00Z",
+            "end": "2046-03-02T00:00:00Z",
+        },
+    )
+    body = problem(answer, 422, "LimitExceeded")
+    assert PYTHON.search(advice_of(body)) is None, body
+    assert "7305 days, 0:00:00 is more than the API's limit on window allows" in body["detail"]
+    assert body["detail"].endswith("or ask the host to raise the limit")
+    assert (body["name"], body["maximum"]) == ("window", 3660 * 86400)  # as the error has them
+    expansion = problem_body(errors.ExpansionLimitExceeded("FREQ=SECONDLY", 100_000))
+    assert expansion["detail"].endswith(
+        "ask for a smaller window, or ask the host to raise the API's limit on candidates"
+    )
 
 
 # -- naive instants in query parameters ---------------------------------------------------

@@ -5,8 +5,10 @@ A core error tells a Python caller what to do in Python: call
 ``.replace(tzinfo=...)``. An HTTP client does the same with a route, a body
 member, a value sent in another form. :func:`in_api_terms` rewrites a message
 so, spelling by spelling: :data:`API_TERMS` holds the spellings one by one
-(a kit's calls become their routes), and the keyword arguments are rewritten
-by their shape (``manual=True`` becomes ``"manual": true``). A problem's
+(a kit's calls become their routes, ``idempotency_key`` the header), the
+host's ``Limits.<name>`` become "the API's limit on <name>", and the keyword
+arguments are rewritten by their shape (``manual=True`` becomes
+``"manual": true``). A problem's
 ``detail`` and its advice fields (:data:`ADVICE_FIELDS`) pass through it
 (:func:`~sessionkit.contrib.fastapi.problems.problem_body`); every other
 field (the ``rule``, ``allows_at``, the ids, what the client sent) goes out
@@ -35,6 +37,7 @@ API_TERMS: dict[str, str] = {
     ),
     "kit.payments.refund": "POST /payments/{payment_id}/refunds",
     "kit.usage.mark_makeup": "the host's makeup calls",
+    "kit.payments.retry_refund": "the host's retry of the refund",
     "create_extra(fingerprint=...)": "POST /sessions with an Idempotency-Key",
     # A value an instant is read from: sent as ISO 8601 text, with its offset.
     "must be timezone-aware, got naive": "must have a UTC offset, got",
@@ -42,6 +45,13 @@ API_TERMS: dict[str, str] = {
         f"send it with one ({WITH_OFFSET})"
     ),
     "an aware datetime": "an ISO 8601 date-time with a UTC offset",
+    # A header the API reads where Python takes a keyword.
+    "idempotency_key": "Idempotency-Key",
+    # The host's limits, which a client can only stay within.
+    "or raise the limit explicitly (Limits.candidates, or max_candidates=)": (
+        "or ask the host to raise the API's limit on candidates"
+    ),
+    "or raise the limit": "or ask the host to raise the limit",
     # The host's wiring, which a client can only report.
     "this kit": "this API",
     "a PaymentGateway": "a payment provider the host configures",
@@ -56,6 +66,11 @@ _SPELLED = re.compile(
 
 _HOST_SETTING = re.compile(r"pass SessionKit\((\w+)=\.\.\.\)")
 """``pass SessionKit(gateway=...)``: the host's to configure, not the client's."""
+_LIMIT = re.compile(r"\bLimits\.")
+"""``Limits.window``: a limit the host sets, named as a ``LimitExceeded`` problem's ``name``.
+
+Rewritten as "the API's limit on window", which reads the same when the name
+follows in a message of its own (``f"... Limits.{name} allows"``)."""
 _KEYWORD = re.compile(
     r"(?P<call>\b[A-Za-z_]\w*\([^()]*\))"
     r"|\b(?P<name>[a-z][a-z0-9_]*)=(?P<value>True|False|\.\.\.)"
@@ -78,4 +93,5 @@ def in_api_terms(text: str) -> str:
     """Return ``text`` with every Python spelling of advice in the API's terms."""
     text = _SPELLED.sub(lambda m: API_TERMS[m[0]], text)
     text = _HOST_SETTING.sub(lambda m: f"the host must configure its {m[1]}", text)
+    text = _LIMIT.sub("the API's limit on ", text)
     return _KEYWORD.sub(_member, text)
