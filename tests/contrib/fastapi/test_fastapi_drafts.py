@@ -296,3 +296,58 @@ def test_a_drafts_check_answering_no_session_is_a_host_error(kit: SessionKit) ->
         answered = client.post("/bookings", json=body(INSIDE), headers=CLIENT)
     assert answered.status_code == 500
     assert stored(kit) == []
+
+
+LONG = {
+    "a metadata text of 2,001 characters": ({"metadata": {"note": "x" * 2001}}, ["metadata"]),
+    "51 metadata fields": ({"metadata": {f"k{i}": i for i in range(51)}}, ["metadata"]),
+    "a metadata name of 65 characters": ({"metadata": {"k" * 65: 1}}, ["metadata", "k" * 65]),
+    "a participant of 256 characters": ({"participant": "client:" + "d" * 249}, ["participant"]),
+    "a role of 65 characters": ({"acting_role": "r" * 65}, ["acting_role"]),
+    "a session title of 256 characters": ({"title": "t" * 256}, ["session", "title"]),
+    "101 resources": ({"resources": [f"room:r{i}" for i in range(101)]}, ["session", "resources"]),
+    "a session metadata text of 2,001": (
+        {"metadata": {"note": "x" * 2001}, "in": "session"},
+        ["session", "metadata"],
+    ),
+}
+
+
+@pytest.mark.parametrize(("sent", "loc"), LONG.values(), ids=LONG.keys())
+def test_a_public_draft_past_a_length_cap_is_a_422_naming_the_field_and_writes_nothing(
+    drafting: TestClient, kit: SessionKit, sent: dict[str, Any], loc: list[str]
+) -> None:
+    # A public booking page took a booking's metadata up to the core's 64 KiB (a novel in
+    # one field), and the rest only as far as the core's own checks, undeclared.
+    sent = dict(sent)
+    session_fields = {"title", "resources"} | ({"metadata"} if sent.pop("in", None) else set())
+    asked = body(
+        {**INSIDE, **{k: v for k, v in sent.items() if k in session_fields}},
+        **{k: v for k, v in sent.items() if k not in session_fields},
+    )
+    refused = drafting.post("/v1/bookings", json=asked, headers=CLIENT)
+    assert refused.status_code == 422, refused.text
+    problem = refused.json()
+    assert problem["error"] == "RequestValidationError"
+    assert [e["loc"][1:][: len(loc)] for e in problem["errors"]] == [loc]
+    assert stored(kit) == []
+
+
+def test_a_public_draft_at_the_length_caps_is_booked(drafting: TestClient, kit: SessionKit) -> None:
+    metadata = {f"{'k' * 62}{i:02}": "x" * 2000 for i in range(25)}  # 50 KB: within 64 KiB
+    made = drafting.post("/v1/bookings", json=body(INSIDE, metadata=metadata), headers=CLIENT)
+    assert made.status_code == 201, made.text
+    assert made.json()["metadata"] == metadata
+    drafting.post(f"/v1/bookings/{made.json()['id']}/cancel", headers=CLIENT)
+    many = {f"k{i}": i for i in range(50)}
+    again = drafting.post(
+        "/v1/bookings",
+        json=body(
+            {**INSIDE, "start": at(27), "end": at(28)},
+            participant="client:" + "e" * 248,
+            metadata=many,
+        ),
+        headers=CLIENT,
+    )
+    assert again.status_code == 201, again.text
+    assert len(again.json()["participant"]) == 255

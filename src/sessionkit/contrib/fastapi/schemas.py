@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -20,16 +21,20 @@ from pydantic import (
     Field,
     StrictBool,
     StrictInt,
+    StringConstraints,
     WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
 from sessionkit.contrib.fastapi._advice import WITH_OFFSET
 from sessionkit.contrib.fastapi.paging import Started, keyset_page, start_cursor
+from sessionkit.errors._base import shown
 from sessionkit.model.booking import BookableSession, Booking
+from sessionkit.model.fields import MAX_FIELD_KEY_LENGTH, MAX_NOTES_LENGTH
 from sessionkit.model.journal import JournalEntry
 from sessionkit.model.series import ScheduleItem, Series
-from sessionkit.model.session import Session
+from sessionkit.model.session import MAX_RESOURCES, Session
+from sessionkit.model.text import MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_REF_LENGTH, MAX_TITLE_LENGTH
 from sessionkit.recurrence import Recurrence
 from sessionkit.services.reports import CleanupReport, Skipped, SkipReason
 
@@ -112,6 +117,56 @@ IsoInstant = Annotated[
 Pydantic's own ``datetime`` reads a JSON number (or text of digits) as Unix
 seconds; a client sending one most likely means something else (milliseconds,
 a local time), so every timestamp of a request takes this type.
+"""
+
+
+MAX_METADATA_FIELDS = 50
+"""The most ``metadata`` fields a session or booking request names."""
+MAX_METADATA_TEXT = MAX_NOTES_LENGTH
+"""The longest text value of a ``metadata`` field a session or booking request names (2,000)."""
+
+Name = Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)]
+"""A role, lifecycle or zone name: at most 64 characters, as the core stores one."""
+Ref = Annotated[str, StringConstraints(max_length=MAX_REF_LENGTH)]
+"""A ``"kind:id"`` participant or resource: at most 255 characters, as the core stores one."""
+
+
+def _bounded(fields: dict[str, FieldValue]) -> dict[str, FieldValue]:
+    """Return ``fields`` if they are at most :data:`MAX_METADATA_FIELDS`, texts at most so long."""
+    if len(fields) > MAX_METADATA_FIELDS:
+        raise PydanticCustomError(
+            "too_long",
+            "metadata should have at most {max_length} fields, not {length}",
+            {"max_length": MAX_METADATA_FIELDS, "length": len(fields)},
+        )
+    for key, value in fields.items():
+        if isinstance(value, str) and len(value) > MAX_METADATA_TEXT:
+            raise PydanticCustomError(
+                "string_too_long",
+                "The text of metadata field {key} should have at most {max_length} characters,"
+                " not {length}",
+                {"key": shown(key), "max_length": MAX_METADATA_TEXT, "length": len(value)},
+            )
+    return fields
+
+
+Metadata = Annotated[
+    dict[Annotated[str, StringConstraints(max_length=MAX_FIELD_KEY_LENGTH)], FieldValue],
+    AfterValidator(_bounded),
+    Field(
+        description=(
+            f"Own fields: at most {MAX_METADATA_FIELDS}, names of at most"
+            f" {MAX_FIELD_KEY_LENGTH} characters, texts of at most {MAX_METADATA_TEXT:,}."
+        ),
+        # Field(max_length=) would declare an object's "maxLength", which no validator reads.
+        json_schema_extra={"maxProperties": MAX_METADATA_FIELDS},
+    ),
+]
+"""A request's own fields: at most 50, names of at most 64 characters, texts of at most 2,000.
+
+What a public booking form (a drafted session's booking) may send is bounded
+here, within the core's 64 KiB for the whole, so a visitor cannot store a
+novel with a booking.
 """
 
 
@@ -203,13 +258,15 @@ class SessionCreate(_In):
 
     start: IsoInstant
     end: IsoInstant
-    title: str | None = None
-    series_id: str | None = None
-    resources: list[str] | None = Field(default=None, examples=[["teacher:t1", "room:r1"]])
-    tz: str | None = Field(default=None, examples=["Europe/Berlin"])
-    lifecycle: str | None = Field(default=None, description="Required without a series.")
+    title: str | None = Field(default=None, max_length=MAX_TITLE_LENGTH)
+    series_id: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
+    resources: list[Ref] | None = Field(
+        default=None, max_length=MAX_RESOURCES, examples=[["teacher:t1", "room:r1"]]
+    )
+    tz: Name | None = Field(default=None, examples=["Europe/Berlin"])
+    lifecycle: Name | None = Field(default=None, description="Required without a series.")
     capacity: StrictInt | None = None
-    metadata: dict[str, FieldValue] | None = None
+    metadata: Metadata | None = None
 
 
 class SessionUpdate(_In):
@@ -463,14 +520,14 @@ class BookingCreate(_In):
     (default: ``role``; a host's role bypasses).
     """
 
-    participant: str = Field(examples=["student:ann"])
+    participant: Ref = Field(examples=["student:ann"])
     seats: StrictInt = 1
-    role: str = "attendee"
-    acting_role: str | None = None
+    role: Name = "attendee"
+    acting_role: Name | None = None
     confirm: StrictBool = False
     waitlist: StrictBool = False
     hold_minutes: StrictInt | None = Field(default=None, gt=0, le=MAX_MINUTES)
-    metadata: dict[str, FieldValue] | None = None
+    metadata: Metadata | None = None
 
     @property
     def judged_role(self) -> str:
