@@ -142,3 +142,24 @@ def test_an_expansion_budget_may_be_a_numpy_integer(kind: type) -> None:
     assert [o.span.start for o in got] == [T0, T0 + timedelta(days=1)]
     with pytest.raises(WrongType):
         list(rule.between(T0, T0 + timedelta(days=2), max_candidates=True))
+
+
+@pytest.mark.parametrize("kind", [np.int64, np.int32])
+def test_an_own_field_s_numpy_integer_is_kept_and_matched_as_an_int(kind: type) -> None:
+    # A numpy float (a float subclass) was taken and a numpy integer refused as not JSON.
+    kit = _kit()
+    made = kit.sessions.create_extra(
+        TENANT,
+        actor="u",
+        start=T0,
+        end=T0 + timedelta(hours=1),
+        lifecycle="consulting",
+        metadata={"level": kind(3), "scores": [kind(1), 2]},
+    )
+    kept = kit.queries.get(TENANT, made.id).metadata
+    assert kept == {"level": 3, "scores": [1, 2]}
+    assert type(kept["level"]) is int
+    assert type(kept["scores"][0]) is int
+    found = kit.queries.list(TENANT, SessionQuery(fields={"level": kind(3)}))
+    assert [s.id for s in found.items] == [made.id]
+    assert SessionQuery(fields={"level": [kind(3), kind(4)]}).fields == (("level", (3, 4)),)

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TypeAlias
 
 from sessionkit.errors import InvalidValue, WrongType
-from sessionkit.errors._base import iterator_of, shown
+from sessionkit.errors._base import iterator_of, plain_int, shown
 from sessionkit.model.text import storable
 
 __all__ = [
@@ -163,6 +163,7 @@ def field_value(key: str, value: object, depth: int = 0) -> Any:
     64-bit ``int``, finite ``float`` under 1e16 in magnitude, lists and tuples (copied as lists) and
     dicts with string keys, nested at most :data:`MAX_FIELD_DEPTH` deep.
     """
+    value = plain_int(value)  # a numpy integer is an int, as a numpy float is a float
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):
@@ -218,6 +219,7 @@ def field_value(key: str, value: object, depth: int = 0) -> Any:
 
 
 def _filter_value(key: str, value: object) -> FieldValue:
+    value = plain_int(value)
     if isinstance(value, str):
         return storable(value, f"field filter {shown(key)}")
     if isinstance(value, bool):
