@@ -5,8 +5,9 @@ The map names where sessionkit's tables live (a database other than the URL's).
 revisions' tables there (SQLAlchemy ``Table`` objects are translated) and then
 failed at the first ``ALTER TABLE`` of ``0003_long_span``, sent unqualified to
 the URL's database ("Table '<url db>.sessionkit_session_resources' doesn't
-exist"), leaving the mapped database half-migrated. Each test makes its two
-databases and drops them.
+exist"), leaving the mapped database half-migrated. The migration lock is the
+mapped database's too (it was the URL's). Each test makes its databases and
+drops them.
 
 Runs when ``SESSIONKIT_TEST_MYSQL_URL`` is set.
 """
@@ -14,14 +15,17 @@ Runs when ``SESSIONKIT_TEST_MYSQL_URL`` is set.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from sessionkit.adapters.sqlalchemy import (
     SqlAlchemyStore,
@@ -30,9 +34,16 @@ from sessionkit.adapters.sqlalchemy import (
     drop_schema,
     upgrade,
 )
-from sessionkit.adapters.sqlalchemy.migrations import SCRIPT_LOCATION, VERSION_TABLE
+from sessionkit.adapters.sqlalchemy.migrations import (
+    SCRIPT_LOCATION,
+    VERSION_TABLE,
+    migration_lock,
+)
+from sessionkit.adapters.sqlalchemy.schema import _mysql_lock_key
 from sessionkit.errors import InvalidValue
 from sessionkit.testing.contract import TENANT, make_session
+
+from .conftest import mysql_database_of
 
 MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
 
@@ -136,3 +147,72 @@ def test_the_character_set_checked_is_the_mapped_database_s(home_set: str, mappe
                     connection.execute(text(f"DROP DATABASE `{name}`"))
     finally:
         admin.dispose()
+
+
+WAIT = 60
+"""Seconds a test waits for a migration (a guard, not a measure)."""
+
+
+def _mapped(database: str | None, target: str) -> Engine:
+    """An engine on the URL's ``database`` (``None``: none) whose translate map names ``target``."""
+    assert MYSQL_URL is not None
+    url = make_url(MYSQL_URL)._replace(database=database)  # set() keeps a None's old value
+    return create_engine(url).execution_options(schema_translate_map={None: target})
+
+
+def _upgrade_in_thread(engine: Engine) -> tuple[threading.Thread, list[str]]:
+    said: list[str] = []
+
+    def run() -> None:
+        try:
+            upgrade(engine)
+        except Exception as error:  # noqa: BLE001  # reported to the test as a failure
+            said.append(f"error: {error!r}")
+        else:
+            said.append("ok")
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, said
+
+
+def test_the_migration_lock_is_the_mapped_database_s() -> None:
+    # It was the URL's database's: two engines on two URLs mapping to one database
+    # migrated it at once, and two on one URL mapping to two databases waited in turn.
+    with ExitStack() as stack:
+        first, second, target = (
+            str(stack.enter_context(mysql_database_of("utf8mb4", "race on MariaDB")).url.database)
+            for _ in range(3)
+        )
+        holder, waiter, elsewhere = (
+            _mapped(first, target),
+            _mapped(second, target),
+            _mapped(first, second),
+        )
+        plain = create_engine(make_url(str(MYSQL_URL)).set(database=target), poolclass=NullPool)
+        for engine in (holder, waiter, elsewhere, plain):
+            stack.callback(engine.dispose)
+        names = {}
+        for engine in (holder, waiter, elsewhere, plain):
+            with engine.connect() as connection:
+                names[engine] = _mysql_lock_key(connection)
+        assert names[holder] == names[waiter] == names[plain] == (target, names[plain][1])
+        assert names[elsewhere][0] == second
+        assert names[elsewhere][1] != names[holder][1]
+        with holder.connect() as connection, migration_lock(connection):
+            held_by = connection.execute(
+                text("SELECT IS_USED_LOCK(:name)"), {"name": names[waiter][1]}
+            ).scalar()
+            assert held_by == connection.exec_driver_sql("SELECT CONNECTION_ID()").scalar()
+            elsewhere_run, said_elsewhere = _upgrade_in_thread(elsewhere)
+            elsewhere_run.join(timeout=WAIT)
+            assert said_elsewhere == ["ok"]  # another database's lock: no wait
+            queued, said_queued = _upgrade_in_thread(waiter)
+            queued.join(timeout=1)
+            assert queued.is_alive()  # waits for the target's lock, having made nothing
+            assert _tables(plain, target) == set()
+        queued.join(timeout=WAIT)
+        assert said_queued == ["ok"]
+        assert VERSION_TABLE in _tables(plain, target)
+        assert VERSION_TABLE in _tables(plain, second)
+        assert _tables(plain, first) == set()

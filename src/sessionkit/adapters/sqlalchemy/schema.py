@@ -446,7 +446,8 @@ def migration_lock(connection: Connection) -> Iterator[None]:
     :func:`~.migrations.alembic_config`, :func:`create_schema` and
     :func:`drop_schema` run in it. PostgreSQL: an advisory lock keyed by the
     schema (:func:`target_schema`); MySQL/MariaDB: a named lock
-    (``GET_LOCK``) keyed by the database; SQLite: the database's write lock
+    (``GET_LOCK``) keyed by the database the tables go to (a translate map's,
+    else the current one); SQLite: the database's write lock
     (``BEGIN IMMEDIATE``). Migrations of other schemas or databases do not
     wait. On an idle connection the PostgreSQL and MySQL locks are the
     session's: taken and committed before the block, so that Alembic's own
@@ -503,6 +504,21 @@ def _lock_digest(scope: str | None) -> bytes:
     ).digest()
 
 
+def _mysql_lock_key(connection: Connection) -> tuple[str | None, str]:
+    """MySQL/MariaDB: the database the tables go to, and the name of its migration lock.
+
+    The database a translate map names, else the current one (``None``: none),
+    as PostgreSQL's lock is keyed by :func:`target_schema`. It was the URL's
+    database: runs over two URLs mapping to one database migrated it at once.
+    """
+    database = target_schema(connection)
+    if database is None:
+        current = connection.exec_driver_sql("SELECT DATABASE()").scalar()
+        database = None if current is None else str(current)
+    # Names are the server's, at most 64 characters: the database's, hashed.
+    return database, f"sessionkit_migrations:{_lock_digest(str(database)).hex()}"
+
+
 def _lock(connection: Connection, *, idle: bool) -> TextClause | None:
     """Take the server's migration lock; return the statement that gives it back, if any."""
     dialect = connection.dialect.name
@@ -514,9 +530,7 @@ def _lock(connection: Connection, *, idle: bool) -> TextClause | None:
         connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
         return text("SELECT pg_advisory_unlock(:key)").bindparams(key=key)
     if dialect in ("mysql", "mariadb"):
-        database = connection.exec_driver_sql("SELECT DATABASE()").scalar()
-        # Names are the server's, at most 64 characters: the database's, hashed.
-        name = f"sessionkit_migrations:{_lock_digest(str(database)).hex()}"
+        database, name = _mysql_lock_key(connection)
         got = connection.execute(
             text("SELECT GET_LOCK(:name, :seconds)"), {"name": name, "seconds": _MYSQL_WAIT}
         ).scalar()
