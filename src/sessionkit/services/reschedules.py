@@ -379,7 +379,7 @@ class RescheduleCommands:
         ctx = self._ctx
         if tenant is not None:
             check_tenant(tenant)
-        check_batch(limit, "limit", _MAX_DUE_BATCH)
+        limit = check_batch(limit, "limit", _MAX_DUE_BATCH)
         at = ctx.at(now, "now")
         with self._tx(at) as (_tx, repo):
             due = repo.due(tenant, before=at, limit=limit)
