@@ -284,7 +284,7 @@ def _advanced(
 
     Stored only when they make it joinable: otherwise the credential is refused
     (``not_joinable``) and the moves are the tick's, so a refusal they would
-    meet (a credit over the limit on completing) is not the join's answer.
+    meet (a scheduling conflict, a host's guard) is not the join's answer.
     ``facts`` are read only when a due timer's condition needs them (the
     academy's ABSENT asks whether anyone attended).
     """
