@@ -6,8 +6,8 @@ revisions' tables there (SQLAlchemy ``Table`` objects are translated) and then
 failed at the first ``ALTER TABLE`` of ``0003_long_span``, sent unqualified to
 the URL's database ("Table '<url db>.sessionkit_session_resources' doesn't
 exist"), leaving the mapped database half-migrated. The migration lock is the
-mapped database's too (it was the URL's). Each test makes its databases and
-drops them.
+mapped database's too (it was the URL's), and a URL naming no database migrates
+the mapped one (it was refused). Each test makes its databases and drops them.
 
 Runs when ``SESSIONKIT_TEST_MYSQL_URL`` is set.
 """
@@ -216,3 +216,35 @@ def test_the_migration_lock_is_the_mapped_database_s() -> None:
         assert VERSION_TABLE in _tables(plain, target)
         assert VERSION_TABLE in _tables(plain, second)
         assert _tables(plain, first) == set()
+
+
+def test_a_url_naming_no_database_migrates_the_mapped_one() -> None:
+    # It was refused ("no current database"), though the map names where the tables go.
+    with mysql_database_of("utf8mb4", "migrate on MariaDB") as plain:
+        target = str(plain.url.database)
+        engine = _mapped(None, target)
+        try:
+            with engine.connect() as connection:
+                assert _mysql_lock_key(connection)[0] == target
+            for run in (upgrade, drop_schema, create_schema):
+                run(engine)
+            assert "sessionkit_sessions" in _tables(plain, target)
+            drop_schema(engine)
+            upgrade(engine)
+            command.downgrade(alembic_config(engine), "0006_bookings")
+            upgrade(engine)
+            with plain.connect() as connection:
+                recorded = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
+                assert list(recorded.scalars()) == [
+                    ScriptDirectory(str(SCRIPT_LOCATION)).get_current_head()
+                ]
+            store = SqlAlchemyStore(engine)
+            with store.unit_of_work() as uow:
+                uow.sessions.add(make_session("a"))
+                uow.commit()
+            with store.unit_of_work() as uow:
+                assert uow.sessions.get(TENANT, "a").id == "a"
+            with engine.connect() as connection:  # the pool's: as the URL made them
+                assert connection.exec_driver_sql("SELECT DATABASE()").scalar() is None
+        finally:
+            engine.dispose()

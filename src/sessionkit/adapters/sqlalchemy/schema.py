@@ -151,12 +151,19 @@ def target_first_on_path(connection: Connection) -> Iterator[None]:
 
 @contextmanager
 def _mapped_database_current(connection: Connection, database: str) -> Iterator[None]:
-    """MySQL/MariaDB: make ``database`` the connection's current one in the block."""
+    """MySQL/MariaDB: make ``database`` the connection's current one in the block.
+
+    A connection that had none (a URL naming no database) cannot be given
+    "none" back: it keeps ``database`` until closed, and is then closed rather
+    than returned to the pool, whose connections stay as the URL makes them.
+    """
     current = connection.exec_driver_sql("SELECT DATABASE()").scalar()
     if current == database:
         yield
         return
     quote = connection.dialect.identifier_preparer.quote_identifier
+    if current is None:
+        connection.detach()
     connection.exec_driver_sql(f"USE {quote(database)}")
     try:
         yield
@@ -383,9 +390,10 @@ def check_database_chosen(connection: Connection) -> None:
 
     There is nowhere to make the tables (``mysql+pymysql://root@host/``), and
     SQLAlchemy's look for them fails with a bare ``AssertionError``; other
-    databases always have a current schema.
+    databases always have a current schema. A ``schema_translate_map`` naming
+    a database says where they go: such a connection passes.
     """
-    if connection.dialect.name != "mysql":
+    if connection.dialect.name != "mysql" or mapped_schema(connection) is not None:
         return
     if connection.execute(text("SELECT DATABASE()")).scalar() is None:
         url = connection.engine.url.render_as_string(hide_password=True)
