@@ -73,7 +73,7 @@ message::
     ├── LifecycleError (ValueError)
     │   ├── InvalidLifecycle                    a lifecycle definition that is not sound
     │   ├── InvalidTransition                   a transition not allowed from the status
-    │   ├── TransitionRefused                   a guard said no
+    │   ├── TransitionRefused                   a guard said no (``allows_at``: when it allows)
     │   ├── LifecycleNotApplicable              the lifecycle drives another kind of value
     │   └── UnknownLifecycle (LookupError)      no preset by that name
     ├── MissingFact (LookupError)               a timer's condition needs a fact not given

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sessionkit.errors._base import SessionKitError, shown
@@ -55,7 +56,10 @@ class InvalidTransition(LifecycleError):
 class TransitionRefused(LifecycleError):
     """A guard refused the transition; ``reason`` says why.
 
-    ``subject``, ``subject_id`` and ``session_id``: as for :class:`InvalidTransition`.
+    ``allows_at`` is when the refusing guard allows (the session's start, for
+    ``has_started``), from its :class:`~sessionkit.lifecycle.Verdict`; ``None``
+    when waiting does not end the refusal (a role, a capacity). ``subject``,
+    ``subject_id`` and ``session_id``: as for :class:`InvalidTransition`.
     """
 
     def __init__(
@@ -67,6 +71,7 @@ class TransitionRefused(LifecycleError):
         reason: str,
         guard: Any = None,
         subject: str = "session",
+        allows_at: datetime | None = None,
     ) -> None:
         super().__init__(
             f"cannot {shown(transition)} {subject} {shown(session_id)} in status {shown(status)}: "
@@ -79,6 +84,7 @@ class TransitionRefused(LifecycleError):
         self.transition = transition
         self.reason = reason
         self.guard = guard
+        self.allows_at = allows_at
 
 
 class LifecycleNotApplicable(LifecycleError):

@@ -3,8 +3,9 @@
 :func:`allowed_names` and :func:`verdict` answer without raising;
 :func:`checked` raises what a caller acts on (:class:`~sessionkit.errors.InvalidTransition`
 with the transitions allowed now, or :class:`~sessionkit.errors.TransitionRefused`
-with the refusing guard's reason); :func:`apply_step` makes the changed copy of the
-value and the :class:`~sessionkit.lifecycle.StatusChanged` event that records it.
+with the refusing guard's reason and ``allows_at``); :func:`apply_step` makes the
+changed copy of the value and the :class:`~sessionkit.lifecycle.StatusChanged` event
+that records it.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def checked(
             reason=refused.reason,
             guard=guard,
             subject=subject,
+            allows_at=refused.allows_at,
         )
     return transition
 

@@ -10,13 +10,17 @@ No person is acting, so it sees the value and a
 :class:`~sessionkit.lifecycle.TransitionContext`: the instant and the *facts*
 the caller passed (attendance, say), read with ``context.fact(name)``.
 
->>> from datetime import UTC, datetime
+>>> from datetime import UTC, datetime, timedelta
 >>> from types import SimpleNamespace
 >>> from sessionkit import TimeSpan
 >>> span = TimeSpan(datetime(2026, 3, 2, 17, tzinfo=UTC), datetime(2026, 3, 2, 18, tzinfo=UTC))
 >>> lesson = SimpleNamespace(span=span, capacity=1)
->>> has_started(lesson, now=datetime(2026, 3, 2, 16, 59, tzinfo=UTC), actor=None, role=None)
-Verdict(allowed=False, reason='the session has not started yet (it starts at 2026-03-02T17:00...)')
+>>> refused = has_started(lesson, now=span.start - timedelta(minutes=1), actor=None, role=None)
+>>> refused
+Verdict(allowed=False, reason='the session has not started yet (it starts at 2026-03-02T17:00...)',
+        allows_at=datetime.datetime(2026, 3, 2, 17, 0, tzinfo=datetime.timezone.utc))
+>>> refused.allows_at == span.start  # waiting ends it: from then on it allows
+True
 >>> bool(individual_only(lesson, now=span.start, actor=None, role=None))
 True
 >>> roles("coach")(lesson, now=span.start, actor="u1", role="student").reason
@@ -27,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, Protocol, TypeAlias
+from typing import Any, Protocol, TypeAlias, cast
 
 import attrs
 from typing_extensions import override
@@ -36,6 +40,7 @@ from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import iterator_of
 from sessionkit.lifecycle._checks import check_callable, check_text
 from sessionkit.lifecycle.context import TransitionContext
+from sessionkit.zones import check_aware
 
 __all__ = [
     "Condition",
@@ -50,15 +55,32 @@ __all__ = [
 ]
 
 
+def _allows_at(verdict: Verdict, _attribute: object, value: datetime | None) -> None:
+    if value is None:
+        return
+    check_aware(value, "Verdict.allows_at")
+    if verdict.allowed:
+        raise InvalidValue(
+            f"an allowing Verdict has no allows_at, got {value.isoformat()}; it is when a "
+            "refusal ends: Verdict.no(reason, allows_at=...)",
+            value=value,
+            expected="None for an allowing verdict",
+        )
+
+
 @attrs.frozen
 class Verdict:
     """A guard's answer: ``allowed`` or not, and the ``reason`` (required when refusing).
 
-    A verdict is truthy exactly when it allows.
+    ``allows_at`` is, for a refusal that waiting ends (``has_started``'s,
+    before the start), the instant from which the guard allows; ``None`` when
+    waiting alone does not help (a role, a capacity). A verdict is truthy
+    exactly when it allows.
     """
 
     allowed: bool
     reason: str = ""
+    allows_at: datetime | None = attrs.field(default=None, kw_only=True, validator=_allows_at)
 
     @classmethod
     def yes(cls, reason: str = "") -> Verdict:
@@ -66,9 +88,12 @@ class Verdict:
         return cls(True, reason)
 
     @classmethod
-    def no(cls, reason: str) -> Verdict:
-        """Return a refusing verdict; ``reason`` tells the person what stands in the way."""
-        return cls(False, reason)
+    def no(cls, reason: str, *, allows_at: datetime | None = None) -> Verdict:
+        """Return a refusing verdict; ``reason`` tells the person what stands in the way.
+
+        ``allows_at``: the aware instant from which the guard allows, if waiting ends it.
+        """
+        return cls(False, reason, allows_at=allows_at)
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -105,6 +130,7 @@ class _PredicateGuard(Guard):
     predicate: Callable[[Any, datetime], bool]
     reason: str | Callable[[Any, datetime], str]
     label: str
+    allows_at: Callable[[Any, datetime], datetime | None] | None = None
 
     @override
     def __call__(
@@ -113,7 +139,8 @@ class _PredicateGuard(Guard):
         if self.predicate(session, now):
             return Verdict.yes()
         reason = self.reason if isinstance(self.reason, str) else self.reason(session, now)
-        return Verdict.no(reason)
+        allows_at = None if self.allows_at is None else self.allows_at(session, now)
+        return Verdict.no(reason, allows_at=allows_at)
 
     @override
     def __repr__(self) -> str:
@@ -155,7 +182,7 @@ def when(
     >>> from datetime import UTC, datetime
     >>> weekday = when(lambda s, now: now.weekday() < 5, reason="not on weekends", label="weekday")
     >>> weekday(None, now=datetime(2026, 3, 7, tzinfo=UTC), actor=None, role=None)
-    Verdict(allowed=False, reason='not on weekends')
+    Verdict(allowed=False, reason='not on weekends', allows_at=None)
     """
     # Checked here, as a Transition checks its guards: the guard is first asked on a fire.
     check_callable(predicate, "when(predicate)", "a callable predicate(session, now) -> bool")
@@ -205,8 +232,15 @@ def _not_started_reason(session: Any, _now: datetime) -> str:
     return f"the session has not started yet (it starts at {session.span.start.isoformat()})"
 
 
-has_started: Guard = when(_started, reason=_not_started_reason, label="started")
-"""Allows once ``now`` has reached the session's start (coaching: "session must be in the past")."""
+def _start(session: Any, _now: datetime) -> datetime:
+    return cast("datetime", session.span.start)
+
+
+has_started: Guard = _PredicateGuard(_started, _not_started_reason, "started", allows_at=_start)
+"""Allows once ``now`` has reached the session's start (coaching: "session must be in the past").
+
+Its refusal's ``allows_at`` is that start.
+"""
 
 
 def _is_individual(session: Any, _now: datetime) -> bool:

@@ -315,7 +315,8 @@ class Lifecycle:
         :class:`~sessionkit.errors.InvalidTransition` (with the transitions
         allowed now) if ``name`` does not leave the current status, and
         :class:`~sessionkit.errors.TransitionRefused` with the guard's reason if
-        a guard says no. A naive ``now`` raises
+        a guard says no (and its ``allows_at``, when waiting ends the refusal:
+        ``has_started``'s, the start). A naive ``now`` raises
         :class:`~sessionkit.errors.NaiveDatetime`; a ``role`` or ``reason`` that is
         no text (nor ``None``) raises :class:`~sessionkit.errors.WrongType`.
         """

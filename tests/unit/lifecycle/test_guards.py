@@ -43,7 +43,8 @@ def test_has_started_allows_from_the_start_on() -> None:
     assert ask(has_started, now=START) == Verdict.yes()
     assert ask(has_started, now=START + timedelta(days=1)) == Verdict.yes()
     assert ask(has_started, now=START - timedelta(seconds=1)) == Verdict.no(
-        "the session has not started yet (it starts at 2026-03-02T17:00:00+00:00)"
+        "the session has not started yet (it starts at 2026-03-02T17:00:00+00:00)",
+        allows_at=START,  # waiting ends it: from the start on
     )
 
 
