@@ -56,10 +56,12 @@ class InvalidTransition(LifecycleError):
 class TransitionRefused(LifecycleError):
     """A guard refused the transition; ``reason`` says why.
 
-    ``allows_at`` is when the refusing guard allows (the session's start, for
-    ``has_started``), from its :class:`~sessionkit.lifecycle.Verdict`; ``None``
-    when waiting does not end the refusal (a role, a capacity). ``subject``,
-    ``subject_id`` and ``session_id``: as for :class:`InvalidTransition`.
+    ``allows_at`` is when the transition would be allowed by waiting alone (the
+    session's start, for ``has_started``), from the refusing guard's
+    :class:`~sessionkit.lifecycle.Verdict`; ``None`` when waiting alone does
+    not help (a role, a capacity, another guard or a timed step of the
+    lifecycle standing in the way by then). ``subject``, ``subject_id`` and
+    ``session_id``: as for :class:`InvalidTransition`.
     """
 
     def __init__(

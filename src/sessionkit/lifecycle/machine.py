@@ -264,12 +264,16 @@ class Lifecycle:
         actor: object = None,
         role: str | None = None,
     ) -> Verdict:
-        """Return whether :meth:`fire` would succeed, as a :class:`Verdict` with the reason."""
+        """Return whether :meth:`fire` would succeed, as a :class:`Verdict` with the reason.
+
+        A refusal's ``allows_at`` is that of the ``TransitionRefused`` :meth:`fire` raises.
+        """
         at = utc(now)
         _check_role(role)
         current = self._current(session)
         transition = self._named(name)
-        return verdict(transition, name, session, current, at, actor, role)
+        leaving = self._tables.leaving[current]
+        return verdict(transition, name, session, current, leaving, at, actor, role)
 
     # -- changing -----------------------------------------------------------------
 
@@ -315,8 +319,8 @@ class Lifecycle:
         :class:`~sessionkit.errors.InvalidTransition` (with the transitions
         allowed now) if ``name`` does not leave the current status, and
         :class:`~sessionkit.errors.TransitionRefused` with the guard's reason if
-        a guard says no (and its ``allows_at``, when waiting ends the refusal:
-        ``has_started``'s, the start). A naive ``now`` raises
+        a guard says no (and its ``allows_at``, when waiting alone ends the
+        refusal: ``has_started``'s, the start). A naive ``now`` raises
         :class:`~sessionkit.errors.NaiveDatetime`; a ``role`` or ``reason`` that is
         no text (nor ``None``) raises :class:`~sessionkit.errors.WrongType`.
         """

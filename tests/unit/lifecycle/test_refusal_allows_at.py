@@ -2,7 +2,8 @@
 
 ``has_started`` refuses until the session's start, so its refusal allows at the
 start; a role, a capacity or a host's ``when()`` guard says nothing of time
-(``None``).
+(``None``). The error keeps it only where waiting alone helps: not when another
+guard still refuses then, nor when the clock moves the session on first.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from sessionkit import TimeSpan
 from sessionkit.errors import InvalidValue, NaiveDatetime, TransitionRefused
 from sessionkit.lifecycle import (
     Lifecycle,
+    Status,
+    Timer,
+    Transition,
     Verdict,
     has_started,
     individual_only,
@@ -77,6 +81,38 @@ def test_a_user_made_when_guard_still_refuses_with_allows_at_none() -> None:
     guarded = coaching.replace_transition("cancel", guards=[small])
     error = refused(guarded, "cancel")
     assert (error.reason, error.allows_at) == ("too big", None)
+
+
+def test_no_allows_at_when_another_guard_still_refuses_by_then() -> None:
+    both = coaching.replace_transition("complete", guards=[has_started, roles("coach")])
+    assert refused(both, "complete", role="coach").allows_at == START
+    student = refused(both, "complete", role="student")
+    assert (student.guard, student.allows_at) == (has_started, None)
+    assert both.can(CALL, "complete", now=BEFORE, role="student") == Verdict.no(student.reason)
+
+
+def test_no_allows_at_when_the_clock_moves_the_session_on_first() -> None:
+    early = Lifecycle(
+        "early",
+        statuses=[
+            Status("SCHEDULED", initial=True),
+            Status("READY"),
+            Status("DONE", terminal=True),
+        ],
+        transitions=[
+            Transition(
+                "ready", "SCHEDULED", "READY", timer=Timer.before_start(timedelta(minutes=15))
+            ),
+            Transition("complete", ["SCHEDULED", "READY"], "DONE", guards=[has_started]),
+        ],
+    )
+    assert refused(early, "complete").allows_at is None  # READY by the start
+    ready = attrs.evolve(CALL, status="READY")
+    assert refused(early, "complete", ready).allows_at == START
+    # A timer whose instant cannot be told (no such field): still a refusal, no promise.
+    unknown = early.replace_transition("ready", timer=Timer.at("expires_at"))
+    error = refused(unknown, "complete")
+    assert (error.guard, error.allows_at) == (has_started, None)
 
 
 def test_a_pickled_transition_refused_keeps_allows_at() -> None:
