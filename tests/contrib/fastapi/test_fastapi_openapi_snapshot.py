@@ -88,8 +88,9 @@ def test_the_snapshot_holds_every_route_of_the_router() -> None:
         for method in item
         if path.startswith("/v1/")
     }
-    assert len(operations) == 46
+    assert len(operations) == 47
     assert ("post", "/v1/sessions/{session_id}/paid-bookings") in operations
+    assert ("post", "/v1/payments/{payment_id}/refund-retries") in operations
     assert ("post", "/v1/sessions/{session_id}/join") in operations
     assert ("delete", "/v1/sessions/{session_id}/attendance/{participant}") in operations
     assert ("get", "/v1/journal") in operations

@@ -15,6 +15,7 @@ from sessionkit.contrib.fastapi import Caller, sessionkit_router
 from sessionkit.contrib.fastapi.payment_schemas import PaymentEventIn
 from sessionkit.model.money import Money
 from sessionkit.policies import NoticePolicy, NoticeRule, RefundPolicy, RefundTier
+from sessionkit.ports import RefundReceipt
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
@@ -343,6 +344,33 @@ def test_a_goodwill_refund_gives_part_back_and_never_more_than_is_left(
         paid_client.post(url, json={"amount": 1, "currency": "EUR"}), 422, "RequestValidationError"
     )
     assert paid_client.get(f"/v1/payments/{payment_id}").json()["refunded"] == "10.00"
+
+
+def test_a_refund_the_provider_answered_failed_is_sent_again_by_staff(
+    paid_client: TestClient, gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payment_id = paid(paid_client, gateway, slot(paid_client))["payment"]["id"]
+    retry = f"/v1/payments/{payment_id}/refund-retries"
+    body = problem(paid_client.post(retry), 422, "InvalidValue")  # nothing failed yet
+    assert body["expected"] == "a payment whose refund call the provider answered failed"
+    closed = RefundReceipt(ref="re_closed", status="failed")
+    with monkeypatch.context() as patched:
+        patched.setattr(gateway, "refund", lambda *_args, **_kwargs: closed)
+        url = f"/v1/payments/{payment_id}/refunds"
+        asked = paid_client.post(url, json={"amount": "10.00", "currency": "EUR"})
+        assert asked.status_code == 200, asked.text
+        assert (asked.json()["refund_due"], asked.json()["failure"]) == (
+            "10.00",
+            "the provider answered refund 're_closed' failed",
+        )
+    problem(paid_client.post(retry, headers={**ANN, "X-Roles": "student"}), 403, "RoleNotGranted")
+    sent = paid_client.post(retry)
+    assert sent.status_code == 200, sent.text
+    assert (sent.json()["status"], sent.json()["refunded"], sent.json()["failure"]) == (
+        "PARTIALLY_REFUNDED",
+        "10.00",
+        None,
+    )
 
 
 def test_a_goodwill_refund_retried_with_its_idempotency_key_refunds_once(

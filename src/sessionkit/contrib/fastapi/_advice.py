@@ -37,7 +37,7 @@ API_TERMS: dict[str, str] = {
     ),
     "kit.payments.refund": "POST /payments/{payment_id}/refunds",
     "kit.usage.mark_makeup": "the host's makeup calls",
-    "kit.payments.retry_refund": "the host's retry of the refund",
+    "kit.payments.retry_refund": "POST /payments/{payment_id}/refund-retries",
     "create_extra(fingerprint=...)": "POST /sessions with an Idempotency-Key",
     # A value an instant is read from: sent as ISO 8601 text, with its offset.
     "must be timezone-aware, got naive": "must have a UTC offset, got",

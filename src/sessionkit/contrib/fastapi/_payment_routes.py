@@ -226,6 +226,16 @@ def add_payment_routes(routes: Routes) -> None:
         return ps.payment_out(done)
 
     @payments.post(
+        "/payments/{payment_id}/refund-retries",
+        ps.PaymentOut,
+        (502, *ACTING),
+        "Send again a refund the provider answered failed, in a fresh call",
+    )
+    def retry_refund(app: Kit, who: Who, payment_id: str) -> ps.PaymentOut:
+        access.staff(who)
+        return ps.payment_out(app.payments.retry_refund(who.tenant, payment_id, actor=who.actor))
+
+    @payments.post(
         "/payments/mark-paid",
         list[ps.PaymentOut],
         ACTING,
