@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, StrictInt
 
-from sessionkit.contrib.fastapi.schemas import IsoInstant, SessionOut, _In, _Out, session_out
+from sessionkit.contrib.fastapi.schema_types import IsoInstant, _In, _Out
+from sessionkit.contrib.fastapi.session_schemas import SessionOut, session_out
 from sessionkit.model.attendance import Attendance, AttendanceOverride, PresenceEvent
 from sessionkit.ports import JoinCredential
 from sessionkit.services.attendance import PresenceReport

@@ -13,16 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool
 
-from sessionkit.contrib.fastapi.schemas import (
-    BookingCreate,
-    BookingOut,
-    IsoInstant,
-    SessionCreate,
-    _In,
-    _KeysetPage,
-    _Out,
-    booking_out,
-)
+from sessionkit.contrib.fastapi.booking_schemas import BookingCreate, BookingOut, booking_out
+from sessionkit.contrib.fastapi.schema_types import IsoInstant, _In, _KeysetPage, _Out
+from sessionkit.contrib.fastapi.session_schemas import SessionCreate
 from sessionkit.model.booking import EXPIRED, OFFERED, WAITLISTED
 from sessionkit.model.money import Money
 from sessionkit.model.payment import (

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from sessionkit.contrib.fastapi.payment_schemas import MoneyOut, money_out
-from sessionkit.contrib.fastapi.schemas import IsoInstant, _In, _Out
+from sessionkit.contrib.fastapi.schema_types import IsoInstant, _In, _Out
 from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.policies import Refusal
 from sessionkit.services.reschedules import SessionOptions

@@ -1,0 +1,118 @@
+"""Pydantic v2 schemas of bookings, their pages and the sessions with free seats."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field, StrictBool, StrictInt
+
+from sessionkit.contrib.fastapi.schema_types import (
+    MAX_MINUTES,
+    Metadata,
+    Name,
+    Ref,
+    _In,
+    _KeysetPage,
+    _Out,
+)
+from sessionkit.contrib.fastapi.session_schemas import SessionCreate
+from sessionkit.model.booking import BookableSession, Booking
+
+__all__ = [
+    "BookableOut",
+    "BookingCancel",
+    "BookingCreate",
+    "BookingOut",
+    "BookingPage",
+    "DraftBookingCreate",
+    "SessionBookingPage",
+    "bookable_out",
+    "booking_out",
+]
+
+
+class BookingCreate(_In):
+    """Seats of a session for a participant: held until confirmed, or confirmed at once.
+
+    ``acting_role`` is the role the notice policy judges the booking in
+    (default: ``role``; a host's role bypasses).
+    """
+
+    participant: Ref = Field(examples=["student:ann"])
+    seats: StrictInt = 1
+    role: Name = "attendee"
+    acting_role: Name | None = None
+    confirm: StrictBool = False
+    waitlist: StrictBool = False
+    hold_minutes: StrictInt | None = Field(default=None, gt=0, le=MAX_MINUTES)
+    metadata: Metadata | None = None
+
+    @property
+    def judged_role(self) -> str:
+        """The role the notice policy judges the booking in: ``acting_role``, else ``role``."""
+        return self.role if self.acting_role is None else self.acting_role
+
+
+class DraftBookingCreate(BookingCreate):
+    """Seats of a session created by this booking: ``session`` as ``POST /sessions`` takes it."""
+
+    session: SessionCreate
+
+
+class BookingCancel(_In):
+    """Who cancels a booking (``participant``, ``provider``, ``admin``) and why."""
+
+    role: str = "participant"
+    reason: str | None = None
+
+
+class BookingOut(_Out):
+    """A booking: its seats in a session and where it stands."""
+
+    id: str
+    session_id: str
+    participant: str
+    role: str
+    seats: int
+    status: str
+    hold_expires_at: datetime | None
+    session_start: datetime
+    session_end: datetime
+    position: int | None = Field(description="The place in the waitlist, if waitlisted.")
+    metadata: dict[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime | None
+
+
+def booking_out(booking: Booking) -> BookingOut:
+    """Return the response schema of ``booking``."""
+    return BookingOut.of(
+        booking, participant=str(booking.participant), metadata=dict(booking.metadata)
+    )
+
+
+class BookingPage(_KeysetPage[BookingOut]):
+    """One page of a participant's bookings by session start; ``next_cursor`` continues."""
+
+
+class SessionBookingPage(_KeysetPage[BookingOut]):
+    """One page of a session's bookings in waitlist order; ``next_cursor`` continues."""
+
+
+class BookableOut(_Out):
+    """A session with free seats."""
+
+    session_id: str
+    title: str
+    start: datetime
+    end: datetime
+    capacity: int
+    taken: int
+    remaining: int
+
+
+def bookable_out(found: BookableSession) -> BookableOut:
+    """Return the response schema of a bookable session."""
+    return BookableOut.of(found)
