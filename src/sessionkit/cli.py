@@ -330,9 +330,10 @@ def _check_tables(engine: Engine, url: str) -> None:
     from sqlalchemy.util import asbool
 
     from sessionkit.adapters.sqlalchemy.rows import sessions_table
-    from sessionkit.demo._common import check_database_named
+    from sessionkit.demo._common import check_database_named, check_sync_driver, connect_refusal
 
     check_database_named(engine, url)
+    check_sync_driver(engine, url)
     database = engine.url.database
     uri = asbool(engine.url.query.get("uri", False))  # as SQLAlchemy's pysqlite reads it
     if engine.dialect.name != "sqlite":
@@ -347,6 +348,11 @@ def _check_tables(engine: Engine, url: str) -> None:
         raise _UsageError(
             f"--db {url!r}: no such SQLite file; tick works on a database that holds "
             "sessionkit's tables"
+        )
+    refusal = connect_refusal(engine)
+    if refusal is not None:
+        raise _Unreachable(
+            f"--db {url!r}: the database cannot be opened or reached ({refusal}); nothing was done"
         )
     try:
         with engine.connect() as connection:

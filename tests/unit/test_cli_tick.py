@@ -255,3 +255,39 @@ def test_a_url_without_a_password_is_shown_as_given(url: str) -> None:
     from sessionkit.demo._common import shown_url
 
     assert shown_url(url) == url
+
+
+@pytest.mark.parametrize(
+    ("command", "code"), [(["tick"], 1), (["demo"], 2), (["demo", "academy"], 2)]
+)
+def test_a_driver_refusing_its_url_arguments_is_said_in_one_line(
+    command: list[str], code: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # PyMySQL refuses an unknown charset with an AttributeError, no DB-API error: it left
+    # main() as a traceback (before connecting, so no server is needed here).
+    pytest.importorskip("pymysql")
+    url = "mysql+pymysql://ann:s3cret@127.0.0.1:1/test?charset=nope"
+    assert main([*command, "--db", url]) == code
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        "sessionkit: error: --db 'mysql+pymysql://ann:***@127.0.0.1:1/test?charset=nope': the "
+        "database cannot be opened or reached (AttributeError: 'NoneType' object has no "
+        f"attribute 'encoding'){'; nothing was done' if command == ['tick'] else ''}\n"
+    )
+
+
+@pytest.mark.parametrize("command", [["tick"], ["demo"], ["demo", "coaching"]])
+def test_an_asyncio_driver_is_refused_naming_it(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # psycopg's async dialect failed on connecting: a traceback (greenlet missing, or a
+    # coroutine never awaited) with exit 1.
+    pytest.importorskip("psycopg")
+    url = "postgresql+psycopg_async://ann@127.0.0.1:1/test"
+    assert main([*command, "--db", url]) == 2
+    assert capsys.readouterr().err == (
+        f"sessionkit: error: --db '{url}' names an asyncio driver (postgresql+psycopg_async); "
+        "the command line connects synchronously: use e.g. postgresql+psycopg, mysql+pymysql "
+        "or sqlite\n"
+    )

@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # the sqlalchemy extra, imported when a URL is opened
 __all__ = [
     "FixedClock",
     "check_database_named",
+    "check_sync_driver",
+    "connect_refusal",
     "open_store",
     "resume_provider",
     "shown_url",
@@ -90,6 +92,42 @@ def check_database_named(engine: Engine, shown: str) -> None:
         )
 
 
+def check_sync_driver(engine: Engine, shown: str) -> None:
+    """Refuse an asyncio driver (``postgresql+asyncpg``, ``+psycopg_async``, ``sqlite+aiosqlite``).
+
+    The command line connects synchronously: such a driver fails on its first
+    connection with a traceback (a coroutine never awaited, or greenlet missing).
+    """
+    if engine.dialect.is_async:
+        raise InvalidValue(
+            f"--db {shown!r} names an asyncio driver ({engine.url.drivername}); the command "
+            "line connects synchronously: use e.g. postgresql+psycopg, mysql+pymysql or sqlite",
+            value=shown,
+            expected="a URL with a synchronous driver",
+        )
+
+
+def connect_refusal(engine: Engine) -> str | None:
+    """Why ``engine`` cannot connect, in the driver's words on one line; ``None`` if it can.
+
+    Besides the DB-API's errors, a driver may refuse the arguments the URL gives it
+    with a plain exception when it connects (PyMySQL: an unknown ``charset`` is an
+    ``AttributeError``, a missing ``ssl_ca`` file a ``FileNotFoundError``): a bad
+    ``--db`` too, not a traceback.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        engine.connect().close()
+    except DBAPIError as exc:
+        said = str(exc.orig if exc.orig is not None else exc).strip()
+    except (OSError, ValueError, TypeError, AttributeError, LookupError) as exc:
+        said = f"{type(exc).__name__}: {exc}".strip()
+    else:
+        return None
+    return said.splitlines()[0] if said else "no reason given"
+
+
 def open_store(
     db: str, *, publisher: EventPublisher | None = None
 ) -> tuple[UnitOfWorkFactory, str]:
@@ -130,9 +168,18 @@ def open_store(
         ) from None
     try:
         check_database_named(engine, shown)
+        check_sync_driver(engine, shown)
+        refusal = connect_refusal(engine)
     except InvalidValue:
         engine.dispose()
         raise
+    if refusal is not None:
+        engine.dispose()
+        raise InvalidValue(
+            f"--db {shown!r}: the database cannot be opened or reached ({refusal})",
+            value=shown,
+            expected="a database URL sessionkit can connect to",
+        )
     try:
         upgrade(engine)
     except (DBAPIError, StorageUnavailable) as exc:  # cannot be opened or reached: a bad --db
