@@ -363,3 +363,47 @@ def test_two_blueprints_in_one_app_each_get_their_periodic_tick() -> None:
         == [[("clinic:tick", "clinic:sessionkit-tick"), ("school:tick", "school:sessionkit-tick")]]
         * 3
     )
+
+
+class _FactsDown:
+    """A fact provider that fails for any batch holding a session titled "bad"."""
+
+    def facts_for(self, sessions: Any, uow: object) -> dict[str, dict[str, object]]:
+        del uow
+        if any(s.title == "bad" for s in sessions):
+            raise RuntimeError("the fact service is down")
+        return {}
+
+
+def test_a_tenant_job_whose_item_fails_succeeds_logs_it_and_the_item_stays_due(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # As docs/jobs.md says: counts returned, a warning naming the item, the tenant due again.
+    from sessionkit.services.attendance import attendance_facts
+
+    clock = ManualClock(NOW)
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work, clock=clock, facts=attendance_facts(_FactsDown())
+    )
+    bad = None
+    for n in range(3):
+        start = NOW + timedelta(hours=1, minutes=5 * n)
+        made = kit.sessions.create_extra(
+            "acme",
+            actor="u",
+            title="bad" if n == 0 else "ok",
+            start=start,
+            end=start + timedelta(minutes=45),
+            lifecycle="academy",
+        )
+        bad = bad or made.id
+    clock.advance(timedelta(minutes=60))
+    job = tick_blueprint(kit, batch=2).tasks["tick_tenant"]
+    with caplog.at_level("WARNING", logger="sessionkit.contrib.procrastinate"):
+        assert job("acme") == {"done": 2, "failed": 1, "held": 0, "batches": 2}
+    assert [r.getMessage() for r in caplog.records] == [
+        "sessionkit tick left 1 item(s) due after errors: "
+        f"advance acme/{bad}: the fact service is down"
+    ]
+    assert kit.due_tenants() == ["acme"]
+    assert job("acme") == {"done": 0, "failed": 1, "held": 0, "batches": 0}
