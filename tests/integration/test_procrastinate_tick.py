@@ -401,9 +401,7 @@ def test_a_tenant_job_whose_item_fails_succeeds_logs_it_and_the_item_stays_due(
     job = tick_blueprint(kit, batch=2).tasks["tick_tenant"]
     with caplog.at_level("WARNING", logger="sessionkit.contrib.procrastinate"):
         assert job("acme") == {"done": 2, "failed": 1, "held": 0, "batches": 2}
-    assert [r.getMessage() for r in caplog.records] == [
-        "sessionkit tick left 1 item(s) due after errors: "
-        f"advance acme/{bad}: the fact service is down"
-    ]
+    said = f"sessionkit tick left 1 item(s) due after errors: advance acme/{bad}: the fact "
+    assert [r.getMessage() for r in caplog.records] == [said + "service is down"]
     assert kit.due_tenants() == ["acme"]
     assert job("acme") == {"done": 0, "failed": 1, "held": 0, "batches": 0}
