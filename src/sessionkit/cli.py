@@ -373,6 +373,11 @@ def _tick(args: argparse.Namespace) -> tuple[str, int]:
     from sessionkit.demo._common import shown_url, url_hint
 
     shown = shown_url(args.db)  # in messages: a cron job's stderr goes to mail and logs
+    if args.db == "memory":  # the demo's store: empty in a new process, so nothing is ever due
+        raise _UsageError(
+            "--db 'memory': tick works on a database that holds sessionkit's tables; a store "
+            "in memory is empty in each run (that --db is the demo's alone)"
+        )
     try:
         from sqlalchemy import create_engine
         from sqlalchemy.exc import ArgumentError

@@ -291,3 +291,14 @@ def test_an_asyncio_driver_is_refused_naming_it(
         "the command line connects synchronously: use e.g. postgresql+psycopg, mysql+pymysql "
         "or sqlite\n"
     )
+
+
+def test_tick_on_the_demo_s_memory_store_is_refused_as_such(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # It was "not a SQLAlchemy database URL", with the hint "sqlite:///memory": a file.
+    assert main(["tick", "--db", "memory"]) == 2
+    assert capsys.readouterr().err == (
+        "sessionkit: error: --db 'memory': tick works on a database that holds sessionkit's "
+        "tables; a store in memory is empty in each run (that --db is the demo's alone)\n"
+    )
