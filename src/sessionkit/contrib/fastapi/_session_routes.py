@@ -1,4 +1,4 @@
-"""The routes of sessions, series and the journal (added by :func:`add_session_routes`)."""
+"""The routes of sessions and the journal (added by :func:`add_session_routes`)."""
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
 import hashlib
@@ -23,7 +23,6 @@ from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
 from sessionkit.contrib.fastapi.paging import journal_cursor, read_journal_cursor
 from sessionkit.contrib.fastapi.problems import unstored
 from sessionkit.errors import (
-    DuplicateSeries,
     DuplicateSession,
     IdempotencyKeyReused,
     SessionConflict,
@@ -31,7 +30,7 @@ from sessionkit.errors import (
 )
 from sessionkit.model.journal import JournalEntry
 from sessionkit.model.query import MAX_LIMIT, SessionQuery, SortField
-from sessionkit.model.series import ScheduleItem, Series
+from sessionkit.model.series import Series
 from sessionkit.model.session import REQUEST_FIELD, Session, resource_refs
 from sessionkit.services import SessionKit
 from sessionkit.services.booking_requests import canonical_json
@@ -44,9 +43,8 @@ _BEFORE = "only the entries before this instant (ISO 8601 with offset)"
 
 
 def add_session_routes(routes: Routes) -> None:
-    """Add the routes of sessions, series and the journal (see :func:`sessionkit_router`)."""
+    """Add the routes of sessions and the journal (see :func:`sessionkit_router`)."""
     sessions = routes.tagged("sessions")
-    series = routes.tagged("series")
     journal = routes.tagged("journal")
     access = routes.access
 
@@ -263,65 +261,6 @@ def add_session_routes(routes: Routes) -> None:
         )
         return s.session_out(done)
 
-    # -- series ----------------------------------------------------------------------
-
-    @series.post(
-        "/series",
-        s.SeriesCreated,
-        ACTING,
-        "Create a series and generate its first sessions (with the occurrences it skipped)",
-        status_code=201,
-    )
-    def create_series(
-        app: Kit, who: Who, body: s.SeriesCreate, idempotency_key: IdempotencyKey = None
-    ) -> s.SeriesCreated:
-        access.staff(who)
-        # The key is checked even where the body names the id: a blank one is refused here too.
-        keyed = None if idempotency_key is None else key_id(who.tenant, idempotency_key)
-        series_id = keyed if body.series_id is None else body.series_id
-        items = [item.to_item() for item in body.items]
-        try:
-            made, report = app.series.create(
-                who.tenant,
-                actor=who.actor,
-                title=body.title,
-                items=items,
-                lifecycle=body.lifecycle,
-                capacity=body.capacity,
-                metadata=body.metadata,
-                series_id=series_id,
-                group=body.group,
-            )
-        except SessionConflict as conflict:
-            raise unstored(conflict) from conflict
-        except DuplicateSeries as taken:
-            if idempotency_key is None or series_id is None:
-                raise
-            made = app.queries.get_series(who.tenant, series_id, actor=who.actor)
-            if _asked_series(body, items) != _stored_series(made):
-                if body.series_id is not None:
-                    raise  # the id the client chose is taken: DuplicateSeries says so
-                raise IdempotencyKeyReused(idempotency_key, series_id, kind="series") from taken
-            return s.series_created(made, None)  # a replay: what the first one skipped is gone
-        return s.series_created(made, report.skipped)
-
-    @series.get("/series/{series_id}", s.SeriesOut, READ, "Get a series")
-    def get_series(app: Kit, who: Who, series_id: str) -> s.SeriesOut:
-        return s.series_out(app.queries.get_series(who.tenant, series_id, actor=who.actor))
-
-    @series.post(
-        "/series/{series_id}/close",
-        s.SeriesOut,
-        ACTING,
-        "Close a series: its future sessions are removed where nothing holds them",
-    )
-    def close_series(
-        app: Kit, who: Who, series_id: str, expected_version: int | None = None
-    ) -> s.SeriesOut:
-        access.staff(who)
-        app.series.close(who.tenant, series_id, actor=who.actor, expected_version=expected_version)
-        return s.series_out(app.queries.get_series(who.tenant, series_id, actor=who.actor))
-
 
 def _replays(
     app: SessionKit, tenant: str, body: s.SessionCreate, made: Session, fingerprint: str | None
@@ -406,30 +345,6 @@ def _asked_session(app: SessionKit, tenant: str, body: s.SessionCreate) -> dict[
         "lifecycle": lifecycle,
         "capacity": 1 if capacity is None else capacity,
         "resources": [str(r) for r in resource_refs(resources or ())],
-        "metadata": canonical_json(body.metadata or {}),
-    }
-
-
-def _stored_series(made: Series) -> dict[str, object]:
-    """The fields of a stored series a ``POST /series`` names, to compare with a replay's."""
-    return {
-        "title": made.title,
-        "lifecycle": made.lifecycle,
-        "capacity": made.capacity,
-        "group": made.group,
-        "items": made.items,
-        "metadata": canonical_json(made.metadata),
-    }
-
-
-def _asked_series(body: s.SeriesCreate, items: list[ScheduleItem]) -> dict[str, object]:
-    """What ``body`` asks for (an omitted field is its default, as the schema gives it)."""
-    return {
-        "title": body.title,
-        "lifecycle": body.lifecycle,
-        "capacity": body.capacity,
-        "group": body.group,
-        "items": tuple(items),
         "metadata": canonical_json(body.metadata or {}),
     }
 

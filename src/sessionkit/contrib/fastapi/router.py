@@ -45,6 +45,7 @@ from sessionkit.contrib.fastapi._paths import SegmentRoute, requested_path
 from sessionkit.contrib.fastapi._payment_routes import add_payment_routes
 from sessionkit.contrib.fastapi._reschedule_routes import add_reschedule_routes
 from sessionkit.contrib.fastapi._routing import Routes, staff_caller
+from sessionkit.contrib.fastapi._series_routes import add_series_routes
 from sessionkit.contrib.fastapi._session_routes import add_session_routes
 from sessionkit.contrib.fastapi.problems import (
     DEFAULT_TYPE_BASE,
@@ -171,6 +172,7 @@ def sessionkit_router(
         presence_skew=skew,
     )
     add_session_routes(routes)
+    add_series_routes(routes)
     add_booking_routes(routes)
     add_payment_routes(routes)
     add_reschedule_routes(routes)
