@@ -260,9 +260,10 @@ def _build_parser() -> _Parser:
         default=None,
         help="the demo's 'now' as an aware ISO date-time (default 2026-03-02T07:00Z; "
         "consulting: 2026-03-02T04:30Z; coaching: 2026-03-02T14:00Z; academy: "
-        "2026-03-02T06:00Z); a later one makes the "
-        "rolling window refill (the marketplace then removes the slots nobody booked, so "
-        "it is not played at an earlier --now on that database again)",
+        "2026-03-02T06:00Z); a later one makes the rolling window refill once less than "
+        "its buffer is left ahead (the LMS keeps four weeks: about a month later), and the "
+        "marketplace then removes the slots nobody booked, so it is not played at an earlier "
+        "--now on that database again",
     )
     tick = commands.add_parser(
         "tick",

@@ -282,3 +282,14 @@ def test_a_window_bound_without_a_utc_equivalent_is_named_by_its_flag(
         f"sessionkit: error: {shown} has no UTC equivalent"
         " (it lies outside the years 1 to 9999 in UTC)\n"
     )
+
+
+def test_demo_now_help_says_how_much_later_the_window_refills(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # "a later one makes the rolling window refill": a week later the LMS refilled nothing
+    # (it keeps a four-week buffer of its two months).
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "once less than its buffer is left ahead (the LMS keeps four weeks" in out
