@@ -437,13 +437,12 @@ def _tick(args: argparse.Namespace) -> tuple[str, int]:
                 kinds=args.kind or TICK_KINDS,
                 progress=progress,
             )
-            if live:
-                print(file=sys.stderr)
-            print(
+            line = (
                 f"tick: {report.batches:,} batches, {report.done:,} done, "
-                f"{len(report.failed):,} failed",
-                file=sys.stderr,
+                f"{len(report.failed):,} failed"
             )
+            # On a terminal over the progress line (the last one says the same), not after it.
+            print(f"\r{line}" if live else line, file=sys.stderr)
             lines.append(f"{report.now.isoformat()}: {report.summary()}")
             failed += len(report.failed)
             lines.extend(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -301,4 +302,21 @@ def test_tick_on_the_demo_s_memory_store_is_refused_as_such(
     assert capsys.readouterr().err == (
         "sessionkit: error: --db 'memory': tick works on a database that holds sessionkit's "
         "tables; a store in memory is empty in each run (that --db is the demo's alone)\n"
+    )
+
+
+def test_on_a_terminal_the_summary_line_overwrites_the_progress_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It ended the progress line and printed the same line again below it: two equal lines,
+    # and a blank one before the summary of a tick that found nothing.
+    url = _database(tmp_path)
+    at = "2026-03-02T09:00+00:00"
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["tick", "--db", url, "--now", at, "--until-idle", "--batch", "2"]) == 0
+    assert capsys.readouterr().err == (
+        "\rtick: 1 batches, 2 done, 0 failed"
+        "\rtick: 2 batches, 3 done, 0 failed"
+        "\rtick: 2 batches, 3 done, 0 failed\n"
+        "\rtick: 0 batches, 0 done, 0 failed\n"
     )
