@@ -35,6 +35,16 @@
    Needs ``SESSIONKIT_TEST_POSTGRES_URL``; 16 processes on a 2-core machine
    measure contention for the CPU as much as for the rows, on both sides
    alike (the CPU stays busy through every run of every contender).
+   Later on 2026-12-05 (75ac7408), on a machine at a third of the morning's
+   speed (the floor at 882-951 bookings/s), three runs: 1.63x (1.43-1.74),
+   1.51x (1.33-1.88) and 1.56x (1.47-1.61), sessionkit / its statements
+   1.62x each time. Two ways to save psycopg's BEGIN round trip were tried
+   on one client (client and server CPU per booking, the server's read from
+   /proc): BEGIN pipelined with the lock, 722 and 800 us against 551 and
+   733; ``BEGIN; SELECT ... FOR UPDATE`` as one simple query, 662 and 933.
+   Both dropped. One client's CPU per booking by phase: before the lock
+   22%, the lock 16%, from it to the insert 27%, the insert 12%, to the
+   commit 5%, the commit 8%, after it 10%.
    On 2026-12-05, each of a booking's statements got a cursor of its own,
    kept per pooled connection on psycopg (bbcda28): psycopg built a new
    Transformer for each new cursor or query, and looked up a dumper per
