@@ -22,7 +22,7 @@ import sessionkit
 from sessionkit import errors
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.contrib.fastapi import problem_body
-from sessionkit.contrib.fastapi._advice import API_TERMS, in_api_terms
+from sessionkit.contrib.fastapi._advice import API_TERMS, in_api_terms, in_seconds
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
@@ -32,10 +32,12 @@ from .conftest import NOW, ClientFor, make_app, posted_session
 PROBLEM = "application/problem+json"
 PYTHON = re.compile(
     r"kit\.\w+\.\w+|\b\w+=(?:True|False|\.\.\.)|tzinfo|ZoneInfo|SessionKit\(|\w+\(\w*=|"
-    r"\ba (?:PaymentGateway|MeetingRooms)\b|\bLimits\.|\bidempotency_key\b|\w+=\)"
+    r"\ba (?:PaymentGateway|MeetingRooms)\b|\bLimits\.|\bidempotency_key\b|\w+=\)|"
+    r"\bdays?, \d+:\d\d:\d\d|datetime\.timedelta\("
 )
 """Python's spellings of advice: a call of the kit, a keyword argument, a class of a port, the
-host's ``Limits``, a keyword the API reads from a header."""
+host's ``Limits``, a keyword the API reads from a header, a ``timedelta`` as ``str`` or ``repr``
+writes it."""
 CORE = Path(sessionkit.__file__).parent
 REACHABLE = ("errors", "services", "policies", "model", "zones.py", "timespan.py")
 """The parts of the core whose messages a route's problem can carry."""
@@ -202,13 +204,42 @@ def test_a_limit_passed_is_named_as_the_apis_not_as_a_field_of_limits(
     )
     body = problem(answer, 422, "LimitExceeded")
     assert PYTHON.search(advice_of(body)) is None, body
-    assert "7305 days, 0:00:00 is more than the API's limit on window allows" in body["detail"]
+    # Durations in seconds, in the detail as in the members beside it (never "7305 days, 0:00:00").
+    assert (
+        ": 631,152,000 seconds is more than the API's limit on window allows (316,224,000 seconds);"
+        in body["detail"]
+    )
     assert body["detail"].endswith("or ask the host to raise the limit")
-    assert (body["name"], body["maximum"]) == ("window", 3660 * 86400)  # as the error has them
+    assert (body["name"], body["value"], body["maximum"]) == ("window", 7305 * 86400, 3660 * 86400)
+    buffer = problem_body(
+        errors.LimitExceeded(
+            "window", timedelta(days=7), timedelta(hours=36), what="the series' window.buffer"
+        )
+    )
+    assert buffer["detail"].startswith(
+        "the series' window.buffer: 604,800 seconds is more than the API's limit on window"
+        " allows (129,600 seconds); "
+    )
+    assert (buffer["value"], buffer["maximum"]) == (604_800, 129_600)
     expansion = problem_body(errors.ExpansionLimitExceeded("FREQ=SECONDLY", 100_000))
     assert expansion["detail"].endswith(
         "ask for a smaller window, or ask the host to raise the API's limit on candidates"
     )
+
+
+@pytest.mark.parametrize(
+    ("delta", "told"),
+    [
+        (timedelta(days=7), "604,800 seconds"),
+        (timedelta(seconds=1), "1 second"),
+        (timedelta(0), "0 seconds"),
+        (timedelta(seconds=90, microseconds=500_000), "90.5 seconds"),
+        (timedelta(microseconds=1), "0.000001 seconds"),
+        (-timedelta(seconds=1, microseconds=250_000), "-1.25 seconds"),
+    ],
+)
+def test_a_duration_is_told_in_seconds(delta: timedelta, told: str) -> None:
+    assert in_seconds(delta) == told
 
 
 # -- naive instants in query parameters ---------------------------------------------------

@@ -19,8 +19,9 @@ spelling cannot reach a client unnoticed.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
-__all__ = ["ADVICE_FIELDS", "API_TERMS", "WITH_OFFSET", "in_api_terms"]
+__all__ = ["ADVICE_FIELDS", "API_TERMS", "WITH_OFFSET", "in_api_terms", "in_seconds"]
 
 WITH_OFFSET = "e.g. 2026-03-02T10:00:00+01:00, or Z for UTC"
 """How an instant is sent: ISO 8601 with its offset from UTC."""
@@ -95,3 +96,16 @@ def in_api_terms(text: str) -> str:
     text = _HOST_SETTING.sub(lambda m: f"the host must configure its {m[1]}", text)
     text = _LIMIT.sub("the API's limit on ", text)
     return _KEYWORD.sub(_member, text)
+
+
+def in_seconds(delta: timedelta) -> str:
+    """Return ``delta`` as the API tells a duration: its seconds (``"604,800 seconds"``).
+
+    A problem's members carry a duration as its number of seconds, so the
+    text a client reads beside them names the same number, never Python's
+    ``7 days, 0:00:00``.
+    """
+    whole, rest = divmod(abs(delta), timedelta(seconds=1))
+    fraction = f".{rest.microseconds:06d}".rstrip("0") if rest else ""
+    sign = "-" if delta < timedelta(0) else ""
+    return f"{sign}{whole:,}{fraction} second{'' if abs(delta) == timedelta(seconds=1) else 's'}"

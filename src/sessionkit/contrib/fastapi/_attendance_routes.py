@@ -18,6 +18,7 @@ from fastapi import Path, Query
 
 from sessionkit.contrib.fastapi import attendance_schemas as ats
 from sessionkit.contrib.fastapi._access import not_granted
+from sessionkit.contrib.fastapi._advice import in_seconds
 from sessionkit.contrib.fastapi._common import ACTING, READ_AS, WRITE, actor_of, instant
 from sessionkit.contrib.fastapi._paths import PARTICIPANT
 from sessionkit.contrib.fastapi._routing import Hook, Kit, Routes, Who
@@ -34,7 +35,7 @@ def _heard_by(events: list[ats.PresenceEventIn], now: datetime, skew: timedelta)
         if event.at > latest:
             raise InvalidValue(
                 f"events[{index}].at {event.at.isoformat()} is later than the kit's now "
-                f"({now.isoformat()}) plus {skew.total_seconds():g} seconds allowed for clock "
+                f"({now.isoformat()}) plus {in_seconds(skew)} allowed for clock "
                 "skew: a presence event is posted after it happens",
                 value=event.at,
                 expected=f"at or before {latest.isoformat()}",

@@ -20,7 +20,7 @@ import attrs
 from pydantic import BaseModel, ConfigDict, Field
 
 from sessionkit import errors as e
-from sessionkit.contrib.fastapi._advice import ADVICE_FIELDS, in_api_terms
+from sessionkit.contrib.fastapi._advice import ADVICE_FIELDS, in_api_terms, in_seconds
 from sessionkit.errors._base import shown
 from sessionkit.model.money import Money
 from sessionkit.model.session import ResourceRef, Session
@@ -286,6 +286,19 @@ class Problem(BaseModel):
     )
 
 
+def _durations_in_seconds(error: e.SessionKitError) -> str:
+    """``error``'s message, a ``LimitExceeded``'s durations in seconds as its members carry them."""
+    text = str(error)
+    if not isinstance(error, e.LimitExceeded):
+        return text
+    value, maximum = error.value, error.maximum  # as LimitExceeded words them, each once
+    if isinstance(value, timedelta):
+        text = text.replace(f": {value} is more than ", f": {in_seconds(value)} is more than ", 1)
+    if isinstance(maximum, timedelta):
+        text = text.replace(f" allows ({maximum}); ", f" allows ({in_seconds(maximum)}); ", 1)
+    return text
+
+
 def problem_body(
     error: e.SessionKitError, *, instance: str | None = None, type_base: str = DEFAULT_TYPE_BASE
 ) -> dict[str, Any]:
@@ -295,14 +308,16 @@ def problem_body(
     The advice in ``detail`` and in the advice fields (``expected``, ``reason``) is
     told in the API's terms: the route to call, the body member to send, the form
     of a value (``kit.payments.book`` is ``POST /sessions/{session_id}/paid-bookings``,
-    ``manual=True`` is ``"manual": true``); every other field is as the error has it.
+    ``manual=True`` is ``"manual": true``), and a duration in it in seconds, as a
+    duration field goes out (a ``LimitExceeded`` of ``window``); every other field
+    is as the error has it.
     """
     cls = type(error)
     body: dict[str, Any] = {
         "type": problem_type(cls, type_base),
         "title": _title(cls),
         "status": status_of(error),
-        "detail": in_api_terms(str(error)),
+        "detail": in_api_terms(_durations_in_seconds(error)),
         "instance": instance,
         "error": cls.__name__,
     }
