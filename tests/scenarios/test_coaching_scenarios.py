@@ -340,6 +340,27 @@ def test_the_coach_waits_for_a_student_who_never_comes(c: Coaching) -> None:
     assert progress(c, contract_for()).no_shows == {"student": 1}
 
 
+def test_a_lesson_both_attended_stays_scheduled_until_someone_completes_it(c: Coaching) -> None:
+    # The seed marks missed only a lesson with "no communication from either party" and has a
+    # person complete one; it says nothing of an attended lesson left uncompleted, so no tick
+    # moves it: it stays SCHEDULED, due and off track, until the coach or the student completes it.
+    first = sign(c, contract_for())[0]
+    c.clock.set(first.start)
+    join(c, first, COACH)
+    join(c, first, STUDENT)
+    for later in (timedelta(minutes=30), first.span.duration, timedelta(days=6)):
+        assert c.kit.advance_due(TENANT, now=first.start + later).advanced == ()
+    assert c.kit.queries.get(TENANT, first.id).status == "SCHEDULED"
+    c.clock.set(first.start + timedelta(days=6))  # the next lesson is a week after the first
+    behind = progress(c, contract_for())
+    assert (behind.completed, behind.due, behind.on_track) == (0, 1, False)
+    done = complete(c, first, STUDENT, "We covered the dative; I forgot to mark it.")
+    assert (done.status, done.metadata["student_notes"]) == (
+        "COMPLETED",
+        "We covered the dative; I forgot to mark it.",
+    )
+
+
 def test_the_student_waits_for_a_coach_who_never_comes(c: Coaching) -> None:
     first = sign(c, contract_for())[0]
     c.clock.set(first.start)
