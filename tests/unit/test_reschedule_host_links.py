@@ -4,7 +4,9 @@ The port and the guide promise that sessionkit never deletes or moves a
 session the host's links name; ``kit.sessions.update`` refused such a move
 with ``SessionLocked``, but an approved reschedule request (by a person or
 by silence) moved the session all the same. Now the approval is refused with
-the same ``SessionLocked`` and silence lets the request expire, saying why.
+the same ``SessionLocked`` and silence lets the request expire, saying why; a
+request asked while the links name the session is refused at once
+(``not_reschedulable``), as it could never be applied.
 Each case runs on memory and SQLite.
 """
 
@@ -17,7 +19,7 @@ import pytest
 from sessionkit.errors import RescheduleRefused, SessionLocked
 from sessionkit.model import ResourceRef, Session
 from sessionkit.model.reschedule import EXPIRED, PENDING, RescheduleRequest
-from sessionkit.policies import coaching_notice
+from sessionkit.policies import Refusal, coaching_notice
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import RecordingPublisher
 from sessionkit.testing.harness import StaticLinks
@@ -90,13 +92,16 @@ def test_a_late_approve_of_a_linked_session_is_refused_as_silence_answered(
     assert kit.queries.get(T, lesson.id).start == START
 
 
-def test_one_pending_says_waiting_helps_when_silence_cannot_move_it(store: StoreMaker) -> None:
-    # Moved two days sooner the coach's 48 hours would have passed at the deadline; silence
-    # will not move the linked lesson, so they still hold then and waiting helps.
-    kit, _links, lesson, asked = linked(store, START - timedelta(days=2, hours=1))
+def test_another_request_of_a_linked_session_waits_on_the_links_not_the_deadline(
+    store: StoreMaker,
+) -> None:
+    # The pending request expires at its deadline, but another would still be refused
+    # while the host links the lesson: not one_pending (allows_at the deadline).
+    kit, _links, lesson, _asked = linked(store, START - timedelta(days=2, hours=1))
     refusal = kit.reschedules.can_request(T, lesson.id, role="coach")
     assert refusal is not None
-    assert (refusal.rule, refusal.allows_at) == ("one_pending", asked.deadline)
+    assert (refusal.rule, refusal.allows_at) == ("not_reschedulable", None)
+    assert refusal.reason.endswith("cannot be moved: it has dependents (payment p-9)")
 
 
 def test_an_unlinked_session_still_moves(store: StoreMaker) -> None:
@@ -105,3 +110,32 @@ def test_an_unlinked_session_still_moves(store: StoreMaker) -> None:
     answered = kit.reschedules.approve(T, asked.id, role="coach", actor="cleo")
     assert answered.new_start == LATER
     assert kit.queries.get(T, lesson.id).start == LATER
+
+
+def test_a_request_on_a_linked_session_is_refused_at_once(store: StoreMaker) -> None:
+    links = StaticLinks()
+    kit = kit_on(store(RecordingPublisher()), NOW, notice=coaching_notice(), links=links)
+    lesson = kit.sessions.create_extra(
+        T, actor="cleo", start=START, end=START + timedelta(hours=1), lifecycle="lms"
+    )
+    links.blocked[lesson.id] = "payment p-9"
+    reason = f"session {lesson.id!r} cannot be moved: it has dependents (payment p-9)"
+    assert kit.reschedules.can_request(T, lesson.id, role="student") == Refusal(
+        rule="not_reschedulable", reason=reason
+    )
+    with pytest.raises(RescheduleRefused) as caught:
+        kit.reschedules.request(
+            T,
+            lesson.id,
+            role="student",
+            actor="ana",
+            reason="an exam that day",
+            proposed_start=LATER,
+        )
+    assert (caught.value.rule, caught.value.allows_at) == ("not_reschedulable", None)
+    assert kit.reschedules.for_session(T, lesson.id) == []
+    links.blocked.clear()
+    asked = kit.reschedules.request(
+        T, lesson.id, role="student", actor="ana", reason="an exam that day", proposed_start=LATER
+    )
+    assert asked.status == PENDING

@@ -132,7 +132,8 @@ class RescheduleRefused(ActionRefused):
     approval of a request that proposed no time names none),
     ``"deadline_passed"`` (an answer silence already gave otherwise) or
     ``"not_reschedulable"`` (the session is in a final status, or in one its
-    lifecycle does not let move: the academy's READY). Each
+    lifecycle does not let move: the academy's READY; or one the host's
+    ``LinkChecker`` names). Each
     ``allows_at`` is ``None`` when waiting never helps (docs/policies.md).
     """
 

@@ -115,12 +115,13 @@ def request_refusal(
 ) -> Refusal | None:
     """Return why ``role`` may not ask to move ``session`` at ``tx.now`` (inputs aside).
 
-    First its status (:func:`status_refusal`), then the notice policy, then
+    First its status (:func:`status_refusal`) and the host's links
+    (:func:`links_refusal`), then the notice policy, then
     the pending request. A pending request past its deadline is expected answered already
     (:func:`settle_overdue`); one that is not still refuses (``one_pending``,
     whose ``allows_at`` is ``None`` when ``role`` is refused by then anyway).
     """
-    locked = status_refusal(ctx, session)
+    locked = status_refusal(ctx, session) or links_refusal(ctx, tx, session)
     if locked is not None:
         return locked
     history = repo.for_session(session.tenant, session.id)
@@ -152,6 +153,22 @@ def status_refusal(ctx: Context, session: Session) -> Refusal | None:
             return None
         why = f"cannot be moved: its {lock}"
     return Refusal(rule="not_reschedulable", reason=f"session {session.id!r} {why}")
+
+
+def links_refusal(ctx: Context, tx: Tx, session: Session) -> Refusal | None:
+    """Return why the host's links refuse every request (``not_reschedulable``), or ``None``.
+
+    A session the kit's :class:`~sessionkit.ports.LinkChecker` names has
+    dependents and is never moved (``approve`` raises ``SessionLocked``, silence
+    lets the request expire): asked now, the request could not be applied
+    while they stay. ``allows_at`` is ``None``: the host, not time, removes them.
+    """
+    lock = links_lock(ctx, tx, session)
+    if lock is None:
+        return None
+    return Refusal(
+        rule="not_reschedulable", reason=f"session {session.id!r} cannot be moved: {lock}"
+    )
 
 
 def moves(history: list[RescheduleRequest]) -> int:
