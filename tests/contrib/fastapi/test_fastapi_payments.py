@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.contrib.fastapi import Caller, sessionkit_router
 from sessionkit.contrib.fastapi.payment_schemas import PaymentEventIn
+from sessionkit.errors import InvalidDuration, NotADatetime
 from sessionkit.model.money import Money
 from sessionkit.policies import NoticePolicy, NoticeRule, RefundPolicy, RefundTier
 from sessionkit.ports import RefundReceipt
@@ -471,6 +472,66 @@ def test_a_refund_event_counts_the_providers_total(
     corrected = {**negative, "amount": {"amount": "20.5", "currency": "EUR"}}  # not a duplicate now
     applied = paid_client.post("/v1/payments/events", json=corrected).json()
     assert (applied["outcome"], applied["payment"]["refunded"]) == ("applied", "20.50")
+
+
+def test_an_event_dated_in_the_future_is_refused_and_applies_nothing(
+    paid_client: TestClient, gateway: FakeGateway, clock: ManualClock
+) -> None:
+    # A success dated a day ahead of the kit's clock was applied as any other.
+    checkout = book(paid_client, slot(paid_client))
+    payment = checkout["payment"]
+    gateway.pay(payment["intent_ref"])
+    [sent] = [PaymentEventIn.of(e).model_dump(mode="json") for e in gateway.drain()]
+    ahead = {**sent, "occurred_at": (NOW + timedelta(days=1)).isoformat()}
+    body = problem(paid_client.post("/v1/payments/events", json=ahead), 422, "InvalidValue")
+    assert body["value"] == "2026-03-03T08:00:00+00:00"
+    assert body["expected"] == "at or before 2026-03-02T08:02:00+00:00"  # now plus 2 minutes
+    assert body["detail"] == (
+        "occurred_at 2026-03-03T08:00:00+00:00 is later than the kit's now"
+        " (2026-03-02T08:00:00+00:00) plus 120 seconds allowed for clock skew: a payment event"
+        " is posted after it happens"
+    )
+    got = paid_client.get(f"/v1/payments/{payment['id']}").json()
+    assert (got["status"], got["version"]) == ("PENDING", payment["version"])
+
+    skewed = {**sent, "occurred_at": (NOW + timedelta(minutes=2)).isoformat()}
+    applied = paid_client.post("/v1/payments/events", json=skewed).json()  # no receipt was kept
+    assert (applied["outcome"], applied["payment"]["status"]) == ("applied", "PAID")
+    assert paid_client.get(f"/v1/bookings/{checkout['booking']['id']}").json()["status"] == (
+        "CONFIRMED"
+    )
+
+
+def test_a_routers_payment_event_skew_is_its_own_and_checked_when_built(
+    paid_kit: SessionKit,
+) -> None:
+    def caller() -> Caller:  # staff: the router has no webhook=
+        return Caller("acme", roles={"admin"})
+
+    app = FastAPI()
+    strict = sessionkit_router(kit=lambda: paid_kit, caller=caller, payment_event_skew=timedelta(0))
+    app.include_router(strict)
+    event = {
+        "provider": "fake",
+        "event_id": "evt_1",
+        "type": "succeeded",
+        "occurred_at": (NOW + timedelta(microseconds=1)).isoformat(),
+        "intent_ref": "pi_x",
+    }
+    with TestClient(app) as client:
+        body = problem(client.post("/payments/events", json=event), 422, "InvalidValue")
+        assert body["expected"] == "at or before 2026-03-02T08:00:00+00:00"
+        assert "plus 0 seconds allowed for clock skew" in body["detail"]
+        on_time = {**event, "occurred_at": NOW.isoformat()}
+        assert client.post("/payments/events", json=on_time).json()["outcome"] == "unknown"
+    with pytest.raises(InvalidDuration, match="payment_event_skew must be at most 1:00:00"):
+        sessionkit_router(
+            kit=lambda: paid_kit, caller=caller, payment_event_skew=timedelta(hours=2)
+        )
+    with pytest.raises(InvalidDuration, match="payment_event_skew must not be negative"):
+        sessionkit_router(kit=lambda: paid_kit, caller=caller, payment_event_skew=-timedelta(1))
+    with pytest.raises(NotADatetime, match="payment_event_skew"):
+        sessionkit_router(kit=lambda: paid_kit, caller=caller, payment_event_skew=120)  # type: ignore[arg-type]
 
 
 def test_the_webhook_caller_verifies_the_provider(paid_kit: SessionKit) -> None:

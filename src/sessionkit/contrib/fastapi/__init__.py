@@ -42,6 +42,7 @@ from sessionkit.contrib.fastapi.problems import (
     validation_problem,
 )
 from sessionkit.contrib.fastapi.router import (
+    DEFAULT_PAYMENT_EVENT_SKEW,
     DEFAULT_PRESENCE_SKEW,
     DEFAULT_ROLES,
     DEFAULT_STAFF_ROLES,
@@ -53,6 +54,7 @@ from sessionkit.contrib.fastapi.router import (
 )
 
 __all__ = [
+    "DEFAULT_PAYMENT_EVENT_SKEW",
     "DEFAULT_PRESENCE_SKEW",
     "DEFAULT_ROLES",
     "DEFAULT_STAFF_ROLES",

@@ -18,11 +18,10 @@ from fastapi import Path, Query
 
 from sessionkit.contrib.fastapi import attendance_schemas as ats
 from sessionkit.contrib.fastapi._access import not_granted
-from sessionkit.contrib.fastapi._advice import in_seconds
-from sessionkit.contrib.fastapi._common import ACTING, READ_AS, WRITE, actor_of, instant
+from sessionkit.contrib.fastapi._common import ACTING, READ_AS, WRITE, actor_of, heard_by, instant
 from sessionkit.contrib.fastapi._paths import PARTICIPANT
 from sessionkit.contrib.fastapi._routing import Hook, Kit, Routes, Who
-from sessionkit.errors import InvalidValue, ParticipantNotGranted
+from sessionkit.errors import ParticipantNotGranted
 from sessionkit.model.booking import participant_ref
 
 __all__ = ["add_attendance_routes"]
@@ -30,16 +29,8 @@ __all__ = ["add_attendance_routes"]
 
 def _heard_by(events: list[ats.PresenceEventIn], now: datetime, skew: timedelta) -> None:
     """Refuse an event dated later than ``now`` plus ``skew``: no one joins in the future."""
-    latest = now + skew
     for index, event in enumerate(events):
-        if event.at > latest:
-            raise InvalidValue(
-                f"events[{index}].at {event.at.isoformat()} is later than the kit's now "
-                f"({now.isoformat()}) plus {in_seconds(skew)} allowed for clock "
-                "skew: a presence event is posted after it happens",
-                value=event.at,
-                expected=f"at or before {latest.isoformat()}",
-            )
+        heard_by(event.at, f"events[{index}].at", now=now, skew=skew, what="a presence event")
 
 
 Participant = Annotated[str, Path(examples=["student:ann"])]

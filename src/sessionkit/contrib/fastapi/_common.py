@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypedDict, overload
 import attrs
 from fastapi import Header, Query
 
-from sessionkit.contrib.fastapi._advice import WITH_OFFSET
+from sessionkit.contrib.fastapi._advice import WITH_OFFSET, in_seconds
 from sessionkit.contrib.fastapi.schemas import BookingCancel, BookingCreate
 from sessionkit.errors import (
     InvalidValue,
@@ -25,8 +25,11 @@ from sessionkit.timespan import check_delta
 
 __all__ = [
     "ACTING",
+    "DEFAULT_PAYMENT_EVENT_SKEW",
     "DEFAULT_PRESENCE_SKEW",
+    "check_payment_event_skew",
     "check_presence_skew",
+    "heard_by",
     "Cursor",
     "Instant",
     "MaybeInstant",
@@ -50,13 +53,39 @@ __all__ = [
 
 DEFAULT_PRESENCE_SKEW = timedelta(minutes=2)
 """How far past the kit's now a presence event may be dated: the provider's clock running ahead."""
-MAX_PRESENCE_SKEW = timedelta(hours=1)
-"""The most ``presence_skew`` a router takes: more would let a join start a lesson early."""
+DEFAULT_PAYMENT_EVENT_SKEW = timedelta(minutes=2)
+"""How far past the kit's now a payment event's ``occurred_at`` may be: the provider's clock
+running ahead."""
+MAX_SKEW = timedelta(hours=1)
+"""The most skew a router allows a provider's clock: more is no clock's drift but a wrong date
+(a join that would start a lesson early, a payment dated after it was heard)."""
 
 
 def check_presence_skew(value: object) -> timedelta:
     """Return ``value`` as a router's ``presence_skew``: a ``timedelta`` from 0 to an hour."""
-    return check_delta(value, "presence_skew", maximum=MAX_PRESENCE_SKEW)
+    return check_delta(value, "presence_skew", maximum=MAX_SKEW)
+
+
+def check_payment_event_skew(value: object) -> timedelta:
+    """Return ``value`` as a router's ``payment_event_skew``: a ``timedelta`` from 0 to an hour."""
+    return check_delta(value, "payment_event_skew", maximum=MAX_SKEW)
+
+
+def heard_by(at: datetime, name: str, *, now: datetime, skew: timedelta, what: str) -> None:
+    """Refuse ``at`` (the request's ``name``) dated later than ``now`` plus ``skew``.
+
+    ``what`` (``"a presence event"``) is posted after it happens, so a later
+    date is the provider's clock running further ahead than the router allows:
+    an ``InvalidValue`` naming it, the latest instant taken as ``expected``.
+    """
+    latest = now + skew
+    if at > latest:
+        raise InvalidValue(
+            f"{name} {at.isoformat()} is later than the kit's now ({now.isoformat()}) plus "
+            f"{in_seconds(skew)} allowed for clock skew: {what} is posted after it happens",
+            value=at,
+            expected=f"at or before {latest.isoformat()}",
+        )
 
 
 DEFAULT_ROLES: frozenset[str] = frozenset({"participant", "attendee"})

@@ -2,7 +2,9 @@
 
 Added to the router by :func:`add_payment_routes`. Provider calls (an intent,
 a refund) are made by the service outside its unit of work, after it
-committed; the response says where the payment stands then.
+committed; the response says where the payment stands then. A provider event is heard
+after it happens, so one whose ``occurred_at`` is later than the kit's clock allows (its
+now plus the router's ``payment_event_skew``) is refused, and nothing of it applied.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
@@ -23,6 +25,7 @@ from sessionkit.contrib.fastapi._common import (
     Names,
     booked,
     cancelling,
+    heard_by,
     instant,
 )
 from sessionkit.contrib.fastapi._routing import Hook, Kit, Routes, Who
@@ -255,7 +258,10 @@ def add_payment_routes(routes: Routes) -> None:
         "Apply one payment provider event, once per provider and event id",
     )
     def payment_event(app: Kit, hook: Hook, body: ps.PaymentEventIn) -> ps.AppliedOut:
-        return ps.applied_out(app.payments.apply(hook.tenant, body.to_event()))
+        now = app.context.now()  # one now: the one checked is the one applied at
+        skew = routes.payment_event_skew
+        heard_by(body.occurred_at, "occurred_at", now=now, skew=skew, what="a payment event")
+        return ps.applied_out(app.payments.apply(hook.tenant, body.to_event(), now=now))
 
 
 def _page(

@@ -21,7 +21,13 @@ import attrs
 from fastapi import APIRouter, Depends
 
 from sessionkit.contrib.fastapi._access import Access
-from sessionkit.contrib.fastapi._common import DEFAULT_PRESENCE_SKEW, Caller, check_presence_skew
+from sessionkit.contrib.fastapi._common import (
+    DEFAULT_PAYMENT_EVENT_SKEW,
+    DEFAULT_PRESENCE_SKEW,
+    Caller,
+    check_payment_event_skew,
+    check_presence_skew,
+)
 from sessionkit.contrib.fastapi.problems import problem_responses
 from sessionkit.services import SessionKit
 
@@ -71,7 +77,8 @@ class Routes:
     ``access`` holds the router's staff roles; ``hook_problems`` are the
     statuses the ``webhook`` dependency answers with (the host's 401 for a
     bad signature; a 403 from :func:`staff_caller`); ``presence_skew`` how far
-    past the kit's now a presence event may be dated.
+    past the kit's now a presence event may be dated, ``payment_event_skew`` a
+    payment event's ``occurred_at``.
     """
 
     router: APIRouter
@@ -83,6 +90,9 @@ class Routes:
     hook_problems: tuple[int, ...] = (401,)
     presence_skew: timedelta = attrs.field(
         default=DEFAULT_PRESENCE_SKEW, converter=check_presence_skew
+    )
+    payment_event_skew: timedelta = attrs.field(
+        default=DEFAULT_PAYMENT_EVENT_SKEW, converter=check_payment_event_skew
     )
 
     def tagged(self, tag: str) -> "Tagged":

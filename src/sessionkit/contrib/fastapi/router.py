@@ -34,9 +34,11 @@ from sessionkit.contrib.fastapi._access import DEFAULT_STAFF_ROLES, Access
 from sessionkit.contrib.fastapi._attendance_routes import add_attendance_routes
 from sessionkit.contrib.fastapi._booking_routes import add_booking_routes
 from sessionkit.contrib.fastapi._common import (
+    DEFAULT_PAYMENT_EVENT_SKEW,
     DEFAULT_PRESENCE_SKEW,
     DEFAULT_ROLES,
     Caller,
+    check_payment_event_skew,
     check_presence_skew,
     key_id,
 )
@@ -59,6 +61,7 @@ from sessionkit.errors import SessionKitError
 from sessionkit.services import SessionKit
 
 __all__ = [
+    "DEFAULT_PAYMENT_EVENT_SKEW",
     "DEFAULT_PRESENCE_SKEW",
     "DEFAULT_ROLES",
     "DEFAULT_STAFF_ROLES",
@@ -131,6 +134,7 @@ def sessionkit_router(
     staff_roles: Iterable[str] = DEFAULT_STAFF_ROLES,
     drafts: DraftCheck | None = None,
     presence_skew: timedelta = DEFAULT_PRESENCE_SKEW,
+    payment_event_skew: timedelta = DEFAULT_PAYMENT_EVENT_SKEW,
 ) -> APIRouter:
     """Return an ``APIRouter`` of sessions, series, bookings, payments, reschedules, attendance.
 
@@ -152,10 +156,13 @@ def sessionkit_router(
     (default :data:`DEFAULT_PRESENCE_SKEW`, two minutes; at most an hour) is
     how far past the kit's now a presence event may be dated, for a
     provider's clock running ahead: a later one is a 422 ``InvalidValue``.
+    ``payment_event_skew`` (default :data:`DEFAULT_PAYMENT_EVENT_SKEW`, two
+    minutes; at most an hour) is the same for a payment event's ``occurred_at``.
     Include it with ``app.include_router(router, prefix=...)``.
     """
     access = Access(staff_roles, drafts)  # its converters check the values, as Caller.roles
     skew = check_presence_skew(presence_skew)  # checked now, not at the first event
+    payment_skew = check_payment_event_skew(payment_event_skew)
     if webhook is None:
         hook, hook_problems = staff_caller(caller, access), (403,)
     else:
@@ -170,6 +177,7 @@ def sessionkit_router(
         access=access,
         hook_problems=hook_problems,
         presence_skew=skew,
+        payment_event_skew=payment_skew,
     )
     add_session_routes(routes)
     add_series_routes(routes)
