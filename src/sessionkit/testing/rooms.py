@@ -5,7 +5,8 @@ in memory. Rooms are keyed by ``(tenant, session_id)``: ensuring twice returns
 the same room, closing twice does nothing. :meth:`~FakeMeetingRooms.join` and
 :meth:`~FakeMeetingRooms.leave` play a participant entering and leaving an
 open room (joining a closed or missing one raises ``LookupError``, as the
-provider refuses a late student), and queue the
+provider refuses a late student; leaving when not inside does nothing, as the
+provider reports no leave without a join), and queue the
 :class:`~sessionkit.model.attendance.PresenceEvent` the provider would send;
 :meth:`~FakeMeetingRooms.close_room` sends everyone still inside out, queueing
 their leave events at the close. :meth:`~FakeMeetingRooms.drain` hands the
@@ -259,21 +260,25 @@ class FakeMeetingRooms(MeetingRooms):
         """Let ``participant`` leave the room at ``at``; queue the leave event.
 
         It ends one of their connections: on two devices, they are inside
-        until the other leaves too. A refused call (a naive ``at``, a bad
-        ``event_id``) changes nothing, as for :meth:`join`: who is inside
-        stays so.
+        until the other leaves too. Someone not inside (who never joined,
+        left already, or was sent out by :meth:`close_room`) leaves nothing
+        behind: no event is queued and no ``ev<n>`` id taken, as a provider
+        reports no leave without a join. A refused call (a naive ``at``, a
+        bad ``event_id``, inside or not) changes nothing, as for
+        :meth:`join`: who is inside stays so.
         """
         who = participant_ref(participant)
         with self._lock:
             # Checked first (a refused leave changes nothing), as in join.
             event = self._event(session_id, who, LEAVE, at, event_id)
             found = self._rooms.get((tenant, session_id))
-            if found is not None:
-                left = found.connections.pop(who, 1) - 1
-                if left > 0:
-                    found.connections[who] = left
-                else:
-                    found.inside.discard(who)
+            if found is None or who not in found.inside:
+                return
+            left = found.connections.pop(who, 1) - 1
+            if left > 0:
+                found.connections[who] = left
+            else:
+                found.inside.discard(who)
             self._queue(tenant, event, numbered=event_id is None)
 
     def _event(
