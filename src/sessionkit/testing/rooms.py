@@ -39,12 +39,18 @@ from datetime import datetime
 
 import attrs
 
-from sessionkit.errors import InvalidValue
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import set_repr, shown
 from sessionkit.model.attendance import JOIN, LEAVE, PresenceEvent
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.session import ResourceRef
-from sessionkit.model.text import MAX_NAME_LENGTH, check_flag, check_tenant, check_text
+from sessionkit.model.text import (
+    MAX_NAME_LENGTH,
+    check_flag,
+    check_id,
+    check_tenant,
+    check_text,
+)
 from sessionkit.ports import Clock, JoinCredential, MeetingRooms, Room
 from sessionkit.testing.clocks import check_seed, time_reader
 from sessionkit.timespan import TimeSpan
@@ -122,8 +128,16 @@ class FakeMeetingRooms(MeetingRooms):
         An open room takes ``span`` as its own: a session moved since its room
         was ensured closes at its new end (see :meth:`close_room`), not at the
         end of the time it was first ensured for, before its participants
-        joined it.
+        joined it. The arguments are checked first, as a provider refuses a
+        malformed request: ``tenant`` and ``session_id`` are ids
+        (``WrongType`` for another type, ``InvalidValue`` for an empty or
+        padded one), ``span`` a :class:`~sessionkit.timespan.TimeSpan`
+        (``WrongType``); a refused call is not in ``calls`` and changes nothing.
         """
+        tenant = check_tenant(tenant)
+        session_id = check_id(session_id, "session_id")
+        if not isinstance(span, TimeSpan):
+            raise WrongType(span, name="span", expected="a TimeSpan")
         with self._lock:
             self.calls.append(("ensure", tenant, session_id))
             found = self._rooms.get((tenant, session_id))
