@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -119,12 +120,25 @@ def test_a_later_now_books_around_it(capsys: pytest.CaptureFixture[str]) -> None
 def test_a_friday_morning_now_sets_the_manual_sessions_around_the_paid_ones(
     now: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # The manual sessions are set hours from --now; on a Friday morning the showcase's
+    # The manual sessions were set hours from --now; on a Friday morning the showcase's
     # clients had taken Monday's first hours, those very hours: SessionConflict, status 2.
     assert main(["demo", "consulting", "--db", "memory", "--now", now]) == 0
     out = capsys.readouterr().out
     assert "Dev Patel" in out
     assert "Rohan Gupta did not come: NO_SHOW" in out
+
+
+@pytest.mark.parametrize(
+    "now", ["2027-02-10T21:40Z", "2026-03-07T12:00Z", "2026-03-08T23:55Z", "2026-03-02T04:30Z"]
+)
+def test_the_manual_sessions_fall_in_priyas_working_days_and_hours_whatever_the_now(
+    now: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # They were set hours from --now: a night's or a Saturday's put them on a Sunday at 05:10.
+    assert main(["demo", "consulting", "--db", "memory", "--now", now]) == 0
+    added = re.findall(r"Priya adds (\w{3}) \d\d \w{3} (\d\d:\d\d) IST", capsys.readouterr().out)
+    assert [hour for _, hour in added] == ["16:00", "12:00", "17:00"]
+    assert {day for day, _ in added} <= {"Mon", "Tue", "Wed", "Thu", "Fri"}
 
 
 def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice(

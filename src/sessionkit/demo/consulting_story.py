@@ -13,7 +13,7 @@ stored, with today's statuses, not as made again.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from sessionkit.demo._common import open_store
@@ -40,11 +40,12 @@ from sessionkit.model.payment import PENDING
 from sessionkit.model.query import SessionQuery
 from sessionkit.ports import UnitOfWorkFactory
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import get_zone
+from sessionkit.zones import get_zone, resolve_local, to_utc
 
 __all__ = ["play", "render", "run_story"]
 
 PRIYA, ARJUN = CONSULTANTS
+_DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
 def _local(at: datetime, zone: str = PRIYA.zone) -> str:
@@ -105,10 +106,22 @@ class _Story:
             fee=fee,
         )
 
+    def working_day(self, who: Consultant, days: int, hour: int) -> datetime:
+        """``hour`` o'clock in ``who``'s zone, her ``days``-th working day after the story's start.
+
+        Where the story sets her manual sessions: in her working days and hours
+        whatever ``--now`` is (a weekend or a night falls in neither).
+        """
+        day = to_utc(self.start).astimezone(get_zone(who.zone)).date()
+        while days:
+            day += timedelta(days=1)
+            days -= _DAY_CODES[day.weekday()] in who.days
+        return to_utc(resolve_local(datetime.combine(day, time(hour)), who.zone))
+
     def free_from(self, who: Consultant, start: datetime, minutes: int) -> datetime:
         """``start``, or, when ``who`` is busy then, her first free showcase time after it.
 
-        The story's manual sessions are set at hours from ``--now``; the clients
+        The story's manual sessions are set in her working days; the clients
         booking on the showcase before take her first free hours, which on some
         days (a Friday's, say: Monday morning) are those very hours.
         """
@@ -197,13 +210,12 @@ def _public_booking(story: _Story) -> dict[str, Booked]:
 def _manual_creation(story: _Story) -> None:
     story.at(60)
     story.say("-- manual creation, paid outside sessionkit (invoice, cash)")
-    day = story.start + timedelta(days=2)
     meera = story.request(
         "desk-1",
         PRIYA,
         "meera.nair@example.com",
         "Meera Nair",
-        start=day + timedelta(hours=6),
+        start=story.working_day(PRIYA, 2, 16),
         fee=Decimal(2500),
         platform="TEAMS",
     )
@@ -213,7 +225,7 @@ def _manual_creation(story: _Story) -> None:
         PRIYA,
         "dev.patel@example.com",
         "Dev Patel",
-        start=day + timedelta(days=1, hours=2),
+        start=story.working_day(PRIYA, 3, 12),
     )
     story.manual(dev)
     rohan = story.request(
@@ -221,7 +233,7 @@ def _manual_creation(story: _Story) -> None:
         PRIYA,
         "rohan@example.com",
         "Rohan Gupta",
-        start=day + timedelta(days=2, hours=7),
+        start=story.working_day(PRIYA, 4, 17),
         phone="+91 99000",
     )
     story.manual(rohan)
