@@ -79,3 +79,25 @@ def test_a_grouping_that_can_count_a_session_twice_asks_for_a_key(store: str, by
         if by == "resource":
             with pytest.raises(InvalidValue, match=r"grouped by 'resource'.*records"):
                 kit.analytics.attendance(TENANT, by="resource").get()
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+@pytest.mark.parametrize("by", ["subscription", "period", "participant"])
+def test_usage_get_without_a_key_asks_for_one(store: str, by: str) -> None:
+    # usage(t, by=...).get() returned the first row (student:p's) as if it were the whole.
+    with _kit(store, seed_analytics_use) as kit:
+        use = kit.analytics.usage(TENANT, by=by)  # type: ignore[arg-type]  # a UsageBy
+        assert len(use.rows) > 1
+        with pytest.raises(InvalidValue, match=rf"grouped by '{by}' needs a key") as caught:
+            use.get()
+        assert (caught.value.value, caught.value.expected) == (
+            by,
+            "a subscription_id, subscriber or period",
+        )
+        with pytest.raises(InvalidValue, match="needs a key"):
+            use.get(None, subscriber=None, period=None)
+        # A key still finds its row, and total() is the whole.
+        first = use.rows[0]
+        assert use.get(subscriber="student:p") is first
+        assert first.subscriber == "student:p"
+        assert use.total("used") == 6

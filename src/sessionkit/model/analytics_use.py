@@ -319,9 +319,21 @@ class SubscriptionUse:
     ) -> UsageRow | None:
         """Return the first row with the given subscription, subscriber and period, or ``None``.
 
-        An argument left ``None`` matches any value.
+        An argument left ``None`` matches any value, but one at least is
+        given: every row is one subscription's, period's or subscriber's, and
+        no row is the whole, so ``get()`` without any is ``InvalidValue``
+        asking for a key (:meth:`total` sums a figure over every row).
         """
         who = group_key(subscriber, "subscriber")
+        if subscription_id is None and who is None and period is None:
+            # The first row answered for the whole, silently: ask for a key instead.
+            raise InvalidValue(
+                f"get() of a usage result grouped by {self.by!r} needs a key, as no row is the"
+                " whole: pass subscription_id, subscriber or period, or sum a figure over"
+                " every row with total(figure)",
+                value=self.by,
+                expected="a subscription_id, subscriber or period",
+            )
         for row in self.rows:
             if (
                 (subscription_id is None or row.subscription_id == subscription_id)
