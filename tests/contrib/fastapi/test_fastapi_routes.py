@@ -317,6 +317,72 @@ def test_a_bad_rule_is_a_problem(client: TestClient) -> None:
     assert body["part"] == "FREQ"
 
 
+ITEM: dict[str, Any] = SERIES["items"][0]
+LONG_SERIES = {
+    "a title of 256 characters": ({"title": "t" * 256}, ["title"]),
+    "101 items": ({"items": [{**ITEM, "id": f"i{i}"} for i in range(101)]}, ["items"]),
+    "a lifecycle of 65 characters": ({"lifecycle": "l" * 65}, ["lifecycle"]),
+    "a group of 129 characters": ({"group": "g" * 129}, ["group"]),
+    "a series_id of 129 characters": ({"series_id": "s" * 129}, ["series_id"]),
+    "a metadata text of 2,001": ({"metadata": {"note": "x" * 2001}}, ["metadata"]),
+    "51 metadata fields": ({"metadata": {f"k{i}": i for i in range(51)}}, ["metadata"]),
+    "a metadata name of 65": ({"metadata": {"k" * 65: 1}}, ["metadata", "k" * 65]),
+    "an item id of 129": ({"items": [{**ITEM, "id": "i" * 129}]}, ["items", 0, "id"]),
+    "an rrule of 8,193": (
+        {"items": [{**ITEM, "rrule": "FREQ=WEEKLY;" + "X" * 8181}]},
+        ["items", 0, "rrule"],
+    ),
+    "an item tz of 65": ({"items": [{**ITEM, "tz": "z" * 65}]}, ["items", 0, "tz"]),
+    "an item title of 256": ({"items": [{**ITEM, "title": "t" * 256}]}, ["items", 0, "title"]),
+    "101 item resources": (
+        {"items": [{**ITEM, "resources": [f"room:r{i}" for i in range(101)]}]},
+        ["items", 0, "resources"],
+    ),
+    "an item resource of 256": (
+        {"items": [{**ITEM, "resources": ["room:" + "r" * 251]}]},
+        ["items", 0, "resources", 0],
+    ),
+}
+
+
+@pytest.mark.parametrize(("sent", "loc"), LONG_SERIES.values(), ids=LONG_SERIES.keys())
+def test_a_series_past_a_length_cap_is_a_422_naming_the_field_and_writes_nothing(
+    client: TestClient, sent: dict[str, Any], loc: list[str | int]
+) -> None:
+    # POST /series took metadata up to the core's 64 KiB and every other field as far as the
+    # core's own checks, undeclared, where POST /sessions and the bookings cap theirs.
+    refused = client.post("/v1/series", json={**SERIES, **sent})
+    assert refused.status_code == 422, refused.text
+    body = refused.json()
+    assert body["error"] == "RequestValidationError"
+    assert [e["loc"][1:][: len(loc)] for e in body["errors"]] == [loc]
+    assert client.get("/v1/sessions").json()["items"] == []
+
+
+def test_a_series_at_the_length_caps_is_created(client: TestClient) -> None:
+    item = {
+        **ITEM,
+        "id": "i" * 128,
+        "title": "t" * 255,
+        "resources": [f"room:{j:03}" for j in range(99)] + ["room:" + "r" * 250],
+    }
+    sent = {
+        **SERIES,
+        "title": "t" * 255,
+        "items": [item],
+        "group": "g" * 128,
+        "series_id": "s" * 128,
+        "metadata": {f"{'k' * 62}{i:02}": "x" * 2000 for i in range(25)},  # within 64 KiB
+    }
+    made = client.post("/v1/series", json=sent)
+    assert made.status_code == 201, made.text
+    got = made.json()
+    assert (got["id"], got["group"], got["title"]) == ("s" * 128, "g" * 128, "t" * 255)
+    assert (got["items"][0]["id"], got["items"][0]["title"]) == ("i" * 128, "t" * 255)
+    assert got["items"][0]["resources"] == item["resources"]
+    assert got["metadata"] == sent["metadata"]
+
+
 # -- idempotency ------------------------------------------------------------------------
 
 

@@ -10,13 +10,18 @@ from pydantic import BaseModel, Field, StrictInt
 
 from sessionkit.contrib.fastapi.schema_types import (
     MAX_MINUTES,
-    FieldValue,
     LocalDatetime,
+    Metadata,
+    Name,
+    Ref,
     _In,
     _Out,
 )
-from sessionkit.model.series import ScheduleItem, Series
+from sessionkit.model.series import MAX_ITEMS, ScheduleItem, Series
+from sessionkit.model.session import MAX_RESOURCES
+from sessionkit.model.text import MAX_ID_LENGTH, MAX_TITLE_LENGTH
 from sessionkit.recurrence import Recurrence
+from sessionkit.recurrence.rule import MAX_RULE_LENGTH
 from sessionkit.services.reports import Skipped, SkipReason
 
 __all__ = [
@@ -34,15 +39,15 @@ __all__ = [
 class ScheduleItemIn(_In):
     """One recurring item of a series: an RFC 5545 rule from a local start in a zone."""
 
-    id: str
-    rrule: str = Field(examples=["FREQ=WEEKLY;BYDAY=MO,WE"])
+    id: str = Field(max_length=MAX_ID_LENGTH)
+    rrule: str = Field(max_length=MAX_RULE_LENGTH, examples=["FREQ=WEEKLY;BYDAY=MO,WE"])
     start: LocalDatetime = Field(
         description="The first occurrence's local wall time in tz (an offset is converted to tz)."
     )
-    tz: str = Field(examples=["Europe/Berlin"])
+    tz: Name = Field(examples=["Europe/Berlin"])
     duration_minutes: StrictInt = Field(gt=0, le=MAX_MINUTES)
-    resources: list[str] = Field(default_factory=list)
-    title: str | None = None
+    resources: list[Ref] = Field(default_factory=list, max_length=MAX_RESOURCES)
+    title: str | None = Field(default=None, max_length=MAX_TITLE_LENGTH)
 
     def to_item(self) -> ScheduleItem:
         """Return the domain schedule item (``InvalidRecurrence`` and friends for bad values)."""
@@ -74,13 +79,14 @@ class ScheduleItemOut(_Out):
 class SeriesCreate(_In):
     """A series: its schedule items generate sessions over a rolling window."""
 
-    title: str
-    items: list[ScheduleItemIn] = Field(min_length=1, max_length=100)
-    lifecycle: str = "lms"
+    title: str = Field(max_length=MAX_TITLE_LENGTH)
+    items: list[ScheduleItemIn] = Field(min_length=1, max_length=MAX_ITEMS)
+    lifecycle: Name = "lms"
     capacity: StrictInt = 1
-    group: str | None = None
+    group: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
     series_id: str | None = Field(
         default=None,
+        max_length=MAX_ID_LENGTH,
         description=(
             "The id to give it (default: made from Idempotency-Key, or new). Named beside an"
             " Idempotency-Key, it is the request's identity instead of the key: the same id and"
@@ -89,7 +95,7 @@ class SeriesCreate(_In):
             " naming it is a 409."
         ),
     )
-    metadata: dict[str, FieldValue] | None = None
+    metadata: Metadata | None = None
 
 
 class SeriesOut(_Out):
