@@ -12,7 +12,9 @@ assertion on the outcomes shows where a forked writer failed.
 ``SESSIONKIT_RACE_ROUNDS``; ``scalar`` reads one number back;
 ``sqlite_race_file`` makes the SQLite file engine the races share;
 ``sent_statements`` collects the statements Core sends on an engine;
-``race_keyed_insert`` races inserts that one unique key allows once.
+``race_keyed_insert`` races inserts that one unique key allows once;
+``upgrade_in_thread`` runs ``upgrade`` in a thread, for a test that holds the
+migration lock meanwhile.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, TextClause, create_engine, event, text
 
-from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema, upgrade
 from sessionkit.errors import SessionKitError
 from sessionkit.ports import Kind
 
@@ -69,6 +71,28 @@ def sqlite_race_file(path: Path, pool_size: int) -> Engine:
     )
     create_schema(engine)
     return engine
+
+
+def upgrade_in_thread(engine: Engine) -> tuple[threading.Thread, list[str]]:
+    """Start ``upgrade(engine)`` in a thread; return it and the list of its outcome.
+
+    The list gets ``"ok"``, or ``"error: "`` and what ``upgrade`` raised, when
+    the thread ends: a test holding the migration lock meanwhile sees the thread
+    wait for it.
+    """
+    said: list[str] = []
+
+    def run() -> None:
+        try:
+            upgrade(engine)
+        except Exception as error:  # noqa: BLE001  # reported to the test as a failure
+            said.append(f"error: {error!r}")
+        else:
+            said.append("ok")
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, said
 
 
 def rounds(default: int) -> int:

@@ -15,7 +15,6 @@ Runs when ``SESSIONKIT_TEST_MYSQL_URL`` is set.
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -43,6 +42,7 @@ from sessionkit.adapters.sqlalchemy.schema import _mysql_lock_key
 from sessionkit.errors import InvalidValue
 from sessionkit.testing.contract import TENANT, make_session
 
+from ._racing import upgrade_in_thread
 from .conftest import mysql_database_of
 
 MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
@@ -160,22 +160,6 @@ def _mapped(database: str | None, target: str) -> Engine:
     return create_engine(url).execution_options(schema_translate_map={None: target})
 
 
-def _upgrade_in_thread(engine: Engine) -> tuple[threading.Thread, list[str]]:
-    said: list[str] = []
-
-    def run() -> None:
-        try:
-            upgrade(engine)
-        except Exception as error:  # noqa: BLE001  # reported to the test as a failure
-            said.append(f"error: {error!r}")
-        else:
-            said.append("ok")
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, said
-
-
 def test_the_migration_lock_is_the_mapped_database_s() -> None:
     # It was the URL's database's: two engines on two URLs mapping to one database
     # migrated it at once, and two on one URL mapping to two databases waited in turn.
@@ -204,10 +188,10 @@ def test_the_migration_lock_is_the_mapped_database_s() -> None:
                 text("SELECT IS_USED_LOCK(:name)"), {"name": names[waiter][1]}
             ).scalar()
             assert held_by == connection.exec_driver_sql("SELECT CONNECTION_ID()").scalar()
-            elsewhere_run, said_elsewhere = _upgrade_in_thread(elsewhere)
+            elsewhere_run, said_elsewhere = upgrade_in_thread(elsewhere)
             elsewhere_run.join(timeout=WAIT)
             assert said_elsewhere == ["ok"]  # another database's lock: no wait
-            queued, said_queued = _upgrade_in_thread(waiter)
+            queued, said_queued = upgrade_in_thread(waiter)
             queued.join(timeout=1)
             assert queued.is_alive()  # waits for the target's lock, having made nothing
             assert _tables(plain, target) == set()

@@ -18,8 +18,9 @@ schemas (PostgreSQL), databases (MariaDB) or files (SQLite) and drops them;
 PostgreSQL and MariaDB run when ``SESSIONKIT_TEST_POSTGRES_URL`` and
 ``SESSIONKIT_TEST_MYSQL_URL`` are set, and are skipped, saying so, when not.
 
-This module is imported by name in the workers too (its directory is on their
-``sys.path``), so it imports nothing relatively and does nothing when imported.
+The workers import what they run, :mod:`migration_workers`, by name (its
+directory is on their ``sys.path``), never this module: it is imported through
+the test package only, so it may import relatively.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from threading import Barrier
 from typing import Any
 
 import pytest
@@ -59,38 +59,11 @@ from sessionkit.adapters.sqlalchemy import (
 from sessionkit.adapters.sqlalchemy.migrations import VERSION_TABLE, migration_lock
 from sessionkit.errors import InvalidValue, StorageTimeout
 
+from ._racing import upgrade_in_thread
+
 WORKERS = 3
 WAIT = 60
 """Seconds a worker waits at the barrier, and a test for a migration (a guard, not a measure)."""
-
-_barrier: list[Barrier] = []
-
-
-def start(barrier: Barrier) -> None:
-    """Keep the barrier that releases the workers of one race together (the pool's initializer)."""
-    _barrier.append(barrier)
-
-
-def migrate(url: str, connect_args: dict[str, Any], revision: str) -> str:
-    """In a worker: wait for the others, upgrade to ``revision``; ``"ok"`` or the error."""
-    return _released(url, connect_args, lambda engine: upgrade(engine, revision))
-
-
-def create(url: str, connect_args: dict[str, Any]) -> str:
-    """In a worker: wait for the others, ``create_schema``; ``"ok"`` or the error."""
-    return _released(url, connect_args, create_schema)
-
-
-def _released(url: str, connect_args: dict[str, Any], work: Callable[[Engine], None]) -> str:
-    engine = create_engine(url, connect_args=connect_args, poolclass=NullPool)
-    try:
-        _barrier[0].wait(timeout=WAIT)
-        work(engine)
-    except Exception as error:  # noqa: BLE001  # reported to the test as a failure
-        return f"error: {error!r}"
-    finally:
-        engine.dispose()
-    return "ok"
 
 
 @dataclass
@@ -156,16 +129,17 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="module")
 def workers() -> Iterator[tuple[Any, ProcessPoolExecutor]]:
-    """This module imported by name (the workers' ``migrate`` and ``create``) and their pool."""
+    """The worker module (imported by name, as the workers import it) and the pool of workers."""
     with pytest.MonkeyPatch.context() as patch:
+        # Spawned workers get this sys.path: they import migration_workers by name.
         patch.syspath_prepend(os.path.dirname(__file__))
-        module = importlib.import_module(Path(__file__).stem)
+        module = importlib.import_module("migration_workers")
         context = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(
             max_workers=WORKERS,
             mp_context=context,
             initializer=module.start,
-            initargs=(context.Barrier(WORKERS),),
+            initargs=(context.Barrier(WORKERS, timeout=WAIT),),
         )
         try:
             yield module, pool
@@ -274,22 +248,6 @@ def test_on_sqlite_create_and_drop_wait_the_busy_timeout_then_time_out(
     assert set(inspect(engine).get_table_names()) == set(metadata.tables)  # nothing dropped
 
 
-def _upgrade_in_thread(engine: Engine) -> tuple[threading.Thread, list[str]]:
-    said: list[str] = []
-
-    def run() -> None:
-        try:
-            upgrade(engine)
-        except Exception as error:  # noqa: BLE001  # reported to the test as a failure
-            said.append(f"error: {error!r}")
-        else:
-            said.append("ok")
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, said
-
-
 def test_a_migration_waits_for_its_own_schema_s_lock_only(backend: str, tmp_path: Path) -> None:
     with ExitStack() as stack:
         same = stack.enter_context(_blank(backend, tmp_path))
@@ -302,10 +260,10 @@ def test_a_migration_waits_for_its_own_schema_s_lock_only(backend: str, tmp_path
         stack.callback(waiter.dispose)
         with holder.connect() as connection:
             with migration_lock(connection):
-                elsewhere, said_elsewhere = _upgrade_in_thread(other_engine)
+                elsewhere, said_elsewhere = upgrade_in_thread(other_engine)
                 elsewhere.join(timeout=WAIT)
                 assert said_elsewhere == ["ok"]  # another schema's lock: no wait
-                queued, said_queued = _upgrade_in_thread(waiter)
+                queued, said_queued = upgrade_in_thread(waiter)
                 queued.join(timeout=1)
                 assert queued.is_alive()  # waits for the lock of its schema
             queued.join(timeout=WAIT)
@@ -325,7 +283,7 @@ def test_a_run_in_the_caller_s_transaction_holds_the_lock_until_it_commits(
             with caller.connect() as connection:
                 transaction = connection.begin()
                 upgrade(connection)
-                queued, said = _upgrade_in_thread(other)
+                queued, said = upgrade_in_thread(other)
                 queued.join(timeout=1)
                 assert queued.is_alive()
                 transaction.commit()
@@ -361,7 +319,7 @@ def test_a_refused_run_gives_the_lock_back(backend: str, tmp_path: Path) -> None
                     upgrade(connection)
                 assert not connection.in_transaction()
                 # The refused run's session is still open: its lock must not be.
-                queued, said = _upgrade_in_thread(other)
+                queued, said = upgrade_in_thread(other)
                 queued.join(timeout=WAIT)
             assert len(said) == 1
             assert "InvalidValue" in said[0]
