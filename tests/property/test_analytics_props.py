@@ -12,23 +12,19 @@ random window and scope. Another tenant's copy of the data must never count.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import attrs
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import Engine
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
-from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
+from sessionkit.adapters.sqlalchemy.testing import clear_tables
 from sessionkit.model.analytics import CountBy, RevenueBy
 from sessionkit.model.booking import Booking
 from sessionkit.model.money import Money
@@ -58,9 +54,6 @@ PAYMENT_STATUSES = (
     "REFUNDED",
 )
 REQUEST_STATUSES = ("APPROVED", "AUTO_APPROVED", "DECLINED", "WITHDRAWN", "EXPIRED", "PENDING")
-
-POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
-MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
 
 
 def _micro(n: int) -> Decimal:
@@ -199,23 +192,6 @@ def _figures(kit: SessionKit, scope: SessionQuery, window: tuple[int | None, int
 
 DIMENSIONS: tuple[CountBy | None, ...] = (None, "kind", "resource", "participant")
 MONEY_DIMENSIONS: tuple[RevenueBy | None, ...] = (None, "provider", "client", "status")
-
-
-@pytest.fixture(scope="module")
-def engines() -> Iterator[list[Engine]]:
-    """SQLite in memory, and the server databases whose URL is set, each in a schema of its own."""
-    sqlite = create_engine(
-        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-    )
-    create_schema(sqlite)
-    found = [sqlite]
-    with contextlib.ExitStack() as stack:
-        if POSTGRES_URL:
-            found.append(stack.enter_context(postgres_schema(POSTGRES_URL)))
-        if MYSQL_URL:
-            found.append(stack.enter_context(mysql_database(MYSQL_URL)))
-        yield found
-    sqlite.dispose()
 
 
 @settings(

@@ -16,22 +16,18 @@ data must never count.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import Engine
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
-from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
+from sessionkit.adapters.sqlalchemy.testing import clear_tables
 from sessionkit.lifecycle import PRESETS
 from sessionkit.model.analytics import CountBy, Outcomes
 from sessionkit.model.analytics_use import AttendanceRow, UsageBy, UsageRow
@@ -79,9 +75,6 @@ TERMINAL = {name: PRESETS.get(name).terminal_statuses for name in PRESETS}
 Each lifecycle's own: a status only another lifecycle has (an ``lms`` lesson
 ``COMPLETED``) is read by the clock alone, as ``kit.attendance.for_session``
 reads it."""
-
-POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
-MYSQL_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
 
 
 @st.composite
@@ -376,23 +369,6 @@ def _figures(kit: SessionKit, scope: SessionQuery) -> Any:
         [a.attendance(TENANTS[0], by=by, scope=scope).rows for by in DIMENSIONS],
         [a.usage(TENANTS[0], by=by, now=NOW).rows for by in USAGE_BY],
     )
-
-
-@pytest.fixture(scope="module")
-def engines() -> Iterator[list[Engine]]:
-    """SQLite in memory, and the server databases whose URL is set, each in a schema of its own."""
-    sqlite = create_engine(
-        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-    )
-    create_schema(sqlite)
-    found = [sqlite]
-    with contextlib.ExitStack() as stack:
-        if POSTGRES_URL:
-            found.append(stack.enter_context(postgres_schema(POSTGRES_URL)))
-        if MYSQL_URL:
-            found.append(stack.enter_context(mysql_database(MYSQL_URL)))
-        yield found
-    sqlite.dispose()
 
 
 @settings(

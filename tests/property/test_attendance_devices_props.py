@@ -13,20 +13,16 @@ its time and status.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import Engine
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
-from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database, postgres_schema
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
+from sessionkit.adapters.sqlalchemy.testing import clear_tables
 from sessionkit.model.attendance import (
     ABSENT,
     JOIN,
@@ -132,23 +128,6 @@ def figures(uow: UnitOfWorkFactory, people: dict[str, list[list[Stay]]]) -> dict
         str(a.participant): (a.status, a.attended) for a in kit.attendance.for_session(T, lesson.id)
     }
     return found
-
-
-@pytest.fixture(scope="module")
-def engines() -> Iterator[list[Engine]]:
-    """SQLite in memory, and the server databases whose URL is set, each in a schema of its own."""
-    sqlite = create_engine(
-        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-    )
-    create_schema(sqlite)
-    found = [sqlite]
-    with contextlib.ExitStack() as stack:
-        if url := os.environ.get("SESSIONKIT_TEST_POSTGRES_URL"):
-            found.append(stack.enter_context(postgres_schema(url)))
-        if url := os.environ.get("SESSIONKIT_TEST_MYSQL_URL"):
-            found.append(stack.enter_context(mysql_database(url)))
-        yield found
-    sqlite.dispose()
 
 
 @settings(
