@@ -3,6 +3,8 @@
 The public API lives here; submodules hold the details. See README.md and docs/.
 """
 
+# First: a Ctrl-C while python -m sessionkit imports the rest is one line (see _startup).
+from sessionkit import _startup  # noqa: F401  # imported for that effect
 from sessionkit.availability import (
     Availability,
     common_free_slots,

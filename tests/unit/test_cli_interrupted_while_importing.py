@@ -1,0 +1,103 @@
+"""Ctrl-C while ``python -m sessionkit`` imports the package is main()'s one line and 130.
+
+``python -m sessionkit`` imports the package (about half a second) before its
+``__main__``, whose ``try`` covered the CLI's own import only: a Ctrl-C then was a
+traceback and the status of a process killed by SIGINT. Each test presses Ctrl-C
+at a set point, not after a delay: a ``sitecustomize`` on the child's path sends
+SIGINT to the child itself when a given module starts importing, and records which
+handler Ctrl-C then had.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+_CTRL_C = """\
+import os, signal, sys
+
+# As a terminal leaves it, even under a parent that ignores SIGINT (a background job).
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+class CtrlC:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name == {module!r}:
+            sys.meta_path.remove(CtrlC)
+            with open({record!r}, "w") as record:
+                record.write(signal.getsignal(signal.SIGINT).__name__)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+
+sys.meta_path.insert(0, CtrlC)
+"""
+
+
+def _run(tmp_path: Path, at: str, *args: str) -> tuple[subprocess.CompletedProcess[str], str]:
+    """Run ``python *args`` pressing Ctrl-C as module ``at`` starts importing.
+
+    Return the process and the name of the SIGINT handler at that moment.
+    """
+    record = tmp_path / "handler.txt"
+    record.unlink(missing_ok=True)  # an earlier run's
+    (tmp_path / "sitecustomize.py").write_text(_CTRL_C.format(module=at, record=str(record)))
+    path = os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": path},
+        timeout=120,
+        check=False,
+    )
+    return done, record.read_text() if record.exists() else "(never imported)"
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        "sessionkit.availability",  # the package's first import: it was a traceback
+        "sessionkit.services.analytics",  # deep in the package's import
+        "sessionkit.cli",  # __main__ importing the CLI, as before
+    ],
+)
+def test_ctrl_c_while_the_package_imports_is_one_line_and_130(tmp_path: Path, at: str) -> None:
+    done, handler = _run(tmp_path, at, "-m", "sessionkit", "expand", "--help")
+    assert (done.returncode, done.stderr, done.stdout) == (130, "sessionkit: interrupted\n", "")
+    assert handler == "_interrupted"
+
+
+def test_ctrl_c_once_a_command_runs_is_a_keyboard_interrupt_main_says_the_same(
+    tmp_path: Path,
+) -> None:
+    # Handed back before main(): a command stopped by Ctrl-C stops as its code says (the
+    # demos' rerun depends on it), and main() says it in the same line.
+    done, handler = _run(tmp_path, "sessionkit.demo", "-m", "sessionkit", "demo")
+    assert (done.returncode, done.stderr, done.stdout) == (130, "sessionkit: interrupted\n", "")
+    assert handler == "default_int_handler"
+
+
+def test_a_program_importing_sessionkit_keeps_its_ctrl_c(tmp_path: Path) -> None:
+    # python -m of another module that imports sessionkit: Ctrl-C is its KeyboardInterrupt.
+    app = tmp_path / "someapp"
+    app.mkdir()
+    (app / "__init__.py").write_text("import sessionkit\n")
+    (app / "__main__.py").write_text("print('ran')\n")
+    done, handler = _run(tmp_path, "sessionkit.availability", "-m", "someapp")
+    assert handler == "default_int_handler"
+    assert done.returncode != 130
+    assert done.stderr.endswith("KeyboardInterrupt\n")
+    assert "sessionkit: interrupted" not in done.stderr
+    code = "import signal, sessionkit; print(signal.getsignal(signal.SIGINT).__name__)"
+    done, handler = _run(tmp_path, "no.such.module", "-c", code)
+    assert (done.returncode, done.stdout, handler) == (
+        0,
+        "default_int_handler\n",
+        "(never imported)",
+    )
