@@ -9,7 +9,13 @@ import pytest
 
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model import SessionQuery
-from sessionkit.model.fields import check_field_key, field_filters, field_matches, field_value
+from sessionkit.model.fields import (
+    check_field_key,
+    field_filters,
+    field_matches,
+    field_value,
+    text_contains,
+)
 from sessionkit.model.query import Cursor, SortKey
 
 
@@ -141,3 +147,29 @@ def test_cursors_carry_every_key() -> None:
     naive = Cursor(order, (when.replace(tzinfo=None), "a", ""), "s1").encode()
     with pytest.raises(InvalidValue, match="not a cursor"):
         Cursor.decode(naive, order)
+
+
+def test_search_fields_are_keys_each_once_and_need_a_search() -> None:
+    query = SessionQuery(search="asha", search_fields=["email", "client", "email"])
+    assert query.search_fields == ("client", "email")
+    assert SessionQuery(search="asha", search_fields="client").search_fields == ("client",)
+    assert SessionQuery(search="asha").search_fields == ()
+    with pytest.raises(InvalidValue, match=r"the search fields \(client\) need a search") as alone:
+        SessionQuery(search_fields=["client"])
+    assert alone.value.value == ("client",)
+    with pytest.raises(InvalidValue, match="a search field must be a plain identifier") as odd:
+        SessionQuery(search="a", search_fields=["e-mail"])
+    assert odd.value.value == "e-mail"
+    with pytest.raises(WrongType, match="search_fields"):
+        SessionQuery(search="a", search_fields={"client": 1})
+    with pytest.raises(InvalidValue, match="at most 32 search fields"):
+        SessionQuery(search="a", search_fields=[f"f{n}" for n in range(33)])
+
+
+def test_text_contains_matches_text_only_ignoring_case() -> None:
+    fields = {"client": "Asha.Rao@Example.com", "level": 1, "tags": ["asha"]}
+    assert text_contains(fields, "client", "asha.rao@EXAMPLE")
+    assert not text_contains(fields, "client", "meera")
+    assert not text_contains(fields, "level", "1")
+    assert not text_contains(fields, "tags", "asha")
+    assert not text_contains(fields, "missing", "a")

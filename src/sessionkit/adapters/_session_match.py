@@ -2,16 +2,17 @@
 
 The predicate the in-memory store's queries and the looped analytics
 (:mod:`~sessionkit.adapters._looped_analytics`, the in-memory and Django
-stores' reader) filter sessions with.
+stores' reader) filter sessions with, and the ``LIKE`` pattern the SQL
+stores search with.
 """
 
 from __future__ import annotations
 
-from sessionkit.model.fields import field_matches
+from sessionkit.model.fields import field_matches, text_contains
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.session import Session
 
-__all__ = ["matches"]
+__all__ = ["contains_pattern", "matches"]
 
 
 def matches(session: Session, query: SessionQuery, needle: str | None) -> bool:
@@ -33,4 +34,13 @@ def matches(session: Session, query: SessionQuery, needle: str | None) -> bool:
         return False
     if not all(field_matches(session.metadata, key, values) for key, values in query.fields):
         return False
-    return needle is None or needle in session.title.casefold()
+    if needle is None or needle in session.title.casefold():
+        return True
+    search = query.search or ""
+    return any(text_contains(session.metadata, key, search) for key in query.search_fields)
+
+
+def contains_pattern(needle: str) -> str:
+    """The SQL ``LIKE`` pattern of "contains ``needle``", literally (escaped by backslash)."""
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

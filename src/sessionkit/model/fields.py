@@ -36,6 +36,8 @@ __all__ = [
     "field_matches",
     "field_value",
     "json_typed",
+    "search_fields",
+    "text_contains",
     "notes_field",
 ]
 
@@ -260,14 +262,7 @@ def field_filters(
             key, wanted = pair
         except (TypeError, ValueError):
             raise WrongType(pair, name="a field filter", expected="a (key, values) pair") from None
-        if not isinstance(key, str) or not _IDENTIFIER.match(key):
-            raise InvalidValue(
-                "a field filter key must be a plain identifier (letters, digits, _), "
-                f"got {shown(key)}",
-                value=key,
-                expected="[A-Za-z_][A-Za-z0-9_]*",
-            )
-        check_field_key(key)
+        _filter_key(key, "a field filter key")
         many = list(wanted) if isinstance(wanted, _MANY) else [wanted]
         if not many:
             raise InvalidValue(
@@ -289,6 +284,49 @@ def field_filters(
                 expected=f"<= {MAX_FILTER_KEYS} keys",
             )
     return tuple(sorted(result.items()))
+
+
+def _filter_key(key: object, what: str) -> str:
+    """Return ``key`` if it is a plain identifier a query may name, else raise ``InvalidValue``."""
+    if not isinstance(key, str) or not _IDENTIFIER.match(key):
+        raise InvalidValue(
+            f"{what} must be a plain identifier (letters, digits, _), got {shown(key)}",
+            value=key,
+            expected="[A-Za-z_][A-Za-z0-9_]*",
+        )
+    return check_field_key(key)
+
+
+def search_fields(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Normalise ``SessionQuery.search_fields``: own-field keys, each once, sorted.
+
+    One key or a list, tuple or set of at most :data:`MAX_FILTER_KEYS` keys,
+    each a plain identifier (as field filters' keys are).
+    """
+    if value is None:
+        return ()
+    keys: list[object] = [value] if isinstance(value, str) else []
+    if not keys:
+        if isinstance(value, (bytes, Mapping)) or not isinstance(value, Iterable):
+            raise WrongType(value, name="search_fields", expected="own-field keys (a list of str)")
+        keys = list(value)
+    if len(keys) > MAX_FILTER_KEYS:
+        raise InvalidValue(
+            f"at most {MAX_FILTER_KEYS} search fields per query, got {len(keys):,}",
+            value=len(keys),
+            expected=f"<= {MAX_FILTER_KEYS} keys",
+        )
+    return tuple(sorted({_filter_key(key, "a search field") for key in keys}))
+
+
+def text_contains(fields: Mapping[str, Any], key: str, needle: str) -> bool:
+    """Whether the stored field ``key`` is text containing ``needle``, ignoring case (``lower``).
+
+    What ``SessionQuery.search`` finds in its ``search_fields``: the in-memory
+    rule; the databases compare ``lower()`` of both (see docs/services.md).
+    """
+    stored = fields.get(key)
+    return isinstance(stored, str) and needle.lower() in stored.lower()
 
 
 def field_matches(fields: Mapping[str, Any], key: str, values: Iterable[FieldValue]) -> bool:

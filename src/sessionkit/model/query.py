@@ -23,7 +23,7 @@ import attrs
 
 from sessionkit.errors import InvalidValue, InvalidWindow, WrongType
 from sessionkit.errors._base import int_converter, shown
-from sessionkit.model.fields import FieldFilter, FieldValue, field_filters
+from sessionkit.model.fields import FieldFilter, FieldValue, field_filters, search_fields
 from sessionkit.model.html import html_of
 from sessionkit.model.session import (
     ResourceRef,
@@ -211,7 +211,10 @@ class SessionQuery:
 
     ``start_from`` is inclusive and ``start_to`` exclusive (``InvalidWindow`` when
     ``start_to`` is before ``start_from``). ``search`` matches
-    the title case-insensitively. ``group`` keeps the sessions of one group.
+    the title case-insensitively, and, with ``search_fields`` (own-field keys:
+    ``("client", "email")``), the text of those own fields too (a session
+    matches if any of them contains it; see docs/services.md for how each
+    database ignores case there). ``group`` keeps the sessions of one group.
     ``fields`` filters on own fields (``metadata``): ``{"type": "video",
     "platform": ["zoom", "meet"]}`` wants each key equal to its value, or to
     any of a list, tuple or set of values; keys are identifiers, values
@@ -233,6 +236,7 @@ class SessionQuery:
     start_from: datetime | None = attrs.field(default=None, converter=_start_from)
     start_to: datetime | None = attrs.field(default=None, converter=_start_to)
     search: str | None = None
+    search_fields: tuple[str, ...] = attrs.field(default=None, converter=search_fields)
     is_extra: bool | None = None
     group: str | None = None
     fields: tuple[FieldFilter, ...] = attrs.field(default=None, converter=_fields)
@@ -246,6 +250,12 @@ class SessionQuery:
     def __attrs_post_init__(self) -> None:
         check_optional_id(self.series_id, "series_id")
         check_text(self.search, "search", limit=MAX_TITLE_LENGTH, optional=True)
+        if self.search_fields and self.search is None:
+            raise InvalidValue(
+                f"the search fields ({', '.join(self.search_fields)}) need a search to match",
+                value=self.search_fields,
+                expected="search_fields with search, or neither",
+            )
         check_flag(self.is_extra, "is_extra", optional=True)
         check_flag(self.descending, "descending")
         if self.sort not in SORT_FIELDS:

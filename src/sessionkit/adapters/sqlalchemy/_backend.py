@@ -38,6 +38,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, text
 from sqlalchemy.engine import Connection, Dialect, Engine
 
+from sessionkit.adapters._session_match import contains_pattern
 from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.adapters.sqlalchemy._direct import run
 from sessionkit.adapters.sqlalchemy._faults import (
@@ -517,8 +518,7 @@ class Backend:
         MySQL from folding accents; SQLite's ``LIKE`` ignores ASCII case, which
         changes nothing here, since casefolded text holds no ASCII capitals.
         """
-        escaped = needle.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return folded.like(f"%{escaped}%", escape="\\")
+        return folded.like(contains_pattern(needle.casefold()), escape="\\")
 
 
 def backend_for(engine: Engine, lock_timeout: timedelta | None = None) -> Backend:

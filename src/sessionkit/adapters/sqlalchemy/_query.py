@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import mysql
 
+from sessionkit.adapters._session_match import contains_pattern
 from sessionkit.adapters.sqlalchemy._backend import Backend
 from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.adapters.sqlalchemy.mapping import session_from_row
@@ -250,6 +251,30 @@ def _field_condition(
     return or_(*(and_(kind == name, text_.in_(wanted)) for name, wanted in groups if wanted))
 
 
+def _text_contains(backend: Backend, key: str, needle: str) -> ColumnElement[bool]:
+    """Own field ``key`` is text containing ``needle``, ``lower()`` of both compared literally.
+
+    The database's ``lower()``: every letter on PostgreSQL and MySQL, ASCII
+    letters only on SQLite (whose other letters compare exactly). The value's
+    bytes are compared on MySQL, as the titles are, so its collation folds no
+    accents. ``key`` is a plain identifier (checked by the query).
+    """
+    document = S.c["metadata"]
+    pattern = contains_pattern(needle.lower())
+    if backend.name == "sqlite":
+        path = f"$.{key}"
+        kind: ColumnElement[Any] = func.json_type(document, path)
+        text_: ColumnElement[Any] = func.lower(func.json_extract(document, path))
+        return and_(kind == "text", text_.like(pattern, escape="\\"))
+    if backend.name == "postgresql":
+        kind = func.jsonb_typeof(document.op("->")(key))
+        text_ = func.lower(document.op("->>", return_type=String)(key))
+        return and_(kind == "string", text_.like(pattern, escape="\\"))
+    extracted = func.JSON_EXTRACT(document, f"$.{key}")
+    text_ = _binary(backend, func.lower(func.JSON_UNQUOTE(extracted, type_=String)))
+    return and_(func.JSON_TYPE(extracted) == "STRING", text_.like(pattern, escape="\\"))
+
+
 def session_filters(
     backend: Backend, tenant: str, query: SessionQuery
 ) -> list[ColumnElement[bool]]:
@@ -274,7 +299,9 @@ def session_filters(
         )
         conditions.append(S.c.id.in_(occupying))
     if query.search is not None:
-        conditions.append(backend.title_matches(S.c.title_folded, query.search))
+        title = backend.title_matches(S.c.title_folded, query.search)
+        fields = [_text_contains(backend, key, query.search) for key in query.search_fields]
+        conditions.append(or_(title, *fields) if fields else title)
     if query.group is not None:
         conditions.append(S.c.group_key == query.group)
     conditions.extend(_field_condition(backend, key, values) for key, values in query.fields)

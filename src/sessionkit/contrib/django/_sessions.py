@@ -17,6 +17,7 @@ from django.db.models import BooleanField, F, Q, QuerySet, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
+from sessionkit.adapters._session_match import contains_pattern
 from sessionkit.contrib.django._mapping import (
     occurrence_text,
     resource_rows,
@@ -263,6 +264,31 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
             return self._exact("status")
         return self._exact(Coalesce("group_key", Value("")))
 
+    def _text_contains(self, key: str, needle: str) -> RawSQL:
+        """Own field ``key`` is text containing ``needle``, ``lower()`` of both, literally.
+
+        As the SQLAlchemy store compares: every letter on PostgreSQL, ASCII
+        letters only on SQLite.
+        """
+        ops = connections[self.using].ops
+        column = f"{ops.quote_name(SessionRecord._meta.db_table)}.{ops.quote_name('metadata')}"
+        pattern = contains_pattern(needle.lower())
+        if self._uow.vendor == "sqlite":
+            path = f"$.{key}"
+            sql = (
+                f"(json_type({column}, %s) = 'text' AND "
+                f"lower(json_extract({column}, %s)) LIKE %s ESCAPE '\\')"
+            )
+            params: list[Any] = [path, path, pattern]
+        else:
+            sql = (
+                f"(jsonb_typeof({column} -> %s) = 'string' AND "
+                f"lower({column} ->> %s) LIKE %s ESCAPE '\\')"
+            )
+            params = [key, key, pattern]
+        # Fixed fragments only; the key and the pattern are parameters.
+        return RawSQL(sql, params, output_field=BooleanField())  # noqa: S611
+
     def _field_condition(self, key: str, values: tuple[FieldValue, ...]) -> RawSQL:
         """Own field ``key`` equals one of ``values``, JSON type included (``"1"`` is not ``1``)."""
         ops = connections[self.using].ops
@@ -323,7 +349,10 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
             )
             rows = rows.filter(pk__in=Subquery(occupying.values("session_id")))
         if query.search is not None:
-            rows = rows.filter(title_folded__contains=query.search.casefold())
+            found = Q(title_folded__contains=query.search.casefold())
+            for key in query.search_fields:
+                found |= Q(self._text_contains(key, query.search))
+            rows = rows.filter(found)
         if query.group is not None:
             rows = rows.filter(group_key=query.group)
         for key, values in query.fields:

@@ -25,6 +25,7 @@ from sessionkit.testing.contract._support import (
     OTHER_TENANT,
     TENANT,
     ContractBase,
+    _at,
     _ids,
     make_series,
     make_session,
@@ -246,6 +247,54 @@ class FieldsContract(ContractBase):
         assert _ids(in_group.items) == ["a", "b", "c"]
         assert _ids(video.items) == ["a", "b"]
         assert other.total == elsewhere.total == 0
+
+    @pytest.mark.parametrize(
+        ("search", "keys", "expected"),
+        [
+            ("asha", (), "c"),
+            ("asha", ("client",), "ac"),
+            ("asha", ("client", "email"), "acf"),
+            ("ASHA", ("email",), "cf"),
+            ("EXAMPLE.com", ("client",), "abc"),
+            ("meera@", ("client",), "b"),
+            ("rao", ("name",), "a"),
+            ("42", ("client",), ""),
+            ("%_", ("code",), "d"),
+            ("\\x", ("code",), "d"),
+            ("%", ("client",), ""),
+            ("asha", ("missing",), "c"),
+        ],
+    )
+    def test_search_fields(
+        self, store: UnitOfWorkFactory, search: str, keys: tuple[str, ...], expected: str
+    ) -> None:
+        """``search`` finds the title or the text of a named own field (ASCII case ignored).
+
+        Literal (``%``, ``_`` and a backslash are themselves); only text values
+        (not a number, not a list holding the text); any of the fields or the title.
+        """
+        rows: list[tuple[str, dict[str, Any]]] = [
+            ("Strategy call", {"client": "asha.rao@example.com", "name": "Asha Rao"}),
+            ("Review", {"client": "MEERA@Example.COM"}),
+            ("asha's notes", {"client": "dev@example.com"}),
+            ("Other", {"client": 42, "code": "50%_off\\x"}),
+            ("Café", {"client": ["asha@example.com"]}),
+            ("Follow-up", {"email": "Asha@example.org"}),
+        ]
+        self.given(
+            store,
+            *(
+                attrs.evolve(make_session(name, at=n, title=title), metadata=fields)
+                for n, (name, (title, fields)) in enumerate(zip("abcdef", rows, strict=True))
+            ),
+        )
+        with store() as uow:
+            page = uow.sessions.query(TENANT, SessionQuery(search=search, search_fields=keys))
+            later = uow.sessions.query(
+                TENANT, SessionQuery(search=search, search_fields=keys, start_from=_at(2))
+            )
+        assert ("".join(_ids(page.items)), page.total) == (expected, len(expected))
+        assert "".join(_ids(later.items)) == "".join(c for c in expected if c >= "c")
 
     # ------------------------------------------------------------------ orders of several keys
 
