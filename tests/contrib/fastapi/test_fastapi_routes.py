@@ -230,6 +230,28 @@ def test_session_filters(client: TestClient) -> None:
     assert [s["title"] for s in newest["items"]] == ["Beta", "Alpha"]
 
 
+def test_session_search_matches_the_own_fields_named(client: TestClient) -> None:
+    new_session(client, 24, title="Alpha", metadata={"client": "asha@example.com"})
+    new_session(client, 48, title="Asha's review", metadata={"client": "dev@example.com"})
+    new_session(client, 72, title="Gamma", metadata={"email": "ASHA@example.org"})
+
+    def titles(**params: Any) -> list[str]:
+        found = client.get("/v1/sessions", params=params)
+        assert found.status_code == 200, found.text
+        return [s["title"] for s in found.json()["items"]]
+
+    assert titles(search="asha") == ["Asha's review"]
+    assert titles(search="asha", search_field="client") == ["Alpha", "Asha's review"]
+    both = {"search": "asha", "search_field": ["client", "email"]}
+    assert titles(**both) == ["Alpha", "Asha's review", "Gamma"]
+    alone = problem(
+        client.get("/v1/sessions", params={"search_field": "client"}), 422, "InvalidValue"
+    )
+    assert "need a search" in alone["detail"]
+    odd = client.get("/v1/sessions", params={"search": "a", "search_field": "e-mail"})
+    problem(odd, 422, "InvalidValue")
+
+
 # -- series -----------------------------------------------------------------------------
 
 SERIES: dict[str, Any] = {

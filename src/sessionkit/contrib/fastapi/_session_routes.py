@@ -60,6 +60,9 @@ def add_session_routes(routes: Routes) -> None:
         start_from: MaybeInstant = None,
         start_to: MaybeInstant = None,
         search: str | None = None,
+        search_field: Annotated[
+            list[str] | None, Query(description="own fields whose text `search` matches too")
+        ] = None,
         group: str | None = None,
         is_extra: bool | None = None,
         sort: SortField = "start",
@@ -74,6 +77,7 @@ def add_session_routes(routes: Routes) -> None:
             start_from=instant(start_from, "start_from"),
             start_to=instant(start_to, "start_to"),
             search=search,
+            search_fields=search_field,
             is_extra=is_extra,
             group=group,
             sort=sort,
