@@ -475,7 +475,8 @@ def test_running_the_demo_again_on_the_same_store_is_idempotent(desk: Desk) -> N
 
 def test_the_session_list_filters_by_status_type_dates_client_and_search(desk: Desk) -> None:
     # Seed 003's "Advanced Filtering & Search": status, session type, date range, client, and
-    # search (the title names the client); the payment status beside it is kit.payments.list.
+    # search (the title names the client, the client field holds the email); the payment
+    # status beside it is kit.payments.list.
     kit, tenant = desk.c.kit, PRIYA.tenant
     card = desk.paid(email="asha@example.com")
     later = DEMO_NOW + timedelta(days=3)
@@ -500,6 +501,11 @@ def test_the_session_list_filters_by_status_type_dates_client_and_search(desk: D
     ]
     assert ids(SessionQuery(search="meera")) == [webinar.session.id]
     assert ids(SessionQuery(statuses=["PENDING"], search="asha")) == [card.session.id]
+    # The seed's search covers the client's email too: the title names "Meera", not her address.
+    assert ids(SessionQuery(search="@EXAMPLE.com")) == []
+    by_email = SessionQuery(search="@EXAMPLE.com", search_fields=["client"])
+    assert ids(by_email) == [card.session.id, webinar.session.id, again.session.id]
+    assert ids(SessionQuery(search="meera@", search_fields=["client"])) == [webinar.session.id]
     unpaid = {p.session_id for p in kit.payments.list(tenant, statuses=[PENDING])}
     assert unpaid == {webinar.session.id, again.session.id}
 

@@ -311,8 +311,11 @@ def _a_week_later(story: _Story, asha: Booked, vikram: Booked) -> None:
         for p in c.kit.payments.each(tenant, statuses=(PENDING,))
     ]
     story.say(f"payments still PENDING: {', '.join(unpaid) or 'none'}")
-    found = kit.queries.list(tenant, SessionQuery(search="meera")).total
-    story.say(f"search 'meera' in Priya's sessions: {found} found")
+    # The seed's search: the title (which names the client), the client's email too.
+    for needle in ("meera", "NAIR@example"):
+        query = SessionQuery(search=needle, search_fields=["client"])
+        found = kit.queries.list(tenant, query).total
+        story.say(f"search {needle!r} in Priya's sessions (title, client email): {found} found")
     for session in c.kit.queries.each(ARJUN.tenant, confirmed):
         kit.sessions.fire(ARJUN.tenant, session.id, "complete", actor="arjun")
 
