@@ -23,6 +23,7 @@ from sqlalchemy import (
     cast,
     false,
     func,
+    literal,
     or_,
     select,
     true,
@@ -254,13 +255,15 @@ def _field_condition(
 def _text_contains(backend: Backend, key: str, needle: str) -> ColumnElement[bool]:
     """Own field ``key`` is text containing ``needle``, ``lower()`` of both compared literally.
 
-    The database's ``lower()``: every letter on PostgreSQL and MySQL, ASCII
-    letters only on SQLite (whose other letters compare exactly). The value's
-    bytes are compared on MySQL, as the titles are, so its collation folds no
-    accents. ``key`` is a plain identifier (checked by the query).
+    The database's ``lower()`` of both, so that a text is found by itself: every
+    letter on PostgreSQL and MySQL, ASCII letters only on SQLite (whose other
+    letters compare exactly); Python's ``lower()`` differs (two letters for
+    ``İ``, ``é`` for SQLite's ``É``). The value's bytes are compared on MySQL,
+    as the titles are, so its collation folds no accents. ``key`` is a plain
+    identifier (checked by the query).
     """
     document = S.c["metadata"]
-    pattern = contains_pattern(needle.lower())
+    pattern: ColumnElement[Any] = func.lower(literal(contains_pattern(needle), String))
     if backend.name == "sqlite":
         path = f"$.{key}"
         kind: ColumnElement[Any] = func.json_type(document, path)
@@ -272,7 +275,8 @@ def _text_contains(backend: Backend, key: str, needle: str) -> ColumnElement[boo
         return and_(kind == "string", text_.like(pattern, escape="\\"))
     extracted = func.JSON_EXTRACT(document, f"$.{key}")
     text_ = _binary(backend, func.lower(func.JSON_UNQUOTE(extracted, type_=String)))
-    return and_(func.JSON_TYPE(extracted) == "STRING", text_.like(pattern, escape="\\"))
+    found = text_.like(_binary(backend, pattern), escape="\\")
+    return and_(func.JSON_TYPE(extracted) == "STRING", found)
 
 
 def session_filters(

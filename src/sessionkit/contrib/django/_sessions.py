@@ -267,23 +267,24 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
     def _text_contains(self, key: str, needle: str) -> RawSQL:
         """Own field ``key`` is text containing ``needle``, ``lower()`` of both, literally.
 
-        As the SQLAlchemy store compares: every letter on PostgreSQL, ASCII
-        letters only on SQLite.
+        As the SQLAlchemy store compares: the database's ``lower()`` of both (so
+        a text is found by itself), every letter on PostgreSQL, ASCII letters
+        only on SQLite.
         """
         ops = connections[self.using].ops
         column = f"{ops.quote_name(SessionRecord._meta.db_table)}.{ops.quote_name('metadata')}"
-        pattern = contains_pattern(needle.lower())
+        pattern = contains_pattern(needle)
         if self._uow.vendor == "sqlite":
             path = f"$.{key}"
             sql = (
                 f"(json_type({column}, %s) = 'text' AND "
-                f"lower(json_extract({column}, %s)) LIKE %s ESCAPE '\\')"
+                f"lower(json_extract({column}, %s)) LIKE lower(CAST(%s AS TEXT)) ESCAPE '\\')"
             )
             params: list[Any] = [path, path, pattern]
         else:
             sql = (
                 f"(jsonb_typeof({column} -> %s) = 'string' AND "
-                f"lower({column} ->> %s) LIKE %s ESCAPE '\\')"
+                f"lower({column} ->> %s) LIKE lower(CAST(%s AS TEXT)) ESCAPE '\\')"
             )
             params = [key, key, pattern]
         # Fixed fragments only; the key and the pattern are parameters.

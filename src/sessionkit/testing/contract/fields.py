@@ -296,6 +296,30 @@ class FieldsContract(ContractBase):
         assert ("".join(_ids(page.items)), page.total) == (expected, len(expected))
         assert "".join(_ids(later.items)) == "".join(c for c in expected if c >= "c")
 
+    def test_search_fields_find_a_text_by_itself(self, store: UnitOfWorkFactory) -> None:
+        """An own field's text is found by itself and by a part of it, whatever its letters.
+
+        The search is lowered by the store's ``lower()``, as the text is: SQLite's
+        keeps ``É`` (so ``lower()`` in Python would miss ``ÉMILE`` there), and
+        PostgreSQL's and MySQL's make one ``i`` of ``İ`` (Python's makes two letters).
+        """
+        texts = ["ÉMILE@exämple.com", "İstanbul Office", "ΣΟΦΙΑ", "Straße"]
+        self.given(
+            store,
+            *(
+                attrs.evolve(make_session(f"s{n}", at=n, title="Call"), metadata={"client": text})
+                for n, text in enumerate(texts)
+            ),
+        )
+        needles = [*texts, "ÉMILE@", "İstanbul", "ΟΦΙ", "aße"]
+        with store() as uow:
+            pages = [
+                uow.sessions.query(TENANT, SessionQuery(search=n, search_fields="client"))
+                for n in needles
+            ]
+        found = [_ids(page.items) for page in pages]
+        assert found == [["s0"], ["s1"], ["s2"], ["s3"], ["s0"], ["s1"], ["s2"], ["s3"]]
+
     # ------------------------------------------------------------------ orders of several keys
 
     def _varied(self, store: UnitOfWorkFactory) -> list[Session]:
