@@ -694,3 +694,191 @@ def test_slots_that_ended_unbooked_are_removed_in_bulk(
         assert client.get(f"/v1/sessions/{kept['id']}").status_code == 200
     again = client.post(url, json=body).json()
     assert (again["removed"], len(again["kept"])) == ([], 1)
+
+
+# -- the caps of the other request bodies -----------------------------------------------
+
+REF_255 = "room:" + "r" * 250
+LONG_BODIES = {
+    "SessionUpdate: a title of 256": ("PATCH", "{s}", {"title": "t" * 256}, ["title"]),
+    "SessionUpdate: 101 resources": (
+        "PATCH",
+        "{s}",
+        {"resources": [f"room:r{i}" for i in range(101)]},
+        ["resources"],
+    ),
+    "SessionUpdate: a resource of 256": (
+        "PATCH",
+        "{s}",
+        {"resources": [REF_255 + "r"]},
+        ["resources", 0],
+    ),
+    "SessionCancel: a reason of 4,097": ("POST", "{s}/cancel", {"reason": "x" * 4097}, ["reason"]),
+    "SessionCancel: a role of 256": ("POST", "{s}/cancel", {"role": "r" * 256}, ["role"]),
+    "Transition: a reason of 4,097": (
+        "POST",
+        "{s}/transitions/cancel",
+        {"reason": "x" * 4097},
+        ["reason"],
+    ),
+    "Transition: a role of 256": ("POST", "{s}/transitions/cancel", {"role": "r" * 256}, ["role"]),
+    "Transition: notes of 2,001": (
+        "POST",
+        "{s}/transitions/cancel",
+        {"notes": "n" * 2001},
+        ["notes"],
+    ),
+    "BulkTransition: a session id of 129": (
+        "POST",
+        "/v1/sessions/transitions",
+        {"session_ids": ["s" * 129], "transition": "cancel"},
+        ["session_ids", 0],
+    ),
+    "BulkTransition: a reason of 4,097": (
+        "POST",
+        "/v1/sessions/transitions",
+        {"session_ids": ["{id}"], "transition": "cancel", "reason": "x" * 4097},
+        ["reason"],
+    ),
+    "BulkTransition: a role of 256": (
+        "POST",
+        "/v1/sessions/transitions",
+        {"session_ids": ["{id}"], "transition": "cancel", "role": "r" * 256},
+        ["role"],
+    ),
+    "UnbookedRemoval: a series_id of 129": (
+        "POST",
+        "/v1/sessions/remove-unbooked",
+        {"series_id": "s" * 129},
+        ["series_id"],
+    ),
+    "UnbookedRemoval: a resource of 256": (
+        "POST",
+        "/v1/sessions/remove-unbooked",
+        {"resources": [REF_255 + "r"]},
+        ["resources", 0],
+    ),
+    "BookingCancel: a role of 65": ("POST", "{b}/cancel", {"role": "r" * 65}, ["role"]),
+    "BookingCancel: a reason of 4,097": ("POST", "{b}/cancel", {"reason": "x" * 4097}, ["reason"]),
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "sent", "loc"), LONG_BODIES.values(), ids=LONG_BODIES.keys()
+)
+def test_a_body_past_a_length_cap_is_a_422_naming_the_field_and_writes_nothing(
+    client: TestClient,
+    clock: ManualClock,
+    method: str,
+    path: str,
+    sent: dict[str, Any],
+    loc: list[str | int],
+) -> None:
+    # These bodies took their reasons, notes, roles and ids as far as the core's own checks,
+    # undeclared, where POST /sessions, /series and the bookings cap theirs.
+    ended = new_session(client, 1, resources=["room:r1"])  # what remove-unbooked would delete
+    slot = new_session(client, 24)
+    booking = client.post(
+        f"/v1/sessions/{slot['id']}/bookings", json={"participant": "student:ann", "confirm": True}
+    ).json()
+    clock.advance(timedelta(hours=3))
+    urls = [f"/v1/sessions/{ended['id']}", f"/v1/sessions/{slot['id']}"]
+    urls.append(f"/v1/bookings/{booking['id']}")
+    before = [client.get(url).json() for url in urls]
+    url = path.format(s=urls[1], b=urls[2])
+    body = json.loads(json.dumps(sent).replace("{id}", slot["id"]))
+    refused = client.request(method, url, json=body)
+    assert refused.status_code == 422, refused.text
+    got = refused.json()
+    assert got["error"] == "RequestValidationError"
+    assert [e["loc"][1:][: len(loc)] for e in got["errors"]] == [loc]
+    assert [client.get(url).json() for url in urls] == before
+
+
+def test_a_session_update_at_the_length_caps_is_stored(client: TestClient) -> None:
+    made = new_session(client)
+    resources = [f"room:{j:03}" for j in range(99)] + [REF_255]
+    sent = {"title": "t" * 255, "resources": resources}
+    changed = client.patch(f"/v1/sessions/{made['id']}", json=sent)
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["title"], changed.json()["resources"]) == ("t" * 255, sorted(resources))
+
+
+ROLE_255 = {"X-Roles": "admin," + "r" * 255}
+"""A staff caller also granted a role of 255 characters, the longest a session command takes."""
+
+
+def test_a_session_cancel_at_the_length_caps_is_done(client: TestClient) -> None:
+    made = new_session(client)
+    sent = {"reason": "x" * 4096, "role": "r" * 255}
+    done = client.post(f"/v1/sessions/{made['id']}/cancel", json=sent, headers=ROLE_255)
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "CANCELED"
+
+
+def test_a_transition_at_the_length_caps_is_fired(client: TestClient) -> None:
+    one, two = new_session(client, 24), new_session(client, 48)
+    sent = {"reason": "x" * 4096, "role": "r" * 255}
+    url = "/v1/sessions/{}/transitions/cancel"
+    done = client.post(url.format(one["id"]), json=sent, headers=ROLE_255)
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "CANCELED"
+    # Notes are kept as the own field <role>_notes: a role of 255 would make too long a name.
+    noted = client.post(url.format(two["id"]), json={"notes": "n" * 2000})
+    assert noted.status_code == 200, noted.text
+    got = noted.json()
+    assert (got["status"], got["metadata"]["notes"]) == ("CANCELED", "n" * 2000)
+
+
+def test_a_bulk_transition_at_the_length_caps_is_fired(client: TestClient, kit: SessionKit) -> None:
+    start = NOW + timedelta(days=1)
+    made = kit.sessions.create_extra(
+        "acme",
+        actor=None,
+        start=start,
+        end=start + timedelta(hours=1),
+        lifecycle="lms",
+        session_id="s" * 128,
+    )
+    sent = {
+        "session_ids": [made.id],
+        "transition": "cancel",
+        "reason": "x" * 4096,
+        "role": "r" * 255,
+    }
+    done = client.post("/v1/sessions/transitions", json=sent, headers=ROLE_255)
+    assert done.status_code == 200, done.text
+    assert [(s["id"], s["status"]) for s in done.json()] == [("s" * 128, "CANCELED")]
+
+
+def test_an_unbooked_removal_at_the_length_caps_is_done(
+    client: TestClient, kit: SessionKit, clock: ManualClock
+) -> None:
+    ended = new_session(client, 1, resources=[REF_255])
+    new_session(client, 2, resources=["room:r1"])  # another resource: kept
+    clock.advance(timedelta(hours=4))
+    asked = client.post("/v1/sessions/remove-unbooked", json={"resources": [REF_255]})
+    assert asked.status_code == 200, asked.text
+    assert [s["id"] for s in asked.json()["removed"]] == [ended["id"]]
+    none = client.post("/v1/sessions/remove-unbooked", json={"series_id": "s" * 128})
+    assert none.status_code == 200, none.text
+    assert none.json() == {"removed": [], "kept": []}
+
+
+def test_a_booking_cancel_at_the_length_caps_is_done(client: TestClient) -> None:
+    slot = new_session(client, 72)
+    booking = client.post(
+        f"/v1/sessions/{slot['id']}/bookings", json={"participant": "student:ann", "confirm": True}
+    ).json()
+    sent = {"role": "r" * 64, "reason": "x" * 4096}
+    headers = {"X-Roles": "admin," + "r" * 64}
+    done = client.post(f"/v1/bookings/{booking['id']}/cancel", json=sent, headers=headers)
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "CANCELLED"
+
+
+def test_the_reason_cap_is_the_cores() -> None:
+    from sessionkit.contrib.fastapi.schema_types import MAX_REASON
+    from sessionkit.services import bookings, session_statuses
+
+    assert MAX_REASON == session_statuses._MAX_REASON == bookings._MAX_REASON == 4096

@@ -9,6 +9,7 @@ from pydantic import Field, StrictBool, StrictInt
 
 from sessionkit.contrib.fastapi.schema_types import (
     MAX_MINUTES,
+    MAX_REASON,
     Metadata,
     Name,
     Ref,
@@ -63,8 +64,8 @@ class DraftBookingCreate(BookingCreate):
 class BookingCancel(_In):
     """Who cancels a booking (``participant``, ``provider``, ``admin``) and why."""
 
-    role: str = "participant"
-    reason: str | None = None
+    role: Name = "participant"
+    reason: str | None = Field(default=None, max_length=MAX_REASON)
 
 
 class BookingOut(_Out):

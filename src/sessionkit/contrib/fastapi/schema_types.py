@@ -27,15 +27,17 @@ from sessionkit.contrib.fastapi._advice import WITH_OFFSET
 from sessionkit.contrib.fastapi.paging import Started, keyset_page, start_cursor
 from sessionkit.errors._base import shown
 from sessionkit.model.fields import MAX_FIELD_KEY_LENGTH, MAX_NOTES_LENGTH
-from sessionkit.model.text import MAX_NAME_LENGTH, MAX_REF_LENGTH
+from sessionkit.model.text import MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_REF_LENGTH
 
 __all__ = [
     "IsoInstant",
     "LocalDatetime",
     "FieldValue",
+    "Id",
     "MAX_METADATA_FIELDS",
     "MAX_METADATA_TEXT",
     "MAX_MINUTES",
+    "MAX_REASON",
     "Metadata",
     "Name",
     "Ref",
@@ -104,6 +106,12 @@ MAX_METADATA_FIELDS = 50
 MAX_METADATA_TEXT = MAX_NOTES_LENGTH
 """The longest text value of a ``metadata`` field a session or booking request names (2,000)."""
 
+MAX_REASON = 4096
+"""The longest reason of a session's status change or a booking's cancellation, as the core
+takes one (the journal keeps its first 2,000 characters)."""
+
+Id = Annotated[str, StringConstraints(max_length=MAX_ID_LENGTH)]
+"""A session's (or other record's) id in a list: at most 128 characters, as the core stores one."""
 Name = Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)]
 """A role, lifecycle or zone name: at most 64 characters, as the core stores one."""
 Ref = Annotated[str, StringConstraints(max_length=MAX_REF_LENGTH)]

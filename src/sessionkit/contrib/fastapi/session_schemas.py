@@ -7,10 +7,21 @@ from typing import Any
 
 from pydantic import BaseModel, Field, StrictInt
 
-from sessionkit.contrib.fastapi.schema_types import IsoInstant, Metadata, Name, Ref, _In, _Out
+from sessionkit.contrib.fastapi.schema_types import (
+    MAX_REASON,
+    Id,
+    IsoInstant,
+    Metadata,
+    Name,
+    Ref,
+    _In,
+    _Out,
+)
+from sessionkit.model.fields import MAX_NOTES_LENGTH
 from sessionkit.model.journal import JournalEntry
+from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.session import MAX_RESOURCES, Session
-from sessionkit.model.text import MAX_ID_LENGTH, MAX_TITLE_LENGTH
+from sessionkit.model.text import MAX_ID_LENGTH, MAX_REF_LENGTH, MAX_TITLE_LENGTH
 from sessionkit.services.reports import CleanupReport
 
 __all__ = [
@@ -93,10 +104,10 @@ class SessionCreate(_In):
 class SessionUpdate(_In):
     """What to change on a session; omitted fields stay as they are."""
 
-    title: str | None = None
+    title: str | None = Field(default=None, max_length=MAX_TITLE_LENGTH)
     start: IsoInstant | None = None
     end: IsoInstant | None = None
-    resources: list[str] | None = None
+    resources: list[Ref] | None = Field(default=None, max_length=MAX_RESOURCES)
     capacity: StrictInt | None = None
     expected_version: StrictInt | None = None
 
@@ -104,27 +115,27 @@ class SessionUpdate(_In):
 class SessionCancel(_In):
     """Why and as whom a session is cancelled."""
 
-    reason: str | None = None
-    role: str | None = None
+    reason: str | None = Field(default=None, max_length=MAX_REASON)
+    role: str | None = Field(default=None, max_length=MAX_REF_LENGTH)
     expected_version: StrictInt | None = None
 
 
 class Transition(_In):
     """The optional details of firing a named transition."""
 
-    reason: str | None = None
-    role: str | None = None
-    notes: str | None = None
+    reason: str | None = Field(default=None, max_length=MAX_REASON)
+    role: str | None = Field(default=None, max_length=MAX_REF_LENGTH)
+    notes: str | None = Field(default=None, max_length=MAX_NOTES_LENGTH)
     expected_version: StrictInt | None = None
 
 
 class BulkTransition(_In):
     """One transition fired on many sessions at once, all or nothing."""
 
-    session_ids: list[str] = Field(max_length=1000)
+    session_ids: list[Id] = Field(max_length=MAX_LIMIT)
     transition: str
-    reason: str | None = None
-    role: str | None = None
+    reason: str | None = Field(default=None, max_length=MAX_REASON)
+    role: str | None = Field(default=None, max_length=MAX_REF_LENGTH)
 
 
 class UnbookedRemoval(_In):
@@ -136,8 +147,8 @@ class UnbookedRemoval(_In):
 
     before: IsoInstant | None = None
     since: IsoInstant | None = None
-    resources: list[str] | None = Field(default=None, max_length=1000)
-    series_id: str | None = None
+    resources: list[Ref] | None = Field(default=None, max_length=1000)
+    series_id: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
 
 
 class KeptSession(BaseModel):
