@@ -1,9 +1,9 @@
 """Whether a session passes a :class:`~sessionkit.model.query.SessionQuery`'s filters, in Python.
 
 The predicate the in-memory store's queries and the looped analytics
-(:mod:`~sessionkit.adapters._looped_analytics`, the in-memory and Django
-stores' reader) filter sessions with, and the ``LIKE`` pattern the SQL
-stores search with.
+(:mod:`~sessionkit.adapters._looped_analytics`, the in-memory store's reader;
+the Django store's picks its sessions as its queries do) filter sessions
+with, and the ``LIKE`` pattern the SQL stores search with.
 """
 
 from __future__ import annotations

@@ -332,7 +332,8 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
         sql = "(" + " OR ".join(parts) + ")"
         return RawSQL(sql, params, output_field=BooleanField())  # noqa: S611
 
-    def _filtered(self, tenant: str, query: SessionQuery) -> QuerySet[SessionRecord]:
+    def filtered(self, tenant: str, query: SessionQuery) -> QuerySet[SessionRecord]:
+        """Return ``tenant``'s rows that ``query``'s filters pick (its order and paging aside)."""
         rows = self.rows(tenant)
         if query.series_id is not None:
             rows = rows.filter(series_ref=query.series_id)
@@ -381,7 +382,7 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
         ``updated`` sorts a never-updated session by its creation time; ties
         break by id in the same direction as the sort.
         """
-        rows = self._filtered(tenant, query)
+        rows = self.filtered(tenant, query)
         total = rows.count()
         order = query.ordering
         names = {f"sk_key{n}": self._sort_expression(field) for n, (field, _) in enumerate(order)}

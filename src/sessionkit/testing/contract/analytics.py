@@ -201,6 +201,33 @@ class AnalyticsContract(ContractBase):
         narrower = kit.analytics.counts(TENANT, scope=bounded, start_from=_at(48))
         assert narrower.by_status() == {"NO_SHOW": 1}
 
+    def test_a_scope_searching_own_fields_counts_what_the_query_lists(
+        self, store: UnitOfWorkFactory, kit: SessionKit
+    ) -> None:
+        """A scope's ``search_fields`` pick the sessions ``kit.queries`` lists, beyond ASCII too.
+
+        Each store lowers an own field's text as its queries do (SQLite only
+        ASCII letters, PostgreSQL ``İ`` as one ``i``), its figures so too.
+        """
+        texts = ["ÉMILE@exämple.com", "İstanbul Office", "ΣΟΦΙΑ"]
+        with store() as uow:
+            uow.sessions.add_many(
+                [
+                    attrs.evolve(make_session(f"sf{n}", at=n, resources=()), metadata={"client": t})
+                    for n, t in enumerate(texts)
+                ]
+            )
+            uow.commit()
+        found: dict[str, tuple[int, int]] = {}
+        for needle in [*texts, "émile@", "istanbul", "σοφια"]:
+            scope = SessionQuery(search=needle, search_fields=["client"])
+            listed = kit.queries.list(TENANT, scope).total
+            found[needle] = (listed, kit.analytics.counts(TENANT, scope=scope).total)
+        assert [found[text] for text in texts] == [(1, 1)] * 3
+        assert {n: listed for n, (listed, _) in found.items()} == {
+            n: counted for n, (_, counted) in found.items()
+        }
+
     def test_rates_count_a_rescheduled_session_once_and_not_as_cancelled(
         self, kit: SessionKit
     ) -> None:
