@@ -563,3 +563,79 @@ def test_the_webhook_caller_verifies_the_provider(paid_kit: SessionKit) -> None:
         assert answered.json()["outcome"] == "unknown"
         presence = client.post("/presence-events", json={"events": []})
         assert presence.status_code == 401  # the presence webhook takes it too
+
+
+LONG_PAYMENT_BODIES = {
+    "RefundCreate: a reason of 256": ("refund", {"reason": "x" * 256}, ["reason"]),
+    "MarkPaid: a payment id of 129": ("mark", {"payment_ids": ["p" * 129]}, ["payment_ids", 1]),
+    "PaymentEventIn: a provider of 129": ("event", {"provider": "f" * 129}, ["provider"]),
+    "PaymentEventIn: an event_id of 129": ("event", {"event_id": "e" * 129}, ["event_id"]),
+    "PaymentEventIn: a payment_id of 129": ("event", {"payment_id": "p" * 129}, ["payment_id"]),
+    "PaymentEventIn: an intent_ref of 256": ("event", {"intent_ref": "i" * 256}, ["intent_ref"]),
+    "PaymentEventIn: a reason of 256": ("event", {"reason": "x" * 256}, ["reason"]),
+}
+
+
+@pytest.mark.parametrize(
+    ("route", "sent", "loc"), LONG_PAYMENT_BODIES.values(), ids=LONG_PAYMENT_BODIES.keys()
+)
+def test_a_payment_body_past_a_length_cap_is_a_422_naming_the_field_and_writes_nothing(
+    paid_client: TestClient,
+    gateway: FakeGateway,
+    route: str,
+    sent: dict[str, Any],
+    loc: list[str | int],
+) -> None:
+    # A refund's reason, the ids marked paid and the provider's strings were taken as far as
+    # the core's own checks, undeclared, where the booking bodies cap theirs.
+    refundable = paid(paid_client, gateway, slot(paid_client))["payment"]
+    pending = book(paid_client, slot(paid_client, 72))["payment"]
+    manual = book(paid_client, slot(paid_client, 96), manual=True, confirm=True)["payment"]
+    gateway.pay(pending["intent_ref"])
+    [event] = [PaymentEventIn.of(e).model_dump(mode="json") for e in gateway.drain()]
+    urls = [f"/v1/payments/{p['id']}" for p in (refundable, pending, manual)]
+    before = [paid_client.get(url).json() for url in urls]
+    if route == "refund":
+        body = {"amount": "10.00", "currency": "EUR", **sent}
+        refused = paid_client.post(f"{urls[0]}/refunds", json=body)
+    elif route == "mark":
+        body = {"payment_ids": [manual["id"], *sent["payment_ids"]]}  # the first one is fine
+        refused = paid_client.post("/v1/payments/mark-paid", json=body)
+    else:
+        refused = paid_client.post("/v1/payments/events", json={**event, **sent})
+    assert refused.status_code == 422, refused.text
+    got = refused.json()
+    assert got["error"] == "RequestValidationError"
+    assert [e["loc"][1:][: len(loc)] for e in got["errors"]] == [loc]
+    assert [paid_client.get(url).json() for url in urls] == before
+
+
+def test_payment_bodies_at_the_length_caps_are_taken(
+    paid_client: TestClient, gateway: FakeGateway
+) -> None:
+    payment_id = paid(paid_client, gateway, slot(paid_client))["payment"]["id"]
+    sent = {"amount": "10.00", "currency": "EUR", "reason": "x" * 255}
+    refunded = paid_client.post(f"/v1/payments/{payment_id}/refunds", json=sent)
+    assert refunded.status_code == 200, refunded.text
+    assert refunded.json()["refunded"] == "10.00"
+    # An id of 128 reaches the core, which finds no such payment (nothing is marked).
+    manual = book(paid_client, slot(paid_client, 96), manual=True, confirm=True)["payment"]
+    marked = paid_client.post("/v1/payments/mark-paid", json={"payment_ids": ["p" * 128]})
+    assert problem(marked, 404, "PaymentNotFound")["payment_id"] == "p" * 128
+    assert paid_client.get(f"/v1/payments/{manual['id']}").json()["status"] == "PENDING"
+    # provider and event_id: each within its cap, "provider:event_id" at most 128 (the core's).
+    event = {
+        "provider": "f" * 64,
+        "event_id": "e" * 63,
+        "type": "succeeded",
+        "occurred_at": NOW.isoformat(),
+        "payment_id": "p" * 128,
+        "intent_ref": "i" * 255,
+        "reason": "x" * 255,
+    }
+    answer = paid_client.post("/v1/payments/events", json=event)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"outcome": "unknown", "payment": None}
+    longer = {**event, "provider": "f" * 128}  # at its cap, but too long a pair for the core
+    refused = problem(paid_client.post("/v1/payments/events", json=longer), 422, "InvalidValue")
+    assert refused["detail"].startswith("PaymentEvent's provider:event_id is 192 characters long")

@@ -267,3 +267,63 @@ def test_a_participant_reads_the_teachers_request_whole(client: TestClient, capa
     assert declined.status_code == 200, declined.text
     answer = declined.json()
     assert (answer["requested_by"], answer["reason"], answer["decided_by"]) == (*whole, "ann")
+
+
+LONG_ANSWERS = {
+    "RescheduleCreate: a role of 65": ("", {"role": "s" * 65}, ["role"]),
+    "RescheduleCreate: a reason of 2,001": ("", {"reason": "x" * 2001}, ["reason"]),
+    "RescheduleApprove: a role of 65": ("/approve", {"role": "t" * 65}, ["role"]),
+    "RescheduleAnswer: a role of 65": ("/decline", {"role": "t" * 65}, ["role"]),
+}
+
+
+@pytest.mark.parametrize(("to", "sent", "loc"), LONG_ANSWERS.values(), ids=LONG_ANSWERS.keys())
+def test_a_reschedule_body_past_a_length_cap_is_a_422_naming_the_field_and_writes_nothing(
+    client: TestClient, to: str, sent: dict[str, Any], loc: list[str | int]
+) -> None:
+    # A request's reason and every role were taken as far as the core's own checks,
+    # undeclared, where the session and booking bodies cap theirs.
+    session_id = slot(client)
+    pending = ask(client, session_id).json()
+    other = slot(client, 96)  # a new request goes here: none pending yet
+    urls = [f"/v1/sessions/{s}/reschedules" for s in (session_id, other)]
+    urls += [f"/v1/sessions/{s}" for s in (session_id, other)]
+    before = [client.get(url, headers=STUDENT).json() for url in urls]
+    if to:
+        url = f"/v1/reschedules/{pending['id']}{to}"
+        refused = client.post(url, json=sent, headers=TEACHER)
+    else:
+        refused = ask(client, other, **sent)
+    assert refused.status_code == 422, refused.text
+    got = refused.json()
+    assert got["error"] == "RequestValidationError"
+    assert [e["loc"][1:][: len(loc)] for e in got["errors"]] == [loc]
+    assert [client.get(url, headers=STUDENT).json() for url in urls] == before
+
+
+def test_a_reschedule_at_the_length_caps_is_asked_and_answered(
+    client_for: ClientFor, clock: ManualClock
+) -> None:
+    notice = NoticePolicy(reason_length=(10, 2000))  # the longest a policy may allow
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work, clock=clock, booking_rules=RULES, notice=notice
+    )
+    client = client_for(kit)
+    asking, answering = "s" * 64, "t" * 64
+    student = {**STUDENT, "X-Roles": asking}
+    teacher = {**TEACHER, "X-Roles": answering}
+    sent = {"role": asking, "reason": "x" * 2000}
+    one, two = slot(client), slot(client, 96)
+    asked = client.post(f"/v1/sessions/{one}/reschedules", json=sent, headers=student)
+    assert asked.status_code == 201, asked.text
+    assert (asked.json()["role"], asked.json()["reason"]) == (asking, "x" * 2000)
+    url = f"/v1/reschedules/{asked.json()['id']}/"
+    declined = client.post(url + "decline", json={"role": answering}, headers=teacher)
+    assert declined.status_code == 200, declined.text
+    assert (declined.json()["status"], declined.json()["decided_role"]) == ("DECLINED", answering)
+    again = client.post(f"/v1/sessions/{two}/reschedules", json=sent, headers=student).json()
+    url = f"/v1/reschedules/{again['id']}/"
+    to = {"role": answering, "start": iso(100)}
+    approved = client.post(url + "approve", json=to, headers=teacher)
+    assert approved.status_code == 200, approved.text
+    assert (approved.json()["status"], approved.json()["decided_role"]) == ("APPROVED", answering)

@@ -7,9 +7,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, StrictInt
 
-from sessionkit.contrib.fastapi.schema_types import IsoInstant, _In, _Out
+from sessionkit.contrib.fastapi.schema_types import IsoInstant, Name, Ref, _In, _Out
 from sessionkit.contrib.fastapi.session_schemas import SessionOut, session_out
-from sessionkit.model.attendance import Attendance, AttendanceOverride, PresenceEvent
+from sessionkit.model.attendance import (
+    MAX_OVERRIDE_REASON_LENGTH,
+    Attendance,
+    AttendanceOverride,
+    PresenceEvent,
+)
+from sessionkit.model.text import MAX_ID_LENGTH
 from sessionkit.ports import JoinCredential
 from sessionkit.services.attendance import PresenceReport
 
@@ -37,10 +43,12 @@ Status = Literal["present", "late", "left_early", "partial", "absent"]
 class PresenceEventIn(_In):
     """One join or leave as the meeting provider reports it (its webhook, verified)."""
 
-    provider: str = Field(examples=["livekit"])
-    event_id: str = Field(examples=["evt_1"], description="The provider's id: stored once.")
-    session_id: str
-    participant: str = Field(examples=["student:ann"])
+    provider: Name = Field(examples=["livekit"])
+    event_id: str = Field(
+        max_length=MAX_ID_LENGTH, examples=["evt_1"], description="The provider's id: stored once."
+    )
+    session_id: str = Field(max_length=MAX_ID_LENGTH)
+    participant: Ref = Field(examples=["student:ann"])
     action: Literal["join", "leave"]
     at: IsoInstant
 
@@ -82,7 +90,7 @@ class OverrideIn(_In):
 
     status: Status
     minutes: StrictInt | None = Field(default=None, ge=0, le=100_000)
-    reason: str | None = None
+    reason: str | None = Field(default=None, max_length=MAX_OVERRIDE_REASON_LENGTH)
 
 
 class OverrideOut(_Out):

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, StrictBool
 
 from sessionkit.contrib.fastapi.booking_schemas import BookingCreate, BookingOut, booking_out
-from sessionkit.contrib.fastapi.schema_types import IsoInstant, _In, _KeysetPage, _Out
+from sessionkit.contrib.fastapi.schema_types import Id, IsoInstant, _In, _KeysetPage, _Out
 from sessionkit.contrib.fastapi.session_schemas import SessionCreate
 from sessionkit.model.booking import EXPIRED, OFFERED, WAITLISTED
 from sessionkit.model.money import Money
@@ -25,6 +25,8 @@ from sessionkit.model.payment import (
     PaymentEvent,
     PaymentEventType,
 )
+from sessionkit.model.query import MAX_LIMIT
+from sessionkit.model.text import MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_REF_LENGTH
 from sessionkit.services.payments import Applied, Checkout
 
 __all__ = [
@@ -237,13 +239,13 @@ class CancelledPaidOut(BaseModel):
 class RefundCreate(MoneyIn):
     """A goodwill refund: ``amount`` of ``currency`` given back from a paid payment, and why."""
 
-    reason: str | None = None
+    reason: str | None = Field(default=None, max_length=MAX_REF_LENGTH)
 
 
 class MarkPaid(_In):
     """Manual payments (cash, invoice) recorded as paid, all or none."""
 
-    payment_ids: list[str] = Field(min_length=1, max_length=1000)
+    payment_ids: list[Id] = Field(min_length=1, max_length=MAX_LIMIT)
 
 
 # -- the provider's events ---------------------------------------------------------------
@@ -258,14 +260,14 @@ class PaymentEventIn(_In):
     everything).
     """
 
-    provider: str = Field(examples=["stripe"])
-    event_id: str = Field(examples=["evt_1"])
+    provider: str = Field(max_length=MAX_NAME_LENGTH * 2, examples=["stripe"])
+    event_id: str = Field(max_length=MAX_ID_LENGTH, examples=["evt_1"])
     type: PaymentEventType
     occurred_at: IsoInstant
-    payment_id: str | None = None
-    intent_ref: str | None = None
+    payment_id: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
+    intent_ref: str | None = Field(default=None, max_length=MAX_REF_LENGTH)
     amount: MoneyIn | None = None
-    reason: str | None = None
+    reason: str | None = Field(default=None, max_length=MAX_REF_LENGTH)
 
     @classmethod
     def of(cls, event: PaymentEvent) -> PaymentEventIn:

@@ -7,8 +7,8 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from sessionkit.contrib.fastapi.payment_schemas import MoneyOut, money_out
-from sessionkit.contrib.fastapi.schema_types import IsoInstant, _In, _Out
-from sessionkit.model.reschedule import RescheduleRequest
+from sessionkit.contrib.fastapi.schema_types import IsoInstant, Name, _In, _Out
+from sessionkit.model.reschedule import MAX_REASON_LENGTH, RescheduleRequest
 from sessionkit.policies import Refusal
 from sessionkit.services.reschedules import SessionOptions
 
@@ -29,7 +29,7 @@ __all__ = [
 class RescheduleAnswer(_In):
     """The role answering (declining, withdrawing) a reschedule request."""
 
-    role: str = Field(
+    role: Name = Field(
         examples=["teacher"], description="The role the caller acts in; the policy judges it."
     )
 
@@ -37,7 +37,7 @@ class RescheduleAnswer(_In):
 class RescheduleCreate(RescheduleAnswer):
     """A request to move a session: why, and the new start asked for (or none)."""
 
-    reason: str = Field(examples=["I have an exam that morning"])
+    reason: str = Field(max_length=MAX_REASON_LENGTH, examples=["I have an exam that morning"])
     proposed_start: IsoInstant | None = Field(
         default=None, description="The new start (the duration is kept); none leaves it open."
     )
