@@ -324,9 +324,16 @@ def text_contains(fields: Mapping[str, Any], key: str, needle: str) -> bool:
 
     What ``SessionQuery.search`` finds in its ``search_fields``: the in-memory
     rule; the databases compare ``lower()`` of both (see docs/services.md).
+    Letter by letter, as theirs: ``str.lower()`` alone makes a ``Σ`` that ends
+    a word a final ``ς``, so "ΟΔΟΣ" would be no part of "ΟΔΟΣΑ".
     """
     stored = fields.get(key)
-    return isinstance(stored, str) and needle.lower() in stored.lower()
+    return isinstance(stored, str) and _lowered(needle) in _lowered(stored)
+
+
+def _lowered(text: str) -> str:
+    # Final_Sigma is the one context str.lower() reads; σ is Σ's lower case letter alone.
+    return text.replace("Σ", "σ").lower()
 
 
 def field_matches(fields: Mapping[str, Any], key: str, values: Iterable[FieldValue]) -> bool:
