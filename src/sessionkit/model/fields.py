@@ -332,8 +332,9 @@ def text_contains(fields: Mapping[str, Any], key: str, needle: str) -> bool:
 
 
 def _lowered(text: str) -> str:
-    # Final_Sigma is the one context str.lower() reads; σ is Σ's lower case letter alone.
-    return text.replace("Σ", "σ").lower()
+    # Final_Sigma is the one context str.lower() reads: a capital sigma (U+03A3) is made
+    # the small sigma (U+03C3) first, as a lower() letter by letter makes it.
+    return text.replace("\u03a3", "\u03c3").lower()
 
 
 def field_matches(fields: Mapping[str, Any], key: str, values: Iterable[FieldValue]) -> bool:
