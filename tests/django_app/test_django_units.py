@@ -7,6 +7,7 @@ race to it gets the same ``SessionConflict`` the check gives.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
@@ -116,6 +117,61 @@ def test_the_host_rolling_back_undoes_sessionkit_and_publishes_nothing(
     assert signalled == []
     assert stored_ids(store) == []
     assert not User.objects.using(using).filter(username="host-write").exists()
+
+
+class _FailsOnce:
+    """A publisher that raises for the first batch it is offered, and records every batch."""
+
+    def __init__(self) -> None:
+        self.batches: list[tuple[DomainEvent, ...]] = []
+
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        self.batches.append(tuple(events))
+        if len(self.batches) == 1:
+            raise RuntimeError("the notifier is down")
+
+
+def test_a_raising_publisher_costs_the_later_units_in_atomic_nothing(
+    using: str, signalled: list[tuple[DomainEvent, ...]]
+) -> None:
+    # Each unit's events were an on_commit callback of their own, and Django runs none after
+    # one that raised: the second unit's events were never published nor signalled.
+    publisher = _FailsOnce()
+    store = DjangoStore(publisher, using=using)
+    first, second, dropped = _event(), _event(tenant="t2"), _event(tenant="t3")
+
+    def host_view() -> None:
+        with transaction.atomic(using=using):
+            for at, (name, event) in enumerate((("a", first), ("b", second))):
+                with store.unit_of_work() as uow:
+                    uow.sessions.add(make_session(name, at=2 * at))
+                    uow.collect([event])
+                    uow.commit()
+            with contextlib.suppress(LookupError), transaction.atomic(using=using):
+                with store.unit_of_work() as uow:  # its savepoint rolls back: never published
+                    uow.collect([dropped])
+                    uow.commit()
+                raise LookupError("the host's inner block fails")
+
+    with pytest.raises(RuntimeError, match="the notifier is down"):
+        host_view()
+    assert publisher.batches == [(first,), (second,)]
+    assert signalled == [(first,), (second,)]
+    assert stored_ids(store) == ["a", "b"]
+
+
+def test_one_unit_in_atomic_registers_one_callback_that_raises_itself(using: str) -> None:
+    store = DjangoStore(_FailsOnce(), using=using)
+    connection = connections[using]
+    with transaction.atomic(using=using):
+        before = len(connection.run_on_commit)
+        with store.unit_of_work() as uow:
+            uow.collect([_event()])
+            uow.commit()
+        (callback,) = [hook[1] for hook in connection.run_on_commit[before:]]
+        with pytest.raises(RuntimeError, match="the notifier is down"):
+            callback()
+        connection.run_on_commit = connection.run_on_commit[:before]
 
 
 def test_a_rolled_back_unit_inside_atomic_leaves_the_host_s_writes(using: str) -> None:

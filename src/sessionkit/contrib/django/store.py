@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from functools import partial
 from types import TracebackType
 from typing import Any, Self, TypeVar
+from weakref import WeakKeyDictionary
 
 from django.conf import settings
 from django.db import (
@@ -128,25 +129,86 @@ class _Signals:
         events_committed.send(sender=DjangoStore, store=self.store, events=tuple(events))
 
 
+class _HostFailures:
+    """Raises the errors of several units' ``on_commit`` callbacks once they all ran.
+
+    Django runs no later ``on_commit`` callback once one raised. With one unit
+    of sessionkit's in the host's transaction, its callback raises its error
+    itself; from a second on (:func:`_on_host_commit`), each keeps its error
+    here instead, and this callback, kept last of sessionkit's, raises the first
+    (the others as notes): one unit's failing publisher no longer costs the
+    later units of the same ``atomic()`` their events and their calls (refunds).
+    """
+
+    def __init__(self) -> None:
+        self.errors: list[Exception] = []
+
+    def __call__(self) -> None:
+        errors, self.errors = self.errors, []
+        _raise_first(errors)
+
+
+def _raise_first(errors: Sequence[Exception]) -> None:
+    if errors:
+        first = errors[0]
+        for later in errors[1:]:
+            first.add_note(f"and another of sessionkit's on_commit callbacks raised: {later!r}")
+        raise first
+
+
+_HOSTS: WeakKeyDictionary[Any, list[_HostCommit]] = WeakKeyDictionary()
+"""Each database connection's units' callbacks registered with its host transaction."""
+
+
+def _on_host_commit(using: str, host: _HostCommit) -> None:
+    """Register ``host`` with the host's commit; from a second unit's on, with shared failures.
+
+    The failures' callback goes (again) after ``host``, with no savepoint of its
+    own: a rolled-back savepoint drops the units' callbacks inside it, not it.
+    """
+    connection = transaction.get_connection(using)
+    hooks = connection.run_on_commit
+    # Those of this transaction still registered (Django drops a rolled-back savepoint's).
+    pending = [h for h in _HOSTS.get(connection, ()) if any(hook[1] is h for hook in hooks)]
+    transaction.on_commit(host, using=using)
+    _HOSTS[connection] = [*pending, host]
+    if pending:
+        failures = pending[0].failures or _HostFailures()
+        for each in (*pending, host):
+            each.failures = failures
+        kept = [hook for hook in connection.run_on_commit if hook[1] is not failures]
+        connection.run_on_commit = [*kept, (set(), failures, False)]
+
+
 class _HostCommit:
     """``on_commit`` of a unit that joined the host's transaction: its batches, then its calls.
 
     One callback for both, so that a publisher or receiver that raises does not
     keep the provider calls the commit left due (a cancel's refund) from being
-    made: Django runs no later ``on_commit`` callback once one raised.
+    made; its errors are raised after them, or, with other units in the
+    transaction, once every unit's callback ran (:class:`_HostFailures`).
     """
 
     def __init__(self, store: DjangoStore, batches: list[tuple[DomainEvent, ...]]) -> None:
         self.store = store
         self.batches = batches
         self.actions: list[Callable[[], object]] = []
+        self.failures: _HostFailures | None = None
 
     def __call__(self) -> None:
-        try:
-            self.store.publish(self.batches)
-        finally:  # the calls are made whatever the publishing raised, and its error then raised
-            for action in self.actions:
-                action()
+        steps: list[Callable[[], object]] = list(self.actions)
+        if self.batches:
+            steps.insert(0, partial(self.store.publish, self.batches))
+        errors: list[Exception] = []
+        for step in steps:  # each, whatever the one before raised
+            try:
+                step()
+            except Exception as error:  # noqa: BLE001  # raised below, or by the failures
+                errors.append(error)
+        if self.failures is None:
+            _raise_first(errors)
+        else:
+            self.failures.errors.extend(errors)
 
 
 class DjangoStore:
@@ -357,7 +419,7 @@ class DjangoUnitOfWork(UnitOfWorkBase):
             # Registered in the host's transaction as the unit's commits were (its rollback
             # drops it too), once, so that the calls deferred below go with the events.
             self._host_commit = _HostCommit(self.store, hosts)
-            transaction.on_commit(self._host_commit, using=self.using)
+            _on_host_commit(self.using, self._host_commit)
         if ready:
             self.store.publish(ready)
         if exc is not None and closing is not None:
@@ -427,10 +489,10 @@ class DjangoUnitOfWork(UnitOfWorkBase):
         """
         if not self.joined:
             return False
-        if self._host_commit is not None:  # after the unit's events, even if publishing raises
-            self._host_commit.actions.append(action)
-        else:
-            transaction.on_commit(action, using=self.using)
+        if self._host_commit is None:  # no events: the calls alone
+            self._host_commit = _HostCommit(self.store, [])
+            _on_host_commit(self.using, self._host_commit)
+        self._host_commit.actions.append(action)  # after the unit's events, even if they raise
         return True
 
     def rollback(self) -> None:
