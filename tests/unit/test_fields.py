@@ -164,6 +164,10 @@ def test_search_fields_are_keys_each_once_and_need_a_search() -> None:
         SessionQuery(search="a", search_fields={"client": 1})
     with pytest.raises(InvalidValue, match="at most 32 search fields"):
         SessionQuery(search="a", search_fields=[f"f{n}" for n in range(33)])
+    assert SessionQuery(search="a", search_fields=["a"] * 33).search_fields == ("a",)
+    with pytest.raises(WrongType, match="a search field") as number:
+        SessionQuery(search="a", search_fields=["client", 7])  # type: ignore[list-item]
+    assert number.value.value == 7
 
 
 def test_text_contains_matches_text_only_ignoring_case() -> None:

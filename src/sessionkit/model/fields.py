@@ -310,13 +310,17 @@ def search_fields(value: str | Iterable[str] | None) -> tuple[str, ...]:
         if isinstance(value, (bytes, Mapping)) or not isinstance(value, Iterable):
             raise WrongType(value, name="search_fields", expected="own-field keys (a list of str)")
         keys = list(value)
-    if len(keys) > MAX_FILTER_KEYS:
+    for key in keys:
+        if not isinstance(key, str):
+            raise WrongType(key, name="a search field", expected="an own field's key (str)")
+    unique = set(keys)
+    if len(unique) > MAX_FILTER_KEYS:
         raise InvalidValue(
-            f"at most {MAX_FILTER_KEYS} search fields per query, got {len(keys):,}",
-            value=len(keys),
+            f"at most {MAX_FILTER_KEYS} search fields per query, got {len(unique):,}",
+            value=len(unique),
             expected=f"<= {MAX_FILTER_KEYS} keys",
         )
-    return tuple(sorted({_filter_key(key, "a search field") for key in keys}))
+    return tuple(sorted(_filter_key(key, "a search field") for key in unique))
 
 
 def text_contains(fields: Mapping[str, Any], key: str, needle: str) -> bool:

@@ -254,7 +254,7 @@ class SessionQuery:
             raise InvalidValue(
                 f"the search fields ({', '.join(self.search_fields)}) need a search to match",
                 value=self.search_fields,
-                expected="search_fields with search, or neither",
+                expected="a search with the search fields, or neither",
             )
         check_flag(self.is_extra, "is_extra", optional=True)
         check_flag(self.descending, "descending")

@@ -287,6 +287,11 @@ class FieldsContract(ContractBase):
                 attrs.evolve(make_session(name, at=n, title=title), metadata=fields)
                 for n, (name, (title, fields)) in enumerate(zip("abcdef", rows, strict=True))
             ),
+            # Another tenant's session that every search of the table would find.
+            attrs.evolve(
+                make_session("z", tenant=OTHER_TENANT, title=search),
+                metadata=dict.fromkeys(("client", "email", "name", "code"), search),
+            ),
         )
         with store() as uow:
             page = uow.sessions.query(TENANT, SessionQuery(search=search, search_fields=keys))
