@@ -249,7 +249,9 @@ def test_session_search_matches_the_own_fields_named(client: TestClient) -> None
     )
     assert "need a search" in alone["detail"]
     odd = client.get("/v1/sessions", params={"search": "a", "search_field": "e-mail"})
-    problem(odd, 422, "InvalidValue")
+    assert problem(odd, 422, "InvalidValue")["value"] == "e-mail"
+    many = {"search": "a", "search_field": [f"f{n}" for n in range(33)]}
+    problem(client.get("/v1/sessions", params=many), 422, "RequestValidationError")
 
 
 # -- series -----------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from sessionkit.errors import (
     SessionConflict,
     SessionNotFound,
 )
+from sessionkit.model.fields import MAX_FILTER_KEYS
 from sessionkit.model.journal import JournalEntry
 from sessionkit.model.query import MAX_LIMIT, SessionQuery, SortField
 from sessionkit.model.series import Series
@@ -61,7 +62,11 @@ def add_session_routes(routes: Routes) -> None:
         start_to: MaybeInstant = None,
         search: str | None = None,
         search_field: Annotated[
-            list[str] | None, Query(description="own fields whose text `search` matches too")
+            list[str] | None,
+            Query(
+                description="own fields whose text `search` matches too",
+                max_length=MAX_FILTER_KEYS,
+            ),
         ] = None,
         group: str | None = None,
         is_extra: bool | None = None,
