@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 import reprlib
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import SupportsIndex, TypeVar, cast
 
 T = TypeVar("T")
@@ -309,14 +309,36 @@ class LimitExceeded(SessionKitError, ValueError):
     """
 
     def __init__(self, name: str, value: object, maximum: object, *, what: str = "") -> None:
-        super().__init__(
-            f"{what or name}: {_amount(value)} is more than Limits.{name} allows "
-            f"({_amount(maximum)}); ask for less (a shorter window, a coarser step, a "
-            "sparser rule) or raise the limit"
-        )
+        super().__init__(self.wording(name, value, maximum, what=what))
         self.name = name
         self.value = value
         self.maximum = maximum
+        self.what = what
+
+    @staticmethod
+    def wording(
+        name: str,
+        value: object,
+        maximum: object,
+        *,
+        what: str = "",
+        durations: Callable[[timedelta], str] = str,
+    ) -> str:
+        """The message of a ``LimitExceeded(name, value, maximum, what=what)``.
+
+        ``durations`` writes ``value`` and ``maximum`` when they are durations (a
+        host telling them its own way, as the FastAPI router tells them in
+        seconds, words the message again with its own).
+        """
+
+        def amount(given: object) -> str:
+            return durations(given) if isinstance(given, timedelta) else _amount(given)
+
+        return (
+            f"{what or name}: {amount(value)} is more than Limits.{name} allows "
+            f"({amount(maximum)}); ask for less (a shorter window, a coarser step, a "
+            "sparser rule) or raise the limit"
+        )
 
 
 class ExpansionLimitExceeded(LimitExceeded, RuntimeError):

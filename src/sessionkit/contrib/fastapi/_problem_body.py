@@ -291,12 +291,11 @@ def _durations_in_seconds(error: e.SessionKitError) -> str:
     text = str(error)
     if not isinstance(error, e.LimitExceeded):
         return text
-    value, maximum = error.value, error.maximum  # as LimitExceeded words them, each once
-    if isinstance(value, timedelta):
-        text = text.replace(f": {value} is more than ", f": {in_seconds(value)} is more than ", 1)
-    if isinstance(maximum, timedelta):
-        text = text.replace(f" allows ({maximum}); ", f" allows ({in_seconds(maximum)}); ", 1)
-    return text
+    name, value, maximum = error.name, error.value, error.maximum
+    what = getattr(error, "what", "")
+    if text != e.LimitExceeded.wording(name, value, maximum, what=what):
+        return text  # a message of its own (ExpansionLimitExceeded's)
+    return e.LimitExceeded.wording(name, value, maximum, what=what, durations=in_seconds)
 
 
 def problem_body(
