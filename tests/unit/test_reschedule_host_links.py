@@ -123,6 +123,9 @@ def test_a_request_on_a_linked_session_is_refused_at_once(store: StoreMaker) -> 
     assert kit.reschedules.can_request(T, lesson.id, role="student") == Refusal(
         rule="not_reschedulable", reason=reason
     )
+    assert kit.reschedules.options(T, lesson.id, role="student").reschedule == Refusal(
+        rule="not_reschedulable", reason=reason
+    )
     with pytest.raises(RescheduleRefused) as caught:
         kit.reschedules.request(
             T,
