@@ -217,39 +217,46 @@ def _beyond(backend: Backend, order: tuple[SortKey, ...], cursor: Cursor) -> Col
     return or_(*branches)
 
 
-def _field_condition(
-    backend: Backend, key: str, values: Sequence[FieldValue]
-) -> ColumnElement[bool]:
-    """Own field ``key`` equals one of ``values``, JSON type included (``"1"`` is not ``1``).
+def _member(backend: Backend, key: str) -> tuple[ColumnElement[Any], ColumnElement[Any], str]:
+    """Own field ``key``'s JSON type, its value (as text; SQLite: as stored), a text's type name.
 
     ``key`` is a plain identifier (checked by the query), so the JSON path is
     safe; it is still passed as a parameter.
     """
     document = S.c["metadata"]
+    if backend.name == "sqlite":
+        path = f"$.{key}"
+        return func.json_type(document, path), func.json_extract(document, path), "text"
+    if backend.name == "postgresql":
+        value = document.op("->>", return_type=String)(key)
+        return func.jsonb_typeof(document.op("->")(key)), value, "string"
+    extracted = func.JSON_EXTRACT(document, f"$.{key}")
+    return func.JSON_TYPE(extracted), func.JSON_UNQUOTE(extracted, type_=String), "STRING"
+
+
+def _field_condition(
+    backend: Backend, key: str, values: Sequence[FieldValue]
+) -> ColumnElement[bool]:
+    """Own field ``key`` equals one of ``values``, JSON type included (``"1"`` is not ``1``)."""
     strings = [v for v in values if isinstance(v, str)]
     integers = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
     booleans = ["true" if v else "false" for v in values if isinstance(v, bool)]
-    if backend.name == "sqlite":
-        path = f"$.{key}"
-        kind: ColumnElement[Any] = func.json_type(document, path)
-        native: ColumnElement[Any] = func.json_extract(document, path)
-        typed: list[tuple[str, Sequence[Any]]] = [("text", strings), ("integer", integers)]
-        conditions = [and_(kind == name, native.in_(wanted)) for name, wanted in typed if wanted]
+    kind, value, text = _member(backend, key)
+    if backend.name == "sqlite":  # the value as stored: an integer compares as one
+        typed: list[tuple[str, Sequence[Any]]] = [(text, strings), ("integer", integers)]
+        conditions = [and_(kind == name, value.in_(wanted)) for name, wanted in typed if wanted]
         if booleans:
             conditions.append(kind.in_(booleans))
         return or_(*conditions)
-    if backend.name == "postgresql":
-        kind = func.jsonb_typeof(document.op("->")(key))
-        text_: ColumnElement[Any] = document.op("->>", return_type=String)(key)
-        names = ("string", "number", "boolean")
-    else:
-        extracted = func.JSON_EXTRACT(document, f"$.{key}")
-        kind = func.JSON_TYPE(extracted)
-        text_ = _binary(backend, func.JSON_UNQUOTE(extracted, type_=String))
-        names = ("STRING", "INTEGER", "BOOLEAN")
+    names = (
+        (text, "number", "boolean")
+        if backend.name == "postgresql"
+        else (text, "INTEGER", "BOOLEAN")
+    )
+    value = _binary(backend, value)
     # The text form of a JSON integer is its digits; of a boolean, true or false.
     groups = zip(names, (strings, [str(i) for i in integers], booleans), strict=True)
-    return or_(*(and_(kind == name, text_.in_(wanted)) for name, wanted in groups if wanted))
+    return or_(*(and_(kind == name, value.in_(wanted)) for name, wanted in groups if wanted))
 
 
 def _text_contains(backend: Backend, key: str, needle: str) -> ColumnElement[bool]:
@@ -259,24 +266,12 @@ def _text_contains(backend: Backend, key: str, needle: str) -> ColumnElement[boo
     letter on PostgreSQL and MySQL, ASCII letters only on SQLite (whose other
     letters compare exactly); Python's ``lower()`` differs (two letters for
     ``İ``, ``é`` for SQLite's ``É``). The value's bytes are compared on MySQL,
-    as the titles are, so its collation folds no accents. ``key`` is a plain
-    identifier (checked by the query).
+    as the titles are, so its collation folds no accents.
     """
-    document = S.c["metadata"]
+    kind, value, text = _member(backend, key)
     pattern: ColumnElement[Any] = func.lower(literal(contains_pattern(needle), String))
-    if backend.name == "sqlite":
-        path = f"$.{key}"
-        kind: ColumnElement[Any] = func.json_type(document, path)
-        text_: ColumnElement[Any] = func.lower(func.json_extract(document, path))
-        return and_(kind == "text", text_.like(pattern, escape="\\"))
-    if backend.name == "postgresql":
-        kind = func.jsonb_typeof(document.op("->")(key))
-        text_ = func.lower(document.op("->>", return_type=String)(key))
-        return and_(kind == "string", text_.like(pattern, escape="\\"))
-    extracted = func.JSON_EXTRACT(document, f"$.{key}")
-    text_ = _binary(backend, func.lower(func.JSON_UNQUOTE(extracted, type_=String)))
-    found = text_.like(_binary(backend, pattern), escape="\\")
-    return and_(func.JSON_TYPE(extracted) == "STRING", found)
+    found = _binary(backend, func.lower(value)).like(_binary(backend, pattern), escape="\\")
+    return and_(kind == text, found)
 
 
 def session_filters(

@@ -264,6 +264,17 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
             return self._exact("status")
         return self._exact(Coalesce("group_key", Value("")))
 
+    def _member(self, key: str) -> tuple[str, str, str, Any]:
+        """Own field ``key``'s JSON type and value (SQL), the type name of text, their parameter.
+
+        Each fragment takes the one parameter (the JSON path, or the key) once.
+        """
+        ops = connections[self.using].ops
+        column = f"{ops.quote_name(SessionRecord._meta.db_table)}.{ops.quote_name('metadata')}"
+        if self._uow.vendor == "sqlite":
+            return f"json_type({column}, %s)", f"json_extract({column}, %s)", "text", f"$.{key}"
+        return f"jsonb_typeof({column} -> %s)", f"({column} ->> %s)", "string", key
+
     def _text_contains(self, key: str, needle: str) -> RawSQL:
         """Own field ``key`` is text containing ``needle``, ``lower()`` of both, literally.
 
@@ -271,63 +282,35 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
         a text is found by itself), every letter on PostgreSQL, ASCII letters
         only on SQLite.
         """
-        ops = connections[self.using].ops
-        column = f"{ops.quote_name(SessionRecord._meta.db_table)}.{ops.quote_name('metadata')}"
-        pattern = contains_pattern(needle)
-        if self._uow.vendor == "sqlite":
-            path = f"$.{key}"
-            sql = (
-                f"(json_type({column}, %s) = 'text' AND "
-                f"lower(json_extract({column}, %s)) LIKE lower(CAST(%s AS TEXT)) ESCAPE '\\')"
-            )
-            params: list[Any] = [path, path, pattern]
-        else:
-            sql = (
-                f"(jsonb_typeof({column} -> %s) = 'string' AND "
-                f"lower({column} ->> %s) LIKE lower(CAST(%s AS TEXT)) ESCAPE '\\')"
-            )
-            params = [key, key, pattern]
+        kind, value, text, param = self._member(key)
+        sql = f"({kind} = '{text}' AND lower({value}) LIKE lower(CAST(%s AS TEXT)) ESCAPE '\\')"
         # Fixed fragments only; the key and the pattern are parameters.
-        return RawSQL(sql, params, output_field=BooleanField())  # noqa: S611
+        return RawSQL(sql, [param, param, contains_pattern(needle)], output_field=BooleanField())  # noqa: S611
 
     def _field_condition(self, key: str, values: tuple[FieldValue, ...]) -> RawSQL:
         """Own field ``key`` equals one of ``values``, JSON type included (``"1"`` is not ``1``)."""
-        ops = connections[self.using].ops
-        column = f"{ops.quote_name(SessionRecord._meta.db_table)}.{ops.quote_name('metadata')}"
         strings = [v for v in values if isinstance(v, str)]
         integers = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
         booleans = ["true" if v else "false" for v in values if isinstance(v, bool)]
+        kind, value, text, param = self._member(key)
         parts: list[str] = []
         params: list[Any] = []
 
         def among(count: int) -> str:
             return "(" + ", ".join(["%s"] * count) + ")"
 
-        if self._uow.vendor == "sqlite":
-            path = f"$.{key}"
-            for name, wanted in (("text", strings), ("integer", integers)):
-                if wanted:
-                    parts.append(
-                        f"(json_type({column}, %s) = '{name}' AND "
-                        f"json_extract({column}, %s) IN {among(len(wanted))})"
-                    )
-                    params.extend([path, path, *wanted])
+        if self._uow.vendor == "sqlite":  # the value as stored: an integer compares as one
+            typed: list[tuple[str, list[Any]]] = [(text, strings), ("integer", integers)]
             if booleans:
-                parts.append(f"json_type({column}, %s) IN {among(len(booleans))}")
-                params.extend([path, *booleans])
-        else:
-            groups = (
-                ("string", strings),
-                ("number", [str(i) for i in integers]),
-                ("boolean", booleans),
-            )
-            for name, texts in groups:
-                if texts:
-                    parts.append(
-                        f"(jsonb_typeof({column} -> %s) = '{name}' AND "
-                        f"({column} ->> %s) IN {among(len(texts))})"
-                    )
-                    params.extend([key, key, *texts])
+                parts.append(f"{kind} IN {among(len(booleans))}")
+                params.extend([param, *booleans])
+        else:  # the text form of a JSON integer is its digits; of a boolean, true or false
+            digits = [str(i) for i in integers]
+            typed = [(text, strings), ("number", digits), ("boolean", booleans)]
+        for name, wanted in typed:
+            if wanted:
+                parts.append(f"({kind} = '{name}' AND {value} IN {among(len(wanted))})")
+                params.extend([param, param, *wanted])
         # The SQL is built from fixed fragments only; the key and values are parameters.
         sql = "(" + " OR ".join(parts) + ")"
         return RawSQL(sql, params, output_field=BooleanField())  # noqa: S611
