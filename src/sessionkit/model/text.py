@@ -36,6 +36,7 @@ from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
 
 __all__ = [
+    "MAX_CHANGE_REASON_LENGTH",
     "MAX_ID_LENGTH",
     "MAX_NAME_LENGTH",
     "MAX_REF_LENGTH",
@@ -62,6 +63,8 @@ MAX_NAME_LENGTH: Final = 64
 """Longest status, lifecycle or zone name."""
 MAX_REF_LENGTH: Final = 255
 """Longest ``"kind:id"`` resource reference or actor name."""
+MAX_CHANGE_REASON_LENGTH: Final = 4096
+"""Longest reason of a session's status change or a booking's cancellation (events carry it)."""
 
 C = TypeVar("C")
 

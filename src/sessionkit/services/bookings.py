@@ -29,6 +29,7 @@ from sessionkit.model.payment import PAID, PARTIALLY_REFUNDED
 from sessionkit.model.query import MAX_LIMIT, Page, SessionQuery, check_window_order
 from sessionkit.model.session import ResourceRef, Session, resource_refs
 from sessionkit.model.text import (
+    MAX_CHANGE_REASON_LENGTH,
     MAX_NAME_LENGTH,
     check_actor,
     check_optional_id,
@@ -52,8 +53,6 @@ from sessionkit.zones import check_instant
 
 __all__ = ["BookingCommands"]
 
-_MAX_REASON = 4096
-"""Longest reason given for a cancellation (it travels in events)."""
 _MAX_EXPIRY_BATCH = 100_000
 """The most expired bookings one ``expire_due`` call reads."""
 
@@ -134,7 +133,7 @@ class BookingCommands(BookingMaking):
         ctx = self._ctx
         booking_args(tenant, booking_id, actor)
         check_text(role, "role", limit=MAX_NAME_LENGTH, empty=False)
-        check_text(reason, "reason", limit=_MAX_REASON, optional=True)
+        check_text(reason, "reason", limit=MAX_CHANGE_REASON_LENGTH, optional=True)
         with ctx.transaction(now) as tx:
             booking, session = locked_booking(tx, tenant, booking_id)
             settled = settle_overdue_kept(ctx, tx, session)  # as options and the tick judge it

@@ -21,6 +21,7 @@ from sessionkit.model.fields import notes_field
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.session import Session
 from sessionkit.model.text import (
+    MAX_CHANGE_REASON_LENGTH,
     MAX_REF_LENGTH,
     check_actor,
     check_id,
@@ -40,10 +41,6 @@ __all__ = ["SessionStatusCommands", "check_session_version", "session_args"]
 def check_session_version(session: Session, expected_version: int | None) -> None:
     """Raise ``ConcurrentModification`` if ``expected_version`` is given and not the session's."""
     check_record_version(session.id, session.version, expected_version)
-
-
-_MAX_REASON = 4096
-"""Longest reason given for a status change (it travels in events, not in storage)."""
 
 
 def session_args(
@@ -119,7 +116,7 @@ class SessionStatusCommands:
         noted = None if notes is None else notes_field(role, notes)
         ctx = self._ctx
         session_args(tenant, session_id, actor, expected_version)
-        check_text(reason, "reason", limit=_MAX_REASON, optional=True)
+        check_text(reason, "reason", limit=MAX_CHANGE_REASON_LENGTH, optional=True)
         check_text(role, "role", limit=MAX_REF_LENGTH, optional=True)
         with ctx.transaction() as tx:
             session = tx.sessions.get(tenant, session_id)
@@ -164,7 +161,7 @@ class SessionStatusCommands:
         """
         check_tenant(tenant)
         check_actor(actor)
-        check_text(reason, "reason", limit=_MAX_REASON, optional=True)
+        check_text(reason, "reason", limit=MAX_CHANGE_REASON_LENGTH, optional=True)
         check_text(role, "role", limit=MAX_REF_LENGTH, optional=True)
         ids = check_ids(session_ids, "session_ids", most=MAX_LIMIT)
         ctx = self._ctx

@@ -881,6 +881,6 @@ def test_a_booking_cancel_at_the_length_caps_is_done(client: TestClient) -> None
 
 def test_the_reason_cap_is_the_cores() -> None:
     from sessionkit.contrib.fastapi.schema_types import MAX_REASON
-    from sessionkit.services import bookings, session_statuses
+    from sessionkit.model.text import MAX_CHANGE_REASON_LENGTH
 
-    assert MAX_REASON == session_statuses._MAX_REASON == bookings._MAX_REASON == 4096
+    assert MAX_REASON == MAX_CHANGE_REASON_LENGTH == 4096

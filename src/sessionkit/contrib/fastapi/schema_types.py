@@ -27,7 +27,12 @@ from sessionkit.contrib.fastapi._advice import WITH_OFFSET
 from sessionkit.contrib.fastapi.paging import Started, keyset_page, start_cursor
 from sessionkit.errors._base import shown
 from sessionkit.model.fields import MAX_FIELD_KEY_LENGTH, MAX_NOTES_LENGTH
-from sessionkit.model.text import MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_REF_LENGTH
+from sessionkit.model.text import (
+    MAX_CHANGE_REASON_LENGTH,
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_REF_LENGTH,
+)
 
 __all__ = [
     "IsoInstant",
@@ -106,7 +111,7 @@ MAX_METADATA_FIELDS = 50
 MAX_METADATA_TEXT = MAX_NOTES_LENGTH
 """The longest text value of a ``metadata`` field a session or booking request names (2,000)."""
 
-MAX_REASON = 4096
+MAX_REASON = MAX_CHANGE_REASON_LENGTH
 """The longest reason of a session's status change or a booking's cancellation, as the core
 takes one (the journal keeps its first 2,000 characters)."""
 
