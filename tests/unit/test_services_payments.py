@@ -1400,6 +1400,33 @@ def test_a_failed_refund_is_settled_by_one_made_at_the_provider_or_a_new_refund(
     assert shop.kit.run_payment_calls().failed == ()
 
 
+def test_refunds_answered_failed_take_no_place_in_a_job_runs_batch() -> None:
+    # They were first in line (the oldest change) and each run only reported them: with
+    # `limit` of them waiting for retry_refund, no run reached any other due call again.
+    shop, refusing, parked = _refused_refund()
+    shop.h.clock.advance(timedelta(minutes=1))
+    second = shop.kit.payments.for_booking(T, _paid(shop, shop.slot(days=3), "ben"))
+    assert second is not None
+    shop.kit.payments.refund(T, second.id, Money.of(5, "EUR"), actor="tina")  # failed too
+    refusing.refusing = False
+    shop.h.clock.advance(timedelta(minutes=1))
+    waiting = shop.kit.payments.for_booking(T, _paid(shop, shop.slot(days=4), "cleo"))
+    assert waiting is not None
+    shop.gateway.fail_next()  # the provider blips when the refund is decided: it stays due
+    shop.kit.payments.refund(T, waiting.id, Money.of(7, "EUR"), actor="tina")
+    shop.h.clock.advance(timedelta(minutes=1))
+    report = shop.kit.run_payment_calls(limit=1)
+    assert (report.done, [f[1] for f in report.failed]) == (1, [parked.id, second.id])
+    sent = shop.kit.payments.get(T, waiting.id)
+    assert (sent.refunded, sent.refund_due, sent.due) == (Decimal("7.00"), Decimal("0.00"), None)
+    again = shop.kit.run_payment_calls(limit=1)  # the two are still reported, and nothing else
+    assert (again.done, [f[1] for f in again.failed], again.more) == (
+        0,
+        [parked.id, second.id],
+        False,
+    )
+
+
 def test_the_fake_finds_a_payments_intent_per_tenant() -> None:
     # Payment ids are per tenant: one fake shared by two tenants whose ids meet answered the
     # first tenant's intent for the second's payment.

@@ -32,7 +32,7 @@ from sessionkit.model.payment import AUTHORIZED, MANUAL, Payment
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.text import check_tenant
 from sessionkit.ports import Intent, PaymentGateway
-from sessionkit.services._context import Context
+from sessionkit.services._context import Context, Tx
 from sessionkit.services._money import refunded_to, store_payment
 from sessionkit.services._payment_answers import authorized, fail, succeed
 from sessionkit.services.bookings import check_batch
@@ -73,9 +73,11 @@ class DueCalls:
         """Make the provider calls that are due (intents, captures, cancels, refunds); a report.
 
         Idempotent (every call carries its derived key) and batched: at most
-        ``limit`` payments per run (run again while ``report.more``). A
+        ``limit`` calls per run (run again while ``report.more``). A
         provider failure, or a runner that changed the payment first, is
-        reported and the call left due for the next run. ``more`` says a full
+        reported and the call left due for the next run. A refund the
+        provider answered failed is reported by every run and takes no place
+        among the ``limit``: it waits for ``retry_refund``. ``more`` says a full
         batch was read and some of it done: a run whose every call failed (the
         provider is down) says no more, since running again at once would
         only ask for the same calls, which stay first in line, so a loop
@@ -85,7 +87,7 @@ class DueCalls:
             check_tenant(tenant)
         limit = check_batch(limit, "limit", MAX_LIMIT)
         with self._ctx.transaction(now) as tx:
-            due = tx.payments.with_due(tenant, limit=limit)
+            due, calls = _due_calls(tx, tenant, limit)
         done = 0
         failed: list[tuple[str, str, SessionKitError]] = []
         for payment in due:
@@ -97,7 +99,7 @@ class DueCalls:
                 failed.append((payment.tenant, payment.id, error))
                 continue
             done += 1
-        return DueReport(done=done, failed=tuple(failed), more=len(due) >= limit and done > 0)
+        return DueReport(done=done, failed=tuple(failed), more=calls >= limit and done > 0)
 
     def _after_commit(self, calls: list[tuple[str, str]]) -> None:
         """Make the calls a committed command left due; a failure waits for :meth:`run_due`."""
@@ -108,6 +110,29 @@ class DueCalls:
                 perform(self._ctx, tenant, payment_id)
             except SessionKitError:
                 continue  # still due: the command committed, so it does not fail now
+
+
+def _due_calls(tx: Tx, tenant: str | None, limit: int) -> tuple[list[Payment], int]:
+    """Return the due payments up to the ``limit``-th call to make, oldest first; and the calls.
+
+    A refund the provider answered failed (:func:`refund_failed`) waits for the
+    host and is only reported, so it takes no place in the batch: ``limit``
+    of those, oldest first, stood before every other due call, and no run
+    ever made those calls again.
+    """
+    want = limit
+    while True:
+        found = tx.payments.with_due(tenant, limit=want)
+        picked: list[Payment] = []
+        calls = 0
+        for payment in found:
+            if calls == limit:
+                return picked, calls
+            picked.append(payment)
+            calls += not refund_failed(payment)
+        if calls == limit or len(found) < want:
+            return picked, calls
+        want *= 2  # reported refunds filled the page: read further
 
 
 def perform(ctx: Context, tenant: str, payment_id: str) -> Payment:
