@@ -50,3 +50,13 @@ def test_other_text_is_refused_naming_it(text: str) -> None:
 def test_a_float_is_still_the_wrong_type() -> None:
     with pytest.raises(WrongType):
         Money.of(1.5, "EUR")  # type: ignore[arg-type]  # the refusal under test
+
+
+@pytest.mark.parametrize(("share", "refused"), [(33.3, WrongType), ("33,3", InvalidValue)])
+def test_a_percent_refused_names_its_share_not_an_amount(
+    share: object, refused: type[Exception]
+) -> None:
+    # Money.percent(33.3) said "amount must be a Decimal, ...", naming no argument it has.
+    with pytest.raises(refused, match=r"^share ") as caught:
+        Money.of(60, "EUR").percent(share)  # type: ignore[arg-type]  # the refusal under test
+    assert getattr(caught.value, "value", share) == share

@@ -121,16 +121,17 @@ def decimal_text(text: str) -> bool:
     return _DECIMAL_TEXT.fullmatch(text.strip()) is not None
 
 
-def _amount(value: object) -> Decimal:
+def _amount(value: object, name: str = "amount") -> Decimal:
+    """Return ``value`` as a finite Decimal below :data:`MAX_AMOUNT`; errors name ``name``."""
     value = plain_int(value)
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
         raise WrongType(
-            value, name="amount", expected="a Decimal, an int or a numeric string (never a float)"
+            value, name=name, expected="a Decimal, an int or a numeric string (never a float)"
         )
     if isinstance(value, str) and not decimal_text(value):
         # A price typed or sent as text must be a plain number (see decimal_text).
         raise InvalidValue(
-            f"amount {shown(value)} is not a decimal number in ASCII digits",
+            f"{name} {shown(value)} is not a decimal number in ASCII digits",
             value=value,
             expected="a decimal number such as '60', '-1.5' or '2.5E-2'",
         )
@@ -138,11 +139,11 @@ def _amount(value: object) -> Decimal:
         amount = Decimal(value.strip() if isinstance(value, str) else value)
     except InvalidOperation:
         raise InvalidValue(
-            f"amount {shown(value)} is not a number", value=value, expected="a decimal number"
+            f"{name} {shown(value)} is not a number", value=value, expected="a decimal number"
         ) from None
     if not amount.is_finite() or amount.copy_abs() >= MAX_AMOUNT:
         raise InvalidValue(
-            f"amount {shown(value)} is not a finite number below {MAX_AMOUNT:.0E}",
+            f"{name} {shown(value)} is not a finite number below {MAX_AMOUNT:.0E}",
             value=value,
             expected=f"a finite decimal below {MAX_AMOUNT:.0E} in absolute value",
         )
@@ -208,7 +209,7 @@ class Money:
 
     def percent(self, share: Decimal | int | str, rounding: Rounding = "ROUND_HALF_UP") -> Money:
         """Return ``share`` percent of this money, rounded to the minor unit."""
-        return (self * DECIMALS.divide(_amount(share), 100)).rounded(rounding)
+        return (self * DECIMALS.divide(_amount(share, "share"), 100)).rounded(rounding)
 
     # -- arithmetic -------------------------------------------------------------------
 
