@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.model.analytics_money import Revenue, RevenueRow
 from sessionkit.model.money import Money
 
 
@@ -60,3 +61,31 @@ def test_a_percent_refused_names_its_share_not_an_amount(
     with pytest.raises(refused, match=r"^share ") as caught:
         Money.of(60, "EUR").percent(share)  # type: ignore[arg-type]  # the refusal under test
     assert getattr(caught.value, "value", share) == share
+
+
+def test_negating_zero_gives_no_negative_zero() -> None:
+    # Decimal's copy_negate kept a sign on zero: -Money.zero("EUR") printed "-0.00 EUR".
+    assert str(-Money.zero("EUR")) == "0.00 EUR"
+    assert str(-Money.of(0, "JPY")) == "0 JPY"
+    assert str(-Money.of("2.50", "EUR")) == "-2.50 EUR"
+    assert str(-Money.of("-2.50", "EUR")) == "2.50 EUR"
+
+
+def test_a_key_of_a_revenue_result_not_grouped_is_refused() -> None:
+    # Its rows have no key, so total(key=...) answered a silent zero.
+    row = RevenueRow(
+        key=None,
+        currency="EUR",
+        payments=1,
+        booked=Decimal(40),
+        paid=Decimal(40),
+        refunded=Decimal(0),
+        refund_due=Decimal(0),
+        kept=Decimal(40),
+        pending=Decimal(0),
+    )
+    revenue = Revenue(tenant="acme", by=None, rows=(row,))
+    assert revenue.total("paid", "EUR") == Money.of(40, "EUR")
+    with pytest.raises(InvalidValue, match="not grouped takes no key") as keyed:
+        revenue.total("paid", "EUR", key="client:ana")
+    assert keyed.value.value == "client:ana"

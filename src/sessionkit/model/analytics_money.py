@@ -133,7 +133,8 @@ class Revenue:
         ``refunded``, ``refund_due``, ``kept``, ``pending``); another name is
         ``InvalidValue``. ``key`` ``None`` of a grouped result (``by`` given)
         is every group together: each payment is in one group, so that is the
-        figure of the whole, as ``revenue(tenant)`` gives it.
+        figure of the whole, as ``revenue(tenant)`` gives it; a ``key`` of a
+        result not grouped is ``InvalidValue``.
         """
         if figure not in _FIGURES:
             raise InvalidValue(
@@ -143,6 +144,14 @@ class Revenue:
             )
         code = Money.zero(currency).currency  # checked and written as the rows write it ("eur")
         wanted = group_key(key)
+        if wanted is not None and self.by is None:
+            # The rows of a result for the whole have no key: it answered a silent zero.
+            raise InvalidValue(
+                f"total() of a revenue result not grouped takes no key, got {shown(key)}: ask"
+                " for revenue by a dimension to total one group",
+                value=key,
+                expected="no key (the whole)",
+            )
         # No row of a grouped result has the key None: it answered a silent zero.
         every = wanted is None and self.by is not None
         with localcontext(DECIMALS):  # summed as the rows were, whatever the thread's context

@@ -228,7 +228,9 @@ class Money:
         return attrs.evolve(self, amount=DECIMALS.subtract(self.amount, subtrahend))
 
     def __neg__(self) -> Money:
-        return attrs.evolve(self, amount=self.amount.copy_negate())
+        amount = self.amount
+        # No negative zero: -Money.zero("EUR") is 0.00 EUR, as it compares.
+        return attrs.evolve(self, amount=amount.copy_negate() if amount else amount.copy_abs())
 
     def __mul__(self, factor: Decimal | int) -> Money:
         factor = plain_int(factor)

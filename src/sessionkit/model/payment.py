@@ -330,7 +330,8 @@ class PaymentEvent:
     per provider and id); ``payment_id`` is sessionkit's payment id, which
     sessionkit puts in every intent's metadata, and ``intent_ref`` the
     provider's reference (either finds the payment). ``amount`` is what a
-    ``"refunded"`` event gave back (default: everything left), ``reason`` the
+    ``"refunded"`` event says was given back in all so far (default: everything),
+    ``reason`` the
     provider's word for a failure.
     """
 
