@@ -196,3 +196,33 @@ def test_a_waitlist_place_above_a_capacity_lowered_by_the_host_ends_at_the_next_
     assert kit.bookings.get(T, ben).status == "EXPIRED"
     assert kit.bookings.get(T, cai).status == "OFFERED"
     assert kit.bookings.remaining_seats(T, [session.id]) == {session.id: 1}
+
+
+def test_the_reads_already_free_what_a_place_above_a_lowered_capacity_holds_back(
+    every_store: Engine | None,
+) -> None:
+    # Before, until the next write ended ben's place, remaining_seats and bookable
+    # still counted its 3 seats as owed (0 free, not listed) while can_book and book
+    # ended it and took the free seat: a listing disagreed with the command.
+    kit, store, _ = _kit(every_store)
+    session = kit.sessions.create_extra(
+        T,
+        actor="tina",
+        title="Algebra",
+        start=datetime(2026, 3, 4, 10, tzinfo=UTC),
+        end=datetime(2026, 3, 4, 11, tzinfo=UTC),
+        resources=[ResourceRef("tutor", "tina")],
+        lifecycle="lms",
+        capacity=3,
+    )
+    kit.bookings.book(T, session.id, "student:ana", actor="ana", confirm=True)
+    ben = kit.bookings.book(T, session.id, "student:ben", actor="ben", seats=3, waitlist=True)
+    assert kit.bookings.remaining_seats(T, [session.id]) == {session.id: 0}
+    _lower(store, session, 2)  # the host's own admin: ben's 3 seats can never be offered
+    assert kit.bookings.remaining_seats(T, [session.id]) == {session.id: 1}
+    listed = kit.bookings.bookable(T, start=NOW, end=NOW + timedelta(days=7))
+    assert [(b.session_id, b.taken, b.remaining) for b in listed] == [(session.id, 1, 1)]
+    assert kit.bookings.can_book(T, session.id, "student:cai") is None
+    assert kit.bookings.book(T, session.id, "student:cai", actor="cai").status == "HELD"
+    assert kit.bookings.get(T, ben.id).status == "EXPIRED"
+    assert kit.bookings.remaining_seats(T, [session.id]) == {session.id: 0}

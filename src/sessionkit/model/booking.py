@@ -536,10 +536,17 @@ def seats_taken(bookings: Iterable[Booking], at: datetime, *, excluding: str | N
     )
 
 
-def seats_owed(bookings: Iterable[Booking]) -> int:
-    """Return the seats of the waitlisted ``bookings``: owed to them, free for no newcomer."""
+def seats_owed(bookings: Iterable[Booking], *, capacity: int | None = None) -> int:
+    """Return the seats of the waitlisted ``bookings``: owed to them, free for no newcomer.
+
+    With ``capacity`` (their session's), a place waiting for more seats than
+    that is owed none: the next write to the session ends it (a capacity
+    lowered by the host's own admin), so a read counts as ``book`` would.
+    """
     return sum(
-        b.seats for b in instances_of(bookings, Booking, name="bookings") if b.status == WAITLISTED
+        b.seats
+        for b in instances_of(bookings, Booking, name="bookings")
+        if b.status == WAITLISTED and (capacity is None or b.seats <= capacity)
     )
 
 

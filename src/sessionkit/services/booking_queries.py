@@ -253,10 +253,12 @@ class BookingReads:
             found = tx.sessions.get_many(tenant, wanted)
             sessions = [s for s in found if takes_bookings(self._ctx, s, tx.now)]
             ids = [s.id for s in sessions]
+            capacity = {s.id: s.capacity for s in sessions}
             taken = tx.bookings.seats_taken(tenant, ids, at=tx.now)
             owed = {
                 session_id: seats_owed(
-                    tx.bookings.for_session(tenant, session_id, statuses=(WAITLISTED,))
+                    tx.bookings.for_session(tenant, session_id, statuses=(WAITLISTED,)),
+                    capacity=capacity[session_id],
                 )
                 for session_id, waiting in tx.bookings.counts(
                     tenant, ids, statuses=(WAITLISTED,)

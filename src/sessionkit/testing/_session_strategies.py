@@ -449,7 +449,8 @@ class BookedSession:
             return 0
         if self._session_lifecycle().status(self.session.status).terminal:
             return 0  # finished ahead of its time: it takes no bookings, though busy
-        return max(0, self.session.capacity - self.taken - seats_owed(self.bookings))
+        owed = seats_owed(self.bookings, capacity=self.session.capacity)
+        return max(0, self.session.capacity - self.taken - owed)
 
 
 _MOST_BOOKINGS = 100

@@ -206,7 +206,7 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
                 continue
             placed = group.of(tenant, session.id)
             taken = seats_taken(placed, at)
-            free = session.capacity - taken - seats_owed(placed)
+            free = session.capacity - taken - seats_owed(placed, capacity=session.capacity)
             if free >= seats:
                 found.append(
                     BookableSession(

@@ -239,7 +239,10 @@ def bookable(resource: bool, after: bool, limit: bool, closed: int = 0) -> Selec
     end = bindparam("end", type_=S.c.start_at.type)
     seats = and_(B.c.tenant == S.c.tenant, B.c.session_id == S.c.id, status_in(ACTIVE))
     taken = func.coalesce(func.sum(case((and_(*taking_seats(at)), B.c.seats), else_=0)), 0)
-    owed = func.coalesce(func.sum(case((B.c.status == WAITLISTED, B.c.seats), else_=0)), 0)
+    # A place waiting for more seats than the capacity (lowered by the host's own admin)
+    # is owed none: the next write ends it, as ``seats_owed(capacity=)`` has it.
+    waiting = and_(B.c.status == WAITLISTED, B.c.seats <= S.c.capacity)
+    owed = func.coalesce(func.sum(case((waiting, B.c.seats), else_=0)), 0)
     conditions = [
         S.c.tenant == TENANT,
         S.c.start_at >= start,

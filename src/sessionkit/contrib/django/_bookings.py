@@ -267,7 +267,7 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
         for start, session_id, row in sessions:
             placed = taken_by.get(session_id, ())
             taken = seats_taken(placed, at)
-            free = row.capacity - taken - seats_owed(placed)
+            free = row.capacity - taken - seats_owed(placed, capacity=row.capacity)
             if free < seats:
                 continue
             found.append(

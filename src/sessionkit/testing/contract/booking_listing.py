@@ -232,3 +232,24 @@ class BookableContract(BookingContractBase):
                 TENANT, window=window, at=at_hours(0), closed=shut, after=(at_hours(4), "other")
             )
             assert [b.session_id for b in page] == ["open"]
+
+    def test_bookable_owes_nothing_to_a_place_above_the_capacity(self, store: Factory) -> None:
+        """A waitlist place asking for more seats than the capacity holds none back.
+
+        Its session's capacity was lowered below it (by the host's own admin):
+        it can never be offered them, and the next write to the session ends
+        it, so ``book`` takes the seat free beside it and the listing shows
+        that seat. A place that fits the capacity is still owed its seats.
+        """
+        self.open_sessions(store, slot("lowered", at=2, capacity=2), slot("fits", at=3, capacity=3))
+        self.keep(
+            store,
+            make_booking("l1", session_id="lowered", at=2),
+            make_booking("l2", session_id="lowered", at=2, status=WAITLISTED, position=1, seats=3),
+            make_booking("f1", session_id="fits", at=3),
+            make_booking("f2", session_id="fits", at=3, status=WAITLISTED, position=1, seats=2),
+        )
+        with store() as uow:
+            window = TimeSpan(at_hours(0), at_hours(8))
+            found = self.bookings(uow).bookable(TENANT, window=window, at=at_hours(0))
+            assert [(b.session_id, b.taken, b.remaining) for b in found] == [("lowered", 1, 1)]
