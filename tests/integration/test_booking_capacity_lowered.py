@@ -37,7 +37,9 @@ RULES = BookingRules(
 )
 
 
-def _kit(engine: Engine | None) -> tuple[SessionKit, UnitOfWorkFactory, RecordingPublisher]:
+def _kit(
+    engine: Engine | None, rules: BookingRules = RULES
+) -> tuple[SessionKit, UnitOfWorkFactory, RecordingPublisher]:
     events = RecordingPublisher()
     store: UnitOfWorkFactory
     if engine is None:
@@ -45,7 +47,7 @@ def _kit(engine: Engine | None) -> tuple[SessionKit, UnitOfWorkFactory, Recordin
     else:
         clear_tables(engine)
         store = SqlAlchemyStore(engine, events).unit_of_work
-    kit = SessionKit(uow=store, clock=ManualClock(NOW), booking_rules=RULES)
+    kit = SessionKit(uow=store, clock=ManualClock(NOW), booking_rules=rules)
     return kit, store, events
 
 
@@ -226,3 +228,32 @@ def test_the_reads_already_free_what_a_place_above_a_lowered_capacity_holds_back
     assert kit.bookings.book(T, session.id, "student:cai", actor="cai").status == "HELD"
     assert kit.bookings.get(T, ben.id).status == "EXPIRED"
     assert kit.bookings.remaining_seats(T, [session.id]) == {session.id: 0}
+
+
+def test_a_participant_listing_forgets_their_place_above_a_lowered_capacity(
+    every_store: Engine | None,
+) -> None:
+    # Before, bookable(participant=ben) left the session out (ben "in it already", and at
+    # per_day by that place) while can_book and book ended the place and seated him.
+    kit, store, _ = _kit(every_store, attrs.evolve(RULES, per_day=1))
+    session = kit.sessions.create_extra(
+        T,
+        actor="tina",
+        title="Algebra",
+        start=datetime(2026, 3, 4, 10, tzinfo=UTC),
+        end=datetime(2026, 3, 4, 11, tzinfo=UTC),
+        resources=[ResourceRef("tutor", "tina")],
+        lifecycle="lms",
+        capacity=3,
+    )
+    kit.bookings.book(T, session.id, "student:ana", actor="ana", confirm=True)
+    ben = kit.bookings.book(T, session.id, "student:ben", actor="ben", seats=3, waitlist=True)
+    window = {"start": NOW, "end": NOW + timedelta(days=7)}
+    assert kit.bookings.bookable(T, **window, participant="student:ben") == []
+    _lower(store, session, 2)  # the host's own admin: ben's place can never be offered
+    listed = kit.bookings.bookable(T, **window, participant="student:ben")
+    assert [(b.session_id, b.remaining) for b in listed] == [(session.id, 1)]
+    assert kit.bookings.can_book(T, session.id, "student:ben") is None
+    again = kit.bookings.book(T, session.id, "student:ben", actor="ben")
+    assert (again.status, kit.bookings.get(T, ben.id).status) == ("HELD", "EXPIRED")
+    assert kit.bookings.bookable(T, **window, participant="student:ben") == []

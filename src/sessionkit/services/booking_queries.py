@@ -401,14 +401,29 @@ def _open_to(
     theirs = tx.bookings.for_participant(
         tenant, who, window=TimeSpan(lo, hi), statuses=ACTIVE_BOOKING_STATUSES
     )
-    inside = {b.session_id for b in theirs if not b.expired_at(now)}
-    counted = [b.session_start for b in theirs if b.counts_toward_limits(now)]
+    capacity = {listed.session_id: listed.capacity for listed, _rules in judged}
+    # A waitlist place asking for more seats than its listed session has (a capacity the
+    # host's own admin lowered) is ended by ``book``'s settling of that session, before
+    # it looks for the participant there or counts their limits: judged there, it is gone.
+    unmet = {
+        b.id
+        for b in theirs
+        if b.status == WAITLISTED and b.seats > capacity.get(b.session_id, b.seats)
+    }
+    inside = {b.session_id for b in theirs if not b.expired_at(now) and b.id not in unmet}
+    counted = [(b.session_start, b) for b in theirs if b.counts_toward_limits(now)]
     return [
         listed
         for listed, _rules in judged
         if listed.session_id not in inside
         and not any(
-            sum(1 for start in counted if span.start <= start < span.end) >= limit
+            sum(
+                1
+                for start, b in counted
+                if span.start <= start < span.end
+                and not (b.id in unmet and b.session_id == listed.session_id)
+            )
+            >= limit
             for limit, span in limits[listed.session_id]
         )
     ]
