@@ -558,7 +558,8 @@ class BookableSession:
     read's instant (a hold that ran out takes none, whether or not the expiry
     job has run); ``remaining`` is what a newcomer can book: ``capacity -
     taken``, less the seats of waitlisted bookings (the waitlist is served
-    first, so ``book`` would offer those seats to it). The session itself is
+    first, so ``book`` would offer those seats to it), but for a place asking
+    for more seats than the capacity, which ``book`` ends. The session itself is
     one ``kit.sessions.get(tenant, session_id)`` away.
     """
 
