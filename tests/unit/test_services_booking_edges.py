@@ -153,6 +153,11 @@ def test_a_hold_asked_to_run_past_the_start_ends_at_the_start(h: Harness) -> Non
     with pytest.raises(HoldExpired) as refused:  # no seat is taken once the session started
         h.kit.bookings.confirm(T, ana.id, actor="ana")
     assert refused.value.expired_at == s.start
+    # Not "book again": the session takes no booking once it started.
+    assert (refused.value.started, refused.value.offer) == (True, False)
+    assert str(refused.value).endswith(
+        "it ran out as the session started, which takes no more bookings"
+    )
     h.clock.set(s.start + timedelta(minutes=30))
     report = h.kit.expire_holds(T)
     assert (report.expired, report.offered) == (2, 0)  # Ana's hold and Ben's place

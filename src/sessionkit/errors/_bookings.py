@@ -56,18 +56,25 @@ class HoldExpired(SessionKitError, ValueError):
 
     ``offer`` is true for a waitlist offer, whose seat passed to the next in
     line: the participant joins the waitlist again (a hold's: books again).
+    ``started``: it ran out at the session's start, which takes no booking
+    since, so neither helps.
     """
 
-    def __init__(self, booking_id: str, expired_at: datetime, *, offer: bool = False) -> None:
+    def __init__(
+        self, booking_id: str, expired_at: datetime, *, offer: bool = False, started: bool = False
+    ) -> None:
         what, then = ("hold", "book again")
         if offer:
             what, then = ("waitlist offer", "join the waitlist again")
+        if started:
+            then = "it ran out as the session started, which takes no more bookings"
         super().__init__(
             f"the {what} of booking {shown(booking_id)} expired at {expired_at.isoformat()}; {then}"
         )
         self.booking_id = booking_id
         self.expired_at = expired_at
         self.offer = offer
+        self.started = started
 
 
 class IdempotencyKeyReused(SessionKitError, ValueError):

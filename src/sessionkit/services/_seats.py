@@ -62,7 +62,13 @@ def refuse_run_out(booking: Booking, now: datetime, running: Collection[str] = _
     if ran_out or (booking.status == EXPIRED and booking.hold_expires_at is not None):
         assert booking.hold_expires_at is not None  # a hold or offer ran out
         # An offer came to a waitlist place, which keeps its position; a hold has none.
-        raise HoldExpired(booking.id, booking.hold_expires_at, offer=booking.position is not None)
+        expired_at = booking.hold_expires_at
+        raise HoldExpired(
+            booking.id,
+            expired_at,
+            offer=booking.position is not None,
+            started=expired_at >= booking.session_start,
+        )
 
 
 def takes_bookings(ctx: Context, session: Session, at: datetime) -> bool:
