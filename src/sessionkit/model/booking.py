@@ -188,6 +188,20 @@ def _optional_instant(value: datetime | None) -> datetime | None:
     return None if value is None else check_aware(value, "hold_expires_at").astimezone(UTC)
 
 
+def _position(value: int | None) -> int | None:
+    """A waitlist position: ``None`` (not waiting) or a plain ``int`` from 1."""
+    if value is None:
+        return None
+    position = check_int(value, name="Booking.position", expected="None or an integer from 1")
+    if position < 1:
+        raise InvalidValue(
+            f"a waitlist position counts from 1, got {position}",
+            value=position,
+            expected="None or an integer from 1",
+        )
+    return position
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class Booking:
     """One participant's ``seats`` in one session, with its status and (while held) its expiry.
@@ -216,7 +230,7 @@ class Booking:
     hold_expires_at: datetime | None = attrs.field(default=None, converter=_optional_instant)
     session_start: datetime = attrs.field(converter=_instant)
     session_end: datetime = attrs.field(converter=_instant)
-    position: int | None = None
+    position: int | None = attrs.field(default=None, converter=_position)
     idempotency_key: str | None = None
     fingerprint: str | None = None
     created_at: datetime = attrs.field(converter=_instant)
