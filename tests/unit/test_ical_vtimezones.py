@@ -6,7 +6,7 @@ from datetime import tzinfo
 
 import pytest
 
-from sessionkit.contrib.ical import CalendarSyntaxError, read_ical
+from sessionkit.contrib.ical import CalendarSyntaxError, UnknownCalendarZone, read_ical
 from sessionkit.errors import InvalidRecurrence
 
 from ._ical_support import event, ics, utc
@@ -251,3 +251,52 @@ def test_an_exported_vtimezone_covers_an_rdate_before_the_series_start() -> None
     rules = _exported_rules(text)
     rdate = datetime(2026, 1, 5, 9, 30)
     assert rdate.replace(tzinfo=rules).astimezone(ZoneInfo("UTC")) == utc(2026, 1, 4, 22, 30)
+
+
+def _us_eastern_of_today() -> list[str]:
+    """New York's rules since 2007 (March's second Sunday, November's first), as Outlook writes."""
+    return [
+        "BEGIN:VTIMEZONE",
+        f"TZID:{CUSTOM}",
+        "BEGIN:STANDARD",
+        "DTSTART:16010101T020000",
+        "TZOFFSETFROM:-0400",
+        "TZOFFSETTO:-0500",
+        "RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU",
+        "END:STANDARD",
+        "BEGIN:DAYLIGHT",
+        "DTSTART:16010101T020000",
+        "TZOFFSETFROM:-0500",
+        "TZOFFSETTO:-0400",
+        "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU",
+        "END:DAYLIGHT",
+        "END:VTIMEZONE",
+    ]
+
+
+def _us_events(old_day: str) -> str:
+    """A 2026 event in :func:`_us_eastern_of_today` (New York), then one on ``old_day``."""
+    return ics(
+        *_us_eastern_of_today(),
+        *event("UID:now", f"DTSTART;TZID={CUSTOM}:20260316T180000", "DURATION:PT1H"),
+        *event("UID:old", f"DTSTART;TZID={CUSTOM}:{old_day}T180000", "DURATION:PT1H"),
+    )
+
+
+def test_a_date_the_matched_zone_gives_other_offsets_on_is_refused_not_shifted() -> None:
+    # 16 March 2005 is summer time by the VTIMEZONE (22:00 UTC), winter time in New York
+    # (April's first Sunday until 2007): read in New York it moved an hour, to 23:00 UTC.
+    text = _us_events("20050316")
+    with pytest.raises(UnknownCalendarZone) as caught:
+        read_ical(text)
+    assert (caught.value.line, caught.value.uid) == (25, "old")
+    assert caught.value.text == f"DTSTART;TZID={CUSTOM}:20050316T180000"
+    assert "offsets on 2005-03-16 are not America/New_York's" in str(caught.value)
+
+
+def test_a_date_the_matched_zone_agrees_on_is_read_in_it() -> None:
+    cal = read_ical(_us_events("20050601"))
+    assert [(e.uid, e.tz, e.span.start) for e in cal.events] == [
+        ("now", "America/New_York", utc(2026, 3, 16, 22)),
+        ("old", "America/New_York", utc(2005, 6, 1, 22)),
+    ]

@@ -74,15 +74,24 @@ class Zones:
         self._known: dict[str, str] = {}
 
     def key(self, tzid: str, where: tuple[int, str], uid: str, near: datetime) -> str:
-        if tzid in self._known:
-            return self._known[tzid]
+        known = self._known.get(tzid)
+        # A zone matched by offsets from another value's date may differ on this one (a
+        # VTIMEZONE of today's US rules, an event of 2005): the value would shift by an hour.
+        rules = self._rules.get(tzid)
+        if known is not None and (rules is None or _agrees(rules, known, near)):
+            return known
         found = named_zone(tzid)
         vtz = self._vtimezones.get(tzid)
         if found is None and vtz is not None:
-            hints = (iana_key(str(vtz.get("X-LIC-LOCATION", ""))), self._hint)
+            hints = (known, iana_key(str(vtz.get("X-LIC-LOCATION", ""))), self._hint)
             found = _matching_zone(self._rules[tzid], near, hints)
         if found is None:
             why = "its VTIMEZONE matches no IANA zone" if vtz else "the calendar has no VTIMEZONE"
+            if known is not None:
+                why = (
+                    f"its VTIMEZONE's offsets on {near.date().isoformat()} are not"
+                    f" {known}'s (matched on another date) nor any IANA zone's"
+                )
             raise UnknownCalendarZone(
                 f"unknown time zone {shown(tzid)}: not an IANA name, and {why}",
                 line=where[0],
@@ -90,8 +99,19 @@ class Zones:
                 uid=uid,
                 expected="an IANA TZID, or a VTIMEZONE for it",
             )
-        self._known[tzid] = found
+        if known is None:
+            self._known[tzid] = found
         return found
+
+
+def _agrees(custom: tzinfo, zone: str, near: datetime) -> bool:
+    """Whether ``custom`` and ``zone`` give one offset on ``near``'s day (at noon UTC)."""
+    sample = datetime.combine(min(near.date(), date(9998, 12, 31)), time(12), tzinfo=UTC)
+    try:
+        theirs = sample.astimezone(custom).utcoffset()
+        return theirs == sample.astimezone(get_zone(zone)).utcoffset()
+    except ValueError:  # dateutil cannot convert by this VTIMEZONE (see _matching_zone)
+        return False
 
 
 def named_zone(tzid: str) -> str | None:
