@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sessionkit.contrib.ical import IcalCalendar, read_ical, write_ical
+from sessionkit.contrib.ical import CalendarSyntaxError, IcalCalendar, read_ical, write_ical
 from sessionkit.timespan import TimeSpan
 
 from ._ical_support import event, ics, utc
@@ -309,3 +309,36 @@ def test_an_all_day_series_of_another_zone_is_written_timed_and_keeps_its_instan
     assert again.occurrences() == both.occurrences()
     # The Tokyo series keeps calendar days for other programs: its days are local days.
     assert text.splitlines().count("DURATION:P1D") == 2
+
+
+def test_a_date_dtend_after_a_date_time_dtstart_is_refused_on_its_line() -> None:
+    # Read as midnight in the calendar's zone (New York) the Berlin evening ended at 04:00 UTC,
+    # ten hours long; RFC 5545 gives DTEND the value type of DTSTART.
+    text = ics(
+        "X-WR-TIMEZONE:America/New_York",
+        *event(
+            "UID:talk",
+            "DTSTART;TZID=Europe/Berlin:20260316T180000",
+            "DTEND;VALUE=DATE:20260317",
+        ),
+    )
+    with pytest.raises(CalendarSyntaxError) as caught:
+        read_ical(text)
+    assert (caught.value.line, caught.value.text, caught.value.uid) == (
+        7,
+        "DTEND;VALUE=DATE:20260317",
+        "talk",
+    )
+    assert "DTEND is a DATE but DTSTART a DATE-TIME" in str(caught.value)
+
+
+def test_a_date_time_dtend_after_a_date_dtstart_ends_at_its_instant() -> None:
+    cal = read_ical(
+        ics(
+            *event(
+                "UID:a", "DTSTART;VALUE=DATE:20260316", "DTEND;TZID=Europe/Berlin:20260316T190000"
+            )
+        ),
+        default_tz="Europe/Berlin",
+    )
+    assert [e.span for e in cal.events] == [TimeSpan(utc(2026, 3, 15, 23), utc(2026, 3, 16, 18))]

@@ -407,6 +407,8 @@ class EventReader:
         end = self.prop("DTEND")
         if end is not None and self.comp.get("DURATION") is not None:
             raise self._end_twice()
+        if end is not None and isinstance(start[0], datetime) and not isinstance(end[0], datetime):
+            raise self._date_end()
         if end is not None:
             finish = instant(end)
         else:
@@ -443,6 +445,25 @@ class EventReader:
                 "an end after DTSTART",
             )
         return TimeSpan(begin, finish)
+
+    def _date_end(self) -> CalendarError:
+        """The error for a DTEND of a DATE after a DTSTART of a DATE-TIME.
+
+        RFC 5545 3.8.2.2: DTEND's value type "MUST be the same" as DTSTART's. The
+        date was read as midnight in the calendar's zone, not the start's, so the
+        event ended hours off (a Berlin evening to midnight UTC); which midnight
+        was meant cannot be told. (A DATE DTSTART with a DATE-TIME DTEND is read:
+        the end names its instant.)
+        """
+        line, text = self.src.first("DTEND")
+        return CalendarSyntaxError(
+            f"DTEND is a DATE but DTSTART a DATE-TIME ({self.src.first('DTSTART')[1]!r});"
+            " RFC 5545 wants one value type for both",
+            line=line,
+            text=text,
+            uid=self.uid,
+            expected="a DTEND of a DATE-TIME, as DTSTART",
+        )
 
     def _end_twice(self) -> CalendarError:
         """The error for an event with both DTEND and DURATION, on the later of the two lines.
