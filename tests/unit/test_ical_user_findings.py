@@ -146,6 +146,9 @@ def test_the_writers_and_the_store_refuse_values_of_the_wrong_type() -> None:
     with pytest.raises(WrongType) as written:
         write_ical("BEGIN:VCALENDAR", stamp=STAMP)  # type: ignore[arg-type]
     assert (written.value.name, written.value.value) == ("calendar", "BEGIN:VCALENDAR")
+    with pytest.raises(WrongType) as named:
+        write_ical(IcalCalendar(), stamp=STAMP, name=5)  # type: ignore[arg-type]
+    assert (named.value.name, named.value.value) == ("name", 5)
     with pytest.raises(WrongType) as stored:
         store_ical(h.kit, "acme", None, actor="a")  # type: ignore[arg-type]
     assert stored.value.name == "calendar"

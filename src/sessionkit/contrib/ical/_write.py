@@ -515,10 +515,13 @@ def write_ical(
     :func:`read_ical`'s: the instants items share are looked for in full, and
     past it ``ExpansionLimitExceeded`` is raised rather than a file with
     doubles. Raises ``WrongType`` for a ``calendar`` that is no
-    :class:`IcalCalendar`, ``InvalidValue`` for text with a lone surrogate.
+    :class:`IcalCalendar` or a ``name`` that is no text, ``InvalidValue`` for
+    text with a lone surrogate.
     """
     if not isinstance(calendar, IcalCalendar):
         raise WrongType(calendar, name="calendar", expected="an IcalCalendar")
+    if name is not None and not isinstance(name, str):  # 5 was written X-WR-CALNAME:5
+        raise WrongType(name, name="name", expected="text or None")
     text_stamp = _stamp(stamp)
     budget = check_candidates(max_candidates)
     cal = icalendar.Calendar()
