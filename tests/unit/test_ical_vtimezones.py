@@ -300,3 +300,26 @@ def test_a_date_the_matched_zone_agrees_on_is_read_in_it() -> None:
         ("now", "America/New_York", utc(2026, 3, 16, 22)),
         ("old", "America/New_York", utc(2005, 6, 1, 22)),
     ]
+
+
+def test_a_date_another_zone_matches_on_is_read_in_that_zone() -> None:
+    # Moscow's +03:00 all year since 2014 is Europe/Moscow; in 2012 Moscow kept +04:00, so an
+    # event of then is read in a zone of +03:00 that year (Nairobi), at 15:00 UTC as written.
+    text = ics(
+        "BEGIN:VTIMEZONE",
+        "TZID:Russia TZ 2",
+        "BEGIN:STANDARD",
+        "DTSTART:16010101T000000",
+        "TZOFFSETFROM:+0300",
+        "TZOFFSETTO:+0300",
+        "END:STANDARD",
+        "END:VTIMEZONE",
+        *event("UID:now", "DTSTART;TZID=Russia TZ 2:20260316T180000", "DURATION:PT1H"),
+        *event("UID:old", "DTSTART;TZID=Russia TZ 2:20120316T180000", "DURATION:PT1H"),
+        *event("UID:old2", "DTSTART;TZID=Russia TZ 2:20120601T180000", "DURATION:PT1H"),
+    )
+    assert [(e.uid, e.tz, e.span.start) for e in read_ical(text).events] == [
+        ("now", "Europe/Moscow", utc(2026, 3, 16, 15)),
+        ("old", "Africa/Nairobi", utc(2012, 3, 16, 15)),
+        ("old2", "Africa/Nairobi", utc(2012, 6, 1, 15)),
+    ]

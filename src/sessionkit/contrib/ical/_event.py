@@ -71,26 +71,28 @@ class Zones:
             for tzid, vtz in self._vtimezones.items()
             if iana_key(tzid) is None
         }
-        self._known: dict[str, str] = {}
+        self._known: dict[str, list[str]] = {}
 
     def key(self, tzid: str, where: tuple[int, str], uid: str, near: datetime) -> str:
-        known = self._known.get(tzid)
+        found = named_zone(tzid)
+        if found is not None:
+            return found
+        vtz = self._vtimezones.get(tzid)
+        known = self._known.setdefault(tzid, [])
         # A zone matched by offsets from another value's date may differ on this one (a
         # VTIMEZONE of today's US rules, an event of 2005): the value would shift by an hour.
-        rules = self._rules.get(tzid)
-        if known is not None and (rules is None or _agrees(rules, known, near)):
-            return known
-        found = named_zone(tzid)
-        vtz = self._vtimezones.get(tzid)
-        if found is None and vtz is not None:
-            hints = (known, iana_key(str(vtz.get("X-LIC-LOCATION", ""))), self._hint)
+        for zone in known:
+            if _agrees(self._rules[tzid], zone, near):
+                return zone
+        if vtz is not None:
+            hints = (*known, iana_key(str(vtz.get("X-LIC-LOCATION", ""))), self._hint)
             found = _matching_zone(self._rules[tzid], near, hints)
         if found is None:
             why = "its VTIMEZONE matches no IANA zone" if vtz else "the calendar has no VTIMEZONE"
-            if known is not None:
+            if known:
                 why = (
                     f"its VTIMEZONE's offsets on {near.date().isoformat()} are not"
-                    f" {known}'s (matched on another date) nor any IANA zone's"
+                    f" {known[0]}'s (matched on another date) nor any IANA zone's"
                 )
             raise UnknownCalendarZone(
                 f"unknown time zone {shown(tzid)}: not an IANA name, and {why}",
@@ -99,8 +101,7 @@ class Zones:
                 uid=uid,
                 expected="an IANA TZID, or a VTIMEZONE for it",
             )
-        if known is None:
-            self._known[tzid] = found
+        known.append(found)
         return found
 
 
