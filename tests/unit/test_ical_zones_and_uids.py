@@ -11,6 +11,7 @@ from sessionkit.contrib.ical import (
     CalendarSyntaxError,
     IcalCalendar,
     IcalEvent,
+    UnknownCalendarZone,
     export_series,
     read_ical,
     sessions_feed,
@@ -378,3 +379,37 @@ def test_chiles_rules_in_a_custom_zone_are_santiagos_not_a_zone_that_left_them()
     text = _outlook("-0400", "-0300", "BYDAY=1SU;BYMONTH=4", "BYDAY=1SU;BYMONTH=9")
     (standup,) = read_ical(text.replace("20260316T09", "20200316T09")).events
     assert standup.tz == "America/Santiago"
+
+
+def test_a_globally_unique_tzid_without_its_vtimezone_is_refused_on_its_line() -> None:
+    # icalendar guesses Europe/Berlin from the tail with a UserWarning, an error here (pytest's
+    # filterwarnings = error) and under python -W error; the TZID is refused either way.
+    tzid = "/example.org/sessionkit-refused/Europe/Berlin"
+    with pytest.raises(UnknownCalendarZone) as caught:
+        read_ical(ics(*event("UID:a", f"DTSTART;TZID={tzid}:20260316T180000", "DURATION:PT1H")))
+    assert (caught.value.line, caught.value.text) == (5, f"DTSTART;TZID={tzid}:20260316T180000")
+
+
+def test_a_globally_unique_tzid_with_its_vtimezone_is_read_by_it() -> None:
+    tzid = "/example.org/sessionkit-defined/Europe/Berlin"
+    text = ics(
+        "BEGIN:VTIMEZONE",
+        f"TZID:{tzid}",
+        "BEGIN:STANDARD",
+        "DTSTART:19701025T030000",
+        "TZOFFSETFROM:+0200",
+        "TZOFFSETTO:+0100",
+        "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+        "END:STANDARD",
+        "BEGIN:DAYLIGHT",
+        "DTSTART:19700329T020000",
+        "TZOFFSETFROM:+0100",
+        "TZOFFSETTO:+0200",
+        "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+        "END:DAYLIGHT",
+        "END:VTIMEZONE",
+        *event("UID:a", f"DTSTART;TZID={tzid}:20260316T180000", "DURATION:PT1H"),
+    )
+    assert [(e.tz, e.span.start) for e in read_ical(text).events] == [
+        ("Europe/Berlin", utc(2026, 3, 16, 17))
+    ]

@@ -103,6 +103,11 @@ def read_ical(
     outline = scan(source)
     sources = vtimezones(source)
     refuse_duplicates(sources)  # before icalendar, which keeps the last of them
+    for number, line, tzid in tzid_lines(source):
+        # icalendar guesses a "globally unique" TZID of no VTIMEZONE by its tail, with a
+        # warning (raised under -W error, as no SessionKitError); sessionkit refuses it anyway.
+        if tzid.startswith("/") and tzid not in outline.zones:
+            raise _no_vtimezone(number, line, tzid)
     try:
         # A lone CR ends a line, as the outline reads it (scan); icalendar splits at LF only.
         cal = icalendar.Calendar.from_ical(_LONE_CR.sub("\r\n", source))
@@ -480,15 +485,20 @@ def _unloadable_zone(source: str, defined: Mapping[str, int], error: OSError) ->
     """The error for the first TZID that names no zone and no VTIMEZONE (``error``'s cause)."""
     for number, line, tzid in tzid_lines(source):
         if tzid not in defined and iana_key(tzid) is None:
-            return UnknownCalendarZone(
-                f"unknown time zone {shown(tzid)}: not an IANA name, and the calendar has no"
-                " VTIMEZONE for it",
-                line=number,
-                text=line,
-                expected="an IANA TZID, or a VTIMEZONE for it",
-            )
+            return _no_vtimezone(number, line, tzid)
     return CalendarSyntaxError(  # pragma: no cover - icalendar reads zones only by TZID
         f"unreadable calendar: {type(error).__name__}", line=None, text=None
+    )
+
+
+def _no_vtimezone(number: int, line: str, tzid: str) -> UnknownCalendarZone:
+    """The error for a TZID on line ``number`` that names no IANA zone and no VTIMEZONE."""
+    return UnknownCalendarZone(
+        f"unknown time zone {shown(tzid)}: not an IANA name, and the calendar has no"
+        " VTIMEZONE for it",
+        line=number,
+        text=line,
+        expected="an IANA TZID, or a VTIMEZONE for it",
     )
 
 
