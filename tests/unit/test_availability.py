@@ -564,12 +564,12 @@ def slots_with(**overrides: object) -> list[TimeSpan]:
         (
             {"horizon": H, "min_notice": H, "now": utc(2026, 3, 1)},
             InvalidValue,
-            "horizon 1:00:00 is not longer than min_notice 1:00:00",
+            "horizon 1 hour is not longer than min_notice 1 hour",
         ),
         (
             {"horizon": H, "min_notice": 2 * H, "now": utc(2026, 3, 1)},
             InvalidValue,
-            "horizon 1:00:00 is not longer than min_notice 2:00:00",
+            "horizon 1 hour is not longer than min_notice 2 hours",
         ),
         ({"duration": 60}, NotADatetime, "duration must be a timedelta, got int 60"),
         (

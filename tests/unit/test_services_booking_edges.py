@@ -252,7 +252,7 @@ def test_rules_whose_notice_outlasts_their_horizon_are_refused() -> None:
     with pytest.raises(InvalidValue) as caught:
         BookingRules(min_notice=timedelta(days=2), max_horizon=timedelta(days=1))
     assert caught.value.value == timedelta(days=2)
-    assert "max_horizon (1 day, 0:00:00)" in str(caught.value)
+    assert "max_horizon (1 day)" in str(caught.value)
     edge = BookingRules(min_notice=timedelta(days=1), max_horizon=timedelta(days=1))
     assert edge.min_notice == edge.max_horizon  # one instant per session: allowed
 

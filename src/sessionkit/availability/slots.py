@@ -17,7 +17,7 @@ from sessionkit.availability._wall import (
 )
 from sessionkit.availability.model import Availability, Window, check_window, merge_pairs
 from sessionkit.errors import InvalidDuration, InvalidValue, LimitExceeded, NotADatetime, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import duration_text, shown
 from sessionkit.limits import CEILING, Limits, check_limits
 from sessionkit.timespan import TimeSpan, check_buffer_pair, check_delta
 from sessionkit.zones import check_instant, get_zone
@@ -377,7 +377,8 @@ def _slot_rules(
     if ahead is not None and ahead <= notice:
         # Starts lie in [now + min_notice, now + horizon): none would be left.
         raise InvalidValue(
-            f"horizon {ahead} is not longer than min_notice {notice}, so no slot could start;"
+            f"horizon {duration_text(ahead)} is not longer than min_notice {duration_text(notice)},"
+            " so no slot could start;"
             " starts lie from now + min_notice up to (not at) now + horizon",
             value=(min_notice, horizon),
             expected="min_notice < horizon (or horizon=None for no limit)",
@@ -462,7 +463,8 @@ def _on_grid(
                         "slots",
                         len(slots) + k_last - k_first + 1,
                         most,
-                        what=f"slots of {duration} every {step} (counted so far)",
+                        what=f"slots of {duration_text(duration)} every {duration_text(step)}"
+                        " (counted so far)",
                     )
                 start = base + k_first * step
                 for _ in range(k_first, k_last + 1):

@@ -25,6 +25,35 @@ def _amount(value: object) -> str:
     return str(value)
 
 
+_UNITS = (
+    ("day", timedelta(days=1)),
+    ("hour", timedelta(hours=1)),
+    ("minute", timedelta(minutes=1)),
+)
+
+
+def duration_text(span: timedelta) -> str:
+    """Return ``span`` as a person reads it: ``"1 day"``, ``"2 hours 30 minutes"``.
+
+    Days, hours, minutes and seconds that are not zero, largest first (a
+    fraction of a second as decimals), never Python's ``1 day, 0:00:00``; a
+    negative span with a leading ``-``; zero is ``"0 seconds"``.
+    """
+    if not span:
+        return "0 seconds"
+    rest, parts = abs(span), []
+    for unit, size in _UNITS:
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count:,} {unit}{'' if count == 1 else 's'}")
+    if rest:
+        whole, micros = divmod(rest, timedelta(seconds=1))
+        fraction = f".{micros.microseconds:06d}".rstrip("0") if micros else ""
+        one = whole == 1 and not fraction
+        parts.append(f"{whole:,}{fraction} second{'' if one else 's'}")
+    return ("-" if span < timedelta(0) else "") + " ".join(parts)
+
+
 def shown(value: object) -> str:
     """Return a short ``repr`` of ``value`` for a message: long strings and lists are cut."""
     try:
@@ -322,7 +351,7 @@ class LimitExceeded(SessionKitError, ValueError):
         maximum: object,
         *,
         what: str = "",
-        durations: Callable[[timedelta], str] = str,
+        durations: Callable[[timedelta], str] = duration_text,
     ) -> str:
         """The message of a ``LimitExceeded(name, value, maximum, what=what)``.
 

@@ -24,7 +24,7 @@ from typing import Any
 import attrs
 
 from sessionkit.errors import BookingRefused, InvalidDuration, InvalidValue, WrongType
-from sessionkit.errors._base import optional_int_converter, shown
+from sessionkit.errors._base import duration_text, optional_int_converter, shown
 from sessionkit.limits import CEILING
 from sessionkit.model.session import Session, check_session
 from sessionkit.model.text import check_flag, check_transition_name
@@ -183,10 +183,11 @@ class BookingRules:
             # Every start would be refused, one rule or the other, and the horizon's
             # ``allows_at`` would point to an instant the notice refuses.
             raise InvalidValue(
-                f"BookingRules.min_notice ({self.min_notice}) is longer than max_horizon"
-                f" ({self.max_horizon}): no session could ever be booked",
+                f"BookingRules.min_notice ({duration_text(self.min_notice)}) is longer than"
+                f" max_horizon ({duration_text(self.max_horizon)}): no session could ever be"
+                " booked",
                 value=self.min_notice,
-                expected=f"a min_notice of at most max_horizon ({self.max_horizon})",
+                expected=f"a min_notice of at most max_horizon ({duration_text(self.max_horizon)})",
             )
 
     def refusal(self, session: Session, now: datetime) -> Refusal | None:
@@ -286,14 +287,14 @@ def check_booking_time(rules: BookingRules, start: datetime, now: datetime) -> R
     if start - now < rules.min_notice:
         return Refusal(
             rule="min_notice",
-            reason=f"bookings close {rules.min_notice} before the start "
+            reason=f"bookings close {duration_text(rules.min_notice)} before the start "
             f"({(start - rules.min_notice).isoformat()})",
         )
     if rules.max_horizon is not None and start - now > rules.max_horizon:
         opens = start - rules.max_horizon
         return Refusal(
             rule="max_horizon",
-            reason=f"bookings open {rules.max_horizon} before the start",
+            reason=f"bookings open {duration_text(rules.max_horizon)} before the start",
             allows_at=opens,
         )
     return None

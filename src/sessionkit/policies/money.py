@@ -37,7 +37,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from sessionkit.errors import CurrencyMismatch, InvalidDuration, InvalidValue, WrongType
-from sessionkit.errors._base import plain_int, set_repr, shown
+from sessionkit.errors._base import duration_text, plain_int, set_repr, shown
 from sessionkit.limits import CEILING
 from sessionkit.model.booking import check_seats
 from sessionkit.model.money import DECIMALS, Money, check_money, decimal_text
@@ -250,7 +250,8 @@ def _tiers(value: object) -> tuple[RefundTier, ...]:
         # Which of two tiers of one notice applies would be the order they came in.
         if more.notice == less.notice:
             raise InvalidValue(
-                f"tiers: two tiers give the same notice, {more.notice} ({more.percent}% and "
+                f"tiers: two tiers give the same notice, {duration_text(more.notice)}"
+                f" ({more.percent}% and "
                 f"{less.percent}%); give each notice one tier",
                 value=more.notice,
                 expected="tiers of distinct notices",

@@ -45,7 +45,14 @@ from typing import Any, Literal
 import attrs
 
 from sessionkit.errors import InvalidDuration, InvalidValue, WrongType
-from sessionkit.errors._base import check_int, optional_int_converter, plain_int, set_repr, shown
+from sessionkit.errors._base import (
+    check_int,
+    duration_text,
+    optional_int_converter,
+    plain_int,
+    set_repr,
+    shown,
+)
 from sessionkit.limits import CEILING
 from sessionkit.model.reschedule import MAX_REASON_LENGTH
 from sessionkit.model.session import Session, check_session
@@ -377,8 +384,8 @@ class NoticePolicy:
         if needed > timedelta(0) and start - at < needed:
             return Refusal(
                 rule="notice",
-                reason=f"{role} must {action.replace('_', ' ')} at least {needed} before the "
-                f"start, by {(start - needed).isoformat()}",
+                reason=f"{role} must {action.replace('_', ' ')} at least"
+                f" {duration_text(needed)} before the start, by {(start - needed).isoformat()}",
             )
         for window in self.windows:
             if (
@@ -450,7 +457,7 @@ class NoticePolicy:
         if new_start - now < self.min_lead:
             return Refusal(
                 rule="min_lead",
-                reason=f"a new time starts at least {self.min_lead} ahead, after "
+                reason=f"a new time starts at least {duration_text(self.min_lead)} ahead, after "
                 f"{(now + self.min_lead).isoformat()}; got {new_start.isoformat()}",
             )
         return None
