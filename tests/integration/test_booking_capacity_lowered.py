@@ -21,7 +21,7 @@ from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.adapters.sqlalchemy.testing import clear_tables
 from sessionkit.errors import CapacityExceeded
 from sessionkit.model import ResourceRef, Session
-from sessionkit.model.booking import BOOKING_LIFECYCLE
+from sessionkit.model.booking import BOOKING_LIFECYCLE, Booking
 from sessionkit.model.booking_events import BookingStatusChanged
 from sessionkit.policies import BookingRules
 from sessionkit.ports import BOOKINGS, UnitOfWorkFactory
@@ -60,9 +60,9 @@ def _lower(store: UnitOfWorkFactory, session: Session, capacity: int) -> None:
         uow.commit()
 
 
-def _seated(kit: SessionKit) -> tuple[Session, list[str], str, str]:
-    """A full 3-seat session: ana and ben confirmed, cai held; dan waits."""
-    session = kit.sessions.create_extra(
+def _algebra(kit: SessionKit) -> Session:
+    """A 3-seat session of tutor tina."""
+    return kit.sessions.create_extra(
         T,
         actor="tina",
         title="Algebra",
@@ -72,6 +72,19 @@ def _seated(kit: SessionKit) -> tuple[Session, list[str], str, str]:
         lifecycle="lms",
         capacity=3,
     )
+
+
+def _ben_waits_for_three(kit: SessionKit) -> tuple[Session, Booking]:
+    """A 3-seat session: ana confirmed for 1; ben waits for 3 seats."""
+    session = _algebra(kit)
+    kit.bookings.book(T, session.id, "student:ana", actor="ana", confirm=True)
+    ben = kit.bookings.book(T, session.id, "student:ben", actor="ben", seats=3, waitlist=True)
+    return session, ben
+
+
+def _seated(kit: SessionKit) -> tuple[Session, list[str], str, str]:
+    """A full 3-seat session: ana and ben confirmed, cai held; dan waits."""
+    session = _algebra(kit)
     confirmed = [
         kit.bookings.book(T, session.id, who, actor="x", confirm=True).id
         for who in ("student:ana", "student:ben")
@@ -144,16 +157,7 @@ def test_a_write_that_adds_seats_past_a_lowered_capacity_is_still_refused(
 
 def _waiting_for_three(kit: SessionKit) -> tuple[Session, str, str, str]:
     """A full 3-seat session: ana confirmed for 3; ben waits for 3 seats, cai for 1."""
-    session = kit.sessions.create_extra(
-        T,
-        actor="tina",
-        title="Algebra",
-        start=datetime(2026, 3, 4, 10, tzinfo=UTC),
-        end=datetime(2026, 3, 4, 11, tzinfo=UTC),
-        resources=[ResourceRef("tutor", "tina")],
-        lifecycle="lms",
-        capacity=3,
-    )
+    session = _algebra(kit)
     ana = kit.bookings.book(T, session.id, "student:ana", actor="x", seats=3, confirm=True).id
     ben = kit.bookings.book(T, session.id, "student:ben", actor="ben", seats=3, waitlist=True).id
     cai = kit.bookings.book(T, session.id, "student:cai", actor="cai", waitlist=True).id
@@ -207,18 +211,7 @@ def test_the_reads_already_free_what_a_place_above_a_lowered_capacity_holds_back
     # still counted its 3 seats as owed (0 free, not listed) while can_book and book
     # ended it and took the free seat: a listing disagreed with the command.
     kit, store, _ = _kit(every_store)
-    session = kit.sessions.create_extra(
-        T,
-        actor="tina",
-        title="Algebra",
-        start=datetime(2026, 3, 4, 10, tzinfo=UTC),
-        end=datetime(2026, 3, 4, 11, tzinfo=UTC),
-        resources=[ResourceRef("tutor", "tina")],
-        lifecycle="lms",
-        capacity=3,
-    )
-    kit.bookings.book(T, session.id, "student:ana", actor="ana", confirm=True)
-    ben = kit.bookings.book(T, session.id, "student:ben", actor="ben", seats=3, waitlist=True)
+    session, ben = _ben_waits_for_three(kit)
     assert kit.bookings.remaining_seats(T, [session.id]) == {session.id: 0}
     _lower(store, session, 2)  # the host's own admin: ben's 3 seats can never be offered
     assert kit.bookings.remaining_seats(T, [session.id]) == {session.id: 1}
@@ -236,18 +229,7 @@ def test_a_participant_listing_forgets_their_place_above_a_lowered_capacity(
     # Before, bookable(participant=ben) left the session out (ben "in it already", and at
     # per_day by that place) while can_book and book ended the place and seated him.
     kit, store, _ = _kit(every_store, attrs.evolve(RULES, per_day=1))
-    session = kit.sessions.create_extra(
-        T,
-        actor="tina",
-        title="Algebra",
-        start=datetime(2026, 3, 4, 10, tzinfo=UTC),
-        end=datetime(2026, 3, 4, 11, tzinfo=UTC),
-        resources=[ResourceRef("tutor", "tina")],
-        lifecycle="lms",
-        capacity=3,
-    )
-    kit.bookings.book(T, session.id, "student:ana", actor="ana", confirm=True)
-    ben = kit.bookings.book(T, session.id, "student:ben", actor="ben", seats=3, waitlist=True)
+    session, ben = _ben_waits_for_three(kit)
 
     def listing() -> list[tuple[str, int]]:
         found = kit.bookings.bookable(
