@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 
 import pytest
 from alembic import command
@@ -52,17 +52,19 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def databases() -> Iterator[tuple[Engine, str, str]]:
-    """An engine on a new database whose translate map names another new database."""
+@contextmanager
+def _mapped_pair(
+    home_set: str = "utf8mb4", mapped_set: str = "utf8mb4"
+) -> Iterator[tuple[Engine, str, str]]:
+    """An engine on a new database whose translate map names another new database (dropped)."""
     assert MYSQL_URL is not None
     admin = create_engine(MYSQL_URL, isolation_level="AUTOCOMMIT")
     home = f"sessionkit_test_{uuid.uuid4().hex[:12]}"
     mapped = f"sessionkit_test_{uuid.uuid4().hex[:12]}"
     try:
         with admin.connect() as connection:
-            for name in (home, mapped):
-                connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+            for name, character_set in ((home, home_set), (mapped, mapped_set)):
+                connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET {character_set}"))
         engine = create_engine(make_url(MYSQL_URL).set(database=home)).execution_options(
             schema_translate_map={None: mapped}
         )
@@ -75,6 +77,13 @@ def databases() -> Iterator[tuple[Engine, str, str]]:
                     connection.execute(text(f"DROP DATABASE `{name}`"))
     finally:
         admin.dispose()
+
+
+@pytest.fixture
+def databases() -> Iterator[tuple[Engine, str, str]]:
+    """An engine on a new database whose translate map names another new database."""
+    with _mapped_pair() as made:
+        yield made
 
 
 def _tables(engine: Engine, database: str) -> set[str]:
@@ -115,38 +124,20 @@ def test_upgrade_migrates_the_mapped_database_and_leaves_the_url_s_alone(
 def test_the_character_set_checked_is_the_mapped_database_s(home_set: str, mapped_set: str) -> None:
     # The URL's database was asked: a latin1 database mapped away got its tables (text
     # columns in latin1, a Greek title refused row by row), a utf8mb4 one was refused.
-    assert MYSQL_URL is not None
-    admin = create_engine(MYSQL_URL, isolation_level="AUTOCOMMIT")
-    home = f"sessionkit_test_{uuid.uuid4().hex[:12]}"
-    mapped = f"sessionkit_test_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.connect() as connection:
-            for name, character_set in ((home, home_set), (mapped, mapped_set)):
-                connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET {character_set}"))
-        engine = create_engine(make_url(MYSQL_URL).set(database=home)).execution_options(
-            schema_translate_map={None: mapped}
-        )
-        try:
-            if mapped_set == "latin1":
-                for make in (upgrade, create_schema):
-                    refused = f"default character set of database '{mapped}' is 'latin1'"
-                    with pytest.raises(InvalidValue, match=refused):
-                        make(engine)
-                assert _tables(engine, mapped) == set()
-            else:
-                upgrade(engine)
-                assert VERSION_TABLE in _tables(engine, mapped)
-                drop_schema(engine)
-                create_schema(engine)
-                assert "sessionkit_sessions" in _tables(engine, mapped)
-            assert _tables(engine, home) == set()
-        finally:
-            engine.dispose()
-            with admin.connect() as connection:
-                for name in (home, mapped):
-                    connection.execute(text(f"DROP DATABASE `{name}`"))
-    finally:
-        admin.dispose()
+    with _mapped_pair(home_set, mapped_set) as (engine, home, mapped):
+        if mapped_set == "latin1":
+            for make in (upgrade, create_schema):
+                refused = f"default character set of database '{mapped}' is 'latin1'"
+                with pytest.raises(InvalidValue, match=refused):
+                    make(engine)
+            assert _tables(engine, mapped) == set()
+        else:
+            upgrade(engine)
+            assert VERSION_TABLE in _tables(engine, mapped)
+            drop_schema(engine)
+            create_schema(engine)
+            assert "sessionkit_sessions" in _tables(engine, mapped)
+        assert _tables(engine, home) == set()
 
 
 WAIT = 60
