@@ -47,11 +47,16 @@ def duration_text(span: timedelta) -> str:
         if count:
             parts.append(f"{count:,} {unit}{'' if count == 1 else 's'}")
     if rest:
-        whole, micros = divmod(rest, timedelta(seconds=1))
-        fraction = f".{micros.microseconds:06d}".rstrip("0") if micros else ""
-        one = whole == 1 and not fraction
-        parts.append(f"{whole:,}{fraction} second{'' if one else 's'}")
+        parts.append(seconds_text(rest))
     return ("-" if span < timedelta(0) else "") + " ".join(parts)
+
+
+def seconds_text(span: timedelta) -> str:
+    """Return ``span`` in seconds: ``"604,800 seconds"``, ``"1.5 seconds"``, ``"-1 second"``."""
+    whole, rest = divmod(abs(span), timedelta(seconds=1))
+    fraction = f".{rest.microseconds:06d}".rstrip("0") if rest else ""
+    one = whole == 1 and not fraction
+    return f"{'-' if span < timedelta(0) else ''}{whole:,}{fraction} second{'' if one else 's'}"
 
 
 def shown(value: object) -> str:

@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from sessionkit.errors._base import seconds_text
+
 __all__ = ["ADVICE_FIELDS", "API_TERMS", "WITH_OFFSET", "in_api_terms", "in_seconds"]
 
 WITH_OFFSET = "e.g. 2026-03-02T10:00:00+01:00, or Z for UTC"
@@ -105,7 +107,4 @@ def in_seconds(delta: timedelta) -> str:
     text a client reads beside them names the same number, never Python's
     ``7 days, 0:00:00``.
     """
-    whole, rest = divmod(abs(delta), timedelta(seconds=1))
-    fraction = f".{rest.microseconds:06d}".rstrip("0") if rest else ""
-    sign = "-" if delta < timedelta(0) else ""
-    return f"{sign}{whole:,}{fraction} second{'' if abs(delta) == timedelta(seconds=1) else 's'}"
+    return seconds_text(delta)
