@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sessionkit.errors import LimitExceeded
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.errors import JoinRefused, LimitExceeded
 from sessionkit.errors._base import duration_text
-from sessionkit.policies import BookingRules
+from sessionkit.policies import BookingRules, NoticePolicy, coaching_notice
+from sessionkit.services import SessionKit
+from sessionkit.services.attendance import AttendancePolicy
+from sessionkit.services.rooms import JoinRules
+from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.contract import make_session
+from sessionkit.testing.rooms import FakeMeetingRooms
 
 
 @pytest.mark.parametrize(
@@ -44,3 +50,42 @@ def test_booking_refusals_and_limits_say_durations_in_words() -> None:
     assert late.reason.startswith("bookings close 2 hours before the start (")
     limit = LimitExceeded("max_window", timedelta(days=7305), timedelta(days=3660), what="window")
     assert str(limit).startswith("window: 7,305 days is more than Limits.max_window allows (3,660")
+
+
+def test_notice_window_and_silence_refusals_say_durations_in_words() -> None:
+    # The window's and silence's reasons were left out: "within 10:00:00 of the start".
+    session = make_session("s", at=24 * 60)
+    inside = coaching_notice().notice_refusal(
+        "request_reschedule", "tutor", session, session.start - timedelta(hours=1)
+    )
+    assert inside is not None
+    assert inside.reason == "within 10 hours of the start only student may request reschedule"
+    now = session.start - timedelta(days=3)
+    silence = NoticePolicy(min_lead=timedelta(0)).silence_refusal(
+        session, now, now + timedelta(hours=2)
+    )
+    assert silence is not None
+    assert "(min_lead is 0 seconds);" in silence.reason
+
+
+def test_a_join_too_early_says_its_duration_in_words() -> None:
+    start = datetime(2026, 3, 2, 17, tzinfo=UTC)
+    rooms = FakeMeetingRooms()
+    rules = JoinRules(joinable={"SCHEDULED"}, early=timedelta(minutes=10))
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work,
+        clock=ManualClock(start - timedelta(days=1)),
+        rooms=rooms,
+        attendance=AttendancePolicy(join_transition=None, join=rules),
+    )
+    lesson = kit.sessions.create_extra(
+        "acme", actor="leo", title="German", lifecycle="coaching", start=start,
+        end=start + timedelta(hours=1), resources=["coach:leo"],
+    )  # fmt: skip
+    with pytest.raises(JoinRefused) as refused:
+        kit.attendance.join_credential(
+            "acme", lesson.id, "coach:leo", now=start - timedelta(hours=1)
+        )
+    assert str(refused.value).startswith(
+        f"session {lesson.id!r} is joined from 10 minutes before its start"
+    )

@@ -397,7 +397,7 @@ class NoticePolicy:
                 only = ", ".join(sorted(window.only)) or "nobody"
                 return Refusal(
                     rule="window",
-                    reason=f"within {window.within} of the start only {only} may "
+                    reason=f"within {duration_text(window.within)} of the start only {only} may "
                     f"{action.replace('_', ' ')}",
                 )
         return None
@@ -500,7 +500,8 @@ class NoticePolicy:
             rule="min_lead",
             reason=f"silence would answer the request at {deadline.isoformat()}, when the new "
             f"time {proposed.isoformat()} is no longer ahead, so it could not approve it "
-            f"(min_lead is {self.min_lead}); propose a time after {latest.isoformat()}",
+            f"(min_lead is {duration_text(self.min_lead)}); "
+            f"propose a time after {latest.isoformat()}",
         )
 
 

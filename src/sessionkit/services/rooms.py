@@ -43,7 +43,7 @@ from sessionkit.errors import (
     SessionKitError,
     WrongType,
 )
-from sessionkit.errors._base import set_repr, shown
+from sessionkit.errors._base import duration_text, set_repr, shown
 from sessionkit.lifecycle import PRESETS, Lifecycle, LifecycleRegistry
 from sessionkit.model.booking import CONFIRMED, participant_ref
 from sessionkit.model.events import DomainEvent, SessionStatusChanged
@@ -430,7 +430,8 @@ class RoomAccess:
         if rules.early is not None and now < session.start - rules.early:
             raise refused(
                 TOO_EARLY,
-                f"session {shown(session.id)} is joined from {rules.early} before its start",
+                f"session {shown(session.id)} is joined from {duration_text(rules.early)} "
+                "before its start",
                 session.start - rules.early,
             )
         if now >= session.end + rules.buffer:
