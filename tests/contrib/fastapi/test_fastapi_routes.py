@@ -742,6 +742,12 @@ LONG_BODIES = {
         {"session_ids": ["{id}"], "transition": "cancel", "reason": "x" * 4097},
         ["reason"],
     ),
+    "BulkTransition: a transition of 65": (
+        "POST",
+        "/v1/sessions/transitions",
+        {"session_ids": ["{id}"], "transition": "c" * 65},
+        ["transition"],
+    ),
     "BulkTransition: a role of 256": (
         "POST",
         "/v1/sessions/transitions",
@@ -884,3 +890,13 @@ def test_the_reason_cap_is_the_cores() -> None:
     from sessionkit.model.text import MAX_CHANGE_REASON_LENGTH
 
     assert MAX_REASON == MAX_CHANGE_REASON_LENGTH == 4096
+
+
+def test_a_bulk_transition_named_at_the_length_cap_reaches_the_lifecycle(
+    client: TestClient,
+) -> None:
+    # 64 characters, as a lifecycle names a status or transition: the lifecycle answers.
+    made = new_session(client, 24)
+    sent = {"session_ids": [made["id"]], "transition": "c" * 64}
+    got = problem(client.post("/v1/sessions/transitions", json=sent), 409, "InvalidTransition")
+    assert got["transition"] == "c" * 64

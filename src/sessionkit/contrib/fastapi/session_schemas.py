@@ -133,7 +133,10 @@ class BulkTransition(_In):
     """One transition fired on many sessions at once, all or nothing."""
 
     session_ids: list[Id] = Field(max_length=MAX_LIMIT)
-    transition: str
+    # The core sets no cap of its own here; a transition's name is a lifecycle name (64, as
+    # statuses): the journal stores a fired one's in as many, and check_transition_name takes
+    # no longer one where a transition is named ahead (BookingRules, AttendancePolicy).
+    transition: Name = Field(examples=["complete"])
     reason: str | None = Field(default=None, max_length=MAX_REASON)
     role: str | None = Field(default=None, max_length=MAX_REF_LENGTH)
 
