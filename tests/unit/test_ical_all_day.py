@@ -342,3 +342,53 @@ def test_a_date_time_dtend_after_a_date_dtstart_ends_at_its_instant() -> None:
         default_tz="Europe/Berlin",
     )
     assert [e.span for e in cal.events] == [TimeSpan(utc(2026, 3, 15, 23), utc(2026, 3, 16, 18))]
+
+
+@pytest.mark.parametrize(
+    ("default_tz", "until"),
+    [
+        ("UTC", "20261204T230000Z"),  # Exchange in Berlin: midnight of the 5th there
+        ("Europe/Berlin", "20261204T230000Z"),
+        ("America/New_York", "20261204T230000Z"),
+        ("UTC", "20261205T050000Z"),  # Exchange in New York
+        ("Europe/Berlin", "20261205T050000Z"),
+        ("UTC", "20261205T000000Z"),
+    ],
+)
+def test_a_utc_until_of_an_all_day_series_keeps_the_day_it_begins(
+    default_tz: str, until: str
+) -> None:
+    """UNTIL=20261204T230000Z is 5 December's midnight in Berlin: the 5th is the last day."""
+    cal = read_ical(
+        ics(
+            *event(
+                "UID:bin",
+                "SUMMARY:Bin",
+                "DTSTART;VALUE=DATE:20261128",
+                "DTEND;VALUE=DATE:20261129",
+                f"RRULE:FREQ=WEEKLY;UNTIL={until}",
+            ),
+        ),
+        default_tz=default_tz,
+    )
+    days = [o.key.date() for o in cal.occurrences() if o.key is not None]
+    assert days == [date(2026, 11, 28), date(2026, 12, 5)]
+
+
+@pytest.mark.parametrize("default_tz", ["UTC", "Europe/Berlin"])
+def test_a_utc_until_at_the_end_of_a_day_of_an_all_day_series_ends_that_day(
+    default_tz: str,
+) -> None:
+    """A last second (22:59:59 UTC, Berlin's 23:59:59) bounds the starts, as RFC 5545 says."""
+    cal = read_ical(
+        ics(
+            *event(
+                "UID:bin",
+                "DTSTART;VALUE=DATE:20261128",
+                "RRULE:FREQ=DAILY;UNTIL=20261129T225959Z",
+            ),
+        ),
+        default_tz=default_tz,
+    )
+    days = [o.key.date() for o in cal.occurrences() if o.key is not None]
+    assert days == [date(2026, 11, 28), date(2026, 11, 29)]

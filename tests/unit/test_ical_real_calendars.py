@@ -34,7 +34,7 @@ EXPECTED: dict[str, tuple[int, int, int, int | None, int | None, int]] = {
     "issue_113_period_rdate_duration.ics": (1, 0, 1, 2, None, 2),
     "issue_117_until_before_dtstart.ics": (1, 0, 0, 0, None, 0),
     "issue_20_exdate_ignored.ics": (1, 0, 0, 7, None, 7),
-    "issue_28_rrule_with_UTC_endinginZ.ics": (2, 0, 3, 24, None, 24),
+    "issue_28_rrule_with_UTC_endinginZ.ics": (2, 0, 3, 26, None, 26),
     "issue_48_daylight_aware_repeats.ics": (1, 0, 0, None, 29, 276),
     "issue_48_dst.ics": (12, 1, 0, None, 29, 3784),
     "issue_4_rrule_until.ics": (1, 0, 0, 12, None, 12),
@@ -132,5 +132,6 @@ def test_all_day_overrides_of_exchange_move_their_occurrences() -> None:
         "2020-08-06",
         "2020-08-20",
         "2020-09-04",  # from the 3rd
+        "2020-09-17",  # UNTIL=20200916T230000Z: midnight of the 17th in London
     ]
     assert all(o.span.duration == timedelta(days=1) for o in refuse.occurrences())

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 
+import attrs
 import icalendar
 
 from sessionkit.contrib.ical._errors import (
@@ -38,7 +39,7 @@ from sessionkit.contrib.ical._vtimezone import refuse_duplicates
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.series import ScheduleItem
-from sessionkit.recurrence import MAX_CANDIDATES, Recurrence
+from sessionkit.recurrence import MAX_CANDIDATES, Recurrence, Rule, parse_rule
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import get_zone
 
@@ -328,7 +329,7 @@ def _series(reader: EventReader, changed: Sequence[EventReader], budget: int) ->
     for index, text in enumerate(texts):
         try:
             rec = Recurrence.from_rrule(
-                text,
+                _until_as_date(text, tz) if all_day else text,
                 start=local_start,
                 tz=tz,
                 duration=duration,
@@ -371,6 +372,29 @@ def _series(reader: EventReader, changed: Sequence[EventReader], budget: int) ->
             "an override at a start no other occurrence of the event takes",
         )
     return made
+
+
+_UNTIL_SLACK = timedelta(hours=12)
+"""How far before a day's local midnight a UTC UNTIL of an all-day series still names that day."""
+
+
+def _until_as_date(text: str, tz: str) -> Rule | str:
+    """An all-day series' RRULE with a UTC UNTIL on a quarter hour made the DATE of its last day.
+
+    RFC 5545 wants a DATE UNTIL after a DATE DTSTART; Exchange writes the last
+    day's midnight in its own zone, in UTC (``20261204T230000Z`` for 5 December
+    in Berlin), which read in UTC or New York is the day before and lost the
+    last occurrence. Such an UNTIL names the day whose midnight in ``tz`` is
+    nearest to it (within 12 hours, later on a tie). Any other (an end of day,
+    ``T225959Z``) bounds the occurrences' starts, as RFC 5545 says.
+    """
+    rule = parse_rule(text)
+    until = rule.until
+    if not isinstance(until, datetime) or until.tzinfo is None:
+        return text
+    if until.second or until.microsecond or until.minute % 15:
+        return text
+    return attrs.evolve(rule, until=(until + _UNTIL_SLACK).astimezone(get_zone(tz)).date())
 
 
 def _key(wall: Wall, tz: str, local_start: datetime, *, all_day: bool) -> datetime:
