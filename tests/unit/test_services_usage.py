@@ -301,6 +301,31 @@ def test_an_approved_reschedule_carries_the_credit_to_the_new_month(world: World
     assert (world.used(sub, march), world.used(sub, april)) == (0, 1)
 
 
+def test_silence_lets_a_request_into_a_month_without_credits_expire(world: World) -> None:
+    # The move raised UsageLimitReached after its first write: the tick reported it failed
+    # at every run, and every command settling the overdue request (options, request,
+    # update, cancel) raised it too, so the session could no longer be changed at all.
+    sub = world.subscribe(credits=1)
+    march = datetime(2026, 3, 28, 9, tzinfo=UTC)
+    april = datetime(2026, 4, 5, 9, tzinfo=UTC)
+    lesson = world.lesson(ANA, start=march)
+    world.kit.usage.consume(T, lesson.id, actor="host")
+    world.kit.usage.consume(T, world.lesson(ANA, start=april - timedelta(days=2)).id, actor="host")
+    request = world.kit.reschedules.request(
+        T, lesson.id, role="student", actor="ana", reason="exam week, sorry", proposed_start=april
+    )
+    report = world.kit.approve_reschedules(now=request.deadline)
+    assert (report.approved, report.failed) == ((), ())
+    [expired] = report.expired
+    assert (expired.id, expired.status) == (request.id, "EXPIRED")
+    assert world.kit.queries.get(T, lesson.id).start == march
+    assert [e.period for e in world.kit.usage.entries(T, session_id=lesson.id)] == ["2026-03"]
+    assert (world.used(sub, march), world.used(sub, april)) == (1, 1)
+    world.clock.set(request.deadline)
+    assert world.kit.sessions.cancel(T, lesson.id, actor="host").status == "CANCELLED"
+    assert world.used(sub, march) == 0
+
+
 # -- periods and limits -----------------------------------------------------------------
 
 

@@ -42,7 +42,7 @@ from sessionkit.services._editing import links_lock, lock_session, status_lock
 from sessionkit.services._release import settle_moved
 from sessionkit.services._reschedule_answers import status_event, store_answer
 from sessionkit.services._seats import move_session_bookings
-from sessionkit.services._usage import move_session_usage
+from sessionkit.services._usage import move_session_usage, move_usage_refusal
 from sessionkit.timespan import TimeSpan
 
 __all__ = [
@@ -316,8 +316,8 @@ def apply_proposed(
     The new-time rules first (the notice's, the rules' publishing horizon),
     as at the request's ``deadline``, when silence answered, whenever the tick
     runs, but never a time already past when it is answered; then the move: a
-    conflict, a status that may not be moved, dependents the host's links name or a taken
-    series start is the reason, and
+    conflict, a status that may not be moved, dependents the host's links name, a taken
+    series start or a period without the credits its charged participants need is the reason, and
     nothing was written (every check that can refuse the move runs before its
     first write). Store the answer, then :func:`release_moved` the move.
     """
@@ -326,6 +326,10 @@ def apply_proposed(
         return refusal.reason
     if target <= tx.now:  # answered so late that the time has passed: never into the past
         return f"the proposed time {target.isoformat()} had passed when it was answered"
+    # Found by the move after its first write, it failed the tick at every run for good.
+    no_credit = move_usage_refusal(tx, session, target)
+    if no_credit is not None:
+        return str(no_credit)
     try:
         return move_session(ctx, tx, session, target, actor)
     except (SessionConflict, SessionLocked, DuplicateSession) as error:

@@ -51,6 +51,7 @@ __all__ = [
     "assign_codes",
     "consume_in",
     "move_session_usage",
+    "move_usage_refusal",
     "resets_at",
     "reverse_in",
     "settle_usage",
@@ -351,6 +352,41 @@ def move_session_usage(tx: Tx, session: Session, *, actor: str | None) -> None:
                 ),
             ]
         )
+
+
+def move_usage_refusal(tx: Tx, session: Session, new_start: datetime) -> UsageLimitReached | None:
+    """Return the ``UsageLimitReached`` a move of ``session`` to ``new_start`` raises, or ``None``.
+
+    Writes nothing: what :func:`move_session_usage` would charge at the new
+    start, counted per (subscription, period) against the credits left, for
+    a caller that must know before the move's first write (silence, which
+    lets a request it cannot apply expire rather than fail at every tick).
+    """
+    usage = usage_or_none(tx)
+    if usage is None:
+        return None
+    subscriptions = tx.repository(SUBSCRIPTIONS)
+    needed: dict[tuple[str, str], tuple[Subscription, ResourceRef, int]] = {}
+    for entry in usage.for_session(session.tenant, session.id):
+        if not entry.active or entry.session_id != session.id:
+            continue
+        charged: Subscription | None = subscriptions.get(entry.tenant, entry.subscription_id)
+        if charged is not None and not charged.active_at(new_start):
+            # Returned; the participant's subscription valid then (if any) pays.
+            charged = active_subscription(tx, session.tenant, entry.participant, new_start)
+        elif charged is not None and charged.period_of(new_start) == entry.period:
+            continue
+        if charged is None or charged.on_limit != "refuse":
+            continue
+        key = (charged.id, charged.period_of(new_start))
+        count = needed.get(key, (charged, entry.participant, 0))[2]
+        needed[key] = (charged, entry.participant, count + 1)
+    counters = tx.repository(COUNTERS)
+    for (subscription_id, period), (charged, participant, count) in needed.items():
+        used = counters.value(session.tenant, usage_counter(subscription_id, period))
+        if used + count > charged.credits:
+            return _limit_error(tx, charged, participant, period)
+    return None
 
 
 def _recharge(tx: Tx, session: Session, entry: UsageEntry, *, actor: str | None) -> None:

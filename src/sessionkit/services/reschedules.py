@@ -371,7 +371,8 @@ class RescheduleCommands:
 
         A request with a proposed time is AUTO_APPROVED and its session moved
         there; one without a time, or whose time can no longer be applied
-        (too soon, a conflict, a status that may not be moved), EXPIRES with the reason.
+        (too soon, a conflict, a status that may not be moved, a period without
+        the credits its charged participants need), EXPIRES with the reason.
         Each request is answered in a unit of work of its own, under its
         session's lock, and only while still pending: two ticks racing
         answer each request once (one event). ``tenant=None`` does every
