@@ -10,6 +10,7 @@ error has them.
 from __future__ import annotations
 
 import ast
+import json
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -233,13 +234,32 @@ def test_a_limit_passed_is_named_as_the_apis_not_as_a_field_of_limits(
         (timedelta(days=7), "604,800 seconds"),
         (timedelta(seconds=1), "1 second"),
         (timedelta(0), "0 seconds"),
-        (timedelta(seconds=90, microseconds=500_000), "90.5 seconds"),
-        (timedelta(microseconds=1), "0.000001 seconds"),
-        (-timedelta(seconds=1, microseconds=250_000), "-1.25 seconds"),
+        # A fraction rounded up, as the member beside it is (an integer): towards the later.
+        (timedelta(seconds=90, microseconds=500_000), "91 seconds"),
+        (timedelta(microseconds=1), "1 second"),
+        (-timedelta(seconds=1, microseconds=250_000), "-1 second"),
     ],
 )
 def test_a_duration_is_told_in_seconds(delta: timedelta, told: str) -> None:
     assert in_seconds(delta) == told
+
+
+@pytest.mark.parametrize(
+    ("delta", "member"),
+    [
+        (timedelta(hours=1), 3600),
+        (timedelta(0), 0),
+        (timedelta(seconds=90, microseconds=500_000), 91),
+        (timedelta(microseconds=1), 1),
+        (-timedelta(seconds=1, microseconds=250_000), -1),
+    ],
+)
+def test_a_problem_carries_a_duration_as_whole_seconds(delta: timedelta, member: int) -> None:
+    # It was total_seconds(), a float (3600.0) where a client reads an integer of seconds.
+    body = problem_body(errors.LimitExceeded("window", delta, timedelta(0)))
+    assert (body["value"], type(body["value"]), body["maximum"]) == (member, int, 0)
+    assert body["detail"].startswith(f"window: {in_seconds(delta)} is more than")
+    assert json.loads(json.dumps(body))["value"] == member
 
 
 # -- naive instants in query parameters ---------------------------------------------------

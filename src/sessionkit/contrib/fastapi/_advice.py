@@ -23,7 +23,14 @@ from datetime import timedelta
 
 from sessionkit.errors._base import seconds_text
 
-__all__ = ["ADVICE_FIELDS", "API_TERMS", "WITH_OFFSET", "in_api_terms", "in_seconds"]
+__all__ = [
+    "ADVICE_FIELDS",
+    "API_TERMS",
+    "WITH_OFFSET",
+    "in_api_terms",
+    "in_seconds",
+    "whole_seconds",
+]
 
 WITH_OFFSET = "e.g. 2026-03-02T10:00:00+01:00, or Z for UTC"
 """How an instant is sent: ISO 8601 with its offset from UTC."""
@@ -100,11 +107,21 @@ def in_api_terms(text: str) -> str:
     return _KEYWORD.sub(_member, text)
 
 
+def whole_seconds(delta: timedelta) -> int:
+    """Return ``delta`` as a problem's member carries a duration: whole seconds, an integer.
+
+    A fraction of a second is rounded up (towards the later: 1.5 seconds is 2,
+    -1.5 is -1), as a client reads the number as an integer: a value past a
+    maximum of whole seconds stays past it, and a wait of that long is enough.
+    """
+    return -(-delta // timedelta(seconds=1))
+
+
 def in_seconds(delta: timedelta) -> str:
     """Return ``delta`` as the API tells a duration: its seconds (``"604,800 seconds"``).
 
-    A problem's members carry a duration as its number of seconds, so the
-    text a client reads beside them names the same number, never Python's
-    ``7 days, 0:00:00``.
+    A problem's members carry a duration as its number of seconds
+    (:func:`whole_seconds`, a fraction rounded up), so the text a client reads
+    beside them names the same number, never Python's ``7 days, 0:00:00``.
     """
-    return seconds_text(delta)
+    return seconds_text(timedelta(seconds=whole_seconds(delta)))

@@ -20,7 +20,12 @@ import attrs
 from pydantic import BaseModel, ConfigDict, Field
 
 from sessionkit import errors as e
-from sessionkit.contrib.fastapi._advice import ADVICE_FIELDS, in_api_terms, in_seconds
+from sessionkit.contrib.fastapi._advice import (
+    ADVICE_FIELDS,
+    in_api_terms,
+    in_seconds,
+    whole_seconds,
+)
 from sessionkit.errors._base import shown
 from sessionkit.model.money import Money
 from sessionkit.model.session import ResourceRef, Session
@@ -224,8 +229,8 @@ def _jsonable(value: object, depth: int = 0) -> Any:
         return str(value)
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
-    if isinstance(value, timedelta):
-        return value.total_seconds()
+    if isinstance(value, timedelta):  # whole seconds, as the detail beside it says them
+        return whole_seconds(value)
     if isinstance(value, Enum):
         return _jsonable(value.value, depth + 1)
     if isinstance(value, ResourceRef):
