@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
@@ -25,6 +26,7 @@ from sessionkit.model.attendance import (
     PARTIAL,
     PENDING,
     PRESENT,
+    AttendanceOverride,
     AttendanceThresholds,
     Presence,
     PresenceEvent,
@@ -476,3 +478,23 @@ def test_derive_attendance_checks_now_whatever_the_presence_says(w: World) -> No
             )
     seen = derive_attendance([joined], span=span, session_id=s.id, participant=ANA, now=START)
     assert seen.status == PRESENT
+
+
+def test_a_naive_presence_time_is_refused_naming_its_field() -> None:
+    # A webhook handler passing the provider's naive time read "instant must be
+    # timezone-aware": no field of the event is called that.
+    naive = datetime(2026, 3, 2, 17, 0)
+    with pytest.raises(NaiveDatetime, match=r"^at must be timezone-aware"):
+        PresenceEvent(
+            provider="meet", event_id="e1", session_id="s1", participant=ANA, action=JOIN, at=naive
+        )
+    joined = Presence(
+        id="meet:e1", tenant=T, session_id="s1", participant=ANA, action=JOIN, at=START,
+        received_at=START,
+    )  # fmt: skip
+    with pytest.raises(NaiveDatetime, match=r"^received_at must be timezone-aware"):
+        attrs.evolve(joined, received_at=naive)
+    with pytest.raises(NaiveDatetime, match=r"^decided_at must be timezone-aware"):
+        AttendanceOverride(
+            id="o1", tenant=T, session_id="s1", participant=ANA, status=PRESENT, decided_at=naive
+        )

@@ -117,8 +117,17 @@ MAX_OVERRIDE_REASON_LENGTH: Final = 2000
 """Longest reason a teacher may give for an override."""
 
 
-def _instant(value: datetime) -> datetime:
-    return check_instant(value, "instant")
+# One named converter per field: the error names the field ("at must be timezone-aware").
+def _at(value: datetime) -> datetime:
+    return check_instant(value, "at")
+
+
+def _received_at(value: datetime) -> datetime:
+    return check_instant(value, "received_at")
+
+
+def _decided_at(value: datetime) -> datetime:
+    return check_instant(value, "decided_at")
 
 
 def _action(value: object) -> str:
@@ -164,7 +173,7 @@ class PresenceEvent:
     session_id: str
     participant: ResourceRef = attrs.field(converter=participant_ref)
     action: str = attrs.field(converter=_action)
-    at: datetime = attrs.field(converter=_instant)
+    at: datetime = attrs.field(converter=_at)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.event_id, str) or not self.event_id:
@@ -199,8 +208,8 @@ class Presence:
     session_id: str
     participant: ResourceRef = attrs.field(converter=participant_ref)
     action: str = attrs.field(converter=_action)
-    at: datetime = attrs.field(converter=_instant)
-    received_at: datetime = attrs.field(converter=_instant)
+    at: datetime = attrs.field(converter=_at)
+    received_at: datetime = attrs.field(converter=_received_at)
     version: int = 1
 
     def __attrs_post_init__(self) -> None:
@@ -272,7 +281,7 @@ class AttendanceOverride:
     minutes: int | None = attrs.field(default=None, converter=_minutes)
     reason: str | None = None
     decided_by: str | None = None
-    decided_at: datetime = attrs.field(converter=_instant)
+    decided_at: datetime = attrs.field(converter=_decided_at)
     version: int = 1
 
     def __attrs_post_init__(self) -> None:
