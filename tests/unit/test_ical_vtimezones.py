@@ -323,3 +323,67 @@ def test_a_date_another_zone_matches_on_is_read_in_that_zone() -> None:
         ("old", "Africa/Nairobi", utc(2012, 3, 16, 15)),
         ("old2", "Africa/Nairobi", utc(2012, 6, 1, 15)),
     ]
+
+
+def _pair_of(year: int, tzid: str, std: str, dst: str, spring: str, autumn: str) -> list[str]:
+    """A VTIMEZONE of one year's two changes and no RRULE, as some writers cover their events."""
+    return [
+        "BEGIN:VTIMEZONE",
+        f"TZID:{tzid}",
+        "BEGIN:STANDARD",
+        f"DTSTART:{year}{autumn}",
+        f"TZOFFSETFROM:{dst}",
+        f"TZOFFSETTO:{std}",
+        "END:STANDARD",
+        "BEGIN:DAYLIGHT",
+        f"DTSTART:{year}{spring}",
+        f"TZOFFSETFROM:{std}",
+        f"TZOFFSETTO:{dst}",
+        "END:DAYLIGHT",
+        "END:VTIMEZONE",
+    ]
+
+
+def test_a_vtimezone_of_one_year_matches_the_zone_of_its_dates() -> None:
+    # Berlin's 2026 changes alone: after 25 October it stays +0100 for ever, which no zone
+    # does, so it matched none (over two years); over its own dates it is Europe/Berlin.
+    text = ics(
+        *_pair_of(2026, CUSTOM, "+0100", "+0200", "0329T020000", "1025T030000"),
+        *event(
+            "UID:s",
+            f"DTSTART;TZID={CUSTOM}:20260316T180000",
+            "DURATION:PT1H",
+            "RRULE:FREQ=WEEKLY;COUNT=3",
+        ),
+    )
+    (series,) = read_ical(text).series
+    assert series.tz == "Europe/Berlin"
+    assert [o.span.start for o in series.occurrences()] == [
+        utc(2026, 3, 16, 17),
+        utc(2026, 3, 23, 17),
+        utc(2026, 3, 30, 16),  # after the 29 March change
+    ]
+
+
+def test_a_vtimezone_of_one_year_is_matched_over_its_changes_not_one_day() -> None:
+    # -0500 in January is Bogota's too, and -0400 Halifax's: New York's 2026 changes say which.
+    text = ics(
+        *_pair_of(2026, CUSTOM, "-0500", "-0400", "0308T020000", "1101T020000"),
+        *event("UID:jan", f"DTSTART;TZID={CUSTOM}:20260115T180000", "DURATION:PT1H"),
+        *event("UID:jul", f"DTSTART;TZID={CUSTOM}:20260715T180000", "DURATION:PT1H"),
+    )
+    assert [(e.uid, e.tz, e.span.start) for e in read_ical(text).events] == [
+        ("jan", "America/New_York", utc(2026, 1, 15, 23)),
+        ("jul", "America/New_York", utc(2026, 7, 15, 22)),
+    ]
+
+
+def test_a_vtimezone_whose_rules_go_on_is_still_matched_over_two_years() -> None:
+    # Berlin's changes but a 2nd Sunday of March: 16 March is summer time by it, and no zone
+    # has these rules, though Berlin agrees on the event's day.
+    text = ics(
+        *_zone(CUSTOM, forward="BYMONTH=3;BYDAY=2SU"),
+        *event("UID:u", f"DTSTART;TZID={CUSTOM}:20260601T180000", "DURATION:PT1H"),
+    )
+    with pytest.raises(UnknownCalendarZone, match="its VTIMEZONE matches no IANA zone"):
+        read_ical(text)

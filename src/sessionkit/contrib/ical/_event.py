@@ -18,7 +18,7 @@ from sessionkit.contrib.ical._errors import (
     UnknownCalendarZone,
 )
 from sessionkit.contrib.ical._source import SourceEvent, SourceZone, listed
-from sessionkit.contrib.ical._vtimezone import RULE_EXPECTED, impossible_rule
+from sessionkit.contrib.ical._vtimezone import RULE_EXPECTED, impossible_rule, last_onset
 from sessionkit.errors import UnknownTimeZone
 from sessionkit.errors._base import shown
 from sessionkit.timespan import TimeSpan
@@ -87,6 +87,10 @@ class Zones:
         if vtz is not None:
             hints = (*known, iana_key(str(vtz.get("X-LIC-LOCATION", ""))), self._hint)
             found = _matching_zone(self._rules[tzid], near, hints)
+            if found is None and (end := last_onset(vtz)) is not None:
+                # Its rules end (one STANDARD/DAYLIGHT pair of the events' year): its last
+                # offset for ever after is no zone's, so it is held to its own dates.
+                found = _matching_zone(self._rules[tzid], near, hints, end)
         if found is None:
             why = "its VTIMEZONE matches no IANA zone" if vtz else "the calendar has no VTIMEZONE"
             if known:
@@ -219,13 +223,19 @@ def _legacy(name: str) -> bool:
     }
 
 
-def _matching_zone(custom: tzinfo, near: datetime, hints: Sequence[str | None] = ()) -> str | None:
+def _matching_zone(
+    custom: tzinfo,
+    near: datetime,
+    hints: Sequence[str | None] = (),
+    end: datetime | None = None,
+) -> str | None:
     """Return an IANA zone with ``custom``'s offsets from ``near`` on (two years, every day).
 
     Tried in order: the zones ``hints`` name (the VTIMEZONE's ``X-LIC-LOCATION``,
     the calendar's ``X-WR-TIMEZONE``), common zones, then every other zone by
     name with the old aliases last, so Berlin's rules come back as
-    ``Europe/Berlin``, not ``Africa/Ceuta``.
+    ``Europe/Berlin``, not ``Africa/Ceuta``. ``end``: no day after its day is
+    compared (``near``'s always is).
     """
     names = [n for n in tzids_from_tzinfo(custom) if iana_key(n)]
     if names:
@@ -236,6 +246,8 @@ def _matching_zone(custom: tzinfo, near: datetime, hints: Sequence[str | None] =
     # before its first onset its offsets are no zone's (Dublin's or Santiago's January).
     first = datetime.combine(min(near.date(), date(9997, 12, 31)), time(12), tzinfo=UTC)
     samples = [first + timedelta(days=n) for n in range(731)]
+    if end is not None:
+        samples = [first, *(s for s in samples[1:] if s.date() <= end.date())]
     try:
         wanted = [s.astimezone(custom).utcoffset() for s in samples]
     except ValueError:

@@ -4,7 +4,9 @@ icalendar (dateutil underneath) accepts a STANDARD or DAYLIGHT RRULE such as
 ``BYMONTH=13`` and fails (a bare ``ValueError``) only when it converts a date by
 it; one that no date matches (``BYMONTHDAY=32``, ``BYMONTH=10;BYDAY=9SU``) leaves
 the zone without that change of offset. Nor does it mind two VTIMEZONEs of one
-TZID: it keeps the last, and the first is never read.
+TZID: it keeps the last, and the first is never read. And when a VTIMEZONE's
+rules end (:func:`last_onset`), its last offset holds for ever after, which a
+zone matched to it need not share past that change.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from sessionkit.errors import InvalidValue, LimitExceeded
 from sessionkit.errors._base import shown
 from sessionkit.recurrence import Recurrence, parse_rule
 
-__all__ = ["RULE_EXPECTED", "ImpossibleRule", "impossible_rule", "refuse_duplicates"]
+__all__ = [
+    "RULE_EXPECTED",
+    "ImpossibleRule",
+    "impossible_rule",
+    "last_onset",
+    "refuse_duplicates",
+]
 
 RULE_EXPECTED = "STANDARD and DAYLIGHT RRULEs that some date matches (BYMONTH 1..12, ...)"
 """The ``expected`` of the error for a VTIMEZONE with an RRULE that can never happen."""
@@ -111,3 +119,23 @@ def _start(part: icalendar.Component) -> datetime | None:
     else:  # pragma: no cover - icalendar's rules need a DTSTART it reads
         return None
     return value.replace(year=2000 + value.year % 400)
+
+
+def last_onset(vtz: icalendar.Timezone) -> datetime | None:
+    """The UTC instant of ``vtz``'s last change of offset; ``None`` if its rules never end.
+
+    RFC 5545 3.6.5 asks a VTIMEZONE to be valid for the values (and recurrence
+    instances) that use it, not for ever: writers give one STANDARD/DAYLIGHT
+    pair of the events' year, or a history cut short, with no RRULE going on.
+    """
+    for part in vtz.subcomponents:
+        if part.name in _PARTS and any(
+            rule.get("UNTIL") is None and rule.get("COUNT") is None
+            for rule in listed(part.get("RRULE"))
+        ):
+            return None
+    try:
+        onsets = vtz.get_transitions()[0]
+    except (ValueError, TypeError, OverflowError):  # pragma: no cover - to_tz read it first
+        return None
+    return max(onsets).replace(tzinfo=UTC) if onsets else None
