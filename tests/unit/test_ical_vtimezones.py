@@ -387,3 +387,62 @@ def test_a_vtimezone_whose_rules_go_on_is_still_matched_over_two_years() -> None
     )
     with pytest.raises(UnknownCalendarZone, match="its VTIMEZONE matches no IANA zone"):
         read_ical(text)
+
+
+def test_a_windows_name_with_its_own_vtimezone_is_read_by_it() -> None:
+    # W. Europe Standard Time is Europe/Berlin, but this VTIMEZONE keeps +0100 all year:
+    # 18:00 on 1 June is 17:00 UTC by it, not Berlin's 16:00.
+    fixed = [
+        "BEGIN:VTIMEZONE",
+        f"TZID:{WINDOWS}",
+        "BEGIN:STANDARD",
+        "DTSTART:16010101T000000",
+        "TZOFFSETFROM:+0100",
+        "TZOFFSETTO:+0100",
+        "END:STANDARD",
+        "END:VTIMEZONE",
+    ]
+    text = ics(
+        *fixed,
+        *event("UID:jun", f"DTSTART;TZID={WINDOWS}:20260601T180000", "DURATION:PT1H"),
+    )
+    (found,) = read_ical(text).events
+    assert (found.tz, found.span.start) == ("Africa/Lagos", utc(2026, 6, 1, 17))
+
+
+def test_a_windows_name_whose_vtimezone_agrees_is_its_zone() -> None:
+    text = ics(
+        *_zone(WINDOWS),
+        *event("UID:jun", f"DTSTART;TZID={WINDOWS}:20260601T180000", "DURATION:PT1H"),
+    )
+    (found,) = read_ical(text).events
+    assert (found.tz, found.span.start) == ("Europe/Berlin", utc(2026, 6, 1, 16))
+
+
+def test_a_windows_name_whose_vtimezone_no_zone_fits_is_refused_not_shifted() -> None:
+    # Outlook before 2007: Eastern Standard Time changed on April's first Sunday. 16 March
+    # 2026 is winter time by it (23:00 UTC), summer time in New York (22:00 UTC).
+    old_rules = [
+        "BEGIN:VTIMEZONE",
+        "TZID:Eastern Standard Time",
+        "BEGIN:STANDARD",
+        "DTSTART:16010101T020000",
+        "TZOFFSETFROM:-0400",
+        "TZOFFSETTO:-0500",
+        "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+        "END:STANDARD",
+        "BEGIN:DAYLIGHT",
+        "DTSTART:16010101T020000",
+        "TZOFFSETFROM:-0500",
+        "TZOFFSETTO:-0400",
+        "RRULE:FREQ=YEARLY;BYMONTH=4;BYDAY=1SU",
+        "END:DAYLIGHT",
+        "END:VTIMEZONE",
+    ]
+    start = "DTSTART;TZID=Eastern Standard Time:20260316T180000"
+    with pytest.raises(UnknownCalendarZone) as caught:
+        read_ical(ics(*old_rules, *event("UID:m", start, "DURATION:PT1H")))
+    assert (caught.value.line, caught.value.text, caught.value.uid) == (20, start, "m")
+    assert "offsets on 2026-03-16 are not America/New_York's (its Windows name's)" in str(
+        caught.value
+    )

@@ -41,7 +41,10 @@ Wall = tuple[datetime | date, str]
 
 
 class Zones:
-    """Turns TZIDs into IANA keys: IANA names, Windows names, or a VTIMEZONE matched by offsets."""
+    """Turns TZIDs into IANA keys: IANA names, Windows names, or a VTIMEZONE matched by offsets.
+
+    A Windows name with a VTIMEZONE is held to it as any other TZID, its zone tried first.
+    """
 
     def __init__(
         self,
@@ -74,11 +77,15 @@ class Zones:
         self._known: dict[str, list[str]] = {}
 
     def key(self, tzid: str, where: tuple[int, str], uid: str, near: datetime) -> str:
-        found = named_zone(tzid)
+        found = iana_key(tzid)
         if found is not None:
             return found
         vtz = self._vtimezones.get(tzid)
-        known = self._known.setdefault(tzid, [])
+        windows = named_zone(tzid)
+        if vtz is None and windows is not None:
+            return windows
+        # A Windows name's own VTIMEZONE rules, as any other TZID's: its zone is a first guess.
+        known = self._known.setdefault(tzid, [] if windows is None else [windows])
         # A zone matched by offsets from another value's date may differ on this one (a
         # VTIMEZONE of today's US rules, an event of 2005): the value would shift by an hour.
         for zone in known:
@@ -94,9 +101,10 @@ class Zones:
         if found is None:
             why = "its VTIMEZONE matches no IANA zone" if vtz else "the calendar has no VTIMEZONE"
             if known:
+                how = "its Windows name's" if known[0] == windows else "matched on another date"
                 why = (
                     f"its VTIMEZONE's offsets on {near.date().isoformat()} are not"
-                    f" {known[0]}'s (matched on another date) nor any IANA zone's"
+                    f" {known[0]}'s ({how}) nor any IANA zone's"
                 )
             raise UnknownCalendarZone(
                 f"unknown time zone {shown(tzid)}: not an IANA name, and {why}",
