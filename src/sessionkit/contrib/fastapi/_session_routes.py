@@ -22,13 +22,13 @@ from sessionkit.contrib.fastapi._common import (
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
 from sessionkit.contrib.fastapi.paging import journal_cursor, read_journal_cursor
 from sessionkit.contrib.fastapi.problems import unstored
+from sessionkit.contrib.fastapi.schema_types import FieldKeys
 from sessionkit.errors import (
     DuplicateSession,
     IdempotencyKeyReused,
     SessionConflict,
     SessionNotFound,
 )
-from sessionkit.model.fields import MAX_FILTER_KEYS
 from sessionkit.model.journal import JournalEntry
 from sessionkit.model.query import MAX_LIMIT, SessionQuery, SortField
 from sessionkit.model.series import Series
@@ -62,11 +62,7 @@ def add_session_routes(routes: Routes) -> None:
         start_to: MaybeInstant = None,
         search: str | None = None,
         search_field: Annotated[
-            list[str] | None,
-            Query(
-                description="own fields whose text `search` matches too",
-                max_length=MAX_FILTER_KEYS,
-            ),
+            FieldKeys | None, Query(description="own fields whose text `search` matches too")
         ] = None,
         group: str | None = None,
         is_extra: bool | None = None,

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, StrictBool
 
 from sessionkit.contrib.fastapi.booking_schemas import BookingCreate, BookingOut, booking_out
-from sessionkit.contrib.fastapi.schema_types import Id, IsoInstant, _In, _KeysetPage, _Out
+from sessionkit.contrib.fastapi.schema_types import Ids, IsoInstant, _In, _KeysetPage, _Out
 from sessionkit.contrib.fastapi.session_schemas import SessionCreate
 from sessionkit.model.booking import EXPIRED, OFFERED, WAITLISTED
 from sessionkit.model.money import Money
@@ -25,7 +25,6 @@ from sessionkit.model.payment import (
     PaymentEvent,
     PaymentEventType,
 )
-from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.text import MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_REF_LENGTH
 from sessionkit.services.payments import Applied, Checkout
 
@@ -245,7 +244,7 @@ class RefundCreate(MoneyIn):
 class MarkPaid(_In):
     """Manual payments (cash, invoice) recorded as paid, all or none."""
 
-    payment_ids: list[Id] = Field(min_length=1, max_length=MAX_LIMIT)
+    payment_ids: Ids = Field(min_length=1)
 
 
 # -- the provider's events ---------------------------------------------------------------

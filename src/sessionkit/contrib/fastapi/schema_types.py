@@ -26,7 +26,9 @@ from pydantic_core import PydanticCustomError
 from sessionkit.contrib.fastapi._advice import WITH_OFFSET
 from sessionkit.contrib.fastapi.paging import Started, keyset_page, start_cursor
 from sessionkit.errors._base import shown
-from sessionkit.model.fields import MAX_FIELD_KEY_LENGTH, MAX_NOTES_LENGTH
+from sessionkit.model.fields import MAX_FIELD_KEY_LENGTH, MAX_FILTER_KEYS, MAX_NOTES_LENGTH
+from sessionkit.model.query import MAX_LIMIT
+from sessionkit.model.session import MAX_RESOURCES
 from sessionkit.model.text import (
     MAX_CHANGE_REASON_LENGTH,
     MAX_ID_LENGTH,
@@ -37,8 +39,10 @@ from sessionkit.model.text import (
 __all__ = [
     "IsoInstant",
     "LocalDatetime",
+    "FieldKeys",
     "FieldValue",
     "Id",
+    "Ids",
     "MAX_METADATA_FIELDS",
     "MAX_METADATA_TEXT",
     "MAX_MINUTES",
@@ -46,6 +50,7 @@ __all__ = [
     "Metadata",
     "Name",
     "Ref",
+    "Refs",
 ]
 
 MAX_MINUTES = 60 * 24 * 366
@@ -121,6 +126,47 @@ Name = Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)]
 """A role, lifecycle or zone name: at most 64 characters, as the core stores one."""
 Ref = Annotated[str, StringConstraints(max_length=MAX_REF_LENGTH)]
 """A ``"kind:id"`` participant or resource: at most 255 characters, as the core stores one."""
+
+
+def _distinct(most: int) -> Callable[[list[str]], list[str]]:
+    """Return the check of a list that names at most ``most`` distinct values (a repeat once).
+
+    As the core counts the ids, resources and field keys it takes (``check_ids``,
+    ``resource_refs``, ``search_fields``): 40 copies of one id name one id. The
+    list is handed on as sent; the core drops the repeats.
+    """
+
+    def check(values: list[str]) -> list[str]:
+        distinct = len(set(values))
+        if distinct > most:
+            raise PydanticCustomError(
+                "too_long",
+                "List should have at most {max_length} distinct items, not {length}",
+                {"max_length": most, "length": distinct},
+            )
+        return values
+
+    return check
+
+
+# The cap is declared as maxItems (what a client is sure to be taken), checked on the
+# distinct values: a list that repeats a value may be longer.
+Ids = Annotated[
+    list[Id], AfterValidator(_distinct(MAX_LIMIT)), Field(json_schema_extra={"maxItems": MAX_LIMIT})
+]
+"""Ids of records acted on together: at most 1,000 distinct ones, as the core takes them."""
+Refs = Annotated[
+    list[Ref],
+    AfterValidator(_distinct(MAX_RESOURCES)),
+    Field(json_schema_extra={"maxItems": MAX_RESOURCES}),
+]
+"""A session's (or filter's) resources: at most 100 distinct ones, as the core takes them."""
+FieldKeys = Annotated[
+    list[str],
+    AfterValidator(_distinct(MAX_FILTER_KEYS)),
+    Field(json_schema_extra={"maxItems": MAX_FILTER_KEYS}),
+]
+"""Own-field keys a query searches: at most 32 distinct ones, as the core takes them."""
 
 
 def _bounded(fields: dict[str, FieldValue]) -> dict[str, FieldValue]:

@@ -13,12 +13,11 @@ from sessionkit.contrib.fastapi.schema_types import (
     LocalDatetime,
     Metadata,
     Name,
-    Ref,
+    Refs,
     _In,
     _Out,
 )
 from sessionkit.model.series import MAX_ITEMS, ScheduleItem, Series
-from sessionkit.model.session import MAX_RESOURCES
 from sessionkit.model.text import MAX_ID_LENGTH, MAX_TITLE_LENGTH
 from sessionkit.recurrence import Recurrence
 from sessionkit.recurrence.rule import MAX_RULE_LENGTH
@@ -46,7 +45,7 @@ class ScheduleItemIn(_In):
     )
     tz: Name = Field(examples=["Europe/Berlin"])
     duration_minutes: StrictInt = Field(gt=0, le=MAX_MINUTES)
-    resources: list[Ref] = Field(default_factory=list, max_length=MAX_RESOURCES)
+    resources: Refs = Field(default_factory=list)
     title: str | None = Field(default=None, max_length=MAX_TITLE_LENGTH)
 
     def to_item(self) -> ScheduleItem:

@@ -9,18 +9,17 @@ from pydantic import BaseModel, Field, StrictInt
 
 from sessionkit.contrib.fastapi.schema_types import (
     MAX_REASON,
-    Id,
+    Ids,
     IsoInstant,
     Metadata,
     Name,
-    Ref,
+    Refs,
     _In,
     _Out,
 )
 from sessionkit.model.fields import MAX_NOTES_LENGTH
 from sessionkit.model.journal import JournalEntry
-from sessionkit.model.query import MAX_LIMIT
-from sessionkit.model.session import MAX_RESOURCES, Session
+from sessionkit.model.session import Session
 from sessionkit.model.text import MAX_ID_LENGTH, MAX_REF_LENGTH, MAX_TITLE_LENGTH
 from sessionkit.services.reports import CleanupReport
 
@@ -92,9 +91,7 @@ class SessionCreate(_In):
     end: IsoInstant
     title: str | None = Field(default=None, max_length=MAX_TITLE_LENGTH)
     series_id: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
-    resources: list[Ref] | None = Field(
-        default=None, max_length=MAX_RESOURCES, examples=[["teacher:t1", "room:r1"]]
-    )
+    resources: Refs | None = Field(default=None, examples=[["teacher:t1", "room:r1"]])
     tz: Name | None = Field(default=None, examples=["Europe/Berlin"])
     lifecycle: Name | None = Field(default=None, description="Required without a series.")
     capacity: StrictInt | None = None
@@ -107,7 +104,7 @@ class SessionUpdate(_In):
     title: str | None = Field(default=None, max_length=MAX_TITLE_LENGTH)
     start: IsoInstant | None = None
     end: IsoInstant | None = None
-    resources: list[Ref] | None = Field(default=None, max_length=MAX_RESOURCES)
+    resources: Refs | None = None
     capacity: StrictInt | None = None
     expected_version: StrictInt | None = None
 
@@ -132,7 +129,7 @@ class Transition(_In):
 class BulkTransition(_In):
     """One transition fired on many sessions at once, all or nothing."""
 
-    session_ids: list[Id] = Field(max_length=MAX_LIMIT)
+    session_ids: Ids
     # The core sets no cap of its own here; a transition's name is a lifecycle name (64, as
     # statuses): the journal stores a fired one's in as many, and check_transition_name takes
     # no longer one where a transition is named ahead (BookingRules, AttendancePolicy).
@@ -150,7 +147,7 @@ class UnbookedRemoval(_In):
 
     before: IsoInstant | None = None
     since: IsoInstant | None = None
-    resources: list[Ref] | None = Field(default=None, max_length=1000)
+    resources: Refs | None = None
     series_id: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
 
 
