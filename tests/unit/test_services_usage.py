@@ -40,6 +40,7 @@ from sessionkit.model.usage import (
     Subscription,
     UsageRecorded,
 )
+from sessionkit.policies import NoticePolicy
 from sessionkit.ports import SESSIONS
 from sessionkit.services import SeriesSpec
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
@@ -52,12 +53,18 @@ BO = ResourceRef("student", "bo")
 
 class World:
     def __init__(
-        self, *, codes: SessionCodes | Callable[[Session], SessionCodes | None] | None = None
+        self,
+        *,
+        codes: SessionCodes | Callable[[Session], SessionCodes | None] | None = None,
+        notice: NoticePolicy | None = None,
     ) -> None:
         self.events = RecordingPublisher()
         self.clock = ManualClock(NOW)
         self.kit = SessionKit(
-            uow=InMemoryStore(self.events).unit_of_work, clock=self.clock, codes=codes
+            uow=InMemoryStore(self.events).unit_of_work,
+            clock=self.clock,
+            codes=codes,
+            notice=notice,
         )
         self._n = 0
 
@@ -324,6 +331,26 @@ def test_silence_lets_a_request_into_a_month_without_credits_expire(world: World
     world.clock.set(request.deadline)
     assert world.kit.sessions.cancel(T, lesson.id, actor="host").status == "CANCELLED"
     assert world.used(sub, march) == 0
+
+
+def test_one_pending_waits_for_a_request_silence_cannot_apply_for_want_of_credit() -> None:
+    # The one_pending allows_at judged the asker at the proposed time, one reschedule more,
+    # as if silence moved the session there: None under max_reschedules=1, though silence
+    # lets the request expire (no credit in April) and the coach may ask from its deadline.
+    world = World(notice=NoticePolicy(max_reschedules=1))
+    kit = world.kit
+    world.subscribe(credits=1)
+    april = datetime(2026, 4, 5, 9, tzinfo=UTC)
+    lesson = world.lesson(ANA, start=datetime(2026, 3, 28, 9, tzinfo=UTC))
+    kit.usage.consume(T, lesson.id, actor="host")
+    kit.usage.consume(T, world.lesson(ANA, start=april - timedelta(days=2)).id, actor="host")
+    request = kit.reschedules.request(
+        T, lesson.id, role="student", actor="ana", reason="exam week, sorry", proposed_start=april
+    )
+    refusal = kit.reschedules.can_request(T, lesson.id, role="coach")
+    assert refusal is not None
+    assert (refusal.rule, refusal.allows_at) == ("one_pending", request.deadline)
+    assert kit.reschedules.can_request(T, lesson.id, role="coach", now=request.deadline) is None
 
 
 # -- periods and limits -----------------------------------------------------------------

@@ -17,6 +17,7 @@ from sessionkit.policies import Refusal
 from sessionkit.ports import RescheduleRepository
 from sessionkit.services._context import Context, Tx, check_free
 from sessionkit.services._editing import links_lock, status_lock
+from sessionkit.services._usage import move_usage_refusal
 from sessionkit.timespan import TimeSpan
 
 __all__ = [
@@ -68,7 +69,8 @@ def shut_after(
     moved since stays where it is, and the request expires. It expires too
     when the move is refused at the deadline (the new-time rules, a status
     that locks the session, dependents the host's links name, its resources
-    busy then): judged as things stand now, as silence would judge them.
+    busy then, no credit left in the new period for its charged participants):
+    judged as things stand now, as silence would judge them.
     """
     at, target = pending.deadline, pending.proposed_start
     if (
@@ -86,6 +88,8 @@ def _movable(ctx: Context, tx: Tx, there: Session) -> bool:
     """Whether silence's move to ``there`` (the session at its new time) would be made now."""
     if status_lock(ctx.lifecycle(there.lifecycle), there) or links_lock(ctx, tx, there):
         return False
+    if move_usage_refusal(tx, there, there.start) is not None:
+        return False  # its charged participants have no credit there: silence lets it expire
     try:
         check_free(tx, there)
     except SessionConflict:
